@@ -1,0 +1,223 @@
+"""Audio I/O (soundfile) and the official HiFi-GAN log-mel front-end."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import librosa
+import numpy as np
+import soundfile as sf
+import torch
+
+from hifigan.atomic import atomic_path
+from hifigan.errors import AudioError
+
+MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
+
+
+def load_audio(
+    path: str | os.PathLike,
+    sampling_rate: int | None = None,
+    *,
+    resample: bool = False,
+    mix_to_mono: bool = False,
+) -> np.ndarray:
+    """Read a mono file as float32 in [-1, 1] (int16 scaled by 1/32768, as the official code does).
+
+    A rate other than `sampling_rate` is an error unless `resample` is set (soxr, high quality).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AudioError(path, "no such file")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, expected an audio file")
+    try:
+        audio, sr = sf.read(path, dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
+        raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
+    except OSError as e:
+        raise AudioError(path, f"cannot read ({e.strerror or e})") from None
+    if audio.shape[0] == 0:
+        raise AudioError(path, "contains no audio samples")
+    if audio.shape[1] != 1:
+        if not mix_to_mono:
+            raise AudioError(
+                path, f"has {audio.shape[1]} channels; only mono is supported (use --mix-to-mono)"
+            )
+        audio = audio.mean(axis=1, keepdims=True)
+    audio = np.ascontiguousarray(audio[:, 0])
+    if not np.isfinite(audio).all():
+        raise AudioError(path, "contains non-finite samples (NaN or inf)")
+    if sampling_rate is not None and sr != sampling_rate:
+        if not resample:
+            raise AudioError(path, f"sample rate is {sr} Hz, expected {sampling_rate} Hz (use --resample)")
+        audio = resample_audio(audio, sr, sampling_rate)
+    return audio
+
+
+def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Band-limited resampling with soxr's high-quality preset."""
+    import soxr
+
+    return soxr.resample(audio, orig_sr, target_sr, quality="HQ").astype(np.float32)
+
+
+def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
+    """Header of an audio file (rate, channels, frames) without reading the samples."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(path, "is a directory, expected an audio file" if path.is_dir() else "no such file")
+    try:
+        return sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
+        raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
+
+
+def to_int16(audio: np.ndarray) -> np.ndarray:
+    """Float audio to int16 as the official inference does (x * 32768, truncated), clipped at full scale."""
+    scaled = np.clip(np.asarray(audio, dtype=np.float32) * MAX_WAV_VALUE, -MAX_WAV_VALUE, MAX_WAV_VALUE - 1)
+    return scaled.astype(np.int16)
+
+
+def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampling_rate: int) -> None:
+    """Write 16-bit PCM WAV atomically (no partial file on failure)."""
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().float().cpu().numpy()
+    audio = np.asarray(audio).reshape(-1)
+    with atomic_path(path) as tmp:
+        sf.write(tmp, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
+class MelSpectrogram:
+    """The official log-mel: reflect pad (n_fft-hop)/2, STFT (center=False, Hann), |X| with 1e-9, Slaney mel, log.
+
+    Holds its mel basis and window, built once per (device, dtype) the first time they are needed.
+    """
+
+    def __init__(
+        self,
+        n_fft: int,
+        num_mels: int,
+        sampling_rate: int,
+        hop_size: int,
+        win_size: int,
+        fmin: float,
+        fmax: float | None,
+        center: bool = False,
+    ) -> None:
+        self.n_fft, self.num_mels, self.sampling_rate = n_fft, num_mels, sampling_rate
+        self.hop_size, self.win_size, self.fmin, self.fmax, self.center = (
+            hop_size, win_size, fmin, fmax, center,
+        )
+        # librosa's default is the Slaney-normalised, Slaney-scale filterbank; fmax=None means sr/2.
+        self._basis_np = librosa.filters.mel(
+            sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin, fmax=fmax
+        ).astype(np.float32)
+        self._tensors: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    @property
+    def pad(self) -> int:
+        return (self.n_fft - self.hop_size) // 2
+
+    def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        key = (device, dtype)
+        if key not in self._tensors:
+            basis = torch.from_numpy(self._basis_np).to(device=device, dtype=dtype)
+            window = torch.hann_window(self.win_size, device=device, dtype=dtype)
+            self._tensors[key] = (basis, window)
+        return self._tensors[key]
+
+    def num_frames(self, num_samples: int) -> int:
+        """Frames the official front-end yields for `num_samples` samples (T // hop when center=False)."""
+        if self.center:
+            return num_samples // self.hop_size + 1
+        return (num_samples + 2 * self.pad - self.n_fft) // self.hop_size + 1
+
+    def __call__(self, y: torch.Tensor) -> torch.Tensor:
+        """[B, T] (or [T]) float audio -> [B, num_mels, frames] (or [num_mels, frames]) natural-log mel."""
+        squeeze = y.dim() == 1
+        if squeeze:
+            y = y.unsqueeze(0)
+        if y.dim() != 2:
+            raise ValueError(f"expected audio of shape [B, T], got {tuple(y.shape)}")
+        if y.shape[-1] <= self.pad:
+            raise ValueError(f"audio of {y.shape[-1]} samples is too short (need more than {self.pad})")
+        dtype = torch.float64 if y.dtype == torch.float64 else torch.float32
+        with torch.autocast(device_type=y.device.type, enabled=False):
+            y = y.to(dtype)
+            basis, window = self._basis_and_window(y.device, dtype)
+            y = torch.nn.functional.pad(y.unsqueeze(1), (self.pad, self.pad), mode="reflect").squeeze(1)
+            spec = torch.stft(
+                y, self.n_fft, hop_length=self.hop_size, win_length=self.win_size, window=window,
+                center=self.center, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,
+            )
+            magnitude = torch.sqrt(spec.real.square() + spec.imag.square() + 1e-9)
+            mel = torch.log(torch.clamp(torch.matmul(basis, magnitude), min=1e-5))
+        return mel.squeeze(0) if squeeze else mel
+
+
+@functools.lru_cache(maxsize=32)
+def mel_frontend(
+    n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
+    fmin: float, fmax: float | None, center: bool = False,
+) -> MelSpectrogram:
+    """One shared MelSpectrogram per parameter set (the filterbank is costly to build)."""
+    return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)
+
+
+def mel_spectrogram(
+    y: torch.Tensor, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
+    fmin: float, fmax: float | None, center: bool = False,
+) -> torch.Tensor:
+    """The official `meldataset.mel_spectrogram`, same signature and values."""
+    return mel_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)(y)
+
+
+def audio_to_mel(audio: np.ndarray, mel: MelSpectrogram, source: str | os.PathLike | None = None) -> torch.Tensor:
+    """[T] float audio -> [num_mels, frames] float32 log-mel, with a clear error for too-short input."""
+    if audio.shape[-1] <= mel.pad:
+        raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {mel.pad}")
+    return mel(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+
+
+def load_mel(path: str | os.PathLike, num_mels: int) -> np.ndarray:
+    """A .npy log-mel, [num_mels, T] or [1, num_mels, T], as float32 [num_mels, T]; anything else is an error."""
+    from hifigan.errors import MelError
+
+    path = Path(path)
+    if not path.exists():
+        raise MelError(path, "no such file")
+    if path.is_dir():
+        raise MelError(path, "is a directory, expected a .npy mel file")
+    try:
+        mel = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise MelError(path, f"not a readable .npy array ({_first_line(e)})") from None
+    if not isinstance(mel, np.ndarray):
+        raise MelError(path, "not a single .npy array")
+    if mel.ndim == 3 and mel.shape[0] == 1:
+        mel = mel[0]
+    if mel.ndim != 2:
+        raise MelError(path, f"mel has shape {mel.shape}, expected [{num_mels}, frames] or [1, {num_mels}, frames]")
+    if not np.issubdtype(mel.dtype, np.floating):
+        raise MelError(path, f"mel has dtype {mel.dtype}, expected floating point")
+    if mel.shape[0] != num_mels:
+        raise MelError(path, f"mel has {mel.shape[0]} bins, the model expects {num_mels}")
+    if mel.shape[1] == 0:
+        raise MelError(path, "mel has no frames")
+    if not np.isfinite(mel).all():
+        raise MelError(path, "mel contains non-finite values (NaN or inf)")
+    return mel.astype(np.float32)
+
+
+def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
+    """np.save, atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, array)

@@ -1,0 +1,162 @@
+"""Typed HiFi-GAN configuration: the official `config_v*.json` keys, plus the loss weights they hard-code."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hifigan.errors import ConfigError
+
+
+@dataclass
+class DistConfig:
+    """The official `dist_config` block (kept so official files load; torchrun supplies the real values)."""
+
+    dist_backend: str = "nccl"
+    dist_url: str = "tcp://localhost:54321"
+    world_size: int = 1
+
+
+@dataclass
+class HifiganConfig:
+    """Every hyperparameter of one HiFi-GAN model and its training; defaults are the official V1."""
+
+    resblock: str = "1"
+    num_gpus: int = 0
+    batch_size: int = 16
+    learning_rate: float = 0.0002
+    adam_b1: float = 0.8
+    adam_b2: float = 0.99
+    lr_decay: float = 0.999
+    seed: int = 1234
+
+    upsample_rates: list[int] = field(default_factory=lambda: [8, 8, 2, 2])
+    upsample_kernel_sizes: list[int] = field(default_factory=lambda: [16, 16, 4, 4])
+    upsample_initial_channel: int = 512
+    resblock_kernel_sizes: list[int] = field(default_factory=lambda: [3, 7, 11])
+    resblock_dilation_sizes: list[list[int]] = field(default_factory=lambda: [[1, 3, 5], [1, 3, 5], [1, 3, 5]])
+
+    segment_size: int = 8192
+    num_mels: int = 80
+    num_freq: int = 1025
+    n_fft: int = 1024
+    hop_size: int = 256
+    win_size: int = 1024
+    sampling_rate: int = 22050
+    fmin: float = 0
+    fmax: float | None = 8000
+    fmax_for_loss: float | None = None
+
+    num_workers: int = 4
+    dist_config: DistConfig = field(default_factory=DistConfig)
+
+    # Not in the official json: the paper's loss weights (Eq. 6) and an optional generator-only warm-up.
+    lambda_fm: float = 2.0
+    lambda_mel: float = 45.0
+    disc_start_step: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.dist_config, dict):
+            self.dist_config = _build(DistConfig, self.dist_config, "dist_config", None)
+        self.resblock = str(self.resblock)
+        self.validate()
+
+    def validate(self, source: str | os.PathLike | None = None) -> None:
+        """Reject configs whose parts cannot fit together, naming the offending keys."""
+
+        def bad(problem: str) -> ConfigError:
+            return ConfigError(source, problem)
+
+        if self.resblock not in ("1", "2"):
+            raise bad(f"resblock must be '1' or '2', got {self.resblock!r}")
+        if len(self.upsample_rates) != len(self.upsample_kernel_sizes):
+            raise bad("upsample_rates and upsample_kernel_sizes differ in length")
+        if len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
+            raise bad("resblock_kernel_sizes and resblock_dilation_sizes differ in length")
+        if math.prod(self.upsample_rates) != self.hop_size:
+            raise bad(f"product of upsample_rates ({math.prod(self.upsample_rates)}) != hop_size ({self.hop_size})")
+        if self.upsample_initial_channel % (2 ** len(self.upsample_rates)):
+            raise bad("upsample_initial_channel must be divisible by 2 ** len(upsample_rates)")
+        if self.segment_size % self.hop_size:
+            raise bad(f"segment_size ({self.segment_size}) must be a multiple of hop_size ({self.hop_size})")
+
+    @property
+    def upsample_factor(self) -> int:
+        """Audio samples per mel frame: the product of the upsample rates."""
+        return math.prod(self.upsample_rates)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def mel_kwargs(self, for_loss: bool = False) -> dict[str, Any]:
+        """Arguments of `mel_spectrogram` for the model input (fmax) or the mel loss (fmax_for_loss)."""
+        return dict(
+            n_fft=self.n_fft, num_mels=self.num_mels, sampling_rate=self.sampling_rate,
+            hop_size=self.hop_size, win_size=self.win_size, fmin=self.fmin,
+            fmax=self.fmax_for_loss if for_loss else self.fmax,
+        )
+
+
+def _build(cls: type, values: dict[str, Any], what: str, source: str | os.PathLike | None) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(source, f"{what} must be a mapping, got {type(values).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(source, f"unknown config key {key!r}")
+    try:
+        return cls(**values)
+    except ConfigError as e:
+        raise ConfigError(source, e.problem) from None
+    except TypeError as e:
+        raise ConfigError(source, str(e)) from None
+
+
+V1 = dict()
+V2 = dict(upsample_initial_channel=128)
+V3 = dict(
+    resblock="2", upsample_rates=[8, 8, 4], upsample_kernel_sizes=[16, 16, 8], upsample_initial_channel=256,
+    resblock_kernel_sizes=[3, 5, 7], resblock_dilation_sizes=[[1, 2], [2, 6], [3, 12]],
+)
+BUILTIN: dict[str, dict[str, Any]] = {"v1": V1, "v2": V2, "v3": V3}
+
+
+def config_from_dict(values: dict[str, Any], source: str | os.PathLike | None = None) -> HifiganConfig:
+    """Build a config from a mapping (official json keys); an unknown key is an error that names it."""
+    return _build(HifiganConfig, dict(values), "config", source)
+
+
+def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfig:
+    """A built-in name (`v1`, `v2`, `v3`), an official `config_v*.json`, or a YAML file."""
+    if isinstance(name_or_path, HifiganConfig):
+        return name_or_path
+    key = str(name_or_path)
+    if key.lower() in BUILTIN:
+        return config_from_dict(BUILTIN[key.lower()])
+    path = Path(key)
+    if not path.exists():
+        raise ConfigError(path, f"no such config file (built-in names: {', '.join(BUILTIN)})")
+    if path.is_dir():
+        raise ConfigError(path, "is a directory, expected a JSON or YAML config")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(path, f"cannot read ({e})") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            values = yaml.safe_load(text)
+        else:
+            values = json.loads(text)
+    except Exception as e:  # any parser failure means a bad file
+        kind = "YAML" if path.suffix.lower() in (".yaml", ".yml") else "JSON"
+        raise ConfigError(path, f"not valid {kind} ({str(e).splitlines()[0]})") from None
+    if not isinstance(values, dict):
+        raise ConfigError(path, "must contain a mapping of config keys")
+    return config_from_dict(values, path)

@@ -1,0 +1,30 @@
+"""The project's one error type: every expected failure names the file and the problem."""
+
+from __future__ import annotations
+
+import os
+
+
+class HifiganError(Exception):
+    """An input or environment problem the user can fix; the CLI prints it as one line and exits 2."""
+
+    def __init__(self, path: str | os.PathLike | None, problem: str) -> None:
+        self.path = None if path is None else os.fspath(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path is not None else problem)
+
+
+class AudioError(HifiganError):
+    """Audio that cannot be read, or that does not match what the model needs."""
+
+
+class MelError(HifiganError):
+    """A mel-spectrogram file with the wrong shape, dtype or values."""
+
+
+class ConfigError(HifiganError):
+    """A configuration that cannot be loaded or names unknown keys."""
+
+
+class CheckpointError(HifiganError):
+    """A checkpoint that cannot be read or does not fit the model."""

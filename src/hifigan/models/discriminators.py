@@ -1,0 +1,128 @@
+"""HiFi-GAN discriminators (paper Sec. 2.2-2.3): multi-period (MPD) and multi-scale (MSD) ensembles.
+
+Both ensembles score real and generated audio with every sub-discriminator and return
+(real scores, generated scores, real feature maps, generated feature maps), as the official code does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hifigan.models.generator import LRELU_SLOPE, get_padding
+from hifigan.models.norms import spectral_norm, weight_norm
+
+Scores = list[torch.Tensor]
+FeatureMaps = list[list[torch.Tensor]]
+
+
+class _ConvStack(nn.Module):
+    """Convolutions with leaky ReLU, then a 1-channel output conv; every activation is a feature map."""
+
+    convs: nn.ModuleList
+    conv_post: nn.Module
+
+    def score(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        fmap = []
+        for conv in self.convs:
+            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            fmap.append(x)
+        x = self.conv_post(x)
+        fmap.append(x)
+        return torch.flatten(x, 1, -1), fmap
+
+
+class DiscriminatorP(_ConvStack):
+    """Period-p discriminator: folds audio of length T into a [T/p, p] image, 2-D convs along time."""
+
+    def __init__(self, period: int, kernel_size: int = 5, stride: int = 3, use_spectral_norm: bool = False) -> None:
+        super().__init__()
+        self.period = period
+        norm = spectral_norm if use_spectral_norm else weight_norm
+        pad = (get_padding(5, 1), 0)
+        chans = [1, 32, 128, 512, 1024]
+        strided = [norm(nn.Conv2d(i, o, (kernel_size, 1), (stride, 1), padding=pad)) for i, o in pairwise(chans)]
+        self.convs = nn.ModuleList([*strided, norm(nn.Conv2d(1024, 1024, (kernel_size, 1), 1, padding=(2, 0)))])
+        self.conv_post = norm(nn.Conv2d(1024, 1, (3, 1), 1, padding=(1, 0)))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        b, c, t = x.shape
+        if t % self.period:
+            n_pad = self.period - t % self.period
+            x = F.pad(x, (0, n_pad), "reflect")
+            t += n_pad
+        return self.score(x.view(b, c, t // self.period, self.period))
+
+
+class DiscriminatorS(_ConvStack):
+    """Scale discriminator: grouped strided 1-D convs on raw (or average-pooled) audio."""
+
+    def __init__(self, use_spectral_norm: bool = False) -> None:
+        super().__init__()
+        norm = spectral_norm if use_spectral_norm else weight_norm
+        # (in, out, kernel, stride, groups, padding)
+        layers = [
+            (1, 128, 15, 1, 1, 7),
+            (128, 128, 41, 2, 4, 20),
+            (128, 256, 41, 2, 16, 20),
+            (256, 512, 41, 4, 16, 20),
+            (512, 1024, 41, 4, 16, 20),
+            (1024, 1024, 41, 1, 16, 20),
+            (1024, 1024, 5, 1, 1, 2),
+        ]
+        self.convs = nn.ModuleList(norm(nn.Conv1d(i, o, k, s, groups=g, padding=p)) for i, o, k, s, g, p in layers)
+        self.conv_post = norm(nn.Conv1d(1024, 1, 3, 1, padding=1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        return self.score(x)
+
+
+class _Ensemble(nn.Module):
+    """Runs each sub-discriminator on its view of the real and generated audio."""
+
+    discriminators: nn.ModuleList
+
+    def views(self, y: torch.Tensor) -> Iterator[torch.Tensor]:
+        """The input each sub-discriminator sees, in order."""
+        for _ in self.discriminators:
+            yield y
+
+    def forward(self, y: torch.Tensor, y_hat: torch.Tensor) -> tuple[Scores, Scores, FeatureMaps, FeatureMaps]:
+        y_d_rs, y_d_gs, fmap_rs, fmap_gs = [], [], [], []
+        for d, y_i, y_hat_i in zip(self.discriminators, self.views(y), self.views(y_hat)):
+            y_d_r, fmap_r = d(y_i)
+            y_d_g, fmap_g = d(y_hat_i)
+            y_d_rs.append(y_d_r)
+            fmap_rs.append(fmap_r)
+            y_d_gs.append(y_d_g)
+            fmap_gs.append(fmap_g)
+        return y_d_rs, y_d_gs, fmap_rs, fmap_gs
+
+
+class MultiPeriodDiscriminator(_Ensemble):
+    """MPD: one DiscriminatorP per prime period (2, 3, 5, 7, 11), so no period divides another."""
+
+    def __init__(self, periods: tuple[int, ...] = (2, 3, 5, 7, 11)) -> None:
+        super().__init__()
+        self.discriminators = nn.ModuleList(DiscriminatorP(p) for p in periods)
+
+
+class MultiScaleDiscriminator(_Ensemble):
+    """MSD: raw audio (spectral norm), then x2 and x4 average-pooled audio (weight norm)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.discriminators = nn.ModuleList(
+            [DiscriminatorS(use_spectral_norm=True), DiscriminatorS(), DiscriminatorS()]
+        )
+        self.meanpools = nn.ModuleList([nn.AvgPool1d(4, 2, padding=2), nn.AvgPool1d(4, 2, padding=2)])
+
+    def views(self, y: torch.Tensor) -> Iterator[torch.Tensor]:
+        pools: list[Callable[[torch.Tensor], torch.Tensor]] = [lambda t: t, *self.meanpools]
+        for pool in pools:
+            y = pool(y)
+            yield y

@@ -1,0 +1,187 @@
+"""An independent, official-style HiFi-GAN (old hook-based weight/spectral norm), for equivalence tests.
+
+Written from the paper and the official repository's documented structure; it produces state dicts with
+the official key names (weight_g/weight_v, weight_orig/weight_u/weight_v) and the official forward.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+warnings.filterwarnings("ignore", message=".*weight_norm.*deprecated.*")
+_wn = nn.utils.weight_norm
+_sn = nn.utils.spectral_norm
+
+
+def _pad(k: int, d: int = 1) -> int:
+    return (k * d - d) // 2
+
+
+class RefResBlock1(nn.Module):
+    def __init__(self, ch, k, dil):
+        super().__init__()
+        self.convs1 = nn.ModuleList([_wn(nn.Conv1d(ch, ch, k, 1, dilation=d, padding=_pad(k, d))) for d in dil])
+        self.convs2 = nn.ModuleList([_wn(nn.Conv1d(ch, ch, k, 1, dilation=1, padding=_pad(k))) for _ in dil])
+
+    def forward(self, x):
+        for c1, c2 in zip(self.convs1, self.convs2):
+            xt = F.leaky_relu(x, 0.1)
+            xt = c1(xt)
+            xt = F.leaky_relu(xt, 0.1)
+            xt = c2(xt)
+            x = xt + x
+        return x
+
+
+class RefResBlock2(nn.Module):
+    def __init__(self, ch, k, dil):
+        super().__init__()
+        self.convs = nn.ModuleList([_wn(nn.Conv1d(ch, ch, k, 1, dilation=d, padding=_pad(k, d))) for d in dil])
+
+    def forward(self, x):
+        for c in self.convs:
+            xt = F.leaky_relu(x, 0.1)
+            xt = c(xt)
+            x = xt + x
+        return x
+
+
+class RefGenerator(nn.Module):
+    def __init__(self, h):
+        super().__init__()
+        self.num_kernels = len(h.resblock_kernel_sizes)
+        self.num_upsamples = len(h.upsample_rates)
+        self.conv_pre = _wn(nn.Conv1d(80, h.upsample_initial_channel, 7, 1, padding=3))
+        block = RefResBlock1 if str(h.resblock) == "1" else RefResBlock2
+        self.ups = nn.ModuleList()
+        for i, (u, k) in enumerate(zip(h.upsample_rates, h.upsample_kernel_sizes)):
+            c = h.upsample_initial_channel
+            self.ups.append(_wn(nn.ConvTranspose1d(c // (2**i), c // (2 ** (i + 1)), k, u, padding=(k - u) // 2)))
+        self.resblocks = nn.ModuleList()
+        for i in range(len(self.ups)):
+            ch = h.upsample_initial_channel // (2 ** (i + 1))
+            for k, d in zip(h.resblock_kernel_sizes, h.resblock_dilation_sizes):
+                self.resblocks.append(block(ch, k, d))
+        self.conv_post = _wn(nn.Conv1d(ch, 1, 7, 1, padding=3))
+
+    def forward(self, x):
+        x = self.conv_pre(x)
+        for i in range(self.num_upsamples):
+            x = F.leaky_relu(x, 0.1)
+            x = self.ups[i](x)
+            xs = None
+            for j in range(self.num_kernels):
+                r = self.resblocks[i * self.num_kernels + j](x)
+                xs = r if xs is None else xs + r
+            x = xs / self.num_kernels
+        x = F.leaky_relu(x)
+        x = self.conv_post(x)
+        return torch.tanh(x)
+
+
+class RefDiscriminatorP(nn.Module):
+    def __init__(self, period):
+        super().__init__()
+        self.period = period
+        self.convs = nn.ModuleList([
+            _wn(nn.Conv2d(1, 32, (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(32, 128, (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(128, 512, (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(512, 1024, (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(1024, 1024, (5, 1), 1, padding=(2, 0))),
+        ])
+        self.conv_post = _wn(nn.Conv2d(1024, 1, (3, 1), 1, padding=(1, 0)))
+
+    def forward(self, x):
+        fmap = []
+        b, c, t = x.shape
+        if t % self.period != 0:
+            n_pad = self.period - (t % self.period)
+            x = F.pad(x, (0, n_pad), "reflect")
+            t = t + n_pad
+        x = x.view(b, c, t // self.period, self.period)
+        for layer in self.convs:
+            x = F.leaky_relu(layer(x), 0.1)
+            fmap.append(x)
+        x = self.conv_post(x)
+        fmap.append(x)
+        return torch.flatten(x, 1, -1), fmap
+
+
+class RefDiscriminatorS(nn.Module):
+    def __init__(self, use_spectral_norm=False):
+        super().__init__()
+        norm = _sn if use_spectral_norm else _wn
+        self.convs = nn.ModuleList([
+            norm(nn.Conv1d(1, 128, 15, 1, padding=7)),
+            norm(nn.Conv1d(128, 128, 41, 2, groups=4, padding=20)),
+            norm(nn.Conv1d(128, 256, 41, 2, groups=16, padding=20)),
+            norm(nn.Conv1d(256, 512, 41, 4, groups=16, padding=20)),
+            norm(nn.Conv1d(512, 1024, 41, 4, groups=16, padding=20)),
+            norm(nn.Conv1d(1024, 1024, 41, 1, groups=16, padding=20)),
+            norm(nn.Conv1d(1024, 1024, 5, 1, padding=2)),
+        ])
+        self.conv_post = norm(nn.Conv1d(1024, 1, 3, 1, padding=1))
+
+    def forward(self, x):
+        fmap = []
+        for layer in self.convs:
+            x = F.leaky_relu(layer(x), 0.1)
+            fmap.append(x)
+        x = self.conv_post(x)
+        fmap.append(x)
+        return torch.flatten(x, 1, -1), fmap
+
+
+class RefMPD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.discriminators = nn.ModuleList([RefDiscriminatorP(p) for p in (2, 3, 5, 7, 11)])
+
+    def forward(self, y, y_hat):
+        rs, gs, frs, fgs = [], [], [], []
+        for d in self.discriminators:
+            r, fr = d(y)
+            g, fg = d(y_hat)
+            rs.append(r), gs.append(g), frs.append(fr), fgs.append(fg)
+        return rs, gs, frs, fgs
+
+
+class RefMSD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.discriminators = nn.ModuleList(
+            [RefDiscriminatorS(use_spectral_norm=True), RefDiscriminatorS(), RefDiscriminatorS()]
+        )
+        self.meanpools = nn.ModuleList([nn.AvgPool1d(4, 2, padding=2), nn.AvgPool1d(4, 2, padding=2)])
+
+    def forward(self, y, y_hat):
+        rs, gs, frs, fgs = [], [], [], []
+        for i, d in enumerate(self.discriminators):
+            if i != 0:
+                y = self.meanpools[i - 1](y)
+                y_hat = self.meanpools[i - 1](y_hat)
+            r, fr = d(y)
+            g, fg = d(y_hat)
+            rs.append(r), gs.append(g), frs.append(fr), fgs.append(fg)
+        return rs, gs, frs, fgs
+
+
+def reference_mel(y, n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax):
+    """The official mel, written out with librosa for the basis (float32 torch STFT as the official code)."""
+    import librosa
+
+    basis = torch.from_numpy(librosa.filters.mel(sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin,
+                                                 fmax=fmax)).float()
+    window = torch.hann_window(win_size)
+    p = int((n_fft - hop_size) / 2)
+    y = F.pad(y.unsqueeze(1), (p, p), mode="reflect").squeeze(1)
+    spec = torch.view_as_real(torch.stft(y, n_fft, hop_length=hop_size, win_length=win_size, window=window,
+                                         center=False, pad_mode="reflect", normalized=False, onesided=True,
+                                         return_complex=True))
+    spec = torch.sqrt(spec.pow(2).sum(-1) + 1e-9)
+    return torch.log(torch.clamp(torch.matmul(basis, spec), min=1e-5))
