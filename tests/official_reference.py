@@ -6,13 +6,10 @@ the official key names (weight_g/weight_v, weight_orig/weight_u/weight_v) and th
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-warnings.filterwarnings("ignore", message=".*weight_norm.*deprecated.*")
 _wn = nn.utils.weight_norm
 _sn = nn.utils.spectral_norm
 
@@ -55,7 +52,7 @@ class RefGenerator(nn.Module):
         super().__init__()
         self.num_kernels = len(h.resblock_kernel_sizes)
         self.num_upsamples = len(h.upsample_rates)
-        self.conv_pre = _wn(nn.Conv1d(80, h.upsample_initial_channel, 7, 1, padding=3))
+        self.conv_pre = _wn(nn.Conv1d(h.num_mels, h.upsample_initial_channel, 7, 1, padding=3))
         block = RefResBlock1 if str(h.resblock) == "1" else RefResBlock2
         self.ups = nn.ModuleList()
         for i, (u, k) in enumerate(zip(h.upsample_rates, h.upsample_kernel_sizes)):

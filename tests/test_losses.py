@@ -1,0 +1,78 @@
+"""Loss functions on hand-computed tensors (official signatures and values)."""
+
+import pytest
+import torch
+
+from hifigan.losses import (
+    discriminator_loss,
+    discriminator_objective,
+    feature_loss,
+    generator_loss,
+    generator_objective,
+    mel_loss,
+)
+
+
+def t(*values):
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def test_discriminator_loss_by_hand():
+    real = [t(1.0, 0.0), t(0.5)]
+    fake = [t(0.0, 2.0), t(-1.0)]
+    loss, r_losses, g_losses = discriminator_loss(real, fake)
+    # D1: mean((1-[1,0])^2) = 0.5, mean([0,2]^2) = 2; D2: (0.5)^2 = 0.25, (-1)^2 = 1
+    assert r_losses == [0.5, 0.25] and g_losses == [2.0, 1.0]
+    assert loss.item() == pytest.approx(3.75)
+
+
+def test_generator_loss_by_hand():
+    loss, parts = generator_loss([t(1.0, 3.0), t(0.0)])
+    # mean((1-[1,3])^2) = (0 + 4)/2 = 2; (1-0)^2 = 1
+    assert [p.item() for p in parts] == [2.0, 1.0]
+    assert loss.item() == 3.0
+
+
+def test_feature_loss_by_hand():
+    fmap_r = [[t(1.0, 2.0), t(0.0)], [t(3.0)]]
+    fmap_g = [[t(1.0, 0.0), t(0.5)], [t(1.0)]]
+    # layer means of |r-g|: 1, 0.5, 2 -> sum 3.5, official factor 2 -> 7
+    assert feature_loss(fmap_r, fmap_g).item() == 7.0
+
+
+def test_mel_loss_is_mean_absolute_error():
+    assert mel_loss(t(0.0, 1.0, 2.0), t(1.0, 1.0, 0.0)).item() == pytest.approx(1.0)
+
+
+def test_losses_backpropagate_to_the_generated_side():
+    fake = t(0.5, 0.25).requires_grad_()
+    loss, _ = generator_loss([fake])
+    loss.backward()
+    # d/dx mean((1-x)^2) = -2(1-x)/n
+    assert torch.allclose(fake.grad, t(-0.5, -0.75))
+
+
+def test_generator_objective_sums_the_papers_terms():
+    gen = [t(0.0)]
+    fmap_r, fmap_g = [[t(1.0)]], [[t(0.0)]]
+    mel_r, mel_g = t(0.0, 0.0), t(1.0, 3.0)
+    out = generator_objective(gen, gen, fmap_r, fmap_g, fmap_r, fmap_g, mel_r, mel_g, lambda_fm=2.0, lambda_mel=45.0)
+    # adversarial 1 + 1, feature matching 2*1 + 2*1, mel 45 * 2
+    assert out.total.item() == pytest.approx(2 + 4 + 90)
+    assert out.terms["g/mel_l1"] == 2.0 and out.terms["g/fm_mpd"] == 2.0 and out.terms["g/adv_msd/0"] == 1.0
+    assert out.terms["g/total"] == pytest.approx(96.0)
+    scaled = generator_objective(gen, gen, fmap_r, fmap_g, fmap_r, fmap_g, mel_r, mel_g, lambda_fm=1.0, lambda_mel=1.0)
+    assert scaled.total.item() == pytest.approx(2 + 2 + 2)
+
+
+def test_generator_warm_up_objective_is_mel_only():
+    out = generator_objective(None, None, None, None, None, None, t(0.0), t(2.0), lambda_mel=45.0)
+    assert out.total.item() == 90.0 and set(out.terms) == {"g/mel_l1", "g/total"}
+
+
+def test_discriminator_objective_names_every_discriminator():
+    out = discriminator_objective([t(1.0)] * 5, [t(0.0)] * 5, [t(0.0)] * 3, [t(1.0)] * 3)
+    assert out.total.item() == 6.0  # MPD perfect (0), MSD wrong: 3 * (1 + 1)
+    assert out.terms["d/mpd"] == 0.0 and out.terms["d/msd"] == 6.0
+    assert {f"d/msd_real/{i}" for i in range(3)} <= set(out.terms)
+    assert {f"d/mpd_fake/{i}" for i in range(5)} <= set(out.terms)
