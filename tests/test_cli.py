@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-from official_reference import RefGenerator
-from tiny import tiny_config
 
 from hifigan.audio import load_audio, mel_spectrogram, to_int16
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference import Vocoder
+from official_reference import RefGenerator
+from tiny import tiny_config
 
 CORPUS = Path(__file__).parent.parent / "data" / "ljspeech-mini"
 

@@ -5,8 +5,6 @@ import itertools
 
 import pytest
 import torch
-from official_reference import RefGenerator, RefMPD, RefMSD
-from tiny import tiny_config
 
 from hifigan.checkpoint import generator_payload, load_generator, read_checkpoint, write_checkpoint
 from hifigan.compat import (
@@ -20,6 +18,8 @@ from hifigan.compat import (
 from hifigan.config import load_config
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator
+from official_reference import RefGenerator, RefMPD, RefMSD
+from tiny import tiny_config
 
 
 def assert_same_tensors(a: dict, b: dict):

@@ -8,10 +8,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from official_reference import reference_mel
 
 from hifigan.audio import MelSpectrogram, load_audio, mel_spectrogram
 from hifigan.config import load_config
+from official_reference import reference_mel
 
 CORPUS = Path(__file__).parent.parent / "data" / "ljspeech-mini"
 V1 = load_config("v1")

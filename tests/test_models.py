@@ -4,12 +4,12 @@ import math
 
 import pytest
 import torch
-from official_reference import RefGenerator, RefMPD, RefMSD
-from tiny import tiny_config
 
 from hifigan.compat import load_official_discriminators, load_official_generator
 from hifigan.config import load_config
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from official_reference import RefGenerator, RefMPD, RefMSD
+from tiny import tiny_config
 
 CONFIGS = {"v1": load_config("v1"), "v2": load_config("v2"), "v3": load_config("v3"),
            "tiny1": tiny_config("1"), "tiny2": tiny_config("2")}
