@@ -29,16 +29,42 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode a plain open() would
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, target)
     except OSError as e:
         tmp_path.unlink(missing_ok=True)
-        raise HifiganError(target, f"cannot write ({e.strerror or e})") from None
+        raise write_failure(target, e) from None
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
     _fsync_dir(folder)
+
+
+def write_failure(target: str | os.PathLike, error: BaseException) -> HifiganError:
+    """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch)."""
+    target = Path(target)
+    if isinstance(error, OSError) and error.strerror:
+        return HifiganError(target, f"cannot write ({error.strerror})")
+    with contextlib.suppress(OSError):
+        stats = os.statvfs(target.parent if str(target.parent) else ".")
+        if stats.f_bavail * stats.f_frsize < 1 << 20:
+            return HifiganError(target, "cannot write (no space left on device)")
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import resource
+
+        if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
+            return HifiganError(target, "cannot write (file size limit exceeded, see ulimit -f)")
+    text = str(error).strip().splitlines()
+    return HifiganError(target, f"cannot write ({text[0] if text else type(error).__name__})")
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _fsync_dir(folder: Path) -> None:

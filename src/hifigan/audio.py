@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 from pathlib import Path
 
@@ -33,12 +34,16 @@ def load_audio(
         raise AudioError(path, "no such file")
     if path.is_dir():
         raise AudioError(path, "is a directory, expected an audio file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "is empty (0 bytes), expected an audio file")
     try:
         audio, sr = sf.read(path, dtype="float32", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
-        raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
     except OSError as e:
         raise AudioError(path, f"cannot read ({e.strerror or e})") from None
+    except MemoryError:
+        raise AudioError(path, "not a readable audio file (header claims more samples than fit in memory)") from None
+    except Exception as e:  # libsndfile/soundfile failures on these untrusted bytes, whatever their type
+        raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
     if audio.shape[0] == 0:
         raise AudioError(path, "contains no audio samples")
     if audio.shape[1] != 1:
@@ -69,9 +74,13 @@ def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     path = Path(path)
     if not path.is_file():
         raise AudioError(path, "is a directory, expected an audio file" if path.is_dir() else "no such file")
+    if path.stat().st_size == 0:
+        raise AudioError(path, "is empty (0 bytes), expected an audio file")
     try:
         return sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
+    except OSError as e:
+        raise AudioError(path, f"cannot read ({e.strerror or e})") from None
+    except Exception as e:  # libsndfile/soundfile failures on these untrusted bytes, whatever their type
         raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
 
 
@@ -86,8 +95,10 @@ def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampli
     if isinstance(audio, torch.Tensor):
         audio = audio.detach().float().cpu().numpy()
     audio = np.asarray(audio).reshape(-1)
+    buffer = io.BytesIO()  # encode in memory: a failed disk write then raises OSError with its errno
+    sf.write(buffer, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
     with atomic_path(path) as tmp:
-        sf.write(tmp, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
+        tmp.write_bytes(buffer.getbuffer())
 
 
 def _first_line(e: BaseException) -> str:
@@ -184,7 +195,11 @@ def audio_to_mel(audio: np.ndarray, mel: MelSpectrogram, source: str | os.PathLi
     """[T] float audio -> [num_mels, frames] float32 log-mel, with a clear error for too-short input."""
     if audio.shape[-1] <= mel.pad:
         raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {mel.pad}")
-    return mel(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+    out = mel(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+    if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
+        peak = float(np.max(np.abs(audio)))
+        raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
+    return out
 
 
 def load_mel(path: str | os.PathLike, num_mels: int) -> np.ndarray:
@@ -196,12 +211,29 @@ def load_mel(path: str | os.PathLike, num_mels: int) -> np.ndarray:
         raise MelError(path, "no such file")
     if path.is_dir():
         raise MelError(path, "is a directory, expected a .npy mel file")
+    if path.stat().st_size == 0:
+        raise MelError(path, "is empty (0 bytes), expected a .npy mel file")
     try:
-        mel = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as e:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as e:
+        if "allow_pickle" in str(e):  # numpy would need to unpickle: an object array, a pickle, or random bytes
+            with open(path, "rb") as f:
+                head = f.read(6)
+            if head == b"\x93NUMPY":
+                raise MelError(path, "refused: an object array (pickled Python objects), expected numbers") from None
+            if head[:1] == b"\x80":
+                raise MelError(path, "refused: a pickle file (pickled Python objects), expected a .npy array") from None
+            raise MelError(path, "not a readable .npy array (no .npy header)") from None
         raise MelError(path, f"not a readable .npy array ({_first_line(e)})") from None
-    if not isinstance(mel, np.ndarray):
-        raise MelError(path, "not a single .npy array")
+    except MemoryError:
+        raise MelError(path, "not a readable .npy array (its header claims more memory than is available)") from None
+    except Exception as e:  # any other parser failure on these untrusted bytes (EOFError, OSError, ...)
+        raise MelError(path, f"not a readable .npy array ({_first_line(e)})") from None
+    if not isinstance(loaded, np.ndarray):
+        if hasattr(loaded, "close"):
+            loaded.close()
+        raise MelError(path, "not a single .npy array (an .npz archive?)")
+    mel = loaded
     if mel.ndim == 3 and mel.shape[0] == 1:
         mel = mel[0]
     if mel.ndim != 2:
@@ -214,10 +246,16 @@ def load_mel(path: str | os.PathLike, num_mels: int) -> np.ndarray:
         raise MelError(path, "mel has no frames")
     if not np.isfinite(mel).all():
         raise MelError(path, "mel contains non-finite values (NaN or inf)")
-    return mel.astype(np.float32)
+    with np.errstate(over="ignore"):
+        mel = mel.astype(np.float32)
+    if not np.isfinite(mel).all():
+        raise MelError(path, "mel has values beyond the float32 range")
+    return mel
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:
-    """np.save, atomically."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.save(f, array)
+    """np.save, atomically (no pickled objects)."""
+    buffer = io.BytesIO()  # numpy's direct file write loses the errno of a failed write; Python's keeps it
+    np.save(buffer, array, allow_pickle=False)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getbuffer())

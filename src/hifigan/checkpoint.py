@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
-import zipfile
+import pickletools
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_path, write_failure
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
 
@@ -20,7 +23,10 @@ FORMAT_VERSION = 1
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """torch.load with weights_only=True: tensors and plain containers only, never pickled code."""
+    """torch.load with weights_only=True: tensors and plain containers only, never pickled code.
+
+    Any failure to parse the file (it is untrusted input) becomes a CheckpointError naming it.
+    """
     path = Path(path)
     if not path.exists():
         raise CheckpointError(path, "no such file")
@@ -29,23 +35,90 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if path.stat().st_size == 0:
         raise CheckpointError(path, "is empty")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": noise on stderr, not a problem
+            warnings.simplefilter("ignore")
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
-        if "Unsupported global" in str(e) or "weights_only" in str(e).lower():
-            raise CheckpointError(path, "refused: it needs pickled code to load (only weights are loaded)") from None
-        raise CheckpointError(path, "not a checkpoint (cannot unpickle)") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, OSError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(path, f"truncated or not a checkpoint ({first})") from None
+        raise CheckpointError(path, _unpickling_problem(path, e)) from None
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EIO, errno.EISDIR):
+            raise CheckpointError(path, f"cannot read ({e.strerror})") from None
+        raise CheckpointError(path, _damage(path, e)) from None
+    except Exception as e:  # any other parser failure (IndexError, KeyError, MemoryError, ...) means a bad file
+        raise CheckpointError(path, _damage(path, e)) from None
     if not isinstance(obj, dict):
         raise CheckpointError(path, f"not a checkpoint (holds a {type(obj).__name__}, expected a dict)")
     return obj
 
 
+NOT_TORCH = "not a checkpoint (neither a PyTorch file nor a binary pickle)"
+
+
+def _starts_like_torch(path: Path) -> bool:
+    """A zip (torch >= 1.6) or a protocol 2+ pickle (legacy torch.save, plain pickles)."""
+    with open(path, "rb") as f:
+        return f.read(2) in (b"PK", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
+def _damage(path: Path, e: BaseException) -> str:
+    if not _starts_like_torch(path):
+        return NOT_TORCH
+    if isinstance(e, MemoryError):
+        return "truncated or corrupt checkpoint (claims more memory than is available)"
+    return f"truncated or corrupt checkpoint ({_reason(e)})"
+
+
+def _unpickling_problem(path: Path, e: pickle.UnpicklingError) -> str:
+    """Why the weights-only unpickler refused `path`: it needs code (named), or it is no checkpoint at all."""
+    needed = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
+    binary = _starts_like_torch(path)
+    code = needed.group(1) if needed and binary else _pickled_code(path)  # (text starting "c" parses as GLOBAL)
+    if code:
+        return f"refused: it needs pickled code ({code}) to load; only weights are loaded"
+    if not binary:
+        return NOT_TORCH
+    detail = re.search(r"WeightsUnpickler error:\s*(\S.*)", str(e))
+    return f"not a checkpoint (cannot be unpickled as weights: {_reason(ValueError(detail.group(1)) if detail else e)})"
+
+
+def _pickled_code(path: Path) -> str | None:
+    """The class or function a plain pickle file would import (torch's own ones last), read from its opcodes
+    without executing anything; None if it imports nothing or is not a pickle."""
+    strings: list[str] = []
+    found: list[str] = []
+    with open(path, "rb") as f:
+        protocol_2_plus = f.read(1) == b"\x80"
+        f.seek(0)
+        try:
+            for opcode, arg, _ in pickletools.genops(f):
+                if opcode.name == "GLOBAL":
+                    found.append(str(arg).replace(" ", "."))
+                elif opcode.name == "STACK_GLOBAL" and len(strings) >= 2:  # (a lone 0x93 also starts .npy files)
+                    found.append(".".join(strings[-2:]))
+                elif isinstance(arg, str):
+                    strings.append(arg)
+        except Exception:  # broken: keep what was read only if it clearly began as a pickle (PROTO opcode)
+            if not protocol_2_plus:
+                return None
+    return next((name for name in found if not name.startswith("torch.")), found[0] if found else None)
+
+
+def _reason(e: BaseException) -> str:
+    """The first sentence of an exception's message (torch's run to paragraphs), with its type if terse."""
+    text = str(e).strip().splitlines()[0].strip() if str(e).strip() else ""
+    text = text.split(". ")[0].rstrip(".")
+    if len(text) > 100:
+        text = text[:97] + "..."
+    return f"{type(e).__name__}: {text}" if len(text) < 12 else text
+
+
 def write_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Save atomically: the previous file at `path` stays intact until the new one is complete."""
     with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+        try:
+            torch.save(payload, tmp)
+        except RuntimeError as e:  # torch's zip writer reports a failed write (full disk, size limit) this way
+            raise write_failure(path, e) from None
 
 
 def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike | None, what: str) -> None:

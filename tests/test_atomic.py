@@ -1,0 +1,142 @@
+"""Atomic output: a target is either its old content or the complete new one, and no temp file survives."""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import signal
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from hifigan.atomic import atomic_path
+from hifigan.audio import save_audio, save_npy
+from hifigan.checkpoint import write_checkpoint
+from hifigan.errors import HifiganError
+
+LIMIT = 64 * 1024  # bytes any one file may grow to under `file_size_limit`
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int = LIMIT) -> Iterator[None]:
+    """Simulate a full disk in this process: writes past `limit` bytes fail with EFBIG (SIGXFSZ ignored)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
+
+
+def names(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_success_renames(tmp_path):
+    target = tmp_path / "out.bin"
+    with atomic_path(target) as tmp:
+        assert tmp.parent == tmp_path and tmp != target and tmp.name.startswith(".")
+        tmp.write_bytes(b"new")
+        assert not target.exists()
+    assert target.read_bytes() == b"new"
+    assert names(tmp_path) == ["out.bin"]
+
+
+def test_output_mode_is_that_of_a_plain_open(tmp_path):
+    """Not mkstemp's private 0600: other users may read outputs just as they could with open()."""
+    (tmp_path / "plain.bin").write_bytes(b"x")
+    with atomic_path(tmp_path / "out.bin") as tmp:
+        tmp.write_bytes(b"x")
+    assert (tmp_path / "out.bin").stat().st_mode == (tmp_path / "plain.bin").stat().st_mode
+
+
+def test_previous_target_stays_until_complete(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(b"new, half written")
+        assert target.read_bytes() == b"old"
+    assert target.read_bytes() == b"new, half written"
+    assert names(tmp_path) == ["out.bin"]
+
+
+@pytest.mark.parametrize("error", [ValueError("boom"), KeyboardInterrupt()])
+def test_exception_inside_keeps_previous_target(tmp_path, error):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(type(error)), atomic_path(target) as tmp:
+        tmp.write_bytes(b"partial")
+        raise error
+    assert target.read_bytes() == b"old"
+    assert names(tmp_path) == ["out.bin"]
+
+
+def test_exception_inside_with_no_previous_target(tmp_path):
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "out.bin") as tmp:
+        tmp.write_bytes(b"partial")
+        raise RuntimeError("crash")
+    assert names(tmp_path) == []
+
+
+def test_failed_write_leaves_no_temp_file(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with file_size_limit(), pytest.raises(HifiganError) as e, atomic_path(target) as tmp:
+        tmp.write_bytes(b"x" * (4 * LIMIT))
+    assert e.value.path == str(target) and "cannot write (File too large)" in str(e.value)
+    assert target.read_bytes() == b"old"
+    assert names(tmp_path) == ["out.bin"]
+
+
+WRITERS = {
+    "save_npy": lambda path: save_npy(path, np.zeros(4 * LIMIT, np.float32)),
+    "save_audio": lambda path: save_audio(path, np.zeros(4 * LIMIT, np.float32), 22050),
+    "write_checkpoint": lambda path: write_checkpoint(path, {"w": torch.zeros(4 * LIMIT)}),
+}
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_writers_fail_cleanly_when_the_disk_is_full(tmp_path, writer):
+    """Each library writer (numpy, libsndfile, torch) reports a failed write as one HifiganError naming the file."""
+    target = tmp_path / "out.dat"
+    target.write_bytes(b"old")
+    with file_size_limit(), pytest.raises(HifiganError) as e:
+        WRITERS[writer](target)
+    assert e.value.path == str(target)
+    assert "cannot write" in e.value.problem and ("too large" in e.value.problem or "limit" in e.value.problem)
+    assert target.read_bytes() == b"old"
+    assert names(tmp_path) == ["out.dat"]
+
+
+@pytest.mark.parametrize("writer", list(WRITERS))
+def test_writers_write_complete_files(tmp_path, writer):
+    target = tmp_path / "out.dat"
+    WRITERS[writer](target)
+    assert names(tmp_path) == ["out.dat"]
+    if writer == "save_npy":
+        assert np.load(target).shape == (4 * LIMIT,)
+    elif writer == "save_audio":
+        assert sf.info(target).frames == 4 * LIMIT
+    else:
+        assert torch.load(target, weights_only=True)["w"].shape == (4 * LIMIT,)
+
+
+def test_missing_or_blocked_folder(tmp_path):
+    with pytest.raises(HifiganError, match="does not exist"), atomic_path(tmp_path / "no" / "out.bin"):
+        pass
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(HifiganError, match="does not exist"), atomic_path(tmp_path / "file" / "out.bin"):
+        pass
+    assert names(tmp_path) == ["file"]
+
+
+def test_relative_target(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with atomic_path("out.bin") as tmp:
+        tmp.write_bytes(b"ok")
+    assert names(tmp_path) == ["out.bin"]
