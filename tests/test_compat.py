@@ -116,3 +116,12 @@ def test_own_checkpoint_carries_its_config(tmp_path):
     assert loaded_cfg == cfg
     assert_same_tensors(loaded.state_dict(), generator.state_dict())
     assert read_checkpoint(path)["hifigan_checkpoint"] == 1
+
+
+def test_own_checkpoint_rejects_a_contradicting_config(tmp_path):
+    cfg = tiny_config("1")
+    path = tmp_path / "model.pt"
+    write_checkpoint(path, generator_payload(Generator(cfg).state_dict(), cfg))
+    assert load_generator(path, cfg)[1] == cfg  # the same config is fine
+    with pytest.raises(CheckpointError, match="conflicts with the checkpoint's own config: resblock is '2'"):
+        load_generator(path, tiny_config("2"))

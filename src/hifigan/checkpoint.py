@@ -175,6 +175,8 @@ def load_generator(path: str | os.PathLike, config: str | os.PathLike | HifiganC
     obj = read_checkpoint(path)
     if is_own_checkpoint(obj):
         cfg = config_of(obj, path)
+        if config is not None:
+            _check_same_model(cfg, load_config(config), path)
         if "generator" not in obj:
             raise CheckpointError(path, "checkpoint holds no generator")
         generator = Generator(cfg)
@@ -186,6 +188,22 @@ def load_generator(path: str | os.PathLike, config: str | os.PathLike | HifiganC
         cfg = load_config(config)
         return load_official_generator(obj["generator"], cfg, source=path), cfg
     raise CheckpointError(path, "not a HiFi-GAN generator checkpoint (no 'generator' weights)")
+
+
+# Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
+MODEL_KEYS = (
+    "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock_kernel_sizes",
+    "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate", "fmin", "fmax",
+)
+
+
+def _check_same_model(stored: HifiganConfig, given: HifiganConfig, source: str | os.PathLike) -> None:
+    """Our checkpoints carry their config; a --config that contradicts it is an error naming the first key."""
+    for key in MODEL_KEYS:
+        if getattr(stored, key) != getattr(given, key):
+            raise CheckpointError(
+                source, f"--config conflicts with the checkpoint's own config: {key} is {getattr(given, key)!r}, "
+                f"the checkpoint has {getattr(stored, key)!r} (omit --config for our checkpoints)")
 
 
 __all__ = [
