@@ -64,7 +64,7 @@ class LossBreakdown:
 
 
 def _named(prefix: str, values: Sequence[float | torch.Tensor]) -> dict[str, float]:
-    return {f"{prefix}/{i}": float(v) for i, v in enumerate(values)}
+    return {f"{prefix}/{i}": v.item() if isinstance(v, torch.Tensor) else float(v) for i, v in enumerate(values)}
 
 
 def discriminator_objective(
