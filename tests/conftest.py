@@ -85,3 +85,12 @@ def tiny_corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("corpus")
     write_clips(folder, 8)
     return folder
+
+
+@pytest.fixture
+def single_thread():
+    """One intra-op thread: on a shared 2-core machine, oversubscribed OpenMP threads slow training steps ~10x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

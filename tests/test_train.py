@@ -1,0 +1,189 @@
+"""The training loop: exact resume, logs, official checkpoint round trip, non-finite steps, the demo."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import shutil
+import warnings
+
+import pytest
+import torch
+
+from conftest import save_config_json
+from hifigan.checkpoint import read_checkpoint
+from hifigan.cli import main
+from hifigan.data import Corpus, scan_clips
+from hifigan.errors import HifiganError
+from hifigan.train import Trainer, TrainOptions
+from official_reference import RefMPD, RefMSD
+from tiny import tiny_config
+
+QUIET = ["--no-progress", "--valid-count", "2"]
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture
+def deterministic():
+    yield
+    torch.use_deterministic_algorithms(False)
+    torch.utils.deterministic.fill_uninitialized_memory = True
+
+
+@pytest.fixture(autouse=True)
+def _remove_runs(tmp_path):
+    """Training runs hold ~1 GB checkpoints (the discriminators have fixed official sizes): drop them after use."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def equal_states(a: dict, b: dict) -> bool:
+    """Nested dicts/lists of tensors and numbers are identical."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(equal_states(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(equal_states(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_config_json, deterministic):
+    """4 steps straight == 2 steps, resume, 2 more (6 training clips / batch 2: the resume is mid-epoch and the
+    run crosses an epoch boundary, so the data order, schedulers, optimizers and D states all matter)."""
+    run = ["train", "--no-progress", "--deterministic", "--log-interval", "1", "--validation-interval", "2"]
+    common = [*run, "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--valid-count", "2",
+              "--disc-start-step", "1"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert main([*common, "--out", str(straight), "--max-steps", "4", "--checkpoint-interval", "3"]) == 0
+    assert main([*common, "--out", str(split), "--max-steps", "2"]) == 0
+    assert main([*run, "--resume", str(split), "--max-steps", "4"]) == 0  # data and config from the checkpoint
+
+    a = read_checkpoint(straight / "checkpoints" / "ckpt_00000004.pt")
+    b = read_checkpoint(split / "checkpoints" / "ckpt_00000004.pt")
+    assert (a["step"], a["epoch"], a["batch_in_epoch"]) == (4, 1, 1)
+    for key in ("generator", "mpd", "msd", "optim_g", "optim_d", "sched_g", "sched_d"):
+        assert equal_states(a[key], b[key]), key
+    assert a["optim_d"]["state"], "the discriminators trained"
+
+    # Checkpoints: every --checkpoint-interval steps and at the end; latest.pt is the newest.
+    ckpts = sorted(p.name for p in (straight / "checkpoints").iterdir())
+    assert ckpts == ["ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
+    assert (straight / "checkpoints" / "latest.pt").samefile(straight / "checkpoints" / "ckpt_00000004.pt")
+
+    # Logs: every loss term (each discriminator), lr, gradient norms, validation; TensorBoard events.
+    records = [json.loads(line) for line in (straight / "log.jsonl").read_text().splitlines()]
+    scalars = {k for r in records for k in r}
+    for name in ("g/mel_l1", "g/adv_mpd/4", "g/adv_msd/2", "g/fm_mpd", "d/mpd_real/0", "d/msd_fake/2",
+                 "lr/g", "lr/d", "grad_norm/g", "grad_norm/d", "val/mel_l1", "speed/steps_per_s"):
+        assert name in scalars, name
+    assert [r["step"] for r in records if "g/total" in r] == [1, 2, 3, 4]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(straight / "logs"), size_guidance={"images": 0, "audio": 0}).Reload()
+    tags = events.Tags()
+    assert {"g/mel_l1", "d/mpd_real/0", "val/mel_l1", "grad_norm/d", "lr/g"} <= set(tags["scalars"])
+    assert tags["images"] and any(t.startswith("generated/") for t in tags["audio"])
+    assert any(t.startswith("reference/") for t in tags["audio"])
+
+
+def test_init_from_official_pair_and_export_round_trip(tmp_path, tiny_corpus, official_tiny80):
+    """An official g_/do_ pair (old-style norms, real AdamW moments) -> --init-from -> export-official: same tensors."""
+    g_src, config_json = official_tiny80
+    folder = tmp_path / "official"
+    folder.mkdir()
+    g_path = folder / "g_00000001"
+    shutil.copy(g_src, g_path)
+    torch.manual_seed(1)
+    mpd, msd = RefMPD(), RefMSD()
+    g_state = torch.load(g_path, weights_only=True)["generator"]
+    optim_g = torch.optim.AdamW([torch.nn.Parameter(t.clone()) for t in g_state.values()], 2e-4)
+    optim_d = torch.optim.AdamW(itertools.chain(msd.parameters(), mpd.parameters()), 2e-4)
+    for optim in (optim_g, optim_d):
+        for group in optim.param_groups:
+            for p in group["params"]:
+                p.grad = torch.randn_like(p)
+        optim.step()
+    do = {"mpd": mpd.state_dict(), "msd": msd.state_dict(), "optim_g": optim_g.state_dict(),
+          "optim_d": optim_d.state_dict(), "steps": 1, "epoch": 0}
+    torch.save(do, folder / "do_00000001")
+
+    run, export = tmp_path / "run", tmp_path / "export"
+    assert main(["train", "--init-from", str(g_path), "--config", str(config_json), "--corpus", str(tiny_corpus),
+                 "--out", str(run), "--max-steps", "0", *QUIET]) == 0
+    assert main(["export-official", "--checkpoint", str(run / "checkpoints" / "latest.pt"),
+                 "--out", str(export)]) == 0
+    g_out = torch.load(export / "g_00000000", weights_only=True)
+    do_out = torch.load(export / "do_00000000", weights_only=True)
+    assert equal_states(g_out["generator"], g_state)
+    assert equal_states(do_out["mpd"], do["mpd"]) and equal_states(do_out["msd"], do["msd"])
+    for name in ("optim_g", "optim_d"):
+        assert equal_states(do_out[name]["state"], do[name]["state"]), name
+    assert (do_out["steps"], do_out["epoch"]) == (0, 0)
+
+
+def test_export_generator_only_checkpoint(tmp_path, tiny_checkpoint):
+    assert main(["export-official", "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g_00000000"]
+
+
+def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
+    cfg = tiny_config(disc_start_step=10**6)
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+                      TrainOptions(out=tmp_path, max_nonfinite=3, progress=False))
+    trainer._open_log()
+    batch = next(iter(trainer.loader))
+    poisoned = (torch.full_like(batch[0], float("nan")), *batch[1:])
+    before = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
+
+    assert not trainer.train_step(poisoned).ok
+    assert equal_states(trainer.generator.state_dict(), before), "a skipped step changes nothing"
+    trainer.config.disc_start_step = 0  # the discriminator step is skipped the same way
+    d_before = {k: v.clone() for k, v in trainer.msd.named_parameters()}
+    assert not trainer.train_step(poisoned).ok
+    assert equal_states(dict(trainer.msd.named_parameters()), d_before)
+    trainer.config.disc_start_step = 10**6
+    assert trainer.train_step(batch).ok and trainer.nonfinite_run == 0  # a good step resets the count
+    for _ in range(2):
+        trainer.train_step(poisoned)
+    with pytest.raises(HifiganError, match="3 non-finite steps in a row"):
+        trainer.train_step(poisoned)
+    trainer.close()
+    assert "non-finite loss" in capsys.readouterr().err
+    events = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert sum(e.get("event") == "nonfinite" for e in events) == 5
+
+
+def test_bf16_on_cpu_and_bad_resume_are_clear_errors(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    base = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET]
+    assert main([*base, "--out", str(tmp_path / "a"), "--precision", "bf16"]) == 2
+    assert "bf16 is CUDA-only" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main([*base, "--resume", str(tmp_path / "empty")]) == 2
+    assert "no loadable training checkpoint" in capsys.readouterr().err
+    assert main([*base, "--out", str(tmp_path / "b"), "--batch-size", "7"]) == 2
+    assert "fewer than the batch size 7" in capsys.readouterr().err
+
+
+def test_demo_pipeline_on_a_tiny_config(tmp_path, tiny_corpus):
+    from hifigan.demo import run_demo
+
+    out = tmp_path / "demo"
+    cfg_path = save_config_json(tmp_path / "tiny.json", tiny_config())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = run_demo(tiny_corpus, out, minutes=0.1, config=str(cfg_path), batch_size=2, valid_count=2,
+                        gan_fraction=0.4, progress=False)
+    assert [r["clip"] for r in rows][-1] == "mean" and len(rows) == 3
+    assert all(r["mel_l1 start"] > 0 and r["mel_l1 end"] > 0 for r in rows)
+    names = {p.name for p in out.iterdir()}
+    clips = [r["clip"] for r in rows[:-1]]
+    for clip in clips:
+        assert {f"{clip}_generated.wav", f"{clip}_reference.wav", f"{clip}_mel.png"} <= names
+    assert {"results.md", "results.json", "run"} <= names
+    result = json.loads((out / "results.json").read_text())
+    assert result["steps"] > result["disc_start_step"] > 0, "both phases ran"
+    assert "mel_l1 start" in (out / "results.md").read_text()
+    assert os.path.exists(out / "run" / "checkpoints" / "latest.pt")

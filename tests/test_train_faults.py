@@ -1,0 +1,103 @@
+"""Training faults with real processes: SIGKILL during a checkpoint save, SIGTERM/SIGINT, bad files in the data."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from hifigan.checkpoint import read_checkpoint
+from hifigan.train import checkpoint_files
+
+FAST = ["--no-progress", "--valid-count", "2", "--disc-start-step", "1000000", "--validation-interval", "0",
+        "--log-interval", "1"]
+
+
+@pytest.fixture(autouse=True)
+def _remove_runs(tmp_path):
+    """Training runs hold ~1 GB checkpoints (the discriminators have fixed official sizes): drop them after use."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def start_training(args: list[str], folder: Path) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "hifigan", "train", *args], env=env,
+                            stdout=open(folder / "stdout.txt", "w"), stderr=open(folder / "stderr.txt", "w"))
+
+
+def wait_for(condition, proc: subprocess.Popen, timeout: float = 90, poll: float = 0.002):
+    """Poll until condition() is truthy; fail (killing proc) if the process ends or time runs out first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        if proc.poll() is not None:
+            pytest.fail(f"training exited early ({proc.returncode})")
+        time.sleep(poll)
+    proc.kill()
+    pytest.fail("timed out waiting for the training process")
+
+
+def logged_steps(run: Path) -> list[int]:
+    log = run / "log.jsonl"
+    if not log.exists():
+        return []
+    return [json.loads(line)["step"] for line in log.read_text().splitlines() if '"g/total"' in line]
+
+
+def test_sigkill_during_save_then_resume_then_sigterm(tmp_path, tiny_corpus, tiny_config_json):
+    run = tmp_path / "run"
+    ckpts = run / "checkpoints"
+    base = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *FAST, "--checkpoint-interval", "1",
+            "--keep", "2"]
+    proc = start_training([*base, "--out", str(run), "--max-steps", "1000"], tmp_path)
+
+    def saving_after_one_complete():  # a temp file being written while an earlier checkpoint exists
+        return checkpoint_files(ckpts) and list(ckpts.glob(".ckpt_*.tmp"))
+
+    partial = wait_for(saving_after_one_complete, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert partial[0].exists(), "killed while the temporary file was on disk"
+    complete = checkpoint_files(ckpts)
+    assert 1 <= len(complete) <= 2, "--keep 2"
+    for path in [*complete, ckpts / "latest.pt"]:
+        assert read_checkpoint(path)["step"] >= 1
+    last = read_checkpoint(complete[-1])["step"]
+
+    proc = start_training([*base, "--resume", str(run), "--max-steps", "1000"], tmp_path)
+    wait_for(lambda: any(s > last + 1 for s in logged_steps(run)), proc)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert f"resumed from {complete[-1]} at step {last}" in stderr and "SIGTERM" in stderr
+    final = read_checkpoint(ckpts / "latest.pt")
+    assert final["step"] == max(logged_steps(run)) > last
+    assert not list(ckpts.glob(".*.tmp")), "the stale temporary file was cleaned up"
+
+
+def test_sigint_saves_and_exits_cleanly_and_bad_files_are_skipped(tmp_path, tiny_corpus, tiny_config_json):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    (corpus / "broken.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    (corpus / "empty.wav").write_bytes(b"")
+    run = tmp_path / "run"
+    proc = start_training(["--corpus", str(corpus), "--config", str(tiny_config_json), *FAST, "--out", str(run),
+                           "--checkpoint-interval", "100000"], tmp_path)
+    wait_for(lambda: len(logged_steps(run)) >= 2, proc, poll=0.05)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert "skipped 2 unreadable or empty files" in stderr and "2 unreadable or empty skipped" in stderr
+    assert "SIGINT: stopping after this step" in stderr and "stopped (SIGINT)" in stderr
+    saved = read_checkpoint(run / "checkpoints" / "latest.pt")
+    assert saved["step"] == max(logged_steps(run))
