@@ -187,3 +187,28 @@ def test_demo_pipeline_on_a_tiny_config(tmp_path, tiny_corpus):
     assert result["steps"] > result["disc_start_step"] > 0, "both phases ran"
     assert "mel_l1 start" in (out / "results.md").read_text()
     assert os.path.exists(out / "run" / "checkpoints" / "latest.pt")
+
+
+def test_demo_scores_every_metric_and_tables_them_with_direction():
+    import math
+
+    import numpy as np
+
+    from hifigan.demo import compare, summary_table
+    from hifigan.metrics import METRICS, compute_metrics, min_samples
+
+    cfg = tiny_config()
+    rng = np.random.default_rng(0)
+    t = np.arange(cfg.sampling_rate // 2) / cfg.sampling_rate
+    reference = (0.4 * np.sin(2 * np.pi * 180 * t) + 0.02 * rng.standard_normal(len(t))).astype(np.float32)
+    generated = (reference + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    scores = compare(reference, generated, cfg)
+    assert scores == pytest.approx(compute_metrics(reference, generated, cfg), rel=1e-9, nan_ok=True)
+    short = compare(reference[: min_samples() - 1], generated[: min_samples() - 1], cfg)
+    assert list(short) == list(METRICS) and short["mel_l1"] > 0
+    assert all(math.isnan(v) for k, v in short.items() if k != "mel_l1")
+    table = summary_table([scores, short], [scores, scores])
+    for info in METRICS.values():
+        better = "higher" if info.higher_is_better else "lower"
+        assert any(line.startswith(f"| {info.title}") and f"| {better} |" in line for line in table.splitlines())
+    assert "(1 undefined)" in table

@@ -1,36 +1,43 @@
 """`hifigan demo`: train a small model on the bundled clips for a few minutes, then show what it learned.
 
 The budget goes mostly to a generator-only warm-up on the mel loss (it learns fastest per CPU second),
-then to full GAN training for the rest; the held-out clips are vocoded before and after, and a table of
-objective scores (computed by `compare`, one row per clip) is printed and written as markdown and JSON.
+then to full GAN training for the rest; the held-out clips are vocoded before and after and scored with
+every metric of hifigan.metrics; the mean (95% CI) of each at the start and the end is printed and written
+as markdown and JSON, with the end state's evaluation report (hifigan.evaluate's JSON + PNG).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from hifigan.atomic import atomic_path
 from hifigan.audio import mel_frontend, save_audio
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 
+if TYPE_CHECKING:
+    from hifigan.train import Trainer
+
 
 def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig) -> dict[str, float]:
-    """Objective scores of one generated clip against its recording (add metrics here; lower or higher
-    is better per metric, named in `METRIC_DIRECTION`)."""
-    from hifigan.metrics import mel_l1
+    """Every metric of hifigan.metrics for one generated clip against its recording (METRICS order).
 
-    return {"mel_l1": mel_l1(reference, generated, config)}
+    A clip shorter than the metrics' minimum (`min_samples`) gets its mel L1 only, the rest NaN (undefined).
+    """
+    from hifigan.metrics import METRICS, compute_metrics, mel_l1, min_samples
 
-
-METRIC_DIRECTION = {"mel_l1": "lower is better"}
+    if min(len(reference), len(generated)) < min_samples():
+        return {name: mel_l1(reference, generated, config) if name == "mel_l1" else math.nan for name in METRICS}
+    return compute_metrics(reference, generated, config)
 
 
 @dataclass
@@ -43,40 +50,86 @@ class Vocoded:
     generated: np.ndarray
 
 
-def vocode_clips(generator: torch.nn.Module, dataset, device: torch.device) -> list[Vocoded]:
-    """Run the generator (as trained, eval mode) on every whole held-out utterance."""
-    out = []
-    generator.eval()
-    try:
-        with torch.no_grad():
-            for i in range(len(dataset)):
-                mel, audio, _, _ = dataset[i]
-                y_hat = generator(mel.unsqueeze(0).to(device)).float().reshape(-1).cpu().numpy()
-                out.append(Vocoded(dataset.clips[i].id, audio.numpy(), mel.numpy(), y_hat))
-    finally:
-        generator.train()
-    return out
+def vocode_clips(trainer: Trainer) -> list[Vocoded]:
+    """The trainer's generator (as trained) on every whole held-out utterance."""
+    return [Vocoded(trainer.valid_set.clips[i].id, audio.numpy(), mel.numpy(), y_hat.numpy())
+            for i, mel, audio, y_hat in trainer.vocode_held_out()]
 
 
-def score_table(start: list[Vocoded], end: list[Vocoded], config: HifiganConfig) -> list[dict[str, Any]]:
-    """One row per clip (and a mean row): every `compare` metric before and after training."""
-    rows = []
-    for before, after in zip(start, end):
-        s, e = compare(before.reference, before.generated, config), compare(after.reference, after.generated, config)
-        rows.append({"clip": before.clip, **{f"{k} start": v for k, v in s.items()},
-                     **{f"{k} end": v for k, v in e.items()}})
-    keys = [k for k in rows[0] if k != "clip"]
-    rows.append({"clip": "mean", **{k: float(np.mean([r[k] for r in rows])) for k in keys}})
+def score_clips(clips: list[Vocoded], config: HifiganConfig) -> list[dict[str, float]]:
+    """`compare` for every clip, in order."""
+    return [compare(clip.reference, clip.generated, config) for clip in clips]
+
+
+def score_table(clips: list[str], start: list[dict[str, float]], end: list[dict[str, float]]
+                ) -> list[dict[str, Any]]:
+    """One row per clip with every metric at the start and the end ("<metric> start", "<metric> end"), then a
+    mean row (the mean over the clips where the metric is defined)."""
+    from hifigan.evaluate import aggregate
+
+    rows: list[dict[str, Any]] = [
+        {"clip": clip, **{f"{k} start": v for k, v in s.items()}, **{f"{k} end": v for k, v in e.items()}}
+        for clip, s, e in zip(clips, start, end)
+    ]
+    means = {f"{k} {when}": summary.mean for when, scores in (("start", start), ("end", end))
+             for k, summary in aggregate(scores).items()}
+    rows.append({"clip": "mean", **{k: math.nan if means[k] is None else means[k] for k in rows[0] if k != "clip"}})
     return rows
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """A markdown table (also readable in a terminal)."""
+    """A markdown table (also readable in a terminal); NaN shows as "-"."""
     keys = list(rows[0])
     lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(v if isinstance(v, str) else f"{v:.4f}" for v in row.values()) + " |")
+        lines.append("| " + " | ".join(_cell(v) for v in row.values()) + " |")
     return "\n".join(lines)
+
+
+def summary_table(start: list[dict[str, float]], end: list[dict[str, float]]) -> str:
+    """Markdown: per metric, which direction is better and its mean [95% CI] over the clips at the start and
+    the end of training (hifigan.evaluate.aggregate; "-" where undefined or n < 2)."""
+    from hifigan.evaluate import aggregate
+    from hifigan.metrics import METRICS
+
+    before, after = aggregate(start), aggregate(end)
+    lines = ["| metric | better | start mean [95% CI] | end mean [95% CI] |", "|---|---|---|---|"]
+    for name, info in METRICS.items():
+        if name not in before:
+            continue
+        title = f"{info.title} ({info.unit})" if info.unit else info.title
+        better = "higher" if info.higher_is_better else "lower"
+        lines.append(f"| {title} | {better} | {_mean_ci(before[name])} | {_mean_ci(after[name])} |")
+    return "\n".join(lines)
+
+
+def _mean_ci(summary) -> str:
+    if summary.mean is None:
+        return f"- ({summary.n_undefined} undefined)" if summary.n_undefined else "-"
+    ci = "" if summary.ci95_low is None else f" [{summary.ci95_low:.4f}, {summary.ci95_high:.4f}]"
+    undefined = f" ({summary.n_undefined} undefined)" if summary.n_undefined else ""
+    return f"{summary.mean:.4f}{ci}{undefined}"
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return "-" if math.isnan(value) else f"{value:.4f}"
+
+
+def write_end_report(out: Path, clips: list[Vocoded], scores: list[dict[str, float]], config: HifiganConfig,
+                     seconds: float) -> tuple[Path, Path]:
+    """The end state as a `hifigan evaluate` report (out/evaluation.json + .png) of the written wavs' pairs."""
+    from hifigan.evaluate import FileResult, Report, aggregate, report_paths, write_report
+
+    sr = config.sampling_rate
+    files = [FileResult(c.clip, str(out / f"{c.clip}_reference.wav"), str(out / f"{c.clip}_generated.wav"),
+                        len(c.reference) / sr, 0, s) for c, s in zip(clips, scores)]
+    settings = {"sampling_rate": sr, "metrics": list(scores[0]), "max_shift_samples": 0,
+                "source": "hifigan demo: held-out clips at the end of training (scored before int16 rounding)"}
+    paths = report_paths(out)
+    write_report(Report(files, aggregate(scores), settings, seconds), paths, config)
+    return paths
 
 
 def run_demo(
@@ -96,7 +149,9 @@ def run_demo(
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
     from hifigan.config import config_from_dict, load_config
     from hifigan.data import Corpus, scan_clips
-    from hifigan.train import Trainer, TrainOptions, mel_figure
+    from hifigan.evaluate import _nan_to_none, aggregate
+    from hifigan.monitor import mel_figure
+    from hifigan.train import Trainer, TrainOptions
 
     begun = time.monotonic()
     if not 0 <= gan_fraction <= 1:
@@ -118,10 +173,13 @@ def run_demo(
     say = trainer._say
 
     vocode_start = time.monotonic()
-    start = vocode_clips(trainer.generator, trainer.valid_set, trainer.device)
+    start = vocode_clips(trainer)
     vocode_seconds = time.monotonic() - vocode_start
-    # What is left after set-up, minus the final vocoding and writing (about twice the first vocoding).
-    budget = max(minutes * 60 - (time.monotonic() - begun) - 2 * vocode_seconds - min(5.0, minutes), 1.0)
+    start_scores = score_clips(start, cfg)
+    score_seconds = time.monotonic() - vocode_start - vocode_seconds
+    # What is left after set-up, minus the final vocoding, scoring and writing (the vocoding about twice the first).
+    reserve = 2 * vocode_seconds + score_seconds + min(5.0, minutes)
+    budget = max(minutes * 60 - (time.monotonic() - begun) - reserve, 1.0)
     warm = budget * (1 - gan_fraction)
     say(f"demo: {len(train)} training clips, {len(valid)} held out; {budget / 60:.1f} min of training "
         f"({warm / 60:.1f} generator-only warm-up, then {(budget - warm) / 60:.1f} with the discriminators)")
@@ -133,7 +191,10 @@ def run_demo(
             trainer.fit(max_minutes=(budget - warm) / 60)
     finally:
         trainer.close()
-    end = vocode_clips(trainer.generator, trainer.valid_set, trainer.device)
+    end = vocode_clips(trainer)
+    score_start = time.monotonic()
+    end_scores = score_clips(end, cfg)
+    score_seconds = time.monotonic() - score_start
 
     frontend = mel_frontend(**cfg.mel_kwargs())
     for clip in end:
@@ -141,14 +202,20 @@ def run_demo(
         save_audio(out / f"{clip.clip}_reference.wav", clip.reference, cfg.sampling_rate)
         figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
         figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
-    rows = score_table(start, end, cfg)
-    table = format_table(rows)
+    json_path, png_path = write_end_report(out, end, end_scores, cfg, score_seconds)
+    rows = score_table([clip.clip for clip in start], start_scores, end_scores)
+    overview, per_clip = summary_table(start_scores, end_scores), format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.config.disc_start_step if gan_fraction else 'no'} "
-               f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all")
-    (out / "results.md").write_text(f"# hifigan demo\n\n{summary}\n\n{table}\n\n"
-                                    + "".join(f"- {k}: {v}\n" for k, v in METRIC_DIRECTION.items()))
-    (out / "results.json").write_text(json.dumps({"steps": trainer.step, "disc_start_step":
-                                                  trainer.config.disc_start_step, "rows": rows}, indent=2))
-    print(f"\n{summary}\n{table}\n\nwrote {out}/ (wavs, *_mel.png, results.md, results.json, run/)",
-          file=sys.stdout)
+               f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "
+               f"{len(end)} held-out clips, mean [95% CI] at the start and the end of training")
+    with atomic_path(out / "results.md") as tmp:
+        tmp.write_text(f"# hifigan demo\n\n{summary}\n\n{overview}\n\n## per clip\n\n{per_clip}\n")
+    with atomic_path(out / "results.json") as tmp:
+        tmp.write_text(json.dumps(_nan_to_none({
+            "steps": trainer.step, "disc_start_step": trainer.config.disc_start_step, "rows": rows,
+            "summary": {"start": {k: asdict(v) for k, v in aggregate(start_scores).items()},
+                        "end": {k: asdict(v) for k, v in aggregate(end_scores).items()}},
+        }), indent=2))
+    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (wavs, *_mel.png, results.md, results.json, "
+          f"{json_path.name}, {png_path.name}, run/)", file=sys.stdout)
     return rows

@@ -1,8 +1,9 @@
 """Training: the official HiFi-GAN loop (discriminator step, then generator step) with exact resume,
-DistributedDataParallel, TensorBoard/JSONL logs, and recovery from interrupts and non-finite losses.
+DistributedDataParallel, logs, and recovery from interrupts and non-finite losses; `hifigan train`.
 
 The optimizer layout is the official one (AdamW over the generator; AdamW over chain(msd, mpd)), so
-optimizer states move 1:1 to and from the official `do_*` files.
+optimizer states move 1:1 to and from the official `do_*` files. The run's files, logs, RNG state, process
+group and signal handling live in run_checkpoints, monitor, rng, distributed and stop_signal.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ import itertools
 import json
 import math
 import os
-import random
-import re
-import shutil
 import signal
 import sys
 import time
@@ -30,25 +28,27 @@ import torch
 from torch.utils.data import DataLoader
 
 from hifigan.audio import mel_frontend
-from hifigan.checkpoint import (
-    generator_payload,
-    is_own_checkpoint,
-    load_state_strict,
-    read_checkpoint,
-    write_checkpoint,
-)
-from hifigan.compat import is_official_discriminators, is_official_generator, official_to_ours, ours_to_official
+from hifigan.checkpoint import config_of, generator_payload, is_own_checkpoint, load_state_strict, read_checkpoint
+from hifigan.compat import is_official_discriminators, is_official_generator, official_to_ours
 from hifigan.config import HifiganConfig
 from hifigan.data import Clip, ResumableSampler, VocoderDataset
+from hifigan.distributed import DistInfo, agree, init_distributed, training_device
 from hifigan.errors import CheckpointError, HifiganError
 from hifigan.losses import discriminator_objective, generator_objective
 from hifigan.metrics import mel_l1
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.monitor import RunLog, mel_figure
+from hifigan.rng import rng_state, seed_everything, set_rng_state
+from hifigan.run_checkpoints import (
+    checkpoint_files,
+    find_resume_checkpoint,
+    remove_stale_temporaries,
+    require_training_state,
+    save_step_checkpoint,
+)
+from hifigan.stop_signal import StopOnSignal, ignore_sigint_in_worker
 
-CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
-LATEST = "latest.pt"
 DEBUG_DIR_ENV = "HIFIGAN_DEBUG_DIR"  # set by tests: each rank writes the clip ids it trained on there
-TRAINING_KEYS = ("mpd", "msd", "optim_g", "optim_d", "sched_g", "sched_d", "step", "epoch", "batch_in_epoch")
 
 
 @dataclass
@@ -70,193 +70,7 @@ class TrainOptions:
     media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard
 
 
-@dataclass
-class DistInfo:
-    """This process's place in a torchrun job (rank 0 of 1 when not distributed)."""
 
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @property
-    def active(self) -> bool:
-        return self.world_size > 1
-
-
-def init_distributed(device: str) -> DistInfo:
-    """Join the process group torchrun describes in RANK/WORLD_SIZE/LOCAL_RANK (NCCL on GPUs, gloo on CPU)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return DistInfo()
-    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", os.environ["RANK"])))
-    cuda = torch.device(device).type == "cuda"
-    if cuda:
-        torch.cuda.set_device(info.local_rank)
-    if not torch.distributed.is_initialized():
-        torch.distributed.init_process_group("nccl" if cuda else "gloo")
-    return info
-
-
-# ---------------------------------------------------------------- checkpoint files
-def checkpoint_files(folder: Path) -> list[Path]:
-    """Our step checkpoints in `folder`, oldest first."""
-    if not folder.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := CKPT_PATTERN.match(p.name))]
-    return [p for _, p in sorted(found)]
-
-
-def find_resume_checkpoint(path: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
-    """The newest loadable training checkpoint in a run folder (or its checkpoints/ folder, or a file).
-
-    A checkpoint that fails to load (say, from a full disk) is reported and the previous one is used.
-    """
-    path = Path(path)
-    if path.is_file():
-        obj = read_checkpoint(path)
-        _require_training_state(obj, path)
-        return path, obj
-    folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-    if not folder.is_dir():
-        raise CheckpointError(path, "no such run folder to resume from")
-    for candidate in reversed(checkpoint_files(folder)):
-        try:
-            obj = read_checkpoint(candidate)
-            _require_training_state(obj, candidate)
-        except CheckpointError as e:
-            warnings.warn(f"skipping unloadable checkpoint {e}", stacklevel=2)
-            continue
-        return candidate, obj
-    raise CheckpointError(folder, "no loadable training checkpoint (ckpt_*.pt) to resume from")
-
-
-def _require_training_state(obj: dict[str, Any], source: Path) -> None:
-    if not is_own_checkpoint(obj):
-        raise CheckpointError(source, "not a training checkpoint of this package (use --init-from for official files)")
-    missing = [k for k in TRAINING_KEYS if k not in obj]
-    if missing:
-        raise CheckpointError(source, f"holds no training state (missing {', '.join(missing)}); use --init-from")
-
-
-# ---------------------------------------------------------------- RNG state (weights_only-loadable)
-def rng_state() -> dict[str, Any]:
-    """torch, CUDA, numpy and python RNG states as tensors, lists and ints."""
-    _, keys, pos, has_gauss, gauss = np.random.get_state()
-    version, py_state, py_gauss = random.getstate()
-    return {
-        "torch": torch.get_rng_state(),
-        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
-                  "gauss": float(gauss)},
-        "python": {"version": int(version), "state": list(py_state), "gauss": py_gauss},
-    }
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    if state.get("cuda") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
-    n = state["numpy"]
-    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
-    p = state["python"]
-    random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-# ---------------------------------------------------------------- logs
-class RunLog:
-    """TensorBoard events plus a JSONL file (one object per line) of the same scalars, for scripts."""
-
-    def __init__(self, folder: Path, start_step: int) -> None:
-        from torch.utils.tensorboard import SummaryWriter
-
-        self.writer = SummaryWriter(str(folder / "logs"), purge_step=start_step or None)
-        self.jsonl = open(folder / "log.jsonl", "a", encoding="utf-8")  # closed in close()
-
-    def scalars(self, step: int, values: dict[str, float], **extra: Any) -> None:
-        for name, value in values.items():
-            self.writer.add_scalar(name, value, step)
-        record = {"step": step, **extra, **{k: (v if math.isfinite(v) else str(v)) for k, v in values.items()}}
-        self.jsonl.write(json.dumps(record) + "\n")
-        self.jsonl.flush()
-
-    def event(self, step: int, kind: str, message: str) -> None:
-        self.jsonl.write(json.dumps({"step": step, "event": kind, "message": message}) + "\n")
-        self.jsonl.flush()
-
-    def close(self) -> None:
-        self.writer.close()
-        self.jsonl.close()
-
-
-def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = ""):
-    """A matplotlib figure: ground-truth and generated log-mel side by side (Agg backend, no display)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(10, 3.2), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
-    lo = float(min(reference.min(), generated.min()))
-    hi = float(max(reference.max(), generated.max()))
-    for ax, mel, name in zip(axes, (reference, generated), ("ground truth", "generated")):
-        image = ax.imshow(mel, aspect="auto", origin="lower", interpolation="none", vmin=lo, vmax=hi)
-        ax.set_title(f"{title} {name}".strip())
-        ax.set_xlabel("frame")
-    axes[0].set_ylabel("mel bin")
-    fig.colorbar(image, ax=axes, label="log magnitude")
-    return fig
-
-
-# ---------------------------------------------------------------- signals
-class _StopOnSignal:
-    """SIGINT/SIGTERM ask the loop to stop after the current step (and save); a second SIGINT aborts."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> _StopOnSignal:
-        if _is_main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signum = signum
-        print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
-              "(Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-def _is_main_thread() -> bool:
-    """Signal handlers can only be installed from the main thread."""
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
-
-
-def _worker_init(_: int) -> None:
-    """DataLoader workers leave Ctrl-C to the main process, which stops cleanly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-# ---------------------------------------------------------------- the trainer
 @dataclass
 class StepResult:
     ok: bool
@@ -276,7 +90,7 @@ class Trainer:
     ) -> None:
         self.config, self.options = config, options
         self.dist = dist or DistInfo()
-        self.device = self._resolve_device(options.device)
+        self.device = training_device(options.device, self.dist)
         if options.precision not in ("fp32", "bf16"):
             raise HifiganError(None, f"--precision must be fp32 or bf16, got {options.precision!r}")
         if options.precision == "bf16" and self.device.type != "cuda":
@@ -319,23 +133,13 @@ class Trainer:
         self.loader = DataLoader(
             self.train_set, batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
             num_workers=config.num_workers, pin_memory=self.device.type == "cuda",
-            worker_init_fn=_worker_init if config.num_workers > 0 else None,
+            worker_init_fn=ignore_sigint_in_worker if config.num_workers > 0 else None,
             persistent_workers=False,
         )
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
         self._seen: list[list[int]] = []  # clip indices per step, written only for DEBUG_DIR_ENV
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
-
-    def _resolve_device(self, name: str) -> torch.device:
-        device = torch.device(name)
-        if device.type == "cuda":
-            if not torch.cuda.is_available():
-                raise HifiganError(None, "--device cuda: CUDA is not available on this machine")
-            return torch.device("cuda", self.dist.local_rank if device.index is None else device.index)
-        if device.type != "cpu":
-            raise HifiganError(None, f"--device must be cpu or cuda, got {name!r}")
-        return device
 
     @property
     def steps_per_epoch(self) -> int:
@@ -356,16 +160,13 @@ class Trainer:
 
     def restore(self, obj: dict[str, Any], source: Path) -> None:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG)."""
-        _require_training_state(obj, source)
+        require_training_state(obj, source)
         load_state_strict(self.generator, obj["generator"], source, "generator")
         load_state_strict(self.mpd, obj["mpd"], source, "mpd")
         load_state_strict(self.msd, obj["msd"], source, "msd")
         for name, target in (("optim_g", self.optim_g), ("optim_d", self.optim_d),
                              ("sched_g", self.sched_g), ("sched_d", self.sched_d)):
-            try:
-                target.load_state_dict(obj[name])
-            except (ValueError, KeyError, TypeError, RuntimeError) as e:
-                raise CheckpointError(source, f"{name} does not fit: {e}") from None
+            _load_state(target, obj[name], source, name)
         self.step, self.epoch, self.batch_in_epoch = int(obj["step"]), int(obj["epoch"]), int(obj["batch_in_epoch"])
         if obj.get("batch_size") != self.config.batch_size or obj.get("world_size") != self.dist.world_size:
             warnings.warn("batch size or process count changed since the checkpoint: the data order restarts "
@@ -405,36 +206,39 @@ class Trainer:
             if not (is_official_discriminators(do) or is_own_checkpoint(do)):
                 raise CheckpointError(do_source, "not a discriminator checkpoint (needs 'mpd' and 'msd')")
         if do is not None:
-            for name, module in (("mpd", self.mpd), ("msd", self.msd)):
-                state = do[name] if is_own_checkpoint(do) else official_to_ours(do[name])
-                load_state_strict(module, state, do_source, name)
-            loaded.append(f"discriminators from {do_source}")
-            for name, optim in (("optim_g", self.optim_g), ("optim_d", self.optim_d)):
-                if isinstance(do.get(name), dict) and do[name].get("state"):
-                    try:
-                        optim.load_state_dict(do[name])
-                    except (ValueError, KeyError, TypeError, RuntimeError) as e:
-                        raise CheckpointError(do_source, f"{name} does not fit: {e}") from None
-                    _check_moment_shapes(optim, do_source, name)
-                    loaded.append(f"{name} moments")
+            loaded += self._load_discriminators(do, do_source)
+        self._restart_schedules()
+        return loaded
+
+    def _load_discriminators(self, do: dict[str, Any], source: Path) -> list[str]:
+        """MPD and MSD weights from an official do_* file or our checkpoint, and both optimizers' moments when
+        it holds them. Returns what was loaded."""
+        for name, module in (("mpd", self.mpd), ("msd", self.msd)):
+            state = do[name] if is_own_checkpoint(do) else official_to_ours(do[name])
+            load_state_strict(module, state, source, name)
+        loaded = [f"discriminators from {source}"]
+        for name, optim in (("optim_g", self.optim_g), ("optim_d", self.optim_d)):
+            if isinstance(do.get(name), dict) and do[name].get("state"):
+                _load_state(optim, do[name], source, name)
+                _check_moment_shapes(optim, source, name)
+                loaded.append(f"{name} moments")
+        return loaded
+
+    def _restart_schedules(self) -> None:
+        """Learning rates back to the config's, decay counting from zero (loaded moments are kept)."""
+        lr = self.config.learning_rate
         for optim, sched in ((self.optim_g, self.sched_g), (self.optim_d, self.sched_d)):
             for group in optim.param_groups:
-                group["lr"] = group["initial_lr"] = self.config.learning_rate
-            sched.base_lrs = [self.config.learning_rate] * len(optim.param_groups)
+                group["lr"] = group["initial_lr"] = lr
+            sched.base_lrs = [lr] * len(optim.param_groups)
             sched.last_epoch = 0
-            sched._last_lr = [self.config.learning_rate] * len(optim.param_groups)
-        return loaded
+            sched._last_lr = [lr] * len(optim.param_groups)
 
     def save_checkpoint(self) -> Path | None:
         """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it and keeps the newest `keep` files."""
         if not self.dist.is_main or self.step == self.last_saved_step:
             return None
-        self.ckpt_dir.mkdir(parents=True, exist_ok=True)
-        path = self.ckpt_dir / f"ckpt_{self.step:08d}.pt"
-        write_checkpoint(path, self.state_payload())
-        _point_latest(path)
-        for old in checkpoint_files(self.ckpt_dir)[: -max(1, self.options.keep)]:
-            old.unlink(missing_ok=True)
+        path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep)
         self.last_saved_step = self.step
         if self.log:
             self.log.event(self.step, "checkpoint", str(path))
@@ -480,16 +284,13 @@ class Trainer:
             terms["grad_norm/d"] = norm_d
 
         if ok:
+            disc: list[Any] = [None] * 6  # the mel-only warm-up loss
             if adversarial:
                 with self._autocast():
                     _, mpd_g, mpd_fr, mpd_fg = self._mpd(y, y_g_hat)
                     _, msd_g, msd_fr, msd_fg = self._msd(y, y_g_hat)
-                g = generator_objective(_f32(mpd_g), _f32(msd_g), _f32(mpd_fr), _f32(mpd_fg), _f32(msd_fr),
-                                        _f32(msd_fg), y_mel, y_g_hat_mel, self.config.lambda_fm,
-                                        self.config.lambda_mel)
-            else:
-                g = generator_objective(None, None, None, None, None, None, y_mel, y_g_hat_mel,
-                                        self.config.lambda_fm, self.config.lambda_mel)
+                disc = [_f32(t) for t in (mpd_g, msd_g, mpd_fr, mpd_fg, msd_fr, msd_fg)]
+            g = generator_objective(*disc, y_mel, y_g_hat_mel, self.config.lambda_fm, self.config.lambda_mel)
             self.optim_g.zero_grad(set_to_none=True)
             g.total.backward()
             norm_g = _grad_norm(self.optim_g)
@@ -536,24 +337,30 @@ class Trainer:
         """Mean mel L1 (loss mel) over the held-out clips, whole utterances as the official code; rank 0 only."""
         if not self.dist.is_main or len(self.valid_set) == 0:
             return math.nan
-        self.generator.eval()
         errors = []
-        try:
-            for i in range(len(self.valid_set)):
-                mel, audio, _, _ = self.valid_set[i]
-                with self._autocast():
-                    y_hat = self.generator(mel.unsqueeze(0).to(self.device))
-                y_hat = y_hat.float().reshape(-1).cpu()
-                errors.append(mel_l1(audio, y_hat, self.config))
-                if self.log and i < self.options.media_clips:
-                    self._log_media(i, mel, audio, y_hat)
-        finally:
-            self.generator.train()
+        for i, mel, audio, y_hat in self.vocode_held_out():
+            errors.append(mel_l1(audio, y_hat, self.config))
+            if self.log and i < self.options.media_clips:
+                self._log_media(i, mel, audio, y_hat)
         value = float(np.mean(errors))
         self.last_validated_step = self.step
         if self.log:
             self.log.scalars(self.step, {"val/mel_l1": value}, epoch=self.epoch)
         return value
+
+    def vocode_held_out(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """Each whole held-out utterance through the generator (eval mode, no gradients), as the official
+        validation: (index, input mel, reference audio, generated audio as float32 on the CPU)."""
+        self.generator.eval()
+        try:
+            with torch.no_grad():
+                for i in range(len(self.valid_set)):
+                    mel, audio, _, _ = self.valid_set[i]
+                    with self._autocast():
+                        y_hat = self.generator(mel.unsqueeze(0).to(self.device))
+                    yield i, mel, audio, y_hat.float().reshape(-1).cpu()
+        finally:
+            self.generator.train()
 
     def _log_media(self, i: int, mel: torch.Tensor, audio: torch.Tensor, y_hat: torch.Tensor) -> None:
         clip = self.valid_set.clips[i].id
@@ -581,17 +388,12 @@ class Trainer:
         if self.dist.is_main and self.log is None:
             Path(self.options.out).mkdir(parents=True, exist_ok=True)
             self.ckpt_dir.mkdir(parents=True, exist_ok=True)
-            for stale in self.ckpt_dir.glob(".*.tmp"):  # left by a process killed while saving
-                stale.unlink(missing_ok=True)
+            remove_stale_temporaries(self.ckpt_dir)
             self.log = RunLog(Path(self.options.out), self.step)
 
     def _agree(self, stop: bool) -> bool:
-        """All ranks stop at the same step (a time limit or a signal may reach them at different steps)."""
-        if not self.dist.active:
-            return stop
-        flag = torch.tensor([float(stop)], device=self.device)
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-        return bool(flag.item())
+        """All ranks stop at the same step."""
+        return agree(stop, self.dist, self.device)
 
     def _batches(self) -> Iterator[tuple]:
         """This epoch's remaining batches, in the order a run without interruptions would see them."""
@@ -611,7 +413,7 @@ class Trainer:
         self._rate_mark = (started, self.step)
         reason = ""
         bar = self._progress_bar(max_steps)
-        with _StopOnSignal() as stopper:
+        with StopOnSignal() as stopper:
             try:
                 while not reason:
                     if max_steps is not None and self.step >= max_steps:
@@ -714,40 +516,18 @@ def _check_moment_shapes(optim: torch.optim.Optimizer, source: Path | None, name
                                                   f"{tuple(state[key].shape)}, the parameter {tuple(p.shape)}")
 
 
+def _load_state(target: Any, state: Any, source: Path | None, name: str) -> None:
+    """An optimizer's or scheduler's load_state_dict, with a mismatch reported as a CheckpointError."""
+    try:
+        target.load_state_dict(state)
+    except (ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise CheckpointError(source, f"{name} does not fit: {e}") from None
+
+
 def _grad_norm(optimizer: torch.optim.Optimizer) -> float:
     grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
     return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
 
-
-def _point_latest(path: Path) -> None:
-    """latest.pt becomes the same file as `path` (hard link, or a copy where links are unsupported), atomically."""
-    tmp = path.with_name(f".{LATEST}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(path, tmp)
-    except OSError:
-        shutil.copyfile(path, tmp)
-    os.replace(tmp, path.with_name(LATEST))
-
-
-# ---------------------------------------------------------------- export
-def export_official(checkpoint: Path, out: Path) -> list[Path]:
-    """Our checkpoint -> official g_<steps> (and do_<steps> when it holds discriminators) in `out`."""
-    obj = read_checkpoint(checkpoint)
-    if not is_own_checkpoint(obj) or "generator" not in obj:
-        raise CheckpointError(checkpoint, "not a checkpoint of this package (nothing to export)")
-    step = int(obj.get("step", 0))
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / f"g_{step:08d}"]
-    write_checkpoint(written[0], {"generator": ours_to_official(obj["generator"])})
-    if "mpd" in obj and "msd" in obj:
-        written.append(out / f"do_{step:08d}")
-        write_checkpoint(written[1], {
-            "mpd": ours_to_official(obj["mpd"]), "msd": ours_to_official(obj["msd"]),
-            "optim_g": obj.get("optim_g", {}), "optim_d": obj.get("optim_d", {}),
-            "steps": step, "epoch": int(obj.get("epoch", 0)),
-        })
-    return written
 
 
 # ---------------------------------------------------------------- command line
@@ -782,9 +562,23 @@ def resolve_config(base: HifiganConfig, overrides: dict[str, Any]) -> HifiganCon
     return config_from_dict({**base.to_dict(), **overrides}, "command line")
 
 
+def _base_config(args: argparse.Namespace, resume_obj: dict[str, Any] | None, resume_path: Path | None
+                 ) -> HifiganConfig:
+    """The resumed checkpoint's config; else --config; else the config of an --init-from checkpoint of ours; else v1."""
+    from hifigan.config import load_config
+
+    if resume_obj is not None:
+        return config_of(resume_obj, resume_path)
+    if args.config is None and args.init_from is not None:
+        init_obj = read_checkpoint(args.init_from)
+        if not is_own_checkpoint(init_obj):
+            raise HifiganError(args.init_from, "an official checkpoint carries no config: pass --config")
+        return config_of(init_obj, args.init_from)
+    return load_config(args.config or "v1")
+
+
 def run_command(args: argparse.Namespace) -> int:
     """`hifigan train`: resolve config and data, build the trainer, train, report."""
-    from hifigan.config import load_config
     from hifigan.data import Corpus, scan_clips
 
     dist = init_distributed(args.device)
@@ -797,21 +591,7 @@ def run_command(args: argparse.Namespace) -> int:
             out = resume_path.parent.parent if resume_path.parent.name == "checkpoints" else resume_path.parent
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
-        if resume_obj is not None:
-            from hifigan.checkpoint import config_of
-
-            base = config_of(resume_obj, resume_path)
-        elif args.config is None and args.init_from is not None:
-            init_obj = read_checkpoint(args.init_from)
-            if is_own_checkpoint(init_obj):
-                from hifigan.checkpoint import config_of
-
-                base = config_of(init_obj, args.init_from)
-            else:
-                raise HifiganError(args.init_from, "an official checkpoint carries no config: pass --config")
-        else:
-            base = load_config(args.config or "v1")
-        config = resolve_config(base, _overrides(args))
+        config = resolve_config(_base_config(args, resume_obj, resume_path), _overrides(args))
         data = _data_spec(args, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"])

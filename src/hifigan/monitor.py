@@ -1,0 +1,55 @@
+"""What a training run reports: TensorBoard events, a JSONL copy of the scalars, and mel comparison figures."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class RunLog:
+    """TensorBoard events plus a JSONL file (one object per line) of the same scalars, for scripts."""
+
+    def __init__(self, folder: Path, start_step: int) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(str(folder / "logs"), purge_step=start_step or None)
+        self.jsonl = open(folder / "log.jsonl", "a", encoding="utf-8")  # closed in close()
+
+    def scalars(self, step: int, values: dict[str, float], **extra: Any) -> None:
+        for name, value in values.items():
+            self.writer.add_scalar(name, value, step)
+        record = {"step": step, **extra, **{k: (v if math.isfinite(v) else str(v)) for k, v in values.items()}}
+        self.jsonl.write(json.dumps(record) + "\n")
+        self.jsonl.flush()
+
+    def event(self, step: int, kind: str, message: str) -> None:
+        self.jsonl.write(json.dumps({"step": step, "event": kind, "message": message}) + "\n")
+        self.jsonl.flush()
+
+    def close(self) -> None:
+        self.writer.close()
+        self.jsonl.close()
+
+
+def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = ""):
+    """A matplotlib figure: ground-truth and generated log-mel side by side (Agg backend, no display)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    lo = float(min(reference.min(), generated.min()))
+    hi = float(max(reference.max(), generated.max()))
+    for ax, mel, name in zip(axes, (reference, generated), ("ground truth", "generated")):
+        image = ax.imshow(mel, aspect="auto", origin="lower", interpolation="none", vmin=lo, vmax=hi)
+        ax.set_title(f"{title} {name}".strip())
+        ax.set_xlabel("frame")
+    axes[0].set_ylabel("mel bin")
+    fig.colorbar(image, ax=axes, label="log magnitude")
+    return fig
