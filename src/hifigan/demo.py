@@ -149,7 +149,7 @@ def run_demo(
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
     from hifigan.config import config_from_dict, load_config
     from hifigan.data import Corpus, scan_clips
-    from hifigan.evaluate import _nan_to_none, aggregate
+    from hifigan.evaluate import aggregate, nan_to_none
     from hifigan.monitor import mel_figure
     from hifigan.train import Trainer, TrainOptions
 
@@ -211,7 +211,7 @@ def run_demo(
     with atomic_path(out / "results.md") as tmp:
         tmp.write_text(f"# hifigan demo\n\n{summary}\n\n{overview}\n\n## per clip\n\n{per_clip}\n")
     with atomic_path(out / "results.json") as tmp:
-        tmp.write_text(json.dumps(_nan_to_none({
+        tmp.write_text(json.dumps(nan_to_none({
             "steps": trainer.step, "disc_start_step": trainer.config.disc_start_step, "rows": rows,
             "summary": {"start": {k: asdict(v) for k, v in aggregate(start_scores).items()},
                         "end": {k: asdict(v) for k, v in aggregate(end_scores).items()}},

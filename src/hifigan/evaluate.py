@@ -79,7 +79,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: NaN becomes null."""
         audio_s = sum(f.duration_s for f in self.files)
-        return _nan_to_none({
+        return nan_to_none({
             "hifigan_evaluation": 1,
             "settings": self.settings,
             "metrics": {m: {"unit": METRICS[m].unit, "higher_is_better": METRICS[m].higher_is_better}
@@ -115,13 +115,14 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
 
 
-def _nan_to_none(obj: Any) -> Any:
+def nan_to_none(obj: Any) -> Any:
+    """NaN floats -> None, recursively, so reports serialise as JSON null."""
     if isinstance(obj, float):
         return None if math.isnan(obj) else obj
     if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
+        return {k: nan_to_none(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_nan_to_none(v) for v in obj]
+        return [nan_to_none(v) for v in obj]
     return obj
 
 
