@@ -1,0 +1,201 @@
+"""`hifigan bench`: speed (x real time) and peak memory of every backend against the plain eager generator.
+
+All backends share one set of random weights and one mel and are timed in the same process, interleaved
+and repeated (the median is reported, the minimum kept), so a busy machine skews them alike. Peak RSS is
+measured in a fresh subprocess per backend, since a process's high-water mark never goes down.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+import torch
+
+from hifigan.config import load_config
+from hifigan.inference import Vocoder
+from hifigan.models import Generator
+from hifigan.streaming import latency_ms, receptive_field, split_frames
+
+BENCH_BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split")
+SEED = 0
+
+
+def machine_info() -> dict[str, Any]:
+    """Where the numbers came from: CPU model, core count, library versions."""
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    try:
+        import onnxruntime
+
+        ort_version = onnxruntime.__version__
+    except ImportError:
+        ort_version = None
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "onnxruntime": ort_version, "python": platform.python_version(), "platform": platform.platform(),
+    }
+
+
+def _setup(config_name: str, seconds: float) -> tuple[Any, Generator, torch.Tensor]:
+    """Config, seeded random generator (weight norm kept, as a checkpoint loads) and a seeded mel."""
+    cfg = load_config(config_name)
+    torch.manual_seed(SEED)
+    generator = Generator(cfg)
+    frames = max(1, round(seconds * cfg.sampling_rate / cfg.upsample_factor))
+    mel = torch.randn(cfg.num_mels, frames, generator=torch.Generator().manual_seed(SEED)) - 5.0
+    return cfg, generator, mel
+
+
+def _clone(generator: Generator, cfg: Any) -> Generator:
+    """An independent copy with the same weights (deepcopy does not survive torch parametrizations)."""
+    clone = Generator(cfg)
+    clone.load_state_dict(generator.state_dict())
+    return clone
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking parent."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def child_peak_memory(config_name: str, seconds: float, backend: str, threads: int, chunk_frames: int = 0) -> dict:
+    """In a fresh process: peak RSS before and after vocoding (chunked when `chunk_frames` > 0)."""
+    spec = json.dumps(dict(config=config_name, seconds=seconds, backend=backend, threads=threads,
+                           chunk_frames=chunk_frames))
+    proc = subprocess.run([sys.executable, "-m", "hifigan.bench", "--child", spec],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _child(spec: dict) -> dict:
+    torch.set_num_threads(spec["threads"])
+    cfg, generator, mel = _setup(spec["config"], spec["seconds"])
+    vocoder = Vocoder(generator, cfg, backend=spec["backend"])
+    before = _peak_rss_mb()
+    start = time.perf_counter()
+    if spec["chunk_frames"]:
+        samples = sum(len(a) for a in vocoder.stream(split_frames(mel, spec["chunk_frames"]),
+                                                     min_frames=spec["chunk_frames"]))
+    else:
+        samples = len(vocoder(mel))
+    assert samples == mel.shape[1] * cfg.upsample_factor
+    return {"rss_before_mb": round(before, 1), "peak_rss_mb": round(_peak_rss_mb(), 1),
+            "seconds": round(time.perf_counter() - start, 2)}
+
+
+def run_bench(
+    config_name: str = "v1", seconds: float = 10.0, repeats: int = 5, backends: tuple[str, ...] = BENCH_BACKENDS,
+    threads: int = 2, memory: bool = True, stream_chunk_frames: int = 32, stream_memory_minutes: float = 0.0,
+) -> dict[str, Any]:
+    """Time every backend on one `seconds`-long random mel; eager (weight norm folded) is the baseline."""
+    torch.set_num_threads(threads)
+    cfg, generator, mel = _setup(config_name, seconds)
+    audio_seconds = mel.shape[1] * cfg.upsample_factor / cfg.sampling_rate
+    baseline = _clone(generator, cfg).eval().remove_weight_norm()
+    runners = {"eager": None}
+    runners.update({b: Vocoder(_clone(generator, cfg), cfg, backend=b) for b in backends if b != "eager"})
+
+    def run(name: str) -> torch.Tensor:
+        if name == "eager":
+            with torch.inference_mode():
+                return baseline(mel.unsqueeze(0))[0, 0]
+        return runners[name](mel)
+
+    reference = run("eager")
+    diffs = {name: float((run(name) - reference).abs().max()) for name in runners}  # also warms up
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(repeats):
+        for name in runners:
+            start = time.perf_counter()
+            run(name)
+            times[name].append(time.perf_counter() - start)
+    base = sorted(times["eager"])[len(times["eager"]) // 2]
+    rows = []
+    for name in runners:
+        median = sorted(times[name])[len(times[name]) // 2]
+        row = {"backend": name, "median_s": round(median, 4), "min_s": round(min(times[name]), 4),
+               "x_real_time": round(audio_seconds / median, 2), "speedup_vs_eager": round(base / median, 3),
+               "speedup_vs_eager_min": round(min(times["eager"]) / min(times[name]), 3),
+               "max_abs_diff": diffs[name]}
+        if memory:
+            row["peak_rss_mb"] = child_peak_memory(config_name, seconds, name, threads).get("peak_rss_mb")
+        rows.append(row)
+    field = receptive_field(cfg)
+    auto = Vocoder(_clone(generator, cfg), cfg, backend="auto")
+    chunk_times = []  # the source yields at once, so the time between outputs is one window's compute
+    start = time.perf_counter()
+    for _ in auto.stream(split_frames(mel, stream_chunk_frames)):
+        chunk_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+    stream_info = {
+        "backend": auto.backend, "chunk_frames": stream_chunk_frames,
+        "chunk_audio_ms": round(1000 * stream_chunk_frames * cfg.upsample_factor / cfg.sampling_rate, 1),
+        "lookahead_frames": field.right, "left_context_frames": field.left,
+        "algorithmic_latency_ms": round(latency_ms(cfg), 1),
+        "per_chunk_ms_median": round(1000 * sorted(chunk_times)[len(chunk_times) // 2], 1),
+        "per_chunk_ms_max": round(1000 * max(chunk_times), 1),
+    }
+    result: dict[str, Any] = {
+        "config": config_name, "audio_seconds": round(audio_seconds, 3), "repeats": repeats,
+        "machine": machine_info(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "baseline": f"Generator, weight norm removed, eval, torch.inference_mode, torch.set_num_threads({threads})",
+        "backends": rows, "auto": auto.backend, "stream": stream_info,
+    }
+    if stream_memory_minutes > 0:  # streamed at full length; one-shot on one minute (it grows linearly)
+        result["stream_memory"] = {
+            "minutes": stream_memory_minutes, "chunk_frames": 500,
+            **child_peak_memory(config_name, 60 * stream_memory_minutes, "auto", threads, chunk_frames=500),
+            "one_shot_60s": child_peak_memory(config_name, 60, "auto", threads),
+        }
+    return result
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """The result as a fixed-width text table."""
+    m = result["machine"]
+    lines = [
+        f"config {result['config']}, {result['audio_seconds']} s of audio, median of {result['repeats']} "
+        f"interleaved runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}",
+        f"{'backend':<8} {'median s':>9} {'x real time':>12} {'speedup':>8} {'peak RSS MB':>12} {'max |diff|':>11}",
+    ]
+    for r in result["backends"]:
+        rss = r.get("peak_rss_mb")
+        lines.append(f"{r['backend']:<8} {r['median_s']:>9.3f} {r['x_real_time']:>12.2f} {r['speedup_vs_eager']:>8.2f} "
+                     f"{rss if rss is not None else '-':>12} {r['max_abs_diff']:>11.1e}")
+    s = result["stream"]
+    lines.append(f"auto = {result['auto']}; streaming: look-ahead {s['lookahead_frames']} frames "
+                 f"({s['algorithmic_latency_ms']} ms), {s['chunk_frames']}-frame chunks ({s['chunk_audio_ms']} ms "
+                 f"audio) take {s['per_chunk_ms_median']} ms median, {s['per_chunk_ms_max']} ms max")
+    if "stream_memory" in result:
+        sm = result["stream_memory"]
+        lines.append(f"streaming {sm['minutes']} min: peak RSS {sm.get('peak_rss_mb')} MB "
+                     f"({sm.get('seconds')} s wall); one-shot 60 s: peak RSS "
+                     f"{sm['one_shot_60s'].get('peak_rss_mb')} MB")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        print(json.dumps(_child(json.loads(sys.argv[2]))))

@@ -1,0 +1,132 @@
+"""Exact chunked vocoding: carry the generator's receptive field as mel context, never cross-fade.
+
+The generator is shift-equivariant at the frame rate, so the audio of frames [s, e) depends only on the
+mel frames [s - left, e + right) (`receptive_field`). Vocoding that window and keeping the middle gives
+the same samples as vocoding the whole mel (up to float rounding); at the true start and end the window
+is clipped, where the generator's own zero padding applies just as in one-shot vocoding.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+import torch
+
+from hifigan.config import HifiganConfig
+
+# `hifigan vocode` switches to chunked processing above this many frames (~46 s at 22050 Hz / hop 256),
+# keeping peak memory bounded by the chunk size rather than the input length.
+AUTO_CHUNK_FRAMES = 4000
+DEFAULT_CHUNK_FRAMES = 500
+
+Run = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, T * hop]
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Mel frames of context one output frame needs: `left` past frames and `right` future (look-ahead) frames."""
+
+    left: int
+    right: int
+
+
+def _conv_back(lo: int, hi: int, kernel: int, dilation: int = 1) -> tuple[int, int]:
+    """Inputs a 'same'-padded stride-1 conv reads for outputs [lo, hi]."""
+    pad = (kernel - 1) * dilation // 2
+    return lo - pad, hi - pad + (kernel - 1) * dilation
+
+
+def _transposed_back(lo: int, hi: int, rate: int, kernel: int) -> tuple[int, int]:
+    """Inputs a ConvTranspose1d(stride=rate, padding=(kernel-rate)//2) reads for outputs [lo, hi]."""
+    pad = (kernel - rate) // 2
+    return math.ceil((lo + pad - kernel + 1) / rate), (hi + pad) // rate
+
+
+def _resblock_back(lo: int, hi: int, config: HifiganConfig, kernel: int, dilations: list[int]) -> tuple[int, int]:
+    """Inputs one residual block reads (its residual path reads [lo, hi] itself, inside the conv reach)."""
+    for d in reversed(dilations):
+        if config.resblock == "1":
+            lo, hi = _conv_back(lo, hi, kernel, 1)
+        lo, hi = _conv_back(lo, hi, kernel, d)
+    return lo, hi
+
+
+def receptive_field(config: HifiganConfig) -> ReceptiveField:
+    """Exact mel context of the generator, derived layer by layer (backwards) from the config."""
+    hop = config.upsample_factor
+    lo, hi = _conv_back(0, hop - 1, 7)  # conv_post, on the samples of frame 0
+    for rate, kernel in reversed(list(zip(config.upsample_rates, config.upsample_kernel_sizes))):
+        spans = [
+            _resblock_back(lo, hi, config, k, list(d))
+            for k, d in zip(config.resblock_kernel_sizes, config.resblock_dilation_sizes)
+        ]
+        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+        lo, hi = _transposed_back(lo, hi, rate, kernel)
+    lo, hi = _conv_back(lo, hi, 7)  # conv_pre
+    return ReceptiveField(left=-lo, right=hi)
+
+
+def latency_ms(config: HifiganConfig) -> float:
+    """Algorithmic latency of exact streaming: the look-ahead frames, in milliseconds of audio."""
+    return 1000.0 * receptive_field(config).right * config.upsample_factor / config.sampling_rate
+
+
+def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int) -> torch.Tensor:
+    chunk = torch.as_tensor(chunk, dtype=torch.float32)
+    if chunk.dim() != 2 or chunk.shape[0] != num_mels:
+        raise ValueError(f"mel chunk {index}: expected shape [{num_mels}, t], got {tuple(chunk.shape)}")
+    return chunk
+
+
+def stream(
+    run: Run, mel_chunks: Iterable[torch.Tensor], field: ReceptiveField, hop: int, num_mels: int,
+    min_frames: int = 1,
+) -> Iterator[torch.Tensor]:
+    """Audio chunks whose concatenation equals vocoding the concatenated mel in one go.
+
+    A frame's audio is emitted once `field.right` later frames have arrived (or the input ends); the
+    buffer keeps only `field.left` past frames, so memory is bounded by the chunk size. At least
+    `min_frames` frames are vocoded per call (fewer only at the end), trading latency for throughput.
+    """
+    buf = torch.zeros(num_mels, 0)
+    buf_start = 0  # absolute frame index of buf[:, 0]
+    done = 0  # frames whose audio has been emitted
+    for index, chunk in enumerate(mel_chunks):
+        buf = torch.cat([buf, _check_chunk(chunk, num_mels, index)], dim=1)
+        ready = buf_start + buf.shape[1] - field.right
+        if ready - done >= min_frames:
+            yield _window(run, buf, buf_start, done, ready, hop)
+            done = ready
+            keep_from = max(0, done - field.left)
+            buf, buf_start = buf[:, keep_from - buf_start :], keep_from
+    end = buf_start + buf.shape[1]
+    if end > done:
+        yield _window(run, buf, buf_start, done, end, hop)
+
+
+def _window(run: Run, buf: torch.Tensor, buf_start: int, start: int, stop: int, hop: int) -> torch.Tensor:
+    """Audio of frames [start, stop), vocoded from everything buffered (which covers their context)."""
+    audio = run(buf.unsqueeze(0))[0]
+    return audio[(start - buf_start) * hop : (stop - buf_start) * hop].clone()
+
+
+def time_splits(frames: int, parts: int, field: ReceptiveField) -> list[tuple[int, int, int, int]]:
+    """Cut [0, frames) into `parts` pieces computable independently: (in_start, in_stop, out_start, out_stop).
+
+    Piece i's audio is frames [out_start, out_stop) of the window mel[in_start:in_stop] (offset by
+    out_start - in_start frames), exact because each window carries the receptive field.
+    """
+    bounds = [round(i * frames / parts) for i in range(parts + 1)]
+    pairs = [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    return [(max(0, a - field.left), min(frames, b + field.right), a, b) for a, b in pairs]
+
+
+def split_frames(mel: torch.Tensor, chunk_frames: int) -> Iterator[torch.Tensor]:
+    """Consecutive [num_mels, <=chunk_frames] views of a mel."""
+    if chunk_frames < 1:
+        raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
+    for start in range(0, mel.shape[-1], chunk_frames):
+        yield mel[:, start : start + chunk_frames]

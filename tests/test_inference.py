@@ -1,0 +1,165 @@
+"""Vocoder backends and batching: every path computes the plain eager generator's function (within 1e-4)."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.errors import HifiganError
+from hifigan.fused import FusedGenerator
+from hifigan.inference import Vocoder, resolve_backend
+from hifigan.models import Generator
+from tiny import tiny_config
+
+BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split")
+TOL = 1e-4
+
+
+def _vocoders(cfg, backends=BACKENDS):
+    """One vocoder per backend, all with the same random weights."""
+    torch.manual_seed(0)
+    state = Generator(cfg).state_dict()
+    out = {}
+    for backend in backends:
+        g = Generator(cfg)
+        g.load_state_dict(state)
+        out[backend] = Vocoder(g, cfg, backend=backend)
+    return out
+
+
+@pytest.fixture(scope="module", params=["1", "2"])
+def tiny_vocoders(request):
+    cfg = tiny_config(request.param)
+    return cfg, _vocoders(cfg)
+
+
+def _plain_eager(cfg, seed=0):
+    torch.manual_seed(seed)
+    return Generator(cfg).eval().remove_weight_norm()
+
+
+def test_backends_match_plain_eager_on_tiny_configs(tiny_vocoders):
+    cfg, vocoders = tiny_vocoders
+    reference = _plain_eager(cfg)
+    mel = torch.randn(2, cfg.num_mels, 37)
+    with torch.inference_mode():
+        expected = reference(mel).squeeze(1)
+    for backend, vocoder in vocoders.items():
+        assert vocoder.backend == backend
+        got = vocoder(mel)
+        assert got.shape == (2, 37 * cfg.hop_size) and got.dtype == torch.float32
+        assert (got - expected).abs().max() < TOL, backend
+        single = vocoder(mel[1].numpy())  # [num_mels, T] array in, [T * hop] out
+        assert single.shape == (37 * cfg.hop_size,)
+        assert (single - expected[1]).abs().max() < TOL, backend
+        assert float(single.abs().max()) <= 1.0
+
+
+@pytest.mark.parametrize("name", ["v3", "v1"])
+def test_backends_match_plain_eager_on_a_real_config(name):
+    cfg = load_config(name)
+    backends = BACKENDS if name == "v3" else ("onnx-split",)  # V1 (slow to export): the `auto` backend
+    vocoders = _vocoders(cfg, backends)
+    mel = torch.randn(cfg.num_mels, 12) - 4
+    with torch.inference_mode():
+        expected = _plain_eager(cfg)(mel[None])[0, 0]
+    for backend, vocoder in vocoders.items():
+        assert (vocoder(mel) - expected).abs().max() < TOL, backend
+
+
+def test_split_backends_cut_long_inputs_exactly(tiny_vocoders):
+    cfg, vocoders = tiny_vocoders
+    threads = torch.get_num_threads()
+    for batch in (1, 2):
+        mel = torch.randn(batch, cfg.num_mels, 301)  # long enough for one piece per thread
+        expected = vocoders["eager"](mel)
+        for backend in ("onnx-split", "fused-split"):
+            assert (vocoders[backend](mel) - expected).abs().max() < TOL, backend
+    assert torch.get_num_threads() == threads  # the workers' single-thread setting does not leak
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames=st.integers(1, 500), parts=st.integers(1, 6), left=st.integers(0, 20), right=st.integers(0, 20))
+def test_time_splits_cover_the_input_with_context(frames, parts, left, right):
+    from hifigan.streaming import ReceptiveField, time_splits
+
+    pieces = time_splits(frames, parts, ReceptiveField(left, right))
+    assert pieces[0][2] == 0 and pieces[-1][3] == frames
+    for (_, _, _, stop), (_, _, start, _) in itertools.pairwise(pieces):
+        assert stop == start
+    for in_a, in_b, out_a, out_b in pieces:
+        assert in_a == max(0, out_a - left) and in_b == min(frames, out_b + right) and out_b > out_a
+
+
+def test_fused_generator_folds_weight_norm_itself():
+    cfg = tiny_config("1")
+    torch.manual_seed(1)
+    g = Generator(cfg).eval()  # weight norm still parametrized
+    mel = torch.randn(1, cfg.num_mels, 21)
+    with torch.inference_mode():
+        expected = g(mel)
+        for layout in ("1d", "2d"):
+            assert (FusedGenerator(g, layout)(mel) - expected).abs().max() < TOL
+
+
+@settings(max_examples=12, deadline=None)
+@given(lengths=st.lists(st.integers(1, 60), min_size=1, max_size=5))
+def test_batch_of_different_lengths_equals_each_alone(lengths):
+    cfg = tiny_config("1")
+    vocoder = _BATCH_VOCODER
+    gen = torch.Generator().manual_seed(sum(lengths))
+    mels = [torch.randn(cfg.num_mels, n, generator=gen) for n in lengths]
+    outs = vocoder.batch(mels)
+    assert len(outs) == len(mels)
+    for mel, audio in zip(mels, outs):
+        assert audio.shape == (mel.shape[1] * cfg.hop_size,)
+        assert (audio - vocoder(mel)).abs().max() < TOL
+
+
+_BATCH_VOCODER = _vocoders(tiny_config("1"), ("onnx",))["onnx"]
+
+
+def test_zero_padding_alone_would_change_the_tail():
+    """Why `batch` recomputes tails: a padded batch differs near each short item's end."""
+    vocoder = _BATCH_VOCODER
+    mel = torch.randn(16, 30)
+    padded = vocoder(torch.nn.functional.pad(mel, (0, 20)))[: 30 * 16]
+    assert (padded - vocoder(mel)).abs().max() > 1e-3
+    assert vocoder.batch([]) == []
+
+
+def test_from_checkpoint_with_backend_and_errors(official_tiny80, tiny_checkpoint):
+    ckpt, cfg_json = official_tiny80
+    vocoder = Vocoder.from_checkpoint(ckpt, cfg_json, backend="fused")
+    assert vocoder.backend == "fused" and vocoder(torch.zeros(80, 5)).shape == (80,)
+    auto = Vocoder.from_checkpoint(tiny_checkpoint).backend
+    assert auto == resolve_backend("auto", torch.device("cpu")) == "fused-split"
+    with pytest.raises(HifiganError, match="unknown backend"):
+        Vocoder.from_checkpoint(tiny_checkpoint, backend="tensorrt")
+    with pytest.raises(ValueError, match="expected a mel"):
+        vocoder(torch.zeros(16, 5))
+    with pytest.raises(ValueError, match="expected a mel"):
+        vocoder(torch.zeros(80, 0))
+
+
+def test_bench_command_writes_table_and_json(tmp_path, capsys):
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--config", str(cfg_path), "--seconds", "0.5", "--repeats", "2",
+                 "--backends", "eager,onnx", "--json", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    rows = {r["backend"]: r for r in result["backends"]}
+    assert set(rows) == {"eager", "onnx"} and rows["eager"]["speedup_vs_eager"] == 1.0
+    assert all(r["max_abs_diff"] < TOL and r["peak_rss_mb"] > 0 for r in rows.values())
+    assert result["machine"]["cores"] >= 1 and result["stream"]["lookahead_frames"] == 7
+    assert "x real time" in capsys.readouterr().out
+    assert main(["bench", "--backends", "fused", "--seconds", "1"]) == 2
+    assert np.isfinite(result["backends"][0]["x_real_time"])
