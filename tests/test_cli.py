@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 import torch
 
@@ -13,6 +14,7 @@ from hifigan.audio import load_audio, mel_spectrogram, to_int16
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference import Vocoder
+from hifigan.metrics import mel_l1
 from official_reference import RefGenerator
 from tiny import tiny_config
 
@@ -85,3 +87,45 @@ def test_vocode_own_checkpoint_needs_no_config(tmp_path):
     np.save(tmp_path / "m.npy", np.zeros((cfg.num_mels, 5), dtype=np.float32))
     assert main(["vocode", "-c", str(tmp_path / "ours.pt"), "-o", str(tmp_path / "o"), str(tmp_path / "m.npy")]) == 0
     assert sf.info(tmp_path / "o" / "m.wav").frames == 5 * 16
+
+
+def test_vocode_checks_every_input_before_writing(tmp_path, capsys):
+    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    np.save(tmp_path / "good.npy", np.zeros((cfg.num_mels, 5), dtype=np.float32))
+    sf.write(tmp_path / "stereo.wav", np.zeros((800, 2), dtype=np.float32), cfg.sampling_rate)
+    np.save(tmp_path / "bins.npy", np.zeros((cfg.num_mels + 1, 5), dtype=np.float32))
+    for bad, problem in (("stereo.wav", "2 channels"), ("bins.npy", "bins")):
+        out = tmp_path / f"out_{bad}"
+        code = main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(out),
+                     str(tmp_path / "good.npy"), str(tmp_path / bad)])
+        assert code == 2
+        err = capsys.readouterr().err
+        assert bad in err and problem in err
+        assert list(out.iterdir()) == []  # good.wav was not written before the bad input was found
+
+
+def test_vocode_unknown_device_is_a_usage_error(tmp_path, capsys):
+    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    np.save(tmp_path / "m.npy", np.zeros((cfg.num_mels, 5), dtype=np.float32))
+    assert main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(tmp_path / "o"), "--device",
+                 "tpu9", str(tmp_path / "m.npy")]) == 2
+    assert "--device tpu9: not a device" in capsys.readouterr().err
+
+
+def test_vocode_evaluate_scores_copy_synthesis(tmp_path, capsys):
+    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    t = np.arange(4000) / cfg.sampling_rate
+    sf.write(tmp_path / "tone.wav", (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), cfg.sampling_rate,
+             subtype="PCM_16")
+    out = tmp_path / "out"
+    assert main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(out), "--evaluate",
+                 str(tmp_path / "tone.wav")]) == 0
+    report = json.loads((out / "evaluation.json").read_text())
+    assert (out / "evaluation.png").stat().st_size > 0
+    generated = load_audio(out / "tone.wav")
+    reference = load_audio(tmp_path / "tone.wav")[: len(generated)]
+    [entry] = report["files"]
+    assert entry["stem"] == "tone" and entry["reference"] == str(tmp_path / "tone.wav")
+    assert entry["metrics"]["mel_l1"] == pytest.approx(mel_l1(reference, generated, cfg), rel=1e-6)
+    assert report["summary"]["mel_l1"]["mean"] == entry["metrics"]["mel_l1"]
+    assert "mel L1" in capsys.readouterr().out

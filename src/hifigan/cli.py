@@ -6,8 +6,12 @@ import argparse
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hifigan.errors import HifiganError
+
+if TYPE_CHECKING:
+    from hifigan.config import HifiganConfig
 
 EPILOG = """\
 Every command exits 0 on success and 2 on bad input, printing one line that names the file
@@ -65,7 +69,8 @@ def _add_vocode(sub: argparse._SubParsersAction) -> None:
         "resynthesised (copy synthesis). Writes OUTPUT_DIR/<stem>.wav as 16-bit PCM at the config's rate.",
         epilog="examples:\n"
         "  hifigan vocode --checkpoint g_02500000 --config v1 --output-dir out/ data/ljspeech-mini/*.wav\n"
-        "  hifigan vocode --checkpoint runs/demo/checkpoints/latest.pt --output-dir out/ mels/*.npy",
+        "  hifigan vocode --checkpoint runs/demo/checkpoints/latest.pt --output-dir out/ mels/*.npy\n"
+        "  hifigan vocode -c g_02500000 --config v1 -o out/ --evaluate data/ljspeech-mini/LJ001-000*.wav",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or .npy mels")
@@ -81,6 +86,9 @@ def _add_vocode(sub: argparse._SubParsersAction) -> None:
                    "same audio as one-shot). Inputs longer than 4000 frames are chunked even without it")
     p.add_argument("--chunk-frames", type=int, default=500, metavar="N",
                    help="mel frames per chunk when streaming or chunking (default 500)")
+    p.add_argument("--evaluate", action="store_true",
+                   help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
+                   "(table on stdout, OUTPUT_DIR/evaluation.json and .png)")
     _add_audio_options(p)
     _add_common(p)
     p.set_defaults(func=_run_vocode)
@@ -95,29 +103,26 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
 def _run_vocode(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from hifigan.audio import MelSpectrogram, audio_info, audio_to_mel, load_audio, load_mel, save_audio
+    from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio, load_mel, save_audio
     from hifigan.inference import Vocoder, resolve_device
     from hifigan.streaming import AUTO_CHUNK_FRAMES
 
     resolve_device(args.device)
+    if args.chunk_frames < 1:
+        raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
     stems: dict[str, Path] = {}
     for path in args.inputs:
         if path.stem in stems:
             raise HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)")
         stems[path.stem] = path
-        if not path.exists():
-            raise HifiganError(path, "no such file")
-        if path.is_dir():
-            raise HifiganError(path, "is a directory, expected an audio or .npy file")
-        if path.suffix.lower() != ".npy":
-            audio_info(path)  # fail fast on unreadable audio, before loading the model
     _prepare_output_dir(args.output_dir)
-    if args.chunk_frames < 1:
-        raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
     vocoder = Vocoder.from_checkpoint(args.checkpoint, args.config, device=args.device, backend=args.backend)
     config = vocoder.config
+    for path in args.inputs:  # every input is checked before the first output is written
+        _check_vocode_input(path, config, args)
     frontend = MelSpectrogram(**config.mel_kwargs())
     bar = tqdm(args.inputs, desc="vocode", unit="file", disable=len(args.inputs) < 2, file=sys.stderr)
+    written: list[tuple[str, Path, Path]] = []
     for path in bar:
         if path.suffix.lower() == ".npy":
             mel = load_mel(path, config.num_mels)
@@ -126,8 +131,46 @@ def _run_vocode(args: argparse.Namespace) -> int:
             mel = audio_to_mel(audio, frontend, path)
         chunked = args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES
         audio = vocoder.chunked(mel, args.chunk_frames) if chunked else vocoder(mel)
-        save_audio(args.output_dir / f"{path.stem}.wav", audio.numpy(), config.sampling_rate)
+        out = args.output_dir / f"{path.stem}.wav"
+        save_audio(out, audio.numpy(), config.sampling_rate)
+        written.append((path.stem, path, out))
+    if args.evaluate:
+        _evaluate_copy_synthesis(written, config, args)
     return 0
+
+
+def _check_vocode_input(path: Path, config: HifiganConfig, args: argparse.Namespace) -> None:
+    """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
+    from hifigan.audio import audio_info, load_mel
+
+    if not path.exists():
+        raise HifiganError(path, "no such file")
+    if path.is_dir():
+        raise HifiganError(path, "is a directory, expected an audio or .npy file")
+    if path.suffix.lower() == ".npy":
+        load_mel(path, config.num_mels)
+        return
+    info = audio_info(path)
+    if info.frames == 0:
+        raise HifiganError(path, "contains no audio samples")
+    if info.channels != 1 and not args.mix_to_mono:
+        raise HifiganError(path, f"has {info.channels} channels; only mono is supported (use --mix-to-mono)")
+    if info.samplerate != config.sampling_rate and not args.resample:
+        raise HifiganError(
+            path, f"sample rate is {info.samplerate} Hz, expected {config.sampling_rate} Hz (use --resample)")
+
+
+def _evaluate_copy_synthesis(
+    written: list[tuple[str, Path, Path]], config: HifiganConfig, args: argparse.Namespace
+) -> None:
+    """`vocode --evaluate`: score each resynthesised audio input against itself; report in the output folder."""
+    from hifigan.evaluate import evaluate_pairs
+
+    pairs = [(stem, source, out) for stem, source, out in written if source.suffix.lower() != ".npy"]
+    if not pairs:
+        raise HifiganError(None, "--evaluate needs audio inputs (a .npy mel has no recording to compare with)")
+    report = evaluate_pairs(pairs, config, args.output_dir, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    print(report.format_table())
 
 
 # ---------------------------------------------------------------- evaluate

@@ -39,8 +39,11 @@ BACKENDS = ("auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split"
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """A torch.device, with a clear error when CUDA is asked for and absent."""
-    device = torch.device(device)
+    """A torch.device, with a clear error for an unknown name or when CUDA is asked for and absent."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise HifiganError(None, f"--device {device}: not a device (use cpu or cuda)") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise HifiganError(None, "--device cuda: CUDA is not available on this machine")
     return device
