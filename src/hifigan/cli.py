@@ -69,7 +69,7 @@ def _add_vocode(sub: argparse._SubParsersAction) -> None:
         "resynthesised (copy synthesis). Writes OUTPUT_DIR/<stem>.wav as 16-bit PCM at the config's rate.",
         epilog="examples:\n"
         "  hifigan vocode --checkpoint g_02500000 --config v1 --output-dir out/ data/ljspeech-mini/*.wav\n"
-        "  hifigan vocode --checkpoint runs/demo/checkpoints/latest.pt --output-dir out/ mels/*.npy\n"
+        "  hifigan vocode --checkpoint runs/demo/run/checkpoints/latest.pt --output-dir out/ mels/*.npy\n"
         "  hifigan vocode -c g_02500000 --config v1 -o out/ --evaluate data/ljspeech-mini/LJ001-000*.wav",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -353,7 +353,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         "[batch, 1, frames * hop]; batch and frames are dynamic.",
         epilog="examples:\n"
         "  hifigan export --checkpoint g_02500000 --config v1 --format onnx hifigan_v1.onnx\n"
-        "  hifigan export --checkpoint runs/demo/checkpoints/latest.pt --format torchscript gen.pt",
+        "  hifigan export --checkpoint runs/demo/run/checkpoints/latest.pt --format torchscript gen.pt",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("output", type=Path, help="output file")
