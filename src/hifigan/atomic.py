@@ -42,6 +42,25 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     _fsync_dir(folder)
 
 
+def prepare_output_dir(folder: str | os.PathLike) -> None:
+    """Create an output folder, or fail with one line naming it if it cannot be created or written.
+
+    Writability is probed by creating a temporary file: permission bits alone miss read-only mounts and root.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise HifiganError(folder, "exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise HifiganError(folder, f"cannot create folder ({e.strerror})") from None
+    try:
+        with tempfile.TemporaryFile(dir=folder, prefix=".hifigan-probe."):
+            pass
+    except OSError as e:
+        raise HifiganError(folder, f"folder is not writable ({e.strerror})") from None
+
+
 def write_failure(target: str | os.PathLike, error: BaseException) -> HifiganError:
     """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch)."""
     target = Path(target)

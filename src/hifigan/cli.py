@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
@@ -115,7 +116,7 @@ def _run_vocode(args: argparse.Namespace) -> int:
         if path.stem in stems:
             raise HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)")
         stems[path.stem] = path
-    _prepare_output_dir(args.output_dir)
+    prepare_output_dir(args.output_dir)
     vocoder = Vocoder.from_checkpoint(args.checkpoint, args.config, device=args.device, backend=args.backend)
     config = vocoder.config
     for path in args.inputs:  # every input is checked before the first output is written
@@ -303,7 +304,7 @@ def _add_export_official(sub: argparse._SubParsersAction) -> None:
 def _run_export_official(args: argparse.Namespace) -> int:
     from hifigan.run_checkpoints import export_official
 
-    _prepare_output_dir(args.out)
+    prepare_output_dir(args.out)
     for path in export_official(args.checkpoint, args.out):
         print(path)
     return 0
@@ -337,7 +338,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
 def _run_demo(args: argparse.Namespace) -> int:
     from hifigan.demo import run_demo
 
-    _prepare_output_dir(args.out)
+    prepare_output_dir(args.out)
     run_demo(args.corpus, args.out, minutes=args.minutes, config=args.config, batch_size=args.batch_size,
              segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,
              device=args.device, progress=not args.no_progress)
@@ -425,30 +426,10 @@ def _run_bench(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- helpers
-def _prepare_output_dir(folder: Path) -> None:
-    """Create the output folder, or fail with one line if it cannot be written.
-
-    Writability is probed by creating a temporary file: permission bits alone miss read-only mounts and root.
-    """
-    import tempfile
-
-    if folder.exists() and not folder.is_dir():
-        raise HifiganError(folder, "exists and is not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise HifiganError(folder, f"cannot create folder ({e.strerror})") from None
-    try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".hifigan-probe."):
-            pass
-    except OSError as e:
-        raise HifiganError(folder, f"folder is not writable ({e.strerror})") from None
-
-
 def _check_output_file(path: Path) -> None:
     if path.is_dir():
         raise HifiganError(path, "is a directory, expected an output file path")
-    _prepare_output_dir(path.parent if str(path.parent) else Path("."))
+    prepare_output_dir(path.parent if str(path.parent) else Path("."))
 
 
 def build_parser() -> argparse.ArgumentParser:

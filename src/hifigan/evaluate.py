@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.metrics import (
@@ -250,12 +250,7 @@ def report_paths(out: str | os.PathLike) -> tuple[Path, Path]:
     else:
         folder = out.parent if str(out.parent) else Path(".")
         stem = out.stem if out.suffix.lower() in (".json", ".png") else out.name
-    if folder.exists() and not folder.is_dir():
-        raise HifiganError(folder, "exists and is not a folder")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise HifiganError(folder, f"cannot create folder ({e.strerror})") from None
+    prepare_output_dir(folder)
     return folder / f"{stem}.json", folder / f"{stem}.png"
 
 
