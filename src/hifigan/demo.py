@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.audio import mel_frontend, save_audio
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
@@ -123,7 +123,7 @@ def write_end_report(out: Path, clips: list[Vocoded], scores: list[dict[str, flo
     from hifigan.evaluate import FileResult, Report, aggregate, report_paths, write_report
 
     sr = config.sampling_rate
-    files = [FileResult(c.clip, str(out / f"{c.clip}_reference.wav"), str(out / f"{c.clip}_generated.wav"),
+    files = [FileResult(c.clip, str(out / "reference" / f"{c.clip}.wav"), str(out / "generated" / f"{c.clip}.wav"),
                         len(c.reference) / sr, 0, s) for c, s in zip(clips, scores)]
     settings = {"sampling_rate": sr, "metrics": list(scores[0]), "max_shift_samples": 0,
                 "source": "hifigan demo: held-out clips at the end of training (scored before int16 rounding)"}
@@ -197,9 +197,11 @@ def run_demo(
     score_seconds = time.monotonic() - score_start
 
     frontend = mel_frontend(**cfg.mel_kwargs())
+    for folder in ("generated", "reference"):  # same stems in both: `hifigan evaluate` pairs them
+        prepare_output_dir(out / folder)
     for clip in end:
-        save_audio(out / f"{clip.clip}_generated.wav", clip.generated, cfg.sampling_rate)
-        save_audio(out / f"{clip.clip}_reference.wav", clip.reference, cfg.sampling_rate)
+        save_audio(out / "generated" / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
+        save_audio(out / "reference" / f"{clip.clip}.wav", clip.reference, cfg.sampling_rate)
         figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
         figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
     json_path, png_path = write_end_report(out, end, end_scores, cfg, score_seconds)
@@ -216,6 +218,6 @@ def run_demo(
             "summary": {"start": {k: asdict(v) for k, v in aggregate(start_scores).items()},
                         "end": {k: asdict(v) for k, v in aggregate(end_scores).items()}},
         }), indent=2))
-    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (wavs, *_mel.png, results.md, results.json, "
-          f"{json_path.name}, {png_path.name}, run/)", file=sys.stdout)
+    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (generated/ and reference/ wavs, *_mel.png, results.md, "
+          f"results.json, {json_path.name}, {png_path.name}, run/)", file=sys.stdout)
     return rows
