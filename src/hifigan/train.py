@@ -250,6 +250,16 @@ class Trainer:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
+    def _update(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> tuple[bool, float]:
+        """Backpropagate `loss` and step `optimizer`, unless the loss or the gradient norm is not finite."""
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = _grad_norm(optimizer)
+        ok = self._finite(loss, norm)
+        if ok:
+            optimizer.step()
+        return ok, norm
+
     def train_step(self, batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]) -> StepResult:
         """One discriminator step (from disc_start_step on) then one generator step, as the official loop.
 
@@ -274,14 +284,8 @@ class Trainer:
                 mpd_out = self._mpd(y, y_g_hat.detach())
                 msd_out = self._msd(y, y_g_hat.detach())
             d = discriminator_objective(_f32(mpd_out[0]), _f32(mpd_out[1]), _f32(msd_out[0]), _f32(msd_out[1]))
-            self.optim_d.zero_grad(set_to_none=True)
-            d.total.backward()
-            norm_d = _grad_norm(self.optim_d)
-            ok = self._finite(d.total, norm_d)
-            if ok:
-                self.optim_d.step()
+            ok, terms["grad_norm/d"] = self._update(self.optim_d, d.total)
             terms.update(d.terms)
-            terms["grad_norm/d"] = norm_d
 
         if ok:
             disc: list[Any] = [None] * 6  # the mel-only warm-up loss
@@ -291,14 +295,8 @@ class Trainer:
                     _, msd_g, msd_fr, msd_fg = self._msd(y, y_g_hat)
                 disc = [_f32(t) for t in (mpd_g, msd_g, mpd_fr, mpd_fg, msd_fr, msd_fg)]
             g = generator_objective(*disc, y_mel, y_g_hat_mel, self.config.lambda_fm, self.config.lambda_mel)
-            self.optim_g.zero_grad(set_to_none=True)
-            g.total.backward()
-            norm_g = _grad_norm(self.optim_g)
-            ok = self._finite(g.total, norm_g)
-            if ok:
-                self.optim_g.step()
+            ok, terms["grad_norm/g"] = self._update(self.optim_g, g.total)
             terms.update(g.terms)
-            terms["grad_norm/g"] = norm_g
 
         self.step += 1
         self.batch_in_epoch += 1
