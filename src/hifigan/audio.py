@@ -46,20 +46,27 @@ def load_audio(
         raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
     if audio.shape[0] == 0:
         raise AudioError(path, "contains no audio samples")
+    check_format(path, audio.shape[1], sr, sampling_rate, resample=resample, mix_to_mono=mix_to_mono)
     if audio.shape[1] != 1:
-        if not mix_to_mono:
-            raise AudioError(
-                path, f"has {audio.shape[1]} channels; only mono is supported (use --mix-to-mono)"
-            )
         audio = audio.mean(axis=1, keepdims=True)
     audio = np.ascontiguousarray(audio[:, 0])
     if not np.isfinite(audio).all():
         raise AudioError(path, "contains non-finite samples (NaN or inf)")
     if sampling_rate is not None and sr != sampling_rate:
-        if not resample:
-            raise AudioError(path, f"sample rate is {sr} Hz, expected {sampling_rate} Hz (use --resample)")
         audio = resample_audio(audio, sr, sampling_rate)
     return audio
+
+
+def check_format(
+    path: str | os.PathLike, channels: int, rate: int, sampling_rate: int | None, *,
+    resample: bool = False, mix_to_mono: bool = False,
+) -> None:
+    """The format rules every reader applies (from a header or decoded samples): mono unless `mix_to_mono`,
+    the model's rate unless `resample`."""
+    if channels != 1 and not mix_to_mono:
+        raise AudioError(path, f"has {channels} channels; only mono is supported (use --mix-to-mono)")
+    if sampling_rate is not None and rate != sampling_rate and not resample:
+        raise AudioError(path, f"sample rate is {rate} Hz, expected {sampling_rate} Hz (use --resample)")
 
 
 def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -142,7 +142,7 @@ def _run_vocode(args: argparse.Namespace) -> int:
 
 def _check_vocode_input(path: Path, config: HifiganConfig, args: argparse.Namespace) -> None:
     """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
-    from hifigan.audio import audio_info, load_mel
+    from hifigan.audio import audio_info, check_format, load_mel
 
     if not path.exists():
         raise HifiganError(path, "no such file")
@@ -154,11 +154,8 @@ def _check_vocode_input(path: Path, config: HifiganConfig, args: argparse.Namesp
     info = audio_info(path)
     if info.frames == 0:
         raise HifiganError(path, "contains no audio samples")
-    if info.channels != 1 and not args.mix_to_mono:
-        raise HifiganError(path, f"has {info.channels} channels; only mono is supported (use --mix-to-mono)")
-    if info.samplerate != config.sampling_rate and not args.resample:
-        raise HifiganError(
-            path, f"sample rate is {info.samplerate} Hz, expected {config.sampling_rate} Hz (use --resample)")
+    check_format(path, info.channels, info.samplerate, config.sampling_rate, resample=args.resample,
+                 mix_to_mono=args.mix_to_mono)
 
 
 def _evaluate_copy_synthesis(

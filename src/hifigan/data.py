@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, DistributedSampler
 
-from hifigan.audio import MAX_WAV_VALUE, audio_info, load_audio, load_mel, mel_frontend
+from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, load_audio, load_mel, mel_frontend
 from hifigan.config import HifiganConfig
 from hifigan.errors import AudioError, HifiganError
 
@@ -185,11 +185,8 @@ def scan_clips(
         if info.frames == 0:
             report.skipped.append((path, "contains no audio samples"))
             continue
-        if info.samplerate != config.sampling_rate and not resample:
-            raise AudioError(path, f"sample rate is {info.samplerate} Hz, the config expects "
-                                   f"{config.sampling_rate} Hz (use --resample)")
-        if info.channels != 1 and not mix_to_mono:
-            raise AudioError(path, f"has {info.channels} channels; only mono is supported (use --mix-to-mono)")
+        check_format(path, info.channels, info.samplerate, config.sampling_rate, resample=resample,
+                     mix_to_mono=mix_to_mono)  # a format problem stops the run: it applies to the whole corpus
         try:
             audio = load_audio(path, config.sampling_rate, resample=resample, mix_to_mono=mix_to_mono)
         except AudioError as e:
@@ -220,22 +217,17 @@ def scan_clips(
 
 
 def _warn(report: ScanReport, what: str) -> None:
-    def names(items: Sequence) -> str:
-        shown = [f"{p} ({why})" if why else str(p) for p, why in items[:3]]
-        return "; ".join(shown) + (" ..." if len(items) > 3 else "")
-
-    if report.skipped:
-        warnings.warn(f"{what}: skipped {len(report.skipped)} unreadable or empty files: "
-                      f"{names(report.skipped)}", stacklevel=3)
-    if report.silent:
-        warnings.warn(f"{what}: skipped {len(report.silent)} silence-only files: "
-                      f"{names([(p, '') for p in report.silent])}", stacklevel=3)
-    if report.misaligned:
-        warnings.warn(f"{what}: {len(report.misaligned)} teacher-forced mels do not match their audio length "
-                      f"(kept): {names(report.misaligned)}", stacklevel=3)
-    if report.clipping:
-        warnings.warn(f"{what}: {len(report.clipping)} files clip (kept): "
-                      f"{names([(p, '') for p in report.clipping])}", stacklevel=3)
+    groups = (
+        (report.skipped, "skipped {n} unreadable or empty files"),
+        ([(p, "") for p in report.silent], "skipped {n} silence-only files"),
+        (report.misaligned, "{n} teacher-forced mels do not match their audio length (kept)"),
+        ([(p, "") for p in report.clipping], "{n} files clip (kept)"),
+    )
+    for items, message in groups:
+        if items:
+            shown = "; ".join(f"{p} ({why})" if why else str(p) for p, why in items[:3])
+            more = " ..." if len(items) > 3 else ""
+            warnings.warn(f"{what}: {message.format(n=len(items))}: {shown}{more}", stacklevel=3)
 
 
 # ---------------------------------------------------------------- dataset
