@@ -177,12 +177,14 @@ class Trainer:
             set_rng_state(obj["rng"])
         self.last_saved_step = self.step
 
-    def init_from(self, path: Path, discriminators: Path | None = None) -> list[str]:
-        """Start from the weights (and optimizer moments, when present) of an official g_*/do_* pair or ours.
+    def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None
+                  ) -> list[str]:
+        """Start from the weights (and optimizer moments, when present) of an official g_*/do_* pair or ours
+        (`obj`: the file at `path`, when the caller has read it already).
 
         The step count and learning-rate schedule start afresh. Returns what was loaded, for the log.
         """
-        obj = read_checkpoint(path)
+        obj = read_checkpoint(path) if obj is None else obj
         loaded = []
         if is_own_checkpoint(obj):
             if "generator" not in obj:
@@ -560,15 +562,14 @@ def resolve_config(base: HifiganConfig, overrides: dict[str, Any]) -> HifiganCon
     return config_from_dict({**base.to_dict(), **overrides}, "command line")
 
 
-def _base_config(args: argparse.Namespace, resume_obj: dict[str, Any] | None, resume_path: Path | None
-                 ) -> HifiganConfig:
+def _base_config(args: argparse.Namespace, resume_obj: dict[str, Any] | None, resume_path: Path | None,
+                 init_obj: dict[str, Any] | None) -> HifiganConfig:
     """The resumed checkpoint's config; else --config; else the config of an --init-from checkpoint of ours; else v1."""
     from hifigan.config import load_config
 
     if resume_obj is not None:
         return config_of(resume_obj, resume_path)
-    if args.config is None and args.init_from is not None:
-        init_obj = read_checkpoint(args.init_from)
+    if args.config is None and init_obj is not None:
         if not is_own_checkpoint(init_obj):
             raise HifiganError(args.init_from, "an official checkpoint carries no config: pass --config")
         return config_of(init_obj, args.init_from)
@@ -589,7 +590,9 @@ def run_command(args: argparse.Namespace) -> int:
             out = resume_path.parent.parent if resume_path.parent.name == "checkpoints" else resume_path.parent
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
-        config = resolve_config(_base_config(args, resume_obj, resume_path), _overrides(args))
+        # An --init-from checkpoint is read once: for its config (when --config is absent) and its weights.
+        init_obj = read_checkpoint(args.init_from) if args.init_from is not None and resume_obj is None else None
+        config = resolve_config(_base_config(args, resume_obj, resume_path, init_obj), _overrides(args))
         data = _data_spec(args, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"])
@@ -617,7 +620,7 @@ def run_command(args: argparse.Namespace) -> int:
             trainer.restore(resume_obj, resume_path)
             say(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch})")
         elif args.init_from is not None:
-            for line in trainer.init_from(args.init_from, args.init_discriminators):
+            for line in trainer.init_from(args.init_from, args.init_discriminators, init_obj):
                 say(f"loaded {line}")
         try:
             reason = trainer.fit(max_steps=args.max_steps, epochs=args.epochs, max_minutes=args.max_minutes)
