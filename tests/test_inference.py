@@ -17,7 +17,7 @@ from hifigan.inference import Vocoder, resolve_backend
 from hifigan.models import Generator
 from tiny import tiny_config
 
-BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split")
+BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
 TOL = 1e-4
 
 
@@ -79,7 +79,7 @@ def test_split_backends_cut_long_inputs_exactly(tiny_vocoders):
     for batch in (1, 2):
         mel = torch.randn(batch, cfg.num_mels, 301)  # long enough for one piece per thread
         expected = vocoders["eager"](mel)
-        for backend in ("onnx-split", "fused-split"):
+        for backend in ("onnx-split", "fused-split", "tiled-split"):
             assert (vocoders[backend](mel) - expected).abs().max() < TOL, backend
     assert torch.get_num_threads() == threads  # the workers' single-thread setting does not leak
 
@@ -139,7 +139,7 @@ def test_from_checkpoint_with_backend_and_errors(official_tiny80, tiny_checkpoin
     vocoder = Vocoder.from_checkpoint(ckpt, cfg_json, backend="fused")
     assert vocoder.backend == "fused" and vocoder(torch.zeros(80, 5)).shape == (80,)
     auto = Vocoder.from_checkpoint(tiny_checkpoint).backend
-    assert auto == resolve_backend("auto", torch.device("cpu")) == "fused-split"
+    assert auto == resolve_backend("auto", torch.device("cpu")) == "tiled-split"
     with pytest.raises(HifiganError, match="unknown backend"):
         Vocoder.from_checkpoint(tiny_checkpoint, backend="tensorrt")
     with pytest.raises(ValueError, match="expected a mel"):
@@ -163,3 +163,15 @@ def test_bench_command_writes_table_and_json(tmp_path, capsys):
     assert "x real time" in capsys.readouterr().out
     assert main(["bench", "--backends", "fused", "--seconds", "1"]) == 2
     assert np.isfinite(result["backends"][0]["x_real_time"])
+
+
+def test_cli_offers_every_backend():
+    import argparse
+
+    from hifigan.cli import _add_inference_options
+    from hifigan.inference import BACKENDS as ALL
+
+    parser = argparse.ArgumentParser()
+    _add_inference_options(parser)
+    (action,) = [a for a in parser._actions if a.dest == "backend"]
+    assert tuple(action.choices) == ALL

@@ -23,7 +23,7 @@ from hifigan.inference import Vocoder
 from hifigan.models import Generator
 from hifigan.streaming import latency_ms, receptive_field, split_frames
 
-BENCH_BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split")
+BENCH_BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
 SEED = 0
 
 

@@ -97,8 +97,9 @@ def _add_vocode(sub: argparse._SubParsersAction) -> None:
 
 def _add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="auto",
-                   choices=["auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split"],
-                   help="inference engine; all give the same audio (auto = fused-split on CPU: fastest measured)")
+                   choices=["auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled",
+                            "tiled-split"],
+                   help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured)")
 
 
 def _run_vocode(args: argparse.Namespace) -> int:
@@ -388,7 +389,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
     p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
-    p.add_argument("--backends", default="eager,fused,fused-split,jit,onnx,onnx-split",
+    p.add_argument("--backends", default="eager,fused,fused-split,jit,onnx,onnx-split,tiled,tiled-split",
                    help="comma-separated (default all)")
     p.add_argument("--no-memory", action="store_true", help="skip the per-backend peak-memory subprocesses")
     p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")

@@ -9,6 +9,8 @@ Exact algebraic rewrites of a `Generator` (weight norm folded as it copies), cho
 - with `layout="2d"` every convolution runs as a channels-last Conv2d of height 1, the memory format
   oneDNN convolves natively (no reorder of activations around each call).
 Outputs equal the plain generator's to float rounding (tests assert 1e-4).
+This is the form that is exported (ONNX, TorchScript) and run on CUDA; on the CPU `hifigan.tiled` runs the
+same folded weights on cache-sized time tiles.
 """
 
 from __future__ import annotations

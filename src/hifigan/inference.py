@@ -7,10 +7,12 @@ Backends (all compute the same function; tests hold them to 1e-4 of `eager`):
   thread, each piece run single-threaded in its own worker (CPU only); short inputs run as `fused`;
 - `jit`: the fused generator traced and frozen with TorchScript (CPU only);
 - `onnx`: the fused generator exported to ONNX and run by ONNX Runtime (CPU only);
-- `onnx-split`: `onnx` with the same time split over single-threaded sessions (CPU only).
-`auto` = `fused-split` on the CPU (the fastest in every final `hifigan bench` run: V1, V2, V3 on 2 shared
-cores), `fused` on other devices. Idle-machine spot checks put `fused` and the split variants close together;
-the split ones lose the least when other processes share the cores.
+- `onnx-split`: `onnx` with the same time split over single-threaded sessions (CPU only);
+- `tiled`: `hifigan.tiled.TiledGenerator`, the fused weights run stage by stage on cache-sized time tiles with
+  oneDNN's fused residual adds (CPU only);
+- `tiled-split`: `tiled` with the time split of `fused-split` (CPU only).
+`auto` = `tiled-split` on the CPU (the fastest in `hifigan bench` for V1, V2 and V3 on 2 cores), `fused` on
+other devices.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from hifigan.streaming import (
     time_splits,
 )
 
-BACKENDS = ("auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split")
+BACKENDS = ("auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
+CPU_ONLY = ("fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -53,11 +56,11 @@ def resolve_backend(backend: str, device: torch.device) -> str:
     """The concrete backend `auto` stands for on `device` (see the module docstring); checks the name."""
     if backend not in BACKENDS:
         raise HifiganError(None, f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-    if backend in ("onnx", "onnx-split", "jit", "fused-split") and device.type != "cpu":
+    if backend in CPU_ONLY and device.type != "cpu":
         raise HifiganError(None, f"backend {backend} runs on the CPU only")
     if backend != "auto":
         return backend
-    return "fused-split" if device.type == "cpu" else "fused"
+    return "tiled-split" if device.type == "cpu" else "fused"
 
 
 def _ort_session(model: bytes, threads: int):
@@ -144,9 +147,13 @@ def build_runner(
         return generator
     from hifigan.fused import FusedGenerator
 
-    if backend in ("fused", "fused-split"):
-        fused = FusedGenerator(generator, layout="2d").to(device).eval()
-        if backend == "fused" or device.type != "cpu":
+    if backend in ("fused", "fused-split", "tiled", "tiled-split"):
+        fused: torch.nn.Module = FusedGenerator(generator, layout="2d").to(device).eval()
+        if backend.startswith("tiled"):
+            from hifigan.tiled import TiledGenerator
+
+            fused = TiledGenerator(fused)
+        if not backend.endswith("-split"):
             return fused
         return _TimeSplit(fused, fused, field, hop, single_threaded_torch=True)
     from hifigan.export import torchscript_module

@@ -33,13 +33,13 @@ class ReceptiveField:
     right: int
 
 
-def _conv_back(lo: int, hi: int, kernel: int, dilation: int = 1) -> tuple[int, int]:
+def conv_reach(lo: int, hi: int, kernel: int, dilation: int = 1) -> tuple[int, int]:
     """Inputs a 'same'-padded stride-1 conv reads for outputs [lo, hi]."""
     pad = (kernel - 1) * dilation // 2
     return lo - pad, hi - pad + (kernel - 1) * dilation
 
 
-def _transposed_back(lo: int, hi: int, rate: int, kernel: int) -> tuple[int, int]:
+def transposed_reach(lo: int, hi: int, rate: int, kernel: int) -> tuple[int, int]:
     """Inputs a ConvTranspose1d(stride=rate, padding=(kernel-rate)//2) reads for outputs [lo, hi]."""
     pad = (kernel - rate) // 2
     return math.ceil((lo + pad - kernel + 1) / rate), (hi + pad) // rate
@@ -49,23 +49,23 @@ def _resblock_back(lo: int, hi: int, config: HifiganConfig, kernel: int, dilatio
     """Inputs one residual block reads (its residual path reads [lo, hi] itself, inside the conv reach)."""
     for d in reversed(dilations):
         if config.resblock == "1":
-            lo, hi = _conv_back(lo, hi, kernel, 1)
-        lo, hi = _conv_back(lo, hi, kernel, d)
+            lo, hi = conv_reach(lo, hi, kernel, 1)
+        lo, hi = conv_reach(lo, hi, kernel, d)
     return lo, hi
 
 
 def receptive_field(config: HifiganConfig) -> ReceptiveField:
     """Exact mel context of the generator, derived layer by layer (backwards) from the config."""
     hop = config.upsample_factor
-    lo, hi = _conv_back(0, hop - 1, 7)  # conv_post, on the samples of frame 0
+    lo, hi = conv_reach(0, hop - 1, 7)  # conv_post, on the samples of frame 0
     for rate, kernel in reversed(list(zip(config.upsample_rates, config.upsample_kernel_sizes))):
         spans = [
             _resblock_back(lo, hi, config, k, list(d))
             for k, d in zip(config.resblock_kernel_sizes, config.resblock_dilation_sizes)
         ]
         lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
-        lo, hi = _transposed_back(lo, hi, rate, kernel)
-    lo, hi = _conv_back(lo, hi, 7)  # conv_pre
+        lo, hi = transposed_reach(lo, hi, rate, kernel)
+    lo, hi = conv_reach(lo, hi, 7)  # conv_pre
     return ReceptiveField(left=-lo, right=hi)
 
 
