@@ -1,7 +1,8 @@
 """Where the generator's time goes: per-operator totals for eager PyTorch (torch.profiler) and ONNX Runtime.
 
-usage: python benchmarks/profile_generator.py [v1|v2|v3] [seconds]   (random weights, 2 threads)
-Also prints the convolutions' share and their achieved GFLOP/s against the model's FLOP count.
+usage: python benchmarks/profile_generator.py [v1|v2|v3] [seconds]
+Random weights; eager, fused and ONNX Runtime on 2 threads, then eager and tiled on 1 thread (how `tiled-split`
+runs each piece). Also prints the convolutions' share and their achieved GFLOP/s against the model's FLOP count.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import torch
 from hifigan.bench import _setup
 from hifigan.export import onnx_bytes
 from hifigan.fused import FusedGenerator
+from hifigan.tiled import TiledGenerator
 
 
 def conv_gflop(generator: torch.nn.Module, frames: int) -> float:
@@ -82,6 +84,10 @@ def main() -> None:
     show(f"{name} eager PyTorch", torch_profile(generator, mel), gflop, ("convolution",))
     show(f"{name} fused PyTorch", torch_profile(FusedGenerator(generator), mel), gflop, ("convolution",))
     show(f"{name} ONNX Runtime", ort_profile(generator, mel), gflop, ("Conv",))
+    torch.set_num_threads(1)
+    show(f"{name} eager PyTorch, 1 thread", torch_profile(generator, mel), gflop, ("convolution",))
+    tiled = TiledGenerator(FusedGenerator(generator))
+    show(f"{name} tiled PyTorch, 1 thread", torch_profile(tiled, mel), gflop, ("convolution",))
 
 
 if __name__ == "__main__":

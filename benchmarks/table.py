@@ -18,11 +18,14 @@ def render(paths: list[Path]) -> str:
         out.append(f"**{r['config']}** ({r['audio_seconds']} s of audio, median of {r['repeats']} interleaved runs, "
                    f"{r['date']}; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}, "
                    f"onnxruntime {m['onnxruntime']})\n")
-        out.append("| backend | median s | x real time | speedup vs eager | peak RSS MB | max abs diff |")
-        out.append("|---|---:|---:|---:|---:|---:|")
+        out.append("| backend | median s | x real time | speedup vs eager | solo speedup | page faults per run "
+                   "| peak RSS MB | max abs diff |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for b in r["backends"]:
+            solo = b.get("solo_speedup_vs_eager")
             out.append(f"| {b['backend']} | {b['median_s']:.3f} | {b['x_real_time']:.2f} | "
-                       f"{b['speedup_vs_eager']:.2f} | {b.get('peak_rss_mb', '-')} | {b['max_abs_diff']:.1e} |")
+                       f"{b['speedup_vs_eager']:.2f} | {f'{solo:.2f}' if solo else '-'} | {b.get('page_faults', '-')} "
+                       f"| {b.get('peak_rss_mb', '-')} | {b['max_abs_diff']:.1e} |")
         s = r["stream"]
         out.append(f"\n`auto` = {r['auto']}. Streaming: look-ahead {s['lookahead_frames']} frames "
                    f"({s['algorithmic_latency_ms']} ms), left context {s['left_context_frames']} frames; "

@@ -153,12 +153,13 @@ def test_bench_command_writes_table_and_json(tmp_path, capsys):
     cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
     out = tmp_path / "bench.json"
     code = main(["bench", "--config", str(cfg_path), "--seconds", "0.5", "--repeats", "2",
-                 "--backends", "eager,onnx", "--json", str(out)])
+                 "--backends", "eager,tiled", "--json", str(out)])
     assert code == 0
     result = json.loads(out.read_text())
     rows = {r["backend"]: r for r in result["backends"]}
-    assert set(rows) == {"eager", "onnx"} and rows["eager"]["speedup_vs_eager"] == 1.0
-    assert all(r["max_abs_diff"] < TOL and r["peak_rss_mb"] > 0 for r in rows.values())
+    assert set(rows) == {"eager", "tiled"} and rows["eager"]["speedup_vs_eager"] == 1.0
+    assert all(r["max_abs_diff"] < TOL and r["peak_rss_mb"] > 0 and r["page_faults"] >= 0 for r in rows.values())
+    assert rows["eager"]["solo_speedup_vs_eager"] == 1.0 and rows["tiled"]["solo_median_s"] > 0
     assert result["machine"]["cores"] >= 1 and result["stream"]["lookahead_frames"] == 7
     assert "x real time" in capsys.readouterr().out
     assert main(["bench", "--backends", "fused", "--seconds", "1"]) == 2

@@ -2,7 +2,9 @@
 
 All backends share one set of random weights and one mel and are timed in the same process, interleaved
 and repeated (the median is reported, the minimum kept), so a busy machine skews them alike. Peak RSS is
-measured in a fresh subprocess per backend, since a process's high-water mark never goes down.
+measured in a fresh subprocess per backend, since a process's high-water mark never goes down; that process
+also times the backend alone ("solo"): eager PyTorch's time depends on how often its fresh full-length buffers
+page-fault, which depends on what else the process has allocated, so both views are reported.
 """
 
 from __future__ import annotations
@@ -78,10 +80,13 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def child_peak_memory(config_name: str, seconds: float, backend: str, threads: int, chunk_frames: int = 0) -> dict:
-    """In a fresh process: peak RSS before and after vocoding (chunked when `chunk_frames` > 0)."""
+def child_peak_memory(
+    config_name: str, seconds: float, backend: str, threads: int, chunk_frames: int = 0, repeats: int = 0
+) -> dict:
+    """In a fresh process: peak RSS before and after vocoding (chunked when `chunk_frames` > 0), and with
+    `repeats` the median time of that many further runs (the backend alone in its process)."""
     spec = json.dumps(dict(config=config_name, seconds=seconds, backend=backend, threads=threads,
-                           chunk_frames=chunk_frames))
+                           chunk_frames=chunk_frames, repeats=repeats))
     proc = subprocess.run([sys.executable, "-m", "hifigan.bench", "--child", spec],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -101,8 +106,16 @@ def _child(spec: dict) -> dict:
     else:
         samples = len(vocoder(mel))
     assert samples == mel.shape[1] * cfg.upsample_factor
-    return {"rss_before_mb": round(before, 1), "peak_rss_mb": round(_peak_rss_mb(), 1),
-            "seconds": round(time.perf_counter() - start, 2)}
+    result = {"rss_before_mb": round(before, 1), "peak_rss_mb": round(_peak_rss_mb(), 1),
+              "seconds": round(time.perf_counter() - start, 2)}
+    times = []
+    for _ in range(spec.get("repeats", 0)):
+        start = time.perf_counter()
+        vocoder(mel)
+        times.append(time.perf_counter() - start)
+    if times:
+        result["solo_median_s"] = round(sorted(times)[len(times) // 2], 4)
+    return result
 
 
 def run_bench(
@@ -126,11 +139,14 @@ def run_bench(
     reference = run("eager")
     diffs = {name: float((run(name) - reference).abs().max()) for name in runners}  # also warms up
     times: dict[str, list[float]] = {name: [] for name in runners}
+    faults: dict[str, list[int]] = {name: [] for name in runners}  # first touches of fresh memory (4 KB each)
     for _ in range(repeats):
         for name in runners:
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             start = time.perf_counter()
             run(name)
             times[name].append(time.perf_counter() - start)
+            faults[name].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
     base = sorted(times["eager"])[len(times["eager"]) // 2]
     rows = []
     for name in runners:
@@ -138,10 +154,15 @@ def run_bench(
         row = {"backend": name, "median_s": round(median, 4), "min_s": round(min(times[name]), 4),
                "x_real_time": round(audio_seconds / median, 2), "speedup_vs_eager": round(base / median, 3),
                "speedup_vs_eager_min": round(min(times["eager"]) / min(times[name]), 3),
-               "max_abs_diff": diffs[name]}
+               "page_faults": sorted(faults[name])[len(faults[name]) // 2], "max_abs_diff": diffs[name]}
         if memory:
-            row["peak_rss_mb"] = child_peak_memory(config_name, seconds, name, threads).get("peak_rss_mb")
+            child = child_peak_memory(config_name, seconds, name, threads, repeats=repeats)
+            row["peak_rss_mb"], row["solo_median_s"] = child.get("peak_rss_mb"), child.get("solo_median_s")
         rows.append(row)
+    solo_base = rows[0].get("solo_median_s")
+    for row in rows:  # each backend alone in a fresh process: no allocator state left by the others
+        if solo_base and row.get("solo_median_s"):
+            row["solo_speedup_vs_eager"] = round(solo_base / row["solo_median_s"], 3)
     field = receptive_field(cfg)
     auto = Vocoder(_clone(generator, cfg), cfg, backend="auto")
     chunk_times = []  # the source yields at once, so the time between outputs is one window's compute
@@ -178,11 +199,14 @@ def format_table(result: dict[str, Any]) -> str:
     lines = [
         f"config {result['config']}, {result['audio_seconds']} s of audio, median of {result['repeats']} "
         f"interleaved runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}",
-        f"{'backend':<8} {'median s':>9} {'x real time':>12} {'speedup':>8} {'peak RSS MB':>12} {'max |diff|':>11}",
+        f"{'backend':<11} {'median s':>9} {'x real time':>12} {'speedup':>8} {'solo speedup':>13} "
+        f"{'page faults':>12} {'peak RSS MB':>12} {'max |diff|':>11}",
     ]
     for r in result["backends"]:
         rss = r.get("peak_rss_mb")
-        lines.append(f"{r['backend']:<8} {r['median_s']:>9.3f} {r['x_real_time']:>12.2f} {r['speedup_vs_eager']:>8.2f} "
+        lines.append(f"{r['backend']:<11} {r['median_s']:>9.3f} {r['x_real_time']:>12.2f} "
+                     f"{r['speedup_vs_eager']:>8.2f} {r.get('solo_speedup_vs_eager', '-'):>13} "
+                     f"{r.get('page_faults', '-'):>12} "
                      f"{rss if rss is not None else '-':>12} {r['max_abs_diff']:>11.1e}")
     s = result["stream"]
     lines.append(f"auto = {result['auto']}; streaming: look-ahead {s['lookahead_frames']} frames "
