@@ -11,7 +11,7 @@ Backends (all compute the same function; tests hold them to 1e-4 of `eager`):
 - `tiled`: `hifigan.tiled.TiledGenerator`, the fused weights run stage by stage on cache-sized time tiles with
   oneDNN's fused residual adds (CPU only);
 - `tiled-split`: `tiled` with the time split of `fused-split` (CPU only).
-`auto` = `tiled-split` on the CPU (the fastest in `hifigan bench` for V1, V2 and V3 on 2 cores), `fused` on
+`auto` = `tiled-split` on the CPU (fastest or tied in every `hifigan bench` run of V1, V2, V3 on 2 cores), `fused` on
 other devices.
 """
 
