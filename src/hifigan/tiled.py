@@ -23,9 +23,9 @@ from hifigan.fused import FusedGenerator
 from hifigan.models.generator import LRELU_SLOPE
 from hifigan.streaming import conv_reach, transposed_reach
 
-# Elements per tile of a stage's output (2 MB of float32): big enough that per-call overheads vanish,
-# small enough for the cache and under glibc's mmap threshold, so buffers are reused without page faults.
-# The best of 2^16..2^21 measured on V3 (2 cores, AVX-512).
+# Elements per tile of a stage's output (2 MB of float32): big enough that per-call overheads (Python,
+# oneDNN primitive setup) stay small, small enough for the cache. The fastest of 2^16..2^21 with two
+# `tiled-split` workers on V3 (2 cores, AVX-512); one thread alone did as well with 2^17-2^18.
 TILE_ELEMENTS = 1 << 19
 
 _mkldnn = torch.ops.mkldnn
