@@ -391,7 +391,8 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
     p.add_argument("--backends", default="eager,fused,fused-split,jit,onnx,onnx-split,tiled,tiled-split",
                    help="comma-separated (default all)")
-    p.add_argument("--no-memory", action="store_true", help="skip the per-backend peak-memory subprocesses")
+    p.add_argument("--no-memory", action="store_true",
+                   help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
     p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
     p.add_argument("--stream-memory-minutes", type=float, default=0.0,
                    help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
