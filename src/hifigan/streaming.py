@@ -45,26 +45,39 @@ def transposed_reach(lo: int, hi: int, rate: int, kernel: int) -> tuple[int, int
     return math.ceil((lo + pad - kernel + 1) / rate), (hi + pad) // rate
 
 
-def _resblock_back(lo: int, hi: int, config: HifiganConfig, kernel: int, dilations: list[int]) -> tuple[int, int]:
-    """Inputs one residual block reads (its residual path reads [lo, hi] itself, inside the conv reach)."""
-    for d in reversed(dilations):
-        if config.resblock == "1":
-            lo, hi = conv_reach(lo, hi, kernel, 1)
-        lo, hi = conv_reach(lo, hi, kernel, d)
-    return lo, hi
+def stage_reach(
+    lo: int, hi: int, blocks: list[list[tuple[int, int]]], rate: int, kernel: int
+) -> tuple[int, int]:
+    """Inputs of one upsampling stage (transposed conv, then the MRF blocks) read for its outputs [lo, hi].
+
+    `blocks` lists each residual block's convolutions as (kernel, dilation) in application order; a block's
+    residual path reads [lo, hi] itself, inside its convolutions' reach, so the stage reads their union.
+    """
+    spans = []
+    for convs in blocks:
+        b_lo, b_hi = lo, hi
+        for k, d in reversed(convs):
+            b_lo, b_hi = conv_reach(b_lo, b_hi, k, d)
+        spans.append((b_lo, b_hi))
+    return transposed_reach(min(s[0] for s in spans), max(s[1] for s in spans), rate, kernel)
+
+
+def _block_convs(config: HifiganConfig, kernel: int, dilations: list[int]) -> list[tuple[int, int]]:
+    """(kernel, dilation) of one residual block's convolutions in application order."""
+    if config.resblock == "1":  # per dilation d: a conv dilated d, then one of dilation 1
+        return [conv for d in dilations for conv in ((kernel, d), (kernel, 1))]
+    return [(kernel, d) for d in dilations]
 
 
 def receptive_field(config: HifiganConfig) -> ReceptiveField:
     """Exact mel context of the generator, derived layer by layer (backwards) from the config."""
     hop = config.upsample_factor
     lo, hi = conv_reach(0, hop - 1, 7)  # conv_post, on the samples of frame 0
+    blocks = [
+        _block_convs(config, k, list(d)) for k, d in zip(config.resblock_kernel_sizes, config.resblock_dilation_sizes)
+    ]
     for rate, kernel in reversed(list(zip(config.upsample_rates, config.upsample_kernel_sizes))):
-        spans = [
-            _resblock_back(lo, hi, config, k, list(d))
-            for k, d in zip(config.resblock_kernel_sizes, config.resblock_dilation_sizes)
-        ]
-        lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
-        lo, hi = transposed_reach(lo, hi, rate, kernel)
+        lo, hi = stage_reach(lo, hi, blocks, rate, kernel)
     lo, hi = conv_reach(lo, hi, 7)  # conv_pre
     return ReceptiveField(left=-lo, right=hi)
 

@@ -21,7 +21,7 @@ from torch import nn
 
 from hifigan.fused import FusedGenerator
 from hifigan.models.generator import LRELU_SLOPE
-from hifigan.streaming import conv_reach, transposed_reach
+from hifigan.streaming import conv_reach, stage_reach
 
 # Elements per tile of a stage's output (2 MB of float32): big enough that per-call overheads (Python,
 # oneDNN primitive setup) stay small, small enough for the cache. The fastest of 2^16..2^21 with two
@@ -40,8 +40,8 @@ class _Conv:
     """A folded height-1 Conv2d applied with optional fused epilogues; plain torch ops when oneDNN is off."""
 
     def __init__(self, conv: nn.Conv2d, onednn: bool) -> None:
-        self.weight, self.bias, self.onednn = conv.weight, conv.bias, onednn
-        self.args = (list(conv.padding), list(conv.stride), list(conv.dilation), conv.groups)
+        self.conv, self.weight, self.bias, self.onednn = conv, conv.weight, conv.bias, onednn
+        self.args = (list(conv.padding), list(conv.stride), list(conv.dilation), conv.groups)  # oneDNN's order
         self.kernel, self.dilation = conv.kernel_size[1], conv.dilation[1]
 
     def __call__(self, x: torch.Tensor, post: str = "none", slope: float = LRELU_SLOPE) -> torch.Tensor:
@@ -49,7 +49,7 @@ class _Conv:
         if self.onednn:
             scalars = [slope] if post == "leaky_relu" else []
             return _mkldnn._convolution_pointwise(x, self.weight, self.bias, *self.args, post, scalars, "")
-        y = F.conv2d(x, self.weight, self.bias, self.args[1], self.args[0], self.args[2], self.args[3])
+        y = self.conv(x)
         if post == "leaky_relu":
             return F.leaky_relu_(y, slope)
         return torch.tanh_(y) if post == "tanh" else y
@@ -69,10 +69,6 @@ class _Conv:
                 acc, x, self.weight, self.bias, *self.args, "add", 1.0, None, [], None
             )
         return acc.add_(self(x))
-
-    def reach(self, lo: int, hi: int) -> tuple[int, int]:
-        """Input samples this 'same'-padded conv reads for outputs [lo, hi]."""
-        return conv_reach(lo, hi, self.kernel, self.dilation)
 
 
 def _leaky_relu_into(x: torch.Tensor, out: torch.Tensor | None, slope: float = LRELU_SLOPE) -> torch.Tensor:
@@ -105,19 +101,15 @@ class TiledGenerator(nn.Module):
     def _halo(self, i: int) -> tuple[int, int]:
         """Input samples of stage i needed left and right of a tile's own, derived layer by layer (backwards)."""
         up = self.fused.ups[i]
-        rate, kernel = up.stride[1], up.kernel_size[1]
+        rate = up.stride[1]
         lo, hi = 0, rate - 1  # the stage outputs of input sample 0
         if i == len(self.fused.ups) - 1:
-            lo, hi = self.conv_post.reach(lo, hi)
-        spans = []
-        for units in self.units[i * self.num_kernels : (i + 1) * self.num_kernels]:
-            b_lo, b_hi = lo, hi
-            for pre, res in reversed(units):
-                b_lo, b_hi = res.reach(b_lo, b_hi)
-                if pre is not None:
-                    b_lo, b_hi = pre.reach(b_lo, b_hi)
-            spans.append((b_lo, b_hi))
-        lo, hi = transposed_reach(min(s[0] for s in spans), max(s[1] for s in spans), rate, kernel)
+            lo, hi = conv_reach(lo, hi, self.conv_post.kernel, self.conv_post.dilation)
+        blocks = [
+            [(c.kernel, c.dilation) for unit in units for c in unit if c is not None]
+            for units in self.units[i * self.num_kernels : (i + 1) * self.num_kernels]
+        ]
+        lo, hi = stage_reach(lo, hi, blocks, rate, up.kernel_size[1])
         return -lo, hi
 
     def _mrf(self, i: int, x: torch.Tensor) -> torch.Tensor:
