@@ -148,14 +148,14 @@ def build_runner(
     from hifigan.fused import FusedGenerator
 
     if backend in ("fused", "fused-split", "tiled", "tiled-split"):
-        fused: torch.nn.Module = FusedGenerator(generator, layout="2d").to(device).eval()
+        model: torch.nn.Module = FusedGenerator(generator, layout="2d").to(device).eval()
         if backend.startswith("tiled"):
             from hifigan.tiled import TiledGenerator
 
-            fused = TiledGenerator(fused)
+            model = TiledGenerator(model)
         if not backend.endswith("-split"):
-            return fused
-        return _TimeSplit(fused, fused, field, hop, single_threaded_torch=True)
+            return model
+        return _TimeSplit(model, model, field, hop, single_threaded_torch=True)
     from hifigan.export import torchscript_module
 
     return torchscript_module(generator, freeze=True)
