@@ -193,31 +193,50 @@ def run_bench(
     return result
 
 
+TABLE_HEADER = ["backend", "median s", "x real time", "speedup vs eager", "solo speedup", "page faults per run",
+                "peak RSS MB", "max abs diff"]
+
+
+def table_rows(result: dict[str, Any]) -> list[list[str]]:
+    """One row of text cells per backend, under TABLE_HEADER; the terminal table and benchmarks/table.py
+    (markdown) both render these."""
+
+    def cell(value: Any, spec: str) -> str:
+        return "-" if value is None else format(value, spec)
+
+    return [
+        [r["backend"], cell(r["median_s"], ".3f"), cell(r["x_real_time"], ".2f"), cell(r["speedup_vs_eager"], ".2f"),
+         cell(r.get("solo_speedup_vs_eager"), ".2f"), cell(r.get("page_faults"), "d"), cell(r.get("peak_rss_mb"), ""),
+         cell(r["max_abs_diff"], ".1e")]
+        for r in result["backends"]
+    ]
+
+
+def summary_lines(result: dict[str, Any]) -> list[str]:
+    """The lines under the table: `auto`, streaming latency and per-chunk time, streaming memory if measured."""
+    s = result["stream"]
+    lines = [f"auto = {result['auto']}. Streaming: look-ahead {s['lookahead_frames']} frames "
+             f"({s['algorithmic_latency_ms']} ms), left context {s['left_context_frames']} frames; "
+             f"{s['chunk_frames']}-frame chunks ({s['chunk_audio_ms']} ms of audio) take "
+             f"{s['per_chunk_ms_median']} ms median / {s['per_chunk_ms_max']} ms max to vocode."]
+    if "stream_memory" in result:
+        sm = result["stream_memory"]
+        lines.append(f"Streaming {sm['minutes']} minutes ({sm['chunk_frames']}-frame chunks): peak RSS "
+                     f"{sm.get('peak_rss_mb')} MB in {sm.get('seconds')} s; one-shot on 60 s: peak RSS "
+                     f"{sm['one_shot_60s'].get('peak_rss_mb')} MB.")
+    return lines
+
+
 def format_table(result: dict[str, Any]) -> str:
     """The result as a fixed-width text table."""
     m = result["machine"]
-    lines = [
-        f"config {result['config']}, {result['audio_seconds']} s of audio, median of {result['repeats']} "
-        f"interleaved runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}",
-        f"{'backend':<11} {'median s':>9} {'x real time':>12} {'speedup':>8} {'solo speedup':>13} "
-        f"{'page faults':>12} {'peak RSS MB':>12} {'max |diff|':>11}",
-    ]
-    for r in result["backends"]:
-        rss = r.get("peak_rss_mb")
-        lines.append(f"{r['backend']:<11} {r['median_s']:>9.3f} {r['x_real_time']:>12.2f} "
-                     f"{r['speedup_vs_eager']:>8.2f} {r.get('solo_speedup_vs_eager', '-'):>13} "
-                     f"{r.get('page_faults', '-'):>12} "
-                     f"{rss if rss is not None else '-':>12} {r['max_abs_diff']:>11.1e}")
-    s = result["stream"]
-    lines.append(f"auto = {result['auto']}; streaming: look-ahead {s['lookahead_frames']} frames "
-                 f"({s['algorithmic_latency_ms']} ms), {s['chunk_frames']}-frame chunks ({s['chunk_audio_ms']} ms "
-                 f"audio) take {s['per_chunk_ms_median']} ms median, {s['per_chunk_ms_max']} ms max")
-    if "stream_memory" in result:
-        sm = result["stream_memory"]
-        lines.append(f"streaming {sm['minutes']} min: peak RSS {sm.get('peak_rss_mb')} MB "
-                     f"({sm.get('seconds')} s wall); one-shot 60 s: peak RSS "
-                     f"{sm['one_shot_60s'].get('peak_rss_mb')} MB")
-    return "\n".join(lines)
+    rows = [TABLE_HEADER, *table_rows(result)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADER))]
+    lines = [f"config {result['config']}, {result['audio_seconds']} s of audio, median of {result['repeats']} "
+             f"interleaved runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}"]
+    for row in rows:  # backend names left-aligned, numbers right-aligned
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    return "\n".join(lines + summary_lines(result))
 
 
 if __name__ == "__main__":
