@@ -80,7 +80,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
-def child_peak_memory(
+def run_in_fresh_process(
     config_name: str, seconds: float, backend: str, threads: int, chunk_frames: int = 0, repeats: int = 0
 ) -> dict:
     """In a fresh process: peak RSS before and after vocoding (chunked when `chunk_frames` > 0), and with
@@ -156,7 +156,7 @@ def run_bench(
                "speedup_vs_eager_min": round(min(times["eager"]) / min(times[name]), 3),
                "page_faults": sorted(faults[name])[len(faults[name]) // 2], "max_abs_diff": diffs[name]}
         if memory:
-            child = child_peak_memory(config_name, seconds, name, threads, repeats=repeats)
+            child = run_in_fresh_process(config_name, seconds, name, threads, repeats=repeats)
             row["peak_rss_mb"], row["solo_median_s"] = child.get("peak_rss_mb"), child.get("solo_median_s")
         rows.append(row)
     solo_base = rows[0].get("solo_median_s")
@@ -187,8 +187,8 @@ def run_bench(
     if stream_memory_minutes > 0:  # streamed at full length; one-shot on one minute (it grows linearly)
         result["stream_memory"] = {
             "minutes": stream_memory_minutes, "chunk_frames": 500,
-            **child_peak_memory(config_name, 60 * stream_memory_minutes, "auto", threads, chunk_frames=500),
-            "one_shot_60s": child_peak_memory(config_name, 60, "auto", threads),
+            **run_in_fresh_process(config_name, 60 * stream_memory_minutes, "auto", threads, chunk_frames=500),
+            "one_shot_60s": run_in_fresh_process(config_name, 60, "auto", threads),
         }
     return result
 
