@@ -104,3 +104,31 @@ def test_msd_spectral_norm_only_on_the_first_scale():
     assert any(k.startswith("discriminators.0.") and k.endswith("._u") for k in keys)
     assert not any(k.startswith(("discriminators.1.", "discriminators.2.")) and k.endswith("._u") for k in keys)
     assert all(k.endswith(("bias", "original0", "original1")) for k in MultiPeriodDiscriminator().state_dict())
+
+
+def test_msd_spectral_norm_matches_the_official_hooks_step_by_step():
+    """Two training-mode passes from the same state: every gradient and the saved u/v equal the official
+    hook-based spectral norm's (float64). torch's parametrizations.spectral_norm iterates u and v in the other
+    order and misses by ~5% on the first conv's gradient."""
+    from hifigan.compat import official_to_ours, ours_to_official
+    from official_reference import RefMSD
+
+    torch.manual_seed(0)
+    ref = RefMSD().double()
+    ours = MultiScaleDiscriminator().double()
+    ours.load_state_dict(official_to_ours(ref.state_dict()))
+    y = torch.randn(1, 1, 300, dtype=torch.float64)
+    y_hat = torch.randn(1, 1, 300, dtype=torch.float64)
+    for _ in range(2):
+        losses = [sum(score.square().mean() for score in model(y, y_hat)[1]) for model in (ref, ours)]
+        for model, loss in zip((ref, ours), losses):
+            model.zero_grad()
+            loss.backward()
+        expected = {k: p.grad for k, p in ref.named_parameters()}
+        got = ours_to_official({k: p.grad for k, p in ours.named_parameters()})
+        assert got.keys() == expected.keys()
+        for key in expected:
+            torch.testing.assert_close(got[key], expected[key], rtol=1e-12, atol=1e-14, msg=key)
+    saved = ours_to_official(ours.state_dict())
+    for key, value in ref.state_dict().items():
+        torch.testing.assert_close(saved[key], value, rtol=1e-12, atol=1e-14, msg=key)

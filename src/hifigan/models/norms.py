@@ -1,7 +1,14 @@
-"""Weight and spectral normalisation with torch's current parametrizations, and their removal."""
+"""Weight and spectral normalisation as torch parametrizations, and their removal.
+
+Spectral norm follows the hook-based `torch.nn.utils.spectral_norm` the official code trained with, not
+`parametrizations.spectral_norm`: their power iterations run in opposite orders, so the two give different
+sigma, different gradients of the first MSD scale (5% apart on one step) and different saved u/v.
+"""
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrizations, parametrize
 
@@ -11,9 +18,38 @@ def weight_norm(module: nn.Module) -> nn.Module:
     return parametrizations.weight_norm(module, name="weight", dim=0)
 
 
+class SpectralNorm(nn.Module):
+    """w = W / sigma(W) (Miyato et al.), sigma = u^T W v from one power iteration per training-mode evaluation.
+
+    The iteration is the official code's: v = normalize(W^T u), then u = normalize(W v), with u and v kept as
+    buffers `_u`, `_v` (state-dict keys `parametrizations.weight.0._u/_v`, the official `weight_u/weight_v`).
+    In eval mode u and v stay as they are. W is viewed as a matrix [out_channels, rest].
+    """
+
+    def __init__(self, weight: torch.Tensor, eps: float = 1e-12) -> None:
+        super().__init__()
+        self.eps = eps
+        rows = weight.shape[0]
+        with torch.no_grad():  # the official initialisation: random unit vectors, no iteration yet
+            self.register_buffer("_u", F.normalize(weight.new_empty(rows).normal_(0, 1), dim=0, eps=eps))
+            self.register_buffer("_v", F.normalize(weight.new_empty(weight.numel() // rows).normal_(0, 1), dim=0,
+                                                   eps=eps))
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        matrix = weight.reshape(weight.shape[0], -1)
+        if self.training:
+            with torch.no_grad():
+                F.normalize(torch.mv(matrix.t(), self._u), dim=0, eps=self.eps, out=self._v)
+                F.normalize(torch.mv(matrix, self._v), dim=0, eps=self.eps, out=self._u)
+        # Clones: autograd needs the u, v of this evaluation, and the next one overwrites the buffers in place.
+        u, v = self._u.clone(), self._v.clone()
+        return weight / torch.dot(u, torch.mv(matrix, v))
+
+
 def spectral_norm(module: nn.Module) -> nn.Module:
-    """w = W / sigma(W), one power iteration per training forward (Miyato et al.)."""
-    return parametrizations.spectral_norm(module, name="weight", n_power_iterations=1)
+    """Spectral normalisation of `module.weight` (see SpectralNorm)."""
+    parametrize.register_parametrization(module, "weight", SpectralNorm(module.weight.detach()))
+    return module
 
 
 def remove_parametrizations(model: nn.Module) -> nn.Module:
