@@ -14,6 +14,7 @@ import torch
 
 from hifigan.atomic import atomic_path
 from hifigan.errors import AudioError
+from hifigan.padding import reflect_pad
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 
@@ -171,7 +172,7 @@ class MelSpectrogram:
         with torch.autocast(device_type=y.device.type, enabled=False):
             y = y.to(dtype)
             basis, window = self._basis_and_window(y.device, dtype)
-            y = torch.nn.functional.pad(y.unsqueeze(1), (self.pad, self.pad), mode="reflect").squeeze(1)
+            y = reflect_pad(y, self.pad, self.pad)
             spec = torch.stft(
                 y, self.n_fft, hop_length=self.hop_size, win_length=self.win_size, window=window,
                 center=self.center, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,

@@ -15,6 +15,7 @@ from torch import nn
 
 from hifigan.models.generator import LRELU_SLOPE, get_padding
 from hifigan.models.norms import spectral_norm, weight_norm
+from hifigan.padding import reflect_pad
 
 Scores = list[torch.Tensor]
 FeatureMaps = list[list[torch.Tensor]]
@@ -53,7 +54,7 @@ class DiscriminatorP(_ConvStack):
         b, c, t = x.shape
         if t % self.period:
             n_pad = self.period - t % self.period
-            x = F.pad(x, (0, n_pad), "reflect")
+            x = reflect_pad(x, 0, n_pad)
             t += n_pad
         return self.score(x.view(b, c, t // self.period, self.period))
 
