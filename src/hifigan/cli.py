@@ -100,6 +100,8 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
                    choices=["auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled",
                             "tiled-split"],
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured)")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"],
+                   help="fp16/bf16: half-precision weights and activations (GPU; eager and fused backends)")
 
 
 def _run_vocode(args: argparse.Namespace) -> int:
@@ -118,7 +120,8 @@ def _run_vocode(args: argparse.Namespace) -> int:
             raise HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)")
         stems[path.stem] = path
     prepare_output_dir(args.output_dir)
-    vocoder = Vocoder.from_checkpoint(args.checkpoint, args.config, device=args.device, backend=args.backend)
+    vocoder = Vocoder.from_checkpoint(args.checkpoint, args.config, device=args.device, backend=args.backend,
+                                      precision=args.precision)
     config = vocoder.config
     for path in args.inputs:  # every input is checked before the first output is written
         _check_vocode_input(path, config, args)

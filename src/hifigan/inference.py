@@ -13,6 +13,10 @@ Backends (all compute the same function; tests hold them to 1e-4 of `eager`):
 - `tiled-split`: `tiled` with the time split of `fused-split` (CPU only).
 `auto` = `tiled-split` on the CPU (fastest or tied in every `hifigan bench` run of V1, V2, V3 on 2 cores), `fused` on
 other devices.
+
+Precision: `fp32` everywhere; `fp16` and `bf16` (weights and activations in half precision, output returned as
+float32) on the `eager` and `fused` backends, where `auto` picks `fused`. Half precision is for GPUs: see the README's
+GPU figures for its error against float32.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from hifigan.streaming import (
 
 BACKENDS = ("auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
 CPU_ONLY = ("fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
+PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+HALF_BACKENDS = ("eager", "fused")  # the backends that run in fp16/bf16 (the others are float32 graphs or kernels)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -52,15 +58,25 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return device
 
 
-def resolve_backend(backend: str, device: torch.device) -> str:
-    """The concrete backend `auto` stands for on `device` (see the module docstring); checks the name."""
+def resolve_precision(precision: str) -> torch.dtype:
+    """The dtype a precision name (fp32, fp16, bf16) stands for."""
+    if precision not in PRECISIONS:
+        raise HifiganError(None, f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    return PRECISIONS[precision]
+
+
+def resolve_backend(backend: str, device: torch.device, precision: str = "fp32") -> str:
+    """The concrete backend `auto` stands for on `device` at `precision` (see the module docstring); checks both."""
     if backend not in BACKENDS:
         raise HifiganError(None, f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend in CPU_ONLY and device.type != "cpu":
         raise HifiganError(None, f"backend {backend} runs on the CPU only")
+    half = resolve_precision(precision) != torch.float32
+    if half and backend not in (*HALF_BACKENDS, "auto"):
+        raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {' or '.join(HALF_BACKENDS)})")
     if backend != "auto":
         return backend
-    return "tiled-split" if device.type == "cpu" else "fused"
+    return "tiled-split" if device.type == "cpu" and not half else "fused"
 
 
 def _ort_session(model: bytes, threads: int):
@@ -165,14 +181,18 @@ class Vocoder:
     """A ready-to-run generator: eval mode, weight norm folded, no autograd, on the chosen backend."""
 
     def __init__(
-        self, generator: Generator, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto"
+        self, generator: Generator, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
+        precision: str = "fp32",
     ) -> None:
         self.config = config
         self.device = resolve_device(device)
-        self.backend = resolve_backend(backend, self.device)
+        self.backend = resolve_backend(backend, self.device, precision)
+        self.precision, self.dtype = precision, resolve_precision(precision)
         self.generator = generator.to(self.device).eval().remove_weight_norm()
         self.generator.requires_grad_(False)
         self._runner = build_runner(self.generator, config, self.backend, self.device)
+        if self.dtype != torch.float32:  # eager or fused (resolve_backend): modules, cast in place
+            self._runner.to(self.dtype)
         self.receptive_field: ReceptiveField = receptive_field(config)
 
     @classmethod
@@ -182,10 +202,11 @@ class Vocoder:
         config: str | os.PathLike | HifiganConfig | None = None,
         device: str | torch.device = "cpu",
         backend: str = "auto",
+        precision: str = "fp32",
     ) -> Vocoder:
         """Our checkpoint (config inside) or an official `g_*` file (config required)."""
         generator, cfg = load_generator(path, config)
-        return cls(generator, cfg, device, backend)
+        return cls(generator, cfg, device, backend, precision)
 
     @property
     def hop_size(self) -> int:
@@ -194,7 +215,7 @@ class Vocoder:
     def _run(self, mel: torch.Tensor) -> torch.Tensor:
         """[B, num_mels, T] -> [B, T * hop] float32 on the CPU."""
         with torch.inference_mode():
-            return self._runner(mel.to(self.device)).squeeze(1).float().cpu()
+            return self._runner(mel.to(self.device, self.dtype)).squeeze(1).float().cpu()
 
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3)) -> torch.Tensor:
         mel = torch.as_tensor(mel, dtype=torch.float32)
