@@ -12,11 +12,12 @@ from hifigan.errors import HifiganError
 
 @dataclass
 class DistInfo:
-    """This process's place in a torchrun job (rank 0 of 1 when not distributed)."""
+    """This process's place in a torchrun job (rank 0 of 1, in no process group, when not launched by torchrun)."""
 
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    in_group: bool = False
 
     @property
     def is_main(self) -> bool:
@@ -24,15 +25,24 @@ class DistInfo:
 
     @property
     def active(self) -> bool:
-        return self.world_size > 1
+        """In a process group: models are DDP-wrapped and ranks agree on when to stop (also for one process)."""
+        return self.in_group
+
+
+def launched_by_torchrun() -> bool:
+    """torchrun (and torch.distributed.run) set RANK, WORLD_SIZE and MASTER_ADDR for every process it starts."""
+    return all(key in os.environ for key in ("RANK", "WORLD_SIZE", "MASTER_ADDR"))
 
 
 def init_distributed(device: str) -> DistInfo:
-    """Join the process group torchrun describes in RANK/WORLD_SIZE/LOCAL_RANK (NCCL on GPUs, gloo on CPU)."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
+    """Join the process group torchrun describes in RANK/WORLD_SIZE/LOCAL_RANK (NCCL on GPUs, gloo on CPU).
+
+    A one-process torchrun job joins a group of one too, so the DDP path runs exactly as it would on more GPUs.
+    """
+    if not launched_by_torchrun():
         return DistInfo()
-    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", os.environ["RANK"])))
+    rank = int(os.environ["RANK"])
+    info = DistInfo(rank, int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", rank)), in_group=True)
     cuda = torch.device(device).type == "cuda"
     if cuda:
         torch.cuda.set_device(info.local_rank)
