@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean
+.PHONY: install test lint demo bench clean gpu-wheels gpu-check
 
 install: $(STAMP)
 
@@ -27,6 +27,27 @@ demo: install
 bench: install
 	$(BIN)/hifigan bench --config v1 --seconds 10
 	$(BIN)/hifigan bench --config v3 --seconds 10
+
+# GPU check (benchmarks/gpu_check.py). On a machine with the registry: `make gpu-wheels` puts the project's wheel
+# and the audio packages a GPU machine's Python lacks into .whl/. On the GPU machine (offline, its own CUDA torch):
+# `make gpu-check` installs them beside that torch, without touching it, and runs every check.
+GPU_PYTHON ?= python3
+GPU_PY_VERSION ?= 3.12
+GPU_SITE ?= /tmp/hifigan-gpu-site
+GPU_OUT ?= benchmarks/results/gpu
+WHEEL_PLATFORMS := $(foreach p,manylinux_2_28_x86_64 manylinux_2_27_x86_64 manylinux_2_17_x86_64 \
+	manylinux2014_x86_64 manylinux1_x86_64 any,--platform $(p))
+
+gpu-wheels: install
+	rm -rf .whl && mkdir -p .whl
+	$(BIN)/pip wheel --quiet --no-deps -w .whl .
+	$(BIN)/pip download --quiet --no-deps --only-binary=:all: --python-version $(GPU_PY_VERSION) \
+		--implementation cp $(WHEEL_PLATFORMS) -d .whl -r benchmarks/gpu_wheels.txt
+
+gpu-check:
+	$(GPU_PYTHON) -m pip install --quiet --no-index --no-deps --no-compile --upgrade --target $(GPU_SITE) .whl/*.whl
+	PYTHONPATH=$(GPU_SITE) PYTHONUNBUFFERED=1 $(GPU_PYTHON) benchmarks/gpu_check.py --out $(GPU_OUT) \
+		--work /tmp/hifigan-gpu-work $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis

@@ -182,3 +182,58 @@ def reference_mel(y, n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, f
                                          return_complex=True))
     spec = torch.sqrt(spec.pow(2).sum(-1) + 1e-9)
     return torch.log(torch.clamp(torch.matmul(basis, spec), min=1e-5))
+
+
+# ---------------------------------------------------------------- the official losses and training step
+def ref_feature_loss(fmap_r, fmap_g):
+    loss = 0
+    for dr, dg in zip(fmap_r, fmap_g):
+        for rl, gl in zip(dr, dg):
+            loss += torch.mean(torch.abs(rl - gl))
+    return loss * 2
+
+
+def ref_discriminator_loss(disc_real_outputs, disc_generated_outputs):
+    loss = 0
+    for dr, dg in zip(disc_real_outputs, disc_generated_outputs):
+        loss += torch.mean((1 - dr) ** 2) + torch.mean(dg**2)
+    return loss
+
+
+def ref_generator_loss(disc_outputs):
+    loss = 0
+    for dg in disc_outputs:
+        loss += torch.mean((1 - dg) ** 2)
+    return loss
+
+
+def ref_train_step(generator, mpd, msd, optim_g, optim_d, x, y, y_mel, loss_mel_fn):
+    """One step of the official loop (train.py): D step on detached G(x), then the G step with mel L1 x 45,
+    feature matching and adversarial terms; every module in training mode. Returns (loss_disc_all, loss_gen_all).
+
+    `loss_mel_fn`: [B, T] audio -> [B, num_mels, F] mel with the loss parameters (fmax = sr/2).
+    """
+    y_g_hat = generator(x)
+    y_g_hat_mel = loss_mel_fn(y_g_hat.squeeze(1))
+
+    optim_d.zero_grad()
+    y_df_hat_r, y_df_hat_g, _, _ = mpd(y, y_g_hat.detach())
+    loss_disc_f = ref_discriminator_loss(y_df_hat_r, y_df_hat_g)
+    y_ds_hat_r, y_ds_hat_g, _, _ = msd(y, y_g_hat.detach())
+    loss_disc_s = ref_discriminator_loss(y_ds_hat_r, y_ds_hat_g)
+    loss_disc_all = loss_disc_s + loss_disc_f
+    loss_disc_all.backward()
+    optim_d.step()
+
+    optim_g.zero_grad()
+    loss_mel = F.l1_loss(y_mel, y_g_hat_mel) * 45
+    y_df_hat_r, y_df_hat_g, fmap_f_r, fmap_f_g = mpd(y, y_g_hat)
+    y_ds_hat_r, y_ds_hat_g, fmap_s_r, fmap_s_g = msd(y, y_g_hat)
+    loss_fm_f = ref_feature_loss(fmap_f_r, fmap_f_g)
+    loss_fm_s = ref_feature_loss(fmap_s_r, fmap_s_g)
+    loss_gen_f = ref_generator_loss(y_df_hat_g)
+    loss_gen_s = ref_generator_loss(y_ds_hat_g)
+    loss_gen_all = loss_gen_s + loss_gen_f + loss_fm_s + loss_fm_f + loss_mel
+    loss_gen_all.backward()
+    optim_g.step()
+    return loss_disc_all.detach(), loss_gen_all.detach()

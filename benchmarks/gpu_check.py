@@ -1,0 +1,189 @@
+"""Every CUDA path of the project, checked on one GPU by one command: writes gpu_check.json and prints a table.
+
+    python benchmarks/gpu_check.py --out DIR            # on a GPU machine (`make gpu-check` installs the rest)
+    python benchmarks/gpu_check.py --device cpu --quick --out DIR   # the same checks, tiny models, on the CPU
+
+Checks, in order (each one's result or error goes into the JSON as soon as it ends; a failing check, CUDA errors
+included, is recorded and the next one runs): the environment; inference of V1, V2, V3 (gpu_inference.py); the
+training step, its gradients against the official sequence, exact resume, and torchrun over NCCL
+(gpu_training.py). Exit status 0 when every check passed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(HERE), str(ROOT / "tests")]  # gpu_inference/gpu_training; official_reference, tiny
+
+# cuBLAS reads its workspace setting once, when the process first uses it: deterministic (resume) checks need it.
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+import torch  # noqa: E402
+
+SCHEMA = 1
+CORPUS = ROOT / "data" / "ljspeech-mini"
+
+
+@dataclass
+class Settings:
+    """Where and how big: `quick` swaps the official configs for tests/tiny.py ones (CI runs that on the CPU)."""
+
+    device: torch.device
+    quick: bool
+    work: Path  # scratch folder for training runs
+    corpus: Path = CORPUS
+
+
+class Report:
+    """The JSON report, rewritten atomically after every check so a run cut short keeps what it measured."""
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        self.path = path
+        self.data: dict[str, Any] = {"schema": SCHEMA, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                                     "device": str(settings.device), "quick": settings.quick, "checks": {}}
+        self.save()
+
+    def save(self) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(self.data, indent=1, default=_jsonable))
+        os.replace(tmp, self.path)
+
+    def run(self, name: str, check: Callable[[], dict[str, Any]]) -> bool:
+        """Run one check; record {ok, seconds, result | error + traceback}. A check's own `failures` list
+        (what it measured and found wrong) makes it not ok without an exception."""
+        began = time.perf_counter()
+        print(f"[gpu-check] {name} ...", flush=True)
+        try:
+            result = check()
+            entry: dict[str, Any] = {"ok": not result.get("failures"), "result": result}
+        except Exception as e:  # any failure, CUDA's included, is data: record it and go on
+            entry = {"ok": False, "error": f"{type(e).__name__}: {_first_line(e)}",
+                     "traceback": traceback.format_exc()[-6000:]}
+            _recover_device()
+        entry["seconds"] = round(time.perf_counter() - began, 2)
+        self.data["checks"][name] = entry
+        self.save()
+        verdict = "ok" if entry["ok"] else f"FAILED {entry.get('error') or entry['result'].get('failures')}"
+        print(f"[gpu-check] {name}: {verdict} ({entry['seconds']} s)", flush=True)
+        return entry["ok"]
+
+
+def _first_line(e: BaseException) -> str:
+    lines = str(e).strip().splitlines()
+    return lines[0][:500] if lines else ""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, Path | torch.device | torch.dtype):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _recover_device() -> None:
+    """Free what a failed check left on the GPU (an out-of-memory error leaves its tensors to the collector)."""
+    import gc
+
+    gc.collect()
+    if torch.cuda.is_available():
+        try:
+            torch.cuda.synchronize()
+            torch.cuda.empty_cache()
+        except Exception:  # a sticky CUDA error: later checks will record it themselves
+            pass
+
+
+def environment(settings: Settings) -> dict[str, Any]:
+    """Versions and the card: what the figures were measured with."""
+    info: dict[str, Any] = {
+        "python": platform.python_version(), "torch": torch.__version__, "cuda_runtime": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
+        "commit": _git_commit(),
+    }
+    if settings.device.type == "cuda":
+        props = torch.cuda.get_device_properties(settings.device)
+        info.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
+                    capability=f"{props.major}.{props.minor}", multiprocessors=props.multi_processor_count,
+                    nccl=".".join(map(str, torch.cuda.nccl.version())), driver=_nvidia_smi("driver_version"))
+    return info
+
+
+def _git_commit() -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        return done.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _nvidia_smi(field: str) -> str | None:
+    try:
+        done = subprocess.run(["nvidia-smi", f"--query-gpu={field}", "--format=csv,noheader"], capture_output=True,
+                              text=True, timeout=30)
+        return done.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
+    """Name -> check, in the order they run (the most wanted figures first, in case time runs out)."""
+    import gpu_inference
+    import gpu_training
+
+    checks: dict[str, Callable[[], dict[str, Any]]] = {"environment": lambda: environment(settings)}
+    for name in gpu_inference.config_names(settings):
+        checks[f"inference/{name}"] = lambda name=name: gpu_inference.inference(name, settings)
+    checks.update(gpu_training.checks(settings))
+    return checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for gpu_check.json (created)")
+    parser.add_argument("--device", default="cuda", help="cuda (default) or cpu")
+    parser.add_argument("--quick", action="store_true", help="tiny configs and few repeats (what CI runs on the CPU)")
+    parser.add_argument("--only", nargs="+", metavar="PREFIX", help="run only the checks whose names start so")
+    parser.add_argument("--work", type=Path, help="scratch folder for training runs (default OUT/work; removed)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    work = args.work or args.out / "work"
+    settings = Settings(torch.device(args.device), args.quick, work)
+    report = Report(args.out / "gpu_check.json", settings)
+    ok = True
+    try:
+        checks = all_checks(settings)
+    except Exception as e:  # even a broken import is reported, not raised
+        report.data["checks"]["setup"] = {"ok": False, "error": f"{type(e).__name__}: {_first_line(e)}",
+                                          "traceback": traceback.format_exc()[-6000:], "seconds": 0}
+        report.save()
+        return 1
+    for name, check in checks.items():
+        if args.only and not any(name.startswith(p) for p in args.only):
+            continue
+        ok &= report.run(name, check)
+    import shutil
+
+    shutil.rmtree(work, ignore_errors=True)
+    from gpu_table import table
+
+    print(table(report.data), flush=True)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""gpu_check, inference: each CUDA backend at each precision against CPU fp32 eager and the official-style generator.
+
+One config per check: a seeded random generator (weight norm kept, as a checkpoint loads), a 10 s log-mel of the
+bundled LJSpeech clips, and
+- per backend (eager, fused) and precision (fp32 with TF32 off, fp32 with TF32 convolutions = torch's default, fp16,
+  bf16): max abs error against CPU fp32 eager, x real time (median of timed calls, audio copied back to the CPU
+  included), speed against the official-style generator (tests/official_reference.py, weight norm removed as the
+  official inference.py does) at torch's default settings in the same process, and peak GPU memory;
+- a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import torch
+
+from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio
+from hifigan.compat import ours_to_official
+from hifigan.config import HifiganConfig, load_config
+from hifigan.data import list_audio
+from hifigan.inference import BACKENDS as ALL_BACKENDS
+from hifigan.inference import CPU_ONLY, Vocoder
+from hifigan.models import Generator
+
+SEED = 0
+SECONDS = 10.0
+BATCH = 16
+PRECISIONS = ("fp32", "tf32", "fp16", "bf16")  # tf32: fp32 weights, convolutions in TF32 (torch's cuDNN default)
+BACKENDS = tuple(b for b in ALL_BACKENDS if b not in (*CPU_ONLY, "auto"))  # the backends that run on CUDA
+
+
+def config_names(settings) -> tuple[str, ...]:
+    return ("tiny1", "tiny2") if settings.quick else ("v1", "v2", "v3")
+
+
+def config_for(name: str) -> HifiganConfig:
+    """An official config by name, or a tests/tiny.py one ("tiny1": ResBlock1, "tiny2": ResBlock2)."""
+    if name.startswith("tiny"):
+        from tiny import tiny_config
+
+        return tiny_config(resblock=name[-1])
+    return load_config(name)
+
+
+def corpus_mel(config: HifiganConfig, corpus, seconds: float) -> torch.Tensor:
+    """[num_mels, seconds * rate / hop] log-mel of the corpus clips laid end to end (resampled if need be)."""
+    clips, total = [], 0
+    for path in list_audio(corpus):
+        audio = load_audio(path, config.sampling_rate, resample=True)
+        clips.append(audio)
+        total += len(audio)
+        if total >= seconds * config.sampling_rate:
+            break
+    mel = audio_to_mel(np.concatenate(clips), MelSpectrogram(**config.mel_kwargs()))
+    return mel[:, : round(seconds * config.sampling_rate / config.upsample_factor)].contiguous()
+
+
+@contextlib.contextmanager
+def tf32(enabled: bool) -> Iterator[None]:
+    """cuDNN convolutions (and matmuls) in TF32 or in full fp32, restored afterwards."""
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = enabled
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
+def timed(fn: Callable[[], Any], device: torch.device, quick: bool) -> dict[str, float]:
+    """Median and min seconds of `fn` (after warm-up), synchronised with the device."""
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(1 if quick else 3):
+        fn()
+    times = []
+    budget = time.perf_counter() + (0.5 if quick else 1.5)
+    while len(times) < (2 if quick else 5) or (len(times) < 20 and time.perf_counter() < budget):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return {"median_s": statistics.median(times), "min_s": min(times), "repeats": len(times)}
+
+
+def peak_memory_mb(fn: Callable[[], Any], device: torch.device) -> float | None:
+    """Peak GPU memory allocated during one call of `fn` (None on the CPU)."""
+    if device.type != "cuda":
+        fn()
+        return None
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    fn()
+    torch.cuda.synchronize(device)
+    return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+
+
+def official_generator(generator: Generator, config: HifiganConfig, device: torch.device) -> torch.nn.Module:
+    """The official-style generator with the same weights, weight norm removed as the official inference does."""
+    from official_reference import RefGenerator
+
+    ref = RefGenerator(config)
+    ref.load_state_dict(ours_to_official(generator.state_dict()))
+    for module in ref.modules():
+        with contextlib.suppress(ValueError):  # modules without weight norm
+            torch.nn.utils.remove_weight_norm(module)
+    return ref.to(device).eval().requires_grad_(False)
+
+
+def _clone(generator: Generator, config: HifiganConfig) -> Generator:
+    clone = Generator(config)
+    clone.load_state_dict(generator.state_dict())
+    return clone
+
+
+def inference(name: str, settings) -> dict[str, Any]:
+    """The per-config inference check (see the module docstring)."""
+    device, quick = settings.device, settings.quick
+    config = config_for(name)
+    torch.manual_seed(SEED)
+    generator = Generator(config)
+    seconds = 0.5 if quick else SECONDS
+    mel = corpus_mel(config, settings.corpus, seconds)
+    audio_seconds = mel.shape[1] * config.upsample_factor / config.sampling_rate
+    reference = Vocoder(_clone(generator, config), config, "cpu", "eager")(mel)
+    peak = float(reference.abs().max())
+    official = official_generator(generator, config, device)
+    mel_dev = mel.unsqueeze(0).to(device)
+
+    def run_official() -> torch.Tensor:
+        with torch.inference_mode():
+            return official(mel_dev).float().cpu()
+
+    result: dict[str, Any] = {"config": name, "audio_seconds": round(audio_seconds, 3), "frames": mel.shape[1],
+                              "reference_peak": peak, "rows": [], "failures": []}
+    with tf32(True):  # torch's defaults: what the official code gets
+        official_time = timed(run_official, device, quick)
+        official_err = float((run_official()[0, 0] - reference).abs().max())
+    with tf32(False):
+        official_fp32_time = timed(run_official, device, quick)
+    result["official"] = {"tf32_default": official_time, "fp32": official_fp32_time, "max_abs_err": official_err,
+                          "x_real_time": audio_seconds / official_time["median_s"]}
+    precisions = PRECISIONS if device.type == "cuda" else ("fp32", "bf16")
+    for precision in precisions:
+        for backend in BACKENDS:
+            row: dict[str, Any] = {"backend": backend, "precision": precision}
+            try:
+                with tf32(precision == "tf32"):
+                    vocoder = Vocoder(_clone(generator, config), config, device, backend,
+                                      precision="fp32" if precision == "tf32" else precision)
+                    out = vocoder(mel)
+                    err = float((out - reference).abs().max())
+                    speed = timed(lambda v=vocoder: v(mel), device, quick)
+                    row.update(max_abs_err=err, rel_err=err / peak, **speed,
+                               x_real_time=audio_seconds / speed["median_s"],
+                               speedup_vs_official=official_time["median_s"] / speed["median_s"],
+                               peak_mb=peak_memory_mb(lambda v=vocoder: v(mel), device))
+                    if not torch.isfinite(out).all():
+                        result["failures"].append(f"{backend}/{precision}: non-finite output")
+            except Exception as e:  # one failing combination must not hide the others
+                row["error"] = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}"
+                result["failures"].append(f"{backend}/{precision}: {row['error']}")
+            result["rows"].append(row)
+    result["batch"] = ragged_batch(generator, config, mel, device, quick)
+    if result["batch"]["max_abs_diff_vs_alone"] > 1e-4:
+        result["failures"].append(f"batch differs from alone by {result['batch']['max_abs_diff_vs_alone']:.3g}")
+    return result
+
+
+def ragged_batch(generator: Generator, config: HifiganConfig, mel: torch.Tensor, device: torch.device,
+                 quick: bool) -> dict[str, Any]:
+    """16 mels of 10-100% of `mel`'s length (seeded), fp32 with TF32 off: batched vs one by one."""
+    rng = np.random.default_rng(SEED)
+    frames = mel.shape[1]
+    lengths = sorted(int(n) for n in rng.integers(max(1, frames // 10), frames + 1, size=BATCH))
+    mels = [mel[:, :n] for n in lengths]
+    with tf32(False):
+        vocoder = Vocoder(_clone(generator, config), config, device, "auto")
+        together = vocoder.batch(mels)
+        alone = [vocoder(m) for m in mels]
+        diff = max(float((a - b).abs().max()) for a, b in zip(together, alone))
+        batch_time = timed(lambda: vocoder.batch(mels), device, quick)
+        alone_time = timed(lambda: [vocoder(m) for m in mels], device, quick)
+        peak = peak_memory_mb(lambda: vocoder.batch(mels), device)
+    seconds = sum(lengths) * config.upsample_factor / config.sampling_rate
+    return {"backend": vocoder.backend, "lengths": lengths, "max_abs_diff_vs_alone": diff, "batch": batch_time,
+            "one_by_one": alone_time, "x_real_time": seconds / batch_time["median_s"],
+            "speedup_vs_one_by_one": alone_time["median_s"] / batch_time["median_s"], "peak_mb": peak}

@@ -1,0 +1,64 @@
+"""gpu_check's short table: one line per inference row and training check, from the JSON report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _f(value: Any, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def table(data: dict[str, Any]) -> str:
+    """Markdown tables: inference (x real time, speed against the official generator, error, memory), training."""
+    checks = data["checks"]
+    env = checks.get("environment", {}).get("result", {})
+    card = env.get("gpu", data["device"])
+    lines = [f"gpu_check on {card} (torch {env.get('torch')}, CUDA {env.get('cuda_runtime')})",
+             "", "| config | backend | precision | x real time | vs official | max abs err | peak MB |",
+             "|---|---|---|---|---|---|---|"]
+    for name, entry in checks.items():
+        if not name.startswith("inference/"):
+            continue
+        result = entry.get("result")
+        if result is None:
+            lines.append(f"| {name[10:]} | - | - | {entry.get('error')} | | | |")
+            continue
+        official = result["official"]
+        lines.append(f"| {result['config']} | official-style | tf32 (torch default) | "
+                     f"{official['x_real_time']:.0f} | 1.00 | {official['max_abs_err']:.2g} | - |")
+        for row in result["rows"]:
+            if "error" in row:
+                lines.append(f"| {result['config']} | {row['backend']} | {row['precision']} | {row['error']} | | | |")
+                continue
+            lines.append(f"| {result['config']} | {row['backend']} | {row['precision']} | {row['x_real_time']:.0f} | "
+                         f"{row['speedup_vs_official']:.2f} | {row['max_abs_err']:.2g} | {_f(row['peak_mb'], '.0f')} |")
+        batch = result["batch"]
+        lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | fp32 | {batch['x_real_time']:.0f} | "
+                     f"{batch['speedup_vs_one_by_one']:.2f} vs one by one | {batch['max_abs_diff_vs_alone']:.2g} "
+                     f"vs alone | {_f(batch['peak_mb'], '.0f')} |")
+    lines += ["", "| training check | ok | figures |", "|---|---|---|"]
+    for name, entry in checks.items():
+        if not name.startswith("train/"):
+            continue
+        lines.append(f"| {name} | {'yes' if entry['ok'] else 'NO'} | {_summary(entry)} |")
+    return "\n".join(lines)
+
+
+def _summary(entry: dict[str, Any]) -> str:
+    if "error" in entry:
+        return entry["error"]
+    r = entry["result"]
+    if "skipped" in r:
+        return f"skipped: {r['skipped']}"
+    if "median_step_s" in r:
+        return (f"{r['median_step_s']:.3f} s/step (batch {r['batch']} x {r['segment']}), peak "
+                f"{_f(r['peak_gib'], '.1f')} GiB, mel L1 {r['mel_l1_first']:.3f} -> {r['mel_l1_last']:.3f}")
+    if "d" in r and "g" in r:
+        return (f"gradient rel. error D {r['d']['max_rel']:.1e}, G {r['g']['max_rel']:.1e}; step "
+                f"{r['step_time']['ours_median_s']:.3f} s vs official {r['step_time']['official_median_s']:.3f} s")
+    if "bit_exact" in r:
+        return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"
+    if "returncode" in r:
+        return f"exit {r['returncode']}, step {r.get('step')}, world {r.get('world_size')}, NCCL {r.get('nccl_seen')}"
+    return ""

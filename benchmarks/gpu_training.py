@@ -1,0 +1,277 @@
+"""gpu_check, training: the step at the paper's batch (16 x 8192) in fp32 and bf16, its gradients against the
+official sequence, exact resume (2 + 2 steps == 4), and `torchrun --nproc_per_node 1` over NCCL.
+
+fp32 training runs at torch's default settings (cuDNN convolutions in TF32), as `hifigan train` does; the gradient
+comparison turns TF32 off so that both sides compute in full fp32.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from gpu_inference import config_for, tf32
+
+from hifigan.audio import mel_frontend
+from hifigan.checkpoint import read_checkpoint
+from hifigan.compat import ours_to_official
+from hifigan.config import HifiganConfig, config_from_dict
+from hifigan.data import Corpus, scan_clips
+from hifigan.train import Trainer, TrainOptions
+
+BATCH, SEGMENT, STEPS = 16, 8192, 20  # the paper's batch and segment; steps timed per precision
+VALID = 2  # held-out clips of the bundled corpus: 22 remain, one batch of 16 per epoch
+
+
+def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
+    return {
+        "train/fp32": lambda: train_speed(settings, "fp32"),
+        "train/bf16": lambda: train_speed(settings, "bf16"),
+        "train/gradients-vs-official": lambda: gradients_vs_official(settings),
+        "train/torchrun-1-process": lambda: torchrun_one_process(settings),
+        "train/resume-deterministic": lambda: resume(settings, deterministic=True),
+        "train/resume-default": lambda: resume(settings, deterministic=False),
+    }
+
+
+def train_config(settings) -> HifiganConfig:
+    """V1 at the paper's batch (tests/tiny.py's ResBlock1 config at batch 2 when quick); all steps adversarial."""
+    base = config_for("tiny1" if settings.quick else "v1")
+    batch, segment = (2, base.segment_size) if settings.quick else (BATCH, SEGMENT)
+    return config_from_dict({**base.to_dict(), "batch_size": batch, "segment_size": segment, "num_workers": 0,
+                             "disc_start_step": 0})
+
+
+def make_trainer(settings, precision: str, name: str) -> Trainer:
+    config = train_config(settings)
+    train, valid = Corpus(folder=settings.corpus, valid_count=VALID).resolve(config.seed)
+    options = TrainOptions(out=settings.work / name, device=str(settings.device), precision=precision,
+                           checkpoint_interval=0, validation_interval=0, progress=False, resample=True)
+    return Trainer(config, scan_clips(train, config, resample=True).clips,
+                   scan_clips(valid, config, resample=True).clips, options)
+
+
+def batches(trainer: Trainer, count: int) -> list[tuple]:
+    """`count` batches of different epochs (each epoch's windows and order), drawn before any timing."""
+    out = []
+    for epoch in range(count):
+        trainer.train_set.set_epoch(epoch)
+        trainer.sampler.set_epoch(epoch)
+        out.append(next(iter(trainer.loader)))
+    return out
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def train_speed(settings, precision: str) -> dict[str, Any]:
+    """STEPS steps (D then G) on pre-loaded batches: seconds per step, peak memory, every loss finite."""
+    if precision == "bf16" and settings.device.type != "cuda":
+        return {"skipped": "bf16 training is CUDA-only"}
+    trainer = make_trainer(settings, precision, f"speed-{precision}")
+    data = batches(trainer, 4)
+    steps = 3 if settings.quick else STEPS
+    times, results = [], []
+    if settings.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(settings.device)
+    for i in range(steps):
+        _sync(settings.device)
+        start = time.perf_counter()
+        results.append(trainer.train_step(data[i % len(data)]))
+        _sync(settings.device)
+        times.append(time.perf_counter() - start)
+    peak = (round(torch.cuda.max_memory_allocated(settings.device) / 2**30, 2)
+            if settings.device.type == "cuda" else None)
+    bad = [f"step {i}: {k}={v}" for i, r in enumerate(results) for k, v in r.terms.items() if not math.isfinite(v)]
+    bad += [f"step {i}: update skipped" for i, r in enumerate(results) if not r.ok]
+    steady = times[2:] or times
+    trainer.close()
+    return {"precision": precision, "batch": trainer.config.batch_size, "segment": trainer.config.segment_size,
+            "steps": steps, "first_step_s": times[0], "median_step_s": statistics.median(steady),
+            "mean_step_s": statistics.fmean(steady), "peak_gib": peak,
+            "mel_l1_first": results[0].terms.get("g/mel_l1"), "mel_l1_last": results[-1].terms.get("g/mel_l1"),
+            "failures": bad[:20]}
+
+
+def _official_copies(trainer: Trainer) -> tuple[torch.nn.Module, ...]:
+    """The official-style modules (tests/official_reference.py) holding the trainer's weights, and their AdamWs."""
+    from official_reference import RefGenerator, RefMPD, RefMSD
+
+    ref_g, ref_mpd, ref_msd = RefGenerator(trainer.config), RefMPD(), RefMSD()
+    for ref, ours in ((ref_g, trainer.generator), (ref_mpd, trainer.mpd), (ref_msd, trainer.msd)):
+        ref.load_state_dict(ours_to_official(ours.state_dict()))
+        ref.to(trainer.device).train()
+    cfg = trainer.config
+    betas = (cfg.adam_b1, cfg.adam_b2)
+    optim_g = torch.optim.AdamW(ref_g.parameters(), cfg.learning_rate, betas=betas)
+    optim_d = torch.optim.AdamW(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()), cfg.learning_rate,
+                                betas=betas)
+    return ref_g, ref_mpd, ref_msd, optim_g, optim_d
+
+
+def _capture(optimizer: torch.optim.Optimizer, named: dict[str, torch.nn.Parameter], into: dict[str, Any],
+             tag: str) -> None:
+    """Copy every gradient, under its official name, at the moment `optimizer` steps."""
+    def hook(_optimizer, _args, _kwargs) -> None:
+        into[tag] = {k: p.grad.detach().double().clone() for k, p in named.items() if p.grad is not None}
+
+    optimizer.register_step_pre_hook(hook)
+
+
+def _named(modules: dict[str, torch.nn.Module], rename: bool) -> dict[str, torch.nn.Parameter]:
+    out = {}
+    for prefix, module in modules.items():
+        params = {f"{prefix}.{k}": p for k, p in module.named_parameters()}
+        out.update(ours_to_official(params) if rename else params)
+    return out
+
+
+def _compare(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Per tensor: |ours - ref| / |ref| (norms); the worst and the median, and any tensor missing on one side."""
+    rel = {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref if k in ours}
+    worst = max(rel, key=rel.get)
+    return {"tensors": len(rel), "missing": sorted(set(ref) ^ set(ours)), "max_rel": rel[worst], "worst": worst,
+            "median_rel": statistics.median(rel.values())}
+
+
+def gradients_vs_official(settings) -> dict[str, Any]:
+    """One step from the same weights and batch: ours vs the official sequence, gradient by gradient (fp32, TF32
+    off); then both steps timed, alternating, at torch's default settings."""
+    from official_reference import ref_train_step
+
+    trainer = make_trainer(settings, "fp32", "gradients")
+    ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = _official_copies(trainer)
+    grads: dict[str, Any] = {}
+    _capture(trainer.optim_d, _named({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads, "ours/d")
+    _capture(trainer.optim_g, _named({"generator": trainer.generator}, True), grads, "ours/g")
+    _capture(ref_optim_d, _named({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "ref/d")
+    _capture(ref_optim_g, _named({"generator": ref_g}, False), grads, "ref/g")
+    batch = batches(trainer, 1)[0]
+    x, y, y_mel = (t.to(trainer.device) for t in batch[:3])
+    loss_mel = mel_frontend(**trainer.config.mel_kwargs(for_loss=True))
+
+    def official() -> tuple[torch.Tensor, torch.Tensor]:
+        return ref_train_step(ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d, x, y.unsqueeze(1), y_mel, loss_mel)
+
+    with tf32(False):
+        ours_terms = trainer.train_step(batch).terms
+        ref_d, ref_g_loss = official()
+    result: dict[str, Any] = {
+        "d": _compare(grads["ours/d"], grads["ref/d"]), "g": _compare(grads["ours/g"], grads["ref/g"]),
+        "loss_d": [ours_terms["d/total"], float(ref_d)], "loss_g": [ours_terms["g/total"], float(ref_g_loss)],
+    }
+    result["failures"] = [f"{side}: gradients differ by {result[side]['max_rel']:.3g} (relative) at "
+                          f"{result[side]['worst']}" for side in ("d", "g") if result[side]["max_rel"] > 1e-3]
+    result["failures"] += [f"{side}: tensors on one side only: {result[side]['missing'][:5]}"
+                           for side in ("d", "g") if result[side]["missing"]]
+    pairs = 2 if settings.quick else 5
+    ours_t, ref_t = [], []
+    with tf32(True):
+        for _ in range(pairs):
+            for fn, into in ((lambda: trainer.train_step(batch), ours_t), (official, ref_t)):
+                _sync(settings.device)
+                start = time.perf_counter()
+                fn()
+                _sync(settings.device)
+                into.append(time.perf_counter() - start)
+    result["step_time"] = {"ours_median_s": statistics.median(ours_t), "official_median_s": statistics.median(ref_t),
+                           "ratio": statistics.median(ours_t) / statistics.median(ref_t), "pairs": pairs}
+    trainer.close()
+    return result
+
+
+def resume(settings, deterministic: bool) -> dict[str, Any]:
+    """`hifigan train`: 4 steps straight vs 2 steps, --resume, 2 more; every tensor of both checkpoints compared."""
+    from hifigan.cli import main
+
+    name = "resume-det" if deterministic else "resume-default"
+    folder = settings.work / name
+    folder.mkdir(parents=True, exist_ok=True)
+    config = train_config(settings)
+    config_path = folder / "config.json"
+    config_path.write_text(json.dumps({**config.to_dict(), "num_workers": 2}))
+    flags = ["--no-progress", "--checkpoint-interval", "0", "--validation-interval", "0", "--log-interval", "1"]
+    flags += ["--deterministic"] if deterministic else []
+    common = ["train", *flags, "--corpus", str(settings.corpus), "--config", str(config_path), "--resample",
+              "--valid-count", str(VALID), "--device", str(settings.device)]
+    runs = [[*common, "--out", str(folder / "straight"), "--max-steps", "4"],
+            [*common, "--out", str(folder / "split"), "--max-steps", "2"],
+            ["train", *flags, "--resume", str(folder / "split"), "--max-steps", "4"]]
+    try:
+        for args in runs:
+            if main(args) != 0:
+                raise RuntimeError(f"hifigan {' '.join(args)} failed (its error is printed above)")
+    finally:
+        torch.use_deterministic_algorithms(False)
+        torch.utils.deterministic.fill_uninitialized_memory = True
+    a = read_checkpoint(folder / "straight" / "checkpoints" / "ckpt_00000004.pt")
+    b = read_checkpoint(folder / "split" / "checkpoints" / "ckpt_00000004.pt")
+    diffs = {key: _max_diff(a[key], b[key]) for key in ("generator", "mpd", "msd", "optim_g", "optim_d")}
+    worst = max(diffs.values())
+    result = {"deterministic": deterministic, "max_abs_diff": diffs, "bit_exact": worst == 0.0,
+              "settings": "torch.use_deterministic_algorithms(True), CUBLAS_WORKSPACE_CONFIG=:4096:8"
+              if deterministic else "torch defaults (cuDNN picks its algorithms; TF32 convolutions)",
+              "failures": [] if worst == 0.0 or not deterministic else [f"resume differs by {worst:.3g}"]}
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)  # V1 training checkpoints are ~1 GB each
+    return result
+
+
+def _max_diff(a: Any, b: Any) -> float:
+    """Largest |a - b| over matching tensors of two nested states (inf when their structure differs)."""
+    if isinstance(a, torch.Tensor):
+        if not isinstance(b, torch.Tensor) or a.shape != b.shape:
+            return math.inf
+        return float((a.double() - b.double()).abs().max()) if a.numel() else 0.0
+    if isinstance(a, dict):
+        if not isinstance(b, dict) or a.keys() != b.keys():
+            return math.inf
+        return max((_max_diff(a[k], b[k]) for k in a), default=0.0)
+    if isinstance(a, list | tuple):
+        if len(a) != len(b):
+            return math.inf
+        return max((_max_diff(x, y) for x, y in zip(a, b)), default=0.0)
+    return 0.0 if a == b else math.inf
+
+
+def torchrun_one_process(settings) -> dict[str, Any]:
+    """`torchrun --nproc_per_node 1 -m hifigan train`: a process group of one (NCCL on CUDA, gloo on the CPU),
+    the DDP-wrapped step, three steps and a checkpoint."""
+    folder = settings.work / "torchrun"
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / "config.json"
+    config_path.write_text(json.dumps(train_config(settings).to_dict()))
+    env = {**os.environ, "NCCL_DEBUG": "INFO", "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1] / "src"),
+                                                       os.environ.get("PYTHONPATH")]))}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1",
+           "-m", "hifigan", "train", "--corpus", str(settings.corpus), "--config", str(config_path), "--resample",
+           "--valid-count", str(VALID), "--out", str(folder / "run"), "--max-steps", "3", "--checkpoint-interval", "3",
+           "--validation-interval", "0", "--log-interval", "1", "--no-progress", "--device", str(settings.device)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    result: dict[str, Any] = {"returncode": done.returncode, "stderr_tail": done.stderr[-3000:], "failures": []}
+    if done.returncode != 0:
+        result["failures"].append(f"torchrun exited {done.returncode}")
+        return result
+    saved = read_checkpoint(folder / "run" / "checkpoints" / "ckpt_00000003.pt")
+    result.update(step=saved["step"], world_size=saved["world_size"],
+                  nccl_seen="NCCL INFO" in done.stdout + done.stderr)
+    if (saved["step"], saved["world_size"]) != (3, 1):
+        result["failures"].append(f"checkpoint at step {saved['step']}, world size {saved['world_size']}")
+    if settings.device.type == "cuda" and not result["nccl_seen"]:
+        result["failures"].append("no NCCL log line: the process group did not use NCCL")
+    return result
+
