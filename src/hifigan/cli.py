@@ -21,6 +21,15 @@ renamed when complete, so a failed run leaves no partial file.
 """
 
 
+class ExamplesHelpFormatter(argparse.HelpFormatter):
+    """argparse's help, but an epilog of examples keeps its lines as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
 
@@ -181,12 +190,24 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "distance, mel-cepstral distortion, log-spectral distance, SNR, wide-band PESQ, STOI, ESTOI, F0 RMSE "
         "(cents), V/UV F1 and periodicity RMSE (pYIN). Prints a table of means with 95% confidence intervals; "
         "with --out also writes a JSON report (per-file values) and a PNG (distributions, one spectrogram pair).",
-        epilog="example: hifigan evaluate --reference data/ljspeech-mini --generated out/ --out reports/v1",
+        epilog="examples:\n"
+        "  hifigan evaluate --reference data/ljspeech-mini --generated out/ --out reports/v1\n"
+        "  hifigan evaluate --reference runs/demo/reference --generated start=runs/demo/start "
+        "--generated end=runs/demo/generated --out reports/demo/ --html",
+        formatter_class=ExamplesHelpFormatter,
     )
     p.add_argument("--reference", required=True, type=Path, help="folder of recordings")
-    p.add_argument("--generated", required=True, type=Path, help="folder of generated audio, same stems")
+    p.add_argument("--generated", required=True, action="append", metavar="[NAME=]DIR",
+                   help="folder of generated audio, same stems; repeat it to compare systems (named NAME or after "
+                   "the folder; each gets its own table and OUT-NAME.json/.png)")
     p.add_argument("--out", default=None,
                    help="report folder (writes evaluation.json/.png) or prefix (PREFIX.json/.png)")
+    p.add_argument("--html", action="store_true",
+                   help="also write OUT.html (evaluation.html in a folder): one page to listen to every clip of the "
+                   "recordings and every system side by side, with log-mel images, metrics and the summary")
+    p.add_argument("--html-audio", default="embed", choices=["embed", "link"],
+                   help="embed: the audio inside the page (one self-contained file, the default); link: the page "
+                   "plays the audio files by relative path (for evaluations too large to embed)")
     p.add_argument("--config", default="v1",
                    help="built-in name (v1, v2, v3), official config json or YAML: rate, mel and hop")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
@@ -203,13 +224,19 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from hifigan.config import load_config
-    from hifigan.evaluate import evaluate_pairs, pair_by_stem
+    from hifigan.report.systems import evaluate_systems, parse_systems
 
     config = load_config(args.config)
-    pairs = pair_by_stem(args.reference, args.generated)
-    report = evaluate_pairs(pairs, config, args.out, metrics=args.metrics, resample=args.resample,
-                            mix_to_mono=args.mix_to_mono, max_shift=args.max_shift)
-    print(report.format_table(per_file=args.per_file))
+    systems = parse_systems(args.generated)
+    reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html,
+                                     html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
+                                     mix_to_mono=args.mix_to_mono, max_shift=args.max_shift)
+    for name, report in reports.items():
+        if len(reports) > 1:
+            print(f"\n== {name} ({systems[name]})")
+        print(report.format_table(per_file=args.per_file))
+    if page is not None:
+        print(f"\nwrote {page}")
     return 0
 
 
