@@ -451,6 +451,44 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- listen
+def _add_listen(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "listen", help="run a MOS listening test in the browser, and score it as the paper's Table 1",
+        description="Serve a MOS test (5-point absolute category rating, as in the paper) on a local web server. "
+        "Raters enter a name and hear every system's version of every clip, the recordings included as a hidden "
+        "reference, in a seeded random order of their own; each clip must be played to the end before it can be "
+        "rated; a rater can stop and continue later under the same name. Ratings are saved in OUT/study.sqlite "
+        "(one transaction per rating). --report STUDY writes the MOS with 95% CIs per system (Markdown and JSON).",
+        epilog="examples:\n"
+        "  hifigan listen --reference runs/demo/reference --system start=runs/demo/start "
+        "--system end=runs/demo/generated --out studies/demo\n"
+        "  hifigan listen --out studies/demo --port 8080       # continue the study\n"
+        "  hifigan listen --report studies/demo --screen-reference-below 4",
+        formatter_class=ExamplesHelpFormatter,
+    )
+    p.add_argument("--reference", type=Path, help="folder of the recordings (rated blind as system 'reference')")
+    p.add_argument("--system", action="append", metavar="NAME=DIR",
+                   help="a system to rate: a folder with a file of the same stem for every recording (repeat)")
+    p.add_argument("--out", type=Path, metavar="STUDY", help="study folder: created, or continued if it exists")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--threads", type=int, default=8, help="server threads (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the raters' orders, fixed when the study is created")
+    p.add_argument("--report", type=Path, metavar="STUDY",
+                   help="do not serve: print the MOS table and write STUDY/mos.md and STUDY/mos.json")
+    p.add_argument("--screen-reference-below", type=float, default=None, metavar="SCORE",
+                   help="leave out raters whose mean score of the hidden reference is below SCORE (e.g. 4)")
+    _add_common(p)
+    p.set_defaults(func=_run_listen)
+
+
+def _run_listen(args: argparse.Namespace) -> int:
+    from hifigan.listening.serve import run_command
+
+    return run_command(args)
+
+
 # ---------------------------------------------------------------- helpers
 def _check_output_file(path: Path) -> None:
     if path.is_dir():
@@ -477,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_export(sub)
     _add_bench(sub)
+    _add_listen(sub)
     return parser
 
 
