@@ -342,7 +342,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         description="Train on a corpus folder for a bounded time (mostly generator-only on the mel loss, then "
         "the full GAN), vocode the held-out clips before and after, and write OUT/<clip>_generated.wav, "
         "OUT/<clip>_mel.png (ground truth and generated mel), OUT/results.md and results.json (validation "
-        "mel L1 at the start and the end), and the run (OUT/run: checkpoint, TensorBoard logs).",
+        "mel L1 at the start and the end), OUT/evaluation.html (listen to the recordings and the clips at the "
+        "start and the end side by side), and the run (OUT/run: checkpoint, TensorBoard logs).",
         epilog="example: hifigan demo --corpus data/ljspeech-mini --out runs/demo --minutes 9",
     )
     p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
