@@ -41,6 +41,8 @@ def study(tmp_path, capsys):
     write_stimuli(tmp_path / "stim", 3, SYSTEMS)
     assert create(tmp_path) == 2
     assert "port already in use" in capsys.readouterr().err  # the used port: one line, after the study exists
+    assert create(tmp_path) == 2  # the same folders again: the same study, continued (it fails at the port again)
+    assert "port already in use" in capsys.readouterr().err
     return open_study(tmp_path / "study")
 
 
