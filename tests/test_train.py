@@ -183,6 +183,9 @@ def test_demo_pipeline_on_a_tiny_config(tmp_path, tiny_corpus):
     for clip in clips:
         assert f"{clip}_mel.png" in names
         assert (out / "generated" / f"{clip}.wav").is_file() and (out / "reference" / f"{clip}.wav").is_file()
+        assert (out / "start" / f"{clip}.wav").is_file()
+    page = (out / "evaluation.html").read_text()  # the listening page: recordings, start and end side by side
+    assert all(page.count(f'data-system="{s}"') == len(clips) for s in ("reference", "start", "end"))
     assert {"results.md", "results.json", "run"} <= names
     result = json.loads((out / "results.json").read_text())
     assert result["steps"] > result["disc_start_step"] > 0, "both phases ran"

@@ -21,6 +21,15 @@ renamed when complete, so a failed run leaves no partial file.
 """
 
 
+class ExamplesHelpFormatter(argparse.HelpFormatter):
+    """argparse's help, but an epilog of examples keeps its lines as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
 
@@ -184,12 +193,24 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "distance, mel-cepstral distortion, log-spectral distance, SNR, wide-band PESQ, STOI, ESTOI, F0 RMSE "
         "(cents), V/UV F1 and periodicity RMSE (pYIN). Prints a table of means with 95% confidence intervals; "
         "with --out also writes a JSON report (per-file values) and a PNG (distributions, one spectrogram pair).",
-        epilog="example: hifigan evaluate --reference data/ljspeech-mini --generated out/ --out reports/v1",
+        epilog="examples:\n"
+        "  hifigan evaluate --reference data/ljspeech-mini --generated out/ --out reports/v1\n"
+        "  hifigan evaluate --reference runs/demo/reference --generated start=runs/demo/start "
+        "--generated end=runs/demo/generated --out reports/demo/ --html",
+        formatter_class=ExamplesHelpFormatter,
     )
     p.add_argument("--reference", required=True, type=Path, help="folder of recordings")
-    p.add_argument("--generated", required=True, type=Path, help="folder of generated audio, same stems")
+    p.add_argument("--generated", required=True, action="append", metavar="[NAME=]DIR",
+                   help="folder of generated audio, same stems; repeat it to compare systems (named NAME or after "
+                   "the folder; each gets its own table and OUT-NAME.json/.png)")
     p.add_argument("--out", default=None,
                    help="report folder (writes evaluation.json/.png) or prefix (PREFIX.json/.png)")
+    p.add_argument("--html", action="store_true",
+                   help="also write OUT.html (evaluation.html in a folder): one page to listen to every clip of the "
+                   "recordings and every system side by side, with log-mel images, metrics and the summary")
+    p.add_argument("--html-audio", default="embed", choices=["embed", "link"],
+                   help="embed: the audio inside the page (one self-contained file, the default); link: the page "
+                   "plays the audio files by relative path (for evaluations too large to embed)")
     p.add_argument("--config", default="v1",
                    help="built-in name (v1, v2, v3), official config json or YAML: rate, mel and hop")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
@@ -206,13 +227,19 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from hifigan.config import load_config
-    from hifigan.evaluate import evaluate_pairs, pair_by_stem
+    from hifigan.report.systems import evaluate_systems, parse_systems
 
     config = load_config(args.config)
-    pairs = pair_by_stem(args.reference, args.generated)
-    report = evaluate_pairs(pairs, config, args.out, metrics=args.metrics, resample=args.resample,
-                            mix_to_mono=args.mix_to_mono, max_shift=args.max_shift)
-    print(report.format_table(per_file=args.per_file))
+    systems = parse_systems(args.generated)
+    reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html,
+                                     html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
+                                     mix_to_mono=args.mix_to_mono, max_shift=args.max_shift)
+    for name, report in reports.items():
+        if len(reports) > 1:
+            print(f"\n== {name} ({systems[name]})")
+        print(report.format_table(per_file=args.per_file))
+    if page is not None:
+        print(f"\nwrote {page}")
     return 0
 
 
@@ -318,7 +345,8 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
         description="Train on a corpus folder for a bounded time (mostly generator-only on the mel loss, then "
         "the full GAN), vocode the held-out clips before and after, and write OUT/<clip>_generated.wav, "
         "OUT/<clip>_mel.png (ground truth and generated mel), OUT/results.md and results.json (validation "
-        "mel L1 at the start and the end), and the run (OUT/run: checkpoint, TensorBoard logs).",
+        "mel L1 at the start and the end), OUT/evaluation.html (listen to the recordings and the clips at the "
+        "start and the end side by side), and the run (OUT/run: checkpoint, TensorBoard logs).",
         epilog="example: hifigan demo --corpus data/ljspeech-mini --out runs/demo --minutes 9",
     )
     p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
@@ -427,6 +455,44 @@ def _run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- listen
+def _add_listen(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "listen", help="run a MOS listening test in the browser, and score it as the paper's Table 1",
+        description="Serve a MOS test (5-point absolute category rating, as in the paper) on a local web server. "
+        "Raters enter a name and hear every system's version of every clip, the recordings included as a hidden "
+        "reference, in a seeded random order of their own; each clip must be played to the end before it can be "
+        "rated; a rater can stop and continue later under the same name. Ratings are saved in OUT/study.sqlite "
+        "(one transaction per rating). --report STUDY writes the MOS with 95% CIs per system (Markdown and JSON).",
+        epilog="examples:\n"
+        "  hifigan listen --reference runs/demo/reference --system start=runs/demo/start "
+        "--system end=runs/demo/generated --out studies/demo\n"
+        "  hifigan listen --out studies/demo --port 8080       # continue the study\n"
+        "  hifigan listen --report studies/demo --screen-reference-below 4",
+        formatter_class=ExamplesHelpFormatter,
+    )
+    p.add_argument("--reference", type=Path, help="folder of the recordings (rated blind as system 'reference')")
+    p.add_argument("--system", action="append", metavar="NAME=DIR",
+                   help="a system to rate: a folder with a file of the same stem for every recording (repeat)")
+    p.add_argument("--out", type=Path, metavar="STUDY", help="study folder: created, or continued if it exists")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--threads", type=int, default=8, help="server threads (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the raters' orders, fixed when the study is created")
+    p.add_argument("--report", type=Path, metavar="STUDY",
+                   help="do not serve: print the MOS table and write STUDY/mos.md and STUDY/mos.json")
+    p.add_argument("--screen-reference-below", type=float, default=None, metavar="SCORE",
+                   help="leave out raters whose mean score of the hidden reference is below SCORE (e.g. 4)")
+    _add_common(p)
+    p.set_defaults(func=_run_listen)
+
+
+def _run_listen(args: argparse.Namespace) -> int:
+    from hifigan.listening.serve import run_command
+
+    return run_command(args)
+
+
 # ---------------------------------------------------------------- helpers
 def _check_output_file(path: Path) -> None:
     if path.is_dir():
@@ -453,6 +519,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     _add_export(sub)
     _add_bench(sub)
+    _add_listen(sub)
     return parser
 
 

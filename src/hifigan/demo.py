@@ -3,7 +3,8 @@
 The budget goes mostly to a generator-only warm-up on the mel loss (it learns fastest per CPU second),
 then to full GAN training for the rest; the held-out clips are vocoded before and after and scored with
 every metric of hifigan.metrics; the mean (95% CI) of each at the start and the end is printed and written
-as markdown and JSON, with the end state's evaluation report (hifigan.evaluate's JSON + PNG).
+as markdown and JSON, with the end state's evaluation report (hifigan.evaluate's JSON + PNG) and one HTML page
+to listen to the clips at the start and the end beside the recordings (hifigan.report.page).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
+    from hifigan.evaluate import Report
     from hifigan.train import Trainer
 
 
@@ -117,18 +119,25 @@ def _cell(value: Any) -> str:
     return "-" if math.isnan(value) else f"{value:.4f}"
 
 
-def write_end_report(out: Path, clips: list[Vocoded], scores: list[dict[str, float]], config: HifiganConfig,
-                     seconds: float) -> tuple[Path, Path]:
-    """The end state as a `hifigan evaluate` report (out/evaluation.json + .png) of the written wavs' pairs."""
-    from hifigan.evaluate import FileResult, Report, aggregate, report_paths, write_report
+def clips_report(out: Path, folder: str, clips: list[Vocoded], scores: list[dict[str, float]],
+                 config: HifiganConfig, seconds: float, when: str) -> Report:
+    """The clips written to out/<folder>/ as a `hifigan evaluate` Report against out/reference/."""
+    from hifigan.evaluate import FileResult, Report, aggregate
 
     sr = config.sampling_rate
-    files = [FileResult(c.clip, str(out / "reference" / f"{c.clip}.wav"), str(out / "generated" / f"{c.clip}.wav"),
+    files = [FileResult(c.clip, str(out / "reference" / f"{c.clip}.wav"), str(out / folder / f"{c.clip}.wav"),
                         len(c.reference) / sr, 0, s) for c, s in zip(clips, scores)]
     settings = {"sampling_rate": sr, "metrics": list(scores[0]), "max_shift_samples": 0,
-                "source": "hifigan demo: held-out clips at the end of training (scored before int16 rounding)"}
+                "source": f"hifigan demo: held-out clips at the {when} of training (scored before int16 rounding)"}
+    return Report(files, aggregate(scores), settings, seconds)
+
+
+def write_end_report(out: Path, report: Report, config: HifiganConfig) -> tuple[Path, Path]:
+    """The end state as a `hifigan evaluate` report (out/evaluation.json + .png) of the written wavs' pairs."""
+    from hifigan.evaluate import report_paths, write_report
+
     paths = report_paths(out)
-    write_report(Report(files, aggregate(scores), settings, seconds), paths, config)
+    write_report(report, paths, config)
     return paths
 
 
@@ -151,6 +160,7 @@ def run_demo(
     from hifigan.data import Corpus, scan_clips
     from hifigan.evaluate import aggregate, nan_to_none
     from hifigan.monitor import mel_figure
+    from hifigan.report.page import write_page
     from hifigan.train import Trainer, TrainOptions
 
     begun = time.monotonic()
@@ -197,14 +207,19 @@ def run_demo(
     score_seconds = time.monotonic() - score_start
 
     frontend = mel_frontend(**cfg.mel_kwargs())
-    for folder in ("generated", "reference"):  # same stems in both: `hifigan evaluate` pairs them
+    for folder in ("generated", "reference", "start"):  # same stems in all: `hifigan evaluate` pairs them
         prepare_output_dir(out / folder)
-    for clip in end:
+    for clip, before in zip(end, start):
         save_audio(out / "generated" / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
         save_audio(out / "reference" / f"{clip.clip}.wav", clip.reference, cfg.sampling_rate)
+        save_audio(out / "start" / f"{clip.clip}.wav", before.generated, cfg.sampling_rate)
         figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
         figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
-    json_path, png_path = write_end_report(out, end, end_scores, cfg, score_seconds)
+    systems = {"start": clips_report(out, "start", start, start_scores, cfg, 0.0, "start"),
+               "end": clips_report(out, "generated", end, end_scores, cfg, score_seconds, "end")}
+    json_path, png_path = write_end_report(out, systems["end"], cfg)
+    html_path = write_page(out / "evaluation.html", systems, cfg, title=f"hifigan demo: {len(end)} held-out clips "
+                           f"at the start and the end of training ({trainer.step} steps)")
     rows = score_table([clip.clip for clip in start], start_scores, end_scores)
     overview, per_clip = summary_table(start_scores, end_scores), format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.config.disc_start_step if gan_fraction else 'no'} "
@@ -218,6 +233,6 @@ def run_demo(
             "summary": {"start": {k: asdict(v) for k, v in aggregate(start_scores).items()},
                         "end": {k: asdict(v) for k, v in aggregate(end_scores).items()}},
         }), indent=2))
-    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (generated/ and reference/ wavs, *_mel.png, results.md, "
-          f"results.json, {json_path.name}, {png_path.name}, run/)", file=sys.stdout)
+    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (generated/, start/ and reference/ wavs, *_mel.png, results.md, "
+          f"results.json, {json_path.name}, {png_path.name}, run/)\nlisten: {html_path}", file=sys.stdout)
     return rows

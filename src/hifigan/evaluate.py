@@ -34,21 +34,10 @@ from hifigan.metrics import (
     match_lengths,
     metric_names,
 )
+from hifigan.stats import MetricSummary, summarize
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au", ".mp3", ".opus", ".w64"})
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
-
-
-@dataclass
-class MetricSummary:
-    """Mean of one metric over the files with a defined value, and its 95% t-interval (None for n < 2)."""
-
-    mean: float | None
-    std: float | None
-    ci95_low: float | None
-    ci95_high: float | None
-    n: int
-    n_undefined: int
 
 
 @dataclass
@@ -124,23 +113,6 @@ def nan_to_none(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [nan_to_none(v) for v in obj]
     return obj
-
-
-def summarize(values: Iterable[float]) -> MetricSummary:
-    """Mean, sample std and 95% CI mean +- t(0.975, n-1) s / sqrt(n) of the finite values; NaNs are counted apart."""
-    from scipy.stats import t
-
-    values = np.asarray(list(values), dtype=np.float64)
-    finite = values[np.isfinite(values)]
-    n = len(finite)
-    if n == 0:
-        return MetricSummary(None, None, None, None, 0, len(values))
-    mean = float(finite.mean())
-    if n < 2:
-        return MetricSummary(mean, None, None, None, 1, len(values) - 1)
-    std = float(finite.std(ddof=1))
-    half = float(t.ppf(0.975, n - 1) * std / math.sqrt(n))
-    return MetricSummary(mean, std, mean - half, mean + half, n, len(values) - n)
 
 
 def aggregate(rows: Sequence[Mapping[str, float]], names: Iterable[str] | None = None) -> dict[str, MetricSummary]:

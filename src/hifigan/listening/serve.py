@@ -1,0 +1,85 @@
+"""`hifigan listen`: create or continue a study and serve it (waitress, a production WSGI server), or report it."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import socket
+import sys
+from pathlib import Path
+
+from hifigan.errors import HifiganError
+from hifigan.listening.store import Store
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: any free one); one-line errors for a used or bad address."""
+    if not 0 <= port <= 65535:
+        raise HifiganError(None, f"--port must be between 0 and 65535, got {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        raise HifiganError(None, f"--host {host}: cannot resolve it ({e.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse a port in TIME_WAIT
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise HifiganError(None, f"{host}:{port}: port already in use (another server?); choose another "
+                               "--port") from None
+        raise HifiganError(None, f"{host}:{port}: cannot listen there ({e.strerror})") from None
+    return sock
+
+
+def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | None = None) -> None:
+    """Serve the study until interrupted; prints the raters' URL and the results URL first."""
+    from waitress.server import create_server
+
+    from hifigan.listening.app import create_app
+
+    sock = bind(host, port)
+    server = create_server(create_app(store, screen), sockets=[sock], threads=threads, ident="hifigan-listen")
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sock.getsockname()[1]}/"
+    systems = store.systems()
+    print(f"hifigan listen: {store.trial_count()} trials ({len(systems)} systems incl. the hidden reference) from "
+          f"{store.path.parent}\nraters: {url}\nresults: {url}results?key={store.meta('admin_key')}\n"
+          "(Ctrl-C stops the server; every rating is already saved)", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        print("hifigan listen: stopped", file=sys.stderr)
+    finally:
+        server.close()
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """The CLI: --report STUDY, or serve --out STUDY (created from --reference and --system when new)."""
+    from hifigan.listening.mos import markdown, mos_report, write_report
+    from hifigan.listening.study import REFERENCE, open_study, study_for
+    from hifigan.report.systems import parse_systems
+
+    screen = args.screen_reference_below
+    if screen is not None and not 1 <= screen <= 5:
+        raise HifiganError(None, f"--screen-reference-below must be between 1 and 5, got {screen:g}")
+    if args.report is not None:
+        if args.out is not None or args.reference is not None or args.system:
+            raise HifiganError(None, "--report takes the study folder alone (no --out, --reference or --system)")
+        store = open_study(args.report)
+        report = mos_report(store.ratings(), store.systems(), screen)
+        md, js = write_report(Path(args.report), report)
+        print(markdown(report) + f"\nwrote {md} and {js}")
+        return 0
+    if args.out is None:
+        raise HifiganError(None, "give --out STUDY (a new or an existing study folder), or --report STUDY")
+    if args.threads < 1:
+        raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
+    systems = parse_systems(args.system or [], reserved=(REFERENCE,))
+    if systems and args.reference is None:
+        raise HifiganError(None, "--system needs --reference (the recordings, rated as a hidden reference)")
+    store = study_for(args.out, args.reference, systems, args.seed)
+    serve(store, args.host, args.port, args.threads, screen)
+    return 0

@@ -1,0 +1,142 @@
+"""A study folder: the stimuli (every system's version of every clip, the recordings as a hidden reference), copied
+as WAV under random names, and the SQLite file that holds them, the raters and the ratings.
+
+STUDY/study.sqlite appears last (renamed into place), so a folder holding it is a complete study. Running
+`hifigan listen` again with the same folders continues the study; with other folders it is an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hifigan.atomic import prepare_output_dir
+from hifigan.errors import HifiganError
+from hifigan.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
+
+REFERENCE = "reference"  # the recordings' system name: rated blind like the others
+# The 5-point absolute category rating scale (ITU-T P.800), as in the paper's MOS test.
+SCALE = {5: "Excellent", 4: "Good", 3: "Fair", 2: "Poor", 1: "Bad"}
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    clip: str
+    system: str
+    source: Path
+    sha256: str
+
+
+def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]:
+    """Every clip of the reference folder and each system's file of the same stem, checked to be readable audio.
+
+    A system missing a clip, a file whose stem the reference lacks, or a file that is not audio is an error
+    naming it. Files with other suffixes (.txt, .npy) and hidden files are ignored, as `hifigan evaluate` does.
+    """
+    from hifigan.audio import audio_info  # audio and evaluate import torch: only a new study needs them
+    from hifigan.evaluate import audio_files
+
+    if not systems:
+        raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
+    if REFERENCE in systems:
+        raise HifiganError(systems[REFERENCE], f"the system name {REFERENCE!r} is the hidden reference's; rename it")
+    folders = {REFERENCE: Path(reference), **systems}
+    files = {name: audio_files(folder) for name, folder in folders.items()}
+    clips = sorted(files[REFERENCE])
+    for name, found in files.items():
+        for stem in clips:
+            if stem not in found:
+                raise HifiganError(folders[name], f"system {name!r} has no clip {stem!r} (the reference has "
+                                   f"{files[REFERENCE][stem].name}); every system needs every clip")
+        for stem, path in found.items():
+            if stem not in files[REFERENCE]:
+                raise HifiganError(path, f"no reference clip with stem {stem!r} in {reference}")
+    stimuli = []
+    for name, found in files.items():
+        for stem in clips:
+            path = found[stem]
+            if audio_info(path).frames == 0:
+                raise HifiganError(path, "contains no audio samples")
+            stimuli.append(Stimulus(stem, name, path, hashlib.sha256(path.read_bytes()).hexdigest()))
+    return stimuli
+
+
+def open_study(folder: str | os.PathLike) -> Store:
+    """The store of an existing study (one-line error when `folder` holds none)."""
+    folder = Path(folder)
+    db = folder / DB_NAME
+    if not db.is_file():
+        what = "no such folder" if not folder.exists() else f"holds no study ({DB_NAME} missing)"
+        raise HifiganError(folder, f"{what}; start one with hifigan listen --reference DIR --system NAME=DIR "
+                           f"--out {folder}")
+    try:
+        with contextlib.closing(connect(db)) as con:
+            con.execute("SELECT COUNT(*) FROM ratings").fetchone()
+    except Exception as e:
+        raise HifiganError(db, f"not a hifigan study database ({e})") from None
+    return Store(db)
+
+
+def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[str, Path], seed: int) -> Store:
+    """Open the study in `folder`, or create it from the folders; given folders must match an existing study."""
+    folder = Path(folder)
+    if (folder / DB_NAME).exists():
+        store = open_study(folder)
+        if reference is not None or systems:
+            _check_same(store, collect_stimuli(reference, systems) if reference is not None else [], folder)
+        return store
+    if reference is None:
+        raise HifiganError(folder, "no study here yet: give --reference DIR and --system NAME=DIR to create one")
+    return create_study(folder, collect_stimuli(reference, systems), seed)
+
+
+def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
+    with contextlib.closing(connect(store.path)) as con:
+        stored = set(con.execute("SELECT clip, system, sha256 FROM trials"))
+    given = {(s.clip, s.system, s.sha256) for s in stimuli}
+    if given != stored:
+        changed = sorted({f"{c}/{s}" for c, s, _ in given ^ stored})
+        raise HifiganError(folder, f"holds a study of other audio ({len(changed)} stimuli differ, e.g. "
+                           f"{changed[0]}); use another --out, or leave out --reference/--system to continue it")
+
+
+def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
+    """Copy the stimuli as WAV under random tokens and write the database; both appear only when complete."""
+    from hifigan.report.media import wav_bytes
+
+    prepare_output_dir(folder)
+    audio = folder / "audio"
+    if audio.exists():
+        raise HifiganError(audio, f"exists but {DB_NAME} does not (an interrupted start?); remove it or use "
+                           "another --out")
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
+    try:
+        (staging / "audio").mkdir()
+        rows = []
+        for s in stimuli:
+            token = secrets.token_hex(8)
+            (staging / "audio" / f"{token}.wav").write_bytes(wav_bytes(s.source))
+            rows.append((token, s.clip, s.system, str(s.source.resolve()), s.sha256))
+        db = staging / DB_NAME
+        with contextlib.closing(connect(db)) as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+            with transaction(con):
+                con.executemany("INSERT INTO trials (token, clip, system, source, sha256) VALUES (?, ?, ?, ?, ?)",
+                                rows)
+                meta = {"format": "hifigan-listen 1", "seed": str(seed), "created": str(time.time()),
+                        "admin_key": secrets.token_urlsafe(12), "scale": json.dumps(SCALE)}
+                con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+        os.replace(staging / "audio", audio)
+        os.replace(db, folder / DB_NAME)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Store(folder / DB_NAME)

@@ -1,0 +1,60 @@
+"""Audio and images as a browser takes them: WAV bytes (every browser plays PCM WAV), data URIs, mel PNGs."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+
+from hifigan.audio import audio_info
+
+# WAV keeps the source's sample format where a browser can decode it; anything else becomes 16-bit PCM.
+WAV_SUBTYPES = frozenset({"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"})
+
+
+def wav_bytes(path: str | os.PathLike) -> bytes:
+    """The file as WAV bytes: a .wav file as it is, anything else decoded and written as WAV (same rate,
+    channels and, where WAV allows, sample format), so the listener hears exactly the file's samples.
+
+    (Chromium's FLAC demuxer fails on libsndfile's FLAC in a data URI, so even FLAC is re-wrapped.)"""
+    import soundfile as sf
+
+    path = Path(path)
+    info = audio_info(path)  # one-line error for a missing, empty or unreadable file
+    if info.format == "WAV" and info.subtype in WAV_SUBTYPES:
+        return path.read_bytes()
+    subtype = info.subtype if info.subtype in WAV_SUBTYPES else "PCM_16"
+    dtype = "int16" if subtype in ("PCM_U8", "PCM_16") else "int32" if subtype.startswith("PCM") else "float32"
+    data, rate = sf.read(str(path), dtype=dtype, always_2d=True)
+    buffer = io.BytesIO()
+    sf.write(buffer, data, rate, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+def data_uri(payload: bytes, mime: str) -> str:
+    """`data:<mime>;base64,...`: the bytes inside the page itself."""
+    return f"data:{mime};base64,{base64.b64encode(payload).decode('ascii')}"
+
+
+def relative_url(target: str | os.PathLike, page: str | os.PathLike) -> str:
+    """A URL for `target` relative to the folder of `page` (percent-encoded, forward slashes)."""
+    relative = os.path.relpath(Path(target).resolve(), Path(page).resolve().parent)
+    return urllib.parse.quote(Path(relative).as_posix())
+
+
+def mel_png(mel: np.ndarray, low: float, high: float) -> bytes:
+    """[num_mels, frames] log-mel -> PNG, one pixel per bin and frame, low frequencies at the bottom,
+    colours spread over [low, high] (magma)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    plt.imsave(buffer, np.asarray(mel, dtype=np.float32), cmap="magma", vmin=low, vmax=high, origin="lower",
+               format="png")
+    return buffer.getvalue()

@@ -1,0 +1,155 @@
+"""The evaluation report as one HTML page: per clip, the recording and every system side by side (player, log-mel
+image, metrics), and a summary table of means with 95% CIs.
+
+With audio="embed" (the default) the audio and the images are data URIs inside the page: it is one file that opens
+from the file system in any browser, with nothing fetched (a Content-Security-Policy forbids it). audio="link"
+points the players at the audio files instead, by relative paths (for evaluations too large to embed).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hifigan.atomic import atomic_path
+from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
+from hifigan.evaluate import MetricSummary, Report
+from hifigan.report.media import data_uri, mel_png, relative_url, wav_bytes
+from hifigan.report.template import PAGE
+
+AUDIO_MODES = ("embed", "link")
+# Content-Security-Policy media sources: an embedded page may load nothing at all; a linked one its audio files.
+MEDIA_SOURCES = {"embed": "data:", "link": "'self' file: data:"}
+LARGE_PAGE_BYTES = 200 * 2**20  # above this, browsers get slow on one page: suggest audio="link"
+
+
+@dataclass
+class Cell:
+    """One player on the page: a recording or one system's version of a clip."""
+
+    label: str
+    audio: str  # URL or data URI
+    mel: str  # data URI of the PNG
+    seconds: float
+    metrics: list[tuple[str, str, bool]]  # (metric title, value, best among the systems for this clip)
+
+
+@dataclass
+class Clip:
+    stem: str
+    cells: list[Cell]
+
+
+def write_page(
+    path: str | os.PathLike,
+    systems: Mapping[str, Report],
+    config: HifiganConfig,
+    *,
+    title: str = "hifigan evaluation",
+    audio: str = "embed",
+    resample: bool = False,
+    mix_to_mono: bool = False,
+) -> Path:
+    """Write the page for `systems` (name -> its Report against the same recordings), atomically."""
+    if audio not in AUDIO_MODES:
+        raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {audio!r}")
+    if not systems:
+        raise HifiganError(None, "nothing to report (no systems)")
+    path = Path(path)
+    reports = list(systems.values())
+    stems = [f.stem for f in reports[0].files]
+    for name, report in systems.items():
+        if [f.stem for f in report.files] != stems:
+            raise HifiganError(None, f"system {name!r} has other clips than {next(iter(systems))!r}")
+    metrics = reports[0].metric_names
+    clips = [_clip(i, systems, config, metrics, path, audio, resample, mix_to_mono) for i in range(len(stems))]
+    html = PAGE.render(
+        title=title, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
+        sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),
+        summary=_summary_rows(systems, metrics), clips=clips, config=config,
+        csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",
+    )
+    if len(html) > LARGE_PAGE_BYTES:
+        print(f"hifigan: {path} is {len(html) / 2**20:.0f} MB; browsers may be slow to open it "
+              "(--html-audio link keeps the audio in its files)", file=sys.stderr)
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return path
+
+
+def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metrics: list[str], page: Path,
+          audio: str, resample: bool, mix_to_mono: bool) -> Clip:
+    from hifigan.audio import load_audio
+    from hifigan.metrics import METRICS, loss_log_mel
+
+    files = {name: report.files[index] for name, report in systems.items()}
+    first = next(iter(files.values()))
+    paths = [("reference", first.reference), *((name, f.generated) for name, f in files.items())]
+    mels = [loss_log_mel(load_audio(p, config.sampling_rate, resample=resample, mix_to_mono=mix_to_mono),
+                         config)[0].numpy() for _, p in paths]
+    low, high = float(mels[0].min()), float(mels[0].max())  # one colour scale per clip: the recording's range
+    best = {m: _best(m, [f.metrics.get(m, np.nan) for f in files.values()]) for m in metrics}
+    cells = []
+    for (label, source), mel in zip(paths, mels):
+        values = [] if label == "reference" else [
+            (_title(METRICS[m]), _fmt(files[label].metrics.get(m)), files[label].metrics.get(m) == best[m])
+            for m in metrics
+        ]
+        url = data_uri(wav_bytes(source), "audio/wav") if audio == "embed" else relative_url(source, page)
+        cells.append(Cell(label, url, data_uri(mel_png(mel, low, high), "image/png"),
+                          mel.shape[1] * config.hop_size / config.sampling_rate, values))
+    return Clip(first.stem, cells)
+
+
+def _best(metric: str, values: list[float]) -> float | None:
+    """The best finite value of a metric among the systems (None when there is nothing to compare)."""
+    from hifigan.metrics import METRICS
+
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    if len(values) < 2 or not finite:
+        return None
+    return max(finite) if METRICS[metric].higher_is_better else min(finite)
+
+
+def _summary_rows(systems: Mapping[str, Report], metrics: list[str]) -> list[dict]:
+    """Per metric: title, unit, direction, and per system (mean [95% CI], n, is best)."""
+    from hifigan.metrics import METRICS
+
+    rows = []
+    for m in metrics:
+        info = METRICS[m]
+        summaries: list[MetricSummary] = [r.summary[m] for r in systems.values()]
+        best = _best(m, [s.mean for s in summaries])
+        rows.append({
+            "title": info.title, "unit": info.unit, "better": "higher" if info.higher_is_better else "lower",
+            "cells": [(_fmt(s.mean), _ci(s), s.n, s.n_undefined, s.mean is not None and s.mean == best)
+                      for s in summaries],
+        })
+    return rows
+
+
+def _title(info) -> str:
+    return f"{info.title} ({info.unit})" if info.unit else info.title
+
+
+def _ci(s: MetricSummary) -> str:
+    return "" if s.ci95_low is None else f"[{_fmt(s.ci95_low)}, {_fmt(s.ci95_high)}]"
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:.3f}" if abs(value) < 100 else f"{value:.1f}"
+
+
+def _folder(report: Report, reference: bool = False) -> str:
+    """The folder the report's files come from (or '' when they come from several)."""
+    folders = {str(Path(f.reference if reference else f.generated).parent) for f in report.files}
+    return folders.pop() if len(folders) == 1 else ""

@@ -1,0 +1,90 @@
+"""Several systems against the same recordings: `NAME=DIR` arguments, one evaluation each, the page for all.
+
+One system keeps `hifigan evaluate`'s outputs (OUT.json, OUT.png); several write OUT-NAME.json / .png each.
+The HTML page is OUT.html either way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
+
+if TYPE_CHECKING:
+    from hifigan.evaluate import Report
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+
+
+def parse_system(text: str) -> tuple[str, Path]:
+    """`NAME=DIR`, or a bare `DIR` named after its last component."""
+    name, sep, folder = text.partition("=")
+    if not sep or not NAME.fullmatch(name):
+        name, folder = Path(text).resolve().name if text else "", text
+    if not NAME.fullmatch(name):
+        raise HifiganError(None, f"system {text!r}: a name (before '=') is 1-64 letters, digits, '_', '.', '+' "
+                           "or '-', starting with a letter or digit")
+    return name, Path(folder)
+
+
+def parse_systems(texts: Iterable[str], reserved: Sequence[str] = ()) -> dict[str, Path]:
+    """Several `NAME=DIR`: names must be distinct and not one of `reserved`."""
+    systems: dict[str, Path] = {}
+    for text in texts:
+        name, folder = parse_system(text)
+        if name in reserved:
+            raise HifiganError(folder, f"the system name {name!r} is reserved; give another (NAME=DIR)")
+        if name in systems:
+            raise HifiganError(folder, f"two systems named {name!r} ({systems[name]} and {folder}); name them "
+                               "NAME=DIR")
+        systems[name] = folder
+    return systems
+
+
+def output_paths(out: str | os.PathLike, names: Sequence[str]) -> tuple[dict[str, Path], Path]:
+    """Per system the `out` value for `evaluate_pairs`, and the page's path (the output folder is created)."""
+    from hifigan.evaluate import report_paths
+
+    json_path, _ = report_paths(out)
+    if len(names) == 1:
+        return {names[0]: json_path}, json_path.with_suffix(".html")
+    return ({name: json_path.with_name(f"{json_path.stem}-{name}.json") for name in names},
+            json_path.with_suffix(".html"))
+
+
+def evaluate_systems(
+    reference: Path,
+    generated: dict[str, Path],
+    config: HifiganConfig,
+    out: str | os.PathLike | None,
+    *,
+    html: bool = False,
+    html_audio: str = "embed",
+    title: str | None = None,
+    **options: Any,
+) -> tuple[dict[str, Report], Path | None]:
+    """Pair every system with the recordings (all before any is scored), evaluate each, write the page."""
+    from hifigan.audio import audio_info
+    from hifigan.evaluate import evaluate_pairs, pair_by_stem
+    from hifigan.report.page import AUDIO_MODES, write_page
+
+    if html and out is None:
+        raise HifiganError(None, "--html needs --out (the page is written beside the JSON report)")
+    if html_audio not in AUDIO_MODES:
+        raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {html_audio!r}")
+    pairs = {name: pair_by_stem(reference, folder) for name, folder in generated.items()}
+    for path in dict.fromkeys(p for system in pairs.values() for _, ref, gen in system for p in (ref, gen)):
+        audio_info(path)  # a file that is not audio fails now, not after the systems before it were scored
+    outs, page = output_paths(out, list(generated)) if out is not None else ({}, None)
+    reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
+    if not html:
+        return reports, None
+    title = title or f"hifigan evaluation: {', '.join(generated)} against {Path(reference).name or reference}"
+    write_page(page, reports, config, title=title, audio=html_audio,
+               resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False))
+    return reports, page
