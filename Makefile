@@ -30,7 +30,8 @@ bench: install
 
 # GPU check (benchmarks/gpu_check.py). On a machine with the registry: `make gpu-wheels` puts the project's wheel
 # and the audio packages a GPU machine's Python lacks into .whl/. On the GPU machine (offline, its own CUDA torch):
-# `make gpu-check` installs them beside that torch, without touching it, and runs every check.
+# `make gpu-check` installs them beside that torch, without touching it, and runs every check on this tree's
+# src/ (first on the path, so a wheel built before the last edit cannot hide it).
 GPU_PYTHON ?= python3
 GPU_PY_VERSION ?= 3.12
 GPU_SITE ?= /tmp/hifigan-gpu-site
@@ -46,7 +47,7 @@ gpu-wheels: install
 
 gpu-check:
 	$(GPU_PYTHON) -m pip install --quiet --no-index --no-deps --no-compile --upgrade --target $(GPU_SITE) .whl/*.whl
-	PYTHONPATH=$(GPU_SITE) PYTHONUNBUFFERED=1 $(GPU_PYTHON) benchmarks/gpu_check.py --out $(GPU_OUT) \
+	PYTHONPATH=$(CURDIR)/src:$(GPU_SITE) PYTHONUNBUFFERED=1 $(GPU_PYTHON) benchmarks/gpu_check.py --out $(GPU_OUT) \
 		--work /tmp/hifigan-gpu-work $(GPU_CHECK_ARGS)
 
 clean:

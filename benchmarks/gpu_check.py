@@ -113,7 +113,6 @@ def environment(settings: Settings) -> dict[str, Any]:
         "python": platform.python_version(), "torch": torch.__version__, "cuda_runtime": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
         "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
-        "commit": _git_commit(),
     }
     if settings.device.type == "cuda":
         props = torch.cuda.get_device_properties(settings.device)
@@ -121,14 +120,6 @@ def environment(settings: Settings) -> dict[str, Any]:
                     capability=f"{props.major}.{props.minor}", multiprocessors=props.multi_processor_count,
                     nccl=".".join(map(str, torch.cuda.nccl.version())), driver=_nvidia_smi("driver_version"))
     return info
-
-
-def _git_commit() -> str | None:
-    try:
-        done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
-        return done.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
 
 
 def _nvidia_smi(field: str) -> str | None:

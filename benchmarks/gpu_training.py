@@ -208,7 +208,7 @@ def resume(settings, deterministic: bool) -> dict[str, Any]:
               "--valid-count", str(VALID), "--device", str(settings.device)]
     runs = [[*common, "--out", str(folder / "straight"), "--max-steps", "4"],
             [*common, "--out", str(folder / "split"), "--max-steps", "2"],
-            ["train", *flags, "--resume", str(folder / "split"), "--max-steps", "4"]]
+            ["train", *flags, "--resume", str(folder / "split"), "--max-steps", "4", "--device", str(settings.device)]]
     try:
         for args in runs:
             if main(args) != 0:

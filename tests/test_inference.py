@@ -176,3 +176,38 @@ def test_cli_offers_every_backend():
     _add_inference_options(parser)
     (action,) = [a for a in parser._actions if a.dest == "backend"]
     assert tuple(action.choices) == ALL
+
+
+@pytest.mark.parametrize(("precision", "dtype", "bound"),
+                         [("bf16", torch.bfloat16, 0.05), ("fp16", torch.float16, 5e-3)])
+def test_half_precision_runs_the_network_in_that_dtype(precision, dtype, bound):
+    """fp16/bf16 cast the weights (the outputs move by about the dtype's rounding, never 0) and return float32."""
+    cfg = tiny_config("1")
+    torch.manual_seed(0)
+    state = Generator(cfg).state_dict()
+    mel = torch.randn(cfg.num_mels, 40) - 4
+    outputs = {}
+    for name in ("fp32", precision):
+        for backend in ("eager", "fused"):
+            g = Generator(cfg)
+            g.load_state_dict(state)
+            vocoder = Vocoder(g, cfg, backend=backend, precision=name)
+            assert vocoder.dtype == (torch.float32 if name == "fp32" else dtype)
+            assert all(p.dtype == vocoder.dtype for p in vocoder._runner.parameters())
+            outputs[name, backend] = vocoder(mel)
+    for backend in ("eager", "fused"):
+        half = outputs[precision, backend]
+        assert half.dtype == torch.float32 and half.shape == (40 * cfg.upsample_factor,)
+        err = float((half - outputs["fp32", "eager"]).abs().max())
+        assert 0 < err < bound * float(outputs["fp32", "eager"].abs().max())
+
+
+def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
+    cpu = torch.device("cpu")
+    assert resolve_backend("auto", cpu, "bf16") == "fused"
+    assert resolve_backend("auto", cpu, "fp32") == "tiled-split"
+    for backend in ("jit", "onnx", "tiled-split", "fused-split"):
+        with pytest.raises(HifiganError, match=f"backend {backend} runs in fp32 only"):
+            resolve_backend(backend, cpu, "fp16")
+    with pytest.raises(HifiganError, match="unknown precision 'fp8'"):
+        resolve_backend("eager", cpu, "fp8")

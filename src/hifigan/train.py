@@ -618,7 +618,7 @@ def run_command(args: argparse.Namespace) -> int:
             if args.config is not None:
                 say("--config ignored: a resumed run keeps its checkpoint's config")
             trainer.restore(resume_obj, resume_path)
-            say(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch})")
+            say(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
         elif args.init_from is not None:
             for line in trainer.init_from(args.init_from, args.init_discriminators, init_obj):
                 say(f"loaded {line}")
