@@ -106,6 +106,7 @@ def test_msd_spectral_norm_only_on_the_first_scale():
     assert all(k.endswith(("bias", "original0", "original1")) for k in MultiPeriodDiscriminator().state_dict())
 
 
+@pytest.mark.usefixtures("single_thread")
 def test_msd_spectral_norm_matches_the_official_hooks_step_by_step():
     """Two training-mode passes from the same state: every gradient and the saved u/v equal the official
     hook-based spectral norm's (float64). torch's parametrizations.spectral_norm iterates u and v in the other
