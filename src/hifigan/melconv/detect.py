@@ -53,7 +53,8 @@ class MelVerdict:
 
     def line(self) -> str:
         """One line: convention, confidence, evidence, option."""
-        shown = ("transposed, " if self.transposed else "") + self.convention + (f" ({self.detail})" if self.detail else "")
+        shown = ("transposed, " if self.transposed else "") + self.convention
+        shown += f" ({self.detail})" if self.detail else ""
         numbers = " ".join(f"{k}={v:.4g}" for k, v in self.evidence.items())
         return f"{shown}, confidence {self.confidence:.2f} [{numbers}]; convert: {self.option}"
 
@@ -184,6 +185,6 @@ def _linear(x: np.ndarray, high: float, ev: dict[str, float]) -> MelVerdict:
     in_band = [SPEECH_SPREAD[0] <= s <= SPEECH_SPREAD[1] for s in (s_mag, s_pow)]
     if mag_ok and in_band[0] and not in_band[1]:
         return MelVerdict("linear-magnitude", 0.8, evidence=ev, detail="non-negative, log spread of a magnitude")
-    if in_band[1] and not in_band[0] or not mag_ok:
+    if (in_band[1] and not in_band[0]) or not mag_ok:
         return MelVerdict("linear-power", 0.8, evidence=ev, detail="non-negative, log spread of a power")
     return MelVerdict("unknown", 0.3, evidence=ev, detail="non-negative (linear?), magnitude or power unclear")
