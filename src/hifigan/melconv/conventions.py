@@ -45,6 +45,8 @@ CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
     Convention("minmax01", "(x - min) / (max - min), x a log convention", None, needs_stats=True),
     Convention("minmax4", "8 * (x - min) / (max - min) - 4, x a log convention", None, needs_stats=True),
     Convention("transposed", "[frames, num_mels] instead of [num_mels, frames]", None),
+    Convention("mel-of-power", "filterbank applied to |X|^2 (librosa power=2.0), not (filterbank |X|)^2", None,
+               convertible=False),
     Convention("other-fmax", "another fmax (e.g. sr/2 instead of 8000)", None, convertible=False),
     Convention("htk-mel", "HTK mel scale or unnormalised filters", None, convertible=False),
     Convention("other-hop", "another hop, window, n_fft or sampling rate", None, convertible=False),
