@@ -128,3 +128,42 @@ def test_no_exact_map_is_said_not_guessed(name):
 
 def test_official_floor_is_the_official_value():
     assert math.isclose(math.log(1e-5), -11.512925464970229)
+
+
+def test_cli_check_mel_and_vocode(tmp_path, capsys):
+    """check-mel exit codes; vocode warns per file, --strict-mel fails before writing, --mel-convention converts."""
+    from hifigan.cli import main
+    from hifigan.inference import Vocoder
+    from test_cli import _official_tiny
+
+    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    import torch
+
+    from hifigan.audio import mel_spectrogram
+
+    audio = torch.from_numpy(clip(0)[: 8000].astype(np.float32) * 0.1)
+    ref = mel_spectrogram(audio, **cfg.mel_kwargs()).numpy()
+    np.save(tmp_path / "ok.npy", ref)
+    np.save(tmp_path / "l10.npy", (ref / math.log(10)).astype(np.float32))
+    assert main(["check-mel", "--num-mels", "16", str(tmp_path / "ok.npy")]) == 0
+    assert main(["check-mel", "--num-mels", "16", str(tmp_path / "ok.npy"), str(tmp_path / "l10.npy")]) == 1
+    assert "--mel-convention log10" in capsys.readouterr().out
+    assert main(["check-mel", str(tmp_path / "missing.npy")]) == 2
+    base = ["vocode", "-c", str(ckpt), "--config", str(cfg_path)]
+    assert main([*base, "-o", str(tmp_path / "strict"), "--strict-mel", str(tmp_path / "ok.npy"),
+                 str(tmp_path / "l10.npy")]) == 2
+    assert not list((tmp_path / "strict").glob("*.wav"))
+    capsys.readouterr()
+    assert main([*base, "-o", str(tmp_path / "warn"), str(tmp_path / "l10.npy")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "l10.npy: does not look like the official mel" in err[0]
+    assert main([*base, "-o", str(tmp_path / "conv"), "--mel-convention", "log10", str(tmp_path / "l10.npy")]) == 0
+    assert capsys.readouterr().err == ""
+    import soundfile as sf
+
+    vocoder = Vocoder.from_checkpoint(ckpt, cfg_path)
+    expected = vocoder(ref).numpy()
+    got = sf.read(tmp_path / "conv" / "l10.wav", dtype="float32")[0]
+    assert np.abs(got - expected).max() < 2 / 32768
+    converted = vocoder.set_mel_convention("log10")(np.load(tmp_path / "l10.npy"))
+    np.testing.assert_allclose(converted.numpy(), expected, atol=1e-5)
