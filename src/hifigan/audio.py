@@ -210,8 +210,9 @@ def audio_to_mel(audio: np.ndarray, mel: MelSpectrogram, source: str | os.PathLi
     return out
 
 
-def load_mel(path: str | os.PathLike, num_mels: int) -> np.ndarray:
-    """A .npy log-mel, [num_mels, T] or [1, num_mels, T], as float32 [num_mels, T]; anything else is an error."""
+def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -> np.ndarray:
+    """A .npy log-mel, [num_mels, T] or [1, num_mels, T] ([T, num_mels] when `transposed`), as float32
+    [num_mels, T]; anything else is an error."""
     from hifigan.errors import MelError
 
     path = Path(path)
@@ -246,6 +247,8 @@ def load_mel(path: str | os.PathLike, num_mels: int) -> np.ndarray:
         mel = mel[0]
     if mel.ndim != 2:
         raise MelError(path, f"mel has shape {mel.shape}, expected [{num_mels}, frames] or [1, {num_mels}, frames]")
+    if transposed:
+        mel = mel.T
     if not np.issubdtype(mel.dtype, np.floating):
         raise MelError(path, f"mel has dtype {mel.dtype}, expected floating point")
     if mel.shape[0] != num_mels:

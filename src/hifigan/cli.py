@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
+from hifigan.melconv.cli import add_check_mel, add_vocode_options, check_vocode_mel, load_vocode_mel
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
@@ -100,6 +101,7 @@ def _add_vocode(sub: argparse._SubParsersAction) -> None:
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
                    "(table on stdout, OUTPUT_DIR/evaluation.json and .png)")
     _add_audio_options(p)
+    add_vocode_options(p)
     _add_common(p)
     p.set_defaults(func=_run_vocode)
 
@@ -116,7 +118,7 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
 def _run_vocode(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio, load_mel, save_audio
+    from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio, save_audio
     from hifigan.inference import Vocoder, resolve_device
     from hifigan.streaming import AUTO_CHUNK_FRAMES
 
@@ -139,7 +141,7 @@ def _run_vocode(args: argparse.Namespace) -> int:
     written: list[tuple[str, Path, Path]] = []
     for path in bar:
         if path.suffix.lower() == ".npy":
-            mel = load_mel(path, config.num_mels)
+            mel = load_vocode_mel(path, config.num_mels, args)
         else:
             audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
             mel = audio_to_mel(audio, frontend, path)
@@ -155,14 +157,14 @@ def _run_vocode(args: argparse.Namespace) -> int:
 
 def _check_vocode_input(path: Path, config: HifiganConfig, args: argparse.Namespace) -> None:
     """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
-    from hifigan.audio import audio_info, check_format, load_mel
+    from hifigan.audio import audio_info, check_format
 
     if not path.exists():
         raise HifiganError(path, "no such file")
     if path.is_dir():
         raise HifiganError(path, "is a directory, expected an audio or .npy file")
     if path.suffix.lower() == ".npy":
-        load_mel(path, config.num_mels)
+        check_vocode_mel(path, config.num_mels, args)
         return
     info = audio_info(path)
     if info.frames == 0:
@@ -513,6 +515,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_mel(sub)
     _add_vocode(sub)
+    add_check_mel(sub)
     _add_evaluate(sub)
     _add_train(sub)
     _add_export_official(sub)

@@ -217,7 +217,17 @@ class Vocoder:
         with torch.inference_mode():
             return self._runner(mel.to(self.device, self.dtype)).squeeze(1).float().cpu()
 
+    def set_mel_convention(self, spec: str, stats: object = None, db_ref: float | None = None) -> Vocoder:
+        """Convert every input mel from convention `spec` (see hifigan.melconv) first; exact maps only."""
+        from hifigan.melconv import parse_convention, to_official
+
+        parse_convention(spec)  # unknown names and conventions without an exact map fail here
+        self._mel_convert = None if spec == "official" else lambda m: to_official(m, spec, stats, db_ref)
+        return self
+
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3)) -> torch.Tensor:
+        if getattr(self, "_mel_convert", None) is not None:
+            mel = self._mel_convert(torch.as_tensor(mel).double().cpu().numpy())
         mel = torch.as_tensor(mel, dtype=torch.float32)
         if mel.dim() not in dims or mel.shape[-2] != self.config.num_mels or mel.shape[-1] < 1:
             shapes = " or ".join(
