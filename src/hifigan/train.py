@@ -130,10 +130,11 @@ class Trainer:
         if self.sampler.num_samples < config.batch_size:
             raise HifiganError(None, f"the training set has {len(self.train_set)} clips ({self.sampler.num_samples} "
                                      f"per process), fewer than the batch size {config.batch_size}")
+        workers = min(config.num_workers, os.cpu_count() or 1)  # more than the cores only contend (torch warns)
         self.loader = DataLoader(
             self.train_set, batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
-            num_workers=config.num_workers, pin_memory=self.device.type == "cuda",
-            worker_init_fn=ignore_sigint_in_worker if config.num_workers > 0 else None,
+            num_workers=workers, pin_memory=self.device.type == "cuda",
+            worker_init_fn=ignore_sigint_in_worker if workers > 0 else None,
             persistent_workers=False,
         )
         self.ckpt_dir = Path(options.out) / "checkpoints"
