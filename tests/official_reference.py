@@ -237,3 +237,23 @@ def ref_train_step(generator, mpd, msd, optim_g, optim_d, x, y, y_mel, loss_mel_
     loss_gen_all.backward()
     optim_g.step()
     return loss_disc_all.detach(), loss_gen_all.detach()
+
+
+def official_copies(config, generator, mpd, msd):
+    """Official-style modules holding the weights (and spectral-norm u/v) of ours, with the official optimizers:
+    (generator, mpd, msd, optim_g, optim_d), all in training mode, in the dtype of `generator`."""
+    import itertools
+
+    from hifigan.compat import ours_to_official
+
+    dtype = next(generator.parameters()).dtype
+    refs = RefGenerator(config), RefMPD(), RefMSD()
+    for ref, ours in zip(refs, (generator, mpd, msd)):
+        ref.to(dtype).load_state_dict(ours_to_official(ours.state_dict()))
+        ref.train()
+    ref_g, ref_mpd, ref_msd = refs
+    betas = (config.adam_b1, config.adam_b2)
+    optim_g = torch.optim.AdamW(ref_g.parameters(), config.learning_rate, betas=betas)
+    optim_d = torch.optim.AdamW(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()), config.learning_rate,
+                                betas=betas)
+    return ref_g, ref_mpd, ref_msd, optim_g, optim_d

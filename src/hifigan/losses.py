@@ -57,24 +57,47 @@ def mel_loss(mel_real: torch.Tensor, mel_generated: torch.Tensor) -> torch.Tenso
 
 @dataclass
 class LossBreakdown:
-    """A total to backpropagate and its named scalar parts, for logs."""
+    """A total to backpropagate and its named parts as detached 0-dim tensors (no GPU sync until read)."""
 
     total: torch.Tensor
-    terms: dict[str, float] = field(default_factory=dict)
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def terms(self) -> dict[str, float]:
+        """The named parts as floats, moved to the CPU in one transfer."""
+        return terms_to_floats(self.tensors)
 
 
-def _named(prefix: str, values: Sequence[float | torch.Tensor]) -> dict[str, float]:
-    return {f"{prefix}/{i}": v.item() if isinstance(v, torch.Tensor) else float(v) for i, v in enumerate(values)}
+def terms_to_floats(tensors: dict[str, torch.Tensor]) -> dict[str, float]:
+    """0-dim tensors -> floats with one device-to-host copy (one sync per step instead of one per term)."""
+    if not tensors:
+        return {}
+    values = torch.stack([t.detach().float().reshape(()) for t in tensors.values()]).cpu().tolist()
+    return dict(zip(tensors, values))
+
+
+def _named(prefix: str, values: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {f"{prefix}/{i}": v.detach() for i, v in enumerate(values)}
+
+
+def _adversarial_d(real: Scores, generated: Scores) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """`discriminator_loss` with its per-D parts kept as tensors."""
+    r_losses = [torch.mean((1 - dr) ** 2) for dr in real]
+    g_losses = [torch.mean(dg**2) for dg in generated]
+    loss = real[0].new_zeros(())
+    for r, g in zip(r_losses, g_losses):
+        loss = loss + r + g
+    return loss, r_losses, g_losses
 
 
 def discriminator_objective(
     mpd_real: Scores, mpd_generated: Scores, msd_real: Scores, msd_generated: Scores
 ) -> LossBreakdown:
     """L_D = L_adv(MPD) + L_adv(MSD) (Eq. 6, discriminator side)."""
-    loss_f, r_f, g_f = discriminator_loss(mpd_real, mpd_generated)
-    loss_s, r_s, g_s = discriminator_loss(msd_real, msd_generated)
+    loss_f, r_f, g_f = _adversarial_d(mpd_real, mpd_generated)
+    loss_s, r_s, g_s = _adversarial_d(msd_real, msd_generated)
     total = loss_f + loss_s
-    terms = {"d/total": total.item(), "d/mpd": loss_f.item(), "d/msd": loss_s.item()}
+    terms = {"d/total": total.detach(), "d/mpd": loss_f.detach(), "d/msd": loss_s.detach()}
     for name, values in (("d/mpd_real", r_f), ("d/mpd_fake", g_f), ("d/msd_real", r_s), ("d/msd_fake", g_s)):
         terms.update(_named(name, values))
     return LossBreakdown(total, terms)
@@ -99,16 +122,16 @@ def generator_objective(
     """
     mel = mel_loss(mel_real, mel_generated)
     total = lambda_mel * mel
-    terms = {"g/mel_l1": mel.item()}
+    terms = {"g/mel_l1": mel.detach()}
     if mpd_generated is not None:
         adv_f, parts_f = generator_loss(mpd_generated)
         adv_s, parts_s = generator_loss(msd_generated)
         fm_f = feature_loss(mpd_fmap_real, mpd_fmap_generated) * (lambda_fm / 2)
         fm_s = feature_loss(msd_fmap_real, msd_fmap_generated) * (lambda_fm / 2)
         total = total + adv_f + adv_s + fm_f + fm_s
-        terms.update({"g/adv_mpd": adv_f.item(), "g/adv_msd": adv_s.item(), "g/fm_mpd": fm_f.item(),
-                      "g/fm_msd": fm_s.item()})
+        terms.update({"g/adv_mpd": adv_f.detach(), "g/adv_msd": adv_s.detach(), "g/fm_mpd": fm_f.detach(),
+                      "g/fm_msd": fm_s.detach()})
         terms.update(_named("g/adv_mpd", parts_f))
         terms.update(_named("g/adv_msd", parts_s))
-    terms["g/total"] = total.item()
+    terms["g/total"] = total.detach()
     return LossBreakdown(total, terms)

@@ -34,7 +34,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data import Clip, ResumableSampler, VocoderDataset
 from hifigan.distributed import DistInfo, agree, init_distributed, training_device
 from hifigan.errors import CheckpointError, HifiganError
-from hifigan.losses import discriminator_objective, generator_objective
+from hifigan.losses import discriminator_objective, generator_objective, terms_to_floats
 from hifigan.metrics import mel_l1
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.monitor import RunLog, mel_figure
@@ -130,10 +130,11 @@ class Trainer:
         if self.sampler.num_samples < config.batch_size:
             raise HifiganError(None, f"the training set has {len(self.train_set)} clips ({self.sampler.num_samples} "
                                      f"per process), fewer than the batch size {config.batch_size}")
+        workers = min(config.num_workers, os.cpu_count() or 1)  # more than the cores only contend (torch warns)
         self.loader = DataLoader(
             self.train_set, batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
-            num_workers=config.num_workers, pin_memory=self.device.type == "cuda",
-            worker_init_fn=ignore_sigint_in_worker if config.num_workers > 0 else None,
+            num_workers=workers, pin_memory=self.device.type == "cuda",
+            worker_init_fn=ignore_sigint_in_worker if workers > 0 else None,
             persistent_workers=False,
         )
         self.ckpt_dir = Path(options.out) / "checkpoints"
@@ -252,8 +253,11 @@ class Trainer:
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
-    def _update(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> tuple[bool, float]:
-        """Backpropagate `loss` and step `optimizer`, unless the loss or the gradient norm is not finite."""
+    def _update(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> tuple[bool, torch.Tensor]:
+        """Backpropagate `loss` and step `optimizer`, unless the loss or the gradient norm is not finite.
+
+        One host sync: the finiteness flag (the gradient norm itself stays on the device for the log).
+        """
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = _grad_norm(optimizer)
@@ -274,11 +278,11 @@ class Trainer:
         y = audio.to(self.device, non_blocking=True).unsqueeze(1)
         y_mel = mel_target.to(self.device, non_blocking=True)
         adversarial = self.step >= self.config.disc_start_step
-        terms: dict[str, float] = {}
+        terms: dict[str, torch.Tensor] = {}
 
         with self._autocast():
             y_g_hat = self._g(x)
-        y_g_hat_mel = self.loss_mel(y_g_hat.squeeze(1).float())
+        y_g_hat_mel = self.loss_mel(_f32(y_g_hat.squeeze(1)))
 
         ok = True
         if adversarial:
@@ -287,27 +291,32 @@ class Trainer:
                 msd_out = self._msd(y, y_g_hat.detach())
             d = discriminator_objective(_f32(mpd_out[0]), _f32(mpd_out[1]), _f32(msd_out[0]), _f32(msd_out[1]))
             ok, terms["grad_norm/d"] = self._update(self.optim_d, d.total)
-            terms.update(d.terms)
+            terms.update(d.tensors)
 
         if ok:
             disc: list[Any] = [None] * 6  # the mel-only warm-up loss
             if adversarial:
-                with self._autocast():
-                    _, mpd_g, mpd_fr, mpd_fg = self._mpd(y, y_g_hat)
-                    _, msd_g, msd_fr, msd_fg = self._msd(y, y_g_hat)
+                # The discriminators take no gradient here (optim_d would discard it), and are called unwrapped so
+                # DDP has nothing to all-reduce; the real branch runs without a graph (see generator_side).
+                with _frozen(self.mpd, self.msd), self._autocast():
+                    mpd_g, mpd_fr, mpd_fg = self.mpd.generator_side(y, y_g_hat)
+                    msd_g, msd_fr, msd_fg = self.msd.generator_side(y, y_g_hat)
                 disc = [_f32(t) for t in (mpd_g, msd_g, mpd_fr, mpd_fg, msd_fr, msd_fg)]
             g = generator_objective(*disc, y_mel, y_g_hat_mel, self.config.lambda_fm, self.config.lambda_mel)
             ok, terms["grad_norm/g"] = self._update(self.optim_g, g.total)
-            terms.update(g.terms)
+            terms.update(g.tensors)
 
+        values = terms_to_floats(terms)
         self.step += 1
         self.batch_in_epoch += 1
-        self._count_nonfinite(ok, terms)
-        return StepResult(ok, terms)
+        self._count_nonfinite(ok, values)
+        return StepResult(ok, values)
 
-    def _finite(self, loss: torch.Tensor, norm: float) -> bool:
+    def _finite(self, loss: torch.Tensor, norm: torch.Tensor) -> bool:
         # Gradients are all-reduced, so their norm agrees on every rank; a rank's own loss does not.
-        return math.isfinite(norm) and (self.dist.active or bool(torch.isfinite(loss)))
+        if self.dist.active:
+            return bool(torch.isfinite(norm))
+        return bool(torch.isfinite(norm) & torch.isfinite(loss.detach()))
 
     def _count_nonfinite(self, ok: bool, terms: dict[str, float]) -> None:
         if ok:
@@ -499,9 +508,10 @@ class Trainer:
 
 
 def _f32(tree: Any) -> Any:
-    """Discriminator outputs (lists of lists of tensors) in float32, so the losses run in full precision."""
+    """Tensors (or lists of lists of them) in at least float32, so the losses run in full precision (bf16 -> float32;
+    float64 models, as in the equivalence tests, stay float64)."""
     if isinstance(tree, torch.Tensor):
-        return tree.float()
+        return tree.float() if tree.dtype in (torch.bfloat16, torch.float16) else tree
     return [_f32(t) for t in tree]
 
 
@@ -524,9 +534,25 @@ def _load_state(target: Any, state: Any, source: Path | None, name: str) -> None
         raise CheckpointError(source, f"{name} does not fit: {e}") from None
 
 
-def _grad_norm(optimizer: torch.optim.Optimizer) -> float:
+def _grad_norm(optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """The total 2-norm of the gradients `optimizer` holds, as a 0-dim tensor on their device."""
     grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-    return float(torch.nn.utils.get_total_norm(grads)) if grads else 0.0
+    if not grads:
+        return torch.zeros(())
+    return torch.nn.utils.get_total_norm(grads)
+
+
+@contextlib.contextmanager
+def _frozen(*modules: torch.nn.Module) -> Iterator[None]:
+    """The modules' parameters take no gradient inside the block (their requires_grad is restored after)."""
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 

@@ -103,6 +103,23 @@ class _Ensemble(nn.Module):
             fmap_gs.append(fmap_g)
         return y_d_rs, y_d_gs, fmap_rs, fmap_gs
 
+    def generator_side(self, y: torch.Tensor, y_hat: torch.Tensor) -> tuple[Scores, FeatureMaps, FeatureMaps]:
+        """What the generator step needs: (generated scores, real feature maps, generated feature maps).
+
+        The real branch runs without a graph (its feature maps are constants of the generator's loss). Each
+        sub-discriminator still sees the real audio first, then the generated audio, as in `forward`, so
+        spectral norm's power iteration advances in the official order.
+        """
+        y_d_gs, fmap_rs, fmap_gs = [], [], []
+        for d, y_i, y_hat_i in zip(self.discriminators, self.views(y), self.views(y_hat)):
+            with torch.no_grad():
+                _, fmap_r = d(y_i)
+            y_d_g, fmap_g = d(y_hat_i)
+            y_d_gs.append(y_d_g)
+            fmap_rs.append(fmap_r)
+            fmap_gs.append(fmap_g)
+        return y_d_gs, fmap_rs, fmap_gs
+
 
 class MultiPeriodDiscriminator(_Ensemble):
     """MPD: one DiscriminatorP per prime period (2, 3, 5, 7, 11), so no period divides another."""

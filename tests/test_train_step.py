@@ -1,0 +1,111 @@
+"""The training step against the official sequence (tests/official_reference.py), from the same weights and batch.
+
+Our generator step freezes the discriminators and runs the real branch without a graph; these tests hold it to
+the official gradients (float32, one step) and to the official weights and spectral-norm u/v (float64, steps).
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+
+from hifigan.audio import mel_frontend
+from hifigan.compat import ours_to_official
+from hifigan.data import Corpus, scan_clips
+from hifigan.train import Trainer, TrainOptions
+from official_reference import official_copies, ref_train_step
+from tiny import tiny_config
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(autouse=True)
+def _remove_runs(tmp_path):
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def make_pair(tmp_path, tiny_corpus, dtype: torch.dtype):
+    """Our trainer (adversarial from step 0) and official copies of its modules and optimizers, in `dtype`."""
+    cfg = tiny_config(disc_start_step=0)
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+                      TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
+    for module in (trainer.generator, trainer.mpd, trainer.msd):
+        module.to(dtype)  # parameters keep their identity, so the optimizers still hold them
+    return trainer, official_copies(cfg, trainer.generator, trainer.mpd, trainer.msd)
+
+
+def batches(trainer: Trainer, count: int, dtype: torch.dtype) -> list[tuple]:
+    out = []
+    for epoch in range(count):
+        trainer.train_set.set_epoch(epoch)
+        trainer.sampler.set_epoch(epoch)
+        mel, audio, mel_target, index = next(iter(trainer.loader))
+        out.append((mel.to(dtype), audio.to(dtype), mel_target.to(dtype), index))
+    return out
+
+
+def official_step(trainer: Trainer, ref: tuple, batch: tuple) -> None:
+    mel, audio, mel_target, _ = batch
+    ref_train_step(*ref, mel, audio.unsqueeze(1), mel_target, mel_frontend(**trainer.config.mel_kwargs(for_loss=True)))
+
+
+def capture(optimizer: torch.optim.Optimizer, named: dict[str, torch.nn.Parameter], into: dict, tag: str) -> None:
+    """Copy every gradient, by official name, as `optimizer` steps."""
+    def hook(*_):
+        into[tag] = {k: p.grad.detach().double().clone() for k, p in named.items() if p.grad is not None}
+
+    optimizer.register_step_pre_hook(hook)
+
+
+def named_params(modules: dict[str, torch.nn.Module], rename: bool) -> dict[str, torch.nn.Parameter]:
+    out = {}
+    for prefix, module in modules.items():
+        params = {f"{prefix}.{k}": p for k, p in module.named_parameters()}
+        out.update(ours_to_official(params) if rename else params)
+    return out
+
+
+def relative_errors(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dict[str, float]:
+    assert set(ours) == set(ref)
+    return {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref}
+
+
+def test_one_step_gradients_match_the_official_sequence_float32(tmp_path, tiny_corpus):
+    trainer, ref = make_pair(tmp_path, tiny_corpus, torch.float32)
+    ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = ref
+    grads: dict = {}
+    capture(trainer.optim_d, named_params({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads, "ours/d")
+    capture(trainer.optim_g, named_params({"generator": trainer.generator}, True), grads, "ours/g")
+    capture(ref_optim_d, named_params({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "ref/d")
+    capture(ref_optim_g, named_params({"generator": ref_g}, False), grads, "ref/g")
+    batch = batches(trainer, 1, torch.float32)[0]
+    result = trainer.train_step(batch)
+    official_step(trainer, ref, batch)
+
+    assert result.ok
+    for side, count in (("d", 5 * 6 * 3 + 8 * 2 + 2 * 8 * 3), ("g", None)):
+        errors = relative_errors(grads[f"ours/{side}"], grads[f"ref/{side}"])
+        assert count is None or len(errors) == count
+        worst = max(errors, key=errors.get)
+        assert errors[worst] < 1e-5, (side, worst, errors[worst])
+    assert result.terms["g/fm_msd"] > 0
+
+
+def test_weights_and_spectral_norm_vectors_match_over_steps_float64(tmp_path, tiny_corpus):
+    trainer, ref = make_pair(tmp_path, tiny_corpus, torch.float64)
+    for batch in batches(trainer, 3, torch.float64):
+        assert trainer.train_step(batch).ok
+        official_step(trainer, ref, batch)
+
+    for ours, theirs in zip((trainer.generator, trainer.mpd, trainer.msd), ref[:3]):
+        a, b = ours_to_official(ours.state_dict()), theirs.state_dict()
+        assert set(a) == set(b)
+        for key in b:
+            assert a[key].dtype == torch.float64
+            assert torch.allclose(a[key], b[key], rtol=0, atol=1e-9), (key, float((a[key] - b[key]).abs().max()))
+    u = ours_to_official(trainer.msd.state_dict())["discriminators.0.convs.0.weight_u"]
+    assert not torch.equal(u, ref[2].state_dict()["discriminators.0.convs.0.weight_u"] * 0), "u/v were compared"
