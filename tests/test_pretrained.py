@@ -302,7 +302,7 @@ def test_demo_vocodes_the_held_out_clips_with_the_pretrained_models(registered, 
     assert list(vocoded) == ["tiny-test"]
     expected = Vocoder.from_pretrained("tiny-test")(mel).numpy()
     assert all(np.abs(c.generated - expected).max() < TOL for c in vocoded["tiny-test"])
-    assert "tiny-test: trained on LJSpeech, so these clips are not held out from it: none" in notes
+    assert "tiny-test was trained on LJSpeech (none): its scores here are not held-out figures" in notes
     assert [n.split(":")[0] for n in notes if "not shown" in n] == [n for n in MODELS if n != "tiny-test"]
 
 
@@ -316,6 +316,7 @@ def test_demo_table_has_a_column_per_pretrained_model(registered, tiny80, tmp_pa
     assert all(row["mel_l1 tiny-test"] > 0 for row in rows)
     held_out = [row["clip"] for row in rows[:-1]]
     assert sorted(p.stem for p in (tmp_path / "demo" / "tiny-test").iterdir()) == sorted(held_out)
+    assert sorted(p.name for p in (tmp_path / "demo").glob("*_mel.png")) == sorted(f"{c}_mel.png" for c in held_out)
     table = (tmp_path / "demo" / "results.md").read_text()
     assert "| start mean [95% CI] | end mean [95% CI] | tiny-test mean [95% CI] |" in table
     summary = json.loads((tmp_path / "demo" / "results.json").read_text())["summary"]

@@ -86,7 +86,8 @@ def pretrained_clips(clips: list[Vocoded], config: HifiganConfig) -> tuple[dict[
         vocoder = Vocoder(generator, model_config)
         vocoded[name] = [Vocoded(c.clip, c.reference, c.mel, vocoder(c.mel).numpy()) for c in clips]
         if ljspeech:
-            notes.append(f"{name}: trained on LJSpeech, so these clips are not held out from it: {model.seen_ljspeech}")
+            notes.append(f"{name} was trained on LJSpeech ({model.seen_ljspeech}): its scores here are not "
+                         "held-out figures")
     return vocoded, notes
 
 
@@ -240,18 +241,18 @@ def run_demo(
     for clip in end:
         save_audio(out / "generated" / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
         save_audio(out / "reference" / f"{clip.clip}.wav", clip.reference, cfg.sampling_rate)
+        figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
+        figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
     for name, clips in pretrained.items():
         for clip in clips:
             save_audio(out / name / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
-        figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
-        figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
     json_path, png_path = write_end_report(out, end, end_scores, cfg, score_seconds)
     rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
     overview, per_clip = summary_table(start_scores, end_scores, pretrained_scores), format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.config.disc_start_step if gan_fraction else 'no'} "
                f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "
                f"{len(end)} held-out clips, mean [95% CI] at the start and the end of training"
-               + "".join(f", and vocoded by the pretrained {name}" for name in pretrained))
+               + (f", and vocoded by the pretrained {' and '.join(pretrained)}" if pretrained else ""))
     overview += "".join(f"\n\n{note}" for note in notes)
     with atomic_path(out / "results.md") as tmp:
         tmp.write_text(f"# hifigan demo\n\n{summary}\n\n{overview}\n\n## per clip\n\n{per_clip}\n")

