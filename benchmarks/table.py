@@ -17,7 +17,9 @@ def render(paths: list[Path]) -> str:
     out = []
     for r in results:
         m = r["machine"]
-        out.append(f"**{r['config']}** ({r['audio_seconds']} s of audio, median of {r['repeats']} interleaved runs, "
+        weights = f", {r['weights']} weights" if "weights" in r else ""
+        out.append(f"**{r['config']}**{weights} ({r['audio_seconds']} s of audio, median of {r['repeats']} "
+                   f"interleaved runs, "
                    f"{r['date']}; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}, "
                    f"onnxruntime {m['onnxruntime']})\n")
         out.append("| " + " | ".join(TABLE_HEADER) + " |")

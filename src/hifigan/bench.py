@@ -51,11 +51,17 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def _setup(config_name: str, seconds: float) -> tuple[Any, Generator, torch.Tensor]:
-    """Config, seeded random generator (weight norm kept, as a checkpoint loads) and a seeded mel."""
-    cfg = load_config(config_name)
-    torch.manual_seed(SEED)
-    generator = Generator(cfg)
+def _setup(config_name: str, seconds: float, pretrained: str | None = None) -> tuple[Any, Generator, torch.Tensor]:
+    """Config, generator (weight norm kept, as a checkpoint loads: seeded random weights, or a registered
+    pretrained model's) and a seeded mel."""
+    if pretrained is not None:
+        from hifigan.pretrained import load_pretrained
+
+        generator, cfg = load_pretrained(pretrained)
+    else:
+        cfg = load_config(config_name)
+        torch.manual_seed(SEED)
+        generator = Generator(cfg)
     frames = max(1, round(seconds * cfg.sampling_rate / cfg.upsample_factor))
     mel = torch.randn(cfg.num_mels, frames, generator=torch.Generator().manual_seed(SEED)) - 5.0
     return cfg, generator, mel
@@ -81,12 +87,13 @@ def _peak_rss_mb() -> float:
 
 
 def run_in_fresh_process(
-    config_name: str, seconds: float, backend: str, threads: int, chunk_frames: int = 0, repeats: int = 0
+    config_name: str, seconds: float, backend: str, threads: int, chunk_frames: int = 0, repeats: int = 0,
+    pretrained: str | None = None,
 ) -> dict:
     """In a fresh process: peak RSS before and after vocoding (chunked when `chunk_frames` > 0), and with
     `repeats` the median time of that many further runs (the backend alone in its process)."""
     spec = json.dumps(dict(config=config_name, seconds=seconds, backend=backend, threads=threads,
-                           chunk_frames=chunk_frames, repeats=repeats))
+                           chunk_frames=chunk_frames, repeats=repeats, pretrained=pretrained))
     proc = subprocess.run([sys.executable, "-m", "hifigan.bench", "--child", spec],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -96,7 +103,7 @@ def run_in_fresh_process(
 
 def _child(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
-    cfg, generator, mel = _setup(spec["config"], spec["seconds"])
+    cfg, generator, mel = _setup(spec["config"], spec["seconds"], spec.get("pretrained"))
     vocoder = Vocoder(generator, cfg, backend=spec["backend"])
     before = _peak_rss_mb()
     start = time.perf_counter()
@@ -121,10 +128,16 @@ def _child(spec: dict) -> dict:
 def run_bench(
     config_name: str = "v1", seconds: float = 10.0, repeats: int = 5, backends: tuple[str, ...] = BENCH_BACKENDS,
     threads: int = 2, memory: bool = True, stream_chunk_frames: int = 32, stream_memory_minutes: float = 0.0,
+    pretrained: str | None = None,
 ) -> dict[str, Any]:
-    """Time every backend on one `seconds`-long random mel; eager (weight norm folded) is the baseline."""
+    """Time every backend on one `seconds`-long random mel; eager (weight norm folded) is the baseline.
+    Weights: seeded random ones of `config_name`, or the registered model `pretrained` (its own config)."""
     torch.set_num_threads(threads)
-    cfg, generator, mel = _setup(config_name, seconds)
+    cfg, generator, mel = _setup(config_name, seconds, pretrained)
+    if pretrained is not None:
+        from hifigan.pretrained import get_model
+
+        config_name = get_model(pretrained).config
     audio_seconds = mel.shape[1] * cfg.upsample_factor / cfg.sampling_rate
     baseline = _clone(generator, cfg).eval().remove_weight_norm()
     runners = {"eager": None}
@@ -156,7 +169,7 @@ def run_bench(
                "speedup_vs_eager_min": round(min(times["eager"]) / min(times[name]), 3),
                "page_faults": sorted(faults[name])[len(faults[name]) // 2], "max_abs_diff": diffs[name]}
         if memory:
-            child = run_in_fresh_process(config_name, seconds, name, threads, repeats=repeats)
+            child = run_in_fresh_process(config_name, seconds, name, threads, repeats=repeats, pretrained=pretrained)
             row["peak_rss_mb"], row["solo_median_s"] = child.get("peak_rss_mb"), child.get("solo_median_s")
         rows.append(row)
     solo_base = rows[0].get("solo_median_s")
@@ -179,7 +192,8 @@ def run_bench(
         "per_chunk_ms_max": round(1000 * max(chunk_times), 1),
     }
     result: dict[str, Any] = {
-        "config": config_name, "audio_seconds": round(audio_seconds, 3), "repeats": repeats,
+        "config": config_name, "weights": pretrained or f"random (seed {SEED})",
+        "audio_seconds": round(audio_seconds, 3), "repeats": repeats,
         "machine": machine_info(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "baseline": f"Generator, weight norm removed, eval, torch.inference_mode, torch.set_num_threads({threads})",
         "backends": rows, "auto": auto.backend, "stream": stream_info,
@@ -187,8 +201,9 @@ def run_bench(
     if stream_memory_minutes > 0:  # streamed at full length; one-shot on one minute (it grows linearly)
         result["stream_memory"] = {
             "minutes": stream_memory_minutes, "chunk_frames": 500,
-            **run_in_fresh_process(config_name, 60 * stream_memory_minutes, "auto", threads, chunk_frames=500),
-            "one_shot_60s": run_in_fresh_process(config_name, 60, "auto", threads),
+            **run_in_fresh_process(config_name, 60 * stream_memory_minutes, "auto", threads, chunk_frames=500,
+                                   pretrained=pretrained),
+            "one_shot_60s": run_in_fresh_process(config_name, 60, "auto", threads, pretrained=pretrained),
         }
     return result
 
@@ -232,7 +247,8 @@ def format_table(result: dict[str, Any]) -> str:
     m = result["machine"]
     rows = [TABLE_HEADER, *table_rows(result)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADER))]
-    lines = [f"config {result['config']}, {result['audio_seconds']} s of audio, median of {result['repeats']} "
+    weights = f" ({result['weights']} weights)" if "weights" in result else ""
+    lines = [f"config {result['config']}{weights}, {result['audio_seconds']} s of audio, median of {result['repeats']} "
              f"interleaved runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}"]
     for row in rows:  # backend names left-aligned, numbers right-aligned
         lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))

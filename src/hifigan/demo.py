@@ -4,13 +4,15 @@ The budget goes mostly to a generator-only warm-up on the mel loss (it learns fa
 then to full GAN training for the rest; the held-out clips are vocoded before and after and scored with
 every metric of hifigan.metrics; the mean (95% CI) of each at the start and the end is printed and written
 as markdown and JSON, with the end state's evaluation report (hifigan.evaluate's JSON + PNG) and one HTML page
-to listen to the clips at the start and the end beside the recordings (hifigan.report.page).
+to listen to the clips at the start and the end beside the recordings (hifigan.report.page). The installed
+pretrained models (hifigan.pretrained) vocode the same clips, in the same table and page, as what good sounds like.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -63,17 +65,47 @@ def score_clips(clips: list[Vocoded], config: HifiganConfig) -> list[dict[str, f
     return [compare(clip.reference, clip.generated, config) for clip in clips]
 
 
-def score_table(clips: list[str], start: list[dict[str, float]], end: list[dict[str, float]]
-                ) -> list[dict[str, Any]]:
-    """One row per clip with every metric at the start and the end ("<metric> start", "<metric> end"), then a
-    mean row (the mean over the clips where the metric is defined)."""
+def pretrained_clips(clips: list[Vocoded], config: HifiganConfig) -> tuple[dict[str, list[Vocoded]], list[str]]:
+    """The clips' mels vocoded by every installed pretrained model whose input mel is `config`'s, by model
+    name; and one note per model: why it is missing, or, on LJSpeech clips, which of them it was trained on."""
+    from hifigan.inference import Vocoder
+    from hifigan.pretrained import MODELS, load_pretrained
+
+    vocoded: dict[str, list[Vocoded]] = {}
+    notes = []
+    ljspeech = any(re.fullmatch(r"LJ\d{3}-\d{4}", clip.clip) for clip in clips)
+    for name, model in MODELS.items():
+        model_config = model.load_config()
+        if model_config.mel_kwargs() != config.mel_kwargs():
+            notes.append(f"{name}: not shown: it takes another mel ({model_config.sampling_rate} Hz, hop "
+                         f"{model_config.hop_size}) than the demo's config")
+            continue
+        try:
+            generator, model_config = load_pretrained(name)
+        except HifiganError as e:
+            notes.append(f"{name}: not shown: {e}")
+            continue
+        vocoder = Vocoder(generator, model_config)
+        vocoded[name] = [Vocoded(c.clip, c.reference, c.mel, vocoder(c.mel).numpy()) for c in clips]
+        if ljspeech:
+            notes.append(f"{name} was trained on LJSpeech ({model.seen_ljspeech}): its scores here are not "
+                         "held-out figures")
+    return vocoded, notes
+
+
+def score_table(clips: list[str], start: list[dict[str, float]], end: list[dict[str, float]],
+                others: dict[str, list[dict[str, float]]] | None = None) -> list[dict[str, Any]]:
+    """One row per clip with every metric at the start and the end ("<metric> start", "<metric> end") and of
+    each model in `others` ("<metric> <name>"), then a mean row (the mean over the clips where the metric is
+    defined)."""
     from hifigan.evaluate import aggregate
 
+    columns = {"start": start, "end": end, **(others or {})}
     rows: list[dict[str, Any]] = [
-        {"clip": clip, **{f"{k} start": v for k, v in s.items()}, **{f"{k} end": v for k, v in e.items()}}
-        for clip, s, e in zip(clips, start, end)
+        {"clip": clip, **{f"{k} {when}": v for when, scores in columns.items() for k, v in scores[i].items()}}
+        for i, clip in enumerate(clips)
     ]
-    means = {f"{k} {when}": summary.mean for when, scores in (("start", start), ("end", end))
+    means = {f"{k} {when}": summary.mean for when, scores in columns.items()
              for k, summary in aggregate(scores).items()}
     rows.append({"clip": "mean", **{k: math.nan if means[k] is None else means[k] for k in rows[0] if k != "clip"}})
     return rows
@@ -88,20 +120,23 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def summary_table(start: list[dict[str, float]], end: list[dict[str, float]]) -> str:
+def summary_table(start: list[dict[str, float]], end: list[dict[str, float]],
+                  others: dict[str, list[dict[str, float]]] | None = None) -> str:
     """Markdown: per metric, which direction is better and its mean [95% CI] over the clips at the start and
-    the end of training (hifigan.evaluate.aggregate; "-" where undefined or n < 2)."""
+    the end of training, then for each model in `others` (hifigan.evaluate.aggregate; "-" where undefined or
+    n < 2)."""
     from hifigan.evaluate import aggregate
     from hifigan.metrics import METRICS
 
-    before, after = aggregate(start), aggregate(end)
-    lines = ["| metric | better | start mean [95% CI] | end mean [95% CI] |", "|---|---|---|---|"]
+    columns = {"start": aggregate(start), "end": aggregate(end), **{k: aggregate(v) for k, v in (others or {}).items()}}
+    lines = ["| metric | better | " + " | ".join(f"{k} mean [95% CI]" for k in columns) + " |",
+             "|---|---|" + "---|" * len(columns)]
     for name, info in METRICS.items():
-        if name not in before:
+        if name not in columns["start"]:
             continue
         title = f"{info.title} ({info.unit})" if info.unit else info.title
         better = "higher" if info.higher_is_better else "lower"
-        lines.append(f"| {title} | {better} | {_mean_ci(before[name])} | {_mean_ci(after[name])} |")
+        lines.append(f"| {title} | {better} | " + " | ".join(_mean_ci(c[name]) for c in columns.values()) + " |")
     return "\n".join(lines)
 
 
@@ -187,6 +222,10 @@ def run_demo(
     vocode_seconds = time.monotonic() - vocode_start
     start_scores = score_clips(start, cfg)
     score_seconds = time.monotonic() - vocode_start - vocode_seconds
+    pretrained, notes = pretrained_clips(start, cfg)  # its time comes out of the training budget below
+    pretrained_scores = {name: score_clips(clips, cfg) for name, clips in pretrained.items()}
+    for note in notes:
+        say(f"demo: {note}")
     # What is left after set-up, minus the final vocoding, scoring and writing (the vocoding about twice the first).
     reserve = 2 * vocode_seconds + score_seconds + min(5.0, minutes)
     budget = max(minutes * 60 - (time.monotonic() - begun) - reserve, 1.0)
@@ -207,7 +246,7 @@ def run_demo(
     score_seconds = time.monotonic() - score_start
 
     frontend = mel_frontend(**cfg.mel_kwargs())
-    for folder in ("generated", "reference", "start"):  # same stems in all: `hifigan evaluate` pairs them
+    for folder in ("generated", "reference", "start", *pretrained):  # same stems in all: `hifigan evaluate` pairs them
         prepare_output_dir(out / folder)
     for clip, before in zip(end, start):
         save_audio(out / "generated" / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
@@ -215,24 +254,33 @@ def run_demo(
         save_audio(out / "start" / f"{clip.clip}.wav", before.generated, cfg.sampling_rate)
         figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
         figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
+    for name, clips in pretrained.items():
+        for clip in clips:
+            save_audio(out / name / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
     systems = {"start": clips_report(out, "start", start, start_scores, cfg, 0.0, "start"),
                "end": clips_report(out, "generated", end, end_scores, cfg, score_seconds, "end")}
+    for name, clips in pretrained.items():
+        systems[name] = clips_report(out, name, clips, pretrained_scores[name], cfg, 0.0, name)
     json_path, png_path = write_end_report(out, systems["end"], cfg)
     html_path = write_page(out / "evaluation.html", systems, cfg, title=f"hifigan demo: {len(end)} held-out clips "
                            f"at the start and the end of training ({trainer.step} steps)")
-    rows = score_table([clip.clip for clip in start], start_scores, end_scores)
-    overview, per_clip = summary_table(start_scores, end_scores), format_table(rows)
+    rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
+    overview, per_clip = summary_table(start_scores, end_scores, pretrained_scores), format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.config.disc_start_step if gan_fraction else 'no'} "
                f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "
-               f"{len(end)} held-out clips, mean [95% CI] at the start and the end of training")
+               f"{len(end)} held-out clips, mean [95% CI] at the start and the end of training"
+               + (f", and vocoded by the pretrained {' and '.join(pretrained)}" if pretrained else ""))
+    overview += "".join(f"\n\n{note}" for note in notes)
     with atomic_path(out / "results.md") as tmp:
         tmp.write_text(f"# hifigan demo\n\n{summary}\n\n{overview}\n\n## per clip\n\n{per_clip}\n")
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(nan_to_none({
             "steps": trainer.step, "disc_start_step": trainer.config.disc_start_step, "rows": rows,
-            "summary": {"start": {k: asdict(v) for k, v in aggregate(start_scores).items()},
-                        "end": {k: asdict(v) for k, v in aggregate(end_scores).items()}},
+            "summary": {when: {k: asdict(v) for k, v in aggregate(scores).items()}
+                        for when, scores in {"start": start_scores, "end": end_scores, **pretrained_scores}.items()},
+            "notes": notes,
         }), indent=2))
-    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (generated/, start/ and reference/ wavs, *_mel.png, results.md, "
-          f"results.json, {json_path.name}, {png_path.name}, run/)\nlisten: {html_path}", file=sys.stdout)
+    folders = "".join(f", {name}/" for name in pretrained)
+    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (generated/, start/, reference/{folders} wavs, *_mel.png, "
+          f"results.md, results.json, {json_path.name}, {png_path.name}, run/)\nlisten: {html_path}", file=sys.stdout)
     return rows

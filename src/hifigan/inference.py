@@ -208,6 +208,14 @@ class Vocoder:
         generator, cfg = load_generator(path, config)
         return cls(generator, cfg, device, backend, precision)
 
+    @classmethod
+    def from_pretrained(cls, name: str, device: str | torch.device = "cpu", backend: str = "auto") -> Vocoder:
+        """A registered pretrained generator (`lj-v1`, `universal-v1`; see hifigan.pretrained), hash-checked."""
+        from hifigan.pretrained import load_pretrained
+
+        generator, cfg = load_pretrained(name)
+        return cls(generator, cfg, device, backend)
+
     @property
     def hop_size(self) -> int:
         return self.config.upsample_factor

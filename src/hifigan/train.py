@@ -595,11 +595,32 @@ def _base_config(args: argparse.Namespace, resume_obj: dict[str, Any] | None, re
 
     if resume_obj is not None:
         return config_of(resume_obj, resume_path)
+    if init_obj is not None and _pretrained_init(args) is not None:
+        from hifigan.pretrained import get_model, model_config
+
+        return model_config(get_model(_pretrained_init(args)), args.config)
     if args.config is None and init_obj is not None:
         if not is_own_checkpoint(init_obj):
             raise HifiganError(args.init_from, "an official checkpoint carries no config: pass --config")
         return config_of(init_obj, args.init_from)
     return load_config(args.config or "v1")
+
+
+def _pretrained_init(args: argparse.Namespace) -> str | None:
+    """The registered pretrained model --init-from names, if it names one (a file of that name: ./NAME)."""
+    from hifigan.pretrained import MODELS
+
+    return args.init_from if args.init_from in MODELS else None
+
+
+def _read_init(args: argparse.Namespace) -> dict[str, Any]:
+    """The --init-from weights: a pretrained model's verified file, or the checkpoint file's contents."""
+    name = _pretrained_init(args)
+    if name is not None:
+        from hifigan.pretrained import read_pretrained
+
+        return read_pretrained(name)[2]
+    return read_checkpoint(args.init_from)
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -617,7 +638,7 @@ def run_command(args: argparse.Namespace) -> int:
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
         # An --init-from checkpoint is read once: for its config (when --config is absent) and its weights.
-        init_obj = read_checkpoint(args.init_from) if args.init_from is not None and resume_obj is None else None
+        init_obj = _read_init(args) if args.init_from is not None and resume_obj is None else None
         config = resolve_config(_base_config(args, resume_obj, resume_path, init_obj), _overrides(args))
         data = _data_spec(args, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
@@ -646,8 +667,10 @@ def run_command(args: argparse.Namespace) -> int:
             trainer.restore(resume_obj, resume_path)
             say(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
         elif args.init_from is not None:
-            for line in trainer.init_from(args.init_from, args.init_discriminators, init_obj):
+            for line in trainer.init_from(Path(args.init_from), args.init_discriminators, init_obj):
                 say(f"loaded {line}")
+            if _pretrained_init(args) is not None and args.init_discriminators is None:
+                say(f"the discriminators start fresh (random): {args.init_from} ships no official do_* file")
         try:
             reason = trainer.fit(max_steps=args.max_steps, epochs=args.epochs, max_minutes=args.max_minutes)
         finally:
