@@ -33,9 +33,10 @@ def _plain_copy(conv: nn.Conv1d | nn.ConvTranspose1d, two_d: bool) -> nn.Module:
                if two_d else nn.Conv1d(conv.in_channels, conv.out_channels, k, 1, padding=p, dilation=d))
     with torch.no_grad():  # reading `conv.weight` applies any weight norm, so the copy is folded
         weight = conv.weight.detach()
+        new = new.to(weight.device, weight.dtype)  # a float64 generator gives a float64 copy
         new.weight.copy_(weight.unsqueeze(2) if two_d else weight)
         new.bias.copy_(conv.bias.detach())
-    return new.to(weight.device)
+    return new
 
 
 class FusedGenerator(nn.Module):

@@ -85,7 +85,8 @@ class TiledGenerator(nn.Module):
             raise ValueError("TiledGenerator needs a FusedGenerator with layout='2d'")
         self.fused = fused  # owns the folded weights
         self.tile_elements = tile_elements
-        self.onednn = onednn_available() if onednn is None else onednn
+        float32 = fused.conv_pre.weight.dtype == torch.float32  # oneDNN has no float64 convolution
+        self.onednn = onednn_available() and float32 if onednn is None else onednn
         self.num_kernels, self.resblock1 = fused.num_kernels, fused.resblock1
         self.conv_pre = _Conv(fused.conv_pre, self.onednn)
         self.conv_post = _Conv(fused.conv_post, self.onednn)
