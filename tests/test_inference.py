@@ -168,18 +168,6 @@ def test_bench_command_writes_table_and_json(tmp_path, capsys):
     assert np.isfinite(result["backends"][0]["x_real_time"])
 
 
-def test_cli_offers_every_backend():
-    import argparse
-
-    from hifigan.cli import _add_inference_options
-    from hifigan.inference import BACKENDS as ALL
-
-    parser = argparse.ArgumentParser()
-    _add_inference_options(parser)
-    (action,) = [a for a in parser._actions if a.dest == "backend"]
-    assert tuple(action.choices) == ALL
-
-
 @pytest.mark.parametrize(("precision", "dtype", "bound"),
                          [("bf16", torch.bfloat16, 0.05), ("fp16", torch.float16, 5e-3)])
 def test_half_precision_runs_the_network_in_that_dtype(precision, dtype, bound):
