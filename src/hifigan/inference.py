@@ -1,6 +1,7 @@
 """Vocoding: log-mel in, waveform out, on the fastest exact backend, one-shot, batched or streamed.
 
-Backends (all compute the same function; tests hold them to 1e-4 of `eager`):
+Backends (all compute the same function; tests hold them to 1e-4 of `eager` in float32, and all but the ONNX ones
+to 1e-14 in float64: a float64 generator runs in float64 end to end):
 - `eager`: the generator with weight norm folded, in PyTorch (the reference and the baseline);
 - `fused`: `hifigan.fused.FusedGenerator` (MRF mean folded, in-place activations, channels-last 2-D convs);
 - `fused-split`: `fused`, with a long input cut in time (exact receptive-field context) into one piece per
