@@ -61,8 +61,9 @@ def official_v3(tmp_path_factory) -> Path:
     return path
 
 
-def write_clips(folder: Path, count: int, sampling_rate: int = 8000, seed: int = 0) -> list[Path]:
-    """`count` short int16 WAVs (a tone plus noise, 0.05-0.3 s: some shorter than a training segment)."""
+def write_clips(folder: Path, count: int, sampling_rate: int = 8000, seed: int = 0,
+                seconds: tuple[float, float] = (0.05, 0.3)) -> list[Path]:
+    """`count` short int16 WAVs (a tone plus noise, by default 0.05-0.3 s: some shorter than a training segment)."""
     import numpy as np
     import soundfile as sf
 
@@ -70,7 +71,7 @@ def write_clips(folder: Path, count: int, sampling_rate: int = 8000, seed: int =
     rng = np.random.default_rng(seed)
     paths = []
     for i in range(count):
-        n = int(rng.integers(sampling_rate // 20, sampling_rate * 3 // 10))
+        n = int(rng.integers(int(sampling_rate * seconds[0]), int(sampling_rate * seconds[1])))
         t = np.arange(n) / sampling_rate
         x = 0.4 * np.sin(2 * np.pi * (150 + 40 * i) * t) + 0.05 * rng.standard_normal(n)
         path = folder / f"clip{i:02d}.wav"
@@ -85,6 +86,25 @@ def tiny_corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("corpus")
     write_clips(folder, 8)
     return folder
+
+
+def equal_states(a: dict, b: dict) -> bool:
+    """Nested dicts/lists of tensors and numbers are identical."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(equal_states(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(equal_states(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+@pytest.fixture
+def deterministic():
+    """Undo `--deterministic` (torch.use_deterministic_algorithms) run in-process by a test."""
+    yield
+    torch.use_deterministic_algorithms(False)
+    torch.utils.deterministic.fill_uninitialized_memory = True
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Official checkpoints <-> ours: exact in both directions, files included."""
 
 import copy
-import itertools
 
 import pytest
 import torch
@@ -69,12 +68,39 @@ def test_official_optimizer_state_maps_one_to_one():
     assert_same_tensors(ours_to_official(ours.state_dict()), ref.state_dict())
 
 
-def test_official_discriminator_optimizer_order_is_msd_then_mpd():
-    mpd, msd = RefMPD(), RefMSD()
-    ours_mpd, ours_msd = load_official_discriminators({"mpd": mpd.state_dict(), "msd": msd.state_dict()})
-    ref_shapes = [p.shape for p in itertools.chain(msd.parameters(), mpd.parameters())]
-    our_shapes = [p.shape for p in itertools.chain(ours_msd.parameters(), ours_mpd.parameters())]
-    assert ref_shapes == our_shapes
+def _official_discriminator_keys() -> list[str]:
+    """The official do_* parameter names in the official optimizer order, written out from its models.py:
+    AdamW(itertools.chain(msd.parameters(), mpd.parameters())). Each conv registers its bias, then its norm's
+    parameters (weight_g, weight_v for weight norm; weight_orig for spectral norm, on MSD's first scale only).
+    MPD's five period discriminators are, in order, periods 2, 3, 5, 7, 11."""
+    keys = []
+    for scale in range(3):
+        norm = ["weight_orig"] if scale == 0 else ["weight_g", "weight_v"]
+        for layer in [f"convs.{i}" for i in range(7)] + ["conv_post"]:
+            keys += [f"msd.discriminators.{scale}.{layer}.{leaf}" for leaf in ["bias", *norm]]
+    for index in range(5):
+        for layer in [f"convs.{i}" for i in range(5)] + ["conv_post"]:
+            keys += [f"mpd.discriminators.{index}.{layer}.{leaf}" for leaf in ["bias", "weight_g", "weight_v"]]
+    return keys
+
+
+def test_discriminator_optimizer_follows_the_official_parameter_order(tmp_path, tiny_corpus):
+    """Optimizer states in do_* files are matched by position: ours must list the same parameters in the same
+    order. The five period discriminators have identical shapes, so only names and periods tell them apart."""
+    from hifigan.compat import ours_to_official
+    from hifigan.data import Corpus, scan_clips
+    from hifigan.train import Trainer, TrainOptions
+
+    cfg = tiny_config()
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+                      TrainOptions(out=tmp_path, progress=False))
+    names = {id(p): f"{prefix}.{name}" for prefix, module in (("msd", trainer.msd), ("mpd", trainer.mpd))
+             for name, p in module.named_parameters()}
+    ours = [names[id(p)] for group in trainer.optim_d.param_groups for p in group["params"]]
+    as_official = list(ours_to_official(dict.fromkeys(ours, None)))
+    assert as_official == _official_discriminator_keys()
+    assert [d.period for d in trainer.mpd.discriminators] == [2, 3, 5, 7, 11]
 
 
 @pytest.mark.parametrize("legacy", [False, True])

@@ -174,6 +174,30 @@ def test_teacher_forced_mels_stay_aligned_and_unnormalised(tmp_path, tiny_corpus
         np.testing.assert_array_equal(audio.numpy()[:n], full_audio[start * hop : start * hop + n])
 
 
+def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_corpus):
+    """A clip shorter than a segment: its mel is padded with ln(1e-5) = -11.5129..., the front-end's value for
+    silence, and its audio with zeros."""
+    wavs, mels = tmp_path / "wavs", tmp_path / "mels"
+    wavs.mkdir()
+    mels.mkdir()
+    frontend, rng = MelSpectrogram(**CFG.mel_kwargs()), np.random.default_rng(0)
+    for n in (100, 300, 500):  # samples, all shorter than the 512-sample segment
+        wav = wavs / f"c{n}.wav"
+        sf.write(wav, (rng.standard_normal(n) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
+        np.save(mels / f"c{n}.npy", frontend(torch.from_numpy(load_audio(wav))).numpy())
+    clips = scan(list_audio(wavs), input_mels=mels).clips
+    assert [c.num_samples for c in clips] == [100, 300, 500]
+    ds = VocoderDataset(clips, CFG, train=True, seed=3)
+    for i, clip in enumerate(clips):
+        mel, audio, _, _ = ds[i]
+        full = np.load(clip.mel_path)
+        frames = full.shape[1]
+        assert mel.shape == (CFG.num_mels, CFG.segment_size // CFG.hop_size) and frames < mel.shape[1]
+        np.testing.assert_array_equal(mel[:, :frames].numpy(), full)
+        assert (mel[:, frames:] == np.float32(-11.512925464970229)).all()
+        assert (audio[clip.num_samples :] == 0).all()
+
+
 def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
     with pytest.raises(MelError, match="no such file"):
         scan(list_audio(tiny_corpus), input_mels=tmp_path)

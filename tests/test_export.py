@@ -24,10 +24,10 @@ def _eager(ckpt_generator_state, cfg):
     return g.eval().remove_weight_norm()
 
 
-def _check_files(onnx_path, ts_path, eager, num_mels):
+def _check_files(onnx_path, ts_path, eager, num_mels, lengths=LENGTHS):
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     scripted = torch.jit.load(str(ts_path))
-    for batch, frames in [(1, n) for n in LENGTHS] + [(3, 19)]:
+    for batch, frames in [(1, n) for n in lengths] + [(3, 19)]:
         mel = torch.randn(batch, num_mels, frames) - 3
         with torch.inference_mode():
             expected = eager(mel)
@@ -62,15 +62,18 @@ def test_export_official_checkpoint_resblock1(tmp_path):
     _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80)
 
 
-def test_export_v3_onnx_matches(tmp_path):
-    cfg = load_config("v3")
+@pytest.mark.parametrize("name", ["v1", "v3"])
+def test_export_official_v1_and_v3_both_formats(tmp_path, name):
+    """README's commands on official g_* files of the real configs: both files match eager."""
+    from hifigan.checkpoint import load_generator
+
     torch.manual_seed(0)
-    g = Generator(cfg).eval().remove_weight_norm()
-    export_generator(g, "onnx", tmp_path / "v3.onnx")
-    session = ort.InferenceSession(str(tmp_path / "v3.onnx"), providers=["CPUExecutionProvider"])
-    mel = torch.randn(1, 80, 9) - 4
-    with torch.inference_mode():
-        assert np.abs(session.run(None, {"mel": mel.numpy()})[0] - g(mel).numpy()).max() < TOL
+    ckpt = tmp_path / "g_00000001"
+    torch.save({"generator": RefGenerator(load_config(name)).state_dict()}, ckpt)
+    for fmt, path in (("onnx", "g.onnx"), ("torchscript", "g.pt")):
+        assert main(["export", "--checkpoint", str(ckpt), "--config", name, "--format", fmt, str(tmp_path / path)]) == 0
+    eager = load_generator(ckpt, name)[0].eval().remove_weight_norm()
+    _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80, lengths=(1, 9))
 
 
 def test_export_errors_leave_no_file(tmp_path, tiny_checkpoint, capsys):

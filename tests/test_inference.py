@@ -111,18 +111,20 @@ def test_fused_generator_folds_weight_norm_itself():
 @settings(max_examples=12, deadline=None)
 @given(lengths=st.lists(st.integers(1, 60), min_size=1, max_size=5))
 def test_batch_of_different_lengths_equals_each_alone(lengths):
+    """Any lengths, in float64: equal to rounding (test_exactness: one frame less context fails)."""
     cfg = tiny_config("1")
     vocoder = _BATCH_VOCODER
     gen = torch.Generator().manual_seed(sum(lengths))
-    mels = [torch.randn(cfg.num_mels, n, generator=gen) for n in lengths]
+    mels = [torch.randn(cfg.num_mels, n, generator=gen, dtype=torch.float64) for n in lengths]
     outs = vocoder.batch(mels)
     assert len(outs) == len(mels)
     for mel, audio in zip(mels, outs):
-        assert audio.shape == (mel.shape[1] * cfg.hop_size,)
-        assert (audio - vocoder(mel)).abs().max() < TOL
+        assert audio.shape == (mel.shape[1] * cfg.hop_size,) and audio.dtype == torch.float64
+        assert (audio - vocoder(mel)).abs().max() < 1e-14
 
 
-_BATCH_VOCODER = _vocoders(tiny_config("1"), ("onnx",))["onnx"]
+torch.manual_seed(0)
+_BATCH_VOCODER = Vocoder(Generator(tiny_config("1")).double(), tiny_config("1"), backend="eager")
 
 
 def test_zero_padding_alone_would_change_the_tail():
@@ -164,18 +166,6 @@ def test_bench_command_writes_table_and_json(tmp_path, capsys):
     assert "x real time" in capsys.readouterr().out
     assert main(["bench", "--backends", "fused", "--seconds", "1"]) == 2
     assert np.isfinite(result["backends"][0]["x_real_time"])
-
-
-def test_cli_offers_every_backend():
-    import argparse
-
-    from hifigan.cli import _add_inference_options
-    from hifigan.inference import BACKENDS as ALL
-
-    parser = argparse.ArgumentParser()
-    _add_inference_options(parser)
-    (action,) = [a for a in parser._actions if a.dest == "backend"]
-    assert tuple(action.choices) == ALL
 
 
 @pytest.mark.parametrize(("precision", "dtype", "bound"),

@@ -1,17 +1,15 @@
-"""The training loop: exact resume, logs, official checkpoint round trip, non-finite steps, the demo."""
+"""The training loop: exact resume, logs, official checkpoint round trip, non-finite steps."""
 
 from __future__ import annotations
 
 import itertools
 import json
-import os
 import shutil
-import warnings
 
 import pytest
 import torch
 
-from conftest import save_config_json
+from conftest import equal_states
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.data import Corpus, scan_clips
@@ -24,29 +22,11 @@ QUIET = ["--no-progress", "--valid-count", "2"]
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 
-@pytest.fixture
-def deterministic():
-    yield
-    torch.use_deterministic_algorithms(False)
-    torch.utils.deterministic.fill_uninitialized_memory = True
-
-
 @pytest.fixture(autouse=True)
 def _remove_runs(tmp_path):
     """Training runs hold ~1 GB checkpoints (the discriminators have fixed official sizes): drop them after use."""
     yield
     shutil.rmtree(tmp_path, ignore_errors=True)
-
-
-def equal_states(a: dict, b: dict) -> bool:
-    """Nested dicts/lists of tensors and numbers are identical."""
-    if isinstance(a, torch.Tensor):
-        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(equal_states(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(equal_states(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_config_json, deterministic):
@@ -165,54 +145,3 @@ def test_bf16_on_cpu_and_bad_resume_are_clear_errors(tmp_path, tiny_corpus, tiny
     assert "no loadable training checkpoint" in capsys.readouterr().err
     assert main([*base, "--out", str(tmp_path / "b"), "--batch-size", "7"]) == 2
     assert "fewer than the batch size 7" in capsys.readouterr().err
-
-
-def test_demo_pipeline_on_a_tiny_config(tmp_path, tiny_corpus):
-    from hifigan.demo import run_demo
-
-    out = tmp_path / "demo"
-    cfg_path = save_config_json(tmp_path / "tiny.json", tiny_config())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rows = run_demo(tiny_corpus, out, minutes=0.1, config=str(cfg_path), batch_size=2, valid_count=2,
-                        gan_fraction=0.4, progress=False)
-    assert [r["clip"] for r in rows][-1] == "mean" and len(rows) == 3
-    assert all(r["mel_l1 start"] > 0 and r["mel_l1 end"] > 0 for r in rows)
-    names = {p.name for p in out.iterdir()}
-    clips = [r["clip"] for r in rows[:-1]]
-    for clip in clips:
-        assert f"{clip}_mel.png" in names
-        assert (out / "generated" / f"{clip}.wav").is_file() and (out / "reference" / f"{clip}.wav").is_file()
-        assert (out / "start" / f"{clip}.wav").is_file()
-    page = (out / "evaluation.html").read_text()  # the listening page: recordings, start and end side by side
-    assert all(page.count(f'data-system="{s}"') == len(clips) for s in ("reference", "start", "end"))
-    assert {"results.md", "results.json", "run"} <= names
-    result = json.loads((out / "results.json").read_text())
-    assert result["steps"] > result["disc_start_step"] > 0, "both phases ran"
-    assert "mel_l1 start" in (out / "results.md").read_text()
-    assert os.path.exists(out / "run" / "checkpoints" / "latest.pt")
-
-
-def test_demo_scores_every_metric_and_tables_them_with_direction():
-    import math
-
-    import numpy as np
-
-    from hifigan.demo import compare, summary_table
-    from hifigan.metrics import METRICS, compute_metrics, min_samples
-
-    cfg = tiny_config()
-    rng = np.random.default_rng(0)
-    t = np.arange(cfg.sampling_rate // 2) / cfg.sampling_rate
-    reference = (0.4 * np.sin(2 * np.pi * 180 * t) + 0.02 * rng.standard_normal(len(t))).astype(np.float32)
-    generated = (reference + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
-    scores = compare(reference, generated, cfg)
-    assert scores == pytest.approx(compute_metrics(reference, generated, cfg), rel=1e-9, nan_ok=True)
-    short = compare(reference[: min_samples() - 1], generated[: min_samples() - 1], cfg)
-    assert list(short) == list(METRICS) and short["mel_l1"] > 0
-    assert all(math.isnan(v) for k, v in short.items() if k != "mel_l1")
-    table = summary_table([scores, short], [scores, scores])
-    for info in METRICS.values():
-        better = "higher" if info.higher_is_better else "lower"
-        assert any(line.startswith(f"| {info.title}") and f"| {better} |" in line for line in table.splitlines())
-    assert "(1 undefined)" in table

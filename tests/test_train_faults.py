@@ -101,3 +101,21 @@ def test_sigint_saves_and_exits_cleanly_and_bad_files_are_skipped(tmp_path, tiny
     assert "SIGINT: stopping after this step" in stderr and "stopped (SIGINT)" in stderr
     saved = read_checkpoint(run / "checkpoints" / "latest.pt")
     assert saved["step"] == max(logged_steps(run))
+
+
+def test_second_ctrl_c_aborts_without_saving(tmp_path, tiny_corpus, tiny_config_json):
+    """The first Ctrl-C asks for a clean stop (finish the step, validate, save); a second one, sent while that
+    is under way, aborts at once: exit 130, one line, and no checkpoint or temporary file."""
+    run = tmp_path / "run"
+    proc = start_training(["--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--no-progress",
+                           "--valid-count", "2", "--log-interval", "1", "--disc-start-step", "0",
+                           "--checkpoint-interval", "100000", "--validation-interval", "100000", "--out", str(run)],
+                          tmp_path)
+    wait_for(lambda: logged_steps(run), proc, poll=0.05)
+    proc.send_signal(signal.SIGINT)
+    wait_for(lambda: "SIGINT: stopping" in (tmp_path / "stderr.txt").read_text(), proc)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 130
+    stderr = (tmp_path / "stderr.txt").read_text()
+    assert stderr.rstrip().endswith("hifigan train: interrupted") and "Traceback" not in stderr
+    assert list((run / "checkpoints").iterdir()) == []

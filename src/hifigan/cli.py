@@ -365,10 +365,12 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo", help="train a small model on the bundled clips for a few minutes and show the result",
         description="Train on a corpus folder for a bounded time (mostly generator-only on the mel loss, then "
-        "the full GAN), vocode the held-out clips before and after, and write OUT/<clip>_generated.wav, "
-        "OUT/<clip>_mel.png (ground truth and generated mel), OUT/results.md and results.json (validation "
-        "mel L1 at the start and the end), OUT/evaluation.html (listen to the recordings and the clips at the "
-        "start and the end side by side), and the run (OUT/run: checkpoint, TensorBoard logs).",
+        "the full GAN), vocode the held-out clips before and after, and write OUT/generated/<clip>.wav, "
+        "OUT/start/<clip>.wav (before training) and OUT/reference/<clip>.wav, OUT/<clip>_mel.png (ground truth and "
+        "generated mel), OUT/results.md and results.json (every evaluate metric at the start and the end), "
+        "OUT/evaluation.json and .png (the end state's report), OUT/evaluation.html (listen to the recordings and "
+        "the clips at the start and the end side by side), and the run (OUT/run: checkpoint, TensorBoard logs; "
+        "train --resume OUT/run continues it).",
         epilog="example: hifigan demo --corpus data/ljspeech-mini --out runs/demo --minutes 9",
     )
     p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")

@@ -215,6 +215,7 @@ def run_demo(
     options = TrainOptions(out=out / "run", device=device, checkpoint_interval=0, validation_interval=200,
                            log_interval=10, keep=1, progress=progress)
     trainer = Trainer(cfg, train, valid, options)
+    trainer.data_spec = {"corpus": str(Path(corpus).resolve()), "valid_count": valid_count}  # for --resume
     say = trainer._say
 
     vocode_start = time.monotonic()

@@ -22,7 +22,8 @@ _TRACE_FRAMES = 32  # example length used for tracing; every length works afterw
 
 
 def _example(generator: Generator) -> torch.Tensor:
-    return torch.randn(1, generator.conv_pre.in_channels, _TRACE_FRAMES)
+    weight = generator.conv_pre.weight  # a float64 generator traces in float64
+    return torch.randn(1, generator.conv_pre.in_channels, _TRACE_FRAMES, dtype=weight.dtype)
 
 
 def onnx_bytes(generator: Generator) -> bytes:

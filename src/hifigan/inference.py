@@ -1,6 +1,7 @@
 """Vocoding: log-mel in, waveform out, on the fastest exact backend, one-shot, batched or streamed.
 
-Backends (all compute the same function; tests hold them to 1e-4 of `eager`):
+Backends (all compute the same function; tests hold them to 1e-4 of `eager` in float32, and all but the ONNX ones
+to 1e-14 in float64: a float64 generator runs in float64 end to end):
 - `eager`: the generator with weight norm folded, in PyTorch (the reference and the baseline);
 - `fused`: `hifigan.fused.FusedGenerator` (MRF mean folded, in-place activations, channels-last 2-D convs);
 - `fused-split`: `fused`, with a long input cut in time (exact receptive-field context) into one piece per
@@ -188,10 +189,15 @@ class Vocoder:
         self.device = resolve_device(device)
         self.backend = resolve_backend(backend, self.device, precision)
         self.precision, self.dtype = precision, resolve_precision(precision)
+        if self.dtype == torch.float32 and next(generator.parameters()).dtype == torch.float64:
+            self.dtype = torch.float64  # a float64 generator (the exactness tests) runs in float64 end to end
+            if self.backend.startswith("onnx"):
+                raise HifiganError(None, f"backend {self.backend} runs float32 only (ONNX Runtime has no float64 conv)")
+        self.io_dtype = torch.float64 if self.dtype == torch.float64 else torch.float32  # of mels in and audio out
         self.generator = generator.to(self.device).eval().remove_weight_norm()
         self.generator.requires_grad_(False)
         self._runner = build_runner(self.generator, config, self.backend, self.device)
-        if self.dtype != torch.float32:  # eager or fused (resolve_backend): modules, cast in place
+        if precision != "fp32":  # eager or fused (resolve_backend): modules, cast in place
             self._runner.to(self.dtype)
         self.receptive_field: ReceptiveField = receptive_field(config)
 
@@ -221,9 +227,9 @@ class Vocoder:
         return self.config.upsample_factor
 
     def _run(self, mel: torch.Tensor) -> torch.Tensor:
-        """[B, num_mels, T] -> [B, T * hop] float32 on the CPU."""
+        """[B, num_mels, T] -> [B, T * hop] on the CPU, in `self.io_dtype`."""
         with torch.inference_mode():
-            return self._runner(mel.to(self.device, self.dtype)).squeeze(1).float().cpu()
+            return self._runner(mel.to(self.device, self.dtype)).squeeze(1).to(self.io_dtype).cpu()
 
     def set_mel_convention(self, spec: str, stats: object = None, db_ref: float | None = None) -> Vocoder:
         """Convert every input mel from convention `spec` (see hifigan.melconv) first; exact maps only."""
@@ -236,7 +242,7 @@ class Vocoder:
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3)) -> torch.Tensor:
         if getattr(self, "_mel_convert", None) is not None:
             mel = self._mel_convert(torch.as_tensor(mel).double().cpu().numpy())
-        mel = torch.as_tensor(mel, dtype=torch.float32)
+        mel = torch.as_tensor(mel, dtype=self.io_dtype)
         if mel.dim() not in dims or mel.shape[-2] != self.config.num_mels or mel.shape[-1] < 1:
             shapes = " or ".join(
                 f"[{self.config.num_mels}, T]" if d == 2 else f"[B, {self.config.num_mels}, T]" for d in dims
@@ -245,7 +251,8 @@ class Vocoder:
         return mel
 
     def __call__(self, mel: torch.Tensor | np.ndarray) -> torch.Tensor:
-        """[num_mels, T] -> [T * hop] or [B, num_mels, T] -> [B, T * hop], float32 on the CPU."""
+        """[num_mels, T] -> [T * hop] or [B, num_mels, T] -> [B, T * hop], float32 (float64 for a float64
+        generator) on the CPU."""
         mel = self._as_mel(mel)
         single = mel.dim() == 2
         audio = self._run(mel.unsqueeze(0) if single else mel)
@@ -290,7 +297,8 @@ class Vocoder:
         Each frame's audio leaves once `receptive_field.right` later frames have arrived (the look-ahead);
         memory stays bounded by the chunk size plus the receptive field.
         """
-        return stream(self._run, mel_chunks, self.receptive_field, self.hop_size, self.config.num_mels, min_frames)
+        return stream(self._run, mel_chunks, self.receptive_field, self.hop_size, self.config.num_mels, min_frames,
+                      self.io_dtype)
 
     def chunked(self, mel: torch.Tensor | np.ndarray, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> torch.Tensor:
         """[num_mels, T] -> [T * hop] in chunks of `chunk_frames` (bounded memory, same output as one-shot)."""

@@ -87,8 +87,8 @@ def latency_ms(config: HifiganConfig) -> float:
     return 1000.0 * receptive_field(config).right * config.upsample_factor / config.sampling_rate
 
 
-def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int) -> torch.Tensor:
-    chunk = torch.as_tensor(chunk, dtype=torch.float32)
+def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
+    chunk = torch.as_tensor(chunk, dtype=dtype)
     if chunk.dim() != 2 or chunk.shape[0] != num_mels:
         raise ValueError(f"mel chunk {index}: expected shape [{num_mels}, t], got {tuple(chunk.shape)}")
     return chunk
@@ -96,19 +96,20 @@ def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int) -> torch.Tensor
 
 def stream(
     run: Run, mel_chunks: Iterable[torch.Tensor], field: ReceptiveField, hop: int, num_mels: int,
-    min_frames: int = 1,
+    min_frames: int = 1, dtype: torch.dtype = torch.float32,
 ) -> Iterator[torch.Tensor]:
     """Audio chunks whose concatenation equals vocoding the concatenated mel in one go.
 
     A frame's audio is emitted once `field.right` later frames have arrived (or the input ends); the
     buffer keeps only `field.left` past frames, so memory is bounded by the chunk size. At least
     `min_frames` frames are vocoded per call (fewer only at the end), trading latency for throughput.
+    Chunks are converted to `dtype` (the model's).
     """
-    buf = torch.zeros(num_mels, 0)
+    buf = torch.zeros(num_mels, 0, dtype=dtype)
     buf_start = 0  # absolute frame index of buf[:, 0]
     done = 0  # frames whose audio has been emitted
     for index, chunk in enumerate(mel_chunks):
-        buf = torch.cat([buf, _check_chunk(chunk, num_mels, index)], dim=1)
+        buf = torch.cat([buf, _check_chunk(chunk, num_mels, index, dtype)], dim=1)
         ready = buf_start + buf.shape[1] - field.right
         if ready - done >= min_frames:
             yield _window(run, buf, buf_start, done, ready, hop)
