@@ -99,7 +99,7 @@ def detect(mel: np.ndarray, num_mels: int = 80) -> MelVerdict:
 def _classify(x: np.ndarray) -> MelVerdict:
     low, on_floor = _floor_evidence(x)
     high = float(x.max())
-    floored = on_floor >= 1e-3 and np.count_nonzero(x <= low + 1e-6 * max(1.0, abs(low))) >= 3
+    floored = on_floor >= 5e-5 and np.count_nonzero(x <= low + 1e-6 * max(1.0, abs(low))) >= 3
     above = x[x > low + 1e-6 * max(1.0, abs(low))] if floored else x.ravel()
     spread = _spread(above)
     frame_level = x.mean(axis=0)
