@@ -7,7 +7,6 @@ comparison turns TF32 off so that both sides compute in full fp32.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -24,7 +23,6 @@ from gpu_inference import config_for, tf32
 
 from hifigan.audio import mel_frontend
 from hifigan.checkpoint import read_checkpoint
-from hifigan.compat import ours_to_official
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data import Corpus, scan_clips
 from hifigan.train import Trainer, TrainOptions
@@ -105,39 +103,6 @@ def train_speed(settings, precision: str) -> dict[str, Any]:
             "failures": bad[:20]}
 
 
-def _official_copies(trainer: Trainer) -> tuple[torch.nn.Module, ...]:
-    """The official-style modules (tests/official_reference.py) holding the trainer's weights, and their AdamWs."""
-    from official_reference import RefGenerator, RefMPD, RefMSD
-
-    ref_g, ref_mpd, ref_msd = RefGenerator(trainer.config), RefMPD(), RefMSD()
-    for ref, ours in ((ref_g, trainer.generator), (ref_mpd, trainer.mpd), (ref_msd, trainer.msd)):
-        ref.load_state_dict(ours_to_official(ours.state_dict()))
-        ref.to(trainer.device).train()
-    cfg = trainer.config
-    betas = (cfg.adam_b1, cfg.adam_b2)
-    optim_g = torch.optim.AdamW(ref_g.parameters(), cfg.learning_rate, betas=betas)
-    optim_d = torch.optim.AdamW(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()), cfg.learning_rate,
-                                betas=betas)
-    return ref_g, ref_mpd, ref_msd, optim_g, optim_d
-
-
-def _capture(optimizer: torch.optim.Optimizer, named: dict[str, torch.nn.Parameter], into: dict[str, Any],
-             tag: str) -> None:
-    """Copy every gradient, under its official name, at the moment `optimizer` steps."""
-    def hook(_optimizer, _args, _kwargs) -> None:
-        into[tag] = {k: p.grad.detach().double().clone() for k, p in named.items() if p.grad is not None}
-
-    optimizer.register_step_pre_hook(hook)
-
-
-def _named(modules: dict[str, torch.nn.Module], rename: bool) -> dict[str, torch.nn.Parameter]:
-    out = {}
-    for prefix, module in modules.items():
-        params = {f"{prefix}.{k}": p for k, p in module.named_parameters()}
-        out.update(ours_to_official(params) if rename else params)
-    return out
-
-
 def _compare(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dict[str, Any]:
     """Per tensor: |ours - ref| / |ref| (norms); the worst and the median, and any tensor missing on one side."""
     rel = {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref if k in ours}
@@ -149,15 +114,19 @@ def _compare(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dic
 def gradients_vs_official(settings) -> dict[str, Any]:
     """One step from the same weights and batch: ours vs the official sequence, gradient by gradient (fp32, TF32
     off); then both steps timed, alternating, at torch's default settings."""
-    from official_reference import ref_train_step
+    from official_reference import capture_gradients, named_parameters, official_copies, ref_train_step
 
     trainer = make_trainer(settings, "fp32", "gradients")
-    ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = _official_copies(trainer)
+    ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = official_copies(
+        trainer.config, trainer.generator, trainer.mpd, trainer.msd)
+    for ref in (ref_g, ref_mpd, ref_msd):  # in place: the optimizers keep holding the same parameters
+        ref.to(trainer.device)
     grads: dict[str, Any] = {}
-    _capture(trainer.optim_d, _named({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads, "ours/d")
-    _capture(trainer.optim_g, _named({"generator": trainer.generator}, True), grads, "ours/g")
-    _capture(ref_optim_d, _named({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "ref/d")
-    _capture(ref_optim_g, _named({"generator": ref_g}, False), grads, "ref/g")
+    capture_gradients(trainer.optim_d, named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads,
+                      "ours/d")
+    capture_gradients(trainer.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "ours/g")
+    capture_gradients(ref_optim_d, named_parameters({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "ref/d")
+    capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "ref/g")
     batch = batches(trainer, 1)[0]
     x, y, y_mel = (t.to(trainer.device) for t in batch[:3])
     loss_mel = mel_frontend(**trainer.config.mel_kwargs(for_loss=True))

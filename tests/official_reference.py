@@ -257,3 +257,40 @@ def official_copies(config, generator, mpd, msd):
     optim_d = torch.optim.AdamW(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()), config.learning_rate,
                                 betas=betas)
     return ref_g, ref_mpd, ref_msd, optim_g, optim_d
+
+
+def named_parameters(modules: dict, rename: bool) -> dict:
+    """{prefix.name: parameter} over `modules`; `rename`: ours -> official key names (weight_g, weight_orig, ...)."""
+    from hifigan.compat import ours_to_official
+
+    out = {}
+    for prefix, module in modules.items():
+        params = {f"{prefix}.{k}": p for k, p in module.named_parameters()}
+        out.update(ours_to_official(params) if rename else params)
+    return out
+
+
+def capture_gradients(optimizer, named: dict, into: dict, tag: str) -> None:
+    """At every step of `optimizer`, copy each gradient of `named` (float64) into `into[tag]`, by name."""
+    def hook(*_):
+        into[tag] = {k: p.grad.detach().double().clone() for k, p in named.items() if p.grad is not None}
+
+    optimizer.register_step_pre_hook(hook)
+
+
+def official_discriminator_file(g_state: dict, steps: int, epoch: int, betas=(0.9, 0.999)) -> dict:
+    """An official do_* dict: fresh official MPD/MSD (seeded) and both AdamWs after one step on random gradients,
+    so their moments are real; the generator optimizer is over copies of `g_state`'s tensors."""
+    import itertools
+
+    torch.manual_seed(1)
+    mpd, msd = RefMPD(), RefMSD()
+    optim_g = torch.optim.AdamW([torch.nn.Parameter(t.clone()) for t in g_state.values()], 2e-4, betas=betas)
+    optim_d = torch.optim.AdamW(itertools.chain(msd.parameters(), mpd.parameters()), 2e-4, betas=betas)
+    for optim in (optim_g, optim_d):
+        for group in optim.param_groups:
+            for p in group["params"]:
+                p.grad = torch.randn_like(p)
+        optim.step()
+    return {"mpd": mpd.state_dict(), "msd": msd.state_dict(), "optim_g": optim_g.state_dict(),
+            "optim_d": optim_d.state_dict(), "steps": steps, "epoch": epoch}

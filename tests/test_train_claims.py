@@ -19,7 +19,7 @@ from hifigan.cli import main
 from hifigan.compat import official_to_ours
 from hifigan.config import load_config
 from hifigan.data import Corpus
-from official_reference import RefGenerator, RefMPD, RefMSD, reference_mel
+from official_reference import RefGenerator, RefMPD, RefMSD, official_discriminator_file, reference_mel
 
 QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1"]
 G_ONLY = ["--disc-start-step", "1000000"]  # generator steps only: fast, and the data are what is compared
@@ -68,18 +68,8 @@ def _official_pair(folder, config_json, g_src):
     (folder / "d").mkdir()
     g_path = folder / "g" / "g_00000100"
     shutil.copy(g_src, g_path)
-    torch.manual_seed(1)
-    mpd, msd = RefMPD(), RefMSD()
     g_state = torch.load(g_path, weights_only=True)["generator"]
-    optim_g = torch.optim.AdamW([torch.nn.Parameter(t.clone()) for t in g_state.values()], 2e-4, betas=(0.8, 0.99))
-    optim_d = torch.optim.AdamW(itertools.chain(msd.parameters(), mpd.parameters()), 2e-4, betas=(0.8, 0.99))
-    for optim in (optim_g, optim_d):
-        for group in optim.param_groups:
-            for p in group["params"]:
-                p.grad = torch.randn_like(p)
-        optim.step()
-    do = {"mpd": mpd.state_dict(), "msd": msd.state_dict(), "optim_g": optim_g.state_dict(),
-          "optim_d": optim_d.state_dict(), "steps": 100, "epoch": 3}
+    do = official_discriminator_file(g_state, steps=100, epoch=3, betas=(0.8, 0.99))
     torch.save(do, folder / "d" / "discriminators.pt")
     return g_path, folder / "d" / "discriminators.pt", do
 

@@ -15,7 +15,7 @@ from hifigan.audio import mel_frontend
 from hifigan.compat import ours_to_official
 from hifigan.data import Corpus, scan_clips
 from hifigan.train import Trainer, TrainOptions
-from official_reference import official_copies, ref_train_step
+from official_reference import capture_gradients, named_parameters, official_copies, ref_train_step
 from tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -53,22 +53,6 @@ def official_step(trainer: Trainer, ref: tuple, batch: tuple) -> None:
     ref_train_step(*ref, mel, audio.unsqueeze(1), mel_target, mel_frontend(**trainer.config.mel_kwargs(for_loss=True)))
 
 
-def capture(optimizer: torch.optim.Optimizer, named: dict[str, torch.nn.Parameter], into: dict, tag: str) -> None:
-    """Copy every gradient, by official name, as `optimizer` steps."""
-    def hook(*_):
-        into[tag] = {k: p.grad.detach().double().clone() for k, p in named.items() if p.grad is not None}
-
-    optimizer.register_step_pre_hook(hook)
-
-
-def named_params(modules: dict[str, torch.nn.Module], rename: bool) -> dict[str, torch.nn.Parameter]:
-    out = {}
-    for prefix, module in modules.items():
-        params = {f"{prefix}.{k}": p for k, p in module.named_parameters()}
-        out.update(ours_to_official(params) if rename else params)
-    return out
-
-
 def relative_errors(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dict[str, float]:
     assert set(ours) == set(ref)
     return {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref}
@@ -78,10 +62,11 @@ def test_one_step_gradients_match_the_official_sequence_float32(tmp_path, tiny_c
     trainer, ref = make_pair(tmp_path, tiny_corpus, torch.float32)
     ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = ref
     grads: dict = {}
-    capture(trainer.optim_d, named_params({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads, "ours/d")
-    capture(trainer.optim_g, named_params({"generator": trainer.generator}, True), grads, "ours/g")
-    capture(ref_optim_d, named_params({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "ref/d")
-    capture(ref_optim_g, named_params({"generator": ref_g}, False), grads, "ref/g")
+    ours_d = named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True)
+    capture_gradients(trainer.optim_d, ours_d, grads, "ours/d")
+    capture_gradients(trainer.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "ours/g")
+    capture_gradients(ref_optim_d, named_parameters({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "ref/d")
+    capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "ref/g")
     batch = batches(trainer, 1, torch.float32)[0]
     result = trainer.train_step(batch)
     official_step(trainer, ref, batch)
