@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio
+from hifigan.bench import clone_generator
 from hifigan.compat import ours_to_official
 from hifigan.config import HifiganConfig, load_config
 from hifigan.data import list_audio
@@ -115,12 +116,6 @@ def official_generator(generator: Generator, config: HifiganConfig, device: torc
     return ref.to(device).eval().requires_grad_(False)
 
 
-def _clone(generator: Generator, config: HifiganConfig) -> Generator:
-    clone = Generator(config)
-    clone.load_state_dict(generator.state_dict())
-    return clone
-
-
 def inference(name: str, settings) -> dict[str, Any]:
     """The per-config inference check (see the module docstring)."""
     device, quick = settings.device, settings.quick
@@ -130,7 +125,7 @@ def inference(name: str, settings) -> dict[str, Any]:
     seconds = 0.5 if quick else SECONDS
     mel = corpus_mel(config, settings.corpus, seconds)
     audio_seconds = mel.shape[1] * config.upsample_factor / config.sampling_rate
-    reference = Vocoder(_clone(generator, config), config, "cpu", "eager")(mel)
+    reference = Vocoder(clone_generator(generator, config), config, "cpu", "eager")(mel)
     peak = float(reference.abs().max())
     official = official_generator(generator, config, device)
     mel_dev = mel.unsqueeze(0).to(device)
@@ -154,7 +149,7 @@ def inference(name: str, settings) -> dict[str, Any]:
             row: dict[str, Any] = {"backend": backend, "precision": precision}
             try:
                 with tf32(precision == "tf32"):
-                    vocoder = Vocoder(_clone(generator, config), config, device, backend,
+                    vocoder = Vocoder(clone_generator(generator, config), config, device, backend,
                                       precision="fp32" if precision == "tf32" else precision)
                     out = vocoder(mel)
                     err = float((out - reference).abs().max())
@@ -183,7 +178,7 @@ def ragged_batch(generator: Generator, config: HifiganConfig, mel: torch.Tensor,
     lengths = sorted(int(n) for n in rng.integers(max(1, frames // 10), frames + 1, size=BATCH))
     mels = [mel[:, :n] for n in lengths]
     with tf32(False):
-        vocoder = Vocoder(_clone(generator, config), config, device, "auto")
+        vocoder = Vocoder(clone_generator(generator, config), config, device, "auto")
         together = vocoder.batch(mels)
         alone = [vocoder(m) for m in mels]
         diff = max(float((a - b).abs().max()) for a, b in zip(together, alone))

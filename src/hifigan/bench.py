@@ -67,7 +67,7 @@ def _setup(config_name: str, seconds: float, pretrained: str | None = None) -> t
     return cfg, generator, mel
 
 
-def _clone(generator: Generator, cfg: Any) -> Generator:
+def clone_generator(generator: Generator, cfg: Any) -> Generator:
     """An independent copy with the same weights (deepcopy does not survive torch parametrizations)."""
     clone = Generator(cfg)
     clone.load_state_dict(generator.state_dict())
@@ -139,9 +139,9 @@ def run_bench(
 
         config_name = get_model(pretrained).config
     audio_seconds = mel.shape[1] * cfg.upsample_factor / cfg.sampling_rate
-    baseline = _clone(generator, cfg).eval().remove_weight_norm()
+    baseline = clone_generator(generator, cfg).eval().remove_weight_norm()
     runners = {"eager": None}
-    runners.update({b: Vocoder(_clone(generator, cfg), cfg, backend=b) for b in backends if b != "eager"})
+    runners.update({b: Vocoder(clone_generator(generator, cfg), cfg, backend=b) for b in backends if b != "eager"})
 
     def run(name: str) -> torch.Tensor:
         if name == "eager":
@@ -177,7 +177,7 @@ def run_bench(
         if solo_base and row.get("solo_median_s"):
             row["solo_speedup_vs_eager"] = round(solo_base / row["solo_median_s"], 3)
     field = receptive_field(cfg)
-    auto = Vocoder(_clone(generator, cfg), cfg, backend="auto")
+    auto = Vocoder(clone_generator(generator, cfg), cfg, backend="auto")
     chunk_times = []  # the source yields at once, so the time between outputs is one window's compute
     start = time.perf_counter()
     for _ in auto.stream(split_frames(mel, stream_chunk_frames)):
