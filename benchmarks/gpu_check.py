@@ -151,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="PREFIX", help="run only the checks whose names start so")
     parser.add_argument("--work", type=Path, help="scratch folder for training runs (default OUT/work; removed)")
     args = parser.parse_args(argv)
+    if args.device.split(":")[0] not in ("cuda", "cpu"):
+        parser.error(f"--device {args.device}: use cuda or cpu")
     args.out.mkdir(parents=True, exist_ok=True)
     work = args.work or args.out / "work"
     settings = Settings(torch.device(args.device), args.quick, work)

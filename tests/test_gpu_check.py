@@ -56,3 +56,10 @@ def test_every_failure_is_recorded_and_the_next_check_runs(tmp_path):
         assert entry["ok"] is False and entry["error"] and "Traceback" in entry["traceback"]
     assert "CUDA" in report["checks"]["train/fp32"]["error"]
     assert "| inference/tiny1 |" not in done.stdout and "| tiny1 | - | - |" in done.stdout
+
+
+def test_an_unknown_device_is_a_usage_error_and_writes_nothing(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path / "out"), "--device", "tpu"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--device tpu: use cuda or cpu" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
