@@ -1,4 +1,4 @@
-"""HiFi-GAN networks: the generator and the two discriminator ensembles."""
+"""HiFi-GAN networks: the generator, the two discriminator ensembles, and the optional MRD."""
 
 from hifigan.models.discriminators import (
     DiscriminatorP,
@@ -7,12 +7,16 @@ from hifigan.models.discriminators import (
     MultiScaleDiscriminator,
 )
 from hifigan.models.generator import Generator, ResBlock1, ResBlock2
+from hifigan.models.mrd import UNIVNET_RESOLUTIONS, DiscriminatorR, MultiResolutionDiscriminator
 
 __all__ = [
+    "UNIVNET_RESOLUTIONS",
     "DiscriminatorP",
+    "DiscriminatorR",
     "DiscriminatorS",
     "Generator",
     "MultiPeriodDiscriminator",
+    "MultiResolutionDiscriminator",
     "MultiScaleDiscriminator",
     "ResBlock1",
     "ResBlock2",

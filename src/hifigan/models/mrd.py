@@ -1,0 +1,73 @@
+"""Multi-resolution spectrogram discriminator (MRD) of UnivNet (Jang et al. 2021), also used by BigVGAN.
+
+Each sub-discriminator scores the linear magnitude spectrogram at one STFT resolution with 2-D convolutions. It is
+an option beside MPD and MSD (off in the paper's recipe) and has the same interface as those ensembles.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from hifigan.models.discriminators import _ConvStack, _Ensemble
+from hifigan.models.norms import weight_norm
+from hifigan.models.stft import Resolution, check_resolution, padded_stft
+
+UNIVNET_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+"""UnivNet's (n_fft, hop, win) triples, in its order."""
+
+
+class DiscriminatorR(_ConvStack):
+    """One resolution: |STFT| as a [B, 1, freq, frames] image, five 2-D convs (leaky ReLU) and a 1-channel post conv.
+
+    Layout and kernels are UnivNet's: kernels (3, 9) are 3 bins by 9 frames, and the three stride-(1, 2) convs halve
+    the frame axis (ceil), never the frequency axis. Padding keeps sizes otherwise, so for input [B, 1, T]:
+    freq = n_fft // 2 + 1, frames = 1 + (T + 2 * ((n_fft - hop) // 2) - n_fft) // hop,
+    feature maps [B, C, freq, frames], then [B, C, freq, f1], [B, C, freq, f2], [B, C, freq, f3] x 2 with
+    f_k = ceil(frames / 2^k), and [B, 1, freq, f3]; score [B, freq * f3].
+
+    The audio is reflect-padded by (n_fft - hop) // 2 per side and framed with no further padding (UnivNet's framing),
+    so it needs more than that many samples (905 for (2048, 240, 1200)). The window is Hann by default;
+    UnivNet's and BigVGAN's code pass no window to torch.stft, i.e. a rectangular one: `window="rectangular"`.
+    """
+
+    def __init__(self, resolution: Resolution = UNIVNET_RESOLUTIONS[0], channels: int = 32,
+                 window: str = "hann") -> None:
+        super().__init__()
+        self.resolution = check_resolution(resolution, window)
+        self.window = window
+        c = channels
+        # (in, out, kernel, stride, padding)
+        layers = [
+            (1, c, (3, 9), (1, 1), (1, 4)),
+            (c, c, (3, 9), (1, 2), (1, 4)),
+            (c, c, (3, 9), (1, 2), (1, 4)),
+            (c, c, (3, 9), (1, 2), (1, 4)),
+            (c, c, (3, 3), (1, 1), (1, 1)),
+        ]
+        self.convs = nn.ModuleList(weight_norm(nn.Conv2d(i, o, k, s, padding=p)) for i, o, k, s, p in layers)
+        self.conv_post = weight_norm(nn.Conv2d(c, 1, (3, 3), 1, padding=(1, 1)))
+
+    def spectrogram(self, x: Tensor) -> Tensor:
+        """[B, 1, T] audio -> [B, 1, n_fft // 2 + 1, frames] magnitude, float32 (float64 for float64 input)."""
+        n_fft, hop, _ = self.resolution
+        spec = padded_stft(x.reshape(x.shape[0], x.shape[-1]), self.resolution, (n_fft - hop) // 2, self.window)
+        return spec.abs().unsqueeze(1)  # |z| has gradient 0 at z = 0, as torch.norm over (re, im) does
+
+    def forward(self, x: Tensor) -> tuple[Tensor, list[Tensor]]:
+        """[B, 1, T] -> (score [B, freq * f3], 6 feature maps); see the class docstring for the shapes."""
+        return self.score(self.spectrogram(x))
+
+
+class MultiResolutionDiscriminator(_Ensemble):
+    """MRD: one DiscriminatorR per STFT resolution; every sub-discriminator sees the raw audio [B, 1, T].
+
+    forward(y, y_hat) -> (real scores, generated scores, real feature maps, generated feature maps), one entry per
+    resolution, six feature maps each; generator_side(y, y_hat) as for MPD and MSD.
+    """
+
+    def __init__(self, resolutions: tuple[Resolution, ...] = UNIVNET_RESOLUTIONS, channels: int = 32,
+                 window: str = "hann") -> None:
+        super().__init__()
+        if not resolutions:
+            raise ValueError("the MRD needs at least one STFT resolution")
+        self.discriminators = nn.ModuleList(DiscriminatorR(r, channels, window) for r in resolutions)
