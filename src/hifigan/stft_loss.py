@@ -52,13 +52,13 @@ def multi_resolution_stft_loss(
         raise ValueError("the STFT loss needs at least one resolution")
     y = y.detach().reshape(-1, y.shape[-1])
     y_hat = y_hat.reshape(-1, y_hat.shape[-1])
-    sc, mag = y_hat.new_zeros((), dtype=torch.float64 if y_hat.dtype == torch.float64 else torch.float32), 0.0
+    sc, mag = [], []
     for resolution in resolutions:
         real = stft_magnitude(y, resolution, power_floor)
         generated = stft_magnitude(y_hat, resolution, power_floor)
-        sc = sc + spectral_convergence(real, generated)
-        mag = mag + log_magnitude_loss(real, generated)
-    return sc / len(resolutions), mag / len(resolutions)
+        sc.append(spectral_convergence(real, generated))
+        mag.append(log_magnitude_loss(real, generated))
+    return torch.stack(sc).mean(), torch.stack(mag).mean()
 
 
 class MultiResolutionSTFTLoss(nn.Module):
