@@ -195,7 +195,7 @@ def _evaluate_copy_synthesis(
     written: list[tuple[str, Path, Path]], config: HifiganConfig, args: argparse.Namespace
 ) -> None:
     """`vocode --evaluate`: score each resynthesised audio input against itself; report in the output folder."""
-    from hifigan.evaluate import evaluate_pairs
+    from hifigan.evaluation.evaluate import evaluate_pairs
 
     pairs = [(stem, source, out) for stem, source, out in written if source.suffix.lower() != ".npy"]
     if not pairs:
@@ -247,7 +247,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from hifigan.config import load_config
-    from hifigan.report.systems import evaluate_systems, parse_systems
+    from hifigan.evaluation.report.systems import evaluate_systems, parse_systems
 
     config = load_config(args.config)
     systems = parse_systems(args.generated)
@@ -518,7 +518,7 @@ def _add_listen(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_listen(args: argparse.Namespace) -> int:
-    from hifigan.listening.serve import run_command
+    from hifigan.evaluation.listening.serve import run_command
 
     return run_command(args)
 

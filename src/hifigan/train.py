@@ -34,8 +34,8 @@ from hifigan.config import HifiganConfig
 from hifigan.data import Clip, ResumableSampler, VocoderDataset
 from hifigan.distributed import DistInfo, agree, init_distributed, training_device
 from hifigan.errors import CheckpointError, HifiganError
+from hifigan.evaluation.spectral import mel_l1
 from hifigan.losses import discriminator_objective, generator_objective, terms_to_floats
-from hifigan.metrics import mel_l1
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.monitor import RunLog, mel_figure
 from hifigan.rng import rng_state, seed_everything, set_rng_state
