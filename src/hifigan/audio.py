@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import os
-from pathlib import Path
 
 import librosa
 import numpy as np
@@ -15,6 +14,7 @@ import torch
 from hifigan.atomic import atomic_path
 from hifigan.errors import AudioError
 from hifigan.padding import reflect_pad
+from hifigan.paths import require_file
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 
@@ -30,13 +30,7 @@ def load_audio(
 
     A rate other than `sampling_rate` is an error unless `resample` is set (soxr, high quality).
     """
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(path, "no such file")
-    if path.is_dir():
-        raise AudioError(path, "is a directory, expected an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes), expected an audio file")
+    path = require_file(path, "an audio file", AudioError)
     try:
         audio, sr = sf.read(path, dtype="float32", always_2d=True)
     except OSError as e:
@@ -79,11 +73,7 @@ def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarra
 
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Header of an audio file (rate, channels, frames) without reading the samples."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(path, "is a directory, expected an audio file" if path.is_dir() else "no such file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes), expected an audio file")
+    path = require_file(path, "an audio file", AudioError)
     try:
         return sf.info(str(path))
     except OSError as e:
@@ -215,13 +205,7 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
     [num_mels, T]; anything else is an error."""
     from hifigan.errors import MelError
 
-    path = Path(path)
-    if not path.exists():
-        raise MelError(path, "no such file")
-    if path.is_dir():
-        raise MelError(path, "is a directory, expected a .npy mel file")
-    if path.stat().st_size == 0:
-        raise MelError(path, "is empty (0 bytes), expected a .npy mel file")
+    path = require_file(path, "a .npy mel file", MelError)
     try:
         loaded = np.load(path, allow_pickle=False)
     except ValueError as e:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
 from hifigan.melconv.cli import add_check_mel, add_vocode_options, check_vocode_mel, load_vocode_mel
+from hifigan.paths import require_file
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
@@ -177,10 +178,7 @@ def _check_vocode_input(path: Path, config: HifiganConfig, args: argparse.Namesp
     """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
     from hifigan.audio import audio_info, check_format
 
-    if not path.exists():
-        raise HifiganError(path, "no such file")
-    if path.is_dir():
-        raise HifiganError(path, "is a directory, expected an audio or .npy file")
+    require_file(path, "an audio or .npy file")
     if path.suffix.lower() == ".npy":
         check_vocode_mel(path, config.num_mels, args)
         return

@@ -25,6 +25,7 @@ from torch.utils.data import Dataset, DistributedSampler
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, load_audio, load_mel, mel_frontend
 from hifigan.config import HifiganConfig
 from hifigan.errors import AudioError, HifiganError
+from hifigan.paths import require_folder
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".mp3")
 PEAK = 0.95  # official: librosa.util.normalize(audio) * 0.95
@@ -37,9 +38,7 @@ MEL_FLOOR = math.log(1e-5)  # the front-end's log floor: the value of silence, u
 # ---------------------------------------------------------------- which files
 def list_audio(folder: str | os.PathLike) -> list[Path]:
     """Audio files under `folder` (recursive, hidden entries skipped), sorted by path."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise HifiganError(folder, "no such folder" if not folder.exists() else "not a folder")
+    folder = require_folder(folder)
     files = [
         p for p in folder.rglob("*")
         if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()

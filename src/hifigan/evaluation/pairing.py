@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.errors import HifiganError
+from hifigan.paths import require_folder
 
 AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au", ".mp3", ".opus", ".w64"})
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
@@ -15,10 +16,7 @@ Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 
 def audio_files(folder: Path) -> dict[str, Path]:
     """The audio files directly in `folder`, by stem (hidden files and other suffixes are ignored)."""
-    if not folder.exists():
-        raise HifiganError(folder, "no such folder")
-    if not folder.is_dir():
-        raise HifiganError(folder, "is not a folder")
+    require_folder(folder)
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
