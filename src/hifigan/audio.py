@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import os
+from pathlib import Path
 
 import librosa
 import numpy as np
@@ -12,11 +13,28 @@ import soundfile as sf
 import torch
 
 from hifigan.atomic import atomic_path
-from hifigan.errors import AudioError
+from hifigan.errors import AudioError, HifiganError
 from hifigan.padding import reflect_pad
-from hifigan.paths import require_file
+from hifigan.paths import require_file, require_folder
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
+# The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
+AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".au", ".mp3")
+
+
+def find_audio(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
+    """The audio files (AUDIO_SUFFIXES, any case) in `folder`, or anywhere below it when `recursive`, sorted by
+    path; hidden files and folders are skipped. A folder without any is an error naming it."""
+    folder = require_folder(folder)
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    files = sorted(
+        p for p in candidates
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not files:
+        raise HifiganError(folder, f"contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
+    return files
 
 
 def load_audio(

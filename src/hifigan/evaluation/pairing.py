@@ -8,24 +8,19 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.errors import HifiganError
-from hifigan.paths import require_folder
 
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".au", ".mp3", ".opus", ".w64"})
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 
 
 def audio_files(folder: Path) -> dict[str, Path]:
-    """The audio files directly in `folder`, by stem (hidden files and other suffixes are ignored)."""
-    require_folder(folder)
+    """The audio files directly in `folder` (hifigan.audio.find_audio), by stem; two with one stem are an error."""
+    from hifigan.audio import find_audio  # torch: the listening server's light modules import this one
+
     found: dict[str, Path] = {}
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
-            continue
+    for path in find_audio(folder):
         if path.stem in found:
             raise HifiganError(path, f"same stem as {found[path.stem]}; cannot tell which to pair")
         found[path.stem] = path
-    if not found:
-        raise HifiganError(folder, f"contains no audio files ({', '.join(sorted(AUDIO_SUFFIXES))})")
     return found
 
 
