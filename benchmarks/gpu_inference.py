@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hifigan.audio import MelSpectrogram, audio_to_mel, find_audio, load_audio
+from hifigan.audio import MelSpectrogram, find_audio, load_audio
 from hifigan.bench import clone_generator
 from hifigan.compat import ours_to_official
 from hifigan.config import HifiganConfig, load_config
@@ -57,7 +57,7 @@ def corpus_mel(config: HifiganConfig, corpus, seconds: float) -> torch.Tensor:
         total += len(audio)
         if total >= seconds * config.sampling_rate:
             break
-    mel = audio_to_mel(np.concatenate(clips), MelSpectrogram(**config.mel_kwargs()))
+    mel = MelSpectrogram(**config.mel_kwargs()).checked(np.concatenate(clips))
     return mel[:, : round(seconds * config.sampling_rate / config.upsample_factor)].contiguous()
 
 

@@ -189,33 +189,33 @@ class MelSpectrogram:
             mel = torch.log(torch.clamp(torch.matmul(basis, magnitude), min=1e-5))
         return mel.squeeze(0) if squeeze else mel
 
-
-@functools.lru_cache(maxsize=32)
-def mel_frontend(
-    n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
-    fmin: float, fmax: float | None, center: bool = False,
-) -> MelSpectrogram:
-    """One shared MelSpectrogram per parameter set (the filterbank is costly to build)."""
-    return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)
+    def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
+        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel; too-short input or samples so far
+        outside [-1, 1] that the mel overflows are a one-line AudioError naming `source`."""
+        if audio.shape[-1] <= self.pad:
+            raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {self.pad}")
+        out = self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+        if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
+            peak = float(np.max(np.abs(audio)))
+            raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
+        return out
 
 
 def mel_spectrogram(
     y: torch.Tensor, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
     fmin: float, fmax: float | None, center: bool = False,
 ) -> torch.Tensor:
-    """The official `meldataset.mel_spectrogram`, same signature and values."""
-    return mel_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)(y)
+    """The official `meldataset.mel_spectrogram`, same signature and values: [B, T] (or [T]) -> [B, num_mels, F]."""
+    return _shared_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)(y)
 
 
-def audio_to_mel(audio: np.ndarray, mel: MelSpectrogram, source: str | os.PathLike | None = None) -> torch.Tensor:
-    """[T] float audio -> [num_mels, frames] float32 log-mel, with a clear error for too-short input."""
-    if audio.shape[-1] <= mel.pad:
-        raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {mel.pad}")
-    out = mel(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
-    if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
-        peak = float(np.max(np.abs(audio)))
-        raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
-    return out
+@functools.lru_cache(maxsize=32)
+def _shared_frontend(
+    n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
+    fmin: float, fmax: float | None, center: bool,
+) -> MelSpectrogram:
+    """One MelSpectrogram per parameter set for `mel_spectrogram`, so its filterbank is built once."""
+    return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)
 
 
 def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -> np.ndarray:

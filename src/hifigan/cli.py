@@ -61,12 +61,12 @@ def _add_mel(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_mel(args: argparse.Namespace) -> int:
-    from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio, save_npy
+    from hifigan.audio import MelSpectrogram, load_audio, save_npy
     from hifigan.config import load_config
 
     config = load_config(args.config)
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-    mel = audio_to_mel(audio, MelSpectrogram(**config.mel_kwargs()), args.input)
+    mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
     _check_output_file(args.output)
     save_npy(args.output, mel.numpy().astype("float32"))
     return 0
@@ -138,7 +138,7 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
 def _run_vocode(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio, save_audio
+    from hifigan.audio import MelSpectrogram, load_audio, save_audio
     from hifigan.inference import Vocoder, resolve_device
     from hifigan.streaming import AUTO_CHUNK_FRAMES
 
@@ -163,7 +163,7 @@ def _run_vocode(args: argparse.Namespace) -> int:
             mel = load_vocode_mel(path, config.num_mels, args)
         else:
             audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-            mel = audio_to_mel(audio, frontend, path)
+            mel = frontend.checked(audio, path)
         chunked = args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES
         audio = vocoder.chunked(mel, args.chunk_frames) if chunked else vocoder(mel)
         out = args.output_dir / f"{path.stem}.wav"

@@ -25,12 +25,12 @@ from torch.utils.data import Dataset, DistributedSampler
 from hifigan.audio import (
     AUDIO_SUFFIXES,
     MAX_WAV_VALUE,
+    MelSpectrogram,
     audio_info,
     check_format,
     find_audio,
     load_audio,
     load_mel,
-    mel_frontend,
 )
 from hifigan.config import HifiganConfig
 from hifigan.errors import AudioError, HifiganError
@@ -244,6 +244,8 @@ class VocoderDataset(Dataset):
         self.clips = list(clips)
         self.config, self.train, self.seed = config, train, seed
         self.resample, self.mix_to_mono = resample, mix_to_mono
+        self.input_mel = MelSpectrogram(**config.mel_kwargs())
+        self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -262,13 +264,13 @@ class VocoderDataset(Dataset):
             audio = normalize_peak(audio)
             if self.train:
                 audio = self._window(audio, rng)
-            mel = mel_frontend(**cfg.mel_kwargs())(torch.from_numpy(audio))
+            mel = self.input_mel(torch.from_numpy(audio))
         else:
             mel = torch.from_numpy(load_mel(clip.mel_path, cfg.num_mels))
             if self.train:
                 mel, audio = self._aligned_window(mel, audio, rng)
         audio_t = torch.from_numpy(np.ascontiguousarray(audio))
-        mel_loss = mel_frontend(**cfg.mel_kwargs(for_loss=True))(audio_t)
+        mel_loss = self.loss_mel(audio_t)
         return mel, audio_t, mel_loss, index
 
     def _window(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from hifigan.atomic import atomic_path, prepare_output_dir
-from hifigan.audio import mel_frontend, save_audio
+from hifigan.audio import MelSpectrogram, save_audio
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 
@@ -247,7 +247,7 @@ def run_demo(
     end_scores = score_clips(end, cfg)
     score_seconds = time.monotonic() - score_start
 
-    frontend = mel_frontend(**cfg.mel_kwargs())
+    frontend = MelSpectrogram(**cfg.mel_kwargs())
     for folder in ("generated", "reference", "start", *pretrained):  # same stems in all: `hifigan evaluate` pairs them
         prepare_output_dir(out / folder)
     for clip, before in zip(end, start):

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from hifigan.audio import mel_frontend
+from hifigan.audio import MelSpectrogram as mel_frontend
 from hifigan.checkpoint import config_of, generator_payload, is_own_checkpoint, load_state_strict, read_checkpoint
 from hifigan.compat import is_official_discriminators, is_official_generator, official_to_ours
 from hifigan.config import HifiganConfig
