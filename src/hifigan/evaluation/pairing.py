@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hifigan.audio import find_audio
 from hifigan.errors import HifiganError
 
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
@@ -14,8 +15,6 @@ Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 
 def audio_files(folder: Path) -> dict[str, Path]:
     """The audio files directly in `folder` (hifigan.audio.find_audio), by stem; two with one stem are an error."""
-    from hifigan.audio import find_audio  # torch: the listening server's light modules import this one
-
     found: dict[str, Path] = {}
     for path in find_audio(folder):
         if path.stem in found:

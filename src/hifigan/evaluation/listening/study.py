@@ -41,7 +41,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     A system missing a clip, a file whose stem the reference lacks, or a file that is not audio is an error
     naming it. Files with other suffixes (.txt, .npy) and hidden files are ignored, as `hifigan evaluate` does.
     """
-    from hifigan.audio import audio_info  # audio and evaluate import torch: only a new study needs them
+    from hifigan.audio import audio_info  # audio and pairing import torch: only a new study needs them
     from hifigan.evaluation.pairing import audio_files
 
     if not systems:
