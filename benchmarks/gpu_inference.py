@@ -20,11 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio
+from hifigan.audio import MelSpectrogram, find_audio, load_audio
 from hifigan.bench import clone_generator
 from hifigan.compat import ours_to_official
 from hifigan.config import HifiganConfig, load_config
-from hifigan.data import list_audio
 from hifigan.inference import BACKENDS as ALL_BACKENDS
 from hifigan.inference import CPU_ONLY, Vocoder
 from hifigan.models import Generator
@@ -52,13 +51,13 @@ def config_for(name: str) -> HifiganConfig:
 def corpus_mel(config: HifiganConfig, corpus, seconds: float) -> torch.Tensor:
     """[num_mels, seconds * rate / hop] log-mel of the corpus clips laid end to end (resampled if need be)."""
     clips, total = [], 0
-    for path in list_audio(corpus):
+    for path in find_audio(corpus, recursive=True):
         audio = load_audio(path, config.sampling_rate, resample=True)
         clips.append(audio)
         total += len(audio)
         if total >= seconds * config.sampling_rate:
             break
-    mel = audio_to_mel(np.concatenate(clips), MelSpectrogram(**config.mel_kwargs()))
+    mel = MelSpectrogram(**config.mel_kwargs()).checked(np.concatenate(clips))
     return mel[:, : round(seconds * config.sampling_rate / config.upsample_factor)].contiguous()
 
 

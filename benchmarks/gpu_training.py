@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from gpu_inference import config_for, tf32
 
-from hifigan.audio import mel_frontend
+from hifigan.audio import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data import Corpus, scan_clips
@@ -129,7 +129,7 @@ def gradients_vs_official(settings) -> dict[str, Any]:
     capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "ref/g")
     batch = batches(trainer, 1)[0]
     x, y, y_mel = (t.to(trainer.device) for t in batch[:3])
-    loss_mel = mel_frontend(**trainer.config.mel_kwargs(for_loss=True))
+    loss_mel = MelSpectrogram(**trainer.config.mel_kwargs(for_loss=True))
 
     def official() -> tuple[torch.Tensor, torch.Tensor]:
         return ref_train_step(ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d, x, y.unsqueeze(1), y_mel, loss_mel)

@@ -28,7 +28,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from hifigan.audio import mel_frontend  # noqa: E402
+from hifigan.audio import MelSpectrogram  # noqa: E402
 from hifigan.config import config_from_dict, load_config  # noqa: E402
 from hifigan.data import scan_clips  # noqa: E402
 from hifigan.train import Trainer, TrainOptions  # noqa: E402
@@ -57,7 +57,7 @@ def run(name: str, batch: int, segment: int, pairs: int, profile: bool) -> dict[
         ref = official_copies(trainer.config, trainer.generator, trainer.mpd, trainer.msd)
         data = next(iter(trainer.loader))
         mel, audio, mel_target, _ = data
-        loss_mel = mel_frontend(**trainer.config.mel_kwargs(for_loss=True))
+        loss_mel = MelSpectrogram(**trainer.config.mel_kwargs(for_loss=True))
 
         def ours() -> None:
             trainer.train_step(data)

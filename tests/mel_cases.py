@@ -9,15 +9,16 @@ import math
 import numpy as np
 import torch
 
-from hifigan.audio import load_audio, mel_frontend
+from hifigan.audio import MelSpectrogram, load_audio
 from hifigan.padding import reflect_pad
 
 SR, N_FFT, HOP, MELS, FMAX = 22050, 1024, 256, 80, 8000
 CLIPS = sorted(glob.glob("data/ljspeech-mini/*.wav"))
 
 
-def frontend():
-    return mel_frontend(N_FFT, MELS, SR, HOP, N_FFT, 0, FMAX)
+@functools.cache
+def frontend() -> MelSpectrogram:
+    return MelSpectrogram(N_FFT, MELS, SR, HOP, N_FFT, 0, FMAX)
 
 
 def magnitude(audio: np.ndarray) -> np.ndarray:

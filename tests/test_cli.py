@@ -13,7 +13,7 @@ import torch
 from hifigan.audio import load_audio, mel_spectrogram
 from hifigan.cli import main
 from hifigan.config import load_config
-from hifigan.metrics import mel_l1
+from hifigan.evaluation.spectral import mel_l1
 from official_reference import RefGenerator, reference_mel
 from tiny import tiny_config
 

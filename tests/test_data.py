@@ -14,13 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import write_clips
-from hifigan.audio import MelSpectrogram, load_audio
+from hifigan.audio import MelSpectrogram, find_audio, load_audio
 from hifigan.data import (
     PEAK,
     Corpus,
     ResumableSampler,
     VocoderDataset,
-    list_audio,
     read_filelist,
     scan_clips,
     split_validation,
@@ -75,12 +74,44 @@ def test_filelists_resolve_against_wav_root(tmp_path, tiny_corpus):
 
 
 def test_folder_listing_and_held_out_split(tmp_path, tiny_corpus):
-    files = list_audio(tiny_corpus)
+    files = find_audio(tiny_corpus, recursive=True)
     assert len(files) == 8
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(seed=3)
     assert len(train) == 6 and len(valid) == 2 and set(train).isdisjoint(valid)
     with pytest.raises(HifiganError, match="no audio files"):
-        list_audio(tmp_path)
+        find_audio(tmp_path, recursive=True)
+
+
+# (format, subtype) soundfile writes for each suffix: one table, so a suffix added to AUDIO_SUFFIXES needs a row
+WRITERS = {
+    ".wav": ("WAV", "PCM_16"), ".w64": ("W64", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
+    ".oga": ("OGG", "VORBIS"), ".opus": ("OGG", "OPUS"), ".aif": ("AIFF", "PCM_16"), ".aiff": ("AIFF", "PCM_16"),
+    ".au": ("AU", "PCM_16"), ".mp3": ("MP3", "MPEG_LAYER_III"),
+}
+
+
+def test_every_audio_suffix_is_found_by_train_and_by_evaluate(tmp_path):
+    """A corpus with one clip of each format soundfile reads: `train --corpus` (Corpus.resolve) and `evaluate`
+    (pairing by stem) find exactly the same files, all of them, and each decodes; other files are ignored."""
+    from hifigan.audio import AUDIO_SUFFIXES
+    from hifigan.evaluation.pairing import pair_by_stem
+
+    assert set(WRITERS) == set(AUDIO_SUFFIXES)
+    sr = 16000  # a rate every one of these codecs (Opus, MPEG-2 layer III) encodes
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(sr) / sr)).astype(np.float32)
+    written = []
+    for suffix, (fmt, subtype) in WRITERS.items():
+        path = tmp_path / f"clip{suffix.replace('.', '_')}{suffix.upper() if suffix == '.flac' else suffix}"
+        sf.write(path, tone, sr, format=fmt, subtype=subtype)
+        written.append(path)
+    (tmp_path / "notes.txt").write_text("not audio")
+    sf.write(tmp_path / ".hidden.wav", tone, sr)
+    train, valid = Corpus(folder=tmp_path, valid_count=1).resolve(seed=0)
+    assert sorted(train + valid) == sorted(written)
+    pairs = pair_by_stem(tmp_path, tmp_path)
+    assert sorted(ref for _, ref, _ in pairs) == sorted(written)
+    for path in written:
+        assert len(load_audio(path, sr)) > sr // 2, path
 
 
 def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
@@ -93,7 +124,7 @@ def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
         np.int16), 8000, subtype="PCM_16")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = scan_clips(list_audio(folder), CFG)
+        report = scan_clips(find_audio(folder, recursive=True), CFG)
     messages = " | ".join(str(w.message) for w in caught)
     for expected in ("skipped 2 unreadable or empty", "skipped 1 silence-only", "1 files clip (kept)"):
         assert expected in messages
@@ -113,7 +144,7 @@ def test_wrong_rate_is_an_error_unless_resample(tmp_path):
 
 
 def test_training_item_is_official_preprocessing(tiny_corpus):
-    clips = scan(list_audio(tiny_corpus)).clips
+    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
     ds = VocoderDataset(clips, CFG, train=True, seed=7)
     frontend = MelSpectrogram(**CFG.mel_kwargs())
     loss_frontend = MelSpectrogram(**CFG.mel_kwargs(for_loss=True))
@@ -135,7 +166,7 @@ def test_training_item_is_official_preprocessing(tiny_corpus):
 
 
 def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):
-    clips = scan(list_audio(tiny_corpus)).clips
+    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
     long = max(range(len(clips)), key=lambda i: clips[i].num_samples)
     a, b = VocoderDataset(clips, CFG, train=True, seed=1), VocoderDataset(clips, CFG, train=True, seed=1)
     assert torch.equal(a[long][1], b[long][1])
@@ -147,7 +178,7 @@ def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):
 
 
 def test_validation_items_are_whole_utterances(tiny_corpus):
-    clips = scan(list_audio(tiny_corpus)).clips
+    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
     mel, audio, _, _ = VocoderDataset(clips, CFG, train=False)[0]
     assert audio.shape[0] == clips[0].num_samples
     assert mel.shape[1] == MelSpectrogram(**CFG.mel_kwargs()).num_frames(clips[0].num_samples)
@@ -157,9 +188,9 @@ def test_teacher_forced_mels_stay_aligned_and_unnormalised(tmp_path, tiny_corpus
     mels = tmp_path / "mels"
     mels.mkdir()
     frontend = MelSpectrogram(**CFG.mel_kwargs())
-    for path in list_audio(tiny_corpus):
+    for path in find_audio(tiny_corpus, recursive=True):
         np.save(mels / f"{path.stem}.npy", frontend(torch.from_numpy(load_audio(path))).numpy())
-    clips = scan(list_audio(tiny_corpus), input_mels=mels).clips
+    clips = scan(find_audio(tiny_corpus, recursive=True), input_mels=mels).clips
     ds = VocoderDataset(clips, CFG, train=True, seed=3)
     hop, frames = CFG.hop_size, CFG.segment_size // CFG.hop_size
     for i, clip in enumerate(clips):
@@ -185,7 +216,7 @@ def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_co
         wav = wavs / f"c{n}.wav"
         sf.write(wav, (rng.standard_normal(n) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
         np.save(mels / f"c{n}.npy", frontend(torch.from_numpy(load_audio(wav))).numpy())
-    clips = scan(list_audio(wavs), input_mels=mels).clips
+    clips = scan(find_audio(wavs, recursive=True), input_mels=mels).clips
     assert [c.num_samples for c in clips] == [100, 300, 500]
     ds = VocoderDataset(clips, CFG, train=True, seed=3)
     for i, clip in enumerate(clips):
@@ -200,7 +231,7 @@ def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_co
 
 def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
     with pytest.raises(MelError, match="no such file"):
-        scan(list_audio(tiny_corpus), input_mels=tmp_path)
+        scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)
 
 
 @settings(max_examples=25, deadline=None)

@@ -15,7 +15,7 @@ from conftest import save_config_json, write_clips
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.data import Corpus
-from hifigan.metrics import METRICS
+from hifigan.evaluation.metrics import METRICS
 from official_reference import reference_mel
 from tiny import tiny_config
 
@@ -127,7 +127,7 @@ def test_demo_scores_every_metric_and_tables_them_with_direction():
     """`compare` scores a pair with every metric: the mel L1 and the SNR computed here by hand; a clip too
     short for the other metrics gets its mel L1 and NaN for the rest."""
     from hifigan.demo import compare, summary_table
-    from hifigan.metrics import min_samples
+    from hifigan.evaluation.metrics import min_samples
 
     cfg = tiny_config()
     rng = np.random.default_rng(0)

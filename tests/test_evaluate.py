@@ -1,4 +1,4 @@
-"""`hifigan evaluate` and hifigan.evaluate: pairing by stem, errors, the report files, the summary statistics."""
+"""`hifigan evaluate` and hifigan.evaluation: pairing by stem, errors, the report files, the summary statistics."""
 
 from __future__ import annotations
 
@@ -14,8 +14,13 @@ from hifigan.audio import load_audio, save_audio
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
-from hifigan.evaluate import Report, aggregate, evaluate_pairs, pair_by_stem, report_paths, summarize
-from hifigan.metrics import METRICS, SNR_CAP_DB, compute_metrics
+from hifigan.evaluation.evaluate import evaluate_pairs
+from hifigan.evaluation.metrics import METRICS, compute_metrics
+from hifigan.evaluation.output import report_paths
+from hifigan.evaluation.pairing import pair_by_stem
+from hifigan.evaluation.perceptual import SNR_CAP_DB
+from hifigan.evaluation.results import Report, aggregate
+from hifigan.evaluation.stats import summarize
 from test_metrics import SR, speechlike, with_noise_at_snr
 
 CONFIG = load_config("v1")
@@ -186,3 +191,11 @@ def test_aggregate_of_compute_metrics_rows():
     summary = aggregate(rows)
     assert list(summary) == ["mel_l1", "snr"]
     assert summary["snr"].mean == pytest.approx(20.0, abs=1e-3)
+
+
+def test_import_paths_readme_documented_before_still_work():
+    import hifigan.evaluate
+    import hifigan.metrics
+
+    assert hifigan.metrics.compute_metrics is compute_metrics
+    assert hifigan.evaluate.aggregate is aggregate and hifigan.evaluate.evaluate_pairs is evaluate_pairs

@@ -12,10 +12,10 @@ import sqlite3
 import pytest
 
 from hifigan.cli import main
-from hifigan.listening.app import create_app
-from hifigan.listening.mos import markdown, mos_report
-from hifigan.listening.store import rater_order
-from hifigan.listening.study import REFERENCE, open_study
+from hifigan.evaluation.listening.app import create_app
+from hifigan.evaluation.listening.mos import markdown, mos_report
+from hifigan.evaluation.listening.store import rater_order
+from hifigan.evaluation.listening.study import REFERENCE, open_study
 from listen_server import write_stimuli
 
 SYSTEMS = ["v1", "v3"]

@@ -1,4 +1,4 @@
-"""Known-answer tests of hifigan.metrics: identical audio, a gain change, a pitch shift, added noise, a delay."""
+"""Known-answer tests of the metrics: identical audio, a gain change, a pitch shift, added noise, a delay."""
 
 from __future__ import annotations
 
@@ -11,24 +11,11 @@ from hypothesis import strategies as st
 
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
-from hifigan.metrics import (
-    DEFAULT_PITCH,
-    METRICS,
-    SNR_CAP_DB,
-    PitchTrack,
-    align,
-    compute_metrics,
-    estoi,
-    f0_rmse_cents,
-    match_lengths,
-    mel_cepstrum,
-    periodicity_rmse,
-    pesq_wb,
-    pitch_track,
-    snr,
-    stoi,
-    vuv_f1,
-)
+from hifigan.evaluation.metrics import METRICS, compute_metrics
+from hifigan.evaluation.pairing import align, match_lengths
+from hifigan.evaluation.perceptual import SNR_CAP_DB, estoi, pesq_wb, snr, stoi
+from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchTrack, f0_rmse_cents, periodicity_rmse, pitch_track, vuv_f1
+from hifigan.evaluation.spectral import mel_cepstrum
 
 SR = 22050
 CONFIG = load_config("v1")  # 22.05 kHz, hop 256: the metrics run at the official settings

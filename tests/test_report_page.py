@@ -1,5 +1,6 @@
-"""`hifigan evaluate --html` and hifigan.report: the page holds every clip of every system (audio bytes exactly,
-mel image, metrics), the summary equals the JSON reports, nothing is fetched from elsewhere, errors are one line."""
+"""`hifigan evaluate --html` and hifigan.evaluation.report: the page holds every clip of every system (audio
+bytes exactly, mel image, metrics), the summary equals the JSON reports, nothing is fetched from elsewhere,
+errors are one line."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import soundfile as sf
 
 from hifigan.audio import save_audio
 from hifigan.cli import main
-from hifigan.report.media import wav_bytes
-from hifigan.report.systems import parse_system, parse_systems
+from hifigan.evaluation.report.media import wav_bytes
+from hifigan.evaluation.report.systems import parse_system, parse_systems
 from test_metrics import SR, speechlike, with_noise_at_snr
 
 

@@ -13,10 +13,28 @@ import soundfile as sf
 import torch
 
 from hifigan.atomic import atomic_path
-from hifigan.errors import AudioError
+from hifigan.errors import AudioError, HifiganError
 from hifigan.padding import reflect_pad
+from hifigan.paths import require_file, require_folder
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
+# The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
+AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".au", ".mp3")
+
+
+def find_audio(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
+    """The audio files (AUDIO_SUFFIXES, any case) in `folder`, or anywhere below it when `recursive`, sorted by
+    path; hidden files and folders are skipped. A folder without any is an error naming it."""
+    folder = require_folder(folder)
+    candidates = folder.rglob("*") if recursive else folder.iterdir()
+    files = sorted(
+        p for p in candidates
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    if not files:
+        raise HifiganError(folder, f"contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
+    return files
 
 
 def load_audio(
@@ -30,13 +48,7 @@ def load_audio(
 
     A rate other than `sampling_rate` is an error unless `resample` is set (soxr, high quality).
     """
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(path, "no such file")
-    if path.is_dir():
-        raise AudioError(path, "is a directory, expected an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes), expected an audio file")
+    path = require_file(path, "an audio file", AudioError)
     try:
         audio, sr = sf.read(path, dtype="float32", always_2d=True)
     except OSError as e:
@@ -79,11 +91,7 @@ def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarra
 
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Header of an audio file (rate, channels, frames) without reading the samples."""
-    path = Path(path)
-    if not path.is_file():
-        raise AudioError(path, "is a directory, expected an audio file" if path.is_dir() else "no such file")
-    if path.stat().st_size == 0:
-        raise AudioError(path, "is empty (0 bytes), expected an audio file")
+    path = require_file(path, "an audio file", AudioError)
     try:
         return sf.info(str(path))
     except OSError as e:
@@ -181,33 +189,33 @@ class MelSpectrogram:
             mel = torch.log(torch.clamp(torch.matmul(basis, magnitude), min=1e-5))
         return mel.squeeze(0) if squeeze else mel
 
-
-@functools.lru_cache(maxsize=32)
-def mel_frontend(
-    n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
-    fmin: float, fmax: float | None, center: bool = False,
-) -> MelSpectrogram:
-    """One shared MelSpectrogram per parameter set (the filterbank is costly to build)."""
-    return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)
+    def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
+        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel; too-short input or samples so far
+        outside [-1, 1] that the mel overflows are a one-line AudioError naming `source`."""
+        if audio.shape[-1] <= self.pad:
+            raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {self.pad}")
+        out = self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+        if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
+            peak = float(np.max(np.abs(audio)))
+            raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
+        return out
 
 
 def mel_spectrogram(
     y: torch.Tensor, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
     fmin: float, fmax: float | None, center: bool = False,
 ) -> torch.Tensor:
-    """The official `meldataset.mel_spectrogram`, same signature and values."""
-    return mel_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)(y)
+    """The official `meldataset.mel_spectrogram`, same signature and values: [B, T] (or [T]) -> [B, num_mels, F]."""
+    return _shared_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)(y)
 
 
-def audio_to_mel(audio: np.ndarray, mel: MelSpectrogram, source: str | os.PathLike | None = None) -> torch.Tensor:
-    """[T] float audio -> [num_mels, frames] float32 log-mel, with a clear error for too-short input."""
-    if audio.shape[-1] <= mel.pad:
-        raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {mel.pad}")
-    out = mel(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
-    if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
-        peak = float(np.max(np.abs(audio)))
-        raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
-    return out
+@functools.lru_cache(maxsize=32)
+def _shared_frontend(
+    n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
+    fmin: float, fmax: float | None, center: bool,
+) -> MelSpectrogram:
+    """One MelSpectrogram per parameter set for `mel_spectrogram`, so its filterbank is built once."""
+    return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)
 
 
 def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -> np.ndarray:
@@ -215,13 +223,7 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
     [num_mels, T]; anything else is an error."""
     from hifigan.errors import MelError
 
-    path = Path(path)
-    if not path.exists():
-        raise MelError(path, "no such file")
-    if path.is_dir():
-        raise MelError(path, "is a directory, expected a .npy mel file")
-    if path.stat().st_size == 0:
-        raise MelError(path, "is empty (0 bytes), expected a .npy mel file")
+    path = require_file(path, "a .npy mel file", MelError)
     try:
         loaded = np.load(path, allow_pickle=False)
     except ValueError as e:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
 from hifigan.melconv.cli import add_check_mel, add_vocode_options, check_vocode_mel, load_vocode_mel
+from hifigan.paths import require_file
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
@@ -60,12 +61,12 @@ def _add_mel(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_mel(args: argparse.Namespace) -> int:
-    from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio, save_npy
+    from hifigan.audio import MelSpectrogram, load_audio, save_npy
     from hifigan.config import load_config
 
     config = load_config(args.config)
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-    mel = audio_to_mel(audio, MelSpectrogram(**config.mel_kwargs()), args.input)
+    mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
     _check_output_file(args.output)
     save_npy(args.output, mel.numpy().astype("float32"))
     return 0
@@ -137,7 +138,7 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
 def _run_vocode(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from hifigan.audio import MelSpectrogram, audio_to_mel, load_audio, save_audio
+    from hifigan.audio import MelSpectrogram, load_audio, save_audio
     from hifigan.inference import Vocoder, resolve_device
     from hifigan.streaming import AUTO_CHUNK_FRAMES
 
@@ -162,7 +163,7 @@ def _run_vocode(args: argparse.Namespace) -> int:
             mel = load_vocode_mel(path, config.num_mels, args)
         else:
             audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-            mel = audio_to_mel(audio, frontend, path)
+            mel = frontend.checked(audio, path)
         chunked = args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES
         audio = vocoder.chunked(mel, args.chunk_frames) if chunked else vocoder(mel)
         out = args.output_dir / f"{path.stem}.wav"
@@ -177,10 +178,7 @@ def _check_vocode_input(path: Path, config: HifiganConfig, args: argparse.Namesp
     """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
     from hifigan.audio import audio_info, check_format
 
-    if not path.exists():
-        raise HifiganError(path, "no such file")
-    if path.is_dir():
-        raise HifiganError(path, "is a directory, expected an audio or .npy file")
+    require_file(path, "an audio or .npy file")
     if path.suffix.lower() == ".npy":
         check_vocode_mel(path, config.num_mels, args)
         return
@@ -195,7 +193,7 @@ def _evaluate_copy_synthesis(
     written: list[tuple[str, Path, Path]], config: HifiganConfig, args: argparse.Namespace
 ) -> None:
     """`vocode --evaluate`: score each resynthesised audio input against itself; report in the output folder."""
-    from hifigan.evaluate import evaluate_pairs
+    from hifigan.evaluation.evaluate import evaluate_pairs
 
     pairs = [(stem, source, out) for stem, source, out in written if source.suffix.lower() != ".npy"]
     if not pairs:
@@ -247,7 +245,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from hifigan.config import load_config
-    from hifigan.report.systems import evaluate_systems, parse_systems
+    from hifigan.evaluation.report.systems import evaluate_systems, parse_systems
 
     config = load_config(args.config)
     systems = parse_systems(args.generated)
@@ -518,7 +516,7 @@ def _add_listen(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_listen(args: argparse.Namespace) -> int:
-    from hifigan.listening.serve import run_command
+    from hifigan.evaluation.listening.serve import run_command
 
     return run_command(args)
 

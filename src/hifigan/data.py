@@ -22,11 +22,19 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, DistributedSampler
 
-from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, load_audio, load_mel, mel_frontend
+from hifigan.audio import (
+    AUDIO_SUFFIXES,
+    MAX_WAV_VALUE,
+    MelSpectrogram,
+    audio_info,
+    check_format,
+    find_audio,
+    load_audio,
+    load_mel,
+)
 from hifigan.config import HifiganConfig
 from hifigan.errors import AudioError, HifiganError
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif", ".au", ".mp3")
 PEAK = 0.95  # official: librosa.util.normalize(audio) * 0.95
 SILENCE_PEAK = 1.0 / MAX_WAV_VALUE  # a file whose peak is below one int16 step holds only digital silence
 CLIP_LEVEL = 1.0 - 2.0 / MAX_WAV_VALUE
@@ -35,21 +43,6 @@ MEL_FLOOR = math.log(1e-5)  # the front-end's log floor: the value of silence, u
 
 
 # ---------------------------------------------------------------- which files
-def list_audio(folder: str | os.PathLike) -> list[Path]:
-    """Audio files under `folder` (recursive, hidden entries skipped), sorted by path."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise HifiganError(folder, "no such folder" if not folder.exists() else "not a folder")
-    files = [
-        p for p in folder.rglob("*")
-        if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
-    if not files:
-        raise HifiganError(folder, f"no audio files ({', '.join(AUDIO_EXTENSIONS)}) in this folder")
-    return sorted(files)
-
-
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
     """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav."""
     path, wav_root = Path(path), Path(wav_root)
@@ -66,7 +59,7 @@ def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[
         clip_id = line.split("|", 1)[0].strip()
         if not clip_id:
             raise HifiganError(path, f"line {number}: empty id (expected 'id|text')")
-        name = clip_id if Path(clip_id).suffix.lower() in AUDIO_EXTENSIONS else f"{clip_id}.wav"
+        name = clip_id if Path(clip_id).suffix.lower() in AUDIO_SUFFIXES else f"{clip_id}.wav"
         files.append(wav_root / name)
     if not files:
         raise HifiganError(path, "file list holds no entries")
@@ -115,7 +108,7 @@ class Corpus:
             files = read_filelist(self.train_list, root)
         else:
             root = self.wav_root if self.wav_root is not None else self.folder
-            files = list_audio(self.folder)
+            files = find_audio(self.folder, recursive=True)
         if self.valid_list is not None:
             valid = read_filelist(self.valid_list, root)
             held = {p.resolve() for p in valid}
@@ -251,6 +244,8 @@ class VocoderDataset(Dataset):
         self.clips = list(clips)
         self.config, self.train, self.seed = config, train, seed
         self.resample, self.mix_to_mono = resample, mix_to_mono
+        self.input_mel = MelSpectrogram(**config.mel_kwargs())
+        self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -269,13 +264,13 @@ class VocoderDataset(Dataset):
             audio = normalize_peak(audio)
             if self.train:
                 audio = self._window(audio, rng)
-            mel = mel_frontend(**cfg.mel_kwargs())(torch.from_numpy(audio))
+            mel = self.input_mel(torch.from_numpy(audio))
         else:
             mel = torch.from_numpy(load_mel(clip.mel_path, cfg.num_mels))
             if self.train:
                 mel, audio = self._aligned_window(mel, audio, rng)
         audio_t = torch.from_numpy(np.ascontiguousarray(audio))
-        mel_loss = mel_frontend(**cfg.mel_kwargs(for_loss=True))(audio_t)
+        mel_loss = self.loss_mel(audio_t)
         return mel, audio_t, mel_loss, index
 
     def _window(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -2,9 +2,9 @@
 
 The budget goes mostly to a generator-only warm-up on the mel loss (it learns fastest per CPU second),
 then to full GAN training for the rest; the held-out clips are vocoded before and after and scored with
-every metric of hifigan.metrics; the mean (95% CI) of each at the start and the end is printed and written
-as markdown and JSON, with the end state's evaluation report (hifigan.evaluate's JSON + PNG) and one HTML page
-to listen to the clips at the start and the end beside the recordings (hifigan.report.page). The installed
+every metric of hifigan.evaluation.metrics; the mean (95% CI) of each at the start and the end is printed and written
+as markdown and JSON, with the end state's evaluation report (hifigan.evaluation.output's JSON + PNG) and one HTML page
+to listen to the clips at the start and the end beside the recordings (hifigan.evaluation.report.page). The installed
 pretrained models (hifigan.pretrained) vocode the same clips, in the same table and page, as what good sounds like.
 """
 
@@ -23,21 +23,22 @@ import numpy as np
 import torch
 
 from hifigan.atomic import atomic_path, prepare_output_dir
-from hifigan.audio import mel_frontend, save_audio
+from hifigan.audio import MelSpectrogram, save_audio
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
-    from hifigan.evaluate import Report
+    from hifigan.evaluation.results import Report
     from hifigan.train import Trainer
 
 
 def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig) -> dict[str, float]:
-    """Every metric of hifigan.metrics for one generated clip against its recording (METRICS order).
+    """Every metric of hifigan.evaluation.metrics for one generated clip against its recording (METRICS order).
 
     A clip shorter than the metrics' minimum (`min_samples`) gets its mel L1 only, the rest NaN (undefined).
     """
-    from hifigan.metrics import METRICS, compute_metrics, mel_l1, min_samples
+    from hifigan.evaluation.metrics import METRICS, compute_metrics, min_samples
+    from hifigan.evaluation.spectral import mel_l1
 
     if min(len(reference), len(generated)) < min_samples():
         return {name: mel_l1(reference, generated, config) if name == "mel_l1" else math.nan for name in METRICS}
@@ -98,7 +99,7 @@ def score_table(clips: list[str], start: list[dict[str, float]], end: list[dict[
     """One row per clip with every metric at the start and the end ("<metric> start", "<metric> end") and of
     each model in `others` ("<metric> <name>"), then a mean row (the mean over the clips where the metric is
     defined)."""
-    from hifigan.evaluate import aggregate
+    from hifigan.evaluation.results import aggregate
 
     columns = {"start": start, "end": end, **(others or {})}
     rows: list[dict[str, Any]] = [
@@ -123,10 +124,10 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 def summary_table(start: list[dict[str, float]], end: list[dict[str, float]],
                   others: dict[str, list[dict[str, float]]] | None = None) -> str:
     """Markdown: per metric, which direction is better and its mean [95% CI] over the clips at the start and
-    the end of training, then for each model in `others` (hifigan.evaluate.aggregate; "-" where undefined or
+    the end of training, then for each model in `others` (hifigan.evaluation.results.aggregate; "-" where undefined or
     n < 2)."""
-    from hifigan.evaluate import aggregate
-    from hifigan.metrics import METRICS
+    from hifigan.evaluation.metrics import METRICS
+    from hifigan.evaluation.results import aggregate
 
     columns = {"start": aggregate(start), "end": aggregate(end), **{k: aggregate(v) for k, v in (others or {}).items()}}
     lines = ["| metric | better | " + " | ".join(f"{k} mean [95% CI]" for k in columns) + " |",
@@ -157,7 +158,7 @@ def _cell(value: Any) -> str:
 def clips_report(out: Path, folder: str, clips: list[Vocoded], scores: list[dict[str, float]],
                  config: HifiganConfig, seconds: float, when: str) -> Report:
     """The clips written to out/<folder>/ as a `hifigan evaluate` Report against out/reference/."""
-    from hifigan.evaluate import FileResult, Report, aggregate
+    from hifigan.evaluation.results import FileResult, Report, aggregate
 
     sr = config.sampling_rate
     files = [FileResult(c.clip, str(out / "reference" / f"{c.clip}.wav"), str(out / folder / f"{c.clip}.wav"),
@@ -169,7 +170,7 @@ def clips_report(out: Path, folder: str, clips: list[Vocoded], scores: list[dict
 
 def write_end_report(out: Path, report: Report, config: HifiganConfig) -> tuple[Path, Path]:
     """The end state as a `hifigan evaluate` report (out/evaluation.json + .png) of the written wavs' pairs."""
-    from hifigan.evaluate import report_paths, write_report
+    from hifigan.evaluation.output import report_paths, write_report
 
     paths = report_paths(out)
     write_report(report, paths, config)
@@ -193,9 +194,9 @@ def run_demo(
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
     from hifigan.config import config_from_dict, load_config
     from hifigan.data import Corpus, scan_clips
-    from hifigan.evaluate import aggregate, nan_to_none
+    from hifigan.evaluation.report.page import write_page
+    from hifigan.evaluation.results import aggregate, nan_to_none
     from hifigan.monitor import mel_figure
-    from hifigan.report.page import write_page
     from hifigan.train import Trainer, TrainOptions
 
     begun = time.monotonic()
@@ -246,7 +247,7 @@ def run_demo(
     end_scores = score_clips(end, cfg)
     score_seconds = time.monotonic() - score_start
 
-    frontend = mel_frontend(**cfg.mel_kwargs())
+    frontend = MelSpectrogram(**cfg.mel_kwargs())
     for folder in ("generated", "reference", "start", *pretrained):  # same stems in all: `hifigan evaluate` pairs them
         prepare_output_dir(out / folder)
     for clip, before in zip(end, start):

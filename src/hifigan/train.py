@@ -27,15 +27,15 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from hifigan.audio import mel_frontend
+from hifigan.audio import MelSpectrogram as mel_frontend
 from hifigan.checkpoint import config_of, generator_payload, is_own_checkpoint, load_state_strict, read_checkpoint
 from hifigan.compat import is_official_discriminators, is_official_generator, official_to_ours
 from hifigan.config import HifiganConfig
 from hifigan.data import Clip, ResumableSampler, VocoderDataset
 from hifigan.distributed import DistInfo, agree, init_distributed, training_device
 from hifigan.errors import CheckpointError, HifiganError
+from hifigan.evaluation.spectral import mel_l1
 from hifigan.losses import discriminator_objective, generator_objective, terms_to_floats
-from hifigan.metrics import mel_l1
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.monitor import RunLog, mel_figure
 from hifigan.rng import rng_state, seed_everything, set_rng_state

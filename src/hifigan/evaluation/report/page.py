@@ -20,9 +20,10 @@ import numpy as np
 from hifigan.atomic import atomic_path
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.evaluate import MetricSummary, Report
-from hifigan.report.media import data_uri, mel_png, relative_url, wav_bytes
-from hifigan.report.template import PAGE
+from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
+from hifigan.evaluation.report.template import PAGE
+from hifigan.evaluation.results import Report
+from hifigan.evaluation.stats import MetricSummary
 
 AUDIO_MODES = ("embed", "link")
 # Content-Security-Policy media sources: an embedded page may load nothing at all; a linked one its audio files.
@@ -86,14 +87,17 @@ def write_page(
 
 def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metrics: list[str], page: Path,
           audio: str, resample: bool, mix_to_mono: bool) -> Clip:
-    from hifigan.audio import load_audio
-    from hifigan.metrics import METRICS, loss_log_mel
+    import torch
+
+    from hifigan.audio import load_audio, mel_spectrogram
+    from hifigan.evaluation.metrics import METRICS
 
     files = {name: report.files[index] for name, report in systems.items()}
     first = next(iter(files.values()))
     paths = [("reference", first.reference), *((name, f.generated) for name, f in files.items())]
-    mels = [loss_log_mel(load_audio(p, config.sampling_rate, resample=resample, mix_to_mono=mix_to_mono),
-                         config)[0].numpy() for _, p in paths]
+    mels = [mel_spectrogram(torch.from_numpy(load_audio(p, config.sampling_rate, resample=resample,
+                                                        mix_to_mono=mix_to_mono)),
+                            **config.mel_kwargs(for_loss=True)).numpy() for _, p in paths]
     low, high = float(mels[0].min()), float(mels[0].max())  # one colour scale per clip: the recording's range
     best = {m: _best(m, [f.metrics.get(m, np.nan) for f in files.values()]) for m in metrics}
     cells = []
@@ -110,7 +114,7 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
 
 def _best(metric: str, values: list[float]) -> float | None:
     """The best finite value of a metric among the systems (None when there is nothing to compare)."""
-    from hifigan.metrics import METRICS
+    from hifigan.evaluation.metrics import METRICS
 
     finite = [v for v in values if v is not None and np.isfinite(v)]
     if len(values) < 2 or not finite:
@@ -120,7 +124,7 @@ def _best(metric: str, values: list[float]) -> float | None:
 
 def _summary_rows(systems: Mapping[str, Report], metrics: list[str]) -> list[dict]:
     """Per metric: title, unit, direction, and per system (mean [95% CI], n, is best)."""
-    from hifigan.metrics import METRICS
+    from hifigan.evaluation.metrics import METRICS
 
     rows = []
     for m in metrics:

@@ -1,6 +1,6 @@
 """The summary statistic every report uses: a mean with its 95% Student-t confidence interval.
 
-Kept apart from hifigan.evaluate so that light users (the listening test's server) need no torch.
+Kept apart from the metrics so that light users (the listening test's server) need no torch.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
-from hifigan.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
+from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
 
 REFERENCE = "reference"  # the recordings' system name: rated blind like the others
 # The 5-point absolute category rating scale (ITU-T P.800), as in the paper's MOS test.
@@ -41,8 +41,8 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     A system missing a clip, a file whose stem the reference lacks, or a file that is not audio is an error
     naming it. Files with other suffixes (.txt, .npy) and hidden files are ignored, as `hifigan evaluate` does.
     """
-    from hifigan.audio import audio_info  # audio and evaluate import torch: only a new study needs them
-    from hifigan.evaluate import audio_files
+    from hifigan.audio import audio_info  # audio and pairing import torch: only a new study needs them
+    from hifigan.evaluation.pairing import audio_files
 
     if not systems:
         raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
@@ -110,7 +110,7 @@ def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
 
 def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
     """Copy the stimuli as WAV under random tokens and write the database; both appear only when complete."""
-    from hifigan.report.media import wav_bytes
+    from hifigan.evaluation.report.media import wav_bytes
 
     prepare_output_dir(folder)
     audio = folder / "audio"

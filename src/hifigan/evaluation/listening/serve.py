@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from hifigan.errors import HifiganError
-from hifigan.listening.store import Store
+from hifigan.evaluation.listening.store import Store
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -38,7 +38,7 @@ def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | 
     """Serve the study until interrupted; prints the raters' URL and the results URL first."""
     from waitress.server import create_server
 
-    from hifigan.listening.app import create_app
+    from hifigan.evaluation.listening.app import create_app
 
     sock = bind(host, port)
     server = create_server(create_app(store, screen), sockets=[sock], threads=threads, ident="hifigan-listen")
@@ -58,9 +58,9 @@ def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | 
 
 def run_command(args: argparse.Namespace) -> int:
     """The CLI: --report STUDY, or serve --out STUDY (created from --reference and --system when new)."""
-    from hifigan.listening.mos import markdown, mos_report, write_report
-    from hifigan.listening.study import REFERENCE, open_study, study_for
-    from hifigan.report.systems import parse_systems
+    from hifigan.evaluation.listening.mos import markdown, mos_report, write_report
+    from hifigan.evaluation.listening.study import REFERENCE, open_study, study_for
+    from hifigan.evaluation.report.systems import parse_systems
 
     screen = args.screen_reference_below
     if screen is not None and not 1 <= screen <= 5:

@@ -16,7 +16,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
-    from hifigan.evaluate import Report
+    from hifigan.evaluation.results import Report
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
 
@@ -48,7 +48,7 @@ def parse_systems(texts: Iterable[str], reserved: Sequence[str] = ()) -> dict[st
 
 def output_paths(out: str | os.PathLike, names: Sequence[str]) -> tuple[dict[str, Path], Path]:
     """Per system the `out` value for `evaluate_pairs`, and the page's path (the output folder is created)."""
-    from hifigan.evaluate import report_paths
+    from hifigan.evaluation.output import report_paths
 
     json_path, _ = report_paths(out)
     if len(names) == 1:
@@ -70,8 +70,9 @@ def evaluate_systems(
 ) -> tuple[dict[str, Report], Path | None]:
     """Pair every system with the recordings (all before any is scored), evaluate each, write the page."""
     from hifigan.audio import audio_info
-    from hifigan.evaluate import evaluate_pairs, pair_by_stem
-    from hifigan.report.page import AUDIO_MODES, write_page
+    from hifigan.evaluation.evaluate import evaluate_pairs
+    from hifigan.evaluation.pairing import pair_by_stem
+    from hifigan.evaluation.report.page import AUDIO_MODES, write_page
 
     if html and out is None:
         raise HifiganError(None, "--html needs --out (the page is written beside the JSON report)")

@@ -15,10 +15,10 @@ import hmac
 import jinja2
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 
-from hifigan.listening.mos import label, mos_cell, mos_report
-from hifigan.listening.pages import CSS, TEMPLATES
-from hifigan.listening.store import Outcome, Rater, Store
-from hifigan.listening.study import SCALE
+from hifigan.evaluation.listening.mos import label, mos_cell, mos_report
+from hifigan.evaluation.listening.pages import CSS, TEMPLATES
+from hifigan.evaluation.listening.store import Outcome, Rater, Store
+from hifigan.evaluation.listening.study import SCALE
 
 MAX_NAME = 100
 STATUS = {Outcome.STORED: 200, Outcome.ALREADY_STORED: 200, Outcome.CONFLICT: 409, Outcome.NOT_PLAYED: 409,
@@ -27,7 +27,7 @@ STATUS = {Outcome.STORED: 200, Outcome.ALREADY_STORED: 200, Outcome.CONFLICT: 40
 
 def create_app(store: Store, screen_reference_below: float | None = None) -> Flask:
     """The app serving one study."""
-    app = Flask("hifigan.listening")
+    app = Flask("hifigan.evaluation.listening")
     app.jinja_loader = jinja2.DictLoader(TEMPLATES)
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     total = store.trial_count()

@@ -1,0 +1,81 @@
+"""Evaluate generated audio against the recordings: compute `hifigan.evaluation.metrics` for every file pair,
+summarise (mean and 95% Student-t confidence interval per metric) and write the report files."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
+from hifigan.evaluation.metrics import compute_metrics, metric_names
+from hifigan.evaluation.output import report_paths, write_report
+from hifigan.evaluation.pairing import Pair, align, match_lengths
+from hifigan.evaluation.perceptual import PESQ_RATE, SNR_CAP_DB
+from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
+from hifigan.evaluation.results import FileResult, Report, aggregate
+from hifigan.evaluation.spectral import MRSTFT_RESOLUTIONS
+
+
+def evaluate_pairs(
+    pairs: Sequence[Pair],
+    config: HifiganConfig,
+    out: str | os.PathLike | None = None,
+    *,
+    metrics: Iterable[str] | None = None,
+    resample: bool = False,
+    mix_to_mono: bool = False,
+    max_shift: int = 0,
+    pitch: PitchSettings = DEFAULT_PITCH,
+    progress: bool = True,
+) -> Report:
+    """Compute the metrics of every (stem, reference, generated) pair at the config's rate; write the report to
+    `out` (a folder -> folder/evaluation.{json,png}, else a prefix -> prefix.{json,png}) when given.
+    """
+    from tqdm import tqdm
+
+    from hifigan.audio import load_audio
+
+    if not pairs:
+        raise HifiganError(None, "nothing to evaluate (no file pairs)")
+    if not 0 <= max_shift <= config.hop_size:
+        raise HifiganError(None, f"--max-shift must be between 0 and one hop ({config.hop_size}), got {max_shift}")
+    names = metric_names(metrics)
+    paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part
+    sr = config.sampling_rate
+    started = time.perf_counter()
+    results: list[FileResult] = []
+    bar = tqdm(pairs, desc="evaluate", unit="file", disable=not progress or len(pairs) < 2, file=sys.stderr)
+    for stem, ref_path, gen_path in bar:
+        ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono) for p in (ref_path, gen_path))
+        source = f"{gen_path} (vs {ref_path})"
+        ref, gen = match_lengths(ref, gen, config.hop_size, source)
+        ref, gen, shift = align(ref, gen, max_shift)
+        values = compute_metrics(ref, gen, config, names, pitch=pitch, source=source)
+        results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values))
+    settings = _settings(config, names, max_shift, pitch)
+    report = Report(results, aggregate([r.metrics for r in results], names), settings,
+                    time.perf_counter() - started)
+    if paths is not None:
+        write_report(report, paths, config, resample=resample, mix_to_mono=mix_to_mono)
+    return report
+
+
+def _settings(config: HifiganConfig, names: list[str], max_shift: int, pitch: PitchSettings) -> dict[str, Any]:
+    return {
+        "sampling_rate": config.sampling_rate,
+        "mel": config.mel_kwargs(for_loss=True),
+        "metrics": names,
+        "max_shift_samples": max_shift,
+        "length_tolerance_samples": config.hop_size,
+        "mrstft_resolutions": [list(r) for r in MRSTFT_RESOLUTIONS],
+        "pesq_rate": PESQ_RATE,
+        "snr_cap_db": SNR_CAP_DB,
+        "pitch": {**asdict(pitch), "tracker": "librosa.pyin", "frame_length": pitch.frame_length(config.sampling_rate),
+                  "hop_length": config.hop_size},
+    }
+

@@ -1,0 +1,122 @@
+"""The set of objective quality metrics: their names, units and directions, and `compute_metrics`, which runs
+any subset of them on one (reference, generated) pair after checking lengths (and, optionally, a small alignment).
+
+Every metric (spectral, perceptual, pitch) takes a pair of mono float signals at the same rate and returns a
+float; an undefined value (PESQ finds no speech, no frame is voiced in both, ...) is NaN, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
+from hifigan.evaluation.pairing import align, match_lengths
+from hifigan.evaluation.perceptual import estoi, pesq_wb, snr, stoi
+from hifigan.evaluation.pitch import (
+    DEFAULT_PITCH,
+    PitchSettings,
+    PitchTrack,
+    f0_rmse_cents,
+    periodicity_rmse,
+    pitch_track,
+    vuv_f1,
+)
+from hifigan.evaluation.signals import Signal, as_numpy
+from hifigan.evaluation.spectral import (
+    MRSTFT_RESOLUTIONS,
+    log_spectral_distance,
+    mel_cepstral_distortion,
+    mel_l1,
+    mrstft_distance,
+)
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    """How to read one metric: its unit and which direction is better."""
+
+    unit: str
+    higher_is_better: bool
+    title: str
+
+
+# Order = table/plot order. Names are the keys of `compute_metrics` and of the JSON report.
+METRICS: dict[str, MetricInfo] = {
+    "mel_l1": MetricInfo("", False, "mel L1"),
+    "mrstft": MetricInfo("", False, "MR-STFT"),
+    "mcd": MetricInfo("dB", False, "MCD"),
+    "lsd": MetricInfo("dB", False, "LSD"),
+    "snr": MetricInfo("dB", True, "SNR"),
+    "pesq": MetricInfo("", True, "PESQ (wb)"),
+    "stoi": MetricInfo("", True, "STOI"),
+    "estoi": MetricInfo("", True, "ESTOI"),
+    "f0_rmse_cents": MetricInfo("cents", False, "F0 RMSE"),
+    "vuv_f1": MetricInfo("", True, "V/UV F1"),
+    "periodicity_rmse": MetricInfo("", False, "periodicity RMSE"),
+}
+
+
+def metric_names(metrics: Iterable[str] | None) -> list[str]:
+    """The requested metric names (all when None) in METRICS order; an unknown name is an error."""
+    requested = set(METRICS) if metrics is None else set(metrics)
+    unknown = sorted(requested - set(METRICS))
+    if unknown:
+        raise HifiganError(None, f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
+    return [m for m in METRICS if m in requested]
+
+
+def min_samples() -> int:
+    """The shortest pair the full set accepts: the largest MR-STFT frame (reflect padding needs > n_fft/2)."""
+    return max(n_fft for n_fft, _, _ in MRSTFT_RESOLUTIONS)
+
+
+def compute_metrics(
+    reference: Signal,
+    generated: Signal,
+    config: HifiganConfig,
+    metrics: Iterable[str] | None = None,
+    *,
+    max_shift: int = 0,
+    pitch: PitchSettings = DEFAULT_PITCH,
+    source: str | None = None,
+) -> dict[str, float]:
+    """All (or the named) metrics of one pair at config.sampling_rate, in METRICS order; NaN where undefined.
+
+    Lengths may differ by up to one hop (trimmed); with max_shift > 0 a delay of up to that many samples is
+    removed first (`align`). `source` names the pair in errors.
+    """
+    names = metric_names(metrics)
+    ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), config.hop_size, source)
+    ref, gen, _ = align(ref, gen, max_shift)
+    if len(ref) < min_samples():
+        raise HifiganError(source, f"too short: {len(ref)} samples, the metrics need at least {min_samples()}")
+    sr, hop = config.sampling_rate, config.hop_size
+    out: dict[str, float] = {}
+    tracks: tuple[PitchTrack, PitchTrack] | None = None
+    for name in names:
+        if name in _TRACK_METRICS:
+            if tracks is None:  # one pYIN pass per signal serves all three pitch metrics
+                tracks = (pitch_track(ref, sr, hop, pitch), pitch_track(gen, sr, hop, pitch))
+            out[name] = _TRACK_METRICS[name](*tracks)
+        else:
+            out[name] = _SIGNAL_METRICS[name](ref, gen, config)
+    return out
+
+
+_SIGNAL_METRICS: dict[str, Callable[[np.ndarray, np.ndarray, HifiganConfig], float]] = {
+    "mel_l1": mel_l1,
+    "mrstft": lambda ref, gen, config: mrstft_distance(ref, gen),
+    "mcd": mel_cepstral_distortion,
+    "lsd": lambda ref, gen, c: log_spectral_distance(ref, gen, c.n_fft, c.hop_size, c.win_size),
+    "snr": lambda ref, gen, config: snr(ref, gen),
+    "pesq": lambda ref, gen, config: pesq_wb(ref, gen, config.sampling_rate),
+    "stoi": lambda ref, gen, config: stoi(ref, gen, config.sampling_rate),
+    "estoi": lambda ref, gen, config: estoi(ref, gen, config.sampling_rate),
+}
+_TRACK_METRICS: dict[str, Callable[[PitchTrack, PitchTrack], float]] = {
+    "f0_rmse_cents": f0_rmse_cents, "vuv_f1": vuv_f1, "periodicity_rmse": periodicity_rmse,
+}

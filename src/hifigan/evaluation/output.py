@@ -1,0 +1,104 @@
+"""The report files of an evaluation: where they go (`report_paths`), the JSON and the PNG (per-file
+distributions and one reference/generated spectrogram pair), each written atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+
+from hifigan.atomic import atomic_path, prepare_output_dir
+from hifigan.config import HifiganConfig
+from hifigan.evaluation.metrics import METRICS
+from hifigan.evaluation.pairing import match_lengths
+from hifigan.evaluation.results import FileResult, Report
+
+
+def report_paths(out: str | os.PathLike) -> tuple[Path, Path]:
+    """(json, png) for `out`: an existing folder or a path ending in a separator is a folder (created),
+    anything else a prefix (a .json or .png suffix is dropped)."""
+    text = os.fspath(out)
+    out = Path(out)
+    if out.is_dir() or text.endswith(("/", os.sep)):
+        folder, stem = out, "evaluation"
+    else:
+        folder = out.parent if str(out.parent) else Path(".")
+        stem = out.stem if out.suffix.lower() in (".json", ".png") else out.name
+    prepare_output_dir(folder)
+    return folder / f"{stem}.json", folder / f"{stem}.png"
+
+
+def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig, *, resample: bool = False,
+                 mix_to_mono: bool = False) -> None:
+    """Write the JSON and the PNG atomically; the PNG's spectrograms are of the file with the median mel L1
+    (or the first file)."""
+    json_path, png_path = paths
+    with atomic_path(json_path) as tmp:
+        tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    typical = _typical_file(report)
+    from hifigan.audio import load_audio
+
+    sr = config.sampling_rate
+    ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono)
+                for p in (typical.reference, typical.generated))
+    ref, gen = match_lengths(ref, gen, config.hop_size, typical.generated)
+    with atomic_path(png_path) as tmp:
+        plot_report(report, tmp, config, (typical.stem, ref, gen))
+
+
+def _typical_file(report: Report) -> FileResult:
+    files = [f for f in report.files if np.isfinite(f.metrics.get("mel_l1", np.nan))]
+    if not files:
+        return report.files[0]
+    files.sort(key=lambda f: f.metrics["mel_l1"])
+    return files[(len(files) - 1) // 2]
+
+
+def plot_report(report: Report, path: Path, config: HifiganConfig,
+                example: tuple[str, np.ndarray, np.ndarray] | None = None) -> None:
+    """PNG: one box plot with the per-file points per metric, and the example's log-mel spectrograms."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = report.metric_names
+    cols = min(4, len(names))
+    rows = math.ceil(len(names) / cols)
+    spec_rows = 2 if example is not None else 0
+    fig = plt.figure(figsize=(3.2 * cols + 1, 2.6 * rows + 2.4 * spec_rows), constrained_layout=True)
+    grid = fig.add_gridspec(rows + spec_rows, cols)
+    rng = np.random.default_rng(0)
+    for i, m in enumerate(names):
+        ax = fig.add_subplot(grid[i // cols, i % cols])
+        values = np.array([f.metrics[m] for f in report.files], dtype=np.float64)
+        values = values[np.isfinite(values)]
+        info = METRICS[m]
+        if len(values):
+            ax.boxplot(values, widths=0.5, showfliers=False)
+            ax.scatter(1 + rng.uniform(-0.15, 0.15, len(values)), values, s=10, alpha=0.6, color="tab:blue")
+        ax.set_title(f"{info.title} ({'↑' if info.higher_is_better else '↓'})", fontsize=9)
+        ax.set_ylabel(info.unit, fontsize=8)
+        ax.set_xticks([])
+    if example is not None:
+        import torch
+
+        from hifigan.audio import mel_spectrogram
+
+        stem, ref, gen = example
+        hop_s = config.hop_size / config.sampling_rate
+        mels = [mel_spectrogram(torch.from_numpy(audio), **config.mel_kwargs(for_loss=True)).numpy()
+                for audio in (ref, gen)]
+        low, high = float(mels[0].min()), float(mels[0].max())  # one colour scale: the reference's range
+        for j, (label, mel) in enumerate(zip(("reference", "generated"), mels)):
+            ax = fig.add_subplot(grid[rows + j, :])
+            ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", interpolation="nearest", vmin=low, vmax=high,
+                      extent=(0, mel.shape[1] * hop_s, 0, mel.shape[0]))
+            ax.set_title(f"{stem}: {label} log-mel", fontsize=9)
+            ax.set_ylabel("mel bin", fontsize=8)
+        ax.set_xlabel("time (s)", fontsize=8)
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)

@@ -1,0 +1,71 @@
+"""Which recording goes with which generated file, and how their samples line up: pairing by stem, trimming
+lengths that differ by at most one hop, and undoing a small delay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hifigan.audio import find_audio
+from hifigan.errors import HifiganError
+
+Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
+
+
+def audio_files(folder: Path) -> dict[str, Path]:
+    """The audio files directly in `folder` (hifigan.audio.find_audio), by stem; two with one stem are an error."""
+    found: dict[str, Path] = {}
+    for path in find_audio(folder):
+        if path.stem in found:
+            raise HifiganError(path, f"same stem as {found[path.stem]}; cannot tell which to pair")
+        found[path.stem] = path
+    return found
+
+
+def pair_by_stem(reference_dir: Path, generated_dir: Path) -> list[Pair]:
+    """Match reference and generated files by stem; a file without a partner is an error that names it."""
+    refs, gens = audio_files(Path(reference_dir)), audio_files(Path(generated_dir))
+    for stem, path in refs.items():
+        if stem not in gens:
+            raise HifiganError(path, f"no generated file with stem {stem!r} in {generated_dir}")
+    for stem, path in gens.items():
+        if stem not in refs:
+            raise HifiganError(path, f"no reference file with stem {stem!r} in {reference_dir}")
+    return [(stem, refs[stem], gens[stem]) for stem in refs]
+
+
+
+
+
+def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Trim both to the shorter length when they differ by at most `max_difference` samples (one hop), else error."""
+    diff = abs(len(reference) - len(generated))
+    if diff > max_difference:
+        raise HifiganError(source, f"lengths differ by {diff} samples (reference {len(reference)}, generated "
+                                   f"{len(generated)}); at most one hop ({max_difference}) is trimmed")
+    n = min(len(reference), len(generated))
+    return reference[:n], generated[:n]
+
+
+def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Undo a small delay: the lag in [-max_shift, max_shift] with the largest normalised cross-correlation.
+
+    A positive lag means the generated signal is late (generated[n + lag] ~ reference[n]); both are cut to
+    their overlap. max_shift = 0 returns the inputs unchanged.
+    """
+    if max_shift <= 0:
+        return reference, generated, 0
+    n = min(len(reference), len(generated))
+    x, y = reference[:n].astype(np.float64), generated[:n].astype(np.float64)
+    best, best_lag = -np.inf, 0
+    for lag in range(-max_shift, max_shift + 1):
+        a, b = (x[: n - lag], y[lag:]) if lag >= 0 else (x[-lag:], y[: n + lag])
+        score = np.dot(a, b) / (np.sqrt(np.dot(a, a) * np.dot(b, b)) + 1e-20)
+        if score > best + 1e-12:
+            best, best_lag = score, lag
+    if best_lag >= 0:
+        return reference[: n - best_lag], generated[best_lag:n], best_lag
+    return reference[-best_lag:n], generated[: n + best_lag], best_lag
+

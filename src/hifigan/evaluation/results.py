@@ -1,0 +1,92 @@
+"""What an evaluation produces: per-file results and their summary (`Report`), as a table or JSON-ready dict."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from hifigan.evaluation.metrics import METRICS
+from hifigan.evaluation.stats import MetricSummary, summarize
+
+
+@dataclass
+class FileResult:
+    """One pair's metrics (NaN = undefined for that file)."""
+
+    stem: str
+    reference: str
+    generated: str
+    duration_s: float
+    shift_samples: int
+    metrics: dict[str, float]
+
+
+@dataclass
+class Report:
+    """Per-file results, their summary, and the settings that produced them."""
+
+    files: list[FileResult]
+    summary: dict[str, MetricSummary]
+    settings: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def metric_names(self) -> list[str]:
+        return list(self.summary)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: NaN becomes null."""
+        audio_s = sum(f.duration_s for f in self.files)
+        return nan_to_none({
+            "hifigan_evaluation": 1,
+            "settings": self.settings,
+            "metrics": {m: {"unit": METRICS[m].unit, "higher_is_better": METRICS[m].higher_is_better}
+                        for m in self.metric_names},
+            "summary": {m: asdict(s) for m, s in self.summary.items()},
+            "files": [asdict(f) for f in self.files],
+            "timing": {"seconds": self.elapsed_s, "audio_seconds": audio_s,
+                       "seconds_per_audio_second": self.elapsed_s / audio_s if audio_s else None},
+        })
+
+    def format_table(self, per_file: bool = False) -> str:
+        """A plain-text table: optionally one row per file, then mean and 95% CI per metric."""
+        names = self.metric_names
+        lines = []
+        if per_file:
+            width = max([4, *(len(f.stem) for f in self.files)])
+            lines.append(" ".join([f"{'file':<{width}}", *(f"{m:>16}" for m in names)]))
+            for f in self.files:
+                lines.append(" ".join([f"{f.stem:<{width}}", *(f"{_fmt(f.metrics[m]):>16}" for m in names)]))
+            lines.append("")
+        lines.append(f"{'metric':<22} {'better':>6} {'mean':>10} {'95% CI':>23} {'n':>5}")
+        for m, s in self.summary.items():
+            info = METRICS[m]
+            title = f"{info.title} ({info.unit})" if info.unit else info.title
+            ci = "-" if s.ci95_low is None else f"[{_fmt(s.ci95_low)}, {_fmt(s.ci95_high)}]"
+            undefined = f" ({s.n_undefined} undefined)" if s.n_undefined else ""
+            lines.append(f"{title:<22} {'higher' if info.higher_is_better else 'lower':>6} "
+                         f"{_fmt(s.mean):>10} {ci:>23} {s.n:>5}{undefined}")
+        return "\n".join(lines)
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.4f}"
+
+
+def nan_to_none(obj: Any) -> Any:
+    """NaN floats -> None, recursively, so reports serialise as JSON null."""
+    if isinstance(obj, float):
+        return None if math.isnan(obj) else obj
+    if isinstance(obj, dict):
+        return {k: nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [nan_to_none(v) for v in obj]
+    return obj
+
+
+def aggregate(rows: Sequence[Mapping[str, float]], names: Iterable[str] | None = None) -> dict[str, MetricSummary]:
+    """Summarise per-file metric dicts (from `compute_metrics`) metric by metric, in METRICS order."""
+    names = list(names) if names is not None else [m for m in METRICS if rows and m in rows[0]]
+    return {m: summarize(row[m] for row in rows) for m in names}

@@ -1,0 +1,34 @@
+"""The checks every reader makes of a path the user names: it exists, is the right kind, and (a file) is not
+empty. A failure is one line, `<path>: <problem>`, as the caller's HifiganError subclass."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hifigan.errors import HifiganError
+
+
+def require_file(
+    path: str | os.PathLike, expected: str, error: type[HifiganError] = HifiganError, *, missing: str = "no such file"
+) -> Path:
+    """`path` if it names a non-empty file, else `error`: `missing`, "is a directory, expected <expected>" or
+    "is empty (0 bytes), expected <expected>" (expected: what the caller reads, e.g. "an audio file")."""
+    path = Path(path)
+    if not path.exists():
+        raise error(path, missing)
+    if path.is_dir():
+        raise error(path, f"is a directory, expected {expected}")
+    if path.stat().st_size == 0:
+        raise error(path, f"is empty (0 bytes), expected {expected}")
+    return path
+
+
+def require_folder(path: str | os.PathLike, error: type[HifiganError] = HifiganError) -> Path:
+    """`path` if it names a folder, else `error`: "no such folder" or "is not a folder"."""
+    path = Path(path)
+    if not path.exists():
+        raise error(path, "no such folder")
+    if not path.is_dir():
+        raise error(path, "is not a folder")
+    return path
