@@ -194,9 +194,9 @@ def run_demo(
     from hifigan.config import config_from_dict, load_config
     from hifigan.data import Corpus, scan_clips
     from hifigan.evaluate import aggregate, nan_to_none
-    from hifigan.monitor import mel_figure
     from hifigan.report.page import write_page
     from hifigan.train import Trainer, TrainOptions
+    from hifigan.training.run_log import mel_figure
 
     begun = time.monotonic()
     if not 0 <= gan_fraction <= 1:
