@@ -84,3 +84,16 @@ def test_discriminator_objective_names_every_discriminator():
     assert out.terms["d/mpd"] == 0.0 and out.terms["d/msd"] == 6.0
     assert {f"d/msd_real/{i}" for i in range(3)} <= set(out.terms)
     assert {f"d/mpd_fake/{i}" for i in range(5)} <= set(out.terms)
+
+
+def test_loss_weights_by_name_by_hand():
+    """Eq. 6 with weights mel 3, fm 0.5, adv 4: each term scales by its own weight; a weight 0 drops the term."""
+    gen = [t(0.0)]
+    fmap_r, fmap_g = [[t(1.0)]], [[t(0.0)]]
+    sides = {"mpd": GeneratorSide(gen, fmap_r, fmap_g), "msd": GeneratorSide(gen, fmap_r, fmap_g)}
+    out = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.5, "adv": 4.0})
+    # mel L1 2 -> 6; adversarial (1 - 0)^2 = 1 per discriminator -> 4 + 4; layer mean |1 - 0| = 1 -> 0.5 + 0.5
+    assert out.total.item() == 6 + 8 + 1
+    assert out.terms["g/adv_mpd"] == 4.0 and out.terms["g/fm_msd"] == 0.5 and out.terms["g/mel_l1"] == 2.0
+    no_fm = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.0, "adv": 4.0})
+    assert no_fm.total.item() == 6 + 8 and not any(k.startswith("g/fm") for k in no_fm.terms)
