@@ -47,7 +47,9 @@ class TrainingState:
 
     def run(self, name: str) -> nn.Module:
         """The module to call for `name` ("generator" or a discriminator) where gradients must be all-reduced."""
-        return self.runs.get(name) or (self.generator if name == "generator" else self.discriminators[name])
+        if name in self.runs:
+            return self.runs[name]
+        return self.generator if name == "generator" else self.discriminators[name]
 
     def optimizers(self) -> dict[str, Any]:
         return {"optim_g": self.optim_g, "optim_d": self.optim_d, "sched_g": self.sched_g, "sched_d": self.sched_d}
