@@ -180,3 +180,19 @@ def test_loss_weights_by_name_change_the_generator_gradient_exactly(tmp_path, ti
         error = float((grads["ours"][key] - want).norm() / want.norm().clamp_min(1e-300))
         assert error < 1e-9, (key, error)
     assert result.terms["g/fm_mpd"] > 0 and result.terms["g/adv_msd"] > 0
+
+
+def test_an_older_checkpoint_without_named_parts_resumes(tmp_path, tiny_corpus):
+    """Checkpoints written before loss_weights/discriminators: config with lambda_* keys, mpd and msd weights."""
+    cfg = tiny_config()
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+                      TrainOptions(out=tmp_path, progress=False))
+    payload = trainer.state_payload()
+    legacy = {k: v for k, v in payload["config"].items() if k not in ("loss_weights", "discriminators")}
+    payload["config"] = {**legacy, "lambda_fm": 2.0, "lambda_mel": 45.0}
+    from hifigan.checkpoint import config_of
+
+    assert config_of(payload, "old.pt") == cfg
+    trainer.restore(payload, tmp_path / "old.pt")
+    assert equal_states(trainer.msd.state_dict(), payload["msd"])

@@ -25,13 +25,16 @@ DISCRIMINATORS: dict[str, DiscriminatorFactory] = {
     "mpd": lambda config: MultiPeriodDiscriminator(),
 }
 OFFICIAL = ("mpd", "msd")  # what an official do_* file holds
+# Checkpoint keys that are not discriminators (a discriminator's weights are stored under its name).
+RESERVED = ("hifigan_checkpoint", "config", "generator", "optim_g", "optim_d", "sched_g", "sched_d", "step", "epoch",
+            "batch_in_epoch", "batch_size", "world_size", "rng", "data")
 
 
 def register_discriminator(name: str, factory: DiscriminatorFactory) -> DiscriminatorFactory:
     """Make `factory(config) -> module` available as a name in config.discriminators (after the built-in ones)."""
     if name in DISCRIMINATORS and DISCRIMINATORS[name] is not factory:
         raise ValueError(f"a discriminator named {name!r} is registered already")
-    if name in ("generator", *(f"{k}_{s}" for k in ("optim", "sched") for s in ("g", "d"))):
+    if name in RESERVED:
         raise ValueError(f"{name!r} is a checkpoint key of its own; choose another discriminator name")
     DISCRIMINATORS[name] = factory
     return factory
