@@ -3,7 +3,9 @@
 import pytest
 import torch
 
-from hifigan.losses import (
+from hifigan.training.losses import (
+    GeneratorInputs,
+    GeneratorSide,
     discriminator_loss,
     discriminator_objective,
     feature_loss,
@@ -52,27 +54,46 @@ def test_losses_backpropagate_to_the_generated_side():
     assert torch.allclose(fake.grad, t(-0.5, -0.75))
 
 
+def inputs(mel_r, mel_g, sides=None) -> GeneratorInputs:
+    """Generator-loss inputs with the given mels and discriminator outputs (the audio is unused by these terms)."""
+    return GeneratorInputs(t(0.0), t(0.0), mel_r, mel_g, sides or {})
+
+
 def test_generator_objective_sums_the_papers_terms():
     gen = [t(0.0)]
     fmap_r, fmap_g = [[t(1.0)]], [[t(0.0)]]
     mel_r, mel_g = t(0.0, 0.0), t(1.0, 3.0)
-    out = generator_objective(gen, gen, fmap_r, fmap_g, fmap_r, fmap_g, mel_r, mel_g, lambda_fm=2.0, lambda_mel=45.0)
+    sides = {"mpd": GeneratorSide(gen, fmap_r, fmap_g), "msd": GeneratorSide(gen, fmap_r, fmap_g)}
+    out = generator_objective(inputs(mel_r, mel_g, sides), {"mel": 45.0, "fm": 2.0, "adv": 1.0})
     # adversarial 1 + 1, feature matching 2*1 + 2*1, mel 45 * 2
     assert out.total.item() == pytest.approx(2 + 4 + 90)
     assert out.terms["g/mel_l1"] == 2.0 and out.terms["g/fm_mpd"] == 2.0 and out.terms["g/adv_msd/0"] == 1.0
     assert out.terms["g/total"] == pytest.approx(96.0)
-    scaled = generator_objective(gen, gen, fmap_r, fmap_g, fmap_r, fmap_g, mel_r, mel_g, lambda_fm=1.0, lambda_mel=1.0)
+    scaled = generator_objective(inputs(mel_r, mel_g, sides), {"mel": 1.0, "fm": 1.0, "adv": 1.0})
     assert scaled.total.item() == pytest.approx(2 + 2 + 2)
 
 
 def test_generator_warm_up_objective_is_mel_only():
-    out = generator_objective(None, None, None, None, None, None, t(0.0), t(2.0), lambda_mel=45.0)
+    out = generator_objective(inputs(t(0.0), t(2.0)), {"mel": 45.0, "fm": 2.0, "adv": 1.0})
     assert out.total.item() == 90.0 and set(out.terms) == {"g/mel_l1", "g/total"}
 
 
 def test_discriminator_objective_names_every_discriminator():
-    out = discriminator_objective([t(1.0)] * 5, [t(0.0)] * 5, [t(0.0)] * 3, [t(1.0)] * 3)
+    out = discriminator_objective({"mpd": ([t(1.0)] * 5, [t(0.0)] * 5), "msd": ([t(0.0)] * 3, [t(1.0)] * 3)})
     assert out.total.item() == 6.0  # MPD perfect (0), MSD wrong: 3 * (1 + 1)
     assert out.terms["d/mpd"] == 0.0 and out.terms["d/msd"] == 6.0
     assert {f"d/msd_real/{i}" for i in range(3)} <= set(out.terms)
     assert {f"d/mpd_fake/{i}" for i in range(5)} <= set(out.terms)
+
+
+def test_loss_weights_by_name_by_hand():
+    """Eq. 6 with weights mel 3, fm 0.5, adv 4: each term scales by its own weight; a weight 0 drops the term."""
+    gen = [t(0.0)]
+    fmap_r, fmap_g = [[t(1.0)]], [[t(0.0)]]
+    sides = {"mpd": GeneratorSide(gen, fmap_r, fmap_g), "msd": GeneratorSide(gen, fmap_r, fmap_g)}
+    out = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.5, "adv": 4.0})
+    # mel L1 2 -> 6; adversarial (1 - 0)^2 = 1 per discriminator -> 4 + 4; layer mean |1 - 0| = 1 -> 0.5 + 0.5
+    assert out.total.item() == 6 + 8 + 1
+    assert out.terms["g/adv_mpd"] == 4.0 and out.terms["g/fm_msd"] == 0.5 and out.terms["g/mel_l1"] == 2.0
+    no_fm = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.0, "adv": 4.0})
+    assert no_fm.total.item() == 6 + 8 and not any(k.startswith("g/fm") for k in no_fm.terms)

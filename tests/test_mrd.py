@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hifigan.losses import discriminator_loss, feature_loss, generator_loss
+from hifigan.training.losses import discriminator_loss, feature_loss, generator_loss
 from hifigan.models import UNIVNET_RESOLUTIONS, DiscriminatorR, MultiResolutionDiscriminator
 from stft_reference import numpy_stft
 

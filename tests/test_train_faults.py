@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hifigan.checkpoint import read_checkpoint
-from hifigan.run_checkpoints import checkpoint_files
+from hifigan.training.checkpoint_files import checkpoint_files
 
 FAST = ["--no-progress", "--valid-count", "2", "--disc-start-step", "1000000", "--validation-interval", "0",
         "--log-interval", "1"]

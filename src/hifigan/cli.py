@@ -350,7 +350,7 @@ def _add_export_official(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export_official(args: argparse.Namespace) -> int:
-    from hifigan.run_checkpoints import export_official
+    from hifigan.training.checkpoint_files import export_official
 
     prepare_output_dir(args.out)
     for path in export_official(args.checkpoint, args.out):

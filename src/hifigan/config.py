@@ -1,4 +1,5 @@
-"""Typed HiFi-GAN configuration: the official `config_v*.json` keys, plus the loss weights they hard-code."""
+"""Typed HiFi-GAN configuration: the official `config_v*.json` keys, plus what they hard-code: the loss weights by
+name and the discriminators by name (the training package's registries say which names exist)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ class DistConfig:
     dist_backend: str = "nccl"
     dist_url: str = "tcp://localhost:54321"
     world_size: int = 1
+
+
+DEFAULT_LOSS_WEIGHTS = {"mel": 45.0, "fm": 2.0, "adv": 1.0}  # lambda_mel, lambda_fm, and the adversarial term's 1
+DEFAULT_DISCRIMINATORS = ("mpd", "msd")
+LEGACY_WEIGHT_KEYS = {"lambda_mel": "mel", "lambda_fm": "fm"}  # what our configs before loss_weights called them
 
 
 @dataclass
@@ -55,15 +61,18 @@ class HifiganConfig:
     num_workers: int = 4
     dist_config: DistConfig = field(default_factory=DistConfig)
 
-    # Not in the official json: the paper's loss weights (Eq. 6) and an optional generator-only warm-up.
-    lambda_fm: float = 2.0
-    lambda_mel: float = 45.0
+    # Not in the official json: the paper's loss weights (Eq. 6) by term name, the discriminators by name, and an
+    # optional generator-only warm-up. A weight left out keeps its default; a term without a default is off (0).
+    loss_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LOSS_WEIGHTS))
+    discriminators: list[str] = field(default_factory=lambda: list(DEFAULT_DISCRIMINATORS))
     disc_start_step: int = 0
 
     def __post_init__(self) -> None:
         if isinstance(self.dist_config, dict):
             self.dist_config = _build(DistConfig, self.dist_config, "dist_config", None)
         self.resblock = str(self.resblock)
+        if isinstance(self.loss_weights, dict):
+            self.loss_weights = {**DEFAULT_LOSS_WEIGHTS, **self.loss_weights}
         self.validate()
 
     def validate(self, source: str | os.PathLike | None = None) -> None:
@@ -84,6 +93,44 @@ class HifiganConfig:
             raise bad("upsample_initial_channel must be divisible by 2 ** len(upsample_rates)")
         if self.segment_size % self.hop_size:
             raise bad(f"segment_size ({self.segment_size}) must be a multiple of hop_size ({self.hop_size})")
+        self._validate_parts(bad)
+
+    def _validate_parts(self, bad) -> None:
+        """Discriminator and loss-term names must be registered (hifigan.training.parts, .losses)."""
+        from hifigan.training.losses import GENERATOR_TERMS
+        from hifigan.training.parts import DISCRIMINATORS
+
+        if not isinstance(self.discriminators, list) or not self.discriminators:
+            raise bad(f"discriminators must be a non-empty list of names ({', '.join(DISCRIMINATORS)})")
+        for name in self.discriminators:
+            if name not in DISCRIMINATORS:
+                raise bad(f"unknown discriminator {name!r} (known: {', '.join(DISCRIMINATORS)})")
+        if len(set(self.discriminators)) != len(self.discriminators):
+            raise bad(f"discriminators lists a name twice: {self.discriminators}")
+        if not isinstance(self.loss_weights, dict):
+            raise bad("loss_weights must be a mapping of term name to weight")
+        for name, weight in self.loss_weights.items():
+            if name not in GENERATOR_TERMS:
+                raise bad(f"unknown loss term {name!r} in loss_weights (known: {', '.join(GENERATOR_TERMS)})")
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) \
+                    or weight < 0:
+                raise bad(f"loss_weights[{name!r}] must be a finite number >= 0, got {weight!r}")
+        self.loss_weights = {k: float(v) for k, v in self.loss_weights.items()}
+        self._validate_segment_for_spectra(bad)
+
+    def _validate_segment_for_spectra(self, bad) -> None:
+        """The optional spectrogram parts (MRD, STFT loss) frame the training segment: it must be long enough."""
+        from hifigan.models.mrd import mrd_min_samples
+        from hifigan.training.stft_loss import stft_loss_min_samples
+
+        needs = []
+        if "mrd" in self.discriminators:
+            needs.append(("the MRD discriminator", mrd_min_samples()))
+        if self.loss_weights.get("stft", 0) > 0:
+            needs.append(("the STFT loss", stft_loss_min_samples()))
+        for what, samples in needs:
+            if self.segment_size < samples:
+                raise bad(f"segment_size {self.segment_size} is too short for {what} (needs >= {samples} samples)")
 
     @property
     def upsample_factor(self) -> int:
@@ -127,8 +174,22 @@ BUILTIN: dict[str, dict[str, Any]] = {"v1": V1, "v2": V2, "v3": V3}
 
 
 def config_from_dict(values: dict[str, Any], source: str | os.PathLike | None = None) -> HifiganConfig:
-    """Build a config from a mapping (official json keys); an unknown key is an error that names it."""
-    return _build(HifiganConfig, dict(values), "config", source)
+    """Build a config from a mapping (official json keys); an unknown key is an error that names it.
+
+    Our older configs and checkpoints carry `lambda_mel` / `lambda_fm`: they become loss_weights' mel / fm.
+    """
+    values = dict(values)
+    legacy = {LEGACY_WEIGHT_KEYS[k]: values.pop(k) for k in list(values) if k in LEGACY_WEIGHT_KEYS}
+    if legacy:
+        given = values.get("loss_weights") or {}
+        if not isinstance(given, dict):
+            raise ConfigError(source, "loss_weights must be a mapping of term name to weight")
+        for name, weight in legacy.items():
+            if name in given and given[name] != weight:
+                raise ConfigError(source, f"lambda_{name} ({weight}) contradicts loss_weights[{name!r}] "
+                                          f"({given[name]}); keep loss_weights only")
+        values["loss_weights"] = {**legacy, **given}
+    return _build(HifiganConfig, values, "config", source)
 
 
 def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfig:

@@ -196,8 +196,8 @@ def run_demo(
     from hifigan.data import Corpus, scan_clips
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
-    from hifigan.monitor import mel_figure
     from hifigan.train import Trainer, TrainOptions
+    from hifigan.training.run_log import mel_figure
 
     begun = time.monotonic()
     if not 0 <= gan_fraction <= 1:

@@ -10,10 +10,15 @@ from torch import Tensor, nn
 
 from hifigan.models.discriminators import _ConvStack, _Ensemble
 from hifigan.models.norms import weight_norm
-from hifigan.models.stft import Resolution, check_resolution, padded_stft
+from hifigan.models.stft import Resolution, check_resolution, min_samples, padded_stft
 
 UNIVNET_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 """UnivNet's (n_fft, hop, win) triples, in its order."""
+
+
+def mrd_min_samples(resolutions: tuple[Resolution, ...] = UNIVNET_RESOLUTIONS) -> int:
+    """The shortest audio (training segment) the MRD scores at these resolutions (905 for UnivNet's)."""
+    return max(min_samples(r, (r[0] - r[1]) // 2) for r in resolutions)
 
 
 class DiscriminatorR(_ConvStack):

@@ -36,6 +36,11 @@ def stft_window(kind: str, win: int, dtype: torch.dtype, device: torch.device) -
     return torch.ones(win, dtype=dtype, device=device)
 
 
+def min_samples(resolution: Resolution, pad: int) -> int:
+    """The shortest audio `padded_stft` frames at `resolution` with `pad` reflected samples per side."""
+    return max(pad + 1, resolution[0] - 2 * pad)
+
+
 def padded_stft(x: torch.Tensor, resolution: Resolution, pad: int, window: str = "hann") -> torch.Tensor:
     """[B, T] audio -> complex [B, n_fft // 2 + 1, frames], frames = 1 + (T + 2 * pad - n_fft) // hop.
 
@@ -45,9 +50,9 @@ def padded_stft(x: torch.Tensor, resolution: Resolution, pad: int, window: str =
     """
     n_fft, hop, win = resolution
     length = x.shape[-1]
-    if pad >= length or length + 2 * pad < n_fft:
+    if length < min_samples(resolution, pad):
         raise ValueError(f"a {n_fft}-point STFT (hop {hop}, window {win}) reflect-padded by {pad} samples per side "
-                         f"needs at least {max(pad + 1, n_fft - 2 * pad)} samples; got {length}")
+                         f"needs at least {min_samples(resolution, pad)} samples; got {length}")
     dtype = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
     with torch.autocast(x.device.type, enabled=False):
         x = reflect_pad(x.to(dtype), pad, pad)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from hifigan.errors import HifiganError
+
+if TYPE_CHECKING:
+    from hifigan.training.state import TrainingState
 
 
 @dataclass
@@ -70,3 +74,15 @@ def agree(stop: bool, dist: DistInfo, device: torch.device) -> bool:
     flag = torch.tensor([float(stop)], device=device)
     torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
     return bool(flag.item())
+
+
+def wrap_ddp(state: TrainingState, dist: DistInfo, device: torch.device) -> None:
+    """In a process group, the generator and each discriminator get a DistributedDataParallel wrapper for the
+    calls whose gradients are averaged (the generator's forward, the discriminator step); idempotent."""
+    if not dist.active or state.runs:
+        return
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    ids = [device.index] if device.type == "cuda" else None
+    state.runs = {name: DDP(module, device_ids=ids)
+                  for name, module in {"generator": state.generator, **state.discriminators}.items()}

@@ -12,11 +12,13 @@ from typing import Any
 
 from hifigan.checkpoint import is_own_checkpoint, read_checkpoint, write_checkpoint
 from hifigan.compat import ours_to_official
+from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
+from hifigan.training.parts import is_official_set
+from hifigan.training.state import training_keys
 
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
 LATEST = "latest.pt"
-TRAINING_KEYS = ("mpd", "msd", "optim_g", "optim_d", "sched_g", "sched_d", "step", "epoch", "batch_in_epoch")
 
 
 def checkpoint_files(folder: Path) -> list[Path]:
@@ -52,12 +54,20 @@ def find_resume_checkpoint(path: str | os.PathLike) -> tuple[Path, dict[str, Any
 
 
 def require_training_state(obj: dict[str, Any], source: Path) -> None:
-    """A checkpoint to resume from must be ours and hold every TRAINING_KEYS entry."""
+    """A checkpoint to resume from must be ours and hold every training key (its discriminators by name,
+    optimizers, schedulers, position)."""
     if not is_own_checkpoint(obj):
         raise CheckpointError(source, "not a training checkpoint of this package (use --init-from for official files)")
-    missing = [k for k in TRAINING_KEYS if k not in obj]
+    missing = [k for k in training_keys(stored_discriminators(obj)) if k not in obj]
     if missing:
         raise CheckpointError(source, f"holds no training state (missing {', '.join(missing)}); use --init-from")
+
+
+def stored_discriminators(obj: dict[str, Any]) -> list[str]:
+    """The discriminator names one of our checkpoints was trained with (mpd and msd before configs named them)."""
+    config = obj.get("config")
+    names = config.get("discriminators") if isinstance(config, dict) else None
+    return list(names) if isinstance(names, list) else list(DEFAULT_DISCRIMINATORS)
 
 
 def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
@@ -89,7 +99,8 @@ def point_latest(path: Path) -> None:
 
 
 def export_official(checkpoint: Path, out: Path) -> list[Path]:
-    """Our checkpoint -> official g_<steps> (and do_<steps> when it holds discriminators) in `out`."""
+    """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD, and no other
+    discriminator: the official format has no place for others, nor its optimizer for their moments) in `out`."""
     obj = read_checkpoint(checkpoint)
     if not is_own_checkpoint(obj) or "generator" not in obj:
         raise CheckpointError(checkpoint, "not a checkpoint of this package (nothing to export)")
@@ -97,7 +108,11 @@ def export_official(checkpoint: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [out / f"g_{step:08d}"]
     write_checkpoint(written[0], {"generator": ours_to_official(obj["generator"])})
-    if "mpd" in obj and "msd" in obj:
+    official = is_official_set(stored_discriminators(obj))
+    if not official:
+        warnings.warn(f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
+                      f"{', '.join(stored_discriminators(obj))}", stacklevel=2)
+    if "mpd" in obj and "msd" in obj and official:
         written.append(out / f"do_{step:08d}")
         write_checkpoint(written[1], {
             "mpd": ours_to_official(obj["mpd"]), "msd": ours_to_official(obj["msd"]),

@@ -8,13 +8,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hifigan.models.stft import Resolution, check_resolution, padded_stft
+from hifigan.models.stft import Resolution, check_resolution, min_samples, padded_stft
 
 PWG_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 """Parallel WaveGAN's (n_fft, hop, win) triples."""
 
 POWER_FLOOR = 1e-7
 """Parallel WaveGAN's floor on |X|^2 (so |X| >= sqrt(1e-7) ~ 3.2e-4): keeps log|X| and its gradient finite."""
+
+
+def stft_loss_min_samples(resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS) -> int:
+    """The shortest audio (training segment) the loss frames at these resolutions (1025 for Parallel WaveGAN's)."""
+    return max(min_samples(r, r[0] // 2) for r in resolutions)
 
 
 def stft_magnitude(x: Tensor, resolution: Resolution, power_floor: float = POWER_FLOOR) -> Tensor:

@@ -1,13 +1,50 @@
-"""What a training run reports: TensorBoard events, a JSONL copy of the scalars, and mel comparison figures."""
+"""What a training run reports: console lines and the progress bar, TensorBoard events, a JSONL copy of the
+scalars, and mel comparison figures."""
 
 from __future__ import annotations
 
 import json
 import math
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+def say(message: str) -> None:
+    """A console line on stderr that does not break the progress bar."""
+    from tqdm import tqdm
+
+    tqdm.write(message, file=sys.stderr)
+
+
+def progress_bar(start: int, total: int | None):
+    """A tqdm bar over steps on stderr."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=start, unit="step", desc="train", file=sys.stderr, dynamic_ncols=True)
+
+
+def show_step(bar, terms: dict[str, float]) -> None:
+    """Advance the bar one step, showing the main losses."""
+    bar.update(1)
+    shown = {k: terms[k] for k in ("g/total", "g/mel_l1", "d/total") if k in terms}
+    bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items()}, refresh=False)
+
+
+class StepRate:
+    """Steps per second since the previous reading."""
+
+    def __init__(self, step: int) -> None:
+        self.mark = (time.monotonic(), step)
+
+    def read(self, step: int) -> float:
+        now = time.monotonic()
+        then, old = self.mark
+        self.mark = (now, step)
+        return (step - old) / max(now - then, 1e-9)
 
 
 class RunLog:

@@ -1,0 +1,209 @@
+"""HiFi-GAN objectives (paper Sec. 2.4): least-squares GAN, feature matching and mel L1.
+
+`generator_loss`, `discriminator_loss` and `feature_loss` keep the official signatures and values;
+`generator_objective` and `discriminator_objective` add up the paper's Eq. 5-6 over named discriminators and
+named, weighted generator terms (GENERATOR_TERMS, weights from config.loss_weights), and name every part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from hifigan.models.discriminators import FeatureMaps, Scores
+from hifigan.training.stft_loss import multi_resolution_stft_loss
+
+
+def feature_loss(fmap_r: FeatureMaps, fmap_g: FeatureMaps) -> torch.Tensor:
+    """Eq. 3 times 2: 2 * sum over discriminators and layers of mean |D_i(x) - D_i(G(s))|."""
+    loss = fmap_r[0][0].new_zeros(())
+    for dr, dg in zip(fmap_r, fmap_g):
+        for rl, gl in zip(dr, dg):
+            loss = loss + torch.mean(torch.abs(rl - gl))
+    return loss * 2
+
+
+def discriminator_loss(
+    disc_real_outputs: Scores, disc_generated_outputs: Scores
+) -> tuple[torch.Tensor, list[float], list[float]]:
+    """Eq. 1 (D): sum over discriminators of mean((1 - D(x))^2) + mean(D(G(s))^2); per-D parts as floats."""
+    loss = disc_real_outputs[0].new_zeros(())
+    r_losses, g_losses = [], []
+    for dr, dg in zip(disc_real_outputs, disc_generated_outputs):
+        r_loss = torch.mean((1 - dr) ** 2)
+        g_loss = torch.mean(dg**2)
+        loss = loss + r_loss + g_loss
+        r_losses.append(r_loss.item())
+        g_losses.append(g_loss.item())
+    return loss, r_losses, g_losses
+
+
+def generator_loss(disc_outputs: Scores) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Eq. 1 (G): sum over discriminators of mean((1 - D(G(s)))^2), and the per-D terms."""
+    loss = disc_outputs[0].new_zeros(())
+    gen_losses = []
+    for dg in disc_outputs:
+        g_loss = torch.mean((1 - dg) ** 2)
+        gen_losses.append(g_loss)
+        loss = loss + g_loss
+    return loss, gen_losses
+
+
+def mel_loss(mel_real: torch.Tensor, mel_generated: torch.Tensor) -> torch.Tensor:
+    """Eq. 2: mean |phi(x) - phi(G(s))| over log-mel bins and frames (unweighted)."""
+    return F.l1_loss(mel_generated, mel_real)
+
+
+@dataclass
+class LossBreakdown:
+    """A total to backpropagate and its named parts as detached 0-dim tensors (no GPU sync until read)."""
+
+    total: torch.Tensor
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def terms(self) -> dict[str, float]:
+        """The named parts as floats, moved to the CPU in one transfer."""
+        return terms_to_floats(self.tensors)
+
+
+def terms_to_floats(tensors: dict[str, torch.Tensor]) -> dict[str, float]:
+    """0-dim tensors -> floats with one device-to-host copy (one sync per step instead of one per term)."""
+    if not tensors:
+        return {}
+    values = torch.stack([t.detach().float().reshape(()) for t in tensors.values()]).cpu().tolist()
+    return dict(zip(tensors, values))
+
+
+def _named(prefix: str, values: Sequence[torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {f"{prefix}/{i}": v.detach() for i, v in enumerate(values)}
+
+
+def _adversarial_d(real: Scores, generated: Scores) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """`discriminator_loss` with its per-D parts kept as tensors."""
+    r_losses = [torch.mean((1 - dr) ** 2) for dr in real]
+    g_losses = [torch.mean(dg**2) for dg in generated]
+    loss = real[0].new_zeros(())
+    for r, g in zip(r_losses, g_losses):
+        loss = loss + r + g
+    return loss, r_losses, g_losses
+
+
+def discriminator_objective(scores: dict[str, tuple[Scores, Scores]]) -> LossBreakdown:
+    """L_D = sum over the named discriminators of L_adv(D) (Eq. 6, discriminator side).
+
+    `scores`: name -> (real scores, generated scores), one tensor per sub-discriminator.
+    """
+    total: torch.Tensor | None = None
+    terms: dict[str, torch.Tensor] = {}
+    for name, (real, generated) in scores.items():
+        loss, r, g = _adversarial_d(real, generated)
+        total = loss if total is None else total + loss
+        terms[f"d/{name}"] = loss.detach()
+        terms.update(_named(f"d/{name}_real", r))
+        terms.update(_named(f"d/{name}_fake", g))
+    if total is None:
+        raise ValueError("discriminator_objective needs at least one discriminator's scores")
+    return LossBreakdown(total, {"d/total": total.detach(), **terms})
+
+
+@dataclass
+class GeneratorSide:
+    """One discriminator's outputs for the generator step: generated scores, real and generated feature maps."""
+
+    scores: Scores
+    fmap_real: FeatureMaps
+    fmap_generated: FeatureMaps
+
+
+@dataclass
+class GeneratorInputs:
+    """What a generator loss term may use. Audio [B, 1, T]; loss mels [B, num_mels, frames];
+    `discriminators`: name -> GeneratorSide (empty during the mel-only warm-up)."""
+
+    y: torch.Tensor
+    y_hat: torch.Tensor
+    mel: torch.Tensor
+    mel_hat: torch.Tensor
+    discriminators: dict[str, GeneratorSide] = field(default_factory=dict)
+
+
+# A generator loss term: (inputs, its weight) -> its weighted contribution and what to log, or None when it does
+# not apply (the adversarial terms during the warm-up).
+GeneratorTerm = Callable[[GeneratorInputs, float], "LossBreakdown | None"]
+
+
+def mel_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown:
+    """weight * L_mel (Eq. 2); logs the unweighted mel L1 as g/mel_l1."""
+    mel = mel_loss(inputs.mel, inputs.mel_hat)
+    return LossBreakdown(weight * mel, {"g/mel_l1": mel.detach()})
+
+
+def adversarial_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown | None:
+    """weight * sum over discriminators of L_adv(G; D) (Eq. 1); logs g/adv_<name> and each sub-discriminator's part."""
+    total: torch.Tensor | None = None
+    logged: dict[str, torch.Tensor] = {}
+    for name, side in inputs.discriminators.items():
+        loss, parts = generator_loss(side.scores)
+        loss = weight * loss
+        total = loss if total is None else total + loss
+        logged[f"g/adv_{name}"] = loss.detach()
+        logged.update(_named(f"g/adv_{name}", parts))
+    return None if total is None else LossBreakdown(total, logged)
+
+
+def feature_matching_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown | None:
+    """weight * L_FM (Eq. 3); `feature_loss` carries the official factor 2, so it is scaled by weight / 2."""
+    total: torch.Tensor | None = None
+    logged: dict[str, torch.Tensor] = {}
+    for name, side in inputs.discriminators.items():
+        loss = feature_loss(side.fmap_real, side.fmap_generated) * (weight / 2)
+        total = loss if total is None else total + loss
+        logged[f"g/fm_{name}"] = loss.detach()
+    return None if total is None else LossBreakdown(total, logged)
+
+
+def stft_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown:
+    """weight * (spectral convergence + log STFT magnitude) over Parallel WaveGAN's resolutions (optional term)."""
+    sc, mag = multi_resolution_stft_loss(inputs.y, inputs.y_hat)
+    return LossBreakdown(weight * (sc + mag), {"g/stft_sc": sc.detach(), "g/stft_mag": mag.detach()})
+
+
+# Generator loss terms by the name config.loss_weights uses; summed in this order. Adding a term: one function
+# (or callable object) here, one entry, and a weight in the config (terms without a weight are not computed).
+GENERATOR_TERMS: dict[str, GeneratorTerm] = {
+    "mel": mel_term,
+    "adv": adversarial_term,
+    "fm": feature_matching_term,
+    "stft": stft_term,  # optional (Parallel WaveGAN); weight 0 in the paper's recipe
+}
+
+
+def register_generator_term(name: str, term: GeneratorTerm) -> GeneratorTerm:
+    """Make `term` available as config.loss_weights[name] (off until the config gives it a weight > 0)."""
+    if name in GENERATOR_TERMS and GENERATOR_TERMS[name] is not term:
+        raise ValueError(f"a generator loss term named {name!r} is registered already")
+    GENERATOR_TERMS[name] = term
+    return term
+
+
+def generator_objective(inputs: GeneratorInputs, weights: dict[str, float]) -> LossBreakdown:
+    """L_G = sum of weight * term over the weighted terms (Eq. 6, generator side: adv 1, fm 2, mel 45)."""
+    total: torch.Tensor | None = None
+    terms: dict[str, torch.Tensor] = {}
+    for name, term in GENERATOR_TERMS.items():
+        weight = weights.get(name, 0.0)
+        if weight == 0:
+            continue
+        part = term(inputs, weight)
+        if part is None:
+            continue
+        total = part.total if total is None else total + part.total
+        terms.update(part.tensors)
+    if total is None:
+        raise ValueError("the generator objective has no term with a weight > 0")
+    terms["g/total"] = total.detach()
+    return LossBreakdown(total, terms)

@@ -1,0 +1,130 @@
+"""The training state: the models, their optimizers and schedulers, and the position (step, epoch, batch in the
+epoch); its checkpoint payload and restoring it exactly.
+
+The layout is the official one (AdamW over the generator; AdamW over the discriminators in registry order, MSD
+then MPD), so optimizer states move 1:1 to and from the official do_* files. Each discriminator's weights are
+stored under its name (mpd, msd: the keys our checkpoints always had).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from hifigan.checkpoint import generator_payload, load_state_strict
+from hifigan.config import HifiganConfig
+from hifigan.errors import CheckpointError
+from hifigan.models import Generator
+from hifigan.training.parts import build_discriminators
+from hifigan.training.rng import rng_state, set_rng_state
+
+OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
+POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
+
+
+@dataclass
+class TrainingState:
+    """Everything a step changes. `runs` holds the callables the step uses for the forward passes that must
+    synchronise gradients (DDP wrappers under torchrun; absent: the modules themselves)."""
+
+    config: HifiganConfig
+    generator: nn.Module
+    discriminators: dict[str, nn.Module]
+    optim_g: torch.optim.Optimizer
+    optim_d: torch.optim.Optimizer
+    sched_g: torch.optim.lr_scheduler.LRScheduler
+    sched_d: torch.optim.lr_scheduler.LRScheduler
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    runs: dict[str, nn.Module] = field(default_factory=dict)
+
+    def run(self, name: str) -> nn.Module:
+        """The module to call for `name` ("generator" or a discriminator) where gradients must be all-reduced."""
+        if name in self.runs:
+            return self.runs[name]
+        return self.generator if name == "generator" else self.discriminators[name]
+
+    def optimizers(self) -> dict[str, Any]:
+        return {"optim_g": self.optim_g, "optim_d": self.optim_d, "sched_g": self.sched_g, "sched_d": self.sched_d}
+
+    def payload(self, **extra: Any) -> dict[str, Any]:
+        """Our checkpoint dict: weights (each discriminator under its name), optimizers, schedulers, position,
+        the RNG states and the config; `extra` adds to it (batch size, world size, data options)."""
+        return generator_payload(
+            self.generator.state_dict(), self.config,
+            **{name: module.state_dict() for name, module in self.discriminators.items()},
+            **{name: target.state_dict() for name, target in self.optimizers().items()},
+            step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, rng=rng_state(), **extra,
+        )
+
+    def restore(self, obj: dict[str, Any], source: Path) -> None:
+        """Weights, optimizers, schedulers, position and RNG from one of our training checkpoints."""
+        load_state_strict(self.generator, obj["generator"], source, "generator")
+        for name, module in self.discriminators.items():
+            load_state_strict(module, obj[name], source, name)
+        for name, target in self.optimizers().items():
+            load_optimizer_state(target, obj[name], source, name)
+        self.step, self.epoch, self.batch_in_epoch = (int(obj[k]) for k in POSITION_KEYS)
+        if "rng" in obj:
+            set_rng_state(obj["rng"])
+
+    def restart_schedules(self) -> None:
+        """Learning rates back to the config's, decay counting from zero (loaded moments are kept)."""
+        lr = self.config.learning_rate
+        for optim, sched in ((self.optim_g, self.sched_g), (self.optim_d, self.sched_d)):
+            for group in optim.param_groups:
+                group["lr"] = group["initial_lr"] = lr
+            sched.base_lrs = [lr] * len(optim.param_groups)
+            sched.last_epoch = 0
+            sched._last_lr = [lr] * len(optim.param_groups)
+
+    def decay_learning_rates(self) -> None:
+        """The per-epoch exponential decay of both learning rates (the discriminators' during a warm-up too)."""
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*before.*optimizer")
+            self.sched_g.step()
+            self.sched_d.step()
+
+
+def new_state(config: HifiganConfig, device: torch.device) -> TrainingState:
+    """Fresh models (seeded by the caller) on `device`, AdamW and exponential decay as the official recipe."""
+    generator = Generator(config).to(device)
+    discriminators = {name: module.to(device) for name, module in build_discriminators(config).items()}
+    betas = (config.adam_b1, config.adam_b2)
+    optim_g = torch.optim.AdamW(generator.parameters(), config.learning_rate, betas=betas)
+    d_params = itertools.chain.from_iterable(m.parameters() for m in discriminators.values())
+    optim_d = torch.optim.AdamW(d_params, config.learning_rate, betas=betas)
+    sched_g = torch.optim.lr_scheduler.ExponentialLR(optim_g, gamma=config.lr_decay)
+    sched_d = torch.optim.lr_scheduler.ExponentialLR(optim_d, gamma=config.lr_decay)
+    return TrainingState(config, generator, discriminators, optim_g, optim_d, sched_g, sched_d)
+
+
+def training_keys(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The keys a checkpoint to resume from holds besides the generator: each discriminator, optimizers, position."""
+    return (*names, *OPTIMIZER_KEYS, *POSITION_KEYS)
+
+
+def load_optimizer_state(target: Any, state: Any, source: Path | None, name: str) -> None:
+    """An optimizer's or scheduler's load_state_dict, with a mismatch reported as a CheckpointError."""
+    try:
+        target.load_state_dict(state)
+    except (ValueError, KeyError, TypeError, RuntimeError) as e:
+        raise CheckpointError(source, f"{name} does not fit: {e}") from None
+
+
+def check_moment_shapes(optim: torch.optim.Optimizer, source: Path | None, name: str) -> None:
+    """load_state_dict matches optimizer states by position only; make sure each fits its parameter."""
+    for group in optim.param_groups:
+        for i, p in enumerate(group["params"]):
+            state = optim.state.get(p, {})
+            for key in ("exp_avg", "exp_avg_sq"):
+                if key in state and state[key].shape != p.shape:
+                    raise CheckpointError(source, f"{name}: state of parameter {i} has shape "
+                                                  f"{tuple(state[key].shape)}, the parameter {tuple(p.shape)}")

@@ -1,0 +1,148 @@
+"""One GAN training step as a plain function over a TrainingState: the discriminator step, then the generator
+step, as the official loop, with the same gradients and less work.
+
+In the generator step the discriminators take no gradient (optim_d would discard it) and are called unwrapped, so
+DDP has nothing to all-reduce; their real branch runs without a graph (`generator_side`), still before the
+generated audio, so spectral norm's power iteration advances in the official order. The loss terms come to the
+host in one copy; a non-finite loss or gradient norm skips that update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from hifigan.training.losses import (
+    GeneratorInputs,
+    GeneratorSide,
+    discriminator_objective,
+    generator_objective,
+    terms_to_floats,
+)
+from hifigan.training.state import TrainingState
+
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # input mel, audio [B, T], loss mel, index
+
+
+@dataclass
+class StepOptions:
+    """How to run a step: the loss mel front-end (audio [B, T] -> [B, num_mels, frames]), the precision, and
+    whether gradients are all-reduced (then the gradient norm alone decides finiteness: it agrees on every rank)."""
+
+    loss_mel: nn.Module
+    device: torch.device
+    precision: str = "fp32"
+    distributed: bool = False
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+@dataclass
+class StepResult:
+    ok: bool
+    terms: dict[str, float] = field(default_factory=dict)
+
+
+def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> StepResult:
+    """One discriminator step (from config.disc_start_step on) then one generator step; advances the position.
+
+    A non-finite loss or gradient skips the update (the batch still counts, so the data order is kept).
+    """
+    mel, audio, mel_target, _ = batch
+    device = options.device
+    x = mel.to(device, non_blocking=True)
+    y = audio.to(device, non_blocking=True).unsqueeze(1)
+    y_mel = mel_target.to(device, non_blocking=True)
+    adversarial = state.step >= state.config.disc_start_step
+    terms: dict[str, torch.Tensor] = {}
+
+    with options.autocast():
+        y_g_hat = state.run("generator")(x)
+    y_g_hat_mel = options.loss_mel(f32(y_g_hat.squeeze(1)))
+
+    ok = True
+    if adversarial:
+        scores = {}
+        with options.autocast():
+            for name in state.discriminators:
+                real, generated, _, _ = state.run(name)(y, y_g_hat.detach())
+                scores[name] = (f32(real), f32(generated))
+        d = discriminator_objective(scores)
+        ok, terms["grad_norm/d"] = update(state.optim_d, d.total, options.distributed)
+        terms.update(d.tensors)
+
+    if ok:
+        inputs = GeneratorInputs(y, y_g_hat, y_mel, y_g_hat_mel)
+        if adversarial:
+            with frozen(*state.discriminators.values()), options.autocast():
+                for name, module in state.discriminators.items():
+                    inputs.discriminators[name] = generator_side(module, y, y_g_hat)
+        g = generator_objective(inputs, state.config.loss_weights)
+        ok, terms["grad_norm/g"] = update(state.optim_g, g.total, options.distributed)
+        terms.update(g.tensors)
+
+    state.step += 1
+    state.batch_in_epoch += 1
+    return StepResult(ok, terms_to_floats(terms))
+
+
+def generator_side(module: nn.Module, y: torch.Tensor, y_hat: torch.Tensor) -> GeneratorSide:
+    """A discriminator's outputs for the generator's loss, in at least float32. Modules without `generator_side`
+    run `forward`; frozen, with real audio that needs no gradient, their real branch records no graph either."""
+    if hasattr(module, "generator_side"):
+        scores, fmap_real, fmap_generated = module.generator_side(y, y_hat)
+    else:
+        _, scores, fmap_real, fmap_generated = module(y, y_hat)
+    return GeneratorSide(f32(scores), f32(fmap_real), f32(fmap_generated))
+
+
+def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, distributed: bool) -> tuple[bool, torch.Tensor]:
+    """Backpropagate `loss` and step `optimizer`, unless the loss or the gradient norm is not finite.
+
+    One host sync: the finiteness flag (the gradient norm itself stays on the device for the log).
+    """
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = grad_norm(optimizer)
+    # Gradients are all-reduced, so their norm agrees on every rank; a rank's own loss does not.
+    ok = bool(torch.isfinite(norm)) if distributed else bool(torch.isfinite(norm) & torch.isfinite(loss.detach()))
+    if ok:
+        optimizer.step()
+    return ok, norm
+
+
+def grad_norm(optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """The total 2-norm of the gradients `optimizer` holds, as a 0-dim tensor on their device."""
+    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    return torch.nn.utils.get_total_norm(grads)
+
+
+def f32(tree: Any) -> Any:
+    """Tensors (or lists of lists of them) in at least float32, so the losses run in full precision (bf16 -> float32;
+    float64 models, as in the equivalence tests, stay float64)."""
+    if isinstance(tree, torch.Tensor):
+        return tree.float() if tree.dtype in (torch.bfloat16, torch.float16) else tree
+    return [f32(t) for t in tree]
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """The modules' parameters take no gradient inside the block (their requires_grad is restored after)."""
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
