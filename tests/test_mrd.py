@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from hifigan.training.losses import discriminator_loss, feature_loss, generator_loss
 from hifigan.models import UNIVNET_RESOLUTIONS, DiscriminatorR, MultiResolutionDiscriminator
+from hifigan.training.losses import discriminator_loss, feature_loss, generator_loss
 from stft_reference import numpy_stft
 
 pytestmark = pytest.mark.usefixtures("single_thread")  # 2-D convs over [freq, frames] images oversubscribe 2 cores
