@@ -1,8 +1,9 @@
 """The CPU inference engine: the fused generator run stage by stage on cache-sized time tiles.
 
-On the CPU, oneDNN already runs each convolution near the FMA peak; what the plain model adds is memory
-traffic: every layer writes a full-length tensor (V3's last stage: 32 channels x 256 samples per frame), and
-fresh large buffers cost a page fault per 4 KB on first touch. So, with the same weights as `FusedGenerator`:
+On the CPU the convolutions themselves leave little to gain (README: where the time goes); what the plain
+model adds is memory traffic: every layer writes a full-length tensor (V3's last stage: 32 channels x 256
+samples per frame), and fresh large buffers cost a page fault per 4 KB on first touch. So, with the same
+weights as `FusedGenerator`:
 - each upsampling stage (transposed conv, its MRF blocks and, for the last one, conv_post and the output
   activation) runs on time tiles of its input, each widened by that stage's own reach (`stage_halo` of the
   generator's layer description: a few samples, not the whole network's), so a tile's intermediates stay in
@@ -82,7 +83,7 @@ def _activate_into(x: torch.Tensor, out: torch.Tensor | None, act: Activation | 
 
 
 class TiledGenerator(nn.Module):
-    """[B, num_mels, F] -> [B, 1, F * hop], equal to `Generator`; CPU only, fastest run single-threaded per core."""
+    """[B, num_mels, F] -> [B, 1, F * hop], equal to `Generator`; CPU only, meant to run single-threaded per core."""
 
     def __init__(self, fused: FusedGenerator, tile_elements: int = TILE_ELEMENTS, onednn: bool | None = None) -> None:
         super().__init__()

@@ -1,4 +1,4 @@
-"""`Vocoder`: log-mel in, waveform out, on the fastest exact backend (`hifigan.inference.engines`), one-shot,
+"""`Vocoder`: log-mel in, waveform out, on any of the exact backends (`hifigan.inference.engines`), one-shot,
 batched or streamed."""
 
 from __future__ import annotations
