@@ -16,10 +16,10 @@ from collections import defaultdict
 
 import torch
 
-from hifigan.bench import _setup
-from hifigan.export import onnx_bytes
-from hifigan.fused import FusedGenerator
-from hifigan.tiled import TiledGenerator
+from hifigan.inference.bench import _setup
+from hifigan.inference.export import onnx_bytes
+from hifigan.inference.fused import FusedGenerator
+from hifigan.inference.tiled import TiledGenerator
 
 
 def conv_gflop(generator: torch.nn.Module, frames: int) -> float:

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from hifigan.bench import TABLE_HEADER, summary_lines, table_rows
+from hifigan.inference.bench import TABLE_HEADER, summary_lines, table_rows
 
 
 def render(paths: list[Path]) -> str:

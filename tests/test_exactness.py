@@ -19,9 +19,10 @@ import torch
 
 from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.errors import HifiganError
-from hifigan.inference import Vocoder, build_runner
+from hifigan.inference.engines import build_runner
+from hifigan.inference.streaming import ReceptiveField, receptive_field
+from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from hifigan.streaming import ReceptiveField, receptive_field
 from tiny import tiny_config
 
 EXACT = 1e-14

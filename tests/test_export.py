@@ -7,7 +7,7 @@ import torch
 
 from hifigan.cli import main
 from hifigan.config import load_config
-from hifigan.export import export_generator
+from hifigan.inference.export import export_generator
 from hifigan.models import Generator
 from official_reference import RefGenerator
 from tiny import tiny_config

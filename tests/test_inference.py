@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
-from hifigan.fused import FusedGenerator
-from hifigan.inference import Vocoder, resolve_backend
+from hifigan.inference.engines import resolve_backend
+from hifigan.inference.fused import FusedGenerator
+from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from tiny import tiny_config
 
@@ -87,7 +88,7 @@ def test_split_backends_cut_long_inputs_exactly(tiny_vocoders):
 @settings(max_examples=30, deadline=None)
 @given(frames=st.integers(1, 500), parts=st.integers(1, 6), left=st.integers(0, 20), right=st.integers(0, 20))
 def test_time_splits_cover_the_input_with_context(frames, parts, left, right):
-    from hifigan.streaming import ReceptiveField, time_splits
+    from hifigan.inference.streaming import ReceptiveField, time_splits
 
     pieces = time_splits(frames, parts, ReceptiveField(left, right))
     assert pieces[0][2] == 0 and pieces[-1][3] == frames

@@ -278,8 +278,8 @@ def test_train_init_from_a_pretrained_name_with_a_conflicting_config(registered,
 
 
 def test_bench_on_pretrained_weights(registered, tiny80):
-    from hifigan.bench import _setup, run_bench
     from hifigan.compat import official_to_ours
+    from hifigan.inference.bench import _setup, run_bench
 
     cfg, generator, _ = _setup("v1", 0.1, "tiny-test")
     assert cfg == tiny80[0]

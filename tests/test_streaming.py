@@ -14,8 +14,8 @@ from hifigan.checkpoint import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference import Vocoder
+from hifigan.inference.streaming import AUTO_CHUNK_FRAMES, ReceptiveField, receptive_field, split_frames
 from hifigan.models import Generator
-from hifigan.streaming import AUTO_CHUNK_FRAMES, ReceptiveField, receptive_field, split_frames
 from tiny import tiny_config
 
 TOL = 1e-4
@@ -72,7 +72,7 @@ _STREAM_VOCODER = Vocoder(Generator(tiny_config("1")).double(), tiny_config("1")
 
 def test_chunks_without_context_would_not_be_exact():
     """Why context is carried: vocoding chunks on their own leaves seams (the exact field is tested above)."""
-    from hifigan.streaming import stream
+    from hifigan.inference.streaming import stream
 
     vocoder = _STREAM_VOCODER
     mel = torch.randn(vocoder.config.num_mels, 60)

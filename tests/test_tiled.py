@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hifigan.config import load_config
-from hifigan.fused import FusedGenerator
+from hifigan.inference.fused import FusedGenerator
+from hifigan.inference.tiled import TiledGenerator, onednn_available
 from hifigan.models import Generator
-from hifigan.tiled import TiledGenerator, onednn_available
 from tiny import tiny_config
 
 TOL = 1e-4

@@ -136,6 +136,6 @@ def test_hifigan_train_with_mrd_and_stft_loss_saves_the_mrd_and_exports_the_gene
 def test_a_segment_too_short_for_the_spectra_is_a_config_error():
     with pytest.raises(ConfigError, match="segment_size 512 is too short for the MRD discriminator"):
         tiny_config(discriminators=["mpd", "msd", "mrd"])
-    with pytest.raises(ConfigError, match="segment_size 1024 is too short for the STFT loss .needs >= 1025"):
+    with pytest.raises(ConfigError, match=r"segment_size 1024 is too short for the STFT loss .needs >= 1025"):
         tiny_config(segment_size=1024, loss_weights={"stft": 1.0})
     assert tiny_config(segment_size=1024, loss_weights={"stft": 0.0}).loss_weights["stft"] == 0.0

@@ -127,9 +127,9 @@ def _load_generator(args: argparse.Namespace):
 
 
 def _add_inference_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="auto",
-                   choices=["auto", "eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled",
-                            "tiled-split"],
+    from hifigan.inference.names import BACKENDS
+
+    p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured)")
     p.add_argument("--precision", default="fp32", choices=["fp32", "fp16", "bf16"],
                    help="fp16/bf16: half-precision weights and activations (GPU; eager and fused backends)")
@@ -139,8 +139,9 @@ def _run_vocode(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from hifigan.audio import MelSpectrogram, load_audio, save_audio
-    from hifigan.inference import Vocoder, resolve_device
-    from hifigan.streaming import AUTO_CHUNK_FRAMES
+    from hifigan.inference.engines import resolve_device
+    from hifigan.inference.streaming import AUTO_CHUNK_FRAMES
+    from hifigan.inference.vocoder import Vocoder
 
     resolve_device(args.device)
     if args.chunk_frames < 1:
@@ -418,7 +419,7 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from hifigan.export import export_generator
+    from hifigan.inference.export import export_generator
 
     _check_output_file(args.output)
     generator, _ = _load_generator(args)
@@ -448,7 +449,9 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
     p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
-    p.add_argument("--backends", default="eager,fused,fused-split,jit,onnx,onnx-split,tiled,tiled-split",
+    from hifigan.inference.names import BENCH_BACKENDS
+
+    p.add_argument("--backends", default=",".join(BENCH_BACKENDS),
                    help="comma-separated (default all)")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
@@ -464,7 +467,8 @@ def _run_bench(args: argparse.Namespace) -> int:
     import json
 
     from hifigan.atomic import atomic_path
-    from hifigan.bench import BENCH_BACKENDS, format_table, run_bench
+    from hifigan.inference.bench import format_table, run_bench
+    from hifigan.inference.names import BENCH_BACKENDS
 
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = [b for b in backends if b not in BENCH_BACKENDS]

@@ -1,21 +1,24 @@
 """Exact chunked vocoding: carry the generator's receptive field as mel context, never cross-fade.
 
 The generator is shift-equivariant at the frame rate, so the audio of frames [s, e) depends only on the
-mel frames [s - left, e + right) (`receptive_field`). Vocoding that window and keeping the middle gives
-the same samples as vocoding the whole mel (up to float rounding); at the true start and end the window
-is clipped, where the generator's own zero padding applies just as in one-shot vocoding.
+mel frames [s - left, e + right) (`receptive_field`, from the generator's layer description). Vocoding that
+window and keeping the middle gives the same samples as vocoding the whole mel (up to float rounding); at the
+true start and end the window is clipped, where the generator's own zero padding applies as in one-shot vocoding.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 import torch
 
 from hifigan.config import HifiganConfig
+from hifigan.models.generator import Generator
+from hifigan.models.layers import ReceptiveField
+
+__all__ = ["AUTO_CHUNK_FRAMES", "DEFAULT_CHUNK_FRAMES", "ReceptiveField", "latency_ms", "receptive_field",
+           "split_frames", "stream", "time_splits"]
 
 # `hifigan vocode` switches to chunked processing above this many frames (~46 s at 22050 Hz / hop 256),
 # keeping peak memory bounded by the chunk size rather than the input length.
@@ -25,61 +28,12 @@ DEFAULT_CHUNK_FRAMES = 500
 Run = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, T * hop]
 
 
-@dataclass(frozen=True)
-class ReceptiveField:
-    """Mel frames of context one output frame needs: `left` past frames and `right` future (look-ahead) frames."""
-
-    left: int
-    right: int
-
-
-def conv_reach(lo: int, hi: int, kernel: int, dilation: int = 1) -> tuple[int, int]:
-    """Inputs a 'same'-padded stride-1 conv reads for outputs [lo, hi]."""
-    pad = (kernel - 1) * dilation // 2
-    return lo - pad, hi - pad + (kernel - 1) * dilation
-
-
-def transposed_reach(lo: int, hi: int, rate: int, kernel: int) -> tuple[int, int]:
-    """Inputs a ConvTranspose1d(stride=rate, padding=(kernel-rate)//2) reads for outputs [lo, hi]."""
-    pad = (kernel - rate) // 2
-    return math.ceil((lo + pad - kernel + 1) / rate), (hi + pad) // rate
-
-
-def stage_reach(
-    lo: int, hi: int, blocks: list[list[tuple[int, int]]], rate: int, kernel: int
-) -> tuple[int, int]:
-    """Inputs of one upsampling stage (transposed conv, then the MRF blocks) read for its outputs [lo, hi].
-
-    `blocks` lists each residual block's convolutions as (kernel, dilation) in application order; a block's
-    residual path reads [lo, hi] itself, inside its convolutions' reach, so the stage reads their union.
-    """
-    spans = []
-    for convs in blocks:
-        b_lo, b_hi = lo, hi
-        for k, d in reversed(convs):
-            b_lo, b_hi = conv_reach(b_lo, b_hi, k, d)
-        spans.append((b_lo, b_hi))
-    return transposed_reach(min(s[0] for s in spans), max(s[1] for s in spans), rate, kernel)
-
-
-def _block_convs(config: HifiganConfig, kernel: int, dilations: list[int]) -> list[tuple[int, int]]:
-    """(kernel, dilation) of one residual block's convolutions in application order."""
-    if config.resblock == "1":  # per dilation d: a conv dilated d, then one of dilation 1
-        return [conv for d in dilations for conv in ((kernel, d), (kernel, 1))]
-    return [(kernel, d) for d in dilations]
-
-
-def receptive_field(config: HifiganConfig) -> ReceptiveField:
-    """Exact mel context of the generator, derived layer by layer (backwards) from the config."""
-    hop = config.upsample_factor
-    lo, hi = conv_reach(0, hop - 1, 7)  # conv_post, on the samples of frame 0
-    blocks = [
-        _block_convs(config, k, list(d)) for k, d in zip(config.resblock_kernel_sizes, config.resblock_dilation_sizes)
-    ]
-    for rate, kernel in reversed(list(zip(config.upsample_rates, config.upsample_kernel_sizes))):
-        lo, hi = stage_reach(lo, hi, blocks, rate, kernel)
-    lo, hi = conv_reach(lo, hi, 7)  # conv_pre
-    return ReceptiveField(left=-lo, right=hi)
+def receptive_field(model: HifiganConfig | Generator) -> ReceptiveField:
+    """Exact mel context of a generator (or of the plain `Generator` a config builds), from its layer description."""
+    if isinstance(model, HifiganConfig):
+        with torch.device("meta"):  # the layers' geometry without allocating weights
+            model = Generator(model)
+    return model.layers().receptive_field()
 
 
 def latency_ms(config: HifiganConfig) -> float:

@@ -21,11 +21,11 @@ from typing import Any
 import torch
 
 from hifigan.config import load_config
-from hifigan.inference import Vocoder
+from hifigan.inference.names import BENCH_BACKENDS
+from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
+from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from hifigan.streaming import latency_ms, receptive_field, split_frames
 
-BENCH_BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
 SEED = 0
 
 
@@ -94,7 +94,7 @@ def run_in_fresh_process(
     `repeats` the median time of that many further runs (the backend alone in its process)."""
     spec = json.dumps(dict(config=config_name, seconds=seconds, backend=backend, threads=threads,
                            chunk_frames=chunk_frames, repeats=repeats, pretrained=pretrained))
-    proc = subprocess.run([sys.executable, "-m", "hifigan.bench", "--child", spec],
+    proc = subprocess.run([sys.executable, "-m", "hifigan.inference.bench", "--child", spec],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}

@@ -13,7 +13,7 @@ import warnings
 import torch
 
 from hifigan.atomic import atomic_path
-from hifigan.fused import FusedGenerator
+from hifigan.inference.fused import FusedGenerator
 from hifigan.models import Generator
 
 FORMATS = ("onnx", "torchscript")

@@ -1,0 +1,29 @@
+"""Inference: the Vocoder, its engines (fused, tiled, ONNX, TorchScript), exact streaming, export and bench.
+
+Modules: vocoder.py (`Vocoder`), engines.py (backend choice and building), fused.py, tiled.py, streaming.py,
+export.py, bench.py (`hifigan bench`), names.py (the backend names). The names below import lazily, so the
+CLI reads the backend names without importing torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from hifigan.inference.names import BACKENDS, BENCH_BACKENDS, CPU_ONLY, HALF_BACKENDS
+
+_LAZY = {
+    "Vocoder": "vocoder", "build_runner": "engines", "resolve_backend": "engines", "resolve_device": "engines",
+    "resolve_precision": "engines", "PRECISIONS": "engines", "ENGINE_LAYERS": "engines",
+}
+__all__ = ["BACKENDS", "BENCH_BACKENDS", "CPU_ONLY", "HALF_BACKENDS", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"hifigan.inference.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'hifigan.inference' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

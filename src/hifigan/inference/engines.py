@@ -1,0 +1,182 @@
+"""The inference backends: which one runs a model, and building it.
+
+Backends (all compute the same function; tests hold them to 1e-4 of `eager` in float32, and all but the ONNX ones
+to 1e-14 in float64: a float64 generator runs in float64 end to end):
+- `eager`: the generator with weight norm folded, in PyTorch (the reference and the baseline; runs any generator);
+- `fused`: `hifigan.inference.fused.FusedGenerator` (MRF mean folded, in-place activations, channels-last 2-D
+  convs);
+- `fused-split`: `fused`, with a long input cut in time (exact receptive-field context) into one piece per
+  thread, each piece run single-threaded in its own worker (CPU only); short inputs run as `fused`;
+- `jit`: the fused generator traced and frozen with TorchScript (CPU only);
+- `onnx`: the fused generator exported to ONNX and run by ONNX Runtime (CPU only);
+- `onnx-split`: `onnx` with the same time split over single-threaded sessions (CPU only);
+- `tiled`: `hifigan.inference.tiled.TiledGenerator`, the fused weights run stage by stage on cache-sized time
+  tiles with oneDNN's fused residual adds (CPU only);
+- `tiled-split`: `tiled` with the time split of `fused-split` (CPU only).
+`auto` = `tiled-split` on the CPU, `fused` on other devices (the measured choice: README, `hifigan bench`); when
+that engine does not implement a layer of the model (see `hifigan.models.layers`), `auto` runs `eager` and says
+so in one line on stderr, and naming the engine is an error that names the layer.
+
+Precision: `fp32` everywhere; `fp16` and `bf16` (weights and activations in half precision, output returned as
+float32) on the `eager` and `fused` backends, where `auto` picks `fused`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+
+import torch
+
+from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
+from hifigan.inference import fused, tiled
+from hifigan.inference.names import BACKENDS, CPU_ONLY, HALF_BACKENDS
+from hifigan.inference.streaming import ReceptiveField, receptive_field, time_splits
+from hifigan.models import Generator
+from hifigan.models.layers import GeneratorLayers, unsupported_message
+
+PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+# The layer kinds each backend's engine implements; None: all (it runs the model's own forward).
+ENGINE_LAYERS: dict[str, frozenset[str] | None] = {
+    "eager": None, **dict.fromkeys(("fused", "fused-split", "jit", "onnx", "onnx-split"), fused.LAYERS),
+    **dict.fromkeys(("tiled", "tiled-split"), tiled.LAYERS),
+}
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """A torch.device, with a clear error for an unknown name or when CUDA is asked for and absent."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise HifiganError(None, f"--device {device}: not a device (use cpu or cuda)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise HifiganError(None, "--device cuda: CUDA is not available on this machine")
+    return device
+
+
+def resolve_precision(precision: str) -> torch.dtype:
+    """The dtype a precision name (fp32, fp16, bf16) stands for."""
+    if precision not in PRECISIONS:
+        raise HifiganError(None, f"unknown precision {precision!r} (choose from {', '.join(PRECISIONS)})")
+    return PRECISIONS[precision]
+
+
+def resolve_backend(
+    backend: str, device: torch.device, precision: str = "fp32", layers: GeneratorLayers | None = None
+) -> str:
+    """The concrete backend `auto` stands for on `device` at `precision` (see the module docstring); checks both,
+    and with `layers` that the backend implements every layer of the model (`auto`: else `eager`, with a notice)."""
+    if backend not in BACKENDS:
+        raise HifiganError(None, f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    if backend in CPU_ONLY and device.type != "cpu":
+        raise HifiganError(None, f"backend {backend} runs on the CPU only")
+    half = resolve_precision(precision) != torch.float32
+    if half and backend not in (*HALF_BACKENDS, "auto"):
+        raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {' or '.join(HALF_BACKENDS)})")
+    chosen = backend if backend != "auto" else "tiled-split" if device.type == "cpu" and not half else "fused"
+    supported = ENGINE_LAYERS[chosen]
+    lack = None if layers is None or supported is None else layers.missing(supported)
+    if lack is None:
+        return chosen
+    if backend != "auto":
+        raise HifiganError(None, f"{unsupported_message(chosen, *lack)}; backend eager runs any generator")
+    print(f"hifigan: backend auto: {unsupported_message(chosen, *lack)}; running eager", file=sys.stderr)
+    return "eager"
+
+
+def _ort_session(model: bytes, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+Runner = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, 1, T * hop]
+
+
+class _TimeSplit:
+    """Cut long inputs in time (exactly: each piece carries the receptive field as context) into one piece
+    per thread, each vocoded single-threaded in its own worker. Two cores then never wait on each other
+    inside a convolution, as they do when they share one, at the cost of computing the context twice.
+    Inputs too short to split (streaming chunks) run whole, multi-threaded."""
+
+    def __init__(
+        self, whole: Runner, piece: Runner, field: ReceptiveField, hop: int, single_threaded_torch: bool
+    ) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.whole, self.piece, self.field, self.hop = whole, piece, field, hop
+        self.threads = torch.get_num_threads()
+        if self.threads < 2:
+            self.pool = None
+            return
+        if single_threaded_torch:  # each worker's intra-op pool: 1 thread (OpenMP settings are per thread)
+            barrier = threading.Barrier(self.threads)
+            self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hifigan-split",
+                                           initializer=lambda: torch.set_num_threads(1))
+            for f in [self.pool.submit(barrier.wait) for _ in range(self.threads)]:
+                f.result()  # all workers exist now
+            torch.set_num_threads(self.threads)  # the default for threads started later stays as it was
+        else:
+            self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hifigan-split")
+
+    def __call__(self, mel: torch.Tensor) -> torch.Tensor:
+        batch, _, frames = mel.shape
+        # Split only where the duplicated context (left + right per cut) stays under ~1/4 of the work.
+        parts = min(self.threads, frames // (4 * (self.field.left + self.field.right) + 1))
+        if self.pool is None or max(parts, 1) * batch < 2:
+            return self.whole(mel)
+        pieces = time_splits(frames, max(parts, 1), self.field)
+        tasks = [(b, piece) for b in range(batch) for piece in pieces]
+
+        def run(task: tuple[int, tuple[int, int, int, int]]) -> torch.Tensor:
+            b, (in_a, in_b, out_a, out_b) = task
+            with torch.inference_mode():
+                audio = self.piece(mel[b : b + 1, :, in_a:in_b].contiguous())
+            return audio[0, 0, (out_a - in_a) * self.hop : (out_b - in_a) * self.hop]
+
+        out = list(self.pool.map(run, tasks))
+        n = len(pieces)
+        return torch.stack([torch.cat(out[b * n : (b + 1) * n]) for b in range(batch)]).unsqueeze(1)
+
+
+def _ort_runner(model: bytes, threads: int) -> Runner:
+    session = _ort_session(model, threads)
+
+    def run(mel: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(None, {"mel": mel.detach().cpu().contiguous().numpy()})[0])
+
+    return run
+
+
+def build_runner(generator: Generator, config: HifiganConfig, backend: str, device: torch.device) -> Runner:
+    """A function [B, num_mels, T] -> [B, 1, T * hop] computing `generator` (weight norm folded) on `backend`."""
+    field, hop = receptive_field(generator), config.upsample_factor
+    if backend in ("onnx", "onnx-split"):
+        from hifigan.inference.export import onnx_bytes
+
+        model = onnx_bytes(generator)
+        whole = _ort_runner(model, torch.get_num_threads())
+        if backend == "onnx":
+            return whole
+        return _TimeSplit(whole, _ort_runner(model, 1), field, hop, single_threaded_torch=False)
+    if backend == "eager":
+        return generator
+    if backend in ("fused", "fused-split", "tiled", "tiled-split"):
+        model: torch.nn.Module = fused.FusedGenerator(generator, layout="2d").to(device).eval()
+        if backend.startswith("tiled"):
+            model = tiled.TiledGenerator(model)
+        if not backend.endswith("-split"):
+            return model
+        return _TimeSplit(model, model, field, hop, single_threaded_torch=True)
+    from hifigan.inference.export import torchscript_module
+
+    return torchscript_module(generator, freeze=True)
+
+

@@ -1,0 +1,146 @@
+"""`Vocoder`: log-mel in, waveform out, on any of the exact backends (`hifigan.inference.engines`), one-shot,
+batched or streamed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from hifigan.checkpoint import load_generator
+from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
+from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
+from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
+from hifigan.models import Generator
+
+
+class Vocoder:
+    """A ready-to-run generator: eval mode, weight norm folded, no autograd, on the chosen backend."""
+
+    def __init__(
+        self, generator: Generator, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
+        precision: str = "fp32",
+    ) -> None:
+        self.config = config
+        self.device = resolve_device(device)
+        self.layers = generator.layers()  # what the engines read: every layer's kind, geometry and activation
+        self.backend = resolve_backend(backend, self.device, precision, self.layers)
+        self.precision, self.dtype = precision, resolve_precision(precision)
+        if self.dtype == torch.float32 and next(generator.parameters()).dtype == torch.float64:
+            self.dtype = torch.float64  # a float64 generator (the exactness tests) runs in float64 end to end
+            if self.backend.startswith("onnx"):
+                raise HifiganError(None, f"backend {self.backend} runs float32 only (ONNX Runtime has no float64 conv)")
+        self.io_dtype = torch.float64 if self.dtype == torch.float64 else torch.float32  # of mels in and audio out
+        self.generator = generator.to(self.device).eval().remove_weight_norm()
+        self.generator.requires_grad_(False)
+        self._runner = build_runner(self.generator, config, self.backend, self.device)
+        if precision != "fp32":  # eager or fused (resolve_backend): modules, cast in place
+            self._runner.to(self.dtype)
+        self.receptive_field: ReceptiveField = self.layers.receptive_field()
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        path: str | os.PathLike,
+        config: str | os.PathLike | HifiganConfig | None = None,
+        device: str | torch.device = "cpu",
+        backend: str = "auto",
+        precision: str = "fp32",
+    ) -> Vocoder:
+        """Our checkpoint (config inside) or an official `g_*` file (config required)."""
+        generator, cfg = load_generator(path, config)
+        return cls(generator, cfg, device, backend, precision)
+
+    @classmethod
+    def from_pretrained(cls, name: str, device: str | torch.device = "cpu", backend: str = "auto") -> Vocoder:
+        """A registered pretrained generator (`lj-v1`, `universal-v1`; see hifigan.pretrained), hash-checked."""
+        from hifigan.pretrained import load_pretrained
+
+        generator, cfg = load_pretrained(name)
+        return cls(generator, cfg, device, backend)
+
+    @property
+    def hop_size(self) -> int:
+        return self.config.upsample_factor
+
+    def _run(self, mel: torch.Tensor) -> torch.Tensor:
+        """[B, num_mels, T] -> [B, T * hop] on the CPU, in `self.io_dtype`."""
+        with torch.inference_mode():
+            return self._runner(mel.to(self.device, self.dtype)).squeeze(1).to(self.io_dtype).cpu()
+
+    def set_mel_convention(self, spec: str, stats: object = None, db_ref: float | None = None) -> Vocoder:
+        """Convert every input mel from convention `spec` (see hifigan.melconv) first; exact maps only."""
+        from hifigan.melconv import parse_convention, to_official
+
+        parse_convention(spec)  # unknown names and conventions without an exact map fail here
+        self._mel_convert = None if spec == "official" else lambda m: to_official(m, spec, stats, db_ref)
+        return self
+
+    def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3)) -> torch.Tensor:
+        if getattr(self, "_mel_convert", None) is not None:
+            mel = self._mel_convert(torch.as_tensor(mel).double().cpu().numpy())
+        mel = torch.as_tensor(mel, dtype=self.io_dtype)
+        if mel.dim() not in dims or mel.shape[-2] != self.config.num_mels or mel.shape[-1] < 1:
+            shapes = " or ".join(
+                f"[{self.config.num_mels}, T]" if d == 2 else f"[B, {self.config.num_mels}, T]" for d in dims
+            )
+            raise ValueError(f"expected a mel of shape {shapes} with T >= 1, got {tuple(mel.shape)}")
+        return mel
+
+    def __call__(self, mel: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """[num_mels, T] -> [T * hop] or [B, num_mels, T] -> [B, T * hop], float32 (float64 for a float64
+        generator) on the CPU."""
+        mel = self._as_mel(mel)
+        single = mel.dim() == 2
+        audio = self._run(mel.unsqueeze(0) if single else mel)
+        return audio[0] if single else audio
+
+    def batch(self, mels: Sequence[torch.Tensor | np.ndarray]) -> list[torch.Tensor]:
+        """Vocode mels of different lengths together; each output equals vocoding that mel alone.
+
+        Zero-padding a short mel would change its last frames (the generator's intermediate layers pad
+        with zeros, a zero mel does not give zero activations). So the padded batch supplies only the
+        frames more than `receptive_field.right` before each end, which padding cannot reach; the last
+        frames come from a second batch of equal-length tail windows cut from each mel alone.
+        """
+        items = [self._as_mel(m, dims=(2,)) for m in mels]
+        if not items:
+            return []
+        field, hop = self.receptive_field, self.hop_size
+        lengths = [m.shape[1] for m in items]
+        longest = max(lengths)
+        padded = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[1])) for m in items])
+        bodies = self._run(padded)
+        # Tail windows: frames [cut, T) need mel [start, T); group windows of equal length into one run.
+        tails: dict[int, list[int]] = {}
+        starts = []
+        for i, length in enumerate(lengths):
+            cut = max(0, length - field.right)
+            start = max(0, cut - field.left)
+            starts.append((cut, start))
+            tails.setdefault(length - start, []).append(i)
+        out: list[torch.Tensor | None] = [None] * len(items)
+        for window, members in tails.items():
+            audio = self._run(torch.stack([items[i][:, starts[i][1] :] for i in members]))
+            assert audio.shape[1] == window * hop
+            for row, i in zip(audio, members):
+                cut, start = starts[i]
+                out[i] = torch.cat([bodies[i, : cut * hop], row[(cut - start) * hop :]])
+        return out  # type: ignore[return-value]
+
+    def stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1) -> Iterator[torch.Tensor]:
+        """Audio chunks for [num_mels, t] mel chunks; concatenated, they equal `self(whole mel)`.
+
+        Each frame's audio leaves once `receptive_field.right` later frames have arrived (the look-ahead);
+        memory stays bounded by the chunk size plus the receptive field.
+        """
+        return stream(self._run, mel_chunks, self.receptive_field, self.hop_size, self.config.num_mels, min_frames,
+                      self.io_dtype)
+
+    def chunked(self, mel: torch.Tensor | np.ndarray, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> torch.Tensor:
+        """[num_mels, T] -> [T * hop] in chunks of `chunk_frames` (bounded memory, same output as one-shot)."""
+        mel = self._as_mel(mel, dims=(2,))
+        return torch.cat(list(self.stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))
