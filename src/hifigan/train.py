@@ -106,10 +106,10 @@ class Trainer:
         self.mpd = MultiPeriodDiscriminator().to(self.device)
         self.msd = MultiScaleDiscriminator().to(self.device)
         betas = (config.adam_b1, config.adam_b2)
-        self.optim_g = torch.optim.AdamW(self.generator.parameters(), config.learning_rate, betas=betas)
+        self.optim_g = torch.optim.AdamW(self.generator.parameters(), config.learning_rate, betas=betas, fused=True)
         # Official layout: MSD parameters first, then MPD, so optimizer states map 1:1 to do_* files.
         self.optim_d = torch.optim.AdamW(
-            itertools.chain(self.msd.parameters(), self.mpd.parameters()), config.learning_rate, betas=betas
+            itertools.chain(self.msd.parameters(), self.mpd.parameters()), config.learning_rate, betas=betas, fused=True
         )
         self.sched_g = torch.optim.lr_scheduler.ExponentialLR(self.optim_g, gamma=config.lr_decay)
         self.sched_d = torch.optim.lr_scheduler.ExponentialLR(self.optim_d, gamma=config.lr_decay)
