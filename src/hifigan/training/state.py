@@ -98,9 +98,11 @@ def new_state(config: HifiganConfig, device: torch.device) -> TrainingState:
     generator = Generator(config).to(device)
     discriminators = {name: module.to(device) for name, module in build_discriminators(config).items()}
     betas = (config.adam_b1, config.adam_b2)
-    optim_g = torch.optim.AdamW(generator.parameters(), config.learning_rate, betas=betas)
+    # fused=True: one kernel over all tensors (the same update as the for-loop AdamW: equal in float64, 1 ulp in
+    # float32); the step's optimizer time drops ~4x (benchmarks/train_step.py).
+    optim_g = torch.optim.AdamW(generator.parameters(), config.learning_rate, betas=betas, fused=True)
     d_params = itertools.chain.from_iterable(m.parameters() for m in discriminators.values())
-    optim_d = torch.optim.AdamW(d_params, config.learning_rate, betas=betas)
+    optim_d = torch.optim.AdamW(d_params, config.learning_rate, betas=betas, fused=True)
     sched_g = torch.optim.lr_scheduler.ExponentialLR(optim_g, gamma=config.lr_decay)
     sched_d = torch.optim.lr_scheduler.ExponentialLR(optim_d, gamma=config.lr_decay)
     return TrainingState(config, generator, discriminators, optim_g, optim_d, sched_g, sched_d)
