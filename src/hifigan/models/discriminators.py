@@ -15,7 +15,6 @@ from torch import nn
 
 from hifigan.models.generator import LRELU_SLOPE, get_padding
 from hifigan.models.norms import spectral_norm, weight_norm
-from hifigan.models.polyphase import PolyphaseConv1d
 from hifigan.padding import reflect_pad
 
 Scores = list[torch.Tensor]
@@ -76,9 +75,7 @@ class DiscriminatorS(_ConvStack):
             (1024, 1024, 41, 1, 16, 20),
             (1024, 1024, 5, 1, 1, 2),
         ]
-        # Strided layers run as stride-1 convs over polyphase components (same parameters and keys, faster).
-        self.convs = nn.ModuleList(norm(PolyphaseConv1d(i, o, k, s, groups=g, padding=p))
-                                   for i, o, k, s, g, p in layers)
+        self.convs = nn.ModuleList(norm(nn.Conv1d(i, o, k, s, groups=g, padding=p)) for i, o, k, s, g, p in layers)
         self.conv_post = norm(nn.Conv1d(1024, 1, 3, 1, padding=1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
