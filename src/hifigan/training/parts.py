@@ -26,7 +26,6 @@ DISCRIMINATORS: dict[str, DiscriminatorFactory] = {
     "mpd": lambda config: MultiPeriodDiscriminator(),
     "mrd": lambda config: MultiResolutionDiscriminator(),  # optional (UnivNet); not in official do_* files
 }
-OFFICIAL = ("mpd", "msd")  # what an official do_* file holds
 # Checkpoint keys that are not discriminators (a discriminator's weights are stored under its name).
 RESERVED = ("hifigan_checkpoint", "config", "generator", "optim_g", "optim_d", "sched_g", "sched_d", "step", "epoch",
             "batch_in_epoch", "batch_size", "world_size", "rng", "data")
@@ -51,7 +50,3 @@ def build_discriminators(config: HifiganConfig) -> dict[str, nn.Module]:
     """name -> a fresh module, for each discriminator the config names, in registry order."""
     return {name: DISCRIMINATORS[name](config) for name in discriminator_names(config)}
 
-
-def is_official_set(names: list[str] | tuple[str, ...]) -> bool:
-    """Exactly MPD and MSD: what official do_* files hold (and what export-official can write)."""
-    return sorted(names) == sorted(OFFICIAL)
