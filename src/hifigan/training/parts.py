@@ -12,14 +12,17 @@ as the official `AdamW(chain(msd.parameters(), mpd.parameters()))`, so official 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from torch import nn
 
-from hifigan.config import HifiganConfig
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.mrd import MultiResolutionDiscriminator
 
-DiscriminatorFactory = Callable[[HifiganConfig], nn.Module]
+if TYPE_CHECKING:  # hifigan.config consults this registry: importing it here would close a circle
+    from hifigan.config import HifiganConfig
+
+DiscriminatorFactory = Callable[["HifiganConfig"], nn.Module]
 
 DISCRIMINATORS: dict[str, DiscriminatorFactory] = {
     "msd": lambda config: MultiScaleDiscriminator(),
@@ -49,4 +52,3 @@ def discriminator_names(config: HifiganConfig) -> list[str]:
 def build_discriminators(config: HifiganConfig) -> dict[str, nn.Module]:
     """name -> a fresh module, for each discriminator the config names, in registry order."""
     return {name: DISCRIMINATORS[name](config) for name in discriminator_names(config)}
-
