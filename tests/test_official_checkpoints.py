@@ -37,13 +37,13 @@ def test_official_generator_round_trip_is_exact(version):
 def test_official_discriminator_round_trip_is_exact():
     mpd, msd = RefMPD(), RefMSD()
     msd(torch.randn(1, 1, 2048), torch.randn(1, 1, 2048))  # move the power-iteration vectors off their init
-    do = {"mpd": mpd.state_dict(), "msd": msd.state_dict()}
+    official = {"mpd": mpd.state_dict(), "msd": msd.state_dict()}
     assert {"discriminators.0.convs.0.weight_orig", "discriminators.0.convs.0.weight_u",
-            "discriminators.0.convs.0.weight_v", "discriminators.1.convs.0.weight_g"} <= set(do["msd"])
-    our_mpd, our_msd = load_official_discriminators(do)
+            "discriminators.0.convs.0.weight_v", "discriminators.1.convs.0.weight_g"} <= set(official["msd"])
+    our_mpd, our_msd = load_official_discriminators(official)
     back = official_discriminators_dict(our_mpd.state_dict(), our_msd.state_dict(), steps=7, epoch=2)
-    assert_same_tensors(back["mpd"], do["mpd"])
-    assert_same_tensors(back["msd"], do["msd"])
+    assert_same_tensors(back["mpd"], official["mpd"])
+    assert_same_tensors(back["msd"], official["msd"])
     assert (back["steps"], back["epoch"]) == (7, 2)
 
 
