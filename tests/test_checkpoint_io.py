@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from hifigan.checkpoint import (
     generator_payload,
-    load_generator,
     load_state_strict,
     read_checkpoint,
     write_checkpoint,
 )
 from hifigan.errors import CheckpointError
+from hifigan.loading import load_generator
 from hifigan.models import Generator
 from tiny import tiny_config
 

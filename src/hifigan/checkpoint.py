@@ -1,4 +1,5 @@
-"""Reading and writing checkpoints: safe loading (weights only), atomic saving, strict state matching."""
+"""Our checkpoint file format: safe reading (weights only), atomic writing, strict state matching, the payload
+and the config it carries. What a file is (ours or official) and what it holds: hifigan.loading."""
 
 from __future__ import annotations
 
@@ -163,55 +164,11 @@ def generator_payload(state: dict[str, torch.Tensor], config: HifiganConfig, **e
     return {FORMAT_KEY: FORMAT_VERSION, "config": config.to_dict(), "generator": state, **extra}
 
 
-def load_generator(path: str | os.PathLike, config: str | os.PathLike | HifiganConfig | None = None):
-    """Generator (training-mode, weight norm kept) and its config from our checkpoint or an official `g_*` file.
-
-    An official file carries no config, so `config` is required for it; ours carries its own.
-    """
-    from hifigan.compat import is_official_generator, load_official_generator
-    from hifigan.config import load_config
-    from hifigan.models import Generator
-
-    obj = read_checkpoint(path)
-    if is_own_checkpoint(obj):
-        cfg = config_of(obj, path)
-        if config is not None:
-            _check_same_model(cfg, load_config(config), path)
-        if "generator" not in obj:
-            raise CheckpointError(path, "checkpoint holds no generator")
-        generator = Generator(cfg)
-        load_state_strict(generator, obj["generator"], path, "generator")
-        return generator, cfg
-    if is_official_generator(obj):
-        if config is None:
-            raise CheckpointError(path, "official checkpoint carries no config: pass --config (v1, v2, v3 or a json)")
-        cfg = load_config(config)
-        return load_official_generator(obj["generator"], cfg, source=path), cfg
-    raise CheckpointError(path, "not a HiFi-GAN generator checkpoint (no 'generator' weights)")
-
-
-# Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
-MODEL_KEYS = (
-    "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock_kernel_sizes",
-    "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate", "fmin", "fmax",
-)
-
-
-def _check_same_model(stored: HifiganConfig, given: HifiganConfig, source: str | os.PathLike) -> None:
-    """Our checkpoints carry their config; a --config that contradicts it is an error naming the first key."""
-    for key in MODEL_KEYS:
-        if getattr(stored, key) != getattr(given, key):
-            raise CheckpointError(
-                source, f"--config conflicts with the checkpoint's own config: {key} is {getattr(given, key)!r}, "
-                f"the checkpoint has {getattr(stored, key)!r} (omit --config for our checkpoints)")
-
-
 __all__ = [
     "HifiganError",
     "config_of",
     "generator_payload",
     "is_own_checkpoint",
-    "load_generator",
     "load_state_strict",
     "read_checkpoint",
     "write_checkpoint",

@@ -121,7 +121,7 @@ def _load_generator(args: argparse.Namespace):
         from hifigan.pretrained import load_pretrained
 
         return load_pretrained(args.pretrained, args.config)
-    from hifigan.checkpoint import load_generator
+    from hifigan.loading import load_generator
 
     return load_generator(args.checkpoint, args.config)
 

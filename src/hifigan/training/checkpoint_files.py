@@ -11,10 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.checkpoint import is_own_checkpoint, read_checkpoint, write_checkpoint
-from hifigan.compat import ours_to_official
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
-from hifigan.training.parts import is_official_set
+from hifigan.loading import CheckpointContents
+from hifigan.official_keys import (
+    OFFICIAL_DISCRIMINATORS,
+    is_official_set,
+    official_discriminators_dict,
+    official_generator_dict,
+)
 from hifigan.training.state import training_keys
 
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
@@ -101,22 +106,21 @@ def point_latest(path: Path) -> None:
 def export_official(checkpoint: Path, out: Path) -> list[Path]:
     """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD, and no other
     discriminator: the official format has no place for others, nor its optimizer for their moments) in `out`."""
-    obj = read_checkpoint(checkpoint)
-    if not is_own_checkpoint(obj) or "generator" not in obj:
+    source = CheckpointContents.read(checkpoint)
+    obj = source.contents
+    if source.official or "generator" not in obj:
         raise CheckpointError(checkpoint, "not a checkpoint of this package (nothing to export)")
     step = int(obj.get("step", 0))
     out.mkdir(parents=True, exist_ok=True)
     written = [out / f"g_{step:08d}"]
-    write_checkpoint(written[0], {"generator": ours_to_official(obj["generator"])})
+    write_checkpoint(written[0], official_generator_dict(source.generator_state()))
     official = is_official_set(stored_discriminators(obj))
     if not official:
         warnings.warn(f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
                       f"{', '.join(stored_discriminators(obj))}", stacklevel=2)
-    if "mpd" in obj and "msd" in obj and official:
+    if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
+        states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
         written.append(out / f"do_{step:08d}")
-        write_checkpoint(written[1], {
-            "mpd": ours_to_official(obj["mpd"]), "msd": ours_to_official(obj["msd"]),
-            "optim_g": obj.get("optim_g", {}), "optim_d": obj.get("optim_d", {}),
-            "steps": step, "epoch": int(obj.get("epoch", 0)),
-        })
+        write_checkpoint(written[1], official_discriminators_dict(
+            states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step, int(obj.get("epoch", 0))))
     return written

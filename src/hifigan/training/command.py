@@ -10,9 +10,10 @@ from typing import Any
 
 import torch
 
-from hifigan.checkpoint import config_of, is_own_checkpoint, read_checkpoint
+from hifigan.checkpoint import config_of, read_checkpoint
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
+from hifigan.loading import CheckpointContents
 from hifigan.training.checkpoint_files import checkpoint_files, find_resume_checkpoint
 from hifigan.training.distributed import init_distributed
 from hifigan.training.trainer import Trainer, TrainOptions
@@ -60,9 +61,7 @@ def _base_config(args: argparse.Namespace, resume_obj: dict[str, Any] | None, re
 
         return model_config(get_model(_pretrained_init(args)), args.config)
     if args.config is None and init_obj is not None:
-        if not is_own_checkpoint(init_obj):
-            raise HifiganError(args.init_from, "an official checkpoint carries no config: pass --config")
-        return config_of(init_obj, args.init_from)
+        return CheckpointContents(init_obj, args.init_from).config()
     return load_config(args.config or "v1")
 
 

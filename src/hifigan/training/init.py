@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hifigan.checkpoint import is_own_checkpoint, load_state_strict, read_checkpoint
-from hifigan.compat import is_official_discriminators, is_official_generator, official_to_ours
-from hifigan.errors import CheckpointError
-from hifigan.training.parts import OFFICIAL, is_official_set
+from hifigan.checkpoint import load_state_strict
+from hifigan.loading import CheckpointContents, official_discriminator_file
+from hifigan.official_keys import is_official_set
 from hifigan.training.state import TrainingState, check_moment_shapes, load_optimizer_state
 
 
@@ -20,51 +19,41 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
 
     Returns what was loaded, for the log.
     """
-    obj = read_checkpoint(path) if obj is None else obj
-    loaded = []
-    if is_own_checkpoint(obj):
-        if "generator" not in obj:
-            raise CheckpointError(path, "checkpoint holds no generator")
-        load_state_strict(state.generator, obj["generator"], path, "generator")
-        loaded.append(f"generator from {path}")
-        do, do_source = (obj, path) if all(name in obj for name in state.discriminators) else (None, None)
-    elif is_official_generator(obj):
-        load_state_strict(state.generator, official_to_ours(obj["generator"]), path, "generator")
-        loaded.append(f"generator from {path} (official)")
-        do, do_source = None, discriminators
-        if do_source is None and path.name.startswith("g_"):
-            sibling = path.with_name("do_" + path.name[2:])
-            do_source = sibling if sibling.is_file() else None
-    else:
-        raise CheckpointError(path, "not a HiFi-GAN checkpoint (neither ours nor an official g_* file)")
-    if discriminators is not None and do is None:
-        do_source = discriminators
-    if do is None and do_source is not None:
-        do = read_checkpoint(do_source)
-        if not (is_official_discriminators(do) or is_own_checkpoint(do)):
-            raise CheckpointError(do_source, "not a discriminator checkpoint (needs 'mpd' and 'msd')")
-    if do is not None:
-        loaded += load_discriminators(state, do, do_source)
+    checkpoint = CheckpointContents.read(path) if obj is None else CheckpointContents(obj, path)
+    load_state_strict(state.generator, checkpoint.generator_state(), path, "generator")
+    loaded = [f"generator from {path}" + (" (official)" if checkpoint.official else "")]
+    source = discriminator_source(checkpoint, list(state.discriminators), discriminators)
+    if source is not None:
+        loaded += load_discriminators(state, source)
     state.restart_schedules()
     return loaded
 
 
-def load_discriminators(state: TrainingState, do: dict[str, Any], source: Path) -> list[str]:
+def discriminator_source(checkpoint: CheckpointContents, names: list[str], given: Path | None
+                         ) -> CheckpointContents | None:
+    """Where the discriminators come from: our checkpoint itself when it holds every one of `names`; else the
+    --init-discriminators file; else, for an official g_* file, the do_* file beside it. None: they start fresh."""
+    if not checkpoint.official and all(name in checkpoint.contents for name in names):
+        return checkpoint
+    if given is None and checkpoint.official and checkpoint.source is not None:
+        given = official_discriminator_file(Path(checkpoint.source))
+    return None if given is None else CheckpointContents.read(given)
+
+
+def load_discriminators(state: TrainingState, source: CheckpointContents) -> list[str]:
     """Each discriminator's weights from an official do_* file or our checkpoint (by name), and both optimizers'
     moments when it holds them. An official file holds MPD and MSD only: with other discriminators configured,
     those two are loaded and the optimizers (whose layout then differs) start fresh. Returns what was loaded."""
-    own = is_own_checkpoint(do)
-    names = list(state.discriminators) if own else [n for n in state.discriminators if n in OFFICIAL]
-    for name in names:
-        if name not in do:
-            raise CheckpointError(source, f"holds no {name} weights")
-        load_state_strict(state.discriminators[name], do[name] if own else official_to_ours(do[name]), source, name)
-    loaded = [f"discriminators ({', '.join(names)}) from {source}"]
-    if not (own or is_official_set(list(state.discriminators))):
+    names = source.discriminator_names(list(state.discriminators))
+    for name, weights in source.discriminator_states(names).items():
+        load_state_strict(state.discriminators[name], weights, source.source, name)
+    loaded = [f"discriminators ({', '.join(names)}) from {source.source}"]
+    if source.official and not is_official_set(list(state.discriminators)):
         return loaded
     for name, optim in (("optim_g", state.optim_g), ("optim_d", state.optim_d)):
-        if isinstance(do.get(name), dict) and do[name].get("state"):
-            load_optimizer_state(optim, do[name], source, name)
-            check_moment_shapes(optim, source, name)
+        moments = source.optimizer_state(name)
+        if moments is not None:
+            load_optimizer_state(optim, moments, source.source, name)
+            check_moment_shapes(optim, source.source, name)
             loaded.append(f"{name} moments")
     return loaded

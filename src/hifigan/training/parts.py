@@ -12,21 +12,23 @@ as the official `AdamW(chain(msd.parameters(), mpd.parameters()))`, so official 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from torch import nn
 
-from hifigan.config import HifiganConfig
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.mrd import MultiResolutionDiscriminator
 
-DiscriminatorFactory = Callable[[HifiganConfig], nn.Module]
+if TYPE_CHECKING:  # hifigan.config consults this registry: importing it here would close a circle
+    from hifigan.config import HifiganConfig
+
+DiscriminatorFactory = Callable[["HifiganConfig"], nn.Module]
 
 DISCRIMINATORS: dict[str, DiscriminatorFactory] = {
     "msd": lambda config: MultiScaleDiscriminator(),
     "mpd": lambda config: MultiPeriodDiscriminator(),
     "mrd": lambda config: MultiResolutionDiscriminator(),  # optional (UnivNet); not in official do_* files
 }
-OFFICIAL = ("mpd", "msd")  # what an official do_* file holds
 # Checkpoint keys that are not discriminators (a discriminator's weights are stored under its name).
 RESERVED = ("hifigan_checkpoint", "config", "generator", "optim_g", "optim_d", "sched_g", "sched_d", "step", "epoch",
             "batch_in_epoch", "batch_size", "world_size", "rng", "data")
@@ -50,8 +52,3 @@ def discriminator_names(config: HifiganConfig) -> list[str]:
 def build_discriminators(config: HifiganConfig) -> dict[str, nn.Module]:
     """name -> a fresh module, for each discriminator the config names, in registry order."""
     return {name: DISCRIMINATORS[name](config) for name in discriminator_names(config)}
-
-
-def is_official_set(names: list[str] | tuple[str, ...]) -> bool:
-    """Exactly MPD and MSD: what official do_* files hold (and what export-official can write)."""
-    return sorted(names) == sorted(OFFICIAL)

@@ -5,18 +5,17 @@ import copy
 import pytest
 import torch
 
-from hifigan.checkpoint import generator_payload, load_generator, read_checkpoint, write_checkpoint
-from hifigan.compat import (
-    load_official_discriminators,
-    load_official_generator,
-    official_to_ours,
-    ours_to_official,
-    to_official_discriminators,
-    to_official_generator,
-)
+from hifigan.checkpoint import generator_payload, read_checkpoint, write_checkpoint
 from hifigan.config import load_config
 from hifigan.errors import CheckpointError
+from hifigan.loading import load_generator, load_official_discriminators, load_official_generator
 from hifigan.models import Generator
+from hifigan.official_keys import (
+    official_discriminators_dict,
+    official_generator_dict,
+    official_to_ours,
+    ours_to_official,
+)
 from official_reference import RefGenerator, RefMPD, RefMSD
 from tiny import tiny_config
 
@@ -31,20 +30,20 @@ def assert_same_tensors(a: dict, b: dict):
 def test_official_generator_round_trip_is_exact(version):
     official = RefGenerator(load_config(version)).state_dict()
     ours = load_official_generator(official, load_config(version))
-    assert_same_tensors(to_official_generator(ours)["generator"], official)
+    assert_same_tensors(official_generator_dict(ours.state_dict())["generator"], official)
     assert_same_tensors(official_to_ours(ours_to_official(ours.state_dict())), ours.state_dict())
 
 
 def test_official_discriminator_round_trip_is_exact():
     mpd, msd = RefMPD(), RefMSD()
     msd(torch.randn(1, 1, 2048), torch.randn(1, 1, 2048))  # move the power-iteration vectors off their init
-    do = {"mpd": mpd.state_dict(), "msd": msd.state_dict()}
+    official = {"mpd": mpd.state_dict(), "msd": msd.state_dict()}
     assert {"discriminators.0.convs.0.weight_orig", "discriminators.0.convs.0.weight_u",
-            "discriminators.0.convs.0.weight_v", "discriminators.1.convs.0.weight_g"} <= set(do["msd"])
-    our_mpd, our_msd = load_official_discriminators(do)
-    back = to_official_discriminators(our_mpd, our_msd, steps=7, epoch=2)
-    assert_same_tensors(back["mpd"], do["mpd"])
-    assert_same_tensors(back["msd"], do["msd"])
+            "discriminators.0.convs.0.weight_v", "discriminators.1.convs.0.weight_g"} <= set(official["msd"])
+    our_mpd, our_msd = load_official_discriminators(official)
+    back = official_discriminators_dict(our_mpd.state_dict(), our_msd.state_dict(), steps=7, epoch=2)
+    assert_same_tensors(back["mpd"], official["mpd"])
+    assert_same_tensors(back["msd"], official["msd"])
     assert (back["steps"], back["epoch"]) == (7, 2)
 
 
@@ -87,7 +86,6 @@ def _official_discriminator_keys() -> list[str]:
 def test_discriminator_optimizer_follows_the_official_parameter_order(tmp_path, tiny_corpus):
     """Optimizer states in do_* files are matched by position: ours must list the same parameters in the same
     order. The five period discriminators have identical shapes, so only names and periods tell them apart."""
-    from hifigan.compat import ours_to_official
     from hifigan.data import Corpus, scan_clips
     from hifigan.train import Trainer, TrainOptions
 

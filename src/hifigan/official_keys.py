@@ -1,4 +1,4 @@
-"""Official jik876/hifi-gan checkpoints <-> this package, exactly.
+"""The official jik876/hifi-gan checkpoint dicts <-> ours, as pure key renaming, and telling the official files apart.
 
 The official code uses the old hook-based norms, whose state-dict keys are `weight_g`/`weight_v`
 (weight norm) and `weight_orig`/`weight_u`/`weight_v` (spectral norm); torch's parametrizations store
@@ -7,17 +7,13 @@ the same tensors under `parametrizations.weight.*`. Conversion is a pure renamin
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import torch
 
-from hifigan.checkpoint import load_state_strict
-from hifigan.config import HifiganConfig
-from hifigan.errors import CheckpointError
-from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
-
 StateDict = dict[str, torch.Tensor]
+
+OFFICIAL_DISCRIMINATORS = ("mpd", "msd")  # what an official do_* file holds
 
 _WN = {"weight_g": "parametrizations.weight.original0", "weight_v": "parametrizations.weight.original1"}
 _SN = {
@@ -64,49 +60,28 @@ def is_official_generator(obj: dict[str, Any]) -> bool:
 
 def is_official_discriminators(obj: dict[str, Any]) -> bool:
     """An official `do_*` file: {'mpd', 'msd', 'optim_g', 'optim_d', 'steps', 'epoch'}."""
-    return isinstance(obj.get("mpd"), dict) and isinstance(obj.get("msd"), dict)
+    return all(isinstance(obj.get(name), dict) for name in OFFICIAL_DISCRIMINATORS)
 
 
-def load_official_generator(
-    state_dict: StateDict, config: HifiganConfig, source: str | os.PathLike | None = None
-) -> Generator:
-    """A Generator holding an official checkpoint's 'generator' weights (weight norm kept)."""
-    if "generator" in state_dict and isinstance(state_dict["generator"], dict):
-        state_dict = state_dict["generator"]
-    generator = Generator(config)
-    load_state_strict(generator, official_to_ours(state_dict), source, "generator")
-    return generator
+def is_official_set(names: list[str] | tuple[str, ...]) -> bool:
+    """Exactly MPD and MSD: what official do_* files hold (and what export-official can write)."""
+    return sorted(names) == sorted(OFFICIAL_DISCRIMINATORS)
 
 
-def load_official_discriminators(
-    do_state_dict: dict[str, Any], source: str | os.PathLike | None = None
-) -> tuple[MultiPeriodDiscriminator, MultiScaleDiscriminator]:
-    """MPD and MSD holding an official `do_*` checkpoint's weights."""
-    if not is_official_discriminators(do_state_dict):
-        raise CheckpointError(source, "not an official do_* checkpoint (needs 'mpd' and 'msd')")
-    mpd, msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
-    load_state_strict(mpd, official_to_ours(do_state_dict["mpd"]), source, "mpd")
-    load_state_strict(msd, official_to_ours(do_state_dict["msd"]), source, "msd")
-    return mpd, msd
+def official_generator_dict(generator: StateDict) -> dict[str, StateDict]:
+    """Our generator state -> an official `g_*` dict, {'generator': state dict}."""
+    return {"generator": ours_to_official(generator)}
 
 
-def to_official_generator(generator: Generator) -> dict[str, StateDict]:
-    """{'generator': state dict} as the official code saves and loads it."""
-    return {"generator": ours_to_official(generator.state_dict())}
-
-
-def to_official_discriminators(
-    mpd: MultiPeriodDiscriminator,
-    msd: MultiScaleDiscriminator,
-    optim_g: dict[str, Any] | None = None,
-    optim_d: dict[str, Any] | None = None,
-    steps: int = 0,
-    epoch: int = 0,
+def official_discriminators_dict(
+    mpd: StateDict, msd: StateDict, optim_g: dict[str, Any] | None = None, optim_d: dict[str, Any] | None = None,
+    steps: int = 0, epoch: int = 0,
 ) -> dict[str, Any]:
-    """An official `do_*` dict. The optimizer states index parameters in module order, which both codes share."""
+    """Our MPD and MSD states (and optimizer states) -> an official `do_*` dict. The optimizer states index
+    parameters in module order, which both codes share, so they are stored as they are."""
     return {
-        "mpd": ours_to_official(mpd.state_dict()),
-        "msd": ours_to_official(msd.state_dict()),
+        "mpd": ours_to_official(mpd),
+        "msd": ours_to_official(msd),
         "optim_g": optim_g if optim_g is not None else {},
         "optim_d": optim_d if optim_d is not None else {},
         "steps": steps,

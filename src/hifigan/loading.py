@@ -1,0 +1,147 @@
+"""What a checkpoint is, ours or official (jik876/hifi-gan g_* / do_*), and the generator, discriminators, optimizer
+states and config it holds, in our keys: the one place `Vocoder`, export, `--init-from` and export-official ask."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hifigan.checkpoint import config_of, is_own_checkpoint, load_state_strict, read_checkpoint
+from hifigan.config import HifiganConfig, load_config
+from hifigan.errors import CheckpointError
+from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.official_keys import (
+    OFFICIAL_DISCRIMINATORS,
+    StateDict,
+    is_official_discriminators,
+    is_official_generator,
+    official_to_ours,
+)
+
+ConfigSource = str | os.PathLike | HifiganConfig
+
+# Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
+MODEL_KEYS = (
+    "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock_kernel_sizes",
+    "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate", "fmin", "fmax",
+)
+
+
+def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
+    """The first of MODEL_KEYS in which two configs differ; None when they describe the same model."""
+    return next((key for key in MODEL_KEYS if getattr(stored, key) != getattr(given, key)), None)
+
+
+@dataclass(frozen=True)
+class CheckpointContents:
+    """A checkpoint's contents (read weights-only) and the file they came from; ours unless `official`."""
+
+    contents: dict[str, Any]
+    source: str | os.PathLike | None = None
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> CheckpointContents:
+        return cls(read_checkpoint(path), path)
+
+    @property
+    def official(self) -> bool:
+        return not is_own_checkpoint(self.contents)
+
+    def config(self, given: ConfigSource | None = None) -> HifiganConfig:
+        """Ours: the config inside (a `given` one must describe the same model). Official: `given`, required."""
+        if self.official:
+            if given is None:
+                raise CheckpointError(self.source, "official checkpoint carries no config: pass --config "
+                                                   "(v1, v2, v3 or a json)")
+            return load_config(given)
+        stored = config_of(self.contents, self.source)
+        if given is not None:
+            other = load_config(given)
+            key = model_difference(stored, other)
+            if key is not None:
+                raise CheckpointError(
+                    self.source, f"--config conflicts with the checkpoint's own config: {key} is "
+                    f"{getattr(other, key)!r}, the checkpoint has {getattr(stored, key)!r} (omit --config for our "
+                    "checkpoints)")
+        return stored
+
+    def generator_state(self) -> StateDict:
+        """The generator's weights, in our keys."""
+        if not self.official:
+            if "generator" not in self.contents:
+                raise CheckpointError(self.source, "checkpoint holds no generator")
+            return self.contents["generator"]
+        if not is_official_generator(self.contents):
+            raise CheckpointError(self.source, "not a HiFi-GAN generator checkpoint (neither ours nor an official "
+                                               "g_* file)")
+        return official_to_ours(self.contents["generator"])
+
+    def discriminator_names(self, wanted: list[str]) -> list[str]:
+        """Those of the `wanted` discriminators this file can hold: any for ours, MPD and MSD for an official one."""
+        return list(wanted) if not self.official else [n for n in wanted if n in OFFICIAL_DISCRIMINATORS]
+
+    def discriminator_states(self, names: list[str] | tuple[str, ...]) -> dict[str, StateDict]:
+        """name -> that discriminator's weights in our keys (ours store each under its name, as official do_* files
+        store mpd and msd)."""
+        if self.official and not is_official_discriminators(self.contents):
+            raise CheckpointError(self.source, "not a discriminator checkpoint (needs 'mpd' and 'msd')")
+        states = {}
+        for name in names:
+            if name not in self.contents:
+                raise CheckpointError(self.source, f"holds no {name} weights")
+            states[name] = official_to_ours(self.contents[name]) if self.official else self.contents[name]
+        return states
+
+    def optimizer_state(self, name: str) -> dict[str, Any] | None:
+        """The `name` ("optim_g" or "optim_d") optimizer state when the file holds one with moments; both formats
+        store it alike (parameters indexed in the order both codes share)."""
+        state = self.contents.get(name)
+        return state if isinstance(state, dict) and state.get("state") else None
+
+
+def official_discriminator_file(generator_file: Path) -> Path | None:
+    """The do_<steps> file beside an official g_<steps> file (the official train.py writes both), if present."""
+    if not generator_file.name.startswith("g_"):
+        return None
+    sibling = generator_file.with_name("do_" + generator_file.name[2:])
+    return sibling if sibling.is_file() else None
+
+
+def generator_with(state: StateDict, config: HifiganConfig, source: str | os.PathLike | None) -> Generator:
+    """A Generator (training mode, weight norm kept) holding `state` (our keys), which must fit `config` exactly."""
+    generator = Generator(config)
+    load_state_strict(generator, state, source, "generator")
+    return generator
+
+
+def load_generator(path: str | os.PathLike, config: ConfigSource | None = None) -> tuple[Generator, HifiganConfig]:
+    """Generator (training-mode, weight norm kept) and its config from our checkpoint or an official `g_*` file.
+
+    An official file carries no config, so `config` is required for it; ours carries its own.
+    """
+    checkpoint = CheckpointContents.read(path)
+    state = checkpoint.generator_state()
+    cfg = checkpoint.config(config)
+    return generator_with(state, cfg, path), cfg
+
+
+def load_official_generator(
+    state_dict: StateDict | dict[str, StateDict], config: HifiganConfig, source: str | os.PathLike | None = None
+) -> Generator:
+    """A Generator holding an official checkpoint's 'generator' weights (the g_* dict or its 'generator' entry)."""
+    if isinstance(state_dict.get("generator"), dict):
+        state_dict = state_dict["generator"]
+    return generator_with(official_to_ours(state_dict), config, source)
+
+
+def load_official_discriminators(
+    discriminator_dict: dict[str, Any], source: str | os.PathLike | None = None
+) -> tuple[MultiPeriodDiscriminator, MultiScaleDiscriminator]:
+    """MPD and MSD holding an official `do_*` checkpoint's weights."""
+    states = CheckpointContents(discriminator_dict, source).discriminator_states(OFFICIAL_DISCRIMINATORS)
+    mpd, msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
+    load_state_strict(mpd, states["mpd"], source, "mpd")
+    load_state_strict(msd, states["msd"], source, "msd")
+    return mpd, msd

@@ -1,0 +1,109 @@
+"""The package's import graph has no circle: every `import` of a hifigan module, at the top of a file or inside a
+function (a deferred import closes a circle just the same), except those under `if TYPE_CHECKING:`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import hifigan
+
+ROOT = Path(hifigan.__file__).parent
+
+
+def module_files() -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the package (a package is its __init__.py)."""
+    found = {}
+    for path in sorted(ROOT.rglob("*.py")):
+        parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+        found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _type_checking_only(node: ast.If) -> bool:
+    test = node.test
+    return getattr(test, "id", getattr(test, "attr", None)) == "TYPE_CHECKING"
+
+
+def imported(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The hifigan modules `name` imports: for `from a.b import c`, a.b.c when that is a module, else a.b."""
+    package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _type_checking_only(child):
+                for other in child.orelse:
+                    visit(other)
+                continue
+            if isinstance(child, ast.Import):
+                found.update(alias.name for alias in child.names if alias.name in modules)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    base = ".".join([*package[: len(package) - child.level + 1], *([base] if base else [])])
+                for alias in child.names:
+                    target = f"{base}.{alias.name}"
+                    if target in modules:
+                        found.add(target)
+                    elif base in modules:
+                        found.add(base)
+            visit(child)
+
+    visit(ast.parse(path.read_text(), str(path)))
+    found.discard(name)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = module_files()
+    return {name: imported(name, path, modules) for name, path in modules.items()}
+
+
+def find_circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle (a -> b -> ... -> a) if there is any, by depth-first search."""
+    state: dict[str, str] = {}  # "open" while on the current path, "done" once every path from it is explored
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == "open":
+                return [*path[path.index(target):], target]
+            if target not in state and (circle := visit(target)):
+                return circle
+        path.pop()
+        state[node] = "done"
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (circle := visit(start)):
+            return circle
+    return None
+
+
+def test_the_walker_sees_deferred_relative_and_package_imports():
+    graph = import_graph()
+    assert "hifigan.loading" in graph["hifigan.inference.vocoder"]  # top of the file
+    assert "hifigan.pretrained" in graph["hifigan.inference.vocoder"]  # inside a method
+    assert "hifigan.models.generator" in graph["hifigan.models"]  # a package's __init__
+    assert "hifigan.config" not in graph["hifigan.models.generator"]  # under TYPE_CHECKING only
+    assert find_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_circle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_no_import_circle():
+    circle = find_circle(import_graph())
+    assert circle is None, "import circle: " + " -> ".join(circle)
+
+
+def test_the_loading_layers():
+    """official_keys is pure key mapping (no hifigan import); the file format knows nothing of official files;
+    everything that asks "ours or official?" goes through hifigan.loading."""
+    graph = import_graph()
+    assert graph["hifigan.official_keys"] == set()
+    assert not {"hifigan.official_keys", "hifigan.loading"} & graph["hifigan.checkpoint"]
+    for user in ("hifigan.inference.vocoder", "hifigan.training.init", "hifigan.training.checkpoint_files",
+                 "hifigan.pretrained"):
+        assert "hifigan.loading" in graph[user], user
