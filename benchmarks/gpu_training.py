@@ -28,6 +28,7 @@ from hifigan.data import Corpus, scan_clips
 from hifigan.train import Trainer, TrainOptions
 
 BATCH, SEGMENT, STEPS = 16, 8192, 20  # the paper's batch and segment; steps timed per precision
+OPTIONAL_PARTS = {"discriminators": ["mpd", "msd", "mrd"], "loss_weights": {"stft": 2.5}}  # MRD + MR-STFT loss
 VALID = 2  # held-out clips of the bundled corpus: 22 remain, one batch of 16 per epoch
 
 
@@ -35,6 +36,7 @@ def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
     return {
         "train/fp32": lambda: train_speed(settings, "fp32"),
         "train/bf16": lambda: train_speed(settings, "bf16"),
+        "train/bf16-mrd-stft": lambda: train_speed(settings, "bf16", OPTIONAL_PARTS),
         "train/gradients-vs-official": lambda: gradients_vs_official(settings),
         "train/torchrun-1-process": lambda: torchrun_one_process(settings),
         "train/resume-deterministic": lambda: resume(settings, deterministic=True),
@@ -42,16 +44,19 @@ def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
     }
 
 
-def train_config(settings) -> HifiganConfig:
-    """V1 at the paper's batch (tests/tiny.py's ResBlock1 config at batch 2 when quick); all steps adversarial."""
+def train_config(settings, extra: dict[str, Any] | None = None) -> HifiganConfig:
+    """V1 at the paper's batch (tests/tiny.py's ResBlock1 config at batch 2 when quick); all steps adversarial.
+    `extra`: more config keys (the optional parts; the quick segment grows to what they need)."""
     base = config_for("tiny1" if settings.quick else "v1")
     batch, segment = (2, base.segment_size) if settings.quick else (BATCH, SEGMENT)
+    if extra and settings.quick:
+        segment = 1040
     return config_from_dict({**base.to_dict(), "batch_size": batch, "segment_size": segment, "num_workers": 0,
-                             "disc_start_step": 0})
+                             "disc_start_step": 0, **(extra or {})})
 
 
-def make_trainer(settings, precision: str, name: str) -> Trainer:
-    config = train_config(settings)
+def make_trainer(settings, precision: str, name: str, extra: dict[str, Any] | None = None) -> Trainer:
+    config = train_config(settings, extra)
     train, valid = Corpus(folder=settings.corpus, valid_count=VALID).resolve(config.seed)
     options = TrainOptions(out=settings.work / name, device=str(settings.device), precision=precision,
                            checkpoint_interval=0, validation_interval=0, progress=False, resample=True)
@@ -74,11 +79,11 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def train_speed(settings, precision: str) -> dict[str, Any]:
+def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """STEPS steps (D then G) on pre-loaded batches: seconds per step, peak memory, every loss finite."""
     if precision == "bf16" and settings.device.type != "cuda":
         return {"skipped": "bf16 training is CUDA-only"}
-    trainer = make_trainer(settings, precision, f"speed-{precision}")
+    trainer = make_trainer(settings, precision, f"speed-{precision}" + ("-parts" if extra else ""), extra)
     data = batches(trainer, 4)
     steps = 3 if settings.quick else STEPS
     times, results = [], []
@@ -96,7 +101,7 @@ def train_speed(settings, precision: str) -> dict[str, Any]:
     bad += [f"step {i}: update skipped" for i, r in enumerate(results) if not r.ok]
     steady = times[2:] or times
     trainer.close()
-    return {"precision": precision, "batch": trainer.config.batch_size, "segment": trainer.config.segment_size,
+    return {"precision": precision, "config": extra or {}, "batch": trainer.config.batch_size, "segment": trainer.config.segment_size,
             "steps": steps, "first_step_s": times[0], "median_step_s": statistics.median(steady),
             "mean_step_s": statistics.fmean(steady), "peak_gib": peak,
             "mel_l1_first": results[0].terms.get("g/mel_l1"), "mel_l1_last": results[-1].terms.get("g/mel_l1"),
