@@ -15,7 +15,8 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.training.checkpoint_files import checkpoint_files, find_resume_checkpoint
 from hifigan.training.distributed import init_distributed
-from hifigan.training.trainer import Trainer, TrainOptions
+from hifigan.training.options import TrainOptions
+from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
 DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "input_mels", "resample", "mix_to_mono")
