@@ -88,7 +88,8 @@ def test_discriminator_optimizer_follows_the_official_parameter_order(tmp_path, 
     """Optimizer states in do_* files are matched by position: ours must list the same parameters in the same
     order. The five period discriminators have identical shapes, so only names and periods tell them apart."""
     from hifigan.compat import ours_to_official
-    from hifigan.data import Corpus, scan_clips
+    from hifigan.data.clip_scan import scan_clips
+    from hifigan.data.corpus import Corpus
     from hifigan.train import Trainer, TrainOptions
 
     cfg = tiny_config()

@@ -13,7 +13,8 @@ import torch
 
 from hifigan.audio import MelSpectrogram
 from hifigan.compat import ours_to_official
-from hifigan.data import Corpus, scan_clips
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
 from hifigan.train import Trainer, TrainOptions
 from official_reference import capture_gradients, named_parameters, official_copies, ref_train_step
 from tiny import tiny_config

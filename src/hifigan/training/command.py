@@ -86,7 +86,8 @@ def _read_init(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_command(args: argparse.Namespace) -> int:
     """`hifigan train`: resolve config and data, build the trainer, train, report."""
-    from hifigan.data import Corpus, scan_clips
+    from hifigan.data.clip_scan import scan_clips
+    from hifigan.data.corpus import Corpus
 
     dist = init_distributed(args.device)
     try:

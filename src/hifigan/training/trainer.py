@@ -14,7 +14,7 @@ import torch
 
 from hifigan.audio import MelSpectrogram
 from hifigan.config import HifiganConfig
-from hifigan.data import Clip
+from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.training.batches import RunData
 from hifigan.training.checkpoint_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
