@@ -7,11 +7,10 @@ from pathlib import Path
 
 from hifigan.cli.common import add_command, check_output_file
 from hifigan.errors import HifiganError
+from hifigan.inference.names import BENCH_BACKENDS
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
-    from hifigan.inference.names import BENCH_BACKENDS
-
     p = add_command(
         sub, "bench", run_bench_command,
         help="measure x-real-time and peak memory of every inference backend",
@@ -45,8 +44,6 @@ def run_bench_command(args: argparse.Namespace) -> int:
 
     from hifigan.atomic import atomic_path
     from hifigan.inference.bench import format_table, run_bench
-    from hifigan.inference.names import BENCH_BACKENDS
-
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = [b for b in backends if b not in BENCH_BACKENDS]
     if unknown or "eager" not in backends:

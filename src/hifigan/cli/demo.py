@@ -27,7 +27,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=float, default=9.0, help="total time budget (default 9)")
     p.add_argument("--config", default="v3", help="model config (default v3, the smallest official one)")
     p.add_argument("--batch-size", type=int, default=4, help="clips per step (default 4)")
-    p.add_argument("--segment-size", type=int, default=None, help="samples per clip (default: config, 8192)")
+    p.add_argument("--segment-size", type=int, default=None, help="samples per clip (default: the config's)")
     p.add_argument("--valid-count", type=int, default=3, help="held-out clips (default 3)")
     p.add_argument("--gan-fraction", type=float, default=0.15,
                    help="share of the training time with the discriminators on (default 0.15)")

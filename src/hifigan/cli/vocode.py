@@ -17,6 +17,7 @@ from hifigan.cli.common import (
     load_generator,
 )
 from hifigan.errors import HifiganError
+from hifigan.inference.names import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
 from hifigan.melconv.vocode_input import add_vocode_options, check_vocode_mel, load_vocode_mel
 from hifigan.paths import require_file
 
@@ -70,10 +71,10 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
     add_device(p)
     _add_inference_options(p)
     p.add_argument("--stream", action="store_true",
-                   help="vocode in chunks of --chunk-frames with exact receptive-field context (bounded memory; "
-                   "same audio as one-shot). Inputs longer than 4000 frames are chunked even without it")
-    p.add_argument("--chunk-frames", type=int, default=500, metavar="N",
-                   help="mel frames per chunk when streaming or chunking (default 500)")
+                   help="vocode in chunks of --chunk-frames with exact receptive-field context (bounded memory; same "
+                   f"audio as one-shot). Inputs longer than {AUTO_CHUNK_FRAMES} frames are chunked even without it")
+    p.add_argument("--chunk-frames", type=int, default=DEFAULT_CHUNK_FRAMES, metavar="N",
+                   help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
     p.add_argument("--evaluate", action="store_true",
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
                    "(table on stdout, OUTPUT_DIR/evaluation.json and .png)")
@@ -82,8 +83,6 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_inference_options(p: argparse.ArgumentParser) -> None:
-    from hifigan.inference.names import BACKENDS, PRECISION_DTYPES
-
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured)")
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
@@ -95,7 +94,6 @@ def run_vocode(args: argparse.Namespace) -> int:
 
     from hifigan.audio import MelSpectrogram, load_audio, save_audio
     from hifigan.inference.engines import resolve_device
-    from hifigan.inference.streaming import AUTO_CHUNK_FRAMES
     from hifigan.inference.vocoder import Vocoder
 
     resolve_device(args.device)
