@@ -21,7 +21,6 @@ from hifigan.models.layers import ReceptiveField
 __all__ = ["AUTO_CHUNK_FRAMES", "DEFAULT_CHUNK_FRAMES", "ReceptiveField", "latency_ms", "receptive_field",
            "split_frames", "stream", "time_splits"]
 
-
 Run = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, T * hop]
 
 
