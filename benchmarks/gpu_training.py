@@ -24,7 +24,8 @@ from gpu_inference import config_for, tf32
 from hifigan.audio import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict
-from hifigan.data import Corpus, scan_clips
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
 from hifigan.train import Trainer, TrainOptions
 
 BATCH, SEGMENT, STEPS = 16, 8192, 20  # the paper's batch and segment; steps timed per precision
@@ -101,7 +102,8 @@ def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -
     bad += [f"step {i}: update skipped" for i, r in enumerate(results) if not r.ok]
     steady = times[2:] or times
     trainer.close()
-    return {"precision": precision, "config": extra or {}, "batch": trainer.config.batch_size, "segment": trainer.config.segment_size,
+    return {"precision": precision, "config": extra or {}, "batch": trainer.config.batch_size,
+            "segment": trainer.config.segment_size,
             "steps": steps, "first_step_s": times[0], "median_step_s": statistics.median(steady),
             "mean_step_s": statistics.fmean(steady), "peak_gib": peak,
             "mel_l1_first": results[0].terms.get("g/mel_l1"), "mel_l1_last": results[-1].terms.get("g/mel_l1"),

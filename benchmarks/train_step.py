@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from hifigan.audio import MelSpectrogram  # noqa: E402
 from hifigan.config import config_from_dict, load_config  # noqa: E402
-from hifigan.data import scan_clips  # noqa: E402
+from hifigan.data.clip_scan import scan_clips  # noqa: E402
 from hifigan.train import Trainer, TrainOptions  # noqa: E402
 from official_reference import official_copies, ref_train_step  # noqa: E402
 

@@ -15,15 +15,10 @@ from hypothesis import strategies as st
 
 from conftest import write_clips
 from hifigan.audio import MelSpectrogram, find_audio, load_audio
-from hifigan.data import (
-    PEAK,
-    Corpus,
-    ResumableSampler,
-    VocoderDataset,
-    read_filelist,
-    scan_clips,
-    split_validation,
-)
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus, read_filelist, split_validation
+from hifigan.data.dataset import PEAK, VocoderDataset
+from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import AudioError, HifiganError, MelError
 from tiny import tiny_config
 

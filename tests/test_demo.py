@@ -14,7 +14,7 @@ import torch
 from conftest import save_config_json, write_clips
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
-from hifigan.data import Corpus
+from hifigan.data.corpus import Corpus
 from hifigan.evaluation.metrics import METRICS
 from official_reference import reference_mel
 from tiny import tiny_config

@@ -86,7 +86,8 @@ def _official_discriminator_keys() -> list[str]:
 def test_discriminator_optimizer_follows_the_official_parameter_order(tmp_path, tiny_corpus):
     """Optimizer states in do_* files are matched by position: ours must list the same parameters in the same
     order. The five period discriminators have identical shapes, so only names and periods tell them apart."""
-    from hifigan.data import Corpus, scan_clips
+    from hifigan.data.clip_scan import scan_clips
+    from hifigan.data.corpus import Corpus
     from hifigan.train import Trainer, TrainOptions
 
     cfg = tiny_config()

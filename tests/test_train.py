@@ -11,7 +11,8 @@ import torch
 from conftest import equal_states
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
-from hifigan.data import Corpus, scan_clips
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.train import Trainer, TrainOptions
 from official_reference import official_discriminator_file

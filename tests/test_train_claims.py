@@ -17,7 +17,7 @@ from conftest import equal_states
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.config import load_config
-from hifigan.data import Corpus
+from hifigan.data.corpus import Corpus
 from hifigan.official_keys import official_to_ours
 from official_reference import RefGenerator, RefMPD, RefMSD, official_discriminator_file, reference_mel
 
@@ -162,7 +162,7 @@ def test_fine_tuning_on_input_mels_trains_on_those_mels(tmp_path, tiny_corpus, t
     recorded = [load_audio(path) for path in valid]
     expected = np.mean([error(np.load(mels / f"{p.stem}.npy"), a) for p, a in zip(valid, recorded)])
     assert logged[0] == pytest.approx(expected, rel=1e-5)
-    from hifigan.data import normalize_peak
+    from hifigan.data.dataset import normalize_peak
 
     normalised = np.mean([error(reference_mel(torch.from_numpy(normalize_peak(a))[None], **dict(cfg.mel_kwargs()))
                                 [0].numpy(), a) for a in recorded])

@@ -16,7 +16,8 @@ from conftest import save_config_json
 from hifigan.audio import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
-from hifigan.data import Corpus, scan_clips
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
 from hifigan.models import MultiResolutionDiscriminator
 from hifigan.train import Trainer, TrainOptions

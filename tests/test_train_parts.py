@@ -16,7 +16,8 @@ from hifigan.audio import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.config import config_from_dict
-from hifigan.data import Corpus, scan_clips
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
 from hifigan.train import Trainer, TrainOptions
 from hifigan.training.parts import DISCRIMINATORS, register_discriminator

@@ -193,7 +193,8 @@ def run_demo(
 ) -> list[dict[str, Any]]:
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
     from hifigan.config import config_from_dict, load_config
-    from hifigan.data import Corpus, scan_clips
+    from hifigan.data.clip_scan import scan_clips
+    from hifigan.data.corpus import Corpus
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
     from hifigan.train import Trainer, TrainOptions

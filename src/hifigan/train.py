@@ -6,7 +6,8 @@ this module keeps the public names the README documents importable from here.
 """
 
 from hifigan.training.command import resolve_config, run_command
+from hifigan.training.options import TrainOptions
 from hifigan.training.step import StepResult
-from hifigan.training.trainer import DEBUG_DIR_ENV, Trainer, TrainOptions
+from hifigan.training.trainer import DEBUG_DIR_ENV, Trainer
 
 __all__ = ["DEBUG_DIR_ENV", "StepResult", "TrainOptions", "Trainer", "resolve_config", "run_command"]

@@ -1,8 +1,8 @@
 """Inference: the Vocoder, its engines (fused, tiled, ONNX, TorchScript), exact streaming, export and bench.
 
 Modules: vocoder.py (`Vocoder`), engines.py (backend choice and building), fused.py, tiled.py, streaming.py,
-export.py, bench.py (`hifigan bench`), names.py (the backend names). The names below import lazily, so the
-CLI reads the backend names without importing torch.
+export.py, bench.py (`hifigan bench`), names.py (the backend and precision names, the chunking defaults). The
+names below import lazily, so the CLI reads the backend names without importing torch.
 """
 
 from __future__ import annotations

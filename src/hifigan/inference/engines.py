@@ -32,12 +32,12 @@ import torch
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference import fused, tiled
-from hifigan.inference.names import BACKENDS, CPU_ONLY, HALF_BACKENDS
+from hifigan.inference.names import BACKENDS, CPU_ONLY, HALF_BACKENDS, PRECISION_DTYPES
 from hifigan.inference.streaming import ReceptiveField, receptive_field, time_splits
 from hifigan.models import Generator
 from hifigan.models.layers import GeneratorLayers, unsupported_message
 
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+PRECISIONS = {name: getattr(torch, dtype) for name, dtype in PRECISION_DTYPES.items()}
 # The layer kinds each backend's engine implements; None: all (it runs the model's own forward).
 ENGINE_LAYERS: dict[str, frozenset[str] | None] = {
     "eager": None, **dict.fromkeys(("fused", "fused-split", "jit", "onnx", "onnx-split"), fused.LAYERS),

@@ -14,16 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 import torch
 
 from hifigan.config import HifiganConfig
+from hifigan.inference.names import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
 from hifigan.models.generator import Generator
 from hifigan.models.layers import ReceptiveField
 
 __all__ = ["AUTO_CHUNK_FRAMES", "DEFAULT_CHUNK_FRAMES", "ReceptiveField", "latency_ms", "receptive_field",
            "split_frames", "stream", "time_splits"]
-
-# `hifigan vocode` switches to chunked processing above this many frames (~46 s at 22050 Hz / hop 256),
-# keeping peak memory bounded by the chunk size rather than the input length.
-AUTO_CHUNK_FRAMES = 4000
-DEFAULT_CHUNK_FRAMES = 500
 
 Run = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, T * hop]
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from hifigan.errors import MelError
 from hifigan.melconv.conventions import CONVENTIONS, LN10, OFFICIAL_FLOOR
 
 MAX_NATS = 4.5  # above any official mel of audio in [-1, 1]
@@ -188,3 +190,20 @@ def _linear(x: np.ndarray, high: float, ev: dict[str, float]) -> MelVerdict:
     if (in_band[1] and not in_band[0]) or not mag_ok:
         return MelVerdict("linear-power", 0.8, evidence=ev, detail="non-negative, log spread of a power")
     return MelVerdict("unknown", 0.3, evidence=ev, detail="non-negative (linear?), magnitude or power unclear")
+
+
+def detect_file(path: Path, num_mels: int) -> MelVerdict:
+    """Load a .npy mel (either orientation) and judge it; a MelError for what cannot be a mel at all."""
+    from hifigan.audio import load_mel
+
+    try:
+        mel = load_mel(path, num_mels)
+        verdict = detect(mel, num_mels)
+    except MelError as first:
+        try:
+            mel = load_mel(path, num_mels, transposed=True)
+        except MelError:
+            raise first from None
+        verdict = detect(mel, num_mels)
+        verdict.transposed = True
+    return verdict

@@ -10,7 +10,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from hifigan.config import HifiganConfig
-from hifigan.data import Clip, ResumableSampler, VocoderDataset
+from hifigan.data.clip_scan import Clip
+from hifigan.data.dataset import VocoderDataset
+from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError
 from hifigan.training.distributed import DistInfo
 from hifigan.training.stop_signal import ignore_sigint_in_worker

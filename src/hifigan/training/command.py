@@ -16,7 +16,8 @@ from hifigan.errors import HifiganError
 from hifigan.loading import CheckpointContents
 from hifigan.training.checkpoint_files import checkpoint_files, find_resume_checkpoint
 from hifigan.training.distributed import init_distributed
-from hifigan.training.trainer import Trainer, TrainOptions
+from hifigan.training.options import TrainOptions
+from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
 DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "input_mels", "resample", "mix_to_mono")
@@ -84,7 +85,8 @@ def _read_init(args: argparse.Namespace) -> dict[str, Any]:
 
 def run_command(args: argparse.Namespace) -> int:
     """`hifigan train`: resolve config and data, build the trainer, train, report."""
-    from hifigan.data import Corpus, scan_clips
+    from hifigan.data.clip_scan import scan_clips
+    from hifigan.data.corpus import Corpus
 
     dist = init_distributed(args.device)
     try:

@@ -7,7 +7,6 @@ import json
 import os
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +14,14 @@ import torch
 
 from hifigan.audio import MelSpectrogram
 from hifigan.config import HifiganConfig
-from hifigan.data import Clip
+from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.training.batches import RunData
 from hifigan.training.checkpoint_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.training.distributed import DistInfo, training_device
 from hifigan.training.init import init_from
 from hifigan.training.nonfinite import NonfiniteGuard
+from hifigan.training.options import PRECISIONS, TrainOptions
 from hifigan.training.rng import seed_everything
 from hifigan.training.run_log import RunLog, say
 from hifigan.training.state import TrainingState, new_state
@@ -29,25 +29,6 @@ from hifigan.training.step import Batch, StepOptions, StepResult, train_step
 from hifigan.training.validation import Validation
 
 DEBUG_DIR_ENV = "HIFIGAN_DEBUG_DIR"  # set by tests: each rank writes the clip ids it trained on there
-
-
-@dataclass
-class TrainOptions:
-    """How to run training (the model and data hyperparameters live in HifiganConfig)."""
-
-    out: Path
-    device: str = "cpu"
-    precision: str = "fp32"
-    checkpoint_interval: int = 5000
-    validation_interval: int = 1000
-    log_interval: int = 10
-    keep: int = 3
-    max_nonfinite: int = 10
-    deterministic: bool = False
-    progress: bool = True
-    resample: bool = False
-    mix_to_mono: bool = False
-    media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard
 
 
 class Trainer:
@@ -59,8 +40,8 @@ class Trainer:
         self.config, self.options = config, options
         self.dist = dist or DistInfo()
         self.device = training_device(options.device, self.dist)
-        if options.precision not in ("fp32", "bf16"):
-            raise HifiganError(None, f"--precision must be fp32 or bf16, got {options.precision!r}")
+        if options.precision not in PRECISIONS:
+            raise HifiganError(None, f"--precision must be {' or '.join(PRECISIONS)}, got {options.precision!r}")
         if options.precision == "bf16" and self.device.type != "cuda":
             raise HifiganError(None, "--precision bf16 is CUDA-only; use fp32 on the CPU")
         if options.deterministic:

@@ -13,7 +13,7 @@ from torch import nn
 
 from hifigan.audio import MelSpectrogram
 from hifigan.config import HifiganConfig
-from hifigan.data import VocoderDataset
+from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import mel_l1
 from hifigan.training.run_log import RunLog, mel_figure
 

@@ -1,4 +1,5 @@
-"""`hifigan check-mel`, and the mel check and conversion of `hifigan vocode` (--strict-mel, --mel-convention)."""
+"""The .npy inputs of `hifigan vocode`: its mel options (--strict-mel, --mel-convention, ...), the conversion
+to the official mel, and the check before anything is written."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from hifigan.errors import HifiganError, MelError
 from hifigan.melconv.conventions import MelStats, parse_convention, to_official
-from hifigan.melconv.detect import MelVerdict, detect
+from hifigan.melconv.detect import detect
 
 
 def add_vocode_options(p: argparse.ArgumentParser) -> None:
@@ -27,47 +28,6 @@ def add_vocode_options(p: argparse.ArgumentParser) -> None:
                    "(optional 'convention': the log convention that was normalised, default official)")
     p.add_argument("--mel-db-ref", type=float, default=None, metavar="REF",
                    help="for db-ref: the reference amplitude the dB values are relative to")
-
-
-def add_check_mel(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """The `check-mel` subcommand."""
-    p = sub.add_parser(
-        "check-mel", help="say whether .npy mels follow the official convention, and which one they follow",
-        description="Check each MEL against the official convention (natural log of the Slaney mel magnitude, floor "
-        "ln(1e-5)) from its values alone: floor, range, spread and dynamics. Prints one line per file: the "
-        "likely convention, a confidence, the evidence and the vocode option that converts it. Exit 0 when "
-        "every file looks official, 1 when any does not, 2 on bad input.",
-        epilog="example: hifigan check-mel mels/*.npy",
-    )
-    p.add_argument("mels", nargs="+", type=Path, metavar="MEL", help=".npy mel files")
-    p.add_argument("--num-mels", type=int, default=80, help="mel bins the model expects (default 80)")
-    p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    p.set_defaults(func=run_check_mel)
-    return p
-
-
-def check_file(path: Path, num_mels: int) -> MelVerdict:
-    """Load a .npy mel (either orientation) and check it; a MelError for what cannot be a mel at all."""
-    from hifigan.audio import load_mel
-
-    try:
-        mel = load_mel(path, num_mels)
-        verdict = detect(mel, num_mels)
-    except MelError as first:
-        try:
-            mel = load_mel(path, num_mels, transposed=True)
-        except MelError:
-            raise first from None
-        verdict = detect(mel, num_mels)
-        verdict.transposed = True
-    return verdict
-
-
-def run_check_mel(args: argparse.Namespace) -> int:
-    verdicts = [(path, check_file(path, args.num_mels)) for path in args.mels]  # bad input: exit 2 first
-    for path, verdict in verdicts:
-        print(f"{path}: {'official' if verdict.official else 'NOT official'}: {verdict.line()}")
-    return 0 if all(v.official for _, v in verdicts) else 1
 
 
 def _stats(args: argparse.Namespace, num_mels: int) -> MelStats | None:

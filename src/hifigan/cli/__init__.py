@@ -1,0 +1,77 @@
+"""The `hifigan` command line: one subcommand per job, each documented in its --help.
+
+One module per command group: vocode.py (mel, vocode), check_mel.py, evaluate.py, train.py, export.py (export,
+export-official), demo.py, bench.py, listen.py, pretrained.py; common.py holds the options they share. Here:
+the parser and main(), which turns every expected failure into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+
+from hifigan.cli.bench import add_bench
+from hifigan.cli.check_mel import add_check_mel
+from hifigan.cli.demo import add_demo
+from hifigan.cli.evaluate import add_evaluate
+from hifigan.cli.export import add_export, add_export_official
+from hifigan.cli.listen import add_listen
+from hifigan.cli.pretrained import add_pretrained
+from hifigan.cli.train import add_train
+from hifigan.cli.vocode import add_mel, add_vocode
+from hifigan.errors import HifiganError
+
+EPILOG = """\
+Every command exits 0 on success and 2 on bad input, printing one line that names the file
+and the problem (add --debug for a traceback). Outputs are written to a temporary name and
+renamed when complete, so a failed run leaves no partial file.
+"""
+
+SUBCOMMANDS = (add_mel, add_vocode, add_check_mel, add_evaluate, add_train, add_export_official, add_demo,
+               add_export, add_bench, add_listen, add_pretrained)  # in the order --help lists them
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from hifigan import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="hifigan",
+        description="HiFi-GAN vocoder toolkit: compute mels, vocode, train, fine-tune, stream, export, evaluate. "
+        "Loads the official jik876/hifi-gan checkpoints and configs as they are.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"hifigan {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run one subcommand; expected failures become one line on stderr and exit 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def fail(message: str, code: int) -> int:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+        print(f"hifigan {args.command}: {one_line}", file=sys.stderr)
+        return code
+
+    try:
+        return int(args.func(args) or 0)
+    except HifiganError as e:
+        return fail(f"error: {e}", 2)
+    except OSError as e:  # an environment problem no check caught (permissions, I/O error): still name the file
+        where = f"{e.filename}: " if e.filename else ""
+        return fail(f"error: {where}{e.strerror or e}", 2)
+    except KeyboardInterrupt:
+        print(f"hifigan {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug, not bad input: still one line, exit 1; --debug shows where
+        return fail(f"internal error: {type(e).__name__}: {e} (please report it; --debug shows the traceback)", 1)
+
+
+__all__ = ["build_parser", "main"]

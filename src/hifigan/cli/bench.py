@@ -1,0 +1,61 @@
+"""`hifigan bench`: x-real-time and peak memory of every inference backend, in one process."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hifigan.cli.common import add_command, check_output_file
+from hifigan.errors import HifiganError
+from hifigan.inference.names import BENCH_BACKENDS
+
+
+def add_bench(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "bench", run_bench_command,
+        help="measure x-real-time and peak memory of every inference backend",
+        description="Vocode one random mel with random weights (the same for all) on every backend and on the plain "
+        "eager generator (weight norm removed, inference_mode), interleaved and repeated in one process; report "
+        "the median x-real-time, speedup over eager, peak RSS (one subprocess per backend), output difference "
+        "and streaming latency. Timings need an otherwise idle machine. --pretrained NAME times a registered "
+        "model's real weights instead.",
+        epilog="examples:\n"
+        "  hifigan bench --config v1 --seconds 10 --json benchmarks/results/v1.json\n"
+        "  hifigan bench --pretrained lj-v1 --seconds 10",
+    )
+    weights = p.add_mutually_exclusive_group()
+    weights.add_argument("--config", default=None, help="v1, v2, v3 or a config file, random weights (default v1)")
+    weights.add_argument("--pretrained", metavar="NAME", default=None,
+                         help="the real weights of a registered model (lj-v1, universal-v1) and its config")
+    p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
+    p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
+    p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
+    p.add_argument("--backends", default=",".join(BENCH_BACKENDS), help="comma-separated (default all)")
+    p.add_argument("--no-memory", action="store_true",
+                   help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
+    p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
+    p.add_argument("--stream-memory-minutes", type=float, default=0.0,
+                   help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
+    p.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the results as JSON")
+
+
+def run_bench_command(args: argparse.Namespace) -> int:
+    import json
+
+    from hifigan.atomic import atomic_path
+    from hifigan.inference.bench import format_table, run_bench
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    unknown = [b for b in backends if b not in BENCH_BACKENDS]
+    if unknown or "eager" not in backends:
+        raise HifiganError(None, f"--backends: choose from {', '.join(BENCH_BACKENDS)}, including eager")
+    if args.seconds <= 0 or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:
+        raise HifiganError(None, "--seconds, --repeats, --threads and --stream-chunk-frames must be positive")
+    if args.json is not None:
+        check_output_file(args.json)
+    result = run_bench(args.config or "v1", args.seconds, args.repeats, backends, args.threads, not args.no_memory,
+                       args.stream_chunk_frames, args.stream_memory_minutes, pretrained=args.pretrained)
+    print(format_table(result))
+    if args.json is not None:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(result, indent=2) + "\n")
+    return 0

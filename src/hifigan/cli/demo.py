@@ -1,0 +1,45 @@
+"""`hifigan demo`: train a small model on a corpus for a few minutes and write what it learned."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hifigan.atomic import prepare_output_dir
+from hifigan.cli.common import add_command, add_device, add_no_progress
+
+
+def add_demo(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "demo", run_demo_command,
+        help="train a small model on the bundled clips for a few minutes and show the result",
+        description="Train on a corpus folder for a bounded time (mostly generator-only on the mel loss, then "
+        "the full GAN), vocode the held-out clips before and after, and write OUT/generated/<clip>.wav, "
+        "OUT/start/<clip>.wav (before training) and OUT/reference/<clip>.wav, OUT/<clip>_mel.png (ground truth and "
+        "generated mel), OUT/results.md and results.json (every evaluate metric at the start and the end), "
+        "OUT/evaluation.json and .png (the end state's report), OUT/evaluation.html (listen to the recordings and "
+        "the clips at the start and the end side by side), and the run (OUT/run: checkpoint, TensorBoard logs; "
+        "train --resume OUT/run continues it).",
+        epilog="example: hifigan demo --corpus data/ljspeech-mini --out runs/demo --minutes 9",
+    )
+    p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
+    p.add_argument("--out", required=True, type=Path, help="output folder (created)")
+    p.add_argument("--minutes", type=float, default=9.0, help="total time budget (default 9)")
+    p.add_argument("--config", default="v3", help="model config (default v3, the smallest official one)")
+    p.add_argument("--batch-size", type=int, default=4, help="clips per step (default 4)")
+    p.add_argument("--segment-size", type=int, default=None, help="samples per clip (default: the config's)")
+    p.add_argument("--valid-count", type=int, default=3, help="held-out clips (default 3)")
+    p.add_argument("--gan-fraction", type=float, default=0.15,
+                   help="share of the training time with the discriminators on (default 0.15)")
+    add_device(p)
+    add_no_progress(p)
+
+
+def run_demo_command(args: argparse.Namespace) -> int:
+    from hifigan.demo import run_demo
+
+    prepare_output_dir(args.out)
+    run_demo(args.corpus, args.out, minutes=args.minutes, config=args.config, batch_size=args.batch_size,
+             segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,
+             device=args.device, progress=not args.no_progress)
+    return 0

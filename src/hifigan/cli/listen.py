@@ -1,0 +1,43 @@
+"""`hifigan listen`: a MOS listening test in the browser, and its report (the glue is evaluation.listening.serve)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hifigan.cli.common import add_command
+
+
+def add_listen(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "listen", run_listen,
+        help="run a MOS listening test in the browser, and score it as the paper's Table 1",
+        description="Serve a MOS test (5-point absolute category rating, as in the paper) on a local web server. "
+        "Raters enter a name and hear every system's version of every clip, the recordings included as a hidden "
+        "reference, in a seeded random order of their own; each clip must be played to the end before it can be "
+        "rated; a rater can stop and continue later under the same name. Ratings are saved in OUT/study.sqlite "
+        "(one transaction per rating). --report STUDY writes the MOS with 95% CIs per system (Markdown and JSON).",
+        epilog="examples:\n"
+        "  hifigan listen --reference runs/demo/reference --system start=runs/demo/start "
+        "--system end=runs/demo/generated --out studies/demo\n"
+        "  hifigan listen --out studies/demo --port 8080       # continue the study\n"
+        "  hifigan listen --report studies/demo --screen-reference-below 4",
+    )
+    p.add_argument("--reference", type=Path, help="folder of the recordings (rated blind as system 'reference')")
+    p.add_argument("--system", action="append", metavar="NAME=DIR",
+                   help="a system to rate: a folder with a file of the same stem for every recording (repeat)")
+    p.add_argument("--out", type=Path, metavar="STUDY", help="study folder: created, or continued if it exists")
+    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    p.add_argument("--threads", type=int, default=8, help="server threads (default 8)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the raters' orders, fixed when the study is created")
+    p.add_argument("--report", type=Path, metavar="STUDY",
+                   help="do not serve: print the MOS table and write STUDY/mos.md and STUDY/mos.json")
+    p.add_argument("--screen-reference-below", type=float, default=None, metavar="SCORE",
+                   help="leave out raters whose mean score of the hidden reference is below SCORE (e.g. 4)")
+
+
+def run_listen(args: argparse.Namespace) -> int:
+    from hifigan.evaluation.listening.serve import run_command
+
+    return run_command(args)

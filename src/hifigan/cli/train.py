@@ -1,0 +1,88 @@
+"""`hifigan train`: the options (the glue that runs them is hifigan.training.command)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hifigan.cli.common import add_audio_options, add_command, add_device, add_no_progress
+
+
+def add_train(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "train", run_train,
+        help="train or fine-tune a HiFi-GAN (single process or torchrun)",
+        description="Train HiFi-GAN as the official code does: a discriminator step (MPD + MSD) then a generator "
+        "step (adversarial + feature matching + 45 x mel L1), AdamW, lr decay per epoch. Data: a folder of audio "
+        "or LJSpeech-style file lists; --input-mels fine-tunes on teacher-forced mels. Writes OUT/checkpoints/ "
+        "(ckpt_<step>.pt, latest.pt), OUT/logs/ (TensorBoard) and OUT/log.jsonl. SIGINT/SIGTERM save and stop; "
+        "--resume OUT continues exactly. Under torchrun each process trains one shard (DDP).",
+        epilog="examples:\n"
+        "  hifigan train --corpus data/ljspeech-mini --config v3 --out runs/v3 --max-minutes 30\n"
+        "  hifigan train --train-list training.txt --valid-list validation.txt --wav-root LJSpeech-1.1/wavs "
+        "--out runs/v1\n"
+        "  hifigan train --resume runs/v1 --max-steps 200000\n"
+        "  hifigan train --init-from cp_hifigan/g_02500000 --config v1 --input-mels gta/ --corpus wavs/ --out ft\n"
+        "  hifigan train --init-from universal-v1 --corpus my_speaker/ --out runs/ft --device cuda\n"
+        "  torchrun --nproc_per_node 4 -m hifigan train --corpus wavs/ --out runs/v1 --device cuda",
+    )
+    _add_data(p.add_argument_group("data"))
+    _add_model(p.add_argument_group("model and schedule"))
+    _add_run(p.add_argument_group("run"))
+
+
+def _add_data(data: argparse._ArgumentGroup) -> None:
+    data.add_argument("--corpus", type=Path, help="folder of audio files (searched recursively)")
+    data.add_argument("--train-list", type=Path, help="LJSpeech-style 'id|text' file list (official training.txt)")
+    data.add_argument("--valid-list", type=Path, help="validation file list (official validation.txt)")
+    data.add_argument("--wav-root", type=Path, help="folder holding <id>.wav for the file lists")
+    data.add_argument("--valid-count", type=int, help="hold out this many files for validation (seeded)")
+    data.add_argument("--valid-fraction", type=float, help="hold out this fraction of files (default 0.05)")
+    data.add_argument("--input-mels", type=Path,
+                      help="fine-tune on teacher-forced mels: <stem>.npy per audio file in this folder")
+    add_audio_options(data, "files")
+    data.add_argument("--num-workers", type=int, help="DataLoader worker processes (default: config)")
+
+
+def _add_model(model: argparse._ArgumentGroup) -> None:
+    model.add_argument("--config", default=None,
+                       help="v1, v2, v3, an official config json or YAML (default v1, or the checkpoint's)")
+    model.add_argument("--batch-size", type=int, help="clips per step and process (default: config)")
+    model.add_argument("--segment-size", type=int, help="audio samples per clip, a multiple of hop (default: config)")
+    model.add_argument("--disc-start-step", type=int,
+                       help="train only the generator on the mel loss before this step (default: config, 0)")
+    model.add_argument("--seed", type=int, help="seed of weights and data order (default: config)")
+
+
+def _add_run(run: argparse._ArgumentGroup) -> None:
+    from hifigan.training.options import PRECISIONS, default
+
+    run.add_argument("--out", type=Path, help="run folder: checkpoints/, logs/ (TensorBoard), log.jsonl")
+    run.add_argument("--resume", type=Path, metavar="DIR", help="continue a run exactly from its newest checkpoint")
+    run.add_argument("--init-from", metavar="CKPT",
+                     help="start from weights: official g_* (do_* beside it is used too), our checkpoint, or a "
+                     "pretrained model's name (lj-v1, universal-v1: discriminators start fresh; ./NAME for a file)")
+    run.add_argument("--init-discriminators", type=Path, metavar="DO_CKPT", help="official do_* file for --init-from")
+    run.add_argument("--max-steps", type=int, help="stop at this total step count")
+    run.add_argument("--epochs", type=int, help="stop after this many epochs in total")
+    run.add_argument("--max-minutes", type=float, help="stop after this many minutes")
+    add_device(run)
+    run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,
+                     help="bf16 autocast (CUDA only; losses stay fp32)")
+    intervals = (("checkpoint", "steps between checkpoints"), ("validation", "steps between validations (0: never)"),
+                 ("log", "steps between logged scalars"))
+    for name, help_text in intervals:
+        run.add_argument(f"--{name}-interval", type=int, default=default(f"{name}_interval"), help=help_text)
+    run.add_argument("--keep", type=int, default=default("keep"),
+                     help="checkpoints kept (newest; latest.pt is the newest)")
+    run.add_argument("--max-nonfinite", type=int, default=default("max_nonfinite"),
+                     help="stop with an error after this many non-finite steps in a row (each is skipped)")
+    run.add_argument("--deterministic", action="store_true",
+                     help="torch.use_deterministic_algorithms (bit-exact resume; slower)")
+    add_no_progress(run)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from hifigan.training.command import run_command
+
+    return run_command(args)

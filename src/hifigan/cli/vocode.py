@@ -1,0 +1,156 @@
+"""`hifigan mel` (the official log-mel of a file) and `hifigan vocode` (mels or audio to 16-bit WAV)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hifigan.atomic import prepare_output_dir
+from hifigan.cli.common import (
+    add_audio_options,
+    add_command,
+    add_device,
+    add_generator_source,
+    check_output_file,
+    load_generator,
+)
+from hifigan.errors import HifiganError
+from hifigan.inference.names import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
+from hifigan.melconv.vocode_input import add_vocode_options, check_vocode_mel, load_vocode_mel
+from hifigan.paths import require_file
+
+if TYPE_CHECKING:
+    from hifigan.config import HifiganConfig
+
+
+def add_mel(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "mel", run_mel,
+        help="compute the official log-mel of an audio file",
+        description="Compute the log-mel spectrogram HiFi-GAN expects, exactly as the official inference does: "
+        "int16 audio scaled by 1/32768, no loudness normalisation, reflect padding, center=False STFT, "
+        "Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames].",
+        epilog="example: hifigan mel data/ljspeech-mini/LJ001-0001.wav LJ001-0001.npy --config v1",
+    )
+    p.add_argument("input", type=Path, help="audio file (WAV, FLAC, ... ; mono)")
+    p.add_argument("output", type=Path, help="output .npy path")
+    p.add_argument("--config", default="v1", help="built-in name (v1, v2, v3), official config json or YAML")
+    add_audio_options(p)
+
+
+def run_mel(args: argparse.Namespace) -> int:
+    from hifigan.audio import MelSpectrogram, load_audio, save_npy
+    from hifigan.config import load_config
+
+    config = load_config(args.config)
+    audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
+    check_output_file(args.output)
+    save_npy(args.output, mel.numpy().astype("float32"))
+    return 0
+
+
+def add_vocode(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "vocode", run_vocode,
+        help="turn mels (.npy) or audio (copy synthesis) into 16-bit WAV",
+        description="Vocode each INPUT with a generator checkpoint. An INPUT ending in .npy is a log-mel "
+        "([num_mels, T] or [1, num_mels, T]); anything else is read as audio, turned into its mel and "
+        "resynthesised (copy synthesis). Writes OUTPUT_DIR/<stem>.wav as 16-bit PCM at the config's rate.",
+        epilog="examples:\n"
+        "  hifigan vocode --pretrained lj-v1 --output-dir out/ data/ljspeech-mini/LJ001-0001.wav\n"
+        "  hifigan vocode --checkpoint g_02500000 --config v1 --output-dir out/ data/ljspeech-mini/*.wav\n"
+        "  hifigan vocode --checkpoint runs/demo/run/checkpoints/latest.pt --output-dir out/ mels/*.npy\n"
+        "  hifigan vocode -c g_02500000 --config v1 -o out/ --evaluate data/ljspeech-mini/LJ001-000*.wav",
+    )
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or .npy mels")
+    add_generator_source(p)
+    p.add_argument("--output-dir", "-o", required=True, type=Path, help="folder for the WAV files (created)")
+    add_device(p)
+    _add_inference_options(p)
+    p.add_argument("--stream", action="store_true",
+                   help="vocode in chunks of --chunk-frames with exact receptive-field context (bounded memory; same "
+                   f"audio as one-shot). Inputs longer than {AUTO_CHUNK_FRAMES} frames are chunked even without it")
+    p.add_argument("--chunk-frames", type=int, default=DEFAULT_CHUNK_FRAMES, metavar="N",
+                   help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
+    p.add_argument("--evaluate", action="store_true",
+                   help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
+                   "(table on stdout, OUTPUT_DIR/evaluation.json and .png)")
+    add_audio_options(p)
+    add_vocode_options(p)
+
+
+def _add_inference_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="auto", choices=BACKENDS,
+                   help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured)")
+    p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
+                   help="fp16/bf16: half-precision weights and activations (GPU; eager and fused backends)")
+
+
+def run_vocode(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from hifigan.audio import MelSpectrogram, load_audio, save_audio
+    from hifigan.inference.engines import resolve_device
+    from hifigan.inference.vocoder import Vocoder
+
+    resolve_device(args.device)
+    if args.chunk_frames < 1:
+        raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
+    stems: dict[str, Path] = {}
+    for path in args.inputs:
+        if path.stem in stems:
+            raise HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)")
+        stems[path.stem] = path
+    prepare_output_dir(args.output_dir)
+    generator, config = load_generator(args)
+    vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
+    for path in args.inputs:  # every input is checked before the first output is written
+        _check_input(path, config, args)
+    frontend = MelSpectrogram(**config.mel_kwargs())
+    bar = tqdm(args.inputs, desc="vocode", unit="file", disable=len(args.inputs) < 2, file=sys.stderr)
+    written: list[tuple[str, Path, Path]] = []
+    for path in bar:
+        if path.suffix.lower() == ".npy":
+            mel = load_vocode_mel(path, config.num_mels, args)
+        else:
+            audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+            mel = frontend.checked(audio, path)
+        chunked = args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES
+        audio = vocoder.chunked(mel, args.chunk_frames) if chunked else vocoder(mel)
+        out = args.output_dir / f"{path.stem}.wav"
+        save_audio(out, audio.numpy(), config.sampling_rate)
+        written.append((path.stem, path, out))
+    if args.evaluate:
+        _evaluate_copy_synthesis(written, config, args)
+    return 0
+
+
+def _check_input(path: Path, config: HifiganConfig, args: argparse.Namespace) -> None:
+    """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
+    from hifigan.audio import audio_info, check_format
+
+    require_file(path, "an audio or .npy file")
+    if path.suffix.lower() == ".npy":
+        check_vocode_mel(path, config.num_mels, args)
+        return
+    info = audio_info(path)
+    if info.frames == 0:
+        raise HifiganError(path, "contains no audio samples")
+    check_format(path, info.channels, info.samplerate, config.sampling_rate, resample=args.resample,
+                 mix_to_mono=args.mix_to_mono)
+
+
+def _evaluate_copy_synthesis(
+    written: list[tuple[str, Path, Path]], config: HifiganConfig, args: argparse.Namespace
+) -> None:
+    """`vocode --evaluate`: score each resynthesised audio input against itself; report in the output folder."""
+    from hifigan.evaluation.evaluate import evaluate_pairs
+
+    pairs = [(stem, source, out) for stem, source, out in written if source.suffix.lower() != ".npy"]
+    if not pairs:
+        raise HifiganError(None, "--evaluate needs audio inputs (a .npy mel has no recording to compare with)")
+    report = evaluate_pairs(pairs, config, args.output_dir, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    print(report.format_table())

@@ -1,0 +1,125 @@
+"""Read every file once before training, so a bad file is skipped and counted up front, never a crash mid-epoch:
+the usable clips (path, length, optional teacher-forced mel) and every file skipped or suspicious."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, load_audio, load_mel
+from hifigan.config import HifiganConfig
+from hifigan.errors import AudioError, HifiganError
+
+SILENCE_PEAK = 1.0 / MAX_WAV_VALUE  # a file whose peak is below one int16 step holds only digital silence
+CLIP_LEVEL = 1.0 - 2.0 / MAX_WAV_VALUE
+CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the samples sit at full scale
+
+
+@dataclass
+class Clip:
+    """One usable file: its path, an id for logs, its length in samples at the model rate, an optional mel."""
+
+    path: Path
+    num_samples: int
+    mel_path: Path | None = None
+
+    @property
+    def id(self) -> str:
+        return self.path.stem
+
+
+@dataclass
+class ScanReport:
+    """The outcome of scanning a file set: the usable clips and every file that was skipped or suspicious."""
+
+    clips: list[Clip] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    clipping: list[Path] = field(default_factory=list)
+    silent: list[Path] = field(default_factory=list)
+    misaligned: list[tuple[Path, str]] = field(default_factory=list)
+
+    def summary(self, what: str) -> str:
+        parts = [f"{what}: {len(self.clips)} clips"]
+        if self.skipped:
+            parts.append(f"{len(self.skipped)} unreadable or empty skipped")
+        if self.silent:
+            parts.append(f"{len(self.silent)} silence-only skipped")
+        if self.clipping:
+            parts.append(f"{len(self.clipping)} clipping (kept)")
+        return ", ".join(parts)
+
+
+def scan_clips(
+    files: Sequence[Path],
+    config: HifiganConfig,
+    *,
+    resample: bool = False,
+    mix_to_mono: bool = False,
+    input_mels: Path | None = None,
+    what: str = "training set",
+) -> ScanReport:
+    """Read every file once before training, so a bad file is skipped and counted, never a crash mid-epoch.
+
+    Unreadable or empty files are skipped; silence-only files are skipped (normalising them would turn
+    noise into full-scale audio); clipping files are kept. A sample rate other than the config's, or
+    more than one channel, is an error naming the file unless --resample / --mix-to-mono is given.
+    Warnings are issued once, with counts and the first few names.
+    """
+    report = ScanReport()
+    min_samples = config.n_fft  # the mel front-end needs more than (n_fft - hop) / 2 samples; keep a margin
+    for path in files:
+        try:
+            info = audio_info(path)
+        except AudioError as e:
+            report.skipped.append((path, e.problem))
+            continue
+        if info.frames == 0:
+            report.skipped.append((path, "contains no audio samples"))
+            continue
+        check_format(path, info.channels, info.samplerate, config.sampling_rate, resample=resample,
+                     mix_to_mono=mix_to_mono)  # a format problem stops the run: it applies to the whole corpus
+        try:
+            audio = load_audio(path, config.sampling_rate, resample=resample, mix_to_mono=mix_to_mono)
+        except AudioError as e:
+            report.skipped.append((path, e.problem))
+            continue
+        if audio.shape[0] <= min_samples:
+            report.skipped.append((path, f"too short ({audio.shape[0]} samples, need more than {min_samples})"))
+            continue
+        peak = float(np.abs(audio).max())
+        if peak < SILENCE_PEAK:
+            report.silent.append(path)
+            continue
+        if np.mean(np.abs(audio) >= CLIP_LEVEL) > CLIP_FRACTION:
+            report.clipping.append(path)
+        mel_path = None
+        if input_mels is not None:
+            mel_path = Path(input_mels) / f"{path.stem}.npy"
+            frames = load_mel(mel_path, config.num_mels).shape[1]  # missing or malformed: an error
+            expected = audio.shape[0] / config.hop_size
+            if abs(frames - expected) > max(2.0, 0.05 * expected):
+                report.misaligned.append((mel_path, f"{frames} frames, the audio implies {expected:.0f}"))
+        report.clips.append(Clip(path, int(audio.shape[0]), mel_path))
+    _warn(report, what)
+    if not report.clips:
+        raise HifiganError(None, f"{what}: no usable audio files ({len(report.skipped)} skipped, "
+                                 f"{len(report.silent)} silent)")
+    return report
+
+
+def _warn(report: ScanReport, what: str) -> None:
+    groups = (
+        (report.skipped, "skipped {n} unreadable or empty files"),
+        ([(p, "") for p in report.silent], "skipped {n} silence-only files"),
+        (report.misaligned, "{n} teacher-forced mels do not match their audio length (kept)"),
+        ([(p, "") for p in report.clipping], "{n} files clip (kept)"),
+    )
+    for items, message in groups:
+        if items:
+            shown = "; ".join(f"{p} ({why})" if why else str(p) for p, why in items[:3])
+            more = " ..." if len(items) > 3 else ""
+            warnings.warn(f"{what}: {message.format(n=len(items))}: {shown}{more}", stacklevel=3)

@@ -1,0 +1,60 @@
+"""The command line's choices and defaults are the library's own (one copy of each), and every subcommand
+has --debug and a function to run."""
+
+import dataclasses
+import inspect
+from pathlib import Path
+
+import torch
+
+from hifigan.cli import build_parser
+from hifigan.inference.engines import PRECISIONS
+from hifigan.inference.names import AUTO_CHUNK_FRAMES
+from hifigan.inference.vocoder import Vocoder
+from hifigan.training import options
+
+SUBCOMMANDS = ("mel", "vocode", "check-mel", "evaluate", "train", "export-official", "demo", "export", "bench",
+               "listen", "pretrained")
+
+
+def _subparsers():
+    parser = build_parser()
+    return next(a for a in parser._actions if a.dest == "command").choices
+
+
+def _action(sub, dest):
+    return next(a for a in sub._actions if a.dest == dest)
+
+
+def test_every_subcommand_has_debug_and_a_runner():
+    subs = _subparsers()
+    assert tuple(subs) == SUBCOMMANDS
+    for name, sub in subs.items():
+        assert _action(sub, "debug").default is False, name
+        assert callable(sub.get_default("func")), name
+
+
+def test_inference_precisions_are_the_engines_dtypes():
+    choices = tuple(_action(_subparsers()["vocode"], "precision").choices)
+    assert choices == tuple(PRECISIONS) == ("fp32", "fp16", "bf16")
+    assert [PRECISIONS[c] for c in choices] == [torch.float32, torch.float16, torch.bfloat16]
+
+
+def test_vocode_chunking_defaults_are_the_vocoders():
+    vocode = _subparsers()["vocode"]
+    assert _action(vocode, "chunk_frames").default == inspect.signature(Vocoder.chunked).parameters[
+        "chunk_frames"].default
+    assert f"longer than {AUTO_CHUNK_FRAMES} frames" in _action(vocode, "stream").help
+
+
+def test_train_defaults_are_train_options():
+    train = _subparsers()["train"]
+    assert tuple(_action(train, "precision").choices) == options.PRECISIONS == ("fp32", "bf16")
+    args = build_parser().parse_args(["train", "--corpus", "c", "--out", "o"])
+    defaults = {f.name: f.default for f in dataclasses.fields(options.TrainOptions) if f.name != "out"}
+    shared = {"device", "precision", "checkpoint_interval", "validation_interval", "log_interval", "keep",
+              "max_nonfinite", "deterministic", "resample", "mix_to_mono"}
+    assert shared <= set(defaults)
+    for name in shared:
+        assert getattr(args, name) == defaults[name], name
+    assert args.no_progress is (not defaults["progress"]) and args.out == Path("o")
