@@ -99,7 +99,7 @@ def new_state(config: HifiganConfig, device: torch.device) -> TrainingState:
     discriminators = {name: module.to(device) for name, module in build_discriminators(config).items()}
     betas = (config.adam_b1, config.adam_b2)
     # fused=True: one kernel over all tensors (the same update as the for-loop AdamW: equal in float64, 1 ulp in
-    # float32); the step's optimizer time drops ~4x (benchmarks/train_step.py).
+    # float32).
     optim_g = torch.optim.AdamW(generator.parameters(), config.learning_rate, betas=betas, fused=True)
     d_params = itertools.chain.from_iterable(m.parameters() for m in discriminators.values())
     optim_d = torch.optim.AdamW(d_params, config.learning_rate, betas=betas, fused=True)
