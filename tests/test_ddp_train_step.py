@@ -98,7 +98,8 @@ def rank_phase(rank: int, root: Path, corpus: Path, name: str) -> dict:
     for key, wrapper in state.runs.items():
         wrapper.register_forward_pre_hook(lambda *_, key=key: calls.__setitem__(key, calls[key] + 1))
     grads: dict = {}
-    capture_gradients(state.optim_d, named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads, "d")
+    d_params = named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True)
+    capture_gradients(state.optim_d, d_params, grads, "d")
     capture_gradients(state.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "g")
     ref = torch.load(root / f"official_{name}.pt", mmap=True, weights_only=True)
     report: dict = {"steps": [], "wrapped": {k: type(w).__name__ for k, w in state.runs.items()}}
@@ -110,6 +111,8 @@ def rank_phase(rank: int, root: Path, corpus: Path, name: str) -> dict:
             errors = relative_errors(grads[side], ref["steps"][epoch][side])
             entry[side] = worst(errors)  # and apart, the tensors of more than one element:
             entry[f"{side}_tensors"] = worst({k: e for k, e in errors.items() if grads[side][k].numel() > 1})
+        # the D step's gradients, still held after the G step: had the G step reached D, they would have grown
+        entry["d_grad_changed_by_g"] = max(float((p.grad - grads["d"][k]).abs().max()) for k, p in d_params.items())
         report["steps"].append(entry)
     report["calls"] = calls
     report["weights"], report["same_as_rank0"] = {}, {}
@@ -178,12 +181,13 @@ def test_each_rank_steps_on_its_own_shard_of_the_global_batch(ddp):
             assert all(r[name]["steps"][step]["ok"] for r in ranks)
 
 
-def test_ddp_wraps_every_model_and_the_generator_step_calls_the_discriminators_unwrapped(ddp):
+def test_ddp_wraps_every_model_and_the_generator_step_calls_the_discriminators_unwrapped_and_frozen(ddp):
     _, ranks = ddp
     for r in ranks:
         for name, (_, steps) in PHASES.items():
             assert r[name]["wrapped"] == dict.fromkeys(MODELS, "DistributedDataParallel")
             assert r[name]["calls"] == dict.fromkeys(MODELS, steps)  # the generator's forward and the D step only
+            assert all(step["d_grad_changed_by_g"] == 0 for step in r[name]["steps"])  # G step: D frozen
 
 
 def test_averaged_gradients_are_the_official_global_batch_gradients_float32(ddp):
