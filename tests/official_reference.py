@@ -278,6 +278,12 @@ def capture_gradients(optimizer, named: dict, into: dict, tag: str) -> None:
     optimizer.register_step_pre_hook(hook)
 
 
+def relative_errors(ours: dict, ref: dict) -> dict[str, float]:
+    """Per tensor, by name: |ours - ref| / |ref| (2-norms); both dicts must hold the same names."""
+    assert set(ours) == set(ref)
+    return {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref}
+
+
 def official_discriminator_file(g_state: dict, steps: int, epoch: int, betas=(0.9, 0.999)) -> dict:
     """An official do_* dict: fresh official MPD/MSD (seeded) and both AdamWs after one step on random gradients,
     so their moments are real; the generator optimizer is over copies of `g_state`'s tensors."""

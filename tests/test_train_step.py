@@ -16,7 +16,13 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.official_keys import ours_to_official
 from hifigan.train import Trainer, TrainOptions
-from official_reference import capture_gradients, named_parameters, official_copies, ref_train_step
+from official_reference import (
+    capture_gradients,
+    named_parameters,
+    official_copies,
+    ref_train_step,
+    relative_errors,
+)
 from tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -53,11 +59,6 @@ def official_step(trainer: Trainer, ref: tuple, batch: tuple) -> None:
     mel, audio, mel_target, _ = batch
     loss_mel = MelSpectrogram(**trainer.config.mel_kwargs(for_loss=True))
     ref_train_step(*ref, mel, audio.unsqueeze(1), mel_target, loss_mel)
-
-
-def relative_errors(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dict[str, float]:
-    assert set(ours) == set(ref)
-    return {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref}
 
 
 def test_one_step_gradients_match_the_official_sequence_float32(tmp_path, tiny_corpus):
