@@ -21,7 +21,8 @@ import pytest
 import torch
 
 from hifigan.audio import MelSpectrogram
-from hifigan.data import Corpus, scan_clips
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
 from hifigan.official_keys import ours_to_official
 from hifigan.train import Trainer, TrainOptions
 from hifigan.training.distributed import DistInfo, wrap_ddp
