@@ -91,6 +91,10 @@ def test_init_from_official_pair_and_export_round_trip(tmp_path, tiny_corpus, of
     for name in ("optim_g", "optim_d"):
         assert equal_states(do_out[name]["state"], do[name]["state"]), name
     assert (do_out["steps"], do_out["epoch"]) == (0, 0)
+    # The official AdamWs ran the for-loop update; ours keep the fused one they were built with.
+    assert do["optim_d"]["param_groups"][0]["fused"] is None
+    ours = read_checkpoint(run / "checkpoints" / "latest.pt")
+    assert all(group["fused"] is True for name in ("optim_g", "optim_d") for group in ours[name]["param_groups"])
 
 
 def test_export_generator_only_checkpoint(tmp_path, tiny_checkpoint):

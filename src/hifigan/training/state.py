@@ -113,8 +113,19 @@ def training_keys(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return (*names, *OPTIMIZER_KEYS, *POSITION_KEYS)
 
 
+IMPLEMENTATION_KEYS = ("fused", "foreach")  # how an optimizer runs its update, not what the update is
+
+
 def load_optimizer_state(target: Any, state: Any, source: Path | None, name: str) -> None:
-    """An optimizer's or scheduler's load_state_dict, with a mismatch reported as a CheckpointError."""
+    """An optimizer's or scheduler's load_state_dict, with a mismatch reported as a CheckpointError.
+
+    An optimizer keeps the implementation it was built with (fused AdamW): states saved without it (official do_*
+    files, older checkpoints) would otherwise switch it to the slower for-loop update.
+    """
+    if isinstance(target, torch.optim.Optimizer) and isinstance(state, dict) and "param_groups" in state:
+        groups = [{**saved, **{k: ours[k] for k in IMPLEMENTATION_KEYS if k in ours}}
+                  for saved, ours in zip(state["param_groups"], target.param_groups)]
+        state = {**state, "param_groups": groups + state["param_groups"][len(groups):]}
     try:
         target.load_state_dict(state)
     except (ValueError, KeyError, TypeError, RuntimeError) as e:

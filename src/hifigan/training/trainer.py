@@ -47,7 +47,7 @@ class Trainer:
         if options.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True)
-            # Filling fresh memory with NaN is a debugging aid, not needed for repeatability; it slows CPU steps ~10x.
+            # Filling fresh memory with NaN is a debugging aid, not needed for repeatability, and costly on the CPU.
             torch.utils.deterministic.fill_uninitialized_memory = False
         seed_everything(config.seed)
         self.state: TrainingState = new_state(config, self.device)
