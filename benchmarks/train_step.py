@@ -32,10 +32,11 @@ from hifigan.audio import MelSpectrogram  # noqa: E402
 from hifigan.config import config_from_dict, load_config  # noqa: E402
 from hifigan.data.clip_scan import scan_clips  # noqa: E402
 from hifigan.train import Trainer, TrainOptions  # noqa: E402
+from hifigan.training.options import PRECISIONS  # noqa: E402
 from official_reference import official_copies, ref_train_step  # noqa: E402
 
 
-def make_trainer(name: str, batch: int, segment: int, folder: Path) -> Trainer:
+def make_trainer(name: str, batch: int, segment: int, folder: Path, precision: str = "fp32") -> Trainer:
     """A trainer on `batch` + 1 random clips of 2 segments each, adversarial from the first step."""
     base = load_config(name)
     config = config_from_dict({**base.to_dict(), "batch_size": batch, "segment_size": segment, "num_workers": 0,
@@ -47,13 +48,14 @@ def make_trainer(name: str, batch: int, segment: int, folder: Path) -> Trainer:
         noise = (0.1 * rng.standard_normal(2 * segment)).clip(-0.99, 0.99)
         sf.write(path, noise.astype(np.float32), config.sampling_rate)
         paths.append(path)
-    options = TrainOptions(out=folder / "run", checkpoint_interval=0, validation_interval=0, progress=False)
+    options = TrainOptions(out=folder / "run", checkpoint_interval=0, validation_interval=0, progress=False,
+                           precision=precision)
     return Trainer(config, scan_clips(paths[:-1], config).clips, scan_clips(paths[-1:], config).clips, options)
 
 
-def run(name: str, batch: int, segment: int, pairs: int, profile: bool) -> dict[str, Any]:
+def run(name: str, batch: int, segment: int, pairs: int, profile: bool, precision: str = "fp32") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = make_trainer(name, batch, segment, Path(tmp))
+        trainer = make_trainer(name, batch, segment, Path(tmp), precision)
         ref = official_copies(trainer.config, trainer.generator, trainer.mpd, trainer.msd)
         data = next(iter(trainer.loader))
         mel, audio, mel_target, _ = data
@@ -74,7 +76,8 @@ def run(name: str, batch: int, segment: int, pairs: int, profile: bool) -> dict[
                 fn()
                 times[label].append(time.perf_counter() - start)
         result: dict[str, Any] = {
-            "config": name, "batch": batch, "segment": segment, "pairs": pairs, "seconds": times,
+            "config": name, "batch": batch, "segment": segment, "pairs": pairs, "precision": precision,
+            "seconds": times,
             "ours_median_s": statistics.median(times["ours"]),
             "official_median_s": statistics.median(times["official"]),
         }
@@ -100,6 +103,8 @@ def main() -> None:
     parser.add_argument("--segment", type=int, default=8192)
     parser.add_argument("--pairs", type=int, default=3, help="timed (ours, official) pairs, order alternating")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                        help="our step's precision (bf16: a GPU or a CPU with AVX512-BF16/AMX); the official runs fp32")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -108,10 +113,10 @@ def main() -> None:
                           "torch": torch.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
               "runs": []}
     for name in args.config:
-        result = run(name, args.batch, args.segment, args.pairs, args.profile)
+        result = run(name, args.batch, args.segment, args.pairs, args.profile, args.precision)
         report["runs"].append(result)
-        print(f"{name}: ours {result['ours_median_s']:.2f} s, official {result['official_median_s']:.2f} s, "
-              f"ratio {result['ratio']:.3f}", flush=True)
+        print(f"{name} ({args.precision}): ours {result['ours_median_s']:.2f} s, "
+              f"official {result['official_median_s']:.2f} s, ratio {result['ratio']:.3f}", flush=True)
         if args.profile:
             for label, table in result["profile"].items():
                 print(f"--- {name} {label}\n{table}", flush=True)

@@ -68,7 +68,7 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
     run.add_argument("--max-minutes", type=float, help="stop after this many minutes")
     add_device(run)
     run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,
-                     help="bf16 autocast (CUDA only; losses stay fp32)")
+                     help="bf16 autocast, losses stay fp32 (CUDA, or a CPU with AVX512-BF16/AMX)")
     intervals = (("checkpoint", "steps between checkpoints"), ("validation", "steps between validations (0: never)"),
                  ("log", "steps between logged scalars"))
     for name, help_text in intervals:

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from hifigan.errors import HifiganError
 from hifigan.training.losses import (
     GeneratorInputs,
     GeneratorSide,
@@ -43,6 +44,20 @@ class StepOptions:
         if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """Refuse bf16 on a CPU without native bf16 arithmetic (AVX512-BF16 or AMX), where oneDNN would emulate it
+    instead of speeding the step up."""
+    if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+        raise HifiganError(None, "--precision bf16 on the CPU needs native bf16 (AVX512-BF16 or AMX), which this "
+                           "CPU lacks; use fp32")
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this x86 CPU computes bf16 in hardware (AVX512-BF16 or AMX tiles)."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from hifigan.training.options import PRECISIONS, TrainOptions
 from hifigan.training.rng import seed_everything
 from hifigan.training.run_log import RunLog, say
 from hifigan.training.state import TrainingState, new_state
-from hifigan.training.step import Batch, StepOptions, StepResult, train_step
+from hifigan.training.step import Batch, StepOptions, StepResult, check_precision, train_step
 from hifigan.training.validation import Validation
 
 DEBUG_DIR_ENV = "HIFIGAN_DEBUG_DIR"  # set by tests: each rank writes the clip ids it trained on there
@@ -42,8 +42,7 @@ class Trainer:
         self.device = training_device(options.device, self.dist)
         if options.precision not in PRECISIONS:
             raise HifiganError(None, f"--precision must be {' or '.join(PRECISIONS)}, got {options.precision!r}")
-        if options.precision == "bf16" and self.device.type != "cuda":
-            raise HifiganError(None, "--precision bf16 is CUDA-only; use fp32 on the CPU")
+        check_precision(options.precision, self.device)
         if options.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
             torch.use_deterministic_algorithms(True)
