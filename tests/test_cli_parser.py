@@ -3,13 +3,15 @@ has --debug and a function to run."""
 
 import dataclasses
 import inspect
+import re
 from pathlib import Path
 
+import pytest
 import torch
 
-from hifigan.cli import build_parser
+from hifigan.cli import build_parser, main
 from hifigan.inference.engines import PRECISIONS
-from hifigan.inference.names import AUTO_CHUNK_FRAMES
+from hifigan.inference.names import AUTO_CHUNK_FRAMES, HALF_BACKENDS, bench_entry
 from hifigan.inference.vocoder import Vocoder
 from hifigan.training import options
 
@@ -58,3 +60,19 @@ def test_train_defaults_are_train_options():
     for name in shared:
         assert getattr(args, name) == defaults[name], name
     assert args.no_progress is (not defaults["progress"]) and args.out == Path("o")
+
+
+def test_bench_entries_name_a_backend_and_a_precision(capsys):
+    assert bench_entry("tiled-split") == ("tiled-split", "fp32")
+    assert [bench_entry(f"{b}:{p}") for b in HALF_BACKENDS for p in ("fp16", "bf16")] == [
+        (b, p) for b in HALF_BACKENDS for p in ("fp16", "bf16")]
+    for entry, message in (("turbo", "turbo: unknown backend"), ("auto", "auto: unknown backend"),
+                           ("fused:fp8", "fused:fp8: unknown precision"),
+                           ("onnx:bf16", "onnx:bf16: onnx runs fp32 only (bf16 runs on eager and fused)")):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            bench_entry(entry)
+    assert main(["bench", "--backends", "eager,fused:fp8", "--seconds", "0.1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "hifigan bench: error: --backends: fused:fp8: unknown precision (choose from fp32, fp16, bf16)"]
+    assert main(["bench", "--backends", "fused:bf16", "--seconds", "0.1"]) == 2
+    assert "--backends: include eager (fp32), the baseline" in capsys.readouterr().err

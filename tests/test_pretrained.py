@@ -285,10 +285,15 @@ def test_bench_on_pretrained_weights(registered, tiny80):
     assert cfg == tiny80[0]
     assert all(torch.equal(generator.state_dict()[k], v) for k, v in official_to_ours(tiny80[3]).items())
 
-    result = run_bench(seconds=0.1, repeats=1, backends=("eager", "fused"), memory=False, pretrained="tiny-test")
+    result = run_bench(seconds=0.1, repeats=1, backends=("eager", "fused", "fused:bf16"), memory=False,
+                       pretrained="tiny-test")
     assert result["weights"] == "tiny-test" and result["config"] == MODELS["tiny-test"].config
     assert result["audio_seconds"] == pytest.approx(50 * 16 / 8000)
-    assert all(row["max_abs_diff"] < TOL for row in result["backends"])
+    rows = {row["backend"]: row for row in result["backends"]}
+    assert [(name, row["precision"]) for name, row in rows.items()] == [
+        ("eager", "fp32"), ("fused", "fp32"), ("fused:bf16", "bf16")]
+    assert rows["eager"]["max_abs_diff"] < TOL and rows["fused"]["max_abs_diff"] < TOL
+    assert TOL < rows["fused:bf16"]["max_abs_diff"] < 0.05  # bf16 keeps 8 bits of mantissa
 
 
 def test_demo_vocodes_the_held_out_clips_with_the_pretrained_models(registered, tiny80, tmp_path, tiny_corpus):

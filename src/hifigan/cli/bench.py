@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hifigan.cli.common import add_command, check_output_file
 from hifigan.errors import HifiganError
-from hifigan.inference.names import BENCH_BACKENDS
+from hifigan.inference.names import BENCH_BACKENDS, bench_entry
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
     p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
-    p.add_argument("--backends", default=",".join(BENCH_BACKENDS), help="comma-separated (default all)")
+    p.add_argument("--backends", default=",".join(BENCH_BACKENDS),
+                   help="comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; default all, fp32); eager "
+                   "(fp32) is the baseline")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
     p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
@@ -45,9 +47,13 @@ def run_bench_command(args: argparse.Namespace) -> int:
     from hifigan.atomic import atomic_path
     from hifigan.inference.bench import format_table, run_bench
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
-    unknown = [b for b in backends if b not in BENCH_BACKENDS]
-    if unknown or "eager" not in backends:
-        raise HifiganError(None, f"--backends: choose from {', '.join(BENCH_BACKENDS)}, including eager")
+    for entry in backends:
+        try:
+            bench_entry(entry)
+        except ValueError as e:
+            raise HifiganError(None, f"--backends: {e}") from None
+    if "eager" not in backends:
+        raise HifiganError(None, "--backends: include eager (fp32), the baseline")
     if args.seconds <= 0 or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:
         raise HifiganError(None, "--seconds, --repeats, --threads and --stream-chunk-frames must be positive")
     if args.json is not None:

@@ -86,7 +86,8 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured)")
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
-                   help="fp16/bf16: half-precision weights and activations (GPU; eager and fused backends)")
+                   help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
+                   "AVX512-BF16/AMX; eager and fused backends)")
 
 
 def run_vocode(args: argparse.Namespace) -> int:

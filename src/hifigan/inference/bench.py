@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from hifigan.config import load_config
-from hifigan.inference.names import BENCH_BACKENDS
+from hifigan.inference.names import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
@@ -104,7 +104,8 @@ def run_in_fresh_process(
 def _child(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
     cfg, generator, mel = _setup(spec["config"], spec["seconds"], spec.get("pretrained"))
-    vocoder = Vocoder(generator, cfg, backend=spec["backend"])
+    backend, precision = bench_entry(spec["backend"])
+    vocoder = Vocoder(generator, cfg, backend=backend, precision=precision)
     before = _peak_rss_mb()
     start = time.perf_counter()
     if spec["chunk_frames"]:
@@ -130,7 +131,8 @@ def run_bench(
     threads: int = 2, memory: bool = True, stream_chunk_frames: int = 32, stream_memory_minutes: float = 0.0,
     pretrained: str | None = None,
 ) -> dict[str, Any]:
-    """Time every backend on one `seconds`-long random mel; eager (weight norm folded) is the baseline.
+    """Time every backend ("fused", or "fused:bf16" for a precision) on one `seconds`-long random mel; eager
+    (weight norm folded, fp32) is the baseline.
     Weights: seeded random ones of `config_name`, or the registered model `pretrained` (its own config)."""
     torch.set_num_threads(threads)
     cfg, generator, mel = _setup(config_name, seconds, pretrained)
@@ -140,8 +142,11 @@ def run_bench(
         config_name = get_model(pretrained).config
     audio_seconds = mel.shape[1] * cfg.upsample_factor / cfg.sampling_rate
     baseline = clone_generator(generator, cfg).eval().remove_weight_norm()
-    runners = {"eager": None}
-    runners.update({b: Vocoder(clone_generator(generator, cfg), cfg, backend=b) for b in backends if b != "eager"})
+    runners: dict[str, Vocoder | None] = {"eager": None}
+    for entry in backends:
+        if entry != "eager":
+            backend, precision = bench_entry(entry)
+            runners[entry] = Vocoder(clone_generator(generator, cfg), cfg, backend=backend, precision=precision)
 
     def run(name: str) -> torch.Tensor:
         if name == "eager":
@@ -164,8 +169,9 @@ def run_bench(
     rows = []
     for name in runners:
         median = sorted(times[name])[len(times[name]) // 2]
-        row = {"backend": name, "median_s": round(median, 4), "min_s": round(min(times[name]), 4),
-               "x_real_time": round(audio_seconds / median, 2), "speedup_vs_eager": round(base / median, 3),
+        row = {"backend": name, "precision": bench_entry(name)[1], "median_s": round(median, 4),
+               "min_s": round(min(times[name]), 4), "x_real_time": round(audio_seconds / median, 2),
+               "speedup_vs_eager": round(base / median, 3),
                "speedup_vs_eager_min": round(min(times["eager"]) / min(times[name]), 3),
                "page_faults": sorted(faults[name])[len(faults[name]) // 2], "max_abs_diff": diffs[name]}
         if memory:

@@ -7,6 +7,22 @@ CPU_ONLY = ("fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
 HALF_BACKENDS = ("eager", "fused")  # the backends that run in fp16/bf16 (the others are float32 graphs or kernels)
 PRECISION_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # --precision name -> torch dtype
 
+
+
+def bench_entry(entry: str) -> tuple[str, str]:
+    """`hifigan bench`'s "backend[:precision]" (fused, fused:bf16) -> (backend, precision); ValueError names what is
+    wrong (an unknown backend or precision, or a half precision on a backend that runs float32 only)."""
+    backend, _, precision = entry.partition(":")
+    precision = precision or "fp32"
+    if backend not in BENCH_BACKENDS:
+        raise ValueError(f"{entry}: unknown backend (choose from {', '.join(BENCH_BACKENDS)})")
+    if precision not in PRECISION_DTYPES:
+        raise ValueError(f"{entry}: unknown precision (choose from {', '.join(PRECISION_DTYPES)})")
+    if precision != "fp32" and backend not in HALF_BACKENDS:
+        raise ValueError(f"{entry}: {backend} runs fp32 only ({precision} runs on {' and '.join(HALF_BACKENDS)})")
+    return backend, precision
+
+
 # `hifigan vocode` switches to chunked processing above this many frames (~46 s at 22050 Hz / hop 256),
 # keeping peak memory bounded by the chunk size rather than the input length.
 AUTO_CHUNK_FRAMES = 4000
