@@ -292,7 +292,7 @@ def test_bench_on_pretrained_weights(registered, tiny80):
     rows = {row["backend"]: row for row in result["backends"]}
     assert [(name, row["precision"]) for name, row in rows.items()] == [
         ("eager", "fp32"), ("fused", "fp32"), ("fused:bf16", "bf16")]
-    assert rows["eager"]["max_abs_diff"] < TOL and rows["fused"]["max_abs_diff"] < TOL
+    assert rows["eager"]["max_abs_diff"] == 0.0 and rows["fused"]["max_abs_diff"] < TOL  # eager: warmed up first
     assert TOL < rows["fused:bf16"]["max_abs_diff"] < 0.05  # bf16 keeps 8 bits of mantissa
 
 
