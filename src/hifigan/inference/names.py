@@ -8,7 +8,6 @@ HALF_BACKENDS = ("eager", "fused")  # the backends that run in fp16/bf16 (the ot
 PRECISION_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # --precision name -> torch dtype
 
 
-
 def bench_entry(entry: str) -> tuple[str, str]:
     """`hifigan bench`'s "backend[:precision]" (fused, fused:bf16) -> (backend, precision); ValueError names what is
     wrong (an unknown backend or precision, or a half precision on a backend that runs float32 only)."""
