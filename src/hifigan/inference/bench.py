@@ -68,7 +68,8 @@ def _setup(config_name: str, seconds: float, pretrained: str | None = None) -> t
 
 
 def clone_generator(generator: Generator, cfg: Any) -> Generator:
-    """An independent copy with the same weights (deepcopy does not survive torch parametrizations)."""
+    """An independent copy with the same weights (a deepcopy shares torch's parametrized classes: folding its
+    weight norm would break the original's)."""
     clone = Generator(cfg)
     clone.load_state_dict(generator.state_dict())
     return clone

@@ -18,7 +18,11 @@ from hifigan.models import Generator
 
 
 class Vocoder:
-    """A ready-to-run generator: eval mode, weight norm folded, no autograd, on the chosen backend."""
+    """A ready-to-run generator: eval mode, weight norm folded, no autograd, on the chosen backend.
+
+    It takes the generator it is given over (folds, freezes and, for fp16/bf16, casts it in place): to vocode with
+    a model you keep training, give it a copy built from the state dict (not `copy.deepcopy`, whose copy shares
+    torch's parametrized classes, so folding it would break the original)."""
 
     def __init__(
         self, generator: Generator, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
