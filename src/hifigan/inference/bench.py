@@ -155,9 +155,10 @@ def run_bench(
                 return baseline(mel.unsqueeze(0))[0, 0]
         return runners[name](mel)
 
-    run("eager")  # oneDNN's first call of a shape in a process can round differently (seen: 4e-6 on V1)
+    for name in runners:  # oneDNN's first call of a shape in a process can round differently (seen: 4e-6 on V1)
+        run(name)
     reference = run("eager")
-    diffs = {name: float((run(name) - reference).abs().max()) for name in runners}  # also warms up
+    diffs = {name: float((run(name) - reference).abs().max()) for name in runners}
     times: dict[str, list[float]] = {name: [] for name in runners}
     faults: dict[str, list[int]] = {name: [] for name in runners}  # first touches of fresh memory (4 KB each)
     for _ in range(repeats):

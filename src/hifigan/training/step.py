@@ -25,6 +25,7 @@ from hifigan.training.losses import (
     generator_objective,
     terms_to_floats,
 )
+from hifigan.training.options import PRECISIONS
 from hifigan.training.state import TrainingState
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # input mel, audio [B, T], loss mel, index
@@ -47,8 +48,10 @@ class StepOptions:
 
 
 def check_precision(precision: str, device: torch.device) -> None:
-    """Refuse bf16 on a CPU without native bf16 arithmetic (AVX512-BF16 or AMX), where oneDNN would emulate it
-    instead of speeding the step up."""
+    """Refuse an unknown precision, and bf16 on a CPU without native bf16 arithmetic (AVX512-BF16 or AMX), where
+    oneDNN would emulate it instead of speeding the step up."""
+    if precision not in PRECISIONS:
+        raise HifiganError(None, f"--precision must be {' or '.join(PRECISIONS)}, got {precision!r}")
     if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
         raise HifiganError(None, "--precision bf16 on the CPU needs native bf16 (AVX512-BF16 or AMX), which this "
                            "CPU lacks; use fp32")

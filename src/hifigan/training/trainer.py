@@ -15,13 +15,12 @@ import torch
 from hifigan.audio import MelSpectrogram
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
-from hifigan.errors import HifiganError
 from hifigan.training.batches import RunData
 from hifigan.training.checkpoint_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.training.distributed import DistInfo, training_device
 from hifigan.training.init import init_from
 from hifigan.training.nonfinite import NonfiniteGuard
-from hifigan.training.options import PRECISIONS, TrainOptions
+from hifigan.training.options import TrainOptions
 from hifigan.training.rng import seed_everything
 from hifigan.training.run_log import RunLog, say
 from hifigan.training.state import TrainingState, new_state
@@ -40,8 +39,6 @@ class Trainer:
         self.config, self.options = config, options
         self.dist = dist or DistInfo()
         self.device = training_device(options.device, self.dist)
-        if options.precision not in PRECISIONS:
-            raise HifiganError(None, f"--precision must be {' or '.join(PRECISIONS)}, got {options.precision!r}")
         check_precision(options.precision, self.device)
         if options.deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
