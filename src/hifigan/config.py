@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.errors import ConfigError
+from hifigan.upsampling import transposed_padding
 
 
 @dataclass
@@ -26,11 +27,16 @@ class DistConfig:
 DEFAULT_LOSS_WEIGHTS = {"mel": 45.0, "fm": 2.0, "adv": 1.0}  # lambda_mel, lambda_fm, and the adversarial term's 1
 DEFAULT_DISCRIMINATORS = ("mpd", "msd")
 LEGACY_WEIGHT_KEYS = {"lambda_mel": "mel", "lambda_fm": "fm"}  # what our configs before loss_weights called them
+PRESETS = Path(__file__).parent / "configs"  # the preset files `--config NAME` reads (package data)
 
 
 @dataclass
 class HifiganConfig:
-    """Every hyperparameter of one HiFi-GAN model and its training; defaults are the official V1."""
+    """Every hyperparameter of one HiFi-GAN model and its training; defaults are the official V1.
+
+    Checks here are the ones a config can make alone (shapes, the upsampling geometry, numbers); each part (a
+    discriminator, a loss term, the mel front-end) checks its own arguments when it is built.
+    """
 
     resblock: str = "1"
     num_gpus: int = 0
@@ -66,6 +72,23 @@ class HifiganConfig:
     loss_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LOSS_WEIGHTS))
     discriminators: list[str] = field(default_factory=lambda: list(DEFAULT_DISCRIMINATORS))
     disc_start_step: int = 0
+    # Each part's arguments by part name (a discriminator's, a loss term's); what is left out keeps the part's
+    # default (the official recipe's). The part checks them when it is built.
+    discriminator_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loss_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    # The input mel's convention (hifigan.mel): by default the official one (natural log floored at 1e-5, frames
+    # reflect-padded by (n_fft - hop) / 2, |X| = sqrt(re^2 + im^2 + 1e-9)); or another log (log10, dB, of the power,
+    # another floor), librosa's centred frames, another epsilon, and per-bin mean/std normalisation from statistics
+    # (a file, or the values themselves, as a checkpoint stores them).
+    mel_convention: str = "official"
+    mel_floor: float | None = None
+    mel_framing: str = "official"
+    mel_magnitude_eps: float = 1e-9
+    mel_stats: str | dict[str, Any] | None = None
+
+    # Where a preset's values come from (project, file, commit): documentation, never read by the model.
+    recipe: dict[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.dist_config, dict):
@@ -87,6 +110,7 @@ class HifiganConfig:
             raise bad("upsample_rates and upsample_kernel_sizes differ in length")
         if len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
             raise bad("resblock_kernel_sizes and resblock_dilation_sizes differ in length")
+        self._validate_geometry(bad)
         if math.prod(self.upsample_rates) != self.hop_size:
             raise bad(f"product of upsample_rates ({math.prod(self.upsample_rates)}) != hop_size ({self.hop_size})")
         if self.upsample_initial_channel % (2 ** len(self.upsample_rates)):
@@ -95,42 +119,42 @@ class HifiganConfig:
             raise bad(f"segment_size ({self.segment_size}) must be a multiple of hop_size ({self.hop_size})")
         self._validate_parts(bad)
 
-    def _validate_parts(self, bad) -> None:
-        """Discriminator and loss-term names must be registered (hifigan.training.parts, .losses)."""
-        from hifigan.training.losses import GENERATOR_TERMS
-        from hifigan.training.parts import DISCRIMINATORS
+    def _validate_geometry(self, bad) -> None:
+        """Every layer must give exactly its share of frames x hop samples (hifigan.upsampling)."""
+        for i, (rate, kernel) in enumerate(zip(self.upsample_rates, self.upsample_kernel_sizes)):
+            try:
+                transposed_padding(rate, kernel)
+            except ValueError as e:
+                raise bad(f"upsample_kernel_sizes[{i}] = {kernel} with upsample_rates[{i}] = {rate}: {e}") from None
+        for i, (kernel, dilations) in enumerate(zip(self.resblock_kernel_sizes, self.resblock_dilation_sizes)):
+            for d in dilations:
+                if (kernel - 1) * d % 2:
+                    raise bad(f"resblock_kernel_sizes[{i}] = {kernel} with dilation {d} cannot keep the length "
+                              f"(a 'same' convolution needs (kernel - 1) x dilation even); use {kernel + 1}")
 
-        if not isinstance(self.discriminators, list) or not self.discriminators:
-            raise bad(f"discriminators must be a non-empty list of names ({', '.join(DISCRIMINATORS)})")
-        for name in self.discriminators:
-            if name not in DISCRIMINATORS:
-                raise bad(f"unknown discriminator {name!r} (known: {', '.join(DISCRIMINATORS)})")
+    def _validate_parts(self, bad) -> None:
+        """The part lists and their arguments have the right types (the parts check names and values when built)."""
+        if not isinstance(self.discriminators, list) or not self.discriminators \
+                or not all(isinstance(n, str) for n in self.discriminators):
+            raise bad("discriminators must be a non-empty list of names")
         if len(set(self.discriminators)) != len(self.discriminators):
             raise bad(f"discriminators lists a name twice: {self.discriminators}")
         if not isinstance(self.loss_weights, dict):
             raise bad("loss_weights must be a mapping of term name to weight")
         for name, weight in self.loss_weights.items():
-            if name not in GENERATOR_TERMS:
-                raise bad(f"unknown loss term {name!r} in loss_weights (known: {', '.join(GENERATOR_TERMS)})")
             if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) \
                     or weight < 0:
                 raise bad(f"loss_weights[{name!r}] must be a finite number >= 0, got {weight!r}")
         self.loss_weights = {k: float(v) for k, v in self.loss_weights.items()}
-        self._validate_segment_for_spectra(bad)
-
-    def _validate_segment_for_spectra(self, bad) -> None:
-        """The optional spectrogram parts (MRD, STFT loss) frame the training segment: it must be long enough."""
-        from hifigan.models.mrd import mrd_min_samples
-        from hifigan.training.stft_loss import stft_loss_min_samples
-
-        needs = []
-        if "mrd" in self.discriminators:
-            needs.append(("the MRD discriminator", mrd_min_samples()))
-        if self.loss_weights.get("stft", 0) > 0:
-            needs.append(("the STFT loss", stft_loss_min_samples()))
-        for what, samples in needs:
-            if self.segment_size < samples:
-                raise bad(f"segment_size {self.segment_size} is too short for {what} (needs >= {samples} samples)")
+        for key in ("discriminator_args", "loss_args"):
+            value = getattr(self, key)
+            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+                raise bad(f"{key} must map each part name to a mapping of its arguments")
+        for name in self.discriminator_args:
+            if name not in self.discriminators:
+                raise bad(f"discriminator_args names {name!r}, which is not in discriminators {self.discriminators}")
+        if not isinstance(self.recipe, dict):
+            raise bad("recipe must be a mapping (project, file, commit)")
 
     @property
     def upsample_factor(self) -> int:
@@ -141,12 +165,21 @@ class HifiganConfig:
         return dataclasses.asdict(self)
 
     def mel_kwargs(self, for_loss: bool = False) -> dict[str, Any]:
-        """Arguments of `mel_spectrogram` for the model input (fmax) or the mel loss (fmax_for_loss)."""
-        return dict(
+        """Arguments of `mel_spectrogram` for the model input (fmax) or the mel loss (fmax_for_loss, then
+        loss_args["mel"], which may set any of them but the sampling rate)."""
+        kwargs = dict(
             n_fft=self.n_fft, num_mels=self.num_mels, sampling_rate=self.sampling_rate,
             hop_size=self.hop_size, win_size=self.win_size, fmin=self.fmin,
             fmax=self.fmax_for_loss if for_loss else self.fmax,
         )
+        if not for_loss:
+            return kwargs
+        given = self.loss_args.get("mel", {})
+        for key in given:
+            if key not in kwargs or key == "sampling_rate":
+                known = ", ".join(k for k in kwargs if k != "sampling_rate")
+                raise ConfigError(None, f"loss_args['mel']: unknown argument {key!r} (known: {known})")
+        return {**kwargs, **given}
 
 
 def _build(cls: type, values: dict[str, Any], what: str, source: str | os.PathLike | None) -> Any:
@@ -162,15 +195,6 @@ def _build(cls: type, values: dict[str, Any], what: str, source: str | os.PathLi
         raise ConfigError(source, e.problem) from None
     except TypeError as e:
         raise ConfigError(source, str(e)) from None
-
-
-V1 = dict()
-V2 = dict(upsample_initial_channel=128)
-V3 = dict(
-    resblock="2", upsample_rates=[8, 8, 4], upsample_kernel_sizes=[16, 16, 8], upsample_initial_channel=256,
-    resblock_kernel_sizes=[3, 5, 7], resblock_dilation_sizes=[[1, 2], [2, 6], [3, 12]],
-)
-BUILTIN: dict[str, dict[str, Any]] = {"v1": V1, "v2": V2, "v3": V3}
 
 
 def config_from_dict(values: dict[str, Any], source: str | os.PathLike | None = None) -> HifiganConfig:
@@ -192,16 +216,28 @@ def config_from_dict(values: dict[str, Any], source: str | os.PathLike | None = 
     return _build(HifiganConfig, values, "config", source)
 
 
+def preset_names() -> list[str]:
+    """The presets `--config NAME` takes: the files in hifigan/configs, by name."""
+    return sorted(p.stem for p in PRESETS.glob("*.json"))
+
+
+def preset_path(name: str) -> Path | None:
+    """The file of preset `name` (any case), or None."""
+    path = PRESETS / f"{name.lower()}.json"
+    return path if name and "/" not in name and path.is_file() else None
+
+
 def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfig:
-    """A built-in name (`v1`, `v2`, `v3`), an official `config_v*.json`, or a YAML file."""
+    """A preset name (`v1`, `v3`, `pwg-24k`, ...: `hifigan configs` lists them), an official `config_v*.json`, or a
+    JSON or YAML file of ours. A relative `mel_stats` path is read from the config file's folder."""
     if isinstance(name_or_path, HifiganConfig):
         return name_or_path
     key = str(name_or_path)
-    if key.lower() in BUILTIN:
-        return config_from_dict(BUILTIN[key.lower()])
     path = Path(key)
-    if not path.exists():
-        raise ConfigError(path, f"no such config file (built-in names: {', '.join(BUILTIN)})")
+    if not path.exists() and preset_path(key) is not None:
+        path = preset_path(key)
+    elif not path.exists():
+        raise ConfigError(path, f"no such config file or preset (presets: {', '.join(preset_names())})")
     if path.is_dir():
         raise ConfigError(path, "is a directory, expected a JSON or YAML config")
     try:
@@ -220,4 +256,7 @@ def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfi
         raise ConfigError(path, f"not valid {kind} ({str(e).splitlines()[0]})") from None
     if not isinstance(values, dict):
         raise ConfigError(path, "must contain a mapping of config keys")
+    stats = values.get("mel_stats")
+    if isinstance(stats, str) and not Path(stats).is_absolute():
+        values["mel_stats"] = str(path.parent / stats)
     return config_from_dict(values, path)

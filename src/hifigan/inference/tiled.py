@@ -142,7 +142,7 @@ class TiledGenerator(nn.Module):
             b = min(length, a + tile)
             wa, wb = max(0, a - left), min(length, b + right)
             window = h[..., wa:wb].contiguous(memory_format=torch.channels_last)
-            s = self._mrf(i, F.conv_transpose2d(window, up.weight, up.bias, up.stride, up.padding))
+            s = self._mrf(i, F.conv_transpose2d(window, up.weight, up.bias, up.stride, up.padding, up.output_padding))
             if last:
                 s = self.conv_post(activate_(s, layers.conv_post.act), layers.output)
             kept, dest = s[..., (a - wa) * rate : (b - wa) * rate], out[..., a * rate : b * rate]

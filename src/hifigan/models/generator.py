@@ -9,6 +9,7 @@ from torch import nn
 
 from hifigan.models.layers import Block, GeneratorLayers, Stage, custom_methods, describe_activation, describe_conv
 from hifigan.models.norms import remove_parametrizations, weight_norm
+from hifigan.upsampling import transposed_padding
 
 if TYPE_CHECKING:  # hifigan.config consults the model registries: importing it here would close a circle
     from hifigan.config import HifiganConfig
@@ -86,8 +87,8 @@ class Generator(nn.Module):
         resblock = ResBlock1 if config.resblock == "1" else ResBlock2
 
         self.conv_pre = weight_norm(nn.Conv1d(config.num_mels, ch, 7, 1, padding=3))
-        self.ups = nn.ModuleList(
-            weight_norm(nn.ConvTranspose1d(ch // 2**i, ch // 2 ** (i + 1), k, u, padding=(k - u) // 2))
+        self.ups = nn.ModuleList(  # exactly u samples per input sample: the official padding where it is exact
+            weight_norm(nn.ConvTranspose1d(ch // 2**i, ch // 2 ** (i + 1), k, u, *transposed_padding(u, k)))
             for i, (u, k) in enumerate(zip(config.upsample_rates, config.upsample_kernel_sizes))
         )
         # Flat list, num_kernels blocks per upsampling stage (the official layout and key names).

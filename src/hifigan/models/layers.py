@@ -63,6 +63,7 @@ class Conv:
     dilation: int
     padding: int
     act: Activation | None = None
+    output_padding: int = 0  # transposed only: samples added at the end, so the output is exactly stride x input
 
     @property
     def transposed(self) -> bool:
@@ -71,7 +72,7 @@ class Conv:
     def reach(self, lo: int, hi: int) -> tuple[int, int]:
         """Input indices read for output indices [lo, hi]."""
         span = (self.kernel - 1) * self.dilation
-        if self.transposed:  # output o = i * stride - padding + j * dilation, for taps j
+        if self.transposed:  # output o = i * stride - padding + j * dilation, for taps j (output padding too)
             return math.ceil((lo + self.padding - span) / self.stride), (hi + self.padding) // self.stride
         return lo * self.stride - self.padding, hi * self.stride - self.padding + span
 
@@ -86,9 +87,10 @@ def describe_conv(module: nn.Module, where: str, act: Activation | None) -> Conv
     extras = [f"groups={module.groups}"] if module.groups != 1 else []
     extras += [f"padding_mode={module.padding_mode}"] if module.padding_mode != "zeros" else []
     extras += ["no bias"] if module.bias is None else []
-    extras += ["output_padding"] if kind == "conv_transpose1d" and module.output_padding[0] else []
     kind += f"({', '.join(extras)})" if extras else ""
-    return Conv(where, kind, module.kernel_size[0], module.stride[0], module.dilation[0], module.padding[0], act)
+    output_padding = module.output_padding[0] if cls is nn.ConvTranspose1d else 0
+    return Conv(where, kind, module.kernel_size[0], module.stride[0], module.dilation[0], module.padding[0], act,
+                output_padding)
 
 
 def _chain_reach(convs: tuple[Conv, ...], lo: int, hi: int) -> tuple[int, int]:
