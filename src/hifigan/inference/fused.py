@@ -46,10 +46,10 @@ def _plain_copy(conv: nn.Conv1d | nn.ConvTranspose1d, two_d: bool) -> nn.Module:
     """A plain (unparametrized) copy of a conv; as a height-1 2-D conv when `two_d`."""
     k, s, p, d = conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0]
     if isinstance(conv, nn.ConvTranspose1d):
-        q = conv.output_padding[0]
+        q, c_in, c_out = conv.output_padding[0], conv.in_channels, conv.out_channels
         new: nn.Module = (
-            nn.ConvTranspose2d(conv.in_channels, conv.out_channels, (1, k), (1, s), padding=(0, p), output_padding=(0, q))
-            if two_d else nn.ConvTranspose1d(conv.in_channels, conv.out_channels, k, s, padding=p, output_padding=q)
+            nn.ConvTranspose2d(c_in, c_out, (1, k), (1, s), padding=(0, p), output_padding=(0, q))
+            if two_d else nn.ConvTranspose1d(c_in, c_out, k, s, padding=p, output_padding=q)
         )
     else:
         new = (nn.Conv2d(conv.in_channels, conv.out_channels, (1, k), 1, padding=(0, p), dilation=(1, d))
