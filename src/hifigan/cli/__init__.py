@@ -1,7 +1,7 @@
 """The `hifigan` command line: one subcommand per job, each documented in its --help.
 
 One module per command group: vocode.py (mel, vocode), check_mel.py, evaluate.py, train.py, export.py (export,
-export-official), demo.py, bench.py, listen.py, pretrained.py; common.py holds the options they share. Here:
+export-official), demo.py, bench.py, listen.py, pretrained.py, configs.py; common.py holds the options they share. Here:
 the parser and main(), which turns every expected failure into one line and an exit code.
 """
 
@@ -13,6 +13,7 @@ import traceback
 
 from hifigan.cli.bench import add_bench
 from hifigan.cli.check_mel import add_check_mel
+from hifigan.cli.configs import add_configs
 from hifigan.cli.demo import add_demo
 from hifigan.cli.evaluate import add_evaluate
 from hifigan.cli.export import add_export, add_export_official
@@ -29,7 +30,7 @@ renamed when complete, so a failed run leaves no partial file.
 """
 
 SUBCOMMANDS = (add_mel, add_vocode, add_check_mel, add_evaluate, add_train, add_export_official, add_demo,
-               add_export, add_bench, add_listen, add_pretrained)  # in the order --help lists them
+               add_export, add_bench, add_listen, add_pretrained, add_configs)  # in the order --help lists them
 
 
 def build_parser() -> argparse.ArgumentParser:
