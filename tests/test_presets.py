@@ -1,0 +1,169 @@
+"""Every preset (src/hifigan/configs) at its own rate, hop and mel, with tiny generator channels: exactly frames x hop
+samples on every path (ONNX and the exported files included), float64 stream/batch/split equal to one-shot eager,
+two training steps on bundled speech resampled to the preset's rate, and a vocode round trip through the CLI."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import soundfile as sf
+import torch
+
+from hifigan.audio import load_audio
+from hifigan.checkpoint import generator_payload, write_checkpoint
+from hifigan.cli import main
+from hifigan.config import HifiganConfig, config_from_dict, load_config, preset_names
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
+from hifigan.inference.export import export_generator
+from hifigan.inference.names import BACKENDS
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.train import Trainer, TrainOptions
+
+PRESETS = preset_names()
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "ljspeech-mini"
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@functools.cache
+def tiny(name: str) -> HifiganConfig:
+    """The preset with 2 channels in its last stage (its rates, kernels, blocks and mel kept) and segments of 8 frames."""
+    values = load_config(name).to_dict()
+    values.update(upsample_initial_channel=2 ** (len(values["upsample_rates"]) + 1),
+                  segment_size=8 * values["hop_size"], batch_size=1, num_workers=0)
+    return config_from_dict(values)
+
+
+@functools.cache
+def weights(name: str) -> dict[str, torch.Tensor]:
+    torch.manual_seed(0)
+    return Generator(tiny(name)).state_dict()
+
+
+def generator(name: str, dtype: torch.dtype = torch.float32) -> Generator:
+    g = Generator(tiny(name)).to(dtype)
+    g.load_state_dict(weights(name))
+    return g
+
+
+def mel(name: str, frames: int, dtype: torch.dtype = torch.float32, seed: int = 0) -> torch.Tensor:
+    cfg = tiny(name)
+    return torch.randn(cfg.num_mels, frames, dtype=dtype, generator=torch.Generator().manual_seed(seed)) - 4
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_backend_and_export_gives_frames_times_hop(name, tmp_path):
+    cfg, frames = tiny(name), 7
+    x = mel(name, frames)
+    expected = frames * cfg.hop_size
+    for backend in BACKENDS:
+        vocoder = Vocoder(generator(name), cfg, backend=backend)
+        assert vocoder(x).shape == (expected,), backend
+        assert [len(a) for a in vocoder.batch([x, x[:, :3]])] == [expected, 3 * cfg.hop_size], backend
+        assert vocoder.chunked(x, 2).shape == (expected,), backend
+    onnx_file, script_file = tmp_path / "g.onnx", tmp_path / "g.pt"
+    export_generator(generator(name), "onnx", onnx_file)
+    export_generator(generator(name), "torchscript", script_file)
+    audio = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"]).run(None, {"mel": x[None].numpy()})
+    assert audio[0].shape == (1, 1, expected)
+    assert torch.jit.load(str(script_file))(x[None]).shape == (1, 1, expected)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_stream_batch_and_split_equal_one_shot_in_float64(name):
+    """The claim of tests/test_exactness.py at every preset's geometry (1e-14 of one-shot eager)."""
+    cfg = tiny(name)
+    reference = generator(name, torch.float64).eval().remove_weight_norm()
+    vocoder = Vocoder(generator(name, torch.float64), cfg, backend="eager")
+    field = vocoder.receptive_field
+    frames = 2 * (field.left + field.right) + 9
+    x = mel(name, frames, torch.float64, seed=1)
+    with torch.inference_mode():
+        expected = reference(x[None])[0, 0]
+    scale = 0.1 / float(expected.std())  # the output at speech level, so that rounding stays far below 1e-14 of it
+    sizes = [5, 1, 2, 13, 3, 40]
+    bounds = list(itertools.takewhile(lambda b: b < frames, itertools.accumulate(itertools.cycle(sizes))))
+    chunks = [x[:, a:b] for a, b in itertools.pairwise([0, *bounds, frames])]
+    assert scale * (torch.cat(list(vocoder.stream(iter(chunks)))) - expected).abs().max() < 1e-14
+    short = [x[:, :frames - 4], x[:, :5]]
+    with torch.inference_mode():
+        alone = [reference(m[None])[0, 0] for m in short]
+    for got, want in zip(vocoder.batch(short), alone):
+        assert got.shape == want.shape and scale * (got - want).abs().max() < 1e-14
+    torch.set_num_threads(2)  # a split engine cuts in as many pieces as threads when it is built
+    split = Vocoder(generator(name, torch.float64), cfg, backend="fused-split")
+    torch.set_num_threads(1)
+    long = mel(name, 2 * (4 * (field.left + field.right) + 1) + 5, torch.float64, seed=2)
+    with torch.inference_mode():
+        assert scale * (split(long) - reference(long[None])[0, 0]).abs().max() < 1e-14
+
+
+@pytest.fixture(scope="module")
+def clips_at(tmp_path_factory):
+    """name -> a folder of 3 bundled LJSpeech clips resampled to that preset's rate (16-bit WAV)."""
+    made: dict[int, Path] = {}
+
+    def at(name: str) -> Path:
+        rate = tiny(name).sampling_rate
+        if rate not in made:
+            folder = tmp_path_factory.mktemp(f"clips{rate}")
+            for path in sorted(CORPUS.glob("*.wav"))[:3]:
+                sf.write(folder / path.name, load_audio(path, rate, resample=True), rate, subtype="PCM_16")
+            made[rate] = folder
+        return made[rate]
+
+    return at
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_two_training_steps_at_the_preset_rate(name, tmp_path, clips_at):
+    """The preset's discriminators (with their arguments), losses and input mel, on speech at its rate."""
+    cfg = tiny(name)
+    train, valid = Corpus(folder=clips_at(name), valid_count=1).resolve(cfg.seed)
+    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+                      TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
+    before = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
+    batch = next(iter(trainer.loader))
+    mel_in, audio, _, _ = batch
+    assert mel_in.shape == (1, cfg.num_mels, cfg.segment_size // cfg.hop_size)
+    assert audio.shape == (1, cfg.segment_size)
+    for _ in range(2):
+        result = trainer.train_step(batch)
+        assert result.ok and all(np.isfinite(v) for v in result.terms.values())
+    assert trainer.step == 2
+    assert any(not torch.equal(before[k], v) for k, v in trainer.generator.state_dict().items())
+    assert set(trainer.discriminators) == set(cfg.discriminators)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_vocode_round_trip_at_the_preset_rate(name, tmp_path, clips_at):
+    """mel (the preset's front-end) then vocode: audio at the preset's rate, frames x hop samples; vocoding the
+    saved mel gives the same file as vocoding the audio (copy synthesis)."""
+    cfg = tiny(name)
+    checkpoint = tmp_path / "tiny.pt"
+    write_checkpoint(checkpoint, generator_payload(weights(name), cfg))
+    wav = sorted(clips_at(name).glob("*.wav"))[0]
+    assert main(["mel", "--config", str(_config_file(tmp_path, cfg)), str(wav), str(tmp_path / "clip.npy")]) == 0
+    saved = np.load(tmp_path / "clip.npy")
+    assert main(["vocode", "--checkpoint", str(checkpoint), "-o", str(tmp_path / "from_audio"), str(wav)]) == 0
+    assert main(["vocode", "--checkpoint", str(checkpoint), "-o", str(tmp_path / "from_mel"),
+                 str(tmp_path / "clip.npy")]) == 0
+    from_audio, rate = sf.read(tmp_path / "from_audio" / wav.name)
+    from_mel, rate_mel = sf.read(tmp_path / "from_mel" / "clip.wav")
+    assert rate == rate_mel == cfg.sampling_rate
+    assert len(from_audio) == len(from_mel) == saved.shape[1] * cfg.hop_size
+    assert np.array_equal(from_audio, from_mel)
+
+
+def _config_file(folder: Path, cfg: HifiganConfig) -> Path:
+    import json
+
+    path = folder / "config.json"
+    path.write_text(json.dumps(cfg.to_dict()))
+    return path
