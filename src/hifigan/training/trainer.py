@@ -19,6 +19,7 @@ from hifigan.training.batches import RunData
 from hifigan.training.checkpoint_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.training.distributed import DistInfo, training_device
 from hifigan.training.init import init_from
+from hifigan.training.loop import fit
 from hifigan.training.losses import build_generator_objective
 from hifigan.training.nonfinite import NonfiniteGuard
 from hifigan.training.options import TrainOptions
@@ -147,8 +148,6 @@ class Trainer:
 
     def fit(self, max_steps: int | None = None, epochs: int | None = None, max_minutes: float | None = None) -> str:
         """Train until a limit or SIGINT/SIGTERM, then validate and save (training.loop.fit). Returns why it stopped."""
-        from hifigan.training.loop import fit
-
         return fit(self, max_steps, epochs, max_minutes)
 
     # ---------------------------------------------------------------- output
