@@ -10,10 +10,15 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from conftest import save_config_json
+from hifigan.audio import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
+from hifigan.train import Trainer, TrainOptions
 from tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -70,6 +75,21 @@ def test_export_official_refuses_the_do_file_for_non_official_mpd_arguments(tmp_
         assert main(["export-official", "--checkpoint", str(out / "checkpoints" / "latest.pt"),
                      "--out", str(tmp_path / "export")]) == 0
     assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["g_00000001"]
+
+
+def test_the_mel_loss_arguments_shape_both_the_target_and_the_generated_loss_mels(tmp_path, tiny_corpus):
+    """loss_args mel (through config.mel_kwargs(for_loss=True)): the data's target mel and the step's loss mel of
+    the same audio are the one front-end with fmax 2000 Hz, not the input mel's full band."""
+    cfg = tiny_config(loss_args={"mel": {"fmax": 2000.0}})
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+                      TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
+    _, audio, mel_target, _ = next(iter(trainer.loader))
+    by_hand = MelSpectrogram(n_fft=64, num_mels=16, sampling_rate=8000, hop_size=16, win_size=64, fmin=0, fmax=2000.0)
+    torch.testing.assert_close(mel_target, by_hand(audio), rtol=0, atol=1e-5)
+    torch.testing.assert_close(trainer.step_options.loss_mel(audio), by_hand(audio), rtol=0, atol=1e-5)
+    full_band = MelSpectrogram(n_fft=64, num_mels=16, sampling_rate=8000, hop_size=16, win_size=64, fmin=0, fmax=None)
+    assert float((full_band(audio) - mel_target).abs().max()) > 0.5
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
