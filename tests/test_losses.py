@@ -6,13 +6,19 @@ import torch
 from hifigan.training.losses import (
     GeneratorInputs,
     GeneratorSide,
+    build_generator_objective,
     discriminator_loss,
     discriminator_objective,
     feature_loss,
     generator_loss,
-    generator_objective,
     mel_loss,
 )
+from tiny import tiny_config
+
+
+def generator_objective(inputs: GeneratorInputs, weights: dict[str, float]):
+    """The objective a config with these loss weights builds, applied to `inputs`."""
+    return build_generator_objective(tiny_config(loss_weights=weights))(inputs)
 
 
 def t(*values):

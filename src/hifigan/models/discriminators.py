@@ -13,12 +13,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hifigan.models.arguments import integer, integers
 from hifigan.models.generator import LRELU_SLOPE, get_padding
 from hifigan.models.norms import spectral_norm, weight_norm
 from hifigan.padding import reflect_pad
 
 Scores = list[torch.Tensor]
 FeatureMaps = list[list[torch.Tensor]]
+
+MPD_PERIODS = (2, 3, 5, 7, 11)  # the official periods: primes, so no period divides another
+MSD_SCALES = 3  # the official scales: raw audio, then pooled twice
+MSD_POOL = (4, 2, 2)  # the official AvgPool1d between scales: kernel, stride, padding
 
 
 class _ConvStack(nn.Module):
@@ -122,25 +127,40 @@ class _Ensemble(nn.Module):
 
 
 class MultiPeriodDiscriminator(_Ensemble):
-    """MPD: one DiscriminatorP per prime period (2, 3, 5, 7, 11), so no period divides another."""
+    """MPD: one DiscriminatorP per period (the official 2, 3, 5, 7, 11 by default), in the given order."""
 
-    def __init__(self, periods: tuple[int, ...] = (2, 3, 5, 7, 11)) -> None:
+    def __init__(self, periods: tuple[int, ...] = MPD_PERIODS) -> None:
         super().__init__()
-        self.discriminators = nn.ModuleList(DiscriminatorP(p) for p in periods)
+        self.periods = integers("periods", periods, 1)
+        self.discriminators = nn.ModuleList(DiscriminatorP(p) for p in self.periods)
 
 
 class MultiScaleDiscriminator(_Ensemble):
-    """MSD: raw audio (spectral norm), then x2 and x4 average-pooled audio (weight norm)."""
+    """MSD: scale 0 sees the raw audio (spectral norm), each next scale the previous view average-pooled (weight
+    norm). The defaults are the official three scales with AvgPool1d(4, 2, padding=2) between them."""
 
-    def __init__(self) -> None:
+    def __init__(self, scales: int = MSD_SCALES, pool_kernel_size: int = MSD_POOL[0], pool_stride: int = MSD_POOL[1],
+                 pool_padding: int = MSD_POOL[2]) -> None:
         super().__init__()
-        self.discriminators = nn.ModuleList(
-            [DiscriminatorS(use_spectral_norm=True), DiscriminatorS(), DiscriminatorS()]
-        )
-        self.meanpools = nn.ModuleList([nn.AvgPool1d(4, 2, padding=2), nn.AvgPool1d(4, 2, padding=2)])
+        scales = integer("scales", scales, 1)
+        kernel = integer("pool_kernel_size", pool_kernel_size, 1)
+        stride = integer("pool_stride", pool_stride, 1)
+        padding = integer("pool_padding", pool_padding, 0)
+        if padding > kernel // 2:
+            raise ValueError(f"pool_padding {padding} must be at most half of pool_kernel_size {kernel}")
+        self.discriminators = nn.ModuleList(DiscriminatorS(use_spectral_norm=i == 0) for i in range(scales))
+        self.meanpools = nn.ModuleList(nn.AvgPool1d(kernel, stride, padding=padding) for _ in range(scales - 1))
 
     def views(self, y: torch.Tensor) -> Iterator[torch.Tensor]:
         pools: list[Callable[[torch.Tensor], torch.Tensor]] = [lambda t: t, *self.meanpools]
         for pool in pools:
             y = pool(y)
             yield y
+
+    def view_lengths(self, samples: int) -> list[int]:
+        """The length each scale sees of `samples` samples (AvgPool1d's floor((T + 2 pad - kernel) / stride) + 1)."""
+        lengths = [samples]
+        for pool in self.meanpools:
+            k, s, p = pool.kernel_size[0], pool.stride[0], pool.padding[0]
+            lengths.append((lengths[-1] + 2 * p - k) // s + 1)
+        return lengths

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from torch import nn
 
+from hifigan.config import HifiganConfig
 from hifigan.models.layers import Block, GeneratorLayers, Stage, custom_methods, describe_activation, describe_conv
 from hifigan.models.norms import remove_parametrizations, weight_norm
 from hifigan.upsampling import transposed_padding
-
-if TYPE_CHECKING:  # hifigan.config consults the model registries: importing it here would close a circle
-    from hifigan.config import HifiganConfig
 
 LRELU_SLOPE = 0.1
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from hifigan.models.arguments import integer
 from hifigan.models.discriminators import _ConvStack, _Ensemble
 from hifigan.models.norms import weight_norm
-from hifigan.models.stft import Resolution, check_resolution, min_samples, padded_stft
+from hifigan.models.stft import Resolution, check_resolution, check_resolutions, min_samples, padded_stft
 
 UNIVNET_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 """UnivNet's (n_fft, hop, win) triples, in its order."""
+MRD_CHANNELS = 32  # UnivNet's channels per convolution
+MRD_WINDOW = "hann"  # ours; UnivNet's and BigVGAN's code frame with a rectangular window
 
 
 def mrd_min_samples(resolutions: tuple[Resolution, ...] = UNIVNET_RESOLUTIONS) -> int:
@@ -35,12 +38,12 @@ class DiscriminatorR(_ConvStack):
     UnivNet's and BigVGAN's code pass no window to torch.stft, i.e. a rectangular one: `window="rectangular"`.
     """
 
-    def __init__(self, resolution: Resolution = UNIVNET_RESOLUTIONS[0], channels: int = 32,
-                 window: str = "hann") -> None:
+    def __init__(self, resolution: Resolution = UNIVNET_RESOLUTIONS[0], channels: int = MRD_CHANNELS,
+                 window: str = MRD_WINDOW) -> None:
         super().__init__()
         self.resolution = check_resolution(resolution, window)
         self.window = window
-        c = channels
+        c = integer("channels", channels, 1)
         # (in, out, kernel, stride, padding)
         layers = [
             (1, c, (3, 9), (1, 1), (1, 4)),
@@ -70,9 +73,8 @@ class MultiResolutionDiscriminator(_Ensemble):
     resolution, six feature maps each; generator_side(y, y_hat) as for MPD and MSD.
     """
 
-    def __init__(self, resolutions: tuple[Resolution, ...] = UNIVNET_RESOLUTIONS, channels: int = 32,
-                 window: str = "hann") -> None:
+    def __init__(self, resolutions: tuple[Resolution, ...] = UNIVNET_RESOLUTIONS, channels: int = MRD_CHANNELS,
+                 window: str = MRD_WINDOW) -> None:
         super().__init__()
-        if not resolutions:
-            raise ValueError("the MRD needs at least one STFT resolution")
-        self.discriminators = nn.ModuleList(DiscriminatorR(r, channels, window) for r in resolutions)
+        self.resolutions = check_resolutions(resolutions, window)
+        self.discriminators = nn.ModuleList(DiscriminatorR(r, channels, window) for r in self.resolutions)

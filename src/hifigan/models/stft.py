@@ -6,6 +6,8 @@ The reflect padding is `hifigan.padding.reflect_pad`, whose backward pass is det
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import torch
 
 from hifigan.padding import reflect_pad
@@ -18,8 +20,10 @@ WINDOWS = ("hann", "rectangular")
 
 def check_resolution(resolution: Resolution, window: str = "hann") -> Resolution:
     """The resolution as a tuple of three ints, or a ValueError saying what is wrong with it."""
-    if len(resolution) != 3:
+    if not isinstance(resolution, list | tuple) or len(resolution) != 3:
         raise ValueError(f"an STFT resolution is (n_fft, hop, win), got {resolution!r}")
+    if any(isinstance(v, bool) or not isinstance(v, Integral) for v in resolution):
+        raise ValueError(f"STFT resolution (n_fft, hop, win) = {resolution!r} must be integers")
     n_fft, hop, win = (int(v) for v in resolution)
     if not (n_fft >= 2 and hop >= 1 and 1 <= win <= n_fft):
         raise ValueError(f"STFT resolution (n_fft, hop, win) = {resolution!r} needs n_fft >= 2, hop >= 1, "
@@ -27,6 +31,13 @@ def check_resolution(resolution: Resolution, window: str = "hann") -> Resolution
     if window not in WINDOWS:
         raise ValueError(f"unknown STFT window {window!r}; expected one of {', '.join(WINDOWS)}")
     return n_fft, hop, win
+
+
+def check_resolutions(resolutions: tuple[Resolution, ...], window: str = "hann") -> tuple[Resolution, ...]:
+    """A non-empty list of resolutions, each checked by `check_resolution`, as a tuple of tuples."""
+    if not isinstance(resolutions, list | tuple) or not resolutions:
+        raise ValueError(f"resolutions must be a non-empty list of (n_fft, hop, win), got {resolutions!r}")
+    return tuple(check_resolution(r, window) for r in resolutions)
 
 
 def stft_window(kind: str, win: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:

@@ -20,6 +20,7 @@ from hifigan.official_keys import (
     official_discriminators_dict,
     official_generator_dict,
 )
+from hifigan.training.parts import non_official_arguments
 from hifigan.training.state import training_keys
 
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
@@ -75,6 +76,13 @@ def stored_discriminators(obj: dict[str, Any]) -> list[str]:
     return list(names) if isinstance(names, list) else list(DEFAULT_DISCRIMINATORS)
 
 
+def stored_discriminator_args(obj: dict[str, Any]) -> dict[str, Any]:
+    """The discriminator arguments one of our checkpoints was trained with (none before configs had them)."""
+    config = obj.get("config")
+    args = config.get("discriminator_args") if isinstance(config, dict) else None
+    return args if isinstance(args, dict) else {}
+
+
 def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
     """Write folder/ckpt_<step>.pt atomically, point latest.pt at it and keep only the newest `keep` (>= 1)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,8 +112,8 @@ def point_latest(path: Path) -> None:
 
 
 def export_official(checkpoint: Path, out: Path) -> list[Path]:
-    """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD, and no other
-    discriminator: the official format has no place for others, nor its optimizer for their moments) in `out`."""
+    """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD in their official layout, and
+    no other discriminator: the official format has no place for others, nor its optimizer for their moments)."""
     source = CheckpointContents.read(checkpoint)
     obj = source.contents
     if source.official or "generator" not in obj:
@@ -118,6 +126,10 @@ def export_official(checkpoint: Path, out: Path) -> list[Path]:
     if not official:
         warnings.warn(f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
                       f"{', '.join(stored_discriminators(obj))}", stacklevel=2)
+    elif changed := non_official_arguments(stored_discriminator_args(obj)):
+        official = False
+        warnings.warn(f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
+                      f"{', '.join(changed)}", stacklevel=2)
     if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
         states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
         written.append(out / f"do_{step:08d}")

@@ -5,18 +5,43 @@ from __future__ import annotations
 
 import signal
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
-from hifigan.training.distributed import agree, wrap_ddp
-from hifigan.training.run_log import StepRate, progress_bar, show_step
-from hifigan.training.step import StepResult
+import torch
+
+from hifigan.training.batches import RunData
+from hifigan.training.distributed import DistInfo, agree, wrap_ddp
+from hifigan.training.options import TrainOptions
+from hifigan.training.run_log import RunLog, StepRate, progress_bar, show_step
+from hifigan.training.state import TrainingState
+from hifigan.training.step import Batch, StepResult
 from hifigan.training.stop_signal import StopOnSignal
 
-if TYPE_CHECKING:
-    from hifigan.training.trainer import Trainer
+
+class Run(Protocol):
+    """What the loop uses of a run (training.trainer.Trainer), so that this module need not import it."""
+
+    state: TrainingState
+    dist: DistInfo
+    device: torch.device
+    options: TrainOptions
+    data: RunData
+    log: RunLog | None
+    last_validated_step: int
+
+    def train_step(self, batch: Batch) -> StepResult: ...
+
+    def validate(self) -> float: ...
+
+    def save_checkpoint(self) -> Path | None: ...
+
+    def _open_log(self) -> None: ...
+
+    def _dump_debug(self) -> None: ...
 
 
-def fit(trainer: Trainer, max_steps: int | None = None, epochs: int | None = None,
+def fit(trainer: Run, max_steps: int | None = None, epochs: int | None = None,
         max_minutes: float | None = None) -> str:
     """Train until a limit (total steps, total epochs, minutes of this call) or SIGINT/SIGTERM; then save.
 
@@ -76,13 +101,14 @@ def fit(trainer: Trainer, max_steps: int | None = None, epochs: int | None = Non
     return reason
 
 
-def after_step(trainer: Trainer, result: StepResult, rate: StepRate) -> None:
+def after_step(trainer: Run, result: StepResult, rate: StepRate) -> None:
     """Scalars every log_interval steps (finite steps only), validation and checkpoints at their intervals."""
-    options, step = trainer.options, trainer.step
+    options, state = trainer.options, trainer.state
+    step = state.step
     if trainer.log and result.ok and step % max(1, options.log_interval) == 0:
-        scalars = {**result.terms, "lr/g": trainer.optim_g.param_groups[0]["lr"],
-                   "lr/d": trainer.optim_d.param_groups[0]["lr"], "speed/steps_per_s": rate.read(step)}
-        trainer.log.scalars(step, scalars, epoch=trainer.epoch)
+        scalars = {**result.terms, "lr/g": state.optim_g.param_groups[0]["lr"],
+                   "lr/d": state.optim_d.param_groups[0]["lr"], "speed/steps_per_s": rate.read(step)}
+        trainer.log.scalars(step, scalars, epoch=state.epoch)
     if options.validation_interval > 0 and step % options.validation_interval == 0:
         trainer.validate()
     if options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0:

@@ -1,20 +1,26 @@
 """HiFi-GAN objectives (paper Sec. 2.4): least-squares GAN, feature matching and mel L1.
 
 `generator_loss`, `discriminator_loss` and `feature_loss` keep the official signatures and values;
-`generator_objective` and `discriminator_objective` add up the paper's Eq. 5-6 over named discriminators and
-named, weighted generator terms (GENERATOR_TERMS, weights from config.loss_weights), and name every part.
+`discriminator_objective` and the `GeneratorObjective` a config builds add up the paper's Eq. 5-6 over named
+discriminators and named, weighted generator terms (GENERATOR_TERMS, weights from config.loss_weights, arguments
+from config.loss_args), and name every part.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 
+from hifigan.config import HifiganConfig
+from hifigan.errors import ConfigError
 from hifigan.models.discriminators import FeatureMaps, Scores
-from hifigan.training.stft_loss import multi_resolution_stft_loss
+from hifigan.models.stft import Resolution
+from hifigan.training.registry import build_part, check_arguments, lookup
+from hifigan.training.stft_loss import POWER_FLOOR, PWG_RESOLUTIONS, MultiResolutionSTFTLoss, stft_loss_min_samples
 
 
 def feature_loss(fmap_r: FeatureMaps, fmap_g: FeatureMaps) -> torch.Tensor:
@@ -136,10 +142,16 @@ class GeneratorInputs:
 GeneratorTerm = Callable[[GeneratorInputs, float], "LossBreakdown | None"]
 
 
-def mel_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown:
-    """weight * L_mel (Eq. 2); logs the unweighted mel L1 as g/mel_l1."""
-    mel = mel_loss(inputs.mel, inputs.mel_hat)
-    return LossBreakdown(weight * mel, {"g/mel_l1": mel.detach()})
+class MelTerm:
+    """weight * L_mel (Eq. 2); logs the unweighted mel L1 as g/mel_l1. Its arguments (loss_args["mel"]) shape the
+    loss mels the step computes (config.mel_kwargs(for_loss=True), which checks them), not the term itself."""
+
+    def __init__(self, config: HifiganConfig, **mel_arguments: Any) -> None:
+        config.mel_kwargs(for_loss=True)
+
+    def __call__(self, inputs: GeneratorInputs, weight: float) -> LossBreakdown:
+        mel = mel_loss(inputs.mel, inputs.mel_hat)
+        return LossBreakdown(weight * mel, {"g/mel_l1": mel.detach()})
 
 
 def adversarial_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown | None:
@@ -166,44 +178,88 @@ def feature_matching_term(inputs: GeneratorInputs, weight: float) -> LossBreakdo
     return None if total is None else LossBreakdown(total, logged)
 
 
-def stft_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown:
-    """weight * (spectral convergence + log STFT magnitude) over Parallel WaveGAN's resolutions (optional term)."""
-    sc, mag = multi_resolution_stft_loss(inputs.y, inputs.y_hat)
-    return LossBreakdown(weight * (sc + mag), {"g/stft_sc": sc.detach(), "g/stft_mag": mag.detach()})
+class STFTTerm:
+    """weight * (spectral convergence + log STFT magnitude) at `resolutions` (default Parallel WaveGAN's), |X|^2
+    floored at `power_floor` (optional term); the training segment must be long enough to frame at each."""
+
+    def __init__(self, config: HifiganConfig, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS,
+                 power_floor: float = POWER_FLOOR) -> None:
+        self.loss = MultiResolutionSTFTLoss(resolutions, power_floor)
+        needs = stft_loss_min_samples(self.loss.resolutions)
+        if config.segment_size < needs:
+            raise ValueError(f"segment_size {config.segment_size} is too short for the STFT loss (needs >= {needs} "
+                             f"samples at resolutions {[list(r) for r in self.loss.resolutions]})")
+
+    def __call__(self, inputs: GeneratorInputs, weight: float) -> LossBreakdown:
+        sc, mag = self.loss(inputs.y, inputs.y_hat)
+        return LossBreakdown(weight * (sc + mag), {"g/stft_sc": sc.detach(), "g/stft_mag": mag.detach()})
 
 
-# Generator loss terms by the name config.loss_weights uses; summed in this order. Adding a term: one function
-# (or callable object) here, one entry, and a weight in the config (terms without a weight are not computed).
-GENERATOR_TERMS: dict[str, GeneratorTerm] = {
-    "mel": mel_term,
+# Generator loss terms by the name config.loss_weights uses; summed in this order. An entry is a term (a function or
+# callable object, no arguments) or a class whose instances are terms, built as cls(config, **loss_args[name]) (its
+# keyword arguments are what loss_args[name] may set). Adding a term: one entry and a weight in the config (terms
+# without a weight are not built).
+GENERATOR_TERMS: dict[str, GeneratorTerm | type] = {
+    "mel": MelTerm,
     "adv": adversarial_term,
     "fm": feature_matching_term,
-    "stft": stft_term,  # optional (Parallel WaveGAN); weight 0 in the paper's recipe
+    "stft": STFTTerm,  # optional (Parallel WaveGAN); weight 0 in the paper's recipe
 }
 
 
-def register_generator_term(name: str, term: GeneratorTerm) -> GeneratorTerm:
-    """Make `term` available as config.loss_weights[name] (off until the config gives it a weight > 0)."""
+def register_generator_term(name: str, term: GeneratorTerm | type) -> GeneratorTerm | type:
+    """Make `term` (or a class of terms, as in GENERATOR_TERMS) available as config.loss_weights[name] (off until
+    the config gives it a weight > 0)."""
     if name in GENERATOR_TERMS and GENERATOR_TERMS[name] is not term:
         raise ValueError(f"a generator loss term named {name!r} is registered already")
     GENERATOR_TERMS[name] = term
     return term
 
 
-def generator_objective(inputs: GeneratorInputs, weights: dict[str, float]) -> LossBreakdown:
-    """L_G = sum of weight * term over the weighted terms (Eq. 6, generator side: adv 1, fm 2, mel 45)."""
-    total: torch.Tensor | None = None
-    terms: dict[str, torch.Tensor] = {}
-    for name, term in GENERATOR_TERMS.items():
-        weight = weights.get(name, 0.0)
-        if weight == 0:
-            continue
-        part = term(inputs, weight)
-        if part is None:
-            continue
-        total = part.total if total is None else total + part.total
-        terms.update(part.tensors)
-    if total is None:
-        raise ValueError("the generator objective has no term with a weight > 0")
-    terms["g/total"] = total.detach()
-    return LossBreakdown(total, terms)
+def _term_factory(entry: GeneratorTerm | type) -> Callable[..., GeneratorTerm]:
+    """factory(config, **arguments) -> term: a class itself, a plain term one that takes no arguments."""
+    if isinstance(entry, type):
+        return entry
+
+    def fixed(config: HifiganConfig) -> GeneratorTerm:
+        return entry
+
+    return fixed
+
+
+@dataclass
+class GeneratorObjective:
+    """L_G = sum of weight * term over the weighted terms (Eq. 6, generator side: adv 1, fm 2, mel 45), in
+    registry order; `terms`: name -> (built term, weight > 0)."""
+
+    terms: dict[str, tuple[GeneratorTerm, float]]
+
+    def __call__(self, inputs: GeneratorInputs) -> LossBreakdown:
+        total: torch.Tensor | None = None
+        logged: dict[str, torch.Tensor] = {}
+        for term, weight in self.terms.values():
+            part = term(inputs, weight)
+            if part is None:
+                continue
+            total = part.total if total is None else total + part.total
+            logged.update(part.tensors)
+        if total is None:
+            raise ValueError("no generator loss term applies (the adversarial terms need discriminator outputs)")
+        logged["g/total"] = total.detach()
+        return LossBreakdown(total, logged)
+
+
+def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
+    """The terms config.loss_weights weighs (> 0), each built with its loss_args. Every name in loss_weights and
+    loss_args must be registered and every argument known to its term, weighted or not (one-line ConfigError)."""
+    factories = {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
+    for key in ("loss_weights", "loss_args"):
+        for name in getattr(config, key):
+            lookup(factories, "loss term", name, f" in {key}")
+    for name, arguments in config.loss_args.items():
+        check_arguments(factories[name], "loss_args", name, arguments)
+    terms = {name: (build_part(factories, "loss term", name, config, "loss_args"), weight)
+             for name in factories if (weight := config.loss_weights.get(name, 0.0)) > 0}
+    if not terms:
+        raise ConfigError(None, "loss_weights gives no term a weight > 0")
+    return GeneratorObjective(terms)

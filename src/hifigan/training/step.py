@@ -20,9 +20,9 @@ from torch import nn
 from hifigan.errors import HifiganError
 from hifigan.training.losses import (
     GeneratorInputs,
+    GeneratorObjective,
     GeneratorSide,
     discriminator_objective,
-    generator_objective,
     terms_to_floats,
 )
 from hifigan.training.options import PRECISIONS
@@ -33,10 +33,12 @@ Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # input m
 
 @dataclass
 class StepOptions:
-    """How to run a step: the loss mel front-end (audio [B, T] -> [B, num_mels, frames]), the precision, and
-    whether gradients are all-reduced (then the gradient norm alone decides finiteness: it agrees on every rank)."""
+    """How to run a step: the loss mel front-end (audio [B, T] -> [B, num_mels, frames]), the generator objective
+    (built from the config), the precision, and whether gradients are all-reduced (then the gradient norm alone
+    decides finiteness: it agrees on every rank)."""
 
     loss_mel: nn.Module
+    objective: GeneratorObjective
     device: torch.device
     precision: str = "fp32"
     distributed: bool = False
@@ -103,7 +105,7 @@ def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> Step
             with frozen(*state.discriminators.values()), options.autocast():
                 for name, module in state.discriminators.items():
                     inputs.discriminators[name] = generator_side(module, y, y_g_hat)
-        g = generator_objective(inputs, state.config.loss_weights)
+        g = options.objective(inputs)
         ok, terms["grad_norm/g"] = update(state.optim_g, g.total, options.distributed)
         terms.update(g.tensors)
 

@@ -4,11 +4,13 @@ log STFT magnitude, averaged over STFT resolutions. An optional generator loss t
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hifigan.models.stft import Resolution, check_resolution, min_samples, padded_stft
+from hifigan.models.stft import Resolution, check_resolutions, min_samples, padded_stft
 
 PWG_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 """Parallel WaveGAN's (n_fft, hop, win) triples."""
@@ -71,10 +73,10 @@ class MultiResolutionSTFTLoss(nn.Module):
 
     def __init__(self, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS, power_floor: float = POWER_FLOOR) -> None:
         super().__init__()
-        if not resolutions:
-            raise ValueError("the STFT loss needs at least one resolution")
-        self.resolutions = tuple(check_resolution(r) for r in resolutions)
-        self.power_floor = power_floor
+        self.resolutions = check_resolutions(resolutions)
+        if isinstance(power_floor, bool) or not isinstance(power_floor, int | float) or not 0 < power_floor < math.inf:
+            raise ValueError(f"power_floor must be a finite number > 0, got {power_floor!r}")
+        self.power_floor = float(power_floor)
 
     def forward(self, y: Tensor, y_hat: Tensor) -> tuple[Tensor, Tensor]:
         return multi_resolution_stft_loss(y, y_hat, self.resolutions, self.power_floor)

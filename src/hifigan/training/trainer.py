@@ -19,6 +19,8 @@ from hifigan.training.batches import RunData
 from hifigan.training.checkpoint_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.training.distributed import DistInfo, training_device
 from hifigan.training.init import init_from
+from hifigan.training.loop import fit
+from hifigan.training.losses import build_generator_objective
 from hifigan.training.nonfinite import NonfiniteGuard
 from hifigan.training.options import TrainOptions
 from hifigan.training.rng import seed_everything
@@ -45,9 +47,11 @@ class Trainer:
             torch.use_deterministic_algorithms(True)
             # Filling fresh memory with NaN is a debugging aid, not needed for repeatability, and costly on the CPU.
             torch.utils.deterministic.fill_uninitialized_memory = False
+        # The parts check their names, arguments and values as they are built: before anything is written.
+        objective = build_generator_objective(config)
         seed_everything(config.seed)
         self.state: TrainingState = new_state(config, self.device)
-        self.step_options = StepOptions(MelSpectrogram(**config.mel_kwargs(for_loss=True)), self.device,
+        self.step_options = StepOptions(MelSpectrogram(**config.mel_kwargs(for_loss=True)), objective, self.device,
                                         options.precision, self.dist.active)
         self.data = RunData(config, train_clips, valid_clips, self.dist, self.device, options.resample,
                             options.mix_to_mono)
@@ -144,8 +148,6 @@ class Trainer:
 
     def fit(self, max_steps: int | None = None, epochs: int | None = None, max_minutes: float | None = None) -> str:
         """Train until a limit or SIGINT/SIGTERM, then validate and save (training.loop.fit). Returns why it stopped."""
-        from hifigan.training.loop import fit
-
         return fit(self, max_steps, epochs, max_minutes)
 
     # ---------------------------------------------------------------- output
