@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from hifigan.audio import MelSpectrogram, load_audio, load_mel
+from hifigan.audio import load_audio, load_mel
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
+from hifigan.mel import MelSpectrogram
 
 PEAK = 0.95  # official: librosa.util.normalize(audio) * 0.95
 MEL_FLOOR = math.log(1e-5)  # the front-end's log floor: the value of silence, used to pad teacher-forced mels

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from hifigan.audio import MelSpectrogram
 from hifigan.config import HifiganConfig
 from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import mel_l1
+from hifigan.mel import MelSpectrogram
 from hifigan.training.run_log import RunLog, mel_figure
 
 
