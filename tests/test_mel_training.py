@@ -145,3 +145,25 @@ def test_a_checkpoint_trained_with_statistics_vocodes_without_the_file(tmp_path,
         assert np.abs(written - expected).max() <= 1 / 32768
     finally:
         shutil.rmtree(run, ignore_errors=True)  # ~1 GB: the discriminators have the official sizes
+
+
+def test_short_teacher_forced_mel_is_padded_with_the_conventions_silence(tmp_path):
+    """A teacher-forced mel shorter than a segment is padded with what the front-end gives for silence: for log10,
+    log10 of each bin's sqrt(1e-9) through the filterbank (not the official ln(1e-5))."""
+    cfg = tiny_config(mel_convention="log10")
+    frontend = MelSpectrogram(**cfg.mel_kwargs())
+    wavs, mels = tmp_path / "wavs", tmp_path / "mels"
+    wavs.mkdir()
+    mels.mkdir()
+    sf.write(wavs / "short.wav", (np.random.default_rng(0).standard_normal(300) * 3000).astype(np.int16),
+             cfg.sampling_rate, subtype="PCM_16")
+    np.save(mels / "short.npy", frontend(torch.from_numpy(load_audio(wavs / "short.wav"))).numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clips = scan_clips(find_audio(wavs), cfg, input_mels=mels).clips
+    mel, _, _, _ = VocoderDataset(clips, cfg, train=True, seed=0)[0]
+    frames = np.load(mels / "short.npy").shape[1]
+    silence = np.log10(np.maximum(frontend._basis_np.astype(np.float64).sum(axis=1) * np.sqrt(1e-9), 1e-10))
+    assert mel.shape[1] == cfg.segment_size // cfg.hop_size > frames
+    np.testing.assert_allclose(mel[:, frames:].numpy(), np.repeat(silence[:, None], mel.shape[1] - frames, 1),
+                               rtol=0, atol=1e-5)
