@@ -143,3 +143,11 @@ def test_a_mel_both_conventions_explain_is_read_as_the_models():
     assert detect(x).convention == "official"
     verdict = detect(x, 80, ModelMel("log10", 1e-10, None, 80, 22050, 256))
     assert verdict.convention == "log10" and verdict.matches and verdict.option == "none needed"
+
+
+def test_a_config_of_another_convention_is_refused_for_a_checkpoint(log10_model, tmp_path, capsys):
+    cfg, folder = log10_model
+    (tmp_path / "official.json").write_text(json.dumps({**cfg.to_dict(), "mel_convention": "official"}))
+    assert main(["vocode", "-c", str(folder / "model.pt"), "--config", str(tmp_path / "official.json"), "-o",
+                 str(tmp_path / "out"), str(folder / "log10.npy")]) == 2
+    assert "mel_convention is 'official', the checkpoint has 'log10'" in capsys.readouterr().err
