@@ -20,11 +20,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from hifigan.audio import MelSpectrogram, find_audio, load_audio
+from hifigan.audio import find_audio, load_audio
 from hifigan.config import HifiganConfig, load_config
 from hifigan.inference import BACKENDS as ALL_BACKENDS
 from hifigan.inference import CPU_ONLY, Vocoder
 from hifigan.inference.bench import clone_generator
+from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 from hifigan.official_keys import ours_to_official
 

@@ -9,7 +9,8 @@ import math
 import numpy as np
 import torch
 
-from hifigan.audio import MelSpectrogram, load_audio
+from hifigan.audio import load_audio
+from hifigan.mel import MelSpectrogram
 from hifigan.padding import reflect_pad
 
 SR, N_FFT, HOP, MELS, FMAX = 22050, 1024, 256, 80, 8000

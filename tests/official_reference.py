@@ -168,9 +168,16 @@ class RefMSD(nn.Module):
         return rs, gs, frs, fgs
 
 
-def reference_mel(y, n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax):
-    """The official mel, written out with librosa for the basis (float32 torch STFT as the official code)."""
+OFFICIAL_CONVENTION = {"convention": "official", "floor": None, "framing": "official", "magnitude_eps": 1e-9,
+                       "stats": None}  # what a config's mel_kwargs() adds for the official front-end
+
+
+def reference_mel(y, n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, **convention):
+    """The official mel, written out with librosa for the basis (float32 torch STFT as the official code).
+    `convention`: the rest of a config's mel_kwargs(), which must describe the official front-end."""
     import librosa
+
+    assert {**OFFICIAL_CONVENTION, **convention} == OFFICIAL_CONVENTION, f"not the official front-end: {convention}"
 
     basis = torch.from_numpy(librosa.filters.mel(sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin,
                                                  fmax=fmax)).float()

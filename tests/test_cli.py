@@ -10,10 +10,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from hifigan.audio import load_audio, mel_spectrogram
+from hifigan.audio import load_audio
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.evaluation.spectral import mel_l1
+from hifigan.mel import mel_spectrogram
 from official_reference import RefGenerator, reference_mel
 from tiny import tiny_config
 

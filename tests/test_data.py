@@ -14,12 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import write_clips
-from hifigan.audio import MelSpectrogram, find_audio, load_audio
+from hifigan.audio import find_audio, load_audio
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus, read_filelist, split_validation
 from hifigan.data.dataset import PEAK, VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import AudioError, HifiganError, MelError
+from hifigan.mel import MelSpectrogram
 from tiny import tiny_config
 
 CFG = tiny_config()

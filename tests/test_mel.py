@@ -9,8 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.audio import MelSpectrogram, load_audio, mel_spectrogram
+from hifigan.audio import load_audio
 from hifigan.config import load_config
+from hifigan.mel import MelSpectrogram, mel_spectrogram
 from official_reference import reference_mel
 
 CORPUS = Path(__file__).parent.parent / "data" / "ljspeech-mini"

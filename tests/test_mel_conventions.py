@@ -139,7 +139,7 @@ def test_cli_check_mel_and_vocode(tmp_path, capsys):
     cfg, ckpt, cfg_path = _official_tiny(tmp_path)
     import torch
 
-    from hifigan.audio import mel_spectrogram
+    from hifigan.mel import mel_spectrogram
 
     audio = torch.from_numpy(clip(0)[: 8000].astype(np.float32) * 0.1)
     ref = mel_spectrogram(audio, **cfg.mel_kwargs()).numpy()

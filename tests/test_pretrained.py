@@ -20,10 +20,11 @@ import torch
 
 from conftest import save_config_json, write_clips
 from fake_distribution import install_distribution
-from hifigan.audio import MelSpectrogram, load_audio, to_int16
+from hifigan.audio import load_audio, to_int16
 from hifigan.cli import main
 from hifigan.errors import CheckpointError, HifiganError
 from hifigan.inference import BACKENDS, Vocoder
+from hifigan.mel import MelSpectrogram
 from hifigan.pretrained import MODELS, PretrainedModel, load_pretrained, read_pretrained
 from official_reference import RefGenerator
 from tiny import tiny_config

@@ -13,9 +13,10 @@ import pytest
 import torch
 
 from fake_distribution import install_distribution
-from hifigan.audio import MelSpectrogram, load_audio
+from hifigan.audio import load_audio
 from hifigan.cli import main
 from hifigan.inference import BACKENDS, Vocoder
+from hifigan.mel import MelSpectrogram
 from hifigan.pretrained import MODELS, read_pretrained
 from official_reference import RefGenerator
 

@@ -13,12 +13,12 @@ import torch
 import torch.nn.functional as F
 
 from conftest import save_config_json
-from hifigan.audio import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
+from hifigan.mel import MelSpectrogram
 from hifigan.models import MultiResolutionDiscriminator
 from hifigan.train import Trainer, TrainOptions
 from hifigan.training.losses import build_generator_objective

@@ -12,13 +12,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import equal_states, save_config_json
-from hifigan.audio import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.config import config_from_dict
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
+from hifigan.mel import MelSpectrogram
 from hifigan.train import Trainer, TrainOptions
 from hifigan.training.losses import build_generator_objective
 from hifigan.training.parts import DISCRIMINATORS, build_discriminators, register_discriminator

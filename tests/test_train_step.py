@@ -11,9 +11,9 @@ import shutil
 import pytest
 import torch
 
-from hifigan.audio import MelSpectrogram
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
+from hifigan.mel import MelSpectrogram
 from hifigan.official_keys import ours_to_official
 from hifigan.train import Trainer, TrainOptions
 from official_reference import (

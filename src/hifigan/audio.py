@@ -1,20 +1,17 @@
-"""Audio I/O (soundfile) and the official HiFi-GAN log-mel front-end."""
+"""Audio and mel I/O: reading and writing audio files (soundfile), .npy mels; the mel front-end is hifigan.mel."""
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 from pathlib import Path
 
-import librosa
 import numpy as np
 import soundfile as sf
 import torch
 
 from hifigan.atomic import atomic_path
 from hifigan.errors import AudioError, HifiganError
-from hifigan.padding import reflect_pad
 from hifigan.paths import require_file, require_folder
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
@@ -120,102 +117,6 @@ def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampli
 def _first_line(e: BaseException) -> str:
     text = str(e).strip().splitlines()
     return text[0] if text else type(e).__name__
-
-
-class MelSpectrogram:
-    """The official log-mel: reflect pad (n_fft-hop)/2, STFT (center=False, Hann), |X| with 1e-9, Slaney mel, log.
-
-    Holds its mel basis and window, built once per (device, dtype) the first time they are needed.
-    """
-
-    def __init__(
-        self,
-        n_fft: int,
-        num_mels: int,
-        sampling_rate: int,
-        hop_size: int,
-        win_size: int,
-        fmin: float,
-        fmax: float | None,
-        center: bool = False,
-    ) -> None:
-        self.n_fft, self.num_mels, self.sampling_rate = n_fft, num_mels, sampling_rate
-        self.hop_size, self.win_size, self.fmin, self.fmax, self.center = (
-            hop_size, win_size, fmin, fmax, center,
-        )
-        # librosa's default is the Slaney-normalised, Slaney-scale filterbank; fmax=None means sr/2.
-        self._basis_np = librosa.filters.mel(
-            sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin, fmax=fmax
-        ).astype(np.float32)
-        self._tensors: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, torch.Tensor]] = {}
-
-    @property
-    def pad(self) -> int:
-        return (self.n_fft - self.hop_size) // 2
-
-    def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
-        key = (device, dtype)
-        if key not in self._tensors:
-            basis = torch.from_numpy(self._basis_np).to(device=device, dtype=dtype)
-            window = torch.hann_window(self.win_size, device=device, dtype=dtype)
-            self._tensors[key] = (basis, window)
-        return self._tensors[key]
-
-    def num_frames(self, num_samples: int) -> int:
-        """Frames the official front-end yields for `num_samples` samples (T // hop when center=False)."""
-        if self.center:
-            return num_samples // self.hop_size + 1
-        return (num_samples + 2 * self.pad - self.n_fft) // self.hop_size + 1
-
-    def __call__(self, y: torch.Tensor) -> torch.Tensor:
-        """[B, T] (or [T]) float audio -> [B, num_mels, frames] (or [num_mels, frames]) natural-log mel."""
-        squeeze = y.dim() == 1
-        if squeeze:
-            y = y.unsqueeze(0)
-        if y.dim() != 2:
-            raise ValueError(f"expected audio of shape [B, T], got {tuple(y.shape)}")
-        if y.shape[-1] <= self.pad:
-            raise ValueError(f"audio of {y.shape[-1]} samples is too short (need more than {self.pad})")
-        dtype = torch.float64 if y.dtype == torch.float64 else torch.float32
-        with torch.autocast(device_type=y.device.type, enabled=False):
-            y = y.to(dtype)
-            basis, window = self._basis_and_window(y.device, dtype)
-            y = reflect_pad(y, self.pad, self.pad)
-            spec = torch.stft(
-                y, self.n_fft, hop_length=self.hop_size, win_length=self.win_size, window=window,
-                center=self.center, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,
-            )
-            magnitude = torch.sqrt(spec.real.square() + spec.imag.square() + 1e-9)
-            mel = torch.log(torch.clamp(torch.matmul(basis, magnitude), min=1e-5))
-        return mel.squeeze(0) if squeeze else mel
-
-    def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
-        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel; too-short input or samples so far
-        outside [-1, 1] that the mel overflows are a one-line AudioError naming `source`."""
-        if audio.shape[-1] <= self.pad:
-            raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {self.pad}")
-        out = self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
-        if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
-            peak = float(np.max(np.abs(audio)))
-            raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
-        return out
-
-
-def mel_spectrogram(
-    y: torch.Tensor, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
-    fmin: float, fmax: float | None, center: bool = False,
-) -> torch.Tensor:
-    """The official `meldataset.mel_spectrogram`, same signature and values: [B, T] (or [T]) -> [B, num_mels, F]."""
-    return _shared_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)(y)
-
-
-@functools.lru_cache(maxsize=32)
-def _shared_frontend(
-    n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
-    fmin: float, fmax: float | None, center: bool,
-) -> MelSpectrogram:
-    """One MelSpectrogram per parameter set for `mel_spectrogram`, so its filterbank is built once."""
-    return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center)
 
 
 def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -> np.ndarray:

@@ -27,6 +27,9 @@ class DistConfig:
 DEFAULT_LOSS_WEIGHTS = {"mel": 45.0, "fm": 2.0, "adv": 1.0}  # lambda_mel, lambda_fm, and the adversarial term's 1
 DEFAULT_DISCRIMINATORS = ("mpd", "msd")
 LEGACY_WEIGHT_KEYS = {"lambda_mel": "mel", "lambda_fm": "fm"}  # what our configs before loss_weights called them
+# What loss_args["mel"] may set: the STFT and filterbank, and the convention (hifigan.mel; not the sampling rate)
+LOSS_MEL_KEYS = ("n_fft", "num_mels", "hop_size", "win_size", "fmin", "fmax", "convention", "floor", "framing",
+                 "magnitude_eps")
 PRESETS = Path(__file__).parent / "configs"  # the preset files `--config NAME` reads (package data)
 
 
@@ -165,19 +168,21 @@ class HifiganConfig:
         return dataclasses.asdict(self)
 
     def mel_kwargs(self, for_loss: bool = False) -> dict[str, Any]:
-        """Arguments of `mel_spectrogram` for the model input (fmax) or the mel loss (fmax_for_loss, then
-        loss_args["mel"], which may set any of them but the sampling rate)."""
+        """Arguments of `MelSpectrogram` / `mel_spectrogram`. The model input: the mel_* convention (fmax, stats).
+        The mel loss: fmax_for_loss and the official convention (its weight is in nats), then loss_args["mel"],
+        which may set any of LOSS_MEL_KEYS; the input's normalisation never applies to the loss."""
         kwargs = dict(
             n_fft=self.n_fft, num_mels=self.num_mels, sampling_rate=self.sampling_rate,
             hop_size=self.hop_size, win_size=self.win_size, fmin=self.fmin,
             fmax=self.fmax_for_loss if for_loss else self.fmax,
         )
         if not for_loss:
-            return kwargs
+            return {**kwargs, "convention": self.mel_convention, "floor": self.mel_floor,
+                    "framing": self.mel_framing, "magnitude_eps": self.mel_magnitude_eps, "stats": self.mel_stats}
         given = self.loss_args.get("mel", {})
         for key in given:
-            if key not in kwargs or key == "sampling_rate":
-                known = ", ".join(k for k in kwargs if k != "sampling_rate")
+            if key not in LOSS_MEL_KEYS:
+                known = ", ".join(LOSS_MEL_KEYS)
                 raise ConfigError(None, f"loss_args['mel']: unknown argument {key!r} (known: {known})")
         return {**kwargs, **given}
 

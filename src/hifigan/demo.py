@@ -23,9 +23,10 @@ import numpy as np
 import torch
 
 from hifigan.atomic import atomic_path, prepare_output_dir
-from hifigan.audio import MelSpectrogram, save_audio
+from hifigan.audio import save_audio
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
+from hifigan.mel import MelSpectrogram
 
 if TYPE_CHECKING:
     from hifigan.evaluation.results import Report

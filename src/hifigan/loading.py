@@ -26,6 +26,7 @@ ConfigSource = str | os.PathLike | HifiganConfig
 MODEL_KEYS = (
     "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock_kernel_sizes",
     "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate", "fmin", "fmax",
+    "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps",
 )
 
 

@@ -1,4 +1,4 @@
-"""`hifigan check-mel`: whether .npy mels follow the official convention, and which one they follow."""
+"""`hifigan check-mel`: whether .npy mels follow a model's mel convention, and which one they follow."""
 
 from __future__ import annotations
 
@@ -11,21 +11,59 @@ from hifigan.cli.common import add_command
 def add_check_mel(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         sub, "check-mel", run_check_mel,
-        help="say whether .npy mels follow the official convention, and which one they follow",
-        description="Check each MEL against the official convention (natural log of the Slaney mel magnitude, floor "
-        "ln(1e-5)) from its values alone: floor, range, spread and dynamics. Prints one line per file: the "
-        "likely convention, a confidence, the evidence and the vocode option that converts it. Exit 0 when "
-        "every file looks official, 1 when any does not, 2 on bad input.",
-        epilog="example: hifigan check-mel mels/*.npy",
+        help="say whether .npy mels follow a model's mel convention, and which one they follow",
+        description="Check each MEL against a model's mel convention (by default the official one: natural log "
+        "of the Slaney mel magnitude, floor ln(1e-5); with --config, --checkpoint or --pretrained, that model's "
+        "mel_convention, floor, bins and normalisation) from its values alone: floor, range, spread and dynamics. "
+        "Prints one line per file: the model's convention, rate and hop, the likely convention of the file, a "
+        "confidence, the evidence and the vocode option that converts it. Values cannot show the sampling rate, "
+        "hop, window or filterbank: a mel of the right convention made at another rate passes, so check those "
+        "against the line. Exit 0 when every file looks like the model's, 1 when any does not, 2 on bad input.",
+        epilog="examples:\n"
+        "  hifigan check-mel mels/*.npy\n"
+        "  hifigan check-mel --config pwg-24k espnet-mels/*.npy\n"
+        "  hifigan check-mel --checkpoint runs/pwg/checkpoints/latest.pt mels/*.npy",
     )
     p.add_argument("mels", nargs="+", type=Path, metavar="MEL", help=".npy mel files")
-    p.add_argument("--num-mels", type=int, default=80, help="mel bins the model expects (default 80)")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", "-c", type=Path, help="judge against this checkpoint's model (our "
+                        "checkpoint: config inside; an official g_* file: with --config)")
+    source.add_argument("--pretrained", metavar="NAME", help="judge against a registered pretrained model")
+    p.add_argument("--config", default=None, help="judge against this config's model: a preset (v1, pwg-24k, ...), "
+                   "an official config json or our JSON or YAML (default v1: the official convention)")
+    p.add_argument("--num-mels", type=int, default=None, help="mel bins (default: the model's)")
+
+
+def _model_config(args: argparse.Namespace):
+    """The config of the model the mels are judged against."""
+    from hifigan.config import load_config
+
+    if args.pretrained is not None:
+        from hifigan.pretrained import get_model, model_config
+
+        return model_config(get_model(args.pretrained), args.config)
+    if args.checkpoint is not None:
+        from hifigan.loading import CheckpointContents
+
+        return CheckpointContents.read(args.checkpoint).config(args.config)
+    return load_config(args.config or "v1")
 
 
 def run_check_mel(args: argparse.Namespace) -> int:
-    from hifigan.melconv.detect import detect_file
+    import dataclasses
 
-    verdicts = [(path, detect_file(path, args.num_mels)) for path in args.mels]  # bad input: exit 2 first
+    from hifigan.melconv.detect import detect_file
+    from hifigan.melconv.model import ModelMel
+
+    model = ModelMel.of(_model_config(args))
+    if args.num_mels is not None:
+        if model.stats is not None and args.num_mels != model.num_mels:
+            from hifigan.errors import HifiganError
+
+            raise HifiganError(None, f"--num-mels {args.num_mels}: the model normalises {model.num_mels} bins")
+        model = dataclasses.replace(model, num_mels=args.num_mels)
+    verdicts = [(path, detect_file(path, model.num_mels, model)) for path in args.mels]  # bad input: exit 2
     for path, verdict in verdicts:
-        print(f"{path}: {'official' if verdict.official else 'NOT official'}: {verdict.line()}")
-    return 0 if all(v.official for _, v in verdicts) else 1
+        fits = "fits" if verdict.matches else "does NOT fit"
+        print(f"{path}: {fits} the model's mel ({model.describe()}): {verdict.line()}")
+    return 0 if all(v.matches for _, v in verdicts) else 1

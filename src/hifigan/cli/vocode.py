@@ -1,4 +1,4 @@
-"""`hifigan mel` (the official log-mel of a file) and `hifigan vocode` (mels or audio to 16-bit WAV)."""
+"""`hifigan mel` (a file's log-mel, the config's front-end) and `hifigan vocode` (mels or audio to 16-bit WAV)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from hifigan.cli.common import (
 )
 from hifigan.errors import HifiganError
 from hifigan.inference.names import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
+from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import add_vocode_options, check_vocode_mel, load_vocode_mel
 from hifigan.paths import require_file
 
@@ -28,21 +29,26 @@ if TYPE_CHECKING:
 def add_mel(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         sub, "mel", run_mel,
-        help="compute the official log-mel of an audio file",
-        description="Compute the log-mel spectrogram HiFi-GAN expects, exactly as the official inference does: "
-        "int16 audio scaled by 1/32768, no loudness normalisation, reflect padding, center=False STFT, "
-        "Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames].",
-        epilog="example: hifigan mel data/ljspeech-mini/LJ001-0001.wav LJ001-0001.npy --config v1",
+        help="compute the log-mel of an audio file that a model of the config takes",
+        description="Compute the log-mel spectrogram a model of the config expects, with the config's front-end "
+        "(mel_convention, mel_floor, mel_framing, mel_magnitude_eps, mel_stats). The official one (v1, v2, v3) is "
+        "the official inference's exactly: int16 audio scaled by 1/32768, no loudness normalisation, reflect "
+        "padding, center=False STFT, Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames].",
+        epilog="examples:\n"
+        "  hifigan mel data/ljspeech-mini/LJ001-0001.wav LJ001-0001.npy --config v1\n"
+        "  hifigan mel speech-24k.wav speech.npy --config pwg-24k    # log10, centred frames",
     )
     p.add_argument("input", type=Path, help="audio file (WAV, FLAC, ... ; mono)")
     p.add_argument("output", type=Path, help="output .npy path")
-    p.add_argument("--config", default="v1", help="built-in name (v1, v2, v3), official config json or YAML")
+    p.add_argument("--config", default="v1", help="a preset (v1, pwg-24k, ...: hifigan configs), an official "
+                   "config json or our JSON or YAML")
     add_audio_options(p)
 
 
 def run_mel(args: argparse.Namespace) -> int:
-    from hifigan.audio import MelSpectrogram, load_audio, save_npy
+    from hifigan.audio import load_audio, save_npy
     from hifigan.config import load_config
+    from hifigan.mel import MelSpectrogram
 
     config = load_config(args.config)
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
@@ -57,7 +63,8 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
         sub, "vocode", run_vocode,
         help="turn mels (.npy) or audio (copy synthesis) into 16-bit WAV",
         description="Vocode each INPUT with a generator checkpoint. An INPUT ending in .npy is a log-mel "
-        "([num_mels, T] or [1, num_mels, T]); anything else is read as audio, turned into its mel and "
+        "([num_mels, T] or [1, num_mels, T]) in the model's convention (its config's mel_convention; "
+        "--mel-convention converts another); anything else is read as audio, turned into the model's mel and "
         "resynthesised (copy synthesis). Writes OUTPUT_DIR/<stem>.wav as 16-bit PCM at the config's rate.",
         epilog="examples:\n"
         "  hifigan vocode --pretrained lj-v1 --output-dir out/ data/ljspeech-mini/LJ001-0001.wav\n"
@@ -93,9 +100,10 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
 def run_vocode(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from hifigan.audio import MelSpectrogram, load_audio, save_audio
+    from hifigan.audio import load_audio, save_audio
     from hifigan.inference.engines import resolve_device
     from hifigan.inference.vocoder import Vocoder
+    from hifigan.mel import MelSpectrogram
 
     resolve_device(args.device)
     if args.chunk_frames < 1:
@@ -108,14 +116,15 @@ def run_vocode(args: argparse.Namespace) -> int:
     prepare_output_dir(args.output_dir)
     generator, config = load_generator(args)
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
+    model = ModelMel.of(config)
     for path in args.inputs:  # every input is checked before the first output is written
-        _check_input(path, config, args)
+        _check_input(path, model, args)
     frontend = MelSpectrogram(**config.mel_kwargs())
     bar = tqdm(args.inputs, desc="vocode", unit="file", disable=len(args.inputs) < 2, file=sys.stderr)
     written: list[tuple[str, Path, Path]] = []
     for path in bar:
         if path.suffix.lower() == ".npy":
-            mel = load_vocode_mel(path, config.num_mels, args)
+            mel = load_vocode_mel(path, model, args)
         else:
             audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
             mel = frontend.checked(audio, path)
@@ -129,18 +138,18 @@ def run_vocode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_input(path: Path, config: HifiganConfig, args: argparse.Namespace) -> None:
+def _check_input(path: Path, model: ModelMel, args: argparse.Namespace) -> None:
     """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
     from hifigan.audio import audio_info, check_format
 
     require_file(path, "an audio or .npy file")
     if path.suffix.lower() == ".npy":
-        check_vocode_mel(path, config.num_mels, args)
+        check_vocode_mel(path, model, args)
         return
     info = audio_info(path)
     if info.frames == 0:
         raise HifiganError(path, "contains no audio samples")
-    check_format(path, info.channels, info.samplerate, config.sampling_rate, resample=args.resample,
+    check_format(path, info.channels, info.samplerate, model.sampling_rate, resample=args.resample,
                  mix_to_mono=args.mix_to_mono)
 
 

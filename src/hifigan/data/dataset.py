@@ -1,11 +1,11 @@
 """The official training items (`meldataset.py`): int16 audio / 32768, peak-normalised to 0.95, a random
 `segment_size` window (zero-padded when shorter), the input mel (fmax) and the loss mel (fmax_for_loss).
-Fine-tuning on teacher-forced mels keeps the audio as recorded and cuts mel and audio at the same frame.
+With centred mel framing (Parallel WaveGAN's), the input mel is the whole clip's, cut at a random frame with its
+samples. Fine-tuning on teacher-forced mels keeps the audio as recorded and cuts mel and audio at the same frame.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import librosa
@@ -13,12 +13,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from hifigan.audio import MelSpectrogram, load_audio, load_mel
+from hifigan.audio import load_audio, load_mel
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
+from hifigan.mel import MelSpectrogram
 
 PEAK = 0.95  # official: librosa.util.normalize(audio) * 0.95
-MEL_FLOOR = math.log(1e-5)  # the front-end's log floor: the value of silence, used to pad teacher-forced mels
 
 
 def normalize_peak(audio: np.ndarray) -> np.ndarray:
@@ -30,8 +30,8 @@ class VocoderDataset(Dataset):
     """Items (input mel [num_mels, F], audio [T], loss mel [num_mels, F], clip index) as the official code makes.
 
     `train=True`: random `segment_size` windows; `train=False`: whole utterances (validation).
-    With teacher-forced mels (clips carrying `mel_path`) the audio is not normalised and the window
-    starts on a random mel frame, the audio at frame * hop.
+    With teacher-forced mels (clips carrying `mel_path`), or centred framing, the window starts on a random mel
+    frame, the audio at frame * hop; teacher-forced audio is not normalised.
     """
 
     def __init__(
@@ -43,6 +43,8 @@ class VocoderDataset(Dataset):
         self.resample, self.mix_to_mono = resample, mix_to_mono
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
+        # The input front-end's value of silence per bin [num_mels, 1]: what pads a short teacher-forced mel.
+        self.silence = self.input_mel(torch.zeros(config.n_fft))[:, :1]
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -57,7 +59,9 @@ class VocoderDataset(Dataset):
         cfg = self.config
         rng = np.random.default_rng([self.seed, self.epoch, index])
         audio = load_audio(clip.path, cfg.sampling_rate, resample=self.resample, mix_to_mono=self.mix_to_mono)
-        if clip.mel_path is None:
+        if clip.mel_path is None and self.input_mel.framing == "center":
+            mel, audio = self._centred(normalize_peak(audio), rng)
+        elif clip.mel_path is None:
             audio = normalize_peak(audio)
             if self.train:
                 audio = self._window(audio, rng)
@@ -77,6 +81,22 @@ class VocoderDataset(Dataset):
             return audio[start : start + seg]
         return np.pad(audio, (0, seg - audio.shape[0]))
 
+    def _centred(self, audio: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, np.ndarray]:
+        """Centred framing: the mel of the whole clip (zero-padded to a segment when shorter, as the official code
+        pads). Validation keeps it and the clip; training cuts segment_size // hop frames at a random frame and
+        their samples [start hop, (start + frames) hop), the clip's end padded with its last value where the last
+        frames need it (Parallel WaveGAN: np.pad(audio, (0, fft_size), mode="edge")[: frames * hop])."""
+        hop, seg = self.config.hop_size, self.config.segment_size
+        if self.train and audio.shape[0] < seg:
+            audio = np.pad(audio, (0, seg - audio.shape[0]))
+        mel = self.input_mel(torch.from_numpy(audio))
+        if not self.train:
+            return mel, audio
+        frames, total = seg // hop, mel.shape[1]
+        start = int(rng.integers(0, total - frames + 1))
+        aligned = np.pad(audio, (0, max(0, total * hop - audio.shape[0])), mode="edge")
+        return mel[:, start : start + frames], aligned[start * hop : (start + frames) * hop]
+
     def _aligned_window(
         self, mel: torch.Tensor, audio: np.ndarray, rng: np.random.Generator
     ) -> tuple[torch.Tensor, np.ndarray]:
@@ -87,7 +107,7 @@ class VocoderDataset(Dataset):
             mel = mel[:, start : start + frames]
             audio = audio[start * hop : (start + frames) * hop]
         if mel.shape[1] < frames:
-            mel = torch.nn.functional.pad(mel, (0, frames - mel.shape[1]), value=MEL_FLOOR)
+            mel = torch.cat([mel, self.silence.expand(-1, frames - mel.shape[1])], dim=1)
         if audio.shape[0] < seg:
             audio = np.pad(audio, (0, seg - audio.shape[0]))
         return mel, audio

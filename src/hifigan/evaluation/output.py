@@ -86,7 +86,7 @@ def plot_report(report: Report, path: Path, config: HifiganConfig,
     if example is not None:
         import torch
 
-        from hifigan.audio import mel_spectrogram
+        from hifigan.mel import mel_spectrogram
 
         stem, ref, gen = example
         hop_s = config.hop_size / config.sampling_rate

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-from hifigan.audio import mel_spectrogram
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.signals import Signal, as_numpy
+from hifigan.mel import mel_spectrogram
 
 # Parallel WaveGAN's multi-resolution STFT loss (Yamamoto et al., ICASSP 2020): (fft size, hop, window length).
 MRSTFT_RESOLUTIONS: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))

@@ -75,12 +75,16 @@ class Vocoder:
         with torch.inference_mode():
             return self._runner(mel.to(self.device, self.dtype)).squeeze(1).to(self.io_dtype).cpu()
 
-    def set_mel_convention(self, spec: str, stats: object = None, db_ref: float | None = None) -> Vocoder:
-        """Convert every input mel from convention `spec` (see hifigan.melconv) first; exact maps only."""
-        from hifigan.melconv import parse_convention, to_official
+    def set_mel_convention(self, spec: str | None, stats: object = None, db_ref: float | None = None) -> Vocoder:
+        """Convert every input mel from convention `spec` (see hifigan.melconv) to the model's own first (its
+        config's mel_convention; exact maps only). None, or the model's own: no conversion."""
+        from hifigan.melconv.conventions import parse_convention
+        from hifigan.melconv.model import ModelMel
 
-        parse_convention(spec)  # unknown names and conventions without an exact map fail here
-        self._mel_convert = None if spec == "official" else lambda m: to_official(m, spec, stats, db_ref)
+        if spec is not None:
+            parse_convention(spec)  # unknown names and conventions without an exact map fail here
+        model = ModelMel.of(self.config)
+        self._mel_convert = None if model.is_own(spec) else lambda m: model.convert(m, spec, stats, db_ref)
         return self
 
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3)) -> torch.Tensor:

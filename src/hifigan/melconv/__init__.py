@@ -1,6 +1,18 @@
-"""Mels from other front-ends: recognise their convention from the values, convert them where the map is exact."""
+"""Mel conventions: each front-end's map from the mel magnitude, recognising a convention from the values, and
+converting a mel to the official one or to a model's own where the map is exact."""
 
-from hifigan.melconv.conventions import CONVENTIONS, OFFICIAL_FLOOR, MelStats, parse_convention, to_official
+from hifigan.melconv.conventions import (
+    CONVENTIONS,
+    FRONT_END,
+    OFFICIAL_FLOOR,
+    MelStats,
+    forward,
+    parse_convention,
+    to_nats,
+    to_official,
+)
 from hifigan.melconv.detect import MelVerdict, detect
+from hifigan.melconv.model import ModelMel
 
-__all__ = ["CONVENTIONS", "OFFICIAL_FLOOR", "MelStats", "MelVerdict", "detect", "parse_convention", "to_official"]
+__all__ = ["CONVENTIONS", "FRONT_END", "OFFICIAL_FLOOR", "MelStats", "MelVerdict", "ModelMel", "detect", "forward",
+           "parse_convention", "to_nats", "to_official"]

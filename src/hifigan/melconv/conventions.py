@@ -1,59 +1,81 @@
-"""The mel conventions other front-ends use, and the exact maps from each back to the official log-mel.
+"""The mel conventions front-ends use: the forward map from the Slaney mel magnitude M to each, and the exact maps
+from each back to natural-log nats of M (and so to the official log-mel, or to any model's convention).
 
-Official: natural log of the Slaney mel magnitude M, floored at 1e-5 (ln 1e-5 = -11.5129). Every log or linear
-convention below is an elementwise function of M (or of M with another floor), so converting it is exact once
-the official floor is re-applied: max(ln M, ln 1e-5) = ln max(M, 1e-5) whenever the source floor is <= 1e-5.
+Official: natural log of M, floored at 1e-5 (ln 1e-5 = -11.5129). Every log or linear convention below is an
+elementwise function of M (or of M with another floor), so converting it is exact once the target floor is
+re-applied: max(ln M, ln 1e-5) = ln max(M, 1e-5) whenever the source floor is <= the target's.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from hifigan.errors import ConfigError
+
 OFFICIAL_FLOOR = math.log(1e-5)  # -11.512925...
 LN10 = math.log(10.0)
+DEFAULT_FLOOR = 1e-10  # the floor of every convention but the official one unless mel_floor says (PWG, ESPnet, librosa)
 
 
 @dataclass(frozen=True)
 class Convention:
-    """One convention: its name (the --mel-convention value), what it is, and how a value maps to nats of M."""
+    """One convention: its name (the --mel-convention value), what it is, and its map from M.
+
+    The value is gain * log(max(M^power, floor)) for a log convention (`log` "ln" or "log10"), M^power for a linear
+    one; `front_end` marks the ones a model's front-end computes (`mel_convention`).
+    """
 
     name: str
     formula: str
-    scale: float | None  # official = scale * value (+ offset) for the log conventions; None otherwise
+    log: str | None = None
+    power: int = 1
+    gain: float = 1.0
+    linear: bool = False
+    front_end: bool = False
     convertible: bool = True
     needs_stats: bool = False
     note: str = ""
 
+    @property
+    def scale(self) -> float | None:
+        """Nats of M per unit of value (ln M = scale * value) for a log convention; None otherwise."""
+        if self.log is None:
+            return None
+        return (LN10 if self.log == "log10" else 1.0) / (self.gain * self.power)
+
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("official", "ln(max(M, 1e-5))", 1.0),
-    Convention("ln-floor", "ln(max(M, f)), another floor f (1e-7, 1e-10, ...)", 1.0,
+    Convention("official", "ln(max(M, 1e-5))", "ln", front_end=True),
+    Convention("ln-floor", "ln(max(M, f)), another floor f (1e-7, 1e-10, ...)", "ln", front_end=True,
                note="exact when f <= 1e-5; a floor above 1e-5 has lost the values below it"),
-    Convention("log10", "log10(max(M, f))", LN10),
-    Convention("ln-power", "ln(max(M^2, f))", 0.5),
-    Convention("log10-power", "log10(max(M^2, f))", LN10 / 2),
-    Convention("db", "20*log10(max(M, f)) = 10*log10(M^2), reference 1", LN10 / 20,
+    Convention("log10", "log10(max(M, f))", "log10", front_end=True),
+    Convention("ln-power", "ln(max(M^2, f))", "ln", power=2, front_end=True),
+    Convention("log10-power", "log10(max(M^2, f))", "log10", power=2, front_end=True),
+    Convention("db", "20*log10(max(M, f)) = 10*log10(M^2), reference 1", "log10", gain=20.0, front_end=True,
                note="a top_db clip above -100 dB has lost the values below it"),
-    Convention("db-ref", "20*log10(M / ref), e.g. librosa ref=np.max", LN10 / 20,
+    Convention("db-ref", "20*log10(M / ref), e.g. librosa ref=np.max", "log10", gain=20.0,
                note="exact with the reference amplitude (--mel-db-ref); ref=np.max is lost unless you kept it"),
-    Convention("linear-magnitude", "M (no log)", None),
-    Convention("linear-power", "M^2 (no log)", None),
-    Convention("meanstd", "(x - mean) / std per bin, x a log convention", None, needs_stats=True),
-    Convention("minmax01", "(x - min) / (max - min), x a log convention", None, needs_stats=True),
-    Convention("minmax4", "8 * (x - min) / (max - min) - 4, x a log convention", None, needs_stats=True),
-    Convention("transposed", "[frames, num_mels] instead of [num_mels, frames]", None),
-    Convention("mel-of-power", "filterbank applied to |X|^2 (librosa power=2.0), not (filterbank |X|)^2", None,
+    Convention("linear-magnitude", "M (no log)", linear=True, front_end=True),
+    Convention("linear-power", "M^2 (no log)", power=2, linear=True, front_end=True),
+    Convention("meanstd", "(x - mean) / std per bin, x a log convention", needs_stats=True),
+    Convention("minmax01", "(x - min) / (max - min), x a log convention", needs_stats=True),
+    Convention("minmax4", "8 * (x - min) / (max - min) - 4, x a log convention", needs_stats=True),
+    Convention("transposed", "[frames, num_mels] instead of [num_mels, frames]"),
+    Convention("mel-of-power", "filterbank applied to |X|^2 (librosa power=2.0), not (filterbank |X|)^2",
                convertible=False),
-    Convention("other-fmax", "another fmax (e.g. sr/2 instead of 8000)", None, convertible=False),
-    Convention("htk-mel", "HTK mel scale or unnormalised filters", None, convertible=False),
-    Convention("other-hop", "another hop, window, n_fft or sampling rate", None, convertible=False),
+    Convention("other-fmax", "another fmax (e.g. sr/2 instead of 8000)", convertible=False),
+    Convention("htk-mel", "HTK mel scale or unnormalised filters", convertible=False),
+    Convention("other-hop", "another hop, window, n_fft or sampling rate", convertible=False),
 )}
+FRONT_END = tuple(name for name, c in CONVENTIONS.items() if c.front_end)  # the values of mel_convention
 
 NO_EXACT_MAP = ("no exact map to the official mel exists (the filterbank or framing differs): compute the mel "
                 "from the audio with `hifigan mel`, or fine-tune on your own mels (`hifigan train --input-mels`)")
+LINEAR_FLOOR = 1e-30  # amplitude a linear mel's zeros stand for in nats: below any floor a log convention uses
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,53 @@ class MelStats:
     low: np.ndarray | None = None
     high: np.ndarray | None = None
     base: str = "official"
+
+
+def front_end_floor(name: str, floor: float | None) -> float | None:
+    """The floor front-end convention `name` applies: `floor`, or by default 1e-5 (official) or 1e-10; None for a
+    linear one. An unknown name or a floor the convention cannot take is a one-line ConfigError naming the key."""
+    if name not in FRONT_END:
+        raise ConfigError(None, f"mel_convention (or loss_args['mel']['convention']) {name!r} is unknown; "
+                                f"choose from {', '.join(FRONT_END)}")
+    if floor is not None and (isinstance(floor, bool) or not isinstance(floor, int | float)
+                              or not math.isfinite(floor) or floor <= 0):
+        raise ConfigError(None, f"mel_floor (or loss_args['mel']['floor']) must be a number > 0 or null, got {floor!r}")
+    if CONVENTIONS[name].linear:
+        if floor is not None:
+            raise ConfigError(None, f"mel_floor {floor} with mel_convention {name}: a linear mel has no floor (null)")
+        return None
+    if name == "official":
+        if floor is not None and floor != 1e-5:
+            raise ConfigError(None, f"mel_floor {floor} with mel_convention official: the official floor is 1e-5; "
+                                    "use mel_convention ln-floor for another")
+        return 1e-5
+    return DEFAULT_FLOOR if floor is None else float(floor)
+
+
+def forward(m: Any, name: str, floor: float | None) -> Any:
+    """Mel magnitude M (a numpy array or torch tensor) -> front-end convention `name` (floor: front_end_floor's).
+
+    The official one is torch.log(torch.clamp(M, min=1e-5)) operation for operation, so its values are the
+    official code's bit for bit."""
+    conv = CONVENTIONS[name]
+    numpy = isinstance(m, np.ndarray)
+    y = m if conv.power == 1 else m * m
+    if conv.linear:
+        return y
+    y = np.maximum(y, floor) if numpy else y.clamp(min=floor)
+    if conv.log == "ln":
+        y = np.log(y) if numpy else y.log()
+    else:
+        y = np.log10(y) if numpy else y.log10()
+    return y if conv.gain == 1.0 else y * conv.gain
+
+
+def from_nats(nats: np.ndarray, name: str, floor: float | None) -> np.ndarray:
+    """ln M (float64) -> front-end convention `name`: `forward` of exp(nats), without leaving the log domain."""
+    conv = CONVENTIONS[name]
+    if conv.linear:
+        return np.exp(conv.power * nats)
+    return np.maximum(conv.power * nats, math.log(floor)) / (conv.scale * conv.power)
 
 
 def parse_convention(spec: str) -> tuple[bool, str]:
@@ -82,21 +151,15 @@ def parse_convention(spec: str) -> tuple[bool, str]:
     return transposed, name
 
 
-def log_to_official(x: np.ndarray, name: str, db_ref: float = 1.0) -> np.ndarray:
-    """A log- or linear-convention mel (float64) -> the official log-mel, floor re-applied at ln(1e-5)."""
+def log_to_nats(x: np.ndarray, name: str, db_ref: float = 1.0) -> np.ndarray:
+    """A log- or linear-convention mel -> ln M (float64), with the source's own floor (none re-applied)."""
     x = np.asarray(x, dtype=np.float64)
     conv = CONVENTIONS[name]
-    if name == "linear-magnitude":
-        nats = np.log(np.maximum(x, 1e-5))
-    elif name == "linear-power":
-        nats = 0.5 * np.log(np.maximum(x, 1e-10))
-    elif name == "db-ref":
-        nats = conv.scale * x + math.log(db_ref)
-    elif conv.scale is not None:
-        nats = conv.scale * x
-    else:
+    if conv.linear:
+        return np.log(np.maximum(x, LINEAR_FLOOR**conv.power)) / conv.power
+    if conv.scale is None:
         raise ValueError(f"{name} is not a log or linear convention")
-    return np.maximum(nats, OFFICIAL_FLOOR)
+    return conv.scale * x + (math.log(db_ref) if name == "db-ref" else 0.0)
 
 
 def denormalise(x: np.ndarray, name: str, stats: MelStats) -> np.ndarray:
@@ -117,6 +180,28 @@ def denormalise(x: np.ndarray, name: str, stats: MelStats) -> np.ndarray:
     return unit * (col(stats.high) - col(stats.low)) + col(stats.low)
 
 
+def to_nats(
+    mel: np.ndarray, spec: str, stats: MelStats | None = None, db_ref: float | None = None
+) -> np.ndarray:
+    """[num_mels, T] (or [T, num_mels] with 'transposed') mel in convention `spec` -> ln M [num_mels, T] float64,
+    floored where the source was (nothing re-applied).
+
+    Raises ValueError where no exact map exists or what the map needs (statistics, a dB reference) is missing.
+    """
+    transposed, name = parse_convention(spec)
+    x = np.asarray(mel, dtype=np.float64)
+    if transposed:
+        x = np.swapaxes(x, -1, -2)
+    if CONVENTIONS[name].needs_stats:
+        if stats is None:
+            raise ValueError(f"--mel-convention {name} needs the normalisation statistics (--mel-stats FILE)")
+        x, name = denormalise(x, name, stats), stats.base
+    if name == "db-ref" and db_ref is None:
+        raise ValueError("--mel-convention db-ref needs the reference amplitude (--mel-db-ref REF); "
+                         "a per-utterance ref=np.max is lost unless it was saved")
+    return log_to_nats(x, name, 1.0 if db_ref is None else db_ref)
+
+
 def to_official(
     mel: np.ndarray, spec: str, stats: MelStats | None = None, db_ref: float | None = None
 ) -> np.ndarray:
@@ -125,20 +210,7 @@ def to_official(
     Raises ValueError where no exact map exists or what the map needs (statistics, a dB reference) is missing.
     """
     transposed, name = parse_convention(spec)
-    x = np.asarray(mel, dtype=np.float64)
-    if transposed:
-        x = np.swapaxes(x, -1, -2)
     if name == "official":
-        return x
-    if CONVENTIONS[name].needs_stats:
-        if stats is None:
-            raise ValueError(f"--mel-convention {name} needs the normalisation statistics (--mel-stats FILE)")
-        x, name = denormalise(x, name, stats), stats.base
-        if name == "official":
-            return np.maximum(x, OFFICIAL_FLOOR)
-    if name == "db-ref":
-        if db_ref is None:
-            raise ValueError("--mel-convention db-ref needs the reference amplitude (--mel-db-ref REF); "
-                             "a per-utterance ref=np.max is lost unless it was saved")
-        return log_to_official(x, name, db_ref)
-    return log_to_official(x, name)
+        x = np.asarray(mel, dtype=np.float64)
+        return np.swapaxes(x, -1, -2) if transposed else x
+    return np.maximum(to_nats(mel, spec, stats, db_ref), OFFICIAL_FLOOR)

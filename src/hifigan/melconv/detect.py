@@ -12,11 +12,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hifigan.errors import MelError
 from hifigan.melconv.conventions import CONVENTIONS, LN10, OFFICIAL_FLOOR
+
+if TYPE_CHECKING:
+    from hifigan.melconv.model import ModelMel
 
 MAX_NATS = 4.5  # above any official mel of audio in [-1, 1]
 MAX_SPREAD = MAX_NATS - math.log(1e-12)  # widest official-domain range with the lowest floor we recognise
@@ -27,22 +31,29 @@ LOG_HYPOTHESES = ("official", "log10", "ln-power", "log10-power", "db")
 
 @dataclass
 class MelVerdict:
-    """The check's answer: the most likely convention, how sure (0..1), and the numbers behind it."""
+    """The check's answer: the most likely convention, how sure (0..1), and the numbers behind it; `expected`, the
+    conventions the model takes (official by default; hifigan.melconv.model.ModelMel.expected)."""
 
     convention: str
     confidence: float
     transposed: bool = False
     evidence: dict[str, float] = field(default_factory=dict)
     detail: str = ""
+    expected: tuple[str, ...] = ("official",)
 
     @property
     def official(self) -> bool:
         return self.convention == "official" and not self.transposed
 
     @property
+    def matches(self) -> bool:
+        """The mel looks like the model's own: vocode takes it as it is."""
+        return self.convention in self.expected and not self.transposed
+
+    @property
     def option(self) -> str:
-        """The vocode option that converts this mel, or what to do instead."""
-        if self.official:
+        """The vocode option that converts this mel to the model's, or what to do instead."""
+        if self.matches:
             return "none needed"
         if self.convention == "unknown":
             return "no conversion known: check the front-end that made it"
@@ -83,8 +94,10 @@ def _spread(values: np.ndarray) -> float:
     return float(p99 - p1)
 
 
-def detect(mel: np.ndarray, num_mels: int = 80) -> MelVerdict:
-    """[num_mels, T] (or [T, num_mels], or [1, num_mels, T]) mel -> MelVerdict. Costs a few passes over the values."""
+def detect(mel: np.ndarray, num_mels: int = 80, model: ModelMel | None = None) -> MelVerdict:
+    """[num_mels, T] (or [T, num_mels], or [1, num_mels, T]) mel -> MelVerdict, judged against `model`'s convention
+    (default official): where the values fit it and another convention equally, it is the model's. Costs a few
+    passes over the values."""
     x = np.asarray(mel)
     if x.ndim == 3 and x.shape[0] == 1:
         x = x[0]
@@ -93,12 +106,24 @@ def detect(mel: np.ndarray, num_mels: int = 80) -> MelVerdict:
     transposed = x.shape[0] != num_mels and x.shape[1] == num_mels
     if transposed:
         x = x.T
-    verdict = _classify(x.astype(np.float64, copy=False))
+    verdict = _classify(x.astype(np.float64, copy=False), model)
     verdict.transposed = transposed
+    verdict.expected = ("official",) if model is None else model.expected
     return verdict
 
 
-def _classify(x: np.ndarray) -> MelVerdict:
+def _prior(model: ModelMel | None) -> tuple[str, str, float]:
+    """(verdict name, log hypothesis, floor in the convention's units) of the model's own un-normalised log mels."""
+    if model is None or model.convention == "official":
+        return "official", "official", OFFICIAL_FLOOR
+    conv = CONVENTIONS[model.convention]
+    if conv.log is None:
+        return model.convention, model.convention, 0.0
+    hypothesis = "official" if model.convention == "ln-floor" else model.convention
+    return model.convention, hypothesis, math.log(model.floor) / (conv.scale * conv.power)
+
+
+def _classify(x: np.ndarray, model: ModelMel | None) -> MelVerdict:
     low, on_floor = _floor_evidence(x)
     high = float(x.max())
     floored = on_floor >= 5e-5 and np.count_nonzero(x <= low + 1e-6 * max(1.0, abs(low))) >= 3
@@ -112,7 +137,10 @@ def _classify(x: np.ndarray) -> MelVerdict:
         return MelVerdict(name, confidence, evidence=ev, detail=detail)
 
     if low >= 0.0:
-        return _linear(x, high, ev)
+        found = _linear(x, high, ev)
+        if found.convention == "unknown" and _prior(model)[0] in ("linear-magnitude", "linear-power"):
+            return verdict(_prior(model)[0], 0.5, "non-negative, as the model's")
+        return found
     if abs(high - 4.0) < 1e-5 and abs(low + 4.0) < 1e-5:
         return verdict("minmax4", 0.9, "touches -4 and 4 exactly")
     if abs(high) < 1e-5 and low < -20.0:
@@ -122,15 +150,20 @@ def _classify(x: np.ndarray) -> MelVerdict:
     if abs(mean) < 0.6 and 0.5 < std < 2.0 and high > 1.0 and low < -1.0 and np.abs(x.mean(axis=1)).max() < 2.5:
         ev.update(mean=mean, std=std)
         return verdict("meanstd", 0.7, "mean ~0, std ~1")
-    return _log(ev, floored)
+    return _log(ev, floored, _prior(model))
 
 
-def _log(ev: dict[str, float], floored: bool) -> MelVerdict:
-    """Choose among the log conventions (natural, log10, power, dB) by floor, maximum and spread."""
+def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> MelVerdict:
+    """Choose among the log conventions (natural, log10, power, dB) by floor, maximum and spread; `prior`: the
+    model's (_prior), chosen where the values fit it as well as the best."""
     low, high, spread, dynamics = ev["min"], ev["max"], ev["spread"], ev["dynamics"]
     scales = {name: CONVENTIONS[name].scale for name in LOG_HYPOTHESES}
+    own, prefer, own_floor = prior
     if floored and abs(low - OFFICIAL_FLOOR) < 1e-4 and spread <= MAX_NATS - OFFICIAL_FLOOR:
         return MelVerdict("official", 0.99, evidence=ev, detail="floor exactly ln(1e-5)")
+    at_own_floor = abs(low - own_floor) < 1e-4 * max(1.0, abs(own_floor))
+    if own != "official" and prefer in scales and floored and at_own_floor and scales[prefer] * high <= MAX_NATS:
+        return MelVerdict(own, 0.95, evidence=ev, detail="floor exactly the model's")
     if floored and abs(high - low - 80.0) < 1e-3 and high * scales["db"] <= MAX_NATS:
         return MelVerdict("db", 0.85, evidence=ev, detail="clipped at top_db 80 (values below it are lost)")
     feasible: dict[str, str] = {}
@@ -155,18 +188,21 @@ def _log(ev: dict[str, float], floored: bool) -> MelVerdict:
 
     ranked = sorted(feasible, key=typical)
     best = ranked[0]
-    if not floored and "official" in feasible and low >= OFFICIAL_FLOOR - 1e-4:
-        # Within the official range: flag another convention only when it reads as speech and official cannot.
-        if best == "official" or in_band("official") or not in_band(best) or dynamics * scales[best] < 1.5:
-            conf = 0.95 if in_band("official") else 0.75
-            return MelVerdict("official", conf, evidence=ev, detail="within the official range")
+    if not floored and prefer in feasible and low >= own_floor - 1e-4 * max(1.0, abs(own_floor)):
+        # Within the model's range: flag another convention only when it reads as speech and the model's cannot.
+        if best == prefer or in_band(prefer) or not in_band(best) or dynamics * scales[best] < 1.5:
+            conf = 0.95 if in_band(prefer) else 0.75
+            where = "the official range" if own == "official" else "the model's range"
+            return MelVerdict(own, conf, evidence=ev, detail=f"within {where}")
     margin = typical(ranked[1]) - typical(best) if len(ranked) > 1 else 1.0
     if margin < 0.04:
         return MelVerdict("unknown", 0.3, evidence=ev, detail=f"{best} or {ranked[1]} (spread {spread:.3g})")
-    name = "ln-floor" if best == "official" else best
-    detail = feasible[best] or ("values below ln(1e-5)" if name == "ln-floor" else "")
-    if name == "ln-floor" and detail == "floor 1e-05":
-        name = "official"
+    name, detail = best, feasible[best]
+    if best == "official" and not detail:  # no floor: official unless values lie below its floor
+        below = low < OFFICIAL_FLOOR - 1e-4
+        name, detail = ("ln-floor", "values below ln(1e-5)") if below else ("official", "within the official range")
+    elif best == "official" and detail != "floor 1e-05":
+        name = "ln-floor"
     conf = (0.9 if floored else 0.6) if in_band(best) else 0.5
     return MelVerdict(name, min(conf, 0.5 + margin), evidence=ev, detail=detail)
 
@@ -192,18 +228,19 @@ def _linear(x: np.ndarray, high: float, ev: dict[str, float]) -> MelVerdict:
     return MelVerdict("unknown", 0.3, evidence=ev, detail="non-negative (linear?), magnitude or power unclear")
 
 
-def detect_file(path: Path, num_mels: int) -> MelVerdict:
-    """Load a .npy mel (either orientation) and judge it; a MelError for what cannot be a mel at all."""
+def detect_file(path: Path, num_mels: int, model: ModelMel | None = None) -> MelVerdict:
+    """Load a .npy mel (either orientation) and judge it against `model`'s convention; a MelError for what cannot
+    be a mel at all."""
     from hifigan.audio import load_mel
 
     try:
         mel = load_mel(path, num_mels)
-        verdict = detect(mel, num_mels)
+        verdict = detect(mel, num_mels, model)
     except MelError as first:
         try:
             mel = load_mel(path, num_mels, transposed=True)
         except MelError:
             raise first from None
-        verdict = detect(mel, num_mels)
+        verdict = detect(mel, num_mels, model)
         verdict.transposed = True
     return verdict

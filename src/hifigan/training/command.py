@@ -4,6 +4,7 @@ build the Trainer, start it from a checkpoint or weights when asked, train, repo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import warnings
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,16 @@ def resolve_config(base: HifiganConfig, overrides: dict[str, Any]) -> HifiganCon
         if key != "disc_start_step" and isinstance(value, int) and value < (0 if key == "num_workers" else 1):
             raise HifiganError(None, f"--{key.replace('_', '-')} must be positive, got {value}")
     return config_from_dict({**base.to_dict(), **overrides}, "command line")
+
+
+def inline_mel_stats(config: HifiganConfig) -> HifiganConfig:
+    """A `mel_stats` file read once, now, and kept as its values: the checkpoints then vocode without the file."""
+    if config.mel_stats is None or isinstance(config.mel_stats, dict):
+        return config
+    from hifigan.melconv.stats import inline_stats, model_stats
+
+    stats = model_stats(config.mel_stats, config.num_mels, config.mel_convention)
+    return dataclasses.replace(config, mel_stats=inline_stats(stats))
 
 
 def _base_config(args: argparse.Namespace, resume_obj: dict[str, Any] | None, resume_path: Path | None,
@@ -101,6 +112,7 @@ def run_command(args: argparse.Namespace) -> int:
         # An --init-from checkpoint is read once: for its config (when --config is absent) and its weights.
         init_obj = _read_init(args) if args.init_from is not None and resume_obj is None else None
         config = resolve_config(_base_config(args, resume_obj, resume_path, init_obj), _overrides(args))
+        config = inline_mel_stats(config)
         data = _data_spec(args, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"])

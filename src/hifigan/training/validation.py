@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from hifigan.audio import MelSpectrogram
 from hifigan.config import HifiganConfig
 from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import mel_l1
+from hifigan.mel import MelSpectrogram
 from hifigan.training.run_log import RunLog, mel_figure
 
 
@@ -44,7 +44,11 @@ class Validation:
         return value
 
     def vocode(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """(index, input mel, reference audio, generated audio as float32 on the CPU) for each held-out clip."""
+        """(index, input mel, reference audio, generated audio as float32 on the CPU) for each held-out clip.
+
+        Frame i's audio is samples [i hop, (i + 1) hop) in either framing, so sample n of one is sample n of the
+        other; the generated audio stops at the recording's end (centred framing's 1 + T // hop frames give up
+        to a hop more)."""
         generator.eval()
         try:
             with torch.no_grad():
@@ -52,7 +56,7 @@ class Validation:
                     mel, audio, _, _ = self.valid_set[i]
                     with self.autocast():
                         y_hat = generator(mel.unsqueeze(0).to(self.device))
-                    yield i, mel, audio, y_hat.float().reshape(-1).cpu()
+                    yield i, mel, audio, y_hat.float().reshape(-1)[: audio.shape[-1]].cpu()
         finally:
             generator.train()
 

@@ -89,8 +89,9 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
           audio: str, resample: bool, mix_to_mono: bool) -> Clip:
     import torch
 
-    from hifigan.audio import load_audio, mel_spectrogram
+    from hifigan.audio import load_audio
     from hifigan.evaluation.metrics import METRICS
+    from hifigan.mel import mel_spectrogram
 
     files = {name: report.files[index] for name, report in systems.items()}
     first = next(iter(files.values()))

@@ -1,0 +1,143 @@
+"""The log-mel front-end: the official one by default (jik876/hifi-gan `meldataset.mel_spectrogram`, bit for bit),
+or the config's convention (`mel_convention`, `mel_floor`, `mel_framing`, `mel_magnitude_eps`, `mel_stats`)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import librosa
+import numpy as np
+import torch
+
+from hifigan.errors import AudioError, ConfigError
+from hifigan.melconv.conventions import forward, front_end_floor
+from hifigan.melconv.stats import model_stats
+from hifigan.padding import reflect_pad
+
+FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
+OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code
+
+
+class MelSpectrogram:
+    """Audio -> log-mel: reflect pad, STFT (Hann, no further padding), |X|, Slaney mel M, the convention's map of M
+    (official: ln(max(M, 1e-5))), then (x - mean) / std per bin when the model normalises.
+
+    `framing` "official" pads (n_fft - hop) // 2 per side (frame i covers samples [i hop, (i + 1) hop)); "center"
+    pads n_fft // 2, as librosa, torchaudio and Parallel WaveGAN (center=True: 1 + T // hop frames, frame i paired
+    with samples [i hop, (i + 1) hop)). `center` is the official code's own argument (torch.stft's center, after
+    the official padding). Holds its mel basis and window, built once per (device, dtype) when first needed.
+    """
+
+    def __init__(
+        self, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int, fmin: float,
+        fmax: float | None, center: bool = False, *, convention: str = "official", floor: float | None = None,
+        framing: str = "official", magnitude_eps: float = OFFICIAL_EPS,
+        stats: str | os.PathLike | Mapping[str, Any] | None = None,
+    ) -> None:
+        self.n_fft, self.num_mels, self.sampling_rate = n_fft, num_mels, sampling_rate
+        self.hop_size, self.win_size, self.fmin, self.fmax, self.center = (
+            hop_size, win_size, fmin, fmax, center,
+        )
+        if framing not in FRAMINGS:
+            raise ConfigError(None, f"mel_framing (or loss_args['mel']['framing']) {framing!r} is unknown; "
+                                    f"choose from {', '.join(FRAMINGS)}")
+        if center and framing == "center":
+            raise ValueError("center=True (the official code's argument) with framing 'center' would pad twice")
+        if isinstance(magnitude_eps, bool) or not isinstance(magnitude_eps, int | float) or not magnitude_eps >= 0:
+            raise ConfigError(None, f"mel_magnitude_eps must be a number >= 0, got {magnitude_eps!r}")
+        self.convention, self.floor = convention, front_end_floor(convention, floor)
+        self.framing, self.magnitude_eps = framing, magnitude_eps
+        normalisation = model_stats(stats, num_mels, convention)
+        self._stats_np = None if normalisation is None else (normalisation.mean, normalisation.std)
+        # librosa's default is the Slaney-normalised, Slaney-scale filterbank; fmax=None means sr/2.
+        self._basis_np = librosa.filters.mel(
+            sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin, fmax=fmax
+        ).astype(np.float32)
+        self._tensors: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
+
+    @property
+    def pad(self) -> int:
+        """Reflected samples on each side before the STFT."""
+        return self.n_fft // 2 if self.framing == "center" else (self.n_fft - self.hop_size) // 2
+
+    @property
+    def normalised(self) -> bool:
+        return self._stats_np is not None
+
+    def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """(basis, window) or (basis, window, mean [num_mels, 1], std [num_mels, 1]) on `device` in `dtype`."""
+        key = (device, dtype)
+        if key not in self._tensors:
+            basis = torch.from_numpy(self._basis_np).to(device=device, dtype=dtype)
+            window = torch.hann_window(self.win_size, device=device, dtype=dtype)
+            stats = () if self._stats_np is None else tuple(
+                torch.from_numpy(v).to(device=device, dtype=dtype).unsqueeze(-1) for v in self._stats_np)
+            self._tensors[key] = (basis, window, *stats)
+        return self._tensors[key]
+
+    def num_frames(self, num_samples: int) -> int:
+        """Frames for `num_samples` samples: T // hop (official framing), 1 + T // hop (center, even n_fft)."""
+        padded = num_samples + 2 * self.pad + (2 * (self.n_fft // 2) if self.center else 0)
+        return (padded - self.n_fft) // self.hop_size + 1
+
+    def __call__(self, y: torch.Tensor) -> torch.Tensor:
+        """[B, T] (or [T]) float audio -> [B, num_mels, frames] (or [num_mels, frames]) mel in the convention."""
+        squeeze = y.dim() == 1
+        if squeeze:
+            y = y.unsqueeze(0)
+        if y.dim() != 2:
+            raise ValueError(f"expected audio of shape [B, T], got {tuple(y.shape)}")
+        if y.shape[-1] <= self.pad:
+            raise ValueError(f"audio of {y.shape[-1]} samples is too short (need more than {self.pad})")
+        dtype = torch.float64 if y.dtype == torch.float64 else torch.float32
+        with torch.autocast(device_type=y.device.type, enabled=False):
+            y = y.to(dtype)
+            basis, window, *stats = self._basis_and_window(y.device, dtype)
+            y = reflect_pad(y, self.pad, self.pad)
+            spec = torch.stft(
+                y, self.n_fft, hop_length=self.hop_size, win_length=self.win_size, window=window,
+                center=self.center, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,
+            )
+            if self.magnitude_eps:
+                magnitude = torch.sqrt(spec.real.square() + spec.imag.square() + self.magnitude_eps)
+            else:  # |X| as librosa's np.abs and torchaudio's power=1 (its gradient at 0 is 0, not inf)
+                magnitude = spec.abs()
+            mel = forward(torch.matmul(basis, magnitude), self.convention, self.floor)
+            if stats:
+                mel = (mel - stats[0]) / stats[1]
+        return mel.squeeze(0) if squeeze else mel
+
+    def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
+        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel; too-short input or samples so far
+        outside [-1, 1] that the mel overflows are a one-line AudioError naming `source`."""
+        if audio.shape[-1] <= self.pad:
+            raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {self.pad}")
+        out = self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+        if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
+            peak = float(np.max(np.abs(audio)))
+            raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
+        return out
+
+
+def mel_spectrogram(
+    y: torch.Tensor, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
+    fmin: float, fmax: float | None, center: bool = False, **convention: Any,
+) -> torch.Tensor:
+    """The official `meldataset.mel_spectrogram`, same signature and values: [B, T] (or [T]) -> [B, num_mels, F];
+    the keyword arguments of MelSpectrogram (convention, floor, framing, magnitude_eps, stats) choose another."""
+    if isinstance(convention.get("stats"), Mapping):  # values, not a hashable file name: build it for this call
+        return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center, **convention)(y)
+    key = tuple(sorted(convention.items()))
+    return _shared_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center, key)(y)
+
+
+@functools.lru_cache(maxsize=32)
+def _shared_frontend(
+    n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
+    fmin: float, fmax: float | None, center: bool, convention: tuple[tuple[str, Any], ...],
+) -> MelSpectrogram:
+    """One MelSpectrogram per parameter set for `mel_spectrogram`, so its filterbank is built once."""
+    return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center, **dict(convention))

@@ -1,0 +1,70 @@
+"""A model's own mel convention (its config's front-end): what its inputs look like, and the exact conversion of a
+mel of another convention to it (through ln M, then the model's forward map, floor and normalisation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hifigan.config import HifiganConfig
+from hifigan.melconv.conventions import MelStats, from_nats, front_end_floor, parse_convention, to_nats, to_official
+from hifigan.melconv.stats import model_stats
+
+
+@dataclass(frozen=True)
+class ModelMel:
+    """The mel a model takes: its convention and floor, its normalisation (per-bin mean/std) and its shape and rate."""
+
+    convention: str
+    floor: float | None
+    stats: MelStats | None
+    num_mels: int
+    sampling_rate: int
+    hop_size: int
+
+    @classmethod
+    def of(cls, config: HifiganConfig) -> ModelMel:
+        """The model of `config` (a bad convention, floor or statistics: one-line ConfigError or MelError)."""
+        name = config.mel_convention
+        return cls(name, front_end_floor(name, config.mel_floor), model_stats(config.mel_stats, config.num_mels, name),
+                   config.num_mels, config.sampling_rate, config.hop_size)
+
+    @property
+    def label(self) -> str:
+        """'official', 'log10 (floor 1e-10)', 'log10 (floor 1e-10) normalised by mel_stats'."""
+        text = self.convention
+        if self.convention != "official" and self.floor is not None:
+            text += f" (floor {self.floor:.0e})"
+        return text + (" normalised by mel_stats" if self.stats is not None else "")
+
+    def describe(self) -> str:
+        """The label with what detection cannot see: the rate and hop."""
+        return f"{self.label}, {self.sampling_rate} Hz, hop {self.hop_size}"
+
+    @property
+    def expected(self) -> tuple[str, ...]:
+        """The conventions `detect` may name for this model's own mels (an official mel is an ln-floor mel whose
+        floor is 1e-5)."""
+        if self.stats is not None:
+            return ("meanstd",)
+        return ("ln-floor", "official") if self.convention == "ln-floor" else (self.convention,)
+
+    def is_own(self, spec: str | None) -> bool:
+        """Whether --mel-convention `spec` names this model's mels as they are (None: by default)."""
+        return spec is None or (self.stats is None and parse_convention(spec) == (False, self.convention))
+
+    def convert(self, mel: np.ndarray, spec: str, stats: MelStats | None = None,
+                db_ref: float | None = None) -> np.ndarray:
+        """[num_mels, T] (or [B, num_mels, T]; [T, num_mels] with 'transposed') mel in convention `spec` -> this
+        model's, float64. Exact where the source floor is at or below the model's. A normalised source with no
+        statistics given uses the model's own. Raises ValueError as `to_nats`."""
+        _, name = parse_convention(spec)
+        if self.convention == "official" and self.stats is None:
+            return to_official(mel, spec, stats, db_ref)
+        if name in ("meanstd", "minmax01", "minmax4") and stats is None:
+            stats = self.stats
+        x = from_nats(to_nats(mel, spec, stats, db_ref), self.convention, self.floor)
+        if self.stats is not None:
+            x = (x - self.stats.mean[:, None]) / self.stats.std[:, None]
+        return x
