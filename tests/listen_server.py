@@ -39,6 +39,7 @@ class Server:
     url: str  # the raters' start page, ending in /
     results: str  # the results page with its key
     port: int
+    stimuli: str  # the rates it says the stimuli have
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up."""
@@ -74,7 +75,7 @@ def start_server(*argv: str | os.PathLike, port: int = 0, timeout: float = 120.0
         raise RuntimeError(f"hifigan listen did not start: {errors.read().strip()}")
     threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep the pipe drained
     url = lines["raters"]
-    return Server(proc, url, lines["results"], int(url.rstrip("/").rsplit(":", 1)[1]))
+    return Server(proc, url, lines["results"], int(url.rstrip("/").rsplit(":", 1)[1]), lines.get("stimuli", ""))
 
 
 def call(url: str, body: dict | None = None, *, retry_for: float = 0.0) -> tuple[int, dict]:

@@ -23,6 +23,13 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 @pytest.fixture(autouse=True)
+def _no_pretrained(monkeypatch):
+    """No pretrained model to compare with: the real V1s would take the training budget (the comparison is tested
+    with a tiny registered model in test_pretrained.py and test_demo_rates.py)."""
+    monkeypatch.setattr("hifigan.pretrained.MODELS", {})
+
+
+@pytest.fixture(autouse=True)
 def _remove_runs(tmp_path):
     """The demo's run holds a ~1 GB checkpoint (the discriminators have fixed official sizes)."""
     yield

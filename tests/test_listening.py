@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import shutil
 import socket
 import sqlite3
 
@@ -139,6 +140,36 @@ def test_results_need_the_admin_key(client, study):
     assert client.get("/results?key=wrong").status_code == 403
     page = client.get(f"/results?key={study.meta('admin_key')}").get_data(as_text=True)
     assert "Ground Truth (hidden reference)" in page and "v3" in page
+
+
+def test_a_study_at_any_rate_plays_every_file_at_its_own(tmp_path, capsys):
+    """48 kHz recordings (FLAC for one system, re-wrapped as WAV with the same samples and rate) and a system at
+    22050 Hz: every stimulus keeps its rate, and the server's first lines say which rates the study holds."""
+    import soundfile as sf
+
+    from hifigan.evaluation.listening.study import rates_text, stimulus_rates
+
+    stim = tmp_path / "stim"
+    write_stimuli(stim, 2, ["v1"], rate=48000)
+    write_stimuli(stim / "v3-flac", 2, [], rate=48000)
+    for wav in sorted((stim / "v3-flac" / "reference").iterdir()):
+        sf.write(stim / "v3-flac" / wav.with_suffix(".flac").name, sf.read(wav, dtype="int16")[0], 48000)
+    shutil.rmtree(stim / "v3-flac" / "reference")
+    write_stimuli(stim / "lj", 2, [], rate=22050)
+    args = ["listen", "--reference", str(stim / "reference"), "--system", f"v1={stim / 'v1'}",
+            "--system", f"v3={stim / 'v3-flac'}", "--system", f"lj={stim / 'lj' / 'reference'}",
+            "--out", str(tmp_path / "study")]
+    assert run_busy(args) == 2 and "port already in use" in capsys.readouterr().err  # created, then the port
+    study = open_study(tmp_path / "study")
+    assert stimulus_rates(study) == {REFERENCE: [48000], "v1": [48000], "v3": [48000], "lj": [22050]}
+    assert rates_text(stimulus_rates(study)) == ("several rates: reference 48000 Hz, v1 48000 Hz, v3 48000 Hz, "
+                                                 "lj 22050 Hz (each file is played at its own rate)")
+    with contextlib.closing(sqlite3.connect(study.path)) as con:
+        for token, system, source in con.execute("SELECT token, system, source FROM trials"):
+            copy, original = sf.read(study.audio_file(token), dtype="int16"), sf.read(source, dtype="int16")
+            assert copy[1] == original[1] == (22050 if system == "lj" else 48000)
+            assert (copy[0] == original[0]).all()
+    assert rates_text({"reference": [16000], "v1": [16000]}) == "16000 Hz"
 
 
 def test_mos_and_its_t_interval_by_hand():

@@ -21,6 +21,7 @@ def test_twenty_raters_and_a_killed_server_lose_and_duplicate_nothing(tmp_path):
     args = ["--reference", tmp_path / "stim" / "reference",
             *(a for s in SYSTEMS for a in ("--system", f"{s}={tmp_path / 'stim' / s}")), "--out", study]
     server = start_server(*args)
+    assert server.stimuli == "8000 Hz"
     url = server.url
     acknowledged: list[tuple[str, str, int]] = []  # (rater, trial, score) the server said it stored
     lock = threading.Lock()

@@ -13,7 +13,7 @@ from hifigan.config import load_config
 from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import METRICS, compute_metrics
 from hifigan.evaluation.pairing import align, match_lengths
-from hifigan.evaluation.perceptual import SNR_CAP_DB, estoi, pesq_wb, snr, stoi
+from hifigan.evaluation.perceptual import SNR_CAP_DB, estoi, pesq_mos, snr, stoi
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchTrack, f0_rmse_cents, periodicity_rmse, pitch_track, vuv_f1
 from hifigan.evaluation.spectral import mel_cepstrum
 
@@ -187,7 +187,7 @@ def test_compute_metrics_checks_its_inputs(voice):
 
 def test_undefined_values_are_nan_not_errors(voice):
     silence = np.zeros_like(voice)
-    assert math.isnan(pesq_wb(silence, silence, SR)) and math.isnan(pesq_wb(voice, silence, SR))
+    assert math.isnan(pesq_mos(silence, silence, SR)) and math.isnan(pesq_mos(voice, silence, SR))
     assert math.isnan(stoi(silence, voice, SR)) and math.isnan(estoi(silence, voice, SR))
     assert math.isnan(stoi(voice[:4000], voice[:4000], SR))  # fewer than 30 non-silent STOI frames
     assert math.isnan(snr(silence, voice))

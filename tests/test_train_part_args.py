@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import save_config_json
-from hifigan.audio import MelSpectrogram
+from hifigan.mel import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips

@@ -1,11 +1,13 @@
 """`hifigan demo`: train a small model on the bundled clips for a few minutes, then show what it learned.
 
-The budget goes mostly to a generator-only warm-up on the mel loss (it learns fastest per CPU second),
-then to full GAN training for the rest; the held-out clips are vocoded before and after and scored with
-every metric of hifigan.evaluation.metrics; the mean (95% CI) of each at the start and the end is printed and written
-as markdown and JSON, with the end state's evaluation report (hifigan.evaluation.output's JSON + PNG) and one HTML page
-to listen to the clips at the start and the end beside the recordings (hifigan.evaluation.report.page). The installed
-pretrained models (hifigan.pretrained) vocode the same clips, in the same table and page, as what good sounds like.
+Everything happens at the config's rate: the corpus is resampled to it (soxr) where it is at another, and the
+clips, scores, report and page are at that rate. The budget goes mostly to a generator-only warm-up on the mel
+loss (it learns fastest per CPU second), then to full GAN training for the rest; the held-out clips are vocoded
+before and after and scored with every metric of hifigan.evaluation.metrics; the mean (95% CI) of each at the
+start and the end is printed and written as markdown and JSON (hifigan.demo_tables), with the end state's
+evaluation report (hifigan.evaluation.output's JSON + PNG) and one HTML page to listen to the clips at the start and
+the end beside the recordings (hifigan.evaluation.report.page). The installed pretrained models (hifigan.pretrained)
+vocode the same clips, in the same table and page, as what good sounds like (see `pretrained_clips`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ import torch
 from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.audio import save_audio
 from hifigan.config import HifiganConfig
+from hifigan.demo_tables import format_table, score_table, summary_table
 from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
 
 if TYPE_CHECKING:
     from hifigan.evaluation.results import Report
+    from hifigan.inference import Vocoder
     from hifigan.train import Trainer
 
 
@@ -68,103 +72,69 @@ def score_clips(clips: list[Vocoded], config: HifiganConfig) -> list[dict[str, f
 
 
 def pretrained_clips(clips: list[Vocoded], config: HifiganConfig) -> tuple[dict[str, list[Vocoded]], list[str]]:
-    """The clips' mels vocoded by every installed pretrained model whose input mel is `config`'s, by model
-    name; and one note per model: why it is missing, or, on LJSpeech clips, which of them it was trained on."""
+    """The clips vocoded by every installed pretrained model, by model name, at `config`'s rate; and one note per
+    model: why it is missing, how it heard clips at another rate or mel, and on LJSpeech clips which it was trained on.
+
+    A model whose mel is the demo's vocodes the demo's mels. Any other hears the same recordings as its users would
+    feed it (`vocode_recording`: resampled to its rate, its own mel) and its output is resampled back, so every
+    column is scored against the same recordings, at the demo's rate, with the same metrics. That is the honest
+    comparison: leaving it out would hide what good sounds like at this rate, and what the round trip costs it (a
+    22050 Hz model has nothing above 11025 Hz) is a real limit of using it here, which its note states.
+    """
     from hifigan.inference import Vocoder
     from hifigan.pretrained import MODELS, load_pretrained
 
     vocoded: dict[str, list[Vocoded]] = {}
     notes = []
     ljspeech = any(re.fullmatch(r"LJ\d{3}-\d{4}", clip.clip) for clip in clips)
+    rate = config.sampling_rate
     for name, model in MODELS.items():
-        model_config = model.load_config()
-        if model_config.mel_kwargs() != config.mel_kwargs():
-            notes.append(f"{name}: not shown: it takes another mel ({model_config.sampling_rate} Hz, hop "
-                         f"{model_config.hop_size}) than the demo's config")
-            continue
         try:
             generator, model_config = load_pretrained(name)
         except HifiganError as e:
             notes.append(f"{name}: not shown: {e}")
             continue
         vocoder = Vocoder(generator, model_config)
-        vocoded[name] = [Vocoded(c.clip, c.reference, c.mel, vocoder(c.mel).numpy()) for c in clips]
+        if model_config.mel_kwargs() == config.mel_kwargs():
+            vocoded[name] = [Vocoded(c.clip, c.reference, c.mel, vocoder(c.mel).numpy()) for c in clips]
+        else:
+            vocoded[name] = [Vocoded(c.clip, c.reference, c.mel, vocode_recording(vocoder, c.reference, rate))
+                             for c in clips]
+            model_rate = model_config.sampling_rate
+            heard = "the same clips" if model_rate == rate else (
+                f"the clips resampled to {model_rate} Hz, its output resampled back to {rate} Hz"
+                + (f" (nothing above {model_rate / 2:g} Hz)" if model_rate < rate else ""))
+            notes.append(f"{name}: its own rate and mel ({model_rate} Hz, {model_config.num_mels} bins, hop "
+                         f"{model_config.hop_size}): given {heard}")
         if ljspeech:
             notes.append(f"{name} was trained on LJSpeech ({model.seen_ljspeech}): its scores here are not "
                          "held-out figures")
     return vocoded, notes
 
 
-def score_table(clips: list[str], start: list[dict[str, float]], end: list[dict[str, float]],
-                others: dict[str, list[dict[str, float]]] | None = None) -> list[dict[str, Any]]:
-    """One row per clip with every metric at the start and the end ("<metric> start", "<metric> end") and of
-    each model in `others` ("<metric> <name>"), then a mean row (the mean over the clips where the metric is
-    defined)."""
-    from hifigan.evaluation.results import aggregate
+def vocode_recording(vocoder: Vocoder, audio: np.ndarray, rate: int) -> np.ndarray:
+    """A model at its own rate and mel on a recording at `rate`, [T] -> [T]: resampled to the model's rate (soxr),
+    zero-padded to whole hops so every sample is vocoded, its mel, vocoded, resampled back, cut to T samples."""
+    from hifigan.audio import resample_audio
 
-    columns = {"start": start, "end": end, **(others or {})}
-    rows: list[dict[str, Any]] = [
-        {"clip": clip, **{f"{k} {when}": v for when, scores in columns.items() for k, v in scores[i].items()}}
-        for i, clip in enumerate(clips)
-    ]
-    means = {f"{k} {when}": summary.mean for when, scores in columns.items()
-             for k, summary in aggregate(scores).items()}
-    rows.append({"clip": "mean", **{k: math.nan if means[k] is None else means[k] for k in rows[0] if k != "clip"}})
-    return rows
-
-
-def format_table(rows: list[dict[str, Any]]) -> str:
-    """A markdown table (also readable in a terminal); NaN shows as "-"."""
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "|".join("---" for _ in keys) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(_cell(v) for v in row.values()) + " |")
-    return "\n".join(lines)
-
-
-def summary_table(start: list[dict[str, float]], end: list[dict[str, float]],
-                  others: dict[str, list[dict[str, float]]] | None = None) -> str:
-    """Markdown: per metric, which direction is better and its mean [95% CI] over the clips at the start and
-    the end of training, then for each model in `others` (hifigan.evaluation.results.aggregate; "-" where undefined or
-    n < 2)."""
-    from hifigan.evaluation.metrics import METRICS
-    from hifigan.evaluation.results import aggregate
-
-    columns = {"start": aggregate(start), "end": aggregate(end), **{k: aggregate(v) for k, v in (others or {}).items()}}
-    lines = ["| metric | better | " + " | ".join(f"{k} mean [95% CI]" for k in columns) + " |",
-             "|---|---|" + "---|" * len(columns)]
-    for name, info in METRICS.items():
-        if name not in columns["start"]:
-            continue
-        title = f"{info.title} ({info.unit})" if info.unit else info.title
-        better = "higher" if info.higher_is_better else "lower"
-        lines.append(f"| {title} | {better} | " + " | ".join(_mean_ci(c[name]) for c in columns.values()) + " |")
-    return "\n".join(lines)
-
-
-def _mean_ci(summary) -> str:
-    if summary.mean is None:
-        return f"- ({summary.n_undefined} undefined)" if summary.n_undefined else "-"
-    ci = "" if summary.ci95_low is None else f" [{summary.ci95_low:.4f}, {summary.ci95_high:.4f}]"
-    undefined = f" ({summary.n_undefined} undefined)" if summary.n_undefined else ""
-    return f"{summary.mean:.4f}{ci}{undefined}"
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return "-" if math.isnan(value) else f"{value:.4f}"
+    model_rate, hop = vocoder.config.sampling_rate, vocoder.config.hop_size
+    x = resample_audio(audio, rate, model_rate) if model_rate != rate else audio.astype(np.float32)
+    x = np.pad(x, (0, -len(x) % hop))
+    y = vocoder(MelSpectrogram(**vocoder.config.mel_kwargs())(torch.from_numpy(x))).numpy()
+    y = resample_audio(y, model_rate, rate) if model_rate != rate else y
+    return np.pad(y[: len(audio)], (0, max(0, len(audio) - len(y))))
 
 
 def clips_report(out: Path, folder: str, clips: list[Vocoded], scores: list[dict[str, float]],
                  config: HifiganConfig, seconds: float, when: str) -> Report:
     """The clips written to out/<folder>/ as a `hifigan evaluate` Report against out/reference/."""
+    from hifigan.evaluation.evaluate import report_settings
     from hifigan.evaluation.results import FileResult, Report, aggregate
 
     sr = config.sampling_rate
     files = [FileResult(c.clip, str(out / "reference" / f"{c.clip}.wav"), str(out / folder / f"{c.clip}.wav"),
                         len(c.reference) / sr, 0, s) for c, s in zip(clips, scores)]
-    settings = {"sampling_rate": sr, "metrics": list(scores[0]), "max_shift_samples": 0,
+    settings = {**report_settings(config, list(scores[0])),
                 "source": f"hifigan demo: held-out clips at the {when} of training (scored before int16 rounding)"}
     return Report(files, aggregate(scores), settings, seconds)
 
@@ -193,6 +163,7 @@ def run_demo(
     progress: bool = True,
 ) -> list[dict[str, Any]]:
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
+    from hifigan.audio import audio_info
     from hifigan.config import config_from_dict, load_config
     from hifigan.data.clip_scan import scan_clips
     from hifigan.data.corpus import Corpus
@@ -212,14 +183,18 @@ def run_demo(
         overrides["seed"] = seed
     cfg = config_from_dict({**base.to_dict(), **overrides}, "demo options")
     train_files, valid_files = Corpus(folder=corpus, valid_count=valid_count).resolve(cfg.seed)
-    train = scan_clips(train_files, cfg, what="training set").clips
-    valid = scan_clips(valid_files, cfg, what="validation set").clips
+    train = scan_clips(train_files, cfg, resample=True, what="training set").clips  # the demo runs at cfg's rate
+    valid = scan_clips(valid_files, cfg, resample=True, what="validation set").clips
     out.mkdir(parents=True, exist_ok=True)
     options = TrainOptions(out=out / "run", device=device, checkpoint_interval=0, validation_interval=200,
-                           log_interval=10, keep=1, progress=progress)
+                           log_interval=10, keep=1, progress=progress, resample=True)
     trainer = Trainer(cfg, train, valid, options)
-    trainer.data_spec = {"corpus": str(Path(corpus).resolve()), "valid_count": valid_count}  # for --resume
+    trainer.data_spec = {"corpus": str(Path(corpus).resolve()), "valid_count": valid_count,  # for --resume
+                         "resample": True}
     say = trainer._say
+    other = sorted({audio_info(c.path).samplerate for c in train + valid} - {cfg.sampling_rate})
+    if other:
+        say(f"demo: the corpus ({', '.join(map(str, other))} Hz) is resampled to the config's {cfg.sampling_rate} Hz")
 
     vocode_start = time.monotonic()
     start = vocode_clips(trainer)
@@ -269,17 +244,20 @@ def run_demo(
     html_path = write_page(out / "evaluation.html", systems, cfg, title=f"hifigan demo: {len(end)} held-out clips "
                            f"at the start and the end of training ({trainer.step} steps)")
     rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
-    overview, per_clip = summary_table(start_scores, end_scores, pretrained_scores), format_table(rows)
+    overview = summary_table(start_scores, end_scores, pretrained_scores, cfg.sampling_rate)
+    per_clip = format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.config.disc_start_step if gan_fraction else 'no'} "
                f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "
-               f"{len(end)} held-out clips, mean [95% CI] at the start and the end of training"
+               f"{len(end)} held-out clips at {cfg.sampling_rate} Hz, mean [95% CI] at the start and the end of "
+               "training"
                + (f", and vocoded by the pretrained {' and '.join(pretrained)}" if pretrained else ""))
     overview += "".join(f"\n\n{note}" for note in notes)
     with atomic_path(out / "results.md") as tmp:
         tmp.write_text(f"# hifigan demo\n\n{summary}\n\n{overview}\n\n## per clip\n\n{per_clip}\n")
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(nan_to_none({
-            "steps": trainer.step, "disc_start_step": trainer.config.disc_start_step, "rows": rows,
+            "steps": trainer.step, "disc_start_step": trainer.config.disc_start_step,
+            "sampling_rate": cfg.sampling_rate, "rows": rows,
             "summary": {when: {k: asdict(v) for k, v in aggregate(scores).items()}
                         for when, scores in {"start": start_scores, "end": end_scores, **pretrained_scores}.items()},
             "notes": notes,

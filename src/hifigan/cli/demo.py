@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.cli.common import add_command, add_device, add_no_progress
+from hifigan.config import preset_names
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
@@ -19,13 +20,16 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "generated mel), OUT/results.md and results.json (every evaluate metric at the start and the end), "
         "OUT/evaluation.json and .png (the end state's report), OUT/evaluation.html (listen to the recordings and "
         "the clips at the start and the end side by side), and the run (OUT/run: checkpoint, TensorBoard logs; "
-        "train --resume OUT/run continues it).",
+        "train --resume OUT/run continues it). Everything is at the config's rate: a corpus at another rate is "
+        "resampled to it, and the pretrained models at another rate or mel hear the clips resampled to theirs.",
         epilog="example: hifigan demo --corpus data/ljspeech-mini --out runs/demo --minutes 9",
     )
     p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
     p.add_argument("--out", required=True, type=Path, help="output folder (created)")
     p.add_argument("--minutes", type=float, default=9.0, help="total time budget (default 9)")
-    p.add_argument("--config", default="v3", help="model config (default v3, the smallest official one)")
+    p.add_argument("--config", default="v3",
+                   help=f"model config, at any rate: a preset ({', '.join(preset_names())}) or a config file "
+                   "(default v3, the smallest official one)")
     p.add_argument("--batch-size", type=int, default=4, help="clips per step (default 4)")
     p.add_argument("--segment-size", type=int, default=None, help="samples per clip (default: the config's)")
     p.add_argument("--valid-count", type=int, default=3, help="held-out clips (default 3)")

@@ -15,7 +15,7 @@ from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import compute_metrics, metric_names
 from hifigan.evaluation.output import report_paths, write_report
 from hifigan.evaluation.pairing import Pair, align, match_lengths
-from hifigan.evaluation.perceptual import PESQ_RATE, SNR_CAP_DB
+from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.results import FileResult, Report, aggregate
 from hifigan.evaluation.spectral import MRSTFT_RESOLUTIONS
@@ -32,9 +32,11 @@ def evaluate_pairs(
     max_shift: int = 0,
     pitch: PitchSettings = DEFAULT_PITCH,
     progress: bool = True,
+    config_name: str | None = None,
 ) -> Report:
     """Compute the metrics of every (stem, reference, generated) pair at the config's rate; write the report to
     `out` (a folder -> folder/evaluation.{json,png}, else a prefix -> prefix.{json,png}) when given.
+    `config_name` (how the config was given or chosen) is recorded in the report's settings.
     """
     from tqdm import tqdm
 
@@ -57,7 +59,7 @@ def evaluate_pairs(
         ref, gen, shift = align(ref, gen, max_shift)
         values = compute_metrics(ref, gen, config, names, pitch=pitch, source=source)
         results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values))
-    settings = _settings(config, names, max_shift, pitch)
+    settings = {"config": config_name, **report_settings(config, names, max_shift, pitch)}
     report = Report(results, aggregate([r.metrics for r in results], names), settings,
                     time.perf_counter() - started)
     if paths is not None:
@@ -65,7 +67,10 @@ def evaluate_pairs(
     return report
 
 
-def _settings(config: HifiganConfig, names: list[str], max_shift: int, pitch: PitchSettings) -> dict[str, Any]:
+def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0, pitch: PitchSettings = DEFAULT_PITCH
+                    ) -> dict[str, Any]:
+    """How the metrics were measured, as a report records it: rate, mel, PESQ band, STFT and pitch settings."""
+    pesq_rate, pesq_mode, pesq_standard = pesq_band(config.sampling_rate) or (None, None, None)  # None: undefined
     return {
         "sampling_rate": config.sampling_rate,
         "mel": config.mel_kwargs(for_loss=True),
@@ -73,7 +78,9 @@ def _settings(config: HifiganConfig, names: list[str], max_shift: int, pitch: Pi
         "max_shift_samples": max_shift,
         "length_tolerance_samples": config.hop_size,
         "mrstft_resolutions": [list(r) for r in MRSTFT_RESOLUTIONS],
-        "pesq_rate": PESQ_RATE,
+        "pesq_rate": pesq_rate,
+        "pesq_mode": pesq_mode,
+        "pesq_standard": pesq_standard,
         "snr_cap_db": SNR_CAP_DB,
         "pitch": {**asdict(pitch), "tracker": "librosa.pyin", "frame_length": pitch.frame_length(config.sampling_rate),
                   "hop_length": config.hop_size},

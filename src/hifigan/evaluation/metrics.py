@@ -15,7 +15,7 @@ import numpy as np
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.pairing import align, match_lengths
-from hifigan.evaluation.perceptual import estoi, pesq_wb, snr, stoi
+from hifigan.evaluation.perceptual import estoi, pesq_mos, pesq_title, snr, stoi
 from hifigan.evaluation.pitch import (
     DEFAULT_PITCH,
     PitchSettings,
@@ -51,13 +51,21 @@ METRICS: dict[str, MetricInfo] = {
     "mcd": MetricInfo("dB", False, "MCD"),
     "lsd": MetricInfo("dB", False, "LSD"),
     "snr": MetricInfo("dB", True, "SNR"),
-    "pesq": MetricInfo("", True, "PESQ (wb)"),
+    "pesq": MetricInfo("", True, "PESQ"),  # wide- or narrow-band by the rate: see metric_title
     "stoi": MetricInfo("", True, "STOI"),
     "estoi": MetricInfo("", True, "ESTOI"),
     "f0_rmse_cents": MetricInfo("cents", False, "F0 RMSE"),
     "vuv_f1": MetricInfo("", True, "V/UV F1"),
     "periodicity_rmse": MetricInfo("", False, "periodicity RMSE"),
 }
+
+
+def metric_title(name: str, sampling_rate: int | None = None, unit: bool = True) -> str:
+    """How tables and figures name a metric (with its unit unless `unit` is False); at a known rate PESQ
+    names the band it is measured in there ("PESQ (wb)", "PESQ (nb)")."""
+    info = METRICS[name]
+    title = pesq_title(sampling_rate) if name == "pesq" and sampling_rate is not None else info.title
+    return f"{title} ({info.unit})" if unit and info.unit else title
 
 
 def metric_names(metrics: Iterable[str] | None) -> list[str]:
@@ -113,7 +121,7 @@ _SIGNAL_METRICS: dict[str, Callable[[np.ndarray, np.ndarray, HifiganConfig], flo
     "mcd": mel_cepstral_distortion,
     "lsd": lambda ref, gen, c: log_spectral_distance(ref, gen, c.n_fft, c.hop_size, c.win_size),
     "snr": lambda ref, gen, config: snr(ref, gen),
-    "pesq": lambda ref, gen, config: pesq_wb(ref, gen, config.sampling_rate),
+    "pesq": lambda ref, gen, config: pesq_mos(ref, gen, config.sampling_rate),
     "stoi": lambda ref, gen, config: stoi(ref, gen, config.sampling_rate),
     "estoi": lambda ref, gen, config: estoi(ref, gen, config.sampling_rate),
 }

@@ -12,7 +12,7 @@ import numpy as np
 
 from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.config import HifiganConfig
-from hifigan.evaluation.metrics import METRICS
+from hifigan.evaluation.metrics import METRICS, metric_title
 from hifigan.evaluation.pairing import match_lengths
 from hifigan.evaluation.results import FileResult, Report
 
@@ -80,7 +80,8 @@ def plot_report(report: Report, path: Path, config: HifiganConfig,
         if len(values):
             ax.boxplot(values, widths=0.5, showfliers=False)
             ax.scatter(1 + rng.uniform(-0.15, 0.15, len(values)), values, s=10, alpha=0.6, color="tab:blue")
-        ax.set_title(f"{info.title} ({'↑' if info.higher_is_better else '↓'})", fontsize=9)
+        title = metric_title(m, config.sampling_rate, unit=False)
+        ax.set_title(f"{title} ({'↑' if info.higher_is_better else '↓'})", fontsize=9)
         ax.set_ylabel(info.unit, fontsize=8)
         ax.set_xticks([])
     if example is not None:

@@ -1,4 +1,4 @@
-"""Waveform and perceptual metrics: SNR, wide-band PESQ, STOI and ESTOI."""
+"""Waveform and perceptual metrics: SNR, PESQ (wide-band, or narrow-band below 16 kHz), STOI and ESTOI."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import numpy as np
 from hifigan.evaluation.signals import Signal, as_numpy
 
 SNR_CAP_DB = 100.0  # identical signals would give +inf; 100 dB is above the 16-bit quantisation floor (~98 dB)
-PESQ_RATE = 16000  # wide-band PESQ (ITU-T P.862.2) is defined at 16 kHz
+# The PESQ versions ITU defines, highest rate first: (the rate it is defined at, `pesq` mode, name). Audio at or
+# above a version's rate is measured with it, downsampled; wide-band P.862.2 needs 16 kHz (below that the audio
+# holds no wide band), narrow-band P.862 (MOS-LQO by P.862.1) 8 kHz; below 8 kHz neither is defined.
+PESQ_BANDS: tuple[tuple[int, str, str], ...] = (
+    (16000, "wb", "ITU-T P.862.2 wide-band"),
+    (8000, "nb", "ITU-T P.862 narrow-band, P.862.1 MOS-LQO"),
+)
 
 
 def snr(reference: Signal, generated: Signal) -> float:
@@ -30,23 +36,37 @@ def snr(reference: Signal, generated: Signal) -> float:
     return float(min(SNR_CAP_DB, 10.0 * np.log10(signal / noise)))
 
 
-def pesq_wb(reference: Signal, generated: Signal, sampling_rate: int) -> float:
-    """Wide-band PESQ, MOS-LQO (ITU-T P.862.2; `pesq` package, mode 'wb'); 4.64 for identical speech.
+def pesq_band(sampling_rate: int) -> tuple[int, str, str] | None:
+    """The PESQ for audio at `sampling_rate`: (rate it is measured at, `pesq` mode, name); None below 8 kHz."""
+    return next((band for band in PESQ_BANDS if sampling_rate >= band[0]), None)
 
-    Both signals are resampled to 16 kHz with soxr (hifigan.audio.resample_audio). NaN when PESQ finds no
-    utterance, the signal is too short, or either signal is digital silence.
+
+def pesq_title(sampling_rate: int) -> str:
+    """The PESQ column's title at this rate: "PESQ (wb)", "PESQ (nb)", or "PESQ" where it is undefined."""
+    band = pesq_band(sampling_rate)
+    return "PESQ" if band is None else f"PESQ ({band[1]})"
+
+
+def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
+    """PESQ MOS-LQO (`pesq` package) as `pesq_band` chooses it: wide-band at 16 kHz for audio at 16 kHz or more
+    (4.64 for identical speech), narrow-band at 8 kHz for 8 to 16 kHz (4.55 for identical speech).
+
+    Both signals are resampled to that rate with soxr (hifigan.audio.resample_audio). NaN below 8 kHz, when PESQ
+    finds no utterance, the signal is too short, or either signal is digital silence.
     """
     from pesq import PesqError, pesq
 
     from hifigan.audio import resample_audio
 
+    band = pesq_band(sampling_rate)
     ref, gen = as_numpy(reference), as_numpy(generated)
-    if not ref.any() or not gen.any():  # the pesq package divides by the peak and fails on digital silence
+    if band is None or not ref.any() or not gen.any():  # the pesq package divides by the peak: no digital silence
         return math.nan
-    if sampling_rate != PESQ_RATE:
-        ref, gen = resample_audio(ref, sampling_rate, PESQ_RATE), resample_audio(gen, sampling_rate, PESQ_RATE)
+    rate, mode, _ = band
+    if sampling_rate != rate:
+        ref, gen = resample_audio(ref, sampling_rate, rate), resample_audio(gen, sampling_rate, rate)
     try:
-        return float(pesq(PESQ_RATE, ref, gen, "wb"))
+        return float(pesq(rate, ref, gen, mode))
     except PesqError:
         return math.nan
 

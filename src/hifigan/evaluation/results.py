@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from hifigan.evaluation.metrics import METRICS
+from hifigan.evaluation.metrics import METRICS, metric_title
 from hifigan.evaluation.stats import MetricSummary, summarize
 
 
@@ -62,8 +62,7 @@ class Report:
             lines.append("")
         lines.append(f"{'metric':<22} {'better':>6} {'mean':>10} {'95% CI':>23} {'n':>5}")
         for m, s in self.summary.items():
-            info = METRICS[m]
-            title = f"{info.title} ({info.unit})" if info.unit else info.title
+            info, title = METRICS[m], metric_title(m, self.settings.get("sampling_rate"))
             ci = "-" if s.ci95_low is None else f"[{_fmt(s.ci95_low)}, {_fmt(s.ci95_high)}]"
             undefined = f" ({s.n_undefined} undefined)" if s.n_undefined else ""
             lines.append(f"{title:<22} {'higher' if info.higher_is_better else 'lower':>6} "

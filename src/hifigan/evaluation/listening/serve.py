@@ -39,6 +39,7 @@ def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | 
     from waitress.server import create_server
 
     from hifigan.evaluation.listening.app import create_app
+    from hifigan.evaluation.listening.study import rates_text, stimulus_rates
 
     sock = bind(host, port)
     server = create_server(create_app(store, screen), sockets=[sock], threads=threads, ident="hifigan-listen")
@@ -46,7 +47,8 @@ def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | 
     url = f"http://{shown}:{sock.getsockname()[1]}/"
     systems = store.systems()
     print(f"hifigan listen: {store.trial_count()} trials ({len(systems)} systems incl. the hidden reference) from "
-          f"{store.path.parent}\nraters: {url}\nresults: {url}results?key={store.meta('admin_key')}\n"
+          f"{store.path.parent}\nstimuli: {rates_text(stimulus_rates(store))}\nraters: {url}\n"
+          f"results: {url}results?key={store.meta('admin_key')}\n"
           "(Ctrl-C stops the server; every rating is already saved)", flush=True)
     try:
         server.run()

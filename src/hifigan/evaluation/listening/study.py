@@ -140,3 +140,24 @@ def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Store(folder / DB_NAME)
+
+
+def stimulus_rates(store: Store) -> dict[str, list[int]]:
+    """Each system's sample rates (distinct, ascending) as the study's copies hold them, in study order."""
+    import soundfile as sf  # the header only; hifigan.audio would import torch for a study being continued
+
+    with contextlib.closing(connect(store.path)) as con:
+        rows = con.execute("SELECT token, system FROM trials").fetchall()
+    rates: dict[str, set[int]] = {system: set() for system in store.systems()}
+    for token, system in rows:
+        rates[system].add(sf.info(str(store.audio_file(token))).samplerate)
+    return {system: sorted(found) for system, found in rates.items()}
+
+
+def rates_text(rates: dict[str, list[int]]) -> str:
+    """"24000 Hz" when every stimulus has one rate, else each system's; every file is played at its own rate."""
+    every = sorted({r for found in rates.values() for r in found})
+    if len(every) == 1:
+        return f"{every[0]} Hz"
+    systems = ", ".join(f"{system} {'/'.join(map(str, found))} Hz" for system, found in rates.items())
+    return f"several rates: {systems} (each file is played at its own rate)"

@@ -74,7 +74,7 @@ def write_page(
     html = PAGE.render(
         title=title, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
         sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),
-        summary=_summary_rows(systems, metrics), clips=clips, config=config,
+        summary=_summary_rows(systems, metrics, config.sampling_rate), clips=clips, config=config,
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",
     )
     if len(html) > LARGE_PAGE_BYTES:
@@ -90,7 +90,7 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
     import torch
 
     from hifigan.audio import load_audio
-    from hifigan.evaluation.metrics import METRICS
+    from hifigan.evaluation.metrics import metric_title
     from hifigan.mel import mel_spectrogram
 
     files = {name: report.files[index] for name, report in systems.items()}
@@ -104,7 +104,8 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
     cells = []
     for (label, source), mel in zip(paths, mels):
         values = [] if label == "reference" else [
-            (_title(METRICS[m]), _fmt(files[label].metrics.get(m)), files[label].metrics.get(m) == best[m])
+            (metric_title(m, config.sampling_rate), _fmt(files[label].metrics.get(m)),
+             files[label].metrics.get(m) == best[m])
             for m in metrics
         ]
         url = data_uri(wav_bytes(source), "audio/wav") if audio == "embed" else relative_url(source, page)
@@ -123,9 +124,9 @@ def _best(metric: str, values: list[float]) -> float | None:
     return max(finite) if METRICS[metric].higher_is_better else min(finite)
 
 
-def _summary_rows(systems: Mapping[str, Report], metrics: list[str]) -> list[dict]:
+def _summary_rows(systems: Mapping[str, Report], metrics: list[str], sampling_rate: int) -> list[dict]:
     """Per metric: title, unit, direction, and per system (mean [95% CI], n, is best)."""
-    from hifigan.evaluation.metrics import METRICS
+    from hifigan.evaluation.metrics import METRICS, metric_title
 
     rows = []
     for m in metrics:
@@ -133,15 +134,12 @@ def _summary_rows(systems: Mapping[str, Report], metrics: list[str]) -> list[dic
         summaries: list[MetricSummary] = [r.summary[m] for r in systems.values()]
         best = _best(m, [s.mean for s in summaries])
         rows.append({
-            "title": info.title, "unit": info.unit, "better": "higher" if info.higher_is_better else "lower",
+            "title": metric_title(m, sampling_rate, unit=False), "unit": info.unit,
+            "better": "higher" if info.higher_is_better else "lower",
             "cells": [(_fmt(s.mean), _ci(s), s.n, s.n_undefined, s.mean is not None and s.mean == best)
                       for s in summaries],
         })
     return rows
-
-
-def _title(info) -> str:
-    return f"{info.title} ({info.unit})" if info.unit else info.title
 
 
 def _ci(s: MetricSummary) -> str:
