@@ -15,13 +15,13 @@ import soxr
 import torch
 
 from conftest import save_config_json, write_clips
-from hifigan.mel import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import normalize_peak
 from hifigan.demo import Vocoded, pretrained_clips
 from hifigan.inference import Vocoder
+from hifigan.mel import MelSpectrogram
 from hifigan.pretrained import MODELS
 from test_pretrained import TOL, keep_only, make_tiny80, register, tiny_model
 from tiny import tiny_config

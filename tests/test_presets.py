@@ -33,7 +33,7 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 
 @functools.cache
 def tiny(name: str) -> HifiganConfig:
-    """The preset with 2 channels in its last stage (its rates, kernels, blocks and mel kept) and segments of 8 frames."""
+    """The preset with 2 channels in its last stage (rates, kernels, blocks and mel kept), segments of 8 frames."""
     values = load_config(name).to_dict()
     values.update(upsample_initial_channel=2 ** (len(values["upsample_rates"]) + 1),
                   segment_size=8 * values["hop_size"], batch_size=1, num_workers=0)

@@ -15,9 +15,9 @@ import torch
 
 from conftest import write_clips
 from hifigan.audio import load_audio, to_int16
-from hifigan.mel import MelSpectrogram
 from hifigan.cli import main
 from hifigan.inference import Vocoder
+from hifigan.mel import MelSpectrogram
 from test_metrics import speechlike
 from test_pretrained import make_tiny80, register
 

@@ -13,11 +13,11 @@ import soxr
 import torch
 
 from conftest import save_config_json
-from hifigan.mel import MelSpectrogram
 from hifigan.checkpoint import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset, normalize_peak
+from hifigan.mel import MelSpectrogram
 from tiny import tiny_config
 
 CORPUS = Path(__file__).parent.parent / "data" / "ljspeech-mini"  # 24 LJSpeech clips at 22050 Hz
