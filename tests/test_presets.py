@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -162,8 +163,26 @@ def test_vocode_round_trip_at_the_preset_rate(name, tmp_path, clips_at):
 
 
 def _config_file(folder: Path, cfg: HifiganConfig) -> Path:
-    import json
-
     path = folder / "config.json"
     path.write_text(json.dumps(cfg.to_dict()))
     return path
+
+
+def test_every_preset_names_its_recipe_and_hifigan_configs_lists_it(capsys):
+    """A preset's header names the published file it follows (project, file, commit); `hifigan configs` lists every
+    preset with its rate, hop and mel, and --show prints the file itself (what a user copies)."""
+    for name in PRESETS:
+        recipe = load_config(name).recipe
+        assert set(recipe) >= {"project", "file", "commit", "note"}, name
+        assert len(recipe["commit"]) == 40 and int(recipe["commit"], 16) >= 0, name
+    assert main(["configs", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert sorted(rows) == PRESETS
+    assert rows["pwg-24k"]["hop"] == "300 (12.50 ms)" and rows["pwg-24k"]["rate"] == "24000 Hz"
+    assert rows["pwg-24k"]["mel"].startswith("log10 1e-10, centred")
+    assert rows["v1"]["generator"].startswith("13.94 M")  # the paper's V1 (13.92 M without its biases' rounding)
+    assert main(["configs", "--show", "pwg-24k"]) == 0
+    shown = capsys.readouterr().out
+    assert config_from_dict(json.loads(shown)) == load_config("pwg-24k")
+    assert main(["configs", "--show", "v9"]) == 2
+    assert "no preset 'v9'" in capsys.readouterr().err

@@ -15,9 +15,9 @@ def add_configs(sub: argparse._SubParsersAction) -> None:
         sub, "configs", run_configs,
         help="list the preset configs (--config NAME) or print one to copy",
         description="List every preset config that --config NAME takes: sampling rate, hop in samples and "
-        "milliseconds, FFT size and window, mel bins, mel band, mel convention (log, floor, framing), the generator's "
-        "parameters and upsampling, and the published recipe it follows. A new rate is a new file: print a preset "
-        "with --show, edit it and pass its path to --config.",
+        "milliseconds, FFT size and window, mel bins, mel band, mel convention (log and floor; centred frames; no "
+        "epsilon under the magnitude), the generator's parameters and upsampling, and the published recipe it "
+        "follows. A new rate is a new file: print a preset with --show, edit it and pass its path to --config.",
         epilog="examples:\n  hifigan configs\n  hifigan configs --show pwg-24k > my_24k.json",
     )
     p.add_argument("--show", metavar="NAME", help="print this preset's file (JSON) instead of the table")
@@ -29,14 +29,17 @@ def preset_row(name: str) -> dict[str, object]:
     import torch
 
     from hifigan.config import load_config
+    from hifigan.melconv.conventions import front_end_floor
     from hifigan.models import Generator
 
     cfg = load_config(name)
     with torch.device("meta"):
         params = sum(p.numel() for p in Generator(cfg).parameters())
     fmax = "sr/2" if cfg.fmax is None else f"{cfg.fmax:g}"
-    mel = cfg.mel_convention + (f" floor {cfg.mel_floor:g}" if cfg.mel_floor is not None else "")
-    mel += ", centred frames" if cfg.mel_framing == "center" else ""
+    floor = front_end_floor(cfg.mel_convention, cfg.mel_floor)
+    mel = cfg.mel_convention + (f" {floor:g}" if floor is not None else "")
+    mel += ", centred" if cfg.mel_framing == "center" else ""
+    mel += ", |X| no eps" if cfg.mel_magnitude_eps == 0 else ""
     mel += ", normalised" if cfg.mel_stats is not None else ""
     return {
         "name": name,
