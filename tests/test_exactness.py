@@ -7,8 +7,9 @@ tiny output (std ~0.003 for V1), so each shape's mel is scaled until the output 
 farthest frame moves the output by >= 4e-14, rounding by <= 2e-15 (measured over seeds), and EXACT sits between.
 V1 and V3 keep their kernels, dilations and upsampling rates (hence their receptive fields), with 32 channels.
 h200, h300 and h480 are odd upsampling geometries (tiny.ODD_RATES: output padding, and for h200 a look-ahead one
-frame longer than the past) with short residual blocks: with their presets' blocks the farthest frames move the
-output by less than float64 rounding (h200's look-ahead edge: ~1e-25 of it; test_layers measures those fields).
+frame longer than the past) with short residual blocks (V3's, tiny1's): with their presets' blocks the farthest
+frames move the output by less than float64 rounding (h200's last look-ahead frame: a derivative ~1e-25 of the
+middle frame's), so only their fields' description is checked there (test_layers, by derivative).
 """
 
 from __future__ import annotations
