@@ -10,7 +10,7 @@ from hifigan.config import load_config
 from hifigan.inference.export import export_generator
 from hifigan.models import Generator
 from official_reference import RefGenerator
-from tiny import tiny_config
+from tiny import odd_rate_config, tiny_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
@@ -33,7 +33,7 @@ def _check_files(onnx_path, ts_path, eager, num_mels, lengths=LENGTHS):
             expected = eager(mel)
             got_ts = scripted(mel)
         got_onnx = session.run(None, {"mel": mel.numpy()})[0]
-        assert got_onnx.shape == tuple(expected.shape) == tuple(got_ts.shape)
+        assert got_onnx.shape == tuple(expected.shape) == tuple(got_ts.shape) == (batch, 1, frames * eager.layers().hop)
         assert np.abs(got_onnx - expected.numpy()).max() < TOL
         assert (got_ts - expected).abs().max() < TOL
 
@@ -74,6 +74,18 @@ def test_export_official_v1_and_v3_both_formats(tmp_path, name):
         assert main(["export", "--checkpoint", str(ckpt), "--config", name, "--format", fmt, str(tmp_path / path)]) == 0
     eager = load_generator(ckpt, name)[0].eval().remove_weight_norm()
     _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80, lengths=(1, 9))
+
+
+@pytest.mark.usefixtures("single_thread")
+def test_export_keeps_odd_rates(tmp_path):
+    """audiosr-48k's generator (rates [6, 5, 4, 2, 2], one stage with output padding), 32 channels wide: both files
+    give frames x 480 samples at every length, as eager does."""
+    cfg = odd_rate_config("h480")
+    torch.manual_seed(0)
+    eager = Generator(cfg).eval()
+    export_generator(eager, "onnx", tmp_path / "g.onnx")
+    export_generator(eager, "torchscript", tmp_path / "g.pt")
+    _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager.remove_weight_norm(), cfg.num_mels, lengths=(1, 7, 50))
 
 
 def test_export_errors_leave_no_file(tmp_path, tiny_checkpoint, capsys):

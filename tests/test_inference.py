@@ -14,6 +14,7 @@ from hifigan.config import load_config
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import resolve_backend
 from hifigan.inference.fused import FusedGenerator
+from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from tiny import tiny_config
@@ -83,6 +84,40 @@ def test_split_backends_cut_long_inputs_exactly(tiny_vocoders):
         for backend in ("onnx-split", "fused-split", "tiled-split"):
             assert (vocoders[backend](mel) - expected).abs().max() < TOL, backend
     assert torch.get_num_threads() == threads  # the workers' single-thread setting does not leak
+
+
+def _geometry(stage: tuple[int, int]) -> tuple[int, int]:
+    """(rate, kernel) from a rate and how far the kernel goes past it (rate 1 takes no odd excess)."""
+    rate, excess = stage
+    return rate, rate + (excess - excess % 2 if rate == 1 else excess)
+
+
+@pytest.mark.usefixtures("single_thread")
+@settings(max_examples=20, deadline=None)
+@given(stages=st.lists(st.tuples(st.integers(1, 7), st.integers(0, 8)), min_size=1, max_size=3),
+       frames=st.integers(1, 24), cut=st.integers(1, 24))
+def test_every_engine_gives_frames_times_hop_at_any_accepted_geometry(stages, frames, cut):
+    """Any rates and kernels a config accepts (output padding or not, kernel = rate, rate 1): eager, fused (both
+    layouts), tiled, chunked and batched vocoding give frames x hop samples, equal in float64 (a wrong padding
+    would shift the audio by whole samples)."""
+    rates, kernels = zip(*map(_geometry, stages))
+    hop = int(np.prod(rates))
+    cfg = tiny_config("1", upsample_rates=list(rates), upsample_kernel_sizes=list(kernels), hop_size=hop,
+                      segment_size=32 * hop, upsample_initial_channel=8, resblock_kernel_sizes=[3],
+                      resblock_dilation_sizes=[[1, 2]])
+    torch.manual_seed(0)
+    g = Generator(cfg).double().eval().remove_weight_norm()
+    mel = torch.randn(1, cfg.num_mels, frames, dtype=torch.float64, generator=torch.Generator().manual_seed(cut)) - 3
+    with torch.inference_mode():
+        expected = g(mel)
+        assert expected.shape == (1, 1, frames * hop)
+        for engine in (FusedGenerator(g, "1d"), FusedGenerator(g, "2d"), TiledGenerator(FusedGenerator(g, "2d"))):
+            assert (engine(mel) - expected).abs().max() < 1e-12
+    vocoder = Vocoder(g, cfg, backend="eager")
+    assert (vocoder.chunked(mel[0], cut) - expected[0, 0]).abs().max() < 1e-12
+    short = mel[0, :, : min(cut, frames)]
+    audio = vocoder.batch([mel[0], short])
+    assert [a.shape[0] for a in audio] == [frames * hop, short.shape[1] * hop]
 
 
 @settings(max_examples=30, deadline=None)

@@ -8,46 +8,82 @@ import torch
 from torch import nn
 
 from hifigan.cli import build_parser
-from hifigan.config import HifiganConfig, config_from_dict, load_config
+from hifigan.config import HifiganConfig, config_from_dict, load_config, preset_names
 from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator
 from hifigan.inference.names import BACKENDS, BENCH_BACKENDS
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.models.layers import ReceptiveField
-from tiny import tiny_config
+from official_reference import RefGenerator
+from tiny import odd_rate_config, tiny_config
 
 ENGINES = tuple(b for b in BENCH_BACKENDS if b != "eager")
 FLOAT64_ENGINES = tuple(b for b in ENGINES if not b.startswith("onnx"))  # ONNX Runtime has no float64 conv
 
 
 def _narrow(name: str) -> HifiganConfig:
-    """An official config with 32 channels: same kernels, dilations and rates, so the same receptive field."""
+    """A preset with 32 channels: same kernels, dilations and rates, so the same receptive field."""
     return config_from_dict({**load_config(name).to_dict(), "upsample_initial_channel": 32})
 
 
-def _measured_field(g: Generator, num_mels: int, hop: int, frames: int = 41) -> ReceptiveField:
-    """In float64, which output frames move at all when one middle input frame is perturbed."""
+def _measured_field(g: Generator, num_mels: int, hop: int) -> ReceptiveField:
+    """In float64, the mel frames on which the audio of one middle frame depends: where the derivative of a
+    random projection of its samples is not zero. (A finite perturbation of a mel frame cannot show them all:
+    the derivative at h200's last look-ahead frame is ~1e-25 of the middle frame's, so its effect is lost in
+    float64 rounding, while the derivative itself is computed to full relative precision.)"""
+    field = g.layers().receptive_field()
+    frames = field.left + field.right + 11
+    centre = field.left + 5  # five frames to spare on either side
     mel = torch.randn(1, num_mels, frames, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) - 3
-    poked = mel.clone()
-    poked[:, :, frames // 2] += 1.0
-    with torch.inference_mode():
-        diff = (g(poked) - g(mel)).abs().reshape(frames, hop).amax(dim=1)
-    changed = torch.nonzero(diff > 0).flatten()
-    # output frame f reads input frames [f - left, f + right]; so frame c moves outputs [c - right, c + left]
-    return ReceptiveField(left=int(changed.max()) - frames // 2, right=frames // 2 - int(changed.min()))
+    mel.requires_grad_(True)
+    audio = g(mel)[0, 0, centre * hop : (centre + 1) * hop]
+    audio.backward(torch.randn(hop, dtype=torch.float64, generator=torch.Generator().manual_seed(2)))
+    read = torch.nonzero(mel.grad[0].abs().amax(dim=0)).flatten()
+    return ReceptiveField(left=centre - int(read.min()), right=int(read.max()) - centre)
+
+
+# name: (config, receptive field). h200, h300, h480: odd rates (tiny.ODD_RATES), with the presets' residual blocks;
+# h200 looks one frame further ahead than back: its rate-5 stages pad (k - u + 1) / 2 (with output padding 1), half
+# a sample more than a symmetric (k - u) / 2 would.
+FIELDS = {
+    "tiny1": (tiny_config("1"), ReceptiveField(8, 8)), "tiny2": (tiny_config("2"), ReceptiveField(7, 7)),
+    "v1": (_narrow("v1"), ReceptiveField(13, 13)), "v2": (_narrow("v2"), ReceptiveField(13, 13)),
+    "v3": (_narrow("v3"), ReceptiveField(11, 11)), "h200": (odd_rate_config("h200"), ReceptiveField(19, 20)),
+    "h300": (odd_rate_config("h300"), ReceptiveField(19, 19)),
+    "h480": (odd_rate_config("h480"), ReceptiveField(22, 22)),
+}
 
 
 @pytest.mark.usefixtures("single_thread")
-@pytest.mark.parametrize("name", ["tiny1", "tiny2", "v1", "v2", "v3"])
+@pytest.mark.parametrize("name", list(FIELDS))
 def test_receptive_field_of_the_description_is_the_measured_one(name):
-    cfg = {"tiny1": tiny_config("1"), "tiny2": tiny_config("2")}.get(name) or _narrow(name)
+    cfg, expected = FIELDS[name]
     torch.manual_seed(0)
     g = Generator(cfg).double().eval().remove_weight_norm()
-    field = g.layers().receptive_field()
-    assert field == _measured_field(g, cfg.num_mels, cfg.hop_size)
-    if name in ("v1", "v2", "v3"):  # as test_streaming has it for the full-width models
-        assert field == (ReceptiveField(11, 11) if name == "v3" else ReceptiveField(13, 13))
+    assert g.layers().receptive_field() == _measured_field(g, cfg.num_mels, cfg.hop_size) == expected
+
+
+def _geometry(g: nn.Module) -> dict[str, tuple]:
+    """Every convolution's (kind, kernel, stride, padding, output padding, dilation), by module name."""
+    return {name: (nn.ConvTranspose1d if isinstance(m, nn.ConvTranspose1d) else nn.Conv1d, m.kernel_size, m.stride,
+                   m.padding, m.output_padding, m.dilation)
+            for name, m in g.named_modules() if isinstance(m, (nn.Conv1d, nn.ConvTranspose1d))}
+
+
+@pytest.mark.usefixtures("single_thread")
+@pytest.mark.parametrize("name", preset_names())
+def test_layers_are_the_official_ones_wherever_the_official_padding_is_exact(name):
+    """The official (k - u) // 2 gives one sample too few per stage where k - u is odd; only those stages differ
+    (padding one more, output padding 1); V1-V3 keep every layer as the official code builds it."""
+    cfg = _narrow(name)
+    ours, official = _geometry(Generator(cfg)), _geometry(RefGenerator(cfg))
+    odd = {f"ups.{i}": (u, k) for i, (u, k) in enumerate(zip(cfg.upsample_rates, cfg.upsample_kernel_sizes))
+           if (k - u) % 2}
+    assert ours.keys() == official.keys() and {n for n in ours if ours[n] != official[n]} == odd.keys()
+    for where, (u, k) in odd.items():
+        assert ours[where][3:5] == (((k - u) // 2 + 1,), (1,)) and official[where][3:5] == (((k - u) // 2,), (0,))
+    assert bool(odd) == (name in ("h200", "pwg-24k", "audiosr-48k"))
 
 
 def test_description_of_v1_names_every_layer_with_its_activation():

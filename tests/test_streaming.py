@@ -14,9 +14,9 @@ from hifigan.checkpoint import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference import Vocoder
-from hifigan.inference.streaming import AUTO_CHUNK_FRAMES, ReceptiveField, receptive_field, split_frames
+from hifigan.inference.streaming import AUTO_CHUNK_FRAMES, ReceptiveField, latency_ms, receptive_field, split_frames
 from hifigan.models import Generator
-from tiny import tiny_config
+from tiny import odd_rate_config, tiny_config
 
 TOL = 1e-4
 EXACT = 1e-14  # float64 rounding (tests/test_exactness.py)
@@ -42,6 +42,16 @@ def test_receptive_field_of_official_configs():
     assert receptive_field(load_config("v1")) == ReceptiveField(13, 13)
     assert receptive_field(load_config("v2")) == ReceptiveField(13, 13)
     assert receptive_field(load_config("v3")) == ReceptiveField(11, 11)
+    assert receptive_field(load_config("pwg-24k")) == ReceptiveField(19, 19)
+    assert receptive_field(load_config("audiosr-48k")) == ReceptiveField(22, 22)
+
+
+def test_latency_is_the_look_ahead_at_the_configs_own_hop():
+    """What `hifigan bench` reports: the look-ahead frames' audio, frames x hop / sampling rate."""
+    assert latency_ms(load_config("v1")) == pytest.approx(1000 * 13 * 256 / 22050)  # 150.9 ms
+    assert latency_ms(load_config("pwg-24k")) == pytest.approx(1000 * 19 * 300 / 24000)  # 237.5 ms
+    assert latency_ms(load_config("audiosr-48k")) == pytest.approx(1000 * 22 * 480 / 48000)  # 220 ms
+    assert latency_ms(odd_rate_config("h200")) == pytest.approx(1000 * 20 * 200 / 16000)  # ahead 20, back 19
 
 
 @pytest.mark.parametrize("cfg", [tiny_config("1"), tiny_config("2"), load_config("v3")], ids=["tiny1", "tiny2", "v3"])

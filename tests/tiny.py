@@ -1,6 +1,6 @@
 """Tiny model configs so tests run real computation in milliseconds."""
 
-from hifigan.config import HifiganConfig, config_from_dict
+from hifigan.config import HifiganConfig, config_from_dict, load_config
 
 
 def tiny_config(resblock: str = "2", **overrides) -> HifiganConfig:
@@ -13,3 +13,21 @@ def tiny_config(resblock: str = "2", **overrides) -> HifiganConfig:
     )
     values.update(overrides)
     return config_from_dict(values)
+
+
+
+# name: (preset, changes): V1 at a 16 kHz-style hop 200, and the generators of the pwg-24k and audiosr-48k presets.
+ODD_RATES = {
+    "h200": ("v1", dict(upsample_rates=[5, 5, 4, 2], upsample_kernel_sizes=[10, 10, 8, 4], hop_size=200,
+                        segment_size=8000, sampling_rate=16000, n_fft=1024, win_size=800)),
+    "h300": ("pwg-24k", {}),  # [5, 5, 4, 3] / [10, 10, 8, 6]
+    "h480": ("audiosr-48k", {}),  # [6, 5, 4, 2, 2] / [12, 10, 8, 4, 4], 256 mel bins
+}
+
+
+def odd_rate_config(name: str, channels: int = 32, **overrides) -> HifiganConfig:
+    """An ODD_RATES geometry `channels` wide: its rates, kernels and dilations (so its receptive field) kept,
+    float64 fast."""
+    preset, changes = ODD_RATES[name]
+    return config_from_dict({**load_config(preset).to_dict(), **changes, "upsample_initial_channel": channels,
+                             **overrides})

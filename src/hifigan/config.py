@@ -130,9 +130,11 @@ class HifiganConfig:
             except ValueError as e:
                 raise bad(f"upsample_kernel_sizes[{i}] = {kernel} with upsample_rates[{i}] = {rate}: {e}") from None
         for i, (kernel, dilations) in enumerate(zip(self.resblock_kernel_sizes, self.resblock_dilation_sizes)):
-            for d in dilations:
+            # resblock 1 follows each dilated convolution with an undilated one (the official convs2)
+            for d in [*dilations, 1] if self.resblock == "1" else dilations:
                 if (kernel - 1) * d % 2:
-                    raise bad(f"resblock_kernel_sizes[{i}] = {kernel} with dilation {d} cannot keep the length "
+                    where = "" if d in dilations else " (resblock 1's undilated second convolutions)"
+                    raise bad(f"resblock_kernel_sizes[{i}] = {kernel} with dilation {d}{where} cannot keep the length "
                               f"(a 'same' convolution needs (kernel - 1) x dilation even); use {kernel + 1}")
 
     def _validate_parts(self, bad) -> None:
