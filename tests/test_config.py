@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from hifigan.audio import MelSpectrogram, find_audio
-from hifigan.config import HifiganConfig, load_config
+from hifigan.audio import find_audio
+from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset
 from hifigan.errors import ConfigError
+from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 from hifigan.models.generator import ResBlock1, ResBlock2
 from hifigan.upsampling import transposed_padding
@@ -228,3 +229,14 @@ def test_an_odd_rate_training_segment_generates_exactly_its_samples(tiny_corpus)
         with torch.no_grad():
             generated = generator(mel[None])
         assert generated.shape == (1, 1, 480) and loss_mel(generated[:, 0]).shape == (1, *mel_target.shape)
+
+
+def test_official_framing_with_an_odd_n_fft_minus_hop_is_refused():
+    """(n_fft - hop) // 2 per side rounds down: a segment of F hops would give F - 1 frames and the generated audio
+    would miss a hop (the train step fails). Refused in one line naming the keys and an n_fft that works."""
+    odd = dict(upsample_rates=[5, 3, 17], upsample_kernel_sizes=[10, 6, 34], hop_size=255, segment_size=255 * 8)
+    with pytest.raises(ConfigError, match=r"n_fft - hop_size \(1024 - 255\) is odd.*use n_fft 1025$"):
+        config_from_dict(odd)
+    cfg = config_from_dict({**odd, "n_fft": 1025})
+    assert MelSpectrogram(**cfg.mel_kwargs()).num_frames(cfg.segment_size) == 8
+    assert config_from_dict({**odd, "mel_framing": "center"}).mel_framing == "center"  # centred frames: any n_fft

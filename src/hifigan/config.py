@@ -120,6 +120,10 @@ class HifiganConfig:
             raise bad("upsample_initial_channel must be divisible by 2 ** len(upsample_rates)")
         if self.segment_size % self.hop_size:
             raise bad(f"segment_size ({self.segment_size}) must be a multiple of hop_size ({self.hop_size})")
+        if self.mel_framing == "official" and (self.n_fft - self.hop_size) % 2:
+            raise bad(f"n_fft - hop_size ({self.n_fft} - {self.hop_size}) is odd: the official framing pads "
+                      f"(n_fft - hop_size) // 2 samples per side, so a segment would lose a frame; use n_fft "
+                      f"{self.n_fft + 1}")
         self._validate_parts(bad)
 
     def _validate_geometry(self, bad) -> None:
