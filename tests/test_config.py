@@ -117,10 +117,10 @@ def test_dataclass_default_is_v1():
 
 
 def _upsampling(rates: list[int], kernels: list[int]) -> dict:
-    """Tiny config values with these upsampling stages."""
+    """Tiny config values with these upsampling stages (n_fft - hop even, as the official framing needs)."""
     hop = math.prod(rates)
     return {**tiny_config().to_dict(), "upsample_rates": rates, "upsample_kernel_sizes": kernels, "hop_size": hop,
-            "segment_size": 8 * hop}
+            "segment_size": 8 * hop, "n_fft": 64 + hop % 2}
 
 
 def _suggestion(error: ConfigError) -> int:

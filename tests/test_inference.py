@@ -103,7 +103,7 @@ def test_every_engine_gives_frames_times_hop_at_any_accepted_geometry(stages, fr
     rates, kernels = zip(*map(_geometry, stages))
     hop = int(np.prod(rates))
     cfg = tiny_config("1", upsample_rates=list(rates), upsample_kernel_sizes=list(kernels), hop_size=hop,
-                      segment_size=32 * hop, upsample_initial_channel=8, resblock_kernel_sizes=[3],
+                      segment_size=32 * hop, n_fft=64 + hop % 2, upsample_initial_channel=8, resblock_kernel_sizes=[3],
                       resblock_dilation_sizes=[[1, 2]])
     torch.manual_seed(0)
     g = Generator(cfg).double().eval().remove_weight_norm()
@@ -237,3 +237,23 @@ def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
             resolve_backend(backend, cpu, "fp16")
     with pytest.raises(HifiganError, match="unknown precision 'fp8'"):
         resolve_backend("eager", cpu, "fp8")
+
+
+def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):
+    """`hifigan bench --presets`: each preset at its own rate and hop (random weights), eager and the other backends,
+    one row each; an unknown preset is one line, before anything is timed."""
+    out = tmp_path / "presets.json"
+    assert main(["bench", "--presets", "v3", "pwg-24k", "--seconds", "0.2", "--repeats", "1", "--backends",
+                 "eager,fused", "--json", str(out)]) == 0
+    runs = {run["preset"]: run for run in json.loads(out.read_text())["presets"]}
+    assert list(runs) == ["v3", "pwg-24k"]
+    assert (runs["pwg-24k"]["sampling_rate"], runs["pwg-24k"]["hop_size"]) == (24000, 300)
+    v3_params = sum(p.numel() for p in Generator(load_config("v3")).parameters())  # weight norm's g included
+    assert runs["pwg-24k"]["audio_seconds"] == 0.2 and runs["v3"]["parameters"] == v3_params
+    assert {r["backend"] for r in runs["pwg-24k"]["backends"]} == {"eager", "fused"}
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[:4] == ["preset", "rate", "hop", "params"]
+    eager = runs["pwg-24k"]["backends"][0]
+    assert table[3].split()[:5] == ["pwg-24k", "24000", "300", "12.99", f"{eager['x_real_time']:.2f}"]
+    assert main(["bench", "--presets", "v9", "--seconds", "0.2"]) == 2
+    assert "no preset 'v9'" in capsys.readouterr().err

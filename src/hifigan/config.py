@@ -1,5 +1,6 @@
-"""Typed HiFi-GAN configuration: the official `config_v*.json` keys, plus what they hard-code: the loss weights by
-name and the discriminators by name (the training package's registries say which names exist)."""
+"""Typed HiFi-GAN configuration: the official `config_v*.json` keys, plus what they hard-code (the loss weights and
+the discriminators by name, each part's arguments, the mel convention), and the preset files. A leaf: each part
+checks its own name and arguments when it is built."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ class CheckpointContents:
         if self.official:
             if given is None:
                 raise CheckpointError(self.source, "official checkpoint carries no config: pass --config "
-                                                   "(v1, v2, v3 or a json)")
+                                                   "(a preset such as v1, or a json)")
             return load_config(given)
         stored = config_of(self.contents, self.source)
         if given is not None:

@@ -21,12 +21,17 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
         "model's real weights instead.",
         epilog="examples:\n"
         "  hifigan bench --config v1 --seconds 10 --json benchmarks/results/v1.json\n"
-        "  hifigan bench --pretrained lj-v1 --seconds 10",
+        "  hifigan bench --pretrained lj-v1 --seconds 10\n"
+        "  hifigan bench --presets --seconds 3 --backends eager,tiled-split --json benchmarks/results/presets.json",
     )
     weights = p.add_mutually_exclusive_group()
-    weights.add_argument("--config", default=None, help="v1, v2, v3 or a config file, random weights (default v1)")
+    weights.add_argument("--config", default=None,
+                         help="a preset (hifigan configs) or a config file, random weights (default v1)")
     weights.add_argument("--pretrained", metavar="NAME", default=None,
                          help="the real weights of a registered model (lj-v1, universal-v1) and its config")
+    weights.add_argument("--presets", nargs="*", metavar="NAME", default=None,
+                         help="one row per preset (default: every preset; hifigan configs lists them): eager and the "
+                         "fastest of --backends, at the preset's own rate and hop, random weights, no memory runs")
     p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
     p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
@@ -58,9 +63,32 @@ def run_bench_command(args: argparse.Namespace) -> int:
         raise HifiganError(None, "--seconds, --repeats, --threads and --stream-chunk-frames must be positive")
     if args.json is not None:
         check_output_file(args.json)
+    if args.presets is not None:
+        return _bench_presets(args, backends)
     result = run_bench(args.config or "v1", args.seconds, args.repeats, backends, args.threads, not args.no_memory,
                        args.stream_chunk_frames, args.stream_memory_minutes, pretrained=args.pretrained)
     print(format_table(result))
+    if args.json is not None:
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> int:
+    """--presets: one row per preset (each checked by name before anything is timed)."""
+    import json
+
+    from hifigan.atomic import atomic_path
+    from hifigan.config import load_config, preset_names
+    from hifigan.inference.bench_presets import format_preset_table, run_preset_bench
+
+    names = args.presets or preset_names()
+    for name in names:
+        if name not in preset_names():
+            raise HifiganError(None, f"--presets: no preset {name!r} (presets: {', '.join(preset_names())})")
+        load_config(name)
+    result = run_preset_bench(names, args.seconds, args.repeats, backends, args.threads)
+    print(format_preset_table(result))
     if args.json is not None:
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps(result, indent=2) + "\n")

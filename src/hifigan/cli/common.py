@@ -54,7 +54,7 @@ def add_generator_source(p: argparse.ArgumentParser) -> None:
     source.add_argument("--pretrained", metavar="NAME",
                         help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
     p.add_argument("--config", default=None,
-                   help="config for an official g_* checkpoint: v1, v2, v3 or an official config json")
+                   help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json")
 
 
 def load_generator(args: argparse.Namespace):

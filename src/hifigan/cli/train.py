@@ -46,7 +46,8 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
 
 def _add_model(model: argparse._ArgumentGroup) -> None:
     model.add_argument("--config", default=None,
-                       help="v1, v2, v3, an official config json or YAML (default v1, or the checkpoint's)")
+                       help="a preset (hifigan configs), an official config json or YAML (default v1, or the "
+                       "checkpoint's)")
     model.add_argument("--batch-size", type=int, help="clips per step and process (default: config)")
     model.add_argument("--segment-size", type=int, help="audio samples per clip, a multiple of hop (default: config)")
     model.add_argument("--disc-start-step", type=int,

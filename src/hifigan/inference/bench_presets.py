@@ -1,0 +1,55 @@
+"""`hifigan bench --presets`: one row per preset config (random weights, its own rate, hop and size), so that a new
+rate's cost is measured beside V1's and V3's in the same run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hifigan.inference.bench import machine_info, run_bench
+
+HEADER = ["preset", "rate", "hop", "params M", "eager x RT", "backend", "x RT", "speedup", "look-ahead ms"]
+
+
+def run_preset_bench(names: list[str], seconds: float, repeats: int, backends: tuple[str, ...],
+                     threads: int) -> dict[str, Any]:
+    """`run_bench` (no memory subprocesses) for each preset in turn; each row keeps its fastest non-eager backend."""
+    import torch
+
+    from hifigan.config import load_config
+    from hifigan.models import Generator
+
+    runs = []
+    for name in names:
+        result = run_bench(name, seconds, repeats, backends, threads, memory=False)
+        cfg = load_config(name)
+        with torch.device("meta"):
+            params = sum(p.numel() for p in Generator(cfg).parameters())
+        result.update(preset=name, sampling_rate=cfg.sampling_rate, hop_size=cfg.hop_size, parameters=params)
+        runs.append(result)
+    return {"machine": machine_info(), "seconds": seconds, "repeats": repeats, "presets": runs}
+
+
+def preset_rows(result: dict[str, Any]) -> list[list[str]]:
+    """One row of text cells per preset, under HEADER: eager's x real time and the fastest other backend's."""
+    rows = []
+    for run in result["presets"]:
+        by_name = {row["backend"]: row for row in run["backends"]}
+        eager = by_name["eager"]
+        best = max((r for r in run["backends"] if r["backend"] != "eager"), key=lambda r: r["x_real_time"],
+                   default=eager)
+        rows.append([run["preset"], f"{run['sampling_rate']}", f"{run['hop_size']}", f"{run['parameters'] / 1e6:.2f}",
+                     f"{eager['x_real_time']:.2f}", best["backend"], f"{best['x_real_time']:.2f}",
+                     f"{best['speedup_vs_eager']:.2f}", f"{run['stream']['algorithmic_latency_ms']}"])
+    return rows
+
+
+def format_preset_table(result: dict[str, Any]) -> str:
+    """The presets as a fixed-width table, with the machine and the audio length."""
+    m = result["machine"]
+    rows = [HEADER, *preset_rows(result)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    lines = [f"{result['seconds']} s of audio per preset, random weights, median of {result['repeats']} interleaved "
+             f"runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}"]
+    for row in rows:
+        lines.append("  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+    return "\n".join(lines)
