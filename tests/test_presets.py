@@ -24,6 +24,7 @@ from hifigan.data.corpus import Corpus
 from hifigan.inference.export import export_generator
 from hifigan.inference.names import BACKENDS
 from hifigan.inference.vocoder import Vocoder
+from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 from hifigan.train import Trainer, TrainOptions
 
@@ -134,6 +135,15 @@ def test_two_training_steps_at_the_preset_rate(name, tmp_path, clips_at):
     mel_in, audio, _, _ = batch
     assert mel_in.shape == (1, cfg.num_mels, cfg.segment_size // cfg.hop_size)
     assert audio.shape == (1, cfg.segment_size)
+    # The input mel is the preset's front-end (convention, floor, framing) of the item's audio: every frame with
+    # official framing; with centred frames (computed on the whole clip) those whose window lies inside the segment.
+    own = MelSpectrogram(**cfg.mel_kwargs())(audio[0])
+    if cfg.mel_framing == "official":
+        inside = range(own.shape[1])
+    else:
+        half = cfg.n_fft // 2
+        inside = [j for j in range(mel_in.shape[2]) if half <= j * cfg.hop_size <= cfg.segment_size - half]
+    assert inside and (mel_in[0, :, inside] - own[:, inside]).abs().max() < 1e-4
     for _ in range(2):
         result = trainer.train_step(batch)
         assert result.ok and all(np.isfinite(v) for v in result.terms.values())
