@@ -21,13 +21,13 @@ import numpy as np
 import torch
 
 from hifigan.audio import find_audio, load_audio
+from hifigan.checkpoints.official import ours_to_official
 from hifigan.config import HifiganConfig, load_config
 from hifigan.inference import BACKENDS as ALL_BACKENDS
 from hifigan.inference import CPU_ONLY, Vocoder
 from hifigan.inference.bench import clone_generator
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
-from hifigan.official_keys import ours_to_official
 
 SEED = 0
 SECONDS = 10.0

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from gpu_inference import config_for, tf32
 
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus

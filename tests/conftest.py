@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from hifigan.checkpoint import generator_payload, write_checkpoint
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.config import HifiganConfig, load_config
 from hifigan.models import Generator
 from official_reference import RefGenerator

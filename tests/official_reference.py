@@ -251,7 +251,7 @@ def official_copies(config, generator, mpd, msd):
     (generator, mpd, msd, optim_g, optim_d), all in training mode, in the dtype of `generator`."""
     import itertools
 
-    from hifigan.official_keys import ours_to_official
+    from hifigan.checkpoints.official import ours_to_official
 
     dtype = next(generator.parameters()).dtype
     refs = RefGenerator(config), RefMPD(), RefMSD()
@@ -268,7 +268,7 @@ def official_copies(config, generator, mpd, msd):
 
 def named_parameters(modules: dict, rename: bool) -> dict:
     """{prefix.name: parameter} over `modules`; `rename`: ours -> official key names (weight_g, weight_orig, ...)."""
-    from hifigan.official_keys import ours_to_official
+    from hifigan.checkpoints.official import ours_to_official
 
     out = {}
     for prefix, module in modules.items():

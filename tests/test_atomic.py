@@ -14,7 +14,7 @@ import torch
 
 from hifigan.atomic import atomic_path
 from hifigan.audio import save_audio, save_npy
-from hifigan.checkpoint import write_checkpoint
+from hifigan.checkpoints.format import write_checkpoint
 from hifigan.errors import HifiganError
 
 LIMIT = 64 * 1024  # bytes any one file may grow to under `file_size_limit`

@@ -12,14 +12,14 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hifigan.checkpoint import (
+from hifigan.checkpoints.contents import load_generator
+from hifigan.checkpoints.format import (
     generator_payload,
     load_state_strict,
     read_checkpoint,
     write_checkpoint,
 )
 from hifigan.errors import CheckpointError
-from hifigan.loading import load_generator
 from hifigan.models import Generator
 from tiny import tiny_config
 

@@ -94,7 +94,7 @@ def assert_official_output(wav: Path, ckpt: Path, cfg, mel: torch.Tensor) -> Non
 
 
 def test_vocode_own_checkpoint_needs_no_config(tmp_path):
-    from hifigan.checkpoint import generator_payload, write_checkpoint
+    from hifigan.checkpoints.format import generator_payload, write_checkpoint
     from hifigan.models import Generator
 
     cfg = tiny_config("2")

@@ -19,7 +19,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from hifigan.checkpoint import generator_payload, write_checkpoint
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.models import Generator
 from official_reference import reference_mel

@@ -12,7 +12,7 @@ import soundfile as sf
 import torch
 
 from conftest import save_config_json, write_clips
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.corpus import Corpus
 from hifigan.evaluation.metrics import METRICS

@@ -15,7 +15,7 @@ import soxr
 import torch
 
 from conftest import save_config_json, write_clips
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import normalize_peak

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.train import DEBUG_DIR_ENV
 

@@ -56,7 +56,7 @@ def test_export_official_checkpoint_resblock1(tmp_path):
     cfg_json.write_text(__import__("json").dumps(cfg.to_dict()))
     for fmt, name in (("onnx", "g.onnx"), ("torchscript", "g.pt")):
         assert main(["export", "-c", str(ckpt), "--config", str(cfg_json), "--format", fmt, str(tmp_path / name)]) == 0
-    from hifigan.loading import load_generator
+    from hifigan.checkpoints.contents import load_generator
 
     eager = load_generator(ckpt, cfg_json)[0].eval().remove_weight_norm()
     _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80)
@@ -65,7 +65,7 @@ def test_export_official_checkpoint_resblock1(tmp_path):
 @pytest.mark.parametrize("name", ["v1", "v3"])
 def test_export_official_v1_and_v3_both_formats(tmp_path, name):
     """README's commands on official g_* files of the real configs: both files match eager."""
-    from hifigan.loading import load_generator
+    from hifigan.checkpoints.contents import load_generator
 
     torch.manual_seed(0)
     ckpt = tmp_path / "g_00000001"

@@ -79,7 +79,7 @@ def test_the_walker_sees_deferred_relative_package_and_type_checking_imports(tmp
     source.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from hifigan.config import X\n")
     assert imported("hifigan.example", source, module_files()) == {"hifigan.config"}
     graph = import_graph()
-    assert "hifigan.loading" in graph["hifigan.inference.vocoder"]  # top of the file
+    assert "hifigan.checkpoints.contents" in graph["hifigan.inference.vocoder"]  # top of the file
     assert "hifigan.pretrained" in graph["hifigan.inference.vocoder"]  # inside a method
     assert "hifigan.models.generator" in graph["hifigan.models"]  # a package's __init__
     assert find_circle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == ["a", "b", "c", "a"]
@@ -113,10 +113,10 @@ def test_config_is_a_leaf():
 
 def test_the_loading_layers():
     """official_keys is pure key mapping (no hifigan import); the file format knows nothing of official files;
-    everything that asks "ours or official?" goes through hifigan.loading."""
+    everything that asks "ours or official?" goes through hifigan.checkpoints.contents."""
     graph = import_graph()
-    assert graph["hifigan.official_keys"] == set()
-    assert not {"hifigan.official_keys", "hifigan.loading"} & graph["hifigan.checkpoint"]
-    for user in ("hifigan.inference.vocoder", "hifigan.training.init", "hifigan.training.checkpoint_files",
+    assert graph["hifigan.checkpoints.official"] == set()
+    assert not {"hifigan.checkpoints.official", "hifigan.checkpoints.contents"} & graph["hifigan.checkpoints.format"]
+    for user in ("hifigan.inference.vocoder", "hifigan.training.init", "hifigan.checkpoints.export_official",
                  "hifigan.pretrained"):
-        assert "hifigan.loading" in graph[user], user
+        assert "hifigan.checkpoints.contents" in graph[user], user

@@ -1,4 +1,4 @@
-"""hifigan.loading: which kind a checkpoint is, what it gives in our keys, and where --init-from finds the
+"""hifigan.checkpoints.contents: which kind a checkpoint is, what it gives in our keys, and where --init-from finds the
 discriminators. Files are real (torch.save / write_checkpoint of real modules)."""
 
 from __future__ import annotations
@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hifigan.checkpoint import generator_payload, write_checkpoint
+from hifigan.checkpoints.contents import CheckpointContents, model_difference, official_discriminator_file
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.checkpoints.official import official_discriminators_dict, official_generator_dict
 from hifigan.errors import CheckpointError
-from hifigan.loading import CheckpointContents, model_difference, official_discriminator_file
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.official_keys import official_discriminators_dict, official_generator_dict
 from hifigan.training.init import discriminator_source
 from tiny import tiny_config
 

@@ -15,7 +15,7 @@ import soundfile as sf
 import torch
 
 from hifigan.audio import load_audio
-from hifigan.checkpoint import generator_payload, write_checkpoint
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference import Vocoder

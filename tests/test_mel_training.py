@@ -15,7 +15,7 @@ import soundfile as sf
 import torch
 
 from hifigan.audio import find_audio, load_audio
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset, normalize_peak

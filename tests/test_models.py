@@ -5,8 +5,8 @@ import math
 import pytest
 import torch
 
+from hifigan.checkpoints.contents import load_official_discriminators, load_official_generator
 from hifigan.config import load_config
-from hifigan.loading import load_official_discriminators, load_official_generator
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from official_reference import RefGenerator, RefMPD, RefMSD
 from tiny import tiny_config
@@ -111,7 +111,7 @@ def test_msd_spectral_norm_matches_the_official_hooks_step_by_step():
     """Two training-mode passes from the same state: every gradient and the saved u/v equal the official
     hook-based spectral norm's (float64). torch's parametrizations.spectral_norm iterates u and v in the other
     order and misses by ~5% on the first conv's gradient."""
-    from hifigan.official_keys import official_to_ours, ours_to_official
+    from hifigan.checkpoints.official import official_to_ours, ours_to_official
     from official_reference import RefMSD
 
     torch.manual_seed(0)

@@ -5,17 +5,17 @@ import copy
 import pytest
 import torch
 
-from hifigan.checkpoint import generator_payload, read_checkpoint, write_checkpoint
-from hifigan.config import load_config
-from hifigan.errors import CheckpointError
-from hifigan.loading import load_generator, load_official_discriminators, load_official_generator
-from hifigan.models import Generator
-from hifigan.official_keys import (
+from hifigan.checkpoints.contents import load_generator, load_official_discriminators, load_official_generator
+from hifigan.checkpoints.format import generator_payload, read_checkpoint, write_checkpoint
+from hifigan.checkpoints.official import (
     official_discriminators_dict,
     official_generator_dict,
     official_to_ours,
     ours_to_official,
 )
+from hifigan.config import load_config
+from hifigan.errors import CheckpointError
+from hifigan.models import Generator
 from official_reference import RefGenerator, RefMPD, RefMSD
 from tiny import tiny_config
 

@@ -8,11 +8,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from hifigan.checkpoints.official import official_to_ours
 from hifigan.config import load_config, preset_names
 from hifigan.errors import ConfigError
 from hifigan.models import DiscriminatorP, DiscriminatorR, DiscriminatorS
 from hifigan.models.norms import SpectralNorm
-from hifigan.official_keys import official_to_ours
 from hifigan.training.losses import GeneratorInputs, build_generator_objective
 from hifigan.training.parts import DISCRIMINATORS, build_discriminators, non_official_arguments, register_discriminator
 from hifigan.training.stft_loss import multi_resolution_stft_loss

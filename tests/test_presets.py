@@ -16,7 +16,7 @@ import soundfile as sf
 import torch
 
 from hifigan.audio import load_audio
-from hifigan.checkpoint import generator_payload, write_checkpoint
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.config import HifiganConfig, config_from_dict, load_config, preset_names
 from hifigan.data.clip_scan import scan_clips

@@ -273,8 +273,8 @@ def test_train_init_from_a_pretrained_name(registered, tiny80, tmp_path, tiny_co
     fresh discriminators and no optimizer moments."""
     import shutil
 
-    from hifigan.checkpoint import read_checkpoint
-    from hifigan.official_keys import official_to_ours
+    from hifigan.checkpoints.format import read_checkpoint
+    from hifigan.checkpoints.official import official_to_ours
 
     out = tmp_path / "ft"
     args = ["train", "--init-from", "tiny-test", "--corpus", str(tiny_corpus), "--out", str(out), "--max-steps", "0",
@@ -301,8 +301,8 @@ def test_train_init_from_a_pretrained_name_with_a_conflicting_config(registered,
 
 
 def test_bench_on_pretrained_weights(registered, tiny80):
+    from hifigan.checkpoints.official import official_to_ours
     from hifigan.inference.bench import _setup, run_bench
-    from hifigan.official_keys import official_to_ours
 
     cfg, generator, _ = _setup("v1", 0.1, "tiny-test")
     assert cfg == tiny80[0]

@@ -43,7 +43,7 @@ PESQ_MARGIN, MEL_L1_MARGIN = 0.05, 0.005
 def test_equals_the_official_reference_on_a_bundled_clip(name):
     """Exactly the official forward (old-style weight norm) in eager, within 1e-4 on every other backend, on
     half a second of a bundled clip's mel (frames 40-88 of LJ001-0008: speech)."""
-    from hifigan.loading import load_official_generator
+    from hifigan.checkpoints.contents import load_official_generator
 
     _, _, obj = read_pretrained(name)
     config = MODELS[name].load_config()

@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.checkpoint import generator_payload, write_checkpoint
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference import Vocoder

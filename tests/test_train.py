@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from conftest import equal_states
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.config import config_from_dict, load_config
 from hifigan.data.clip_scan import scan_clips

@@ -14,11 +14,11 @@ import pytest
 import torch
 
 from conftest import equal_states
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.official import official_to_ours
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
-from hifigan.official_keys import official_to_ours
 from official_reference import RefGenerator, RefMPD, RefMSD, official_discriminator_file, reference_mel
 
 QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1"]
@@ -101,7 +101,7 @@ def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_c
     do_file = torch.load(tmp_path / "export" / "do_00000003", weights_only=True)
     assert (do_file["steps"], do_file["epoch"]) == (3, trained["epoch"]) == (3, 1)
 
-    from hifigan.loading import load_generator
+    from hifigan.checkpoints.contents import load_generator
     from hifigan.models import MultiPeriodDiscriminator, MultiScaleDiscriminator
 
     ref_g, ref_mpd, ref_msd = RefGenerator(load_config(str(config_json))), RefMPD(), RefMSD()
@@ -147,7 +147,7 @@ def test_fine_tuning_on_input_mels_trains_on_those_mels(tmp_path, tiny_corpus, t
     assert _latest(run)["data"]["input_mels"] == str(mels.resolve())
 
     from hifigan.audio import load_audio
-    from hifigan.loading import load_generator
+    from hifigan.checkpoints.contents import load_generator
 
     generator = load_generator(run / "checkpoints" / "latest.pt")[0].eval()
     _, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)

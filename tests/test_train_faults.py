@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hifigan.checkpoint import read_checkpoint
-from hifigan.training.checkpoint_files import checkpoint_files
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.run_files import checkpoint_files
 
 FAST = ["--no-progress", "--valid-count", "2", "--disc-start-step", "1000000", "--validation-interval", "0",
         "--log-interval", "1"]

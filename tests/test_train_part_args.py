@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import save_config_json
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import equal_states, save_config_json
-from hifigan.checkpoint import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.config import config_from_dict
 from hifigan.data.clip_scan import scan_clips
@@ -194,7 +194,7 @@ def test_an_older_checkpoint_without_named_parts_resumes(tmp_path, tiny_corpus):
     payload = trainer.state_payload()
     legacy = {k: v for k, v in payload["config"].items() if k not in ("loss_weights", "discriminators")}
     payload["config"] = {**legacy, "lambda_fm": 2.0, "lambda_mel": 45.0}
-    from hifigan.checkpoint import config_of
+    from hifigan.checkpoints.format import config_of
 
     assert config_of(payload, "old.pt") == cfg
     trainer.restore(payload, tmp_path / "old.pt")

@@ -11,10 +11,10 @@ import shutil
 import pytest
 import torch
 
+from hifigan.checkpoints.official import ours_to_official
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
-from hifigan.official_keys import ours_to_official
 from hifigan.train import Trainer, TrainOptions
 from official_reference import (
     capture_gradients,

@@ -112,7 +112,7 @@ def read_verified(model: PretrainedModel) -> tuple[Path, bytes]:
 def read_pretrained(name: str) -> tuple[PretrainedModel, Path, dict[str, Any]]:
     """The registered model, its file and the file's contents ({'generator': official state dict}), read
     weights-only from the hash-verified bytes."""
-    from hifigan.official_keys import is_official_generator
+    from hifigan.checkpoints.official import is_official_generator
 
     model = get_model(name)
     path, data = read_verified(model)
@@ -132,7 +132,7 @@ def read_pretrained(name: str) -> tuple[PretrainedModel, Path, dict[str, Any]]:
 def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConfig | None = None) -> HifiganConfig:
     """The model's own config; a given `config` must agree with it in every key that shapes the weights or
     the input mel (it may change training settings such as the batch size)."""
-    from hifigan.loading import model_difference
+    from hifigan.checkpoints.contents import model_difference
 
     own = model.load_config()
     if config is None:
@@ -147,7 +147,7 @@ def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConf
 
 def load_pretrained(name: str, config: str | os.PathLike | HifiganConfig | None = None):
     """Generator (training-mode, weight norm kept, as `load_generator` gives) and config of a registered model."""
-    from hifigan.loading import load_official_generator
+    from hifigan.checkpoints.contents import load_official_generator
 
     model, path, obj = read_pretrained(name)
     cfg = model_config(model, config)

@@ -43,7 +43,7 @@ def _model_config(args: argparse.Namespace):
 
         return model_config(get_model(args.pretrained), args.config)
     if args.checkpoint is not None:
-        from hifigan.loading import CheckpointContents
+        from hifigan.checkpoints.contents import CheckpointContents
 
         return CheckpointContents.read(args.checkpoint).config(args.config)
     return load_config(args.config or "v1")

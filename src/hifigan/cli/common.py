@@ -63,7 +63,7 @@ def load_generator(args: argparse.Namespace):
         from hifigan.pretrained import load_pretrained
 
         return load_pretrained(args.pretrained, args.config)
-    from hifigan.loading import load_generator as load_checkpoint_generator
+    from hifigan.checkpoints.contents import load_generator as load_checkpoint_generator
 
     return load_checkpoint_generator(args.checkpoint, args.config)
 

@@ -50,7 +50,7 @@ def add_export_official(sub: argparse._SubParsersAction) -> None:
 
 
 def run_export_official(args: argparse.Namespace) -> int:
-    from hifigan.training.checkpoint_files import export_official
+    from hifigan.checkpoints.export_official import export_official
 
     prepare_output_dir(args.out)
     for path in export_official(args.checkpoint, args.out):

@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 import torch
 
+from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
-from hifigan.loading import load_generator
 from hifigan.models import Generator
 
 

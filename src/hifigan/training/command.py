@@ -11,11 +11,11 @@ from typing import Any
 
 import torch
 
-from hifigan.checkpoint import config_of, read_checkpoint
+from hifigan.checkpoints.contents import CheckpointContents
+from hifigan.checkpoints.format import config_of, read_checkpoint
+from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoint
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.loading import CheckpointContents
-from hifigan.training.checkpoint_files import checkpoint_files, find_resume_checkpoint
 from hifigan.training.distributed import init_distributed
 from hifigan.training.options import TrainOptions
 from hifigan.training.trainer import Trainer

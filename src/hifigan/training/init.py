@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hifigan.checkpoint import load_state_strict
-from hifigan.loading import CheckpointContents, official_discriminator_file
-from hifigan.official_keys import is_official_set
+from hifigan.checkpoints.contents import CheckpointContents, official_discriminator_file
+from hifigan.checkpoints.format import load_state_strict
+from hifigan.checkpoints.official import is_official_set
 from hifigan.training.state import TrainingState, check_moment_shapes, load_optimizer_state
 
 

@@ -17,6 +17,8 @@ from typing import Any
 
 from torch import nn
 
+from hifigan.checkpoints.official import OFFICIAL_DISCRIMINATORS
+from hifigan.checkpoints.run_files import RESERVED
 from hifigan.config import HifiganConfig
 from hifigan.models.discriminators import (
     MPD_PERIODS,
@@ -32,7 +34,6 @@ from hifigan.models.mrd import (
     MultiResolutionDiscriminator,
     mrd_min_samples,
 )
-from hifigan.official_keys import OFFICIAL_DISCRIMINATORS
 from hifigan.training.registry import build_part, lookup, non_default_arguments
 
 DiscriminatorFactory = Callable[..., nn.Module]  # factory(config, **discriminator_args[name]) -> module
@@ -73,9 +74,6 @@ DISCRIMINATORS: dict[str, DiscriminatorFactory] = {
     "mpd": multi_period,
     "mrd": multi_resolution,  # optional (UnivNet); not in official do_* files
 }
-# Checkpoint keys that are not discriminators (a discriminator's weights are stored under its name).
-RESERVED = ("hifigan_checkpoint", "config", "generator", "optim_g", "optim_d", "sched_g", "sched_d", "step", "epoch",
-            "batch_in_epoch", "batch_size", "world_size", "rng", "data")
 
 
 def register_discriminator(name: str, factory: DiscriminatorFactory) -> DiscriminatorFactory:

@@ -17,15 +17,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from hifigan.checkpoint import generator_payload, load_state_strict
+from hifigan.checkpoints.format import generator_payload, load_state_strict
+from hifigan.checkpoints.run_files import POSITION_KEYS
 from hifigan.config import HifiganConfig
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator
 from hifigan.training.parts import build_discriminators
 from hifigan.training.rng import rng_state, set_rng_state
-
-OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
-POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
 
 
 @dataclass
@@ -106,11 +104,6 @@ def new_state(config: HifiganConfig, device: torch.device) -> TrainingState:
     sched_g = torch.optim.lr_scheduler.ExponentialLR(optim_g, gamma=config.lr_decay)
     sched_d = torch.optim.lr_scheduler.ExponentialLR(optim_d, gamma=config.lr_decay)
     return TrainingState(config, generator, discriminators, optim_g, optim_d, sched_g, sched_d)
-
-
-def training_keys(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """The keys a checkpoint to resume from holds besides the generator: each discriminator, optimizers, position."""
-    return (*names, *OPTIMIZER_KEYS, *POSITION_KEYS)
 
 
 IMPLEMENTATION_KEYS = ("fused", "foreach")  # how an optimizer runs its update, not what the update is

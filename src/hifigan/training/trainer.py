@@ -12,11 +12,11 @@ from typing import Any
 
 import torch
 
+from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
 from hifigan.mel import MelSpectrogram
 from hifigan.training.batches import RunData
-from hifigan.training.checkpoint_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.training.distributed import DistInfo, training_device
 from hifigan.training.init import init_from
 from hifigan.training.loop import fit

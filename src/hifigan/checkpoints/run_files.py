@@ -1,5 +1,5 @@
-"""The checkpoint files of a training run: ckpt_<step>.pt, latest.pt, finding one to resume from, and
-exporting one as official g_*/do_* files."""
+"""A training run's checkpoint files (ckpt_<step>.pt, latest.pt, finding the newest loadable one to resume from) and
+the layout of a training checkpoint: which keys it holds besides the generator."""
 
 from __future__ import annotations
 
@@ -10,19 +10,15 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hifigan.checkpoint import is_own_checkpoint, read_checkpoint, write_checkpoint
+from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_checkpoint, write_checkpoint
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
-from hifigan.loading import CheckpointContents
-from hifigan.official_keys import (
-    OFFICIAL_DISCRIMINATORS,
-    is_official_set,
-    official_discriminators_dict,
-    official_generator_dict,
-)
-from hifigan.training.parts import non_official_arguments
-from hifigan.training.state import training_keys
 
+OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
+POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
+# Keys of a training checkpoint that are not discriminators (each discriminator's weights are stored under its name).
+RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, "batch_size", "world_size", "rng",
+            "data")
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
 LATEST = "latest.pt"
 
@@ -69,6 +65,11 @@ def require_training_state(obj: dict[str, Any], source: Path) -> None:
         raise CheckpointError(source, f"holds no training state (missing {', '.join(missing)}); use --init-from")
 
 
+def training_keys(names: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The keys a checkpoint to resume from holds besides the generator: each discriminator, optimizers, position."""
+    return (*names, *OPTIMIZER_KEYS, *POSITION_KEYS)
+
+
 def stored_discriminators(obj: dict[str, Any]) -> list[str]:
     """The discriminator names one of our checkpoints was trained with (mpd and msd before configs named them)."""
     config = obj.get("config")
@@ -109,30 +110,3 @@ def point_latest(path: Path) -> None:
     except OSError:
         shutil.copyfile(path, tmp)
     os.replace(tmp, path.with_name(LATEST))
-
-
-def export_official(checkpoint: Path, out: Path) -> list[Path]:
-    """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD in their official layout, and
-    no other discriminator: the official format has no place for others, nor its optimizer for their moments)."""
-    source = CheckpointContents.read(checkpoint)
-    obj = source.contents
-    if source.official or "generator" not in obj:
-        raise CheckpointError(checkpoint, "not a checkpoint of this package (nothing to export)")
-    step = int(obj.get("step", 0))
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / f"g_{step:08d}"]
-    write_checkpoint(written[0], official_generator_dict(source.generator_state()))
-    official = is_official_set(stored_discriminators(obj))
-    if not official:
-        warnings.warn(f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
-                      f"{', '.join(stored_discriminators(obj))}", stacklevel=2)
-    elif changed := non_official_arguments(stored_discriminator_args(obj)):
-        official = False
-        warnings.warn(f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
-                      f"{', '.join(changed)}", stacklevel=2)
-    if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
-        states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
-        written.append(out / f"do_{step:08d}")
-        write_checkpoint(written[1], official_discriminators_dict(
-            states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step, int(obj.get("epoch", 0))))
-    return written

@@ -1,5 +1,5 @@
 """Our checkpoint file format: safe reading (weights only), atomic writing, strict state matching, the payload
-and the config it carries. What a file is (ours or official) and what it holds: hifigan.loading."""
+and the config it carries. What a file is (ours or official) and what it holds: hifigan.checkpoints.contents."""
 
 from __future__ import annotations
 

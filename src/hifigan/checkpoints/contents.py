@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hifigan.checkpoint import config_of, is_own_checkpoint, load_state_strict, read_checkpoint
-from hifigan.config import HifiganConfig, load_config
-from hifigan.errors import CheckpointError
-from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.official_keys import (
+from hifigan.checkpoints.format import config_of, is_own_checkpoint, load_state_strict, read_checkpoint
+from hifigan.checkpoints.official import (
     OFFICIAL_DISCRIMINATORS,
     StateDict,
     is_official_discriminators,
     is_official_generator,
     official_to_ours,
 )
+from hifigan.config import HifiganConfig, load_config
+from hifigan.errors import CheckpointError
+from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 
 ConfigSource = str | os.PathLike | HifiganConfig
 

@@ -1,0 +1,46 @@
+"""One of our checkpoints as the official jik876/hifi-gan files: g_<steps> always, do_<steps> when the run trained
+exactly the official MPD and MSD (the official format has no place for other discriminators)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from hifigan.checkpoints.contents import CheckpointContents
+from hifigan.checkpoints.format import write_checkpoint
+from hifigan.checkpoints.official import (
+    OFFICIAL_DISCRIMINATORS,
+    is_official_set,
+    official_discriminators_dict,
+    official_generator_dict,
+)
+from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
+from hifigan.errors import CheckpointError
+from hifigan.training.parts import non_official_arguments
+
+
+def export_official(checkpoint: Path, out: Path) -> list[Path]:
+    """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD in their official layout, and
+    no other discriminator: the official format has no place for others, nor its optimizer for their moments)."""
+    source = CheckpointContents.read(checkpoint)
+    obj = source.contents
+    if source.official or "generator" not in obj:
+        raise CheckpointError(checkpoint, "not a checkpoint of this package (nothing to export)")
+    step = int(obj.get("step", 0))
+    out.mkdir(parents=True, exist_ok=True)
+    written = [out / f"g_{step:08d}"]
+    write_checkpoint(written[0], official_generator_dict(source.generator_state()))
+    official = is_official_set(stored_discriminators(obj))
+    if not official:
+        warnings.warn(f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
+                      f"{', '.join(stored_discriminators(obj))}", stacklevel=2)
+    elif changed := non_official_arguments(stored_discriminator_args(obj)):
+        official = False
+        warnings.warn(f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
+                      f"{', '.join(changed)}", stacklevel=2)
+    if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
+        states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
+        written.append(out / f"do_{step:08d}")
+        write_checkpoint(written[1], official_discriminators_dict(
+            states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step, int(obj.get("epoch", 0))))
+    return written
