@@ -25,7 +25,7 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
 from hifigan.train import Trainer, TrainOptions
-from hifigan.training.distributed import DistInfo, wrap_ddp
+from hifigan.training.data_parallel import DistInfo, wrap_ddp
 from official_reference import (
     capture_gradients,
     named_parameters,

@@ -11,7 +11,7 @@ from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.checkpoints.official import official_discriminators_dict, official_generator_dict
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.training.init import discriminator_source
+from hifigan.training.state import discriminator_source
 from tiny import tiny_config
 
 

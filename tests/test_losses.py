@@ -6,13 +6,13 @@ import torch
 from hifigan.training.losses import (
     GeneratorInputs,
     GeneratorSide,
-    build_generator_objective,
     discriminator_loss,
     discriminator_objective,
     feature_loss,
     generator_loss,
     mel_loss,
 )
+from hifigan.training.registry import build_generator_objective
 from tiny import tiny_config
 
 

@@ -13,9 +13,14 @@ from hifigan.config import load_config, preset_names
 from hifigan.errors import ConfigError
 from hifigan.models import DiscriminatorP, DiscriminatorR, DiscriminatorS
 from hifigan.models.norms import SpectralNorm
-from hifigan.training.losses import GeneratorInputs, build_generator_objective
-from hifigan.training.parts import DISCRIMINATORS, build_discriminators, non_official_arguments, register_discriminator
-from hifigan.training.stft_loss import multi_resolution_stft_loss
+from hifigan.training.losses import GeneratorInputs, multi_resolution_stft_loss
+from hifigan.training.registry import (
+    DISCRIMINATORS,
+    build_discriminators,
+    build_generator_objective,
+    non_official_arguments,
+    register_discriminator,
+)
 from official_reference import RefMPD, RefMSD
 from tiny import tiny_config
 

@@ -6,7 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.training.stft_loss import (
+from hifigan.training.losses import (
     PWG_RESOLUTIONS,
     MultiResolutionSTFTLoss,
     multi_resolution_stft_loss,

@@ -111,7 +111,7 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
     trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
                       TrainOptions(out=tmp_path, max_nonfinite=3, progress=False))
-    trainer._open_log()
+    trainer.open_log()
     batch = next(iter(trainer.loader))
     poisoned = (torch.full_like(batch[0], float("nan")), *batch[1:])
     before = {k: v.clone() for k, v in trainer.generator.state_dict().items()}

@@ -21,9 +21,8 @@ from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 from hifigan.models import MultiResolutionDiscriminator
 from hifigan.train import Trainer, TrainOptions
-from hifigan.training.losses import build_generator_objective
-from hifigan.training.parts import build_discriminators
-from hifigan.training.stft_loss import multi_resolution_stft_loss
+from hifigan.training.losses import multi_resolution_stft_loss
+from hifigan.training.registry import build_discriminators, build_generator_objective
 from official_reference import (
     capture_gradients,
     named_parameters,

@@ -20,8 +20,12 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 from hifigan.train import Trainer, TrainOptions
-from hifigan.training.losses import build_generator_objective
-from hifigan.training.parts import DISCRIMINATORS, build_discriminators, register_discriminator
+from hifigan.training.registry import (
+    DISCRIMINATORS,
+    build_discriminators,
+    build_generator_objective,
+    register_discriminator,
+)
 from official_reference import (
     capture_gradients,
     named_parameters,

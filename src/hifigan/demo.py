@@ -170,7 +170,7 @@ def run_demo(
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
     from hifigan.train import Trainer, TrainOptions
-    from hifigan.training.run_log import mel_figure
+    from hifigan.training.reporting import mel_figure
 
     begun = time.monotonic()
     if not 0 <= gan_fraction <= 1:
@@ -191,7 +191,7 @@ def run_demo(
     trainer = Trainer(cfg, train, valid, options)
     trainer.data_spec = {"corpus": str(Path(corpus).resolve()), "valid_count": valid_count,  # for --resume
                          "resample": True}
-    say = trainer._say
+    say = trainer.say
     other = sorted({audio_info(c.path).samplerate for c in train + valid} - {cfg.sampling_rate})
     if other:
         say(f"demo: the corpus ({', '.join(map(str, other))} Hz) is resampled to the config's {cfg.sampling_rate} Hz")

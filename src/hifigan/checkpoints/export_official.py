@@ -16,7 +16,7 @@ from hifigan.checkpoints.official import (
 )
 from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
 from hifigan.errors import CheckpointError
-from hifigan.training.parts import non_official_arguments
+from hifigan.training.registry import non_official_arguments
 
 
 def export_official(checkpoint: Path, out: Path) -> list[Path]:

@@ -1,8 +1,17 @@
-"""Training, in parts: state.py (models, optimizers, position; checkpoint payload), step.py (the GAN step as a
-function over the state), loop.py (limits, signals, epochs), parts.py (discriminators by name), losses.py
-(objectives and generator loss terms by name), registry.py (building a part with its config arguments), trainer.py
-(a run put together), options.py (TrainOptions), command.py (`hifigan train`), init.py (--init-from), validation.py,
-batches.py, checkpoint_files.py, run_log.py, distributed.py, rng.py, stop_signal.py, nonfinite.py.
+"""Training, one idea per module:
+
+- options.py: TrainOptions (how a run is carried out) and the training precisions, without torch;
+- registry.py: the parts by name (discriminators, generator loss terms) and building them with their config
+  arguments;
+- losses.py: the objectives (least-squares GAN, feature matching, mel L1, the optional MR-STFT loss) and the
+  generator loss terms;
+- state.py: TrainingState (models, optimizers, schedulers, position, RNG), its checkpoint payload, restoring it,
+  starting it from existing weights (--init-from);
+- step.py: train_step(state, batch, options), the D step then the G step, and the non-finite-step policy;
+- trainer.py: Trainer, a run put together, and its loop (limits, signals, interval logging, validation, saving);
+- data_parallel.py: the processes of a torchrun job (DDP) and each one's share of the data (datasets, loader);
+- reporting.py: console, progress bar, TensorBoard + JSONL, validation on the held-out clips, mel figures;
+- command.py: `hifigan train` (config and data resolution, resume, init, report).
 
 Nothing is imported here: importing one module of the package loads only what that module needs.
 """

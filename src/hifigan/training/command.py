@@ -16,7 +16,7 @@ from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoint
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.training.distributed import init_distributed
+from hifigan.training.data_parallel import init_distributed
 from hifigan.training.options import TrainOptions
 from hifigan.training.trainer import Trainer
 
@@ -132,7 +132,7 @@ def run_command(args: argparse.Namespace) -> int:
         )
         trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
         trainer.data_spec = data
-        say = trainer._say
+        say = trainer.say
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         if resume_obj is not None:
             if args.config is not None:

@@ -1,26 +1,25 @@
-"""HiFi-GAN objectives (paper Sec. 2.4): least-squares GAN, feature matching and mel L1.
+"""HiFi-GAN objectives (paper Sec. 2.4): least-squares GAN, feature matching and mel L1, and the optional
+multi-resolution STFT loss of Parallel WaveGAN.
 
 `generator_loss`, `discriminator_loss` and `feature_loss` keep the official signatures and values;
-`discriminator_objective` and the `GeneratorObjective` a config builds add up the paper's Eq. 5-6 over named
-discriminators and named, weighted generator terms (GENERATOR_TERMS, weights from config.loss_weights, arguments
-from config.loss_args), and name every part.
+`discriminator_objective` and the `GeneratorObjective` a config builds (hifigan.training.registry) add up the
+paper's Eq. 5-6 over named discriminators and named, weighted generator terms, and name every part.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor, nn
 
 from hifigan.config import HifiganConfig
-from hifigan.errors import ConfigError
 from hifigan.models.discriminators import FeatureMaps, Scores
-from hifigan.models.stft import Resolution
-from hifigan.training.registry import build_part, check_arguments, lookup
-from hifigan.training.stft_loss import POWER_FLOOR, PWG_RESOLUTIONS, MultiResolutionSTFTLoss, stft_loss_min_samples
+from hifigan.models.stft import Resolution, check_resolutions, min_samples, padded_stft
 
 
 def feature_loss(fmap_r: FeatureMaps, fmap_g: FeatureMaps) -> torch.Tensor:
@@ -116,6 +115,81 @@ def discriminator_objective(scores: dict[str, tuple[Scores, Scores]]) -> LossBre
     return LossBreakdown(total, {"d/total": total.detach(), **terms})
 
 
+# ---------------------------------------------------------------- multi-resolution STFT loss (Parallel WaveGAN,
+# Yamamoto et al. 2020, Eq. 3-5): spectral convergence plus log STFT magnitude, averaged over STFT resolutions
+
+PWG_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+"""Parallel WaveGAN's (n_fft, hop, win) triples."""
+
+POWER_FLOOR = 1e-7
+"""Parallel WaveGAN's floor on |X|^2 (so |X| >= sqrt(1e-7) ~ 3.2e-4): keeps log|X| and its gradient finite."""
+
+
+def stft_loss_min_samples(resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS) -> int:
+    """The shortest audio (training segment) the loss frames at these resolutions (1025 for Parallel WaveGAN's)."""
+    return max(min_samples(r, r[0] // 2) for r in resolutions)
+
+
+def stft_magnitude(x: Tensor, resolution: Resolution, power_floor: float = POWER_FLOOR) -> Tensor:
+    """[B, T] -> [B, n_fft // 2 + 1, 1 + T // hop]: sqrt(max(|X|^2, power_floor)), Hann window.
+
+    Framing is torch.stft's center=True, pad_mode="reflect" (n_fft // 2 reflected samples per side), as Parallel
+    WaveGAN's; the audio needs more than n_fft // 2 samples. float32 (float64 for float64 input).
+    """
+    n_fft = resolution[0]
+    spec = padded_stft(x, resolution, n_fft // 2, "hann")
+    return torch.sqrt(torch.clamp(spec.real.square() + spec.imag.square(), min=power_floor))
+
+
+def spectral_convergence(mag_real: Tensor, mag_generated: Tensor) -> Tensor:
+    """|| |Y| - |Y_hat| ||_F / || |Y| ||_F, the Frobenius norms taken over the whole batch (not per utterance)."""
+    return torch.linalg.vector_norm(mag_real - mag_generated) / torch.linalg.vector_norm(mag_real)
+
+
+def log_magnitude_loss(mag_real: Tensor, mag_generated: Tensor) -> Tensor:
+    """mean |log|Y| - log|Y_hat||, over batch, bins and frames."""
+    return F.l1_loss(torch.log(mag_generated), torch.log(mag_real))
+
+
+def multi_resolution_stft_loss(
+    y: Tensor, y_hat: Tensor, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS, power_floor: float = POWER_FLOOR
+) -> tuple[Tensor, Tensor]:
+    """(spectral convergence, log STFT magnitude), each the mean over `resolutions`; the loss term is their sum.
+
+    y (real) and y_hat (generated): [B, 1, T] or [B, T], the same shape. y is the target: no gradient flows to it.
+    Both results are 0-dim, float32 (float64 for float64 input), also under autocast.
+    """
+    if y.shape != y_hat.shape:
+        raise ValueError(f"the STFT loss compares audio of one shape; got {tuple(y.shape)} and {tuple(y_hat.shape)}")
+    if not resolutions:
+        raise ValueError("the STFT loss needs at least one resolution")
+    y = y.detach().reshape(-1, y.shape[-1])
+    y_hat = y_hat.reshape(-1, y_hat.shape[-1])
+    sc, mag = [], []
+    for resolution in resolutions:
+        real = stft_magnitude(y, resolution, power_floor)
+        generated = stft_magnitude(y_hat, resolution, power_floor)
+        sc.append(spectral_convergence(real, generated))
+        mag.append(log_magnitude_loss(real, generated))
+    return torch.stack(sc).mean(), torch.stack(mag).mean()
+
+
+class MultiResolutionSTFTLoss(nn.Module):
+    """`multi_resolution_stft_loss` with its resolutions fixed (checked once); forward(y, y_hat) -> (sc, mag)."""
+
+    def __init__(self, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS, power_floor: float = POWER_FLOOR) -> None:
+        super().__init__()
+        self.resolutions = check_resolutions(resolutions)
+        if isinstance(power_floor, bool) or not isinstance(power_floor, int | float) or not 0 < power_floor < math.inf:
+            raise ValueError(f"power_floor must be a finite number > 0, got {power_floor!r}")
+        self.power_floor = float(power_floor)
+
+    def forward(self, y: Tensor, y_hat: Tensor) -> tuple[Tensor, Tensor]:
+        return multi_resolution_stft_loss(y, y_hat, self.resolutions, self.power_floor)
+
+
+# ---------------------------------------------------------------- generator loss terms
+
 @dataclass
 class GeneratorSide:
     """One discriminator's outputs for the generator step: generated scores, real and generated feature maps."""
@@ -195,38 +269,6 @@ class STFTTerm:
         return LossBreakdown(weight * (sc + mag), {"g/stft_sc": sc.detach(), "g/stft_mag": mag.detach()})
 
 
-# Generator loss terms by the name config.loss_weights uses; summed in this order. An entry is a term (a function or
-# callable object, no arguments) or a class whose instances are terms, built as cls(config, **loss_args[name]) (its
-# keyword arguments are what loss_args[name] may set). Adding a term: one entry and a weight in the config (terms
-# without a weight are not built).
-GENERATOR_TERMS: dict[str, GeneratorTerm | type] = {
-    "mel": MelTerm,
-    "adv": adversarial_term,
-    "fm": feature_matching_term,
-    "stft": STFTTerm,  # optional (Parallel WaveGAN); weight 0 in the paper's recipe
-}
-
-
-def register_generator_term(name: str, term: GeneratorTerm | type) -> GeneratorTerm | type:
-    """Make `term` (or a class of terms, as in GENERATOR_TERMS) available as config.loss_weights[name] (off until
-    the config gives it a weight > 0)."""
-    if name in GENERATOR_TERMS and GENERATOR_TERMS[name] is not term:
-        raise ValueError(f"a generator loss term named {name!r} is registered already")
-    GENERATOR_TERMS[name] = term
-    return term
-
-
-def _term_factory(entry: GeneratorTerm | type) -> Callable[..., GeneratorTerm]:
-    """factory(config, **arguments) -> term: a class itself, a plain term one that takes no arguments."""
-    if isinstance(entry, type):
-        return entry
-
-    def fixed(config: HifiganConfig) -> GeneratorTerm:
-        return entry
-
-    return fixed
-
-
 @dataclass
 class GeneratorObjective:
     """L_G = sum of weight * term over the weighted terms (Eq. 6, generator side: adv 1, fm 2, mel 45), in
@@ -247,19 +289,3 @@ class GeneratorObjective:
             raise ValueError("no generator loss term applies (the adversarial terms need discriminator outputs)")
         logged["g/total"] = total.detach()
         return LossBreakdown(total, logged)
-
-
-def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
-    """The terms config.loss_weights weighs (> 0), each built with its loss_args. Every name in loss_weights and
-    loss_args must be registered and every argument known to its term, weighted or not (one-line ConfigError)."""
-    factories = {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
-    for key in ("loss_weights", "loss_args"):
-        for name in getattr(config, key):
-            lookup(factories, "loss term", name, f" in {key}")
-    for name, arguments in config.loss_args.items():
-        check_arguments(factories[name], "loss_args", name, arguments)
-    terms = {name: (build_part(factories, "loss term", name, config, "loss_args"), weight)
-             for name in factories if (weight := config.loss_weights.get(name, 0.0)) > 0}
-    if not terms:
-        raise ConfigError(None, "loss_weights gives no term a weight > 0")
-    return GeneratorObjective(terms)

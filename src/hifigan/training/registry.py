@@ -1,9 +1,17 @@
-"""Building a training part (a discriminator, a generator loss term) by name from its registry, with the config's
-arguments for it (config.discriminator_args / config.loss_args by part name).
+"""The training parts by name: the discriminators config.discriminators names and the generator loss terms
+config.loss_weights weighs, each built with its config arguments (config.discriminator_args / config.loss_args by
+part name).
 
 A part's factory is `factory(config, **arguments) -> part`; the keyword arguments it declares are the ones a config
 may give (a factory with **kwargs checks its own). An unknown name, an unknown argument or a value the part refuses
 (a ValueError from the factory) is a one-line ConfigError that names it.
+
+A discriminator is an nn.Module whose `forward(y, y_hat)` takes real and generated audio [B, 1, T] and returns
+(real scores, generated scores, real feature maps, generated feature maps), one entry per sub-discriminator, as
+the official MPD and MSD do; `generator_side(y, y_hat)` -> (generated scores, real maps, generated maps) is used
+in the generator step when the module has it (models.discriminators' ensembles run the real branch without a graph).
+Registry order is the order of the discriminator optimizer's parameters and of the loss sums: MSD first, then MPD,
+as the official `AdamW(chain(msd.parameters(), mpd.parameters()))`, so official do_* optimizer states map 1:1.
 """
 
 from __future__ import annotations
@@ -12,8 +20,34 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from torch import nn
+
+from hifigan.checkpoints.official import OFFICIAL_DISCRIMINATORS
+from hifigan.checkpoints.run_files import RESERVED
 from hifigan.config import HifiganConfig
 from hifigan.errors import ConfigError
+from hifigan.models.discriminators import (
+    MPD_PERIODS,
+    MSD_POOL,
+    MSD_SCALES,
+    MultiPeriodDiscriminator,
+    MultiScaleDiscriminator,
+)
+from hifigan.models.mrd import (
+    MRD_CHANNELS,
+    MRD_WINDOW,
+    UNIVNET_RESOLUTIONS,
+    MultiResolutionDiscriminator,
+    mrd_min_samples,
+)
+from hifigan.training.losses import (
+    GeneratorObjective,
+    GeneratorTerm,
+    MelTerm,
+    STFTTerm,
+    adversarial_term,
+    feature_matching_term,
+)
 
 PartFactory = Callable[..., Any]
 
@@ -70,3 +104,128 @@ def non_default_arguments(factory: PartFactory, arguments: Mapping[str, Any]) ->
 
 def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, list | tuple) else value
+
+
+# ---------------------------------------------------------------- discriminators
+
+DiscriminatorFactory = Callable[..., nn.Module]  # factory(config, **discriminator_args[name]) -> module
+
+
+def multi_scale(config: HifiganConfig, scales: int = MSD_SCALES, pool_kernel_size: int = MSD_POOL[0],
+                pool_stride: int = MSD_POOL[1], pool_padding: int = MSD_POOL[2]) -> MultiScaleDiscriminator:
+    """The MSD; every scale must see at least one sample of a training segment."""
+    module = MultiScaleDiscriminator(scales, pool_kernel_size, pool_stride, pool_padding)
+    lengths = module.view_lengths(config.segment_size)
+    if lengths[-1] < 1:
+        raise ValueError(f"segment_size {config.segment_size} is too short for the MSD's pooling (scale "
+                         f"{len(lengths) - 1} would see {lengths[-1]} samples)")
+    return module
+
+
+def multi_period(config: HifiganConfig, periods: tuple[int, ...] = MPD_PERIODS) -> MultiPeriodDiscriminator:
+    """The MPD; no period may exceed the training segment (its reflect padding needs the samples)."""
+    module = MultiPeriodDiscriminator(periods)
+    if max(module.periods) > config.segment_size:
+        raise ValueError(f"period {max(module.periods)} is longer than segment_size {config.segment_size}")
+    return module
+
+
+def multi_resolution(config: HifiganConfig, resolutions: tuple[tuple[int, int, int], ...] = UNIVNET_RESOLUTIONS,
+                     window: str = MRD_WINDOW, channels: int = MRD_CHANNELS) -> MultiResolutionDiscriminator:
+    """The MRD; the training segment must be long enough to frame at every resolution."""
+    module = MultiResolutionDiscriminator(resolutions, channels, window)
+    needs = mrd_min_samples(module.resolutions)
+    if config.segment_size < needs:
+        raise ValueError(f"segment_size {config.segment_size} is too short for the MRD discriminator (needs >= "
+                         f"{needs} samples at resolutions {[list(r) for r in module.resolutions]})")
+    return module
+
+
+DISCRIMINATORS: dict[str, DiscriminatorFactory] = {
+    "msd": multi_scale,
+    "mpd": multi_period,
+    "mrd": multi_resolution,  # optional (UnivNet); not in official do_* files
+}
+
+
+def register_discriminator(name: str, factory: DiscriminatorFactory) -> DiscriminatorFactory:
+    """Make `factory(config, **arguments) -> module` available as a name in config.discriminators (after the
+    built-in ones); the keyword arguments it declares are what discriminator_args[name] may set."""
+    if name in DISCRIMINATORS and DISCRIMINATORS[name] is not factory:
+        raise ValueError(f"a discriminator named {name!r} is registered already")
+    if name in RESERVED:
+        raise ValueError(f"{name!r} is a checkpoint key of its own; choose another discriminator name")
+    DISCRIMINATORS[name] = factory
+    return factory
+
+
+def discriminator_names(config: HifiganConfig) -> list[str]:
+    """The config's discriminators in registry order (the optimizer's and the checkpoint's order); an unknown name
+    is a ConfigError."""
+    for name in config.discriminators:
+        lookup(DISCRIMINATORS, "discriminator", name)
+    return [name for name in DISCRIMINATORS if name in config.discriminators]
+
+
+def build_discriminators(config: HifiganConfig) -> dict[str, nn.Module]:
+    """name -> a fresh module built with discriminator_args[name], for each discriminator the config names, in
+    registry order. Names, arguments and values are checked here (a one-line ConfigError)."""
+    return {name: build_part(DISCRIMINATORS, "discriminator", name, config, "discriminator_args")
+            for name in discriminator_names(config)}
+
+
+def non_official_arguments(discriminator_args: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The arguments that take MPD or MSD off the official layout (an official do_* file cannot hold those), as
+    "discriminator_args['mpd']['periods']"."""
+    return [f"discriminator_args[{name!r}][{key!r}]" for name in OFFICIAL_DISCRIMINATORS
+            for key in non_default_arguments(DISCRIMINATORS[name], discriminator_args.get(name, {}))]
+
+
+# ---------------------------------------------------------------- generator loss terms
+
+# Generator loss terms by the name config.loss_weights uses; summed in this order. An entry is a term (a function or
+# callable object, no arguments) or a class whose instances are terms, built as cls(config, **loss_args[name]) (its
+# keyword arguments are what loss_args[name] may set). Adding a term: one entry and a weight in the config (terms
+# without a weight are not built).
+GENERATOR_TERMS: dict[str, GeneratorTerm | type] = {
+    "mel": MelTerm,
+    "adv": adversarial_term,
+    "fm": feature_matching_term,
+    "stft": STFTTerm,  # optional (Parallel WaveGAN); weight 0 in the paper's recipe
+}
+
+
+def register_generator_term(name: str, term: GeneratorTerm | type) -> GeneratorTerm | type:
+    """Make `term` (or a class of terms, as in GENERATOR_TERMS) available as config.loss_weights[name] (off until
+    the config gives it a weight > 0)."""
+    if name in GENERATOR_TERMS and GENERATOR_TERMS[name] is not term:
+        raise ValueError(f"a generator loss term named {name!r} is registered already")
+    GENERATOR_TERMS[name] = term
+    return term
+
+
+def _term_factory(entry: GeneratorTerm | type) -> Callable[..., GeneratorTerm]:
+    """factory(config, **arguments) -> term: a class itself, a plain term one that takes no arguments."""
+    if isinstance(entry, type):
+        return entry
+
+    def fixed(config: HifiganConfig) -> GeneratorTerm:
+        return entry
+
+    return fixed
+
+
+def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
+    """The terms config.loss_weights weighs (> 0), each built with its loss_args. Every name in loss_weights and
+    loss_args must be registered and every argument known to its term, weighted or not (one-line ConfigError)."""
+    factories = {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
+    for key in ("loss_weights", "loss_args"):
+        for name in getattr(config, key):
+            lookup(factories, "loss term", name, f" in {key}")
+    for name, arguments in config.loss_args.items():
+        check_arguments(factories[name], "loss_args", name, arguments)
+    terms = {name: (build_part(factories, "loss term", name, config, "loss_args"), weight)
+             for name in factories if (weight := config.loss_weights.get(name, 0.0)) > 0}
+    if not terms:
+        raise ConfigError(None, "loss_weights gives no term a weight > 0")
+    return GeneratorObjective(terms)

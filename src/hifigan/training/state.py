@@ -1,5 +1,6 @@
 """The training state: the models, their optimizers and schedulers, and the position (step, epoch, batch in the
-epoch); its checkpoint payload and restoring it exactly.
+epoch); its checkpoint payload with the RNG states, restoring it exactly, and starting it from existing weights
+(`--init-from`: an official g_*/do_* pair or one of our checkpoints).
 
 The layout is the official one (AdamW over the generator; AdamW over the discriminators in registry order, MSD
 then MPD), so optimizer states move 1:1 to and from the official do_* files. Each discriminator's weights are
@@ -9,21 +10,24 @@ stored under its name (mpd, msd: the keys our checkpoints always had).
 from __future__ import annotations
 
 import itertools
+import random
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
+from hifigan.checkpoints.contents import CheckpointContents, official_discriminator_file
 from hifigan.checkpoints.format import generator_payload, load_state_strict
-from hifigan.checkpoints.run_files import POSITION_KEYS
+from hifigan.checkpoints.official import is_official_set
+from hifigan.checkpoints.run_files import OPTIMIZER_KEYS, POSITION_KEYS
 from hifigan.config import HifiganConfig
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator
-from hifigan.training.parts import build_discriminators
-from hifigan.training.rng import rng_state, set_rng_state
+from hifigan.training.registry import build_discriminators
 
 
 @dataclass
@@ -50,7 +54,8 @@ class TrainingState:
         return self.generator if name == "generator" else self.discriminators[name]
 
     def optimizers(self) -> dict[str, Any]:
-        return {"optim_g": self.optim_g, "optim_d": self.optim_d, "sched_g": self.sched_g, "sched_d": self.sched_d}
+        """The optimizers and schedulers under their checkpoint keys."""
+        return dict(zip(OPTIMIZER_KEYS, (self.optim_g, self.optim_d, self.sched_g, self.sched_d)))
 
     def payload(self, **extra: Any) -> dict[str, Any]:
         """Our checkpoint dict: weights (each discriminator under its name), optimizers, schedulers, position,
@@ -134,3 +139,88 @@ def check_moment_shapes(optim: torch.optim.Optimizer, source: Path | None, name:
                 if key in state and state[key].shape != p.shape:
                     raise CheckpointError(source, f"{name}: state of parameter {i} has shape "
                                                   f"{tuple(state[key].shape)}, the parameter {tuple(p.shape)}")
+
+
+# ---------------------------------------------------------------- random number generators
+
+
+def rng_state() -> dict[str, Any]:
+    """The random number generator states of a run (torch, CUDA, numpy, python) as weights_only-loadable values:
+    tensors, lists and ints."""
+    _, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, py_state, py_gauss = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos), "has_gauss": int(has_gauss),
+                  "gauss": float(gauss)},
+        "python": {"version": int(version), "state": list(py_state), "gauss": py_gauss},
+    }
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Restore the states `rng_state` returned (CUDA only when it was saved and is available)."""
+    torch.set_rng_state(state["torch"])
+    if state.get("cuda") and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices) alike."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+# ---------------------------------------------------------------- starting from existing weights
+
+
+def init_from(state: TrainingState, path: Path, discriminators: Path | None = None,
+              obj: dict[str, Any] | None = None) -> list[str]:
+    """Load the weights (and optimizer moments, when present) at `path` into `state` (`obj`: the file's contents,
+    when the caller has read it already). The step count and learning-rate schedule start afresh.
+
+    Returns what was loaded, for the log.
+    """
+    checkpoint = CheckpointContents.read(path) if obj is None else CheckpointContents(obj, path)
+    load_state_strict(state.generator, checkpoint.generator_state(), path, "generator")
+    loaded = [f"generator from {path}" + (" (official)" if checkpoint.official else "")]
+    source = discriminator_source(checkpoint, list(state.discriminators), discriminators)
+    if source is not None:
+        loaded += load_discriminators(state, source)
+    state.restart_schedules()
+    return loaded
+
+
+def discriminator_source(checkpoint: CheckpointContents, names: list[str], given: Path | None
+                         ) -> CheckpointContents | None:
+    """Where the discriminators come from: our checkpoint itself when it holds every one of `names`; else the
+    --init-discriminators file; else, for an official g_* file, the do_* file beside it. None: they start fresh."""
+    if not checkpoint.official and all(name in checkpoint.contents for name in names):
+        return checkpoint
+    if given is None and checkpoint.official and checkpoint.source is not None:
+        given = official_discriminator_file(Path(checkpoint.source))
+    return None if given is None else CheckpointContents.read(given)
+
+
+def load_discriminators(state: TrainingState, source: CheckpointContents) -> list[str]:
+    """Each discriminator's weights from an official do_* file or our checkpoint (by name), and both optimizers'
+    moments when it holds them. An official file holds MPD and MSD only: with other discriminators configured,
+    those two are loaded and the optimizers (whose layout then differs) start fresh. Returns what was loaded."""
+    names = source.discriminator_names(list(state.discriminators))
+    for name, weights in source.discriminator_states(names).items():
+        load_state_strict(state.discriminators[name], weights, source.source, name)
+    loaded = [f"discriminators ({', '.join(names)}) from {source.source}"]
+    if source.official and not is_official_set(list(state.discriminators)):
+        return loaded
+    for name, optim in (("optim_g", state.optim_g), ("optim_d", state.optim_d)):
+        moments = source.optimizer_state(name)
+        if moments is not None:
+            load_optimizer_state(optim, moments, source.source, name)
+            check_moment_shapes(optim, source.source, name)
+            loaded.append(f"{name} moments")
+    return loaded

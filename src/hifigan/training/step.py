@@ -4,12 +4,14 @@ step, as the official loop, with the same gradients and less work.
 In the generator step the discriminators take no gradient (optim_d would discard it) and are called unwrapped, so
 DDP has nothing to all-reduce; their real branch runs without a graph (`generator_side`), still before the
 generated audio, so spectral norm's power iteration advances in the official order. The loss terms come to the
-host in one copy; a non-finite loss or gradient norm skips that update.
+host in one copy; a non-finite loss or gradient norm skips that update, and too many such steps in a row stop the run
+(`NonfiniteGuard`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,3 +168,27 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
     finally:
         for p in params:
             p.requires_grad_(True)
+
+
+class NonfiniteGuard:
+    """Counts skipped steps; `limit` in a row raise (the last checkpoint is kept)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.run = self.total = 0
+
+    def check(self, ok: bool, step: int, terms: dict[str, float]) -> str | None:
+        """After a step: None when it was finite, else the message to report; raises at the limit."""
+        if ok:
+            self.run = 0
+            return None
+        self.run += 1
+        self.total += 1
+        bad = ", ".join(f"{k}={v}" for k, v in terms.items() if not math.isfinite(v)) or "gradients"
+        return (f"step {step}: non-finite loss ({bad}); update skipped "
+                f"({self.run} in a row, limit {self.limit})")
+
+    def raise_at_limit(self, step: int) -> None:
+        if self.run >= self.limit:
+            raise HifiganError(None, f"training diverged: {self.run} non-finite steps in a row at step "
+                                     f"{step} (last checkpoint kept; try a lower learning rate, or fp32)")

@@ -1,10 +1,16 @@
-"""`Trainer`: one run put together (device, seed, state, data, validation, log) behind a small façade; the step
-(step.py), the loop (loop.py), the state (state.py), validation, DDP and stopping live in their own modules."""
+"""`Trainer`: one run put together (device, seed, state, data, validation, log) and its loop, `fit`: epochs of steps
+until a limit (steps, epochs, minutes) or SIGINT/SIGTERM, with logging, validation and checkpoints at their
+intervals; all ranks stop at the same step, then it validates and saves. The step itself is training.step's, over
+the state of training.state."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
+import sys
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,18 +22,12 @@ from hifigan.checkpoints.run_files import remove_stale_temporaries, require_trai
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
 from hifigan.mel import MelSpectrogram
-from hifigan.training.batches import RunData
-from hifigan.training.distributed import DistInfo, training_device
-from hifigan.training.init import init_from
-from hifigan.training.loop import fit
-from hifigan.training.losses import build_generator_objective
-from hifigan.training.nonfinite import NonfiniteGuard
+from hifigan.training.data_parallel import DistInfo, RunData, agree, training_device, wrap_ddp
 from hifigan.training.options import TrainOptions
-from hifigan.training.rng import seed_everything
-from hifigan.training.run_log import RunLog, say
-from hifigan.training.state import TrainingState, new_state
-from hifigan.training.step import Batch, StepOptions, StepResult, check_precision, train_step
-from hifigan.training.validation import Validation
+from hifigan.training.registry import build_generator_objective
+from hifigan.training.reporting import RunLog, StepRate, Validation, progress_bar, say, show_step
+from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
+from hifigan.training.step import Batch, NonfiniteGuard, StepOptions, StepResult, check_precision, train_step
 
 DEBUG_DIR_ENV = "HIFIGAN_DEBUG_DIR"  # set by tests: each rank writes the clip ids it trained on there
 
@@ -107,7 +107,7 @@ class Trainer:
 
     def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None
                   ) -> list[str]:
-        """Start from an official g_*/do_* pair or one of our checkpoints (see training.init.init_from)."""
+        """Start from an official g_*/do_* pair or one of our checkpoints (see training.state.init_from)."""
         return init_from(self.state, path, discriminators, obj)
 
     def save_checkpoint(self) -> Path | None:
@@ -128,7 +128,7 @@ class Trainer:
         result = train_step(self.state, batch, self.step_options)
         message = self.nonfinite.check(result.ok, self.step, result.terms)
         if message:
-            self._say(message)
+            self.say(message)
             if self.log:
                 self.log.event(self.step, "nonfinite", message)
             self.nonfinite.raise_at_limit(self.step)
@@ -146,16 +146,84 @@ class Trainer:
         """(index, input mel, reference audio, generated audio as float32 on the CPU) per held-out utterance."""
         return self.validation.vocode(self.generator)
 
+    # ---------------------------------------------------------------- the loop
     def fit(self, max_steps: int | None = None, epochs: int | None = None, max_minutes: float | None = None) -> str:
-        """Train until a limit or SIGINT/SIGTERM, then validate and save (training.loop.fit). Returns why it stopped."""
-        return fit(self, max_steps, epochs, max_minutes)
+        """Train until a limit (total steps, total epochs, minutes of this call) or SIGINT/SIGTERM; then validate
+        and save. Returns why it stopped: "max_steps", "epochs", "time" or the signal name."""
+        state, dist = self.state, self.dist
+        self.open_log()
+        wrap_ddp(state, dist, self.device)
+        started = time.monotonic()
+        rate = StepRate(state.step)
+        reason = ""
+        bar = progress_bar(state.step, max_steps) if dist.is_main and self.options.progress else None
+
+        def agreed(stop: bool) -> bool:  # all ranks stop at the same step
+            return agree(stop, dist, self.device)
+
+        with StopOnSignal() as stopper:
+            try:
+                while not reason:
+                    if max_steps is not None and state.step >= max_steps:
+                        reason = "max_steps"
+                        break
+                    if epochs is not None and state.epoch >= epochs:
+                        reason = "epochs"
+                        break
+                    for batch in self.data.batches(state.epoch, state.batch_in_epoch):
+                        step_began = time.monotonic()
+                        result = self.train_step(batch)
+                        if bar is not None:
+                            show_step(bar, result.terms)
+                        self._after_step(result, rate)
+                        stop = stopper.signum is not None
+                        # Stop when the next step (as long as this one) would overrun the time budget.
+                        now = time.monotonic()
+                        if max_minutes is not None and 2 * now - step_began - started >= max_minutes * 60:
+                            reason = "time"
+                        if max_steps is not None and state.step >= max_steps:
+                            reason = "max_steps"
+                        if agreed(stop or bool(reason)):
+                            reason = reason or (signal.Signals(stopper.signum).name if stop else "signal")
+                            break
+                    else:
+                        state.decay_learning_rates()
+                        state.epoch += 1
+                        state.batch_in_epoch = 0
+                        if agreed(max_minutes is not None and time.monotonic() - started >= max_minutes * 60):
+                            reason = "time"
+                if stopper.signum is not None and not reason.startswith("SIG"):
+                    reason = signal.Signals(stopper.signum).name
+                if self.last_validated_step != state.step and self.options.validation_interval > 0:
+                    self.validate()
+                self.save_checkpoint()
+            finally:
+                if bar is not None:
+                    bar.close()
+                self._dump_debug()
+        return reason
+
+    def _after_step(self, result: StepResult, rate: StepRate) -> None:
+        """Scalars every log_interval steps (finite steps only), validation and checkpoints at their intervals."""
+        options, state = self.options, self.state
+        step = state.step
+        if self.log and result.ok and step % max(1, options.log_interval) == 0:
+            scalars = {**result.terms, "lr/g": state.optim_g.param_groups[0]["lr"],
+                       "lr/d": state.optim_d.param_groups[0]["lr"], "speed/steps_per_s": rate.read(step)}
+            self.log.scalars(step, scalars, epoch=state.epoch)
+        if options.validation_interval > 0 and step % options.validation_interval == 0:
+            self.validate()
+        if options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0:
+            self.save_checkpoint()
 
     # ---------------------------------------------------------------- output
-    def _say(self, message: str) -> None:
+    def say(self, message: str) -> None:
+        """A console line, from rank 0 only."""
         if self.dist.is_main:
             say(message)
 
-    def _open_log(self) -> None:
+    def open_log(self) -> None:
+        """Rank 0 creates the run folder and opens its log (TensorBoard + log.jsonl); stale temporaries go."""
         if self.dist.is_main and self.log is None:
             Path(self.options.out).mkdir(parents=True, exist_ok=True)
             self.ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -172,7 +240,37 @@ class Trainer:
         torch.save(self.generator.state_dict(), Path(folder) / f"rank{self.dist.rank}_generator.pt")
 
     def close(self) -> None:
+        """Close the log (the run can be continued with another Trainer from its checkpoint)."""
         if self.log:
             self.log.close()
             self.log = None
 
+
+class StopOnSignal:
+    """SIGINT/SIGTERM ask the loop to stop after the current step (and save); a second SIGINT aborts."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopOnSignal:
+        if is_main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signum = signum
+        print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
+              "(Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def is_main_thread() -> bool:
+    """Signal handlers can only be installed from the main thread."""
+    return threading.current_thread() is threading.main_thread()

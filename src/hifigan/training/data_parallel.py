@@ -1,17 +1,23 @@
-"""Distributed training: this process's place in a torchrun job, its device, and agreeing across ranks."""
+"""Data-parallel training: this process's place in a torchrun job (rank, device, the process group, agreeing when to
+stop, the DDP wrappers) and its share of the data (the datasets, its shard of every epoch's shuffled order, the
+loader). A plain run is the one-process case."""
 
 from __future__ import annotations
 
 import os
+import signal
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
+from torch.utils.data import DataLoader
 
+from hifigan.config import HifiganConfig
+from hifigan.data.clip_scan import Clip
+from hifigan.data.dataset import VocoderDataset
+from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError
-
-if TYPE_CHECKING:
-    from hifigan.training.state import TrainingState
+from hifigan.training.state import TrainingState
 
 
 @dataclass
@@ -86,3 +92,41 @@ def wrap_ddp(state: TrainingState, dist: DistInfo, device: torch.device) -> None
     ids = [device.index] if device.type == "cuda" else None
     state.runs = {name: DDP(module, device_ids=ids)
                   for name, module in {"generator": state.generator, **state.discriminators}.items()}
+
+
+class RunData:
+    """Datasets, sampler and loader; windows depend only on (seed, epoch, clip), so any worker count agrees."""
+
+    def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip], dist: DistInfo,
+                 device: torch.device, resample: bool = False, mix_to_mono: bool = False) -> None:
+        self.config = config
+        kw = dict(seed=config.seed, resample=resample, mix_to_mono=mix_to_mono)
+        self.train_set = VocoderDataset(train_clips, config, train=True, **kw)
+        self.valid_set = VocoderDataset(valid_clips, config, train=False, **kw)
+        self.sampler = ResumableSampler(self.train_set, dist.world_size, dist.rank, config.seed)
+        if self.sampler.num_samples < config.batch_size:
+            raise HifiganError(None, f"the training set has {len(self.train_set)} clips ({self.sampler.num_samples} "
+                                     f"per process), fewer than the batch size {config.batch_size}")
+        workers = min(config.num_workers, os.cpu_count() or 1)  # more than the cores only contend (torch warns)
+        self.loader = DataLoader(
+            self.train_set, batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
+            num_workers=workers, pin_memory=device.type == "cuda",
+            worker_init_fn=ignore_sigint_in_worker if workers > 0 else None,
+            persistent_workers=False,
+        )
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self.sampler.num_samples // self.config.batch_size
+
+    def batches(self, epoch: int, batch_in_epoch: int) -> Iterator[tuple]:
+        """`epoch`'s batches from number `batch_in_epoch` on."""
+        self.train_set.set_epoch(epoch)
+        self.sampler.set_epoch(epoch)
+        self.sampler.skip = min(batch_in_epoch * self.config.batch_size, self.sampler.num_samples)
+        yield from self.loader
+
+
+def ignore_sigint_in_worker(_: int) -> None:
+    """DataLoader workers leave Ctrl-C to the main process, which stops cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
