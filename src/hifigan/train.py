@@ -5,9 +5,10 @@ The code lives in the `hifigan.training` package (state, step, loop, parts, loss
 this module keeps the public names the README documents importable from here.
 """
 
-from hifigan.training.command import resolve_config, run_command
-from hifigan.training.options import TrainOptions
+from hifigan.training.job import TrainResult, resolve_config, train
+from hifigan.training.options import TrainData, TrainJob, TrainOptions
 from hifigan.training.step import StepResult
 from hifigan.training.trainer import DEBUG_DIR_ENV, Trainer
 
-__all__ = ["DEBUG_DIR_ENV", "StepResult", "TrainOptions", "Trainer", "resolve_config", "run_command"]
+__all__ = ["DEBUG_DIR_ENV", "StepResult", "TrainData", "TrainJob", "TrainOptions", "TrainResult", "Trainer",
+           "resolve_config", "train"]

@@ -1,4 +1,5 @@
-"""`hifigan listen`: a MOS listening test in the browser, and its report (the glue is evaluation.listening.serve)."""
+"""`hifigan listen`: the command's options for a MOS listening test in the browser and its report (the library is
+evaluation.listening.serve)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import add_command
+from hifigan.errors import HifiganError
 
 
 def add_listen(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +40,21 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
 
 
 def run_listen(args: argparse.Namespace) -> int:
-    from hifigan.evaluation.listening.serve import run_command
+    """--report STUDY, or serve --out STUDY (created from --reference and --system when new)."""
+    from hifigan.evaluation.listening.serve import check_screen, report_study, serve_study
+    from hifigan.evaluation.listening.study import REFERENCE
+    from hifigan.evaluation.report.systems import parse_systems
 
-    return run_command(args)
+    check_screen(args.screen_reference_below)
+    if args.report is not None:
+        if args.out is not None or args.reference is not None or args.system:
+            raise HifiganError(None, "--report takes the study folder alone (no --out, --reference or --system)")
+        table, md, js = report_study(args.report, args.screen_reference_below)
+        print(table + f"\nwrote {md} and {js}")
+        return 0
+    if args.out is None:
+        raise HifiganError(None, "give --out STUDY (a new or an existing study folder), or --report STUDY")
+    systems = parse_systems(args.system or [], reserved=(REFERENCE,))
+    serve_study(args.out, args.reference, systems, args.seed, args.host, args.port, args.threads,
+                args.screen_reference_below)
+    return 0

@@ -1,11 +1,15 @@
-"""`hifigan train`: the options (the glue that runs them is hifigan.training.command)."""
+"""`hifigan train`: the command's options, turned into a TrainJob for its library, hifigan.training.job.train."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hifigan.cli.common import add_audio_options, add_command, add_device, add_no_progress
+
+if TYPE_CHECKING:
+    from hifigan.training.options import TrainJob
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
@@ -83,7 +87,28 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
     add_no_progress(run)
 
 
-def run_train(args: argparse.Namespace) -> int:
-    from hifigan.training.command import run_command
+def train_job(args: argparse.Namespace) -> TrainJob:
+    """The TrainJob the command line describes."""
+    from hifigan.training.options import TrainData, TrainJob, TrainOptions
 
-    return run_command(args)
+    options = TrainOptions(
+        out=args.out, device=args.device, precision=args.precision, checkpoint_interval=args.checkpoint_interval,
+        validation_interval=args.validation_interval, log_interval=args.log_interval, keep=args.keep,
+        max_nonfinite=args.max_nonfinite, deterministic=args.deterministic, progress=not args.no_progress,
+        resample=args.resample, mix_to_mono=args.mix_to_mono,
+    )
+    data = TrainData(corpus=args.corpus, train_list=args.train_list, valid_list=args.valid_list,
+                     wav_root=args.wav_root, valid_count=args.valid_count, valid_fraction=args.valid_fraction,
+                     input_mels=args.input_mels)
+    return TrainJob(options=options, data=data, config=args.config, batch_size=args.batch_size,
+                    segment_size=args.segment_size, disc_start_step=args.disc_start_step,
+                    num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,
+                    init_discriminators=args.init_discriminators, max_steps=args.max_steps, epochs=args.epochs,
+                    max_minutes=args.max_minutes)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from hifigan.training.job import train
+
+    train(train_job(args))
+    return 0

@@ -19,7 +19,7 @@ from hifigan.cli.common import (
 from hifigan.errors import HifiganError
 from hifigan.inference.names import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import add_vocode_options, check_vocode_mel, load_vocode_mel
+from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
 from hifigan.paths import require_file
 
 if TYPE_CHECKING:
@@ -86,7 +86,25 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
                    "(table on stdout, OUTPUT_DIR/evaluation.json and .png)")
     add_audio_options(p)
-    add_vocode_options(p)
+    _add_mel_input_options(p)
+
+
+def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
+    """How `vocode` reads .npy mels (melconv.vocode_input.MelInput)."""
+    p.add_argument("--strict-mel", action="store_true",
+                   help="a .npy input that does not look like the model's mel is an error (before anything is "
+                   "written) instead of a warning")
+    p.add_argument("--mel-convention", default=None, metavar="NAME",
+                   help="the convention of the .npy inputs, converted to the model's where the map is exact: "
+                   "official, log10, ln-power, log10-power, db, db-ref, ln-floor, linear-magnitude, linear-power, "
+                   "meanstd, minmax01, minmax4, optionally with 'transposed+' (see the README's table; `hifigan "
+                   "check-mel` names it). Default: the model's own (its config's mel_convention), no conversion")
+    p.add_argument("--mel-stats", type=Path, default=None, metavar="FILE",
+                   help="for meanstd/minmax: the statistics of the inputs' normalisation: our .npz (per-bin 'mean' "
+                   "and 'std' or 'min' and 'max', optional 'convention', default official), Parallel WaveGAN's "
+                   "stats.h5 or stats.npy (log10), ESPnet2's feats_stats.npz. Default: the model's own")
+    p.add_argument("--mel-db-ref", type=float, default=None, metavar="REF",
+                   help="for db-ref: the reference amplitude the dB values are relative to")
 
 
 def _add_inference_options(p: argparse.ArgumentParser) -> None:
@@ -117,14 +135,15 @@ def run_vocode(args: argparse.Namespace) -> int:
     generator, config = load_generator(args)
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
     model = ModelMel.of(config)
+    mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
     for path in args.inputs:  # every input is checked before the first output is written
-        _check_input(path, model, args)
+        _check_input(path, model, mel_input, args)
     frontend = MelSpectrogram(**config.mel_kwargs())
     bar = tqdm(args.inputs, desc="vocode", unit="file", disable=len(args.inputs) < 2, file=sys.stderr)
     written: list[tuple[str, Path, Path]] = []
     for path in bar:
         if path.suffix.lower() == ".npy":
-            mel = load_vocode_mel(path, model, args)
+            mel = load_vocode_mel(path, model, mel_input)
         else:
             audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
             mel = frontend.checked(audio, path)
@@ -138,13 +157,13 @@ def run_vocode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_input(path: Path, model: ModelMel, args: argparse.Namespace) -> None:
+def _check_input(path: Path, model: ModelMel, mel_input: MelInput, args: argparse.Namespace) -> None:
     """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
     from hifigan.audio import audio_info, check_format
 
     require_file(path, "an audio or .npy file")
     if path.suffix.lower() == ".npy":
-        check_vocode_mel(path, model, args)
+        check_vocode_mel(path, model, mel_input)
         return
     info = audio_info(path)
     if info.frames == 0:

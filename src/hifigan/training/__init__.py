@@ -1,6 +1,6 @@
 """Training, one idea per module:
 
-- options.py: TrainOptions (how a run is carried out) and the training precisions, without torch;
+- options.py: TrainOptions (how a run is carried out), TrainData, TrainJob (a whole job), the precisions; no torch;
 - registry.py: the parts by name (discriminators, generator loss terms) and building them with their config
   arguments;
 - losses.py: the objectives (least-squares GAN, feature matching, mel L1, the optional MR-STFT loss) and the
@@ -11,7 +11,7 @@
 - trainer.py: Trainer, a run put together, and its loop (limits, signals, interval logging, validation, saving);
 - data_parallel.py: the processes of a torchrun job (DDP) and each one's share of the data (datasets, loader);
 - reporting.py: console, progress bar, TensorBoard + JSONL, validation on the held-out clips, mel figures;
-- command.py: `hifigan train` (config and data resolution, resume, init, report).
+- job.py: train(TrainJob), the library behind `hifigan train`: config and data resolution, resume, init, report.
 
 Nothing is imported here: importing one module of the package loads only what that module needs.
 """

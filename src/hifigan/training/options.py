@@ -1,20 +1,26 @@
-"""`TrainOptions`: how a run is carried out (the model and data hyperparameters live in HifiganConfig). Without
-torch, so `hifigan train --help` takes its defaults and choices from here."""
+"""What a training run is asked to do, as typed values without torch (so `hifigan train --help` takes its defaults
+and choices from here): `TrainOptions` (how a run is carried out), `TrainData` (where its audio comes from) and
+`TrainJob` (a whole `hifigan train` job: `hifigan.training.job.train` runs it). The model and data
+hyperparameters live in HifiganConfig."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import os
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from hifigan.config import HifiganConfig
 
 PRECISIONS = ("fp32", "bf16")  # training autocasts to bf16 only (fp16 would need loss scaling)
 
 
 @dataclass
 class TrainOptions:
-    """How to run training (the model and data hyperparameters live in HifiganConfig)."""
+    """How to run training (the model and data hyperparameters live in HifiganConfig). `out`: the run folder
+    (checkpoints/, logs/, log.jsonl); a job that resumes without one continues in the resumed run's folder."""
 
-    out: Path
+    out: Path | None = None
     device: str = "cpu"
     precision: str = "fp32"
     checkpoint_interval: int = 5000
@@ -32,3 +38,51 @@ class TrainOptions:
 def default(name: str) -> Any:
     """The default of one TrainOptions field (the CLI's defaults are these, not copies)."""
     return next(f.default for f in fields(TrainOptions) if f.name == name)
+
+
+@dataclass
+class TrainData:
+    """Where a run's audio comes from: a folder of audio files, or official `id|text` file lists with the folder of
+    their wavs; the validation files (a list, or a seeded held-out count or fraction of the training files); and
+    teacher-forced mels (<stem>.npy per audio file) to fine-tune on. Checkpoints store it, so resuming needs none."""
+
+    corpus: Path | None = None
+    train_list: Path | None = None
+    valid_list: Path | None = None
+    wav_root: Path | None = None
+    valid_count: int | None = None
+    valid_fraction: float | None = None
+    input_mels: Path | None = None
+
+
+@dataclass
+class TrainJob:
+    """One training job, as `hifigan train` runs it (the command fills this from its options).
+
+    `config`: a preset name, a config file or a HifiganConfig (default: the resumed checkpoint's, else the
+    --init-from checkpoint's of ours, else v1); `batch_size` ... `seed` override it. `resume`: a run folder or
+    checkpoint to continue exactly; `init_from`: weights to start from (an official g_* file, our checkpoint, or a
+    pretrained model's name) with `init_discriminators` (an official do_* file). Training stops at `max_steps`
+    (total), `epochs` (total) or `max_minutes` (of this job), whichever comes first.
+    """
+
+    options: TrainOptions = field(default_factory=TrainOptions)
+    data: TrainData | None = None
+    config: str | os.PathLike | HifiganConfig | None = None
+    batch_size: int | None = None
+    segment_size: int | None = None
+    disc_start_step: int | None = None
+    num_workers: int | None = None
+    seed: int | None = None
+    resume: Path | None = None
+    init_from: str | os.PathLike | None = None
+    init_discriminators: Path | None = None
+    max_steps: int | None = None
+    epochs: int | None = None
+    max_minutes: float | None = None
+
+    def overrides(self) -> dict[str, int]:
+        """The config keys this job sets (those given)."""
+        pairs = (("batch_size", self.batch_size), ("segment_size", self.segment_size),
+                 ("disc_start_step", self.disc_start_step), ("num_workers", self.num_workers), ("seed", self.seed))
+        return {k: v for k, v in pairs if v is not None}

@@ -21,6 +21,7 @@ import torch
 from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
+from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import DistInfo, RunData, agree, training_device, wrap_ddp
 from hifigan.training.options import TrainOptions
@@ -38,6 +39,8 @@ class Trainer:
 
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip],
                  options: TrainOptions, dist: DistInfo | None = None) -> None:
+        if options.out is None:
+            raise HifiganError(None, "TrainOptions.out is required (the run folder)")
         self.config, self.options = config, options
         self.dist = dist or DistInfo()
         self.device = training_device(options.device, self.dist)

@@ -1,9 +1,10 @@
-"""`hifigan listen`: create or continue a study and serve it (waitress, a production WSGI server), or report it."""
+"""The library of `hifigan listen`: create or continue a study and serve it (waitress, a production WSGI server), or
+report it."""
 
 from __future__ import annotations
 
-import argparse
 import errno
+import os
 import socket
 import sys
 from pathlib import Path
@@ -58,30 +59,35 @@ def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | 
         server.close()
 
 
-def run_command(args: argparse.Namespace) -> int:
-    """The CLI: --report STUDY, or serve --out STUDY (created from --reference and --system when new)."""
-    from hifigan.evaluation.listening.mos import markdown, mos_report, write_report
-    from hifigan.evaluation.listening.study import REFERENCE, open_study, study_for
-    from hifigan.evaluation.report.systems import parse_systems
-
-    screen = args.screen_reference_below
+def check_screen(screen: float | None) -> None:
+    """A reference screen (raters whose mean score of the hidden reference is below it are left out) is a score."""
     if screen is not None and not 1 <= screen <= 5:
         raise HifiganError(None, f"--screen-reference-below must be between 1 and 5, got {screen:g}")
-    if args.report is not None:
-        if args.out is not None or args.reference is not None or args.system:
-            raise HifiganError(None, "--report takes the study folder alone (no --out, --reference or --system)")
-        store = open_study(args.report)
-        report = mos_report(store.ratings(), store.systems(), screen)
-        md, js = write_report(Path(args.report), report)
-        print(markdown(report) + f"\nwrote {md} and {js}")
-        return 0
-    if args.out is None:
-        raise HifiganError(None, "give --out STUDY (a new or an existing study folder), or --report STUDY")
-    if args.threads < 1:
-        raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
-    systems = parse_systems(args.system or [], reserved=(REFERENCE,))
-    if systems and args.reference is None:
+
+
+def report_study(study: str | os.PathLike, screen: float | None = None) -> tuple[str, Path, Path]:
+    """The MOS with 95% CIs per system of a study folder: the Markdown table, and the files written beside the
+    study (STUDY/mos.md and STUDY/mos.json). `screen`: leave out raters whose mean reference score is below it."""
+    from hifigan.evaluation.listening.mos import markdown, mos_report, write_report
+    from hifigan.evaluation.listening.study import open_study
+
+    check_screen(screen)
+    store = open_study(study)
+    report = mos_report(store.ratings(), store.systems(), screen)
+    md, js = write_report(Path(study), report)
+    return markdown(report), md, js
+
+
+def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = None,
+                systems: dict[str, Path] | None = None, seed: int = 0, host: str = "127.0.0.1", port: int = 8000,
+                threads: int = 8, screen: float | None = None) -> None:
+    """Create the study `out` (from the recordings in `reference` and `systems`: name -> folder), or continue it
+    when it exists, and serve it until interrupted (`hifigan listen`)."""
+    from hifigan.evaluation.listening.study import study_for
+
+    check_screen(screen)
+    if threads < 1:
+        raise HifiganError(None, f"--threads must be >= 1, got {threads}")
+    if systems and reference is None:
         raise HifiganError(None, "--system needs --reference (the recordings, rated as a hidden reference)")
-    store = study_for(args.out, args.reference, systems, args.seed)
-    serve(store, args.host, args.port, args.threads, screen)
-    return 0
+    serve(study_for(out, reference, systems or {}, seed), host, port, threads, screen)
