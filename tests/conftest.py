@@ -100,14 +100,6 @@ def equal_states(a: dict, b: dict) -> bool:
 
 
 @pytest.fixture
-def deterministic():
-    """Undo `--deterministic` (torch.use_deterministic_algorithms) run in-process by a test."""
-    yield
-    torch.use_deterministic_algorithms(False)
-    torch.utils.deterministic.fill_uninitialized_memory = True
-
-
-@pytest.fixture
 def single_thread():
     """One intra-op thread: on a shared 2-core machine, oversubscribed OpenMP threads slow training steps ~10x."""
     before = torch.get_num_threads()

@@ -1,5 +1,6 @@
 """DistributedDataParallel: 2 CPU processes (gloo) under torchrun train exactly what 1 process trains on the
-same global batch, each rank on its own shard, and rank 0 alone logs and saves."""
+same global batch, each rank on its own shard, and rank 0 alone logs and saves. The ranks run `hifigan train`'s
+job through the library (tests/ddp_worker.py) and report what they trained on through the public per-step hook."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ import torch
 
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
-from hifigan.train import DEBUG_DIR_ENV
 
 # 6 training clips: per step, 2 ranks x 2 clips or 1 process x 4 clips (the same 4: DistributedSampler deals
 # one shuffled order round-robin), one step per epoch; both steps train the discriminators.
@@ -25,6 +25,7 @@ COMMON = ["--max-steps", "2", "--disc-start-step", "0", "--valid-count", "2", "-
 # Averaging gradients over 2 ranks differs from the 1-process gradient by float rounding: measured <= 1.1e-6.
 # Planted bugs measured: an unsynchronised MPD 0.44, MSD 0.15, summed gradients 0.035 (MPD weights).
 MATCH = 1e-4
+WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +33,9 @@ def runs(tmp_path_factory, tiny_corpus, tiny_config_json):
     """The same training as 2 processes x batch 2 and as 1 process x batch 4, and the initial state."""
     root = tmp_path_factory.mktemp("ddp")
     data = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json)]
-    env = {**os.environ, DEBUG_DIR_ENV: str(root / "debug"), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           "-m", "hifigan", "train", *data, *COMMON, "--batch-size", "2", "--out", str(root / "two")]
+           str(WORKER), str(root / "seen"), *data, *COMMON, "--batch-size", "2", "--out", str(root / "two")]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     before = torch.get_num_threads()
@@ -86,12 +87,12 @@ def test_two_processes_train_what_one_process_trains_on_the_same_global_batch(ru
 
 
 def test_each_rank_trains_its_own_shard_and_rank_zero_alone_writes(runs):
-    debug = runs / "debug"
-    seen = [json.loads((debug / f"rank{r}.json").read_text())["steps"] for r in (0, 1)]
+    seen_dir = runs / "seen"
+    seen = [json.loads((seen_dir / f"rank{r}.json").read_text())["steps"] for r in (0, 1)]
     assert len(seen[0]) == len(seen[1]) == 2
     for step0, step1 in zip(*seen):  # each step, the ranks train on different clips
         assert len(step0) == len(step1) == 2 and not set(step0) & set(step1)
-    weights = [torch.load(debug / f"rank{r}_generator.pt", weights_only=True) for r in (0, 1)]
+    weights = [torch.load(seen_dir / f"rank{r}_generator.pt", weights_only=True) for r in (0, 1)]
     for key in weights[0]:
         assert torch.equal(weights[0][key], weights[1][key]), key
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def _remove_runs(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_config_json, deterministic):
+def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_config_json):
     """4 steps straight == 2 steps, resume, 2 more (6 training clips / batch 2: the resume is mid-epoch and the
     run crosses an epoch boundary, so the data order, schedulers, optimizers and D states all matter)."""
     run = ["train", "--no-progress", "--deterministic", "--log-interval", "1", "--validation-interval", "2"]
@@ -132,6 +133,37 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     assert "non-finite loss" in capsys.readouterr().err
     events = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert sum(e.get("event") == "nonfinite" for e in events) == 5
+
+
+def _global_determinism() -> tuple:
+    """What --deterministic switches, process-wide."""
+    return (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+            torch.utils.deterministic.fill_uninitialized_memory, os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+
+
+def test_deterministic_holds_for_the_run_alone(tmp_path, tiny_corpus):
+    """TrainOptions.deterministic: building the Trainer changes nothing global; every step of fit() runs with
+    torch's deterministic algorithms; after fit() everything is as before, also when the run fails."""
+    cfg = tiny_config(disc_start_step=10**6)
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    before = _global_determinism()
+    assert before[0] is False
+    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+                      TrainOptions(out=tmp_path, deterministic=True, progress=False, checkpoint_interval=0,
+                                   validation_interval=0))
+    assert _global_determinism() == before
+    during = []
+    assert trainer.fit(max_steps=2, on_step=lambda *_: during.append(_global_determinism())) == "max_steps"
+    assert during == [(True, False, False, before[3] or ":4096:8")] * 2
+    assert _global_determinism() == before
+
+    def planted(trainer, batch, result):
+        raise RuntimeError("planted")
+
+    with pytest.raises(RuntimeError, match="planted"):
+        trainer.fit(max_steps=3, on_step=planted)
+    assert trainer.step == 3 and _global_determinism() == before
+    trainer.close()
 
 
 def test_bf16_on_the_cpu_autocasts_where_the_cpu_has_native_bf16(tmp_path, tiny_corpus, tiny_config_json, capsys):

@@ -37,8 +37,7 @@ def _latest(run) -> dict:
     return read_checkpoint(run / "checkpoints" / "latest.pt")
 
 
-def test_runs_repeat_for_any_num_workers_and_epochs_stop_them(tmp_path, tiny_corpus, tiny_config_json, capsys,
-                                                              deterministic):
+def test_runs_repeat_for_any_num_workers_and_epochs_stop_them(tmp_path, tiny_corpus, tiny_config_json, capsys):
     """Two epochs (6 clips, batch 2: 3 steps each) with the data loaded in the main process and in 2 worker
     processes: the same windows in the same order, so the same weights bit for bit."""
     data = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json)]

@@ -71,8 +71,7 @@ def _remove_runs(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_a_registered_discriminator_trains_checkpoints_and_resumes_exactly(tmp_path, tiny_corpus, tiny_registered,
-                                                                          deterministic):
+def test_a_registered_discriminator_trains_checkpoints_and_resumes_exactly(tmp_path, tiny_corpus, tiny_registered):
     """discriminators: [mpd, msd, tiny] in the config is all it takes: the tiny one is in the discriminator
     optimizer after MSD and MPD (their official layout kept), takes part in both losses, is saved under its name,
     and 2 steps straight == 1 step, resume, 1 more (mid-epoch), bit for bit."""

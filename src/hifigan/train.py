@@ -8,7 +8,7 @@ this module keeps the public names the README documents importable from here.
 from hifigan.training.job import TrainResult, resolve_config, train
 from hifigan.training.options import TrainData, TrainJob, TrainOptions
 from hifigan.training.step import StepResult
-from hifigan.training.trainer import DEBUG_DIR_ENV, Trainer
+from hifigan.training.trainer import Trainer
 
-__all__ = ["DEBUG_DIR_ENV", "StepResult", "TrainData", "TrainJob", "TrainOptions", "TrainResult", "Trainer",
+__all__ = ["StepResult", "TrainData", "TrainJob", "TrainOptions", "TrainResult", "Trainer",
            "resolve_config", "train"]

@@ -153,7 +153,7 @@ def train(job: TrainJob) -> TrainResult:
             if _pretrained_init(job) is not None and job.init_discriminators is None:
                 say(f"the discriminators start fresh (random): {job.init_from} ships no official do_* file")
         try:
-            reason = trainer.fit(max_steps=job.max_steps, epochs=job.epochs, max_minutes=job.max_minutes)
+            reason = trainer.fit(job.max_steps, job.epochs, job.max_minutes, on_step=job.on_step)
         finally:
             trainer.close()
         where = checkpoint_files(trainer.ckpt_dir)

@@ -6,6 +6,7 @@ hyperparameters live in HifiganConfig."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,7 @@ class TrainJob:
     --init-from checkpoint's of ours, else v1); `batch_size` ... `seed` override it. `resume`: a run folder or
     checkpoint to continue exactly; `init_from`: weights to start from (an official g_* file, our checkpoint, or a
     pretrained model's name) with `init_discriminators` (an official do_* file). Training stops at `max_steps`
-    (total), `epochs` (total) or `max_minutes` (of this job), whichever comes first.
+    (total), `epochs` (total) or `max_minutes` (of this job), whichever comes first; `on_step` watches it.
     """
 
     options: TrainOptions = field(default_factory=TrainOptions)
@@ -80,6 +81,7 @@ class TrainJob:
     max_steps: int | None = None
     epochs: int | None = None
     max_minutes: float | None = None
+    on_step: Callable[..., None] | None = None  # on_step(trainer, batch, result) after every step (Trainer.fit)
 
     def overrides(self) -> dict[str, int]:
         """The config keys this job sets (those given)."""

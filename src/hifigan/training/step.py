@@ -5,13 +5,14 @@ In the generator step the discriminators take no gradient (optim_d would discard
 DDP has nothing to all-reduce; their real branch runs without a graph (`generator_side`), still before the
 generated audio, so spectral norm's power iteration advances in the official order. The loss terms come to the
 host in one copy; a non-finite loss or gradient norm skips that update, and too many such steps in a row stop the run
-(`NonfiniteGuard`).
+(`NonfiniteGuard`). A step runs in fp32 or bf16 autocast, with torch's deterministic algorithms when asked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,8 @@ from hifigan.training.losses import (
 )
 from hifigan.training.options import PRECISIONS
 from hifigan.training.state import TrainingState
+
+CUBLAS_WORKSPACE = "CUBLAS_WORKSPACE_CONFIG"  # deterministic cuBLAS needs a fixed workspace (":4096:8")
 
 Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]  # input mel, audio [B, T], loss mel, index
 
@@ -65,6 +68,31 @@ def cpu_has_native_bf16() -> bool:
     """Whether this x86 CPU computes bf16 in hardware (AVX512-BF16 or AMX tiles)."""
     probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
+@contextlib.contextmanager
+def deterministic_algorithms(enabled: bool) -> Iterator[None]:
+    """torch.use_deterministic_algorithms inside the block when `enabled` (bit-exact resume; slower), and everything
+    it switched restored after it, also on an error. cuBLAS reads CUBLAS_WORKSPACE_CONFIG when the process first
+    uses it: a GPU process that ran cuBLAS before should set it (":4096:8") from its start."""
+    if not enabled:
+        yield
+        return
+    before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+              torch.utils.deterministic.fill_uninitialized_memory, os.environ.get(CUBLAS_WORKSPACE))
+    os.environ.setdefault(CUBLAS_WORKSPACE, ":4096:8")
+    torch.use_deterministic_algorithms(True)
+    # Filling fresh memory with NaN is a debugging aid, not needed for repeatability, and costly on the CPU.
+    torch.utils.deterministic.fill_uninitialized_memory = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
+        torch.utils.deterministic.fill_uninitialized_memory = before[2]
+        if before[3] is None:
+            os.environ.pop(CUBLAS_WORKSPACE, None)
+        else:
+            os.environ[CUBLAS_WORKSPACE] = before[3]
 
 
 @dataclass

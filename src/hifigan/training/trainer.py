@@ -5,14 +5,12 @@ the state of training.state."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +26,19 @@ from hifigan.training.options import TrainOptions
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, Validation, progress_bar, say, show_step
 from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
-from hifigan.training.step import Batch, NonfiniteGuard, StepOptions, StepResult, check_precision, train_step
+from hifigan.training.step import (
+    Batch,
+    NonfiniteGuard,
+    StepOptions,
+    StepResult,
+    check_precision,
+    deterministic_algorithms,
+    train_step,
+)
 
-DEBUG_DIR_ENV = "HIFIGAN_DEBUG_DIR"  # set by tests: each rank writes the clip ids it trained on there
+# Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
+# the step's result: a hook to watch a run (which clips each rank trained on, the weights after each step, ...).
+StepHook = Callable[["Trainer", Batch, StepResult], None]
 
 
 class Trainer:
@@ -45,11 +53,6 @@ class Trainer:
         self.dist = dist or DistInfo()
         self.device = training_device(options.device, self.dist)
         check_precision(options.precision, self.device)
-        if options.deterministic:
-            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-            torch.use_deterministic_algorithms(True)
-            # Filling fresh memory with NaN is a debugging aid, not needed for repeatability, and costly on the CPU.
-            torch.utils.deterministic.fill_uninitialized_memory = False
         # The parts check their names, arguments and values as they are built: before anything is written.
         objective = build_generator_objective(config)
         seed_everything(config.seed)
@@ -64,7 +67,6 @@ class Trainer:
         self.last_saved_step = self.last_validated_step = -1
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
-        self._seen: list[list[int]] = []  # clip indices per step, written only for DEBUG_DIR_ENV
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
 
     # ---------------------------------------------------------------- read-through names
@@ -126,8 +128,6 @@ class Trainer:
     # ---------------------------------------------------------------- one step, validation
     def train_step(self, batch: Batch) -> StepResult:
         """One D step then one G step (training.step.train_step); non-finite steps are reported and counted."""
-        if os.environ.get(DEBUG_DIR_ENV):
-            self._seen.append([int(i) for i in batch[3]])
         result = train_step(self.state, batch, self.step_options)
         message = self.nonfinite.check(result.ok, self.step, result.terms)
         if message:
@@ -150,9 +150,12 @@ class Trainer:
         return self.validation.vocode(self.generator)
 
     # ---------------------------------------------------------------- the loop
-    def fit(self, max_steps: int | None = None, epochs: int | None = None, max_minutes: float | None = None) -> str:
+    def fit(self, max_steps: int | None = None, epochs: int | None = None, max_minutes: float | None = None,
+            on_step: StepHook | None = None) -> str:
         """Train until a limit (total steps, total epochs, minutes of this call) or SIGINT/SIGTERM; then validate
-        and save. Returns why it stopped: "max_steps", "epochs", "time" or the signal name."""
+        and save. `on_step(trainer, batch, result)` runs after every step. With options.deterministic, torch's
+        deterministic algorithms are on for this call only. Returns why it stopped: "max_steps", "epochs", "time"
+        or the signal name."""
         state, dist = self.state, self.dist
         self.open_log()
         wrap_ddp(state, dist, self.device)
@@ -164,7 +167,7 @@ class Trainer:
         def agreed(stop: bool) -> bool:  # all ranks stop at the same step
             return agree(stop, dist, self.device)
 
-        with StopOnSignal() as stopper:
+        with deterministic_algorithms(self.options.deterministic), StopOnSignal() as stopper:
             try:
                 while not reason:
                     if max_steps is not None and state.step >= max_steps:
@@ -179,6 +182,8 @@ class Trainer:
                         if bar is not None:
                             show_step(bar, result.terms)
                         self._after_step(result, rate)
+                        if on_step is not None:
+                            on_step(self, batch, result)
                         stop = stopper.signum is not None
                         # Stop when the next step (as long as this one) would overrun the time budget.
                         now = time.monotonic()
@@ -203,7 +208,6 @@ class Trainer:
             finally:
                 if bar is not None:
                     bar.close()
-                self._dump_debug()
         return reason
 
     def _after_step(self, result: StepResult, rate: StepRate) -> None:
@@ -232,15 +236,6 @@ class Trainer:
             self.ckpt_dir.mkdir(parents=True, exist_ok=True)
             remove_stale_temporaries(self.ckpt_dir)
             self.log = RunLog(Path(self.options.out), self.step)
-
-    def _dump_debug(self) -> None:
-        folder = os.environ.get(DEBUG_DIR_ENV)
-        if not folder:
-            return
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        ids = [[self.train_set.clips[i].id for i in step] for step in self._seen]
-        (Path(folder) / f"rank{self.dist.rank}.json").write_text(json.dumps({"rank": self.dist.rank, "steps": ids}))
-        torch.save(self.generator.state_dict(), Path(folder) / f"rank{self.dist.rank}_generator.pt")
 
     def close(self) -> None:
         """Close the log (the run can be continued with another Trainer from its checkpoint)."""
