@@ -125,7 +125,9 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
     # run/: TensorBoard logs, and a checkpoint that `hifigan train --resume` continues with no data options.
     assert list((out / "run" / "logs").glob("events.out.tfevents.*"))
     steps = result["steps"]
-    assert read_checkpoint(out / "run" / "checkpoints" / "latest.pt")["step"] == steps
+    saved = read_checkpoint(out / "run" / "checkpoints" / "latest.pt")
+    assert saved["step"] == steps
+    assert saved["config"]["disc_start_step"] == result["disc_start_step"], "the config says when the GAN began"
     assert main(["train", "--resume", str(out / "run"), "--max-steps", str(steps + 1), "--no-progress"]) == 0
     assert read_checkpoint(out / "run" / "checkpoints" / "latest.pt")["step"] == steps + 1
 

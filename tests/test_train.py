@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from conftest import equal_states
-from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.cli import main
 from hifigan.config import config_from_dict, load_config
 from hifigan.data.clip_scan import scan_clips
@@ -119,11 +119,11 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
 
     assert not trainer.train_step(poisoned).ok
     assert equal_states(trainer.generator.state_dict(), before), "a skipped step changes nothing"
-    trainer.config.disc_start_step = 0  # the discriminator step is skipped the same way
+    trainer.state.disc_start_step = 0  # the discriminator step is skipped the same way
     d_before = {k: v.clone() for k, v in trainer.msd.named_parameters()}
     assert not trainer.train_step(poisoned).ok
     assert equal_states(dict(trainer.msd.named_parameters()), d_before)
-    trainer.config.disc_start_step = 10**6
+    trainer.state.disc_start_step = 10**6
     assert trainer.train_step(batch).ok and trainer.nonfinite_run == 0  # a good step resets the count
     for _ in range(2):
         trainer.train_step(poisoned)
@@ -133,6 +133,32 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     assert "non-finite loss" in capsys.readouterr().err
     events = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert sum(e.get("event") == "nonfinite" for e in events) == 5
+
+
+def test_the_warm_up_ends_at_run_time_and_the_checkpoint_says_when(tmp_path, tiny_corpus):
+    """start_discriminators() ends the generator-only warm-up without touching the config: the next step trains the
+    discriminators, the checkpoint's config says the step they started at, and a run resumed from it trains them."""
+    cfg = tiny_config(disc_start_step=10**6)
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    clips = scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips
+    options = TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0)
+    trainer = Trainer(cfg, *clips, options)
+    batches = iter(trainer.loader)
+    for _ in range(2):
+        assert "d/total" not in trainer.train_step(next(batches)).terms
+    assert trainer.state_payload()["config"]["disc_start_step"] == 10**6 and not trainer.optim_d.state
+    trainer.start_discriminators()
+    assert "d/total" in trainer.train_step(next(batches)).terms
+    assert trainer.config is cfg and cfg.disc_start_step == 10**6
+    saved = trainer.state_payload()
+    assert saved["step"] == 3 and saved["config"]["disc_start_step"] == 2
+    assert {float(s["step"]) for s in saved["optim_d"]["state"].values()} == {1.0}
+
+    resumed = Trainer(config_of(saved, "memory"), *clips, options)
+    resumed.restore(saved, tmp_path)
+    assert resumed.state.disc_start_step == 2
+    assert "d/total" in resumed.train_step(next(iter(resumed.loader))).terms
+    assert {float(s["step"]) for s in resumed.optim_d.state.values()} == {2.0}
 
 
 def _global_determinism() -> tuple:

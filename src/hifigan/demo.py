@@ -214,7 +214,7 @@ def run_demo(
     try:
         trainer.fit(max_minutes=warm / 60)
         if gan_fraction > 0:
-            trainer.config.disc_start_step = trainer.step
+            trainer.start_discriminators()
             say(f"demo: discriminators start at step {trainer.step}")
             trainer.fit(max_minutes=(budget - warm) / 60)
     finally:
@@ -246,7 +246,7 @@ def run_demo(
     rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
     overview = summary_table(start_scores, end_scores, pretrained_scores, cfg.sampling_rate)
     per_clip = format_table(rows)
-    summary = (f"after {trainer.step} steps ({trainer.config.disc_start_step if gan_fraction else 'no'} "
+    summary = (f"after {trainer.step} steps ({trainer.state.disc_start_step if gan_fraction else 'no'} "
                f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "
                f"{len(end)} held-out clips at {cfg.sampling_rate} Hz, mean [95% CI] at the start and the end of "
                "training"
@@ -256,7 +256,7 @@ def run_demo(
         tmp.write_text(f"# hifigan demo\n\n{summary}\n\n{overview}\n\n## per clip\n\n{per_clip}\n")
     with atomic_path(out / "results.json") as tmp:
         tmp.write_text(json.dumps(nan_to_none({
-            "steps": trainer.step, "disc_start_step": trainer.config.disc_start_step,
+            "steps": trainer.step, "disc_start_step": trainer.state.disc_start_step,
             "sampling_rate": cfg.sampling_rate, "rows": rows,
             "summary": {when: {k: asdict(v) for k, v in aggregate(scores).items()}
                         for when, scores in {"start": start_scores, "end": end_scores, **pretrained_scores}.items()},

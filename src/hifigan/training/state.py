@@ -9,6 +9,7 @@ stored under its name (mpd, msd: the keys our checkpoints always had).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import random
 import warnings
@@ -33,7 +34,9 @@ from hifigan.training.registry import build_discriminators
 @dataclass
 class TrainingState:
     """Everything a step changes. `runs` holds the callables the step uses for the forward passes that must
-    synchronise gradients (DDP wrappers under torchrun; absent: the modules themselves)."""
+    synchronise gradients (DDP wrappers under torchrun; absent: the modules themselves). `disc_start_step`: the step
+    from which the discriminators train (config.disc_start_step unless the run decides otherwise; the checkpoints'
+    config records it)."""
 
     config: HifiganConfig
     generator: nn.Module
@@ -46,6 +49,11 @@ class TrainingState:
     epoch: int = 0
     batch_in_epoch: int = 0
     runs: dict[str, nn.Module] = field(default_factory=dict)
+    disc_start_step: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.disc_start_step is None:
+            self.disc_start_step = self.config.disc_start_step
 
     def run(self, name: str) -> nn.Module:
         """The module to call for `name` ("generator" or a discriminator) where gradients must be all-reduced."""
@@ -61,11 +69,17 @@ class TrainingState:
         """Our checkpoint dict: weights (each discriminator under its name), optimizers, schedulers, position,
         the RNG states and the config; `extra` adds to it (batch size, world size, data options)."""
         return generator_payload(
-            self.generator.state_dict(), self.config,
+            self.generator.state_dict(), self.trained_config(),
             **{name: module.state_dict() for name, module in self.discriminators.items()},
             **{name: target.state_dict() for name, target in self.optimizers().items()},
             step=self.step, epoch=self.epoch, batch_in_epoch=self.batch_in_epoch, rng=rng_state(), **extra,
         )
+
+    def trained_config(self) -> HifiganConfig:
+        """The config of what was trained: the run's, with the step the discriminators started at."""
+        if self.disc_start_step == self.config.disc_start_step:
+            return self.config
+        return dataclasses.replace(self.config, disc_start_step=self.disc_start_step)
 
     def restore(self, obj: dict[str, Any], source: Path) -> None:
         """Weights, optimizers, schedulers, position and RNG from one of our training checkpoints."""

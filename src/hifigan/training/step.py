@@ -102,7 +102,7 @@ class StepResult:
 
 
 def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> StepResult:
-    """One discriminator step (from config.disc_start_step on) then one generator step; advances the position.
+    """One discriminator step (from state.disc_start_step on) then one generator step; advances the position.
 
     A non-finite loss or gradient skips the update (the batch still counts, so the data order is kept).
     """
@@ -111,7 +111,7 @@ def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> Step
     x = mel.to(device, non_blocking=True)
     y = audio.to(device, non_blocking=True).unsqueeze(1)
     y_mel = mel_target.to(device, non_blocking=True)
-    adversarial = state.step >= state.config.disc_start_step
+    adversarial = state.step >= state.disc_start_step
     terms: dict[str, torch.Tensor] = {}
 
     with options.autocast():

@@ -110,6 +110,11 @@ class Trainer:
                 self.state.batch_in_epoch = self.steps_per_epoch
         self.last_saved_step = self.step
 
+    def start_discriminators(self) -> None:
+        """The discriminators train from the next step on: the generator-only warm-up ends now, whatever the config
+        said (it is not changed); the checkpoints' config records this step."""
+        self.state.disc_start_step = min(self.state.disc_start_step, self.step)
+
     def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None
                   ) -> list[str]:
         """Start from an official g_*/do_* pair or one of our checkpoints (see training.state.init_from)."""
