@@ -21,12 +21,12 @@ from typing import Any
 import torch
 from gpu_inference import config_for, tf32
 
+from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
-from hifigan.train import Trainer, TrainOptions
 
 BATCH, SEGMENT, STEPS = 16, 8192, 20  # the paper's batch and segment; steps timed per precision
 OPTIONAL_PARTS = {"discriminators": ["mpd", "msd", "mrd"], "loss_weights": {"stft": 2.5}}  # MRD + MR-STFT loss

@@ -28,10 +28,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from hifigan import Trainer, TrainOptions  # noqa: E402
 from hifigan.config import config_from_dict, load_config  # noqa: E402
 from hifigan.data.clip_scan import scan_clips  # noqa: E402
 from hifigan.mel import MelSpectrogram  # noqa: E402
-from hifigan.train import Trainer, TrainOptions  # noqa: E402
 from hifigan.training.options import PRECISIONS  # noqa: E402
 from official_reference import official_copies, ref_train_step  # noqa: E402
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from hifigan.cli import build_parser, main
+from hifigan.inference.choices import AUTO_CHUNK_FRAMES, HALF_BACKENDS, bench_entry
 from hifigan.inference.engines import PRECISIONS
-from hifigan.inference.names import AUTO_CHUNK_FRAMES, HALF_BACKENDS, bench_entry
 from hifigan.inference.vocoder import Vocoder
 from hifigan.training import options
 

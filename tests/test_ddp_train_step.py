@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.official import ours_to_official
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
-from hifigan.train import Trainer, TrainOptions
 from hifigan.training.data_parallel import DistInfo, wrap_ddp
 from official_reference import (
     capture_gradients,

@@ -120,3 +120,23 @@ def test_the_loading_layers():
     for user in ("hifigan.inference.vocoder", "hifigan.training.state", "hifigan.checkpoints.export_official",
                  "hifigan.pretrained"):
         assert "hifigan.checkpoints.contents" in graph[user], user
+
+
+def test_one_module_per_name_but_a_command_and_its_library():
+    """No two modules share a name, unless one is a command (hifigan.cli.NAME) and the other its library, and each
+    docstring names the other."""
+    by_name: dict[str, list[str]] = {}
+    for name, path in module_files().items():
+        if path.name != "__init__.py":
+            by_name.setdefault(name.rsplit(".", 1)[1], []).append(name)
+    shared = {base: names for base, names in by_name.items() if len(names) > 1}
+    assert shared, "the commands and their libraries share names (bench, demo, evaluate, export, pretrained)"
+    for base, names in shared.items():
+        commands = [n for n in names if n == f"hifigan.cli.{base}"]
+        assert len(names) == 2 and commands, f"{base}: {names}"
+        library = next(n for n in names if n not in commands)
+        files = module_files()
+        command_doc = ast.get_docstring(ast.parse(files[commands[0]].read_text())) or ""
+        library_doc = ast.get_docstring(ast.parse(files[library].read_text())) or ""
+        assert library in " ".join(command_doc.split()), f"{commands[0]} does not name its library {library}"
+        assert f"cli/{base}.py" in library_doc, f"{library} does not name its command cli/{base}.py"

@@ -10,8 +10,8 @@ from torch import nn
 from hifigan.cli import build_parser
 from hifigan.config import HifiganConfig, config_from_dict, load_config, preset_names
 from hifigan.errors import HifiganError
+from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS
 from hifigan.inference.export import export_generator
-from hifigan.inference.names import BACKENDS, BENCH_BACKENDS
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.models.layers import ReceptiveField

@@ -86,9 +86,9 @@ def _official_discriminator_keys() -> list[str]:
 def test_discriminator_optimizer_follows_the_official_parameter_order(tmp_path, tiny_corpus):
     """Optimizer states in do_* files are matched by position: ours must list the same parameters in the same
     order. The five period discriminators have identical shapes, so only names and periods tell them apart."""
+    from hifigan import Trainer, TrainOptions
     from hifigan.data.clip_scan import scan_clips
     from hifigan.data.corpus import Corpus
-    from hifigan.train import Trainer, TrainOptions
 
     cfg = tiny_config()
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)

@@ -15,18 +15,18 @@ import pytest
 import soundfile as sf
 import torch
 
+from hifigan import Trainer, TrainOptions
 from hifigan.audio import load_audio
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.config import HifiganConfig, config_from_dict, load_config, preset_names
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
+from hifigan.inference.choices import BACKENDS
 from hifigan.inference.export import export_generator
-from hifigan.inference.names import BACKENDS
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
-from hifigan.train import Trainer, TrainOptions
 
 PRESETS = preset_names()
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "ljspeech-mini"

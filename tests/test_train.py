@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from conftest import equal_states
+from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.cli import main
 from hifigan.config import config_from_dict, load_config
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
-from hifigan.train import Trainer, TrainOptions
 from hifigan.training.step import cpu_has_native_bf16
 from official_reference import capture_gradients, named_parameters, official_discriminator_file
 from tiny import tiny_config
@@ -133,6 +133,27 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     assert "non-finite loss" in capsys.readouterr().err
     events = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert sum(e.get("event") == "nonfinite" for e in events) == 5
+
+
+def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus, tiny_cfg):
+    """hifigan.train(TrainJob(...)): typed options, no command line; resuming needs only the run folder (config,
+    data and folder come from its checkpoint); on_step sees every step."""
+    from hifigan import TrainData, TrainJob, train
+
+    seen = []
+
+    def on_step(trainer, batch, result):
+        seen.append((trainer.step, result.ok, len(batch[3])))
+
+    quiet = dict(progress=False, validation_interval=0, checkpoint_interval=0)
+    first = train(TrainJob(TrainOptions(out=tmp_path / "run", **quiet), TrainData(corpus=tiny_corpus, valid_count=2),
+                           config=tiny_cfg, max_steps=1, on_step=on_step))
+    folder = tmp_path / "run" / "checkpoints"
+    assert (first.reason, first.step, first.epoch, first.checkpoint) == ("max_steps", 1, 0, folder / "ckpt_00000001.pt")
+    resumed = train(TrainJob(TrainOptions(**quiet), resume=tmp_path / "run", max_steps=2, on_step=on_step))
+    assert (resumed.reason, resumed.step, resumed.checkpoint) == ("max_steps", 2, folder / "ckpt_00000002.pt")
+    assert seen == [(1, True, tiny_cfg.batch_size), (2, True, tiny_cfg.batch_size)]
+    assert read_checkpoint(resumed.checkpoint)["data"]["corpus"] == str(tiny_corpus.resolve())
 
 
 def test_the_warm_up_ends_at_run_time_and_the_checkpoint_says_when(tmp_path, tiny_corpus):

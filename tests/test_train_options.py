@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import save_config_json
+from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
@@ -20,7 +21,6 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 from hifigan.models import MultiResolutionDiscriminator
-from hifigan.train import Trainer, TrainOptions
 from hifigan.training.losses import multi_resolution_stft_loss
 from hifigan.training.registry import build_discriminators, build_generator_objective
 from official_reference import (

@@ -13,12 +13,12 @@ import pytest
 import torch
 
 from conftest import save_config_json
+from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
-from hifigan.train import Trainer, TrainOptions
 from tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")

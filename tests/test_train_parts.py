@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import equal_states, save_config_json
+from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.config import config_from_dict
@@ -19,7 +20,6 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
-from hifigan.train import Trainer, TrainOptions
 from hifigan.training.registry import (
     DISCRIMINATORS,
     build_discriminators,

@@ -1,4 +1,5 @@
-"""`hifigan demo`: train a small model on the bundled clips for a few minutes, then show what it learned.
+"""The library of `hifigan demo` (the command's options: cli/demo.py): train a small model on the bundled clips
+for a few minutes, then show what it learned.
 
 Everything happens at the config's rate: the corpus is resampled to it (soxr) where it is at another, and the
 clips, scores, report and page are at that rate. The budget goes mostly to a generator-only warm-up on the mel
@@ -34,7 +35,7 @@ from hifigan.mel import MelSpectrogram
 if TYPE_CHECKING:
     from hifigan.evaluation.results import Report
     from hifigan.inference import Vocoder
-    from hifigan.train import Trainer
+    from hifigan.training.trainer import Trainer
 
 
 def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig) -> dict[str, float]:
@@ -169,8 +170,9 @@ def run_demo(
     from hifigan.data.corpus import Corpus
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
-    from hifigan.train import Trainer, TrainOptions
+    from hifigan.training.options import TrainOptions
     from hifigan.training.reporting import mel_figure
+    from hifigan.training.trainer import Trainer
 
     begun = time.monotonic()
     if not 0 <= gan_fraction <= 1:

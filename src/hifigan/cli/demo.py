@@ -1,4 +1,5 @@
-"""`hifigan demo`: train a small model on a corpus for a few minutes and write what it learned."""
+"""`hifigan demo`: the command's options (train a small model on a corpus for a few minutes and write what it
+learned); its library is hifigan.demo."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""`hifigan evaluate`: objective metrics of generated audio against the recordings, tables and reports."""
+"""`hifigan evaluate`: the command's options (objective metrics of generated audio against the recordings, tables
+and reports); its library is hifigan.evaluation.evaluate (evaluate_pairs), for several systems and the page
+hifigan.evaluation.report.systems."""
 
 from __future__ import annotations
 

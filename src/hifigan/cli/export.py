@@ -1,4 +1,5 @@
-"""`hifigan export` (ONNX / TorchScript generator) and `hifigan export-official` (official g_*/do_* files)."""
+"""`hifigan export` (ONNX / TorchScript generator) and `hifigan export-official` (official g_*/do_* files): the
+commands' options; their libraries are hifigan.inference.export and hifigan.checkpoints.export_official."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.atomic import prepare_output_dir
-from hifigan.cli.common import add_command, add_generator_source, check_output_file, load_generator
+from hifigan.cli.common import add_command, add_generator_source, check_output_file, generator_from_args
 
 
 def add_export(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +31,7 @@ def run_export(args: argparse.Namespace) -> int:
     from hifigan.inference.export import export_generator
 
     check_output_file(args.output)
-    generator, _ = load_generator(args)
+    generator, _ = generator_from_args(args)
     export_generator(generator.eval().remove_weight_norm(), args.format, args.output)
     print(args.output)
     return 0

@@ -1,4 +1,5 @@
-"""`hifigan pretrained`: the named pretrained generators and whether they are installed."""
+"""`hifigan pretrained`: the command that lists the named pretrained generators and whether they are installed;
+its library is hifigan.pretrained."""
 
 from __future__ import annotations
 

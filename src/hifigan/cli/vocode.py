@@ -14,10 +14,10 @@ from hifigan.cli.common import (
     add_device,
     add_generator_source,
     check_output_file,
-    load_generator,
+    generator_from_args,
 )
 from hifigan.errors import HifiganError
-from hifigan.inference.names import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
+from hifigan.inference.choices import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
 from hifigan.paths import require_file
@@ -132,7 +132,7 @@ def run_vocode(args: argparse.Namespace) -> int:
             raise HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)")
         stems[path.stem] = path
     prepare_output_dir(args.output_dir)
-    generator, config = load_generator(args)
+    generator, config = generator_from_args(args)
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)

@@ -1,5 +1,6 @@
-"""Evaluate generated audio against the recordings: compute `hifigan.evaluation.metrics` for every file pair,
-summarise (mean and 95% Student-t confidence interval per metric) and write the report files."""
+"""The library of `hifigan evaluate` (the command's options: cli/evaluate.py): generated audio against the
+recordings, `hifigan.evaluation.metrics` for every file pair, summarised (mean and 95% Student-t confidence interval
+per metric), and the report files."""
 
 from __future__ import annotations
 

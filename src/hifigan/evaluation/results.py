@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from hifigan.evaluation.confidence import MetricSummary, summarize
 from hifigan.evaluation.metrics import METRICS, metric_title
-from hifigan.evaluation.stats import MetricSummary, summarize
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Inference: the Vocoder, its engines (fused, tiled, ONNX, TorchScript), exact streaming, export and bench.
 
 Modules: vocoder.py (`Vocoder`), engines.py (backend choice and building), fused.py, tiled.py, streaming.py,
-export.py, bench.py (`hifigan bench`), names.py (the backend and precision names, the chunking defaults). The
+export.py, bench.py (`hifigan bench`), choices.py (the backend and precision names, the chunking defaults). The
 names below import lazily, so the CLI reads the backend names without importing torch.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from hifigan.inference.names import BACKENDS, BENCH_BACKENDS, CPU_ONLY, HALF_BACKENDS
+from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS, CPU_ONLY, HALF_BACKENDS
 
 _LAZY = {
     "Vocoder": "vocoder", "build_runner": "engines", "resolve_backend": "engines", "resolve_device": "engines",

@@ -1,4 +1,5 @@
-"""`hifigan bench`: speed (x real time) and peak memory of every backend against the plain eager generator.
+"""The library of `hifigan bench` (the command's options: cli/bench.py): speed (x real time) and peak memory of
+every backend against the plain eager generator.
 
 All backends share one set of random weights and one mel and are timed in the same process, interleaved
 and repeated (the median is reported, the minimum kept), so a busy machine skews them alike. Peak RSS is
@@ -21,7 +22,7 @@ from typing import Any
 import torch
 
 from hifigan.config import load_config
-from hifigan.inference.names import BENCH_BACKENDS, bench_entry
+from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator

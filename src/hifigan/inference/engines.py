@@ -32,7 +32,7 @@ import torch
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference import fused, tiled
-from hifigan.inference.names import BACKENDS, CPU_ONLY, HALF_BACKENDS, PRECISION_DTYPES
+from hifigan.inference.choices import BACKENDS, CPU_ONLY, HALF_BACKENDS, PRECISION_DTYPES
 from hifigan.inference.streaming import ReceptiveField, receptive_field, time_splits
 from hifigan.models import Generator
 from hifigan.models.layers import GeneratorLayers, unsupported_message

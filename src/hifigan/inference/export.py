@@ -1,4 +1,5 @@
-"""Export the inference generator to ONNX or TorchScript, with dynamic batch and time axes.
+"""The library of `hifigan export` (the command's options: cli/export.py): the inference generator as ONNX or
+TorchScript, with dynamic batch and time axes.
 
 Both formats hold the `FusedGenerator` rewrite (weight norm and the MRF mean folded into the weights):
 input `mel` float32 [batch, num_mels, frames], output `audio` float32 [batch, 1, frames * hop].

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 import torch
 
 from hifigan.config import HifiganConfig
-from hifigan.inference.names import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
+from hifigan.inference.choices import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
 from hifigan.models.generator import Generator
 from hifigan.models.layers import ReceptiveField
 

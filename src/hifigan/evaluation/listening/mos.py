@@ -1,6 +1,6 @@
 """MOS per system with 95% confidence intervals, as the paper's Table 1, from a study's ratings.
 
-The interval is mean ± t(0.975, n−1)·s/√n over the system's ratings (hifigan.evaluation.stats.summarize). Screening
+The interval is mean ± t(0.975, n−1)·s/√n over the system's ratings (hifigan.evaluation.confidence.summarize). Screening
 (optional) drops every rating of raters whose mean score of the hidden reference is below a threshold: a rater who
 calls the recordings poor was not listening, or not on working headphones.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.atomic import atomic_path
+from hifigan.evaluation.confidence import summarize
 from hifigan.evaluation.listening.study import REFERENCE
-from hifigan.evaluation.stats import summarize
 
 Rating = tuple[str, str, str, int]  # (rater, system, clip, score)
 

@@ -20,10 +20,10 @@ import numpy as np
 from hifigan.atomic import atomic_path
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
+from hifigan.evaluation.confidence import MetricSummary
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
-from hifigan.evaluation.stats import MetricSummary
 
 AUDIO_MODES = ("embed", "link")
 # Content-Security-Policy media sources: an embedded page may load nothing at all; a linked one its audio files.
