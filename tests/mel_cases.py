@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import glob
-import math
 
 import numpy as np
 import torch
@@ -79,5 +78,3 @@ def normalised(x: np.ndarray, kind: str) -> tuple[np.ndarray, dict[str, np.ndarr
     unit = (x - low[:, None]) / (high - low)[:, None]
     return (unit if kind == "minmax01" else 8 * unit - 4), {"min": low, "max": high}
 
-
-LN_1E5 = math.log(1e-5)

@@ -13,7 +13,8 @@ from hifigan.config import load_config, preset_names
 from hifigan.errors import ConfigError
 from hifigan.models import DiscriminatorP, DiscriminatorR, DiscriminatorS
 from hifigan.models.norms import SpectralNorm
-from hifigan.training.losses import GeneratorInputs, multi_resolution_stft_loss
+from hifigan.models.stft import multi_resolution_stft_loss
+from hifigan.training.losses import GeneratorInputs
 from hifigan.training.registry import (
     DISCRIMINATORS,
     build_discriminators,

@@ -6,12 +6,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.training.losses import (
-    PWG_RESOLUTIONS,
-    MultiResolutionSTFTLoss,
-    multi_resolution_stft_loss,
-    stft_magnitude,
-)
+from hifigan.models.stft import PWG_RESOLUTIONS, multi_resolution_stft_loss, stft_magnitude
+from hifigan.training.losses import MultiResolutionSTFTLoss
 from stft_reference import numpy_stft_loss
 
 

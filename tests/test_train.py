@@ -138,7 +138,7 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
 def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus, tiny_cfg):
     """hifigan.train(TrainJob(...)): typed options, no command line; resuming needs only the run folder (config,
     data and folder come from its checkpoint); on_step sees every step."""
-    from hifigan import TrainData, TrainJob, train
+    from hifigan import TrainJob, train
 
     seen = []
 
@@ -146,7 +146,7 @@ def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus,
         seen.append((trainer.step, result.ok, len(batch[3])))
 
     quiet = dict(progress=False, validation_interval=0, checkpoint_interval=0)
-    first = train(TrainJob(TrainOptions(out=tmp_path / "run", **quiet), TrainData(corpus=tiny_corpus, valid_count=2),
+    first = train(TrainJob(TrainOptions(out=tmp_path / "run", **quiet), Corpus(folder=tiny_corpus, valid_count=2),
                            config=tiny_cfg, max_steps=1, on_step=on_step))
     folder = tmp_path / "run" / "checkpoints"
     assert (first.reason, first.step, first.epoch, first.checkpoint) == ("max_steps", 1, 0, folder / "ckpt_00000001.pt")

@@ -21,7 +21,7 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 from hifigan.models import MultiResolutionDiscriminator
-from hifigan.training.losses import multi_resolution_stft_loss
+from hifigan.models.stft import multi_resolution_stft_loss
 from hifigan.training.registry import build_discriminators, build_generator_objective
 from official_reference import (
     capture_gradients,

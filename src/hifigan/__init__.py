@@ -28,7 +28,7 @@ _LAZY = {
     "train": "hifigan.training.job",
     "TrainResult": "hifigan.training.job",
     "TrainJob": "hifigan.training.options",
-    "TrainData": "hifigan.training.options",
+    "Corpus": "hifigan.data.corpus",
     "TrainOptions": "hifigan.training.options",
     "Trainer": "hifigan.training.trainer",
     # evaluation

@@ -48,10 +48,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    import json
-
-    from hifigan.atomic import atomic_path
     from hifigan.inference.bench import format_table, run_bench
+
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     for entry in backends:
         try:
@@ -65,21 +63,25 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output_file(args.json)
     if args.presets is not None:
-        return _bench_presets(args, backends)
-    result = run_bench(args.config or "v1", args.seconds, args.repeats, backends, args.threads, not args.no_memory,
-                       args.stream_chunk_frames, args.stream_memory_minutes, pretrained=args.pretrained)
-    print(format_table(result))
+        result, table = _bench_presets(args, backends)
+    else:
+        result = run_bench(args.config or "v1", args.seconds, args.repeats, backends, args.threads,
+                           not args.no_memory, args.stream_chunk_frames, args.stream_memory_minutes,
+                           pretrained=args.pretrained)
+        table = format_table(result)
+    print(table)
     if args.json is not None:
+        import json
+
+        from hifigan.atomic import atomic_path
+
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 
 
-def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> int:
-    """--presets: one row per preset (each checked by name before anything is timed)."""
-    import json
-
-    from hifigan.atomic import atomic_path
+def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> tuple[dict, str]:
+    """--presets: one row per preset (each checked by name before anything is timed); the result and its table."""
     from hifigan.config import load_config, preset_names
     from hifigan.inference.bench_presets import format_preset_table, run_preset_bench
 
@@ -89,8 +91,4 @@ def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> int:
             raise HifiganError(None, f"--presets: no preset {name!r} (presets: {', '.join(preset_names())})")
         load_config(name)
     result = run_preset_bench(names, args.seconds, args.repeats, backends, args.threads)
-    print(format_preset_table(result))
-    if args.json is not None:
-        with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps(result, indent=2) + "\n")
-    return 0
+    return result, format_preset_table(result)

@@ -89,7 +89,8 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
 
 def train_job(args: argparse.Namespace) -> TrainJob:
     """The TrainJob the command line describes."""
-    from hifigan.training.options import TrainData, TrainJob, TrainOptions
+    from hifigan.data.corpus import Corpus
+    from hifigan.training.options import TrainJob, TrainOptions
 
     options = TrainOptions(
         out=args.out, device=args.device, precision=args.precision, checkpoint_interval=args.checkpoint_interval,
@@ -97,11 +98,10 @@ def train_job(args: argparse.Namespace) -> TrainJob:
         max_nonfinite=args.max_nonfinite, deterministic=args.deterministic, progress=not args.no_progress,
         resample=args.resample, mix_to_mono=args.mix_to_mono,
     )
-    data = TrainData(corpus=args.corpus, train_list=args.train_list, valid_list=args.valid_list,
-                     wav_root=args.wav_root, valid_count=args.valid_count, valid_fraction=args.valid_fraction,
-                     input_mels=args.input_mels)
-    return TrainJob(options=options, data=data, config=args.config, batch_size=args.batch_size,
-                    segment_size=args.segment_size, disc_start_step=args.disc_start_step,
+    data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,
+                  valid_count=args.valid_count, valid_fraction=args.valid_fraction)
+    return TrainJob(options=options, data=data, input_mels=args.input_mels, config=args.config,
+                    batch_size=args.batch_size, segment_size=args.segment_size, disc_start_step=args.disc_start_step,
                     num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,
                     init_discriminators=args.init_discriminators, max_steps=args.max_steps, epochs=args.epochs,
                     max_minutes=args.max_minutes)

@@ -19,7 +19,7 @@ from hifigan.evaluation.pairing import Pair, align, match_lengths
 from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.results import FileResult, Report, aggregate
-from hifigan.evaluation.spectral import MRSTFT_RESOLUTIONS
+from hifigan.models.stft import PWG_RESOLUTIONS
 
 
 def evaluate_pairs(
@@ -78,7 +78,7 @@ def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0,
         "metrics": names,
         "max_shift_samples": max_shift,
         "length_tolerance_samples": config.hop_size,
-        "mrstft_resolutions": [list(r) for r in MRSTFT_RESOLUTIONS],
+        "mrstft_resolutions": [list(r) for r in PWG_RESOLUTIONS],
         "pesq_rate": pesq_rate,
         "pesq_mode": pesq_mode,
         "pesq_standard": pesq_standard,

@@ -27,12 +27,12 @@ from hifigan.evaluation.pitch import (
 )
 from hifigan.evaluation.signals import Signal, as_numpy
 from hifigan.evaluation.spectral import (
-    MRSTFT_RESOLUTIONS,
     log_spectral_distance,
     mel_cepstral_distortion,
     mel_l1,
     mrstft_distance,
 )
+from hifigan.models.stft import PWG_RESOLUTIONS
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def metric_names(metrics: Iterable[str] | None) -> list[str]:
 
 def min_samples() -> int:
     """The shortest pair the full set accepts: the largest MR-STFT frame (reflect padding needs > n_fft/2)."""
-    return max(n_fft for n_fft, _, _ in MRSTFT_RESOLUTIONS)
+    return max(n_fft for n_fft, _, _ in PWG_RESOLUTIONS)
 
 
 def compute_metrics(

@@ -10,9 +10,8 @@ import torch
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.signals import Signal, as_numpy
 from hifigan.mel import mel_spectrogram
+from hifigan.models.stft import PWG_RESOLUTIONS, Resolution, multi_resolution_stft_loss, stft_magnitude
 
-# Parallel WaveGAN's multi-resolution STFT loss (Yamamoto et al., ICASSP 2020): (fft size, hop, window length).
-MRSTFT_RESOLUTIONS: tuple[tuple[int, int, int], ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
 MCD_COEFFICIENTS = 24  # c1..c24; c0 (overall level) is excluded
 LSD_FLOOR = 1e-10  # floor on |STFT|^2 in the log-spectral distance (-100 dB)
 
@@ -37,17 +36,11 @@ def mel_l1(reference: Signal, generated: Signal, config: HifiganConfig) -> float
     return torch.nn.functional.l1_loss(_loss_log_mel(gen[..., :n], config), _loss_log_mel(ref[..., :n], config)).item()
 
 
-def _stft_magnitude(y: torch.Tensor, n_fft: int, hop: int, win: int, floor: float) -> torch.Tensor:
-    """|STFT| with a Hann window, centred reflect-padded frames, sqrt(max(|X|^2, floor))."""
-    spec = torch.stft(y, n_fft, hop_length=hop, win_length=win, window=torch.hann_window(win, dtype=y.dtype),
-                      center=True, pad_mode="reflect", return_complex=True)
-    return torch.sqrt(torch.clamp(spec.real.square() + spec.imag.square(), min=floor))
-
-
 def mrstft_distance(
-    reference: Signal, generated: Signal, resolutions: Iterable[tuple[int, int, int]] = MRSTFT_RESOLUTIONS
+    reference: Signal, generated: Signal, resolutions: Iterable[Resolution] = PWG_RESOLUTIONS
 ) -> float:
-    """Multi-resolution STFT distance: the auxiliary loss of Parallel WaveGAN (Yamamoto et al., ICASSP 2020).
+    """Multi-resolution STFT distance: the auxiliary loss of Parallel WaveGAN (Yamamoto et al., ICASSP 2020), as the
+    training loss computes it (hifigan.models.stft.multi_resolution_stft_loss).
 
     Per resolution: spectral convergence ||  |Y| - |X| ||_F / || |Y| ||_F (Y the reference) plus the mean
     |log|Y| - log|X||; magnitudes are sqrt(max(power, 1e-7)) of a Hann STFT with centred frames, as in
@@ -55,13 +48,8 @@ def mrstft_distance(
     """
     ref = torch.as_tensor(as_numpy(reference))
     gen = torch.as_tensor(as_numpy(generated))
-    sc, mag = [], []
-    for n_fft, hop, win in resolutions:
-        r = _stft_magnitude(ref, n_fft, hop, win, 1e-7)
-        g = _stft_magnitude(gen, n_fft, hop, win, 1e-7)
-        sc.append((torch.linalg.norm(r - g) / torch.linalg.norm(r)).item())
-        mag.append(torch.mean(torch.abs(torch.log(r) - torch.log(g))).item())
-    return float(np.mean(sc) + np.mean(mag))
+    sc, mag = multi_resolution_stft_loss(ref, gen, tuple(resolutions))
+    return float(sc) + float(mag)
 
 
 def log_spectral_distance(reference: Signal, generated: Signal, n_fft: int, hop: int, win: int) -> float:
@@ -72,8 +60,8 @@ def log_spectral_distance(reference: Signal, generated: Signal, n_fft: int, hop:
     """
     ref = torch.as_tensor(as_numpy(reference), dtype=torch.float64)
     gen = torch.as_tensor(as_numpy(generated), dtype=torch.float64)
-    db_ref = 20 * torch.log10(_stft_magnitude(ref, n_fft, hop, win, LSD_FLOOR))
-    db_gen = 20 * torch.log10(_stft_magnitude(gen, n_fft, hop, win, LSD_FLOOR))
+    db_ref = 20 * torch.log10(stft_magnitude(ref, (n_fft, hop, win), LSD_FLOOR))
+    db_gen = 20 * torch.log10(stft_magnitude(gen, (n_fft, hop, win), LSD_FLOOR))
     return torch.sqrt(torch.mean((db_ref - db_gen).square(), dim=0)).mean().item()
 
 

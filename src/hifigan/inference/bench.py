@@ -254,15 +254,22 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
 
 def format_table(result: dict[str, Any]) -> str:
     """The result as a fixed-width text table."""
-    m = result["machine"]
-    rows = [TABLE_HEADER, *table_rows(result)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(TABLE_HEADER))]
     weights = f" ({result['weights']} weights)" if "weights" in result else ""
-    lines = [f"config {result['config']}{weights}, {result['audio_seconds']} s of audio, median of {result['repeats']} "
-             f"interleaved runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}"]
-    for row in rows:  # backend names left-aligned, numbers right-aligned
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    return "\n".join(lines + summary_lines(result))
+    title = (f"config {result['config']}{weights}, {result['audio_seconds']} s of audio, median of "
+             f"{result['repeats']} interleaved runs; {machine_text(result['machine'])}")
+    return "\n".join([title, *aligned([TABLE_HEADER, *table_rows(result)]), *summary_lines(result)])
+
+
+def machine_text(machine: dict[str, Any]) -> str:
+    """The machine a result was measured on, for a table's title."""
+    return f"{machine['cpu']}, {machine['cores']} cores, {machine['threads']} threads, torch {machine['torch']}"
+
+
+def aligned(rows: list[list[str]], left: tuple[int, ...] = (0,)) -> list[str]:
+    """Rows of cells as lines of fixed-width columns: the `left` columns (names) left-aligned, numbers right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+            for row in rows]
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hifigan.inference.bench import machine_info, run_bench
+from hifigan.inference.bench import aligned, machine_info, machine_text, run_bench
 
 HEADER = ["preset", "rate", "hop", "params M", "eager x RT", "backend", "x RT", "speedup", "look-ahead ms"]
 
@@ -45,11 +45,6 @@ def preset_rows(result: dict[str, Any]) -> list[list[str]]:
 
 def format_preset_table(result: dict[str, Any]) -> str:
     """The presets as a fixed-width table, with the machine and the audio length."""
-    m = result["machine"]
-    rows = [HEADER, *preset_rows(result)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
-    lines = [f"{result['seconds']} s of audio per preset, random weights, median of {result['repeats']} interleaved "
-             f"runs; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}"]
-    for row in rows:
-        lines.append("  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
-    return "\n".join(lines)
+    title = (f"{result['seconds']} s of audio per preset, random weights, median of {result['repeats']} interleaved "
+             f"runs; {machine_text(result['machine'])}")
+    return "\n".join([title, *aligned([HEADER, *preset_rows(result)], left=(0, 5))])

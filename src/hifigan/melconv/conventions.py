@@ -16,7 +16,8 @@ import numpy as np
 
 from hifigan.errors import ConfigError
 
-OFFICIAL_FLOOR = math.log(1e-5)  # -11.512925...
+OFFICIAL_MAGNITUDE_FLOOR = 1e-5  # the official front-end's clamp on the mel magnitude M
+OFFICIAL_FLOOR = math.log(OFFICIAL_MAGNITUDE_FLOOR)  # -11.512925..., the lowest official mel value
 LN10 = math.log(10.0)
 DEFAULT_FLOOR = 1e-10  # the floor of every convention but the official one unless mel_floor says (PWG, ESPnet, librosa)
 
@@ -103,10 +104,10 @@ def front_end_floor(name: str, floor: float | None) -> float | None:
             raise ConfigError(None, f"mel_floor {floor} with mel_convention {name}: a linear mel has no floor (null)")
         return None
     if name == "official":
-        if floor is not None and floor != 1e-5:
+        if floor is not None and floor != OFFICIAL_MAGNITUDE_FLOOR:
             raise ConfigError(None, f"mel_floor {floor} with mel_convention official: the official floor is 1e-5; "
                                     "use mel_convention ln-floor for another")
-        return 1e-5
+        return OFFICIAL_MAGNITUDE_FLOOR
     return DEFAULT_FLOOR if floor is None else float(floor)
 
 

@@ -11,10 +11,17 @@ from torch import Tensor, nn
 from hifigan.models.arguments import integer
 from hifigan.models.discriminators import _ConvStack, _Ensemble
 from hifigan.models.norms import weight_norm
-from hifigan.models.stft import Resolution, check_resolution, check_resolutions, min_samples, padded_stft
+from hifigan.models.stft import (
+    PWG_RESOLUTIONS,
+    Resolution,
+    check_resolution,
+    check_resolutions,
+    min_samples,
+    padded_stft,
+)
 
-UNIVNET_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
-"""UnivNet's (n_fft, hop, win) triples, in its order."""
+UNIVNET_RESOLUTIONS = PWG_RESOLUTIONS
+"""UnivNet's (n_fft, hop, win) triples, in its order: Parallel WaveGAN's."""
 MRD_CHANNELS = 32  # UnivNet's channels per convolution
 MRD_WINDOW = "hann"  # ours; UnivNet's and BigVGAN's code frame with a rectangular window
 

@@ -1,6 +1,9 @@
-"""The short-time Fourier transform shared by the spectrogram discriminator (MRD) and the multi-resolution STFT loss.
+"""The short-time Fourier transform shared by the spectrogram discriminator (MRD), the multi-resolution STFT loss and
+the MR-STFT and log-spectral metrics, and the multi-resolution STFT distance of Parallel WaveGAN (Yamamoto et al.
+2020, Eq. 3-5: spectral convergence plus log STFT magnitude, averaged over resolutions) that the loss and the metric
+share, with its resolutions and magnitude floor.
 
-One framing for both: reflect-pad the audio, then cut frames with no further padding (torch.stft center=False).
+One framing for all: reflect-pad the audio, then cut frames with no further padding (torch.stft center=False).
 The reflect padding is `hifigan.padding.reflect_pad`, whose backward pass is deterministic on CUDA.
 """
 
@@ -9,11 +12,20 @@ from __future__ import annotations
 from numbers import Integral
 
 import torch
+import torch.nn.functional as F
+from torch import Tensor
 
 from hifigan.padding import reflect_pad
 
 Resolution = tuple[int, int, int]
 """(n_fft, hop, win): FFT size, frame shift and window length in samples (win <= n_fft)."""
+
+PWG_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
+"""Parallel WaveGAN's (n_fft, hop, win) triples, which UnivNet's MRD took in the same order: the defaults of the STFT
+loss, the MR-STFT metric and the MRD (models.mrd.UNIVNET_RESOLUTIONS)."""
+
+POWER_FLOOR = 1e-7
+"""Parallel WaveGAN's floor on |X|^2 (so |X| >= sqrt(1e-7) ~ 3.2e-4): keeps log|X| and its gradient finite."""
 
 WINDOWS = ("hann", "rectangular")
 
@@ -69,3 +81,47 @@ def padded_stft(x: torch.Tensor, resolution: Resolution, pad: int, window: str =
         x = reflect_pad(x.to(dtype), pad, pad)
         return torch.stft(x, n_fft, hop_length=hop, win_length=win, window=stft_window(window, win, dtype, x.device),
                           center=False, normalized=False, onesided=True, return_complex=True)
+
+
+def stft_magnitude(x: Tensor, resolution: Resolution, power_floor: float = POWER_FLOOR) -> Tensor:
+    """[B, T] -> [B, n_fft // 2 + 1, 1 + T // hop]: sqrt(max(|X|^2, power_floor)), Hann window.
+
+    Framing is torch.stft's center=True, pad_mode="reflect" (n_fft // 2 reflected samples per side), as Parallel
+    WaveGAN's; the audio needs more than n_fft // 2 samples. float32 (float64 for float64 input).
+    """
+    n_fft = resolution[0]
+    spec = padded_stft(x, resolution, n_fft // 2, "hann")
+    return torch.sqrt(torch.clamp(spec.real.square() + spec.imag.square(), min=power_floor))
+
+
+def spectral_convergence(mag_real: Tensor, mag_generated: Tensor) -> Tensor:
+    """|| |Y| - |Y_hat| ||_F / || |Y| ||_F, the Frobenius norms taken over the whole batch (not per utterance)."""
+    return torch.linalg.vector_norm(mag_real - mag_generated) / torch.linalg.vector_norm(mag_real)
+
+
+def log_magnitude_loss(mag_real: Tensor, mag_generated: Tensor) -> Tensor:
+    """mean |log|Y| - log|Y_hat||, over batch, bins and frames."""
+    return F.l1_loss(torch.log(mag_generated), torch.log(mag_real))
+
+
+def multi_resolution_stft_loss(
+    y: Tensor, y_hat: Tensor, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS, power_floor: float = POWER_FLOOR
+) -> tuple[Tensor, Tensor]:
+    """(spectral convergence, log STFT magnitude), each the mean over `resolutions`; the loss term is their sum.
+
+    y (real) and y_hat (generated): [B, 1, T] or [B, T], the same shape. y is the target: no gradient flows to it.
+    Both results are 0-dim, float32 (float64 for float64 input), also under autocast.
+    """
+    if y.shape != y_hat.shape:
+        raise ValueError(f"the STFT loss compares audio of one shape; got {tuple(y.shape)} and {tuple(y_hat.shape)}")
+    if not resolutions:
+        raise ValueError("the STFT loss needs at least one resolution")
+    y = y.detach().reshape(-1, y.shape[-1])
+    y_hat = y_hat.reshape(-1, y_hat.shape[-1])
+    sc, mag = [], []
+    for resolution in resolutions:
+        real = stft_magnitude(y, resolution, power_floor)
+        generated = stft_magnitude(y_hat, resolution, power_floor)
+        sc.append(spectral_convergence(real, generated))
+        mag.append(log_magnitude_loss(real, generated))
+    return torch.stack(sc).mean(), torch.stack(mag).mean()

@@ -1,6 +1,6 @@
 """Training, one idea per module:
 
-- options.py: TrainOptions (how a run is carried out), TrainData, TrainJob (a whole job), the precisions; no torch;
+- options.py: TrainOptions (how a run is carried out), TrainJob (a whole job), the precisions; no torch;
 - registry.py: the parts by name (discriminators, generator loss terms) and building them with their config
   arguments;
 - losses.py: the objectives (least-squares GAN, feature matching, mel L1, the optional MR-STFT loss) and the

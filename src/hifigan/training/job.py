@@ -16,9 +16,10 @@ from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoint
 from hifigan.config import HifiganConfig
+from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.training.data_parallel import init_distributed
-from hifigan.training.options import TrainData, TrainJob
+from hifigan.training.options import TrainJob
 from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
@@ -39,13 +40,14 @@ class TrainResult:
 def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any]:
     """The data options as checkpoints store them: the job's (paths made absolute, how audio is read from its
     options), or, resuming a job that names no corpus or file list, the checkpoint's."""
-    data = job.data or TrainData()
+    data = job.data or Corpus()
     stored = (resume_obj or {}).get("data") or {}
-    if data.corpus is None and data.train_list is None and stored:
+    if data.folder is None and data.train_list is None and stored:
         return {k: stored.get(k) for k in DATA_KEYS}
-    if data.corpus is None and data.train_list is None:
+    if data.folder is None and data.train_list is None:
         raise HifiganError(None, "no training data: give --corpus DIR or --train-list FILE")
-    spec = {**dataclasses.asdict(data), "resample": job.options.resample, "mix_to_mono": job.options.mix_to_mono}
+    spec = {**{"corpus" if k == "folder" else k: v for k, v in dataclasses.asdict(data).items()},
+            "input_mels": job.input_mels, "resample": job.options.resample, "mix_to_mono": job.options.mix_to_mono}
     return {k: str(Path(spec[k]).resolve()) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
             for k in DATA_KEYS}
 
@@ -109,7 +111,6 @@ def train(job: TrainJob) -> TrainResult:
     """Run a training job: resolve config and data, build the trainer, start it from `resume` or `init_from` when
     given, train until a limit or SIGINT/SIGTERM (it saves first), report. Under torchrun every process calls it."""
     from hifigan.data.clip_scan import scan_clips
-    from hifigan.data.corpus import Corpus
 
     dist = init_distributed(job.options.device)
     try:

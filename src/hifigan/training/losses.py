@@ -19,7 +19,14 @@ from torch import Tensor, nn
 
 from hifigan.config import HifiganConfig
 from hifigan.models.discriminators import FeatureMaps, Scores
-from hifigan.models.stft import Resolution, check_resolutions, min_samples, padded_stft
+from hifigan.models.stft import (
+    POWER_FLOOR,
+    PWG_RESOLUTIONS,
+    Resolution,
+    check_resolutions,
+    min_samples,
+    multi_resolution_stft_loss,
+)
 
 
 def feature_loss(fmap_r: FeatureMaps, fmap_g: FeatureMaps) -> torch.Tensor:
@@ -35,14 +42,17 @@ def discriminator_loss(
     disc_real_outputs: Scores, disc_generated_outputs: Scores
 ) -> tuple[torch.Tensor, list[float], list[float]]:
     """Eq. 1 (D): sum over discriminators of mean((1 - D(x))^2) + mean(D(G(s))^2); per-D parts as floats."""
-    loss = disc_real_outputs[0].new_zeros(())
-    r_losses, g_losses = [], []
-    for dr, dg in zip(disc_real_outputs, disc_generated_outputs):
-        r_loss = torch.mean((1 - dr) ** 2)
-        g_loss = torch.mean(dg**2)
-        loss = loss + r_loss + g_loss
-        r_losses.append(r_loss.item())
-        g_losses.append(g_loss.item())
+    loss, r_losses, g_losses = adversarial_d(disc_real_outputs, disc_generated_outputs)
+    return loss, [r.item() for r in r_losses], [g.item() for g in g_losses]
+
+
+def adversarial_d(real: Scores, generated: Scores) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+    """`discriminator_loss` with its per-D parts kept as tensors (no host sync)."""
+    r_losses = [torch.mean((1 - dr) ** 2) for dr in real]
+    g_losses = [torch.mean(dg**2) for dg in generated]
+    loss = real[0].new_zeros(())
+    for r, g in zip(r_losses, g_losses):
+        loss = loss + r + g
     return loss, r_losses, g_losses
 
 
@@ -87,16 +97,6 @@ def _named(prefix: str, values: Sequence[torch.Tensor]) -> dict[str, torch.Tenso
     return {f"{prefix}/{i}": v.detach() for i, v in enumerate(values)}
 
 
-def _adversarial_d(real: Scores, generated: Scores) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
-    """`discriminator_loss` with its per-D parts kept as tensors."""
-    r_losses = [torch.mean((1 - dr) ** 2) for dr in real]
-    g_losses = [torch.mean(dg**2) for dg in generated]
-    loss = real[0].new_zeros(())
-    for r, g in zip(r_losses, g_losses):
-        loss = loss + r + g
-    return loss, r_losses, g_losses
-
-
 def discriminator_objective(scores: dict[str, tuple[Scores, Scores]]) -> LossBreakdown:
     """L_D = sum over the named discriminators of L_adv(D) (Eq. 6, discriminator side).
 
@@ -105,7 +105,7 @@ def discriminator_objective(scores: dict[str, tuple[Scores, Scores]]) -> LossBre
     total: torch.Tensor | None = None
     terms: dict[str, torch.Tensor] = {}
     for name, (real, generated) in scores.items():
-        loss, r, g = _adversarial_d(real, generated)
+        loss, r, g = adversarial_d(real, generated)
         total = loss if total is None else total + loss
         terms[f"d/{name}"] = loss.detach()
         terms.update(_named(f"d/{name}_real", r))
@@ -117,61 +117,11 @@ def discriminator_objective(scores: dict[str, tuple[Scores, Scores]]) -> LossBre
 
 # ---------------------------------------------------------------- multi-resolution STFT loss (Parallel WaveGAN,
 # Yamamoto et al. 2020, Eq. 3-5): spectral convergence plus log STFT magnitude, averaged over STFT resolutions
-
-PWG_RESOLUTIONS: tuple[Resolution, ...] = ((1024, 120, 600), (2048, 240, 1200), (512, 50, 240))
-"""Parallel WaveGAN's (n_fft, hop, win) triples."""
-
-POWER_FLOOR = 1e-7
-"""Parallel WaveGAN's floor on |X|^2 (so |X| >= sqrt(1e-7) ~ 3.2e-4): keeps log|X| and its gradient finite."""
-
+# (computed by hifigan.models.stft.multi_resolution_stft_loss, which the MR-STFT metric shares)
 
 def stft_loss_min_samples(resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS) -> int:
     """The shortest audio (training segment) the loss frames at these resolutions (1025 for Parallel WaveGAN's)."""
     return max(min_samples(r, r[0] // 2) for r in resolutions)
-
-
-def stft_magnitude(x: Tensor, resolution: Resolution, power_floor: float = POWER_FLOOR) -> Tensor:
-    """[B, T] -> [B, n_fft // 2 + 1, 1 + T // hop]: sqrt(max(|X|^2, power_floor)), Hann window.
-
-    Framing is torch.stft's center=True, pad_mode="reflect" (n_fft // 2 reflected samples per side), as Parallel
-    WaveGAN's; the audio needs more than n_fft // 2 samples. float32 (float64 for float64 input).
-    """
-    n_fft = resolution[0]
-    spec = padded_stft(x, resolution, n_fft // 2, "hann")
-    return torch.sqrt(torch.clamp(spec.real.square() + spec.imag.square(), min=power_floor))
-
-
-def spectral_convergence(mag_real: Tensor, mag_generated: Tensor) -> Tensor:
-    """|| |Y| - |Y_hat| ||_F / || |Y| ||_F, the Frobenius norms taken over the whole batch (not per utterance)."""
-    return torch.linalg.vector_norm(mag_real - mag_generated) / torch.linalg.vector_norm(mag_real)
-
-
-def log_magnitude_loss(mag_real: Tensor, mag_generated: Tensor) -> Tensor:
-    """mean |log|Y| - log|Y_hat||, over batch, bins and frames."""
-    return F.l1_loss(torch.log(mag_generated), torch.log(mag_real))
-
-
-def multi_resolution_stft_loss(
-    y: Tensor, y_hat: Tensor, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS, power_floor: float = POWER_FLOOR
-) -> tuple[Tensor, Tensor]:
-    """(spectral convergence, log STFT magnitude), each the mean over `resolutions`; the loss term is their sum.
-
-    y (real) and y_hat (generated): [B, 1, T] or [B, T], the same shape. y is the target: no gradient flows to it.
-    Both results are 0-dim, float32 (float64 for float64 input), also under autocast.
-    """
-    if y.shape != y_hat.shape:
-        raise ValueError(f"the STFT loss compares audio of one shape; got {tuple(y.shape)} and {tuple(y_hat.shape)}")
-    if not resolutions:
-        raise ValueError("the STFT loss needs at least one resolution")
-    y = y.detach().reshape(-1, y.shape[-1])
-    y_hat = y_hat.reshape(-1, y_hat.shape[-1])
-    sc, mag = [], []
-    for resolution in resolutions:
-        real = stft_magnitude(y, resolution, power_floor)
-        generated = stft_magnitude(y_hat, resolution, power_floor)
-        sc.append(spectral_convergence(real, generated))
-        mag.append(log_magnitude_loss(real, generated))
-    return torch.stack(sc).mean(), torch.stack(mag).mean()
 
 
 class MultiResolutionSTFTLoss(nn.Module):

@@ -1,7 +1,7 @@
 """What a training run is asked to do, as typed values without torch (so `hifigan train --help` takes its defaults
-and choices from here): `TrainOptions` (how a run is carried out), `TrainData` (where its audio comes from) and
-`TrainJob` (a whole `hifigan train` job: `hifigan.training.job.train` runs it). The model and data
-hyperparameters live in HifiganConfig."""
+and choices from here): `TrainOptions` (how a run is carried out) and `TrainJob` (a whole `hifigan train` job, its
+data a hifigan.data.corpus.Corpus: `hifigan.training.job.train` runs it). The model and data hyperparameters live
+in HifiganConfig."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hifigan.config import HifiganConfig
+
+if TYPE_CHECKING:
+    from hifigan.data.corpus import Corpus
 
 PRECISIONS = ("fp32", "bf16")  # training autocasts to bf16 only (fp16 would need loss scaling)
 
@@ -42,33 +45,22 @@ def default(name: str) -> Any:
 
 
 @dataclass
-class TrainData:
-    """Where a run's audio comes from: a folder of audio files, or official `id|text` file lists with the folder of
-    their wavs; the validation files (a list, or a seeded held-out count or fraction of the training files); and
-    teacher-forced mels (<stem>.npy per audio file) to fine-tune on. Checkpoints store it, so resuming needs none."""
-
-    corpus: Path | None = None
-    train_list: Path | None = None
-    valid_list: Path | None = None
-    wav_root: Path | None = None
-    valid_count: int | None = None
-    valid_fraction: float | None = None
-    input_mels: Path | None = None
-
-
-@dataclass
 class TrainJob:
     """One training job, as `hifigan train` runs it (the command fills this from its options).
 
-    `config`: a preset name, a config file or a HifiganConfig (default: the resumed checkpoint's, else the
-    --init-from checkpoint's of ours, else v1); `batch_size` ... `seed` override it. `resume`: a run folder or
-    checkpoint to continue exactly; `init_from`: weights to start from (an official g_* file, our checkpoint, or a
-    pretrained model's name) with `init_discriminators` (an official do_* file). Training stops at `max_steps`
-    (total), `epochs` (total) or `max_minutes` (of this job), whichever comes first; `on_step` watches it.
+    `data`: where the audio comes from (a folder, or official file lists; the validation split); `input_mels`: a
+    folder of teacher-forced mels (<stem>.npy per audio file) to fine-tune on; checkpoints store both, so a job that
+    resumes needs neither. `config`: a preset name, a config file or a HifiganConfig (default: the resumed
+    checkpoint's, else the --init-from checkpoint's of ours, else v1); `batch_size` ... `seed` override it.
+    `resume`: a run folder or checkpoint to continue exactly; `init_from`: weights to start from (an official g_*
+    file, our checkpoint, or a pretrained model's name) with `init_discriminators` (an official do_* file). Training
+    stops at `max_steps` (total), `epochs` (total) or `max_minutes` (of this job), whichever comes first; `on_step`
+    watches it.
     """
 
     options: TrainOptions = field(default_factory=TrainOptions)
-    data: TrainData | None = None
+    data: Corpus | None = None
+    input_mels: Path | None = None
     config: str | os.PathLike | HifiganConfig | None = None
     batch_size: int | None = None
     segment_size: int | None = None
