@@ -16,7 +16,7 @@ from collections import defaultdict
 
 import torch
 
-from hifigan.inference.bench import _setup
+from hifigan.inference.bench import bench_inputs
 from hifigan.inference.export import onnx_bytes
 from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator
@@ -77,7 +77,7 @@ def main() -> None:
     name = sys.argv[1] if len(sys.argv) > 1 else "v1"
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 4.0
     torch.set_num_threads(2)
-    _, generator, mel = _setup(name, seconds)
+    _, generator, mel = bench_inputs(name, seconds)
     generator = generator.eval().remove_weight_norm()
     mel = mel[None]
     gflop = conv_gflop(generator, mel.shape[-1])

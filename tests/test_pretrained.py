@@ -302,9 +302,9 @@ def test_train_init_from_a_pretrained_name_with_a_conflicting_config(registered,
 
 def test_bench_on_pretrained_weights(registered, tiny80):
     from hifigan.checkpoints.official import official_to_ours
-    from hifigan.inference.bench import _setup, run_bench
+    from hifigan.inference.bench import bench_inputs, run_bench
 
-    cfg, generator, _ = _setup("v1", 0.1, "tiny-test")
+    cfg, generator, _ = bench_inputs("v1", 0.1, "tiny-test")
     assert cfg == tiny80[0]
     assert all(torch.equal(generator.state_dict()[k], v) for k, v in official_to_ours(tiny80[3]).items())
 

@@ -52,7 +52,8 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def _setup(config_name: str, seconds: float, pretrained: str | None = None) -> tuple[Any, Generator, torch.Tensor]:
+def bench_inputs(config_name: str, seconds: float, pretrained: str | None = None
+                 ) -> tuple[Any, Generator, torch.Tensor]:
     """Config, generator (weight norm kept, as a checkpoint loads: seeded random weights, or a registered
     pretrained model's) and a seeded mel."""
     if pretrained is not None:
@@ -105,7 +106,7 @@ def run_in_fresh_process(
 
 def _child(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
-    cfg, generator, mel = _setup(spec["config"], spec["seconds"], spec.get("pretrained"))
+    cfg, generator, mel = bench_inputs(spec["config"], spec["seconds"], spec.get("pretrained"))
     backend, precision = bench_entry(spec["backend"])
     vocoder = Vocoder(generator, cfg, backend=backend, precision=precision)
     before = _peak_rss_mb()
@@ -137,7 +138,7 @@ def run_bench(
     (weight norm folded, fp32) is the baseline.
     Weights: seeded random ones of `config_name`, or the registered model `pretrained` (its own config)."""
     torch.set_num_threads(threads)
-    cfg, generator, mel = _setup(config_name, seconds, pretrained)
+    cfg, generator, mel = bench_inputs(config_name, seconds, pretrained)
     if pretrained is not None:
         from hifigan.pretrained import get_model
 
