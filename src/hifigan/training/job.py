@@ -12,12 +12,15 @@ from typing import Any
 
 import torch
 
+from hifigan import pretrained
 from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoint
-from hifigan.config import HifiganConfig
+from hifigan.config import HifiganConfig, config_from_dict, load_config
+from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
+from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import init_distributed
 from hifigan.training.options import TrainJob
 from hifigan.training.trainer import Trainer
@@ -55,8 +58,6 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
 def resolve_config(base: HifiganConfig, overrides: dict[str, Any]) -> HifiganConfig:
     """`base` with the job's overrides: each count must be positive (num_workers may be 0); the config checks the
     rest."""
-    from hifigan.config import config_from_dict
-
     for key, value in overrides.items():
         if key != "disc_start_step" and isinstance(value, int) and value < (0 if key == "num_workers" else 1):
             raise HifiganError(None, f"--{key.replace('_', '-')} must be positive, got {value}")
@@ -67,8 +68,6 @@ def inline_mel_stats(config: HifiganConfig) -> HifiganConfig:
     """A `mel_stats` file read once, now, and kept as its values: the checkpoints then vocode without the file."""
     if config.mel_stats is None or isinstance(config.mel_stats, dict):
         return config
-    from hifigan.melconv.stats import inline_stats, model_stats
-
     stats = model_stats(config.mel_stats, config.num_mels, config.mel_convention)
     return dataclasses.replace(config, mel_stats=inline_stats(stats))
 
@@ -77,14 +76,10 @@ def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: 
                  init_obj: dict[str, Any] | None) -> HifiganConfig:
     """The resumed checkpoint's config; else the job's; else the config of an --init-from checkpoint of ours;
     else v1."""
-    from hifigan.config import load_config
-
     if resume_obj is not None:
         return config_of(resume_obj, resume_path)
     if init_obj is not None and _pretrained_init(job) is not None:
-        from hifigan.pretrained import get_model, model_config
-
-        return model_config(get_model(_pretrained_init(job)), job.config)
+        return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config)
     if job.config is None and init_obj is not None:
         return CheckpointContents(init_obj, job.init_from).config()
     return load_config(job.config or "v1")
@@ -92,26 +87,20 @@ def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: 
 
 def _pretrained_init(job: TrainJob) -> str | None:
     """The registered pretrained model `init_from` names, if it names one (a file of that name: ./NAME)."""
-    from hifigan.pretrained import MODELS
-
-    return job.init_from if isinstance(job.init_from, str) and job.init_from in MODELS else None
+    return job.init_from if isinstance(job.init_from, str) and job.init_from in pretrained.MODELS else None
 
 
 def _read_init(job: TrainJob) -> dict[str, Any]:
     """The --init-from weights: a pretrained model's verified file, or the checkpoint file's contents."""
     name = _pretrained_init(job)
     if name is not None:
-        from hifigan.pretrained import read_pretrained
-
-        return read_pretrained(name)[2]
+        return pretrained.read_pretrained(name)[2]
     return read_checkpoint(job.init_from)
 
 
 def train(job: TrainJob) -> TrainResult:
     """Run a training job: resolve config and data, build the trainer, start it from `resume` or `init_from` when
     given, train until a limit or SIGINT/SIGTERM (it saves first), report. Under torchrun every process calls it."""
-    from hifigan.data.clip_scan import scan_clips
-
     dist = init_distributed(job.options.device)
     try:
         resume_obj = resume_path = None
