@@ -168,6 +168,7 @@ def run_demo(
     from hifigan.config import config_from_dict, load_config
     from hifigan.data.clip_scan import scan_clips
     from hifigan.data.corpus import Corpus
+    from hifigan.evaluation.metrics import require_packages
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
     from hifigan.training.options import TrainOptions
@@ -175,6 +176,7 @@ def run_demo(
     from hifigan.training.trainer import Trainer
 
     begun = time.monotonic()
+    require_packages(None)  # every metric, PESQ and STOI included ('eval' extra): fail before training
     if not 0 <= gan_fraction <= 1:
         raise HifiganError(None, f"--gan-fraction must be in [0, 1], got {gan_fraction}")
     base = load_config(config)

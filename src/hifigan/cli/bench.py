@@ -48,14 +48,20 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
+    from hifigan.extras import MissingExtraError
     from hifigan.inference.bench import format_table, run_bench
+    from hifigan.inference.engines import require_backend
 
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     for entry in backends:
         try:
-            bench_entry(entry)
+            backend, _ = bench_entry(entry)
         except ValueError as e:
             raise HifiganError(None, f"--backends: {e}") from None
+        try:
+            require_backend(backend)
+        except MissingExtraError as e:
+            raise MissingExtraError(None, f"{e.problem} (or leave {backend} out of --backends)") from None
     if "eager" not in backends:
         raise HifiganError(None, "--backends: include eager (fp32), the baseline")
     if args.seconds <= 0 or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:

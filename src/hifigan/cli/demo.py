@@ -22,7 +22,8 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "OUT/evaluation.json and .png (the end state's report), OUT/evaluation.html (listen to the recordings and "
         "the clips at the start and the end side by side), and the run (OUT/run: checkpoint, TensorBoard logs; "
         "train --resume OUT/run continues it). Everything is at the config's rate: a corpus at another rate is "
-        "resampled to it, and the pretrained models at another rate or mel hear the clips resampled to theirs.",
+        "resampled to it, and the pretrained models at another rate or mel hear the clips resampled to theirs. "
+        "Needs the 'eval' extra (PESQ, STOI).",
         epilog="example: hifigan demo --corpus data/ljspeech-mini --out runs/demo --minutes 9",
     )
     p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
@@ -42,7 +43,9 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 
 def run_demo_command(args: argparse.Namespace) -> int:
     from hifigan.demo import run_demo
+    from hifigan.evaluation.metrics import require_packages
 
+    require_packages(None)  # the demo scores every metric: without the 'eval' extra it fails before any work
     prepare_output_dir(args.out)
     run_demo(args.corpus, args.out, minutes=args.minutes, config=args.config, batch_size=args.batch_size,
              segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,

@@ -43,7 +43,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
                    "one mel (22050 Hz: v1); otherwise it must be given")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
                    help="only these metrics: mel_l1 mrstft mcd lsd snr pesq stoi estoi f0_rmse_cents vuv_f1 "
-                   "periodicity_rmse (default: all)")
+                   "periodicity_rmse (default: all; pesq, stoi and estoi need the 'eval' extra)")
     p.add_argument("--max-shift", type=int, default=0, metavar="SAMPLES",
                    help="remove a delay of up to this many samples by cross-correlation before measuring "
                    "(default 0: measure as-is)")
@@ -52,9 +52,11 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from hifigan.evaluation.metrics import require_packages
     from hifigan.evaluation.rate_config import metric_config
     from hifigan.evaluation.report.systems import evaluate_systems, parse_systems
 
+    require_packages(args.metrics)  # PESQ, STOI, ESTOI: the 'eval' extra
     systems = parse_systems(args.generated)
     config, name = metric_config(args.config, args.reference, resample=args.resample)
     reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html,

@@ -24,12 +24,14 @@ def add_export(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("output", type=Path, help="output file")
     add_generator_source(p)
-    p.add_argument("--format", required=True, choices=["onnx", "torchscript"], help="output format")
+    p.add_argument("--format", required=True, choices=["onnx", "torchscript"],
+                   help="output format (onnx needs the 'onnx' extra)")
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from hifigan.inference.export import export_generator
+    from hifigan.inference.export import export_generator, require_format
 
+    require_format(args.format)
     check_output_file(args.output)
     generator, _ = generator_from_args(args)
     export_generator(generator.eval().remove_weight_norm(), args.format, args.output)

@@ -18,7 +18,8 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
         "Raters enter a name and hear every system's version of every clip, the recordings included as a hidden "
         "reference, in a seeded random order of their own; each clip must be played to the end before it can be "
         "rated; a rater can stop and continue later under the same name. Ratings are saved in OUT/study.sqlite "
-        "(one transaction per rating). --report STUDY writes the MOS with 95% CIs per system (Markdown and JSON).",
+        "(one transaction per rating). --report STUDY writes the MOS with 95% CIs per system (Markdown and JSON). "
+        "Serving needs the 'listen' extra (flask, waitress); --report does not.",
         epilog="examples:\n"
         "  hifigan listen --reference runs/demo/reference --system start=runs/demo/start "
         "--system end=runs/demo/generated --out studies/demo\n"

@@ -109,7 +109,8 @@ def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
 
 def _add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="auto", choices=BACKENDS,
-                   help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured)")
+                   help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured; "
+                   "onnx and onnx-split need the 'onnx' extra)")
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
                    help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
                    "AVX512-BF16/AMX; eager and fused backends)")
@@ -119,11 +120,15 @@ def run_vocode(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from hifigan.audio import load_audio, save_audio
-    from hifigan.inference.engines import resolve_device
+    from hifigan.evaluation.metrics import require_packages
+    from hifigan.inference.engines import require_backend, resolve_device
     from hifigan.inference.vocoder import Vocoder
     from hifigan.mel import MelSpectrogram
 
     resolve_device(args.device)
+    require_backend(args.backend)  # an extra's package that is missing fails now, before any work
+    if args.evaluate:
+        require_packages(None)
     if args.chunk_frames < 1:
         raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
     stems: dict[str, Path] = {}

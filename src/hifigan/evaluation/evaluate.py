@@ -13,7 +13,7 @@ from typing import Any
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.evaluation.metrics import compute_metrics, metric_names
+from hifigan.evaluation.metrics import compute_metrics, metric_names, require_packages
 from hifigan.evaluation.output import report_paths, write_report
 from hifigan.evaluation.pairing import Pair, align, match_lengths
 from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
@@ -48,6 +48,7 @@ def evaluate_pairs(
     if not 0 <= max_shift <= config.hop_size:
         raise HifiganError(None, f"--max-shift must be between 0 and one hop ({config.hop_size}), got {max_shift}")
     names = metric_names(metrics)
+    require_packages(names)
     paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part
     sr = config.sampling_rate
     started = time.perf_counter()

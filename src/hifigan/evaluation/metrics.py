@@ -32,16 +32,19 @@ from hifigan.evaluation.spectral import (
     mel_l1,
     mrstft_distance,
 )
+from hifigan.extras import optional_import
 from hifigan.models.stft import PWG_RESOLUTIONS
 
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """How to read one metric: its unit and which direction is better."""
+    """How to read one metric: its unit and which direction is better; and the optional package (an extra's,
+    hifigan.extras) that computes it, if any."""
 
     unit: str
     higher_is_better: bool
     title: str
+    package: str | None = None
 
 
 # Order = table/plot order. Names are the keys of `compute_metrics` and of the JSON report.
@@ -51,9 +54,9 @@ METRICS: dict[str, MetricInfo] = {
     "mcd": MetricInfo("dB", False, "MCD"),
     "lsd": MetricInfo("dB", False, "LSD"),
     "snr": MetricInfo("dB", True, "SNR"),
-    "pesq": MetricInfo("", True, "PESQ"),  # wide- or narrow-band by the rate: see metric_title
-    "stoi": MetricInfo("", True, "STOI"),
-    "estoi": MetricInfo("", True, "ESTOI"),
+    "pesq": MetricInfo("", True, "PESQ", "pesq"),  # wide- or narrow-band by the rate: see metric_title
+    "stoi": MetricInfo("", True, "STOI", "pystoi"),
+    "estoi": MetricInfo("", True, "ESTOI", "pystoi"),
     "f0_rmse_cents": MetricInfo("cents", False, "F0 RMSE"),
     "vuv_f1": MetricInfo("", True, "V/UV F1"),
     "periodicity_rmse": MetricInfo("", False, "periodicity RMSE"),
@@ -75,6 +78,14 @@ def metric_names(metrics: Iterable[str] | None) -> list[str]:
     if unknown:
         raise HifiganError(None, f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
     return [m for m in METRICS if m in requested]
+
+
+def require_packages(names: Iterable[str] | None) -> None:
+    """Import now the optional packages these metrics (None: all) need, so that a missing one fails in one line
+    naming its extra before any work (the metrics without a package need none: `--metrics mel_l1 mrstft ...`)."""
+    for name in metric_names(names):
+        if METRICS[name].package is not None:
+            optional_import(METRICS[name].package, f"metric {name}")
 
 
 def min_samples() -> int:

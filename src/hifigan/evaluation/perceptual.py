@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from hifigan.evaluation.signals import Signal, as_numpy
+from hifigan.extras import optional_import
 
 SNR_CAP_DB = 100.0  # identical signals would give +inf; 100 dB is above the 16-bit quantisation floor (~98 dB)
 # The PESQ versions ITU defines, highest rate first: (the rate it is defined at, `pesq` mode, name). Audio at or
@@ -54,10 +55,9 @@ def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
     Both signals are resampled to that rate with soxr (hifigan.audio.resample_audio). NaN below 8 kHz, when PESQ
     finds no utterance, the signal is too short, or either signal is digital silence.
     """
-    from pesq import PesqError, pesq
-
     from hifigan.audio import resample_audio
 
+    pesq = optional_import("pesq", "the PESQ metric")
     band = pesq_band(sampling_rate)
     ref, gen = as_numpy(reference), as_numpy(generated)
     if band is None or not ref.any() or not gen.any():  # the pesq package divides by the peak: no digital silence
@@ -66,8 +66,8 @@ def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
     if sampling_rate != rate:
         ref, gen = resample_audio(ref, sampling_rate, rate), resample_audio(gen, sampling_rate, rate)
     try:
-        return float(pesq(rate, ref, gen, mode))
-    except PesqError:
+        return float(pesq.pesq(rate, ref, gen, mode))
+    except pesq.PesqError:
         return math.nan
 
 
@@ -77,14 +77,13 @@ def stoi(reference: Signal, generated: Signal, sampling_rate: int, extended: boo
 
     NaN for a silent reference or when fewer than 30 non-silent 25.6 ms frames remain (pystoi would return 1e-5).
     """
-    from pystoi import stoi as _stoi
-
+    pystoi = optional_import("pystoi", "the STOI and ESTOI metrics")
     ref = as_numpy(reference)
     if not ref.any():
         return math.nan
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = float(_stoi(ref, as_numpy(generated), sampling_rate, extended=extended))
+        value = float(pystoi.stoi(ref, as_numpy(generated), sampling_rate, extended=extended))
     if any("Not enough STFT frames" in str(w.message) for w in caught):
         return math.nan
     return value

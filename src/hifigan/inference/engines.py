@@ -31,6 +31,7 @@ import torch
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
+from hifigan.extras import optional_import
 from hifigan.inference import fused, tiled
 from hifigan.inference.choices import BACKENDS, CPU_ONLY, HALF_BACKENDS, PRECISION_DTYPES
 from hifigan.inference.streaming import ReceptiveField, receptive_field, time_splits
@@ -86,8 +87,16 @@ def resolve_backend(
     return "eager"
 
 
+def require_backend(backend: str) -> None:
+    """Import now what `backend` runs on beyond torch (onnx, onnx-split: the onnx exporter and ONNX Runtime, the
+    'onnx' extra; `auto` never needs them), so that a missing package fails in one line before any work."""
+    if backend in ("onnx", "onnx-split"):
+        for module in ("onnx", "onnxruntime"):
+            optional_import(module, f"backend {backend}")
+
+
 def _ort_session(model: bytes, threads: int):
-    import onnxruntime as ort
+    ort = optional_import("onnxruntime", "ONNX Runtime")
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -161,6 +170,7 @@ def build_runner(generator: Generator, config: HifiganConfig, backend: str, devi
     if backend in ("onnx", "onnx-split"):
         from hifigan.inference.export import onnx_bytes
 
+        require_backend(backend)
         model = onnx_bytes(generator)
         whole = _ort_runner(model, torch.get_num_threads())
         if backend == "onnx":

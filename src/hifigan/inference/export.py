@@ -14,6 +14,7 @@ import warnings
 import torch
 
 from hifigan.atomic import atomic_path
+from hifigan.extras import optional_import
 from hifigan.inference.fused import FusedGenerator
 from hifigan.models import Generator
 
@@ -27,8 +28,16 @@ def _example(generator: Generator) -> torch.Tensor:
     return torch.randn(1, generator.conv_pre.in_channels, _TRACE_FRAMES, dtype=weight.dtype)
 
 
+def require_format(fmt: str) -> None:
+    """Import now what writing `fmt` needs beyond torch (ONNX: the onnx package, the 'onnx' extra), so that a
+    missing package fails in one line before any work."""
+    if fmt == "onnx":
+        optional_import("onnx", "ONNX export")
+
+
 def onnx_bytes(generator: Generator) -> bytes:
     """The fused generator as an ONNX model (bytes), time and batch axes dynamic."""
+    require_format("onnx")  # torch.onnx's exporter writes the model with the onnx package
     model = FusedGenerator(generator, layout="1d").eval()
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():

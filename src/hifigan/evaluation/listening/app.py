@@ -13,12 +13,15 @@ from __future__ import annotations
 import hmac
 
 import jinja2
-from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for
 
 from hifigan.evaluation.listening.mos import label, mos_cell, mos_report
 from hifigan.evaluation.listening.pages import CSS, TEMPLATES
 from hifigan.evaluation.listening.store import Outcome, Rater, Store
 from hifigan.evaluation.listening.study import SCALE
+from hifigan.extras import optional_import
+
+optional_import("flask", "hifigan listen's web app")  # not installed: one line naming the 'listen' extra
+from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for  # noqa: E402
 
 MAX_NAME = 100
 STATUS = {Outcome.STORED: 200, Outcome.ALREADY_STORED: 200, Outcome.CONFLICT: 409, Outcome.NOT_PLAYED: 409,

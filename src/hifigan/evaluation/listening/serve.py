@@ -11,6 +11,9 @@ from pathlib import Path
 
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.store import Store
+from hifigan.extras import optional_import
+
+SERVER_PACKAGES = ("flask", "waitress")  # the web app and its server: the 'listen' extra (--report needs neither)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -37,10 +40,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | None = None) -> None:
     """Serve the study until interrupted; prints the raters' URL and the results URL first."""
-    from waitress.server import create_server
-
     from hifigan.evaluation.listening.app import create_app
     from hifigan.evaluation.listening.study import rates_text, stimulus_rates
+
+    create_server = optional_import("waitress.server", "hifigan listen's server").create_server
 
     sock = bind(host, port)
     server = create_server(create_app(store, screen), sockets=[sock], threads=threads, ident="hifigan-listen")
@@ -88,6 +91,8 @@ def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = No
     check_screen(screen)
     if threads < 1:
         raise HifiganError(None, f"--threads must be >= 1, got {threads}")
+    for module in SERVER_PACKAGES:  # before a study folder is made
+        optional_import(module, "serving a listening test")
     if systems and reference is None:
         raise HifiganError(None, "--system needs --reference (the recordings, rated as a hidden reference)")
     serve(study_for(out, reference, systems or {}, seed), host, port, threads, screen)
