@@ -2,6 +2,11 @@
 
 from hifigan.config import HifiganConfig, config_from_dict, load_config
 
+# Narrow MPD and MSD (the official layers, kernels, strides and norms; ~120 k parameters instead of 70 M): a training
+# step's claims (exactness, resume, DDP, checkpoints) hold at any width. Distinct widths per layer, groups > 1.
+TINY_DISCRIMINATORS = {"mpd": {"channels": [4, 8, 16, 32, 24]},
+                       "msd": {"channels": [8, 8, 16, 16, 32, 32, 24], "groups": [1, 2, 4, 4, 4, 4, 1]}}
+
 
 def tiny_config(resblock: str = "2", **overrides) -> HifiganConfig:
     """A 2-stage generator (hop 16) on 16 mel bins; same code paths as the official configs."""
