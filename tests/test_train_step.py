@@ -34,9 +34,10 @@ def _remove_runs(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def make_pair(tmp_path, tiny_corpus, dtype: torch.dtype):
-    """Our trainer (adversarial from step 0) and official copies of its modules and optimizers, in `dtype`."""
-    cfg = tiny_config(disc_start_step=0)
+def make_pair(tmp_path, tiny_corpus, dtype: torch.dtype, official_discriminators: bool = False):
+    """Our trainer (adversarial from step 0; narrow MPD and MSD unless `official_discriminators`) and official copies
+    of its modules and optimizers, in `dtype`."""
+    cfg = tiny_config(disc_start_step=0, official_discriminators=official_discriminators)
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
     trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
                       TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
@@ -64,8 +65,9 @@ def official_step(trainer: Trainer, ref: tuple, batch: tuple) -> None:
 def test_one_step_gradients_match_the_official_sequence_float32(tmp_path, tiny_corpus):
     """1e-5 per tensor holds only for the official convolution calls: a kernel that rounds differently can move a
     pre-activation across leaky ReLU's kink (here one MSD scale-1 activation is -1.3e-8 in float64, +5.6e-8 in the
-    official float32) and shift that scale's gradients by ~0.6%; the float64 test below is the exactness proof."""
-    trainer, ref = make_pair(tmp_path, tiny_corpus, torch.float32)
+    official float32) and shift that scale's gradients by ~0.6%; the float64 test below is the exactness proof.
+    The official MPD and MSD: the official sizes' convolution kernels."""
+    trainer, ref = make_pair(tmp_path, tiny_corpus, torch.float32, official_discriminators=True)
     ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = ref
     grads: dict = {}
     ours_d = named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True)
@@ -87,6 +89,7 @@ def test_one_step_gradients_match_the_official_sequence_float32(tmp_path, tiny_c
 
 
 def test_weights_and_spectral_norm_vectors_match_over_steps_float64(tmp_path, tiny_corpus):
+    """Narrow MPD and MSD (the claim holds at any width): after 3 steps every weight and u/v within 1e-9."""
     trainer, ref = make_pair(tmp_path, tiny_corpus, torch.float64)
     for batch in batches(trainer, 3, torch.float64):
         assert trainer.train_step(batch).ok
