@@ -288,18 +288,20 @@ def named_parameters(modules: dict, rename: bool) -> dict:
     return out
 
 
-def capture_gradients(optimizer, named: dict, into: dict, tag: str) -> None:
-    """At every step of `optimizer`, copy each gradient of `named` (float64) into `into[tag]`, by name."""
+def capture_gradients(optimizer, named: dict, into: dict, tag: str, dtype=torch.float64) -> None:
+    """At every step of `optimizer`, copy each gradient of `named` (in `dtype`; None: its own) into `into[tag]`."""
     def hook(*_):
-        into[tag] = {k: p.grad.detach().double().clone() for k, p in named.items() if p.grad is not None}
+        into[tag] = {k: p.grad.detach().to(dtype or p.grad.dtype, copy=True) for k, p in named.items()
+                     if p.grad is not None}
 
     optimizer.register_step_pre_hook(hook)
 
 
 def relative_errors(ours: dict, ref: dict) -> dict[str, float]:
-    """Per tensor, by name: |ours - ref| / |ref| (2-norms); both dicts must hold the same names."""
+    """Per tensor, by name: |ours - ref| / |ref| (2-norms, in float64); both dicts must hold the same names."""
     assert set(ours) == set(ref)
-    return {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref}
+    return {k: float((ours[k].double() - ref[k].double()).norm() / ref[k].double().norm().clamp_min(1e-30))
+            for k in ref}
 
 
 def official_discriminator_file(g_state: dict, steps: int, epoch: int, betas=(0.9, 0.999)) -> dict:
