@@ -23,7 +23,7 @@ def save_config_json(path: Path, config: HifiganConfig) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_cfg() -> HifiganConfig:
-    """The tiny 16-bin, 8 kHz, hop-16 config of tests/tiny.py."""
+    """The tiny 16-bin, 8 kHz, hop-16 config of tests/tiny.py (its narrow MPD and MSD)."""
     return tiny_config()
 
 
@@ -44,9 +44,11 @@ def tiny_checkpoint(tmp_path_factory, tiny_cfg) -> Path:
 
 @pytest.fixture(scope="session")
 def official_tiny80(tmp_path_factory) -> tuple[Path, Path]:
-    """An official-format g_* file (80 mel bins, as the official generator hard-codes) and its config json."""
+    """An official-format g_* file (80 mel bins, as the official generator hard-codes) and its config json, which
+    keeps the official MPD and MSD (official do_* files go with it)."""
     torch.manual_seed(0)
-    cfg = tiny_config(num_mels=80, n_fft=512, win_size=512)  # enough FFT bins for 80 non-empty mel filters
+    cfg = tiny_config(num_mels=80, n_fft=512, win_size=512,  # enough FFT bins for 80 non-empty mel filters
+                      official_discriminators=True)
     folder = tmp_path_factory.mktemp("official")
     torch.save({"generator": RefGenerator(cfg).state_dict()}, folder / "g_00000001")
     return folder / "g_00000001", save_config_json(folder / "config_tiny80.json", cfg)

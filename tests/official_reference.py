@@ -81,17 +81,17 @@ class RefGenerator(nn.Module):
 
 
 class RefDiscriminatorP(nn.Module):
-    def __init__(self, period):
+    def __init__(self, period, c=(32, 128, 512, 1024, 1024)):  # c: the convs' output channels (official default)
         super().__init__()
         self.period = period
         self.convs = nn.ModuleList([
-            _wn(nn.Conv2d(1, 32, (5, 1), (3, 1), padding=(2, 0))),
-            _wn(nn.Conv2d(32, 128, (5, 1), (3, 1), padding=(2, 0))),
-            _wn(nn.Conv2d(128, 512, (5, 1), (3, 1), padding=(2, 0))),
-            _wn(nn.Conv2d(512, 1024, (5, 1), (3, 1), padding=(2, 0))),
-            _wn(nn.Conv2d(1024, 1024, (5, 1), 1, padding=(2, 0))),
+            _wn(nn.Conv2d(1, c[0], (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(c[0], c[1], (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(c[1], c[2], (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(c[2], c[3], (5, 1), (3, 1), padding=(2, 0))),
+            _wn(nn.Conv2d(c[3], c[4], (5, 1), 1, padding=(2, 0))),
         ])
-        self.conv_post = _wn(nn.Conv2d(1024, 1, (3, 1), 1, padding=(1, 0)))
+        self.conv_post = _wn(nn.Conv2d(c[4], 1, (3, 1), 1, padding=(1, 0)))
 
     def forward(self, x):
         fmap = []
@@ -110,19 +110,20 @@ class RefDiscriminatorP(nn.Module):
 
 
 class RefDiscriminatorS(nn.Module):
-    def __init__(self, use_spectral_norm=False):
+    def __init__(self, use_spectral_norm=False, c=(128, 128, 256, 512, 1024, 1024, 1024), g=(4, 16, 16, 16, 16)):
+        """c: the convs' output channels, g: the groups of convs 1-5 (the official ones by default)."""
         super().__init__()
         norm = _sn if use_spectral_norm else _wn
         self.convs = nn.ModuleList([
-            norm(nn.Conv1d(1, 128, 15, 1, padding=7)),
-            norm(nn.Conv1d(128, 128, 41, 2, groups=4, padding=20)),
-            norm(nn.Conv1d(128, 256, 41, 2, groups=16, padding=20)),
-            norm(nn.Conv1d(256, 512, 41, 4, groups=16, padding=20)),
-            norm(nn.Conv1d(512, 1024, 41, 4, groups=16, padding=20)),
-            norm(nn.Conv1d(1024, 1024, 41, 1, groups=16, padding=20)),
-            norm(nn.Conv1d(1024, 1024, 5, 1, padding=2)),
+            norm(nn.Conv1d(1, c[0], 15, 1, padding=7)),
+            norm(nn.Conv1d(c[0], c[1], 41, 2, groups=g[0], padding=20)),
+            norm(nn.Conv1d(c[1], c[2], 41, 2, groups=g[1], padding=20)),
+            norm(nn.Conv1d(c[2], c[3], 41, 4, groups=g[2], padding=20)),
+            norm(nn.Conv1d(c[3], c[4], 41, 4, groups=g[3], padding=20)),
+            norm(nn.Conv1d(c[4], c[5], 41, 1, groups=g[4], padding=20)),
+            norm(nn.Conv1d(c[5], c[6], 5, 1, padding=2)),
         ])
-        self.conv_post = norm(nn.Conv1d(1024, 1, 3, 1, padding=1))
+        self.conv_post = norm(nn.Conv1d(c[6], 1, 3, 1, padding=1))
 
     def forward(self, x):
         fmap = []
@@ -135,9 +136,9 @@ class RefDiscriminatorS(nn.Module):
 
 
 class RefMPD(nn.Module):
-    def __init__(self):
+    def __init__(self, **widths):
         super().__init__()
-        self.discriminators = nn.ModuleList([RefDiscriminatorP(p) for p in (2, 3, 5, 7, 11)])
+        self.discriminators = nn.ModuleList([RefDiscriminatorP(p, **widths) for p in (2, 3, 5, 7, 11)])
 
     def forward(self, y, y_hat):
         rs, gs, frs, fgs = [], [], [], []
@@ -149,10 +150,10 @@ class RefMPD(nn.Module):
 
 
 class RefMSD(nn.Module):
-    def __init__(self):
+    def __init__(self, **widths):
         super().__init__()
         self.discriminators = nn.ModuleList(
-            [RefDiscriminatorS(use_spectral_norm=True), RefDiscriminatorS(), RefDiscriminatorS()]
+            [RefDiscriminatorS(True, **widths), RefDiscriminatorS(False, **widths), RefDiscriminatorS(False, **widths)]
         )
         self.meanpools = nn.ModuleList([nn.AvgPool1d(4, 2, padding=2), nn.AvgPool1d(4, 2, padding=2)])
 
@@ -246,6 +247,16 @@ def ref_train_step(generator, mpd, msd, optim_g, optim_d, x, y, y_mel, loss_mel_
     return loss_disc_all.detach(), loss_gen_all.detach()
 
 
+def reference_widths(config, name: str) -> dict:
+    """The widths config.discriminator_args gives MPD or MSD (`name`), as RefMPD's or RefMSD's keywords."""
+    args = config.discriminator_args.get(name, {})
+    widths = {"c": tuple(args["channels"])} if "channels" in args else {}
+    if "groups" in args:  # ours lists all seven convs' groups; the official convs 0 and 6 have none
+        assert args["groups"][0] == args["groups"][6] == 1, args["groups"]
+        widths["g"] = tuple(args["groups"][1:6])
+    return widths
+
+
 def official_copies(config, generator, mpd, msd):
     """Official-style modules holding the weights (and spectral-norm u/v) of ours, with the official optimizers:
     (generator, mpd, msd, optim_g, optim_d), all in training mode, in the dtype of `generator`."""
@@ -254,7 +265,7 @@ def official_copies(config, generator, mpd, msd):
     from hifigan.checkpoints.official import ours_to_official
 
     dtype = next(generator.parameters()).dtype
-    refs = RefGenerator(config), RefMPD(), RefMSD()
+    refs = RefGenerator(config), RefMPD(**reference_widths(config, "mpd")), RefMSD(**reference_widths(config, "msd"))
     for ref, ours in zip(refs, (generator, mpd, msd)):
         ref.to(dtype).load_state_dict(ours_to_official(ours.state_dict()))
         ref.train()
@@ -277,18 +288,20 @@ def named_parameters(modules: dict, rename: bool) -> dict:
     return out
 
 
-def capture_gradients(optimizer, named: dict, into: dict, tag: str) -> None:
-    """At every step of `optimizer`, copy each gradient of `named` (float64) into `into[tag]`, by name."""
+def capture_gradients(optimizer, named: dict, into: dict, tag: str, dtype=torch.float64) -> None:
+    """At every step of `optimizer`, copy each gradient of `named` (in `dtype`; None: its own) into `into[tag]`."""
     def hook(*_):
-        into[tag] = {k: p.grad.detach().double().clone() for k, p in named.items() if p.grad is not None}
+        into[tag] = {k: p.grad.detach().to(dtype or p.grad.dtype, copy=True) for k, p in named.items()
+                     if p.grad is not None}
 
     optimizer.register_step_pre_hook(hook)
 
 
 def relative_errors(ours: dict, ref: dict) -> dict[str, float]:
-    """Per tensor, by name: |ours - ref| / |ref| (2-norms); both dicts must hold the same names."""
+    """Per tensor, by name: |ours - ref| / |ref| (2-norms, in float64); both dicts must hold the same names."""
     assert set(ours) == set(ref)
-    return {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref}
+    return {k: float((ours[k].double() - ref[k].double()).norm() / ref[k].double().norm().clamp_min(1e-30))
+            for k in ref}
 
 
 def official_discriminator_file(g_state: dict, steps: int, epoch: int, betas=(0.9, 0.999)) -> dict:

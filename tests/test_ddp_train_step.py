@@ -39,16 +39,20 @@ WORLD, PER_RANK = 2, 2  # 6 training clips of the tiny corpus: one step per epoc
 PHASES = {"float32": (torch.float32, 1), "float64": (torch.float64, 3)}  # dtype, steps
 MODELS = ("generator", "mpd", "msd")
 D_TENSORS = 5 * 6 * 3 + 8 * 2 + 2 * 8 * 3  # MPD: 5 x 6 weight-normed convs; MSD: 8 spectral-normed, 2 x 8 weight-normed
-# Measured (2 ranks x 2 clips against 1 x 4 clips): in float32 every gradient tensor of more than one element within
-# 9.5e-7 (D: 5.8e-7), but the single-element output gains (conv_post.weight_g), whose gradients cancel: MSD scale 2's
-# is 1.7e-5 from the official (its float64 error, 3.8e-14, is 30x the others' too), hence their own bound; in
-# float64, gradients within 3.8e-14 and, after 3 steps, weights and u/v within 2.0e-15 (MSD scale 1's convs.5 v).
+# Measured (2 ranks x 2 clips against 1 x 4 clips) with the official widths: in float32 every gradient tensor of more
+# than one element within 9.5e-7 (D: 5.8e-7), but the single-element output gains (conv_post.weight_g), whose
+# gradients cancel: MSD scale 2's is 1.7e-5 from the official (its float64 error, 3.8e-14, is 30x the others' too),
+# hence their own bound; in float64, gradients within 3.8e-14 and, after 3 steps, weights and u/v within 2.0e-15.
+# At tests/tiny.py's widths (what runs here): float32 within 1.1e-6 (gains too), float64 gradients within 8.5e-16,
+# weights and u/v within 2.3e-16. Planted: MPD's gradients not all-reduced, 1.7 (D, float32 and float64); summed
+# instead of averaged, 1.0.
 GRAD_F32, GRAD_F32_SCALAR, GRAD_F64, WEIGHT_F64 = 1e-5, 1e-4, 1e-9, 1e-9
 
 
 def make_trainer(corpus: Path, out: Path, batch_size: int, dtype: torch.dtype, dist: DistInfo | None = None
                  ) -> Trainer:
-    """A trainer on the tiny config (adversarial from step 0), its models in `dtype` (the optimizers keep them)."""
+    """A trainer on the tiny config (narrow MPD and MSD, adversarial from step 0), its models in `dtype` (the
+    optimizers keep them)."""
     cfg = tiny_config(disc_start_step=0, batch_size=batch_size)
     train, valid = Corpus(folder=corpus, valid_count=2).resolve(cfg.seed)
     trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
@@ -169,7 +173,7 @@ def ddp(tmp_path_factory, tiny_corpus):
     torch.multiprocessing.spawn(rank_main, args=(str(root), free_port(), str(tiny_corpus)), nprocs=WORLD)
     ranks = [json.loads((root / f"rank{r}.json").read_text()) for r in range(WORLD)]
     yield official, ranks
-    shutil.rmtree(root, ignore_errors=True)  # ~2 GB of official gradients and weights
+    shutil.rmtree(root, ignore_errors=True)  # the official runs' gradients and weights
 
 
 def test_each_rank_steps_on_its_own_shard_of_the_global_batch(ddp):

@@ -31,7 +31,7 @@ def _no_pretrained(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _remove_runs(tmp_path):
-    """The demo's run holds a ~1 GB checkpoint (the discriminators have fixed official sizes)."""
+    """The demo's run holds checkpoints: drop them after use."""
     yield
     shutil.rmtree(tmp_path, ignore_errors=True)
 

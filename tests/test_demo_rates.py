@@ -121,4 +121,4 @@ def test_demo_at_16k_on_a_22k_corpus(registered, tmp_path, capsys):
         assert main(["train", "--resume", str(out / "run"), "--max-steps", str(steps + 1), "--no-progress"]) == 0
         assert read_checkpoint(out / "run" / "checkpoints" / "latest.pt")["step"] == steps + 1
     finally:
-        shutil.rmtree(out, ignore_errors=True)  # the run holds the official-size discriminators (~1 GB)
+        shutil.rmtree(out, ignore_errors=True)  # the run's checkpoints

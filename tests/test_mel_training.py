@@ -144,7 +144,7 @@ def test_a_checkpoint_trained_with_statistics_vocodes_without_the_file(tmp_path,
         written = sf.read(tmp_path / "out" / f"{wavs[0].stem}.wav", dtype="float32")[0]
         assert np.abs(written - expected).max() <= 1 / 32768
     finally:
-        shutil.rmtree(run, ignore_errors=True)  # ~1 GB: the discriminators have the official sizes
+        shutil.rmtree(run, ignore_errors=True)  # the run's checkpoints
 
 
 def test_short_teacher_forced_mel_is_padded_with_the_conventions_silence(tmp_path):

@@ -9,7 +9,7 @@ from hifigan.checkpoints.contents import load_official_discriminators, load_offi
 from hifigan.config import load_config
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from official_reference import RefGenerator, RefMPD, RefMSD
-from tiny import tiny_config
+from tiny import TINY_DISCRIMINATORS, tiny_config
 
 CONFIGS = {"v1": load_config("v1"), "v2": load_config("v2"), "v3": load_config("v3"),
            "tiny1": tiny_config("1"), "tiny2": tiny_config("2")}
@@ -110,13 +110,15 @@ def test_msd_spectral_norm_only_on_the_first_scale():
 def test_msd_spectral_norm_matches_the_official_hooks_step_by_step():
     """Two training-mode passes from the same state: every gradient and the saved u/v equal the official
     hook-based spectral norm's (float64). torch's parametrizations.spectral_norm iterates u and v in the other
-    order and misses by ~5% on the first conv's gradient."""
+    order and misses by ~5% on the first conv's gradient. Narrow MSD (tests/tiny.py's widths): the iteration is
+    the same at any width."""
     from hifigan.checkpoints.official import official_to_ours, ours_to_official
     from official_reference import RefMSD
 
+    widths = TINY_DISCRIMINATORS["msd"]
     torch.manual_seed(0)
-    ref = RefMSD().double()
-    ours = MultiScaleDiscriminator().double()
+    ref = RefMSD(c=widths["channels"], g=widths["groups"][1:6]).double()
+    ours = MultiScaleDiscriminator(channels=widths["channels"], groups=widths["groups"]).double()
     ours.load_state_dict(official_to_ours(ref.state_dict()))
     y = torch.randn(1, 1, 300, dtype=torch.float64)
     y_hat = torch.randn(1, 1, 300, dtype=torch.float64)

@@ -4,11 +4,13 @@ one-line ConfigError when the part is built."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from hifigan.checkpoints.official import official_to_ours
+from hifigan.checkpoints.official import official_to_ours, ours_to_official
 from hifigan.config import load_config, preset_names
 from hifigan.errors import ConfigError
 from hifigan.models import DiscriminatorP, DiscriminatorR, DiscriminatorS
@@ -23,7 +25,7 @@ from hifigan.training.registry import (
     register_discriminator,
 )
 from official_reference import RefMPD, RefMSD
-from tiny import tiny_config
+from tiny import TINY_DISCRIMINATORS, tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -36,6 +38,12 @@ def audio(length: int, seed: int, scale: float = 0.3) -> torch.Tensor:
 def same_outputs(ours: tuple, by_hand: tuple) -> bool:
     """(score, feature maps) of one sub-discriminator, identical."""
     return torch.equal(ours[0], by_hand[0]) and all(torch.equal(a, b) for a, b in zip(ours[1], by_hand[1], strict=True))
+
+
+def flat(outputs: tuple) -> list[torch.Tensor]:
+    """An ensemble's (real scores, generated scores, real maps, generated maps) as one list of tensors."""
+    real, generated, fmap_real, fmap_generated = outputs
+    return [*real, *generated, *(t for maps in fmap_real + fmap_generated for t in maps)]
 
 
 def test_mpd_periods_build_exactly_those_sub_discriminators():
@@ -75,6 +83,41 @@ def test_msd_scales_and_pooling_give_the_pooled_views_by_hand():
         assert same_outputs((generated[i], fmap_generated[i]), by_hand(views_hat[i]))
 
 
+def test_mpd_and_msd_widths_build_those_convs_and_compute_as_the_official_code_at_them():
+    """mpd channels, msd channels and groups: every sub-discriminator's convs have those widths and groups, its
+    output is the sub-discriminator built by hand with them, and the ensembles load strictly into the independent
+    official-style reference at those widths and compute what it computes (float64)."""
+    torch.manual_seed(0)
+    built = build_discriminators(tiny_config(discriminator_args=TINY_DISCRIMINATORS))
+    mpd, msd = built["mpd"].double().eval(), built["msd"].double().eval()
+    mpd_widths = (1, *TINY_DISCRIMINATORS["mpd"]["channels"])
+    msd_widths, groups = (1, *TINY_DISCRIMINATORS["msd"]["channels"]), TINY_DISCRIMINATORS["msd"]["groups"]
+    for d in mpd.discriminators:
+        assert [(c.in_channels, c.out_channels) for c in d.convs] == list(pairwise(mpd_widths))
+        assert (d.conv_post.in_channels, d.conv_post.out_channels) == (mpd_widths[-1], 1)
+    for d in msd.discriminators:
+        assert [(c.in_channels, c.out_channels, c.groups) for c in d.convs] == list(zip(msd_widths, msd_widths[1:],
+                                                                                        groups))
+        assert (d.conv_post.in_channels, d.conv_post.out_channels) == (msd_widths[-1], 1)
+    y, y_hat = audio(509, 0), audio(509, 1)
+    real, _, fmap_real, _ = mpd(y, y_hat)
+    by_hand = DiscriminatorP(3, channels=TINY_DISCRIMINATORS["mpd"]["channels"]).double()
+    by_hand.load_state_dict(mpd.discriminators[1].state_dict())
+    assert same_outputs((real[1], fmap_real[1]), by_hand(y))
+    real, _, fmap_real, _ = msd(y, y_hat)
+    by_hand = DiscriminatorS(True, **TINY_DISCRIMINATORS["msd"]).double().eval()
+    by_hand.load_state_dict(msd.discriminators[0].state_dict())
+    assert same_outputs((real[0], fmap_real[0]), by_hand(y))
+    references = RefMPD(c=mpd_widths[1:]), RefMSD(c=msd_widths[1:], g=groups[1:6])
+    for ours, ref in zip((mpd, msd), references):
+        ref.double().load_state_dict(ours_to_official(ours.state_dict()))  # strict: the same keys and shapes
+        ref.eval()
+        got, want = (flat(module(y, y_hat)) for module in (ours, ref))
+        assert len(got) == len(want) == len(ref.discriminators) * 2 * (1 + len(ref.discriminators[0].convs) + 1)
+        for a, b in zip(got, want):
+            torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+
+
 def test_mrd_arguments_build_those_resolutions():
     torch.manual_seed(0)
     resolutions = [[128, 32, 64], [64, 16, 48]]
@@ -111,7 +154,7 @@ def test_defaults_and_every_preset_build_the_official_modules():
     """No argument and the presets' written-out ones: MPD and MSD with the official state-dict keys and shapes
     (official do_* weights load), and nothing export-official would have to refuse."""
     official = {name: official_to_ours(ref().state_dict()) for name, ref in (("mpd", RefMPD), ("msd", RefMSD))}
-    for cfg in (tiny_config(), load_config("bigvgan-24k")):
+    for cfg in (tiny_config(official_discriminators=True), load_config("bigvgan-24k")):
         built = build_discriminators(cfg)
         assert list(built) == ["msd", "mpd"]
         for name, module in built.items():
@@ -122,6 +165,12 @@ def test_defaults_and_every_preset_build_the_official_modules():
         assert non_official_arguments(load_config(name).discriminator_args) == [], name
     assert non_official_arguments({"mpd": {"periods": [2, 3, 5, 7, 11]}, "msd": {"scales": 3}}) == []
     assert non_official_arguments({"mpd": {"periods": [2, 3]}}) == ["discriminator_args['mpd']['periods']"]
+    written_out = {"mpd": {"channels": [32, 128, 512, 1024, 1024]},
+                   "msd": {"channels": [128, 128, 256, 512, 1024, 1024, 1024], "groups": [1, 4, 16, 16, 16, 16, 1]}}
+    assert non_official_arguments(written_out) == []
+    assert non_official_arguments(TINY_DISCRIMINATORS) == ["discriminator_args['mpd']['channels']",
+                                                           "discriminator_args['msd']['channels']",
+                                                           "discriminator_args['msd']['groups']"]
 
 
 def test_a_registered_discriminator_takes_its_arguments():
@@ -157,7 +206,7 @@ BAD = [
     (dict(discriminators=["mpd", "mrx"]), r"^unknown discriminator 'mrx' \(known: msd, mpd, mrd\)$"),
     (dict(loss_weights={"stf": 1.0}), r"^unknown loss term 'stf' in loss_weights \(known: mel, adv, fm, stft\)$"),
     (dict(loss_args={"stf": {}}), r"^unknown loss term 'stf' in loss_args"),
-    (mpd(period=[2]), r"^discriminator_args\['mpd'\]: unknown argument 'period' \(known: periods\)$"),
+    (mpd(period=[2]), r"^discriminator_args\['mpd'\]: unknown argument 'period' \(known: periods, channels\)$"),
     (mpd(periods=[]), r"^discriminator_args\['mpd'\]: periods must be a non-empty list of integers >= 1, got \[\]$"),
     (mpd(periods=[2, 0]), r"^discriminator_args\['mpd'\]: periods\[1\] must be an integer >= 1, got 0$"),
     (mpd(periods=[2, "3"]), r"periods\[1\] must be an integer >= 1, got '3'$"),
@@ -165,7 +214,15 @@ BAD = [
     (msd(scales=0), r"^discriminator_args\['msd'\]: scales must be an integer >= 1, got 0$"),
     (msd(pool_padding=3), r"pool_padding 3 must be at most half of pool_kernel_size 4$"),
     (msd(pool_kernel_size=600, pool_padding=0), r"segment_size 512 is too short for the MSD's pooling"),
-    (msd(pool=4), r"unknown argument 'pool' \(known: scales, pool_kernel_size, pool_stride, pool_padding\)$"),
+    (msd(pool=4), r"unknown argument 'pool' \(known: scales, pool_kernel_size, pool_stride, pool_padding, channels, "
+                  r"groups\)$"),
+    (mpd(channels=[4, 8, 16, 32]), r"^discriminator_args\['mpd'\]: channels must list 5 integers \(one per "
+                                   r"convolution\), got 4: \[4, 8, 16, 32\]$"),
+    (mpd(channels=[4, 8, 0, 32, 32]), r"^discriminator_args\['mpd'\]: channels\[2\] must be an integer >= 1, got 0$"),
+    (msd(channels=[8, 8, 16, 16, 32, 32, 24]), r"^discriminator_args\['msd'\]: groups\[2\] 16 must divide conv 2's "
+                                               r"input and output channels \(8, 16\)$"),  # the official groups
+    (msd(channels=[8] * 7, groups=[1, 2, 4, 4, 4, 3, 1]), r"groups\[5\] 3 must divide conv 5's input and output"),
+    (msd(groups=[1, 4, 16]), r"^discriminator_args\['msd'\]: groups must list 7 integers"),
     (mrd(resolutions=[[64, 16, 128]]), r"^discriminator_args\['mrd'\]: STFT resolution .* 1 <= win <= n_fft$"),
     (mrd(resolutions=[]), r"resolutions must be a non-empty list of \(n_fft, hop, win\)"),
     (mrd(resolutions=[[64, 16]]), r"an STFT resolution is \(n_fft, hop, win\), got \[64, 16\]"),

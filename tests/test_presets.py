@@ -27,6 +27,7 @@ from hifigan.inference.export import export_generator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
+from tiny import narrow_discriminators
 
 PRESETS = preset_names()
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "ljspeech-mini"
@@ -35,11 +36,12 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 
 @functools.cache
 def tiny(name: str) -> HifiganConfig:
-    """The preset with 2 channels in its last stage (rates, kernels, blocks and mel kept), segments of 8 frames."""
+    """The preset with 2 channels in its last stage (rates, kernels, blocks and mel kept), segments of 8 frames,
+    and narrow MPD and MSD (tests/tiny.py's widths; the preset's periods and pooling kept)."""
     values = load_config(name).to_dict()
     values.update(upsample_initial_channel=2 ** (len(values["upsample_rates"]) + 1),
                   segment_size=8 * values["hop_size"], batch_size=1, num_workers=0)
-    return config_from_dict(values)
+    return config_from_dict(narrow_discriminators(values))
 
 
 @functools.cache

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 
 @pytest.fixture(autouse=True)
 def _remove_runs(tmp_path):
-    """Training runs hold ~1 GB checkpoints (the discriminators have fixed official sizes): drop them after use."""
+    """Training runs with the official discriminators hold ~1 GB checkpoints: drop them after use."""
     yield
     shutil.rmtree(tmp_path, ignore_errors=True)
 
@@ -68,9 +68,9 @@ def _official_pair(folder, config_json, g_src):
     g_path = folder / "g" / "g_00000100"
     shutil.copy(g_src, g_path)
     g_state = torch.load(g_path, weights_only=True)["generator"]
-    do = official_discriminator_file(g_state, steps=100, epoch=3, betas=(0.8, 0.99))
-    torch.save(do, folder / "d" / "discriminators.pt")
-    return g_path, folder / "d" / "discriminators.pt", do
+    torch.save(official_discriminator_file(g_state, steps=100, epoch=3, betas=(0.8, 0.99)),
+               folder / "d" / "discriminators.pt")
+    return g_path, folder / "d" / "discriminators.pt"
 
 
 def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80):
@@ -79,38 +79,47 @@ def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_c
     writes g_/do_ files that the independent official-style models load strictly and that compute, bit for
     bit, what our trained checkpoint computes."""
     g_src, config_json = official_tiny80
-    g_path, do_path, do = _official_pair(tmp_path / "official", config_json, g_src)
+    g_path, do_path = _official_pair(tmp_path / "official", config_json, g_src)
     run = tmp_path / "run"
     data = ["--corpus", str(tiny_corpus), *QUIET, "--validation-interval", "0", "--disc-start-step", "0",
             "--batch-size", "3"]
     assert main(["train", "--init-from", str(g_path), "--init-discriminators", str(do_path), "--config",
                  str(config_json), *data, "--max-steps", "0", "--out", str(run)]) == 0
-    start = _latest(run)
+    start, do = _latest(run), torch.load(do_path, weights_only=True)  # read after the run: ~1 GB each
     assert equal_states(start["mpd"], official_to_ours(do["mpd"]))
     assert equal_states(start["msd"], official_to_ours(do["msd"]))
     for name in ("optim_g", "optim_d"):
         assert equal_states(start[name]["state"], do[name]["state"]), name
+    del start, do
 
     assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
+    from hifigan.checkpoints.contents import load_generator
+    from hifigan.models import MultiPeriodDiscriminator, MultiScaleDiscriminator
+
     trained = _latest(run)
     assert trained["step"] == 3 and {float(s["step"]) for s in trained["optim_d"]["state"].values()} == {4.0}
+    epoch = trained["epoch"]
+    ours_mpd, ours_msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
+    ours_mpd.load_state_dict(trained["mpd"])
+    ours_msd.load_state_dict(trained["msd"])
+    del trained
     assert main(["export-official", "--checkpoint", str(run / "checkpoints" / "latest.pt"),
                  "--out", str(tmp_path / "export")]) == 0
     g_file = torch.load(tmp_path / "export" / "g_00000003", weights_only=True)
     do_file = torch.load(tmp_path / "export" / "do_00000003", weights_only=True)
-    assert (do_file["steps"], do_file["epoch"]) == (3, trained["epoch"]) == (3, 1)
-
-    from hifigan.checkpoints.contents import load_generator
-    from hifigan.models import MultiPeriodDiscriminator, MultiScaleDiscriminator
+    assert (do_file["steps"], do_file["epoch"]) == (3, epoch) == (3, 1)
 
     ref_g, ref_mpd, ref_msd = RefGenerator(load_config(str(config_json))), RefMPD(), RefMSD()
     ref_g.load_state_dict(g_file["generator"])  # strict: every official key, nothing else
     ref_mpd.load_state_dict(do_file["mpd"])
     ref_msd.load_state_dict(do_file["msd"])
+    # The official optimizer over chain(msd, mpd) takes the exported moments position by position.
+    ref_params = list(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()))
+    moments = do_file["optim_d"]["state"]
+    assert len(moments) == len(ref_params)
+    assert all(moments[i]["exp_avg"].shape == p.shape for i, p in enumerate(ref_params))
+    del do_file, moments
     ours_g = load_generator(run / "checkpoints" / "latest.pt")[0]
-    ours_mpd, ours_msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
-    ours_mpd.load_state_dict(trained["mpd"])
-    ours_msd.load_state_dict(trained["msd"])
     torch.manual_seed(2)
     mel, y, y_hat = torch.randn(2, 80, 9), torch.randn(2, 1, 1000), torch.randn(2, 1, 1000)
     with torch.no_grad():
@@ -121,11 +130,6 @@ def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_c
             for got, want in zip(itertools.chain(*ours(y, y_hat)), itertools.chain(*ref(y, y_hat))):
                 got, want = (got, want) if isinstance(got, list) else ([got], [want])
                 assert all(torch.equal(a, b) for a, b in zip(got, want))
-    # The official optimizer over chain(msd, mpd) takes the exported moments position by position.
-    ref_params = list(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()))
-    moments = do_file["optim_d"]["state"]
-    assert len(moments) == len(ref_params)
-    assert all(moments[i]["exp_avg"].shape == p.shape for i, p in enumerate(ref_params))
 
 
 def test_fine_tuning_on_input_mels_trains_on_those_mels(tmp_path, tiny_corpus, tiny_config_json):

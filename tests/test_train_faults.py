@@ -22,7 +22,7 @@ FAST = ["--no-progress", "--valid-count", "2", "--disc-start-step", "1000000", "
 
 @pytest.fixture(autouse=True)
 def _remove_runs(tmp_path):
-    """Training runs hold ~1 GB checkpoints (the discriminators have fixed official sizes): drop them after use."""
+    """Training runs hold checkpoints: drop them after use."""
     yield
     shutil.rmtree(tmp_path, ignore_errors=True)
 

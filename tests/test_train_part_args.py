@@ -19,14 +19,15 @@ from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
-from tiny import tiny_config
+from tiny import TINY_DISCRIMINATORS, tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
 PARTS = dict(
     discriminators=["mpd", "msd", "mrd"], disc_start_step=0, loss_weights={"stft": 1.0},
-    discriminator_args={"mpd": {"periods": [2, 3]},
-                        "msd": {"scales": 2, "pool_kernel_size": 2, "pool_stride": 2, "pool_padding": 1},
+    discriminator_args={"mpd": {"periods": [2, 3], **TINY_DISCRIMINATORS["mpd"]},
+                        "msd": {"scales": 2, "pool_kernel_size": 2, "pool_stride": 2, "pool_padding": 1,
+                                **TINY_DISCRIMINATORS["msd"]},
                         "mrd": {"resolutions": [[128, 32, 64]], "channels": 4}},
     loss_args={"stft": {"resolutions": [[128, 32, 64], [64, 16, 64]]}},
 )
@@ -54,6 +55,8 @@ def test_a_run_with_part_arguments_trains_saves_and_resumes_with_them(tmp_path, 
         assert {k.split(".")[1] for k in ckpt[name]} == {str(i) for i in range(count)}, name
     assert ckpt["mrd"]["discriminators.0.conv_post.bias"].shape == (1,)
     assert ckpt["mrd"]["discriminators.0.convs.0.parametrizations.weight.original1"].shape == (4, 1, 3, 9)
+    assert ckpt["mpd"]["discriminators.1.convs.4.parametrizations.weight.original1"].shape == (24, 32, 5, 1)
+    assert ckpt["msd"]["discriminators.1.convs.2.parametrizations.weight.original1"].shape == (16, 2, 41)  # groups 4
     logged = {k for line in (out / "log.jsonl").read_text().splitlines() for k in json.loads(line)}
     assert {"g/stft_sc", "d/mpd_real/1", "d/msd_real/1", "d/mrd_real/0"} <= logged
     assert "d/mpd_real/2" not in logged and "d/msd_real/2" not in logged
@@ -68,7 +71,7 @@ def test_a_run_with_part_arguments_trains_saves_and_resumes_with_them(tmp_path, 
 
 def test_export_official_refuses_the_do_file_for_non_official_mpd_arguments(tmp_path, tiny_corpus):
     config = save_config_json(tmp_path / "config.json", tiny_config(
-        discriminator_args={"mpd": {"periods": [2, 3]}}))
+        discriminator_args={"mpd": {"periods": [2, 3]}, "msd": TINY_DISCRIMINATORS["msd"]}))
     out = tmp_path / "run"
     assert main([*train_args(tiny_corpus, config, out), "--max-steps", "1"]) == 0
     with pytest.warns(UserWarning, match=r"the checkpoint sets discriminator_args\['mpd'\]\['periods'\]"):

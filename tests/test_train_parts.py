@@ -89,7 +89,7 @@ def test_a_registered_discriminator_trains_checkpoints_and_resumes_exactly(tmp_p
     for key in ("generator", "mpd", "msd", "tiny", "optim_g", "optim_d", "sched_g", "sched_d"):
         assert equal_states(a[key], b[key]), key
     # optim_d: MSD's and MPD's parameters first (official do_* positions), the tiny one's 4 tensors last
-    n_official = sum(len(list(DISCRIMINATORS[name](tiny_config()).parameters())) for name in ("msd", "mpd"))
+    n_official = sum(len(list(module.parameters())) for module in build_discriminators(tiny_config()).values())
     assert len(a["optim_d"]["state"]) == n_official + 4
     tiny_moments = [a["optim_d"]["state"][n_official + i] for i in range(4)]
     shapes = [tuple(p.shape) for p in TinyDiscriminator().parameters()]

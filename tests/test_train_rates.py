@@ -60,5 +60,5 @@ def test_train_resamples_the_bundled_corpus_only_when_asked(tmp_path, capsys):
         assert "training set: 23 clips; validation set: 1 clips" in capsys.readouterr().err
         ckpt = read_checkpoint(out / "checkpoints" / "latest.pt")
     finally:
-        shutil.rmtree(out, ignore_errors=True)  # the official-size discriminators: ~1 GB
+        shutil.rmtree(out, ignore_errors=True)  # the run's checkpoints
     assert ckpt["step"] == 1 and ckpt["config"]["sampling_rate"] == 16000 and ckpt["data"]["resample"] is True

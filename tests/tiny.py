@@ -1,10 +1,16 @@
 """Tiny model configs so tests run real computation in milliseconds."""
 
-from hifigan.config import HifiganConfig, config_from_dict, load_config
+from hifigan.config import DEFAULT_DISCRIMINATORS, HifiganConfig, config_from_dict, load_config
+
+# Narrow MPD and MSD (the official layers, kernels, strides and norms; ~120 k parameters instead of 70 M): a training
+# step's claims (exactness, resume, DDP, checkpoints) hold at any width. Distinct widths per layer, groups > 1.
+TINY_DISCRIMINATORS = {"mpd": {"channels": [4, 8, 16, 32, 24]},
+                       "msd": {"channels": [8, 8, 16, 16, 32, 32, 24], "groups": [1, 2, 4, 4, 4, 4, 1]}}
 
 
-def tiny_config(resblock: str = "2", **overrides) -> HifiganConfig:
-    """A 2-stage generator (hop 16) on 16 mel bins; same code paths as the official configs."""
+def tiny_config(resblock: str = "2", official_discriminators: bool = False, **overrides) -> HifiganConfig:
+    """A 2-stage generator (hop 16) on 16 mel bins; same code paths as the official configs. MPD and MSD are
+    TINY_DISCRIMINATORS unless `official_discriminators` or the overrides give discriminator_args."""
     values = dict(
         resblock=resblock, upsample_rates=[4, 4], upsample_kernel_sizes=[8, 8], upsample_initial_channel=32,
         resblock_kernel_sizes=[3, 5], resblock_dilation_sizes=[[1, 2], [2, 3]] if resblock == "2" else [[1, 3], [1, 3]],
@@ -12,7 +18,19 @@ def tiny_config(resblock: str = "2", **overrides) -> HifiganConfig:
         batch_size=2, num_workers=0,
     )
     values.update(overrides)
+    if not official_discriminators and "discriminator_args" not in overrides:
+        values = narrow_discriminators(values)
     return config_from_dict(values)
+
+
+def narrow_discriminators(values: dict) -> dict:
+    """Config values with TINY_DISCRIMINATORS' widths added to the arguments of the MPD and MSD they name (their
+    other arguments kept)."""
+    args = {name: dict(a) for name, a in values.get("discriminator_args", {}).items()}
+    for name in values.get("discriminators", DEFAULT_DISCRIMINATORS):
+        if name in TINY_DISCRIMINATORS:
+            args[name] = {**args.get(name, {}), **TINY_DISCRIMINATORS[name]}
+    return {**values, "discriminator_args": args}
 
 
 

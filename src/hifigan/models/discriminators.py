@@ -24,6 +24,17 @@ FeatureMaps = list[list[torch.Tensor]]
 MPD_PERIODS = (2, 3, 5, 7, 11)  # the official periods: primes, so no period divides another
 MSD_SCALES = 3  # the official scales: raw audio, then pooled twice
 MSD_POOL = (4, 2, 2)  # the official AvgPool1d between scales: kernel, stride, padding
+MPD_CHANNELS = (32, 128, 512, 1024, 1024)  # the official output channels of DiscriminatorP's five convs
+MSD_CHANNELS = (128, 128, 256, 512, 1024, 1024, 1024)  # ... and of DiscriminatorS's seven convs
+MSD_GROUPS = (1, 4, 16, 16, 16, 16, 1)  # the official groups of DiscriminatorS's convs
+
+
+def layer_widths(name: str, values: object, count: int) -> tuple[int, ...]:
+    """One width per convolution: exactly `count` integers >= 1."""
+    widths = integers(name, values, 1)
+    if len(widths) != count:
+        raise ValueError(f"{name} must list {count} integers (one per convolution), got {len(widths)}: {values!r}")
+    return widths
 
 
 class _ConvStack(nn.Module):
@@ -45,15 +56,18 @@ class _ConvStack(nn.Module):
 class DiscriminatorP(_ConvStack):
     """Period-p discriminator: folds audio of length T into a [T/p, p] image, 2-D convs along time."""
 
-    def __init__(self, period: int, kernel_size: int = 5, stride: int = 3, use_spectral_norm: bool = False) -> None:
+    def __init__(self, period: int, kernel_size: int = 5, stride: int = 3, use_spectral_norm: bool = False,
+                 channels: tuple[int, ...] = MPD_CHANNELS) -> None:
+        """`channels`: the five convs' output channels (the official ones by default); the first four stride."""
         super().__init__()
         self.period = period
         norm = spectral_norm if use_spectral_norm else weight_norm
         pad = (get_padding(5, 1), 0)
-        chans = [1, 32, 128, 512, 1024]
-        strided = [norm(nn.Conv2d(i, o, (kernel_size, 1), (stride, 1), padding=pad)) for i, o in pairwise(chans)]
-        self.convs = nn.ModuleList([*strided, norm(nn.Conv2d(1024, 1024, (kernel_size, 1), 1, padding=(2, 0)))])
-        self.conv_post = norm(nn.Conv2d(1024, 1, (3, 1), 1, padding=(1, 0)))
+        chans = (1, *layer_widths("channels", channels, len(MPD_CHANNELS)))
+        strided = [norm(nn.Conv2d(i, o, (kernel_size, 1), (stride, 1), padding=pad)) for i, o in pairwise(chans[:-1])]
+        last = norm(nn.Conv2d(chans[-2], chans[-1], (kernel_size, 1), 1, padding=(2, 0)))
+        self.convs = nn.ModuleList([*strided, last])
+        self.conv_post = norm(nn.Conv2d(chans[-1], 1, (3, 1), 1, padding=(1, 0)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         b, c, t = x.shape
@@ -67,21 +81,22 @@ class DiscriminatorP(_ConvStack):
 class DiscriminatorS(_ConvStack):
     """Scale discriminator: grouped strided 1-D convs on raw (or average-pooled) audio."""
 
-    def __init__(self, use_spectral_norm: bool = False) -> None:
+    def __init__(self, use_spectral_norm: bool = False, channels: tuple[int, ...] = MSD_CHANNELS,
+                 groups: tuple[int, ...] = MSD_GROUPS) -> None:
+        """`channels` and `groups`: the seven convs' output channels and groups (the official ones by default);
+        each conv's groups must divide its input and output channels."""
         super().__init__()
         norm = spectral_norm if use_spectral_norm else weight_norm
-        # (in, out, kernel, stride, groups, padding)
-        layers = [
-            (1, 128, 15, 1, 1, 7),
-            (128, 128, 41, 2, 4, 20),
-            (128, 256, 41, 2, 16, 20),
-            (256, 512, 41, 4, 16, 20),
-            (512, 1024, 41, 4, 16, 20),
-            (1024, 1024, 41, 1, 16, 20),
-            (1024, 1024, 5, 1, 1, 2),
-        ]
-        self.convs = nn.ModuleList(norm(nn.Conv1d(i, o, k, s, groups=g, padding=p)) for i, o, k, s, g, p in layers)
-        self.conv_post = norm(nn.Conv1d(1024, 1, 3, 1, padding=1))
+        chans = (1, *layer_widths("channels", channels, len(MSD_CHANNELS)))
+        groups = layer_widths("groups", groups, len(MSD_GROUPS))
+        for i, (c_in, c_out, g) in enumerate(zip(chans, chans[1:], groups)):
+            if c_in % g or c_out % g:
+                raise ValueError(f"groups[{i}] {g} must divide conv {i}'s input and output channels ({c_in}, {c_out})")
+        # (kernel, stride, padding) of each conv
+        shapes = [(15, 1, 7), (41, 2, 20), (41, 2, 20), (41, 4, 20), (41, 4, 20), (41, 1, 20), (5, 1, 2)]
+        self.convs = nn.ModuleList(norm(nn.Conv1d(i, o, k, s, groups=g, padding=p))
+                                   for i, o, g, (k, s, p) in zip(chans, chans[1:], groups, shapes))
+        self.conv_post = norm(nn.Conv1d(chans[-1], 1, 3, 1, padding=1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         return self.score(x)
@@ -127,20 +142,23 @@ class _Ensemble(nn.Module):
 
 
 class MultiPeriodDiscriminator(_Ensemble):
-    """MPD: one DiscriminatorP per period (the official 2, 3, 5, 7, 11 by default), in the given order."""
+    """MPD: one DiscriminatorP per period (the official 2, 3, 5, 7, 11 by default), in the given order, each with
+    the convs' output `channels` (the official ones by default)."""
 
-    def __init__(self, periods: tuple[int, ...] = MPD_PERIODS) -> None:
+    def __init__(self, periods: tuple[int, ...] = MPD_PERIODS, channels: tuple[int, ...] = MPD_CHANNELS) -> None:
         super().__init__()
         self.periods = integers("periods", periods, 1)
-        self.discriminators = nn.ModuleList(DiscriminatorP(p) for p in self.periods)
+        self.discriminators = nn.ModuleList(DiscriminatorP(p, channels=channels) for p in self.periods)
 
 
 class MultiScaleDiscriminator(_Ensemble):
     """MSD: scale 0 sees the raw audio (spectral norm), each next scale the previous view average-pooled (weight
-    norm). The defaults are the official three scales with AvgPool1d(4, 2, padding=2) between them."""
+    norm). The defaults are the official three scales with AvgPool1d(4, 2, padding=2) between them, and the official
+    DiscriminatorS `channels` and `groups`."""
 
     def __init__(self, scales: int = MSD_SCALES, pool_kernel_size: int = MSD_POOL[0], pool_stride: int = MSD_POOL[1],
-                 pool_padding: int = MSD_POOL[2]) -> None:
+                 pool_padding: int = MSD_POOL[2], channels: tuple[int, ...] = MSD_CHANNELS,
+                 groups: tuple[int, ...] = MSD_GROUPS) -> None:
         super().__init__()
         scales = integer("scales", scales, 1)
         kernel = integer("pool_kernel_size", pool_kernel_size, 1)
@@ -148,7 +166,7 @@ class MultiScaleDiscriminator(_Ensemble):
         padding = integer("pool_padding", pool_padding, 0)
         if padding > kernel // 2:
             raise ValueError(f"pool_padding {padding} must be at most half of pool_kernel_size {kernel}")
-        self.discriminators = nn.ModuleList(DiscriminatorS(use_spectral_norm=i == 0) for i in range(scales))
+        self.discriminators = nn.ModuleList(DiscriminatorS(i == 0, channels, groups) for i in range(scales))
         self.meanpools = nn.ModuleList(nn.AvgPool1d(kernel, stride, padding=padding) for _ in range(scales - 1))
 
     def views(self, y: torch.Tensor) -> Iterator[torch.Tensor]:

@@ -27,7 +27,10 @@ from hifigan.checkpoints.run_files import RESERVED
 from hifigan.config import HifiganConfig
 from hifigan.errors import ConfigError
 from hifigan.models.discriminators import (
+    MPD_CHANNELS,
     MPD_PERIODS,
+    MSD_CHANNELS,
+    MSD_GROUPS,
     MSD_POOL,
     MSD_SCALES,
     MultiPeriodDiscriminator,
@@ -112,9 +115,11 @@ DiscriminatorFactory = Callable[..., nn.Module]  # factory(config, **discriminat
 
 
 def multi_scale(config: HifiganConfig, scales: int = MSD_SCALES, pool_kernel_size: int = MSD_POOL[0],
-                pool_stride: int = MSD_POOL[1], pool_padding: int = MSD_POOL[2]) -> MultiScaleDiscriminator:
+                pool_stride: int = MSD_POOL[1], pool_padding: int = MSD_POOL[2],
+                channels: tuple[int, ...] = MSD_CHANNELS, groups: tuple[int, ...] = MSD_GROUPS
+                ) -> MultiScaleDiscriminator:
     """The MSD; every scale must see at least one sample of a training segment."""
-    module = MultiScaleDiscriminator(scales, pool_kernel_size, pool_stride, pool_padding)
+    module = MultiScaleDiscriminator(scales, pool_kernel_size, pool_stride, pool_padding, channels, groups)
     lengths = module.view_lengths(config.segment_size)
     if lengths[-1] < 1:
         raise ValueError(f"segment_size {config.segment_size} is too short for the MSD's pooling (scale "
@@ -122,9 +127,10 @@ def multi_scale(config: HifiganConfig, scales: int = MSD_SCALES, pool_kernel_siz
     return module
 
 
-def multi_period(config: HifiganConfig, periods: tuple[int, ...] = MPD_PERIODS) -> MultiPeriodDiscriminator:
+def multi_period(config: HifiganConfig, periods: tuple[int, ...] = MPD_PERIODS,
+                 channels: tuple[int, ...] = MPD_CHANNELS) -> MultiPeriodDiscriminator:
     """The MPD; no period may exceed the training segment (its reflect padding needs the samples)."""
-    module = MultiPeriodDiscriminator(periods)
+    module = MultiPeriodDiscriminator(periods, channels)
     if max(module.periods) > config.segment_size:
         raise ValueError(f"period {max(module.periods)} is longer than segment_size {config.segment_size}")
     return module
