@@ -22,6 +22,7 @@ _LAZY = {
     "export_generator": "hifigan.inference.export",
     "export_official": "hifigan.checkpoints.export_official",
     "load_audio": "hifigan.audio",
+    "register_generator": "hifigan.models.generators",
     "mel_spectrogram": "hifigan.mel",
     "MelSpectrogram": "hifigan.mel",
     # training

@@ -1,6 +1,6 @@
-"""Typed HiFi-GAN configuration: the official `config_v*.json` keys, plus what they hard-code (the loss weights and
-the discriminators by name, each part's arguments, the mel convention), and the preset files. A leaf: each part
-checks its own name and arguments when it is built."""
+"""Typed HiFi-GAN configuration: the official `config_v*.json` keys, plus what they hard-code (the generator, the
+loss weights and the discriminators by name, each part's arguments, the mel convention), and the preset files. A
+leaf: each part checks its own name and arguments when it is built."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class DistConfig:
 
 DEFAULT_LOSS_WEIGHTS = {"mel": 45.0, "fm": 2.0, "adv": 1.0}  # lambda_mel, lambda_fm, and the adversarial term's 1
 DEFAULT_DISCRIMINATORS = ("mpd", "msd")
+HIFIGAN_GENERATOR = "hifigan"  # the paper's generator, built from the official keys (resblock, upsample_*, ...)
 LEGACY_WEIGHT_KEYS = {"lambda_mel": "mel", "lambda_fm": "fm"}  # what our configs before loss_weights called them
 # What loss_args["mel"] may set: the STFT and filterbank, and the convention (hifigan.mel; not the sampling rate)
 LOSS_MEL_KEYS = ("n_fft", "num_mels", "hop_size", "win_size", "fmin", "fmax", "convention", "floor", "framing",
@@ -38,8 +39,9 @@ PRESETS = Path(__file__).parent / "configs"  # the preset files `--config NAME` 
 class HifiganConfig:
     """Every hyperparameter of one HiFi-GAN model and its training; defaults are the official V1.
 
-    Checks here are the ones a config can make alone (shapes, the upsampling geometry, numbers); each part (a
-    discriminator, a loss term, the mel front-end) checks its own arguments when it is built.
+    Checks here are the ones a config can make alone (shapes, the HiFi-GAN generator's upsampling geometry,
+    numbers); each part (another generator, a discriminator, a loss term, the mel front-end) checks its own
+    arguments when it is built. Every generator turns `frames` mel frames into frames x hop_size samples.
     """
 
     resblock: str = "1"
@@ -71,8 +73,12 @@ class HifiganConfig:
     num_workers: int = 4
     dist_config: DistConfig = field(default_factory=DistConfig)
 
-    # Not in the official json: the paper's loss weights (Eq. 6) by term name, the discriminators by name, and an
-    # optional generator-only warm-up. A weight left out keeps its default; a term without a default is off (0).
+    # Not in the official json: the generator by name (hifigan.models.generators; "hifigan" reads the keys above, any
+    # other reads generator_args, its factory's keyword arguments), the paper's loss weights (Eq. 6) by term name,
+    # the discriminators by name, and an optional generator-only warm-up. A weight left out keeps its default; a
+    # term without a default is off (0).
+    generator: str = HIFIGAN_GENERATOR
+    generator_args: dict[str, Any] = field(default_factory=dict)
     loss_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LOSS_WEIGHTS))
     discriminators: list[str] = field(default_factory=lambda: list(DEFAULT_DISCRIMINATORS))
     disc_start_step: int = 0
@@ -108,6 +114,24 @@ class HifiganConfig:
         def bad(problem: str) -> ConfigError:
             return ConfigError(source, problem)
 
+        if not isinstance(self.generator, str) or not self.generator:
+            raise bad(f"generator must be a name, got {self.generator!r}")
+        if not isinstance(self.generator_args, dict) or not all(isinstance(k, str) for k in self.generator_args):
+            raise bad("generator_args must be a mapping of argument name to value")
+        if self.generator == HIFIGAN_GENERATOR:
+            self._validate_hifigan(bad)
+        elif isinstance(self.hop_size, bool) or not isinstance(self.hop_size, int) or self.hop_size < 1:
+            raise bad(f"hop_size must be an integer >= 1, got {self.hop_size!r}")
+        if self.segment_size % self.hop_size:
+            raise bad(f"segment_size ({self.segment_size}) must be a multiple of hop_size ({self.hop_size})")
+        if self.mel_framing == "official" and (self.n_fft - self.hop_size) % 2:
+            raise bad(f"n_fft - hop_size ({self.n_fft} - {self.hop_size}) is odd: the official framing pads "
+                      f"(n_fft - hop_size) // 2 samples per side, so a segment would lose a frame; use n_fft "
+                      f"{self.n_fft + 1}")
+        self._validate_parts(bad)
+
+    def _validate_hifigan(self, bad) -> None:
+        """The HiFi-GAN generator's keys: its blocks, and upsampling that gives exactly frames x hop_size samples."""
         if self.resblock not in ("1", "2"):
             raise bad(f"resblock must be '1' or '2', got {self.resblock!r}")
         if len(self.upsample_rates) != len(self.upsample_kernel_sizes):
@@ -119,13 +143,6 @@ class HifiganConfig:
             raise bad(f"product of upsample_rates ({math.prod(self.upsample_rates)}) != hop_size ({self.hop_size})")
         if self.upsample_initial_channel % (2 ** len(self.upsample_rates)):
             raise bad("upsample_initial_channel must be divisible by 2 ** len(upsample_rates)")
-        if self.segment_size % self.hop_size:
-            raise bad(f"segment_size ({self.segment_size}) must be a multiple of hop_size ({self.hop_size})")
-        if self.mel_framing == "official" and (self.n_fft - self.hop_size) % 2:
-            raise bad(f"n_fft - hop_size ({self.n_fft} - {self.hop_size}) is odd: the official framing pads "
-                      f"(n_fft - hop_size) // 2 samples per side, so a segment would lose a frame; use n_fft "
-                      f"{self.n_fft + 1}")
-        self._validate_parts(bad)
 
     def _validate_geometry(self, bad) -> None:
         """Every layer must give exactly its share of frames x hop samples (hifigan.upsampling)."""
@@ -168,7 +185,8 @@ class HifiganConfig:
 
     @property
     def upsample_factor(self) -> int:
-        """Audio samples per mel frame: the product of the upsample rates."""
+        """The product of the HiFi-GAN generator's upsample rates (hop_size, for that generator). Audio samples per
+        mel frame, for every generator: hop_size."""
         return math.prod(self.upsample_rates)
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from hifigan.checkpoints.format import config_of, is_own_checkpoint, load_state_strict, read_checkpoint
 from hifigan.checkpoints.official import (
     OFFICIAL_DISCRIMINATORS,
@@ -16,17 +18,18 @@ from hifigan.checkpoints.official import (
     is_official_generator,
     official_to_ours,
 )
-from hifigan.config import HifiganConfig, load_config
+from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig, load_config
 from hifigan.errors import CheckpointError
-from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.models.generators import build_generator
 
 ConfigSource = str | os.PathLike | HifiganConfig
 
 # Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
 MODEL_KEYS = (
-    "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "resblock_kernel_sizes",
-    "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate", "fmin", "fmax",
-    "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps",
+    "generator", "generator_args", "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
+    "resblock_kernel_sizes", "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate",
+    "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps",
 )
 
 
@@ -68,16 +71,29 @@ class CheckpointContents:
                     "checkpoints)")
         return stored
 
-    def generator_state(self) -> StateDict:
-        """The generator's weights, in our keys."""
+    @property
+    def generator_name(self) -> str:
+        """The registered name of the generator the file holds (config.generator; official files and our
+        checkpoints from before the key: the HiFi-GAN generator)."""
+        config = self.contents.get("config") if not self.official else None
+        name = config.get("generator") if isinstance(config, dict) else None
+        return name if isinstance(name, str) else HIFIGAN_GENERATOR
+
+    def generator_state(self, generator: str | None = None) -> StateDict:
+        """The generator's weights, in our keys. `generator`: the name a config gives, which must be the one the file
+        holds (an official g_* file holds the HiFi-GAN generator only); None: whichever it holds."""
         if not self.official:
             if "generator" not in self.contents:
                 raise CheckpointError(self.source, "checkpoint holds no generator")
-            return self.contents["generator"]
-        if not is_official_generator(self.contents):
+        elif not is_official_generator(self.contents):
             raise CheckpointError(self.source, "not a HiFi-GAN generator checkpoint (neither ours nor an official "
                                                "g_* file)")
-        return official_to_ours(self.contents["generator"])
+        if generator is not None and generator != self.generator_name:
+            held = f"holds generator {self.generator_name!r}"
+            if self.official:
+                held = "an official g_* file holds the HiFi-GAN generator only"
+            raise CheckpointError(self.source, f"{held}; the config names generator {generator!r}")
+        return official_to_ours(self.contents["generator"]) if self.official else self.contents["generator"]
 
     def discriminator_names(self, wanted: list[str]) -> list[str]:
         """Those of the `wanted` discriminators this file can hold: any for ours, MPD and MSD for an official one."""
@@ -110,31 +126,34 @@ def official_discriminator_file(generator_file: Path) -> Path | None:
     return sibling if sibling.is_file() else None
 
 
-def generator_with(state: StateDict, config: HifiganConfig, source: str | os.PathLike | None) -> Generator:
-    """A Generator (training mode, weight norm kept) holding `state` (our keys), which must fit `config` exactly."""
-    generator = Generator(config)
+def generator_with(state: StateDict, config: HifiganConfig, source: str | os.PathLike | None) -> nn.Module:
+    """The generator config.generator names (training mode, weight norm kept; hifigan.models.generators) holding
+    `state` (our keys), which must fit it exactly."""
+    generator = build_generator(config)
     load_state_strict(generator, state, source, "generator")
     return generator
 
 
-def load_generator(path: str | os.PathLike, config: ConfigSource | None = None) -> tuple[Generator, HifiganConfig]:
+def load_generator(path: str | os.PathLike, config: ConfigSource | None = None) -> tuple[nn.Module, HifiganConfig]:
     """Generator (training-mode, weight norm kept) and its config from our checkpoint or an official `g_*` file.
 
     An official file carries no config, so `config` is required for it; ours carries its own.
     """
     checkpoint = CheckpointContents.read(path)
-    state = checkpoint.generator_state()
+    checkpoint.generator_state()  # first what the file is (one holding a generator), then which config it needs
     cfg = checkpoint.config(config)
-    return generator_with(state, cfg, path), cfg
+    return generator_with(checkpoint.generator_state(cfg.generator), cfg, path), cfg
 
 
 def load_official_generator(
     state_dict: StateDict | dict[str, StateDict], config: HifiganConfig, source: str | os.PathLike | None = None
-) -> Generator:
-    """A Generator holding an official checkpoint's 'generator' weights (the g_* dict or its 'generator' entry)."""
-    if isinstance(state_dict.get("generator"), dict):
-        state_dict = state_dict["generator"]
-    return generator_with(official_to_ours(state_dict), config, source)
+) -> nn.Module:
+    """The HiFi-GAN generator holding an official checkpoint's 'generator' weights (the g_* dict or its
+    'generator' entry)."""
+    if not isinstance(state_dict.get("generator"), dict):
+        state_dict = {"generator": state_dict}
+    contents = CheckpointContents(state_dict, source)
+    return generator_with(contents.generator_state(config.generator), config, source)
 
 
 def load_official_discriminators(

@@ -1,5 +1,6 @@
-"""One of our checkpoints as the official jik876/hifi-gan files: g_<steps> always, do_<steps> when the run trained
-exactly the official MPD and MSD (the official format has no place for other discriminators)."""
+"""One of our checkpoints as the official jik876/hifi-gan files: g_<steps> always (of the HiFi-GAN generator: the
+format has no place for another), do_<steps> when the run trained exactly the official MPD and MSD (nor for other
+discriminators)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hifigan.checkpoints.official import (
     official_generator_dict,
 )
 from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
+from hifigan.config import HIFIGAN_GENERATOR
 from hifigan.errors import CheckpointError
 from hifigan.training.registry import non_official_arguments
 
@@ -26,6 +28,9 @@ def export_official(checkpoint: Path, out: Path) -> list[Path]:
     obj = source.contents
     if source.official or "generator" not in obj:
         raise CheckpointError(checkpoint, "not a checkpoint of this package (nothing to export)")
+    if source.generator_name != HIFIGAN_GENERATOR:
+        raise CheckpointError(checkpoint, f"holds generator {source.generator_name!r}; the official format holds "
+                                          "the HiFi-GAN generator only")
     step = int(obj.get("step", 0))
     out.mkdir(parents=True, exist_ok=True)
     written = [out / f"g_{step:08d}"]

@@ -11,8 +11,9 @@ from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from hifigan.config import HifiganConfig
-    from hifigan.models import Generator
 
 
 class ExamplesHelpFormatter(argparse.HelpFormatter):
@@ -62,7 +63,7 @@ def add_generator_source(p: argparse.ArgumentParser) -> None:
                    help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json")
 
 
-def generator_from_args(args: argparse.Namespace) -> tuple[Generator, HifiganConfig]:
+def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganConfig]:
     """Generator and config from --checkpoint (with --config) or --pretrained."""
     if args.pretrained is not None:
         from hifigan.pretrained import load_pretrained

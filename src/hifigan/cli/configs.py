@@ -30,11 +30,11 @@ def preset_row(name: str) -> dict[str, object]:
 
     from hifigan.config import load_config
     from hifigan.melconv.conventions import front_end_floor
-    from hifigan.models import Generator
+    from hifigan.models.generators import build_generator
 
     cfg = load_config(name)
     with torch.device("meta"):
-        params = sum(p.numel() for p in Generator(cfg).parameters())
+        params = sum(p.numel() for p in build_generator(cfg).parameters())
     fmax = "sr/2" if cfg.fmax is None else f"{cfg.fmax:g}"
     floor = front_end_floor(cfg.mel_convention, cfg.mel_floor)
     mel = cfg.mel_convention + (f" {floor:g}" if floor is not None else "")

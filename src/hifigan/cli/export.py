@@ -14,9 +14,10 @@ def add_export(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         sub, "export", run_export,
         help="export a generator to ONNX or TorchScript for deployment",
-        description="Write the inference generator (weight norm and the MRF mean folded into the weights) as ONNX "
-        "or TorchScript. Input 'mel' float32 [batch, num_mels, frames], output 'audio' float32 "
-        "[batch, 1, frames * hop]; batch and frames are dynamic.",
+        description="Write the inference generator (weight norm and the MRF mean folded into the weights; a "
+        "generator without a layer description: the module itself, traced) as ONNX or TorchScript. Input 'mel' "
+        "float32 [batch, num_mels, frames], output 'audio' float32 [batch, 1, frames * hop]; batch and frames are "
+        "dynamic.",
         epilog="examples:\n"
         "  hifigan export --pretrained lj-v1 --format onnx lj_v1.onnx\n"
         "  hifigan export --checkpoint g_02500000 --config v1 --format onnx hifigan_v1.onnx\n"
@@ -30,11 +31,12 @@ def add_export(sub: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     from hifigan.inference.export import export_generator, require_format
+    from hifigan.models.generators import fold_norms
 
     require_format(args.format)
     check_output_file(args.output)
-    generator, _ = generator_from_args(args)
-    export_generator(generator.eval().remove_weight_norm(), args.format, args.output)
+    generator, config = generator_from_args(args)
+    export_generator(fold_norms(generator.eval()), args.format, args.output, config.num_mels)
     print(args.output)
     return 0
 

@@ -20,12 +20,13 @@ import time
 from typing import Any
 
 import torch
+from torch import nn
 
 from hifigan.config import load_config
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
-from hifigan.models import Generator
+from hifigan.models.generators import build_generator, fold_norms
 
 SEED = 0
 
@@ -53,7 +54,7 @@ def machine_info() -> dict[str, Any]:
 
 
 def bench_inputs(config_name: str, seconds: float, pretrained: str | None = None
-                 ) -> tuple[Any, Generator, torch.Tensor]:
+                 ) -> tuple[Any, nn.Module, torch.Tensor]:
     """Config, generator (weight norm kept, as a checkpoint loads: seeded random weights, or a registered
     pretrained model's) and a seeded mel."""
     if pretrained is not None:
@@ -63,16 +64,16 @@ def bench_inputs(config_name: str, seconds: float, pretrained: str | None = None
     else:
         cfg = load_config(config_name)
         torch.manual_seed(SEED)
-        generator = Generator(cfg)
-    frames = max(1, round(seconds * cfg.sampling_rate / cfg.upsample_factor))
+        generator = build_generator(cfg)
+    frames = max(1, round(seconds * cfg.sampling_rate / cfg.hop_size))
     mel = torch.randn(cfg.num_mels, frames, generator=torch.Generator().manual_seed(SEED)) - 5.0
     return cfg, generator, mel
 
 
-def clone_generator(generator: Generator, cfg: Any) -> Generator:
+def clone_generator(generator: nn.Module, cfg: Any) -> nn.Module:
     """An independent copy with the same weights (a deepcopy shares torch's parametrized classes: folding its
     weight norm would break the original's)."""
-    clone = Generator(cfg)
+    clone = build_generator(cfg)
     clone.load_state_dict(generator.state_dict())
     return clone
 
@@ -116,7 +117,7 @@ def _child(spec: dict) -> dict:
                                                      min_frames=spec["chunk_frames"]))
     else:
         samples = len(vocoder(mel))
-    assert samples == mel.shape[1] * cfg.upsample_factor
+    assert samples == mel.shape[1] * cfg.hop_size
     result = {"rss_before_mb": round(before, 1), "peak_rss_mb": round(_peak_rss_mb(), 1),
               "seconds": round(time.perf_counter() - start, 2)}
     times = []
@@ -143,8 +144,8 @@ def run_bench(
         from hifigan.pretrained import get_model
 
         config_name = get_model(pretrained).config
-    audio_seconds = mel.shape[1] * cfg.upsample_factor / cfg.sampling_rate
-    baseline = clone_generator(generator, cfg).eval().remove_weight_norm()
+    audio_seconds = mel.shape[1] * cfg.hop_size / cfg.sampling_rate
+    baseline = fold_norms(clone_generator(generator, cfg).eval())
     runners: dict[str, Vocoder | None] = {"eager": None}
     for entry in backends:
         if entry != "eager":
@@ -196,7 +197,7 @@ def run_bench(
         start = time.perf_counter()
     stream_info = {
         "backend": auto.backend, "chunk_frames": stream_chunk_frames,
-        "chunk_audio_ms": round(1000 * stream_chunk_frames * cfg.upsample_factor / cfg.sampling_rate, 1),
+        "chunk_audio_ms": round(1000 * stream_chunk_frames * cfg.hop_size / cfg.sampling_rate, 1),
         "lookahead_frames": field.right, "left_context_frames": field.left,
         "algorithmic_latency_ms": round(latency_ms(cfg), 1),
         "per_chunk_ms_median": round(1000 * sorted(chunk_times)[len(chunk_times) // 2], 1),

@@ -16,14 +16,14 @@ def run_preset_bench(names: list[str], seconds: float, repeats: int, backends: t
     import torch
 
     from hifigan.config import load_config
-    from hifigan.models import Generator
+    from hifigan.models.generators import build_generator
 
     runs = []
     for name in names:
         result = run_bench(name, seconds, repeats, backends, threads, memory=False)
         cfg = load_config(name)
         with torch.device("meta"):
-            params = sum(p.numel() for p in Generator(cfg).parameters())
+            params = sum(p.numel() for p in build_generator(cfg).parameters())
         result.update(preset=name, sampling_rate=cfg.sampling_rate, hop_size=cfg.hop_size, parameters=params)
         runs.append(result)
     return {"machine": machine_info(), "seconds": seconds, "repeats": repeats, "presets": runs}

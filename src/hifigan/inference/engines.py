@@ -15,7 +15,8 @@ to 1e-14 in float64: a float64 generator runs in float64 end to end):
 - `tiled-split`: `tiled` with the time split of `fused-split` (CPU only).
 `auto` = `tiled-split` on the CPU, `fused` on other devices (the measured choice: README, `hifigan bench`); when
 that engine does not implement a layer of the model (see `hifigan.models.layers`), `auto` runs `eager` and says
-so in one line on stderr, and naming the engine is an error that names the layer.
+so in one line on stderr, and naming the engine is an error that names the layer. A generator that does not
+describe its layers at all (hifigan.models.generators) runs on `eager` only, for the same reason.
 
 Precision: `fp32` everywhere; `fp16` and `bf16` (weights and activations in half precision, output returned as
 float32) on the `eager` and `fused` backends, where `auto` picks `fused`.
@@ -28,14 +29,14 @@ import threading
 from collections.abc import Callable
 
 import torch
+from torch import nn
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
 from hifigan.inference import fused, tiled
 from hifigan.inference.choices import BACKENDS, CPU_ONLY, HALF_BACKENDS, PRECISION_DTYPES
-from hifigan.inference.streaming import ReceptiveField, receptive_field, time_splits
-from hifigan.models import Generator
+from hifigan.inference.streaming import ReceptiveField, time_splits
 from hifigan.models.layers import GeneratorLayers, unsupported_message
 
 PRECISIONS = {name: getattr(torch, dtype) for name, dtype in PRECISION_DTYPES.items()}
@@ -65,10 +66,13 @@ def resolve_precision(precision: str) -> torch.dtype:
 
 
 def resolve_backend(
-    backend: str, device: torch.device, precision: str = "fp32", layers: GeneratorLayers | None = None
+    backend: str, device: torch.device, precision: str = "fp32", layers: GeneratorLayers | None = None,
+    undescribed: str | None = None,
 ) -> str:
     """The concrete backend `auto` stands for on `device` at `precision` (see the module docstring); checks both,
-    and with `layers` that the backend implements every layer of the model (`auto`: else `eager`, with a notice)."""
+    and with `layers` that the backend implements every layer of the model (`auto`: else `eager`, with a notice).
+    `undescribed`: the class of a generator without layers(), which no engine can represent: `auto` is `eager`
+    (the caller says so), naming an engine is an error."""
     if backend not in BACKENDS:
         raise HifiganError(None, f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend in CPU_ONLY and device.type != "cpu":
@@ -76,6 +80,11 @@ def resolve_backend(
     half = resolve_precision(precision) != torch.float32
     if half and backend not in (*HALF_BACKENDS, "auto"):
         raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {' or '.join(HALF_BACKENDS)})")
+    if undescribed is not None:
+        if backend not in ("auto", "eager"):
+            raise HifiganError(None, f"backend {backend} cannot run {undescribed}: it has no layer description "
+                                     "(layers()) for an engine to follow; backend eager runs any generator")
+        return "eager"
     chosen = backend if backend != "auto" else "tiled-split" if device.type == "cpu" and not half else "fused"
     supported = ENGINE_LAYERS[chosen]
     lack = None if layers is None or supported is None else layers.missing(supported)
@@ -164,9 +173,12 @@ def _ort_runner(model: bytes, threads: int) -> Runner:
     return run
 
 
-def build_runner(generator: Generator, config: HifiganConfig, backend: str, device: torch.device) -> Runner:
-    """A function [B, num_mels, T] -> [B, 1, T * hop] computing `generator` (weight norm folded) on `backend`."""
-    field, hop = receptive_field(generator), config.upsample_factor
+def build_runner(generator: nn.Module, config: HifiganConfig, backend: str, device: torch.device) -> Runner:
+    """A function [B, num_mels, T] -> [B, 1, T * hop] computing `generator` (weight norm folded) on `backend`
+    (`eager`: any generator; the engines: one that describes its layers, hifigan.models.layers)."""
+    if backend == "eager":
+        return generator
+    field, hop = generator.layers().receptive_field(), config.hop_size
     if backend in ("onnx", "onnx-split"):
         from hifigan.inference.export import onnx_bytes
 
@@ -176,8 +188,6 @@ def build_runner(generator: Generator, config: HifiganConfig, backend: str, devi
         if backend == "onnx":
             return whole
         return _TimeSplit(whole, _ort_runner(model, 1), field, hop, single_threaded_torch=False)
-    if backend == "eager":
-        return generator
     if backend in ("fused", "fused-split", "tiled", "tiled-split"):
         model: torch.nn.Module = fused.FusedGenerator(generator, layout="2d").to(device).eval()
         if backend.startswith("tiled"):

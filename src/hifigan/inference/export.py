@@ -1,7 +1,8 @@
 """The library of `hifigan export` (the command's options: cli/export.py): the inference generator as ONNX or
 TorchScript, with dynamic batch and time axes.
 
-Both formats hold the `FusedGenerator` rewrite (weight norm and the MRF mean folded into the weights):
+Both formats hold the `FusedGenerator` rewrite (weight norm and the MRF mean folded into the weights) of a generator
+that describes its layers, and the module itself, traced, of one that does not (hifigan.models.generators):
 input `mel` float32 [batch, num_mels, frames], output `audio` float32 [batch, 1, frames * hop].
 """
 
@@ -12,20 +13,53 @@ import os
 import warnings
 
 import torch
+from torch import nn
 
 from hifigan.atomic import atomic_path
+from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
 from hifigan.inference.fused import FusedGenerator
-from hifigan.models import Generator
+from hifigan.models.generators import layer_description
 
 FORMATS = ("onnx", "torchscript")
 ONNX_OPSET = 17
 _TRACE_FRAMES = 32  # example length used for tracing; every length works afterwards
+_CHECK_FRAMES = 19  # another length the trace of a generator without layers() must compute alike
 
 
-def _example(generator: Generator) -> torch.Tensor:
-    weight = generator.conv_pre.weight  # a float64 generator traces in float64
-    return torch.randn(1, generator.conv_pre.in_channels, _TRACE_FRAMES, dtype=weight.dtype)
+def _inference_module(generator: nn.Module) -> nn.Module:
+    """What the file holds: the fused rewrite when the generator describes its layers, else the module itself."""
+    if layer_description(generator) is None:
+        return generator.eval()
+    return FusedGenerator(generator, layout="1d").eval()
+
+
+def _example(generator: nn.Module, num_mels: int | None, frames: int = _TRACE_FRAMES) -> torch.Tensor:
+    """A mel to trace with: num_mels bins (default: the HiFi-GAN generator's conv_pre inputs), the weights' dtype (a
+    float64 generator traces in float64)."""
+    if num_mels is None:
+        conv_pre = getattr(generator, "conv_pre", None)
+        if not isinstance(conv_pre, nn.Conv1d):
+            raise HifiganError(None, f"exporting {type(generator).__name__} needs num_mels (its config's)")
+        num_mels = conv_pre.in_channels
+    dtype = next(generator.parameters()).dtype
+    return torch.randn(1, num_mels, frames, dtype=dtype, generator=torch.Generator().manual_seed(0)) - 3
+
+
+def _trace(model: nn.Module, generator: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
+    """`model` traced on `example`. The module itself (no layers()) is checked at a second length: a trace keeps
+    the Python decisions its forward made at the length it saw (one that does not trace is a one-line error)."""
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model, (example,), check_trace=False)
+        if model is generator:
+            other = _example(generator, example.shape[1], _CHECK_FRAMES)
+            expected, got = model(other), traced(other)
+            if got.shape != expected.shape or not torch.allclose(got, expected, rtol=1e-4, atol=1e-5):
+                raise HifiganError(None, f"{type(generator).__name__} does not trace: traced at {_TRACE_FRAMES} "
+                                         f"frames, it computes something else at {_CHECK_FRAMES} (its forward "
+                                         "depends on the input length in Python)")
+    return traced
 
 
 def require_format(fmt: str) -> None:
@@ -35,38 +69,41 @@ def require_format(fmt: str) -> None:
         optional_import("onnx", "ONNX export")
 
 
-def onnx_bytes(generator: Generator) -> bytes:
-    """The fused generator as an ONNX model (bytes), time and batch axes dynamic."""
+def onnx_bytes(generator: nn.Module, num_mels: int | None = None) -> bytes:
+    """The inference generator as an ONNX model (bytes), time and batch axes dynamic."""
     require_format("onnx")  # torch.onnx's exporter writes the model with the onnx package
-    model = FusedGenerator(generator, layout="1d").eval()
+    model, example = _inference_module(generator), _example(generator, num_mels)
+    if model is generator:
+        _trace(model, generator, example)  # the exporter traces alike: a forward that does not trace fails here
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notices
         torch.onnx.export(
-            model, (_example(generator),), buffer, input_names=["mel"], output_names=["audio"],
+            model, (example,), buffer, input_names=["mel"], output_names=["audio"],
             dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
             opset_version=ONNX_OPSET, dynamo=False,
         )
     return buffer.getvalue()
 
 
-def torchscript_module(generator: Generator, freeze: bool = False) -> torch.jit.ScriptModule:
-    """The fused generator traced to TorchScript (frozen for in-process use when `freeze`)."""
-    model = FusedGenerator(generator, layout="1d").eval()
-    with warnings.catch_warnings(), torch.no_grad():
+def torchscript_module(generator: nn.Module, freeze: bool = False, num_mels: int | None = None
+                       ) -> torch.jit.ScriptModule:
+    """The inference generator traced to TorchScript (frozen for in-process use when `freeze`)."""
+    traced = _trace(_inference_module(generator), generator, _example(generator, num_mels))
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        traced = torch.jit.trace(model, (_example(generator),), check_trace=False)
         return torch.jit.freeze(traced) if freeze else traced
 
 
-def export_generator(generator: Generator, fmt: str, out: str | os.PathLike) -> None:
-    """Write `generator` as `fmt` ("onnx" or "torchscript") to `out`, atomically."""
+def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None) -> None:
+    """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically. `num_mels`:
+    the config's, needed for a generator without the HiFi-GAN generator's conv_pre."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     with atomic_path(out) as tmp:
         if fmt == "onnx":
-            tmp.write_bytes(onnx_bytes(generator))
+            tmp.write_bytes(onnx_bytes(generator, num_mels))
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still the format asked
-                torch.jit.save(torchscript_module(generator), str(tmp))
+                torch.jit.save(torchscript_module(generator, num_mels=num_mels), str(tmp))

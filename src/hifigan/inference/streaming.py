@@ -1,7 +1,8 @@
 """Exact chunked vocoding: carry the generator's receptive field as mel context, never cross-fade.
 
 The generator is shift-equivariant at the frame rate, so the audio of frames [s, e) depends only on the
-mel frames [s - left, e + right) (`receptive_field`, from the generator's layer description). Vocoding that
+mel frames [s - left, e + right) (`receptive_field`: from the generator's layer description, its declaration, or
+measured). Vocoding that
 window and keeping the middle gives the same samples as vocoding the whole mel (up to float rounding); at the
 true start and end the window is clipped, where the generator's own zero padding applies as in one-shot vocoding.
 """
@@ -12,11 +13,14 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 
 import torch
+from torch import nn
 
 from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
-from hifigan.models.generator import Generator
+from hifigan.models.generators import build_generator
 from hifigan.models.layers import ReceptiveField
+from hifigan.models.receptive_field import generator_field, own_field
 
 __all__ = ["AUTO_CHUNK_FRAMES", "DEFAULT_CHUNK_FRAMES", "ReceptiveField", "latency_ms", "receptive_field",
            "split_frames", "stream", "time_splits"]
@@ -24,17 +28,29 @@ __all__ = ["AUTO_CHUNK_FRAMES", "DEFAULT_CHUNK_FRAMES", "ReceptiveField", "laten
 Run = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, T * hop]
 
 
-def receptive_field(model: HifiganConfig | Generator) -> ReceptiveField:
-    """Exact mel context of a generator (or of the plain `Generator` a config builds), from its layer description."""
+def receptive_field(model: HifiganConfig | nn.Module, config: HifiganConfig | None = None) -> ReceptiveField:
+    """Exact mel context of a generator, or of the generator a config builds (hifigan.models.generators): from its
+    layer description or its own declaration, else measured once (hifigan.models.receptive_field; for a module,
+    that needs its `config`)."""
     if isinstance(model, HifiganConfig):
-        with torch.device("meta"):  # the layers' geometry without allocating weights
-            model = Generator(model)
-    return model.layers().receptive_field()
+        config = model
+        with torch.device("meta"):  # the layers' geometry, or the declaration, without allocating weights
+            model = build_generator(config)
+        if (own := own_field(model)) is not None:
+            return own[0]
+        with torch.random.fork_rng(devices=[]):  # random weights to measure on; the caller's RNG untouched
+            model = build_generator(config)
+    elif config is None:
+        if (own := own_field(model)) is None:
+            raise HifiganError(None, f"generator {type(model).__name__} neither describes its layers nor declares "
+                                     "its receptive field: give its config to measure it")
+        return own[0]
+    return generator_field(model, config.num_mels, config.hop_size)[0]
 
 
 def latency_ms(config: HifiganConfig) -> float:
     """Algorithmic latency of exact streaming: the look-ahead frames, in milliseconds of audio."""
-    return 1000.0 * receptive_field(config).right * config.upsample_factor / config.sampling_rate
+    return 1000.0 * receptive_field(config).right * config.hop_size / config.sampling_rate
 
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:

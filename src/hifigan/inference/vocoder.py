@@ -1,20 +1,23 @@
 """`Vocoder`: log-mel in, waveform out, on any of the exact backends (`hifigan.inference.engines`), one-shot,
-batched or streamed."""
+batched or streamed; any generator (hifigan.models.generators), the engines for those that describe their layers."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
-from hifigan.models import Generator
+from hifigan.models.generators import fold_norms, layer_description
+from hifigan.models.receptive_field import generator_field
 
 
 class Vocoder:
@@ -25,25 +28,34 @@ class Vocoder:
     torch's parametrized classes, so folding it would break the original)."""
 
     def __init__(
-        self, generator: Generator, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
+        self, generator: nn.Module, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
         precision: str = "fp32",
     ) -> None:
         self.config = config
         self.device = resolve_device(device)
-        self.layers = generator.layers()  # what the engines read: every layer's kind, geometry and activation
-        self.backend = resolve_backend(backend, self.device, precision, self.layers)
+        # What the engines read (every layer's kind, geometry and activation); None: a generator that does not
+        # describe its layers, which only `eager` runs (its own forward).
+        self.layers = layer_description(generator)
+        undescribed = None if self.layers is not None else type(generator).__name__
+        self.backend = resolve_backend(backend, self.device, precision, self.layers, undescribed)
         self.precision, self.dtype = precision, resolve_precision(precision)
         if self.dtype == torch.float32 and next(generator.parameters()).dtype == torch.float64:
             self.dtype = torch.float64  # a float64 generator (the exactness tests) runs in float64 end to end
             if self.backend.startswith("onnx"):
                 raise HifiganError(None, f"backend {self.backend} runs float32 only (ONNX Runtime has no float64 conv)")
         self.io_dtype = torch.float64 if self.dtype == torch.float64 else torch.float32  # of mels in and audio out
-        self.generator = generator.to(self.device).eval().remove_weight_norm()
+        self.generator = fold_norms(generator.to(self.device).eval())
         self.generator.requires_grad_(False)
+        # From the layers, the generator's own receptive_field(), or measured once (hifigan.models.receptive_field).
+        field, source = generator_field(self.generator, config.num_mels, config.hop_size)
+        self.receptive_field: ReceptiveField = field
+        if undescribed is not None:
+            auto = "backend auto: " if backend == "auto" else ""
+            print(f"hifigan: {auto}{undescribed} has no layer description (layers()); running eager, receptive "
+                  f"field {field.left} past + {field.right} future frames ({source})", file=sys.stderr)
         self._runner = build_runner(self.generator, config, self.backend, self.device)
         if precision != "fp32":  # eager or fused (resolve_backend): modules, cast in place
             self._runner.to(self.dtype)
-        self.receptive_field: ReceptiveField = self.layers.receptive_field()
 
     @classmethod
     def from_checkpoint(
@@ -68,7 +80,8 @@ class Vocoder:
 
     @property
     def hop_size(self) -> int:
-        return self.config.upsample_factor
+        """Audio samples per mel frame, for every generator."""
+        return self.config.hop_size
 
     def _run(self, mel: torch.Tensor) -> torch.Tensor:
         """[B, num_mels, T] -> [B, T * hop] on the CPU, in `self.io_dtype`."""

@@ -1,4 +1,5 @@
-"""HiFi-GAN networks: the generator, the two discriminator ensembles, and the optional MRD."""
+"""HiFi-GAN networks: the generator, the two discriminator ensembles, and the optional MRD. The generators by name
+(config.generator) are in generators.py, the receptive field of one in receptive_field.py."""
 
 from hifigan.models.discriminators import (
     DiscriminatorP,

@@ -2,9 +2,8 @@
 config.loss_weights weighs, each built with its config arguments (config.discriminator_args / config.loss_args by
 part name).
 
-A part's factory is `factory(config, **arguments) -> part`; the keyword arguments it declares are the ones a config
-may give (a factory with **kwargs checks its own). An unknown name, an unknown argument or a value the part refuses
-(a ValueError from the factory) is a one-line ConfigError that names it.
+A part's factory is `factory(config, **arguments) -> part`, built and checked by hifigan.models.named_parts (the
+builder the generators share; the generator registry is hifigan.models.generators).
 
 A discriminator is an nn.Module whose `forward(y, y_hat)` takes real and generated audio [B, 1, T] and returns
 (real scores, generated scores, real feature maps, generated feature maps), one entry per sub-discriminator, as
@@ -16,7 +15,6 @@ as the official `AdamW(chain(msd.parameters(), mpd.parameters()))`, so official 
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,6 +41,7 @@ from hifigan.models.mrd import (
     MultiResolutionDiscriminator,
     mrd_min_samples,
 )
+from hifigan.models.named_parts import build_part, check_arguments, lookup, non_default_arguments
 from hifigan.training.losses import (
     GeneratorObjective,
     GeneratorTerm,
@@ -51,63 +50,6 @@ from hifigan.training.losses import (
     adversarial_term,
     feature_matching_term,
 )
-
-PartFactory = Callable[..., Any]
-
-
-def lookup(registry: Mapping[str, PartFactory], kind: str, name: str, where: str = "") -> PartFactory:
-    """The factory registered as `name`; a ConfigError listing the known names otherwise (`where`: " in KEY")."""
-    if name not in registry:
-        raise ConfigError(None, f"unknown {kind} {name!r}{where} (known: {', '.join(registry)})")
-    return registry[name]
-
-
-def accepted_arguments(factory: PartFactory) -> list[str] | None:
-    """The argument names `factory(config, **arguments)` declares after the config; None when it takes any."""
-    parameters = list(inspect.signature(factory).parameters.values())[1:]
-    if any(p.kind is p.VAR_KEYWORD for p in parameters):
-        return None
-    return [p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-
-
-def default_arguments(factory: PartFactory) -> dict[str, Any]:
-    """The declared arguments that have defaults, with them (the recipe a part follows when the config is silent)."""
-    parameters = list(inspect.signature(factory).parameters.values())[1:]
-    return {p.name: p.default for p in parameters if p.default is not p.empty}
-
-
-def check_arguments(factory: PartFactory, args_key: str, name: str, arguments: Mapping[str, Any]) -> None:
-    """Every argument the config gives the part must be one its factory declares."""
-    known = accepted_arguments(factory)
-    if known is None:
-        return
-    for key in arguments:
-        if key not in known:
-            raise ConfigError(None, f"{args_key}[{name!r}]: unknown argument {key!r} "
-                                    f"(known: {', '.join(known) or 'none'})")
-
-
-def build_part(registry: Mapping[str, PartFactory], kind: str, name: str, config: HifiganConfig,
-               args_key: str) -> Any:
-    """The part `name` built by its factory with getattr(config, args_key)[name] (empty when absent)."""
-    factory = lookup(registry, kind, name)
-    arguments = getattr(config, args_key).get(name, {})
-    check_arguments(factory, args_key, name, arguments)
-    try:
-        return factory(config, **arguments)
-    except ValueError as e:
-        raise ConfigError(None, f"{args_key}[{name!r}]: {e}") from None
-
-
-def non_default_arguments(factory: PartFactory, arguments: Mapping[str, Any]) -> list[str]:
-    """The given arguments whose value differs from the factory's default (lists and tuples compare alike)."""
-    defaults = default_arguments(factory)
-    return [key for key, value in arguments.items() if key not in defaults or _plain(value) != _plain(defaults[key])]
-
-
-def _plain(value: Any) -> Any:
-    return [_plain(v) for v in value] if isinstance(value, list | tuple) else value
-
 
 # ---------------------------------------------------------------- discriminators
 
@@ -176,7 +118,8 @@ def discriminator_names(config: HifiganConfig) -> list[str]:
 def build_discriminators(config: HifiganConfig) -> dict[str, nn.Module]:
     """name -> a fresh module built with discriminator_args[name], for each discriminator the config names, in
     registry order. Names, arguments and values are checked here (a one-line ConfigError)."""
-    return {name: build_part(DISCRIMINATORS, "discriminator", name, config, "discriminator_args")
+    return {name: build_part(DISCRIMINATORS, "discriminator", name, config, config.discriminator_args.get(name, {}),
+                             f"discriminator_args[{name!r}]")
             for name in discriminator_names(config)}
 
 
@@ -229,8 +172,9 @@ def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
         for name in getattr(config, key):
             lookup(factories, "loss term", name, f" in {key}")
     for name, arguments in config.loss_args.items():
-        check_arguments(factories[name], "loss_args", name, arguments)
-    terms = {name: (build_part(factories, "loss term", name, config, "loss_args"), weight)
+        check_arguments(factories[name], f"loss_args[{name!r}]", arguments)
+    terms = {name: (build_part(factories, "loss term", name, config, config.loss_args.get(name, {}),
+                               f"loss_args[{name!r}]"), weight)
              for name in factories if (weight := config.loss_weights.get(name, 0.0)) > 0}
     if not terms:
         raise ConfigError(None, "loss_weights gives no term a weight > 0")

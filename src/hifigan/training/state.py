@@ -27,7 +27,7 @@ from hifigan.checkpoints.official import is_official_set
 from hifigan.checkpoints.run_files import OPTIMIZER_KEYS, POSITION_KEYS
 from hifigan.config import HifiganConfig
 from hifigan.errors import CheckpointError
-from hifigan.models import Generator
+from hifigan.models.generators import build_generator
 from hifigan.training.registry import build_discriminators
 
 
@@ -111,8 +111,9 @@ class TrainingState:
 
 
 def new_state(config: HifiganConfig, device: torch.device) -> TrainingState:
-    """Fresh models (seeded by the caller) on `device`, AdamW and exponential decay as the official recipe."""
-    generator = Generator(config).to(device)
+    """Fresh models (seeded by the caller; each built by name: config.generator, config.discriminators) on
+    `device`, AdamW and exponential decay as the official recipe."""
+    generator = build_generator(config).to(device)
     discriminators = {name: module.to(device) for name, module in build_discriminators(config).items()}
     betas = (config.adam_b1, config.adam_b2)
     # fused=True: one kernel over all tensors (the same update as the for-loop AdamW: equal in float64, 1 ulp in
@@ -201,7 +202,7 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
     Returns what was loaded, for the log.
     """
     checkpoint = CheckpointContents.read(path) if obj is None else CheckpointContents(obj, path)
-    load_state_strict(state.generator, checkpoint.generator_state(), path, "generator")
+    load_state_strict(state.generator, checkpoint.generator_state(state.config.generator), path, "generator")
     loaded = [f"generator from {path}" + (" (official)" if checkpoint.official else "")]
     source = discriminator_source(checkpoint, list(state.discriminators), discriminators)
     if source is not None:

@@ -1,0 +1,65 @@
+"""The generators by name: config.generator names one, built by its factory with config.generator_args (checked by
+hifigan.models.named_parts). "hifigan" is the paper's generator (models.generator.Generator, from the official keys).
+
+A generator is an nn.Module whose forward maps a log-mel [B, num_mels, frames] to audio [B, 1, frames x hop_size].
+Optional methods: `layers()` (a models.layers.GeneratorLayers: the inference engines fold and tile from it; without
+it, inference runs the module itself, eagerly), `receptive_field()` (a models.layers.ReceptiveField; without it or
+layers(), it is measured once: models.receptive_field) and `remove_weight_norm()` (without it, every weight
+parametrization is folded for inference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
+from hifigan.models.generator import Generator
+from hifigan.models.layers import GeneratorLayers
+from hifigan.models.named_parts import build_part
+from hifigan.models.norms import remove_parametrizations
+
+GeneratorFactory = Callable[..., nn.Module]  # factory(config, **generator_args) -> module
+
+GENERATORS: dict[str, GeneratorFactory] = {
+    HIFIGAN_GENERATOR: Generator,  # takes no generator_args: its keys are the official ones
+}
+
+
+def register_generator(name: str, factory: GeneratorFactory) -> GeneratorFactory:
+    """Make `factory(config, **arguments) -> module` (a class, for instance) available as config.generator = name;
+    the keyword arguments it declares are what config.generator_args may set."""
+    if name in GENERATORS and GENERATORS[name] is not factory:
+        raise ValueError(f"a generator named {name!r} is registered already")
+    GENERATORS[name] = factory
+    return factory
+
+
+def build_generator(config: HifiganConfig) -> nn.Module:
+    """A fresh generator (training mode) of the kind config.generator names, with config.generator_args; the name
+    and the arguments are checked here (a one-line ConfigError)."""
+    return build_part(GENERATORS, "generator", config.generator, config, config.generator_args, "generator_args")
+
+
+def optional_method(generator: nn.Module, name: str) -> Callable[[], Any] | None:
+    """The generator's own method `name` (one of the optional ones above), or None. A method of its class only: a
+    submodule that happens to share the name (self.layers = nn.ModuleList(...)) is not one."""
+    return getattr(generator, name) if callable(getattr(type(generator), name, None)) else None
+
+
+def layer_description(generator: nn.Module) -> GeneratorLayers | None:
+    """The generator's layers as data (what the engines run), or None when it does not describe them."""
+    layers = optional_method(generator, "layers")
+    return None if layers is None else layers()
+
+
+def fold_norms(generator: nn.Module) -> nn.Module:
+    """The generator with its weight norms folded into plain weights (its own `remove_weight_norm` when it has one):
+    the same function, less work."""
+    own = optional_method(generator, "remove_weight_norm")
+    if own is not None:
+        own()
+        return generator
+    return remove_parametrizations(generator)
