@@ -26,7 +26,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:0] = [str(HERE), str(ROOT / "tests")]  # gpu_inference/gpu_training; official_reference, tiny
+sys.path[:0] = [str(HERE), str(ROOT)]  # gpu_inference/gpu_training; tests.support (official_reference, tiny)
 
 # cuBLAS reads its workspace setting once, when the process first uses it: deterministic (resume) checks need it.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -39,7 +39,8 @@ CORPUS = ROOT / "data" / "ljspeech-mini"
 
 @dataclass
 class Settings:
-    """Where and how big: `quick` swaps the official configs for tests/tiny.py ones (CI runs that on the CPU)."""
+    """Where and how big: `quick` swaps the official configs for tests/support/tiny.py ones (CI runs that on the
+    CPU)."""
 
     device: torch.device
     quick: bool

@@ -4,7 +4,7 @@ One config per check: a seeded random generator (weight norm kept, as a checkpoi
 bundled LJSpeech clips, and
 - per backend (eager, fused) and precision (fp32 with TF32 off, fp32 with TF32 convolutions = torch's default, fp16,
   bf16): max abs error against CPU fp32 eager, x real time (median of timed calls, audio copied back to the CPU
-  included), speed against the official-style generator (tests/official_reference.py, weight norm removed as the
+  included), speed against the official-style generator (tests/support/official_reference.py, weight norm removed as the
   official inference.py does) at torch's default settings in the same process, and peak GPU memory;
 - a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone.
 """
@@ -41,9 +41,9 @@ def config_names(settings) -> tuple[str, ...]:
 
 
 def config_for(name: str) -> HifiganConfig:
-    """An official config by name, or a tests/tiny.py one ("tiny1": ResBlock1, "tiny2": ResBlock2)."""
+    """An official config by name, or a tests/support/tiny.py one ("tiny1": ResBlock1, "tiny2": ResBlock2)."""
     if name.startswith("tiny"):
-        from tiny import tiny_config
+        from tests.support.tiny import tiny_config
 
         return tiny_config(resblock=name[-1])
     return load_config(name)
@@ -106,7 +106,7 @@ def peak_memory_mb(fn: Callable[[], Any], device: torch.device) -> float | None:
 
 def official_generator(generator: Generator, config: HifiganConfig, device: torch.device) -> torch.nn.Module:
     """The official-style generator with the same weights, weight norm removed as the official inference does."""
-    from official_reference import RefGenerator
+    from tests.support.official_reference import RefGenerator
 
     ref = RefGenerator(config)
     ref.load_state_dict(ours_to_official(generator.state_dict()))

@@ -46,7 +46,7 @@ def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
 
 
 def train_config(settings, extra: dict[str, Any] | None = None) -> HifiganConfig:
-    """V1 at the paper's batch (tests/tiny.py's ResBlock1 config at batch 2 when quick); all steps adversarial.
+    """V1 at the paper's batch (tests/support/tiny.py's ResBlock1 config at batch 2 when quick); all steps adversarial.
     `extra`: more config keys (the optional parts; the quick segment grows to what they need)."""
     base = config_for("tiny1" if settings.quick else "v1")
     batch, segment = (2, base.segment_size) if settings.quick else (BATCH, SEGMENT)
@@ -121,7 +121,7 @@ def _compare(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dic
 def gradients_vs_official(settings) -> dict[str, Any]:
     """One step from the same weights and batch: ours vs the official sequence, gradient by gradient (fp32, TF32
     off); then both steps timed, alternating, at torch's default settings."""
-    from official_reference import capture_gradients, named_parameters, official_copies, ref_train_step
+    from tests.support.official_reference import capture_gradients, named_parameters, official_copies, ref_train_step
 
     trainer = make_trainer(settings, "fp32", "gradients")
     ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = official_copies(

@@ -2,7 +2,7 @@
 
 Both sides start from the same weights and train on the same batches (random audio clips written to a scratch
 folder, batch x segment from the config or the command line). Ours is `Trainer.train_step`; the official
-sequence is tests/official_reference.py's `ref_train_step` on official-style modules with the official AdamWs.
+sequence is tests/support/official_reference.py's `ref_train_step` on official-style modules with the official AdamWs.
 Writes a JSON of per-step seconds and the median ratio; `--profile` adds torch.profiler's top operators of
 one step of each.
 
@@ -26,14 +26,15 @@ import soundfile as sf
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # tests.support.official_reference
+
+from tests.support.official_reference import official_copies, ref_train_step  # noqa: E402
 
 from hifigan import Trainer, TrainOptions  # noqa: E402
 from hifigan.config import config_from_dict, load_config  # noqa: E402
 from hifigan.data.clip_scan import scan_clips  # noqa: E402
 from hifigan.mel import MelSpectrogram  # noqa: E402
 from hifigan.training.options import PRECISIONS  # noqa: E402
-from official_reference import official_copies, ref_train_step  # noqa: E402
 
 
 def make_trainer(name: str, batch: int, segment: int, folder: Path, precision: str = "fp32") -> Trainer:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,19 +10,14 @@ import torch
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.config import HifiganConfig, load_config
 from hifigan.models import Generator
-from official_reference import RefGenerator
-from tiny import tiny_config
-
-
-def save_config_json(path: Path, config: HifiganConfig) -> Path:
-    """Write a config as an official-style json file (what `--config PATH` reads)."""
-    path.write_text(json.dumps(config.to_dict()))
-    return path
+from tests.support.files import save_config_json, write_clips
+from tests.support.official_reference import RefGenerator
+from tests.support.tiny import tiny_config
 
 
 @pytest.fixture(scope="session")
 def tiny_cfg() -> HifiganConfig:
-    """The tiny 16-bin, 8 kHz, hop-16 config of tests/tiny.py (its narrow MPD and MSD)."""
+    """The tiny 16-bin, 8 kHz, hop-16 config of tests/support/tiny.py (its narrow MPD and MSD)."""
     return tiny_config()
 
 
@@ -63,42 +57,12 @@ def official_v3(tmp_path_factory) -> Path:
     return path
 
 
-def write_clips(folder: Path, count: int, sampling_rate: int = 8000, seed: int = 0,
-                seconds: tuple[float, float] = (0.05, 0.3)) -> list[Path]:
-    """`count` short int16 WAVs (a tone plus noise, by default 0.05-0.3 s: some shorter than a training segment)."""
-    import numpy as np
-    import soundfile as sf
-
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    paths = []
-    for i in range(count):
-        n = int(rng.integers(int(sampling_rate * seconds[0]), int(sampling_rate * seconds[1])))
-        t = np.arange(n) / sampling_rate
-        x = 0.4 * np.sin(2 * np.pi * (150 + 40 * i) * t) + 0.05 * rng.standard_normal(n)
-        path = folder / f"clip{i:02d}.wav"
-        sf.write(path, (x * 20000).astype(np.int16), sampling_rate, subtype="PCM_16")
-        paths.append(path)
-    return paths
-
-
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory) -> Path:
     """A folder of 8 short 8 kHz clips for training tests (copy it before adding files)."""
     folder = tmp_path_factory.mktemp("corpus")
     write_clips(folder, 8)
     return folder
-
-
-def equal_states(a: dict, b: dict) -> bool:
-    """Nested dicts/lists of tensors and numbers are identical."""
-    if isinstance(a, torch.Tensor):
-        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(equal_states(a[k], b[k]) for k in a)
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(equal_states(x, y) for x, y in zip(a, b))
-    return a == b
 
 
 @pytest.fixture

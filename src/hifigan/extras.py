@@ -13,7 +13,7 @@ from types import ModuleType
 from hifigan.errors import HifiganError
 
 # extra -> the distributions it adds, as pyproject.toml's [project.optional-dependencies] lists them (the pins live
-# there; tests/test_extras.py holds the two equal). `make install` installs every one of them.
+# there; tests/package/test_extras.py holds the two equal). `make install` installs every one of them.
 EXTRAS: dict[str, tuple[str, ...]] = {
     "eval": ("pesq", "pystoi"),  # the PESQ, STOI and ESTOI metrics (evaluate, vocode --evaluate, demo)
     "listen": ("flask", "waitress"),  # the listening test's web app and server (listen; --report needs neither)

@@ -1,0 +1,89 @@
+"""hifigan.checkpoints.contents: which kind a checkpoint is, what it gives in our keys, and where --init-from finds the
+discriminators. Files are real (torch.save / write_checkpoint of real modules)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hifigan.checkpoints.contents import CheckpointContents, model_difference, official_discriminator_file
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.checkpoints.official import official_discriminators_dict, official_generator_dict
+from hifigan.errors import CheckpointError
+from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.training.state import discriminator_source
+from tests.support.tiny import tiny_config
+
+
+def same(a: dict, b: dict) -> bool:
+    return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """An official g_/do_ pair, a lone official g_ file, ours with discriminators and ours without."""
+    torch.manual_seed(0)
+    cfg = tiny_config()
+    generator, mpd, msd = Generator(cfg), MultiPeriodDiscriminator(), MultiScaleDiscriminator()
+    adam = {"state": {0: {"step": torch.tensor(1.0)}}, "param_groups": [{"params": [0]}]}
+    official = official_discriminators_dict(mpd.state_dict(), msd.state_dict(), optim_g=adam, steps=3)
+    paths = {"g": tmp_path / "g_00000003", "do": tmp_path / "do_00000003", "lone": tmp_path / "g_00000009",
+             "ours": tmp_path / "ours.pt", "bare": tmp_path / "bare.pt"}
+    torch.save(official_generator_dict(generator.state_dict()), paths["g"])
+    torch.save(official_generator_dict(generator.state_dict()), paths["lone"])
+    torch.save(official, paths["do"])
+    write_checkpoint(paths["ours"], generator_payload(generator.state_dict(), cfg, mpd=mpd.state_dict(),
+                                                      msd=msd.state_dict(), optim_g=adam))
+    write_checkpoint(paths["bare"], generator_payload(generator.state_dict(), cfg))
+    return paths, cfg, generator, mpd, msd
+
+
+def test_both_kinds_give_the_same_weights_in_our_keys(files):
+    paths, _, generator, mpd, msd = files
+    official, ours = CheckpointContents.read(paths["g"]), CheckpointContents.read(paths["ours"])
+    assert official.official and not ours.official
+    assert same(official.generator_state(), generator.state_dict())
+    assert same(ours.generator_state(), generator.state_dict())
+    for contents in (CheckpointContents.read(paths["do"]), ours):
+        states = contents.discriminator_states(["mpd", "msd"])
+        assert same(states["mpd"], mpd.state_dict()) and same(states["msd"], msd.state_dict())
+        assert contents.optimizer_state("optim_g")["state"][0]["step"] == 1
+        assert contents.optimizer_state("optim_d") is None  # an empty optimizer state holds no moments
+    assert CheckpointContents.read(paths["do"]).discriminator_names(["msd", "mpd", "mrd"]) == ["msd", "mpd"]
+    assert ours.discriminator_names(["msd", "mpd", "mrd"]) == ["msd", "mpd", "mrd"]
+
+
+def test_what_a_file_cannot_give_is_a_one_line_error_naming_it(files):
+    paths, cfg, *_ = files
+    with pytest.raises(CheckpointError, match="not a discriminator checkpoint") as e:
+        CheckpointContents.read(paths["g"]).discriminator_states(["mpd", "msd"])
+    assert e.value.path == str(paths["g"])
+    with pytest.raises(CheckpointError, match="not a HiFi-GAN generator checkpoint"):
+        CheckpointContents.read(paths["do"]).generator_state()
+    with pytest.raises(CheckpointError, match="holds no mpd weights"):
+        CheckpointContents.read(paths["bare"]).discriminator_states(["mpd"])
+    with pytest.raises(CheckpointError, match="official checkpoint carries no config: pass --config"):
+        CheckpointContents.read(paths["g"]).config()
+    assert CheckpointContents.read(paths["g"]).config(cfg) == cfg
+    assert CheckpointContents.read(paths["ours"]).config() == cfg
+    other = tiny_config(upsample_initial_channel=64)
+    assert model_difference(cfg, other) == "upsample_initial_channel" and model_difference(cfg, cfg) is None
+    with pytest.raises(CheckpointError, match="conflicts with the checkpoint's own config: upsample_initial_channel"):
+        CheckpointContents.read(paths["ours"]).config(other)
+
+
+def test_where_init_from_finds_the_discriminators(files, tmp_path):
+    paths, *_ = files
+    names = ["msd", "mpd"]
+    assert official_discriminator_file(paths["g"]) == paths["do"]
+    assert official_discriminator_file(paths["lone"]) is None  # no do_00000009 beside it
+    assert official_discriminator_file(paths["ours"]) is None  # not named g_*
+    ours = CheckpointContents.read(paths["ours"])
+    assert discriminator_source(ours, names, paths["do"]) is ours  # our checkpoint holds them all: itself
+    assert discriminator_source(ours, [*names, "mrd"], None) is None  # ... not all: fresh unless given
+    assert discriminator_source(ours, [*names, "mrd"], paths["do"]).source == paths["do"]
+    official = CheckpointContents.read(paths["g"])
+    assert discriminator_source(official, names, None).source == paths["do"]  # the do_* beside the g_*
+    assert discriminator_source(official, names, paths["ours"]).source == paths["ours"]  # the one given wins
+    assert discriminator_source(CheckpointContents.read(paths["lone"]), names, None) is None
+    assert discriminator_source(CheckpointContents.read(paths["bare"]), names, None) is None

@@ -1,0 +1,247 @@
+"""Training data: file discovery, validation split, the up-front scan, official preprocessing, data order."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.audio import find_audio, load_audio
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus, read_filelist, split_validation
+from hifigan.data.dataset import PEAK, VocoderDataset
+from hifigan.data.sampler import ResumableSampler
+from hifigan.errors import AudioError, HifiganError, MelError
+from hifigan.mel import MelSpectrogram
+from tests.support.files import write_clips
+from tests.support.tiny import tiny_config
+
+CFG = tiny_config()
+
+
+def scan(files, cfg=CFG, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scan_clips(files, cfg, **kw)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 40), count=st.integers(1, 39), seed=st.integers(0, 10**6))
+def test_split_is_seeded_disjoint_and_complete(n, count, seed):
+    files = [Path(f"f{i:03d}.wav") for i in range(n)]
+    if count >= n:
+        with pytest.raises(HifiganError, match="hold out"):
+            split_validation(files, count=count, seed=seed)
+        return
+    train, valid = split_validation(files, count=count, seed=seed)
+    assert len(valid) == count and set(train).isdisjoint(valid) and sorted(train + valid) == files
+    assert split_validation(list(reversed(files)), count=count, seed=seed) == (train, valid)
+
+
+def test_fraction_default_and_errors():
+    files = [Path(f"f{i}.wav") for i in range(40)]
+    assert len(split_validation(files, seed=1)[1]) == 2  # 5 %
+    assert len(split_validation(files, fraction=0.25, seed=1)[1]) == 10
+    with pytest.raises(HifiganError, match="at least 2"):
+        split_validation(files[:1])
+    with pytest.raises(HifiganError, match="fraction"):
+        split_validation(files, fraction=1.5)
+
+
+def test_filelists_resolve_against_wav_root(tmp_path, tiny_corpus):
+    (tmp_path / "training.txt").write_text("clip00|Some text.|Some text.\nclip01|More\n\nclip02|x\n")
+    (tmp_path / "validation.txt").write_text("clip03|held out\n")
+    corpus = Corpus(train_list=tmp_path / "training.txt", valid_list=tmp_path / "validation.txt", wav_root=tiny_corpus)
+    train, valid = corpus.resolve(seed=0)
+    assert [p.name for p in train] == ["clip00.wav", "clip01.wav", "clip02.wav"]
+    assert [p.name for p in valid] == ["clip03.wav"]
+    (tmp_path / "bad.txt").write_text("|no id\n")
+    with pytest.raises(HifiganError, match="line 1"):
+        read_filelist(tmp_path / "bad.txt", tiny_corpus)
+    with pytest.raises(HifiganError, match="no such file list"):
+        read_filelist(tmp_path / "missing.txt", tiny_corpus)
+
+
+def test_folder_listing_and_held_out_split(tmp_path, tiny_corpus):
+    files = find_audio(tiny_corpus, recursive=True)
+    assert len(files) == 8
+    train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(seed=3)
+    assert len(train) == 6 and len(valid) == 2 and set(train).isdisjoint(valid)
+    with pytest.raises(HifiganError, match="no audio files"):
+        find_audio(tmp_path, recursive=True)
+
+
+# (format, subtype) soundfile writes for each suffix: one table, so a suffix added to AUDIO_SUFFIXES needs a row
+WRITERS = {
+    ".wav": ("WAV", "PCM_16"), ".w64": ("W64", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
+    ".oga": ("OGG", "VORBIS"), ".opus": ("OGG", "OPUS"), ".aif": ("AIFF", "PCM_16"), ".aiff": ("AIFF", "PCM_16"),
+    ".au": ("AU", "PCM_16"), ".mp3": ("MP3", "MPEG_LAYER_III"),
+}
+
+
+def test_every_audio_suffix_is_found_by_train_and_by_evaluate(tmp_path):
+    """A corpus with one clip of each format soundfile reads: `train --corpus` (Corpus.resolve) and `evaluate`
+    (pairing by stem) find exactly the same files, all of them, and each decodes; other files are ignored."""
+    from hifigan.audio import AUDIO_SUFFIXES
+    from hifigan.evaluation.pairing import pair_by_stem
+
+    assert set(WRITERS) == set(AUDIO_SUFFIXES)
+    sr = 16000  # a rate every one of these codecs (Opus, MPEG-2 layer III) encodes
+    tone = (0.3 * np.sin(2 * np.pi * 220 * np.arange(sr) / sr)).astype(np.float32)
+    written = []
+    for suffix, (fmt, subtype) in WRITERS.items():
+        path = tmp_path / f"clip{suffix.replace('.', '_')}{suffix.upper() if suffix == '.flac' else suffix}"
+        sf.write(path, tone, sr, format=fmt, subtype=subtype)
+        written.append(path)
+    (tmp_path / "notes.txt").write_text("not audio")
+    sf.write(tmp_path / ".hidden.wav", tone, sr)
+    train, valid = Corpus(folder=tmp_path, valid_count=1).resolve(seed=0)
+    assert sorted(train + valid) == sorted(written)
+    pairs = pair_by_stem(tmp_path, tmp_path)
+    assert sorted(ref for _, ref, _ in pairs) == sorted(written)
+    for path in written:
+        assert len(load_audio(path, sr)) > sr // 2, path
+
+
+def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
+    folder = tmp_path / "c"
+    shutil.copytree(tiny_corpus, folder)
+    (folder / "garbage.wav").write_bytes(b"RIFF\x00\x00not really a wav file" * 3)
+    (folder / "empty.wav").write_bytes(b"")
+    sf.write(folder / "silent.wav", np.zeros(2000, dtype=np.int16), 8000, subtype="PCM_16")
+    sf.write(folder / "loud.wav", np.full(2000, 32767, dtype=np.int16) * np.sign(np.sin(np.arange(2000))).astype(
+        np.int16), 8000, subtype="PCM_16")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = scan_clips(find_audio(folder, recursive=True), CFG)
+    messages = " | ".join(str(w.message) for w in caught)
+    for expected in ("skipped 2 unreadable or empty", "skipped 1 silence-only", "1 files clip (kept)"):
+        assert expected in messages
+    assert len(report.clips) == 9 and len(report.skipped) == 2
+    assert [p.name for p in report.silent] == ["silent.wav"]
+    assert [p.name for p in report.clipping] == ["loud.wav"]
+    assert "2 unreadable or empty skipped" in report.summary("training set")
+
+
+def test_wrong_rate_is_an_error_unless_resample(tmp_path):
+    path = write_clips(tmp_path, 1, sampling_rate=16000)[0]
+    with pytest.raises(AudioError, match=r"16000 Hz.*--resample") as e:
+        scan([path])
+    assert e.value.path == str(path)
+    clip = scan([path], resample=True).clips[0]
+    assert abs(clip.num_samples - sf.info(path).frames // 2) <= 1
+
+
+def test_training_item_is_official_preprocessing(tiny_corpus):
+    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    ds = VocoderDataset(clips, CFG, train=True, seed=7)
+    frontend = MelSpectrogram(**CFG.mel_kwargs())
+    loss_frontend = MelSpectrogram(**CFG.mel_kwargs(for_loss=True))
+    for i, clip in enumerate(clips):
+        mel, audio, mel_loss, index = ds[i]
+        assert index == i and audio.shape == (CFG.segment_size,)
+        assert mel.shape == (CFG.num_mels, CFG.segment_size // CFG.hop_size) == mel_loss.shape
+        torch.testing.assert_close(mel, frontend(audio))
+        torch.testing.assert_close(mel_loss, loss_frontend(audio))
+        full = load_audio(clip.path)
+        normalised = full / np.abs(full).max() * PEAK
+        if clip.num_samples >= CFG.segment_size:  # a window of the normalised recording
+            starts = [s for s in range(len(full) - CFG.segment_size + 1)
+                      if np.allclose(normalised[s : s + CFG.segment_size], audio.numpy(), atol=1e-6)]
+            assert starts
+        else:  # the whole recording, zero-padded
+            np.testing.assert_allclose(audio.numpy()[: len(full)], normalised, atol=1e-6)
+            assert not audio[len(full) :].any()
+
+
+def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):
+    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    long = max(range(len(clips)), key=lambda i: clips[i].num_samples)
+    a, b = VocoderDataset(clips, CFG, train=True, seed=1), VocoderDataset(clips, CFG, train=True, seed=1)
+    assert torch.equal(a[long][1], b[long][1])
+    windows = set()
+    for epoch in range(6):
+        a.set_epoch(epoch)
+        windows.add(a[long][1].numpy().tobytes())
+    assert len(windows) > 1
+
+
+def test_validation_items_are_whole_utterances(tiny_corpus):
+    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    mel, audio, _, _ = VocoderDataset(clips, CFG, train=False)[0]
+    assert audio.shape[0] == clips[0].num_samples
+    assert mel.shape[1] == MelSpectrogram(**CFG.mel_kwargs()).num_frames(clips[0].num_samples)
+
+
+def test_teacher_forced_mels_stay_aligned_and_unnormalised(tmp_path, tiny_corpus):
+    mels = tmp_path / "mels"
+    mels.mkdir()
+    frontend = MelSpectrogram(**CFG.mel_kwargs())
+    for path in find_audio(tiny_corpus, recursive=True):
+        np.save(mels / f"{path.stem}.npy", frontend(torch.from_numpy(load_audio(path))).numpy())
+    clips = scan(find_audio(tiny_corpus, recursive=True), input_mels=mels).clips
+    ds = VocoderDataset(clips, CFG, train=True, seed=3)
+    hop, frames = CFG.hop_size, CFG.segment_size // CFG.hop_size
+    for i, clip in enumerate(clips):
+        mel, audio, _, _ = ds[i]
+        full_audio, full_mel = load_audio(clip.path), np.load(clip.mel_path)
+        assert mel.shape == (CFG.num_mels, frames) and audio.shape == (CFG.segment_size,)
+        if clip.num_samples < CFG.segment_size:
+            np.testing.assert_array_equal(audio.numpy()[: len(full_audio)], full_audio)  # as recorded
+            continue
+        start = next(f for f in range(full_mel.shape[1]) if np.array_equal(full_mel[:, f : f + frames], mel.numpy()))
+        n = min(CFG.segment_size, len(full_audio) - start * hop)
+        np.testing.assert_array_equal(audio.numpy()[:n], full_audio[start * hop : start * hop + n])
+
+
+def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_corpus):
+    """A clip shorter than a segment: its mel is padded with ln(1e-5) = -11.5129..., the front-end's value for
+    silence, and its audio with zeros."""
+    wavs, mels = tmp_path / "wavs", tmp_path / "mels"
+    wavs.mkdir()
+    mels.mkdir()
+    frontend, rng = MelSpectrogram(**CFG.mel_kwargs()), np.random.default_rng(0)
+    for n in (100, 300, 500):  # samples, all shorter than the 512-sample segment
+        wav = wavs / f"c{n}.wav"
+        sf.write(wav, (rng.standard_normal(n) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
+        np.save(mels / f"c{n}.npy", frontend(torch.from_numpy(load_audio(wav))).numpy())
+    clips = scan(find_audio(wavs, recursive=True), input_mels=mels).clips
+    assert [c.num_samples for c in clips] == [100, 300, 500]
+    ds = VocoderDataset(clips, CFG, train=True, seed=3)
+    for i, clip in enumerate(clips):
+        mel, audio, _, _ = ds[i]
+        full = np.load(clip.mel_path)
+        frames = full.shape[1]
+        assert mel.shape == (CFG.num_mels, CFG.segment_size // CFG.hop_size) and frames < mel.shape[1]
+        np.testing.assert_array_equal(mel[:, :frames].numpy(), full)
+        assert (mel[:, frames:] == np.float32(-11.512925464970229)).all()
+        assert (audio[clip.num_samples :] == 0).all()
+
+
+def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
+    with pytest.raises(MelError, match="no such file"):
+        scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(4, 30), world=st.integers(1, 3), epoch=st.integers(0, 5), skip=st.integers(0, 12))
+def test_sampler_shards_and_resumes_the_same_order(n, world, epoch, skip):
+    data = list(range(n))
+    shards = []
+    for rank in range(world):
+        sampler = ResumableSampler(data, world, rank, seed=5)
+        sampler.set_epoch(epoch)
+        order = list(sampler)
+        sampler.skip = min(skip, len(order))
+        assert list(sampler) == order[sampler.skip :] and len(sampler) == len(order) - sampler.skip
+        shards.append(order)
+    assert sorted(set().union(*map(set, shards))) == data
+    if world > 1 and n >= 2 * world:
+        assert shards[0] != shards[1]

@@ -1,0 +1,162 @@
+"""`hifigan demo`: the held-out error falls, and every file holds what README says it holds."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import warnings
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.cli import main
+from hifigan.data.corpus import Corpus
+from hifigan.evaluation.metrics import METRICS
+from tests.support.files import save_config_json, write_clips
+from tests.support.official_reference import reference_mel
+from tests.support.tiny import tiny_config
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(autouse=True)
+def _no_pretrained(monkeypatch):
+    """No pretrained model to compare with: the real V1s would take the training budget (the comparison is tested
+    with a tiny registered model in test_pretrained.py and test_demo_rates.py)."""
+    monkeypatch.setattr("hifigan.pretrained.MODELS", {})
+
+
+@pytest.fixture(autouse=True)
+def _remove_runs(tmp_path):
+    """The demo's run holds checkpoints: drop them after use."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _int16_by_hand(x: np.ndarray) -> np.ndarray:
+    """x * 32768 truncated toward zero, clipped (the official int16 output)."""
+    return np.clip(np.trunc(x.astype(np.float64) * 32768), -32768, 32767)
+
+
+def _values(rows: list[dict], key: str) -> np.ndarray:
+    return np.array([math.nan if r[key] is None else r[key] for r in rows], dtype=np.float64)
+
+
+def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path):
+    """On 8 clips of 0.3-0.6 s (long enough for every metric, and for `hifigan evaluate`)."""
+    import json
+
+    from scipy.stats import t
+
+    from hifigan.inference import Vocoder
+
+    cfg = tiny_config()
+    corpus, out = tmp_path / "corpus", tmp_path / "demo"
+    write_clips(corpus, 8, seconds=(0.3, 0.6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--minutes", "0.1", "--config",
+                     str(save_config_json(tmp_path / "tiny.json", cfg)), "--batch-size", "2", "--valid-count", "2",
+                     "--gan-fraction", "0.4", "--no-progress"]) == 0
+    _, held_out = Corpus(folder=corpus, valid_count=2).resolve(cfg.seed)
+    stems = [p.stem for p in held_out]
+
+    # results.json: every metric of every held-out clip at the start and the end, their means and 95% CIs.
+    result = json.loads((out / "results.json").read_text())
+    rows, mean = result["rows"][:-1], result["rows"][-1]
+    assert [r["clip"] for r in rows] == stems and mean["clip"] == "mean"
+    assert result["steps"] > result["disc_start_step"] > 0, "both phases ran"
+    for name in METRICS:
+        for when in ("start", "end"):
+            values = _values(rows, f"{name} {when}")
+            summary = result["summary"][when][name]
+            finite = values[np.isfinite(values)]
+            if len(finite) == 0:
+                assert summary["mean"] is None and mean[f"{name} {when}"] is None
+                continue
+            assert summary["mean"] == pytest.approx(finite.mean()) == mean[f"{name} {when}"]
+            if len(finite) > 1:
+                half = t.ppf(0.975, len(finite) - 1) * finite.std(ddof=1) / math.sqrt(len(finite))
+                assert summary["ci95_low"] == pytest.approx(finite.mean() - half)
+                assert summary["ci95_high"] == pytest.approx(finite.mean() + half)
+    assert mean["mel_l1 end"] < 0.9 * mean["mel_l1 start"], "the held-out error falls"
+    markdown = (out / "results.md").read_text()
+    assert all(f"| {info.title}" in markdown for info in METRICS.values()) and "## per clip" in markdown
+
+    # reference/<clip>.wav: the held-out recording as trained on (peak 0.95); generated/<clip>.wav: the trained
+    # generator (run/checkpoints/latest.pt) on its mel; <clip>_mel.png: both mels side by side.
+    vocoder = Vocoder.from_checkpoint(out / "run" / "checkpoints" / "latest.pt", backend="eager")
+    for path, stem in zip(held_out, stems):
+        recorded = sf.read(path, dtype="int16")[0] / 32768
+        normalised = (recorded / np.abs(recorded).max() * 0.95).astype(np.float32)
+        reference, rate = sf.read(out / "reference" / f"{stem}.wav", dtype="int16")
+        assert rate == cfg.sampling_rate and np.abs(reference - _int16_by_hand(normalised)).max() <= 1
+        mel = reference_mel(torch.from_numpy(normalised)[None], **cfg.mel_kwargs())[0]
+        generated = sf.read(out / "generated" / f"{stem}.wav", dtype="int16")[0]
+        expected = _int16_by_hand(vocoder(mel).numpy())
+        assert generated.shape == expected.shape == (mel.shape[1] * cfg.hop_size,)
+        assert np.abs(generated - expected).max() <= 1
+        assert (out / f"{stem}_mel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        before = sf.read(out / "start" / f"{stem}.wav", dtype="int16")[0]  # the untrained generator's
+        assert before.shape == generated.shape and np.abs(before - generated).max() > 1000
+
+    # evaluation.json / .png: the end state's report on those pairs, the same values as results.json's "end".
+    report = json.loads((out / "evaluation.json").read_text())
+    assert [f["stem"] for f in report["files"]] == stems
+    for entry, row, stem in zip(report["files"], rows, stems):
+        assert (entry["reference"], entry["generated"]) == (str(out / "reference" / f"{stem}.wav"),
+                                                            str(out / "generated" / f"{stem}.wav"))
+        assert entry["metrics"] == {name: row[f"{name} end"] for name in METRICS}
+    assert (out / "evaluation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out / "evaluation.html").read_text()  # the listening page: recordings, start and end side by side
+    assert all(page.count(f'data-system="{s}"') == len(stems) for s in ("reference", "start", "end"))
+
+    # hifigan evaluate re-scores the written pairs (after int16 rounding: close to the end scores).
+    assert main(["evaluate", "--reference", str(out / "reference"), "--generated", str(out / "generated"),
+                 "--config", str(tmp_path / "tiny.json"), "--metrics", "mel_l1", "--out", str(out / "eval") + "/"]) == 0
+    rescored = json.loads((out / "eval" / "evaluation.json").read_text())["files"]
+    assert [f["stem"] for f in rescored] == stems
+    for entry, row in zip(rescored, rows):
+        assert entry["metrics"]["mel_l1"] == pytest.approx(row["mel_l1 end"], rel=0.05)
+
+    # run/: TensorBoard logs, and a checkpoint that `hifigan train --resume` continues with no data options.
+    assert list((out / "run" / "logs").glob("events.out.tfevents.*"))
+    steps = result["steps"]
+    saved = read_checkpoint(out / "run" / "checkpoints" / "latest.pt")
+    assert saved["step"] == steps
+    assert saved["config"]["disc_start_step"] == result["disc_start_step"], "the config says when the GAN began"
+    assert main(["train", "--resume", str(out / "run"), "--max-steps", str(steps + 1), "--no-progress"]) == 0
+    assert read_checkpoint(out / "run" / "checkpoints" / "latest.pt")["step"] == steps + 1
+
+
+def test_demo_scores_every_metric_and_tables_them_with_direction():
+    """`compare` scores a pair with every metric: the mel L1 and the SNR computed here by hand; a clip too
+    short for the other metrics gets its mel L1 and NaN for the rest."""
+    from hifigan.demo import compare, summary_table
+    from hifigan.evaluation.metrics import min_samples
+
+    cfg = tiny_config()
+    rng = np.random.default_rng(0)
+    t = np.arange(cfg.sampling_rate // 2) / cfg.sampling_rate
+    reference = (0.4 * np.sin(2 * np.pi * 180 * t) + 0.02 * rng.standard_normal(len(t))).astype(np.float32)
+    generated = (reference + 0.05 * rng.standard_normal(len(t))).astype(np.float32)
+    scores = compare(reference, generated, cfg)
+    assert list(scores) == list(METRICS)
+    loss_mel = cfg.mel_kwargs(for_loss=True)
+    by_hand = (reference_mel(torch.from_numpy(generated)[None], **loss_mel)
+               - reference_mel(torch.from_numpy(reference)[None], **loss_mel)).abs().mean()
+    assert scores["mel_l1"] == pytest.approx(float(by_hand), rel=1e-5)
+    noise = reference.astype(np.float64) - generated
+    assert scores["snr"] == pytest.approx(10 * np.log10(np.sum(reference.astype(np.float64) ** 2) / np.sum(noise**2)))
+    assert all(np.isfinite(v) for v in scores.values())
+    short = compare(reference[: min_samples() - 1], generated[: min_samples() - 1], cfg)
+    assert list(short) == list(METRICS) and short["mel_l1"] > 0
+    assert all(math.isnan(v) for k, v in short.items() if k != "mel_l1")
+    table = summary_table([scores, short], [scores, scores])
+    for info in METRICS.values():
+        better = "higher" if info.higher_is_better else "lower"
+        assert any(line.startswith(f"| {info.title}") and f"| {better} |" in line for line in table.splitlines())
+    assert "(1 undefined)" in table

@@ -1,0 +1,211 @@
+"""`hifigan evaluate` and hifigan.evaluation: pairing by stem, errors, the report files, the summary statistics."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.audio import load_audio, save_audio
+from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.errors import HifiganError
+from hifigan.evaluation.confidence import summarize
+from hifigan.evaluation.evaluate import evaluate_pairs
+from hifigan.evaluation.metrics import METRICS, compute_metrics
+from hifigan.evaluation.output import report_paths
+from hifigan.evaluation.pairing import pair_by_stem
+from hifigan.evaluation.perceptual import SNR_CAP_DB
+from hifigan.evaluation.results import Report, aggregate
+from tests.support.signals import SR, speechlike, with_noise_at_snr
+
+CONFIG = load_config("v1")
+
+
+@pytest.fixture
+def folders(tmp_path):
+    """ref/ and gen/ with two 1.2 s pairs; gen = ref + white noise at 20 dB SNR (before int16 rounding)."""
+    ref_dir, gen_dir = tmp_path / "ref", tmp_path / "gen"
+    ref_dir.mkdir()
+    gen_dir.mkdir()
+    for i, stem in enumerate(["a", "b"]):
+        x = speechlike(1.2, seed=i)
+        save_audio(ref_dir / f"{stem}.wav", x, SR)
+        save_audio(gen_dir / f"{stem}.wav", with_noise_at_snr(x, 20.0, seed=i), SR)
+    (gen_dir / "notes.txt").write_text("not audio: ignored")
+    return ref_dir, gen_dir
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["evaluate", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_prints_a_table_and_writes_json_and_png(folders, tmp_path, capsys):
+    ref_dir, gen_dir = folders
+    out_dir = tmp_path / "report"
+    code, out, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir), "--out", f"{out_dir}/",
+                         "--per-file")
+    assert code == 0, err
+    assert "95% CI" in out and "PESQ (wb)" in out and "\na " in out  # summary and the per-file rows
+    report = json.loads((out_dir / "evaluation.json").read_text())
+    assert [f["stem"] for f in report["files"]] == ["a", "b"]
+    assert list(report["summary"]) == list(METRICS)
+    for f in report["files"]:
+        assert f["metrics"]["snr"] == pytest.approx(20.0, abs=0.1)  # int16 rounding adds a little noise
+        assert f["shift_samples"] == 0 and f["duration_s"] == pytest.approx(1.2, abs=1e-3)
+    for name, s in report["summary"].items():
+        assert s["n"] == 2 and s["n_undefined"] == 0, name
+        assert s["ci95_low"] <= s["mean"] <= s["ci95_high"], name
+    assert report["settings"]["pitch"]["frame_length"] == 2048
+    assert report["timing"]["audio_seconds"] == pytest.approx(2.4, abs=1e-2)
+    assert (out_dir / "evaluation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in out_dir.iterdir()) == ["evaluation.json", "evaluation.png"]  # no temp files
+
+
+def test_out_prefix_and_metric_subset(folders, tmp_path, capsys):
+    ref_dir, gen_dir = folders
+    code, out, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir),
+                         "--out", str(tmp_path / "runs" / "v1-eval.json"), "--metrics", "snr", "mel_l1")
+    assert code == 0, err
+    report = json.loads((tmp_path / "runs" / "v1-eval.json").read_text())
+    assert list(report["summary"]) == ["mel_l1", "snr"]  # METRICS order, whatever the request order
+    assert (tmp_path / "runs" / "v1-eval.png").is_file()
+    assert "PESQ" not in out
+
+
+def test_report_paths_folder_and_prefix(tmp_path):
+    (tmp_path / "existing").mkdir()
+    assert report_paths(tmp_path / "existing") == (tmp_path / "existing" / "evaluation.json",
+                                                   tmp_path / "existing" / "evaluation.png")
+    new = tmp_path / "new"
+    assert report_paths(f"{new}/") == (new / "evaluation.json", new / "evaluation.png")
+    assert report_paths(tmp_path / "p") == (tmp_path / "p.json", tmp_path / "p.png")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(HifiganError, match="not a folder"):
+        report_paths(tmp_path / "file" / "p")
+
+
+def test_missing_partner_is_an_error_naming_it(folders, capsys):
+    ref_dir, gen_dir = folders
+    (gen_dir / "b.wav").unlink()
+    code, _, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir))
+    assert code == 2
+    assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err
+    save_audio(gen_dir / "c.wav", np.zeros(SR, np.float32), SR)
+    save_audio(gen_dir / "b.wav", np.zeros(SR, np.float32), SR)
+    code, _, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir))
+    assert code == 2 and f"{gen_dir / 'c.wav'}: no reference file with stem 'c'" in err
+
+
+def test_rate_mismatch_fails_unless_resampled(folders, capsys):
+    ref_dir, gen_dir = folders
+    save_audio(gen_dir / "a.wav", speechlike(1.2, sr=16000), 16000)
+    args = ["--reference", str(ref_dir), "--generated", str(gen_dir), "--metrics", "mel_l1"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "a.wav: sample rate is 16000 Hz, expected 22050 Hz (use --resample)" in err
+    code, out, err = run(capsys, *args, "--resample")
+    assert code == 0, err
+    assert "mel L1" in out
+
+
+def test_length_mismatch_beyond_one_hop_names_both_files(folders, capsys):
+    ref_dir, gen_dir = folders
+    x = load_audio(ref_dir / "b.wav", SR)
+    save_audio(gen_dir / "b.wav", x[: -CONFIG.hop_size - 1], SR)
+    code, _, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir), "--metrics", "snr")
+    assert code == 2
+    assert f"{gen_dir / 'b.wav'} (vs {ref_dir / 'b.wav'}): lengths differ by 257 samples" in err
+    save_audio(gen_dir / "b.wav", x[: -CONFIG.hop_size], SR)  # one hop: trimmed
+    assert run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir), "--metrics", "snr")[0] == 0
+
+
+def test_bad_inputs_are_one_line_errors(folders, tmp_path, capsys):
+    ref_dir, gen_dir = folders
+    code, _, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir), "--metrics", "pesq", "nope")
+    assert code == 2 and "unknown metric(s) nope" in err
+    code, _, err = run(capsys, "--reference", str(tmp_path / "missing"), "--generated", str(gen_dir))
+    assert code == 2 and "missing: no such folder" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "--reference", str(tmp_path / "empty"), "--generated", str(gen_dir))
+    assert code == 2 and "contains no audio files" in err
+    code, _, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir), "--max-shift", "999")
+    assert code == 2 and "--max-shift must be between 0 and one hop (256)" in err
+    save_audio(gen_dir / "a.flac", np.zeros(100, np.float32), SR)
+    with pytest.raises(HifiganError, match="same stem as"):
+        pair_by_stem(ref_dir, gen_dir)
+
+
+def test_one_sample_delay_with_max_shift_is_recorded(folders, capsys, tmp_path):
+    ref_dir, gen_dir = folders
+    x = load_audio(ref_dir / "a.wav", SR)
+    save_audio(gen_dir / "a.wav", np.concatenate([[0.0], x[:-1]]), SR)
+    code, _, err = run(capsys, "--reference", str(ref_dir), "--generated", str(gen_dir), "--metrics", "snr",
+                       "--max-shift", "3", "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    first = json.loads((tmp_path / "r.json").read_text())["files"][0]
+    assert first["shift_samples"] == 1 and first["metrics"]["snr"] == SNR_CAP_DB  # int16 in, int16 out: exact
+
+
+def test_evaluate_pairs_api_reports_undefined_values_as_null(tmp_path):
+    """The function `hifigan vocode --evaluate` calls: pairs in, Report out; NaN (silence) becomes JSON null."""
+    save_audio(tmp_path / "ref.wav", speechlike(1.0), SR)
+    save_audio(tmp_path / "silent.wav", np.zeros(SR, np.float32), SR)
+    report = evaluate_pairs([("s", tmp_path / "ref.wav", tmp_path / "silent.wav")], CONFIG, None,
+                            metrics=["pesq", "snr"], progress=False)
+    assert isinstance(report, Report) and report.metric_names == ["snr", "pesq"]
+    assert math.isnan(report.files[0].metrics["pesq"])
+    assert report.summary["pesq"].n == 0 and report.summary["pesq"].n_undefined == 1
+    text = json.dumps(report.to_dict(), allow_nan=False)
+    assert json.loads(text)["files"][0]["metrics"]["pesq"] is None
+    assert "-" in report.format_table()
+
+
+def test_summary_uses_the_t_distribution():
+    s = summarize([1.0, 2.0, 3.0, float("nan")])
+    half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1
+    assert (s.mean, s.std, s.n, s.n_undefined) == (2.0, 1.0, 3, 1)
+    assert (s.ci95_low, s.ci95_high) == (pytest.approx(2.0 - half), pytest.approx(2.0 + half))
+    one = summarize([5.0])
+    assert (one.mean, one.ci95_low, one.n) == (5.0, None, 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=30))
+def test_summary_interval_is_centred_and_contains_the_mean(values):
+    s = summarize(values)
+    assert s.n == len(values) and s.mean == pytest.approx(np.mean(values), abs=1e-9)
+    assert s.ci95_low <= s.mean <= s.ci95_high
+    assert (s.mean - s.ci95_low) == pytest.approx(s.ci95_high - s.mean, abs=1e-6)
+
+
+def test_aggregate_of_compute_metrics_rows():
+    """The training demo's path: compute_metrics per clip, then aggregate."""
+    x = speechlike(1.0)
+    rows = [compute_metrics(x, with_noise_at_snr(x, snr_db, 0), CONFIG, ["snr", "mel_l1"]) for snr_db in (10, 20, 30)]
+    summary = aggregate(rows)
+    assert list(summary) == ["mel_l1", "snr"]
+    assert summary["snr"].mean == pytest.approx(20.0, abs=1e-3)
+
+
+def test_the_package_names_the_public_api_and_loads_it_lazily():
+    """`from hifigan import compute_metrics, aggregate, evaluate_pairs, ...`: the library's own objects; every name
+    README documents there resolves, and `import hifigan` alone loads no torch."""
+    import subprocess
+    import sys
+
+    import hifigan
+
+    assert hifigan.compute_metrics is compute_metrics
+    assert hifigan.aggregate is aggregate and hifigan.evaluate_pairs is evaluate_pairs
+    assert all(getattr(hifigan, name) is not None for name in hifigan.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'evaluate'"):
+        hifigan.evaluate  # noqa: B018  (the old shim modules are gone)
+    loaded = subprocess.run([sys.executable, "-c", "import sys, hifigan; print(sorted({'torch', 'numpy'} & "
+                             "set(sys.modules)))"], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

@@ -1,0 +1,244 @@
+"""`hifigan listen`: the study, the rating rules (blind, seeded order, play first, once), resume, the MOS report
+and its statistics, and one-line errors for bad input. The app runs for real under Flask's test client."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import shutil
+import socket
+import sqlite3
+
+import pytest
+
+from hifigan.cli import main
+from hifigan.evaluation.listening.app import create_app
+from hifigan.evaluation.listening.mos import markdown, mos_report
+from hifigan.evaluation.listening.store import rater_order
+from hifigan.evaluation.listening.study import REFERENCE, open_study
+from tests.support.listen_server import write_stimuli
+
+SYSTEMS = ["v1", "v3"]
+
+
+def run_busy(args: list[str]) -> int:
+    """`hifigan ARGS` with --port in use, so that it can never start serving (it fails there, if not before)."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        return main([*args, "--host", "127.0.0.1", "--port", str(busy.getsockname()[1])])
+
+
+def create(tmp_path) -> int:
+    """Create (not serve) a study: the used port fails only after the study exists."""
+    return run_busy(["listen", "--reference", str(tmp_path / "stim" / "reference"),
+                     *(a for s in SYSTEMS for a in ("--system", f"{s}={tmp_path / 'stim' / s}")),
+                     "--out", str(tmp_path / "study")])
+
+
+@pytest.fixture
+def study(tmp_path, capsys):
+    write_stimuli(tmp_path / "stim", 3, SYSTEMS)
+    assert create(tmp_path) == 2
+    assert "port already in use" in capsys.readouterr().err  # the used port: one line, after the study exists
+    assert create(tmp_path) == 2  # the same folders again: the same study, continued (it fails at the port again)
+    assert "port already in use" in capsys.readouterr().err
+    return open_study(tmp_path / "study")
+
+
+@pytest.fixture
+def client(study):
+    return create_app(study).test_client()
+
+
+def begin(client, name: str) -> str:
+    response = client.post("/start", data={"name": name})
+    assert response.status_code == 303
+    return response.headers["Location"].rsplit("/", 1)[1]
+
+
+def test_study_holds_every_clip_of_every_system_blind(study, tmp_path):
+    with contextlib.closing(sqlite3.connect(study.path)) as con:
+        rows = con.execute("SELECT token, clip, system, source FROM trials").fetchall()
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sorted((c, s) for _, c, s, _ in rows) == sorted(
+        (f"clip{i:02d}", s) for i in range(3) for s in [REFERENCE, *SYSTEMS])
+    for token, clip, system, source in rows:  # copied byte for byte under a random name
+        original = tmp_path / "stim" / system / f"{clip}.wav"
+        assert (tmp_path / "study" / "audio" / f"{token}.wav").read_bytes() == original.read_bytes()
+        assert source == str(original.resolve())
+        assert clip not in token and system not in token
+    assert study.systems() == [REFERENCE, *SYSTEMS]
+
+
+def test_rating_rules(client, study):
+    key = begin(client, "Ada")
+    page = client.get(f"/rate/{key}").get_data(as_text=True).replace(key, "")
+    trial = client.get(f"/api/{key}/next").get_json()
+    assert trial["position"] == 0 and trial["total"] == 9 and not trial["played"]
+    assert trial["trial"] in page and "v1" not in page and "clip0" not in page and "reference" not in page
+    rate = f"/api/{key}/rate"
+    assert client.post(rate, json={"trial": trial["trial"], "score": 4}).status_code == 409  # not played yet
+    assert study.ratings() == []
+    assert client.post(f"/api/{key}/played", json={"trial": trial["trial"]}).status_code == 200
+    for bad in (0, 6, "4", True, None, 4.0):
+        assert client.post(rate, json={"trial": trial["trial"], "score": bad}).status_code == 400, bad
+    assert client.post(rate, json={"trial": "nonexistent", "score": 4}).status_code == 404
+    assert client.post(rate, json={"trial": trial["trial"], "score": 4}).get_json() == {"outcome": "stored"}
+    assert client.post(rate, json={"trial": trial["trial"], "score": 4}).get_json() == {"outcome": "already stored"}
+    assert client.post(rate, json={"trial": trial["trial"], "score": 2}).status_code == 409
+    assert len(study.ratings()) == 1 and study.ratings()[0][0] == "Ada" and study.ratings()[0][3] == 4
+    assert client.get(f"/api/{key}/next").get_json()["position"] == 1
+    assert client.get("/rate/not-a-key").status_code == 404
+    other = begin(client, "Grace")  # a trial of Ada's order exists for Grace too, but Grace has not played it
+    assert client.post(f"/api/{other}/rate", json={"trial": trial["trial"], "score": 4}).status_code == 409
+
+
+def test_orders_are_seeded_per_rater_and_resume_where_they_stopped(client, study):
+    ids = list(range(1, 51))
+    order = rater_order("0", "Ada", ids)
+    assert sorted(order) == ids and order != ids
+    assert rater_order("0", " ada ", ids) == order and rater_order("1", "Ada", ids) != order
+    assert rater_order("0", "Grace", ids) != order
+    key = begin(client, "Ada")
+    seen = []
+    for _ in range(4):
+        trial = client.get(f"/api/{key}/next").get_json()["trial"]
+        client.post(f"/api/{key}/played", json={"trial": trial})
+        client.post(f"/api/{key}/rate", json={"trial": trial, "score": 3})
+        seen.append(trial)
+    assert begin(client, "  ADA ") == key  # the same rater, whatever the case and spacing
+    nxt = client.get(f"/api/{key}/next").get_json()
+    assert nxt["position"] == 4 and nxt["trial"] not in seen
+    with contextlib.closing(sqlite3.connect(study.path)) as con:
+        tokens = dict(con.execute("SELECT id, token FROM trials"))
+        stored = [tokens[t] for (t,) in con.execute(
+            "SELECT trial_id FROM schedule WHERE rater_id = 1 ORDER BY position")]
+    assert stored == [tokens[i] for i in rater_order("0", "Ada", sorted(tokens))]
+    assert stored[:5] == [*seen, nxt["trial"]]
+    for trial in stored[4:]:
+        client.post(f"/api/{key}/played", json={"trial": trial})
+        client.post(f"/api/{key}/rate", json={"trial": trial, "score": 5})
+    assert "Thank you, Ada" in client.get(f"/rate/{key}").get_data(as_text=True)
+    assert client.get(f"/api/{key}/next").get_json() == {"done": True}
+
+
+def test_audio_is_served_with_ranges(client, study, tmp_path):
+    key = begin(client, "Ada")
+    token = client.get(f"/api/{key}/next").get_json()["trial"]
+    whole = (tmp_path / "study" / "audio" / f"{token}.wav").read_bytes()
+    response = client.get(f"/audio/{token}")
+    assert response.status_code == 200 and response.mimetype == "audio/wav" and response.data == whole
+    part = client.get(f"/audio/{token}", headers={"Range": "bytes=10-99"})
+    assert part.status_code == 206 and part.data == whole[10:100]
+    assert client.get("/audio/unknown").status_code == 404
+
+
+def test_results_need_the_admin_key(client, study):
+    assert client.get("/results").status_code == 403
+    assert client.get("/results?key=wrong").status_code == 403
+    page = client.get(f"/results?key={study.meta('admin_key')}").get_data(as_text=True)
+    assert "Ground Truth (hidden reference)" in page and "v3" in page
+
+
+def test_a_study_at_any_rate_plays_every_file_at_its_own(tmp_path, capsys):
+    """48 kHz recordings (FLAC for one system, re-wrapped as WAV with the same samples and rate) and a system at
+    22050 Hz: every stimulus keeps its rate, and the server's first lines say which rates the study holds."""
+    import soundfile as sf
+
+    from hifigan.evaluation.listening.study import rates_text, stimulus_rates
+
+    stim = tmp_path / "stim"
+    write_stimuli(stim, 2, ["v1"], rate=48000)
+    write_stimuli(stim / "v3-flac", 2, [], rate=48000)
+    for wav in sorted((stim / "v3-flac" / "reference").iterdir()):
+        sf.write(stim / "v3-flac" / wav.with_suffix(".flac").name, sf.read(wav, dtype="int16")[0], 48000)
+    shutil.rmtree(stim / "v3-flac" / "reference")
+    write_stimuli(stim / "lj", 2, [], rate=22050)
+    args = ["listen", "--reference", str(stim / "reference"), "--system", f"v1={stim / 'v1'}",
+            "--system", f"v3={stim / 'v3-flac'}", "--system", f"lj={stim / 'lj' / 'reference'}",
+            "--out", str(tmp_path / "study")]
+    assert run_busy(args) == 2 and "port already in use" in capsys.readouterr().err  # created, then the port
+    study = open_study(tmp_path / "study")
+    assert stimulus_rates(study) == {REFERENCE: [48000], "v1": [48000], "v3": [48000], "lj": [22050]}
+    assert rates_text(stimulus_rates(study)) == ("several rates: reference 48000 Hz, v1 48000 Hz, v3 48000 Hz, "
+                                                 "lj 22050 Hz (each file is played at its own rate)")
+    with contextlib.closing(sqlite3.connect(study.path)) as con:
+        for token, system, source in con.execute("SELECT token, system, source FROM trials"):
+            copy, original = sf.read(study.audio_file(token), dtype="int16"), sf.read(source, dtype="int16")
+            assert copy[1] == original[1] == (22050 if system == "lj" else 48000)
+            assert (copy[0] == original[0]).all()
+    assert rates_text({"reference": [16000], "v1": [16000]}) == "16000 Hz"
+
+
+def test_mos_and_its_t_interval_by_hand():
+    ratings = [("a", "reference", "c1", 5), ("a", "v1", "c1", 4), ("b", "reference", "c1", 5),
+               ("b", "v1", "c1", 4), ("a", "v1", "c2", 3), ("b", "v1", "c2", 5), ("c", "reference", "c1", 2),
+               ("c", "v1", "c1", 1)]
+    report = mos_report(ratings, ["reference", "v1"])
+    v1 = report.systems[1]
+    # v1: 4, 4, 3, 5, 1 -> mean 3.4, s^2 = (0.36+0.36+0.16+2.56+5.76)/4 = 2.3, t(0.975, 4) = 2.7764451051977987
+    assert v1.mos == pytest.approx(3.4, abs=1e-12)
+    assert v1.ci95 == pytest.approx(2.7764451051977987 * math.sqrt(2.3 / 5), abs=1e-12)
+    assert (v1.ratings, v1.raters, v1.clips) == (5, 3, 2)
+    assert f"| v1 | 3.40 (±{v1.ci95:.2f}) | 5 | 3 | 2 |" in markdown(report)
+    screened = mos_report(ratings, ["reference", "v1"], screen_reference_below=4)
+    assert [r.rater for r in screened.raters if r.excluded] == ["c"]
+    assert screened.systems[1].ratings == 4 and screened.systems[1].mos == pytest.approx(4.0, abs=1e-12)
+    assert screened.systems[0].ci95 == 0.0  # 5, 5: no spread, s = 0 -> an interval of width 0
+    assert "screening: 1 of 3 raters excluded" in markdown(screened)
+
+
+def test_report_command_writes_markdown_and_json(client, study, tmp_path, capsys):
+    key = begin(client, "Ada")
+    for score in (5, 4):
+        trial = client.get(f"/api/{key}/next").get_json()["trial"]
+        client.post(f"/api/{key}/played", json={"trial": trial})
+        client.post(f"/api/{key}/rate", json={"trial": trial, "score": score})
+    assert main(["listen", "--report", str(tmp_path / "study")]) == 0
+    out = capsys.readouterr().out
+    assert "| Model | MOS (95% CI) | ratings | raters | clips |" in out
+    data = json.loads((tmp_path / "study" / "mos.json").read_text())
+    assert sum(s["ratings"] for s in data["systems"]) == 2 and data["raters"][0]["rater"] == "Ada"
+    assert (tmp_path / "study" / "mos.md").read_text().startswith("# MOS")
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("missing", "system 'v3' has no clip 'clip01'"),
+    ("extra", "no reference clip with stem 'clip09'"),
+    ("not-audio", "not a readable audio file"),
+    ("not-a-folder", "is not a folder"),
+    ("reserved", "reserved"),
+    ("no-reference", "--system needs --reference"),
+    ("other-study", "holds a study of other audio"),
+    ("no-study", "holds no study"),
+])
+def test_bad_input_is_one_line(tmp_path, capsys, case, expected):
+    stim = tmp_path / "stim"
+    write_stimuli(stim, 2, SYSTEMS)
+    args = ["listen", "--reference", str(stim / "reference"), "--system", f"v1={stim / 'v1'}",
+            "--system", f"v3={stim / 'v3'}", "--out", str(tmp_path / "study")]
+    if case == "missing":
+        (stim / "v3" / "clip01.wav").unlink()
+    elif case == "extra":
+        (stim / "v1" / "clip09.wav").write_bytes((stim / "v1" / "clip00.wav").read_bytes())
+    elif case == "not-audio":
+        (stim / "v1" / "clip01.wav").write_text("hello")
+    elif case == "not-a-folder":
+        args[2] = str(stim / "reference" / "clip00.wav")
+    elif case == "reserved":
+        args[6] = f"reference={stim / 'v3'}"
+    elif case == "no-reference":
+        args = args[:1] + args[3:]
+    elif case == "other-study":
+        assert create(tmp_path) == 2
+        (stim / "v1" / "clip00.wav").write_bytes((stim / "v3" / "clip00.wav").read_bytes())
+    elif case == "no-study":
+        args = ["listen", "--report", str(tmp_path)]
+    capsys.readouterr()
+    assert run_busy(args) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and expected in err, err
+    if case != "other-study":
+        assert not (tmp_path / "study" / "study.sqlite").exists() and not (tmp_path / "study" / "audio").exists()

@@ -1,0 +1,177 @@
+"""`hifigan evaluate --html` and hifigan.evaluation.report: the page holds every clip of every system (audio
+bytes exactly, mel image, metrics), the summary equals the JSON reports, nothing is fetched from elsewhere,
+errors are one line."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hifigan.audio import save_audio
+from hifigan.cli import main
+from hifigan.evaluation.report.media import wav_bytes
+from hifigan.evaluation.report.systems import parse_system, parse_systems
+from tests.support.signals import SR, speechlike, with_noise_at_snr
+
+
+class Page(HTMLParser):
+    """The parts of the page a test checks: per (clip, card) the audio and image sources, the summary cells."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.clip = self.card = None
+        self.cards: dict[tuple[str, str], dict[str, str]] = {}
+        self.sources: list[str] = []
+        self.meta: dict[str, str] = {}
+        self.in_summary, self.summary_text = False, []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("src", "href"):
+            if key in a:
+                self.sources.append(a[key])
+        if tag == "section":
+            self.clip = a["id"].removeprefix("clip-")
+        elif tag == "div" and "data-system" in a:
+            self.card = a["data-system"]
+            self.cards[(self.clip, self.card)] = {}
+        elif tag in ("audio", "img") and self.card is not None:
+            self.cards[(self.clip, self.card)][tag] = a["src"]
+        elif tag == "meta" and "http-equiv" in a:
+            self.meta[a["http-equiv"]] = a["content"]
+        elif tag == "table" and a.get("id") == "summary":
+            self.in_summary = True
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.in_summary = False
+
+    def handle_data(self, data):
+        if self.in_summary and data.strip():
+            self.summary_text.append(data.strip())
+
+
+def decode(uri: str, mime: str) -> bytes:
+    prefix = f"data:{mime};base64,"
+    assert uri.startswith(prefix), uri[:40]
+    return base64.b64decode(uri[len(prefix):])
+
+
+@pytest.fixture
+def systems(tmp_path):
+    """ref/ with clips a, b; good/ (20 dB SNR) and bad/ (5 dB SNR) with the same stems."""
+    for name in ("ref", "good", "bad"):
+        (tmp_path / name).mkdir()
+    for i, stem in enumerate(["a", "b"]):
+        x = speechlike(0.6, seed=i)
+        save_audio(tmp_path / "ref" / f"{stem}.wav", x, SR)
+        save_audio(tmp_path / "good" / f"{stem}.wav", with_noise_at_snr(x, 20.0, seed=i), SR)
+        save_audio(tmp_path / "bad" / f"{stem}.wav", with_noise_at_snr(x, 5.0, seed=i), SR)
+    return tmp_path
+
+
+def evaluate(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(["evaluate", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_page_puts_every_system_of_every_clip_side_by_side(systems, capsys):
+    out = systems / "rep"
+    code, stdout, err = evaluate(capsys, "--reference", str(systems / "ref"), "--generated", str(systems / "good"),
+                                 "--generated", f"noisy={systems / 'bad'}", "--out", f"{out}/", "--html",
+                                 "--metrics", "mel_l1", "snr")
+    assert code == 0, err
+    assert "== good" in stdout and "== noisy" in stdout and f"wrote {out / 'evaluation.html'}" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["evaluation-good.json", "evaluation-good.png",
+                                                     "evaluation-noisy.json", "evaluation-noisy.png",
+                                                     "evaluation.html"]
+    page = Page((out / "evaluation.html").read_text())
+    folders = {"reference": "ref", "good": "good", "noisy": "bad"}
+    assert set(page.cards) == {(clip, card) for clip in "ab" for card in folders}
+    for (clip, card), media in page.cards.items():
+        wav = systems / folders[card] / f"{clip}.wav"
+        assert decode(media["audio"], "audio/wav") == wav.read_bytes(), (clip, card)  # the file, byte for byte
+        assert decode(media["img"], "image/png")[:8] == b"\x89PNG\r\n\x1a\n"
+    # self-contained: every source is inside the page, and the policy forbids fetching anything else
+    assert all(s.startswith("data:") for s in page.sources)
+    assert page.meta["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "media-src data:" in page.meta["Content-Security-Policy"]
+    # the summary shows each system's mean and 95% CI as its JSON report has them
+    for name in ("good", "noisy"):
+        summary = json.loads((out / f"evaluation-{name}.json").read_text())["summary"]
+        for metric in ("mel_l1", "snr"):
+            s = summary[metric]
+            assert f"{s['mean']:.3f}" in page.summary_text
+            assert f"[{s['ci95_low']:.3f}, {s['ci95_high']:.3f}]" in page.summary_text
+    snr_good = json.loads((out / "evaluation-good.json").read_text())["summary"]["snr"]["mean"]
+    assert f'<span class="best">{snr_good:.3f}</span>' in (out / "evaluation.html").read_text()
+
+
+def test_one_system_keeps_the_evaluate_outputs_and_links_audio(systems, capsys):
+    out = systems / "reports" / "v1"
+    code, _, err = evaluate(capsys, "--reference", str(systems / "ref"), "--generated", str(systems / "good"),
+                            "--out", str(out), "--html", "--html-audio", "link", "--metrics", "mel_l1")
+    assert code == 0, err
+    assert sorted(p.name for p in out.parent.iterdir()) == ["v1.html", "v1.json", "v1.png"]
+    page = Page((out.parent / "v1.html").read_text())
+    for (clip, card), media in page.cards.items():
+        target = (out.parent / unquote(media["audio"])).resolve()
+        assert target == (systems / ("ref" if card == "reference" else "good") / f"{clip}.wav").resolve()
+    assert "media-src 'self' file: data:" in page.meta["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("fmt, subtype", [("FLAC", "PCM_16"), ("FLAC", "PCM_24"), ("AIFF", "FLOAT")])
+def test_audio_in_another_format_is_embedded_as_wav_with_the_same_samples(tmp_path, fmt, subtype):
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-0.9, 0.9, (1000, 2))
+    path = tmp_path / f"x.{fmt.lower()}"
+    sf.write(path, x, 16000, format=fmt, subtype=subtype)
+    dtype = "float32" if subtype == "FLOAT" else "int32"
+    original, _ = sf.read(path, dtype=dtype)
+    wav = tmp_path / "x.wav"
+    wav.write_bytes(wav_bytes(path))
+    info = sf.info(wav)
+    assert (info.format, info.subtype, info.samplerate, info.channels) == ("WAV", subtype, 16000, 2)
+    np.testing.assert_array_equal(sf.read(wav, dtype=dtype)[0], original)  # exact, 24-bit included
+
+
+def test_system_names(tmp_path):
+    assert parse_system("v1=out/v1") == ("v1", Path("out/v1"))
+    assert parse_system(str(tmp_path / "gen")) == ("gen", tmp_path / "gen")
+    assert parse_system("a=b=c") == ("a", Path("b=c"))
+    with pytest.raises(Exception, match="two systems named 'x'"):
+        parse_systems(["x=a", "x=b"])
+    with pytest.raises(Exception, match="reserved"):
+        parse_systems(["reference=a"], reserved=("reference",))
+    with pytest.raises(Exception, match="a name"):
+        parse_system("bad name!=dir")
+
+
+@pytest.mark.parametrize("case", ["no-out", "same-name", "missing-clip", "not-audio"])
+def test_bad_input_is_one_line_and_writes_no_page(systems, capsys, case):
+    ref, good, bad = (str(systems / n) for n in ("ref", "good", "bad"))
+    args = ["--reference", ref, "--generated", good, "--generated", f"n={bad}", "--out", f"{systems / 'rep'}/",
+            "--html", "--metrics", "mel_l1"]
+    expected = {"no-out": "--html needs --out", "same-name": "two systems named 'good'",
+                "missing-clip": "no generated file with stem 'b'", "not-audio": "not a readable audio file"}[case]
+    if case == "no-out":
+        args = args[:6] + args[8:]
+    elif case == "same-name":
+        args[5] = f"good={bad}"
+    elif case == "missing-clip":
+        os.remove(systems / "bad" / "b.wav")
+    else:
+        (systems / "bad" / "b.wav").write_text("not audio")
+    code, _, err = evaluate(capsys, *args)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
+    assert not (systems / "rep" / "evaluation.html").exists()

@@ -1,0 +1,100 @@
+"""`hifigan export`: ONNX and TorchScript files that reproduce the eager generator at any length and batch."""
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import torch
+
+from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.inference.export import export_generator
+from hifigan.models import Generator
+from tests.support.official_reference import RefGenerator
+from tests.support.tiny import odd_rate_config, tiny_config
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+
+TOL = 1e-4
+LENGTHS = (1, 7, 50, 333)
+
+
+def _eager(ckpt_generator_state, cfg):
+    g = Generator(cfg)
+    g.load_state_dict(ckpt_generator_state)
+    return g.eval().remove_weight_norm()
+
+
+def _check_files(onnx_path, ts_path, eager, num_mels, lengths=LENGTHS):
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    scripted = torch.jit.load(str(ts_path))
+    for batch, frames in [(1, n) for n in lengths] + [(3, 19)]:
+        mel = torch.randn(batch, num_mels, frames) - 3
+        with torch.inference_mode():
+            expected = eager(mel)
+            got_ts = scripted(mel)
+        got_onnx = session.run(None, {"mel": mel.numpy()})[0]
+        assert got_onnx.shape == tuple(expected.shape) == tuple(got_ts.shape) == (batch, 1, frames * eager.layers().hop)
+        assert np.abs(got_onnx - expected.numpy()).max() < TOL
+        assert (got_ts - expected).abs().max() < TOL
+
+
+def test_export_own_checkpoint_both_formats(tmp_path, tiny_checkpoint, tiny_cfg):
+    onnx_path, ts_path = tmp_path / "g.onnx", tmp_path / "g.ts"
+    assert main(["export", "--checkpoint", str(tiny_checkpoint), "--format", "onnx", str(onnx_path)]) == 0
+    assert main(["export", "-c", str(tiny_checkpoint), "--format", "torchscript", str(ts_path)]) == 0
+    state = torch.load(tiny_checkpoint, weights_only=True)["generator"]
+    _check_files(onnx_path, ts_path, _eager(state, tiny_cfg), tiny_cfg.num_mels)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.onnx", "g.ts"]  # no temporary files left
+
+
+def test_export_official_checkpoint_resblock1(tmp_path):
+    cfg = tiny_config("1", num_mels=80)
+    torch.manual_seed(3)
+    ckpt = tmp_path / "g_00000001"
+    torch.save({"generator": RefGenerator(cfg).state_dict()}, ckpt)
+    cfg_json = tmp_path / "cfg.json"
+    cfg_json.write_text(__import__("json").dumps(cfg.to_dict()))
+    for fmt, name in (("onnx", "g.onnx"), ("torchscript", "g.pt")):
+        assert main(["export", "-c", str(ckpt), "--config", str(cfg_json), "--format", fmt, str(tmp_path / name)]) == 0
+    from hifigan.checkpoints.contents import load_generator
+
+    eager = load_generator(ckpt, cfg_json)[0].eval().remove_weight_norm()
+    _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80)
+
+
+@pytest.mark.parametrize("name", ["v1", "v3"])
+def test_export_official_v1_and_v3_both_formats(tmp_path, name):
+    """README's commands on official g_* files of the real configs: both files match eager."""
+    from hifigan.checkpoints.contents import load_generator
+
+    torch.manual_seed(0)
+    ckpt = tmp_path / "g_00000001"
+    torch.save({"generator": RefGenerator(load_config(name)).state_dict()}, ckpt)
+    for fmt, path in (("onnx", "g.onnx"), ("torchscript", "g.pt")):
+        assert main(["export", "--checkpoint", str(ckpt), "--config", name, "--format", fmt, str(tmp_path / path)]) == 0
+    eager = load_generator(ckpt, name)[0].eval().remove_weight_norm()
+    _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80, lengths=(1, 9))
+
+
+@pytest.mark.usefixtures("single_thread")
+def test_export_keeps_odd_rates(tmp_path):
+    """audiosr-48k's generator (rates [6, 5, 4, 2, 2], one stage with output padding), 32 channels wide: both files
+    give frames x 480 samples at every length, as eager does."""
+    cfg = odd_rate_config("h480")
+    torch.manual_seed(0)
+    eager = Generator(cfg).eval()
+    export_generator(eager, "onnx", tmp_path / "g.onnx")
+    export_generator(eager, "torchscript", tmp_path / "g.pt")
+    _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager.remove_weight_norm(), cfg.num_mels, lengths=(1, 7, 50))
+
+
+def test_export_errors_leave_no_file(tmp_path, tiny_checkpoint, capsys):
+    assert main(["export", "-c", str(tmp_path / "missing.pt"), "--format", "onnx", str(tmp_path / "x.onnx")]) == 2
+    assert "missing.pt" in capsys.readouterr().err
+    (tmp_path / "adir").mkdir()
+    assert main(["export", "-c", str(tiny_checkpoint), "--format", "onnx", str(tmp_path / "adir")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir"]
+    with pytest.raises(SystemExit):
+        main(["export", "-c", str(tiny_checkpoint), "--format", "tflite", str(tmp_path / "x")])
+    with pytest.raises(ValueError, match="format"):
+        export_generator(Generator(tiny_config()), "tflite", tmp_path / "x")

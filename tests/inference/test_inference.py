@@ -1,0 +1,259 @@
+"""Vocoder backends and batching: every path computes the plain eager generator's function (within 1e-4)."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.errors import HifiganError
+from hifigan.inference.engines import resolve_backend
+from hifigan.inference.fused import FusedGenerator
+from hifigan.inference.tiled import TiledGenerator
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from tests.support.tiny import tiny_config
+
+BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
+TOL = 1e-4
+
+
+def _vocoders(cfg, backends=BACKENDS):
+    """One vocoder per backend, all with the same random weights."""
+    torch.manual_seed(0)
+    state = Generator(cfg).state_dict()
+    out = {}
+    for backend in backends:
+        g = Generator(cfg)
+        g.load_state_dict(state)
+        out[backend] = Vocoder(g, cfg, backend=backend)
+    return out
+
+
+@pytest.fixture(scope="module", params=["1", "2"])
+def tiny_vocoders(request):
+    cfg = tiny_config(request.param)
+    return cfg, _vocoders(cfg)
+
+
+def _plain_eager(cfg, seed=0):
+    torch.manual_seed(seed)
+    return Generator(cfg).eval().remove_weight_norm()
+
+
+def test_backends_match_plain_eager_on_tiny_configs(tiny_vocoders):
+    cfg, vocoders = tiny_vocoders
+    reference = _plain_eager(cfg)
+    mel = torch.randn(2, cfg.num_mels, 37)
+    with torch.inference_mode():
+        expected = reference(mel).squeeze(1)
+    for backend, vocoder in vocoders.items():
+        assert vocoder.backend == backend
+        got = vocoder(mel)
+        assert got.shape == (2, 37 * cfg.hop_size) and got.dtype == torch.float32
+        assert (got - expected).abs().max() < TOL, backend
+        single = vocoder(mel[1].numpy())  # [num_mels, T] array in, [T * hop] out
+        assert single.shape == (37 * cfg.hop_size,)
+        assert (single - expected[1]).abs().max() < TOL, backend
+        assert float(single.abs().max()) <= 1.0
+
+
+@pytest.mark.parametrize("name", ["v3", "v1"])
+def test_backends_match_plain_eager_on_a_real_config(name):
+    cfg = load_config(name)
+    backends = BACKENDS if name == "v3" else ("tiled-split",)  # V1: the `auto` backend
+    vocoders = _vocoders(cfg, backends)
+    mel = torch.randn(cfg.num_mels, 12) - 4
+    with torch.inference_mode():
+        expected = _plain_eager(cfg)(mel[None])[0, 0]
+    for backend, vocoder in vocoders.items():
+        assert (vocoder(mel) - expected).abs().max() < TOL, backend
+
+
+def test_split_backends_cut_long_inputs_exactly(tiny_vocoders):
+    cfg, vocoders = tiny_vocoders
+    threads = torch.get_num_threads()
+    for batch in (1, 2):
+        mel = torch.randn(batch, cfg.num_mels, 301)  # long enough for one piece per thread
+        expected = vocoders["eager"](mel)
+        for backend in ("onnx-split", "fused-split", "tiled-split"):
+            assert (vocoders[backend](mel) - expected).abs().max() < TOL, backend
+    assert torch.get_num_threads() == threads  # the workers' single-thread setting does not leak
+
+
+def _geometry(stage: tuple[int, int]) -> tuple[int, int]:
+    """(rate, kernel) from a rate and how far the kernel goes past it (rate 1 takes no odd excess)."""
+    rate, excess = stage
+    return rate, rate + (excess - excess % 2 if rate == 1 else excess)
+
+
+@pytest.mark.usefixtures("single_thread")
+@settings(max_examples=20, deadline=None)
+@given(stages=st.lists(st.tuples(st.integers(1, 7), st.integers(0, 8)), min_size=1, max_size=3),
+       frames=st.integers(1, 24), cut=st.integers(1, 24))
+def test_every_engine_gives_frames_times_hop_at_any_accepted_geometry(stages, frames, cut):
+    """Any rates and kernels a config accepts (output padding or not, kernel = rate, rate 1): eager, fused (both
+    layouts), tiled, chunked and batched vocoding give frames x hop samples, equal in float64 (a wrong padding
+    would shift the audio by whole samples)."""
+    rates, kernels = zip(*map(_geometry, stages))
+    hop = int(np.prod(rates))
+    cfg = tiny_config("1", upsample_rates=list(rates), upsample_kernel_sizes=list(kernels), hop_size=hop,
+                      segment_size=32 * hop, n_fft=64 + hop % 2, upsample_initial_channel=8, resblock_kernel_sizes=[3],
+                      resblock_dilation_sizes=[[1, 2]])
+    torch.manual_seed(0)
+    g = Generator(cfg).double().eval().remove_weight_norm()
+    mel = torch.randn(1, cfg.num_mels, frames, dtype=torch.float64, generator=torch.Generator().manual_seed(cut)) - 3
+    with torch.inference_mode():
+        expected = g(mel)
+        assert expected.shape == (1, 1, frames * hop)
+        for engine in (FusedGenerator(g, "1d"), FusedGenerator(g, "2d"), TiledGenerator(FusedGenerator(g, "2d"))):
+            assert (engine(mel) - expected).abs().max() < 1e-12
+    vocoder = Vocoder(g, cfg, backend="eager")
+    assert (vocoder.chunked(mel[0], cut) - expected[0, 0]).abs().max() < 1e-12
+    short = mel[0, :, : min(cut, frames)]
+    audio = vocoder.batch([mel[0], short])
+    assert [a.shape[0] for a in audio] == [frames * hop, short.shape[1] * hop]
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames=st.integers(1, 500), parts=st.integers(1, 6), left=st.integers(0, 20), right=st.integers(0, 20))
+def test_time_splits_cover_the_input_with_context(frames, parts, left, right):
+    from hifigan.inference.streaming import ReceptiveField, time_splits
+
+    pieces = time_splits(frames, parts, ReceptiveField(left, right))
+    assert pieces[0][2] == 0 and pieces[-1][3] == frames
+    for (_, _, _, stop), (_, _, start, _) in itertools.pairwise(pieces):
+        assert stop == start
+    for in_a, in_b, out_a, out_b in pieces:
+        assert in_a == max(0, out_a - left) and in_b == min(frames, out_b + right) and out_b > out_a
+
+
+def test_fused_generator_folds_weight_norm_itself():
+    cfg = tiny_config("1")
+    torch.manual_seed(1)
+    g = Generator(cfg).eval()  # weight norm still parametrized
+    mel = torch.randn(1, cfg.num_mels, 21)
+    with torch.inference_mode():
+        expected = g(mel)
+        for layout in ("1d", "2d"):
+            assert (FusedGenerator(g, layout)(mel) - expected).abs().max() < TOL
+
+
+@settings(max_examples=12, deadline=None)
+@given(lengths=st.lists(st.integers(1, 60), min_size=1, max_size=5))
+def test_batch_of_different_lengths_equals_each_alone(lengths):
+    """Any lengths, in float64: equal to rounding (test_exactness: one frame less context fails)."""
+    cfg = tiny_config("1")
+    vocoder = _BATCH_VOCODER
+    gen = torch.Generator().manual_seed(sum(lengths))
+    mels = [torch.randn(cfg.num_mels, n, generator=gen, dtype=torch.float64) for n in lengths]
+    outs = vocoder.batch(mels)
+    assert len(outs) == len(mels)
+    for mel, audio in zip(mels, outs):
+        assert audio.shape == (mel.shape[1] * cfg.hop_size,) and audio.dtype == torch.float64
+        assert (audio - vocoder(mel)).abs().max() < 1e-14
+
+
+torch.manual_seed(0)
+_BATCH_VOCODER = Vocoder(Generator(tiny_config("1")).double(), tiny_config("1"), backend="eager")
+
+
+def test_zero_padding_alone_would_change_the_tail():
+    """Why `batch` recomputes tails: a padded batch differs near each short item's end."""
+    vocoder = _BATCH_VOCODER
+    mel = torch.randn(16, 30)
+    padded = vocoder(torch.nn.functional.pad(mel, (0, 20)))[: 30 * 16]
+    assert (padded - vocoder(mel)).abs().max() > 1e-3
+    assert vocoder.batch([]) == []
+
+
+def test_from_checkpoint_with_backend_and_errors(official_tiny80, tiny_checkpoint):
+    ckpt, cfg_json = official_tiny80
+    vocoder = Vocoder.from_checkpoint(ckpt, cfg_json, backend="fused")
+    assert vocoder.backend == "fused" and vocoder(torch.zeros(80, 5)).shape == (80,)
+    auto = Vocoder.from_checkpoint(tiny_checkpoint).backend
+    assert auto == resolve_backend("auto", torch.device("cpu")) == "tiled-split"
+    with pytest.raises(HifiganError, match="unknown backend"):
+        Vocoder.from_checkpoint(tiny_checkpoint, backend="tensorrt")
+    with pytest.raises(ValueError, match="expected a mel"):
+        vocoder(torch.zeros(16, 5))
+    with pytest.raises(ValueError, match="expected a mel"):
+        vocoder(torch.zeros(80, 0))
+
+
+def test_bench_command_writes_table_and_json(tmp_path, capsys):
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
+    out = tmp_path / "bench.json"
+    code = main(["bench", "--config", str(cfg_path), "--seconds", "0.5", "--repeats", "2",
+                 "--backends", "eager,tiled", "--json", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    rows = {r["backend"]: r for r in result["backends"]}
+    assert set(rows) == {"eager", "tiled"} and rows["eager"]["speedup_vs_eager"] == 1.0
+    assert all(r["max_abs_diff"] < TOL and r["peak_rss_mb"] > 0 and r["page_faults"] >= 0 for r in rows.values())
+    assert rows["eager"]["solo_speedup_vs_eager"] == 1.0 and rows["tiled"]["solo_median_s"] > 0
+    assert result["machine"]["cores"] >= 1 and result["stream"]["lookahead_frames"] == 7
+    assert "x real time" in capsys.readouterr().out
+    assert main(["bench", "--backends", "fused", "--seconds", "1"]) == 2
+    assert np.isfinite(result["backends"][0]["x_real_time"])
+
+
+@pytest.mark.parametrize(("precision", "dtype", "bound"),
+                         [("bf16", torch.bfloat16, 0.05), ("fp16", torch.float16, 5e-3)])
+def test_half_precision_runs_the_network_in_that_dtype(precision, dtype, bound):
+    """fp16/bf16 cast the weights (the outputs move by about the dtype's rounding, never 0) and return float32."""
+    cfg = tiny_config("1")
+    torch.manual_seed(0)
+    state = Generator(cfg).state_dict()
+    mel = torch.randn(cfg.num_mels, 40) - 4
+    outputs = {}
+    for name in ("fp32", precision):
+        for backend in ("eager", "fused"):
+            g = Generator(cfg)
+            g.load_state_dict(state)
+            vocoder = Vocoder(g, cfg, backend=backend, precision=name)
+            assert vocoder.dtype == (torch.float32 if name == "fp32" else dtype)
+            assert all(p.dtype == vocoder.dtype for p in vocoder._runner.parameters())
+            outputs[name, backend] = vocoder(mel)
+    for backend in ("eager", "fused"):
+        half = outputs[precision, backend]
+        assert half.dtype == torch.float32 and half.shape == (40 * cfg.upsample_factor,)
+        err = float((half - outputs["fp32", "eager"]).abs().max())
+        assert 0 < err < bound * float(outputs["fp32", "eager"].abs().max())
+
+
+def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
+    cpu = torch.device("cpu")
+    assert resolve_backend("auto", cpu, "bf16") == "fused"
+    assert resolve_backend("auto", cpu, "fp32") == "tiled-split"
+    for backend in ("jit", "onnx", "tiled-split", "fused-split"):
+        with pytest.raises(HifiganError, match=f"backend {backend} runs in fp32 only"):
+            resolve_backend(backend, cpu, "fp16")
+    with pytest.raises(HifiganError, match="unknown precision 'fp8'"):
+        resolve_backend("eager", cpu, "fp8")
+
+
+def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):
+    """`hifigan bench --presets`: each preset at its own rate and hop (random weights), eager and the other backends,
+    one row each; an unknown preset is one line, before anything is timed."""
+    out = tmp_path / "presets.json"
+    assert main(["bench", "--presets", "v3", "pwg-24k", "--seconds", "0.2", "--repeats", "1", "--backends",
+                 "eager,fused", "--json", str(out)]) == 0
+    runs = {run["preset"]: run for run in json.loads(out.read_text())["presets"]}
+    assert list(runs) == ["v3", "pwg-24k"]
+    assert (runs["pwg-24k"]["sampling_rate"], runs["pwg-24k"]["hop_size"]) == (24000, 300)
+    v3_params = sum(p.numel() for p in Generator(load_config("v3")).parameters())  # weight norm's g included
+    assert runs["pwg-24k"]["audio_seconds"] == 0.2 and runs["v3"]["parameters"] == v3_params
+    assert {r["backend"] for r in runs["pwg-24k"]["backends"]} == {"eager", "fused"}
+    table = capsys.readouterr().out.splitlines()
+    assert table[1].split()[:4] == ["preset", "rate", "hop", "params"]
+    eager = runs["pwg-24k"]["backends"][0]
+    assert table[3].split()[:5] == ["pwg-24k", "24000", "300", "12.99", f"{eager['x_real_time']:.2f}"]
+    assert main(["bench", "--presets", "v9", "--seconds", "0.2"]) == 2
+    assert "no preset 'v9'" in capsys.readouterr().err

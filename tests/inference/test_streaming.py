@@ -1,0 +1,126 @@
+"""Exact streaming: chunked output equals one-shot vocoding; the receptive field is exactly what the net reads."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.inference import Vocoder
+from hifigan.inference.streaming import AUTO_CHUNK_FRAMES, ReceptiveField, latency_ms, receptive_field, split_frames
+from hifigan.models import Generator
+from tests.support.tiny import odd_rate_config, tiny_config
+
+TOL = 1e-4
+EXACT = 1e-14  # float64 rounding (tests/inference/test_exactness.py)
+
+
+def _vocoder(cfg, backend="onnx", seed=0):
+    torch.manual_seed(seed)
+    return Vocoder(Generator(cfg), cfg, backend=backend)
+
+
+def _measured_field(vocoder, frames=41):
+    """Which output frames change when one input frame in the middle changes: the empirical receptive field."""
+    mel = torch.randn(vocoder.config.num_mels, frames) - 3
+    poked = mel.clone()
+    poked[:, frames // 2] += 5.0
+    diff = (vocoder(poked) - vocoder(mel)).abs().reshape(frames, vocoder.hop_size).amax(dim=1)
+    changed = torch.nonzero(diff > 0).flatten()
+    # output frame f reads input frames [f - left, f + right]; so frame c affects outputs [c - right, c + left]
+    return ReceptiveField(left=int(changed.max()) - frames // 2, right=frames // 2 - int(changed.min()))
+
+
+def test_receptive_field_of_official_configs():
+    assert receptive_field(load_config("v1")) == ReceptiveField(13, 13)
+    assert receptive_field(load_config("v2")) == ReceptiveField(13, 13)
+    assert receptive_field(load_config("v3")) == ReceptiveField(11, 11)
+    assert receptive_field(load_config("pwg-24k")) == ReceptiveField(19, 19)
+    assert receptive_field(load_config("audiosr-48k")) == ReceptiveField(22, 22)
+
+
+def test_latency_is_the_look_ahead_at_the_configs_own_hop():
+    """What `hifigan bench` reports: the look-ahead frames' audio, frames x hop / sampling rate."""
+    assert latency_ms(load_config("v1")) == pytest.approx(1000 * 13 * 256 / 22050)  # 150.9 ms
+    assert latency_ms(load_config("pwg-24k")) == pytest.approx(1000 * 19 * 300 / 24000)  # 237.5 ms
+    assert latency_ms(load_config("audiosr-48k")) == pytest.approx(1000 * 22 * 480 / 48000)  # 220 ms
+    assert latency_ms(odd_rate_config("h200")) == pytest.approx(1000 * 20 * 200 / 16000)  # ahead 20, back 19
+
+
+@pytest.mark.parametrize("cfg", [tiny_config("1"), tiny_config("2"), load_config("v3")], ids=["tiny1", "tiny2", "v3"])
+def test_receptive_field_is_exactly_what_the_generator_reads(cfg):
+    vocoder = _vocoder(cfg, backend="eager")
+    assert _measured_field(vocoder) == receptive_field(cfg)
+
+
+@settings(max_examples=15, deadline=None)
+@given(cuts=st.lists(st.integers(0, 90), min_size=0, max_size=8), total=st.integers(1, 90),
+       min_frames=st.integers(1, 12))
+def test_stream_equals_one_shot(cuts, total, min_frames):
+    """Any chunking, in float64: equal to rounding (test_exactness: one frame less context fails)."""
+    vocoder = _STREAM_VOCODER
+    gen = torch.Generator().manual_seed(total)
+    mel = torch.randn(vocoder.config.num_mels, total, generator=gen, dtype=torch.float64)
+    bounds = sorted({0, total, *(c for c in cuts if c < total)})
+    chunks = [mel[:, a:b] for a, b in itertools.pairwise(bounds)]
+    out = list(vocoder.stream(iter(chunks), min_frames=min_frames))
+    assert torch.cat(out).shape == (total * vocoder.hop_size,)
+    assert (torch.cat(out) - vocoder(mel)).abs().max() < EXACT
+    assert all(len(a) >= min_frames * vocoder.hop_size for a in out[:-1])
+
+
+torch.manual_seed(0)
+_STREAM_VOCODER = Vocoder(Generator(tiny_config("1")).double(), tiny_config("1"), backend="eager")
+
+
+def test_chunks_without_context_would_not_be_exact():
+    """Why context is carried: vocoding chunks on their own leaves seams (the exact field is tested above)."""
+    from hifigan.inference.streaming import stream
+
+    vocoder = _STREAM_VOCODER
+    mel = torch.randn(vocoder.config.num_mels, 60)
+    out = torch.cat(list(stream(vocoder._run, split_frames(mel, 10), ReceptiveField(0, 0), vocoder.hop_size, 16)))
+    assert (out - vocoder(mel)).abs().max() > 1e-3
+
+
+def test_chunked_long_mel_and_real_config():
+    vocoder = _STREAM_VOCODER
+    mel = torch.randn(vocoder.config.num_mels, 3000, dtype=torch.float64)
+    assert (vocoder.chunked(mel, 250) - vocoder(mel)).abs().max() < EXACT
+    v3 = _vocoder(load_config("v3"), backend="fused")
+    mel = torch.randn(80, 40) - 4
+    assert (torch.cat(list(v3.stream(split_frames(mel, 9)))) - v3(mel)).abs().max() < TOL
+    with pytest.raises(ValueError, match="mel chunk 0"):
+        list(vocoder.stream([torch.zeros(3, 4)]))
+    with pytest.raises(ValueError, match="chunk_frames"):
+        vocoder.chunked(mel[:16], 0)
+
+
+def test_vocode_stream_and_auto_chunking_match_one_shot(tmp_path):
+    cfg = tiny_config("2")
+    torch.manual_seed(0)
+    ckpt = tmp_path / "tiny.pt"
+    write_checkpoint(ckpt, generator_payload(Generator(cfg).state_dict(), cfg))
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "short.npy", rng.standard_normal((cfg.num_mels, 300)).astype(np.float32) - 3)
+    np.save(tmp_path / "long.npy", rng.standard_normal((cfg.num_mels, AUTO_CHUNK_FRAMES + 77)).astype(np.float32))
+    vocoder = Vocoder.from_checkpoint(ckpt)
+    for flags in (["--stream", "--chunk-frames", "7"], []):
+        out = tmp_path / f"out{len(flags)}"
+        assert main(["vocode", "-c", str(ckpt), "-o", str(out), *flags,
+                     str(tmp_path / "short.npy"), str(tmp_path / "long.npy")]) == 0
+        for stem in ("short", "long"):
+            expected = vocoder(np.load(tmp_path / f"{stem}.npy")).numpy()
+            got = sf.read(out / f"{stem}.wav", dtype="float32")[0]
+            assert got.shape == expected.shape
+            assert np.abs(got - expected).max() <= 2 / 32768  # int16 quantisation of equal floats
+    assert main(["vocode", "-c", str(ckpt), "-o", str(tmp_path / "x"), "--chunk-frames", "0",
+                 str(tmp_path / "short.npy")]) == 2
+    json.dumps(receptive_field(cfg).__dict__)

@@ -1,0 +1,96 @@
+"""The mel front-end equals the official computation and an independent librosa one."""
+
+
+import librosa
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.audio import load_audio
+from hifigan.config import load_config
+from hifigan.mel import MelSpectrogram, mel_spectrogram
+from tests.support.files import CORPUS
+from tests.support.official_reference import reference_mel
+
+V1 = load_config("v1")
+
+
+@pytest.fixture(scope="module")
+def speech() -> np.ndarray:
+    return load_audio(CORPUS / "LJ001-0001.wav", 22050)
+
+
+def librosa_mel(y: np.ndarray, fmax) -> np.ndarray:
+    """Independent path: numpy reflect pad, librosa STFT (float64), sqrt(|X|^2 + 1e-9), librosa basis, log."""
+    pad = (1024 - 256) // 2
+    y = np.pad(y.astype(np.float64), (pad, pad), mode="reflect")
+    spec = librosa.stft(y, n_fft=1024, hop_length=256, win_length=1024, window="hann", center=False)
+    mag = np.sqrt(np.abs(spec) ** 2 + 1e-9)
+    basis = librosa.filters.mel(sr=22050, n_fft=1024, n_mels=80, fmin=0, fmax=fmax, dtype=np.float64)
+    return np.log(np.maximum(basis @ mag, 1e-5))
+
+
+@pytest.mark.parametrize("fmax", [8000, None])
+def test_equals_independent_librosa_computation(speech, fmax):
+    expected = librosa_mel(speech, fmax)
+    exact = mel_spectrogram(torch.from_numpy(speech.astype(np.float64))[None], 1024, 80, 22050, 256, 1024, 0, fmax)
+    assert exact.shape == (1, *expected.shape) == (1, 80, len(speech) // 256)
+    assert np.abs(exact[0].numpy() - expected).max() < 1e-6
+    # float32 (what the official code and training use): rounding shows only in bins near the 1e-5 floor.
+    fp32 = mel_spectrogram(torch.from_numpy(speech)[None], 1024, 80, 22050, 256, 1024, 0, fmax)[0].numpy()
+    error = np.abs(fp32 - expected)
+    assert np.quantile(error, 0.999) < 1e-4 and error.max() < 1e-3
+
+
+def test_equals_official_formulation(speech):
+    y = torch.from_numpy(speech)[None]
+    ours = mel_spectrogram(y, **V1.mel_kwargs())
+    official = reference_mel(y, 1024, 80, 22050, 256, 1024, 0, 8000)
+    assert torch.allclose(ours, official, atol=1e-5, rtol=0)
+
+
+def test_fmax_none_means_half_the_rate(speech):
+    y = torch.from_numpy(speech[:22050])[None]
+    assert torch.equal(mel_spectrogram(y, 1024, 80, 22050, 256, 1024, 0, None),
+                       mel_spectrogram(y, 1024, 80, 22050, 256, 1024, 0, 11025))
+
+
+def test_silence_hits_the_log_floor():
+    mel = mel_spectrogram(torch.zeros(1, 4096), **V1.mel_kwargs())
+    # sqrt(1e-9) per bin through the Slaney basis stays below the 1e-5 clamp: log(1e-5) everywhere.
+    assert torch.allclose(mel, torch.full_like(mel, np.log(1e-5)))
+
+
+def test_batch_equals_items(speech):
+    frontend = MelSpectrogram(**V1.mel_kwargs())
+    a, b = torch.from_numpy(speech[:8192]), torch.from_numpy(speech[8192:16384])
+    batch = frontend(torch.stack([a, b]))
+    assert torch.equal(batch[0], frontend(a)) and torch.equal(batch[1], frontend(b))
+
+
+def test_basis_and_window_cached_per_device_and_dtype():
+    frontend = MelSpectrogram(**V1.mel_kwargs())
+    y32 = torch.randn(1, 2048) * 0.1
+    frontend(y32)
+    first = frontend._basis_and_window(torch.device("cpu"), torch.float32)
+    frontend(y32)
+    assert frontend._basis_and_window(torch.device("cpu"), torch.float32)[0] is first[0]
+    out64 = frontend(y32.double())
+    assert out64.dtype == torch.float64
+    assert set(frontend._tensors) == {(torch.device("cpu"), torch.float32), (torch.device("cpu"), torch.float64)}
+    assert torch.allclose(out64.float(), frontend(y32), atol=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=385, max_value=6000))
+def test_frame_count_is_length_over_hop(n):
+    frontend = MelSpectrogram(**V1.mel_kwargs())
+    mel = frontend(torch.zeros(n))
+    assert mel.shape == (80, n // 256) == (80, frontend.num_frames(n))
+
+
+def test_too_short_audio_is_an_error():
+    with pytest.raises(ValueError, match="too short"):
+        mel_spectrogram(torch.zeros(1, 384), **V1.mel_kwargs())

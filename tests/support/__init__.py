@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: tiny configs, the official reference modules, fixtures' builders."""

@@ -1,0 +1,41 @@
+"""Run by tests/training/test_distributed.py under torchrun: the job `hifigan train ARGS...` describes, through the
+library
+(hifigan.training.job.train), each rank recording through the public per-step hook which clips it trained on and
+its generator after its last step, into SEEN_DIR/rank<r>.json and SEEN_DIR/rank<r>_generator.pt.
+
+usage: torchrun --nproc_per_node N tests/support/ddp_worker.py SEEN_DIR ARGS...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+
+import torch
+
+from hifigan.cli import build_parser
+from hifigan.cli.train import train_job
+from hifigan.training.job import train
+
+
+def main(seen_dir: Path, argv: list[str]) -> None:
+    steps: list[list[str]] = []
+    generator: dict[str, torch.Tensor] = {}
+
+    def record(trainer, batch, result) -> None:
+        steps.append([trainer.train_set.clips[int(i)].id for i in batch[3]])
+        generator.update({k: v.detach().clone() for k, v in trainer.generator.state_dict().items()})
+
+    job = train_job(build_parser().parse_args(["train", *argv]))
+    train(dataclasses.replace(job, on_step=record))
+    rank = int(os.environ["RANK"])
+    seen_dir.mkdir(parents=True, exist_ok=True)
+    (seen_dir / f"rank{rank}.json").write_text(json.dumps({"rank": rank, "steps": steps}))
+    torch.save(generator, seen_dir / f"rank{rank}_generator.pt")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2:])

@@ -1,0 +1,52 @@
+"""Files the tests build: configs as json, short WAV corpora; where the repository's own data lies; state equality."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from hifigan.config import HifiganConfig
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO / "data" / "ljspeech-mini"  # the bundled 24 LJSpeech clips (22050 Hz)
+FIXTURES = REPO / "tests" / "fixtures"  # the official config_v*.json files, as published
+
+
+def save_config_json(path: Path, config: HifiganConfig) -> Path:
+    """Write a config as an official-style json file (what `--config PATH` reads)."""
+    path.write_text(json.dumps(config.to_dict()))
+    return path
+
+
+
+def write_clips(folder: Path, count: int, sampling_rate: int = 8000, seed: int = 0,
+                seconds: tuple[float, float] = (0.05, 0.3)) -> list[Path]:
+    """`count` short int16 WAVs (a tone plus noise, by default 0.05-0.3 s: some shorter than a training segment)."""
+    import numpy as np
+    import soundfile as sf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i in range(count):
+        n = int(rng.integers(int(sampling_rate * seconds[0]), int(sampling_rate * seconds[1])))
+        t = np.arange(n) / sampling_rate
+        x = 0.4 * np.sin(2 * np.pi * (150 + 40 * i) * t) + 0.05 * rng.standard_normal(n)
+        path = folder / f"clip{i:02d}.wav"
+        sf.write(path, (x * 20000).astype(np.int16), sampling_rate, subtype="PCM_16")
+        paths.append(path)
+    return paths
+
+
+
+def equal_states(a: dict, b: dict) -> bool:
+    """Nested dicts/lists of tensors and numbers are identical."""
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(equal_states(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(equal_states(x, y) for x, y in zip(a, b))
+    return a == b

@@ -1,0 +1,172 @@
+"""What README says `hifigan train` does, each checked through the command line: runs repeat for any
+--num-workers, --epochs and --max-minutes stop a run, --init-discriminators, fine-tuning on --input-mels, and
+official export after real training steps."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.official import official_to_ours
+from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.data.corpus import Corpus
+from tests.support.files import equal_states
+from tests.support.official_reference import RefGenerator, RefMPD, RefMSD, official_discriminator_file, reference_mel
+
+QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1"]
+G_ONLY = ["--disc-start-step", "1000000"]  # generator steps only: fast, and the data are what is compared
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(autouse=True)
+def _remove_runs(tmp_path):
+    """Training runs with the official discriminators hold ~1 GB checkpoints: drop them after use."""
+    yield
+    shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _latest(run) -> dict:
+    return read_checkpoint(run / "checkpoints" / "latest.pt")
+
+
+def test_runs_repeat_for_any_num_workers_and_epochs_stop_them(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    """Two epochs (6 clips, batch 2: 3 steps each) with the data loaded in the main process and in 2 worker
+    processes: the same windows in the same order, so the same weights bit for bit."""
+    data = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json)]
+    for workers in (0, 2):
+        assert main(["train", *data, *QUIET, *G_ONLY, "--deterministic", "--validation-interval", "0",
+                     "--epochs", "2", "--max-steps", "100", "--num-workers", str(workers),
+                     "--out", str(tmp_path / f"w{workers}")]) == 0
+        assert "stopped (epochs) at step 6, epoch 2" in capsys.readouterr().err
+    a, b = _latest(tmp_path / "w0"), _latest(tmp_path / "w2")
+    assert (a["step"], a["epoch"]) == (b["step"], b["epoch"]) == (6, 2)
+    for key in ("generator", "optim_g", "sched_g"):
+        assert equal_states(a[key], b[key]), key
+
+
+def test_max_minutes_stops_a_run(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    """A budget shorter than one step: the run stops after its first step (it would overrun otherwise)."""
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, *G_ONLY,
+                 "--validation-interval", "0", "--max-minutes", "0.0001", "--max-steps", "5", "--epochs", "5",
+                 "--out", str(tmp_path / "run")]) == 0
+    assert "stopped (time) at step 1, epoch 0" in capsys.readouterr().err
+    assert _latest(tmp_path / "run")["step"] == 1
+
+
+def _official_pair(folder, config_json, g_src):
+    """An official g_* file and, under another name elsewhere, a do_* with trained-looking AdamW moments."""
+    (folder / "g").mkdir(parents=True)
+    (folder / "d").mkdir()
+    g_path = folder / "g" / "g_00000100"
+    shutil.copy(g_src, g_path)
+    g_state = torch.load(g_path, weights_only=True)["generator"]
+    torch.save(official_discriminator_file(g_state, steps=100, epoch=3, betas=(0.8, 0.99)),
+               folder / "d" / "discriminators.pt")
+    return g_path, folder / "d" / "discriminators.pt"
+
+
+def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80):
+    """--init-discriminators loads a do_* file that is not beside the g_* (weights and both optimizers'
+    moments). After three real GAN steps (resumed; batch 3 of 6 clips: into epoch 1), export-official
+    writes g_/do_ files that the independent official-style models load strictly and that compute, bit for
+    bit, what our trained checkpoint computes."""
+    g_src, config_json = official_tiny80
+    g_path, do_path = _official_pair(tmp_path / "official", config_json, g_src)
+    run = tmp_path / "run"
+    data = ["--corpus", str(tiny_corpus), *QUIET, "--validation-interval", "0", "--disc-start-step", "0",
+            "--batch-size", "3"]
+    assert main(["train", "--init-from", str(g_path), "--init-discriminators", str(do_path), "--config",
+                 str(config_json), *data, "--max-steps", "0", "--out", str(run)]) == 0
+    start, do = _latest(run), torch.load(do_path, weights_only=True)  # read after the run: ~1 GB each
+    assert equal_states(start["mpd"], official_to_ours(do["mpd"]))
+    assert equal_states(start["msd"], official_to_ours(do["msd"]))
+    for name in ("optim_g", "optim_d"):
+        assert equal_states(start[name]["state"], do[name]["state"]), name
+    del start, do
+
+    assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
+    from hifigan.checkpoints.contents import load_generator
+    from hifigan.models import MultiPeriodDiscriminator, MultiScaleDiscriminator
+
+    trained = _latest(run)
+    assert trained["step"] == 3 and {float(s["step"]) for s in trained["optim_d"]["state"].values()} == {4.0}
+    epoch = trained["epoch"]
+    ours_mpd, ours_msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
+    ours_mpd.load_state_dict(trained["mpd"])
+    ours_msd.load_state_dict(trained["msd"])
+    del trained
+    assert main(["export-official", "--checkpoint", str(run / "checkpoints" / "latest.pt"),
+                 "--out", str(tmp_path / "export")]) == 0
+    g_file = torch.load(tmp_path / "export" / "g_00000003", weights_only=True)
+    do_file = torch.load(tmp_path / "export" / "do_00000003", weights_only=True)
+    assert (do_file["steps"], do_file["epoch"]) == (3, epoch) == (3, 1)
+
+    ref_g, ref_mpd, ref_msd = RefGenerator(load_config(str(config_json))), RefMPD(), RefMSD()
+    ref_g.load_state_dict(g_file["generator"])  # strict: every official key, nothing else
+    ref_mpd.load_state_dict(do_file["mpd"])
+    ref_msd.load_state_dict(do_file["msd"])
+    # The official optimizer over chain(msd, mpd) takes the exported moments position by position.
+    ref_params = list(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()))
+    moments = do_file["optim_d"]["state"]
+    assert len(moments) == len(ref_params)
+    assert all(moments[i]["exp_avg"].shape == p.shape for i, p in enumerate(ref_params))
+    del do_file, moments
+    ours_g = load_generator(run / "checkpoints" / "latest.pt")[0]
+    torch.manual_seed(2)
+    mel, y, y_hat = torch.randn(2, 80, 9), torch.randn(2, 1, 1000), torch.randn(2, 1, 1000)
+    with torch.no_grad():
+        for module in (ref_g, ref_mpd, ref_msd, ours_g, ours_mpd, ours_msd):
+            module.eval()
+        assert torch.equal(ref_g(mel), ours_g(mel))
+        for ref, ours in ((ref_mpd, ours_mpd), (ref_msd, ours_msd)):
+            for got, want in zip(itertools.chain(*ours(y, y_hat)), itertools.chain(*ref(y, y_hat))):
+                got, want = (got, want) if isinstance(got, list) else ([got], [want])
+                assert all(torch.equal(a, b) for a, b in zip(got, want))
+
+
+def test_fine_tuning_on_input_mels_trains_on_those_mels(tmp_path, tiny_corpus, tiny_config_json):
+    """`hifigan mel` writes a mel per clip; `train --input-mels` trains and validates on them with the audio as
+    recorded (no peak normalisation). The logged validation error is recomputed here from the files, with the
+    independent reference mel; with mels of the normalised audio instead it would differ."""
+    cfg = load_config(str(tiny_config_json))
+    mels = tmp_path / "mels"
+    wavs = sorted(tiny_corpus.glob("*.wav"))
+    for wav in wavs:
+        assert main(["mel", str(wav), str(mels / f"{wav.stem}.npy"), "--config", str(tiny_config_json)]) == 0
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--input-mels", str(mels),
+                 *QUIET, *G_ONLY, "--max-steps", "1", "--validation-interval", "1", "--out", str(run)]) == 0
+    logged = [r["val/mel_l1"] for r in map(json.loads, (run / "log.jsonl").read_text().splitlines())
+              if "val/mel_l1" in r]
+    assert len(logged) == 1
+    assert _latest(run)["data"]["input_mels"] == str(mels.resolve())
+
+    from hifigan.audio import load_audio
+    from hifigan.checkpoints.contents import load_generator
+
+    generator = load_generator(run / "checkpoints" / "latest.pt")[0].eval()
+    _, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
+    loss_mel = dict(cfg.mel_kwargs(for_loss=True))
+
+    def error(mel: np.ndarray, audio: np.ndarray) -> float:
+        with torch.no_grad():
+            y_hat = generator(torch.from_numpy(mel)[None])[0]
+        y = torch.from_numpy(audio)[None, : y_hat.shape[-1]]
+        return float((reference_mel(y_hat, **loss_mel) - reference_mel(y, **loss_mel)).abs().mean())
+
+    recorded = [load_audio(path) for path in valid]
+    expected = np.mean([error(np.load(mels / f"{p.stem}.npy"), a) for p, a in zip(valid, recorded)])
+    assert logged[0] == pytest.approx(expected, rel=1e-5)
+    from hifigan.data.dataset import normalize_peak
+
+    normalised = np.mean([error(reference_mel(torch.from_numpy(normalize_peak(a))[None], **dict(cfg.mel_kwargs()))
+                                [0].numpy(), a) for a in recorded])
+    assert not math.isclose(normalised, expected, rel_tol=1e-3)

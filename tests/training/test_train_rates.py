@@ -1,0 +1,63 @@
+"""`hifigan train --resample` at another rate than the corpus: the up-front scan and the dataset read every clip
+resampled to the config's rate (soxr HQ), and the run trains and remembers it; without --resample, one line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+import torch
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.cli import main
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.dataset import VocoderDataset, normalize_peak
+from hifigan.mel import MelSpectrogram
+from tests.support.files import CORPUS, save_config_json
+from tests.support.tiny import tiny_config
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def at_16k(path: Path) -> np.ndarray:
+    audio, rate = sf.read(path, dtype="float32")
+    assert rate == 22050
+    return soxr.resample(audio, 22050, 16000, quality="HQ")
+
+
+def test_scan_and_dataset_read_the_clips_at_the_configs_rate():
+    config = tiny_config(sampling_rate=16000)
+    files = sorted(CORPUS.glob("*.wav"))[:3]
+    clips = scan_clips(files, config, resample=True).clips
+    assert [c.num_samples for c in clips] == [len(at_16k(p)) for p in files]
+    dataset = VocoderDataset(clips, config, train=False, resample=True)
+    frontend = MelSpectrogram(**config.mel_kwargs())
+    for i, path in enumerate(files):
+        mel, audio, _, _ = dataset[i]
+        np.testing.assert_allclose(audio.numpy(), normalize_peak(at_16k(path)), atol=1e-6)
+        assert mel.shape == (config.num_mels, len(audio) // config.hop_size)
+        assert torch.equal(mel, frontend(audio))
+    train_item = VocoderDataset(clips, config, train=True, resample=True)[0]
+    assert train_item[1].shape == (config.segment_size,)
+
+
+def test_train_resamples_the_bundled_corpus_only_when_asked(tmp_path, capsys):
+    config = save_config_json(tmp_path / "tiny16k.json", tiny_config(sampling_rate=16000))
+    out = tmp_path / "run"
+    args = ["train", "--config", str(config), "--corpus", str(CORPUS), "--out", str(out), "--max-steps", "1",
+            "--valid-count", "1", "--validation-interval", "0", "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "sample rate is 22050 Hz, expected 16000 Hz (use --resample)" in err
+    assert str(CORPUS) in err and not out.exists()
+    try:
+        assert main([*args, "--resample"]) == 0
+        assert "training set: 23 clips; validation set: 1 clips" in capsys.readouterr().err
+        ckpt = read_checkpoint(out / "checkpoints" / "latest.pt")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)  # the run's checkpoints
+    assert ckpt["step"] == 1 and ckpt["config"]["sampling_rate"] == 16000 and ckpt["data"]["resample"] is True
