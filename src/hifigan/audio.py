@@ -13,6 +13,7 @@ import torch
 from hifigan.atomic import atomic_path
 from hifigan.errors import AudioError, HifiganError
 from hifigan.paths import require_file, require_folder
+from hifigan.wav_header import refuse_truncated
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 # The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
@@ -46,6 +47,7 @@ def load_audio(
     A rate other than `sampling_rate` is an error unless `resample` is set (soxr, high quality).
     """
     path = require_file(path, "an audio file", AudioError)
+    refuse_truncated(path)
     try:
         audio, sr = sf.read(path, dtype="float32", always_2d=True)
     except OSError as e:
@@ -87,8 +89,9 @@ def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarra
 
 
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
-    """Header of an audio file (rate, channels, frames) without reading the samples."""
+    """Header of an audio file (rate, channels, frames) without reading the samples; a truncated WAV is an error."""
     path = require_file(path, "an audio file", AudioError)
+    refuse_truncated(path)
     try:
         return sf.info(str(path))
     except OSError as e:

@@ -13,6 +13,7 @@ import traceback
 
 from hifigan.cli.bench import add_bench
 from hifigan.cli.check_mel import add_check_mel
+from hifigan.cli.common import resolve_out
 from hifigan.cli.configs import add_configs
 from hifigan.cli.demo import add_demo
 from hifigan.cli.evaluate import add_evaluate
@@ -24,9 +25,12 @@ from hifigan.cli.vocode import add_mel, add_vocode
 from hifigan.errors import HifiganError
 
 EPILOG = """\
-Every command exits 0 on success and 2 on bad input, printing one line that names the file
-and the problem (add --debug for a traceback). Outputs are written to a temporary name and
-renamed when complete, so a failed run leaves no partial file.
+One grammar: every command that writes takes -o/--out (a folder for many files, a file for
+one), systems to compare are --system NAME=DIR, and on success a command ends with one line
+saying what it wrote (--quiet: none). Every input is checked before anything is written: a
+command exits 0 on success and 2 on bad input, printing one line that names every bad file
+and its problem (add --debug for a traceback); nothing is created, no folder either. Outputs
+are written to a temporary name and renamed when complete. See docs/commands.md.
 """
 
 SUBCOMMANDS = (add_mel, add_vocode, add_check_mel, add_evaluate, add_train, add_export_official, add_demo,
@@ -53,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: run one subcommand; expected failures become one line on stderr and exit 2."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    resolve_out(args, args.subparser)
+    for note in args.deprecations:  # old spellings of -o/--out and --system: they work for one more release
+        print(f"hifigan {args.command}: note: {note} (the old spelling goes in the next release)", file=sys.stderr)
 
     def fail(message: str, code: int) -> int:
         if getattr(args, "debug", False):

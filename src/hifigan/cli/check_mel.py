@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import add_command
+from hifigan.errors import HifiganError
 
 
 def add_check_mel(sub: argparse._SubParsersAction) -> None:
@@ -18,7 +19,8 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
         "Prints one line per file: the model's convention, rate and hop, the likely convention of the file, a "
         "confidence, the evidence and the vocode option that converts it. Values cannot show the sampling rate, "
         "hop, window or filterbank: a mel of the right convention made at another rate passes, so check those "
-        "against the line. Exit 0 when every file looks like the model's, 1 when any does not, 2 on bad input.",
+        "against the line. Every file gets its line, one that is not a mel at all too; the exit status is the worst: 0 "
+        "when every file looks like the model's, 1 when any does not, 2 when any is bad input.",
         epilog="examples:\n"
         "  hifigan check-mel mels/*.npy\n"
         "  hifigan check-mel --config pwg-24k espnet-mels/*.npy\n"
@@ -58,12 +60,19 @@ def run_check_mel(args: argparse.Namespace) -> int:
     model = ModelMel.of(_model_config(args))
     if args.num_mels is not None:
         if model.stats is not None and args.num_mels != model.num_mels:
-            from hifigan.errors import HifiganError
-
             raise HifiganError(None, f"--num-mels {args.num_mels}: the model normalises {model.num_mels} bins")
         model = dataclasses.replace(model, num_mels=args.num_mels)
-    verdicts = [(path, detect_file(path, model.num_mels, model)) for path in args.mels]  # bad input: exit 2
-    for path, verdict in verdicts:
+    worst, bad = 0, []
+    for path in args.mels:  # a verdict for every file, the bad ones included; the exit status is the worst
+        try:
+            verdict = detect_file(path, model.num_mels, model)
+        except HifiganError as e:
+            print(f"{path}: cannot be judged: {e.problem}")
+            worst, bad = 2, [*bad, str(path)]
+            continue
         fits = "fits" if verdict.matches else "does NOT fit"
         print(f"{path}: {fits} the model's mel ({model.describe()}): {verdict.line()}")
-    return 0 if all(v.matches for _, v in verdicts) else 1
+        worst = max(worst, 0 if verdict.matches else 1)
+    if bad:
+        raise HifiganError(None, f"{len(bad)} of {len(args.mels)} files are not mels it can judge: {', '.join(bad)}")
+    return worst

@@ -1,9 +1,13 @@
-"""What several `hifigan` subcommands share: option groups, the generator source, the output-path check."""
+"""What several `hifigan` subcommands share: option groups, the generator source, the output grammar (-o/--out and
+the old spellings it replaces, the success line, --quiet, the progress bar) and the output-path check."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,8 +37,81 @@ def add_command(
     function that runs it. An epilog of examples keeps its lines."""
     p = sub.add_parser(name, help=help, description=description, epilog=epilog, formatter_class=ExamplesHelpFormatter)
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    p.set_defaults(func=run)
+    p.add_argument("--quiet", "-q", action="store_true", help="no success line (errors and warnings still show)")
+    p.set_defaults(func=run, deprecations=[], subparser=p)
     return p
+
+
+# ---------------------------------------------------------------- the output grammar: -o/--out everywhere
+class _DeprecatedOut(argparse.Action):
+    """An old spelling of -o/--out: sets `out` and records a one-line deprecation note."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        namespace.out = values
+        namespace.deprecations = [*namespace.deprecations, f"{option_string} is deprecated, use -o/--out"]
+
+
+def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, required: bool = True,
+            old_option: str | None = None, old_positional: bool = False, metavar: str = "OUT") -> None:
+    """-o/--out, where every command writes: a folder for many files, a file for one. `old_option` (--output-dir) and
+    `old_positional` (a trailing OUTPUT argument) are the spellings it replaces, kept for one release with a note."""
+    p.add_argument("--out", "-o", type=Path, default=None, metavar=metavar, help=help)
+    if old_option is not None:
+        p.add_argument(old_option, dest="out", type=Path, action=_DeprecatedOut, help=argparse.SUPPRESS)
+    if old_positional:
+        p.add_argument("old_out", nargs="?", type=Path, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(out_required=required)
+
+
+def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """After parsing: a trailing OUTPUT (the old spelling) becomes `out` with a note; a required -o/--out missing
+    is argparse's usage error."""
+    old = getattr(args, "old_out", None)
+    if old is not None:
+        if args.out is not None:
+            parser.error(f"give the output once: -o/--out {args.out} or (deprecated) {old}, not both")
+        args.out = old
+        args.deprecations = [*args.deprecations, f"the output as a last argument ({old}) is deprecated, "
+                             f"use -o/--out {old}"]
+    if getattr(args, "out_required", False) and args.out is None:
+        parser.error(f"the following arguments are required: -o/--out ({args.command})")
+
+
+def on_terminal() -> bool:
+    """A progress bar belongs on an interactive terminal: not in a pipe, a file or under CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+def progress(items: Iterable, what: str, total: int, enabled: bool = True) -> Iterator:
+    """A tqdm bar over `items` on stderr, shown for several items on a terminal only (see on_terminal)."""
+    from tqdm import tqdm
+
+    yield from tqdm(items, desc=what, unit="file", total=total, file=sys.stderr,
+                    disable=not (enabled and total > 1 and on_terminal()))
+
+
+def say_wrote(args: argparse.Namespace, *paths: str | os.PathLike) -> None:
+    """The success line of a command that wrote files: `wrote PATH[, PATH...]` (silenced by --quiet)."""
+    if not args.quiet:
+        print("wrote " + ", ".join(os.fspath(p) for p in paths))
+
+
+def say_vocoded(args: argparse.Namespace, files: int, audio_seconds: float, folder: Path, started: float) -> None:
+    """The success line of vocoding: how many files, how much audio, where, how long and how fast."""
+    if args.quiet:
+        return
+    elapsed = time.perf_counter() - started
+    speed = audio_seconds / elapsed if elapsed > 0 else float("inf")
+    print(f"wrote {files} file{'s' if files != 1 else ''} ({audio_seconds:.1f} s of audio) to {folder} in "
+          f"{elapsed:.1f} s, {speed:.1f} x real time")
+
+
+def bad_inputs(problems: list[HifiganError], total: int) -> HifiganError:
+    """One error for every bad input of a batch command: the single one as it is, several listed in one line."""
+    if len(problems) == 1:
+        return problems[0]
+    listed = "; ".join(str(e) for e in problems)
+    return HifiganError(None, f"{len(problems)} of {total} inputs are bad (nothing was written): {listed}")
 
 
 def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what: str = "audio") -> None:

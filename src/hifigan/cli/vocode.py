@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,8 +13,15 @@ from hifigan.cli.common import (
     add_command,
     add_device,
     add_generator_source,
+    add_no_progress,
+    add_out,
+    bad_inputs,
     check_output_file,
     generator_from_args,
+    on_terminal,
+    progress,
+    say_vocoded,
+    say_wrote,
 )
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
@@ -24,6 +31,7 @@ from hifigan.paths import require_file
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
+    from hifigan.mel import MelSpectrogram
 
 
 def add_mel(sub: argparse._SubParsersAction) -> None:
@@ -35,11 +43,11 @@ def add_mel(sub: argparse._SubParsersAction) -> None:
         "the official inference's exactly: int16 audio scaled by 1/32768, no loudness normalisation, reflect "
         "padding, center=False STFT, Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames].",
         epilog="examples:\n"
-        "  hifigan mel data/ljspeech-mini/LJ001-0001.wav LJ001-0001.npy --config v1\n"
-        "  hifigan mel speech-24k.wav speech.npy --config pwg-24k    # log10, centred frames",
+        "  hifigan mel data/ljspeech-mini/LJ001-0001.wav -o LJ001-0001.npy --config v1\n"
+        "  hifigan mel speech-24k.wav -o speech.npy --config pwg-24k    # log10, centred frames",
     )
     p.add_argument("input", type=Path, help="audio file (WAV, FLAC, ... ; mono)")
-    p.add_argument("output", type=Path, help="output .npy path")
+    add_out(p, "output .npy file (its folder is created)", old_positional=True, metavar="MEL.npy")
     p.add_argument("--config", default="v1", help="a preset (v1, pwg-24k, ...: hifigan configs), an official "
                    "config json or our JSON or YAML")
     add_audio_options(p)
@@ -50,11 +58,14 @@ def run_mel(args: argparse.Namespace) -> int:
     from hifigan.config import load_config
     from hifigan.mel import MelSpectrogram
 
+    if args.out.suffix.lower() != ".npy":
+        raise HifiganError(args.out, "the output of mel is a .npy array: give a name ending in .npy")
     config = load_config(args.config)
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
     mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
-    check_output_file(args.output)
-    save_npy(args.output, mel.numpy().astype("float32"))
+    check_output_file(args.out)
+    save_npy(args.out, mel.numpy().astype("float32"))
+    say_wrote(args, args.out)
     return 0
 
 
@@ -65,17 +76,20 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
         description="Vocode each INPUT with a generator checkpoint. An INPUT ending in .npy is a log-mel "
         "([num_mels, T] or [1, num_mels, T]) in the model's convention (its config's mel_convention; "
         "--mel-convention converts another); anything else is read as audio, turned into the model's mel and "
-        "resynthesised (copy synthesis). Writes OUTPUT_DIR/<stem>.wav as 16-bit PCM at the config's rate.",
+        "resynthesised (copy synthesis). Writes OUT/<stem>.wav as 16-bit PCM at the config's rate. Every input and the "
+        "checkpoint are checked first: any bad one fails the run, listed all in one line, before OUT is created.",
         epilog="examples:\n"
-        "  hifigan vocode --pretrained lj-v1 --output-dir out/ data/ljspeech-mini/LJ001-0001.wav\n"
-        "  hifigan vocode --checkpoint g_02500000 --config v1 --output-dir out/ data/ljspeech-mini/*.wav\n"
-        "  hifigan vocode --checkpoint runs/demo/run/checkpoints/latest.pt --output-dir out/ mels/*.npy\n"
+        "  hifigan vocode --pretrained lj-v1 -o out/ data/ljspeech-mini/LJ001-0001.wav\n"
+        "  hifigan vocode --checkpoint g_02500000 --config v1 -o out/ data/ljspeech-mini/*.wav\n"
+        "  hifigan vocode --checkpoint runs/demo/run/checkpoints/latest.pt -o out/ mels/*.npy\n"
         "  hifigan vocode -c g_02500000 --config v1 -o out/ --evaluate data/ljspeech-mini/LJ001-000*.wav",
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or .npy mels")
     add_generator_source(p)
-    p.add_argument("--output-dir", "-o", required=True, type=Path, help="folder for the WAV files (created)")
+    add_out(p, "folder for the WAV files (created once every input has passed the checks)",
+            old_option="--output-dir", metavar="DIR")
     add_device(p)
+    add_no_progress(p)
     _add_inference_options(p)
     p.add_argument("--stream", action="store_true",
                    help="vocode in chunks of --chunk-frames with exact receptive-field context (bounded memory; same "
@@ -84,7 +98,7 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
                    help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
     p.add_argument("--evaluate", action="store_true",
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
-                   "(table on stdout, OUTPUT_DIR/evaluation.json and .png)")
+                   "(table on stdout, OUT/evaluation.json and .png); every input must be audio")
     add_audio_options(p)
     _add_mel_input_options(p)
 
@@ -117,8 +131,6 @@ def _add_inference_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_vocode(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from hifigan.audio import load_audio, save_audio
     from hifigan.evaluation.metrics import require_packages
     from hifigan.inference.engines import require_backend, resolve_device
@@ -131,22 +143,24 @@ def run_vocode(args: argparse.Namespace) -> int:
         require_packages(None)
     if args.chunk_frames < 1:
         raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
-    stems: dict[str, Path] = {}
-    for path in args.inputs:
-        if path.stem in stems:
-            raise HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)")
-        stems[path.stem] = path
-    prepare_output_dir(args.output_dir)
+    _check_names(args)
     generator, config = generator_from_args(args)
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
-    for path in args.inputs:  # every input is checked before the first output is written
-        _check_input(path, model, mel_input, args)
     frontend = MelSpectrogram(**config.mel_kwargs())
-    bar = tqdm(args.inputs, desc="vocode", unit="file", disable=len(args.inputs) < 2, file=sys.stderr)
+    problems = []
+    for path in args.inputs:  # every input is checked, and every bad one reported, before anything is created
+        try:
+            _check_input(path, model, mel_input, frontend, args)
+        except HifiganError as e:
+            problems.append(e)
+    if problems:
+        raise bad_inputs(problems, len(args.inputs))
+    prepare_output_dir(args.out)
+    started, seconds = time.perf_counter(), 0.0
     written: list[tuple[str, Path, Path]] = []
-    for path in bar:
+    for path in progress(args.inputs, "vocode", len(args.inputs), not args.no_progress):
         if path.suffix.lower() == ".npy":
             mel = load_vocode_mel(path, model, mel_input)
         else:
@@ -154,27 +168,45 @@ def run_vocode(args: argparse.Namespace) -> int:
             mel = frontend.checked(audio, path)
         chunked = args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES
         audio = vocoder.chunked(mel, args.chunk_frames) if chunked else vocoder(mel)
-        out = args.output_dir / f"{path.stem}.wav"
+        out = args.out / f"{path.stem}.wav"
         save_audio(out, audio.numpy(), config.sampling_rate)
+        seconds += audio.shape[-1] / config.sampling_rate
         written.append((path.stem, path, out))
+    say_vocoded(args, len(written), seconds, args.out, started)
     if args.evaluate:
         _evaluate_copy_synthesis(written, config, args)
     return 0
 
 
-def _check_input(path: Path, model: ModelMel, mel_input: MelInput, args: argparse.Namespace) -> None:
-    """Fail on a bad input before anything is written: a mel is loaded and checked, audio by its header."""
-    from hifigan.audio import audio_info, check_format
+def _check_names(args: argparse.Namespace) -> None:
+    """Inputs that would write the same OUT/<stem>.wav, and .npy inputs under --evaluate (a mel has no recording
+    to score against): every one of them named in one line."""
+    stems: dict[str, Path] = {}
+    problems = []
+    for path in args.inputs:
+        if path.stem in stems:
+            problems.append(HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)"))
+        stems.setdefault(path.stem, path)
+    if problems:
+        raise bad_inputs(problems, len(args.inputs))
+    mels = [str(p) for p in args.inputs if p.suffix.lower() == ".npy"]
+    if args.evaluate and mels:
+        raise HifiganError(None, f"--evaluate scores each output against its audio input, and these inputs are "
+                           f".npy mels with no recording: {', '.join(mels)} (leave them out, or drop --evaluate)")
+
+
+def _check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram,
+                 args: argparse.Namespace) -> None:
+    """Fail on a bad input before anything is written: a mel is loaded and checked; audio is read whole (format,
+    truncation, NaN) and its mel computed (too short, overflow)."""
+    from hifigan.audio import load_audio
 
     require_file(path, "an audio or .npy file")
     if path.suffix.lower() == ".npy":
         check_vocode_mel(path, model, mel_input)
         return
-    info = audio_info(path)
-    if info.frames == 0:
-        raise HifiganError(path, "contains no audio samples")
-    check_format(path, info.channels, info.samplerate, model.sampling_rate, resample=args.resample,
-                 mix_to_mono=args.mix_to_mono)
+    audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    frontend.checked(audio, path)
 
 
 def _evaluate_copy_synthesis(
@@ -183,8 +215,6 @@ def _evaluate_copy_synthesis(
     """`vocode --evaluate`: score each resynthesised audio input against itself; report in the output folder."""
     from hifigan.evaluation.evaluate import evaluate_pairs
 
-    pairs = [(stem, source, out) for stem, source, out in written if source.suffix.lower() != ".npy"]
-    if not pairs:
-        raise HifiganError(None, "--evaluate needs audio inputs (a .npy mel has no recording to compare with)")
-    report = evaluate_pairs(pairs, config, args.output_dir, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    report = evaluate_pairs(written, config, args.out, resample=args.resample, mix_to_mono=args.mix_to_mono,
+                            progress=not args.no_progress and on_terminal())
     print(report.format_table())

@@ -60,7 +60,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     try:
         mel = load_vocode_mel(path, model, options)
     except MelError as e:
-        if "bins, the model expects" in e.problem:
+        if "bins, the model expects" in e.problem and _transposed_fits(path, model, options):
             own = "meanstd" if model.stats is not None else model.convention
             option = "transposed" if own == "official" else f"transposed+{own}"
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? try --mel-convention {option}, "
@@ -73,3 +73,17 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
     print(f"hifigan vocode: warning: {path}: {message}", file=sys.stderr)
+
+
+def _transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:
+    """Whether the hint "a [frames, num_mels] mel?" fits the file's shape: shape[0] != num_mels (it failed on its
+    bins) and shape[1] == num_mels, [1, ...] batches squeezed; never when the input is already read transposed."""
+    if options.convention is not None and parse_convention(options.convention)[0]:
+        return False
+    try:
+        shape = np.load(path, mmap_mode="r", allow_pickle=False).shape  # the header only
+    except Exception:  # it loaded a moment ago; anything odd now just means no hint
+        return False
+    if len(shape) == 3 and shape[0] == 1:
+        shape = shape[1:]
+    return len(shape) == 2 and shape[0] != model.num_mels and shape[1] == model.num_mels
