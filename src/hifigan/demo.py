@@ -33,6 +33,7 @@ from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
 
 if TYPE_CHECKING:
+    from hifigan.atomic import prepare_output_dir
     from hifigan.evaluation.results import Report
     from hifigan.inference import Vocoder
     from hifigan.training.trainer import Trainer
@@ -189,7 +190,7 @@ def run_demo(
     train_files, valid_files = Corpus(folder=corpus, valid_count=valid_count).resolve(cfg.seed)
     train = scan_clips(train_files, cfg, resample=True, what="training set").clips  # the demo runs at cfg's rate
     valid = scan_clips(valid_files, cfg, resample=True, what="validation set").clips
-    out.mkdir(parents=True, exist_ok=True)
+    prepare_output_dir(out)  # once the options and the corpus have been checked
     options = TrainOptions(out=out / "run", device=device, checkpoint_interval=0, validation_interval=200,
                            log_interval=10, keep=1, progress=progress, resample=True)
     trainer = Trainer(cfg, train, valid, options)

@@ -28,3 +28,12 @@ class ConfigError(HifiganError):
 
 class CheckpointError(HifiganError):
     """A checkpoint that cannot be read or does not fit the model."""
+
+
+def bad_inputs(problems: list[HifiganError], total: int) -> HifiganError:
+    """One error for every bad input of a batch (every one is checked before anything is written): a single one as
+    it is, several listed in one line."""
+    if len(problems) == 1:
+        return problems[0]
+    listed = "; ".join(str(e) for e in problems)
+    return HifiganError(None, f"{len(problems)} of {total} inputs are bad (nothing was written): {listed}")

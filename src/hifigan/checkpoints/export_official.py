@@ -7,6 +7,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+from hifigan.atomic import prepare_output_dir
 from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import write_checkpoint
 from hifigan.checkpoints.official import (
@@ -32,9 +33,7 @@ def export_official(checkpoint: Path, out: Path) -> list[Path]:
         raise CheckpointError(checkpoint, f"holds generator {source.generator_name!r}; the official format holds "
                                           "the HiFi-GAN generator only")
     step = int(obj.get("step", 0))
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / f"g_{step:08d}"]
-    write_checkpoint(written[0], official_generator_dict(source.generator_state()))
+    files = {f"g_{step:08d}": official_generator_dict(source.generator_state())}
     official = is_official_set(stored_discriminators(obj))
     if not official:
         warnings.warn(f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
@@ -45,7 +44,9 @@ def export_official(checkpoint: Path, out: Path) -> list[Path]:
                       f"{', '.join(changed)}", stacklevel=2)
     if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
         states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
-        written.append(out / f"do_{step:08d}")
-        write_checkpoint(written[1], official_discriminators_dict(
-            states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step, int(obj.get("epoch", 0))))
-    return written
+        files[f"do_{step:08d}"] = official_discriminators_dict(
+            states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step, int(obj.get("epoch", 0)))
+    prepare_output_dir(out)  # only once everything to write has been read and checked
+    for name, payload in files.items():
+        write_checkpoint(out / name, payload)
+    return [out / name for name in files]

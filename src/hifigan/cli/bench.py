@@ -4,9 +4,8 @@ process; its library is hifigan.inference.bench."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from hifigan.cli.common import add_command, check_output_file
+from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 
@@ -21,9 +20,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
         "and streaming latency. Timings need an otherwise idle machine. --pretrained NAME times a registered "
         "model's real weights instead.",
         epilog="examples:\n"
-        "  hifigan bench --config v1 --seconds 10 --json benchmarks/results/v1.json\n"
+        "  hifigan bench --config v1 --seconds 10 -o benchmarks/results/v1.json\n"
         "  hifigan bench --pretrained lj-v1 --seconds 10\n"
-        "  hifigan bench --presets --seconds 3 --backends eager,tiled-split --json benchmarks/results/presets.json",
+        "  hifigan bench --presets --seconds 3 --backends eager,tiled-split -o benchmarks/results/presets.json",
     )
     weights = p.add_mutually_exclusive_group()
     weights.add_argument("--config", default=None,
@@ -44,7 +43,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
     p.add_argument("--stream-memory-minutes", type=float, default=0.0,
                    help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
-    p.add_argument("--json", type=Path, default=None, metavar="OUT", help="also write the results as JSON")
+    add_out(p, "also write the results to this JSON file", required=False, old_option="--json", metavar="JSON")
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
@@ -66,8 +65,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
         raise HifiganError(None, "--backends: include eager (fp32), the baseline")
     if args.seconds <= 0 or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:
         raise HifiganError(None, "--seconds, --repeats, --threads and --stream-chunk-frames must be positive")
-    if args.json is not None:
-        check_output_file(args.json)
+    if args.out is not None:
+        check_output_file(args.out)
     if args.presets is not None:
         result, table = _bench_presets(args, backends)
     else:
@@ -76,13 +75,14 @@ def run_bench_command(args: argparse.Namespace) -> int:
                            pretrained=args.pretrained)
         table = format_table(result)
     print(table)
-    if args.json is not None:
+    if args.out is not None:
         import json
 
         from hifigan.atomic import atomic_path
 
-        with atomic_path(args.json) as tmp:
+        with atomic_path(args.out) as tmp:
             tmp.write_text(json.dumps(result, indent=2) + "\n")
+        say_wrote(args, args.out)
     return 0
 
 

@@ -63,6 +63,24 @@ def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, 
     p.set_defaults(out_required=required)
 
 
+class _DeprecatedSystem(argparse.Action):
+    """An old spelling of --system (evaluate's --generated): appends to `system` and records a deprecation note."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        namespace.system = [*(namespace.system or []), values]
+        namespace.deprecations = [*namespace.deprecations, f"{option_string} is deprecated, use --system"]
+
+
+def add_systems(p: argparse.ArgumentParser, help: str, *, required: bool = True, old_option: str | None = None
+                ) -> None:
+    """--system NAME=DIR (repeated): the systems a command compares (evaluate, listen); a bare DIR is named after the
+    folder. `old_option` is a spelling it replaces, kept for one release with a note."""
+    p.add_argument("--system", action="append", metavar="NAME=DIR", default=None, help=help)
+    if old_option is not None:
+        p.add_argument(old_option, dest="system", action=_DeprecatedSystem, help=argparse.SUPPRESS)
+    p.set_defaults(systems_required=required)
+
+
 def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """After parsing: a trailing OUTPUT (the old spelling) becomes `out` with a note; a required -o/--out missing
     is argparse's usage error."""
@@ -74,7 +92,9 @@ def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
         args.deprecations = [*args.deprecations, f"the output as a last argument ({old}) is deprecated, "
                              f"use -o/--out {old}"]
     if getattr(args, "out_required", False) and args.out is None:
-        parser.error(f"the following arguments are required: -o/--out ({args.command})")
+        parser.error("the following arguments are required: -o/--out")
+    if getattr(args, "systems_required", False) and not args.system:
+        parser.error("the following arguments are required: --system NAME=DIR")
 
 
 def on_terminal() -> bool:
@@ -104,14 +124,6 @@ def say_vocoded(args: argparse.Namespace, files: int, audio_seconds: float, fold
     speed = audio_seconds / elapsed if elapsed > 0 else float("inf")
     print(f"wrote {files} file{'s' if files != 1 else ''} ({audio_seconds:.1f} s of audio) to {folder} in "
           f"{elapsed:.1f} s, {speed:.1f} x real time")
-
-
-def bad_inputs(problems: list[HifiganError], total: int) -> HifiganError:
-    """One error for every bad input of a batch command: the single one as it is, several listed in one line."""
-    if len(problems) == 1:
-        return problems[0]
-    listed = "; ".join(str(e) for e in problems)
-    return HifiganError(None, f"{len(problems)} of {total} inputs are bad (nothing was written): {listed}")
 
 
 def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what: str = "audio") -> None:

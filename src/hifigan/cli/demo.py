@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.atomic import prepare_output_dir
-from hifigan.cli.common import add_command, add_device, add_no_progress
+from hifigan.cli.common import add_command, add_device, add_no_progress, add_out, on_terminal, say_wrote
 from hifigan.config import preset_names
 
 
@@ -24,10 +23,10 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "train --resume OUT/run continues it). Everything is at the config's rate: a corpus at another rate is "
         "resampled to it, and the pretrained models at another rate or mel hear the clips resampled to theirs. "
         "Needs the 'eval' extra (PESQ, STOI).",
-        epilog="example: hifigan demo --corpus data/ljspeech-mini --out runs/demo --minutes 9",
+        epilog="example: hifigan demo --corpus data/ljspeech-mini -o runs/demo --minutes 9",
     )
     p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
-    p.add_argument("--out", required=True, type=Path, help="output folder (created)")
+    add_out(p, "output folder (created once the corpus and options have been checked)", metavar="DIR")
     p.add_argument("--minutes", type=float, default=9.0, help="total time budget (default 9)")
     p.add_argument("--config", default="v3",
                    help=f"model config, at any rate: a preset ({', '.join(preset_names())}) or a config file "
@@ -46,8 +45,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
     from hifigan.evaluation.metrics import require_packages
 
     require_packages(None)  # the demo scores every metric: without the 'eval' extra it fails before any work
-    prepare_output_dir(args.out)
     run_demo(args.corpus, args.out, minutes=args.minutes, config=args.config, batch_size=args.batch_size,
              segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,
-             device=args.device, progress=not args.no_progress)
+             device=args.device, progress=not args.no_progress and on_terminal())
+    say_wrote(args, args.out)
     return 0

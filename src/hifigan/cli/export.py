@@ -6,8 +6,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.atomic import prepare_output_dir
-from hifigan.cli.common import add_command, add_generator_source, check_output_file, generator_from_args
+from hifigan.cli.common import (
+    add_command,
+    add_generator_source,
+    add_out,
+    check_output_file,
+    generator_from_args,
+    say_wrote,
+)
+from hifigan.errors import HifiganError
+
+SUFFIXES = {"onnx": (".onnx",), "torchscript": (".pt", ".ts")}  # what an exported file's name must end in
 
 
 def add_export(sub: argparse._SubParsersAction) -> None:
@@ -16,28 +25,45 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         help="export a generator to ONNX or TorchScript for deployment",
         description="Write the inference generator (weight norm and the MRF mean folded into the weights; a "
         "generator without a layer description: the module itself, traced) as ONNX or TorchScript. Input 'mel' "
-        "float32 [batch, num_mels, frames], output 'audio' float32 [batch, 1, frames * hop]; batch and frames are "
-        "dynamic.",
+        "float32 [batch, num_mels, frames], output 'audio' float32 [batch, frames * hop] (the shape of Vocoder's "
+        "batched output); batch and frames are dynamic. The file's name says its format: .onnx, or .pt/.ts "
+        "for TorchScript (--format, when given, must agree).",
         epilog="examples:\n"
-        "  hifigan export --pretrained lj-v1 --format onnx lj_v1.onnx\n"
-        "  hifigan export --checkpoint g_02500000 --config v1 --format onnx hifigan_v1.onnx\n"
-        "  hifigan export --checkpoint runs/demo/run/checkpoints/latest.pt --format torchscript gen.pt",
+        "  hifigan export --pretrained lj-v1 -o lj_v1.onnx\n"
+        "  hifigan export --checkpoint g_02500000 --config v1 --format onnx -o hifigan_v1.onnx\n"
+        "  hifigan export --checkpoint runs/demo/run/checkpoints/latest.pt -o gen.pt",
     )
-    p.add_argument("output", type=Path, help="output file")
+    add_out(p, "output file: NAME.onnx (ONNX) or NAME.pt / NAME.ts (TorchScript)", old_positional=True,
+            metavar="FILE")
     add_generator_source(p)
-    p.add_argument("--format", required=True, choices=["onnx", "torchscript"],
-                   help="output format (onnx needs the 'onnx' extra)")
+    p.add_argument("--format", default=None, choices=list(SUFFIXES),
+                   help="output format (default: from the output's extension; onnx needs the 'onnx' extra)")
+
+
+def export_format(out: Path, fmt: str | None) -> str:
+    """The format of an export to `out`: --format when given, else the extension's; an extension that contradicts
+    --format, or names no format, is an error."""
+    suffix = out.suffix.lower()
+    implied = next((name for name, suffixes in SUFFIXES.items() if suffix in suffixes), None)
+    wanted = " or ".join(f"{name}: {'/'.join(s)}" for name, s in SUFFIXES.items())
+    if implied is None:
+        raise HifiganError(out, f"the output's extension must name its format ({wanted})")
+    if fmt is not None and fmt != implied:
+        raise HifiganError(out, f"--format {fmt} writes {'/'.join(SUFFIXES[fmt])}, not {suffix} (a {implied} "
+                           "extension)")
+    return implied
 
 
 def run_export(args: argparse.Namespace) -> int:
     from hifigan.inference.export import export_generator, require_format
     from hifigan.models.generators import fold_norms
 
-    require_format(args.format)
-    check_output_file(args.output)
+    fmt = export_format(args.out, args.format)
+    require_format(fmt)
     generator, config = generator_from_args(args)
-    export_generator(fold_norms(generator.eval()), args.format, args.output, config.num_mels)
-    print(args.output)
+    check_output_file(args.out)
+    export_generator(fold_norms(generator.eval()), fmt, args.out, config.num_mels)
+    say_wrote(args, args.out)
     return 0
 
 
@@ -51,13 +77,11 @@ def add_export_official(sub: argparse._SubParsersAction) -> None:
         epilog="example: hifigan export-official --checkpoint runs/v1/checkpoints/latest.pt --out cp_export/",
     )
     p.add_argument("--checkpoint", "-c", required=True, type=Path, help="our checkpoint (.pt)")
-    p.add_argument("--out", "-o", required=True, type=Path, help="output folder (created)")
+    add_out(p, "output folder (created once the checkpoint has been read)", metavar="DIR")
 
 
 def run_export_official(args: argparse.Namespace) -> int:
     from hifigan.checkpoints.export_official import export_official
 
-    prepare_output_dir(args.out)
-    for path in export_official(args.checkpoint, args.out):
-        print(path)
+    say_wrote(args, *export_official(args.checkpoint, args.out))
     return 0

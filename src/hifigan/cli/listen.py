@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import add_command
+from hifigan.cli.common import add_command, add_out, add_systems, say_wrote
 from hifigan.errors import HifiganError
 
 
@@ -22,14 +22,14 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
         "Serving needs the 'listen' extra (flask, waitress); --report does not.",
         epilog="examples:\n"
         "  hifigan listen --reference runs/demo/reference --system start=runs/demo/start "
-        "--system end=runs/demo/generated --out studies/demo\n"
-        "  hifigan listen --out studies/demo --port 8080       # continue the study\n"
+        "--system end=runs/demo/generated -o studies/demo\n"
+        "  hifigan listen -o studies/demo --port 8080       # continue the study\n"
         "  hifigan listen --report studies/demo --screen-reference-below 4",
     )
     p.add_argument("--reference", type=Path, help="folder of the recordings (rated blind as system 'reference')")
-    p.add_argument("--system", action="append", metavar="NAME=DIR",
-                   help="a system to rate: a folder with a file of the same stem for every recording (repeat)")
-    p.add_argument("--out", type=Path, metavar="STUDY", help="study folder: created, or continued if it exists")
+    add_systems(p, "a system to rate: a folder with a file of the same stem for every recording (repeat)",
+                required=False)
+    add_out(p, "study folder: created, or continued if it exists", required=False, metavar="STUDY")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     p.add_argument("--threads", type=int, default=8, help="server threads (default 8)")
@@ -51,7 +51,8 @@ def run_listen(args: argparse.Namespace) -> int:
         if args.out is not None or args.reference is not None or args.system:
             raise HifiganError(None, "--report takes the study folder alone (no --out, --reference or --system)")
         table, md, js = report_study(args.report, args.screen_reference_below)
-        print(table + f"\nwrote {md} and {js}")
+        print(table)
+        say_wrote(args, md, js)
         return 0
     if args.out is None:
         raise HifiganError(None, "give --out STUDY (a new or an existing study folder), or --report STUDY")

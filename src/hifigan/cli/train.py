@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.cli.common import add_audio_options, add_command, add_device, add_no_progress
+from hifigan.cli.common import (
+    add_audio_options,
+    add_command,
+    add_device,
+    add_no_progress,
+    add_out,
+    on_terminal,
+    say_wrote,
+)
 
 if TYPE_CHECKING:
     from hifigan.training.options import TrainJob
@@ -62,7 +70,8 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
 def _add_run(run: argparse._ArgumentGroup) -> None:
     from hifigan.training.options import PRECISIONS, default
 
-    run.add_argument("--out", type=Path, help="run folder: checkpoints/, logs/ (TensorBoard), log.jsonl")
+    add_out(run, "run folder: checkpoints/, logs/ (TensorBoard), log.jsonl (with --resume: that run's)", required=False,
+            metavar="DIR")
     run.add_argument("--resume", type=Path, metavar="DIR", help="continue a run exactly from its newest checkpoint")
     run.add_argument("--init-from", metavar="CKPT",
                      help="start from weights: official g_* (do_* beside it is used too), our checkpoint, or a "
@@ -95,8 +104,8 @@ def train_job(args: argparse.Namespace) -> TrainJob:
     options = TrainOptions(
         out=args.out, device=args.device, precision=args.precision, checkpoint_interval=args.checkpoint_interval,
         validation_interval=args.validation_interval, log_interval=args.log_interval, keep=args.keep,
-        max_nonfinite=args.max_nonfinite, deterministic=args.deterministic, progress=not args.no_progress,
-        resample=args.resample, mix_to_mono=args.mix_to_mono,
+        max_nonfinite=args.max_nonfinite, deterministic=args.deterministic,
+        progress=not args.no_progress and on_terminal(), resample=args.resample, mix_to_mono=args.mix_to_mono,
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,
                   valid_count=args.valid_count, valid_fraction=args.valid_fraction)
@@ -108,7 +117,11 @@ def train_job(args: argparse.Namespace) -> TrainJob:
 
 
 def run_train(args: argparse.Namespace) -> int:
+    import os
+
     from hifigan.training.job import train
 
-    train(train_job(args))
+    result = train(train_job(args))
+    if result.checkpoint is not None and os.environ.get("RANK", "0") == "0":  # one line under torchrun too
+        say_wrote(args, result.checkpoint)
     return 0

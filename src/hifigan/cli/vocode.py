@@ -15,7 +15,6 @@ from hifigan.cli.common import (
     add_generator_source,
     add_no_progress,
     add_out,
-    bad_inputs,
     check_output_file,
     generator_from_args,
     on_terminal,
@@ -23,7 +22,7 @@ from hifigan.cli.common import (
     say_vocoded,
     say_wrote,
 )
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel

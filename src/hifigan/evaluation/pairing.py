@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.audio import find_audio
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 
@@ -24,14 +24,14 @@ def audio_files(folder: Path) -> dict[str, Path]:
 
 
 def pair_by_stem(reference_dir: Path, generated_dir: Path) -> list[Pair]:
-    """Match reference and generated files by stem; a file without a partner is an error that names it."""
+    """Match reference and generated files by stem; files without a partner are an error that names every one."""
     refs, gens = audio_files(Path(reference_dir)), audio_files(Path(generated_dir))
-    for stem, path in refs.items():
-        if stem not in gens:
-            raise HifiganError(path, f"no generated file with stem {stem!r} in {generated_dir}")
-    for stem, path in gens.items():
-        if stem not in refs:
-            raise HifiganError(path, f"no reference file with stem {stem!r} in {reference_dir}")
+    problems = [HifiganError(path, f"no generated file with stem {stem!r} in {generated_dir}")
+                for stem, path in refs.items() if stem not in gens]
+    problems += [HifiganError(path, f"no reference file with stem {stem!r} in {reference_dir}")
+                 for stem, path in gens.items() if stem not in refs]
+    if problems:
+        raise bad_inputs(problems, len(refs) + len(gens))
     return [(stem, refs[stem], gens[stem]) for stem in refs]
 
 

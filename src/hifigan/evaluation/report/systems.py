@@ -12,10 +12,13 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from hifigan.config import HifiganConfig
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 
 if TYPE_CHECKING:
+    from hifigan.evaluation.pairing import Pair
     from hifigan.evaluation.results import Report
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
@@ -68,8 +71,8 @@ def evaluate_systems(
     title: str | None = None,
     **options: Any,
 ) -> tuple[dict[str, Report], Path | None]:
-    """Pair every system with the recordings (all before any is scored), evaluate each, write the page."""
-    from hifigan.audio import audio_info
+    """Pair every system with the recordings and check every file (all before any is scored or anything is written),
+    evaluate each, write the page."""
     from hifigan.evaluation.evaluate import evaluate_pairs
     from hifigan.evaluation.pairing import pair_by_stem
     from hifigan.evaluation.report.page import AUDIO_MODES, write_page
@@ -79,8 +82,8 @@ def evaluate_systems(
     if html_audio not in AUDIO_MODES:
         raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {html_audio!r}")
     pairs = {name: pair_by_stem(reference, folder) for name, folder in generated.items()}
-    for path in dict.fromkeys(p for system in pairs.values() for _, ref, gen in system for p in (ref, gen)):
-        audio_info(path)  # a file that is not audio fails now, not after the systems before it were scored
+    check_pairs([pair for system in pairs.values() for pair in system], config,
+                resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False))
     outs, page = output_paths(out, list(generated)) if out is not None else ({}, None)
     reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
     if not html:
@@ -89,3 +92,33 @@ def evaluate_systems(
     write_page(page, reports, config, title=title, audio=html_audio,
                resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False))
     return reports, page
+
+
+def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False
+                ) -> None:
+    """Read every file of every pair as the evaluation will (format, truncation, NaN; lengths within one hop) before
+    anything is scored or written; every bad file is named, in one line."""
+    from hifigan.audio import load_audio
+    from hifigan.evaluation.pairing import match_lengths
+
+    problems: list[HifiganError] = []
+    loaded: dict[Path, int] = {}  # a recording shared by several systems is read once
+    for _, ref_path, gen_path in pairs:
+        lengths = []
+        for path in (ref_path, gen_path):
+            if path not in loaded:
+                try:
+                    loaded[path] = len(load_audio(path, config.sampling_rate, resample=resample,
+                                                  mix_to_mono=mix_to_mono))
+                except HifiganError as e:
+                    problems.append(e)
+                    loaded[path] = -1
+            lengths.append(loaded[path])
+        if min(lengths) >= 0:
+            try:
+                source = f"{gen_path} (vs {ref_path})"
+                match_lengths(np.empty(lengths[0]), np.empty(lengths[1]), config.hop_size, source)
+            except HifiganError as e:
+                problems.append(e)
+    if problems:
+        raise bad_inputs(problems, len(loaded))
