@@ -116,7 +116,7 @@ BAD_AUDIO: dict[str, tuple[Callable[[Path], Path], str]] = {
 def test_mel_rejects_bad_audio(tmp_path, capsys, case, tiny_config_json):
     make, problem = BAD_AUDIO[case]
     out = tmp_path / "out"
-    code, err = cli(capsys, "mel", make(tmp_path), out / "x.npy", "--config", tiny_config_json)
+    code, err = cli(capsys, "mel", make(tmp_path), "-o", out / "x.npy", "--config", tiny_config_json)
     assert_clean_failure(code, err, "bad.wav", out, problem)
 
 
@@ -130,7 +130,7 @@ def test_vocode_rejects_bad_audio(tmp_path, capsys, case, tiny_checkpoint):
 
 def test_mix_to_mono_and_resample_work(tmp_path, capsys, tiny_config_json, tiny_checkpoint):
     stereo = wav(tmp_path / "stereo.wav", tone(4000, channels=2))
-    code, _ = cli(capsys, "mel", stereo, tmp_path / "stereo.npy", "--config", tiny_config_json, "--mix-to-mono")
+    code, _ = cli(capsys, "mel", stereo, "-o", tmp_path / "stereo.npy", "--config", tiny_config_json, "--mix-to-mono")
     assert code == 0
     channels = sf.read(stereo, dtype="int16")[0].astype(np.float64) / 32768
     mixed = torch.from_numpy(((channels[:, 0] + channels[:, 1]) / 2).astype(np.float32))  # the mean, by hand
@@ -138,7 +138,7 @@ def test_mix_to_mono_and_resample_work(tmp_path, capsys, tiny_config_json, tiny_
     np.testing.assert_allclose(np.load(tmp_path / "stereo.npy"), expected, atol=1e-5)
 
     fast = wav(tmp_path / "fast.wav", tone(8000, sr=16000), sr=16000)  # 0.5 s at 16 kHz -> 4000 samples at 8 kHz
-    code, _ = cli(capsys, "mel", fast, tmp_path / "fast.npy", "--config", tiny_config_json, "--resample")
+    code, _ = cli(capsys, "mel", fast, "-o", tmp_path / "fast.npy", "--config", tiny_config_json, "--resample")
     assert code == 0
     assert np.load(tmp_path / "fast.npy").shape == (BINS, 4000 // HOP)
     code, _ = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", fast, "--resample")
@@ -308,13 +308,13 @@ def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_conf
     assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "cannot create folder")
     code, err = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", blocker, good_wav)
     assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "not a folder")
-    code, err = cli(capsys, "mel", good_wav, blocker / "x.npy", "--config", tiny_config_json)
+    code, err = cli(capsys, "mel", good_wav, "-o", blocker / "x.npy", "--config", tiny_config_json)
     assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "not a folder")
-    code, err = cli(capsys, "mel", good_wav, blocker / "sub" / "x.npy", "--config", tiny_config_json)
+    code, err = cli(capsys, "mel", good_wav, "-o", blocker / "sub" / "x.npy", "--config", tiny_config_json)
     assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "cannot create folder")
     assert blocker.read_text() == "a regular file"
     (tmp_path / "dir.npy").mkdir()
-    code, err = cli(capsys, "mel", good_wav, tmp_path / "dir.npy", "--config", tiny_config_json)
+    code, err = cli(capsys, "mel", good_wav, "-o", tmp_path / "dir.npy", "--config", tiny_config_json)
     assert_clean_failure(code, err, "dir.npy", tmp_path / "dir.npy", "is a directory")
 
 
@@ -330,7 +330,7 @@ def test_file_size_limit_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_
     out = tmp_path / "out"
     out.mkdir()
     limit = _fsize_limit(4096)  # the outputs are ~8 KB (vocode) and ~16 KB (mel)
-    proc = run_module("mel", good_wav, out / "x.npy", "--config", tiny_config_json, preexec_fn=limit)
+    proc = run_module("mel", good_wav, "-o", out / "x.npy", "--config", tiny_config_json, preexec_fn=limit)
     assert_clean_failure(proc.returncode, proc.stderr, "x.npy", out, "cannot write")
     proc = run_module("vocode", "-c", tiny_checkpoint, "-o", out, good_wav, preexec_fn=limit)
     assert_clean_failure(proc.returncode, proc.stderr, "good.wav", out, "cannot write")
@@ -359,7 +359,7 @@ def test_full_disk_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_config
     """A real full disk: a 4 KB tmpfs, too small for the outputs."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    proc = _in_private_mount("size=4k", disk, "mel", good_wav, disk / "x.npy", "--config", tiny_config_json)
+    proc = _in_private_mount("size=4k", disk, "mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json)
     assert_clean_failure(proc.returncode, proc.stderr, "x.npy", tmp_path / "nothing", "No space left on device")
     assert _left(proc) == ""
     proc = _in_private_mount("size=4k", disk, "vocode", "-c", tiny_checkpoint, "-o", disk, good_wav)
@@ -371,7 +371,7 @@ def test_read_only_output_folder(tmp_path, tiny_checkpoint, tiny_config_json, go
     """A read-only mount: not writable even for root (unlike permission bits)."""
     disk = tmp_path / "ro"
     disk.mkdir()
-    proc = _in_private_mount("ro", disk, "mel", good_wav, disk / "x.npy", "--config", tiny_config_json)
+    proc = _in_private_mount("ro", disk, "mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json)
     assert_clean_failure(proc.returncode, proc.stderr, "ro", tmp_path / "nothing", "Read-only file system")
     proc = _in_private_mount("ro", disk, "vocode", "-c", tiny_checkpoint, "-o", disk, good_wav)
     assert_clean_failure(proc.returncode, proc.stderr, "ro", tmp_path / "nothing", "Read-only file system")
@@ -388,7 +388,7 @@ def test_subprocess_one_line_and_debug_traceback(tmp_path, tiny_checkpoint):
     proc = run_module("vocode", "-c", tmp_path / "bad.pt", "-o", tmp_path / "out", mel)
     assert_clean_failure(proc.returncode, proc.stderr, "bad.pt", tmp_path / "out", "needs pickled code")
     assert proc.stderr.startswith("hifigan vocode: error: ")
-    proc = run_module("mel", tmp_path / "missing.wav", tmp_path / "x.npy", "--debug")
+    proc = run_module("mel", tmp_path / "missing.wav", "-o", tmp_path / "x.npy", "--debug")
     assert proc.returncode == 2
     assert "Traceback" in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("hifigan mel: error: ")

@@ -33,15 +33,17 @@ def _check_files(onnx_path, ts_path, eager, num_mels, lengths=LENGTHS):
             expected = eager(mel)
             got_ts = scripted(mel)
         got_onnx = session.run(None, {"mel": mel.numpy()})[0]
-        assert got_onnx.shape == tuple(expected.shape) == tuple(got_ts.shape) == (batch, 1, frames * eager.layers().hop)
+        assert expected.shape == (batch, 1, frames * eager.layers().hop)  # the generator keeps its channel axis
+        expected = expected[:, 0]  # the files drop it: [batch, samples], as Vocoder returns a batch
+        assert got_onnx.shape == tuple(got_ts.shape) == (batch, frames * eager.layers().hop)
         assert np.abs(got_onnx - expected.numpy()).max() < TOL
         assert (got_ts - expected).abs().max() < TOL
 
 
 def test_export_own_checkpoint_both_formats(tmp_path, tiny_checkpoint, tiny_cfg):
     onnx_path, ts_path = tmp_path / "g.onnx", tmp_path / "g.ts"
-    assert main(["export", "--checkpoint", str(tiny_checkpoint), "--format", "onnx", str(onnx_path)]) == 0
-    assert main(["export", "-c", str(tiny_checkpoint), "--format", "torchscript", str(ts_path)]) == 0
+    assert main(["export", "--checkpoint", str(tiny_checkpoint), "--format", "onnx", "-o", str(onnx_path)]) == 0
+    assert main(["export", "-c", str(tiny_checkpoint), "--out", str(ts_path)]) == 0  # the format from the name
     state = torch.load(tiny_checkpoint, weights_only=True)["generator"]
     _check_files(onnx_path, ts_path, _eager(state, tiny_cfg), tiny_cfg.num_mels)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.onnx", "g.ts"]  # no temporary files left
@@ -55,7 +57,8 @@ def test_export_official_checkpoint_resblock1(tmp_path):
     cfg_json = tmp_path / "cfg.json"
     cfg_json.write_text(__import__("json").dumps(cfg.to_dict()))
     for fmt, name in (("onnx", "g.onnx"), ("torchscript", "g.pt")):
-        assert main(["export", "-c", str(ckpt), "--config", str(cfg_json), "--format", fmt, str(tmp_path / name)]) == 0
+        assert main(["export", "-c", str(ckpt), "--config", str(cfg_json), "--format", fmt, "-o", str(tmp_path / name)]
+                    ) == 0
     from hifigan.checkpoints.contents import load_generator
 
     eager = load_generator(ckpt, cfg_json)[0].eval().remove_weight_norm()
@@ -71,7 +74,8 @@ def test_export_official_v1_and_v3_both_formats(tmp_path, name):
     ckpt = tmp_path / "g_00000001"
     torch.save({"generator": RefGenerator(load_config(name)).state_dict()}, ckpt)
     for fmt, path in (("onnx", "g.onnx"), ("torchscript", "g.pt")):
-        assert main(["export", "--checkpoint", str(ckpt), "--config", name, "--format", fmt, str(tmp_path / path)]) == 0
+        assert main(["export", "--checkpoint", str(ckpt), "--config", name, "--format", fmt, "-o", str(tmp_path / path)]
+                    ) == 0
     eager = load_generator(ckpt, name)[0].eval().remove_weight_norm()
     _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80, lengths=(1, 9))
 
@@ -89,12 +93,14 @@ def test_export_keeps_odd_rates(tmp_path):
 
 
 def test_export_errors_leave_no_file(tmp_path, tiny_checkpoint, capsys):
-    assert main(["export", "-c", str(tmp_path / "missing.pt"), "--format", "onnx", str(tmp_path / "x.onnx")]) == 2
+    assert main(["export", "-c", str(tmp_path / "missing.pt"), "--format", "onnx", "-o", str(tmp_path / "x.onnx")]
+                ) == 2
     assert "missing.pt" in capsys.readouterr().err
-    (tmp_path / "adir").mkdir()
-    assert main(["export", "-c", str(tiny_checkpoint), "--format", "onnx", str(tmp_path / "adir")]) == 2
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir"]
+    (tmp_path / "adir.onnx").mkdir()
+    assert main(["export", "-c", str(tiny_checkpoint), "--format", "onnx", "-o", str(tmp_path / "adir.onnx")]) == 2
+    assert "is a directory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir.onnx"]
     with pytest.raises(SystemExit):
-        main(["export", "-c", str(tiny_checkpoint), "--format", "tflite", str(tmp_path / "x")])
+        main(["export", "-c", str(tiny_checkpoint), "--format", "tflite", "-o", str(tmp_path / "x")])
     with pytest.raises(ValueError, match="format"):
         export_generator(Generator(tiny_config()), "tflite", tmp_path / "x")

@@ -167,8 +167,8 @@ class _TimeSplit:
 def _ort_runner(model: bytes, threads: int) -> Runner:
     session = _ort_session(model, threads)
 
-    def run(mel: torch.Tensor) -> torch.Tensor:
-        return torch.from_numpy(session.run(None, {"mel": mel.detach().cpu().contiguous().numpy()})[0])
+    def run(mel: torch.Tensor) -> torch.Tensor:  # the exported [B, T * hop], as the runners' [B, 1, T * hop]
+        return torch.from_numpy(session.run(None, {"mel": mel.detach().cpu().contiguous().numpy()})[0]).unsqueeze(1)
 
     return run
 
@@ -197,6 +197,7 @@ def build_runner(generator: nn.Module, config: HifiganConfig, backend: str, devi
         return _TimeSplit(model, model, field, hop, single_threaded_torch=True)
     from hifigan.inference.export import torchscript_module
 
-    return torchscript_module(generator, freeze=True)
+    script = torchscript_module(generator, freeze=True)
+    return lambda mel: script(mel).unsqueeze(1)  # the exported [B, T * hop], as the runners' [B, 1, T * hop]
 
 

@@ -3,7 +3,9 @@ TorchScript, with dynamic batch and time axes.
 
 Both formats hold the `FusedGenerator` rewrite (weight norm and the MRF mean folded into the weights) of a generator
 that describes its layers, and the module itself, traced, of one that does not (hifigan.models.generators):
-input `mel` float32 [batch, num_mels, frames], output `audio` float32 [batch, 1, frames * hop].
+input `mel` float32 [batch, num_mels, frames], output `audio` float32 [batch, frames * hop]. That is the shape of
+`Vocoder`'s batched output and of what ONNX vocoder runtimes read (sherpa-onnx's HiFi-GAN vocoder, espnet_onnx's):
+mono audio has no channel axis outside the generator, whose [batch, 1, samples] the training losses need.
 """
 
 from __future__ import annotations
@@ -27,11 +29,23 @@ _TRACE_FRAMES = 32  # example length used for tracing; every length works afterw
 _CHECK_FRAMES = 19  # another length the trace of a generator without layers() must compute alike
 
 
+class _Mono(nn.Module):
+    """[batch, num_mels, frames] -> [batch, frames * hop]: the generator's output without its channel axis."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.inner(mel)[:, 0]
+
+
 def _inference_module(generator: nn.Module) -> nn.Module:
-    """What the file holds: the fused rewrite when the generator describes its layers, else the module itself."""
+    """What the file holds: the fused rewrite when the generator describes its layers, else the module itself;
+    either without the channel axis (_Mono)."""
     if layer_description(generator) is None:
-        return generator.eval()
-    return FusedGenerator(generator, layout="1d").eval()
+        return _Mono(generator.eval()).eval()
+    return _Mono(FusedGenerator(generator, layout="1d")).eval()
 
 
 def _example(generator: nn.Module, num_mels: int | None, frames: int = _TRACE_FRAMES) -> torch.Tensor:
@@ -52,7 +66,7 @@ def _trace(model: nn.Module, generator: nn.Module, example: torch.Tensor) -> tor
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, (example,), check_trace=False)
-        if model is generator:
+        if model.inner is generator:
             other = _example(generator, example.shape[1], _CHECK_FRAMES)
             expected, got = model(other), traced(other)
             if got.shape != expected.shape or not torch.allclose(got, expected, rtol=1e-4, atol=1e-5):
@@ -70,17 +84,18 @@ def require_format(fmt: str) -> None:
 
 
 def onnx_bytes(generator: nn.Module, num_mels: int | None = None) -> bytes:
-    """The inference generator as an ONNX model (bytes), time and batch axes dynamic."""
+    """The inference generator as an ONNX model (bytes): mel [batch, num_mels, frames] -> audio [batch, samples],
+    time and batch axes dynamic."""
     require_format("onnx")  # torch.onnx's exporter writes the model with the onnx package
     model, example = _inference_module(generator), _example(generator, num_mels)
-    if model is generator:
+    if model.inner is generator:
         _trace(model, generator, example)  # the exporter traces alike: a forward that does not trace fails here
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notices
         torch.onnx.export(
             model, (example,), buffer, input_names=["mel"], output_names=["audio"],
-            dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 2: "samples"}},
+            dynamic_axes={"mel": {0: "batch", 2: "frames"}, "audio": {0: "batch", 1: "samples"}},
             opset_version=ONNX_OPSET, dynamo=False,
         )
     return buffer.getvalue()
@@ -88,7 +103,8 @@ def onnx_bytes(generator: nn.Module, num_mels: int | None = None) -> bytes:
 
 def torchscript_module(generator: nn.Module, freeze: bool = False, num_mels: int | None = None
                        ) -> torch.jit.ScriptModule:
-    """The inference generator traced to TorchScript (frozen for in-process use when `freeze`)."""
+    """The inference generator traced to TorchScript (frozen for in-process use when `freeze`): [batch, num_mels,
+    frames] -> [batch, frames * hop]."""
     traced = _trace(_inference_module(generator), generator, _example(generator, num_mels))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
