@@ -3,6 +3,11 @@
 Modules: vocoder.py (`Vocoder`), engines.py (backend choice and building), fused.py, tiled.py, streaming.py,
 export.py, bench.py (`hifigan bench`), choices.py (the backend and precision names, the chunking defaults). The
 names below import lazily, so the CLI reads the backend names without importing torch.
+
+One output shape for users: mono audio without a channel axis. `Vocoder` turns [num_mels, T] into [T * hop] and
+[B, num_mels, T] into [B, T * hop]; the exported ONNX / TorchScript graphs take [B, num_mels, T] and return
+[B, T * hop]. Only the generator module itself (and the engines' runners inside) keep the [B, 1, T * hop] that
+training needs.
 """
 
 from __future__ import annotations

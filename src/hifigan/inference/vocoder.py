@@ -1,5 +1,6 @@
 """`Vocoder`: log-mel in, waveform out, on any of the exact backends (`hifigan.inference.engines`), one-shot,
-batched or streamed; any generator (hifigan.models.generators), the engines for those that describe their layers."""
+batched or streamed; any generator (hifigan.models.generators), the engines for those that describe their layers.
+Output: [T * hop] for a [num_mels, T] mel, [B, T * hop] for a batch, the shape of the exported graphs."""
 
 from __future__ import annotations
 
