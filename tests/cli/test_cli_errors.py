@@ -51,8 +51,9 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
 
 
-def assert_clean_failure(code: int, err: str, name: str, out: Path, problem: str = "") -> None:
-    """Exit 2, one non-empty stderr line naming `name` (and `problem`), no traceback, nothing in `out`."""
+def assert_clean_failure(code: int, err: str, name: str, out: Path, problem: str = "", fresh: bool = True) -> None:
+    """Exit 2, one non-empty stderr line naming `name` (and `problem`), no traceback, nothing in `out`; a `fresh` out
+    (one that did not exist before the command) was not even created."""
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2, err
     assert len(lines) == 1, err
@@ -60,6 +61,8 @@ def assert_clean_failure(code: int, err: str, name: str, out: Path, problem: str
     assert problem in lines[0], lines[0]
     assert "Traceback" not in err
     assert files_in(out) == [], files_in(out)
+    if fresh:
+        assert not out.exists(), f"{out} was created by a command that failed"
 
 
 def tone(n: int, sr: int = SR, channels: int = 1) -> np.ndarray:
@@ -315,7 +318,7 @@ def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_conf
     assert blocker.read_text() == "a regular file"
     (tmp_path / "dir.npy").mkdir()
     code, err = cli(capsys, "mel", good_wav, "-o", tmp_path / "dir.npy", "--config", tiny_config_json)
-    assert_clean_failure(code, err, "dir.npy", tmp_path / "dir.npy", "is a directory")
+    assert_clean_failure(code, err, "dir.npy", tmp_path / "dir.npy", "is a directory", fresh=False)
 
 
 def _fsize_limit(limit: int) -> Callable[[], None]:
@@ -331,9 +334,9 @@ def test_file_size_limit_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_
     out.mkdir()
     limit = _fsize_limit(4096)  # the outputs are ~8 KB (vocode) and ~16 KB (mel)
     proc = run_module("mel", good_wav, "-o", out / "x.npy", "--config", tiny_config_json, preexec_fn=limit)
-    assert_clean_failure(proc.returncode, proc.stderr, "x.npy", out, "cannot write")
+    assert_clean_failure(proc.returncode, proc.stderr, "x.npy", out, "cannot write", fresh=False)
     proc = run_module("vocode", "-c", tiny_checkpoint, "-o", out, good_wav, preexec_fn=limit)
-    assert_clean_failure(proc.returncode, proc.stderr, "good.wav", out, "cannot write")
+    assert_clean_failure(proc.returncode, proc.stderr, "good.wav", out, "cannot write", fresh=False)
 
 
 def _in_private_mount(mount_options: str, folder: Path, *argv) -> subprocess.CompletedProcess:

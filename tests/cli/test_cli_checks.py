@@ -1,0 +1,221 @@
+"""Issue #25: every input is checked before anything is written, through the command line: every bad input named
+in one line, exit 2, and no file and no folder left behind; check-mel judges every file; outputs are named what
+they are; a truncated WAV is refused naming both frame counts."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hifigan.cli import main
+from hifigan.wav_header import truncated_frames
+
+SR, HOP, BINS = 8000, 16, 16  # tiny_config()
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def failed_cleanly(code: int, err: str, out: Path, *names: str, status: int = 2) -> str:
+    """Exit `status`, one stderr line naming every one of `names`, no traceback, `out` not created; the line."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == status, err
+    assert len(lines) == 1, err
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+    assert "Traceback" not in err
+    assert not out.exists(), f"{out} was created by a command that failed"
+    return lines[0]
+
+
+def tone(n: int, channels: int = 1) -> np.ndarray:
+    mono = (0.5 * np.sin(2 * np.pi * 440 * np.arange(n) / SR)).astype(np.float32)
+    return mono if channels == 1 else np.stack([mono] * channels, axis=1)
+
+
+def wav(path: Path, audio: np.ndarray, sr: int = SR, subtype: str = "PCM_16") -> Path:
+    sf.write(path, audio, sr, subtype=subtype, format="WAV")
+    return path
+
+
+def mel(path: Path, shape: tuple[int, ...]) -> Path:
+    np.save(path, np.random.default_rng(0).normal(-5, 1, shape).astype(np.float32))
+    return path
+
+
+def truncated(path: Path, frames: int = 4000, keep_bytes: int = 3044) -> Path:
+    """A 16-bit mono WAV of `frames` frames cut after `keep_bytes` bytes (the 44-byte header intact)."""
+    wav(path, tone(frames))
+    path.write_bytes(path.read_bytes()[:keep_bytes])
+    return path
+
+
+# ---------------------------------------------------------------- vocode: every bad input, nothing created
+def test_vocode_names_every_bad_input_and_creates_no_folder(tmp_path, capsys, tiny_checkpoint):
+    good = wav(tmp_path / "good.wav", tone(SR // 2))
+    stereo = wav(tmp_path / "stereo.wav", tone(SR // 2, channels=2))
+    bins = mel(tmp_path / "bins.npy", (BINS + 1, 20))
+    nan = wav(tmp_path / "nan.wav", np.full(SR // 2, np.nan, np.float32), subtype="FLOAT")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, good, stereo, tmp_path / "missing.wav",
+                       bins, nan)
+    line = failed_cleanly(code, err, out, "4 of 5 inputs are bad", "stereo.wav: has 2 channels",
+                          "missing.wav: no such file", f"bins.npy: mel has {BINS + 1} bins",
+                          "nan.wav: contains non-finite")
+    assert "good.wav" not in line
+
+
+def test_vocode_bad_checkpoint_and_output_name_clash_create_no_folder(tmp_path, capsys, tiny_checkpoint):
+    good = wav(tmp_path / "good.wav", tone(SR // 2))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tmp_path / "missing.pt", "-o", out, good)
+    failed_cleanly(code, err, out, "missing.pt", "no such file")
+    (tmp_path / "b").mkdir()
+    again = wav(tmp_path / "b" / "good.wav", tone(SR // 2))
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, good, again)
+    failed_cleanly(code, err, out, str(again), "same output name")
+
+
+def test_vocode_evaluate_names_the_npy_inputs(tmp_path, capsys, tiny_checkpoint):
+    """A .npy has no recording to score against: an error naming every .npy, not a partial score or a stray WAV."""
+    good = wav(tmp_path / "good.wav", tone(SR // 2))
+    a, b = mel(tmp_path / "a.npy", (BINS, 20)), mel(tmp_path / "b.npy", (BINS, 20))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--evaluate", good, a, b)
+    failed_cleanly(code, err, out, "--evaluate", str(a), str(b), "no recording")
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--evaluate", a)
+    failed_cleanly(code, err, out, str(a))
+
+
+@pytest.mark.parametrize(("shape", "hinted"), [
+    ((BINS + 1, 40), False),          # 17 bins, 40 frames: no way to read it as [frames, 16]
+    ((40, BINS), True),               # [frames, bins]: the transposed hint
+    ((BINS + 1, BINS), True),         # shape[1] == bins: transposed it is a 16-bin mel of 17 frames
+    ((1, 40, BINS), True),            # a batch of one, transposed
+    ((1, BINS + 1, 40), False),
+])
+def test_transposed_hint_only_where_the_shape_allows(tmp_path, capsys, tiny_checkpoint, shape, hinted):
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, mel(tmp_path / "m.npy", shape))
+    line = failed_cleanly(code, err, out, "m.npy", "bins, the model expects 16")
+    assert ("--mel-convention transposed" in line) is hinted, line
+
+
+# ---------------------------------------------------------------- check-mel: a verdict for every file
+def test_check_mel_judges_every_file_and_exits_with_the_worst(tmp_path, capsys, tiny_config_json):
+    official = np.log(np.clip(np.random.default_rng(1).gamma(1.0, 0.05, (BINS, 200)), 1e-5, None))
+    np.save(tmp_path / "a.npy", official.astype(np.float32))
+    np.save(tmp_path / "c.npy", np.exp(official).astype(np.float32))  # a linear magnitude: not the model's
+    (tmp_path / "bad.npy").write_bytes(b"not an array")
+    args = ["check-mel", "--config", tiny_config_json]
+    code, out, err = run(capsys, *args, tmp_path / "a.npy", tmp_path / "bad.npy", tmp_path / "c.npy")
+    lines = out.splitlines()
+    assert [line.split(": ")[0] for line in lines] == [str(tmp_path / n) for n in ("a.npy", "bad.npy", "c.npy")]
+    assert "fits the model's mel" in lines[0] and "cannot be judged" in lines[1] and "does NOT fit" in lines[2]
+    assert code == 2 and err.strip().splitlines() == [
+        f"hifigan check-mel: error: 1 of 3 files are not mels it can judge: {tmp_path / 'bad.npy'}"]
+    assert run(capsys, *args, tmp_path / "a.npy", tmp_path / "c.npy")[0] == 1
+    assert run(capsys, *args, tmp_path / "a.npy")[0] == 0
+
+
+# ---------------------------------------------------------------- outputs named what they are
+def test_mel_refuses_an_output_not_ending_in_npy(tmp_path, capsys, tiny_config_json):
+    good = wav(tmp_path / "good.wav", tone(SR // 2))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "mel", good, "-o", out / "x.txt", "--config", tiny_config_json)
+    failed_cleanly(code, err, out, "x.txt", "ending in .npy")
+
+
+@pytest.mark.parametrize(("fmt", "name", "problem"), [
+    ("onnx", "x.pt", "--format onnx writes .onnx, not .pt"),
+    ("onnx", "x.ts", "--format onnx writes .onnx, not .ts"),
+    ("torchscript", "x.onnx", "--format torchscript writes .pt/.ts, not .onnx"),
+    (None, "x.bin", "must name its format"),
+    (None, "x", "must name its format"),
+])
+def test_export_refuses_an_extension_that_contradicts_the_format(tmp_path, capsys, tiny_checkpoint, fmt, name,
+                                                                  problem):
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "export", "-c", tiny_checkpoint, *(["--format", fmt] if fmt else []), "-o", out / name)
+    failed_cleanly(code, err, out, name, problem)
+
+
+# ---------------------------------------------------------------- truncated WAV files
+def test_truncated_wav_counts_are_the_header_and_the_bytes(tmp_path):
+    """4000 16-bit mono frames promised; 3044 bytes kept = 44 header + 3000 data bytes = 1500 frames."""
+    assert truncated_frames(truncated(tmp_path / "t.wav")) == (4000, 1500)
+
+
+def test_truncated_wav_is_refused_by_every_reader(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
+    cut = truncated(tmp_path / "cut.wav")
+    assert sf.info(cut).frames == 1500  # libsndfile alone would read the 1500 frames without a word
+    problem = "truncated WAV: the header promises 4000 frames, the file holds 1500"
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, cut)
+    failed_cleanly(code, err, out, "cut.wav", problem)
+    code, _, err = run(capsys, "mel", cut, "-o", out / "cut.npy", "--config", tiny_config_json)
+    failed_cleanly(code, err, out, "cut.wav", problem)
+    whole = wav(tmp_path / "whole.wav", tone(4000))
+    assert truncated_frames(whole) is None
+    streamed = tmp_path / "streamed.wav"  # a writer into a pipe leaves the sizes at a placeholder: not truncation
+    data = bytearray(whole.read_bytes())
+    data[40:44] = (0xFFFFFFFF).to_bytes(4, "little")
+    streamed.write_bytes(bytes(data))
+    assert truncated_frames(streamed) is None
+
+
+# ---------------------------------------------------------------- evaluate: every bad file, nothing created
+@pytest.fixture
+def folders(tmp_path) -> tuple[Path, Path]:
+    ref, gen = tmp_path / "ref", tmp_path / "gen"
+    ref.mkdir(), gen.mkdir()
+    for stem in ("a", "b", "c", "d"):
+        wav(ref / f"{stem}.wav", tone(SR // 2))
+        wav(gen / f"{stem}.wav", tone(SR // 2) * 0.9)
+    return ref, gen
+
+
+def test_evaluate_names_every_bad_file_before_writing(folders, tmp_path, capsys, tiny_config_json):
+    ref, gen = folders
+    wav(gen / "b.wav", tone(SR // 2, channels=2))
+    wav(gen / "c.wav", tone(SR // 2), sr=16000)
+    truncated(gen / "d.wav")
+    out = tmp_path / "report"
+    args = ["evaluate", "--reference", ref, "--system", gen, "--metrics", "snr", "--config", tiny_config_json]
+    code, _, err = run(capsys, *args, "-o", f"{out}/")
+    failed_cleanly(code, err, out, "3 of", "b.wav: has 2 channels", "c.wav: sample rate is 16000 Hz",
+                   "d.wav: truncated WAV")
+    for stem in "bcd":
+        wav(gen / f"{stem}.wav", tone(SR // 2) * 0.9)
+    wav(gen / "b.wav", tone(SR // 2 + 3 * HOP))  # lengths more than a hop apart
+    (gen / "c.wav").unlink()
+    code, _, err = run(capsys, *args, "-o", f"{out}/")
+    failed_cleanly(code, err, out, "c.wav: no generated file with stem 'c'")
+    wav(gen / "c.wav", tone(SR // 2))
+    code, _, err = run(capsys, *args, "-o", f"{out}/")
+    failed_cleanly(code, err, out, "b.wav (vs ", "lengths differ by 48 samples")
+
+
+# ---------------------------------------------------------------- the other commands that write
+def test_export_official_and_train_create_nothing_on_bad_input(tmp_path, capsys):
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "export-official", "-c", tmp_path / "missing.pt", "-o", out)
+    failed_cleanly(code, err, out, "missing.pt", "no such file")
+    code, _, err = run(capsys, "train", "--corpus", tmp_path / "nowhere", "-o", out, "--max-steps", "1")
+    failed_cleanly(code, err, out, "nowhere")
+
+
+def test_one_line_for_several_bad_inputs_is_parseable(tmp_path, capsys, tiny_checkpoint):
+    """The listed problems keep each file's own message, separated by '; '."""
+    bad = [mel(tmp_path / f"m{i}.npy", (BINS + 1, 30)) for i in range(3)]
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", *bad)
+    line = failed_cleanly(code, err, tmp_path / "out", *map(str, bad))
+    listed = line.split("(nothing was written): ", 1)[1].split("; ")
+    assert [re.sub(r":.*", "", item) for item in listed] == [str(p) for p in bad]
