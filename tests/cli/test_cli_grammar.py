@@ -1,0 +1,147 @@
+"""Issue #25: one grammar for every command: -o/--out where it writes (old spellings with one note), --system NAME=DIR
+where it compares systems, one success line (silenced by --quiet), a progress bar only on a terminal."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hifigan.cli import build_parser, main
+
+SR, HOP, BINS = 8000, 16, 16  # tiny_config()
+WRITERS = {  # every command that writes files, with the other arguments it needs to parse
+    "mel": ["in.wav"], "vocode": ["-c", "g.pt", "in.wav"], "export": ["-c", "g.pt"], "train": ["--corpus", "c"],
+    "evaluate": ["--reference", "r", "--system", "g"], "demo": ["--corpus", "c"], "listen": [],
+    "export-official": ["-c", "g.pt"], "bench": [],
+}
+OLD_SPELLINGS = {  # the spellings -o/--out replaces, each kept one release
+    "vocode": ["-c", "g.pt", "in.wav", "--output-dir", "X"], "mel": ["in.wav", "X"], "export": ["-c", "g.pt", "X"],
+    "bench": ["--json", "X"],
+}
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def tone(n: int) -> np.ndarray:
+    return (0.5 * np.sin(2 * np.pi * 440 * np.arange(n) / SR)).astype(np.float32)
+
+
+def wav(path: Path, n: int) -> Path:
+    sf.write(path, tone(n), SR, subtype="PCM_16")
+    return path
+
+
+def parse(*argv: str):
+    from hifigan.cli.common import resolve_out
+
+    args = build_parser().parse_args(list(argv))
+    resolve_out(args, args.subparser)
+    return args
+
+
+@pytest.mark.parametrize("command", list(WRITERS))
+def test_every_command_that_writes_takes_o_and_out(command):
+    for option in ("-o", "--out"):
+        args = parse(command, *WRITERS[command], option, "X")
+        assert args.out == Path("X") and args.deprecations == [], command
+
+
+@pytest.mark.parametrize("command", list(OLD_SPELLINGS))
+def test_old_output_spellings_still_work_with_a_note(command):
+    args = parse(command, *OLD_SPELLINGS[command])
+    assert args.out == Path("X")
+    assert len(args.deprecations) == 1 and "use -o/--out" in args.deprecations[0]
+
+
+def test_evaluate_generated_is_the_old_spelling_of_system():
+    args = parse("evaluate", "--reference", "r", "--generated", "a=x", "--system", "b=y")
+    assert args.system == ["a=x", "b=y"] and args.deprecations == ["--generated is deprecated, use --system"]
+    listen = parse("listen", "--reference", "r", "--system", "a=x", "-o", "s")
+    assert listen.system == ["a=x"] and listen.deprecations == []
+
+
+def test_output_given_twice_or_missing_is_a_usage_error(capsys):
+    for argv in (["mel", "in.wav", "x.npy", "-o", "y.npy"], ["mel", "in.wav"], ["vocode", "-c", "g.pt", "a.wav"],
+                 ["evaluate", "--reference", "r"]):
+        with pytest.raises(SystemExit) as exit_:
+            parse(*argv)
+        assert exit_.value.code == 2
+        assert "error:" in capsys.readouterr().err
+
+
+def test_deprecation_is_one_stderr_line_and_the_command_runs(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
+    clip = wav(tmp_path / "a.wav", SR // 2)
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "--output-dir", tmp_path / "v", clip)
+    assert code == 0 and sorted(p.name for p in (tmp_path / "v").iterdir()) == ["a.wav"]
+    assert err.splitlines() == ["hifigan vocode: note: --output-dir is deprecated, use -o/--out (the old spelling "
+                                "goes in the next release)"]
+    code, _, err = run(capsys, "mel", clip, tmp_path / "m.npy", "--config", tiny_config_json)
+    assert code == 0 and np.load(tmp_path / "m.npy").shape == (BINS, SR // 2 // HOP)
+    assert len(err.splitlines()) == 1 and "use -o/--out" in err
+
+
+def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
+    clips = [wav(tmp_path / f"c{i}.wav", n) for i, n in enumerate((SR // 2, SR))]
+    code, out, _ = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "v", *clips)
+    seconds = sum(n // HOP * HOP for n in (SR // 2, SR)) / SR  # copy synthesis keeps whole frames: 1.5 s
+    match = re.fullmatch(rf"wrote 2 files \({seconds:.1f} s of audio\) to {re.escape(str(tmp_path / 'v'))} in "
+                         r"(\d+\.\d) s, (\d+\.\d|inf) x real time\n", out)
+    assert code == 0 and match, out
+    code, out, _ = run(capsys, "mel", clips[0], "-o", tmp_path / "m.npy", "--config", tiny_config_json)
+    assert (code, out) == (0, f"wrote {tmp_path / 'm.npy'}\n")
+    code, out, _ = run(capsys, "export", "-c", tiny_checkpoint, "-o", tmp_path / "g.pt")
+    assert (code, out) == (0, f"wrote {tmp_path / 'g.pt'}\n")
+    code, out, _ = run(capsys, "evaluate", "--reference", tmp_path / "v", "--system", tmp_path / "v", "--metrics",
+                       "snr", "--config", tiny_config_json, "-o", tmp_path / "rep")
+    assert code == 0 and out.splitlines()[-1] == f"wrote {tmp_path / 'rep.json'}, {tmp_path / 'rep.png'}"
+    for argv in (["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "q", *clips],
+                 ["mel", clips[0], "-o", tmp_path / "q.npy", "--config", tiny_config_json]):
+        code, out, err = run(capsys, *argv, "--quiet")
+        assert (code, out, err) == (0, "", "")
+
+
+def _vocode_stderr(tmp_path: Path, checkpoint: Path, terminal: bool, env: dict[str, str]) -> str:
+    """`python -m hifigan vocode` on 3 clips, stderr a pipe or a pseudo-terminal; what it wrote there."""
+    clips = [wav(tmp_path / f"p{i}.wav", SR // 4) for i in range(3)]
+    argv = [sys.executable, "-m", "hifigan", "vocode", "-c", str(checkpoint), "-o", str(tmp_path / "p"),
+            *map(str, clips)]
+    env = {k: v for k, v in os.environ.items() if k != "CI"} | env
+    if not terminal:
+        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=True).stderr
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=follower, env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closes when the child exits
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert proc.wait(timeout=300) == 0
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path, tiny_checkpoint):
+    assert "3/3" in _vocode_stderr(tmp_path, tiny_checkpoint, terminal=True, env={})
+    assert _vocode_stderr(tmp_path, tiny_checkpoint, terminal=True, env={"CI": "true"}) == ""
+    assert _vocode_stderr(tmp_path, tiny_checkpoint, terminal=False, env={}) == ""
