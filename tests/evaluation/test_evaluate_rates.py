@@ -83,7 +83,7 @@ def test_stoi_is_measured_at_the_signals_rate():
 def test_the_preset_at_the_recordings_rate_gives_the_mel(tmp_path, capsys, rate, preset):
     """No --config: the one preset at that rate is used, said so, and recorded; the mel L1 is that config's."""
     ref, gen = folders(tmp_path, rate)
-    code, out, err = evaluate(capsys, "--reference", ref, "--generated", gen, "--metrics", "mel_l1", "pesq", "stoi",
+    code, out, err = evaluate(capsys, "--reference", ref, "--system", gen, "--metrics", "mel_l1", "pesq", "stoi",
                               "--out", f"{tmp_path}/report/")
     assert code == 0, err
     assert f"measured at {rate} Hz with the mel of config {preset} (the preset at the recordings' rate" in out
@@ -103,11 +103,11 @@ def test_the_preset_at_the_recordings_rate_gives_the_mel(tmp_path, capsys, rate,
 
 def test_8k_recordings_need_a_config_and_get_narrow_band_pesq(tmp_path, capsys):
     ref, gen = folders(tmp_path, 8000)
-    code, out, err = evaluate(capsys, "--reference", ref, "--generated", gen, "--metrics", "pesq")
+    code, out, err = evaluate(capsys, "--reference", ref, "--system", gen, "--metrics", "pesq")
     assert code == 2 and "recordings at 8000 Hz, and no preset is at that rate: give --config" in one_line(err)
     config = tiny_config()  # 8 kHz
     path = save_config_json(tmp_path / "tiny8k.json", config)
-    code, out, err = evaluate(capsys, "--reference", ref, "--generated", gen, "--config", str(path),
+    code, out, err = evaluate(capsys, "--reference", ref, "--system", gen, "--config", str(path),
                               "--metrics", "mel_l1", "pesq", "--out", f"{tmp_path}/report/")
     assert code == 0, err
     assert f"measured at 8000 Hz with the mel of config {path}\n" in out and "PESQ (nb)" in out
@@ -121,7 +121,7 @@ def test_8k_recordings_need_a_config_and_get_narrow_band_pesq(tmp_path, capsys):
 def test_a_rate_whose_presets_differ_in_mel_needs_a_config(tmp_path, capsys):
     pytest.importorskip("hifigan.mel", reason="pwg-24k's loss mel (centred frames) needs the mel front-end of issue 21")
     ref, gen = folders(tmp_path, 24000)
-    args = ["--reference", ref, "--generated", gen, "--metrics", "mel_l1"]
+    args = ["--reference", ref, "--system", gen, "--metrics", "mel_l1"]
     code, _, err = evaluate(capsys, *args)
     assert code == 2 and "recordings at 24000 Hz: give --config; the presets at that rate (bigvgan-24k, pwg-24k) " \
         "have different mels" in one_line(err)
@@ -132,7 +132,7 @@ def test_a_rate_whose_presets_differ_in_mel_needs_a_config(tmp_path, capsys):
 def test_recordings_at_another_rate_than_the_config(tmp_path, capsys):
     """A one-line error naming the file and both rates, nothing written; --resample measures at the config's rate."""
     ref, gen = folders(tmp_path, 24000)
-    args = ["--reference", ref, "--generated", gen, "--metrics", "mel_l1", "--config", "v1",
+    args = ["--reference", ref, "--system", gen, "--metrics", "mel_l1", "--config", "v1",
             "--out", f"{tmp_path}/report/"]
     code, _, err = evaluate(capsys, *args)
     expected = (f"{ref}/c0.wav: sample rate is 24000 Hz, the config v1 is at 22050 Hz: give --config at 24000 Hz "
@@ -152,7 +152,7 @@ def test_recordings_at_several_rates_need_a_config(tmp_path, capsys):
     x, y = pair(22050)
     save_audio(f"{ref}/c1.wav", x, 22050)
     save_audio(f"{gen}/c1.wav", y, 22050)
-    code, _, err = evaluate(capsys, "--reference", ref, "--generated", gen, "--metrics", "snr")
+    code, _, err = evaluate(capsys, "--reference", ref, "--system", gen, "--metrics", "snr")
     assert code == 2 and f"{ref}/c1.wav: sample rate is 22050 Hz, c0.wav is at 16000 Hz" in one_line(err)
 
 

@@ -87,11 +87,13 @@ def evaluate(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_page_puts_every_system_of_every_clip_side_by_side(systems, capsys):
     out = systems / "rep"
-    code, stdout, err = evaluate(capsys, "--reference", str(systems / "ref"), "--generated", str(systems / "good"),
-                                 "--generated", f"noisy={systems / 'bad'}", "--out", f"{out}/", "--html",
+    code, stdout, err = evaluate(capsys, "--reference", str(systems / "ref"), "--system", str(systems / "good"),
+                                 "--system", f"noisy={systems / 'bad'}", "--out", f"{out}/", "--html",
                                  "--metrics", "mel_l1", "snr")
     assert code == 0, err
-    assert "== good" in stdout and "== noisy" in stdout and f"wrote {out / 'evaluation.html'}" in stdout
+    written = [str(out / f"evaluation-{n}.{e}") for n in ("good", "noisy") for e in ("json", "png")]
+    assert "== good" in stdout and "== noisy" in stdout
+    assert stdout.splitlines()[-1] == "wrote " + ", ".join([*written, str(out / "evaluation.html")])
     assert sorted(p.name for p in out.iterdir()) == ["evaluation-good.json", "evaluation-good.png",
                                                      "evaluation-noisy.json", "evaluation-noisy.png",
                                                      "evaluation.html"]
@@ -119,7 +121,7 @@ def test_page_puts_every_system_of_every_clip_side_by_side(systems, capsys):
 
 def test_one_system_keeps_the_evaluate_outputs_and_links_audio(systems, capsys):
     out = systems / "reports" / "v1"
-    code, _, err = evaluate(capsys, "--reference", str(systems / "ref"), "--generated", str(systems / "good"),
+    code, _, err = evaluate(capsys, "--reference", str(systems / "ref"), "--system", str(systems / "good"),
                             "--out", str(out), "--html", "--html-audio", "link", "--metrics", "mel_l1")
     assert code == 0, err
     assert sorted(p.name for p in out.parent.iterdir()) == ["v1.html", "v1.json", "v1.png"]
@@ -160,7 +162,7 @@ def test_system_names(tmp_path):
 @pytest.mark.parametrize("case", ["no-out", "same-name", "missing-clip", "not-audio"])
 def test_bad_input_is_one_line_and_writes_no_page(systems, capsys, case):
     ref, good, bad = (str(systems / n) for n in ("ref", "good", "bad"))
-    args = ["--reference", ref, "--generated", good, "--generated", f"n={bad}", "--out", f"{systems / 'rep'}/",
+    args = ["--reference", ref, "--system", good, "--system", f"n={bad}", "--out", f"{systems / 'rep'}/",
             "--html", "--metrics", "mel_l1"]
     expected = {"no-out": "--html needs --out", "same-name": "two systems named 'good'",
                 "missing-clip": "no generated file with stem 'b'", "not-audio": "not a readable audio file"}[case]

@@ -100,17 +100,17 @@ def core_only(tmp_path_factory, tiny_checkpoint, tiny_config_json, tiny_corpus):
         "train": ["train", "--config", str(tiny_config_json), "--corpus", str(tiny_corpus), "--out",
                   str(work / "run"), "--max-steps", "1", "--valid-count", "2", "--no-progress", "--disc-start-step",
                   "1"],  # a generator-only step, checkpointed and validated: what the extras could touch, cheaply
-        "torchscript": ["export", str(work / "g.pt"), "-c", ckpt, "--format", "torchscript"],
-        "evaluate-spectral": ["evaluate", "--reference", str(clips), "--generated", str(clips),
+        "torchscript": ["export", "-o", str(work / "g.pt"), "-c", ckpt, "--format", "torchscript"],
+        "evaluate-spectral": ["evaluate", "--reference", str(clips), "--system", str(clips),
                               "--config", str(tiny_config_json), "--metrics", "mel_l1", "snr", "--out",
                               f"{work / 'spectral'}/"],
         "listen-report": ["listen", "--report", str(work / "study")],
         # each needs an extra
-        "evaluate": ["evaluate", "--reference", str(clips), "--generated", str(clips), "--config",
+        "evaluate": ["evaluate", "--reference", str(clips), "--system", str(clips), "--config",
                      str(tiny_config_json), "--out", f"{work / 'eval'}/"],  # a folder: made unless it fails first
         "vocode-evaluate": ["vocode", "-c", ckpt, "-o", str(work / "voc-eval"), "--evaluate", wav],
         "vocode-onnx": ["vocode", "-c", ckpt, "-o", str(work / "voc-onnx"), "--backend", "onnx-split", wav],
-        "export-onnx": ["export", str(work / "g.onnx"), "-c", ckpt, "--format", "onnx"],
+        "export-onnx": ["export", "-o", str(work / "g.onnx"), "-c", ckpt, "--format", "onnx"],
         "listen": ["listen", "--reference", str(tiny_corpus), "--system", f"same={tiny_corpus}", "--out",
                    str(work / "new-study"), "--port", "0"],
         "demo": ["demo", "--corpus", str(tiny_corpus), "--out", str(work / "demo")],

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     resolve_out(args, args.subparser)
-    for note in args.deprecations:  # old spellings of -o/--out and --system: they work for one more release
+    for note in dict.fromkeys(args.deprecations):  # old spellings of -o/--out and --system: one more release
         print(f"hifigan {args.command}: note: {note} (the old spelling goes in the next release)", file=sys.stderr)
 
     def fail(message: str, code: int) -> int:

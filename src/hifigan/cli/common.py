@@ -52,12 +52,14 @@ class _DeprecatedOut(argparse.Action):
 
 
 def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, required: bool = True,
-            old_option: str | None = None, old_positional: bool = False, metavar: str = "OUT") -> None:
+            old_option: str | None = None, old_positional: bool = False, metavar: str = "OUT",
+            kind: Callable[[str], object] = Path) -> None:
     """-o/--out, where every command writes: a folder for many files, a file for one. `old_option` (--output-dir) and
-    `old_positional` (a trailing OUTPUT argument) are the spellings it replaces, kept for one release with a note."""
-    p.add_argument("--out", "-o", type=Path, default=None, metavar=metavar, help=help)
+    `old_positional` (a trailing OUTPUT argument) are the spellings it replaces, kept for one release with a note.
+    `kind` str keeps a trailing separator (evaluate: OUT/ is a folder, OUT a prefix)."""
+    p.add_argument("--out", "-o", type=kind, default=None, metavar=metavar, help=help)
     if old_option is not None:
-        p.add_argument(old_option, dest="out", type=Path, action=_DeprecatedOut, help=argparse.SUPPRESS)
+        p.add_argument(old_option, dest="out", type=kind, action=_DeprecatedOut, help=argparse.SUPPRESS)
     if old_positional:
         p.add_argument("old_out", nargs="?", type=Path, default=None, help=argparse.SUPPRESS)
     p.set_defaults(out_required=required)

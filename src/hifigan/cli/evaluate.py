@@ -38,7 +38,8 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", required=True, type=Path, help="folder of recordings")
     add_systems(p, "a folder of generated audio with the recordings' stems; repeat it to compare systems (each gets "
                 "its own table and OUT-NAME.json/.png)", old_option="--generated")
-    add_out(p, "report folder (writes evaluation.json/.png) or prefix (PREFIX.json/.png)", required=False)
+    add_out(p, "report folder, an existing one or one ending in / (writes evaluation.json/.png), or a prefix "
+            "(PREFIX.json/.png)", required=False, kind=str)
     p.add_argument("--html", action="store_true",
                    help="also write OUT.html (evaluation.html in a folder): one page to listen to every clip of the "
                    "recordings and every system side by side, with log-mel images, metrics and the summary")
