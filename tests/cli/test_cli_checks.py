@@ -196,9 +196,12 @@ def test_evaluate_names_every_bad_file_before_writing(folders, tmp_path, capsys,
         wav(gen / f"{stem}.wav", tone(SR // 2) * 0.9)
     wav(gen / "b.wav", tone(SR // 2 + 3 * HOP))  # lengths more than a hop apart
     (gen / "c.wav").unlink()
+    wav(gen / "e.wav", tone(SR // 2))
     code, _, err = run(capsys, *args, "-o", f"{out}/")
-    failed_cleanly(code, err, out, "c.wav: no generated file with stem 'c'")
+    failed_cleanly(code, err, out, "2 of 8 inputs", "c.wav: no generated file with stem 'c'",
+                   "e.wav: no reference file with stem 'e'")
     wav(gen / "c.wav", tone(SR // 2))
+    (gen / "e.wav").unlink()
     code, _, err = run(capsys, *args, "-o", f"{out}/")
     failed_cleanly(code, err, out, "b.wav (vs ", "lengths differ by 48 samples")
 
