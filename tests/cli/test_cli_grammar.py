@@ -115,33 +115,49 @@ def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
         assert (code, out, err) == (0, "", "")
 
 
-def _vocode_stderr(tmp_path: Path, checkpoint: Path, terminal: bool, env: dict[str, str]) -> str:
-    """`python -m hifigan vocode` on 3 clips, stderr a pipe or a pseudo-terminal; what it wrote there."""
-    clips = [wav(tmp_path / f"p{i}.wav", SR // 4) for i in range(3)]
-    argv = [sys.executable, "-m", "hifigan", "vocode", "-c", str(checkpoint), "-o", str(tmp_path / "p"),
-            *map(str, clips)]
-    env = {k: v for k, v in os.environ.items() if k != "CI"} | env
-    if not terminal:
-        return subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300, check=True).stderr
+def _pty() -> tuple[int, int]:
+    """A pseudo-terminal 100 columns wide (tqdm draws nothing on a 0-column one): (leader, follower) descriptors."""
     leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=follower, env=env)
-    os.close(follower)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    return leader, follower
+
+
+def _read_all(leader: int) -> str:
     chunks = []
     while True:
         try:
             chunk = os.read(leader, 4096)
-        except OSError:  # the terminal closes when the child exits
+        except OSError:  # the terminal closes when its last writer does
             break
         if not chunk:
             break
         chunks.append(chunk)
     os.close(leader)
-    assert proc.wait(timeout=300) == 0
     return b"".join(chunks).decode(errors="replace")
 
 
-def test_progress_bar_only_on_a_terminal(tmp_path, tiny_checkpoint):
-    assert "3/3" in _vocode_stderr(tmp_path, tiny_checkpoint, terminal=True, env={})
-    assert _vocode_stderr(tmp_path, tiny_checkpoint, terminal=True, env={"CI": "true"}) == ""
-    assert _vocode_stderr(tmp_path, tiny_checkpoint, terminal=False, env={}) == ""
+def test_progress_bar_on_a_terminal(tmp_path, tiny_checkpoint):
+    """`python -m hifigan vocode` on 3 clips with stderr a terminal: the bar counts them."""
+    clips = [wav(tmp_path / f"p{i}.wav", SR // 4) for i in range(3)]
+    argv = [sys.executable, "-m", "hifigan", "vocode", "-c", str(tiny_checkpoint), "-o", str(tmp_path / "p"),
+            *map(str, clips)]
+    leader, follower = _pty()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=follower,
+                            env={k: v for k, v in os.environ.items() if k != "CI"})
+    os.close(follower)
+    stderr = _read_all(leader)
+    assert proc.wait(timeout=300) == 0
+    assert "vocode: 100%" in stderr and "3/3" in stderr
+
+
+def test_no_progress_bar_in_a_pipe_or_under_ci(tmp_path, capsys, monkeypatch, tiny_checkpoint):
+    clips = [wav(tmp_path / f"p{i}.wav", SR // 4) for i in range(3)]
+    argv = ["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "p", *clips, "--quiet"]
+    monkeypatch.delenv("CI", raising=False)
+    assert run(capsys, *argv) == (0, "", "")  # stderr captured: not a terminal
+    leader, follower = _pty()
+    with os.fdopen(follower, "w") as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        monkeypatch.setenv("CI", "true")
+        assert main([str(a) for a in argv]) == 0
+    assert _read_all(leader) == ""
