@@ -1,5 +1,6 @@
 """Issue #25: every input is checked before anything is written, through the command line: every bad input named
-in one line, exit 2, and no file and no folder left behind; check-mel judges every file; outputs are named what
+in one line, exit 2, and no file and no folder left behind (vocode, evaluate, mel, export, export-official, train,
+demo, listen); check-mel judges every file; outputs are named what
 they are; a truncated WAV is refused naming both frame counts."""
 
 from __future__ import annotations
@@ -207,12 +208,17 @@ def test_evaluate_names_every_bad_file_before_writing(folders, tmp_path, capsys,
 
 
 # ---------------------------------------------------------------- the other commands that write
-def test_export_official_and_train_create_nothing_on_bad_input(tmp_path, capsys):
+def test_export_official_train_demo_and_listen_create_nothing_on_bad_input(tmp_path, capsys):
     out = tmp_path / "out"
     code, _, err = run(capsys, "export-official", "-c", tmp_path / "missing.pt", "-o", out)
     failed_cleanly(code, err, out, "missing.pt", "no such file")
-    code, _, err = run(capsys, "train", "--corpus", tmp_path / "nowhere", "-o", out, "--max-steps", "1")
-    failed_cleanly(code, err, out, "nowhere")
+    for command in ("train", "demo"):
+        code, _, err = run(capsys, command, "--corpus", tmp_path / "nowhere", "-o", out)
+        failed_cleanly(code, err, out, "nowhere", "no such folder")
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "listen", "--reference", tmp_path / "empty", "--system", f"a={tmp_path / 'empty'}",
+                       "-o", out, "--port", "0")
+    failed_cleanly(code, err, out, "empty", "contains no audio files")
 
 
 def test_one_line_for_several_bad_inputs_is_parseable(tmp_path, capsys, tiny_checkpoint):
