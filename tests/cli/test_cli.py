@@ -16,7 +16,7 @@ from hifigan.config import load_config
 from hifigan.evaluation.spectral import mel_l1
 from hifigan.mel import mel_spectrogram
 from tests.support.files import CORPUS
-from tests.support.official_reference import RefGenerator, reference_mel
+from tests.support.official_reference import RefGenerator, official_tiny_files, reference_mel
 from tests.support.tiny import tiny_config
 
 
@@ -47,18 +47,8 @@ def test_mel_with_resample(tmp_path):
     assert np.load(tmp_path / "m.npy").shape == (80, round(16000 * 22050 / 16000) // 256)
 
 
-def _official_tiny(tmp_path: Path):
-    cfg = tiny_config("1")
-    torch.manual_seed(0)
-    ckpt = tmp_path / "g_00000010"
-    torch.save({"generator": RefGenerator(cfg).state_dict()}, ckpt)
-    cfg_path = tmp_path / "config_tiny.json"
-    cfg_path.write_text(json.dumps(cfg.to_dict()))
-    return cfg, ckpt, cfg_path
-
-
 def test_vocode_official_checkpoint_on_audio_and_mels(tmp_path):
-    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
     rng = np.random.default_rng(0)
     sf.write(tmp_path / "a.wav", (rng.standard_normal(1000) * 0.1).astype(np.float32), cfg.sampling_rate,
              subtype="PCM_16")
@@ -104,7 +94,7 @@ def test_vocode_own_checkpoint_needs_no_config(tmp_path):
 
 
 def test_vocode_checks_every_input_before_writing(tmp_path, capsys):
-    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
     np.save(tmp_path / "good.npy", np.zeros((cfg.num_mels, 5), dtype=np.float32))
     sf.write(tmp_path / "stereo.wav", np.zeros((800, 2), dtype=np.float32), cfg.sampling_rate)
     np.save(tmp_path / "bins.npy", np.zeros((cfg.num_mels + 1, 5), dtype=np.float32))
@@ -119,7 +109,7 @@ def test_vocode_checks_every_input_before_writing(tmp_path, capsys):
 
 
 def test_vocode_unknown_device_is_a_usage_error(tmp_path, capsys):
-    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
     np.save(tmp_path / "m.npy", np.zeros((cfg.num_mels, 5), dtype=np.float32))
     assert main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(tmp_path / "o"), "--device",
                  "tpu9", str(tmp_path / "m.npy")]) == 2
@@ -127,7 +117,7 @@ def test_vocode_unknown_device_is_a_usage_error(tmp_path, capsys):
 
 
 def test_vocode_evaluate_scores_copy_synthesis(tmp_path, capsys):
-    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
     t = np.arange(4000) / cfg.sampling_rate
     sf.write(tmp_path / "tone.wav", (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), cfg.sampling_rate,
              subtype="PCM_16")
@@ -154,7 +144,7 @@ def test_every_documented_backend_writes_the_official_output(tmp_path):
 
     documented = re.search(r"`--backend ([a-z|-]+)`", (CORPUS.parent.parent / "README.md").read_text()).group(1)
     assert tuple(documented.split("|")) == BACKENDS
-    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
     mel = np.random.default_rng(1).standard_normal((cfg.num_mels, 150)).astype(np.float32) - 2
     np.save(tmp_path / "m.npy", mel)
     for backend in BACKENDS:

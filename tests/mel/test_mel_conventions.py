@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hifigan.melconv import MelStats, detect, to_official
 from tests.support.mel_cases import CLIPS, clip, convention, db_ref_max, magnitude, normalised, official
+from tests.support.official_reference import official_tiny_files
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 CLIP = st.integers(0, len(CLIPS) - 1)
@@ -134,12 +135,11 @@ def test_official_floor_is_the_official_value():
 
 def test_cli_check_mel_and_vocode(tmp_path, capsys):
     """check-mel exit codes; vocode warns per file, --strict-mel fails before writing, --mel-convention converts."""
-    from test_cli import _official_tiny
 
     from hifigan.cli import main
     from hifigan.inference import Vocoder
 
-    cfg, ckpt, cfg_path = _official_tiny(tmp_path)
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
     import torch
 
     from hifigan.mel import mel_spectrogram

@@ -133,10 +133,9 @@ def test_pwg_preset_mels_fit_it_and_not_the_official_convention(tmp_path, capsys
 def test_a_mel_both_conventions_explain_is_read_as_the_models():
     """A steady tone's log10 mel (no floor, little dynamics) is a plausible official mel too: by values alone it
     stays official, judged against a log10 model it is log10."""
-    from mel_cases import magnitude
-
     from hifigan.melconv.detect import detect
     from hifigan.melconv.model import ModelMel
+    from tests.support.mel_cases import magnitude
 
     t = np.arange(22050) / 22050
     tone = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.01 * np.random.default_rng(0).standard_normal(t.size)

@@ -112,9 +112,8 @@ def test_msd_spectral_norm_matches_the_official_hooks_step_by_step():
     hook-based spectral norm's (float64). torch's parametrizations.spectral_norm iterates u and v in the other
     order and misses by ~5% on the first conv's gradient. Narrow MSD (tests/support/tiny.py's widths): the iteration is
     the same at any width."""
-    from official_reference import RefMSD
-
     from hifigan.checkpoints.official import official_to_ours, ours_to_official
+    from tests.support.official_reference import RefMSD
 
     widths = TINY_DISCRIMINATORS["msd"]
     torch.manual_seed(0)

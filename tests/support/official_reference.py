@@ -6,9 +6,14 @@ the official key names (weight_g/weight_v, weight_orig/weight_u/weight_v) and th
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from tests.support.tiny import tiny_config
 
 _wn = nn.utils.weight_norm
 _sn = nn.utils.spectral_norm
@@ -320,3 +325,14 @@ def official_discriminator_file(g_state: dict, steps: int, epoch: int, betas=(0.
         optim.step()
     return {"mpd": mpd.state_dict(), "msd": msd.state_dict(), "optim_g": optim_g.state_dict(),
             "optim_d": optim_d.state_dict(), "steps": steps, "epoch": epoch}
+
+
+def official_tiny_files(folder: Path) -> tuple:
+    """tests/support/tiny.py's ResBlock1 config, a seeded official g_* file of it and its json: (cfg, g file, json)."""
+    cfg = tiny_config("1")
+    torch.manual_seed(0)
+    ckpt = folder / "g_00000010"
+    torch.save({"generator": RefGenerator(cfg).state_dict()}, ckpt)
+    cfg_path = folder / "config_tiny.json"
+    cfg_path.write_text(json.dumps(cfg.to_dict()))
+    return cfg, ckpt, cfg_path
