@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,7 @@ from hifigan.checkpoints.official import official_generator_dict
 from hifigan.models import Generator
 from tests.support.files import CORPUS, REPO, save_config_json
 from tests.support.tiny import tiny_config
+from tests.support.warm_python import shims
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 MARKERS = ("run", "run tiny", "gpu", "long")
@@ -36,6 +38,7 @@ MARKED_LANGUAGES = ("bash", "python")
 REFUSED_LANGUAGES = ("", "sh", "shell", "console", "zsh", "shell-session")
 MARKER = re.compile(r"^<!-- test: (.*?) -->$")
 FENCE = re.compile(r"^(\s*)```(\S*)\s*$")
+LAST_LINE_ONLY = "`! command` (must fail) only as the last line: bash -e ignores it elsewhere"
 TIMEOUT_S = 150
 WORKERS = 2  # blocks run two at a time (the 2-core test machine); each with one torch thread
 
@@ -103,7 +106,7 @@ def marker_problems(path: Path) -> list[str]:
         elif block.line >= 3 and MARKER.match(lines[block.line - 3].strip()):
             problems.append(f"{block.name}: two marker lines; exactly one")
         elif block.language == "bash" and any(line.startswith("! ") for line in code_lines(block)[:-1]):
-            problems.append(f"{block.name}: `! command` (must fail) only as the last line: bash -e ignores it elsewhere")
+            problems.append(f"{block.name}: {LAST_LINE_ONLY}")
     return problems
 
 
@@ -116,22 +119,20 @@ def runnable() -> list[Block]:
     return [b for page in PAGES for b in read_blocks(page) if b.marker in ("run", "run tiny")]
 
 
-def tiny(block: Block) -> str:
-    """The block's text with TINY's stand-ins."""
-    text = re.sub(r"--config[ =]\S+", "--config tiny.json", block.text)
+def tiny(text: str) -> str:
+    """A block's text with TINY's stand-ins."""
+    text = re.sub(r"--config[ =]\S+", "--config tiny.json", text)
     text = re.sub(r"--(max-steps|max-minutes|epochs)[ =]\S+", "--max-steps 2", text)
     return re.sub(r"""\bconfig=(["'])[^"']*\1""", 'config="tiny.json"', text)
 
 
 def make_template(root: Path, small: bool) -> Path:
-    """A folder as a fresh clone looks to the commands (`hifigan` and `.venv/bin/hifigan` running this tree's code,
-    the bundled corpus), with TINY's stand-ins when `small`."""
+    """A folder as a fresh clone looks to the commands (`hifigan`, `.venv/bin/hifigan` and `python -c` running this
+    tree's code in the warm server's children, the bundled corpus), with TINY's stand-ins when `small`."""
     folder = root / ("tiny" if small else "full")
     (folder / ".venv" / "bin").mkdir(parents=True)
-    for name, command in (("hifigan", f'"{sys.executable}" -m hifigan'), ("python", f'"{sys.executable}"')):
-        shim = folder / ".venv" / "bin" / name
-        shim.write_text(f'#!/bin/sh\nexec {command} "$@"\n')
-        shim.chmod(0o755)
+    for name in ("hifigan", "python"):
+        (folder / ".venv" / "bin" / name).symlink_to(root / "bin" / name)
     if not small:
         (folder / "data").symlink_to(REPO / "data")
         return folder
@@ -144,34 +145,56 @@ def make_template(root: Path, small: bool) -> Path:
     save_config_json(folder / "tiny.json", config)
     torch.manual_seed(0)
     generator = Generator(config).state_dict()
-    write_checkpoint(folder / "runs" / "demo" / "run" / "checkpoints" / "latest.pt", generator_payload(generator, config))
+    run = folder / "runs" / "demo" / "run" / "checkpoints"
+    run.mkdir(parents=True)
+    write_checkpoint(run / "latest.pt", generator_payload(generator, config))
     torch.save(official_generator_dict(generator), folder / "g_02500000")
     return folder
 
 
+@contextmanager
+def warm_server(root: Path, env: dict[str, str]):
+    """tests/support/warm_python.py serving in `root` (imports once; each command a fork), with shims in root/bin."""
+    (root / "bin").mkdir()
+    path = root / "warm.sock"
+    shims(root / "bin", path)
+    server = subprocess.Popen([sys.executable, "-m", "tests.support.warm_python", str(path)], cwd=REPO, env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == "ready", "the warm server did not start"
+        yield
+    finally:
+        server.kill()
+        server.wait()
+
+
 @cache
 def run_all(root: Path) -> dict[str, subprocess.CompletedProcess | str]:
-    """Run every runnable block, each in a copy of its template, WORKERS at a time; name -> result (or the timeout)."""
-    templates = {small: make_template(root, small) for small in (False, True)}
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]),
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    """Run every runnable block, each in a copy of its template, WORKERS at a time; name -> result (or the timeout).
+    A block that appears on several pages (the README repeats a page's example) runs once."""
+    path = os.pathsep.join([str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    blocks = runnable()
+    unique = list(dict.fromkeys((b.marker, b.language, b.text) for b in blocks))
 
-    def run(index_block: tuple[int, Block]) -> tuple[str, subprocess.CompletedProcess | str]:
-        index, block = index_block
-        small = block.marker == "run tiny"
+    def run(index: int) -> subprocess.CompletedProcess | str:
+        marker, language, text = unique[index]
+        small = marker == "run tiny"
         folder = root / f"block{index:03d}"
         shutil.copytree(templates[small], folder, symlinks=True)
         env_here = {**env, "PATH": f"{folder / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"}
-        text = tiny(block) if small else block.text
-        argv = ["bash", "-euo", "pipefail", "-c", text] if block.language == "bash" else [sys.executable, "-c", text]
+        text = tiny(text) if small else text
+        argv = ["bash", "-euo", "pipefail", "-c", text] if language == "bash" else ["python", "-c", text]
         try:
-            return block.name, subprocess.run(argv, cwd=folder, env=env_here, capture_output=True, text=True,
-                                              timeout=TIMEOUT_S)
+            return subprocess.run(argv, cwd=folder, env=env_here, capture_output=True, text=True, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            return block.name, f"timed out after {TIMEOUT_S} s"
+            return f"timed out after {TIMEOUT_S} s"
 
-    with ThreadPoolExecutor(WORKERS) as pool:
-        return dict(pool.map(run, enumerate(runnable())))
+    with warm_server(root, env):
+        templates = {small: make_template(root, small) for small in (False, True)}
+        with ThreadPoolExecutor(WORKERS) as pool:
+            results = list(pool.map(run, range(len(unique))))
+    return {b.name: results[unique.index((b.marker, b.language, b.text))] for b in blocks}
 
 
 @pytest.fixture(scope="module")
@@ -189,21 +212,20 @@ def test_the_marker_check_catches_what_it_should(tmp_path):
     page.write_text("<!-- test: run -->\n```bash\nhifigan configs\n```\n\n```bash\nhifigan pretrained\n```\n"
                     "```sh\nls\n```\n<!-- test: run -->\n<!-- test: gpu -->\n```bash\nnvidia-smi\n```\n"
                     "<!-- test: soon -->\n```python\npass\n```\n<!-- test: run -->\n```yaml\na: 1\n```\n"
-                    "<!-- test: run -->\n```bash\n! false\ntrue\n```\n<!-- test: run -->\n```bash\ntrue\n! false\n```\n")
+                    "<!-- test: run -->\n```bash\n! false\ntrue\n```\n"
+                    "<!-- test: run -->\n```bash\ntrue\n! false\n```\n")
     problems = [p.split(": ", 1)[1] for p in marker_problems(page)]
     assert problems == ["```bash block without a `<!-- test: ... -->` marker",
                         "fence ```sh: write ```bash (marked) or ```text", "two marker lines; exactly one",
                         "unknown marker 'soon' (one of run, run tiny, gpu, long)",
                         "a marker on a ```yaml block, which nothing runs",
-                        "`! command` (must fail) only as the last line: bash -e ignores it elsewhere"]
+                        LAST_LINE_ONLY]
 
 
 def test_tiny_stand_ins():
-    block = Block("p", 1, "bash", "run tiny", "hifigan train --config v3 --out r --max-minutes 30\n"
-                                              "hifigan train --config=my.yaml --epochs 5\n")
-    assert tiny(block) == ("hifigan train --config tiny.json --out r --max-steps 2\n"
-                           "hifigan train --config tiny.json --max-steps 2\n")
-    assert tiny(Block("p", 1, "python", "run tiny", 'Vocoder.from_checkpoint("g_02500000", config="v1")\n')) == (
+    assert tiny("hifigan train --config v3 --out r --max-minutes 30\nhifigan train --config=my.yaml --epochs 5\n") == (
+        "hifigan train --config tiny.json --out r --max-steps 2\nhifigan train --config tiny.json --max-steps 2\n")
+    assert tiny('Vocoder.from_checkpoint("g_02500000", config="v1")\n') == (
         'Vocoder.from_checkpoint("g_02500000", config="tiny.json")\n')
 
 
@@ -211,7 +233,7 @@ def test_tiny_stand_ins():
 def test_runnable_block_exits_zero(name, results):
     result = results[name]
     assert not isinstance(result, str), f"{name}: {result}"
-    assert result.returncode == 0, f"{name} exited {result.returncode}:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"{name}: exit {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}"
 
 
 def test_docs_site_builds_strict(tmp_path):
