@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -162,12 +163,12 @@ def warm_server(root: Path, env: dict[str, str]):
     path = root / "warm.sock"
     shims(root / "bin", path)
     server = subprocess.Popen([sys.executable, "-m", "tests.support.warm_python", str(path)], cwd=REPO, env=env,
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert server.stdout.readline().strip() == "ready", "the warm server did not start"
         yield
     finally:
-        server.kill()
+        os.killpg(server.pid, signal.SIGKILL)  # the server and any child still running (a block that timed out)
         server.wait()
 
 
@@ -187,7 +188,8 @@ def run_all(root: Path) -> dict[str, subprocess.CompletedProcess | str]:
         shutil.copytree(templates[small], folder, symlinks=True)
         env_here = {**env, "PATH": f"{folder / '.venv' / 'bin'}{os.pathsep}{env['PATH']}"}
         text = tiny(text) if small else text
-        argv = ["bash", "-euo", "pipefail", "-c", text] if language == "bash" else ["python", "-c", text]
+        python = str(folder / ".venv" / "bin" / "python")
+        argv = ["bash", "-euo", "pipefail", "-c", text] if language == "bash" else [python, "-c", text]
         try:
             return subprocess.run(argv, cwd=folder, env=env_here, capture_output=True, text=True, timeout=TIMEOUT_S)
         except subprocess.TimeoutExpired:
