@@ -5,8 +5,9 @@ Markers (the line right above the fence, exactly one): `<!-- test: run -->` runs
 `<!-- test: run tiny -->` runs it with TINY's stand-ins (see `tiny`); `<!-- test: gpu -->` needs a CUDA GPU and
 `<!-- test: long -->` takes minutes or more (full training, the demo, full-size benchmarks, a server): neither runs
 here. Every ```bash and ```python block needs one; shell code under another name (```sh, ```console, an unnamed
-fence) is refused, so that no command escapes the check. A bash block runs under `set -euo pipefail`; a command
-that must fail is written `! command` as the block's last line (bash -e ignores `!` anywhere else).
+fence) is refused, and so is a `$ command` transcript in a ```text block, so that no command escapes the check.
+A bash block runs under `set -euo pipefail`; a command that must fail is written `! command` as the block's last
+line (bash -e ignores `!` anywhere else).
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ def marker_problems(path: Path) -> list[str]:
             problems.append(f"{block.name}: a marker on a ```{block.language} block, which nothing runs")
         elif block.line >= 3 and MARKER.match(lines[block.line - 3].strip()):
             problems.append(f"{block.name}: two marker lines; exactly one")
+        elif block.language != "bash" and any(line.startswith("$ ") for line in block.text.splitlines()):
+            problems.append(f"{block.name}: a `$ command` transcript: put the commands in a marked ```bash block")
         elif block.language == "bash" and any(line.startswith("! ") for line in code_lines(block)[:-1]):
             problems.append(f"{block.name}: {LAST_LINE_ONLY}")
     return problems
@@ -218,13 +221,13 @@ def test_the_marker_check_catches_what_it_should(tmp_path):
                     "```sh\nls\n```\n<!-- test: run -->\n<!-- test: gpu -->\n```bash\nnvidia-smi\n```\n"
                     "<!-- test: soon -->\n```python\npass\n```\n<!-- test: run -->\n```yaml\na: 1\n```\n"
                     "<!-- test: run -->\n```bash\n! false\ntrue\n```\n"
-                    "<!-- test: run -->\n```bash\ntrue\n! false\n```\n")
+                    "<!-- test: run -->\n```bash\ntrue\n! false\n```\n```text\n$ hifigan mel a.wav a.npy\n```\n")
     problems = [p.split(": ", 1)[1] for p in marker_problems(page)]
     assert problems == ["```bash block without a `<!-- test: ... -->` marker",
                         "fence ```sh: write ```bash (marked) or ```text", "two marker lines; exactly one",
                         "unknown marker 'soon' (one of run, run tiny, gpu, long)",
                         "a marker on a ```yaml block, which nothing runs",
-                        LAST_LINE_ONLY]
+                        LAST_LINE_ONLY, "a `$ command` transcript: put the commands in a marked ```bash block"]
 
 
 def test_tiny_stand_ins():
