@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench clean gpu-wheels gpu-check
+.PHONY: install test lint demo bench docs clean gpu-wheels gpu-check
 
 install: $(STAMP)
 
@@ -23,6 +23,10 @@ test: lint
 
 demo: install
 	$(BIN)/hifigan demo --corpus data/ljspeech-mini --out runs/demo
+
+# The manual (README.md's links, docs/*.md) as a static site in site/: mkdocs, built-in theme, offline, strict.
+docs: install
+	$(BIN)/mkdocs build --strict --site-dir site
 
 bench: install
 	$(BIN)/hifigan bench --config v1 --seconds 10
@@ -52,4 +56,4 @@ gpu-check:
 		--work /tmp/hifigan-gpu-work $(GPU_CHECK_ARGS)
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) runs site .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,5 @@
-"""Take the README's screenshots of the evaluation page, the rating page and the MOS table with headless Chromium.
+"""Take the manual's screenshots (docs/evaluation.md) of the evaluation page, the rating page and the MOS table
+with headless Chromium.
 
     python docs/screenshots.py runs/demo     # a finished `hifigan demo` output folder
 

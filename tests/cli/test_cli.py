@@ -15,7 +15,7 @@ from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.evaluation.spectral import mel_l1
 from hifigan.mel import mel_spectrogram
-from tests.support.files import CORPUS
+from tests.support.files import CORPUS, REPO
 from tests.support.official_reference import RefGenerator, official_tiny_files, reference_mel
 from tests.support.tiny import tiny_config
 
@@ -136,13 +136,13 @@ def test_vocode_evaluate_scores_copy_synthesis(tmp_path, capsys):
 
 
 def test_every_documented_backend_writes_the_official_output(tmp_path):
-    """README's `--backend` list is what the CLI accepts (an unknown name is a usage error), and every one of
-    them writes what the official inference writes."""
+    """The manual's `--backend` list (docs/inference.md) is what the CLI accepts (an unknown name is a usage error),
+    and every one of them writes what the official inference writes."""
     import re
 
     from hifigan.inference import BACKENDS
 
-    documented = re.search(r"`--backend ([a-z|-]+)`", (CORPUS.parent.parent / "README.md").read_text()).group(1)
+    documented = re.search(r"`--backend ([a-z|-]+)`", (REPO / "docs" / "inference.md").read_text()).group(1)
     assert tuple(documented.split("|")) == BACKENDS
     cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
     mel = np.random.default_rng(1).standard_normal((cfg.num_mels, 150)).astype(np.float32) - 2

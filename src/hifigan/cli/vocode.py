@@ -110,7 +110,7 @@ def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mel-convention", default=None, metavar="NAME",
                    help="the convention of the .npy inputs, converted to the model's where the map is exact: "
                    "official, log10, ln-power, log10-power, db, db-ref, ln-floor, linear-magnitude, linear-power, "
-                   "meanstd, minmax01, minmax4, optionally with 'transposed+' (see the README's table; `hifigan "
+                   "meanstd, minmax01, minmax4, optionally with 'transposed+' (see docs/sample-rates.md; `hifigan "
                    "check-mel` names it). Default: the model's own (its config's mel_convention), no conversion")
     p.add_argument("--mel-stats", type=Path, default=None, metavar="FILE",
                    help="for meanstd/minmax: the statistics of the inputs' normalisation: our .npz (per-bin 'mean' "

@@ -13,7 +13,7 @@ to 1e-14 in float64: a float64 generator runs in float64 end to end):
 - `tiled`: `hifigan.inference.tiled.TiledGenerator`, the fused weights run stage by stage on cache-sized time
   tiles with oneDNN's fused residual adds (CPU only);
 - `tiled-split`: `tiled` with the time split of `fused-split` (CPU only).
-`auto` = `tiled-split` on the CPU, `fused` on other devices (the measured choice: README, `hifigan bench`); when
+`auto` = `tiled-split` on the CPU, `fused` on other devices (measured: docs/inference.md, `hifigan bench`); when
 that engine does not implement a layer of the model (see `hifigan.models.layers`), `auto` runs `eager` and says
 so in one line on stderr, and naming the engine is an error that names the layer. A generator that does not
 describe its layers at all (hifigan.models.generators) runs on `eager` only, for the same reason.

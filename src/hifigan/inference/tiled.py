@@ -1,6 +1,6 @@
 """The CPU inference engine: the fused generator run stage by stage on cache-sized time tiles.
 
-On the CPU the convolutions themselves leave little to gain (README: where the time goes); what the plain
+On the CPU the convolutions themselves leave little to gain (docs/inference.md: where the time goes); what the plain
 model adds is memory traffic: every layer writes a full-length tensor (V3's last stage: 32 channels x 256
 samples per frame), and fresh large buffers cost a page fault per 4 KB on first touch. So, with the same
 weights as `FusedGenerator`:
@@ -32,7 +32,7 @@ from hifigan.models.layers import Activation, Block
 LAYERS = fused_engine.LAYERS
 
 # Elements per tile of a stage's output (2 MB of float32): big enough that per-call overheads (Python,
-# oneDNN primitive setup) stay small, small enough for the cache (the measured choice: README, benchmarks).
+# oneDNN primitive setup) stay small, small enough for the cache (the measured choice: docs/inference.md, benchmarks).
 TILE_ELEMENTS = 1 << 19
 
 _mkldnn = torch.ops.mkldnn
