@@ -1,4 +1,4 @@
-"""Render benchmarks/results/*.json (written by `hifigan bench -o FILE.json`) as the markdown tables of docs/inference.md.
+"""Render benchmarks/results/*.json (written by `hifigan bench -o FILE.json`) as the tables of docs/inference.md.
 
 usage: python benchmarks/table.py [results/v1.json ...]   (default: every results/*.json)
 """
