@@ -22,8 +22,17 @@ from hifigan.models.generators import build_generator
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.receptive_field import generator_field, own_field
 
-__all__ = ["AUTO_CHUNK_FRAMES", "DEFAULT_CHUNK_FRAMES", "ReceptiveField", "latency_ms", "receptive_field",
-           "split_frames", "stream", "StreamCursor", "time_splits"]
+__all__ = [
+    "AUTO_CHUNK_FRAMES",
+    "DEFAULT_CHUNK_FRAMES",
+    "ReceptiveField",
+    "StreamCursor",
+    "latency_ms",
+    "receptive_field",
+    "split_frames",
+    "stream",
+    "time_splits",
+]
 
 Run = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, T * hop]
 

@@ -1,0 +1,70 @@
+"""A real `hifigan serve` app on uvicorn, in a thread on a free loopback port, for the tests of tests/serve/."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.serve.app import ServeState, build_app
+from hifigan.serve.options import ServeOptions
+from hifigan.serve.server import DrainingServer, bind, make_server
+
+
+@dataclass
+class Running:
+    url: str
+    state: ServeState
+    server: DrainingServer
+
+
+@contextmanager
+def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: str = "tiny") -> Iterator[Running]:
+    """The app of `vocoder` served on 127.0.0.1 (a free port) until the block ends; the model runs on one thread."""
+    options = options or ServeOptions()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the shared 2-core machine: the batcher's thread alone computes
+    app = build_app(vocoder, name, options)
+    state = app.state.serve
+    sock = bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    server = make_server(app, state, 2 * options.max_message_bytes)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield Running(f"http://127.0.0.1:{port}", state, server)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        torch.set_num_threads(threads)
+
+
+def metric(text: str, name: str) -> float:
+    """The value of one sample line of a Prometheus text page (`name` with its labels, as printed)."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise KeyError(name)
+
+
+def random_mels(rng: np.random.Generator, num_mels: int, lengths: list[int]) -> list[np.ndarray]:
+    """Log-mel-like float32 mels of the given lengths."""
+    return [(rng.standard_normal((num_mels, n)) - 4).astype(np.float32) for n in lengths]
+
+
+def split(mel: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Consecutive pieces of `sizes` frames (the last takes the rest)."""
+    frames = mel.shape[1]
+    bounds = [min(int(b), frames) for b in np.cumsum([0, *sizes])] + [frames]
+    return [mel[:, a:b] for a, b in itertools.pairwise(bounds) if b > a]
