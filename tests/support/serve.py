@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,14 +27,18 @@ class Running:
 
 
 @contextmanager
-def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: str = "tiny") -> Iterator[Running]:
-    """The app of `vocoder` served on 127.0.0.1 (a free port) until the block ends; the model runs on one thread."""
+def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: str = "tiny",
+                   send_buffer: int | None = None) -> Iterator[Running]:
+    """The app of `vocoder` served on 127.0.0.1 (a free port) until the block ends; the model runs on one thread.
+    `send_buffer`: the SO_SNDBUF of the connections (else the kernel's autotuned one, up to tcp_wmem's max)."""
     options = options or ServeOptions()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the shared 2-core machine: the batcher's thread alone computes
     app = build_app(vocoder, name, options)
     state = app.state.serve
     sock = bind("127.0.0.1", 0)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted connections inherit it
     port = sock.getsockname()[1]
     server = make_server(app, state, 2 * options.max_message_bytes)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -42,6 +42,7 @@ class ServeState:
     draining: bool = False
     in_flight: int = 0  # requests and streams being served
     streams: int = 0
+    sessions: set = field(default_factory=set)  # the open streams (streams._Session), to look into
     started: float = field(default_factory=time.monotonic)
 
     @property

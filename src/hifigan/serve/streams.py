@@ -46,6 +46,7 @@ async def stream(websocket: WebSocket) -> None:
     state.streams += 1
     state.in_flight += 1
     session = _Session(websocket, state, fmt)
+    state.sessions.add(session)
     try:
         await session.run()
         state.metrics.answered(ROUTE, 200)
@@ -60,6 +61,7 @@ async def stream(websocket: WebSocket) -> None:
                  1000 * (time.monotonic() - started))
     finally:
         session.abandon()
+        state.sessions.discard(session)
         state.streams -= 1
         state.in_flight -= 1
 
@@ -88,6 +90,7 @@ class _Session:
         self.first_message: float | None = None
         self.sender: asyncio.Task | None = None
         self.failure: str | None = None  # why the sending side stopped early (the model failed)
+        self.gone = False  # the sending side found the client gone
 
     async def run(self) -> None:
         self.sender = asyncio.create_task(self._send_all())
@@ -140,13 +143,24 @@ class _Session:
                 await self._queue(window)
 
     def _check(self) -> None:
+        if self.gone:
+            raise _Gone()
         if self.failure is not None:
             raise RequestError(500, self.failure)
 
     async def _queue(self, window: tuple[torch.Tensor, int, int]) -> None:
+        """Hand a window to the scheduler; wait while `stream_queue` are pending (the backpressure), unless the
+        sending side stops (the client went away)."""
         self._check()
         mel, start, stop = window
-        await self.pending.put(asyncio.wrap_future(self.state.scheduler.submit(mel, start, stop, self)))
+        future = asyncio.wrap_future(self.state.scheduler.submit(mel, start, stop, self))
+        put = asyncio.ensure_future(self.pending.put(future))
+        await asyncio.wait({put, self.sender}, return_when=asyncio.FIRST_COMPLETED)
+        if not put.done():
+            put.cancel()
+            future.cancel()
+            self._check()
+            raise _Gone()
 
     async def _send_all(self) -> None:
         while (future := await self.pending.get()) is not None:
@@ -157,7 +171,11 @@ class _Session:
             except Exception as e:  # the model failed: the stream ends with a server error
                 self.failure = f"vocoding failed: {type(e).__name__}: {e}"
                 continue
-            await self.ws.send_bytes(encode_audio(audio, self.fmt, self.state.sampling_rate))
+            try:
+                await self.ws.send_bytes(encode_audio(audio, self.fmt, self.state.sampling_rate))
+            except Exception:  # the client went away: the receiving side is told through self.gone
+                self.gone = True
+                return
             if self.samples == 0:
                 self.state.metrics.first_audio.labels(ROUTE).observe(time.monotonic() - (self.first_message or 0))
             self.samples += audio.shape[0]
