@@ -82,7 +82,8 @@ def test_a_bad_body_is_a_4xx_naming_the_problem(served, name):
 def test_bad_query_and_content_type(served):
     running, vocoder = served
     response = httpx.post(f"{running.url}/v1/vocode?format=mp3", content=npy_bytes(GOOD))
-    assert response.status_code == 400 and response.json() == {"error": "unknown format 'mp3' (choose from wav, f32, f64)"}
+    assert response.status_code == 400
+    assert response.json() == {"error": "unknown format 'mp3' (choose from wav, f32, f64)"}
     response = httpx.post(f"{running.url}/v1/vocode", content=npy_bytes(GOOD), headers={"Content-Type": "text/plain"})
     assert response.status_code == 415 and "application/x-npy" in response.json()["error"]
     _still_serving(running.url, vocoder)

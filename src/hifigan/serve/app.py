@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import torch
 
 from hifigan.extras import optional_import
-from hifigan.inference.streaming import latency_ms
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
 from hifigan.serve.metrics import Metrics
@@ -51,10 +50,12 @@ class ServeState:
 
     def info(self) -> dict:
         config, field_ = self.vocoder.config, self.vocoder.receptive_field
+        lookahead_ms = 1000.0 * field_.right * config.hop_size / config.sampling_rate  # streaming.latency_ms's
         return {
             "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
             "hop_size": config.hop_size, "mel_convention": config.mel_convention,
-            "lookahead_frames": field_.right, "latency_ms": latency_ms(config), "backend": self.vocoder.backend,
+            "lookahead_frames": field_.right, "latency_ms": lookahead_ms,
+            "backend": self.vocoder.backend,
             "device": str(self.vocoder.device), "precision": self.vocoder.precision,
             "dtype": str(self.vocoder.io_dtype).removeprefix("torch."), "max_batch": self.options.max_batch,
             "max_batch_delay_ms": self.options.max_batch_delay_ms, "max_frames": self.options.max_frames,

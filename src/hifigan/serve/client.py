@@ -70,13 +70,23 @@ class AsyncClient:
     def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0) -> None:
         self.url = url.rstrip("/")
         self.ws_url = "ws" + self.url.removeprefix("http")
-        self.http = httpx.AsyncClient(base_url=self.url, timeout=timeout, limits=httpx.Limits(max_connections=256))
+        self.timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP connection pool, made on first use (a client that only streams needs none)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(base_url=self.url, timeout=self.timeout,
+                                           limits=httpx.Limits(max_connections=256))
+        return self._http
 
     async def __aenter__(self) -> AsyncClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def info(self) -> dict:
         response = await self.http.get("/v1/info")
