@@ -13,7 +13,7 @@ import soundfile as sf
 from hifigan.cli import main
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.client import AsyncClient, Client
-from hifigan.serve.options import ServeOptions
+from hifigan.serve.limits import ServeOptions
 from tests.support.serve import assert_same_int16, metric, random_mels, running_server, split
 
 LENGTHS = [1, 2, 9, 40, 131]

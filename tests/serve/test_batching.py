@@ -13,7 +13,7 @@ import torch
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient
-from hifigan.serve.options import ServeOptions
+from hifigan.serve.limits import ServeOptions
 from tests.support.serve import metric, random_mels, running_server, split
 from tests.support.tiny import tiny_config
 

@@ -16,7 +16,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
-from hifigan.serve.options import ServeOptions
+from hifigan.serve.limits import ServeOptions
 from tests.support.serve import running_server
 from tests.support.tiny import tiny_config
 

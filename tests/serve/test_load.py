@@ -12,7 +12,7 @@ import numpy as np
 from hifigan.audio import to_int16
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.client import AsyncClient
-from hifigan.serve.options import ServeOptions
+from hifigan.serve.limits import ServeOptions
 from tests.support.serve import assert_same_int16, metric, random_mels, running_server, split
 
 CLIENTS, ROUNDS = 16, 3

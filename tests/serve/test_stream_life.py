@@ -17,7 +17,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.serve.client import Client
 from hifigan.serve.codec import npy_bytes
-from hifigan.serve.options import ServeOptions
+from hifigan.serve.limits import ServeOptions
 from tests.support.serve import metric, random_mels, running_server
 from tests.support.tiny import tiny_config
 

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from hifigan.inference.vocoder import Vocoder
-from hifigan.serve.app import ServeState, build_app
-from hifigan.serve.options import ServeOptions
+from hifigan.serve.limits import ServeOptions
+from hifigan.serve.routes import ServeState, build_app
 from hifigan.serve.server import DrainingServer, bind, make_server
 
 

@@ -1,4 +1,5 @@
-"""`hifigan serve`: the vocoding server's options (the library is hifigan.serve)."""
+"""`hifigan serve`: the vocoding server's options (the library is the package hifigan.serve; this module is not named
+serve.py, which is the listening test's server, hifigan.evaluation.listening.serve)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 
 from hifigan.cli.common import add_command, add_device, add_generator_source
 from hifigan.cli.vocode import add_inference_options
-from hifigan.serve.options import ServeOptions
+from hifigan.serve.limits import ServeOptions
 
 DEFAULTS = ServeOptions()
 
@@ -64,7 +65,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.cli.common import generator_from_args
     from hifigan.inference.engines import require_backend, resolve_device
     from hifigan.inference.vocoder import Vocoder
-    from hifigan.serve.app import build_app
+    from hifigan.serve.routes import build_app
     from hifigan.serve.server import serve
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,

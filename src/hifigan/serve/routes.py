@@ -13,9 +13,9 @@ import torch
 from hifigan.extras import optional_import
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
-from hifigan.serve.metrics import Metrics
+from hifigan.serve.limits import ServeOptions
+from hifigan.serve.monitoring import Metrics
 from hifigan.serve.openapi import openapi
-from hifigan.serve.options import ServeOptions
 from hifigan.serve.scheduler import Scheduler
 
 starlette = optional_import("starlette", "hifigan serve")
