@@ -35,10 +35,14 @@ def _url(proc: subprocess.Popen) -> str:
     return found.group(1)
 
 
+def _depth(page: str) -> float:
+    return float(re.search(r"^hifigan_queue_depth (\S+)$", page, re.M).group(1))
+
+
 @pytest.fixture(scope="module")
 def servers(tiny_checkpoint):
     """Two servers starting at once (each start imports torch): one for SIGTERM, one for SIGINT."""
-    procs = [_start(tiny_checkpoint, "--max-batch-delay-ms", "300", "--max-batch", "64"), _start(tiny_checkpoint)]
+    procs = [_start(tiny_checkpoint, "--max-batch-delay-ms", "1000", "--max-batch", "64"), _start(tiny_checkpoint)]
     yield [(proc, _url(proc)) for proc in procs]
     for proc in procs:
         if proc.poll() is None:
@@ -61,9 +65,13 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(servers, tiny_checkpoin
 
             work = [asyncio.create_task(client.vocode(m, "f32")) for m in mels]
             work += [asyncio.create_task(client.stream(slow(m), "f32")) for m in streamed]
-            await asyncio.sleep(0.15)  # sent, and waiting for the 300 ms batch
+            while True:  # every request queued for the 1 s batch, both streams open
+                page = (await client.http.get("/metrics")).text
+                if "hifigan_active_streams 2.0" in page and _depth(page) >= 6:
+                    break
+                await asyncio.sleep(0.01)
             proc.send_signal(signal.SIGTERM)
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
             refused = await client.http.post("/v1/vocode", content=b"")
             health = await client.http.get("/healthz")
             return await asyncio.gather(*work), refused, health
