@@ -9,10 +9,12 @@ import httpx
 import numpy as np
 import pytest
 import soundfile as sf
+from websockets.asyncio.client import connect
 
 from hifigan.cli import main
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.client import AsyncClient, Client
+from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.serve import assert_same_int16, metric, random_mels, running_server, split
 
@@ -70,8 +72,6 @@ def test_vocode_is_what_hifigan_vocode_writes(served, vocoded):
         raw = client.vocode(mel, "f32")
         assert raw.dtype == np.float32 and np.array_equal(raw, vocoder(mel).numpy())
     with httpx.Client(base_url=running.url) as http:  # a whole WAV file at the model's rate, as curl gets it
-        from hifigan.serve.codec import npy_bytes
-
         response = http.post("/v1/vocode", content=npy_bytes(mels[2]), headers={"Content-Type": "application/x-npy"})
         assert response.headers["content-type"] == "audio/wav"
         info = sf.info(__import__("io").BytesIO(response.content))
@@ -95,17 +95,32 @@ def test_stream_with_random_message_sizes_is_the_one_shot_audio(served, vocoded)
     running, _ = served
     mels, expected = vocoded
     rng = np.random.default_rng(1)
-    field = running.state.vocoder.receptive_field
     client = Client(running.url)
     for mel, wav in zip(mels, expected):
         for sizes in (list(rng.integers(1, 12, size=40)), [1] * mel.shape[1], [mel.shape[1]]):
             result = client.stream(split(mel, [int(s) for s in sizes]))
             assert_same_int16(result.audio, wav, sizes)
             assert all(len(c) > 0 and len(c) % 16 == 0 for c in result.chunks)
-    # one frame at a time: each frame's audio leaves as soon as `right` later frames are in, the rest at `end`
-    frames = mels[-1].shape[1]
-    result = client.stream(split(mels[-1], [1] * frames))
-    assert [len(c) // 16 for c in result.chunks] == [1] * (frames - field.right) + [field.right]
+
+
+def test_stream_audio_leaves_as_soon_as_the_look_ahead_is_in(served, vocoded):
+    """A frame's audio is sent once `right` later frames have arrived, not later; the rest after 'end'."""
+    running, vocoder = served
+    mel, right = vocoded[0][-1], vocoder.receptive_field.right
+
+    async def go() -> list[int]:
+        async with connect(running.url.replace("http", "ws") + "/v1/stream") as ws:
+            got = []
+            for a, b in ((0, right + 1), (right + 1, right + 4), (right + 4, right + 5)):
+                await ws.send(npy_bytes(mel[:, a:b]))
+                got.append(len(await ws.recv()) // 2 // 16)  # int16 samples -> frames
+            await ws.send("end")
+            got.append(len(await ws.recv()) // 2 // 16)
+            await ws.wait_closed()
+            assert ws.close_code == 1000
+            return got
+
+    assert asyncio.run(go()) == [1, 3, 1, right]
 
 
 def test_metrics_count_requests_streams_and_audio(served, vocoded):

@@ -31,15 +31,18 @@ def vocoder():
 
 def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder):
     mel = random_mels(np.random.default_rng(0), 16, [60])[0]
-    # A long batching delay keeps the windows queued when the client goes.
-    options = ServeOptions(max_batch=64, max_batch_delay_ms=400, max_streams=1, stream_queue=8)
+    # A long batching delay keeps the stream's window queued when the client goes.
+    options = ServeOptions(max_batch=64, max_batch_delay_ms=400, max_streams=1)
     with running_server(vocoder, options) as running:
         async def go():
             async with connect(running.url.replace("http", "ws") + "/v1/stream") as ws:
                 for start in range(0, 60, 10):
                     await ws.send(npy_bytes(mel[:, start : start + 10]))
-                while running.state.scheduler.depth < 5:  # its windows wait for the batch
+                session = None
+                while session is None or session.cursor.chunks < 6:  # all read: one window queued, the rest gathered
                     await asyncio.sleep(0.005)
+                    session = next(iter(running.state.sessions), None)
+                assert running.state.scheduler.depth == 1 and session.cursor.ready > 0
                 ws.transport.abort()  # gone without 'end' or a close frame
 
         before = metric(httpx.get(f"{running.url}/metrics").text, "hifigan_batch_size_sum")
@@ -60,7 +63,7 @@ def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder):
 def test_a_slow_reader_is_held_back_and_loses_nothing(vocoder):
     frames, count = 100, 200  # 200 windows of 100 frames: 1600 float64 samples (12.8 kB) each, 2.6 MB in all
     mel = random_mels(np.random.default_rng(1), 16, [frames * count])[0]
-    options = ServeOptions(max_frames=frames * count, stream_queue=2, max_batch_delay_ms=0)
+    options = ServeOptions(max_frames=frames * count, stream_backlog=2 * frames, max_batch_delay_ms=0)
     with running_server(vocoder, options, send_buffer=1 << 16) as running:  # small socket buffers both ways
         async def go():
             url = running.url.replace("http", "ws") + "/v1/stream?format=f64"

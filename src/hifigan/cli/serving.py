@@ -48,9 +48,9 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                    help=f"size of a request body or stream message at most (default {DEFAULTS.max_message_bytes})")
     g.add_argument("--idle-timeout", type=float, default=DEFAULTS.idle_timeout_s, metavar="S",
                    help=f"close a stream silent this long (default {DEFAULTS.idle_timeout_s:g} s)")
-    g.add_argument("--stream-queue", type=int, default=DEFAULTS.stream_queue, metavar="N",
-                   help=f"windows a stream may have in flight or unsent (default {DEFAULTS.stream_queue}); a slow "
-                   "reader holds back its own input beyond that")
+    g.add_argument("--stream-backlog", type=int, default=DEFAULTS.stream_backlog, metavar="FRAMES",
+                   help="ready mel frames a stream may gather while its window is computed or sent (default "
+                   f"{DEFAULTS.stream_backlog}); beyond that its input is not read (a slow reader holds itself back)")
     g.add_argument("--drain-timeout", type=float, default=DEFAULTS.drain_timeout_s, metavar="S",
                    help=f"on SIGTERM, wait at most this long for work in flight (default {DEFAULTS.drain_timeout_s:g})")
 
@@ -69,7 +69,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.serve.server import serve
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
-                           args.max_message_bytes, args.idle_timeout, args.stream_queue, args.drain_timeout)
+                           args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout)
     resolve_device(args.device)
     require_backend(args.backend)
     if args.threads is not None:

@@ -87,16 +87,29 @@ class StreamCursor:
         """Mel frames pushed so far."""
         return self.buf_start + self.buf.shape[1]
 
-    def push(self, chunk: torch.Tensor) -> tuple[torch.Tensor, int, int] | None:
+    @property
+    def ready(self) -> int:
+        """Frames whose look-ahead has arrived and whose window has not been handed out."""
+        return max(0, self.frames - self.field.right - self.done)
+
+    def add(self, chunk: torch.Tensor) -> None:
+        """Buffer a chunk without handing out a window (a caller that gathers frames while it is busy)."""
         self.buf = torch.cat([self.buf, _check_chunk(chunk, self.num_mels, self.chunks, self.dtype)], dim=1)
         self.chunks += 1
-        ready = self.frames - self.field.right
-        if ready - self.done < self.min_frames:
+
+    def take(self) -> tuple[torch.Tensor, int, int] | None:
+        """The window of every ready frame (None if there is none)."""
+        if self.ready == 0:
             return None
-        window = self._take(ready)
+        window = self._take(self.frames - self.field.right)
         keep_from = max(0, self.done - self.field.left)
         self.buf, self.buf_start = self.buf[:, keep_from - self.buf_start :], keep_from
         return window
+
+    def push(self, chunk: torch.Tensor) -> tuple[torch.Tensor, int, int] | None:
+        """Add a chunk; the window of the ready frames once there are `min_frames` of them."""
+        self.add(chunk)
+        return self.take() if self.ready >= self.min_frames else None
 
     def finish(self) -> tuple[torch.Tensor, int, int] | None:
         """The last window: every frame not handed out yet (None if there is none)."""

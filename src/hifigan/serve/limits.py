@@ -11,8 +11,9 @@ from hifigan.errors import HifiganError
 class ServeOptions:
     """Batching (`max_batch` mels per forward pass, waiting at most `max_batch_delay_ms` for more) and limits:
     `max_frames` per request or stream, `max_streams` open at once, `max_message_bytes` per body or message,
-    `idle_timeout_s` of a stream without a message, `stream_queue` windows a stream may have in flight (a slow
-    reader holds the rest back), `drain_timeout_s` to finish in-flight work on SIGTERM."""
+    `idle_timeout_s` of a stream without a message, `stream_backlog` ready mel frames a stream may gather while its
+    window is in flight (beyond, its input is not read: a slow reader holds itself back), `drain_timeout_s` to
+    finish in-flight work on SIGTERM."""
 
     max_batch: int = 16
     max_batch_delay_ms: float = 5.0
@@ -20,11 +21,11 @@ class ServeOptions:
     max_streams: int = 64
     max_message_bytes: int = 4 << 20
     idle_timeout_s: float = 30.0
-    stream_queue: int = 4
+    stream_backlog: int = 1000
     drain_timeout_s: float = 60.0
 
     def __post_init__(self) -> None:
-        for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_queue"):
+        for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog"):
             if getattr(self, name) < 1:
                 raise HifiganError(None, f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         for name in ("max_batch_delay_ms", "idle_timeout_s", "drain_timeout_s"):

@@ -1,6 +1,6 @@
-"""WebSocket /v1/stream: .npy mel messages in, PCM chunks out as soon as the receptive field allows. Each ready
-window (`StreamCursor`) goes to the shared scheduler; at most `stream_queue` windows are in flight or unsent per
-stream, so a slow reader stops its own reading (backpressure) instead of the server buffering audio."""
+"""WebSocket /v1/stream: .npy mel messages in, PCM chunks out as soon as the receptive field allows. The ready frames
+(`StreamCursor`) go to the shared scheduler as one window at a time per stream; a slow reader stops its own reading
+(backpressure) instead of the server buffering audio."""
 
 from __future__ import annotations
 
@@ -78,14 +78,18 @@ async def _close_with_error(websocket: WebSocket, state, error: RequestError, st
 
 
 class _Session:
-    """One stream: the receiving side feeds the cursor and queues windows; the sending side sends their audio in
-    order. `pending` bounds the windows in flight."""
+    """One stream. At most one window is in flight (queued, computed or being sent); frames that arrive meanwhile
+    gather in the cursor and leave as one wider window when it is sent (under load, fewer and wider windows: less
+    recomputed context). Beyond `stream_backlog` gathered frames the stream stops reading its client (backpressure)."""
 
     def __init__(self, websocket: WebSocket, state, fmt: str) -> None:
         self.ws, self.state, self.fmt = websocket, state, fmt
         vocoder = state.vocoder
         self.cursor = StreamCursor(vocoder.receptive_field, vocoder.config.num_mels, dtype=vocoder.io_dtype)
-        self.pending: asyncio.Queue = asyncio.Queue(maxsize=state.options.stream_queue)
+        self.pending: asyncio.Queue = asyncio.Queue()  # the window in flight's future, then None at the end
+        self.in_flight = False
+        self.ended = False  # 'end' received
+        self.progress = asyncio.Event()  # set when a window's audio has been sent
         self.samples = 0
         self.first_message: float | None = None
         self.sender: asyncio.Task | None = None
@@ -95,9 +99,8 @@ class _Session:
     async def run(self) -> None:
         self.sender = asyncio.create_task(self._send_all())
         await self._receive_all()
-        if (window := self.cursor.finish()) is not None:
-            await self._queue(window)
-        await self.pending.put(None)
+        self.ended = True
+        self._pump()
         # The last chunks go out while a message after `end` is still refused.
         late = asyncio.create_task(self._receive())
         done, _ = await asyncio.wait({self.sender, late}, return_when=asyncio.FIRST_COMPLETED)
@@ -139,38 +142,42 @@ class _Session:
             if self.cursor.frames + mel.shape[1] > options.max_frames:
                 raise RequestError(413, f"the stream is over the limit of {options.max_frames} frames "
                                         "(--max-frames)")
-            if (window := self.cursor.push(torch.from_numpy(mel))) is not None:
-                await self._queue(window)
+            self.cursor.add(torch.from_numpy(mel))
+            self._pump()
+            while self.cursor.ready > options.stream_backlog:  # a slow reader: stop reading until audio leaves
+                self.progress.clear()
+                await asyncio.wait({asyncio.ensure_future(self.progress.wait()), self.sender},
+                                   return_when=asyncio.FIRST_COMPLETED)
+                self._check()
 
     def _check(self) -> None:
         if self.gone:
             raise _Gone()
         if self.failure is not None:
             raise RequestError(500, self.failure)
-
-    async def _queue(self, window: tuple[torch.Tensor, int, int]) -> None:
-        """Hand a window to the scheduler; wait while `stream_queue` are pending (the backpressure), unless the
-        sending side stops (the client went away)."""
-        self._check()
-        mel, start, stop = window
-        future = asyncio.wrap_future(self.state.scheduler.submit(mel, start, stop, self))
-        put = asyncio.ensure_future(self.pending.put(future))
-        await asyncio.wait({put, self.sender}, return_when=asyncio.FIRST_COMPLETED)
-        if not put.done():
-            put.cancel()
-            future.cancel()
-            self._check()
+        if self.sender is not None and self.sender.done() and not self.ended:
             raise _Gone()
+
+    def _pump(self) -> None:
+        """Unless a window is in flight: hand the ready frames (all of them after 'end') to the scheduler, or tell
+        the sending side that nothing more will come."""
+        if self.in_flight or self.gone or self.failure is not None:
+            return
+        window = self.cursor.finish() if self.ended else self.cursor.take()
+        if window is not None:
+            mel, start, stop = window
+            self.pending.put_nowait(asyncio.wrap_future(self.state.scheduler.submit(mel, start, stop, self)))
+            self.in_flight = True
+        elif self.ended:
+            self.pending.put_nowait(None)
 
     async def _send_all(self) -> None:
         while (future := await self.pending.get()) is not None:
-            if self.failure is not None:
-                continue  # drain the queue so that the receiving side is not blocked, then report
             try:
                 audio = (await future).numpy()
             except Exception as e:  # the model failed: the stream ends with a server error
                 self.failure = f"vocoding failed: {type(e).__name__}: {e}"
-                continue
+                return
             try:
                 await self.ws.send_bytes(encode_audio(audio, self.fmt, self.state.sampling_rate))
             except Exception:  # the client went away: the receiving side is told through self.gone
@@ -180,9 +187,12 @@ class _Session:
                 self.state.metrics.first_audio.labels(ROUTE).observe(time.monotonic() - (self.first_message or 0))
             self.samples += audio.shape[0]
             self.state.metrics.audio_seconds.inc(audio.shape[0] / self.state.sampling_rate)
+            self.in_flight = False
+            self._pump()
+            self.progress.set()
 
     def abandon(self) -> None:
-        """Free what the stream holds: its queued windows and its sending task."""
+        """Free what the stream holds: its queued window and its sending task."""
         self.state.scheduler.cancel(self)
         if self.sender is not None and not self.sender.done():
             self.sender.cancel()
