@@ -15,6 +15,8 @@ import torch
 
 from hifigan.inference.vocoder import Vocoder
 
+PAD_WASTE = 1.5  # a batch computes at most this many times the frames of its mels
+
 
 @dataclass
 class Job:
@@ -27,6 +29,10 @@ class Job:
     owner: object
     future: Future = field(default_factory=Future)
     queued_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def frames(self) -> int:
+        return self.mel.shape[-1]
 
 
 class Scheduler:
@@ -90,7 +96,24 @@ class Scheduler:
                 if left <= 0:
                     break
                 self._cond.wait(left)
-            return [self._jobs.popleft() for _ in range(min(self.max_batch, len(self._jobs)))]
+            return self._pick()
+
+    def _pick(self) -> list[Job]:
+        """The oldest job and, in order of arrival, those that keep the padded batch at most PAD_WASTE larger than
+        its mels (a short window beside a long request would mostly compute padding); the others wait their turn."""
+        taken, kept = [self._jobs.popleft()], deque()
+        longest, total = taken[0].frames, taken[0].frames
+        while self._jobs and len(taken) < self.max_batch:
+            job = self._jobs.popleft()
+            wider = max(longest, job.frames)
+            if wider * (len(taken) + 1) <= PAD_WASTE * (total + job.frames):
+                taken.append(job)
+                longest, total = wider, total + job.frames
+            else:
+                kept.append(job)
+        kept.extend(self._jobs)
+        self._jobs = kept
+        return taken
 
     def _loop(self) -> None:
         while (batch := self._take()) is not None:
@@ -101,7 +124,7 @@ class Scheduler:
     def _run(self, jobs: list[Job]) -> None:
         hop = self.vocoder.hop_size
         try:
-            audios = self.vocoder.batch([job.mel for job in jobs])
+            audios = self.vocoder.batch([job.mel for job in jobs], needed=[job.stop for job in jobs])
         except Exception as e:  # the model failed (out of memory, ...): each request is told, the server goes on
             for job in jobs:
                 job.future.set_exception(e)
