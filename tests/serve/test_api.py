@@ -141,3 +141,13 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
                  'hifigan_request_latency_seconds_count{route="POST /v1/vocode"}'):
         metric(page, name)
     assert metric(page, "hifigan_active_streams") == 0
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--max-batch", "0", "--max-batch must be >= 1, got 0"),
+    ("--max-batch-delay-ms", "-1", "--max-batch-delay-ms must be >= 0, got -1.0"),
+    ("--stream-backlog", "0", "--stream-backlog must be >= 1, got 0"),
+])
+def test_bad_serve_options_fail_in_one_line_before_loading(tmp_path, capsys, flag, value, message):
+    assert main(["serve", "-c", str(tmp_path / "absent.pt"), flag, value]) == 2
+    assert capsys.readouterr().err == f"hifigan serve: error: {message}\n"
