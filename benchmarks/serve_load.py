@@ -81,8 +81,15 @@ def _batch_totals(page: str) -> tuple[float, float]:
     return count, total
 
 
+async def paced(pieces: list[np.ndarray], every_s: float):
+    """The messages of a stream as an acoustic model emits them: one every `every_s` seconds."""
+    for piece in pieces:
+        yield piece
+        await asyncio.sleep(every_s)
+
+
 async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], message_frames: int,
-                   sampling_rate: int, hop: int) -> dict:
+                   sampling_rate: int, hop: int, rate: float = 0.0) -> dict:
     """`clients` clients at once, each sending its mels one after another; the cell's figures."""
     first, latency, audio_seconds = [], [], 0.0
     async with AsyncClient(url, timeout=600) as client:
@@ -97,7 +104,8 @@ async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], me
                     first.append(time.monotonic() - started)
                 else:
                     pieces = [mel[:, s : s + message_frames] for s in range(0, mel.shape[1], message_frames)]
-                    result = await client.stream(pieces)
+                    result = await client.stream(paced(pieces, message_frames * hop / sampling_rate / rate)
+                                                 if rate > 0 else pieces)
                     audio = result.audio
                     first.append(result.first_audio_s)
                 latency.append(time.monotonic() - started)
@@ -117,10 +125,13 @@ async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], me
 
 
 def markdown(results: dict) -> str:
+    rate = results.get("stream_rate") or 0
+    pace = f"paced at {rate:g}x real time" if rate else "sent at once"
     load = " UNDER LOAD (a shared machine: the ratios within the run hold better than the absolute figures)"
     lines = [f"Measured {results['when']} on {results['machine']}{load if results['under_load'] else ''}."
              f" Utterances of {results['utterance_s']} s, {results['requests_per_client']} per client, streams in "
-             f"{results['message_frames']}-frame messages, --max-batch-delay-ms {results['delay_ms']}.", "",
+             f"{results['message_frames']}-frame messages "
+             f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {results['threads']} threads per server.", "",
              "| model | mode | clients | server | audio s / s | vs batch 1 | first audio p50 / p99 ms | "
              "latency p50 / p99 ms | mean batch |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
     for cell in results["cells"]:
@@ -141,6 +152,8 @@ def main() -> None:
     p.add_argument("--utterance-s", type=float, default=2.0, help="seconds of audio per request")
     p.add_argument("--requests", type=int, default=2, help="requests per client")
     p.add_argument("--message-frames", type=int, default=20)
+    p.add_argument("--stream-rate", type=float, default=0.0,
+                   help="send stream messages at this many times real time (an acoustic model's pace); 0: at once")
     p.add_argument("--max-batch", type=int, default=16)
     p.add_argument("--delay-ms", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=None, help="torch threads per server")
@@ -170,7 +183,7 @@ def main() -> None:
                         for key in ("batched", "single"):  # interleaved: the same load, one after the other
                             cell[key] = asyncio.run(run_cell(servers[key][1], mode, clients, mels,
                                                              args.message_frames, config.sampling_rate,
-                                                             config.hop_size))
+                                                             config.hop_size, args.stream_rate))
                         cells.append(cell)
                         print(json.dumps(cell), flush=True)
             finally:
@@ -181,7 +194,8 @@ def main() -> None:
                "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                           f"torch {torch.__version__}, device {args.device}",
                "under_load": args.under_load, "utterance_s": args.utterance_s, "requests_per_client": args.requests,
-               "message_frames": args.message_frames, "max_batch": args.max_batch, "delay_ms": args.delay_ms,
+               "message_frames": args.message_frames,
+               "stream_rate": args.stream_rate, "max_batch": args.max_batch, "delay_ms": args.delay_ms,
                "threads": args.threads, "command": " ".join(sys.argv), "cells": cells}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
