@@ -54,6 +54,7 @@ async def stream(websocket: WebSocket) -> None:
                  session.cursor.chunks, session.samples / state.sampling_rate, fmt,
                  1000 * (time.monotonic() - started))
     except RequestError as e:
+        session.abandon()  # nothing more of this stream is sent once the error is
         await _close_with_error(websocket, state, e, started)
     except (_Gone, WebSocketDisconnect):
         state.metrics.answered(ROUTE, 499)
@@ -72,7 +73,7 @@ async def _close_with_error(websocket: WebSocket, state, error: RequestError, st
     log.info("%s %d error=%r %.1fms", ROUTE, error.status, error.message, 1000 * (time.monotonic() - started))
     try:
         await websocket.send_text(json.dumps({"error": error.message}))
-        await websocket.close(4000 + error.status, error.message[:120])
+        await websocket.close(4000 + error.status, error.message.encode()[:120].decode(errors="ignore"))
     except Exception:  # the client is gone already: nothing to tell
         pass
 
