@@ -86,17 +86,19 @@ class Scheduler:
     def _take(self) -> list[Job] | None:
         """The next batch: the oldest job and those that arrive before its delay is up (at most max_batch)."""
         with self._cond:
-            while not self._jobs and not self._closed:
-                self._cond.wait()
-            if not self._jobs:
-                return None
-            deadline = self._jobs[0].queued_at + self.delay
-            while len(self._jobs) < self.max_batch and not self._closed:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            return self._pick()
+            while True:
+                while not self._jobs and not self._closed:
+                    self._cond.wait()
+                if not self._jobs:
+                    return None
+                deadline = self._jobs[0].queued_at + self.delay
+                while self._jobs and len(self._jobs) < self.max_batch and not self._closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._jobs:  # else: cancelled while waiting (their clients went away)
+                    return self._pick()
 
     def _pick(self) -> list[Job]:
         """The oldest job and, in order of arrival, those that keep the padded batch at most PAD_WASTE larger than

@@ -54,7 +54,6 @@ async def stream(websocket: WebSocket) -> None:
                  session.cursor.chunks, session.samples / state.sampling_rate, fmt,
                  1000 * (time.monotonic() - started))
     except RequestError as e:
-        session.abandon()  # nothing more of this stream is sent once the error is
         await _close_with_error(websocket, state, e, started)
     except (_Gone, WebSocketDisconnect):
         state.metrics.answered(ROUTE, 499)
