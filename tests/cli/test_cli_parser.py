@@ -16,7 +16,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.training import options
 
 SUBCOMMANDS = ("mel", "vocode", "check-mel", "evaluate", "train", "export-official", "demo", "export", "bench",
-               "listen", "pretrained", "configs")
+               "listen", "serve", "pretrained", "configs")
 
 
 def _subparsers():

@@ -115,6 +115,7 @@ def core_only(tmp_path_factory, tiny_checkpoint, tiny_config_json, tiny_corpus):
                    str(work / "new-study"), "--port", "0"],
         "demo": ["demo", "--corpus", str(tiny_corpus), "--out", str(work / "demo")],
         "bench": ["bench", "--config", str(tiny_config_json), "--seconds", "0.1", "--no-memory"],
+        "serve": ["serve", "-c", ckpt, "--port", "0"],
     }
     report = run_without_extras(list(commands.values()))
     assert report["still_blocked"]  # nothing got around the simulation
@@ -123,10 +124,16 @@ def core_only(tmp_path_factory, tiny_checkpoint, tiny_config_json, tiny_corpus):
 
 def test_importing_the_package_and_every_help_need_no_extra(core_only):
     _, report, _ = core_only
-    assert report["imports"] == {  # the web app module itself is the listen extra's; importing it says so
+    serve = "it comes with the 'serve' extra: pip install 'hifigan[serve]'"
+    assert report["imports"] == {  # the web app modules themselves are their extras'; importing one says so
         "hifigan.evaluation.listening.app": "MissingExtraError: hifigan listen's web app needs flask, which is not "
-        "installed: it comes with the 'listen' extra: pip install 'hifigan[listen]'"}
-    assert len(report["help"]) == 12 and set(report["help"].values()) == {0}, report["help"]
+        "installed: it comes with the 'listen' extra: pip install 'hifigan[listen]'",
+        **{f"hifigan.serve.{name}": f"MissingExtraError: hifigan serve needs prometheus_client, which is not "
+           f"installed: {serve}" for name in ("routes", "monitoring", "server")},
+        "hifigan.serve.streams": f"MissingExtraError: hifigan serve needs starlette, which is not installed: {serve}",
+        "hifigan.serve.client": "MissingExtraError: the hifigan serve client needs httpx, which is not installed: "
+        f"{serve}"}
+    assert len(report["help"]) == 13 and set(report["help"].values()) == {0}, report["help"]
 
 
 def test_the_core_vocodes_trains_and_exports_to_torchscript(core_only):
@@ -148,6 +155,7 @@ def test_the_core_vocodes_trains_and_exports_to_torchscript(core_only):
     ("listen", "listen", "flask", "new-study"),
     ("demo", "eval", "pesq", "demo"),
     ("bench", "onnx", "onnx", None),
+    ("serve", "serve", "starlette", None),
 ])
 def test_a_command_needing_an_extra_fails_first_in_one_line(core_only, name, extra, package, output):
     results, _, work = core_only

@@ -1,8 +1,8 @@
 """The `hifigan` command line: one subcommand per job, each documented in its --help.
 
 One module per command group: vocode.py (mel, vocode), check_mel.py, evaluate.py, train.py, export.py (export,
-export-official), demo.py, bench.py, listen.py, pretrained.py, configs.py; common.py holds the options they share. Here:
-the parser and main(), which turns every expected failure into one line and an exit code.
+export-official), demo.py, bench.py, listen.py, serving.py (serve), pretrained.py, configs.py; common.py holds the
+options they share. Here: the parser and main(), which turns every expected failure into one line and an exit code.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from hifigan.cli.evaluate import add_evaluate
 from hifigan.cli.export import add_export, add_export_official
 from hifigan.cli.listen import add_listen
 from hifigan.cli.pretrained import add_pretrained
+from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_mel, add_vocode
 from hifigan.errors import HifiganError
@@ -34,7 +35,8 @@ are written to a temporary name and renamed when complete. See docs/commands.md.
 """
 
 SUBCOMMANDS = (add_mel, add_vocode, add_check_mel, add_evaluate, add_train, add_export_official, add_demo,
-               add_export, add_bench, add_listen, add_pretrained, add_configs)  # in the order --help lists them
+               add_export, add_bench, add_listen, add_serve, add_pretrained,
+               add_configs)  # in the order --help lists them
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -89,7 +89,7 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
             old_option="--output-dir", metavar="DIR")
     add_device(p)
     add_no_progress(p)
-    _add_inference_options(p)
+    add_inference_options(p)
     p.add_argument("--stream", action="store_true",
                    help="vocode in chunks of --chunk-frames with exact receptive-field context (bounded memory; same "
                    f"audio as one-shot). Inputs longer than {AUTO_CHUNK_FRAMES} frames are chunked even without it")
@@ -120,7 +120,7 @@ def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
                    help="for db-ref: the reference amplitude the dB values are relative to")
 
 
-def _add_inference_options(p: argparse.ArgumentParser) -> None:
+def add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured; "
                    "onnx and onnx-split need the 'onnx' extra)")

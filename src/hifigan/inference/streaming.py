@@ -22,8 +22,17 @@ from hifigan.models.generators import build_generator
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.receptive_field import generator_field, own_field
 
-__all__ = ["AUTO_CHUNK_FRAMES", "DEFAULT_CHUNK_FRAMES", "ReceptiveField", "latency_ms", "receptive_field",
-           "split_frames", "stream", "time_splits"]
+__all__ = [
+    "AUTO_CHUNK_FRAMES",
+    "DEFAULT_CHUNK_FRAMES",
+    "ReceptiveField",
+    "StreamCursor",
+    "latency_ms",
+    "receptive_field",
+    "split_frames",
+    "stream",
+    "time_splits",
+]
 
 Run = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, T * hop]
 
@@ -60,6 +69,58 @@ def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dt
     return chunk
 
 
+class StreamCursor:
+    """The bookkeeping of exact streaming, one mel chunk at a time: `push` a chunk, get the next window to vocode
+    (or None while the look-ahead is not there yet); `finish` at the end. A window is (mel, a, b): vocode `mel` alone
+    and keep the audio of its frames [a, b). The buffer keeps only `field.left` past frames."""
+
+    def __init__(self, field: ReceptiveField, num_mels: int, min_frames: int = 1,
+                 dtype: torch.dtype = torch.float32) -> None:
+        self.field, self.num_mels, self.min_frames, self.dtype = field, num_mels, min_frames, dtype
+        self.buf = torch.zeros(num_mels, 0, dtype=dtype)
+        self.buf_start = 0  # absolute frame index of buf[:, 0]
+        self.done = 0  # frames whose window has been handed out
+        self.chunks = 0
+
+    @property
+    def frames(self) -> int:
+        """Mel frames pushed so far."""
+        return self.buf_start + self.buf.shape[1]
+
+    @property
+    def ready(self) -> int:
+        """Frames whose look-ahead has arrived and whose window has not been handed out."""
+        return max(0, self.frames - self.field.right - self.done)
+
+    def add(self, chunk: torch.Tensor) -> None:
+        """Buffer a chunk without handing out a window (a caller that gathers frames while it is busy)."""
+        self.buf = torch.cat([self.buf, _check_chunk(chunk, self.num_mels, self.chunks, self.dtype)], dim=1)
+        self.chunks += 1
+
+    def take(self) -> tuple[torch.Tensor, int, int] | None:
+        """The window of every ready frame (None if there is none)."""
+        if self.ready == 0:
+            return None
+        window = self._take(self.frames - self.field.right)
+        keep_from = max(0, self.done - self.field.left)
+        self.buf, self.buf_start = self.buf[:, keep_from - self.buf_start :], keep_from
+        return window
+
+    def push(self, chunk: torch.Tensor) -> tuple[torch.Tensor, int, int] | None:
+        """Add a chunk; the window of the ready frames once there are `min_frames` of them."""
+        self.add(chunk)
+        return self.take() if self.ready >= self.min_frames else None
+
+    def finish(self) -> tuple[torch.Tensor, int, int] | None:
+        """The last window: every frame not handed out yet (None if there is none)."""
+        return self._take(self.frames) if self.frames > self.done else None
+
+    def _take(self, stop: int) -> tuple[torch.Tensor, int, int]:
+        window = (self.buf, self.done - self.buf_start, stop - self.buf_start)
+        self.done = stop
+        return window
+
+
 def stream(
     run: Run, mel_chunks: Iterable[torch.Tensor], field: ReceptiveField, hop: int, num_mels: int,
     min_frames: int = 1, dtype: torch.dtype = torch.float32,
@@ -71,26 +132,18 @@ def stream(
     `min_frames` frames are vocoded per call (fewer only at the end), trading latency for throughput.
     Chunks are converted to `dtype` (the model's).
     """
-    buf = torch.zeros(num_mels, 0, dtype=dtype)
-    buf_start = 0  # absolute frame index of buf[:, 0]
-    done = 0  # frames whose audio has been emitted
-    for index, chunk in enumerate(mel_chunks):
-        buf = torch.cat([buf, _check_chunk(chunk, num_mels, index, dtype)], dim=1)
-        ready = buf_start + buf.shape[1] - field.right
-        if ready - done >= min_frames:
-            yield _window(run, buf, buf_start, done, ready, hop)
-            done = ready
-            keep_from = max(0, done - field.left)
-            buf, buf_start = buf[:, keep_from - buf_start :], keep_from
-    end = buf_start + buf.shape[1]
-    if end > done:
-        yield _window(run, buf, buf_start, done, end, hop)
+    cursor = StreamCursor(field, num_mels, min_frames, dtype)
+    for chunk in mel_chunks:
+        if (window := cursor.push(chunk)) is not None:
+            yield _window(run, *window, hop)
+    if (window := cursor.finish()) is not None:
+        yield _window(run, *window, hop)
 
 
-def _window(run: Run, buf: torch.Tensor, buf_start: int, start: int, stop: int, hop: int) -> torch.Tensor:
-    """Audio of frames [start, stop), vocoded from everything buffered (which covers their context)."""
-    audio = run(buf.unsqueeze(0))[0]
-    return audio[(start - buf_start) * hop : (stop - buf_start) * hop].clone()
+def _window(run: Run, mel: torch.Tensor, start: int, stop: int, hop: int) -> torch.Tensor:
+    """Audio of the window's frames [start, stop), vocoded from the whole window (which covers their context)."""
+    audio = run(mel.unsqueeze(0))[0]
+    return audio[start * hop : stop * hop].clone()
 
 
 def time_splits(frames: int, parts: int, field: ReceptiveField) -> list[tuple[int, int, int, int]]:

@@ -120,13 +120,18 @@ class Vocoder:
         audio = self._run(mel.unsqueeze(0) if single else mel)
         return audio[0] if single else audio
 
-    def batch(self, mels: Sequence[torch.Tensor | np.ndarray]) -> list[torch.Tensor]:
+    def batch(
+        self, mels: Sequence[torch.Tensor | np.ndarray], needed: Sequence[int] | None = None
+    ) -> list[torch.Tensor]:
         """Vocode mels of different lengths together; each output equals vocoding that mel alone.
 
         Zero-padding a short mel would change its last frames (the generator's intermediate layers pad
         with zeros, a zero mel does not give zero activations). So the padded batch supplies only the
         frames more than `receptive_field.right` before each end, which padding cannot reach; the last
-        frames come from a second batch of equal-length tail windows cut from each mel alone.
+        frames come from a second batch of equal-length tail windows cut from each mel alone. A mel as long as the
+        longest has no padding: its row is its audio (for a batch of one, the very call `self(mel)` makes).
+        `needed[i]`: only the audio of mel i's first `needed[i]` frames is wanted (the rest of the row is what the
+        padded batch gives): a streaming window, which keeps frames `right` or more before its end, needs no tail.
         """
         items = [self._as_mel(m, dims=(2,)) for m in mels]
         if not items:
@@ -138,13 +143,16 @@ class Vocoder:
         bodies = self._run(padded)
         # Tail windows: frames [cut, T) need mel [start, T); group windows of equal length into one run.
         tails: dict[int, list[int]] = {}
-        starts = []
+        starts: dict[int, tuple[int, int]] = {}
+        out: list[torch.Tensor | None] = [None] * len(items)
         for i, length in enumerate(lengths):
             cut = max(0, length - field.right)
+            if length == longest or (needed is not None and needed[i] <= cut):
+                out[i] = bodies[i, : length * hop]
+                continue
             start = max(0, cut - field.left)
-            starts.append((cut, start))
+            starts[i] = (cut, start)
             tails.setdefault(length - start, []).append(i)
-        out: list[torch.Tensor | None] = [None] * len(items)
         for window, members in tails.items():
             audio = self._run(torch.stack([items[i][:, starts[i][1] :] for i in members]))
             assert audio.shape[1] == window * hop

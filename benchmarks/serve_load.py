@@ -1,0 +1,212 @@
+"""Load on `hifigan serve`: 1, 4 and 16 concurrent clients, whole requests and streams (20-frame messages), each
+load served by a dynamically batching server and by one with --max-batch 1, interleaved in one run.
+
+Reports per cell the aggregate throughput (audio seconds per wall second), time to first audio and request latency
+(p50, p99), and the mean batch size the server ran (from its /metrics). Writes JSON and a Markdown table.
+
+    python benchmarks/serve_load.py --models lj-v1 v3 --out benchmarks/results/serve_load_cpu   # ~15 min, idle 2 cores
+    python benchmarks/serve_load.py --models v3 --clients 1 4 --utterance-s 1 --requests 1      # a quick look
+
+lj-v1 is the pretrained V1 (`--pretrained lj-v1`); v1, v2 and v3 are random weights of those configs (speed does
+not depend on the weights). The servers are real `hifigan serve` processes on 127.0.0.1; the clients are
+hifigan.serve.client.AsyncClient in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hifigan.serve.client import AsyncClient
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _checkpoint(name: str, work: Path) -> list[str]:
+    """The model options of `hifigan serve` for a model name: pretrained, or a config's random weights."""
+    if name in ("lj-v1", "universal-v1"):
+        return ["--pretrained", name]
+    import torch
+
+    from hifigan.checkpoints.format import generator_payload, write_checkpoint
+    from hifigan.config import load_config
+    from hifigan.models.generators import build_generator
+
+    config = load_config(name)
+    torch.manual_seed(0)
+    path = work / f"{name}-random.pt"
+    write_checkpoint(path, generator_payload(build_generator(config).state_dict(), config))
+    return ["--checkpoint", str(path)]
+
+
+def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    cmd = [sys.executable, "-m", "hifigan", "serve", *model, "--port", "0", "--device", args.device,
+           "--max-batch", str(max_batch), "--max-batch-delay-ms", str(args.delay_ms), "--max-streams", "256",
+           "--max-frames", "100000"]
+    if args.threads is not None:
+        cmd += ["--threads", str(args.threads)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stderr.readline()
+    found = re.search(r"listening on (http://\S+) ", line)
+    if not found:
+        proc.kill()
+        raise SystemExit(f"server did not start: {line}{proc.stderr.read()}")
+    log = Path(tempfile.gettempdir()) / f"serve_load_{proc.pid}.log"
+
+    def drain() -> None:  # the request log goes to a file, not into a pipe that fills
+        with log.open("w") as out:
+            for text in proc.stderr:
+                out.write(text)
+
+    threading.Thread(target=drain, daemon=True).start()
+    return proc, found.group(1)
+
+
+def _batch_totals(page: str) -> tuple[float, float]:
+    count = float(re.search(r"^hifigan_batch_size_count (\S+)$", page, re.M).group(1))
+    total = float(re.search(r"^hifigan_batch_size_sum (\S+)$", page, re.M).group(1))
+    return count, total
+
+
+async def paced(pieces: list[np.ndarray], every_s: float):
+    """The messages of a stream as an acoustic model emits them: one every `every_s` seconds."""
+    for piece in pieces:
+        yield piece
+        await asyncio.sleep(every_s)
+
+
+async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], message_frames: int,
+                   sampling_rate: int, hop: int, rate: float = 0.0) -> dict:
+    """`clients` clients at once, each sending its mels one after another; the cell's figures."""
+    first, latency, audio_seconds = [], [], 0.0
+    async with AsyncClient(url, timeout=600) as client:
+        count0, total0 = _batch_totals((await client.http.get("/metrics")).text)
+
+        async def one(i: int) -> None:
+            nonlocal audio_seconds
+            for mel in mels[i::clients]:
+                started = time.monotonic()
+                if mode == "whole":
+                    audio = await client.vocode(mel, "wav")
+                    first.append(time.monotonic() - started)
+                else:
+                    pieces = [mel[:, s : s + message_frames] for s in range(0, mel.shape[1], message_frames)]
+                    result = await client.stream(paced(pieces, message_frames * hop / sampling_rate / rate)
+                                                 if rate > 0 else pieces)
+                    audio = result.audio
+                    first.append(result.first_audio_s)
+                latency.append(time.monotonic() - started)
+                assert audio.shape[0] == mel.shape[1] * hop
+                audio_seconds += audio.shape[0] / sampling_rate
+
+        wall = time.monotonic()
+        await asyncio.gather(*(one(i) for i in range(clients)))
+        wall = time.monotonic() - wall
+        count1, total1 = _batch_totals((await client.http.get("/metrics")).text)
+    ms = lambda xs, q: round(1000 * float(np.percentile(xs, q)), 1)  # noqa: E731
+    return {"mode": mode, "clients": clients, "requests": len(latency), "audio_s": round(audio_seconds, 3),
+            "wall_s": round(wall, 3), "throughput": round(audio_seconds / wall, 3),
+            "first_audio_p50_ms": ms(first, 50), "first_audio_p99_ms": ms(first, 99),
+            "latency_p50_ms": ms(latency, 50), "latency_p99_ms": ms(latency, 99),
+            "mean_batch": round((total1 - total0) / max(1.0, count1 - count0), 2)}
+
+
+def markdown(results: dict) -> str:
+    rate = results.get("stream_rate") or 0
+    pace = f"paced at {rate:g}x real time" if rate else "sent at once"
+    load = " UNDER LOAD (a shared machine: the ratios within the run hold better than the absolute figures)"
+    lines = [f"Measured {results['when']} on {results['machine']}{load if results['under_load'] else ''}."
+             f" Utterances of {results['utterance_s']} s, {results['requests_per_client']} per client, streams in "
+             f"{results['message_frames']}-frame messages "
+             f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {results['threads']} threads per server.", "",
+             "| model | mode | clients | server | audio s / s | vs batch 1 | first audio p50 / p99 ms | "
+             "latency p50 / p99 ms | mean batch |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    for cell in results["cells"]:
+        for label, key in ((f"batch {results['max_batch']}", "batched"), ("batch 1", "single")):
+            r = cell[key]
+            ratio = f"{cell['batched']['throughput'] / cell['single']['throughput']:.2f}x" if key == "batched" else ""
+            lines.append(f"| {cell['model']} | {r['mode']} | {r['clients']} | {label} | {r['throughput']:.2f} | "
+                         f"{ratio} | {r['first_audio_p50_ms']:.0f} / {r['first_audio_p99_ms']:.0f} | "
+                         f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {r['mean_batch']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", nargs="+", default=["lj-v1", "v3"])
+    p.add_argument("--clients", nargs="+", type=int, default=[1, 4, 16])
+    p.add_argument("--modes", nargs="+", default=["whole", "stream"], choices=["whole", "stream"])
+    p.add_argument("--utterance-s", type=float, default=2.0, help="seconds of audio per request")
+    p.add_argument("--requests", type=int, default=2, help="requests per client")
+    p.add_argument("--message-frames", type=int, default=20)
+    p.add_argument("--stream-rate", type=float, default=0.0,
+                   help="send stream messages at this many times real time (an acoustic model's pace); 0: at once")
+    p.add_argument("--max-batch", type=int, default=16)
+    p.add_argument("--delay-ms", type=float, default=5.0)
+    p.add_argument("--threads", type=int, default=None, help="torch threads per server")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--under-load", action="store_true", help="mark the figures as taken on a shared machine")
+    p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "serve_load")
+    args = p.parse_args()
+    import torch
+
+    from hifigan.config import load_config
+
+    cells = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.models:
+            config = load_config("v1" if name in ("lj-v1", "universal-v1") else name)
+            frames = round(args.utterance_s * config.sampling_rate / config.hop_size)
+            model = _checkpoint(name, Path(tmp))
+            servers = {key: start_server(model, size, args) for key, size in (("batched", args.max_batch),
+                                                                                ("single", 1))}
+            try:
+                warm = [(np.random.default_rng(0).standard_normal((config.num_mels, frames)) - 5).astype(np.float32)]
+                for _, url in servers.values():  # first calls of each shape are slow: not part of any cell
+                    for mode in args.modes:
+                        asyncio.run(run_cell(url, mode, 1, warm, args.message_frames, config.sampling_rate,
+                                             config.hop_size))
+                for mode in args.modes:
+                    for clients in args.clients:
+                        rng = np.random.default_rng(clients)
+                        mels = [(rng.standard_normal((config.num_mels, frames)) - 5).astype(np.float32)
+                                for _ in range(clients * args.requests)]
+                        cell = {"model": name}
+                        for key in ("batched", "single"):  # interleaved: the same load, one after the other
+                            cell[key] = asyncio.run(run_cell(servers[key][1], mode, clients, mels,
+                                                             args.message_frames, config.sampling_rate,
+                                                             config.hop_size, args.stream_rate))
+                        cells.append(cell)
+                        print(json.dumps(cell), flush=True)
+            finally:
+                for proc, _ in servers.values():
+                    proc.terminate()
+                    proc.wait(timeout=60)
+    results = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+                          f"torch {torch.__version__}, device {args.device}",
+               "under_load": args.under_load, "utterance_s": args.utterance_s, "requests_per_client": args.requests,
+               "message_frames": args.message_frames,
+               "stream_rate": args.stream_rate, "max_batch": args.max_batch, "delay_ms": args.delay_ms,
+               "threads": args.threads, "command": " ".join(sys.argv), "cells": cells}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    args.out.with_suffix(".md").write_text(markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""`hifigan serve`: the vocoding server's options (the library is the package hifigan.serve; this module is not named
+serve.py, which is the listening test's server, hifigan.evaluation.listening.serve)."""
+
+from __future__ import annotations
+
+import argparse
+
+from hifigan.cli.common import add_command, add_device, add_generator_source
+from hifigan.cli.vocode import add_inference_options
+from hifigan.serve.limits import ServeOptions
+
+DEFAULTS = ServeOptions()
+
+
+def add_serve(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "serve", run_serve,
+        help="serve vocoding over HTTP and WebSocket, batching concurrent requests and streams",
+        description="Serve API v1 (docs/serving.md; /openapi.json): POST /v1/vocode takes a .npy mel and answers a "
+        "16-bit WAV, the same samples as hifigan vocode; WebSocket /v1/stream takes mel frames and sends PCM as soon "
+        "as the receptive field allows; /healthz, /v1/info, /metrics (Prometheus). One scheduler batches the whole "
+        "requests and the streams' windows into forward passes of at most --max-batch; each output equals vocoding "
+        "it alone. Starlette on uvicorn; needs the 'serve' extra. SIGTERM or Ctrl+C finish the work in flight and "
+        "exit 0 (a second Ctrl+C exits at once).",
+        epilog="examples:\n"
+        "  hifigan serve --pretrained lj-v1\n"
+        "  hifigan serve -c runs/demo/run/checkpoints/latest.pt --port 8001 --threads 2\n"
+        "  curl --data-binary @mel.npy -H 'Content-Type: application/x-npy' localhost:8000/v1/vocode -o out.wav",
+    )
+    add_generator_source(p)
+    add_device(p)
+    add_inference_options(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
+                   "only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one, printed)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="torch threads of the model (default: torch's); with several replicas, cores / replicas")
+    g = p.add_argument_group("batching and limits")
+    g.add_argument("--max-batch", type=int, default=DEFAULTS.max_batch, metavar="N",
+                   help=f"mels per forward pass at most (default {DEFAULTS.max_batch}; 1: no batching)")
+    g.add_argument("--max-batch-delay-ms", type=float, default=DEFAULTS.max_batch_delay_ms, metavar="MS",
+                   help=f"how long the oldest queued mel waits for others (default {DEFAULTS.max_batch_delay_ms:g})")
+    g.add_argument("--max-frames", type=int, default=DEFAULTS.max_frames, metavar="N",
+                   help=f"mel frames per request or stream at most (default {DEFAULTS.max_frames})")
+    g.add_argument("--max-streams", type=int, default=DEFAULTS.max_streams, metavar="N",
+                   help=f"open streams at most (default {DEFAULTS.max_streams})")
+    g.add_argument("--max-message-bytes", type=int, default=DEFAULTS.max_message_bytes, metavar="BYTES",
+                   help=f"size of a request body or stream message at most (default {DEFAULTS.max_message_bytes})")
+    g.add_argument("--idle-timeout", type=float, default=DEFAULTS.idle_timeout_s, metavar="S",
+                   help=f"close a stream silent this long (default {DEFAULTS.idle_timeout_s:g} s)")
+    g.add_argument("--stream-backlog", type=int, default=DEFAULTS.stream_backlog, metavar="FRAMES",
+                   help="ready mel frames a stream may gather while its window is computed or sent (default "
+                   f"{DEFAULTS.stream_backlog}); beyond that its input is not read (a slow reader holds itself back)")
+    g.add_argument("--drain-timeout", type=float, default=DEFAULTS.drain_timeout_s, metavar="S",
+                   help=f"on SIGTERM, wait at most this long for work in flight (default {DEFAULTS.drain_timeout_s:g})")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from hifigan.extras import optional_import
+
+    for package in ("starlette", "uvicorn", "prometheus_client"):  # a missing extra fails before the model loads
+        optional_import(package, "hifigan serve")
+    import torch
+
+    from hifigan.cli.common import generator_from_args
+    from hifigan.inference.engines import require_backend, resolve_device
+    from hifigan.inference.vocoder import Vocoder
+    from hifigan.serve.routes import build_app
+    from hifigan.serve.server import serve
+
+    options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
+                           args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout)
+    resolve_device(args.device)
+    require_backend(args.backend)
+    if args.threads is not None:
+        torch.set_num_threads(max(1, args.threads))
+    generator, config = generator_from_args(args)
+    vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
+    vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before listening
+    name = args.pretrained or args.checkpoint.name
+    return serve(build_app(vocoder, name, options), args.host, args.port)

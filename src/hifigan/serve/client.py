@@ -1,0 +1,167 @@
+"""The Python client of API v1 (httpx for HTTP, websockets for streams): `AsyncClient` for many concurrent requests
+(the tests, benchmarks/serve_load.py), `Client` for a script. Mels are float32 [num_mels, T] arrays."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hifigan.extras import optional_import
+from hifigan.serve.codec import NPY_TYPE, npy_bytes
+
+httpx = optional_import("httpx", "the hifigan serve client")
+websockets = optional_import("websockets", "the hifigan serve client")
+from websockets.asyncio.client import connect  # noqa: E402
+
+SAMPLE_TYPES = {"wav": "<i2", "pcm16": "<i2", "f32": "<f4", "f64": "<f8"}
+
+
+class ServeError(Exception):
+    """The server refused a request: its HTTP status (a stream's close code - 4000) and its {"error"} message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status, self.message = status, message
+
+
+@dataclass
+class StreamResult:
+    """A stream's audio chunks as they arrived, and when (seconds after the first message was sent)."""
+
+    chunks: list[np.ndarray] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def audio(self) -> np.ndarray:
+        return np.concatenate(self.chunks) if self.chunks else np.zeros(0)
+
+    @property
+    def first_audio_s(self) -> float | None:
+        return self.arrivals[0] if self.arrivals else None
+
+
+def decode_audio(body: bytes, fmt: str) -> np.ndarray:
+    """A /v1/vocode answer as samples: int16 for wav, float32 for f32, float64 for f64."""
+    if fmt == "wav":
+        import soundfile as sf
+
+        return sf.read(io.BytesIO(body), dtype="int16")[0]
+    return np.frombuffer(body, dtype=SAMPLE_TYPES[fmt]).copy()
+
+
+def _error(response: httpx.Response) -> ServeError:
+    try:
+        message = response.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        message = response.text
+    return ServeError(response.status_code, message)
+
+
+class AsyncClient:
+    """`async with AsyncClient("http://127.0.0.1:8000") as client: audio = await client.vocode(mel)`."""
+
+    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0) -> None:
+        self.url = url.rstrip("/")
+        self.ws_url = "ws" + self.url.removeprefix("http")
+        self.timeout = timeout
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP connection pool, made on first use (a client that only streams needs none)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(base_url=self.url, timeout=self.timeout,
+                                           limits=httpx.Limits(max_connections=256))
+        return self._http
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+
+    async def info(self) -> dict:
+        response = await self.http.get("/v1/info")
+        if response.status_code != 200:
+            raise _error(response)
+        return response.json()
+
+    async def vocode(self, mel: np.ndarray | bytes, fmt: str = "wav") -> np.ndarray:
+        """POST /v1/vocode: the audio of a mel (or of the bytes of a .npy file)."""
+        body = mel if isinstance(mel, bytes) else npy_bytes(mel)
+        response = await self.http.post("/v1/vocode", content=body, params={"format": fmt},
+                                        headers={"Content-Type": NPY_TYPE})
+        if response.status_code != 200:
+            raise _error(response)
+        return decode_audio(response.content, fmt)
+
+    async def stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
+                     fmt: str = "pcm16", end: bool = True) -> StreamResult:
+        """WebSocket /v1/stream: send each chunk (a mel, or raw bytes/text to test the server), then 'end'; the
+        audio chunks received until the server closes. A refusal raises ServeError."""
+        result = StreamResult()
+        async with connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None) as ws:
+            started = time.monotonic()
+
+            async def send() -> None:
+                if hasattr(chunks, "__aiter__"):
+                    async for chunk in chunks:  # type: ignore[union-attr]
+                        await ws.send(chunk if isinstance(chunk, bytes | str) else npy_bytes(chunk))
+                else:
+                    for chunk in chunks:  # type: ignore[union-attr]
+                        await ws.send(chunk if isinstance(chunk, bytes | str) else npy_bytes(chunk))
+                if end:
+                    await ws.send("end")
+
+            sender = asyncio.create_task(send())
+            error = None
+            try:
+                while True:
+                    message = await ws.recv()
+                    if isinstance(message, str):
+                        error = json.loads(message).get("error", message)
+                        continue
+                    result.chunks.append(np.frombuffer(message, dtype=SAMPLE_TYPES[fmt]).copy())
+                    result.arrivals.append(time.monotonic() - started)
+            except websockets.exceptions.ConnectionClosed:
+                pass
+            finally:
+                if not sender.done():
+                    sender.cancel()
+            result.seconds = time.monotonic() - started
+            code = ws.close_code
+        if code != 1000:
+            raise ServeError(code - 4000 if code is not None and code >= 4000 else (code or 0),
+                             error or f"closed with {code}")
+        return result
+
+
+class Client:
+    """The same calls without asyncio: `Client(url).vocode(mel)`, `Client(url).stream(chunks).audio`."""
+
+    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0) -> None:
+        self.url, self.timeout = url, timeout
+
+    def _run(self, call):
+        async def go():
+            async with AsyncClient(self.url, self.timeout) as client:
+                return await call(client)
+
+        return asyncio.run(go())
+
+    def info(self) -> dict:
+        return self._run(lambda c: c.info())
+
+    def vocode(self, mel: np.ndarray | bytes, fmt: str = "wav") -> np.ndarray:
+        return self._run(lambda c: c.vocode(mel, fmt))
+
+    def stream(self, chunks: Iterable[np.ndarray], fmt: str = "pcm16") -> StreamResult:
+        return self._run(lambda c: c.stream(chunks, fmt))

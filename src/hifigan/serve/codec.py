@@ -1,0 +1,73 @@
+"""The wire formats of API v1: a .npy mel in (checked: dtype, shape, mel count, finite, length), and audio out as
+16-bit WAV, raw 16-bit PCM (little-endian) or raw float (`?format=`), exactly as `hifigan vocode` quantises."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from hifigan.audio import to_int16
+
+FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
+NPY_TYPE = "application/x-npy"
+
+
+class RequestError(Exception):
+    """Bad input: answered with `status` and {"error": message}; the server goes on."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") -> np.ndarray:
+    """The bytes of a .npy file holding float32 [num_mels, T] (T >= 1, finite; [1, num_mels, T] too), as that
+    array; anything else is a RequestError that names the problem."""
+    if not body.startswith(b"\x93NUMPY"):
+        raise RequestError(400, f"{what} is not a .npy file (expected the bytes of numpy.save of a float32 "
+                                f"[{num_mels}, T] mel)")
+    try:
+        mel = np.load(io.BytesIO(body), allow_pickle=False)
+    except Exception as e:  # a truncated or malformed file, or an object array
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise RequestError(400, f"{what} is not a readable .npy file ({why})") from None
+    if mel.dtype != np.float32:
+        raise RequestError(400, f"{what} has dtype {mel.dtype}, expected float32")
+    if mel.ndim == 3 and mel.shape[0] == 1:
+        mel = mel[0]
+    if mel.ndim != 2 or mel.shape[1] < 1:
+        raise RequestError(400, f"{what} has shape {list(mel.shape)}, expected [{num_mels}, T] with T >= 1")
+    if mel.shape[0] != num_mels:
+        raise RequestError(400, f"{what} has {mel.shape[0]} mel bins, the model expects {num_mels} "
+                                f"(shape {list(mel.shape)}, expected [{num_mels}, T])")
+    if mel.shape[1] > max_frames:
+        raise RequestError(413, f"{what} has {mel.shape[1]} frames, more than the limit of {max_frames} "
+                                "(--max-frames)")
+    if not np.isfinite(mel).all():
+        raise RequestError(400, f"{what} holds {int((~np.isfinite(mel)).sum())} NaN or infinite values")
+    return np.ascontiguousarray(mel)
+
+
+def encode_audio(audio: np.ndarray, fmt: str, sampling_rate: int) -> bytes:
+    """Audio samples in one of FORMATS: a whole WAV file, or raw little-endian samples (to be concatenated)."""
+    if fmt == "wav":
+        import soundfile as sf
+
+        buffer = io.BytesIO()
+        sf.write(buffer, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
+        return buffer.getvalue()
+    if fmt == "pcm16":
+        return to_int16(audio).astype("<i2").tobytes()
+    if fmt == "f32":
+        return np.asarray(audio, dtype="<f4").tobytes()
+    if fmt == "f64":
+        return np.asarray(audio, dtype="<f8").tobytes()
+    raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+
+
+def npy_bytes(mel: np.ndarray) -> bytes:
+    """The .npy file of a mel, as a client sends it."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(mel, dtype=np.float32), allow_pickle=False)
+    return buffer.getvalue()

@@ -1,0 +1,33 @@
+"""`ServeOptions`: what `hifigan serve` is told about batching and limits, one typed place (the CLI fills it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hifigan.errors import HifiganError
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Batching (`max_batch` mels per forward pass, waiting at most `max_batch_delay_ms` for more) and limits:
+    `max_frames` per request or stream, `max_streams` open at once, `max_message_bytes` per body or message,
+    `idle_timeout_s` of a stream without a message, `stream_backlog` ready mel frames a stream may gather while its
+    window is in flight (beyond, its input is not read: a slow reader holds itself back), `drain_timeout_s` to
+    finish in-flight work on SIGTERM."""
+
+    max_batch: int = 16
+    max_batch_delay_ms: float = 5.0
+    max_frames: int = 4000
+    max_streams: int = 64
+    max_message_bytes: int = 4 << 20
+    idle_timeout_s: float = 30.0
+    stream_backlog: int = 1000
+    drain_timeout_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog"):
+            if getattr(self, name) < 1:
+                raise HifiganError(None, f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        for name in ("max_batch_delay_ms", "idle_timeout_s", "drain_timeout_s"):
+            if not getattr(self, name) >= 0:
+                raise HifiganError(None, f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")

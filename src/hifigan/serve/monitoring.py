@@ -1,0 +1,47 @@
+"""The server's Prometheus metrics (prometheus_client, a registry of its own per app): requests and errors by
+route, active streams, queue depth, batch sizes, audio seconds produced, time to first audio, request latency."""
+
+from __future__ import annotations
+
+from hifigan.extras import optional_import
+
+prom = optional_import("prometheus_client", "hifigan serve")
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    """One server's counters, gauges and histograms; `text()` is the /metrics page."""
+
+    def __init__(self, max_batch: int) -> None:
+        prom.disable_created_metrics()  # no *_created series: creation times are noise on a dashboard
+        self.registry = prom.CollectorRegistry()
+        r = self.registry
+        self.requests = prom.Counter("hifigan_requests", "Requests (and streams) answered, by route and status",
+                                     ["route", "status"], registry=r)
+        self.errors = prom.Counter("hifigan_errors", "Requests answered with an error, by route", ["route"],
+                                   registry=r)
+        self.active_streams = prom.Gauge("hifigan_active_streams", "Open WebSocket streams", registry=r)
+        self.queue_depth = prom.Gauge("hifigan_queue_depth", "Mels waiting for a forward pass", registry=r)
+        buckets = sorted({1, 2, 4, 8, 16, 32, 64, max_batch} & set(range(1, max_batch + 1)))
+        self.batch_size = prom.Histogram("hifigan_batch_size", "Mels per forward pass", buckets=buckets,
+                                         registry=r)
+        self.audio_seconds = prom.Counter("hifigan_audio_seconds", "Seconds of audio produced", registry=r)
+        self.first_audio = prom.Histogram("hifigan_time_to_first_audio_seconds", "From a request's (a stream's "
+                                          "first message's) arrival to its first audio sent, by route", ["route"],
+                                          buckets=LATENCY_BUCKETS, registry=r)
+        self.latency = prom.Histogram("hifigan_request_latency_seconds", "From a request's arrival to its last "
+                                      "audio sent, by route", ["route"], buckets=LATENCY_BUCKETS, registry=r)
+
+    def on_batch(self, size: int, depth: int) -> None:
+        """The scheduler's report of one forward pass (called from its thread; prometheus_client is thread-safe)."""
+        self.batch_size.observe(size)
+
+    def answered(self, route: str, status: int) -> None:
+        self.requests.labels(route, str(status)).inc()
+        if status >= 400:
+            self.errors.labels(route).inc()
+
+    def text(self) -> tuple[bytes, str]:
+        """The exposition text and its content type."""
+        return prom.generate_latest(self.registry), prom.CONTENT_TYPE_LATEST

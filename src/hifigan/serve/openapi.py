@@ -1,0 +1,53 @@
+"""The OpenAPI 3.1 description of API v1 that the server serves at /openapi.json (written out: the bodies are .npy
+and audio bytes, which no schema generator infers), with the running model's facts filled in."""
+
+from __future__ import annotations
+
+ERROR = {"description": "bad input or a refused request", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
+
+
+def openapi(info: dict) -> dict:
+    """The document for a server whose /v1/info is `info`."""
+    mel = f"float32 [{info['num_mels']}, T] ({info['mel_convention']} mel convention), 1 <= T <= {info['max_frames']}"
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "hifigan serve", "version": "1", "description": (
+            f"HiFi-GAN vocoding of {info['model']} at {info['sampling_rate']} Hz, hop {info['hop_size']}. Requests "
+            "and stream windows are batched together; each output equals vocoding it alone. Errors are JSON "
+            '{"error": "..."}.')},
+        "paths": {
+            "/healthz": {"get": {"summary": "200 once the model is loaded (503 while shutting down)",
+                                 "responses": {"200": {"description": "ready"}, "503": ERROR}}},
+            "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
+                "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, lookahead_frames, "
+                "latency_ms, backend, device, precision and the limits",
+                "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/v1/vocode": {"post": {
+                "summary": "vocode one mel",
+                "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
+                    "type": "string", "enum": ["wav", "f32", "f64"], "default": "wav"},
+                    "description": "wav: 16-bit PCM WAV, as hifigan vocode writes; f32/f64: raw little-endian floats"}],
+                "requestBody": {"required": True, "description": f"the bytes of a .npy file: {mel}",
+                                "content": {"application/x-npy": {"schema": {"type": "string",
+                                                                             "format": "binary"}}}},
+                "responses": {"200": {"description": "the audio", "content": {
+                    "audio/wav": {"schema": {"type": "string", "format": "binary"}},
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "400": ERROR, "413": ERROR, "415": ERROR, "503": ERROR}}},
+            "/v1/stream": {"get": {
+                "summary": "WebSocket: stream mel frames in, audio out",
+                "description": (
+                    f"Upgrade to a WebSocket. Send binary messages, each a .npy of float32 [{info['num_mels']}, n] "
+                    "(n >= 1), then the text message 'end'. The server sends binary chunks of little-endian audio "
+                    f"(format=pcm16: int16, the default; f32; f64) as soon as {info['lookahead_frames']} later "
+                    "frames have arrived, then closes with 1000. Their concatenation is the one-shot output. On bad "
+                    'input it sends the text {"error": "..."} and closes with 4000 + the HTTP status (4400, 4408 '
+                    "idle, 4413 too long or too big, 4429 too many streams, 4503 shutting down)."),
+                "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
+                    "type": "string", "enum": ["pcm16", "f32", "f64"], "default": "pcm16"}}],
+                "responses": {"101": {"description": "switching protocols"}}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
+                "description": "the text exposition format"}}}},
+        },
+    }

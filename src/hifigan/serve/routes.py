@@ -1,0 +1,174 @@
+"""The Starlette app of API v1: /healthz, /v1/info, POST /v1/vocode, WebSocket /v1/stream (streams.py), /metrics
+and /openapi.json. Every error is a 4xx/5xx with {"error": "..."}; every request is logged in one line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+import torch
+
+from hifigan.extras import optional_import
+from hifigan.inference.vocoder import Vocoder
+from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
+from hifigan.serve.limits import ServeOptions
+from hifigan.serve.monitoring import Metrics
+from hifigan.serve.openapi import openapi
+from hifigan.serve.scheduler import Scheduler
+
+starlette = optional_import("starlette", "hifigan serve")
+from starlette.applications import Starlette  # noqa: E402
+from starlette.exceptions import HTTPException  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import JSONResponse, Response  # noqa: E402
+from starlette.routing import Route, WebSocketRoute  # noqa: E402
+
+log = logging.getLogger("hifigan.serve")
+AUDIO_TYPES = {"wav": "audio/wav", "f32": "application/octet-stream", "f64": "application/octet-stream"}
+
+
+@dataclass
+class ServeState:
+    """What the routes share: the model, its scheduler, the limits, the metrics, and the drain bookkeeping."""
+
+    vocoder: Vocoder
+    name: str
+    options: ServeOptions
+    scheduler: Scheduler
+    metrics: Metrics
+    draining: bool = False
+    in_flight: int = 0  # requests and streams being served
+    streams: int = 0
+    sessions: set = field(default_factory=set)  # the open streams (streams._Session), to look into
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def sampling_rate(self) -> int:
+        return self.vocoder.config.sampling_rate
+
+    def info(self) -> dict:
+        config, field_ = self.vocoder.config, self.vocoder.receptive_field
+        lookahead_ms = 1000.0 * field_.right * config.hop_size / config.sampling_rate  # streaming.latency_ms's
+        return {
+            "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
+            "hop_size": config.hop_size, "mel_convention": config.mel_convention,
+            "lookahead_frames": field_.right, "latency_ms": lookahead_ms,
+            "backend": self.vocoder.backend,
+            "device": str(self.vocoder.device), "precision": self.vocoder.precision,
+            "dtype": str(self.vocoder.io_dtype).removeprefix("torch."), "max_batch": self.options.max_batch,
+            "max_batch_delay_ms": self.options.max_batch_delay_ms, "max_frames": self.options.max_frames,
+            "max_streams": self.options.max_streams, "max_message_bytes": self.options.max_message_bytes,
+        }
+
+
+def error_response(state: ServeState, route: str, status: int, message: str, started: float) -> Response:
+    state.metrics.answered(route, status)
+    log.info("%s %d error=%r %.1fms", route, status, message, 1000 * (time.monotonic() - started))
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 beyond `limit` bytes (before reading it when Content-Length says so)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise RequestError(413, f"body of {declared} bytes is over the limit of {limit} (--max-message-bytes)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise RequestError(413, f"body is over the limit of {limit} bytes (--max-message-bytes)")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def vocode(request: Request) -> Response:
+    state: ServeState = request.app.state.serve
+    route, started = "POST /v1/vocode", time.monotonic()
+    try:
+        if state.draining:
+            raise RequestError(503, "the server is shutting down")
+        fmt = request.query_params.get("format", "wav")
+        if fmt not in AUDIO_TYPES:
+            raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(AUDIO_TYPES)})")
+        kind = request.headers.get("content-type", NPY_TYPE).partition(";")[0].strip()
+        if kind not in (NPY_TYPE, "application/octet-stream"):
+            raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
+        body = await read_body(request, state.options.max_message_bytes)
+        mel = decode_mel(body, state.vocoder.config.num_mels, state.options.max_frames)
+    except RequestError as e:
+        return error_response(state, route, e.status, e.message, started)
+    owner = object()
+    state.in_flight += 1
+    try:
+        audio = await asyncio.wrap_future(state.scheduler.submit(torch.from_numpy(mel), 0, mel.shape[1], owner))
+    except asyncio.CancelledError:
+        state.scheduler.cancel(owner)
+        raise
+    except Exception as e:  # the model failed: a server error, and the server goes on
+        return error_response(state, route, 500, f"vocoding failed: {type(e).__name__}: {e}", started)
+    finally:
+        state.in_flight -= 1
+    body = encode_audio(audio.numpy(), fmt, state.sampling_rate)
+    seconds = audio.shape[0] / state.sampling_rate
+    elapsed = time.monotonic() - started
+    state.metrics.answered(route, 200)
+    state.metrics.audio_seconds.inc(seconds)
+    state.metrics.first_audio.labels(route).observe(elapsed)
+    state.metrics.latency.labels(route).observe(elapsed)
+    log.info("%s 200 frames=%d audio=%.2fs format=%s %.1fms", route, mel.shape[1], seconds, fmt, 1000 * elapsed)
+    return Response(body, media_type=AUDIO_TYPES[fmt], headers={"X-Sampling-Rate": str(state.sampling_rate)})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (404, 405) as JSON errors too."""
+    status = getattr(exc, "status_code", 500)
+    route = f"{request.method} {request.url.path}"
+    return error_response(request.app.state.serve, route, status, getattr(exc, "detail", str(exc)), time.monotonic())
+
+
+async def healthz(request: Request) -> Response:
+    state: ServeState = request.app.state.serve
+    if state.draining:
+        return JSONResponse({"status": "draining"}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+async def info(request: Request) -> Response:
+    return JSONResponse(request.app.state.serve.info())
+
+
+async def metrics(request: Request) -> Response:
+    text, kind = request.app.state.serve.metrics.text()
+    return Response(text, media_type=kind)
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi(request.app.state.serve.info()))
+
+
+def build_app(vocoder: Vocoder, name: str, options: ServeOptions) -> Starlette:
+    """The app for a loaded model; its lifespan starts the scheduler's thread and, at shutdown, finishes its queue."""
+    from contextlib import asynccontextmanager
+
+    from hifigan.serve.streams import stream
+
+    metrics_ = Metrics(options.max_batch)
+    scheduler = Scheduler(vocoder, options.max_batch, options.max_batch_delay_ms, metrics_.on_batch)
+    state = ServeState(vocoder, name, options, scheduler, metrics_)
+    metrics_.queue_depth.set_function(lambda: scheduler.depth)
+    metrics_.active_streams.set_function(lambda: state.streams)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        scheduler.start()
+        yield
+        scheduler.close()
+
+    app = Starlette(routes=[
+        Route("/healthz", healthz), Route("/v1/info", info), Route("/v1/vocode", vocode, methods=["POST"]),
+        WebSocketRoute("/v1/stream", stream), Route("/metrics", metrics), Route("/openapi.json", openapi_json),
+    ], lifespan=lifespan, exception_handlers={HTTPException: http_error})
+    app.state.serve = state
+    return app

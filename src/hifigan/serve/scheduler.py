@@ -1,0 +1,137 @@
+"""The batcher: one worker thread owns the model and runs the queued mels (whole requests, and streams' windows
+with their exact context) in batched forward passes of at most `max_batch`, waiting at most `max_batch_delay_ms`
+after the oldest arrived for others to join. `Vocoder.batch` makes every row equal to that mel vocoded alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+
+PAD_WASTE = 1.5  # a batch computes at most this many times the frames of its mels
+
+
+@dataclass
+class Job:
+    """Vocode `mel` ([num_mels, W]) and keep the audio of its frames [start, stop) for `owner` (a request or a
+    stream), delivered through `future`."""
+
+    mel: torch.Tensor
+    start: int
+    stop: int
+    owner: object
+    future: Future = field(default_factory=Future)
+    queued_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def frames(self) -> int:
+        return self.mel.shape[-1]
+
+
+class Scheduler:
+    """Queue of jobs and the thread that batches them. `on_batch(size, queue_depth)` is told of every pass."""
+
+    def __init__(self, vocoder: Vocoder, max_batch: int, max_batch_delay_ms: float,
+                 on_batch: Callable[[int, int], None] | None = None) -> None:
+        self.vocoder, self.max_batch, self.delay = vocoder, max_batch, max_batch_delay_ms / 1000.0
+        self.on_batch = on_batch
+        self._jobs: deque[Job] = deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="hifigan-serve-batcher", daemon=True)
+
+    def start(self) -> Scheduler:
+        self._thread.start()
+        return self
+
+    def submit(self, mel: torch.Tensor, start: int, stop: int, owner: object) -> Future:
+        """Queue a mel; the future gets the audio of frames [start, stop) (or the model's exception)."""
+        job = Job(mel, start, stop, owner)
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("the scheduler is closed")
+            self._jobs.append(job)
+            self._cond.notify()
+        return job.future
+
+    def cancel(self, owner: object) -> int:
+        """Drop `owner`'s queued jobs (a client that went away); how many were dropped."""
+        with self._cond:
+            mine = [job for job in self._jobs if job.owner is owner]
+            self._jobs = deque(job for job in self._jobs if job.owner is not owner)
+        for job in mine:
+            job.future.cancel()
+        return len(mine)
+
+    @property
+    def depth(self) -> int:
+        """Jobs waiting for a forward pass."""
+        return len(self._jobs)
+
+    def close(self) -> None:
+        """Finish what is queued, then stop the thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _take(self) -> list[Job] | None:
+        """The next batch: the oldest job and those that arrive before its delay is up (at most max_batch)."""
+        with self._cond:
+            while True:
+                while not self._jobs and not self._closed:
+                    self._cond.wait()
+                if not self._jobs:
+                    return None
+                deadline = self._jobs[0].queued_at + self.delay
+                while self._jobs and len(self._jobs) < self.max_batch and not self._closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._jobs:  # else: cancelled while waiting (their clients went away)
+                    return self._pick()
+
+    def _pick(self) -> list[Job]:
+        """The oldest job and, in order of arrival, those that keep the padded batch at most PAD_WASTE larger than
+        its mels (a short window beside a long request would mostly compute padding); the others wait their turn."""
+        taken, kept = [self._jobs.popleft()], deque()
+        longest, total = taken[0].frames, taken[0].frames
+        while self._jobs and len(taken) < self.max_batch:
+            job = self._jobs.popleft()
+            wider = max(longest, job.frames)
+            if wider * (len(taken) + 1) <= PAD_WASTE * (total + job.frames):
+                taken.append(job)
+                longest, total = wider, total + job.frames
+            else:
+                kept.append(job)
+        kept.extend(self._jobs)
+        self._jobs = kept
+        return taken
+
+    def _loop(self) -> None:
+        while (batch := self._take()) is not None:
+            live = [job for job in batch if job.future.set_running_or_notify_cancel()]
+            if live:
+                self._run(live)
+
+    def _run(self, jobs: list[Job]) -> None:
+        hop = self.vocoder.hop_size
+        try:
+            audios = self.vocoder.batch([job.mel for job in jobs], needed=[job.stop for job in jobs])
+        except Exception as e:  # the model failed (out of memory, ...): each request is told, the server goes on
+            for job in jobs:
+                job.future.set_exception(e)
+            return
+        if self.on_batch is not None:
+            self.on_batch(len(jobs), self.depth)
+        for job, audio in zip(jobs, audios):
+            job.future.set_result(audio[job.start * hop : job.stop * hop].clone())

@@ -1,0 +1,109 @@
+"""Running the app on uvicorn: bind, log one line per request, and shut down gracefully. SIGTERM or SIGINT stop new
+work (503), let what is in flight (requests and streams) finish, then exit 0; a second SIGINT exits at once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from hifigan.extras import optional_import
+from hifigan.serve.routes import ServeState
+
+uvicorn = optional_import("uvicorn", "hifigan serve")
+
+log = logging.getLogger("hifigan.serve")
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn's server, but a signal first drains the app (`ServeState.draining`) and the process exits 0 (uvicorn
+    itself would close open WebSockets with 1012 and re-raise the signal)."""
+
+    def __init__(self, config: uvicorn.Config, state: ServeState) -> None:
+        super().__init__(config)
+        self.state = state
+        self.drain_started: float | None = None
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # a server in a thread (tests): stopped by drain()
+            return
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+    def handle_exit(self, sig: int, frame: object) -> None:
+        if self.drain_started is not None:
+            if sig == signal.SIGINT:
+                print("hifigan serve: second interrupt, exiting now", file=sys.stderr, flush=True)
+                os._exit(130)
+            return
+        log.info("%s: finishing %d requests and streams in flight, refusing new work",
+                 signal.Signals(sig).name, self.state.in_flight)
+        self.drain()
+
+    def drain(self) -> None:
+        """Refuse new work; stop once nothing is in flight (or after drain_timeout_s)."""
+        self.state.draining = True
+        self.drain_started = time.monotonic()
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.drain_started is not None:
+            waited = time.monotonic() - self.drain_started
+            if self.state.in_flight == 0 or waited > self.state.options.drain_timeout_s:
+                return True
+        return await super().on_tick(counter)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0: a free one), IPv6 when `host` is an IPv6 address."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def configure_logging() -> None:
+    """One line per request on stderr: `time route status details duration`."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
+def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingServer:
+    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="websockets-sansio", ws_max_size=ws_max_size,
+                            lifespan="on", timeout_graceful_shutdown=5)
+    return DrainingServer(config, state)
+
+
+def serve(app: object, host: str, port: int) -> int:
+    """Serve `app` (build_app's) on host:port until a signal; 0 once drained."""
+    state: ServeState = app.state.serve  # type: ignore[attr-defined]
+    configure_logging()
+    sock = bind(host, port)
+    bound = sock.getsockname()[1]
+    where = f"[{host}]" if ":" in host else host
+    info = state.info()
+    print(f"hifigan serve: listening on http://{where}:{bound} ({info['model']}, {info['backend']} on "
+          f"{info['device']}, max batch {info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms)",
+          file=sys.stderr, flush=True)
+    server = make_server(app, state, 2 * state.options.max_message_bytes)
+    server.run(sockets=[sock])
+    print("hifigan serve: stopped", file=sys.stderr, flush=True)
+    return 0

@@ -1,0 +1,202 @@
+"""WebSocket /v1/stream: .npy mel messages in, PCM chunks out as soon as the receptive field allows. The ready frames
+(`StreamCursor`) go to the shared scheduler as one window at a time per stream; a slow reader stops its own reading
+(backpressure) instead of the server buffering audio."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+
+import torch
+
+from hifigan.extras import optional_import
+from hifigan.inference.streaming import StreamCursor
+from hifigan.serve.codec import RequestError, decode_mel, encode_audio
+
+optional_import("starlette", "hifigan serve")
+from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
+
+log = logging.getLogger("hifigan.serve")
+ROUTE = "WS /v1/stream"
+STREAM_FORMATS = ("pcm16", "f32", "f64")
+
+
+class _Gone(Exception):
+    """The client disconnected."""
+
+
+async def stream(websocket: WebSocket) -> None:
+    state = websocket.app.state.serve
+    started = time.monotonic()
+    fmt = websocket.query_params.get("format", "pcm16")
+    await websocket.accept()
+    refusal = None
+    if state.draining:
+        refusal = RequestError(503, "the server is shutting down")
+    elif state.streams >= state.options.max_streams:
+        refusal = RequestError(429, f"too many streams: {state.streams} open, the limit is "
+                                    f"{state.options.max_streams} (--max-streams)")
+    elif fmt not in STREAM_FORMATS:
+        refusal = RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(STREAM_FORMATS)})")
+    if refusal is not None:
+        await _close_with_error(websocket, state, refusal, started)
+        return
+    state.streams += 1
+    state.in_flight += 1
+    session = _Session(websocket, state, fmt)
+    state.sessions.add(session)
+    try:
+        await session.run()
+        state.metrics.answered(ROUTE, 200)
+        log.info("%s 1000 frames=%d messages=%d audio=%.2fs format=%s %.1fms", ROUTE, session.cursor.frames,
+                 session.cursor.chunks, session.samples / state.sampling_rate, fmt,
+                 1000 * (time.monotonic() - started))
+    except RequestError as e:
+        await _close_with_error(websocket, state, e, started)
+    except (_Gone, WebSocketDisconnect):
+        state.metrics.answered(ROUTE, 499)
+        log.info("%s 499 client went away after frames=%d %.1fms", ROUTE, session.cursor.frames,
+                 1000 * (time.monotonic() - started))
+    finally:
+        session.abandon()
+        state.sessions.discard(session)
+        state.streams -= 1
+        state.in_flight -= 1
+
+
+async def _close_with_error(websocket: WebSocket, state, error: RequestError, started: float) -> None:
+    """Send {"error": ...} as text, then close with 4000 + the HTTP status (4400, 4408, 4413, 4429, 4503)."""
+    state.metrics.answered(ROUTE, error.status)
+    log.info("%s %d error=%r %.1fms", ROUTE, error.status, error.message, 1000 * (time.monotonic() - started))
+    try:
+        await websocket.send_text(json.dumps({"error": error.message}))
+        await websocket.close(4000 + error.status, error.message.encode()[:120].decode(errors="ignore"))
+    except Exception:  # the client is gone already: nothing to tell
+        pass
+
+
+class _Session:
+    """One stream. At most one window is in flight (queued, computed or being sent); frames that arrive meanwhile
+    gather in the cursor and leave as one wider window when it is sent (under load, fewer and wider windows: less
+    recomputed context). Beyond `stream_backlog` gathered frames the stream stops reading its client (backpressure)."""
+
+    def __init__(self, websocket: WebSocket, state, fmt: str) -> None:
+        self.ws, self.state, self.fmt = websocket, state, fmt
+        vocoder = state.vocoder
+        self.cursor = StreamCursor(vocoder.receptive_field, vocoder.config.num_mels, dtype=vocoder.io_dtype)
+        self.pending: asyncio.Queue = asyncio.Queue()  # the window in flight's future, then None at the end
+        self.in_flight = False
+        self.ended = False  # 'end' received
+        self.progress = asyncio.Event()  # set when a window's audio has been sent
+        self.samples = 0
+        self.first_message: float | None = None
+        self.sender: asyncio.Task | None = None
+        self.failure: str | None = None  # why the sending side stopped early (the model failed)
+        self.gone = False  # the sending side found the client gone
+
+    async def run(self) -> None:
+        self.sender = asyncio.create_task(self._send_all())
+        await self._receive_all()
+        self.ended = True
+        self._pump()
+        # The last chunks go out while a message after `end` is still refused.
+        late = asyncio.create_task(self._receive())
+        done, _ = await asyncio.wait({self.sender, late}, return_when=asyncio.FIRST_COMPLETED)
+        if self.sender in done:
+            late.cancel()
+            self._check()
+            self.state.metrics.latency.labels(ROUTE).observe(time.monotonic() - (self.first_message or 0))
+            await self.ws.close(1000)
+            return
+        late.result()  # a disconnect raises here
+        raise RequestError(400, "a message after 'end'")
+
+    async def _receive(self) -> dict:
+        try:
+            message = await asyncio.wait_for(self.ws.receive(), self.state.options.idle_timeout_s)
+        except TimeoutError:
+            raise RequestError(408, f"no message for {self.state.options.idle_timeout_s:g} s "
+                                    "(--idle-timeout)") from None
+        if message["type"] == "websocket.disconnect":
+            raise _Gone()
+        return message
+
+    async def _receive_all(self) -> None:
+        options, num_mels = self.state.options, self.state.vocoder.config.num_mels
+        while True:
+            message = await self._receive()
+            if self.first_message is None:
+                self.first_message = time.monotonic()
+            if message.get("text") is not None:
+                if message["text"] == "end":
+                    return
+                raise RequestError(400, f"text message {message['text'][:40]!r}: the only text message is 'end'")
+            data = message.get("bytes") or b""
+            what = f"message {self.cursor.chunks}"
+            if len(data) > options.max_message_bytes:
+                raise RequestError(413, f"{what} is {len(data)} bytes, over the limit of {options.max_message_bytes}"
+                                        " (--max-message-bytes)")
+            mel = decode_mel(data, num_mels, options.max_frames, what)
+            if self.cursor.frames + mel.shape[1] > options.max_frames:
+                raise RequestError(413, f"the stream is over the limit of {options.max_frames} frames "
+                                        "(--max-frames)")
+            self.cursor.add(torch.from_numpy(mel))
+            self._pump()
+            while self.cursor.ready > options.stream_backlog:  # a slow reader: stop reading until audio leaves
+                self.progress.clear()
+                await asyncio.wait({asyncio.ensure_future(self.progress.wait()), self.sender},
+                                   return_when=asyncio.FIRST_COMPLETED)
+                self._check()
+
+    def _check(self) -> None:
+        if self.gone:
+            raise _Gone()
+        if self.failure is not None:
+            raise RequestError(500, self.failure)
+        if self.sender is not None and self.sender.done() and not self.ended:
+            raise _Gone()
+
+    def _pump(self) -> None:
+        """Unless a window is in flight: hand the ready frames (all of them after 'end') to the scheduler, or tell
+        the sending side that nothing more will come."""
+        if self.in_flight or self.gone or self.failure is not None:
+            return
+        window = self.cursor.finish() if self.ended else self.cursor.take()
+        if window is not None:
+            mel, start, stop = window
+            self.pending.put_nowait(asyncio.wrap_future(self.state.scheduler.submit(mel, start, stop, self)))
+            self.in_flight = True
+        elif self.ended:
+            self.pending.put_nowait(None)
+
+    async def _send_all(self) -> None:
+        while (future := await self.pending.get()) is not None:
+            try:
+                audio = (await future).numpy()
+            except Exception as e:  # the model failed: the stream ends with a server error
+                self.failure = f"vocoding failed: {type(e).__name__}: {e}"
+                return
+            try:
+                await self.ws.send_bytes(encode_audio(audio, self.fmt, self.state.sampling_rate))
+            except Exception:  # the client went away: the receiving side is told through self.gone
+                self.gone = True
+                return
+            if self.samples == 0:
+                self.state.metrics.first_audio.labels(ROUTE).observe(time.monotonic() - (self.first_message or 0))
+            self.samples += audio.shape[0]
+            self.state.metrics.audio_seconds.inc(audio.shape[0] / self.state.sampling_rate)
+            self.in_flight = False
+            self._pump()
+            self.progress.set()
+
+    def abandon(self) -> None:
+        """Free what the stream holds: its queued window and its sending task."""
+        self.state.scheduler.cancel(self)
+        if self.sender is not None and not self.sender.done():
+            self.sender.cancel()
+        while not self.pending.empty():
+            future = self.pending.get_nowait()
+            if future is not None:
+                future.cancel()

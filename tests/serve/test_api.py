@@ -1,0 +1,153 @@
+"""API v1 against the real server on loopback with real clients (httpx, websockets): the answers of /v1/vocode and
+/v1/stream are sample for sample what `hifigan vocode` writes; /healthz, /v1/info, /openapi.json, /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import numpy as np
+import pytest
+import soundfile as sf
+from websockets.asyncio.client import connect
+
+from hifigan.cli import main
+from hifigan.inference.vocoder import Vocoder
+from hifigan.serve.client import AsyncClient, Client
+from hifigan.serve.codec import npy_bytes
+from hifigan.serve.limits import ServeOptions
+from tests.support.serve import assert_same_int16, metric, random_mels, running_server, split
+
+LENGTHS = [1, 2, 9, 40, 131]
+
+
+@pytest.fixture(scope="module")
+def served(tiny_checkpoint):
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)  # as `hifigan vocode -c` builds it: backend auto, float32
+    with running_server(vocoder, ServeOptions(max_batch=8, max_batch_delay_ms=10)) as running:
+        yield running, vocoder
+
+
+@pytest.fixture(scope="module")
+def vocoded(tmp_path_factory, tiny_checkpoint):
+    """Mels of LENGTHS and the int16 samples `hifigan vocode` writes for them."""
+    work = tmp_path_factory.mktemp("vocode")
+    mels = random_mels(np.random.default_rng(0), 16, LENGTHS)
+    paths = []
+    for i, mel in enumerate(mels):
+        np.save(work / f"m{i}.npy", mel)
+        paths.append(str(work / f"m{i}.npy"))
+    assert main(["vocode", "-c", str(tiny_checkpoint), "-o", str(work / "out"), *paths]) == 0
+    return mels, [sf.read(work / "out" / f"m{i}.wav", dtype="int16")[0] for i in range(len(mels))]
+
+
+def test_health_info_and_openapi(served):
+    running, vocoder = served
+    with httpx.Client(base_url=running.url) as http:
+        assert http.get("/healthz").json() == {"status": "ok"}
+        info = http.get("/v1/info").json()
+        assert {k: info[k] for k in ("model", "sampling_rate", "num_mels", "hop_size", "mel_convention",
+                                     "lookahead_frames", "backend", "device", "precision")} == {
+            "model": "tiny", "sampling_rate": 8000, "num_mels": 16, "hop_size": 16, "mel_convention": "official",
+            "lookahead_frames": vocoder.receptive_field.right, "backend": vocoder.backend, "device": "cpu",
+            "precision": "fp32"}
+        assert info["latency_ms"] == 1000 * vocoder.receptive_field.right * 16 / 8000  # streaming.latency_ms's
+        spec = http.get("/openapi.json").json()
+        assert spec["openapi"].startswith("3.") and set(spec["paths"]) == {
+            "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}
+        missing = http.get("/v2/nothing")
+        assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
+        wrong = http.get("/v1/vocode")
+        assert wrong.status_code == 405 and "error" in wrong.json()
+
+
+def test_vocode_is_what_hifigan_vocode_writes(served, vocoded):
+    running, vocoder = served
+    mels, expected = vocoded
+    client = Client(running.url)
+    for mel, wav in zip(mels, expected):
+        got = client.vocode(mel)
+        assert got.dtype == np.int16 and got.shape == (mel.shape[1] * 16,)
+        assert np.array_equal(got, wav)
+        raw = client.vocode(mel, "f32")
+        assert raw.dtype == np.float32 and np.array_equal(raw, vocoder(mel).numpy())
+    with httpx.Client(base_url=running.url) as http:  # a whole WAV file at the model's rate, as curl gets it
+        response = http.post("/v1/vocode", content=npy_bytes(mels[2]), headers={"Content-Type": "application/x-npy"})
+        assert response.headers["content-type"] == "audio/wav"
+        info = sf.info(__import__("io").BytesIO(response.content))
+        assert (info.samplerate, info.subtype, info.frames) == (8000, "PCM_16", 9 * 16)
+
+
+def test_concurrent_requests_are_what_hifigan_vocode_writes(served, vocoded):
+    """The same mels at once: batched together, each answer still its own file's samples."""
+    running, _ = served
+    mels, expected = vocoded
+
+    async def go() -> list[np.ndarray]:
+        async with AsyncClient(running.url) as client:
+            return await asyncio.gather(*(client.vocode(m) for m in mels * 2))
+
+    for got, wav in zip(asyncio.run(go()), expected * 2):
+        assert_same_int16(got, wav)
+
+
+def test_stream_with_random_message_sizes_is_the_one_shot_audio(served, vocoded):
+    running, _ = served
+    mels, expected = vocoded
+    rng = np.random.default_rng(1)
+    client = Client(running.url)
+    for mel, wav in zip(mels, expected):
+        for sizes in (list(rng.integers(1, 12, size=40)), [1] * mel.shape[1], [mel.shape[1]]):
+            result = client.stream(split(mel, [int(s) for s in sizes]))
+            assert_same_int16(result.audio, wav, sizes)
+            assert all(len(c) > 0 and len(c) % 16 == 0 for c in result.chunks)
+
+
+def test_stream_audio_leaves_as_soon_as_the_look_ahead_is_in(served, vocoded):
+    """A frame's audio is sent once `right` later frames have arrived, not later; the rest after 'end'."""
+    running, vocoder = served
+    mel, right = vocoded[0][-1], vocoder.receptive_field.right
+
+    async def go() -> list[int]:
+        async with connect(running.url.replace("http", "ws") + "/v1/stream") as ws:
+            got = []
+            for a, b in ((0, right + 1), (right + 1, right + 4), (right + 4, right + 5)):
+                await ws.send(npy_bytes(mel[:, a:b]))
+                got.append(len(await ws.recv()) // 2 // 16)  # int16 samples -> frames
+            await ws.send("end")
+            got.append(len(await ws.recv()) // 2 // 16)
+            await ws.wait_closed()
+            assert ws.close_code == 1000
+            return got
+
+    assert asyncio.run(go()) == [1, 3, 1, right]
+
+
+def test_metrics_count_requests_streams_and_audio(served, vocoded):
+    running, _ = served
+    mels, _ = vocoded
+    client = Client(running.url)
+    page = httpx.get(f"{running.url}/metrics").text
+    before = metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="200"}')
+    seconds = metric(page, "hifigan_audio_seconds_total")
+    client.vocode(mels[3])
+    client.stream(split(mels[3], [5] * 8))
+    page = httpx.get(f"{running.url}/metrics").text
+    assert metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="200"}') == before + 1
+    assert metric(page, "hifigan_audio_seconds_total") == pytest.approx(seconds + 2 * 40 * 16 / 8000)
+    assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="200"}') >= 1
+    for name in ("hifigan_active_streams", "hifigan_queue_depth", "hifigan_batch_size_count",
+                 'hifigan_time_to_first_audio_seconds_count{route="WS /v1/stream"}',
+                 'hifigan_request_latency_seconds_count{route="POST /v1/vocode"}'):
+        metric(page, name)
+    assert metric(page, "hifigan_active_streams") == 0
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), [
+    ("--max-batch", "0", "--max-batch must be >= 1, got 0"),
+    ("--max-batch-delay-ms", "-1", "--max-batch-delay-ms must be >= 0, got -1.0"),
+    ("--stream-backlog", "0", "--stream-backlog must be >= 1, got 0"),
+])
+def test_bad_serve_options_fail_in_one_line_before_loading(tmp_path, capsys, flag, value, message):
+    assert main(["serve", "-c", str(tmp_path / "absent.pt"), flag, value]) == 2
+    assert capsys.readouterr().err == f"hifigan serve: error: {message}\n"

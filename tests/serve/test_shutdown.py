@@ -1,0 +1,117 @@
+"""`hifigan serve` as a process: SIGTERM (or Ctrl+C) refuses new work with 503, lets the requests and streams in
+flight finish with their whole audio, and exits 0; a second Ctrl+C exits at once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import numpy as np
+import pytest
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.serve.client import AsyncClient
+from tests.support.files import REPO
+from tests.support.serve import random_mels, split
+
+
+def _start(checkpoint, *options: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    proc = subprocess.Popen([sys.executable, "-m", "hifigan", "serve", "-c", str(checkpoint), "--port", "0",
+                             "--threads", "1", *options], stderr=subprocess.PIPE, text=True, env=env)
+    return proc
+
+
+def _url(proc: subprocess.Popen) -> str:
+    line = proc.stderr.readline()  # the first line says where it listens, once the model is loaded
+    found = re.search(r"listening on (http://\S+) ", line)
+    assert found, line
+    return found.group(1)
+
+
+def _depth(page: str) -> float:
+    return float(re.search(r"^hifigan_queue_depth (\S+)$", page, re.M).group(1))
+
+
+@pytest.fixture(scope="module")
+def servers(tiny_checkpoint):
+    """Two servers starting at once (each start imports torch): one for SIGTERM, one for SIGINT."""
+    procs = [_start(tiny_checkpoint, "--max-batch-delay-ms", "1000", "--max-batch", "64"), _start(tiny_checkpoint)]
+    yield [(proc, _url(proc)) for proc in procs]
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+
+
+def test_sigterm_finishes_the_work_in_flight_and_exits_0(servers, tiny_checkpoint):
+    proc, url = servers[0]
+    rng = np.random.default_rng(0)
+    mels = random_mels(rng, 16, [120, 7, 300, 45, 80, 200])
+    streamed = random_mels(rng, 16, [90, 60])
+
+    async def go():
+        async with AsyncClient(url) as client:
+            async def slow(mel):
+                for piece in split(mel, [10] * 20):
+                    yield piece
+                    await asyncio.sleep(0.05)
+
+            work = [asyncio.create_task(client.vocode(m, "f32")) for m in mels]
+            work += [asyncio.create_task(client.stream(slow(m), "f32")) for m in streamed]
+            while True:  # every request queued for the 1 s batch, both streams open
+                page = (await client.http.get("/metrics")).text
+                if "hifigan_active_streams 2.0" in page and _depth(page) >= 6:
+                    break
+                await asyncio.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.05)
+            refused = await client.http.post("/v1/vocode", content=b"")
+            health = await client.http.get("/healthz")
+            return await asyncio.gather(*work), refused, health
+
+    results, refused, health = asyncio.run(go())
+    assert refused.status_code == 503 and refused.json() == {"error": "the server is shutting down"}
+    assert health.status_code == 503
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
+    for mel, audio in zip(mels + streamed, results[: len(mels)] + [r.audio for r in results[len(mels):]]):
+        assert audio.shape == (mel.shape[1] * 16,) and np.abs(audio - vocoder(mel).numpy()).max() < 1e-5
+    assert proc.wait(timeout=20) == 0
+    log = proc.stderr.read()
+    assert "SIGTERM: finishing 8 requests and streams in flight, refusing new work" in log, log
+    assert log.rstrip().endswith("hifigan serve: stopped")
+    assert len(re.findall(r"POST /v1/vocode 200 ", log)) == 6 and len(re.findall(r"WS /v1/stream 1000 ", log)) == 2
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{url}/healthz")
+
+
+def test_a_second_ctrl_c_exits_at_once(servers):
+    proc, url = servers[1]
+
+    async def go():
+        async with AsyncClient(url) as client:
+            async def held():
+                yield np.zeros((16, 5), np.float32)
+                await asyncio.sleep(60)
+
+            stream = asyncio.create_task(client.stream(held()))
+            while "hifigan_active_streams 1.0" not in (await client.http.get("/metrics")).text:
+                await asyncio.sleep(0.02)
+            proc.send_signal(signal.SIGINT)  # drains: the stream is still open, so it waits ...
+            await asyncio.sleep(0.5)
+            waiting = proc.poll()
+            started = time.monotonic()
+            proc.send_signal(signal.SIGINT)  # ... until the second one
+            code = await asyncio.to_thread(proc.wait, 10)
+            stream.cancel()
+            return waiting, code, time.monotonic() - started
+
+    waiting, code, seconds = asyncio.run(go())
+    assert waiting is None and code == 130 and seconds < 2
+    assert "second interrupt, exiting now" in proc.stderr.read()

@@ -1,0 +1,84 @@
+"""A real `hifigan serve` app on uvicorn, in a thread on a free loopback port, for the tests of tests/serve/."""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.serve.limits import ServeOptions
+from hifigan.serve.routes import ServeState, build_app
+from hifigan.serve.server import DrainingServer, bind, make_server
+
+
+@dataclass
+class Running:
+    url: str
+    state: ServeState
+    server: DrainingServer
+
+
+@contextmanager
+def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: str = "tiny",
+                   send_buffer: int | None = None) -> Iterator[Running]:
+    """The app of `vocoder` served on 127.0.0.1 (a free port) until the block ends; the model runs on one thread.
+    `send_buffer`: the SO_SNDBUF of the connections (else the kernel's autotuned one, up to tcp_wmem's max)."""
+    options = options or ServeOptions()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the shared 2-core machine: the batcher's thread alone computes
+    app = build_app(vocoder, name, options)
+    state = app.state.serve
+    sock = bind("127.0.0.1", 0)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted connections inherit it
+    port = sock.getsockname()[1]
+    server = make_server(app, state, 2 * options.max_message_bytes)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+        time.sleep(0.01)
+    try:
+        yield Running(f"http://127.0.0.1:{port}", state, server)
+    finally:
+        server.should_exit = True
+        thread.join(20)
+        torch.set_num_threads(threads)
+
+
+def metric(text: str, name: str) -> float:
+    """The value of one sample line of a Prometheus text page (`name` with its labels, as printed)."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    raise KeyError(name)
+
+
+def random_mels(rng: np.random.Generator, num_mels: int, lengths: list[int]) -> list[np.ndarray]:
+    """Log-mel-like float32 mels of the given lengths."""
+    return [(rng.standard_normal((num_mels, n)) - 4).astype(np.float32) for n in lengths]
+
+
+def split(mel: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
+    """Consecutive pieces of `sizes` frames (the last takes the rest)."""
+    frames = mel.shape[1]
+    bounds = [min(int(b), frames) for b in np.cumsum([0, *sizes])] + [frames]
+    return [mel[:, a:b] for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def assert_same_int16(got: np.ndarray, expected: np.ndarray, what: object = "") -> None:
+    """int16 audio equal to `expected` but for float32 rounding: the same length, and a sample that differs does so
+    by one step and rarely (a float a few ulp off crosses a truncation boundary; batched and streamed passes run
+    other kernels than one-shot). A lost, duplicated or misplaced chunk differs by far more."""
+    assert got.dtype == np.int16 and got.shape == expected.shape, (what, got.shape, expected.shape)
+    diff = np.abs(got.astype(np.int32) - expected.astype(np.int32))
+    assert diff.max(initial=0) <= 1 and (diff > 0).mean() <= 2e-3, (what, diff.max(), int((diff > 0).sum()))
