@@ -23,10 +23,11 @@ from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import init_distributed
 from hifigan.training.options import TrainJob
+from hifigan.training.reporting import say as console
 from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
-DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "input_mels", "resample", "mix_to_mono")
+DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", "resample", "mix_to_mono")
 
 
 @dataclass
@@ -117,8 +118,11 @@ def train(job: TrainJob) -> TrainResult:
         config = inline_mel_stats(config)
         data = data_spec(job, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
-                        data["valid_count"], data["valid_fraction"])
-        train_files, valid_files = corpus.resolve(config.seed)
+                        data["valid_count"], data["valid_fraction"], data["valid_cap"])
+        held = corpus.split(config.seed)
+        train_files, valid_files = held.train, held.valid
+        if dist.is_main:
+            console(f"validation: {held.reason}")
         input_mels = None if data["input_mels"] is None else Path(data["input_mels"])
         with warnings.catch_warnings():
             if not dist.is_main:
