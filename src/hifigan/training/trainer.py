@@ -63,7 +63,8 @@ class Trainer:
         self.data = RunData(config, train_clips, valid_clips, self.dist, self.device, options.resample,
                             options.mix_to_mono)
         self.validation = Validation(self.data.valid_set, config, self.device, self.step_options.autocast,
-                                     options.media_clips, config.num_workers)
+                                     options.media_clips, config.num_workers,
+                                     backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
         self.last_saved_step = self.last_validated_step = -1
         self.ckpt_dir = Path(options.out) / "checkpoints"

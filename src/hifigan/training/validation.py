@@ -49,13 +49,13 @@ def _items(batch: list) -> list:
 
 class Validation:
     """The held-out clips and how to score them; `media_clips` clips also go to TensorBoard as audio and mels;
-    `num_workers` DataLoader processes read and prepare the clips."""
+    `num_workers` DataLoader processes read and prepare the clips; `backend`: what vocodes them (hifigan.inference)."""
 
     def __init__(self, valid_set: VocoderDataset, config: HifiganConfig, device: torch.device,
                  autocast: Callable[[], contextlib.AbstractContextManager], media_clips: int,
-                 num_workers: int = 0) -> None:
+                 num_workers: int = 0, backend: str = "auto") -> None:
         self.valid_set, self.config, self.device, self.autocast = valid_set, config, device, autocast
-        self.media_clips = media_clips
+        self.media_clips, self.backend = media_clips, backend
         self.num_workers = min(num_workers, os.cpu_count() or 1)
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.logged_references = False
@@ -78,14 +78,15 @@ class Validation:
         return value
 
     def vocoder(self, generator: nn.Module) -> Vocoder:
-        """A Vocoder holding `generator`'s current weights, folded (a copy: the training model is untouched). Built
-        once; later passes load the new folded weights into it."""
+        """A Vocoder holding `generator`'s current weights, folded (a copy: the training model is untouched), on
+        `backend` (all compute the same function; `auto`: the fastest exact one). An eager one is built once and
+        later passes load the new folded weights into it; an engine (which holds its own copy) is built per pass."""
         copy = build_generator(self.config).to(self.device, next(generator.parameters()).dtype)
         copy.load_state_dict(generator.state_dict())
-        if self._vocoder is None:
-            self._vocoder = Vocoder(copy, self.config, self.device, backend="eager")  # it folds the copy
-        else:
+        if self._vocoder is not None and self._vocoder.backend == "eager":
             self._vocoder.generator.load_state_dict(fold_norms(copy.eval()).state_dict())
+        else:
+            self._vocoder = Vocoder(copy, self.config, self.device, backend=self.backend)  # it folds the copy
         return self._vocoder
 
     def vocode(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
