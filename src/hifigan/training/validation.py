@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 
 from hifigan.config import HifiganConfig
 from hifigan.data.dataset import VocoderDataset
-from hifigan.evaluation.spectral import mel_l1
+from hifigan.evaluation.spectral import loss_log_mel
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models.generators import build_generator, fold_norms
@@ -47,6 +47,22 @@ def _items(batch: list) -> list:
     return batch
 
 
+class _Scored(Dataset):
+    """The held-out items with what the score compares against, prepared in the loader's workers: the loss log-mel
+    of the reference trimmed to the generated length (mel frames x hop, at most the recording), as mel_l1 trims it."""
+
+    def __init__(self, valid_set: VocoderDataset, config: HifiganConfig) -> None:
+        self.valid_set, self.config = valid_set, config
+
+    def __len__(self) -> int:
+        return len(self.valid_set)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        mel, audio, _, i = self.valid_set[index]
+        n = min(audio.shape[-1], mel.shape[-1] * self.config.hop_size)
+        return mel, audio, loss_log_mel(audio[..., :n], self.config), i
+
+
 class Validation:
     """The held-out clips and how to score them; `media_clips` clips also go to TensorBoard as audio and mels;
     `num_workers` DataLoader processes read and prepare the clips; `backend`: what vocodes them (hifigan.inference)."""
@@ -68,8 +84,9 @@ class Validation:
         if len(self.valid_set) == 0:
             return math.nan
         errors = np.zeros(len(self.valid_set))
-        for i, mel, audio, y_hat in self.vocode(generator):
-            errors[i] = mel_l1(audio, y_hat, self.config)
+        for i, mel, audio, y_hat, reference in self._vocoded(generator):
+            # mel_l1(audio, y_hat), its reference half computed by the loader (y_hat is cut to that length)
+            errors[i] = torch.nn.functional.l1_loss(loss_log_mel(y_hat, self.config), reference).item()
             if log and i < self.media_clips:
                 self._log_media(log, step, i, mel, audio, y_hat)
         value = float(np.mean(errors))
@@ -96,15 +113,21 @@ class Validation:
         Frame i's audio is samples [i hop, (i + 1) hop) in either framing, so sample n of one is sample n of the
         other; the generated audio stops at the recording's end (centred framing's 1 + T // hop frames give up
         to a hop more)."""
+        for i, mel, audio, y_hat, _ in self._vocoded(generator):
+            yield i, mel, audio, y_hat
+
+    def _vocoded(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor,
+                                                                torch.Tensor]]:
         vocoder = self.vocoder(generator)
-        loader = DataLoader(self.valid_set, batch_sampler=self.batches, num_workers=self.num_workers,
-                            collate_fn=_items, worker_init_fn=ignore_sigint_in_worker if self.num_workers else None)
+        loader = DataLoader(_Scored(self.valid_set, self.config), batch_sampler=self.batches,
+                            num_workers=self.num_workers, collate_fn=_items,
+                            worker_init_fn=ignore_sigint_in_worker if self.num_workers else None)
         for batch in loader:
             with self.autocast():
                 outputs = vocoder.batch([mel for mel, _, _, _ in batch])
-            for (mel, audio, _, i), y_hat in zip(batch, outputs):
+            for (mel, audio, reference, i), y_hat in zip(batch, outputs):
                 y_hat = y_hat if y_hat.dtype == torch.float64 else y_hat.float()
-                yield i, mel, audio, y_hat[: audio.shape[-1]]
+                yield i, mel, audio, y_hat[: audio.shape[-1]], reference
 
     def _log_media(self, log: RunLog, step: int, i: int, mel: torch.Tensor, audio: torch.Tensor,
                    y_hat: torch.Tensor) -> None:
