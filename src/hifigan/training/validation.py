@@ -103,8 +103,13 @@ class Validation:
         if self._vocoder is not None and self._vocoder.backend == "eager":
             self._vocoder.generator.load_state_dict(fold_norms(copy.eval()).state_dict())
         else:
-            self._vocoder = Vocoder(copy, self.config, self.device, backend=self.backend)  # it folds the copy
+            self._vocoder = Vocoder(copy, self.config, self.device, backend=self._backend())  # it folds the copy
         return self._vocoder
+
+    def _backend(self) -> str:
+        """`auto` is `tiled` on the CPU: tiled-split keeps a thread pool, and DataLoader workers forked while its
+        threads live (this pass's, or training's next epoch) can spin forever in MKL's allocator (seen here)."""
+        return "tiled" if self.backend == "auto" and self.device.type == "cpu" else self.backend
 
     def vocode(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """(index, input mel, reference audio, generated audio on the CPU, float32, float64 for a float64 generator)
