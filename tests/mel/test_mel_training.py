@@ -22,7 +22,7 @@ from hifigan.data.dataset import VocoderDataset, normalize_peak
 from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
-from hifigan.training.reporting import Validation
+from hifigan.training.validation import Validation
 from tests.support.tiny import tiny_config
 
 

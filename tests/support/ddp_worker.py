@@ -1,7 +1,8 @@
 """Run by tests/training/test_distributed.py under torchrun: the job `hifigan train ARGS...` describes, through the
 library
 (hifigan.training.job.train), each rank recording through the public per-step hook which clips it trained on and
-its generator after its last step, into SEEN_DIR/rank<r>.json and SEEN_DIR/rank<r>_generator.pt.
+its generator after its last step (and how many audio files its scan read), into SEEN_DIR/rank<r>.json and
+SEEN_DIR/rank<r>_generator.pt.
 
 usage: torchrun --nproc_per_node N tests/support/ddp_worker.py SEEN_DIR ARGS...
 """
@@ -30,10 +31,11 @@ def main(seen_dir: Path, argv: list[str]) -> None:
         generator.update({k: v.detach().clone() for k, v in trainer.generator.state_dict().items()})
 
     job = train_job(build_parser().parse_args(["train", *argv]))
-    train(dataclasses.replace(job, on_step=record))
+    result = train(dataclasses.replace(job, on_step=record))
     rank = int(os.environ["RANK"])
     seen_dir.mkdir(parents=True, exist_ok=True)
-    (seen_dir / f"rank{rank}.json").write_text(json.dumps({"rank": rank, "steps": steps}))
+    record = {"rank": rank, "steps": steps, "files_read": result.files_read}
+    (seen_dir / f"rank{rank}.json").write_text(json.dumps(record))
     torch.save(generator, seen_dir / f"rank{rank}_generator.pt")
 
 

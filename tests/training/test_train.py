@@ -134,9 +134,10 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     assert sum(e.get("event") == "nonfinite" for e in events) == 5
 
 
-def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus, tiny_cfg):
+def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus, tiny_cfg, capsys):
     """hifigan.train(TrainJob(...)): typed options, no command line; resuming needs only the run folder (config,
-    data and folder come from its checkpoint); on_step sees every step."""
+    data and folder come from its checkpoint); on_step sees every step; the resumed job reads no audio file in its
+    up-front scan (the run folder's scan cache knows them all)."""
     from hifigan import TrainJob, train
 
     seen = []
@@ -153,6 +154,10 @@ def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus,
     assert (resumed.reason, resumed.step, resumed.checkpoint) == ("max_steps", 2, folder / "ckpt_00000002.pt")
     assert seen == [(1, True, tiny_cfg.batch_size), (2, True, tiny_cfg.batch_size)]
     assert read_checkpoint(resumed.checkpoint)["data"]["corpus"] == str(tiny_corpus.resolve())
+    assert (first.files_read, resumed.files_read) == (8, 0)
+    err = capsys.readouterr().err
+    assert "scan: 8 files, 8 read, 0 unchanged" in err and "scan: 8 files, 0 read, 8 unchanged" in err
+    assert "validation: 2 of 8 files (--valid-count)" in err
 
 
 def test_the_warm_up_ends_at_run_time_and_the_checkpoint_says_when(tmp_path, tiny_corpus):

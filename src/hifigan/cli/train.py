@@ -49,7 +49,11 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
     data.add_argument("--valid-list", type=Path, help="validation file list (official validation.txt)")
     data.add_argument("--wav-root", type=Path, help="folder holding <id>.wav for the file lists")
     data.add_argument("--valid-count", type=int, help="hold out this many files for validation (seeded)")
-    data.add_argument("--valid-fraction", type=float, help="hold out this fraction of files (default 0.05)")
+    data.add_argument("--valid-fraction", type=float,
+                      help="hold out the files whose seeded path hash falls below this fraction (default 0.05)")
+    data.add_argument("--valid-cap", type=int,
+                      help="hold out at most this many files by fraction (default 150, the official list's size; "
+                      "0: no cap)")
     data.add_argument("--input-mels", type=Path,
                       help="fine-tune on teacher-forced mels: <stem>.npy per audio file in this folder")
     add_audio_options(data, "files")
@@ -108,7 +112,7 @@ def train_job(args: argparse.Namespace) -> TrainJob:
         progress=not args.no_progress and on_terminal(), resample=args.resample, mix_to_mono=args.mix_to_mono,
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,
-                  valid_count=args.valid_count, valid_fraction=args.valid_fraction)
+                  valid_count=args.valid_count, valid_fraction=args.valid_fraction, valid_cap=args.valid_cap)
     return TrainJob(options=options, data=data, input_mels=args.input_mels, config=args.config,
                     batch_size=args.batch_size, segment_size=args.segment_size, disc_start_step=args.disc_start_step,
                     num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,

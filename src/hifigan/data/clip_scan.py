@@ -8,18 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, load_audio, load_mel
+from hifigan.audio import MAX_WAV_VALUE, check_format, load_mel
 from hifigan.config import HifiganConfig
-from hifigan.errors import AudioError, HifiganError
+from hifigan.data.scan_cache import EMPTY, UNREADABLE, FileFacts, ReadSettings, gather_facts
+from hifigan.errors import HifiganError
 
 SILENCE_PEAK = 1.0 / MAX_WAV_VALUE  # a file whose peak is below one int16 step holds only digital silence
-CLIP_LEVEL = 1.0 - 2.0 / MAX_WAV_VALUE
 CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the samples sit at full scale
 
 
-@dataclass
+@dataclass(slots=True)
 class Clip:
     """One usable file: its path, an id for logs, its length in samples at the model rate, an optional mel."""
 
@@ -61,49 +59,50 @@ def scan_clips(
     mix_to_mono: bool = False,
     input_mels: Path | None = None,
     what: str = "training set",
+    facts: FileFacts | None = None,
 ) -> ScanReport:
     """Read every file once before training, so a bad file is skipped and counted, never a crash mid-epoch.
 
     Unreadable or empty files are skipped; silence-only files are skipped (normalising them would turn
     noise into full-scale audio); clipping files are kept. A sample rate other than the config's, or
     more than one channel, is an error naming the file unless --resample / --mix-to-mono is given.
-    Warnings are issued once, with counts and the first few names.
+    Warnings are issued once, with counts and the first few names. `facts`: what hifigan.data.scan_cache learnt
+    of these files (a cache, another rank); without them the files are read now.
     """
+    if facts is None:
+        facts = gather_facts(files, ReadSettings(config.sampling_rate, resample, mix_to_mono), progress=False)
+    if len(facts.rows) != len(files):
+        raise HifiganError(None, f"{what}: facts for {len(facts.rows)} files, {len(files)} files given")
     report = ScanReport()
     min_samples = config.n_fft  # the mel front-end needs more than (n_fft - hop) / 2 samples; keep a margin
-    for path in files:
-        try:
-            info = audio_info(path)
-        except AudioError as e:
-            report.skipped.append((path, e.problem))
+    for i, path in enumerate(files):
+        row = facts.rows[i]
+        status = int(row["status"])
+        if status == UNREADABLE:
+            report.skipped.append((path, facts.problems[i]))
             continue
-        if info.frames == 0:
+        if status == EMPTY:
             report.skipped.append((path, "contains no audio samples"))
             continue
-        check_format(path, info.channels, info.samplerate, config.sampling_rate, resample=resample,
+        check_format(path, int(row["channels"]), int(row["rate"]), config.sampling_rate, resample=resample,
                      mix_to_mono=mix_to_mono)  # a format problem stops the run: it applies to the whole corpus
-        try:
-            audio = load_audio(path, config.sampling_rate, resample=resample, mix_to_mono=mix_to_mono)
-        except AudioError as e:
-            report.skipped.append((path, e.problem))
+        samples = int(row["samples"])
+        if samples <= min_samples:
+            report.skipped.append((path, f"too short ({samples} samples, need more than {min_samples})"))
             continue
-        if audio.shape[0] <= min_samples:
-            report.skipped.append((path, f"too short ({audio.shape[0]} samples, need more than {min_samples})"))
-            continue
-        peak = float(np.abs(audio).max())
-        if peak < SILENCE_PEAK:
+        if row["peak"] < SILENCE_PEAK:
             report.silent.append(path)
             continue
-        if np.mean(np.abs(audio) >= CLIP_LEVEL) > CLIP_FRACTION:
+        if row["full_scale"] > CLIP_FRACTION:
             report.clipping.append(path)
         mel_path = None
         if input_mels is not None:
             mel_path = Path(input_mels) / f"{path.stem}.npy"
             frames = load_mel(mel_path, config.num_mels).shape[1]  # missing or malformed: an error
-            expected = audio.shape[0] / config.hop_size
+            expected = samples / config.hop_size
             if abs(frames - expected) > max(2.0, 0.05 * expected):
                 report.misaligned.append((mel_path, f"{frames} frames, the audio implies {expected:.0f}"))
-        report.clips.append(Clip(path, int(audio.shape[0]), mel_path))
+        report.clips.append(Clip(path, samples, mel_path))
     _warn(report, what)
     if not report.clips:
         raise HifiganError(None, f"{what}: no usable audio files ({len(report.skipped)} skipped, "

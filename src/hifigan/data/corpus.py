@@ -3,8 +3,8 @@ validation files are an explicit list or a seeded held-out part."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,26 +36,70 @@ def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[
     return files
 
 
-def split_validation(
-    files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, seed: int = 1234
-) -> tuple[list[Path], list[Path]]:
-    """Hold out `count` files (or `fraction` of them; default 5%, at least 1), chosen by a seeded shuffle."""
+DEFAULT_FRACTION = 0.05
+DEFAULT_CAP = 150  # the official recipe validates on a fixed list of 150 LJSpeech clips
+
+
+@dataclass
+class HeldOut:
+    """A split: the training and validation files (each sorted by path) and one line saying how many and why."""
+
+    train: list[Path]
+    valid: list[Path]
+    reason: str
+
+
+def _draw(key: str, seed: int) -> float:
+    """A uniform number in [0, 1) fixed by the seed and the file's key alone (not by the other files)."""
+    digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def choose_validation(
+    files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
+    seed: int = 1234, root: Path | None = None,
+) -> HeldOut:
+    """Hold out files by a seeded hash of each one's path relative to `root` (a clip keeps its draw when the corpus
+    grows or moves). With `count`: the `count` lowest draws. Otherwise every file whose draw is below `fraction`
+    (default 5%), at least one, and at most `cap` of them (default 150; 0: no cap), the lowest draws: membership
+    changes when files are added only through the cap."""
     files = sorted(files)
     if len(files) < 2:
         raise HifiganError(None, f"need at least 2 audio files to hold out a validation clip, found {len(files)}")
-    if count is None:
-        fraction = 0.05 if fraction is None else fraction
+    keys = [f.relative_to(root).as_posix() if root is not None and f.is_relative_to(root) else f.as_posix()
+            for f in files]
+    draws = [_draw(k, seed) for k in keys]
+    order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
+    if count is not None:
+        if not 1 <= count < len(files):
+            raise HifiganError(None, f"cannot hold out {count} of {len(files)} files (keep at least one for training)")
+        reason = f"{count} of {len(files)} files (--valid-count)"
+    else:
+        given = fraction is not None
+        fraction = DEFAULT_FRACTION if fraction is None else fraction
         if not 0 < fraction < 1:
             raise HifiganError(None, f"validation fraction must be in (0, 1), got {fraction}")
-        count = max(1, round(fraction * len(files)))
-    if not 1 <= count < len(files):
-        raise HifiganError(None, f"cannot hold out {count} of {len(files)} files (keep at least one for training)")
-    order = list(range(len(files)))
-    random.Random(seed).shuffle(order)
+        cap = DEFAULT_CAP if cap is None else cap
+        if cap < 0:
+            raise HifiganError(None, f"validation cap must be 0 (none) or positive, got {cap}")
+        below = sum(1 for d in draws if d < fraction)
+        count = min(max(1, below), len(files) - 1, cap or len(files))
+        source = "--valid-fraction" if given else "default"
+        reason = f"{count} of {len(files)} files: {fraction:g} of them by seeded path hash ({source}) drew {below}"
+        reason += f", capped at {cap} (--valid-cap)" if count == cap and below > cap else ""
+        reason += ", at least 1" if below == 0 else ""
     held = set(order[:count])
-    train = [f for i, f in enumerate(files) if i not in held]
-    valid = [f for i, f in enumerate(files) if i in held]
-    return train, valid
+    return HeldOut([f for i, f in enumerate(files) if i not in held], [f for i, f in enumerate(files) if i in held],
+                   reason)
+
+
+def split_validation(
+    files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
+    seed: int = 1234, root: Path | None = None,
+) -> tuple[list[Path], list[Path]]:
+    """(training, validation) files of `choose_validation`."""
+    held = choose_validation(files, count=count, fraction=fraction, cap=cap, seed=seed, root=root)
+    return held.train, held.valid
 
 
 @dataclass
@@ -68,9 +112,15 @@ class Corpus:
     wav_root: Path | None = None
     valid_count: int | None = None
     valid_fraction: float | None = None
+    valid_cap: int | None = None
 
     def resolve(self, seed: int) -> tuple[list[Path], list[Path]]:
         """The training and validation files (validation: the explicit list, else a seeded held-out part)."""
+        held = self.split(seed)
+        return held.train, held.valid
+
+    def split(self, seed: int) -> HeldOut:
+        """The training and validation files and how the validation files were chosen."""
         if (self.folder is None) == (self.train_list is None):
             raise HifiganError(None, "give either a corpus folder or a training file list (not both)")
         if self.train_list is not None:
@@ -82,5 +132,7 @@ class Corpus:
         if self.valid_list is not None:
             valid = read_filelist(self.valid_list, root)
             held = {p.resolve() for p in valid}
-            return [f for f in files if f.resolve() not in held], valid
-        return split_validation(files, count=self.valid_count, fraction=self.valid_fraction, seed=seed)
+            return HeldOut([f for f in files if f.resolve() not in held], valid,
+                           f"{len(valid)} files of {self.valid_list} (--valid-list)")
+        return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
+                                 seed=seed, root=root)

@@ -21,7 +21,7 @@ def _as_batch(y: Signal) -> torch.Tensor:
     return y.unsqueeze(0) if y.dim() == 1 else y
 
 
-def _loss_log_mel(y: Signal, config: HifiganConfig) -> torch.Tensor:
+def loss_log_mel(y: Signal, config: HifiganConfig) -> torch.Tensor:
     """The official natural-log mel with the loss settings (fmax_for_loss), [B, num_mels, frames]."""
     return mel_spectrogram(_as_batch(y), **config.mel_kwargs(for_loss=True))
 
@@ -33,7 +33,7 @@ def mel_l1(reference: Signal, generated: Signal, config: HifiganConfig) -> float
     """
     ref, gen = _as_batch(reference), _as_batch(generated)
     n = min(ref.shape[-1], gen.shape[-1])
-    return torch.nn.functional.l1_loss(_loss_log_mel(gen[..., :n], config), _loss_log_mel(ref[..., :n], config)).item()
+    return torch.nn.functional.l1_loss(loss_log_mel(gen[..., :n], config), loss_log_mel(ref[..., :n], config)).item()
 
 
 def mrstft_distance(
@@ -91,8 +91,8 @@ def mel_cepstral_distortion(
     ref, gen = as_numpy(reference), as_numpy(generated)
     n = min(len(ref), len(gen))
     d = min(num_coefficients, config.num_mels - 1)
-    c_ref = mel_cepstrum(_loss_log_mel(ref[:n], config)[0].numpy(), d)
-    c_gen = mel_cepstrum(_loss_log_mel(gen[:n], config)[0].numpy(), d)
+    c_ref = mel_cepstrum(loss_log_mel(ref[:n], config)[0].numpy(), d)
+    c_gen = mel_cepstrum(loss_log_mel(gen[:n], config)[0].numpy(), d)
     per_frame = (10.0 / np.log(10.0)) * np.sqrt(2.0 * np.sum((c_ref - c_gen) ** 2, axis=0))
     return float(per_frame.mean())
 

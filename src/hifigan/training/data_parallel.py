@@ -8,6 +8,7 @@ import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
@@ -80,6 +81,15 @@ def agree(stop: bool, dist: DistInfo, device: torch.device) -> bool:
     flag = torch.tensor([float(stop)], device=device)
     torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
     return bool(flag.item())
+
+
+def from_main(value: Any, dist: DistInfo) -> Any:
+    """Rank 0's `value` on every rank (other ranks pass None); a lone process keeps its own."""
+    if not dist.active or dist.world_size == 1:
+        return value
+    box = [value]
+    torch.distributed.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def wrap_ddp(state: TrainingState, dist: DistInfo, device: torch.device) -> None:

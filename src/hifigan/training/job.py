@@ -19,14 +19,17 @@ from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoi
 from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
+from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_facts
 from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
-from hifigan.training.data_parallel import init_distributed
+from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.options import TrainJob
+from hifigan.training.reporting import say as console
 from hifigan.training.trainer import Trainer
 
+SCAN_CACHE = "scan-cache.npz"  # in the run folder
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
-DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "input_mels", "resample", "mix_to_mono")
+DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", "resample", "mix_to_mono")
 
 
 @dataclass
@@ -38,6 +41,7 @@ class TrainResult:
     step: int
     epoch: int
     checkpoint: Path | None
+    files_read: int = 0  # audio files this process read in the up-front scan (the rest: the cache or rank 0's)
 
 
 def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any]:
@@ -98,6 +102,36 @@ def _read_init(job: TrainJob) -> dict[str, Any]:
     return read_checkpoint(job.init_from)
 
 
+def read_settings(config: HifiganConfig, data: dict[str, Any]) -> ReadSettings:
+    """How the job reads audio (what a scan cache is valid for)."""
+    return ReadSettings(config.sampling_rate, bool(data["resample"]), bool(data["mix_to_mono"]))
+
+
+def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any], out: Path, dist: DistInfo,
+                 progress: bool) -> FileFacts:
+    """The scan's facts of `files`: rank 0 reads what its cache (OUT/scan-cache.npz) lacks and hands the rows to the
+    other ranks, which read no file."""
+    facts = None
+    if dist.is_main:
+        facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress, save=False)
+        console(f"scan: {len(files)} files, {facts.read} read, {len(files) - facts.read} unchanged "
+                f"({out / SCAN_CACHE})")
+    shared = from_main(None if facts is None else (facts.rows, facts.problems), dist)
+    if facts is None:
+        facts = FileFacts(*shared)
+    if len(facts.rows) != len(files):
+        raise HifiganError(None, f"rank {dist.rank} lists {len(files)} files, rank 0 {len(facts.rows)}: every node "
+                                 "needs the same corpus at the same path")
+    return facts
+
+
+def save_scan(facts: FileFacts, files: list[Path], config: HifiganConfig, data: dict[str, Any], out: Path,
+              dist: DistInfo) -> None:
+    """Rank 0 keeps the scan for the next run, once it passed (a run that fails on its data writes nothing)."""
+    if dist.is_main:
+        save_facts(out / SCAN_CACHE, read_settings(config, data), files, facts)
+
+
 def train(job: TrainJob) -> TrainResult:
     """Run a training job: resolve config and data, build the trainer, start it from `resume` or `init_from` when
     given, train until a limit or SIGINT/SIGTERM (it saves first), report. Under torchrun every process calls it."""
@@ -117,18 +151,25 @@ def train(job: TrainJob) -> TrainResult:
         config = inline_mel_stats(config)
         data = data_spec(job, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
-                        data["valid_count"], data["valid_fraction"])
-        train_files, valid_files = corpus.resolve(config.seed)
+                        data["valid_count"], data["valid_fraction"], data["valid_cap"])
+        held = corpus.split(config.seed)
+        train_files, valid_files = held.train, held.valid
+        if dist.is_main:
+            console(f"validation: {held.reason}")
         input_mels = None if data["input_mels"] is None else Path(data["input_mels"])
+        facts = shared_facts(train_files + valid_files, config, data, Path(out), dist, job.options.progress)
         with warnings.catch_warnings():
             if not dist.is_main:
                 warnings.simplefilter("ignore")
             kw = dict(resample=data["resample"], mix_to_mono=data["mix_to_mono"], input_mels=input_mels)
-            train_scan = scan_clips(train_files, config, **kw, what="training set")
-            valid_scan = scan_clips(valid_files, config, **kw, what="validation set")
+            train_scan = scan_clips(train_files, config, **kw, what="training set",
+                                    facts=facts.part(0, len(train_files)))
+            valid_scan = scan_clips(valid_files, config, **kw, what="validation set",
+                                    facts=facts.part(len(train_files), len(facts.rows)))
         options = dataclasses.replace(job.options, out=Path(out), resample=data["resample"],
                                       mix_to_mono=data["mix_to_mono"])
         trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
+        save_scan(facts, train_files + valid_files, config, data, Path(out), dist)
         trainer.data_spec = data
         say = trainer.say
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
@@ -149,7 +190,7 @@ def train(job: TrainJob) -> TrainResult:
         where = checkpoint_files(trainer.ckpt_dir)
         say(f"stopped ({reason}) at step {trainer.step}, epoch {trainer.epoch}; "
             f"checkpoint: {where[-1] if where else 'none'}")
-        return TrainResult(reason, trainer.step, trainer.epoch, where[-1] if where else None)
+        return TrainResult(reason, trainer.step, trainer.epoch, where[-1] if where else None, facts.read)
     finally:
         if dist.active and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

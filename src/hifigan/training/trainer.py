@@ -24,7 +24,7 @@ from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import DistInfo, RunData, agree, training_device, wrap_ddp
 from hifigan.training.options import TrainOptions
 from hifigan.training.registry import build_generator_objective
-from hifigan.training.reporting import RunLog, StepRate, Validation, progress_bar, say, show_step
+from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
 from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
 from hifigan.training.step import (
     Batch,
@@ -35,6 +35,7 @@ from hifigan.training.step import (
     deterministic_algorithms,
     train_step,
 )
+from hifigan.training.validation import Validation
 
 # Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
 # the step's result: a hook to watch a run (which clips each rank trained on, the weights after each step, ...).
@@ -62,7 +63,8 @@ class Trainer:
         self.data = RunData(config, train_clips, valid_clips, self.dist, self.device, options.resample,
                             options.mix_to_mono)
         self.validation = Validation(self.data.valid_set, config, self.device, self.step_options.autocast,
-                                     options.media_clips)
+                                     options.media_clips, config.num_workers,
+                                     backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
         self.last_saved_step = self.last_validated_step = -1
         self.ckpt_dir = Path(options.out) / "checkpoints"
@@ -151,7 +153,7 @@ class Trainer:
         return value
 
     def vocode_held_out(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """(index, input mel, reference audio, generated audio as float32 on the CPU) per held-out utterance."""
+        """(index, input mel, reference audio, generated audio on the CPU) per held-out utterance, in order."""
         return self.validation.vocode(self.generator)
 
     # ---------------------------------------------------------------- the loop

@@ -1,0 +1,195 @@
+"""What the up-front scan learns about each file (header, length at the model rate, peak, share of full-scale samples,
+or why it cannot be read), as one row of a numpy table per file; read in parallel processes the first time and
+cached by path, size and mtime, so a resume or a second run reads only the files that changed."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from hifigan.atomic import atomic_path
+from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, load_audio
+from hifigan.errors import AudioError, HifiganError
+
+CLIP_LEVEL = 1.0 - 2.0 / MAX_WAV_VALUE  # a sample at full scale (int16 32767 or -32768)
+PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
+CACHE_VERSION = 1
+
+# status of a row
+LOADED, UNREADABLE, EMPTY, FORMAT = 0, 1, 2, 3
+
+ROW = np.dtype([
+    ("size", np.int64), ("mtime_ns", np.int64),  # the key, with the path
+    ("status", np.int8), ("rate", np.int32), ("channels", np.int16), ("frames", np.int64),  # the header
+    ("samples", np.int64), ("peak", np.float64), ("full_scale", np.float64),  # the samples, at the model rate
+])
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """How files are read (a cache holds rows for one of these only)."""
+
+    sampling_rate: int
+    resample: bool = False
+    mix_to_mono: bool = False
+
+
+@dataclass
+class FileFacts:
+    """One row per file, in the order of the files asked for; `problems`: why unreadable files could not be read
+    (by row); `read`: how many files this process read (the others came from the cache or another rank);
+    `changed`: the cache no longer matches these files."""
+
+    rows: np.ndarray
+    problems: dict[int, str] = field(default_factory=dict)
+    read: int = 0
+    changed: bool = False
+
+    def part(self, start: int, stop: int) -> FileFacts:
+        """The rows [start, stop), renumbered from 0."""
+        problems = {i - start: p for i, p in self.problems.items() if start <= i < stop}
+        return FileFacts(self.rows[start:stop], problems, 0)
+
+
+def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
+    """The row of one file and, if it cannot be read, why (AudioError's problem, as the scan reports it)."""
+    try:
+        stat = os.stat(path)
+        key = (stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = (-1, -1)
+    blank = (0, 0, 0, -1, 0.0, 0.0)
+    try:
+        info = audio_info(path)
+    except AudioError as e:
+        return (*key, UNREADABLE, *blank), e.problem
+    header = (info.samplerate, info.channels, info.frames)
+    if info.frames == 0:
+        return (*key, EMPTY, *header, -1, 0.0, 0.0), None
+    try:
+        check_format(path, info.channels, info.samplerate, settings.sampling_rate, resample=settings.resample,
+                     mix_to_mono=settings.mix_to_mono)
+    except AudioError:
+        return (*key, FORMAT, *header, -1, 0.0, 0.0), None  # the scan raises it, in file order
+    try:
+        audio = load_audio(path, settings.sampling_rate, resample=settings.resample, mix_to_mono=settings.mix_to_mono)
+    except AudioError as e:
+        return (*key, UNREADABLE, *header, -1, 0.0, 0.0), e.problem
+    magnitude = np.abs(audio)
+    peak = float(magnitude.max()) if audio.shape[0] else 0.0
+    full_scale = float(np.mean(magnitude >= CLIP_LEVEL)) if audio.shape[0] else 0.0
+    return (*key, LOADED, *header, int(audio.shape[0]), peak, full_scale), None
+
+
+def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
+                 workers: int | None = None, progress: bool = True, save: bool = True) -> FileFacts:
+    """The facts of every file: cached rows whose path, size and mtime still match, the others read (in `workers`
+    processes, default the CPU count, with a progress bar on a terminal); with `save`, the cache is rewritten when
+    it changed (else save_facts does it)."""
+    names = [os.path.abspath(f) for f in files]
+    rows = np.zeros(len(names), dtype=ROW)
+    problems: dict[int, str] = {}
+    known = _load(cache, settings) if cache is not None else None
+    todo = []
+    index, stored, stored_problems = known if known is not None else ({}, rows, {})
+    for i, name in enumerate(names):
+        j = index.get(name)
+        if j is not None and stored[j]["size"] >= 0 and _same_key(name, stored[j]):
+            rows[i] = stored[j]
+            if j in stored_problems:
+                problems[i] = stored_problems[j]
+        else:
+            todo.append(i)
+    for i, (row, problem) in zip(todo, _read_all([names[i] for i in todo], settings, workers, progress)):
+        rows[i] = row
+        if problem is not None:
+            problems[i] = problem
+    facts = FileFacts(rows, problems, len(todo), bool(todo) or len(index) != len(names))
+    if cache is not None and save:
+        save_facts(cache, settings, files, facts)
+    return facts
+
+
+def _same_key(name: str, row: np.void) -> bool:
+    try:
+        stat = os.stat(name)
+    except OSError:
+        return False
+    return stat.st_size == row["size"] and stat.st_mtime_ns == row["mtime_ns"]
+
+
+def _read_all(names: list[str], settings: ReadSettings, workers: int | None, progress: bool) -> list:
+    """Read the files, in order; in worker processes unless there are few (or one worker)."""
+    from tqdm import tqdm
+
+    count = workers if workers is not None else os.cpu_count() or 1
+    parallel = count > 1 and (len(names) >= PARALLEL_MIN or workers is not None) and len(names) > 1
+    bar = tqdm(total=len(names), unit="file", desc="scan", file=sys.stderr, dynamic_ncols=True,
+               disable=not (progress and sys.stderr.isatty()) or not names)
+    read = partial(read_one, settings=settings)
+    try:
+        if not parallel:
+            out = []
+            for name in names:
+                out.append(read(name))
+                bar.update(1)
+            return out
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        chunk = max(1, min(256, len(names) // (8 * count)))
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            out = []
+            for result in pool.map(read, names, chunksize=chunk):
+                out.append(result)
+                bar.update(1)
+            return out
+    finally:
+        bar.close()
+
+
+def _load(cache: Path, settings: ReadSettings) -> tuple[dict[str, int], np.ndarray, dict[int, str]] | None:
+    """(path -> row number, the rows, row number -> problem) of a cache written with the same settings; None when
+    there is none that fits."""
+    try:
+        with np.load(cache) as stored:
+            header = json.loads(bytes(stored["header"]).decode())
+            if header != _header(settings):
+                return None
+            names = bytes(stored["paths"]).decode().split("\0") if len(stored["paths"]) else []
+            rows = stored["rows"]
+            problems = {int(k): v for k, v in json.loads(bytes(stored["problems"]).decode()).items()}
+    except (OSError, ValueError, KeyError):  # none yet, or unreadable: read everything again
+        return None
+    if len(names) != len(rows):
+        return None
+    return {name: i for i, name in enumerate(names)}, rows, problems
+
+
+def save_facts(cache: Path, settings: ReadSettings, files: Sequence[Path], facts: FileFacts) -> None:
+    """Write the facts of `files` to the cache file (atomically) when they differ from it; a failure is a notice."""
+    if not facts.changed:
+        return
+    names = [os.path.abspath(f) for f in files]
+    blob = lambda text: np.frombuffer(text.encode(), dtype=np.uint8)  # noqa: E731
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache) as tmp, open(tmp, "wb") as out:
+            np.savez(out, header=blob(json.dumps(_header(settings))), paths=blob("\0".join(names)), rows=facts.rows,
+                     problems=blob(json.dumps({str(k): v for k, v in facts.problems.items()})))
+    except (OSError, HifiganError) as e:  # the cache only saves time: a run goes on without it
+        print(f"hifigan: cannot write the scan cache {cache} ({e}); the next run reads every file again",
+              file=sys.stderr)
+
+
+def _header(settings: ReadSettings) -> dict:
+    return {"version": CACHE_VERSION, "sampling_rate": settings.sampling_rate, "resample": settings.resample,
+            "mix_to_mono": settings.mix_to_mono}

@@ -1,0 +1,148 @@
+"""The validation: every whole held-out utterance through the generator, as the official code, its mean mel L1, and
+the audio and mel images of the first few clips. At vocoding speed: clips are read by DataLoader workers and vocoded
+in batches with exact context (`Vocoder.batch`: each clip's audio is what it would be alone), by a copy of the
+generator with its weight norms folded once per pass."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from hifigan.config import HifiganConfig
+from hifigan.data.dataset import VocoderDataset
+from hifigan.evaluation.spectral import loss_log_mel
+from hifigan.inference.vocoder import Vocoder
+from hifigan.mel import MelSpectrogram
+from hifigan.models.generators import build_generator, fold_norms
+from hifigan.training.data_parallel import ignore_sigint_in_worker
+from hifigan.training.reporting import RunLog, mel_figure
+
+BATCH_FRAMES = 4000  # padded mel frames per batch (clips x the longest): bounds memory; a longer clip goes alone
+BATCH_CLIPS = 16
+
+
+def frame_batches(frames: Sequence[int], budget: int = BATCH_FRAMES, most: int = BATCH_CLIPS) -> list[list[int]]:
+    """Consecutive indices in groups whose padded size (members x the longest) stays within `budget` frames and
+    `most` clips; a clip longer than the budget is a group of its own."""
+    groups: list[list[int]] = []
+    longest = 0
+    for i, n in enumerate(frames):
+        if groups and len(groups[-1]) < most and (len(groups[-1]) + 1) * max(longest, n) <= budget:
+            groups[-1].append(i)
+            longest = max(longest, n)
+        else:
+            groups.append([i])
+            longest = n
+    return groups
+
+
+def _items(batch: list) -> list:
+    return batch
+
+
+class _Scored(Dataset):
+    """The held-out items with what the score compares against, prepared in the loader's workers: the loss log-mel
+    of the reference trimmed to the generated length (mel frames x hop, at most the recording), as mel_l1 trims it."""
+
+    def __init__(self, valid_set: VocoderDataset, config: HifiganConfig) -> None:
+        self.valid_set, self.config = valid_set, config
+
+    def __len__(self) -> int:
+        return len(self.valid_set)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        mel, audio, _, i = self.valid_set[index]
+        n = min(audio.shape[-1], mel.shape[-1] * self.config.hop_size)
+        return mel, audio, loss_log_mel(audio[..., :n], self.config), i
+
+
+class Validation:
+    """The held-out clips and how to score them; `media_clips` clips also go to TensorBoard as audio and mels;
+    `num_workers` DataLoader processes read and prepare the clips; `backend`: what vocodes them (hifigan.inference)."""
+
+    def __init__(self, valid_set: VocoderDataset, config: HifiganConfig, device: torch.device,
+                 autocast: Callable[[], contextlib.AbstractContextManager], media_clips: int,
+                 num_workers: int = 0, backend: str = "auto") -> None:
+        self.valid_set, self.config, self.device, self.autocast = valid_set, config, device, autocast
+        self.media_clips, self.backend = media_clips, backend
+        self.num_workers = min(num_workers, os.cpu_count() or 1)
+        self.input_mel = MelSpectrogram(**config.mel_kwargs())
+        self.logged_references = False
+        self.batches = frame_batches([clip.num_samples // config.hop_size + 1 for clip in valid_set.clips])
+        self._vocoder: Vocoder | None = None
+
+    @torch.no_grad()
+    def run(self, generator: nn.Module, step: int, epoch: int, log: RunLog | None) -> float:
+        """Mean mel L1 (loss mel) over the held-out clips, logged as val/mel_l1 (NaN when there are none)."""
+        if len(self.valid_set) == 0:
+            return math.nan
+        errors = np.zeros(len(self.valid_set))
+        for i, mel, audio, y_hat, reference in self._vocoded(generator):
+            # mel_l1(audio, y_hat), its reference half computed by the loader (y_hat is cut to that length)
+            errors[i] = torch.nn.functional.l1_loss(loss_log_mel(y_hat, self.config), reference).item()
+            if log and i < self.media_clips:
+                self._log_media(log, step, i, mel, audio, y_hat)
+        value = float(np.mean(errors))
+        if log:
+            log.scalars(step, {"val/mel_l1": value}, epoch=epoch)
+        return value
+
+    def vocoder(self, generator: nn.Module) -> Vocoder:
+        """A Vocoder holding `generator`'s current weights, folded (a copy: the training model is untouched), on
+        `backend` (all compute the same function; `auto`: the fastest exact one). An eager one is built once and
+        later passes load the new folded weights into it; an engine (which holds its own copy) is built per pass."""
+        copy = build_generator(self.config).to(self.device, next(generator.parameters()).dtype)
+        copy.load_state_dict(generator.state_dict())
+        if self._vocoder is not None and self._vocoder.backend == "eager":
+            self._vocoder.generator.load_state_dict(fold_norms(copy.eval()).state_dict())
+        else:
+            self._vocoder = Vocoder(copy, self.config, self.device, backend=self._backend())  # it folds the copy
+        return self._vocoder
+
+    def _backend(self) -> str:
+        """`auto` is `tiled` on the CPU: tiled-split keeps a thread pool, and DataLoader workers forked while its
+        threads live (this pass's, or training's next epoch) can spin forever in MKL's allocator (seen here)."""
+        return "tiled" if self.backend == "auto" and self.device.type == "cpu" else self.backend
+
+    def vocode(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
+        """(index, input mel, reference audio, generated audio on the CPU, float32, float64 for a float64 generator)
+        for each held-out clip, in index order.
+
+        Frame i's audio is samples [i hop, (i + 1) hop) in either framing, so sample n of one is sample n of the
+        other; the generated audio stops at the recording's end (centred framing's 1 + T // hop frames give up
+        to a hop more)."""
+        for i, mel, audio, y_hat, _ in self._vocoded(generator):
+            yield i, mel, audio, y_hat
+
+    def _vocoded(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor,
+                                                                torch.Tensor]]:
+        vocoder = self.vocoder(generator)
+        loader = DataLoader(_Scored(self.valid_set, self.config), batch_sampler=self.batches,
+                            num_workers=self.num_workers, collate_fn=_items,
+                            worker_init_fn=ignore_sigint_in_worker if self.num_workers else None)
+        for batch in loader:
+            with self.autocast():
+                outputs = vocoder.batch([mel for mel, _, _, _ in batch])
+            for (mel, audio, reference, i), y_hat in zip(batch, outputs):
+                y_hat = y_hat if y_hat.dtype == torch.float64 else y_hat.float()
+                yield i, mel, audio, y_hat[: audio.shape[-1]], reference
+
+    def _log_media(self, log: RunLog, step: int, i: int, mel: torch.Tensor, audio: torch.Tensor,
+                   y_hat: torch.Tensor) -> None:
+        clip = self.valid_set.clips[i].id
+        sr = self.config.sampling_rate
+        writer = log.writer
+        if not self.logged_references:
+            writer.add_audio(f"reference/{clip}", audio.unsqueeze(0), step, sr)
+        writer.add_audio(f"generated/{clip}", y_hat.float().unsqueeze(0), step, sr)
+        generated = self.input_mel(y_hat.float()).numpy()
+        writer.add_figure(f"mel/{clip}", mel_figure(mel.numpy(), generated, clip), step, close=True)
+        if i == min(self.media_clips, len(self.valid_set)) - 1:
+            self.logged_references = True

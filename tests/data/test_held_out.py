@@ -1,0 +1,58 @@
+"""The held-out set: 5% by a seeded hash of each clip's path, capped at 150 (the official list's size), stable as
+the corpus grows (a clip's membership changes only through the cap), and a one-line reason for its size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.data.corpus import DEFAULT_CAP, choose_validation, split_validation
+from hifigan.errors import HifiganError
+
+
+def names(n: int, start: int = 0, root: Path = Path("/corpus")) -> list[Path]:
+    return [root / f"spk{i % 7}" / f"utt{i:06d}.wav" for i in range(start, start + n)]
+
+
+def test_default_is_five_percent_capped_at_the_official_150():
+    small = choose_validation(names(1000), seed=3, root=Path("/corpus"))
+    assert 30 <= len(small.valid) <= 70 and "capped" not in small.reason  # 50 expected, sd 6.9
+    assert small.reason.startswith(f"{len(small.valid)} of 1000 files")
+    large = choose_validation(names(20000), seed=3, root=Path("/corpus"))
+    assert len(large.valid) == DEFAULT_CAP == 150
+    assert "capped at 150" in large.reason and len(large.train) == 20000 - 150
+    assert len(choose_validation(names(20000), cap=0, seed=3, root=Path("/corpus")).valid) > 900  # no cap: ~1000
+    assert len(choose_validation(names(20000), cap=40, seed=3).valid) == 40
+    assert len(choose_validation(names(20000), count=500, seed=3).valid) == 500  # an explicit count is not capped
+    with pytest.raises(HifiganError, match="cap"):
+        choose_validation(names(10), cap=-1)
+
+
+def test_growth_keeps_every_clip_where_it_was_except_through_the_cap():
+    root = Path("/corpus")
+    before = choose_validation(names(2000), fraction=0.05, cap=0, seed=9, root=root)
+    grown = choose_validation(names(3000), fraction=0.05, cap=0, seed=9, root=root)
+    old = set(names(2000))
+    assert set(grown.valid) & old == set(before.valid) and set(grown.train) & old == set(before.train)
+    # With the cap reached, the held-out set is the lowest draws: a clip leaves only for a new one that drew lower.
+    capped = choose_validation(names(2000), cap=60, seed=9, root=root)
+    capped_grown = choose_validation(names(3000), cap=60, seed=9, root=root)
+    assert len(capped.valid) == len(capped_grown.valid) == 60
+    left = set(capped.valid) - set(capped_grown.valid)
+    joined = set(capped_grown.valid) - set(capped.valid)
+    assert len(left) == len(joined) and not joined & old  # those who joined are new files, one per departure
+    assert set(capped_grown.valid) <= set(grown.valid)  # the capped set is a subset of the uncapped one
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 300), seed=st.integers(0, 10**6), fraction=st.floats(0.01, 0.9))
+def test_membership_depends_on_the_relative_path_and_seed_only(n, seed, fraction):
+    """The same clips under another root (a moved or copied corpus), listed in any order: the same split."""
+    a = split_validation(names(n), fraction=fraction, cap=0, seed=seed, root=Path("/corpus"))
+    b = split_validation(list(reversed(names(n, root=Path("/mnt/x")))), fraction=fraction, cap=0, seed=seed,
+                         root=Path("/mnt/x"))
+    assert [p.relative_to("/corpus") for p in a[1]] == [p.relative_to("/mnt/x") for p in b[1]]
+    assert 1 <= len(a[1]) < n and sorted(a[0] + a[1]) == sorted(names(n))

@@ -1,0 +1,79 @@
+"""The up-front scan at corpus scale: files read in parallel processes give the rows one process gives, a compact
+numpy row per file; the cache keyed by path, size and mtime makes a second scan, or a resumed job, read only the
+files that changed; bad files are skipped and counted as before."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+
+import numpy as np
+import soundfile as sf
+
+from hifigan.audio import find_audio
+from hifigan.data.clip_scan import Clip, scan_clips
+from hifigan.data.scan_cache import ROW, ReadSettings, gather_facts
+from tests.support.tiny import tiny_config
+
+CFG = tiny_config()
+SETTINGS = ReadSettings(CFG.sampling_rate)
+
+
+def corpus_with_bad_files(tmp_path, tiny_corpus):
+    folder = tmp_path / "c"
+    shutil.copytree(tiny_corpus, folder)
+    (folder / "garbage.wav").write_bytes(b"RIFF\x00\x00not really a wav file" * 3)
+    (folder / "empty.wav").write_bytes(b"")
+    sf.write(folder / "silent.wav", np.zeros(2000, dtype=np.int16), 8000, subtype="PCM_16")
+    sf.write(folder / "loud.wav", np.full(2000, 32767, dtype=np.int16), 8000, subtype="PCM_16")
+    return folder
+
+
+def quiet_scan(files, facts=None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return scan_clips(files, CFG, facts=facts)
+
+
+def test_parallel_rows_equal_serial_rows_and_the_scan_counts_as_before(tmp_path, tiny_corpus):
+    files = find_audio(corpus_with_bad_files(tmp_path, tiny_corpus))
+    serial = gather_facts(files, SETTINGS, workers=1)
+    parallel = gather_facts(files, SETTINGS, workers=2)
+    assert serial.read == parallel.read == len(files) == 12
+    assert np.array_equal(serial.rows, parallel.rows) and serial.problems == parallel.problems
+    assert sorted(files[i].name for i in serial.problems) == ["empty.wav", "garbage.wav"]
+    report = quiet_scan(files, parallel)
+    assert len(report.clips) == 9 and len(report.skipped) == 2
+    assert [p.name for p in report.silent] == ["silent.wav"] and [p.name for p in report.clipping] == ["loud.wav"]
+    plain = quiet_scan(files)  # no facts given: the files are read now
+    assert [(c.path, c.num_samples) for c in plain.clips] == [(c.path, c.num_samples) for c in report.clips]
+    assert plain.skipped == report.skipped
+    # compact: one 55-byte row per file, and clips without a per-instance dict
+    assert ROW.itemsize <= 64 and not hasattr(report.clips[0], "__dict__") and Clip.__slots__
+
+
+def test_the_cache_reads_only_changed_files_and_trusts_no_stale_row(tmp_path, tiny_corpus):
+    folder = corpus_with_bad_files(tmp_path, tiny_corpus)
+    cache = tmp_path / "run" / "scan-cache.npz"
+    files = find_audio(folder)
+    first = gather_facts(files, SETTINGS, cache)
+    assert first.read == 12 and cache.is_file()
+    again = gather_facts(files, SETTINGS, cache)
+    assert again.read == 0 and np.array_equal(again.rows, first.rows) and again.problems == first.problems
+    # silent.wav becomes loud: the same size, a new mtime; its old row must not be trusted
+    silent = folder / "silent.wav"
+    stat = silent.stat()
+    sf.write(silent, np.full(2000, 20000, dtype=np.int16), 8000, subtype="PCM_16")
+    os.utime(silent, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2_000_000_000))
+    assert silent.stat().st_size == stat.st_size
+    changed = gather_facts(files, SETTINGS, cache)
+    assert changed.read == 1
+    assert [p.name for p in quiet_scan(files, changed).silent] == []
+    # one file added, one removed: only the new one is read
+    (folder / "clip00.wav").unlink()
+    shutil.copy(tiny_corpus / "clip01.wav", folder / "zz_new.wav")
+    grown = gather_facts(find_audio(folder), SETTINGS, cache)
+    assert grown.read == 1 and len(grown.rows) == 12
+    # another way of reading (resampling) is another cache: everything is read again
+    assert gather_facts(find_audio(folder), ReadSettings(CFG.sampling_rate, resample=True), cache).read == 12

@@ -1,0 +1,95 @@
+"""Validation at vocoding speed: held-out clips read by DataLoader workers and vocoded in batches with exact context
+by a folded copy of the generator; each clip's audio and val/mel_l1 are what clip-by-clip vocoding gives (float64),
+and the training generator is left as it was."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.audio import find_audio
+from hifigan.data.clip_scan import scan_clips
+from hifigan.data.dataset import VocoderDataset
+from hifigan.evaluation.spectral import mel_l1
+from hifigan.models import Generator
+from hifigan.training.validation import Validation, frame_batches
+from tests.support.files import write_clips
+from tests.support.tiny import tiny_config
+
+CFG = tiny_config()
+
+
+@pytest.fixture(scope="module")
+def held_out(tmp_path_factory):
+    """Nine clips of 0.05 to 0.6 s (3 to 300 mel frames): one padded batch holds very different lengths."""
+    folder = tmp_path_factory.mktemp("held")
+    write_clips(folder, 9, seconds=(0.05, 0.6), seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clips = scan_clips(find_audio(folder), CFG).clips
+    return VocoderDataset(clips, CFG, train=False)
+
+
+def one_by_one(generator, dataset):
+    """The reference: every clip alone through the training generator (weight norm as trained), as before."""
+    generator.eval()
+    with torch.no_grad():
+        out = [generator(dataset[i][0].to(next(generator.parameters()).dtype)[None]).reshape(-1)
+               for i in range(len(dataset))]
+    generator.train()
+    return [y[: dataset[i][1].shape[-1]] for i, y in enumerate(out)]
+
+
+def validation(dataset, workers=0):
+    return Validation(dataset, CFG, torch.device("cpu"), contextlib.nullcontext, media_clips=0, num_workers=workers)
+
+
+def test_batched_clips_equal_clip_by_clip_in_float64(held_out):
+    torch.manual_seed(0)
+    generator = Generator(CFG).double()
+    check = validation(held_out)
+    assert len(check.batches) == 1 and len(set(c.num_samples for c in held_out.clips)) == 9  # ragged, one batch
+    expected = one_by_one(generator, held_out)
+    got = list(check.vocode(generator))
+    assert [i for i, *_ in got] == list(range(9))
+    for i, _, audio, y_hat in got:
+        assert y_hat.dtype == torch.float64 and y_hat.shape == expected[i].shape and len(y_hat) > len(audio) - 16
+        assert float((y_hat - expected[i]).abs().max()) < 1e-12, i
+    value = check.run(generator, 0, 0, None)
+    reference = float(np.mean([mel_l1(held_out[i][1], expected[i], CFG) for i in range(9)]))
+    assert abs(value - reference) < 1e-12 * reference
+    # the training generator keeps its weight norm and its training mode
+    assert generator.training and any("parametrizations" in k for k in generator.state_dict())
+
+
+def test_each_pass_uses_the_current_weights_and_workers_change_nothing(held_out):
+    torch.manual_seed(1)
+    generator = Generator(CFG)
+    check = validation(held_out, workers=2)
+    first = [y for *_, y in check.vocode(generator)]
+    with torch.no_grad():
+        for p in generator.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    second = [y for *_, y in check.vocode(generator)]
+    in_process = [y for *_, y in validation(held_out).vocode(generator)]
+    expected = one_by_one(generator, held_out)
+    for a, b, c, e in zip(first, second, in_process, expected):
+        assert not torch.allclose(a, b)
+        torch.testing.assert_close(b, c, rtol=1e-6, atol=1e-7)  # a worker's mel may round differently (threads)
+        torch.testing.assert_close(b, e, rtol=1e-4, atol=1e-5)  # float32: batched vs alone round differently
+
+
+@settings(max_examples=60, deadline=None)
+@given(frames=st.lists(st.integers(1, 900), max_size=40), budget=st.integers(50, 1000), most=st.integers(1, 8))
+def test_batches_are_consecutive_and_within_the_budget(frames, budget, most):
+    groups = frame_batches(frames, budget, most)
+    assert [i for g in groups for i in g] == list(range(len(frames)))
+    for g in groups:
+        assert len(g) <= most
+        assert len(g) == 1 or len(g) * max(frames[i] for i in g) <= budget
