@@ -114,8 +114,6 @@ def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any],
     facts = None
     if dist.is_main:
         facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress, save=False)
-        console(f"scan: {len(files)} files, {facts.read} read, {len(files) - facts.read} unchanged "
-                f"({out / SCAN_CACHE})")
     shared = from_main(None if facts is None else (facts.rows, facts.problems), dist)
     if facts is None:
         facts = FileFacts(*shared)
@@ -154,8 +152,6 @@ def train(job: TrainJob) -> TrainResult:
                         data["valid_count"], data["valid_fraction"], data["valid_cap"])
         held = corpus.split(config.seed)
         train_files, valid_files = held.train, held.valid
-        if dist.is_main:
-            console(f"validation: {held.reason}")
         input_mels = None if data["input_mels"] is None else Path(data["input_mels"])
         facts = shared_facts(train_files + valid_files, config, data, Path(out), dist, job.options.progress)
         with warnings.catch_warnings():
@@ -170,6 +166,11 @@ def train(job: TrainJob) -> TrainResult:
                                       mix_to_mono=data["mix_to_mono"])
         trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
         save_scan(facts, train_files + valid_files, config, data, Path(out), dist)
+        if dist.is_main:  # said once every check has passed: bad input stays one line
+            files = len(train_files) + len(valid_files)
+            console(f"validation: {held.reason}")
+            console(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged "
+                    f"({Path(out) / SCAN_CACHE})")
         trainer.data_spec = data
         say = trainer.say
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
