@@ -19,7 +19,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 
 test: lint
-	$(BIN)/pytest -q -n 2   # two workers, one thread each (tests/conftest.py)
+	$(BIN)/pytest -q -n 2 --dist loadgroup   # 2 workers, 1 thread each (tests/conftest.py); xdist_group marks
 
 demo: install
 	$(BIN)/hifigan demo --corpus data/ljspeech-mini --out runs/demo
