@@ -18,6 +18,7 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.training.step import cpu_has_native_bf16
 from tests.support.files import CORPUS, equal_states
+from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import capture_gradients, named_parameters
 from tests.support.tiny import narrow_discriminators, tiny_config
 
@@ -71,7 +72,7 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_co
     assert any(t.startswith("reference/") for t in tags["audio"])
 
 
-@pytest.mark.xdist_group("official-size")
+@LARGE_MEMORY
 def test_init_from_official_pair_and_export_round_trip(tmp_path, tiny_corpus, official_tiny80, official_tiny80_do):
     """An official g_/do_ pair (old-style norms, real AdamW moments) -> --init-from -> export-official: same tensors."""
     g_src, config_json = official_tiny80

@@ -20,6 +20,7 @@ from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
 from tests.support.files import equal_states
+from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import RefGenerator, RefMPD, RefMSD, reference_mel
 
 QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1"]
@@ -72,7 +73,7 @@ def _official_pair(folder, g_src, do_src):
     return g_path, folder / "d" / "discriminators.pt"
 
 
-@pytest.mark.xdist_group("official-size")
+@LARGE_MEMORY
 def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80,
                                                                 official_tiny80_do):
     """--init-discriminators loads a do_* file that is not beside the g_* (weights and both optimizers'
