@@ -18,6 +18,9 @@ import torch
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from tests.support.files import REPO
+from tests.support.marks import LARGE_MEMORY
+
+pytestmark = LARGE_MEMORY  # processes training side by side
 
 # 6 training clips: per step, 2 ranks x 2 clips or 1 process x 4 clips (the same 4: DistributedSampler deals
 # one shuffled order round-robin), one step per epoch; both steps train the discriminators.
