@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _pytest.nodeid import coerce_node_id  # private: see pytest_collection_modifyitems
 
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.config import HifiganConfig, load_config
@@ -25,6 +26,20 @@ def pytest_configure(config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)
         os.environ["OMP_NUM_THREADS"] = "1"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:
+    """--dist loadgroup as pytest-xdist 3.8 means it: a test marked xdist_group("NAME") gets the id suffix "@NAME",
+    which its scheduler keeps on one worker. xdist sets `item._nodeid`, which pytest 9.2 no longer reads (ids live
+    in `item._id`), so without this every group is silently split over the workers."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers under --dist loadgroup
+        return
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(names)}")
 
 
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
