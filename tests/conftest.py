@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +15,27 @@ from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.config import HifiganConfig, load_config
 from hifigan.models import Generator
 from tests.support.files import save_config_json, write_clips
-from tests.support.official_reference import RefGenerator
+from tests.support.official_reference import RefGenerator, official_discriminator_file
 from tests.support.tiny import tiny_config
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist (`make test`: 2 workers on 2 cores) each worker, and every process a test starts, computes
+    on one thread: more OpenMP threads than cores spin against each other and slow a step ~10x."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)
+        os.environ["OMP_NUM_THREADS"] = "1"
+
+
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem) -> None:
+    """After each test's fixtures are gone, give the heap's free pages back to the OS (glibc keeps them): else a
+    process holds its largest test's peak for the rest of the run, and the 2 workers' sum of peaks grows."""
+    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
+        _LIBC.malloc_trim(0)
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +69,16 @@ def official_tiny80(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("official")
     torch.save({"generator": RefGenerator(cfg).state_dict()}, folder / "g_00000001")
     return folder / "g_00000001", save_config_json(folder / "config_tiny80.json", cfg)
+
+
+@pytest.fixture(scope="session")
+def official_tiny80_do(tmp_path_factory, official_tiny80) -> Path:
+    """An official do_* file for official_tiny80's generator: official-size MPD/MSD and both AdamWs after one step
+    (steps 100, epoch 3, betas 0.8/0.99; ~1 GB, ~10 s to build). Hard-link it where a test needs it."""
+    g_state = torch.load(official_tiny80[0], weights_only=True)["generator"]
+    path = tmp_path_factory.mktemp("official_do") / "do_00000100"
+    torch.save(official_discriminator_file(g_state, steps=100, epoch=3, betas=(0.8, 0.99)), path)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -112,11 +112,15 @@ def test_vocode_stream_and_auto_chunking_match_one_shot(tmp_path):
     np.save(tmp_path / "short.npy", rng.standard_normal((cfg.num_mels, 300)).astype(np.float32) - 3)
     np.save(tmp_path / "long.npy", rng.standard_normal((cfg.num_mels, AUTO_CHUNK_FRAMES + 77)).astype(np.float32))
     vocoder = Vocoder.from_checkpoint(ckpt)
-    for flags in (["--stream", "--chunk-frames", "7"], []):
-        out = tmp_path / f"out{len(flags)}"
+    # Streamed in chunks of the receptive field (7 frames: 43 of them) and in 43 longer ones over the long mel
+    # (600 chunks of 7 there cost ~10 s and test nothing more); then one shot and auto-chunked without flags.
+    runs = [(["--stream", "--chunk-frames", "7"], ["short"]), (["--stream", "--chunk-frames", "95"], ["long"]),
+            ([], ["short", "long"])]
+    for i, (flags, stems) in enumerate(runs):
+        out = tmp_path / f"out{i}"
         assert main(["vocode", "-c", str(ckpt), "-o", str(out), *flags,
-                     str(tmp_path / "short.npy"), str(tmp_path / "long.npy")]) == 0
-        for stem in ("short", "long"):
+                     *(str(tmp_path / f"{stem}.npy") for stem in stems)]) == 0
+        for stem in stems:
             expected = vocoder(np.load(tmp_path / f"{stem}.npy")).numpy()
             got = sf.read(out / f"{stem}.wav", dtype="float32")[0]
             assert got.shape == expected.shape

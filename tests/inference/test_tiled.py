@@ -5,7 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.config import load_config
+from hifigan.config import config_from_dict, load_config
 from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator, onednn_available
 from hifigan.models import Generator
@@ -41,8 +41,12 @@ def test_tiled_equals_plain_generator(resblock, frames, batch, tile, onednn):
 def test_tiled_halos_are_exact_and_tight(name, tile):
     """The per-stage context derived from the layers is enough and no more: in float64 (plain torch convs)
     tiling reproduces the untiled model to rounding, and one sample less on either side of any stage
-    changes the output by orders of magnitude more."""
-    _, fused = _pair(load_config(name))
+    changes the output by orders of magnitude more. The halos depend on kernels, strides and dilations, not on
+    widths: the preset's geometry at 1/8 of its channels, with tile_elements / 8 (the same tiles), runs ~50x faster."""
+    preset = load_config(name)
+    narrow = preset.upsample_initial_channel // 8
+    _, fused = _pair(config_from_dict({**preset.to_dict(), "upsample_initial_channel": narrow}))
+    tile //= 8
     fused.double()
     mel = torch.randn(1, 80, 20, dtype=torch.float64) - 4  # longer than twice any stage's context
     with torch.inference_mode():

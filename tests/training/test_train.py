@@ -18,7 +18,8 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.training.step import cpu_has_native_bf16
 from tests.support.files import CORPUS, equal_states
-from tests.support.official_reference import capture_gradients, named_parameters, official_discriminator_file
+from tests.support.marks import LARGE_MEMORY
+from tests.support.official_reference import capture_gradients, named_parameters
 from tests.support.tiny import narrow_discriminators, tiny_config
 
 QUIET = ["--no-progress", "--valid-count", "2"]
@@ -71,7 +72,8 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_co
     assert any(t.startswith("reference/") for t in tags["audio"])
 
 
-def test_init_from_official_pair_and_export_round_trip(tmp_path, tiny_corpus, official_tiny80):
+@LARGE_MEMORY
+def test_init_from_official_pair_and_export_round_trip(tmp_path, tiny_corpus, official_tiny80, official_tiny80_do):
     """An official g_/do_ pair (old-style norms, real AdamW moments) -> --init-from -> export-official: same tensors."""
     g_src, config_json = official_tiny80
     folder = tmp_path / "official"
@@ -79,8 +81,8 @@ def test_init_from_official_pair_and_export_round_trip(tmp_path, tiny_corpus, of
     g_path = folder / "g_00000001"
     shutil.copy(g_src, g_path)
     g_state = torch.load(g_path, weights_only=True)["generator"]
-    do = official_discriminator_file(g_state, steps=1, epoch=0)
-    torch.save(do, folder / "do_00000001")
+    os.link(official_tiny80_do, folder / "do_00000001")
+    do = torch.load(folder / "do_00000001", weights_only=True)
 
     run, export = tmp_path / "run", tmp_path / "export"
     assert main(["train", "--init-from", str(g_path), "--config", str(config_json), "--corpus", str(tiny_corpus),

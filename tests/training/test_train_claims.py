@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import shutil
 
 import numpy as np
@@ -19,7 +20,8 @@ from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
 from tests.support.files import equal_states
-from tests.support.official_reference import RefGenerator, RefMPD, RefMSD, official_discriminator_file, reference_mel
+from tests.support.marks import LARGE_MEMORY
+from tests.support.official_reference import RefGenerator, RefMPD, RefMSD, reference_mel
 
 QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1"]
 G_ONLY = ["--disc-start-step", "1000000"]  # generator steps only: fast, and the data are what is compared
@@ -61,25 +63,25 @@ def test_max_minutes_stops_a_run(tmp_path, tiny_corpus, tiny_config_json, capsys
     assert _latest(tmp_path / "run")["step"] == 1
 
 
-def _official_pair(folder, config_json, g_src):
+def _official_pair(folder, g_src, do_src):
     """An official g_* file and, under another name elsewhere, a do_* with trained-looking AdamW moments."""
     (folder / "g").mkdir(parents=True)
     (folder / "d").mkdir()
     g_path = folder / "g" / "g_00000100"
     shutil.copy(g_src, g_path)
-    g_state = torch.load(g_path, weights_only=True)["generator"]
-    torch.save(official_discriminator_file(g_state, steps=100, epoch=3, betas=(0.8, 0.99)),
-               folder / "d" / "discriminators.pt")
+    os.link(do_src, folder / "d" / "discriminators.pt")
     return g_path, folder / "d" / "discriminators.pt"
 
 
-def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80):
+@LARGE_MEMORY
+def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80,
+                                                                official_tiny80_do):
     """--init-discriminators loads a do_* file that is not beside the g_* (weights and both optimizers'
     moments). After three real GAN steps (resumed; batch 3 of 6 clips: into epoch 1), export-official
     writes g_/do_ files that the independent official-style models load strictly and that compute, bit for
     bit, what our trained checkpoint computes."""
     g_src, config_json = official_tiny80
-    g_path, do_path = _official_pair(tmp_path / "official", config_json, g_src)
+    g_path, do_path = _official_pair(tmp_path / "official", g_src, official_tiny80_do)
     run = tmp_path / "run"
     data = ["--corpus", str(tiny_corpus), *QUIET, "--validation-interval", "0", "--disc-start-step", "0",
             "--batch-size", "3"]
