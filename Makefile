@@ -19,7 +19,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 
 test: lint
-	$(BIN)/pytest -q -n 2 -m 'not large_memory'   # 2 workers, 1 thread each (tests/conftest.py)
+	$(BIN)/pytest -q -n 2 --dist loadfile -m 'not large_memory'   # 2 workers, 1 thread each (tests/conftest.py)
 	$(BIN)/pytest -q -m large_memory                # then the 2-4.6 GB tests, one at a time (tests/support/marks.py)
 
 demo: install

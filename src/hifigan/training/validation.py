@@ -18,9 +18,10 @@ from torch.utils.data import DataLoader, Dataset
 from hifigan.config import HifiganConfig
 from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import loss_log_mel
+from hifigan.inference.engines import resolve_backend
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
-from hifigan.models.generators import build_generator, fold_norms
+from hifigan.models.generators import build_generator, fold_norms, layer_description
 from hifigan.training.data_parallel import ignore_sigint_in_worker
 from hifigan.training.reporting import RunLog, mel_figure
 
@@ -103,13 +104,19 @@ class Validation:
         if self._vocoder is not None and self._vocoder.backend == "eager":
             self._vocoder.generator.load_state_dict(fold_norms(copy.eval()).state_dict())
         else:
-            self._vocoder = Vocoder(copy, self.config, self.device, backend=self._backend())  # it folds the copy
+            self._vocoder = Vocoder(copy, self.config, self.device, backend=self._backend(copy))  # it folds the copy
         return self._vocoder
 
-    def _backend(self) -> str:
-        """`auto` is `tiled` on the CPU: tiled-split keeps a thread pool, and DataLoader workers forked while its
-        threads live (this pass's, or training's next epoch) can spin forever in MKL's allocator (seen here)."""
-        return "tiled" if self.backend == "auto" and self.device.type == "cpu" else self.backend
+    def _backend(self, generator: nn.Module) -> str:
+        """`auto` as the Vocoder resolves it for `generator`, but `tiled` for `tiled-split` on the CPU: tiled-split
+        keeps a thread pool, and DataLoader workers forked while its threads live (this pass's, or training's next
+        epoch) can spin forever in MKL's allocator (seen here)."""
+        if self.backend != "auto":
+            return self.backend
+        layers = layer_description(generator)
+        undescribed = None if layers is not None else type(generator).__name__
+        chosen = resolve_backend("auto", self.device, "fp32", layers, undescribed)
+        return "tiled" if chosen == "tiled-split" else chosen
 
     def vocode(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """(index, input mel, reference audio, generated audio on the CPU, float32, float64 for a float64 generator)
