@@ -16,6 +16,7 @@ from hifigan.config import HifiganConfig, load_config
 from hifigan.models import Generator
 from tests.support.files import save_config_json, write_clips
 from tests.support.official_reference import RefGenerator, official_discriminator_file
+from tests.support.pretrained_fake import make_tiny80
 from tests.support.tiny import tiny_config
 
 
@@ -105,3 +106,9 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny80(tmp_path_factory) -> tuple:
+    """The `tiny-test` pretrained model of tests/support/pretrained_fake.py: (config, json, file bytes, state)."""
+    return make_tiny80(tmp_path_factory.mktemp("tiny80"))

@@ -23,15 +23,10 @@ from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.pretrained import MODELS
 from tests.support.files import save_config_json, write_clips
-from tests.support.pretrained_fake import TOL, keep_only, make_tiny80, register, tiny_model
+from tests.support.pretrained_fake import TOL, keep_only, register, tiny_model
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-@pytest.fixture(scope="module")
-def tiny80(tmp_path_factory):
-    return make_tiny80(tmp_path_factory.mktemp("tiny80"))
 
 
 @pytest.fixture

@@ -33,21 +33,9 @@ from tests.support.pretrained_fake import (
     TOL,
     VERSION,
     keep_only,
-    make_tiny80,
-    register,
     tiny_model,
 )
 from tests.support.tiny import tiny_config
-
-
-@pytest.fixture(scope="module")
-def tiny80(tmp_path_factory):
-    return make_tiny80(tmp_path_factory.mktemp("tiny80"))
-
-
-@pytest.fixture
-def registered(tmp_path, monkeypatch, tiny80):
-    return register(tmp_path, monkeypatch, tiny80)
 
 
 @pytest.fixture

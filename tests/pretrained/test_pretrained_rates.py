@@ -17,20 +17,9 @@ from hifigan.cli import main
 from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
 from tests.support.files import CORPUS, write_clips
-from tests.support.pretrained_fake import make_tiny80, register
 from tests.support.signals import speechlike
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-@pytest.fixture(scope="module")
-def tiny80(tmp_path_factory):
-    return make_tiny80(tmp_path_factory.mktemp("tiny80"))
-
-
-@pytest.fixture
-def registered(tmp_path, monkeypatch, tiny80):
-    return register(tmp_path, monkeypatch, tiny80)
 
 
 def one_line(capsys) -> str:
