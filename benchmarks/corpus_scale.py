@@ -179,6 +179,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--seconds", type=float, default=0.5, help="length of each synthetic file")
+    parser.add_argument("--note", default="compare within the run", help="where and how it was measured")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -190,7 +191,7 @@ def main() -> None:
     rows = [measure(size, args.seconds) for size in args.sizes]
     RESULTS.mkdir(exist_ok=True)
     meta = {"machine": f"{os.cpu_count()} CPUs", "model": MODEL, "sizes": args.sizes,
-            "note": "measured under load (a shared machine): compare within the run"}
+            "note": args.note}
     (RESULTS / "corpus_scale.json").write_text(json.dumps({**meta, "rows": rows}, indent=1) + "\n")
     (RESULTS / "corpus_scale.md").write_text(
         f"# Corpus scale ({meta['machine']}, {MODEL}, {args.seconds} s files; {meta['note']})\n\n"
