@@ -19,7 +19,7 @@ from hifigan.models.generators import GENERATORS
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.norms import weight_norm
 from hifigan.training.registry import DISCRIMINATORS, register_discriminator
-from tests.support.tiny import tiny_config
+from tests.support.tiny import TinyDiscriminator, tiny_config
 
 FIELD = ReceptiveField(5, 5)  # conv_pre (kernel 5): 2, two blocks (kernel 3): 1 each, the overlap-add: 1
 
@@ -63,24 +63,6 @@ class DeclaringIstftGenerator(IstftGenerator):
 
     def receptive_field(self) -> ReceptiveField:
         return ReceptiveField(3 + self.blocks, 3 + self.blocks)
-
-
-class TinyDiscriminator(nn.Module):
-    """One strided conv and an output conv: a cheap adversary, so that the run's cost is the generator's."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = nn.Conv1d(1, 4, 5, stride=2, padding=2)
-        self.post = nn.Conv1d(4, 1, 3, padding=1)
-
-    def score(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        h = F.leaky_relu(self.conv(x), 0.1)
-        s = self.post(h)
-        return torch.flatten(s, 1), [h, s]
-
-    def forward(self, y: torch.Tensor, y_hat: torch.Tensor):
-        (r, fr), (g, fg) = self.score(y), self.score(y_hat)
-        return [r], [g], [fr], [fg]
 
 
 @contextlib.contextmanager

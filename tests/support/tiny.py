@@ -1,4 +1,8 @@
-"""Tiny model configs so tests run real computation in milliseconds."""
+"""Tiny model configs and a tiny discriminator, so tests run real computation in milliseconds."""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
 
 from hifigan.config import DEFAULT_DISCRIMINATORS, HifiganConfig, config_from_dict, load_config
 
@@ -49,3 +53,22 @@ def odd_rate_config(name: str, channels: int = 32, **overrides) -> HifiganConfig
     preset, changes = ODD_RATES[name]
     return config_from_dict({**load_config(preset).to_dict(), **changes, "upsample_initial_channel": channels,
                              **overrides})
+
+
+class TinyDiscriminator(nn.Module):
+    """One strided conv and an output conv on raw audio: one sub-discriminator, two feature maps; a cheap
+    adversary, so that a run's cost is the generator's."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(1, 4, 5, stride=2, padding=2)
+        self.post = nn.Conv1d(4, 1, 3, padding=1)
+
+    def score(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        h = F.leaky_relu(self.conv(x), 0.1)
+        s = self.post(h)
+        return torch.flatten(s, 1), [h, s]
+
+    def forward(self, y: torch.Tensor, y_hat: torch.Tensor):
+        (r, fr), (g, fg) = self.score(y), self.score(y_hat)
+        return [r], [g], [fr], [fg]

@@ -9,7 +9,6 @@ import shutil
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
 
 from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint
@@ -34,27 +33,9 @@ from tests.support.official_reference import (
     ref_feature_loss,
     ref_generator_loss,
 )
-from tests.support.tiny import tiny_config
+from tests.support.tiny import TinyDiscriminator, tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-class TinyDiscriminator(nn.Module):
-    """One strided conv and an output conv on raw audio: one sub-discriminator, two feature maps."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv = nn.Conv1d(1, 4, 5, stride=2, padding=2)
-        self.post = nn.Conv1d(4, 1, 3, padding=1)
-
-    def score(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        h = F.leaky_relu(self.conv(x), 0.1)
-        s = self.post(h)
-        return torch.flatten(s, 1), [h, s]
-
-    def forward(self, y: torch.Tensor, y_hat: torch.Tensor):
-        (r, fr), (g, fg) = self.score(y), self.score(y_hat)
-        return [r], [g], [fr], [fg]
 
 
 @pytest.fixture
