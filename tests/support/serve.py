@@ -78,7 +78,10 @@ def split(mel: np.ndarray, sizes: list[int]) -> list[np.ndarray]:
 def assert_same_int16(got: np.ndarray, expected: np.ndarray, what: object = "") -> None:
     """int16 audio equal to `expected` but for float32 rounding: the same length, and a sample that differs does so
     by one step and rarely (a float a few ulp off crosses a truncation boundary; batched and streamed passes run
-    other kernels than one-shot). A lost, duplicated or misplaced chunk differs by far more."""
+    other kernels than one-shot). A lost, duplicated or misplaced chunk differs by far more; a rounding rule changed
+    (truncation) moves about half the samples. Which samples flip depends on what shared the batch, so a short clip
+    may show two or three: the allowance is 0.2% of the samples but at least 8."""
     assert got.dtype == np.int16 and got.shape == expected.shape, (what, got.shape, expected.shape)
     diff = np.abs(got.astype(np.int32) - expected.astype(np.int32))
-    assert diff.max(initial=0) <= 1 and (diff > 0).mean() <= 2e-3, (what, diff.max(), int((diff > 0).sum()))
+    flipped = int((diff > 0).sum())
+    assert diff.max(initial=0) <= 1 and flipped <= max(8, 2e-3 * diff.size), (what, diff.max(), flipped)
