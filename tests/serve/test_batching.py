@@ -60,3 +60,56 @@ def test_each_answer_is_its_mel_alone_whatever_shared_its_batches(served64, seed
     passes = metric(page, "hifigan_batch_size_count") - passes
     mels_run = metric(page, "hifigan_batch_size_sum") - mels_run
     assert mels_run >= count and mels_run / passes >= 1.5  # they did share passes: 1.5 mels a pass or more
+
+
+@pytest.fixture(scope="module")
+def patient():
+    """A server that would hold a pass 3 s for company (float32, the tiny model)."""
+    cfg = tiny_config("1")
+    torch.manual_seed(4)
+    vocoder = Vocoder(Generator(cfg), cfg, backend="eager")
+    with running_server(vocoder, ServeOptions(max_batch=8, max_batch_delay_ms=3000)) as running:
+        yield running
+
+
+def test_a_lone_client_does_not_wait_for_company(patient):
+    """With one request or one stream being served, no one else can join its pass: it starts at once instead of
+    after --max-batch-delay-ms (a stream would pay the delay on every window: 3 s x 6 here)."""
+    mel = random_mels(np.random.default_rng(0), 16, [30])[0]
+
+    async def go() -> float:
+        async with AsyncClient(patient.url) as client:
+            started = asyncio.get_running_loop().time()
+            await client.vocode(mel)
+            await client.stream(split(mel, [5] * 6))
+            return asyncio.get_running_loop().time() - started
+
+    assert asyncio.run(go()) < 2.5
+
+
+async def _late(piece: np.ndarray, after_s: float):
+    await asyncio.sleep(after_s)
+    yield piece
+
+
+def test_a_request_waits_for_a_stream_being_served(patient):
+    """A request that arrives while a stream is open waits (up to the delay) for the stream's next window, and the
+    two share one pass; a request alone would go at once (above)."""
+    mels = random_mels(np.random.default_rng(1), 16, [20, 25])
+
+    async def go() -> None:
+        async with AsyncClient(patient.url) as client:
+            async def request() -> None:
+                await asyncio.sleep(0.1)  # the stream is open by now: two clients are being served
+                await client.vocode(mels[1])
+
+            await asyncio.gather(client.stream(_late(mels[0], 0.4)), request())
+
+    before = httpx.get(f"{patient.url}/metrics").text
+    asyncio.run(go())
+    after = httpx.get(f"{patient.url}/metrics").text
+    def passes(at_most: int) -> float:
+        name = f'hifigan_batch_size_bucket{{le="{at_most:.1f}"}}'
+        return metric(after, name) - metric(before, name)
+
+    assert passes(2) - passes(1) >= 1, (passes(2), passes(1))  # a pass of two: the request and the stream's window

@@ -54,21 +54,26 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(servers, tiny_checkpoin
     proc, url = servers[0]
     rng = np.random.default_rng(0)
     mels = random_mels(rng, 16, [120, 7, 300, 45, 80, 200])
-    streamed = random_mels(rng, 16, [90, 60])
+    streamed = random_mels(rng, 16, [90, 60, 30])
 
     async def go():
         async with AsyncClient(url) as client:
-            async def slow(mel):
+            async def slow(mel, first_after_s: float = 0.0):
+                await asyncio.sleep(first_after_s)
                 for piece in split(mel, [10] * 20):
                     yield piece
                     await asyncio.sleep(0.05)
 
             work = [asyncio.create_task(client.vocode(m, "f32")) for m in mels]
-            work += [asyncio.create_task(client.stream(slow(m), "f32")) for m in streamed]
-            while True:  # every request queued for the 1 s batch, both streams open
+            # The third stream is served but sends nothing for 1.5 s, so each pass waits its 1 s for company.
+            work += [asyncio.create_task(client.stream(slow(m, 1.5 * (i == 2)), "f32"))
+                     for i, m in enumerate(streamed)]
+            deadline = time.monotonic() + 30
+            while True:  # every request queued for the 1 s batch, the streams open
                 page = (await client.http.get("/metrics")).text
-                if "hifigan_active_streams 2.0" in page and _depth(page) >= 6:
+                if "hifigan_active_streams 3.0" in page and _depth(page) >= 6:
                     break
+                assert time.monotonic() < deadline, page
                 await asyncio.sleep(0.01)
             proc.send_signal(signal.SIGTERM)
             await asyncio.sleep(0.05)
@@ -84,9 +89,9 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(servers, tiny_checkpoin
         assert audio.shape == (mel.shape[1] * 16,) and np.abs(audio - vocoder(mel).numpy()).max() < 1e-5
     assert proc.wait(timeout=20) == 0
     log = proc.stderr.read()
-    assert "SIGTERM: finishing 8 requests and streams in flight, refusing new work" in log, log
+    assert "SIGTERM: finishing 9 requests and streams in flight, refusing new work" in log, log
     assert log.rstrip().endswith("hifigan serve: stopped")
-    assert len(re.findall(r"POST /v1/vocode 200 ", log)) == 6 and len(re.findall(r"WS /v1/stream 1000 ", log)) == 2
+    assert len(re.findall(r"POST /v1/vocode 200 ", log)) == 6 and len(re.findall(r"WS /v1/stream 1000 ", log)) == 3
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/healthz")
 

@@ -31,19 +31,25 @@ def vocoder():
 
 def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder):
     mel = random_mels(np.random.default_rng(0), 16, [60])[0]
-    # A long batching delay keeps the stream's window queued when the client goes.
-    options = ServeOptions(max_batch=64, max_batch_delay_ms=400, max_streams=1)
+    # A long batching delay keeps the stream's window queued when the client goes: a second stream is open (being
+    # served, silent), so the pass waits for it.
+    options = ServeOptions(max_batch=64, max_batch_delay_ms=400, max_streams=2)
     with running_server(vocoder, options) as running:
         async def go():
-            async with connect(running.url.replace("http", "ws") + "/v1/stream") as ws:
+            url = running.url.replace("http", "ws") + "/v1/stream"
+            async with connect(url) as silent, connect(url) as ws:
+                while running.state.streams < 2:
+                    await asyncio.sleep(0.005)
                 for start in range(0, 60, 10):
                     await ws.send(npy_bytes(mel[:, start : start + 10]))
                 session = None
                 while session is None or session.cursor.chunks < 6:  # all read: one window queued, the rest gathered
                     await asyncio.sleep(0.005)
-                    session = next(iter(running.state.sessions), None)
+                    session = next((s for s in running.state.sessions if s.cursor.chunks), None)
                 assert running.state.scheduler.depth == 1 and session.cursor.ready > 0
                 ws.transport.abort()  # gone without 'end' or a close frame
+                await silent.send("end")  # the other one ends properly, without audio
+                assert [m async for m in silent] == []
 
         before = metric(httpx.get(f"{running.url}/metrics").text, "hifigan_batch_size_sum")
         asyncio.run(go())
@@ -56,7 +62,7 @@ def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder):
         assert metric(page, "hifigan_batch_size_sum") == before
         assert metric(page, "hifigan_active_streams") == 0
         assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="499"}') == 1
-        result = Client(running.url).stream([mel])  # the one slot is free again
+        result = Client(running.url).stream([mel])  # the slots are free again
         assert np.abs(result.audio / 32768 - vocoder(mel).numpy()).max() <= 1 / 32768
 
 
@@ -80,7 +86,7 @@ def test_a_slow_reader_is_held_back_and_loses_nothing(vocoder):
                 session = None
                 while session is None:
                     await asyncio.sleep(0.01)
-                    session = next(iter(running.state.sessions), None)
+                    session = next((s for s in running.state.sessions if s.cursor.chunks), None)
                 last = (-1, -1)
                 while (session.cursor.chunks, session.samples) != last:  # until the server stops making progress
                     last = (session.cursor.chunks, session.samples)

@@ -39,7 +39,8 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--max-batch", type=int, default=DEFAULTS.max_batch, metavar="N",
                    help=f"mels per forward pass at most (default {DEFAULTS.max_batch}; 1: no batching)")
     g.add_argument("--max-batch-delay-ms", type=float, default=DEFAULTS.max_batch_delay_ms, metavar="MS",
-                   help=f"how long the oldest queued mel waits for others (default {DEFAULTS.max_batch_delay_ms:g})")
+                   help=f"how long the oldest queued mel waits for other clients (default "
+                        f"{DEFAULTS.max_batch_delay_ms:g}; none when no other client is being served)")
     g.add_argument("--max-frames", type=int, default=DEFAULTS.max_frames, metavar="N",
                    help=f"mel frames per request or stream at most (default {DEFAULTS.max_frames})")
     g.add_argument("--max-streams", type=int, default=DEFAULTS.max_streams, metavar="N",

@@ -155,7 +155,9 @@ def build_app(vocoder: Vocoder, name: str, options: ServeOptions) -> Starlette:
     from hifigan.serve.streams import stream
 
     metrics_ = Metrics(options.max_batch)
-    scheduler = Scheduler(vocoder, options.max_batch, options.max_batch_delay_ms, metrics_.on_batch)
+    state: ServeState
+    scheduler = Scheduler(vocoder, options.max_batch, options.max_batch_delay_ms, metrics_.on_batch,
+                          clients=lambda: state.in_flight)
     state = ServeState(vocoder, name, options, scheduler, metrics_)
     metrics_.queue_depth.set_function(lambda: scheduler.depth)
     metrics_.active_streams.set_function(lambda: state.streams)

@@ -1,6 +1,8 @@
 """The batcher: one worker thread owns the model and runs the queued mels (whole requests, and streams' windows
 with their exact context) in batched forward passes of at most `max_batch`, waiting at most `max_batch_delay_ms`
-after the oldest arrived for others to join. `Vocoder.batch` makes every row equal to that mel vocoded alone."""
+after the oldest arrived for others to join, and not at all once every client being served has work queued (one
+stream alone does not pay the delay on each window). `Vocoder.batch` makes every row equal to that mel vocoded
+alone."""
 
 from __future__ import annotations
 
@@ -36,12 +38,14 @@ class Job:
 
 
 class Scheduler:
-    """Queue of jobs and the thread that batches them. `on_batch(size, queue_depth)` is told of every pass."""
+    """Queue of jobs and the thread that batches them. `on_batch(size, queue_depth)` is told of every pass;
+    `clients()` says how many requests and streams are being served (None: unknown, always wait the delay)."""
 
     def __init__(self, vocoder: Vocoder, max_batch: int, max_batch_delay_ms: float,
-                 on_batch: Callable[[int, int], None] | None = None) -> None:
+                 on_batch: Callable[[int, int], None] | None = None,
+                 clients: Callable[[], int] | None = None) -> None:
         self.vocoder, self.max_batch, self.delay = vocoder, max_batch, max_batch_delay_ms / 1000.0
-        self.on_batch = on_batch
+        self.on_batch, self.clients = on_batch, clients
         self._jobs: deque[Job] = deque()
         self._cond = threading.Condition()
         self._closed = False
@@ -92,13 +96,18 @@ class Scheduler:
                 if not self._jobs:
                     return None
                 deadline = self._jobs[0].queued_at + self.delay
-                while self._jobs and len(self._jobs) < self.max_batch and not self._closed:
+                while (self._jobs and len(self._jobs) < self.max_batch and not self._closed
+                       and not self._all_clients_queued()):
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
                     self._cond.wait(left)
                 if self._jobs:  # else: cancelled while waiting (their clients went away)
                     return self._pick()
+
+    def _all_clients_queued(self) -> bool:
+        """Whether every request and stream being served has a job queued: no one else can join this pass."""
+        return self.clients is not None and len({id(job.owner) for job in self._jobs}) >= self.clients()
 
     def _pick(self) -> list[Job]:
         """The oldest job and, in order of arrival, those that keep the padded batch at most PAD_WASTE larger than
