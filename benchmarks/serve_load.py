@@ -4,7 +4,7 @@ load served by a dynamically batching server and by one with --max-batch 1, inte
 Reports per cell the aggregate throughput (audio seconds per wall second), time to first audio and request latency
 (p50, p99), and the mean batch size the server ran (from its /metrics). Writes JSON and a Markdown table.
 
-    python benchmarks/serve_load.py --models lj-v1 v3 --out benchmarks/results/serve_load_cpu   # ~15 min, idle 2 cores
+    python benchmarks/serve_load.py --models lj-v1 v3 --out benchmarks/results/serve_load_cpu   # ~4 min, idle 2 cores
     python benchmarks/serve_load.py --models v3 --clients 1 4 --utterance-s 1 --requests 1      # a quick look
 
 lj-v1 is the pretrained V1 (`--pretrained lj-v1`); v1, v2 and v3 are random weights of those configs (speed does
@@ -49,6 +49,52 @@ def _checkpoint(name: str, work: Path) -> list[str]:
     path = work / f"{name}-random.pt"
     write_checkpoint(path, generator_payload(build_generator(config).state_dict(), config))
     return ["--checkpoint", str(path)]
+
+
+def model_alone(model: list[str], message_frames: int, batch: int, threads: int | None, device: str) -> dict:
+    """The model's compute alone, without a server: a streaming window (the message plus the receptive field)
+    vocoded `batch` at a time in one pass, against one at a time (each the best of 3 rounds), in this process. What
+    batching gains beyond this ratio in a server, it gains on the per-pass costs around the model."""
+    import torch
+
+    from hifigan.inference.vocoder import Vocoder
+
+    torch.set_num_threads(threads or os.cpu_count() or 1)
+    if model[0] == "--pretrained":
+        vocoder = Vocoder.from_pretrained(model[1], device=device)
+    else:
+        vocoder = Vocoder.from_checkpoint(model[1], device=device)
+    field = vocoder.receptive_field
+    width = message_frames + field.left + field.right
+    rng = np.random.default_rng(0)
+    windows = [torch.from_numpy((rng.standard_normal((vocoder.config.num_mels, width)) - 5).astype(np.float32))
+               for _ in range(batch)]
+
+    def best(run) -> float:
+        run()  # the first call of a shape is slow
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        return min(times) / batch
+
+    alone = best(lambda: [vocoder(w) for w in windows])
+    together = best(lambda: vocoder.batch(windows))
+    return {"window_frames": width, "batch": batch, "backend": vocoder.backend,
+            "alone_ms_per_window": round(1000 * alone, 2), "batched_ms_per_window": round(1000 * together, 2),
+            "ratio": round(alone / together, 3)}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else the platform's word for it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
@@ -141,6 +187,10 @@ def markdown(results: dict) -> str:
             lines.append(f"| {cell['model']} | {r['mode']} | {r['clients']} | {label} | {r['throughput']:.2f} | "
                          f"{ratio} | {r['first_audio_p50_ms']:.0f} / {r['first_audio_p99_ms']:.0f} | "
                          f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {r['mean_batch']:.2f} |")
+    for name, c in results.get("model_alone", {}).items():
+        lines.append(f"\nThe model alone, {name} (in-process, no server, {c['backend']}): {c['batch']} streaming "
+                     f"windows of {c['window_frames']} frames in one pass take {c['batched_ms_per_window']:.1f} "
+                     f"ms a window, one at a time {c['alone_ms_per_window']:.1f} ms ({c['ratio']:.2f}x).")
     return "\n".join(lines) + "\n"
 
 
@@ -165,12 +215,15 @@ def main() -> None:
 
     from hifigan.config import load_config
 
-    cells = []
+    cells, alone = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             config = load_config("v1" if name in ("lj-v1", "universal-v1") else name)
             frames = round(args.utterance_s * config.sampling_rate / config.hop_size)
             model = _checkpoint(name, Path(tmp))
+            alone[name] = model_alone(model, args.message_frames, min(8, args.max_batch), args.threads,
+                                            args.device)
+            print(json.dumps({"model": name, "model_alone": alone[name]}), flush=True)
             servers = {key: start_server(model, size, args) for key, size in (("batched", args.max_batch),
                                                                                 ("single", 1))}
             try:
@@ -196,12 +249,12 @@ def main() -> None:
                     proc.terminate()
                     proc.wait(timeout=60)
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+               "machine": f"{cpu_name()}, {os.cpu_count()} cores, "
                           f"torch {torch.__version__}, device {args.device}",
                "under_load": args.under_load, "utterance_s": args.utterance_s, "requests_per_client": args.requests,
                "message_frames": args.message_frames,
                "stream_rate": args.stream_rate, "max_batch": args.max_batch, "delay_ms": args.delay_ms,
-               "threads": args.threads, "command": " ".join(sys.argv), "cells": cells}
+               "threads": args.threads, "command": " ".join(sys.argv), "cells": cells, "model_alone": alone}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(results))
