@@ -27,7 +27,6 @@ from hifigan.inference.engines import build_runner
 from hifigan.inference.streaming import ReceptiveField, receptive_field
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from tests.support.marks import LARGE_MEMORY
 from tests.support.tiny import odd_rate_config, tiny_config
 
 EXACT = 1e-14
@@ -131,7 +130,6 @@ def test_every_engine_is_exact_in_float64(name, backend):
     assert (got - expected).abs().max() < EXACT
 
 
-@LARGE_MEMORY
 @pytest.mark.parametrize("backend", ["fused-split", "tiled-split"])
 @pytest.mark.parametrize("name", list(SHAPES))
 def test_split_engines_need_their_whole_context(name, backend):

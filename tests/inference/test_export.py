@@ -9,7 +9,6 @@ from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference.export import export_generator
 from hifigan.models import Generator
-from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import odd_rate_config, tiny_config
 
@@ -66,7 +65,6 @@ def test_export_official_checkpoint_resblock1(tmp_path):
     _check_files(tmp_path / "g.onnx", tmp_path / "g.pt", eager, 80)
 
 
-@LARGE_MEMORY
 @pytest.mark.parametrize("name", ["v1", "v3"])
 def test_export_official_v1_and_v3_both_formats(tmp_path, name):
     """README's commands on official g_* files of the real configs: both files match eager."""

@@ -17,7 +17,6 @@ from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from tests.support.marks import LARGE_MEMORY
 from tests.support.tiny import tiny_config
 
 BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
@@ -240,7 +239,6 @@ def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
         resolve_backend("eager", cpu, "fp8")
 
 
-@LARGE_MEMORY
 def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):
     """`hifigan bench --presets`: each preset at its own rate and hop (random weights), eager and the other backends,
     one row each; an unknown preset is one line, before anything is timed."""

@@ -11,6 +11,7 @@ import httpx
 import numpy as np
 import pytest
 import torch
+from websockets.asyncio.client import connect
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
@@ -112,9 +113,18 @@ def test_stream_limits_and_text(served, messages, status, words):
 
 
 def test_a_message_after_end_is_refused(served):
-    running, _ = served
-    with pytest.raises(ServeError) as caught:
-        Client(running.url).stream([GOOD, "end", GOOD])
+    """The last window waits for company (another stream is open, silent) long enough for the late message to arrive
+    before the audio is done: it is refused, not dropped with the close."""
+    _, vocoder = served
+    with running_server(vocoder, ServeOptions(max_batch_delay_ms=300, max_streams=2)) as patient:
+        async def go():
+            async with AsyncClient(patient.url) as client, connect(patient.url.replace("http", "ws") + "/v1/stream"):
+                while patient.state.streams < 1:
+                    await asyncio.sleep(0.005)
+                await client.stream([GOOD, "end", GOOD])
+
+        with pytest.raises(ServeError) as caught:
+            asyncio.run(go())
     assert (caught.value.status, caught.value.message) == (400, "a message after 'end'")
 
 

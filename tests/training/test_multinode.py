@@ -14,9 +14,6 @@ import torch
 
 from hifigan.cli import main
 from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest
-from tests.support.marks import LARGE_MEMORY
-
-pytestmark = LARGE_MEMORY  # two training processes side by side
 
 
 def free_port() -> int:

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
 log = logging.getLogger("hifigan.serve")
 ROUTE = "WS /v1/stream"
 STREAM_FORMATS = ("pcm16", "f32", "f64")
+LATE_LOOKS = 5  # event-loop turns (each reads what the socket holds) for a message after 'end' before closing
 
 
 class _Gone(Exception):
@@ -103,8 +104,12 @@ class _Session:
         self._pump()
         # The last chunks go out while a message after `end` is still refused.
         late = asyncio.create_task(self._receive())
-        done, _ = await asyncio.wait({self.sender, late}, return_when=asyncio.FIRST_COMPLETED)
-        if self.sender in done:
+        await asyncio.wait({self.sender, late}, return_when=asyncio.FIRST_COMPLETED)
+        for _ in range(LATE_LOOKS):  # a message that followed 'end' closely is refused, not dropped with the close
+            if late.done():
+                break
+            await asyncio.sleep(0)
+        if not late.done():
             late.cancel()
             self._check()
             self.state.metrics.latency.labels(ROUTE).observe(time.monotonic() - (self.first_message or 0))
