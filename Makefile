@@ -20,7 +20,7 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -q -n 2 --dist loadfile -m 'not large_memory'   # 2 workers, 1 thread each (tests/conftest.py)
-	$(BIN)/pytest -q -m large_memory                # then the 2-4.6 GB tests, one at a time (tests/support/marks.py)
+	$(BIN)/pytest -q -m large_memory                # then the 1.3-3.6 GB tests, one at a time (tests/support/marks.py)
 
 demo: install
 	$(BIN)/hifigan demo --corpus data/ljspeech-mini --out runs/demo
