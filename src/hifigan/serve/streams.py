@@ -109,13 +109,16 @@ class _Session:
             if late.done():
                 break
             await asyncio.sleep(0)
-        if not late.done():
+        # All audio sent, and the client then hung up without waiting for our close: that stream is complete.
+        hung_up = late.done() and self.sender.done() and isinstance(late.exception(), _Gone)
+        if not late.done() or hung_up:
             late.cancel()
             self._check()
             self.state.metrics.latency.labels(ROUTE).observe(time.monotonic() - (self.first_message or 0))
-            await self.ws.close(1000)
+            if not hung_up:
+                await self.ws.close(1000)
             return
-        late.result()  # a disconnect raises here
+        late.result()  # a disconnect before the audio was all sent raises here
         raise RequestError(400, "a message after 'end'")
 
     async def _receive(self) -> dict:
