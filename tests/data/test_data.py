@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from hifigan.data.dataset import PEAK, VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import AudioError, HifiganError, MelError
 from hifigan.mel import MelSpectrogram
-from tests.support.files import write_clips
+from tests.support.files import corpus_with_bad_files, write_clips
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()
@@ -111,13 +110,7 @@ def test_every_audio_suffix_is_found_by_train_and_by_evaluate(tmp_path):
 
 
 def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
-    folder = tmp_path / "c"
-    shutil.copytree(tiny_corpus, folder)
-    (folder / "garbage.wav").write_bytes(b"RIFF\x00\x00not really a wav file" * 3)
-    (folder / "empty.wav").write_bytes(b"")
-    sf.write(folder / "silent.wav", np.zeros(2000, dtype=np.int16), 8000, subtype="PCM_16")
-    sf.write(folder / "loud.wav", np.full(2000, 32767, dtype=np.int16) * np.sign(np.sin(np.arange(2000))).astype(
-        np.int16), 8000, subtype="PCM_16")
+    folder = corpus_with_bad_files(tmp_path / "c", tiny_corpus)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report = scan_clips(find_audio(folder, recursive=True), CFG)

@@ -14,20 +14,11 @@ import soundfile as sf
 from hifigan.audio import find_audio
 from hifigan.data.clip_scan import Clip, scan_clips
 from hifigan.data.scan_cache import ROW, ReadSettings, gather_facts
+from tests.support.files import corpus_with_bad_files
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()
 SETTINGS = ReadSettings(CFG.sampling_rate)
-
-
-def corpus_with_bad_files(tmp_path, tiny_corpus):
-    folder = tmp_path / "c"
-    shutil.copytree(tiny_corpus, folder)
-    (folder / "garbage.wav").write_bytes(b"RIFF\x00\x00not really a wav file" * 3)
-    (folder / "empty.wav").write_bytes(b"")
-    sf.write(folder / "silent.wav", np.zeros(2000, dtype=np.int16), 8000, subtype="PCM_16")
-    sf.write(folder / "loud.wav", np.full(2000, 32767, dtype=np.int16), 8000, subtype="PCM_16")
-    return folder
 
 
 def quiet_scan(files, facts=None):
@@ -37,7 +28,7 @@ def quiet_scan(files, facts=None):
 
 
 def test_parallel_rows_equal_serial_rows_and_the_scan_counts_as_before(tmp_path, tiny_corpus):
-    files = find_audio(corpus_with_bad_files(tmp_path, tiny_corpus))
+    files = find_audio(corpus_with_bad_files(tmp_path / "c", tiny_corpus))
     serial = gather_facts(files, SETTINGS, workers=1)
     parallel = gather_facts(files, SETTINGS, workers=2)
     assert serial.read == parallel.read == len(files) == 12
@@ -54,7 +45,7 @@ def test_parallel_rows_equal_serial_rows_and_the_scan_counts_as_before(tmp_path,
 
 
 def test_the_cache_reads_only_changed_files_and_trusts_no_stale_row(tmp_path, tiny_corpus):
-    folder = corpus_with_bad_files(tmp_path, tiny_corpus)
+    folder = corpus_with_bad_files(tmp_path / "c", tiny_corpus)
     cache = tmp_path / "run" / "scan-cache.npz"
     files = find_audio(folder)
     first = gather_facts(files, SETTINGS, cache)

@@ -14,6 +14,23 @@ CORPUS = REPO / "data" / "ljspeech-mini"  # the bundled 24 LJSpeech clips (22050
 FIXTURES = REPO / "tests" / "fixtures"  # the official config_v*.json files, as published
 
 
+def corpus_with_bad_files(folder: Path, clips: Path) -> Path:
+    """A copy of the corpus `clips` in `folder` plus four files a scan must flag: two unreadable (garbage, empty), one
+    silent, one clipping (a full-scale square wave)."""
+    import shutil
+
+    import numpy as np
+    import soundfile as sf
+
+    shutil.copytree(clips, folder)
+    (folder / "garbage.wav").write_bytes(b"RIFF\x00\x00not really a wav file" * 3)
+    (folder / "empty.wav").write_bytes(b"")
+    sf.write(folder / "silent.wav", np.zeros(2000, dtype=np.int16), 8000, subtype="PCM_16")
+    square = np.full(2000, 32767, dtype=np.int16) * np.sign(np.sin(np.arange(2000))).astype(np.int16)
+    sf.write(folder / "loud.wav", square, 8000, subtype="PCM_16")
+    return folder
+
+
 def save_config_json(path: Path, config: HifiganConfig) -> Path:
     """Write a config as an official-style json file (what `--config PATH` reads)."""
     path.write_text(json.dumps(config.to_dict()))
