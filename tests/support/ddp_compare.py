@@ -24,6 +24,20 @@ MATCH = 1e-4
 WORKER = REPO / "tests" / "support" / "ddp_worker.py"
 
 
+def train_in_one_process(data: list[str], root: Path) -> None:
+    """The reference runs beside a data-parallel one: root/one, the same training as one process with the whole global
+    batch (4), and root/init, its initial state; on one thread, as the ranks run."""
+    from hifigan.cli import main
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        assert main(["train", *data, *COMMON, "--batch-size", "4", "--out", str(root / "one")]) == 0
+        assert main(["train", *data, *COMMON, "--max-steps", "0", "--out", str(root / "init")]) == 0
+    finally:
+        torch.set_num_threads(before)
+
+
 def latest(run: Path) -> dict:
     return read_checkpoint(run / "checkpoints" / "latest.pt")
 

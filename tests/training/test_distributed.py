@@ -14,8 +14,7 @@ import sys
 import pytest
 import torch
 
-from hifigan.cli import main
-from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest
+from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest, train_in_one_process
 
 
 @pytest.fixture(scope="module")
@@ -28,13 +27,7 @@ def runs(tmp_path_factory, tiny_corpus, tiny_config_json):
            str(WORKER), str(root / "seen"), *data, *COMMON, "--batch-size", "2", "--out", str(root / "two")]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        assert main(["train", *data, *COMMON, "--batch-size", "4", "--out", str(root / "one")]) == 0
-        assert main(["train", *data, *COMMON, "--max-steps", "0", "--out", str(root / "init")]) == 0
-    finally:
-        torch.set_num_threads(before)
+    train_in_one_process(data, root)
     yield root
     shutil.rmtree(root, ignore_errors=True)
 

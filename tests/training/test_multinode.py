@@ -10,10 +10,7 @@ import socket
 import subprocess
 import sys
 
-import torch
-
-from hifigan.cli import main
-from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest
+from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest, train_in_one_process
 
 
 def free_port() -> int:
@@ -33,13 +30,7 @@ def test_two_nodes_train_what_one_process_trains(tmp_path, tiny_corpus, tiny_con
              for _ in range(2)]
     outputs = [p.communicate(timeout=300)[0] for p in nodes]
     assert [p.returncode for p in nodes] == [0, 0], outputs[0][-2000:] + outputs[1][-2000:]
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        assert main(["train", *data, *COMMON, "--batch-size", "4", "--out", str(tmp_path / "one")]) == 0
-        assert main(["train", *data, *COMMON, "--max-steps", "0", "--out", str(tmp_path / "init")]) == 0
-    finally:
-        torch.set_num_threads(before)
+    train_in_one_process(data, tmp_path)
     assert_trained_alike(latest(tmp_path / "two"), latest(tmp_path / "one"), latest(tmp_path / "init"), world_size=2)
     ranks = [json.loads((tmp_path / "seen" / f"rank{r}.json").read_text()) for r in (0, 1)]
     assert [r["files_read"] for r in ranks] == [8, 0]
