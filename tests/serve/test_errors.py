@@ -11,14 +11,13 @@ import httpx
 import numpy as np
 import pytest
 import torch
-from websockets.asyncio.client import connect
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
-from tests.support.serve import running_server
+from tests.support.serve import running_server, silent_stream
 from tests.support.tiny import tiny_config
 
 LIMITS = ServeOptions(max_batch=4, max_batch_delay_ms=2, max_frames=200, max_streams=2, max_message_bytes=20000,
@@ -118,9 +117,7 @@ def test_a_message_after_end_is_refused(served):
     _, vocoder = served
     with running_server(vocoder, ServeOptions(max_batch_delay_ms=300, max_streams=2)) as patient:
         async def go():
-            async with AsyncClient(patient.url) as client, connect(patient.url.replace("http", "ws") + "/v1/stream"):
-                while patient.state.streams < 1:
-                    await asyncio.sleep(0.005)
+            async with AsyncClient(patient.url) as client, silent_stream(patient):
                 await client.stream([GOOD, "end", GOOD])
 
         with pytest.raises(ServeError) as caught:

@@ -18,7 +18,7 @@ from hifigan.models import Generator
 from hifigan.serve.client import Client
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
-from tests.support.serve import metric, random_mels, running_server
+from tests.support.serve import metric, random_mels, running_server, silent_stream
 from tests.support.tiny import tiny_config
 
 
@@ -37,9 +37,7 @@ def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder):
     with running_server(vocoder, options) as running:
         async def go():
             url = running.url.replace("http", "ws") + "/v1/stream"
-            async with connect(url) as silent, connect(url) as ws:
-                while running.state.streams < 2:
-                    await asyncio.sleep(0.005)
+            async with silent_stream(running) as silent, connect(url) as ws:
                 for start in range(0, 60, 10):
                     await ws.send(npy_bytes(mel[:, start : start + 10]))
                 session = None

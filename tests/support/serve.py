@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+from websockets.asyncio.client import connect
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.limits import ServeOptions
@@ -53,6 +55,17 @@ def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: 
         server.should_exit = True
         thread.join(20)
         torch.set_num_threads(threads)
+
+
+@asynccontextmanager
+async def silent_stream(running: Running):
+    """A stream opened and left silent: the server counts it as being served, so a pass waits --max-batch-delay-ms
+    for its window (work stays queued, or a late message has time to arrive). Yields the connection once counted."""
+    before = running.state.streams
+    async with connect(running.url.replace("http", "ws") + "/v1/stream") as ws:
+        while running.state.streams <= before:
+            await asyncio.sleep(0.005)
+        yield ws
 
 
 def metric(text: str, name: str) -> float:
