@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -84,17 +83,6 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
     return {"window_frames": width, "batch": batch, "backend": vocoder.backend,
             "alone_ms_per_window": round(1000 * alone, 2), "batched_ms_per_window": round(1000 * together, 2),
             "ratio": round(alone / together, 3)}
-
-
-def cpu_name() -> str:
-    """The CPU's model name (Linux), else the platform's word for it."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
@@ -214,6 +202,7 @@ def main() -> None:
     import torch
 
     from hifigan.config import load_config
+    from hifigan.inference.bench import machine_info
 
     cells, alone = [], {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -249,7 +238,7 @@ def main() -> None:
                     proc.terminate()
                     proc.wait(timeout=60)
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "machine": f"{cpu_name()}, {os.cpu_count()} cores, "
+               "machine": f"{machine_info()['cpu']}, {os.cpu_count()} cores, "
                           f"torch {torch.__version__}, device {args.device}",
                "under_load": args.under_load, "utterance_s": args.utterance_s, "requests_per_client": args.requests,
                "message_frames": args.message_frames,
