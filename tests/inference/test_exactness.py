@@ -42,7 +42,8 @@ TINY1_BLOCKS = dict(resblock="1", resblock_kernel_sizes=[3, 5], resblock_dilatio
 SHAPES = {"tiny1": tiny_config("1"), "tiny2": tiny_config("2"), "v1": _narrow("v1"), "v3": _narrow("v3"),
           "h200": odd_rate_config("h200", **V3_BLOCKS), "h300": odd_rate_config("h300", **TINY1_BLOCKS),
           "h480": odd_rate_config("h480", **TINY1_BLOCKS)}
-FLOAT64_BACKENDS = ("eager", "fused", "fused-split", "jit", "tiled", "tiled-split")  # ONNX Runtime has no float64 conv
+# ONNX Runtime has no float64 conv
+FLOAT64_BACKENDS = ("eager", "fused", "fused-split", "invariant", "jit", "tiled", "tiled-split")
 
 
 @functools.cache

@@ -11,6 +11,9 @@ model's own:
   block of the stage starts with, is computed once per distinct activation instead of once per block;
 - with `layout="2d"` every convolution runs as a channels-last Conv2d of height 1, the memory format
   oneDNN convolves natively (no reorder of activations around each call).
+- with `layout="gemm"` every convolution is one matrix product over channel-major [C, B, T] activations
+  (`hifigan.inference.gemm`), whose float32 rounding of a sample does not depend on the batch, the length or the
+  window it is computed in (the `invariant` backend).
 Outputs equal the plain generator's to float rounding (tests: 1e-4 in float32, 1e-14 in float64).
 This is the form that is exported (ONNX, TorchScript) and run on CUDA; on the CPU `hifigan.inference.tiled`
 runs the same folded weights on cache-sized time tiles.
@@ -22,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hifigan.inference.gemm import gemm_conv
 from hifigan.models.generator import Generator
 from hifigan.models.layers import Activation, Block
 
@@ -69,8 +73,8 @@ class FusedGenerator(nn.Module):
 
     def __init__(self, generator: Generator, layout: str = "2d") -> None:
         super().__init__()
-        if layout not in ("1d", "2d"):
-            raise ValueError(f"layout must be '1d' or '2d', got {layout!r}")
+        if layout not in ("1d", "2d", "gemm"):
+            raise ValueError(f"layout must be '1d', '2d' or 'gemm', got {layout!r}")
         layers = generator.layers()
         layers.check(LAYERS, "fused")
         self.layout, self.layers = layout, layers
@@ -92,6 +96,10 @@ class FusedGenerator(nn.Module):
                 layer.weight.mul_(1.0 / len(stage.blocks))
         if layout == "2d":  # channels-last weights too, or every call re-lays them out
             self.to(memory_format=torch.channels_last)
+        if layout == "gemm":  # the folded convs, each as its matrix
+            self.conv_pre, self.conv_post = gemm_conv(self.conv_pre), gemm_conv(self.conv_post)
+            self.ups = nn.ModuleList(gemm_conv(up) for up in self.ups)
+            self.blocks = nn.ModuleList(nn.ModuleList(gemm_conv(c) for c in convs) for convs in self.blocks)
         self.requires_grad_(False)
         self.eval()
 
@@ -111,7 +119,13 @@ class FusedGenerator(nn.Module):
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         """[B, num_mels, frames] -> [B, 1, frames * hop] (same as Generator.forward)."""
+        if self.layout == "gemm":
+            return self._forward(mel.transpose(0, 1)).transpose(0, 1)  # channel-major [C, B, T] inside
         x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last) if self.layout == "2d" else mel
+        x = self._forward(x)
+        return x.squeeze(2) if self.layout == "2d" else x
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         layers = self.layers
         x = self.conv_pre(activate(x, layers.conv_pre.act))
         b = 0
@@ -127,5 +141,4 @@ class FusedGenerator(nn.Module):
                 out = y if out is None else out.add_(y)
                 b += 1
             x = out  # the 1/num_kernels is folded into the next layer
-        x = activate_(self.conv_post(activate_(x, layers.conv_post.act)), layers.output)
-        return x.squeeze(2) if self.layout == "2d" else x
+        return activate_(self.conv_post(activate_(x, layers.conv_post.act)), layers.output)
