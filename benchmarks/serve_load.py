@@ -50,7 +50,8 @@ def _checkpoint(name: str, work: Path) -> list[str]:
     return ["--checkpoint", str(path)]
 
 
-def model_alone(model: list[str], message_frames: int, batch: int, threads: int | None, device: str) -> dict:
+def model_alone(model: list[str], message_frames: int, batch: int, threads: int | None, device: str,
+                backend: str) -> dict:
     """The model's compute alone, without a server: a streaming window (the message plus the receptive field)
     vocoded `batch` at a time in one pass, against one at a time (each the best of 3 rounds), in this process. What
     batching gains beyond this ratio in a server, it gains on the per-pass costs around the model."""
@@ -60,9 +61,9 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
     if model[0] == "--pretrained":
-        vocoder = Vocoder.from_pretrained(model[1], device=device)
+        vocoder = Vocoder.from_pretrained(model[1], device=device, backend=backend)
     else:
-        vocoder = Vocoder.from_checkpoint(model[1], device=device)
+        vocoder = Vocoder.from_checkpoint(model[1], device=device, backend=backend)
     field = vocoder.receptive_field
     width = message_frames + field.left + field.right
     rng = np.random.default_rng(0)
@@ -88,6 +89,7 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
 def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     cmd = [sys.executable, "-m", "hifigan", "serve", *model, "--port", "0", "--device", args.device,
+           "--backend", args.backend,
            "--max-batch", str(max_batch), "--max-batch-delay-ms", str(args.delay_ms), "--max-streams", "256",
            "--max-frames", "100000"]
     if args.threads is not None:
@@ -165,7 +167,8 @@ def markdown(results: dict) -> str:
     lines = [f"Measured {results['when']} on {results['machine']}{load if results['under_load'] else ''}."
              f" Utterances of {results['utterance_s']} s, {results['requests_per_client']} per client, streams in "
              f"{results['message_frames']}-frame messages "
-             f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {results['threads']} threads per server.", "",
+             f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {results['threads']} threads per server, "
+             f"--backend {results.get('backend', 'auto')}.", "",
              "| model | mode | clients | server | audio s / s | vs batch 1 | first audio p50 / p99 ms | "
              "latency p50 / p99 ms | mean batch |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
     for cell in results["cells"]:
@@ -196,6 +199,7 @@ def main() -> None:
     p.add_argument("--delay-ms", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=None, help="torch threads per server")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--backend", default="auto", help="the servers' --backend (invariant: bit-exact batching)")
     p.add_argument("--under-load", action="store_true", help="mark the figures as taken on a shared machine")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "serve_load")
     args = p.parse_args()
@@ -211,7 +215,7 @@ def main() -> None:
             frames = round(args.utterance_s * config.sampling_rate / config.hop_size)
             model = _checkpoint(name, Path(tmp))
             alone[name] = model_alone(model, args.message_frames, min(8, args.max_batch), args.threads,
-                                            args.device)
+                                      args.device, args.backend)
             print(json.dumps({"model": name, "model_alone": alone[name]}), flush=True)
             servers = {key: start_server(model, size, args) for key, size in (("batched", args.max_batch),
                                                                                 ("single", 1))}
@@ -243,7 +247,8 @@ def main() -> None:
                "under_load": args.under_load, "utterance_s": args.utterance_s, "requests_per_client": args.requests,
                "message_frames": args.message_frames,
                "stream_rate": args.stream_rate, "max_batch": args.max_batch, "delay_ms": args.delay_ms,
-               "threads": args.threads, "command": " ".join(sys.argv), "cells": cells, "model_alone": alone}
+               "threads": args.threads, "backend": args.backend, "command": " ".join(sys.argv), "cells": cells,
+               "model_alone": alone}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(results))

@@ -1,5 +1,6 @@
 """Dynamic batching never changes an answer: whole requests and streams of mixed lengths, arriving at random times,
-share forward passes, and each output equals its mel vocoded alone (float64: within 1e-12)."""
+share forward passes, and each output equals its mel vocoded alone (float64: within 1e-12; float32 on the
+`invariant` backend: bit for bit)."""
 
 from __future__ import annotations
 
@@ -27,21 +28,38 @@ def served64():
         yield running, vocoder
 
 
+@pytest.fixture(scope="module")
+def served32():
+    cfg = tiny_config("1")
+    torch.manual_seed(3)
+    vocoder = Vocoder(Generator(cfg), cfg, backend="invariant")
+    with running_server(vocoder, ServeOptions(max_batch=6, max_batch_delay_ms=30)) as running:
+        yield running, vocoder
+
+
 async def _mixed_load(url: str, mels: list[np.ndarray], streamed: list[bool], delays: list[float],
-                      sizes: list[list[int]]) -> list[np.ndarray]:
+                      sizes: list[list[int]], fmt: str) -> list[np.ndarray]:
     async with AsyncClient(url) as client:
         async def one(i: int) -> np.ndarray:
             await asyncio.sleep(delays[i])
             if streamed[i]:
-                return (await client.stream(split(mels[i], sizes[i]), fmt="f64")).audio
-            return await client.vocode(mels[i], fmt="f64")
+                return (await client.stream(split(mels[i], sizes[i]), fmt=fmt)).audio
+            return await client.vocode(mels[i], fmt=fmt)
 
         return await asyncio.gather(*(one(i) for i in range(len(mels))))
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_each_answer_is_its_mel_alone_whatever_shared_its_batches(served64, seed):
-    running, vocoder = served64
+    _assert_alone_under_mixed_load(*served64, seed, "f64")
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_float32_answers_of_the_invariant_backend_are_their_mel_alone_bit_for_bit(served32, seed):
+    _assert_alone_under_mixed_load(*served32, seed, "f32")
+
+
+def _assert_alone_under_mixed_load(running, vocoder: Vocoder, seed: int, fmt: str) -> None:
     rng = np.random.default_rng(seed)
     count = 14
     lengths = [int(n) for n in rng.integers(1, 90, size=count)]
@@ -51,11 +69,14 @@ def test_each_answer_is_its_mel_alone_whatever_shared_its_batches(served64, seed
     sizes = [[int(s) for s in rng.integers(1, 15, size=n)] for n in lengths]
     page = httpx.get(f"{running.url}/metrics").text
     passes, mels_run = metric(page, "hifigan_batch_size_count"), metric(page, "hifigan_batch_size_sum")
-    outs = asyncio.run(_mixed_load(running.url, mels, streamed, delays, sizes))
+    outs = asyncio.run(_mixed_load(running.url, mels, streamed, delays, sizes, fmt))
     for i, (mel, audio) in enumerate(zip(mels, outs)):
-        alone = vocoder(mel.astype(np.float64)).numpy()
-        assert audio.dtype == np.float64 and audio.shape == alone.shape, i
-        assert np.abs(audio - alone).max() < 1e-12, (i, lengths[i], streamed[i])
+        alone = vocoder(mel).numpy()
+        assert audio.dtype == alone.dtype and audio.shape == alone.shape, i
+        if fmt == "f64":
+            assert np.abs(audio - alone).max() < 1e-12, (i, lengths[i], streamed[i])
+        else:
+            assert np.array_equal(audio, alone), (i, lengths[i], streamed[i])
     page = httpx.get(f"{running.url}/metrics").text
     passes = metric(page, "hifigan_batch_size_count") - passes
     mels_run = metric(page, "hifigan_batch_size_sum") - mels_run
