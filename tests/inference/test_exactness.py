@@ -14,7 +14,6 @@ middle frame's), so only their fields' description is checked there (test_layers
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import itertools
 
@@ -27,6 +26,7 @@ from hifigan.inference.engines import build_runner
 from hifigan.inference.streaming import ReceptiveField, receptive_field
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from tests.support.threads import two_threads
 from tests.support.tiny import odd_rate_config, tiny_config
 
 EXACT = 1e-14
@@ -108,34 +108,23 @@ def _split_frames(name: str) -> int:
     return 2 * (4 * (field.left + field.right) + 1) + 5
 
 
-@contextlib.contextmanager
-def _two_threads():
-    """Two intra-op threads while an engine is built, so a split engine cuts long inputs in two on any machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("backend", FLOAT64_BACKENDS)
 @pytest.mark.parametrize("name", list(SHAPES))
 def test_every_engine_is_exact_in_float64(name, backend):
     cfg = SHAPES[name]
-    with _two_threads():
+    with two_threads():
         vocoder = Vocoder(_generator(name), cfg, backend=backend)
-    mel, expected = _case(name, split=backend.endswith("-split"))
+    mel, expected = _case(name, split=backend.endswith("-split") or backend == "invariant")
     got = vocoder(mel)
     assert got.dtype == torch.float64 and got.shape == (2, mel.shape[-1] * cfg.hop_size)
     assert (got - expected).abs().max() < EXACT
 
 
-@pytest.mark.parametrize("backend", ["fused-split", "tiled-split"])
+@pytest.mark.parametrize("backend", ["fused-split", "invariant", "tiled-split"])
 @pytest.mark.parametrize("name", list(SHAPES))
 def test_split_engines_need_their_whole_context(name, backend):
     cfg = SHAPES[name]
-    with _two_threads():
+    with two_threads():
         runner = build_runner(_plain(name), cfg, backend, torch.device("cpu"))
     mel, expected = _case(name, split=True)
     with torch.inference_mode():
@@ -153,7 +142,7 @@ def test_onnx_split_equals_onnx_and_needs_its_whole_context():
     cfg = tiny_config("2")
     g = Generator(cfg).eval().remove_weight_norm()
     whole = build_runner(g, cfg, "onnx", torch.device("cpu"))
-    with _two_threads():
+    with two_threads():
         split = build_runner(g, cfg, "onnx-split", torch.device("cpu"))
     field = receptive_field(cfg)
     mel = torch.randn(2, cfg.num_mels, 2 * (4 * (field.left + field.right) + 1)) - 4
@@ -173,7 +162,7 @@ def test_onnx_keeps_odd_rates_in_float32():
     short input: onnx itself) and split."""
     name = "h300"
     cfg = SHAPES[name]
-    with _two_threads():
+    with two_threads():
         vocoder = Vocoder(_generator(name).float(), cfg, backend="onnx-split")
     for split in (False, True):
         mel, expected = _case(name, split)

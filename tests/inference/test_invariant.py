@@ -15,6 +15,7 @@ from hifigan.config import load_config
 from hifigan.inference.gemm import MIN_COLUMNS, gemm_conv
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from tests.support.threads import two_threads
 
 
 def _channel_major(x: torch.Tensor) -> torch.Tensor:
@@ -93,7 +94,8 @@ def v1_invariant():
     torch.manual_seed(5)
     generator = Generator(cfg)
     state = {k: v.clone() for k, v in generator.state_dict().items()}
-    return Vocoder(generator, cfg, backend="invariant"), state
+    with two_threads():  # a split engine then cuts long inputs and batches over two single-threaded workers
+        return Vocoder(generator, cfg, backend="invariant"), state
 
 
 def test_float32_batches_streams_and_chunks_equal_the_mel_alone_bit_for_bit(v1_invariant):
@@ -109,6 +111,8 @@ def test_float32_batches_streams_and_chunks_equal_the_mel_alone_bit_for_bit(v1_i
     streamed = torch.cat(list(vocoder.stream(torch.tensor_split(mel, cuts.tolist(), dim=1))))
     assert torch.equal(streamed, one_shot)
     assert torch.equal(vocoder.chunked(mel, chunk_frames=7), one_shot)
+    long = torch.from_numpy(rng.standard_normal((80, 230)).astype(np.float32) * 2 - 5)  # split over the threads
+    assert torch.equal(vocoder.chunked(long, chunk_frames=60), vocoder(long))
     generator = Generator(vocoder.config)
     generator.load_state_dict(state)
     eager = Vocoder(generator, vocoder.config, backend="eager")

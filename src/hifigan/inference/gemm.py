@@ -45,23 +45,21 @@ def padded_rows(matrix: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor,
 def matmul_windows(matrix: torch.Tensor, bias: torch.Tensor, windows: torch.Tensor, rows: int) -> torch.Tensor:
     """bias + matrix @ im2col(windows), its first `rows` rows: windows [C, B, Q, k] (a view) -> [rows, B, Q], with
     `matrix` [M, C * k] (from `padded_rows`) whose columns are (c, j). Each output column is computed the same way
-    whatever B, Q and the tiling are. One GEMM per time tile takes every row of the batch."""
+    whatever B, Q and the tiling are."""
     channels, batch, steps, taps = windows.shape
     depth = channels * taps
     out = windows.new_empty(matrix.shape[0], batch, steps)
-    per_row = max(1, max(MIN_COLUMNS, TILE_ELEMENTS // depth) // batch)
-    scratch = windows.new_empty(depth * batch * min(per_row + MIN_COLUMNS, steps))  # one buffer, every tile
-    for a, e in _tiles(steps, per_row):
-        n = batch * (e - a)
-        columns = scratch[: depth * n].view(channels, taps, batch, e - a)
-        columns = columns.copy_(windows[:, :, a:e].permute(0, 3, 1, 2)).view(depth, n)
-        if n < MIN_COLUMNS:  # padded with zero columns to a size the GEMM computes column-invariantly
-            padded = F.pad(columns, (0, MIN_COLUMNS - n))
-            out[:, :, a:e] = torch.addmm(bias, matrix, padded)[:, :n].view(-1, batch, e - a)
-        elif batch == 1 or e - a == steps:  # the tile of `out` is a matrix: written in place
-            torch.addmm(bias, matrix, columns, out=out[:, :, a:e].view(-1, n) if batch > 1 else out[:, 0, a:e])
-        else:
-            out[:, :, a:e] = torch.addmm(bias, matrix, columns).view(-1, batch, e - a)
+    size = max(MIN_COLUMNS, TILE_ELEMENTS // depth)
+    scratch = windows.new_empty(depth * min(size + MIN_COLUMNS, max(steps, MIN_COLUMNS)))  # one buffer, every tile
+    for b in range(batch):
+        for a, e in _tiles(steps, size):
+            n = e - a
+            columns = scratch[: depth * n].view(channels, taps, n).copy_(windows[:, b, a:e].permute(0, 2, 1))
+            columns = columns.view(depth, n)
+            if n >= MIN_COLUMNS:
+                torch.addmm(bias, matrix, columns, out=out[:, b, a:e])
+            else:  # padded with zero columns to a size the GEMM computes column-invariantly
+                out[:, b, a:e] = torch.addmm(bias, matrix, F.pad(columns, (0, MIN_COLUMNS - n)))[:, :n]
     return out[:rows]
 
 

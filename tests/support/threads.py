@@ -1,0 +1,19 @@
+"""Thread-count helpers for the tests (the suite's workers run one intra-op thread each: tests/conftest.py)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+
+
+@contextlib.contextmanager
+def two_threads() -> Iterator[None]:
+    """Two intra-op threads while an engine is built, so a split engine cuts long inputs in two on any machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
