@@ -9,7 +9,7 @@ to 1e-14 in float64: a float64 generator runs in float64 end to end):
   thread, each piece run single-threaded in its own worker (CPU only); short inputs run as `fused`;
 - `invariant`: `fused` with every convolution one matrix product (`hifigan.inference.gemm`), so that a sample's float32
   rounding does not depend on the batch, the length, the window or the threads: batched, streamed, chunked and
-  split outputs equal the one-shot output bit for bit, in float32 too, at ~2.5x the time of `tiled-split`; with
+  split outputs equal the one-shot output bit for bit, in float32 too, at ~3x the time of `tiled-split`; with
   `fused-split`'s time split (CPU only);
 - `jit`: the fused generator traced and frozen with TorchScript (CPU only);
 - `onnx`: the fused generator exported to ONNX and run by ONNX Runtime (CPU only);
@@ -129,11 +129,13 @@ class _TimeSplit:
     Inputs too short to split (streaming chunks) run whole, multi-threaded."""
 
     def __init__(
-        self, whole: Runner, piece: Runner, field: ReceptiveField, hop: int, single_threaded_torch: bool
+        self, whole: Runner, piece: Runner, field: ReceptiveField, hop: int, single_threaded_torch: bool,
+        whole_in_worker: bool = False,
     ) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.whole, self.piece, self.field, self.hop = whole, piece, field, hop
+        self.whole_in_worker = whole_in_worker  # an input too short to split runs on one worker's single thread
         self.threads = torch.get_num_threads()
         if self.threads < 2:
             self.pool = None
@@ -153,6 +155,8 @@ class _TimeSplit:
         # Split only where the duplicated context (left + right per cut) stays under ~1/4 of the work.
         parts = min(self.threads, frames // (4 * (self.field.left + self.field.right) + 1))
         if self.pool is None or max(parts, 1) * batch < 2:
+            if self.pool is not None and self.whole_in_worker:
+                return self.pool.submit(_inferring, self.whole, mel).result()
             return self.whole(mel)
         pieces = time_splits(frames, max(parts, 1), self.field)
         tasks = [(b, piece) for b in range(batch) for piece in pieces]
@@ -166,6 +170,11 @@ class _TimeSplit:
         out = list(self.pool.map(run, tasks))
         n = len(pieces)
         return torch.stack([torch.cat(out[b * n : (b + 1) * n]) for b in range(batch)]).unsqueeze(1)
+
+
+def _inferring(run: Runner, mel: torch.Tensor) -> torch.Tensor:
+    with torch.inference_mode():
+        return run(mel)
 
 
 def _ort_runner(model: bytes, threads: int) -> Runner:
@@ -192,9 +201,10 @@ def build_runner(generator: nn.Module, config: HifiganConfig, backend: str, devi
         if backend == "onnx":
             return whole
         return _TimeSplit(whole, _ort_runner(model, 1), field, hop, single_threaded_torch=False)
-    if backend == "invariant":  # split like fused-split: still bit-exact, the split is one more cut in time
+    if backend == "invariant":  # split like fused-split (bit-exact all the same), short inputs on one worker too:
+        # every GEMM single-threaded (hifigan.inference.gemm)
         model = fused.FusedGenerator(generator, layout="gemm").to(device).eval()
-        return _TimeSplit(model, model, field, hop, single_threaded_torch=True)
+        return _TimeSplit(model, model, field, hop, single_threaded_torch=True, whole_in_worker=True)
     if backend in ("fused", "fused-split", "tiled", "tiled-split"):
         model: torch.nn.Module = fused.FusedGenerator(generator, layout="2d").to(device).eval()
         if backend.startswith("tiled"):

@@ -8,7 +8,9 @@ output sample and batch row (im2col), and a transposed convolution is the same p
 form (output sample o = q * stride + r takes phase r's taps from inputs q, q - 1, ...). A GEMM computes each
 column of its output as a dot product over the same weights, in the same order, for every number and placement of
 columns once there are at least `MIN_COLUMNS` (MKL takes other paths for a few columns; tests check both
-properties on the machine they run on). The activations are kept channel-major, [C, B, T], so the batch and time
+properties on the machine they run on). Every GEMM runs on one thread with aligned operands (the engine's workers
+are single-threaded), so that no choice of MKL's (a split of the sum over threads, a peel for alignment) depends on
+the shape or the place of a product. The activations are kept channel-major, [C, B, T], so the batch and time
 are the GEMM's columns with no reordering between layers.
 """
 
@@ -56,10 +58,10 @@ def matmul_windows(matrix: torch.Tensor, bias: torch.Tensor, windows: torch.Tens
             n = e - a
             columns = scratch[: depth * n].view(channels, taps, n).copy_(windows[:, b, a:e].permute(0, 2, 1))
             columns = columns.view(depth, n)
-            if n >= MIN_COLUMNS:
-                torch.addmm(bias, matrix, columns, out=out[:, b, a:e])
-            else:  # padded with zero columns to a size the GEMM computes column-invariantly
-                out[:, b, a:e] = torch.addmm(bias, matrix, F.pad(columns, (0, MIN_COLUMNS - n)))[:, :n]
+            if n < MIN_COLUMNS:  # padded with zero columns to a size the GEMM computes column-invariantly
+                columns = F.pad(columns, (0, MIN_COLUMNS - n))
+            # Into a fresh (aligned) matrix, then copied: MKL may take other paths for an unaligned output.
+            out[:, b, a:e] = torch.addmm(bias, matrix, columns)[:, :n]
     return out[:rows]
 
 
