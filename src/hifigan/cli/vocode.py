@@ -123,7 +123,8 @@ def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
 def add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured; "
-                   "onnx and onnx-split need the 'onnx' extra)")
+                   "invariant: bit-identical float32 audio however the input is batched, streamed or chunked, ~3x "
+                   "slower; onnx and onnx-split need the 'onnx' extra)")
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
                    help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
                    "AVX512-BF16/AMX; eager and fused backends)")
