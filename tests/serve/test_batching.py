@@ -5,6 +5,8 @@ share forward passes, and each output equals its mel vocoded alone (float64: wit
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import numpy as np
@@ -15,26 +17,31 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient
 from hifigan.serve.limits import ServeOptions
-from tests.support.serve import metric, random_mels, running_server, split
+from tests.support.serve import Running, metric, random_mels, running_server, split
 from tests.support.tiny import tiny_config
+
+
+@contextmanager
+def _tiny_server(seed: int, backend: str, double: bool = False, **options) -> Iterator[tuple[Running, Vocoder]]:
+    """The tiny model (seeded random weights; float64 when `double`) served on `backend` with `options`."""
+    cfg = tiny_config("1")
+    torch.manual_seed(seed)
+    generator = Generator(cfg)
+    vocoder = Vocoder(generator.double() if double else generator, cfg, backend=backend)
+    with running_server(vocoder, ServeOptions(**options)) as running:
+        yield running, vocoder
 
 
 @pytest.fixture(scope="module")
 def served64():
-    cfg = tiny_config("1")
-    torch.manual_seed(3)
-    vocoder = Vocoder(Generator(cfg).double(), cfg, backend="eager")
-    with running_server(vocoder, ServeOptions(max_batch=6, max_batch_delay_ms=30)) as running:
-        yield running, vocoder
+    with _tiny_server(3, "eager", double=True, max_batch=6, max_batch_delay_ms=30) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
 def served32():
-    cfg = tiny_config("1")
-    torch.manual_seed(3)
-    vocoder = Vocoder(Generator(cfg), cfg, backend="invariant")
-    with running_server(vocoder, ServeOptions(max_batch=6, max_batch_delay_ms=30)) as running:
-        yield running, vocoder
+    with _tiny_server(3, "invariant", max_batch=6, max_batch_delay_ms=30) as served:
+        yield served
 
 
 async def _mixed_load(url: str, mels: list[np.ndarray], streamed: list[bool], delays: list[float],
@@ -86,10 +93,7 @@ def _assert_alone_under_mixed_load(running, vocoder: Vocoder, seed: int, fmt: st
 @pytest.fixture(scope="module")
 def patient():
     """A server that would hold a pass 3 s for company (float32, the tiny model)."""
-    cfg = tiny_config("1")
-    torch.manual_seed(4)
-    vocoder = Vocoder(Generator(cfg), cfg, backend="eager")
-    with running_server(vocoder, ServeOptions(max_batch=8, max_batch_delay_ms=3000)) as running:
+    with _tiny_server(4, "eager", max_batch=8, max_batch_delay_ms=3000) as (running, _):
         yield running
 
 
