@@ -1,17 +1,17 @@
-"""Convolutions as one matrix product each, so that every output sample's float arithmetic is the same whatever
-else is computed with it: the `invariant` backend.
+"""Convolutions as matrix products whose rounding of a sample does not depend on what else is computed with it: the
+`invariant` backend.
 
-oneDNN picks its convolution algorithm (blocking, threading, tail handling) by batch size, length and thread
-count, so in float32 a mel vocoded in a batch, in streaming windows or in chunks rounds differently (by an ulp)
-from the same mel alone (docs/serving.md: batch invariance). Here a convolution is `W @ columns`: one column per
-output sample and batch row (im2col), and a transposed convolution is the same product over its polyphase
-form (output sample o = q * stride + r takes phase r's taps from inputs q, q - 1, ...). A GEMM computes each
-column of its output as a dot product over the same weights, in the same order, for every number and placement of
-columns once there are at least `MIN_COLUMNS` (MKL takes other paths for a few columns; tests check both
-properties on the machine they run on). Every GEMM runs on one thread with aligned operands (the engine's workers
-are single-threaded), so that no choice of MKL's (a split of the sum over threads, a peel for alignment) depends on
-the shape or the place of a product. The activations are kept channel-major, [C, B, T], so the batch and time
-are the GEMM's columns with no reordering between layers.
+oneDNN picks its convolution algorithm (blocking, threading, tail handling) by batch size, length and thread count,
+and for some shapes its result for a sample even depends on where in the input the sample sits, so in float32 a
+mel vocoded in a batch, in streaming windows or in chunks rounds differently (by an ulp) from the same mel alone
+(docs/inference.md: bit-for-bit batching). Here a convolution is `W @ columns`: one column per output sample
+(im2col), and a transposed convolution is the same product over its polyphase form (output sample
+o = q * stride + r takes phase r's taps from inputs q, q - 1, ...). Every product a layer computes has the same
+shape: columns are cut into tiles of the layer's fixed width (a multiple of 192, so that every micro-kernel width a
+GEMM may use divides it: no edge kernels), and a short last tile is padded with zero columns. With the same
+shape, the same thread count (one: the engine's workers are single-threaded) and aligned buffers, MKL runs the same
+code for every product, and within a product it computes every column as the same dot product in the same order.
+The activations are kept channel-major, [C, B, T].
 """
 
 from __future__ import annotations
@@ -20,49 +20,34 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# Fewer output columns than this are computed padded to it with zero columns (measured: MKL's sgemm on AVX-512
-# gives column-invariant results from 12 columns up; the margin covers other kernels).
-MIN_COLUMNS = 64
-# Weight rows are padded with zero rows to a multiple of this: MKL computes a product of very few rows (conv_post's
-# one) by other paths, whose result for a column depends on where it sits.
-ROW_MULTIPLE = 16
-# Elements of im2col columns built per GEMM (4 MB of float32): cut in time so that they stay in cache.
+# Tile widths are multiples of this (divisible by 6, 8, 12, 16, 24, 32, 48 and 64: the micro-kernel widths of
+# AVX2 and AVX-512 GEMMs), between one and eight of them.
+COLUMN_QUANTUM = 192
+# Elements of im2col columns per product (4 MB of float32) where that gives a tile width in range: in cache.
 TILE_ELEMENTS = 1 << 20
 
 
-def _tiles(length: int, size: int) -> list[tuple[int, int]]:
-    """[a, b) pieces of range(length), each `size` long but the last, which takes the rest when that is short."""
-    cuts = list(range(0, length, size))
-    if len(cuts) > 1 and length - cuts[-1] < MIN_COLUMNS:
-        cuts.pop()
-    return list(zip(cuts, [*cuts[1:], length]))
+def tile_width(depth: int) -> int:
+    """The fixed number of columns of every product of a layer whose columns have `depth` rows."""
+    return COLUMN_QUANTUM * min(8, max(1, TILE_ELEMENTS // depth // COLUMN_QUANTUM))
 
 
-def padded_rows(matrix: torch.Tensor, bias: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """`matrix` [M, K] and `bias` [M] with zero rows added up to a multiple of ROW_MULTIPLE; bias as a column."""
-    extra = -matrix.shape[0] % ROW_MULTIPLE
-    return F.pad(matrix, (0, 0, 0, extra)).contiguous(), F.pad(bias, (0, extra)).unsqueeze(1)
-
-
-def matmul_windows(matrix: torch.Tensor, bias: torch.Tensor, windows: torch.Tensor, rows: int) -> torch.Tensor:
-    """bias + matrix @ im2col(windows), its first `rows` rows: windows [C, B, Q, k] (a view) -> [rows, B, Q], with
-    `matrix` [M, C * k] (from `padded_rows`) whose columns are (c, j). Each output column is computed the same way
-    whatever B, Q and the tiling are."""
+def matmul_windows(matrix: torch.Tensor, bias: torch.Tensor, windows: torch.Tensor) -> torch.Tensor:
+    """bias + matrix @ im2col(windows): windows [C, B, Q, k] (a view) -> [M, B, Q], with `matrix` [M, C * k] whose
+    columns are (c, j) and `bias` [M, 1]. Every product is [M, C * k] x [C * k, tile_width], so each output column
+    is computed the same way whatever B and Q are and wherever it sits."""
     channels, batch, steps, taps = windows.shape
-    depth = channels * taps
+    width = tile_width(channels * taps)
     out = windows.new_empty(matrix.shape[0], batch, steps)
-    size = max(MIN_COLUMNS, TILE_ELEMENTS // depth)
-    scratch = windows.new_empty(depth * min(size + MIN_COLUMNS, max(steps, MIN_COLUMNS)))  # one buffer, every tile
+    columns = windows.new_empty(channels, taps, width)  # one (aligned) buffer for every tile
     for b in range(batch):
-        for a, e in _tiles(steps, size):
-            n = e - a
-            columns = scratch[: depth * n].view(channels, taps, n).copy_(windows[:, b, a:e].permute(0, 2, 1))
-            columns = columns.view(depth, n)
-            if n < MIN_COLUMNS:  # padded with zero columns to a size the GEMM computes column-invariantly
-                columns = F.pad(columns, (0, MIN_COLUMNS - n))
-            # Into a fresh (aligned) matrix, then copied: MKL may take other paths for an unaligned output.
-            out[:, b, a:e] = torch.addmm(bias, matrix, columns)[:, :n]
-    return out[:rows]
+        for a in range(0, steps, width):
+            n = min(width, steps - a)
+            columns[:, :, :n] = windows[:, b, a : a + n].permute(0, 2, 1)
+            if n < width:
+                columns[:, :, n:] = 0
+            out[:, b, a : a + n] = torch.addmm(bias, matrix, columns.view(-1, width))[:, :n]
+    return out
 
 
 class GemmConv1d(nn.Module):
@@ -73,16 +58,14 @@ class GemmConv1d(nn.Module):
         self.kernel, self.stride = conv.kernel_size[0], conv.stride[0]
         self.padding, self.dilation = conv.padding[0], conv.dilation[0]
         weight = conv.weight.detach()
-        self.rows = weight.shape[0]
         # Column (c, j) holds input channel c at tap j: the weight's own [C_out, C_in, k] order, flattened.
-        matrix, bias = padded_rows(weight.reshape(self.rows, -1), conv.bias.detach())
-        self.register_buffer("matrix", matrix)
-        self.register_buffer("bias", bias)
+        self.register_buffer("matrix", weight.reshape(weight.shape[0], -1).clone())
+        self.register_buffer("bias", conv.bias.detach().clone().unsqueeze(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         span = (self.kernel - 1) * self.dilation + 1
         windows = F.pad(x, (self.padding, self.padding)).unfold(2, span, self.stride)[..., :: self.dilation]
-        return matmul_windows(self.matrix, self.bias, windows, self.rows)  # [C_in, B, T_out, k] -> [C_out, B, T_out]
+        return matmul_windows(self.matrix, self.bias, windows)  # [C_in, B, T_out, k] -> [C_out, B, T_out]
 
 
 class GemmConvTranspose1d(nn.Module):
@@ -105,10 +88,8 @@ class GemmConvTranspose1d(nn.Module):
         for j in range(k):
             m, r = divmod(j * d, s)
             poly[r, :, :, self.shifts - 1 - m] = weight[:, :, j].T
-        self.rows = s * c_out
-        matrix, bias = padded_rows(poly.reshape(self.rows, c_in * self.shifts), conv.bias.detach().repeat(s))
-        self.register_buffer("matrix", matrix)
-        self.register_buffer("bias", bias)
+        self.register_buffer("matrix", poly.reshape(s * c_out, c_in * self.shifts))
+        self.register_buffer("bias", conv.bias.detach().repeat(s).unsqueeze(1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, length = x.shape[1:]
@@ -119,7 +100,7 @@ class GemmConvTranspose1d(nn.Module):
         padded = F.pad(x, (self.shifts - 1, max(0, last - length + 1)))
         windows = padded.unfold(2, self.shifts, 1)[:, :, first : last + 1]  # [C_in, B, Q, shifts]
         q = windows.shape[2]
-        phases = matmul_windows(self.matrix, self.bias, windows, self.rows).view(s, -1, batch, q)  # [s, C_out, B, Q]
+        phases = matmul_windows(self.matrix, self.bias, windows).view(s, -1, batch, q)  # [s, C_out, B, Q]
         out = phases.permute(1, 2, 3, 0).reshape(-1, batch, q * s)  # sample q * s + r, from q = first
         start = p - first * s
         return out[:, :, start : start + out_length]
