@@ -63,6 +63,7 @@ def test_each_answer_is_its_mel_alone_whatever_shared_its_batches(served64, seed
 
 @pytest.mark.parametrize("seed", [2, 3])
 def test_float32_answers_of_the_invariant_backend_are_their_mel_alone_bit_for_bit(served32, seed):
+    assert httpx.get(f"{served32[0].url}/v1/info").json()["batch_invariant"] is True
     _assert_alone_under_mixed_load(*served32, seed, "f32")
 
 

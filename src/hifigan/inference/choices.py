@@ -6,6 +6,7 @@ BACKENDS = (
 )
 BENCH_BACKENDS = BACKENDS[1:]  # `hifigan bench` times each concrete backend; `auto` is one of them
 CPU_ONLY = ("fused-split", "invariant", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
+BATCH_INVARIANT = ("invariant",)  # float32 output bit for bit the same however the input is batched, streamed or cut
 HALF_BACKENDS = ("eager", "fused")  # the backends that run in fp16/bf16 (the others are float32 graphs or kernels)
 PRECISION_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # --precision name -> torch dtype
 

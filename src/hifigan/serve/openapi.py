@@ -14,14 +14,16 @@ def openapi(info: dict) -> dict:
         "openapi": "3.1.0",
         "info": {"title": "hifigan serve", "version": "1", "description": (
             f"HiFi-GAN vocoding of {info['model']} at {info['sampling_rate']} Hz, hop {info['hop_size']}. Requests "
-            "and stream windows are batched together; each output equals vocoding it alone. Errors are JSON "
+            "and stream windows are batched together; each output equals vocoding it alone (bit for bit where "
+            "/v1/info says batch_invariant). Errors are JSON "
             '{"error": "..."}.')},
         "paths": {
             "/healthz": {"get": {"summary": "200 once the model is loaded (503 while shutting down)",
                                  "responses": {"200": {"description": "ready"}, "503": ERROR}}},
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
                 "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, lookahead_frames, "
-                "latency_ms, backend, device, precision and the limits",
+                "latency_ms, backend, batch_invariant (true: every float32 answer is bit for bit its mel alone, "
+                "whatever shared its passes), device, precision and the limits",
                 "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/vocode": {"post": {
                 "summary": "vocode one mel",

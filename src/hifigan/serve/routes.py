@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import torch
 
 from hifigan.extras import optional_import
+from hifigan.inference.choices import BATCH_INVARIANT
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
 from hifigan.serve.limits import ServeOptions
@@ -55,7 +56,7 @@ class ServeState:
             "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
             "hop_size": config.hop_size, "mel_convention": config.mel_convention,
             "lookahead_frames": field_.right, "latency_ms": lookahead_ms,
-            "backend": self.vocoder.backend,
+            "backend": self.vocoder.backend, "batch_invariant": self.vocoder.backend in BATCH_INVARIANT,
             "device": str(self.vocoder.device), "precision": self.vocoder.precision,
             "dtype": str(self.vocoder.io_dtype).removeprefix("torch."), "max_batch": self.options.max_batch,
             "max_batch_delay_ms": self.options.max_batch_delay_ms, "max_frames": self.options.max_frames,
