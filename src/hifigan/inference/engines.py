@@ -126,7 +126,8 @@ class _TimeSplit:
     """Cut long inputs in time (exactly: each piece carries the receptive field as context) into one piece
     per thread, each vocoded single-threaded in its own worker. Two cores then never wait on each other
     inside a convolution, as they do when they share one, at the cost of computing the context twice.
-    Inputs too short to split (streaming chunks) run whole, multi-threaded."""
+    Inputs too short to split (streaming chunks) run whole: multi-threaded in the caller's thread, or with
+    `whole_in_worker` single-threaded on one worker (the `invariant` engine, whose every GEMM runs on one thread)."""
 
     def __init__(
         self, whole: Runner, piece: Runner, field: ReceptiveField, hop: int, single_threaded_torch: bool,
