@@ -19,9 +19,11 @@ def same(a: dict, b: dict) -> bool:
     return list(a) == list(b) and all(torch.equal(a[k], b[k]) for k in a)
 
 
-@pytest.fixture
-def files(tmp_path):
-    """An official g_/do_ pair, a lone official g_ file, ours with discriminators and ours without."""
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """An official g_/do_ pair, a lone official g_ file, ours with discriminators and ours without (official-size
+    MPD and MSD, ~0.3 GB a file: written once for the module; the tests only read them)."""
+    tmp_path = tmp_path_factory.mktemp("loading")
     torch.manual_seed(0)
     cfg = tiny_config()
     generator, mpd, msd = Generator(cfg), MultiPeriodDiscriminator(), MultiScaleDiscriminator()
@@ -72,7 +74,7 @@ def test_what_a_file_cannot_give_is_a_one_line_error_naming_it(files):
         CheckpointContents.read(paths["ours"]).config(other)
 
 
-def test_where_init_from_finds_the_discriminators(files, tmp_path):
+def test_where_init_from_finds_the_discriminators(files):
     paths, *_ = files
     names = ["msd", "mpd"]
     assert official_discriminator_file(paths["g"]) == paths["do"]

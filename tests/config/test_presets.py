@@ -27,7 +27,7 @@ from hifigan.inference.export import export_generator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
-from tests.support.files import CORPUS
+from tests.support.files import CORPUS, SHORTEST_CLIPS
 from tests.support.tiny import narrow_discriminators
 
 PRESETS = preset_names()
@@ -110,14 +110,14 @@ def test_stream_batch_and_split_equal_one_shot_in_float64(name):
 
 @pytest.fixture(scope="module")
 def clips_at(tmp_path_factory):
-    """name -> a folder of 3 bundled LJSpeech clips resampled to that preset's rate (16-bit WAV)."""
+    """name -> a folder of the 3 shortest bundled LJSpeech clips resampled to that preset's rate (16-bit WAV)."""
     made: dict[int, Path] = {}
 
     def at(name: str) -> Path:
         rate = tiny(name).sampling_rate
         if rate not in made:
             folder = tmp_path_factory.mktemp(f"clips{rate}")
-            for path in sorted(CORPUS.glob("*.wav"))[:3]:
+            for path in (CORPUS / f"{clip}.wav" for clip in SHORTEST_CLIPS[:3]):
                 sf.write(folder / path.name, load_audio(path, rate, resample=True), rate, subtype="PCM_16")
             made[rate] = folder
         return made[rate]

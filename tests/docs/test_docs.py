@@ -30,7 +30,7 @@ import torch
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.checkpoints.official import official_generator_dict
 from hifigan.models import Generator
-from tests.support.files import CORPUS, REPO, save_config_json
+from tests.support.files import CORPUS, REPO, SHORTEST_CLIPS, save_config_json
 from tests.support.tiny import tiny_config
 from tests.support.warm_python import shims
 
@@ -52,7 +52,6 @@ WORKERS = 2  # blocks run two at a time (the 2-core test machine); each with one
 # - `data/ljspeech-mini` holds the 4 shortest bundled clips; `g_02500000` is an official-format file of a random tiny
 #   generator; `runs/demo/` is a finished demo's layout: `run/checkpoints/latest.pt` (a tiny generator) and
 #   `reference/`, `start/`, `generated/` (the 4 clips).
-TINY_CLIPS = ("LJ001-0002", "LJ001-0008", "LJ001-0013", "LJ001-0011")  # 1.9, 1.8, 2.6, 4.5 s
 TINY_SIGNAL = dict(sampling_rate=22050, hop_size=256, n_fft=1024, win_size=1024, num_mels=80, fmax=8000,
                    upsample_rates=[16, 16], upsample_kernel_sizes=[32, 32], segment_size=4096)
 
@@ -146,7 +145,7 @@ def make_template(root: Path, small: bool) -> Path:
     corpus = folder / "data" / "ljspeech-mini"
     for sub in (corpus, *(folder / "runs" / "demo" / s for s in ("reference", "start", "generated"))):
         sub.mkdir(parents=True)
-        for clip in TINY_CLIPS:
+        for clip in SHORTEST_CLIPS:
             (sub / f"{clip}.wav").symlink_to(CORPUS / f"{clip}.wav")
     config = tiny_config(**TINY_SIGNAL)
     save_config_json(folder / "tiny.json", config)

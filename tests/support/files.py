@@ -11,6 +11,7 @@ from hifigan.config import HifiganConfig
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "ljspeech-mini"  # the bundled 24 LJSpeech clips (22050 Hz)
+SHORTEST_CLIPS = ("LJ001-0008", "LJ001-0002", "LJ001-0013", "LJ001-0011")  # of CORPUS: 1.8, 1.9, 2.6, 4.5 s
 FIXTURES = REPO / "tests" / "fixtures"  # the official config_v*.json files, as published
 
 
