@@ -28,6 +28,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 from tests.support.files import CORPUS, SHORTEST_CLIPS
+from tests.support.threads import two_threads
 from tests.support.tiny import narrow_discriminators
 
 PRESETS = preset_names()
@@ -100,9 +101,8 @@ def test_stream_batch_and_split_equal_one_shot_in_float64(name):
         alone = [reference(m[None])[0, 0] for m in short]
     for got, want in zip(vocoder.batch(short), alone):
         assert got.shape == want.shape and scale * (got - want).abs().max() < 1e-14
-    torch.set_num_threads(2)  # a split engine cuts in as many pieces as threads when it is built
-    split = Vocoder(generator(name, torch.float64), cfg, backend="fused-split")
-    torch.set_num_threads(1)
+    with two_threads():
+        split = Vocoder(generator(name, torch.float64), cfg, backend="fused-split")
     long = mel(name, 2 * (4 * (field.left + field.right) + 1) + 5, torch.float64, seed=2)
     with torch.inference_mode():
         assert scale * (split(long) - reference(long[None])[0, 0]).abs().max() < 1e-14

@@ -164,8 +164,7 @@ class _TimeSplit:
 
         def run(task: tuple[int, tuple[int, int, int, int]]) -> torch.Tensor:
             b, (in_a, in_b, out_a, out_b) = task
-            with torch.inference_mode():
-                audio = self.piece(mel[b : b + 1, :, in_a:in_b].contiguous())
+            audio = _inferring(self.piece, mel[b : b + 1, :, in_a:in_b].contiguous())
             return audio[0, 0, (out_a - in_a) * self.hop : (out_b - in_a) * self.hop]
 
         out = list(self.pool.map(run, tasks))
@@ -174,6 +173,7 @@ class _TimeSplit:
 
 
 def _inferring(run: Runner, mel: torch.Tensor) -> torch.Tensor:
+    """`run(mel)` under inference_mode: a pool worker's thread does not inherit the caller's mode."""
     with torch.inference_mode():
         return run(mel)
 
