@@ -18,7 +18,12 @@ if [ ! -f "$root/cpu.shares" ]; then
     echo "$0: no cgroup v1 cpu controller at $root" >&2
     exit 2
 fi
-hog_weight=$(python3 -c "import sys; print(round(1024 * (float(sys.argv[1]) - 1)))" "$factor")
+# The hogs' weight, FACTOR - 1 times a task's (1024); a cgroup weight lies in 2..262144.
+if ! hog_weight=$(python3 -c "import sys; w = round(1024 * (float(sys.argv[1]) - 1)); assert 2 <= w <= 262144
+print(w)" "$factor" 2>/dev/null); then
+    echo "$0: FACTOR must be a number from 1.002 to 257, not '$factor'" >&2
+    exit 2
+fi
 # Autogroup would put the command's processes in one group per session and share one weight among them all.
 autogroup=/proc/sys/kernel/sched_autogroup_enabled
 autogroup_before=$(cat "$autogroup" 2>/dev/null || echo "")
