@@ -1,6 +1,6 @@
 """What README says `hifigan train` does, each checked through the command line: runs repeat for any
---num-workers, --epochs and --max-minutes stop a run, --init-discriminators, fine-tuning on --input-mels, and
-official export after real training steps."""
+--num-workers, --epochs and --max-minutes stop a run, --init-discriminators and the do_* file beside an official
+g_*, fine-tuning on --input-mels, and an official-size pair's round trip through real training steps and export."""
 
 from __future__ import annotations
 
@@ -21,7 +21,14 @@ from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
 from tests.support.files import equal_states
 from tests.support.marks import LARGE_MEMORY
-from tests.support.official_reference import RefGenerator, RefMPD, RefMSD, reference_mel
+from tests.support.official_reference import (
+    RefGenerator,
+    RefMPD,
+    RefMSD,
+    official_discriminator_file,
+    official_tiny_files,
+    reference_mel,
+)
 
 QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1"]
 G_ONLY = ["--disc-start-step", "1000000"]  # generator steps only: fast, and the data are what is compared
@@ -63,35 +70,58 @@ def test_max_minutes_stops_a_run(tmp_path, tiny_corpus, tiny_config_json, capsys
     assert _latest(tmp_path / "run")["step"] == 1
 
 
-def _official_pair(folder, g_src, do_src):
-    """An official g_* file and, under another name elsewhere, a do_* with trained-looking AdamW moments."""
-    (folder / "g").mkdir(parents=True)
-    (folder / "d").mkdir()
-    g_path = folder / "g" / "g_00000100"
-    shutil.copy(g_src, g_path)
-    os.link(do_src, folder / "d" / "discriminators.pt")
-    return g_path, folder / "d" / "discriminators.pt"
-
-
-@LARGE_MEMORY
-def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80,
-                                                                official_tiny80_do):
-    """--init-discriminators loads a do_* file that is not beside the g_* (weights and both optimizers'
-    moments). After three real GAN steps (resumed; batch 3 of 6 clips: into epoch 1), export-official
-    writes g_/do_ files that the independent official-style models load strictly and that compute, bit for
-    bit, what our trained checkpoint computes."""
-    g_src, config_json = official_tiny80
-    g_path, do_path = _official_pair(tmp_path / "official", g_src, official_tiny80_do)
-    run = tmp_path / "run"
-    data = ["--corpus", str(tiny_corpus), *QUIET, "--validation-interval", "0", "--disc-start-step", "0",
-            "--batch-size", "3"]
-    assert main(["train", "--init-from", str(g_path), "--init-discriminators", str(do_path), "--config",
-                 str(config_json), *data, "--max-steps", "0", "--out", str(run)]) == 0
-    start, do = _latest(run), torch.load(do_path, weights_only=True)  # read after the run: ~1 GB each
+def _assert_started_from(start: dict, do: dict) -> None:
+    """A run's first checkpoint holds a do_* dict's discriminators and both optimizers' moments, exactly."""
     assert equal_states(start["mpd"], official_to_ours(do["mpd"]))
     assert equal_states(start["msd"], official_to_ours(do["msd"]))
     for name in ("optim_g", "optim_d"):
         assert equal_states(start[name]["state"], do[name]["state"]), name
+
+
+def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_path, tiny_corpus):
+    """--init-discriminators loads a do_* file that is not beside the g_* (weights and both optimizers' moments), in
+    place of the one beside it; without it, --init-from loads the do_* beside the g_*. Official files at narrow
+    widths (the official-size pair: the large-memory test below)."""
+    (tmp_path / "official").mkdir()
+    cfg, g_path, config_json = official_tiny_files(tmp_path / "official")
+    g_state = torch.load(g_path, weights_only=True)["generator"]
+    beside, elsewhere = (official_discriminator_file(g_state, 10, 1, (0.8, 0.99), seed=seed, config=cfg)
+                         for seed in (2, 3))
+    assert not equal_states(beside["mpd"], elsewhere["mpd"])
+    torch.save(beside, g_path.parent / "do_00000010")
+    (tmp_path / "d").mkdir()
+    torch.save(elsewhere, tmp_path / "d" / "discriminators.pt")
+    data = ["--init-from", str(g_path), "--config", str(config_json), "--corpus", str(tiny_corpus), *QUIET,
+            "--validation-interval", "0", "--max-steps", "0"]
+    given = ["--init-discriminators", str(tmp_path / "d" / "discriminators.pt")]
+    for name, extra, want in (("given", given, elsewhere), ("beside", [], beside)):
+        assert main(["train", *data, *extra, "--out", str(tmp_path / name)]) == 0
+        _assert_started_from(_latest(tmp_path / name), want)
+
+
+@LARGE_MEMORY
+def test_official_pair_trains_then_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80, official_tiny80_do):
+    """An official-size g_/do_ pair (old-style norms, real AdamW moments): --init-from loads the do_* beside the g_*,
+    weights and both optimizers' moments exactly. After three real GAN steps (resumed; batch 3 of 6 clips: into
+    epoch 1), export-official writes g_/do_ files that hold our trained tensors exactly (the moments in the official
+    optimizer's order), that the independent official-style models load strictly, and that compute, bit for bit,
+    what our trained checkpoint computes."""
+    g_src, config_json = official_tiny80
+    (tmp_path / "official").mkdir()
+    g_path = tmp_path / "official" / "g_00000100"
+    shutil.copy(g_src, g_path)
+    os.link(official_tiny80_do, tmp_path / "official" / "do_00000100")
+    run = tmp_path / "run"
+    data = ["--corpus", str(tiny_corpus), *QUIET, "--validation-interval", "0", "--disc-start-step", "0",
+            "--batch-size", "3"]
+    assert main(["train", "--init-from", str(g_path), "--config", str(config_json), *data, "--max-steps", "0",
+                 "--out", str(run)]) == 0
+    # (official-size files, ~1 GB each: read mapped, read after the run, dropped after use)
+    start, do = _latest(run), torch.load(official_tiny80_do, weights_only=True, mmap=True)
+    assert equal_states(start["generator"], official_to_ours(torch.load(g_path, weights_only=True)["generator"]))
+    _assert_started_from(start, do)
+    # The official AdamWs ran the for-loop update; ours keep the fused one they were built with.
+    assert do["optim_d"]["param_groups"][0]["fused"] is None
     del start, do
 
     assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
@@ -100,16 +130,21 @@ def test_init_discriminators_then_training_exports_back_exactly(tmp_path, tiny_c
 
     trained = _latest(run)
     assert trained["step"] == 3 and {float(s["step"]) for s in trained["optim_d"]["state"].values()} == {4.0}
-    epoch = trained["epoch"]
+    assert all(group["fused"] is True for name in ("optim_g", "optim_d") for group in trained[name]["param_groups"])
     ours_mpd, ours_msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
     ours_mpd.load_state_dict(trained["mpd"])
     ours_msd.load_state_dict(trained["msd"])
-    del trained
     assert main(["export-official", "--checkpoint", str(run / "checkpoints" / "latest.pt"),
                  "--out", str(tmp_path / "export")]) == 0
     g_file = torch.load(tmp_path / "export" / "g_00000003", weights_only=True)
-    do_file = torch.load(tmp_path / "export" / "do_00000003", weights_only=True)
-    assert (do_file["steps"], do_file["epoch"]) == (3, epoch) == (3, 1)
+    do_file = torch.load(tmp_path / "export" / "do_00000003", weights_only=True, mmap=True)
+    assert (do_file["steps"], do_file["epoch"]) == (3, trained["epoch"]) == (3, 1)
+    assert equal_states(official_to_ours(g_file["generator"]), trained["generator"])
+    for name in ("mpd", "msd"):
+        assert equal_states(official_to_ours(do_file[name]), trained[name]), name
+    for name in ("optim_g", "optim_d"):
+        assert equal_states(do_file[name]["state"], trained[name]["state"]), name
+    del trained
 
     ref_g, ref_mpd, ref_msd = RefGenerator(load_config(str(config_json))), RefMPD(), RefMSD()
     ref_g.load_state_dict(g_file["generator"])  # strict: every official key, nothing else
