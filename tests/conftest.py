@@ -17,6 +17,7 @@ from hifigan.models import Generator
 from tests.support.files import save_config_json, write_clips
 from tests.support.official_reference import RefGenerator, official_discriminator_file
 from tests.support.pretrained_fake import make_tiny80
+from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
 
@@ -102,10 +103,8 @@ def tiny_corpus(tmp_path_factory) -> Path:
 @pytest.fixture
 def single_thread():
     """One intra-op thread: on a shared 2-core machine, oversubscribed OpenMP threads slow training steps ~10x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with threads(1):
+        yield
 
 
 @pytest.fixture(scope="session")

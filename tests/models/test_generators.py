@@ -32,6 +32,7 @@ from tests.support.istft_generator import (
     registered,
     seeded_mel,
 )
+from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
 pytestmark = [pytest.mark.usefixtures("single_thread"),
@@ -108,17 +109,13 @@ def _job(out, corpus, **kw) -> TrainJob:
 @pytest.fixture(scope="module")
 def istft_run(tmp_path_factory, tiny_corpus):
     """4 steps straight, and 2 steps resumed for 2 more (6 clips / batch 2: the resume is mid-epoch), one thread."""
-    root, threads = tmp_path_factory.mktemp("istft_run"), torch.get_num_threads()
+    root = tmp_path_factory.mktemp("istft_run")
     cfg = istft_config(discriminators=["tiny_d"], disc_start_step=1)
-    torch.set_num_threads(1)
-    try:
-        with registered():
-            straight = train(_job(root / "straight", tiny_corpus, config=cfg, max_steps=4))
-            train(_job(root / "split", tiny_corpus, config=cfg, max_steps=2))
-            resumed = train(TrainJob(TrainOptions(deterministic=True, progress=False, validation_interval=2,
-                                                  checkpoint_interval=0), resume=root / "split", max_steps=4))
-    finally:
-        torch.set_num_threads(threads)
+    with threads(1), registered():
+        straight = train(_job(root / "straight", tiny_corpus, config=cfg, max_steps=4))
+        train(_job(root / "split", tiny_corpus, config=cfg, max_steps=2))
+        resumed = train(TrainJob(TrainOptions(deterministic=True, progress=False, validation_interval=2,
+                                              checkpoint_interval=0), resume=root / "split", max_steps=4))
     yield cfg, straight.checkpoint, resumed.checkpoint
     shutil.rmtree(root, ignore_errors=True)
 

@@ -10,6 +10,7 @@ import torch
 
 from hifigan.checkpoints.format import read_checkpoint
 from tests.support.files import REPO
+from tests.support.threads import threads
 
 # 6 training clips: per step, 2 ranks x 2 clips or 1 process x 4 clips (the same 4: DistributedSampler deals
 # one shuffled order round-robin), one step per epoch; both steps train the discriminators.
@@ -29,13 +30,9 @@ def train_in_one_process(data: list[str], root: Path) -> None:
     batch (4), and root/init, its initial state; on one thread, as the ranks run."""
     from hifigan.cli import main
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with threads(1):
         assert main(["train", *data, *COMMON, "--batch-size", "4", "--out", str(root / "one")]) == 0
         assert main(["train", *data, *COMMON, "--max-steps", "0", "--out", str(root / "init")]) == 0
-    finally:
-        torch.set_num_threads(before)
 
 
 def latest(run: Path) -> dict:

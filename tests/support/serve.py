@@ -12,13 +12,13 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 from websockets.asyncio.client import connect
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.routes import ServeState, build_app
 from hifigan.serve.server import DrainingServer, bind, make_server
+from tests.support.threads import threads
 
 
 @dataclass
@@ -34,8 +34,12 @@ def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: 
     """The app of `vocoder` served on 127.0.0.1 (a free port) until the block ends; the model runs on one thread.
     `send_buffer`: the SO_SNDBUF of the connections (else the kernel's autotuned one, up to tcp_wmem's max)."""
     options = options or ServeOptions()
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the shared 2-core machine: the batcher's thread alone computes
+    with threads(1):  # the shared 2-core machine: the batcher's thread alone computes
+        yield from _serve(vocoder, options, name, send_buffer)
+
+
+def _serve(vocoder: Vocoder, options: ServeOptions, name: str, send_buffer: int | None) -> Iterator[Running]:
+    """running_server's body: build, bind and start the server, yield it, stop it."""
     app = build_app(vocoder, name, options)
     state = app.state.serve
     sock = bind("127.0.0.1", 0)
@@ -54,7 +58,6 @@ def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: 
     finally:
         server.should_exit = True
         thread.join(20)
-        torch.set_num_threads(threads)
 
 
 @asynccontextmanager

@@ -33,6 +33,7 @@ from tests.support.official_reference import (
     ref_train_step,
     relative_errors,
 )
+from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
 WORLD, PER_RANK = 2, 2  # 6 training clips of the tiny corpus: one step per epoch, 4 of them per step
@@ -163,13 +164,9 @@ def free_port() -> int:
 def ddp(tmp_path_factory, tiny_corpus):
     """The official runs' clip indices per phase, and each rank's report."""
     root = tmp_path_factory.mktemp("ddp_step")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with threads(1):
         official = {name: official_run(tiny_corpus, root, dtype, steps, root / f"official_{name}.pt")
                     for name, (dtype, steps) in PHASES.items()}
-    finally:
-        torch.set_num_threads(before)
     gc.collect()
     torch.multiprocessing.spawn(rank_main, args=(str(root), free_port(), str(tiny_corpus)), nprocs=WORLD)
     ranks = [json.loads((root / f"rank{r}.json").read_text()) for r in range(WORLD)]
