@@ -35,29 +35,24 @@ def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: 
     `send_buffer`: the SO_SNDBUF of the connections (else the kernel's autotuned one, up to tcp_wmem's max)."""
     options = options or ServeOptions()
     with threads(1):  # the shared 2-core machine: the batcher's thread alone computes
-        yield from _serve(vocoder, options, name, send_buffer)
-
-
-def _serve(vocoder: Vocoder, options: ServeOptions, name: str, send_buffer: int | None) -> Iterator[Running]:
-    """running_server's body: build, bind and start the server, yield it, stop it."""
-    app = build_app(vocoder, name, options)
-    state = app.state.serve
-    sock = bind("127.0.0.1", 0)
-    if send_buffer is not None:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted connections inherit it
-    port = sock.getsockname()[1]
-    server = make_server(app, state, 2 * options.max_message_bytes)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.01)
-    try:
-        yield Running(f"http://127.0.0.1:{port}", state, server)
-    finally:
-        server.should_exit = True
-        thread.join(20)
+        app = build_app(vocoder, name, options)
+        state = app.state.serve
+        sock = bind("127.0.0.1", 0)
+        if send_buffer is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted connections inherit it
+        port = sock.getsockname()[1]
+        server = make_server(app, state, 2 * options.max_message_bytes)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
+            time.sleep(0.01)
+        try:
+            yield Running(f"http://127.0.0.1:{port}", state, server)
+        finally:
+            server.should_exit = True
+            thread.join(20)
 
 
 @asynccontextmanager
