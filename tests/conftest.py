@@ -15,7 +15,7 @@ from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.config import HifiganConfig, load_config
 from hifigan.models import Generator
 from tests.support.files import save_config_json, write_clips
-from tests.support.official_reference import RefGenerator, official_discriminator_file
+from tests.support.official_reference import RefGenerator
 from tests.support.pretrained_fake import make_tiny80
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
@@ -71,16 +71,6 @@ def official_tiny80(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("official")
     torch.save({"generator": RefGenerator(cfg).state_dict()}, folder / "g_00000001")
     return folder / "g_00000001", save_config_json(folder / "config_tiny80.json", cfg)
-
-
-@pytest.fixture(scope="session")
-def official_tiny80_do(tmp_path_factory, official_tiny80) -> Path:
-    """An official do_* file for official_tiny80's generator: official-size MPD/MSD and both AdamWs after one step
-    (steps 100, epoch 3, betas 0.8/0.99; ~1 GB, ~10 s to build). Hard-link it where a test needs it."""
-    g_state = torch.load(official_tiny80[0], weights_only=True)["generator"]
-    path = tmp_path_factory.mktemp("official_do") / "do_00000100"
-    torch.save(official_discriminator_file(g_state, steps=100, epoch=3, betas=(0.8, 0.99)), path)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import shutil
 
 import numpy as np
@@ -80,8 +79,9 @@ def _assert_started_from(start: dict, do: dict) -> None:
 
 def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_path, tiny_corpus):
     """--init-discriminators loads a do_* file that is not beside the g_* (weights and both optimizers' moments), in
-    place of the one beside it; without it, --init-from loads the do_* beside the g_*. Official files at narrow
-    widths (the official-size pair: the large-memory test below)."""
+    place of the one beside it; without it, --init-from loads the do_* beside the g_*, and three real GAN steps
+    (resumed; batch 3 of 6 clips: into epoch 1) go on from the official moments with our fused AdamW. Official files
+    at narrow widths (official-size discriminators through training and export: the large-memory test below)."""
     (tmp_path / "official").mkdir()
     cfg, g_path, config_json = official_tiny_files(tmp_path / "official")
     g_state = torch.load(g_path, weights_only=True)["generator"]
@@ -92,50 +92,45 @@ def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_pat
     (tmp_path / "d").mkdir()
     torch.save(elsewhere, tmp_path / "d" / "discriminators.pt")
     data = ["--init-from", str(g_path), "--config", str(config_json), "--corpus", str(tiny_corpus), *QUIET,
-            "--validation-interval", "0", "--max-steps", "0"]
+            "--validation-interval", "0", "--disc-start-step", "0", "--batch-size", "3", "--max-steps", "0"]
     given = ["--init-discriminators", str(tmp_path / "d" / "discriminators.pt")]
     for name, extra, want in (("given", given, elsewhere), ("beside", [], beside)):
         assert main(["train", *data, *extra, "--out", str(tmp_path / name)]) == 0
         _assert_started_from(_latest(tmp_path / name), want)
 
+    # The official AdamWs ran the for-loop update; ours keep the fused one they were built with.
+    assert beside["optim_d"]["param_groups"][0]["fused"] is None
+    assert main(["train", "--resume", str(tmp_path / "beside"), "--max-steps", "3", "--no-progress"]) == 0
+    trained = _latest(tmp_path / "beside")
+    assert (trained["step"], trained["epoch"]) == (3, 1)
+    for name in ("optim_g", "optim_d"):
+        steps = {float(s["step"]) for s in beside[name]["state"].values()}
+        assert steps == {1.0} and {float(s["step"]) for s in trained[name]["state"].values()} == {4.0}, name
+        assert all(group["fused"] is True for group in trained[name]["param_groups"]), name
+
 
 @LARGE_MEMORY
-def test_official_pair_trains_then_exports_back_exactly(tmp_path, tiny_corpus, official_tiny80, official_tiny80_do):
-    """An official-size g_/do_ pair (old-style norms, real AdamW moments): --init-from loads the do_* beside the g_*,
-    weights and both optimizers' moments exactly. After three real GAN steps (resumed; batch 3 of 6 clips: into
-    epoch 1), export-official writes g_/do_ files that hold our trained tensors exactly (the moments in the official
-    optimizer's order), that the independent official-style models load strictly, and that compute, bit for bit,
-    what our trained checkpoint computes."""
-    g_src, config_json = official_tiny80
-    (tmp_path / "official").mkdir()
-    g_path = tmp_path / "official" / "g_00000100"
-    shutil.copy(g_src, g_path)
-    os.link(official_tiny80_do, tmp_path / "official" / "do_00000100")
+def test_official_size_discriminators_train_then_export_back_exactly(tmp_path, tiny_corpus, official_tiny80):
+    """The official MPD and MSD at their real sizes (~1 GB checkpoints), from an official g_*: after three real GAN
+    steps (batch 3 of 6 clips: into epoch 1), export-official writes g_/do_ files that hold our trained tensors
+    exactly (the moments in the official optimizer's order), that the independent official-style models load
+    strictly, and that compute, bit for bit, what our trained checkpoint computes."""
+    g_path, config_json = official_tiny80
     run = tmp_path / "run"
-    data = ["--corpus", str(tiny_corpus), *QUIET, "--validation-interval", "0", "--disc-start-step", "0",
-            "--batch-size", "3"]
-    assert main(["train", "--init-from", str(g_path), "--config", str(config_json), *data, "--max-steps", "0",
-                 "--out", str(run)]) == 0
-    # (official-size files, ~1 GB each: read mapped, read after the run, dropped after use)
-    start, do = _latest(run), torch.load(official_tiny80_do, weights_only=True, mmap=True)
-    assert equal_states(start["generator"], official_to_ours(torch.load(g_path, weights_only=True)["generator"]))
-    _assert_started_from(start, do)
-    # The official AdamWs ran the for-loop update; ours keep the fused one they were built with.
-    assert do["optim_d"]["param_groups"][0]["fused"] is None
-    del start, do
-
-    assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
+    assert main(["train", "--init-from", str(g_path), "--config", str(config_json), "--corpus", str(tiny_corpus),
+                 *QUIET, "--validation-interval", "0", "--disc-start-step", "0", "--batch-size", "3",
+                 "--max-steps", "3", "--out", str(run)]) == 0
     from hifigan.checkpoints.contents import load_generator
     from hifigan.models import MultiPeriodDiscriminator, MultiScaleDiscriminator
 
+    assert main(["export-official", "--checkpoint", str(run / "checkpoints" / "latest.pt"),
+                 "--out", str(tmp_path / "export")]) == 0
     trained = _latest(run)
-    assert trained["step"] == 3 and {float(s["step"]) for s in trained["optim_d"]["state"].values()} == {4.0}
-    assert all(group["fused"] is True for name in ("optim_g", "optim_d") for group in trained[name]["param_groups"])
+    assert trained["step"] == 3 and {float(s["step"]) for s in trained["optim_d"]["state"].values()} == {3.0}
+    assert not equal_states(trained["generator"], official_to_ours(torch.load(g_path, weights_only=True)["generator"]))
     ours_mpd, ours_msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
     ours_mpd.load_state_dict(trained["mpd"])
     ours_msd.load_state_dict(trained["msd"])
-    assert main(["export-official", "--checkpoint", str(run / "checkpoints" / "latest.pt"),
-                 "--out", str(tmp_path / "export")]) == 0
     g_file = torch.load(tmp_path / "export" / "g_00000003", weights_only=True)
     do_file = torch.load(tmp_path / "export" / "do_00000003", weights_only=True, mmap=True)
     assert (do_file["steps"], do_file["epoch"]) == (3, trained["epoch"]) == (3, 1)
