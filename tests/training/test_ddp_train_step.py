@@ -26,6 +26,7 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import DistInfo, wrap_ddp
+from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import (
     capture_gradients,
     named_parameters,
@@ -35,6 +36,9 @@ from tests.support.official_reference import (
 )
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
+
+# Two rank processes beside the worker: never beside another large_memory test.
+pytestmark = LARGE_MEMORY
 
 WORLD, PER_RANK = 2, 2  # 6 training clips of the tiny corpus: one step per epoch, 4 of them per step
 PHASES = {"float32": (torch.float32, 1), "float64": (torch.float64, 3)}  # dtype, steps

@@ -15,6 +15,10 @@ import pytest
 import torch
 
 from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest, train_in_one_process
+from tests.support.marks import LARGE_MEMORY
+
+# Two rank processes and a launcher beside the worker: never beside another large_memory test.
+pytestmark = LARGE_MEMORY
 
 
 @pytest.fixture(scope="module")

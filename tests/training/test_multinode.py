@@ -11,6 +11,10 @@ import subprocess
 import sys
 
 from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest, train_in_one_process
+from tests.support.marks import LARGE_MEMORY
+
+# Two node processes and their launchers beside the worker: never beside another large_memory test.
+pytestmark = LARGE_MEMORY
 
 
 def free_port() -> int:

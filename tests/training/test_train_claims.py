@@ -85,7 +85,7 @@ def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_pat
     (tmp_path / "official").mkdir()
     cfg, g_path, config_json = official_tiny_files(tmp_path / "official")
     g_state = torch.load(g_path, weights_only=True)["generator"]
-    beside, elsewhere = (official_discriminator_file(g_state, 10, 1, (0.8, 0.99), seed=seed, config=cfg)
+    beside, elsewhere = (official_discriminator_file(g_state, cfg, 10, 1, (0.8, 0.99), seed=seed)
                          for seed in (2, 3))
     assert not equal_states(beside["mpd"], elsewhere["mpd"])
     torch.save(beside, g_path.parent / "do_00000010")
