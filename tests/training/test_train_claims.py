@@ -1,6 +1,6 @@
 """What README says `hifigan train` does, each checked through the command line: runs repeat for any
 --num-workers, --epochs and --max-minutes stop a run, --init-discriminators and the do_* file beside an official
-g_*, fine-tuning on --input-mels, and an official-size pair's round trip through real training steps and export."""
+g_*, fine-tuning on --input-mels, and official-size discriminators through real training steps and export-official."""
 
 from __future__ import annotations
 
