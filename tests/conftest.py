@@ -29,17 +29,27 @@ def pytest_configure(config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)
         os.environ["OMP_NUM_THREADS"] = "1"
+    config.stash[_THREADS] = torch.get_num_threads()
 
 
+_THREADS = pytest.StashKey[int]()  # torch's intra-op thread count for every test of this process
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem) -> None:
     """After each test's fixtures are gone, give the heap's free pages back to the OS (glibc keeps them): else a
-    process holds its largest test's peak for the rest of the run, and the 2 workers' sum of peaks grows."""
+    process holds its largest test's peak for the rest of the run, and the 2 workers' sum of peaks grows.
+    Where a module's fixtures are gone too, its tests must have left torch's process-wide thread count as they
+    found it: one that leaks 2 threads into a worker of `make test` slows every later test of that worker ~3x."""
     if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
         _LIBC.malloc_trim(0)
+    expected = item.config.stash[_THREADS]
+    if (nextitem is None or nextitem.module is not item.module) and torch.get_num_threads() != expected:
+        left = torch.get_num_threads()
+        torch.set_num_threads(expected)
+        raise AssertionError(f"{item.module.__name__} left torch's intra-op thread count at {left} (it was "
+                             f"{expected}): set it inside `with hifigan.threads.intra_op_threads(n)`")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

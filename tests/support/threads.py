@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
-import torch
+from hifigan.threads import intra_op_threads as threads
 
-
-@contextlib.contextmanager
-def threads(count: int) -> Iterator[None]:
-    """`count` intra-op threads inside the block, the caller's count restored after it."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+__all__ = ["threads", "two_threads"]
 
 
 def two_threads() -> contextlib.AbstractContextManager[None]:

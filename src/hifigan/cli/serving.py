@@ -68,15 +68,15 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.inference.vocoder import Vocoder
     from hifigan.serve.routes import build_app
     from hifigan.serve.server import serve
+    from hifigan.threads import intra_op_threads
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
                            args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout)
     resolve_device(args.device)
     require_backend(args.backend)
-    if args.threads is not None:
-        torch.set_num_threads(max(1, args.threads))
-    generator, config = generator_from_args(args)
-    vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
-    vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before listening
-    name = args.pretrained or args.checkpoint.name
-    return serve(build_app(vocoder, name, options), args.host, args.port)
+    with intra_op_threads(args.threads):  # for the server's life; a caller in the same process gets its count back
+        generator, config = generator_from_args(args)
+        vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
+        vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before listening
+        name = args.pretrained or args.checkpoint.name
+        return serve(build_app(vocoder, name, options), args.host, args.port)

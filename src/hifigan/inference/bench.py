@@ -27,6 +27,7 @@ from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models.generators import build_generator, fold_norms
+from hifigan.threads import intra_op_threads
 
 SEED = 0
 
@@ -138,7 +139,15 @@ def run_bench(
     """Time every backend ("fused", or "fused:bf16" for a precision) on one `seconds`-long random mel; eager
     (weight norm folded, fp32) is the baseline.
     Weights: seeded random ones of `config_name`, or the registered model `pretrained` (its own config)."""
-    torch.set_num_threads(threads)
+    with intra_op_threads(threads):  # torch's count is process-wide: the caller's comes back afterwards
+        return _run_bench(config_name, seconds, repeats, backends, threads, memory, stream_chunk_frames,
+                          stream_memory_minutes, pretrained)
+
+
+def _run_bench(
+    config_name: str, seconds: float, repeats: int, backends: tuple[str, ...], threads: int, memory: bool,
+    stream_chunk_frames: int, stream_memory_minutes: float, pretrained: str | None,
+) -> dict[str, Any]:
     cfg, generator, mel = bench_inputs(config_name, seconds, pretrained)
     if pretrained is not None:
         from hifigan.pretrained import get_model
