@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from tests.support.files import REPO
+from tests.support.marks import LARGE_MEMORY
 
 SCRIPT = REPO / "benchmarks" / "gpu_check.py"
 
@@ -21,6 +22,7 @@ def run_check(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]
     return done, json.loads((out / "gpu_check.json").read_text())
 
 
+@LARGE_MEMORY  # a training run and a torchrun tree beside the worker
 def test_quick_cpu_run_reports_every_figure(tmp_path):
     done, report = run_check(tmp_path, "--device", "cpu", "--quick", "--only", "environment", "inference/tiny2",
                              "train/torchrun")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 # Tests whose process tree peaks at 2.3-3.3 GB: official-size discriminators with their AdamW moments, official-size
-# gradients beside the official step's, training in two more processes beside the worker's own ~1 GB. They
+# gradients beside the official step's, training in one or two more processes beside the worker's own ~1 GB. They
 # run among the rest on the 2 pytest-xdist workers of `make test`, but never two at once (conftest.py holds
 # `one_at_a_time` around each): two side by side took the suite past its 6 GB bound (measured: 6.07-7.25 GB summed
 # over the workers and their children).
