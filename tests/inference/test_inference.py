@@ -17,6 +17,7 @@ from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
 BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
@@ -190,10 +191,13 @@ def test_bench_command_writes_table_and_json(tmp_path, capsys):
     cfg_path = tmp_path / "tiny.json"
     cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
     out = tmp_path / "bench.json"
-    code = main(["bench", "--config", str(cfg_path), "--seconds", "0.5", "--repeats", "2",
-                 "--backends", "eager,tiled", "--json", str(out)])
+    with threads(1):  # the bench runs on its --threads (2), then gives the caller's count back
+        code = main(["bench", "--config", str(cfg_path), "--seconds", "0.5", "--repeats", "2",
+                     "--backends", "eager,tiled", "--json", str(out)])
+        assert torch.get_num_threads() == 1
     assert code == 0
     result = json.loads(out.read_text())
+    assert result["baseline"].endswith("torch.set_num_threads(2)")
     rows = {r["backend"]: r for r in result["backends"]}
     assert set(rows) == {"eager", "tiled"} and rows["eager"]["speedup_vs_eager"] == 1.0
     assert all(r["max_abs_diff"] < TOL and r["peak_rss_mb"] > 0 and r["page_faults"] >= 0 for r in rows.values())
