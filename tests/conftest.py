@@ -22,6 +22,8 @@ from tests.support.pretrained_fake import make_tiny80
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
+_THREADS = pytest.StashKey[int]()  # torch's intra-op thread count for every test of this process
+
 
 def pytest_configure(config) -> None:
     """Under pytest-xdist (`make test`: 2 workers on 2 cores) each worker, and every process a test starts, computes
@@ -32,7 +34,6 @@ def pytest_configure(config) -> None:
     config.stash[_THREADS] = torch.get_num_threads()
 
 
-_THREADS = pytest.StashKey[int]()  # torch's intra-op thread count for every test of this process
 _LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
 
 
@@ -44,9 +45,8 @@ def pytest_runtest_teardown(item, nextitem) -> None:
     found it: one that leaks 2 threads into a worker of `make test` slows every later test of that worker ~3x."""
     if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
         _LIBC.malloc_trim(0)
-    expected = item.config.stash[_THREADS]
-    if (nextitem is None or nextitem.module is not item.module) and torch.get_num_threads() != expected:
-        left = torch.get_num_threads()
+    expected, left = item.config.stash[_THREADS], torch.get_num_threads()
+    if (nextitem is None or nextitem.module is not item.module) and left != expected:
         torch.set_num_threads(expected)
         raise AssertionError(f"{item.module.__name__} left torch's intra-op thread count at {left} (it was "
                              f"{expected}): set it inside `with hifigan.threads.intra_op_threads(n)`")
