@@ -5,6 +5,7 @@ and the training generator is left as it was."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import warnings
 
 import numpy as np
@@ -92,4 +93,6 @@ def test_batches_are_consecutive_and_within_the_budget(frames, budget, most):
     assert [i for g in groups for i in g] == list(range(len(frames)))
     for g in groups:
         assert len(g) <= most
-        assert len(g) == 1 or len(g) * max(frames[i] for i in g) <= budget
+        assert len(g) == 1 or sum(frames[i] for i in g) <= budget
+    for g, h in itertools.pairwise(groups):  # a group ends only where the next clip would not fit
+        assert len(g) == most or sum(frames[i] for i in g) + frames[h[0]] > budget

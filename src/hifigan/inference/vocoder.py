@@ -16,6 +16,7 @@ from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
+from hifigan.inference.packing import pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
@@ -121,45 +122,23 @@ class Vocoder:
         return audio[0] if single else audio
 
     def batch(
-        self, mels: Sequence[torch.Tensor | np.ndarray], needed: Sequence[int] | None = None
+        self, mels: Sequence[torch.Tensor | np.ndarray], keep: Sequence[tuple[int, int]] | None = None
     ) -> list[torch.Tensor]:
         """Vocode mels of different lengths together; each output equals vocoding that mel alone.
 
-        Zero-padding a short mel would change its last frames (the generator's intermediate layers pad
-        with zeros, a zero mel does not give zero activations). So the padded batch supplies only the
-        frames more than `receptive_field.right` before each end, which padding cannot reach; the last
-        frames come from a second batch of equal-length tail windows cut from each mel alone. A mel as long as the
-        longest has no padding: its row is its audio (for a batch of one, the very call `self(mel)` makes).
-        `needed[i]`: only the audio of mel i's first `needed[i]` frames is wanted (the rest of the row is what the
-        padded batch gives): a streaming window, which keeps frames `right` or more before its end, needs no tail.
+        The mels are laid end to end and vocoded as one sequence, and the frames near their inner boundaries from
+        windows of their own (`hifigan.inference.packing`): no padding, a pass per distinct short length at most.
+        `keep[i]` = (a, b): only the audio of mel i's frames [a, b) is wanted and returned, [(b - a) * hop] (a
+        streaming window, which keeps frames away from both its ends, then needs no edge windows at all).
         """
         items = [self._as_mel(m, dims=(2,)) for m in mels]
-        if not items:
-            return []
-        field, hop = self.receptive_field, self.hop_size
-        lengths = [m.shape[1] for m in items]
-        longest = max(lengths)
-        padded = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[1])) for m in items])
-        bodies = self._run(padded)
-        # Tail windows: frames [cut, T) need mel [start, T); group windows of equal length into one run.
-        tails: dict[int, list[int]] = {}
-        starts: dict[int, tuple[int, int]] = {}
-        out: list[torch.Tensor | None] = [None] * len(items)
-        for i, length in enumerate(lengths):
-            cut = max(0, length - field.right)
-            if length == longest or (needed is not None and needed[i] <= cut):
-                out[i] = bodies[i, : length * hop]
-                continue
-            start = max(0, cut - field.left)
-            starts[i] = (cut, start)
-            tails.setdefault(length - start, []).append(i)
-        for window, members in tails.items():
-            audio = self._run(torch.stack([items[i][:, starts[i][1] :] for i in members]))
-            assert audio.shape[1] == window * hop
-            for row, i in zip(audio, members):
-                cut, start = starts[i]
-                out[i] = torch.cat([bodies[i, : cut * hop], row[(cut - start) * hop :]])
-        return out  # type: ignore[return-value]
+        plan = pack([m.shape[1] for m in items], self.receptive_field, keep)
+        hop = self.hop_size
+        passes = [self._run(torch.stack([torch.cat([items[w.item][:, w.start : w.stop] for w in row], dim=1)
+                                         for row in rows])) for rows in plan.runs]
+        empty = torch.zeros(0, dtype=self.io_dtype)
+        return [torch.cat([empty, *(passes[p.run][p.row, p.offset * hop : (p.offset + p.stop - p.start) * hop]
+                                    for p in pieces)]) for pieces in plan.pieces]
 
     def stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1) -> Iterator[torch.Tensor]:
         """Audio chunks for [num_mels, t] mel chunks; concatenated, they equal `self(whole mel)`.

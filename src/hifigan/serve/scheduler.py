@@ -17,8 +17,6 @@ import torch
 
 from hifigan.inference.vocoder import Vocoder
 
-PAD_WASTE = 1.5  # a batch computes at most this many times the frames of its mels
-
 
 @dataclass
 class Job:
@@ -110,21 +108,8 @@ class Scheduler:
         return self.clients is not None and len({id(job.owner) for job in self._jobs}) >= self.clients()
 
     def _pick(self) -> list[Job]:
-        """The oldest job and, in order of arrival, those that keep the padded batch at most PAD_WASTE larger than
-        its mels (a short window beside a long request would mostly compute padding); the others wait their turn."""
-        taken, kept = [self._jobs.popleft()], deque()
-        longest, total = taken[0].frames, taken[0].frames
-        while self._jobs and len(taken) < self.max_batch:
-            job = self._jobs.popleft()
-            wider = max(longest, job.frames)
-            if wider * (len(taken) + 1) <= PAD_WASTE * (total + job.frames):
-                taken.append(job)
-                longest, total = wider, total + job.frames
-            else:
-                kept.append(job)
-        kept.extend(self._jobs)
-        self._jobs = kept
-        return taken
+        """The oldest jobs, at most max_batch: `Vocoder.batch` lays them end to end, so lengths need not match."""
+        return [self._jobs.popleft() for _ in range(min(self.max_batch, len(self._jobs)))]
 
     def _loop(self) -> None:
         while (batch := self._take()) is not None:
@@ -133,9 +118,8 @@ class Scheduler:
                 self._run(live)
 
     def _run(self, jobs: list[Job]) -> None:
-        hop = self.vocoder.hop_size
         try:
-            audios = self.vocoder.batch([job.mel for job in jobs], needed=[job.stop for job in jobs])
+            audios = self.vocoder.batch([job.mel for job in jobs], keep=[(job.start, job.stop) for job in jobs])
         except Exception as e:  # the model failed (out of memory, ...): each request is told, the server goes on
             for job in jobs:
                 job.future.set_exception(e)
@@ -143,4 +127,4 @@ class Scheduler:
         if self.on_batch is not None:
             self.on_batch(len(jobs), self.depth)
         for job, audio in zip(jobs, audios):
-            job.future.set_result(audio[job.start * hop : job.stop * hop].clone())
+            job.future.set_result(audio)

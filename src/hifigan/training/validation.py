@@ -25,22 +25,22 @@ from hifigan.models.generators import build_generator, fold_norms, layer_descrip
 from hifigan.training.data_parallel import ignore_sigint_in_worker
 from hifigan.training.reporting import RunLog, mel_figure
 
-BATCH_FRAMES = 4000  # padded mel frames per batch (clips x the longest): bounds memory; a longer clip goes alone
+BATCH_FRAMES = 4000  # mel frames per batch (laid end to end, hifigan.inference.packing): bounds memory
 BATCH_CLIPS = 16
 
 
 def frame_batches(frames: Sequence[int], budget: int = BATCH_FRAMES, most: int = BATCH_CLIPS) -> list[list[int]]:
-    """Consecutive indices in groups whose padded size (members x the longest) stays within `budget` frames and
-    `most` clips; a clip longer than the budget is a group of its own."""
+    """Consecutive indices in groups of at most `most` clips and `budget` frames in all; a clip longer than the
+    budget is a group of its own."""
     groups: list[list[int]] = []
-    longest = 0
+    total = 0
     for i, n in enumerate(frames):
-        if groups and len(groups[-1]) < most and (len(groups[-1]) + 1) * max(longest, n) <= budget:
+        if groups and len(groups[-1]) < most and total + n <= budget:
             groups[-1].append(i)
-            longest = max(longest, n)
+            total += n
         else:
             groups.append([i])
-            longest = n
+            total = n
     return groups
 
 
