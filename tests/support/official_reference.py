@@ -311,6 +311,16 @@ def compare_gradients(optimizer, named: dict, ours: dict, tag: str, into: dict) 
     optimizer.register_step_pre_hook(hook)
 
 
+def criterion_failures(ours: dict[str, float], official: dict[str, float], factor: float = 2.0,
+                       slack: float = 1e-6) -> list[str]:
+    """The equivalence criterion outside float64 (issue 24): per tensor, our gradient's relative distance to the
+    float64 reference (`ours`, from relative_errors) at most `factor` x the official step's in the same precision
+    (`official`) plus `slack`. The tensors that break it, each with its figures."""
+    assert set(ours) == set(official)
+    return [f"{k}: {ours[k]:.3g} > {factor:g} x {official[k]:.3g} + {slack:g}" for k in sorted(official)
+            if not ours[k] <= factor * official[k] + slack]
+
+
 def relative_errors(ours: dict, ref: dict) -> dict[str, float]:
     """Per tensor, by name: |ours - ref| / |ref| (2-norms, in float64); both dicts must hold the same names."""
     assert set(ours) == set(ref)

@@ -23,9 +23,11 @@ from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import (
     capture_gradients,
     compare_gradients,
+    criterion_failures,
     named_parameters,
     official_copies,
     ref_train_step,
+    relative_errors,
 )
 from tests.support.tiny import tiny_config
 
@@ -38,10 +40,10 @@ def _remove_runs(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def make_pair(tmp_path, tiny_corpus, dtype: torch.dtype, official_discriminators: bool = False):
+def make_pair(tmp_path, tiny_corpus, dtype: torch.dtype, official_discriminators: bool = False, **overrides):
     """Our trainer (adversarial from step 0; narrow MPD and MSD unless `official_discriminators`) and official copies
     of its modules and optimizers, in `dtype`."""
-    cfg = tiny_config(disc_start_step=0, official_discriminators=official_discriminators)
+    cfg = tiny_config(disc_start_step=0, official_discriminators=official_discriminators, **overrides)
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
     trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
                       TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
@@ -111,3 +113,45 @@ def test_weights_and_spectral_norm_vectors_match_over_steps_float64(tmp_path, ti
             assert torch.allclose(a[key], b[key], rtol=0, atol=1e-9), (key, float((a[key] - b[key]).abs().max()))
     u = ours_to_official(trainer.msd.state_dict())["discriminators.0.convs.0.weight_u"]
     assert not torch.equal(u, ref[2].state_dict()["discriminators.0.convs.0.weight_u"] * 0), "u/v were compared"
+
+
+def _step_gradients(tmp_path, tiny_corpus, dtype: torch.dtype, official: bool, real_shift: int = 0,
+                    **overrides) -> dict[str, float]:
+    """Every gradient of one step (D then G, official key names, float64 copies) from the seeded initial weights:
+    ours or the official sequence's, the real audio shifted `real_shift` samples (a planted misalignment)."""
+    trainer, ref = make_pair(tmp_path / f"{dtype}-{official}-{real_shift}-{len(overrides)}", tiny_corpus, dtype,
+                             **overrides)
+    ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = ref
+    grads: dict = {}
+    if official:
+        capture_gradients(ref_optim_d, named_parameters({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "d")
+        capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "g")
+    else:
+        capture_gradients(trainer.optim_d, named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads,
+                          "d")
+        capture_gradients(trainer.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "g")
+    mel, audio, mel_target, index = batches(trainer, 1, dtype)[0]
+    batch = (mel, torch.roll(audio, real_shift, dims=-1), mel_target, index)
+    if official:
+        official_step(trainer.config, ref, batch)
+    else:
+        assert trainer.train_step(batch).ok
+    trainer.close()
+    return {**grads["d"], **grads["g"]}
+
+
+def test_float32_gradients_meet_the_criterion_that_planted_bugs_break(tmp_path, tiny_corpus):
+    """Issue 24's criterion for float32 (and TF32, bf16 on a GPU): per tensor, our distance to the float64 reference
+    at most 2x the official float32 step's plus 1e-6. A real segment one frame off its mel, or a feature-matching
+    weight 1% off, breaks it."""
+    reference = _step_gradients(tmp_path, tiny_corpus, torch.float64, official=True)
+    official = relative_errors(_step_gradients(tmp_path, tiny_corpus, torch.float32, official=True), reference)
+    ours = relative_errors(_step_gradients(tmp_path, tiny_corpus, torch.float32, official=False), reference)
+    assert len(ours) == len(reference) and criterion_failures(ours, official) == []
+    assert 0 < max(official.values()) < 1e-3  # float32 rounding, not a different function
+    shifted = _step_gradients(tmp_path, tiny_corpus, torch.float32, official=False, real_shift=16)  # hop 16
+    fm = _step_gradients(tmp_path, tiny_corpus, torch.float32, official=False, loss_weights={"fm": 2.02})
+    broken = {name: {k.split(":")[0].split(".")[0] for k in criterion_failures(relative_errors(planted, reference),
+                                                                             official)}
+              for name, planted in (("shifted", shifted), ("fm", fm))}
+    assert broken == {"shifted": {"generator", "mpd", "msd"}, "fm": {"generator"}}  # fm weighs the G loss only
