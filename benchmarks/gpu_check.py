@@ -135,12 +135,14 @@ def _nvidia_smi(field: str) -> str | None:
 def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     """Name -> check, in the order they run (the most wanted figures first, in case time runs out)."""
     import gpu_inference
+    import gpu_official
     import gpu_training
 
     checks: dict[str, Callable[[], dict[str, Any]]] = {"environment": lambda: environment(settings)}
     for name in gpu_inference.config_names(settings):
         checks[f"inference/{name}"] = lambda name=name: gpu_inference.inference(name, settings)
     checks.update(gpu_training.checks(settings))
+    checks.update(gpu_official.checks(settings))
     return checks
 
 

@@ -54,9 +54,16 @@ def _summary(entry: dict[str, Any]) -> str:
     if "median_step_s" in r:
         return (f"{r['median_step_s']:.3f} s/step (batch {r['batch']} x {r['segment']}), peak "
                 f"{_f(r['peak_gib'], '.1f')} GiB, mel L1 {r['mel_l1_first']:.3f} -> {r['mel_l1_last']:.3f}")
-    if "d" in r and "g" in r:
-        return (f"gradient rel. error D {r['d']['max_rel']:.1e}, G {r['g']['max_rel']:.1e}; step "
-                f"{r['step_time']['ours_median_s']:.3f} s vs official {r['step_time']['official_median_s']:.3f} s")
+    if "criterion" in r:
+        return "; ".join(f"{mode}: {m['broken']} of {r['tensors']} tensors break it (max rel. ours "
+                         f"{m['ours_max_rel']:.1e}, official {m['official_max_rel']:.1e})"
+                         for mode, m in r["modes"].items())
+    if "target_ratio" in r:
+        return "; ".join(f"{mode}: {m['ratio']:.2f}x official ({m['ours']:.3f} vs {m['official']:.3f} s)"
+                         + "".join(f", {lever} " + (f"{m[lever]['ratio_to_official']:.2f}x" if "error" not in m[lever]
+                                                    else m[lever]["error"][:60])
+                                   for lever in ("cudnn-benchmark", "compile") if lever in m)
+                         for mode, m in r["modes"].items())
     if "bit_exact" in r:
         return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"
     if "returncode" in r:

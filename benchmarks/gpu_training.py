@@ -19,14 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from gpu_inference import config_for, tf32
+from gpu_inference import config_for
 
 from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
-from hifigan.mel import MelSpectrogram
 
 BATCH, SEGMENT, STEPS = 16, 8192, 20  # the paper's batch and segment; steps timed per precision
 OPTIONAL_PARTS = {"discriminators": ["mpd", "msd", "mrd"], "loss_weights": {"stft": 2.5}}  # MRD + MR-STFT loss
@@ -38,7 +37,6 @@ def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
         "train/fp32": lambda: train_speed(settings, "fp32"),
         "train/bf16": lambda: train_speed(settings, "bf16"),
         "train/bf16-mrd-stft": lambda: train_speed(settings, "bf16", OPTIONAL_PARTS),
-        "train/gradients-vs-official": lambda: gradients_vs_official(settings),
         "train/torchrun-1-process": lambda: torchrun_one_process(settings),
         "train/resume-deterministic": lambda: resume(settings, deterministic=True),
         "train/resume-default": lambda: resume(settings, deterministic=False),
@@ -108,64 +106,6 @@ def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -
             "mean_step_s": statistics.fmean(steady), "peak_gib": peak,
             "mel_l1_first": results[0].terms.get("g/mel_l1"), "mel_l1_last": results[-1].terms.get("g/mel_l1"),
             "failures": bad[:20]}
-
-
-def _compare(ours: dict[str, torch.Tensor], ref: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """Per tensor: |ours - ref| / |ref| (norms); the worst and the median, and any tensor missing on one side."""
-    rel = {k: float((ours[k] - ref[k]).norm() / ref[k].norm().clamp_min(1e-30)) for k in ref if k in ours}
-    worst = max(rel, key=rel.get)
-    return {"tensors": len(rel), "missing": sorted(set(ref) ^ set(ours)), "max_rel": rel[worst], "worst": worst,
-            "median_rel": statistics.median(rel.values())}
-
-
-def gradients_vs_official(settings) -> dict[str, Any]:
-    """One step from the same weights and batch: ours vs the official sequence, gradient by gradient (fp32, TF32
-    off); then both steps timed, alternating, at torch's default settings."""
-    from tests.support.official_reference import capture_gradients, named_parameters, official_copies, ref_train_step
-
-    trainer = make_trainer(settings, "fp32", "gradients")
-    ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = official_copies(
-        trainer.config, trainer.generator, trainer.mpd, trainer.msd)
-    for ref in (ref_g, ref_mpd, ref_msd):  # in place: the optimizers keep holding the same parameters
-        ref.to(trainer.device)
-    grads: dict[str, Any] = {}
-    capture_gradients(trainer.optim_d, named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads,
-                      "ours/d")
-    capture_gradients(trainer.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "ours/g")
-    capture_gradients(ref_optim_d, named_parameters({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "ref/d")
-    capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "ref/g")
-    batch = batches(trainer, 1)[0]
-    x, y, y_mel = (t.to(trainer.device) for t in batch[:3])
-    loss_mel = MelSpectrogram(**trainer.config.mel_kwargs(for_loss=True))
-
-    def official() -> tuple[torch.Tensor, torch.Tensor]:
-        return ref_train_step(ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d, x, y.unsqueeze(1), y_mel, loss_mel)
-
-    with tf32(False):
-        ours_terms = trainer.train_step(batch).terms
-        ref_d, ref_g_loss = official()
-    result: dict[str, Any] = {
-        "d": _compare(grads["ours/d"], grads["ref/d"]), "g": _compare(grads["ours/g"], grads["ref/g"]),
-        "loss_d": [ours_terms["d/total"], float(ref_d)], "loss_g": [ours_terms["g/total"], float(ref_g_loss)],
-    }
-    result["failures"] = [f"{side}: gradients differ by {result[side]['max_rel']:.3g} (relative) at "
-                          f"{result[side]['worst']}" for side in ("d", "g") if result[side]["max_rel"] > 1e-3]
-    result["failures"] += [f"{side}: tensors on one side only: {result[side]['missing'][:5]}"
-                           for side in ("d", "g") if result[side]["missing"]]
-    pairs = 2 if settings.quick else 5
-    ours_t, ref_t = [], []
-    with tf32(True):
-        for _ in range(pairs):
-            for fn, into in ((lambda: trainer.train_step(batch), ours_t), (official, ref_t)):
-                _sync(settings.device)
-                start = time.perf_counter()
-                fn()
-                _sync(settings.device)
-                into.append(time.perf_counter() - start)
-    result["step_time"] = {"ours_median_s": statistics.median(ours_t), "official_median_s": statistics.median(ref_t),
-                           "ratio": statistics.median(ours_t) / statistics.median(ref_t), "pairs": pairs}
-    trainer.close()
-    return result
 
 
 def resume(settings, deterministic: bool) -> dict[str, Any]:

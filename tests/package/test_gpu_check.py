@@ -25,10 +25,11 @@ def run_check(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]
 @LARGE_MEMORY  # a training run and a torchrun tree beside the worker
 def test_quick_cpu_run_reports_every_figure(tmp_path):
     done, report = run_check(tmp_path, "--device", "cpu", "--quick", "--only", "environment", "inference/tiny2",
-                             "train/torchrun")
+                             "train/torchrun", "train/gradients", "train/step")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert report["schema"] == 1 and report["device"] == "cpu" and report["quick"] is True
-    assert list(report["checks"]) == ["environment", "inference/tiny2", "train/torchrun-1-process"]
+    assert list(report["checks"]) == ["environment", "inference/tiny2", "train/torchrun-1-process",
+                                      "train/gradients-vs-official", "train/step-vs-official"]
     assert all(entry["ok"] and entry["seconds"] >= 0 for entry in report["checks"].values())
     assert report["checks"]["environment"]["result"]["torch"] == torch.__version__
 
@@ -47,6 +48,13 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
     torchrun = report["checks"]["train/torchrun-1-process"]["result"]
     assert (torchrun["returncode"], torchrun["step"], torchrun["world_size"]) == (0, 3, 1)
     assert "| tiny2 | fused | fp32 |" in done.stdout and "| train/torchrun-1-process | yes |" in done.stdout
+
+    gradients = report["checks"]["train/gradients-vs-official"]["result"]  # the CPU runs fp32 only
+    assert list(gradients["modes"]) == ["fp32"] and gradients["modes"]["fp32"]["broken"] == 0
+    assert 0 < gradients["modes"]["fp32"]["ours_max_rel"] < 1e-4 and gradients["tensors"] > 100
+    step = report["checks"]["train/step-vs-official"]["result"]["modes"]["fp32"]
+    assert step["ours"] > 0 and step["official"] > 0 and step["ratio"] == step["ours"] / step["official"]
+    assert "| train/gradients-vs-official | yes | fp32: 0 of" in done.stdout
     assert not (tmp_path / "work").exists(), "the scratch runs are removed"
 
 

@@ -1,0 +1,186 @@
+"""gpu_check, our training step against the official sequence (tests/support/official_reference.py), from the same
+weights and batch, in each precision a user trains in:
+- `fp32` (TF32 off), `tf32` (torch's default: cuDNN convolutions in TF32) and `bf16` (autocast);
+- gradients: issue 24's criterion, per parameter tensor: our gradient's relative distance to the float64 reference
+  (the official step in float64) at most 2x the official step's in the same precision, plus 1e-6;
+- time: our step and the official one alternating (target: ours at most 0.6x), and our step with each lever that
+  is not on by default (cuDNN benchmark mode, `torch.compile` of the forward passes), so a run says which wins.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from gpu_inference import tf32
+from gpu_training import batches, make_trainer
+
+from hifigan.mel import MelSpectrogram
+
+MODES = {"fp32": ("fp32", False), "tf32": ("fp32", True), "bf16": ("bf16", False)}  # name: (precision, TF32)
+TARGET = 0.6  # our step's time over the official's (issue 24)
+
+
+def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
+    return {"train/gradients-vs-official": lambda: gradients(settings),
+            "train/step-vs-official": lambda: step_times(settings)}
+
+
+def _modes(settings) -> list[str]:
+    return list(MODES) if settings.device.type == "cuda" else ["fp32"]  # bf16 training is CUDA-only here
+
+
+@contextlib.contextmanager
+def _precision(mode: str, device: torch.device) -> Iterator[None]:
+    """TF32 as the mode says; bf16 autocast for the official sequence (ours autocasts itself)."""
+    with tf32(MODES[mode][1]):
+        if mode == "bf16":
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                yield
+        else:
+            yield
+
+
+def _official(trainer, dtype: torch.dtype | None = None) -> tuple[tuple, Callable[[tuple], Any]]:
+    """Official copies of the trainer's modules and optimizers (in `dtype`) on its device, and one step of them."""
+    from tests.support.official_reference import official_copies, ref_train_step
+
+    if dtype is not None:
+        for module in (trainer.generator, trainer.mpd, trainer.msd):
+            module.to(dtype)
+    ref = official_copies(trainer.config, trainer.generator, trainer.mpd, trainer.msd)
+    for module in ref[:3]:
+        module.to(trainer.device)
+    loss_mel = MelSpectrogram(**trainer.config.mel_kwargs(for_loss=True))
+
+    def step(batch: tuple) -> Any:
+        x, y, y_mel = (t.to(trainer.device, dtype or torch.float32) for t in batch[:3])
+        return ref_train_step(*ref, x, y.unsqueeze(1), y_mel, loss_mel)
+
+    return ref, step
+
+
+def _step_gradients(settings, batch: tuple, mode: str, official: bool, dtype: torch.dtype | None = None
+                    ) -> dict[str, torch.Tensor]:
+    """Every gradient (official key names, float64 copies) of one step from the seeded initial weights."""
+    from tests.support.official_reference import capture_gradients, named_parameters
+
+    trainer = make_trainer(settings, MODES[mode][0], f"gradients-{mode}")
+    grads: dict[str, dict] = {}
+    if official:
+        (ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d), step = _official(trainer, dtype)
+        capture_gradients(ref_optim_d, named_parameters({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "d")
+        capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "g")
+        with _precision(mode, settings.device):
+            step(batch)
+    else:
+        capture_gradients(trainer.optim_d, named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads,
+                          "d")
+        capture_gradients(trainer.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "g")
+        with tf32(MODES[mode][1]):
+            if not trainer.train_step(batch).ok:
+                raise RuntimeError(f"{mode}: our step was skipped (non-finite)")
+    trainer.close()
+    return {**grads["d"], **grads["g"]}
+
+
+def gradients(settings) -> dict[str, Any]:
+    """Per mode: the criterion over every parameter tensor, with the worst tensors of both sides."""
+    from tests.support.official_reference import criterion_failures, relative_errors
+
+    drawing = make_trainer(settings, "fp32", "gradients-batch")
+    batch = batches(drawing, 1)[0]
+    drawing.close()
+    reference = _step_gradients(settings, batch, "fp32", official=True, dtype=torch.float64)
+    result: dict[str, Any] = {"tensors": len(reference), "criterion": "ours <= 2 x official + 1e-6 (relative distance "
+                              "to the float64 official step, per tensor)", "modes": {}, "failures": []}
+    for mode in _modes(settings):
+        ours = relative_errors(_step_gradients(settings, batch, mode, official=False), reference)
+        theirs = relative_errors(_step_gradients(settings, batch, mode, official=True), reference)
+        broken = criterion_failures(ours, theirs)
+        worst = max(ours, key=lambda k: ours[k] / (2 * theirs[k] + 1e-6))
+        result["modes"][mode] = {
+            "ours_max_rel": max(ours.values()), "official_max_rel": max(theirs.values()),
+            "ours_median_rel": statistics.median(ours.values()),
+            "official_median_rel": statistics.median(theirs.values()),
+            "closest_to_bound": {"tensor": worst, "ours": ours[worst], "official": theirs[worst]},
+            "broken": len(broken)}
+        result["failures"] += [f"{mode}: {line}" for line in broken[:10]]
+    return result
+
+
+def _timed(device: torch.device, fn: Callable[..., Any], *args: Any) -> float:
+    """Seconds of fn(*args), the device synchronised on both sides."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    fn(*args)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def _lever(name: str, trainer) -> Iterator[None]:
+    """Our step with one lever on: `cudnn-benchmark`, or `compile` (torch.compile of the generator and the
+    discriminators' forward passes, which the step calls through state.runs)."""
+    if name == "cudnn-benchmark":
+        before = torch.backends.cudnn.benchmark
+        torch.backends.cudnn.benchmark = True
+        try:
+            yield
+        finally:
+            torch.backends.cudnn.benchmark = before
+        return
+    if name == "compile":
+        runs = dict(trainer.state.runs)
+        for key, module in [("generator", trainer.generator), *trainer.discriminators.items()]:
+            trainer.state.runs[key] = torch.compile(runs.get(key, module))
+        try:
+            yield
+        finally:
+            trainer.state.runs.clear()
+            trainer.state.runs.update(runs)
+        return
+    yield
+
+
+def step_times(settings) -> dict[str, Any]:
+    """Per mode: median seconds of our step and the official's, alternating; then our step per lever."""
+    pairs, repeats = (2, 2) if settings.quick else (6, 8)
+    levers = ["cudnn-benchmark", "compile"] if settings.device.type == "cuda" else []
+    result: dict[str, Any] = {"target_ratio": TARGET, "modes": {}, "failures": []}
+    for mode in _modes(settings):
+        ours = make_trainer(settings, MODES[mode][0], f"time-{mode}")
+        data = batches(ours, 2)
+        official_trainer = make_trainer(settings, "fp32", f"time-official-{mode}")
+        _, official = _official(official_trainer)
+        times: dict[str, list[float]] = {"ours": [], "official": []}
+        with tf32(MODES[mode][1]):
+            for i in range(pairs + 1):  # the first pair warms up (cuDNN plans, allocator)
+                t_ours = _timed(settings.device, ours.train_step, data[i % 2])
+                with _precision(mode, settings.device):
+                    t_official = _timed(settings.device, official, data[i % 2])
+                if i:
+                    times["ours"].append(t_ours)
+                    times["official"].append(t_official)
+            row: dict[str, Any] = {k: statistics.median(v) for k, v in times.items()}
+            row["ratio"] = row["ours"] / row["official"]
+            row["target_met"] = row["ratio"] <= TARGET
+            for lever in levers:
+                try:
+                    with _lever(lever, ours):
+                        spent = [_timed(settings.device, ours.train_step, data[i % 2])
+                                 for i in range(repeats + 2)]
+                    row[lever] = {"first_s": spent[0], "median_s": statistics.median(spent[2:]),
+                                  "ratio_to_official": statistics.median(spent[2:]) / row["official"]}
+                except Exception as e:  # a lever that fails is a finding, not the end of the check
+                    row[lever] = {"error": f"{type(e).__name__}: {str(e).strip()[:300]}"}
+        result["modes"][mode] = row
+        ours.close()
+        official_trainer.close()
+    return result
