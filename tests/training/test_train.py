@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 
@@ -86,8 +87,13 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     assert equal_states(dict(trainer.msd.named_parameters()), d_before)
     trainer.state.disc_start_step = 10**6
     assert trainer.train_step(batch).ok and trainer.nonfinite_run == 0  # a good step resets the count
+    moments = copy.deepcopy(trainer.optim_g.state_dict())
+    weights = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
     for _ in range(2):
         trainer.train_step(poisoned)
+    # Fused AdamW skipped on the device: weights, moments and its step count as they were.
+    assert equal_states(trainer.optim_g.state_dict(), moments) and moments["state"][0]["step"] == 1
+    assert equal_states(trainer.generator.state_dict(), weights)
     with pytest.raises(HifiganError, match="3 non-finite steps in a row"):
         trainer.train_step(poisoned)
     trainer.close()

@@ -7,6 +7,7 @@ the official gradients (float32, one step) and to the official weights and spect
 
 from __future__ import annotations
 
+import copy
 import gc
 import shutil
 
@@ -19,6 +20,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
+from tests.support.files import equal_states
 from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import (
     capture_gradients,
@@ -155,3 +157,25 @@ def test_float32_gradients_meet_the_criterion_that_planted_bugs_break(tmp_path, 
                                                                              official)}
               for name, planted in (("shifted", shifted), ("fm", fm))}
     assert broken == {"shifted": {"generator", "mpd", "msd"}, "fm": {"generator"}}  # fm weighs the G loss only
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_an_update_skips_on_the_device_when_told_or_not_finite(fused):
+    """`update` without a host sync (fused AdamW's found_inf) or with one (any other optimizer): a skip leaves the
+    weights, moments and step count as they were, and carries on to the next update of the step (the G step after
+    a skipped D step)."""
+    from hifigan.training.step import update
+
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.AdamW(layer.parameters(), 1e-2, fused=fused)
+    x = torch.randn(4, 3)
+    skipped, _ = update(optimizer, layer(x).square().mean(), False, torch.zeros(()))
+    assert float(skipped) == 0.0 and int(optimizer.state[layer.weight]["step"]) == 1
+    before = copy.deepcopy(optimizer.state_dict()), layer.weight.detach().clone()
+    for loss, told in ((layer(x).square().mean(), 1.0), (layer(x).sum() * float("inf"), 0.0)):
+        skipped, _ = update(optimizer, loss, False, torch.tensor(told))
+        assert float(skipped) == 1.0
+        assert equal_states(optimizer.state_dict(), before[0]) and torch.equal(layer.weight, before[1])
+    skipped, _ = update(optimizer, layer(x).square().mean(), False, torch.zeros(()))
+    assert float(skipped) == 0.0 and not torch.equal(layer.weight, before[1])

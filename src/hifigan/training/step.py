@@ -4,8 +4,9 @@ step, as the official loop, with the same gradients and less work.
 In the generator step the discriminators take no gradient (optim_d would discard it) and are called unwrapped, so
 DDP has nothing to all-reduce; their real branch runs without a graph (`generator_side`), still before the
 generated audio, so spectral norm's power iteration advances in the official order. The loss terms come to the
-host in one copy; a non-finite loss or gradient norm skips that update, and too many such steps in a row stop the run
-(`NonfiniteGuard`). A step runs in fp32 or bf16 autocast, with torch's deterministic algorithms when asked.
+host in one copy, the step's only wait for the device: a non-finite loss or gradient norm skips that update, fused
+AdamW reading the verdict on the device, and too many such steps in a row stop the run (`NonfiniteGuard`). A step
+runs in fp32 or bf16 autocast, with torch's deterministic algorithms when asked.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> Step
         y_g_hat = state.run("generator")(x)
     y_g_hat_mel = options.loss_mel(f32(y_g_hat.squeeze(1)))
 
-    ok = True
+    skipped = torch.zeros((), device=device)  # 1.0 once an update is skipped: the G step then skips too
     if adversarial:
         scores = {}
         with options.autocast():
@@ -126,22 +127,22 @@ def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> Step
                 real, generated, _, _ = state.run(name)(y, y_g_hat.detach())
                 scores[name] = (f32(real), f32(generated))
         d = discriminator_objective(scores)
-        ok, terms["grad_norm/d"] = update(state.optim_d, d.total, options.distributed)
+        skipped, terms["grad_norm/d"] = update(state.optim_d, d.total, options.distributed, skipped)
         terms.update(d.tensors)
 
-    if ok:
-        inputs = GeneratorInputs(y, y_g_hat, y_mel, y_g_hat_mel)
-        if adversarial:
-            with frozen(*state.discriminators.values()), options.autocast():
-                for name, module in state.discriminators.items():
-                    inputs.discriminators[name] = generator_side(module, y, y_g_hat)
-        g = options.objective(inputs)
-        ok, terms["grad_norm/g"] = update(state.optim_g, g.total, options.distributed)
-        terms.update(g.tensors)
+    inputs = GeneratorInputs(y, y_g_hat, y_mel, y_g_hat_mel)
+    if adversarial:
+        with frozen(*state.discriminators.values()), options.autocast():
+            for name, module in state.discriminators.items():
+                inputs.discriminators[name] = generator_side(module, y, y_g_hat)
+    g = options.objective(inputs)
+    skipped, terms["grad_norm/g"] = update(state.optim_g, g.total, options.distributed, skipped)
+    terms.update(g.tensors)
 
     state.step += 1
     state.batch_in_epoch += 1
-    return StepResult(ok, terms_to_floats(terms))
+    floats = terms_to_floats({**terms, "skipped": skipped})  # the step's one wait for the device
+    return StepResult(not floats.pop("skipped"), floats)
 
 
 def generator_side(module: nn.Module, y: torch.Tensor, y_hat: torch.Tensor) -> GeneratorSide:
@@ -154,19 +155,29 @@ def generator_side(module: nn.Module, y: torch.Tensor, y_hat: torch.Tensor) -> G
     return GeneratorSide(f32(scores), f32(fmap_real), f32(fmap_generated))
 
 
-def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, distributed: bool) -> tuple[bool, torch.Tensor]:
-    """Backpropagate `loss` and step `optimizer`, unless the loss or the gradient norm is not finite.
+def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, distributed: bool,
+           skipped: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Backpropagate `loss` and step `optimizer`, unless `skipped` (a 0-dim 0.0/1.0 tensor) is set or the loss or
+    the gradient norm is not finite. Returns (skipped, updated; the gradient norm).
 
-    One host sync: the finiteness flag (the gradient norm itself stays on the device for the log).
+    No host sync: fused AdamW reads the flag on the device (its `found_inf`, as under a GradScaler), leaving
+    weights, moments and step count as they were when it is 1.
     """
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     norm = grad_norm(optimizer)
     # Gradients are all-reduced, so their norm agrees on every rank; a rank's own loss does not.
-    ok = bool(torch.isfinite(norm)) if distributed else bool(torch.isfinite(norm) & torch.isfinite(loss.detach()))
-    if ok:
+    finite = torch.isfinite(norm) if distributed else torch.isfinite(norm) & torch.isfinite(loss.detach())
+    skipped = torch.maximum(skipped, (~finite).float())
+    if optimizer.defaults.get("fused"):
+        optimizer.found_inf = skipped
+        try:
+            optimizer.step()
+        finally:
+            del optimizer.found_inf
+    elif not skipped.item():  # an optimizer without the device-side flag: wait for the verdict
         optimizer.step()
-    return ok, norm
+    return skipped, norm
 
 
 def grad_norm(optimizer: torch.optim.Optimizer) -> torch.Tensor:
