@@ -136,6 +136,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     """Name -> check, in the order they run (the most wanted figures first, in case time runs out)."""
     import gpu_inference
     import gpu_official
+    import gpu_pipeline
     import gpu_training
 
     checks: dict[str, Callable[[], dict[str, Any]]] = {"environment": lambda: environment(settings)}
@@ -143,6 +144,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
         checks[f"inference/{name}"] = lambda name=name: gpu_inference.inference(name, settings)
     checks.update(gpu_training.checks(settings))
     checks.update(gpu_official.checks(settings))
+    checks["train/pipeline"] = lambda: gpu_pipeline.pipeline(settings)
     return checks
 
 

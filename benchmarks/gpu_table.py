@@ -64,6 +64,11 @@ def _summary(entry: dict[str, Any]) -> str:
                                                     else m[lever]["error"][:60])
                                    for lever in ("cudnn-benchmark", "compile") if lever in m)
                          for mode, m in r["modes"].items())
+    if "loop_step_s" in r:
+        return (f"loop {r['loop_step_at_default_intervals_s']:.3f} s/step at the default intervals vs the step "
+                f"{r['step_alone_s']:.3f} s ({r['ratio']:.2f}, target {r['target']}); DataLoader "
+                f"{r['loader_batch_s']:.3f} s/batch, {r['workers']} workers; validation + checkpoint "
+                f"{r['validation_and_checkpoint_s']:.1f} s")
     if "bit_exact" in r:
         return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"
     if "returncode" in r:

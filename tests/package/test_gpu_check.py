@@ -25,11 +25,11 @@ def run_check(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]
 @LARGE_MEMORY  # a training run and a torchrun tree beside the worker
 def test_quick_cpu_run_reports_every_figure(tmp_path):
     done, report = run_check(tmp_path, "--device", "cpu", "--quick", "--only", "environment", "inference/tiny2",
-                             "train/torchrun", "train/gradients", "train/step")
+                             "train/torchrun", "train/gradients", "train/step", "train/pipeline")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert report["schema"] == 1 and report["device"] == "cpu" and report["quick"] is True
     assert list(report["checks"]) == ["environment", "inference/tiny2", "train/torchrun-1-process",
-                                      "train/gradients-vs-official", "train/step-vs-official"]
+                                      "train/gradients-vs-official", "train/step-vs-official", "train/pipeline"]
     assert all(entry["ok"] and entry["seconds"] >= 0 for entry in report["checks"].values())
     assert report["checks"]["environment"]["result"]["torch"] == torch.__version__
 
@@ -55,6 +55,10 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
     step = report["checks"]["train/step-vs-official"]["result"]["modes"]["fp32"]
     assert step["ours"] > 0 and step["official"] > 0 and step["ratio"] == step["ours"] / step["official"]
     assert "| train/gradients-vs-official | yes | fp32: 0 of" in done.stdout
+    loop = report["checks"]["train/pipeline"]["result"]  # 4 links to each bundled clip, 2 held out
+    assert (loop["clips"], loop["steps"], loop["workers"]) == (4 * 24 - 4, 12, 2)
+    assert loop["loop_step_at_default_intervals_s"] > loop["loop_step_s"] > 0 and loop["loader_batch_s"] > 0
+    assert loop["ratio"] == loop["step_alone_s"] / loop["loop_step_at_default_intervals_s"]
     assert not (tmp_path / "work").exists(), "the scratch runs are removed"
 
 
