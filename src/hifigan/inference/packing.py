@@ -1,16 +1,18 @@
 """How `Vocoder.batch` vocodes mels of different lengths in few forward passes, each answer exact.
 
 Padding short mels to the longest would both compute the padding and change each short mel's last frames (the
-generator's layers pad with zero activations, which a zero mel does not give). Instead the mels are laid end to
-end as one sequence: a frame `left` or more frames after its mel's start and `right` or more before its end sees
-only its own mel there (`ReceptiveField`), so its audio is exact. The frames next to an inner boundary come from
-windows of `left + right` frames cut from their mel alone, all stacked in one pass; a mel no longer than such a
-window is vocoded whole, stacked with the others of its length. So a batch computes its mels' frames once, plus
-`left + right` frames per inner boundary, in one pass for the sequence and one per distinct short length.
+generator's layers pad with zero activations, which a zero mel does not give). Instead:
+- mels of one length (two or more, or any no longer than an edge window) are stacked as rows of one pass;
+- the others are laid end to end as one sequence: a frame `left` or more frames after its mel's start and `right`
+  or more before its end sees only its own mel there (`ReceptiveField`), so its audio is exact. The frames next to
+  an inner boundary come from edge windows of `left + right` frames cut from their mel alone, stacked in one pass.
+So a batch computes its mels' frames once, plus `left + right` frames per inner boundary of the sequence, in one
+pass per distinct stacked length, one for the sequence and one for the edge windows.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -66,8 +68,10 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
     left, right = field.left, field.right
     edge = left + right  # an edge window: exact for frames [0, left) at a start, [n - right, n) at an end
     wanted = [i for i, (a, b) in enumerate(keep) if b > a]
-    # Laid end to end: the mels above an edge window's length with wanted frames away from both their ends.
-    laid = [i for i in wanted if lengths[i] > edge and keep[i][0] < lengths[i] - right and keep[i][1] > left]
+    count = Counter(lengths[i] for i in wanted)
+    stacked = {i for i in wanted if lengths[i] <= edge or count[lengths[i]] > 1}
+    # Laid end to end: the other mels with wanted frames away from both their ends.
+    laid = [i for i in wanted if i not in stacked and keep[i][0] < lengths[i] - right and keep[i][1] > left]
     # The sequence's own ends are true ends: a mel wanted from its start goes first, one wanted to its end last.
     head = next((i for i in laid if keep[i][0] < left), None)
     tail = next((i for i in reversed(laid) if keep[i][1] > lengths[i] - right and i != head), None)
@@ -95,8 +99,8 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
         offset += n
     for i in wanted:
         (a, b), n = keep[i], lengths[i]
-        if n <= edge:
-            from_window(i, a, b, ("whole", n), 0, n)
+        if i in stacked:
+            from_window(i, a, b, ("rows", n), 0, n)
         elif i not in laid_set:  # wanted frames within one edge
             from_window(i, a, b, "edges", *((0, edge) if b <= left else (n - edge, n)))
     runs = {key: r for r, key in enumerate(rows)}
