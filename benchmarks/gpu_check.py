@@ -137,6 +137,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     import gpu_inference
     import gpu_official
     import gpu_pipeline
+    import gpu_serving
     import gpu_training
 
     checks: dict[str, Callable[[], dict[str, Any]]] = {"environment": lambda: environment(settings)}
@@ -145,6 +146,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     checks.update(gpu_training.checks(settings))
     checks.update(gpu_official.checks(settings))
     checks["train/pipeline"] = lambda: gpu_pipeline.pipeline(settings)
+    checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
     return checks
 
 

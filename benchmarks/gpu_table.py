@@ -37,9 +37,9 @@ def table(data: dict[str, Any]) -> str:
         lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | fp32 | {batch['x_real_time']:.0f} | "
                      f"{batch['speedup_vs_one_by_one']:.2f} vs one by one | {batch['max_abs_diff_vs_alone']:.2g} "
                      f"vs alone | {_f(batch['peak_mb'], '.0f')} |")
-    lines += ["", "| training check | ok | figures |", "|---|---|---|"]
+    lines += ["", "| training or serving check | ok | figures |", "|---|---|---|"]
     for name, entry in checks.items():
-        if not name.startswith("train/"):
+        if not name.startswith(("train/", "serve/")):
             continue
         lines.append(f"| {name} | {'yes' if entry['ok'] else 'NO'} | {_summary(entry)} |")
     return "\n".join(lines)
@@ -69,6 +69,11 @@ def _summary(entry: dict[str, Any]) -> str:
                 f"{r['step_alone_s']:.3f} s ({r['ratio']:.2f}, target {r['target']}); DataLoader "
                 f"{r['loader_batch_s']:.3f} s/batch, {r['workers']} workers; validation + checkpoint "
                 f"{r['validation_and_checkpoint_s']:.1f} s")
+    if "batched_over_single" in r:
+        alone = ", ".join(f"{name} windows {c['ratio']:.2f}x" for name, c in r["model_alone"].items())
+        return "batched / batch 1 throughput: " + ", ".join(
+            f"{c['model']} {c['mode']} x{c['clients']} {c['ratio']:.2f}" for c in r["batched_over_single"]) + \
+            f"; model alone, 8 in one pass / one by one: {alone}"
     if "bit_exact" in r:
         return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"
     if "returncode" in r:

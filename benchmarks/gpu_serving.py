@@ -1,0 +1,32 @@
+"""gpu_check, serving: benchmarks/serve_load.py on the device, the batching server against --max-batch 1 with
+whole requests and streams, and the model alone (streaming windows of 8 streams in one pass against one by one)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+
+def serve_load(settings) -> dict[str, Any]:
+    """Run serve_load.py (V1 and V3, 1 and 16 clients; quick: V3, 1 and 2 clients, short utterances) and return
+    its JSON with each cell's throughput over --max-batch 1's."""
+    out = settings.work / "serve_load"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
+             else ["--models", "v1", "v3", "--clients", "1", "16"])
+    cmd = [sys.executable, str(HERE / "serve_load.py"), *sizes, "--device", str(settings.device), "--out", str(out)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=420)
+    if done.returncode != 0:
+        return {"command": " ".join(cmd), "failures": [f"serve_load.py exited {done.returncode}: "
+                                                       f"{done.stderr.strip()[-1500:]}"]}
+    results = json.loads(out.with_suffix(".json").read_text())
+    results["batched_over_single"] = [
+        {"model": c["model"], "mode": c["batched"]["mode"], "clients": c["batched"]["clients"],
+         "ratio": c["batched"]["throughput"] / c["single"]["throughput"]} for c in results["cells"]]
+    results["failures"] = []
+    return results
