@@ -143,6 +143,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     checks: dict[str, Callable[[], dict[str, Any]]] = {"environment": lambda: environment(settings)}
     for name in gpu_inference.config_names(settings):
         checks[f"inference/{name}"] = lambda name=name: gpu_inference.inference(name, settings)
+    checks["bench/v1"] = lambda: gpu_inference.bench_command(settings)
     checks.update(gpu_training.checks(settings))
     checks.update(gpu_official.checks(settings))
     checks["train/pipeline"] = lambda: gpu_pipeline.pipeline(settings)

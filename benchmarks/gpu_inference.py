@@ -6,12 +6,14 @@ bundled LJSpeech clips, and
   bf16): max abs error against CPU fp32 eager, x real time (median of timed calls, audio copied back to the CPU
   included), speed against the official-style generator (tests/support/official_reference.py, weight norm removed as the
   official inference.py does) at torch's default settings in the same process, and peak GPU memory;
-- a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone.
+- a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone;
+and `hifigan bench --device cuda` itself on V1 (the command a user runs; target: fp16 at 3500x real time or more).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +26,7 @@ from hifigan.audio import find_audio, load_audio
 from hifigan.checkpoints.official import ours_to_official
 from hifigan.config import HifiganConfig, load_config
 from hifigan.inference import BACKENDS as ALL_BACKENDS
-from hifigan.inference import CPU_ONLY, Vocoder
+from hifigan.inference import CPU_ONLY, CUDA_ONLY, Vocoder
 from hifigan.inference.bench import clone_generator
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
@@ -145,7 +147,7 @@ def inference(name: str, settings) -> dict[str, Any]:
                           "x_real_time": audio_seconds / official_time["median_s"]}
     precisions = PRECISIONS if device.type == "cuda" else ("fp32", "bf16")
     for precision in precisions:
-        for backend in BACKENDS:
+        for backend in BACKENDS if device.type == "cuda" else tuple(b for b in BACKENDS if b not in CUDA_ONLY):
             row: dict[str, Any] = {"backend": backend, "precision": precision}
             try:
                 with tf32(precision == "tf32"):
@@ -189,3 +191,29 @@ def ragged_batch(generator: Generator, config: HifiganConfig, mel: torch.Tensor,
     return {"backend": vocoder.backend, "lengths": lengths, "max_abs_diff_vs_alone": diff, "batch": batch_time,
             "one_by_one": alone_time, "x_real_time": seconds / batch_time["median_s"],
             "speedup_vs_one_by_one": alone_time["median_s"] / batch_time["median_s"], "peak_mb": peak}
+
+
+TARGET_X_REAL_TIME = 3500  # V1, 10 s, fp16 (issue 24)
+
+
+def bench_command(settings) -> dict[str, Any]:
+    """`hifigan bench --device cuda --config v1 --seconds 10` over eager, fused and cuda-graph in fp32 and fp16
+    (quick: V3, 0.5 s, the CPU's eager and fused); its JSON, and whether the best fp16 row reaches the target."""
+    from hifigan.cli import main
+
+    out = settings.work / "bench.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cuda = settings.device.type == "cuda"
+    entries = ("eager,fused,cuda-graph,fused:fp16,cuda-graph:fp16,eager:fp16" if cuda else "eager,fused")
+    argv = ["bench", "--device", str(settings.device), "--backends", entries, "-o", str(out)]
+    argv += ["--config", "v1", "--seconds", "10"] if not settings.quick else ["--config", "v3", "--seconds", "0.5",
+                                                                              "--repeats", "1", "--no-memory"]
+    if main(argv) != 0:
+        raise RuntimeError(f"hifigan {' '.join(argv)} failed (its error is printed above)")
+    result = json.loads(out.read_text())
+    half = [r for r in result["backends"] if r["precision"] == "fp16"]
+    best = max(half, key=lambda r: r["x_real_time"], default=None)
+    met = best is not None and best["x_real_time"] >= TARGET_X_REAL_TIME
+    result.update(command="hifigan " + " ".join(argv), target_x_real_time=TARGET_X_REAL_TIME,
+                  best_fp16=best and best["backend"], target_met=met, failures=[])
+    return result

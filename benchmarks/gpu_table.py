@@ -39,7 +39,7 @@ def table(data: dict[str, Any]) -> str:
                      f"vs alone | {_f(batch['peak_mb'], '.0f')} |")
     lines += ["", "| training or serving check | ok | figures |", "|---|---|---|"]
     for name, entry in checks.items():
-        if not name.startswith(("train/", "serve/")):
+        if not name.startswith(("train/", "serve/", "bench/")):
             continue
         lines.append(f"| {name} | {'yes' if entry['ok'] else 'NO'} | {_summary(entry)} |")
     return "\n".join(lines)
@@ -69,6 +69,9 @@ def _summary(entry: dict[str, Any]) -> str:
                 f"{r['step_alone_s']:.3f} s ({r['ratio']:.2f}, target {r['target']}); DataLoader "
                 f"{r['loader_batch_s']:.3f} s/batch, {r['workers']} workers; validation + checkpoint "
                 f"{r['validation_and_checkpoint_s']:.1f} s")
+    if "best_fp16" in r:
+        return ", ".join(f"{b['backend']} {b['x_real_time']:.0f}x" for b in r["backends"]) + \
+            f" real time (target fp16 {r['target_x_real_time']}x: {'met' if r['target_met'] else 'not met'})"
     if "batched_over_single" in r:
         alone = ", ".join(f"{name} windows {c['ratio']:.2f}x" for name, c in r["model_alone"].items())
         return "batched / batch 1 throughput: " + ", ".join(

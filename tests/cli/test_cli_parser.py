@@ -68,7 +68,7 @@ def test_bench_entries_name_a_backend_and_a_precision(capsys):
         (b, p) for b in HALF_BACKENDS for p in ("fp16", "bf16")]
     for entry, message in (("turbo", "turbo: unknown backend"), ("auto", "auto: unknown backend"),
                            ("fused:fp8", "fused:fp8: unknown precision"),
-                           ("onnx:bf16", "onnx:bf16: onnx runs fp32 only (bf16 runs on eager and fused)")):
+                           ("onnx:bf16", "onnx:bf16: onnx runs fp32 only (bf16 runs on eager, fused, cuda-graph)")):
         with pytest.raises(ValueError, match=re.escape(message)):
             bench_entry(entry)
     assert main(["bench", "--backends", "eager,fused:fp8", "--seconds", "0.1"]) == 2
@@ -76,3 +76,10 @@ def test_bench_entries_name_a_backend_and_a_precision(capsys):
         "hifigan bench: error: --backends: fused:fp8: unknown precision (choose from fp32, fp16, bf16)"]
     assert main(["bench", "--backends", "fused:bf16", "--seconds", "0.1"]) == 2
     assert "--backends: include eager (fp32), the baseline" in capsys.readouterr().err
+    assert main(["bench", "--backends", "eager,cuda-graph:fp16", "--seconds", "0.1"]) == 2  # the CPU, by default
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "hifigan bench: error: --backends: backend cuda-graph runs on CUDA only (--device cuda)"]
+    if not torch.cuda.is_available():
+        assert main(["bench", "--device", "cuda", "--seconds", "0.1"]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            "hifigan bench: error: --device cuda: CUDA is not available on this machine"]

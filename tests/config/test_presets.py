@@ -22,7 +22,7 @@ from hifigan.cli import main
 from hifigan.config import HifiganConfig, config_from_dict, load_config, preset_names
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
-from hifigan.inference.choices import BACKENDS
+from hifigan.inference.choices import device_backends
 from hifigan.inference.export import export_generator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
@@ -67,7 +67,7 @@ def test_every_backend_and_export_gives_frames_times_hop(name, tmp_path):
     cfg, frames = tiny(name), 7
     x = mel(name, frames)
     expected = frames * cfg.hop_size
-    for backend in BACKENDS:
+    for backend in ("auto", *device_backends("cpu")):
         vocoder = Vocoder(generator(name), cfg, backend=backend)
         assert vocoder(x).shape == (expected,), backend
         assert [len(a) for a in vocoder.batch([x, x[:, :3]])] == [expected, 3 * cfg.hop_size], backend

@@ -15,7 +15,7 @@ from torch import nn
 
 from hifigan import Vocoder
 from hifigan.errors import HifiganError
-from hifigan.inference.choices import BENCH_BACKENDS
+from hifigan.inference.choices import device_backends
 from hifigan.inference.export import export_generator
 from hifigan.inference.streaming import latency_ms, receptive_field
 from hifigan.models.layers import ReceptiveField
@@ -34,7 +34,7 @@ pytestmark = [pytest.mark.usefixtures("single_thread"),
               pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")]
 
 EXACT = 1e-13  # float64 rounding, relative to the output's largest sample
-ENGINES = tuple(b for b in BENCH_BACKENDS if b != "eager")
+ENGINES = tuple(b for b in device_backends("cpu") if b != "eager")
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from tests.support.official_reference import official_tiny_files
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
@@ -241,6 +242,22 @@ def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
             resolve_backend(backend, cpu, "fp16")
     with pytest.raises(HifiganError, match="unknown precision 'fp8'"):
         resolve_backend("eager", cpu, "fp8")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_the_cuda_graph_backend_is_refused_off_cuda_in_one_line(tmp_path, capsys):
+    """cuda-graph replays captured CUDA graphs (benchmarks/gpu_check.py checks it on a GPU); elsewhere it is one
+    line, before any work: from Python, `hifigan vocode` (no file written) and `hifigan bench`."""
+    cfg = tiny_config("1")
+    with pytest.raises(HifiganError, match=r"^backend cuda-graph runs on CUDA only \(--device cuda\)$"):
+        Vocoder(Generator(cfg), cfg, backend="cuda-graph")
+    official, checkpoint, config_file = official_tiny_files(tmp_path)
+    np.save(tmp_path / "m.npy", np.zeros((official.num_mels, 5), np.float32))
+    assert main(["vocode", "-c", str(checkpoint), "--config", str(config_file), "-o", str(tmp_path / "out"),
+                 "--backend", "cuda-graph", str(tmp_path / "m.npy")]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "hifigan vocode: error: backend cuda-graph runs on CUDA only (--device cuda)"]
+    assert not (tmp_path / "out").exists()
 
 
 def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):

@@ -10,7 +10,7 @@ from torch import nn
 from hifigan.cli import build_parser
 from hifigan.config import HifiganConfig, config_from_dict, load_config, preset_names
 from hifigan.errors import HifiganError
-from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS
+from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS, CPU_ONLY, CUDA_ONLY, device_backends
 from hifigan.inference.export import export_generator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
@@ -18,7 +18,7 @@ from hifigan.models.layers import ReceptiveField
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import odd_rate_config, tiny_config
 
-ENGINES = tuple(b for b in BENCH_BACKENDS if b != "eager")
+ENGINES = tuple(b for b in device_backends("cpu") if b != "eager")  # cuda-graph: tests/inference (refusal)
 FLOAT64_ENGINES = tuple(b for b in ENGINES if not b.startswith("onnx"))  # ONNX Runtime has no float64 conv
 
 
@@ -202,5 +202,7 @@ def test_one_backend_list_for_the_cli():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command").choices
     assert tuple(next(a for a in sub["vocode"]._actions if a.dest == "backend").choices) == BACKENDS
-    assert next(a for a in sub["bench"]._actions if a.dest == "backends").default == ",".join(BENCH_BACKENDS)
+    assert next(a for a in sub["bench"]._actions if a.dest == "backends").default is None  # by --device:
+    assert device_backends("cpu") == tuple(b for b in BENCH_BACKENDS if b not in CUDA_ONLY)
+    assert device_backends("cuda") == tuple(b for b in BENCH_BACKENDS if b not in CPU_ONLY)
     assert BENCH_BACKENDS == tuple(b for b in BACKENDS if b != "auto")

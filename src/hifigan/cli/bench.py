@@ -7,7 +7,7 @@ import argparse
 
 from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
 from hifigan.errors import HifiganError
-from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
+from hifigan.inference.choices import bench_entry, device_backends
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
@@ -35,9 +35,11 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
     p.add_argument("--threads", type=int, default=2, help="torch / onnxruntime threads (default 2)")
-    p.add_argument("--backends", default=",".join(BENCH_BACKENDS),
-                   help="comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; default all, fp32); eager "
-                   "(fp32) is the baseline")
+    p.add_argument("--backends", default=None,
+                   help="comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; default: every backend "
+                   f"that runs on --device, fp32: {','.join(device_backends('cpu'))} on the CPU, "
+                   f"{','.join(device_backends('cuda'))} on CUDA); eager (fp32) is the baseline")
+    p.add_argument("--device", default="cpu", help="cpu (default) or cuda (times include the copy back to the CPU)")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
     p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
@@ -49,14 +51,22 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 def run_bench_command(args: argparse.Namespace) -> int:
     from hifigan.extras import MissingExtraError
     from hifigan.inference.bench import format_table, run_bench
-    from hifigan.inference.engines import require_backend
+    from hifigan.inference.engines import require_backend, resolve_backend, resolve_device
 
-    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    device = resolve_device(args.device)
+    if args.presets is not None and device.type != "cpu":
+        raise HifiganError(None, "--presets times the CPU backends: leave --device out")
+    listed = args.backends if args.backends is not None else ",".join(device_backends(device.type))
+    backends = tuple(b.strip() for b in listed.split(",") if b.strip())
     for entry in backends:
         try:
-            backend, _ = bench_entry(entry)
+            backend, precision = bench_entry(entry)
         except ValueError as e:
             raise HifiganError(None, f"--backends: {e}") from None
+        try:
+            resolve_backend(backend, device, precision)
+        except HifiganError as e:
+            raise HifiganError(None, f"--backends: {e.problem}") from None
         try:
             require_backend(backend)
         except MissingExtraError as e:
@@ -72,7 +82,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     else:
         result = run_bench(args.config or "v1", args.seconds, args.repeats, backends, args.threads,
                            not args.no_memory, args.stream_chunk_frames, args.stream_memory_minutes,
-                           pretrained=args.pretrained)
+                           pretrained=args.pretrained, device=str(device))
         table = format_table(result)
     print(table)
     if args.out is not None:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS, CPU_ONLY, HALF_BACKENDS
+from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS, CPU_ONLY, CUDA_ONLY, HALF_BACKENDS
 
 _LAZY = {
     "Vocoder": "vocoder", "build_runner": "engines", "resolve_backend": "engines", "resolve_device": "engines",
     "resolve_precision": "engines", "PRECISIONS": "engines", "ENGINE_LAYERS": "engines",
 }
-__all__ = ["BACKENDS", "BENCH_BACKENDS", "CPU_ONLY", "HALF_BACKENDS", *_LAZY]
+__all__ = ["BACKENDS", "BENCH_BACKENDS", "CPU_ONLY", "CUDA_ONLY", "HALF_BACKENDS", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

@@ -32,8 +32,8 @@ from hifigan.threads import intra_op_threads
 SEED = 0
 
 
-def machine_info() -> dict[str, Any]:
-    """Where the numbers came from: CPU model, core count, library versions."""
+def machine_info(device: str = "cpu") -> dict[str, Any]:
+    """Where the numbers came from: CPU model, core count, library versions, and the GPU when `device` is one."""
     cpu = platform.processor() or "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -48,10 +48,13 @@ def machine_info() -> dict[str, Any]:
         ort_version = onnxruntime.__version__
     except ImportError:
         ort_version = None
-    return {
+    info = {
         "cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
         "onnxruntime": ort_version, "python": platform.python_version(), "platform": platform.platform(),
     }
+    if torch.device(device).type == "cuda":
+        info.update(device=device, gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
+    return info
 
 
 def bench_inputs(config_name: str, seconds: float, pretrained: str | None = None
@@ -93,12 +96,12 @@ def _peak_rss_mb() -> float:
 
 def run_in_fresh_process(
     config_name: str, seconds: float, backend: str, threads: int, chunk_frames: int = 0, repeats: int = 0,
-    pretrained: str | None = None,
+    pretrained: str | None = None, device: str = "cpu",
 ) -> dict:
-    """In a fresh process: peak RSS before and after vocoding (chunked when `chunk_frames` > 0), and with
-    `repeats` the median time of that many further runs (the backend alone in its process)."""
+    """In a fresh process: peak RSS (and on a GPU peak device memory) before and after vocoding (chunked when
+    `chunk_frames` > 0), and with `repeats` the median time of that many further runs (the backend alone)."""
     spec = json.dumps(dict(config=config_name, seconds=seconds, backend=backend, threads=threads,
-                           chunk_frames=chunk_frames, repeats=repeats, pretrained=pretrained))
+                           chunk_frames=chunk_frames, repeats=repeats, pretrained=pretrained, device=device))
     proc = subprocess.run([sys.executable, "-m", "hifigan.inference.bench", "--child", spec],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -110,7 +113,7 @@ def _child(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
     cfg, generator, mel = bench_inputs(spec["config"], spec["seconds"], spec.get("pretrained"))
     backend, precision = bench_entry(spec["backend"])
-    vocoder = Vocoder(generator, cfg, backend=backend, precision=precision)
+    vocoder = Vocoder(generator, cfg, device=spec.get("device", "cpu"), backend=backend, precision=precision)
     before = _peak_rss_mb()
     start = time.perf_counter()
     if spec["chunk_frames"]:
@@ -121,6 +124,8 @@ def _child(spec: dict) -> dict:
     assert samples == mel.shape[1] * cfg.hop_size
     result = {"rss_before_mb": round(before, 1), "peak_rss_mb": round(_peak_rss_mb(), 1),
               "seconds": round(time.perf_counter() - start, 2)}
+    if vocoder.device.type == "cuda":
+        result["peak_device_mb"] = round(torch.cuda.max_memory_allocated(vocoder.device) / 2**20, 1)
     times = []
     for _ in range(spec.get("repeats", 0)):
         start = time.perf_counter()
@@ -134,37 +139,38 @@ def _child(spec: dict) -> dict:
 def run_bench(
     config_name: str = "v1", seconds: float = 10.0, repeats: int = 5, backends: tuple[str, ...] = BENCH_BACKENDS,
     threads: int = 2, memory: bool = True, stream_chunk_frames: int = 32, stream_memory_minutes: float = 0.0,
-    pretrained: str | None = None,
+    pretrained: str | None = None, device: str = "cpu",
 ) -> dict[str, Any]:
-    """Time every backend ("fused", or "fused:bf16" for a precision) on one `seconds`-long random mel; eager
-    (weight norm folded, fp32) is the baseline.
+    """Time every backend ("fused", or "fused:bf16" for a precision) on one `seconds`-long random mel on `device`;
+    eager (weight norm folded, fp32) is the baseline; every time includes the audio's copy back to the CPU.
     Weights: seeded random ones of `config_name`, or the registered model `pretrained` (its own config)."""
     with intra_op_threads(threads):  # torch's count is process-wide: the caller's comes back afterwards
         return _run_bench(config_name, seconds, repeats, backends, threads, memory, stream_chunk_frames,
-                          stream_memory_minutes, pretrained)
+                          stream_memory_minutes, pretrained, device)
 
 
 def _run_bench(
     config_name: str, seconds: float, repeats: int, backends: tuple[str, ...], threads: int, memory: bool,
-    stream_chunk_frames: int, stream_memory_minutes: float, pretrained: str | None,
+    stream_chunk_frames: int, stream_memory_minutes: float, pretrained: str | None, device: str,
 ) -> dict[str, Any]:
     cfg, generator, mel = bench_inputs(config_name, seconds, pretrained)
+    on_device = mel.to(device)
     if pretrained is not None:
         from hifigan.pretrained import get_model
 
         config_name = get_model(pretrained).config
     audio_seconds = mel.shape[1] * cfg.hop_size / cfg.sampling_rate
-    baseline = fold_norms(clone_generator(generator, cfg).eval())
+    baseline = fold_norms(clone_generator(generator, cfg).to(device).eval())
     runners: dict[str, Vocoder | None] = {"eager": None}
     for entry in backends:
         if entry != "eager":
             backend, precision = bench_entry(entry)
-            runners[entry] = Vocoder(clone_generator(generator, cfg), cfg, backend=backend, precision=precision)
+            runners[entry] = Vocoder(clone_generator(generator, cfg), cfg, device, backend, precision)
 
     def run(name: str) -> torch.Tensor:
         if name == "eager":
             with torch.inference_mode():
-                return baseline(mel.unsqueeze(0))[0, 0]
+                return baseline(on_device.unsqueeze(0))[0, 0].cpu()
         return runners[name](mel)
 
     for name in runners:  # oneDNN's first call of a shape in a process can round differently (seen: 4e-6 on V1)
@@ -190,15 +196,18 @@ def _run_bench(
                "speedup_vs_eager_min": round(min(times["eager"]) / min(times[name]), 3),
                "page_faults": sorted(faults[name])[len(faults[name]) // 2], "max_abs_diff": diffs[name]}
         if memory:
-            child = run_in_fresh_process(config_name, seconds, name, threads, repeats=repeats, pretrained=pretrained)
+            child = run_in_fresh_process(config_name, seconds, name, threads, repeats=repeats, pretrained=pretrained,
+                                         device=device)
             row["peak_rss_mb"], row["solo_median_s"] = child.get("peak_rss_mb"), child.get("solo_median_s")
+            if "peak_device_mb" in child:
+                row["peak_device_mb"] = child["peak_device_mb"]
         rows.append(row)
     solo_base = rows[0].get("solo_median_s")
     for row in rows:  # each backend alone in a fresh process: no allocator state left by the others
         if solo_base and row.get("solo_median_s"):
             row["solo_speedup_vs_eager"] = round(solo_base / row["solo_median_s"], 3)
     field = receptive_field(cfg)
-    auto = Vocoder(clone_generator(generator, cfg), cfg, backend="auto")
+    auto = Vocoder(clone_generator(generator, cfg), cfg, device, backend="auto")
     chunk_times = []  # the source yields at once, so the time between outputs is one window's compute
     start = time.perf_counter()
     for _ in auto.stream(split_frames(mel, stream_chunk_frames)):
@@ -215,7 +224,7 @@ def _run_bench(
     result: dict[str, Any] = {
         "config": config_name, "weights": pretrained or f"random (seed {SEED})",
         "audio_seconds": round(audio_seconds, 3), "repeats": repeats,
-        "machine": machine_info(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine_info(device), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "baseline": f"Generator, weight norm removed, eval, torch.inference_mode, torch.set_num_threads({threads})",
         "backends": rows, "auto": auto.backend, "stream": stream_info,
     }
@@ -273,7 +282,8 @@ def format_table(result: dict[str, Any]) -> str:
 
 def machine_text(machine: dict[str, Any]) -> str:
     """The machine a result was measured on, for a table's title."""
-    return f"{machine['cpu']}, {machine['cores']} cores, {machine['threads']} threads, torch {machine['torch']}"
+    gpu = f"{machine['gpu']} (CUDA {machine['cuda']}), " if "gpu" in machine else ""
+    return f"{gpu}{machine['cpu']}, {machine['cores']} cores, {machine['threads']} threads, torch {machine['torch']}"
 
 
 def aligned(rows: list[list[str]], left: tuple[int, ...] = (0,)) -> list[str]:

@@ -3,12 +3,20 @@ builds its choices, defaults and help from them)."""
 
 BACKENDS = (
     "auto", "eager", "fused", "fused-split", "invariant", "jit", "onnx", "onnx-split", "tiled", "tiled-split",
+    "cuda-graph",
 )
 BENCH_BACKENDS = BACKENDS[1:]  # `hifigan bench` times each concrete backend; `auto` is one of them
 CPU_ONLY = ("fused-split", "invariant", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
+CUDA_ONLY = ("cuda-graph",)
 BATCH_INVARIANT = ("invariant",)  # float32 output bit for bit the same however the input is batched, streamed or cut
-HALF_BACKENDS = ("eager", "fused")  # the backends that run in fp16/bf16 (the others are float32 graphs or kernels)
+HALF_BACKENDS = ("eager", "fused", "cuda-graph")  # the backends that run in fp16/bf16 (the others: float32 only)
 PRECISION_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # --precision name -> torch dtype
+
+
+def device_backends(device_type: str) -> tuple[str, ...]:
+    """The concrete backends that run on a device type ("cpu", "cuda", ...): `hifigan bench`'s default there."""
+    excluded = CUDA_ONLY if device_type == "cpu" else CPU_ONLY if device_type == "cuda" else (*CPU_ONLY, *CUDA_ONLY)
+    return tuple(b for b in BENCH_BACKENDS if b not in excluded)
 
 
 def bench_entry(entry: str) -> tuple[str, str]:
@@ -21,7 +29,7 @@ def bench_entry(entry: str) -> tuple[str, str]:
     if precision not in PRECISION_DTYPES:
         raise ValueError(f"{entry}: unknown precision (choose from {', '.join(PRECISION_DTYPES)})")
     if precision != "fp32" and backend not in HALF_BACKENDS:
-        raise ValueError(f"{entry}: {backend} runs fp32 only ({precision} runs on {' and '.join(HALF_BACKENDS)})")
+        raise ValueError(f"{entry}: {backend} runs fp32 only ({precision} runs on {', '.join(HALF_BACKENDS)})")
     return backend, precision
 
 

@@ -16,14 +16,16 @@ to 1e-14 in float64: a float64 generator runs in float64 end to end):
 - `onnx-split`: `onnx` with the same time split over single-threaded sessions (CPU only);
 - `tiled`: `hifigan.inference.tiled.TiledGenerator`, the fused weights run stage by stage on cache-sized time
   tiles with oneDNN's fused residual adds (CPU only);
-- `tiled-split`: `tiled` with the time split of `fused-split` (CPU only).
+- `tiled-split`: `tiled` with the time split of `fused-split` (CPU only);
+- `cuda-graph`: `fused` captured as a CUDA graph per input shape and replayed (`hifigan.inference.graphs`; CUDA
+  only): one launch for the whole generator, its memory allocated once.
 `auto` = `tiled-split` on the CPU, `fused` on other devices (measured: docs/inference.md, `hifigan bench`); when
 that engine does not implement a layer of the model (see `hifigan.models.layers`), `auto` runs `eager` and says
 so in one line on stderr, and naming the engine is an error that names the layer. A generator that does not
 describe its layers at all (hifigan.models.generators) runs on `eager` only, for the same reason.
 
 Precision: `fp32` everywhere; `fp16` and `bf16` (weights and activations in half precision, output returned as
-float32) on the `eager` and `fused` backends, where `auto` picks `fused`.
+float32) on the `eager`, `fused` and `cuda-graph` backends, where `auto` picks `fused`.
 """
 
 from __future__ import annotations
@@ -39,14 +41,15 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
 from hifigan.inference import fused, tiled
-from hifigan.inference.choices import BACKENDS, CPU_ONLY, HALF_BACKENDS, PRECISION_DTYPES
+from hifigan.inference.choices import BACKENDS, CPU_ONLY, CUDA_ONLY, HALF_BACKENDS, PRECISION_DTYPES
 from hifigan.inference.streaming import ReceptiveField, time_splits
 from hifigan.models.layers import GeneratorLayers, unsupported_message
 
 PRECISIONS = {name: getattr(torch, dtype) for name, dtype in PRECISION_DTYPES.items()}
 # The layer kinds each backend's engine implements; None: all (it runs the model's own forward).
 ENGINE_LAYERS: dict[str, frozenset[str] | None] = {
-    "eager": None, **dict.fromkeys(("fused", "fused-split", "invariant", "jit", "onnx", "onnx-split"), fused.LAYERS),
+    "eager": None,
+    **dict.fromkeys(("fused", "fused-split", "invariant", "jit", "onnx", "onnx-split", "cuda-graph"), fused.LAYERS),
     **dict.fromkeys(("tiled", "tiled-split"), tiled.LAYERS),
 }
 
@@ -81,9 +84,11 @@ def resolve_backend(
         raise HifiganError(None, f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend in CPU_ONLY and device.type != "cpu":
         raise HifiganError(None, f"backend {backend} runs on the CPU only")
+    if backend in CUDA_ONLY and device.type != "cuda":
+        raise HifiganError(None, f"backend {backend} runs on CUDA only (--device cuda)")
     half = resolve_precision(precision) != torch.float32
     if half and backend not in (*HALF_BACKENDS, "auto"):
-        raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {' or '.join(HALF_BACKENDS)})")
+        raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {', '.join(HALF_BACKENDS)})")
     if undescribed is not None:
         if backend not in ("auto", "eager"):
             raise HifiganError(None, f"backend {backend} cannot run {undescribed}: it has no layer description "
@@ -206,6 +211,10 @@ def build_runner(generator: nn.Module, config: HifiganConfig, backend: str, devi
         # every GEMM single-threaded (hifigan.inference.gemm)
         model = fused.FusedGenerator(generator, layout="gemm").to(device).eval()
         return _TimeSplit(model, model, field, hop, single_threaded_torch=True, whole_in_worker=True)
+    if backend == "cuda-graph":
+        from hifigan.inference.graphs import GraphedGenerator
+
+        return GraphedGenerator(fused.FusedGenerator(generator, layout="2d").to(device).eval())
     if backend in ("fused", "fused-split", "tiled", "tiled-split"):
         model: torch.nn.Module = fused.FusedGenerator(generator, layout="2d").to(device).eval()
         if backend.startswith("tiled"):

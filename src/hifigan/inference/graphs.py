@@ -1,0 +1,61 @@
+"""The `cuda-graph` backend: the fused generator captured as one CUDA graph per input shape, then replayed.
+
+On a GPU a generator is some hundred small kernels (V1: ~90 convolutions and their activations), each launched from
+Python; a 10 s mel keeps the card busy for a few milliseconds, so launch overhead and per-layer allocations are a
+large part of a call. A captured graph replays every kernel in one launch, in memory allocated once at capture.
+A shape seen for the first time is warmed up (cuDNN picks its algorithms) and captured: two extra calls, worth it
+for shapes that come back (a fixed segment, a server's streaming windows). The graphs of the `max_shapes` most
+recently used shapes are kept, each holding its activations' memory.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+from torch import nn
+
+MAX_SHAPES = 8  # captured shapes kept (least recently used dropped)
+WARMUP_CALLS = 2  # eager calls on a side stream before capturing: cuDNN's algorithm choice, the allocator's pools
+
+
+class GraphedGenerator(nn.Module):
+    """[B, num_mels, T] -> [B, 1, T * hop] on CUDA, replaying `model`'s forward captured per (shape, dtype)."""
+
+    def __init__(self, model: nn.Module, max_shapes: int = MAX_SHAPES) -> None:
+        super().__init__()
+        self.model, self.max_shapes = model, max_shapes
+        self._graphs: OrderedDict[tuple, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = OrderedDict()
+
+    def _apply(self, fn, recurse=True):  # nn.Module's hook under .to(), .half(), ...
+        self._graphs.clear()  # moved or cast weights: captured graphs would read the old ones
+        return super()._apply(fn, recurse)
+
+    def _capture(self, mel: torch.Tensor) -> tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]:
+        static_in = mel.clone()
+        side = torch.cuda.Stream(mel.device)
+        side.wait_stream(torch.cuda.current_stream(mel.device))
+        with torch.cuda.stream(side), torch.inference_mode():
+            for _ in range(WARMUP_CALLS):
+                self.model(static_in)
+        torch.cuda.current_stream(mel.device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph), torch.inference_mode():
+            static_out = self.model(static_in)
+        return graph, static_in, static_out
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        """The generator's output for `mel` (a fresh tensor: the graph's own output is overwritten by the next
+        replay)."""
+        key = (tuple(mel.shape), mel.dtype, mel.device)
+        entry = self._graphs.get(key)
+        if entry is None:
+            entry = self._graphs[key] = self._capture(mel)
+            while len(self._graphs) > self.max_shapes:
+                self._graphs.popitem(last=False)
+        else:
+            self._graphs.move_to_end(key)
+        graph, static_in, static_out = entry
+        static_in.copy_(mel)
+        graph.replay()
+        return static_out.clone()
