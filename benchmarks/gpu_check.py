@@ -3,10 +3,12 @@
     python benchmarks/gpu_check.py --out DIR            # on a GPU machine (`make gpu-check` installs the rest)
     python benchmarks/gpu_check.py --device cpu --quick --out DIR   # the same checks, tiny models, on the CPU
 
-Checks, in order (each one's result or error goes into the JSON as soon as it ends; a failing check, CUDA errors
-included, is recorded and the next one runs): the environment; inference of V1, V2, V3 (gpu_inference.py); the
-training step, its gradients against the official sequence, exact resume, and torchrun over NCCL
-(gpu_training.py). Exit status 0 when every check passed, 1 otherwise.
+Checks, in order, the most wanted figures first (each one's result or error goes into the JSON as soon as it ends; a
+failing check, CUDA errors included, is recorded and the next one runs): the environment; inference of V1, V2, V3
+and `hifigan bench --device cuda` (gpu_inference.py); our step against the official sequence per precision, time
+and gradients (gpu_official.py); the whole training loop against its step (gpu_pipeline.py); the serving load
+benchmark (gpu_serving.py); the step's speed per precision, exact resume and torchrun over NCCL (gpu_training.py);
+last, torch.compile as a lever. Exit status 0 when every check passed, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -144,10 +146,11 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     for name in gpu_inference.config_names(settings):
         checks[f"inference/{name}"] = lambda name=name: gpu_inference.inference(name, settings)
     checks["bench/v1"] = lambda: gpu_inference.bench_command(settings)
-    checks.update(gpu_training.checks(settings))
     checks.update(gpu_official.checks(settings))
     checks["train/pipeline"] = lambda: gpu_pipeline.pipeline(settings)
     checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
+    checks.update(gpu_training.checks(settings))  # measured before: speed, exact resume, NCCL
+    checks["train/lever-compile"] = lambda: gpu_official.compile_lever(settings)  # minutes of compiling: last
     return checks
 
 

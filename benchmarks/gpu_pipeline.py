@@ -47,7 +47,7 @@ def pipeline(settings) -> dict[str, Any]:
     corpus = repeated_corpus(settings, 4 if quick else COPIES)
     base = train_config(settings)
     config = config_from_dict({**base.to_dict(), "num_workers": 2 if quick else 4})  # V1's own: 4
-    steps, warm = (12, 4) if quick else (300, 20)
+    steps, warm = (12, 4) if quick else (200, 20)
     train, valid = Corpus(folder=corpus, valid_count=VALID * (2 if quick else 10)).resolve(config.seed)
     train_clips = scan_clips(train, config, resample=True).clips
     valid_clips = scan_clips(valid, config, resample=True).clips

@@ -13,12 +13,12 @@ HERE = Path(__file__).resolve().parent
 
 
 def serve_load(settings) -> dict[str, Any]:
-    """Run serve_load.py (V1 and V3, 1 and 16 clients; quick: V3, 1 and 2 clients, short utterances) and return
+    """Run serve_load.py (V1, 1 and 16 clients; quick: V3, 1 and 2 clients, short utterances) and return
     its JSON with each cell's throughput over --max-batch 1's."""
     out = settings.work / "serve_load"
     out.parent.mkdir(parents=True, exist_ok=True)
     sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
-             else ["--models", "v1", "v3", "--clients", "1", "16"])
+             else ["--models", "v1", "--clients", "1", "16"])
     cmd = [sys.executable, str(HERE / "serve_load.py"), *sizes, "--device", str(settings.device), "--out", str(out)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=420)
     if done.returncode != 0:

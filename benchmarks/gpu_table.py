@@ -62,13 +62,18 @@ def _summary(entry: dict[str, Any]) -> str:
         return "; ".join(f"{mode}: {m['ratio']:.2f}x official ({m['ours']:.3f} vs {m['official']:.3f} s)"
                          + "".join(f", {lever} " + (f"{m[lever]['ratio_to_official']:.2f}x" if "error" not in m[lever]
                                                     else m[lever]["error"][:60])
-                                   for lever in ("cudnn-benchmark", "compile") if lever in m)
+                                   for lever in ("cudnn-benchmark",) if lever in m)
                          for mode, m in r["modes"].items())
     if "loop_step_s" in r:
         return (f"loop {r['loop_step_at_default_intervals_s']:.3f} s/step at the default intervals vs the step "
                 f"{r['step_alone_s']:.3f} s ({r['ratio']:.2f}, target {r['target']}); DataLoader "
                 f"{r['loader_batch_s']:.3f} s/batch, {r['workers']} workers; validation + checkpoint "
                 f"{r['validation_and_checkpoint_s']:.1f} s")
+    if "plain_s" in r:
+        c = r["compile"]
+        return (f"step {r['plain_s']:.3f} s, official {r['official_s']:.3f} s; compiled "
+                + (f"{c['median_s']:.3f} s ({c['ratio_to_official']:.2f}x official, first {c['first_s']:.0f} s)"
+                   if "error" not in c else c["error"][:100]))
     if "best_fp16" in r:
         return ", ".join(f"{b['backend']} {b['x_real_time']:.0f}x" for b in r["backends"]) + \
             f" real time (target fp16 {r['target_x_real_time']}x: {'met' if r['target_met'] else 'not met'})"
