@@ -4,9 +4,9 @@ weights and batch, in each precision a user trains in:
 - gradients: issue 24's criterion, per parameter tensor: our gradient's relative distance to the float64 reference
   (the official step in float64) at most 2x the official step's in the same precision, plus 1e-6;
 - time: our step and the official one alternating (target: ours at most 0.6x), and our step with each lever that
-  is not on by default (cuDNN benchmark mode here; `torch.compile` of the forward passes in its own check, the
-  last, since compiling takes minutes), so a run says which wins. (Fused AdamW and a step without host syncs are
-  on by default.)
+  is not on by default (cuDNN benchmark mode and a channels-last MPD here; `torch.compile` of the forward passes
+  in a check of its own, the last, since compiling takes minutes), so a run says which wins. (Fused AdamW and a
+  step without host syncs are on by default.)
 """
 
 from __future__ import annotations
@@ -128,8 +128,9 @@ def _timed(device: torch.device, fn: Callable[..., Any], *args: Any) -> float:
 
 @contextlib.contextmanager
 def _lever(name: str, trainer) -> Iterator[None]:
-    """Our step with one lever on: `cudnn-benchmark`, or `compile` (torch.compile of the generator and the
-    discriminators' forward passes, which the step calls through state.runs)."""
+    """Our step with one lever on: `cudnn-benchmark`; `channels-last` (the period discriminators' 2-D convolutions
+    in NHWC, their weights converted in place); or `compile` (torch.compile of the generator and the discriminators'
+    forward passes, which the step calls through state.runs)."""
     if name == "cudnn-benchmark":
         before = torch.backends.cudnn.benchmark
         torch.backends.cudnn.benchmark = True
@@ -137,6 +138,14 @@ def _lever(name: str, trainer) -> Iterator[None]:
             yield
         finally:
             torch.backends.cudnn.benchmark = before
+        return
+    if name == "channels-last":
+        mpd = trainer.discriminators["mpd"]
+        mpd.to(memory_format=torch.channels_last)
+        try:
+            yield
+        finally:
+            mpd.to(memory_format=torch.contiguous_format)
         return
     if name == "compile":
         runs = dict(trainer.state.runs)
@@ -154,7 +163,7 @@ def _lever(name: str, trainer) -> Iterator[None]:
 def step_times(settings) -> dict[str, Any]:
     """Per mode: median seconds of our step and the official's, alternating; then our step per lever."""
     pairs, repeats = (2, 2) if settings.quick else (6, 8)
-    levers = ["cudnn-benchmark"] if settings.device.type == "cuda" else []
+    levers = ["cudnn-benchmark", "channels-last"] if settings.device.type == "cuda" else []
     result: dict[str, Any] = {"target_ratio": TARGET, "modes": {}, "failures": []}
     for mode in _modes(settings):
         ours = make_trainer(settings, MODES[mode][0], f"time-{mode}")

@@ -62,7 +62,7 @@ def _summary(entry: dict[str, Any]) -> str:
         return "; ".join(f"{mode}: {m['ratio']:.2f}x official ({m['ours']:.3f} vs {m['official']:.3f} s)"
                          + "".join(f", {lever} " + (f"{m[lever]['ratio_to_official']:.2f}x" if "error" not in m[lever]
                                                     else m[lever]["error"][:60])
-                                   for lever in ("cudnn-benchmark",) if lever in m)
+                                   for lever in ("cudnn-benchmark", "channels-last") if lever in m)
                          for mode, m in r["modes"].items())
     if "loop_step_s" in r:
         return (f"loop {r['loop_step_at_default_intervals_s']:.3f} s/step at the default intervals vs the step "
