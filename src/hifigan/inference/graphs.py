@@ -1,10 +1,10 @@
 """The `cuda-graph` backend: the fused generator captured as one CUDA graph per input shape, then replayed.
 
-On a GPU a generator is some hundred small kernels (V1: ~90 convolutions and their activations), each launched from
+On a GPU a generator is a long chain of small kernels (V1: 78 convolutions and their activations), each launched from
 Python; a 10 s mel keeps the card busy for a few milliseconds, so launch overhead and per-layer allocations are a
 large part of a call. A captured graph replays every kernel in one launch, in memory allocated once at capture.
 A shape seen for the first time is warmed up (cuDNN picks its algorithms) and captured: two extra calls, worth it
-for shapes that come back (a fixed segment, a server's streaming windows). The graphs of the `max_shapes` most
+for shapes that come back (a fixed length, a stream's windows of one width). The graphs of the `max_shapes` most
 recently used shapes are kept, each holding its activations' memory.
 """
 
