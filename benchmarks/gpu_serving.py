@@ -4,6 +4,8 @@ whole requests and streams, and the model alone (streaming windows of 8 streams 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +22,17 @@ def serve_load(settings) -> dict[str, Any]:
     sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
              else ["--models", "v1", "--clients", "1", "16"])
     cmd = [sys.executable, str(HERE / "serve_load.py"), *sizes, "--device", str(settings.device), "--out", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=420)
-    if done.returncode != 0:
-        return {"command": " ".join(cmd), "failures": [f"serve_load.py exited {done.returncode}: "
-                                                       f"{done.stderr.strip()[-1500:]}"]}
+    # Its own process group, so that a run past the limit (~1 min expected on a GPU) takes its servers with it.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _, stderr = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {"command": " ".join(cmd), "failures": ["serve_load.py ran past 240 s: killed with its servers"]}
+    if proc.returncode != 0:
+        return {"command": " ".join(cmd), "failures": [f"serve_load.py exited {proc.returncode}: "
+                                                       f"{stderr.strip()[-1500:]}"]}
     results = json.loads(out.with_suffix(".json").read_text())
     results["batched_over_single"] = [
         {"model": c["model"], "mode": c["batched"]["mode"], "clients": c["batched"]["clients"],
