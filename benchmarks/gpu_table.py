@@ -86,4 +86,4 @@ def _summary(entry: dict[str, Any]) -> str:
         return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"
     if "returncode" in r:
         return f"exit {r['returncode']}, step {r.get('step')}, world {r.get('world_size')}, NCCL {r.get('nccl_seen')}"
-    return ""
+    return "; ".join(r.get("failures", []))[:300]
