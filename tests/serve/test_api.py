@@ -128,6 +128,7 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
     running, _ = served
     mels, _ = vocoded
     client = Client(running.url)
+    client.vocode(mels[0])  # a labelled counter is on the page from its first request on (not after other tests')
     page = httpx.get(f"{running.url}/metrics").text
     before = metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="200"}')
     seconds = metric(page, "hifigan_audio_seconds_total")
