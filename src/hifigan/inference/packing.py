@@ -6,8 +6,8 @@ generator's layers pad with zero activations, which a zero mel does not give). I
 - the others are laid end to end as one sequence: a frame `left` or more frames after its mel's start and `right`
   or more before its end sees only its own mel there (`ReceptiveField`), so its audio is exact. The frames next to
   an inner boundary come from edge windows of `left + right` frames cut from their mel alone, stacked in one pass.
-So a batch computes its mels' frames once, plus `left + right` frames per inner boundary of the sequence, in one
-pass per distinct stacked length, one for the sequence and one for the edge windows.
+So a batch computes its mels' frames once, plus two edge windows per inner boundary of the sequence (one each side),
+in one pass per distinct stacked length, one for the sequence and one for the edge windows.
 """
 
 from __future__ import annotations
