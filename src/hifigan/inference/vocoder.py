@@ -126,8 +126,9 @@ class Vocoder:
     ) -> list[torch.Tensor]:
         """Vocode mels of different lengths together; each output equals vocoding that mel alone.
 
-        The mels are laid end to end and vocoded as one sequence, and the frames near their inner boundaries from
-        windows of their own (`hifigan.inference.packing`): no padding, a pass per distinct short length at most.
+        Mels of one length are stacked as rows; the others are laid end to end as one sequence, the frames near its
+        inner boundaries coming from windows of their own mel (`hifigan.inference.packing`): no padding, one pass
+        per stacked length, one for the sequence and one for the edge windows.
         `keep[i]` = (a, b): only the audio of mel i's frames [a, b) is wanted and returned, [(b - a) * hop] (a
         streaming window, which keeps frames away from both its ends, then needs no edge windows at all).
         """

@@ -30,10 +30,6 @@ class Job:
     future: Future = field(default_factory=Future)
     queued_at: float = field(default_factory=time.monotonic)
 
-    @property
-    def frames(self) -> int:
-        return self.mel.shape[-1]
-
 
 class Scheduler:
     """Queue of jobs and the thread that batches them. `on_batch(size, queue_depth)` is told of every pass;
