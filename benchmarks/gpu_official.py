@@ -69,20 +69,18 @@ def _official(trainer, dtype: torch.dtype | None = None) -> tuple[tuple, Callabl
 def _step_gradients(settings, batch: tuple, mode: str, official: bool, dtype: torch.dtype | None = None
                     ) -> dict[str, torch.Tensor]:
     """Every gradient (official key names, float64 copies) of one step from the seeded initial weights."""
-    from tests.support.official_reference import capture_gradients, named_parameters
+    from tests.support.official_reference import capture_step_gradients
 
     trainer = make_trainer(settings, MODES[mode][0], f"gradients-{mode}")
     grads: dict[str, dict] = {}
     if official:
-        (ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d), step = _official(trainer, dtype)
-        capture_gradients(ref_optim_d, named_parameters({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "d")
-        capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "g")
+        ref, step = _official(trainer, dtype)
+        capture_step_gradients(*ref, official=True, into=grads)
         with _precision(mode, settings.device):
             step(batch)
     else:
-        capture_gradients(trainer.optim_d, named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads,
-                          "d")
-        capture_gradients(trainer.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "g")
+        capture_step_gradients(trainer.generator, trainer.mpd, trainer.msd, trainer.optim_g, trainer.optim_d,
+                               official=False, into=grads)
         with tf32(MODES[mode][1]):
             if not trainer.train_step(batch).ok:
                 raise RuntimeError(f"{mode}: our step was skipped (non-finite)")

@@ -302,6 +302,13 @@ def capture_gradients(optimizer, named: dict, into: dict, tag: str, dtype=torch.
     optimizer.register_step_pre_hook(hook)
 
 
+def capture_step_gradients(generator, mpd, msd, optim_g, optim_d, official: bool, into: dict) -> None:
+    """At the next D and G steps, float64 copies of every gradient, under official key names, into `into["d"]` and
+    `into["g"]`; `official`: the modules are official-style copies (official_copies' order), else ours (renamed)."""
+    capture_gradients(optim_d, named_parameters({"msd": msd, "mpd": mpd}, not official), into, "d")
+    capture_gradients(optim_g, named_parameters({"generator": generator}, not official), into, "g")
+
+
 def compare_gradients(optimizer, named: dict, ours: dict, tag: str, into: dict) -> None:
     """At the step of `optimizer`, each gradient of `named` against `ours[tag]` (relative_errors) into `into[tag]`;
     `ours[tag]` goes once compared, and no copy of these gradients is made (at the official sizes: ~0.3 GB each)."""

@@ -24,6 +24,7 @@ from tests.support.files import equal_states
 from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import (
     capture_gradients,
+    capture_step_gradients,
     compare_gradients,
     criterion_failures,
     named_parameters,
@@ -123,15 +124,9 @@ def _step_gradients(tmp_path, tiny_corpus, dtype: torch.dtype, official: bool, r
     ours or the official sequence's, the real audio shifted `real_shift` samples (a planted misalignment)."""
     trainer, ref = make_pair(tmp_path / f"{dtype}-{official}-{real_shift}-{len(overrides)}", tiny_corpus, dtype,
                              **overrides)
-    ref_g, ref_mpd, ref_msd, ref_optim_g, ref_optim_d = ref
     grads: dict = {}
-    if official:
-        capture_gradients(ref_optim_d, named_parameters({"msd": ref_msd, "mpd": ref_mpd}, False), grads, "d")
-        capture_gradients(ref_optim_g, named_parameters({"generator": ref_g}, False), grads, "g")
-    else:
-        capture_gradients(trainer.optim_d, named_parameters({"msd": trainer.msd, "mpd": trainer.mpd}, True), grads,
-                          "d")
-        capture_gradients(trainer.optim_g, named_parameters({"generator": trainer.generator}, True), grads, "g")
+    ours = (trainer.generator, trainer.mpd, trainer.msd, trainer.optim_g, trainer.optim_d)
+    capture_step_gradients(*(ref if official else ours), official, grads)
     mel, audio, mel_target, index = batches(trainer, 1, dtype)[0]
     batch = (mel, torch.roll(audio, real_shift, dims=-1), mel_target, index)
     if official:
