@@ -25,9 +25,9 @@ import torch
 from hifigan.audio import find_audio, load_audio
 from hifigan.checkpoints.official import ours_to_official
 from hifigan.config import HifiganConfig, load_config
-from hifigan.inference import BACKENDS as ALL_BACKENDS
-from hifigan.inference import CPU_ONLY, CUDA_ONLY, Vocoder
+from hifigan.inference import CUDA_ONLY, Vocoder
 from hifigan.inference.bench import clone_generator
+from hifigan.inference.choices import device_backends
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 
@@ -35,7 +35,7 @@ SEED = 0
 SECONDS = 10.0
 BATCH = 16
 PRECISIONS = ("fp32", "tf32", "fp16", "bf16")  # tf32: fp32 weights, convolutions in TF32 (torch's cuDNN default)
-BACKENDS = tuple(b for b in ALL_BACKENDS if b not in (*CPU_ONLY, "auto"))  # the backends that run on CUDA
+BACKENDS = device_backends("cuda")  # the backends that run on CUDA
 
 
 def config_names(settings) -> tuple[str, ...]:

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 from gpu_inference import tf32
-from gpu_training import batches, make_trainer
+from gpu_training import batches, make_trainer, timed
 
 from hifigan.mel import MelSpectrogram
 
@@ -113,17 +112,6 @@ def gradients(settings) -> dict[str, Any]:
     return result
 
 
-def _timed(device: torch.device, fn: Callable[..., Any], *args: Any) -> float:
-    """Seconds of fn(*args), the device synchronised on both sides."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    fn(*args)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
-
-
 @contextlib.contextmanager
 def _lever(name: str, trainer) -> Iterator[None]:
     """Our step with one lever on: `cudnn-benchmark`; `channels-last` (the period discriminators' 2-D convolutions
@@ -171,9 +159,9 @@ def step_times(settings) -> dict[str, Any]:
         times: dict[str, list[float]] = {"ours": [], "official": []}
         with tf32(MODES[mode][1]):
             for i in range(pairs + 1):  # the first pair warms up (cuDNN plans, allocator)
-                t_ours = _timed(settings.device, ours.train_step, data[i % 2])
+                t_ours = timed(settings.device, ours.train_step, data[i % 2])[0]
                 with _precision(mode, settings.device):
-                    t_official = _timed(settings.device, official, data[i % 2])
+                    t_official = timed(settings.device, official, data[i % 2])[0]
                 if i:
                     times["ours"].append(t_ours)
                     times["official"].append(t_official)
@@ -192,7 +180,7 @@ def _lever_time(settings, lever: str, trainer, data: list, repeats: int, officia
     """Our step's median time with `lever` on, against the official step's `official_s`."""
     try:
         with _lever(lever, trainer):
-            spent = [_timed(settings.device, trainer.train_step, data[i % 2]) for i in range(repeats + 2)]
+            spent = [timed(settings.device, trainer.train_step, data[i % 2])[0] for i in range(repeats + 2)]
     except Exception as e:  # a lever that fails is a finding, not the end of the check
         return {"error": f"{type(e).__name__}: {str(e).strip()[:300]}"}
     return {"first_s": spent[0], "median_s": statistics.median(spent[2:]),
@@ -209,10 +197,10 @@ def compile_lever(settings) -> dict[str, Any]:
     official_trainer = make_trainer(settings, "fp32", "lever-compile-official")
     _, official = _official(official_trainer)
     with tf32(True):
-        for i in range(3):
-            _timed(settings.device, ours.train_step, data[i % 2])
-        plain = statistics.median(_timed(settings.device, ours.train_step, data[i % 2]) for i in range(8))
-        reference = statistics.median(_timed(settings.device, official, data[i % 2]) for i in range(8))
+        for i in range(3):  # warm-up
+            timed(settings.device, ours.train_step, data[i % 2])
+        plain = statistics.median(timed(settings.device, ours.train_step, data[i % 2])[0] for i in range(8))
+        reference = statistics.median(timed(settings.device, official, data[i % 2])[0] for i in range(8))
         result = {"plain_s": plain, "official_s": reference,
                   "compile": _lever_time(settings, "compile", ours, data, 8, reference), "failures": []}
     ours.close()

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import torch
-from gpu_training import VALID, _sync, batches, train_config
+from gpu_training import VALID, batches, timed, train_config
 
 from hifigan import Trainer, TrainOptions
 from hifigan.audio import find_audio
@@ -59,13 +59,7 @@ def pipeline(settings) -> dict[str, Any]:
 
     alone = trainer("pipeline-step", checkpoint_interval=0, validation_interval=0)
     data = batches(alone, 4)
-    times = []
-    for i in range(warm // 2 + 8):
-        _sync(settings.device)
-        start = time.perf_counter()
-        alone.train_step(data[i % len(data)])
-        _sync(settings.device)
-        times.append(time.perf_counter() - start)
+    times = [timed(settings.device, alone.train_step, data[i % len(data)])[0] for i in range(warm // 2 + 8)]
     step_s = statistics.median(times[warm // 2:])
     loader_s = _loader_seconds(alone, 3 if quick else 40)
     alone.close()

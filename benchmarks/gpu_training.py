@@ -73,9 +73,15 @@ def batches(trainer: Trainer, count: int) -> list[tuple]:
     return out
 
 
-def _sync(device: torch.device) -> None:
+def timed(device: torch.device, fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """Seconds of fn(*args), the device synchronised on both sides, and what it returned."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    out = fn(*args)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start, out
 
 
 def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -89,11 +95,9 @@ def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -
     if settings.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(settings.device)
     for i in range(steps):
-        _sync(settings.device)
-        start = time.perf_counter()
-        results.append(trainer.train_step(data[i % len(data)]))
-        _sync(settings.device)
-        times.append(time.perf_counter() - start)
+        seconds, result = timed(settings.device, trainer.train_step, data[i % len(data)])
+        times.append(seconds)
+        results.append(result)
     peak = (round(torch.cuda.max_memory_allocated(settings.device) / 2**30, 2)
             if settings.device.type == "cuda" else None)
     bad = [f"step {i}: {k}={v}" for i, r in enumerate(results) for k, v in r.terms.items() if not math.isfinite(v)]
