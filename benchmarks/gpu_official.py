@@ -68,7 +68,7 @@ def _official(trainer, dtype: torch.dtype | None = None) -> tuple[tuple, Callabl
 def _step_gradients(settings, batch: tuple, mode: str, official: bool, dtype: torch.dtype | None = None
                     ) -> dict[str, torch.Tensor]:
     """Every gradient (official key names, float64 copies) of one step from the seeded initial weights."""
-    from tests.support.official_reference import capture_step_gradients
+    from tests.support.gradients import capture_step_gradients
 
     trainer = make_trainer(settings, MODES[mode][0], f"gradients-{mode}")
     grads: dict[str, dict] = {}
@@ -89,7 +89,7 @@ def _step_gradients(settings, batch: tuple, mode: str, official: bool, dtype: to
 
 def gradients(settings) -> dict[str, Any]:
     """Per mode: the criterion over every parameter tensor, with the worst tensors of both sides."""
-    from tests.support.official_reference import criterion_failures, relative_errors
+    from tests.support.gradients import criterion_failures, relative_errors
 
     drawing = make_trainer(settings, "fp32", "gradients-batch")
     batch = batches(drawing, 1)[0]

@@ -16,7 +16,8 @@ from hifigan.config import load_config
 from hifigan.evaluation.spectral import mel_l1
 from hifigan.mel import mel_spectrogram
 from tests.support.files import CORPUS, REPO
-from tests.support.official_reference import RefGenerator, official_tiny_files, reference_mel
+from tests.support.official_files import official_tiny_files
+from tests.support.official_reference import RefGenerator, reference_mel
 from tests.support.tiny import tiny_config
 
 

@@ -17,7 +17,7 @@ from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from tests.support.official_reference import official_tiny_files
+from tests.support.official_files import official_tiny_files
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from hifigan.melconv import MelStats, detect, to_official
 from tests.support.mel_cases import CLIPS, clip, convention, db_ref_max, magnitude, normalised, official
-from tests.support.official_reference import official_tiny_files
+from tests.support.official_files import official_tiny_files
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 CLIP = st.integers(0, len(CLIPS) - 1)

@@ -6,14 +6,9 @@ the official key names (weight_g/weight_v, weight_orig/weight_u/weight_v) and th
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from tests.support.tiny import tiny_config
 
 _wn = nn.utils.weight_norm
 _sn = nn.utils.spectral_norm
@@ -280,86 +275,3 @@ def official_copies(config, generator, mpd, msd):
     optim_d = torch.optim.AdamW(itertools.chain(ref_msd.parameters(), ref_mpd.parameters()), config.learning_rate,
                                 betas=betas)
     return ref_g, ref_mpd, ref_msd, optim_g, optim_d
-
-
-def named_parameters(modules: dict, rename: bool) -> dict:
-    """{prefix.name: parameter} over `modules`; `rename`: ours -> official key names (weight_g, weight_orig, ...)."""
-    from hifigan.checkpoints.official import ours_to_official
-
-    out = {}
-    for prefix, module in modules.items():
-        params = {f"{prefix}.{k}": p for k, p in module.named_parameters()}
-        out.update(ours_to_official(params) if rename else params)
-    return out
-
-
-def capture_gradients(optimizer, named: dict, into: dict, tag: str, dtype=torch.float64) -> None:
-    """At every step of `optimizer`, copy each gradient of `named` (in `dtype`; None: its own) into `into[tag]`."""
-    def hook(*_):
-        into[tag] = {k: p.grad.detach().to(dtype or p.grad.dtype, copy=True) for k, p in named.items()
-                     if p.grad is not None}
-
-    optimizer.register_step_pre_hook(hook)
-
-
-def capture_step_gradients(generator, mpd, msd, optim_g, optim_d, official: bool, into: dict) -> None:
-    """At the next D and G steps, float64 copies of every gradient, under official key names, into `into["d"]` and
-    `into["g"]`; `official`: the modules are official-style copies (official_copies' order), else ours (renamed)."""
-    capture_gradients(optim_d, named_parameters({"msd": msd, "mpd": mpd}, not official), into, "d")
-    capture_gradients(optim_g, named_parameters({"generator": generator}, not official), into, "g")
-
-
-def compare_gradients(optimizer, named: dict, ours: dict, tag: str, into: dict) -> None:
-    """At the step of `optimizer`, each gradient of `named` against `ours[tag]` (relative_errors) into `into[tag]`;
-    `ours[tag]` goes once compared, and no copy of these gradients is made (at the official sizes: ~0.3 GB each)."""
-    def hook(*_):
-        into[tag] = relative_errors(ours.pop(tag), {k: p.grad for k, p in named.items() if p.grad is not None})
-
-    optimizer.register_step_pre_hook(hook)
-
-
-def criterion_failures(ours: dict[str, float], official: dict[str, float], factor: float = 2.0,
-                       slack: float = 1e-6) -> list[str]:
-    """The equivalence criterion outside float64 (issue 24): per tensor, our gradient's relative distance to the
-    float64 reference (`ours`, from relative_errors) at most `factor` x the official step's in the same precision
-    (`official`) plus `slack`. The tensors that break it, each with its figures."""
-    assert set(ours) == set(official)
-    return [f"{k}: {ours[k]:.3g} > {factor:g} x {official[k]:.3g} + {slack:g}" for k in sorted(official)
-            if not ours[k] <= factor * official[k] + slack]
-
-
-def relative_errors(ours: dict, ref: dict) -> dict[str, float]:
-    """Per tensor, by name: |ours - ref| / |ref| (2-norms, in float64); both dicts must hold the same names."""
-    assert set(ours) == set(ref)
-    return {k: float((ours[k].double() - ref[k].double()).norm() / ref[k].double().norm().clamp_min(1e-30))
-            for k in ref}
-
-
-def official_discriminator_file(g_state: dict, config, steps: int, epoch: int, betas=(0.9, 0.999), seed: int = 1
-                                ) -> dict:
-    """An official do_* dict: fresh MPD/MSD (seeded; the widths `config` gives) and both AdamWs after one step on
-    random gradients, so their moments are real; the generator optimizer is over copies of `g_state`'s tensors."""
-    import itertools
-
-    torch.manual_seed(seed)
-    mpd, msd = RefMPD(**reference_widths(config, "mpd")), RefMSD(**reference_widths(config, "msd"))
-    optim_g = torch.optim.AdamW([torch.nn.Parameter(t.clone()) for t in g_state.values()], 2e-4, betas=betas)
-    optim_d = torch.optim.AdamW(itertools.chain(msd.parameters(), mpd.parameters()), 2e-4, betas=betas)
-    for optim in (optim_g, optim_d):
-        for group in optim.param_groups:
-            for p in group["params"]:
-                p.grad = torch.randn_like(p)
-        optim.step()
-    return {"mpd": mpd.state_dict(), "msd": msd.state_dict(), "optim_g": optim_g.state_dict(),
-            "optim_d": optim_d.state_dict(), "steps": steps, "epoch": epoch}
-
-
-def official_tiny_files(folder: Path) -> tuple:
-    """tests/support/tiny.py's ResBlock1 config, a seeded official g_* file of it and its json: (cfg, g file, json)."""
-    cfg = tiny_config("1")
-    torch.manual_seed(0)
-    ckpt = folder / "g_00000010"
-    torch.save({"generator": RefGenerator(cfg).state_dict()}, ckpt)
-    cfg_path = folder / "config_tiny.json"
-    cfg_path.write_text(json.dumps(cfg.to_dict()))
-    return cfg, ckpt, cfg_path

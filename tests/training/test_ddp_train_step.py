@@ -26,14 +26,9 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import DistInfo, wrap_ddp
+from tests.support.gradients import capture_gradients, named_parameters, relative_errors
 from tests.support.marks import LARGE_MEMORY
-from tests.support.official_reference import (
-    capture_gradients,
-    named_parameters,
-    official_copies,
-    ref_train_step,
-    relative_errors,
-)
+from tests.support.official_reference import official_copies, ref_train_step
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 

@@ -18,7 +18,7 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.training.step import cpu_has_native_bf16
 from tests.support.files import CORPUS, equal_states
-from tests.support.official_reference import capture_gradients, named_parameters
+from tests.support.gradients import capture_gradients, named_parameters
 from tests.support.tiny import narrow_discriminators, tiny_config
 
 QUIET = ["--no-progress", "--valid-count", "2"]

@@ -20,14 +20,8 @@ from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
 from tests.support.files import equal_states
 from tests.support.marks import LARGE_MEMORY
-from tests.support.official_reference import (
-    RefGenerator,
-    RefMPD,
-    RefMSD,
-    official_discriminator_file,
-    official_tiny_files,
-    reference_mel,
-)
+from tests.support.official_files import official_discriminator_file, official_tiny_files
+from tests.support.official_reference import RefGenerator, RefMPD, RefMSD, reference_mel
 
 QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1"]
 G_ONLY = ["--disc-start-step", "1000000"]  # generator steps only: fast, and the data are what is compared

@@ -23,9 +23,8 @@ from hifigan.models import MultiResolutionDiscriminator
 from hifigan.models.stft import multi_resolution_stft_loss
 from hifigan.training.registry import build_discriminators, build_generator_objective
 from tests.support.files import save_config_json
+from tests.support.gradients import capture_gradients, named_parameters
 from tests.support.official_reference import (
-    capture_gradients,
-    named_parameters,
     official_copies,
     ref_discriminator_loss,
     ref_feature_loss,

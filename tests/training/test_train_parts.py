@@ -25,9 +25,8 @@ from hifigan.training.registry import (
     register_discriminator,
 )
 from tests.support.files import equal_states, save_config_json
+from tests.support.gradients import capture_gradients, named_parameters
 from tests.support.official_reference import (
-    capture_gradients,
-    named_parameters,
     official_copies,
     ref_discriminator_loss,
     ref_feature_loss,

@@ -21,17 +21,16 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
 from tests.support.files import equal_states
-from tests.support.marks import LARGE_MEMORY
-from tests.support.official_reference import (
+from tests.support.gradients import (
     capture_gradients,
     capture_step_gradients,
     compare_gradients,
     criterion_failures,
     named_parameters,
-    official_copies,
-    ref_train_step,
     relative_errors,
 )
+from tests.support.marks import LARGE_MEMORY
+from tests.support.official_reference import official_copies, ref_train_step
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
