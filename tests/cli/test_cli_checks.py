@@ -12,38 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.cli import main
 from hifigan.wav_header import truncated_frames
-
-SR, HOP, BINS = 8000, 16, 16  # tiny_config()
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def failed_cleanly(code: int, err: str, out: Path, *names: str, status: int = 2) -> str:
-    """Exit `status`, one stderr line naming every one of `names`, no traceback, `out` not created; the line."""
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == status, err
-    assert len(lines) == 1, err
-    for name in names:
-        assert name in lines[0], (name, lines[0])
-    assert "Traceback" not in err
-    assert not out.exists(), f"{out} was created by a command that failed"
-    return lines[0]
-
-
-def tone(n: int, channels: int = 1) -> np.ndarray:
-    mono = (0.5 * np.sin(2 * np.pi * 440 * np.arange(n) / SR)).astype(np.float32)
-    return mono if channels == 1 else np.stack([mono] * channels, axis=1)
-
-
-def wav(path: Path, audio: np.ndarray, sr: int = SR, subtype: str = "PCM_16") -> Path:
-    sf.write(path, audio, sr, subtype=subtype, format="WAV")
-    return path
+from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
 
 
 def mel(path: Path, shape: tuple[int, ...]) -> Path:

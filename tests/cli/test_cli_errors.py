@@ -4,13 +4,7 @@ no traceback (unless --debug) and no output file or temp file left behind."""
 from __future__ import annotations
 
 import io
-import os
 import pickle
-import resource
-import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,72 +14,14 @@ import soundfile as sf
 import torch
 
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
-from hifigan.cli import main
 from hifigan.models import Generator
+from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, files_in, run, run_module, tone, wav
 from tests.support.official_reference import reference_mel
 from tests.support.tiny import tiny_config
-
-SR = 8000  # tiny_config().sampling_rate
-HOP = 16
-BINS = 16
 
 
 class Custom:
     """A class a checkpoint must never make us import (pickled code)."""
-
-
-def cli(capsys, *argv) -> tuple[int, str]:
-    """Run hifigan.cli.main in-process; return (exit code, stderr)."""
-    code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err
-
-
-def run_module(*argv, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
-    """Run `python -m hifigan ARGV` as a user would."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    return subprocess.run([sys.executable, "-m", "hifigan", *map(str, argv)], capture_output=True, text=True,
-                          cwd=cwd, env=env, timeout=300, **kwargs)
-
-
-def files_in(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
-
-
-def assert_clean_failure(code: int, err: str, name: str, out: Path, problem: str = "", fresh: bool = True) -> None:
-    """Exit 2, one non-empty stderr line naming `name` (and `problem`), no traceback, nothing in `out`; a `fresh` out
-    (one that did not exist before the command) was not even created."""
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert code == 2, err
-    assert len(lines) == 1, err
-    assert name in lines[0], lines[0]
-    assert problem in lines[0], lines[0]
-    assert "Traceback" not in err
-    assert files_in(out) == [], files_in(out)
-    if fresh:
-        assert not out.exists(), f"{out} was created by a command that failed"
-
-
-def tone(n: int, sr: int = SR, channels: int = 1) -> np.ndarray:
-    t = np.arange(n) / sr
-    mono = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    return mono if channels == 1 else np.stack([mono * (c + 1) / channels for c in range(channels)], axis=1)
-
-
-def wav(path: Path, audio: np.ndarray, sr: int = SR, subtype: str = "PCM_16") -> Path:
-    sf.write(path, audio, sr, subtype=subtype, format="WAV")
-    return path
-
-
-@pytest.fixture
-def good_wav(tmp_path) -> Path:
-    return wav(tmp_path / "good.wav", tone(SR // 2))
-
-
-@pytest.fixture
-def good_mel(tmp_path) -> Path:
-    path = tmp_path / "good.npy"
-    np.save(path, np.random.default_rng(0).normal(-5, 1, (BINS, 20)).astype(np.float32))
-    return path
 
 
 # ---------------------------------------------------------------- bad audio (both commands)
@@ -119,21 +55,22 @@ BAD_AUDIO: dict[str, tuple[Callable[[Path], Path], str]] = {
 def test_mel_rejects_bad_audio(tmp_path, capsys, case, tiny_config_json):
     make, problem = BAD_AUDIO[case]
     out = tmp_path / "out"
-    code, err = cli(capsys, "mel", make(tmp_path), "-o", out / "x.npy", "--config", tiny_config_json)
-    assert_clean_failure(code, err, "bad.wav", out, problem)
+    code, _, err = run(capsys, "mel", make(tmp_path), "-o", out / "x.npy", "--config", tiny_config_json)
+    failed_cleanly(code, err, out, "bad.wav", problem)
 
 
 @pytest.mark.parametrize("case", list(BAD_AUDIO))
 def test_vocode_rejects_bad_audio(tmp_path, capsys, case, tiny_checkpoint):
     make, problem = BAD_AUDIO[case]
     out = tmp_path / "out"
-    code, err = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, make(tmp_path))
-    assert_clean_failure(code, err, "bad.wav", out, problem)
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, make(tmp_path))
+    failed_cleanly(code, err, out, "bad.wav", problem)
 
 
 def test_mix_to_mono_and_resample_work(tmp_path, capsys, tiny_config_json, tiny_checkpoint):
     stereo = wav(tmp_path / "stereo.wav", tone(4000, channels=2))
-    code, _ = cli(capsys, "mel", stereo, "-o", tmp_path / "stereo.npy", "--config", tiny_config_json, "--mix-to-mono")
+    code, _, _ = run(capsys, "mel", stereo, "-o", tmp_path / "stereo.npy", "--config", tiny_config_json,
+                     "--mix-to-mono")
     assert code == 0
     channels = sf.read(stereo, dtype="int16")[0].astype(np.float64) / 32768
     mixed = torch.from_numpy(((channels[:, 0] + channels[:, 1]) / 2).astype(np.float32))  # the mean, by hand
@@ -141,10 +78,10 @@ def test_mix_to_mono_and_resample_work(tmp_path, capsys, tiny_config_json, tiny_
     np.testing.assert_allclose(np.load(tmp_path / "stereo.npy"), expected, atol=1e-5)
 
     fast = wav(tmp_path / "fast.wav", tone(8000, sr=16000), sr=16000)  # 0.5 s at 16 kHz -> 4000 samples at 8 kHz
-    code, _ = cli(capsys, "mel", fast, "-o", tmp_path / "fast.npy", "--config", tiny_config_json, "--resample")
+    code, _, _ = run(capsys, "mel", fast, "-o", tmp_path / "fast.npy", "--config", tiny_config_json, "--resample")
     assert code == 0
     assert np.load(tmp_path / "fast.npy").shape == (BINS, 4000 // HOP)
-    code, _ = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", fast, "--resample")
+    code, _, _ = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", fast, "--resample")
     assert code == 0
     out, rate = sf.read(tmp_path / "out" / "fast.wav")
     assert rate == SR and out.shape == (4000 // HOP * HOP,)
@@ -201,15 +138,15 @@ BAD_MEL: dict[str, tuple[Callable[[Path], Path], str]] = {
 def test_vocode_rejects_bad_mel(tmp_path, capsys, case, tiny_checkpoint):
     make, problem = BAD_MEL[case]
     out = tmp_path / "out"
-    code, err = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, make(tmp_path))
-    assert_clean_failure(code, err, "bad.npy", out, problem)
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, make(tmp_path))
+    failed_cleanly(code, err, out, "bad.npy", problem)
 
 
 def test_vocode_accepts_batched_and_float64_mel(tmp_path, capsys, tiny_checkpoint):
     np.save(tmp_path / "a.npy", np.zeros((1, BINS, 7), np.float64) - 4)
     np.save(tmp_path / "b.npy", np.zeros((BINS, 9), np.float16) - 4)
-    code, err = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", tmp_path / "a.npy",
-                    tmp_path / "b.npy")
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", tmp_path / "a.npy",
+                       tmp_path / "b.npy")
     assert code == 0, err
     assert sf.info(tmp_path / "out" / "a.wav").frames == 7 * HOP
     assert sf.info(tmp_path / "out" / "b.wav").frames == 9 * HOP
@@ -266,8 +203,8 @@ BAD_CHECKPOINT: dict[str, tuple[Callable, str]] = {
 def test_vocode_rejects_bad_checkpoint(tmp_path, capsys, case, good_mel):
     make, problem = BAD_CHECKPOINT[case]
     out = tmp_path / "out"
-    code, err = cli(capsys, "vocode", "-c", make(tmp_path), "-o", out, good_mel)
-    assert_clean_failure(code, err, "bad.pt", out, problem)
+    code, _, err = run(capsys, "vocode", "-c", make(tmp_path), "-o", out, good_mel)
+    failed_cleanly(code, err, out, "bad.pt", problem)
 
 
 @pytest.mark.parametrize("fraction", [0.02, 0.5, 0.99])
@@ -275,111 +212,32 @@ def test_vocode_rejects_truncated_checkpoint(tmp_path, capsys, fraction, tiny_ch
     bad = tmp_path / "bad.pt"
     data = tiny_checkpoint.read_bytes()
     bad.write_bytes(data[: int(len(data) * fraction)])
-    code, err = cli(capsys, "vocode", "-c", bad, "-o", tmp_path / "out", good_mel)
-    assert_clean_failure(code, err, "bad.pt", tmp_path / "out", "truncated or corrupt checkpoint")
+    code, _, err = run(capsys, "vocode", "-c", bad, "-o", tmp_path / "out", good_mel)
+    failed_cleanly(code, err, tmp_path / "out", "bad.pt", "truncated or corrupt checkpoint")
 
 
 def test_official_checkpoint_of_another_config(tmp_path, capsys, official_v3, good_wav):
-    code, err = cli(capsys, "vocode", "-c", official_v3, "--config", "v1", "-o", tmp_path / "out", good_wav,
-                    "--resample")
-    assert_clean_failure(code, err, official_v3.name, tmp_path / "out",
-                         "conv_pre.bias has shape (256,), the model expects (512,)")
+    code, _, err = run(capsys, "vocode", "-c", official_v3, "--config", "v1", "-o", tmp_path / "out", good_wav,
+                       "--resample")
+    failed_cleanly(code, err, tmp_path / "out", official_v3.name,
+                   "conv_pre.bias has shape (256,), the model expects (512,)")
 
 
 def test_official_checkpoint_needs_config(tmp_path, capsys, official_tiny80, good_wav):
     checkpoint, config_json = official_tiny80
-    code, err = cli(capsys, "vocode", "-c", checkpoint, "-o", tmp_path / "out", good_wav)
-    assert_clean_failure(code, err, checkpoint.name, tmp_path / "out", "--config")
-    code, err = cli(capsys, "vocode", "-c", checkpoint, "--config", tmp_path / "nope.json", "-o", tmp_path / "out",
-                    good_wav)
-    assert_clean_failure(code, err, "nope.json", tmp_path / "out", "no such config file")
-    code, err = cli(capsys, "vocode", "-c", checkpoint, "--config", config_json, "-o", tmp_path / "out", good_wav)
+    code, _, err = run(capsys, "vocode", "-c", checkpoint, "-o", tmp_path / "out", good_wav)
+    failed_cleanly(code, err, tmp_path / "out", checkpoint.name, "--config")
+    code, _, err = run(capsys, "vocode", "-c", checkpoint, "--config", tmp_path / "nope.json", "-o", tmp_path / "out",
+                       good_wav)
+    failed_cleanly(code, err, tmp_path / "out", "nope.json", "no such config file")
+    code, _, err = run(capsys, "vocode", "-c", checkpoint, "--config", config_json, "-o", tmp_path / "out", good_wav)
     assert code == 0, err
     assert files_in(tmp_path / "out") == ["good.wav"]
 
 
 def test_duplicate_output_names(tmp_path, capsys, tiny_checkpoint, good_wav, good_mel):
-    code, err = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", good_wav, good_mel)
-    assert_clean_failure(code, err, "good", tmp_path / "out", "same output name")
-
-
-# ---------------------------------------------------------------- outputs that cannot be written
-def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_config_json, good_wav):
-    blocker = tmp_path / "blocker"
-    blocker.write_text("a regular file")
-    code, err = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", blocker / "out", good_wav)
-    assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "cannot create folder")
-    code, err = cli(capsys, "vocode", "-c", tiny_checkpoint, "-o", blocker, good_wav)
-    assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "not a folder")
-    code, err = cli(capsys, "mel", good_wav, "-o", blocker / "x.npy", "--config", tiny_config_json)
-    assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "not a folder")
-    code, err = cli(capsys, "mel", good_wav, "-o", blocker / "sub" / "x.npy", "--config", tiny_config_json)
-    assert_clean_failure(code, err, "blocker", tmp_path / "nothing", "cannot create folder")
-    assert blocker.read_text() == "a regular file"
-    (tmp_path / "dir.npy").mkdir()
-    code, err = cli(capsys, "mel", good_wav, "-o", tmp_path / "dir.npy", "--config", tiny_config_json)
-    assert_clean_failure(code, err, "dir.npy", tmp_path / "dir.npy", "is a directory", fresh=False)
-
-
-def _fsize_limit(limit: int) -> Callable[[], None]:
-    def apply() -> None:  # runs in the child: writes past `limit` bytes fail with EFBIG instead of killing it
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-    return apply
-
-
-def test_file_size_limit_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_config_json, good_wav):
-    """A full disk, simulated portably: RLIMIT_FSIZE makes the output write fail part-way (EFBIG)."""
-    out = tmp_path / "out"
-    out.mkdir()
-    limit = _fsize_limit(4096)  # the outputs are ~8 KB (vocode) and ~16 KB (mel)
-    proc = run_module("mel", good_wav, "-o", out / "x.npy", "--config", tiny_config_json, preexec_fn=limit)
-    assert_clean_failure(proc.returncode, proc.stderr, "x.npy", out, "cannot write", fresh=False)
-    proc = run_module("vocode", "-c", tiny_checkpoint, "-o", out, good_wav, preexec_fn=limit)
-    assert_clean_failure(proc.returncode, proc.stderr, "good.wav", out, "cannot write", fresh=False)
-
-
-def _in_private_mount(mount_options: str, folder: Path, *argv) -> subprocess.CompletedProcess:
-    """Run `python -m hifigan ARGV` with a fresh tmpfs mounted on `folder` in a private mount namespace
-    (unshare: no root needed where user namespaces are enabled; nothing leaks to the host), then list it."""
-    if shutil.which("unshare") is None:
-        pytest.skip("unshare is not installed")
-    script = 'mount -t tmpfs -o "$1" tmpfs "$2" || exit 99; shift 2; "$@"; rc=$?; echo "LEFT:$(ls -A "$0")"; exit $rc'
-    command = ["unshare", "--mount", "--map-root-user", "sh", "-c", script, str(folder), mount_options, str(folder),
-               sys.executable, "-m", "hifigan", *map(str, argv)]
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
-    if proc.returncode == 99 or "unshare:" in proc.stderr:
-        pytest.skip(f"cannot mount a private tmpfs here: {proc.stderr.strip()}")
-    return proc
-
-
-def _left(proc: subprocess.CompletedProcess) -> str:
-    return proc.stdout.rsplit("LEFT:", 1)[1].strip()
-
-
-def test_full_disk_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_config_json, good_wav):
-    """A real full disk: a 4 KB tmpfs, too small for the outputs."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    proc = _in_private_mount("size=4k", disk, "mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json)
-    assert_clean_failure(proc.returncode, proc.stderr, "x.npy", tmp_path / "nothing", "No space left on device")
-    assert _left(proc) == ""
-    proc = _in_private_mount("size=4k", disk, "vocode", "-c", tiny_checkpoint, "-o", disk, good_wav)
-    assert_clean_failure(proc.returncode, proc.stderr, "good.wav", tmp_path / "nothing", "No space left on device")
-    assert _left(proc) == ""
-
-
-def test_read_only_output_folder(tmp_path, tiny_checkpoint, tiny_config_json, good_wav):
-    """A read-only mount: not writable even for root (unlike permission bits)."""
-    disk = tmp_path / "ro"
-    disk.mkdir()
-    proc = _in_private_mount("ro", disk, "mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json)
-    assert_clean_failure(proc.returncode, proc.stderr, "ro", tmp_path / "nothing", "Read-only file system")
-    proc = _in_private_mount("ro", disk, "vocode", "-c", tiny_checkpoint, "-o", disk, good_wav)
-    assert_clean_failure(proc.returncode, proc.stderr, "ro", tmp_path / "nothing", "Read-only file system")
-    proc = _in_private_mount("ro", disk, "vocode", "-c", tiny_checkpoint, "-o", disk / "sub", good_wav)
-    assert_clean_failure(proc.returncode, proc.stderr, "sub", tmp_path / "nothing", "Read-only file system")
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", good_wav, good_mel)
+    failed_cleanly(code, err, tmp_path / "out", "good", "same output name")
 
 
 # ---------------------------------------------------------------- as a user runs it
@@ -389,7 +247,7 @@ def test_subprocess_one_line_and_debug_traceback(tmp_path, tiny_checkpoint):
     mel = tmp_path / "m.npy"
     np.save(mel, np.zeros((BINS, 4), np.float32))
     proc = run_module("vocode", "-c", tmp_path / "bad.pt", "-o", tmp_path / "out", mel)
-    assert_clean_failure(proc.returncode, proc.stderr, "bad.pt", tmp_path / "out", "needs pickled code")
+    failed_cleanly(proc.returncode, proc.stderr, tmp_path / "out", "bad.pt", "needs pickled code")
     assert proc.stderr.startswith("hifigan vocode: error: ")
     proc = run_module("mel", tmp_path / "missing.wav", "-o", tmp_path / "x.npy", "--debug")
     assert proc.returncode == 2

@@ -17,6 +17,7 @@ from hifigan.config import load_config
 from hifigan.evaluation.metrics import compute_metrics, metric_title
 from hifigan.evaluation.perceptual import pesq_band, pesq_mos, stoi
 from hifigan.evaluation.spectral import mel_l1
+from tests.support.cli_runs import one_line
 from tests.support.files import save_config_json
 from tests.support.signals import speechlike, with_noise_at_snr
 from tests.support.tiny import tiny_config
@@ -43,11 +44,6 @@ def evaluate(capsys, *argv: str) -> tuple[int, str, str]:
     code = main(["evaluate", *argv])
     out, err = capsys.readouterr()
     return code, out, err
-
-
-def one_line(err: str) -> str:
-    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
-    return err
 
 
 @pytest.mark.parametrize(("rate", "measured_at", "mode"), [

@@ -16,20 +16,11 @@ from hifigan.audio import load_audio, to_int16
 from hifigan.cli import main
 from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
+from tests.support.cli_runs import files_in, one_line
 from tests.support.files import CORPUS, write_clips
 from tests.support.signals import speechlike
 
 pytestmark = pytest.mark.usefixtures("single_thread")
-
-
-def one_line(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    return err
-
-
-def written(folder) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 @pytest.mark.parametrize(("shape", "expected"), [
@@ -46,8 +37,8 @@ def test_a_mel_of_another_shape_is_one_line_and_nothing_is_written(registered, t
     np.save(bad, np.full(shape, -5.0, np.float32))
     out = tmp_path / "out"
     assert main(["vocode", "--pretrained", "tiny-test", "-o", str(out), str(good), str(bad)]) == 2
-    assert f"{bad}: {expected}" in one_line(capsys)
-    assert written(out) == []  # the good input first: every input is checked before anything is written
+    assert f"{bad}: {expected}" in one_line(capsys.readouterr().err)
+    assert files_in(out) == []  # the good input first: every input is checked before anything is written
 
 
 def test_audio_at_another_rate_is_one_line_or_resampled(registered, tiny80, tmp_path, capsys):
@@ -57,8 +48,8 @@ def test_audio_at_another_rate_is_one_line_or_resampled(registered, tiny80, tmp_
     out = tmp_path / "out"
     args = ["vocode", "--pretrained", "tiny-test", "--backend", "eager", "-o", str(out), str(path), "--evaluate"]
     assert main(args) == 2
-    assert f"{path}: sample rate is 16000 Hz, expected 8000 Hz (use --resample)" in one_line(capsys)
-    assert written(out) == []
+    assert f"{path}: sample rate is 16000 Hz, expected 8000 Hz (use --resample)" in one_line(capsys.readouterr().err)
+    assert files_in(out) == []
 
     assert main([*args, "--resample"]) == 0
     audio = sf.read(path, dtype="int16")[0] / 32768
@@ -78,5 +69,5 @@ def test_fine_tuning_on_a_corpus_at_another_rate(registered, tmp_path, capsys):
     out = tmp_path / "ft"
     assert main(["train", "--init-from", "tiny-test", "--corpus", str(corpus), "--out", str(out),
                  "--max-steps", "1", "--valid-count", "1", "--no-progress"]) == 2
-    assert "sample rate is 22050 Hz, expected 8000 Hz (use --resample)" in one_line(capsys)
+    assert "sample rate is 22050 Hz, expected 8000 Hz (use --resample)" in one_line(capsys.readouterr().err)
     assert not out.exists()

@@ -1,0 +1,68 @@
+"""The `hifigan` command run as a user runs it (in-process, or as `python -m hifigan`), the inputs the command
+tests feed it, and the rule every refusal meets: exit 2, one line naming the file and the problem, no traceback,
+nothing written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from hifigan.cli import main
+
+SR, HOP, BINS = 8000, 16, 16  # tiny_config()'s rate, hop and mel bins
+
+
+def run(capsys, *argv) -> tuple[int, str, str]:
+    """`hifigan ARGV` in this process: (exit code, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def run_module(*argv, cwd: Path | None = None, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m hifigan ARGV` in a child process, output captured as text."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, "-m", "hifigan", *map(str, argv)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300, **kwargs)
+
+
+def files_in(folder: Path) -> list[str]:
+    """The names in `folder`, sorted; none where it is not a folder."""
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+def one_line(err: str) -> str:
+    """The one non-empty line of `err`, which holds no traceback."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def failed_cleanly(code: int, err: str, out: Path, *names: str, status: int = 2, fresh: bool = True) -> str:
+    """Exit `status`, one stderr line naming every one of `names`, no traceback, nothing written in `out`, and a
+    `fresh` out (absent before the command) not even created. Returns the line."""
+    assert code == status, err
+    line = one_line(err)
+    for name in names:
+        assert name in line, (name, line)
+    assert files_in(out) == [], files_in(out)
+    if fresh:
+        assert not out.exists(), f"{out} was created by a command that failed"
+    return line
+
+
+def tone(n: int, sr: int = SR, channels: int = 1) -> np.ndarray:
+    """`n` samples of a 440 Hz tone at half scale, float32; channels beyond the first at other levels."""
+    mono = (0.5 * np.sin(2 * np.pi * 440 * np.arange(n) / sr)).astype(np.float32)
+    return mono if channels == 1 else np.stack([mono * (c + 1) / channels for c in range(channels)], axis=1)
+
+
+def wav(path: Path, audio: np.ndarray, sr: int = SR, subtype: str = "PCM_16") -> Path:
+    """`audio` ([n] or [n, channels]) written to `path` as a WAV file."""
+    sf.write(path, audio, sr, subtype=subtype, format="WAV")
+    return path
