@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from hifigan.cli import build_parser, main
+from tests.support.cli_runs import BINS, HOP, SR, run, tone, wav
 
-SR, HOP, BINS = 8000, 16, 16  # tiny_config()
 WRITERS = {  # every command that writes files, with the other arguments it needs to parse
     "mel": ["in.wav"], "vocode": ["-c", "g.pt", "in.wav"], "export": ["-c", "g.pt"], "train": ["--corpus", "c"],
     "evaluate": ["--reference", "r", "--system", "g"], "demo": ["--corpus", "c"], "listen": [],
@@ -29,21 +28,6 @@ OLD_SPELLINGS = {  # the spellings -o/--out replaces, each kept one release
     "vocode": ["-c", "g.pt", "in.wav", "--output-dir", "X"], "mel": ["in.wav", "X"], "export": ["-c", "g.pt", "X"],
     "bench": ["--json", "X"],
 }
-
-
-def run(capsys, *argv) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def tone(n: int) -> np.ndarray:
-    return (0.5 * np.sin(2 * np.pi * 440 * np.arange(n) / SR)).astype(np.float32)
-
-
-def wav(path: Path, n: int) -> Path:
-    sf.write(path, tone(n), SR, subtype="PCM_16")
-    return path
 
 
 def parse(*argv: str):
@@ -85,7 +69,7 @@ def test_output_given_twice_or_missing_is_a_usage_error(capsys):
 
 
 def test_deprecation_is_one_stderr_line_and_the_command_runs(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
-    clip = wav(tmp_path / "a.wav", SR // 2)
+    clip = wav(tmp_path / "a.wav", tone(SR // 2))
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "--output-dir", tmp_path / "v", clip)
     assert code == 0 and sorted(p.name for p in (tmp_path / "v").iterdir()) == ["a.wav"]
     assert err.splitlines() == ["hifigan vocode: note: --output-dir is deprecated, use -o/--out (the old spelling "
@@ -96,7 +80,7 @@ def test_deprecation_is_one_stderr_line_and_the_command_runs(tmp_path, capsys, t
 
 
 def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
-    clips = [wav(tmp_path / f"c{i}.wav", n) for i, n in enumerate((SR // 2, SR))]
+    clips = [wav(tmp_path / f"c{i}.wav", tone(n)) for i, n in enumerate((SR // 2, SR))]
     code, out, _ = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "v", *clips)
     seconds = sum(n // HOP * HOP for n in (SR // 2, SR)) / SR  # copy synthesis keeps whole frames: 1.5 s
     match = re.fullmatch(rf"wrote 2 files \({seconds:.1f} s of audio\) to {re.escape(str(tmp_path / 'v'))} in "
@@ -138,7 +122,7 @@ def _read_all(leader: int) -> str:
 
 def test_progress_bar_on_a_terminal(tmp_path, tiny_checkpoint):
     """`python -m hifigan vocode` on 3 clips with stderr a terminal: the bar counts them."""
-    clips = [wav(tmp_path / f"p{i}.wav", SR // 4) for i in range(3)]
+    clips = [wav(tmp_path / f"p{i}.wav", tone(SR // 4)) for i in range(3)]
     argv = [sys.executable, "-m", "hifigan", "vocode", "-c", str(tiny_checkpoint), "-o", str(tmp_path / "p"),
             *map(str, clips)]
     leader, follower = _pty()
@@ -151,7 +135,7 @@ def test_progress_bar_on_a_terminal(tmp_path, tiny_checkpoint):
 
 
 def test_no_progress_bar_in_a_pipe_or_under_ci(tmp_path, capsys, monkeypatch, tiny_checkpoint):
-    clips = [wav(tmp_path / f"p{i}.wav", SR // 4) for i in range(3)]
+    clips = [wav(tmp_path / f"p{i}.wav", tone(SR // 4)) for i in range(3)]
     argv = ["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "p", *clips, "--quiet"]
     monkeypatch.delenv("CI", raising=False)
     assert run(capsys, *argv) == (0, "", "")  # stderr captured: not a terminal
