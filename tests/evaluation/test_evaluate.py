@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hifigan.audio import load_audio, save_audio
-from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
 from hifigan.evaluation.confidence import summarize
@@ -21,6 +20,7 @@ from hifigan.evaluation.output import report_paths
 from hifigan.evaluation.pairing import pair_by_stem
 from hifigan.evaluation.perceptual import SNR_CAP_DB
 from hifigan.evaluation.results import Report, aggregate
+from tests.support.cli_runs import run
 from tests.support.signals import SR, speechlike, with_noise_at_snr
 
 CONFIG = load_config("v1")
@@ -40,17 +40,11 @@ def folders(tmp_path):
     return ref_dir, gen_dir
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(["evaluate", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_prints_a_table_and_writes_json_and_png(folders, tmp_path, capsys):
     ref_dir, gen_dir = folders
     out_dir = tmp_path / "report"
-    code, out, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir), "--out", f"{out_dir}/",
-                         "--per-file")
+    code, out, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--out",
+                         f"{out_dir}/", "--per-file")
     assert code == 0, err
     assert "95% CI" in out and "PESQ (wb)" in out and "\na " in out  # summary and the per-file rows
     report = json.loads((out_dir / "evaluation.json").read_text())
@@ -70,7 +64,7 @@ def test_cli_prints_a_table_and_writes_json_and_png(folders, tmp_path, capsys):
 
 def test_out_prefix_and_metric_subset(folders, tmp_path, capsys):
     ref_dir, gen_dir = folders
-    code, out, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir),
+    code, out, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir),
                          "--out", str(tmp_path / "runs" / "v1-eval.json"), "--metrics", "snr", "mel_l1")
     assert code == 0, err
     report = json.loads((tmp_path / "runs" / "v1-eval.json").read_text())
@@ -94,12 +88,12 @@ def test_report_paths_folder_and_prefix(tmp_path):
 def test_missing_partner_is_an_error_naming_it(folders, capsys):
     ref_dir, gen_dir = folders
     (gen_dir / "b.wav").unlink()
-    code, _, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir))
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir))
     assert code == 2
     assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err
     save_audio(gen_dir / "c.wav", np.zeros(SR, np.float32), SR)
     save_audio(gen_dir / "b.wav", np.zeros(SR, np.float32), SR)
-    code, _, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir))
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir))
     assert code == 2 and f"{gen_dir / 'c.wav'}: no reference file with stem 'c'" in err
 
 
@@ -107,9 +101,9 @@ def test_rate_mismatch_fails_unless_resampled(folders, capsys):
     ref_dir, gen_dir = folders
     save_audio(gen_dir / "a.wav", speechlike(1.2, sr=16000), 16000)
     args = ["--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "mel_l1"]
-    code, _, err = run(capsys, *args)
+    code, _, err = run(capsys, "evaluate", *args)
     assert code == 2 and "a.wav: sample rate is 16000 Hz, expected 22050 Hz (use --resample)" in err
-    code, out, err = run(capsys, *args, "--resample")
+    code, out, err = run(capsys, "evaluate", *args, "--resample")
     assert code == 0, err
     assert "mel L1" in out
 
@@ -118,23 +112,24 @@ def test_length_mismatch_beyond_one_hop_names_both_files(folders, capsys):
     ref_dir, gen_dir = folders
     x = load_audio(ref_dir / "b.wav", SR)
     save_audio(gen_dir / "b.wav", x[: -CONFIG.hop_size - 1], SR)
-    code, _, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")
     assert code == 2
     assert f"{gen_dir / 'b.wav'} (vs {ref_dir / 'b.wav'}): lengths differ by 257 samples" in err
     save_audio(gen_dir / "b.wav", x[: -CONFIG.hop_size], SR)  # one hop: trimmed
-    assert run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")[0] == 0
+    assert run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")[0] == 0
 
 
 def test_bad_inputs_are_one_line_errors(folders, tmp_path, capsys):
     ref_dir, gen_dir = folders
-    code, _, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "pesq", "nope")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "pesq",
+                       "nope")
     assert code == 2 and "unknown metric(s) nope" in err
-    code, _, err = run(capsys, "--reference", str(tmp_path / "missing"), "--system", str(gen_dir))
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "missing"), "--system", str(gen_dir))
     assert code == 2 and "missing: no such folder" in err
     (tmp_path / "empty").mkdir()
-    code, _, err = run(capsys, "--reference", str(tmp_path / "empty"), "--system", str(gen_dir))
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "empty"), "--system", str(gen_dir))
     assert code == 2 and "contains no audio files" in err
-    code, _, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir), "--max-shift", "999")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--max-shift", "999")
     assert code == 2 and "--max-shift must be between 0 and one hop (256)" in err
     save_audio(gen_dir / "a.flac", np.zeros(100, np.float32), SR)
     with pytest.raises(HifiganError, match="same stem as"):
@@ -145,7 +140,7 @@ def test_one_sample_delay_with_max_shift_is_recorded(folders, capsys, tmp_path):
     ref_dir, gen_dir = folders
     x = load_audio(ref_dir / "a.wav", SR)
     save_audio(gen_dir / "a.wav", np.concatenate([[0.0], x[:-1]]), SR)
-    code, _, err = run(capsys, "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
                        "--max-shift", "3", "--out", str(tmp_path / "r"))
     assert code == 0, err
     first = json.loads((tmp_path / "r.json").read_text())["files"][0]

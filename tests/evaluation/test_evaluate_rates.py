@@ -12,12 +12,11 @@ import pytest
 from pesq import pesq
 
 from hifigan.audio import load_audio, resample_audio, save_audio
-from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.evaluation.metrics import compute_metrics, metric_title
 from hifigan.evaluation.perceptual import pesq_band, pesq_mos, stoi
 from hifigan.evaluation.spectral import mel_l1
-from tests.support.cli_runs import one_line
+from tests.support.cli_runs import one_line, run
 from tests.support.files import save_config_json
 from tests.support.signals import speechlike, with_noise_at_snr
 from tests.support.tiny import tiny_config
@@ -38,12 +37,6 @@ def folders(tmp_path, rate: int, count: int = 2) -> tuple[str, str]:
         save_audio(ref / f"c{i}.wav", x, rate)
         save_audio(gen / f"c{i}.wav", y, rate)
     return str(ref), str(gen)
-
-
-def evaluate(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(["evaluate", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize(("rate", "measured_at", "mode"), [
@@ -79,8 +72,8 @@ def test_stoi_is_measured_at_the_signals_rate():
 def test_the_preset_at_the_recordings_rate_gives_the_mel(tmp_path, capsys, rate, preset):
     """No --config: the one preset at that rate is used, said so, and recorded; the mel L1 is that config's."""
     ref, gen = folders(tmp_path, rate)
-    code, out, err = evaluate(capsys, "--reference", ref, "--system", gen, "--metrics", "mel_l1", "pesq", "stoi",
-                              "--out", f"{tmp_path}/report/")
+    code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "mel_l1", "pesq", "stoi",
+                         "--out", f"{tmp_path}/report/")
     assert code == 0, err
     assert f"measured at {rate} Hz with the mel of config {preset} (the preset at the recordings' rate" in out
     assert "PESQ (wb)" in out
@@ -99,12 +92,12 @@ def test_the_preset_at_the_recordings_rate_gives_the_mel(tmp_path, capsys, rate,
 
 def test_8k_recordings_need_a_config_and_get_narrow_band_pesq(tmp_path, capsys):
     ref, gen = folders(tmp_path, 8000)
-    code, out, err = evaluate(capsys, "--reference", ref, "--system", gen, "--metrics", "pesq")
+    code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "pesq")
     assert code == 2 and "recordings at 8000 Hz, and no preset is at that rate: give --config" in one_line(err)
     config = tiny_config()  # 8 kHz
     path = save_config_json(tmp_path / "tiny8k.json", config)
-    code, out, err = evaluate(capsys, "--reference", ref, "--system", gen, "--config", str(path),
-                              "--metrics", "mel_l1", "pesq", "--out", f"{tmp_path}/report/")
+    code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--config", str(path),
+                         "--metrics", "mel_l1", "pesq", "--out", f"{tmp_path}/report/")
     assert code == 0, err
     assert f"measured at 8000 Hz with the mel of config {path}\n" in out and "PESQ (nb)" in out
     report = json.loads((tmp_path / "report" / "evaluation.json").read_text())
@@ -118,10 +111,10 @@ def test_a_rate_whose_presets_differ_in_mel_needs_a_config(tmp_path, capsys):
     pytest.importorskip("hifigan.mel", reason="pwg-24k's loss mel (centred frames) needs the mel front-end of issue 21")
     ref, gen = folders(tmp_path, 24000)
     args = ["--reference", ref, "--system", gen, "--metrics", "mel_l1"]
-    code, _, err = evaluate(capsys, *args)
+    code, _, err = run(capsys, "evaluate", *args)
     assert code == 2 and "recordings at 24000 Hz: give --config; the presets at that rate (bigvgan-24k, pwg-24k) " \
         "have different mels" in one_line(err)
-    code, out, err = evaluate(capsys, *args, "--config", "pwg-24k")
+    code, out, err = run(capsys, "evaluate", *args, "--config", "pwg-24k")
     assert code == 0 and "measured at 24000 Hz with the mel of config pwg-24k\n" in out, err
 
 
@@ -130,12 +123,12 @@ def test_recordings_at_another_rate_than_the_config(tmp_path, capsys):
     ref, gen = folders(tmp_path, 24000)
     args = ["--reference", ref, "--system", gen, "--metrics", "mel_l1", "--config", "v1",
             "--out", f"{tmp_path}/report/"]
-    code, _, err = evaluate(capsys, *args)
+    code, _, err = run(capsys, "evaluate", *args)
     expected = (f"{ref}/c0.wav: sample rate is 24000 Hz, the config v1 is at 22050 Hz: give --config at 24000 Hz "
                 "(presets: bigvgan-24k, pwg-24k), or --resample to measure at 22050 Hz")
     assert code == 2 and expected in one_line(err)
     assert not (tmp_path / "report").exists()
-    code, _, err = evaluate(capsys, *args, "--resample")
+    code, _, err = run(capsys, "evaluate", *args, "--resample")
     assert code == 0, err
     report = json.loads((tmp_path / "report" / "evaluation.json").read_text())
     assert report["settings"]["sampling_rate"] == 22050
@@ -148,7 +141,7 @@ def test_recordings_at_several_rates_need_a_config(tmp_path, capsys):
     x, y = pair(22050)
     save_audio(f"{ref}/c1.wav", x, 22050)
     save_audio(f"{gen}/c1.wav", y, 22050)
-    code, _, err = evaluate(capsys, "--reference", ref, "--system", gen, "--metrics", "snr")
+    code, _, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "snr")
     assert code == 2 and f"{ref}/c1.wav: sample rate is 22050 Hz, c0.wav is at 16000 Hz" in one_line(err)
 
 

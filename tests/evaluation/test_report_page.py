@@ -16,9 +16,9 @@ import pytest
 import soundfile as sf
 
 from hifigan.audio import save_audio
-from hifigan.cli import main
 from hifigan.evaluation.report.media import wav_bytes
 from hifigan.evaluation.report.systems import parse_system, parse_systems
+from tests.support.cli_runs import run
 from tests.support.signals import SR, speechlike, with_noise_at_snr
 
 
@@ -79,17 +79,11 @@ def systems(tmp_path):
     return tmp_path
 
 
-def evaluate(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(["evaluate", *argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_page_puts_every_system_of_every_clip_side_by_side(systems, capsys):
     out = systems / "rep"
-    code, stdout, err = evaluate(capsys, "--reference", str(systems / "ref"), "--system", str(systems / "good"),
-                                 "--system", f"noisy={systems / 'bad'}", "--out", f"{out}/", "--html",
-                                 "--metrics", "mel_l1", "snr")
+    code, stdout, err = run(capsys, "evaluate", "--reference", str(systems / "ref"), "--system", str(systems / "good"),
+                            "--system", f"noisy={systems / 'bad'}", "--out", f"{out}/", "--html",
+                            "--metrics", "mel_l1", "snr")
     assert code == 0, err
     written = [str(out / f"evaluation-{n}.{e}") for n in ("good", "noisy") for e in ("json", "png")]
     assert "== good" in stdout and "== noisy" in stdout
@@ -121,8 +115,8 @@ def test_page_puts_every_system_of_every_clip_side_by_side(systems, capsys):
 
 def test_one_system_keeps_the_evaluate_outputs_and_links_audio(systems, capsys):
     out = systems / "reports" / "v1"
-    code, _, err = evaluate(capsys, "--reference", str(systems / "ref"), "--system", str(systems / "good"),
-                            "--out", str(out), "--html", "--html-audio", "link", "--metrics", "mel_l1")
+    code, _, err = run(capsys, "evaluate", "--reference", str(systems / "ref"), "--system", str(systems / "good"),
+                       "--out", str(out), "--html", "--html-audio", "link", "--metrics", "mel_l1")
     assert code == 0, err
     assert sorted(p.name for p in out.parent.iterdir()) == ["v1.html", "v1.json", "v1.png"]
     page = Page((out.parent / "v1.html").read_text())
@@ -174,6 +168,6 @@ def test_bad_input_is_one_line_and_writes_no_page(systems, capsys, case):
         os.remove(systems / "bad" / "b.wav")
     else:
         (systems / "bad" / "b.wav").write_text("not audio")
-    code, _, err = evaluate(capsys, *args)
+    code, _, err = run(capsys, "evaluate", *args)
     assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
     assert not (systems / "rep" / "evaluation.html").exists()
