@@ -15,8 +15,9 @@ import numpy as np
 from websockets.asyncio.client import connect
 
 from hifigan.inference.vocoder import Vocoder
+from hifigan.serve.app_state import ServeState
 from hifigan.serve.limits import ServeOptions
-from hifigan.serve.routes import ServeState, build_app
+from hifigan.serve.routes import build_app
 from hifigan.serve.server import DrainingServer, bind, make_server
 from tests.support.threads import threads
 

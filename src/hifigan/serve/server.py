@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from hifigan.extras import optional_import
-from hifigan.serve.routes import ServeState
+from hifigan.serve.app_state import ServeState
 
 uvicorn = optional_import("uvicorn", "hifigan serve")
 

@@ -13,6 +13,7 @@ import torch
 
 from hifigan.extras import optional_import
 from hifigan.inference.streaming import StreamCursor
+from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import RequestError, decode_mel, encode_audio
 
 optional_import("starlette", "hifigan serve")
@@ -67,7 +68,7 @@ async def stream(websocket: WebSocket) -> None:
         state.in_flight -= 1
 
 
-async def _close_with_error(websocket: WebSocket, state, error: RequestError, started: float) -> None:
+async def _close_with_error(websocket: WebSocket, state: ServeState, error: RequestError, started: float) -> None:
     """Send {"error": ...} as text, then close with 4000 + the HTTP status (4400, 4408, 4413, 4429, 4503)."""
     state.metrics.answered(ROUTE, error.status)
     log.info("%s %d error=%r %.1fms", ROUTE, error.status, error.message, 1000 * (time.monotonic() - started))
@@ -83,7 +84,7 @@ class _Session:
     gather in the cursor and leave as one wider window when it is sent (under load, fewer and wider windows: less
     recomputed context). Beyond `stream_backlog` gathered frames the stream stops reading its client (backpressure)."""
 
-    def __init__(self, websocket: WebSocket, state, fmt: str) -> None:
+    def __init__(self, websocket: WebSocket, state: ServeState, fmt: str) -> None:
         self.ws, self.state, self.fmt = websocket, state, fmt
         vocoder = state.vocoder
         self.cursor = StreamCursor(vocoder.receptive_field, vocoder.config.num_mels, dtype=vocoder.io_dtype)

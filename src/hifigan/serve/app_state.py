@@ -1,0 +1,47 @@
+"""What one server's routes and streams share (`ServeState`): the model, its scheduler, the limits, the metrics, and
+the drain bookkeeping; and what /v1/info says of them."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from hifigan.inference.choices import BATCH_INVARIANT
+from hifigan.inference.vocoder import Vocoder
+from hifigan.serve.limits import ServeOptions
+from hifigan.serve.monitoring import Metrics
+from hifigan.serve.scheduler import Scheduler
+
+
+@dataclass
+class ServeState:
+    """What the routes share: the model, its scheduler, the limits, the metrics, and the drain bookkeeping."""
+
+    vocoder: Vocoder
+    name: str
+    options: ServeOptions
+    scheduler: Scheduler
+    metrics: Metrics
+    draining: bool = False
+    in_flight: int = 0  # requests and streams being served
+    streams: int = 0
+    sessions: set = field(default_factory=set)  # the open streams (streams._Session), to look into
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def sampling_rate(self) -> int:
+        return self.vocoder.config.sampling_rate
+
+    def info(self) -> dict:
+        config, field_ = self.vocoder.config, self.vocoder.receptive_field
+        lookahead_ms = 1000.0 * field_.right * config.hop_size / config.sampling_rate  # streaming.latency_ms's
+        return {
+            "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
+            "hop_size": config.hop_size, "mel_convention": config.mel_convention,
+            "lookahead_frames": field_.right, "latency_ms": lookahead_ms,
+            "backend": self.vocoder.backend, "batch_invariant": self.vocoder.backend in BATCH_INVARIANT,
+            "device": str(self.vocoder.device), "precision": self.vocoder.precision,
+            "dtype": str(self.vocoder.io_dtype).removeprefix("torch."), "max_batch": self.options.max_batch,
+            "max_batch_delay_ms": self.options.max_batch_delay_ms, "max_frames": self.options.max_frames,
+            "max_streams": self.options.max_streams, "max_message_bytes": self.options.max_message_bytes,
+        }
