@@ -22,16 +22,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
+
+if TYPE_CHECKING:
+    from hifigan.config import HifiganConfig
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RATE = 22050
 MODEL = "V3 generator, narrow discriminators (tests/support/tiny.py), batch 2, on the CPU"
 
 
-def bench_config():
+def bench_config() -> HifiganConfig:
     """V3 (22.05 kHz, hop 256) with narrow discriminators: the step stays cheap, so start-up is what is measured."""
     from tests.support.tiny import narrow_discriminators
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -29,7 +30,7 @@ COPIES = 100  # 24 bundled clips -> 2400
 TARGET = 0.9  # the loop's steps per second over the step's
 
 
-def repeated_corpus(settings, copies: int):
+def repeated_corpus(settings, copies: int) -> Path:
     """A folder of `copies` links to each bundled clip, each under its own name."""
     folder = settings.work / "pipeline-corpus"
     folder.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +118,7 @@ def _batch_totals(page: str) -> tuple[float, float]:
     return count, total
 
 
-async def paced(pieces: list[np.ndarray], every_s: float):
+async def paced(pieces: list[np.ndarray], every_s: float) -> AsyncIterator[np.ndarray]:
     """The messages of a stream as an acoustic model emits them: one every `every_s` seconds."""
     for piece in pieces:
         yield piece

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,7 @@ class HifiganConfig:
                       f"{self.n_fft + 1}")
         self._validate_parts(bad)
 
-    def _validate_hifigan(self, bad) -> None:
+    def _validate_hifigan(self, bad: Callable[[str], ConfigError]) -> None:
         """The HiFi-GAN generator's keys: its blocks, and upsampling that gives exactly frames x hop_size samples."""
         if self.resblock not in ("1", "2"):
             raise bad(f"resblock must be '1' or '2', got {self.resblock!r}")
@@ -144,7 +145,7 @@ class HifiganConfig:
         if self.upsample_initial_channel % (2 ** len(self.upsample_rates)):
             raise bad("upsample_initial_channel must be divisible by 2 ** len(upsample_rates)")
 
-    def _validate_geometry(self, bad) -> None:
+    def _validate_geometry(self, bad: Callable[[str], ConfigError]) -> None:
         """Every layer must give exactly its share of frames x hop samples (hifigan.upsampling)."""
         for i, (rate, kernel) in enumerate(zip(self.upsample_rates, self.upsample_kernel_sizes)):
             try:
@@ -159,7 +160,7 @@ class HifiganConfig:
                     raise bad(f"resblock_kernel_sizes[{i}] = {kernel} with dilation {d}{where} cannot keep the length "
                               f"(a 'same' convolution needs (kernel - 1) x dilation even); use {kernel + 1}")
 
-    def _validate_parts(self, bad) -> None:
+    def _validate_parts(self, bad: Callable[[str], ConfigError]) -> None:
         """The part lists and their arguments have the right types (the parts check names and values when built)."""
         if not isinstance(self.discriminators, list) or not self.discriminators \
                 or not all(isinstance(n, str) for n in self.discriminators):

@@ -148,7 +148,8 @@ def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConf
     return given
 
 
-def load_pretrained(name: str, config: str | os.PathLike | HifiganConfig | None = None):
+def load_pretrained(name: str, config: str | os.PathLike | HifiganConfig | None = None
+                    ) -> tuple[torch.nn.Module, HifiganConfig]:
     """Generator (training-mode, weight norm kept, as `load_generator` gives) and config of a registered model."""
     from hifigan.checkpoints.contents import load_official_generator
 

@@ -7,8 +7,9 @@ import asyncio
 import io
 import json
 import time
-from collections.abc import AsyncIterable, Iterable
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -150,8 +151,8 @@ class Client:
     def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0) -> None:
         self.url, self.timeout = url, timeout
 
-    def _run(self, call):
-        async def go():
+    def _run(self, call: Callable[[AsyncClient], Awaitable[Any]]) -> Any:
+        async def go() -> Any:
             async with AsyncClient(self.url, self.timeout) as client:
                 return await call(client)
 

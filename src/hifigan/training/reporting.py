@@ -8,9 +8,13 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from tqdm import tqdm
 
 
 def say(message: str) -> None:
@@ -20,14 +24,14 @@ def say(message: str) -> None:
     tqdm.write(message, file=sys.stderr)
 
 
-def progress_bar(start: int, total: int | None):
+def progress_bar(start: int, total: int | None) -> tqdm:
     """A tqdm bar over steps on stderr."""
     from tqdm import tqdm
 
     return tqdm(total=total, initial=start, unit="step", desc="train", file=sys.stderr, dynamic_ncols=True)
 
 
-def show_step(bar, terms: dict[str, float]) -> None:
+def show_step(bar: tqdm, terms: dict[str, float]) -> None:
     """Advance the bar one step, showing the main losses."""
     bar.update(1)
     shown = {k: terms[k] for k in ("g/total", "g/mel_l1", "d/total") if k in terms}
@@ -72,7 +76,7 @@ class RunLog:
         self.jsonl.close()
 
 
-def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = ""):
+def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") -> Figure:
     """A matplotlib figure: ground-truth and generated log-mel side by side (Agg backend, no display)."""
     import matplotlib
 
