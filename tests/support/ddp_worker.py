@@ -19,6 +19,7 @@ import torch
 
 from hifigan.cli import build_parser
 from hifigan.cli.train import train_job
+from hifigan.training.data_parallel import end_worker_process
 from hifigan.training.job import train
 
 
@@ -37,6 +38,7 @@ def main(seen_dir: Path, argv: list[str]) -> None:
     record = {"rank": rank, "steps": steps, "files_read": result.files_read}
     (seen_dir / f"rank{rank}.json").write_text(json.dumps(record))
     torch.save(generator, seen_dir / f"rank{rank}_generator.pt")
+    end_worker_process(0)  # as `hifigan train` ends under torchrun
 
 
 if __name__ == "__main__":

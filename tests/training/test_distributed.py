@@ -56,3 +56,13 @@ def test_each_rank_trains_its_own_shard_and_rank_zero_alone_writes(runs):
     saved = latest(run)
     assert all(torch.equal(saved["generator"][k], weights[0][k]) for k in weights[0])
     assert [json.loads((seen_dir / f"rank{r}.json").read_text())["files_read"] for r in (0, 1)] == [8, 0]
+
+
+def test_a_worker_ends_with_its_code_and_every_line_it_wrote():
+    """end_worker_process skips the interpreter's finalization (where DDP's gloo threads can abort a finished run) but
+    keeps the exit code and flushes what the output streams still hold."""
+    script = ("import sys; from hifigan.training.data_parallel import end_worker_process; "
+              "print('out', end=''); sys.stderr.write('err'); end_worker_process(3)")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as torchrun's workers are
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "out", "err")

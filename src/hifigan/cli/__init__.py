@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from collections.abc import Callable
 
 from hifigan.cli.bench import add_bench
 from hifigan.cli.check_mel import add_check_mel
@@ -70,6 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hifigan {args.command}: {one_line}", file=sys.stderr)
         return code
 
+    code = _run(args, fail)
+    if args.command == "train":
+        from hifigan.training.data_parallel import end_worker_process, launched_by_torchrun
+
+        if launched_by_torchrun():
+            end_worker_process(code)
+    return code
+
+
+def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
+    """The subcommand's exit code: 0 on success, else what `fail` makes of the error (one line)."""
     try:
         return int(args.func(args) or 0)
     except HifiganError as e:

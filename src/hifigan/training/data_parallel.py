@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import torch
 from torch.utils.data import DataLoader
@@ -43,6 +44,20 @@ class DistInfo:
 def launched_by_torchrun() -> bool:
     """torchrun (and torch.distributed.run) set RANK, WORLD_SIZE and MASTER_ADDR for every process it starts."""
     return all(key in os.environ for key in ("RANK", "WORLD_SIZE", "MASTER_ADDR"))
+
+
+def end_worker_process(code: int) -> NoReturn:
+    """End a torchrun worker with `code` once its work is done and saved, without the interpreter's finalization.
+
+    DDP keeps its process group alive until the process ends (destroy_process_group does not stop it), and a
+    worker thread of that group releases each finished collective's tensors after the caller has moved on, taking
+    the GIL to do so. When that release falls in the interpreter's finalization (a short last step, a busy CPU) it
+    aborts the process (SIGABRT) after a successful run, and torchrun then reports the run failed and stops the other
+    nodes. Skipping finalization leaves nothing undone: checkpoints and logs are closed by then, output is flushed.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def init_distributed(device: str) -> DistInfo:
