@@ -15,7 +15,7 @@ from hifigan.serve.scheduler import Scheduler
 
 @dataclass
 class ServeState:
-    """What the routes share: the model, its scheduler, the limits, the metrics, and the drain bookkeeping."""
+    """What the routes and streams share: the model, its scheduler, the limits, the metrics, the drain bookkeeping."""
 
     vocoder: Vocoder
     name: str
