@@ -25,7 +25,7 @@ import torch
 from hifigan.audio import find_audio, load_audio
 from hifigan.checkpoints.official import ours_to_official
 from hifigan.config import HifiganConfig, load_config
-from hifigan.inference import CUDA_ONLY, Vocoder
+from hifigan.inference import Vocoder
 from hifigan.inference.bench import clone_generator
 from hifigan.inference.choices import device_backends
 from hifigan.mel import MelSpectrogram
@@ -75,22 +75,25 @@ def tf32(enabled: bool) -> Iterator[None]:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
 
 
+def timed_call(device: torch.device, fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """Seconds of fn(*args), the device synchronised on both sides, and what it returned."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    out = fn(*args)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start, out
+
+
 def timed(fn: Callable[[], Any], device: torch.device, quick: bool) -> dict[str, float]:
     """Median and min seconds of `fn` (after warm-up), synchronised with the device."""
-    def sync() -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-
     for _ in range(1 if quick else 3):
         fn()
-    times = []
+    times: list[float] = []
     budget = time.perf_counter() + (0.5 if quick else 1.5)
     while len(times) < (2 if quick else 5) or (len(times) < 20 and time.perf_counter() < budget):
-        sync()
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
+        times.append(timed_call(device, fn)[0])
     return {"median_s": statistics.median(times), "min_s": min(times), "repeats": len(times)}
 
 
@@ -146,8 +149,9 @@ def inference(name: str, settings) -> dict[str, Any]:
     result["official"] = {"tf32_default": official_time, "fp32": official_fp32_time, "max_abs_err": official_err,
                           "x_real_time": audio_seconds / official_time["median_s"]}
     precisions = PRECISIONS if device.type == "cuda" else ("fp32", "bf16")
+    backends = tuple(b for b in BACKENDS if b in device_backends(device.type))  # the CPU: eager and fused
     for precision in precisions:
-        for backend in BACKENDS if device.type == "cuda" else tuple(b for b in BACKENDS if b not in CUDA_ONLY):
+        for backend in backends:
             row: dict[str, Any] = {"backend": backend, "precision": precision}
             try:
                 with tf32(precision == "tf32"):

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
-from gpu_inference import tf32
-from gpu_training import batches, make_trainer, timed
+from gpu_inference import tf32, timed_call
+from gpu_training import batches, make_trainer
 
 from hifigan.mel import MelSpectrogram
 
@@ -159,9 +159,9 @@ def step_times(settings) -> dict[str, Any]:
         times: dict[str, list[float]] = {"ours": [], "official": []}
         with tf32(MODES[mode][1]):
             for i in range(pairs + 1):  # the first pair warms up (cuDNN plans, allocator)
-                t_ours = timed(settings.device, ours.train_step, data[i % 2])[0]
+                t_ours = timed_call(settings.device, ours.train_step, data[i % 2])[0]
                 with _precision(mode, settings.device):
-                    t_official = timed(settings.device, official, data[i % 2])[0]
+                    t_official = timed_call(settings.device, official, data[i % 2])[0]
                 if i:
                     times["ours"].append(t_ours)
                     times["official"].append(t_official)
@@ -180,7 +180,7 @@ def _lever_time(settings, lever: str, trainer, data: list, repeats: int, officia
     """Our step's median time with `lever` on, against the official step's `official_s`."""
     try:
         with _lever(lever, trainer):
-            spent = [timed(settings.device, trainer.train_step, data[i % 2])[0] for i in range(repeats + 2)]
+            spent = [timed_call(settings.device, trainer.train_step, data[i % 2])[0] for i in range(repeats + 2)]
     except Exception as e:  # a lever that fails is a finding, not the end of the check
         return {"error": f"{type(e).__name__}: {str(e).strip()[:300]}"}
     return {"first_s": spent[0], "median_s": statistics.median(spent[2:]),
@@ -198,9 +198,9 @@ def compile_lever(settings) -> dict[str, Any]:
     _, official = _official(official_trainer)
     with tf32(True):
         for i in range(3):  # warm-up
-            timed(settings.device, ours.train_step, data[i % 2])
-        plain = statistics.median(timed(settings.device, ours.train_step, data[i % 2])[0] for i in range(8))
-        reference = statistics.median(timed(settings.device, official, data[i % 2])[0] for i in range(8))
+            timed_call(settings.device, ours.train_step, data[i % 2])
+        plain = statistics.median(timed_call(settings.device, ours.train_step, data[i % 2])[0] for i in range(8))
+        reference = statistics.median(timed_call(settings.device, official, data[i % 2])[0] for i in range(8))
         result = {"plain_s": plain, "official_s": reference,
                   "compile": _lever_time(settings, "compile", ours, data, 8, reference), "failures": []}
     ours.close()

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from gpu_training import VALID, batches, timed, train_config
+from gpu_inference import timed_call
+from gpu_training import VALID, batches, train_config
 
 from hifigan import Trainer, TrainOptions
 from hifigan.audio import find_audio
@@ -60,7 +61,7 @@ def pipeline(settings) -> dict[str, Any]:
 
     alone = trainer("pipeline-step", checkpoint_interval=0, validation_interval=0)
     data = batches(alone, 4)
-    times = [timed(settings.device, alone.train_step, data[i % len(data)])[0] for i in range(warm // 2 + 8)]
+    times = [timed_call(settings.device, alone.train_step, data[i % len(data)])[0] for i in range(warm // 2 + 8)]
     step_s = statistics.median(times[warm // 2:])
     loader_s = _loader_seconds(alone, 3 if quick else 40)
     alone.close()

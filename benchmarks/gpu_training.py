@@ -13,13 +13,12 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
-from gpu_inference import config_for
+from gpu_inference import config_for, timed_call
 
 from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint
@@ -73,17 +72,6 @@ def batches(trainer: Trainer, count: int) -> list[tuple]:
     return out
 
 
-def timed(device: torch.device, fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
-    """Seconds of fn(*args), the device synchronised on both sides, and what it returned."""
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    out = fn(*args)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start, out
-
-
 def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """STEPS steps (D then G) on pre-loaded batches: seconds per step, peak memory, every loss finite."""
     if precision == "bf16" and settings.device.type != "cuda":
@@ -95,7 +83,7 @@ def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -
     if settings.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(settings.device)
     for i in range(steps):
-        seconds, result = timed(settings.device, trainer.train_step, data[i % len(data)])
+        seconds, result = timed_call(settings.device, trainer.train_step, data[i % len(data)])
         times.append(seconds)
         results.append(result)
     peak = (round(torch.cuda.max_memory_allocated(settings.device) / 2**30, 2)
