@@ -55,11 +55,13 @@ def test_train_defaults_are_train_options():
     args = build_parser().parse_args(["train", "--corpus", "c", "--out", "o"])
     defaults = {f.name: f.default for f in dataclasses.fields(options.TrainOptions) if f.name != "out"}
     shared = {"device", "precision", "checkpoint_interval", "validation_interval", "log_interval", "keep",
-              "max_nonfinite", "deterministic", "resample", "mix_to_mono"}
+              "max_nonfinite", "deterministic", "cuda_graph", "resample", "mix_to_mono"}
     assert shared <= set(defaults)
     for name in shared:
         assert getattr(args, name) == defaults[name], name
     assert args.no_progress is (not defaults["progress"]) and args.out == Path("o")
+    for flag, wanted in (("--cuda-graph", True), ("--no-cuda-graph", False)):  # the default, None: where it can run
+        assert build_parser().parse_args(["train", "--corpus", "c", "--out", "o", flag]).cuda_graph is wanted
 
 
 def test_bench_entries_name_a_backend_and_a_precision(capsys):

@@ -185,6 +185,16 @@ def test_deterministic_holds_for_the_run_alone(tmp_path, tiny_corpus):
     trainer.close()
 
 
+def test_cuda_graph_is_refused_off_cuda_in_one_line_before_anything_is_written(tmp_path, tiny_corpus,
+                                                                               tiny_config_json, capsys):
+    """A captured step needs CUDA (training.graphed); on the CPU the command says so and leaves no run folder."""
+    args = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--max-steps", "1"]
+    assert main([*args, "--cuda-graph", "--out", str(tmp_path / "a")]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "hifigan train: error: --cuda-graph needs --device cuda (got cpu)"
+    assert not (tmp_path / "a").exists()
+
+
 def test_bf16_on_the_cpu_autocasts_where_the_cpu_has_native_bf16(tmp_path, tiny_corpus, tiny_config_json, capsys):
     """With AVX512-BF16/AMX, a V3 bf16 step on LJSpeech clips gives gradients along the fp32 step's from the same
     state (weights stay fp32); without them bf16 is refused in one line (oneDNN would emulate it). Narrow MPD and

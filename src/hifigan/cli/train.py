@@ -97,6 +97,9 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                      help="stop with an error after this many non-finite steps in a row (each is skipped)")
     run.add_argument("--deterministic", action="store_true",
                      help="torch.use_deterministic_algorithms (bit-exact resume; slower)")
+    run.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=default("cuda_graph"),
+                     help="replay the step from one captured CUDA graph (default: on with --device cuda in one "
+                     "process, eager if the capture fails; --no-cuda-graph: always eager)")
     add_no_progress(run)
 
 
@@ -108,7 +111,7 @@ def train_job(args: argparse.Namespace) -> TrainJob:
     options = TrainOptions(
         out=args.out, device=args.device, precision=args.precision, checkpoint_interval=args.checkpoint_interval,
         validation_interval=args.validation_interval, log_interval=args.log_interval, keep=args.keep,
-        max_nonfinite=args.max_nonfinite, deterministic=args.deterministic,
+        max_nonfinite=args.max_nonfinite, deterministic=args.deterministic, cuda_graph=args.cuda_graph,
         progress=not args.no_progress and on_terminal(), resample=args.resample, mix_to_mono=args.mix_to_mono,
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,

@@ -33,6 +33,7 @@ class TrainOptions:
     keep: int = 3
     max_nonfinite: int = 10
     deterministic: bool = False
+    cuda_graph: bool | None = None  # the step replayed from one CUDA graph (training.graphed); None: where it can
     progress: bool = True
     resample: bool = False
     mix_to_mono: bool = False

@@ -110,9 +110,28 @@ def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> Step
     mel, audio, mel_target, _ = batch
     device = options.device
     x = mel.to(device, non_blocking=True)
-    y = audio.to(device, non_blocking=True).unsqueeze(1)
+    y = audio.to(device, non_blocking=True)
     y_mel = mel_target.to(device, non_blocking=True)
-    adversarial = state.step >= state.disc_start_step
+    terms = step_on_device(state, x, y, y_mel, options, adversarial=state.step >= state.disc_start_step)
+    return advance(state, terms)
+
+
+def advance(state: TrainingState, terms: dict[str, torch.Tensor]) -> StepResult:
+    """Count a step done and bring its terms (with "skipped") to the host: the step's one wait for the device."""
+    state.step += 1
+    state.batch_in_epoch += 1
+    floats = terms_to_floats(terms)
+    return StepResult(not floats.pop("skipped"), floats)
+
+
+def step_on_device(state: TrainingState, x: torch.Tensor, audio: torch.Tensor, y_mel: torch.Tensor,
+                   options: StepOptions, adversarial: bool) -> dict[str, torch.Tensor]:
+    """The D step (when `adversarial`) and the G step on tensors already on the device: x [B, num_mels, frames],
+    audio [B, T], y_mel [B, num_mels, frames]. Returns the loss terms, gradient norms and "skipped" as 0-dim device
+    tensors; no host sync and no Python branch on a tensor's value, so a CUDA graph can capture it
+    (training.graphed)."""
+    device = options.device
+    y = audio.unsqueeze(1)
     terms: dict[str, torch.Tensor] = {}
 
     with options.autocast():
@@ -138,11 +157,8 @@ def train_step(state: TrainingState, batch: Batch, options: StepOptions) -> Step
     g = options.objective(inputs)
     skipped, terms["grad_norm/g"] = update(state.optim_g, g.total, options.distributed, skipped)
     terms.update(g.tensors)
-
-    state.step += 1
-    state.batch_in_epoch += 1
-    floats = terms_to_floats({**terms, "skipped": skipped})  # the step's one wait for the device
-    return StepResult(not floats.pop("skipped"), floats)
+    terms["skipped"] = skipped
+    return terms
 
 
 def generator_side(module: nn.Module, y: torch.Tensor, y_hat: torch.Tensor) -> GeneratorSide:

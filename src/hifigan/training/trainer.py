@@ -22,6 +22,7 @@ from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import DistInfo, RunData, agree, training_device, wrap_ddp
+from hifigan.training.graphed import graphed_step
 from hifigan.training.options import TrainOptions
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
@@ -66,6 +67,7 @@ class Trainer:
                                      options.media_clips, config.num_workers,
                                      backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
+        self.graphed = graphed_step(self.state, self.step_options, options.cuda_graph)
         self.last_saved_step = self.last_validated_step = -1
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
@@ -105,6 +107,8 @@ class Trainer:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG)."""
         require_training_state(obj, source)
         self.state.restore(obj, source)
+        if self.graphed is not None:
+            self.graphed.reset()
         if obj.get("batch_size") != self.config.batch_size or obj.get("world_size") != self.dist.world_size:
             warnings.warn("batch size or process count changed since the checkpoint: the data order restarts "
                           "at the next epoch", stacklevel=2)
@@ -120,6 +124,8 @@ class Trainer:
     def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None
                   ) -> list[str]:
         """Start from an official g_*/do_* pair or one of our checkpoints (see training.state.init_from)."""
+        if self.graphed is not None:
+            self.graphed.reset()
         return init_from(self.state, path, discriminators, obj)
 
     def save_checkpoint(self) -> Path | None:
@@ -134,8 +140,12 @@ class Trainer:
 
     # ---------------------------------------------------------------- one step, validation
     def train_step(self, batch: Batch) -> StepResult:
-        """One D step then one G step (training.step.train_step); non-finite steps are reported and counted."""
-        result = train_step(self.state, batch, self.step_options)
+        """One D step then one G step (training.step.train_step, or its CUDA graph: training.graphed); non-finite
+        steps are reported and counted."""
+        if self.graphed is not None:
+            result = self.graphed(batch)
+        else:
+            result = train_step(self.state, batch, self.step_options)
         message = self.nonfinite.check(result.ok, self.step, result.terms)
         if message:
             self.say(message)
