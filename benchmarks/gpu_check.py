@@ -148,6 +148,8 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     checks["bench/v1"] = lambda: gpu_inference.bench_command(settings)
     checks.update(gpu_official.checks(settings))
     checks["train/pipeline"] = lambda: gpu_pipeline.pipeline(settings)
+    if settings.device.type == "cuda":
+        checks["train/pipeline-cuda-graph"] = lambda: gpu_pipeline.pipeline(settings, cuda_graph=True)
     checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
     checks.update(gpu_training.checks(settings))  # measured before: speed, exact resume, NCCL
     checks["train/lever-compile"] = lambda: gpu_official.compile_lever(settings)  # minutes of compiling: last

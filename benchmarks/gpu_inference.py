@@ -109,6 +109,37 @@ def peak_memory_mb(fn: Callable[[], Any], device: torch.device) -> float | None:
     return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
 
 
+@contextlib.contextmanager
+def cudnn_benchmark() -> Iterator[None]:
+    """torch.backends.cudnn.benchmark on inside the block."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
+
+
+def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
+    """Where one call's GPU time goes: the `count` kernels with the most total time (torch.profiler), and the
+    total of all kernels (against the call's wall time, the rest is launches, copies and gaps)."""
+    from torch.autograd import DeviceType
+    from torch.profiler import ProfilerActivity, profile
+
+    fn()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        fn()
+        torch.cuda.synchronize()
+    kernels = [e for e in prof.key_averages() if e.device_type == DeviceType.CUDA]
+
+    def micros(e: Any) -> float:
+        return float(getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0.0))
+
+    kernels.sort(key=micros, reverse=True)
+    return {"kernel_total_ms": sum(micros(e) for e in kernels) / 1000,
+            "top": [{"name": e.key[:120], "calls": e.count, "ms": micros(e) / 1000} for e in kernels[:count]]}
+
+
 def official_generator(generator: Generator, config: HifiganConfig, device: torch.device) -> torch.nn.Module:
     """The official-style generator with the same weights, weight norm removed as the official inference does."""
     from tests.support.official_reference import RefGenerator
@@ -150,26 +181,35 @@ def inference(name: str, settings) -> dict[str, Any]:
                           "x_real_time": audio_seconds / official_time["median_s"]}
     precisions = PRECISIONS if device.type == "cuda" else ("fp32", "bf16")
     backends = tuple(b for b in BACKENDS if b in device_backends(device.type))  # the CPU: eager and fused
-    for precision in precisions:
-        for backend in backends:
-            row: dict[str, Any] = {"backend": backend, "precision": precision}
-            try:
-                with tf32(precision == "tf32"):
-                    vocoder = Vocoder(clone_generator(generator, config), config, device, backend,
-                                      precision="fp32" if precision == "tf32" else precision)
-                    out = vocoder(mel)
-                    err = float((out - reference).abs().max())
-                    speed = timed(lambda v=vocoder: v(mel), device, quick)
-                    row.update(max_abs_err=err, rel_err=err / peak, **speed,
-                               x_real_time=audio_seconds / speed["median_s"],
-                               speedup_vs_official=official_time["median_s"] / speed["median_s"],
-                               peak_mb=peak_memory_mb(lambda v=vocoder: v(mel), device))
-                    if not torch.isfinite(out).all():
-                        result["failures"].append(f"{backend}/{precision}: non-finite output")
-            except Exception as e:  # one failing combination must not hide the others
-                row["error"] = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}"
-                result["failures"].append(f"{backend}/{precision}: {row['error']}")
-            result["rows"].append(row)
+
+    def row(backend: str, precision: str) -> dict[str, Any]:
+        entry: dict[str, Any] = {"backend": backend, "precision": precision}
+        try:
+            with tf32(precision == "tf32"):
+                vocoder = Vocoder(clone_generator(generator, config), config, device, backend,
+                                  precision="fp32" if precision == "tf32" else precision)
+                out = vocoder(mel)
+                err = float((out - reference).abs().max())
+                speed = timed(lambda v=vocoder: v(mel), device, quick)
+                entry.update(max_abs_err=err, rel_err=err / peak, **speed,
+                             x_real_time=audio_seconds / speed["median_s"],
+                             speedup_vs_official=official_time["median_s"] / speed["median_s"],
+                             peak_mb=peak_memory_mb(lambda v=vocoder: v(mel), device))
+                if not torch.isfinite(out).all():
+                    result["failures"].append(f"{backend}/{precision}: non-finite output")
+                if precision == "fp16" and backend == "fused" and device.type == "cuda" and not quick:
+                    result["fp16_kernels"] = top_kernels(lambda v=vocoder: v(mel))
+        except Exception as e:  # one failing combination must not hide the others
+            entry["error"] = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}"
+            result["failures"].append(f"{backend}/{precision}: {entry['error']}")
+        return entry
+
+    result["rows"] = [row(backend, precision) for precision in precisions for backend in backends]
+    if device.type == "cuda":  # a lever: cuDNN times its algorithms for each convolution's shape, then keeps the best
+        with cudnn_benchmark():
+            for precision in ("tf32", "fp16"):
+                for backend in ("fused", "cuda-graph"):
+                    result["rows"].append({**row(backend, precision), "lever": "cudnn-benchmark"})
     result["batch"] = ragged_batch(generator, config, mel, device, quick)
     if result["batch"]["max_abs_diff_vs_alone"] > 1e-4:
         result["failures"].append(f"batch differs from alone by {result['batch']['max_abs_diff_vs_alone']:.3g}")

@@ -4,9 +4,9 @@ weights and batch, in each precision a user trains in:
 - gradients: issue 24's criterion, per parameter tensor: our gradient's relative distance to the float64 reference
   (the official step in float64) at most 2x the official step's in the same precision, plus 1e-6;
 - time: our step and the official one alternating (target: ours at most 0.6x), and our step with each lever that
-  is not on by default (cuDNN benchmark mode and a channels-last MPD here; `torch.compile` of the forward passes
-  in a check of its own, the last, since compiling takes minutes), so a run says which wins. (Fused AdamW and a
-  step without host syncs are on by default.)
+  is not on by default (cuDNN benchmark mode, a channels-last MPD and the step replayed from one CUDA graph here;
+  `torch.compile` of the forward passes in a check of its own, the last, since compiling takes minutes), so a run
+  says which wins. (Fused AdamW and a step without host syncs are on by default.)
 """
 
 from __future__ import annotations
@@ -98,8 +98,9 @@ def gradients(settings) -> dict[str, Any]:
     result: dict[str, Any] = {"tensors": len(reference), "criterion": "ours <= 2 x official + 1e-6 (relative distance "
                               "to the float64 official step, per tensor)", "modes": {}, "failures": []}
     for mode in _modes(settings):
-        ours = relative_errors(_step_gradients(settings, batch, mode, official=False), reference)
-        theirs = relative_errors(_step_gradients(settings, batch, mode, official=True), reference)
+        ours_grads = _step_gradients(settings, batch, mode, official=False)
+        theirs_grads = _step_gradients(settings, batch, mode, official=True)
+        ours, theirs = relative_errors(ours_grads, reference), relative_errors(theirs_grads, reference)
         broken = criterion_failures(ours, theirs)
         worst = max(ours, key=lambda k: ours[k] / (2 * theirs[k] + 1e-6))
         result["modes"][mode] = {
@@ -107,9 +108,25 @@ def gradients(settings) -> dict[str, Any]:
             "ours_median_rel": statistics.median(ours.values()),
             "official_median_rel": statistics.median(theirs.values()),
             "closest_to_bound": {"tensor": worst, "ours": ours[worst], "official": theirs[worst]},
-            "broken": len(broken)}
+            "broken": len(broken),
+            "broken_tensors": {k: _apart(ours_grads[k], theirs_grads[k], reference[k], mode)
+                               for k in sorted(ours) if not ours[k] <= 2 * theirs[k] + 1e-6}}
         result["failures"] += [f"{mode}: {line}" for line in broken[:10]]
     return result
+
+
+def _apart(ours: torch.Tensor, official: torch.Tensor, reference: torch.Tensor, mode: str) -> dict[str, Any]:
+    """How far apart a tensor that breaks the criterion is: its size, and the largest gap between our gradient and
+    the official one in units of the mode's rounding step at the reference's magnitude (bf16: 8 significant bits,
+    fp32 and TF32 gradients: 24)."""
+    bits = 8 if mode == "bf16" else 24
+    spacing = torch.exp2(torch.floor(torch.log2(reference.double().abs().clamp_min(1e-30))) - (bits - 1))
+    gap = ((ours.double() - official.double()).abs() / spacing).max()
+    out: dict[str, Any] = {"numel": reference.numel(), "max_gap_in_rounding_steps": float(gap)}
+    if reference.numel() <= 4:
+        out.update(ours=ours.flatten().tolist(), official=official.flatten().tolist(),
+                   reference=reference.flatten().tolist())
+    return out
 
 
 @contextlib.contextmanager
@@ -127,11 +144,20 @@ def _lever(name: str, trainer) -> Iterator[None]:
         return
     if name == "channels-last":
         mpd = trainer.discriminators["mpd"]
-        mpd.to(memory_format=torch.channels_last)
+        _memory_format(mpd, trainer.optim_d, torch.channels_last)
         try:
             yield
         finally:
-            mpd.to(memory_format=torch.contiguous_format)
+            _memory_format(mpd, trainer.optim_d, torch.contiguous_format)
+        return
+    if name == "cuda-graph":
+        from hifigan.training.graphed import GraphedStep
+
+        trainer.graphed = GraphedStep(trainer.state, trainer.step_options)
+        try:
+            yield
+        finally:
+            trainer.graphed = None
         return
     if name == "compile":
         runs = dict(trainer.state.runs)
@@ -146,10 +172,21 @@ def _lever(name: str, trainer) -> Iterator[None]:
     yield
 
 
+def _memory_format(module: torch.nn.Module, optimizer: torch.optim.Optimizer, layout: torch.memory_format) -> None:
+    """`module`'s 4-D weights and their AdamW moments in `layout` (fused AdamW wants a parameter's moments laid out
+    as the parameter)."""
+    module.to(memory_format=layout)
+    for p in module.parameters():
+        state = optimizer.state.get(p, {})
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor) and value.dim() == 4:
+                state[key] = value.contiguous(memory_format=layout)
+
+
 def step_times(settings) -> dict[str, Any]:
     """Per mode: median seconds of our step and the official's, alternating; then our step per lever."""
     pairs, repeats = (2, 2) if settings.quick else (6, 8)
-    levers = ["cudnn-benchmark", "channels-last"] if settings.device.type == "cuda" else []
+    levers = ["cudnn-benchmark", "channels-last", "cuda-graph"] if settings.device.type == "cuda" else []
     result: dict[str, Any] = {"target_ratio": TARGET, "modes": {}, "failures": []}
     for mode in _modes(settings):
         ours = make_trainer(settings, MODES[mode][0], f"time-{mode}")
@@ -178,13 +215,17 @@ def step_times(settings) -> dict[str, Any]:
 
 def _lever_time(settings, lever: str, trainer, data: list, repeats: int, official_s: float) -> dict[str, Any]:
     """Our step's median time with `lever` on, against the official step's `official_s`."""
+    from hifigan.training.graphed import WARMUP_STEPS
+
+    first = WARMUP_STEPS + 1 if lever == "cuda-graph" else 2  # eager warm-up, then the capture: not timed
     try:
         with _lever(lever, trainer):
-            spent = [timed_call(settings.device, trainer.train_step, data[i % 2])[0] for i in range(repeats + 2)]
+            spent = [timed_call(settings.device, trainer.train_step, data[i % 2])[0]
+                     for i in range(repeats + first)]
     except Exception as e:  # a lever that fails is a finding, not the end of the check
         return {"error": f"{type(e).__name__}: {str(e).strip()[:300]}"}
-    return {"first_s": spent[0], "median_s": statistics.median(spent[2:]),
-            "ratio_to_official": statistics.median(spent[2:]) / official_s}
+    return {"first_s": spent[0], "median_s": statistics.median(spent[first:]),
+            "ratio_to_official": statistics.median(spent[first:]) / official_s}
 
 
 def compile_lever(settings) -> dict[str, Any]:

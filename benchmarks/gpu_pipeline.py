@@ -43,8 +43,9 @@ def repeated_corpus(settings, copies: int) -> Path:
     return folder
 
 
-def pipeline(settings) -> dict[str, Any]:
-    """The loop against the step (see the module docstring)."""
+def pipeline(settings, cuda_graph: bool = False) -> dict[str, Any]:
+    """The loop against the step (see the module docstring); `cuda_graph`: both with the step replayed from a CUDA
+    graph (`hifigan train --cuda-graph`)."""
     quick = settings.quick
     corpus = repeated_corpus(settings, 4 if quick else COPIES)
     base = train_config(settings)
@@ -57,7 +58,7 @@ def pipeline(settings) -> dict[str, Any]:
     def trainer(name: str, **options: Any) -> Trainer:
         return Trainer(config, train_clips, valid_clips,
                        TrainOptions(out=settings.work / name, device=str(settings.device), progress=False,
-                                    resample=True, **options))
+                                    resample=True, cuda_graph=cuda_graph, **options))
 
     alone = trainer("pipeline-step", checkpoint_interval=0, validation_interval=0)
     data = batches(alone, 4)
@@ -75,7 +76,8 @@ def pipeline(settings) -> dict[str, Any]:
     loop_s = (stamps[-1] - stamps[warm - 1]) / (steps - warm)
     tail_s = ended - stamps[-1]
     projected = loop_s + tail_s / default("validation_interval")  # the checkpoint at most this often too
-    return {"clips": len(train_clips), "batch": config.batch_size, "segment": config.segment_size,
+    return {"cuda_graph": cuda_graph, "clips": len(train_clips), "batch": config.batch_size,
+            "segment": config.segment_size,
             "workers": config.num_workers, "steps": steps, "step_alone_s": step_s, "loop_step_s": loop_s,
             "first_step_s": stamps[0] - began, "validation_and_checkpoint_s": tail_s,
             "loop_step_at_default_intervals_s": projected, "loader_batch_s": loader_s,

@@ -31,7 +31,8 @@ def table(data: dict[str, Any]) -> str:
             if "error" in row:
                 lines.append(f"| {result['config']} | {row['backend']} | {row['precision']} | {row['error']} | | | |")
                 continue
-            lines.append(f"| {result['config']} | {row['backend']} | {row['precision']} | {row['x_real_time']:.0f} | "
+            backend = row["backend"] + (f" + {row['lever']}" if "lever" in row else "")
+            lines.append(f"| {result['config']} | {backend} | {row['precision']} | {row['x_real_time']:.0f} | "
                          f"{row['speedup_vs_official']:.2f} | {row['max_abs_err']:.2g} | {_f(row['peak_mb'], '.0f')} |")
         batch = result["batch"]
         lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | fp32 | {batch['x_real_time']:.0f} | "
@@ -62,7 +63,7 @@ def _summary(entry: dict[str, Any]) -> str:
         return "; ".join(f"{mode}: {m['ratio']:.2f}x official ({m['ours']:.3f} vs {m['official']:.3f} s)"
                          + "".join(f", {lever} " + (f"{m[lever]['ratio_to_official']:.2f}x" if "error" not in m[lever]
                                                     else m[lever]["error"][:60])
-                                   for lever in ("cudnn-benchmark", "channels-last") if lever in m)
+                                   for lever in m if isinstance(m[lever], dict))
                          for mode, m in r["modes"].items())
     if "loop_step_s" in r:
         return (f"loop {r['loop_step_at_default_intervals_s']:.3f} s/step at the default intervals vs the step "

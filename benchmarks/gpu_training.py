@@ -36,9 +36,12 @@ def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
         "train/fp32": lambda: train_speed(settings, "fp32"),
         "train/bf16": lambda: train_speed(settings, "bf16"),
         "train/bf16-mrd-stft": lambda: train_speed(settings, "bf16", OPTIONAL_PARTS),
+        "train/fp32-cuda-graph": lambda: train_speed(settings, "fp32", cuda_graph=True),
+        "train/bf16-mrd-stft-cuda-graph": lambda: train_speed(settings, "bf16", OPTIONAL_PARTS, cuda_graph=True),
         "train/torchrun-1-process": lambda: torchrun_one_process(settings),
         "train/resume-deterministic": lambda: resume(settings, deterministic=True),
         "train/resume-default": lambda: resume(settings, deterministic=False),
+        "train/cuda-graph-vs-eager": lambda: graph_against_eager(settings),
     }
 
 
@@ -53,11 +56,15 @@ def train_config(settings, extra: dict[str, Any] | None = None) -> HifiganConfig
                              "disc_start_step": 0, **(extra or {})})
 
 
-def make_trainer(settings, precision: str, name: str, extra: dict[str, Any] | None = None) -> Trainer:
+def make_trainer(settings, precision: str, name: str, extra: dict[str, Any] | None = None,
+                 cuda_graph: bool = False) -> Trainer:
+    """A V1 trainer (train_config) on the bundled corpus; eager unless `cuda_graph` (gpu_official's `cuda-graph`
+    lever times the graph against the eager step)."""
     config = train_config(settings, extra)
     train, valid = Corpus(folder=settings.corpus, valid_count=VALID).resolve(config.seed)
     options = TrainOptions(out=settings.work / name, device=str(settings.device), precision=precision,
-                           checkpoint_interval=0, validation_interval=0, progress=False, resample=True)
+                           checkpoint_interval=0, validation_interval=0, progress=False, resample=True,
+                           cuda_graph=cuda_graph)
     return Trainer(config, scan_clips(train, config, resample=True).clips,
                    scan_clips(valid, config, resample=True).clips, options)
 
@@ -72,11 +79,14 @@ def batches(trainer: Trainer, count: int) -> list[tuple]:
     return out
 
 
-def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """STEPS steps (D then G) on pre-loaded batches: seconds per step, peak memory, every loss finite."""
-    if precision == "bf16" and settings.device.type != "cuda":
-        return {"skipped": "bf16 training is CUDA-only"}
-    trainer = make_trainer(settings, precision, f"speed-{precision}" + ("-parts" if extra else ""), extra)
+def train_speed(settings, precision: str, extra: dict[str, Any] | None = None,
+                cuda_graph: bool = False) -> dict[str, Any]:
+    """STEPS steps (D then G) on pre-loaded batches: seconds per step, peak memory, every loss finite; `cuda_graph`:
+    the step replayed from a CUDA graph (its memory pool included in the peak)."""
+    if (precision == "bf16" or cuda_graph) and settings.device.type != "cuda":
+        return {"skipped": "bf16 training and CUDA graphs are CUDA-only"}
+    name = f"speed-{precision}" + ("-parts" if extra else "") + ("-graph" if cuda_graph else "")
+    trainer = make_trainer(settings, precision, name, extra, cuda_graph)
     data = batches(trainer, 4)
     steps = 3 if settings.quick else STEPS
     times, results = [], []
@@ -90,9 +100,9 @@ def train_speed(settings, precision: str, extra: dict[str, Any] | None = None) -
             if settings.device.type == "cuda" else None)
     bad = [f"step {i}: {k}={v}" for i, r in enumerate(results) for k, v in r.terms.items() if not math.isfinite(v)]
     bad += [f"step {i}: update skipped" for i, r in enumerate(results) if not r.ok]
-    steady = times[2:] or times
+    steady = times[4:] if cuda_graph else times[2:] or times  # a graph: 2 eager steps, then the capture
     trainer.close()
-    return {"precision": precision, "config": extra or {}, "batch": trainer.config.batch_size,
+    return {"precision": precision, "cuda_graph": cuda_graph, "config": extra or {}, "batch": trainer.config.batch_size,
             "segment": trainer.config.segment_size,
             "steps": steps, "first_step_s": times[0], "median_step_s": statistics.median(steady),
             "mean_step_s": statistics.fmean(steady), "peak_gib": peak,
@@ -131,6 +141,42 @@ def resume(settings, deterministic: bool) -> dict[str, Any]:
     import shutil
 
     shutil.rmtree(folder, ignore_errors=True)  # V1 training checkpoints are ~1 GB each
+    return result
+
+
+def graph_against_eager(settings) -> dict[str, Any]:
+    """`hifigan train --deterministic`, 6 steps (one per epoch: the learning rates decay every step), with the step
+    replayed from a CUDA graph against eager steps, and with a graph again over 3 steps, --resume, 3 more: every
+    tensor of the final checkpoints compared."""
+    from hifigan.cli import main
+
+    if settings.device.type != "cuda":
+        return {"skipped": "CUDA graphs need CUDA"}
+    folder = settings.work / "graph"
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / "config.json"
+    config_path.write_text(json.dumps({**train_config(settings).to_dict(), "num_workers": 2}))
+    flags = ["--no-progress", "--checkpoint-interval", "0", "--validation-interval", "0", "--log-interval", "1",
+             "--deterministic", "--device", str(settings.device)]
+    common = ["train", *flags, "--corpus", str(settings.corpus), "--config", str(config_path), "--resample",
+              "--valid-count", str(VALID)]
+    runs = [[*common, "--no-cuda-graph", "--out", str(folder / "eager"), "--max-steps", "6"],
+            [*common, "--cuda-graph", "--out", str(folder / "graph"), "--max-steps", "6"],
+            [*common, "--cuda-graph", "--out", str(folder / "split"), "--max-steps", "3"],
+            ["train", *flags, "--cuda-graph", "--resume", str(folder / "split"), "--max-steps", "6"]]
+    for args in runs:
+        if main(args) != 0:
+            raise RuntimeError(f"hifigan {' '.join(args)} failed (its error is printed above)")
+    eager, graph, split = (read_checkpoint(folder / run / "checkpoints" / "ckpt_00000006.pt")
+                           for run in ("eager", "graph", "split"))
+    keys = ("generator", "mpd", "msd", "optim_g", "optim_d")
+    result: dict[str, Any] = {"steps": 6, "max_abs_diff": {k: _max_diff(eager[k], graph[k]) for k in keys},
+                              "resumed_max_abs_diff": {k: _max_diff(eager[k], split[k]) for k in keys}}
+    worst = max(max(result["max_abs_diff"].values()), max(result["resumed_max_abs_diff"].values()))
+    result.update(bit_exact=worst == 0.0, failures=[] if worst < 1e-6 else [f"graph differs from eager by {worst:.3g}"])
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
     return result
 
 

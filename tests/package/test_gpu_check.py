@@ -71,7 +71,7 @@ def test_every_failure_is_recorded_and_the_next_check_runs(tmp_path):
     done, report = run_check(tmp_path, "--device", "cuda", "--quick", "--only", "environment", "inference/tiny1",
                              "train/fp32")
     assert done.returncode == 1
-    assert list(report["checks"]) == ["environment", "inference/tiny1", "train/fp32"]
+    assert list(report["checks"]) == ["environment", "inference/tiny1", "train/fp32", "train/fp32-cuda-graph"]
     for entry in report["checks"].values():
         assert entry["ok"] is False and entry["error"] and "Traceback" in entry["traceback"]
     assert "CUDA" in report["checks"]["train/fp32"]["error"]
