@@ -153,6 +153,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
     checks.update(gpu_training.checks(settings))  # measured before: speed, exact resume, NCCL
     checks["train/lever-compile"] = lambda: gpu_official.compile_lever(settings)  # minutes of compiling: last
+    checks["bench/lever-compile"] = lambda: gpu_inference.compile_lever(settings)
     return checks
 
 

@@ -29,7 +29,8 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert report["schema"] == 1 and report["device"] == "cpu" and report["quick"] is True
     assert list(report["checks"]) == ["environment", "inference/tiny2", "bench/v1", "train/step-vs-official",
-                                      "train/gradients-vs-official", "train/pipeline", "train/torchrun-1-process"]
+                                      "train/gradients-vs-official", "train/pipeline", "train/torchrun-1-process",
+                                      "bench/lever-compile"]
     assert all(entry["ok"] and entry["seconds"] >= 0 for entry in report["checks"].values())
     assert report["checks"]["environment"]["result"]["torch"] == torch.__version__
 
@@ -49,6 +50,7 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
     assert [r["backend"] for r in bench["backends"]] == ["eager", "fused"] and bench["best_fp16"] is None
     assert bench["config"] == "v3" and bench["backends"][1]["max_abs_diff"] < 1e-4 and not bench["target_met"]
 
+    assert "CUDA" in report["checks"]["bench/lever-compile"]["result"]["skipped"]  # a GPU lever
     torchrun = report["checks"]["train/torchrun-1-process"]["result"]
     assert (torchrun["returncode"], torchrun["step"], torchrun["world_size"]) == (0, 3, 1)
     assert "| tiny2 | fused | fp32 |" in done.stdout and "| train/torchrun-1-process | yes |" in done.stdout
