@@ -137,6 +137,7 @@ def _nvidia_smi(field: str) -> str | None:
 def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     """Name -> check, in the order they run (the most wanted figures first, in case time runs out)."""
     import gpu_inference
+    import gpu_inference_levers
     import gpu_official
     import gpu_pipeline
     import gpu_serving
@@ -153,7 +154,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
     checks.update(gpu_training.checks(settings))  # measured before: speed, exact resume, NCCL
     checks["train/lever-compile"] = lambda: gpu_official.compile_lever(settings)  # minutes of compiling: last
-    checks["bench/lever-compile"] = lambda: gpu_inference.compile_lever(settings)
+    checks["bench/lever-compile"] = lambda: gpu_inference_levers.compile_lever(settings)
     return checks
 
 
