@@ -29,6 +29,8 @@ from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode
 from hifigan.paths import require_file
 
 if TYPE_CHECKING:
+    import torch
+
     from hifigan.config import HifiganConfig
     from hifigan.mel import MelSpectrogram
 
@@ -95,6 +97,10 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
                    f"audio as one-shot). Inputs longer than {AUTO_CHUNK_FRAMES} frames are chunked even without it")
     p.add_argument("--chunk-frames", type=int, default=DEFAULT_CHUNK_FRAMES, metavar="N",
                    help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
+    p.add_argument("--batch", type=int, default=1, metavar="N",
+                   help="vocode N inputs at a time (Vocoder.batch: each output is the input's own audio, to float "
+                   "rounding; with --backend invariant bit for bit). Faster on a GPU (16 mels of 1-10 s: 1.2-1.7x on "
+                   "an H200), no gain on the CPU. Inputs that are chunked still go one at a time")
     p.add_argument("--evaluate", action="store_true",
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
                    "(table on stdout, OUT/evaluation.json and .png); every input must be audio")
@@ -143,6 +149,10 @@ def run_vocode(args: argparse.Namespace) -> int:
         require_packages(None)
     if args.chunk_frames < 1:
         raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
+    if args.batch < 1:
+        raise HifiganError(None, f"--batch must be >= 1, got {args.batch}")
+    if args.batch > 1 and args.stream:
+        raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _check_names(args)
     generator, config = generator_from_args(args)
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
@@ -158,21 +168,38 @@ def run_vocode(args: argparse.Namespace) -> int:
     if problems:
         raise bad_inputs(problems, len(args.inputs))
     prepare_output_dir(args.out)
-    started, seconds = time.perf_counter(), 0.0
+    started = time.perf_counter()
     written: list[tuple[str, Path, Path]] = []
+    samples: list[int] = []
+    pending: list[tuple[Path, torch.Tensor]] = []  # mels waiting for a full --batch
+
+    def write(path: Path, audio: torch.Tensor) -> None:
+        out = args.out / f"{path.stem}.wav"
+        save_audio(out, audio.numpy(), config.sampling_rate)
+        written.append((path.stem, path, out))
+        samples.append(audio.shape[-1])
+
+    def flush() -> None:
+        audios = vocoder.batch([m for _, m in pending]) if len(pending) > 1 else [vocoder(m) for _, m in pending]
+        for (path, _), audio in zip(pending, audios):
+            write(path, audio)
+        pending.clear()
+
     for path in progress(args.inputs, "vocode", len(args.inputs), not args.no_progress):
         if path.suffix.lower() == ".npy":
             mel = load_vocode_mel(path, model, mel_input)
         else:
             audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
             mel = frontend.checked(audio, path)
-        chunked = args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES
-        audio = vocoder.chunked(mel, args.chunk_frames) if chunked else vocoder(mel)
-        out = args.out / f"{path.stem}.wav"
-        save_audio(out, audio.numpy(), config.sampling_rate)
-        seconds += audio.shape[-1] / config.sampling_rate
-        written.append((path.stem, path, out))
-    say_vocoded(args, len(written), seconds, args.out, started)
+        if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
+            flush()  # the outputs keep the inputs' order
+            write(path, vocoder.chunked(mel, args.chunk_frames))
+            continue
+        pending.append((path, mel))
+        if len(pending) == args.batch:
+            flush()
+    flush()
+    say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, started)
     if args.evaluate:
         _evaluate_copy_synthesis(written, config, args)
     return 0
