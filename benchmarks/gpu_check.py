@@ -152,6 +152,8 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     if settings.device.type == "cuda":
         checks["train/pipeline-cuda-graph"] = lambda: gpu_pipeline.pipeline(settings, cuda_graph=True)
     checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
+    if settings.device.type == "cuda":
+        checks["serve/load-no-delay"] = lambda: gpu_serving.serve_load(settings, delay_ms=0.0)
     checks.update(gpu_training.checks(settings))  # measured before: speed, exact resume, NCCL
     checks["train/lever-compile"] = lambda: gpu_official.compile_lever(settings)  # minutes of compiling: last
     checks["bench/lever-compile"] = lambda: gpu_inference_levers.compile_lever(settings)

@@ -14,13 +14,16 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def serve_load(settings) -> dict[str, Any]:
+def serve_load(settings, delay_ms: float | None = None) -> dict[str, Any]:
     """Run serve_load.py (V1, 1 and 16 clients; quick: V3, 1 and 2 clients, short utterances) and return
-    its JSON with each cell's throughput over --max-batch 1's."""
-    out = settings.work / "serve_load"
+    its JSON with each cell's throughput over --max-batch 1's. `delay_ms`: the batching servers' --max-batch-delay-ms
+    (default: serve's own): on an H200 a V1 pass of 2 s takes ~2 ms, less than the default wait for a batch to fill."""
+    out = settings.work / ("serve_load" if delay_ms is None else f"serve_load_delay{delay_ms:g}")
     out.parent.mkdir(parents=True, exist_ok=True)
     sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
              else ["--models", "v1", "--clients", "1", "16"])
+    if delay_ms is not None:
+        sizes += ["--delay-ms", f"{delay_ms:g}"]
     cmd = [sys.executable, str(HERE / "serve_load.py"), *sizes, "--device", str(settings.device), "--out", str(out)]
     # Its own process group, so that a run past the limit (~1 min expected on a GPU) takes its servers with it.
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
