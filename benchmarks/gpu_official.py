@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 from gpu_inference import tf32, timed_call
+from gpu_inference_levers import cudnn_benchmark
 from gpu_training import batches, make_trainer
 
 from hifigan.mel import MelSpectrogram
@@ -135,12 +136,8 @@ def _lever(name: str, trainer) -> Iterator[None]:
     in NHWC, their weights converted in place); or `compile` (torch.compile of the generator and the discriminators'
     forward passes, which the step calls through state.runs)."""
     if name == "cudnn-benchmark":
-        before = torch.backends.cudnn.benchmark
-        torch.backends.cudnn.benchmark = True
-        try:
+        with cudnn_benchmark():
             yield
-        finally:
-            torch.backends.cudnn.benchmark = before
         return
     if name == "channels-last":
         mpd = trainer.discriminators["mpd"]

@@ -4,38 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 import soundfile as sf
-import torch
 
-from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.inference.streaming import AUTO_CHUNK_FRAMES
-from hifigan.models import Generator
 from tests.support.cli_runs import one_line, run
-from tests.support.tiny import tiny_config
 
 LENGTHS = (37, 120, 5, AUTO_CHUNK_FRAMES + 9, 64, 300, 2)  # ragged; the fourth is chunked, alone, in its place
 
 
-def _inputs(tmp_path):
-    cfg = tiny_config("2")
-    torch.manual_seed(0)
-    ckpt = tmp_path / "tiny.pt"
-    write_checkpoint(ckpt, generator_payload(Generator(cfg).state_dict(), cfg))
+def _mels(tmp_path, cfg) -> list:
     rng = np.random.default_rng(0)
     mels = []
     for i, frames in enumerate(LENGTHS):
         mels.append(tmp_path / f"m{i}.npy")
         np.save(mels[-1], (rng.standard_normal((cfg.num_mels, frames)) - 4).astype(np.float32))
-    return ckpt, mels
+    return mels
 
 
 def _wavs(folder, count: int) -> list[np.ndarray]:
     return [sf.read(folder / f"m{i}.wav", dtype="int16")[0] for i in range(count)]
 
 
-def test_batches_write_the_one_at_a_time_wavs(tmp_path, capsys):
+def test_batches_write_the_one_at_a_time_wavs(tmp_path, capsys, tiny_checkpoint, tiny_cfg):
     """With `invariant` every WAV equals the one-at-a-time WAV sample for sample; with the default engine to one
     int16 step (float rounding); batches of 3 over 7 inputs, one of them long enough to be chunked."""
-    ckpt, mels = _inputs(tmp_path)
+    ckpt, mels = tiny_checkpoint, _mels(tmp_path, tiny_cfg)
     for backend, tolerance in (("invariant", 0), ("auto", 1)):
         outs = {}
         for batch in (1, 3):
@@ -45,12 +37,12 @@ def test_batches_write_the_one_at_a_time_wavs(tmp_path, capsys):
             assert code == 0, err
             outs[batch] = _wavs(out, len(mels))
         for alone, batched, frames in zip(outs[1], outs[3], LENGTHS):
-            assert batched.shape == alone.shape == (frames * 16,)  # tiny2: hop 16
+            assert batched.shape == alone.shape == (frames * tiny_cfg.hop_size,)
             assert np.abs(batched.astype(np.int32) - alone).max() <= tolerance, backend
 
 
-def test_a_bad_batch_is_a_one_line_error_before_anything_is_written(tmp_path, capsys):
-    ckpt, mels = _inputs(tmp_path)
+def test_a_bad_batch_is_a_one_line_error_before_anything_is_written(tmp_path, capsys, tiny_checkpoint, tiny_cfg):
+    ckpt, mels = tiny_checkpoint, _mels(tmp_path, tiny_cfg)
     for flags, message in ((["--batch", "0"], "--batch must be >= 1, got 0"),
                            (["--batch", "2", "--stream"], "--batch and --stream exclude each other")):
         code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", tmp_path / "out", *flags, *mels)
