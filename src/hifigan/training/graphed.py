@@ -56,6 +56,7 @@ class GraphedStep:
         check_graphable(options, state)
         self.state, self.options, self.fallback = state, options, fallback
         self.failed = False  # a capture failed under `fallback`: eager from then on
+        self.captures = 0  # graphs captured so far (the trainer reports each)
         self.stream = torch.cuda.Stream(options.device)
         self.reset()
 
@@ -83,6 +84,7 @@ class GraphedStep:
         if self.graph is None:
             try:
                 self.graph = self._capture(adversarial)
+                self.captures += 1
             except HifiganError as e:
                 if not self.fallback:
                     raise

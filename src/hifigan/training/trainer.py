@@ -143,7 +143,11 @@ class Trainer:
         """One D step then one G step (training.step.train_step, or its CUDA graph: training.graphed); non-finite
         steps are reported and counted."""
         if self.graphed is not None:
+            captures = self.graphed.captures
             result = self.graphed(batch)
+            if self.graphed.captures > captures:
+                self.say(f"step {self.step}: the training step is captured as a CUDA graph and replayed from now on "
+                         "(--no-cuda-graph: eager)")
         else:
             result = train_step(self.state, batch, self.step_options)
         message = self.nonfinite.check(result.ok, self.step, result.terms)
