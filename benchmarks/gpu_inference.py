@@ -122,16 +122,24 @@ def official_generator(generator: Generator, config: HifiganConfig, device: torc
     return ref.to(device).eval().requires_grad_(False)
 
 
-def inference(name: str, settings) -> dict[str, Any]:
-    """The per-config inference check (see the module docstring)."""
-    device, quick = settings.device, settings.quick
+def reference_case(name: str, corpus, seconds: float) -> tuple[HifiganConfig, Generator, torch.Tensor, float,
+                                                                torch.Tensor]:
+    """Config `name`'s seeded random generator, a `seconds` log-mel of the corpus [num_mels, T], its audio's
+    seconds, and the audio CPU fp32 eager makes of it [T * hop] (what every backend is held to)."""
     config = config_for(name)
     torch.manual_seed(SEED)
     generator = Generator(config)
-    seconds = 0.5 if quick else SECONDS
-    mel = corpus_mel(config, settings.corpus, seconds)
+    mel = corpus_mel(config, corpus, seconds)
     audio_seconds = mel.shape[1] * config.upsample_factor / config.sampling_rate
     reference = Vocoder(clone_generator(generator, config), config, "cpu", "eager")(mel)
+    return config, generator, mel, audio_seconds, reference
+
+
+def inference(name: str, settings) -> dict[str, Any]:
+    """The per-config inference check (see the module docstring)."""
+    device, quick = settings.device, settings.quick
+    config, generator, mel, audio_seconds, reference = reference_case(name, settings.corpus,
+                                                                      0.5 if quick else SECONDS)
     peak = float(reference.abs().max())
     official = official_generator(generator, config, device)
     mel_dev = mel.unsqueeze(0).to(device)

@@ -49,20 +49,14 @@ def compile_lever(settings) -> dict[str, Any]:
     the `fp16_kernels` profile). Error against CPU fp32 eager; the first call's time includes the compile."""
     if settings.device.type != "cuda" or settings.quick:
         return {"skipped": "a CUDA lever (compiling on the CPU says nothing of the GPU)"}
-    from gpu_inference import SECONDS, SEED, clone_generator, config_for, corpus_mel, timed, timed_call
+    from gpu_inference import SECONDS, clone_generator, reference_case, timed, timed_call
 
-    from hifigan.inference import Vocoder
     from hifigan.inference.fused import FusedGenerator
     from hifigan.inference.graphs import GraphedGenerator
-    from hifigan.models import Generator
     from hifigan.models.generators import fold_norms
 
-    device, config = settings.device, config_for("v1")
-    torch.manual_seed(SEED)
-    generator = Generator(config)
-    mel = corpus_mel(config, settings.corpus, SECONDS)
-    audio_seconds = mel.shape[1] * config.upsample_factor / config.sampling_rate
-    reference = Vocoder(clone_generator(generator, config), config, "cpu", "eager")(mel)
+    device = settings.device
+    config, generator, mel, audio_seconds, reference = reference_case("v1", settings.corpus, SECONDS)
     mel_dev = mel.unsqueeze(0).to(device, torch.float16)
     result: dict[str, Any] = {"config": "v1", "precision": "fp16", "rows": [], "failures": []}
     for name, layout, compiled in (("cuda-graph", "2d", False), ("cuda-graph over torch.compile", "1d", True)):

@@ -90,7 +90,7 @@ def _step_gradients(settings, batch: tuple, mode: str, official: bool, dtype: to
 
 def gradients(settings) -> dict[str, Any]:
     """Per mode: the criterion over every parameter tensor, with the worst tensors of both sides."""
-    from tests.support.gradients import criterion_failures, relative_errors
+    from tests.support.gradients import criterion_broken, criterion_failures, relative_errors
 
     drawing = make_trainer(settings, "fp32", "gradients-batch")
     batch = batches(drawing, 1)[0]
@@ -111,7 +111,7 @@ def gradients(settings) -> dict[str, Any]:
             "closest_to_bound": {"tensor": worst, "ours": ours[worst], "official": theirs[worst]},
             "broken": len(broken),
             "broken_tensors": {k: _apart(ours_grads[k], theirs_grads[k], reference[k], mode)
-                               for k in sorted(ours) if not ours[k] <= 2 * theirs[k] + 1e-6}}
+                               for k in criterion_broken(ours, theirs)}}
         result["failures"] += [f"{mode}: {line}" for line in broken[:10]]
     return result
 
@@ -150,11 +150,11 @@ def _lever(name: str, trainer) -> Iterator[None]:
     if name == "cuda-graph":
         from hifigan.training.graphed import GraphedStep
 
-        trainer.graphed = GraphedStep(trainer.state, trainer.step_options)
+        before, trainer.graphed = trainer.graphed, GraphedStep(trainer.state, trainer.step_options)
         try:
             yield
         finally:
-            trainer.graphed = None
+            trainer.graphed = before
         return
     if name == "compile":
         runs = dict(trainer.state.runs)

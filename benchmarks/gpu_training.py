@@ -25,6 +25,7 @@ from hifigan.checkpoints.format import read_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
+from hifigan.training.graphed import WARMUP_STEPS
 
 BATCH, SEGMENT, STEPS = 16, 8192, 20  # the paper's batch and segment; steps timed per precision
 OPTIONAL_PARTS = {"discriminators": ["mpd", "msd", "mrd"], "loss_weights": {"stft": 2.5}}  # MRD + MR-STFT loss
@@ -100,7 +101,7 @@ def train_speed(settings, precision: str, extra: dict[str, Any] | None = None,
             if settings.device.type == "cuda" else None)
     bad = [f"step {i}: {k}={v}" for i, r in enumerate(results) for k, v in r.terms.items() if not math.isfinite(v)]
     bad += [f"step {i}: update skipped" for i, r in enumerate(results) if not r.ok]
-    steady = times[4:] if cuda_graph else times[2:] or times  # a graph: 2 eager steps, then the capture
+    steady = times[WARMUP_STEPS + 1:] if cuda_graph else times[2:] or times  # a graph: eager steps, the capture
     trainer.close()
     return {"precision": precision, "cuda_graph": cuda_graph, "config": extra or {}, "batch": trainer.config.batch_size,
             "segment": trainer.config.segment_size,
