@@ -1,25 +1,15 @@
 """gpu_check's inference levers, the ways toward V1 fp16 at 3500x real time beside the backends' own rows
-(gpu_inference): cuDNN benchmark mode, where a call's GPU time goes (torch.profiler), and torch.compile inside
-the `cuda-graph` backend's graph."""
+(gpu_inference): where a call's GPU time goes (torch.profiler), and what each part of the `cuda-compiled`
+backend is worth: torch.compile, and cuDNN's timed algorithm choice at capture."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
 
-
-@contextlib.contextmanager
-def cudnn_benchmark() -> Iterator[None]:
-    """torch.backends.cudnn.benchmark on inside the block."""
-    before = torch.backends.cudnn.benchmark
-    torch.backends.cudnn.benchmark = True
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.benchmark = before
+from hifigan.inference.graphs import cudnn_benchmark
 
 
 def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
@@ -43,10 +33,10 @@ def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
 
 
 def compile_lever(settings) -> dict[str, Any]:
-    """A lever for the 3500x target: V1 fp16, 10 s, the fused generator under torch.compile inside the `cuda-graph`
-    backend's graph, against the same graph uncompiled. Inductor peels each convolution's bias off cuDNN and fuses
-    it with the activation and the residual add (on this card the bias adds alone took 29% of a call's kernel time:
-    the `fp16_kernels` profile). Error against CPU fp32 eager; the first call's time includes the compile."""
+    """What the `cuda-compiled` backend's two parts are worth: V1 fp16, 10 s, the fused generator (2d layout) inside
+    the backends' graph, with and without torch.compile, and with cuDNN's algorithms timed at capture or picked by
+    its heuristics (2 x 2 rows; the backend is compiled + timed). Error against CPU fp32 eager; the first call's
+    time includes the compile. Also where the compiled model's GPU time goes (`compiled_kernels`, run eagerly)."""
     if settings.device.type != "cuda" or settings.quick:
         return {"skipped": "a CUDA lever (compiling on the CPU says nothing of the GPU)"}
     from gpu_inference import SECONDS, reference_case
@@ -55,35 +45,36 @@ def compile_lever(settings) -> dict[str, Any]:
     config, generator, mel, audio_seconds, reference = reference_case("v1", settings.corpus, SECONDS)
     mel_dev = mel.unsqueeze(0).to(device, torch.float16)
     result: dict[str, Any] = {"config": "v1", "precision": "fp16", "rows": [], "failures": []}
-    variants = (("cuda-graph", "2d", False), ("cuda-graph over torch.compile", "1d", True),
-                ("cuda-graph over torch.compile", "2d", True))
-    for name, layout, compiled in variants:
-        try:
-            result["rows"].append(_compiled_row(generator, config, mel_dev, reference, audio_seconds, device,
-                                                name, layout, compiled))
-        except Exception as e:  # one variant failing to compile is a finding; the others still run
-            result["failures"].append(f"{name} ({layout}): {type(e).__name__}: {str(e).splitlines()[0][:300]}")
-    timed_rows = {(r["backend"], r["layout"]): r["median_s"] for r in result["rows"]}
-    plain = timed_rows.get(variants[0][:2])
-    fastest = min((s for (b, _), s in timed_rows.items() if b != variants[0][0]), default=None)
-    if plain and fastest:
-        result["speedup"] = plain / fastest
+    for is_compiled in (False, True):
+        for timed_algorithms in (False, True):
+            try:
+                result["rows"].append(_graph_row(generator, config, mel_dev, reference, audio_seconds, device,
+                                                 is_compiled, timed_algorithms))
+            except Exception as e:  # one variant failing is a finding; the others still run
+                result["failures"].append(f"compiled={is_compiled} timed={timed_algorithms}: {type(e).__name__}: "
+                                          f"{str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}")
+    times = {(r["compiled"], r["timed_algorithms"]): r["median_s"] for r in result["rows"]}
+    if len(times) == 4:
+        result["speedup"] = times[False, False] / times[True, True]
+        result["compile_gain"] = times[False, True] / times[True, True]
+        result["timed_algorithms_gain"] = times[True, False] / times[True, True]
     return result
 
 
-def _compiled_row(generator, config, mel_dev, reference, audio_seconds, device, name, layout, compiled) -> dict:
-    """One row of compile_lever: the fused generator in `layout`, compiled or not, inside GraphedGenerator."""
+def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, is_compiled: bool,
+               timed_algorithms: bool) -> dict[str, Any]:
+    """One row of compile_lever: the fused generator, compiled or not, in GraphedGenerator."""
     from gpu_inference import clone_generator, timed, timed_call
 
     from hifigan.inference.fused import FusedGenerator
-    from hifigan.inference.graphs import GraphedGenerator
+    from hifigan.inference.graphs import GraphedGenerator, compiled
     from hifigan.models.generators import fold_norms
 
     folded = fold_norms(clone_generator(generator, config).eval())
-    model: Any = FusedGenerator(folded, layout=layout).to(device, torch.float16).eval()
-    if compiled:
-        model = torch.compile(model, fullgraph=True, dynamic=False)
-    runner = GraphedGenerator(model)
+    model: Any = FusedGenerator(folded, layout="2d").to(device, torch.float16).eval()
+    if is_compiled:
+        model = compiled(model)
+    runner = GraphedGenerator(model, timed_algorithms=timed_algorithms)
 
     def call() -> torch.Tensor:
         with torch.inference_mode():
@@ -91,6 +82,10 @@ def _compiled_row(generator, config, mel_dev, reference, audio_seconds, device, 
 
     first_s, out = timed_call(device, call)
     speed = timed(call, device, False)
-    return {"backend": name, "layout": layout, "first_call_s": first_s,
-            "max_abs_err": float((out - reference).abs().max()), **speed,
-            "x_real_time": audio_seconds / speed["median_s"]}
+    row = {"compiled": is_compiled, "timed_algorithms": timed_algorithms, "first_call_s": first_s,
+           "max_abs_err": float((out - reference).abs().max()), **speed,
+           "x_real_time": audio_seconds / speed["median_s"]}
+    if is_compiled and timed_algorithms:  # what is left after the fusion, kernel by kernel (the model run eagerly)
+        with torch.inference_mode(), cudnn_benchmark():
+            row["compiled_kernels"] = top_kernels(lambda: model(mel_dev))
+    return row

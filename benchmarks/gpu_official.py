@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 from gpu_inference import tf32, timed_call
-from gpu_inference_levers import cudnn_benchmark
 from gpu_training import batches, make_trainer
 
+from hifigan.inference.graphs import cudnn_benchmark
 from hifigan.mel import MelSpectrogram
 
 MODES = {"fp32": ("fp32", False), "tf32": ("fp32", True), "bf16": ("bf16", False)}  # name: (precision, TF32)

@@ -75,11 +75,11 @@ def _summary(entry: dict[str, Any]) -> str:
         return (f"step {r['plain_s']:.3f} s, official {r['official_s']:.3f} s; compiled "
                 + (f"{c['median_s']:.3f} s ({c['ratio_to_official']:.2f}x official, first {c['first_s']:.0f} s)"
                    if "error" not in c else c["error"][:100]))
-    if "speedup" in r:
-        plain, fast = r["rows"]
-        return (f"V1 fp16: {plain['backend']} {plain['x_real_time']:.0f}x, {fast['backend']} "
-                f"{fast['x_real_time']:.0f}x real time ({r['speedup']:.2f}x; first call {fast['first_call_s']:.0f} s, "
-                f"err {fast['max_abs_err']:.2g})")
+    if "compile_gain" in r:
+        return "V1 fp16 in the graph: " + ", ".join(
+            f"{'compiled' if row['compiled'] else 'fused'}{' + timed cuDNN' if row['timed_algorithms'] else ''} "
+            f"{row['x_real_time']:.0f}x (first {row['first_call_s']:.1f} s, err {row['max_abs_err']:.2g})"
+            for row in r["rows"]) + f"; compile {r['compile_gain']:.2f}x, timed cuDNN {r['timed_algorithms_gain']:.2f}x"
     if "best_fp16" in r:
         return ", ".join(f"{b['backend']} {b['x_real_time']:.0f}x" for b in r["backends"]) + \
             f" real time (target fp16 {r['target_x_real_time']}x: {'met' if r['target_met'] else 'not met'})"

@@ -70,7 +70,8 @@ def test_bench_entries_name_a_backend_and_a_precision(capsys):
         (b, p) for b in HALF_BACKENDS for p in ("fp16", "bf16")]
     for entry, message in (("turbo", "turbo: unknown backend"), ("auto", "auto: unknown backend"),
                            ("fused:fp8", "fused:fp8: unknown precision"),
-                           ("onnx:bf16", "onnx:bf16: onnx runs fp32 only (bf16 runs on eager, fused, cuda-graph)")):
+                           ("onnx:bf16",
+                            "onnx:bf16: onnx runs fp32 only (bf16 runs on eager, fused, cuda-graph, cuda-compiled)")):
         with pytest.raises(ValueError, match=re.escape(message)):
             bench_entry(entry)
     assert main(["bench", "--backends", "eager,fused:fp8", "--seconds", "0.1"]) == 2

@@ -245,18 +245,19 @@ def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_the_cuda_graph_backend_is_refused_off_cuda_in_one_line(tmp_path, capsys):
-    """cuda-graph replays captured CUDA graphs (benchmarks/gpu_check.py checks it on a GPU); elsewhere it is one
-    line, before any work: from Python, `hifigan vocode` (no file written) and `hifigan bench`."""
+@pytest.mark.parametrize("backend", ["cuda-graph", "cuda-compiled"])
+def test_the_cuda_backends_are_refused_off_cuda_in_one_line(tmp_path, capsys, backend):
+    """cuda-graph and cuda-compiled replay captured CUDA graphs (benchmarks/gpu_check.py checks them on a GPU);
+    elsewhere each is one line, before any work: from Python and `hifigan vocode` (no file written)."""
     cfg = tiny_config("1")
-    with pytest.raises(HifiganError, match=r"^backend cuda-graph runs on CUDA only \(--device cuda\)$"):
-        Vocoder(Generator(cfg), cfg, backend="cuda-graph")
+    with pytest.raises(HifiganError, match=rf"^backend {backend} runs on CUDA only \(--device cuda\)$"):
+        Vocoder(Generator(cfg), cfg, backend=backend)
     official, checkpoint, config_file = official_tiny_files(tmp_path)
     np.save(tmp_path / "m.npy", np.zeros((official.num_mels, 5), np.float32))
     assert main(["vocode", "-c", str(checkpoint), "--config", str(config_file), "-o", str(tmp_path / "out"),
-                 "--backend", "cuda-graph", str(tmp_path / "m.npy")]) == 2
+                 "--backend", backend, str(tmp_path / "m.npy")]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        "hifigan vocode: error: backend cuda-graph runs on CUDA only (--device cuda)"]
+        f"hifigan vocode: error: backend {backend} runs on CUDA only (--device cuda)"]
     assert not (tmp_path / "out").exists()
 
 

@@ -3,13 +3,14 @@ builds its choices, defaults and help from them)."""
 
 BACKENDS = (
     "auto", "eager", "fused", "fused-split", "invariant", "jit", "onnx", "onnx-split", "tiled", "tiled-split",
-    "cuda-graph",
+    "cuda-graph", "cuda-compiled",
 )
 BENCH_BACKENDS = BACKENDS[1:]  # `hifigan bench` times each concrete backend; `auto` is one of them
 CPU_ONLY = ("fused-split", "invariant", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
-CUDA_ONLY = ("cuda-graph",)
+CUDA_ONLY = ("cuda-graph", "cuda-compiled")
 BATCH_INVARIANT = ("invariant",)  # float32 output bit for bit the same however the input is batched, streamed or cut
-HALF_BACKENDS = ("eager", "fused", "cuda-graph")  # the backends that run in fp16/bf16 (the others: float32 only)
+# The backends that run in fp16/bf16 (the others: float32 only).
+HALF_BACKENDS = ("eager", "fused", "cuda-graph", "cuda-compiled")
 PRECISION_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # --precision name -> torch dtype
 
 

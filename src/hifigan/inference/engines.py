@@ -18,18 +18,21 @@ to 1e-14 in float64: a float64 generator runs in float64 end to end):
   tiles with oneDNN's fused residual adds (CPU only);
 - `tiled-split`: `tiled` with the time split of `fused-split` (CPU only);
 - `cuda-graph`: `fused` captured as a CUDA graph per input shape and replayed (`hifigan.inference.graphs`; CUDA
-  only): one launch for the whole generator, its memory allocated once.
+  only): one launch for the whole generator, its memory allocated once;
+- `cuda-compiled`: `cuda-graph` over the fused generator compiled by torch.compile, which fuses each convolution's
+  bias add with the activation and residual add after it (CUDA only; the first call of a shape compiles).
 `auto` = `tiled-split` on the CPU, `fused` on other devices (measured: docs/inference.md, `hifigan bench`); when
 that engine does not implement a layer of the model (see `hifigan.models.layers`), `auto` runs `eager` and says
 so in one line on stderr, and naming the engine is an error that names the layer. A generator that does not
 describe its layers at all (hifigan.models.generators) runs on `eager` only, for the same reason.
 
 Precision: `fp32` everywhere; `fp16` and `bf16` (weights and activations in half precision, output returned as
-float32) on the `eager`, `fused` and `cuda-graph` backends, where `auto` picks `fused`.
+float32) on the `eager`, `fused`, `cuda-graph` and `cuda-compiled` backends, where `auto` picks `fused`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from collections.abc import Callable
@@ -49,7 +52,8 @@ PRECISIONS = {name: getattr(torch, dtype) for name, dtype in PRECISION_DTYPES.it
 # The layer kinds each backend's engine implements; None: all (it runs the model's own forward).
 ENGINE_LAYERS: dict[str, frozenset[str] | None] = {
     "eager": None,
-    **dict.fromkeys(("fused", "fused-split", "invariant", "jit", "onnx", "onnx-split", "cuda-graph"), fused.LAYERS),
+    **dict.fromkeys(("fused", "fused-split", "invariant", "jit", "onnx", "onnx-split", "cuda-graph",
+                     "cuda-compiled"), fused.LAYERS),
     **dict.fromkeys(("tiled", "tiled-split"), tiled.LAYERS),
 }
 
@@ -211,10 +215,14 @@ def build_runner(generator: nn.Module, config: HifiganConfig, backend: str, devi
         # every GEMM single-threaded (hifigan.inference.gemm)
         model = fused.FusedGenerator(generator, layout="gemm").to(device).eval()
         return _TimeSplit(model, model, field, hop, single_threaded_torch=True, whole_in_worker=True)
-    if backend == "cuda-graph":
-        from hifigan.inference.graphs import GraphedGenerator
+    if backend in ("cuda-graph", "cuda-compiled"):
+        from hifigan.inference.graphs import GraphedGenerator, compiled
 
-        return GraphedGenerator(fused.FusedGenerator(generator, layout="2d").to(device).eval())
+        if backend == "cuda-compiled" and importlib.util.find_spec("triton") is None:
+            raise HifiganError(None, "backend cuda-compiled needs Triton (torch.compile's GPU kernels), which is not "
+                                     "installed: torch's CUDA wheels bring it (pip install triton)")
+        model = fused.FusedGenerator(generator, layout="2d").to(device).eval()
+        return GraphedGenerator(compiled(model) if backend == "cuda-compiled" else model)
     if backend in ("fused", "fused-split", "tiled", "tiled-split"):
         model: torch.nn.Module = fused.FusedGenerator(generator, layout="2d").to(device).eval()
         if backend.startswith("tiled"):

@@ -1,16 +1,25 @@
-"""The `cuda-graph` backend: the fused generator captured as one CUDA graph per input shape, then replayed.
+"""The `cuda-graph` and `cuda-compiled` backends: the fused generator (`cuda-compiled`: under torch.compile)
+captured as one CUDA graph per input shape, then replayed.
 
 On a GPU a generator is a long chain of small kernels (V1: 78 convolutions and their activations), each launched from
 Python; a 10 s mel keeps the card busy for a few milliseconds, so launch overhead and per-layer allocations are a
 large part of a call. A captured graph replays every kernel in one launch, in memory allocated once at capture.
 A shape seen for the first time is warmed up (cuDNN picks its algorithms) and captured: two extra calls, worth it
 for shapes that come back (a fixed length, a stream's windows of one width). The graphs of the `max_shapes` most
-recently used shapes are kept, each holding its activations' memory.
+recently used shapes are kept, each holding its activations' memory. cuDNN times its algorithms for each
+convolution during the warm-up (benchmark mode, on only there), and the graph replays the fastest.
+
+`cuda-compiled` compiles the fused generator first (inductor): PyTorch adds each cuDNN convolution's bias in a kernel of
+its own, and inductor fuses that add with the leaky ReLU and the residual add that follow (on an H200, V1 fp16: the
+bias adds alone were 29% of a call's kernel time). The first call of a shape compiles (~10 s for V1); a second
+length recompiles once with the length symbolic (torch's automatic dynamic shapes), and later lengths reuse that.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -19,12 +28,29 @@ MAX_SHAPES = 8  # captured shapes kept (least recently used dropped)
 WARMUP_CALLS = 2  # eager calls on a side stream before capturing: cuDNN's algorithm choice, the allocator's pools
 
 
+@contextlib.contextmanager
+def cudnn_benchmark(on: bool = True) -> Iterator[None]:
+    """torch.backends.cudnn.benchmark set to `on` inside the block, restored after it."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = on
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
+
+
+def compiled(model: nn.Module) -> nn.Module:
+    """`model` under torch.compile, its whole forward one graph (inductor; on CUDA its kernels need Triton, which
+    torch's CUDA wheels ship)."""
+    return torch.compile(model, fullgraph=True)
+
+
 class GraphedGenerator(nn.Module):
     """[B, num_mels, T] -> [B, 1, T * hop] on CUDA, replaying `model`'s forward captured per (shape, dtype)."""
 
-    def __init__(self, model: nn.Module, max_shapes: int = MAX_SHAPES) -> None:
+    def __init__(self, model: nn.Module, max_shapes: int = MAX_SHAPES, timed_algorithms: bool = True) -> None:
         super().__init__()
-        self.model, self.max_shapes = model, max_shapes
+        self.model, self.max_shapes, self.timed_algorithms = model, max_shapes, timed_algorithms
         self._graphs: OrderedDict[tuple, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = OrderedDict()
 
     def _apply(self, fn, recurse=True):  # nn.Module's hook under .to(), .half(), ...
@@ -35,13 +61,15 @@ class GraphedGenerator(nn.Module):
         static_in = mel.clone()
         side = torch.cuda.Stream(mel.device)
         side.wait_stream(torch.cuda.current_stream(mel.device))
-        with torch.cuda.stream(side), torch.inference_mode():
-            for _ in range(WARMUP_CALLS):
-                self.model(static_in)
-        torch.cuda.current_stream(mel.device).wait_stream(side)
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph), torch.inference_mode():
-            static_out = self.model(static_in)
+        # The capture must find the algorithms the warm-up chose: benchmark mode covers both.
+        with cudnn_benchmark(self.timed_algorithms):
+            with torch.cuda.stream(side), torch.inference_mode():
+                for _ in range(WARMUP_CALLS):
+                    self.model(static_in)
+            torch.cuda.current_stream(mel.device).wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph), torch.inference_mode():
+                static_out = self.model(static_in)
         return graph, static_in, static_out
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,28 @@
+"""The `cuda-compiled` backend's model: the fused generator under torch.compile computes the fused generator's
+function (checked here on the CPU, where inductor compiles it too; benchmarks/gpu_check.py checks the backend, its
+CUDA graph included, on a GPU)."""
+
+import torch
+
+from hifigan.inference.fused import FusedGenerator
+from hifigan.inference.graphs import compiled
+from hifigan.models import Generator
+from hifigan.models.generators import fold_norms
+from tests.support.tiny import tiny_config
+
+
+def test_the_compiled_fused_generator_computes_the_fused_one_in_float64_at_every_length():
+    """float64 end to end: compiling reorders nothing that rounding could show at 1e-12 (the bias, the leaky ReLU
+    and the residual add fused into one kernel are exact in float64 to ~1e-16). A second and a third length: the
+    recompile with the length symbolic (torch's automatic dynamic shapes) must compute the same function."""
+    torch.manual_seed(0)
+    cfg = tiny_config("1")
+    model = FusedGenerator(fold_norms(Generator(cfg).double().eval())).eval()
+    fast = compiled(model)
+    with torch.inference_mode():
+        for frames in (24, 37, 9):
+            mel = torch.randn(2, cfg.num_mels, frames, dtype=torch.float64)
+            want = model(mel)
+            got = fast(mel)
+            assert got.shape == want.shape == (2, 1, frames * cfg.hop_size)
+            assert float((got - want).abs().max()) < 1e-12 * float(want.abs().max())
