@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from gpu_inference_levers import top_kernels
+from gpu_inference_levers import cudnn_benchmark, top_kernels
 
 from hifigan.audio import find_audio, load_audio
 from hifigan.checkpoints.official import ours_to_official
@@ -29,7 +29,6 @@ from hifigan.config import HifiganConfig, load_config
 from hifigan.inference import Vocoder
 from hifigan.inference.bench import clone_generator
 from hifigan.inference.choices import device_backends
-from hifigan.inference.graphs import cudnn_benchmark
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 
@@ -185,9 +184,10 @@ def inference(name: str, settings) -> dict[str, Any]:
 
     result["rows"] = [row(backend, precision) for precision in precisions for backend in backends]
     if device.type == "cuda":  # a lever: cuDNN times its algorithms for each convolution's shape, then keeps the best
-        with cudnn_benchmark():  # (the graph backends do so at capture)
+        with cudnn_benchmark():
             for precision in ("tf32", "fp16"):
-                result["rows"].append({**row("fused", precision), "lever": "cudnn-benchmark"})
+                for backend in ("fused", "cuda-graph", "cuda-compiled"):
+                    result["rows"].append({**row(backend, precision), "lever": "cudnn-benchmark"})
     result["batch"] = ragged_batch(generator, config, mel, device, quick)
     if result["batch"]["max_abs_diff_vs_alone"] > 1e-4:
         result["failures"].append(f"batch differs from alone by {result['batch']['max_abs_diff_vs_alone']:.3g}")

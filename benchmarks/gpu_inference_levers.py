@@ -1,15 +1,25 @@
 """gpu_check's inference levers, the ways toward V1 fp16 at 3500x real time beside the backends' own rows
-(gpu_inference): where a call's GPU time goes (torch.profiler), and what each part of the `cuda-compiled`
-backend is worth: torch.compile, and cuDNN's timed algorithm choice at capture."""
+(gpu_inference): cuDNN benchmark mode, where a call's GPU time goes (torch.profiler), and what torch.compile is
+worth inside the graph backends' graph (the `cuda-compiled` backend against `cuda-graph`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
 
-from hifigan.inference.graphs import cudnn_benchmark
+
+@contextlib.contextmanager
+def cudnn_benchmark() -> Iterator[None]:
+    """torch.backends.cudnn.benchmark on inside the block."""
+    before = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = before
 
 
 def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
@@ -33,10 +43,10 @@ def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
 
 
 def compile_lever(settings) -> dict[str, Any]:
-    """What the `cuda-compiled` backend's two parts are worth: V1 fp16, 10 s, the fused generator (2d layout) inside
-    the backends' graph, with and without torch.compile, and with cuDNN's algorithms timed at capture or picked by
-    its heuristics (2 x 2 rows; the backend is compiled + timed). Error against CPU fp32 eager; the first call's
-    time includes the compile. Also where the compiled model's GPU time goes (`compiled_kernels`, run eagerly)."""
+    """What torch.compile is worth inside the graph: V1 fp16, 10 s, the fused generator (2d layout) in the graph
+    backends' GraphedGenerator, plain (`cuda-graph`) and compiled (`cuda-compiled`); error against CPU fp32 eager, the
+    first call's time (the compile, unless inductor's cache has it), and where the compiled model's GPU time goes
+    (`compiled_kernels`, the model run outside the graph)."""
     if settings.device.type != "cuda" or settings.quick:
         return {"skipped": "a CUDA lever (compiling on the CPU says nothing of the GPU)"}
     from gpu_inference import SECONDS, reference_case
@@ -46,23 +56,19 @@ def compile_lever(settings) -> dict[str, Any]:
     mel_dev = mel.unsqueeze(0).to(device, torch.float16)
     result: dict[str, Any] = {"config": "v1", "precision": "fp16", "rows": [], "failures": []}
     for is_compiled in (False, True):
-        for timed_algorithms in (False, True):
-            try:
-                result["rows"].append(_graph_row(generator, config, mel_dev, reference, audio_seconds, device,
-                                                 is_compiled, timed_algorithms))
-            except Exception as e:  # one variant failing is a finding; the others still run
-                result["failures"].append(f"compiled={is_compiled} timed={timed_algorithms}: {type(e).__name__}: "
-                                          f"{str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}")
-    times = {(r["compiled"], r["timed_algorithms"]): r["median_s"] for r in result["rows"]}
-    if len(times) == 4:
-        result["speedup"] = times[False, False] / times[True, True]
-        result["compile_gain"] = times[False, True] / times[True, True]
-        result["timed_algorithms_gain"] = times[True, False] / times[True, True]
+        try:
+            result["rows"].append(_graph_row(generator, config, mel_dev, reference, audio_seconds, device,
+                                             is_compiled))
+        except Exception as e:  # one variant failing is a finding; the other still runs
+            result["failures"].append(f"compiled={is_compiled}: {type(e).__name__}: "
+                                      f"{str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}")
+    if len(result["rows"]) == 2:
+        plain, fast = result["rows"]
+        result["compile_gain"] = plain["median_s"] / fast["median_s"]
     return result
 
 
-def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, is_compiled: bool,
-               timed_algorithms: bool) -> dict[str, Any]:
+def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, is_compiled: bool) -> dict[str, Any]:
     """One row of compile_lever: the fused generator, compiled or not, in GraphedGenerator."""
     from gpu_inference import clone_generator, timed, timed_call
 
@@ -74,7 +80,7 @@ def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, is_
     model: Any = FusedGenerator(folded, layout="2d").to(device, torch.float16).eval()
     if is_compiled:
         model = compiled(model)
-    runner = GraphedGenerator(model, timed_algorithms=timed_algorithms)
+    runner = GraphedGenerator(model)
 
     def call() -> torch.Tensor:
         with torch.inference_mode():
@@ -82,10 +88,10 @@ def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, is_
 
     first_s, out = timed_call(device, call)
     speed = timed(call, device, False)
-    row = {"compiled": is_compiled, "timed_algorithms": timed_algorithms, "first_call_s": first_s,
+    row = {"backend": "cuda-compiled" if is_compiled else "cuda-graph", "first_call_s": first_s,
            "max_abs_err": float((out - reference).abs().max()), **speed,
            "x_real_time": audio_seconds / speed["median_s"]}
-    if is_compiled and timed_algorithms:  # what is left after the fusion, kernel by kernel (the model run eagerly)
-        with torch.inference_mode(), cudnn_benchmark():
+    if is_compiled:  # what is left after the fusion, kernel by kernel
+        with torch.inference_mode():
             row["compiled_kernels"] = top_kernels(lambda: model(mel_dev))
     return row

@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 from gpu_inference import tf32, timed_call
+from gpu_inference_levers import cudnn_benchmark
 from gpu_training import batches, make_trainer
 
-from hifigan.inference.graphs import cudnn_benchmark
 from hifigan.mel import MelSpectrogram
 
 MODES = {"fp32": ("fp32", False), "tf32": ("fp32", True), "bf16": ("bf16", False)}  # name: (precision, TF32)
@@ -201,9 +201,11 @@ def step_times(settings) -> dict[str, Any]:
                     times["official"].append(t_official)
             row: dict[str, Any] = {k: statistics.median(v) for k, v in times.items()}
             row["ratio"] = row["ours"] / row["official"]
-            row["target_met"] = row["ratio"] <= TARGET
             for lever in levers:
                 row[lever] = _lever_time(settings, lever, ours, data, repeats, row["official"])
+            # What `hifigan train` runs: on CUDA (one process) the graph, eager where its capture failed.
+            row["default_ratio"] = row.get("cuda-graph", {}).get("ratio_to_official", row["ratio"])
+            row["target_met"] = row["default_ratio"] <= TARGET
         result["modes"][mode] = row
         ours.close()
         official_trainer.close()

@@ -6,37 +6,25 @@ Python; a 10 s mel keeps the card busy for a few milliseconds, so launch overhea
 large part of a call. A captured graph replays every kernel in one launch, in memory allocated once at capture.
 A shape seen for the first time is warmed up (cuDNN picks its algorithms) and captured: two extra calls, worth it
 for shapes that come back (a fixed length, a stream's windows of one width). The graphs of the `max_shapes` most
-recently used shapes are kept, each holding its activations' memory. cuDNN times its algorithms for each
-convolution during the warm-up (benchmark mode, on only there), and the graph replays the fastest.
+recently used shapes are kept, each holding its activations' memory. cuDNN picks its algorithms by its heuristics:
+timing them (benchmark mode) during the warm-up measured no faster on an H200 (V1 fp16 -3% to +1%, V2 -18%).
 
-`cuda-compiled` compiles the fused generator first (inductor): PyTorch adds each cuDNN convolution's bias in a kernel of
-its own, and inductor fuses that add with the leaky ReLU and the residual add that follow (on an H200, V1 fp16: the
-bias adds alone were 29% of a call's kernel time). The first call of a shape compiles (~10 s for V1); a second
-length recompiles once with the length symbolic (torch's automatic dynamic shapes), and later lengths reuse that.
+`cuda-compiled` compiles the fused generator first (inductor): PyTorch adds each cuDNN convolution's bias in a
+kernel of its own, and inductor fuses that add with the leaky ReLU and the residual add that follow (on an H200, V1
+fp16: the bias adds alone were 29% of a call's kernel time; docs/gpu.md). The first call of a shape compiles (12 s
+for V1 on an H200 host); a second length recompiles once with the length symbolic (torch's automatic dynamic
+shapes), and later lengths reuse that.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
-from collections.abc import Iterator
 
 import torch
 from torch import nn
 
 MAX_SHAPES = 8  # captured shapes kept (least recently used dropped)
 WARMUP_CALLS = 2  # eager calls on a side stream before capturing: cuDNN's algorithm choice, the allocator's pools
-
-
-@contextlib.contextmanager
-def cudnn_benchmark(on: bool = True) -> Iterator[None]:
-    """torch.backends.cudnn.benchmark set to `on` inside the block, restored after it."""
-    before = torch.backends.cudnn.benchmark
-    torch.backends.cudnn.benchmark = on
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.benchmark = before
 
 
 def compiled(model: nn.Module) -> nn.Module:
@@ -48,9 +36,9 @@ def compiled(model: nn.Module) -> nn.Module:
 class GraphedGenerator(nn.Module):
     """[B, num_mels, T] -> [B, 1, T * hop] on CUDA, replaying `model`'s forward captured per (shape, dtype)."""
 
-    def __init__(self, model: nn.Module, max_shapes: int = MAX_SHAPES, timed_algorithms: bool = True) -> None:
+    def __init__(self, model: nn.Module, max_shapes: int = MAX_SHAPES) -> None:
         super().__init__()
-        self.model, self.max_shapes, self.timed_algorithms = model, max_shapes, timed_algorithms
+        self.model, self.max_shapes = model, max_shapes
         self._graphs: OrderedDict[tuple, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = OrderedDict()
 
     def _apply(self, fn, recurse=True):  # nn.Module's hook under .to(), .half(), ...
@@ -61,15 +49,13 @@ class GraphedGenerator(nn.Module):
         static_in = mel.clone()
         side = torch.cuda.Stream(mel.device)
         side.wait_stream(torch.cuda.current_stream(mel.device))
-        # The capture must find the algorithms the warm-up chose: benchmark mode covers both.
-        with cudnn_benchmark(self.timed_algorithms):
-            with torch.cuda.stream(side), torch.inference_mode():
-                for _ in range(WARMUP_CALLS):
-                    self.model(static_in)
-            torch.cuda.current_stream(mel.device).wait_stream(side)
-            graph = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(graph), torch.inference_mode():
-                static_out = self.model(static_in)
+        with torch.cuda.stream(side), torch.inference_mode():
+            for _ in range(WARMUP_CALLS):
+                self.model(static_in)
+        torch.cuda.current_stream(mel.device).wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph), torch.inference_mode():
+            static_out = self.model(static_in)
         return graph, static_in, static_out
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
