@@ -17,11 +17,15 @@ HERE = Path(__file__).resolve().parent
 def serve_load(settings, delay_ms: float | None = None) -> dict[str, Any]:
     """Run serve_load.py (V1, 1 and 16 clients; quick: V3, 1 and 2 clients, short utterances) and return
     its JSON with each cell's throughput over --max-batch 1's. `delay_ms`: the batching servers' --max-batch-delay-ms
-    (default: serve's own): on an H200 a V1 pass of 2 s takes ~2 ms, less than the default wait for a batch to fill."""
+    (default: serve's own); on an H200 a V1 pass of 2 s takes ~2 ms, less than the default wait for a batch to fill,
+    and waiting less did not help (2026-12-04)."""
     out = settings.work / ("serve_load" if delay_ms is None else f"serve_load_delay{delay_ms:g}")
     out.parent.mkdir(parents=True, exist_ok=True)
+    # On the GPU each cell runs once untimed first (--warm): a batch shape's first pass there costs far more than
+    # the next (cuDNN sets the shape up; `hifigan bench`'s streaming line showed a 104 ms worst chunk against a 7 ms
+    # median), and a cell's 32 requests are too few to hide the batched server's new shapes.
     sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
-             else ["--models", "v1", "--clients", "1", "16"])
+             else ["--models", "v1", "--clients", "1", "16", "--warm"])
     if delay_ms is not None:
         sizes += ["--delay-ms", f"{delay_ms:g}"]
     cmd = [sys.executable, str(HERE / "serve_load.py"), *sizes, "--device", str(settings.device), "--out", str(out)]

@@ -84,7 +84,9 @@ def _summary(entry: dict[str, Any]) -> str:
         return ", ".join(f"{b['backend']} {b['x_real_time']:.0f}x" for b in r["backends"]) + \
             f" real time (target fp16 {r['target_x_real_time']}x: {'met' if r['target_met'] else 'not met'})"
     if "batched_over_single" in r:
-        alone = ", ".join(f"{name} windows {c['ratio']:.2f}x" for name, c in r["model_alone"].items())
+        alone = ", ".join(f"{name} windows {c['ratio']:.2f}x" + (f" (a new batch shape's first pass "
+                          f"{c['first_call_ms']['batched']:.0f} ms)" if "first_call_ms" in c else "")
+                          for name, c in r["model_alone"].items())
         return "batched / batch 1 throughput: " + ", ".join(
             f"{c['model']} {c['mode']} x{c['clients']} {c['ratio']:.2f}" for c in r["batched_over_single"]) + \
             f"; model alone, 8 in one pass / one by one: {alone}"

@@ -71,20 +71,26 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
     windows = [torch.from_numpy((rng.standard_normal((vocoder.config.num_mels, width)) - 5).astype(np.float32))
                for _ in range(batch)]
 
-    def best(run) -> float:
-        run()  # the first call of a shape is slow
+    def best(run) -> tuple[float, float]:
+        """Seconds per window: the first call (a shape new to the process: on a GPU, cuDNN sets it up) and the
+        best of 3 after it."""
+        started = time.perf_counter()
+        run()
+        first = time.perf_counter() - started
         times = []
         for _ in range(3):
             started = time.perf_counter()
             run()
             times.append(time.perf_counter() - started)
-        return min(times) / batch
+        return first / batch, min(times) / batch
 
-    alone = best(lambda: [vocoder(w) for w in windows])
-    together = best(lambda: vocoder.batch(windows))
+    alone_first, alone = best(lambda: [vocoder(w) for w in windows])
+    together_first, together = best(lambda: vocoder.batch(windows))
     return {"window_frames": width, "batch": batch, "backend": vocoder.backend,
             "alone_ms_per_window": round(1000 * alone, 2), "batched_ms_per_window": round(1000 * together, 2),
-            "ratio": round(alone / together, 3)}
+            "ratio": round(alone / together, 3),
+            "first_call_ms": {"alone": round(1000 * alone_first * batch, 2),
+                              "batched": round(1000 * together_first * batch, 2)}}
 
 
 def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
@@ -169,7 +175,8 @@ def markdown(results: dict) -> str:
              f" Utterances of {results['utterance_s']} s, {results['requests_per_client']} per client, streams in "
              f"{results['message_frames']}-frame messages "
              f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {results['threads']} threads per server, "
-             f"--backend {results.get('backend', 'auto')}.", "",
+             f"--backend {results.get('backend', 'auto')}"
+             f"{'; each cell run once untimed first (--warm)' if results.get('warm') else ''}.", "",
              "| model | mode | clients | server | audio s / s | vs batch 1 | first audio p50 / p99 ms | "
              "latency p50 / p99 ms | mean batch |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
     for cell in results["cells"]:
@@ -182,7 +189,9 @@ def markdown(results: dict) -> str:
     for name, c in results.get("model_alone", {}).items():
         lines.append(f"\nThe model alone, {name} (in-process, no server, {c['backend']}): {c['batch']} streaming "
                      f"windows of {c['window_frames']} frames in one pass take {c['batched_ms_per_window']:.1f} "
-                     f"ms a window, one at a time {c['alone_ms_per_window']:.1f} ms ({c['ratio']:.2f}x).")
+                     f"ms a window, one at a time {c['alone_ms_per_window']:.1f} ms ({c['ratio']:.2f}x)"
+                     + (f"; a shape's first pass: {c['first_call_ms']['alone']:.1f} ms for one window, "
+                        f"{c['first_call_ms']['batched']:.1f} ms for the batch" if "first_call_ms" in c else "") + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -201,6 +210,9 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads per server")
     p.add_argument("--device", default="cpu")
     p.add_argument("--backend", default="auto", help="the servers' --backend (invariant: bit-exact batching)")
+    p.add_argument("--warm", action="store_true",
+                   help="run each cell once untimed before timing it: every batch shape its load makes is then set up "
+                        "(on a GPU a shape's first pass costs far more than the next; the default warms one request)")
     p.add_argument("--under-load", action="store_true", help="mark the figures as taken on a shared machine")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results" / "serve_load")
     args = p.parse_args()
@@ -233,9 +245,10 @@ def main() -> None:
                                 for _ in range(clients * args.requests)]
                         cell = {"model": name}
                         for key in ("batched", "single"):  # interleaved: the same load, one after the other
-                            cell[key] = asyncio.run(run_cell(servers[key][1], mode, clients, mels,
-                                                             args.message_frames, config.sampling_rate,
-                                                             config.hop_size, args.stream_rate))
+                            for _ in range(2 if args.warm else 1):  # the last run is the one kept
+                                cell[key] = asyncio.run(run_cell(servers[key][1], mode, clients, mels,
+                                                                 args.message_frames, config.sampling_rate,
+                                                                 config.hop_size, args.stream_rate))
                         cells.append(cell)
                         print(json.dumps(cell), flush=True)
             finally:
@@ -248,7 +261,8 @@ def main() -> None:
                "under_load": args.under_load, "utterance_s": args.utterance_s, "requests_per_client": args.requests,
                "message_frames": args.message_frames,
                "stream_rate": args.stream_rate, "max_batch": args.max_batch, "delay_ms": args.delay_ms,
-               "threads": args.threads, "backend": args.backend, "command": " ".join(sys.argv), "cells": cells,
+               "threads": args.threads, "backend": args.backend, "warm": args.warm, "command": " ".join(sys.argv),
+               "cells": cells,
                "model_alone": alone}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
