@@ -7,7 +7,7 @@ large part of a call. A captured graph replays every kernel in one launch, in me
 A shape seen for the first time is warmed up (cuDNN picks its algorithms) and captured: two extra calls, worth it
 for shapes that come back (a fixed length, a stream's windows of one width). The graphs of the `max_shapes` most
 recently used shapes are kept, each holding its activations' memory. cuDNN picks its algorithms by its heuristics:
-timing them (benchmark mode) during the warm-up measured no faster on an H200 (V1 fp16 -3% to +1%, V2 -18%).
+timing them (benchmark mode) during the warm-up measured no faster on an H200 (V1 fp16 -3% to +3%, V2 -18%).
 
 `cuda-compiled` compiles the fused generator first (inductor): PyTorch adds each cuDNN convolution's bias in a
 kernel of its own, and inductor fuses that add with the leaky ReLU and the residual add that follow (on an H200, V1
