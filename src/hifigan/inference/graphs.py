@@ -11,7 +11,7 @@ timing them (benchmark mode) during the warm-up measured no faster on an H200 (V
 
 `cuda-compiled` compiles the fused generator first (inductor): PyTorch adds each cuDNN convolution's bias in a
 kernel of its own, and inductor fuses that add with the leaky ReLU and the residual add that follow (on an H200, V1
-fp16: the bias adds alone were 29% of a call's kernel time; docs/gpu.md). The first call of a shape compiles (12 s
+fp16: the bias adds alone were 29% of a call's kernel time; docs/gpu.md). The first call compiles (12 s
 for V1 on an H200 host); a second length recompiles once with the length symbolic (torch's automatic dynamic
 shapes), and later lengths reuse that.
 """
