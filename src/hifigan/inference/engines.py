@@ -20,7 +20,7 @@ to 1e-14 in float64: a float64 generator runs in float64 end to end):
 - `cuda-graph`: `fused` captured as a CUDA graph per input shape and replayed (`hifigan.inference.graphs`; CUDA
   only): one launch for the whole generator, its memory allocated once;
 - `cuda-compiled`: `cuda-graph` over the fused generator compiled by torch.compile, which fuses each convolution's
-  bias add with the activation and residual add after it (CUDA only; the first call of a shape compiles).
+  bias add with the activation and residual add after it (CUDA only; the first call compiles).
 `auto` = `tiled-split` on the CPU, `fused` on other devices (measured: docs/inference.md, `hifigan bench`); when
 that engine does not implement a layer of the model (see `hifigan.models.layers`), `auto` runs `eager` and says
 so in one line on stderr, and naming the engine is an error that names the layer. A generator that does not
