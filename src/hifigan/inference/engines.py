@@ -215,16 +215,15 @@ def build_runner(generator: nn.Module, config: HifiganConfig, backend: str, devi
         # every GEMM single-threaded (hifigan.inference.gemm)
         model = fused.FusedGenerator(generator, layout="gemm").to(device).eval()
         return _TimeSplit(model, model, field, hop, single_threaded_torch=True, whole_in_worker=True)
-    if backend in ("cuda-graph", "cuda-compiled"):
-        from hifigan.inference.graphs import GraphedGenerator, compiled
-
-        if backend == "cuda-compiled" and importlib.util.find_spec("triton") is None:
-            raise HifiganError(None, "backend cuda-compiled needs Triton (torch.compile's GPU kernels), which is not "
-                                     "installed: torch's CUDA wheels bring it (pip install triton)")
-        model = fused.FusedGenerator(generator, layout="2d").to(device).eval()
-        return GraphedGenerator(compiled(model) if backend == "cuda-compiled" else model)
-    if backend in ("fused", "fused-split", "tiled", "tiled-split"):
+    if backend == "cuda-compiled" and importlib.util.find_spec("triton") is None:
+        raise HifiganError(None, "backend cuda-compiled needs Triton (torch.compile's GPU kernels), which is not "
+                                 "installed: torch's CUDA wheels bring it (pip install triton)")
+    if backend in ("fused", "fused-split", "tiled", "tiled-split", "cuda-graph", "cuda-compiled"):
         model: torch.nn.Module = fused.FusedGenerator(generator, layout="2d").to(device).eval()
+        if backend in CUDA_ONLY:
+            from hifigan.inference.graphs import GraphedGenerator, compiled
+
+            return GraphedGenerator(compiled(model) if backend == "cuda-compiled" else model)
         if backend.startswith("tiled"):
             model = tiled.TiledGenerator(model)
         if not backend.endswith("-split"):
