@@ -43,8 +43,8 @@ def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
 
 
 def compile_lever(settings) -> dict[str, Any]:
-    """What torch.compile is worth inside the graph: V1 fp16, 10 s, the fused generator (2d layout) in the graph
-    backends' GraphedGenerator, plain (`cuda-graph`) and compiled (`cuda-compiled`); error against CPU fp32 eager, the
+    """What torch.compile is worth inside the graph: V1 fp16, 10 s, the `cuda-graph` and `cuda-compiled` backends'
+    runners (the fused generator replayed from a CUDA graph, plain and compiled); error against CPU fp32 eager, the
     first call's time (the compile, unless inductor's cache has it), and where the compiled model's GPU time goes
     (`compiled_kernels`, the model run outside the graph)."""
     if settings.device.type != "cuda" or settings.quick:
@@ -55,12 +55,11 @@ def compile_lever(settings) -> dict[str, Any]:
     config, generator, mel, audio_seconds, reference = reference_case("v1", settings.corpus, SECONDS)
     mel_dev = mel.unsqueeze(0).to(device, torch.float16)
     result: dict[str, Any] = {"config": "v1", "precision": "fp16", "rows": [], "failures": []}
-    for is_compiled in (False, True):
+    for backend in ("cuda-graph", "cuda-compiled"):
         try:
-            result["rows"].append(_graph_row(generator, config, mel_dev, reference, audio_seconds, device,
-                                             is_compiled))
-        except Exception as e:  # one variant failing is a finding; the other still runs
-            result["failures"].append(f"compiled={is_compiled}: {type(e).__name__}: "
+            result["rows"].append(_graph_row(generator, config, mel_dev, reference, audio_seconds, device, backend))
+        except Exception as e:  # one backend failing is a finding; the other still runs
+            result["failures"].append(f"{backend}: {type(e).__name__}: "
                                       f"{str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}")
     if len(result["rows"]) == 2:
         plain, fast = result["rows"]
@@ -68,19 +67,15 @@ def compile_lever(settings) -> dict[str, Any]:
     return result
 
 
-def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, is_compiled: bool) -> dict[str, Any]:
-    """One row of compile_lever: the fused generator, compiled or not, in GraphedGenerator."""
+def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, backend: str) -> dict[str, Any]:
+    """One row of compile_lever: `backend`'s runner as the backend builds it (engines.build_runner), in fp16."""
     from gpu_inference import clone_generator, timed, timed_call
 
-    from hifigan.inference.fused import FusedGenerator
-    from hifigan.inference.graphs import GraphedGenerator, compiled
+    from hifigan.inference.engines import build_runner
     from hifigan.models.generators import fold_norms
 
     folded = fold_norms(clone_generator(generator, config).eval())
-    model: Any = FusedGenerator(folded, layout="2d").to(device, torch.float16).eval()
-    if is_compiled:
-        model = compiled(model)
-    runner = GraphedGenerator(model)
+    runner = build_runner(folded, config, backend, device).to(torch.float16)
 
     def call() -> torch.Tensor:
         with torch.inference_mode():
@@ -88,10 +83,9 @@ def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, is_
 
     first_s, out = timed_call(device, call)
     speed = timed(call, device, False)
-    row = {"backend": "cuda-compiled" if is_compiled else "cuda-graph", "first_call_s": first_s,
-           "max_abs_err": float((out - reference).abs().max()), **speed,
-           "x_real_time": audio_seconds / speed["median_s"]}
-    if is_compiled:  # what is left after the fusion, kernel by kernel
+    row = {"backend": backend, "first_call_s": first_s, "max_abs_err": float((out - reference).abs().max()),
+           **speed, "x_real_time": audio_seconds / speed["median_s"]}
+    if backend == "cuda-compiled":  # what is left after the fusion, kernel by kernel (the model outside its graph)
         with torch.inference_mode():
-            row["compiled_kernels"] = top_kernels(lambda: model(mel_dev))
+            row["compiled_kernels"] = top_kernels(lambda: runner.model(mel_dev))
     return row
