@@ -6,8 +6,8 @@ them. Captured once, the whole step (both passes, gradient norms, both fused Ada
 verdict, training.step.step_on_device) replays in one launch, in memory allocated at capture. Training shapes are
 fixed (batch x segment), so one graph serves every step; it is captured again when the step changes kind (the
 discriminators start). The learning rates the graph reads are device tensors that follow the optimizers' own, so
-the per-epoch decay reaches it. On an H200 the V1 step took 0.46x the official sequence's time with TF32 convolutions
-(0.33x in bf16), bit for bit the eager step's result under --deterministic (docs/gpu.md).
+the per-epoch decay reaches it. On an H200 the V1 step took 0.41-0.46x the official sequence's time with TF32
+convolutions (0.28-0.33x in bf16), bit for bit the eager step's result under --deterministic (docs/gpu.md).
 
 On by default where it can run (CUDA, one process): a capture that fails there (an out-of-memory error, an operation
 that cannot be captured) warns and trains on eagerly; asked for explicitly, it is an error.
