@@ -1,4 +1,5 @@
-"""`hifigan vocode --batch N`: N inputs at a time through Vocoder.batch, the same WAVs as one at a time."""
+"""`hifigan vocode --batch N`: N inputs at a time through Vocoder.batch, the same WAVs as one at a time; and so
+with `--shape-buckets on` (padded passes of a few shapes)."""
 
 from __future__ import annotations
 
@@ -26,19 +27,21 @@ def _wavs(folder, count: int) -> list[np.ndarray]:
 
 def test_batches_write_the_one_at_a_time_wavs(tmp_path, capsys, tiny_checkpoint, tiny_cfg):
     """With `invariant` every WAV equals the one-at-a-time WAV sample for sample; with the default engine to one
-    int16 step (float rounding); batches of 3 over 7 inputs, one of them long enough to be chunked."""
+    int16 step (float rounding); batches of 3 over 7 inputs, one of them long enough to be chunked; one at a time and
+    in batches with shape buckets on."""
     ckpt, mels = tiny_checkpoint, _mels(tmp_path, tiny_cfg)
     for backend, tolerance in (("invariant", 0), ("auto", 1)):
         outs = {}
-        for batch in (1, 3):
-            out = tmp_path / f"{backend}-{batch}"
+        for batch, buckets in ((1, "off"), (3, "off"), (1, "on"), (3, "on")):
+            out = tmp_path / f"{backend}-{batch}-{buckets}"
             code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", out, "--batch", batch, "--backend", backend,
-                               "--no-progress", *mels)
+                               "--shape-buckets", buckets, "--no-progress", *mels)
             assert code == 0, err
-            outs[batch] = _wavs(out, len(mels))
-        for alone, batched, frames in zip(outs[1], outs[3], LENGTHS):
-            assert batched.shape == alone.shape == (frames * tiny_cfg.hop_size,)
-            assert np.abs(batched.astype(np.int32) - alone).max() <= tolerance, backend
+            outs[batch, buckets] = _wavs(out, len(mels))
+        for way in ((3, "off"), (1, "on"), (3, "on")):
+            for alone, other, frames in zip(outs[1, "off"], outs[way], LENGTHS):
+                assert other.shape == alone.shape == (frames * tiny_cfg.hop_size,)
+                assert np.abs(other.astype(np.int32) - alone).max() <= tolerance, (backend, way)
 
 
 def test_a_bad_batch_is_a_one_line_error_before_anything_is_written(tmp_path, capsys, tiny_checkpoint, tiny_cfg):

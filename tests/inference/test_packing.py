@@ -1,13 +1,14 @@
 """`Vocoder.batch`'s plan (hifigan.inference.packing): every wanted frame from exactly one pass position whose
-window holds that frame's whole receptive field, or meets the mel's true end where the field is clipped; and no
-padding (the cost is the mels' frames plus edge windows)."""
+window holds that frame's whole receptive field, or meets the mel's true end where the field is clipped; no
+padding (the cost is the mels' frames plus edge windows); with buckets, passes of few shapes, padded only where no
+wanted frame's field reaches."""
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.inference.packing import pack
+from hifigan.inference.packing import Buckets, pack, round_up
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.models.layers import ReceptiveField
@@ -22,27 +23,36 @@ def batches(draw):
     for n in lengths:
         a = draw(st.integers(0, n))
         keep.append((a, draw(st.integers(a, n))))
-    return ReceptiveField(left, right), lengths, draw(st.sampled_from([None, keep]))
+    buckets = draw(st.sampled_from([None, Buckets(1, 1), Buckets(2, 2), Buckets(8, 2)]))
+    return ReceptiveField(left, right), lengths, draw(st.sampled_from([None, keep])), buckets
 
 
 def _source(plan, run: int, row: int, position: int):
-    """(window, its first position in the row, whether it starts the row, whether it ends it) at `position`."""
+    """(window, its first position in the row, whether it starts the pass's row, whether it ends it) at
+    `position` (a window followed by padding does not end it)."""
     windows, at = plan.runs[run][row], 0
     for k, w in enumerate(windows):
         if at <= position < at + w.frames:
-            return w, at, k == 0, k == len(windows) - 1
+            return w, at, k == 0, at + w.frames == plan.shapes[run][1]
         at += w.frames
     raise AssertionError(f"position {position} is past row {row} of run {run}")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(batches())
 def test_every_wanted_frame_comes_from_a_window_holding_its_receptive_field(case):
-    field, lengths, keep = case
-    plan = pack(lengths, field, keep)
+    field, lengths, keep, buckets = case
+    plan = pack(lengths, field, keep, buckets)
     keep = keep or [(0, n) for n in lengths]
-    for run in plan.runs:  # rows of one pass are stacked: equally long
-        assert len({sum(w.frames for w in row) for row in run}) == 1
+    edge = field.left + field.right
+    for run, (rows, frames) in zip(plan.runs, plan.shapes):  # rows of one pass are stacked: equally long
+        widths = {sum(w.frames for w in row) for row in run}
+        assert len(widths) == 1 and rows >= len(run) and frames >= widths.pop()
+        if buckets is None:
+            assert (rows, frames) == (len(run), sum(w.frames for w in run[0]))
+        else:  # few shapes: a bucket's rows; the sequence (one row, longer than an edge window) a bucket's frames
+            assert rows == buckets.rows(rows)
+            assert rows > 1 or frames <= edge or frames == buckets.frames(frames)
     for i, ((a, b), n) in enumerate(zip(keep, lengths)):
         frames = [f for p in plan.pieces[i] for f in range(p.start, p.stop)]
         assert frames == list(range(a, b))
@@ -57,7 +67,8 @@ def test_every_wanted_frame_comes_from_a_window_holding_its_receptive_field(case
                 if need_b > n:
                     assert w.stop == n and last
     wanted = [n for n, (a, b) in zip(lengths, keep) if b > a]
-    edge = field.left + field.right
+    if buckets is not None:
+        return
     assert plan.computed_frames() <= sum(wanted) + 2 * edge * max(0, len(wanted) - 1)
     assert len(plan.runs) <= 2 + len(set(wanted))
     if len(wanted) > 1 and len(set(wanted)) == 1:  # one length: stacked rows, no edge windows
@@ -81,21 +92,72 @@ def test_bad_keep_ranges_are_refused():
         pack([5], ReceptiveField(1, 1), keep=[(0, 5), (0, 1)])
 
 
-torch.manual_seed(0)
-_VOCODER = Vocoder(Generator(tiny_config("2")).double(), tiny_config("2"), backend="eager")
+def test_round_up_gives_the_smallest_size_of_its_grid():
+    for steps in (1, 2, 8):
+        grid = sorted({m << e for e in range(16) for m in range(steps, 2 * steps)} | set(range(1, 2 * steps + 1)))
+        for n in range(1, 3000):
+            size = round_up(n, steps)
+            assert size == next(g for g in grid if g >= n), (n, steps)
+            assert n <= 2 * steps or size < n * (1 + 1 / steps)
+    with pytest.raises(ValueError, match="power of two, got 3"):
+        round_up(5, 3)
+
+
+def test_buckets_pad_the_sequence_and_give_its_last_mel_an_edge_window():
+    field, buckets = ReceptiveField(5, 4), Buckets(8, 2)
+    plan = pack([30, 25, 40], field, buckets=buckets)  # 95 frames laid: a pass of 96, the end no true end
+    assert plan.shapes == [(1, 96), (6, 9)]  # edge windows: 2 per inner boundary, 1 at the padded end (5 -> 6 rows)
+    assert [(w.item, w.start, w.stop) for row in plan.runs[1] for w in row] == [
+        (0, 21, 30), (1, 0, 9), (1, 16, 25), (2, 0, 9), (2, 31, 40)]
+    exact = pack([30, 34], field, buckets=buckets)  # 64 frames: a size of its own, no padding, a true end
+    assert exact.shapes == [(1, 64), (2, 9)]
+    same = pack([20] * 5, field, buckets=buckets)  # stacked rows: 5 -> 6
+    assert same.shapes == [(6, 20)] and same.computed_frames() == 120
+
+
+def _vocoder(shape_buckets: bool) -> Vocoder:
+    torch.manual_seed(0)  # both the same weights
+    return Vocoder(Generator(tiny_config("2")).double(), tiny_config("2"), backend="eager", shape_buckets=shape_buckets)
+
+
+_VOCODER = _vocoder(False)
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 70), st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=6))
-def test_batch_with_keep_ranges_equals_those_frames_vocoded_alone(items):
-    """In float64: the kept audio of each mel is that of the mel alone (the plan above, run for real)."""
-    cfg, hop = _VOCODER.config, _VOCODER.hop_size
+@given(st.lists(st.tuples(st.integers(1, 70), st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=6),
+       st.booleans())
+def test_batch_with_keep_ranges_equals_those_frames_vocoded_alone(items, bucketed):
+    """In float64: the kept audio of each mel is that of the mel alone (the plan above, run for real), with and
+    without shape buckets."""
+    vocoder = _vocoder(True) if bucketed else _VOCODER  # fresh: its passes bucketed (no shape seen before)
+    cfg, hop = vocoder.config, vocoder.hop_size
     gen = torch.Generator().manual_seed(len(items))
     mels, keep = [], []
     for n, u, v in items:
         mels.append(torch.randn(cfg.num_mels, n, generator=gen, dtype=torch.float64) - 2)
         a, b = sorted((round(u * n), round(v * n)))
         keep.append((a, b))
-    for mel, (a, b), audio in zip(mels, keep, _VOCODER.batch(mels, keep=keep)):
+    for mel, (a, b), audio in zip(mels, keep, vocoder.batch(mels, keep=keep)):
         assert audio.shape == ((b - a) * hop,) and audio.dtype == torch.float64
         assert torch.allclose(audio, _VOCODER(mel)[a * hop : b * hop], rtol=0, atol=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 90))
+def test_bucketed_calls_equal_plain_ones(rows, frames):
+    """In float64: a whole mel or a batch of one length, through padded passes and edge windows (a shape's first
+    call) or as it is (once the shape comes back), equals one pass."""
+    bucketed = _vocoder(True)
+    mel = torch.randn(rows, _VOCODER.config.num_mels, frames, generator=torch.Generator().manual_seed(frames),
+                      dtype=torch.float64) - 2
+    for _ in range(2):
+        assert torch.allclose(bucketed(mel), _VOCODER(mel), rtol=0, atol=1e-12)
+        assert torch.allclose(bucketed(mel[0]), _VOCODER(mel[0]), rtol=0, atol=1e-12)
+
+
+def test_a_plan_runs_as_it_is_once_its_shapes_come_back():
+    bucketed = _vocoder(True)
+    asked = [[(1, 9)], [(1, 9)], [(2, 9), (1, 9)], [(1, 9), (2, 9)], [(1, 30)]]
+    assert [bucketed._seen(shapes) for shapes in asked] == [False, True, False, True, False]
+    assert bucketed.buckets == Buckets()
+    assert Vocoder(Generator(tiny_config("2")), tiny_config("2")).buckets is None  # auto: off on the CPU

@@ -1,6 +1,6 @@
 """Dynamic batching never changes an answer: whole requests and streams of mixed lengths, arriving at random times,
 share forward passes, and each output equals its mel vocoded alone (float64: within 1e-12; float32 on the
-`invariant` backend: bit for bit)."""
+`invariant` backend: bit for bit), with shape buckets off and on."""
 
 from __future__ import annotations
 
@@ -22,12 +22,13 @@ from tests.support.tiny import tiny_config
 
 
 @contextmanager
-def _tiny_server(seed: int, backend: str, double: bool = False, **options) -> Iterator[tuple[Running, Vocoder]]:
+def _tiny_server(seed: int, backend: str, double: bool = False, buckets: bool = False,
+                 **options) -> Iterator[tuple[Running, Vocoder]]:
     """The tiny model (seeded random weights; float64 when `double`) served on `backend` with `options`."""
     cfg = tiny_config("1")
     torch.manual_seed(seed)
     generator = Generator(cfg)
-    vocoder = Vocoder(generator.double() if double else generator, cfg, backend=backend)
+    vocoder = Vocoder(generator.double() if double else generator, cfg, backend=backend, shape_buckets=buckets)
     with running_server(vocoder, ServeOptions(**options)) as running:
         yield running, vocoder
 
@@ -41,6 +42,12 @@ def served64():
 @pytest.fixture(scope="module")
 def served32():
     with _tiny_server(3, "invariant", max_batch=6, max_batch_delay_ms=30) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def bucketed32():
+    with _tiny_server(3, "invariant", buckets=True, max_batch=6, max_batch_delay_ms=30) as served:
         yield served
 
 
@@ -65,6 +72,13 @@ def test_each_answer_is_its_mel_alone_whatever_shared_its_batches(served64, seed
 def test_float32_answers_of_the_invariant_backend_are_their_mel_alone_bit_for_bit(served32, seed):
     assert httpx.get(f"{served32[0].url}/v1/info").json()["batch_invariant"] is True
     _assert_alone_under_mixed_load(*served32, seed, "f32")
+
+
+def test_with_shape_buckets_the_invariant_backend_still_answers_each_mel_alone_bit_for_bit(bucketed32, served32):
+    """Padded passes of a few shapes (`hifigan serve --shape-buckets on`) change no float32 sample."""
+    assert httpx.get(f"{bucketed32[0].url}/v1/info").json()["shape_buckets"] is True
+    assert httpx.get(f"{served32[0].url}/v1/info").json()["shape_buckets"] is False
+    _assert_alone_under_mixed_load(bucketed32[0], served32[1], 4, "f32")  # alone: without buckets
 
 
 def _assert_alone_under_mixed_load(running, vocoder: Vocoder, seed: int, fmt: str) -> None:

@@ -7,6 +7,7 @@ import argparse
 
 from hifigan.cli.common import add_command, add_device, add_generator_source
 from hifigan.cli.vocode import add_inference_options
+from hifigan.inference.choices import SHAPE_BUCKETS
 from hifigan.serve.limits import ServeOptions
 
 DEFAULTS = ServeOptions()
@@ -76,7 +77,8 @@ def run_serve(args: argparse.Namespace) -> int:
     require_backend(args.backend)
     with intra_op_threads(args.threads):  # for the server's life; a caller in the same process gets its count back
         generator, config = generator_from_args(args)
-        vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
+        vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
+                          shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
         vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before listening
         name = args.pretrained or args.checkpoint.name
         return serve(build_app(vocoder, name, options), args.host, args.port)

@@ -23,7 +23,13 @@ from hifigan.cli.common import (
     say_wrote,
 )
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.inference.choices import AUTO_CHUNK_FRAMES, BACKENDS, DEFAULT_CHUNK_FRAMES, PRECISION_DTYPES
+from hifigan.inference.choices import (
+    AUTO_CHUNK_FRAMES,
+    BACKENDS,
+    DEFAULT_CHUNK_FRAMES,
+    PRECISION_DTYPES,
+    SHAPE_BUCKETS,
+)
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
 from hifigan.paths import require_file
@@ -134,6 +140,10 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
                    help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
                    "AVX512-BF16/AMX; eager and fused backends)")
+    p.add_argument("--shape-buckets", default="auto", choices=tuple(SHAPE_BUCKETS),
+                   help="run mels of many lengths in forward passes of a few padded shapes, each output exact (the "
+                   "padding never reaches its receptive field), so that a new length does not cost a convolution "
+                   "set-up; auto: on for CUDA, off on the CPU, where the padding costs more than it saves")
 
 
 def run_vocode(args: argparse.Namespace) -> int:
@@ -155,7 +165,8 @@ def run_vocode(args: argparse.Namespace) -> int:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _check_names(args)
     generator, config = generator_from_args(args)
-    vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision)
+    vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
+                      shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
     frontend = MelSpectrogram(**config.mel_kwargs())

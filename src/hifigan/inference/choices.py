@@ -12,6 +12,7 @@ BATCH_INVARIANT = ("invariant",)  # float32 output bit for bit the same however 
 # The backends that run in fp16/bf16 (the others: float32 only).
 HALF_BACKENDS = ("eager", "fused", "cuda-graph", "cuda-compiled")
 PRECISION_DTYPES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # --precision name -> torch dtype
+SHAPE_BUCKETS = {"auto": None, "on": True, "off": False}  # --shape-buckets -> Vocoder(shape_buckets=...)
 
 
 def device_backends(device_type: str) -> tuple[str, ...]:

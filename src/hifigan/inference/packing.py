@@ -8,6 +8,12 @@ generator's layers pad with zero activations, which a zero mel does not give). I
   an inner boundary come from edge windows of `left + right` frames cut from their mel alone, stacked in one pass.
 So a batch computes its mels' frames once, plus two edge windows per inner boundary of the sequence (one each side),
 in one pass per distinct stacked length, one for the sequence and one for the edge windows.
+
+With `Buckets`, each pass's shape is rounded up to one of a few sizes, so that a long-running caller (a server, a
+directory of files) meets few distinct shapes: a convolution library sets up each new shape once (oneDNN creates its
+primitives, cuDNN its plans), which can cost more than the pass itself. The sequence gets zero frames at its end
+(so its last mel gets an edge window there too), the stacked passes zero rows. Padding never reaches a wanted
+frame's receptive field.
 """
 
 from __future__ import annotations
@@ -17,6 +23,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hifigan.models.layers import ReceptiveField
+
+
+def round_up(n: int, steps: int) -> int:
+    """The smallest m * 2**e >= n with steps <= m < 2 * steps (`steps`: sizes per octave, a power of two); every n up
+    to 2 * steps is a size of its own. Rounding adds less than n / steps."""
+    if steps < 1 or steps & (steps - 1):
+        raise ValueError(f"steps must be a power of two, got {steps}")
+    e = max(0, (n - 1).bit_length() - steps.bit_length())
+    return -(-n >> e) << e
+
+
+@dataclass(frozen=True)
+class Buckets:
+    """Pass shapes rounded up: frames to one of `frames_per_octave` sizes per octave (padding < 1/8 by default),
+    rows to one of `rows_per_octave`."""
+
+    frames_per_octave: int = 8
+    rows_per_octave: int = 2
+
+    def frames(self, n: int) -> int:
+        return round_up(n, self.frames_per_octave)
+
+    def rows(self, n: int) -> int:
+        return round_up(n, self.rows_per_octave)
 
 
 @dataclass(frozen=True)
@@ -47,18 +77,22 @@ class Piece:
 @dataclass
 class Plan:
     """`runs[r][row]`: the windows laid end to end as that row's mel (every row of a run equally long);
+    `shapes[r]`: (rows, frames) of pass r, at least the windows' (the rest is zero padding);
     `pieces[i]`: where mel i's wanted frames come from, in frame order (empty when none are wanted)."""
 
     runs: list[list[list[Window]]]
+    shapes: list[tuple[int, int]]
     pieces: list[list[Piece]]
 
     def computed_frames(self) -> int:
-        """Mel frames the passes compute: what the plan costs."""
-        return sum(w.frames for run in self.runs for row in run for w in row)
+        """Mel frames the passes compute, padding included: what the plan costs."""
+        return sum(rows * frames for rows, frames in self.shapes)
 
 
-def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int, int]] | None = None) -> Plan:
-    """The plan for mels of `lengths` frames of which frames `keep[i]` = [a, b) are wanted (all, by default)."""
+def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int, int]] | None = None,
+         buckets: Buckets | None = None) -> Plan:
+    """The plan for mels of `lengths` frames of which frames `keep[i]` = [a, b) are wanted (all, by default); with
+    `buckets`, its passes' shapes rounded up to them."""
     keep = [(0, n) for n in lengths] if keep is None else list(keep)
     if len(keep) != len(lengths):
         raise ValueError(f"keep has {len(keep)} ranges for {len(lengths)} mels")
@@ -86,11 +120,13 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
         found[i].append((a, b, key, len(run), a - start))
         run.append([Window(i, start, stop)])
 
+    total = sum(lengths[i] for i in laid)
+    padded = buckets is not None and buckets.frames(total) > total  # the sequence's end is then no true end
     offset, laid_set = 0, set(laid)
     for k, i in enumerate(laid):
         (a, b), n = keep[i], lengths[i]
         lo = 0 if k == 0 else left
-        hi = n if k == len(laid) - 1 else n - right
+        hi = n if k == len(laid) - 1 and not padded else n - right
         if a < lo:
             from_window(i, a, lo, "edges", 0, edge)
         found[i].append((max(a, lo), min(b, hi), "laid", 0, offset + max(a, lo)))
@@ -104,5 +140,9 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
         elif i not in laid_set:  # wanted frames within one edge
             from_window(i, a, b, "edges", *((0, edge) if b <= left else (n - edge, n)))
     runs = {key: r for r, key in enumerate(rows)}
-    return Plan(list(rows.values()), [sorted(Piece(a, b, runs[key], row, at) for a, b, key, row, at in item)
-                                      for item in found])
+    shapes = [(len(run), sum(w.frames for w in run[0])) for run in rows.values()]
+    if buckets is not None:  # the sequence (one row) gets more frames, the stacked runs more rows
+        shapes = [(1, buckets.frames(f)) if key == "laid" else (buckets.rows(r), f)
+                  for key, (r, f) in zip(rows, shapes)]
+    return Plan(list(rows.values()), shapes, [sorted(Piece(a, b, runs[key], row, at) for a, b, key, row, at in item)
+                                              for item in found])

@@ -16,7 +16,7 @@ from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
-from hifigan.inference.packing import pack
+from hifigan.inference.packing import Buckets, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
@@ -31,10 +31,16 @@ class Vocoder:
 
     def __init__(
         self, generator: nn.Module, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
-        precision: str = "fp32",
+        precision: str = "fp32", shape_buckets: bool | None = None,
     ) -> None:
         self.config = config
         self.device = resolve_device(device)
+        # Whole mels and batches run in passes of a few shapes (hifigan.inference.packing.Buckets); None: on CUDA,
+        # where each new shape's convolution set-up costs many passes, not on the CPU, where it costs less than the
+        # padding and edge windows do (docs/inference.md).
+        on = self.device.type == "cuda" if shape_buckets is None else shape_buckets
+        self.buckets: Buckets | None = Buckets() if on else None
+        self._asked: set[tuple[int, int]] = set()  # (rows, frames) of the passes asked for: see _seen
         # What the engines read (every layer's kind, geometry and activation); None: a generator that does not
         # describe its layers, which only `eager` runs (its own forward).
         self.layers = layer_description(generator)
@@ -118,7 +124,8 @@ class Vocoder:
         generator) on the CPU."""
         mel = self._as_mel(mel)
         single = mel.dim() == 2
-        audio = self._run(mel.unsqueeze(0) if single else mel)
+        mel = mel.unsqueeze(0) if single else mel
+        audio = self._run(mel) if self.buckets is None else torch.stack(self._batch(list(mel)))
         return audio[0] if single else audio
 
     def batch(
@@ -128,18 +135,42 @@ class Vocoder:
 
         Mels of one length are stacked as rows; the others are laid end to end as one sequence, the frames near its
         inner boundaries coming from windows of their own mel (`hifigan.inference.packing`): no padding, one pass
-        per stacked length, one for the sequence and one for the edge windows.
+        per stacked length, one for the sequence and one for the edge windows (with `shape_buckets`: each pass
+        padded to one of a few shapes, never where a wanted frame's receptive field reaches).
         `keep[i]` = (a, b): only the audio of mel i's frames [a, b) is wanted and returned, [(b - a) * hop] (a
         streaming window, which keeps frames away from both its ends, then needs no edge windows at all).
         """
-        items = [self._as_mel(m, dims=(2,)) for m in mels]
-        plan = pack([m.shape[1] for m in items], self.receptive_field, keep)
+        return self._batch([self._as_mel(m, dims=(2,)) for m in mels], keep)
+
+    def _batch(self, items: list[torch.Tensor], keep: Sequence[tuple[int, int]] | None = None) -> list[torch.Tensor]:
+        """`batch` of checked mels (in the model's convention already)."""
+        lengths = [m.shape[1] for m in items]
+        plan = pack(lengths, self.receptive_field, keep)
+        if self.buckets is not None and not self._seen(plan.shapes):
+            plan = pack(lengths, self.receptive_field, keep, self.buckets)
         hop = self.hop_size
-        passes = [self._run(torch.stack([torch.cat([items[w.item][:, w.start : w.stop] for w in row], dim=1)
-                                         for row in rows])) for rows in plan.runs]
+        passes = []
+        for rows, (height, width) in zip(plan.runs, plan.shapes):
+            mel = torch.zeros(height, self.config.num_mels, width, dtype=self.io_dtype)  # zeros: the padding
+            for r, row in enumerate(rows):
+                at = 0
+                for w in row:
+                    mel[r, :, at : at + w.frames] = items[w.item][:, w.start : w.stop]
+                    at += w.frames
+            passes.append(self._run(mel))
         empty = torch.zeros(0, dtype=self.io_dtype)
         return [torch.cat([empty, *(passes[p.run][p.row, p.offset * hop : (p.offset + p.stop - p.start) * hop]
                                     for p in pieces)]) for pieces in plan.pieces]
+
+    def _seen(self, shapes: list[tuple[int, int]]) -> bool:
+        """Whether passes of these (rows, frames) have all been asked for before, counting this time: a plan whose
+        shapes come back (a fixed-length loop, a repeated batch) runs as it is, worth each shape's set-up once; a
+        one-off runs in bucketed passes, whose shapes come back."""
+        seen = all(shape in self._asked for shape in shapes)
+        if len(self._asked) > 4096:  # a bound on a long-running caller's bookkeeping
+            self._asked.clear()
+        self._asked.update(shapes)
+        return seen
 
     def stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1) -> Iterator[torch.Tensor]:
         """Audio chunks for [num_mels, t] mel chunks; concatenated, they equal `self(whole mel)`.

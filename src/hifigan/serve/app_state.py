@@ -41,6 +41,7 @@ class ServeState:
             "lookahead_frames": field_.right, "latency_ms": lookahead_ms,
             "backend": self.vocoder.backend, "batch_invariant": self.vocoder.backend in BATCH_INVARIANT,
             "device": str(self.vocoder.device), "precision": self.vocoder.precision,
+            "shape_buckets": self.vocoder.buckets is not None,
             "dtype": str(self.vocoder.io_dtype).removeprefix("torch."), "max_batch": self.options.max_batch,
             "max_batch_delay_ms": self.options.max_batch_delay_ms, "max_frames": self.options.max_frames,
             "max_streams": self.options.max_streams, "max_message_bytes": self.options.max_message_bytes,

@@ -23,7 +23,8 @@ def openapi(info: dict) -> dict:
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
                 "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, lookahead_frames, "
                 "latency_ms, backend, batch_invariant (true: every float32 answer is bit for bit its mel alone, "
-                "whatever shared its passes), device, precision and the limits",
+                "whatever shared its passes), device, precision, shape_buckets (true: passes padded to a few shapes, "
+                "hifigan serve --shape-buckets) and the limits",
                 "content": {"application/json": {"schema": {"type": "object"}}}}}}},
             "/v1/vocode": {"post": {
                 "summary": "vocode one mel",
