@@ -7,6 +7,8 @@ bundled LJSpeech clips, and
   included), speed against the official-style generator (tests/support/official_reference.py, weight norm removed as the
   official inference.py does) at torch's default settings in the same process, and peak GPU memory;
 - a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone;
+- mels of lengths not seen before (1-10 s) vocoded one at a time, shape buckets off and on (`Vocoder(shape_buckets=)`):
+  what a new length costs, as a server or a folder of files meets them;
 and `hifigan bench --device cuda` itself on V1 (the command a user runs; target: fp16 at 3500x real time or more).
 """
 
@@ -189,6 +191,7 @@ def inference(name: str, settings) -> dict[str, Any]:
                 for backend in ("fused", "cuda-graph", "cuda-compiled"):
                     result["rows"].append({**row(backend, precision), "lever": "cudnn-benchmark"})
     result["batch"] = ragged_batch(generator, config, mel, device, quick)
+    result["new_lengths"] = new_lengths(generator, config, mel, device, quick)
     if result["batch"]["max_abs_diff_vs_alone"] > 1e-4:
         result["failures"].append(f"batch differs from alone by {result['batch']['max_abs_diff_vs_alone']:.3g}")
     return result
@@ -213,6 +216,29 @@ def ragged_batch(generator: Generator, config: HifiganConfig, mel: torch.Tensor,
     return {"backend": vocoder.backend, "lengths": lengths, "max_abs_diff_vs_alone": diff, "batch": batch_time,
             "one_by_one": alone_time, "x_real_time": seconds / batch_time["median_s"],
             "speedup_vs_one_by_one": alone_time["median_s"] / batch_time["median_s"], "peak_mb": peak}
+
+
+def new_lengths(generator: Generator, config: HifiganConfig, mel: torch.Tensor, device: torch.device,
+                quick: bool) -> dict[str, Any]:
+    """Rounds of 16 mels of 10-100% of `mel`'s length, none seen before in this process, vocoded one at a time
+    (torch's default precision) with shape buckets off, then with them on (other lengths again): seconds per round.
+    A convolution library sets up each new shape once; buckets bring a new length to shapes already set up."""
+    rng = np.random.default_rng(SEED + 1)
+    frames = mel.shape[1]
+    rounds, per = (1, 4) if quick else (3, BATCH)
+    pool = [int(n) for n in rng.permutation(np.arange(max(1, frames // 10), frames))]  # not `frames`: timed above
+    pool = (pool * (2 * rounds * per // len(pool) + 1))[: 2 * rounds * per]  # a short quick mel: repeats allowed
+    result: dict[str, Any] = {}
+    for mode in ("off", "on"):
+        vocoder = Vocoder(clone_generator(generator, config), config, device, "auto", shape_buckets=mode == "on")
+        seconds = []
+        for _ in range(rounds):
+            lengths, pool = pool[:per], pool[per:]
+            seconds.append(timed_call(device, lambda v=vocoder, ls=lengths: [v(mel[:, :n]) for n in ls])[0])
+        result[mode] = {"backend": vocoder.backend, "round_s": seconds}
+    result["rounds"], result["mels_per_round"] = rounds, per
+    result["buckets_speedup_last_round"] = result["off"]["round_s"][-1] / result["on"]["round_s"][-1]
+    return result
 
 
 TARGET_X_REAL_TIME = 3500  # V1, 10 s, fp16 (issue 24)

@@ -38,6 +38,12 @@ def table(data: dict[str, Any]) -> str:
         lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | fp32 | {batch['x_real_time']:.0f} | "
                      f"{batch['speedup_vs_one_by_one']:.2f} vs one by one | {batch['max_abs_diff_vs_alone']:.2g} "
                      f"vs alone | {_f(batch['peak_mb'], '.0f')} |")
+        if "new_lengths" in result:  # runs from 2026-12-05 on
+            new = result["new_lengths"]
+            off, on = new["off"]["round_s"][-1], new["on"]["round_s"][-1]
+            lines.append(f"| {result['config']} | {new['mels_per_round']} new lengths one at a time "
+                         f"({new['on']['backend']}) | default | - | shape buckets {off / on:.2f}x (last round: off "
+                         f"{off:.2f} s, on {on:.2f} s) | - | - |")
     lines += ["", "| training or serving check | ok | figures |", "|---|---|---|"]
     for name, entry in checks.items():
         if not name.startswith(("train/", "serve/", "bench/")):

@@ -45,6 +45,10 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
         assert row["x_real_time"] > 0 and row["speedup_vs_official"] > 0 and row["repeats"] >= 2
     batch = inference["batch"]
     assert len(batch["lengths"]) == 16 and batch["max_abs_diff_vs_alone"] < 1e-6
+    new = inference["new_lengths"]  # quick: one round of 4 lengths, buckets off then on
+    assert [len(new[mode]["round_s"]) for mode in ("off", "on")] == [1, 1] and new["mels_per_round"] == 4
+    assert new["buckets_speedup_last_round"] == new["off"]["round_s"][0] / new["on"]["round_s"][0]
+    assert "| tiny2 | 4 new lengths one at a time (tiled-split) | default |" in done.stdout
 
     bench = report["checks"]["bench/v1"]["result"]  # `hifigan bench --device cpu`, quick: V3 on the CPU engines
     assert [r["backend"] for r in bench["backends"]] == ["eager", "fused"] and bench["best_fp16"] is None
