@@ -42,17 +42,25 @@ def compare_gradients(optimizer, named: dict, ours: dict, tag: str, into: dict) 
     optimizer.register_step_pre_hook(hook)
 
 
-def criterion_broken(ours: dict[str, float], official: dict[str, float], factor: float = 2.0,
-                     slack: float = 1e-6) -> list[str]:
-    """The equivalence criterion outside float64 (issue 24): per tensor, our gradient's relative distance to the
-    float64 reference (`ours`, from relative_errors) at most `factor` x the official step's in the same precision
-    (`official`) plus `slack`. The names of the tensors that break it, sorted."""
+FACTOR, SLACK = 2.0, 1e-6  # the criterion: ours <= FACTOR x official + SLACK
+CRITERION = f"ours <= {FACTOR:g} x official + {SLACK:g} (relative distance to the float64 official step, per tensor)"
+
+
+def criterion_bound(official: float, factor: float = FACTOR, slack: float = SLACK) -> float:
+    """The equivalence criterion outside float64 (issue 24): our gradient's relative distance to the float64
+    reference may be at most this, given the official step's in the same precision (`official`)."""
+    return factor * official + slack
+
+
+def criterion_broken(ours: dict[str, float], official: dict[str, float], factor: float = FACTOR,
+                     slack: float = SLACK) -> list[str]:
+    """The names of the tensors whose distance (`ours`, from relative_errors) breaks criterion_bound, sorted."""
     assert set(ours) == set(official)
-    return [k for k in sorted(official) if not ours[k] <= factor * official[k] + slack]
+    return [k for k in sorted(official) if not ours[k] <= criterion_bound(official[k], factor, slack)]
 
 
-def criterion_failures(ours: dict[str, float], official: dict[str, float], factor: float = 2.0,
-                       slack: float = 1e-6) -> list[str]:
+def criterion_failures(ours: dict[str, float], official: dict[str, float], factor: float = FACTOR,
+                       slack: float = SLACK) -> list[str]:
     """The tensors that break the criterion (criterion_broken), each with its figures."""
     return [f"{k}: {ours[k]:.3g} > {factor:g} x {official[k]:.3g} + {slack:g}"
             for k in criterion_broken(ours, official, factor, slack)]
