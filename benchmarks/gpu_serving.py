@@ -14,18 +14,23 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def serve_load(settings, delay_ms: float | None = None) -> dict[str, Any]:
-    """Run serve_load.py (V1, 1 and 16 clients; quick: V3, 1 and 2 clients, short utterances) and return
-    its JSON with each cell's throughput over --max-batch 1's. `delay_ms`: the batching servers' --max-batch-delay-ms
-    (default: serve's own); on an H200 a V1 pass of 2 s takes ~2 ms, less than the default wait for a batch to fill,
-    and waiting less did not help (2026-12-04)."""
-    out = settings.work / ("serve_load" if delay_ms is None else f"serve_load_delay{delay_ms:g}")
+def serve_load(settings, delay_ms: float | None = None, shape_buckets: str = "auto") -> dict[str, Any]:
+    """Run serve_load.py (V1, 1 and 16 clients, utterances of 1-3 s; quick: V3, 1 and 2 clients, short utterances)
+    and return its JSON with each cell's throughput over --max-batch 1's. `delay_ms`: the batching servers'
+    --max-batch-delay-ms (default: serve's own); on an H200 a V1 pass of 2 s takes ~2 ms, less than the default wait
+    for a batch to fill, and waiting less did not help (2026-12-04). `shape_buckets`: the servers' --shape-buckets
+    (auto: on with CUDA)."""
+    name = "serve_load" if delay_ms is None else f"serve_load_delay{delay_ms:g}"
+    out = settings.work / (name if shape_buckets == "auto" else f"{name}_buckets_{shape_buckets}")
     out.parent.mkdir(parents=True, exist_ok=True)
     # On the GPU each cell runs once untimed first (--warm): a batch shape's first pass there costs far more than
     # the next (cuDNN sets the shape up; `hifigan bench`'s streaming line showed a 104 ms worst chunk against a 7 ms
     # median), and a cell's 32 requests are too few to hide the batched server's new shapes.
+    # Lengths vary (as a TTS stack's do) since 2026-12-05: each new length is a new pass shape, what --shape-buckets
+    # is for; the runs before sent 2 s utterances only.
     sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
-             else ["--models", "v1", "--clients", "1", "16", "--warm"])
+             else ["--models", "v1", "--clients", "1", "16", "--warm", "--utterance-spread", "0.5"])
+    sizes += ["--shape-buckets", shape_buckets]
     if delay_ms is not None:
         sizes += ["--delay-ms", f"{delay_ms:g}"]
     cmd = [sys.executable, str(HERE / "serve_load.py"), *sizes, "--device", str(settings.device), "--out", str(out)]

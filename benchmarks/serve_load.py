@@ -52,19 +52,20 @@ def _checkpoint(name: str, work: Path) -> list[str]:
 
 
 def model_alone(model: list[str], message_frames: int, batch: int, threads: int | None, device: str,
-                backend: str) -> dict:
+                backend: str, shape_buckets: str = "auto") -> dict:
     """The model's compute alone, without a server: a streaming window (the message plus the receptive field)
     vocoded `batch` at a time in one pass, against one at a time (each the best of 3 rounds), in this process. What
     batching gains beyond this ratio in a server, it gains on the per-pass costs around the model."""
     import torch
 
+    from hifigan.checkpoints.contents import load_generator
+    from hifigan.inference.choices import SHAPE_BUCKETS
     from hifigan.inference.vocoder import Vocoder
+    from hifigan.pretrained import load_pretrained
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
-    if model[0] == "--pretrained":
-        vocoder = Vocoder.from_pretrained(model[1], device=device, backend=backend)
-    else:
-        vocoder = Vocoder.from_checkpoint(model[1], device=device, backend=backend)
+    generator, config = load_pretrained(model[1]) if model[0] == "--pretrained" else load_generator(model[1])
+    vocoder = Vocoder(generator, config, device=device, backend=backend, shape_buckets=SHAPE_BUCKETS[shape_buckets])
     field = vocoder.receptive_field
     width = message_frames + field.left + field.right
     rng = np.random.default_rng(0)
@@ -96,7 +97,7 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
 def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     cmd = [sys.executable, "-m", "hifigan", "serve", *model, "--port", "0", "--device", args.device,
-           "--backend", args.backend,
+           "--backend", args.backend, "--shape-buckets", args.shape_buckets,
            "--max-batch", str(max_batch), "--max-batch-delay-ms", str(args.delay_ms), "--max-streams", "256",
            "--max-frames", "100000"]
     if args.threads is not None:
@@ -170,12 +171,15 @@ async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], me
 def markdown(results: dict) -> str:
     rate = results.get("stream_rate") or 0
     pace = f"paced at {rate:g}x real time" if rate else "sent at once"
+    spread = results.get("utterance_spread") or 0
+    spread = f", lengths drawn uniformly within {spread:.0%} of it" if spread else ""
     load = " UNDER LOAD (a shared machine: the ratios within the run hold better than the absolute figures)"
     lines = [f"Measured {results['when']} on {results['machine']}{load if results['under_load'] else ''}."
-             f" Utterances of {results['utterance_s']} s, {results['requests_per_client']} per client, streams in "
-             f"{results['message_frames']}-frame messages "
+             f" Utterances of {results['utterance_s']} s{spread}, {results['requests_per_client']} per client, "
+             f"streams in {results['message_frames']}-frame messages "
              f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {results['threads']} threads per server, "
              f"--backend {results.get('backend', 'auto')}"
+             f"{', --shape-buckets ' + results['shape_buckets'] if 'shape_buckets' in results else ''}"
              f"{'; each cell run once untimed first (--warm)' if results.get('warm') else ''}.", "",
              "| model | mode | clients | server | audio s / s | vs batch 1 | first audio p50 / p99 ms | "
              "latency p50 / p99 ms | mean batch |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
@@ -201,6 +205,9 @@ def main() -> None:
     p.add_argument("--clients", nargs="+", type=int, default=[1, 4, 16])
     p.add_argument("--modes", nargs="+", default=["whole", "stream"], choices=["whole", "stream"])
     p.add_argument("--utterance-s", type=float, default=2.0, help="seconds of audio per request")
+    p.add_argument("--utterance-spread", type=float, default=0.0, metavar="F",
+                   help="each request's length drawn uniformly from utterance-s x [1 - F, 1 + F] (default 0: all "
+                        "equal); a TTS stack's lengths vary, and each new length is a new pass shape")
     p.add_argument("--requests", type=int, default=2, help="requests per client")
     p.add_argument("--message-frames", type=int, default=20)
     p.add_argument("--stream-rate", type=float, default=0.0,
@@ -210,6 +217,8 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads per server")
     p.add_argument("--device", default="cpu")
     p.add_argument("--backend", default="auto", help="the servers' --backend (invariant: bit-exact batching)")
+    p.add_argument("--shape-buckets", default="auto", choices=["auto", "on", "off"],
+                   help="the servers' --shape-buckets (and the model-alone line's)")
     p.add_argument("--warm", action="store_true",
                    help="run each cell once untimed before timing it: every batch shape its load makes is then set up "
                         "(on a GPU a shape's first pass costs far more than the next; the default warms one request)")
@@ -228,7 +237,7 @@ def main() -> None:
             frames = round(args.utterance_s * config.sampling_rate / config.hop_size)
             model = _checkpoint(name, Path(tmp))
             alone[name] = model_alone(model, args.message_frames, min(8, args.max_batch), args.threads,
-                                      args.device, args.backend)
+                                      args.device, args.backend, args.shape_buckets)
             print(json.dumps({"model": name, "model_alone": alone[name]}), flush=True)
             servers = {key: start_server(model, size, args) for key, size in (("batched", args.max_batch),
                                                                                 ("single", 1))}
@@ -241,8 +250,9 @@ def main() -> None:
                 for mode in args.modes:
                     for clients in args.clients:
                         rng = np.random.default_rng(clients)
-                        mels = [(rng.standard_normal((config.num_mels, frames)) - 5).astype(np.float32)
-                                for _ in range(clients * args.requests)]
+                        sizes = [max(1, round(frames * (1 + args.utterance_spread * u)))
+                                 for u in rng.uniform(-1, 1, clients * args.requests)]
+                        mels = [(rng.standard_normal((config.num_mels, n)) - 5).astype(np.float32) for n in sizes]
                         cell = {"model": name}
                         for key in ("batched", "single"):  # interleaved: the same load, one after the other
                             for _ in range(2 if args.warm else 1):  # the last run is the one kept
@@ -258,7 +268,9 @@ def main() -> None:
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                "machine": f"{machine_info()['cpu']}, {os.cpu_count()} cores, "
                           f"torch {torch.__version__}, device {args.device}",
-               "under_load": args.under_load, "utterance_s": args.utterance_s, "requests_per_client": args.requests,
+               "under_load": args.under_load, "utterance_s": args.utterance_s,
+               "utterance_spread": args.utterance_spread, "shape_buckets": args.shape_buckets,
+               "requests_per_client": args.requests,
                "message_frames": args.message_frames,
                "stream_rate": args.stream_rate, "max_batch": args.max_batch, "delay_ms": args.delay_ms,
                "threads": args.threads, "backend": args.backend, "warm": args.warm, "command": " ".join(sys.argv),
