@@ -42,9 +42,12 @@ SCHEMA = 1
 # Measured, and not worth their minutes on every run: they run when --only names them.
 ASKED_ONLY = ("train/lever-compile",)  # 2026-12-04, H200: 62 s of compiling for a slower step than eager
 # On CUDA as well (2026-12-04, H200): the eager loop (`hifigan train` replays a CUDA graph there; the eager loop
-# measured 0.82, 1.04 and 0.96 of its step), and serving with no batching wait (batched over batch-1 throughput
-# 0.70 at 16 clients against 0.59 with serve's default wait: not what bounds it).
-CUDA_ASKED_ONLY = ("train/pipeline", "serve/load-no-delay")
+# measured 0.82, 1.04 and 0.96 of its step), serving with no batching wait (batched over batch-1 throughput
+# 0.70 at 16 clients against 0.59 with serve's default wait: not what bounds it), cuDNN benchmark mode in inference
+# (-3% to +3% for V1 fp16, V2 `cuda-graph` fp16 -18%) and torch.compile inside the inference graph (3534-3566x
+# against 2519x for V1 fp16: shipped as `cuda-compiled`, which `bench/v1` times).
+CUDA_ASKED_ONLY = ("train/pipeline", "serve/load-no-delay", "bench/lever-compile",
+                   *(f"inference/cudnn-benchmark/{name}" for name in ("v1", "v2", "v3")))
 CORPUS = ROOT / "data" / "ljspeech-mini"
 
 
@@ -155,6 +158,10 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     checks: dict[str, Callable[[], dict[str, Any]]] = {"environment": lambda: environment(settings)}
     for name in gpu_inference.config_names(settings):
         checks[f"inference/{name}"] = lambda name=name: gpu_inference.inference(name, settings)
+    if settings.device.type == "cuda":
+        for name in gpu_inference.config_names(settings):
+            checks[f"inference/cudnn-benchmark/{name}"] = lambda name=name: gpu_inference.inference(
+                name, settings, cudnn_lever=True)
     checks["bench/v1"] = lambda: gpu_inference.bench_command(settings)
     checks.update(gpu_official.checks(settings))
     checks["train/pipeline"] = lambda: gpu_pipeline.pipeline(settings)
@@ -162,6 +169,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
         checks["train/pipeline-cuda-graph"] = lambda: gpu_pipeline.pipeline(settings, cuda_graph=True)
     checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
     if settings.device.type == "cuda":
+        checks["serve/load-no-buckets"] = lambda: gpu_serving.serve_load(settings, shape_buckets="off")
         checks["serve/load-no-delay"] = lambda: gpu_serving.serve_load(settings, delay_ms=0.0)
     checks.update(gpu_training.checks(settings))  # measured before: speed, exact resume, NCCL
     checks["train/lever-compile"] = lambda: gpu_official.compile_lever(settings)  # minutes of compiling: last

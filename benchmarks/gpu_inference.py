@@ -2,10 +2,11 @@
 
 One config per check: a seeded random generator (weight norm kept, as a checkpoint loads), a 10 s log-mel of the
 bundled LJSpeech clips, and
-- per backend (eager, fused) and precision (fp32 with TF32 off, fp32 with TF32 convolutions = torch's default, fp16,
-  bf16): max abs error against CPU fp32 eager, x real time (median of timed calls, audio copied back to the CPU
-  included), speed against the official-style generator (tests/support/official_reference.py, weight norm removed as the
-  official inference.py does) at torch's default settings in the same process, and peak GPU memory;
+- per backend (eager, fused, the graph backends) and precision (fp32 with TF32 off, fp32 with TF32 convolutions =
+  torch's default, fp16, bf16): max abs error against CPU fp32 eager, x real time (median of timed calls, audio
+  copied back to the CPU included), speed against the official-style generator (tests/support/official_reference.py,
+  weight norm removed as the official inference.py does) at torch's default settings in the same process, and peak
+  GPU memory (cuDNN benchmark mode as a lever: its own check, `cudnn_lever`);
 - a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone;
 - mels of lengths not seen before (1-10 s) vocoded one at a time, shape buckets off and on (`Vocoder(shape_buckets=)`):
   what a new length costs, as a server or a folder of files meets them;
@@ -137,8 +138,10 @@ def reference_case(name: str, corpus, seconds: float) -> tuple[HifiganConfig, Ge
     return config, generator, mel, audio_seconds, reference
 
 
-def inference(name: str, settings) -> dict[str, Any]:
-    """The per-config inference check (see the module docstring)."""
+def inference(name: str, settings, cudnn_lever: bool = False) -> dict[str, Any]:
+    """The per-config inference check (see the module docstring); `cudnn_lever`: instead of the rows, the batch and
+    the new lengths, the fused and graph backends with cuDNN benchmark mode (measured 2026-12-04 on an H200: no
+    faster, V2 `cuda-graph` fp16 18% slower), against the official generator as the rows are."""
     device, quick = settings.device, settings.quick
     config, generator, mel, audio_seconds, reference = reference_case(name, settings.corpus,
                                                                       0.5 if quick else SECONDS)
@@ -184,12 +187,12 @@ def inference(name: str, settings) -> dict[str, Any]:
             result["failures"].append(f"{backend}/{precision}: {entry['error']}")
         return entry
 
-    result["rows"] = [row(backend, precision) for precision in precisions for backend in backends]
-    if device.type == "cuda":  # a lever: cuDNN times its algorithms for each convolution's shape, then keeps the best
+    if cudnn_lever:  # cuDNN times its algorithms for each convolution's shape, then keeps the best
         with cudnn_benchmark():
-            for precision in ("tf32", "fp16"):
-                for backend in ("fused", "cuda-graph", "cuda-compiled"):
-                    result["rows"].append({**row(backend, precision), "lever": "cudnn-benchmark"})
+            result["rows"] = [{**row(backend, precision), "lever": "cudnn-benchmark"} for precision in ("tf32", "fp16")
+                              for backend in ("fused", "cuda-graph", "cuda-compiled")]
+        return result
+    result["rows"] = [row(backend, precision) for precision in precisions for backend in backends]
     result["batch"] = ragged_batch(generator, config, mel, device, quick)
     result["new_lengths"] = new_lengths(generator, config, mel, device, quick)
     if result["batch"]["max_abs_diff_vs_alone"] > 1e-4:

@@ -34,6 +34,8 @@ def table(data: dict[str, Any]) -> str:
             backend = row["backend"] + (f" + {row['lever']}" if "lever" in row else "")
             lines.append(f"| {result['config']} | {backend} | {row['precision']} | {row['x_real_time']:.0f} | "
                          f"{row['speedup_vs_official']:.2f} | {row['max_abs_err']:.2g} | {_f(row['peak_mb'], '.0f')} |")
+        if "batch" not in result:  # a lever's rows only
+            continue
         batch = result["batch"]
         lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | fp32 | {batch['x_real_time']:.0f} | "
                      f"{batch['speedup_vs_one_by_one']:.2f} vs one by one | {batch['max_abs_diff_vs_alone']:.2g} "
