@@ -45,14 +45,13 @@ def test_every_wanted_frame_comes_from_a_window_holding_its_receptive_field(case
     plan = pack(lengths, field, keep, buckets)
     keep = keep or [(0, n) for n in lengths]
     edge = field.left + field.right
-    for run, (rows, frames) in zip(plan.runs, plan.shapes):  # rows of one pass are stacked: equally long
+    for run, (rows, frames) in zip(plan.runs, plan.shapes):  # rows of one pass are stacked: padded to one width
         widths = {sum(w.frames for w in row) for row in run}
-        assert len(widths) == 1 and rows >= len(run) and frames >= widths.pop()
-        if buckets is None:
-            assert (rows, frames) == (len(run), sum(w.frames for w in run[0]))
-        else:  # few shapes: a bucket's rows; the sequence (one row, longer than an edge window) a bucket's frames
-            assert rows == buckets.rows(rows)
-            assert rows > 1 or frames <= edge or frames == buckets.frames(frames)
+        assert rows >= len(run) and frames >= max(widths)
+        if buckets is None:  # no padding
+            assert widths == {frames} and rows == len(run)
+        else:  # few shapes: a bucket's rows of a bucket's frames, or of an edge window's frames at most
+            assert rows == buckets.rows(rows) and (frames <= edge or frames == buckets.frames(frames))
     for i, ((a, b), n) in enumerate(zip(keep, lengths)):
         frames = [f for p in plan.pieces[i] for f in range(p.start, p.stop)]
         assert frames == list(range(a, b))
@@ -111,8 +110,10 @@ def test_buckets_pad_the_sequence_and_give_its_last_mel_an_edge_window():
         (0, 21, 30), (1, 0, 9), (1, 16, 25), (2, 0, 9), (2, 31, 40)]
     exact = pack([30, 34], field, buckets=buckets)  # 64 frames: a size of its own, no padding, a true end
     assert exact.shapes == [(1, 64), (2, 9)]
-    same = pack([20] * 5, field, buckets=buckets)  # stacked rows: 5 -> 6
+    same = pack([20] * 5, field, buckets=buckets)  # stacked rows: 5 -> 6 rows, 20 frames (a size of its own)
     assert same.shapes == [(6, 20)] and same.computed_frames() == 120
+    rows = pack([17, 17, 18, 18], field, buckets=buckets)  # two lengths stacked in one pass of 18 frames
+    assert rows.shapes == [(4, 18), (2, 9)]  # the padded 17s get an edge window at their end
 
 
 def _vocoder(shape_buckets: bool) -> Vocoder:

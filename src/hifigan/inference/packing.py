@@ -11,9 +11,9 @@ in one pass per distinct stacked length, one for the sequence and one for the ed
 
 With `Buckets`, each pass's shape is rounded up to one of a few sizes, so that a long-running caller (a server, a
 directory of files) meets few distinct shapes: a convolution library sets up each new shape once (oneDNN creates its
-primitives, cuDNN its plans), which can cost more than the pass itself. The sequence gets zero frames at its end
-(so its last mel gets an edge window there too), the stacked passes zero rows. Padding never reaches a wanted
-frame's receptive field.
+primitives, cuDNN its plans), which can cost more than the pass itself. The sequence and each stacked row longer than
+an edge window get zero frames at their end (so that mel gets an edge window at its end too), the stacked passes and
+the edge windows' pass zero rows. Padding never reaches a wanted frame's receptive field.
 """
 
 from __future__ import annotations
@@ -135,14 +135,19 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
         offset += n
     for i in wanted:
         (a, b), n = keep[i], lengths[i]
-        if i in stacked:
-            from_window(i, a, b, ("rows", n), 0, n)
+        if i in stacked:  # a row of its own, of `width` frames (rows of one width: one pass)
+            width = n if buckets is None or n <= edge else buckets.frames(n)
+            hi = n if width == n else n - right  # padded: the row's end is no true end
+            if a < hi:
+                from_window(i, a, min(b, hi), ("rows", width), 0, n)
+            if b > hi:
+                from_window(i, max(a, hi), b, "edges", n - edge, n)
         elif i not in laid_set:  # wanted frames within one edge
             from_window(i, a, b, "edges", *((0, edge) if b <= left else (n - edge, n)))
     runs = {key: r for r, key in enumerate(rows)}
-    shapes = [(len(run), sum(w.frames for w in run[0])) for run in rows.values()]
-    if buckets is not None:  # the sequence (one row) gets more frames, the stacked runs more rows
-        shapes = [(1, buckets.frames(f)) if key == "laid" else (buckets.rows(r), f)
-                  for key, (r, f) in zip(rows, shapes)]
+    # (rows, frames) per pass; with buckets the sequence (one row) gets more frames, the stacked runs more rows
+    widths = {"laid": buckets.frames(total) if padded else total, "edges": edge}
+    shapes = [(len(run) if buckets is None or key == "laid" else buckets.rows(len(run)),
+               widths[key] if key in widths else key[1]) for key, run in rows.items()]
     return Plan(list(rows.values()), shapes, [sorted(Piece(a, b, runs[key], row, at) for a, b, key, row, at in item)
                                               for item in found])

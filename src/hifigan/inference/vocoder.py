@@ -16,7 +16,7 @@ from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
-from hifigan.inference.packing import Buckets, pack
+from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
@@ -125,7 +125,12 @@ class Vocoder:
         mel = self._as_mel(mel)
         single = mel.dim() == 2
         mel = mel.unsqueeze(0) if single else mel
-        audio = self._run(mel) if self.buckets is None else torch.stack(self._batch(list(mel)))
+        if self.buckets is None or self._seen([(mel.shape[0], mel.shape[2])]):  # the plan of equal mels: one pass
+            audio = self._run(mel)
+        else:
+            items = list(mel)
+            audio = torch.stack(self._run_plan(items, pack([mel.shape[2]] * len(items), self.receptive_field,
+                                                           buckets=self.buckets)))
         return audio[0] if single else audio
 
     def batch(
@@ -140,14 +145,15 @@ class Vocoder:
         `keep[i]` = (a, b): only the audio of mel i's frames [a, b) is wanted and returned, [(b - a) * hop] (a
         streaming window, which keeps frames away from both its ends, then needs no edge windows at all).
         """
-        return self._batch([self._as_mel(m, dims=(2,)) for m in mels], keep)
-
-    def _batch(self, items: list[torch.Tensor], keep: Sequence[tuple[int, int]] | None = None) -> list[torch.Tensor]:
-        """`batch` of checked mels (in the model's convention already)."""
+        items = [self._as_mel(m, dims=(2,)) for m in mels]
         lengths = [m.shape[1] for m in items]
         plan = pack(lengths, self.receptive_field, keep)
         if self.buckets is not None and not self._seen(plan.shapes):
             plan = pack(lengths, self.receptive_field, keep, self.buckets)
+        return self._run_plan(items, plan)
+
+    def _run_plan(self, items: list[torch.Tensor], plan: Plan) -> list[torch.Tensor]:
+        """The audio `plan` wants of each of `items` (checked mels, in the model's convention already)."""
         hop = self.hop_size
         passes = []
         for rows, (height, width) in zip(plan.runs, plan.shapes):
