@@ -58,14 +58,12 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
     batching gains beyond this ratio in a server, it gains on the per-pass costs around the model."""
     import torch
 
-    from hifigan.checkpoints.contents import load_generator
     from hifigan.inference.choices import SHAPE_BUCKETS
     from hifigan.inference.vocoder import Vocoder
-    from hifigan.pretrained import load_pretrained
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
-    generator, config = load_pretrained(model[1]) if model[0] == "--pretrained" else load_generator(model[1])
-    vocoder = Vocoder(generator, config, device=device, backend=backend, shape_buckets=SHAPE_BUCKETS[shape_buckets])
+    load = Vocoder.from_pretrained if model[0] == "--pretrained" else Vocoder.from_checkpoint
+    vocoder = load(model[1], device=device, backend=backend, shape_buckets=SHAPE_BUCKETS[shape_buckets])
     field = vocoder.receptive_field
     width = message_frames + field.left + field.right
     rng = np.random.default_rng(0)

@@ -162,3 +162,8 @@ def test_a_plan_runs_as_it_is_once_its_shapes_come_back():
     assert [bucketed._seen(shapes) for shapes in asked] == [False, True, False, True, False]
     assert bucketed.buckets == Buckets()
     assert Vocoder(Generator(tiny_config("2")), tiny_config("2")).buckets is None  # auto: off on the CPU
+
+
+def test_loading_a_checkpoint_passes_shape_buckets_on(tiny_checkpoint):
+    assert Vocoder.from_checkpoint(tiny_checkpoint, shape_buckets=True).buckets == Buckets()
+    assert Vocoder.from_checkpoint(tiny_checkpoint).buckets is None  # auto: off on the CPU

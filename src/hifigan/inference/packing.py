@@ -76,8 +76,8 @@ class Piece:
 
 @dataclass
 class Plan:
-    """`runs[r][row]`: the windows laid end to end as that row's mel (every row of a run equally long);
-    `shapes[r]`: (rows, frames) of pass r, at least the windows' (the rest is zero padding);
+    """`runs[r][row]`: the windows laid end to end as that row's mel (every row of a run equally long, unless
+    buckets pad them); `shapes[r]`: (rows, frames) of pass r, at least the windows' (the rest is zero padding);
     `pieces[i]`: where mel i's wanted frames come from, in frame order (empty when none are wanted)."""
 
     runs: list[list[list[Window]]]
@@ -121,7 +121,8 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
         run.append([Window(i, start, stop)])
 
     total = sum(lengths[i] for i in laid)
-    padded = buckets is not None and buckets.frames(total) > total  # the sequence's end is then no true end
+    sequence = total if buckets is None else buckets.frames(total)  # its pass's frames
+    padded = sequence > total  # the sequence's end is then no true end
     offset, laid_set = 0, set(laid)
     for k, i in enumerate(laid):
         (a, b), n = keep[i], lengths[i]
@@ -145,8 +146,8 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
         elif i not in laid_set:  # wanted frames within one edge
             from_window(i, a, b, "edges", *((0, edge) if b <= left else (n - edge, n)))
     runs = {key: r for r, key in enumerate(rows)}
-    # (rows, frames) per pass; with buckets the sequence (one row) gets more frames, the stacked runs more rows
-    widths = {"laid": buckets.frames(total) if padded else total, "edges": edge}
+    # (rows, frames) per pass; with buckets the sequence (one row) gets more frames, the other passes more rows
+    widths = {"laid": sequence, "edges": edge}
     shapes = [(len(run) if buckets is None or key == "laid" else buckets.rows(len(run)),
                widths[key] if key in widths else key[1]) for key, run in rows.items()]
     return Plan(list(rows.values()), shapes, [sorted(Piece(a, b, runs[key], row, at) for a, b, key, row, at in item)

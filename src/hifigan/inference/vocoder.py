@@ -73,18 +73,20 @@ class Vocoder:
         device: str | torch.device = "cpu",
         backend: str = "auto",
         precision: str = "fp32",
+        shape_buckets: bool | None = None,
     ) -> Vocoder:
         """Our checkpoint (config inside) or an official `g_*` file (config required)."""
         generator, cfg = load_generator(path, config)
-        return cls(generator, cfg, device, backend, precision)
+        return cls(generator, cfg, device, backend, precision, shape_buckets)
 
     @classmethod
-    def from_pretrained(cls, name: str, device: str | torch.device = "cpu", backend: str = "auto") -> Vocoder:
+    def from_pretrained(cls, name: str, device: str | torch.device = "cpu", backend: str = "auto",
+                        shape_buckets: bool | None = None) -> Vocoder:
         """A registered pretrained generator (`lj-v1`, `universal-v1`; see hifigan.pretrained), hash-checked."""
         from hifigan.pretrained import load_pretrained
 
         generator, cfg = load_pretrained(name)
-        return cls(generator, cfg, device, backend)
+        return cls(generator, cfg, device, backend, shape_buckets=shape_buckets)
 
     @property
     def hop_size(self) -> int:
