@@ -26,8 +26,8 @@ def serve_load(settings, delay_ms: float | None = None, shape_buckets: str = "au
     # On the GPU each cell runs once untimed first (--warm): a batch shape's first pass there costs far more than
     # the next (cuDNN sets the shape up; `hifigan bench`'s streaming line showed a 104 ms worst chunk against a 7 ms
     # median), and a cell's 32 requests are too few to hide the batched server's new shapes.
-    # Lengths vary (as a TTS stack's do) since 2026-12-05: each new length is a new pass shape, what --shape-buckets
-    # is for; the runs before sent 2 s utterances only.
+    # Lengths vary (as a TTS stack's do): each new length is a new pass shape, what --shape-buckets is for; the
+    # H200 runs recorded in docs/gpu.md sent 2 s utterances only.
     sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
              else ["--models", "v1", "--clients", "1", "16", "--warm", "--utterance-spread", "0.5"])
     sizes += ["--shape-buckets", shape_buckets]

@@ -40,7 +40,7 @@ def table(data: dict[str, Any]) -> str:
         lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | fp32 | {batch['x_real_time']:.0f} | "
                      f"{batch['speedup_vs_one_by_one']:.2f} vs one by one | {batch['max_abs_diff_vs_alone']:.2g} "
                      f"vs alone | {_f(batch['peak_mb'], '.0f')} |")
-        if "new_lengths" in result:  # runs from 2026-12-05 on
+        if "new_lengths" in result:  # runs since shape buckets (none of docs/gpu.md's H200 runs)
             new = result["new_lengths"]
             off, on = new["off"]["round_s"][-1], new["on"]["round_s"][-1]
             lines.append(f"| {result['config']} | {new['mels_per_round']} new lengths one at a time "
