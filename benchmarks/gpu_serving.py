@@ -46,8 +46,11 @@ def serve_load(settings, delay_ms: float | None = None, shape_buckets: str = "au
         return {"command": " ".join(cmd), "failures": [f"serve_load.py exited {proc.returncode}: "
                                                        f"{stderr.strip()[-1500:]}"]}
     results = json.loads(out.with_suffix(".json").read_text())
+    # Beside each ratio, where the time went in each server: its worker's busy share and the model's ms per audio s.
     results["batched_over_single"] = [
         {"model": c["model"], "mode": c["batched"]["mode"], "clients": c["batched"]["clients"],
-         "ratio": c["batched"]["throughput"] / c["single"]["throughput"]} for c in results["cells"]]
+         "ratio": c["batched"]["throughput"] / c["single"]["throughput"],
+         **{key: [c["batched"][key], c["single"][key]] for key in ("busy", "model_ms_per_audio_s")}}
+        for c in results["cells"]]
     results["failures"] = []
     return results

@@ -96,8 +96,10 @@ def _summary(entry: dict[str, Any]) -> str:
                           f"{c['first_call_ms']['batched']:.0f} ms)" if "first_call_ms" in c else "")
                           for name, c in r["model_alone"].items())
         return "batched / batch 1 throughput: " + ", ".join(
-            f"{c['model']} {c['mode']} x{c['clients']} {c['ratio']:.2f}" for c in r["batched_over_single"]) + \
-            f"; model alone, 8 in one pass / one by one: {alone}"
+            f"{c['model']} {c['mode']} x{c['clients']} {c['ratio']:.2f}" + (
+                f" (worker busy {c['busy'][0]:.0%} / {c['busy'][1]:.0%}, model ms per audio s "
+                f"{c['model_ms_per_audio_s'][0]:.1f} / {c['model_ms_per_audio_s'][1]:.1f})" if "busy" in c else "")
+            for c in r["batched_over_single"]) + f"; model alone, 8 in one pass / one by one: {alone}"
     if "bit_exact" in r:
         return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"
     if "returncode" in r:

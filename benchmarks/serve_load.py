@@ -2,7 +2,9 @@
 load served by a dynamically batching server and by one with --max-batch 1, interleaved in one run.
 
 Reports per cell the aggregate throughput (audio seconds per wall second), time to first audio and request latency
-(p50, p99), and the mean batch size the server ran (from its /metrics). Writes JSON and a Markdown table.
+(p50, p99), and from the server's /metrics: the mean batch size it ran, the share of the wall its worker spent
+vocoding, the model's milliseconds per audio second so served, and a mel's mean wait for its batch. Writes JSON and
+a Markdown table.
 
     python benchmarks/serve_load.py --models lj-v1 v3 --out benchmarks/results/serve_load_cpu   # ~4 min, idle 2 cores
     python benchmarks/serve_load.py --models v3 --clients 1 4 --utterance-s 1 --requests 1      # a quick look
@@ -117,10 +119,13 @@ def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> 
     return proc, found.group(1)
 
 
-def _batch_totals(page: str) -> tuple[float, float]:
-    count = float(re.search(r"^hifigan_batch_size_count (\S+)$", page, re.M).group(1))
-    total = float(re.search(r"^hifigan_batch_size_sum (\S+)$", page, re.M).group(1))
-    return count, total
+TOTALS = tuple(f"{name}_{part}" for name in ("hifigan_batch_size", "hifigan_batch_seconds",
+                                             "hifigan_queue_wait_seconds") for part in ("count", "sum"))
+
+
+def _totals(page: str) -> dict[str, float]:
+    """The counts and sums of the server's batch histograms on a /metrics page."""
+    return {name: float(re.search(rf"^{name} (\S+)$", page, re.M).group(1)) for name in TOTALS}
 
 
 async def paced(pieces: list[np.ndarray], every_s: float) -> AsyncIterator[np.ndarray]:
@@ -135,7 +140,7 @@ async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], me
     """`clients` clients at once, each sending its mels one after another; the cell's figures."""
     first, latency, audio_seconds = [], [], 0.0
     async with AsyncClient(url, timeout=600) as client:
-        count0, total0 = _batch_totals((await client.http.get("/metrics")).text)
+        before = _totals((await client.http.get("/metrics")).text)
 
         async def one(i: int) -> None:
             nonlocal audio_seconds
@@ -157,13 +162,20 @@ async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], me
         wall = time.monotonic()
         await asyncio.gather(*(one(i) for i in range(clients)))
         wall = time.monotonic() - wall
-        count1, total1 = _batch_totals((await client.http.get("/metrics")).text)
+        after = _totals((await client.http.get("/metrics")).text)
+    d = {name: after[name] - before[name] for name in TOTALS}
     ms = lambda xs, q: round(1000 * float(np.percentile(xs, q)), 1)  # noqa: E731
     return {"mode": mode, "clients": clients, "requests": len(latency), "audio_s": round(audio_seconds, 3),
             "wall_s": round(wall, 3), "throughput": round(audio_seconds / wall, 3),
             "first_audio_p50_ms": ms(first, 50), "first_audio_p99_ms": ms(first, 99),
             "latency_p50_ms": ms(latency, 50), "latency_p99_ms": ms(latency, 99),
-            "mean_batch": round((total1 - total0) / max(1.0, count1 - count0), 2)}
+            "mean_batch": round(d["hifigan_batch_size_sum"] / max(1.0, d["hifigan_batch_size_count"]), 2),
+            # Where a request's time goes: the share of the wall the server's worker spent vocoding, its
+            # milliseconds per audio second (the model's cost as served), and a mel's mean wait for its batch.
+            "busy": round(d["hifigan_batch_seconds_sum"] / wall, 3),
+            "model_ms_per_audio_s": round(1000 * d["hifigan_batch_seconds_sum"] / audio_seconds, 2),
+            "mean_wait_ms": round(1000 * d["hifigan_queue_wait_seconds_sum"]
+                                  / max(1.0, d["hifigan_queue_wait_seconds_count"]), 2)}
 
 
 def markdown(results: dict) -> str:
@@ -180,14 +192,17 @@ def markdown(results: dict) -> str:
              f"{', --shape-buckets ' + results['shape_buckets'] if 'shape_buckets' in results else ''}"
              f"{'; each cell run once untimed first (--warm)' if results.get('warm') else ''}.", "",
              "| model | mode | clients | server | audio s / s | vs batch 1 | first audio p50 / p99 ms | "
-             "latency p50 / p99 ms | mean batch |", "|---|---|---:|---|---:|---:|---:|---:|---:|"]
+             "latency p50 / p99 ms | mean batch | worker busy | model ms / audio s | mean queue wait ms |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for cell in results["cells"]:
         for label, key in ((f"batch {results['max_batch']}", "batched"), ("batch 1", "single")):
             r = cell[key]
             ratio = f"{cell['batched']['throughput'] / cell['single']['throughput']:.2f}x" if key == "batched" else ""
             lines.append(f"| {cell['model']} | {r['mode']} | {r['clients']} | {label} | {r['throughput']:.2f} | "
                          f"{ratio} | {r['first_audio_p50_ms']:.0f} / {r['first_audio_p99_ms']:.0f} | "
-                         f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {r['mean_batch']:.2f} |")
+                         f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {r['mean_batch']:.2f} | "
+                         + (f"{r['busy']:.0%} | {r['model_ms_per_audio_s']:.1f} | {r['mean_wait_ms']:.1f} |"
+                            if "busy" in r else "- | - | - |"))  # a result from before these columns
     for name, c in results.get("model_alone", {}).items():
         lines.append(f"\nThe model alone, {name} (in-process, no server, {c['backend']}): {c['batch']} streaming "
                      f"windows of {c['window_frames']} frames in one pass take {c['batched_ms_per_window']:.1f} "

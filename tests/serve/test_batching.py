@@ -5,6 +5,7 @@ share forward passes, and each output equals its mel vocoded alone (float64: wit
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -91,7 +92,11 @@ def _assert_alone_under_mixed_load(running, vocoder: Vocoder, seed: int, fmt: st
     sizes = [[int(s) for s in rng.integers(1, 15, size=n)] for n in lengths]
     page = httpx.get(f"{running.url}/metrics").text
     passes, mels_run = metric(page, "hifigan_batch_size_count"), metric(page, "hifigan_batch_size_sum")
+    timed, waited = metric(page, "hifigan_batch_seconds_count"), metric(page, "hifigan_queue_wait_seconds_count")
+    busy = metric(page, "hifigan_batch_seconds_sum")
+    wall = time.monotonic()
     outs = asyncio.run(_mixed_load(running.url, mels, streamed, delays, sizes, fmt))
+    wall = time.monotonic() - wall
     for i, (mel, audio) in enumerate(zip(mels, outs)):
         alone = vocoder(mel).numpy()
         assert audio.dtype == alone.dtype and audio.shape == alone.shape, i
@@ -103,6 +108,10 @@ def _assert_alone_under_mixed_load(running, vocoder: Vocoder, seed: int, fmt: st
     passes = metric(page, "hifigan_batch_size_count") - passes
     mels_run = metric(page, "hifigan_batch_size_sum") - mels_run
     assert mels_run >= count and mels_run / passes >= 1.5  # they did share passes: 1.5 mels a pass or more
+    # Every batch is timed once and every mel's wait once; one worker runs the batches, so their seconds fit the wall.
+    assert metric(page, "hifigan_batch_seconds_count") - timed == passes
+    assert metric(page, "hifigan_queue_wait_seconds_count") - waited == mels_run
+    assert 0 < metric(page, "hifigan_batch_seconds_sum") - busy < wall
 
 
 @pytest.fixture(scope="module")

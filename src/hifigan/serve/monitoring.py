@@ -1,13 +1,20 @@
 """The server's Prometheus metrics (prometheus_client, a registry of its own per app): requests and errors by
-route, active streams, queue depth, batch sizes, audio seconds produced, time to first audio, request latency."""
+route, active streams, queue depth, batch sizes, each batch's seconds and each mel's wait for its batch, audio
+seconds produced, time to first audio, request latency."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hifigan.extras import optional_import
+
+if TYPE_CHECKING:
+    from hifigan.serve.scheduler import BatchDone
 
 prom = optional_import("prometheus_client", "hifigan serve")
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+BATCH_BUCKETS = (0.001, 0.0025, *LATENCY_BUCKETS)  # a GPU vocodes a batch in milliseconds (V1, 2 s: ~2 ms on an H200)
 
 
 class Metrics:
@@ -26,6 +33,11 @@ class Metrics:
         buckets = sorted({1, 2, 4, 8, 16, 32, 64, max_batch} & set(range(1, max_batch + 1)))
         self.batch_size = prom.Histogram("hifigan_batch_size", "Mels per forward pass", buckets=buckets,
                                          registry=r)
+        self.batch_seconds = prom.Histogram("hifigan_batch_seconds", "Seconds each batch took to vocode (packing, "
+                                            "the model's passes, the copy back to the CPU)", buckets=BATCH_BUCKETS,
+                                            registry=r)
+        self.queue_wait = prom.Histogram("hifigan_queue_wait_seconds", "Each mel's wait in the queue, from its "
+                                         "arrival to the start of its batch", buckets=BATCH_BUCKETS, registry=r)
         self.audio_seconds = prom.Counter("hifigan_audio_seconds", "Seconds of audio produced", registry=r)
         self.first_audio = prom.Histogram("hifigan_time_to_first_audio_seconds", "From a request's (a stream's "
                                           "first message's) arrival to its first audio sent, by route", ["route"],
@@ -33,9 +45,12 @@ class Metrics:
         self.latency = prom.Histogram("hifigan_request_latency_seconds", "From a request's arrival to its last "
                                       "audio sent, by route", ["route"], buckets=LATENCY_BUCKETS, registry=r)
 
-    def on_batch(self, size: int, depth: int) -> None:
-        """The scheduler's report of one forward pass (called from its thread; prometheus_client is thread-safe)."""
-        self.batch_size.observe(size)
+    def on_batch(self, done: BatchDone) -> None:
+        """The scheduler's report of one batch (called from its thread; prometheus_client is thread-safe)."""
+        self.batch_size.observe(done.size)
+        self.batch_seconds.observe(done.seconds)
+        for wait in done.waits:
+            self.queue_wait.observe(wait)
 
     def answered(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()

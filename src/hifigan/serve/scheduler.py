@@ -31,12 +31,28 @@ class Job:
     queued_at: float = field(default_factory=time.monotonic)
 
 
+@dataclass(frozen=True)
+class BatchDone:
+    """What the scheduler reports of one batch: each mel's wait in the queue (seconds from its arrival to the
+    batch's start) and the batch's own seconds (packing, the model's passes, the copy back to the CPU). The two split
+    a request's latency into waiting and computing."""
+
+    waits: tuple[float, ...]
+    seconds: float
+
+    @property
+    def size(self) -> int:
+        """Mels in the batch."""
+        return len(self.waits)
+
+
 class Scheduler:
-    """Queue of jobs and the thread that batches them. `on_batch(size, queue_depth)` is told of every pass;
-    `clients()` says how many requests and streams are being served (None: unknown, always wait the delay)."""
+    """Queue of jobs and the thread that batches them. `on_batch` is told of every batch vocoded (a `BatchDone`,
+    before its futures are set); `clients()` says how many requests and streams are being served (None: unknown,
+    always wait the delay)."""
 
     def __init__(self, vocoder: Vocoder, max_batch: int, max_batch_delay_ms: float,
-                 on_batch: Callable[[int, int], None] | None = None,
+                 on_batch: Callable[[BatchDone], None] | None = None,
                  clients: Callable[[], int] | None = None) -> None:
         self.vocoder, self.max_batch, self.delay = vocoder, max_batch, max_batch_delay_ms / 1000.0
         self.on_batch, self.clients = on_batch, clients
@@ -114,6 +130,7 @@ class Scheduler:
                 self._run(live)
 
     def _run(self, jobs: list[Job]) -> None:
+        started = time.monotonic()
         try:
             audios = self.vocoder.batch([job.mel for job in jobs], keep=[(job.start, job.stop) for job in jobs])
         except Exception as e:  # the model failed (out of memory, ...): each request is told, the server goes on
@@ -121,6 +138,6 @@ class Scheduler:
                 job.future.set_exception(e)
             return
         if self.on_batch is not None:
-            self.on_batch(len(jobs), self.depth)
+            self.on_batch(BatchDone(tuple(started - job.queued_at for job in jobs), time.monotonic() - started))
         for job, audio in zip(jobs, audios):
             job.future.set_result(audio)

@@ -1,0 +1,67 @@
+"""The scheduler's report of each batch (`BatchDone`): each mel's wait in the queue and the batch's own seconds,
+which split a request's latency into waiting and computing (`hifigan_queue_wait_seconds`, `hifigan_batch_seconds`)."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.serve.scheduler import BatchDone, Scheduler
+from tests.support.tiny import tiny_config
+
+FRAMES = 4000  # the tiny model takes tens of milliseconds on this: far above a thread's hand-over
+
+
+def _vocoder() -> Vocoder:
+    cfg = tiny_config("1")
+    torch.manual_seed(0)
+    return Vocoder(Generator(cfg), cfg)
+
+
+def test_waits_and_batch_seconds_split_each_jobs_time():
+    """Three jobs queued before the worker starts, at most 2 a batch: batches [1, 2] and [3]. The second batch starts
+    when the first has ended, so job 3's wait is job 1's plus the first batch's seconds (and the hand-over between
+    batches); no job's wait plus its batch's seconds exceeds the time from its submission to its audio."""
+    vocoder = _vocoder()
+    mel = torch.randn(vocoder.config.num_mels, FRAMES)
+    vocoder.batch([mel, mel])  # set-up outside the timed batches
+    reports: list[BatchDone] = []
+    scheduler = Scheduler(vocoder, max_batch=2, max_batch_delay_ms=0, on_batch=reports.append)
+    submitted, futures = [], []
+    for _ in range(3):
+        submitted.append(time.monotonic())
+        futures.append(scheduler.submit(mel, 0, FRAMES, owner=object()))
+    span = time.monotonic() - submitted[0]  # the jobs' arrival times lie within this of each other
+    scheduler.start()
+    done_at = []
+    for future in futures:
+        assert future.result(timeout=60).shape == (FRAMES * vocoder.hop_size,)
+        done_at.append(time.monotonic())
+    scheduler.close()
+
+    assert [r.size for r in reports] == [2, 1]
+    first, second = reports
+    assert first.seconds > 0 and second.seconds > 0 and min(first.waits + second.waits) >= 0
+    assert abs(first.waits[0] - first.waits[1]) <= span  # one batch: one start
+    between_starts = second.waits[0] - first.waits[0]  # within `span`
+    assert first.seconds - span <= between_starts <= first.seconds + span + 0.5 * first.seconds
+    for i, (wait, seconds) in enumerate([(w, first.seconds) for w in first.waits] + [(second.waits[0],
+                                                                                    second.seconds)]):
+        assert wait + seconds <= done_at[i] - submitted[i], i
+
+
+def test_a_lone_job_waits_the_delay_for_company():
+    """With no count of clients the worker holds a lone job `max_batch_delay_ms` for others, and says so."""
+    vocoder = _vocoder()
+    mel = torch.randn(vocoder.config.num_mels, 20)
+    reports: list[BatchDone] = []
+    scheduler = Scheduler(vocoder, max_batch=4, max_batch_delay_ms=150, on_batch=reports.append).start()
+    submitted = time.monotonic()
+    scheduler.submit(mel, 0, 20, owner=object()).result(timeout=60)
+    elapsed = time.monotonic() - submitted
+    scheduler.close()
+    (report,) = reports
+    assert report.size == 1 and 0.15 <= report.waits[0] and report.waits[0] + report.seconds <= elapsed
