@@ -40,7 +40,10 @@ import torch  # noqa: E402
 
 SCHEMA = 1
 # Measured, and not worth their minutes on every run: they run when --only names them.
-ASKED_ONLY = ("train/lever-compile",)  # 2026-12-04, H200: 62 s of compiling for a slower step than eager
+# 2026-12-04, H200: 62 s of compiling for a slower step than eager; cuDNN benchmark mode and a channels-last MPD on
+# the eager step (0.84x / 0.86x / 0.77x and 0.80x / 0.61x / 0.74x of the official in fp32 / TF32 / bf16, twice; the
+# graph 0.74x / 0.41x / 0.28x).
+ASKED_ONLY = ("train/lever-compile", "train/lever-eager")
 # On CUDA as well (2026-12-04, H200): the eager loop (`hifigan train` replays a CUDA graph there; the eager loop
 # measured 0.82, 1.04 and 0.96 of its step), serving with no batching wait (batched over batch-1 throughput
 # 0.70 at 16 clients against 0.59 with serve's default wait: not what bounds it), cuDNN benchmark mode in inference

@@ -1,14 +1,15 @@
 """gpu_check's inference levers, the ways toward V1 fp16 at 3500x real time beside the backends' own rows
-(gpu_inference): cuDNN benchmark mode, where a call's GPU time goes (torch.profiler), and what torch.compile is
-worth inside the graph backends' graph (the `cuda-compiled` backend against `cuda-graph`)."""
+(gpu_inference): cuDNN benchmark mode and what torch.compile is worth inside the graph backends' graph (the
+`cuda-compiled` backend against `cuda-graph`)."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import torch
+from gpu_profile import top_kernels
 
 
 @contextlib.contextmanager
@@ -20,26 +21,6 @@ def cudnn_benchmark() -> Iterator[None]:
         yield
     finally:
         torch.backends.cudnn.benchmark = before
-
-
-def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
-    """Where one call's GPU time goes: the `count` kernels with the most total time (torch.profiler), and the
-    total of all kernels (against the call's wall time, the rest is launches, copies and gaps)."""
-    from torch.autograd import DeviceType
-    from torch.profiler import ProfilerActivity, profile
-
-    fn()
-    with profile(activities=[ProfilerActivity.CUDA]) as prof:
-        fn()
-        torch.cuda.synchronize()
-    kernels = [e for e in prof.key_averages() if e.device_type == DeviceType.CUDA]
-
-    def micros(e: Any) -> float:
-        return float(getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0.0))
-
-    kernels.sort(key=micros, reverse=True)
-    return {"kernel_total_ms": sum(micros(e) for e in kernels) / 1000,
-            "top": [{"name": e.key[:120], "calls": e.count, "ms": micros(e) / 1000} for e in kernels[:count]]}
 
 
 def compile_lever(settings) -> dict[str, Any]:

@@ -4,9 +4,11 @@ weights and batch, in each precision a user trains in:
 - gradients: issue 24's criterion, per parameter tensor: our gradient's relative distance to the float64 reference
   (the official step in float64) at most 2x the official step's in the same precision, plus 1e-6;
 - time: our step and the official one alternating (target: ours at most 0.6x), and our step with each lever that
-  is not on by default (cuDNN benchmark mode, a channels-last MPD and the step replayed from one CUDA graph here;
-  `torch.compile` of the forward passes in a check of its own, the last, since compiling takes minutes), so a run
-  says which wins. (Fused AdamW and a step without host syncs are on by default.)
+  is not on by default (cuDNN benchmark mode, a channels-last MPD, the step replayed from one CUDA graph, and the
+  graph with a channels-last MPD here; `torch.compile` of the forward passes in a check of its own, the last, since
+  compiling takes minutes), so a run says which wins. (Fused AdamW and a step without host syncs are on by default.)
+- where the time goes: each eager step's kernel time and its convolutions' part (gpu_profile), against the
+  official step's time: the convolutions' part is the floor of any lever that keeps cuDNN's convolutions.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import torch
 from gpu_inference import tf32, timed_call
 from gpu_inference_levers import cudnn_benchmark
+from gpu_profile import convolution_share
 from gpu_training import batches, make_trainer
 
 from hifigan.mel import MelSpectrogram
@@ -27,9 +30,16 @@ MODES = {"fp32": ("fp32", False), "tf32": ("fp32", True), "bf16": ("bf16", False
 TARGET = 0.6  # our step's time over the official's (issue 24)
 
 
+# Levers on the step, timed on CUDA: what `hifigan train` runs there (the graph) and the graph with a channels-last
+# MPD by default; the eager levers, measured twice on an H200 (2026-12-04) and far from the graph, when asked for.
+LEVERS = ("cuda-graph", "channels-last+cuda-graph")
+EAGER_LEVERS = ("cudnn-benchmark", "channels-last")
+
+
 def checks(settings) -> dict[str, Callable[[], dict[str, Any]]]:
-    return {"train/step-vs-official": lambda: step_times(settings),
-            "train/gradients-vs-official": lambda: gradients(settings)}
+    return {"train/step-vs-official": lambda: step_times(settings, LEVERS),
+            "train/gradients-vs-official": lambda: gradients(settings),
+            "train/lever-eager": lambda: step_times(settings, EAGER_LEVERS)}
 
 
 def _modes(settings) -> list[str]:
@@ -138,8 +148,15 @@ def _apart(ours: torch.Tensor, official: torch.Tensor, reference: torch.Tensor, 
 @contextlib.contextmanager
 def _lever(name: str, trainer) -> Iterator[None]:
     """Our step with one lever on: `cudnn-benchmark`; `channels-last` (the period discriminators' 2-D convolutions
-    in NHWC, their weights converted in place); or `compile` (torch.compile of the generator and the discriminators'
-    forward passes, which the step calls through state.runs)."""
+    in NHWC, their weights converted in place); `cuda-graph` (the step replayed from one graph); `compile`
+    (torch.compile of the generator and the discriminators' forward passes, which the step calls through
+    state.runs); or levers joined by `+`, all on at once."""
+    if "+" in name:
+        with contextlib.ExitStack() as stack:
+            for part in name.split("+"):
+                stack.enter_context(_lever(part, trainer))
+            yield
+        return
     if name == "cudnn-benchmark":
         with cudnn_benchmark():
             yield
@@ -185,10 +202,11 @@ def _memory_format(module: torch.nn.Module, optimizer: torch.optim.Optimizer, la
                 state[key] = value.contiguous(memory_format=layout)
 
 
-def step_times(settings) -> dict[str, Any]:
-    """Per mode: median seconds of our step and the official's, alternating; then our step per lever."""
+def step_times(settings, levers: tuple[str, ...]) -> dict[str, Any]:
+    """Per mode: median seconds of our step and the official's, alternating; then our step per lever (on CUDA)
+    and where each eager step's time goes."""
     pairs, repeats = (2, 2) if settings.quick else (6, 8)
-    levers = ["cudnn-benchmark", "channels-last", "cuda-graph"] if settings.device.type == "cuda" else []
+    levers = levers if settings.device.type == "cuda" else ()
     result: dict[str, Any] = {"target_ratio": TARGET, "modes": {}, "failures": []}
     for mode in _modes(settings):
         ours = make_trainer(settings, MODES[mode][0], f"time-{mode}")
@@ -208,6 +226,7 @@ def step_times(settings) -> dict[str, Any]:
             row["ratio"] = row["ours"] / row["official"]
             for lever in levers:
                 row[lever] = _lever_time(settings, lever, ours, data, repeats, row["official"])
+            row["profile"] = _profile(settings, mode, ours, official, data[0], row["official"])
             # What `hifigan train` runs: on CUDA (one process) the graph, eager where its capture failed.
             row["default_ratio"] = row.get("cuda-graph", {}).get("ratio_to_official", row["ratio"])
             row["target_met"] = row["default_ratio"] <= TARGET
@@ -215,6 +234,21 @@ def step_times(settings) -> dict[str, Any]:
         ours.close()
         official_trainer.close()
     return result
+
+
+def _profile(settings, mode: str, ours, official: Callable[[tuple], Any], batch: tuple,
+             official_s: float) -> dict[str, Any]:
+    """Each eager step's time in kernels (CPU: operators) and in its convolutions, ours and the official's, and
+    ours against the official step's wall time: with its kernels back to back (the graph) ours takes at least
+    `ours_total_to_official_step` of it, and whatever else is removed, at least `ours_convolutions_to_official_step`."""
+    try:
+        mine = convolution_share(lambda: ours.train_step(batch), settings.device)
+        with _precision(mode, settings.device):
+            theirs = convolution_share(lambda: official(batch), settings.device)
+    except Exception as e:  # a profile that fails is a finding, not the end of the check
+        return {"error": f"{type(e).__name__}: {str(e).strip()[:300]}"}
+    return {"ours": mine, "official": theirs, "ours_total_to_official_step": mine["total_ms"] / 1000 / official_s,
+            "ours_convolutions_to_official_step": mine["convolutions_ms"] / 1000 / official_s}
 
 
 def _lever_time(settings, lever: str, trainer, data: list, repeats: int, official_s: float) -> dict[str, Any]:

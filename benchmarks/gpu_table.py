@@ -54,6 +54,16 @@ def table(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _floor(profile: dict[str, Any] | None) -> str:
+    """The step profile's floors against the official step (runs before it have none)."""
+    if profile is None:
+        return ""
+    if "error" in profile:
+        return f", profile {profile['error'][:60]}"
+    return (f", floors: kernels {profile['ours_total_to_official_step']:.2f}x, convolutions "
+            f"{profile['ours_convolutions_to_official_step']:.2f}x")
+
+
 def _summary(entry: dict[str, Any]) -> str:
     if "error" in entry:
         return entry["error"]
@@ -72,7 +82,8 @@ def _summary(entry: dict[str, Any]) -> str:
                          f"{m['ours']:.3f} vs {m['official']:.3f} s)"
                          + "".join(f", {lever} " + (f"{m[lever]['ratio_to_official']:.2f}x" if "error" not in m[lever]
                                                     else m[lever]["error"][:60])
-                                   for lever in m if isinstance(m[lever], dict))
+                                   for lever in m if isinstance(m[lever], dict) and lever != "profile")
+                         + _floor(m.get("profile"))
                          for mode, m in r["modes"].items())
     if "loop_step_s" in r:
         return (f"loop {r['loop_step_at_default_intervals_s']:.3f} s/step at the default intervals vs the step "

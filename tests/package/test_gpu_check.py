@@ -64,6 +64,13 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
     assert 0 < gradients["modes"]["fp32"]["ours_max_rel"] < 1e-4 and gradients["tensors"] > 100
     step = report["checks"]["train/step-vs-official"]["result"]["modes"]["fp32"]
     assert step["ours"] > 0 and step["official"] > 0 and step["ratio"] == step["ours"] / step["official"]
+    profile = step["profile"]  # the CPU's operator times: all of them, and the convolutions' (forward and backward)
+    for side in (profile["ours"], profile["official"]):
+        assert side["forward_convolutions_ms"] > 0 and side["backward_convolutions_ms"] > 0
+        assert side["convolutions_ms"] == side["forward_convolutions_ms"] + side["backward_convolutions_ms"]
+        assert side["convolutions_ms"] <= side["total_ms"]
+    assert profile["ours_convolutions_to_official_step"] == profile["ours"]["convolutions_ms"] / 1000 / step["official"]
+    assert "floors: kernels" in done.stdout
     assert "| train/gradients-vs-official | yes | fp32: 0 of" in done.stdout
     loop = report["checks"]["train/pipeline"]["result"]  # 4 links to each bundled clip, 2 held out
     assert (loop["clips"], loop["steps"], loop["workers"]) == (4 * 24 - 4, 12, 2)
