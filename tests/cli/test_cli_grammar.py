@@ -68,6 +68,28 @@ def test_output_given_twice_or_missing_is_a_usage_error(capsys):
         assert "error:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "prog", "message"), [
+    (["vocodee"], "hifigan", "argument COMMAND: invalid choice: 'vocodee' (choose from 'mel', 'vocode', "),
+    (["vocode", "-c", "g.pt", "--precision", "fp8", "a.wav"], "hifigan vocode",
+     "argument --precision: invalid choice: 'fp8' (choose from 'fp32', 'fp16', 'bf16')"),
+    (["vocode", "-c", "g.pt"], "hifigan vocode", "the following arguments are required: INPUT"),
+    (["vocode", "-c", "g.pt", "--zzz", "a.wav"], "hifigan vocode", "unrecognized arguments: --zzz"),
+    (["serve", "-c", "g.pt", "--max-batch", "two"], "hifigan serve", "argument --max-batch: invalid int value: 'two'"),
+    ([], "hifigan", "the following arguments are required: COMMAND"),
+])
+def test_usage_errors_are_one_line_naming_the_command(tmp_path, monkeypatch, capsys, argv, prog, message):
+    """argparse's own errors keep the one-line rule: the command that was given, the problem, where help is; no
+    usage block, exit 2, nothing written (-o points into the test's folder)."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv[:1], "-o", "out", *argv[1:]] if argv[:1] == ["vocode"] else argv)
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith(f"{prog}: error: {message}")
+    assert err.endswith(f"('{prog} --help' lists the options)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_deprecation_is_one_stderr_line_and_the_command_runs(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
     clip = wav(tmp_path / "a.wav", tone(SR // 2))
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "--output-dir", tmp_path / "v", clip)

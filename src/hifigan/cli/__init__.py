@@ -40,10 +40,19 @@ SUBCOMMANDS = (add_mel, add_vocode, add_check_mel, add_evaluate, add_train, add_
                add_configs)  # in the order --help lists them
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors (an unknown command or option, a bad choice, a missing argument) are
+    one line on stderr, as every other bad input's, pointing at --help instead of printing the usage block.
+    Subcommands' parsers are of this class too (add_subparsers makes its parsers of the parent's class)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from hifigan import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="hifigan",
         description="HiFi-GAN vocoder toolkit: compute mels, vocode, train, fine-tune, stream, export, evaluate. "
         "Loads the official jik876/hifi-gan checkpoints and configs as they are.",
@@ -59,7 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run one subcommand; expected failures become one line on stderr and exit 2."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the command they were given to (argparse would name the top-level `hifigan`)
+        args.subparser.error(f"unrecognized arguments: {' '.join(unknown)}")
     resolve_out(args, args.subparser)
     for note in dict.fromkeys(args.deprecations):  # old spellings of -o/--out and --system: one more release
         print(f"hifigan {args.command}: note: {note} (the old spelling goes in the next release)", file=sys.stderr)
