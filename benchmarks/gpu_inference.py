@@ -194,6 +194,8 @@ def inference(name: str, settings, cudnn_lever: bool = False) -> dict[str, Any]:
         return result
     result["rows"] = [row(backend, precision) for precision in precisions for backend in backends]
     result["batch"] = ragged_batch(generator, config, mel, device, quick)
+    if device.type == "cuda":  # as a GPU user vocodes (`hifigan vocode --precision fp16 --batch 16`)
+        result["batch_fp16"] = ragged_batch(generator, config, mel, device, quick, "fp16")
     result["new_lengths"] = new_lengths(generator, config, mel, device, quick)
     if result["batch"]["max_abs_diff_vs_alone"] > 1e-4:
         result["failures"].append(f"batch differs from alone by {result['batch']['max_abs_diff_vs_alone']:.3g}")
@@ -201,14 +203,15 @@ def inference(name: str, settings, cudnn_lever: bool = False) -> dict[str, Any]:
 
 
 def ragged_batch(generator: Generator, config: HifiganConfig, mel: torch.Tensor, device: torch.device,
-                 quick: bool) -> dict[str, Any]:
-    """16 mels of 10-100% of `mel`'s length (seeded), fp32 with TF32 off: batched vs one by one."""
+                 quick: bool, precision: str = "fp32") -> dict[str, Any]:
+    """16 mels of 10-100% of `mel`'s length (seeded), in `precision` (fp32: with TF32 off, where a long V1 mel
+    alone keeps the card's fp32 units busy): batched vs one by one."""
     rng = np.random.default_rng(SEED)
     frames = mel.shape[1]
     lengths = sorted(int(n) for n in rng.integers(max(1, frames // 10), frames + 1, size=BATCH))
     mels = [mel[:, :n] for n in lengths]
     with tf32(False):
-        vocoder = Vocoder(clone_generator(generator, config), config, device, "auto")
+        vocoder = Vocoder(clone_generator(generator, config), config, device, "auto", precision)
         together = vocoder.batch(mels)
         alone = [vocoder(m) for m in mels]
         diff = max(float((a - b).abs().max()) for a, b in zip(together, alone))
@@ -216,8 +219,8 @@ def ragged_batch(generator: Generator, config: HifiganConfig, mel: torch.Tensor,
         alone_time = timed(lambda: [vocoder(m) for m in mels], device, quick)
         peak = peak_memory_mb(lambda: vocoder.batch(mels), device)
     seconds = sum(lengths) * config.upsample_factor / config.sampling_rate
-    return {"backend": vocoder.backend, "lengths": lengths, "max_abs_diff_vs_alone": diff, "batch": batch_time,
-            "one_by_one": alone_time, "x_real_time": seconds / batch_time["median_s"],
+    return {"backend": vocoder.backend, "precision": precision, "lengths": lengths, "max_abs_diff_vs_alone": diff,
+            "batch": batch_time, "one_by_one": alone_time, "x_real_time": seconds / batch_time["median_s"],
             "speedup_vs_one_by_one": alone_time["median_s"] / batch_time["median_s"], "peak_mb": peak}
 
 

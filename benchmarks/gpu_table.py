@@ -36,10 +36,13 @@ def table(data: dict[str, Any]) -> str:
                          f"{row['speedup_vs_official']:.2f} | {row['max_abs_err']:.2g} | {_f(row['peak_mb'], '.0f')} |")
         if "batch" not in result:  # a lever's rows only
             continue
-        batch = result["batch"]
-        lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | fp32 | {batch['x_real_time']:.0f} | "
-                     f"{batch['speedup_vs_one_by_one']:.2f} vs one by one | {batch['max_abs_diff_vs_alone']:.2g} "
-                     f"vs alone | {_f(batch['peak_mb'], '.0f')} |")
+        for batch in (result["batch"], result.get("batch_fp16")):  # fp16: runs since it joined
+            if batch is None:
+                continue
+            precision = batch.get("precision", "fp32")
+            lines.append(f"| {result['config']} | batch of 16 ({batch['backend']}) | {precision} | "
+                         f"{batch['x_real_time']:.0f} | {batch['speedup_vs_one_by_one']:.2f} vs one by one | "
+                         f"{batch['max_abs_diff_vs_alone']:.2g} vs alone | {_f(batch['peak_mb'], '.0f')} |")
         if "new_lengths" in result:  # runs since shape buckets (none of docs/gpu.md's H200 runs)
             new = result["new_lengths"]
             off, on = new["off"]["round_s"][-1], new["on"]["round_s"][-1]
