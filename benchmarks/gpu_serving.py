@@ -50,7 +50,8 @@ def serve_load(settings, delay_ms: float | None = None, shape_buckets: str = "au
     results["batched_over_single"] = [
         {"model": c["model"], "mode": c["batched"]["mode"], "clients": c["batched"]["clients"],
          "ratio": c["batched"]["throughput"] / c["single"]["throughput"],
-         **{key: [c["batched"][key], c["single"][key]] for key in ("busy", "model_ms_per_audio_s")}}
+         **{key: [c["batched"][key], c["single"][key]] for key in ("busy", "model_ms_per_audio_s",
+                                                                   "worker_cpu_share")}}
         for c in results["cells"]]
     results["failures"] = []
     return results

@@ -112,7 +112,8 @@ def _summary(entry: dict[str, Any]) -> str:
         return "batched / batch 1 throughput: " + ", ".join(
             f"{c['model']} {c['mode']} x{c['clients']} {c['ratio']:.2f}" + (
                 f" (worker busy {c['busy'][0]:.0%} / {c['busy'][1]:.0%}, model ms per audio s "
-                f"{c['model_ms_per_audio_s'][0]:.1f} / {c['model_ms_per_audio_s'][1]:.1f})" if "busy" in c else "")
+                f"{c['model_ms_per_audio_s'][0]:.1f} / {c['model_ms_per_audio_s'][1]:.1f}, worker CPU share "
+                f"{c['worker_cpu_share'][0]:.0%} / {c['worker_cpu_share'][1]:.0%})" if "busy" in c else "")
             for c in r["batched_over_single"]) + f"; model alone, 8 in one pass / one by one: {alone}"
     if "bit_exact" in r:
         return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"

@@ -119,8 +119,8 @@ def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> 
     return proc, found.group(1)
 
 
-TOTALS = tuple(f"{name}_{part}" for name in ("hifigan_batch_size", "hifigan_batch_seconds",
-                                             "hifigan_queue_wait_seconds") for part in ("count", "sum"))
+TOTALS = (*(f"{name}_{part}" for name in ("hifigan_batch_size", "hifigan_batch_seconds", "hifigan_queue_wait_seconds")
+            for part in ("count", "sum")), "hifigan_batch_cpu_seconds_total")
 
 
 def _totals(page: str) -> dict[str, float]:
@@ -174,6 +174,9 @@ async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], me
             # milliseconds per audio second (the model's cost as served), and a mel's mean wait for its batch.
             "busy": round(d["hifigan_batch_seconds_sum"] / wall, 3),
             "model_ms_per_audio_s": round(1000 * d["hifigan_batch_seconds_sum"] / audio_seconds, 2),
+            # The worker thread's CPU seconds over its batches' seconds; the rest it waited (GPU, a core, the GIL).
+            "worker_cpu_share": round(d["hifigan_batch_cpu_seconds_total"] / max(1e-9, d["hifigan_batch_seconds_sum"]),
+                                      3),
             "mean_wait_ms": round(1000 * d["hifigan_queue_wait_seconds_sum"]
                                   / max(1.0, d["hifigan_queue_wait_seconds_count"]), 2)}
 
@@ -192,8 +195,8 @@ def markdown(results: dict) -> str:
              f"{', --shape-buckets ' + results['shape_buckets'] if 'shape_buckets' in results else ''}"
              f"{'; each cell run once untimed first (--warm)' if results.get('warm') else ''}.", "",
              "| model | mode | clients | server | audio s / s | vs batch 1 | first audio p50 / p99 ms | "
-             "latency p50 / p99 ms | mean batch | worker busy | model ms / audio s | mean queue wait ms |",
-             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "latency p50 / p99 ms | mean batch | worker busy | model ms / audio s | worker CPU share | "
+             "mean queue wait ms |", "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for cell in results["cells"]:
         for label, key in ((f"batch {results['max_batch']}", "batched"), ("batch 1", "single")):
             r = cell[key]
@@ -201,8 +204,8 @@ def markdown(results: dict) -> str:
             lines.append(f"| {cell['model']} | {r['mode']} | {r['clients']} | {label} | {r['throughput']:.2f} | "
                          f"{ratio} | {r['first_audio_p50_ms']:.0f} / {r['first_audio_p99_ms']:.0f} | "
                          f"{r['latency_p50_ms']:.0f} / {r['latency_p99_ms']:.0f} | {r['mean_batch']:.2f} | "
-                         + (f"{r['busy']:.0%} | {r['model_ms_per_audio_s']:.1f} | {r['mean_wait_ms']:.1f} |"
-                            if "busy" in r else "- | - | - |"))  # a result from before these columns
+                         + (f"{r['busy']:.0%} | {r['model_ms_per_audio_s']:.1f} | {r['worker_cpu_share']:.0%} | "
+                            f"{r['mean_wait_ms']:.1f} |" if "busy" in r else "- | - | - | - |"))  # older results
     for name, c in results.get("model_alone", {}).items():
         lines.append(f"\nThe model alone, {name} (in-process, no server, {c['backend']}): {c['batch']} streaming "
                      f"windows of {c['window_frames']} frames in one pass take {c['batched_ms_per_window']:.1f} "

@@ -139,7 +139,7 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
     assert metric(page, "hifigan_audio_seconds_total") == pytest.approx(seconds + 2 * 40 * 16 / 8000)
     assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="200"}') >= 1
     for name in ("hifigan_active_streams", "hifigan_queue_depth", "hifigan_batch_size_count",
-                 "hifigan_batch_seconds_count", "hifigan_queue_wait_seconds_count",
+                 "hifigan_batch_seconds_count", "hifigan_queue_wait_seconds_count", "hifigan_batch_cpu_seconds_total",
                  'hifigan_batch_seconds_bucket{le="0.001"}',
                  'hifigan_time_to_first_audio_seconds_count{route="WS /v1/stream"}',
                  'hifigan_request_latency_seconds_count{route="POST /v1/vocode"}'):

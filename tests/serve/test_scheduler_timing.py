@@ -1,5 +1,6 @@
 """The scheduler's report of each batch (`BatchDone`): each mel's wait in the queue and the batch's own seconds,
-which split a request's latency into waiting and computing (`hifigan_queue_wait_seconds`, `hifigan_batch_seconds`)."""
+which split a request's latency into waiting and computing (`hifigan_queue_wait_seconds`, `hifigan_batch_seconds`),
+and the worker thread's CPU seconds in the batch (`hifigan_batch_cpu_seconds_total`)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ def test_waits_and_batch_seconds_split_each_jobs_time():
     assert [r.size for r in reports] == [2, 1]
     first, second = reports
     assert first.seconds > 0 and second.seconds > 0 and min(first.waits + second.waits) >= 0
+    for report in reports:  # the worker's own CPU time lies within its batch's wall time (its clock read just after)
+        assert 0 < report.cpu_seconds <= report.seconds + 1e-3
     assert abs(first.waits[0] - first.waits[1]) <= span  # one batch: one start
     between_starts = second.waits[0] - first.waits[0]  # within `span`
     assert first.seconds - span <= between_starts <= first.seconds + span + 0.5 * first.seconds

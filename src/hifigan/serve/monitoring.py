@@ -36,6 +36,9 @@ class Metrics:
         self.batch_seconds = prom.Histogram("hifigan_batch_seconds", "Seconds each batch took to vocode (packing, "
                                             "the model's passes, the copy back to the CPU)", buckets=BATCH_BUCKETS,
                                             registry=r)
+        self.batch_cpu_seconds = prom.Counter("hifigan_batch_cpu_seconds", "CPU seconds the worker's thread spent "
+                                              "vocoding batches (hifigan_batch_seconds_sum less this: it waited, for "
+                                              "the GPU, a core or the GIL)", registry=r)
         self.queue_wait = prom.Histogram("hifigan_queue_wait_seconds", "Each mel's wait in the queue, from its "
                                          "arrival to the start of its batch", buckets=BATCH_BUCKETS, registry=r)
         self.audio_seconds = prom.Counter("hifigan_audio_seconds", "Seconds of audio produced", registry=r)
@@ -49,6 +52,7 @@ class Metrics:
         """The scheduler's report of one batch (called from its thread; prometheus_client is thread-safe)."""
         self.batch_size.observe(done.size)
         self.batch_seconds.observe(done.seconds)
+        self.batch_cpu_seconds.inc(done.cpu_seconds)
         for wait in done.waits:
             self.queue_wait.observe(wait)
 

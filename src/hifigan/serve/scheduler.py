@@ -34,11 +34,15 @@ class Job:
 @dataclass(frozen=True)
 class BatchDone:
     """What the scheduler reports of one batch: each mel's wait in the queue (seconds from its arrival to the
-    batch's start) and the batch's own seconds (packing, the model's passes, the copy back to the CPU). The two split
-    a request's latency into waiting and computing."""
+    batch's start), the batch's own seconds (packing, the model's passes, the copy back to the CPU) and the CPU
+    seconds the worker's thread spent in them. The first two split a request's latency into waiting and computing;
+    the batch's seconds less its CPU seconds are the worker waiting (for the GPU, a core, or Python's GIL, which the
+    server's event loop holds while it handles requests; with more than one intra-op thread on the CPU, the others'
+    time is not in it)."""
 
     waits: tuple[float, ...]
     seconds: float
+    cpu_seconds: float
 
     @property
     def size(self) -> int:
@@ -130,7 +134,7 @@ class Scheduler:
                 self._run(live)
 
     def _run(self, jobs: list[Job]) -> None:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.thread_time()
         try:
             audios = self.vocoder.batch([job.mel for job in jobs], keep=[(job.start, job.stop) for job in jobs])
         except Exception as e:  # the model failed (out of memory, ...): each request is told, the server goes on
@@ -138,6 +142,7 @@ class Scheduler:
                 job.future.set_exception(e)
             return
         if self.on_batch is not None:
-            self.on_batch(BatchDone(tuple(started - job.queued_at for job in jobs), time.monotonic() - started))
+            self.on_batch(BatchDone(tuple(started - job.queued_at for job in jobs), time.monotonic() - started,
+                                    time.thread_time() - cpu))
         for job, audio in zip(jobs, audios):
             job.future.set_result(audio)
