@@ -49,8 +49,11 @@ ASKED_ONLY = ("train/lever-compile", "train/lever-eager")
 # 0.70 at 16 clients against 0.59 with serve's default wait: not what bounds it), cuDNN benchmark mode in inference
 # (-3% to +3% for V1 fp16, V2 `cuda-graph` fp16 -18%) and torch.compile inside the inference graph (3534-3566x
 # against 2519x for V1 fp16: shipped as `cuda-compiled`, which `bench/v1` times).
+# The eager training step's speed and memory per precision (twice, 2026-11-26 and 2026-12-04: `hifigan train` replays
+# a CUDA graph there, whose rows stay) and resume without --deterministic (weights within 1e-3 after 4 steps, twice).
 CUDA_ASKED_ONLY = ("train/pipeline", "serve/load-no-delay", "bench/lever-compile",
-                   *(f"inference/cudnn-benchmark/{name}" for name in ("v1", "v2", "v3")))
+                   *(f"inference/cudnn-benchmark/{name}" for name in ("v1", "v2", "v3")),
+                   "train/fp32", "train/bf16", "train/bf16-mrd-stft", "train/resume-default")
 CORPUS = ROOT / "data" / "ljspeech-mini"
 
 
@@ -173,6 +176,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     checks["serve/load"] = lambda: gpu_serving.serve_load(settings)
     if settings.device.type == "cuda":
         checks["serve/load-no-buckets"] = lambda: gpu_serving.serve_load(settings, shape_buckets="off")
+        checks["serve/load-cuda-graph"] = lambda: gpu_serving.serve_load(settings, backend="cuda-graph")
         checks["serve/load-no-delay"] = lambda: gpu_serving.serve_load(settings, delay_ms=0.0)
     checks.update(gpu_training.checks(settings))  # measured before: speed, exact resume, NCCL
     checks["train/lever-compile"] = lambda: gpu_official.compile_lever(settings)  # minutes of compiling: last

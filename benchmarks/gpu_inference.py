@@ -199,6 +199,9 @@ def inference(name: str, settings, cudnn_lever: bool = False) -> dict[str, Any]:
     result["new_lengths"] = new_lengths(generator, config, mel, device, quick)
     if result["batch"]["max_abs_diff_vs_alone"] > 1e-4:
         result["failures"].append(f"batch differs from alone by {result['batch']['max_abs_diff_vs_alone']:.3g}")
+    if result["new_lengths"].get("graph_max_abs_diff", 0.0) > 1e-3:  # the same kernels: a shared pool gone wrong
+        result["failures"].append(f"cuda-graph over new lengths differs from auto by "
+                                  f"{result['new_lengths']['graph_max_abs_diff']:.3g}")
     return result
 
 
@@ -228,20 +231,35 @@ def new_lengths(generator: Generator, config: HifiganConfig, mel: torch.Tensor, 
                 quick: bool) -> dict[str, Any]:
     """Rounds of 16 mels of 10-100% of `mel`'s length, none seen before in this process, vocoded one at a time
     (torch's default precision) with shape buckets off, then with them on (other lengths again): seconds per round.
-    A convolution library sets up each new shape once; buckets bring a new length to shapes already set up."""
+    A convolution library sets up each new shape once; buckets bring a new length to shapes already set up.
+    On CUDA also `graph`: the `cuda-graph` backend with buckets (other lengths again), each shape captured once
+    into the graphs' shared memory pool, its outputs against the bucketed `auto` vocoder's (`graph_max_abs_diff`)."""
     rng = np.random.default_rng(SEED + 1)
     frames = mel.shape[1]
     rounds, per = (1, 4) if quick else (3, BATCH)
+    modes = {"off": ("auto", False), "on": ("auto", True)}
+    if device.type == "cuda":
+        modes["graph"] = ("cuda-graph", True)
     pool = [int(n) for n in rng.permutation(np.arange(max(1, frames // 10), frames))]  # not `frames`: timed above
-    pool = (pool * (2 * rounds * per // len(pool) + 1))[: 2 * rounds * per]  # a short quick mel: repeats allowed
+    pool = (pool * (len(modes) * rounds * per // len(pool) + 1))[: len(modes) * rounds * per]  # quick: repeats
     result: dict[str, Any] = {}
-    for mode in ("off", "on"):
-        vocoder = Vocoder(clone_generator(generator, config), config, device, "auto", shape_buckets=mode == "on")
-        seconds = []
+    vocoders = {}
+    for mode, (backend, buckets) in modes.items():
+        vocoder = vocoders[mode] = Vocoder(clone_generator(generator, config), config, device, backend,
+                                           shape_buckets=buckets)
+        seconds, seen = [], []
         for _ in range(rounds):
             lengths, pool = pool[:per], pool[per:]
+            seen += lengths
             seconds.append(timed_call(device, lambda v=vocoder, ls=lengths: [v(mel[:, :n]) for n in ls])[0])
         result[mode] = {"backend": vocoder.backend, "round_s": seconds}
+    if "graph" in modes:  # the graphs' lengths again, each against the plain bucketed backend
+        graph, plain = vocoders["graph"], vocoders["on"]
+        try:
+            result["graph_max_abs_diff"] = max(float((graph(mel[:, :n]) - plain(mel[:, :n])).abs().max())
+                                               for n in seen)
+        except Exception as e:  # recorded as a failure by the caller; the rest of the inference check stands
+            result["graph_max_abs_diff"], result["graph_error"] = float("inf"), f"{type(e).__name__}: {e}"[:300]
     result["rounds"], result["mels_per_round"] = rounds, per
     result["buckets_speedup_last_round"] = result["off"]["round_s"][-1] / result["on"]["round_s"][-1]
     return result

@@ -14,14 +14,17 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
-def serve_load(settings, delay_ms: float | None = None, shape_buckets: str = "auto") -> dict[str, Any]:
+def serve_load(settings, delay_ms: float | None = None, shape_buckets: str = "auto",
+               backend: str = "auto") -> dict[str, Any]:
     """Run serve_load.py (V1, 1 and 16 clients, utterances of 1-3 s; quick: V3, 1 and 2 clients, short utterances)
     and return its JSON with each cell's throughput over --max-batch 1's. `delay_ms`: the batching servers'
     --max-batch-delay-ms (default: serve's own); on an H200 a V1 pass of 2 s takes ~2 ms, less than the default wait
     for a batch to fill, and waiting less did not help (2026-12-04). `shape_buckets`: the servers' --shape-buckets
-    (auto: on with CUDA)."""
+    (auto: on with CUDA). `backend`: the servers' --backend (`cuda-graph`: each pass one replay, so the worker takes
+    Python's GIL back once a pass, not once a kernel launch, while the event loop handles the clients)."""
     name = "serve_load" if delay_ms is None else f"serve_load_delay{delay_ms:g}"
-    out = settings.work / (name if shape_buckets == "auto" else f"{name}_buckets_{shape_buckets}")
+    name += "" if shape_buckets == "auto" else f"_buckets_{shape_buckets}"
+    out = settings.work / (name if backend == "auto" else f"{name}_{backend}")
     out.parent.mkdir(parents=True, exist_ok=True)
     # On the GPU each cell runs once untimed first (--warm): a batch shape's first pass there costs far more than
     # the next (cuDNN sets the shape up; `hifigan bench`'s streaming line showed a 104 ms worst chunk against a 7 ms
@@ -30,7 +33,7 @@ def serve_load(settings, delay_ms: float | None = None, shape_buckets: str = "au
     # H200 runs recorded in docs/gpu.md sent 2 s utterances only.
     sizes = (["--models", "v3", "--clients", "1", "2", "--utterance-s", "0.5", "--requests", "1"] if settings.quick
              else ["--models", "v1", "--clients", "1", "16", "--warm", "--utterance-spread", "0.5"])
-    sizes += ["--shape-buckets", shape_buckets]
+    sizes += ["--shape-buckets", shape_buckets, "--backend", backend]
     if delay_ms is not None:
         sizes += ["--delay-ms", f"{delay_ms:g}"]
     cmd = [sys.executable, str(HERE / "serve_load.py"), *sizes, "--device", str(settings.device), "--out", str(out)]

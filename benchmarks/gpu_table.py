@@ -49,6 +49,11 @@ def table(data: dict[str, Any]) -> str:
             lines.append(f"| {result['config']} | {new['mels_per_round']} new lengths one at a time "
                          f"({new['on']['backend']}) | default | - | shape buckets {off / on:.2f}x (last round: off "
                          f"{off:.2f} s, on {on:.2f} s) | - | - |")
+            if "graph" in new:  # CUDA runs since the graphs' shared pool
+                graph = new["graph"]["round_s"][-1]
+                lines.append(f"| {result['config']} | {new['mels_per_round']} new lengths one at a time (cuda-graph, "
+                             f"buckets) | default | - | last round {graph:.2f} s ({on / graph:.2f}x buckets alone) | "
+                             f"{new['graph_max_abs_diff']:.2g} vs auto | - |")
     lines += ["", "| training or serving check | ok | figures |", "|---|---|---|"]
     for name, entry in checks.items():
         if not name.startswith(("train/", "serve/", "bench/")):

@@ -5,8 +5,11 @@ On a GPU a generator is a long chain of small kernels (V1: 78 convolutions and t
 Python; a 10 s mel keeps the card busy for a few milliseconds, so launch overhead and per-layer allocations are a
 large part of a call. A captured graph replays every kernel in one launch, in memory allocated once at capture.
 A shape seen for the first time is warmed up (cuDNN picks its algorithms) and captured: two extra calls, worth it
-for shapes that come back (a fixed length, a stream's windows of one width). The graphs of the `max_shapes` most
-recently used shapes are kept, each holding its activations' memory. cuDNN picks its algorithms by its heuristics:
+for shapes that come back (a fixed length, a stream's windows of one width, the few shapes of `--shape-buckets`).
+The graphs of the `max_shapes` most recently used shapes are kept. They share one memory pool: a replay's
+activations may overwrite another graph's, which is safe because replays run one at a time on one stream and each
+output is copied out before the next replay; so the pool holds the largest graph's activations, not their sum, plus
+each graph's output. cuDNN picks its algorithms by its heuristics:
 timing them (benchmark mode) during the warm-up measured no faster on an H200 (V1 fp16 -3% to +3%, V2 -18%).
 
 `cuda-compiled` compiles the fused generator first (inductor): PyTorch adds each cuDNN convolution's bias in a
@@ -23,7 +26,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-MAX_SHAPES = 8  # captured shapes kept (least recently used dropped)
+MAX_SHAPES = 32  # captured shapes kept (least recently used dropped): a bucketed server's passes fall on a few dozen
 WARMUP_CALLS = 2  # eager calls on a side stream before capturing: cuDNN's algorithm choice, the allocator's pools
 
 
@@ -40,6 +43,7 @@ class GraphedGenerator(nn.Module):
         super().__init__()
         self.model, self.max_shapes = model, max_shapes
         self._graphs: OrderedDict[tuple, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._pools: dict[torch.device, tuple] = {}  # the memory pool every capture on a device shares
 
     def _apply(self, fn, recurse=True):  # nn.Module's hook under .to(), .half(), ...
         self._graphs.clear()  # moved or cast weights: captured graphs would read the old ones
@@ -54,13 +58,16 @@ class GraphedGenerator(nn.Module):
                 self.model(static_in)
         torch.cuda.current_stream(mel.device).wait_stream(side)
         graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph), torch.inference_mode():
+        pool = self._pools.get(mel.device)
+        with torch.cuda.graph(graph, pool=pool), torch.inference_mode():
             static_out = self.model(static_in)
+        if pool is None:
+            self._pools[mel.device] = graph.pool()
         return graph, static_in, static_out
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        """The generator's output for `mel` (a fresh tensor: the graph's own output is overwritten by the next
-        replay)."""
+        """The generator's output for `mel` (a fresh tensor, cloned right after the replay: the next replay of any
+        graph may overwrite this graph's output)."""
         key = (tuple(mel.shape), mel.dtype, mel.device)
         entry = self._graphs.get(key)
         if entry is None:
