@@ -1,6 +1,6 @@
 """The server's Prometheus metrics (prometheus_client, a registry of its own per app): requests and errors by
-route, active streams, queue depth, batch sizes, each batch's seconds and each mel's wait for its batch, audio
-seconds produced, time to first audio, request latency."""
+route, active streams, queue depth, batch sizes, each batch's seconds (and the worker's CPU seconds in them), each
+mel's wait for its batch, audio seconds produced, time to first audio, request latency."""
 
 from __future__ import annotations
 
