@@ -28,7 +28,7 @@ CFG = tiny_config()
 
 @pytest.fixture(scope="module")
 def held_out(tmp_path_factory):
-    """Nine clips of 0.05 to 0.6 s (3 to 300 mel frames): one padded batch holds very different lengths."""
+    """Nine clips of 0.05 to 0.6 s (3 to 300 mel frames): one batch holds very different lengths."""
     folder = tmp_path_factory.mktemp("held")
     write_clips(folder, 9, seconds=(0.05, 0.6), seed=5)
     with warnings.catch_warnings():
