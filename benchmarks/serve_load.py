@@ -3,8 +3,8 @@ load served by a dynamically batching server and by one with --max-batch 1, inte
 
 Reports per cell the aggregate throughput (audio seconds per wall second), time to first audio and request latency
 (p50, p99), and from the server's /metrics: the mean batch size it ran, the share of the wall its worker spent
-vocoding, the model's milliseconds per audio second so served, and a mel's mean wait for its batch. Writes JSON and
-a Markdown table.
+vocoding, the model's milliseconds per audio second so served, the worker's CPU share of that time, and a mel's mean
+wait for its batch. Writes JSON and a Markdown table.
 
     python benchmarks/serve_load.py --models lj-v1 v3 --out benchmarks/results/serve_load_cpu   # ~4 min, idle 2 cores
     python benchmarks/serve_load.py --models v3 --clients 1 4 --utterance-s 1 --requests 1      # a quick look
@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hifigan.inference.choices import SHAPE_BUCKETS
 from hifigan.serve.client import AsyncClient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +61,6 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
     batching gains beyond this ratio in a server, it gains on the per-pass costs around the model."""
     import torch
 
-    from hifigan.inference.choices import SHAPE_BUCKETS
     from hifigan.inference.vocoder import Vocoder
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
@@ -233,7 +233,7 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=None, help="torch threads per server")
     p.add_argument("--device", default="cpu")
     p.add_argument("--backend", default="auto", help="the servers' --backend (invariant: bit-exact batching)")
-    p.add_argument("--shape-buckets", default="auto", choices=["auto", "on", "off"],
+    p.add_argument("--shape-buckets", default="auto", choices=tuple(SHAPE_BUCKETS),
                    help="the servers' --shape-buckets (and the model-alone line's)")
     p.add_argument("--warm", action="store_true",
                    help="run each cell once untimed before timing it: every batch shape its load makes is then set up "
