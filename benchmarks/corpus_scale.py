@@ -194,7 +194,9 @@ def main() -> None:
         return
     rows = [measure(size, args.seconds) for size in args.sizes]
     RESULTS.mkdir(exist_ok=True)
-    meta = {"machine": f"{os.cpu_count()} CPUs", "model": MODEL, "sizes": args.sizes,
+    from hifigan.machine import machine_info, machine_text
+
+    meta = {"machine": machine_text(machine_info()), "model": MODEL, "sizes": args.sizes,
             "note": args.note}
     (RESULTS / "corpus_scale.json").write_text(json.dumps({**meta, "rows": rows}, indent=1) + "\n")
     (RESULTS / "corpus_scale.md").write_text(

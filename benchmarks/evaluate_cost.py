@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -24,6 +22,7 @@ import torch
 from hifigan.audio import find_audio, load_audio
 from hifigan.config import load_config
 from hifigan.evaluation.metrics import compute_metrics
+from hifigan.machine import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = {
@@ -72,8 +71,7 @@ def main() -> None:
     if args.json:
         result = {"audio_seconds": audio_s, "clips": len(pairs), "repeats": args.repeats, "groups": rows,
                   "threads": torch.get_num_threads(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                  "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-                              "torch": torch.__version__},
+                  "machine": machine_info(),
                   "command": "python benchmarks/evaluate_cost.py " + " ".join(
                       f"--{k} {v}" for k, v in vars(args).items() if k != "json" and v is not None)}
         args.json.write_text(json.dumps(result, indent=2) + "\n")

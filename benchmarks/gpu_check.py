@@ -129,11 +129,14 @@ def _recover_device() -> None:
 
 
 def environment(settings: Settings) -> dict[str, Any]:
-    """Versions and the card: what the figures were measured with."""
+    """Versions, the host's CPU and the card: what the figures were measured with."""
+    from hifigan.machine import cpu_identity, cpu_text
+
     info: dict[str, Any] = {
         "python": platform.python_version(), "torch": torch.__version__, "cuda_runtime": torch.version.cuda,
         "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-        "cpu_threads": torch.get_num_threads(), "platform": platform.platform(),
+        "host_cpu": cpu_text(cpu_identity()), "host_cores": os.cpu_count(), "cpu_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
     }
     if settings.device.type == "cuda":
         props = torch.cuda.get_device_properties(settings.device)

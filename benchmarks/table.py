@@ -1,6 +1,6 @@
 """Render benchmarks/results/*.json (written by `hifigan bench -o FILE.json`) as the tables of docs/inference.md.
 
-usage: python benchmarks/table.py [results/v1.json ...]   (default: every results/*.json)
+usage: python benchmarks/table.py [results/v1.json ...]   (default: every results/*.json that `hifigan bench` wrote)
 """
 
 from __future__ import annotations
@@ -10,6 +10,12 @@ import sys
 from pathlib import Path
 
 from hifigan.inference.bench import TABLE_HEADER, summary_lines, table_rows
+from hifigan.machine import cpu_text
+
+
+def is_bench(result: object) -> bool:
+    """Whether a results file is `hifigan bench`'s (the folder also holds other benchmarks' JSON)."""
+    return isinstance(result, dict) and {"config", "backends", "machine"} <= result.keys()
 
 
 def render(paths: list[Path]) -> str:
@@ -20,7 +26,7 @@ def render(paths: list[Path]) -> str:
         weights = f", {r['weights']} weights" if "weights" in r else ""
         out.append(f"**{r['config']}**{weights} ({r['audio_seconds']} s of audio, median of {r['repeats']} "
                    f"interleaved runs, "
-                   f"{r['date']}; {m['cpu']}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}, "
+                   f"{r['date']}; {cpu_text(m)}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}, "
                    f"onnxruntime {m['onnxruntime']})\n")
         out.append("| " + " | ".join(TABLE_HEADER) + " |")
         out.append("|---" + "|---:" * (len(TABLE_HEADER) - 1) + "|")
@@ -32,5 +38,7 @@ def render(paths: list[Path]) -> str:
 
 
 if __name__ == "__main__":
-    args = [Path(a) for a in sys.argv[1:]] or sorted((Path(__file__).parent / "results").glob("*.json"))
+    args = [Path(a) for a in sys.argv[1:]] or [
+        p for p in sorted((Path(__file__).parent / "results").glob("*.json")) if is_bench(json.loads(p.read_text()))
+    ]
     print(render(args))

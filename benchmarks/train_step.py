@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from tests.support.official_reference import official_copies, ref_train_step  # 
 from hifigan import Trainer, TrainOptions  # noqa: E402
 from hifigan.config import config_from_dict, load_config  # noqa: E402
 from hifigan.data.clip_scan import scan_clips  # noqa: E402
+from hifigan.machine import machine_info  # noqa: E402
 from hifigan.mel import MelSpectrogram  # noqa: E402
 from hifigan.training.options import PRECISIONS  # noqa: E402
 
@@ -110,8 +110,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    report = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-                          "torch": torch.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
+    report = {"machine": {**machine_info(), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())},
               "runs": []}
     for name in args.config:
         result = run(name, args.batch, args.segment, args.pairs, args.profile, args.precision)

@@ -11,8 +11,6 @@ page-fault, which depends on what else the process has allocated, so both views 
 from __future__ import annotations
 
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -26,35 +24,11 @@ from hifigan.config import load_config
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
+from hifigan.machine import machine_info, machine_text
 from hifigan.models.generators import build_generator, fold_norms
 from hifigan.threads import intra_op_threads
 
 SEED = 0
-
-
-def machine_info(device: str = "cpu") -> dict[str, Any]:
-    """Where the numbers came from: CPU model, core count, library versions, and the GPU when `device` is one."""
-    cpu = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        if names:
-            cpu = names[0]
-    except OSError:
-        pass
-    try:
-        import onnxruntime
-
-        ort_version = onnxruntime.__version__
-    except ImportError:
-        ort_version = None
-    info = {
-        "cpu": cpu, "cores": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "onnxruntime": ort_version, "python": platform.python_version(), "platform": platform.platform(),
-    }
-    if torch.device(device).type == "cuda":
-        info.update(device=device, gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda)
-    return info
 
 
 def bench_inputs(config_name: str, seconds: float, pretrained: str | None = None
@@ -278,12 +252,6 @@ def format_table(result: dict[str, Any]) -> str:
     title = (f"config {result['config']}{weights}, {result['audio_seconds']} s of audio, median of "
              f"{result['repeats']} interleaved runs; {machine_text(result['machine'])}")
     return "\n".join([title, *aligned([TABLE_HEADER, *table_rows(result)]), *summary_lines(result)])
-
-
-def machine_text(machine: dict[str, Any]) -> str:
-    """The machine a result was measured on, for a table's title."""
-    gpu = f"{machine['gpu']} (CUDA {machine['cuda']}), " if "gpu" in machine else ""
-    return f"{gpu}{machine['cpu']}, {machine['cores']} cores, {machine['threads']} threads, torch {machine['torch']}"
 
 
 def aligned(rows: list[list[str]], left: tuple[int, ...] = (0,)) -> list[str]:

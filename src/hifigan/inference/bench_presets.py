@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hifigan.inference.bench import aligned, machine_info, machine_text, run_bench
+from hifigan.inference.bench import aligned, run_bench
+from hifigan.machine import machine_info, machine_text
 
 HEADER = ["preset", "rate", "hop", "params M", "eager x RT", "backend", "x RT", "speedup", "look-ahead ms"]
 
