@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from hifigan.inference.bench import TABLE_HEADER, summary_lines, table_rows
-from hifigan.machine import cpu_text
+from hifigan.machine import machine_text
 
 
 def is_bench(result: object) -> bool:
@@ -26,8 +26,7 @@ def render(paths: list[Path]) -> str:
         weights = f", {r['weights']} weights" if "weights" in r else ""
         out.append(f"**{r['config']}**{weights} ({r['audio_seconds']} s of audio, median of {r['repeats']} "
                    f"interleaved runs, "
-                   f"{r['date']}; {cpu_text(m)}, {m['cores']} cores, {m['threads']} threads, torch {m['torch']}, "
-                   f"onnxruntime {m['onnxruntime']})\n")
+                   f"{r['date']}; {machine_text(m)}, onnxruntime {m['onnxruntime']})\n")
         out.append("| " + " | ".join(TABLE_HEADER) + " |")
         out.append("|---" + "|---:" * (len(TABLE_HEADER) - 1) + "|")
         out.extend("| " + " | ".join(row) + " |" for row in table_rows(r))
