@@ -1,7 +1,10 @@
-"""Where a measurement was taken: the CPU, cores, threads, library versions and the GPU, as every benchmark records
-them. Figures compare only within one machine, and a virtual machine's CPU name is often just its vendor's ("AMD
-EPYC"), so on x86 the record also names the CPU's family and model and the vector units that torch's CPU kernels
-use (AVX2, AVX-512, AVX512-BF16, AMX), which tell the CPUs these figures were taken on apart."""
+"""The machine: what a benchmark records of it, and which half precisions its CPU computes in hardware.
+
+Figures compare only within one machine, and a virtual machine's CPU name is often just its vendor's ("AMD EPYC"),
+so on x86 the record also names the CPU's family and model and the vector units that torch's CPU kernels use (AVX2,
+AVX-512, AVX512-BF16, AVX512-FP16, AMX), which tell the CPUs these figures were taken on apart. Without the units
+for a half precision, oneDNN emulates it: training refuses it there, inference says so (`cpu_computes`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,14 @@ from typing import Any
 import torch
 
 # /proc/cpuinfo flags of the vector units that set torch's CPU speed, and their names in a record, in this order.
-ISA_FLAGS = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_bf16": "AVX512-BF16", "amx_tile": "AMX"}
+ISA_FLAGS = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_bf16": "AVX512-BF16", "avx512_fp16": "AVX512-FP16",
+             "amx_tile": "AMX"}
+# The units that compute a half precision in hardware (AMX: its tiles take bf16 on every CPU that has them). Without
+# them oneDNN emulates it: on a 2-core Zen 4, V3's `fused` in fp16 took 20x its fp32 time, and in bf16 with oneDNN
+# held to AVX2 (ONEDNN_MAX_CPU_ISA=AVX2, as on a Zen 3) 22x (`hifigan bench --config v3 --seconds 2`).
+NATIVE_UNITS = {"bf16": ("AVX512-BF16", "AMX"), "fp16": ("AVX512-FP16",)}
+# torch's own probes of some of those units, for where /proc/cpuinfo is not there to read.
+TORCH_PROBES = {"AVX512-BF16": "_is_avx512_bf16_supported", "AMX": "_is_amx_tile_supported"}
 
 
 def cpu_identity(cpuinfo: str | None = None) -> dict[str, Any]:
@@ -37,6 +47,23 @@ def cpu_identity(cpuinfo: str | None = None) -> dict[str, Any]:
     return {"cpu": fields.get("model name") or platform.processor() or platform.machine() or "unknown",
             "cpu_id": f"family {family} model {model}" if family and model else None,
             "isa": [name for flag, name in ISA_FLAGS.items() if flag in flags]}
+
+
+def cpu_computes(precision: str, isa: list[str] | None = None) -> bool:
+    """Whether a CPU with vector units `isa` (this one's when None) computes `precision` (fp32, bf16, fp16) in
+    hardware; fp32 always."""
+    if precision not in NATIVE_UNITS:
+        return True
+    if isa is None:
+        isa = cpu_identity()["isa"] + [name for name, probe in TORCH_PROBES.items()
+                                       if getattr(torch.cpu, probe, lambda: False)()]
+    return any(unit in isa for unit in NATIVE_UNITS[precision])
+
+
+def emulated_message(precision: str) -> str:
+    """Why `precision` is slow on this CPU, in words."""
+    return (f"this CPU has no native {precision} arithmetic ({' or '.join(NATIVE_UNITS[precision])}), so oneDNN "
+            "emulates it")
 
 
 def machine_info(device: str | torch.device = "cpu") -> dict[str, Any]:

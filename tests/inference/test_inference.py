@@ -16,6 +16,7 @@ from hifigan.inference.engines import resolve_backend
 from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
+from hifigan.machine import cpu_computes, emulated_message
 from hifigan.models import Generator
 from tests.support.official_files import official_tiny_files
 from tests.support.threads import threads
@@ -231,6 +232,18 @@ def test_half_precision_runs_the_network_in_that_dtype(precision, dtype, bound):
         assert half.dtype == torch.float32 and half.shape == (40 * cfg.upsample_factor,)
         err = float((half - outputs["fp32", "eager"]).abs().max())
         assert 0 < err < bound * float(outputs["fp32", "eager"].abs().max())
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_a_half_precision_this_cpu_emulates_is_said_in_one_line(precision, capsys):
+    """Emulated fp16/bf16 (no AVX512-FP16 / AVX512-BF16 or AMX: oneDNN took ~20x the fp32 time) still vocodes, and
+    says so once; where the CPU computes it, nothing is said (on a Zen 4: a note for fp16, none for bf16)."""
+    cfg = tiny_config("1")
+    vocoder = Vocoder(Generator(cfg), cfg, backend="auto", precision=precision)
+    assert vocoder(torch.randn(cfg.num_mels, 5) - 4).shape == (5 * cfg.upsample_factor,)
+    note = (f"hifigan: note: --precision {precision}: {emulated_message(precision)}, many times slower than fp32 "
+            "(fp32 is the fast choice on this CPU)")
+    assert capsys.readouterr().err.splitlines() == ([] if cpu_computes(precision) else [note])
 
 
 def test_half_precision_picks_fused_and_refuses_fp32_only_backends():

@@ -1,15 +1,17 @@
 """The machine a benchmark records: the CPU's name, family and model and vector units from /proc/cpuinfo, so that
-figures from the CPUs these machines have shown (all named "AMD EPYC" or "Intel Xeon" in their VMs) tell apart."""
+figures from the CPUs these machines have shown (all named "AMD EPYC" or "Intel Xeon" in their VMs) tell apart; and
+which half precisions those units compute in hardware."""
 
 from __future__ import annotations
 
 import re
 import sys
 
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hifigan.machine import ISA_FLAGS, cpu_identity, cpu_text, machine_info, machine_text
+from hifigan.machine import ISA_FLAGS, cpu_computes, cpu_identity, cpu_text, machine_info, machine_text
 
 ZEN4 = """processor\t: 0
 vendor_id\t: AuthenticAMD
@@ -27,6 +29,7 @@ flags\t\t: fpu sse2 avx amx_tile
 """
 XEON_AMX = ("processor : 0\ncpu family : 6\nmodel : 143\nmodel name : Intel(R) Xeon(R) Processor\n"
             "flags : avx2 avx512f avx512_bf16 amx_bf16 amx_tile amx_int8\n")
+SPR = "processor : 0\nmodel name : Intel Xeon\nflags : avx2 avx512f avx512_bf16 avx512_fp16 amx_bf16 amx_tile\n"
 ZEN3 = "processor : 0\ncpu family : 25\nmodel : 1\nmodel name : AMD EPYC\nflags : fma avx2 sha_ni\n"
 OTHER_FLAGS = ["fpu", "sse4_2", "avx", "avx512fp16", "avx512vl", "avx512_vnni", "amx_int8", "amx_bf16", "fma"]
 
@@ -69,3 +72,21 @@ def test_this_machine_is_identified():
     assert set(info["isa"]) <= set(ISA_FLAGS.values())
     if sys.platform == "linux" and re.search(r"^cpu family", open("/proc/cpuinfo").read(), re.M):
         assert re.fullmatch(r"family \d+ model \d+", info["cpu_id"])
+
+
+def test_which_vector_units_compute_each_half_precision():
+    """bf16 in hardware: AVX512-BF16 or AMX; fp16: AVX512-FP16; fp32 everywhere."""
+    zen3, zen4, spr = (cpu_identity(text)["isa"] for text in (ZEN3, ZEN4, SPR))
+    assert [cpu_computes(p, zen3) for p in ("fp32", "bf16", "fp16")] == [True, False, False]
+    assert [cpu_computes(p, zen4) for p in ("fp32", "bf16", "fp16")] == [True, True, False]
+    assert [cpu_computes(p, spr) for p in ("fp32", "bf16", "fp16")] == [True, True, True]
+    assert cpu_computes("bf16", ["AMX"]) and not cpu_computes("bf16", ["AVX2", "AVX-512", "AVX512-FP16"])
+
+
+def test_this_cpus_bf16_as_torchs_own_probes_see_it():
+    """/proc/cpuinfo's flags and torch's probes (two sources) agree on this machine's bf16."""
+    if sys.platform != "linux":
+        return
+    isa = cpu_identity()["isa"]
+    torch_sees = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    assert cpu_computes("bf16", isa) == torch_sees == cpu_computes("bf16")

@@ -16,7 +16,7 @@ from hifigan.config import config_from_dict, load_config
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
-from hifigan.training.step import cpu_has_native_bf16
+from hifigan.machine import cpu_computes
 from tests.support.files import CORPUS, equal_states
 from tests.support.gradients import capture_gradients, named_parameters
 from tests.support.tiny import narrow_discriminators, tiny_config
@@ -200,10 +200,10 @@ def test_bf16_on_the_cpu_autocasts_where_the_cpu_has_native_bf16(tmp_path, tiny_
     state (weights stay fp32); without them bf16 is refused in one line (oneDNN would emulate it). Narrow MPD and
     MSD (tests/support/tiny.py's widths): the same figures as the official ones (G 0.9985 / 0.9984, D 0.999992 /
     0.999985)."""
-    if not cpu_has_native_bf16():
+    if not cpu_computes("bf16"):
         args = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--max-steps", "1"]
         assert main([*args, "--precision", "bf16", "--out", str(tmp_path / "a")]) == 2
-        assert "needs native bf16 (AVX512-BF16 or AMX), which this CPU lacks" in capsys.readouterr().err
+        assert "no native bf16 arithmetic (AVX512-BF16 or AMX), so oneDNN emulates it" in capsys.readouterr().err
         assert not (tmp_path / "a").exists()
         return
     cfg = config_from_dict(narrow_discriminators({**load_config("v3").to_dict(), "batch_size": 1, "num_workers": 0,

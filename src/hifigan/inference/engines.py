@@ -46,6 +46,7 @@ from hifigan.extras import optional_import
 from hifigan.inference import fused, tiled
 from hifigan.inference.choices import BACKENDS, CPU_ONLY, CUDA_ONLY, HALF_BACKENDS, PRECISION_DTYPES
 from hifigan.inference.streaming import ReceptiveField, time_splits
+from hifigan.machine import cpu_computes, emulated_message
 from hifigan.models.layers import GeneratorLayers, unsupported_message
 
 PRECISIONS = {name: getattr(torch, dtype) for name, dtype in PRECISION_DTYPES.items()}
@@ -93,6 +94,9 @@ def resolve_backend(
     half = resolve_precision(precision) != torch.float32
     if half and backend not in (*HALF_BACKENDS, "auto"):
         raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {', '.join(HALF_BACKENDS)})")
+    if half and device.type == "cpu" and not cpu_computes(precision):  # right, only slow: said, not refused
+        print(f"hifigan: note: --precision {precision}: {emulated_message(precision)}, many times slower than fp32 "
+              "(fp32 is the fast choice on this CPU)", file=sys.stderr)
     if undescribed is not None:
         if backend not in ("auto", "eager"):
             raise HifiganError(None, f"backend {backend} cannot run {undescribed}: it has no layer description "

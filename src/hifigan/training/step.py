@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from hifigan.errors import HifiganError
+from hifigan.machine import cpu_computes, emulated_message
 from hifigan.training.losses import (
     GeneratorInputs,
     GeneratorObjective,
@@ -60,15 +61,9 @@ def check_precision(precision: str, device: torch.device) -> None:
     oneDNN would emulate it instead of speeding the step up."""
     if precision not in PRECISIONS:
         raise HifiganError(None, f"--precision must be {' or '.join(PRECISIONS)}, got {precision!r}")
-    if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
-        raise HifiganError(None, "--precision bf16 on the CPU needs native bf16 (AVX512-BF16 or AMX), which this "
-                           "CPU lacks; use fp32")
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this x86 CPU computes bf16 in hardware (AVX512-BF16 or AMX tiles)."""
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+    if precision != "fp32" and device.type == "cpu" and not cpu_computes(precision):
+        raise HifiganError(None, f"--precision {precision} on the CPU: {emulated_message(precision)}, many times "
+                           "slower than fp32; use fp32")
 
 
 @contextlib.contextmanager
