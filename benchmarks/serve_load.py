@@ -244,7 +244,7 @@ def main() -> None:
     import torch
 
     from hifigan.config import load_config
-    from hifigan.machine import cpu_text, machine_info
+    from hifigan.machine import cpu_identity, cpu_text
 
     cells, alone = [], {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -282,7 +282,7 @@ def main() -> None:
                     proc.terminate()
                     proc.wait(timeout=60)
     results = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "machine": f"{cpu_text(machine_info())}, {os.cpu_count()} cores, "
+               "machine": f"{cpu_text(cpu_identity())}, {os.cpu_count()} cores, "
                           f"torch {torch.__version__}, device {args.device}",
                "under_load": args.under_load, "utterance_s": args.utterance_s,
                "utterance_spread": args.utterance_spread, "shape_buckets": args.shape_buckets,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sys
+from pathlib import Path
 
 import torch
 from hypothesis import given
@@ -70,7 +71,7 @@ def test_the_text_of_new_and_old_records():
 def test_this_machine_is_identified():
     info = machine_info()
     assert set(info["isa"]) <= set(ISA_FLAGS.values())
-    if sys.platform == "linux" and re.search(r"^cpu family", open("/proc/cpuinfo").read(), re.M):
+    if sys.platform == "linux" and re.search(r"^cpu family", Path("/proc/cpuinfo").read_text(), re.M):
         assert re.fullmatch(r"family \d+ model \d+", info["cpu_id"])
 
 
