@@ -56,6 +56,9 @@ def test_health_info_and_openapi(served):
         spec = http.get("/openapi.json").json()
         assert spec["openapi"].startswith("3.") and set(spec["paths"]) == {
             "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}
+        said = {code: answer["content"]["application/json"]["schema"]["properties"]["status"]["const"]
+                for code, answer in spec["paths"]["/healthz"]["get"]["responses"].items()}
+        assert said == {"200": "ok", "503": "draining"}  # test_shutdown sees the 503's body
         missing = http.get("/v2/nothing")
         assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
         wrong = http.get("/v1/vocode")

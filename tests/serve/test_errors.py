@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
+import time
 
 import httpx
 import numpy as np
@@ -17,7 +19,7 @@ from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
-from tests.support.serve import running_server, silent_stream
+from tests.support.serve import metric, running_server, silent_stream
 from tests.support.tiny import tiny_config
 
 LIMITS = ServeOptions(max_batch=4, max_batch_delay_ms=2, max_frames=200, max_streams=2, max_message_bytes=20000,
@@ -45,6 +47,7 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
     "int16": (_npy(GOOD.astype(np.int16)), 400, "has dtype int16, expected float32"),
     "1-D": (_npy(GOOD[0]), 400, "has shape [30], expected [16, T]"),
     "batch of 2": (_npy(np.stack([GOOD, GOOD])), 400, "has shape [2, 16, 30], expected [16, T]"),
+    "batch of 1, no frames": (_npy(GOOD[None, :, :0]), 400, "has shape [1, 16, 0], expected [16, T] with T >= 1"),
     "no frames": (_npy(GOOD[:, :0]), 400, "has shape [16, 0], expected [16, T] with T >= 1"),
     "15 mels": (_npy(GOOD[:15]), 400, "has 15 mel bins, the model expects 16"),
     "transposed": (_npy(np.ascontiguousarray(GOOD.T)), 400, "has 30 mel bins, the model expects 16"),
@@ -169,3 +172,57 @@ def test_one_stream_too_many_is_refused_until_one_ends(served):
     assert (refused.status, refused.message) == (429, "too many streams: 2 open, the limit is 2 (--max-streams)")
     expected = vocoder(GOOD).numpy()
     assert all(np.abs(d.audio / 32768 - expected).max() <= 1 / 32768 for d in (*done, after))
+
+
+def test_a_stream_message_past_the_websocket_limit_counts_as_413(served):
+    """Twice --max-message-bytes is the WebSocket layer's limit: a bigger message is cut off there, before the server
+    reads it, with 1009 (message too big); it counts as 413, not as a client gone (499)."""
+    running, vocoder = served
+    route = 'hifigan_requests_total{route="WS /v1/stream",status="%s"}'
+    before = {s: _count(running.url, route % s) for s in ("413", "499")}
+    with pytest.raises(ServeError) as caught:
+        Client(running.url).stream([np.zeros((16, 1000), np.float32)])  # 64 kB against a limit of 2 x 20000
+    assert caught.value.status == 1009
+    deadline = time.monotonic() + 5
+    while _count(running.url, route % "413") == before["413"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _count(running.url, route % "413") == before["413"] + 1
+    assert _count(running.url, route % "499") == before["499"]
+    _still_serving(running.url, vocoder)
+
+
+def test_a_client_gone_while_sending_its_body_counts_as_499(served):
+    running, vocoder = served
+    route = 'hifigan_requests_total{route="POST /v1/vocode",status="499"}'
+    before = _count(running.url, route)
+    body = npy_bytes(GOOD)
+    host, port = running.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(f"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-npy\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:1000])
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while _count(running.url, route) == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _count(running.url, route) == before + 1
+    _still_serving(running.url, vocoder)
+
+
+def test_media_types_are_case_insensitive_and_unknown_paths_share_one_metric(served):
+    running, vocoder = served
+    response = httpx.post(f"{running.url}/v1/vocode?format=f32", content=npy_bytes(GOOD),
+                          headers={"Content-Type": "Application/X-NPY; charset=binary"})
+    assert response.status_code == 200
+    assert np.array_equal(np.frombuffer(response.content, "<f4"), vocoder(GOOD).numpy())
+    for path in ("/scan-1", "/scan-2", "/admin/login.php"):
+        assert httpx.get(running.url + path).status_code == 404
+    page = httpx.get(f"{running.url}/metrics").text
+    assert "/scan-" not in page and "login.php" not in page
+    assert metric(page, 'hifigan_requests_total{route="GET (no such route)",status="404"}') >= 3
+
+
+def _count(url: str, name: str) -> float:
+    try:
+        return metric(httpx.get(f"{url}/metrics").text, name)
+    except KeyError:
+        return 0.0

@@ -83,7 +83,7 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(servers, tiny_checkpoin
 
     results, refused, health = asyncio.run(go())
     assert refused.status_code == 503 and refused.json() == {"error": "the server is shutting down"}
-    assert health.status_code == 503
+    assert health.status_code == 503 and health.json() == {"status": "draining"}  # as /openapi.json says
     vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
     for mel, audio in zip(mels + streamed, results[: len(mels)] + [r.audio for r in results[len(mels):]]):
         assert audio.shape == (mel.shape[1] * 16,) and np.abs(audio - vocoder(mel).numpy()).max() < 1e-5

@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 import torch
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
+from hifigan.config import load_config
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.serve.client import Client
@@ -102,3 +104,36 @@ def test_a_slow_reader_is_held_back_and_loses_nothing(vocoder):
     audio = np.concatenate(chunks)
     expected = vocoder(mel).numpy()
     assert audio.shape == expected.shape and np.abs(audio - expected).max() < 1e-5  # then all of it, in order
+
+
+def test_the_audio_after_end_may_take_longer_than_the_idle_timeout():
+    """--idle-timeout bounds a client's silence while the server waits for it: once 'end' has come, the stream waits
+    for its own audio however long that takes (here a V3 window of ~1 s against a 0.2 s timeout)."""
+    cfg = load_config("v3")
+    torch.manual_seed(0)
+    v3 = Vocoder(Generator(cfg), cfg)
+    mel = random_mels(np.random.default_rng(2), cfg.num_mels, [1500])[0]
+    with running_server(v3, ServeOptions(idle_timeout_s=0.2, max_batch_delay_ms=0)) as running:
+        result = Client(running.url).stream([mel], fmt="f32")
+        page = httpx.get(f"{running.url}/metrics").text
+    assert np.abs(result.audio - v3(mel).numpy()).max() <= 1e-5
+    assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="200"}') == 1
+
+
+def test_a_stream_the_drain_timeout_cuts_counts_as_503_not_as_the_client_gone(vocoder):
+    options = ServeOptions(drain_timeout_s=0.3, idle_timeout_s=30)
+    with running_server(vocoder, options) as running:
+        async def go():
+            async with silent_stream(running) as ws:
+                running.server.drain()
+                with pytest.raises(ConnectionClosed) as closed:
+                    await ws.recv()
+                return closed.value.rcvd.code
+
+        assert asyncio.run(go()) == 1012
+        deadline = time.monotonic() + 5
+        while running.state.streams and time.monotonic() < deadline:
+            time.sleep(0.01)
+        page = running.state.metrics.text()[0].decode()
+    assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="503"}') == 1
+    assert 'status="499"' not in page

@@ -34,13 +34,14 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
         raise RequestError(400, f"{what} is not a readable .npy file ({why})") from None
     if mel.dtype != np.float32:
         raise RequestError(400, f"{what} has dtype {mel.dtype}, expected float32")
+    sent = list(mel.shape)  # the error names the shape as sent, before [1, num_mels, T] loses its batch axis
     if mel.ndim == 3 and mel.shape[0] == 1:
         mel = mel[0]
     if mel.ndim != 2 or mel.shape[1] < 1:
-        raise RequestError(400, f"{what} has shape {list(mel.shape)}, expected [{num_mels}, T] with T >= 1")
+        raise RequestError(400, f"{what} has shape {sent}, expected [{num_mels}, T] with T >= 1")
     if mel.shape[0] != num_mels:
         raise RequestError(400, f"{what} has {mel.shape[0]} mel bins, the model expects {num_mels} "
-                                f"(shape {list(mel.shape)}, expected [{num_mels}, T])")
+                                f"(shape {sent}, expected [{num_mels}, T])")
     if mel.shape[1] > max_frames:
         raise RequestError(413, f"{what} has {mel.shape[1]} frames, more than the limit of {max_frames} "
                                 "(--max-frames)")

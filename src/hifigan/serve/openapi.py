@@ -7,6 +7,12 @@ ERROR = {"description": "bad input or a refused request", "content": {"applicati
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
 
 
+def health(description: str, status: str) -> dict:
+    """A /healthz answer: {"status": status}."""
+    return {"description": description, "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"status": {"const": status}}, "required": ["status"]}}}}
+
+
 def openapi(info: dict) -> dict:
     """The document for a server whose /v1/info is `info`."""
     mel = f"float32 [{info['num_mels']}, T] ({info['mel_convention']} mel convention), 1 <= T <= {info['max_frames']}"
@@ -19,7 +25,8 @@ def openapi(info: dict) -> dict:
             '{"error": "..."}.')},
         "paths": {
             "/healthz": {"get": {"summary": "200 once the model is loaded (503 while shutting down)",
-                                 "responses": {"200": {"description": "ready"}, "503": ERROR}}},
+                                 "responses": {"200": health("ready", "ok"),
+                                               "503": health("shutting down", "draining")}}},
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
                 "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, lookahead_frames, "
                 "latency_ms, backend, batch_invariant (true: every float32 answer is bit for bit its mel alone, "

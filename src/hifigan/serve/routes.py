@@ -21,7 +21,7 @@ from hifigan.serve.scheduler import Scheduler
 starlette = optional_import("starlette", "hifigan serve")
 from starlette.applications import Starlette  # noqa: E402
 from starlette.exceptions import HTTPException  # noqa: E402
-from starlette.requests import Request  # noqa: E402
+from starlette.requests import ClientDisconnect, Request  # noqa: E402
 from starlette.responses import JSONResponse, Response  # noqa: E402
 from starlette.routing import Route, WebSocketRoute  # noqa: E402
 
@@ -58,13 +58,15 @@ async def vocode(request: Request) -> Response:
         fmt = request.query_params.get("format", "wav")
         if fmt not in AUDIO_TYPES:
             raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(AUDIO_TYPES)})")
-        kind = request.headers.get("content-type", NPY_TYPE).partition(";")[0].strip()
+        kind = request.headers.get("content-type", NPY_TYPE).partition(";")[0].strip().lower()  # RFC 9110: any case
         if kind not in (NPY_TYPE, "application/octet-stream"):
             raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
         body = await read_body(request, state.options.max_message_bytes)
         mel = decode_mel(body, state.vocoder.config.num_mels, state.options.max_frames)
     except RequestError as e:
         return error_response(state, route, e.status, e.message, started)
+    except ClientDisconnect:  # hung up while sending its body: nobody to answer, but counted and logged
+        return error_response(state, route, 499, "client went away while sending its body", started)
     owner = object()
     state.in_flight += 1
     try:
@@ -88,9 +90,10 @@ async def vocode(request: Request) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own refusals (404, 405) as JSON errors too."""
+    """Starlette's own refusals (404, 405) as JSON errors too. Metrics label an unknown path as one route, so that
+    a scanner's many paths do not make a series each."""
     status = getattr(exc, "status_code", 500)
-    route = f"{request.method} {request.url.path}"
+    route = f"{request.method} {request.url.path if status != 404 else '(no such route)'}"
     return error_response(request.app.state.serve, route, status, getattr(exc, "detail", str(exc)), time.monotonic())
 
 

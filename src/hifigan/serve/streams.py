@@ -25,8 +25,18 @@ STREAM_FORMATS = ("pcm16", "f32", "f64")
 LATE_LOOKS = 5  # event-loop turns (each reads what the socket holds) for a message after 'end' before closing
 
 
+CLOSED_BY = {  # close codes that mean the server's side ended the stream, not the client: the status they count as
+    1009: (413, "a message over the WebSocket layer's limit, twice --max-message-bytes (closed 1009: message too big)"),
+    1012: (503, "the server stopped before the stream ended (--drain-timeout; closed 1012: service restart)"),
+}
+
+
 class _Gone(Exception):
-    """The client disconnected."""
+    """The connection closed: the client went away, or (CLOSED_BY) the WebSocket layer closed it."""
+
+    def __init__(self, code: int | None = None) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 async def stream(websocket: WebSocket) -> None:
@@ -57,9 +67,10 @@ async def stream(websocket: WebSocket) -> None:
                  1000 * (time.monotonic() - started))
     except RequestError as e:
         await _close_with_error(websocket, state, e, started)
-    except (_Gone, WebSocketDisconnect):
-        state.metrics.answered(ROUTE, 499)
-        log.info("%s 499 client went away after frames=%d %.1fms", ROUTE, session.cursor.frames,
+    except (_Gone, WebSocketDisconnect) as e:
+        status, why = CLOSED_BY.get(e.code, (499, "client went away"))
+        state.metrics.answered(ROUTE, status)
+        log.info("%s %d %s after frames=%d %.1fms", ROUTE, status, why, session.cursor.frames,
                  1000 * (time.monotonic() - started))
     finally:
         session.abandon()
@@ -103,8 +114,9 @@ class _Session:
         await self._receive_all()
         self.ended = True
         self._pump()
-        # The last chunks go out while a message after `end` is still refused.
-        late = asyncio.create_task(self._receive())
+        # The last chunks go out while a message after `end` is still refused. No idle timeout from here on: the
+        # client has said all it will, and computing what is left may take longer than --idle-timeout.
+        late = asyncio.create_task(self._receive(timeout=False))
         await asyncio.wait({self.sender, late}, return_when=asyncio.FIRST_COMPLETED)
         for _ in range(LATE_LOOKS):  # a message that followed 'end' closely is refused, not dropped with the close
             if late.done():
@@ -122,14 +134,14 @@ class _Session:
         late.result()  # a disconnect before the audio was all sent raises here
         raise RequestError(400, "a message after 'end'")
 
-    async def _receive(self) -> dict:
+    async def _receive(self, timeout: bool = True) -> dict:
         try:
-            message = await asyncio.wait_for(self.ws.receive(), self.state.options.idle_timeout_s)
+            message = await asyncio.wait_for(self.ws.receive(), self.state.options.idle_timeout_s if timeout else None)
         except TimeoutError:
             raise RequestError(408, f"no message for {self.state.options.idle_timeout_s:g} s "
                                     "(--idle-timeout)") from None
         if message["type"] == "websocket.disconnect":
-            raise _Gone()
+            raise _Gone(message.get("code"))
         return message
 
     async def _receive_all(self) -> None:
