@@ -16,6 +16,9 @@ from hifigan.atomic import atomic_path
 from hifigan.audio import save_audio, save_npy
 from hifigan.checkpoints.format import write_checkpoint
 from hifigan.errors import HifiganError
+from hifigan.inference.export import export_generator
+from hifigan.models import Generator
+from tests.support.tiny import tiny_config
 
 LIMIT = 64 * 1024  # bytes any one file may grow to under `file_size_limit`
 
@@ -97,6 +100,8 @@ WRITERS = {
     "save_npy": lambda path: save_npy(path, np.zeros(4 * LIMIT, np.float32)),
     "save_audio": lambda path: save_audio(path, np.zeros(4 * LIMIT, np.float32), 22050),
     "write_checkpoint": lambda path: write_checkpoint(path, {"w": torch.zeros(4 * LIMIT)}),
+    # ~90 kB; torch.jit.save's own file writer aborted the process on a failed write
+    "export_torchscript": lambda path: export_generator(Generator(tiny_config()), "torchscript", path),
 }
 
 
@@ -122,6 +127,8 @@ def test_writers_write_complete_files(tmp_path, writer):
         assert np.load(target).shape == (4 * LIMIT,)
     elif writer == "save_audio":
         assert sf.info(target).frames == 4 * LIMIT
+    elif writer == "export_torchscript":
+        assert torch.jit.load(target)(torch.zeros(1, 16, 3)).shape == (1, 3 * 16)
     else:
         assert torch.load(target, weights_only=True)["w"].shape == (4 * LIMIT,)
 

@@ -120,6 +120,9 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
         if fmt == "onnx":
             tmp.write_bytes(onnx_bytes(generator, num_mels))
         else:
+            # Into memory first: a failed write inside torch.jit.save's C++ writer (a full disk) aborts the process.
+            buffer = io.BytesIO()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still the format asked
-                torch.jit.save(torchscript_module(generator, num_mels=num_mels), str(tmp))
+                torch.jit.save(torchscript_module(generator, num_mels=num_mels), buffer)
+            tmp.write_bytes(buffer.getvalue())
