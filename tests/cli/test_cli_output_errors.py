@@ -34,6 +34,17 @@ def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_conf
     failed_cleanly(code, err, tmp_path / "dir.npy", "dir.npy", "is a directory", fresh=False)
 
 
+def test_an_output_name_taken_by_a_folder_fails_before_any_output(tmp_path, capsys, tiny_checkpoint, good_wav):
+    """OUT/<stem>.wav that is a folder is found with the inputs' checks, not after the files before it are written."""
+    first = tmp_path / "a.wav"
+    shutil.copy(good_wav, first)
+    out = tmp_path / "out"
+    (out / "good.wav").mkdir(parents=True)
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, first, good_wav)
+    line = failed_cleanly(code, err, out / "good.wav", "good.wav", "is a folder", fresh=False)
+    assert line.startswith("hifigan vocode: error: ") and sorted(p.name for p in out.iterdir()) == ["good.wav"]
+
+
 def _fsize_limit(limit: int) -> Callable[[], None]:
     def apply() -> None:  # runs in the child: writes past `limit` bytes fail with EFBIG instead of killing it
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

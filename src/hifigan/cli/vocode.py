@@ -217,13 +217,15 @@ def run_vocode(args: argparse.Namespace) -> int:
 
 
 def _check_names(args: argparse.Namespace) -> None:
-    """Inputs that would write the same OUT/<stem>.wav, and .npy inputs under --evaluate (a mel has no recording
-    to score against): every one of them named in one line."""
+    """Inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav is a folder, and .npy inputs under
+    --evaluate (a mel has no recording to score against): every one of them named in one line."""
     stems: dict[str, Path] = {}
     problems = []
     for path in args.inputs:
         if path.stem in stems:
             problems.append(HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)"))
+        elif (args.out / f"{path.stem}.wav").is_dir():
+            problems.append(HifiganError(path, f"its output {args.out / f'{path.stem}.wav'} is a folder"))
         stems.setdefault(path.stem, path)
     if problems:
         raise bad_inputs(problems, len(args.inputs))
