@@ -81,7 +81,8 @@ def test_where_init_from_finds_the_discriminators(files):
     assert official_discriminator_file(paths["lone"]) is None  # no do_00000009 beside it
     assert official_discriminator_file(paths["ours"]) is None  # not named g_*
     ours = CheckpointContents.read(paths["ours"])
-    assert discriminator_source(ours, names, paths["do"]) is ours  # our checkpoint holds them all: itself
+    assert discriminator_source(ours, names, None) is ours  # our checkpoint holds them all: itself
+    assert discriminator_source(ours, names, paths["do"]).source == paths["do"]  # ... unless a file is given
     assert discriminator_source(ours, [*names, "mrd"], None) is None  # ... not all: fresh unless given
     assert discriminator_source(ours, [*names, "mrd"], paths["do"]).source == paths["do"]
     official = CheckpointContents.read(paths["g"])

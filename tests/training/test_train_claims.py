@@ -127,7 +127,8 @@ def test_official_size_discriminators_train_then_export_back_exactly(tmp_path, t
     ours_msd.load_state_dict(trained["msd"])
     g_file = torch.load(tmp_path / "export" / "g_00000003", weights_only=True)
     do_file = torch.load(tmp_path / "export" / "do_00000003", weights_only=True, mmap=True)
-    assert (do_file["steps"], do_file["epoch"]) == (3, trained["epoch"]) == (3, 1)
+    # The official index of the last update: the official train.py resumes at steps + 1 = our 3 updates.
+    assert (do_file["steps"] + 1, do_file["epoch"]) == (trained["step"], trained["epoch"]) == (3, 1)
     assert equal_states(official_to_ours(g_file["generator"]), trained["generator"])
     for name in ("mpd", "msd"):
         assert equal_states(official_to_ours(do_file[name]), trained[name]), name

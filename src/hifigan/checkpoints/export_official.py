@@ -45,7 +45,8 @@ def export_official(checkpoint: Path, out: Path) -> list[Path]:
     if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
         states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
         files[f"do_{step:08d}"] = official_discriminators_dict(
-            states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step, int(obj.get("epoch", 0)))
+            # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
+            states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step - 1, int(obj.get("epoch", 0)))
     prepare_output_dir(out)  # only once everything to write has been read and checked
     for name, payload in files.items():
         write_checkpoint(out / name, payload)

@@ -21,6 +21,7 @@ RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, 
             "data")
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
 LATEST = "latest.pt"
+SUPERSEDED = ".superseded"  # the suffix of a step checkpoint set aside by a run that went back before it
 
 
 def checkpoint_files(folder: Path) -> list[Path]:
@@ -85,14 +86,27 @@ def stored_discriminator_args(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
-    """Write folder/ckpt_<step>.pt atomically, point latest.pt at it and keep only the newest `keep` (>= 1)."""
+    """Write folder/ckpt_<step>.pt atomically, point latest.pt at it, keep it and the `keep` - 1 newest before it.
+
+    Files numbered above `step` belong to another history (a resume from an older checkpoint, or past one that did
+    not load): they are set aside as <name>.superseded, not deleted, so that a later --resume follows this one.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ckpt_{step:08d}.pt"
     write_checkpoint(path, payload)
     point_latest(path)
-    for old in checkpoint_files(folder)[: -max(1, keep)]:
+    others = [p for p in checkpoint_files(folder) if p != path]
+    for later in (p for p in others if step_of(p) > step):
+        os.replace(later, later.with_name(later.name + SUPERSEDED))
+    earlier = [p for p in others if step_of(p) < step]
+    for old in earlier[: max(0, len(earlier) - (max(1, keep) - 1))]:
         old.unlink(missing_ok=True)
     return path
+
+
+def step_of(path: Path) -> int:
+    """The step in a ckpt_<step>.pt name."""
+    return int(CKPT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
 
 
 def remove_stale_temporaries(folder: Path) -> None:

@@ -79,7 +79,10 @@ def init_distributed(device: str) -> DistInfo:
 
 def training_device(name: str, dist: DistInfo) -> torch.device:
     """The device this rank trains on: `cuda` means the rank's local GPU unless an index is given."""
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:  # not a device torch knows
+        raise HifiganError(None, f"--device must be cpu or cuda, got {name!r}") from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise HifiganError(None, "--device cuda: CUDA is not available on this machine")

@@ -49,22 +49,36 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
     options), or, resuming a job that names no corpus or file list, the checkpoint's."""
     data = job.data or Corpus()
     stored = (resume_obj or {}).get("data") or {}
-    if data.folder is None and data.train_list is None and stored:
-        return {k: stored.get(k) for k in DATA_KEYS}
-    if data.folder is None and data.train_list is None:
-        raise HifiganError(None, "no training data: give --corpus DIR or --train-list FILE")
     spec = {**{"corpus" if k == "folder" else k: v for k, v in dataclasses.asdict(data).items()},
             "input_mels": job.input_mels, "resample": job.options.resample, "mix_to_mono": job.options.mix_to_mono}
-    return {k: str(Path(spec[k]).resolve()) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
+    spec = {k: str(Path(spec[k]).resolve()) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
+            for k in DATA_KEYS}
+    if stored:
+        return _resumed_data(spec, stored)
+    if data.folder is None and data.train_list is None:
+        raise HifiganError(None, "no training data: give --corpus DIR or --train-list FILE")
+    return spec
+
+
+def _resumed_data(given: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+    """A resumed run's data: the checkpoint's, with the paths given anew (a corpus moved); an option that would hold
+    out other files or read them otherwise is refused, since the run's held-out files must stay out of training."""
+    changed = [f"--{k.replace('_', '-')} {given[k]} (the run's: {stored.get(k)})" for k in DATA_KEYS
+               if k not in (*DATA_PATHS, "input_mels") and given[k] not in (None, False) and given[k] != stored.get(k)]
+    if changed:
+        raise HifiganError(None, f"--resume keeps the run's data and held-out files, and these options differ: "
+                                 f"{'; '.join(changed)} (start a new run with --out to change them)")
+    return {k: given[k] if k in (*DATA_PATHS, "input_mels") and given[k] is not None else stored.get(k)
             for k in DATA_KEYS}
 
 
 def resolve_config(base: HifiganConfig, overrides: dict[str, Any]) -> HifiganConfig:
-    """`base` with the job's overrides: each count must be positive (num_workers may be 0); the config checks the
-    rest."""
+    """`base` with the job's overrides: each count must be positive (num_workers, seed and disc_start_step may be
+    0); the config checks the rest."""
     for key, value in overrides.items():
-        if key != "disc_start_step" and isinstance(value, int) and value < (0 if key == "num_workers" else 1):
-            raise HifiganError(None, f"--{key.replace('_', '-')} must be positive, got {value}")
+        least = 0 if key in ("num_workers", "seed", "disc_start_step") else 1
+        if isinstance(value, int) and value < least:
+            raise HifiganError(None, f"--{key.replace('_', '-')} must be at least {least}, got {value}")
     return config_from_dict({**base.to_dict(), **overrides}, "command line")
 
 
@@ -130,9 +144,38 @@ def save_scan(facts: FileFacts, files: list[Path], config: HifiganConfig, data: 
         save_facts(out / SCAN_CACHE, read_settings(config, data), files, facts)
 
 
+def check_run_folder(out: Path, resuming: bool) -> None:
+    """The run folder must be a folder, and a new run's must hold no run's checkpoints: pruning and --resume would
+    mix the two runs' files."""
+    if out.exists() and not out.is_dir():
+        raise HifiganError(out, "is not a folder (--out is the run folder)")
+    found = checkpoint_files(out / "checkpoints")
+    if found and not resuming:
+        raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
+                                f"{out}, or give a new --out")
+
+
+def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
+           init_obj: dict[str, Any] | None) -> list[str]:
+    """Restore the resumed checkpoint or load the --init-from weights into `trainer`; what to say of it."""
+    lines = []
+    if resume_obj is not None:
+        if job.config is not None:
+            lines.append("--config ignored: a resumed run keeps its checkpoint's config")
+        trainer.restore(resume_obj, resume_path)
+        lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
+    elif job.init_from is not None:
+        lines += [f"loaded {line}" for line in trainer.init_from(Path(job.init_from), job.init_discriminators,
+                                                                 init_obj)]
+        if _pretrained_init(job) is not None and job.init_discriminators is None:
+            lines.append(f"the discriminators start fresh (random): {job.init_from} ships no official do_* file")
+    return lines
+
+
 def train(job: TrainJob) -> TrainResult:
     """Run a training job: resolve config and data, build the trainer, start it from `resume` or `init_from` when
     given, train until a limit or SIGINT/SIGTERM (it saves first), report. Under torchrun every process calls it."""
+    job.check()
     dist = init_distributed(job.options.device)
     try:
         resume_obj = resume_path = None
@@ -143,9 +186,14 @@ def train(job: TrainJob) -> TrainResult:
             out = resume_path.parent.parent if resume_path.parent.name == "checkpoints" else resume_path.parent
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
+        check_run_folder(Path(out), resuming=resume_obj is not None)
         # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
         init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
-        config = resolve_config(_base_config(job, resume_obj, resume_path, init_obj), job.overrides())
+        base = _base_config(job, resume_obj, resume_path, init_obj)
+        if resume_obj is not None and job.seed is not None and job.seed != base.seed:
+            raise HifiganError(None, f"--seed {job.seed}: a resumed run keeps its seed ({base.seed}), which chose "
+                                     "its held-out files")
+        config = resolve_config(base, job.overrides())
         config = inline_mel_stats(config)
         data = data_spec(job, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
@@ -165,6 +213,7 @@ def train(job: TrainJob) -> TrainResult:
         options = dataclasses.replace(job.options, out=Path(out), resample=data["resample"],
                                       mix_to_mono=data["mix_to_mono"])
         trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
+        started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
         save_scan(facts, train_files + valid_files, config, data, Path(out), dist)
         if dist.is_main:  # said once every check has passed: bad input stays one line
             files = len(train_files) + len(valid_files)
@@ -174,24 +223,16 @@ def train(job: TrainJob) -> TrainResult:
         trainer.data_spec = data
         say = trainer.say
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
-        if resume_obj is not None:
-            if job.config is not None:
-                say("--config ignored: a resumed run keeps its checkpoint's config")
-            trainer.restore(resume_obj, resume_path)
-            say(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
-        elif job.init_from is not None:
-            for line in trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj):
-                say(f"loaded {line}")
-            if _pretrained_init(job) is not None and job.init_discriminators is None:
-                say(f"the discriminators start fresh (random): {job.init_from} ships no official do_* file")
+        for line in started:
+            say(line)
         try:
             reason = trainer.fit(job.max_steps, job.epochs, job.max_minutes, on_step=job.on_step)
         finally:
             trainer.close()
-        where = checkpoint_files(trainer.ckpt_dir)
+        written = trainer.last_checkpoint
         say(f"stopped ({reason}) at step {trainer.step}, epoch {trainer.epoch}; "
-            f"checkpoint: {where[-1] if where else 'none'}")
-        return TrainResult(reason, trainer.step, trainer.epoch, where[-1] if where else None, facts.read)
+            f"checkpoint: {written if written else 'none written (nothing trained)'}")
+        return TrainResult(reason, trainer.step, trainer.epoch, written, facts.read)
     finally:
         if dist.active and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

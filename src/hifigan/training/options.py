@@ -40,6 +40,23 @@ class TrainOptions:
     media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard
 
 
+# The least value of each count (0 turns an interval off: checkpoints then only at the end, no validation).
+LEAST = {"checkpoint_interval": 0, "validation_interval": 0, "log_interval": 1, "keep": 1, "max_nonfinite": 1,
+         "max_steps": 0, "epochs": 1}  # --max-steps 0: the initial weights as ckpt_00000000.pt
+
+
+def check_counts(values: dict[str, int | float | None]) -> None:
+    """Each count given at or above its least value (LEAST), and --max-minutes positive; else one line naming it."""
+    from hifigan.errors import HifiganError
+
+    for key, value in values.items():
+        flag = f"--{key.replace('_', '-')}"
+        if key == "max_minutes" and value is not None and not value > 0:
+            raise HifiganError(None, f"{flag} must be above 0, got {value:g}")
+        if key in LEAST and value is not None and value < LEAST[key]:
+            raise HifiganError(None, f"{flag} must be at least {LEAST[key]}, got {value}")
+
+
 def default(name: str) -> Any:
     """The default of one TrainOptions field (the CLI's defaults are these, not copies)."""
     return next(f.default for f in fields(TrainOptions) if f.name == name)
@@ -75,6 +92,20 @@ class TrainJob:
     epochs: int | None = None
     max_minutes: float | None = None
     on_step: Callable[..., None] | None = None  # on_step(trainer, batch, result) after every step (Trainer.fit)
+
+    def check(self) -> None:
+        """The counts in range, and the options that go together given together (one line naming the problem)."""
+        from hifigan.errors import HifiganError
+
+        check_counts({**{k: getattr(self.options, k) for k in LEAST if hasattr(self.options, k)},
+                      "max_steps": self.max_steps, "epochs": self.epochs, "max_minutes": self.max_minutes})
+        if self.resume is not None and self.init_from is not None:
+            raise HifiganError(None, "--resume and --init-from exclude each other (a resumed run has its weights)")
+        if self.init_discriminators is not None and self.init_from is None:
+            raise HifiganError(self.init_discriminators, "--init-discriminators needs --init-from (the generator "
+                               "that goes with these discriminators)")
+        if self.init_discriminators is not None and not Path(self.init_discriminators).is_file():
+            raise HifiganError(self.init_discriminators, "no such file (--init-discriminators)")
 
     def overrides(self) -> dict[str, int]:
         """The config keys this job sets (those given)."""

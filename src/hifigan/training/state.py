@@ -213,11 +213,13 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
 
 def discriminator_source(checkpoint: CheckpointContents, names: list[str], given: Path | None
                          ) -> CheckpointContents | None:
-    """Where the discriminators come from: our checkpoint itself when it holds every one of `names`; else the
-    --init-discriminators file; else, for an official g_* file, the do_* file beside it. None: they start fresh."""
+    """Where the discriminators come from: the --init-discriminators file when given; else our checkpoint itself
+    when it holds every one of `names`; else, for an official g_* file, the do_* file beside it. None: fresh."""
+    if given is not None:
+        return CheckpointContents.read(given)
     if not checkpoint.official and all(name in checkpoint.contents for name in names):
         return checkpoint
-    if given is None and checkpoint.official and checkpoint.source is not None:
+    if checkpoint.official and checkpoint.source is not None:
         given = official_discriminator_file(Path(checkpoint.source))
     return None if given is None else CheckpointContents.read(given)
 

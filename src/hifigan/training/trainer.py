@@ -69,6 +69,7 @@ class Trainer:
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
         self.graphed = graphed_step(self.state, self.step_options, options.cuda_graph)
         self.last_saved_step = self.last_validated_step = -1
+        self.last_checkpoint: Path | None = None  # the checkpoint this trainer wrote last (rank 0)
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
@@ -133,7 +134,7 @@ class Trainer:
         if not self.dist.is_main or self.step == self.last_saved_step:
             return None
         path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep)
-        self.last_saved_step = self.step
+        self.last_saved_step, self.last_checkpoint = self.step, path
         if self.log:
             self.log.event(self.step, "checkpoint", str(path))
         return path

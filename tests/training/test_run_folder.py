@@ -1,0 +1,137 @@
+"""A run folder holds one run's history: a new run does not start in another's folder, a save keeps the file it
+wrote and sets aside (never deletes) the files of a history it went back from, and --resume keeps the run's data,
+seed and held-out files. Bad run options are one line before anything is written."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, save_step_checkpoint
+from hifigan.cli import main
+from tests.support.cli_runs import failed_cleanly
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+QUIET = ["--no-progress", "--valid-count", "2"]
+
+
+def _names(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _files(folder) -> dict:
+    """Every file under `folder` with its bytes and modification time."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@settings(max_examples=40, deadline=None)
+@given(before=st.sets(st.integers(0, 12), max_size=6), step=st.integers(0, 12), keep=st.integers(1, 4))
+def test_a_save_keeps_its_file_and_the_newest_before_it_and_sets_later_ones_aside(tmp_path_factory, before, step,
+                                                                                  keep):
+    folder = tmp_path_factory.mktemp("ckpts")
+    for s in sorted(before):
+        save_step_checkpoint(folder, s, {"step": torch.tensor(s)}, keep=100)
+    path = save_step_checkpoint(folder, step, {"step": torch.tensor(step)}, keep)
+    kept = sorted(s for s in before if s < step)[-(keep - 1):] if keep > 1 else []
+    assert [p.name for p in checkpoint_files(folder)] == [f"ckpt_{s:08d}.pt" for s in [*kept, step]]
+    assert sorted(p.name for p in folder.glob(f"*{SUPERSEDED}")) == [f"ckpt_{s:08d}.pt{SUPERSEDED}"
+                                                                     for s in sorted(before) if s > step]
+    assert (folder / "latest.pt").samefile(path) and int(read_checkpoint(path)["step"]) == step
+
+
+def test_a_new_run_refuses_a_folder_that_holds_a_run(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    base = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET]
+    run = tmp_path / "run"
+    assert main([*base, "--out", str(run), "--max-steps", "2", "--checkpoint-interval", "1"]) == 0
+    before = _files(run)
+    capsys.readouterr()
+    code = main([*base, "--out", str(run), "--max-steps", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == (f"hifigan train: error: {run}: already holds a run's checkpoints "
+                                         f"(ckpt_00000002.pt): continue it with --resume {run}, or give a new --out")
+    assert _files(run) == before
+
+
+def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumable(tmp_path, tiny_corpus,
+                                                                                   tiny_config_json, capsys):
+    """ckpt_4 cut short: --resume continues from ckpt_2; its save at step 3 sets ckpt_4 aside (with --keep 1 it
+    was the file kept and ckpt_3 the one deleted), so the next --resume continues from step 3."""
+    run = tmp_path / "run"
+    ckpts = run / "checkpoints"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
+                 "--max-steps", "4", "--checkpoint-interval", "2"]) == 0
+    broken = (ckpts / "ckpt_00000004.pt").read_bytes()
+    (ckpts / "ckpt_00000004.pt").unlink()  # a new file, not latest.pt's (a hard link to the old one)
+    (ckpts / "ckpt_00000004.pt").write_bytes(broken[: len(broken) // 2])
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match="skipping unloadable checkpoint"):
+        assert main(["train", "--resume", str(run), "--max-steps", "3", "--keep", "1", "--no-progress"]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {ckpts / 'ckpt_00000003.pt'}"
+    assert _names(ckpts) == ["ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]
+    assert main(["train", "--resume", str(run), "--max-steps", "5", "--no-progress"]) == 0
+    assert "resumed from " + str(ckpts / "ckpt_00000003.pt") + " at step 3" in capsys.readouterr().err
+    assert int(read_checkpoint(ckpts / "latest.pt")["step"]) == 5
+    # Nothing left to train: no file written, and the success line does not name an old one.
+    assert main(["train", "--resume", str(run), "--max-steps", "5", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "checkpoint: none written (nothing trained)" in captured.err
+
+
+def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--no-progress",
+                 "--valid-count", "3", "--out", str(run), "--max-steps", "1"]) == 0
+    capsys.readouterr()
+    # The corpus given again: the run's 3 held-out files, not the default count.
+    assert main(["train", "--resume", str(run), "--corpus", str(tiny_corpus), "--max-steps", "2",
+                 "--no-progress"]) == 0
+    assert "validation: 3 of 8 files (--valid-count)" in capsys.readouterr().err
+    for flags, words in ((["--valid-count", "2"], "--valid-count 2 (the run's: 3)"),
+                         (["--resample"], "--resample True (the run's: False)"),
+                         (["--seed", "7"], "--seed 7: a resumed run keeps its seed")):
+        before = _files(run)
+        assert main(["train", "--resume", str(run), *flags, "--max-steps", "3", "--no-progress"]) == 2
+        line = capsys.readouterr().err.strip()
+        assert "\n" not in line and words in line, line
+        assert _files(run) == before
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--keep", "0"], "--keep must be at least 1, got 0"),
+    (["--checkpoint-interval", "-5"], "--checkpoint-interval must be at least 0, got -5"),
+    (["--validation-interval", "-1"], "--validation-interval must be at least 0, got -1"),
+    (["--max-steps", "-3"], "--max-steps must be at least 0, got -3"),
+    (["--max-minutes", "-1"], "--max-minutes must be above 0, got -1"),
+    (["--max-nonfinite", "0"], "--max-nonfinite must be at least 1, got 0"),
+    (["--disc-start-step", "-2"], "--disc-start-step must be at least 0, got -2"),
+    (["--device", "tpu"], "--device must be cpu or cuda, got 'tpu'"),
+    (["--init-discriminators", "do_00000001"], "do_00000001: --init-discriminators needs --init-from"),
+    (["--init-from", "NOFILE", "--init-discriminators", "NODO"], "NODO: no such file (--init-discriminators)"),
+])
+def test_bad_run_options_are_one_line_before_anything_is_written(tmp_path, tiny_corpus, tiny_config_json, capsys,
+                                                                  flags, words):
+    out = tmp_path / "run"
+    code = main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(out),
+                 "--max-steps", "1", *flags])
+    failed_cleanly(code, capsys.readouterr().err, out, words)
+
+
+def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    """--init-from is loaded before the scan cache or any other file is written."""
+    from hifigan.checkpoints.format import generator_payload, write_checkpoint
+    from hifigan.config import load_config
+    from hifigan.models import Generator
+
+    v3 = load_config("v3")
+    wrong = tmp_path / "v3.pt"
+    write_checkpoint(wrong, generator_payload(Generator(v3).state_dict(), v3))
+    out = tmp_path / "run"
+    code = main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(out),
+                 "--max-steps", "1", "--init-from", str(wrong)])
+    failed_cleanly(code, capsys.readouterr().err, out, "v3.pt", "does not fit the config")
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out",
+                 str(out), "--max-steps", "0", "--seed", "0"]) == 0  # seed 0, as a config may say
+    assert int(read_checkpoint(out / "checkpoints" / "latest.pt")["config"]["seed"]) == 0
