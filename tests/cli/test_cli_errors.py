@@ -254,3 +254,10 @@ def test_subprocess_one_line_and_debug_traceback(tmp_path, tiny_checkpoint):
     assert "Traceback" in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("hifigan mel: error: ")
     assert "missing.wav" in proc.stderr.strip().splitlines()[-1]
+
+
+def test_a_warning_is_one_line_naming_the_command(tmp_path, tiny_checkpoint):
+    """As the errors are: no source path, no line of code."""
+    proc = run_module("export-official", "--checkpoint", tiny_checkpoint, "--out", tmp_path / "x")
+    assert proc.returncode == 0 and proc.stderr.startswith("hifigan export-official: warning: no do_* file: ")
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from collections.abc import Callable
 
 from hifigan.cli.bench import add_bench
@@ -82,13 +83,31 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hifigan {args.command}: {one_line}", file=sys.stderr)
         return code
 
-    code = _run(args, fail)
+    code = _run_with_warnings(args, fail)
     if args.command == "train":
         from hifigan.training.data_parallel import end_worker_process, launched_by_torchrun
 
         if launched_by_torchrun():
             end_worker_process(code)
     return code
+
+
+def _run_with_warnings(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
+    """`_run`, its warnings printed as `hifigan COMMAND: warning: MESSAGE`, one line each like its errors (with
+    --debug: Python's form, which says where they came from)."""
+    if getattr(args, "debug", False):
+        return _run(args, fail)
+    original = warnings.formatwarning
+
+    def one_line(message: Warning | str, *_: object, **__: object) -> str:
+        text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+        return f"hifigan {args.command}: warning: {text}\n"
+
+    warnings.formatwarning = one_line  # type: ignore[assignment]
+    try:
+        return _run(args, fail)
+    finally:
+        warnings.formatwarning = original
 
 
 def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
