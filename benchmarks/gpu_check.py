@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -200,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--device {args.device}: use cuda or cpu")
     args.out.mkdir(parents=True, exist_ok=True)
     work = args.work or args.out / "work"
+    shutil.rmtree(work, ignore_errors=True)  # a run cut short left its runs there, and a new run refuses a used folder
     settings = Settings(torch.device(args.device), args.quick, work)
     report = Report(args.out / "gpu_check.json", settings)
     ok = True
@@ -216,8 +218,6 @@ def main(argv: list[str] | None = None) -> int:
         if not args.only and name in (*ASKED_ONLY, *(CUDA_ASKED_ONLY if settings.device.type == "cuda" else ())):
             continue
         ok &= report.run(name, check)
-    import shutil
-
     shutil.rmtree(work, ignore_errors=True)
     from gpu_table import table
 
