@@ -4,6 +4,8 @@ seed and held-out files. Bad run options are one line before anything is written
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -12,6 +14,8 @@ from hypothesis import strategies as st
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, save_step_checkpoint
 from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.data.corpus import Corpus
 from tests.support.cli_runs import failed_cleanly
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -135,3 +139,25 @@ def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpu
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out",
                  str(out), "--max-steps", "0", "--seed", "0"]) == 0  # seed 0, as a config may say
     assert int(read_checkpoint(out / "checkpoints" / "latest.pt")["config"]["seed"]) == 0
+
+
+def test_resume_holds_out_the_runs_files_when_the_corpus_grew(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    """--valid-count holds out the lowest draws: files added since can draw lower. The run's own held-out files stay
+    held out (and none of them trains), and a changed training set restarts the data order at the next epoch."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
+                 "--max-steps", "1"]) == 0
+    held = read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]
+    assert len(held) == 2
+    for i, clip in enumerate(sorted(corpus.glob("*.wav"))[:6]):
+        shutil.copy(clip, corpus / f"added_{i}.wav")
+    now = Corpus(folder=corpus, valid_count=2)
+    seed = load_config(str(tiny_config_json)).seed
+    assert sorted(now.keys(now.split(seed).valid)) != sorted(held)  # the options alone would now hold out others
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match=r"training clips \(6 -> 12\) changed since the checkpoint"):
+        assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
+    assert "validation: the run's 2 held-out files (0 of its 2 gone from the corpus" in capsys.readouterr().err
+    assert sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]) == sorted(held)

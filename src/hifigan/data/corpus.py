@@ -49,6 +49,11 @@ class HeldOut:
     reason: str
 
 
+def file_key(path: Path, root: Path | None) -> str:
+    """A file's name within its corpus: its path relative to `root` (unchanged when the corpus moves)."""
+    return path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else path.as_posix()
+
+
 def _draw(key: str, seed: int) -> float:
     """A uniform number in [0, 1) fixed by the seed and the file's key alone (not by the other files)."""
     digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
@@ -66,8 +71,7 @@ def choose_validation(
     files = sorted(files)
     if len(files) < 2:
         raise HifiganError(None, f"need at least 2 audio files to hold out a validation clip, found {len(files)}")
-    keys = [f.relative_to(root).as_posix() if root is not None and f.is_relative_to(root) else f.as_posix()
-            for f in files]
+    keys = [file_key(f, root) for f in files]
     draws = [_draw(k, seed) for k in keys]
     order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
     if count is not None:
@@ -119,16 +123,38 @@ class Corpus:
         held = self.split(seed)
         return held.train, held.valid
 
+    def root(self) -> Path:
+        """The folder file keys are relative to: --wav-root, else the corpus folder or the file list's folder."""
+        if self.wav_root is not None:
+            return self.wav_root
+        return self.train_list.parent if self.train_list is not None else self.folder  # type: ignore[union-attr]
+
+    def keys(self, files: Sequence[Path]) -> list[str]:
+        """Each file's name within the corpus (file_key)."""
+        return [file_key(f, self.root()) for f in files]
+
+    def keep_held_out(self, held: HeldOut, keys: Sequence[str]) -> HeldOut:
+        """The same files split so that exactly those named by `keys` (a resumed run's) are held out: a corpus that
+        grew or shrank since does not move a held-out file into training."""
+        kept = set(keys)
+        files = sorted([*held.train, *held.valid])
+        valid = [f for f, k in zip(files, self.keys(files)) if k in kept]
+        if not valid or len(valid) == len(files):
+            raise HifiganError(None, f"the run held out {len(kept)} files, of which {len(valid)} are among the "
+                                     f"corpus's {len(files)}: nothing left to validate or to train on")
+        if sorted(valid) == sorted(held.valid):
+            return held
+        train = [f for f, k in zip(files, self.keys(files)) if k not in kept]
+        return HeldOut(train, valid, f"the run's {len(valid)} held-out files ({len(kept) - len(valid)} of its "
+                                     f"{len(kept)} gone from the corpus; the options now would draw others)")
+
     def split(self, seed: int) -> HeldOut:
         """The training and validation files and how the validation files were chosen."""
         if (self.folder is None) == (self.train_list is None):
             raise HifiganError(None, "give either a corpus folder or a training file list (not both)")
-        if self.train_list is not None:
-            root = self.wav_root if self.wav_root is not None else self.train_list.parent
-            files = read_filelist(self.train_list, root)
-        else:
-            root = self.wav_root if self.wav_root is not None else self.folder
-            files = find_audio(self.folder, recursive=True)
+        root = self.root()
+        files = read_filelist(self.train_list, root) if self.train_list is not None else find_audio(self.folder,
+                                                                                                  recursive=True)
         if self.valid_list is not None:
             valid = read_filelist(self.valid_list, root)
             held = {p.resolve() for p in valid}

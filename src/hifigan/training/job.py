@@ -199,6 +199,9 @@ def train(job: TrainJob) -> TrainResult:
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"], data["valid_cap"])
         held = corpus.split(config.seed)
+        stored_held_out = ((resume_obj or {}).get("data") or {}).get("held_out")
+        if stored_held_out is not None:  # the run's own held-out files, whatever the corpus holds now
+            held = corpus.keep_held_out(held, stored_held_out)
         train_files, valid_files = held.train, held.valid
         input_mels = None if data["input_mels"] is None else Path(data["input_mels"])
         facts = shared_facts(train_files + valid_files, config, data, Path(out), dist, job.options.progress)
@@ -220,7 +223,7 @@ def train(job: TrainJob) -> TrainResult:
             console(f"validation: {held.reason}")
             console(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged "
                     f"({Path(out) / SCAN_CACHE})")
-        trainer.data_spec = data
+        trainer.data_spec = {**data, "held_out": corpus.keys(valid_files), "train_clips": len(train_scan.clips)}
         say = trainer.say
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in started:

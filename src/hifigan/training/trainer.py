@@ -110,9 +110,11 @@ class Trainer:
         self.state.restore(obj, source)
         if self.graphed is not None:
             self.graphed.reset()
-        if obj.get("batch_size") != self.config.batch_size or obj.get("world_size") != self.dist.world_size:
-            warnings.warn("batch size or process count changed since the checkpoint: the data order restarts "
-                          "at the next epoch", stacklevel=2)
+        clips = (obj.get("data") or {}).get("train_clips", len(self.train_set))
+        if obj.get("batch_size") != self.config.batch_size or obj.get("world_size") != self.dist.world_size or \
+                clips != len(self.train_set):
+            warnings.warn(f"batch size, process count or training clips ({clips} -> {len(self.train_set)}) changed "
+                          "since the checkpoint: the data order restarts at the next epoch", stacklevel=2)
             if self.state.batch_in_epoch:
                 self.state.batch_in_epoch = self.steps_per_epoch
         self.last_saved_step = self.step
