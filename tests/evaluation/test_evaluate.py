@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -204,3 +205,35 @@ def test_the_package_names_the_public_api_and_loads_it_lazily():
     loaded = subprocess.run([sys.executable, "-c", "import sys, hifigan; print(sorted({'torch', 'numpy'} & "
                              "set(sys.modules)))"], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_a_pair_too_short_for_the_metrics_fails_before_any_report(folders, tmp_path, capsys):
+    """Checked with the other inputs, so that no system's report and no folder is written; --max-shift's cut counts."""
+    ref_dir = folders[0]
+    short, cut = tmp_path / "short", tmp_path / "cut"
+    for folder, n in ((short, 2100), (cut, 1900)):  # within one hop of each other: the lengths pair
+        folder.mkdir()
+        for stem in ("a", "b"):
+            save_audio(folder / f"{stem}.wav", load_audio(ref_dir / f"{stem}.wav", SR)[:n], SR)
+    shutil.copytree(short, tmp_path / "short_ref")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", f"short={short}",
+                       "--system", f"cut={cut}", "--metrics", "snr", "-o", f"{out}/")
+    assert code == 2 and not out.exists()
+    assert f"{cut / 'a.wav'} (vs {tmp_path / 'short_ref' / 'a.wav'}): too short: 1900 samples, the metrics " in err
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", str(short),
+                       "--metrics", "snr", "--max-shift", "60", "-o", f"{out}/")
+    assert code == 2 and not out.exists()
+    assert "2 of 4 inputs are bad" in err and "too short: 2100 samples less --max-shift 60" in err, err
+    assert run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", str(short),
+               "--metrics", "snr", "-o", f"{out}/")[0] == 0  # 2100 >= 2048: long enough without the cut
+
+
+def test_every_unreadable_recording_is_named(folders, capsys):
+    ref_dir, gen_dir = folders
+    for stem in ("x", "y"):
+        (ref_dir / f"{stem}.wav").write_bytes(b"RIFF not really a wave file")
+        shutil.copy(gen_dir / "a.wav", gen_dir / f"{stem}.wav")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
+                       "--config", "v1")
+    assert code == 2 and "2 of 4 inputs are bad" in err and "x.wav" in err and "y.wav" in err, err

@@ -15,8 +15,8 @@ import pytest
 from hifigan.cli import main
 from hifigan.evaluation.listening.app import create_app
 from hifigan.evaluation.listening.mos import markdown, mos_report
-from hifigan.evaluation.listening.store import rater_order
-from hifigan.evaluation.listening.study import REFERENCE, open_study
+from hifigan.evaluation.listening.store import Store, rater_order
+from hifigan.evaluation.listening.study import REFERENCE, open_study, study_for
 from tests.support.listen_server import write_stimuli
 
 SYSTEMS = ["v1", "v3"]
@@ -30,20 +30,22 @@ def run_busy(args: list[str]) -> int:
         return main([*args, "--host", "127.0.0.1", "--port", str(busy.getsockname()[1])])
 
 
-def create(tmp_path) -> int:
-    """Create (not serve) a study: the used port fails only after the study exists."""
-    return run_busy(["listen", "--reference", str(tmp_path / "stim" / "reference"),
-                     *(a for s in SYSTEMS for a in ("--system", f"{s}={tmp_path / 'stim' / s}")),
-                     "--out", str(tmp_path / "study")])
+def create(tmp_path) -> Store:
+    """Create (not serve) a study, as `hifigan listen` does before it serves."""
+    stim = tmp_path / "stim"
+    return study_for(tmp_path / "study", stim / "reference", {s: stim / s for s in SYSTEMS}, seed=0)
 
 
 @pytest.fixture
 def study(tmp_path, capsys):
     write_stimuli(tmp_path / "stim", 3, SYSTEMS)
-    assert create(tmp_path) == 2
-    assert "port already in use" in capsys.readouterr().err  # the used port: one line, after the study exists
-    assert create(tmp_path) == 2  # the same folders again: the same study, continued (it fails at the port again)
-    assert "port already in use" in capsys.readouterr().err
+    args = ["listen", "--reference", str(tmp_path / "stim" / "reference"),
+            *(a for s in SYSTEMS for a in ("--system", f"{s}={tmp_path / 'stim' / s}")),
+            "--out", str(tmp_path / "study")]
+    assert run_busy(args) == 2  # the inputs pass, the port is used: one line, and no study is left
+    assert "port already in use" in capsys.readouterr().err and not (tmp_path / "study").exists()
+    created = create(tmp_path)
+    assert create(tmp_path).path == created.path  # the same folders again: the same study, continued
     return open_study(tmp_path / "study")
 
 
@@ -156,11 +158,8 @@ def test_a_study_at_any_rate_plays_every_file_at_its_own(tmp_path, capsys):
         sf.write(stim / "v3-flac" / wav.with_suffix(".flac").name, sf.read(wav, dtype="int16")[0], 48000)
     shutil.rmtree(stim / "v3-flac" / "reference")
     write_stimuli(stim / "lj", 2, [], rate=22050)
-    args = ["listen", "--reference", str(stim / "reference"), "--system", f"v1={stim / 'v1'}",
-            "--system", f"v3={stim / 'v3-flac'}", "--system", f"lj={stim / 'lj' / 'reference'}",
-            "--out", str(tmp_path / "study")]
-    assert run_busy(args) == 2 and "port already in use" in capsys.readouterr().err  # created, then the port
-    study = open_study(tmp_path / "study")
+    study = study_for(tmp_path / "study", stim / "reference",
+                      {"v1": stim / "v1", "v3": stim / "v3-flac", "lj": stim / "lj" / "reference"}, seed=0)
     assert stimulus_rates(study) == {REFERENCE: [48000], "v1": [48000], "v3": [48000], "lj": [22050]}
     assert rates_text(stimulus_rates(study)) == ("several rates: reference 48000 Hz, v1 48000 Hz, v3 48000 Hz, "
                                                  "lj 22050 Hz (each file is played at its own rate)")
@@ -208,6 +207,7 @@ def test_report_command_writes_markdown_and_json(client, study, tmp_path, capsys
     ("missing", "system 'v3' has no clip 'clip01'"),
     ("extra", "no reference clip with stem 'clip09'"),
     ("not-audio", "not a readable audio file"),
+    ("undecodable", "clip01.flac: not a readable audio file"),
     ("not-a-folder", "is not a folder"),
     ("reserved", "reserved"),
     ("no-reference", "--system needs --reference"),
@@ -225,6 +225,15 @@ def test_bad_input_is_one_line(tmp_path, capsys, case, expected):
         (stim / "v1" / "clip09.wav").write_bytes((stim / "v1" / "clip00.wav").read_bytes())
     elif case == "not-audio":
         (stim / "v1" / "clip01.wav").write_text("hello")
+    elif case == "undecodable":  # the FLAC header reads; its audio does not decode
+        import soundfile as sf
+
+        wav = stim / "v1" / "clip01.wav"
+        sf.write(wav.with_suffix(".flac"), sf.read(wav, dtype="int16")[0], sf.info(wav).samplerate)
+        wav.unlink()
+        flac = bytearray(wav.with_suffix(".flac").read_bytes())
+        flac[200:] = bytes(range(256)) * (len(flac[200:]) // 256) + bytes(len(flac[200:]) % 256)
+        wav.with_suffix(".flac").write_bytes(bytes(flac))
     elif case == "not-a-folder":
         args[2] = str(stim / "reference" / "clip00.wav")
     elif case == "reserved":
@@ -232,7 +241,7 @@ def test_bad_input_is_one_line(tmp_path, capsys, case, expected):
     elif case == "no-reference":
         args = args[:1] + args[3:]
     elif case == "other-study":
-        assert create(tmp_path) == 2
+        create(tmp_path)
         (stim / "v1" / "clip00.wav").write_bytes((stim / "v3" / "clip00.wav").read_bytes())
     elif case == "no-study":
         args = ["listen", "--report", str(tmp_path)]
@@ -242,3 +251,5 @@ def test_bad_input_is_one_line(tmp_path, capsys, case, expected):
     assert len(err.strip().splitlines()) == 1 and expected in err, err
     if case != "other-study":
         assert not (tmp_path / "study" / "study.sqlite").exists() and not (tmp_path / "study" / "audio").exists()
+    if case not in ("other-study", "no-study"):
+        assert not (tmp_path / "study").exists()

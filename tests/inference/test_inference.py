@@ -1,7 +1,6 @@
 """Vocoder backends and batching: every path computes the plain eager generator's function (within 1e-4)."""
 
 import itertools
-import json
 
 import numpy as np
 import pytest
@@ -19,7 +18,6 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.machine import cpu_computes, emulated_message
 from hifigan.models import Generator
 from tests.support.official_files import official_tiny_files
-from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
 BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
@@ -189,27 +187,6 @@ def test_from_checkpoint_with_backend_and_errors(official_tiny80, tiny_checkpoin
         vocoder(torch.zeros(80, 0))
 
 
-def test_bench_command_writes_table_and_json(tmp_path, capsys):
-    cfg_path = tmp_path / "tiny.json"
-    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
-    out = tmp_path / "bench.json"
-    with threads(1):  # the bench runs on its --threads (2), then gives the caller's count back
-        code = main(["bench", "--config", str(cfg_path), "--seconds", "0.5", "--repeats", "2",
-                     "--backends", "eager,tiled", "--json", str(out)])
-        assert torch.get_num_threads() == 1
-    assert code == 0
-    result = json.loads(out.read_text())
-    assert result["baseline"].endswith("torch.set_num_threads(2)")
-    rows = {r["backend"]: r for r in result["backends"]}
-    assert set(rows) == {"eager", "tiled"} and rows["eager"]["speedup_vs_eager"] == 1.0
-    assert all(r["max_abs_diff"] < TOL and r["peak_rss_mb"] > 0 and r["page_faults"] >= 0 for r in rows.values())
-    assert rows["eager"]["solo_speedup_vs_eager"] == 1.0 and rows["tiled"]["solo_median_s"] > 0
-    assert result["machine"]["cores"] >= 1 and result["stream"]["lookahead_frames"] == 7
-    assert "x real time" in capsys.readouterr().out
-    assert main(["bench", "--backends", "fused", "--seconds", "1"]) == 2
-    assert np.isfinite(result["backends"][0]["x_real_time"])
-
-
 @pytest.mark.parametrize(("precision", "dtype", "bound"),
                          [("bf16", torch.bfloat16, 0.05), ("fp16", torch.float16, 5e-3)])
 def test_half_precision_runs_the_network_in_that_dtype(precision, dtype, bound):
@@ -272,23 +249,3 @@ def test_the_cuda_backends_are_refused_off_cuda_in_one_line(tmp_path, capsys, ba
     assert capsys.readouterr().err.strip().splitlines() == [
         f"hifigan vocode: error: backend {backend} runs on CUDA only (--device cuda)"]
     assert not (tmp_path / "out").exists()
-
-
-def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):
-    """`hifigan bench --presets`: each preset at its own rate and hop (random weights), eager and the other backends,
-    one row each; an unknown preset is one line, before anything is timed."""
-    out = tmp_path / "presets.json"
-    assert main(["bench", "--presets", "v3", "pwg-24k", "--seconds", "0.2", "--repeats", "1", "--backends",
-                 "eager,fused", "--json", str(out)]) == 0
-    runs = {run["preset"]: run for run in json.loads(out.read_text())["presets"]}
-    assert list(runs) == ["v3", "pwg-24k"]
-    assert (runs["pwg-24k"]["sampling_rate"], runs["pwg-24k"]["hop_size"]) == (24000, 300)
-    v3_params = sum(p.numel() for p in Generator(load_config("v3")).parameters())  # weight norm's g included
-    assert runs["pwg-24k"]["audio_seconds"] == 0.2 and runs["v3"]["parameters"] == v3_params
-    assert {r["backend"] for r in runs["pwg-24k"]["backends"]} == {"eager", "fused"}
-    table = capsys.readouterr().out.splitlines()
-    assert table[1].split()[:4] == ["preset", "rate", "hop", "params"]
-    eager = runs["pwg-24k"]["backends"][0]
-    assert table[3].split()[:5] == ["pwg-24k", "24000", "300", "12.99", f"{eager['x_real_time']:.2f}"]
-    assert main(["bench", "--presets", "v9", "--seconds", "0.2"]) == 2
-    assert "no preset 'v9'" in capsys.readouterr().err

@@ -4,6 +4,7 @@ process; its library is hifigan.inference.bench."""
 from __future__ import annotations
 
 import argparse
+import math
 
 from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
 from hifigan.errors import HifiganError
@@ -73,8 +74,11 @@ def run_bench_command(args: argparse.Namespace) -> int:
             raise MissingExtraError(None, f"{e.problem} (or leave {backend} out of --backends)") from None
     if "eager" not in backends:
         raise HifiganError(None, "--backends: include eager (fp32), the baseline")
-    if args.seconds <= 0 or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:
+    if not 0 < args.seconds < math.inf or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:
         raise HifiganError(None, "--seconds, --repeats, --threads and --stream-chunk-frames must be positive")
+    if not 0 <= args.stream_memory_minutes < math.inf:
+        raise HifiganError(None, f"--stream-memory-minutes must be 0 (skip) or more, got {args.stream_memory_minutes}")
+    _check_model(args)  # before the output folder is made
     if args.out is not None:
         check_output_file(args.out)
     if args.presets is not None:
@@ -96,15 +100,26 @@ def run_bench_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> tuple[dict, str]:
-    """--presets: one row per preset (each checked by name before anything is timed); the result and its table."""
+def _check_model(args: argparse.Namespace) -> None:
+    """The config, or the pretrained model's registration, install and sha256: one line if bad, before any work."""
+    from hifigan import pretrained
     from hifigan.config import load_config, preset_names
-    from hifigan.inference.bench_presets import format_preset_table, run_preset_bench
 
-    names = args.presets or preset_names()
-    for name in names:
+    if args.pretrained is not None:
+        pretrained.read_verified(pretrained.get_model(args.pretrained))
+    elif args.presets is None:
+        load_config(args.config or "v1")
+    for name in args.presets or []:
         if name not in preset_names():
             raise HifiganError(None, f"--presets: no preset {name!r} (presets: {', '.join(preset_names())})")
         load_config(name)
+
+
+def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> tuple[dict, str]:
+    """--presets: one row per preset (each checked by name before: _check_model); the result and its table."""
+    from hifigan.config import preset_names
+    from hifigan.inference.bench_presets import format_preset_table, run_preset_bench
+
+    names = args.presets or preset_names()
     result = run_preset_bench(names, args.seconds, args.repeats, backends, args.threads)
     return result, format_preset_table(result)

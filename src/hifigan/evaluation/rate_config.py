@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.config import HifiganConfig
-from hifigan.errors import AudioError, HifiganError
+from hifigan.errors import AudioError, HifiganError, bad_inputs
 
 
 def metric_settings(config: HifiganConfig) -> dict[str, Any]:
@@ -34,11 +34,21 @@ def _presets_text(presets: dict[str, HifiganConfig]) -> str:
 
 
 def recording_rates(reference: Path) -> dict[Path, int]:
-    """The sample rate of every recording in the folder (its audio files, paired by stem), from the headers."""
+    """The sample rate of every recording in the folder (its audio files, paired by stem), from the headers; every
+    recording whose header does not read is named, in one line."""
     from hifigan.audio import audio_info
     from hifigan.evaluation.pairing import audio_files
 
-    return {path: audio_info(path).samplerate for path in audio_files(Path(reference)).values()}
+    rates, problems = {}, []
+    paths = list(audio_files(Path(reference)).values())
+    for path in paths:
+        try:
+            rates[path] = audio_info(path).samplerate
+        except HifiganError as e:
+            problems.append(e)
+    if problems:
+        raise bad_inputs(problems, len(paths))
+    return rates
 
 
 def metric_config(config: str | None, reference: Path, *, resample: bool = False) -> tuple[HifiganConfig, str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from hifigan.inference.bench import aligned, run_bench
 from hifigan.machine import machine_info, machine_text
+from hifigan.threads import intra_op_threads
 
 HEADER = ["preset", "rate", "hop", "params M", "eager x RT", "backend", "x RT", "speedup", "look-ahead ms"]
 
@@ -27,7 +28,9 @@ def run_preset_bench(names: list[str], seconds: float, repeats: int, backends: t
             params = sum(p.numel() for p in build_generator(cfg).parameters())
         result.update(preset=name, sampling_rate=cfg.sampling_rate, hop_size=cfg.hop_size, parameters=params)
         runs.append(result)
-    return {"machine": machine_info(), "seconds": seconds, "repeats": repeats, "presets": runs}
+    with intra_op_threads(threads):  # the record names the threads the runs used, not the caller's
+        machine = machine_info()
+    return {"machine": machine, "seconds": seconds, "repeats": repeats, "presets": runs}
 
 
 def preset_rows(result: dict[str, Any]) -> list[list[str]]:

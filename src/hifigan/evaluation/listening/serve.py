@@ -38,14 +38,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(store: Store, host: str, port: int, threads: int = 8, screen: float | None = None) -> None:
-    """Serve the study until interrupted; prints the raters' URL and the results URL first."""
+def serve(store: Store, sock: socket.socket, host: str, threads: int = 8, screen: float | None = None) -> None:
+    """Serve the study on a bound socket (`bind`) until interrupted; prints the raters' URL and the results URL
+    first."""
     from hifigan.evaluation.listening.app import create_app
     from hifigan.evaluation.listening.study import rates_text, stimulus_rates
 
     create_server = optional_import("waitress.server", "hifigan listen's server").create_server
 
-    sock = bind(host, port)
     server = create_server(create_app(store, screen), sockets=[sock], threads=threads, ident="hifigan-listen")
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
@@ -95,4 +95,11 @@ def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = No
         optional_import(module, "serving a listening test")
     if systems and reference is None:
         raise HifiganError(None, "--system needs --reference (the recordings, rated as a hidden reference)")
-    serve(study_for(out, reference, systems or {}, seed), host, port, threads, screen)
+    bound: list[socket.socket] = []
+    try:  # the port is bound once the inputs have passed: a used or bad address leaves no study folder
+        store = study_for(out, reference, systems or {}, seed, ready=lambda: bound.append(bind(host, port)))
+    except BaseException:
+        for sock in bound:
+            sock.close()
+        raise
+    serve(store, bound[0], host, threads, screen)

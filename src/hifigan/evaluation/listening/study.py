@@ -15,11 +15,12 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.atomic import prepare_output_dir
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
 
 REFERENCE = "reference"  # the recordings' system name: rated blind like the others
@@ -43,6 +44,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     """
     from hifigan.audio import audio_info  # audio and pairing import torch: only a new study needs them
     from hifigan.evaluation.pairing import audio_files
+    from hifigan.evaluation.report.media import wav_bytes
 
     if not systems:
         raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
@@ -59,13 +61,20 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
         for stem, path in found.items():
             if stem not in files[REFERENCE]:
                 raise HifiganError(path, f"no reference clip with stem {stem!r} in {reference}")
-    stimuli = []
+    stimuli, problems = [], []
     for name, found in files.items():
         for stem in clips:
             path = found[stem]
-            if audio_info(path).frames == 0:
-                raise HifiganError(path, "contains no audio samples")
+            try:
+                if audio_info(path).frames == 0:
+                    raise HifiganError(path, "contains no audio samples")
+                wav_bytes(path)  # decodes a compressed file whole: what the study will copy must read
+            except HifiganError as e:
+                problems.append(e)
+                continue
             stimuli.append(Stimulus(stem, name, path, hashlib.sha256(path.read_bytes()).hexdigest()))
+    if problems:
+        raise bad_inputs(problems, len(clips) * len(files))
     return stimuli
 
 
@@ -85,17 +94,23 @@ def open_study(folder: str | os.PathLike) -> Store:
     return Store(db)
 
 
-def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[str, Path], seed: int) -> Store:
-    """Open the study in `folder`, or create it from the folders; given folders must match an existing study."""
+def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[str, Path], seed: int,
+              ready: Callable[[], None] = lambda: None) -> Store:
+    """Open the study in `folder`, or create it from the folders; given folders must match an existing study.
+    `ready` runs once every input has passed its checks and before anything is written (serving binds its port
+    there, so that a used port leaves no study behind)."""
     folder = Path(folder)
     if (folder / DB_NAME).exists():
         store = open_study(folder)
         if reference is not None or systems:
             _check_same(store, collect_stimuli(reference, systems) if reference is not None else [], folder)
+        ready()
         return store
     if reference is None:
         raise HifiganError(folder, "no study here yet: give --reference DIR and --system NAME=DIR to create one")
-    return create_study(folder, collect_stimuli(reference, systems), seed)
+    stimuli = collect_stimuli(reference, systems)
+    ready()
+    return create_study(folder, stimuli, seed)
 
 
 def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.audio import audio_info
+from hifigan.errors import AudioError
 
 # WAV keeps the source's sample format where a browser can decode it; anything else becomes 16-bit PCM.
 WAV_SUBTYPES = frozenset({"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"})
@@ -29,7 +30,10 @@ def wav_bytes(path: str | os.PathLike) -> bytes:
         return path.read_bytes()
     subtype = info.subtype if info.subtype in WAV_SUBTYPES else "PCM_16"
     dtype = "int16" if subtype in ("PCM_U8", "PCM_16") else "int32" if subtype.startswith("PCM") else "float32"
-    data, rate = sf.read(str(path), dtype=dtype, always_2d=True)
+    try:
+        data, rate = sf.read(str(path), dtype=dtype, always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:  # a header that reads, audio that does not decode
+        raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
     buffer = io.BytesIO()
     sf.write(buffer, data, rate, format="WAV", subtype=subtype)
     return buffer.getvalue()

@@ -83,7 +83,8 @@ def evaluate_systems(
         raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {html_audio!r}")
     pairs = {name: pair_by_stem(reference, folder) for name, folder in generated.items()}
     check_pairs([pair for system in pairs.values() for pair in system], config,
-                resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False))
+                resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False),
+                max_shift=options.get("max_shift", 0))
     outs, page = output_paths(out, list(generated)) if out is not None else ({}, None)
     reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
     if not html:
@@ -94,11 +95,13 @@ def evaluate_systems(
     return reports, page
 
 
-def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False
-                ) -> None:
-    """Read every file of every pair as the evaluation will (format, truncation, NaN; lengths within one hop) before
-    anything is scored or written; every bad file is named, in one line."""
+def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
+                max_shift: int = 0) -> None:
+    """Read every file of every pair as the evaluation will (format, truncation, NaN; lengths within one hop, long
+    enough for the metrics once a delay of up to `max_shift` is cut) before anything is scored or written; every bad
+    file is named, in one line."""
     from hifigan.audio import load_audio
+    from hifigan.evaluation.metrics import min_samples
     from hifigan.evaluation.pairing import match_lengths
 
     problems: list[HifiganError] = []
@@ -120,5 +123,10 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool 
                 match_lengths(np.empty(lengths[0]), np.empty(lengths[1]), config.hop_size, source)
             except HifiganError as e:
                 problems.append(e)
+                continue
+            if min(lengths) - max_shift < min_samples():
+                cut = f" less --max-shift {max_shift}" if max_shift else ""
+                problems.append(HifiganError(source, f"too short: {min(lengths)} samples{cut}, the metrics need at "
+                                                     f"least {min_samples()}"))
     if problems:
         raise bad_inputs(problems, len(loaded))
