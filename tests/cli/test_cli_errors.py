@@ -238,6 +238,11 @@ def test_official_checkpoint_needs_config(tmp_path, capsys, official_tiny80, goo
 def test_duplicate_output_names(tmp_path, capsys, tiny_checkpoint, good_wav, good_mel):
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", good_wav, good_mel)
     failed_cleanly(code, err, tmp_path / "out", "good", "same output name")
+    np.save(tmp_path / "ints.npy", np.zeros((BINS, 10), np.int32))  # named in the same line as the duplicate
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", good_wav, good_mel,
+                       tmp_path / "ints.npy", tmp_path / "missing.wav")
+    line = failed_cleanly(code, err, tmp_path / "out", "same output name", "ints.npy", "missing.wav")
+    assert "3 of 4 inputs are bad" in line, line
 
 
 # ---------------------------------------------------------------- as a user runs it

@@ -170,3 +170,31 @@ def test_cli_check_mel_and_vocode(tmp_path, capsys):
     assert np.abs(got - expected).max() < 2 / 32768
     converted = vocoder.set_mel_convention("log10")(np.load(tmp_path / "l10.npy"))
     np.testing.assert_allclose(converted.numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("spec", ["transposed", "transposed+log10"])
+def test_vocode_reads_a_transposed_mel_once(tmp_path, capsys, spec):
+    """[frames, num_mels] files: turned once (a square mel, frames == bins, would take a second turn silently), then
+    converted; the CLI and a Vocoder (__call__, stream) give the audio of the upright official mel."""
+    import soundfile as sf
+    import torch
+
+    from hifigan.cli import main
+    from hifigan.inference import Vocoder
+    from hifigan.mel import mel_spectrogram
+
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
+    audio = torch.from_numpy(clip(1)[: 16 * cfg.hop_size].astype(np.float32) * 0.1)
+    ref = mel_spectrogram(audio, **cfg.mel_kwargs()).numpy()
+    assert ref.shape == (16, 16)  # square: a second transpose keeps the shape
+    given = (ref / math.log(10) if "log10" in spec else ref).T.astype(np.float32)
+    np.save(tmp_path / "t.npy", given)
+    assert main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(tmp_path / "out"), "--mel-convention",
+                 spec, str(tmp_path / "t.npy")]) == 0
+    vocoder = Vocoder.from_checkpoint(ckpt, cfg_path)
+    expected = vocoder(ref).numpy()
+    assert np.abs(sf.read(tmp_path / "out" / "t.wav", dtype="float32")[0] - expected).max() < 2 / 32768
+    vocoder.set_mel_convention(spec)
+    np.testing.assert_allclose(vocoder(given).numpy(), expected, atol=1e-5)
+    streamed = torch.cat(list(vocoder.stream([given[:5], given[5:11], given[11:]]))).numpy()
+    np.testing.assert_allclose(streamed, expected, atol=1e-5)

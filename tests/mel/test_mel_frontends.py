@@ -22,7 +22,7 @@ from hifigan.errors import ConfigError, MelError
 from hifigan.mel import MelSpectrogram, mel_spectrogram
 from hifigan.melconv.conventions import CONVENTIONS, FRONT_END, forward, to_official
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.stats import model_stats
+from hifigan.melconv.stats import load_stats, model_stats
 from tests.support.files import CORPUS
 from tests.support.mel_cases import CLIPS, FMAX, HOP, MELS, N_FFT, SR, clip, convention, magnitude
 
@@ -272,3 +272,20 @@ def test_every_preset_builds_its_input_and_loss_front_ends(preset):
     bad = config_from_dict({**cfg.to_dict(), "loss_args": {"mel": {"stats": "x.h5"}}})
     with pytest.raises(ConfigError, match=r"loss_args\['mel'\]: unknown argument 'stats' \(known: n_fft, .*framing"):
         bad.mel_kwargs(for_loss=True)
+
+
+def test_espnet2_feats_stats_are_of_log10_mels_unless_the_file_says(tmp_path):
+    """ESPnet2's TTS features are log10 (LogMelFbank's log_base 10): a GlobalMVN-normalised mel with its
+    feats_stats.npz converts back to the official mel; a `convention` array in the file overrides the base."""
+    official = mel_spectrogram(torch.from_numpy(speech(22050)), **load_config("v1").mel_kwargs()).double().numpy()
+    log10 = official / np.log(10)
+    frames = log10.T
+    sums = {"count": np.int64(frames.shape[0]), "sum": frames.sum(axis=0), "sum_square": (frames**2).sum(axis=0)}
+    np.savez(tmp_path / "feats_stats.npz", **sums)
+    stats = load_stats(tmp_path / "feats_stats.npz", 80)
+    assert stats.base == "log10"
+    normalised = (log10 - stats.mean[:, None]) / stats.std[:, None]
+    back = ModelMel.of(load_config("v1")).convert(normalised, "meanstd", stats)
+    np.testing.assert_allclose(back, np.maximum(official, np.log(1e-5)), rtol=0, atol=1e-9)
+    np.savez(tmp_path / "ln_stats.npz", **sums, convention="official")
+    assert load_stats(tmp_path / "ln_stats.npz", 80).base == "official"

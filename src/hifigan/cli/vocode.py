@@ -163,15 +163,16 @@ def run_vocode(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--batch must be >= 1, got {args.batch}")
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
-    _check_names(args)
+    problems = _check_names(args)
     generator, config = generator_from_args(args)
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                       shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
     frontend = MelSpectrogram(**config.mel_kwargs())
-    problems = []
     for path in args.inputs:  # every input is checked, and every bad one reported, before anything is created
+        if any(p.path == str(path) for p in problems):
+            continue  # its output name is the problem already
         try:
             _check_input(path, model, mel_input, frontend, args)
         except HifiganError as e:
@@ -216,9 +217,10 @@ def run_vocode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_names(args: argparse.Namespace) -> None:
-    """Inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav is a folder, and .npy inputs under
-    --evaluate (a mel has no recording to score against): every one of them named in one line."""
+def _check_names(args: argparse.Namespace) -> list[HifiganError]:
+    """The inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav is a folder (reported with the
+    other bad inputs); .npy inputs under --evaluate (a mel has no recording to score against) fail here, in one
+    line naming them all."""
     stems: dict[str, Path] = {}
     problems = []
     for path in args.inputs:
@@ -227,12 +229,11 @@ def _check_names(args: argparse.Namespace) -> None:
         elif (args.out / f"{path.stem}.wav").is_dir():
             problems.append(HifiganError(path, f"its output {args.out / f'{path.stem}.wav'} is a folder"))
         stems.setdefault(path.stem, path)
-    if problems:
-        raise bad_inputs(problems, len(args.inputs))
     mels = [str(p) for p in args.inputs if p.suffix.lower() == ".npy"]
     if args.evaluate and mels:
         raise HifiganError(None, f"--evaluate scores each output against its audio input, and these inputs are "
                            f".npy mels with no recording: {', '.join(mels)} (leave them out, or drop --evaluate)")
+    return problems
 
 
 def _check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram,

@@ -184,12 +184,20 @@ class Vocoder:
         """Audio chunks for [num_mels, t] mel chunks; concatenated, they equal `self(whole mel)`.
 
         Each frame's audio leaves once `receptive_field.right` later frames have arrived (the look-ahead);
-        memory stays bounded by the chunk size plus the receptive field.
+        memory stays bounded by the chunk size plus the receptive field. Each chunk is converted from the
+        `set_mel_convention` convention as a whole mel would be (the maps act frame by frame).
         """
+        convert = getattr(self, "_mel_convert", None)
+        if convert is not None:  # the streaming cursor checks each converted chunk's shape, naming the chunk
+            mel_chunks = (torch.as_tensor(convert(torch.as_tensor(c).double().cpu().numpy())) for c in mel_chunks)
+        return self._stream(mel_chunks, min_frames)
+
+    def _stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1
+                ) -> Iterator[torch.Tensor]:
         return stream(self._run, mel_chunks, self.receptive_field, self.hop_size, self.config.num_mels, min_frames,
                       self.io_dtype)
 
     def chunked(self, mel: torch.Tensor | np.ndarray, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> torch.Tensor:
         """[num_mels, T] -> [T * hop] in chunks of `chunk_frames` (bounded memory, same output as one-shot)."""
         mel = self._as_mel(mel, dims=(2,))
-        return torch.cat(list(self.stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))
+        return torch.cat(list(self._stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))

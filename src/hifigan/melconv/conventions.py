@@ -146,7 +146,9 @@ def parse_convention(spec: str) -> tuple[bool, str]:
         raise ValueError(f"--mel-convention {spec}: name one convention (plus 'transposed'), got {', '.join(rest)}")
     name = rest[0] if rest else "official"
     if name not in CONVENTIONS or name == "transposed":
-        raise ValueError(f"--mel-convention {spec}: unknown convention {name!r} (choose from {', '.join(CONVENTIONS)})")
+        usable = [c.name for c in CONVENTIONS.values() if c.convertible and c.name != "transposed"]
+        raise ValueError(f"--mel-convention {spec}: unknown convention {name!r} (choose from {', '.join(usable)}; "
+                         "'transposed+NAME' for a [frames, num_mels] mel)")
     if not CONVENTIONS[name].convertible:
         raise ValueError(f"--mel-convention {name}: {NO_EXACT_MAP}")
     return transposed, name

@@ -20,12 +20,14 @@ from hifigan.melconv.conventions import CONVENTIONS, FRONT_END, MelStats
 
 LOG_BASES = tuple(name for name in FRONT_END if not CONVENTIONS[name].linear)
 PWG_CONVENTION = "log10"  # Parallel WaveGAN's logmelfilterbank: log10 of the mel magnitude, floor 1e-10
+ESPNET_CONVENTION = "log10"  # ESPnet2's TTS LogMelFbank: log_base 10 unless its config says otherwise
 ESPNET_VARIANCE_FLOOR = 1e-20  # ESPnet2's GlobalMVN: std = sqrt(max(E[x^2] - E[x]^2, 1e-20))
 
 
 def read_stats(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], str | None]:
     """A statistics file's arrays by our names (mean, std, min, max; float64) and the log convention it says it
-    normalised (ours: its `convention`; Parallel WaveGAN's files: log10; otherwise None). Bad files: MelError."""
+    normalised (its `convention`; Parallel WaveGAN's and ESPnet2's files: log10; otherwise None). Bad files:
+    MelError."""
     path = Path(path)
     if not path.is_file():
         raise MelError(path, "no such statistics file" if not path.exists() else "is not a file")
@@ -44,11 +46,11 @@ def read_stats(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], str | No
         raise
     except Exception as e:  # any reader failure on these bytes: not a statistics file
         raise MelError(path, f"not a readable statistics file ({type(e).__name__}: {str(e).splitlines()[0]})") from None
-    if {"count", "sum", "sum_square"} <= arrays.keys():
-        return _espnet(arrays), None
     stated = str(arrays.pop("convention")) if "convention" in arrays else None
     if stated is not None and stated not in LOG_BASES:
         raise MelError(path, f"convention {stated!r}: the normalised mel must be one of {', '.join(LOG_BASES)}")
+    if {"count", "sum", "sum_square"} <= arrays.keys():  # ESPnet2's TTS features (LogMelFbank): log10 by default
+        return _espnet(arrays), stated or ESPNET_CONVENTION
     return {k: arrays[k].astype(np.float64) for k in ("mean", "std", "min", "max") if k in arrays}, stated
 
 

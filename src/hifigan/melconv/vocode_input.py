@@ -41,14 +41,14 @@ def load_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput())
     from hifigan.audio import load_mel
 
     try:
-        transposed = options.convention is not None and parse_convention(options.convention)[0]
+        transposed, name = parse_convention(options.convention) if options.convention is not None else (False, None)
     except ValueError as e:
         raise HifiganError(None, str(e)) from None
-    mel = load_mel(path, model.num_mels, transposed=transposed)
-    if model.is_own(options.convention):
+    mel = load_mel(path, model.num_mels, transposed=transposed)  # [num_mels, T] from here: convert `name` alone
+    if model.is_own(name):
         return mel
     try:
-        converted = model.convert(mel, options.convention, _stats(options, model.num_mels), options.db_ref)
+        converted = model.convert(mel, name, _stats(options, model.num_mels), options.db_ref)
     except ValueError as e:
         raise MelError(path, str(e)) from None
     return converted.astype(np.float32)
