@@ -174,6 +174,9 @@ def test_vocode_pretrained_writes_the_generators_audio(registered, tiny80, tmp_p
         written, rate = sf.read(out / path.name, dtype="int16")
         assert rate == cfg.sampling_rate
         np.testing.assert_array_equal(written, to_int16(vocoder(mel).numpy()))
+    # The precision of `vocode --pretrained NAME --precision` from Python too (bf16: what the README times).
+    half = Vocoder.from_pretrained("tiny-test", backend="eager", precision="bf16")
+    assert half.dtype == torch.bfloat16 and all(p.dtype == torch.bfloat16 for p in half.generator.parameters())
 
 
 def test_vocode_pretrained_checks_a_given_config(registered, tiny80, tmp_path, wav, capsys):

@@ -81,12 +81,12 @@ class Vocoder:
 
     @classmethod
     def from_pretrained(cls, name: str, device: str | torch.device = "cpu", backend: str = "auto",
-                        shape_buckets: bool | None = None) -> Vocoder:
+                        precision: str = "fp32", shape_buckets: bool | None = None) -> Vocoder:
         """A registered pretrained generator (`lj-v1`, `universal-v1`; see hifigan.pretrained), hash-checked."""
         from hifigan.pretrained import load_pretrained
 
         generator, cfg = load_pretrained(name)
-        return cls(generator, cfg, device, backend, shape_buckets=shape_buckets)
+        return cls(generator, cfg, device, backend, precision, shape_buckets)
 
     @property
     def hop_size(self) -> int:
