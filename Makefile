@@ -32,6 +32,7 @@ test: lint
 	$(PYC) $(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder
 
 demo: install
+	rm -rf runs/demo  # the demo refuses a folder that holds an earlier demo; this target replaces its own
 	$(PYC) $(BIN)/hifigan demo --corpus data/ljspeech-mini --out runs/demo
 
 # The manual (README.md's links, docs/*.md) as a static site in site/: mkdocs, built-in theme, offline, strict.

@@ -150,6 +150,15 @@ def write_end_report(out: Path, report: Report, config: HifiganConfig) -> tuple[
     return paths
 
 
+def earlier_demo(out: Path) -> list[str]:
+    """What an earlier demo left in `out` (its run, clip folders, reports): a new demo refuses such a folder rather
+    than mix its files with the old ones (`evaluate` and `listen` pair clips by name) or delete them."""
+    from hifigan.pretrained import MODELS
+
+    names = ["run", "generated", "reference", "start", *MODELS, "results.md", "results.json", "evaluation.html"]
+    return [n for n in names if (out / n).exists()]
+
+
 def run_demo(
     corpus: Path,
     out: Path,
@@ -180,6 +189,10 @@ def run_demo(
     require_packages(None)  # every metric, PESQ and STOI included ('eval' extra): fail before training
     if not 0 <= gan_fraction <= 1:
         raise HifiganError(None, f"--gan-fraction must be in [0, 1], got {gan_fraction}")
+    if not 0 < minutes < math.inf:
+        raise HifiganError(None, f"--minutes must be above 0, got {minutes:g}")
+    if batch_size < 1:
+        raise HifiganError(None, f"--batch-size must be at least 1, got {batch_size}")
     base = load_config(config)
     overrides: dict[str, Any] = {"batch_size": batch_size, "num_workers": 0, "disc_start_step": 10**9}
     if segment_size is not None:
@@ -190,10 +203,12 @@ def run_demo(
     train_files, valid_files = Corpus(folder=corpus, valid_count=valid_count).resolve(cfg.seed)
     train = scan_clips(train_files, cfg, resample=True, what="training set").clips  # the demo runs at cfg's rate
     valid = scan_clips(valid_files, cfg, resample=True, what="validation set").clips
-    prepare_output_dir(out)  # once the options and the corpus have been checked
     options = TrainOptions(out=out / "run", device=device, checkpoint_interval=0, validation_interval=200,
                            log_interval=10, keep=1, progress=progress, resample=True)
-    trainer = Trainer(cfg, train, valid, options)
+    trainer = Trainer(cfg, train, valid, options)  # checks the device and the batch against the clips; writes nothing
+    if earlier := earlier_demo(out):
+        raise HifiganError(out, f"holds an earlier demo ({', '.join(earlier)}): remove it, or give another -o")
+    prepare_output_dir(out)  # once the options and the corpus have been checked
     trainer.data_spec = {"corpus": str(Path(corpus).resolve()), "valid_count": valid_count,  # for --resume
                          "resample": True}
     say = trainer.say
@@ -268,6 +283,6 @@ def run_demo(
             "notes": notes,
         }), indent=2))
     folders = "".join(f", {name}/" for name in pretrained)
-    print(f"\n{summary}\n{overview}\n\nwrote {out}/ (generated/, start/, reference/{folders} wavs, *_mel.png, "
-          f"results.md, results.json, {json_path.name}, {png_path.name}, run/)\nlisten: {html_path}", file=sys.stdout)
+    print(f"\n{summary}\n{overview}\n\nin {out}/: generated/, start/, reference/{folders} wavs, *_mel.png, "
+          f"results.md, results.json, {json_path.name}, {png_path.name}, run/\nlisten: {html_path}", file=sys.stdout)
     return rows

@@ -130,6 +130,11 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
     assert saved["config"]["disc_start_step"] == result["disc_start_step"], "the config says when the GAN began"
     assert main(["train", "--resume", str(out / "run"), "--max-steps", str(steps + 1), "--no-progress"]) == 0
     assert read_checkpoint(out / "run" / "checkpoints" / "latest.pt")["step"] == steps + 1
+    # A second demo into the same folder: refused in one line, the first one's files untouched.
+    before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--minutes", "0.1", "--config",
+                 str(tmp_path / "tiny.json"), "--batch-size", "2", "--valid-count", "2", "--no-progress"]) == 2
+    assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
 
 
 def test_demo_scores_every_metric_and_tables_them_with_direction():
@@ -160,3 +165,21 @@ def test_demo_scores_every_metric_and_tables_them_with_direction():
         better = "higher" if info.higher_is_better else "lower"
         assert any(line.startswith(f"| {info.title}") and f"| {better} |" in line for line in table.splitlines())
     assert "(1 undefined)" in table
+
+
+@pytest.mark.parametrize(("flags", "words"), [
+    (["--minutes", "0"], "--minutes must be above 0, got 0"),
+    (["--minutes", "nan"], "--minutes must be above 0, got nan"),
+    (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    (["--batch-size", "7"], "fewer than the batch size 7"),
+    (["--device", "cuda"], "--device cuda: CUDA is not available on this machine"),
+])
+def test_bad_demo_options_are_one_line_before_anything_is_written(tmp_path, capsys, flags, words):
+    if "cuda" in flags and torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    corpus, out = tmp_path / "corpus", tmp_path / "demo"
+    write_clips(corpus, 8, seconds=(0.3, 0.6))
+    code = main(["demo", "--corpus", str(corpus), "--out", str(out), "--config",
+                 str(save_config_json(tmp_path / "tiny.json", tiny_config())), "--valid-count", "2", *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and not out.exists(), err
