@@ -133,7 +133,10 @@ def test_vocode_evaluate_scores_copy_synthesis(tmp_path, capsys):
     assert entry["stem"] == "tone" and entry["reference"] == str(tmp_path / "tone.wav")
     assert entry["metrics"]["mel_l1"] == pytest.approx(mel_l1(reference, generated, cfg), rel=1e-6)
     assert report["summary"]["mel_l1"]["mean"] == entry["metrics"]["mel_l1"]
-    assert "mel L1" in capsys.readouterr().out
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert any("mel L1" in line for line in lines[:-1])  # the table, then the one success line naming everything
+    assert lines[-1].startswith(f"wrote 1 file ({len(generated) / cfg.sampling_rate:.1f} s of audio) to {out} in ")
+    assert lines[-1].endswith(f"x real time, and {out / 'evaluation.json'}, {out / 'evaluation.png'}")
 
 
 def test_every_documented_backend_writes_the_official_output(tmp_path):

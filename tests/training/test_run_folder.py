@@ -16,7 +16,7 @@ from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, save_ste
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
-from tests.support.cli_runs import failed_cleanly
+from tests.support.cli_runs import failed_cleanly, run_module
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
@@ -161,3 +161,16 @@ def test_resume_holds_out_the_runs_files_when_the_corpus_grew(tmp_path, tiny_cor
         assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
     assert "validation: the run's 2 held-out files (0 of its 2 gone from the corpus" in capsys.readouterr().err
     assert sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]) == sorted(held)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_a_torchrun_process_asked_for_cuda_without_it_is_one_line(tmp_path, tiny_corpus, tiny_config_json,
+                                                                 monkeypatch):
+    """As one process is (training_device): before any process group or file."""
+    for key, value in {"RANK": "0", "WORLD_SIZE": "1", "LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1",
+                       "MASTER_PORT": "29599"}.items():
+        monkeypatch.setenv(key, value)
+    out = tmp_path / "run"  # a process of its own: a torchrun worker's `main` ends its process
+    proc = run_module("train", "--corpus", tiny_corpus, "--config", tiny_config_json, *QUIET, "--out", out,
+                      "--max-steps", "1", "--device", "cuda")
+    failed_cleanly(proc.returncode, proc.stderr, out, "--device cuda: CUDA is not available on this machine")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from pathlib import Path
 
 from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
 from hifigan.errors import HifiganError
@@ -46,7 +48,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
     p.add_argument("--stream-memory-minutes", type=float, default=0.0,
                    help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
-    add_out(p, "also write the results to this JSON file", required=False, old_option="--json", metavar="JSON")
+    add_out(p, "also write the results to this JSON file", required=False, old_option="--json", metavar="JSON",
+            kind=str)  # str: a trailing separator (a folder's name) is seen and refused
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
@@ -80,6 +83,9 @@ def run_bench_command(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--stream-memory-minutes must be 0 (skip) or more, got {args.stream_memory_minutes}")
     _check_model(args)  # before the output folder is made
     if args.out is not None:
+        if args.out.endswith(("/", os.sep)):
+            raise HifiganError(args.out, "names a folder; -o is the JSON file to write")
+        args.out = Path(args.out)
         check_output_file(args.out)
     if args.presets is not None:
         result, table = _bench_presets(args, backends)

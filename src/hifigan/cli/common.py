@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,14 +42,6 @@ def add_command(
 
 
 # ---------------------------------------------------------------- the output grammar: -o/--out everywhere
-class _DeprecatedOut(argparse.Action):
-    """An old spelling of -o/--out: sets `out` and records a one-line deprecation note."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        namespace.out = values
-        namespace.deprecations = [*namespace.deprecations, f"{option_string} is deprecated, use -o/--out"]
-
-
 def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, required: bool = True,
             old_option: str | None = None, old_positional: bool = False, metavar: str = "OUT",
             kind: Callable[[str], object] = Path) -> None:
@@ -59,7 +50,8 @@ def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, 
     `kind` str keeps a trailing separator (evaluate: OUT/ is a folder, OUT a prefix)."""
     p.add_argument("--out", "-o", type=kind, default=None, metavar=metavar, help=help)
     if old_option is not None:
-        p.add_argument(old_option, dest="out", type=kind, action=_DeprecatedOut, help=argparse.SUPPRESS)
+        p.add_argument(old_option, dest="old_out_option", type=kind, default=None, help=argparse.SUPPRESS)
+        p.set_defaults(old_out_flag=old_option)
     if old_positional:
         p.add_argument("old_out", nargs="?", type=Path, default=None, help=argparse.SUPPRESS)
     p.set_defaults(out_required=required)
@@ -84,8 +76,15 @@ def add_systems(p: argparse.ArgumentParser, help: str, *, required: bool = True,
 
 
 def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    """After parsing: a trailing OUTPUT (the old spelling) becomes `out` with a note; a required -o/--out missing
-    is argparse's usage error."""
+    """After parsing: an old spelling (--output-dir, --json, a trailing OUTPUT) becomes `out` with a note, and given
+    beside -o/--out is a usage error; a required -o/--out missing is argparse's usage error too."""
+    flagged = getattr(args, "old_out_option", None)
+    if flagged is not None:
+        if args.out is not None:
+            parser.error(f"give the output once: -o/--out {args.out} or (deprecated) {args.old_out_flag} {flagged}, "
+                         "not both")
+        args.out = flagged
+        args.deprecations = [*args.deprecations, f"{args.old_out_flag} is deprecated, use -o/--out"]
     old = getattr(args, "old_out", None)
     if old is not None:
         if args.out is not None:
@@ -118,14 +117,16 @@ def say_wrote(args: argparse.Namespace, *paths: str | os.PathLike) -> None:
         print("wrote " + ", ".join(os.fspath(p) for p in paths))
 
 
-def say_vocoded(args: argparse.Namespace, files: int, audio_seconds: float, folder: Path, started: float) -> None:
-    """The success line of vocoding: how many files, how much audio, where, how long and how fast."""
+def say_vocoded(args: argparse.Namespace, files: int, audio_seconds: float, folder: Path, elapsed: float,
+                also: tuple[Path, ...] = ()) -> None:
+    """The success line of vocoding: how many files, how much audio, where, how long and how fast (`elapsed`
+    seconds of vocoding), and what else was written (`also`: vocode --evaluate's report)."""
     if args.quiet:
         return
-    elapsed = time.perf_counter() - started
     speed = audio_seconds / elapsed if elapsed > 0 else float("inf")
+    more = f", and {', '.join(map(str, also))}" if also else ""
     print(f"wrote {files} file{'s' if files != 1 else ''} ({audio_seconds:.1f} s of audio) to {folder} in "
-          f"{elapsed:.1f} s, {speed:.1f} x real time")
+          f"{elapsed:.1f} s, {speed:.1f} x real time{more}")
 
 
 def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what: str = "audio") -> None:

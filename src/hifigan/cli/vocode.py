@@ -211,9 +211,9 @@ def run_vocode(args: argparse.Namespace) -> int:
         if len(pending) == args.batch:
             flush()
     flush()
-    say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, started)
-    if args.evaluate:
-        _evaluate_copy_synthesis(written, config, args)
+    elapsed = time.perf_counter() - started
+    report = _evaluate_copy_synthesis(written, config, args) if args.evaluate else ()
+    say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, elapsed, report)
     return 0
 
 
@@ -252,10 +252,13 @@ def _check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: Mel
 
 def _evaluate_copy_synthesis(
     written: list[tuple[str, Path, Path]], config: HifiganConfig, args: argparse.Namespace
-) -> None:
-    """`vocode --evaluate`: score each resynthesised audio input against itself; report in the output folder."""
+) -> tuple[Path, ...]:
+    """`vocode --evaluate`: score each resynthesised audio input against itself; the table, and the report in the
+    output folder (its files returned)."""
     from hifigan.evaluation.evaluate import evaluate_pairs
+    from hifigan.evaluation.output import report_paths
 
     report = evaluate_pairs(written, config, args.out, resample=args.resample, mix_to_mono=args.mix_to_mono,
                             progress=not args.no_progress and on_terminal())
     print(report.format_table())
+    return report_paths(args.out)
