@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -237,3 +238,15 @@ def test_every_unreadable_recording_is_named(folders, capsys):
     code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
                        "--config", "v1")
     assert code == 2 and "2 of 4 inputs are bad" in err and "x.wav" in err and "y.wav" in err, err
+
+
+def test_an_unpaired_file_is_named_with_the_other_bad_inputs(folders, capsys):
+    """One rerun, not two: a recording without a generated file and a generated file that fails its check."""
+    ref_dir, gen_dir = folders
+    (gen_dir / "b.wav").unlink()
+    x = load_audio(ref_dir / "a.wav", SR)
+    sf.write(gen_dir / "a.wav", np.stack([x, x], axis=1), SR, subtype="PCM_16")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")
+    assert code == 2 and "2 of" in err, err
+    assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err, err
+    assert f"{gen_dir / 'a.wav'}: has 2 channels" in err, err

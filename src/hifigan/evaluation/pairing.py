@@ -25,17 +25,21 @@ def audio_files(folder: Path) -> dict[str, Path]:
 
 def pair_by_stem(reference_dir: Path, generated_dir: Path) -> list[Pair]:
     """Match reference and generated files by stem; files without a partner are an error that names every one."""
+    pairs, problems, total = match_stems(reference_dir, generated_dir)
+    if problems:
+        raise bad_inputs(problems, total)
+    return pairs
+
+
+def match_stems(reference_dir: Path, generated_dir: Path) -> tuple[list[Pair], list[HifiganError], int]:
+    """The pairs of files with the same stem, a problem for each file without a partner, and the count of files
+    (so that a caller can name them with the other bad inputs in one line)."""
     refs, gens = audio_files(Path(reference_dir)), audio_files(Path(generated_dir))
     problems = [HifiganError(path, f"no generated file with stem {stem!r} in {generated_dir}")
                 for stem, path in refs.items() if stem not in gens]
     problems += [HifiganError(path, f"no reference file with stem {stem!r} in {reference_dir}")
                  for stem, path in gens.items() if stem not in refs]
-    if problems:
-        raise bad_inputs(problems, len(refs) + len(gens))
-    return [(stem, refs[stem], gens[stem]) for stem in refs]
-
-
-
+    return [(stem, refs[stem], gens[stem]) for stem in refs if stem in gens], problems, len(refs) + len(gens)
 
 
 def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None

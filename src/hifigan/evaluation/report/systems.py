@@ -74,17 +74,19 @@ def evaluate_systems(
     """Pair every system with the recordings and check every file (all before any is scored or anything is written),
     evaluate each, write the page."""
     from hifigan.evaluation.evaluate import evaluate_pairs
-    from hifigan.evaluation.pairing import pair_by_stem
+    from hifigan.evaluation.pairing import match_stems
     from hifigan.evaluation.report.page import AUDIO_MODES, write_page
 
     if html and out is None:
         raise HifiganError(None, "--html needs --out (the page is written beside the JSON report)")
     if html_audio not in AUDIO_MODES:
         raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {html_audio!r}")
-    pairs = {name: pair_by_stem(reference, folder) for name, folder in generated.items()}
+    matched = {name: match_stems(reference, folder) for name, folder in generated.items()}
+    pairs = {name: found[0] for name, found in matched.items()}
     check_pairs([pair for system in pairs.values() for pair in system], config,
                 resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False),
-                max_shift=options.get("max_shift", 0))
+                max_shift=options.get("max_shift", 0), unpaired=[e for found in matched.values() for e in found[1]],
+                unpaired_files=sum(found[2] for found in matched.values()))
     outs, page = output_paths(out, list(generated)) if out is not None else ({}, None)
     reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
     if not html:
@@ -96,15 +98,15 @@ def evaluate_systems(
 
 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
-                max_shift: int = 0) -> None:
+                max_shift: int = 0, unpaired: Sequence[HifiganError] = (), unpaired_files: int = 0) -> None:
     """Read every file of every pair as the evaluation will (format, truncation, NaN; lengths within one hop, long
     enough for the metrics once a delay of up to `max_shift` is cut) before anything is scored or written; every bad
-    file is named, in one line."""
+    file, and every file without a partner (`unpaired`, of `unpaired_files` files), is named in one line."""
     from hifigan.audio import load_audio
     from hifigan.evaluation.metrics import min_samples
     from hifigan.evaluation.pairing import match_lengths
 
-    problems: list[HifiganError] = []
+    problems: list[HifiganError] = list(unpaired)
     loaded: dict[Path, int] = {}  # a recording shared by several systems is read once
     for _, ref_path, gen_path in pairs:
         lengths = []
@@ -129,4 +131,4 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool 
                 problems.append(HifiganError(source, f"too short: {min(lengths)} samples{cut}, the metrics need at "
                                                      f"least {min_samples()}"))
     if problems:
-        raise bad_inputs(problems, len(loaded))
+        raise bad_inputs(problems, max(len(loaded), unpaired_files))
