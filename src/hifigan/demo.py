@@ -181,7 +181,7 @@ def run_demo(
     from hifigan.evaluation.metrics import require_packages
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
-    from hifigan.training.options import TrainOptions
+    from hifigan.training.options import TrainOptions, check_counts
     from hifigan.training.reporting import mel_figure
     from hifigan.training.trainer import Trainer
 
@@ -191,8 +191,7 @@ def run_demo(
         raise HifiganError(None, f"--gan-fraction must be in [0, 1], got {gan_fraction}")
     if not 0 < minutes < math.inf:
         raise HifiganError(None, f"--minutes must be above 0, got {minutes:g}")
-    if batch_size < 1:
-        raise HifiganError(None, f"--batch-size must be at least 1, got {batch_size}")
+    check_counts({"batch_size": batch_size})
     base = load_config(config)
     overrides: dict[str, Any] = {"batch_size": batch_size, "num_workers": 0, "disc_start_step": 10**9}
     if segment_size is not None:

@@ -138,13 +138,14 @@ class Corpus:
         grew or shrank since does not move a held-out file into training."""
         kept = set(keys)
         files = sorted([*held.train, *held.valid])
-        valid = [f for f, k in zip(files, self.keys(files)) if k in kept]
+        out = [k in kept for k in self.keys(files)]
+        valid = [f for f, o in zip(files, out) if o]
         if not valid or len(valid) == len(files):
             raise HifiganError(None, f"the run held out {len(kept)} files, of which {len(valid)} are among the "
                                      f"corpus's {len(files)}: nothing left to validate or to train on")
         if sorted(valid) == sorted(held.valid):
             return held
-        train = [f for f, k in zip(files, self.keys(files)) if k not in kept]
+        train = [f for f, o in zip(files, out) if not o]
         return HeldOut(train, valid, f"the run's {len(valid)} held-out files ({len(kept) - len(valid)} of its "
                                      f"{len(kept)} gone from the corpus; the options now would draw others)")
 

@@ -110,10 +110,13 @@ class Vocoder:
         self._mel_convert = None if model.is_own(spec) else lambda m: model.convert(m, spec, stats, db_ref)
         return self
 
+    def _converted(self, mel: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
+        """`mel` in the model's convention (set_mel_convention's map, float64), or as it is when none is set."""
+        convert = getattr(self, "_mel_convert", None)
+        return mel if convert is None else convert(torch.as_tensor(mel).double().cpu().numpy())
+
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3)) -> torch.Tensor:
-        if getattr(self, "_mel_convert", None) is not None:
-            mel = self._mel_convert(torch.as_tensor(mel).double().cpu().numpy())
-        mel = torch.as_tensor(mel, dtype=self.io_dtype)
+        mel = torch.as_tensor(self._converted(mel), dtype=self.io_dtype)
         if mel.dim() not in dims or mel.shape[-2] != self.config.num_mels or mel.shape[-1] < 1:
             shapes = " or ".join(
                 f"[{self.config.num_mels}, T]" if d == 2 else f"[B, {self.config.num_mels}, T]" for d in dims
@@ -187,10 +190,8 @@ class Vocoder:
         memory stays bounded by the chunk size plus the receptive field. Each chunk is converted from the
         `set_mel_convention` convention as a whole mel would be (the maps act frame by frame).
         """
-        convert = getattr(self, "_mel_convert", None)
-        if convert is not None:  # the streaming cursor checks each converted chunk's shape, naming the chunk
-            mel_chunks = (torch.as_tensor(convert(torch.as_tensor(c).double().cpu().numpy())) for c in mel_chunks)
-        return self._stream(mel_chunks, min_frames)
+        # The streaming cursor checks each converted chunk's shape, naming the chunk.
+        return self._stream((self._converted(c) for c in mel_chunks), min_frames)
 
     def _stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1
                 ) -> Iterator[torch.Tensor]:

@@ -69,13 +69,8 @@ def init_distributed(device: str) -> DistInfo:
         return DistInfo()
     rank = int(os.environ["RANK"])
     info = DistInfo(rank, int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", rank)), in_group=True)
-    try:
-        cuda = torch.device(device).type == "cuda"
-    except RuntimeError:  # not a device torch knows: training_device says so in one line
-        cuda = False
+    cuda = training_device(device, info).type == "cuda"  # an unknown device, or cuda without CUDA: one line
     if cuda:
-        if not torch.cuda.is_available():
-            raise HifiganError(None, "--device cuda: CUDA is not available on this machine")
         torch.cuda.set_device(info.local_rank)
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if cuda else "gloo")

@@ -23,7 +23,7 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_
 from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
-from hifigan.training.options import TrainJob
+from hifigan.training.options import TrainJob, check_counts
 from hifigan.training.reporting import say as console
 from hifigan.training.trainer import Trainer
 
@@ -73,12 +73,9 @@ def _resumed_data(given: dict[str, Any], stored: dict[str, Any]) -> dict[str, An
 
 
 def resolve_config(base: HifiganConfig, overrides: dict[str, Any]) -> HifiganConfig:
-    """`base` with the job's overrides: each count must be positive (num_workers, seed and disc_start_step may be
-    0); the config checks the rest."""
-    for key, value in overrides.items():
-        least = 0 if key in ("num_workers", "seed", "disc_start_step") else 1
-        if isinstance(value, int) and value < least:
-            raise HifiganError(None, f"--{key.replace('_', '-')} must be at least {least}, got {value}")
+    """`base` with the job's overrides: each count at least its least value (options.LEAST); the config checks the
+    rest."""
+    check_counts(overrides)
     return config_from_dict({**base.to_dict(), **overrides}, "command line")
 
 

@@ -40,9 +40,11 @@ class TrainOptions:
     media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard
 
 
-# The least value of each count (0 turns an interval off: checkpoints then only at the end, no validation).
+# The least value of each count, the run's and the config overrides' (0 turns an interval off: checkpoints then
+# only at the end, no validation; --max-steps 0: the initial weights as ckpt_00000000.pt).
 LEAST = {"checkpoint_interval": 0, "validation_interval": 0, "log_interval": 1, "keep": 1, "max_nonfinite": 1,
-         "max_steps": 0, "epochs": 1}  # --max-steps 0: the initial weights as ckpt_00000000.pt
+         "max_steps": 0, "epochs": 1, "batch_size": 1, "segment_size": 1, "num_workers": 0, "seed": 0,
+         "disc_start_step": 0}
 
 
 def check_counts(values: dict[str, int | float | None]) -> None:
