@@ -1,5 +1,6 @@
 """A study folder: the stimuli (every system's version of every clip, the recordings as a hidden reference), copied
-as WAV under random names, and the SQLite file that holds them, the raters and the ratings.
+as WAV under random names (blinding.py: one format, one length per clip), and the SQLite file that holds them, the
+raters and the ratings.
 
 STUDY/study.sqlite appears last (renamed into place), so a folder holding it is a complete study. Running
 `hifigan listen` again with the same folders continues the study; with other folders it is an error.
@@ -124,9 +125,14 @@ def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
 
 
 def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
-    """Copy the stimuli as WAV under random tokens and write the database; both appear only when complete."""
-    from hifigan.evaluation.report.media import wav_bytes
+    """Copy the stimuli as blind WAV copies under random tokens and write the database; both appear only when
+    complete."""
+    import soundfile as sf
 
+    from hifigan.evaluation.listening.blinding import blind_versions, study_subtype
+
+    subtype = study_subtype([sf.info(str(s.source)).subtype for s in stimuli])
+    versions = {clip: [s for s in stimuli if s.clip == clip] for clip in dict.fromkeys(s.clip for s in stimuli)}
     prepare_output_dir(folder)
     audio = folder / "audio"
     if audio.exists():
@@ -135,11 +141,12 @@ def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
     try:
         (staging / "audio").mkdir()
-        rows = []
-        for s in stimuli:
-            token = secrets.token_hex(8)
-            (staging / "audio" / f"{token}.wav").write_bytes(wav_bytes(s.source))
-            rows.append((token, s.clip, s.system, str(s.source.resolve()), s.sha256))
+        tokens = {}
+        for clip, group in versions.items():
+            for s, wav in zip(group, blind_versions(clip, [s.source for s in group], subtype)):
+                tokens[s] = secrets.token_hex(8)
+                (staging / "audio" / f"{tokens[s]}.wav").write_bytes(wav)
+        rows = [(tokens[s], s.clip, s.system, str(s.source.resolve()), s.sha256) for s in stimuli]
         db = staging / DB_NAME
         with contextlib.closing(connect(db)) as con:
             con.execute("PRAGMA journal_mode=WAL")

@@ -17,6 +17,17 @@ from hifigan.errors import AudioError
 WAV_SUBTYPES = frozenset({"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"})
 
 
+def wav_subtype(subtype: str) -> str:
+    """The WAV format a file of this libsndfile subtype is written as: its own where a browser plays it, 32-bit
+    float for 64-bit float, else 16-bit PCM (what a lossy or companded codec decodes to at most)."""
+    return subtype if subtype in WAV_SUBTYPES else "FLOAT" if subtype == "DOUBLE" else "PCM_16"
+
+
+def sample_dtype(subtype: str) -> str:
+    """The dtype to read samples in for writing them as WAV `subtype` again without a rounding."""
+    return "int16" if subtype in ("PCM_U8", "PCM_16") else "int32" if subtype.startswith("PCM") else "float32"
+
+
 def wav_bytes(path: str | os.PathLike) -> bytes:
     """The file as WAV bytes: a .wav file as it is, anything else decoded and written as WAV (same rate,
     channels and, where WAV allows, sample format), so the listener hears exactly the file's samples.
@@ -28,10 +39,9 @@ def wav_bytes(path: str | os.PathLike) -> bytes:
     info = audio_info(path)  # one-line error for a missing, empty or unreadable file
     if info.format == "WAV" and info.subtype in WAV_SUBTYPES:
         return path.read_bytes()
-    subtype = info.subtype if info.subtype in WAV_SUBTYPES else "PCM_16"
-    dtype = "int16" if subtype in ("PCM_U8", "PCM_16") else "int32" if subtype.startswith("PCM") else "float32"
+    subtype = wav_subtype(info.subtype)
     try:
-        data, rate = sf.read(str(path), dtype=dtype, always_2d=True)
+        data, rate = sf.read(str(path), dtype=sample_dtype(subtype), always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as e:  # a header that reads, audio that does not decode
         raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
     buffer = io.BytesIO()

@@ -1,0 +1,53 @@
+"""The study's copies of the stimuli, made so that nothing but the sound tells the systems apart.
+
+A rater with the browser's developer tools sees each file's size and header. Copied as they are, the recordings
+(often 16-bit with metadata chunks, their own length) and a vocoder's output (float, a multiple of the hop) would
+give the hidden reference away. So every version of a clip is written in one WAV format for the whole study,
+cut to the duration of the clip's shortest version, with no metadata chunks. Samples are kept exactly where
+the study's format holds them (8- to 24-bit PCM and float32 all fit float32).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import soundfile as sf
+
+from hifigan.errors import AudioError
+from hifigan.evaluation.report.media import sample_dtype, wav_subtype
+from hifigan.wav_header import without_chunks
+
+COMMON = "FLOAT"  # the study's format when the stimuli's formats differ
+NOTICE_SECONDS = 0.1  # a version cut by more than this is named (a mismatched file, or a system that pads)
+
+
+def study_subtype(subtypes: Sequence[str]) -> str:
+    """One WAV format for every copy: the stimuli's own when they share it, else 32-bit float."""
+    found = {wav_subtype(s) for s in subtypes}
+    return found.pop() if len(found) == 1 else COMMON
+
+
+def blind_versions(clip: str, paths: Sequence[str | os.PathLike], subtype: str) -> list[bytes]:
+    """Every version of one clip as WAV bytes in `subtype`, each cut to the shortest version's duration (in its own
+    sample rate); a version cut by more than NOTICE_SECONDS is warned about."""
+    infos = [sf.info(str(p)) for p in paths]
+    shortest = min(info.frames / info.samplerate for info in infos)
+    versions = []
+    for path, info in zip(paths, infos):
+        # the largest whole number of frames that does not outlast the shortest version, in exact integers
+        frames = min(info.frames, *(other.frames * info.samplerate // other.samplerate for other in infos))
+        if info.frames / info.samplerate - shortest > NOTICE_SECONDS:
+            warnings.warn(f"{path}: cut by {info.frames / info.samplerate - shortest:.2f} s to clip {clip!r}'s "
+                          f"shortest version ({shortest:.2f} s); are these the same utterance?", stacklevel=2)
+        try:
+            data, rate = sf.read(str(path), frames=frames, dtype=sample_dtype(subtype), always_2d=True)
+        except (sf.LibsndfileError, RuntimeError) as e:  # a header that reads, audio that does not decode
+            raise AudioError(Path(path), f"not a readable audio file ({str(e).splitlines()[0]})") from None
+        buffer = io.BytesIO()
+        sf.write(buffer, data, rate, format="WAV", subtype=subtype)
+        versions.append(without_chunks(buffer.getvalue(), frozenset({b"PEAK"})))
+    return versions
