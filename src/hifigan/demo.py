@@ -33,11 +33,15 @@ from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
 
 if TYPE_CHECKING:
-    from hifigan.atomic import prepare_output_dir
     from hifigan.evaluation.results import Report
     from hifigan.inference import Vocoder
     from hifigan.training.trainer import Trainer
 
+# What a demo writes in its folder (besides each pretrained model's clips, named for it, and the *_mel.png):
+RUN = "run"  # the training run (checkpoints, logs)
+CLIP_FOLDERS = ("generated", "reference", "start")  # the held-out clips at the end, as recorded, at the start
+RESULTS_MD, RESULTS_JSON, EVALUATION_PAGE = "results.md", "results.json", "evaluation.html"
+PAGES = (RESULTS_MD, RESULTS_JSON, EVALUATION_PAGE)
 
 def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig) -> dict[str, float]:
     """Every metric of hifigan.evaluation.metrics for one generated clip against its recording (METRICS order).
@@ -155,7 +159,7 @@ def earlier_demo(out: Path) -> list[str]:
     than mix its files with the old ones (`evaluate` and `listen` pair clips by name) or delete them."""
     from hifigan.pretrained import MODELS
 
-    names = ["run", "generated", "reference", "start", *MODELS, "results.md", "results.json", "evaluation.html"]
+    names = [RUN, *CLIP_FOLDERS, *MODELS, *PAGES]
     return [n for n in names if (out / n).exists()]
 
 
@@ -202,7 +206,7 @@ def run_demo(
     train_files, valid_files = Corpus(folder=corpus, valid_count=valid_count).resolve(cfg.seed)
     train = scan_clips(train_files, cfg, resample=True, what="training set").clips  # the demo runs at cfg's rate
     valid = scan_clips(valid_files, cfg, resample=True, what="validation set").clips
-    options = TrainOptions(out=out / "run", device=device, checkpoint_interval=0, validation_interval=200,
+    options = TrainOptions(out=out / RUN, device=device, checkpoint_interval=0, validation_interval=200,
                            log_interval=10, keep=1, progress=progress, resample=True)
     trainer = Trainer(cfg, train, valid, options)  # checks the device and the batch against the clips; writes nothing
     if earlier := earlier_demo(out):
@@ -244,7 +248,7 @@ def run_demo(
     score_seconds = time.monotonic() - score_start
 
     frontend = MelSpectrogram(**cfg.mel_kwargs())
-    for folder in ("generated", "reference", "start", *pretrained):  # same stems in all: `hifigan evaluate` pairs them
+    for folder in (*CLIP_FOLDERS, *pretrained):  # same stems in all: `hifigan evaluate` pairs them
         prepare_output_dir(out / folder)
     for clip, before in zip(end, start):
         save_audio(out / "generated" / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
@@ -260,7 +264,7 @@ def run_demo(
     for name, clips in pretrained.items():
         systems[name] = clips_report(out, name, clips, pretrained_scores[name], cfg, 0.0, name)
     json_path, png_path = write_end_report(out, systems["end"], cfg)
-    html_path = write_page(out / "evaluation.html", systems, cfg, title=f"hifigan demo: {len(end)} held-out clips "
+    html_path = write_page(out / EVALUATION_PAGE, systems, cfg, title=f"hifigan demo: {len(end)} held-out clips "
                            f"at the start and the end of training ({trainer.step} steps)")
     rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
     overview = summary_table(start_scores, end_scores, pretrained_scores, cfg.sampling_rate)
@@ -271,9 +275,9 @@ def run_demo(
                "training"
                + (f", and vocoded by the pretrained {' and '.join(pretrained)}" if pretrained else ""))
     overview += "".join(f"\n\n{note}" for note in notes)
-    with atomic_path(out / "results.md") as tmp:
+    with atomic_path(out / RESULTS_MD) as tmp:
         tmp.write_text(f"# hifigan demo\n\n{summary}\n\n{overview}\n\n## per clip\n\n{per_clip}\n")
-    with atomic_path(out / "results.json") as tmp:
+    with atomic_path(out / RESULTS_JSON) as tmp:
         tmp.write_text(json.dumps(nan_to_none({
             "steps": trainer.step, "disc_start_step": trainer.state.disc_start_step,
             "sampling_rate": cfg.sampling_rate, "rows": rows,
