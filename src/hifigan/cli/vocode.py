@@ -27,6 +27,7 @@ from hifigan.inference.choices import (
     AUTO_CHUNK_FRAMES,
     BACKENDS,
     DEFAULT_CHUNK_FRAMES,
+    HALF_BACKENDS,
     PRECISION_DTYPES,
     SHAPE_BUCKETS,
 )
@@ -139,7 +140,7 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
                    "slower; onnx and onnx-split need the 'onnx' extra)")
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
                    help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
-                   "AVX512-BF16/AMX; eager and fused backends)")
+                   f"AVX512-BF16/AMX; backends {', '.join(HALF_BACKENDS)})")
     p.add_argument("--shape-buckets", default="auto", choices=tuple(SHAPE_BUCKETS),
                    help="run mels of many lengths in forward passes of a few padded shapes, each output exact (the "
                    "padding never reaches its receptive field), so that a new length does not cost a convolution "
