@@ -218,6 +218,23 @@ def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_co
         assert (audio[clip.num_samples :] == 0).all()
 
 
+def test_short_clip_with_a_longer_teacher_forced_mel_is_cut_to_a_segment(tmp_path):
+    """A clip shorter than a segment whose TTS mel has two frames more than a segment holds (the scan allows a
+    frame or two): the mel's first segment of frames, as the official pad by a negative amount cuts it."""
+    wavs, mels = tmp_path / "wavs", tmp_path / "mels"
+    wavs.mkdir()
+    mels.mkdir()
+    frames = CFG.segment_size // CFG.hop_size
+    rng = np.random.default_rng(0)
+    sf.write(wavs / "c.wav", (rng.standard_normal(500) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
+    mel = rng.standard_normal((CFG.num_mels, frames + 2)).astype(np.float32)
+    np.save(mels / "c.npy", mel)
+    clips = scan(find_audio(wavs, recursive=True), input_mels=mels).clips
+    got, audio, _, _ = VocoderDataset(clips, CFG, train=True, seed=3)[0]
+    np.testing.assert_array_equal(got.numpy(), mel[:, :frames])
+    assert audio.shape == (CFG.segment_size,) and (audio[500:] == 0).all()
+
+
 def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
     with pytest.raises(MelError, match="no such file"):
         scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)
