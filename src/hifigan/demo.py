@@ -180,8 +180,9 @@ def run_demo(
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
     from hifigan.audio import audio_info
     from hifigan.config import config_from_dict, load_config
-    from hifigan.data.clip_scan import scan_clips
     from hifigan.data.corpus import Corpus
+    from hifigan.data.corpus_scan import scan_corpus
+    from hifigan.data.scan_cache import ReadSettings, gather_facts
     from hifigan.evaluation.metrics import require_packages
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
@@ -203,9 +204,10 @@ def run_demo(
     if seed is not None:
         overrides["seed"] = seed
     cfg = config_from_dict({**base.to_dict(), **overrides}, "demo options")
-    train_files, valid_files = Corpus(folder=corpus, valid_count=valid_count).resolve(cfg.seed)
-    train = scan_clips(train_files, cfg, resample=True, what="training set").clips  # the demo runs at cfg's rate
-    valid = scan_clips(valid_files, cfg, resample=True, what="validation set").clips
+    settings = ReadSettings(cfg.sampling_rate, resample=True)  # the demo runs at cfg's rate
+    scanned = scan_corpus(Corpus(folder=corpus, valid_count=valid_count), cfg,
+                          lambda files: gather_facts(files, settings, progress=False), resample=True)
+    train, valid = scanned.train.clips, scanned.valid.clips
     options = TrainOptions(out=out / RUN, device=device, checkpoint_interval=0, validation_interval=200,
                            log_interval=10, keep=1, progress=progress, resample=True)
     trainer = Trainer(cfg, train, valid, options)  # checks the device and the batch against the clips; writes nothing

@@ -66,6 +66,39 @@ def test_filelists_resolve_against_wav_root(tmp_path, tiny_corpus):
         read_filelist(tmp_path / "bad.txt", tiny_corpus)
     with pytest.raises(HifiganError, match="no such file list"):
         read_filelist(tmp_path / "missing.txt", tiny_corpus)
+    (tmp_path / "bom.txt").write_text("\ufeffclip00|x\nclip01|y\n", encoding="utf-8")  # Notepad's UTF-8
+    assert read_filelist(tmp_path / "bom.txt", tiny_corpus) == [tiny_corpus / "clip00.wav", tiny_corpus / "clip01.wav"]
+
+
+def test_a_clip_listed_twice_is_refused(tmp_path, tiny_corpus):
+    """Its two copies could be drawn apart: one held out, the other trained on."""
+    (tmp_path / "training.txt").write_text("clip00|a\nclip01|b\nclip02|c\nclip01|b again\n")
+    with pytest.raises(HifiganError, match="line 4: 'clip01' is listed on line 2 too") as e:
+        Corpus(train_list=tmp_path / "training.txt", wav_root=tiny_corpus, valid_count=1).resolve(seed=0)
+    assert e.value.path == str(tmp_path / "training.txt")
+
+
+def test_a_bad_file_is_never_the_held_out_clip(tmp_path, tiny_corpus):
+    """The file the seeded draw holds out first is silent: the next draw is held out, and the silent one stays
+    with the training files, where the scan skips it (before, the run stopped: no usable validation file)."""
+    import shutil
+
+    from hifigan.data.corpus_scan import scan_corpus
+    from hifigan.data.scan_cache import ReadSettings, gather_facts
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, folder)
+    corpus = Corpus(folder=folder, valid_count=1)
+    first = corpus.split(CFG.seed).valid[0]
+    sf.write(first, np.zeros(4000, dtype=np.int16), CFG.sampling_rate, subtype="PCM_16")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scanned = scan_corpus(corpus, CFG, lambda f: gather_facts(f, ReadSettings(CFG.sampling_rate), progress=False))
+    expected = corpus.split(CFG.seed, usable=set(find_audio(folder, recursive=True)) - {first})
+    assert [c.path for c in scanned.valid.clips] == expected.valid and expected.valid != [first]
+    assert scanned.train.silent == [first] and len(scanned.train.clips) == 6
+    assert "1 unusable files never held out" in scanned.held.reason
+    assert any("silence-only" in str(w.message) for w in caught)
 
 
 def test_folder_listing_and_held_out_split(tmp_path, tiny_corpus):

@@ -17,6 +17,17 @@ def names(n: int, start: int = 0, root: Path = Path("/corpus")) -> list[Path]:
     return [root / f"spk{i % 7}" / f"utt{i:06d}.wav" for i in range(start, start + n)]
 
 
+def test_only_usable_files_are_drawn():
+    files = names(40)
+    everyone = choose_validation(files, count=3, seed=5)
+    bad = everyone.valid[0]
+    held = choose_validation(files, count=3, seed=5, usable=set(files) - {bad})
+    assert held.valid == sorted(set(choose_validation(files, count=4, seed=5).valid) - {bad})  # the next draw
+    assert bad in held.train and len(held.train) == 37 and sorted(held.train + held.valid) == sorted(files)
+    with pytest.raises(HifiganError, match=r"need at least 2 audio files .*\(1 of 40 are usable\)"):
+        choose_validation(files, count=1, usable={files[0]})
+
+
 def test_default_is_five_percent_capped_at_the_official_150():
     small = choose_validation(names(1000), seed=3, root=Path("/corpus"))
     assert 30 <= len(small.valid) <= 70 and "capped" not in small.reason  # 50 expected, sd 6.9

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from hifigan.audio import MAX_WAV_VALUE, check_format, load_mel
 from hifigan.config import HifiganConfig
-from hifigan.data.scan_cache import EMPTY, UNREADABLE, FileFacts, ReadSettings, gather_facts
+from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
 from hifigan.errors import HifiganError
 
 SILENCE_PEAK = 1.0 / MAX_WAV_VALUE  # a file whose peak is below one int16 step holds only digital silence
@@ -51,6 +53,17 @@ class ScanReport:
         return ", ".join(parts)
 
 
+def classify(row: np.void, config: HifiganConfig) -> str:
+    """What the scan makes of a file's facts: "unreadable", "empty", "format" (rate or channels need an option),
+    "short", "silent" or "usable"."""
+    status = int(row["status"])
+    if status in (UNREADABLE, EMPTY, FORMAT):
+        return {UNREADABLE: "unreadable", EMPTY: "empty", FORMAT: "format"}[status]
+    if int(row["samples"]) <= config.n_fft:  # the front-end needs more than (n_fft - hop) / 2 samples; a margin
+        return "short"
+    return "silent" if row["peak"] < SILENCE_PEAK else "usable"
+
+
 def scan_clips(
     files: Sequence[Path],
     config: HifiganConfig,
@@ -74,23 +87,22 @@ def scan_clips(
     if len(facts.rows) != len(files):
         raise HifiganError(None, f"{what}: facts for {len(facts.rows)} files, {len(files)} files given")
     report = ScanReport()
-    min_samples = config.n_fft  # the mel front-end needs more than (n_fft - hop) / 2 samples; keep a margin
     for i, path in enumerate(files):
         row = facts.rows[i]
-        status = int(row["status"])
-        if status == UNREADABLE:
+        verdict = classify(row, config)
+        if verdict == "unreadable":
             report.skipped.append((path, facts.problems[i]))
             continue
-        if status == EMPTY:
+        if verdict == "empty":
             report.skipped.append((path, "contains no audio samples"))
             continue
         check_format(path, int(row["channels"]), int(row["rate"]), config.sampling_rate, resample=resample,
                      mix_to_mono=mix_to_mono)  # a format problem stops the run: it applies to the whole corpus
         samples = int(row["samples"])
-        if samples <= min_samples:
-            report.skipped.append((path, f"too short ({samples} samples, need more than {min_samples})"))
+        if verdict == "short":
+            report.skipped.append((path, f"too short ({samples} samples, need more than {config.n_fft})"))
             continue
-        if row["peak"] < SILENCE_PEAK:
+        if verdict == "silent":
             report.silent.append(path)
             continue
         if row["full_scale"] > CLIP_FRACTION:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,15 +14,16 @@ from hifigan.errors import HifiganError
 
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
-    """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav."""
+    """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav. An id listed
+    twice is an error: its copies could be held out and trained on at once."""
     path, wav_root = Path(path), Path(wav_root)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark is not part of the first id
     except FileNotFoundError:
         raise HifiganError(path, "no such file list") from None
     except (OSError, UnicodeDecodeError) as e:
         raise HifiganError(path, f"cannot read file list ({e})") from None
-    files = []
+    files: dict[Path, int] = {}  # file -> its line
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -30,10 +31,11 @@ def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[
         if not clip_id:
             raise HifiganError(path, f"line {number}: empty id (expected 'id|text')")
         name = clip_id if Path(clip_id).suffix.lower() in AUDIO_SUFFIXES else f"{clip_id}.wav"
-        files.append(wav_root / name)
+        if (first := files.setdefault(wav_root / name, number)) != number:
+            raise HifiganError(path, f"line {number}: {clip_id!r} is listed on line {first} too (list each clip once)")
     if not files:
         raise HifiganError(path, "file list holds no entries")
-    return files
+    return list(files)
 
 
 DEFAULT_FRACTION = 0.05
@@ -62,15 +64,19 @@ def _draw(key: str, seed: int) -> float:
 
 def choose_validation(
     files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
-    seed: int = 1234, root: Path | None = None,
+    seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None,
 ) -> HeldOut:
     """Hold out files by a seeded hash of each one's path relative to `root` (a clip keeps its draw when the corpus
     grows or moves). With `count`: the `count` lowest draws. Otherwise every file whose draw is below `fraction`
     (default 5%), at least one, and at most `cap` of them (default 150; 0: no cap), the lowest draws: membership
-    changes when files are added only through the cap."""
-    files = sorted(files)
+    changes when files are added only through the cap. Only `usable` files (default: all) are drawn; the others
+    stay with the training files, where the scan skips them."""
+    every = sorted(files)
+    files = every if usable is None else [f for f in every if f in usable]
+    unusable = [f for f in every if usable is not None and f not in usable]
     if len(files) < 2:
-        raise HifiganError(None, f"need at least 2 audio files to hold out a validation clip, found {len(files)}")
+        what = f", found {len(files)}" if usable is None else f" ({len(files)} of {len(every)} are usable)"
+        raise HifiganError(None, f"need at least 2 audio files to hold out a validation clip{what}")
     keys = [file_key(f, root) for f in files]
     draws = [_draw(k, seed) for k in keys]
     order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
@@ -93,8 +99,9 @@ def choose_validation(
         reason += f", capped at {cap} (--valid-cap)" if count == cap and below > cap else ""
         reason += ", at least 1" if below == 0 else ""
     held = set(order[:count])
-    return HeldOut([f for i, f in enumerate(files) if i not in held], [f for i, f in enumerate(files) if i in held],
-                   reason)
+    reason += f"; {len(unusable)} unusable files never held out" if unusable else ""
+    return HeldOut(sorted([*(f for i, f in enumerate(files) if i not in held), *unusable]),
+                   [f for i, f in enumerate(files) if i in held], reason)
 
 
 def split_validation(
@@ -149,17 +156,27 @@ class Corpus:
         return HeldOut(train, valid, f"the run's {len(valid)} held-out files ({len(kept) - len(valid)} of its "
                                      f"{len(kept)} gone from the corpus; the options now would draw others)")
 
-    def split(self, seed: int) -> HeldOut:
-        """The training and validation files and how the validation files were chosen."""
+    def _lists(self) -> tuple[list[Path], list[Path] | None]:
+        """The folder's audio files or the training list's, and the validation list's (None without one)."""
         if (self.folder is None) == (self.train_list is None):
             raise HifiganError(None, "give either a corpus folder or a training file list (not both)")
         root = self.root()
         files = read_filelist(self.train_list, root) if self.train_list is not None else find_audio(self.folder,
                                                                                                   recursive=True)
-        if self.valid_list is not None:
-            valid = read_filelist(self.valid_list, root)
+        return files, read_filelist(self.valid_list, root) if self.valid_list is not None else None
+
+    def listed(self) -> list[Path]:
+        """Every file the corpus names, each once (a file in both lists is listed once)."""
+        files, valid = self._lists()
+        return list(dict.fromkeys([*files, *(valid or [])]))
+
+    def split(self, seed: int, usable: Collection[Path] | None = None) -> HeldOut:
+        """The training and validation files and how the validation files were chosen; a drawn held-out set is
+        drawn among the `usable` files only (an explicit --valid-list is taken as it is)."""
+        files, valid = self._lists()
+        if valid is not None:
             held = {p.resolve() for p in valid}
             return HeldOut([f for f in files if f.resolve() not in held], valid,
                            f"{len(valid)} files of {self.valid_list} (--valid-list)")
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
-                                 seed=seed, root=root)
+                                 seed=seed, root=self.root(), usable=usable)

@@ -54,10 +54,10 @@ class FileFacts:
     read: int = 0
     changed: bool = False
 
-    def part(self, start: int, stop: int) -> FileFacts:
-        """The rows [start, stop), renumbered from 0."""
-        problems = {i - start: p for i, p in self.problems.items() if start <= i < stop}
-        return FileFacts(self.rows[start:stop], problems, 0)
+    def take(self, indices: Sequence[int]) -> FileFacts:
+        """The rows at `indices`, in that order, renumbered from 0."""
+        problems = {new: self.problems[old] for new, old in enumerate(indices) if old in self.problems}
+        return FileFacts(self.rows[list(indices)], problems, 0)
 
 
 def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:

@@ -17,8 +17,8 @@ from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict, load_config
-from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
+from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_facts
 from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
@@ -195,32 +195,26 @@ def train(job: TrainJob) -> TrainResult:
         data = data_spec(job, resume_obj)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"], data["valid_cap"])
-        held = corpus.split(config.seed)
-        stored_held_out = ((resume_obj or {}).get("data") or {}).get("held_out")
-        if stored_held_out is not None:  # the run's own held-out files, whatever the corpus holds now
-            held = corpus.keep_held_out(held, stored_held_out)
-        train_files, valid_files = held.train, held.valid
-        input_mels = None if data["input_mels"] is None else Path(data["input_mels"])
-        facts = shared_facts(train_files + valid_files, config, data, Path(out), dist, job.options.progress)
         with warnings.catch_warnings():
             if not dist.is_main:
                 warnings.simplefilter("ignore")
-            kw = dict(resample=data["resample"], mix_to_mono=data["mix_to_mono"], input_mels=input_mels)
-            train_scan = scan_clips(train_files, config, **kw, what="training set",
-                                    facts=facts.part(0, len(train_files)))
-            valid_scan = scan_clips(valid_files, config, **kw, what="validation set",
-                                    facts=facts.part(len(train_files), len(facts.rows)))
+            scanned = scan_corpus(
+                corpus, config, lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress),
+                resample=data["resample"], mix_to_mono=data["mix_to_mono"],
+                input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
+                held_out=((resume_obj or {}).get("data") or {}).get("held_out"))
+        held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
         options = dataclasses.replace(job.options, out=Path(out), resample=data["resample"],
                                       mix_to_mono=data["mix_to_mono"])
         trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
         started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
-        save_scan(facts, train_files + valid_files, config, data, Path(out), dist)
+        save_scan(facts, scanned.files, config, data, Path(out), dist)
         if dist.is_main:  # said once every check has passed: bad input stays one line
-            files = len(train_files) + len(valid_files)
+            files = len(scanned.files)
             console(f"validation: {held.reason}")
             console(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged "
                     f"({Path(out) / SCAN_CACHE})")
-        trainer.data_spec = {**data, "held_out": corpus.keys(valid_files), "train_clips": len(train_scan.clips)}
+        trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips)}
         say = trainer.say
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in started:

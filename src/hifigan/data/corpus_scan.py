@@ -1,0 +1,43 @@
+"""A corpus read for training: every file's facts once, the held-out files drawn among the usable ones (so a bad
+file is never the validation clip while good ones go unused), and each part scanned."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hifigan.config import HifiganConfig
+from hifigan.data.clip_scan import ScanReport, classify, scan_clips
+from hifigan.data.corpus import Corpus, HeldOut
+from hifigan.data.scan_cache import FileFacts
+
+
+@dataclass
+class ScannedCorpus:
+    """The split (`held`), each part's scan, and every file with its facts (in one order: what a cache saves)."""
+
+    held: HeldOut
+    train: ScanReport
+    valid: ScanReport
+    files: list[Path]
+    facts: FileFacts
+
+
+def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
+                resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
+                held_out: Sequence[str] | None = None) -> ScannedCorpus:
+    """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
+    both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks)."""
+    files = corpus.listed()
+    facts = facts_of(files)
+    usable = {f for f, row in zip(files, facts.rows) if classify(row, config) == "usable"}
+    held = corpus.split(config.seed, usable)
+    if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
+        held = corpus.keep_held_out(held, held_out)
+    index = {f: i for i, f in enumerate(files)}
+    kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels)
+    train = scan_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
+    valid = scan_clips(held.valid, config, **kw, what="validation set",
+                       facts=facts.take([index[f] for f in held.valid]))
+    return ScannedCorpus(held, train, valid, files, facts)
