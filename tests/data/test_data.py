@@ -143,15 +143,22 @@ def test_every_audio_suffix_is_found_by_train_and_by_evaluate(tmp_path):
 
 
 def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
+    """Also silence that is not digital zero: dither of +-2 steps and a noise floor at -62 dBFS are skipped, a quiet
+    recording peaking at -58 dBFS is kept."""
     folder = corpus_with_bad_files(tmp_path / "c", tiny_corpus)
+    rng = np.random.default_rng(0)
+    quiet = {"dither": rng.integers(-2, 3, 2000), "floor": np.round(rng.uniform(-1, 1, 2000) * 32768 * 10 ** -3.1),
+             "quiet": np.round(np.sin(np.arange(2000) / 5) * 32768 * 10 ** -2.9)}
+    for name, samples in quiet.items():
+        sf.write(folder / f"{name}.wav", samples.astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         report = scan_clips(find_audio(folder, recursive=True), CFG)
     messages = " | ".join(str(w.message) for w in caught)
-    for expected in ("skipped 2 unreadable or empty", "skipped 1 silence-only", "1 files clip (kept)"):
+    for expected in ("skipped 2 unreadable or empty", "skipped 3 silence-only", "1 files clip (kept)"):
         assert expected in messages
-    assert len(report.clips) == 9 and len(report.skipped) == 2
-    assert [p.name for p in report.silent] == ["silent.wav"]
+    assert len(report.clips) == 10 and len(report.skipped) == 2
+    assert [p.name for p in report.silent] == ["dither.wav", "floor.wav", "silent.wav"]
     assert [p.name for p in report.clipping] == ["loud.wav"]
     assert "2 unreadable or empty skipped" in report.summary("training set")
 

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.audio import MAX_WAV_VALUE, check_format, load_mel
+from hifigan.audio import check_format, load_mel
 from hifigan.config import HifiganConfig
 from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
 from hifigan.errors import HifiganError
 
-SILENCE_PEAK = 1.0 / MAX_WAV_VALUE  # a file whose peak is below one int16 step holds only digital silence
+# A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
+# peak normalisation would make it full-scale noise.
+SILENCE_PEAK = 10 ** (-60 / 20)
 CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the samples sit at full scale
 
 
