@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,18 +22,30 @@ AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".ai
 
 
 def find_audio(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
-    """The audio files (AUDIO_SUFFIXES, any case) in `folder`, or anywhere below it when `recursive`, sorted by
-    path; hidden files and folders are skipped. A folder without any is an error naming it."""
+    """The audio files (AUDIO_SUFFIXES, any case) in `folder`, or anywhere below it when `recursive` (symlinked
+    folders included, each real folder once), sorted by path; hidden files and folders are skipped. A folder
+    without any is an error naming it."""
     folder = require_folder(folder)
-    candidates = folder.rglob("*") if recursive else folder.iterdir()
-    files = sorted(
-        p for p in candidates
-        if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    candidates = _walk(folder) if recursive else folder.iterdir()
+    files = sorted(p for p in candidates if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+                   and not p.name.startswith("."))
     if not files:
         raise HifiganError(folder, f"contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
     return files
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    """Every entry below `folder`, following symlinked folders (a corpus assembled from links) but entering each
+    real folder once, so a link to a folder above it cannot loop; hidden folders are not entered."""
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        yield from (Path(root) / name for name in names)
 
 
 def load_audio(

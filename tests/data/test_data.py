@@ -110,6 +110,22 @@ def test_folder_listing_and_held_out_split(tmp_path, tiny_corpus):
         find_audio(tmp_path, recursive=True)
 
 
+def test_a_corpus_of_symlinked_folders_is_found_whole_and_once(tmp_path, tiny_corpus):
+    """Speakers linked in from elsewhere are part of the corpus; a link back up to the corpus (a loop) and a second
+    link to the same speaker add nothing; hidden folders and files are left out."""
+    corpus = tmp_path / "corpus"
+    (corpus / "real").mkdir(parents=True)
+    (corpus / ".cache").mkdir()
+    write_clips(corpus / ".cache", 1)
+    (corpus / "real" / ".hidden.wav").write_bytes((tiny_corpus / "clip00.wav").read_bytes())
+    (corpus / "real" / "own.wav").write_bytes((tiny_corpus / "clip00.wav").read_bytes())
+    (corpus / "linked").symlink_to(tiny_corpus, target_is_directory=True)
+    (corpus / "real" / "loop").symlink_to(corpus, target_is_directory=True)
+    found = find_audio(corpus, recursive=True)
+    linked = [corpus / "linked" / p.name for p in find_audio(tiny_corpus)]
+    assert found == sorted([*linked, corpus / "real" / "own.wav"])
+
+
 # (format, subtype) soundfile writes for each suffix: one table, so a suffix added to AUDIO_SUFFIXES needs a row
 WRITERS = {
     ".wav": ("WAV", "PCM_16"), ".w64": ("W64", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS"),
