@@ -291,6 +291,20 @@ def test_short_clip_with_a_longer_teacher_forced_mel_is_cut_to_a_segment(tmp_pat
     assert audio.shape == (CFG.segment_size,) and (audio[500:] == 0).all()
 
 
+def test_teacher_forced_mels_need_distinct_stems(tmp_path, tiny_corpus):
+    """Two speakers' 000.wav would both train against mels/000.npy: refused, naming both files."""
+    from hifigan.data.corpus_scan import scan_corpus
+
+    for speaker in ("spk1", "spk2"):
+        (tmp_path / "wavs" / speaker).mkdir(parents=True)
+        (tmp_path / "wavs" / speaker / "000.wav").write_bytes((tiny_corpus / "clip00.wav").read_bytes())
+    (tmp_path / "wavs" / "spk1" / "001.wav").write_bytes((tiny_corpus / "clip01.wav").read_bytes())
+    (tmp_path / "mels").mkdir()
+    with pytest.raises(HifiganError, match=r"has the stem of .*spk1/000\.wav: both would take the mel .*000\.npy") as e:
+        scan_corpus(Corpus(folder=tmp_path / "wavs", valid_count=1), CFG, lambda f: None, input_mels=tmp_path / "mels")
+    assert e.value.path == str(tmp_path / "wavs" / "spk2" / "000.wav")
+
+
 def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
     with pytest.raises(MelError, match="no such file"):
         scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)

@@ -11,6 +11,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, scan_clips
 from hifigan.data.corpus import Corpus, HeldOut
 from hifigan.data.scan_cache import FileFacts
+from hifigan.errors import HifiganError
 
 
 @dataclass
@@ -24,12 +25,24 @@ class ScannedCorpus:
     facts: FileFacts
 
 
+def _refuse_shared_stems(files: Sequence[Path], input_mels: Path) -> None:
+    """Teacher-forced mels are found by stem (<stem>.npy, as the official code does): two files of one stem, in two
+    speakers' folders or as .wav and .flac, would both train against one mel."""
+    first: dict[str, Path] = {}
+    for path in files:
+        if (other := first.setdefault(path.stem, path)) != path:
+            raise HifiganError(path, f"has the stem of {other}: both would take the mel {input_mels / path.stem}.npy "
+                                     "(--input-mels finds mels by stem); rename one")
+
+
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
                 resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
                 held_out: Sequence[str] | None = None) -> ScannedCorpus:
     """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
     both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks)."""
     files = corpus.listed()
+    if input_mels is not None:
+        _refuse_shared_stems(files, input_mels)
     facts = facts_of(files)
     usable = {f for f, row in zip(files, facts.rows) if classify(row, config) == "usable"}
     held = corpus.split(config.seed, usable)
