@@ -140,3 +140,14 @@ def test_a_segment_too_short_for_the_spectra_is_an_error_when_the_parts_are_buil
     with pytest.raises(ConfigError, match=r"segment_size 1024 is too short for the STFT loss .needs >= 1025"):
         build_generator_objective(tiny_config(segment_size=1024, loss_weights={"stft": 1.0}))
     assert "stft" not in build_generator_objective(tiny_config(segment_size=1024, loss_weights={"stft": 0.0})).terms
+
+
+def test_a_segment_too_short_for_the_mel_front_end_is_one_line(tmp_path, tiny_corpus, capsys):
+    """The front-end reflect-pads a window by (n_fft - hop) / 2 = 24 samples of the tiny config: a 16-sample segment
+    was a traceback from a DataLoader worker; now the run stops before writing anything."""
+    out = tmp_path / "run"
+    code = main(["train", "--corpus", str(tiny_corpus), "--config", str(save_config_json(tmp_path / "c.json",
+                 tiny_config())), "--segment-size", "16", "--batch-size", "1", "--out", str(out), "--max-steps", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "segment_size 16 is too short for the mel front-end, which pads a window by 24" in err
+    assert len(err.strip().splitlines()) == 1 and not out.exists()

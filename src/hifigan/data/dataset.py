@@ -16,6 +16,7 @@ from torch.utils.data import Dataset
 from hifigan.audio import load_audio, load_mel
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
+from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 
 PEAK = 0.95  # official: librosa.util.normalize(audio) * 0.95
@@ -43,6 +44,10 @@ class VocoderDataset(Dataset):
         self.resample, self.mix_to_mono = resample, mix_to_mono
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
+        need = max(self.input_mel.pad, self.loss_mel.pad)  # a window's mels reflect-pad it by this much
+        if train and config.segment_size <= need:
+            raise ConfigError(None, f"segment_size {config.segment_size} is too short for the mel front-end, which "
+                                    f"pads a window by {need} samples per side: give more than {need}")
         # The input front-end's value of silence per bin [num_mels, 1]: what pads a short teacher-forced mel.
         self.silence = self.input_mel(torch.zeros(config.n_fft))[:, :1]
         self.epoch = 0
