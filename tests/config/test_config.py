@@ -40,6 +40,7 @@ def test_builtin_hyperparameters_are_the_papers():
     for c in (v1, v2, v3):
         assert (c.sampling_rate, c.n_fft, c.hop_size, c.win_size, c.num_mels) == (22050, 1024, 256, 1024, 80)
         assert (c.fmin, c.fmax, c.fmax_for_loss) == (0, 8000, None)
+        assert (c.mel_kwargs()["fmax"], c.mel_kwargs(for_loss=True)["fmax"]) == (8000, None)  # the loss: sr / 2
         assert (c.learning_rate, c.adam_b1, c.adam_b2, c.lr_decay) == (2e-4, 0.8, 0.99, 0.999)
         assert (c.batch_size, c.segment_size) == (16, 8192)
         assert c.loss_weights == {"mel": 45.0, "fm": 2.0, "adv": 1.0} and c.discriminators == ["mpd", "msd"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hifigan.audio import find_audio, load_audio
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus, read_filelist, split_validation
-from hifigan.data.dataset import PEAK, VocoderDataset
+from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import AudioError, HifiganError, MelError
 from hifigan.mel import MelSpectrogram
@@ -200,7 +200,7 @@ def test_training_item_is_official_preprocessing(tiny_corpus):
         torch.testing.assert_close(mel, frontend(audio))
         torch.testing.assert_close(mel_loss, loss_frontend(audio))
         full = load_audio(clip.path)
-        normalised = full / np.abs(full).max() * PEAK
+        normalised = full / np.abs(full).max() * 0.95  # the official peak, written out
         if clip.num_samples >= CFG.segment_size:  # a window of the normalised recording
             starts = [s for s in range(len(full) - CFG.segment_size + 1)
                       if np.allclose(normalised[s : s + CFG.segment_size], audio.numpy(), atol=1e-6)]

@@ -44,8 +44,10 @@ def _remove_runs(tmp_path):
 
 def make_pair(tmp_path, tiny_corpus, dtype: torch.dtype, official_discriminators: bool = False, **overrides):
     """Our trainer (adversarial from step 0; narrow MPD and MSD unless `official_discriminators`) and official copies
-    of its modules and optimizers, in `dtype`."""
-    cfg = tiny_config(disc_start_step=0, official_discriminators=official_discriminators, **overrides)
+    of its modules and optimizers, in `dtype`. The input mel stops at 3 kHz of the 4 kHz band, as the official
+    8 kHz of 11.025 kHz, so that the loss mel's full band (official_step) differs from it."""
+    cfg = tiny_config(**{"disc_start_step": 0, "official_discriminators": official_discriminators, "fmax": 3000,
+                         **overrides})
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
     trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
                       TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
@@ -65,9 +67,12 @@ def batches(trainer: Trainer, count: int, dtype: torch.dtype) -> list[tuple]:
 
 
 def official_step(config: HifiganConfig, ref: tuple, batch: tuple) -> None:
-    mel, audio, mel_target, _ = batch
-    loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
-    ref_train_step(*ref, mel, audio.unsqueeze(1), mel_target, loss_mel)
+    """The official step on our batch's input mel and audio. Its loss mels are the official ones written out, not
+    our config's or dataset's: train.py's mel_spectrogram with fmax_for_loss, None in every official config (sr/2)."""
+    mel, audio, _, _ = batch
+    loss_mel = MelSpectrogram(n_fft=config.n_fft, num_mels=config.num_mels, sampling_rate=config.sampling_rate,
+                              hop_size=config.hop_size, win_size=config.win_size, fmin=config.fmin, fmax=None)
+    ref_train_step(*ref, mel, audio.unsqueeze(1), loss_mel(audio), loss_mel)
 
 
 @LARGE_MEMORY
