@@ -39,6 +39,8 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_co
     a = read_checkpoint(straight / "checkpoints" / "ckpt_00000004.pt")
     b = read_checkpoint(split / "checkpoints" / "ckpt_00000004.pt")
     assert (a["step"], a["epoch"], a["batch_in_epoch"]) == (4, 1, 1)
+    for name in ("optim_g", "optim_d"):  # decayed once per epoch (not per step), from 2e-4
+        assert a[name]["param_groups"][0]["lr"] == pytest.approx(2e-4 * 0.999, rel=1e-12), name
     for key in ("generator", "mpd", "msd", "optim_g", "optim_d", "sched_g", "sched_d"):
         assert equal_states(a[key], b[key]), key
     assert a["optim_d"]["state"], "the discriminators trained"

@@ -63,12 +63,14 @@ def test_max_minutes_stops_a_run(tmp_path, tiny_corpus, tiny_config_json, capsys
     assert _latest(tmp_path / "run")["step"] == 1
 
 
-def _assert_started_from(start: dict, do: dict) -> None:
-    """A run's first checkpoint holds a do_* dict's discriminators and both optimizers' moments, exactly."""
+def _assert_started_from(start: dict, do: dict, lr: float) -> None:
+    """A run's first checkpoint holds a do_* dict's discriminators and both optimizers' moments, exactly, and the
+    config's learning rate (not the file's decayed one)."""
     assert equal_states(start["mpd"], official_to_ours(do["mpd"]))
     assert equal_states(start["msd"], official_to_ours(do["msd"]))
     for name in ("optim_g", "optim_d"):
         assert equal_states(start[name]["state"], do[name]["state"]), name
+        assert {(g["lr"], g["initial_lr"]) for g in start[name]["param_groups"]} == {(lr, lr)}, name
 
 
 def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_path, tiny_corpus):
@@ -82,6 +84,9 @@ def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_pat
     beside, elsewhere = (official_discriminator_file(g_state, cfg, 10, 1, (0.8, 0.99), seed=seed)
                          for seed in (2, 3))
     assert not equal_states(beside["mpd"], elsewhere["mpd"])
+    for do in (beside, elsewhere):  # as the official files are after 40 epochs: decayed learning rates
+        for group in (*do["optim_g"]["param_groups"], *do["optim_d"]["param_groups"]):
+            group["lr"], group["initial_lr"] = 2e-4 * 0.999**40, 2e-4
     torch.save(beside, g_path.parent / "do_00000010")
     (tmp_path / "d").mkdir()
     torch.save(elsewhere, tmp_path / "d" / "discriminators.pt")
@@ -90,13 +95,15 @@ def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_pat
     given = ["--init-discriminators", str(tmp_path / "d" / "discriminators.pt")]
     for name, extra, want in (("given", given, elsewhere), ("beside", [], beside)):
         assert main(["train", *data, *extra, "--out", str(tmp_path / name)]) == 0
-        _assert_started_from(_latest(tmp_path / name), want)
+        _assert_started_from(_latest(tmp_path / name), want, cfg.learning_rate)
 
     # The official AdamWs ran the for-loop update; ours keep the fused one they were built with.
     assert beside["optim_d"]["param_groups"][0]["fused"] is None
     assert main(["train", "--resume", str(tmp_path / "beside"), "--max-steps", "3", "--no-progress"]) == 0
     trained = _latest(tmp_path / "beside")
     assert (trained["step"], trained["epoch"]) == (3, 1)
+    for name in ("optim_g", "optim_d"):  # one epoch ended: one decay, counted from the config's rate
+        assert trained[name]["param_groups"][0]["lr"] == pytest.approx(cfg.learning_rate * cfg.lr_decay, rel=1e-12)
     for name in ("optim_g", "optim_d"):
         steps = {float(s["step"]) for s in beside[name]["state"].values()}
         assert steps == {1.0} and {float(s["step"]) for s in trained[name]["state"].values()} == {4.0}, name
