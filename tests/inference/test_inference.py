@@ -62,6 +62,16 @@ def test_backends_match_plain_eager_on_tiny_configs(tiny_vocoders):
         assert single.shape == (37 * cfg.hop_size,)
         assert (single - expected[1]).abs().max() < TOL, backend
         assert float(single.abs().max()) <= 1.0
+        assert vocoder(torch.zeros(0, cfg.num_mels, 37)).shape == (0, 37 * cfg.hop_size), backend  # an empty batch
+
+
+def test_an_empty_batch_is_an_empty_batch_of_audio():
+    """[0, num_mels, T] -> [0, T * hop] float32 on the engines the module fixture leaves out, and with buckets."""
+    cfg = tiny_config()
+    for name, vocoder in {**_vocoders(cfg, ("invariant",)), "buckets": Vocoder(Generator(cfg), cfg, shape_buckets=True)
+                          }.items():
+        got = vocoder(np.zeros((0, cfg.num_mels, 5), np.float32))
+        assert got.shape == (0, 5 * cfg.hop_size) and got.dtype == torch.float32, name
 
 
 @pytest.mark.parametrize("name", ["v3", "v1"])

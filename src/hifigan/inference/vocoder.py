@@ -130,6 +130,8 @@ class Vocoder:
         mel = self._as_mel(mel)
         single = mel.dim() == 2
         mel = mel.unsqueeze(0) if single else mel
+        if mel.shape[0] == 0:  # an empty batch: no pass (the tiled and invariant engines cannot size one)
+            return mel.new_zeros((0, mel.shape[2] * self.config.hop_size))
         if self.buckets is None or self._seen([(mel.shape[0], mel.shape[2])]):  # the plan of equal mels: one pass
             audio = self._run(mel)
         else:
