@@ -13,9 +13,9 @@ from hifigan.config import load_config
 from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import METRICS, compute_metrics
 from hifigan.evaluation.pairing import align, match_lengths
-from hifigan.evaluation.perceptual import SNR_CAP_DB, estoi, pesq_mos, snr, stoi
+from hifigan.evaluation.perceptual import estoi, pesq_mos, snr, stoi
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchTrack, f0_rmse_cents, periodicity_rmse, pitch_track, vuv_f1
-from hifigan.evaluation.spectral import mel_cepstrum
+from hifigan.evaluation.spectral import log_mel_cepstral_distortion, mel_cepstrum
 from tests.support.signals import SR, harmonic, speechlike, with_noise_at_snr
 
 CONFIG = load_config("v1")  # 22.05 kHz, hop 256: the metrics run at the official settings
@@ -31,7 +31,7 @@ def test_identical_audio_gives_perfect_values(voice):
     assert list(values) == list(METRICS)
     for name in ("mel_l1", "mrstft", "mcd", "lsd", "f0_rmse_cents", "periodicity_rmse"):
         assert values[name] == pytest.approx(0.0, abs=1e-9), name
-    assert values["snr"] == SNR_CAP_DB
+    assert values["snr"] == 100.0  # the documented cap
     assert values["pesq"] == pytest.approx(4.644, abs=1e-3)  # the wide-band MOS-LQO maximum
     assert values["stoi"] == pytest.approx(1.0, abs=1e-6)
     assert values["estoi"] == pytest.approx(1.0, abs=1e-6)
@@ -58,6 +58,34 @@ def test_mel_cepstrum_follows_the_documented_convention():
     expected = np.zeros(24)
     expected[2] = 0.7
     np.testing.assert_allclose(c, expected[:, None].repeat(5, axis=1), atol=1e-12)
+
+
+def test_mcd_of_a_known_cepstral_difference():
+    """Frames that differ by 2 c3 cos(3 w_n) with c3 = 0.1 (and by a gain, c0, in every other frame):
+    MCD = (10 / ln 10) sqrt(2 * 0.1^2) = 0.6141 dB in the frames that differ, 0 in the others."""
+    n = 80
+    w = np.pi * (2 * np.arange(n) + 1) / (2 * n)
+    ref = np.full((n, 6), -4.0)
+    gen = ref + np.where(np.arange(6) % 2 == 0, 2 * 0.1 * np.cos(3 * w)[:, None], 1.5)
+    expected = 10 / math.log(10) * math.sqrt(2 * 0.1**2) / 2  # the mean over frames: half of them differ
+    assert log_mel_cepstral_distortion(ref, gen, 24) == pytest.approx(expected, rel=1e-12)
+
+
+def test_lsd_is_the_mean_over_frames_of_each_frames_rms(voice):
+    """The second half at half gain: its frames are 20 log10 2 = 6.02 dB off in every bin, the first half's 0 dB,
+    so the mean over frames is 3.01 dB (the frames across the boundary add a little); the RMS over frames first
+    would give 6.02 / sqrt 2 = 4.26."""
+    half = voice.copy()
+    half[len(half) // 2:] *= 0.5
+    values = compute_metrics(voice, half, CONFIG, ["lsd"])
+    assert values["lsd"] == pytest.approx(20 * math.log10(2) / 2, abs=0.03)
+
+
+def test_snr_is_capped_at_100_db(voice):
+    x = voice.astype(np.float64)
+    tiny = x + 1e-7 * np.random.default_rng(0).standard_normal(len(x))  # about 120 dB
+    assert 110 < 10 * math.log10(np.sum(x**2) / np.sum((x - tiny) ** 2)) and snr(x, tiny) == 100.0
+    assert math.isnan(snr(np.zeros(100), x[:100]))
 
 
 @pytest.mark.parametrize("cents", [-50, 100, 300])
@@ -101,10 +129,15 @@ def test_added_white_noise_at_a_known_snr_gives_that_snr(voice, snr_db, seed):
 
 
 def test_added_noise_lowers_the_perceptual_scores(voice):
+    """ESTOI is pystoi's extended STOI (not STOI: it falls further on noise)."""
+    import pystoi
+
     noisy = with_noise_at_snr(voice, 10.0, 0).astype(np.float32)
-    values = compute_metrics(voice, noisy, CONFIG, ["snr", "pesq", "stoi"])
+    values = compute_metrics(voice, noisy, CONFIG, ["snr", "pesq", "stoi", "estoi"])
     assert values["snr"] == pytest.approx(10.0, abs=1e-3)
     assert 1.0 < values["pesq"] < 3.5 and values["stoi"] < 0.99
+    assert values["estoi"] == pytest.approx(pystoi.stoi(voice, noisy, SR, extended=True), abs=1e-9)
+    assert values["estoi"] < values["stoi"]
 
 
 def test_one_sample_delay_is_measured_as_is_by_default(voice):
@@ -123,7 +156,7 @@ def test_one_sample_delay_is_measured_as_is_by_default(voice):
 def test_one_sample_delay_is_removed_with_max_shift(voice, delay):
     shifted = np.roll(voice, delay)  # delay > 0: generated is late
     values = compute_metrics(voice, shifted, CONFIG, ["mel_l1", "snr"], max_shift=2)
-    assert values["snr"] == SNR_CAP_DB  # identical after alignment (the wrapped sample is cut off)
+    assert values["snr"] == 100.0  # the cap: identical after alignment (the wrapped sample is cut off)
     assert values["mel_l1"] == pytest.approx(0.0, abs=1e-9)
 
 

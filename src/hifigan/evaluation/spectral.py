@@ -91,8 +91,14 @@ def mel_cepstral_distortion(
     ref, gen = as_numpy(reference), as_numpy(generated)
     n = min(len(ref), len(gen))
     d = min(num_coefficients, config.num_mels - 1)
-    c_ref = mel_cepstrum(loss_log_mel(ref[:n], config)[0].numpy(), d)
-    c_gen = mel_cepstrum(loss_log_mel(gen[:n], config)[0].numpy(), d)
+    return log_mel_cepstral_distortion(loss_log_mel(ref[:n], config)[0].numpy(),
+                                       loss_log_mel(gen[:n], config)[0].numpy(), d)
+
+
+def log_mel_cepstral_distortion(reference: np.ndarray, generated: np.ndarray, num_coefficients: int) -> float:
+    """MCD in dB of two natural-log mel spectrograms [num_mels, T] paired frame by frame (see
+    mel_cepstral_distortion)."""
+    c_ref, c_gen = mel_cepstrum(reference, num_coefficients), mel_cepstrum(generated, num_coefficients)
     per_frame = (10.0 / np.log(10.0)) * np.sqrt(2.0 * np.sum((c_ref - c_gen) ** 2, axis=0))
     return float(per_frame.mean())
 
