@@ -99,6 +99,12 @@ def test_pitch_shift_gives_that_f0_error(cents):
     assert periodicity_rmse(ref, gen) < 0.05  # both steady tones are equally periodic
 
 
+def test_a_voice_voiced_throughout_is_voiced_in_every_frame(voice):
+    """speechlike() is harmonic at every instant (its envelope touches zero only at isolated samples)."""
+    track = pitch_track(voice, SR, CONFIG.hop_size)
+    assert len(track.voiced) == len(voice) // CONFIG.hop_size + 1 and track.voiced.all()
+
+
 def test_noise_against_a_tone_is_aperiodic_and_unvoiced():
     ref = pitch_track(harmonic(200.0), SR, CONFIG.hop_size)
     noise = (0.1 * np.random.default_rng(1).standard_normal(SR)).astype(np.float32)

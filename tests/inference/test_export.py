@@ -47,6 +47,9 @@ def test_export_own_checkpoint_both_formats(tmp_path, tiny_checkpoint, tiny_cfg)
     state = torch.load(tiny_checkpoint, weights_only=True)["generator"]
     _check_files(onnx_path, ts_path, _eager(state, tiny_cfg), tiny_cfg.num_mels)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.onnx", "g.ts"]  # no temporary files left
+    import onnx
+
+    assert {o.domain: o.version for o in onnx.load(onnx_path).opset_import}[""] == 17  # docs/export.md's opset
 
 
 def test_export_official_checkpoint_resblock1(tmp_path):
