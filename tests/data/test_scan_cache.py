@@ -66,5 +66,24 @@ def test_the_cache_reads_only_changed_files_and_trusts_no_stale_row(tmp_path, ti
     shutil.copy(tiny_corpus / "clip01.wav", folder / "zz_new.wav")
     grown = gather_facts(find_audio(folder), SETTINGS, cache)
     assert grown.read == 1 and len(grown.rows) == 12
+    fresh = gather_facts(find_audio(folder), SETTINGS)  # every file read now: the rows the cache must give
+    assert np.array_equal(grown.rows, fresh.rows) and grown.problems == fresh.problems
     # another way of reading (resampling) is another cache: everything is read again
     assert gather_facts(find_audio(folder), ReadSettings(CFG.sampling_rate, resample=True), cache).read == 12
+
+
+def test_a_cache_of_another_version_is_not_trusted(tmp_path, tiny_corpus):
+    """Rows whose meaning may have changed (a cache written by another version of the scan) are all read again."""
+    import json
+
+    cache = tmp_path / "scan-cache.npz"
+    files = find_audio(tiny_corpus)
+    gather_facts(files, SETTINGS, cache)
+    with np.load(cache) as stored:
+        parts = {k: stored[k] for k in stored.files}
+    header = json.loads(bytes(parts["header"]).decode())
+    assert header["version"] >= 1
+    parts["header"] = np.frombuffer(json.dumps({**header, "version": header["version"] - 1}).encode(), np.uint8)
+    with open(cache, "wb") as out:
+        np.savez(out, **parts)
+    assert gather_facts(files, SETTINGS, cache).read == len(files)
