@@ -3,6 +3,7 @@ the corpus grows (a clip's membership changes only through the cap), and a one-l
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,36 @@ from hifigan.errors import HifiganError
 
 def names(n: int, start: int = 0, root: Path = Path("/corpus")) -> list[Path]:
     return [root / f"spk{i % 7}" / f"utt{i:06d}.wav" for i in range(start, start + n)]
+
+
+def test_the_draw_is_sha256_of_the_seed_and_the_relative_path():
+    """A file's number: the first 8 bytes of sha256("<seed>\\0<path relative to the root>") over 2^64, written out."""
+    files = names(60)
+
+    def draw(path: Path, seed: int) -> float:
+        digest = hashlib.sha256(f"{seed}\0{path.relative_to('/corpus').as_posix()}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    chosen = {}
+    for seed in (1234, 7):
+        chosen[seed] = choose_validation(files, count=5, seed=seed, root=Path("/corpus")).valid
+        assert chosen[seed] == sorted(sorted(files, key=lambda p: draw(p, seed))[:5])
+    assert chosen[1234] != chosen[7]
+
+
+def test_a_resumed_run_keeps_its_files_by_path_not_by_name(tmp_path):
+    """Two speakers' 000.wav: the run held out spk1's, so spk2's stays in training."""
+    import soundfile as sf
+
+    from hifigan.data.corpus import Corpus
+
+    for speaker in ("spk1", "spk2"):
+        for stem in ("000", "001", "002"):
+            (tmp_path / speaker).mkdir(exist_ok=True)
+            sf.write(tmp_path / speaker / f"{stem}.wav", [0.1] * 100, 8000)
+    corpus = Corpus(folder=tmp_path, valid_count=1)
+    held = corpus.keep_held_out(corpus.split(0), ["spk1/000.wav"])
+    assert held.valid == [tmp_path / "spk1" / "000.wav"] and tmp_path / "spk2" / "000.wav" in held.train
 
 
 def test_only_usable_files_are_drawn():
