@@ -172,7 +172,10 @@ def test_an_update_skips_on_the_device_when_told_or_not_finite(fused):
     skipped, _ = update(optimizer, layer(x).square().mean(), False, torch.zeros(()))
     assert float(skipped) == 0.0 and int(optimizer.state[layer.weight]["step"]) == 1
     before = copy.deepcopy(optimizer.state_dict()), layer.weight.detach().clone()
-    for loss, told in ((layer(x).square().mean(), 1.0), (layer(x).sum() * float("inf"), 0.0)):
+    # told to skip; an infinite loss with infinite gradients; an infinite loss with finite gradients (a term that
+    # overflowed without a gradient, e.g. a constant), which only the loss's own check catches
+    for loss, told in ((layer(x).square().mean(), 1.0), (layer(x).sum() * float("inf"), 0.0),
+                       (layer(x).square().mean() + torch.tensor(float("inf")), 0.0)):
         skipped, _ = update(optimizer, loss, False, torch.tensor(told))
         assert float(skipped) == 1.0
         assert equal_states(optimizer.state_dict(), before[0]) and torch.equal(layer.weight, before[1])
