@@ -7,6 +7,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,13 +40,14 @@ def show_step(bar: tqdm, terms: dict[str, float]) -> None:
 
 
 class StepRate:
-    """Steps per second since the previous reading."""
+    """Steps per second since the previous reading (`clock`: seconds, monotonic)."""
 
-    def __init__(self, step: int) -> None:
-        self.mark = (time.monotonic(), step)
+    def __init__(self, step: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.mark = (clock(), step)
 
     def read(self, step: int) -> float:
-        now = time.monotonic()
+        now = self.clock()
         then, old = self.mark
         self.mark = (now, step)
         return (step - old) / max(now - then, 1e-9)
