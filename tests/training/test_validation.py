@@ -47,8 +47,9 @@ def one_by_one(generator, dataset):
     return [y[: dataset[i][1].shape[-1]] for i, y in enumerate(out)]
 
 
-def validation(dataset, workers=0):
-    return Validation(dataset, CFG, torch.device("cpu"), contextlib.nullcontext, media_clips=0, num_workers=workers)
+def validation(dataset, workers=0, backend="auto"):
+    return Validation(dataset, CFG, torch.device("cpu"), contextlib.nullcontext, media_clips=0, num_workers=workers,
+                      backend=backend)
 
 
 def test_batched_clips_equal_clip_by_clip_in_float64(held_out):
@@ -69,10 +70,11 @@ def test_batched_clips_equal_clip_by_clip_in_float64(held_out):
     assert generator.training and any("parametrizations" in k for k in generator.state_dict())
 
 
-def test_each_pass_uses_the_current_weights_and_workers_change_nothing(held_out):
+@pytest.mark.parametrize("backend", ["auto", "eager"])  # eager (half-precision runs) reloads one model per pass
+def test_each_pass_uses_the_current_weights_and_workers_change_nothing(held_out, backend):
     torch.manual_seed(1)
     generator = Generator(CFG)
-    check = validation(held_out, workers=2)
+    check = validation(held_out, workers=2, backend=backend)
     first = [y for *_, y in check.vocode(generator)]
     with torch.no_grad():
         for p in generator.parameters():
