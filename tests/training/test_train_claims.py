@@ -110,6 +110,40 @@ def test_init_discriminators_from_elsewhere_wins_over_the_do_file_beside(tmp_pat
         assert all(group["fused"] is True for group in trained[name]["param_groups"]), name
 
 
+def test_init_from_one_of_our_checkpoints_takes_its_moments_at_the_configs_rate(tmp_path, tiny_corpus,
+                                                                               tiny_config_json):
+    """Our checkpoint holds every configured discriminator: --init-from takes them and both optimizers' moments (as
+    from an official do_*), and the step count and the decayed learning rate start afresh."""
+    data = ["--config", str(tiny_config_json), "--corpus", str(tiny_corpus), *QUIET, "--validation-interval", "0",
+            "--disc-start-step", "0"]
+    assert main(["train", *data, "--max-steps", "4", "--out", str(tmp_path / "first")]) == 0
+    source = _latest(tmp_path / "first")
+    assert source["epoch"] == 1 and source["optim_g"]["param_groups"][0]["lr"] < 2e-4  # decayed once
+    assert main(["train", *data, "--init-from", str(tmp_path / "first" / "checkpoints" / "latest.pt"),
+                 "--max-steps", "0", "--out", str(tmp_path / "second")]) == 0
+    started = _latest(tmp_path / "second")
+    assert started["step"] == 0 and equal_states(started["mpd"], source["mpd"])
+    for name in ("optim_g", "optim_d"):
+        assert equal_states(started[name]["state"], source[name]["state"]), name
+        assert started[name]["param_groups"][0]["lr"] == 2e-4, name
+
+
+def test_moments_in_another_parameter_order_are_refused(tmp_path, tiny_corpus, capsys):
+    """A do_* file whose discriminator moments follow MPD then MSD (the official order is MSD then MPD) cannot be
+    matched to the parameters by position: one line naming the first that does not fit."""
+    (tmp_path / "official").mkdir()
+    cfg, g_path, config_json = official_tiny_files(tmp_path / "official")
+    do = official_discriminator_file(torch.load(g_path, weights_only=True)["generator"], cfg, 10, 1)
+    states = do["optim_d"]["state"]
+    do["optim_d"]["state"] = dict(enumerate(reversed([states[i] for i in sorted(states)])))
+    torch.save(do, g_path.parent / "do_00000010")
+    code = main(["train", "--init-from", str(g_path), "--config", str(config_json), "--corpus", str(tiny_corpus),
+                 *QUIET, "--max-steps", "0", "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code == 2 and "optim_d: state of parameter 0 has shape" in err and str(g_path.parent / "do_00000010") in err
+    assert not (tmp_path / "run").exists()
+
+
 @LARGE_MEMORY
 def test_official_size_discriminators_train_then_export_back_exactly(tmp_path, tiny_corpus, official_tiny80):
     """The official MPD and MSD at their real sizes (~1 GB checkpoints), from an official g_*: after three real GAN
