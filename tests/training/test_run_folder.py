@@ -160,7 +160,10 @@ def test_resume_holds_out_the_runs_files_when_the_corpus_grew(tmp_path, tiny_cor
     with pytest.warns(UserWarning, match=r"training clips \(6 -> 12\) changed since the checkpoint"):
         assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
     assert "validation: the run's 2 held-out files (0 of its 2 gone from the corpus" in capsys.readouterr().err
-    assert sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]) == sorted(held)
+    resumed = read_checkpoint(run / "checkpoints" / "latest.pt")
+    assert sorted(resumed["data"]["held_out"]) == sorted(held)
+    # step 1 was batch 1 of epoch 0; the rest of epoch 0 is dropped, so step 2 is batch 1 of epoch 1
+    assert (resumed["step"], resumed["epoch"], resumed["batch_in_epoch"]) == (2, 1, 1)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
