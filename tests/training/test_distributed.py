@@ -28,7 +28,8 @@ def runs(tmp_path_factory, tiny_corpus, tiny_config_json):
     data = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(WORKER), str(root / "seen"), *data, *COMMON, "--batch-size", "2", "--out", str(root / "two")]
+           str(WORKER), str(root / "seen"), *data, *COMMON, "--batch-size", "2", "--out", str(root / "two"),
+           "--validation-interval", "2"]  # validation leaves the weights alone: the 1-process run skips it
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     train_in_one_process(data, root)
@@ -55,7 +56,11 @@ def test_each_rank_trains_its_own_shard_and_rank_zero_alone_writes(runs):
     assert steps == [1, 2]
     saved = latest(run)
     assert all(torch.equal(saved["generator"][k], weights[0][k]) for k in weights[0])
-    assert [json.loads((seen_dir / f"rank{r}.json").read_text())["files_read"] for r in (0, 1)] == [8, 0]
+    records = [json.loads((seen_dir / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert [r["files_read"] for r in records] == [8, 0]
+    assert [r["checkpoint"] for r in records] == [str(run / "checkpoints" / "ckpt_00000002.pt"), None]
+    assert [r["validated"] for r in records] == [2, -1]  # rank 0 validated at step 2; rank 1 never
+    assert any("val/mel_l1" in line for line in (run / "log.jsonl").read_text().splitlines())
 
 
 def test_a_worker_ends_with_its_code_and_every_line_it_wrote():
