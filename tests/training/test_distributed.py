@@ -71,3 +71,23 @@ def test_a_worker_ends_with_its_code_and_every_line_it_wrote():
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as torchrun's workers are
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
     assert (done.returncode, done.stdout, done.stderr) == (3, "out", "err")
+
+
+def test_ranks_agree_to_stop_when_any_one_says_so(tmp_path):
+    """A time limit or a signal can reach one rank only: `agree` all-reduces with MAX, so every rank stops."""
+    script = tmp_path / "agree.py"
+    script.write_text(
+        "import os, torch, torch.distributed as d\n"
+        "from hifigan.training.data_parallel import DistInfo, agree, end_worker_process\n"
+        "d.init_process_group('gloo')\n"
+        "rank = int(os.environ['RANK'])\n"
+        "dist = DistInfo(rank, 2, rank, True)\n"
+        "said = [agree(rank == 0, dist, torch.device('cpu')), agree(rank == 1, dist, torch.device('cpu')),\n"
+        "        agree(False, dist, torch.device('cpu'))]\n"
+        "print(rank, said, flush=True)\n"
+        "end_worker_process(0)\n")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)]
+    done = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = sorted(line for line in done.stdout.splitlines() if line[:1] in "01")
+    assert lines == ["0 [True, True, False]", "1 [True, True, False]"], done.stdout
