@@ -44,7 +44,8 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     if input_mels is not None:
         _refuse_shared_stems(files, input_mels)
     facts = facts_of(files)
-    usable = {f for f, row in zip(files, facts.rows) if classify(row, config) == "usable"}
+    # a file at another rate or channel count is drawn like a usable one: the scan then stops on it, naming it
+    usable = {f for f, row in zip(files, facts.rows) if classify(row, config) in ("usable", "format")}
     held = corpus.split(config.seed, usable)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = corpus.keep_held_out(held, held_out)
