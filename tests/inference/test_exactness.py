@@ -46,10 +46,18 @@ SHAPES = {"tiny1": tiny_config("1"), "tiny2": tiny_config("2"), "v1": _narrow("v
 FLOAT64_BACKENDS = ("eager", "fused", "fused-split", "invariant", "jit", "tiled", "tiled-split")
 
 
+GAIN, DIRECTION = "parametrizations.weight.original0", "parametrizations.weight.original1"  # weight norm's g, v
+
+
 @functools.cache
 def _state(name: str) -> dict[str, torch.Tensor]:
+    """Seeded weights whose weight-norm gains are not the directions' norms (a fresh layer's g is ||v||, so the
+    folding would do nothing): each g scaled by its own factor in [0.5, 2], as a trained checkpoint's are."""
     torch.manual_seed(0)
-    return Generator(SHAPES[name]).double().state_dict()
+    state = Generator(SHAPES[name]).double().state_dict()
+    for key in [k for k in state if k.endswith(GAIN)]:
+        state[key] = state[key] * (0.5 + 1.5 * torch.rand(state[key].shape, dtype=torch.float64))
+    return state
 
 
 def _generator(name: str) -> Generator:
@@ -61,8 +69,15 @@ def _generator(name: str) -> Generator:
 
 @functools.cache
 def _plain(name: str) -> Generator:
-    """The reference: the plain eager generator, weight norm folded, in float64."""
-    return _generator(name).eval().remove_weight_norm()
+    """The reference: the plain eager generator in float64, each weight folded here by hand, w = g v / ||v|| (the
+    norm over every dimension but the first, torch's and the official weight_norm(dim=0))."""
+    plain = _generator(name).eval().remove_weight_norm()
+    state, weights = _state(name), {}
+    for key in [k for k in state if k.endswith(DIRECTION)]:
+        g, v = state[key.replace(DIRECTION, GAIN)], state[key]
+        weights[key.replace(DIRECTION, "weight")] = g * v / v.flatten(1).norm(dim=1).view(-1, *[1] * (v.dim() - 1))
+    plain.load_state_dict({**plain.state_dict(), **weights})
+    return plain
 
 
 def _unscaled(name: str, *shape: int, seed: int = 0) -> torch.Tensor:
