@@ -72,6 +72,30 @@ def test_what_a_file_cannot_give_is_a_one_line_error_naming_it(files):
     assert model_difference(cfg, other) == "upsample_initial_channel" and model_difference(cfg, cfg) is None
     with pytest.raises(CheckpointError, match="conflicts with the checkpoint's own config: upsample_initial_channel"):
         CheckpointContents.read(paths["ours"]).config(other)
+    # a training key (batch, learning rate) may differ: the checkpoint's own config is what comes back
+    assert CheckpointContents.read(paths["ours"]).config(tiny_config(batch_size=cfg.batch_size + 5)) == cfg
+
+
+# What decides the generator's weights or the mel it takes, written out: each must count as another model.
+MODEL = {"generator": "mine", "generator_args": {"channels": 3}, "resblock": "1", "upsample_rates": [2],
+         "upsample_kernel_sizes": [5], "upsample_initial_channel": 7, "resblock_kernel_sizes": [5],
+         "resblock_dilation_sizes": [[2]], "num_mels": 40, "n_fft": 2048, "hop_size": 128, "win_size": 512,
+         "sampling_rate": 16000, "fmin": 30, "fmax": 5000, "mel_convention": "log10", "mel_floor": 1e-6,
+         "mel_framing": "center", "mel_magnitude_eps": 0.0}
+
+
+def test_every_key_that_decides_the_model_is_compared():
+    import copy
+
+    cfg = tiny_config()
+    for key, value in MODEL.items():
+        other = copy.copy(cfg)
+        object.__setattr__(other, key, value)  # one key alone, past the validation that would tie it to others
+        assert getattr(cfg, key) != value and model_difference(cfg, other) == key
+    for key, value in {"batch_size": 3, "learning_rate": 1e-3, "segment_size": 256, "seed": 5}.items():
+        other = copy.copy(cfg)
+        object.__setattr__(other, key, value)
+        assert model_difference(cfg, other) is None, key
 
 
 def test_where_init_from_finds_the_discriminators(files):
