@@ -141,6 +141,14 @@ def test_empty_missing_directory(tmp_path):
         read_checkpoint(tmp_path / "list.pt")
 
 
+def test_a_checkpoint_of_another_format_version_is_refused_as_such(tmp_path):
+    """Not read as an official file ("not a HiFi-GAN generator checkpoint") but named for what it is."""
+    torch.save({"hifigan_checkpoint": 2, "config": tiny_config().to_dict(), "generator": {}}, tmp_path / "new.pt")
+    with pytest.raises(CheckpointError, match="hifigan checkpoint format 2; this version reads format 1") as e:
+        load_generator(tmp_path / "new.pt")
+    assert e.value.path == str(tmp_path / "new.pt")
+
+
 # ---------------------------------------------------------------- strict state loading
 @pytest.fixture
 def tiny_generator() -> Generator:

@@ -49,6 +49,9 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(path, _damage(path, e)) from None
     if not isinstance(obj, dict):
         raise CheckpointError(path, f"not a checkpoint (holds a {type(obj).__name__}, expected a dict)")
+    if FORMAT_KEY in obj and obj[FORMAT_KEY] != FORMAT_VERSION:  # ours, but a layout this version does not know
+        raise CheckpointError(path, f"hifigan checkpoint format {obj[FORMAT_KEY]!r}; this version reads format "
+                                    f"{FORMAT_VERSION} (written by another hifigan version?)")
     return obj
 
 
