@@ -49,7 +49,11 @@ def test_export_own_checkpoint_both_formats(tmp_path, tiny_checkpoint, tiny_cfg)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.onnx", "g.ts"]  # no temporary files left
     import onnx
 
-    assert {o.domain: o.version for o in onnx.load(onnx_path).opset_import}[""] == 17  # docs/export.md's opset
+    model = onnx.load(onnx_path)
+    assert {o.domain: o.version for o in model.opset_import}[""] == 17  # docs/export.md's opset
+    dims = [[d.dim_param or d.dim_value for d in io.type.tensor_type.shape.dim]
+            for io in (model.graph.input[0], model.graph.output[0])]
+    assert dims == [["batch", tiny_cfg.num_mels, "frames"], ["batch", "samples"]]  # any batch and length, declared
 
 
 def test_export_official_checkpoint_resblock1(tmp_path):
