@@ -198,3 +198,22 @@ def test_vocode_reads_a_transposed_mel_once(tmp_path, capsys, spec):
     np.testing.assert_allclose(vocoder(given).numpy(), expected, atol=1e-5)
     streamed = torch.cat(list(vocoder.stream([given[:5], given[5:11], given[11:]]))).numpy()
     np.testing.assert_allclose(streamed, expected, atol=1e-5)
+
+
+def test_a_float64_vocoder_converts_in_float64():
+    """log10 = ln / ln 10: converted, it is the natural-log mel to float64 rounding, so a float64 model gives the same
+    audio within 1e-12 (a conversion through float32 is ~1e-7 off)."""
+    import torch
+
+    from hifigan.inference import Vocoder
+    from hifigan.models import Generator
+    from tests.support.tiny import tiny_config
+
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    vocoder = Vocoder(Generator(cfg).double(), cfg, backend="eager")
+    ln_mel = torch.randn(cfg.num_mels, 12, dtype=torch.float64, generator=torch.Generator().manual_seed(1)) - 4
+    expected = vocoder(ln_mel)
+    assert expected.dtype == torch.float64
+    got = vocoder.set_mel_convention("log10")((ln_mel / math.log(10)).numpy())
+    assert float((got - expected).abs().max()) < 1e-12
