@@ -177,6 +177,18 @@ def test_auto_runs_eager_with_a_notice_when_the_engine_lacks_a_layer(cls, kind, 
         assert torch.equal(vocoder(mel), g(mel[None])[0, 0])
 
 
+def test_a_grouped_convolution_is_not_taken_for_a_plain_one(capsys):
+    """The engines compute plain convolutions: a conv with groups=2 is named, and `auto` runs eager."""
+    cfg = tiny_config("1")
+    torch.manual_seed(0)
+    g = Generator(cfg)
+    g.conv_pre = nn.Conv1d(cfg.num_mels, cfg.upsample_initial_channel, 7, 1, padding=3, groups=2)
+    with pytest.raises(HifiganError, match=r"^backend fused does not implement conv1d\(groups=2\) \(conv_pre\)"):
+        Vocoder(g, cfg, backend="fused")
+    vocoder = Vocoder(g, cfg)
+    assert vocoder.backend == "eager" and "conv1d(groups=2) (conv_pre); running eager" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("backend", ENGINES)
 def test_naming_an_engine_that_lacks_a_layer_is_a_one_line_error(backend):
     cfg = tiny_config("2")
