@@ -50,6 +50,20 @@ def test_success_renames(tmp_path):
     assert names(tmp_path) == ["out.bin"]
 
 
+def test_the_file_is_synced_before_the_rename_and_the_folder_after(tmp_path, monkeypatch):
+    """Durable on power loss: the data reach the disk before the name points at them, then the new name does."""
+    import os
+
+    events = []
+    sync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"))) or
+                        sync(fd))
+    monkeypatch.setattr(os, "replace", lambda a, b: events.append(("replace", str(a), str(b))) or replace(a, b))
+    with atomic_path(tmp_path / "out.bin") as tmp:
+        tmp.write_bytes(b"data")
+    assert events == [("fsync", str(tmp)), ("replace", str(tmp), str(tmp_path / "out.bin")), ("fsync", str(tmp_path))]
+
+
 def test_output_mode_is_that_of_a_plain_open(tmp_path):
     """Not mkstemp's private 0600: other users may read outputs just as they could with open()."""
     (tmp_path / "plain.bin").write_bytes(b"x")
