@@ -158,6 +158,25 @@ class _LengthBranch(_Ramp):
         return audio if mel.shape[-1] > 20 else -audio
 
 
+class _Causal(_Ramp):
+    """Each frame's audio reads its own frame and the 39 before it: a field on one side only, wider than the first
+    probe's half (16 frames)."""
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.conv = nn.Conv1d(config.num_mels, config.hop_size, 40)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        frames = self.conv(torch.nn.functional.pad(mel, (39, 0)))
+        return frames.transpose(1, 2).reshape(mel.shape[0], 1, -1)
+
+
+def test_a_field_on_one_side_is_measured_whole():
+    """A probe whose left edge the field reaches is too short, though the right edge is far: the next one measures."""
+    cfg = tiny_config()
+    assert measure_field(_Causal(cfg), cfg.num_mels, cfg.hop_size) == ReceptiveField(left=39, right=0)
+
+
 @pytest.mark.parametrize(("cls", "message"), [
     (_Ramp, "generator _Ramp is not shift-equivariant at the hop (16 samples): a frame's audio changes when the mel "
             "shifts by one frame, so no exact window of it exists"),
