@@ -17,7 +17,7 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus, read_filelist, split_validation
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
-from hifigan.errors import AudioError, HifiganError, MelError
+from hifigan.errors import AudioError, HifiganError
 from hifigan.mel import MelSpectrogram
 from tests.support.files import corpus_with_bad_files, write_clips
 from tests.support.tiny import tiny_config
@@ -227,87 +227,6 @@ def test_validation_items_are_whole_utterances(tiny_corpus):
     mel, audio, _, _ = VocoderDataset(clips, CFG, train=False)[0]
     assert audio.shape[0] == clips[0].num_samples
     assert mel.shape[1] == MelSpectrogram(**CFG.mel_kwargs()).num_frames(clips[0].num_samples)
-
-
-def test_teacher_forced_mels_stay_aligned_and_unnormalised(tmp_path, tiny_corpus):
-    mels = tmp_path / "mels"
-    mels.mkdir()
-    frontend = MelSpectrogram(**CFG.mel_kwargs())
-    for path in find_audio(tiny_corpus, recursive=True):
-        np.save(mels / f"{path.stem}.npy", frontend(torch.from_numpy(load_audio(path))).numpy())
-    clips = scan(find_audio(tiny_corpus, recursive=True), input_mels=mels).clips
-    ds = VocoderDataset(clips, CFG, train=True, seed=3)
-    hop, frames = CFG.hop_size, CFG.segment_size // CFG.hop_size
-    for i, clip in enumerate(clips):
-        mel, audio, _, _ = ds[i]
-        full_audio, full_mel = load_audio(clip.path), np.load(clip.mel_path)
-        assert mel.shape == (CFG.num_mels, frames) and audio.shape == (CFG.segment_size,)
-        if clip.num_samples < CFG.segment_size:
-            np.testing.assert_array_equal(audio.numpy()[: len(full_audio)], full_audio)  # as recorded
-            continue
-        start = next(f for f in range(full_mel.shape[1]) if np.array_equal(full_mel[:, f : f + frames], mel.numpy()))
-        n = min(CFG.segment_size, len(full_audio) - start * hop)
-        np.testing.assert_array_equal(audio.numpy()[:n], full_audio[start * hop : start * hop + n])
-
-
-def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_corpus):
-    """A clip shorter than a segment: its mel is padded with ln(1e-5) = -11.5129..., the front-end's value for
-    silence, and its audio with zeros."""
-    wavs, mels = tmp_path / "wavs", tmp_path / "mels"
-    wavs.mkdir()
-    mels.mkdir()
-    frontend, rng = MelSpectrogram(**CFG.mel_kwargs()), np.random.default_rng(0)
-    for n in (100, 300, 500):  # samples, all shorter than the 512-sample segment
-        wav = wavs / f"c{n}.wav"
-        sf.write(wav, (rng.standard_normal(n) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
-        np.save(mels / f"c{n}.npy", frontend(torch.from_numpy(load_audio(wav))).numpy())
-    clips = scan(find_audio(wavs, recursive=True), input_mels=mels).clips
-    assert [c.num_samples for c in clips] == [100, 300, 500]
-    ds = VocoderDataset(clips, CFG, train=True, seed=3)
-    for i, clip in enumerate(clips):
-        mel, audio, _, _ = ds[i]
-        full = np.load(clip.mel_path)
-        frames = full.shape[1]
-        assert mel.shape == (CFG.num_mels, CFG.segment_size // CFG.hop_size) and frames < mel.shape[1]
-        np.testing.assert_array_equal(mel[:, :frames].numpy(), full)
-        assert (mel[:, frames:] == np.float32(-11.512925464970229)).all()
-        assert (audio[clip.num_samples :] == 0).all()
-
-
-def test_short_clip_with_a_longer_teacher_forced_mel_is_cut_to_a_segment(tmp_path):
-    """A clip shorter than a segment whose TTS mel has two frames more than a segment holds (the scan allows a
-    frame or two): the mel's first segment of frames, as the official pad by a negative amount cuts it."""
-    wavs, mels = tmp_path / "wavs", tmp_path / "mels"
-    wavs.mkdir()
-    mels.mkdir()
-    frames = CFG.segment_size // CFG.hop_size
-    rng = np.random.default_rng(0)
-    sf.write(wavs / "c.wav", (rng.standard_normal(500) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
-    mel = rng.standard_normal((CFG.num_mels, frames + 2)).astype(np.float32)
-    np.save(mels / "c.npy", mel)
-    clips = scan(find_audio(wavs, recursive=True), input_mels=mels).clips
-    got, audio, _, _ = VocoderDataset(clips, CFG, train=True, seed=3)[0]
-    np.testing.assert_array_equal(got.numpy(), mel[:, :frames])
-    assert audio.shape == (CFG.segment_size,) and (audio[500:] == 0).all()
-
-
-def test_teacher_forced_mels_need_distinct_stems(tmp_path, tiny_corpus):
-    """Two speakers' 000.wav would both train against mels/000.npy: refused, naming both files."""
-    from hifigan.data.corpus_scan import scan_corpus
-
-    for speaker in ("spk1", "spk2"):
-        (tmp_path / "wavs" / speaker).mkdir(parents=True)
-        (tmp_path / "wavs" / speaker / "000.wav").write_bytes((tiny_corpus / "clip00.wav").read_bytes())
-    (tmp_path / "wavs" / "spk1" / "001.wav").write_bytes((tiny_corpus / "clip01.wav").read_bytes())
-    (tmp_path / "mels").mkdir()
-    with pytest.raises(HifiganError, match=r"has the stem of .*spk1/000\.wav: both would take the mel .*000\.npy") as e:
-        scan_corpus(Corpus(folder=tmp_path / "wavs", valid_count=1), CFG, lambda f: None, input_mels=tmp_path / "mels")
-    assert e.value.path == str(tmp_path / "wavs" / "spk2" / "000.wav")
-
-
-def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
-    with pytest.raises(MelError, match="no such file"):
-        scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)
 
 
 @settings(max_examples=25, deadline=None)
