@@ -3,6 +3,7 @@ where it compares systems, one success line (silenced by --quiet), a progress ba
 
 from __future__ import annotations
 
+import argparse
 import fcntl
 import os
 import pty
@@ -17,6 +18,7 @@ import numpy as np
 import pytest
 
 from hifigan.cli import build_parser, main
+from hifigan.cli.common import say_vocoded
 from tests.support.cli_runs import BINS, HOP, SR, run, tone, wav
 
 WRITERS = {  # every command that writes files, with the other arguments it needs to parse
@@ -118,6 +120,8 @@ def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
     code, out, _ = run(capsys, "evaluate", "--reference", tmp_path / "v", "--system", tmp_path / "v", "--metrics",
                        "snr", "--config", tiny_config_json, "-o", tmp_path / "rep")
     assert code == 0 and out.splitlines()[-1] == f"wrote {tmp_path / 'rep.json'}, {tmp_path / 'rep.png'}"
+    say_vocoded(argparse.Namespace(quiet=False), 2, 3.0, Path("o"), 1.5)  # the figures: 3 s of audio in 1.5 s
+    assert capsys.readouterr().out == "wrote 2 files (3.0 s of audio) to o in 1.5 s, 2.0 x real time\n"
     for argv in (["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "q", *clips],
                  ["mel", clips[0], "-o", tmp_path / "q.npy", "--config", tiny_config_json]):
         code, out, err = run(capsys, *argv, "--quiet")
