@@ -52,6 +52,11 @@ def test_health_info_and_openapi(served):
             "lookahead_frames": vocoder.receptive_field.right, "backend": vocoder.backend, "device": "cpu",
             "precision": "fp32"}
         assert info["batch_invariant"] is False  # backend auto: float32 answers to an ulp, not bit for bit
+        # the limits: this server's batching, and docs/serving.md's defaults for the rest
+        assert {k: info[k] for k in ("max_batch", "max_batch_delay_ms", "max_frames", "max_streams",
+                                     "max_message_bytes")} == {"max_batch": 8, "max_batch_delay_ms": 10,
+                                                               "max_frames": 4000, "max_streams": 64,
+                                                               "max_message_bytes": 4 * 1024 * 1024}
         assert info["latency_ms"] == 1000 * vocoder.receptive_field.right * 16 / 8000  # streaming.latency_ms's
         spec = http.get("/openapi.json").json()
         assert spec["openapi"].startswith("3.") and set(spec["paths"]) == {
@@ -59,6 +64,18 @@ def test_health_info_and_openapi(served):
         said = {code: answer["content"]["application/json"]["schema"]["properties"]["status"]["const"]
                 for code, answer in spec["paths"]["/healthz"]["get"]["responses"].items()}
         assert said == {"200": "ok", "503": "draining"}  # test_shutdown sees the 503's body
+        # what the document offers is what the server does: every listed format answers, the default is the one said
+        vocode = spec["paths"]["/v1/vocode"]["post"]
+        listed = vocode["parameters"][0]["schema"]
+        assert (listed["enum"], listed["default"]) == (["wav", "f32", "f64"], "wav")
+        assert set(vocode["responses"]) == {"200", "400", "413", "415", "503"}
+        body, headers = npy_bytes(np.zeros((16, 3), np.float32) - 5), {"Content-Type": "application/x-npy"}
+        for fmt in listed["enum"]:
+            assert http.post(f"/v1/vocode?format={fmt}", content=body, headers=headers).status_code == 200, fmt
+        assert http.post("/v1/vocode", content=body, headers=headers).headers["content-type"] == "audio/wav"
+        assert http.post("/v1/vocode?format=pcm16", content=body, headers=headers).status_code == 400
+        stream = spec["paths"]["/v1/stream"]["get"]["parameters"][0]["schema"]
+        assert (stream["enum"], stream["default"]) == (["pcm16", "f32", "f64"], "pcm16")
         missing = http.get("/v2/nothing")
         assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
         wrong = http.get("/v1/vocode")

@@ -82,6 +82,26 @@ def test_a_bad_body_is_a_4xx_naming_the_problem(served, name):
     _still_serving(running.url, vocoder)
 
 
+def test_a_body_of_exactly_the_limits_is_served():
+    """--max-frames and --max-message-bytes are the most allowed: exactly that much is served, one more is 413
+    (the body's size checked from its Content-Length, and again as a chunked body arrives)."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    vocoder = Vocoder(Generator(cfg), cfg)
+    body = npy_bytes(GOOD)
+    headers = {"Content-Type": "application/x-npy"}
+    with running_server(vocoder, ServeOptions(max_frames=30, max_message_bytes=len(body))) as running:
+        url = f"{running.url}/v1/vocode?format=f32"
+        for content in (body, iter([body[:100], body[100:]])):
+            assert httpx.post(url, content=content, headers=headers).status_code == 200
+        for content in (body + b"\0", iter([body, b"\0"])):
+            assert httpx.post(url, content=content, headers=headers).status_code == 413
+        longer = npy_bytes(np.concatenate([GOOD, GOOD[:, :1]], axis=1))  # 31 frames, and 64 bytes more
+    with running_server(vocoder, ServeOptions(max_frames=30)) as running:
+        answer = httpx.post(f"{running.url}/v1/vocode", content=longer, headers=headers)
+        assert answer.status_code == 413 and "has 31 frames, more than the limit of 30" in answer.json()["error"]
+
+
 def test_bad_query_and_content_type(served):
     running, vocoder = served
     response = httpx.post(f"{running.url}/v1/vocode?format=mp3", content=npy_bytes(GOOD))
