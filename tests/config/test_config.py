@@ -47,8 +47,9 @@ def test_builtin_hyperparameters_are_the_papers():
         assert c.upsample_factor == 256
 
 
-def test_yaml_config(tmp_path):
-    path = tmp_path / "small.yaml"
+@pytest.mark.parametrize("suffix", [".yaml", ".yml"])
+def test_yaml_config(tmp_path, suffix):
+    path = tmp_path / f"small{suffix}"
     path.write_text("resblock: 2\nupsample_rates: [8, 8, 4]\nupsample_kernel_sizes: [16, 16, 8]\n"
                     "upsample_initial_channel: 64\nresblock_kernel_sizes: [3]\nresblock_dilation_sizes: [[1, 2]]\n"
                     "batch_size: 4\n")
@@ -89,6 +90,7 @@ def test_unknown_key_in_dist_config_is_named(tmp_path):
         ({"hop_size": 200}, "product of upsample_rates"),
         ({"segment_size": 8000}, "multiple of hop_size"),
         ({"resblock_kernel_sizes": [3, 7]}, "differ in length"),
+        ({"upsample_initial_channel": 100}, "upsample_initial_channel must be divisible by 2 \\*\\* len"),  # 4 halvings
     ],
 )
 def test_inconsistent_configs_are_rejected(tmp_path, values, message):
