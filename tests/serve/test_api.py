@@ -144,19 +144,46 @@ def test_stream_audio_leaves_as_soon_as_the_look_ahead_is_in(served, vocoded):
     assert asyncio.run(go()) == [1, 3, 1, right]
 
 
+def test_batch_reports_become_the_metrics_they_name():
+    """A batch of 3 mels that waited 0.1, 0.2 and 0.3 s, took 0.5 s, 0.2 of them on the worker's CPU."""
+    from hifigan.serve.monitoring import Metrics
+    from hifigan.serve.scheduler import BatchDone
+
+    metrics = Metrics(4)
+    metrics.on_batch(BatchDone((0.1, 0.2, 0.3), 0.5, 0.2))
+    page = metrics.text()[0].decode()
+    assert metric(page, "hifigan_batch_size_sum") == 3 and metric(page, "hifigan_batch_size_count") == 1
+    assert metric(page, "hifigan_batch_seconds_sum") == 0.5 and metric(page, "hifigan_batch_cpu_seconds_total") == 0.2
+    assert metric(page, "hifigan_queue_wait_seconds_sum") == pytest.approx(0.6, abs=1e-12)
+    assert metric(page, "hifigan_queue_wait_seconds_count") == 3
+
+
 def test_metrics_count_requests_streams_and_audio(served, vocoded):
     running, _ = served
     mels, _ = vocoded
     client = Client(running.url)
     client.vocode(mels[0])  # a labelled counter is on the page from its first request on (not after other tests')
+    client.stream(split(mels[1], [1, 1]))
+    httpx.post(f"{running.url}/v1/vocode", content=b"not npy", headers={"Content-Type": "application/x-npy"})  # 400
     page = httpx.get(f"{running.url}/metrics").text
+    names = {"errors": 'hifigan_errors_total{route="POST /v1/vocode"}',
+             "first_post": 'hifigan_time_to_first_audio_seconds_count{route="POST /v1/vocode"}',
+             "first_ws": 'hifigan_time_to_first_audio_seconds_count{route="WS /v1/stream"}'}
+    counted = {key: metric(page, name) for key, name in names.items()}
     before = metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="200"}')
     seconds = metric(page, "hifigan_audio_seconds_total")
     client.vocode(mels[3])
-    client.stream(split(mels[3], [5] * 8))
+    client.stream(split(mels[3], [5] * 8))  # 8 messages, several windows: one first audio
     page = httpx.get(f"{running.url}/metrics").text
     assert metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="200"}') == before + 1
     assert metric(page, "hifigan_audio_seconds_total") == pytest.approx(seconds + 2 * 40 * 16 / 8000)
+    # one request and one stream: one first audio each; no error among them
+    assert {key: metric(page, name) for key, name in names.items()} == {
+        "errors": counted["errors"], "first_post": counted["first_post"] + 1, "first_ws": counted["first_ws"] + 1}
+    assert counted["errors"] >= 1  # the 400 above
+    buckets = [line.split('le="')[1].split('"')[0] for line in page.splitlines()
+               if line.startswith("hifigan_batch_size_bucket")]
+    assert buckets == ["1.0", "2.0", "4.0", "8.0", "+Inf"]  # --max-batch 8: powers of two up to it
     assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="200"}') >= 1
     for name in ("hifigan_active_streams", "hifigan_queue_depth", "hifigan_batch_size_count",
                  "hifigan_batch_seconds_count", "hifigan_queue_wait_seconds_count", "hifigan_batch_cpu_seconds_total",
