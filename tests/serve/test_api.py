@@ -72,7 +72,10 @@ def test_health_info_and_openapi(served):
         body, headers = npy_bytes(np.zeros((16, 3), np.float32) - 5), {"Content-Type": "application/x-npy"}
         for fmt in listed["enum"]:
             assert http.post(f"/v1/vocode?format={fmt}", content=body, headers=headers).status_code == 200, fmt
-        assert http.post("/v1/vocode", content=body, headers=headers).headers["content-type"] == "audio/wav"
+        answer = http.post("/v1/vocode", content=body, headers=headers)
+        assert (answer.headers["content-type"], answer.headers["x-sampling-rate"]) == ("audio/wav", "8000")
+        octets = http.post("/v1/vocode", content=body, headers={"Content-Type": "application/octet-stream"})
+        assert octets.status_code == 200 and octets.content == answer.content  # the other type the docs accept
         assert http.post("/v1/vocode?format=pcm16", content=body, headers=headers).status_code == 400
         stream = spec["paths"]["/v1/stream"]["get"]["parameters"][0]["schema"]
         assert (stream["enum"], stream["default"]) == (["pcm16", "f32", "f64"], "pcm16")
@@ -202,3 +205,13 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
 def test_bad_serve_options_fail_in_one_line_before_loading(tmp_path, capsys, flag, value, message):
     assert main(["serve", "-c", str(tmp_path / "absent.pt"), flag, value]) == 2
     assert capsys.readouterr().err == f"hifigan serve: error: {message}\n"
+
+
+def test_serve_defaults_are_the_documented_ones():
+    """docs/serving.md's table and text, written out: where it listens and every limit."""
+    from hifigan.cli import build_parser
+
+    args = build_parser().parse_args(["serve", "-c", "g.pt"])
+    assert (args.host, args.port, args.threads) == ("127.0.0.1", 8000, None)
+    assert (args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams, args.max_message_bytes,
+            args.idle_timeout, args.stream_backlog, args.drain_timeout) == (16, 5, 4000, 64, 4 << 20, 30, 1000, 60)
