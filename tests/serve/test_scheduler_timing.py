@@ -68,3 +68,28 @@ def test_a_lone_job_waits_the_delay_for_company():
     scheduler.close()
     (report,) = reports
     assert report.size == 1 and 0.15 <= report.waits[0] and report.waits[0] + report.seconds <= elapsed
+
+
+def test_a_full_batch_goes_at_once_and_the_delay_counts_from_the_oldest_job():
+    """max_batch jobs in the queue do not wait out the delay; a job that arrives later does not restart the oldest
+    one's wait (a steady trickle would hold it for ever)."""
+    vocoder = _vocoder()
+    mel = torch.randn(vocoder.config.num_mels, 20)
+    reports: list[BatchDone] = []
+    scheduler = Scheduler(vocoder, max_batch=2, max_batch_delay_ms=3000, on_batch=reports.append).start()
+    futures = [scheduler.submit(mel, 0, 20, owner=object()) for _ in range(2)]
+    for future in futures:
+        future.result(timeout=60)
+    scheduler.close()
+    (full,) = reports
+    assert full.size == 2 and max(full.waits) < 1.0  # far below the 3 s delay
+
+    reports.clear()
+    scheduler = Scheduler(vocoder, max_batch=8, max_batch_delay_ms=1000, on_batch=reports.append).start()
+    first = scheduler.submit(mel, 0, 20, owner=object())
+    time.sleep(0.6)
+    second = scheduler.submit(mel, 0, 20, owner=object())
+    first.result(timeout=60), second.result(timeout=60)
+    scheduler.close()
+    (batch,) = reports
+    assert batch.size == 2 and 1.0 <= batch.waits[0] < 1.4  # the oldest's 1 s, not 0.6 + 1 s
