@@ -102,6 +102,22 @@ def test_a_body_of_exactly_the_limits_is_served():
         assert answer.status_code == 413 and "has 31 frames, more than the limit of 30" in answer.json()["error"]
 
 
+def test_a_draining_server_refuses_new_requests_and_streams():
+    """Once SIGTERM has set the server draining, new work is refused with 503 (a stream: close code 4503) and the
+    reason, as docs/serving.md says; test_shutdown sees the work in flight finish."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    with running_server(Vocoder(Generator(cfg), cfg)) as running:
+        running.state.draining = True
+        with pytest.raises(ServeError) as caught:
+            Client(running.url).stream([GOOD])
+        assert (caught.value.status, caught.value.message) == (503, "the server is shutting down")
+        answer = httpx.post(f"{running.url}/v1/vocode", content=npy_bytes(GOOD),
+                            headers={"Content-Type": "application/x-npy"})
+        assert answer.status_code == 503 and answer.json() == {"error": "the server is shutting down"}
+        running.state.draining = False  # lets the block's end stop it
+
+
 def test_bad_query_and_content_type(served):
     running, vocoder = served
     response = httpx.post(f"{running.url}/v1/vocode?format=mp3", content=npy_bytes(GOOD))
