@@ -115,6 +115,8 @@ def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
     assert code == 0 and match, out
     code, out, _ = run(capsys, "mel", clips[0], "-o", tmp_path / "m.npy", "--config", tiny_config_json)
     assert (code, out) == (0, f"wrote {tmp_path / 'm.npy'}\n")
+    code, out, _ = run(capsys, "mel", clips[0], "-o", tmp_path / "M.NPY", "--config", tiny_config_json)  # any case
+    assert (code, out) == (0, f"wrote {tmp_path / 'M.NPY'}\n")
     code, out, _ = run(capsys, "export", "-c", tiny_checkpoint, "-o", tmp_path / "g.pt")
     assert (code, out) == (0, f"wrote {tmp_path / 'g.pt'}\n")
     code, out, _ = run(capsys, "evaluate", "--reference", tmp_path / "v", "--system", tmp_path / "v", "--metrics",
