@@ -266,3 +266,28 @@ def test_a_warning_is_one_line_naming_the_command(tmp_path, tiny_checkpoint):
     proc = run_module("export-official", "--checkpoint", tiny_checkpoint, "--out", tmp_path / "x")
     assert proc.returncode == 0 and proc.stderr.startswith("hifigan export-official: warning: no do_* file: ")
     assert len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_a_bug_exits_1_and_an_environment_error_2_each_in_one_line():
+    """What no check caught: an OSError (permissions, I/O) names its file, exit 2; anything else is a bug, exit 1,
+    said as such."""
+    import argparse
+    import errno
+
+    from hifigan.cli import _run
+
+    def raising(error: BaseException):
+        def func(_args: argparse.Namespace) -> int:
+            raise error
+        return argparse.Namespace(func=func, command="vocode")
+
+    said: list[tuple[str, int]] = []
+
+    def fail(message: str, code: int) -> int:
+        said.append((message, code))
+        return code
+
+    assert _run(raising(RuntimeError("boom")), fail) == 1
+    assert _run(raising(OSError(errno.EIO, "Input/output error", "x.wav")), fail) == 2
+    assert said == [("internal error: RuntimeError: boom (please report it; --debug shows the traceback)", 1),
+                    ("error: x.wav: Input/output error", 2)]
