@@ -9,16 +9,13 @@ the study's format holds them (8- to 24-bit PCM and float32 all fit float32).
 
 from __future__ import annotations
 
-import io
 import os
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 
 import soundfile as sf
 
-from hifigan.errors import AudioError
-from hifigan.evaluation.report.media import sample_dtype, wav_subtype
+from hifigan.evaluation.report.media import read_samples, sample_dtype, wav_encoded, wav_subtype
 from hifigan.wav_header import without_chunks
 
 COMMON = "FLOAT"  # the study's format when the stimuli's formats differ
@@ -43,11 +40,6 @@ def blind_versions(clip: str, paths: Sequence[str | os.PathLike], subtype: str) 
         if info.frames / info.samplerate - shortest > NOTICE_SECONDS:
             warnings.warn(f"{path}: cut by {info.frames / info.samplerate - shortest:.2f} s to clip {clip!r}'s "
                           f"shortest version ({shortest:.2f} s); are these the same utterance?", stacklevel=2)
-        try:
-            data, rate = sf.read(str(path), frames=frames, dtype=sample_dtype(subtype), always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as e:  # a header that reads, audio that does not decode
-            raise AudioError(Path(path), f"not a readable audio file ({str(e).splitlines()[0]})") from None
-        buffer = io.BytesIO()
-        sf.write(buffer, data, rate, format="WAV", subtype=subtype)
-        versions.append(without_chunks(buffer.getvalue(), frozenset({b"PEAK"})))
+        wav = wav_encoded(*read_samples(path, sample_dtype(subtype), frames), subtype)
+        versions.append(without_chunks(wav, frozenset({b"PEAK"})))
     return versions

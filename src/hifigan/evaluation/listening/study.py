@@ -45,7 +45,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     """
     from hifigan.audio import audio_info  # audio and pairing import torch: only a new study needs them
     from hifigan.evaluation.pairing import audio_files
-    from hifigan.evaluation.report.media import wav_bytes
+    from hifigan.evaluation.report.media import read_samples
 
     if not systems:
         raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
@@ -69,7 +69,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
             try:
                 if audio_info(path).frames == 0:
                     raise HifiganError(path, "contains no audio samples")
-                wav_bytes(path)  # decodes a compressed file whole: what the study will copy must read
+                read_samples(path, "float32")  # decodes it whole: what the study will copy must read
             except HifiganError as e:
                 problems.append(e)
                 continue

@@ -33,17 +33,30 @@ def wav_bytes(path: str | os.PathLike) -> bytes:
     channels and, where WAV allows, sample format), so the listener hears exactly the file's samples.
 
     (Chromium's FLAC demuxer fails on libsndfile's FLAC in a data URI, so even FLAC is re-wrapped.)"""
-    import soundfile as sf
-
     path = Path(path)
     info = audio_info(path)  # one-line error for a missing, empty or unreadable file
     if info.format == "WAV" and info.subtype in WAV_SUBTYPES:
         return path.read_bytes()
     subtype = wav_subtype(info.subtype)
+    return wav_encoded(*read_samples(path, sample_dtype(subtype)), subtype)
+
+
+def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple[np.ndarray, int]:
+    """The first `frames` sample frames of a file (all: -1) as [frames, channels] `dtype`, and its rate; a header
+    that reads but audio that does not decode is a one-line AudioError."""
+    import soundfile as sf
+
     try:
-        data, rate = sf.read(str(path), dtype=sample_dtype(subtype), always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as e:  # a header that reads, audio that does not decode
-        raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
+        return sf.read(str(path), frames=frames, dtype=dtype, always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioError(Path(path), f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})"
+                         ) from None
+
+
+def wav_encoded(data: np.ndarray, rate: int, subtype: str) -> bytes:
+    """[frames, channels] samples as the bytes of a WAV file in `subtype`."""
+    import soundfile as sf
+
     buffer = io.BytesIO()
     sf.write(buffer, data, rate, format="WAV", subtype=subtype)
     return buffer.getvalue()
