@@ -156,8 +156,9 @@ class Corpus:
         return HeldOut(train, valid, f"the run's {len(valid)} held-out files ({len(kept) - len(valid)} of its "
                                      f"{len(kept)} gone from the corpus; the options now would draw others)")
 
-    def _lists(self) -> tuple[list[Path], list[Path] | None]:
-        """The folder's audio files or the training list's, and the validation list's (None without one)."""
+    def lists(self) -> tuple[list[Path], list[Path] | None]:
+        """The folder's audio files or the training list's, and the validation list's (None without one): the
+        folder walked or the lists read once, for `listed` and `split` to share."""
         if (self.folder is None) == (self.train_list is None):
             raise HifiganError(None, "give either a corpus folder or a training file list (not both)")
         root = self.root()
@@ -165,15 +166,18 @@ class Corpus:
                                                                                                   recursive=True)
         return files, read_filelist(self.valid_list, root) if self.valid_list is not None else None
 
-    def listed(self) -> list[Path]:
-        """Every file the corpus names, each once (a file in both lists is listed once)."""
-        files, valid = self._lists()
+    def listed(self, lists: tuple[list[Path], list[Path] | None] | None = None) -> list[Path]:
+        """Every file the corpus names (in `lists`, default `self.lists()`), each once (a file in both lists is
+        listed once)."""
+        files, valid = self.lists() if lists is None else lists
         return list(dict.fromkeys([*files, *(valid or [])]))
 
-    def split(self, seed: int, usable: Collection[Path] | None = None) -> HeldOut:
-        """The training and validation files and how the validation files were chosen; a drawn held-out set is
-        drawn among the `usable` files only (an explicit --valid-list is taken as it is)."""
-        files, valid = self._lists()
+    def split(self, seed: int, usable: Collection[Path] | None = None,
+              lists: tuple[list[Path], list[Path] | None] | None = None) -> HeldOut:
+        """The training and validation files (of `lists`, default `self.lists()`) and how the validation files were
+        chosen; a drawn held-out set is drawn among the `usable` files only (an explicit --valid-list is taken as
+        it is)."""
+        files, valid = self.lists() if lists is None else lists
         if valid is not None:
             held = {p.resolve() for p in valid}
             return HeldOut([f for f in files if f.resolve() not in held], valid,

@@ -40,13 +40,14 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
                 held_out: Sequence[str] | None = None) -> ScannedCorpus:
     """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
     both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks)."""
-    files = corpus.listed()
+    lists = corpus.lists()  # a large folder is walked once
+    files = corpus.listed(lists)
     if input_mels is not None:
         _refuse_shared_stems(files, input_mels)
     facts = facts_of(files)
     # a file at another rate or channel count is drawn like a usable one: the scan then stops on it, naming it
     usable = {f for f, row in zip(files, facts.rows) if classify(row, config) in ("usable", "format")}
-    held = corpus.split(config.seed, usable)
+    held = corpus.split(config.seed, usable, lists)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = corpus.keep_held_out(held, held_out)
     index = {f: i for i, f in enumerate(files)}
