@@ -39,9 +39,11 @@ if TYPE_CHECKING:
 
 # What a demo writes in its folder (besides each pretrained model's clips, named for it, and the *_mel.png):
 RUN = "run"  # the training run (checkpoints, logs)
-CLIP_FOLDERS = ("generated", "reference", "start")  # the held-out clips at the end, as recorded, at the start
+GENERATED, START, REFERENCE = "generated", "start", "reference"  # the held-out clips at the end, the start, recorded
+CLIP_FOLDERS = (GENERATED, START, REFERENCE)
 RESULTS_MD, RESULTS_JSON, EVALUATION_PAGE = "results.md", "results.json", "evaluation.html"
 PAGES = (RESULTS_MD, RESULTS_JSON, EVALUATION_PAGE)
+
 
 def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig) -> dict[str, float]:
     """Every metric of hifigan.evaluation.metrics for one generated clip against its recording (METRICS order).
@@ -138,7 +140,7 @@ def clips_report(out: Path, folder: str, clips: list[Vocoded], scores: list[dict
     from hifigan.evaluation.results import FileResult, Report, aggregate
 
     sr = config.sampling_rate
-    files = [FileResult(c.clip, str(out / "reference" / f"{c.clip}.wav"), str(out / folder / f"{c.clip}.wav"),
+    files = [FileResult(c.clip, str(out / REFERENCE / f"{c.clip}.wav"), str(out / folder / f"{c.clip}.wav"),
                         len(c.reference) / sr, 0, s) for c, s in zip(clips, scores)]
     settings = {**report_settings(config, list(scores[0])),
                 "source": f"hifigan demo: held-out clips at the {when} of training (scored before int16 rounding)"}
@@ -253,16 +255,16 @@ def run_demo(
     for folder in (*CLIP_FOLDERS, *pretrained):  # same stems in all: `hifigan evaluate` pairs them
         prepare_output_dir(out / folder)
     for clip, before in zip(end, start):
-        save_audio(out / "generated" / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
-        save_audio(out / "reference" / f"{clip.clip}.wav", clip.reference, cfg.sampling_rate)
-        save_audio(out / "start" / f"{clip.clip}.wav", before.generated, cfg.sampling_rate)
+        save_audio(out / GENERATED / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
+        save_audio(out / REFERENCE / f"{clip.clip}.wav", clip.reference, cfg.sampling_rate)
+        save_audio(out / START / f"{clip.clip}.wav", before.generated, cfg.sampling_rate)
         figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
         figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
     for name, clips in pretrained.items():
         for clip in clips:
             save_audio(out / name / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
-    systems = {"start": clips_report(out, "start", start, start_scores, cfg, 0.0, "start"),
-               "end": clips_report(out, "generated", end, end_scores, cfg, score_seconds, "end")}
+    systems = {"start": clips_report(out, START, start, start_scores, cfg, 0.0, "start"),
+               "end": clips_report(out, GENERATED, end, end_scores, cfg, score_seconds, "end")}
     for name, clips in pretrained.items():
         systems[name] = clips_report(out, name, clips, pretrained_scores[name], cfg, 0.0, name)
     json_path, png_path = write_end_report(out, systems["end"], cfg)
@@ -287,7 +289,7 @@ def run_demo(
                         for when, scores in {"start": start_scores, "end": end_scores, **pretrained_scores}.items()},
             "notes": notes,
         }), indent=2))
-    folders = "".join(f", {name}/" for name in pretrained)
-    print(f"\n{summary}\n{overview}\n\nin {out}/: generated/, start/, reference/{folders} wavs, *_mel.png, "
-          f"results.md, results.json, {json_path.name}, {png_path.name}, run/\nlisten: {html_path}", file=sys.stdout)
+    folders = ", ".join(f"{name}/" for name in (*CLIP_FOLDERS, *pretrained))
+    print(f"\n{summary}\n{overview}\n\nin {out}/: {folders} wavs, *_mel.png, {RESULTS_MD}, {RESULTS_JSON}, "
+          f"{json_path.name}, {png_path.name}, {RUN}/\nlisten: {html_path}", file=sys.stdout)
     return rows
