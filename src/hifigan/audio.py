@@ -60,6 +60,13 @@ def load_audio(
     A rate other than `sampling_rate` is an error unless `resample` is set (soxr, high quality).
     """
     path = require_file(path, "an audio file", AudioError)
+    audio, sr = decode_audio(path)
+    return conform_audio(path, audio, sr, sampling_rate, resample=resample, mix_to_mono=mix_to_mono)
+
+
+def decode_audio(path: Path) -> tuple[np.ndarray, int]:
+    """The samples of a file as they are stored, float32 [frames, channels], and its rate; an unreadable, empty,
+    truncated or non-finite file is an AudioError naming it."""
     refuse_truncated(path)
     try:
         audio, sr = sf.read(path, dtype="float32", always_2d=True)
@@ -71,12 +78,21 @@ def load_audio(
         raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
     if audio.shape[0] == 0:
         raise AudioError(path, "contains no audio samples")
+    if not np.isfinite(audio).all():
+        raise AudioError(path, "contains non-finite samples (NaN or inf)")
+    return audio, sr
+
+
+def conform_audio(
+    path: Path, audio: np.ndarray, sr: int, sampling_rate: int | None, *, resample: bool = False,
+    mix_to_mono: bool = False,
+) -> np.ndarray:
+    """Decoded samples [frames, channels] at `sr` as the model takes them: mono float32 [frames'] at
+    `sampling_rate`, under the format rules of check_format."""
     check_format(path, audio.shape[1], sr, sampling_rate, resample=resample, mix_to_mono=mix_to_mono)
     if audio.shape[1] != 1:
         audio = audio.mean(axis=1, keepdims=True)
     audio = np.ascontiguousarray(audio[:, 0])
-    if not np.isfinite(audio).all():
-        raise AudioError(path, "contains non-finite samples (NaN or inf)")
     if sampling_rate is not None and sr != sampling_rate:
         audio = resample_audio(audio, sr, sampling_rate)
     return audio

@@ -18,7 +18,7 @@ from hifigan.errors import HifiganError
 # A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
 # peak normalisation would make it full-scale noise.
 SILENCE_PEAK = 10 ** (-60 / 20)
-CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the samples sit at full scale
+CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the frames are clipped (scan_cache.clipped_share)
 
 
 @dataclass(slots=True)
@@ -107,7 +107,7 @@ def scan_clips(
         if verdict == "silent":
             report.silent.append(path)
             continue
-        if row["full_scale"] > CLIP_FRACTION:
+        if row["clipped"] > CLIP_FRACTION:
             report.clipping.append(path)
         mel_path = None
         if input_mels is not None:

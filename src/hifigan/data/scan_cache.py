@@ -1,4 +1,4 @@
-"""What the up-front scan learns about each file (header, length at the model rate, peak, share of full-scale samples,
+"""What the up-front scan learns about each file (header, length at the model rate, peak, share of clipped samples,
 or why it cannot be read), as one row of a numpy table per file; read in parallel processes the first time and
 cached by path, size and mtime, so a resume or a second run reads only the files that changed."""
 
@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.atomic import atomic_path
-from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, load_audio
+from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
 from hifigan.errors import AudioError, HifiganError
 
-CLIP_LEVEL = 1.0 - 2.0 / MAX_WAV_VALUE  # a sample at full scale (int16 32767 or -32768)
+CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps
 PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the clipped share replaced version 1's share of samples at full scale
 
 # status of a row
 LOADED, UNREADABLE, EMPTY, FORMAT = 0, 1, 2, 3
@@ -30,7 +30,8 @@ LOADED, UNREADABLE, EMPTY, FORMAT = 0, 1, 2, 3
 ROW = np.dtype([
     ("size", np.int64), ("mtime_ns", np.int64),  # the key, with the path
     ("status", np.int8), ("rate", np.int32), ("channels", np.int16), ("frames", np.int64),  # the header
-    ("samples", np.int64), ("peak", np.float64), ("full_scale", np.float64),  # the samples, at the model rate
+    ("samples", np.int64), ("peak", np.float64),  # the samples, at the model rate
+    ("clipped", np.float64),  # of the samples as stored (clipped_share)
 ])
 
 
@@ -81,13 +82,30 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
     except AudioError:
         return (*key, FORMAT, *header, -1, 0.0, 0.0), None  # the scan raises it, in file order
     try:
-        audio = load_audio(path, settings.sampling_rate, resample=settings.resample, mix_to_mono=settings.mix_to_mono)
+        stored, rate = decode_audio(Path(path))
+        audio = conform_audio(Path(path), stored, rate, settings.sampling_rate, resample=settings.resample,
+                              mix_to_mono=settings.mix_to_mono)
     except AudioError as e:
         return (*key, UNREADABLE, *header, -1, 0.0, 0.0), e.problem
+    peak = float(np.abs(audio).max()) if audio.shape[0] else 0.0
+    return (*key, LOADED, *header, int(audio.shape[0]), peak, clipped_share(stored)), None
+
+
+def clipped_share(audio: np.ndarray) -> float:
+    """The share of frames of `audio` [frames, channels] where a channel sits on a flat top at full scale: two or
+    more consecutive samples within CLIP_TOLERANCE of the file's peak, when that peak is at 1.0 or above. A float
+    file louder than 1.0 has no flat top (float does not clip); a quiet int16 file can, by rounding, but below full
+    scale. Measured on the samples as stored: resampling's ringing rounds the flat tops off."""
     magnitude = np.abs(audio)
-    peak = float(magnitude.max()) if audio.shape[0] else 0.0
-    full_scale = float(np.mean(magnitude >= CLIP_LEVEL)) if audio.shape[0] else 0.0
-    return (*key, LOADED, *header, int(audio.shape[0]), peak, full_scale), None
+    peak = float(magnitude.max()) if audio.size else 0.0
+    if audio.shape[0] < 2 or peak < 1.0 - CLIP_TOLERANCE:
+        return 0.0
+    at_peak = magnitude >= peak - CLIP_TOLERANCE
+    pairs = at_peak[1:] & at_peak[:-1]
+    on_top = np.zeros_like(at_peak)
+    on_top[1:] |= pairs
+    on_top[:-1] |= pairs
+    return float(on_top.any(axis=1).mean())
 
 
 def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
