@@ -63,7 +63,6 @@ class Conv:
     dilation: int
     padding: int
     act: Activation | None = None
-    output_padding: int = 0  # transposed only: samples added at the end, so the output is exactly stride x input
 
     @property
     def transposed(self) -> bool:
@@ -72,7 +71,8 @@ class Conv:
     def reach(self, lo: int, hi: int) -> tuple[int, int]:
         """Input indices read for output indices [lo, hi]."""
         span = (self.kernel - 1) * self.dilation
-        if self.transposed:  # output o = i * stride - padding + j * dilation, for taps j (output padding too)
+        if self.transposed:  # output o = i * stride - padding + j * dilation, for taps j (output padding only
+            # lengthens the output: it changes no output's inputs)
             return math.ceil((lo + self.padding - span) / self.stride), (hi + self.padding) // self.stride
         return lo * self.stride - self.padding, hi * self.stride - self.padding + span
 
@@ -88,9 +88,7 @@ def describe_conv(module: nn.Module, where: str, act: Activation | None) -> Conv
     extras += [f"padding_mode={module.padding_mode}"] if module.padding_mode != "zeros" else []
     extras += ["no bias"] if module.bias is None else []
     kind += f"({', '.join(extras)})" if extras else ""
-    output_padding = module.output_padding[0] if cls is nn.ConvTranspose1d else 0
-    return Conv(where, kind, module.kernel_size[0], module.stride[0], module.dilation[0], module.padding[0], act,
-                output_padding)
+    return Conv(where, kind, module.kernel_size[0], module.stride[0], module.dilation[0], module.padding[0], act)
 
 
 def _chain_reach(convs: tuple[Conv, ...], lo: int, hi: int) -> tuple[int, int]:
