@@ -4,6 +4,8 @@ compute the convolutions themselves (float64, against torch's)."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -12,9 +14,11 @@ from hypothesis import strategies as st
 from torch import nn
 
 from hifigan.config import load_config
+from hifigan.inference.engines import _TimeSplit, build_runner
 from hifigan.inference.gemm import gemm_conv, tile_width
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from hifigan.models.layers import ReceptiveField
 from tests.support.threads import two_threads
 
 
@@ -118,3 +122,26 @@ def test_float32_batches_streams_and_chunks_equal_the_mel_alone_bit_for_bit(v1_i
     generator.load_state_dict(state)
     eager = Vocoder(generator, vocoder.config, backend="eager")
     assert (eager(mel) - one_shot).abs().max().item() < 1e-4  # and it is the model's function
+
+
+def test_split_engines_run_their_pieces_and_the_invariant_engine_its_short_inputs_on_single_threaded_workers():
+    """Each piece of a long input on a pool worker with one intra-op thread, whatever the caller's count (torch gives a
+    thread the process-wide count at its first parallel call, unless it already made one); an input too short to
+    split on one such worker with whole_in_worker (`invariant`: every GEMM on one thread), else in the caller."""
+    seen = []
+
+    def runner(mel: torch.Tensor) -> torch.Tensor:
+        seen.append((threading.current_thread().name.startswith("hifigan-split"), torch.get_num_threads()))
+        return torch.zeros(mel.shape[0], 1, mel.shape[2] * 4)
+
+    with two_threads():
+        for in_worker, short in ((True, (True, 1)), (False, (False, 2))):
+            split = _TimeSplit(runner, runner, ReceptiveField(3, 3), 4, single_threaded_torch=True,
+                               whole_in_worker=in_worker)
+            assert split(torch.zeros(1, 80, 5)).shape == (1, 1, 20) and seen == [short]
+            assert split(torch.zeros(1, 80, 60)).shape == (1, 1, 240) and seen[1:] == [(True, 1)] * 2
+            assert torch.get_num_threads() == 2  # the caller's count is left as it was
+            seen.clear()
+        invariant = build_runner(Generator(load_config("v3")).eval(), load_config("v3"), "invariant",
+                                 torch.device("cpu"))
+        assert isinstance(invariant, _TimeSplit) and invariant.whole_in_worker

@@ -157,7 +157,7 @@ class _TimeSplit:
         if single_threaded_torch:  # each worker's intra-op pool: 1 thread (OpenMP settings are per thread)
             barrier = threading.Barrier(self.threads)
             self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hifigan-split",
-                                           initializer=lambda: torch.set_num_threads(1))
+                                           initializer=_one_intra_op_thread)
             for f in [self.pool.submit(barrier.wait) for _ in range(self.threads)]:
                 f.result()  # all workers exist now
             torch.set_num_threads(self.threads)  # the default for threads started later stays as it was
@@ -183,6 +183,15 @@ class _TimeSplit:
         out = list(self.pool.map(run, tasks))
         n = len(pieces)
         return torch.stack([torch.cat(out[b * n : (b + 1) * n]) for b in range(batch)]).unsqueeze(1)
+
+
+def _one_intra_op_thread() -> None:
+    """Give the calling pool worker one intra-op thread for good. torch sets a thread's OpenMP count from the
+    process-wide one at the thread's first parallel call (at::internal::lazy_init_num_threads), so that call is made
+    here, while the process-wide count is 1: made later, after the caller restores its count, it would give every
+    worker the caller's count, and two workers on two cores would each run two threads."""
+    torch.set_num_threads(1)
+    torch.get_num_threads()
 
 
 def _inferring(run: Runner, mel: torch.Tensor) -> torch.Tensor:
