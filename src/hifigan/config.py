@@ -83,6 +83,10 @@ class HifiganConfig:
     loss_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_LOSS_WEIGHTS))
     discriminators: list[str] = field(default_factory=lambda: list(DEFAULT_DISCRIMINATORS))
     disc_start_step: int = 0
+    # The peak every training clip is scaled to (the official recipe: librosa's normalize x 0.95); None: the clips
+    # as recorded (Parallel WaveGAN, SpeechBrain), so that the mels the model learns from sit at the level of the
+    # mels an acoustic model of that recipe gives.
+    audio_peak: float | None = 0.95
     # Each part's arguments by part name (a discriminator's, a loss term's); what is left out keeps the part's
     # default (the official recipe's). The part checks them when it is built.
     discriminator_args: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -181,6 +185,10 @@ class HifiganConfig:
         for name in self.discriminator_args:
             if name not in self.discriminators:
                 raise bad(f"discriminator_args names {name!r}, which is not in discriminators {self.discriminators}")
+        if self.audio_peak is not None and (isinstance(self.audio_peak, bool)
+                                            or not isinstance(self.audio_peak, int | float)
+                                            or not 0 < self.audio_peak <= 1):
+            raise bad(f"audio_peak must be a number in (0, 1] or null (clips as recorded), got {self.audio_peak!r}")
         if not isinstance(self.recipe, dict):
             raise bad("recipe must be a mapping (project, file, commit)")
 

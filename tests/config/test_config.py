@@ -91,6 +91,7 @@ def test_unknown_key_in_dist_config_is_named(tmp_path):
         ({"segment_size": 8000}, "multiple of hop_size"),
         ({"resblock_kernel_sizes": [3, 7]}, "differ in length"),
         ({"upsample_initial_channel": 100}, "upsample_initial_channel must be divisible by 2 \\*\\* len"),  # 4 halvings
+        *(({"audio_peak": v}, r"audio_peak must be a number in \(0, 1\] or null") for v in (0, 1.5, True, "0.9")),
     ],
 )
 def test_inconsistent_configs_are_rejected(tmp_path, values, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -208,6 +209,19 @@ def test_training_item_is_official_preprocessing(tiny_corpus):
         else:  # the whole recording, zero-padded
             np.testing.assert_allclose(audio.numpy()[: len(full)], normalised, atol=1e-6)
             assert not audio[len(full) :].any()
+
+
+@pytest.mark.parametrize("peak", [None, 0.5])
+def test_training_audio_is_scaled_to_the_configs_audio_peak_or_kept_as_recorded(tiny_corpus, peak):
+    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    short = min(range(len(clips)), key=lambda i: clips[i].num_samples)
+    segment = (clips[short].num_samples // CFG.hop_size + 1) * CFG.hop_size  # the whole clip, zero-padded
+    cfg = replace(CFG, audio_peak=peak, segment_size=segment)
+    mel, audio, _, _ = VocoderDataset(clips, cfg, train=True, seed=7)[short]
+    recorded = load_audio(clips[short].path)
+    expected = recorded if peak is None else recorded / np.abs(recorded).max() * peak
+    np.testing.assert_allclose(audio.numpy()[: len(recorded)], expected, rtol=0, atol=1e-7)
+    torch.testing.assert_close(mel, MelSpectrogram(**cfg.mel_kwargs())(audio))
 
 
 def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):

@@ -92,7 +92,8 @@ def test_demo_at_16k_on_a_22k_corpus(registered, tmp_path, capsys):
         assert "demo: the corpus (22050 Hz) is resampled to the config's 16000 Hz" in log
         _, held_out = Corpus(folder=corpus, valid_count=2).resolve(cfg.seed)
         for path in held_out:
-            expected = normalize_peak(soxr.resample(sf.read(path, dtype="float32")[0], 22050, 16000, quality="HQ"))
+            recorded = sf.read(path, dtype="float32")[0]
+            expected = normalize_peak(soxr.resample(recorded, 22050, 16000, quality="HQ"), 0.95)
             reference, rate = sf.read(out / "reference" / f"{path.stem}.wav", dtype="float32")
             assert rate == 16000 and np.abs(reference - expected).max() <= 2 / 32768
             for folder in ("generated", "start", "tiny-test"):

@@ -49,7 +49,7 @@ def test_training_item_of_a_log10_config_is_log10(tiny_corpus):
 
 def _whole(cfg, clip, frontend):
     """A clip as the dataset prepares it for centred framing: peak-normalised, zero-padded to a segment, its mel."""
-    full = normalize_peak(load_audio(clip.path))
+    full = normalize_peak(load_audio(clip.path), 0.95)
     if len(full) < cfg.segment_size:
         full = np.pad(full, (0, cfg.segment_size - len(full)))
     return full, frontend(torch.from_numpy(full))
@@ -104,7 +104,7 @@ def test_centred_validation_pairs_every_sample(tiny_corpus):
     validation = Validation(valid, cfg, torch.device("cpu"), contextlib.nullcontext, media_clips=0)
     frontend = MelSpectrogram(**cfg.mel_kwargs())
     for i, mel, audio, y_hat in validation.vocode(generator):
-        full = normalize_peak(load_audio(clips[i].path))
+        full = normalize_peak(load_audio(clips[i].path), 0.95)
         np.testing.assert_array_equal(audio.numpy(), full)
         assert torch.equal(mel, frontend(torch.from_numpy(full))) and mel.shape[1] == 1 + len(full) // cfg.hop_size
         generator.eval()
@@ -122,7 +122,8 @@ def test_a_checkpoint_trained_with_statistics_vocodes_without_the_file(tmp_path,
     cfg = tiny_config(mel_convention="log10")
     frontend = MelSpectrogram(**cfg.mel_kwargs())
     wavs = find_audio(tiny_corpus, recursive=True)
-    frames = np.concatenate([frontend(torch.from_numpy(normalize_peak(load_audio(p)))).numpy() for p in wavs], axis=1)
+    audio = [torch.from_numpy(normalize_peak(load_audio(p), 0.95)) for p in wavs]
+    frames = np.concatenate([frontend(a).numpy() for a in audio], axis=1)
     mean, std = frames.mean(axis=1), frames.std(axis=1)
     folder = tmp_path / "config"
     folder.mkdir()

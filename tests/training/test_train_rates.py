@@ -38,7 +38,7 @@ def test_scan_and_dataset_read_the_clips_at_the_configs_rate():
     frontend = MelSpectrogram(**config.mel_kwargs())
     for i, path in enumerate(files):
         mel, audio, _, _ = dataset[i]
-        np.testing.assert_allclose(audio.numpy(), normalize_peak(at_16k(path)), atol=1e-6)
+        np.testing.assert_allclose(audio.numpy(), normalize_peak(at_16k(path), 0.95), atol=1e-6)
         assert mel.shape == (config.num_mels, len(audio) // config.hop_size)
         assert torch.equal(mel, frontend(audio))
     train_item = VocoderDataset(clips, config, train=True, resample=True)[0]

@@ -1,4 +1,5 @@
-"""The official training items (`meldataset.py`): int16 audio / 32768, peak-normalised to 0.95, a random
+"""The official training items (`meldataset.py`): int16 audio / 32768, peak-normalised to 0.95 (the config's
+`audio_peak`), a random
 `segment_size` window (zero-padded when shorter), the input mel (fmax) and the loss mel (fmax_for_loss).
 With centred mel framing (Parallel WaveGAN's), the input mel is the whole clip's, cut at a random frame with its
 samples. Fine-tuning on teacher-forced mels keeps the audio as recorded and cuts mel and audio at the same frame.
@@ -19,12 +20,13 @@ from hifigan.data.clip_scan import Clip
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 
-PEAK = 0.95  # official: librosa.util.normalize(audio) * 0.95
 
-
-def normalize_peak(audio: np.ndarray) -> np.ndarray:
-    """The official loudness normalisation: peak to 0.95."""
-    return (librosa.util.normalize(audio) * PEAK).astype(np.float32)
+def normalize_peak(audio: np.ndarray, peak: float | None) -> np.ndarray:
+    """The official loudness normalisation, librosa.util.normalize(audio) * peak (the config's audio_peak: 0.95);
+    None: the audio as it is."""
+    if peak is None:
+        return audio
+    return (librosa.util.normalize(audio) * peak).astype(np.float32)
 
 
 class VocoderDataset(Dataset):
@@ -65,9 +67,9 @@ class VocoderDataset(Dataset):
         rng = np.random.default_rng([self.seed, self.epoch, index])
         audio = load_audio(clip.path, cfg.sampling_rate, resample=self.resample, mix_to_mono=self.mix_to_mono)
         if clip.mel_path is None and self.input_mel.framing == "center":
-            mel, audio = self._centred(normalize_peak(audio), rng)
+            mel, audio = self._centred(normalize_peak(audio, cfg.audio_peak), rng)
         elif clip.mel_path is None:
-            audio = normalize_peak(audio)
+            audio = normalize_peak(audio, cfg.audio_peak)
             if self.train:
                 audio = self._window(audio, rng)
             mel = self.input_mel(torch.from_numpy(audio))
