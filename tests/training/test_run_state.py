@@ -1,15 +1,16 @@
 """What a run carries between its parts: the random number generators through a checkpoint (for parts that draw
-from them, e.g. dropout), and the steps-per-second reading it logs."""
+from them, e.g. dropout), the steps-per-second reading it logs, and its log across a resume."""
 
 from __future__ import annotations
 
 import io
+import json
 import random
 
 import numpy as np
 import torch
 
-from hifigan.training.reporting import StepRate
+from hifigan.training.reporting import RunLog, StepRate
 from hifigan.training.state import rng_state, set_rng_state
 
 
@@ -39,3 +40,28 @@ def test_steps_per_second_is_the_steps_since_the_last_reading_over_the_time():
     assert rate.read(104) == 2.0  # 4 steps in 2 s
     assert rate.read(105) == 2.0  # 1 step in 0.5 s, from the previous reading
     assert rate.read(105) == 0.0  # none, in no time: no division by zero
+
+
+def test_a_resumed_run_logs_each_step_once_in_the_jsonl_and_in_tensorboard(tmp_path):
+    """A run checkpointed at step 3 logged steps 4 and 5 and was killed writing step 6; resumed from step 3, what
+    it logged after its checkpoint is dropped (JSONL and TensorBoard alike), what it logged up to it is kept."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    first = RunLog(tmp_path, 0)
+    for step in range(1, 6):
+        first.scalars(step, {"g/total": float(step)}, epoch=0)
+    first.event(3, "checkpoint", "ckpt_00000003.pt")
+    first.event(5, "nonfinite", "step 5: loss is nan")
+    first.close()
+    with open(tmp_path / "log.jsonl", "a") as log:
+        log.write('{"step": 6, "g/to')  # the half-written last line of a killed run
+    resumed = RunLog(tmp_path, 3)
+    for step in (4, 5):
+        resumed.scalars(step, {"g/total": 10.0 * step}, epoch=0)
+    resumed.close()
+    records = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [(r["step"], r.get("g/total", r.get("event"))) for r in records] == [
+        (1, 1.0), (2, 2.0), (3, 3.0), (3, "checkpoint"), (4, 40.0), (5, 50.0)]
+    events = EventAccumulator(str(tmp_path / "logs")).Reload()
+    assert [(e.step, e.value) for e in events.Scalars("g/total")] == [(1, 1.0), (2, 2.0), (3, 3.0), (4, 40.0),
+                                                                       (5, 50.0)]

@@ -83,6 +83,7 @@ def test_sigkill_during_save_then_resume_then_sigterm(tmp_path, tiny_corpus, tin
     assert f"resumed from {complete[-1]} at step {last}" in stderr and "SIGTERM" in stderr
     final = read_checkpoint(ckpts / "latest.pt")
     assert final["step"] == max(logged_steps(run)) > last
+    assert logged_steps(run) == list(range(1, final["step"] + 1)), "each step logged once, across the kill"
     assert not list(ckpts.glob(".*.tmp")), "the stale temporary file was cleaned up"
 
 

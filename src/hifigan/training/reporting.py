@@ -54,12 +54,18 @@ class StepRate:
 
 
 class RunLog:
-    """TensorBoard events plus a JSONL file (one object per line) of the same scalars, for scripts."""
+    """TensorBoard events plus a JSONL file (one object per line) of the same scalars, for scripts.
+
+    A run resumed from step S continues the log of the run it resumes: what that run logged after step S (after
+    its checkpoint, before it stopped) is dropped from both, so that each step is logged once."""
 
     def __init__(self, folder: Path, start_step: int) -> None:
         from torch.utils.tensorboard import SummaryWriter
 
-        self.writer = SummaryWriter(str(folder / "logs"), purge_step=start_step or None)
+        # TensorBoard hides the earlier events of steps >= purge_step
+        self.writer = SummaryWriter(str(folder / "logs"), purge_step=start_step + 1 if start_step else None)
+        if start_step:
+            keep_records_up_to(folder / "log.jsonl", start_step)
         self.jsonl = open(folder / "log.jsonl", "a", encoding="utf-8")  # closed in close()
 
     def scalars(self, step: int, values: dict[str, float], **extra: Any) -> None:
@@ -76,6 +82,23 @@ class RunLog:
     def close(self) -> None:
         self.writer.close()
         self.jsonl.close()
+
+
+def keep_records_up_to(path: Path, step: int) -> None:
+    """Rewrite a JSONL log (atomically) without its records of steps after `step`, and without a line that is not a
+    whole JSON object (the last line of a run killed while writing it)."""
+    from hifigan.atomic import atomic_path
+
+    if not path.is_file():
+        return
+    with atomic_path(path) as tmp, open(path, encoding="utf-8") as old, open(tmp, "w", encoding="utf-8") as new:
+        for line in old:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("step", 0) <= step:
+                new.write(line if line.endswith("\n") else line + "\n")
 
 
 def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") -> Figure:
