@@ -161,3 +161,15 @@ def test_relative_target(tmp_path, monkeypatch):
     with atomic_path("out.bin") as tmp:
         tmp.write_bytes(b"ok")
     assert names(tmp_path) == ["out.bin"]
+
+
+@pytest.mark.parametrize(("free", "problem"), [(512 * 1024, "no space left on device"), (2 * 2**20, "boom")])
+def test_a_write_failure_without_errno_is_a_full_disk_below_one_mebibyte_free(tmp_path, monkeypatch, free, problem):
+    """numpy and torch raise without an errno: under 1 MiB free the disk is named full, else their message is kept."""
+    import os
+
+    from hifigan.atomic import write_failure
+
+    monkeypatch.setattr(os, "statvfs", lambda path: os.statvfs_result((4096, 4096, 0, 0, free // 4096, 0, 0, 0, 0,
+                                                                       255)))
+    assert write_failure(tmp_path / "out.bin", RuntimeError("boom")).problem == f"cannot write ({problem})"

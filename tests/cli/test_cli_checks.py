@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.wav_header import truncated_frames
+from hifigan.wav_header import truncated_frames, without_chunks
 from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
 
 
@@ -122,6 +122,24 @@ def test_export_refuses_an_extension_that_contradicts_the_format(tmp_path, capsy
 def test_truncated_wav_counts_are_the_header_and_the_bytes(tmp_path):
     """4000 16-bit mono frames promised; 3044 bytes kept = 44 header + 3000 data bytes = 1500 frames."""
     assert truncated_frames(truncated(tmp_path / "t.wav")) == (4000, 1500)
+
+
+def test_truncated_wav_after_a_chunk_of_odd_length(tmp_path):
+    """A 3-byte chunk is followed by a pad byte (RIFF aligns chunks to 2 bytes): the data chunk after it, promising
+    100 16-bit frames and holding 50, is still found; complete, and without the odd chunk, it reads whole."""
+    import struct
+
+    fmt = struct.pack("<4sIHHIIHH", b"fmt ", 16, 1, 1, 8000, 16000, 2, 16)
+    odd = b"note" + struct.pack("<I", 3) + b"abc" + b"\0"
+    samples = np.arange(100, dtype="<i2").tobytes()
+    body = b"WAVE" + fmt + odd + b"data" + struct.pack("<I", 200)
+    path = tmp_path / "odd.wav"
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 100) + body + samples[:100])
+    assert truncated_frames(path) == (100, 50)
+    path.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 200) + body + samples)
+    assert truncated_frames(path) is None
+    assert without_chunks(path.read_bytes(), frozenset({b"note"})) == (
+        b"RIFF" + struct.pack("<I", 4 + 24 + 8 + 200) + b"WAVE" + fmt + b"data" + struct.pack("<I", 200) + samples)
 
 
 def test_truncated_wav_is_refused_by_every_reader(tmp_path, capsys, tiny_checkpoint, tiny_config_json):

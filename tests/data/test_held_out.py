@@ -98,3 +98,23 @@ def test_membership_depends_on_the_relative_path_and_seed_only(n, seed, fraction
                          root=Path("/mnt/x"))
     assert [p.relative_to("/corpus") for p in a[1]] == [p.relative_to("/mnt/x") for p in b[1]]
     assert 1 <= len(a[1]) < n and sorted(a[0] + a[1]) == sorted(names(n))
+
+
+def test_training_files_stay_sorted_with_the_unusable_among_them():
+    """The unusable files join the training files in path order, not at the end."""
+    files = names(12)
+    unusable = {files[0], files[5]}
+    held = choose_validation(files, count=2, seed=5, usable=set(files) - unusable)
+    assert held.train == sorted(set(files) - set(held.valid)) and unusable <= set(held.train)
+
+
+def test_a_resumed_run_that_held_out_every_file_is_refused():
+    from hifigan.data.corpus import Corpus, HeldOut
+
+    root = Path("/corpus")
+    corpus = Corpus(folder=root, valid_count=1)
+    held = HeldOut([root / "a.wav"], [root / "b.wav"], "")
+    assert corpus.keep_held_out(held, ["a.wav"]).valid == [root / "a.wav"]
+    for keys in (["a.wav", "b.wav"], ["gone.wav"]):
+        with pytest.raises(HifiganError, match="nothing left to validate or to train on"):
+            corpus.keep_held_out(held, keys)

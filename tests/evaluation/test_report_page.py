@@ -5,8 +5,10 @@ errors are one line."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -110,7 +112,11 @@ def test_page_puts_every_system_of_every_clip_side_by_side(systems, capsys):
             assert f"{s['mean']:.3f}" in page.summary_text
             assert f"[{s['ci95_low']:.3f}, {s['ci95_high']:.3f}]" in page.summary_text
     snr_good = json.loads((out / "evaluation-good.json").read_text())["summary"]["snr"]["mean"]
-    assert f'<span class="best">{snr_good:.3f}</span>' in (out / "evaluation.html").read_text()
+    html = (out / "evaluation.html").read_text()
+    assert f'<span class="best">{snr_good:.3f}</span>' in html
+    # every player's duration: the 0.6 s clip's loss-mel frames x hop 256 at 22050 Hz, to within a hop
+    durations = [float(d) for d in re.findall(r'duration</td><td>([0-9.]+) s', html)]
+    assert len(durations) == 6 and all(abs(d - 0.6) <= 256 / 22050 + 0.005 for d in durations), durations
 
 
 def test_one_system_keeps_the_evaluate_outputs_and_links_audio(systems, capsys):
@@ -124,6 +130,38 @@ def test_one_system_keeps_the_evaluate_outputs_and_links_audio(systems, capsys):
         target = (out.parent / unquote(media["audio"])).resolve()
         assert target == (systems / ("ref" if card == "reference" else "good") / f"{clip}.wav").resolve()
     assert "media-src 'self' file: data:" in page.meta["Content-Security-Policy"]
+    assert 'class="best"' not in (out.parent / "v1.html").read_text()  # one system: nothing to compare
+
+
+def test_mel_images_are_coloured_on_the_recordings_range(tmp_path, capsys):
+    """A system 12 dB quieter than the recording: on the recording's colour scale it never reaches the brightest
+    colour, which the recording's own loudest bin takes."""
+    import matplotlib
+    import matplotlib.image
+
+    x = speechlike(0.3)
+    for name, gain in (("ref", 1.0), ("quiet", 0.25)):
+        (tmp_path / name).mkdir()
+        save_audio(tmp_path / name / "a.wav", gain * x, SR)
+    code, _, err = run(capsys, "evaluate", "--reference", tmp_path / "ref", "--system", tmp_path / "quiet",
+                       "--out", tmp_path / "rep", "--html", "--metrics", "mel_l1")
+    assert code == 0, err
+    page = Page((tmp_path / "rep.html").read_text())
+    brightest = np.array(matplotlib.colormaps["magma"](1.0)[:3])
+
+    def reaches_top(card: str) -> bool:
+        png = decode(page.cards[("a", card)]["img"], "image/png")
+        pixels = matplotlib.image.imread(io.BytesIO(png), format="png")[..., :3]
+        return bool((np.abs(pixels - brightest).max(axis=-1) < 1.5 / 255).any())
+
+    assert reaches_top("reference") and not reaches_top("quiet")
+
+
+def test_values_are_written_to_three_decimals_below_a_hundred_in_magnitude():
+    from hifigan.evaluation.report.page import _fmt
+
+    assert [_fmt(v) for v in (1.23456, -12.34567, 123.456, -123.456, None, float("nan"))] == [
+        "1.235", "-12.346", "123.5", "-123.5", "–", "–"]
 
 
 @pytest.mark.parametrize("fmt, subtype, written", [("FLAC", "PCM_16", "PCM_16"), ("FLAC", "PCM_24", "PCM_24"),
@@ -151,8 +189,10 @@ def test_system_names(tmp_path):
         parse_systems(["x=a", "x=b"])
     with pytest.raises(Exception, match="reserved"):
         parse_systems(["reference=a"], reserved=("reference",))
-    with pytest.raises(Exception, match="a name"):
-        parse_system("bad name!=dir")
+    for bad in ("bad name!=dir", "-v1=dir", ".v1=dir", "_v1=dir", f"{'x' * 65}=dir"):
+        with pytest.raises(Exception, match="a name"):
+            parse_system(bad)
+    assert parse_system(f"{'x' * 64}=dir")[0] == "x" * 64
 
 
 @pytest.mark.parametrize("case", ["no-out", "same-name", "missing-clip", "not-audio"])

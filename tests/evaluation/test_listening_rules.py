@@ -1,0 +1,59 @@
+"""The listening test's rules at their edges: screening keeps a rater who rated no reference yet, the per-clip table
+holds the hidden reference too, ratings come back in the order they were stored, a study continued with fewer
+folders is refused, and a rater's name may be 100 characters long."""
+
+from __future__ import annotations
+
+import pytest
+
+from hifigan.errors import HifiganError
+from hifigan.evaluation.listening.mos import mos_report
+from hifigan.evaluation.listening.study import REFERENCE, study_for
+from tests.support.listen_server import write_stimuli
+
+
+def test_screening_keeps_raters_without_a_reference_rating_and_clips_hold_the_reference():
+    ratings = [("a", REFERENCE, "c1", 2), ("a", "v1", "c1", 3), ("b", "v1", "c1", 5), ("b", "v1", "c2", 4),
+               ("c", REFERENCE, "c1", 5), ("c", REFERENCE, "c2", 4), ("c", "v1", "c2", 2)]
+    report = mos_report(ratings, [REFERENCE, "v1"], screen_reference_below=3)
+    assert {r.rater: (r.reference_mean, r.excluded) for r in report.raters} == {
+        "a": (2.0, True), "b": (None, False), "c": (4.5, False)}
+    assert report.notes[-1] == "not screened (rated no reference clip yet): b"
+    assert report.systems[1].mos == pytest.approx((5 + 4 + 2) / 3, abs=1e-12)
+    assert {clip: {s: (m.mos, m.ratings) for s, m in per.items()} for clip, per in report.clips.items()} == {
+        "c1": {REFERENCE: (5.0, 1), "v1": (5.0, 1)}, "c2": {REFERENCE: (4.0, 1), "v1": (3.0, 2)}}
+
+
+@pytest.fixture
+def stim(tmp_path):
+    write_stimuli(tmp_path / "stim", 2, ["v1", "v3"], seconds=0.05)
+    return tmp_path / "stim"
+
+
+def test_ratings_come_back_in_the_order_they_were_stored(tmp_path, stim):
+    import contextlib
+    import sqlite3
+
+    store = study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1"}, seed=0)
+    with contextlib.closing(sqlite3.connect(store.path)) as con:
+        trials = con.execute("SELECT token, system, clip FROM trials ORDER BY id DESC").fetchall()
+    rater = store.rater("Ada")
+    for score, (token, _, _) in enumerate(trials, 1):  # the last trial first
+        assert store.record_play(rater, token)
+        assert store.record_rating(rater, token, score).value == "stored"
+    assert store.ratings() == [("Ada", system, clip, score) for score, (_, system, clip) in enumerate(trials, 1)]
+
+
+def test_a_study_continued_with_fewer_systems_is_refused(tmp_path, stim):
+    study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1", "v3": stim / "v3"}, seed=0)
+    with pytest.raises(HifiganError, match=r"holds a study of other audio \(2 stimuli differ, e\.g\. clip00/v3\)"):
+        study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1"}, seed=0)
+
+
+def test_a_name_of_100_characters_is_taken_and_one_of_101_is_not(tmp_path, stim):
+    from hifigan.evaluation.listening.app import create_app
+
+    client = create_app(study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1"}, seed=0)).test_client()
+    assert client.post("/start", data={"name": "x" * 100}).status_code == 303
+    assert client.post("/start", data={"name": "  " + "y" * 100 + "  "}).status_code == 303  # spaces are not counted
+    assert client.post("/start", data={"name": "x" * 101}).status_code == 400
