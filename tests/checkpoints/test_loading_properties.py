@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -226,6 +226,8 @@ def test_npy_mels(tmp_path, arr):
 @FAST
 @given(audio=hnp.arrays(np.float32, st.integers(0, 400), elements=st.floats(-1, 1, width=32) | st.sampled_from(
     [0.0, 3.0, -1e20, 1e30])))
+@example(audio=np.zeros(FRONTEND.pad, np.float32))  # the longest refused, and the shortest taken
+@example(audio=np.zeros(FRONTEND.pad + 1, np.float32))
 def test_checked_mel(audio):
     mel = loads_or_own_error(FRONTEND.checked, audio, "clip.wav")
     if audio.size <= FRONTEND.pad:

@@ -19,7 +19,7 @@ from hifigan.inference.choices import device_backends
 from hifigan.inference.export import export_generator
 from hifigan.inference.streaming import latency_ms, receptive_field
 from hifigan.models.layers import ReceptiveField
-from hifigan.models.receptive_field import measure_field
+from hifigan.models.receptive_field import declared_field, generator_field, measure_field
 from tests.support.istft_generator import (
     FIELD,
     DeclaringIstftGenerator,
@@ -171,10 +171,54 @@ class _Causal(_Ramp):
         return frames.transpose(1, 2).reshape(mel.shape[0], 1, -1)
 
 
-def test_a_field_on_one_side_is_measured_whole():
-    """A probe whose left edge the field reaches is too short, though the right edge is far: the next one measures."""
+class _Lookahead(_Causal):
+    """Each frame's audio reads its own frame and the 39 after it: _Causal mirrored."""
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        frames = self.conv(torch.nn.functional.pad(mel, (0, 39)))
+        return frames.transpose(1, 2).reshape(mel.shape[0], 1, -1)
+
+
+@pytest.mark.parametrize(("cls", "field"), [(_Causal, ReceptiveField(left=39, right=0)),
+                                            (_Lookahead, ReceptiveField(left=0, right=39))])
+def test_a_field_on_one_side_is_measured_whole(cls, field):
+    """A probe whose edge the field reaches is too short, though the other edge is far: the next one measures."""
     cfg = tiny_config()
-    assert measure_field(_Causal(cfg), cfg.num_mels, cfg.hop_size) == ReceptiveField(left=39, right=0)
+    assert measure_field(cls(cfg), cfg.num_mels, cfg.hop_size) == field
+
+
+class _Stack(_Ramp):
+    """Its convolution in a submodule named `layers` (an nn.ModuleList), but no layers() method."""
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self.layers = nn.ModuleList([self.conv])
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.layers[0](mel).transpose(1, 2).reshape(mel.shape[0], 1, -1)
+
+
+def test_a_submodule_named_layers_is_no_layer_description():
+    cfg = tiny_config()
+    assert generator_field(_Stack(cfg), cfg.num_mels, cfg.hop_size) == (ReceptiveField(1, 1), "measured")
+
+
+class _Declaring(nn.Module):
+    def __init__(self, field: object) -> None:
+        super().__init__()
+        self.field = field
+
+    def receptive_field(self) -> object:
+        return self.field
+
+
+@pytest.mark.parametrize("field", [ReceptiveField(True, 5), ReceptiveField(5, -1), ReceptiveField(5.0, 5), (5, 5)])
+def test_a_declared_field_must_be_two_integers_at_least_0(field):
+    assert declared_field(_Declaring(ReceptiveField(0, 7))) == ReceptiveField(0, 7)
+    with pytest.raises(HifiganError) as info:
+        declared_field(_Declaring(field))
+    assert str(info.value) == (f"generator _Declaring: receptive_field() must return a ReceptiveField of two integers "
+                               f">= 0, got {field!r}")
 
 
 @pytest.mark.parametrize(("cls", "message"), [

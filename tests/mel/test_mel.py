@@ -94,3 +94,12 @@ def test_frame_count_is_length_over_hop(n):
 def test_too_short_audio_is_an_error():
     with pytest.raises(ValueError, match="too short"):
         mel_spectrogram(torch.zeros(1, 384), **V1.mel_kwargs())
+
+
+def test_an_odd_n_fft_minus_hop_pads_as_the_official_code():
+    """int((n_fft - hop) / 2) samples per side: 24 for 64 - 15 (a config refuses the pair; the function takes it)."""
+    y = 0.1 * torch.randn(1, 400, generator=torch.Generator().manual_seed(0))
+    ours = mel_spectrogram(y, 64, 8, 8000, 15, 64, 0, None)
+    official = reference_mel(y, 64, 8, 8000, 15, 64, 0, None)
+    assert ours.shape == official.shape == (1, 8, 26)
+    assert torch.allclose(ours, official, atol=1e-5, rtol=0)

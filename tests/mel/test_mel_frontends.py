@@ -196,6 +196,8 @@ def test_settings_are_checked_when_the_front_end_is_built():
         with pytest.raises(ConfigError, match=message) as e:
             MelSpectrogram(*base, **kwargs)
         assert "\n" not in str(e.value)
+    with pytest.raises(ValueError, match=r"center=True .* with framing 'center' would pad twice"):
+        MelSpectrogram(*base, center=True, framing="center")
 
 
 def _write(path: Path, kind: str, mean: np.ndarray, std: np.ndarray) -> None:

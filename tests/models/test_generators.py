@@ -22,7 +22,7 @@ from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
 from hifigan.errors import CheckpointError, ConfigError
 from hifigan.models import Generator
-from hifigan.models.generators import build_generator
+from hifigan.models.generators import GENERATORS, build_generator, register_generator
 from tests.support.files import equal_states
 from tests.support.istft_generator import (
     FIELD,
@@ -76,6 +76,14 @@ def test_a_bad_generator_name_or_argument_is_a_one_line_config_error(values, mes
     with pytest.raises(ConfigError) as info:
         build_generator(tiny_config(**values))
     assert str(info.value) == message
+
+
+def test_a_name_names_one_generator():
+    """The same factory again changes nothing; another one under a taken name is refused."""
+    assert register_generator("istft", IstftGenerator) is IstftGenerator
+    with pytest.raises(ValueError, match=r"^a generator named 'istft' is registered already$"):
+        register_generator("istft", DeclaringIstftGenerator)
+    assert GENERATORS["istft"] is IstftGenerator
 
 
 def test_the_command_line_reports_a_bad_generator_in_one_line(tmp_path, tiny_corpus, capsys):

@@ -3,6 +3,8 @@ a changed activation reaches every engine or none, and an engine never runs a la
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -43,6 +45,14 @@ def _measured_field(g: Generator, num_mels: int, hop: int) -> ReceptiveField:
     return ReceptiveField(left=centre - int(read.min()), right=int(read.max()) - centre)
 
 
+def _geometry_config(resblock: str, rates: list[int], kernels: list[int]) -> HifiganConfig:
+    """tiny_config with other upsampling rates and kernels (hop = the product of the rates)."""
+    hop = math.prod(rates)
+    n_fft = 4 * hop + hop % 2  # n_fft - hop even, as the config requires
+    return tiny_config(resblock, upsample_rates=rates, upsample_kernel_sizes=kernels, hop_size=hop, n_fft=n_fft,
+                       win_size=n_fft, segment_size=64 * hop)
+
+
 # name: (config, receptive field). h200, h300, h480: odd rates (tiny.ODD_RATES), with the presets' residual blocks;
 # h200 looks one frame further ahead than back: its rate-5 stages pad (k - u + 1) / 2 (with output padding 1), half
 # a sample more than a symmetric (k - u) / 2 would.
@@ -52,6 +62,10 @@ FIELDS = {
     "v3": (_narrow("v3"), ReceptiveField(11, 11)), "h200": (odd_rate_config("h200"), ReceptiveField(19, 20)),
     "h300": (odd_rate_config("h300"), ReceptiveField(19, 19)),
     "h480": (odd_rate_config("h480"), ReceptiveField(22, 22)),
+    # Small kernels, where every sample of a frame reads the same last mel frame: the field is of the frame's own
+    # hop samples, not one more (the next frame's first sample reads one frame further).
+    "k3u3": (_geometry_config("1", [3], [3]), ReceptiveField(8, 8)),
+    "k3u2x2": (_geometry_config("2", [2, 2], [3, 3]), ReceptiveField(12, 12)),
 }
 
 
@@ -117,14 +131,14 @@ class _SnakeGenerator(Generator):
 
 
 class _SlopeGenerator(Generator):
-    """Other leaky ReLU slopes everywhere, a different one per block of a stage."""
+    """Other leaky ReLU slopes everywhere, a different one per block of a stage; the first block's a ReLU (slope 0)."""
 
     def __init__(self, cfg: HifiganConfig) -> None:
         super().__init__(cfg)
         self.activation = nn.LeakyReLU(0.3)
         self.post_activation = nn.LeakyReLU(0.2)
         for i, block in enumerate(self.resblocks):
-            block.activation = nn.LeakyReLU(0.05 + 0.1 * i)
+            block.activation = nn.LeakyReLU(0.05 + 0.1 * i) if i else nn.ReLU()
 
 
 class _GainGenerator(Generator):
@@ -187,6 +201,19 @@ def test_a_grouped_convolution_is_not_taken_for_a_plain_one(capsys):
         Vocoder(g, cfg, backend="fused")
     vocoder = Vocoder(g, cfg)
     assert vocoder.backend == "eager" and "conv1d(groups=2) (conv_pre); running eager" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("options", "kind"), [
+    ({"bias": False}, "conv1d(no bias)"), ({"padding_mode": "reflect"}, "conv1d(padding_mode=reflect)"),
+    ({"groups": 2, "bias": False}, "conv1d(groups=2, no bias)"),
+])
+def test_a_convolution_without_bias_or_zero_padding_is_not_taken_for_a_plain_one(options, kind):
+    cfg = tiny_config("1")
+    g = Generator(cfg)
+    g.conv_pre = nn.Conv1d(cfg.num_mels, cfg.upsample_initial_channel, 7, 1, padding=3, **options)
+    plain = frozenset({"conv1d", "conv_transpose1d", "leaky_relu", "output tanh"})
+    assert Generator(cfg).layers().missing(plain) is None
+    assert g.layers().missing(plain) == (kind, "conv_pre")
 
 
 @pytest.mark.parametrize("backend", ENGINES)

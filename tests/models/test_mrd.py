@@ -53,6 +53,15 @@ def test_spectrogram_matches_numpy_in_float64(window, length):
         assert np.max(np.abs(ours[:, 0].numpy() - ref)) < 1e-10
 
 
+def test_the_spectrogram_of_silence_is_0_with_gradient_0():
+    """|STFT| with no floor: silence gives exact zeros, and the gradient there is 0 (not nan), as torch.norm's."""
+    x = torch.zeros(1, 1, 128, dtype=torch.float64, requires_grad=True)
+    spec = DiscriminatorR((64, 16, 64)).double().spectrogram(x)
+    assert spec.shape == (1, 1, 33, 8) and torch.equal(spec, torch.zeros_like(spec))
+    spec.sum().backward()
+    assert torch.equal(x.grad, torch.zeros_like(x))
+
+
 def test_identical_inputs_score_identically(mrd):
     y = audio(2, 4096, 3)
     with torch.no_grad():

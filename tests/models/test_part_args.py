@@ -212,6 +212,7 @@ BAD = [
     (mpd(periods=[2, "3"]), r"periods\[1\] must be an integer >= 1, got '3'$"),
     (mpd(periods=[2, 1024]), r"period 1024 is longer than segment_size 512$"),
     (msd(scales=0), r"^discriminator_args\['msd'\]: scales must be an integer >= 1, got 0$"),
+    (msd(scales=True), r"^discriminator_args\['msd'\]: scales must be an integer >= 1, got True$"),
     (msd(pool_padding=3), r"pool_padding 3 must be at most half of pool_kernel_size 4$"),
     (msd(pool_kernel_size=600, pool_padding=0), r"segment_size 512 is too short for the MSD's pooling"),
     (msd(pool=4), r"unknown argument 'pool' \(known: scales, pool_kernel_size, pool_stride, pool_padding, channels, "
