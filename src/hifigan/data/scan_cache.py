@@ -1,4 +1,4 @@
-"""What the up-front scan learns about each file (header, length at the model rate, peak, share of clipped samples,
+"""What the up-front scan learns about each file (header, length at the model rate, peak, share of clipped frames,
 or why it cannot be read), as one row of a numpy table per file; read in parallel processes the first time and
 cached by path, size and mtime, so a resume or a second run reads only the files that changed."""
 
