@@ -124,6 +124,10 @@ def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
     assert code == 0 and out.splitlines()[-1] == f"wrote {tmp_path / 'rep.json'}, {tmp_path / 'rep.png'}"
     say_vocoded(argparse.Namespace(quiet=False), 2, 3.0, Path("o"), 1.5)  # the figures: 3 s of audio in 1.5 s
     assert capsys.readouterr().out == "wrote 2 files (3.0 s of audio) to o in 1.5 s, 2.0 x real time\n"
+    say_vocoded(argparse.Namespace(quiet=False), 1, 3.0, Path("o"), 1.5)
+    say_vocoded(argparse.Namespace(quiet=False), 0, 0.0, Path("o"), 1.5)
+    assert capsys.readouterr().out.splitlines() == ["wrote 1 file (3.0 s of audio) to o in 1.5 s, 2.0 x real time",
+                                                    "wrote 0 files (0.0 s of audio) to o in 1.5 s, 0.0 x real time"]
     for argv in (["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "q", *clips],
                  ["mel", clips[0], "-o", tmp_path / "q.npy", "--config", tiny_config_json]):
         code, out, err = run(capsys, *argv, "--quiet")

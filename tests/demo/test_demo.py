@@ -183,3 +183,12 @@ def test_bad_demo_options_are_one_line_before_anything_is_written(tmp_path, caps
                  str(save_config_json(tmp_path / "tiny.json", tiny_config())), "--valid-count", "2", *flags])
     err = capsys.readouterr().err
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1 and not out.exists(), err
+
+
+def test_summary_table_rows_of_the_metrics_given_with_their_mean_and_t_interval():
+    """Scores of one metric (SNR, not METRICS' first): its row alone, mean [95% CI] by hand: two clips 1 dB apart
+    from their mean, so the standard error is 1 and the interval mean +- t(0.975, 1) = 12.7062."""
+    from hifigan.demo import summary_table
+
+    table = summary_table([{"snr": 10.0}, {"snr": 12.0}], [{"snr": 20.0}, {"snr": 22.0}]).splitlines()
+    assert table[2:] == ["| SNR (dB) | higher | 11.0000 [-1.7062, 23.7062] | 21.0000 [8.2938, 33.7062] |"]

@@ -77,3 +77,107 @@ def test_bench_refuses_bad_options_before_making_its_output_folder(tmp_path, cap
     assert main(["bench", *flags, *output]) == 2
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1 and not out.exists(), err
+
+
+class _Clock:
+    """A stand-in for time.perf_counter whose calls alternate start / end (as every timing in bench.py does): each
+    end call advances the clock by the next scripted duration, so the timed runs take exactly those seconds."""
+
+    def __init__(self, durations):
+        self.durations, self.now, self.calls = list(durations), 100.0, 0
+
+    def __call__(self) -> float:
+        if self.calls % 2:
+            self.now += self.durations.pop(0) if self.durations else 0.001
+        self.calls += 1
+        return self.now
+
+
+def _scripted_clock(monkeypatch, durations) -> _Clock:
+    import time
+    import types
+
+    import hifigan.inference.bench as bench
+
+    clock = _Clock(durations)
+    monkeypatch.setattr(bench, "time", types.SimpleNamespace(perf_counter=clock, strftime=time.strftime,
+                                                             gmtime=time.gmtime))
+    return clock
+
+
+def test_bench_reports_the_median_and_the_ratios_of_the_timed_runs(tmp_path, monkeypatch):
+    """Scripted run times (0.256 s of tiny audio): medians, x real time and speedups are those of the figures, and
+    the stream's chunk length, context and per-chunk median / max too."""
+    from hifigan.inference.bench import run_bench
+    from hifigan.inference.streaming import receptive_field
+
+    cfg = tiny_config("2")
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(cfg.to_dict()))
+    # three repeats, eager then fused in each; then one time per streamed chunk (4 or 5 of them: median 30, max 50)
+    _scripted_clock(monkeypatch, [0.4, 0.1, 0.2, 0.3, 0.6, 0.25, 0.010, 0.030, 0.050, 0.020, 0.040])
+    with threads(1):
+        result = run_bench(str(cfg_path), seconds=0.256, repeats=3, backends=("eager", "fused"), threads=1,
+                           memory=False, stream_chunk_frames=32)
+    eager, fused = result["backends"]
+    assert result["audio_seconds"] == 0.256  # 128 frames of 16 samples at 8 kHz
+    assert (eager["median_s"], eager["min_s"], fused["median_s"], fused["min_s"]) == (0.4, 0.2, 0.25, 0.1)
+    assert (eager["x_real_time"], fused["x_real_time"]) == (0.64, 1.02)  # 0.256 / 0.4, 0.256 / 0.25
+    assert (eager["speedup_vs_eager"], fused["speedup_vs_eager"]) == (1.0, 1.6)  # 0.4 / 0.25
+    assert fused["speedup_vs_eager_min"] == 2.0  # 0.2 / 0.1
+    stream = result["stream"]
+    assert stream["chunk_audio_ms"] == 64.0  # 32 frames x 16 samples at 8 kHz
+    assert (stream["per_chunk_ms_median"], stream["per_chunk_ms_max"]) == (30.0, 50.0)
+    field = receptive_field(cfg)
+    assert (stream["lookahead_frames"], stream["left_context_frames"]) == (field.right, field.left)
+
+
+def test_bench_child_reports_the_median_of_its_repeats(tmp_path, monkeypatch):
+    """The fresh process's body (run here): "seconds" is the first vocoding's time, "solo_median_s" the median of the
+    repeats after it."""
+    from hifigan.inference.bench import _child
+
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
+    _scripted_clock(monkeypatch, [0.7, 0.3, 0.1, 0.2])
+    with threads(1):
+        result = _child({"config": str(cfg_path), "seconds": 0.256, "backend": "eager", "threads": 1,
+                         "chunk_frames": 0, "repeats": 3})
+    assert result["seconds"] == 0.7 and result["solo_median_s"] == 0.2 and result["peak_rss_mb"] > 0
+
+
+def test_bench_table_cells_are_under_their_headers():
+    from hifigan.inference.bench import TABLE_HEADER, table_rows
+
+    row = {"backend": "fused", "median_s": 0.25, "x_real_time": 1.02, "speedup_vs_eager": 1.6,
+           "solo_speedup_vs_eager": 1.25, "page_faults": 12, "peak_rss_mb": 321.5, "max_abs_diff": 3e-7}
+    cells = dict(zip(TABLE_HEADER, table_rows({"backends": [row]})[0]))
+    assert cells == {"backend": "fused", "median s": "0.250", "x real time": "1.02", "speedup vs eager": "1.60",
+                     "solo speedup": "1.25", "page faults per run": "12", "peak RSS MB": "321.5",
+                     "max abs diff": "3.0e-07"}
+
+
+def test_preset_rows_keep_the_fastest_backend_other_than_eager():
+    from hifigan.inference.bench_presets import HEADER, preset_rows
+
+    def row(name, x_rt, speedup):
+        return {"backend": name, "x_real_time": x_rt, "speedup_vs_eager": speedup}
+
+    run = {"preset": "v3", "sampling_rate": 22050, "hop_size": 256, "parameters": 1_460_000,
+           "stream": {"algorithmic_latency_ms": 12.3},
+           "backends": [row("eager", 10.0, 1.0), row("fused", 25.0, 2.5), row("tiled", 15.0, 1.5)]}
+    cells = dict(zip(HEADER, preset_rows({"presets": [run]})[0]))
+    assert cells == {"preset": "v3", "rate": "22050", "hop": "256", "params M": "1.46", "eager x RT": "10.00",
+                     "backend": "fused", "x RT": "25.00", "speedup": "2.50", "look-ahead ms": "12.3"}
+
+
+def test_preset_bench_records_the_threads_of_its_runs(tmp_path):
+    """The caller at 2 threads, the runs at 1: the machine record says 1, and the caller's 2 come back."""
+    from hifigan.inference.bench_presets import run_preset_bench
+
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
+    with threads(2):
+        result = run_preset_bench([str(cfg_path)], 0.064, 1, ("eager",), 1)
+        assert torch.get_num_threads() == 2
+    assert result["machine"]["threads"] == 1 and result["presets"][0]["hop_size"] == 16

