@@ -201,6 +201,8 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
     ("--max-batch", "0", "--max-batch must be >= 1, got 0"),
     ("--max-batch-delay-ms", "-1", "--max-batch-delay-ms must be >= 0, got -1.0"),
     ("--stream-backlog", "0", "--stream-backlog must be >= 1, got 0"),
+    ("--threads", "0", "--threads must be >= 1, got 0"),
+    ("--threads", "-2", "--threads must be >= 1, got -2"),
 ])
 def test_bad_serve_options_fail_in_one_line_before_loading(tmp_path, capsys, flag, value, message):
     assert main(["serve", "-c", str(tmp_path / "absent.pt"), flag, value]) == 2

@@ -73,6 +73,10 @@ def run_serve(args: argparse.Namespace) -> int:
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
                            args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout)
+    if args.threads is not None and args.threads < 1:  # intra_op_threads would run it on 1 thread without a word
+        from hifigan.errors import HifiganError
+
+        raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
     resolve_device(args.device)
     require_backend(args.backend)
     with intra_op_threads(args.threads):  # for the server's life; a caller in the same process gets its count back
