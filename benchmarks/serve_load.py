@@ -174,7 +174,8 @@ async def run_cell(url: str, mode: str, clients: int, mels: list[np.ndarray], me
             # milliseconds per audio second (the model's cost as served), and a mel's mean wait for its batch.
             "busy": round(d["hifigan_batch_seconds_sum"] / wall, 3),
             "model_ms_per_audio_s": round(1000 * d["hifigan_batch_seconds_sum"] / audio_seconds, 2),
-            # The worker thread's CPU seconds over its batches' seconds; the rest it waited (GPU, a core, the GIL).
+            # The worker's CPU seconds (its thread's and the split pool's) over its batches' seconds; at --threads 1
+            # the rest it waited (GPU, a core, the GIL).
             "worker_cpu_share": round(d["hifigan_batch_cpu_seconds_total"] / max(1e-9, d["hifigan_batch_seconds_sum"]),
                                       3),
             "mean_wait_ms": round(1000 * d["hifigan_queue_wait_seconds_sum"]

@@ -35,6 +35,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 import torch
@@ -151,6 +152,7 @@ class _TimeSplit:
         self.whole, self.piece, self.field, self.hop = whole, piece, field, hop
         self.whole_in_worker = whole_in_worker  # an input too short to split runs on one worker's single thread
         self.threads = torch.get_num_threads()
+        self._cpu, self._cpu_lock = 0.0, threading.Lock()  # CPU seconds the workers spent in tasks (cpu_seconds)
         if self.threads < 2:
             self.pool = None
             return
@@ -170,19 +172,34 @@ class _TimeSplit:
         parts = min(self.threads, frames // (4 * (self.field.left + self.field.right) + 1))
         if self.pool is None or max(parts, 1) * batch < 2:
             if self.pool is not None and self.whole_in_worker:
-                return self.pool.submit(_inferring, self.whole, mel).result()
+                return self.pool.submit(self._timed, _inferring, self.whole, mel).result()
             return self.whole(mel)
         pieces = time_splits(frames, max(parts, 1), self.field)
         tasks = [(b, piece) for b in range(batch) for piece in pieces]
 
         def run(task: tuple[int, tuple[int, int, int, int]]) -> torch.Tensor:
             b, (in_a, in_b, out_a, out_b) = task
-            audio = _inferring(self.piece, mel[b : b + 1, :, in_a:in_b].contiguous())
+            audio = self._timed(_inferring, self.piece, mel[b : b + 1, :, in_a:in_b].contiguous())
             return audio[0, 0, (out_a - in_a) * self.hop : (out_b - in_a) * self.hop]
 
         out = list(self.pool.map(run, tasks))
         n = len(pieces)
         return torch.stack([torch.cat(out[b * n : (b + 1) * n]) for b in range(batch)]).unsqueeze(1)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU seconds the pool's workers have spent running this engine's tasks (their own threads' time: the
+        calling thread's is not in it), so that a caller can account the work it handed to them."""
+        return self._cpu
+
+    def _timed(self, fn: Callable[..., torch.Tensor], *args: object) -> torch.Tensor:
+        start = time.thread_time()
+        try:
+            return fn(*args)
+        finally:
+            spent = time.thread_time() - start
+            with self._cpu_lock:
+                self._cpu += spent
 
 
 def _one_intra_op_thread() -> None:

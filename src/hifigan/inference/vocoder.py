@@ -93,6 +93,12 @@ class Vocoder:
         """Audio samples per mel frame, for every generator."""
         return self.config.hop_size
 
+    @property
+    def worker_cpu_seconds(self) -> float:
+        """CPU seconds spent so far by the engine's own worker threads (the split backends' pool; 0 for the others):
+        work a caller's thread hands off and so does not see in its own CPU time."""
+        return float(getattr(self._runner, "cpu_seconds", 0.0))
+
     def _run(self, mel: torch.Tensor) -> torch.Tensor:
         """[B, num_mels, T] -> [B, T * hop] on the CPU, in `self.io_dtype`."""
         with torch.inference_mode():

@@ -35,10 +35,11 @@ class Job:
 class BatchDone:
     """What the scheduler reports of one batch: each mel's wait in the queue (seconds from its arrival to the
     batch's start), the batch's own seconds (packing, the model's passes, the copy back to the CPU) and the CPU
-    seconds the worker's thread spent in them. The first two split a request's latency into waiting and computing;
-    the batch's seconds less its CPU seconds are the worker waiting (for the GPU, a core, or Python's GIL, which the
-    server's event loop holds while it handles requests; with more than one intra-op thread on the CPU, the others'
-    time is not in it)."""
+    seconds the worker's thread and the split engines' pool workers (which compute a long input's pieces while the
+    worker's thread waits for them) spent in them: up to the engine's thread count times the batch's seconds. The
+    first two split a request's latency into waiting and computing; at one thread, the batch's seconds less its CPU
+    seconds are the worker waiting (for the GPU, a core, or Python's GIL, which the server's event loop holds while it
+    handles requests; OpenMP's helper threads of a multi-threaded pass are not counted)."""
 
     waits: tuple[float, ...]
     seconds: float
@@ -133,8 +134,13 @@ class Scheduler:
             if live:
                 self._run(live)
 
+    def _cpu_time(self) -> float:
+        """CPU seconds of the threads that compute the batches: this worker's and the split engines' pool workers'
+        (tiled-split, the CPU's auto, runs a long input's pieces on them while this thread waits)."""
+        return time.thread_time() + self.vocoder.worker_cpu_seconds
+
     def _run(self, jobs: list[Job]) -> None:
-        started, cpu = time.monotonic(), time.thread_time()
+        started, cpu = time.monotonic(), self._cpu_time()
         try:
             audios = self.vocoder.batch([job.mel for job in jobs], keep=[(job.start, job.stop) for job in jobs])
         except Exception as e:  # the model failed (out of memory, ...): each request is told, the server goes on
@@ -143,6 +149,6 @@ class Scheduler:
             return
         if self.on_batch is not None:
             self.on_batch(BatchDone(tuple(started - job.queued_at for job in jobs), time.monotonic() - started,
-                                    time.thread_time() - cpu))
+                                    self._cpu_time() - cpu))
         for job, audio in zip(jobs, audios):
             job.future.set_result(audio)
