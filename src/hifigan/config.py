@@ -185,10 +185,9 @@ class HifiganConfig:
         for name in self.discriminator_args:
             if name not in self.discriminators:
                 raise bad(f"discriminator_args names {name!r}, which is not in discriminators {self.discriminators}")
-        if self.audio_peak is not None and (isinstance(self.audio_peak, bool)
-                                            or not isinstance(self.audio_peak, int | float)
-                                            or not 0 < self.audio_peak <= 1):
-            raise bad(f"audio_peak must be a number in (0, 1] or null (clips as recorded), got {self.audio_peak!r}")
+        peak = self.audio_peak
+        if peak is not None and (isinstance(peak, bool) or not isinstance(peak, int | float) or not 0 < peak <= 1):
+            raise bad(f"audio_peak must be a number in (0, 1] or null (clips as recorded), got {peak!r}")
         if not isinstance(self.recipe, dict):
             raise bad("recipe must be a mapping (project, file, commit)")
 
