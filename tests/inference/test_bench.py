@@ -181,3 +181,25 @@ def test_preset_bench_records_the_threads_of_its_runs(tmp_path):
         result = run_preset_bench([str(cfg_path)], 0.064, 1, ("eager",), 1)
         assert torch.get_num_threads() == 2
     assert result["machine"]["threads"] == 1 and result["presets"][0]["hop_size"] == 16
+
+
+def test_bench_reports_the_largest_difference_from_eager(tmp_path):
+    """`max abs diff`: the largest sample difference of a backend's output from eager's, computed here again from
+    the same weights and mel (fp16 on the CPU differs enough that its mean difference is well below its max)."""
+    from hifigan.inference.bench import bench_inputs, clone_generator, run_bench
+    from hifigan.inference.vocoder import Vocoder
+    from hifigan.models.generators import fold_norms
+
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
+    with threads(1):
+        result = run_bench(str(cfg_path), seconds=0.256, repeats=1, backends=("eager", "eager:fp16"), threads=1,
+                           memory=False, stream_chunk_frames=32)
+        cfg, generator, mel = bench_inputs(str(cfg_path), 0.256)
+        with torch.inference_mode():
+            reference = fold_norms(clone_generator(generator, cfg).eval())(mel.unsqueeze(0))[0, 0]
+        half = Vocoder(clone_generator(generator, cfg), cfg, "cpu", "eager", "fp16")
+        half(mel)  # a first call, as the bench makes
+        difference = (half(mel) - reference).abs()
+    assert difference.max() > 2 * difference.mean()
+    assert result["backends"][1]["max_abs_diff"] == pytest.approx(float(difference.max()), rel=1e-6)
