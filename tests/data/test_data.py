@@ -21,15 +21,10 @@ from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import AudioError, HifiganError
 from hifigan.mel import MelSpectrogram
 from tests.support.files import corpus_with_bad_files, write_clips
+from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()
-
-
-def scan(files, cfg=CFG, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return scan_clips(files, cfg, **kw)
 
 
 @settings(max_examples=40, deadline=None)
@@ -183,14 +178,14 @@ def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
 def test_wrong_rate_is_an_error_unless_resample(tmp_path):
     path = write_clips(tmp_path, 1, sampling_rate=16000)[0]
     with pytest.raises(AudioError, match=r"16000 Hz.*--resample") as e:
-        scan([path])
+        quiet_scan([path])
     assert e.value.path == str(path)
-    clip = scan([path], resample=True).clips[0]
+    clip = quiet_scan([path], resample=True).clips[0]
     assert abs(clip.num_samples - sf.info(path).frames // 2) <= 1
 
 
 def test_training_item_is_official_preprocessing(tiny_corpus):
-    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    clips = quiet_scan(find_audio(tiny_corpus, recursive=True)).clips
     ds = VocoderDataset(clips, CFG, train=True, seed=7)
     frontend = MelSpectrogram(**CFG.mel_kwargs())
     loss_frontend = MelSpectrogram(**CFG.mel_kwargs(for_loss=True))
@@ -213,7 +208,7 @@ def test_training_item_is_official_preprocessing(tiny_corpus):
 
 @pytest.mark.parametrize("peak", [None, 0.5])
 def test_training_audio_is_scaled_to_the_configs_audio_peak_or_kept_as_recorded(tiny_corpus, peak):
-    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    clips = quiet_scan(find_audio(tiny_corpus, recursive=True)).clips
     short = min(range(len(clips)), key=lambda i: clips[i].num_samples)
     segment = (clips[short].num_samples // CFG.hop_size + 1) * CFG.hop_size  # the whole clip, zero-padded
     cfg = replace(CFG, audio_peak=peak, segment_size=segment)
@@ -225,7 +220,7 @@ def test_training_audio_is_scaled_to_the_configs_audio_peak_or_kept_as_recorded(
 
 
 def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):
-    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    clips = quiet_scan(find_audio(tiny_corpus, recursive=True)).clips
     long = max(range(len(clips)), key=lambda i: clips[i].num_samples)
     a, b = VocoderDataset(clips, CFG, train=True, seed=1), VocoderDataset(clips, CFG, train=True, seed=1)
     assert torch.equal(a[long][1], b[long][1])
@@ -237,7 +232,7 @@ def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):
 
 
 def test_validation_items_are_whole_utterances(tiny_corpus):
-    clips = scan(find_audio(tiny_corpus, recursive=True)).clips
+    clips = quiet_scan(find_audio(tiny_corpus, recursive=True)).clips
     mel, audio, _, _ = VocoderDataset(clips, CFG, train=False)[0]
     assert audio.shape[0] == clips[0].num_samples
     assert mel.shape[1] == MelSpectrogram(**CFG.mel_kwargs()).num_frames(clips[0].num_samples)

@@ -6,25 +6,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 
 import numpy as np
 import soundfile as sf
 
 from hifigan.audio import find_audio
-from hifigan.data.clip_scan import Clip, scan_clips
+from hifigan.data.clip_scan import Clip
 from hifigan.data.scan_cache import ROW, ReadSettings, gather_facts
 from tests.support.files import corpus_with_bad_files
+from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()
 SETTINGS = ReadSettings(CFG.sampling_rate)
-
-
-def quiet_scan(files, facts=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return scan_clips(files, CFG, facts=facts)
 
 
 def test_parallel_rows_equal_serial_rows_and_the_scan_counts_as_before(tmp_path, tiny_corpus):
@@ -34,7 +28,7 @@ def test_parallel_rows_equal_serial_rows_and_the_scan_counts_as_before(tmp_path,
     assert serial.read == parallel.read == len(files) == 12
     assert np.array_equal(serial.rows, parallel.rows) and serial.problems == parallel.problems
     assert sorted(files[i].name for i in serial.problems) == ["empty.wav", "garbage.wav"]
-    report = quiet_scan(files, parallel)
+    report = quiet_scan(files, facts=parallel)
     assert len(report.clips) == 9 and len(report.skipped) == 2
     assert [p.name for p in report.silent] == ["silent.wav"] and [p.name for p in report.clipping] == ["loud.wav"]
     plain = quiet_scan(files)  # no facts given: the files are read now
@@ -60,7 +54,7 @@ def test_the_cache_reads_only_changed_files_and_trusts_no_stale_row(tmp_path, ti
     assert silent.stat().st_size == stat.st_size
     changed = gather_facts(files, SETTINGS, cache)
     assert changed.read == 1
-    assert [p.name for p in quiet_scan(files, changed).silent] == []
+    assert [p.name for p in quiet_scan(files, facts=changed).silent] == []
     # one file added, one removed: only the new one is read
     (folder / "clip00.wav").unlink()
     shutil.copy(tiny_corpus / "clip01.wav", folder / "zz_new.wav")

@@ -12,22 +12,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import ReadSettings, gather_facts
 from hifigan.errors import HifiganError
 from tests.support.files import write_clips
+from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()  # n_fft 64, hop 16, 8 kHz
 SETTINGS = ReadSettings(CFG.sampling_rate)
-
-
-def quiet_scan(files, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return scan_clips(files, CFG, **kw)
 
 
 def write(path, samples) -> object:

@@ -3,28 +3,20 @@ padded with the log floor and long ones cut, every file's mel found by its own s
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
 from hifigan.audio import find_audio, load_audio
-from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
 from hifigan.errors import HifiganError, MelError
 from hifigan.mel import MelSpectrogram
+from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()
-
-
-def scan(files, cfg=CFG, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return scan_clips(files, cfg, **kw)
 
 
 def test_teacher_forced_mels_stay_aligned_and_unnormalised(tmp_path, tiny_corpus):
@@ -33,7 +25,7 @@ def test_teacher_forced_mels_stay_aligned_and_unnormalised(tmp_path, tiny_corpus
     frontend = MelSpectrogram(**CFG.mel_kwargs())
     for path in find_audio(tiny_corpus, recursive=True):
         np.save(mels / f"{path.stem}.npy", frontend(torch.from_numpy(load_audio(path))).numpy())
-    clips = scan(find_audio(tiny_corpus, recursive=True), input_mels=mels).clips
+    clips = quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels).clips
     ds = VocoderDataset(clips, CFG, train=True, seed=3)
     hop, frames = CFG.hop_size, CFG.segment_size // CFG.hop_size
     for i, clip in enumerate(clips):
@@ -59,7 +51,7 @@ def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_co
         wav = wavs / f"c{n}.wav"
         sf.write(wav, (rng.standard_normal(n) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
         np.save(mels / f"c{n}.npy", frontend(torch.from_numpy(load_audio(wav))).numpy())
-    clips = scan(find_audio(wavs, recursive=True), input_mels=mels).clips
+    clips = quiet_scan(find_audio(wavs, recursive=True), input_mels=mels).clips
     assert [c.num_samples for c in clips] == [100, 300, 500]
     ds = VocoderDataset(clips, CFG, train=True, seed=3)
     for i, clip in enumerate(clips):
@@ -83,7 +75,7 @@ def test_short_clip_with_a_longer_teacher_forced_mel_is_cut_to_a_segment(tmp_pat
     sf.write(wavs / "c.wav", (rng.standard_normal(500) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
     mel = rng.standard_normal((CFG.num_mels, frames + 2)).astype(np.float32)
     np.save(mels / "c.npy", mel)
-    clips = scan(find_audio(wavs, recursive=True), input_mels=mels).clips
+    clips = quiet_scan(find_audio(wavs, recursive=True), input_mels=mels).clips
     got, audio, _, _ = VocoderDataset(clips, CFG, train=True, seed=3)[0]
     np.testing.assert_array_equal(got.numpy(), mel[:, :frames])
     assert audio.shape == (CFG.segment_size,) and (audio[500:] == 0).all()
@@ -105,4 +97,4 @@ def test_teacher_forced_mels_need_distinct_stems(tmp_path, tiny_corpus):
 
 def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
     with pytest.raises(MelError, match="no such file"):
-        scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)
+        quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)

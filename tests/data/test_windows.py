@@ -4,15 +4,13 @@ window (the official start range never starts on its last frame), and the shorte
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset
 from hifigan.errors import ConfigError
+from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()  # segment 512, hop 16, n_fft 64, 8 kHz
@@ -25,9 +23,7 @@ def clips_of(tmp_path, lengths, cfg=CFG, input_mels=None):
         path = tmp_path / f"ramp{n}.wav"
         sf.write(path, np.arange(1, n + 1, dtype=np.int16) * 20, cfg.sampling_rate, subtype="PCM_16")
         paths.append(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return scan_clips(paths, cfg, input_mels=input_mels).clips
+    return quiet_scan(paths, cfg, input_mels=input_mels).clips
 
 
 def ramp(n: int) -> np.ndarray:
