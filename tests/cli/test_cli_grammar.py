@@ -61,6 +61,12 @@ def test_evaluate_generated_is_the_old_spelling_of_system():
     assert listen.system == ["a=x"] and listen.deprecations == []
 
 
+def test_old_system_spelling_after_system_keeps_both():
+    """--generated after --system appends to the systems given before it, in the order given."""
+    args = parse("evaluate", "--reference", "r", "--system", "b=y", "--generated", "a=x")
+    assert args.system == ["b=y", "a=x"] and args.deprecations == ["--generated is deprecated, use --system"]
+
+
 def test_output_given_twice_or_missing_is_a_usage_error(capsys):
     for argv in (["mel", "in.wav", "x.npy", "-o", "y.npy"], ["mel", "in.wav"], ["vocode", "-c", "g.pt", "a.wav"],
                  ["evaluate", "--reference", "r"], ["vocode", "-c", "g.pt", "--output-dir", "x", "-o", "y", "a.wav"],
@@ -71,6 +77,43 @@ def test_output_given_twice_or_missing_is_a_usage_error(capsys):
         assert exit_.value.code == 2
         err = capsys.readouterr().err
         assert "error:" in err and ("give the output once" in err or len(argv) < 6), err
+
+
+def test_output_given_twice_names_both_spellings(capsys):
+    """The usage error of an output given twice names each spelling with its own value, so the user sees which
+    one to drop."""
+    for argv, words in ((["vocode", "-c", "g.pt", "-o", "y", "--output-dir", "x", "a.wav"],
+                         "give the output once: -o/--out y or (deprecated) --output-dir x, not both"),
+                        (["mel", "in.wav", "x.npy", "-o", "y.npy"],
+                         "give the output once: -o/--out y.npy or (deprecated) x.npy, not both")):
+        with pytest.raises(SystemExit):
+            parse(*argv)
+        assert words in capsys.readouterr().err
+
+
+def test_generator_source_is_required_and_exactly_one(capsys):
+    """vocode, export and serve need a generator: --checkpoint or --pretrained, one of them, else a usage error."""
+    for argv, words in ((["export", "-o", "g.pt"], "one of the arguments --checkpoint/-c --pretrained is required"),
+                        (["export", "-o", "g.pt", "-c", "a.pt", "--pretrained", "lj-v1"], "not allowed with")):
+        with pytest.raises(SystemExit) as exit_:
+            parse(*argv)
+        assert exit_.value.code == 2 and words in capsys.readouterr().err
+
+
+def test_old_positional_output_is_used_with_its_note():
+    """A trailing OUTPUT (the old spelling) becomes the output, and its note shows the -o/--out to use instead."""
+    args = parse("mel", "in.wav", "x.npy")
+    assert args.out == Path("x.npy")
+    assert args.deprecations == ["the output as a last argument (x.npy) is deprecated, use -o/--out x.npy"]
+
+
+def test_q_is_short_for_quiet_and_help_keeps_the_examples_as_written():
+    """-q spells --quiet on every command; an epilog of examples keeps its lines (argparse would refill them into
+    one paragraph)."""
+    assert parse("mel", "in.wav", "-o", "x.npy", "-q").quiet and not parse("mel", "in.wav", "-o", "x.npy").quiet
+    subparser = parse("mel", "in.wav", "-o", "x.npy").subparser
+    assert ("examples:\n  hifigan mel data/ljspeech-mini/LJ001-0001.wav -o LJ001-0001.npy --config v1\n  hifigan mel "
+            in subparser.format_help())
 
 
 @pytest.mark.parametrize(("argv", "prog", "message"), [
@@ -134,6 +177,14 @@ def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):
         assert (code, out, err) == (0, "", "")
 
 
+def test_vocoded_line_at_zero_time_and_with_what_else_was_written(capsys):
+    """Vocoding timed at 0 s is infinitely fast rather than a ZeroDivisionError; `also` (vocode --evaluate's report)
+    ends the line."""
+    say_vocoded(argparse.Namespace(quiet=False), 2, 3.0, Path("o"), 0.0, also=(Path("r.json"), Path("r.png")))
+    assert capsys.readouterr().out == ("wrote 2 files (3.0 s of audio) to o in 0.0 s, inf x real time, "
+                                       "and r.json, r.png\n")
+
+
 def _pty() -> tuple[int, int]:
     """A pseudo-terminal 100 columns wide (tqdm draws nothing on a 0-column one): (leader, follower) descriptors."""
     leader, follower = pty.openpty()
@@ -180,3 +231,16 @@ def test_no_progress_bar_in_a_pipe_or_under_ci(tmp_path, capsys, monkeypatch, ti
         monkeypatch.setenv("CI", "true")
         assert main([str(a) for a in argv]) == 0
     assert _read_all(leader) == ""
+
+
+@pytest.mark.parametrize(("total", "enabled", "drawn"), [(2, True, True), (1, True, False), (2, False, False)])
+def test_progress_bar_for_several_items_unless_disabled(monkeypatch, total, enabled, drawn):
+    """On a terminal the bar shows from two items up, and not with enabled=False (--no-progress)."""
+    from hifigan.cli.common import progress
+
+    monkeypatch.delenv("CI", raising=False)
+    leader, follower = _pty()
+    with os.fdopen(follower, "w") as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        assert list(progress(range(total), "vocode", total, enabled)) == list(range(total))
+    assert (f"{total}/{total}" in _read_all(leader)) == drawn

@@ -45,6 +45,22 @@ def test_an_output_name_taken_by_a_folder_fails_before_any_output(tmp_path, caps
     assert line.startswith("hifigan vocode: error: ") and sorted(p.name for p in out.iterdir()) == ["good.wav"]
 
 
+def test_check_output_file_refuses_a_folder_and_creates_the_file_folder(tmp_path, monkeypatch):
+    """An output file path that is a folder is refused in one line naming it; otherwise its folder is created (the
+    current one for a bare name) and the file itself is left for the writer."""
+    from hifigan.cli.common import check_output_file
+    from hifigan.errors import HifiganError
+
+    with pytest.raises(HifiganError) as refused:
+        check_output_file(tmp_path)
+    assert str(refused.value) == f"{tmp_path}: is a directory, expected an output file path"
+    check_output_file(tmp_path / "new" / "sub" / "g.pt")
+    assert (tmp_path / "new" / "sub").is_dir() and list((tmp_path / "new" / "sub").iterdir()) == []
+    monkeypatch.chdir(tmp_path / "new")
+    check_output_file(Path("g.pt"))
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["sub"]
+
+
 def _fsize_limit(limit: int) -> Callable[[], None]:
     def apply() -> None:  # runs in the child: writes past `limit` bytes fail with EFBIG instead of killing it
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)

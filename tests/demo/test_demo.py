@@ -192,3 +192,19 @@ def test_summary_table_rows_of_the_metrics_given_with_their_mean_and_t_interval(
 
     table = summary_table([{"snr": 10.0}, {"snr": 12.0}], [{"snr": 20.0}, {"snr": 22.0}]).splitlines()
     assert table[2:] == ["| SNR (dB) | higher | 11.0000 [-1.7062, 23.7062] | 21.0000 [8.2938, 33.7062] |"]
+
+
+def test_score_table_mean_row_skips_undefined_clips_and_shows_none_defined_as_a_dash():
+    """The mean row is the mean over the clips where a metric is defined (a clip too short for it scores NaN), NaN
+    where no clip has it; format_table shows NaN as "-"."""
+    from hifigan.demo_tables import format_table, score_table
+
+    nan = math.nan
+    start = [{"snr": 10.0, "pesq": nan}, {"snr": nan, "pesq": nan}, {"snr": 14.0, "pesq": nan}]
+    end = [{"snr": 20.0, "pesq": 2.0}, {"snr": 22.0, "pesq": nan}, {"snr": 27.0, "pesq": 3.0}]
+    rows = score_table(["a", "b", "c"], start, end)
+    mean = rows[-1]
+    assert [r["clip"] for r in rows] == ["a", "b", "c", "mean"]
+    assert (mean["snr start"], mean["snr end"], mean["pesq end"]) == (12.0, 23.0, 2.5)
+    assert math.isnan(mean["pesq start"])
+    assert format_table(rows).splitlines()[-1] == "| mean | 12.0000 | - | 23.0000 | 2.5000 |"

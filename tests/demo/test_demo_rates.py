@@ -74,6 +74,18 @@ def test_a_model_of_another_rate_or_mel_hears_the_same_recordings(registered, ti
     assert notes[1].startswith("tiny-gone: not shown: ") and "not installed" in notes[1] and len(notes) == 2
 
 
+def test_a_recording_of_whole_hops_is_vocoded_as_it_is(registered):
+    """A recording of a whole number of hops at the model's rate gets no padding: an extra hop of zeros would
+    change the mel, and so the audio, of its last frames."""
+    from hifigan.demo import vocode_recording
+
+    n = 256 * 16  # 256 hops of tiny-test (8 kHz, hop 16)
+    reference = 0.3 * np.sin(2 * np.pi * 220 * np.arange(n) / 8000) + 0.02 * np.random.default_rng(1).standard_normal(n)
+    reference = reference.astype(np.float32)
+    got = vocode_recording(Vocoder.from_pretrained("tiny-test", backend="eager"), reference, 8000)
+    assert got.shape == reference.shape and np.abs(got - by_hand(reference, 8000, 8000)).max() < TOL
+
+
 def test_demo_at_16k_on_a_22k_corpus(registered, tmp_path, capsys):
     """The whole demo at 16 kHz on 22050 Hz clips: resampled on the way in, every output at 16 kHz. (Hop 64: the
     pitch metrics track one frame per hop, and pYIN on hop 16 would take most of the test's time.)"""

@@ -132,6 +132,40 @@ def test_bench_reports_the_median_and_the_ratios_of_the_timed_runs(tmp_path, mon
     assert (stream["lookahead_frames"], stream["left_context_frames"]) == (field.right, field.left)
 
 
+class _Faults:
+    """A stand-in for resource.getrusage whose calls alternate before / after (as bench.py counts each timed run's
+    page faults): each after call adds the next scripted count to ru_minflt."""
+
+    RUSAGE_SELF = 0
+
+    def __init__(self, counts):
+        self.counts, self.total, self.calls = list(counts), 1000, 0
+
+    def getrusage(self, who):
+        import types
+
+        if self.calls % 2:
+            self.total += self.counts.pop(0)
+        self.calls += 1
+        return types.SimpleNamespace(ru_minflt=self.total, ru_maxrss=0)
+
+
+def test_bench_reports_the_median_page_faults_of_the_timed_runs(tmp_path, monkeypatch):
+    """Scripted page-fault counts: each backend's figure is the median of its runs, so one run that touches much
+    fresh memory (a first allocation, another thread) does not become the figure."""
+    import hifigan.inference.bench as bench
+
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
+    # three repeats, eager then fused in each: eager 5, 50, 7 (median 7), fused 9, 3, 100 (median 9)
+    monkeypatch.setattr(bench, "resource", _Faults([5, 9, 50, 3, 7, 100]))
+    with threads(1):
+        result = bench.run_bench(str(cfg_path), seconds=0.256, repeats=3, backends=("eager", "fused"), threads=1,
+                                 memory=False, stream_chunk_frames=64)
+    eager, fused = result["backends"]
+    assert (eager["page_faults"], fused["page_faults"]) == (7, 9)
+
+
 def test_bench_child_reports_the_median_of_its_repeats(tmp_path, monkeypatch):
     """The fresh process's body (run here): "seconds" is the first vocoding's time, "solo_median_s" the median of the
     repeats after it."""
