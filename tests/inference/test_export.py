@@ -7,7 +7,8 @@ import torch
 
 from hifigan.cli import main
 from hifigan.config import load_config
-from hifigan.inference.export import export_generator
+from hifigan.errors import HifiganError
+from hifigan.inference.export import export_generator, torchscript_module
 from hifigan.models import Generator
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import odd_rate_config, tiny_config
@@ -111,3 +112,61 @@ def test_export_errors_leave_no_file(tmp_path, tiny_checkpoint, capsys):
         main(["export", "-c", str(tiny_checkpoint), "--format", "tflite", "-o", str(tmp_path / "x")])
     with pytest.raises(ValueError, match="format"):
         export_generator(Generator(tiny_config()), "tflite", tmp_path / "x")
+
+
+def test_a_float64_generator_traces_and_computes_in_float64(tmp_path):
+    """The tracing example takes the weights' dtype: a float64 generator exports, and the file computes float64 audio
+    equal to eager's."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    eager = Generator(cfg).double().eval()
+    export_generator(eager, "torchscript", tmp_path / "g.pt")
+    mel = torch.randn(2, cfg.num_mels, 11, dtype=torch.float64) - 3
+    with torch.inference_mode():
+        got, expected = torch.jit.load(str(tmp_path / "g.pt"))(mel), eager.remove_weight_norm()(mel)[:, 0]
+    assert got.dtype == torch.float64
+    assert (got - expected).abs().max() < 1e-10
+
+
+def test_a_saved_torchscript_file_keeps_its_weights_as_parameters(tmp_path):
+    """The file holds the traced module, not a frozen one: its weights are parameters, so the loaded module converts
+    with .double() and computes float64 audio (frozen constants would stay float32)."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    eager = Generator(cfg).eval()
+    export_generator(eager, "torchscript", tmp_path / "g.pt")
+    scripted = torch.jit.load(str(tmp_path / "g.pt"))
+    assert scripted.state_dict()
+    mel = torch.randn(1, cfg.num_mels, 9, dtype=torch.float64) - 3
+    with torch.inference_mode():
+        got, expected = scripted.double()(mel), eager.remove_weight_norm().double()(mel)[:, 0]
+    assert got.dtype == torch.float64 and (got - expected).abs().max() < 1e-10
+
+
+def test_torchscript_module_freezes_only_when_asked():
+    """freeze=True (the in-process engine's module): weights folded in as constants, none left as parameters, the
+    same audio; without it the traced module keeps its parameters (what a saved file holds)."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    generator = Generator(cfg)
+    traced, frozen = torchscript_module(generator), torchscript_module(generator, freeze=True)
+    assert list(traced.parameters()) and not list(frozen.parameters())
+    mel = torch.randn(1, cfg.num_mels, 9) - 3
+    with torch.inference_mode():
+        assert (traced(mel) - frozen(mel)).abs().max() < TOL
+
+
+def test_num_mels_is_needed_for_a_conv_pre_that_is_no_conv1d(tmp_path):
+    """Only an nn.Conv1d conv_pre tells the mel bins; another module of that name is a one-line error, no file."""
+
+    class _LinearPre(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv_pre = torch.nn.Linear(16, 16)
+
+        def forward(self, mel: torch.Tensor) -> torch.Tensor:
+            return self.conv_pre(mel.transpose(1, 2)).reshape(mel.shape[0], 1, -1)
+
+    with pytest.raises(HifiganError, match="exporting _LinearPre needs num_mels"):
+        export_generator(_LinearPre(), "torchscript", tmp_path / "g.pt")
+    assert list(tmp_path.iterdir()) == []

@@ -158,6 +158,22 @@ class _LengthBranch(_Ramp):
         return audio if mel.shape[-1] > 20 else -audio
 
 
+class _LengthShape(_Ramp):
+    """A Python decision on the input length that changes the output's length: a trace keeps the one it saw."""
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        audio = self.conv(mel).transpose(1, 2).reshape(mel.shape[0], 1, -1)
+        return audio if mel.shape[-1] > 20 else audio[..., :-1]
+
+
+class _LengthScale(_Ramp):
+    """A Python decision on the input length that scales the output by 1.01: close, but not the same audio."""
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        audio = self.conv(mel).transpose(1, 2).reshape(mel.shape[0], 1, -1)
+        return audio if mel.shape[-1] > 20 else audio * 1.01
+
+
 class _Causal(_Ramp):
     """Each frame's audio reads its own frame and the 39 before it: a field on one side only, wider than the first
     probe's half (16 frames)."""
@@ -247,4 +263,20 @@ def test_a_forward_that_does_not_trace_is_refused_before_a_file_is_written(tmp_p
             export_generator(_LengthBranch(cfg), fmt, tmp_path / f"g.{fmt}", num_mels=16)
     with pytest.raises(HifiganError, match="exporting _LengthBranch needs num_mels"):
         export_generator(_LengthBranch(cfg), "torchscript", tmp_path / "g.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_trace_that_gives_another_length_is_refused_in_one_line(tmp_path):
+    """The trace is checked at a second length by shape before values: a forward whose output length is a Python
+    decision is the same one-line refusal, not an error from comparing tensors of two shapes."""
+    with pytest.raises(HifiganError, match=r"^_LengthShape does not trace: traced at 32 frames, it computes "
+                                           r"something else at 19"):
+        export_generator(_LengthShape(tiny_config()), "torchscript", tmp_path / "g.pt", num_mels=16)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_trace_that_is_one_percent_off_at_another_length_is_refused(tmp_path):
+    """The second-length check compares at the float32 tolerance (1e-4): a trace 1% off there is refused too."""
+    with pytest.raises(HifiganError, match=r"^_LengthScale does not trace"):
+        export_generator(_LengthScale(tiny_config()), "torchscript", tmp_path / "g.pt", num_mels=16)
     assert list(tmp_path.iterdir()) == []

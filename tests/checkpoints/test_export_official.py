@@ -1,0 +1,117 @@
+"""export_official on small hand-built checkpoints of ours (no training): the file names from the step, the do_*
+file's contents (MPD and MSD in official keys, each optimizer in its own place, the official last-update index),
+and what it refuses or leaves out."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hifigan.checkpoints.export_official import export_official
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.checkpoints.official import ours_to_official
+from hifigan.errors import CheckpointError, HifiganError
+from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from tests.support.files import equal_states
+from tests.support.tiny import TINY_DISCRIMINATORS, tiny_config
+
+
+def _optimizer_state(module: torch.nn.Module, lr: float) -> dict:
+    """An AdamW state with moments after one real step (lr tells the two optimizers apart)."""
+    optim = torch.optim.AdamW(module.parameters(), lr=lr)
+    sum(p.sum() for p in module.parameters()).backward()
+    optim.step()
+    return optim.state_dict()
+
+
+def _narrow_discriminators() -> tuple[torch.nn.Module, torch.nn.Module]:
+    return (MultiPeriodDiscriminator(**TINY_DISCRIMINATORS["mpd"]),
+            MultiScaleDiscriminator(**TINY_DISCRIMINATORS["msd"]))
+
+
+@pytest.fixture
+def full_checkpoint(tmp_path):
+    """Our checkpoint at step 7, epoch 2, of a config with the official MPD and MSD (their arguments untouched);
+    the weights are narrow ones, which export_official copies without building the modules."""
+    torch.manual_seed(0)
+    cfg = tiny_config("1", official_discriminators=True)
+    generator = Generator(cfg)
+    mpd, msd = _narrow_discriminators()
+    payload = generator_payload(generator.state_dict(), cfg, mpd=mpd.state_dict(), msd=msd.state_dict(),
+                                optim_g=_optimizer_state(generator, 1e-3), optim_d=_optimizer_state(msd, 5e-4),
+                                step=7, epoch=2)
+    path = tmp_path / "ours.pt"
+    write_checkpoint(path, payload)
+    return path, payload
+
+
+def test_writes_g_and_do_files_with_the_official_layout(full_checkpoint, tmp_path):
+    """g_/do_ named by the step (8 digits), both returned; do_ holds mpd and msd under their own names in official
+    keys, optim_g and optim_d each in its place, and steps = step - 1 (the official 0-based last update)."""
+    path, payload = full_checkpoint
+    out = tmp_path / "export"
+    written = export_official(path, out)
+    assert written == [out / "g_00000007", out / "do_00000007"]
+    assert sorted(p.name for p in out.iterdir()) == ["do_00000007", "g_00000007"]
+    g_file = torch.load(out / "g_00000007", weights_only=True)
+    assert equal_states(g_file["generator"], ours_to_official(payload["generator"]))
+    do_file = torch.load(out / "do_00000007", weights_only=True)
+    assert (do_file["steps"], do_file["epoch"]) == (6, 2)
+    for name in ("mpd", "msd"):
+        assert equal_states(do_file[name], ours_to_official(payload[name])), name
+    for name in ("optim_g", "optim_d"):
+        assert do_file[name]["param_groups"][0]["lr"] == payload[name]["param_groups"][0]["lr"], name
+        assert equal_states(do_file[name]["state"], payload[name]["state"]), name
+
+
+def test_a_checkpoint_without_a_step_is_g_00000000(tmp_path):
+    """No 'step' key (a generator-only payload): step 0, and no do_* file (nothing to put in it)."""
+    cfg = tiny_config("1", official_discriminators=True)
+    write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(cfg).state_dict(), cfg))
+    assert export_official(tmp_path / "g.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000000"]
+
+
+def test_a_missing_discriminator_leaves_out_the_do_file(full_checkpoint, tmp_path):
+    """MPD without MSD in the file: g_* alone (a do_* file needs both), no error."""
+    path, payload = full_checkpoint
+    del payload["msd"]
+    write_checkpoint(path, payload)
+    assert export_official(path, tmp_path / "out") == [tmp_path / "out" / "g_00000007"]
+
+
+def test_non_official_discriminator_arguments_leave_out_the_do_file(tmp_path):
+    """MPD and MSD by name but narrowed (not the official layout): a warning naming the argument, g_* only."""
+    cfg = tiny_config("1")
+    mpd, msd = _narrow_discriminators()
+    write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, mpd=mpd.state_dict(),
+                                                             msd=msd.state_dict(), step=3))
+    with pytest.warns(UserWarning, match=r"the checkpoint sets discriminator_args\['mpd'\]"):
+        assert export_official(tmp_path / "ours.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000003"]
+
+
+def test_refuses_an_official_file_and_creates_nothing(tmp_path):
+    """An official g_* file (it has a 'generator' key too) is no checkpoint of ours: refused, no output folder."""
+    cfg = tiny_config("1")
+    torch.save({"generator": ours_to_official(Generator(cfg).state_dict())}, tmp_path / "g_00000001")
+    with pytest.raises(CheckpointError, match="not a checkpoint of this package"):
+        export_official(tmp_path / "g_00000001", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_path_that_is_a_file_is_refused(full_checkpoint, tmp_path):
+    """--out naming a file: one error naming it, the file untouched."""
+    (tmp_path / "out").write_text("keep")
+    with pytest.raises(HifiganError, match="exists and is not a folder"):
+        export_official(full_checkpoint[0], tmp_path / "out")
+    assert (tmp_path / "out").read_text() == "keep"
+
+
+def test_a_third_discriminator_leaves_out_the_do_file(tmp_path):
+    """Official MPD and MSD trained beside MRD: a warning naming all three, g_* only (a do_* file would drop the MRD
+    and misplace the optimizer's moments)."""
+    cfg = tiny_config("1", official_discriminators=True, discriminators=["mpd", "msd", "mrd"])
+    mpd, msd = _narrow_discriminators()
+    write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, mpd=mpd.state_dict(),
+                                                             msd=msd.state_dict(), step=5))
+    with pytest.warns(UserWarning, match="the checkpoint was trained with mpd, msd, mrd"):
+        assert export_official(tmp_path / "ours.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000005"]
