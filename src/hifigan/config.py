@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hifigan.config_values import check_ranges, check_types
 from hifigan.errors import ConfigError
 from hifigan.upsampling import transposed_padding
+from hifigan.values import number
 
 
 @dataclass
@@ -119,14 +121,15 @@ class HifiganConfig:
         def bad(problem: str) -> ConfigError:
             return ConfigError(source, problem)
 
-        if not isinstance(self.generator, str) or not self.generator:
-            raise bad(f"generator must be a name, got {self.generator!r}")
-        if not isinstance(self.generator_args, dict) or not all(isinstance(k, str) for k in self.generator_args):
-            raise bad("generator_args must be a mapping of argument name to value")
+        try:
+            check_types(self)
+            check_ranges(self)
+        except ValueError as e:
+            raise bad(str(e)) from None
+        if not self.generator:
+            raise bad("generator must be a name, got ''")
         if self.generator == HIFIGAN_GENERATOR:
             self._validate_hifigan(bad)
-        elif isinstance(self.hop_size, bool) or not isinstance(self.hop_size, int) or self.hop_size < 1:
-            raise bad(f"hop_size must be an integer >= 1, got {self.hop_size!r}")
         if self.segment_size % self.hop_size:
             raise bad(f"segment_size ({self.segment_size}) must be a multiple of hop_size ({self.hop_size})")
         if self.mel_framing == "official" and (self.n_fft - self.hop_size) % 2:
@@ -165,31 +168,20 @@ class HifiganConfig:
                               f"(a 'same' convolution needs (kernel - 1) x dilation even); use {kernel + 1}")
 
     def _validate_parts(self, bad: Callable[[str], ConfigError]) -> None:
-        """The part lists and their arguments have the right types (the parts check names and values when built)."""
-        if not isinstance(self.discriminators, list) or not self.discriminators \
-                or not all(isinstance(n, str) for n in self.discriminators):
+        """The part lists and weights hold sensible values (the parts check their names and arguments when built)."""
+        if not self.discriminators:
             raise bad("discriminators must be a non-empty list of names")
         if len(set(self.discriminators)) != len(self.discriminators):
             raise bad(f"discriminators lists a name twice: {self.discriminators}")
-        if not isinstance(self.loss_weights, dict):
-            raise bad("loss_weights must be a mapping of term name to weight")
-        for name, weight in self.loss_weights.items():
-            if isinstance(weight, bool) or not isinstance(weight, int | float) or not math.isfinite(weight) \
-                    or weight < 0:
-                raise bad(f"loss_weights[{name!r}] must be a finite number >= 0, got {weight!r}")
-        self.loss_weights = {k: float(v) for k, v in self.loss_weights.items()}
-        for key in ("discriminator_args", "loss_args"):
-            value = getattr(self, key)
-            if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
-                raise bad(f"{key} must map each part name to a mapping of its arguments")
+        try:
+            self.loss_weights = {k: number(f"loss_weights[{k!r}]", v, 0) for k, v in self.loss_weights.items()}
+            if self.audio_peak is not None:  # None: the clips as recorded
+                number("audio_peak", self.audio_peak, 0, 1, low_open=True)
+        except ValueError as e:
+            raise bad(str(e)) from None
         for name in self.discriminator_args:
             if name not in self.discriminators:
                 raise bad(f"discriminator_args names {name!r}, which is not in discriminators {self.discriminators}")
-        peak = self.audio_peak
-        if peak is not None and (isinstance(peak, bool) or not isinstance(peak, int | float) or not 0 < peak <= 1):
-            raise bad(f"audio_peak must be a number in (0, 1] or null (clips as recorded), got {peak!r}")
-        if not isinstance(self.recipe, dict):
-            raise bad("recipe must be a mapping (project, file, commit)")
 
     @property
     def upsample_factor(self) -> int:

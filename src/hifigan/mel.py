@@ -16,6 +16,7 @@ from hifigan.errors import AudioError, ConfigError
 from hifigan.melconv.conventions import forward, front_end_floor
 from hifigan.melconv.stats import model_stats
 from hifigan.padding import reflect_pad
+from hifigan.stft_geometry import check_stft_geometry
 
 FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
 OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code
@@ -41,6 +42,10 @@ class MelSpectrogram:
         self.hop_size, self.win_size, self.fmin, self.fmax, self.center = (
             hop_size, win_size, fmin, fmax, center,
         )
+        try:
+            check_stft_geometry(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax)
+        except ValueError as e:
+            raise ConfigError(None, str(e)) from None
         if framing not in FRAMINGS:
             raise ConfigError(None, f"mel_framing (or loss_args['mel']['framing']) {framing!r} is unknown; "
                                     f"choose from {', '.join(FRAMINGS)}")

@@ -20,7 +20,7 @@ from hifigan.models import Generator
 from hifigan.models.generator import ResBlock1, ResBlock2
 from hifigan.upsampling import transposed_padding
 from tests.support.files import FIXTURES
-from tests.support.tiny import tiny_config
+from tests.support.tiny import stft_for_hop, tiny_config
 
 
 @pytest.mark.parametrize("version", ["v1", "v2", "v3"])
@@ -91,7 +91,7 @@ def test_unknown_key_in_dist_config_is_named(tmp_path):
         ({"segment_size": 8000}, "multiple of hop_size"),
         ({"resblock_kernel_sizes": [3, 7]}, "differ in length"),
         ({"upsample_initial_channel": 100}, "upsample_initial_channel must be divisible by 2 \\*\\* len"),  # 4 halvings
-        *(({"audio_peak": v}, r"audio_peak must be a number in \(0, 1\] or null") for v in (0, 1.5, True, "0.9")),
+        *(({"audio_peak": v}, r"audio_peak must be a number") for v in (0, 1.5, True, "0.9")),
     ],
 )
 def test_inconsistent_configs_are_rejected(tmp_path, values, message):
@@ -119,10 +119,10 @@ def test_dataclass_default_is_v1():
 
 
 def _upsampling(rates: list[int], kernels: list[int]) -> dict:
-    """Tiny config values with these upsampling stages (n_fft - hop even, as the official framing needs)."""
+    """Tiny config values with these upsampling stages."""
     hop = math.prod(rates)
-    return {**tiny_config().to_dict(), "upsample_rates": rates, "upsample_kernel_sizes": kernels, "hop_size": hop,
-            "segment_size": 8 * hop, "n_fft": 64 + hop % 2}
+    return {**tiny_config().to_dict(), "upsample_rates": rates, "upsample_kernel_sizes": kernels,
+            "segment_size": 8 * hop, **stft_for_hop(hop)}
 
 
 def _suggestion(error: ConfigError) -> int:

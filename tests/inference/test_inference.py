@@ -18,7 +18,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.machine import cpu_computes, emulated_message
 from hifigan.models import Generator
 from tests.support.official_files import official_tiny_files
-from tests.support.tiny import tiny_config
+from tests.support.tiny import stft_for_hop, tiny_config
 
 BACKENDS = ("eager", "fused", "fused-split", "jit", "onnx", "onnx-split", "tiled", "tiled-split")
 TOL = 1e-4
@@ -113,9 +113,9 @@ def test_every_engine_gives_frames_times_hop_at_any_accepted_geometry(stages, fr
     would shift the audio by whole samples)."""
     rates, kernels = zip(*map(_geometry, stages))
     hop = int(np.prod(rates))
-    cfg = tiny_config("1", upsample_rates=list(rates), upsample_kernel_sizes=list(kernels), hop_size=hop,
-                      segment_size=32 * hop, n_fft=64 + hop % 2, upsample_initial_channel=8, resblock_kernel_sizes=[3],
-                      resblock_dilation_sizes=[[1, 2]])
+    cfg = tiny_config("1", upsample_rates=list(rates), upsample_kernel_sizes=list(kernels),
+                      segment_size=32 * hop, **stft_for_hop(hop), upsample_initial_channel=8,
+                      resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 2]])
     torch.manual_seed(0)
     g = Generator(cfg).double().eval().remove_weight_norm()
     mel = torch.randn(1, cfg.num_mels, frames, dtype=torch.float64, generator=torch.Generator().manual_seed(cut)) - 3

@@ -27,6 +27,13 @@ def tiny_config(resblock: str = "2", official_discriminators: bool = False, **ov
     return config_from_dict(values)
 
 
+def stft_for_hop(hop: int) -> dict:
+    """hop_size, n_fft and win_size for a tiny config of hop `hop`: n_fft 64 where the hop fits in it, the window
+    the frame (hop <= win_size = n_fft, as hifigan.stft_geometry needs), n_fft - hop even (the official framing)."""
+    n_fft = max(64, hop) + (max(64, hop) - hop) % 2
+    return {"hop_size": hop, "n_fft": n_fft, "win_size": n_fft}
+
+
 def narrow_discriminators(values: dict) -> dict:
     """Config values with TINY_DISCRIMINATORS' widths added to the arguments of the MPD and MSD they name (their
     other arguments kept)."""

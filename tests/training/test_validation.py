@@ -84,7 +84,8 @@ def test_each_pass_uses_the_current_weights_and_workers_change_nothing(held_out,
     expected = one_by_one(generator, held_out)
     for a, b, c, e in zip(first, second, in_process, expected):
         assert not torch.allclose(a, b)
-        torch.testing.assert_close(b, c, rtol=1e-6, atol=1e-7)  # a worker's mel may round differently (threads)
+        # a worker's mel may round differently (its threads; on the AVX2 Zen 3, 1.2e-7): stale weights differ by ~1e-2
+        torch.testing.assert_close(b, c, rtol=1e-5, atol=1e-6)
         torch.testing.assert_close(b, e, rtol=1e-4, atol=1e-5)  # float32: batched vs alone round differently
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from hifigan.models.arguments import integer
 from hifigan.models.discriminators import _ConvStack, _Ensemble
 from hifigan.models.norms import weight_norm
 from hifigan.models.stft import (
@@ -19,6 +18,7 @@ from hifigan.models.stft import (
     min_samples,
     padded_stft,
 )
+from hifigan.values import integer
 
 UNIVNET_RESOLUTIONS = PWG_RESOLUTIONS
 """UnivNet's (n_fft, hop, win) triples, in its order: Parallel WaveGAN's."""
