@@ -3,6 +3,7 @@ line naming it, exit 2, and leaves no partial or temp file behind."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import shutil
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_runs import failed_cleanly, run, run_module
+from hifigan.cli import main
+from tests.support.cli_runs import failed_cleanly, files_in, run, run_module
 
 
 def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_config_json, good_wav):
@@ -120,3 +122,96 @@ def test_read_only_output_folder(tmp_path, tiny_checkpoint, tiny_config_json, go
     failed_cleanly(proc.returncode, proc.stderr, tmp_path / "nothing", "ro", "Read-only file system")
     proc = _in_private_mount("ro", disk, "vocode", "-c", tiny_checkpoint, "-o", disk / "sub", good_wav)
     failed_cleanly(proc.returncode, proc.stderr, tmp_path / "nothing", "sub", "Read-only file system")
+
+
+# ---------------------------------------------------------------- an output that is one of the command's inputs
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _refused(code: int, err: str, name: str, *unchanged: tuple[Path, str]) -> str:
+    """Exit 2, one line naming `name` and the overwrite, and every (file, digest before) of `unchanged` as it was."""
+    line = failed_cleanly(code, err, Path("nothing"), name, "would overwrite the input")
+    for path, before in unchanged:
+        assert _digest(path) == before, f"{path} was overwritten"
+    return line
+
+
+def test_vocode_refuses_an_output_that_is_an_input(tmp_path, capsys, monkeypatch, tiny_checkpoint, good_wav):
+    """vocode -o DIR --evaluate DIR/x.wav would replace the recording it then scores (SNR 100 dB): refused, through
+    `./` and a symlinked folder as well, before OUT is touched."""
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(good_wav, data / "x.wav")
+    before = _digest(data / "x.wav")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", data, "--evaluate", "./data/x.wav")
+    line = _refused(code, err, "x.wav", (data / "x.wav", before))
+    assert line.startswith("hifigan vocode: error: ") and "choose another -o" in line
+    (tmp_path / "link").symlink_to(data)
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", "link", data / "x.wav")
+    _refused(code, err, "x.wav", (data / "x.wav", before))
+    assert files_in(data) == ["x.wav"] and files_in(tmp_path) == ["data", "good.wav", "link"]
+
+
+def test_mel_refuses_to_overwrite_its_input(tmp_path, capsys, monkeypatch, tiny_config_json, good_wav):
+    """Audio named x.npy (soundfile reads it by its header) is not replaced by its own mel."""
+    shutil.copy(good_wav, tmp_path / "x.npy")
+    before = _digest(tmp_path / "x.npy")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "mel", "x.npy", "-o", "./x.npy", "--config", tiny_config_json)
+    _refused(code, err, "x.npy", (tmp_path / "x.npy", before))
+    assert files_in(tmp_path) == ["good.wav", "x.npy"]
+
+
+def test_export_refuses_to_overwrite_the_checkpoint(tmp_path, capsys, monkeypatch, tiny_checkpoint):
+    """export -c X.pt -o X.pt replaced the training checkpoint with the exported model; also through `./`, an
+    absolute path and a symlink."""
+    shutil.copy(tiny_checkpoint, tmp_path / "X.pt")
+    (tmp_path / "link.pt").symlink_to(tmp_path / "X.pt")
+    before = _digest(tmp_path / "X.pt")
+    monkeypatch.chdir(tmp_path)
+    for out in ("X.pt", "./X.pt", tmp_path / "X.pt", "link.pt"):
+        code, _, err = run(capsys, "export", "-c", "X.pt", "-o", out)
+        line = _refused(code, err, Path(out).name, (tmp_path / "X.pt", before))
+        assert "the input checkpoint (-c)" in line and "choose another -o" in line
+    assert files_in(tmp_path) == ["X.pt", "link.pt"] and (tmp_path / "link.pt").is_symlink()
+
+
+def test_export_official_refuses_to_overwrite_the_checkpoint(tmp_path, capsys, tiny_checkpoint):
+    """A checkpoint named as its own g_<step> in the output folder: refused after it is read, before any file."""
+    with pytest.warns(UserWarning, match="no do_"):  # the tiny discriminators are not the official ones
+        assert main(["export-official", "-c", str(tiny_checkpoint), "-o", str(tmp_path / "first"), "--quiet"]) == 0
+    capsys.readouterr()
+    (name,) = files_in(tmp_path / "first")
+    folder = tmp_path / "export"
+    folder.mkdir()
+    shutil.copy(tiny_checkpoint, folder / name)
+    before = _digest(folder / name)
+    code, _, err = run(capsys, "export-official", "-c", folder / name, "-o", f"{folder}/./")
+    _refused(code, err, name, (folder / name, before))
+    assert files_in(folder) == [name]
+
+
+def test_bench_refuses_to_overwrite_its_config(tmp_path, capsys, monkeypatch, tiny_config_json):
+    shutil.copy(tiny_config_json, tmp_path / "c.json")
+    before = _digest(tmp_path / "c.json")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "bench", "--config", "c.json", "-o", tmp_path / "c.json", "--backends", "eager",
+                       "--no-memory", "--seconds", "0.1", "--repeats", "1")
+    assert "the input config (--config) c.json" in _refused(code, err, "c.json", (tmp_path / "c.json", before))
+    assert files_in(tmp_path) == ["c.json"]
+
+
+def test_evaluate_refuses_to_overwrite_its_config(tmp_path, capsys, monkeypatch, tiny_config_json, good_wav):
+    """-o ./c.json is the prefix c: its report c.json would replace the --config file the metrics were measured with."""
+    for folder in ("ref", "gen"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(good_wav, tmp_path / folder / "a.wav")
+    shutil.copy(tiny_config_json, tmp_path / "c.json")
+    before = _digest(tmp_path / "c.json")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "evaluate", "--reference", "ref", "--system", "gen", "--config", "c.json",
+                       "--metrics", "mel_l1", "-o", "./c.json")
+    _refused(code, err, "c.json", (tmp_path / "c.json", before))
+    assert files_in(tmp_path) == ["c.json", "gen", "good.wav", "ref"]

@@ -5,6 +5,7 @@ discriminators)."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from hifigan.atomic import prepare_output_dir
@@ -22,9 +23,11 @@ from hifigan.errors import CheckpointError
 from hifigan.training.registry import non_official_arguments
 
 
-def export_official(checkpoint: Path, out: Path) -> list[Path]:
+def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], None] | None = None) -> list[Path]:
     """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD in their official layout, and
-    no other discriminator: the official format has no place for others, nor its optimizer for their moments)."""
+    no other discriminator: the official format has no place for others, nor its optimizer for their moments).
+    `check` sees the files to write once their names are known, before anything is created (the CLI refuses one
+    that is the checkpoint itself)."""
     source = CheckpointContents.read(checkpoint)
     obj = source.contents
     if source.official or "generator" not in obj:
@@ -34,19 +37,23 @@ def export_official(checkpoint: Path, out: Path) -> list[Path]:
                                           "the HiFi-GAN generator only")
     step = int(obj.get("step", 0))
     files = {f"g_{step:08d}": official_generator_dict(source.generator_state())}
-    official = is_official_set(stored_discriminators(obj))
+    official, note = is_official_set(stored_discriminators(obj)), None
     if not official:
-        warnings.warn(f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
-                      f"{', '.join(stored_discriminators(obj))}", stacklevel=2)
+        note = (f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
+                f"{', '.join(stored_discriminators(obj))}")
     elif changed := non_official_arguments(stored_discriminator_args(obj)):
         official = False
-        warnings.warn(f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
-                      f"{', '.join(changed)}", stacklevel=2)
+        note = (f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
+                f"{', '.join(changed)}")
     if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
         states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
         files[f"do_{step:08d}"] = official_discriminators_dict(
             # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
             states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step - 1, int(obj.get("epoch", 0)))
+    if check is not None:
+        check([out / name for name in files])  # before the note: a refused export says one line
+    if note is not None:
+        warnings.warn(note, stacklevel=2)
     prepare_output_dir(out)  # only once everything to write has been read and checked
     for name, payload in files.items():
         write_checkpoint(out / name, payload)

@@ -8,7 +8,7 @@ import math
 import os
 from pathlib import Path
 
-from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
+from hifigan.cli.common import add_command, add_out, check_output_file, config_file, refuse_overwriting, say_wrote
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import bench_entry, device_backends
 
@@ -86,6 +86,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         if args.out.endswith(("/", os.sep)):
             raise HifiganError(args.out, "names a folder; -o is the JSON file to write")
         args.out = Path(args.out)
+        refuse_overwriting([args.out], [("config (--config)", config_file(args.config))])
         check_output_file(args.out)
     if args.presets is not None:
         result, table = _bench_presets(args, backends)

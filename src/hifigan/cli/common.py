@@ -171,3 +171,47 @@ def check_output_file(path: Path) -> None:
     if path.is_dir():
         raise HifiganError(path, "is a directory, expected an output file path")
     prepare_output_dir(path.parent if str(path.parent) else Path("."))
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two spellings name one file: the same path once resolved (`./x`, a relative against an absolute one, a
+    symlink on the way), or, where both exist, the same file (a hard link)."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
+                       option: str = "-o") -> list[HifiganError]:
+    """One error per output that is one of the command's `inputs` ((what, path) pairs; a None path is skipped), naming
+    the output as given: writing it would destroy the input before or while it is read."""
+    inputs = [(what, path) for what, path in inputs if path is not None]
+    problems = []
+    for out in outputs:
+        for what, path in inputs:
+            if _same_file(out, path):
+                spelled = "" if os.fspath(path) == os.fspath(out) else f" {os.fspath(path)}"
+                problems.append(HifiganError(out, f"the output would overwrite the input {what}{spelled}; choose "
+                                                  f"another {option}"))
+                break
+    return problems
+
+
+def refuse_overwriting(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
+                       option: str = "-o") -> None:
+    """Fail, before anything is written, where an output is one of the inputs (see overwritten_inputs); several such
+    outputs are listed in one line."""
+    problems = overwritten_inputs(outputs, list(inputs), option)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise HifiganError(None, "; ".join(str(e) for e in problems))
+
+
+def config_file(config: str | os.PathLike | None) -> str | os.PathLike | None:
+    """--config when it names a file (load_config reads an existing path before a preset name), else None."""
+    return config if config is not None and Path(config).exists() else None

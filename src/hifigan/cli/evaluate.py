@@ -13,7 +13,9 @@ from hifigan.cli.common import (
     add_no_progress,
     add_out,
     add_systems,
+    config_file,
     on_terminal,
+    refuse_overwriting,
     say_wrote,
 )
 
@@ -68,6 +70,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     require_packages(args.metrics)  # PESQ, STOI, ESTOI: the 'eval' extra
     systems = parse_systems(args.system)
+    if args.out is not None:  # the reports and the page: never the --config file read to measure them
+        reports_json, page = output_paths(args.out, list(systems), create=False)
+        planned = [p for j in reports_json.values() for p in (j, j.with_suffix(".png"))] + ([page] if args.html else [])
+        refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
     config, name = metric_config(args.config, args.reference, resample=args.resample)
     reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,

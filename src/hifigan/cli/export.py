@@ -11,7 +11,9 @@ from hifigan.cli.common import (
     add_generator_source,
     add_out,
     check_output_file,
+    config_file,
     generator_from_args,
+    refuse_overwriting,
     say_wrote,
 )
 from hifigan.errors import HifiganError
@@ -59,6 +61,8 @@ def run_export(args: argparse.Namespace) -> int:
     from hifigan.models.generators import fold_norms
 
     fmt = export_format(args.out, args.format)
+    refuse_overwriting([args.out], [("checkpoint (-c)", args.checkpoint),
+                                    ("config (--config)", config_file(args.config))])
     require_format(fmt)
     generator, config = generator_from_args(args)
     check_output_file(args.out)
@@ -83,5 +87,8 @@ def add_export_official(sub: argparse._SubParsersAction) -> None:
 def run_export_official(args: argparse.Namespace) -> int:
     from hifigan.checkpoints.export_official import export_official
 
-    say_wrote(args, *export_official(args.checkpoint, args.out))
+    def check(outputs: list[Path]) -> None:
+        refuse_overwriting(outputs, [("checkpoint (-c)", args.checkpoint)])
+
+    say_wrote(args, *export_official(args.checkpoint, args.out, check=check))
     return 0

@@ -16,9 +16,12 @@ from hifigan.cli.common import (
     add_no_progress,
     add_out,
     check_output_file,
+    config_file,
     generator_from_args,
     on_terminal,
+    overwritten_inputs,
     progress,
+    refuse_overwriting,
     say_vocoded,
     say_wrote,
 )
@@ -68,6 +71,7 @@ def run_mel(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() != ".npy":
         raise HifiganError(args.out, "the output of mel is a .npy array: give a name ending in .npy")
+    refuse_overwriting([args.out], [("audio", args.input), ("config (--config)", config_file(args.config))])
     config = load_config(args.config)
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
     mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
@@ -219,11 +223,17 @@ def run_vocode(args: argparse.Namespace) -> int:
 
 
 def _check_names(args: argparse.Namespace) -> list[HifiganError]:
-    """The inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav is a folder (reported with the
-    other bad inputs); .npy inputs under --evaluate (a mel has no recording to score against) fail here, in one
-    line naming them all."""
+    """The outputs that would overwrite an input (an INPUT, the checkpoint, config or mel stats: --evaluate would
+    score a recording against itself), the inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav
+    is a folder (reported with the other bad inputs); .npy inputs under --evaluate (a mel has no recording to score
+    against) fail here, in one line naming them all."""
     stems: dict[str, Path] = {}
-    problems = []
+    outputs = [args.out / f"{path.stem}.wav" for path in args.inputs]
+    if args.evaluate:  # the report's files (hifigan.evaluation.output.report_paths of the folder)
+        outputs += [args.out / "evaluation.json", args.out / "evaluation.png"]
+    sources = [("checkpoint (-c)", args.checkpoint), ("config (--config)", config_file(args.config)),
+               ("mel stats (--mel-stats)", args.mel_stats)]
+    problems = overwritten_inputs(outputs, [*(("file", path) for path in args.inputs), *sources])
     for path in args.inputs:
         if path.stem in stems:
             problems.append(HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)"))

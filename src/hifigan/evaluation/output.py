@@ -17,9 +17,9 @@ from hifigan.evaluation.pairing import match_lengths
 from hifigan.evaluation.results import FileResult, Report
 
 
-def report_paths(out: str | os.PathLike) -> tuple[Path, Path]:
-    """(json, png) for `out`: an existing folder or a path ending in a separator is a folder (created),
-    anything else a prefix (a .json or .png suffix is dropped)."""
+def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Path]:
+    """(json, png) for `out`: an existing folder or a path ending in a separator is a folder (created unless not
+    `create`), anything else a prefix (a .json or .png suffix is dropped)."""
     text = os.fspath(out)
     out = Path(out)
     if out.is_dir() or text.endswith(("/", os.sep)):
@@ -27,7 +27,8 @@ def report_paths(out: str | os.PathLike) -> tuple[Path, Path]:
     else:
         folder = out.parent if str(out.parent) else Path(".")
         stem = out.stem if out.suffix.lower() in (".json", ".png") else out.name
-    prepare_output_dir(folder)
+    if create:
+        prepare_output_dir(folder)
     return folder / f"{stem}.json", folder / f"{stem}.png"
 
 

@@ -49,11 +49,12 @@ def parse_systems(texts: Iterable[str], reserved: Sequence[str] = ()) -> dict[st
     return systems
 
 
-def output_paths(out: str | os.PathLike, names: Sequence[str]) -> tuple[dict[str, Path], Path]:
-    """Per system the `out` value for `evaluate_pairs`, and the page's path (the output folder is created)."""
+def output_paths(out: str | os.PathLike, names: Sequence[str], create: bool = True) -> tuple[dict[str, Path], Path]:
+    """Per system the `out` value for `evaluate_pairs`, and the page's path (the output folder is created unless not
+    `create`)."""
     from hifigan.evaluation.output import report_paths
 
-    json_path, _ = report_paths(out)
+    json_path, _ = report_paths(out, create)
     if len(names) == 1:
         return {names[0]: json_path}, json_path.with_suffix(".html")
     return ({name: json_path.with_name(f"{json_path.stem}-{name}.json") for name in names},
