@@ -216,3 +216,38 @@ def test_one_line_for_several_bad_inputs_is_parseable(tmp_path, capsys, tiny_che
     line = failed_cleanly(code, err, tmp_path / "out", *map(str, bad))
     listed = line.split("(nothing was written): ", 1)[1].split("; ")
     assert [re.sub(r":.*", "", item) for item in listed] == [str(p) for p in bad]
+
+
+# ---------------------------------------------------------------- train: every bad file and list line, no run folder
+def test_train_names_every_bad_file_and_creates_no_run_folder(tmp_path, capsys, tiny_config_json):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(4):
+        wav(corpus / f"good{i}.wav", tone(SR // 2))
+    wav(corpus / "fast.wav", tone(SR, sr=2 * SR), sr=2 * SR)
+    wav(corpus / "slow.wav", tone(SR // 4, sr=SR // 2), sr=SR // 2)
+    wav(corpus / "stereo.wav", tone(SR // 2, channels=2))
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out, "--max-steps", 1)
+    failed_cleanly(code, err, out, "3 of 7 inputs are bad (nothing was written)", f"fast.wav: sample rate is {2 * SR}",
+                   f"slow.wav: sample rate is {SR // 2}", "stereo.wav: has 2 channels")
+    mels = tmp_path / "mels"  # teacher-forced mels: every missing one named
+    mels.mkdir()
+    np.save(mels / "good0.npy", np.zeros((BINS, SR // 2 // HOP), np.float32))
+    code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out, "--max-steps", 1,
+                       "--input-mels", mels, "--resample", "--mix-to-mono")
+    failed_cleanly(code, err, out, "6 of 7 inputs are bad", "good1.npy: no such file", "stereo.npy: no such file")
+
+
+def test_train_names_every_bad_line_of_both_file_lists(tmp_path, capsys, tiny_config_json):
+    root = tmp_path / "wavs"
+    root.mkdir()
+    for name in ("a", "b", "c"):
+        wav(root / f"{name}.wav", tone(SR // 2))
+    (tmp_path / "train.txt").write_text("a|one\n|two\nb|three\na|four\n")
+    (tmp_path / "valid.txt").write_text("c|one\nc|two\n")
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--valid-list", tmp_path / "valid.txt",
+                       "--wav-root", root, "--config", tiny_config_json, "-o", out, "--max-steps", 1)
+    failed_cleanly(code, err, out, "3 of 6 inputs are bad", "train.txt: line 2: empty id",
+                   "train.txt: line 4: 'a' is listed on line 1 too", "valid.txt: line 2: 'c' is listed on line 1 too")

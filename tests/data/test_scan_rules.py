@@ -116,7 +116,8 @@ def test_teacher_forced_mels_are_refused_for_one_stem_in_two_formats(tmp_path):
     paths = write_clips(folder, 2)
     sf.write(folder / "clip00.flac", sf.read(paths[0], dtype="int16")[0], CFG.sampling_rate)
     with pytest.raises(HifiganError, match=r"clip00\.wav: has the stem of .*clip00\.flac"):
-        scan_corpus(Corpus(folder=folder, valid_count=1), CFG, lambda f: None, input_mels=tmp_path)
+        scan_corpus(Corpus(folder=folder, valid_count=1), CFG, lambda f: gather_facts(f, SETTINGS, progress=False),
+                    input_mels=tmp_path)
 
 
 def test_a_resumed_run_validates_on_its_own_held_out_files(tmp_path, tiny_corpus):

@@ -11,7 +11,8 @@ import torch
 from hifigan.audio import find_audio, load_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
-from hifigan.errors import HifiganError, MelError
+from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
@@ -90,11 +91,15 @@ def test_teacher_forced_mels_need_distinct_stems(tmp_path, tiny_corpus):
         (tmp_path / "wavs" / speaker / "000.wav").write_bytes((tiny_corpus / "clip00.wav").read_bytes())
     (tmp_path / "wavs" / "spk1" / "001.wav").write_bytes((tiny_corpus / "clip01.wav").read_bytes())
     (tmp_path / "mels").mkdir()
+    for stem in ("000", "001"):  # every mel there: the shared stem is the one problem
+        np.save(tmp_path / "mels" / f"{stem}.npy", np.zeros((CFG.num_mels, 20), np.float32))
+    facts_of = lambda files: gather_facts(files, ReadSettings(CFG.sampling_rate), progress=False)  # noqa: E731
     with pytest.raises(HifiganError, match=r"has the stem of .*spk1/000\.wav: both would take the mel .*000\.npy") as e:
-        scan_corpus(Corpus(folder=tmp_path / "wavs", valid_count=1), CFG, lambda f: None, input_mels=tmp_path / "mels")
+        scan_corpus(Corpus(folder=tmp_path / "wavs", valid_count=1), CFG, facts_of, input_mels=tmp_path / "mels")
     assert e.value.path == str(tmp_path / "wavs" / "spk2" / "000.wav")
 
 
 def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
-    with pytest.raises(MelError, match="no such file"):
-        quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=tmp_path)
+    files = find_audio(tiny_corpus, recursive=True)
+    with pytest.raises(HifiganError, match=f"{len(files)} of {len(files)} inputs are bad .*clip00.npy: no such file"):
+        quiet_scan(files, input_mels=tmp_path)

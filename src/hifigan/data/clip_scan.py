@@ -13,7 +13,7 @@ import numpy as np
 from hifigan.audio import check_format, load_mel
 from hifigan.config import HifiganConfig
 from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 
 # A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
 # peak normalisation would make it full-scale noise.
@@ -43,6 +43,7 @@ class ScanReport:
     clipping: list[Path] = field(default_factory=list)
     silent: list[Path] = field(default_factory=list)
     misaligned: list[tuple[Path, str]] = field(default_factory=list)
+    bad: list[HifiganError] = field(default_factory=list)  # files that stop the run (format, teacher-forced mel)
 
     def summary(self, what: str) -> str:
         parts = [f"{what}: {len(self.clips)} clips"]
@@ -80,10 +81,24 @@ def scan_clips(
 
     Unreadable or empty files are skipped; silence-only files are skipped (normalising them would turn
     noise into full-scale audio); clipping files are kept. A sample rate other than the config's, or
-    more than one channel, is an error naming the file unless --resample / --mix-to-mono is given.
+    more than one channel, is an error unless --resample / --mix-to-mono is given, as is a missing or malformed
+    teacher-forced mel: one error naming every such file (hifigan.errors.bad_inputs).
     Warnings are issued once, with counts and the first few names. `facts`: what hifigan.data.scan_cache learnt
     of these files (a cache, another rank); without them the files are read now.
     """
+    report = sort_clips(files, config, resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels, what=what,
+                        facts=facts)
+    if report.bad:
+        raise bad_inputs(report.bad, len(files))
+    return finish_scan(report, what)
+
+
+def sort_clips(
+    files: Sequence[Path], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
+    input_mels: Path | None = None, what: str = "training set", facts: FileFacts | None = None,
+) -> ScanReport:
+    """scan_clips' verdict on each file, every file that stops the run collected in `bad` (not raised), for a
+    caller that reports them with other sets' (hifigan.data.corpus_scan); finish_scan completes it."""
     if facts is None:
         facts = gather_facts(files, ReadSettings(config.sampling_rate, resample, mix_to_mono), progress=False)
     if len(facts.rows) != len(files):
@@ -98,8 +113,12 @@ def scan_clips(
         if verdict == "empty":
             report.skipped.append((path, "contains no audio samples"))
             continue
-        check_format(path, int(row["channels"]), int(row["rate"]), config.sampling_rate, resample=resample,
-                     mix_to_mono=mix_to_mono)  # a format problem stops the run: it applies to the whole corpus
+        try:  # a format problem stops the run: it applies to the whole corpus
+            check_format(path, int(row["channels"]), int(row["rate"]), config.sampling_rate, resample=resample,
+                         mix_to_mono=mix_to_mono)
+        except HifiganError as e:
+            report.bad.append(e)
+            continue
         samples = int(row["samples"])
         if verdict == "short":
             report.skipped.append((path, f"too short ({samples} samples, need more than {config.n_fft})"))
@@ -112,11 +131,20 @@ def scan_clips(
         mel_path = None
         if input_mels is not None:
             mel_path = Path(input_mels) / f"{path.stem}.npy"
-            frames = load_mel(mel_path, config.num_mels).shape[1]  # missing or malformed: an error
+            try:
+                frames = load_mel(mel_path, config.num_mels).shape[1]  # missing or malformed: an error
+            except HifiganError as e:
+                report.bad.append(e)
+                continue
             expected = samples / config.hop_size
             if abs(frames - expected) > max(2.0, 0.05 * expected):
                 report.misaligned.append((mel_path, f"{frames} frames, the audio implies {expected:.0f}"))
         report.clips.append(Clip(path, samples, mel_path))
+    return report
+
+
+def finish_scan(report: ScanReport, what: str) -> ScanReport:
+    """A sorted set with no file that stops the run: its warnings said, an error if no clip is usable."""
     _warn(report, what)
     if not report.clips:
         raise HifiganError(None, f"{what}: no usable audio files ({len(report.skipped)} skipped, "
@@ -135,4 +163,4 @@ def _warn(report: ScanReport, what: str) -> None:
         if items:
             shown = "; ".join(f"{p} ({why})" if why else str(p) for p, why in items[:3])
             more = " ..." if len(items) > 3 else ""
-            warnings.warn(f"{what}: {message.format(n=len(items))}: {shown}{more}", stacklevel=3)
+            warnings.warn(f"{what}: {message.format(n=len(items))}: {shown}{more}", stacklevel=4)

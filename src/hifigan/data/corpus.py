@@ -10,32 +10,47 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
     """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav. An id listed
-    twice is an error: its copies could be held out and trained on at once."""
+    twice is an error: its copies could be held out and trained on at once. Every bad line is named in one error
+    (hifigan.errors.bad_inputs)."""
+    files, problems, total = _filelist(path, wav_root)
+    if problems:
+        raise bad_inputs(problems, total)
+    return files
+
+
+def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> tuple[list[Path], list[HifiganError], int]:
+    """read_filelist's files, every problem of the list (one per bad line, or the list's own) and how many lines
+    it holds."""
     path, wav_root = Path(path), Path(wav_root)
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark is not part of the first id
     except FileNotFoundError:
-        raise HifiganError(path, "no such file list") from None
+        return [], [HifiganError(path, "no such file list")], 1
     except (OSError, UnicodeDecodeError) as e:
-        raise HifiganError(path, f"cannot read file list ({e})") from None
+        return [], [HifiganError(path, f"cannot read file list ({e})")], 1
     files: dict[Path, int] = {}  # file -> its line
+    problems = []
+    entries = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
+        entries += 1
         clip_id = line.split("|", 1)[0].strip()
         if not clip_id:
-            raise HifiganError(path, f"line {number}: empty id (expected 'id|text')")
+            problems.append(HifiganError(path, f"line {number}: empty id (expected 'id|text')"))
+            continue
         name = clip_id if Path(clip_id).suffix.lower() in AUDIO_SUFFIXES else f"{clip_id}.wav"
         if (first := files.setdefault(wav_root / name, number)) != number:
-            raise HifiganError(path, f"line {number}: {clip_id!r} is listed on line {first} too (list each clip once)")
-    if not files:
-        raise HifiganError(path, "file list holds no entries")
-    return list(files)
+            problems.append(HifiganError(path, f"line {number}: {clip_id!r} is listed on line {first} too (list "
+                                               "each clip once)"))
+    if not files and not problems:
+        problems.append(HifiganError(path, "file list holds no entries"))
+    return list(files), problems, max(entries, 1)
 
 
 DEFAULT_FRACTION = 0.05
@@ -162,9 +177,15 @@ class Corpus:
         if (self.folder is None) == (self.train_list is None):
             raise HifiganError(None, "give either a corpus folder or a training file list (not both)")
         root = self.root()
-        files = read_filelist(self.train_list, root) if self.train_list is not None else find_audio(self.folder,
-                                                                                                  recursive=True)
-        return files, read_filelist(self.valid_list, root) if self.valid_list is not None else None
+        files, problems, total = (_filelist(self.train_list, root) if self.train_list is not None
+                                  else (find_audio(self.folder, recursive=True), [], 0))
+        valid = None
+        if self.valid_list is not None:  # both lists' problems in one error
+            valid, valid_problems, valid_total = _filelist(self.valid_list, root)
+            problems, total = problems + valid_problems, total + valid_total
+        if problems:
+            raise bad_inputs(problems, total)
+        return files, valid
 
     def listed(self, lists: tuple[list[Path], list[Path] | None] | None = None) -> list[Path]:
         """Every file the corpus names (in `lists`, default `self.lists()`), each once (a file in both lists is

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.config import HifiganConfig
-from hifigan.data.clip_scan import ScanReport, classify, scan_clips
+from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
 from hifigan.data.corpus import Corpus, HeldOut
 from hifigan.data.scan_cache import FileFacts
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 
 
 @dataclass
@@ -25,25 +25,28 @@ class ScannedCorpus:
     facts: FileFacts
 
 
-def _refuse_shared_stems(files: Sequence[Path], input_mels: Path) -> None:
+def _shared_stems(files: Sequence[Path], input_mels: Path) -> list[HifiganError]:
     """Teacher-forced mels are found by stem (<stem>.npy, as the official code does): two files of one stem, in two
     speakers' folders or as .wav and .flac, would both train against one mel."""
     first: dict[str, Path] = {}
+    problems = []
     for path in files:
         if (other := first.setdefault(path.stem, path)) != path:
-            raise HifiganError(path, f"has the stem of {other}: both would take the mel {input_mels / path.stem}.npy "
-                                     "(--input-mels finds mels by stem); rename one")
+            problems.append(HifiganError(path, f"has the stem of {other}: both would take the mel "
+                                               f"{input_mels / path.stem}.npy (--input-mels finds mels by stem); "
+                                               "rename one"))
+    return problems
 
 
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
                 resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
                 held_out: Sequence[str] | None = None) -> ScannedCorpus:
     """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
-    both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks)."""
+    both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks). Every file that
+    stops the run, in either part, is named in one error (hifigan.errors.bad_inputs)."""
     lists = corpus.lists()  # a large folder is walked once
     files = corpus.listed(lists)
-    if input_mels is not None:
-        _refuse_shared_stems(files, input_mels)
+    shared = _shared_stems(files, input_mels) if input_mels is not None else []
     facts = facts_of(files)
     # a file at another rate or channel count is drawn like a usable one: the scan then stops on it, naming it
     usable = {f for f, row in zip(files, facts.rows) if classify(row, config) in ("usable", "format")}
@@ -52,7 +55,9 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
         held = corpus.keep_held_out(held, held_out)
     index = {f: i for i, f in enumerate(files)}
     kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels)
-    train = scan_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
-    valid = scan_clips(held.valid, config, **kw, what="validation set",
+    train = sort_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
+    valid = sort_clips(held.valid, config, **kw, what="validation set",
                        facts=facts.take([index[f] for f in held.valid]))
-    return ScannedCorpus(held, train, valid, files, facts)
+    if problems := [*shared, *train.bad, *valid.bad]:
+        raise bad_inputs(problems, len(files))
+    return ScannedCorpus(held, finish_scan(train, "training set"), finish_scan(valid, "validation set"), files, facts)
