@@ -1,6 +1,7 @@
 """Vocoder backends and batching: every path computes the plain eager generator's function (within 1e-4)."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.machine import cpu_computes, emulated_message
 from hifigan.models import Generator
+from tests.support.cli_runs import SR, run_module, tone, wav
 from tests.support.official_files import official_tiny_files
 from tests.support.tiny import stft_for_hop, tiny_config
 
@@ -224,13 +226,32 @@ def test_half_precision_runs_the_network_in_that_dtype(precision, dtype, bound):
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_a_half_precision_this_cpu_emulates_is_said_in_one_line(precision, capsys):
     """Emulated fp16/bf16 (no AVX512-FP16 / AVX512-BF16 or AMX: oneDNN took ~20x the fp32 time) still vocodes, and
-    says so once; where the CPU computes it, nothing is said (on a Zen 4: a note for fp16, none for bf16)."""
+    says so as a Python warning, pointing at the caller; where the CPU computes it, nothing is said (on a Zen 4: a
+    warning for fp16, none for bf16). Nothing is printed: the CLI turns the warning into its one line."""
     cfg = tiny_config("1")
-    vocoder = Vocoder(Generator(cfg), cfg, backend="auto", precision=precision)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vocoder = Vocoder(Generator(cfg), cfg, backend="auto", precision=precision)
     assert vocoder(torch.randn(cfg.num_mels, 5) - 4).shape == (5 * cfg.upsample_factor,)
-    note = (f"hifigan: note: --precision {precision}: {emulated_message(precision)}, many times slower than fp32 "
+    note = (f"--precision {precision}: {emulated_message(precision)}, many times slower than fp32 "
             "(fp32 is the fast choice on this CPU)")
-    assert capsys.readouterr().err.splitlines() == ([] if cpu_computes(precision) else [note])
+    assert [str(w.message) for w in caught] == ([] if cpu_computes(precision) else [note])
+    assert all(w.filename == __file__ for w in caught)
+    assert capsys.readouterr().err == ""
+
+
+def test_vocode_says_an_emulated_half_precision_as_a_one_line_warning(tmp_path, tiny_checkpoint):
+    """docs/commands.md: a warning is `hifigan COMMAND: warning: ...`, one line on stderr (a child process: pytest
+    records the warnings of its own)."""
+    precision = next((p for p in ("fp16", "bf16") if not cpu_computes(p)), None)
+    if precision is None:
+        pytest.skip("this CPU computes fp16 and bf16: nothing to warn of")
+    audio = wav(tmp_path / "a.wav", tone(SR // 4))  # copy synthesis: a mel of the model's own convention
+    proc = run_module("vocode", "-c", tiny_checkpoint, "--precision", precision, "-o", tmp_path / "out", audio, "-q")
+    assert proc.returncode == 0, proc.stderr
+    said = (f"hifigan vocode: warning: --precision {precision}: {emulated_message(precision)}, many times slower "
+            "than fp32 (fp32 is the fast choice on this CPU)")
+    assert proc.stderr.splitlines() == [said]
 
 
 def test_half_precision_picks_fused_and_refuses_fp32_only_backends():

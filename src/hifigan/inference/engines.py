@@ -36,6 +36,7 @@ import importlib.util
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 
 import torch
@@ -96,8 +97,8 @@ def resolve_backend(
     if half and backend not in (*HALF_BACKENDS, "auto"):
         raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {', '.join(HALF_BACKENDS)})")
     if half and device.type == "cpu" and not cpu_computes(precision):  # right, only slow: said, not refused
-        print(f"hifigan: note: --precision {precision}: {emulated_message(precision)}, many times slower than fp32 "
-              "(fp32 is the fast choice on this CPU)", file=sys.stderr)
+        warnings.warn(f"--precision {precision}: {emulated_message(precision)}, many times slower than fp32 (fp32 "
+                      "is the fast choice on this CPU)", RuntimeWarning, stacklevel=3)  # the CLI: one line
     if undescribed is not None:
         if backend not in ("auto", "eager"):
             raise HifiganError(None, f"backend {backend} cannot run {undescribed}: it has no layer description "
