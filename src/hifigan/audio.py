@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ import torch
 from hifigan.atomic import atomic_path
 from hifigan.errors import AudioError, HifiganError
 from hifigan.paths import require_file, require_folder
-from hifigan.wav_header import refuse_truncated
+from hifigan.wav_header import PatchedFile, placeholder_patch, refuse_truncated
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 # The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
@@ -69,7 +70,8 @@ def decode_audio(path: Path) -> tuple[np.ndarray, int]:
     truncated or non-finite file is an AudioError naming it."""
     refuse_truncated(path)
     try:
-        audio, sr = sf.read(path, dtype="float32", always_2d=True)
+        with _opened(path) as source:
+            audio, sr = sf.read(source, dtype="float32", always_2d=True)
     except OSError as e:
         raise AudioError(path, f"cannot read ({e.strerror or e})") from None
     except MemoryError:
@@ -81,6 +83,13 @@ def decode_audio(path: Path) -> tuple[np.ndarray, int]:
     if not np.isfinite(audio).all():
         raise AudioError(path, "contains non-finite samples (NaN or inf)")
     return audio, sr
+
+
+def _opened(path: Path) -> contextlib.AbstractContextManager[Path | PatchedFile]:
+    """What soundfile reads for `path`: the path, or the file read with the data size a writer into a pipe left at
+    0 replaced by the size of the samples that follow (hifigan.wav_header.placeholder_patch)."""
+    patch = placeholder_patch(path)
+    return contextlib.nullcontext(path) if patch is None else PatchedFile(path, patch)
 
 
 def conform_audio(
@@ -122,7 +131,8 @@ def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     path = require_file(path, "an audio file", AudioError)
     refuse_truncated(path)
     try:
-        return sf.info(str(path))
+        with _opened(path) as source:
+            return sf.info(source)
     except OSError as e:
         raise AudioError(path, f"cannot read ({e.strerror or e})") from None
     except Exception as e:  # libsndfile/soundfile failures on these untrusted bytes, whatever their type

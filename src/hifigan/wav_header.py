@@ -1,5 +1,5 @@
-"""RIFF/WAVE chunks: truncated files (a header that promises more sample frames than the file holds) and chunks
-dropped from a copy.
+"""RIFF/WAVE chunks: truncated files (a header that promises more sample frames than the file holds), the data size
+0 a writer into a pipe leaves, and chunks dropped from a copy.
 
 libsndfile reads a truncated file without a word, as the frames that are there; an interrupted copy or download
 then passes as a shorter recording. Every reader (hifigan.audio) refuses it instead, naming both counts.
@@ -11,7 +11,7 @@ import io
 import os
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from hifigan.errors import AudioError
 
@@ -53,6 +53,55 @@ def truncated_frames(path: str | os.PathLike) -> tuple[int, int] | None:
                     return None
                 return length // block, held // block
     return None
+
+
+def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
+    """(offset, bytes) to read over a WAV file's data size when it is the placeholder 0 that a writer into a pipe
+    leaves (sox or ffmpeg writing to stdout) and samples follow the header: the size of the whole frames the file
+    holds (0xFFFFFFFF, read to the end, past 4 GiB). libsndfile reads such a chunk as empty. None otherwise: a
+    complete WAV, the placeholder 0xFFFFFFFF (libsndfile reads it to the end), a WAV with no sample after its
+    header (empty indeed), another format."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        block = 0
+        for chunk, length, position in _chunks(f):
+            if chunk == b"fmt ":
+                f.seek(position + 8)
+                fmt = f.read(min(length, 16))
+                block = struct.unpack_from("<H", fmt, 12)[0] if len(fmt) >= 14 else 0
+            elif chunk == b"data":
+                held = size - position - 8
+                if length != 0 or block == 0 or held < block:
+                    return None
+                held -= held % block
+                return position + 4, struct.pack("<I", held if held <= 0xFFFFFFFF else 0xFFFFFFFF)
+    return None
+
+
+class PatchedFile(io.FileIO):
+    """A file opened for reading, read as if `patch` (offset, bytes) were written over it: soundfile reads it
+    like the file (virtual I/O), the file itself untouched."""
+
+    def __init__(self, path: str | os.PathLike, patch: tuple[int, bytes]) -> None:
+        super().__init__(path, "rb")
+        self._offset, self._bytes = patch
+
+    def _overlay(self, buffer: memoryview, start: int, count: int) -> None:
+        low, high = max(self._offset, start), min(self._offset + len(self._bytes), start + count)
+        if low < high:
+            buffer[low - start:high - start] = self._bytes[low - self._offset:high - self._offset]
+
+    def readinto(self, buffer: Any) -> int:  # a writable buffer: bytearray, memoryview, soundfile's cffi buffer
+        start = self.tell()
+        count = super().readinto(buffer) or 0
+        self._overlay(memoryview(buffer).cast("B"), start, count)
+        return count
+
+    def read(self, size: int = -1) -> bytes:
+        start = self.tell()
+        data = bytearray(super().read(size))
+        self._overlay(memoryview(data), start, len(data))
+        return bytes(data)
 
 
 def refuse_truncated(path: str | os.PathLike) -> None:
