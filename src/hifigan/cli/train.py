@@ -48,7 +48,9 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
     data.add_argument("--train-list", type=Path, help="LJSpeech-style 'id|text' file list (official training.txt)")
     data.add_argument("--valid-list", type=Path, help="validation file list (official validation.txt)")
     data.add_argument("--wav-root", type=Path, help="folder holding <id>.wav for the file lists")
-    data.add_argument("--valid-count", type=int, help="hold out this many files for validation (seeded)")
+    data.add_argument("--valid-count", type=int,
+                      help="hold out this many files for validation (seeded; at least 1: --validation-interval 0 "
+                      "turns validation off)")
     data.add_argument("--valid-fraction", type=float,
                       help="hold out the files whose seeded path hash falls below this fraction (default 0.05)")
     data.add_argument("--valid-cap", type=int,

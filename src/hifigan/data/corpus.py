@@ -96,7 +96,10 @@ def choose_validation(
     draws = [_draw(k, seed) for k in keys]
     order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
     if count is not None:
-        if not 1 <= count < len(files):
+        if count < 1:  # validation is switched off by --validation-interval 0, not by holding out nothing
+            raise HifiganError(None, f"--valid-count {count}: hold out at least one file for validation (1 to "
+                                     f"{len(files) - 1} of {len(files)}; --validation-interval 0 turns validation off)")
+        if count >= len(files):
             raise HifiganError(None, f"cannot hold out {count} of {len(files)} files (keep at least one for training)")
         reason = f"{count} of {len(files)} files (--valid-count)"
     else:
