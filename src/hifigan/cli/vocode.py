@@ -229,8 +229,10 @@ def _check_names(args: argparse.Namespace) -> list[HifiganError]:
     against) fail here, in one line naming them all."""
     stems: dict[str, Path] = {}
     outputs = [args.out / f"{path.stem}.wav" for path in args.inputs]
-    if args.evaluate:  # the report's files (hifigan.evaluation.output.report_paths of the folder)
-        outputs += [args.out / "evaluation.json", args.out / "evaluation.png"]
+    if args.evaluate:  # the report's files in the folder OUT (which may not exist yet)
+        from hifigan.evaluation.output import report_paths
+
+        outputs += report_paths(f"{args.out}/", create=False)
     sources = [("checkpoint (-c)", args.checkpoint), ("config (--config)", config_file(args.config)),
                ("mel stats (--mel-stats)", args.mel_stats)]
     problems = overwritten_inputs(outputs, [*(("file", path) for path in args.inputs), *sources])
