@@ -23,8 +23,9 @@ to 1e-14 in float64: a float64 generator runs in float64 end to end):
   bias add with the activation and residual add after it (CUDA only; the first call compiles).
 `auto` = `tiled-split` on the CPU, `fused` on other devices (measured: docs/inference.md, `hifigan bench`); when
 that engine does not implement a layer of the model (see `hifigan.models.layers`), `auto` runs `eager` and says
-so in one line on stderr, and naming the engine is an error that names the layer. A generator that does not
-describe its layers at all (hifigan.models.generators) runs on `eager` only, for the same reason.
+so in a RuntimeWarning (the CLI: one line on stderr), and naming the engine is an error that names the layer. A
+generator that does not describe its layers at all (hifigan.models.generators) runs on `eager` only, for the same
+reason.
 
 Precision: `fp32` everywhere; `fp16` and `bf16` (weights and activations in half precision, output returned as
 float32) on the `eager`, `fused`, `cuda-graph` and `cuda-compiled` backends, where `auto` picks `fused`.
@@ -33,7 +34,6 @@ float32) on the `eager`, `fused`, `cuda-graph` and `cuda-compiled` backends, whe
 from __future__ import annotations
 
 import importlib.util
-import sys
 import threading
 import time
 import warnings
@@ -111,7 +111,8 @@ def resolve_backend(
         return chosen
     if backend != "auto":
         raise HifiganError(None, f"{unsupported_message(chosen, *lack)}; backend eager runs any generator")
-    print(f"hifigan: backend auto: {unsupported_message(chosen, *lack)}; running eager", file=sys.stderr)
+    warnings.warn(f"backend auto: {unsupported_message(chosen, *lack)}; running eager", RuntimeWarning,
+                  stacklevel=3)  # the CLI: one line
     return "eager"
 
 
