@@ -85,6 +85,20 @@ def decode_audio(path: Path) -> tuple[np.ndarray, int]:
     return audio, sr
 
 
+def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple[np.ndarray, int]:
+    """The first `frames` sample frames of a file (all: -1) as stored, [frames, channels] `dtype` (int16 or int32
+    keep PCM exactly), and its rate; a WAV whose data size is the placeholder 0 is read as the samples that follow
+    (as decode_audio reads it). A header that reads but audio that does not decode is a one-line AudioError."""
+    path = Path(path)
+    try:
+        with _opened(path) as source:
+            return sf.read(source, frames=frames, dtype=dtype, always_2d=True)
+    except OSError as e:
+        raise AudioError(path, f"cannot read ({e.strerror or e})") from None
+    except (sf.LibsndfileError, RuntimeError) as e:
+        raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
+
+
 def _opened(path: Path) -> contextlib.AbstractContextManager[Path | PatchedFile]:
     """What soundfile reads for `path`: the path, or the file read with the data size a writer into a pipe left at
     0 replaced by the size of the samples that follow (hifigan.wav_header.placeholder_patch)."""

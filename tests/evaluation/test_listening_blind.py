@@ -110,3 +110,25 @@ def test_without_chunks_drops_only_those():
     assert chunk_ids(stripped) == [b"fmt ", b"fact", b"data"]
     assert struct.unpack_from("<I", stripped, 4)[0] == len(stripped) - 8
     np.testing.assert_array_equal(sf.read(io.BytesIO(stripped))[0], sf.read(io.BytesIO(wav))[0])
+
+
+def test_a_piped_wav_with_data_size_0_is_copied_with_its_real_samples(tmp_path):
+    """A recording written by sox or ffmpeg into a pipe leaves its data size at the placeholder 0, which libsndfile
+    alone reads as no samples: the study reads it through hifigan.audio, so its versions keep their real length
+    and samples instead of being cut to nothing."""
+    audio = {"reference": tone(1500, 0), "v1": tone(1536, 1)}
+    for name, samples in audio.items():
+        (tmp_path / name).mkdir()
+        sf.write(tmp_path / name / "a.wav", samples, RATE, subtype="PCM_16", format="WAV")
+    piped = tmp_path / "reference" / "a.wav"
+    whole = piped.read_bytes()
+    data = bytearray(whole)
+    struct.pack_into("<I", data, data.index(b"data") + 4, 0)  # the data size a writer into a pipe leaves
+    piped.write_bytes(data)
+    assert sf.info(str(piped)).frames == 0  # what libsndfile alone makes of it
+    found = copies(study_for(tmp_path / "study", tmp_path / "reference", {"v1": tmp_path / "v1"}, seed=0))
+    originals = {"reference": io.BytesIO(whole), "v1": tmp_path / "v1" / "a.wav"}
+    for system, source in originals.items():
+        copy, rate = sf.read(io.BytesIO(found["a", system][0]), dtype="int16")
+        assert rate == RATE and len(copy) == 1500  # the shortest version: the piped recording's 1500 frames
+        np.testing.assert_array_equal(copy, sf.read(source, dtype="int16")[0][:1500])

@@ -13,9 +13,8 @@ import os
 import warnings
 from collections.abc import Sequence
 
-import soundfile as sf
-
-from hifigan.evaluation.report.media import read_samples, sample_dtype, wav_encoded, wav_subtype
+from hifigan.audio import audio_info, read_samples
+from hifigan.evaluation.report.media import sample_dtype, wav_encoded, wav_subtype
 from hifigan.wav_header import without_chunks
 
 COMMON = "FLOAT"  # the study's format when the stimuli's formats differ
@@ -31,7 +30,7 @@ def study_subtype(subtypes: Sequence[str]) -> str:
 def blind_versions(clip: str, paths: Sequence[str | os.PathLike], subtype: str) -> list[bytes]:
     """Every version of one clip as WAV bytes in `subtype`, each cut to the shortest version's duration (in its own
     sample rate); a version cut by more than NOTICE_SECONDS is warned about."""
-    infos = [sf.info(str(p)) for p in paths]
+    infos = [audio_info(p) for p in paths]  # a piped WAV's data size 0: its real length
     shortest = min(info.frames / info.samplerate for info in infos)
     versions = []
     for path, info in zip(paths, infos):

@@ -43,9 +43,8 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     A system missing a clip, a file whose stem the reference lacks, or a file that is not audio is an error
     naming it. Files with other suffixes (.txt, .npy) and hidden files are ignored, as `hifigan evaluate` does.
     """
-    from hifigan.audio import audio_info  # audio and pairing import torch: only a new study needs them
+    from hifigan.audio import audio_info, read_samples  # audio and pairing import torch: only a new study needs them
     from hifigan.evaluation.pairing import audio_files
-    from hifigan.evaluation.report.media import read_samples
 
     if not systems:
         raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
@@ -127,11 +126,10 @@ def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
 def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
     """Copy the stimuli as blind WAV copies under random tokens and write the database; both appear only when
     complete."""
-    import soundfile as sf
-
+    from hifigan.audio import audio_info
     from hifigan.evaluation.listening.blinding import blind_versions, study_subtype
 
-    subtype = study_subtype([sf.info(str(s.source)).subtype for s in stimuli])
+    subtype = study_subtype([audio_info(s.source).subtype for s in stimuli])
     versions = {clip: [s for s in stimuli if s.clip == clip] for clip in dict.fromkeys(s.clip for s in stimuli)}
     prepare_output_dir(folder)
     audio = folder / "audio"

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.audio import audio_info
-from hifigan.errors import AudioError
+from hifigan.audio import audio_info, read_samples
 
 # WAV keeps the source's sample format where a browser can decode it; anything else becomes 16-bit PCM.
 WAV_SUBTYPES = frozenset({"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"})
@@ -39,18 +38,6 @@ def wav_bytes(path: str | os.PathLike) -> bytes:
         return path.read_bytes()
     subtype = wav_subtype(info.subtype)
     return wav_encoded(*read_samples(path, sample_dtype(subtype)), subtype)
-
-
-def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple[np.ndarray, int]:
-    """The first `frames` sample frames of a file (all: -1) as [frames, channels] `dtype`, and its rate; a header
-    that reads but audio that does not decode is a one-line AudioError."""
-    import soundfile as sf
-
-    try:
-        return sf.read(str(path), frames=frames, dtype=dtype, always_2d=True)
-    except (sf.LibsndfileError, RuntimeError) as e:
-        raise AudioError(Path(path), f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})"
-                         ) from None
 
 
 def wav_encoded(data: np.ndarray, rate: int, subtype: str) -> bytes:
