@@ -132,3 +132,13 @@ def test_a_resumed_run_validates_on_its_own_held_out_files(tmp_path, tiny_corpus
                               held_out=[kept.name])
     assert [c.path for c in scanned.valid.clips] == [kept]
     assert kept not in [c.path for c in scanned.train.clips] and drawn[0] in [c.path for c in scanned.train.clips]
+
+
+def test_a_cache_that_cannot_be_written_is_a_warning_and_the_facts_still_come(tmp_path):
+    files = write_clips(tmp_path / "c", 2)
+    (tmp_path / "a-file").write_text("not a folder")
+    cache = tmp_path / "a-file" / "scan-cache.npz"  # its folder is a file: mkdir fails
+    with pytest.warns(RuntimeWarning, match=r"cannot write the scan cache .*a-file/scan-cache\.npz .*; the next run "
+                                            r"reads every file again$"):
+        facts = gather_facts(files, SETTINGS, cache, progress=False)
+    assert len(facts.rows) == 2 and facts.read == 2 and not cache.exists()

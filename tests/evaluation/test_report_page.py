@@ -213,3 +213,17 @@ def test_bad_input_is_one_line_and_writes_no_page(systems, capsys, case):
     code, _, err = run(capsys, "evaluate", *args)
     assert code == 2 and len(err.strip().splitlines()) == 1 and expected in err, err
     assert not (systems / "rep" / "evaluation.html").exists()
+
+
+def test_a_page_over_the_size_browsers_handle_is_written_with_a_warning(systems, capsys, monkeypatch):
+    """Above LARGE_PAGE_BYTES the page is still written, and a warning (the CLI's `hifigan evaluate: warning:`
+    line) suggests --html-audio link; the threshold is lowered here instead of embedding 200 MB of audio."""
+    from hifigan.evaluation.report import page
+
+    monkeypatch.setattr(page, "LARGE_PAGE_BYTES", 1000)
+    out = systems / "big"
+    with pytest.warns(UserWarning, match=r"evaluation\.html is 0 MB; browsers may be slow to open it \(--html-audio "
+                                         r"link keeps the audio in its files\)$"):
+        code, _, err = run(capsys, "evaluate", "--reference", str(systems / "ref"), "--system",
+                           str(systems / "good"), "--out", f"{out}/", "--html", "--metrics", "snr")
+    assert code == 0 and err == "" and (out / "evaluation.html").stat().st_size > 1000

@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -204,8 +205,8 @@ def save_facts(cache: Path, settings: ReadSettings, files: Sequence[Path], facts
             np.savez(out, header=blob(json.dumps(_header(settings))), paths=blob("\0".join(names)), rows=facts.rows,
                      problems=blob(json.dumps({str(k): v for k, v in facts.problems.items()})))
     except (OSError, HifiganError) as e:  # the cache only saves time: a run goes on without it
-        print(f"hifigan: cannot write the scan cache {cache} ({e}); the next run reads every file again",
-              file=sys.stderr)
+        warnings.warn(f"cannot write the scan cache {cache} ({e}); the next run reads every file again", RuntimeWarning,
+                      stacklevel=2)
 
 
 def _header(settings: ReadSettings) -> dict:

@@ -5,7 +5,7 @@ Output: [T * hop] for a [num_mels, T] mel, [B, T * hop] for a batch, the shape o
 from __future__ import annotations
 
 import os
-import sys
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
@@ -59,8 +59,8 @@ class Vocoder:
         self.receptive_field: ReceptiveField = field
         if undescribed is not None:
             auto = "backend auto: " if backend == "auto" else ""
-            print(f"hifigan: {auto}{undescribed} has no layer description (layers()); running eager, receptive "
-                  f"field {field.left} past + {field.right} future frames ({source})", file=sys.stderr)
+            warnings.warn(f"{auto}{undescribed} has no layer description (layers()); running eager, receptive field "
+                          f"{field.left} past + {field.right} future frames ({source})", RuntimeWarning, stacklevel=2)
         self._runner = build_runner(self.generator, config, self.backend, self.device)
         if precision != "fp32":  # eager or fused (resolve_backend): modules, cast in place
             self._runner.to(self.dtype)

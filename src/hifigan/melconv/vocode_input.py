@@ -3,7 +3,7 @@ strictness), the conversion to the model's own mel convention, and the check bef
 
 from __future__ import annotations
 
-import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +72,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     message = f"does not look like the {model.label} mel: {verdict.line()}"
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
-    print(f"hifigan vocode: warning: {path}: {message}", file=sys.stderr)
+    warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
 
 
 def _transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
-import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,8 +78,8 @@ def write_page(
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",
     )
     if len(html) > LARGE_PAGE_BYTES:
-        print(f"hifigan: {path} is {len(html) / 2**20:.0f} MB; browsers may be slow to open it "
-              "(--html-audio link keeps the audio in its files)", file=sys.stderr)
+        warnings.warn(f"{path} is {len(html) / 2**20:.0f} MB; browsers may be slow to open it (--html-audio link keeps "
+                      "the audio in its files)", UserWarning, stacklevel=2)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return path
