@@ -100,7 +100,7 @@ def test_vocode_checks_every_input_before_writing(tmp_path, capsys):
     sf.write(tmp_path / "stereo.wav", np.zeros((800, 2), dtype=np.float32), cfg.sampling_rate)
     np.save(tmp_path / "bins.npy", np.zeros((cfg.num_mels + 1, 5), dtype=np.float32))
     for bad, problem in (("stereo.wav", "2 channels"), ("bins.npy", "bins")):
-        out = tmp_path / f"out_{bad}"
+        out = tmp_path / f"out_{bad.replace('.', '_')}"  # not out_stereo.wav: vocode's -o is a folder's name
         code = main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(out),
                      str(tmp_path / "good.npy"), str(tmp_path / bad)])
         assert code == 2

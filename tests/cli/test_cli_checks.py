@@ -104,6 +104,24 @@ def test_mel_refuses_an_output_not_ending_in_npy(tmp_path, capsys, tiny_config_j
     failed_cleanly(code, err, out, "x.txt", "ending in .npy")
 
 
+@pytest.mark.parametrize("name", ["out.wav", "out.FLAC"])
+def test_vocode_refuses_an_output_folder_named_like_an_audio_file(tmp_path, capsys, tiny_checkpoint, good_wav, name):
+    """vocode -o out.wav made a folder out.wav/ holding good.wav: -o is the folder, so an audio name is refused."""
+    out = tmp_path / name
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, good_wav)
+    line = failed_cleanly(code, err, out, name, "-o is the folder vocode writes <stem>.wav files into",
+                          f"give a folder name (this one ends in {out.suffix})")
+    assert line.startswith("hifigan vocode: error: ")
+
+
+def test_vocode_writes_into_an_existing_folder_named_like_an_audio_file(tmp_path, capsys, tiny_checkpoint, good_wav):
+    out = tmp_path / "x.wav"
+    out.mkdir()
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, good_wav)
+    assert code == 0, err
+    assert (out / "good.wav").is_file()
+
+
 @pytest.mark.parametrize(("fmt", "name", "problem"), [
     ("onnx", "x.pt", "--format onnx writes .onnx, not .pt"),
     ("onnx", "x.ts", "--format onnx writes .onnx, not .ts"),

@@ -98,7 +98,8 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or .npy mels")
     add_generator_source(p)
-    add_out(p, "folder for the WAV files (created once every input has passed the checks)",
+    add_out(p, "folder for the WAV files, DIR/<stem>.wav (created once every input has passed the checks); a "
+            "name ending in an audio suffix (out.wav) is refused unless it is an existing folder",
             old_option="--output-dir", metavar="DIR")
     add_device(p)
     add_no_progress(p)
@@ -158,6 +159,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     from hifigan.inference.vocoder import Vocoder
     from hifigan.mel import MelSpectrogram
 
+    _check_out_is_a_folder_name(args.out)
     resolve_device(args.device)
     require_backend(args.backend)  # an extra's package that is missing fails now, before any work
     if args.evaluate:
@@ -220,6 +222,16 @@ def run_vocode(args: argparse.Namespace) -> int:
     report = _evaluate_copy_synthesis(written, config, args) if args.evaluate else ()
     say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, elapsed, report)
     return 0
+
+
+def _check_out_is_a_folder_name(out: Path) -> None:
+    """-o is the folder of <stem>.wav files: a name ending in an audio suffix (out.wav), meant as the file to write,
+    would become a folder out.wav/ holding <stem>.wav. Refused, unless it is an existing folder."""
+    from hifigan.audio import AUDIO_SUFFIXES
+
+    if out.suffix.lower() in AUDIO_SUFFIXES and not out.is_dir():
+        raise HifiganError(out, f"-o is the folder vocode writes <stem>.wav files into; give a folder name (this one "
+                           f"ends in {out.suffix})")
 
 
 def _check_names(args: argparse.Namespace) -> list[HifiganError]:
