@@ -104,6 +104,20 @@ def test_mel_refuses_an_output_not_ending_in_npy(tmp_path, capsys, tiny_config_j
     failed_cleanly(code, err, out, "x.txt", "ending in .npy")
 
 
+@pytest.mark.parametrize("name", ["b.txt", "b", "b.json.bak"])
+def test_bench_refuses_an_output_not_ending_in_json(tmp_path, capsys, tiny_config_json, name):
+    """bench writes JSON: -o b.txt is refused before anything is timed (no table on stdout), as mel refuses a
+    non-.npy name; .JSON in any case is a JSON name."""
+    out = tmp_path / "out"
+    code, stdout, err = run(capsys, "bench", "--config", tiny_config_json, "-o", out / name, "--backends", "eager",
+                            "--no-memory", "--seconds", "0.1", "--repeats", "1")
+    failed_cleanly(code, err, out, name, "give a name ending in .json")
+    assert stdout == ""
+    code, _, err = run(capsys, "bench", "--config", tiny_config_json, "-o", out / "B.JSON", "--backends", "eager",
+                       "--no-memory", "--seconds", "0.1", "--repeats", "1", "--quiet")
+    assert code == 0 and (out / "B.JSON").is_file(), err
+
+
 @pytest.mark.parametrize("name", ["out.wav", "out.FLAC"])
 def test_vocode_refuses_an_output_folder_named_like_an_audio_file(tmp_path, capsys, tiny_checkpoint, good_wav, name):
     """vocode -o out.wav made a folder out.wav/ holding good.wav: -o is the folder, so an audio name is refused."""

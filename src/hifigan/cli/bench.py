@@ -48,8 +48,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
     p.add_argument("--stream-memory-minutes", type=float, default=0.0,
                    help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
-    add_out(p, "also write the results to this JSON file", required=False, old_option="--json", metavar="JSON",
-            kind=str)  # str: a trailing separator (a folder's name) is seen and refused
+    add_out(p, "also write the results to this JSON file (a name ending in .json)", required=False,
+            old_option="--json", metavar="JSON", kind=str)  # str: a trailing separator (a folder) is seen, refused
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
@@ -85,6 +85,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if args.out is not None:
         if args.out.endswith(("/", os.sep)):
             raise HifiganError(args.out, "names a folder; -o is the JSON file to write")
+        if Path(args.out).suffix.lower() != ".json":
+            raise HifiganError(args.out, "the output of bench is a JSON file: give a name ending in .json")
         args.out = Path(args.out)
         refuse_overwriting([args.out], [("config (--config)", config_file(args.config))])
         check_output_file(args.out)
