@@ -12,6 +12,7 @@ import struct
 import subprocess
 import sys
 import termios
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import pytest
 
 from hifigan.cli import build_parser, main
 from hifigan.cli.common import say_vocoded
-from tests.support.cli_runs import BINS, HOP, SR, run, tone, wav
+from tests.support.cli_runs import BINS, HOP, SR, run, run_module, tone, wav
 
 WRITERS = {  # every command that writes files, with the other arguments it needs to parse
     "mel": ["in.wav"], "vocode": ["-c", "g.pt", "in.wav"], "export": ["-c", "g.pt"], "train": ["--corpus", "c"],
@@ -147,6 +148,27 @@ def test_deprecation_is_one_stderr_line_and_the_command_runs(tmp_path, capsys, t
     code, _, err = run(capsys, "mel", clip, tmp_path / "m.npy", "--config", tiny_config_json)
     assert code == 0 and np.load(tmp_path / "m.npy").shape == (BINS, SR // 2 // HOP)
     assert len(err.splitlines()) == 1 and "use -o/--out" in err
+
+
+def test_mel_input_options_with_only_audio_inputs_are_one_warning(tmp_path, capsys, tiny_checkpoint, good_mel):
+    """--mel-convention, --mel-stats, --mel-db-ref and --strict-mel describe .npy inputs: with only audio inputs
+    (copy synthesis computes the model's own mel) they do nothing, and one warning names those given."""
+    clip = wav(tmp_path / "a.wav", tone(SR // 2))
+    proc = run_module("vocode", "-c", tiny_checkpoint, "-o", tmp_path / "v", "--mel-convention", "log10", clip)
+    assert proc.returncode == 0 and (tmp_path / "v" / "a.wav").is_file(), proc.stderr
+    assert proc.stderr.splitlines() == ["hifigan vocode: warning: --mel-convention applies to .npy inputs only, and "
+                                        "every input is audio (copy synthesis computes the model's own mel): ignored"]
+    every = ["--strict-mel", "--mel-convention", "db-ref", "--mel-stats", tmp_path / "s.npz", "--mel-db-ref", "0"]
+    with pytest.warns(UserWarning) as caught:
+        code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "w", *every, clip)
+    assert code == 0 and (tmp_path / "w" / "a.wav").is_file(), err
+    assert [str(w.message).split(" to .npy")[0] for w in caught] == [
+        "--strict-mel, --mel-convention, --mel-stats, --mel-db-ref apply"]
+    with warnings.catch_warnings():  # a .npy input among them: the options are used, no warning
+        warnings.simplefilter("error")
+        code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "x", "--mel-convention",
+                           "official", clip, good_mel)
+    assert code == 0 and sorted(p.name for p in (tmp_path / "x").iterdir()) == ["a.wav", "good.wav"], err
 
 
 def test_success_lines(tmp_path, capsys, tiny_checkpoint, tiny_config_json):

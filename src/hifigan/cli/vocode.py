@@ -120,22 +120,28 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
     _add_mel_input_options(p)
 
 
+MEL_INPUT_OPTIONS = ("strict_mel", "mel_convention", "mel_stats", "mel_db_ref")  # dests of _add_mel_input_options
+
+
 def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
-    """How `vocode` reads .npy mels (melconv.vocode_input.MelInput)."""
+    """How `vocode` reads .npy mels (melconv.vocode_input.MelInput); each only matters for .npy inputs, which
+    MEL_INPUT_OPTIONS lists for the warning where every input is audio."""
     p.add_argument("--strict-mel", action="store_true",
                    help="a .npy input that does not look like the model's mel is an error (before anything is "
-                   "written) instead of a warning")
+                   "written) instead of a warning (.npy inputs only)")
     p.add_argument("--mel-convention", default=None, metavar="NAME",
                    help="the convention of the .npy inputs, converted to the model's where the map is exact: "
                    "official, log10, ln-power, log10-power, db, db-ref, ln-floor, linear-magnitude, linear-power, "
                    "meanstd, minmax01, minmax4, optionally with 'transposed+' (see docs/sample-rates.md; `hifigan "
-                   "check-mel` names it). Default: the model's own (its config's mel_convention), no conversion")
+                   "check-mel` names it). Default: the model's own (its config's mel_convention), no conversion. "
+                   ".npy inputs only: audio inputs are turned into the model's own mel")
     p.add_argument("--mel-stats", type=Path, default=None, metavar="FILE",
                    help="for meanstd/minmax: the statistics of the inputs' normalisation: our .npz (per-bin 'mean' "
                    "and 'std' or 'min' and 'max', optional 'convention', default official), Parallel WaveGAN's "
-                   "stats.h5 or stats.npy (log10), ESPnet2's feats_stats.npz. Default: the model's own")
+                   "stats.h5 or stats.npy (log10), ESPnet2's feats_stats.npz. Default: the model's own (.npy "
+                   "inputs only)")
     p.add_argument("--mel-db-ref", type=float, default=None, metavar="REF",
-                   help="for db-ref: the reference amplitude the dB values are relative to")
+                   help="for db-ref: the reference amplitude the dB values are relative to (.npy inputs only)")
 
 
 def add_inference_options(p: argparse.ArgumentParser) -> None:
@@ -170,6 +176,7 @@ def run_vocode(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--batch must be >= 1, got {args.batch}")
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
+    _warn_unused_mel_input_options(args)
     problems = _check_names(args)
     generator, config = generator_from_args(args)
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
@@ -222,6 +229,20 @@ def run_vocode(args: argparse.Namespace) -> int:
     report = _evaluate_copy_synthesis(written, config, args) if args.evaluate else ()
     say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, elapsed, report)
     return 0
+
+
+def _warn_unused_mel_input_options(args: argparse.Namespace) -> None:
+    """The options that describe .npy inputs (MEL_INPUT_OPTIONS) have no effect where every input is audio (copy
+    synthesis computes the model's own mel): one warning naming those given, instead of ignoring them silently."""
+    import warnings
+
+    if any(path.suffix.lower() == ".npy" for path in args.inputs):
+        return
+    given = [f"--{dest.replace('_', '-')}" for dest in MEL_INPUT_OPTIONS
+             if getattr(args, dest) != args.subparser.get_default(dest)]
+    if given:
+        warnings.warn(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to .npy inputs only, and every "
+                      "input is audio (copy synthesis computes the model's own mel): ignored", stacklevel=2)
 
 
 def _check_out_is_a_folder_name(out: Path) -> None:
