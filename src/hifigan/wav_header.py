@@ -36,31 +36,9 @@ def _chunks(f: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
         position += 8 + length + (length & 1)
 
 
-def truncated_frames(path: str | os.PathLike) -> tuple[int, int] | None:
-    """(frames the header promises, frames the file holds) when a WAV file's data chunk runs past its end; None
-    for a complete WAV, a streamed one of unknown length, or another format."""
-    size = os.path.getsize(path)
-    with open(path, "rb") as f:
-        block = 0
-        for chunk, length, position in _chunks(f):
-            if chunk == b"fmt ":
-                f.seek(position + 8)
-                fmt = f.read(min(length, 16))
-                block = struct.unpack_from("<H", fmt, 12)[0] if len(fmt) >= 14 else 0  # bytes per sample frame
-            elif chunk == b"data":
-                held = size - position - 8
-                if block == 0 or length == 0 or length >= _UNKNOWN_LENGTH or length <= held:
-                    return None
-                return length // block, held // block
-    return None
-
-
-def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
-    """(offset, bytes) to read over a WAV file's data size when it is the placeholder 0 that a writer into a pipe
-    leaves (sox or ffmpeg writing to stdout) and samples follow the header: the size of the whole frames the file
-    holds (0xFFFFFFFF, read to the end, past 4 GiB). libsndfile reads such a chunk as empty. None otherwise: a
-    complete WAV, the placeholder 0xFFFFFFFF (libsndfile reads it to the end), a WAV with no sample after its
-    header (empty indeed), another format."""
+def _data_chunk(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
+    """(bytes per sample frame, the data chunk's declared length, the offset of its header, the bytes the file
+    holds after that header) of a WAV file; None for another format or a WAV without a data chunk."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
         block = 0
@@ -70,12 +48,36 @@ def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
                 fmt = f.read(min(length, 16))
                 block = struct.unpack_from("<H", fmt, 12)[0] if len(fmt) >= 14 else 0
             elif chunk == b"data":
-                held = size - position - 8
-                if length != 0 or block == 0 or held < block:
-                    return None
-                held -= held % block
-                return position + 4, struct.pack("<I", held if held <= 0xFFFFFFFF else 0xFFFFFFFF)
+                return block, length, position, size - position - 8
     return None
+
+
+def truncated_frames(path: str | os.PathLike) -> tuple[int, int] | None:
+    """(frames the header promises, frames the file holds) when a WAV file's data chunk runs past its end; None
+    for a complete WAV, a streamed one of unknown length, or another format."""
+    data = _data_chunk(path)
+    if data is None:
+        return None
+    block, length, _, held = data
+    if block == 0 or length == 0 or length >= _UNKNOWN_LENGTH or length <= held:
+        return None
+    return length // block, held // block
+
+
+def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
+    """(offset, bytes) to read over a WAV file's data size when it is the placeholder 0 that a writer into a pipe
+    leaves (sox or ffmpeg writing to stdout) and samples follow the header: the size of the whole frames the file
+    holds (0xFFFFFFFF, read to the end, past 4 GiB). libsndfile reads such a chunk as empty. None otherwise: a
+    complete WAV, the placeholder 0xFFFFFFFF (libsndfile reads it to the end), a WAV with no sample after its
+    header (empty indeed), another format."""
+    data = _data_chunk(path)
+    if data is None:
+        return None
+    block, length, position, held = data
+    if length != 0 or block == 0 or held < block:
+        return None
+    held -= held % block
+    return position + 4, struct.pack("<I", min(held, 0xFFFFFFFF))
 
 
 class PatchedFile(io.FileIO):
