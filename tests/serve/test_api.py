@@ -68,7 +68,7 @@ def test_health_info_and_openapi(served):
         vocode = spec["paths"]["/v1/vocode"]["post"]
         listed = vocode["parameters"][0]["schema"]
         assert (listed["enum"], listed["default"]) == (["wav", "f32", "f64"], "wav")
-        assert set(vocode["responses"]) == {"200", "400", "413", "415", "503"}
+        assert set(vocode["responses"]) == {"200", "400", "408", "413", "415", "503"}
         body, headers = npy_bytes(np.zeros((16, 3), np.float32) - 5), {"Content-Type": "application/x-npy"}
         for fmt in listed["enum"]:
             assert http.post(f"/v1/vocode?format={fmt}", content=body, headers=headers).status_code == 200, fmt

@@ -49,7 +49,8 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--max-message-bytes", type=int, default=DEFAULTS.max_message_bytes, metavar="BYTES",
                    help=f"size of a request body or stream message at most (default {DEFAULTS.max_message_bytes})")
     g.add_argument("--idle-timeout", type=float, default=DEFAULTS.idle_timeout_s, metavar="S",
-                   help=f"close a stream silent this long (default {DEFAULTS.idle_timeout_s:g} s)")
+                   help=f"close a stream silent this long, and answer 408 to a request body of which nothing arrives "
+                        f"this long (default {DEFAULTS.idle_timeout_s:g} s)")
     g.add_argument("--stream-backlog", type=int, default=DEFAULTS.stream_backlog, metavar="FRAMES",
                    help="ready mel frames a stream may gather while its window is computed or sent (default "
                    f"{DEFAULTS.stream_backlog}); beyond that its input is not read (a slow reader holds itself back)")

@@ -23,7 +23,8 @@ class ServeState:
     scheduler: Scheduler
     metrics: Metrics
     draining: bool = False
-    in_flight: int = 0  # requests and streams being served
+    in_flight: int = 0  # requests and streams being served (a drain waits for them), requests still receiving too
+    receiving: int = 0  # requests whose body is still arriving (no mel for the scheduler yet)
     streams: int = 0
     sessions: set = field(default_factory=set)  # the open streams (streams._Session), to look into
     started: float = field(default_factory=time.monotonic)

@@ -11,9 +11,9 @@ from hifigan.errors import HifiganError
 class ServeOptions:
     """Batching (`max_batch` mels per forward pass, waiting at most `max_batch_delay_ms` for more) and limits:
     `max_frames` per request or stream, `max_streams` open at once, `max_message_bytes` per body or message,
-    `idle_timeout_s` of a stream without a message, `stream_backlog` ready mel frames a stream may gather while its
-    window is in flight (beyond, its input is not read: a slow reader holds itself back), `drain_timeout_s` to
-    finish in-flight work on SIGTERM."""
+    `idle_timeout_s` of a stream without a message (or a request body without a byte), `stream_backlog` ready mel
+    frames a stream may gather while its window is in flight (beyond, its input is not read: a slow reader holds
+    itself back), `drain_timeout_s` to finish in-flight work on SIGTERM."""
 
     max_batch: int = 16
     max_batch_delay_ms: float = 5.0

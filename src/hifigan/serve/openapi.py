@@ -44,7 +44,7 @@ def openapi(info: dict) -> dict:
                 "responses": {"200": {"description": "the audio", "content": {
                     "audio/wav": {"schema": {"type": "string", "format": "binary"}},
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                    "400": ERROR, "413": ERROR, "415": ERROR, "503": ERROR}}},
+                    "400": ERROR, "408": ERROR, "413": ERROR, "415": ERROR, "503": ERROR}}},
             "/v1/stream": {"get": {
                 "summary": "WebSocket: stream mel frames in, audio out",
                 "description": (

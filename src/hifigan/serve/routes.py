@@ -29,19 +29,32 @@ log = logging.getLogger("hifigan.serve")
 AUDIO_TYPES = {"wav": "audio/wav", "f32": "application/octet-stream", "f64": "application/octet-stream"}
 
 
-def error_response(state: ServeState, route: str, status: int, message: str, started: float) -> Response:
+def error_response(state: ServeState, route: str, status: int, message: str, started: float,
+                   close: bool = False) -> Response:
+    """{"error": message} with `status`, counted and logged; `close`: and the connection is closed after it (the
+    body was not read to its end, so the connection cannot carry another request)."""
     state.metrics.answered(route, status)
     log.info("%s %d error=%r %.1fms", route, status, message, 1000 * (time.monotonic() - started))
-    return JSONResponse({"error": message}, status_code=status)
+    return JSONResponse({"error": message}, status_code=status, headers={"Connection": "close"} if close else None)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 beyond `limit` bytes (before reading it when Content-Length says so)."""
+async def read_body(request: Request, limit: int, idle_timeout_s: float) -> bytes:
+    """The body, refused with 413 beyond `limit` bytes (before reading it when Content-Length says so), and with 408
+    when none of it arrives for `idle_timeout_s` (a body that stops arriving would hold its connection for ever)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(413, f"body of {declared} bytes is over the limit of {limit} (--max-message-bytes)")
     chunks, size = [], 0
-    async for chunk in request.stream():
+    pieces = request.stream()
+    while True:
+        try:
+            async with asyncio.timeout(idle_timeout_s):
+                chunk = await anext(pieces, None)
+        except TimeoutError:
+            raise RequestError(408, f"the body stopped arriving: no bytes for {idle_timeout_s:g} s after {size} "
+                                    "(--idle-timeout)") from None
+        if chunk is None:
+            break
         size += len(chunk)
         if size > limit:
             raise RequestError(413, f"body is over the limit of {limit} bytes (--max-message-bytes)")
@@ -52,30 +65,39 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def vocode(request: Request) -> Response:
     state: ServeState = request.app.state.serve
     route, started = "POST /v1/vocode", time.monotonic()
-    try:
-        if state.draining:
-            raise RequestError(503, "the server is shutting down")
-        fmt = request.query_params.get("format", "wav")
-        if fmt not in AUDIO_TYPES:
-            raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(AUDIO_TYPES)})")
-        kind = request.headers.get("content-type", NPY_TYPE).partition(";")[0].strip().lower()  # RFC 9110: any case
-        if kind not in (NPY_TYPE, "application/octet-stream"):
-            raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
-        body = await read_body(request, state.options.max_message_bytes)
-        mel = decode_mel(body, state.vocoder.config.num_mels, state.options.max_frames)
-    except RequestError as e:
-        return error_response(state, route, e.status, e.message, started)
-    except ClientDisconnect:  # hung up while sending its body: nobody to answer, but counted and logged
-        return error_response(state, route, 499, "client went away while sending its body", started)
-    owner = object()
+    if state.draining:
+        return error_response(state, route, 503, "the server is shutting down", started)
+    # In flight from here, while its body arrives too: a drain waits for it (bounded by --idle-timeout per piece).
+    # `receiving` keeps the scheduler from waiting for a mel that has not arrived.
     state.in_flight += 1
+    state.receiving += 1
+    owner = object()
     try:
-        audio = await asyncio.wrap_future(state.scheduler.submit(torch.from_numpy(mel), 0, mel.shape[1], owner))
+        try:
+            fmt = request.query_params.get("format", "wav")
+            if fmt not in AUDIO_TYPES:
+                raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(AUDIO_TYPES)})")
+            kind = request.headers.get("content-type", NPY_TYPE).partition(";")[0].strip().lower()  # RFC 9110: any case
+            if kind not in (NPY_TYPE, "application/octet-stream"):
+                raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
+            body = await read_body(request, state.options.max_message_bytes, state.options.idle_timeout_s)
+            mel = decode_mel(body, state.vocoder.config.num_mels, state.options.max_frames)
+        except RequestError as e:
+            return error_response(state, route, e.status, e.message, started, close=e.status == 408)
+        except ClientDisconnect:  # hung up while sending its body: nobody to answer, but counted and logged
+            return error_response(state, route, 499, "client went away while sending its body", started)
+        finally:
+            state.receiving -= 1
+        try:
+            audio = await asyncio.wrap_future(state.scheduler.submit(torch.from_numpy(mel), 0, mel.shape[1], owner))
+        except Exception as e:  # the model failed: a server error, and the server goes on
+            return error_response(state, route, 500, f"vocoding failed: {type(e).__name__}: {e}", started)
     except asyncio.CancelledError:
+        # Only uvicorn's shutdown cancels a request: --drain-timeout (and then its graceful-shutdown wait) ran out
+        # before it was answered. A 503 like a stream cut off by the drain, not a traceback and a plain-text 500.
         state.scheduler.cancel(owner)
-        raise
-    except Exception as e:  # the model failed: a server error, and the server goes on
-        return error_response(state, route, 500, f"vocoding failed: {type(e).__name__}: {e}", started)
+        return error_response(state, route, 503, "the server stopped before the request was answered "
+                                                 "(--drain-timeout)", started, close=True)
     finally:
         state.in_flight -= 1
     body = encode_audio(audio.numpy(), fmt, state.sampling_rate)
@@ -126,7 +148,7 @@ def build_app(vocoder: Vocoder, name: str, options: ServeOptions) -> Starlette:
     metrics_ = Metrics(options.max_batch)
     state: ServeState
     scheduler = Scheduler(vocoder, options.max_batch, options.max_batch_delay_ms, metrics_.on_batch,
-                          clients=lambda: state.in_flight)
+                          clients=lambda: state.in_flight - state.receiving)
     state = ServeState(vocoder, name, options, scheduler, metrics_)
     metrics_.queue_depth.set_function(lambda: scheduler.depth)
     metrics_.active_streams.set_function(lambda: state.streams)
