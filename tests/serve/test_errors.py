@@ -258,6 +258,20 @@ def test_media_types_are_case_insensitive_and_unknown_paths_share_one_metric(ser
     assert metric(page, 'hifigan_requests_total{route="GET (no such route)",status="404"}') >= 3
 
 
+def test_a_trailing_slash_is_no_such_route_not_a_redirect(served):
+    """/v1/vocode/ is a path the server does not have: 404 with the JSON error, counted under '(no such route)', not
+    Starlette's empty 307 redirect that no metric counts."""
+    running, _ = served
+    route = 'hifigan_requests_total{route="%s (no such route)",status="404"}'
+    before = {m: _count(running.url, route % m) for m in ("POST", "GET")}
+    for method, path in (("POST", "/v1/vocode/"), ("GET", "/healthz/")):
+        response = httpx.request(method, running.url + path, content=npy_bytes(GOOD) if method == "POST" else None,
+                                 headers={"Content-Type": "application/x-npy"})
+        assert response.status_code == 404 and response.headers["content-type"] == "application/json", response
+        assert response.json() == {"error": "Not Found"}
+        assert _count(running.url, route % method) == before[method] + 1
+
+
 def _count(url: str, name: str) -> float:
     try:
         return metric(httpx.get(f"{url}/metrics").text, name)

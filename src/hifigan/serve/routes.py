@@ -163,5 +163,8 @@ def build_app(vocoder: Vocoder, name: str, options: ServeOptions) -> Starlette:
         Route("/healthz", healthz), Route("/v1/info", info), Route("/v1/vocode", vocode, methods=["POST"]),
         WebSocketRoute("/v1/stream", stream), Route("/metrics", metrics), Route("/openapi.json", openapi_json),
     ], lifespan=lifespan, exception_handlers={HTTPException: http_error})
+    # No redirect from /v1/vocode/ to /v1/vocode (Starlette's default, an empty 307 that no metric counts): a path
+    # the server does not have is a 404 {"error": ...} under the route "(no such route)", as docs/serving.md says.
+    app.router.redirect_slashes = False
     app.state.serve = state
     return app
