@@ -20,6 +20,7 @@ from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
+from tests.support.files import REPO
 from tests.support.serve import metric, running_server, silent_stream
 from tests.support.tiny import tiny_config
 
@@ -40,17 +41,21 @@ def _with(value: float) -> np.ndarray:
     return mel
 
 
+SHAPES = "[16, T] or [1, 16, T]"  # what a body or stream message may be, as every error says it (codec.mel_shapes)
 BAD_BODIES = {  # name: (body, status, words the error holds)
-    "not npy": (b"RIFF....WAVEfmt ", 400, "is not a .npy file"),
+    "not npy": (b"RIFF....WAVEfmt ", 400,
+                f"is not a .npy file (expected the bytes of numpy.save of a float32 {SHAPES} mel)"),
     "truncated npy": (_npy(GOOD)[:150], 400, "is not a readable .npy file"),
     "pickled object": (_npy(np.array([{}], dtype=object)), 400, "is not a readable .npy file"),
     "float64": (_npy(GOOD.astype(np.float64)), 400, "has dtype float64, expected float32"),
     "int16": (_npy(GOOD.astype(np.int16)), 400, "has dtype int16, expected float32"),
-    "1-D": (_npy(GOOD[0]), 400, "has shape [30], expected [16, T]"),
-    "batch of 2": (_npy(np.stack([GOOD, GOOD])), 400, "has shape [2, 16, 30], expected [16, T]"),
-    "batch of 1, no frames": (_npy(GOOD[None, :, :0]), 400, "has shape [1, 16, 0], expected [16, T] with T >= 1"),
-    "no frames": (_npy(GOOD[:, :0]), 400, "has shape [16, 0], expected [16, T] with T >= 1"),
-    "15 mels": (_npy(GOOD[:15]), 400, "has 15 mel bins, the model expects 16"),
+    "1-D": (_npy(GOOD[0]), 400, f"has shape [30], expected {SHAPES} with T >= 1"),
+    "batch of 2": (_npy(np.stack([GOOD, GOOD])), 400, f"has shape [2, 16, 30], expected {SHAPES} with T >= 1"),
+    "batch of 1, no frames": (_npy(GOOD[None, :, :0]), 400,
+                              f"has shape [1, 16, 0], expected {SHAPES} with T >= 1"),
+    "no frames": (_npy(GOOD[:, :0]), 400, f"has shape [16, 0], expected {SHAPES} with T >= 1"),
+    "15 mels": (_npy(GOOD[:15]), 400,
+                f"has 15 mel bins, the model expects 16 (shape [15, 30], expected {SHAPES})"),
     "transposed": (_npy(np.ascontiguousarray(GOOD.T)), 400, "has 30 mel bins, the model expects 16"),
     "NaN": (_npy(_with(np.nan)), 400, "holds 1 NaN or infinite values"),
     "inf": (_npy(_with(-np.inf)), 400, "holds 1 NaN or infinite values"),
@@ -351,3 +356,21 @@ def test_a_request_cut_off_by_the_drain_timeout_is_503_not_a_traceback():
     assert json.loads(body) == {"error": "the server stopped before the request was answered (--drain-timeout)"}
     page = running.state.metrics.text()[0].decode()
     assert metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="503"}') == 1
+
+
+def test_a_batch_axis_of_one_is_taken_alike_in_a_body_and_a_stream_message(served):
+    """[1, 16, T] is accepted as [16, T] by the one shape check of a body and a stream message (codec.decode_mel),
+    and the errors, /openapi.json and docs/serving.md say both shapes for both."""
+    running, vocoder = served
+    expected = vocoder(GOOD).numpy()
+    response = httpx.post(f"{running.url}/v1/vocode?format=f32", content=npy_bytes(GOOD[None]),
+                          headers={"Content-Type": "application/x-npy"})
+    assert response.status_code == 200 and np.array_equal(np.frombuffer(response.content, "<f4"), expected)
+    streamed = Client(running.url).stream([GOOD[None, :, :10], GOOD[:, 10:]], "f32").audio
+    assert np.abs(streamed - expected).max() < 1e-5
+    spec = httpx.get(f"{running.url}/openapi.json").json()["paths"]
+    assert SHAPES in spec["/v1/vocode"]["post"]["requestBody"]["description"]
+    assert SHAPES.replace("T", "n") in spec["/v1/stream"]["get"]["description"]
+    doc = " ".join((REPO / "docs" / "serving.md").read_text().split())
+    assert "a `.npy` of float32 `[num_mels, n]` (or `[1, num_mels, n]`), n >= 1" in doc
+    assert "a shape other than `[num_mels, T]` or `[1, num_mels, T]` with T >= 1 (a body and a stream message" in doc

@@ -21,12 +21,19 @@ class RequestError(Exception):
         self.status, self.message = status, message
 
 
+def mel_shapes(num_mels: int, frames: str = "T") -> str:
+    """The shapes a mel may have, as the errors, /openapi.json and docs/serving.md say them: a request body and a
+    stream message alike (both go through decode_mel)."""
+    return f"[{num_mels}, {frames}] or [1, {num_mels}, {frames}]"
+
+
 def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") -> np.ndarray:
-    """The bytes of a .npy file holding float32 [num_mels, T] (T >= 1, finite; [1, num_mels, T] too), as that
-    array; anything else is a RequestError that names the problem."""
+    """The bytes of a .npy file holding float32 [num_mels, T] or [1, num_mels, T] (T >= 1, finite), as the
+    [num_mels, T] array; anything else is a RequestError that names the problem. The one check of a request body and
+    of a stream message."""
     if not body.startswith(b"\x93NUMPY"):
         raise RequestError(400, f"{what} is not a .npy file (expected the bytes of numpy.save of a float32 "
-                                f"[{num_mels}, T] mel)")
+                                f"{mel_shapes(num_mels)} mel)")
     try:
         mel = np.load(io.BytesIO(body), allow_pickle=False)
     except Exception as e:  # a truncated or malformed file, or an object array
@@ -38,10 +45,10 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if mel.ndim == 3 and mel.shape[0] == 1:
         mel = mel[0]
     if mel.ndim != 2 or mel.shape[1] < 1:
-        raise RequestError(400, f"{what} has shape {sent}, expected [{num_mels}, T] with T >= 1")
+        raise RequestError(400, f"{what} has shape {sent}, expected {mel_shapes(num_mels)} with T >= 1")
     if mel.shape[0] != num_mels:
         raise RequestError(400, f"{what} has {mel.shape[0]} mel bins, the model expects {num_mels} "
-                                f"(shape {sent}, expected [{num_mels}, T])")
+                                f"(shape {sent}, expected {mel_shapes(num_mels)})")
     if mel.shape[1] > max_frames:
         raise RequestError(413, f"{what} has {mel.shape[1]} frames, more than the limit of {max_frames} "
                                 "(--max-frames)")

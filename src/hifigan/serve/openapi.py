@@ -3,6 +3,8 @@ and audio bytes, which no schema generator infers), with the running model's fac
 
 from __future__ import annotations
 
+from hifigan.serve.codec import mel_shapes
+
 ERROR = {"description": "bad input or a refused request", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
 
@@ -15,7 +17,8 @@ def health(description: str, status: str) -> dict:
 
 def openapi(info: dict) -> dict:
     """The document for a server whose /v1/info is `info`."""
-    mel = f"float32 [{info['num_mels']}, T] ({info['mel_convention']} mel convention), 1 <= T <= {info['max_frames']}"
+    mel = (f"float32 {mel_shapes(info['num_mels'])} ({info['mel_convention']} mel convention), "
+           f"1 <= T <= {info['max_frames']}")
     return {
         "openapi": "3.1.0",
         "info": {"title": "hifigan serve", "version": "1", "description": (
@@ -48,8 +51,9 @@ def openapi(info: dict) -> dict:
             "/v1/stream": {"get": {
                 "summary": "WebSocket: stream mel frames in, audio out",
                 "description": (
-                    f"Upgrade to a WebSocket. Send binary messages, each a .npy of float32 [{info['num_mels']}, n] "
-                    "(n >= 1), then the text message 'end'. The server sends binary chunks of little-endian audio "
+                    f"Upgrade to a WebSocket. Send binary messages, each a .npy of float32 "
+                    f"{mel_shapes(info['num_mels'], 'n')} (n >= 1), then the text message 'end'. The server sends "
+                    "binary chunks of little-endian audio "
                     f"(format=pcm16: int16, the default; f32; f64) as soon as {info['lookahead_frames']} later "
                     "frames have arrived, then closes with 1000. Their concatenation is the one-shot output. On bad "
                     'input it sends the text {"error": "..."} and closes with 4000 + the HTTP status (4400, 4408 '
