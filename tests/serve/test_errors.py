@@ -374,3 +374,25 @@ def test_a_batch_axis_of_one_is_taken_alike_in_a_body_and_a_stream_message(serve
     doc = " ".join((REPO / "docs" / "serving.md").read_text().split())
     assert "a `.npy` of float32 `[num_mels, n]` (or `[1, num_mels, n]`), n >= 1" in doc
     assert "a shape other than `[num_mels, T]` or `[1, num_mels, T]` with T >= 1 (a body and a stream message" in doc
+
+
+def test_no_content_type_is_octet_stream_and_curls_default_is_415(served):
+    """A request without a Content-Type is taken as application/octet-stream (RFC 9110 allows it), which is served;
+    curl --data-binary's default, application/x-www-form-urlencoded, is another content type: 415. docs/serving.md
+    and /openapi.json say so."""
+    running, vocoder = served
+    body = npy_bytes(GOOD)
+    with httpx.Client() as http:
+        bare = http.build_request("POST", f"{running.url}/v1/vocode?format=f32", content=body)
+        assert "content-type" not in bare.headers  # httpx sends none for raw bytes
+        response = http.send(bare)
+    assert response.status_code == 200 and np.array_equal(np.frombuffer(response.content, "<f4"), vocoder(GOOD).numpy())
+    form = httpx.post(f"{running.url}/v1/vocode", content=body,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415
+    assert form.json() == {"error": "content type 'application/x-www-form-urlencoded': send the bytes of a .npy file "
+                                    "as application/x-npy"}
+    spec = httpx.get(f"{running.url}/openapi.json").json()["paths"]["/v1/vocode"]["post"]["requestBody"]
+    assert set(spec["content"]) == {"application/x-npy", "application/octet-stream"}
+    doc = " ".join((REPO / "docs" / "serving.md").read_text().split())
+    assert "another content type (415; none at all is taken as `application/octet-stream`)" in doc

@@ -42,8 +42,8 @@ def openapi(info: dict) -> dict:
                     "type": "string", "enum": ["wav", "f32", "f64"], "default": "wav"},
                     "description": "wav: 16-bit PCM WAV, as hifigan vocode writes; f32/f64: raw little-endian floats"}],
                 "requestBody": {"required": True, "description": f"the bytes of a .npy file: {mel}",
-                                "content": {"application/x-npy": {"schema": {"type": "string",
-                                                                             "format": "binary"}}}},
+                                "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                                            for kind in ("application/x-npy", "application/octet-stream")}},
                 "responses": {"200": {"description": "the audio", "content": {
                     "audio/wav": {"schema": {"type": "string", "format": "binary"}},
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},

@@ -77,7 +77,9 @@ async def vocode(request: Request) -> Response:
             fmt = request.query_params.get("format", "wav")
             if fmt not in AUDIO_TYPES:
                 raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(AUDIO_TYPES)})")
-            kind = request.headers.get("content-type", NPY_TYPE).partition(";")[0].strip().lower()  # RFC 9110: any case
+            # RFC 9110: media types in any case, and none at all may be taken as application/octet-stream (the body
+            # is checked for the .npy magic anyway), as docs/serving.md says.
+            kind = request.headers.get("content-type", "application/octet-stream").partition(";")[0].strip().lower()
             if kind not in (NPY_TYPE, "application/octet-stream"):
                 raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
             body = await read_body(request, state.options.max_message_bytes, state.options.idle_timeout_s)
