@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -19,6 +20,7 @@ from hifigan.wav_header import PatchedFile, placeholder_patch, refuse_truncated
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 # The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
+MelArray = TypeVar("MelArray", np.ndarray, torch.Tensor)
 AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".au", ".mp3")
 
 
@@ -208,19 +210,42 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
         raise MelError(path, f"mel has shape {mel.shape}, expected [{num_mels}, frames] or [1, {num_mels}, frames]")
     if transposed:
         mel = mel.T
-    if not np.issubdtype(mel.dtype, np.floating):
-        raise MelError(path, f"mel has dtype {mel.dtype}, expected floating point")
+    mel = checked_mel_values(mel, path, np.float32)
     if mel.shape[0] != num_mels:
         raise MelError(path, f"mel has {mel.shape[0]} bins, the model expects {num_mels}")
     if mel.shape[1] == 0:
         raise MelError(path, "mel has no frames")
-    if not np.isfinite(mel).all():
-        raise MelError(path, "mel contains non-finite values (NaN or inf)")
-    with np.errstate(over="ignore"):
-        mel = mel.astype(np.float32)
-    if not np.isfinite(mel).all():
-        raise MelError(path, "mel has values beyond the float32 range")
     return mel
+
+
+def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, dtype: Any = None) -> MelArray:
+    """The one check of a mel's dtype and values, for `load_mel` and every `Vocoder` entry point: floating point
+    (float16/32/64, bfloat16; not int, bool or complex) and finite, then cast to `dtype` (a numpy dtype for an
+    array, a torch dtype for a tensor; None: as it is), where no value may overflow. Anything else is a one-line
+    MelError naming `source`. Costs one pass over the values (two with a cast), small beside vocoding them."""
+    from hifigan.errors import MelError
+
+    tensor = isinstance(mel, torch.Tensor)
+    if not (mel.is_floating_point() if tensor else np.issubdtype(mel.dtype, np.floating)):
+        raise MelError(source, f"mel has dtype {_dtype_name(mel.dtype)}, expected floating point")
+    if not _all_finite(mel):
+        raise MelError(source, "mel contains non-finite values (NaN or inf)")
+    if dtype is None:
+        return mel
+    with np.errstate(over="ignore"):
+        out = mel.to(dtype) if tensor else mel.astype(dtype, copy=False)
+    if not _all_finite(out):
+        raise MelError(source, f"mel has values beyond the {_dtype_name(out.dtype)} range")
+    return out
+
+
+def _all_finite(x: np.ndarray | torch.Tensor) -> bool:
+    return bool(torch.isfinite(x).all()) if isinstance(x, torch.Tensor) else bool(np.isfinite(x).all())
+
+
+def _dtype_name(dtype: np.dtype | torch.dtype) -> str:
+    """float32, int16, bool, complex64, ... for a numpy or a torch dtype."""
+    return str(dtype).removeprefix("torch.")
 
 
 def save_npy(path: str | os.PathLike, array: np.ndarray) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hifigan.audio import checked_mel_values
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
@@ -121,8 +122,18 @@ class Vocoder:
         convert = getattr(self, "_mel_convert", None)
         return mel if convert is None else convert(torch.as_tensor(mel).double().cpu().numpy())
 
-    def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3)) -> torch.Tensor:
-        mel = torch.as_tensor(self._converted(mel), dtype=self.io_dtype)
+    def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
+        """`mel` checked (hifigan.audio.checked_mel_values: floating point, finite; else a MelError naming
+        `source`), then in the model's convention and `self.io_dtype`."""
+        mel = torch.as_tensor(mel)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
+        if getattr(self, "_mel_convert", None) is None:
+            return checked_mel_values(mel, source, self.io_dtype)
+        return checked_mel_values(torch.as_tensor(self._converted(checked_mel_values(mel, source))), source,
+                                  self.io_dtype)
+
+    def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None
+                ) -> torch.Tensor:
+        mel = self._values(mel, source)
         if mel.dim() not in dims or mel.shape[-2] != self.config.num_mels or mel.shape[-1] < 1:
             shapes = " or ".join(
                 f"[{self.config.num_mels}, T]" if d == 2 else f"[B, {self.config.num_mels}, T]" for d in dims
@@ -158,7 +169,7 @@ class Vocoder:
         `keep[i]` = (a, b): only the audio of mel i's frames [a, b) is wanted and returned, [(b - a) * hop] (a
         streaming window, which keeps frames away from both its ends, then needs no edge windows at all).
         """
-        items = [self._as_mel(m, dims=(2,)) for m in mels]
+        items = [self._as_mel(m, dims=(2,), source=f"mel {i}") for i, m in enumerate(mels)]
         lengths = [m.shape[1] for m in items]
         plan = pack(lengths, self.receptive_field, keep)
         if self.buckets is not None and not self._seen(plan.shapes):
@@ -198,8 +209,9 @@ class Vocoder:
         memory stays bounded by the chunk size plus the receptive field. Each chunk is converted from the
         `set_mel_convention` convention as a whole mel would be (the maps act frame by frame).
         """
-        # The streaming cursor checks each converted chunk's shape, naming the chunk.
-        return self._stream((self._converted(c) for c in mel_chunks), min_frames)
+        # Each chunk's dtype and values are checked as it arrives (a stream's chunks are small: one pass over each),
+        # then the streaming cursor checks its shape; both errors name the chunk.
+        return self._stream((self._values(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
 
     def _stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1
                 ) -> Iterator[torch.Tensor]:

@@ -1,0 +1,89 @@
+"""Every Vocoder entry point refuses a mel that is not floating point or holds NaN/inf, with the MelError `load_mel`
+gives a .npy file (one check: hifigan.audio.checked_mel_values), naming the batch item or stream chunk."""
+
+import numpy as np
+import pytest
+import torch
+
+from hifigan.errors import MelError
+from hifigan.inference.vocoder import Vocoder
+
+T = 12
+
+
+def _mel(num_mels: int) -> np.ndarray:
+    return np.random.default_rng(0).normal(-5, 1, (num_mels, T)).astype(np.float32)
+
+
+def _bad(mel: np.ndarray) -> dict[str, tuple[np.ndarray, str]]:
+    nan, inf = mel.copy(), mel.copy()
+    nan[3, T - 2] = np.nan  # in the last frames: a later stream chunk
+    inf[0, T - 1] = -np.inf
+    return {
+        "nan": (nan, "non-finite values"), "inf": (inf, "non-finite values"),
+        "int32": (mel.astype(np.int32), "dtype int32, expected floating point"),
+        "bool": (mel > -5, "dtype bool, expected floating point"),
+        "complex": (mel.astype(np.complex64), "dtype complex64, expected floating point"),
+        "overflow": (mel.astype(np.float64) * 1e300, "beyond the float32 range"),
+    }
+
+
+ENTRIES = {
+    "call": (lambda v, m, good: v(m), ""),
+    "call-batch": (lambda v, m, good: v(m[None]), ""),  # [1, num_mels, T]
+    "batch": (lambda v, m, good: v.batch([good, m]), "mel 1: "),
+    "chunked": (lambda v, m, good: v.chunked(m, chunk_frames=4), ""),
+    "stream": (lambda v, m, good: list(v.stream([m[:, :5], m[:, 5:]])), "mel chunk 1: "),
+}
+
+
+@pytest.fixture(scope="module")
+def vocoder(tiny_checkpoint):
+    return Vocoder.from_checkpoint(tiny_checkpoint)
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("kind", ["nan", "inf", "int32", "bool", "complex", "overflow"])
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_every_entry_point_refuses_bad_mel_values(vocoder, entry, kind, as_tensor):
+    good = _mel(vocoder.config.num_mels)
+    mel, message = _bad(good)[kind]
+    if as_tensor:
+        mel, good = torch.as_tensor(mel), torch.as_tensor(good)
+    run, prefix = ENTRIES[entry]
+    if entry == "stream" and kind not in ("nan", "inf"):
+        prefix = "mel chunk 0: "  # a dtype (or range) problem is in every chunk: the first one names it
+    with pytest.raises(MelError, match="^" + prefix + "mel (contains|has) .*" + message.replace("(", r"\(")):
+        run(vocoder, mel, good)
+
+
+def test_same_check_as_load_mel(vocoder, tmp_path):
+    """The CLI's .npy check and the API's say the same thing."""
+    from hifigan.audio import load_mel
+
+    for name, (mel, _) in _bad(_mel(vocoder.config.num_mels)).items():
+        np.save(tmp_path / f"{name}.npy", mel)
+        with pytest.raises(MelError) as from_file:
+            load_mel(tmp_path / f"{name}.npy", vocoder.config.num_mels)
+        with pytest.raises(MelError) as from_api:
+            vocoder(mel)
+        assert from_file.value.problem == from_api.value.problem
+
+
+def test_float16_and_float64_mels_are_cast(vocoder):
+    mel = _mel(vocoder.config.num_mels)
+    want = vocoder(mel)
+    assert want.dtype == torch.float32 and want.shape == (T * vocoder.hop_size,)
+    assert torch.allclose(vocoder(mel.astype(np.float64)), want)
+    assert vocoder(torch.as_tensor(mel).bfloat16()).shape == want.shape
+    streamed = torch.cat(list(vocoder.stream([mel[:, :5].astype(np.float16), mel[:, 5:].astype(np.float64)])))
+    assert torch.allclose(streamed, vocoder(np.concatenate([mel[:, :5].astype(np.float16), mel[:, 5:]], axis=1)))
+
+
+def test_a_mel_in_another_convention_is_checked_before_its_conversion(tiny_checkpoint):
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint).set_mel_convention("log10")
+    mel, _ = _bad(_mel(vocoder.config.num_mels))["int32"]  # the conversion would cast it to float64
+    with pytest.raises(MelError, match="dtype int32"):
+        vocoder(mel)
+    with pytest.raises(MelError, match=r"^mel chunk 0: mel has dtype int32"):
+        list(vocoder.stream([mel]))
