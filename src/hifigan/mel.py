@@ -20,6 +20,7 @@ from hifigan.stft_geometry import check_stft_geometry
 
 FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
 OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code
+FAR_OUTSIDE = 4.0  # the peak above which `MelSpectrogram.checked` refuses audio (12 dB over full scale)
 
 
 class MelSpectrogram:
@@ -116,15 +117,20 @@ class MelSpectrogram:
         return mel.squeeze(0) if squeeze else mel
 
     def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
-        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel; too-short input or samples so far
-        outside [-1, 1] that the mel overflows are a one-line AudioError naming `source`."""
+        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel. A one-line AudioError naming
+        `source` for audio too short for one frame, NaN/inf samples, or a peak above FAR_OUTSIDE (4, 12 dB over
+        full scale: a float file may go a little over 1, int16 values passed as floats are ~1e4)."""
         if audio.shape[-1] <= self.pad:
             raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {self.pad}")
-        out = self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
-        if not torch.isfinite(out).all():  # |x| beyond ~1e17 overflows the float32 power spectrum
-            peak = float(np.max(np.abs(audio)))
-            raise AudioError(source, f"samples far outside [-1, 1] (peak {peak:.3g}) give a non-finite mel")
-        return out
+        if not np.isfinite(audio).all():
+            raise AudioError(source, "contains non-finite samples (NaN or inf)")
+        peak = float(np.max(np.abs(audio)))
+        if peak > FAR_OUTSIDE:
+            pcm = peak <= 32768 and bool(np.all(audio == np.round(audio)))
+            hint = "int16 sample values? divide by 32768" if pcm else "scale it into [-1, 1]"
+            raise AudioError(source, f"samples far outside [-1, 1]: peak {peak:.6g}, more than {FAR_OUTSIDE:g} "
+                                     f"({hint})")
+        return self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
 
 
 def mel_spectrogram(

@@ -48,6 +48,7 @@ BAD_AUDIO: dict[str, tuple[Callable[[Path], Path], str]] = {
     "wrong rate": (lambda d: wav(d / "bad.wav", tone(4000), sr=16000), "16000 Hz"),
     "nan samples": (lambda d: wav(d / "bad.wav", np.full(4000, np.nan, np.float32), subtype="FLOAT"), "non-finite"),
     "too short": (lambda d: wav(d / "bad.wav", tone(10)), "too short"),
+    "far too loud": (lambda d: wav(d / "bad.wav", 50 * tone(4000), subtype="FLOAT"), "far outside"),
 }
 
 

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from hifigan.audio import load_audio
 from hifigan.config import load_config
-from hifigan.mel import MelSpectrogram, mel_spectrogram
+from hifigan.errors import AudioError
+from hifigan.mel import FAR_OUTSIDE, MelSpectrogram, mel_spectrogram
 from tests.support.files import CORPUS
 from tests.support.official_reference import reference_mel
 
@@ -96,6 +97,35 @@ def test_too_short_audio_is_an_error():
         mel_spectrogram(torch.zeros(1, 384), **V1.mel_kwargs())
 
 
+def test_checked_names_non_finite_samples(speech):
+    audio = speech.copy()
+    audio[1000] = np.nan
+    with pytest.raises(AudioError, match=r"^clip.wav: contains non-finite samples \(NaN or inf\)$"):
+        MelSpectrogram(**V1.mel_kwargs()).checked(audio, "clip.wav")
+    audio[1000] = -np.inf
+    with pytest.raises(AudioError, match="non-finite samples"):
+        MelSpectrogram(**V1.mel_kwargs()).checked(audio, "clip.wav")
+
+
+@pytest.mark.parametrize(("scale", "problem"), [
+    (None, r"peak 2\d{4}, more than 4 \(int16 sample values\? divide by 32768\)"),  # int16 values as floats
+    (50.0, r"peak 50, more than 4 \(scale it into \[-1, 1\]\)"),
+    (1e30, r"peak 1e\+30, more than 4 \(scale it into"),  # overflowed the mel before; now named as too loud
+])
+def test_checked_refuses_audio_far_outside_full_scale(speech, scale, problem):
+    peak = np.abs(speech).max()
+    audio = np.round(speech * 32768) if scale is None else (speech / peak * scale).astype(np.float32)
+    with pytest.raises(AudioError, match=r"^clip.wav: samples far outside \[-1, 1\]: " + problem):
+        MelSpectrogram(**V1.mel_kwargs()).checked(audio.astype(np.float32), "clip.wav")
+
+
+def test_checked_takes_a_float_file_a_little_over_full_scale(speech):
+    """Up to FAR_OUTSIDE (4, 12 dB over) passes: float WAVs may exceed 1 legitimately; the mel is the plain one."""
+    audio = (speech / np.abs(speech).max() * FAR_OUTSIDE).astype(np.float32)
+    frontend = MelSpectrogram(**V1.mel_kwargs())
+    assert torch.equal(frontend.checked(audio, "clip.wav"), frontend(torch.from_numpy(audio)))
+
+
 def test_an_odd_n_fft_minus_hop_pads_as_the_official_code():
     """int((n_fft - hop) / 2) samples per side: 24 for 64 - 15 (a config refuses the pair; the function takes it)."""
     y = 0.1 * torch.randn(1, 400, generator=torch.Generator().manual_seed(0))
@@ -103,3 +133,4 @@ def test_an_odd_n_fft_minus_hop_pads_as_the_official_code():
     official = reference_mel(y, 64, 8, 8000, 15, 64, 0, None)
     assert ours.shape == official.shape == (1, 8, 26)
     assert torch.allclose(ours, official, atol=1e-5, rtol=0)
+
