@@ -89,8 +89,10 @@ class MelSpectrogram:
         padded = num_samples + 2 * self.pad + (2 * (self.n_fft // 2) if self.center else 0)
         return (padded - self.n_fft) // self.hop_size + 1
 
-    def __call__(self, y: torch.Tensor) -> torch.Tensor:
-        """[B, T] (or [T]) float audio -> [B, num_mels, frames] (or [num_mels, frames]) mel in the convention."""
+    def __call__(self, y: torch.Tensor | np.ndarray) -> torch.Tensor:
+        """[B, T] (or [T]) float audio -> [B, num_mels, frames] (or [num_mels, frames]) mel in the convention; a
+        float numpy array is taken as the tensor of the same dtype (float64 computes in float64)."""
+        y = _audio_tensor(y)
         squeeze = y.dim() == 1
         if squeeze:
             y = y.unsqueeze(0)
@@ -133,12 +135,23 @@ class MelSpectrogram:
         return self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
 
 
+def _audio_tensor(y: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """A tensor as it is; a float numpy array as a tensor (no copy); anything else a TypeError naming what is taken."""
+    if isinstance(y, torch.Tensor):
+        return y
+    if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.floating):
+        return torch.from_numpy(np.ascontiguousarray(y))
+    got = f"a numpy array of dtype {y.dtype}" if isinstance(y, np.ndarray) else type(y).__name__
+    raise TypeError(f"expected float audio [B, T] or [T], a torch.Tensor or a float numpy array, got {got}")
+
+
 def mel_spectrogram(
-    y: torch.Tensor, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
+    y: torch.Tensor | np.ndarray, n_fft: int, num_mels: int, sampling_rate: int, hop_size: int, win_size: int,
     fmin: float, fmax: float | None, center: bool = False, **convention: Any,
 ) -> torch.Tensor:
-    """The official `meldataset.mel_spectrogram`, same signature and values: [B, T] (or [T]) -> [B, num_mels, F];
-    the keyword arguments of MelSpectrogram (convention, floor, framing, magnitude_eps, stats) choose another."""
+    """The official `meldataset.mel_spectrogram`, same signature and values: [B, T] (or [T]) -> [B, num_mels, F]
+    (a float numpy array is taken too, as the tensor of its dtype); the keyword arguments of MelSpectrogram
+    (convention, floor, framing, magnitude_eps, stats) choose another."""
     if isinstance(convention.get("stats"), Mapping):  # values, not a hashable file name: build it for this call
         return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center, **convention)(y)
     key = tuple(sorted(convention.items()))

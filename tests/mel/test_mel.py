@@ -134,3 +134,21 @@ def test_an_odd_n_fft_minus_hop_pads_as_the_official_code():
     assert ours.shape == official.shape == (1, 8, 26)
     assert torch.allclose(ours, official, atol=1e-5, rtol=0)
 
+
+def test_mel_spectrogram_takes_a_float_numpy_array_as_its_tensor(speech):
+    """Official equality stays a tensor's; a numpy array is that tensor (float64 computes in float64)."""
+    want = mel_spectrogram(torch.from_numpy(speech)[None], **V1.mel_kwargs())
+    assert torch.equal(mel_spectrogram(speech[None], **V1.mel_kwargs()), want)
+    assert torch.equal(MelSpectrogram(**V1.mel_kwargs())(speech), want[0])
+    as64 = speech.astype(np.float64)
+    got = mel_spectrogram(as64, **V1.mel_kwargs())
+    assert got.dtype == torch.float64 and torch.equal(got, mel_spectrogram(torch.from_numpy(as64), **V1.mel_kwargs()))
+
+
+@pytest.mark.parametrize(("y", "got"), [
+    (np.zeros(4000, np.int16), "a numpy array of dtype int16"), ([0.0] * 4000, "list"),
+])
+def test_mel_spectrogram_names_what_it_takes(y, got):
+    with pytest.raises(TypeError, match=rf"expected float audio \[B, T\] or \[T\], a torch.Tensor or a float numpy "
+                                        rf"array, got {got}$"):
+        mel_spectrogram(y, **V1.mel_kwargs())
