@@ -263,6 +263,8 @@ def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfi
     if isinstance(name_or_path, HifiganConfig):
         return name_or_path
     key = str(name_or_path)
+    if not key.strip():  # Path("") is ".", the current folder
+        raise ConfigError(None, f"config {key!r}: an empty name is not a config (a preset such as v1, or a file)")
     path = Path(key)
     if not path.exists() and preset_path(key) is not None:
         path = preset_path(key)

@@ -114,6 +114,14 @@ def test_bad_files(tmp_path):
         load_config(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["", "  "])
+def test_an_empty_name_is_not_a_config(name):
+    """Not `.: is a directory` (Path("") is the current folder)."""
+    with pytest.raises(ConfigError, match=r"^config '\s*': an empty name is not a config \(a preset such as v1, or "
+                                          r"a file\)$"):
+        load_config(name)
+
+
 def test_dataclass_default_is_v1():
     assert HifiganConfig() == load_config("v1")
 
