@@ -280,3 +280,18 @@ def test_the_cuda_backends_are_refused_off_cuda_in_one_line(tmp_path, capsys, ba
     assert capsys.readouterr().err.strip().splitlines() == [
         f"hifigan vocode: error: backend {backend} runs on CUDA only (--device cuda)"]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("device", ["mps", "xpu", "meta", "cuda:99"])
+def test_a_device_torch_cannot_use_here_is_a_one_line_error(tiny_checkpoint, device):
+    """Not torch's raw error at the first .to(device) (mps on Linux: 'PyTorch is not linked with support for mps
+    devices')."""
+    usable = {"mps": torch.backends.mps.is_available(), "xpu": hasattr(torch, "xpu") and torch.xpu.is_available()}
+    if usable.get(device):
+        pytest.skip(f"this machine has a usable {device} device")
+    problem = "CUDA is not available" if device.startswith("cuda") and not torch.cuda.is_available() else device
+    with pytest.raises(HifiganError, match=problem) as caught:
+        Vocoder.from_checkpoint(tiny_checkpoint, device=device)
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("--device ")
+    with pytest.raises(HifiganError, match=problem):
+        Vocoder.from_checkpoint(tiny_checkpoint, device=torch.device(device))
