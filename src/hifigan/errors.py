@@ -18,8 +18,9 @@ class AudioError(HifiganError):
     """Audio that cannot be read, or that does not match what the model needs."""
 
 
-class MelError(HifiganError):
-    """A mel-spectrogram file with the wrong shape, dtype or values."""
+class MelError(HifiganError, ValueError):
+    """A mel-spectrogram (a file, or an array given to the API) with the wrong shape, dtype or values; a ValueError
+    too, so one `except ValueError` catches every bad mel the API is given."""
 
 
 class ConfigError(HifiganError):

@@ -87,3 +87,17 @@ def test_a_mel_in_another_convention_is_checked_before_its_conversion(tiny_check
         vocoder(mel)
     with pytest.raises(MelError, match=r"^mel chunk 0: mel has dtype int32"):
         list(vocoder.stream([mel]))
+
+
+def test_a_mel_of_the_wrong_shape_is_a_mel_error_and_a_value_error(vocoder):
+    """One `except ValueError` (or `except MelError`) catches every bad mel: shape, dtype or values."""
+    mel = _mel(vocoder.config.num_mels)
+    bins = vocoder.config.num_mels
+    cases = [(lambda: vocoder(mel.T), rf"^expected a mel of shape \[{bins}, T\] or \[B, {bins}, T\] with T >= 1, "
+                                      rf"got \({T}, {bins}\)$"),
+             (lambda: vocoder.batch([mel, mel[:3]]), rf"^mel 1: expected a mel of shape \[{bins}, T\] with T >= 1, "
+                                                     rf"got \(3, {T}\)$")]
+    for run, message in cases:
+        with pytest.raises(MelError, match=message) as caught:
+            run()
+        assert isinstance(caught.value, ValueError)

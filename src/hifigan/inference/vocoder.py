@@ -15,7 +15,7 @@ from torch import nn
 from hifigan.audio import checked_mel_values
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, MelError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
@@ -138,7 +138,7 @@ class Vocoder:
             shapes = " or ".join(
                 f"[{self.config.num_mels}, T]" if d == 2 else f"[B, {self.config.num_mels}, T]" for d in dims
             )
-            raise ValueError(f"expected a mel of shape {shapes} with T >= 1, got {tuple(mel.shape)}")
+            raise MelError(source, f"expected a mel of shape {shapes} with T >= 1, got {tuple(mel.shape)}")
         return mel
 
     def __call__(self, mel: torch.Tensor | np.ndarray) -> torch.Tensor:
