@@ -21,7 +21,7 @@ from hifigan.evaluation.metrics import METRICS, compute_metrics
 from hifigan.evaluation.output import report_paths
 from hifigan.evaluation.pairing import pair_by_stem
 from hifigan.evaluation.results import Report, aggregate
-from tests.support.cli_runs import run
+from tests.support.cli_runs import run, run_module
 from tests.support.signals import SR, speechlike, with_noise_at_snr
 
 CONFIG = load_config("v1")
@@ -252,3 +252,41 @@ def test_an_unpaired_file_is_named_with_the_other_bad_inputs(folders, capsys):
     assert code == 2 and "2 of" in err, err
     assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err, err
     assert f"{gen_dir / 'a.wav'}: has 2 channels" in err, err
+
+
+def test_lags_at_the_limit_of_max_shift_are_named_in_one_warning(folders, capsys, tmp_path):
+    """Both files 40 samples late, searched over +-3: the lag found is an edge of the range, which is no alignment;
+    one warning (the CLI's `hifigan evaluate: warning:` line) names both files. A file aligned inside the range is
+    not named."""
+    ref_dir, gen_dir = folders
+    for stem in ("a", "b"):
+        x = load_audio(ref_dir / f"{stem}.wav", SR)
+        save_audio(gen_dir / f"{stem}.wav", np.concatenate([np.zeros(40), x[:-40]]), SR)
+    argv = ["evaluate", "--reference", ref_dir, "--system", gen_dir, "--metrics", "snr", "--max-shift", "3"]
+    with pytest.warns(UserWarning, match="limit of --max-shift 3") as caught:
+        code, _, err = run(capsys, *argv, "--out", tmp_path / "r")
+    assert code == 0, err
+    files = json.loads((tmp_path / "r.json").read_text())["files"]
+    assert [abs(f["shift_samples"]) for f in files] == [3, 3]
+    warned = [str(w.message) for w in caught if "max-shift" in str(w.message)]
+    assert len(warned) == 1 and str(gen_dir / "a.wav") in warned[0] and str(gen_dir / "b.wav") in warned[0]
+    save_audio(gen_dir / "a.wav", np.concatenate([[0.0], load_audio(ref_dir / "a.wav", SR)[:-1]]), SR)
+    with pytest.warns(UserWarning, match="limit of --max-shift 3") as caught:
+        code, _, err = run(capsys, *argv)
+    warned = [str(w.message) for w in caught if "max-shift" in str(w.message)]
+    assert code == 0 and len(warned) == 1 and str(gen_dir / "a.wav") not in warned[0], err
+    assert warned[0].startswith("1 file aligned") and str(gen_dir / "b.wav") in warned[0]
+
+
+def test_the_max_shift_warning_is_one_cli_line(folders):
+    """In a child process (pytest does not catch the warning there): `hifigan evaluate: warning: ...`, one line."""
+    ref_dir, gen_dir = folders
+    x = load_audio(ref_dir / "a.wav", SR)
+    save_audio(gen_dir / "a.wav", np.concatenate([np.zeros(40), x[:-40]]), SR)
+    done = run_module("evaluate", "--reference", ref_dir, "--system", gen_dir, "--metrics", "snr", "--max-shift", "3",
+                      "--no-progress")
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hifigan evaluate: warning: 1 file aligned at the limit of "
+                                                   "--max-shift 3"), done.stderr
+    assert str(gen_dir / "a.wav") in lines[0]

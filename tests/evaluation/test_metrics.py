@@ -206,3 +206,15 @@ def test_undefined_values_are_nan_not_errors(voice):
     assert math.isnan(stoi(silence, voice, SR)) and math.isnan(estoi(silence, voice, SR))
     assert math.isnan(stoi(voice[:4000], voice[:4000], SR))  # fewer than 30 non-silent STOI frames
     assert math.isnan(snr(silence, voice))
+
+
+@pytest.mark.parametrize("delay", [0, 2])
+def test_polarity_inverted_audio_keeps_its_delay_and_snr_reports_the_inversion(voice, delay):
+    """The lag is chosen by |correlation|: -x is aligned like x (not pushed to the edge of the range), so the
+    magnitude metrics stay perfect and the SNR (sample-exact) honestly says -6.02 dB: the error is 2x."""
+    inverted = -np.roll(voice, delay)
+    _, _, found = align(voice, inverted, max_shift=20)
+    assert found == delay
+    values = compute_metrics(voice, inverted, CONFIG, ["mel_l1", "snr"], max_shift=20)
+    assert values["mel_l1"] == pytest.approx(0.0, abs=1e-9)
+    assert values["snr"] == pytest.approx(-10 * math.log10(4), abs=1e-6)

@@ -15,7 +15,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import compute_metrics, metric_names, require_packages
 from hifigan.evaluation.output import report_paths, write_report
-from hifigan.evaluation.pairing import Pair, align, match_lengths
+from hifigan.evaluation.pairing import Pair, align, match_lengths, warn_lags_at_limit
 from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.results import FileResult, Report, aggregate
@@ -61,6 +61,7 @@ def evaluate_pairs(
         ref, gen, shift = align(ref, gen, max_shift)
         values = compute_metrics(ref, gen, config, names, pitch=pitch, source=source)
         results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values))
+    warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
     settings = {"config": config_name, **report_settings(config, names, max_shift, pitch)}
     report = Report(results, aggregate([r.metrics for r in results], names), settings,
                     time.perf_counter() - started)

@@ -14,7 +14,7 @@ import numpy as np
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.evaluation.pairing import align, match_lengths
+from hifigan.evaluation.pairing import align, match_lengths, warn_lags_at_limit
 from hifigan.evaluation.perceptual import estoi, pesq_mos, pesq_title, snr, stoi
 from hifigan.evaluation.pitch import (
     DEFAULT_PITCH,
@@ -110,7 +110,8 @@ def compute_metrics(
     """
     names = metric_names(metrics)
     ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), config.hop_size, source)
-    ref, gen, _ = align(ref, gen, max_shift)
+    ref, gen, shift = align(ref, gen, max_shift)
+    warn_lags_at_limit([(source or "the pair", shift)], max_shift)
     if len(ref) < min_samples():
         raise HifiganError(source, f"too short: {len(ref)} samples, the metrics need at least {min_samples()}")
     sr, hop = config.sampling_rate, config.hop_size

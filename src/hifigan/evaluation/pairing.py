@@ -3,6 +3,8 @@ lengths that differ by at most one hop, and undoing a small delay."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +56,8 @@ def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: 
 
 
 def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Undo a small delay: the lag in [-max_shift, max_shift] with the largest normalised cross-correlation.
+    """Undo a small delay: the lag in [-max_shift, max_shift] with the largest absolute normalised
+    cross-correlation (a polarity-inverted signal has the same delay; the SNR then reports the inversion).
 
     A positive lag means the generated signal is late (generated[n + lag] ~ reference[n]); both are cut to
     their overlap. max_shift = 0 returns the inputs unchanged.
@@ -66,10 +69,20 @@ def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple
     best, best_lag = -np.inf, 0
     for lag in range(-max_shift, max_shift + 1):
         a, b = (x[: n - lag], y[lag:]) if lag >= 0 else (x[-lag:], y[: n + lag])
-        score = np.dot(a, b) / (np.sqrt(np.dot(a, a) * np.dot(b, b)) + 1e-20)
+        score = abs(np.dot(a, b)) / (np.sqrt(np.dot(a, a) * np.dot(b, b)) + 1e-20)
         if score > best + 1e-12:
             best, best_lag = score, lag
     if best_lag >= 0:
         return reference[: n - best_lag], generated[best_lag:n], best_lag
     return reference[-best_lag:n], generated[: n + best_lag], best_lag
 
+
+
+def warn_lags_at_limit(shifts: Sequence[tuple[str, int]], max_shift: int) -> None:
+    """One warning naming every file (name, lag) whose lag is at the edge of [-max_shift, max_shift]: its true delay
+    is probably outside the range searched, so the lag found there is no alignment."""
+    at_limit = [f"{name} ({lag:+d})" for name, lag in shifts if max_shift > 0 and abs(lag) == max_shift]
+    if at_limit:
+        count = "1 file" if len(at_limit) == 1 else f"{len(at_limit)} files"
+        warnings.warn(f"{count} aligned at the limit of --max-shift {max_shift}, the true delay is probably larger "
+                      f"(or there is none to find): {', '.join(at_limit)}", stacklevel=2)
