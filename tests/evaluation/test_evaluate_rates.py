@@ -147,6 +147,34 @@ def test_recordings_at_several_rates_need_a_config(tmp_path, capsys):
     assert code == 2 and f"{ref}/c1.wav: sample rate is 22050 Hz, c0.wav is at 16000 Hz" in one_line(err)
 
 
+def test_every_recording_at_another_rate_than_the_config_is_named_in_one_line(tmp_path, capsys):
+    """docs/commands.md rule 3: one line names every bad input, as for a system folder at another rate."""
+    ref, gen = folders(tmp_path, 16000, count=3)
+    x, y = pair(22050, seed=5)
+    save_audio(f"{ref}/c1.wav", x, 22050)  # the one recording at the config's rate
+    save_audio(f"{gen}/c1.wav", y, 22050)
+    code, _, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "snr", "--config", "v1",
+                       "--out", f"{tmp_path}/report/")
+    line = one_line(err)
+    assert code == 2 and "2 of 3 inputs are bad (nothing was written)" in line, err
+    for stem in ("c0", "c2"):
+        assert f"{ref}/{stem}.wav: sample rate is 16000 Hz, the config v1 is at 22050 Hz" in line
+    assert f"{ref}/c1.wav" not in line
+    assert not (tmp_path / "report").exists()
+
+
+def test_every_recording_at_another_rate_than_the_first_is_named_in_one_line(tmp_path, capsys):
+    ref, gen = folders(tmp_path, 16000, count=3)
+    for i in (1, 2):
+        x, y = pair(22050, seed=i)
+        save_audio(f"{ref}/c{i}.wav", x, 22050)
+        save_audio(f"{gen}/c{i}.wav", y, 22050)
+    code, _, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "snr")
+    line = one_line(err)
+    assert code == 2 and "2 of 3 inputs are bad" in line, err
+    assert all(f"{ref}/c{i}.wav: sample rate is 22050 Hz, c0.wav is at 16000 Hz" in line for i in (1, 2))
+
+
 def test_compute_metrics_follows_the_configs_rate():
     """The same 16 kHz pair scored with a 16 kHz config: PESQ is wide-band on the signals as they are."""
     config = tiny_config(sampling_rate=16000)

@@ -55,24 +55,28 @@ def metric_config(config: str | None, reference: Path, *, resample: bool = False
     """The config for scoring against the recordings in `reference`, and its name (as given, or the preset chosen).
 
     Given: every recording must be at its rate unless `resample`. Not given: the recordings must share one rate,
-    and the presets at that rate one set of metric settings; anything else is a one-line error saying what to give.
+    and the presets at that rate one set of metric settings; anything else is a one-line error saying what to give
+    (naming every recording at another rate, hifigan.errors.bad_inputs).
     """
     from hifigan.config import load_config
 
     rates = recording_rates(reference)
     if config is not None:
         cfg = load_config(config)
-        for path, rate in rates.items():
-            if rate != cfg.sampling_rate and not resample:
-                raise AudioError(path, f"sample rate is {rate} Hz, the config {config} is at {cfg.sampling_rate} Hz: "
-                                 f"give --config at {rate} Hz (presets: {_presets_text(presets_at(rate))}), or "
-                                 f"--resample to measure at {cfg.sampling_rate} Hz")
+        problems: list[HifiganError] = [
+            AudioError(path, f"sample rate is {rate} Hz, the config {config} is at {cfg.sampling_rate} Hz: give "
+                       f"--config at {rate} Hz (presets: {_presets_text(presets_at(rate))}), or --resample to "
+                       f"measure at {cfg.sampling_rate} Hz")
+            for path, rate in rates.items() if rate != cfg.sampling_rate and not resample]
+        if problems:
+            raise bad_inputs(problems, len(rates))
         return cfg, str(config)
     first, rate = next(iter(rates.items()))
-    for path, other in rates.items():
-        if other != rate:
-            raise HifiganError(path, f"sample rate is {other} Hz, {first.name} is at {rate} Hz: the recordings must "
-                               "share one rate; give --config (and --resample to measure at its rate)")
+    problems = [HifiganError(path, f"sample rate is {other} Hz, {first.name} is at {rate} Hz: the recordings must "
+                             "share one rate; give --config (and --resample to measure at its rate)")
+                for path, other in rates.items() if other != rate]
+    if problems:
+        raise bad_inputs(problems, len(rates))
     presets = presets_at(rate)
     if not presets:
         raise HifiganError(reference, f"recordings at {rate} Hz, and no preset is at that rate: give --config, a "
