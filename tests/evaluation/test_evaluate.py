@@ -165,6 +165,22 @@ def test_evaluate_pairs_api_reports_undefined_values_as_null(tmp_path):
     assert "-" in report.format_table()
 
 
+def test_snr_against_a_silent_recording_is_undefined(tmp_path):
+    """Σx² = 0: no signal to compare the error with. NaN, null in the JSON, `-` in the table, counted in n_undefined
+    and left out of the mean (docs/evaluation.md lists it with the other undefined values)."""
+    save_audio(tmp_path / "silent.wav", np.zeros(SR, np.float32), SR)
+    save_audio(tmp_path / "ref.wav", speechlike(1.0), SR)
+    save_audio(tmp_path / "gen.wav", with_noise_at_snr(speechlike(1.0), 20.0, seed=0), SR)
+    pairs = [("quiet", tmp_path / "silent.wav", tmp_path / "gen.wav"), ("speech", tmp_path / "ref.wav",
+                                                                         tmp_path / "gen.wav")]
+    report = evaluate_pairs(pairs, CONFIG, tmp_path / "r", metrics=["snr"], progress=False)
+    assert math.isnan(report.files[0].metrics["snr"]) and 15 < report.files[1].metrics["snr"] < 25
+    summary = report.summary["snr"]
+    assert (summary.n, summary.n_undefined, summary.mean) == (1, 1, report.files[1].metrics["snr"])
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["files"][0]["metrics"]["snr"] is None and saved["summary"]["snr"]["n_undefined"] == 1
+
+
 def test_summary_uses_the_t_distribution():
     s = summarize([1.0, 2.0, 3.0, float("nan")])
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1
