@@ -181,6 +181,28 @@ def test_snr_against_a_silent_recording_is_undefined(tmp_path):
     assert saved["files"][0]["metrics"]["snr"] is None and saved["summary"]["snr"]["n_undefined"] == 1
 
 
+def test_the_minimum_length_is_that_of_the_metrics_asked_for(tmp_path, capsys):
+    """500-sample clips: enough for the SNR (any length), too short for the MR-STFT's 2048-sample frame; the error
+    names the need of the metrics asked for (mel L1: one 1024-sample frame of v1)."""
+    ref_dir, gen_dir = tmp_path / "ref", tmp_path / "gen"
+    ref_dir.mkdir()
+    gen_dir.mkdir()
+    x = speechlike(1.0)[5000:5500]
+    save_audio(ref_dir / "a.wav", x, SR)
+    save_audio(gen_dir / "a.wav", with_noise_at_snr(x, 20.0, seed=0), SR)
+    argv = ["evaluate", "--reference", ref_dir, "--system", gen_dir, "--out", tmp_path / "r"]
+    code, _, err = run(capsys, *argv, "--metrics", "snr")
+    assert code == 0, err
+    assert 15 < json.loads((tmp_path / "r.json").read_text())["files"][0]["metrics"]["snr"] < 25
+    code, _, err = run(capsys, *argv, "--metrics", "snr", "mel_l1")
+    assert code == 2 and "too short: 500 samples, the metrics need at least 1024" in err, err
+    code, _, err = run(capsys, *argv, "--metrics", "mrstft", "snr")
+    assert code == 2 and "the metrics need at least 2048" in err, err
+    assert compute_metrics(x, x, CONFIG, ["snr"]) == {"snr": 100.0}
+    with pytest.raises(HifiganError, match="at least 2048"):
+        compute_metrics(x, x, CONFIG)
+
+
 def test_summary_uses_the_t_distribution():
     s = summarize([1.0, 2.0, 3.0, float("nan")])
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1
@@ -227,7 +249,8 @@ def test_the_package_names_the_public_api_and_loads_it_lazily():
 
 
 def test_a_pair_too_short_for_the_metrics_fails_before_any_report(folders, tmp_path, capsys):
-    """Checked with the other inputs, so that no system's report and no folder is written; --max-shift's cut counts."""
+    """Checked with the other inputs, so that no system's report and no folder is written; --max-shift's cut counts
+    (the MR-STFT needs 2048 samples)."""
     ref_dir = folders[0]
     short, cut = tmp_path / "short", tmp_path / "cut"
     for folder, n in ((short, 2100), (cut, 1900)):  # within one hop of each other: the lengths pair
@@ -237,15 +260,15 @@ def test_a_pair_too_short_for_the_metrics_fails_before_any_report(folders, tmp_p
     shutil.copytree(short, tmp_path / "short_ref")
     out = tmp_path / "out"
     code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", f"short={short}",
-                       "--system", f"cut={cut}", "--metrics", "snr", "-o", f"{out}/")
+                       "--system", f"cut={cut}", "--metrics", "mrstft", "-o", f"{out}/")
     assert code == 2 and not out.exists()
     assert f"{cut / 'a.wav'} (vs {tmp_path / 'short_ref' / 'a.wav'}): too short: 1900 samples, the metrics " in err
     code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", str(short),
-                       "--metrics", "snr", "--max-shift", "60", "-o", f"{out}/")
+                       "--metrics", "mrstft", "--max-shift", "60", "-o", f"{out}/")
     assert code == 2 and not out.exists()
     assert "2 of 4 inputs are bad" in err and "too short: 2100 samples less --max-shift 60" in err, err
     assert run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", str(short),
-               "--metrics", "snr", "-o", f"{out}/")[0] == 0  # 2100 >= 2048: long enough without the cut
+               "--metrics", "mrstft", "-o", f"{out}/")[0] == 0  # 2100 >= 2048: long enough without the cut
 
 
 def test_every_unreadable_recording_is_named(folders, capsys):

@@ -7,6 +7,7 @@ float; an undefined value (PESQ finds no speech, no frame is voiced in both, ...
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -38,25 +39,39 @@ from hifigan.models.stft import PWG_RESOLUTIONS
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """How to read one metric: its unit and which direction is better; and the optional package (an extra's,
-    hifigan.extras) that computes it, if any."""
+    """How to read one metric: its unit and which direction is better; the optional package (an extra's,
+    hifigan.extras) that computes it, if any; and the shortest signal it accepts at a config (`needs`)."""
 
     unit: str
     higher_is_better: bool
     title: str
     package: str | None = None
+    needs: Callable[[HifiganConfig], int] = lambda config: 1
 
 
-# Order = table/plot order. Names are the keys of `compute_metrics` and of the JSON report.
+def _one_frame(config: HifiganConfig) -> int:  # a whole STFT frame of the config (reflect padding needs > n_fft/2)
+    return config.n_fft
+
+
+def _one_stoi_frame(config: HifiganConfig) -> int:  # pystoi's 25.6 ms frame (256 samples at its 10 kHz); fewer fail
+    return math.ceil(256 * config.sampling_rate / 10000)
+
+
+def _largest_mrstft_frame(config: HifiganConfig) -> int:  # the largest MR-STFT frame, at any rate
+    return max(n_fft for n_fft, _, _ in PWG_RESOLUTIONS)
+
+
+# Order = table/plot order. Names are the keys of `compute_metrics` and of the JSON report. `needs` (default 1
+# sample): SNR and PESQ take any length (PESQ is NaN when too short for it), pYIN pads its centred frames.
 METRICS: dict[str, MetricInfo] = {
-    "mel_l1": MetricInfo("", False, "mel L1"),
-    "mrstft": MetricInfo("", False, "MR-STFT"),
-    "mcd": MetricInfo("dB", False, "MCD"),
-    "lsd": MetricInfo("dB", False, "LSD"),
+    "mel_l1": MetricInfo("", False, "mel L1", needs=_one_frame),
+    "mrstft": MetricInfo("", False, "MR-STFT", needs=_largest_mrstft_frame),
+    "mcd": MetricInfo("dB", False, "MCD", needs=_one_frame),
+    "lsd": MetricInfo("dB", False, "LSD", needs=_one_frame),
     "snr": MetricInfo("dB", True, "SNR"),
     "pesq": MetricInfo("", True, "PESQ", "pesq"),  # wide- or narrow-band by the rate: see metric_title
-    "stoi": MetricInfo("", True, "STOI", "pystoi"),
-    "estoi": MetricInfo("", True, "ESTOI", "pystoi"),
+    "stoi": MetricInfo("", True, "STOI", "pystoi", needs=_one_stoi_frame),
+    "estoi": MetricInfo("", True, "ESTOI", "pystoi", needs=_one_stoi_frame),
     "f0_rmse_cents": MetricInfo("cents", False, "F0 RMSE"),
     "vuv_f1": MetricInfo("", True, "V/UV F1"),
     "periodicity_rmse": MetricInfo("", False, "periodicity RMSE"),
@@ -88,9 +103,13 @@ def require_packages(names: Iterable[str] | None) -> None:
             optional_import(METRICS[name].package, f"metric {name}")
 
 
-def min_samples() -> int:
-    """The shortest pair the full set accepts: the largest MR-STFT frame (reflect padding needs > n_fft/2)."""
-    return max(n_fft for n_fft, _, _ in PWG_RESOLUTIONS)
+def min_samples(config: HifiganConfig | None = None, metrics: Iterable[str] | None = None) -> int:
+    """The shortest pair these metrics (None: all) accept at `config`: the largest of their `needs`. Without a
+    config, only the needs that do not depend on one (the MR-STFT's 2048, at any rate)."""
+    names = metric_names(metrics)
+    if config is None:
+        return max(max(n_fft for n_fft, _, _ in PWG_RESOLUTIONS) if name == "mrstft" else 1 for name in names)
+    return max(METRICS[name].needs(config) for name in names)
 
 
 def compute_metrics(
@@ -112,8 +131,9 @@ def compute_metrics(
     ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), config.hop_size, source)
     ref, gen, shift = align(ref, gen, max_shift)
     warn_lags_at_limit([(source or "the pair", shift)], max_shift)
-    if len(ref) < min_samples():
-        raise HifiganError(source, f"too short: {len(ref)} samples, the metrics need at least {min_samples()}")
+    if len(ref) < min_samples(config, names):
+        raise HifiganError(source, f"too short: {len(ref)} samples, the metrics need at least "
+                                   f"{min_samples(config, names)}")
     sr, hop = config.sampling_rate, config.hop_size
     out: dict[str, float] = {}
     tracks: tuple[PitchTrack, PitchTrack] | None = None

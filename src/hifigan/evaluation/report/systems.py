@@ -86,7 +86,8 @@ def evaluate_systems(
     pairs = {name: found[0] for name, found in matched.items()}
     check_pairs([pair for system in pairs.values() for pair in system], config,
                 resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False),
-                max_shift=options.get("max_shift", 0), unpaired=[e for found in matched.values() for e in found[1]],
+                max_shift=options.get("max_shift", 0), metrics=options.get("metrics"),
+                unpaired=[e for found in matched.values() for e in found[1]],
                 unpaired_files=sum(found[2] for found in matched.values()))
     outs, page = output_paths(out, list(generated)) if out is not None else ({}, None)
     reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
@@ -99,15 +100,18 @@ def evaluate_systems(
 
 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
-                max_shift: int = 0, unpaired: Sequence[HifiganError] = (), unpaired_files: int = 0) -> None:
+                max_shift: int = 0, unpaired: Sequence[HifiganError] = (), unpaired_files: int = 0,
+                metrics: Iterable[str] | None = None) -> None:
     """Read every file of every pair as the evaluation will (format, truncation, NaN; lengths within one hop, long
-    enough for the metrics once a delay of up to `max_shift` is cut) before anything is scored or written; every bad
-    file, and every file without a partner (`unpaired`, of `unpaired_files` files), is named in one line."""
+    enough for the metrics asked for (`metrics`, None: all) once a delay of up to `max_shift` is cut) before
+    anything is scored or written; every bad file, and every file without a partner (`unpaired`, of
+    `unpaired_files` files), is named in one line."""
     from hifigan.audio import load_audio
     from hifigan.evaluation.metrics import min_samples
     from hifigan.evaluation.pairing import match_lengths
 
     problems: list[HifiganError] = list(unpaired)
+    needs = min_samples(config, metrics)
     loaded: dict[Path, int] = {}  # a recording shared by several systems is read once
     for _, ref_path, gen_path in pairs:
         lengths = []
@@ -127,9 +131,9 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool 
             except HifiganError as e:
                 problems.append(e)
                 continue
-            if min(lengths) - max_shift < min_samples():
+            if min(lengths) - max_shift < needs:
                 cut = f" less --max-shift {max_shift}" if max_shift else ""
                 problems.append(HifiganError(source, f"too short: {min(lengths)} samples{cut}, the metrics need at "
-                                                     f"least {min_samples()}"))
+                                                     f"least {needs}"))
     if problems:
         raise bad_inputs(problems, max(len(loaded), unpaired_files))
