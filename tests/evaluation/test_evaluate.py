@@ -203,6 +203,24 @@ def test_the_minimum_length_is_that_of_the_metrics_asked_for(tmp_path, capsys):
         compute_metrics(x, x, CONFIG)
 
 
+def test_the_samples_trimmed_to_match_lengths_are_recorded_per_file(folders, capsys, tmp_path):
+    """a: generated 100 samples shorter (the reference is trimmed); b: generated 256 longer (one hop, trimmed)."""
+    ref_dir, gen_dir = folders
+    save_audio(gen_dir / "a.wav", load_audio(ref_dir / "a.wav", SR)[:-100], SR)
+    b = load_audio(ref_dir / "b.wav", SR)
+    save_audio(gen_dir / "b.wav", np.concatenate([b, np.zeros(256, np.float32)]), SR)
+    code, _, err = run(capsys, "evaluate", "--reference", ref_dir, "--system", gen_dir, "--metrics", "snr",
+                       "--out", tmp_path / "r")
+    assert code == 0, err
+    files = {f["stem"]: f for f in json.loads((tmp_path / "r.json").read_text())["files"]}
+    assert (files["a"]["trimmed_samples"], files["a"]["trimmed_from"]) == (100, "reference")
+    assert (files["b"]["trimmed_samples"], files["b"]["trimmed_from"]) == (256, "generated")
+    assert files["b"]["metrics"]["snr"] == 100.0  # the appended zeros were cut, the rest is identical
+    report = evaluate_pairs([("b", ref_dir / "b.wav", ref_dir / "b.wav")], CONFIG, None, metrics=["snr"],
+                            progress=False)
+    assert (report.files[0].trimmed_samples, report.files[0].trimmed_from) == (0, None)
+
+
 def test_summary_uses_the_t_distribution():
     s = summarize([1.0, 2.0, 3.0, float("nan")])
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1

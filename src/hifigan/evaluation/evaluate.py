@@ -57,10 +57,12 @@ def evaluate_pairs(
     for stem, ref_path, gen_path in bar:
         ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono) for p in (ref_path, gen_path))
         source = f"{gen_path} (vs {ref_path})"
+        trimmed = len(ref) - len(gen)
         ref, gen = match_lengths(ref, gen, config.hop_size, source)
         ref, gen, shift = align(ref, gen, max_shift)
         values = compute_metrics(ref, gen, config, names, pitch=pitch, source=source)
-        results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values))
+        results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values, abs(trimmed),
+                                  "reference" if trimmed > 0 else "generated" if trimmed < 0 else None))
     warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
     settings = {"config": config_name, **report_settings(config, names, max_shift, pitch)}
     report = Report(results, aggregate([r.metrics for r in results], names), settings,

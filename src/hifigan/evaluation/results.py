@@ -21,6 +21,8 @@ class FileResult:
     duration_s: float
     shift_samples: int
     metrics: dict[str, float]
+    trimmed_samples: int = 0  # cut from the end of the longer signal to match lengths (at most one hop)
+    trimmed_from: str | None = None  # which one: "reference", "generated", or None when the lengths matched
 
 
 @dataclass
