@@ -53,7 +53,7 @@ def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig)
     from hifigan.evaluation.metrics import METRICS, compute_metrics, min_samples
     from hifigan.evaluation.spectral import mel_l1
 
-    if min(len(reference), len(generated)) < min_samples():
+    if min(len(reference), len(generated)) < min_samples(config):
         return {name: mel_l1(reference, generated, config) if name == "mel_l1" else math.nan for name in METRICS}
     return compute_metrics(reference, generated, config)
 

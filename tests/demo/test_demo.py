@@ -157,7 +157,7 @@ def test_demo_scores_every_metric_and_tables_them_with_direction():
     noise = reference.astype(np.float64) - generated
     assert scores["snr"] == pytest.approx(10 * np.log10(np.sum(reference.astype(np.float64) ** 2) / np.sum(noise**2)))
     assert all(np.isfinite(v) for v in scores.values())
-    short = compare(reference[: min_samples() - 1], generated[: min_samples() - 1], cfg)
+    short = compare(reference[: min_samples(cfg) - 1], generated[: min_samples(cfg) - 1], cfg)
     assert list(short) == list(METRICS) and short["mel_l1"] > 0
     assert all(math.isnan(v) for k, v in short.items() if k != "mel_l1")
     table = summary_table([scores, short], [scores, scores])

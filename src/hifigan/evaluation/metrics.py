@@ -103,13 +103,9 @@ def require_packages(names: Iterable[str] | None) -> None:
             optional_import(METRICS[name].package, f"metric {name}")
 
 
-def min_samples(config: HifiganConfig | None = None, metrics: Iterable[str] | None = None) -> int:
-    """The shortest pair these metrics (None: all) accept at `config`: the largest of their `needs`. Without a
-    config, only the needs that do not depend on one (the MR-STFT's 2048, at any rate)."""
-    names = metric_names(metrics)
-    if config is None:
-        return max(max(n_fft for n_fft, _, _ in PWG_RESOLUTIONS) if name == "mrstft" else 1 for name in names)
-    return max(METRICS[name].needs(config) for name in names)
+def min_samples(config: HifiganConfig, metrics: Iterable[str] | None = None) -> int:
+    """The shortest pair these metrics (None: all) accept at `config`: the largest of their `needs`."""
+    return max(METRICS[name].needs(config) for name in metric_names(metrics))
 
 
 def compute_metrics(
