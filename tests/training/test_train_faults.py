@@ -108,9 +108,11 @@ def test_sigint_saves_and_exits_cleanly_and_bad_files_are_skipped(tmp_path, tiny
     assert saved["step"] == max(logged_steps(run))
 
 
-def test_second_ctrl_c_aborts_without_saving(tmp_path, tiny_corpus, tiny_config_json):
+def test_second_ctrl_c_aborts_without_saving(tmp_path, tiny_corpus, tiny_config_json, capsys):
     """The first Ctrl-C asks for a clean stop (finish the step, validate, save); a second one, sent while that
-    is under way, aborts at once: exit 130, one line, and no checkpoint or temporary file."""
+    is under way, aborts at once: exit 130, one line, and no checkpoint or temporary file. The folder then holds
+    that run's logs and no checkpoint: a new run there is refused in one line (it would log step 1 again after that
+    run's steps), and nothing in the folder changes."""
     run = tmp_path / "run"
     proc = start_training(["--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--no-progress",
                            "--valid-count", "2", "--log-interval", "1", "--disc-start-step", "0",
@@ -124,3 +126,15 @@ def test_second_ctrl_c_aborts_without_saving(tmp_path, tiny_corpus, tiny_config_
     stderr = (tmp_path / "stderr.txt").read_text()
     assert stderr.rstrip().endswith("hifigan train: interrupted") and "Traceback" not in stderr
     assert list((run / "checkpoints").iterdir()) == []
+
+    from hifigan.cli import main
+
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert logged_steps(run) and any((run / "logs").iterdir())
+    capsys.readouterr()
+    code = main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *FAST, "--out", str(run),
+                 "--max-steps", "1"])
+    assert code == 2 and capsys.readouterr().err.strip() == (
+        f"hifigan train: error: {run}: holds an earlier run's logs (log.jsonl and logs/) but no checkpoint: a new run "
+        "would log its steps after that run's; move them away, or give a new --out")
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before

@@ -142,14 +142,29 @@ def save_scan(facts: FileFacts, files: list[Path], config: HifiganConfig, data: 
 
 
 def check_run_folder(out: Path, resuming: bool) -> None:
-    """The run folder must be a folder, and a new run's must hold no run's checkpoints: pruning and --resume would
-    mix the two runs' files."""
+    """The run folder must be a folder, and a new run's must hold no run's checkpoints (pruning and --resume would
+    mix the two runs' files) nor an earlier run's logs (a run stopped before its first checkpoint, e.g. aborted by a
+    second Ctrl-C: the new run's steps would be logged after that run's, the same steps twice)."""
     if out.exists() and not out.is_dir():
         raise HifiganError(out, "is not a folder (--out is the run folder)")
+    if resuming:
+        return
     found = checkpoint_files(out / "checkpoints")
-    if found and not resuming:
+    if found:
         raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
                                 f"{out}, or give a new --out")
+    logs = run_logs(out)
+    if logs:
+        raise HifiganError(out, f"holds an earlier run's logs ({' and '.join(logs)}) but no checkpoint: a "
+                                "new run would log its steps after that run's; move them away, or give a new --out")
+
+
+def run_logs(out: Path) -> list[str]:
+    """The logs a run leaves in its folder: log.jsonl, and logs/ when it holds a file (TensorBoard's events)."""
+    found = ["log.jsonl"] if (out / "log.jsonl").is_file() else []
+    if (out / "logs").is_dir() and any(p.is_file() for p in (out / "logs").rglob("*")):
+        found.append("logs/")
+    return found
 
 
 def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
