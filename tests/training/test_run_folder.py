@@ -143,7 +143,8 @@ def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpu
 
 def test_resume_holds_out_the_runs_files_when_the_corpus_grew(tmp_path, tiny_corpus, tiny_config_json, capsys):
     """--valid-count holds out the lowest draws: files added since can draw lower. The run's own held-out files stay
-    held out (and none of them trains), and a changed training set restarts the data order at the next epoch."""
+    held out (and none of them trains), and a changed training set ends the cut epoch at the checkpoint (its LR decay
+with it), the warning saying so."""
     corpus = tmp_path / "corpus"
     shutil.copytree(tiny_corpus, corpus)
     run = tmp_path / "run"
@@ -157,13 +158,22 @@ def test_resume_holds_out_the_runs_files_when_the_corpus_grew(tmp_path, tiny_cor
     seed = load_config(str(tiny_config_json)).seed
     assert sorted(now.keys(now.split(seed).valid)) != sorted(held)  # the options alone would now hold out others
     capsys.readouterr()
-    with pytest.warns(UserWarning, match=r"training clips \(6 -> 12\) changed since the checkpoint"):
+    with pytest.warns(UserWarning) as warned:
         assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
+    assert [str(w.message) for w in warned if "changed since" in str(w.message)] == [
+        "batch size, process count or training clips (6 -> 12) changed since the checkpoint: epoch 0 ends here (1 of "
+        "its batches trained) and the learning rates decay now, as at every epoch's end; epoch 1 starts with the new "
+        "order"]
     assert "validation: the run's 2 held-out files (0 of its 2 gone from the corpus" in capsys.readouterr().err
     resumed = read_checkpoint(run / "checkpoints" / "latest.pt")
     assert sorted(resumed["data"]["held_out"]) == sorted(held)
-    # step 1 was batch 1 of epoch 0; the rest of epoch 0 is dropped, so step 2 is batch 1 of epoch 1
+    # step 1 was batch 1 of epoch 0; the rest of epoch 0 is dropped, so step 2 is batch 1 of epoch 1, at the
+    # once-decayed learning rate (as every epoch's end decays it)
     assert (resumed["step"], resumed["epoch"], resumed["batch_in_epoch"]) == (2, 1, 1)
+    config = load_config(str(tiny_config_json))
+    for name in ("optim_g", "optim_d"):
+        assert resumed[name]["param_groups"][0]["lr"] == pytest.approx(config.learning_rate * config.lr_decay,
+                                                                       rel=1e-12), name
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

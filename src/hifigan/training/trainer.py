@@ -113,8 +113,14 @@ class Trainer:
         clips = (obj.get("data") or {}).get("train_clips", len(self.train_set))
         if obj.get("batch_size") != self.config.batch_size or obj.get("world_size") != self.dist.world_size or \
                 clips != len(self.train_set):
+            # The position inside the epoch means nothing in the new order (and files may be gone): the cut epoch
+            # ends here, and its per-epoch LR decay with it, so the learning rate stays lr * decay^epoch.
+            epoch = self.state.epoch
+            what = (f"epoch {epoch} ends here ({self.state.batch_in_epoch} of its batches trained) and the learning "
+                    f"rates decay now, as at every epoch's end; epoch {epoch + 1} starts with the new order"
+                    if self.state.batch_in_epoch else f"epoch {epoch} starts with the new order")
             warnings.warn(f"batch size, process count or training clips ({clips} -> {len(self.train_set)}) changed "
-                          "since the checkpoint: the data order restarts at the next epoch", stacklevel=2)
+                          f"since the checkpoint: {what}", stacklevel=2)
             if self.state.batch_in_epoch:
                 self.state.batch_in_epoch = self.steps_per_epoch
         self.last_saved_step = self.step
