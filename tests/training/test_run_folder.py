@@ -92,7 +92,7 @@ def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpu
     # The corpus given again: the run's 3 held-out files, not the default count.
     assert main(["train", "--resume", str(run), "--corpus", str(tiny_corpus), "--max-steps", "2",
                  "--no-progress"]) == 0
-    assert "validation: 3 of 8 files (--valid-count)" in capsys.readouterr().err
+    assert "validation: the run's 3 held-out files, from its checkpoint\n" in capsys.readouterr().err
     for flags, words in ((["--valid-count", "2"], "--valid-count 2 (the run's: 3)"),
                          (["--resample"], "--resample True (the run's: False)"),
                          (["--seed", "7"], "--seed 7: a resumed run keeps its seed")):
@@ -164,7 +164,8 @@ with it), the warning saying so."""
         "batch size, process count or training clips (6 -> 12) changed since the checkpoint: epoch 0 ends here (1 of "
         "its batches trained) and the learning rates decay now, as at every epoch's end; epoch 1 starts with the new "
         "order"]
-    assert "validation: the run's 2 held-out files (0 of its 2 gone from the corpus" in capsys.readouterr().err
+    assert ("validation: the run's 2 held-out files, from its checkpoint; the options now would draw others\n"
+            in capsys.readouterr().err)
     resumed = read_checkpoint(run / "checkpoints" / "latest.pt")
     assert sorted(resumed["data"]["held_out"]) == sorted(held)
     # step 1 was batch 1 of epoch 0; the rest of epoch 0 is dropped, so step 2 is batch 1 of epoch 1, at the
@@ -174,6 +175,29 @@ with it), the warning saying so."""
     for name in ("optim_g", "optim_d"):
         assert resumed[name]["param_groups"][0]["lr"] == pytest.approx(config.learning_rate * config.lr_decay,
                                                                        rel=1e-12), name
+
+
+def test_resume_names_the_held_out_files_gone_from_the_corpus(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    """A held-out file removed between runs: the resume warns naming it (val/mel_l1 then averages over fewer
+    files), and the validation line says the list is the checkpoint's, even where the options would now draw the
+    same files."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), "--no-progress",
+                 "--valid-count", "3", "--out", str(run), "--max-steps", "1"]) == 0
+    held = sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"])
+    gone = held[-1]
+    (corpus / gone).unlink()
+    capsys.readouterr()
+    with pytest.warns(UserWarning) as warned:
+        assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
+    assert [str(w.message) for w in warned if "held-out" in str(w.message)] == [
+        f"1 of the run's 3 held-out files are gone from the corpus ({gone}): val/mel_l1 now averages over the other "
+        "2, not the set of its earlier values"]
+    assert ("validation: the run's 2 held-out files, from its checkpoint (1 of its 3 gone from the corpus)"
+            in capsys.readouterr().err)
+    assert sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]) == held[:-1]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

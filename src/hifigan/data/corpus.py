@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,11 +169,19 @@ class Corpus:
         if not valid or len(valid) == len(files):
             raise HifiganError(None, f"the run held out {len(kept)} files, of which {len(valid)} are among the "
                                      f"corpus's {len(files)}: nothing left to validate or to train on")
+        missing = sorted(kept - set(self.keys(valid)))
+        if missing:
+            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            warnings.warn(f"{len(missing)} of the run's {len(kept)} held-out files are gone from the corpus ({shown}): "
+                          f"val/mel_l1 now averages over the other {len(valid)}, not the set of its earlier values",
+                          stacklevel=2)
+        reason = f"the run's {len(valid)} held-out files, from its checkpoint"
+        if missing:
+            reason += f" ({len(missing)} of its {len(kept)} gone from the corpus)"
         if sorted(valid) == sorted(held.valid):
-            return held
+            return HeldOut(held.train, held.valid, reason)
         train = [f for f, o in zip(files, out) if not o]
-        return HeldOut(train, valid, f"the run's {len(valid)} held-out files ({len(kept) - len(valid)} of its "
-                                     f"{len(kept)} gone from the corpus; the options now would draw others)")
+        return HeldOut(train, valid, f"{reason}; the options now would draw others")
 
     def lists(self) -> tuple[list[Path], list[Path] | None]:
         """The folder's audio files or the training list's, and the validation list's (None without one): the
