@@ -44,6 +44,8 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_co
     for key in ("generator", "mpd", "msd", "optim_g", "optim_d", "sched_g", "sched_d"):
         assert equal_states(a[key], b[key]), key
     assert a["optim_d"]["state"], "the discriminators trained"
+    # and the RNG states (the data loaders draw from their own generators, not torch's global one)
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"]) and repr(a["rng"]["numpy"]) == repr(b["rng"]["numpy"])
 
     # Checkpoints: every --checkpoint-interval steps and at the end; latest.pt is the newest.
     ckpts = sorted(p.name for p in (straight / "checkpoints").iterdir())

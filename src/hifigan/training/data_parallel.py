@@ -141,6 +141,9 @@ class RunData:
             num_workers=workers, pin_memory=device.type == "cuda",
             worker_init_fn=ignore_sigint_in_worker if workers > 0 else None,
             persistent_workers=False,
+            # Each iterator draws its workers' base seed from this generator, not torch's global RNG: a resumed run
+            # starts an iterator mid-epoch, which would leave the checkpoints' torch RNG state unlike a straight run's.
+            generator=torch.Generator().manual_seed(config.seed),
         )
 
     @property

@@ -133,7 +133,8 @@ class Validation:
         vocoder = self.vocoder(generator)
         loader = DataLoader(_Scored(self.valid_set, self.config), batch_sampler=self.batches,
                             num_workers=self.num_workers, collate_fn=_items,
-                            worker_init_fn=ignore_sigint_in_worker if self.num_workers else None)
+                            worker_init_fn=ignore_sigint_in_worker if self.num_workers else None,
+                            generator=torch.Generator().manual_seed(0))  # leaves torch's global RNG as it was
         for batch in loader:
             with self.autocast():
                 outputs = vocoder.batch([mel for mel, _, _, _ in batch])
