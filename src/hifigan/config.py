@@ -262,11 +262,28 @@ def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfi
     JSON or YAML file of ours. A relative `mel_stats` path is read from the config file's folder."""
     if isinstance(name_or_path, HifiganConfig):
         return name_or_path
+    path, values, _ = _read_config(name_or_path)
+    return config_from_dict(values, path)
+
+
+def config_file_values(name_or_path: str | os.PathLike | HifiganConfig) -> dict[str, Any] | None:
+    """The keys a config file sets, as written (a relative `mel_stats` made the file's), checked as `load_config`
+    checks them; None for a preset name or a HifiganConfig, which set every key."""
+    if isinstance(name_or_path, HifiganConfig):
+        return None
+    path, values, preset = _read_config(name_or_path)
+    config_from_dict(values, path)  # a bad key or value is the same error as load_config's
+    return None if preset else values
+
+
+def _read_config(name_or_path: str | os.PathLike) -> tuple[Path, dict[str, Any], bool]:
+    """The file a config name or path means, its raw mapping, and whether the name was a preset's."""
     key = str(name_or_path)
     if not key.strip():  # Path("") is ".", the current folder
         raise ConfigError(None, f"config {key!r}: an empty name is not a config (a preset such as v1, or a file)")
     path = Path(key)
-    if not path.exists() and preset_path(key) is not None:
+    preset = not path.exists() and preset_path(key) is not None
+    if preset:
         path = preset_path(key)
     elif not path.exists():
         raise ConfigError(path, f"no such config file or preset (presets: {', '.join(preset_names())})")
@@ -291,4 +308,4 @@ def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfi
     stats = values.get("mel_stats")
     if isinstance(stats, str) and not Path(stats).is_absolute():
         values["mel_stats"] = str(path.parent / stats)
-    return config_from_dict(values, path)
+    return path, values, preset

@@ -133,19 +133,13 @@ def read_pretrained(name: str) -> tuple[PretrainedModel, Path, dict[str, Any]]:
 
 
 def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConfig | None = None) -> HifiganConfig:
-    """The model's own config; a given `config` must agree with it in every key that shapes the weights or
-    the input mel (it may change training settings such as the batch size)."""
-    from hifigan.checkpoints.contents import model_difference
+    """The model's own config, with the keys a given `config` file sets laid over it (a preset name sets every key):
+    they may change training settings such as the batch size, not a key that shapes the weights or the input mel
+    (checkpoints.contents.config_over_model)."""
+    from hifigan.checkpoints.contents import config_over_model
 
-    own = model.load_config()
-    if config is None:
-        return own
-    given = load_config(config)
-    key = model_difference(own, given)
-    if key is not None:
-        raise HifiganError(model.name, f"--config conflicts with the pretrained model's config ({model.config}): "
-                           f"{key} is {getattr(given, key)!r}, the model has {getattr(own, key)!r}")
-    return given
+    return config_over_model(model.load_config(), config, model.name,
+                             f"pretrained model's config ({model.config})")
 
 
 def load_pretrained(name: str, config: str | os.PathLike | HifiganConfig | None = None

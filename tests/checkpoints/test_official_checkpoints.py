@@ -148,5 +148,5 @@ def test_own_checkpoint_rejects_a_contradicting_config(tmp_path):
     path = tmp_path / "model.pt"
     write_checkpoint(path, generator_payload(Generator(cfg).state_dict(), cfg))
     assert load_generator(path, cfg)[1] == cfg  # the same config is fine
-    with pytest.raises(CheckpointError, match="conflicts with the checkpoint's own config: resblock is '2'"):
+    with pytest.raises(CheckpointError, match="conflicts with the checkpoint's config: resblock is '2'"):
         load_generator(path, tiny_config("2"))

@@ -150,4 +150,4 @@ def test_a_config_of_another_convention_is_refused_for_a_checkpoint(log10_model,
     (tmp_path / "official.json").write_text(json.dumps({**cfg.to_dict(), "mel_convention": "official"}))
     assert main(["vocode", "-c", str(folder / "model.pt"), "--config", str(tmp_path / "official.json"), "-o",
                  str(tmp_path / "out"), str(folder / "log10.npy")]) == 2
-    assert "mel_convention is 'official', the checkpoint has 'log10'" in capsys.readouterr().err
+    assert "mel_convention is 'official', the model has 'log10'" in capsys.readouterr().err

@@ -187,3 +187,23 @@ def test_demo_table_has_a_column_per_pretrained_model(only_tiny, tiny80, tmp_pat
     assert "| start mean [95% CI] | end mean [95% CI] | tiny-test mean [95% CI] |" in table
     summary = json.loads((tmp_path / "demo" / "results.json").read_text())["summary"]
     assert set(summary) == {"start", "end", "tiny-test"}
+
+
+def test_train_init_from_a_pretrained_name_with_a_partial_config(registered, tiny80, tmp_path, tiny_corpus,
+                                                                  single_thread):
+    """The documented fine-tuning recipe on a model that is not V1: a file that sets the learning rate only keeps
+    the model's own config for every other key."""
+    import shutil
+
+    from hifigan.checkpoints.format import read_checkpoint
+
+    (tmp_path / "finetune.yaml").write_text("learning_rate: 0.00001\n")
+    out = tmp_path / "ft"
+    args = ["train", "--init-from", "tiny-test", "--config", str(tmp_path / "finetune.yaml"),
+            "--corpus", str(tiny_corpus), "--out", str(out), "--max-steps", "0", "--valid-count", "2", "--no-progress"]
+    try:
+        assert main(args) == 0
+        ckpt = read_checkpoint(out / "checkpoints" / "latest.pt")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    assert ckpt["config"] == {**tiny80[0].to_dict(), "learning_rate": 1e-5}

@@ -135,7 +135,7 @@ def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpu
     out = tmp_path / "run"
     code = main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(out),
                  "--max-steps", "1", "--init-from", str(wrong)])
-    failed_cleanly(code, capsys.readouterr().err, out, "v3.pt", "does not fit the config")
+    failed_cleanly(code, capsys.readouterr().err, out, "v3.pt", "--config conflicts with the checkpoint's config")
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out",
                  str(out), "--max-steps", "0", "--seed", "0"]) == 0  # seed 0, as a config may say
     assert int(read_checkpoint(out / "checkpoints" / "latest.pt")["config"]["seed"]) == 0

@@ -18,7 +18,14 @@ from hifigan.checkpoints.official import (
     is_official_generator,
     official_to_ours,
 )
-from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig, load_config
+from hifigan.config import (
+    HIFIGAN_GENERATOR,
+    LEGACY_WEIGHT_KEYS,
+    HifiganConfig,
+    config_file_values,
+    config_from_dict,
+    load_config,
+)
 from hifigan.errors import CheckpointError
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.generators import build_generator
@@ -38,6 +45,29 @@ def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
     return next((key for key in MODEL_KEYS if getattr(stored, key) != getattr(given, key)), None)
 
 
+def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: str | os.PathLike | None,
+                      whose: str) -> HifiganConfig:
+    """A model's own config with a --config laid over it: the keys the file sets (a preset name or a HifiganConfig
+    sets every key) replace the model's, the rest stay the model's own. The result must describe the same model
+    (model_difference): else one line, `--config conflicts with the {whose}: KEY is X, the model has Y`."""
+    if given is None:
+        return own
+    values = config_file_values(given)
+    if values is None:
+        merged = load_config(given)
+    else:
+        base = own.to_dict()
+        legacy = [LEGACY_WEIGHT_KEYS[k] for k in values if k in LEGACY_WEIGHT_KEYS]
+        if legacy and "loss_weights" not in values:  # lambda_mel: 45 changes that weight, the others stay the model's
+            base["loss_weights"] = {k: v for k, v in (base.get("loss_weights") or {}).items() if k not in legacy}
+        merged = config_from_dict({**base, **values}, given)
+    key = model_difference(own, merged)
+    if key is not None:
+        raise CheckpointError(source, f"--config conflicts with the {whose}: {key} is {getattr(merged, key)!r}, "
+                                      f"the model has {getattr(own, key)!r}")
+    return merged
+
+
 @dataclass(frozen=True)
 class CheckpointContents:
     """A checkpoint's contents (read weights-only) and the file they came from; ours unless `official`."""
@@ -54,22 +84,14 @@ class CheckpointContents:
         return not is_own_checkpoint(self.contents)
 
     def config(self, given: ConfigSource | None = None) -> HifiganConfig:
-        """Ours: the config inside (a `given` one must describe the same model). Official: `given`, required."""
+        """Ours: the config inside, with the keys a `given` file sets laid over it (config_over_model: they may not
+        change the model). Official: `given`, required, the whole config (a partial file: the rest is V1's)."""
         if self.official:
             if given is None:
                 raise CheckpointError(self.source, "official checkpoint carries no config: pass --config "
                                                    "(a preset such as v1, or a json)")
             return load_config(given)
-        stored = config_of(self.contents, self.source)
-        if given is not None:
-            other = load_config(given)
-            key = model_difference(stored, other)
-            if key is not None:
-                raise CheckpointError(
-                    self.source, f"--config conflicts with the checkpoint's own config: {key} is "
-                    f"{getattr(other, key)!r}, the checkpoint has {getattr(stored, key)!r} (omit --config for our "
-                    "checkpoints)")
-        return stored
+        return config_over_model(config_of(self.contents, self.source), given, self.source, "checkpoint's config")
 
     @property
     def generator_name(self) -> str:

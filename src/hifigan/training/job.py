@@ -89,14 +89,15 @@ def inline_mel_stats(config: HifiganConfig) -> HifiganConfig:
 
 def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
                  init_obj: dict[str, Any] | None) -> HifiganConfig:
-    """The resumed checkpoint's config; else the job's; else the config of an --init-from checkpoint of ours;
-    else v1."""
+    """The resumed checkpoint's config; else, starting from a model that carries a config (a pretrained one, or a
+    checkpoint of ours), that config with the keys the job's --config sets laid over it (they may not change the
+    model); else the job's (an official g_* file: a partial one's rest is V1's); else v1."""
     if resume_obj is not None:
         return config_of(resume_obj, resume_path)
     if init_obj is not None and _pretrained_init(job) is not None:
         return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config)
-    if job.config is None and init_obj is not None:
-        return CheckpointContents(init_obj, job.init_from).config()
+    if init_obj is not None and not CheckpointContents(init_obj, job.init_from).official:
+        return CheckpointContents(init_obj, job.init_from).config(job.config)
     return load_config(job.config or "v1")
 
 

@@ -1,0 +1,90 @@
+"""--init-from a model that carries its config (a checkpoint of ours, a pretrained name) with --config: the keys the
+file sets lay over the model's own config, and one that would change the weights or the input mel is refused;
+an official g_* file carries none, so there --config is the whole config."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.cli import main
+from tests.support.cli_runs import one_line
+from tests.support.files import save_config_json
+from tests.support.tiny import tiny_config
+
+QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1", "--validation-interval", "0"]
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_corpus):
+    """A checkpoint of ours from 2 real training steps of the tiny (non-V1: 8 kHz, hop 16, 16 bins) config."""
+    folder = tmp_path_factory.mktemp("trained")
+    config_json = save_config_json(folder / "tiny.json", tiny_config())
+    assert main(["train", "--config", str(config_json), "--corpus", str(tiny_corpus), *QUIET,
+                 "--disc-start-step", "1000000", "--max-steps", "2", "--out", str(folder / "run")]) == 0
+    return folder / "run" / "checkpoints" / "latest.pt"
+
+
+def _start(checkpoint, config, corpus, out) -> int:
+    return main(["train", "--init-from", str(checkpoint), "--config", str(config), "--corpus", str(corpus), *QUIET,
+                 "--max-steps", "0", "--out", str(out)])
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    ({"fmax": 3000}, "fmax is 3000, the model has None"),
+    ({"sampling_rate": 16000}, "sampling_rate is 16000, the model has 8000"),
+])
+def test_a_full_config_with_another_mel_is_refused(trained, tiny_corpus, tmp_path, capsys, change, said):
+    """A whole config whose mel differs from the checkpoint's would fine-tune the generator on another mel: one line
+    naming the key, and no run folder."""
+    full = save_config_json(tmp_path / "full.json", tiny_config(**change))
+    assert _start(trained, full, tiny_corpus, tmp_path / "run") == 2
+    err = one_line(capsys.readouterr().err)
+    assert f"--config conflicts with the checkpoint's config: {said}" in err and str(trained) in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_full_config_that_changes_training_settings_only_is_taken(trained, tiny_corpus, tmp_path):
+    full = save_config_json(tmp_path / "full.json", tiny_config(learning_rate=1e-5, batch_size=3))
+    assert _start(trained, full, tiny_corpus, tmp_path / "run") == 0
+    config = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["config"]
+    assert config["learning_rate"] == 1e-5 and config["batch_size"] == 3
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_the_documented_partial_config_keeps_the_models_own_config(trained, tiny_corpus, tmp_path, suffix):
+    """docs/training.md's recipe (`learning_rate: 0.00001` in a file of its own) on a non-V1 checkpoint of ours:
+    the run is in the checkpoint's config with that one key changed, starting from its generator."""
+    partial = tmp_path / f"finetune{suffix}"
+    partial.write_text("learning_rate: 0.00001\n" if suffix == ".yaml" else json.dumps({"learning_rate": 1e-5}))
+    assert _start(trained, partial, tiny_corpus, tmp_path / "run") == 0
+    source = read_checkpoint(trained)
+    started = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")
+    assert started["config"] == {**source["config"], "learning_rate": 1e-5}
+    assert all(started["generator"][k].equal(v) for k, v in source["generator"].items())
+
+
+def test_a_partial_config_that_changes_the_model_is_refused(trained, tiny_corpus, tmp_path, capsys):
+    partial = tmp_path / "finetune.yaml"
+    partial.write_text("learning_rate: 0.00001\nnum_mels: 80\n")
+    assert _start(trained, partial, tiny_corpus, tmp_path / "run") == 2
+    assert "--config conflicts with the checkpoint's config: num_mels is 80, the model has 16" in one_line(
+        capsys.readouterr().err)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_preset_name_sets_every_key(trained, tiny_corpus, tmp_path, capsys):
+    assert _start(trained, "v1", tiny_corpus, tmp_path / "run") == 2
+    assert "--config conflicts with the checkpoint's config: " in one_line(capsys.readouterr().err)
+
+
+def test_a_legacy_loss_weight_key_changes_that_weight_only(trained, tiny_corpus, tmp_path):
+    partial = tmp_path / "finetune.yaml"
+    partial.write_text("lambda_mel: 30\n")
+    assert _start(trained, partial, tiny_corpus, tmp_path / "run") == 0
+    source = read_checkpoint(trained)["config"]["loss_weights"]
+    assert read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["config"]["loss_weights"] == {
+        **source, "mel": 30}
