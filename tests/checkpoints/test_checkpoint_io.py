@@ -170,7 +170,8 @@ def test_load_state_strict_names_the_misfit(tiny_generator):
     cases = {
         "missing key " + key: {k: v for k, v in state.items() if k != key},
         "unexpected key extra.weight": {**state, "extra.weight": torch.zeros(1)},
-        f"{key} has shape (3,), the model expects {tuple(state[key].shape)}": {**state, key: torch.zeros(3)},
+        f"upsample_initial_channel is 32, the weights take 3 ({key} (3,) vs {tuple(state[key].shape)})": {
+            **state, key: torch.zeros(3)},
         f"{key} is not a tensor": {**state, key: [1.0]},
     }
     for problem, bad in cases.items():
@@ -186,7 +187,7 @@ def test_other_config_names_key_and_shapes(tmp_path):
     write_checkpoint(tmp_path / "g.pt", generator_payload(wide, tiny_config()))
     with pytest.raises(CheckpointError) as e:
         load_generator(tmp_path / "g.pt")
-    assert "conv_pre.bias has shape (64,), the model expects (32,)" in e.value.problem
+    assert "upsample_initial_channel is 32, the weights take 64 (conv_pre.bias (64,) vs (32,))" in e.value.problem
 
 
 def test_load_generator_round_trip(tiny_checkpoint, tiny_cfg, official_tiny80):

@@ -1,0 +1,51 @@
+"""A generator that does not fit the config: the message names the config key behind the first tensor that does
+not fit (real generators built from tiny configs, their weights loaded into another config's)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hifigan.checkpoints.contents import generator_with, load_generator
+from hifigan.checkpoints.official import ours_to_official
+from hifigan.errors import CheckpointError
+from hifigan.models.generators import build_generator
+from tests.support.files import save_config_json
+from tests.support.tiny import tiny_config
+
+CASES = [
+    ({}, {"num_mels": 20}, "num_mels is 20, the weights take 16 (conv_pre.parametrizations.weight.original1 "
+                           "(32, 16, 7) vs (32, 20, 7))"),
+    ({}, {"upsample_initial_channel": 64}, "upsample_initial_channel is 64, the weights take 32 (conv_pre."),
+    ({}, {"upsample_rates": [2, 8], "upsample_kernel_sizes": [4, 16]},
+     "upsample_kernel_sizes[0] is 4, the weights take 8 (ups.0."),
+    ({"upsample_rates": [4, 2, 2], "upsample_kernel_sizes": [8, 4, 4]},
+     {"upsample_rates": [4, 4], "upsample_kernel_sizes": [8, 4]}, "len(upsample_rates) is 2, the weights have 3 ("),
+    ({}, {"resblock_kernel_sizes": [3, 7]}, "resblock_kernel_sizes[1] is 7, the weights take 5 (resblocks.1."),
+    ({}, {"resblock": "1"}, "resblock is '1', the weights take '2' (missing key resblocks.0.convs1."),
+    ({}, {"resblock_dilation_sizes": [[1, 2, 4], [2, 3]]},
+     "resblock_dilation_sizes[0] has 3 dilations, the weights 2 (missing key resblocks.0.convs.2."),
+    ({}, {"resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1, 2]]},
+     "len(resblock_kernel_sizes) is 1, the weights have 2 ("),
+]
+
+
+@pytest.mark.parametrize(("trained", "given", "said"), CASES)
+def test_the_message_names_the_config_key(trained, given, said):
+    torch.manual_seed(0)
+    state = build_generator(tiny_config(**trained)).state_dict()
+    with pytest.raises(CheckpointError) as caught:
+        generator_with(state, tiny_config(**given), "g")
+    assert f"generator does not fit the config: {said}" in str(caught.value)
+
+
+def test_an_official_file_at_another_hop_names_the_kernel(tmp_path):
+    """An official g_* file (weight_g / weight_v keys) loaded with a config of another hop."""
+    torch.manual_seed(0)
+    g_path = tmp_path / "g_00000001"
+    torch.save({"generator": ours_to_official(build_generator(tiny_config()).state_dict())}, g_path)
+    config = save_config_json(tmp_path / "other.json", tiny_config(upsample_rates=[8, 4], upsample_kernel_sizes=[16, 8],
+                                                                   hop_size=32))
+    with pytest.raises(CheckpointError, match=r"generator does not fit the config: upsample_kernel_sizes\[0\] is 16, "
+                                              r"the weights take 8 \(ups\.0\.parametrizations\.weight\.original"):
+        load_generator(g_path, config)
