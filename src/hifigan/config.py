@@ -5,14 +5,13 @@ leaf: each part checks its own name and arguments when it is built."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from hifigan.config_files import read_config_file
 from hifigan.config_values import check_ranges, check_types
 from hifigan.errors import ConfigError
 from hifigan.upsampling import transposed_padding
@@ -35,7 +34,6 @@ LEGACY_WEIGHT_KEYS = {"lambda_mel": "mel", "lambda_fm": "fm"}  # what our config
 # What loss_args["mel"] may set: the STFT and filterbank, and the convention (hifigan.mel; not the sampling rate)
 LOSS_MEL_KEYS = ("n_fft", "num_mels", "hop_size", "win_size", "fmin", "fmax", "convention", "floor", "framing",
                  "magnitude_eps")
-PRESETS = Path(__file__).parent / "configs"  # the preset files `--config NAME` reads (package data)
 
 
 @dataclass
@@ -246,23 +244,12 @@ def config_from_dict(values: dict[str, Any], source: str | os.PathLike | None = 
     return _build(HifiganConfig, values, "config", source)
 
 
-def preset_names() -> list[str]:
-    """The presets `--config NAME` takes: the files in hifigan/configs, by name."""
-    return sorted(p.stem for p in PRESETS.glob("*.json"))
-
-
-def preset_path(name: str) -> Path | None:
-    """The file of preset `name` (any case), or None."""
-    path = PRESETS / f"{name.lower()}.json"
-    return path if name and "/" not in name and path.is_file() else None
-
-
 def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfig:
     """A preset name (`v1`, `v3`, `pwg-24k`, ...: `hifigan configs` lists them), an official `config_v*.json`, or a
     JSON or YAML file of ours. A relative `mel_stats` path is read from the config file's folder."""
     if isinstance(name_or_path, HifiganConfig):
         return name_or_path
-    path, values, _ = _read_config(name_or_path)
+    path, values, _ = read_config_file(name_or_path)
     return config_from_dict(values, path)
 
 
@@ -271,41 +258,6 @@ def config_file_values(name_or_path: str | os.PathLike | HifiganConfig) -> dict[
     checks them; None for a preset name or a HifiganConfig, which set every key."""
     if isinstance(name_or_path, HifiganConfig):
         return None
-    path, values, preset = _read_config(name_or_path)
+    path, values, preset = read_config_file(name_or_path)
     config_from_dict(values, path)  # a bad key or value is the same error as load_config's
     return None if preset else values
-
-
-def _read_config(name_or_path: str | os.PathLike) -> tuple[Path, dict[str, Any], bool]:
-    """The file a config name or path means, its raw mapping, and whether the name was a preset's."""
-    key = str(name_or_path)
-    if not key.strip():  # Path("") is ".", the current folder
-        raise ConfigError(None, f"config {key!r}: an empty name is not a config (a preset such as v1, or a file)")
-    path = Path(key)
-    preset = not path.exists() and preset_path(key) is not None
-    if preset:
-        path = preset_path(key)
-    elif not path.exists():
-        raise ConfigError(path, f"no such config file or preset (presets: {', '.join(preset_names())})")
-    if path.is_dir():
-        raise ConfigError(path, "is a directory, expected a JSON or YAML config")
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(path, f"cannot read ({e})") from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            values = yaml.safe_load(text)
-        else:
-            values = json.loads(text)
-    except Exception as e:  # any parser failure means a bad file
-        kind = "YAML" if path.suffix.lower() in (".yaml", ".yml") else "JSON"
-        raise ConfigError(path, f"not valid {kind} ({str(e).splitlines()[0]})") from None
-    if not isinstance(values, dict):
-        raise ConfigError(path, "must contain a mapping of config keys")
-    stats = values.get("mel_stats")
-    if isinstance(stats, str) and not Path(stats).is_absolute():
-        values["mel_stats"] = str(path.parent / stats)
-    return path, values, preset

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.config import HifiganConfig, load_config, preset_names
+from hifigan.config import HifiganConfig, load_config
+from hifigan.config_files import preset_names
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 from tests.support.cli_runs import failed_cleanly, run, tone, wav

@@ -112,7 +112,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
 def _check_model(args: argparse.Namespace) -> None:
     """The config, or the pretrained model's registration, install and sha256: one line if bad, before any work."""
     from hifigan import pretrained
-    from hifigan.config import load_config, preset_names
+    from hifigan.config import load_config
+    from hifigan.config_files import preset_names
 
     if args.pretrained is not None:
         pretrained.read_verified(pretrained.get_model(args.pretrained))
@@ -126,7 +127,7 @@ def _check_model(args: argparse.Namespace) -> None:
 
 def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> tuple[dict, str]:
     """--presets: one row per preset (each checked by name before: _check_model); the result and its table."""
-    from hifigan.config import preset_names
+    from hifigan.config_files import preset_names
     from hifigan.inference.bench_presets import format_preset_table, run_preset_bench
 
     names = args.presets or preset_names()

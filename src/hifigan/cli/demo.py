@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import add_command, add_device, add_no_progress, add_out, on_terminal, say_wrote
-from hifigan.config import preset_names
+from hifigan.config_files import preset_names
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
