@@ -215,3 +215,29 @@ def test_evaluate_refuses_to_overwrite_its_config(tmp_path, capsys, monkeypatch,
                        "--metrics", "mel_l1", "-o", "./c.json")
     _refused(code, err, "c.json", (tmp_path / "c.json", before))
     assert files_in(tmp_path) == ["c.json", "gen", "good.wav", "ref"]
+
+
+def test_same_file_spellings_hard_links_and_several_outputs(tmp_path, monkeypatch):
+    """One file however spelled (./x, relative vs absolute), a hard link to it, and every overwriting output named
+    once, in one line."""
+    import os
+
+    from hifigan.cli.common import config_file, overwritten_inputs, refuse_overwriting
+    from hifigan.errors import HifiganError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.wav").write_bytes(b"x")
+    os.link(tmp_path / "in.wav", tmp_path / "link.wav")
+    (tmp_path / "b.json").write_text("{}")
+    inputs = [("audio", "in.wav"), ("config", tmp_path / "b.json"), ("none", None)]
+    assert len(overwritten_inputs([Path("./in.wav")], inputs)) == 1
+    assert len(overwritten_inputs([tmp_path / "in.wav"], inputs)) == 1
+    assert len(overwritten_inputs([Path("link.wav")], inputs)) == 1
+    assert overwritten_inputs([Path("other.wav")], inputs) == []
+    assert len(overwritten_inputs([Path("./gone.wav")], [("audio", tmp_path / "gone.wav")])) == 1  # neither exists
+    both = [("audio", "in.wav"), ("again", "./in.wav")]
+    assert len(overwritten_inputs([Path("in.wav")], both)) == 1  # one error per output
+    with pytest.raises(HifiganError) as err:
+        refuse_overwriting([Path("link.wav"), Path("b.json")], iter(inputs), "--out")
+    assert "link.wav" in str(err.value) and "b.json" in str(err.value) and "--out" in str(err.value)
+    assert config_file("b.json") == "b.json" and config_file("v1") is None and config_file(None) is None

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hifigan.audio import audio_info, load_audio
 from hifigan.data.scan_cache import LOADED, ReadSettings, read_one
@@ -64,3 +66,64 @@ def test_a_wav_with_no_sample_after_its_header_is_still_empty(tmp_path, capsys, 
         load_audio(path, SR)
     code, _, err = run(capsys, "mel", path, "-o", tmp_path / "out" / "x.npy", "--config", tiny_config_json)
     failed_cleanly(code, err, tmp_path / "out", "empty.wav", "contains no audio samples")
+
+
+def _patch_of(path: Path) -> tuple[int, bytes] | None:
+    from hifigan.wav_header import placeholder_patch
+
+    return placeholder_patch(path)
+
+
+@pytest.mark.parametrize(("frames", "extra"), [(1, 0), (1, 1), (3, 0), (3, 1)])
+def test_the_patch_is_the_size_field_and_the_whole_frames_after_it(tmp_path, frames, extra):
+    """Offset: the data chunk's size field; value: the bytes of the whole frames held (a partial frame left out)."""
+    path = piped(tmp_path / "p.wav", tone(frames, channels=2), "PCM_16", riff_too=False)
+    path.write_bytes(path.read_bytes() + b"\x01" * extra)
+    at = path.read_bytes().index(b"data") + 4
+    assert _patch_of(path) == (at, struct.pack("<I", frames * 4))
+    assert audio_info(path).frames == frames
+
+
+@pytest.mark.parametrize("held", [0, 1, 3])
+def test_no_patch_for_less_than_one_frame_or_the_placeholder_ffffffff(tmp_path, held):
+    path = piped(tmp_path / "p.wav", tone(4, channels=2), "PCM_16", riff_too=False)
+    data = path.read_bytes()
+    head = data[:data.index(b"data") + 8]
+    path.write_bytes(head + data[len(head):len(head) + held])
+    assert _patch_of(path) is None  # under one 4-byte frame: empty indeed
+    path.write_bytes(data)
+    path.write_bytes(data.replace(b"data\x00\x00\x00\x00", b"data\xff\xff\xff\xff"))
+    assert _patch_of(path) is None  # libsndfile reads it to the end itself
+
+
+def test_a_piped_wav_past_4_gib_is_patched_to_ffffffff(tmp_path):
+    """A size field holds 32 bits: past 4 GiB of samples the patch is 0xFFFFFFFF (read to the end). A sparse file."""
+    path = piped(tmp_path / "p.wav", tone(2), "PCM_16", riff_too=True)
+    with open(path, "r+b") as f:
+        f.truncate(2**32 + 64)
+    assert _patch_of(path) == (path.read_bytes()[:64].index(b"data") + 4, b"\xff\xff\xff\xff")
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_patched_file_reads_as_the_bytes_with_the_patch_written_over(tmp_path_factory, data):
+    from hifigan.wav_header import PatchedFile
+
+    body = bytes(range(256)) * 2
+    offset = data.draw(st.integers(0, len(body) - 1))
+    patch = data.draw(st.binary(min_size=1, max_size=min(8, len(body) - offset)))
+    expected = body[:offset] + patch + body[offset + len(patch):]
+    path = tmp_path_factory.mktemp("p") / "f.bin"
+    path.write_bytes(body)
+    with PatchedFile(path, (offset, patch)) as f:
+        for _ in range(4):
+            start = data.draw(st.integers(0, len(body)))
+            size = data.draw(st.integers(0, 40))
+            f.seek(start)
+            if data.draw(st.booleans()):
+                assert f.read(size) == expected[start:start + size]
+            else:
+                buffer = bytearray(size)
+                count = f.readinto(buffer)
+                assert bytes(buffer[:count]) == expected[start:start + count]
+    assert path.read_bytes() == body

@@ -17,6 +17,8 @@ from hifigan.config import HifiganConfig, load_config
 from hifigan.config_files import preset_names
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
+from hifigan.stft_geometry import check_stft_geometry
+from hifigan.values import integer, integers, number
 from tests.support.cli_runs import failed_cleanly, run, tone, wav
 from tests.support.tiny import tiny_config
 
@@ -58,6 +60,8 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("lr_decay", 0, "lr_decay must be a number in (0, 1], got 0"),
     ("lr_decay", 1.5, "lr_decay must be a number in (0, 1], got 1.5"),
     ("num_workers", -1, "num_workers must be an integer >= 0, got -1"),
+    ("num_freq", 0, "num_freq must be an integer >= 1, got 0"),
+    ("adam_b2", 1.0, "adam_b2 must be a number in [0, 1), got 1.0"),
     ("mel_magnitude_eps", -1e-9, "mel_magnitude_eps must be a number >= 0, got -1e-09"),
     ("dist_config", {"world_size": "2"}, "dist_config.world_size must be an integer, got '2'"),
     ("dist_config", {"world_size": 0}, "dist_config.world_size must be an integer >= 1, got 0"),
@@ -174,3 +178,57 @@ def test_mel_with_zero_mels_writes_nothing(tmp_path, capsys):
     out = tmp_path / "out"
     code, _, err = run(capsys, "mel", wav(tmp_path / "a.wav", tone(4000)), "-o", out / "a.npy", "--config", config)
     failed_cleanly(code, err, out, "c.json", "num_mels must be an integer >= 1, got 0")
+
+
+def test_yaml_keys_that_are_not_names_are_refused(tmp_path):
+    """YAML reads `1:` as the integer 1: a mapping of names wants string keys, not only string values."""
+    path = tmp_path / "c.yaml"
+    path.write_text("recipe:\n  1: abc\n")
+    with pytest.raises(ConfigError, match=r"recipe must be a mapping of names to strings, got \{1: 'abc'\}"):
+        load_config(path)
+
+
+def test_an_odd_sampling_rate_has_a_nyquist_of_half_a_hertz_more():
+    """fmin < fmax <= sampling_rate / 2, a true division: 8001 Hz reaches 4000.5 Hz."""
+    check_stft_geometry(64, 16, 8001, 16, 64, 4000.25, 4000.5)
+    with pytest.raises(ValueError, match=r"^fmax must be a number in \(0, 4000.5\], got 4000.75$"):
+        check_stft_geometry(64, 16, 8001, 16, 64, 0, 4000.75)
+
+
+def _in_interval(value: Any, low: float, high: float | None, low_open: bool, high_open: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False
+    above = value > low if low_open else value >= low
+    below = high is None or (value < high if high_open else value <= high)
+    return above and below
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=st.one_of(st.integers(-4, 4), st.floats(-4, 4), st.sampled_from([math.inf, -math.inf, math.nan]),
+                       st.booleans()),
+       low=st.integers(-2, 2), width=st.none() | st.integers(0, 2), low_open=st.booleans(), high_open=st.booleans())
+def test_number_takes_exactly_the_finite_reals_of_its_interval(value, low, width, low_open, high_open):
+    high = None if width is None else low + width
+    if _in_interval(value, low, high, low_open, high_open):
+        got = number("x", value, low, high, low_open=low_open, high_open=high_open)
+        assert type(got) is float and got == value
+    else:
+        with pytest.raises(ValueError, match=r"^x must be a number "):
+            number("x", value, low, high, low_open=low_open, high_open=high_open)
+
+
+@pytest.mark.parametrize("value", [True, False, 3.0, 2.5, "3", None, math.inf])
+def test_integer_refuses_bools_floats_and_text(value):
+    with pytest.raises(ValueError, match=r"^n must be an integer >= 0, got "):
+        integer("n", value, 0)
+    with pytest.raises(ValueError, match=r"^n\[1\] must be an integer >= 0, got "):
+        integers("n", [1, value], 0)
+
+
+def test_integer_takes_numpy_integers_and_integers_takes_a_tuple():
+    import numpy as np
+
+    got = integer("n", np.int64(7), 7)
+    assert type(got) is int and got == 7
+    assert integers("n", (1, 2, np.int32(3)), 1) == (1, 2, 3)
+    assert integers("n", [4], 1) == (4,)

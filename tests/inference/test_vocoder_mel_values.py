@@ -101,3 +101,15 @@ def test_a_mel_of_the_wrong_shape_is_a_mel_error_and_a_value_error(vocoder):
         with pytest.raises(MelError, match=message) as caught:
             run()
         assert isinstance(caught.value, ValueError)
+
+
+def test_a_tensor_is_cast_to_the_dtype_asked_and_an_overflow_refused():
+    import torch
+
+    from hifigan.audio import checked_mel_values
+    from hifigan.errors import MelError
+
+    assert checked_mel_values(torch.full((2, 3), 0.5), "m", torch.float16).dtype == torch.float16
+    assert checked_mel_values(torch.full((2, 3), 0.5), "m", torch.float64).dtype == torch.float64
+    with pytest.raises(MelError, match="beyond the float16 range"):
+        checked_mel_values(torch.full((2, 3), 1e6), "m", torch.float16)

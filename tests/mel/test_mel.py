@@ -152,3 +152,31 @@ def test_mel_spectrogram_names_what_it_takes(y, got):
     with pytest.raises(TypeError, match=rf"expected float audio \[B, T\] or \[T\], a torch.Tensor or a float numpy "
                                         rf"array, got {got}$"):
         mel_spectrogram(y, **V1.mel_kwargs())
+
+
+def test_checked_refuses_audio_of_exactly_the_padding_as_too_short():
+    """pad samples make no frame: an AudioError naming the file, not the front-end's ValueError; one more passes."""
+    frontend = MelSpectrogram(**V1.mel_kwargs())
+    audio = np.full(frontend.pad, 0.1, dtype=np.float32)
+    with pytest.raises(AudioError, match=rf"^clip.wav: too short: {frontend.pad} samples, need more than "
+                                         rf"{frontend.pad}$"):
+        frontend.checked(audio, "clip.wav")
+    assert frontend.checked(np.full(frontend.pad + 1, 0.1, dtype=np.float32), "clip.wav").shape[0] == V1.num_mels
+
+
+@given(peak=st.floats(4.001, 1e6), at=st.integers(0, 9999))
+@settings(max_examples=25, deadline=None)
+def test_checked_measures_the_peak_of_negative_samples_too(speech, peak, at):
+    """A negative sample far below -1 is as far outside full scale as a positive one (the peak is of |x|)."""
+    audio = (speech / np.abs(speech).max() * 0.5).astype(np.float32)
+    audio[at] = -peak
+    with pytest.raises(AudioError, match="samples far outside"):
+        MelSpectrogram(**V1.mel_kwargs()).checked(audio, "clip.wav")
+
+
+def test_checked_takes_int16_minus_32768_as_an_int16_value(speech):
+    """-32768, the lowest int16 sample, peaks at exactly 32768: still int16 values passed as floats."""
+    audio = np.round(speech / np.abs(speech).max() * 1000)
+    audio[5] = -32768
+    with pytest.raises(AudioError, match=r"peak 32768, more than 4 \(int16 sample values\? divide by 32768\)"):
+        MelSpectrogram(**V1.mel_kwargs()).checked(audio.astype(np.float32), "clip.wav")
