@@ -1,5 +1,6 @@
 """The log-mel front-end: the official one by default (jik876/hifi-gan `meldataset.mel_spectrogram`, bit for bit),
-or the config's convention (`mel_convention`, `mel_floor`, `mel_framing`, `mel_magnitude_eps`, `mel_stats`)."""
+or the config's convention (`mel_convention`, `mel_floor`, `mel_framing`, `mel_magnitude_eps`, `mel_stats`). Its
+command is `hifigan mel` (cli/mel.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The `hifigan` command line: one subcommand per job, each documented in its --help.
 
-One module per command group: vocode.py (mel, vocode), check_mel.py, evaluate.py, train.py, export.py (export,
+One module per command group: mel.py, vocode.py, check_mel.py, evaluate.py, train.py, export.py (export,
 export-official), demo.py, bench.py, listen.py, serving.py (serve), pretrained.py, configs.py; common.py holds the
 options they share. Here: the parser and main(), which turns every expected failure into one line and an exit code.
 """
@@ -21,10 +21,11 @@ from hifigan.cli.demo import add_demo
 from hifigan.cli.evaluate import add_evaluate
 from hifigan.cli.export import add_export, add_export_official
 from hifigan.cli.listen import add_listen
+from hifigan.cli.mel import add_mel
 from hifigan.cli.pretrained import add_pretrained
 from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
-from hifigan.cli.vocode import add_mel, add_vocode
+from hifigan.cli.vocode import add_vocode
 from hifigan.errors import HifiganError
 
 EPILOG = """\

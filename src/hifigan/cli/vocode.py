@@ -1,4 +1,4 @@
-"""`hifigan mel` (a file's log-mel, the config's front-end) and `hifigan vocode` (mels or audio to 16-bit WAV)."""
+"""`hifigan vocode`: mels or audio to 16-bit WAV, every input checked before anything is written."""
 
 from __future__ import annotations
 
@@ -15,15 +15,12 @@ from hifigan.cli.common import (
     add_generator_source,
     add_no_progress,
     add_out,
-    check_output_file,
     config_file,
     generator_from_args,
     on_terminal,
     overwritten_inputs,
     progress,
-    refuse_overwriting,
     say_vocoded,
-    say_wrote,
 )
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.inference.choices import (
@@ -43,42 +40,6 @@ if TYPE_CHECKING:
 
     from hifigan.config import HifiganConfig
     from hifigan.mel import MelSpectrogram
-
-
-def add_mel(sub: argparse._SubParsersAction) -> None:
-    p = add_command(
-        sub, "mel", run_mel,
-        help="compute the log-mel of an audio file that a model of the config takes",
-        description="Compute the log-mel spectrogram a model of the config expects, with the config's front-end "
-        "(mel_convention, mel_floor, mel_framing, mel_magnitude_eps, mel_stats). The official one (v1, v2, v3) is "
-        "the official inference's exactly: int16 audio scaled by 1/32768, no loudness normalisation, reflect "
-        "padding, center=False STFT, Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames].",
-        epilog="examples:\n"
-        "  hifigan mel data/ljspeech-mini/LJ001-0001.wav -o LJ001-0001.npy --config v1\n"
-        "  hifigan mel speech-24k.wav -o speech.npy --config pwg-24k    # log10, centred frames",
-    )
-    p.add_argument("input", type=Path, help="audio file (WAV, FLAC, ... ; mono)")
-    add_out(p, "output .npy file (its folder is created)", old_positional=True, metavar="MEL.npy")
-    p.add_argument("--config", default="v1", help="a preset (v1, pwg-24k, ...: hifigan configs), an official "
-                   "config json or our JSON or YAML")
-    add_audio_options(p)
-
-
-def run_mel(args: argparse.Namespace) -> int:
-    from hifigan.audio import load_audio, save_npy
-    from hifigan.config import load_config
-    from hifigan.mel import MelSpectrogram
-
-    if args.out.suffix.lower() != ".npy":
-        raise HifiganError(args.out, "the output of mel is a .npy array: give a name ending in .npy")
-    refuse_overwriting([args.out], [("audio", args.input), ("config (--config)", config_file(args.config))])
-    config = load_config(args.config)
-    audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-    mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
-    check_output_file(args.out)
-    save_npy(args.out, mel.numpy().astype("float32"))
-    say_wrote(args, args.out)
-    return 0
 
 
 def add_vocode(sub: argparse._SubParsersAction) -> None:
