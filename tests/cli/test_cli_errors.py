@@ -195,7 +195,7 @@ BAD_CHECKPOINT: dict[str, tuple[Callable, str]] = {
     "custom class (pickle 5)": (_pickle_dump({"generator": Custom()}, 5), "needs pickled code"),
     "not a dict": (_torch_save([torch.zeros(3)]), "holds a list"),
     "no generator": (_torch_save({"weights": torch.zeros(3)}), "not a HiFi-GAN generator checkpoint"),
-    "misfit weights": (_misfit, "conv_pre.bias has shape (64,), the model expects (32,)"),
+    "misfit weights": (_misfit, "upsample_initial_channel is 32, the weights take 64 (conv_pre.bias (64,) vs (32,))"),
     "invalid stored config": (_bad_stored_config, "no_such_key"),
 }
 
@@ -221,7 +221,7 @@ def test_official_checkpoint_of_another_config(tmp_path, capsys, official_v3, go
     code, _, err = run(capsys, "vocode", "-c", official_v3, "--config", "v1", "-o", tmp_path / "out", good_wav,
                        "--resample")
     failed_cleanly(code, err, tmp_path / "out", official_v3.name,
-                   "conv_pre.bias has shape (256,), the model expects (512,)")
+                   "upsample_initial_channel is 512, the weights take 256 (conv_pre.bias (256,) vs (512,))")
 
 
 def test_official_checkpoint_needs_config(tmp_path, capsys, official_tiny80, good_wav):
