@@ -100,8 +100,9 @@ def test_a_piped_wav_past_4_gib_is_patched_to_ffffffff(tmp_path):
     """A size field holds 32 bits: past 4 GiB of samples the patch is 0xFFFFFFFF (read to the end). A sparse file."""
     path = piped(tmp_path / "p.wav", tone(2), "PCM_16", riff_too=True)
     with open(path, "r+b") as f:
+        head = f.read(64)  # only the header: reading the whole sparse file would take 4 GiB of memory
         f.truncate(2**32 + 64)
-    assert _patch_of(path) == (path.read_bytes()[:64].index(b"data") + 4, b"\xff\xff\xff\xff")
+    assert _patch_of(path) == (head.index(b"data") + 4, b"\xff\xff\xff\xff")
 
 
 @settings(max_examples=80, deadline=None)
