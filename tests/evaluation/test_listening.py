@@ -266,3 +266,22 @@ def test_bad_input_is_one_line(tmp_path, capsys, case, expected):
         assert not (tmp_path / "study" / "study.sqlite").exists() and not (tmp_path / "study" / "audio").exists()
     if case not in ("other-study", "no-study"):
         assert not (tmp_path / "study").exists()
+
+
+def test_every_bad_stimulus_is_named_in_one_line(tmp_path, capsys):
+    """A missing clip, a stem the reference lacks and a file that is not audio, in two systems: one line names all
+    three (docs/commands.md rule 3: one rerun, not three), and nothing is created."""
+    stim = tmp_path / "stim"
+    write_stimuli(stim, 2, SYSTEMS)
+    (stim / "v3" / "clip01.wav").unlink()
+    (stim / "v3" / "clip09.wav").write_bytes((stim / "v3" / "clip00.wav").read_bytes())
+    (stim / "v1" / "clip01.wav").write_text("hello")
+    capsys.readouterr()
+    assert run_busy(["listen", "--reference", str(stim / "reference"), "--system", f"v1={stim / 'v1'}",
+                     "--system", f"v3={stim / 'v3'}", "--out", str(tmp_path / "study")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("hifigan listen: error: 3 of 7 inputs are bad (nothing was written): "), line
+    for expected in ("system 'v3' has no clip 'clip01'", "no reference clip with stem 'clip09'",
+                     "clip01.wav: not a readable audio file"):
+        assert expected in line, (expected, line)
+    assert not (tmp_path / "study").exists()

@@ -41,7 +41,8 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     """Every clip of the reference folder and each system's file of the same stem, checked to be readable audio.
 
     A system missing a clip, a file whose stem the reference lacks, or a file that is not audio is an error
-    naming it. Files with other suffixes (.txt, .npy) and hidden files are ignored, as `hifigan evaluate` does.
+    naming it; several are named in one line (hifigan.errors.bad_inputs). Files with other suffixes (.txt, .npy)
+    and hidden files are ignored, as `hifigan evaluate` does.
     """
     from hifigan.audio import audio_info, read_samples  # audio and pairing import torch: only a new study needs them
     from hifigan.evaluation.pairing import audio_files
@@ -53,18 +54,21 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     folders = {REFERENCE: Path(reference), **systems}
     files = {name: audio_files(folder) for name, folder in folders.items()}
     clips = sorted(files[REFERENCE])
+    problems: list[HifiganError] = []  # every bad input, named in one line (a batch takes one rerun)
     for name, found in files.items():
         for stem in clips:
             if stem not in found:
-                raise HifiganError(folders[name], f"system {name!r} has no clip {stem!r} (the reference has "
-                                   f"{files[REFERENCE][stem].name}); every system needs every clip")
+                problems.append(HifiganError(folders[name], f"system {name!r} has no clip {stem!r} (the reference "
+                                             f"has {files[REFERENCE][stem].name}); every system needs every clip"))
         for stem, path in found.items():
             if stem not in files[REFERENCE]:
-                raise HifiganError(path, f"no reference clip with stem {stem!r} in {reference}")
-    stimuli, problems = [], []
+                problems.append(HifiganError(path, f"no reference clip with stem {stem!r} in {reference}"))
+    stimuli = []
     for name, found in files.items():
         for stem in clips:
-            path = found[stem]
+            path = found.get(stem)
+            if path is None:
+                continue
             try:
                 if audio_info(path).frames == 0:
                     raise HifiganError(path, "contains no audio samples")
@@ -74,7 +78,8 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
                 continue
             stimuli.append(Stimulus(stem, name, path, hashlib.sha256(path.read_bytes()).hexdigest()))
     if problems:
-        raise bad_inputs(problems, len(clips) * len(files))
+        raise bad_inputs(problems, len(clips) * len(files) + sum(stem not in files[REFERENCE] for found in
+                                                                 files.values() for stem in found))
     return stimuli
 
 
