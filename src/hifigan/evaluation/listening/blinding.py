@@ -2,9 +2,10 @@
 
 A rater with the browser's developer tools sees each file's size and header. Copied as they are, the recordings
 (often 16-bit with metadata chunks, their own length) and a vocoder's output (float, a multiple of the hop) would
-give the hidden reference away. So every version of a clip is written in one WAV format for the whole study,
-cut to the duration of the clip's shortest version, with no metadata chunks. Samples are kept exactly where
-the study's format holds them (8- to 24-bit PCM and float32 all fit float32).
+give the hidden reference away. So every version of a clip is written in one WAV format for the whole study, at
+the reference's rate, cut to the duration of the clip's shortest version, with no metadata chunks. Samples are kept
+exactly where the study's format holds them (8- to 24-bit PCM and float32 all fit float32) and the rate is the
+reference's; a version at another rate is resampled (soxr HQ).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import os
 import warnings
 from collections.abc import Sequence
 
-from hifigan.audio import audio_info, read_samples
+import numpy as np
+
+from hifigan.audio import audio_info, read_samples, resample_audio
 from hifigan.evaluation.report.media import sample_dtype, wav_encoded, wav_subtype
 from hifigan.wav_header import without_chunks
 
@@ -28,10 +31,13 @@ def study_subtype(subtypes: Sequence[str]) -> str:
 
 
 def blind_versions(clip: str, paths: Sequence[str | os.PathLike], subtype: str) -> list[bytes]:
-    """Every version of one clip as WAV bytes in `subtype`, each cut to the shortest version's duration (in its own
-    sample rate); a version cut by more than NOTICE_SECONDS is warned about."""
+    """Every version of one clip as WAV bytes in `subtype` at the first version's (the reference's) rate, each cut to
+    the shortest version's duration; a version at another rate is resampled (soxr HQ), since a rate in the header
+    would tell its system. A version cut by more than NOTICE_SECONDS is warned about."""
     infos = [audio_info(p) for p in paths]  # a piped WAV's data size 0: its real length
+    rate = infos[0].samplerate
     shortest = min(info.frames / info.samplerate for info in infos)
+    length = min(info.frames * rate // info.samplerate for info in infos)  # whole frames at `rate`, none too long
     versions = []
     for path, info in zip(paths, infos):
         # the largest whole number of frames that does not outlast the shortest version, in exact integers
@@ -39,6 +45,16 @@ def blind_versions(clip: str, paths: Sequence[str | os.PathLike], subtype: str) 
         if info.frames / info.samplerate - shortest > NOTICE_SECONDS:
             warnings.warn(f"{path}: cut by {info.frames / info.samplerate - shortest:.2f} s to clip {clip!r}'s "
                           f"shortest version ({shortest:.2f} s); are these the same utterance?", stacklevel=2)
-        wav = wav_encoded(*read_samples(path, sample_dtype(subtype), frames), subtype)
+        if info.samplerate == rate:  # the samples exactly, where the study's format holds them
+            samples = read_samples(path, sample_dtype(subtype), frames)[0]
+        else:
+            samples = _resampled(read_samples(path, "float32")[0], info.samplerate, rate, length)
+        wav = wav_encoded(samples, rate, subtype)
         versions.append(without_chunks(wav, frozenset({b"PEAK"})))
     return versions
+
+
+def _resampled(samples: np.ndarray, rate: int, target: int, length: int) -> np.ndarray:
+    """[frames, channels] float samples at `target` Hz, exactly `length` frames (soxr's output can differ by one)."""
+    out = resample_audio(samples, rate, target)[:length]
+    return np.pad(out, ((0, length - len(out)), (0, 0)))
