@@ -293,3 +293,22 @@ def test_every_bad_stimulus_is_named_in_one_line(tmp_path, capsys):
                      "clip01.wav: not a readable audio file"):
         assert expected in line, (expected, line)
     assert not (tmp_path / "study").exists()
+
+
+def test_continuing_a_study_with_another_seed_is_a_warning(tmp_path):
+    """The trial orders are fixed when a study is created: another --seed later changes nothing, and says so."""
+    import warnings
+
+    stim = tmp_path / "stim"
+    write_stimuli(stim, 2, SYSTEMS)
+    folders = (stim / "reference", {s: stim / s for s in SYSTEMS})
+    created = study_for(tmp_path / "study", *folders, seed=7)
+    assert created.meta("seed") == "7"
+    with pytest.warns(UserWarning, match=r"^--seed 3 is ignored: the study's trial orders were fixed when it was "
+                                         r"created \(seed 7\)$"):
+        study_for(tmp_path / "study", *folders, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in (7, None):  # its own seed, or none given: nothing to say
+            assert study_for(tmp_path / "study", None, {}, seed=seed).meta("seed") == "7"
+    assert study_for(tmp_path / "other", *folders, seed=None).meta("seed") == "0"  # a new study's default

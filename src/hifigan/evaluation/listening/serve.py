@@ -82,8 +82,8 @@ def report_study(study: str | os.PathLike, screen: float | None = None) -> tuple
 
 
 def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = None,
-                systems: dict[str, Path] | None = None, seed: int = 0, host: str = "127.0.0.1", port: int = 8000,
-                threads: int = 8, screen: float | None = None) -> None:
+                systems: dict[str, Path] | None = None, seed: int | None = None, host: str = "127.0.0.1",
+                port: int = 8000, threads: int = 8, screen: float | None = None) -> None:
     """Create the study `out` (from the recordings in `reference` and `systems`: name -> folder), or continue it
     when it exists, and serve it until interrupted (`hifigan listen`)."""
     from hifigan.evaluation.listening.study import study_for

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,14 +100,18 @@ def open_study(folder: str | os.PathLike) -> Store:
     return Store(db)
 
 
-def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[str, Path], seed: int,
+def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[str, Path], seed: int | None,
               ready: Callable[[], None] = lambda: None) -> Store:
     """Open the study in `folder`, or create it from the folders; given folders must match an existing study.
-    `ready` runs once every input has passed its checks and before anything is written (serving binds its port
-    there, so that a used port leaves no study behind)."""
+    `seed` (None: 0) orders the raters' trials of a new study; an existing study keeps its own, with a warning
+    where another is given. `ready` runs once every input has passed its checks and before anything is written
+    (serving binds its port there, so that a used port leaves no study behind)."""
     folder = Path(folder)
     if (folder / DB_NAME).exists():
         store = open_study(folder)
+        if seed is not None and str(seed) != store.meta("seed"):
+            warnings.warn(f"--seed {seed} is ignored: the study's trial orders were fixed when it was created "
+                          f"(seed {store.meta('seed')})", stacklevel=2)
         if reference is not None or systems:
             _check_same(store, collect_stimuli(reference, systems) if reference is not None else [], folder)
         ready()
@@ -115,7 +120,7 @@ def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[s
         raise HifiganError(folder, "no study here yet: give --reference DIR and --system NAME=DIR to create one")
     stimuli = collect_stimuli(reference, systems)
     ready()
-    return create_study(folder, stimuli, seed)
+    return create_study(folder, stimuli, 0 if seed is None else seed)
 
 
 def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
