@@ -37,16 +37,15 @@ def blind_versions(clip: str, paths: Sequence[str | os.PathLike], subtype: str) 
     infos = [audio_info(p) for p in paths]  # a piped WAV's data size 0: its real length
     rate = infos[0].samplerate
     shortest = min(info.frames / info.samplerate for info in infos)
-    length = min(info.frames * rate // info.samplerate for info in infos)  # whole frames at `rate`, none too long
+    # the largest whole number of frames at `rate` that does not outlast the shortest version, in exact integers
+    length = min(info.frames * rate // info.samplerate for info in infos)
     versions = []
     for path, info in zip(paths, infos):
-        # the largest whole number of frames that does not outlast the shortest version, in exact integers
-        frames = min(info.frames, *(other.frames * info.samplerate // other.samplerate for other in infos))
         if info.frames / info.samplerate - shortest > NOTICE_SECONDS:
             warnings.warn(f"{path}: cut by {info.frames / info.samplerate - shortest:.2f} s to clip {clip!r}'s "
                           f"shortest version ({shortest:.2f} s); are these the same utterance?", stacklevel=2)
         if info.samplerate == rate:  # the samples exactly, where the study's format holds them
-            samples = read_samples(path, sample_dtype(subtype), frames)[0]
+            samples = read_samples(path, sample_dtype(subtype), length)[0]
         else:
             samples = _resampled(read_samples(path, "float32")[0], info.samplerate, rate, length)
         wav = wav_encoded(samples, rate, subtype)
