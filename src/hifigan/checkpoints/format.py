@@ -132,9 +132,11 @@ def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike |
         raise CheckpointError(source, f"{what} is not a state dict")
     expected = module.state_dict()
 
-    def unfit(key: str, detail: str) -> CheckpointError:
+    def unfit(key: str, detail: str, short: str | None = None) -> CheckpointError:
+        """The error for `key`: `detail`, or the config key behind it (generator_mismatch) with `short` or `detail`."""
         hint = generator_mismatch(key, state, expected) if what == "generator" else None
-        return CheckpointError(source, f"{what} does not fit the config: " + (f"{hint} ({detail})" if hint else detail))
+        return CheckpointError(source, f"{what} does not fit the config: "
+                                       + (f"{hint} ({short or detail})" if hint else detail))
 
     for key, tensor in expected.items():
         if key not in state:
@@ -143,10 +145,8 @@ def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike |
         if not isinstance(value, torch.Tensor):
             raise CheckpointError(source, f"{what}: {key} is not a tensor")
         if value.shape != tensor.shape:
-            detail = f"{key} has shape {tuple(value.shape)}, the model expects {tuple(tensor.shape)}"
-            if generator_mismatch(key, state, expected) and what == "generator":
-                detail = f"{key} {tuple(value.shape)} vs {tuple(tensor.shape)}"
-            raise unfit(key, detail)
+            raise unfit(key, f"{key} has shape {tuple(value.shape)}, the model expects {tuple(tensor.shape)}",
+                        f"{key} {tuple(value.shape)} vs {tuple(tensor.shape)}")
     for key in state:
         if key not in expected:
             raise unfit(key, f"unexpected key {key}")
