@@ -127,9 +127,9 @@ def compute_metrics(
     ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), config.hop_size, source)
     ref, gen, shift = align(ref, gen, max_shift)
     warn_lags_at_limit([(source or "the pair", shift)], max_shift)
-    if len(ref) < min_samples(config, names):
-        raise HifiganError(source, f"too short: {len(ref)} samples, the metrics need at least "
-                                   f"{min_samples(config, names)}")
+    needs = min_samples(config, names)
+    if len(ref) < needs:
+        raise HifiganError(source, f"too short: {len(ref)} samples, the metrics need at least {needs}")
     sr, hop = config.sampling_rate, config.hop_size
     out: dict[str, float] = {}
     tracks: tuple[PitchTrack, PitchTrack] | None = None
