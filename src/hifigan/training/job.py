@@ -24,6 +24,7 @@ from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.options import TrainJob, check_counts
+from hifigan.training.reporting import EVENTS, LOG_JSONL
 from hifigan.training.reporting import say as console
 from hifigan.training.trainer import Trainer
 
@@ -96,8 +97,9 @@ def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: 
         return config_of(resume_obj, resume_path)
     if init_obj is not None and _pretrained_init(job) is not None:
         return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config)
-    if init_obj is not None and not CheckpointContents(init_obj, job.init_from).official:
-        return CheckpointContents(init_obj, job.init_from).config(job.config)
+    contents = None if init_obj is None else CheckpointContents(init_obj, job.init_from)
+    if contents is not None and not contents.official:
+        return contents.config(job.config)
     return load_config(job.config or "v1")
 
 
@@ -162,9 +164,9 @@ def check_run_folder(out: Path, resuming: bool) -> None:
 
 def run_logs(out: Path) -> list[str]:
     """The logs a run leaves in its folder: log.jsonl, and logs/ when it holds a file (TensorBoard's events)."""
-    found = ["log.jsonl"] if (out / "log.jsonl").is_file() else []
-    if (out / "logs").is_dir() and any(p.is_file() for p in (out / "logs").rglob("*")):
-        found.append("logs/")
+    found = [LOG_JSONL] if (out / LOG_JSONL).is_file() else []
+    if (out / EVENTS).is_dir() and any(p.is_file() for p in (out / EVENTS).rglob("*")):
+        found.append(f"{EVENTS}/")
     return found
 
 

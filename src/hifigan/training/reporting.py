@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+LOG_JSONL, EVENTS = "log.jsonl", "logs"  # in the run folder: one JSON record per logged step; TensorBoard's events
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from tqdm import tqdm
@@ -63,10 +65,10 @@ class RunLog:
         from torch.utils.tensorboard import SummaryWriter
 
         # TensorBoard hides the earlier events of steps >= purge_step
-        self.writer = SummaryWriter(str(folder / "logs"), purge_step=start_step + 1 if start_step else None)
+        self.writer = SummaryWriter(str(folder / EVENTS), purge_step=start_step + 1 if start_step else None)
         if start_step:
-            keep_records_up_to(folder / "log.jsonl", start_step)
-        self.jsonl = open(folder / "log.jsonl", "a", encoding="utf-8")  # closed in close()
+            keep_records_up_to(folder / LOG_JSONL, start_step)
+        self.jsonl = open(folder / LOG_JSONL, "a", encoding="utf-8")  # closed in close()
 
     def scalars(self, step: int, values: dict[str, float], **extra: Any) -> None:
         for name, value in values.items():
