@@ -8,7 +8,15 @@ import math
 import os
 from pathlib import Path
 
-from hifigan.cli.common import add_command, add_out, check_output_file, config_file, refuse_overwriting, say_wrote
+from hifigan.cli.common import (
+    add_command,
+    add_out,
+    check_output_file,
+    config_file,
+    refuse_overwriting,
+    require_suffix,
+    say_wrote,
+)
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import bench_entry, device_backends
 
@@ -85,8 +93,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if args.out is not None:
         if args.out.endswith(("/", os.sep)):
             raise HifiganError(args.out, "names a folder; -o is the JSON file to write")
-        if Path(args.out).suffix.lower() != ".json":
-            raise HifiganError(args.out, "the output of bench is a JSON file: give a name ending in .json")
+        require_suffix(args.out, ".json", "bench", "a JSON file")
         args.out = Path(args.out)
         refuse_overwriting([args.out], [("config (--config)", config_file(args.config))])
         check_output_file(args.out)

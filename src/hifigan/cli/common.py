@@ -173,6 +173,12 @@ def check_output_file(path: Path) -> None:
     prepare_output_dir(path.parent if str(path.parent) else Path("."))
 
 
+def require_suffix(path: str | os.PathLike, suffix: str, command: str, what: str) -> None:
+    """An output named what it is (docs/commands.md rule 4): `path` must end in `suffix` (any case)."""
+    if Path(path).suffix.lower() != suffix:
+        raise HifiganError(path, f"the output of {command} is {what}: give a name ending in {suffix}")
+
+
 def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """Whether two spellings name one file: the same path once resolved (`./x`, a relative against an absolute one, a
     symlink on the way), or, where both exist, the same file (a hard link)."""

@@ -12,9 +12,9 @@ from hifigan.cli.common import (
     check_output_file,
     config_file,
     refuse_overwriting,
+    require_suffix,
     say_wrote,
 )
-from hifigan.errors import HifiganError
 
 
 def add_mel(sub: argparse._SubParsersAction) -> None:
@@ -41,8 +41,7 @@ def run_mel(args: argparse.Namespace) -> int:
     from hifigan.config import load_config
     from hifigan.mel import MelSpectrogram
 
-    if args.out.suffix.lower() != ".npy":
-        raise HifiganError(args.out, "the output of mel is a .npy array: give a name ending in .npy")
+    require_suffix(args.out, ".npy", "mel", "a .npy array")
     refuse_overwriting([args.out], [("audio", args.input), ("config (--config)", config_file(args.config))])
     config = load_config(args.config)
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
