@@ -251,13 +251,3 @@ def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfi
         return name_or_path
     path, values, _ = read_config_file(name_or_path)
     return config_from_dict(values, path)
-
-
-def config_file_values(name_or_path: str | os.PathLike | HifiganConfig) -> dict[str, Any] | None:
-    """The keys a config file sets, as written (a relative `mel_stats` made the file's), checked as `load_config`
-    checks them; None for a preset name or a HifiganConfig, which set every key."""
-    if isinstance(name_or_path, HifiganConfig):
-        return None
-    path, values, preset = read_config_file(name_or_path)
-    config_from_dict(values, path)  # a bad key or value is the same error as load_config's
-    return None if preset else values

@@ -88,3 +88,13 @@ def test_a_legacy_loss_weight_key_changes_that_weight_only(trained, tiny_corpus,
     source = read_checkpoint(trained)["config"]["loss_weights"]
     assert read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["config"]["loss_weights"] == {
         **source, "mel": 30}
+
+
+def test_a_partial_config_is_checked_over_the_model_not_over_v1(trained, tiny_corpus, tmp_path):
+    """segment_size 160 is 10 hops of the tiny model (hop 16) and no whole number of V1's (hop 256): the file's keys
+    are checked once laid over the model's config, as they will be used."""
+    partial = tmp_path / "segment.yaml"
+    partial.write_text("segment_size: 160\n")
+    assert _start(trained, partial, tiny_corpus, tmp_path / "run") == 0
+    config = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["config"]
+    assert config["segment_size"] == 160 and config["hop_size"] == 16

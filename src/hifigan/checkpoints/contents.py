@@ -18,14 +18,8 @@ from hifigan.checkpoints.official import (
     is_official_generator,
     official_to_ours,
 )
-from hifigan.config import (
-    HIFIGAN_GENERATOR,
-    LEGACY_WEIGHT_KEYS,
-    HifiganConfig,
-    config_file_values,
-    config_from_dict,
-    load_config,
-)
+from hifigan.config import HIFIGAN_GENERATOR, LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict, load_config
+from hifigan.config_files import read_config_file
 from hifigan.errors import CheckpointError
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.generators import build_generator
@@ -52,15 +46,15 @@ def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: st
     (model_difference): else one line, `--config conflicts with the {whose}: KEY is X, the model has Y`."""
     if given is None:
         return own
-    values = config_file_values(given)
-    if values is None:
-        merged = load_config(given)
-    else:
-        base = own.to_dict()
+    if isinstance(given, HifiganConfig):
+        merged = given
+    else:  # the file read once: a preset's keys are all of them, a file's lie over the model's (checked together)
+        path, values, preset = read_config_file(given)
+        base = {} if preset else own.to_dict()
         legacy = [LEGACY_WEIGHT_KEYS[k] for k in values if k in LEGACY_WEIGHT_KEYS]
         if legacy and "loss_weights" not in values:  # lambda_mel: 45 changes that weight, the others stay the model's
             base["loss_weights"] = {k: v for k, v in (base.get("loss_weights") or {}).items() if k not in legacy}
-        merged = config_from_dict({**base, **values}, given)
+        merged = config_from_dict({**base, **values}, path)
     key = model_difference(own, merged)
     if key is not None:
         raise CheckpointError(source, f"--config conflicts with the {whose}: {key} is {getattr(merged, key)!r}, "
