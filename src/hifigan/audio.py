@@ -16,7 +16,7 @@ import torch
 from hifigan.atomic import atomic_path
 from hifigan.errors import AudioError, HifiganError
 from hifigan.paths import require_file, require_folder
-from hifigan.wav_header import PatchedFile, placeholder_patch, refuse_truncated
+from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 # The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
@@ -70,9 +70,9 @@ def load_audio(
 def decode_audio(path: Path) -> tuple[np.ndarray, int]:
     """The samples of a file as they are stored, float32 [frames, channels], and its rate; an unreadable, empty,
     truncated or non-finite file is an AudioError naming it."""
-    refuse_truncated(path)
+    patch = readable_patch(path)
     try:
-        with _opened(path) as source:
+        with _opened(path, patch) as source:
             audio, sr = sf.read(source, dtype="float32", always_2d=True)
     except OSError as e:
         raise AudioError(path, f"cannot read ({e.strerror or e})") from None
@@ -93,7 +93,7 @@ def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple
     (as decode_audio reads it). A header that reads but audio that does not decode is a one-line AudioError."""
     path = Path(path)
     try:
-        with _opened(path) as source:
+        with _opened(path, placeholder_patch(path)) as source:
             return sf.read(source, frames=frames, dtype=dtype, always_2d=True)
     except OSError as e:
         raise AudioError(path, f"cannot read ({e.strerror or e})") from None
@@ -101,10 +101,9 @@ def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple
         raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
 
 
-def _opened(path: Path) -> contextlib.AbstractContextManager[Path | PatchedFile]:
-    """What soundfile reads for `path`: the path, or the file read with the data size a writer into a pipe left at
-    0 replaced by the size of the samples that follow (hifigan.wav_header.placeholder_patch)."""
-    patch = placeholder_patch(path)
+def _opened(path: Path, patch: tuple[int, bytes] | None) -> contextlib.AbstractContextManager[Path | PatchedFile]:
+    """What soundfile reads for `path`: the path, or the file read with `patch` over it: the data size a writer into
+    a pipe left at 0 replaced by the size of the samples that follow (hifigan.wav_header.placeholder_patch)."""
     return contextlib.nullcontext(path) if patch is None else PatchedFile(path, patch)
 
 
@@ -145,9 +144,9 @@ def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarra
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Header of an audio file (rate, channels, frames) without reading the samples; a truncated WAV is an error."""
     path = require_file(path, "an audio file", AudioError)
-    refuse_truncated(path)
+    patch = readable_patch(path)
     try:
-        with _opened(path) as source:
+        with _opened(path, patch) as source:
             return sf.info(source)
     except OSError as e:
         raise AudioError(path, f"cannot read ({e.strerror or e})") from None

@@ -55,13 +55,7 @@ def _data_chunk(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
 def truncated_frames(path: str | os.PathLike) -> tuple[int, int] | None:
     """(frames the header promises, frames the file holds) when a WAV file's data chunk runs past its end; None
     for a complete WAV, a streamed one of unknown length, or another format."""
-    data = _data_chunk(path)
-    if data is None:
-        return None
-    block, length, _, held = data
-    if block == 0 or length == 0 or length >= _UNKNOWN_LENGTH or length <= held:
-        return None
-    return length // block, held // block
+    return _truncated(_data_chunk(path))
 
 
 def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
@@ -70,7 +64,19 @@ def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
     holds (0xFFFFFFFF, read to the end, past 4 GiB). libsndfile reads such a chunk as empty. None otherwise: a
     complete WAV, the placeholder 0xFFFFFFFF (libsndfile reads it to the end), a WAV with no sample after its
     header (empty indeed), another format."""
-    data = _data_chunk(path)
+    return _patch(_data_chunk(path))
+
+
+def _truncated(data: tuple[int, int, int, int] | None) -> tuple[int, int] | None:
+    if data is None:
+        return None
+    block, length, _, held = data
+    if block == 0 or length == 0 or length >= _UNKNOWN_LENGTH or length <= held:
+        return None
+    return length // block, held // block
+
+
+def _patch(data: tuple[int, int, int, int] | None) -> tuple[int, bytes] | None:
     if data is None:
         return None
     block, length, position, held = data
@@ -106,13 +112,16 @@ class PatchedFile(io.FileIO):
         return bytes(data)
 
 
-def refuse_truncated(path: str | os.PathLike) -> None:
-    """A one-line AudioError for a truncated WAV file (see truncated_frames)."""
-    counts = truncated_frames(path)
+def readable_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
+    """A one-line AudioError for a truncated WAV file (see truncated_frames); else its placeholder_patch (None: read
+    it as it is). One read of the header for both."""
+    data = _data_chunk(path)
+    counts = _truncated(data)
     if counts is not None:
         promised, held = counts
         raise AudioError(path, f"truncated WAV: the header promises {promised} frames, the file holds {held} (an "
                          "interrupted copy or download?)")
+    return _patch(data)
 
 
 def without_chunks(wav: bytes, drop: frozenset[bytes]) -> bytes:
