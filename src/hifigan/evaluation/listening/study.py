@@ -56,14 +56,16 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     files = {name: audio_files(folder) for name, folder in folders.items()}
     clips = sorted(files[REFERENCE])
     problems: list[HifiganError] = []  # every bad input, named in one line (a batch takes one rerun)
+    inputs = len(clips) * len(files)
     for name, found in files.items():
         for stem in clips:
             if stem not in found:
                 problems.append(HifiganError(folders[name], f"system {name!r} has no clip {stem!r} (the reference "
                                              f"has {files[REFERENCE][stem].name}); every system needs every clip"))
-        for stem, path in found.items():
-            if stem not in files[REFERENCE]:
-                problems.append(HifiganError(path, f"no reference clip with stem {stem!r} in {reference}"))
+        extra = [HifiganError(path, f"no reference clip with stem {stem!r} in {reference}")
+                 for stem, path in found.items() if stem not in files[REFERENCE]]
+        problems += extra
+        inputs += len(extra)  # besides every system's file of every clip
     stimuli = []
     for name, found in files.items():
         for stem in clips:
@@ -79,8 +81,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
                 continue
             stimuli.append(Stimulus(stem, name, path, hashlib.sha256(path.read_bytes()).hexdigest()))
     if problems:
-        raise bad_inputs(problems, len(clips) * len(files) + sum(stem not in files[REFERENCE] for found in
-                                                                 files.values() for stem in found))
+        raise bad_inputs(problems, inputs)
     return stimuli
 
 
