@@ -24,6 +24,7 @@ from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.options import TrainJob, check_counts
+from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 from hifigan.training.reporting import say as console
 from hifigan.training.trainer import Trainer
@@ -122,18 +123,19 @@ def read_settings(config: HifiganConfig, data: dict[str, Any]) -> ReadSettings:
 
 
 def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any], out: Path, dist: DistInfo,
-                 progress: bool) -> FileFacts:
-    """The scan's facts of `files`: rank 0 reads what its cache (OUT/scan-cache.npz) lacks and hands the rows to the
-    other ranks, which read no file."""
-    facts = None
+                 progress: bool, root: Path | None = None) -> FileFacts:
+    """The scan's facts of `files`: rank 0 reads what its cache (OUT/scan-cache.npz) lacks and hands the rows, with
+    its listing's digests (names relative to `root`, the corpus root), to the other ranks, which read no file and
+    stop when their listing differs (rank_listing.check_listing)."""
+    facts = digests = None
     if dist.is_main:
         facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress, save=False)
-    shared = from_main(None if facts is None else (facts.rows, facts.problems), dist)
+        digests = listing_digests(files, root) if dist.active and dist.world_size > 1 else None
+    shared = from_main(None if facts is None else (facts.rows, facts.problems, digests), dist)
     if facts is None:
-        facts = FileFacts(*shared)
-    if len(facts.rows) != len(files):
-        raise HifiganError(None, f"rank {dist.rank} lists {len(files)} files, rank 0 {len(facts.rows)}: every node "
-                                 "needs the same corpus at the same path")
+        rows, problems, digests = shared
+        check_listing(files, root, digests, rows["size"], dist.rank)
+        facts = FileFacts(rows, problems)
     return facts
 
 
@@ -217,7 +219,8 @@ def train(job: TrainJob) -> TrainResult:
             if not dist.is_main:
                 warnings.simplefilter("ignore")
             scanned = scan_corpus(
-                corpus, config, lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress),
+                corpus, config,
+                lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress, corpus.root()),
                 resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                 input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                 held_out=((resume_obj or {}).get("data") or {}).get("held_out"))
