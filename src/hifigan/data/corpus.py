@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
+from hifigan.data.real_files import drop_repeats, repeats
 from hifigan.errors import HifiganError, bad_inputs
 
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
     """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav. An id listed
-    twice is an error: its copies could be held out and trained on at once. Every bad line is named in one error
-    (hifigan.errors.bad_inputs)."""
+    twice, or two ids of one real file (a symlink), is an error: its copies could be held out and trained on at
+    once. Every bad line is named in one error (hifigan.errors.bad_inputs)."""
     files, problems, total = _filelist(path, wav_root)
     if problems:
         raise bad_inputs(problems, total)
@@ -49,9 +50,15 @@ def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> tuple[lis
         if (first := files.setdefault(wav_root / name, number)) != number:
             problems.append(HifiganError(path, f"line {number}: {clip_id!r} is listed on line {first} too (list "
                                                "each clip once)"))
+    listed = list(files)
+    for i, j in repeats(listed):  # two names of one real file (a symlink): as much a repeat as one id twice
+        names = [file_key(listed[k], wav_root) for k in (i, j)]
+        problems.append(HifiganError(path, f"line {files[listed[i]]}: {names[0]!r} is the file of line "
+                                           f"{files[listed[j]]} ({names[1]!r}) under another name (list each clip "
+                                           "once)"))
     if not files and not problems:
         problems.append(HifiganError(path, "file list holds no entries"))
-    return list(files), problems, max(entries, 1)
+    return listed, problems, max(entries, 1)
 
 
 DEFAULT_FRACTION = 0.05
@@ -190,7 +197,7 @@ class Corpus:
             raise HifiganError(None, "give either a corpus folder or a training file list (not both)")
         root = self.root()
         files, problems, total = (_filelist(self.train_list, root) if self.train_list is not None
-                                  else (find_audio(self.folder, recursive=True), [], 0))
+                                  else (drop_repeats(find_audio(self.folder, recursive=True), self.folder), [], 0))
         valid = None
         if self.valid_list is not None:  # both lists' problems in one error
             valid, valid_problems, valid_total = _filelist(self.valid_list, root)

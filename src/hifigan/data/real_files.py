@@ -1,0 +1,46 @@
+"""One real file reached by two paths (symlinks, a linked folder) is one clip: listed twice, its two paths could be
+drawn to opposite sides of the held-out split, and it would train twice per epoch. These find such repeats by the
+resolved path."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+
+def real_paths(files: Sequence[Path]) -> list[str]:
+    """Each file's resolved path (symlinks followed), resolving each folder once: a corpus has far fewer folders
+    than files."""
+    folders: dict[str, str] = {}
+    real = []
+    for f in files:
+        name = os.fspath(f)
+        if os.path.islink(name):
+            real.append(os.path.realpath(name))
+            continue
+        parent, base = os.path.split(name)
+        if parent not in folders:
+            folders[parent] = os.path.realpath(parent or ".")
+        real.append(os.path.join(folders[parent], base))
+    return real
+
+
+def repeats(files: Sequence[Path]) -> list[tuple[int, int]]:
+    """(i, j) for each file i that is the real file of an earlier file j (the first path to it)."""
+    first: dict[str, int] = {}
+    return [(i, j) for i, r in enumerate(real_paths(files)) if (j := first.setdefault(r, i)) != i]
+
+
+def drop_repeats(files: Sequence[Path], folder: Path) -> list[Path]:
+    """`files` (found in `folder`) with every path to a real file listed already dropped: each real file once, by
+    its first path in the given (sorted) order, so the held-out draw is stable. One warning says how many."""
+    found = repeats(files)
+    if not found:
+        return list(files)
+    i, j = found[0]
+    warnings.warn(f"{folder}: {len(found)} audio files are other paths to files listed already (symlinks), dropped "
+                  f"so each real file is listed once (e.g. {files[i]} is {files[j]})", stacklevel=2)
+    dropped = {i for i, _ in found}
+    return [f for k, f in enumerate(files) if k not in dropped]

@@ -1,0 +1,47 @@
+"""One real file reached by two paths is one clip: a folder corpus lists it once (its first path in sorted order,
+with one warning), and a file list naming it twice under two names is refused, so the held-out and training sides
+never share a real file."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from hifigan.data.corpus import Corpus
+from hifigan.errors import HifiganError
+
+
+def real(files):
+    return [os.path.realpath(f) for f in files]
+
+
+def test_a_folder_corpus_lists_each_real_file_once_whichever_links_reach_it(tmp_path):
+    """lnk/real/*.wav and lnk/all/* symlinks to them: each real file is drawn once, by its first path (all/)."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "all").mkdir()
+    for i in range(20):
+        (tmp_path / "real" / f"c{i:02d}.wav").write_bytes(b"x")
+        (tmp_path / "all" / f"c{i:02d}.wav").symlink_to(tmp_path / "real" / f"c{i:02d}.wav")
+    with pytest.warns(UserWarning, match=rf"^{tmp_path}: 20 audio files are other paths to files listed already "
+                                         rf"\(symlinks\), dropped so each real file is listed once \(e\.g\. "
+                                         rf"{tmp_path}/real/c00\.wav is {tmp_path}/all/c00\.wav\)$"):
+        held = Corpus(folder=tmp_path, valid_fraction=0.3).split(1234)
+    assert len(held.valid) >= 2 and set(real(held.valid)).isdisjoint(real(held.train))
+    assert sorted([*held.train, *held.valid]) == [tmp_path / "all" / f"c{i:02d}.wav" for i in range(20)]
+
+
+def test_a_file_list_naming_one_real_file_twice_is_refused(tmp_path):
+    """b.wav is a link to a.wav: listing both would let one be held out while the other trains."""
+    (tmp_path / "a.wav").write_bytes(b"x")
+    (tmp_path / "c.wav").write_bytes(b"y")
+    (tmp_path / "b.wav").symlink_to(tmp_path / "a.wav")
+    (tmp_path / "train.txt").write_text("a|x\nc|z\nb|y\n")
+    with pytest.raises(HifiganError, match=r"train\.txt: line 3: 'b\.wav' is the file of line 1 \('a\.wav'\) under "
+                                           r"another name \(list each clip once\)$"):
+        Corpus(train_list=tmp_path / "train.txt").split(1234)
+    # an explicit validation list takes a real file out of training under any of its names
+    (tmp_path / "train.txt").write_text("a|x\nc|z\n")
+    (tmp_path / "valid.txt").write_text("b|y\n")
+    held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
+    assert (held.train, held.valid) == ([tmp_path / "c.wav"], [tmp_path / "b.wav"])
