@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from hifigan.config import HifiganConfig
+from hifigan.data.carried import CarryFailures, collate, raise_failures
 from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
@@ -136,8 +137,9 @@ class RunData:
             raise HifiganError(None, f"the training set has {len(self.train_set)} clips ({self.sampler.num_samples} "
                                      f"per process), fewer than the batch size {config.batch_size}")
         workers = min(config.num_workers, os.cpu_count() or 1)  # more than the cores only contend (torch warns)
-        self.loader = DataLoader(
-            self.train_set, batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
+        self.loader = DataLoader(  # a clip that fails to load: a Failure carried to this process (data.carried)
+            CarryFailures(self.train_set), batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
+            collate_fn=collate,
             num_workers=workers, pin_memory=device.type == "cuda",
             worker_init_fn=ignore_sigint_in_worker if workers > 0 else None,
             persistent_workers=False,
@@ -151,11 +153,11 @@ class RunData:
         return self.sampler.num_samples // self.config.batch_size
 
     def batches(self, epoch: int, batch_in_epoch: int) -> Iterator[tuple]:
-        """`epoch`'s batches from number `batch_in_epoch` on."""
+        """`epoch`'s batches from number `batch_in_epoch` on; a clip that no longer loads raises ClipLoadError."""
         self.train_set.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
         self.sampler.skip = min(batch_in_epoch * self.config.batch_size, self.sampler.num_samples)
-        yield from self.loader
+        yield from raise_failures(iter(self.loader))
 
 
 def ignore_sigint_in_worker(_: int) -> None:

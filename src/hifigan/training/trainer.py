@@ -6,8 +6,6 @@ the state of training.state."""
 from __future__ import annotations
 
 import signal
-import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,6 +16,7 @@ import torch
 
 from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.config import HifiganConfig
+from hifigan.data.carried import ClipLoadError
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
@@ -36,6 +35,7 @@ from hifigan.training.step import (
     deterministic_algorithms,
     train_step,
 )
+from hifigan.training.stop_signal import StopOnSignal
 from hifigan.training.validation import Validation
 
 # Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
@@ -235,6 +235,12 @@ class Trainer:
                 if self.last_validated_step != state.step and self.options.validation_interval > 0:
                     self.validate()
                 self.save_checkpoint()
+            except ClipLoadError as e:  # between steps the state is whole: keep what the run trained, then stop
+                self.save_checkpoint()
+                saved = f"checkpoint {self.last_checkpoint} holds step {state.step}" if self.last_checkpoint else \
+                    "no checkpoint written"
+                raise ClipLoadError(e.path, f"{e.problem} (changed since the scan; {saved}: fix the data, then "
+                                            f"--resume {self.options.out})") from None
             finally:
                 if bar is not None:
                     bar.close()
@@ -272,33 +278,3 @@ class Trainer:
         if self.log:
             self.log.close()
             self.log = None
-
-
-class StopOnSignal:
-    """SIGINT/SIGTERM ask the loop to stop after the current step (and save); a second SIGINT aborts."""
-
-    def __init__(self) -> None:
-        self.signum: int | None = None
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopOnSignal:
-        if is_main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.signum is not None and signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        self.signum = signum
-        print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
-              "(Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc: Any) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-
-def is_main_thread() -> bool:
-    """Signal handlers can only be installed from the main thread."""
-    return threading.current_thread() is threading.main_thread()

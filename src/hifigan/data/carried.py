@@ -1,0 +1,56 @@
+"""A clip that fails to load mid-run (deleted, truncated or replaced since the up-front scan) reaches the training
+loop as the project's own one-line error, from DataLoader worker processes too: torch re-raises a worker's
+exception as its type called with a traceback string, which loses the file and the problem. The failure is
+returned as an item instead, and the batch it falls in carries it to the main process, which raises it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from torch.utils.data import Dataset, default_collate
+
+from hifigan.errors import HifiganError
+
+
+class ClipLoadError(HifiganError):
+    """A training clip that loaded at the scan could not be loaded during the run."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An item, or a batch, that could not be made: the file and the problem."""
+
+    path: str | None
+    problem: str
+
+
+class CarryFailures(Dataset):
+    """`dataset`'s items, a Failure where loading one raises a HifiganError."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> Any:
+        try:
+            return self.dataset[index]
+        except HifiganError as e:
+            return Failure(e.path, e.problem)
+
+
+def collate(items: Sequence[Any]) -> Any:
+    """The batch of `items` (torch's default collation), or the first Failure among them."""
+    failed = next((item for item in items if isinstance(item, Failure)), None)
+    return failed if failed is not None else default_collate(items)
+
+
+def raise_failures(batches: Iterator[Any]) -> Iterator[Any]:
+    """`batches`, raising a carried Failure as a ClipLoadError in this (the main) process."""
+    for batch in batches:
+        if isinstance(batch, Failure):
+            raise ClipLoadError(batch.path, batch.problem)
+        yield batch

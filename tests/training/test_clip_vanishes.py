@@ -1,0 +1,51 @@
+"""A clip deleted or truncated while a run trains: the run keeps the steps it trained (a checkpoint of the last
+completed step) and stops with one line naming the file, with DataLoader workers too."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.data.clip_scan import scan_clips
+from hifigan.errors import HifiganError
+from hifigan.training.options import TrainOptions
+from hifigan.training.trainer import Trainer
+from tests.support.files import write_clips
+from tests.support.tiny import tiny_config
+
+
+def _break(paths: list[Path], how: str) -> None:
+    for path in paths:
+        if how == "delete":
+            path.unlink()
+        else:  # the header promises more samples than the file holds
+            path.write_bytes(path.read_bytes()[:100])
+
+
+@pytest.mark.parametrize(("workers", "how"), [(0, "delete"), (1, "delete"), (1, "truncate")])
+def test_a_clip_that_breaks_mid_run_saves_the_last_step_and_names_the_file(tmp_path, workers, how):
+    paths = write_clips(tmp_path / "wavs", 12, seconds=(0.1, 0.2))
+    config = tiny_config(num_workers=workers, disc_start_step=1000)
+    clips = scan_clips(paths, config).clips
+    out = tmp_path / "run"
+    trainer = Trainer(config, clips[1:], clips[:1], TrainOptions(out=out, validation_interval=0,
+                                                                checkpoint_interval=0, progress=False))
+
+    def on_step(trainer: Trainer, batch, result) -> None:
+        if trainer.step == 2:
+            _break(paths, how)
+
+    with pytest.raises(HifiganError) as caught:
+        trainer.fit(max_steps=40, on_step=on_step)
+    trainer.close()
+    step = trainer.step
+    assert step >= 2
+    message = str(caught.value)
+    assert "\n" not in message
+    assert re.match(rf"{re.escape(str(tmp_path / 'wavs'))}/clip\d\d\.wav: ", message), message
+    saved = out / "checkpoints" / f"ckpt_{step:08d}.pt"
+    assert f"checkpoint {saved} holds step {step}" in message
+    assert read_checkpoint(saved)["step"] == step
