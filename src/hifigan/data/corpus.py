@@ -190,14 +190,37 @@ class Corpus:
         train = [f for f, o in zip(files, out) if not o]
         return HeldOut(train, valid, f"{reason}; the options now would draw others")
 
+    def conflicts(self) -> list[HifiganError]:
+        """Options that do not go together, each a problem (never one silently ignored): a folder or a training
+        list; --wav-root only with file lists; a validation list or a drawn part; a count or a fraction."""
+        problems = []
+        if (self.folder is None) == (self.train_list is None):
+            problems.append(HifiganError(None, "give either a corpus folder or a training file list (not both)"))
+        if self.folder is not None and self.wav_root is not None:
+            problems.append(HifiganError(None, "--wav-root is the folder of the file lists' ids; a --corpus folder "
+                                               "holds its files itself (drop --wav-root)"))
+        drawn = {"--valid-count": self.valid_count, "--valid-fraction": self.valid_fraction,
+                 "--valid-cap": self.valid_cap}
+        for flag, value in drawn.items():
+            if value is not None and self.valid_list is not None:
+                problems.append(HifiganError(None, f"--valid-list and {flag} exclude each other (the list names "
+                                                   "the held-out files; the others draw them)"))
+        for flag in ("--valid-fraction", "--valid-cap"):
+            if drawn[flag] is not None and self.valid_count is not None and self.valid_list is None:
+                problems.append(HifiganError(None, f"--valid-count and {flag} exclude each other (a count holds out "
+                                                   "exactly that many files)"))
+        return problems
+
     def lists(self) -> tuple[list[Path], list[Path] | None]:
         """The folder's audio files or the training list's, and the validation list's (None without one): the
         folder walked or the lists read once, for `listed` and `split` to share."""
+        conflicts = self.conflicts()
         if (self.folder is None) == (self.train_list is None):
-            raise HifiganError(None, "give either a corpus folder or a training file list (not both)")
+            raise bad_inputs(conflicts, len(conflicts))
         root = self.root()
         files, problems, total = (_filelist(self.train_list, root) if self.train_list is not None
                                   else (drop_repeats(find_audio(self.folder, recursive=True), self.folder), [], 0))
+        problems, total = conflicts + problems, total + len(conflicts)
         valid = None
         if self.valid_list is not None:  # both lists' problems in one error
             valid, valid_problems, valid_total = _filelist(self.valid_list, root)

@@ -1,0 +1,38 @@
+"""`hifigan train` data options: conflicting ones refused in one line, validation off holding nothing out, and a
+corpus with too few usable files saying why the others are not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli_runs import SR, failed_cleanly, run, tone, wav
+
+
+def corpus_of(folder: Path, count: int) -> Path:
+    folder.mkdir(parents=True)
+    for i in range(count):
+        wav(folder / f"c{i}.wav", tone(SR // 2))
+    return folder
+
+
+def test_train_refuses_every_conflicting_data_option_in_one_line(tmp_path, capsys, tiny_config_json):
+    corpus = corpus_of(tmp_path / "corpus", 4)
+    (tmp_path / "valid.txt").write_text("c0|x\n")
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", corpus, "--wav-root", tmp_path, "--valid-list",
+                       tmp_path / "valid.txt", "--valid-count", 2, "--valid-fraction", 0.5, "--config",
+                       tiny_config_json, "-o", out, "--max-steps", 1)
+    failed_cleanly(code, err, out, "3 of 4 inputs are bad", "--wav-root is the folder of the file lists' ids",
+                   "--valid-list and --valid-count exclude each other",
+                   "--valid-list and --valid-fraction exclude each other")
+
+
+@pytest.mark.parametrize("other", [("--valid-fraction", 0.5), ("--valid-cap", 3)])
+def test_train_refuses_a_count_with_a_fraction_or_cap(tmp_path, capsys, tiny_config_json, other):
+    corpus = corpus_of(tmp_path / "corpus", 4)
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", corpus, "--valid-count", 1, *other, "--config",
+                       tiny_config_json, "-o", out, "--max-steps", 1)
+    failed_cleanly(code, err, out, f"--valid-count and {other[0]} exclude each other")
