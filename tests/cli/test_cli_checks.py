@@ -286,15 +286,15 @@ def test_train_names_every_bad_line_of_both_file_lists(tmp_path, capsys, tiny_co
 
 
 def test_train_valid_count_0_says_validation_needs_a_file_and_how_to_turn_it_off(tmp_path, capsys, tiny_config_json):
-    """Validation is switched off by --validation-interval 0; --valid-count 0 is refused saying so, not as if it
-    left no file for training."""
+    """--valid-count 0 holds nothing out, which needs validation off (--validation-interval 0): refused saying so,
+    not as if it left no file for training."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i in range(6):
         wav(corpus / f"c{i}.wav", tone(SR // 2))
     out = tmp_path / "run"
-    for count, says in ((0, "--valid-count 0: hold out at least one file for validation (1 to 5 of 6; "
-                            "--validation-interval 0 turns validation off)"),
+    for count, says in ((0, "--valid-count 0 holds nothing out, so there is nothing to validate: add "
+                            "--validation-interval 0 (validation off), or hold out 1 or more files"),
                         (6, "cannot hold out 6 of 6 files (keep at least one for training)")):
         code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out,
                            "--max-steps", 1, "--valid-count", count)

@@ -36,3 +36,21 @@ def test_train_refuses_a_count_with_a_fraction_or_cap(tmp_path, capsys, tiny_con
     code, _, err = run(capsys, "train", "--corpus", corpus, "--valid-count", 1, *other, "--config",
                        tiny_config_json, "-o", out, "--max-steps", 1)
     failed_cleanly(code, err, out, f"--valid-count and {other[0]} exclude each other")
+
+
+def test_valid_count_0_with_validation_off_trains_every_clip_and_resumes(tmp_path, capsys, tiny_config_json):
+    from hifigan.checkpoints.format import read_checkpoint
+
+    corpus = corpus_of(tmp_path / "corpus", 3)
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", corpus, "--valid-count", 0, "--validation-interval", 0,
+                       "--config", tiny_config_json, "-o", out, "--max-steps", 1, "--no-progress")
+    assert code == 0, err
+    assert "validation: none of 3 files (--valid-count 0: nothing held out, validation off)" in err
+    data = read_checkpoint(out / "checkpoints" / "latest.pt")["data"]
+    assert (data["held_out"], data["train_clips"]) == ([], 3)
+    # the resume's default --validation-interval would validate: it says why it does not
+    code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 2, "--no-progress")
+    assert code == 0, err
+    assert "validation off: the run holds nothing out (--valid-count 0); start a new run to validate" in err
+    assert read_checkpoint(out / "checkpoints" / "latest.pt")["step"] == 2

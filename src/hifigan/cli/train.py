@@ -49,8 +49,8 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
     data.add_argument("--valid-list", type=Path, help="validation file list (official validation.txt)")
     data.add_argument("--wav-root", type=Path, help="folder holding <id>.wav for the file lists")
     data.add_argument("--valid-count", type=int,
-                      help="hold out this many files for validation (seeded; at least 1: --validation-interval 0 "
-                      "turns validation off)")
+                      help="hold out this many files for validation (seeded; 0, with --validation-interval 0: "
+                      "nothing held out, every file trains)")
     data.add_argument("--valid-fraction", type=float,
                       help="hold out the files whose seeded path hash falls below this fraction (default 0.05)")
     data.add_argument("--valid-cap", type=int,

@@ -92,9 +92,12 @@ def choose_validation(
     """Hold out files by a seeded hash of each one's path relative to `root` (a clip keeps its draw when the corpus
     grows or moves). With `count`: the `count` lowest draws. Otherwise every file whose draw is below `fraction`
     (default 5%), at least one, and at most `cap` of them (default 150; 0: no cap), the lowest draws: membership
-    changes when files are added only through the cap. Only `usable` files (default: all) are drawn; the others
+    changes when files are added only through the cap. `count` 0: none (a run with validation off).
+    Only `usable` files (default: all) are drawn; the others
     stay with the training files, where the scan skips them."""
     every = sorted(files)
+    if count == 0:  # validation off (--validation-interval 0): every file trains
+        return HeldOut(every, [], f"none of {len(every)} files (--valid-count 0: nothing held out, validation off)")
     files = every if usable is None else [f for f in every if f in usable]
     unusable = [f for f in every if usable is not None and f not in usable]
     if len(files) < 2:
@@ -104,9 +107,9 @@ def choose_validation(
     draws = [_draw(k, seed) for k in keys]
     order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
     if count is not None:
-        if count < 1:  # validation is switched off by --validation-interval 0, not by holding out nothing
-            raise HifiganError(None, f"--valid-count {count}: hold out at least one file for validation (1 to "
-                                     f"{len(files) - 1} of {len(files)}; --validation-interval 0 turns validation off)")
+        if count < 0:
+            raise HifiganError(None, f"--valid-count {count}: hold out 1 to {len(files) - 1} of {len(files)} files, "
+                                     "or 0 with --validation-interval 0 (nothing held out, validation off)")
         if count >= len(files):
             raise HifiganError(None, f"cannot hold out {count} of {len(files)} files (keep at least one for training)")
         reason = f"{count} of {len(files)} files (--valid-count)"
@@ -171,6 +174,8 @@ class Corpus:
         grew or shrank since does not move a held-out file into training."""
         kept = set(keys)
         files = sorted([*held.train, *held.valid])
+        if not kept:  # a run with validation off (--valid-count 0)
+            return HeldOut(files, [], f"none of {len(files)} files: the run holds nothing out, from its checkpoint")
         out = [k in kept for k in self.keys(files)]
         valid = [f for f, o in zip(files, out) if o]
         if not valid or len(valid) == len(files):

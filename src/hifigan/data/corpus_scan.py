@@ -60,4 +60,5 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
                        facts=facts.take([index[f] for f in held.valid]))
     if problems := [*shared, *train.bad, *valid.bad]:
         raise bad_inputs(problems, len(files))
-    return ScannedCorpus(held, finish_scan(train, "training set"), finish_scan(valid, "validation set"), files, facts)
+    valid = finish_scan(valid, "validation set") if held.valid else valid  # none held out: validation is off
+    return ScannedCorpus(held, finish_scan(train, "training set"), valid, files, facts)

@@ -23,7 +23,7 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_
 from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
-from hifigan.training.options import TrainJob, check_counts
+from hifigan.training.options import TrainJob, check_counts, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 from hifigan.training.reporting import say as console
@@ -213,6 +213,7 @@ def train(job: TrainJob) -> TrainResult:
         config = resolve_config(base, job.overrides())
         config = inline_mel_stats(config)
         data = data_spec(job, resume_obj)
+        run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"], data["valid_cap"])
         with warnings.catch_warnings():
@@ -225,7 +226,7 @@ def train(job: TrainJob) -> TrainResult:
                 input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                 held_out=((resume_obj or {}).get("data") or {}).get("held_out"))
         held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
-        options = dataclasses.replace(job.options, out=Path(out), resample=data["resample"],
+        options = dataclasses.replace(run_options, out=Path(out), resample=data["resample"],
                                       mix_to_mono=data["mix_to_mono"])
         trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
         started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
@@ -233,6 +234,8 @@ def train(job: TrainJob) -> TrainResult:
         if dist.is_main:  # said once every check has passed: bad input stays one line
             files = len(scanned.files)
             console(f"validation: {held.reason}")
+            if off:
+                console(off)
             console(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged "
                     f"({Path(out) / SCAN_CACHE})")
         trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips)}

@@ -59,6 +59,22 @@ def check_counts(values: dict[str, int | float | None]) -> None:
             raise HifiganError(None, f"{flag} must be at least {LEAST[key]}, got {value}")
 
 
+def validation_off(options: TrainOptions, valid_count: int | None, resuming: bool) -> tuple[TrainOptions, str | None]:
+    """A run that holds nothing out (--valid-count 0) has validation off: a new one must say so with
+    --validation-interval 0; a resumed one turns validation off, with a line saying why (None: nothing to say)."""
+    from dataclasses import replace
+
+    from hifigan.errors import HifiganError
+
+    if valid_count != 0 or options.validation_interval == 0:
+        return options, None
+    if not resuming:
+        raise HifiganError(None, "--valid-count 0 holds nothing out, so there is nothing to validate: add "
+                                 "--validation-interval 0 (validation off), or hold out 1 or more files")
+    return replace(options, validation_interval=0), ("validation off: the run holds nothing out (--valid-count 0); "
+                                                     "start a new run to validate")
+
+
 def default(name: str) -> Any:
     """The default of one TrainOptions field (the CLI's defaults are these, not copies)."""
     return next(f.default for f in fields(TrainOptions) if f.name == name)
