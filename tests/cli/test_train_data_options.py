@@ -54,3 +54,28 @@ def test_valid_count_0_with_validation_off_trains_every_clip_and_resumes(tmp_pat
     assert code == 0, err
     assert "validation off: the run holds nothing out (--valid-count 0); start a new run to validate" in err
     assert read_checkpoint(out / "checkpoints" / "latest.pt")["step"] == 2
+
+
+def test_a_wrong_wav_root_says_every_file_is_missing_and_names_one(tmp_path, capsys, tiny_config_json):
+    corpus_of(tmp_path / "wavs", 3)
+    (tmp_path / "train.txt").write_text("c0|a\nc1|b\nc2|c\n")
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--wav-root", tmp_path / "wav",
+                       "--config", tiny_config_json, "-o", out, "--max-steps", 1)
+    failed_cleanly(code, err, out, "need at least 2 usable audio files to hold out a validation clip (0 of 3 are "
+                   f"usable: 3 missing, e.g. {tmp_path / 'wav' / 'c0.wav'})")
+
+
+def test_a_silent_or_too_short_corpus_says_why_no_file_is_usable(tmp_path, capsys, tiny_config_json):
+    import numpy as np
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    wav(corpus / "a.wav", np.zeros(SR // 2, dtype=np.float32))
+    wav(corpus / "b.wav", np.zeros(SR // 2, dtype=np.float32))
+    wav(corpus / "c.wav", tone(8))
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out,
+                       "--max-steps", 1)
+    failed_cleanly(code, err, out, f"(0 of 3 are usable: 2 silent, e.g. {corpus / 'a.wav'}; 1 too short, e.g. "
+                   f"{corpus / 'c.wav'})")

@@ -38,6 +38,32 @@ def _shared_stems(files: Sequence[Path], input_mels: Path) -> list[HifiganError]
     return problems
 
 
+# What each scan verdict (clip_scan.classify) calls a file that cannot train, in a count.
+UNUSABLE = {"unreadable": "unreadable", "empty": "empty", "short": "too short", "silent": "silent"}
+
+
+def why_unusable(files: Sequence[Path], verdicts: Sequence[str]) -> str:
+    """The files that cannot train counted per reason, each with an example: "8 missing, e.g. /x/a.wav"."""
+    groups: dict[str, list[Path]] = {}
+    for path, verdict in zip(files, verdicts):
+        if verdict in UNUSABLE:
+            reason = "missing" if verdict == "unreadable" and not path.exists() else UNUSABLE[verdict]
+            groups.setdefault(reason, []).append(path)
+    return "; ".join(f"{len(paths)} {reason}, e.g. {paths[0]}" for reason, paths in groups.items())
+
+
+def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str], drawn: bool) -> None:
+    """Refuse a corpus with too few usable files (2 to draw a held-out clip, else 1), saying why the others are
+    not: a wrong --wav-root shows as every file missing."""
+    usable = sum(v not in UNUSABLE for v in verdicts)
+    need = 2 if drawn and corpus.valid_count != 0 else 1
+    if usable >= need:
+        return
+    what = "to hold out a validation clip" if need == 2 else "to train on"
+    raise HifiganError(None, f"need at least {need} usable audio file{'s' if need > 1 else ''} {what} ({usable} of "
+                             f"{len(files)} are usable: {why_unusable(files, verdicts) or 'none found'})")
+
+
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
                 resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
                 held_out: Sequence[str] | None = None) -> ScannedCorpus:
@@ -49,7 +75,9 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     shared = _shared_stems(files, input_mels) if input_mels is not None else []
     facts = facts_of(files)
     # a file at another rate or channel count is drawn like a usable one: the scan then stops on it, naming it
-    usable = {f for f, row in zip(files, facts.rows) if classify(row, config) in ("usable", "format")}
+    verdicts = [classify(row, config) for row in facts.rows]
+    too_few_usable(corpus, files, verdicts, drawn=lists[1] is None)
+    usable = {f for f, verdict in zip(files, verdicts) if verdict in ("usable", "format")}
     held = corpus.split(config.seed, usable, lists)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = corpus.keep_held_out(held, held_out)
