@@ -186,9 +186,14 @@ def _load(cache: Path, settings: ReadSettings) -> tuple[dict[str, int], np.ndarr
             names = bytes(stored["paths"]).decode().split("\0") if len(stored["paths"]) else []
             rows = stored["rows"]
             problems = {int(k): v for k, v in json.loads(bytes(stored["problems"]).decode()).items()}
-    except (OSError, ValueError, KeyError):  # none yet, or unreadable: read everything again
+    except (FileNotFoundError, NotADirectoryError):  # none yet
         return None
-    if len(names) != len(rows):
+    except Exception as e:  # damaged (empty, truncated, a bad CRC...): read everything again
+        detail = str(e).splitlines()[0] if str(e) else "no detail"
+        warnings.warn(f"the scan cache {cache} is unreadable ({type(e).__name__}: {detail}); every file is read "
+                      "again and the cache rebuilt", RuntimeWarning, stacklevel=3)
+        return None
+    if len(names) != len(rows) or rows.dtype != ROW:
         return None
     return {name: i for i, name in enumerate(names)}, rows, problems
 
