@@ -101,10 +101,14 @@ def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple
         raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
 
 
-def _opened(path: Path, patch: tuple[int, bytes] | None) -> contextlib.AbstractContextManager[Path | PatchedFile]:
+def _opened(path: Path, patch: tuple[int, bytes] | None) -> contextlib.AbstractContextManager[Any]:
     """What soundfile reads for `path`: the path, or the file read with `patch` over it: the data size a writer into
     a pipe left at 0 replaced by the size of the samples that follow (hifigan.wav_header.placeholder_patch)."""
-    return contextlib.nullcontext(path) if patch is None else PatchedFile(path, patch)
+    if patch is not None:
+        return PatchedFile(path, patch)
+    # bytes on POSIX: soundfile encodes a str name strictly as UTF-8, which a name that is not (kept by Python as
+    # surrogate escapes) fails; os.fsencode gives back the name's own bytes
+    return contextlib.nullcontext(path if os.name == "nt" else os.fsencode(path))
 
 
 def conform_audio(

@@ -1,14 +1,19 @@
-"""The scan cache when things go wrong: a damaged cache file."""
+"""The scan cache when things go wrong: a damaged cache file, a name that is not UTF-8."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import warnings
 
 import numpy as np
 import pytest
 
 from hifigan.audio import find_audio
+from hifigan.data.corpus import Corpus
+from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import ReadSettings, gather_facts
+from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
 SETTINGS = ReadSettings(tiny_config().sampling_rate)
@@ -40,3 +45,24 @@ def test_a_damaged_cache_is_read_again_with_a_warning_and_rebuilt(tmp_path, tiny
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert gather_facts(files, SETTINGS, cache).read == 0  # rebuilt
+
+
+def test_a_name_that_is_not_utf8_scans_like_any_other_and_round_trips_the_cache(tmp_path, tiny_corpus):
+    folder = tmp_path / "c"
+    shutil.copytree(tiny_corpus, folder)
+    odd = folder / os.fsdecode(b"x\xff.wav")
+    shutil.copy(folder / "clip00.wav", odd)
+    files = find_audio(folder)
+    assert odd in files
+    cache = tmp_path / "scan-cache.npz"
+    first = gather_facts(files, SETTINGS, cache)
+    report = quiet_scan(files, facts=first)
+    assert report.skipped == [] and odd in [c.path for c in report.clips]
+    again = gather_facts(files, SETTINGS, cache)
+    assert again.read == 0 and np.array_equal(again.rows, first.rows)
+    # and a training run's corpus holds it: the held-out draw hashes its name too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scanned = scan_corpus(Corpus(folder=folder, valid_count=8), tiny_config(),
+                              lambda listed: gather_facts(listed, SETTINGS, cache))
+    assert odd in [c.path for c in scanned.train.clips + scanned.valid.clips]

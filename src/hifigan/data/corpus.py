@@ -81,7 +81,7 @@ def file_key(path: Path, root: Path | None) -> str:
 
 def _draw(key: str, seed: int) -> float:
     """A uniform number in [0, 1) fixed by the seed and the file's key alone (not by the other files)."""
-    digest = hashlib.sha256(f"{seed}\0{key}".encode()).digest()
+    digest = hashlib.sha256(f"{seed}\0{key}".encode("utf-8", "surrogateescape")).digest()  # a name not UTF-8: its bytes
     return int.from_bytes(digest[:8], "big") / 2**64
 
 

@@ -183,7 +183,8 @@ def _load(cache: Path, settings: ReadSettings) -> tuple[dict[str, int], np.ndarr
             header = json.loads(bytes(stored["header"]).decode())
             if header != _header(settings):
                 return None
-            names = bytes(stored["paths"]).decode().split("\0") if len(stored["paths"]) else []
+            paths = bytes(stored["paths"])
+            names = [os.fsdecode(name) for name in paths.split(b"\0")] if paths else []
             rows = stored["rows"]
             problems = {int(k): v for k, v in json.loads(bytes(stored["problems"]).decode()).items()}
     except (FileNotFoundError, NotADirectoryError):  # none yet
@@ -207,7 +208,9 @@ def save_facts(cache: Path, settings: ReadSettings, files: Sequence[Path], facts
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(cache) as tmp, open(tmp, "wb") as out:
-            np.savez(out, header=blob(json.dumps(_header(settings))), paths=blob("\0".join(names)), rows=facts.rows,
+            # each name's own bytes (os.fsencode): a name that is not UTF-8 comes back as Python read it
+            paths = np.frombuffer(b"\0".join(map(os.fsencode, names)), np.uint8)
+            np.savez(out, header=blob(json.dumps(_header(settings))), paths=paths, rows=facts.rows,
                      problems=blob(json.dumps({str(k): v for k, v in facts.problems.items()})))
     except (OSError, HifiganError) as e:  # the cache only saves time: a run goes on without it
         warnings.warn(f"cannot write the scan cache {cache} ({e}); the next run reads every file again", RuntimeWarning,
