@@ -1,4 +1,5 @@
-"""The scan cache when things go wrong: a damaged cache file, a name that is not UTF-8."""
+"""The scan cache when things go wrong: a damaged cache file, a name that is not UTF-8, a worker process that
+dies mid-scan."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from hifigan.audio import find_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
-from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.data.scan_cache import ReadSettings, gather_facts, read_one
+from hifigan.errors import HifiganError
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
@@ -66,3 +68,25 @@ def test_a_name_that_is_not_utf8_scans_like_any_other_and_round_trips_the_cache(
         scanned = scan_corpus(Corpus(folder=folder, valid_count=8), tiny_config(),
                               lambda listed: gather_facts(listed, SETTINGS, cache))
     assert odd in [c.path for c in scanned.train.clips + scanned.valid.clips]
+
+
+def _dies_on_poison(path: str, settings: ReadSettings) -> tuple:
+    """read_one, but the process ends at once on a file named zz_poison.wav (as the OOM killer ends it)."""
+    if path.endswith("zz_poison.wav"):
+        os._exit(9)
+    return read_one(path, settings)
+
+
+def test_a_dead_worker_is_one_line_naming_its_file_and_what_was_read_is_kept(tmp_path, tiny_corpus):
+    folder = tmp_path / "c"
+    shutil.copytree(tiny_corpus, folder)
+    shutil.copy(folder / "clip00.wav", folder / "zz_poison.wav")
+    files = find_audio(folder)
+    cache = tmp_path / "run" / "scan-cache.npz"
+    with pytest.raises(HifiganError, match=r"a scan worker process died \(likely out of memory\) while reading "
+                                           r".*zz_poison\.wav.*kept in .*scan-cache\.npz: a rerun goes on") as caught:
+        gather_facts(files, SETTINGS, cache, workers=2, save=False, reader=_dies_on_poison)
+    assert "\n" not in str(caught.value)
+    again = gather_facts(files, SETTINGS, cache)
+    assert 1 <= again.read <= 2  # the poison file, and at most the file the other worker was reading
+    assert np.array_equal(again.rows, gather_facts(files, SETTINGS).rows)

@@ -5,24 +5,20 @@ cached by path, size and mtime, so a resume or a second run reads only the files
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-import sys
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from hifigan.atomic import atomic_path
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
+from hifigan.data.scan_pool import Reader, WorkerDied, read_files
 from hifigan.errors import AudioError, HifiganError
 
 CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps
-PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
 CACHE_VERSION = 2  # 2: the clipped share replaced version 1's share of samples at full scale
 
 # status of a row
@@ -110,10 +106,12 @@ def clipped_share(audio: np.ndarray) -> float:
 
 
 def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
-                 workers: int | None = None, progress: bool = True, save: bool = True) -> FileFacts:
-    """The facts of every file: cached rows whose path, size and mtime still match, the others read (in `workers`
-    processes, default the CPU count, with a progress bar on a terminal); with `save`, the cache is rewritten when
-    it changed (else save_facts does it)."""
+                 workers: int | None = None, progress: bool = True, save: bool = True,
+                 reader: Reader = read_one) -> FileFacts:
+    """The facts of every file: cached rows whose path, size and mtime still match, the others read by `reader`
+    (in `workers` processes, default the CPU count, with a progress bar on a terminal); with `save`, the cache is
+    rewritten when it changed (else save_facts does it). A worker that dies is an error naming the files in flight,
+    the rows read until then saved to the cache (whatever `save`), so that a rerun reads only the others."""
     names = [os.path.abspath(f) for f in files]
     rows = np.zeros(len(names), dtype=ROW)
     problems: dict[int, str] = {}
@@ -128,10 +126,16 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
                 problems[i] = stored_problems[j]
         else:
             todo.append(i)
-    for i, (row, problem) in zip(todo, _read_all([names[i] for i in todo], settings, workers, progress)):
-        rows[i] = row
-        if problem is not None:
-            problems[i] = problem
+    pending = set(todo)
+    try:
+        for k, (row, problem) in read_files([names[i] for i in todo], settings, reader, workers, progress):
+            i = todo[k]
+            rows[i] = row
+            pending.discard(i)
+            if problem is not None:
+                problems[i] = problem
+    except WorkerDied as e:
+        raise _worker_died(e, files, settings, cache, rows, problems, pending) from None
     facts = FileFacts(rows, problems, len(todo), bool(todo) or len(index) != len(names))
     if cache is not None and save:
         save_facts(cache, settings, files, facts)
@@ -146,33 +150,18 @@ def _same_key(name: str, row: np.void) -> bool:
     return stat.st_size == row["size"] and stat.st_mtime_ns == row["mtime_ns"]
 
 
-def _read_all(names: list[str], settings: ReadSettings, workers: int | None, progress: bool) -> list:
-    """Read the files, in order; in worker processes unless there are few (or one worker)."""
-    from tqdm import tqdm
-
-    count = workers if workers is not None else os.cpu_count() or 1
-    parallel = count > 1 and (len(names) >= PARALLEL_MIN or workers is not None) and len(names) > 1
-    bar = tqdm(total=len(names), unit="file", desc="scan", file=sys.stderr, dynamic_ncols=True,
-               disable=not (progress and sys.stderr.isatty()) or not names)
-    read = partial(read_one, settings=settings)
-    try:
-        if not parallel:
-            out = []
-            for name in names:
-                out.append(read(name))
-                bar.update(1)
-            return out
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        chunk = max(1, min(256, len(names) // (8 * count)))
-        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            out = []
-            for result in pool.map(read, names, chunksize=chunk):
-                out.append(result)
-                bar.update(1)
-            return out
-    finally:
-        bar.close()
+def _worker_died(died: WorkerDied, files: Sequence[Path], settings: ReadSettings, cache: Path | None,
+                 rows: np.ndarray, problems: dict[int, str], pending: set[int]) -> HifiganError:
+    """The one-line error for a dead scan worker, once the rows read are in the cache (the others keyed -1)."""
+    for i in pending:
+        rows[i]["size"] = rows[i]["mtime_ns"] = -1
+    shown = ", ".join(died.reading[:4]) + (f" and {len(died.reading) - 4} more" if len(died.reading) > 4 else "")
+    where = f"while reading {shown}" if died.reading else "(the file it was reading is not known)"
+    kept = ""
+    if cache is not None:
+        save_facts(cache, settings, files, FileFacts(rows, problems, changed=True))
+        kept = f"; the {len(rows) - len(pending)} files read are kept in {cache}: a rerun goes on from there"
+    return HifiganError(None, f"a scan worker process died (likely out of memory) {where}{kept}")
 
 
 def _load(cache: Path, settings: ReadSettings) -> tuple[dict[str, int], np.ndarray, dict[int, str]] | None:

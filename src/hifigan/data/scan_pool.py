@@ -1,0 +1,93 @@
+"""The scan's reading of many files: in this process, or in worker processes whose results are kept as they
+arrive, so that a worker that dies (the kernel's out-of-memory killer on a huge file) costs only the files in
+flight, and those are named."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
+
+Reader = Callable[[str, Any], tuple]  # (path, settings) -> what the scan keeps of the file
+
+_current: Any = None  # in a worker: the shared array of the file each worker reads (-1: none)
+_slot = -1  # in a worker: its place in _current
+
+
+class WorkerDied(Exception):
+    """A worker process ended without a result (killed for memory, a crash in a decoder); `reading`: the files the
+    workers were reading then (the one that died among them)."""
+
+    def __init__(self, reading: list[str]) -> None:
+        self.reading = reading
+        super().__init__(f"a scan worker died while reading one of {len(reading)} files")
+
+
+def read_files(names: Sequence[str], settings: Any, reader: Reader, workers: int | None,
+               progress: bool) -> Iterator[tuple[int, tuple]]:
+    """(position in `names`, reader(name, settings)) for every name, in no set order: in `workers` processes
+    (default: the CPU count) unless there are few files or one worker; a progress bar on a terminal. A worker that
+    dies raises WorkerDied once every result that did arrive has been given."""
+    from tqdm import tqdm
+
+    count = workers if workers is not None else os.cpu_count() or 1
+    parallel = count > 1 and (len(names) >= PARALLEL_MIN or workers is not None) and len(names) > 1
+    bar = tqdm(total=len(names), unit="file", desc="scan", file=sys.stderr, dynamic_ncols=True,
+               disable=not (progress and sys.stderr.isatty()) or not names)
+    try:
+        if not parallel:
+            for i, name in enumerate(names):
+                yield i, reader(name, settings)
+                bar.update(1)
+        else:
+            yield from _pooled(names, settings, reader, count, bar)
+    finally:
+        bar.close()
+
+
+def _pooled(names: Sequence[str], settings: Any, reader: Reader, count: int, bar: Any) -> Iterator[tuple[int, tuple]]:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    size = max(1, min(256, len(names) // (8 * count)))
+    current = context.Array("q", [-1] * count)
+    claimed = context.Value("i", 0)
+    broken = False
+    with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_claim,
+                             initargs=(current, claimed)) as pool:
+        chunks = {pool.submit(_read_chunk, reader, settings, start, list(names[start:start + size])): start
+                  for start in range(0, len(names), size)}
+        for future in as_completed(chunks):
+            if isinstance(future.exception(), BrokenProcessPool):
+                broken = True  # the results of the chunks that did finish are still given
+                continue
+            results = future.result()
+            for offset, result in enumerate(results):
+                yield chunks[future] + offset, result
+            bar.update(len(results))
+    if broken:
+        raise WorkerDied([names[i] for i in current[:] if i >= 0])
+
+
+def _claim(current: Any, claimed: Any) -> None:
+    """A worker's start: take the next free place in `current`."""
+    global _current, _slot
+    with claimed.get_lock():
+        _slot = claimed.value
+        claimed.value += 1
+    _current = current
+
+
+def _read_chunk(reader: Reader, settings: Any, start: int, names: list[str]) -> list[tuple]:
+    """Read consecutive files, saying in the shared array which one is being read (what a death leaves there)."""
+    out = []
+    for offset, name in enumerate(names):
+        _current[_slot] = start + offset
+        out.append(reader(name, settings))
+    _current[_slot] = -1
+    return out
