@@ -14,7 +14,7 @@ import soundfile as sf
 import torch
 
 from hifigan.atomic import atomic_path
-from hifigan.errors import AudioError, HifiganError
+from hifigan.errors import AudioError, FileReadError, HifiganError
 from hifigan.paths import require_file, require_folder
 from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
 
@@ -70,12 +70,13 @@ def load_audio(
 def decode_audio(path: Path) -> tuple[np.ndarray, int]:
     """The samples of a file as they are stored, float32 [frames, channels], and its rate; an unreadable, empty,
     truncated or non-finite file is an AudioError naming it."""
-    patch = readable_patch(path)
     try:
-        with _opened(path, patch) as source:
+        with _opened(path, readable_patch(path)) as source:
             audio, sr = sf.read(source, dtype="float32", always_2d=True)
+    except AudioError:
+        raise
     except OSError as e:
-        raise AudioError(path, f"cannot read ({e.strerror or e})") from None
+        raise _read_failure(path, e) from None
     except MemoryError:
         raise AudioError(path, "not a readable audio file (header claims more samples than fit in memory)") from None
     except Exception as e:  # libsndfile/soundfile failures on these untrusted bytes, whatever their type
@@ -96,7 +97,7 @@ def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple
         with _opened(path, placeholder_patch(path)) as source:
             return sf.read(source, frames=frames, dtype=dtype, always_2d=True)
     except OSError as e:
-        raise AudioError(path, f"cannot read ({e.strerror or e})") from None
+        raise _read_failure(path, e) from None
     except (sf.LibsndfileError, RuntimeError) as e:
         raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
 
@@ -109,6 +110,11 @@ def _opened(path: Path, patch: tuple[int, bytes] | None) -> contextlib.AbstractC
     # bytes on POSIX: soundfile encodes a str name strictly as UTF-8, which a name that is not (kept by Python as
     # surrogate escapes) fails; os.fsencode gives back the name's own bytes
     return contextlib.nullcontext(path if os.name == "nt" else os.fsencode(path))
+
+
+def _read_failure(path: str | os.PathLike, e: OSError) -> FileReadError:
+    """An OSError while opening or reading `path`, as one line: no verdict on its content."""
+    return FileReadError(path, f"cannot read ({e.strerror or e})")
 
 
 def conform_audio(
@@ -148,12 +154,13 @@ def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarra
 def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     """Header of an audio file (rate, channels, frames) without reading the samples; a truncated WAV is an error."""
     path = require_file(path, "an audio file", AudioError)
-    patch = readable_patch(path)
     try:
-        with _opened(path, patch) as source:
+        with _opened(path, readable_patch(path)) as source:
             return sf.info(source)
+    except AudioError:
+        raise
     except OSError as e:
-        raise AudioError(path, f"cannot read ({e.strerror or e})") from None
+        raise _read_failure(path, e) from None
     except Exception as e:  # libsndfile/soundfile failures on these untrusted bytes, whatever their type
         raise AudioError(path, f"not a readable audio file ({_first_line(e)})") from None
 

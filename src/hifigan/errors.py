@@ -18,6 +18,11 @@ class AudioError(HifiganError):
     """Audio that cannot be read, or that does not match what the model needs."""
 
 
+class FileReadError(AudioError):
+    """A file that could not be opened or read (an OSError: permissions, an I/O or network error): nothing is
+    known of its content, and the next try may succeed (the scan cache does not keep it)."""
+
+
 class MelError(HifiganError, ValueError):
     """A mel-spectrogram (a file, or an array given to the API) with the wrong shape, dtype or values; a ValueError
     too, so one `except ValueError` catches every bad mel the API is given."""

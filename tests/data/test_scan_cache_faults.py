@@ -1,11 +1,14 @@
-"""The scan cache when things go wrong: a damaged cache file, a name that is not UTF-8, a worker process that
-dies mid-scan."""
+"""The scan cache when things go wrong: a damaged cache file, a name that is not UTF-8, a file that could not be
+read this time, a worker process that dies mid-scan."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import tempfile
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +16,7 @@ import pytest
 from hifigan.audio import find_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
-from hifigan.data.scan_cache import ReadSettings, gather_facts, read_one
+from hifigan.data.scan_cache import LOADED, UNREADABLE, ReadSettings, gather_facts, read_one
 from hifigan.errors import HifiganError
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
@@ -68,6 +71,46 @@ def test_a_name_that_is_not_utf8_scans_like_any_other_and_round_trips_the_cache(
         scanned = scan_corpus(Corpus(folder=folder, valid_count=8), tiny_config(),
                               lambda listed: gather_facts(listed, SETTINGS, cache))
     assert odd in [c.path for c in scanned.train.clips + scanned.valid.clips]
+
+
+@contextlib.contextmanager
+def _as_nobody():
+    """This process as a user who may not read a root-owned file of mode 000 (root reads it regardless)."""
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def _read_as_nobody(path: str, settings: ReadSettings) -> tuple:
+    """read_one in a worker process that dropped its rights: a real PermissionError for a file of mode 000."""
+    with _as_nobody():
+        return read_one(path, settings)
+
+
+def test_a_file_that_could_not_be_read_is_read_again_when_unchanged(tiny_corpus):
+    # a folder anyone may enter (pytest's own are root's alone), removed after
+    folder = tempfile.mkdtemp(prefix="hifigan-scan-")
+    try:
+        os.chmod(folder, 0o755)
+        for name in ("a.wav", "b.wav"):
+            shutil.copy(tiny_corpus / "clip00.wav", os.path.join(folder, name))
+        locked = os.path.join(folder, "b.wav")
+        os.chmod(locked, 0)
+        files = find_audio(folder)
+        cache = os.path.join(folder, "run", "scan-cache.npz")
+        first = gather_facts(files, SETTINGS, Path(cache), workers=2, reader=_read_as_nobody)
+        assert first.rows["status"].tolist() == [LOADED, UNREADABLE]
+        assert first.problems == {1: "cannot read (Permission denied)"}
+        os.chmod(locked, 0o644)  # fixed: neither its size nor its mtime changed
+        again = gather_facts(files, SETTINGS, Path(cache))
+        assert again.read == 1 and again.rows["status"].tolist() == [LOADED, LOADED] and again.problems == {}
+    finally:
+        shutil.rmtree(folder)
 
 
 def _dies_on_poison(path: str, settings: ReadSettings) -> tuple:

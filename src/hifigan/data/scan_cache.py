@@ -16,7 +16,7 @@ import numpy as np
 from hifigan.atomic import atomic_path
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
 from hifigan.data.scan_pool import Reader, WorkerDied, read_files
-from hifigan.errors import AudioError, HifiganError
+from hifigan.errors import AudioError, FileReadError, HifiganError
 
 CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps
 CACHE_VERSION = 2  # 2: the clipped share replaced version 1's share of samples at full scale
@@ -59,7 +59,9 @@ class FileFacts:
 
 
 def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
-    """The row of one file and, if it cannot be read, why (AudioError's problem, as the scan reports it)."""
+    """The row of one file and, if it cannot be read, why (AudioError's problem, as the scan reports it). A file
+    that could not be opened or read (FileReadError) gets the key (-1, -1): the cache never reuses that row, since
+    the next try may succeed with the file unchanged (permissions fixed, a network share back)."""
     try:
         stat = os.stat(path)
         key = (stat.st_size, stat.st_mtime_ns)
@@ -69,7 +71,7 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
     try:
         info = audio_info(path)
     except AudioError as e:
-        return (*key, UNREADABLE, *blank), e.problem
+        return (*_key_of(key, e), UNREADABLE, *blank), e.problem
     header = (info.samplerate, info.channels, info.frames)
     if info.frames == 0:
         return (*key, EMPTY, *header, -1, 0.0, 0.0), None
@@ -83,9 +85,14 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
         audio = conform_audio(Path(path), stored, rate, settings.sampling_rate, resample=settings.resample,
                               mix_to_mono=settings.mix_to_mono)
     except AudioError as e:
-        return (*key, UNREADABLE, *header, -1, 0.0, 0.0), e.problem
+        return (*_key_of(key, e), UNREADABLE, *header, -1, 0.0, 0.0), e.problem
     peak = float(np.abs(audio).max()) if audio.shape[0] else 0.0
     return (*key, LOADED, *header, int(audio.shape[0]), peak, clipped_share(stored)), None
+
+
+def _key_of(key: tuple[int, int], error: AudioError) -> tuple[int, int]:
+    """The row's key after `error`: none (-1, -1, never reused) when it is a failure to read, not a verdict."""
+    return (-1, -1) if isinstance(error, FileReadError) else key
 
 
 def clipped_share(audio: np.ndarray) -> float:
