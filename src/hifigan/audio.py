@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -107,9 +108,20 @@ def _opened(path: Path, patch: tuple[int, bytes] | None) -> contextlib.AbstractC
     a pipe left at 0 replaced by the size of the samples that follow (hifigan.wav_header.placeholder_patch)."""
     if patch is not None:
         return PatchedFile(path, patch)
-    # bytes on POSIX: soundfile encodes a str name strictly as UTF-8, which a name that is not (kept by Python as
-    # surrogate escapes) fails; os.fsencode gives back the name's own bytes
-    return contextlib.nullcontext(path if os.name == "nt" else os.fsencode(path))
+    return contextlib.nullcontext(_sf_name(path))
+
+
+def _sf_name(path: Path) -> Path | bytes:
+    """`path` as soundfile can open it: soundfile encodes a str name strictly, which fails for a POSIX name that is
+    not UTF-8 (kept by Python as surrogate escapes); that one is given as its own bytes (os.fsencode). Only that
+    one: libsndfile's messages then show b'...'."""
+    if os.name == "nt":
+        return path
+    try:
+        os.fspath(path).encode(sys.getfilesystemencoding())
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
 
 
 def _read_failure(path: str | os.PathLike, e: OSError) -> FileReadError:
