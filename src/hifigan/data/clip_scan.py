@@ -143,24 +143,26 @@ def sort_clips(
     return report
 
 
-def finish_scan(report: ScanReport, what: str) -> ScanReport:
-    """A sorted set with no file that stops the run: its warnings said, an error if no clip is usable."""
-    _warn(report, what)
+def finish_scan(report: ScanReport, what: str, listing: Path | None = None) -> ScanReport:
+    """A sorted set with no file that stops the run: its warnings said (naming `listing`, the file that lists every
+    skipped file, when there is one), an error if no clip is usable."""
+    _warn(report, what, listing)
     if not report.clips:
         raise HifiganError(None, f"{what}: no usable audio files ({len(report.skipped)} skipped, "
                                  f"{len(report.silent)} silent)")
     return report
 
 
-def _warn(report: ScanReport, what: str) -> None:
+def _warn(report: ScanReport, what: str, listing: Path | None) -> None:
+    listed = f" (every skipped file, with why: {listing})" if listing is not None else ""
     groups = (
-        (report.skipped, "skipped {n} unreadable or empty files"),
-        ([(p, "") for p in report.silent], "skipped {n} silence-only files"),
-        (report.misaligned, "{n} teacher-forced mels do not match their audio length (kept)"),
-        ([(p, "") for p in report.clipping], "{n} files clip (kept)"),
+        (report.skipped, "skipped {n} unreadable or empty files", listed),
+        ([(p, "") for p in report.silent], "skipped {n} silence-only files", listed),
+        (report.misaligned, "{n} teacher-forced mels do not match their audio length (kept)", ""),
+        ([(p, "") for p in report.clipping], "{n} files clip (kept)", ""),
     )
-    for items, message in groups:
+    for items, message, where in groups:
         if items:
             shown = "; ".join(f"{p} ({why})" if why else str(p) for p, why in items[:3])
-            more = " ..." if len(items) > 3 else ""
+            more = (" ..." if len(items) > 3 else "") + where
             warnings.warn(f"{what}: {message.format(n=len(items))}: {shown}{more}", stacklevel=4)

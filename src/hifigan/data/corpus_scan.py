@@ -11,6 +11,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
 from hifigan.data.corpus import Corpus, HeldOut
 from hifigan.data.scan_cache import FileFacts
+from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.errors import HifiganError, bad_inputs
 
 
@@ -66,10 +67,11 @@ def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str
 
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
                 resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
-                held_out: Sequence[str] | None = None) -> ScannedCorpus:
+                held_out: Sequence[str] | None = None, skipped_list: Path | None = None) -> ScannedCorpus:
     """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
     both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks). Every file that
-    stops the run, in either part, is named in one error (hifigan.errors.bad_inputs)."""
+    stops the run, in either part, is named in one error (hifigan.errors.bad_inputs). `skipped_list`: a TSV file
+    rewritten with every file skipped, and why (hifigan.data.skipped_list), which the warnings name."""
     lists = corpus.lists()  # a large folder is walked once
     files = corpus.listed(lists)
     shared = _shared_stems(files, input_mels) if input_mels is not None else []
@@ -88,5 +90,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
                        facts=facts.take([index[f] for f in held.valid]))
     if problems := [*shared, *train.bad, *valid.bad]:
         raise bad_inputs(problems, len(files))
-    valid = finish_scan(valid, "validation set") if held.valid else valid  # none held out: validation is off
-    return ScannedCorpus(held, finish_scan(train, "training set"), valid, files, facts)
+    if skipped_list is not None:  # before the warnings that name it, and the error when no file is usable
+        write_skipped(skipped_list, skipped_rows([train, valid]))
+    valid = finish_scan(valid, "validation set", skipped_list) if held.valid else valid  # none held out: no validation
+    return ScannedCorpus(held, finish_scan(train, "training set", skipped_list), valid, files, facts)

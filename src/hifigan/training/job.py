@@ -20,6 +20,7 @@ from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_facts
+from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
@@ -224,7 +225,8 @@ def train(job: TrainJob) -> TrainResult:
                 lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress, corpus.root()),
                 resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                 input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
-                held_out=((resume_obj or {}).get("data") or {}).get("held_out"))
+                held_out=((resume_obj or {}).get("data") or {}).get("held_out"),
+                skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None)
         held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
         options = dataclasses.replace(run_options, out=Path(out), resample=data["resample"],
                                       mix_to_mono=data["mix_to_mono"])
