@@ -163,7 +163,8 @@ def _worker_died(died: WorkerDied, files: Sequence[Path], settings: ReadSettings
     for i in pending:
         rows[i]["size"] = rows[i]["mtime_ns"] = -1
     shown = ", ".join(died.reading[:4]) + (f" and {len(died.reading) - 4} more" if len(died.reading) > 4 else "")
-    where = f"while reading {shown}" if died.reading else "(the file it was reading is not known)"
+    one_of = "one of " if len(died.reading) > 1 else ""  # every worker's file: the one that died is among them
+    where = f"while reading {one_of}{shown}" if died.reading else "(the file it was reading is not known)"
     kept = ""
     if cache is not None:
         save_facts(cache, settings, files, FileFacts(rows, problems, changed=True))
