@@ -71,6 +71,16 @@ class MelSpectrogram:
         return self.n_fft // 2 if self.framing == "center" else (self.n_fft - self.hop_size) // 2
 
     @property
+    def min_samples(self) -> int:
+        """The fewest samples that make one frame: more than `pad` (reflect padding mirrors samples of the signal
+        itself) and, once padded, one window of n_fft (official framing: one hop, T >= n_fft - 2 pad). With the
+        official code's center=True, torch.stft's own reflect padding of n_fft // 2 mirrors the padded signal too."""
+        need = max(self.pad + 1, self.n_fft - 2 * self.pad)
+        if self.center:
+            need = max(need, self.n_fft // 2 + 1 - 2 * self.pad)
+        return need
+
+    @property
     def normalised(self) -> bool:
         return self._stats_np is not None
 
@@ -99,8 +109,8 @@ class MelSpectrogram:
             y = y.unsqueeze(0)
         if y.dim() != 2:
             raise ValueError(f"expected audio of shape [B, T], got {tuple(y.shape)}")
-        if y.shape[-1] <= self.pad:
-            raise ValueError(f"audio of {y.shape[-1]} samples is too short (need more than {self.pad})")
+        if y.shape[-1] < self.min_samples:
+            raise ValueError(f"audio of {y.shape[-1]} samples is too short (need at least {self.min_samples})")
         dtype = torch.float64 if y.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=y.device.type, enabled=False):
             y = y.to(dtype)
@@ -123,8 +133,8 @@ class MelSpectrogram:
         """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel. A one-line AudioError naming
         `source` for audio too short for one frame, NaN/inf samples, or a peak above FAR_OUTSIDE (4, 12 dB over
         full scale: a float file may go a little over 1, int16 values passed as floats are ~1e4)."""
-        if audio.shape[-1] <= self.pad:
-            raise AudioError(source, f"too short: {audio.shape[-1]} samples, need more than {self.pad}")
+        if audio.shape[-1] < self.min_samples:
+            raise AudioError(source, f"too short: {audio.shape[-1]} samples, need at least {self.min_samples}")
         if not np.isfinite(audio).all():
             raise AudioError(source, "contains non-finite samples (NaN or inf)")
         peak = float(np.max(np.abs(audio)))

@@ -16,6 +16,7 @@ import torch
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.models import Generator
 from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, files_in, run, run_module, tone, wav
+from tests.support.files import save_config_json
 from tests.support.official_reference import reference_mel
 from tests.support.tiny import tiny_config
 
@@ -66,6 +67,21 @@ def test_vocode_rejects_bad_audio(tmp_path, capsys, case, tiny_checkpoint):
     out = tmp_path / "out"
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, make(tmp_path))
     failed_cleanly(code, err, out, "bad.wav", problem)
+
+
+def test_audio_shorter_than_one_hop_is_too_short_where_the_hop_exceeds_the_padding(tmp_path, capsys):
+    """hop 32 over n_fft 64 pads 16 per side: 20 samples pass the padding but make no 64-sample window. Both commands
+    refuse them in one line naming the file and the minimum (one hop), not stft's RuntimeError."""
+    cfg = tiny_config(upsample_rates=[8, 4], upsample_kernel_sizes=[16, 8], hop_size=32)
+    ckpt = tmp_path / "hop32.pt"
+    write_checkpoint(ckpt, generator_payload(Generator(cfg).state_dict(), cfg))
+    short = wav(tmp_path / "short.wav", tone(20))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", out, short)
+    failed_cleanly(code, err, out, "short.wav: too short: 20 samples, need at least 32")
+    code, _, err = run(capsys, "mel", short, "-o", out / "x.npy", "--config", save_config_json(tmp_path / "c.json",
+                                                                                                cfg))
+    failed_cleanly(code, err, out, "short.wav: too short: 20 samples, need at least 32")
 
 
 def test_mix_to_mono_and_resample_work(tmp_path, capsys, tiny_config_json, tiny_checkpoint):

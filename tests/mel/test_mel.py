@@ -158,10 +158,31 @@ def test_checked_refuses_audio_of_exactly_the_padding_as_too_short():
     """pad samples make no frame: an AudioError naming the file, not the front-end's ValueError; one more passes."""
     frontend = MelSpectrogram(**V1.mel_kwargs())
     audio = np.full(frontend.pad, 0.1, dtype=np.float32)
-    with pytest.raises(AudioError, match=rf"^clip.wav: too short: {frontend.pad} samples, need more than "
-                                         rf"{frontend.pad}$"):
+    with pytest.raises(AudioError, match=rf"^clip.wav: too short: {frontend.pad} samples, need at least "
+                                         rf"{frontend.pad + 1}$"):
         frontend.checked(audio, "clip.wav")
     assert frontend.checked(np.full(frontend.pad + 1, 0.1, dtype=np.float32), "clip.wav").shape[0] == V1.num_mels
+
+
+@pytest.mark.parametrize("changes", [
+    {"hop_size": 512},  # pad 256: 300 samples pass the padding but pad to 812 < n_fft
+    {"n_fft": 256, "win_size": 256},  # pad 0: one window needs one hop of samples
+    {"n_fft": 256, "win_size": 256, "hop_size": 64},  # pad 96: the padding rules
+    {"framing": "center"},  # pad n_fft // 2
+    {"center": True},  # the official code's argument: torch.stft pads n_fft // 2 more
+    {"hop_size": 300, "n_fft": 2048, "win_size": 1200, "framing": "center"},
+])
+def test_checked_refuses_audio_one_sample_short_of_a_frame(changes):
+    """min_samples - 1 samples: a one-line AudioError naming the file (not stft's RuntimeError); min_samples make
+    exactly the frames num_frames says, at least one."""
+    frontend = MelSpectrogram(**{**V1.mel_kwargs(), **changes})
+    need = frontend.min_samples
+    with pytest.raises(AudioError, match=rf"^clip.wav: too short: {need - 1} samples, need at least {need}$"):
+        frontend.checked(np.full(need - 1, 0.1, dtype=np.float32), "clip.wav")
+    with pytest.raises(ValueError, match=rf"too short \(need at least {need}\)"):
+        frontend(torch.full((need - 1,), 0.1))
+    mel = frontend.checked(np.full(need, 0.1, dtype=np.float32), "clip.wav")
+    assert mel.shape[1] == frontend.num_frames(need) >= 1
 
 
 @given(peak=st.floats(4.001, 1e6), at=st.integers(0, 9999))
