@@ -114,13 +114,16 @@ class Vocoder:
         if spec is not None:
             parse_convention(spec)  # unknown names and conventions without an exact map fail here
         model = ModelMel.of(self.config)
-        self._mel_convert = None if model.is_own(spec) else lambda m: model.convert(m, spec, stats, db_ref)
+        dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
+        self._mel_convert = None if model.is_own(spec) else (
+            lambda m, source: model.convert_checked(m, spec, stats, db_ref, source, dtype))
         return self
 
-    def _converted(self, mel: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-        """`mel` in the model's convention (set_mel_convention's map, float64), or as it is when none is set."""
+    def _converted(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor | np.ndarray:
+        """`mel` in the model's convention (set_mel_convention's map, in `self.io_dtype`; values it takes beyond
+        the range: a MelError naming `source`), or as it is when none is set."""
         convert = getattr(self, "_mel_convert", None)
-        return mel if convert is None else convert(torch.as_tensor(mel).double().cpu().numpy())
+        return mel if convert is None else convert(torch.as_tensor(mel).double().cpu().numpy(), source)
 
     def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (hifigan.audio.checked_mel_values: floating point, finite; else a MelError naming
@@ -128,7 +131,7 @@ class Vocoder:
         mel = torch.as_tensor(mel)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
         if getattr(self, "_mel_convert", None) is None:
             return checked_mel_values(mel, source, self.io_dtype)
-        return checked_mel_values(torch.as_tensor(self._converted(checked_mel_values(mel, source))), source,
+        return checked_mel_values(torch.as_tensor(self._converted(checked_mel_values(mel, source), source)), source,
                                   self.io_dtype)
 
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None

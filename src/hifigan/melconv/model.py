@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hifigan.config import HifiganConfig
+from hifigan.errors import MelError
 from hifigan.melconv.conventions import MelStats, from_nats, front_end_floor, parse_convention, to_nats, to_official
 from hifigan.melconv.stats import model_stats
 
@@ -68,3 +69,18 @@ class ModelMel:
         if self.stats is not None:
             x = (x - self.stats.mean[:, None]) / self.stats.std[:, None]
         return x
+
+    def convert_checked(self, mel: np.ndarray, spec: str, stats: MelStats | None = None, db_ref: float | None = None,
+                        source: str | None = None, dtype: type = np.float32) -> np.ndarray:
+        """`convert`, then cast to `dtype`: values the model's map or the cast takes beyond the range (a linear
+        convention's exp of a mel that is not in `spec`'s convention) are a one-line MelError naming `source`, not
+        an overflow warning and an inf mel. Raises ValueError as `convert`."""
+        from hifigan.audio import checked_mel_values
+
+        with np.errstate(over="ignore"):
+            converted = self.convert(mel, spec, stats, db_ref)
+        try:
+            return checked_mel_values(converted, source, dtype)
+        except MelError:
+            raise MelError(source, f"the mel converted to the model's convention ({self.convention}) is not finite "
+                                   "(values too large?)") from None

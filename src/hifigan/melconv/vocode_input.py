@@ -47,11 +47,13 @@ def load_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput())
     mel = load_mel(path, model.num_mels, transposed=transposed)  # [num_mels, T] from here: convert `name` alone
     if model.is_own(name):
         return mel
+    stats = _stats(options, model.num_mels)
     try:
-        converted = model.convert(mel, name, _stats(options, model.num_mels), options.db_ref)
+        return model.convert_checked(mel, name, stats, options.db_ref, str(path))
+    except MelError:
+        raise
     except ValueError as e:
         raise MelError(path, str(e)) from None
-    return converted.astype(np.float32)
 
 
 def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()) -> None:

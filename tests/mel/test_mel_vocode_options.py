@@ -1,0 +1,49 @@
+"""`vocode`'s options for .npy mels of another convention (--mel-convention, --mel-stats, --mel-db-ref) and
+`Vocoder.set_mel_convention`: each mistake is one line naming the file or the option, never an internal error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.errors import MelError
+from hifigan.inference import Vocoder
+from hifigan.models import Generator
+from tests.support.cli_runs import BINS, failed_cleanly, run
+from tests.support.tiny import tiny_config
+
+
+def checkpoint(folder, **overrides):
+    """A tiny generator's checkpoint whose config has `overrides` (a mel convention, ...)."""
+    cfg = tiny_config(**overrides)
+    torch.manual_seed(0)
+    path = folder / f"{overrides.get('mel_convention', 'official')}.pt"
+    write_checkpoint(path, generator_payload(Generator(cfg).state_dict(), cfg))
+    return path
+
+
+def log_mel(t: int = 20, shift: float = 0.0) -> np.ndarray:
+    """[BINS, t] float32 noise around -5 (an official-looking log-mel), plus `shift`."""
+    return (np.random.default_rng(0).normal(-5, 1, (BINS, t)) + shift).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def linear_power(tmp_path_factory):
+    return checkpoint(tmp_path_factory.mktemp("lp"), mel_convention="linear-power")
+
+
+def test_a_conversion_that_overflows_is_one_line_naming_the_file(linear_power, tmp_path, capsys):
+    """An official mel 90 nats too loud overflows linear-power's exp(2 x): refused before anything is written, not
+    an overflow warning and an internal ValueError; the Python API raises the same MelError."""
+    np.save(tmp_path / "db90.npy", log_mel(shift=90.0))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", linear_power, "-o", out, "--mel-convention", "official",
+                       tmp_path / "db90.npy")
+    failed_cleanly(code, err, out, "db90.npy: the mel converted to the model's convention (linear-power) is not "
+                   "finite (values too large?)")
+    vocoder = Vocoder.from_checkpoint(linear_power).set_mel_convention("official")
+    with pytest.raises(MelError, match=r"^the mel converted to the model's convention \(linear-power\) is not "
+                                       r"finite"):
+        vocoder(log_mel(shift=90.0))
