@@ -158,7 +158,7 @@ def test_mel_input_options_with_only_audio_inputs_are_one_warning(tmp_path, caps
     assert proc.returncode == 0 and (tmp_path / "v" / "a.wav").is_file(), proc.stderr
     assert proc.stderr.splitlines() == ["hifigan vocode: warning: --mel-convention applies to .npy inputs only, and "
                                         "every input is audio (copy synthesis computes the model's own mel): ignored"]
-    every = ["--strict-mel", "--mel-convention", "db-ref", "--mel-stats", tmp_path / "s.npz", "--mel-db-ref", "0"]
+    every = ["--strict-mel", "--mel-convention", "db-ref", "--mel-stats", tmp_path / "s.npz", "--mel-db-ref", "1"]
     with pytest.warns(UserWarning) as caught:
         code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "w", *every, clip)
     assert code == 0 and (tmp_path / "w" / "a.wav").is_file(), err

@@ -47,3 +47,15 @@ def test_a_conversion_that_overflows_is_one_line_naming_the_file(linear_power, t
     with pytest.raises(MelError, match=r"^the mel converted to the model's convention \(linear-power\) is not "
                                        r"finite"):
         vocoder(log_mel(shift=90.0))
+
+
+@pytest.mark.parametrize("ref", ["nan", "inf", "0", "-1"])
+def test_mel_db_ref_must_be_a_finite_number_above_zero(tmp_path, capsys, tiny_checkpoint, ref):
+    """Its log is taken: nan/inf (an internal ValueError before) and 0 or less (a 'math domain error' before) are
+    one line naming the option, before any input is read."""
+    np.save(tmp_path / "db.npy", log_mel(shift=-40.0))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--mel-convention", "db-ref",
+                       f"--mel-db-ref={ref}", tmp_path / "db.npy")
+    line = failed_cleanly(code, err, out, "--mel-db-ref must be a number > 0")
+    assert "db.npy" not in line

@@ -34,6 +34,7 @@ from hifigan.inference.choices import (
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
 from hifigan.paths import require_file
+from hifigan.values import number
 
 if TYPE_CHECKING:
     import torch
@@ -102,7 +103,8 @@ def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
                    "stats.h5 or stats.npy (log10), ESPnet2's feats_stats.npz. Default: the model's own (.npy "
                    "inputs only)")
     p.add_argument("--mel-db-ref", type=float, default=None, metavar="REF",
-                   help="for db-ref: the reference amplitude the dB values are relative to (.npy inputs only)")
+                   help="for db-ref: the reference amplitude the dB values are relative to, a number > 0 (.npy inputs "
+                   "only)")
 
 
 def add_inference_options(p: argparse.ArgumentParser) -> None:
@@ -135,6 +137,11 @@ def run_vocode(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
     if args.batch < 1:
         raise HifiganError(None, f"--batch must be >= 1, got {args.batch}")
+    if args.mel_db_ref is not None:
+        try:
+            number("--mel-db-ref", args.mel_db_ref, 0, low_open=True)  # the log of the reference amplitude is taken
+        except ValueError as e:
+            raise HifiganError(None, str(e)) from None
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _warn_unused_mel_input_options(args)
