@@ -3,15 +3,20 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
+from hifigan.audio import load_audio
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.errors import MelError
 from hifigan.inference import Vocoder
+from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 from tests.support.cli_runs import BINS, failed_cleanly, run
+from tests.support.files import CORPUS
 from tests.support.tiny import tiny_config
 
 
@@ -59,3 +64,45 @@ def test_mel_db_ref_must_be_a_finite_number_above_zero(tmp_path, capsys, tiny_ch
                        f"--mel-db-ref={ref}", tmp_path / "db.npy")
     line = failed_cleanly(code, err, out, "--mel-db-ref must be a number > 0")
     assert "db.npy" not in line
+
+
+@pytest.fixture(scope="module")
+def log10_frames_first(tmp_path_factory):
+    """A speech clip's log10 mel (the tiny config's official mel / ln 10: its floor at -5) saved [frames, BINS],
+    as ESPnet lays it out."""
+    cfg = tiny_config()
+    audio = load_audio(CORPUS / "LJ001-0002.wav", cfg.sampling_rate, resample=True)
+    mel = MelSpectrogram(**cfg.mel_kwargs()).checked(audio).numpy() / math.log(10)
+    path = tmp_path_factory.mktemp("espnet") / "espnet.npy"
+    np.save(path, mel.T.copy())
+    return path
+
+
+def test_a_frames_first_log10_mel_is_pointed_to_transposed_log10(tmp_path, capsys, tiny_checkpoint,
+                                                                 log10_frames_first):
+    """--mel-convention log10 on a [T, BINS] mel: the shape hint keeps log10 (it said 'try transposed'); with
+    --mel-convention transposed the warning's suggestion says transposed+log10 (it said 'log10', which fails on
+    the shape): neither sends the user round in a circle."""
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--mel-convention", "log10",
+                       log10_frames_first)
+    line = failed_cleanly(code, err, out, "espnet.npy")
+    assert "try --mel-convention transposed+log10," in line
+    with pytest.warns(UserWarning, match="does not look like the official mel") as caught:
+        code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--mel-convention", "transposed",
+                           log10_frames_first)
+    assert code == 0, err
+    message = str(caught[0].message)
+    assert message.endswith("convert: --mel-convention transposed+log10") and "transposed, log10" in message
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "ok", "--strict-mel",
+                       "--mel-convention", "transposed+log10", log10_frames_first)
+    assert code == 0 and err == "", err
+
+
+def test_the_shape_hint_of_a_normalised_model_keeps_the_convention_given(tmp_path, capsys, log10_frames_first):
+    """A model normalised by mel_stats was told 'try transposed+meanstd' for a log10 [T, BINS] mel given as
+    log10: the hint names the convention given, read transposed."""
+    ckpt = checkpoint(tmp_path, mel_stats={"mean": [-5.0] * BINS, "std": [2.0] * BINS})
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", out, "--mel-convention", "log10", log10_frames_first)
+    assert "try --mel-convention transposed+log10," in failed_cleanly(code, err, out, "espnet.npy")

@@ -63,7 +63,10 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
         mel = load_vocode_mel(path, model, options)
     except MelError as e:
         if "bins, the model expects" in e.problem and _transposed_fits(path, model, options):
-            own = "meanstd" if model.stats is not None else model.convention
+            if options.convention is not None:  # the convention the user named, now read transposed
+                own = parse_convention(options.convention)[1]
+            else:
+                own = "meanstd" if model.stats is not None else model.convention
             option = "transposed" if own == "official" else f"transposed+{own}"
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? try --mel-convention {option}, "
                            "or run hifigan check-mel)") from None
@@ -71,6 +74,8 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     verdict = detect(mel, model.num_mels, model)
     if verdict.matches:
         return
+    if options.convention is not None and parse_convention(options.convention)[0]:
+        verdict.transposed = True  # judged as read ([num_mels, T]): the option that fixes it must say transposed+
     message = f"does not look like the {model.label} mel: {verdict.line()}"
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
