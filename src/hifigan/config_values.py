@@ -7,7 +7,8 @@ import dataclasses
 import types
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from hifigan.stft_geometry import check_stft_geometry
+from hifigan.errors import HifiganError
+from hifigan.stft_geometry import check_framing, check_stft_geometry
 from hifigan.values import integer, integers, number
 
 SIZES = ("batch_size", "segment_size", "upsample_initial_channel", "num_freq")  # integers >= 1
@@ -46,10 +47,30 @@ def check_ranges(config: Any) -> None:
     number("lr_decay", config.lr_decay, 0, 1, low_open=True)  # the per-epoch gamma of ExponentialLR
     number("mel_magnitude_eps", config.mel_magnitude_eps, 0)
     check_stft_geometry(*(config.mel_kwargs()[key] for key in STFT_KEYS))
+    loss = config.mel_kwargs(for_loss=True)
     try:
-        check_stft_geometry(*(config.mel_kwargs(for_loss=True)[key] for key in STFT_KEYS))
+        check_stft_geometry(*(loss[key] for key in STFT_KEYS))
     except ValueError as e:
         raise ValueError(f"the mel loss's STFT (fmax_for_loss, loss_args['mel']): {e}") from None
+    check_front_end(config.mel_convention, config.mel_floor, config.mel_framing)
+    check_front_end(loss.get("convention", "official"), loss.get("floor"), loss.get("framing", "official"),
+                    "loss_args['mel']['{}']")
+    if "magnitude_eps" in loss:
+        number("loss_args['mel']['magnitude_eps']", loss["magnitude_eps"], 0)
+
+
+def check_front_end(convention: Any, floor: Any, framing: Any, key: str = "mel_{}") -> None:
+    """Raise ValueError naming the key (`key` formatted with convention, floor or framing) of a convention, floor
+    or framing the front-end (hifigan.mel.MelSpectrogram) would refuse: the same checks, at load."""
+    from hifigan.melconv.conventions import front_end_floor  # melconv imports the config: not at module level
+
+    check_framing(framing, key.format("framing"))
+    if not isinstance(convention, str):
+        raise ValueError(f"{key.format('convention')} must be a string, got {convention!r}")
+    try:
+        front_end_floor(convention, floor, (key.format("convention"), key.format("floor")))
+    except HifiganError as e:
+        raise ValueError(e.problem) from None
 
 
 def _matches(value: Any, hint: Any) -> bool:

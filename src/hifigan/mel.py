@@ -17,9 +17,8 @@ from hifigan.errors import AudioError, ConfigError
 from hifigan.melconv.conventions import forward, front_end_floor
 from hifigan.melconv.stats import model_stats
 from hifigan.padding import reflect_pad
-from hifigan.stft_geometry import check_stft_geometry
+from hifigan.stft_geometry import check_framing, check_stft_geometry
 
-FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
 OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code
 FAR_OUTSIDE = 4.0  # the peak above which `MelSpectrogram.checked` refuses audio (12 dB over full scale)
 
@@ -46,11 +45,9 @@ class MelSpectrogram:
         )
         try:
             check_stft_geometry(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax)
+            check_framing(framing, "mel_framing (or loss_args['mel']['framing'])")
         except ValueError as e:
             raise ConfigError(None, str(e)) from None
-        if framing not in FRAMINGS:
-            raise ConfigError(None, f"mel_framing (or loss_args['mel']['framing']) {framing!r} is unknown; "
-                                    f"choose from {', '.join(FRAMINGS)}")
         if center and framing == "center":
             raise ValueError("center=True (the official code's argument) with framing 'center' would pad twice")
         if isinstance(magnitude_eps, bool) or not isinstance(magnitude_eps, int | float) or not magnitude_eps >= 0:

@@ -8,6 +8,8 @@ from typing import Any
 
 from hifigan.values import integer, number
 
+FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
+
 
 def check_stft_geometry(n_fft: Any, num_mels: Any, sampling_rate: Any, hop_size: Any, win_size: Any, fmin: Any,
                         fmax: Any) -> None:
@@ -25,3 +27,10 @@ def check_stft_geometry(n_fft: Any, num_mels: Any, sampling_rate: Any, hop_size:
     fmin = number("fmin", fmin, 0, nyquist, high_open=True)
     if fmax is not None:
         number("fmax", fmax, fmin, nyquist, low_open=True)  # None: up to sampling_rate / 2 (librosa's default)
+
+
+def check_framing(framing: Any, key: str = "mel_framing") -> str:
+    """Raise ValueError naming `key` unless `framing` is one of FRAMINGS (how the signal is padded into frames)."""
+    if not isinstance(framing, str) or framing not in FRAMINGS:
+        raise ValueError(f"{key} {framing!r} is unknown; choose from {', '.join(FRAMINGS)}")
+    return framing

@@ -70,6 +70,15 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("loss_weights", {"mel": "45"}, "loss_weights must be a mapping of names to numbers, got {'mel': '45'"),
     ("loss_weights", {"mel": -1}, "loss_weights['mel'] must be a number >= 0, got -1"),
     ("mel_stats", 5, "mel_stats must be a string or a mapping or null, got 5"),
+    ("mel_convention", "db-ref", "mel_convention 'db-ref' is unknown; choose from official, ln-floor"),
+    ("mel_floor", 0, "mel_floor must be a number > 0 or null, got 0"),
+    ("mel_floor", 1e-7, "mel_floor 1e-07 with mel_convention official: the official floor is 1e-5"),
+    ("mel_framing", "centre", "mel_framing 'centre' is unknown; choose from official, center"),
+    ("loss_args", {"mel": {"framing": "x"}}, "loss_args['mel']['framing'] 'x' is unknown; choose from official"),
+    ("loss_args", {"mel": {"convention": "log10", "floor": 0}}, "loss_args['mel']['floor'] must be a number > 0 "
+                                                                "or null, got 0"),
+    ("loss_args", {"mel": {"convention": 3}}, "loss_args['mel']['convention'] must be a string, got 3"),
+    ("loss_args", {"mel": {"magnitude_eps": -1}}, "loss_args['mel']['magnitude_eps'] must be a number >= 0, got -1"),
     ("recipe", {"commit": 1}, "recipe must be a mapping of names to strings, got {'commit': 1}"),
 ]
 

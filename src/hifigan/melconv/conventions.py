@@ -90,23 +90,28 @@ class MelStats:
     base: str = "official"
 
 
-def front_end_floor(name: str, floor: float | None) -> float | None:
+LOOSE_KEYS = ("mel_convention (or loss_args['mel']['convention'])", "mel_floor (or loss_args['mel']['floor'])")
+
+
+def front_end_floor(name: str, floor: float | None, keys: tuple[str, str] = LOOSE_KEYS) -> float | None:
     """The floor front-end convention `name` applies: `floor`, or by default 1e-5 (official) or 1e-10; None for a
-    linear one. An unknown name or a floor the convention cannot take is a one-line ConfigError naming the key."""
+    linear one. An unknown name or a floor the convention cannot take is a one-line ConfigError naming the key
+    (`keys`: the config's names of the convention and the floor; the config checks them at load by these names)."""
+    convention_key, floor_key = keys
     if name not in FRONT_END:
-        raise ConfigError(None, f"mel_convention (or loss_args['mel']['convention']) {name!r} is unknown; "
-                                f"choose from {', '.join(FRONT_END)}")
+        raise ConfigError(None, f"{convention_key} {name!r} is unknown; choose from {', '.join(FRONT_END)}")
     if floor is not None and (isinstance(floor, bool) or not isinstance(floor, int | float)
                               or not math.isfinite(floor) or floor <= 0):
-        raise ConfigError(None, f"mel_floor (or loss_args['mel']['floor']) must be a number > 0 or null, got {floor!r}")
+        raise ConfigError(None, f"{floor_key} must be a number > 0 or null, got {floor!r}")
     if CONVENTIONS[name].linear:
         if floor is not None:
-            raise ConfigError(None, f"mel_floor {floor} with mel_convention {name}: a linear mel has no floor (null)")
+            raise ConfigError(None, f"{floor_key} {floor} with {convention_key} {name}: a linear mel has no floor "
+                                    "(null)")
         return None
     if name == "official":
         if floor is not None and floor != OFFICIAL_MAGNITUDE_FLOOR:
-            raise ConfigError(None, f"mel_floor {floor} with mel_convention official: the official floor is 1e-5; "
-                                    "use mel_convention ln-floor for another")
+            raise ConfigError(None, f"{floor_key} {floor} with {convention_key} official: the official floor is "
+                                    f"1e-5; use {convention_key} ln-floor for another")
         return OFFICIAL_MAGNITUDE_FLOOR
     return DEFAULT_FLOOR if floor is None else float(floor)
 
