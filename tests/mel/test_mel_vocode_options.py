@@ -106,3 +106,31 @@ def test_the_shape_hint_of_a_normalised_model_keeps_the_convention_given(tmp_pat
     out = tmp_path / "out"
     code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", out, "--mel-convention", "log10", log10_frames_first)
     assert "try --mel-convention transposed+log10," in failed_cleanly(code, err, out, "espnet.npy")
+
+
+def test_set_mel_convention_takes_a_statistics_file_as_mel_stats_does(tmp_path, tiny_checkpoint):
+    """stats='stats.npz' (a str or a Path) is read as --mel-stats reads it (it ended in an AttributeError when a
+    mel was vocoded): the normalised mel vocodes as the official one it came from."""
+    mean, std = np.linspace(-6, -4, BINS), np.linspace(1, 2, BINS)
+    np.savez(tmp_path / "stats.npz", mean=mean, std=std)
+    official = log_mel()
+    normalised = ((official - mean[:, None]) / std[:, None]).astype(np.float32)
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
+    expected = vocoder(official)
+    for stats in (str(tmp_path / "stats.npz"), tmp_path / "stats.npz"):
+        got = vocoder.set_mel_convention("meanstd", stats=stats)(normalised)
+        assert float((got - expected).abs().max()) < 1e-5
+
+
+def test_set_mel_convention_refuses_what_is_missing_or_wrong_when_called(tiny_checkpoint):
+    """Named by the Python argument (not the CLI's --mel-stats FILE), at the call, not when a mel is vocoded."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
+    with pytest.raises(TypeError, match=r"^stats must be a statistics file .* or a MelStats, got int$"):
+        vocoder.set_mel_convention("meanstd", stats=5)
+    with pytest.raises(ValueError, match=r"^set_mel_convention\('meanstd'\) needs stats: ") as caught:
+        vocoder.set_mel_convention("meanstd")
+    assert "--" not in str(caught.value)
+    with pytest.raises(ValueError, match=r"^set_mel_convention\('db-ref'\) needs db_ref: "):
+        vocoder.set_mel_convention("db-ref")
+    with pytest.raises(ValueError, match=r"^db_ref must be a number > 0, got 0$"):
+        vocoder.set_mel_convention("db-ref", db_ref=0)

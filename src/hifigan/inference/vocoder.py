@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -21,6 +22,9 @@ from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
+
+if TYPE_CHECKING:
+    from hifigan.melconv.conventions import MelStats
 
 
 class Vocoder:
@@ -105,15 +109,29 @@ class Vocoder:
         with torch.inference_mode():
             return self._runner(mel.to(self.device, self.dtype)).squeeze(1).to(self.io_dtype).cpu()
 
-    def set_mel_convention(self, spec: str | None, stats: object = None, db_ref: float | None = None) -> Vocoder:
+    def set_mel_convention(self, spec: str | None, stats: str | os.PathLike | MelStats | None = None,
+                           db_ref: float | None = None) -> Vocoder:
         """Convert every input mel from convention `spec` (see hifigan.melconv) to the model's own first (its
-        config's mel_convention; exact maps only). None, or the model's own: no conversion."""
-        from hifigan.melconv.conventions import parse_convention
+        config's mel_convention; exact maps only). None, or the model's own: no conversion. `stats`: for
+        meanstd/minmax, the inputs' normalisation (a statistics file as `--mel-stats` reads, or a MelStats; None:
+        the model's own mean/std); `db_ref`: for db-ref, the reference amplitude (a number > 0). What is missing or
+        of the wrong kind fails here, not when a mel is vocoded."""
+        from hifigan.melconv.conventions import CONVENTIONS, parse_convention
         from hifigan.melconv.model import ModelMel
+        from hifigan.melconv.stats import stats_argument
+        from hifigan.values import number
 
-        if spec is not None:
-            parse_convention(spec)  # unknown names and conventions without an exact map fail here
+        name = None if spec is None else parse_convention(spec)[1]  # unknown names, no exact map: fail here
         model = ModelMel.of(self.config)
+        stats = stats_argument(stats, model.num_mels)
+        if db_ref is not None:
+            number("db_ref", db_ref, 0, low_open=True)
+        if name is not None and CONVENTIONS[name].needs_stats and stats is None and (
+                model.stats is None or name != "meanstd"):
+            raise ValueError(f"set_mel_convention({spec!r}) needs stats: the statistics of the inputs' "
+                             "normalisation (a statistics file or a MelStats)")
+        if name == "db-ref" and db_ref is None:
+            raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
         dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
         self._mel_convert = None if model.is_own(spec) else (
             lambda m, source: model.convert_checked(m, spec, stats, db_ref, source, dtype))

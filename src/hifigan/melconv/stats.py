@@ -106,6 +106,17 @@ def load_stats(path: str | os.PathLike, num_mels: int) -> MelStats:
                     stated or "official")
 
 
+def stats_argument(value: object, num_mels: int) -> MelStats | None:
+    """`Vocoder.set_mel_convention`'s `stats`: None, a MelStats, or a statistics file read as `--mel-stats` reads it
+    (load_stats); anything else a TypeError naming the argument, when it is given, not when a mel is vocoded."""
+    if value is None or isinstance(value, MelStats):
+        return value
+    if isinstance(value, str | os.PathLike):
+        return load_stats(value, num_mels)
+    raise TypeError(f"stats must be a statistics file (a path, as --mel-stats reads) or a MelStats, got "
+                    f"{type(value).__name__}")
+
+
 def model_stats(value: str | os.PathLike | Mapping[str, Any] | None, num_mels: int, convention: str) -> MelStats | None:
     """A model's `mel_stats` (a statistics file, or the {"mean": [...], "std": [...]} a checkpoint stores) as
     per-bin mean/std [num_mels] of its convention; None when it has none."""
