@@ -134,3 +134,25 @@ def test_set_mel_convention_refuses_what_is_missing_or_wrong_when_called(tiny_ch
         vocoder.set_mel_convention("db-ref")
     with pytest.raises(ValueError, match=r"^db_ref must be a number > 0, got 0$"):
         vocoder.set_mel_convention("db-ref", db_ref=0)
+
+
+def test_mel_stats_and_db_ref_with_a_convention_that_does_not_use_them_warn(tmp_path, capsys, tiny_checkpoint):
+    """They were ignored without a word: one warning each naming the convention given; with the convention that
+    uses them, none."""
+    np.save(tmp_path / "m.npy", log_mel())
+    np.savez(tmp_path / "s.npz", mean=np.zeros(BINS), std=np.ones(BINS))
+    extra = ["--mel-stats", tmp_path / "s.npz", "--mel-db-ref", "2"]
+    with pytest.warns(UserWarning) as caught:
+        code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "a", *extra, tmp_path / "m.npy")
+    assert code == 0, err
+    unused = [str(w.message) for w in caught if "applies to" in str(w.message)]
+    assert unused == [
+        "--mel-stats applies to --mel-convention meanstd, minmax01 or minmax4 only, and no --mel-convention was "
+        "given: ignored",
+        "--mel-db-ref applies to --mel-convention db-ref only, and no --mel-convention was given: ignored"]
+    with pytest.warns(UserWarning, match=r"--mel-db-ref applies to --mel-convention db-ref only, and "
+                                         r"--mel-convention meanstd was given: ignored") as caught:
+        code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "b", "--mel-convention",
+                           "meanstd", *extra, tmp_path / "m.npy")
+    assert code == 0, err
+    assert not any("--mel-stats applies" in str(w.message) for w in caught)

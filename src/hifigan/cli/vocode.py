@@ -32,7 +32,7 @@ from hifigan.inference.choices import (
     SHAPE_BUCKETS,
 )
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
+from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel, warn_unused_options
 from hifigan.paths import require_file
 from hifigan.values import number
 
@@ -205,6 +205,7 @@ def _warn_unused_mel_input_options(args: argparse.Namespace) -> None:
     import warnings
 
     if any(path.suffix.lower() == ".npy" for path in args.inputs):
+        warn_unused_options(MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref))
         return
     given = [f"--{dest.replace('_', '-')}" for dest in MEL_INPUT_OPTIONS
              if getattr(args, dest) != args.subparser.get_default(dest)]

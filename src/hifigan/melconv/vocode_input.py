@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.errors import HifiganError, MelError
-from hifigan.melconv.conventions import MelStats, parse_convention
+from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention
 from hifigan.melconv.detect import detect
 from hifigan.melconv.model import ModelMel
 
@@ -26,6 +26,22 @@ class MelInput:
     stats: Path | None = None
     db_ref: float | None = None
     strict: bool = False
+
+
+def warn_unused_options(options: MelInput) -> None:
+    """--mel-stats (for meanstd/minmax) and --mel-db-ref (for db-ref) do nothing with any other --mel-convention,
+    or none: one warning each, instead of ignoring them silently."""
+    try:
+        name = None if options.convention is None else parse_convention(options.convention)[1]
+    except ValueError:
+        return  # a bad --mel-convention is the error the inputs' check reports
+    given = "no --mel-convention" if name is None else f"--mel-convention {options.convention}"
+    if options.stats is not None and (name is None or not CONVENTIONS[name].needs_stats):
+        warnings.warn(f"--mel-stats applies to --mel-convention meanstd, minmax01 or minmax4 only, and {given} was "
+                      "given: ignored", UserWarning, stacklevel=3)
+    if options.db_ref is not None and name != "db-ref":
+        warnings.warn(f"--mel-db-ref applies to --mel-convention db-ref only, and {given} was given: ignored",
+                      UserWarning, stacklevel=3)
 
 
 def _stats(options: MelInput, num_mels: int) -> MelStats | None:
