@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from hifigan.config import load_config
+from hifigan.errors import HifiganError
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
@@ -73,13 +74,17 @@ def run_in_fresh_process(
     pretrained: str | None = None, device: str = "cpu",
 ) -> dict:
     """In a fresh process: peak RSS (and on a GPU peak device memory) before and after vocoding (chunked when
-    `chunk_frames` > 0), and with `repeats` the median time of that many further runs (the backend alone)."""
+    `chunk_frames` > 0), and with `repeats` the median time of that many further runs (the backend alone).
+    A run that fails raises HifiganError with the child's own one-line error: a figure is never silently missing."""
     spec = json.dumps(dict(config=config_name, seconds=seconds, backend=backend, threads=threads,
                            chunk_frames=chunk_frames, repeats=repeats, pretrained=pretrained, device=device))
     proc = subprocess.run([sys.executable, "-m", "hifigan.inference.bench", "--child", spec],
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        return {"error": (proc.stderr.strip().splitlines() or ["failed"])[-1]}
+        why = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+        what = f"streaming in {chunk_frames}-frame chunks" if chunk_frames else "one-shot"
+        raise HifiganError(None, f"the memory run of {backend} ({what}, {seconds:g} s of audio on {device}) "
+                                 f"failed: {why}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -203,11 +208,12 @@ def _run_bench(
         "backends": rows, "auto": auto.backend, "stream": stream_info,
     }
     if stream_memory_minutes > 0:  # streamed at full length; one-shot on one minute (it grows linearly)
-        result["stream_memory"] = {
-            "minutes": stream_memory_minutes, "chunk_frames": 500,
-            **run_in_fresh_process(config_name, 60 * stream_memory_minutes, "auto", threads, chunk_frames=500,
-                                   pretrained=pretrained),
-            "one_shot_60s": run_in_fresh_process(config_name, 60, "auto", threads, pretrained=pretrained),
+        result["stream_memory"] = {  # both on what `auto` chose (the children take concrete backends only)
+            "minutes": stream_memory_minutes, "chunk_frames": 500, "backend": auto.backend,
+            **run_in_fresh_process(config_name, 60 * stream_memory_minutes, auto.backend, threads, chunk_frames=500,
+                                   pretrained=pretrained, device=device),
+            "one_shot_60s": run_in_fresh_process(config_name, 60, auto.backend, threads, pretrained=pretrained,
+                                                 device=device),
         }
     return result
 
@@ -240,7 +246,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
              f"{s['per_chunk_ms_median']} ms median / {s['per_chunk_ms_max']} ms max to vocode."]
     if "stream_memory" in result:
         sm = result["stream_memory"]
-        lines.append(f"Streaming {sm['minutes']} minutes ({sm['chunk_frames']}-frame chunks): peak RSS "
+        lines.append(f"Streaming {sm['minutes']} minutes ({sm.get('backend', 'auto')}, {sm['chunk_frames']}-frame "
+                     "chunks): peak RSS "
                      f"{sm.get('peak_rss_mb')} MB in {sm.get('seconds')} s; one-shot on 60 s: peak RSS "
                      f"{sm['one_shot_60s'].get('peak_rss_mb')} MB.")
     return lines
@@ -261,6 +268,19 @@ def aligned(rows: list[list[str]], left: tuple[int, ...] = (0,)) -> list[str]:
             for row in rows]
 
 
+def _child_main(spec: str) -> int:
+    """The memory child: its result as one JSON line, or its error as one line on stderr (exit 2)."""
+    try:
+        print(json.dumps(_child(json.loads(spec))))
+    except HifiganError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except Exception as e:  # the parent reports this line as the run's failure
+        print(f"{type(e).__name__}: {' '.join(str(e).split())}", file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        print(json.dumps(_child(json.loads(sys.argv[2]))))
+        sys.exit(_child_main(sys.argv[2]))
