@@ -1,5 +1,5 @@
 """`hifigan bench`'s fresh-process memory runs give figures or stop the command with their error (never a silent
-None)."""
+None), and its --backends entries: eager:fp32 is the baseline, an emulated half precision is said once."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 import pytest
 
 from hifigan.errors import HifiganError
+from hifigan.machine import cpu_computes
+from tests.support.cli_runs import run_module
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
@@ -41,3 +43,14 @@ def test_a_failing_memory_run_raises_its_error(tmp_path):
         run_in_fresh_process(str(missing), 0.064, "eager", 1)
     assert "\n" not in str(caught.value)
 
+
+def test_bench_takes_eager_fp32_as_the_baseline_and_warns_once(tiny_path, tmp_path):
+    """`eager:fp32` is eager, the baseline; an emulated bf16 is said in one line, not once per check. A child
+    process: pytest records its own process's warnings, so stderr would not show them there."""
+    out = tmp_path / "b.json"
+    proc = run_module("bench", "--config", tiny_path, "--seconds", "0.064", "--repeats", "1", "--threads", "1",
+                      "--backends", "eager:fp32,fused:bf16", "--no-memory", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert [r["backend"] for r in json.loads(out.read_text())["backends"]] == ["eager", "fused:bf16"]
+    warned = [line for line in proc.stderr.splitlines() if "warning: --precision bf16" in line]
+    assert len(warned) == (0 if cpu_computes("bf16") else 1), proc.stderr

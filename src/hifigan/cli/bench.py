@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import warnings
 from pathlib import Path
 
 from hifigan.cli.common import (
@@ -69,20 +70,24 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if args.presets is not None and device.type != "cpu":
         raise HifiganError(None, "--presets times the CPU backends: leave --device out")
     listed = args.backends if args.backends is not None else ",".join(device_backends(device.type))
-    backends = tuple(b.strip() for b in listed.split(",") if b.strip())
-    for entry in backends:
+    named = []
+    for entry in (b.strip() for b in listed.split(",") if b.strip()):
         try:
             backend, precision = bench_entry(entry)
         except ValueError as e:
             raise HifiganError(None, f"--backends: {e}") from None
         try:
-            resolve_backend(backend, device, precision)
+            with warnings.catch_warnings():  # an emulated half precision: the run says so, once, before timing
+                warnings.simplefilter("ignore")
+                resolve_backend(backend, device, precision)
         except HifiganError as e:
             raise HifiganError(None, f"--backends: {e.problem}") from None
         try:
             require_backend(backend)
         except MissingExtraError as e:
             raise MissingExtraError(None, f"{e.problem} (or leave {backend} out of --backends)") from None
+        named.append(backend if precision == "fp32" else entry)  # eager:fp32 is eager, the baseline
+    backends = tuple(dict.fromkeys(named))
     if "eager" not in backends:
         raise HifiganError(None, "--backends: include eager (fp32), the baseline")
     if not 0 < args.seconds < math.inf or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:
