@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from hifigan.config import HifiganConfig
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, MelError
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
 from hifigan.models.generators import build_generator
 from hifigan.models.layers import ReceptiveField
@@ -63,9 +63,11 @@ def latency_ms(config: HifiganConfig) -> float:
 
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
+    """Chunk `index` as a [num_mels, t] tensor of `dtype`; another shape is a MelError naming the chunk (a
+    ValueError too, like every bad mel the API is given)."""
     chunk = torch.as_tensor(chunk, dtype=dtype)
     if chunk.dim() != 2 or chunk.shape[0] != num_mels:
-        raise ValueError(f"mel chunk {index}: expected shape [{num_mels}, t], got {tuple(chunk.shape)}")
+        raise MelError(f"mel chunk {index}", f"expected shape [{num_mels}, t], got {tuple(chunk.shape)}")
     return chunk
 
 
