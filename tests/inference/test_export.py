@@ -114,16 +114,34 @@ def test_export_errors_leave_no_file(tmp_path, tiny_checkpoint, capsys):
         export_generator(Generator(tiny_config()), "tflite", tmp_path / "x")
 
 
-def test_a_float64_generator_traces_and_computes_in_float64(tmp_path):
-    """The tracing example takes the weights' dtype: a float64 generator exports, and the file computes float64 audio
-    equal to eager's."""
+def test_a_float64_generator_exports_as_float32_files(tmp_path):
+    """The files are float32 whatever the generator's dtype: a float64 generator (weight norm kept) gives an ONNX
+    file that ONNX Runtime loads and a TorchScript file, both matching eager on float32 mels; the caller's module
+    stays float64."""
     cfg = tiny_config()
     torch.manual_seed(0)
     eager = Generator(cfg).double().eval()
+    export_generator(eager, "onnx", tmp_path / "g.onnx")
     export_generator(eager, "torchscript", tmp_path / "g.pt")
+    assert next(eager.parameters()).dtype == torch.float64
+    mel = torch.randn(2, cfg.num_mels, 11) - 3
+    with torch.inference_mode():
+        expected = eager.remove_weight_norm()(mel.double())[:, 0].float()
+        got_ts = torch.jit.load(str(tmp_path / "g.pt"))(mel)
+    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
+    got_onnx = torch.from_numpy(session.run(None, {"mel": mel.numpy()})[0])
+    assert got_ts.dtype == got_onnx.dtype == torch.float32
+    assert (got_ts - expected).abs().max() < TOL and (got_onnx - expected).abs().max() < TOL
+
+
+def test_the_jit_engine_traces_a_float64_generator_in_float64():
+    """In process (the jit engine) the trace takes the weights' dtype: float64 audio equal to eager's."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    eager = Generator(cfg).double().eval()
     mel = torch.randn(2, cfg.num_mels, 11, dtype=torch.float64) - 3
     with torch.inference_mode():
-        got, expected = torch.jit.load(str(tmp_path / "g.pt"))(mel), eager.remove_weight_norm()(mel)[:, 0]
+        got, expected = torchscript_module(eager)(mel), eager.remove_weight_norm()(mel)[:, 0]
     assert got.dtype == torch.float64
     assert (got - expected).abs().max() < 1e-10
 

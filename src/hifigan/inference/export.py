@@ -10,6 +10,7 @@ mono audio has no channel axis outside the generator, whose [batch, 1, samples] 
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import warnings
@@ -111,11 +112,22 @@ def torchscript_module(generator: nn.Module, freeze: bool = False, num_mels: int
         return torch.jit.freeze(traced) if freeze else traced
 
 
+def _float32(generator: nn.Module) -> nn.Module:
+    """`generator` in float32, as the files promise: a float32 copy of one in another dtype (a float64 ONNX model
+    has no Conv kernel in ONNX Runtime), the caller's module left as it is."""
+    tensors = [*generator.parameters(), *generator.buffers()]
+    if all(t.dtype == torch.float32 for t in tensors if t.is_floating_point()):
+        return generator
+    return copy.deepcopy(generator).float()
+
+
 def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None) -> None:
-    """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically. `num_mels`:
-    the config's, needed for a generator without the HiFi-GAN generator's conv_pre."""
+    """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically, in float32
+    whatever the generator's dtype. `num_mels`: the config's, needed for a generator without the HiFi-GAN
+    generator's conv_pre."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    generator = _float32(generator)
     with atomic_path(out) as tmp:
         if fmt == "onnx":
             tmp.write_bytes(onnx_bytes(generator, num_mels))
