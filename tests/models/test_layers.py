@@ -239,9 +239,15 @@ def test_output_activation_and_export_are_checked_too(tmp_path):
     g.output_activation = nn.Hardtanh()
     with pytest.raises(HifiganError, match=r"^backend fused does not implement output Hardtanh \(output_activation\)"):
         Vocoder(g, cfg, backend="fused")
+    snake = _same_weights(_SnakeGenerator, cfg)
     for fmt in ("onnx", "torchscript"):  # the exported file would hold the fused form: refused, nothing written
-        with pytest.raises(HifiganError, match=r"does not implement output Hardtanh \(output_activation\)"):
+        with pytest.raises(HifiganError) as info:
             export_generator(g, fmt, tmp_path / f"g.{fmt}")
+        assert str(info.value) == ("cannot export Generator: the file holds the fused generator, which does not "
+                                   "implement output Hardtanh (output_activation); Vocoder(backend='eager') runs this "
+                                   "generator in Python")  # export has no backend to choose: no `backend eager` advice
+        with pytest.raises(HifiganError, match=r"^cannot export _SnakeGenerator: .* implement _Snake \(resblocks"):
+            export_generator(snake, fmt, tmp_path / f"g.{fmt}")
     assert list(tmp_path.iterdir()) == []
 
 

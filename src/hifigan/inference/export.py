@@ -21,6 +21,7 @@ from torch import nn
 from hifigan.atomic import atomic_path
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
+from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
 from hifigan.models.generators import layer_description
 
@@ -44,8 +45,13 @@ class _Mono(nn.Module):
 def _inference_module(generator: nn.Module) -> nn.Module:
     """What the file holds: the fused rewrite when the generator describes its layers, else the module itself;
     either without the channel axis (_Mono)."""
-    if layer_description(generator) is None:
+    layers = layer_description(generator)
+    if layers is None:
         return _Mono(generator.eval()).eval()
+    if (lack := layers.missing(FUSED_LAYERS)) is not None:  # said for export: it has no backend to choose
+        raise HifiganError(None, f"cannot export {type(generator).__name__}: the file holds the fused generator, "
+                                 f"which does not implement {lack[0]} ({lack[1]}); Vocoder(backend='eager') runs "
+                                 "this generator in Python")
     return _Mono(FusedGenerator(generator, layout="1d")).eval()
 
 
