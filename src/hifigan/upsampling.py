@@ -24,8 +24,24 @@ def transposed_padding(rate: int, kernel: int) -> tuple[int, int]:
                          f"use {2 * rate}")
     excess = kernel - rate
     if excess % 2 == 0:
-        return excess // 2, 0
+        return official_padding(rate, kernel), 0
     if rate == 1:
         raise ValueError(f"kernel {kernel} with rate 1 has no exact padding (an output padding must be < the "
                          f"stride); use {kernel + 1}")
     return (excess + 1) // 2, 1
+
+
+def official_padding(rate: int, kernel: int) -> int:
+    """The official generator's padding of ConvTranspose1d(stride=rate, kernel_size=kernel): (kernel - rate) // 2,
+    no output padding."""
+    return (kernel - rate) // 2
+
+
+def official_samples(frames: int, rates: list[int], kernels: list[int]) -> int:
+    """The samples the official generator's upsampling gives for `frames` mel frames (its other layers keep the
+    length): each stage turns L into (L - 1) u - 2 p + k with p = official_padding(u, k); rates x frames exactly
+    when every kernel - rate is even."""
+    length = frames
+    for rate, kernel in zip(rates, kernels):
+        length = (length - 1) * rate - 2 * official_padding(rate, kernel) + kernel
+    return length

@@ -18,9 +18,31 @@ from hifigan.checkpoints.official import (
     official_generator_dict,
 )
 from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
-from hifigan.config import HIFIGAN_GENERATOR
+from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
 from hifigan.errors import CheckpointError
 from hifigan.training.registry import non_official_arguments
+from hifigan.upsampling import official_samples
+
+OFFICIAL_NUM_MELS = 80  # the official Generator's conv_pre is Conv1d(80, ...), whatever its config says
+_SHOWN_FRAMES = 10  # the length the padding note gives figures for
+
+
+def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
+    """One line per thing the official jik876/hifi-gan code does otherwise with a g_* file of this model: mel bins
+    its conv_pre cannot load, upsampling padding that gives another length (odd kernel - rate). The file is still
+    written: forks that fix both are common."""
+    problems = []
+    if config.num_mels != OFFICIAL_NUM_MELS:
+        problems.append(f"{name}: the official code cannot load it: its conv_pre takes {OFFICIAL_NUM_MELS} mel bins, "
+                        f"this model {config.num_mels} (a fork that reads num_mels from the config can)")
+    frames, rates, kernels = _SHOWN_FRAMES, config.upsample_rates, config.upsample_kernel_sizes
+    official, ours = official_samples(frames, rates, kernels), frames * config.hop_size
+    if official != ours:
+        odd = [f"{k} - {u}" for u, k in zip(rates, kernels) if (k - u) % 2]
+        problems.append(f"{name}: the official code computes it otherwise: its upsampling padding (kernel - rate) // 2 "
+                        f"gives {official} samples for {frames} frames where this model gives {ours} (exact padding "
+                        f"at the odd kernel - rate {', '.join(odd)}: docs/sample-rates.md)")
+    return problems
 
 
 def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], None] | None = None) -> list[Path]:
@@ -51,9 +73,9 @@ def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], N
             # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
             states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step - 1, int(obj.get("epoch", 0)))
     if check is not None:
-        check([out / name for name in files])  # before the note: a refused export says one line
-    if note is not None:
-        warnings.warn(note, stacklevel=2)
+        check([out / name for name in files])  # before the notes: a refused export says one line
+    for line in ([] if note is None else [note]) + official_code_problems(source.config(), f"g_{step:08d}"):
+        warnings.warn(line, stacklevel=2)
     prepare_output_dir(out)  # only once everything to write has been read and checked
     for name, payload in files.items():
         write_checkpoint(out / name, payload)

@@ -1,0 +1,50 @@
+"""export_official still writes g_* files of models the official jik876/hifi-gan code loads otherwise (other mel
+bins, odd kernel - rate), and says in one line each what that code will do with them; the official-style
+generator of tests/support shows the difference is real."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import pytest
+import torch
+
+from hifigan.checkpoints.export_official import export_official
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.models import Generator
+from tests.support.official_reference import RefGenerator
+from tests.support.tiny import odd_rate_config, tiny_config
+
+
+def _export(cfg, tmp_path) -> tuple[dict, list[str]]:
+    """cfg's generator exported: the g_* file's contents and the warnings said."""
+    torch.manual_seed(0)
+    write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, step=3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        [g_path] = export_official(tmp_path / "ours.pt", tmp_path / "out")
+    return torch.load(g_path, weights_only=True), [str(w.message) for w in caught]
+
+
+def test_odd_kernel_minus_rate_is_written_and_its_official_length_said(tmp_path):
+    cfg = odd_rate_config("h300", channels=16)  # pwg-24k's [5, 5, 4, 3] / [10, 10, 8, 6], 80 mel bins
+    g_file, said = _export(cfg, tmp_path)
+    assert said == ["g_00000003: the official code computes it otherwise: its upsampling padding (kernel - rate) "
+                    "// 2 gives 3073 samples for 10 frames where this model gives 3000 (exact padding at the odd "
+                    "kernel - rate 10 - 5, 10 - 5, 6 - 3: docs/sample-rates.md)"]
+    official = RefGenerator(cfg).eval()
+    official.load_state_dict(g_file["generator"])  # it loads: only the length (and alignment) differ
+    with torch.no_grad():
+        assert official(torch.randn(1, cfg.num_mels, 10)).shape[-1] == 3073
+
+
+def test_other_mel_bins_are_written_and_the_failing_load_said(tmp_path):
+    cfg = tiny_config("1", official_discriminators=True)  # 16 mel bins; rates 4, 4 and kernels 8, 8: even
+    g_file, said = _export(cfg, tmp_path)
+    assert said == ["g_00000003: the official code cannot load it: its conv_pre takes 80 mel bins, this model 16 (a "
+                    "fork that reads num_mels from the config can)"]
+    with pytest.raises(RuntimeError, match="conv_pre"):
+        RefGenerator(dataclasses.replace(cfg, num_mels=80)).load_state_dict(g_file["generator"])
+    (tmp_path / "80").mkdir()
+    assert _export(dataclasses.replace(cfg, num_mels=80), tmp_path / "80")[1] == []  # the official shape: silent
