@@ -129,14 +129,18 @@ def new_state(config: HifiganConfig, device: torch.device) -> TrainingState:
 IMPLEMENTATION_KEYS = ("fused", "foreach")  # how an optimizer runs its update, not what the update is
 
 
-def load_optimizer_state(target: Any, state: Any, source: Path | None, name: str) -> None:
+def load_optimizer_state(target: Any, state: Any, source: Path | None, name: str, moments_only: bool = False
+                         ) -> None:
     """An optimizer's or scheduler's load_state_dict, with a mismatch reported as a CheckpointError.
 
     An optimizer keeps the implementation it was built with (fused AdamW): states saved without it (official do_*
-    files, older checkpoints) would otherwise switch it to the slower for-loop update.
+    files, older checkpoints) would otherwise switch it to the slower for-loop update. `moments_only` (--init-from):
+    every group option (lr, betas, eps, weight_decay, ...) stays the optimizer's own, built from the run's config,
+    and only the per-parameter state (moments, step) is taken; a resume takes the file's options, as its run had.
     """
     if isinstance(target, torch.optim.Optimizer) and isinstance(state, dict) and "param_groups" in state:
-        groups = [{**saved, **{k: ours[k] for k in IMPLEMENTATION_KEYS if k in ours}}
+        groups = [{**saved, **{k: v for k, v in ours.items()
+                               if k != "params" and (moments_only or k in IMPLEMENTATION_KEYS)}}
                   for saved, ours in zip(state["param_groups"], target.param_groups)]
         state = {**state, "param_groups": groups + state["param_groups"][len(groups):]}
     try:
@@ -237,7 +241,7 @@ def load_discriminators(state: TrainingState, source: CheckpointContents) -> lis
     for name, optim in (("optim_g", state.optim_g), ("optim_d", state.optim_d)):
         moments = source.optimizer_state(name)
         if moments is not None:
-            load_optimizer_state(optim, moments, source.source, name)
+            load_optimizer_state(optim, moments, source.source, name, moments_only=True)
             check_moment_shapes(optim, source.source, name)
             loaded.append(f"{name} moments")
     return loaded

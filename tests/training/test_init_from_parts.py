@@ -1,0 +1,67 @@
+"""--init-from takes the weights and Adam moments a file holds and nothing else: every optimizer setting (learning
+rate, betas, eps, weight decay) is the run's config's, as the checkpoint's config then says."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.cli import main
+from tests.support.files import equal_states, save_config_json
+from tests.support.official_files import official_discriminator_file, official_tiny_files
+from tests.support.tiny import tiny_config
+
+QUIET = ["--no-progress", "--valid-count", "0", "--validation-interval", "0"]
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_corpus):
+    """A checkpoint of ours after one GAN step of the tiny config (so both optimizers hold moments)."""
+    folder = tmp_path_factory.mktemp("trained")
+    config_json = save_config_json(folder / "tiny.json", tiny_config(disc_start_step=0))
+    assert main(["train", "--config", str(config_json), "--corpus", str(tiny_corpus), *QUIET, "--max-steps", "1",
+                 "--out", str(folder / "run")]) == 0
+    return folder / "run" / "checkpoints" / "latest.pt"
+
+
+def _start(init, config, corpus, out, *extra: str) -> dict:
+    """--init-from `init` for 0 steps: the run's first checkpoint, as it started."""
+    assert main(["train", "--init-from", str(init), "--config", str(config), "--corpus", str(corpus), *QUIET,
+                 "--max-steps", "0", "--out", str(out), *extra]) == 0
+    return read_checkpoint(out / "checkpoints" / "latest.pt")
+
+
+def _settings(checkpoint: dict, name: str) -> set:
+    return {(g["lr"], g["initial_lr"], tuple(g["betas"]), g["eps"], g["weight_decay"])
+            for g in checkpoint[name]["param_groups"]}
+
+
+def test_our_checkpoint_gives_its_moments_and_the_config_every_optimizer_setting(trained, tiny_corpus, tmp_path):
+    """The source file's groups say betas (0.9, 0.999), eps 1e-3 and weight decay 0.5; the config says betas
+    (0.5, 0.9) and lr 1e-3 (AdamW's eps 1e-8 and weight decay 0.01): the run has the config's, and its moments."""
+    source = read_checkpoint(trained)
+    for name in ("optim_g", "optim_d"):
+        for group in source[name]["param_groups"]:
+            group.update(betas=(0.9, 0.999), eps=1e-3, weight_decay=0.5)
+    torch.save(source, tmp_path / "source.pt")
+    config = save_config_json(tmp_path / "b.json", tiny_config(disc_start_step=0, adam_b1=0.5, adam_b2=0.9,
+                                                               learning_rate=1e-3))
+    started = _start(tmp_path / "source.pt", config, tiny_corpus, tmp_path / "run")
+    assert (started["config"]["adam_b1"], started["config"]["adam_b2"]) == (0.5, 0.9)
+    for name in ("optim_g", "optim_d"):
+        assert equal_states(started[name]["state"], source[name]["state"]), name
+        assert _settings(started, name) == {(1e-3, 1e-3, (0.5, 0.9), 1e-8, 0.01)}, name
+        assert all(g["fused"] is True for g in started[name]["param_groups"]), name
+
+
+def test_an_official_do_file_gives_its_moments_and_the_config_its_betas(tmp_path, tiny_corpus):
+    """A do_* file saved with AdamW's default betas (0.9, 0.999) under the official config (0.8, 0.99)."""
+    cfg, g_path, config_json = official_tiny_files(tmp_path)
+    do = official_discriminator_file(torch.load(g_path, weights_only=True)["generator"], cfg, 10, 1)
+    torch.save(do, g_path.parent / "do_00000010")
+    started = _start(g_path, config_json, tiny_corpus, tmp_path / "run")
+    for name in ("optim_g", "optim_d"):
+        assert equal_states(started[name]["state"], do[name]["state"]), name
+        assert _settings(started, name) == {(cfg.learning_rate, cfg.learning_rate, (0.8, 0.99), 1e-8, 0.01)}, name
