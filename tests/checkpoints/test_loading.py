@@ -108,7 +108,8 @@ def test_where_init_from_finds_the_discriminators(files):
     ours = CheckpointContents.read(paths["ours"])
     assert discriminator_source(ours, names, None) is ours  # our checkpoint holds them all: itself
     assert discriminator_source(ours, names, paths["do"]).source == paths["do"]  # ... unless a file is given
-    assert discriminator_source(ours, [*names, "mrd"], None) is None  # ... not all: fresh unless given
+    assert discriminator_source(ours, [*names, "mrd"], None) is ours  # ... some: those (the rest start fresh)
+    assert discriminator_source(ours, ["mrd"], None) is None  # ... none: fresh unless given
     assert discriminator_source(ours, [*names, "mrd"], paths["do"]).source == paths["do"]
     official = CheckpointContents.read(paths["g"])
     assert discriminator_source(official, names, None).source == paths["do"]  # the do_* beside the g_*

@@ -1,5 +1,6 @@
 """--init-from takes the weights and Adam moments a file holds and nothing else: every optimizer setting (learning
-rate, betas, eps, weight decay) is the run's config's, as the checkpoint's config then says."""
+rate, betas, eps, weight decay) is the run's config's, as the checkpoint's config then says; each discriminator the
+file holds is loaded by name, the others start fresh, and so does the discriminator optimizer when the sets differ."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import torch
 
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
+from hifigan.training.registry import DISCRIMINATORS, register_discriminator
 from tests.support.files import equal_states, save_config_json
 from tests.support.official_files import official_discriminator_file, official_tiny_files
-from tests.support.tiny import tiny_config
+from tests.support.tiny import TinyDiscriminator, tiny_config
 
 QUIET = ["--no-progress", "--valid-count", "0", "--validation-interval", "0"]
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -31,6 +33,13 @@ def _start(init, config, corpus, out, *extra: str) -> dict:
     assert main(["train", "--init-from", str(init), "--config", str(config), "--corpus", str(corpus), *QUIET,
                  "--max-steps", "0", "--out", str(out), *extra]) == 0
     return read_checkpoint(out / "checkpoints" / "latest.pt")
+
+
+@pytest.fixture
+def tiny_registered():
+    register_discriminator("tiny", lambda config: TinyDiscriminator())
+    yield
+    del DISCRIMINATORS["tiny"]
 
 
 def _settings(checkpoint: dict, name: str) -> set:
@@ -65,3 +74,24 @@ def test_an_official_do_file_gives_its_moments_and_the_config_its_betas(tmp_path
     for name in ("optim_g", "optim_d"):
         assert equal_states(started[name]["state"], do[name]["state"]), name
         assert _settings(started, name) == {(cfg.learning_rate, cfg.learning_rate, (0.8, 0.99), 1e-8, 0.01)}, name
+
+
+@pytest.mark.parametrize("names", [["mpd", "msd", "tiny"], ["mpd"]])
+def test_the_discriminators_the_checkpoint_holds_load_by_name_and_the_rest_start_fresh(
+        trained, tiny_corpus, tmp_path, capsys, tiny_registered, names):
+    """A discriminator added to the config (tiny) starts fresh beside the trained MPD and MSD; a subset (MPD only)
+    loads that one. Either way the generator's moments load, and the discriminator optimizer (its moments stored by
+    position over MSD then MPD) starts fresh; the log says which is which."""
+    source = read_checkpoint(trained)
+    config = save_config_json(tmp_path / "c.json", tiny_config(disc_start_step=0, discriminators=names))
+    capsys.readouterr()
+    started = _start(trained, config, tiny_corpus, tmp_path / "run")
+    err = capsys.readouterr().err
+    loaded = [name for name in ("msd", "mpd") if name in names]
+    for name in loaded:
+        assert equal_states(started[name], source[name]), name
+    assert f"loaded discriminators ({', '.join(loaded)}) from {trained}" in err
+    if "tiny" in names:
+        assert f"discriminators (tiny) start fresh (random weights): not in {trained}" in err
+    assert equal_states(started["optim_g"]["state"], source["optim_g"]["state"]) and "loaded optim_g moments" in err
+    assert started["optim_d"]["state"] == {} and "optim_d starts fresh (no moments)" in err

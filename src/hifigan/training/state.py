@@ -23,8 +23,8 @@ from torch import nn
 
 from hifigan.checkpoints.contents import CheckpointContents, official_discriminator_file
 from hifigan.checkpoints.format import generator_payload, load_state_strict
-from hifigan.checkpoints.official import is_official_set
-from hifigan.checkpoints.run_files import OPTIMIZER_KEYS, POSITION_KEYS
+from hifigan.checkpoints.official import OFFICIAL_DISCRIMINATORS
+from hifigan.checkpoints.run_files import OPTIMIZER_KEYS, POSITION_KEYS, stored_discriminators
 from hifigan.config import HifiganConfig
 from hifigan.errors import CheckpointError
 from hifigan.models.generators import build_generator
@@ -203,11 +203,11 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
     """Load the weights (and optimizer moments, when present) at `path` into `state` (`obj`: the file's contents,
     when the caller has read it already). The step count and learning-rate schedule start afresh.
 
-    Returns what was loaded, for the log.
+    Returns the log lines: what was loaded, and what starts fresh.
     """
     checkpoint = CheckpointContents.read(path) if obj is None else CheckpointContents(obj, path)
     load_state_strict(state.generator, checkpoint.generator_state(state.config.generator), path, "generator")
-    loaded = [f"generator from {path}" + (" (official)" if checkpoint.official else "")]
+    loaded = [f"loaded generator from {path}" + (" (official)" if checkpoint.official else "")]
     source = discriminator_source(checkpoint, list(state.discriminators), discriminators)
     if source is not None:
         loaded += load_discriminators(state, source)
@@ -218,30 +218,46 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
 def discriminator_source(checkpoint: CheckpointContents, names: list[str], given: Path | None
                          ) -> CheckpointContents | None:
     """Where the discriminators come from: the --init-discriminators file when given; else our checkpoint itself
-    when it holds every one of `names`; else, for an official g_* file, the do_* file beside it. None: fresh."""
+    when it holds any of `names`; else, for an official g_* file, the do_* file beside it. None: fresh."""
     if given is not None:
         return CheckpointContents.read(given)
-    if not checkpoint.official and all(name in checkpoint.contents for name in names):
+    if not checkpoint.official and held_discriminators(checkpoint, names):
         return checkpoint
     if checkpoint.official and checkpoint.source is not None:
         given = official_discriminator_file(Path(checkpoint.source))
     return None if given is None else CheckpointContents.read(given)
 
 
+def held_discriminators(source: CheckpointContents, names: list[str]) -> list[str]:
+    """Those of `names` whose weights `source` holds (an official do_* file: MPD and MSD; ours: by name)."""
+    if source.official:
+        return source.discriminator_names(names)
+    return [name for name in names if name in stored_discriminators(source.contents) and name in source.contents]
+
+
 def load_discriminators(state: TrainingState, source: CheckpointContents) -> list[str]:
-    """Each discriminator's weights from an official do_* file or our checkpoint (by name), and both optimizers'
-    moments when it holds them. An official file holds MPD and MSD only: with other discriminators configured,
-    those two are loaded and the optimizers (whose layout then differs) start fresh. Returns what was loaded."""
-    names = source.discriminator_names(list(state.discriminators))
+    """Each discriminator's weights that `source` (an official do_* file or our checkpoint) holds, by name; the
+    others start fresh. The generator optimizer's moments are loaded when present; the discriminator optimizer's
+    only when the file was trained with exactly this run's discriminators (its moments are stored by position
+    over all of them, so another set cannot be mapped onto ours): else it starts fresh. Returns the log lines."""
+    wanted = list(state.discriminators)
+    names = held_discriminators(source, wanted)
     for name, weights in source.discriminator_states(names).items():
         load_state_strict(state.discriminators[name], weights, source.source, name)
-    loaded = [f"discriminators ({', '.join(names)}) from {source.source}"]
-    if source.official and not is_official_set(list(state.discriminators)):
-        return loaded
+    lines = [f"loaded discriminators ({', '.join(names)}) from {source.source}"] if names else []
+    fresh = [name for name in wanted if name not in names]
+    if fresh:
+        lines.append(f"discriminators ({', '.join(fresh)}) start fresh (random weights): not in {source.source}")
+    trained_with = list(OFFICIAL_DISCRIMINATORS) if source.official else stored_discriminators(source.contents)
     for name, optim in (("optim_g", state.optim_g), ("optim_d", state.optim_d)):
         moments = source.optimizer_state(name)
-        if moments is not None:
-            load_optimizer_state(optim, moments, source.source, name, moments_only=True)
-            check_moment_shapes(optim, source.source, name)
-            loaded.append(f"{name} moments")
-    return loaded
+        if moments is None:
+            continue
+        if name == "optim_d" and sorted(trained_with) != sorted(wanted):
+            lines.append(f"optim_d starts fresh (no moments): {source.source} holds them for discriminators "
+                         f"({', '.join(trained_with)}), this run trains ({', '.join(wanted)})")
+            continue
+        load_optimizer_state(optim, moments, source.source, name, moments_only=True)
+        check_moment_shapes(optim, source.source, name)
+        lines.append(f"loaded {name} moments")
+    return lines
