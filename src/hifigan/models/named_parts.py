@@ -15,6 +15,7 @@ from typing import Any
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import ConfigError
+from hifigan.float32 import float32_default
 
 PartFactory = Callable[..., Any]
 
@@ -52,11 +53,14 @@ def check_arguments(factory: PartFactory, where: str, arguments: Mapping[str, An
 
 def build_part(registry: Mapping[str, PartFactory], kind: str, name: str, config: HifiganConfig,
                arguments: Mapping[str, Any], where: str) -> Any:
-    """The part `name` built by its factory with `arguments` (those at config key `where`), checked."""
+    """The part `name` built by its factory with `arguments` (those at config key `where`), checked. Built in
+    float32 whatever torch's default dtype: checkpoints, mels and the training step are float32, and weights made
+    float64 by a caller's torch.set_default_dtype would not meet them (use .double() for a float64 part)."""
     factory = lookup(registry, kind, name)
     check_arguments(factory, where, arguments)
     try:
-        return factory(config, **arguments)
+        with float32_default():
+            return factory(config, **arguments)
     except ValueError as e:
         raise ConfigError(None, f"{where}: {e}") from None
 

@@ -19,6 +19,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
+from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import DistInfo, RunData, agree, training_device, wrap_ddp
 from hifigan.training.graphed import graphed_step
@@ -47,6 +48,7 @@ class Trainer:
     """A run: `state` (models, optimizers, position), `data`, `validation`, `log`; `fit` continues where it
     stopped. The model attributes (generator, mpd, msd, optim_g, ...) and the position read through to `state`."""
 
+    @float32_default()  # its models, mels and optimizer states are float32 whatever torch's default dtype
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip],
                  options: TrainOptions, dist: DistInfo | None = None) -> None:
         if options.out is None:
@@ -180,12 +182,13 @@ class Trainer:
         return self.validation.vocode(self.generator)
 
     # ---------------------------------------------------------------- the loop
+    @float32_default()
     def fit(self, max_steps: int | None = None, epochs: int | None = None, max_minutes: float | None = None,
             on_step: StepHook | None = None) -> str:
         """Train until a limit (total steps, total epochs, minutes of this call) or SIGINT/SIGTERM; then validate
         and save. `on_step(trainer, batch, result)` runs after every step. With options.deterministic, torch's
-        deterministic algorithms are on for this call only. Returns why it stopped: "max_steps", "epochs", "time"
-        or the signal name."""
+        deterministic algorithms are on for this call only; torch's default dtype is float32 for it. Returns why it
+        stopped: "max_steps", "epochs", "time" or the signal name."""
         state, dist = self.state, self.dist
         self.open_log()
         wrap_ddp(state, dist, self.device)
