@@ -1,5 +1,6 @@
 """Training from Python whatever torch's default dtype: the models, mels and optimizer states are float32 (a caller's
-torch.set_default_dtype(torch.float64) changes nothing in the run)."""
+torch.set_default_dtype(torch.float64) changes nothing in the run), and a run that fails before it logged anything
+leaves no logs that would keep the next run out of its folder."""
 
 from __future__ import annotations
 
@@ -45,3 +46,17 @@ def test_a_float64_default_trains_and_resumes_as_the_float32_run(tmp_path, tiny_
     for key in ("generator", "mpd", "msd", "optim_g", "optim_d"):
         assert equal_states(a[key], b[key]), key
 
+
+def test_a_run_that_fails_before_it_logged_leaves_no_logs_and_the_next_run_starts(tmp_path, tiny_corpus):
+    """A failure in the first step (here the caller's on_step hook; the log interval is 10) leaves no log.jsonl
+    and no TensorBoard events, so the next run in that folder is not refused."""
+
+    def fail(trainer, batch, result):
+        raise RuntimeError("the caller's hook fails")
+
+    with pytest.raises(RuntimeError, match="the caller's hook fails"):
+        train(_job(tmp_path / "run", tiny_corpus, max_steps=1, on_step=fail))
+    assert not (tmp_path / "run" / "log.jsonl").exists()
+    assert not any(p.is_file() for p in (tmp_path / "run").rglob("logs/*"))
+    assert train(_job(tmp_path / "run", tiny_corpus, max_steps=1)).step == 1
+    assert (tmp_path / "run" / "log.jsonl").is_file()

@@ -59,31 +59,49 @@ class RunLog:
     """TensorBoard events plus a JSONL file (one object per line) of the same scalars, for scripts.
 
     A run resumed from step S continues the log of the run it resumes: what that run logged after step S (after
-    its checkpoint, before it stopped) is dropped from both, so that each step is logged once."""
+    its checkpoint, before it stopped) is dropped from both, so that each step is logged once. Each file is created
+    when the first record is written to it: a run that fails before it logged anything leaves no logs, which would
+    keep a new run out of its folder (training.job.check_run_folder)."""
 
     def __init__(self, folder: Path, start_step: int) -> None:
-        from torch.utils.tensorboard import SummaryWriter
-
-        # TensorBoard hides the earlier events of steps >= purge_step
-        self.writer = SummaryWriter(str(folder / EVENTS), purge_step=start_step + 1 if start_step else None)
+        self.folder, self.start_step = folder, start_step
+        self._writer: Any = None
+        self._jsonl: Any = None
         if start_step:
             keep_records_up_to(folder / LOG_JSONL, start_step)
-        self.jsonl = open(folder / LOG_JSONL, "a", encoding="utf-8")  # closed in close()
+
+    @property
+    def writer(self) -> Any:
+        """The TensorBoard SummaryWriter (events under logs/), created on first use."""
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            # TensorBoard hides the earlier events of steps >= purge_step
+            self._writer = SummaryWriter(str(self.folder / EVENTS),
+                                         purge_step=self.start_step + 1 if self.start_step else None)
+        return self._writer
 
     def scalars(self, step: int, values: dict[str, float], **extra: Any) -> None:
         for name, value in values.items():
             self.writer.add_scalar(name, value, step)
         record = {"step": step, **extra, **{k: (v if math.isfinite(v) else str(v)) for k, v in values.items()}}
-        self.jsonl.write(json.dumps(record) + "\n")
-        self.jsonl.flush()
+        self._write(record)
 
     def event(self, step: int, kind: str, message: str) -> None:
-        self.jsonl.write(json.dumps({"step": step, "event": kind, "message": message}) + "\n")
-        self.jsonl.flush()
+        self._write({"step": step, "event": kind, "message": message})
+
+    def _write(self, record: dict[str, Any]) -> None:
+        """One JSONL line, flushed (log.jsonl opened on the first)."""
+        if self._jsonl is None:
+            self._jsonl = open(self.folder / LOG_JSONL, "a", encoding="utf-8")  # closed in close()
+        self._jsonl.write(json.dumps(record) + "\n")
+        self._jsonl.flush()
 
     def close(self) -> None:
-        self.writer.close()
-        self.jsonl.close()
+        for handle in (self._writer, self._jsonl):
+            if handle is not None:
+                handle.close()
+        self._writer = self._jsonl = None
 
 
 def keep_records_up_to(path: Path, step: int) -> None:
