@@ -95,3 +95,22 @@ def test_the_discriminators_the_checkpoint_holds_load_by_name_and_the_rest_start
         assert f"discriminators (tiny) start fresh (random weights): not in {trained}" in err
     assert equal_states(started["optim_g"]["state"], source["optim_g"]["state"]) and "loaded optim_g moments" in err
     assert started["optim_d"]["state"] == {} and "optim_d starts fresh (no moments)" in err
+
+
+def test_an_official_do_file_with_a_discriminator_added_gives_mpd_msd_and_the_generators_moments(
+        tmp_path, tiny_corpus, capsys, tiny_registered):
+    """The do_* beside a g_* under [mpd, msd, tiny]: MPD and MSD and the generator optimizer's moments load; the
+    tiny discriminator and the discriminator optimizer start fresh, and the log says so."""
+    from hifigan.checkpoints.official import official_to_ours
+
+    cfg, g_path, _ = official_tiny_files(tmp_path)
+    do = official_discriminator_file(torch.load(g_path, weights_only=True)["generator"], cfg, 10, 1)
+    torch.save(do, g_path.parent / "do_00000010")
+    config = save_config_json(tmp_path / "c.json", tiny_config("1", discriminators=["mpd", "msd", "tiny"]))
+    capsys.readouterr()
+    started = _start(g_path, config, tiny_corpus, tmp_path / "run")
+    err = capsys.readouterr().err
+    assert all(equal_states(started[name], official_to_ours(do[name])) for name in ("mpd", "msd"))
+    assert equal_states(started["optim_g"]["state"], do["optim_g"]["state"]) and "loaded optim_g moments" in err
+    assert started["optim_d"]["state"] == {} and "optim_d starts fresh (no moments)" in err
+    assert "discriminators (tiny) start fresh (random weights)" in err
