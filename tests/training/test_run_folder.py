@@ -42,7 +42,7 @@ def test_a_save_keeps_its_file_and_the_newest_before_it_and_sets_later_ones_asid
     kept = sorted(s for s in before if s < step)[-(keep - 1):] if keep > 1 else []
     assert [p.name for p in checkpoint_files(folder)] == [f"ckpt_{s:08d}.pt" for s in [*kept, step]]
     assert sorted(p.name for p in folder.glob(f"*{SUPERSEDED}")) == [f"ckpt_{s:08d}.pt{SUPERSEDED}"
-                                                                     for s in sorted(before) if s > step]
+                                                                     for s in sorted(before) if s >= step]
     assert (folder / "latest.pt").samefile(path) and int(read_checkpoint(path)["step"]) == step
 
 
@@ -211,3 +211,17 @@ def test_a_torchrun_process_asked_for_cuda_without_it_is_one_line(tmp_path, tiny
     proc = run_module("train", "--corpus", tiny_corpus, "--config", tiny_config_json, *QUIET, "--out", out,
                       "--max-steps", "1", "--device", "cuda")
     failed_cleanly(proc.returncode, proc.stderr, out, "--device cuda: CUDA is not available on this machine")
+
+
+def test_a_checkpoint_set_aside_twice_keeps_both_superseded_files(tmp_path):
+    """Steps 1-3, then twice back to step 1 and on: each abandoned history's ckpt_2 (the same number the resumed run
+    writes) and ckpt_3 is kept, the second ones as .superseded.1; none is overwritten."""
+    save_step_checkpoint(tmp_path, 1, {"step": torch.tensor(1)}, keep=10)
+    for history in (10, 20, 30):
+        save_step_checkpoint(tmp_path, 2, {"history": torch.tensor(history)}, keep=10)
+        if history < 30:
+            save_step_checkpoint(tmp_path, 3, {"history": torch.tensor(history)}, keep=10)
+    aside = [f"ckpt_0000000{s}.pt{SUPERSEDED}{n}" for s in (2, 3) for n in ("", ".1")]
+    assert _names(tmp_path) == ["ckpt_00000001.pt", "ckpt_00000002.pt", *aside, "latest.pt"]
+    assert [int(read_checkpoint(tmp_path / name)["history"]) for name in aside] == [10, 20, 10, 20]
+    assert int(read_checkpoint(tmp_path / "latest.pt")["history"]) == 30

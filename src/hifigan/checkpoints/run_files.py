@@ -88,20 +88,35 @@ def stored_discriminator_args(obj: dict[str, Any]) -> dict[str, Any]:
 def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
     """Write folder/ckpt_<step>.pt atomically, point latest.pt at it, keep it and the `keep` - 1 newest before it.
 
-    Files numbered above `step` belong to another history (a resume from an older checkpoint, or past one that did
-    not load): they are set aside as <name>.superseded, not deleted, so that a later --resume follows this one.
+    Files numbered `step` or above belong to another history (a resume from an older checkpoint, or past one that
+    did not load; a run never saves one step twice): they are set aside (set_aside), never deleted or overwritten, so
+    that a later --resume follows this one.
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ckpt_{step:08d}.pt"
+    if path.exists():
+        set_aside(path)
     write_checkpoint(path, payload)
     point_latest(path)
     others = [p for p in checkpoint_files(folder) if p != path]
     for later in (p for p in others if step_of(p) > step):
-        os.replace(later, later.with_name(later.name + SUPERSEDED))
+        set_aside(later)
     earlier = [p for p in others if step_of(p) < step]
     for old in earlier[: max(0, len(earlier) - (max(1, keep) - 1))]:
         old.unlink(missing_ok=True)
     return path
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a checkpoint of an abandoned history to <name>.superseded, or the first free <name>.superseded.N
+    (N = 1, 2, ...) where a history abandoned earlier left one of that name: none is ever replaced."""
+    target = path.with_name(path.name + SUPERSEDED)
+    n = 0
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}{SUPERSEDED}.{n}")
+    os.replace(path, target)
+    return target
 
 
 def step_of(path: Path) -> int:
