@@ -17,6 +17,7 @@ from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
 from tests.support.cli_runs import failed_cleanly, run_module
+from tests.support.files import damage_tensor_bytes
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
@@ -225,3 +226,18 @@ def test_a_checkpoint_set_aside_twice_keeps_both_superseded_files(tmp_path):
     assert _names(tmp_path) == ["ckpt_00000001.pt", "ckpt_00000002.pt", *aside, "latest.pt"]
     assert [int(read_checkpoint(tmp_path / name)["history"]) for name in aside] == [10, 20, 10, 20]
     assert int(read_checkpoint(tmp_path / "latest.pt")["history"]) == 30
+
+
+def test_resume_skips_a_checkpoint_whose_tensor_bytes_are_damaged(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    """ckpt_4's weights overwritten in place (the zip still opens; only its CRC-32 tells): --resume warns, names
+    the record, and continues from ckpt_2 instead of training on NaN weights."""
+    run = tmp_path / "run"
+    ckpts = run / "checkpoints"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
+                 "--max-steps", "4", "--checkpoint-interval", "2"]) == 0
+    record = damage_tensor_bytes(ckpts / "ckpt_00000004.pt")
+    capsys.readouterr()
+    with pytest.warns(UserWarning, match=f"ckpt_00000004.pt: truncated or corrupt checkpoint \\(record {record} "):
+        assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
+    assert "resumed from " + str(ckpts / "ckpt_00000002.pt") + " at step 2" in capsys.readouterr().err
+    assert _names(ckpts) == ["ckpt_00000002.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from hifigan.atomic import atomic_path, write_failure
+from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_zip
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
 
@@ -26,7 +27,9 @@ FORMAT_VERSION = 1
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """torch.load with weights_only=True: tensors and plain containers only, never pickled code.
 
-    Any failure to parse the file (it is untrusted input) becomes a CheckpointError naming it.
+    Any failure to parse the file (it is untrusted input) becomes a CheckpointError naming it. A zip file's records
+    are checked against their CRC-32 first (torch.load does not: damaged tensor bytes would load as garbage); a legacy
+    non-zip torch file carries no checksum and loads unchecked.
     """
     path = Path(path)
     if not path.exists():
@@ -35,6 +38,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(path, "is a directory, expected a checkpoint file")
     if path.stat().st_size == 0:
         raise CheckpointError(path, "is empty")
+    try:
+        damage = damaged_record(path) if is_zip(path) else None
+    except OSError as e:
+        raise CheckpointError(path, f"cannot read ({e.strerror})") from None
+    if damage is not None:
+        raise CheckpointError(path, f"truncated or corrupt checkpoint ({damage})")
     try:
         with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": noise on stderr, not a problem
             warnings.simplefilter("ignore")
@@ -67,6 +76,8 @@ def _starts_like_torch(path: Path) -> bool:
 def _damage(path: Path, e: BaseException) -> str:
     if not _starts_like_torch(path):
         return NOT_TORCH
+    if is_zip(path) and not is_torch_zip(path):
+        return "not a checkpoint (a zip archive that is not a PyTorch file)"
     if isinstance(e, MemoryError):
         return "truncated or corrupt checkpoint (claims more memory than is available)"
     return f"truncated or corrupt checkpoint ({_reason(e)})"
