@@ -188,6 +188,8 @@ def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampli
     if isinstance(audio, torch.Tensor):
         audio = audio.detach().float().cpu().numpy()
     audio = np.asarray(audio).reshape(-1)
+    if not np.isfinite(audio).all():  # to_int16 would write NaN as silence
+        raise AudioError(path, "audio to write holds NaN or inf; nothing written")
     buffer = io.BytesIO()  # encode in memory: a failed disk write then raises OSError with its errno
     sf.write(buffer, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
     with atomic_path(path) as tmp:

@@ -241,3 +241,20 @@ def test_same_file_spellings_hard_links_and_several_outputs(tmp_path, monkeypatc
         refuse_overwriting([Path("link.wav"), Path("b.json")], iter(inputs), "--out")
     assert "link.wav" in str(err.value) and "b.json" in str(err.value) and "--out" in str(err.value)
     assert config_file("b.json") == "b.json" and config_file("v1") is None and config_file(None) is None
+
+
+def test_vocode_refuses_to_write_non_finite_audio(tmp_path, capsys, tiny_checkpoint, good_wav):
+    """Weights holding NaN (say, damaged bytes in a legacy file no checksum guards) make NaN audio: one line naming
+    the input, no WAV (to_int16 would have written NaN as silence)."""
+    import torch
+
+    from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
+
+    obj = read_checkpoint(tiny_checkpoint)
+    state = dict(obj["generator"])
+    key = next(k for k in state if k.startswith("conv_post") and k.endswith("bias"))
+    state[key] = torch.full_like(state[key], float("nan"))
+    write_checkpoint(tmp_path / "nan.pt", {**obj, "generator": state})
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tmp_path / "nan.pt", "-o", out, good_wav)
+    failed_cleanly(code, err, out, str(good_wav), "NaN or inf", fresh=False)

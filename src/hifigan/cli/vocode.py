@@ -168,6 +168,9 @@ def run_vocode(args: argparse.Namespace) -> int:
     pending: list[tuple[Path, torch.Tensor]] = []  # mels waiting for a full --batch
 
     def write(path: Path, audio: torch.Tensor) -> None:
+        if not bool(audio.isfinite().all()):  # to_int16 would write NaN as silence
+            raise HifiganError(path, "the generator's output holds NaN or inf (its weights are likely damaged); no "
+                                     f"{path.stem}.wav written")
         out = args.out / f"{path.stem}.wav"
         save_audio(out, audio.numpy(), config.sampling_rate)
         written.append((path.stem, path, out))
