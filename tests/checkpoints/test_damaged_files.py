@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from hifigan.checkpoints.contents import load_generator
 from hifigan.checkpoints.format import generator_payload, read_checkpoint, write_checkpoint
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator
@@ -58,3 +59,10 @@ def test_a_zip_that_is_no_pytorch_file_is_named_so(tmp_path, kind):
         read_checkpoint(path)
     assert e.value.problem == "not a checkpoint (a zip archive that is not a PyTorch file)"
 
+
+def test_a_stored_config_that_is_not_a_dict_is_invalid(tiny_file):
+    obj = read_checkpoint(tiny_file)
+    write_checkpoint(tiny_file, {**obj, "config": "v1"})
+    with pytest.raises(CheckpointError) as e:
+        load_generator(tiny_file)
+    assert e.value.problem == "stored config is invalid: a str, expected a dict of config keys"

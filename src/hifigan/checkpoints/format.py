@@ -224,6 +224,9 @@ def config_of(obj: dict[str, Any], source: str | os.PathLike | None) -> HifiganC
     """The config stored inside one of our checkpoints."""
     if "config" not in obj:
         raise CheckpointError(source, "checkpoint has no config")
+    if not isinstance(obj["config"], dict):
+        raise CheckpointError(source, f"stored config is invalid: a {type(obj['config']).__name__}, expected a dict "
+                                      "of config keys")
     try:
         return config_from_dict(obj["config"], source)
     except ConfigError as e:
