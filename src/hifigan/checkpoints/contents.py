@@ -101,6 +101,9 @@ class CheckpointContents:
         if not self.official:
             if "generator" not in self.contents:
                 raise CheckpointError(self.source, "checkpoint holds no generator")
+        elif is_official_discriminators(self.contents):
+            raise CheckpointError(self.source, "an official do_* file (discriminators and optimizer states), not a "
+                                               f"generator: give the g_* file of the same step{_g_beside(self.source)}")
         elif not is_official_generator(self.contents):
             raise CheckpointError(self.source, "not a HiFi-GAN generator checkpoint (neither ours nor an official "
                                                "g_* file)")
@@ -181,3 +184,12 @@ def load_official_discriminators(
     load_state_strict(mpd, states["mpd"], source, "mpd")
     load_state_strict(msd, states["msd"], source, "msd")
     return mpd, msd
+
+
+def _g_beside(source: str | os.PathLike | None) -> str:
+    """' (NAME, beside it)' where the official do_<step> file `source` has its g_<step> in its folder; else ''."""
+    path = Path(source) if source is not None else None
+    if path is None or not path.name.startswith("do_"):
+        return ""
+    generator = path.with_name("g_" + path.name[3:])
+    return f" ({generator}, beside it)" if generator.is_file() else ""

@@ -27,8 +27,14 @@ def _spectral_prefixes(keys: list[str], marker: str) -> set[str]:
     return {k[: -len(marker)] for k in keys if k.endswith(marker)}
 
 
+DATA_PARALLEL = "module."  # the prefix of every key of a model saved wrapped in (Distributed)DataParallel
+
+
 def official_to_ours(state: StateDict) -> StateDict:
-    """Rename old-style norm keys to parametrization keys (a module with `weight_orig` is spectral-normed)."""
+    """Rename old-style norm keys to parametrization keys (a module with `weight_orig` is spectral-normed); a state
+    saved from a DataParallel wrapper, every key prefixed 'module.', loses that prefix (only when every key has it)."""
+    if state and all(str(k).startswith(DATA_PARALLEL) for k in state):
+        state = {k[len(DATA_PARALLEL):]: v for k, v in state.items()}
     spectral = _spectral_prefixes(list(state), "weight_orig")
     out = {}
     for key, value in state.items():
@@ -53,9 +59,11 @@ def ours_to_official(state: StateDict) -> StateDict:
 
 
 def is_official_generator(obj: dict[str, Any]) -> bool:
-    """An official `g_*` file: {'generator': state dict with weight_g/weight_v keys}."""
+    """An official `g_*` file: {'generator': state dict with weight_g/weight_v keys}, or the same dict saved from a
+    model with torch's parametrized weight norm (keys `parametrizations.weight.original0/1`: our keys already)."""
     gen = obj.get("generator")
-    return isinstance(gen, dict) and any(str(k).endswith(".weight_g") for k in gen)
+    markers = (".weight_g", "." + _WN["weight_g"])
+    return isinstance(gen, dict) and any(str(k).endswith(markers) for k in gen)
 
 
 def is_official_discriminators(obj: dict[str, Any]) -> bool:
