@@ -241,3 +241,18 @@ def test_resume_skips_a_checkpoint_whose_tensor_bytes_are_damaged(tmp_path, tiny
         assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
     assert "resumed from " + str(ckpts / "ckpt_00000002.pt") + " at step 2" in capsys.readouterr().err
     assert _names(ckpts) == ["ckpt_00000002.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]
+
+
+def test_a_resumed_run_sets_aside_the_other_historys_files_between_its_start_and_its_save(tmp_path, tiny_corpus,
+                                                                                        tiny_config_json, capsys):
+    """Resumed from step 1 and saving first at step 3: the abandoned history's ckpt_2 is set aside, not taken for
+    this history's, and its ckpt_3 is set aside, not overwritten."""
+    run = tmp_path / "run"
+    ckpts = run / "checkpoints"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
+                 "--max-steps", "3", "--checkpoint-interval", "1", "--keep", "10"]) == 0
+    first = {s: (ckpts / f"ckpt_0000000{s}.pt").read_bytes() for s in (2, 3)}
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--max-steps", "3", "--no-progress"]) == 0
+    assert _names(ckpts) == ["ckpt_00000001.pt", f"ckpt_00000002.pt{SUPERSEDED}", "ckpt_00000003.pt",
+                             f"ckpt_00000003.pt{SUPERSEDED}", "latest.pt"]
+    assert all((ckpts / f"ckpt_0000000{s}.pt{SUPERSEDED}").read_bytes() == first[s] for s in (2, 3))

@@ -85,23 +85,26 @@ def stored_discriminator_args(obj: dict[str, Any]) -> dict[str, Any]:
     return args if isinstance(args, dict) else {}
 
 
-def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int) -> Path:
+def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int, after: int | None = None
+                         ) -> Path:
     """Write folder/ckpt_<step>.pt atomically, point latest.pt at it, keep it and the `keep` - 1 newest before it.
 
-    Files numbered `step` or above belong to another history (a resume from an older checkpoint, or past one that
-    did not load; a run never saves one step twice): they are set aside (set_aside), never deleted or overwritten, so
-    that a later --resume follows this one.
+    Files numbered `step` or above, or above `after` (this history's previous save, or the step it resumed from),
+    belong to another history (a resume from an older checkpoint, or past one that did not load; a run never saves
+    one step twice): they are set aside (set_aside), never deleted or overwritten, so that a later --resume follows
+    this one.
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"ckpt_{step:08d}.pt"
+    first_foreign = step if after is None else min(step, after + 1)
     if path.exists():
         set_aside(path)
     write_checkpoint(path, payload)
     point_latest(path)
     others = [p for p in checkpoint_files(folder) if p != path]
-    for later in (p for p in others if step_of(p) > step):
-        set_aside(later)
-    earlier = [p for p in others if step_of(p) < step]
+    for foreign in (p for p in others if step_of(p) >= first_foreign):
+        set_aside(foreign)
+    earlier = [p for p in others if step_of(p) < first_foreign]
     for old in earlier[: max(0, len(earlier) - (max(1, keep) - 1))]:
         old.unlink(missing_ok=True)
     return path

@@ -143,7 +143,8 @@ class Trainer:
         """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it and keeps the newest `keep` files."""
         if not self.dist.is_main or self.step == self.last_saved_step:
             return None
-        path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep)
+        path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep,
+                                    after=self.last_saved_step)
         self.last_saved_step, self.last_checkpoint = self.step, path
         if self.log:
             self.log.event(self.step, "checkpoint", str(path))
