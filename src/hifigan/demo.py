@@ -178,6 +178,7 @@ def run_demo(
     device: str = "cpu",
     seed: int | None = None,
     progress: bool = True,
+    quiet: bool = False,
 ) -> list[dict[str, Any]]:
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
     from hifigan.audio import audio_info
@@ -211,7 +212,8 @@ def run_demo(
                           lambda files: gather_facts(files, settings, progress=False), resample=True)
     train, valid = scanned.train.clips, scanned.valid.clips
     options = TrainOptions(out=out / RUN, device=device, checkpoint_interval=0, validation_interval=200,
-                           log_interval=10, keep=1, progress=progress, resample=True)
+                           log_interval=10, keep=1, progress=progress, quiet=quiet,
+                           resample=True)
     trainer = Trainer(cfg, train, valid, options)  # checks the device and the batch against the clips; writes nothing
     if earlier := earlier_demo(out):
         raise HifiganError(out, f"holds an earlier demo ({', '.join(earlier)}): remove it, or give another -o")

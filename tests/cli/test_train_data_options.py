@@ -79,3 +79,16 @@ def test_a_silent_or_too_short_corpus_says_why_no_file_is_usable(tmp_path, capsy
                        "--max-steps", 1)
     failed_cleanly(code, err, out, f"(0 of 3 are usable: 2 silent, e.g. {corpus / 'a.wav'}; 1 too short, e.g. "
                    f"{corpus / 'c.wav'})")
+
+
+def test_quiet_train_says_warnings_only(tmp_path, capsys, tiny_config_json):
+    corpus = corpus_of(tmp_path / "corpus", 3)
+    out = tmp_path / "run"
+    code, said, err = run(capsys, "train", "--corpus", corpus, "--valid-count", 0, "--validation-interval", 0,
+                          "--config", tiny_config_json, "-o", out, "--max-steps", 1, "-q")
+    assert (code, said, err) == (0, "", "")
+    # validation turned off on resume is a warning: it still shows, alone
+    code, said, err = run(capsys, "train", "--resume", out, "--max-steps", 2, "--quiet")
+    assert (code, said) == (0, "")
+    assert err.splitlines() == ["validation off: the run holds nothing out (--valid-count 0); start a new run to "
+                                "validate"]

@@ -47,6 +47,6 @@ def run_demo_command(args: argparse.Namespace) -> int:
     require_packages(None)  # the demo scores every metric: without the 'eval' extra it fails before any work
     run_demo(args.corpus, args.out, minutes=args.minutes, config=args.config, batch_size=args.batch_size,
              segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,
-             device=args.device, progress=not args.no_progress and on_terminal())
+             device=args.device, progress=not args.no_progress and not args.quiet and on_terminal(), quiet=args.quiet)
     say_wrote(args, args.out)
     return 0

@@ -27,7 +27,6 @@ from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.options import TrainJob, check_counts, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.reporting import EVENTS, LOG_JSONL
-from hifigan.training.reporting import say as console
 from hifigan.training.trainer import Trainer
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
@@ -232,15 +231,13 @@ def train(job: TrainJob) -> TrainResult:
         trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
         started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
         save_scan(facts, scanned.files, config, data, Path(out), dist)
-        if dist.is_main:  # said once every check has passed: bad input stays one line
-            files = len(scanned.files)
-            console(f"validation: {held.reason}")
-            if off:
-                console(off)
-            console(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged "
-                    f"({Path(out) / SCAN_CACHE})")
+        say = trainer.say  # said once every check has passed: bad input stays one line
+        files = len(scanned.files)
+        say(f"validation: {held.reason}")
+        if off:
+            say(off, warning=True)
+        say(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged ({Path(out) / SCAN_CACHE})")
         trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips)}
-        say = trainer.say
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in started:
             say(line)

@@ -35,6 +35,7 @@ class TrainOptions:
     deterministic: bool = False
     cuda_graph: bool | None = None  # the step replayed from one CUDA graph (training.graphed); None: where it can
     progress: bool = True
+    quiet: bool = False  # the console says warnings only (Trainer.say), no status lines
     resample: bool = False
     mix_to_mono: bool = False
     media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard

@@ -164,7 +164,7 @@ class Trainer:
             result = train_step(self.state, batch, self.step_options)
         message = self.nonfinite.check(result.ok, self.step, result.terms)
         if message:
-            self.say(message)
+            self.say(message, warning=True)
             if self.log:
                 self.log.event(self.step, "nonfinite", message)
             self.nonfinite.raise_at_limit(self.step)
@@ -264,9 +264,9 @@ class Trainer:
             self.save_checkpoint()
 
     # ---------------------------------------------------------------- output
-    def say(self, message: str) -> None:
-        """A console line, from rank 0 only."""
-        if self.dist.is_main:
+    def say(self, message: str, warning: bool = False) -> None:
+        """A console line, from rank 0 only; with options.quiet, warnings only."""
+        if self.dist.is_main and (warning or not self.options.quiet):
             say(message)
 
     def open_log(self) -> None:
