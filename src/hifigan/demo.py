@@ -200,6 +200,8 @@ def run_demo(
     if not 0 < minutes < math.inf:
         raise HifiganError(None, f"--minutes must be above 0, got {minutes:g}")
     check_counts({"batch_size": batch_size})
+    if valid_count < 1:  # not train's hint (0 with --validation-interval 0): the demo vocodes its held-out clips
+        raise HifiganError(None, f"--valid-count must be at least 1 (the clips the demo vocodes), got {valid_count}")
     base = load_config(config)
     overrides: dict[str, Any] = {"batch_size": batch_size, "num_workers": 0, "disc_start_step": 10**9}
     if segment_size is not None:

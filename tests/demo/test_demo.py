@@ -172,6 +172,8 @@ def test_demo_scores_every_metric_and_tables_them_with_direction():
     (["--minutes", "nan"], "--minutes must be above 0, got nan"),
     (["--batch-size", "0"], "--batch-size must be at least 1, got 0"),
     (["--batch-size", "7"], "fewer than the batch size 7"),
+    (["--valid-count", "-1"], "--valid-count must be at least 1 (the clips the demo vocodes), got -1"),
+    (["--valid-count", "0"], "--valid-count must be at least 1 (the clips the demo vocodes), got 0"),
     (["--device", "cuda"], "--device cuda: CUDA is not available on this machine"),
 ])
 def test_bad_demo_options_are_one_line_before_anything_is_written(tmp_path, capsys, flags, words):
