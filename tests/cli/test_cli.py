@@ -114,7 +114,7 @@ def test_vocode_unknown_device_is_a_usage_error(tmp_path, capsys):
     np.save(tmp_path / "m.npy", np.zeros((cfg.num_mels, 5), dtype=np.float32))
     assert main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(tmp_path / "o"), "--device",
                  "tpu9", str(tmp_path / "m.npy")]) == 2
-    assert "--device tpu9: not a device" in capsys.readouterr().err
+    assert "--device tpu9: not a device (accepted: cpu, cuda, cuda:N)" in capsys.readouterr().err
 
 
 def test_vocode_evaluate_scores_copy_synthesis(tmp_path, capsys):

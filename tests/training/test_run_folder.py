@@ -112,7 +112,9 @@ def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpu
     (["--max-minutes", "-1"], "--max-minutes must be above 0, got -1"),
     (["--max-nonfinite", "0"], "--max-nonfinite must be at least 1, got 0"),
     (["--disc-start-step", "-2"], "--disc-start-step must be at least 0, got -2"),
-    (["--device", "tpu"], "--device must be cpu or cuda, got 'tpu'"),
+    (["--device", "tpu"], "--device tpu: not a device (accepted: cpu, cuda, cuda:N)"),
+    (["--device", "meta"], "--device meta: a meta device holds no values to compute with (accepted: cpu, cuda, "
+                           "cuda:N)"),
     (["--init-discriminators", "do_00000001"], "do_00000001: --init-discriminators needs --init-from"),
     (["--init-from", "NOFILE", "--init-discriminators", "NODO"], "NODO: no such file (--init-discriminators)"),
 ])

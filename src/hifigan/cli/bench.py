@@ -62,9 +62,10 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
+    from hifigan.devices import resolve_device
     from hifigan.extras import MissingExtraError
     from hifigan.inference.bench import format_table, run_bench
-    from hifigan.inference.engines import require_backend, resolve_backend, resolve_device
+    from hifigan.inference.engines import require_backend, resolve_backend
 
     device = resolve_device(args.device)
     if args.presets is not None and device.type != "cpu":

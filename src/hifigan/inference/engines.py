@@ -43,6 +43,7 @@ import torch
 from torch import nn
 
 from hifigan.config import HifiganConfig
+from hifigan.devices import resolve_device as resolve_device  # its old home: cli.serving, cli.vocode
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
 from hifigan.inference import fused, tiled
@@ -59,32 +60,6 @@ ENGINE_LAYERS: dict[str, frozenset[str] | None] = {
                      "cuda-compiled"), fused.LAYERS),
     **dict.fromkeys(("tiled", "tiled-split"), tiled.LAYERS),
 }
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """A torch.device, with a one-line error naming it for an unknown name, CUDA asked for and absent (or a GPU
-    index beyond the GPUs), and any other device this torch cannot compute on here (mps, xpu, ... where torch was
-    built without it or finds none; meta, which holds no values)."""
-    name = device
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise HifiganError(None, f"--device {name}: not a device (use cpu or cuda)") from None
-    if device.type == "cpu":
-        return device
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise HifiganError(None, "--device cuda: CUDA is not available on this machine")
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise HifiganError(None, f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if device.type == "meta":
-        raise HifiganError(None, f"--device {name}: a meta device holds no values to vocode (use cpu or cuda)")
-    if device.type != "cuda":
-        try:  # torch names devices it was not built for (mps on Linux, xpu, ...): they fail at first use, not here
-            torch.empty(1, device=device)
-        except Exception:  # RuntimeError, NotImplementedError, AssertionError, ModuleNotFoundError, ... by backend
-            raise HifiganError(None, f"--device {name}: torch cannot use this device on this machine (use cpu or "
-                                     "cuda)") from None
-    return device
 
 
 def resolve_precision(precision: str) -> torch.dtype:

@@ -16,8 +16,9 @@ from torch import nn
 from hifigan.audio import checked_mel_values
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
+from hifigan.devices import resolve_device
 from hifigan.errors import HifiganError, MelError
-from hifigan.inference.engines import build_runner, resolve_backend, resolve_device, resolve_precision
+from hifigan.inference.engines import build_runner, resolve_backend, resolve_precision
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import fold_norms, layer_description

@@ -79,17 +79,15 @@ def init_distributed(device: str) -> DistInfo:
 
 
 def training_device(name: str, dist: DistInfo) -> torch.device:
-    """The device this rank trains on: `cuda` means the rank's local GPU unless an index is given."""
-    try:
-        device = torch.device(name)
-    except RuntimeError:  # not a device torch knows
-        raise HifiganError(None, f"--device must be cpu or cuda, got {name!r}") from None
+    """The device this rank trains on (hifigan.devices checks the name): `cuda` means the rank's local GPU unless
+    an index is given; training runs on cpu or cuda only."""
+    from hifigan.devices import ACCEPTED, resolve_device
+
+    device = resolve_device(name)
     if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise HifiganError(None, "--device cuda: CUDA is not available on this machine")
         return torch.device("cuda", dist.local_rank if device.index is None else device.index)
     if device.type != "cpu":
-        raise HifiganError(None, f"--device must be cpu or cuda, got {name!r}")
+        raise HifiganError(None, f"--device {name}: training runs on cpu or cuda only ({ACCEPTED})")
     return device
 
 

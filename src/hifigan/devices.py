@@ -1,0 +1,36 @@
+"""The --device check every command shares (vocode, serve, bench, train, demo): a torch.device, or one line that
+names the option, the value and what is accepted."""
+
+from __future__ import annotations
+
+import torch
+
+from hifigan.errors import HifiganError
+
+ACCEPTED = "accepted: cpu, cuda, cuda:N"
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """A torch.device, with a one-line error naming it for an unknown name, CUDA asked for and absent (or a GPU
+    index beyond the GPUs), and any other device this torch cannot compute on here (mps, xpu, ... where torch was
+    built without it or finds none; meta, which holds no values)."""
+    name = device
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise HifiganError(None, f"--device {name}: not a device ({ACCEPTED})") from None
+    if device.type == "cpu":
+        return device
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise HifiganError(None, "--device cuda: CUDA is not available on this machine")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise HifiganError(None, f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "meta":
+        raise HifiganError(None, f"--device {name}: a meta device holds no values to compute with ({ACCEPTED})")
+    if device.type != "cuda":
+        try:  # torch names devices it was not built for (mps on Linux, xpu, ...): they fail at first use, not here
+            torch.empty(1, device=device)
+        except Exception:  # RuntimeError, NotImplementedError, AssertionError, ModuleNotFoundError, ... by backend
+            raise HifiganError(None, f"--device {name}: torch cannot use this device on this machine "
+                                     f"({ACCEPTED})") from None
+    return device
