@@ -20,6 +20,7 @@ from hifigan.cli.common import (
 )
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import bench_entry, device_backends
+from hifigan.values import integer, number
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
@@ -91,8 +92,13 @@ def run_bench_command(args: argparse.Namespace) -> int:
     backends = tuple(dict.fromkeys(named))
     if "eager" not in backends:
         raise HifiganError(None, "--backends: include eager (fp32), the baseline")
-    if not 0 < args.seconds < math.inf or args.repeats < 1 or args.threads < 1 or args.stream_chunk_frames < 1:
-        raise HifiganError(None, "--seconds, --repeats, --threads and --stream-chunk-frames must be positive")
+    try:  # each named with its value (hifigan.values)
+        number("--seconds", args.seconds, 0, low_open=True)
+        for flag, count in (("--repeats", args.repeats), ("--threads", args.threads),
+                            ("--stream-chunk-frames", args.stream_chunk_frames)):
+            integer(flag, count, 1)
+    except ValueError as e:
+        raise HifiganError(None, str(e)) from None
     if not 0 <= args.stream_memory_minutes < math.inf:
         raise HifiganError(None, f"--stream-memory-minutes must be 0 (skip) or more, got {args.stream_memory_minutes}")
     _check_model(args)  # before the output folder is made
