@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import httpx
 import numpy as np
@@ -203,10 +204,26 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
     ("--stream-backlog", "0", "--stream-backlog must be >= 1, got 0"),
     ("--threads", "0", "--threads must be >= 1, got 0"),
     ("--threads", "-2", "--threads must be >= 1, got -2"),
+    ("--drain-timeout", "-1", "--drain-timeout must be >= 0, got -1.0"),
+    ("--idle-timeout", "-1", "--idle-timeout must be >= 0, got -1.0"),
+    ("--port", "99999", "--port must be between 0 and 65535, got 99999"),
+    ("--port", "-1", "--port must be between 0 and 65535, got -1"),
+    ("--host", "256.1.1.1", "--host 256.1.1.1: cannot resolve it"),
 ])
 def test_bad_serve_options_fail_in_one_line_before_loading(tmp_path, capsys, flag, value, message):
-    assert main(["serve", "-c", str(tmp_path / "absent.pt"), flag, value]) == 2
-    assert capsys.readouterr().err == f"hifigan serve: error: {message}\n"
+    assert main(["serve", "-c", str(tmp_path / "absent.pt"), "--port", "0", flag, value]) == 2
+    assert capsys.readouterr().err.startswith(f"hifigan serve: error: {message}")
+
+
+def test_a_used_port_is_named_before_loading(tmp_path, capsys):
+    """A port another server holds is named with the option to change, before the (here absent) model is read."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "-c", str(tmp_path / "absent.pt"), "--port", str(port)]) == 2
+    assert capsys.readouterr().err == (f"hifigan serve: error: 127.0.0.1:{port}: port already in use (another "
+                                       "server?); choose another --port\n")
 
 
 def test_serve_defaults_are_the_documented_ones():

@@ -69,7 +69,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.inference.engines import require_backend, resolve_device
     from hifigan.inference.vocoder import Vocoder
     from hifigan.serve.routes import build_app
-    from hifigan.serve.server import serve
+    from hifigan.serve.server import bind, serve
     from hifigan.threads import intra_op_threads
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
@@ -80,10 +80,11 @@ def run_serve(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
     resolve_device(args.device)
     require_backend(args.backend)
-    with intra_op_threads(args.threads):  # for the server's life; a caller in the same process gets its count back
+    sock = bind(args.host, args.port)  # a bad or used address fails before the model loads
+    with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back
         generator, config = generator_from_args(args)
         vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                           shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
         vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before listening
         name = args.pretrained or args.checkpoint.name
-        return serve(build_app(vocoder, name, options), args.host, args.port)
+        return serve(build_app(vocoder, name, options), sock, args.host)

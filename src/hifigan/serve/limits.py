@@ -27,7 +27,12 @@ class ServeOptions:
     def __post_init__(self) -> None:
         for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog"):
             if getattr(self, name) < 1:
-                raise HifiganError(None, f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+                raise HifiganError(None, f"{option(name)} must be >= 1, got {getattr(self, name)}")
         for name in ("max_batch_delay_ms", "idle_timeout_s", "drain_timeout_s"):
             if not getattr(self, name) >= 0:
-                raise HifiganError(None, f"--{name.replace('_', '-')} must be >= 0, got {getattr(self, name)}")
+                raise HifiganError(None, f"{option(name)} must be >= 0, got {getattr(self, name)}")
+
+
+def option(field: str) -> str:
+    """The `hifigan serve` option that sets a ServeOptions field: the field's name, less a unit suffix `_s`."""
+    return "--" + field.removesuffix("_s").replace("_", "-")

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from hifigan import sockets
 from hifigan.extras import optional_import
 from hifigan.serve.app_state import ServeState
 
@@ -66,12 +67,8 @@ class DrainingServer(uvicorn.Server):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (port 0: a free one), IPv6 when `host` is an IPv6 address."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
+    """The server's listening socket (port 0: a free one; see hifigan.sockets.bind for its one-line errors)."""
+    sock = sockets.bind(host, port, backlog=2048)
     sock.set_inheritable(True)
     return sock
 
@@ -92,11 +89,11 @@ def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingSer
     return DrainingServer(config, state)
 
 
-def serve(app: object, host: str, port: int) -> int:
-    """Serve `app` (build_app's) on host:port until a signal; 0 once drained."""
+def serve(app: object, sock: socket.socket, host: str) -> int:
+    """Serve `app` (build_app's) on `sock` (`bind(host, port)`'s, bound before the model loads so that a bad or used
+    address fails first) until a signal; 0 once drained."""
     state: ServeState = app.state.serve  # type: ignore[attr-defined]
     configure_logging()
-    sock = bind(host, port)
     bound = sock.getsockname()[1]
     where = f"[{host}]" if ":" in host else host
     info = state.info()

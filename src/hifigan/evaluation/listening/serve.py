@@ -3,7 +3,6 @@ report it."""
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import sys
@@ -12,30 +11,9 @@ from pathlib import Path
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.store import Store
 from hifigan.extras import optional_import
+from hifigan.sockets import bind
 
 SERVER_PACKAGES = ("flask", "waitress")  # the web app and its server: the 'listen' extra (--report needs neither)
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on host:port (port 0: any free one); one-line errors for a used or bad address."""
-    if not 0 <= port <= 65535:
-        raise HifiganError(None, f"--port must be between 0 and 65535, got {port}")
-    try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    except socket.gaierror as e:
-        raise HifiganError(None, f"--host {host}: cannot resolve it ({e.strerror})") from None
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse a port in TIME_WAIT
-    try:
-        sock.bind(address)
-        sock.listen(128)
-    except OSError as e:
-        sock.close()
-        if e.errno == errno.EADDRINUSE:
-            raise HifiganError(None, f"{host}:{port}: port already in use (another server?); choose another "
-                               "--port") from None
-        raise HifiganError(None, f"{host}:{port}: cannot listen there ({e.strerror})") from None
-    return sock
 
 
 def serve(store: Store, sock: socket.socket, host: str, threads: int = 8, screen: float | None = None) -> None:

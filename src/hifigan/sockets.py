@@ -1,0 +1,32 @@
+"""A listening TCP socket for the two servers (`hifigan listen`, `hifigan serve`), whose bad or used address is a
+one-line error naming the option to change."""
+
+from __future__ import annotations
+
+import errno
+import socket
+
+from hifigan.errors import HifiganError
+
+
+def bind(host: str, port: int, backlog: int = 128) -> socket.socket:
+    """A listening TCP socket on host:port (port 0: any free one; IPv6 where `host` resolves to it); one-line errors
+    for a port out of range, a host that does not resolve and an address in use or not ours."""
+    if not 0 <= port <= 65535:
+        raise HifiganError(None, f"--port must be between 0 and 65535, got {port}")
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as e:
+        raise HifiganError(None, f"--host {host}: cannot resolve it ({e.strerror})") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse a port in TIME_WAIT
+    try:
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise HifiganError(None, f"{host}:{port}: port already in use (another server?); choose another "
+                               "--port") from None
+        raise HifiganError(None, f"{host}:{port}: cannot listen there ({e.strerror})") from None
+    return sock
