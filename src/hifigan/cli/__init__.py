@@ -8,10 +8,14 @@ options they share. Here: the parser and main(), which turns every expected fail
 from __future__ import annotations
 
 import argparse
+import copy
+import os
+import select
 import sys
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from hifigan.cli.bench import add_bench
 from hifigan.cli.check_mel import add_check_mel
@@ -49,6 +53,43 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        """argparse's parse, but an unknown option or a stray argument is named before a missing one (argparse
+        reports the missing one first, blaming a typo'd option on the argument after it), and -o/--out, required
+        in the usage line, is checked by resolve_out instead (its deprecated spellings count too)."""
+        args = sys.argv[1:] if args is None else list(args)
+        with lenient(self, everything=True):
+            _, extras = super().parse_known_args(args, copy.copy(namespace))
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        with lenient(self):
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with strict(self):
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with strict(self):
+            return super().format_help()
+
+
+@contextmanager
+def lenient(parser: argparse.ArgumentParser, everything: bool = False) -> Iterator[None]:
+    """While the block runs: `parser` requires none of its arguments (`everything`) or only those it checks itself
+    after parsing (marked `checked_after_parsing`, see common.add_out)."""
+    actions = [a for a in parser._actions if a.required and (everything or getattr(a, "checked_after_parsing", 0))]
+    groups = [g for g in parser._mutually_exclusive_groups if g.required and everything]
+    for item in (*actions, *groups):
+        item.required = False
+    parser.relaxed = [*actions, *groups]  # type: ignore[attr-defined]  # what --help shows required all the same
+    try:
+        yield
+    finally:
+        for item in (*actions, *groups):
+            item.required = True
+        parser.relaxed = []  # type: ignore[attr-defined]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,10 +155,14 @@ def _run_with_warnings(args: argparse.Namespace, fail: Callable[[str, int], int]
 def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
     """The subcommand's exit code: 0 on success, else what `fail` makes of the error (one line)."""
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader gone (below) shows here when the output was short
+        return code
     except HifiganError as e:
         return fail(f"error: {e}", 2)
     except OSError as e:  # an environment problem no check caught (permissions, I/O error): still name the file
+        if isinstance(e, BrokenPipeError) and stdout_reader_gone():
+            return 141
         where = f"{e.filename}: " if e.filename else ""
         return fail(f"error: {where}{e.strerror or e}", 2)
     except KeyboardInterrupt:
@@ -125,6 +170,33 @@ def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
         return 130
     except Exception as e:  # a bug, not bad input: still one line, exit 1; --debug shows where
         return fail(f"internal error: {type(e).__name__}: {e} (please report it; --debug shows the traceback)", 1)
+
+
+@contextmanager
+def strict(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """While the block runs: what `lenient` relaxed is required again (--help, shown while parsing, says so)."""
+    relaxed = getattr(parser, "relaxed", [])
+    for item in relaxed:
+        item.required = True
+    try:
+        yield
+    finally:
+        for item in relaxed:
+            item.required = False
+
+
+def stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reader has closed it (`hifigan configs | head -1`), as poll() says (POLLERR);
+    if so, stdout goes to /dev/null, so that Python's last flush at exit is quiet too."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+    except (AttributeError, OSError, ValueError):  # no poll() (Windows), or stdout is no file
+        return False
+    if not any(events & select.POLLERR for _, events in poller.poll(0)):
+        return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return True
 
 
 __all__ = ["build_parser", "main"]

@@ -48,7 +48,9 @@ def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, 
     """-o/--out, where every command writes: a folder for many files, a file for one. `old_option` (--output-dir) and
     `old_positional` (a trailing OUTPUT argument) are the spellings it replaces, kept for one release with a note.
     `kind` str keeps a trailing separator (evaluate: OUT/ is a folder, OUT a prefix)."""
-    p.add_argument("--out", "-o", type=kind, default=None, metavar=metavar, help=help)
+    out = p.add_argument("--out", "-o", type=kind, default=None, metavar=metavar, help=help)
+    out.required = required  # the usage line shows it so; resolve_out checks it, once an old spelling has counted
+    out.checked_after_parsing = True  # type: ignore[attr-defined]  # see cli.lenient
     if old_option is not None:
         p.add_argument(old_option, dest="old_out_option", type=kind, default=None, help=argparse.SUPPRESS)
         p.set_defaults(old_out_flag=old_option)
@@ -69,7 +71,9 @@ def add_systems(p: argparse.ArgumentParser, help: str, *, required: bool = True,
                 ) -> None:
     """--system NAME=DIR (repeated): the systems a command compares (evaluate, listen); a bare DIR is named after the
     folder. `old_option` is a spelling it replaces, kept for one release with a note."""
-    p.add_argument("--system", action="append", metavar="NAME=DIR", default=None, help=help)
+    system = p.add_argument("--system", action="append", metavar="NAME=DIR", default=None, help=help)
+    system.required = required  # as -o/--out (add_out): shown so, checked by resolve_out
+    system.checked_after_parsing = True  # type: ignore[attr-defined]
     if old_option is not None:
         p.add_argument(old_option, dest="system", action=_DeprecatedSystem, help=argparse.SUPPRESS)
     p.set_defaults(systems_required=required)

@@ -1,0 +1,62 @@
+"""The parser's own errors and usage lines tell the truth: an unknown option is named (not a missing argument after
+it), a required -o/--out or --system is shown required, and a reader closing the pipe early is no error."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hifigan.cli import build_parser, main
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def usage(command: str) -> str:
+    sub = build_parser()._subparsers._group_actions[0].choices[command]
+    return " ".join(sub.format_usage().split())
+
+
+@pytest.mark.parametrize("argv", [["mel", "--bogus"], ["vocode", "--bogus", "x.wav"], ["evaluate", "--bogus"]])
+def test_an_unknown_option_is_named_before_a_missing_argument(capsys, argv):
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert f"hifigan {argv[0]}: error: unrecognized arguments: --bogus (" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("command", "shown"), [
+    ("mel", "--out MEL.npy"), ("vocode", "--out DIR"), ("export", "--out FILE"), ("export-official", "--out DIR"),
+    ("evaluate", "--system NAME=DIR"),
+])
+def test_a_required_option_is_shown_required(capsys, command, shown):
+    line = usage(command)
+    assert f" {shown} " in f"{line} " and f"[{shown}]" not in line
+    with pytest.raises(SystemExit):  # --help, printed while parsing, shows it required too
+        main([command, "--help"])
+    assert f"[{shown}]" not in " ".join(capsys.readouterr().out.split())
+
+
+def test_required_out_is_still_checked_and_its_old_spelling_still_counts(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["mel", str(tmp_path / "x.wav")])
+    assert "the following arguments are required: -o/--out" in capsys.readouterr().err
+    assert main(["mel", str(tmp_path / "x.wav"), str(tmp_path / "old.npy")]) == 2  # the input is missing, not -o
+    assert re.search(r"error: .*x\.wav: no such file", capsys.readouterr().err)
+
+
+def test_a_reader_closing_the_pipe_ends_the_command_quietly():
+    """`hifigan configs --json | head -c 1`: the reader is gone before the command writes; exit 141 (as a tool ended
+    by SIGPIPE), nothing on stderr."""
+    read, write = os.pipe()
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "hifigan", "configs", "--json"], stdout=write,
+                               stderr=subprocess.PIPE, env=env)
+    os.close(write)
+    os.close(read)
+    stderr = process.communicate(timeout=60)[1]
+    assert (process.returncode, stderr) == (141, b"")
