@@ -132,6 +132,9 @@ def test_bad_inputs_are_one_line_errors(folders, tmp_path, capsys):
     assert code == 2 and "contains no audio files" in err
     code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--max-shift", "999")
     assert code == 2 and "--max-shift must be between 0 and one hop (256)" in err
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--max-shift",
+                       "999999999999")  # longer than the files: still the option's error, not every file's
+    assert code == 2 and err.endswith("error: --max-shift must be between 0 and one hop (256), got 999999999999\n")
     code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
                        "--max-shift", "256", "-o", str(tmp_path / "one-hop"))  # one hop itself is allowed
     assert code == 0, err

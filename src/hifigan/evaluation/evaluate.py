@@ -15,7 +15,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import compute_metrics, metric_names, require_packages
 from hifigan.evaluation.output import report_paths, write_report
-from hifigan.evaluation.pairing import Pair, align, match_lengths, warn_lags_at_limit
+from hifigan.evaluation.pairing import Pair, align, check_max_shift, match_lengths, warn_lags_at_limit
 from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.results import FileResult, Report, aggregate
@@ -45,8 +45,7 @@ def evaluate_pairs(
 
     if not pairs:
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
-    if not 0 <= max_shift <= config.hop_size:
-        raise HifiganError(None, f"--max-shift must be between 0 and one hop ({config.hop_size}), got {max_shift}")
+    check_max_shift(max_shift, config.hop_size)
     names = metric_names(metrics)
     require_packages(names)
     paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part

@@ -55,6 +55,12 @@ def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: 
     return reference[:n], generated[:n]
 
 
+def check_max_shift(max_shift: int, hop_size: int) -> None:
+    """--max-shift, the delay `align` may remove, is at most one hop (a larger lag is a misalignment, not a delay)."""
+    if not 0 <= max_shift <= hop_size:
+        raise HifiganError(None, f"--max-shift must be between 0 and one hop ({hop_size}), got {max_shift}")
+
+
 def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Undo a small delay: the lag in [-max_shift, max_shift] with the largest absolute normalised
     cross-correlation (a polarity-inverted signal has the same delay; the SNR then reports the inversion).

@@ -108,8 +108,9 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool 
     `unpaired_files` files), is named in one line."""
     from hifigan.audio import load_audio
     from hifigan.evaluation.metrics import min_samples
-    from hifigan.evaluation.pairing import match_lengths
+    from hifigan.evaluation.pairing import check_max_shift, match_lengths
 
+    check_max_shift(max_shift, config.hop_size)  # an option out of range is named, not blamed on every file
     problems: list[HifiganError] = list(unpaired)
     needs = min_samples(config, metrics)
     loaded: dict[Path, int] = {}  # a recording shared by several systems is read once
