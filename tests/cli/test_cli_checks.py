@@ -96,6 +96,14 @@ def test_check_mel_judges_every_file_and_exits_with_the_worst(tmp_path, capsys, 
     assert run(capsys, *args, tmp_path / "a.npy")[0] == 0
 
 
+
+@pytest.mark.parametrize("bins", ["0", "-1"])
+def test_check_mel_refuses_a_num_mels_below_one_as_the_options_error(tmp_path, capsys, tiny_config_json, bins):
+    np.save(tmp_path / "a.npy", np.zeros((BINS, 20), np.float32))
+    code, out, err = run(capsys, "check-mel", "--config", tiny_config_json, "--num-mels", bins, tmp_path / "a.npy")
+    assert (code, out, err) == (2, "", f"hifigan check-mel: error: --num-mels must be an integer >= 1, got {bins}\n")
+
+
 # ---------------------------------------------------------------- outputs named what they are
 def test_mel_refuses_an_output_not_ending_in_npy(tmp_path, capsys, tiny_config_json):
     good = wav(tmp_path / "good.wav", tone(SR // 2))

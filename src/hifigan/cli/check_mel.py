@@ -56,7 +56,13 @@ def run_check_mel(args: argparse.Namespace) -> int:
 
     from hifigan.melconv.detect import detect_file
     from hifigan.melconv.model import ModelMel
+    from hifigan.values import integer
 
+    if args.num_mels is not None:  # an option's error, before any file is judged against it
+        try:
+            integer("--num-mels", args.num_mels, 1)
+        except ValueError as e:
+            raise HifiganError(None, str(e)) from None
     model = ModelMel.of(_model_config(args))
     if args.num_mels is not None:
         if model.stats is not None and args.num_mels != model.num_mels:
