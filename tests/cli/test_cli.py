@@ -139,6 +139,24 @@ def test_vocode_evaluate_scores_copy_synthesis(tmp_path, capsys):
     assert lines[-1].endswith(f"x real time, and {out / 'evaluation.json'}, {out / 'evaluation.png'}")
 
 
+def test_vocode_evaluate_names_inputs_too_short_for_the_metrics_before_writing(tmp_path, capsys):
+    """An input too short to be scored is a bad input of the up-front check (as in `evaluate`), not a failure after
+    the WAVs are written: nothing is created."""
+    from hifigan.evaluation.metrics import min_samples
+
+    cfg, ckpt, cfg_path = official_tiny_files(tmp_path)
+    needs = min_samples(cfg)
+    for name, n in (("long.wav", 2 * needs), ("short.wav", needs // 2)):
+        t = np.arange(n) / cfg.sampling_rate
+        sf.write(tmp_path / name, (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), cfg.sampling_rate)
+    out = tmp_path / "out"
+    assert main(["vocode", "-c", str(ckpt), "--config", str(cfg_path), "-o", str(out), "--evaluate",
+                 str(tmp_path / "long.wav"), str(tmp_path / "short.wav")]) == 2
+    assert capsys.readouterr().err == (f"hifigan vocode: error: {tmp_path / 'short.wav'}: too short for --evaluate: "
+                                       f"{needs // 2} samples, the metrics need at least {needs}\n")
+    assert not out.exists()
+
+
 def test_every_documented_backend_writes_the_official_output(tmp_path):
     """The manual's `--backend` list (docs/inference.md) is what the CLI accepts (an unknown name is a usage error),
     and every one of them writes what the official inference writes."""

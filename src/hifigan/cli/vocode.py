@@ -123,7 +123,7 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
 
 def run_vocode(args: argparse.Namespace) -> int:
     from hifigan.audio import load_audio, save_audio
-    from hifigan.evaluation.metrics import require_packages
+    from hifigan.evaluation.metrics import min_samples, require_packages
     from hifigan.inference.engines import require_backend, resolve_device
     from hifigan.inference.vocoder import Vocoder
     from hifigan.mel import MelSpectrogram
@@ -152,13 +152,18 @@ def run_vocode(args: argparse.Namespace) -> int:
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
     frontend = MelSpectrogram(**config.mel_kwargs())
+    needs = min_samples(config) if args.evaluate else 0  # --evaluate: the shortest pair the metrics take
     for path in args.inputs:  # every input is checked, and every bad one reported, before anything is created
         if any(p.path == str(path) for p in problems):
             continue  # its output name is the problem already
         try:
-            _check_input(path, model, mel_input, frontend, args)
+            scored = _check_input(path, model, mel_input, frontend, args)
         except HifiganError as e:
             problems.append(e)
+            continue
+        if scored is not None and scored < needs:
+            problems.append(HifiganError(path, f"too short for --evaluate: {scored} samples, the metrics need at "
+                                               f"least {needs}"))
     if problems:
         raise bad_inputs(problems, len(args.inputs))
     prepare_output_dir(args.out)
@@ -255,17 +260,19 @@ def _check_names(args: argparse.Namespace) -> list[HifiganError]:
 
 
 def _check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram,
-                 args: argparse.Namespace) -> None:
+                 args: argparse.Namespace) -> int | None:
     """Fail on a bad input before anything is written: a mel is loaded and checked; audio is read whole (format,
-    truncation, NaN) and its mel computed (too short, overflow)."""
+    truncation, NaN) and its mel computed (too short, overflow). For audio, the length --evaluate would score: the
+    shorter of the input and its output (a hop per mel frame)."""
     from hifigan.audio import load_audio
 
     require_file(path, "an audio or .npy file")
     if path.suffix.lower() == ".npy":
         check_vocode_mel(path, model, mel_input)
-        return
+        return None
     audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-    frontend.checked(audio, path)
+    frames = frontend.checked(audio, path).shape[-1]
+    return min(len(audio), frames * frontend.hop_size)
 
 
 def _evaluate_copy_synthesis(
