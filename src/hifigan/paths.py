@@ -4,6 +4,7 @@ empty. A failure is one line, `<path>: <problem>`, as the caller's HifiganError 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from hifigan.errors import HifiganError
@@ -22,6 +23,17 @@ def require_file(
     if path.stat().st_size == 0:
         raise error(path, f"is empty (0 bytes), expected {expected}")
     return path
+
+
+def unreadable_files(paths: Iterable[str | os.PathLike], expected: str) -> list[HifiganError]:
+    """require_file's error for each of `paths` that is not a non-empty file (all of them named, not the first)."""
+    problems = []
+    for path in paths:
+        try:
+            require_file(path, expected)
+        except HifiganError as e:
+            problems.append(e)
+    return problems
 
 
 def require_folder(path: str | os.PathLike, error: type[HifiganError] = HifiganError) -> Path:

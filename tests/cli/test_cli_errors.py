@@ -224,6 +224,20 @@ def test_vocode_rejects_bad_checkpoint(tmp_path, capsys, case, good_mel):
     failed_cleanly(code, err, out, "bad.pt", problem)
 
 
+def test_vocode_names_a_missing_input_with_a_bad_checkpoint(tmp_path, capsys, good_mel):
+    """A checkpoint that cannot be read and an input that does not exist are named together, in one line."""
+    code, _, err = run(capsys, "vocode", "-c", tmp_path / "nope.pt", "-o", tmp_path / "out", tmp_path / "bad.wav",
+                       good_mel)
+    line = failed_cleanly(code, err, tmp_path / "out", "nope.pt: no such file", "bad.wav: no such file")
+    assert "2 of 3 inputs are bad" in line and "good.npy" not in line
+
+
+def test_evaluate_names_every_missing_folder(tmp_path, capsys, tiny_config_json):
+    code, _, err = run(capsys, "evaluate", "--reference", tmp_path / "nodir", "--system", tmp_path / "nodir2",
+                       "--config", tiny_config_json, "-o", tmp_path / "out/")
+    failed_cleanly(code, err, tmp_path / "out", "nodir: no such folder", "nodir2: no such folder")
+
+
 @pytest.mark.parametrize("fraction", [0.02, 0.5, 0.99])
 def test_vocode_rejects_truncated_checkpoint(tmp_path, capsys, fraction, tiny_checkpoint, good_mel):
     bad = tmp_path / "bad.pt"

@@ -74,6 +74,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         reports_json, page = output_paths(args.out, list(systems), create=False)
         planned = [p for j in reports_json.values() for p in (j, j.with_suffix(".png"))] + ([page] if args.html else [])
         refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
+    _require_folders([args.reference, *systems.values()])
     config, name = metric_config(args.config, args.reference, resample=args.resample)
     reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
@@ -89,3 +90,20 @@ def run_evaluate(args: argparse.Namespace) -> int:
         reports_json = output_paths(args.out, list(systems))[0].values()
         say_wrote(args, *(p for j in reports_json for p in (j, j.with_suffix(".png"))), *([page] if page else []))
     return 0
+
+
+def _require_folders(folders: list[Path]) -> None:
+    """Every folder given (the recordings', the systems') exists: the missing ones are named in one line (the
+    config is chosen from the recordings, which would otherwise name the first alone)."""
+    from hifigan.errors import HifiganError, bad_inputs
+    from hifigan.paths import require_folder
+
+    folders = list(dict.fromkeys(folders))
+    problems = []
+    for folder in folders:
+        try:
+            require_folder(folder)
+        except HifiganError as e:
+            problems.append(e)
+    if problems:
+        raise bad_inputs(problems, len(folders))

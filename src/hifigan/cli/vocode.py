@@ -33,7 +33,7 @@ from hifigan.inference.choices import (
 )
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel, warn_unused_options
-from hifigan.paths import require_file
+from hifigan.paths import require_file, unreadable_files
 from hifigan.values import number
 
 if TYPE_CHECKING:
@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
     from hifigan.config import HifiganConfig
     from hifigan.mel import MelSpectrogram
+
+
+INPUT = "an audio or .npy file"  # what vocode reads, in the errors of a missing or empty input
 
 
 def add_vocode(sub: argparse._SubParsersAction) -> None:
@@ -146,7 +149,10 @@ def run_vocode(args: argparse.Namespace) -> int:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _warn_unused_mel_input_options(args)
     problems = _check_names(args)
-    generator, config = generator_from_args(args)
+    try:
+        generator, config = generator_from_args(args)
+    except HifiganError as e:  # named with the inputs that do not exist (the rest need the model to be checked)
+        raise bad_inputs([e, *unreadable_files(args.inputs, INPUT)], len(args.inputs) + 1) from None
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                       shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
     model = ModelMel.of(config)
@@ -266,7 +272,7 @@ def _check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: Mel
     shorter of the input and its output (a hop per mel frame)."""
     from hifigan.audio import load_audio
 
-    require_file(path, "an audio or .npy file")
+    require_file(path, INPUT)
     if path.suffix.lower() == ".npy":
         check_vocode_mel(path, model, mel_input)
         return None
