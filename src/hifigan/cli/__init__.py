@@ -51,6 +51,8 @@ class OneLineParser(argparse.ArgumentParser):
     one line on stderr, as every other bad input's, pointing at --help instead of printing the usage block.
     Subcommands' parsers are of this class too (add_subparsers makes its parsers of the parent's class)."""
 
+    probing = False  # a first pass, requiring nothing, is under way (see parse_known_args)
+
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
 
@@ -59,10 +61,16 @@ class OneLineParser(argparse.ArgumentParser):
         reports the missing one first, blaming a typo'd option on the argument after it), and -o/--out, required
         in the usage line, is checked by resolve_out instead (its deprecated spellings count too)."""
         args = sys.argv[1:] if args is None else list(args)
-        with lenient(self, everything=True):
-            _, extras = super().parse_known_args(args, copy.copy(namespace))
-        if extras:
-            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        outer, OneLineParser.probing = not OneLineParser.probing, True  # a command's parser probes within hifigan's
+        try:
+            with lenient(self, everything=True):
+                probed = super().parse_known_args(args, copy.copy(namespace))
+        finally:
+            OneLineParser.probing = not outer
+        if probed[1]:
+            self.error(f"unrecognized arguments: {' '.join(probed[1])}")
+        if not outer:
+            return probed
         with lenient(self):
             return super().parse_known_args(args, namespace)
 
@@ -111,9 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run one subcommand; expected failures become one line on stderr and exit 2."""
     parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:  # named by the command they were given to (argparse would name the top-level `hifigan`)
-        args.subparser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args = parser.parse_args(argv)  # unknown arguments are named by the command given them (parse_known_args)
     resolve_out(args, args.subparser)
     for note in dict.fromkeys(args.deprecations):  # old spellings of -o/--out and --system: one more release
         print(f"hifigan {args.command}: note: {note} (the old spelling goes in the next release)", file=sys.stderr)
