@@ -71,11 +71,11 @@ class MelSpectrogram:
     def min_samples(self) -> int:
         """The fewest samples that make one frame: more than `pad` (reflect padding mirrors samples of the signal
         itself) and, once padded, one window of n_fft (official framing: one hop, T >= n_fft - 2 pad). With the
-        official code's center=True, torch.stft's own reflect padding of n_fft // 2 mirrors the padded signal too."""
-        need = max(self.pad + 1, self.n_fft - 2 * self.pad)
+        official code's center=True, torch.stft's own reflect padding of n_fft // 2 makes the window instead, and
+        needs more padded samples than it mirrors (T + 2 pad > n_fft // 2)."""
         if self.center:
-            need = max(need, self.n_fft // 2 + 1 - 2 * self.pad)
-        return need
+            return max(self.pad + 1, self.n_fft // 2 + 1 - 2 * self.pad)
+        return max(self.pad + 1, self.n_fft - 2 * self.pad)
 
     @property
     def normalised(self) -> bool:

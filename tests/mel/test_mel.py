@@ -185,6 +185,15 @@ def test_checked_refuses_audio_one_sample_short_of_a_frame(changes):
     assert mel.shape[1] == frontend.num_frames(need) >= 1
 
 
+def test_center_true_needs_only_what_torch_stft_mirrors():
+    """With center=True torch.stft's own padding makes the window, so a clip shorter than one hop still gives a
+    frame: hop 512 (pad 256) needs 257 samples, not 512."""
+    frontend = MelSpectrogram(**{**V1.mel_kwargs(), "hop_size": 512, "center": True})
+    assert frontend.min_samples == 257
+    mel = frontend.checked(np.full(257, 0.1, dtype=np.float32), "clip.wav")
+    assert mel.shape[1] == frontend.num_frames(257) == 2
+
+
 @given(peak=st.floats(4.001, 1e6), at=st.integers(0, 9999))
 @settings(max_examples=25, deadline=None)
 def test_checked_measures_the_peak_of_negative_samples_too(speech, peak, at):
