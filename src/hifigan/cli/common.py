@@ -36,7 +36,8 @@ def add_command(
     function that runs it. An epilog of examples keeps its lines."""
     p = sub.add_parser(name, help=help, description=description, epilog=epilog, formatter_class=ExamplesHelpFormatter)
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
-    p.add_argument("--quiet", "-q", action="store_true", help="no success line (errors and warnings still show)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no success line, and no status lines from train and demo (errors and warnings still show)")
     p.set_defaults(func=run, deprecations=[], subparser=p)
     return p
 

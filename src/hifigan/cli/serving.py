@@ -66,7 +66,8 @@ def run_serve(args: argparse.Namespace) -> int:
     import torch
 
     from hifigan.cli.common import generator_from_args
-    from hifigan.inference.engines import require_backend, resolve_device
+    from hifigan.devices import resolve_device
+    from hifigan.inference.engines import require_backend
     from hifigan.inference.vocoder import Vocoder
     from hifigan.serve.routes import build_app
     from hifigan.serve.server import bind, serve

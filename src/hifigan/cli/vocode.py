@@ -126,8 +126,9 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
 
 def run_vocode(args: argparse.Namespace) -> int:
     from hifigan.audio import load_audio, save_audio
+    from hifigan.devices import resolve_device
     from hifigan.evaluation.metrics import min_samples, require_packages
-    from hifigan.inference.engines import require_backend, resolve_device
+    from hifigan.inference.engines import require_backend
     from hifigan.inference.vocoder import Vocoder
     from hifigan.mel import MelSpectrogram
 

@@ -43,7 +43,6 @@ import torch
 from torch import nn
 
 from hifigan.config import HifiganConfig
-from hifigan.devices import resolve_device as resolve_device  # its old home: cli.serving, cli.vocode
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
 from hifigan.inference import fused, tiled
