@@ -114,3 +114,21 @@ def test_an_official_do_file_with_a_discriminator_added_gives_mpd_msd_and_the_ge
     assert equal_states(started["optim_g"]["state"], do["optim_g"]["state"]) and "loaded optim_g moments" in err
     assert started["optim_d"]["state"] == {} and "optim_d starts fresh (no moments)" in err
     assert "discriminators (tiny) start fresh (random weights)" in err
+
+
+def test_a_generator_only_checkpoint_of_ours_says_the_discriminators_start_fresh(trained, tiny_corpus, tmp_path,
+                                                                                  capsys):
+    """Our checkpoint holding only a generator (as `export` and the docs' stand-ins write): the log names every
+    discriminator starting fresh and why, where it used to say only what it loaded."""
+    from hifigan.checkpoints.format import generator_payload, write_checkpoint
+    from hifigan.config import config_from_dict
+
+    source = read_checkpoint(trained)
+    generator_only = tmp_path / "g.pt"
+    write_checkpoint(generator_only, generator_payload(source["generator"], config_from_dict(source["config"])))
+    config = save_config_json(tmp_path / "c.json", tiny_config(disc_start_step=0))
+    capsys.readouterr()
+    started = _start(generator_only, config, tiny_corpus, tmp_path / "run")
+    err = capsys.readouterr().err
+    assert f"discriminators (msd, mpd) start fresh (random weights): {generator_only} holds none of them" in err
+    assert equal_states(started["generator"], source["generator"])

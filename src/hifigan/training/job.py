@@ -183,8 +183,6 @@ def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, r
         lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
     elif job.init_from is not None:
         lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj)
-        if _pretrained_init(job) is not None and job.init_discriminators is None:
-            lines.append(f"the discriminators start fresh (random): {job.init_from} ships no official do_* file")
     return lines
 
 

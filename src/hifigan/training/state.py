@@ -211,6 +211,9 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
     source = discriminator_source(checkpoint, list(state.discriminators), discriminators)
     if source is not None:
         loaded += load_discriminators(state, source)
+    elif state.discriminators:
+        where = f"no official do_* file beside {path}" if checkpoint.official else f"{path} holds none of them"
+        loaded.append(f"discriminators ({', '.join(state.discriminators)}) start fresh (random weights): {where}")
     state.restart_schedules()
     return loaded
 
