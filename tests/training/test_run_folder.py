@@ -5,6 +5,7 @@ seed and held-out files. Bad run options are one line before anything is written
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import pytest
 import torch
@@ -258,3 +259,21 @@ def test_a_resumed_run_sets_aside_the_other_historys_files_between_its_start_and
     assert _names(ckpts) == ["ckpt_00000001.pt", f"ckpt_00000002.pt{SUPERSEDED}", "ckpt_00000003.pt",
                              f"ckpt_00000003.pt{SUPERSEDED}", "latest.pt"]
     assert all((ckpts / f"ckpt_0000000{s}.pt{SUPERSEDED}").read_bytes() == first[s] for s in (2, 3))
+
+
+def test_resuming_with_max_steps_below_the_runs_step_warns_that_nothing_trains(tmp_path, tiny_corpus,
+                                                                               tiny_config_json, capsys):
+    """--max-steps counts the run's steps: a resume asked for fewer than the run has done trains nothing, and says
+    so in one warning (a typo'd target had looked like a finished run); the same target as the run's step does not."""
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
+                 "--max-steps", "2"]) == 0
+    with warnings.catch_warnings(record=True) as same:
+        warnings.simplefilter("always")
+        assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
+    assert not [w for w in same if "--max-steps" in str(w.message)]
+    with pytest.warns(UserWarning) as fewer:
+        assert main(["train", "--resume", str(run), "--max-steps", "1", "--no-progress"]) == 0
+    assert [str(w.message) for w in fewer if "--max-steps" in str(w.message)] == [
+        "--max-steps 1: the run is at step 2 already, so nothing trains (--max-steps counts the run's steps, not "
+        "this call's)"]

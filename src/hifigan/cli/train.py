@@ -89,7 +89,8 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
     add_device(run)
     run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,
                      help="bf16 autocast, losses stay fp32 (CUDA, or a CPU with AVX512-BF16/AMX)")
-    intervals = (("checkpoint", "steps between checkpoints"), ("validation", "steps between validations (0: never)"),
+    intervals = (("checkpoint", "steps between checkpoints (0: only at the end)"),
+                 ("validation", "steps between validations (0: never)"),
                  ("log", "steps between logged scalars"))
     for name, help_text in intervals:
         run.add_argument(f"--{name}-interval", type=int, default=default(f"{name}_interval"), help=help_text)

@@ -191,6 +191,9 @@ class Trainer:
         deterministic algorithms are on for this call only; torch's default dtype is float32 for it. Returns why it
         stopped: "max_steps", "epochs", "time" or the signal name."""
         state, dist = self.state, self.dist
+        if max_steps is not None and state.step > max_steps and dist.is_main:  # a typo'd target, not a finished run
+            warnings.warn(f"--max-steps {max_steps}: the run is at step {state.step} already, so nothing trains "
+                          "(--max-steps counts the run's steps, not this call's)", stacklevel=2)
         self.open_log()
         wrap_ddp(state, dist, self.device)
         started = time.monotonic()
