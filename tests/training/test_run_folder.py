@@ -277,3 +277,22 @@ def test_resuming_with_max_steps_below_the_runs_step_warns_that_nothing_trains(t
     assert [str(w.message) for w in fewer if "--max-steps" in str(w.message)] == [
         "--max-steps 1: the run is at step 2 already, so nothing trains (--max-steps counts the run's steps, not "
         "this call's)"]
+
+
+@pytest.mark.parametrize(("interval", "logged"), [(10, [3]), (2, [2, 3]), (1, [1, 2, 3])])
+def test_the_last_step_is_logged_wherever_the_log_interval_falls(tmp_path, tiny_corpus, tiny_config_json, interval,
+                                                                 logged):
+    """A run of 3 steps logs its steps at the interval and its last step once (a short run used to leave no losses in
+    log.jsonl); a resume that trains nothing logs no step."""
+    import json
+
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
+                 "--max-steps", "3", "--log-interval", str(interval)]) == 0
+
+    def steps() -> list[int]:
+        return [r["step"] for r in map(json.loads, (run / "log.jsonl").read_text().splitlines()) if "g/total" in r]
+
+    assert steps() == logged
+    assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
+    assert steps() == logged

@@ -71,6 +71,7 @@ class Trainer:
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
         self.graphed = graphed_step(self.state, self.step_options, options.cuda_graph)
         self.last_saved_step = self.last_validated_step = -1
+        self.unlogged: tuple[dict[str, float], int] | None = None  # the newest step's (scalars, epoch), not logged yet
         self.last_checkpoint: Path | None = None  # the checkpoint this trainer wrote last (rank 0)
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
@@ -239,6 +240,7 @@ class Trainer:
                             reason = "time"
                 if stopper.signum is not None and not reason.startswith("SIG"):
                     reason = signal.Signals(stopper.signum).name
+                self._log_step(rate)  # the last step's scalars, wherever the log interval fell
                 if self.last_validated_step != state.step and self.options.validation_interval > 0:
                     self.validate()
                 self.save_checkpoint()
@@ -257,14 +259,22 @@ class Trainer:
         """Scalars every log_interval steps (finite steps only), validation and checkpoints at their intervals."""
         options, state = self.options, self.state
         step = state.step
-        if self.log and result.ok and step % max(1, options.log_interval) == 0:
-            scalars = {**result.terms, "lr/g": state.optim_g.param_groups[0]["lr"],
-                       "lr/d": state.optim_d.param_groups[0]["lr"], "speed/steps_per_s": rate.read(step)}
-            self.log.scalars(step, scalars, epoch=state.epoch)
+        self.unlogged = None if not result.ok else ({
+            **result.terms, "lr/g": state.optim_g.param_groups[0]["lr"], "lr/d": state.optim_d.param_groups[0]["lr"]},
+            state.epoch)  # as this step ran: the epoch's end may decay the rates before the last step is logged
+        if step % max(1, options.log_interval) == 0:
+            self._log_step(rate)
         if options.validation_interval > 0 and step % options.validation_interval == 0:
             self.validate()
         if options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0:
             self.save_checkpoint()
+
+    def _log_step(self, rate: StepRate) -> None:
+        """The newest step's scalars (a finite step not logged yet), with the step rate."""
+        if self.log and self.unlogged is not None:
+            scalars, epoch = self.unlogged
+            self.log.scalars(self.state.step, {**scalars, "speed/steps_per_s": rate.read(self.state.step)}, epoch=epoch)
+        self.unlogged = None
 
     # ---------------------------------------------------------------- output
     def say(self, message: str, warning: bool = False) -> None:
