@@ -14,6 +14,7 @@ from hifigan.cli.common import (
     add_out,
     check_output_file,
     config_file,
+    option_errors,
     refuse_overwriting,
     require_suffix,
     say_wrote,
@@ -94,13 +95,11 @@ def run_bench_command(args: argparse.Namespace) -> int:
     backends = tuple(dict.fromkeys(named))
     if "eager" not in backends:
         raise HifiganError(None, "--backends: include eager (fp32), the baseline")
-    try:  # each named with its value (hifigan.values)
+    with option_errors():  # each named with its value
         number("--seconds", args.seconds, 0, low_open=True)
         for flag, count in (("--repeats", args.repeats), ("--threads", args.threads),
                             ("--stream-chunk-frames", args.stream_chunk_frames)):
             integer(flag, count, 1)
-    except ValueError as e:
-        raise HifiganError(None, str(e)) from None
     if not 0 <= args.stream_memory_minutes < math.inf:
         raise HifiganError(None, f"--stream-memory-minutes must be 0 (skip) or more, got {args.stream_memory_minutes}")
     _check_model(args)  # before the output folder is made

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import add_command
+from hifigan.cli.common import add_command, option_errors
 from hifigan.errors import HifiganError
 
 
@@ -59,10 +59,8 @@ def run_check_mel(args: argparse.Namespace) -> int:
     from hifigan.values import integer
 
     if args.num_mels is not None:  # an option's error, before any file is judged against it
-        try:
+        with option_errors():
             integer("--num-mels", args.num_mels, 1)
-        except ValueError as e:
-            raise HifiganError(None, str(e)) from None
     model = ModelMel.of(_model_config(args))
     if args.num_mels is not None:
         if model.stats is not None and args.num_mels != model.num_mels:

@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,6 +141,15 @@ def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what
                    help=f"resample {what} at another rate to the config's rate (soxr HQ) instead of failing")
     p.add_argument("--mix-to-mono", action="store_true",
                    help=f"average the channels of multi-channel {what} instead of failing")
+
+
+@contextmanager
+def option_errors() -> Iterator[None]:
+    """An option value's check (hifigan.values: a ValueError naming the option) as the command's one-line error."""
+    try:
+        yield
+    except ValueError as e:
+        raise HifiganError(None, str(e)) from None
 
 
 def add_device(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

@@ -18,6 +18,7 @@ from hifigan.cli.common import (
     config_file,
     generator_from_args,
     on_terminal,
+    option_errors,
     overwritten_inputs,
     progress,
     say_vocoded,
@@ -142,10 +143,8 @@ def run_vocode(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise HifiganError(None, f"--batch must be >= 1, got {args.batch}")
     if args.mel_db_ref is not None:
-        try:
+        with option_errors():
             number("--mel-db-ref", args.mel_db_ref, 0, low_open=True)  # the log of the reference amplitude is taken
-        except ValueError as e:
-            raise HifiganError(None, str(e)) from None
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _warn_unused_mel_input_options(args)
