@@ -37,7 +37,8 @@ def warn_unused_options(options: MelInput) -> None:
         return  # a bad --mel-convention is the error the inputs' check reports
     given = "no --mel-convention" if name is None else f"--mel-convention {options.convention}"
     if options.stats is not None and (name is None or not CONVENTIONS[name].needs_stats):
-        warnings.warn(f"--mel-stats applies to --mel-convention meanstd, minmax01 or minmax4 only, and {given} was "
+        *some, last = [n for n, c in CONVENTIONS.items() if c.needs_stats]  # the conventions that take statistics
+        warnings.warn(f"--mel-stats applies to --mel-convention {', '.join(some)} or {last} only, and {given} was "
                       "given: ignored", UserWarning, stacklevel=3)
     if options.db_ref is not None and name != "db-ref":
         warnings.warn(f"--mel-db-ref applies to --mel-convention db-ref only, and {given} was given: ignored",
