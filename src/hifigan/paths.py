@@ -4,7 +4,7 @@ empty. A failure is one line, `<path>: <problem>`, as the caller's HifiganError 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from hifigan.errors import HifiganError
@@ -27,10 +27,20 @@ def require_file(
 
 def unreadable_files(paths: Iterable[str | os.PathLike], expected: str) -> list[HifiganError]:
     """require_file's error for each of `paths` that is not a non-empty file (all of them named, not the first)."""
+    return _failures(paths, lambda path: require_file(path, expected))
+
+
+def missing_folders(paths: Iterable[str | os.PathLike]) -> list[HifiganError]:
+    """require_folder's error for each of `paths` that is not a folder (all of them named, not the first)."""
+    return _failures(paths, require_folder)
+
+
+def _failures(paths: Iterable[str | os.PathLike], check: Callable[[str | os.PathLike], object]
+              ) -> list[HifiganError]:
     problems = []
     for path in paths:
         try:
-            require_file(path, expected)
+            check(path)
         except HifiganError as e:
             problems.append(e)
     return problems

@@ -95,15 +95,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def _require_folders(folders: list[Path]) -> None:
     """Every folder given (the recordings', the systems') exists: the missing ones are named in one line (the
     config is chosen from the recordings, which would otherwise name the first alone)."""
-    from hifigan.errors import HifiganError, bad_inputs
-    from hifigan.paths import require_folder
+    from hifigan.errors import bad_inputs
+    from hifigan.paths import missing_folders
 
     folders = list(dict.fromkeys(folders))
-    problems = []
-    for folder in folders:
-        try:
-            require_folder(folder)
-        except HifiganError as e:
-            problems.append(e)
-    if problems:
+    if problems := missing_folders(folders):
         raise bad_inputs(problems, len(folders))
