@@ -49,3 +49,26 @@ def test_a_clip_that_breaks_mid_run_saves_the_last_step_and_names_the_file(tmp_p
     saved = out / "checkpoints" / f"ckpt_{step:08d}.pt"
     assert f"checkpoint {saved} holds step {step}" in message
     assert read_checkpoint(saved)["step"] == step
+
+
+@pytest.mark.parametrize(("workers", "how"), [(0, "delete"), (1, "truncate")])
+def test_a_held_out_clip_that_breaks_mid_run_stops_the_run_as_a_training_clip_does(tmp_path, workers, how):
+    paths = write_clips(tmp_path / "wavs", 12, seconds=(0.1, 0.2))
+    config = tiny_config(num_workers=workers, disc_start_step=1000)
+    clips = scan_clips(paths, config).clips
+    out = tmp_path / "run"
+    trainer = Trainer(config, clips[1:], clips[:1], TrainOptions(out=out, validation_interval=3,
+                                                                checkpoint_interval=0, progress=False))
+
+    def on_step(trainer: Trainer, batch, result) -> None:
+        if trainer.step == 2:
+            _break([clips[0].path], how)
+
+    with pytest.raises(HifiganError) as caught:
+        trainer.fit(max_steps=40, on_step=on_step)
+    trainer.close()
+    saved = out / "checkpoints" / "ckpt_00000003.pt"
+    message = str(caught.value)
+    assert message.startswith(f"{clips[0].path}: ") and "\n" not in message, message
+    assert f"(changed since the scan; checkpoint {saved} holds step 3: fix the data" in message
+    assert read_checkpoint(saved)["step"] == 3

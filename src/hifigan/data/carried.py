@@ -1,7 +1,8 @@
-"""A clip that fails to load mid-run (deleted, truncated or replaced since the up-front scan) reaches the training
-loop as the project's own one-line error, from DataLoader worker processes too: torch re-raises a worker's
-exception as its type called with a traceback string, which loses the file and the problem. The failure is
-returned as an item instead, and the batch it falls in carries it to the main process, which raises it."""
+"""A clip that fails to load mid-run (deleted, truncated or replaced since the up-front scan), training or held-out,
+reaches the training loop as the project's own one-line error, from DataLoader worker processes too: torch
+re-raises a worker's exception as its type called with a traceback string, which loses the file and the problem.
+The failure is returned as an item instead, and the batch it falls in carries it to the main process, which
+raises it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hifigan.errors import HifiganError
 
 
 class ClipLoadError(HifiganError):
-    """A training clip that loaded at the scan could not be loaded during the run."""
+    """A training or held-out clip that loaded at the scan could not be loaded during the run."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,20 @@ class CarryFailures(Dataset):
             return Failure(e.path, e.problem)
 
 
+def _first_failure(items: Sequence[Any]) -> Failure | None:
+    return next((item for item in items if isinstance(item, Failure)), None)
+
+
 def collate(items: Sequence[Any]) -> Any:
     """The batch of `items` (torch's default collation), or the first Failure among them."""
-    failed = next((item for item in items if isinstance(item, Failure)), None)
+    failed = _first_failure(items)
     return failed if failed is not None else default_collate(items)
+
+
+def listed(items: Sequence[Any]) -> Any:
+    """`items` as a list (clips of different lengths, as the validation takes them), or the first Failure."""
+    failed = _first_failure(items)
+    return failed if failed is not None else list(items)
 
 
 def raise_failures(batches: Iterator[Any]) -> Iterator[Any]:

@@ -16,6 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from hifigan.config import HifiganConfig
+from hifigan.data.carried import CarryFailures, listed, raise_failures
 from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import loss_log_mel
 from hifigan.inference.engines import resolve_backend
@@ -42,10 +43,6 @@ def frame_batches(frames: Sequence[int], budget: int = BATCH_FRAMES, most: int =
             groups.append([i])
             total = n
     return groups
-
-
-def _items(batch: list) -> list:
-    return batch
 
 
 class _Scored(Dataset):
@@ -131,11 +128,12 @@ class Validation:
     def _vocoded(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor,
                                                                 torch.Tensor]]:
         vocoder = self.vocoder(generator)
-        loader = DataLoader(_Scored(self.valid_set, self.config), batch_sampler=self.batches,
-                            num_workers=self.num_workers, collate_fn=_items,
+        # A held-out clip that no longer loads stops the run as a training clip does (data.carried: ClipLoadError).
+        loader = DataLoader(CarryFailures(_Scored(self.valid_set, self.config)), batch_sampler=self.batches,
+                            num_workers=self.num_workers, collate_fn=listed,
                             worker_init_fn=ignore_sigint_in_worker if self.num_workers else None,
                             generator=torch.Generator().manual_seed(0))  # leaves torch's global RNG as it was
-        for batch in loader:
+        for batch in raise_failures(iter(loader)):
             with self.autocast():
                 outputs = vocoder.batch([mel for mel, _, _, _ in batch])
             for (mel, audio, reference, i), y_hat in zip(batch, outputs):
