@@ -1,8 +1,10 @@
 """A clip deleted or truncated while a run trains: the run keeps the steps it trained (a checkpoint of the last
-completed step) and stops with one line naming the file, with DataLoader workers too."""
+completed step, its scalars logged) and stops with one line naming the file, with DataLoader workers too."""
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from pathlib import Path
 
@@ -31,7 +33,7 @@ def test_a_clip_that_breaks_mid_run_saves_the_last_step_and_names_the_file(tmp_p
     config = tiny_config(num_workers=workers, disc_start_step=1000)
     clips = scan_clips(paths, config).clips
     out = tmp_path / "run"
-    trainer = Trainer(config, clips[1:], clips[:1], TrainOptions(out=out, validation_interval=0,
+    trainer = Trainer(config, clips[1:], clips[:1], TrainOptions(out=out, validation_interval=0, log_interval=1000,
                                                                 checkpoint_interval=0, progress=False))
 
     def on_step(trainer: Trainer, batch, result) -> None:
@@ -49,6 +51,11 @@ def test_a_clip_that_breaks_mid_run_saves_the_last_step_and_names_the_file(tmp_p
     saved = out / "checkpoints" / f"ckpt_{step:08d}.pt"
     assert f"checkpoint {saved} holds step {step}" in message
     assert read_checkpoint(saved)["step"] == step
+    # the last step's scalars are logged, as at a normal end (--log-interval 1000 logged none before)
+    records = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    scalars = [r for r in records if "lr/g" in r]
+    assert [r["step"] for r in scalars] == [step]
+    assert math.isfinite(scalars[0]["speed/steps_per_s"]) and scalars[0]["epoch"] == trainer.epoch
 
 
 @pytest.mark.parametrize(("workers", "how"), [(0, "delete"), (1, "truncate")])

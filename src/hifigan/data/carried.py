@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from torch.utils.data import Dataset, default_collate
@@ -17,6 +18,12 @@ from hifigan.errors import HifiganError
 
 class ClipLoadError(HifiganError):
     """A training or held-out clip that loaded at the scan could not be loaded during the run."""
+
+    def stopped(self, checkpoint: Path | None, step: int, run: Path) -> ClipLoadError:
+        """This error as the run that it stopped reports it: what the checkpoint kept, and how to go on."""
+        saved = f"checkpoint {checkpoint} holds step {step}" if checkpoint else "no checkpoint written"
+        return ClipLoadError(self.path, f"{self.problem} (changed since the scan; {saved}: fix the data, then "
+                                        f"--resume {run})")
 
 
 @dataclass(frozen=True)

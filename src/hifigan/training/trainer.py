@@ -245,11 +245,9 @@ class Trainer:
                     self.validate()
                 self.save_checkpoint()
             except ClipLoadError as e:  # between steps the state is whole: keep what the run trained, then stop
+                self._log_step(rate)  # as at a normal end
                 self.save_checkpoint()
-                saved = f"checkpoint {self.last_checkpoint} holds step {state.step}" if self.last_checkpoint else \
-                    "no checkpoint written"
-                raise ClipLoadError(e.path, f"{e.problem} (changed since the scan; {saved}: fix the data, then "
-                                            f"--resume {self.options.out})") from None
+                raise e.stopped(self.last_checkpoint, state.step, Path(self.options.out)) from None
             finally:
                 if bar is not None:
                     bar.close()
