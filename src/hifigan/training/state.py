@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import random
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -213,7 +214,7 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
         loaded += load_discriminators(state, source)
     elif state.discriminators:
         where = f"no official do_* file beside {path}" if checkpoint.official else f"{path} holds none of them"
-        loaded.append(f"discriminators ({', '.join(state.discriminators)}) start fresh (random weights): {where}")
+        loaded.append(start_fresh(state.discriminators, where))
     state.restart_schedules()
     return loaded
 
@@ -238,6 +239,11 @@ def held_discriminators(source: CheckpointContents, names: list[str]) -> list[st
     return [name for name in names if name in stored_discriminators(source.contents) and name in source.contents]
 
 
+def start_fresh(names: Iterable[str], why: str) -> str:
+    """The log line for discriminators that start from random weights, and why (no source, not in the source)."""
+    return f"discriminators ({', '.join(names)}) start fresh (random weights): {why}"
+
+
 def load_discriminators(state: TrainingState, source: CheckpointContents) -> list[str]:
     """Each discriminator's weights that `source` (an official do_* file or our checkpoint) holds, by name; the
     others start fresh. The generator optimizer's moments are loaded when present; the discriminator optimizer's
@@ -250,7 +256,7 @@ def load_discriminators(state: TrainingState, source: CheckpointContents) -> lis
     lines = [f"loaded discriminators ({', '.join(names)}) from {source.source}"] if names else []
     fresh = [name for name in wanted if name not in names]
     if fresh:
-        lines.append(f"discriminators ({', '.join(fresh)}) start fresh (random weights): not in {source.source}")
+        lines.append(start_fresh(fresh, f"not in {source.source}"))
     trained_with = list(OFFICIAL_DISCRIMINATORS) if source.official else stored_discriminators(source.contents)
     for name, optim in (("optim_g", state.optim_g), ("optim_d", state.optim_d)):
         moments = source.optimizer_state(name)
