@@ -56,3 +56,24 @@ def test_a_resume_past_an_epoch_boundary_continues_the_straight_run(tmp_path, ti
     for key in ("sched_g", "sched_d"):
         assert b[key]["last_epoch"] == 2, key
     assert b["optim_g"]["param_groups"][0]["lr"] == pytest.approx(2e-4 * 0.999**2, rel=1e-12)
+
+
+def test_max_steps_at_an_epochs_end_saves_what_epochs_saves_and_resumes_alike(tmp_path, tiny_corpus,
+                                                                               tiny_config_json):
+    """--max-steps 3 (one epoch: batch 2 of 6 clips) saves what --epochs 1 saves: epoch 1, its first batch next,
+    the learning rates decayed once; resuming either to step 4 gives the same state, still decayed once."""
+    common = ["train", "--no-progress", "--deterministic", "--corpus", str(tiny_corpus), "--config",
+              str(tiny_config_json), "--valid-count", "2", "--disc-start-step", "1", "--validation-interval", "0"]
+    by_steps, by_epochs = tmp_path / "steps", tmp_path / "epochs"
+    assert main([*common, "--out", str(by_steps), "--max-steps", "3"]) == 0
+    assert main([*common, "--out", str(by_epochs), "--epochs", "1", "--max-steps", "100"]) == 0
+    for at in (3, 4):
+        a, b = (read_checkpoint(run / "checkpoints" / "latest.pt") for run in (by_steps, by_epochs))
+        assert (a["step"], a["epoch"], a["batch_in_epoch"]) == (b["step"], b["epoch"], b["batch_in_epoch"]) == \
+            (at, 1, at - 3)
+        for key in ("generator", "mpd", "msd", "optim_g", "optim_d", "sched_g", "sched_d"):
+            assert equal_states(a[key], b[key]), (at, key)
+        assert a["optim_g"]["param_groups"][0]["lr"] == pytest.approx(2e-4 * 0.999, rel=1e-12)
+        if at == 3:
+            for run in (by_steps, by_epochs):
+                assert main(["train", "--no-progress", "--resume", str(run), "--max-steps", "4"]) == 0

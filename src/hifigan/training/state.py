@@ -103,12 +103,14 @@ class TrainingState:
             sched.last_epoch = 0
             sched._last_lr = [lr] * len(optim.param_groups)
 
-    def decay_learning_rates(self) -> None:
-        """The per-epoch exponential decay of both learning rates (the discriminators' during a warm-up too)."""
+    def end_epoch(self) -> None:
+        """The next epoch starts: both learning rates take their per-epoch exponential decay (the discriminators'
+        during a warm-up too)."""
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*lr_scheduler.step.*before.*optimizer")
             self.sched_g.step()
             self.sched_d.step()
+        self.epoch, self.batch_in_epoch = self.epoch + 1, 0
 
 
 def new_state(config: HifiganConfig, device: torch.device) -> TrainingState:

@@ -232,10 +232,9 @@ class Trainer:
                         if agreed(stop or bool(reason)):
                             reason = reason or (signal.Signals(stopper.signum).name if stop else "signal")
                             break
-                    else:
-                        state.decay_learning_rates()
-                        state.epoch += 1
-                        state.batch_in_epoch = 0
+                    else:  # the epoch's end is taken at its last step; here only a resume at it (an older
+                        if state.batch_in_epoch:  # checkpoint) or an epoch that restore cut
+                            state.end_epoch()
                         if agreed(max_minutes is not None and time.monotonic() - started >= max_minutes * 60):
                             reason = "time"
                 if stopper.signum is not None and not reason.startswith("SIG"):
@@ -264,6 +263,8 @@ class Trainer:
             self._log_step(rate)
         if options.validation_interval > 0 and step % options.validation_interval == 0:
             self.validate()
+        if state.batch_in_epoch >= self.steps_per_epoch:  # now, so that a stop at this step saves the next epoch's
+            state.end_epoch()  # position and rates, as --epochs does (a stop never falls between the two)
         if options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0:
             self.save_checkpoint()
 
