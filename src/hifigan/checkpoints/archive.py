@@ -26,7 +26,8 @@ def is_torch_zip(path: Path) -> bool:
 
 def damaged_record(path: Path) -> str | None:
     """Why a zip checkpoint's bytes are damaged (the first record whose data fails its CRC-32 or does not read), or
-    None where every record checks."""
+    None where every record checks or the file is no zip (a legacy torch file carries no checksum). The zip
+    directory is read once, by the check itself."""
     name = None
     try:
         with zipfile.ZipFile(path) as archive:
@@ -36,6 +37,8 @@ def damaged_record(path: Path) -> str | None:
                     while record.read(CHUNK):
                         pass
     except zipfile.BadZipFile as e:
+        if name is None and not is_zip(path):  # no zip directory at all (only here: the failure path reads it again)
+            return None
         if "CRC" in str(e) and name is not None:
             return f"record {name} fails its CRC-32 check: damaged bytes"
         return f"record {name}: {e}" if name is not None else str(e)

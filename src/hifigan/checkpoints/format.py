@@ -39,7 +39,7 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if path.stat().st_size == 0:
         raise CheckpointError(path, "is empty")
     try:
-        damage = damaged_record(path) if is_zip(path) else None
+        damage = damaged_record(path)
     except OSError as e:
         raise CheckpointError(path, f"cannot read ({e.strerror})") from None
     if damage is not None:
