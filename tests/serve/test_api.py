@@ -206,6 +206,7 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
     ("--threads", "-2", "--threads must be >= 1, got -2"),
     ("--drain-timeout", "-1", "--drain-timeout must be >= 0, got -1.0"),
     ("--idle-timeout", "-1", "--idle-timeout must be >= 0, got -1.0"),
+    ("--body-timeout", "-1", "--body-timeout must be >= 0, got -1.0"),
     ("--port", "99999", "--port must be between 0 and 65535, got 99999"),
     ("--port", "-1", "--port must be between 0 and 65535, got -1"),
     ("--host", "256.1.1.1", "--host 256.1.1.1: cannot resolve it"),
@@ -233,4 +234,5 @@ def test_serve_defaults_are_the_documented_ones():
     args = build_parser().parse_args(["serve", "-c", "g.pt"])
     assert (args.host, args.port, args.threads) == ("127.0.0.1", 8000, None)
     assert (args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams, args.max_message_bytes,
-            args.idle_timeout, args.stream_backlog, args.drain_timeout) == (16, 5, 4000, 64, 4 << 20, 30, 1000, 60)
+            args.idle_timeout, args.stream_backlog, args.drain_timeout, args.body_timeout) == (
+        16, 5, 4000, 64, 4 << 20, 30, 1000, 60, 60)

@@ -21,7 +21,7 @@ from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
-from tests.support.serve import metric, running_server, silent_stream
+from tests.support.serve import answer, metric, running_server, silent_stream, stalled_request
 from tests.support.tiny import tiny_config
 
 LIMITS = ServeOptions(max_batch=4, max_batch_delay_ms=2, max_frames=200, max_streams=2, max_message_bytes=20000,
@@ -284,28 +284,6 @@ def _count(url: str, name: str) -> float:
         return 0.0
 
 
-def _stalled_request(url: str, sent: bytes = b"\x93NU") -> socket.socket:
-    """A POST /v1/vocode whose body never finishes: Content-Length 1000, `sent` sent, the connection kept open."""
-    host, port = url.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)))
-    sock.sendall(b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-npy\r\n"
-                 b"Content-Length: 1000\r\n\r\n" + sent)
-    return sock
-
-
-def _answer(sock: socket.socket, timeout: float) -> tuple[int, dict, bytes]:
-    """The status, headers and body of the response on `sock`, read until the server closes it."""
-    sock.settimeout(timeout)
-    data = b""
-    with sock:
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode().split("\r\n")
-    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
-    return int(lines[0].split()[1]), headers, body
-
-
 def test_a_body_that_stops_arriving_is_408_after_the_idle_timeout(served):
     """A body that stops arriving does not hold its connection for ever: --idle-timeout (0.5 s) without a byte of
     it is a 408 with the JSON error, logged and counted like any refusal, and the connection is closed."""
@@ -313,7 +291,7 @@ def test_a_body_that_stops_arriving_is_408_after_the_idle_timeout(served):
     route = 'hifigan_requests_total{route="POST /v1/vocode",status="408"}'
     before = _count(running.url, route)
     started = time.monotonic()
-    status, headers, body = _answer(_stalled_request(running.url), timeout=10)
+    status, headers, body = answer(stalled_request(running.url), timeout=10)
     assert 0.4 < time.monotonic() - started < 5
     assert status == 408 and headers["content-type"] == "application/json" and headers["connection"] == "close"
     assert json.loads(body) == {"error": "the body stopped arriving: no bytes for 0.5 s after 3 (--idle-timeout)"}
@@ -328,7 +306,7 @@ def test_a_drain_waits_for_a_request_whose_body_is_still_arriving():
     cfg = tiny_config()
     torch.manual_seed(0)
     with running_server(Vocoder(Generator(cfg), cfg), ServeOptions(idle_timeout_s=1.0)) as running:
-        sock = _stalled_request(running.url)
+        sock = stalled_request(running.url)
         deadline = time.monotonic() + 5
         while running.state.in_flight == 0:
             assert time.monotonic() < deadline, "the request is not counted in flight while its body arrives"
@@ -336,7 +314,7 @@ def test_a_drain_waits_for_a_request_whose_body_is_still_arriving():
         running.server.drain()
         time.sleep(0.3)
         assert not running.server.should_exit  # still waiting for that request
-        status, _, body = _answer(sock, timeout=10)
+        status, _, body = answer(sock, timeout=10)
         assert status == 408 and "stopped arriving" in json.loads(body)["error"]
 
 
@@ -346,12 +324,12 @@ def test_a_request_cut_off_by_the_drain_timeout_is_503_not_a_traceback():
     cfg = tiny_config()
     torch.manual_seed(0)
     with running_server(Vocoder(Generator(cfg), cfg), ServeOptions(drain_timeout_s=0.2)) as running:
-        sock = _stalled_request(running.url)
+        sock = stalled_request(running.url)
         deadline = time.monotonic() + 5
         while running.state.in_flight == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
         running.server.drain()
-        status, headers, body = _answer(sock, timeout=20)  # uvicorn's graceful shutdown waits 5 s, then cancels
+        status, headers, body = answer(sock, timeout=20)  # uvicorn's graceful shutdown waits 5 s, then cancels
     assert status == 503 and headers["content-type"] == "application/json", (status, body)
     assert json.loads(body) == {"error": "the server stopped before the request was answered (--drain-timeout)"}
     page = running.state.metrics.text()[0].decode()

@@ -97,3 +97,25 @@ def assert_same_int16(got: np.ndarray, expected: np.ndarray, what: object = "") 
     diff = np.abs(got.astype(np.int32) - expected.astype(np.int32))
     flipped = int((diff > 0).sum())
     assert diff.max(initial=0) <= 1 and flipped <= max(8, 2e-3 * diff.size), (what, diff.max(), flipped)
+
+
+def stalled_request(url: str, sent: bytes = b"\x93NU") -> socket.socket:
+    """A POST /v1/vocode whose body never finishes: Content-Length 1000, `sent` sent, the connection kept open."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-npy\r\n"
+                 b"Content-Length: 1000\r\n\r\n" + sent)
+    return sock
+
+
+def answer(sock: socket.socket, timeout: float) -> tuple[int, dict, bytes]:
+    """The status, headers and body of the response on `sock`, read until the server closes it."""
+    sock.settimeout(timeout)
+    data = b""
+    with sock:
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body

@@ -51,6 +51,9 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--idle-timeout", type=float, default=DEFAULTS.idle_timeout_s, metavar="S",
                    help=f"close a stream silent this long, and answer 408 to a request body of which nothing arrives "
                         f"this long (default {DEFAULTS.idle_timeout_s:g} s)")
+    g.add_argument("--body-timeout", type=float, default=DEFAULTS.body_timeout_s, metavar="S",
+                   help=f"answer 408 to a request body not all arrived this long after its headers, however steadily "
+                        f"it trickles in (default {DEFAULTS.body_timeout_s:g} s)")
     g.add_argument("--stream-backlog", type=int, default=DEFAULTS.stream_backlog, metavar="FRAMES",
                    help="ready mel frames a stream may gather while its window is computed or sent (default "
                    f"{DEFAULTS.stream_backlog}); beyond that its input is not read (a slow reader holds itself back)")
@@ -74,7 +77,8 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.threads import intra_op_threads
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
-                           args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout)
+                           args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout,
+                           args.body_timeout)
     if args.threads is not None and args.threads < 1:  # intra_op_threads would run it on 1 thread without a word
         from hifigan.errors import HifiganError
 

@@ -38,20 +38,27 @@ def error_response(state: ServeState, route: str, status: int, message: str, sta
     return JSONResponse({"error": message}, status_code=status, headers={"Connection": "close"} if close else None)
 
 
-async def read_body(request: Request, limit: int, idle_timeout_s: float) -> bytes:
-    """The body, refused with 413 beyond `limit` bytes (before reading it when Content-Length says so), and with 408
-    when none of it arrives for `idle_timeout_s` (a body that stops arriving would hold its connection for ever)."""
+async def read_body(request: Request, options: ServeOptions) -> bytes:
+    """The body, refused with 413 beyond --max-message-bytes (before reading it when Content-Length says so), and
+    with 408 when none of it arrives for --idle-timeout or all of it has not arrived within --body-timeout (a body
+    that stops arriving, or trickles in a byte just inside each idle timeout, would hold its connection for ever)."""
+    limit, idle_s, total_s = options.max_message_bytes, options.idle_timeout_s, options.body_timeout_s
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(413, f"body of {declared} bytes is over the limit of {limit} (--max-message-bytes)")
     chunks, size = [], 0
     pieces = request.stream()
+    deadline = time.monotonic() + total_s
     while True:
+        wait = min(idle_s, max(deadline - time.monotonic(), 0.0))
         try:
-            async with asyncio.timeout(idle_timeout_s):
+            async with asyncio.timeout(wait):
                 chunk = await anext(pieces, None)
         except TimeoutError:
-            raise RequestError(408, f"the body stopped arriving: no bytes for {idle_timeout_s:g} s after {size} "
+            if wait < idle_s:
+                raise RequestError(408, f"the body did not arrive within {total_s:g} s: {size} bytes came "
+                                        "(--body-timeout)") from None
+            raise RequestError(408, f"the body stopped arriving: no bytes for {idle_s:g} s after {size} "
                                     "(--idle-timeout)") from None
         if chunk is None:
             break
@@ -67,7 +74,7 @@ async def vocode(request: Request) -> Response:
     route, started = "POST /v1/vocode", time.monotonic()
     if state.draining:
         return error_response(state, route, 503, "the server is shutting down", started)
-    # In flight from here, while its body arrives too: a drain waits for it (bounded by --idle-timeout per piece).
+    # In flight from here, while its body arrives too: a drain waits for it (bounded by --body-timeout).
     # `receiving` keeps the scheduler from waiting for a mel that has not arrived.
     state.in_flight += 1
     state.receiving += 1
@@ -82,7 +89,7 @@ async def vocode(request: Request) -> Response:
             kind = request.headers.get("content-type", "application/octet-stream").partition(";")[0].strip().lower()
             if kind not in (NPY_TYPE, "application/octet-stream"):
                 raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
-            body = await read_body(request, state.options.max_message_bytes, state.options.idle_timeout_s)
+            body = await read_body(request, state.options)
             mel = decode_mel(body, state.vocoder.config.num_mels, state.options.max_frames)
         except RequestError as e:
             return error_response(state, route, e.status, e.message, started, close=e.status == 408)
