@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from concurrent.futures import Future
 
 import torch
 
@@ -69,6 +70,27 @@ async def read_body(request: Request, options: ServeOptions) -> bytes:
     return b"".join(chunks)
 
 
+async def answer_unless_gone(request: Request, job: Future) -> torch.Tensor:
+    """The audio of the scheduler's `job`, or ClientDisconnect as soon as the client hangs up while it waits (a
+    front-end that timed out: its mel leaves the queue and the request counts as 499, not as audio served)."""
+    result = asyncio.wrap_future(job)
+    gone = asyncio.ensure_future(disconnected(request))
+    try:
+        await asyncio.wait({result, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if not result.done():
+        result.cancel()
+        raise ClientDisconnect()
+    return result.result()
+
+
+async def disconnected(request: Request) -> None:
+    """Returns once the client of a request whose body was read has hung up (the ASGI http.disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
 async def vocode(request: Request) -> Response:
     state: ServeState = request.app.state.serve
     route, started = "POST /v1/vocode", time.monotonic()
@@ -98,7 +120,11 @@ async def vocode(request: Request) -> Response:
         finally:
             state.receiving -= 1
         try:
-            audio = await asyncio.wrap_future(state.scheduler.submit(torch.from_numpy(mel), 0, mel.shape[1], owner))
+            audio = await answer_unless_gone(request, state.scheduler.submit(torch.from_numpy(mel), 0, mel.shape[1],
+                                                                              owner))
+        except ClientDisconnect:  # hung up while its mel waited or was vocoded: its queued work is dropped
+            state.scheduler.cancel(owner)
+            return error_response(state, route, 499, "client went away before its audio was ready", started)
         except Exception as e:  # the model failed: a server error, and the server goes on
             return error_response(state, route, 500, f"vocoding failed: {type(e).__name__}: {e}", started)
     except asyncio.CancelledError:
