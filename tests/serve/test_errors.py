@@ -43,6 +43,7 @@ def _with(value: float) -> np.ndarray:
 
 SHAPES = "[16, T] or [1, 16, T]"  # what a body or stream message may be, as every error says it (codec.mel_shapes)
 BAD_BODIES = {  # name: (body, status, words the error holds)
+    "empty": (b"", 400, f"is empty (expected the bytes of numpy.save of a float32 {SHAPES} mel"),
     "not npy": (b"RIFF....WAVEfmt ", 400,
                 f"is not a .npy file (expected the bytes of numpy.save of a float32 {SHAPES} mel)"),
     "truncated npy": (_npy(GOOD)[:150], 400, "is not a readable .npy file"),

@@ -31,6 +31,11 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     """The bytes of a .npy file holding float32 [num_mels, T] or [1, num_mels, T] (T >= 1, finite), as the
     [num_mels, T] array; anything else is a RequestError that names the problem. The one check of a request body and
     of a stream message."""
+    if not body:  # said apart from "not a .npy file": a client that sent nothing (an HTTP body without a
+        # Content-Length or chunked encoding is empty) would look for a problem in bytes it never sent
+        hint = "; an HTTP body needs a Content-Length or chunked encoding" if what == "body" else ""
+        raise RequestError(400, f"{what} is empty (expected the bytes of numpy.save of a float32 "
+                                f"{mel_shapes(num_mels)} mel{hint})")
     if not body.startswith(b"\x93NUMPY"):
         raise RequestError(400, f"{what} is not a .npy file (expected the bytes of numpy.save of a float32 "
                                 f"{mel_shapes(num_mels)} mel)")
