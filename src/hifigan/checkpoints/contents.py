@@ -18,6 +18,7 @@ from hifigan.checkpoints.official import (
     is_official_generator,
     official_to_ours,
 )
+from hifigan.checkpoints.official_blocks import as_official_code_builds
 from hifigan.config import HIFIGAN_GENERATOR, LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict, load_config
 from hifigan.config_files import read_config_file
 from hifigan.errors import CheckpointError
@@ -84,7 +85,10 @@ class CheckpointContents:
             if given is None:
                 raise CheckpointError(self.source, "official checkpoint carries no config: pass --config "
                                                    "(a preset such as v1, or a json)")
-            return load_config(given)
+            config = load_config(given)
+            if not is_official_generator(self.contents):
+                return config
+            return as_official_code_builds(config, self.generator_state())
         return config_over_model(config_of(self.contents, self.source), given, self.source, "checkpoint's config")
 
     @property

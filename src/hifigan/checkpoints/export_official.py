@@ -17,6 +17,7 @@ from hifigan.checkpoints.official import (
     official_discriminators_dict,
     official_generator_dict,
 )
+from hifigan.checkpoints.official_blocks import official_dilation_problem
 from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
 from hifigan.errors import CheckpointError
@@ -29,9 +30,10 @@ _SHOWN_FRAMES = 10  # the length the padding note gives figures for
 
 def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
     """One line per thing the official jik876/hifi-gan code does otherwise with a g_* file of this model: mel bins
-    its conv_pre cannot load, upsampling padding that gives another length (odd kernel - rate). The file is still
-    written: forks that fix both are common."""
-    problems = []
+    its conv_pre cannot load, residual blocks of another number of dilations than its ResBlock builds, upsampling
+    padding that gives another length (odd kernel - rate). The file is still written: forks that fix these are
+    common."""
+    problems = [line for line in [official_dilation_problem(config, name)] if line]
     if config.num_mels != OFFICIAL_NUM_MELS:
         problems.append(f"{name}: the official code cannot load it: its conv_pre takes {OFFICIAL_NUM_MELS} mel bins, "
                         f"this model {config.num_mels} (a fork that reads num_mels from the config can)")

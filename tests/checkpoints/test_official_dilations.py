@@ -1,0 +1,50 @@
+"""The official code's ResBlock1 builds three dilated convolutions per block and ResBlock2 two, whatever
+resblock_dilation_sizes lists: an official g_* file of a config listing more (V1's [1, 3, 5] with resblock "2")
+loads with that config and computes as the official code built it, and export-official says when the official
+code cannot load one of ours."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+
+import torch
+
+from hifigan.checkpoints.contents import load_generator
+from hifigan.checkpoints.export_official import export_official
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.models import Generator
+from tests.support.official_reference import RefGenerator
+from tests.support.tiny import tiny_config
+
+
+def test_an_official_file_of_resblock_2_with_three_dilations_loads_as_the_official_code_built_it(tmp_path):
+    built = tiny_config("2", num_mels=80, resblock_dilation_sizes=[[1, 3], [1, 3]])  # what the official code makes
+    torch.manual_seed(0)
+    official = RefGenerator(built).eval()
+    torch.save({"generator": official.state_dict()}, tmp_path / "g_00000010")
+    given = dataclasses.replace(built, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]])  # the config file it used
+    (tmp_path / "config.json").write_text(json.dumps(given.to_dict()))
+    generator, cfg = load_generator(tmp_path / "g_00000010", tmp_path / "config.json")
+    assert cfg.resblock_dilation_sizes == [[1, 3], [1, 3]]
+    mel = torch.randn(1, 80, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(generator.eval()(mel), official(mel), rtol=0, atol=1e-6)
+
+
+def test_a_fork_file_holding_every_listed_dilation_keeps_its_config(tmp_path):
+    cfg = tiny_config("2", num_mels=80, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]])
+    torch.save({"generator": RefGenerator(cfg).state_dict()}, tmp_path / "g_00000010")
+    assert load_generator(tmp_path / "g_00000010", cfg)[1].resblock_dilation_sizes == [[1, 3, 5], [1, 3, 5]]
+
+
+def test_export_official_says_the_official_code_cannot_load_other_dilation_counts(tmp_path):
+    cfg = tiny_config("2", num_mels=80, official_discriminators=True, resblock_dilation_sizes=[[1, 3, 5], [1, 3]])
+    write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, step=3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export_official(tmp_path / "ours.pt", tmp_path / "out")
+    assert [str(w.message) for w in caught] == [
+        "g_00000003: the official code cannot load it: its ResBlock2 builds 2 dilated convolutions per block "
+        "(resblock_dilation_sizes' first 2), this model's resblock_dilation_sizes[0] has 3"]
