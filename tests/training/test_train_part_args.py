@@ -99,12 +99,22 @@ def test_the_mel_loss_arguments_shape_both_the_target_and_the_generated_loss_mel
     (dict(discriminators=["mpd", "mrx"]), "unknown discriminator 'mrx' (known: msd, mpd, mrd)"),
     (dict(loss_args={"stft": {"resolution": [[64, 16, 64]]}}),
      "loss_args['stft']: unknown argument 'resolution' (known: resolutions, power_floor)"),
+    (dict(discriminator_args={"mpd": {"period": [2, 3]}}),
+     "discriminator_args['mpd']: unknown argument 'period' (known: periods, channels)"),
+    (dict(generator_args={"channels": 8}), "generator_args: unknown argument 'channels' (known: none)"),
+    (dict(discriminator_args={"mpd": {"periods": []}}),
+     "discriminator_args['mpd']: periods must be a non-empty list of integers >= 1, got []"),
 ])
 def test_hifigan_train_refuses_a_bad_part_before_writing(tmp_path, tiny_corpus, capsys, overrides, message):
+    """The one line names the config file; a part's name or argument is checked before the corpus is read (here a
+    corpus folder that is not there: the config's typo is what is said)."""
     config = save_config_json(tmp_path / "config.json", tiny_config(**overrides))
     assert main([*train_args(tiny_corpus, config, tmp_path / "run"), "--max-steps", "1"]) == 2
-    assert capsys.readouterr().err.strip().splitlines() == [f"hifigan train: error: {message}"]
+    assert capsys.readouterr().err.strip().splitlines() == [f"hifigan train: error: {config}: {message}"]
     assert not (tmp_path / "run").exists()
+    if "unknown" in message:
+        assert main([*train_args(tmp_path / "no-corpus", config, tmp_path / "run"), "--max-steps", "1"]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [f"hifigan train: error: {config}: {message}"]
 
 
 def test_hifigan_train_process_exits_2_with_one_line_and_no_run_folder(tmp_path, tiny_corpus):
@@ -114,5 +124,6 @@ def test_hifigan_train_process_exits_2_with_one_line_and_no_run_folder(tmp_path,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        "hifigan train: error: discriminator_args['mpd']: periods must be a non-empty list of integers >= 1, got []"]
+        f"hifigan train: error: {config}: discriminator_args['mpd']: periods must be a non-empty list of integers "
+        ">= 1, got []"]
     assert not (tmp_path / "run").exists()

@@ -5,6 +5,7 @@ library behind `hifigan train` (cli/train.py fills the TrainJob from the command
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,12 @@ from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
-from hifigan.errors import HifiganError
+from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.options import TrainJob, check_counts, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
+from hifigan.training.registry import check_part_names
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 from hifigan.training.trainer import Trainer
 
@@ -102,6 +104,15 @@ def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: 
     if contents is not None and not contents.official:
         return contents.config(job.config)
     return load_config(job.config or "v1")
+
+
+def _config_file(job: TrainJob, resume_path: Path | None) -> Path | None:
+    """The file the run's config was read from, for its errors: the resumed checkpoint, or the --config file
+    (None for a preset or a config object)."""
+    if resume_path is not None:
+        return resume_path
+    given = job.config
+    return Path(given) if isinstance(given, str | os.PathLike) and Path(given).is_file() else None
 
 
 def _pretrained_init(job: TrainJob) -> str | None:
@@ -208,6 +219,10 @@ def train(job: TrainJob) -> TrainResult:
             raise HifiganError(None, f"--seed {job.seed}: a resumed run keeps its seed ({base.seed}), which chose "
                                      "its held-out files")
         config = resolve_config(base, job.overrides())
+        try:
+            check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
+        except ConfigError as e:
+            raise ConfigError(_config_file(job, resume_path), e.problem) from None
         config = inline_mel_stats(config)
         data = data_spec(job, resume_obj)
         run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None)
@@ -226,7 +241,12 @@ def train(job: TrainJob) -> TrainResult:
         held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
         options = dataclasses.replace(run_options, out=Path(out), resample=data["resample"],
                                       mix_to_mono=data["mix_to_mono"])
-        trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
+        try:
+            trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
+        except ConfigError as e:  # a part refused a value: the config file's, unless it names its own file
+            if e.path is not None:
+                raise
+            raise ConfigError(_config_file(job, resume_path), e.problem) from None
         started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
         save_scan(facts, scanned.files, config, data, Path(out), dist)
         say = trainer.say  # said once every check has passed: bad input stays one line

@@ -34,6 +34,7 @@ from hifigan.models.discriminators import (
     MultiPeriodDiscriminator,
     MultiScaleDiscriminator,
 )
+from hifigan.models.generators import GENERATORS
 from hifigan.models.mrd import (
     MRD_CHANNELS,
     MRD_WINDOW,
@@ -164,15 +165,32 @@ def _term_factory(entry: GeneratorTerm | type) -> Callable[..., GeneratorTerm]:
     return fixed
 
 
-def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
-    """The terms config.loss_weights weighs (> 0), each built with its loss_args. Every name in loss_weights and
-    loss_args must be registered and every argument known to its term, weighted or not (one-line ConfigError)."""
+def _check_term_names(config: HifiganConfig) -> dict[str, Callable[..., GeneratorTerm]]:
+    """Every loss term loss_weights and loss_args name registered, every loss_args argument known to its term: the
+    term factories by name."""
     factories = {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
     for key in ("loss_weights", "loss_args"):
         for name in getattr(config, key):
             lookup(factories, "loss term", name, f" in {key}")
     for name, arguments in config.loss_args.items():
         check_arguments(factories[name], f"loss_args[{name!r}]", arguments)
+    return factories
+
+
+def check_part_names(config: HifiganConfig) -> None:
+    """The names of the generator, discriminators and loss terms the config gives, and their arguments' names,
+    checked without building a part (a ConfigError naming the key): a typo is one line at once, not after the
+    corpus is scanned. Building checks the values."""
+    check_arguments(lookup(GENERATORS, "generator", config.generator), "generator_args", config.generator_args)
+    for name in discriminator_names(config):
+        check_arguments(DISCRIMINATORS[name], f"discriminator_args[{name!r}]", config.discriminator_args.get(name, {}))
+    _check_term_names(config)
+
+
+def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
+    """The terms config.loss_weights weighs (> 0), each built with its loss_args. Every name in loss_weights and
+    loss_args must be registered and every argument known to its term, weighted or not (one-line ConfigError)."""
+    factories = _check_term_names(config)
     terms = {name: (build_part(factories, "loss term", name, config, config.loss_args.get(name, {}),
                                f"loss_args[{name!r}]"), weight)
              for name in factories if (weight := config.loss_weights.get(name, 0.0)) > 0}
