@@ -13,7 +13,8 @@ import torch
 
 from hifigan.checkpoints.contents import load_generator
 from hifigan.checkpoints.export_official import export_official
-from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.checkpoints.format import generator_payload, read_checkpoint, write_checkpoint
+from hifigan.cli import main
 from hifigan.models import Generator
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import tiny_config
@@ -48,3 +49,17 @@ def test_export_official_says_the_official_code_cannot_load_other_dilation_count
     assert [str(w.message) for w in caught] == [
         "g_00000003: the official code cannot load it: its ResBlock2 builds 2 dilated convolutions per block "
         "(resblock_dilation_sizes' first 2), this model's resblock_dilation_sizes[0] has 3"]
+
+
+def test_fine_tuning_an_official_file_with_its_config_starts_from_its_weights(tmp_path, tiny_corpus):
+    built = tiny_config("2", num_mels=80, fmax=None, resblock_dilation_sizes=[[1, 3], [1, 3]])
+    torch.manual_seed(0)
+    torch.save({"generator": RefGenerator(built).state_dict()}, tmp_path / "g_00000010")
+    given = dataclasses.replace(built, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]])
+    (tmp_path / "config.json").write_text(json.dumps(given.to_dict()))
+    args = ["train", "--init-from", str(tmp_path / "g_00000010"), "--config", str(tmp_path / "config.json"),
+            "--corpus", str(tiny_corpus), "--out", str(tmp_path / "run"), "--max-steps", "1", "--no-progress",
+            "--validation-interval", "0", "--quiet"]
+    assert main(args) == 0
+    saved = read_checkpoint(tmp_path / "run" / "checkpoints" / "ckpt_00000001.pt")
+    assert saved["config"]["resblock_dilation_sizes"] == [[1, 3], [1, 3]]
