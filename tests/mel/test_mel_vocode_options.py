@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.errors import MelError
 from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
+from hifigan.melconv.conventions import MelStats
 from hifigan.models import Generator
 from tests.support.cli_runs import BINS, failed_cleanly, run
 from tests.support.files import CORPUS
@@ -156,3 +158,38 @@ def test_mel_stats_and_db_ref_with_a_convention_that_does_not_use_them_warn(tmp_
                            "meanstd", *extra, tmp_path / "m.npy")
     assert code == 0, err
     assert not any("--mel-stats applies" in str(w.message) for w in caught)
+
+
+def test_set_mel_convention_checks_the_shape_before_per_bin_statistics_broadcast(tiny_checkpoint):
+    """A [T] or [1, T] mel broadcast against meanstd's per-bin [BINS, 1] statistics and was vocoded as a [BINS, T]
+    mel, silently; a [T, BINS] one ended in numpy's broadcast error. Each is the shape MelError, in the layout the
+    caller was asked for ([T, BINS] under 'transposed'), from every entry point."""
+    stats = MelStats(mean=np.full(BINS, -5.0), std=np.full(BINS, 2.0))
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint).set_mel_convention("meanstd", stats=stats)
+    mel = np.zeros((BINS, 20), np.float32)
+    assert vocoder(mel).shape == (20 * vocoder.hop_size,)
+    for wrong in (mel[0], mel[:1], mel.T):
+        with pytest.raises(MelError, match=rf"^expected a mel of shape \[{BINS}, T\] or \[B, {BINS}, T\] with T >= 1, "
+                                           rf"got {re.escape(str(wrong.shape))}$"):
+            vocoder(wrong)
+    with pytest.raises(MelError, match=rf"^mel 1: expected a mel of shape \[{BINS}, T\] with T >= 1, got \(1, 20\)$"):
+        vocoder.batch([mel, mel[:1]])
+    with pytest.raises(MelError, match=rf"^mel chunk 1: expected a mel of shape \[{BINS}, T\], got \(20,\)$"):
+        list(vocoder.stream([mel, mel[0]]))
+    vocoder.set_mel_convention("transposed+meanstd", stats=stats)
+    assert torch.equal(vocoder(mel.T), vocoder.set_mel_convention("meanstd", stats=stats)(mel))
+    vocoder.set_mel_convention("transposed+meanstd", stats=stats)
+    with pytest.raises(MelError, match=rf"^expected a mel of shape \[T, {BINS}\] or \[B, T, {BINS}\] with T >= 1, "
+                                       rf"got \({BINS}, 20\)$"):
+        vocoder(mel)
+
+
+def test_set_mel_convention_takes_a_mel_that_requires_grad(tiny_checkpoint):
+    """An acoustic model's output outside no_grad requires grad: with a convention set it ended in torch's 'Can't
+    call numpy() on Tensor that requires grad' (without one it vocoded)."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint).set_mel_convention("log10")
+    mel = torch.from_numpy(log_mel() / math.log(10)).requires_grad_()
+    want = vocoder(mel.detach())
+    assert torch.equal(vocoder(mel), want)
+    assert torch.equal(vocoder.batch([mel])[0], want)
+    assert torch.allclose(torch.cat(list(vocoder.stream([mel]))), want, atol=1e-6)  # other windows: rounding

@@ -134,6 +134,7 @@ class Vocoder:
         if name == "db-ref" and db_ref is None:
             raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
         dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
+        self._mel_transposed = spec is not None and parse_convention(spec)[0]  # [frames, num_mels] inputs
         self._mel_convert = None if model.is_own(spec) else (
             lambda m, source: model.convert_checked(m, spec, stats, db_ref, source, dtype))
         return self
@@ -141,8 +142,8 @@ class Vocoder:
     def _converted(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor | np.ndarray:
         """`mel` in the model's convention (set_mel_convention's map, in `self.io_dtype`; values it takes beyond
         the range: a MelError naming `source`), or as it is when none is set."""
-        convert = getattr(self, "_mel_convert", None)
-        return mel if convert is None else convert(torch.as_tensor(mel).double().cpu().numpy(), source)
+        convert = getattr(self, "_mel_convert", None)  # detached: a TTS model's output may require grad
+        return mel if convert is None else convert(torch.as_tensor(mel).detach().double().cpu().numpy(), source)
 
     def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (hifigan.audio.checked_mel_values: floating point, finite; else a MelError naming
@@ -153,15 +154,24 @@ class Vocoder:
         return checked_mel_values(torch.as_tensor(self._converted(checked_mel_values(mel, source), source)), source,
                                   self.io_dtype)
 
+    def _check_shape(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], source: str | None,
+                     min_frames: int = 1) -> None:
+        """`mel`'s shape as the caller gives it ([T, num_mels] under a 'transposed' convention), before any
+        conversion: a convention's per-bin statistics would broadcast a [T] or [1, T] mel to every bin."""
+        bins, transposed = self.config.num_mels, getattr(self, "_mel_transposed", False)
+        axes = (-1, -2) if transposed else (-2, -1)  # of the mel bins and the frames
+        if mel.ndim in dims and mel.shape[axes[0]] == bins and mel.shape[axes[1]] >= min_frames:
+            return
+        one = f"[T, {bins}]" if transposed else f"[{bins}, T]"
+        shapes = " or ".join(one if d == 2 else "[B, " + one[1:] for d in dims)
+        least = f" with T >= {min_frames}" if min_frames else ""
+        raise MelError(source, f"expected a mel of shape {shapes}{least}, got {tuple(mel.shape)}")
+
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None
                 ) -> torch.Tensor:
-        mel = self._values(mel, source)
-        if mel.dim() not in dims or mel.shape[-2] != self.config.num_mels or mel.shape[-1] < 1:
-            shapes = " or ".join(
-                f"[{self.config.num_mels}, T]" if d == 2 else f"[B, {self.config.num_mels}, T]" for d in dims
-            )
-            raise MelError(source, f"expected a mel of shape {shapes} with T >= 1, got {tuple(mel.shape)}")
-        return mel
+        mel = torch.as_tensor(mel)
+        self._check_shape(mel, dims, source)
+        return self._values(mel, source)
 
     def __call__(self, mel: torch.Tensor | np.ndarray) -> torch.Tensor:
         """[num_mels, T] -> [T * hop] or [B, num_mels, T] -> [B, T * hop], float32 (float64 for a float64
@@ -232,8 +242,15 @@ class Vocoder:
         `set_mel_convention` convention as a whole mel would be (the maps act frame by frame).
         """
         # Each chunk's dtype and values are checked as it arrives (a stream's chunks are small: one pass over each),
-        # then the streaming cursor checks its shape; both errors name the chunk.
-        return self._stream((self._values(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
+        # and its shape (before a conversion, else by the streaming cursor); every error names the chunk.
+        return self._stream((self._chunk(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
+
+    def _chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:
+        """A stream chunk checked: its shape before a conversion (without one, the cursor checks it), its values."""
+        chunk = torch.as_tensor(chunk)
+        if getattr(self, "_mel_convert", None) is not None:
+            self._check_shape(chunk, (2,), source, min_frames=0)
+        return self._values(chunk, source)
 
     def _stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1
                 ) -> Iterator[torch.Tensor]:
