@@ -115,3 +115,19 @@ def test_a_tensor_is_cast_to_the_dtype_asked_and_an_overflow_refused():
     assert checked_mel_values(torch.full((2, 3), 0.5), "m", torch.float64).dtype == torch.float64
     with pytest.raises(MelError, match="beyond the float16 range"):
         checked_mel_values(torch.full((2, 3), 1e6), "m", torch.float16)
+
+
+def test_a_flipped_numpy_view_vocodes_and_a_non_numeric_array_is_the_dtype_error(vocoder):
+    """np.flip / [::-1] views have negative strides, which torch.as_tensor refuses (its ValueError told the caller to
+    copy the array); an object array was torch's TypeError listing the numpy types it converts."""
+    mel = _mel(vocoder.config.num_mels)
+    flipped = np.flip(mel, axis=1)
+    assert any(s < 0 for s in flipped.strides)
+    want = vocoder(flipped.copy())
+    assert torch.equal(vocoder(flipped), want)
+    assert torch.equal(vocoder.batch([flipped])[0], want)
+    assert torch.equal(torch.cat(list(vocoder.stream([flipped]))), torch.cat(list(vocoder.stream([flipped.copy()]))))
+    with pytest.raises(MelError, match=r"^mel has dtype object, expected floating point$"):
+        vocoder(mel.astype(object))
+    with pytest.raises(MelError, match=r"^mel chunk 0: mel has dtype <U\d+, expected floating point$"):
+        list(vocoder.stream([mel.astype(str)]))

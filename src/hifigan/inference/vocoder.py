@@ -148,7 +148,7 @@ class Vocoder:
     def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (hifigan.audio.checked_mel_values: floating point, finite; else a MelError naming
         `source`), then in the model's convention and `self.io_dtype`."""
-        mel = torch.as_tensor(mel)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
+        mel = _tensor(mel, source)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
         if getattr(self, "_mel_convert", None) is None:
             return checked_mel_values(mel, source, self.io_dtype)
         return checked_mel_values(torch.as_tensor(self._converted(checked_mel_values(mel, source), source)), source,
@@ -169,7 +169,7 @@ class Vocoder:
 
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None
                 ) -> torch.Tensor:
-        mel = torch.as_tensor(mel)
+        mel = _tensor(mel, source)
         self._check_shape(mel, dims, source)
         return self._values(mel, source)
 
@@ -247,7 +247,7 @@ class Vocoder:
 
     def _chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:
         """A stream chunk checked: its shape before a conversion (without one, the cursor checks it), its values."""
-        chunk = torch.as_tensor(chunk)
+        chunk = _tensor(chunk, source)
         if getattr(self, "_mel_convert", None) is not None:
             self._check_shape(chunk, (2,), source, min_frames=0)
         return self._values(chunk, source)
@@ -261,3 +261,14 @@ class Vocoder:
         """[num_mels, T] -> [T * hop] in chunks of `chunk_frames` (bounded memory, same output as one-shot)."""
         mel = self._as_mel(mel, dims=(2,))
         return torch.cat(list(self._stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))
+
+
+def _tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
+    """`mel` as a tensor, sharing its memory where torch can: a flipped numpy view (negative strides, which torch
+    refuses) is copied; a numpy array that is not numeric is the dtype MelError, not torch's TypeError."""
+    if isinstance(mel, np.ndarray):
+        if not (np.issubdtype(mel.dtype, np.number) or mel.dtype == np.bool_):
+            checked_mel_values(mel, source)  # raises: not floating point
+        if any(stride < 0 for stride in mel.strides):
+            mel = np.ascontiguousarray(mel)
+    return torch.as_tensor(mel)
