@@ -183,6 +183,8 @@ class Vocoder:
             return mel.new_zeros((0, mel.shape[2] * self.config.hop_size))
         if self.buckets is None or self._seen([(mel.shape[0], mel.shape[2])]):  # the plan of equal mels: one pass
             audio = self._run(mel)
+            if audio.is_inference() and not torch.is_inference_mode_enabled():  # as batch and stream return it:
+                audio = audio.clone()  # an ordinary tensor (`audio *= gain`, autograd), not inference_mode's
         else:
             items = list(mel)
             audio = torch.stack(self._run_plan(items, pack([mel.shape[2]] * len(items), self.receptive_field,

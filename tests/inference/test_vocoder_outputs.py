@@ -1,0 +1,27 @@
+"""What `Vocoder` hands back is the caller's ordinary tensor, whichever entry point made it: not an inference tensor
+of the inference_mode it runs in, which refuses in-place updates and autograd outside that mode."""
+
+import numpy as np
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+
+
+def test_every_entry_point_returns_a_tensor_the_caller_can_update_in_place_and_use_in_autograd(tiny_checkpoint):
+    """`vocoder(mel)` returned inference_mode's own tensor (batch, stream and chunked build theirs outside it), so
+    `audio *= gain` was 'Inplace update to inference tensor outside InferenceMode' and a loss using it could not
+    be saved for backward."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint, backend="eager")
+    mel = np.random.default_rng(0).normal(-5, 1, (vocoder.config.num_mels, 12)).astype(np.float32)
+    outputs = {"call": vocoder(mel), "call-batch": vocoder(mel[None])[0], "batch": vocoder.batch([mel])[0],
+               "stream": torch.cat(list(vocoder.stream([mel]))), "chunked": vocoder.chunked(mel, 5)}
+    for name, audio in outputs.items():
+        assert not audio.is_inference(), name
+        want = audio * 0.5
+        audio *= 0.5
+        assert torch.equal(audio, want), name
+        gain = torch.nn.Parameter(torch.tensor(2.0))
+        (audio * gain).sum().backward()
+        assert gain.grad == audio.sum(), name
+    with torch.inference_mode():  # a caller's own inference_mode: its tensors, no copy
+        assert vocoder(mel).is_inference()
