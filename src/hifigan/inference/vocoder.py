@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 class Vocoder:
     """A ready-to-run generator: eval mode, weight norm folded, no autograd, on the chosen backend.
 
-    It takes the generator it is given over (folds, freezes and, for fp16/bf16, casts it in place): to vocode with
+    It takes the generator it is given over (folds, freezes and casts it in place to its precision): to vocode with
     a model you keep training, give it a copy built from the state dict (not `copy.deepcopy`, whose copy shares
     torch's parametrized classes, so folding it would break the original)."""
 
@@ -53,7 +53,10 @@ class Vocoder:
         undescribed = None if self.layers is not None else type(generator).__name__
         self.backend = resolve_backend(backend, self.device, precision, self.layers, undescribed)
         self.precision, self.dtype = precision, resolve_precision(precision)
-        if self.dtype == torch.float32 and next(generator.parameters()).dtype == torch.float64:
+        weights = next(generator.parameters()).dtype
+        if self.dtype == torch.float32 and weights in (torch.float16, torch.bfloat16):
+            generator.float()  # a generator the caller made half: fp32 asked, so cast in place (exactly), as fp16 is
+        if self.dtype == torch.float32 and weights == torch.float64:
             self.dtype = torch.float64  # a float64 generator (the exactness tests) runs in float64 end to end
             if self.backend.startswith("onnx"):
                 raise HifiganError(None, f"backend {self.backend} runs float32 only (ONNX Runtime has no float64 conv)")

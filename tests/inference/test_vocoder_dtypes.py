@@ -1,0 +1,24 @@
+"""A generator given to `Vocoder` in another dtype than its precision asks for runs, in the precision asked."""
+
+import numpy as np
+import pytest
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+
+
+@pytest.mark.parametrize("half", [torch.float16, torch.bfloat16])
+@pytest.mark.parametrize("backend", ["eager", "fused", "tiled"])
+def test_a_half_generator_runs_in_float32_when_fp32_is_asked(tiny_cfg, half, backend):
+    """`Vocoder(generator.half(), cfg)` was built, then every call ended in torch's 'Input type (float) and bias
+    type (c10::Half) should be the same': its weights are cast to float32 in place (exactly), as fp16 casts them."""
+    torch.manual_seed(0)
+    generator = Generator(tiny_cfg).to(half)
+    same = Generator(tiny_cfg)
+    same.load_state_dict(generator.float().state_dict())  # the half weights, in float32
+    generator.to(half)
+    mel = np.random.default_rng(0).normal(-5, 1, (tiny_cfg.num_mels, 12)).astype(np.float32)
+    audio = Vocoder(generator, tiny_cfg, backend=backend)(mel)
+    assert audio.dtype == torch.float32
+    assert torch.equal(audio, Vocoder(same, tiny_cfg, backend=backend)(mel))
