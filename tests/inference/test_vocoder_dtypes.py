@@ -1,4 +1,5 @@
-"""A generator given to `Vocoder` in another dtype than its precision asks for runs, in the precision asked."""
+"""A generator given to `Vocoder` in another dtype than its precision asks for runs, in the precision asked; one
+its config does not describe is refused."""
 
 import numpy as np
 import pytest
@@ -22,3 +23,15 @@ def test_a_half_generator_runs_in_float32_when_fp32_is_asked(tiny_cfg, half, bac
     audio = Vocoder(generator, tiny_cfg, backend=backend)(mel)
     assert audio.dtype == torch.float32
     assert torch.equal(audio, Vocoder(same, tiny_cfg, backend=backend)(mel))
+
+
+@pytest.mark.parametrize("changes", [{"num_mels": 20}, {"hop_size": 32, "upsample_rates": [8, 4]}])
+def test_a_config_that_does_not_describe_the_generator_is_refused_when_built(tiny_cfg, changes):
+    """Another num_mels was torch's channel error at every call; another hop_size vocoded at the generator's hop
+    while batch and stream cut the audio at the config's, silently wrong. Both are one HifiganError at once."""
+    from hifigan.errors import HifiganError
+    from tests.support.tiny import tiny_config
+
+    with pytest.raises(HifiganError, match=r"^the config does not describe this generator: it takes "
+                                           rf"{tiny_cfg.num_mels} mel bins at hop {tiny_cfg.hop_size}, the config has"):
+        Vocoder(Generator(tiny_cfg), tiny_config(**changes))

@@ -21,7 +21,7 @@ from hifigan.errors import HifiganError, MelError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_precision
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
-from hifigan.models.generators import fold_norms, layer_description
+from hifigan.models.generators import check_fits, fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
 
 if TYPE_CHECKING:
@@ -50,6 +50,8 @@ class Vocoder:
         # What the engines read (every layer's kind, geometry and activation); None: a generator that does not
         # describe its layers, which only `eager` runs (its own forward).
         self.layers = layer_description(generator)
+        if self.layers is not None:
+            check_fits(generator, self.layers, config)
         undescribed = None if self.layers is not None else type(generator).__name__
         self.backend = resolve_backend(backend, self.device, precision, self.layers, undescribed)
         self.precision, self.dtype = precision, resolve_precision(precision)

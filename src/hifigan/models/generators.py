@@ -16,6 +16,7 @@ from typing import Any
 from torch import nn
 
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
+from hifigan.errors import HifiganError
 from hifigan.models.generator import Generator
 from hifigan.models.layers import GeneratorLayers
 from hifigan.models.named_parts import build_part
@@ -63,3 +64,13 @@ def fold_norms(generator: nn.Module) -> nn.Module:
         own()
         return generator
     return remove_parametrizations(generator)
+
+
+def check_fits(generator: nn.Module, layers: GeneratorLayers, config: HifiganConfig) -> None:
+    """That `config` describes a generator that describes its layers: its hop and mel bins. Else a HifiganError
+    now, where a call would end in torch's channel error, or a batch or stream cut its audio at the config's hop."""
+    bins = getattr(generator.get_submodule(layers.conv_pre.where), "in_channels", config.num_mels)
+    if (layers.hop, bins) != (config.hop_size, config.num_mels):
+        raise HifiganError(None, f"the config does not describe this generator: it takes {bins} mel bins at hop "
+                                 f"{layers.hop}, the config has num_mels {config.num_mels} and hop_size "
+                                 f"{config.hop_size}")
