@@ -236,3 +236,17 @@ def test_serve_defaults_are_the_documented_ones():
     assert (args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams, args.max_message_bytes,
             args.idle_timeout, args.stream_backlog, args.drain_timeout, args.body_timeout) == (
         16, 5, 4000, 64, 4 << 20, 30, 1000, 60, 60)
+
+
+def test_info_says_the_mel_is_normalised():
+    """A model trained on mel_stats-normalised log10 mels (pwg-24k with its stats.h5) takes (log10 M - mean) / std:
+    /v1/info and /openapi.json say so, where mel_convention alone ('log10') named a mel it does not take."""
+    from hifigan.models import Generator
+    from tests.support.tiny import tiny_config
+
+    cfg = tiny_config(mel_convention="log10", mel_stats={"mean": [-3.0] * 16, "std": [1.5] * 16})
+    with running_server(Vocoder(Generator(cfg), cfg)) as running, httpx.Client(base_url=running.url) as http:
+        info = http.get("/v1/info").json()
+        assert (info["mel_convention"], info["mel"]) == ("log10", "log10 (floor 1e-10) normalised by mel_stats")
+        body = http.get("/openapi.json").json()["paths"]["/v1/vocode"]["post"]["requestBody"]["description"]
+        assert "(log10 (floor 1e-10) normalised by mel_stats mel)" in body

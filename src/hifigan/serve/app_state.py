@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from hifigan.inference.choices import BATCH_INVARIANT
 from hifigan.inference.vocoder import Vocoder
+from hifigan.melconv.model import ModelMel
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.scheduler import Scheduler
@@ -39,6 +40,7 @@ class ServeState:
         return {
             "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
             "hop_size": config.hop_size, "mel_convention": config.mel_convention,
+            "mel": ModelMel.of(config).label,  # with its floor, and whether mel_stats normalise it
             "lookahead_frames": field_.right, "latency_ms": lookahead_ms,
             "backend": self.vocoder.backend, "batch_invariant": self.vocoder.backend in BATCH_INVARIANT,
             "device": str(self.vocoder.device), "precision": self.vocoder.precision,

@@ -17,7 +17,7 @@ def health(description: str, status: str) -> dict:
 
 def openapi(info: dict) -> dict:
     """The document for a server whose /v1/info is `info`."""
-    mel = (f"float32 {mel_shapes(info['num_mels'])} ({info['mel_convention']} mel convention), "
+    mel = (f"float32 {mel_shapes(info['num_mels'])} ({info['mel']} mel), "
            f"1 <= T <= {info['max_frames']}")
     return {
         "openapi": "3.1.0",
@@ -31,7 +31,8 @@ def openapi(info: dict) -> dict:
                                  "responses": {"200": health("ready", "ok"),
                                                "503": health("shutting down", "draining")}}},
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
-                "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, lookahead_frames, "
+                "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, mel (the convention "
+                "with its floor and whether the model's mel_stats normalise it), lookahead_frames, "
                 "latency_ms, backend, batch_invariant (true: every float32 answer is bit for bit its mel alone, "
                 "whatever shared its passes), device, precision, shape_buckets (true: passes padded to a few shapes, "
                 "hifigan serve --shape-buckets) and the limits",
