@@ -16,6 +16,8 @@ from hifigan.models import Generator
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import odd_rate_config, tiny_config
 
+OFFICIAL_MEL = {"mel_convention": "official", "mel_floor": None, "mel_framing": "official", "mel_magnitude_eps": 1e-9}
+
 
 def _export(cfg, tmp_path) -> tuple[dict, list[str]]:
     """cfg's generator exported: the g_* file's contents and the warnings said."""
@@ -28,7 +30,7 @@ def _export(cfg, tmp_path) -> tuple[dict, list[str]]:
 
 
 def test_odd_kernel_minus_rate_is_written_and_its_official_length_said(tmp_path):
-    cfg = odd_rate_config("h300", channels=16)  # pwg-24k's [5, 5, 4, 3] / [10, 10, 8, 6], 80 mel bins
+    cfg = odd_rate_config("h300", channels=16, **OFFICIAL_MEL)  # pwg-24k's [5, 5, 4, 3] / [10, 10, 8, 6], 80 bins
     g_file, said = _export(cfg, tmp_path)
     assert said == ["g_00000003: the official code computes it otherwise: its upsampling padding (kernel - rate) "
                     "// 2 gives 3073 samples for 10 frames where this model gives 3000 (exact padding at the odd "
@@ -48,3 +50,14 @@ def test_other_mel_bins_are_written_and_the_failing_load_said(tmp_path):
         RefGenerator(dataclasses.replace(cfg, num_mels=80)).load_state_dict(g_file["generator"])
     (tmp_path / "80").mkdir()
     assert _export(dataclasses.replace(cfg, num_mels=80), tmp_path / "80")[1] == []  # the official shape: silent
+
+
+def test_another_input_mel_is_said_with_the_stats_the_file_loses(tmp_path):
+    """pwg-24k's front-end (log10, centred frames, |X| without epsilon) normalised by mel_stats: the official
+    inference.py would feed it official log-mels, and the g_* file keeps neither config nor statistics."""
+    cfg = odd_rate_config("h300", channels=16, mel_stats={"mean": [-3.0] * 80, "std": [1.5] * 80})
+    said = _export(cfg, tmp_path)[1]
+    assert said[1:] == ["g_00000003: the official code computes its input mel otherwise: its inference.py and "
+                        "training compute the official log-mel, this model takes log10 (floor 1e-10) normalised by "
+                        "mel_stats, centred frames, |X| without epsilon (the g_* file holds no config and no "
+                        "mel_stats: vocode it with this checkpoint's config)"]

@@ -21,6 +21,8 @@ from hifigan.checkpoints.official_blocks import official_dilation_problem
 from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
 from hifigan.errors import CheckpointError
+from hifigan.mel import OFFICIAL_EPS
+from hifigan.melconv.model import ModelMel
 from hifigan.training.registry import non_official_arguments
 from hifigan.upsampling import official_samples
 
@@ -31,7 +33,8 @@ _SHOWN_FRAMES = 10  # the length the padding note gives figures for
 def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
     """One line per thing the official jik876/hifi-gan code does otherwise with a g_* file of this model: mel bins
     its conv_pre cannot load, residual blocks of another number of dilations than its ResBlock builds, upsampling
-    padding that gives another length (odd kernel - rate). The file is still written: forks that fix these are
+    padding that gives another length (odd kernel - rate), an input mel its inference.py and training do not compute
+    (the file holds no config, nor the model's mel_stats). The file is still written: forks that fix these are
     common."""
     problems = [line for line in [official_dilation_problem(config, name)] if line]
     if config.num_mels != OFFICIAL_NUM_MELS:
@@ -44,7 +47,23 @@ def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
         problems.append(f"{name}: the official code computes it otherwise: its upsampling padding (kernel - rate) // 2 "
                         f"gives {official} samples for {frames} frames where this model gives {ours} (exact padding "
                         f"at the odd kernel - rate {', '.join(odd)}: docs/sample-rates.md)")
+    if front_end := _front_end_differences(config):
+        problems.append(f"{name}: the official code computes its input mel otherwise: its inference.py and training "
+                        f"compute the official log-mel, this model takes {front_end} (the g_* file holds no config"
+                        f"{' and no mel_stats' if config.mel_stats is not None else ''}: vocode it with this "
+                        "checkpoint's config)")
     return problems
+
+
+def _front_end_differences(config: HifiganConfig) -> str:
+    """How the model's input mel differs from the official one ('' when it is the official mel)."""
+    parts = [] if (label := ModelMel.of(config).label) == "official" else [label]
+    if config.mel_framing == "center":
+        parts.append("centred frames")
+    if config.mel_magnitude_eps != OFFICIAL_EPS:
+        eps = config.mel_magnitude_eps
+        parts.append("|X| without epsilon" if eps == 0 else f"epsilon {eps:g} under |X|")
+    return ", ".join(parts)
 
 
 def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], None] | None = None) -> list[Path]:
