@@ -39,8 +39,11 @@ def read_config_file(name_or_path: str | os.PathLike) -> tuple[Path, dict[str, A
         raise ConfigError(path, "is a directory, expected a JSON or YAML config")
     try:
         text = path.read_text()
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise ConfigError(path, f"cannot read ({e})") from None
+    except UnicodeDecodeError:  # a checkpoint, most likely: its config is inside, but --config takes text
+        raise ConfigError(path, "not a JSON or YAML config (a binary file: a checkpoint? a config is a preset name "
+                                "or a text file such as `hifigan configs --show NAME` prints)") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             import yaml

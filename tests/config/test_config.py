@@ -250,3 +250,17 @@ def test_official_framing_with_an_odd_n_fft_minus_hop_is_refused():
     cfg = config_from_dict({**odd, "n_fft": 1025})
     assert MelSpectrogram(**cfg.mel_kwargs()).num_frames(cfg.segment_size) == 8
     assert config_from_dict({**odd, "mel_framing": "center"}).mel_framing == "center"  # centred frames: any n_fft
+
+
+def test_a_checkpoint_given_as_config_is_named_as_binary(tmp_path):
+    """`--config runs/x/checkpoints/latest.pt` (a checkpoint carries its config) was refused with Python's codec
+    message ("cannot read ('utf-8' codec can't decode byte 0x80 ...)"); the error now says what the file is not."""
+    from hifigan.checkpoints.format import generator_payload, write_checkpoint
+
+    cfg = tiny_config()
+    write_checkpoint(tmp_path / "latest.pt", generator_payload(Generator(cfg).state_dict(), cfg, step=1))
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(tmp_path / "latest.pt"))
+    assert str(caught.value) == (f"{tmp_path / 'latest.pt'}: not a JSON or YAML config (a binary file: a checkpoint? "
+                                 "a config is a preset name or a text file such as `hifigan configs --show NAME` "
+                                 "prints)")
