@@ -78,9 +78,17 @@ class Validation:
 
     @torch.no_grad()
     def run(self, generator: nn.Module, step: int, epoch: int, log: RunLog | None) -> float:
-        """Mean mel L1 (loss mel) over the held-out clips, logged as val/mel_l1 (NaN when there are none)."""
+        """Mean mel L1 (loss mel) over the held-out clips, logged as val/mel_l1 (NaN when there are none). Torch's
+        global RNG is left as it was (the generator copy's random init draws from it): a run validates when it
+        stops, so otherwise a resumed run's RNG states would differ from a straight run's."""
         if len(self.valid_set) == 0:
             return math.nan
+        cuda = [] if self.device.type != "cuda" else [torch.cuda.current_device() if self.device.index is None
+                                                      else self.device.index]
+        with torch.random.fork_rng(devices=cuda):
+            return self._score(generator, step, epoch, log)
+
+    def _score(self, generator: nn.Module, step: int, epoch: int, log: RunLog | None) -> float:
         errors = np.zeros(len(self.valid_set))
         for i, mel, audio, y_hat, reference in self._vocoded(generator):
             # mel_l1(audio, y_hat), its reference half computed by the loader (y_hat is cut to that length)
