@@ -237,5 +237,12 @@ def test_bad_resume_and_batch_size_are_clear_errors(tmp_path, tiny_corpus, tiny_
     (tmp_path / "empty").mkdir()
     assert main([*base, "--resume", str(tmp_path / "empty")]) == 2
     assert "no loadable training checkpoint" in capsys.readouterr().err
+    official = tmp_path / "cp_hifigan"  # an official checkpoint folder, which the official train.py resumes from
+    official.mkdir()
+    for name in ("g_00000500", "do_00000500", "g_00001000", "do_00001000"):
+        (official / name).write_bytes(b"")
+    assert main([*base, "--resume", str(official)]) == 2
+    err = capsys.readouterr().err
+    assert f"--init-from {official / 'g_00001000'} starts from them" in err and len(err.strip().splitlines()) == 1
     assert main([*base, "--out", str(tmp_path / "b"), "--batch-size", "7"]) == 2
     assert "fewer than the batch size 7" in capsys.readouterr().err

@@ -20,6 +20,7 @@ POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
 RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, "batch_size", "world_size", "rng",
             "data")
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
+OFFICIAL_G_PATTERN = re.compile(r"^g_(\d{8,})$")  # the official train.py's g_<steps>
 LATEST = "latest.pt"
 SUPERSEDED = ".superseded"  # the suffix of a step checkpoint set aside by a run that went back before it
 
@@ -53,7 +54,19 @@ def find_resume_checkpoint(path: str | os.PathLike) -> tuple[Path, dict[str, Any
             warnings.warn(f"skipping unloadable checkpoint {e}", stacklevel=2)
             continue
         return candidate, obj
-    raise CheckpointError(folder, "no loadable training checkpoint (ckpt_*.pt) to resume from")
+    raise CheckpointError(folder, "no loadable training checkpoint (ckpt_*.pt) to resume from" + _official_hint(folder))
+
+
+def _official_hint(folder: Path) -> str:
+    """'; it holds official ... --init-from ...' where `folder` holds the official train.py's g_<steps> files (an
+    official checkpoint folder, which the official code resumes from): they start a run with --init-from instead."""
+    found = sorted((int(m.group(1)), p) for p in folder.iterdir() if p.is_file() and
+                   (m := OFFICIAL_G_PATTERN.match(p.name)))
+    if not found:
+        return ""
+    newest = found[-1][1]
+    return (f"; it holds official checkpoints: --init-from {newest} starts from them (weights and Adam moments, "
+            "with the do_* beside it; the step count and learning-rate schedule start afresh)")
 
 
 def require_training_state(obj: dict[str, Any], source: Path) -> None:
