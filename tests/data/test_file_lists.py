@@ -3,7 +3,10 @@ when none is given, the validation list's files taken out of training and each f
 
 from __future__ import annotations
 
+import pytest
+
 from hifigan.data.corpus import Corpus, read_filelist
+from hifigan.errors import HifiganError
 
 
 def test_an_id_with_an_audio_suffix_in_any_case_keeps_it(tmp_path):
@@ -22,3 +25,11 @@ def test_lists_resolve_against_their_folder_and_validation_files_leave_training(
     held = corpus.split(seed=0)
     assert held.train == [lists / "c0.wav", lists / "c2.wav"] and held.valid == [lists / "c1.wav", lists / "c3.wav"]
     assert corpus.listed() == [lists / f"c{i}.wav" for i in (0, 1, 2, 3)]  # c1, in both lists, once
+
+
+def test_a_training_list_held_out_whole_by_the_validation_list_is_named(tmp_path):
+    """--valid-list given the training list (or a superset): the error says so, not 'no usable audio files'."""
+    (tmp_path / "training.txt").write_text("c0|a\nc1|b\n")
+    (tmp_path / "all.txt").write_text("c0|a\nc1|b\nc2|c\n")
+    with pytest.raises(HifiganError, match=r"training\.txt: all 2 of its files are in .*all\.txt too"):
+        Corpus(train_list=tmp_path / "training.txt", valid_list=tmp_path / "all.txt").split(seed=0)

@@ -248,7 +248,11 @@ class Corpus:
         files, valid = self.lists() if lists is None else lists
         if valid is not None:
             held = {p.resolve() for p in valid}
-            return HeldOut([f for f in files if f.resolve() not in held], valid,
-                           f"{len(valid)} files of {self.valid_list} (--valid-list)")
+            train = [f for f in files if f.resolve() not in held]
+            if files and not train:  # else "training set: no usable audio files (0 skipped, 0 silent)"
+                raise HifiganError(self.train_list, f"all {len(files)} of its files are in {self.valid_list} too "
+                                                    "(held out, so none trains): --valid-list takes the validation "
+                                                    "files only")
+            return HeldOut(train, valid, f"{len(valid)} files of {self.valid_list} (--valid-list)")
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable)
