@@ -234,8 +234,8 @@ def test_serve_defaults_are_the_documented_ones():
     args = build_parser().parse_args(["serve", "-c", "g.pt"])
     assert (args.host, args.port, args.threads) == ("127.0.0.1", 8000, None)
     assert (args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams, args.max_message_bytes,
-            args.idle_timeout, args.stream_backlog, args.drain_timeout, args.body_timeout) == (
-        16, 5, 4000, 64, 4 << 20, 30, 1000, 60, 60)
+            args.idle_timeout, args.stream_backlog, args.drain_timeout, args.body_timeout, args.header_timeout,
+            args.max_connections) == (16, 5, 4000, 64, 4 << 20, 30, 1000, 60, 60, 10, 256)
 
 
 def test_info_says_the_mel_is_normalised():

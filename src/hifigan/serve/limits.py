@@ -14,7 +14,9 @@ class ServeOptions:
     `idle_timeout_s` of a stream without a message (or a request body without a byte), `stream_backlog` ready mel
     frames a stream may gather while its window is in flight (beyond, its input is not read: a slow reader holds
     itself back), `drain_timeout_s` to finish in-flight work on SIGTERM, `body_timeout_s` for a whole request body
-    (one trickled a byte just inside each idle timeout would otherwise hold its connection, and a drain, for ever)."""
+    (one trickled a byte just inside each idle timeout would otherwise hold its connection, and a drain, for ever),
+    `max_connections` open at once (HTTP and WebSocket; one more is answered 503) and `header_timeout_s` for a
+    request's headers (serve.connections: uvicorn bounds neither)."""
 
     max_batch: int = 16
     max_batch_delay_ms: float = 5.0
@@ -25,12 +27,16 @@ class ServeOptions:
     stream_backlog: int = 1000
     drain_timeout_s: float = 60.0
     body_timeout_s: float = 60.0
+    max_connections: int = 256
+    header_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
-        for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog"):
+        for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog",
+                     "max_connections"):
             if getattr(self, name) < 1:
                 raise HifiganError(None, f"{option(name)} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_batch_delay_ms", "idle_timeout_s", "drain_timeout_s", "body_timeout_s"):
+        for name in ("max_batch_delay_ms", "idle_timeout_s", "drain_timeout_s", "body_timeout_s",
+                     "header_timeout_s"):
             if not getattr(self, name) >= 0:
                 raise HifiganError(None, f"{option(name)} must be >= 0, got {getattr(self, name)}")
 

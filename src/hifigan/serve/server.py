@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from hifigan import sockets
 from hifigan.extras import optional_import
 from hifigan.serve.app_state import ServeState
+from hifigan.serve.connections import protocol_for
 
 uvicorn = optional_import("uvicorn", "hifigan serve")
 
@@ -84,8 +85,10 @@ def configure_logging() -> None:
 
 
 def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingServer:
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws="websockets-sansio", ws_max_size=ws_max_size,
-                            lifespan="on", timeout_graceful_shutdown=5)
+    """uvicorn's server for `app`, its HTTP protocol h11 bounded by --max-connections and --header-timeout (whether
+    or not httptools is installed, which uvicorn's "auto" would pick)."""
+    config = uvicorn.Config(app, log_level="warning", access_log=False, http=protocol_for(state),
+                            ws="websockets-sansio", ws_max_size=ws_max_size, lifespan="on", timeout_graceful_shutdown=5)
     return DrainingServer(config, state)
 
 

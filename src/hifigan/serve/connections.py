@@ -1,0 +1,102 @@
+"""uvicorn's HTTP/1.1 protocol (h11) with the two bounds it lacks: at most --max-connections open at once (one more is
+answered 503 as soon as it connects, before it has sent anything), and --header-timeout for a request's headers (408,
+or a plain close if not a byte came). Without them a client sending its headers a byte at a time, or nothing at all,
+holds a connection for ever, and a few hundred such clients exhaust the server's file descriptors; uvicorn's own
+limit_concurrency answers only once the headers are in, and its keep-alive timer runs only between requests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from http import HTTPStatus
+
+from hifigan.extras import optional_import
+from hifigan.serve.app_state import ServeState
+
+optional_import("uvicorn", "hifigan serve")
+import h11  # noqa: E402
+from uvicorn.protocols.http.h11_impl import H11Protocol  # noqa: E402
+
+log = logging.getLogger("hifigan.serve")
+ROUTE = "(connection)"  # the log's and the metric's name for what happens before a request reaches the app
+CLOSE_GRACE_S = 1.0  # after a refusal, how long the client has to read it before the socket closes
+
+
+class GuardedH11Protocol(H11Protocol):
+    """H11Protocol bounded by `state.options` (max_connections, header_timeout_s); set `state` on a subclass
+    (`protocol_for`). A refusal is counted and logged like a request's error, under the route `(connection)`."""
+
+    state: ServeState
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.headers_due: asyncio.TimerHandle | None = None
+        self.refused = False
+        limit = self.state.options.max_connections
+        if len(self.connections) > limit:
+            self.refuse(503, "max-connections", f"{limit} connections are open, the limit (--max-connections)")
+        else:
+            self.arm()
+
+    def data_received(self, data: bytes) -> None:
+        if self.refused:
+            return  # its answer is sent: what else it sends is dropped
+        if self.headers_due is None and self.conn.their_state is h11.IDLE:
+            self.arm()  # the first bytes of a request after a keep-alive wait (which they ended)
+        super().data_received(data)
+
+    def handle_events(self) -> None:
+        scope = self.scope
+        super().handle_events()
+        if self.scope is not scope:  # a request's headers are in (the app, or the WebSocket, has it now)
+            self.disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.disarm()
+        super().connection_lost(exc)
+
+    def arm(self) -> None:
+        self.disarm()
+        self.headers_due = self.loop.call_later(self.state.options.header_timeout_s, self.headers_late)
+
+    def disarm(self) -> None:
+        if self.headers_due is not None:
+            self.headers_due.cancel()
+            self.headers_due = None
+
+    def headers_late(self) -> None:
+        self.headers_due = None
+        if self.transport.is_closing() or self.refused:
+            return
+        seconds = self.state.options.header_timeout_s
+        received = len(self.conn.trailing_data[0])
+        if received:
+            self.refuse(408, "header-timeout", f"the request headers did not arrive within {seconds:g} s: "
+                                               f"{received} bytes came (--header-timeout)")
+        else:  # not a byte: nobody to answer (a port scanner, a client that connected and forgot)
+            self.refuse(None, "header-timeout", f"no request within {seconds:g} s of connecting (--header-timeout)")
+
+    def refuse(self, status: int | None, reason: str, message: str) -> None:
+        """Answer `status` (None: nothing) with {"error": message}, count it under `reason` and log it, and close the
+        connection once the client has had CLOSE_GRACE_S to read the answer (closing at once, its request unread,
+        would reset the connection, and the client could lose the answer)."""
+        self.refused = True
+        self.disarm()
+        self.state.metrics.dropped.labels(reason).inc()
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
+        log.info("%s %s error=%r client=%s", ROUTE, status or "closed", message, client)
+        if status is None:
+            self.transport.close()
+            return
+        body = json.dumps({"error": message}).encode()
+        self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+                             b"connection: close\r\n\r\n%s" % (status, HTTPStatus(status).phrase.encode(), len(body),
+                                                                body))
+        self.transport.write_eof()  # the answer, then end of stream: the client reads both before the close
+        self.loop.call_later(CLOSE_GRACE_S, self.transport.close)
+
+
+def protocol_for(state: ServeState) -> type[GuardedH11Protocol]:
+    """The protocol class for uvicorn.Config(http=...) of the server of `state`."""
+    return type("ServeProtocol", (GuardedH11Protocol,), {"state": state})

@@ -1,0 +1,133 @@
+"""Connections bounded before a request reaches the app (serve.connections): --header-timeout for a request's headers
+and --max-connections open at once, with raw sockets on a real server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import httpx
+import pytest
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.serve.limits import ServeOptions
+from tests.support.serve import Running, answer, metric, running_server
+from tests.support.tiny import tiny_config
+
+HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+
+
+def _vocoder() -> Vocoder:
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    return Vocoder(Generator(cfg), cfg)
+
+
+@pytest.fixture(scope="module")
+def served():
+    with running_server(_vocoder(), ServeOptions(header_timeout_s=0.5)) as running:
+        yield running
+
+
+def _connect(running: Running) -> socket.socket:
+    host, port = running.url.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)))
+
+
+def _dropped(running: Running, reason: str) -> float:
+    try:
+        text = running.state.metrics.text()[0].decode()
+        return metric(text, f'hifigan_connections_dropped_total{{reason="{reason}"}}')
+    except KeyError:
+        return 0.0
+
+
+def _trickle(sock: socket.socket, limit_s: float) -> tuple[float, bytes]:
+    """Sends a header's bytes one every 50 ms until the server answers or closes (or `limit_s` passes): how long it
+    took and what the server sent."""
+    started = time.monotonic()
+    sock.settimeout(0.05)
+    sock.sendall(b"X-Slow: ")
+    while time.monotonic() - started < limit_s:
+        try:
+            sock.sendall(b"a")
+            data = sock.recv(65536)
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            return time.monotonic() - started, b""
+        elapsed = time.monotonic() - started
+        sock.settimeout(5)
+        while chunk := sock.recv(65536):
+            data += chunk
+        return elapsed, data
+    raise AssertionError(f"the connection was still open after {limit_s} s")
+
+
+def _is_408(data: bytes) -> None:
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 408 "), head
+    assert json.loads(body)["error"].startswith("the request headers did not arrive within 0.5 s")
+
+
+def test_a_client_trickling_its_headers_is_answered_408_within_the_header_timeout(served):
+    """Header bytes sent one at a time held a connection for ever (uvicorn has no timeout before a request's headers
+    are in): now --header-timeout (0.5 s) after it opened, it is answered 408, counted and closed."""
+    before = _dropped(served, "header-timeout")
+    with _connect(served) as sock:
+        sock.sendall(HEALTHZ)
+        elapsed, data = _trickle(sock, limit_s=4)
+    assert 0.4 < elapsed < 3, elapsed
+    _is_408(data)
+    assert _dropped(served, "header-timeout") == before + 1
+    assert httpx.get(f"{served.url}/healthz").status_code == 200
+
+
+def test_a_kept_alive_connection_trickling_its_next_request_is_answered_408(served):
+    """After a first request, the next one's first byte stops uvicorn's keep-alive timer: its headers are bounded by
+    --header-timeout from there."""
+    with _connect(served) as sock:
+        sock.sendall(HEALTHZ + b"\r\n")
+        sock.settimeout(5)
+        data = b""
+        while b'{"status":"ok"}' not in data:
+            data += sock.recv(65536)
+        sock.sendall(HEALTHZ)
+        elapsed, data = _trickle(sock, limit_s=4)
+    assert 0.4 < elapsed < 3, elapsed
+    _is_408(data)
+
+
+def test_a_silent_connection_is_closed_after_the_header_timeout(served):
+    """A connection that sends nothing (a port scanner) is closed --header-timeout after it opened, no answer."""
+    with _connect(served) as sock:
+        sock.settimeout(4)
+        started = time.monotonic()
+        assert sock.recv(100) == b""
+        assert 0.4 < time.monotonic() - started < 3
+
+
+def test_beyond_max_connections_a_new_client_gets_503_while_the_others_are_served():
+    """With --max-connections 3 open (their headers still arriving), a fourth is answered 503 as soon as it
+    connects, counted, and closed; the three are then served."""
+    with running_server(_vocoder(), ServeOptions(max_connections=3)) as running:
+        held = [_connect(running) for _ in range(3)]
+        for sock in held:
+            sock.sendall(HEALTHZ)
+        deadline = time.monotonic() + 5
+        while len(running.server.server_state.connections) < 3:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        extra = _connect(running)
+        extra.sendall(HEALTHZ + b"\r\n")
+        status, headers, body = answer(extra, timeout=5)
+        assert status == 503 and headers["connection"] == "close"
+        assert json.loads(body) == {"error": "3 connections are open, the limit (--max-connections)"}
+        assert _dropped(running, "max-connections") == 1
+        for sock in held:
+            sock.sendall(b"Connection: close\r\n\r\n")
+            status, _, body = answer(sock, timeout=5)
+            assert (status, json.loads(body)) == (200, {"status": "ok"})
