@@ -4,6 +4,7 @@ and --max-connections open at once, with raw sockets on a real server."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import time
 
@@ -131,3 +132,42 @@ def test_beyond_max_connections_a_new_client_gets_503_while_the_others_are_serve
             sock.sendall(b"Connection: close\r\n\r\n")
             status, _, body = answer(sock, timeout=5)
             assert (status, json.loads(body)) == (200, {"status": "ok"})
+
+
+INVALID = {  # name: what the client sends (h11 refuses it before the app sees a request)
+    "bad Content-Length": b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Length: 12ab\r\n\r\n",
+    "two Content-Lengths": b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+    "bytes after a body without one": HEALTHZ + b"\r\nnot a request\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("name", list(INVALID))
+def test_what_h11_refuses_is_logged_and_counted_like_the_other_refusals(served, name, caplog):
+    """uvicorn answered these 400 in text and logged 'Invalid HTTP request received.' in its own format, without the
+    client, and no metric counted them: now a JSON 400, one '(connection) 400 ... client=' line in the server's log,
+    none of uvicorn's, and hifigan_connections_dropped_total{reason="invalid-request"}."""
+    uvicorn_records: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = uvicorn_records.append  # type: ignore[method-assign]
+    logging.getLogger("uvicorn.error").addHandler(catcher)
+    before = _dropped(served, "invalid-request")
+    try:
+        with caplog.at_level(logging.INFO, logger="hifigan.serve"):
+            sock = _connect(served)
+            sock.sendall(INVALID[name])
+            sock.settimeout(5)
+            data = b""
+            with sock:
+                while chunk := sock.recv(65536):
+                    data += chunk
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(catcher)
+    last = data[data.rindex(b"HTTP/1.1 "):]
+    head, _, body = last.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), data
+    assert json.loads(body)["error"].startswith("invalid HTTP request")
+    assert _dropped(served, "invalid-request") == before + 1
+    lines = [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
+    lines = [line for line in lines if line.startswith("(connection) 400 ")]
+    assert len(lines) == 1 and "client=127.0.0.1:" in lines[0], lines
+    assert not [r for r in uvicorn_records if "Invalid HTTP request" in r.getMessage()]

@@ -2,7 +2,8 @@
 answered 503 as soon as it connects, before it has sent anything), and --header-timeout for a request's headers (408,
 or a plain close if not a byte came). Without them a client sending its headers a byte at a time, or nothing at all,
 holds a connection for ever, and a few hundred such clients exhaust the server's file descriptors; uvicorn's own
-limit_concurrency answers only once the headers are in, and its keep-alive timer runs only between requests."""
+limit_concurrency answers only once the headers are in, and its keep-alive timer runs only between requests. What h11
+refuses (uvicorn's 400) is answered, logged and counted like these refusals."""
 
 from __future__ import annotations
 
@@ -56,6 +57,11 @@ class GuardedH11Protocol(H11Protocol):
         self.disarm()
         super().connection_lost(exc)
 
+    def send_400_response(self, msg: str) -> None:
+        """h11 refused what came (bad or duplicate Content-Length, bytes after a body without one): answered like
+        the other refusals (uvicorn's own answer is text, logged in its format without the client; QuietInvalid)."""
+        self.refuse(400, "invalid-request", "invalid HTTP request (bad framing or headers), refused by h11")
+
     def arm(self) -> None:
         self.disarm()
         self.headers_due = self.loop.call_later(self.state.options.header_timeout_s, self.headers_late)
@@ -97,6 +103,17 @@ class GuardedH11Protocol(H11Protocol):
         self.loop.call_later(CLOSE_GRACE_S, self.transport.close)
 
 
+class QuietInvalid(logging.Filter):
+    """Drops uvicorn's "Invalid HTTP request received." warning: GuardedH11Protocol logs it in the server's format,
+    with the client's address, and counts it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "Invalid HTTP request received."
+
+
 def protocol_for(state: ServeState) -> type[GuardedH11Protocol]:
     """The protocol class for uvicorn.Config(http=...) of the server of `state`."""
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, QuietInvalid) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(QuietInvalid())
     return type("ServeProtocol", (GuardedH11Protocol,), {"state": state})
