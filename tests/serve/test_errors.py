@@ -1,11 +1,9 @@
-"""Bad input gets a 4xx and {"error": "..."} naming the problem, over HTTP and on a stream (the text error, then
-close code 4000 + status), and the server goes on serving; streams that time out, exceed limits or come one too
-many are refused the same way."""
+"""Bad input over HTTP gets a 4xx and {"error": "..."} naming the problem, and the server goes on serving: bad bodies,
+queries and content types, unknown paths, bodies that stop arriving or are cut off by a drain (streams:
+test_stream_errors.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
 import socket
 import time
@@ -17,66 +15,19 @@ import torch
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from hifigan.serve.client import AsyncClient, Client, ServeError
+from hifigan.serve.client import Client, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
-from tests.support.serve import answer, metric, running_server, silent_stream, stalled_request
+from tests.support.serve import answer, metric, running_server, stalled_request
+from tests.support.serve_inputs import BAD_BODIES, GOOD, SHAPES, count, limited_server, still_serving
 from tests.support.tiny import tiny_config
-
-LIMITS = ServeOptions(max_batch=4, max_batch_delay_ms=2, max_frames=200, max_streams=2, max_message_bytes=20000,
-                      idle_timeout_s=0.5)
-GOOD = (np.random.default_rng(0).standard_normal((16, 30)) - 4).astype(np.float32)
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=array.dtype == object)
-    return buffer.getvalue()
-
-
-def _with(value: float) -> np.ndarray:
-    mel = GOOD.copy()
-    mel[3, 7] = value
-    return mel
-
-
-SHAPES = "[16, T] or [1, 16, T]"  # what a body or stream message may be, as every error says it (codec.mel_shapes)
-BAD_BODIES = {  # name: (body, status, words the error holds)
-    "empty": (b"", 400, f"is empty (expected the bytes of numpy.save of a float32 {SHAPES} mel"),
-    "not npy": (b"RIFF....WAVEfmt ", 400,
-                f"is not a .npy file (expected the bytes of numpy.save of a float32 {SHAPES} mel)"),
-    "truncated npy": (_npy(GOOD)[:150], 400, "is not a readable .npy file"),
-    "pickled object": (_npy(np.array([{}], dtype=object)), 400, "is not a readable .npy file"),
-    "float64": (_npy(GOOD.astype(np.float64)), 400, "has dtype float64, expected float32"),
-    "int16": (_npy(GOOD.astype(np.int16)), 400, "has dtype int16, expected float32"),
-    "1-D": (_npy(GOOD[0]), 400, f"has shape [30], expected {SHAPES} with T >= 1"),
-    "batch of 2": (_npy(np.stack([GOOD, GOOD])), 400, f"has shape [2, 16, 30], expected {SHAPES} with T >= 1"),
-    "batch of 1, no frames": (_npy(GOOD[None, :, :0]), 400,
-                              f"has shape [1, 16, 0], expected {SHAPES} with T >= 1"),
-    "no frames": (_npy(GOOD[:, :0]), 400, f"has shape [16, 0], expected {SHAPES} with T >= 1"),
-    "15 mels": (_npy(GOOD[:15]), 400,
-                f"has 15 mel bins, the model expects 16 (shape [15, 30], expected {SHAPES})"),
-    "transposed": (_npy(np.ascontiguousarray(GOOD.T)), 400, "has 30 mel bins, the model expects 16"),
-    "NaN": (_npy(_with(np.nan)), 400, "holds 1 NaN or infinite values"),
-    "inf": (_npy(_with(-np.inf)), 400, "holds 1 NaN or infinite values"),
-    "too long": (_npy(np.zeros((16, 201), np.float32)), 413, "has 201 frames, more than the limit of 200"),
-    "too big": (_npy(np.zeros((16, 400), np.float32)), 413, "over the limit of 20000"),
-}
 
 
 @pytest.fixture(scope="module")
 def served():
-    cfg = tiny_config()
-    torch.manual_seed(0)
-    vocoder = Vocoder(Generator(cfg), cfg)
-    with running_server(vocoder, LIMITS) as running:
-        yield running, vocoder
-
-
-def _still_serving(url: str, vocoder: Vocoder) -> None:
-    assert httpx.get(f"{url}/healthz").status_code == 200
-    assert np.array_equal(Client(url).vocode(GOOD, "f32"), vocoder(GOOD).numpy())
+    with limited_server() as served_:
+        yield served_
 
 
 @pytest.mark.parametrize("name", list(BAD_BODIES))
@@ -86,7 +37,8 @@ def test_a_bad_body_is_a_4xx_naming_the_problem(served, name):
     response = httpx.post(f"{running.url}/v1/vocode", content=body, headers={"Content-Type": "application/x-npy"})
     assert response.status_code == status and response.headers["content-type"] == "application/json"
     assert words in response.json()["error"], response.json()
-    _still_serving(running.url, vocoder)
+    still_serving(running.url, vocoder)
+
 
 
 def test_a_body_of_exactly_the_limits_is_served():
@@ -109,6 +61,7 @@ def test_a_body_of_exactly_the_limits_is_served():
         assert answer.status_code == 413 and "has 31 frames, more than the limit of 30" in answer.json()["error"]
 
 
+
 def test_a_draining_server_refuses_new_requests_and_streams():
     """Once SIGTERM has set the server draining, new work is refused with 503 (a stream: close code 4503) and the
     reason, as docs/serving.md says; test_shutdown sees the work in flight finish."""
@@ -125,6 +78,7 @@ def test_a_draining_server_refuses_new_requests_and_streams():
         running.state.draining = False  # lets the block's end stop it
 
 
+
 def test_bad_query_and_content_type(served):
     running, vocoder = served
     response = httpx.post(f"{running.url}/v1/vocode?format=mp3", content=npy_bytes(GOOD))
@@ -132,112 +86,14 @@ def test_bad_query_and_content_type(served):
     assert response.json() == {"error": "unknown format 'mp3' (choose from wav, f32, f64)"}
     response = httpx.post(f"{running.url}/v1/vocode", content=npy_bytes(GOOD), headers={"Content-Type": "text/plain"})
     assert response.status_code == 415 and "application/x-npy" in response.json()["error"]
-    _still_serving(running.url, vocoder)
+    still_serving(running.url, vocoder)
 
-
-@pytest.mark.parametrize("name", [n for n in BAD_BODIES if n != "too long"])
-def test_a_bad_stream_message_is_refused_naming_it(served, name):
-    running, vocoder = served
-    body, status, words = BAD_BODIES[name]
-    with pytest.raises(ServeError) as caught:
-        Client(running.url).stream([GOOD[:, :10], body])
-    assert caught.value.status == status and words in caught.value.message and "message 1" in caught.value.message
-    _still_serving(running.url, vocoder)
-
-
-@pytest.mark.parametrize(("messages", "status", "words"), [
-    ([GOOD] * 6 + [GOOD[:, :21]], 413, "the stream is over the limit of 200 frames"),
-    ([GOOD, "stop"], 400, "text message 'stop': the only text message is 'end'"),
-])
-def test_stream_limits_and_text(served, messages, status, words):
-    running, vocoder = served
-    with pytest.raises(ServeError) as caught:
-        Client(running.url).stream(messages)
-    assert caught.value.status == status and words in caught.value.message, caught.value
-    _still_serving(running.url, vocoder)
-
-
-def test_a_message_after_end_is_refused(served):
-    """The last window waits for company (another stream is open, silent) long enough for the late message to arrive
-    before the audio is done: it is refused, not dropped with the close."""
-    _, vocoder = served
-    with running_server(vocoder, ServeOptions(max_batch_delay_ms=300, max_streams=2)) as patient:
-        async def go():
-            async with AsyncClient(patient.url) as client, silent_stream(patient):
-                await client.stream([GOOD, "end", GOOD])
-
-        with pytest.raises(ServeError) as caught:
-            asyncio.run(go())
-    assert (caught.value.status, caught.value.message) == (400, "a message after 'end'")
-
-
-def test_an_idle_stream_is_closed(served):
-    running, vocoder = served
-
-    async def slow():
-        yield GOOD[:, :10]
-        await asyncio.sleep(1.0)  # over the idle timeout of 0.5 s
-        yield GOOD[:, 10:]
-
-    async def go():
-        async with AsyncClient(running.url) as client:
-            return await client.stream(slow())
-
-    with pytest.raises(ServeError) as caught:
-        asyncio.run(go())
-    assert (caught.value.status, caught.value.message) == (408, "no message for 0.5 s (--idle-timeout)")
-    assert running.state.streams == 0
-    _still_serving(running.url, vocoder)
-
-
-def test_one_stream_too_many_is_refused_until_one_ends(served):
-    running, vocoder = served
-
-    async def go():
-        async with AsyncClient(running.url) as client:
-            release = asyncio.Event()
-
-            async def held():
-                yield GOOD
-                await release.wait()
-
-            first = [asyncio.create_task(client.stream(held())) for _ in range(2)]
-            while running.state.streams < 2:
-                await asyncio.sleep(0.01)
-            with pytest.raises(ServeError) as caught:
-                await client.stream([GOOD])
-            release.set()
-            done = await asyncio.gather(*first)
-            after = await client.stream([GOOD])  # a slot is free again
-            return caught.value, done, after
-
-    refused, done, after = asyncio.run(go())
-    assert (refused.status, refused.message) == (429, "too many streams: 2 open, the limit is 2 (--max-streams)")
-    expected = vocoder(GOOD).numpy()
-    assert all(np.abs(d.audio / 32768 - expected).max() <= 1 / 32768 for d in (*done, after))
-
-
-def test_a_stream_message_past_the_websocket_limit_counts_as_413(served):
-    """Twice --max-message-bytes is the WebSocket layer's limit: a bigger message is cut off there, before the server
-    reads it, with 1009 (message too big); it counts as 413, not as a client gone (499)."""
-    running, vocoder = served
-    route = 'hifigan_requests_total{route="WS /v1/stream",status="%s"}'
-    before = {s: _count(running.url, route % s) for s in ("413", "499")}
-    with pytest.raises(ServeError) as caught:
-        Client(running.url).stream([np.zeros((16, 1000), np.float32)])  # 64 kB against a limit of 2 x 20000
-    assert caught.value.status == 1009
-    deadline = time.monotonic() + 5
-    while _count(running.url, route % "413") == before["413"] and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert _count(running.url, route % "413") == before["413"] + 1
-    assert _count(running.url, route % "499") == before["499"]
-    _still_serving(running.url, vocoder)
 
 
 def test_a_client_gone_while_sending_its_body_counts_as_499(served):
     running, vocoder = served
     route = 'hifigan_requests_total{route="POST /v1/vocode",status="499"}'
-    before = _count(running.url, route)
+    before = count(running.url, route)
     body = npy_bytes(GOOD)
     host, port = running.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as sock:
@@ -245,10 +101,11 @@ def test_a_client_gone_while_sending_its_body_counts_as_499(served):
                      f"Content-Length: {len(body)}\r\n\r\n".encode() + body[:1000])
         time.sleep(0.2)
     deadline = time.monotonic() + 5
-    while _count(running.url, route) == before and time.monotonic() < deadline:
+    while count(running.url, route) == before and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert _count(running.url, route) == before + 1
-    _still_serving(running.url, vocoder)
+    assert count(running.url, route) == before + 1
+    still_serving(running.url, vocoder)
+
 
 
 def test_media_types_are_case_insensitive_and_unknown_paths_share_one_metric(served):
@@ -264,25 +121,20 @@ def test_media_types_are_case_insensitive_and_unknown_paths_share_one_metric(ser
     assert metric(page, 'hifigan_requests_total{route="GET (no such route)",status="404"}') >= 3
 
 
+
 def test_a_trailing_slash_is_no_such_route_not_a_redirect(served):
     """/v1/vocode/ is a path the server does not have: 404 with the JSON error, counted under '(no such route)', not
     Starlette's empty 307 redirect that no metric counts."""
     running, _ = served
     route = 'hifigan_requests_total{route="%s (no such route)",status="404"}'
-    before = {m: _count(running.url, route % m) for m in ("POST", "GET")}
+    before = {m: count(running.url, route % m) for m in ("POST", "GET")}
     for method, path in (("POST", "/v1/vocode/"), ("GET", "/healthz/")):
         response = httpx.request(method, running.url + path, content=npy_bytes(GOOD) if method == "POST" else None,
                                  headers={"Content-Type": "application/x-npy"})
         assert response.status_code == 404 and response.headers["content-type"] == "application/json", response
         assert response.json() == {"error": "Not Found"}
-        assert _count(running.url, route % method) == before[method] + 1
+        assert count(running.url, route % method) == before[method] + 1
 
-
-def _count(url: str, name: str) -> float:
-    try:
-        return metric(httpx.get(f"{url}/metrics").text, name)
-    except KeyError:
-        return 0.0
 
 
 def test_a_body_that_stops_arriving_is_408_after_the_idle_timeout(served):
@@ -290,15 +142,16 @@ def test_a_body_that_stops_arriving_is_408_after_the_idle_timeout(served):
     it is a 408 with the JSON error, logged and counted like any refusal, and the connection is closed."""
     running, vocoder = served
     route = 'hifigan_requests_total{route="POST /v1/vocode",status="408"}'
-    before = _count(running.url, route)
+    before = count(running.url, route)
     started = time.monotonic()
     status, headers, body = answer(stalled_request(running.url), timeout=10)
     assert 0.4 < time.monotonic() - started < 5
     assert status == 408 and headers["content-type"] == "application/json" and headers["connection"] == "close"
     assert json.loads(body) == {"error": "the body stopped arriving: no bytes for 0.5 s after 3 (--idle-timeout)"}
-    assert _count(running.url, route) == before + 1
+    assert count(running.url, route) == before + 1
     assert running.state.in_flight == 0 and running.state.receiving == 0
-    _still_serving(running.url, vocoder)
+    still_serving(running.url, vocoder)
+
 
 
 def test_a_drain_waits_for_a_request_whose_body_is_still_arriving():
@@ -319,6 +172,7 @@ def test_a_drain_waits_for_a_request_whose_body_is_still_arriving():
         assert status == 408 and "stopped arriving" in json.loads(body)["error"]
 
 
+
 def test_a_request_cut_off_by_the_drain_timeout_is_503_not_a_traceback():
     """--drain-timeout (0.2 s) ends before a stalled body's --idle-timeout (30 s): the request is cut off at
     shutdown, answered 503 with the JSON error and counted, not a plain-text 500 from uvicorn with a traceback."""
@@ -337,6 +191,7 @@ def test_a_request_cut_off_by_the_drain_timeout_is_503_not_a_traceback():
     assert metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="503"}') == 1
 
 
+
 def test_a_batch_axis_of_one_is_taken_alike_in_a_body_and_a_stream_message(served):
     """[1, 16, T] is accepted as [16, T] by the one shape check of a body and a stream message (codec.decode_mel),
     and the errors, /openapi.json and docs/serving.md say both shapes for both."""
@@ -353,6 +208,7 @@ def test_a_batch_axis_of_one_is_taken_alike_in_a_body_and_a_stream_message(serve
     doc = " ".join((REPO / "docs" / "serving.md").read_text().split())
     assert "a `.npy` of float32 `[num_mels, n]` (or `[1, num_mels, n]`), n >= 1" in doc
     assert "a shape other than `[num_mels, T]` or `[1, num_mels, T]` with T >= 1 (a body and a stream message" in doc
+
 
 
 def test_no_content_type_is_octet_stream_and_curls_default_is_415(served):

@@ -1,0 +1,125 @@
+"""Bad input on a stream gets the text error, then close code 4000 + status, and the server goes on serving; streams
+that time out, exceed limits or come one too many are refused the same way (bodies: test_errors.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from hifigan.serve.client import AsyncClient, Client, ServeError
+from hifigan.serve.limits import ServeOptions
+from tests.support.serve import running_server, silent_stream
+from tests.support.serve_inputs import BAD_BODIES, GOOD, count, limited_server, still_serving
+
+
+@pytest.fixture(scope="module")
+def served():
+    with limited_server() as served_:
+        yield served_
+
+
+@pytest.mark.parametrize("name", [n for n in BAD_BODIES if n != "too long"])
+def test_a_bad_stream_message_is_refused_naming_it(served, name):
+    running, vocoder = served
+    body, status, words = BAD_BODIES[name]
+    with pytest.raises(ServeError) as caught:
+        Client(running.url).stream([GOOD[:, :10], body])
+    assert caught.value.status == status and words in caught.value.message and "message 1" in caught.value.message
+    still_serving(running.url, vocoder)
+
+
+
+@pytest.mark.parametrize(("messages", "status", "words"), [
+    ([GOOD] * 6 + [GOOD[:, :21]], 413, "the stream is over the limit of 200 frames"),
+    ([GOOD, "stop"], 400, "text message 'stop': the only text message is 'end'"),
+])
+def test_stream_limits_and_text(served, messages, status, words):
+    running, vocoder = served
+    with pytest.raises(ServeError) as caught:
+        Client(running.url).stream(messages)
+    assert caught.value.status == status and words in caught.value.message, caught.value
+    still_serving(running.url, vocoder)
+
+
+
+def test_a_message_after_end_is_refused(served):
+    """The last window waits for company (another stream is open, silent) long enough for the late message to arrive
+    before the audio is done: it is refused, not dropped with the close."""
+    _, vocoder = served
+    with running_server(vocoder, ServeOptions(max_batch_delay_ms=300, max_streams=2)) as patient:
+        async def go():
+            async with AsyncClient(patient.url) as client, silent_stream(patient):
+                await client.stream([GOOD, "end", GOOD])
+
+        with pytest.raises(ServeError) as caught:
+            asyncio.run(go())
+    assert (caught.value.status, caught.value.message) == (400, "a message after 'end'")
+
+
+
+def test_an_idle_stream_is_closed(served):
+    running, vocoder = served
+
+    async def slow():
+        yield GOOD[:, :10]
+        await asyncio.sleep(1.0)  # over the idle timeout of 0.5 s
+        yield GOOD[:, 10:]
+
+    async def go():
+        async with AsyncClient(running.url) as client:
+            return await client.stream(slow())
+
+    with pytest.raises(ServeError) as caught:
+        asyncio.run(go())
+    assert (caught.value.status, caught.value.message) == (408, "no message for 0.5 s (--idle-timeout)")
+    assert running.state.streams == 0
+    still_serving(running.url, vocoder)
+
+
+
+def test_one_stream_too_many_is_refused_until_one_ends(served):
+    running, vocoder = served
+
+    async def go():
+        async with AsyncClient(running.url) as client:
+            release = asyncio.Event()
+
+            async def held():
+                yield GOOD
+                await release.wait()
+
+            first = [asyncio.create_task(client.stream(held())) for _ in range(2)]
+            while running.state.streams < 2:
+                await asyncio.sleep(0.01)
+            with pytest.raises(ServeError) as caught:
+                await client.stream([GOOD])
+            release.set()
+            done = await asyncio.gather(*first)
+            after = await client.stream([GOOD])  # a slot is free again
+            return caught.value, done, after
+
+    refused, done, after = asyncio.run(go())
+    assert (refused.status, refused.message) == (429, "too many streams: 2 open, the limit is 2 (--max-streams)")
+    expected = vocoder(GOOD).numpy()
+    assert all(np.abs(d.audio / 32768 - expected).max() <= 1 / 32768 for d in (*done, after))
+
+
+
+def test_a_stream_message_past_the_websocket_limit_counts_as_413(served):
+    """Twice --max-message-bytes is the WebSocket layer's limit: a bigger message is cut off there, before the server
+    reads it, with 1009 (message too big); it counts as 413, not as a client gone (499)."""
+    running, vocoder = served
+    route = 'hifigan_requests_total{route="WS /v1/stream",status="%s"}'
+    before = {s: count(running.url, route % s) for s in ("413", "499")}
+    with pytest.raises(ServeError) as caught:
+        Client(running.url).stream([np.zeros((16, 1000), np.float32)])  # 64 kB against a limit of 2 x 20000
+    assert caught.value.status == 1009
+    deadline = time.monotonic() + 5
+    while count(running.url, route % "413") == before["413"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert count(running.url, route % "413") == before["413"] + 1
+    assert count(running.url, route % "499") == before["499"]
+    still_serving(running.url, vocoder)

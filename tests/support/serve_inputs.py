@@ -1,0 +1,85 @@
+"""What tests/serve/test_errors.py and test_stream_errors.py share: a server with small limits, a good mel, the bad
+bodies (each with the status and words of its error), and the checks that the server goes on serving."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import numpy as np
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.serve.client import Client
+from hifigan.serve.limits import ServeOptions
+from tests.support.serve import Running, metric, running_server
+from tests.support.tiny import tiny_config
+
+LIMITS = ServeOptions(max_batch=4, max_batch_delay_ms=2, max_frames=200, max_streams=2, max_message_bytes=20000,
+                      idle_timeout_s=0.5)
+
+
+GOOD = (np.random.default_rng(0).standard_normal((16, 30)) - 4).astype(np.float32)
+
+
+def npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=array.dtype == object)
+    return buffer.getvalue()
+
+
+def with_value(value: float) -> np.ndarray:
+    mel = GOOD.copy()
+    mel[3, 7] = value
+    return mel
+
+
+SHAPES = "[16, T] or [1, 16, T]"  # what a body or stream message may be, as every error says it (codec.mel_shapes)
+
+
+BAD_BODIES = {  # name: (body, status, words the error holds)
+    "empty": (b"", 400, f"is empty (expected the bytes of numpy.save of a float32 {SHAPES} mel"),
+    "not npy": (b"RIFF....WAVEfmt ", 400,
+                f"is not a .npy file (expected the bytes of numpy.save of a float32 {SHAPES} mel)"),
+    "truncated npy": (npy(GOOD)[:150], 400, "is not a readable .npy file"),
+    "pickled object": (npy(np.array([{}], dtype=object)), 400, "is not a readable .npy file"),
+    "float64": (npy(GOOD.astype(np.float64)), 400, "has dtype float64, expected float32"),
+    "int16": (npy(GOOD.astype(np.int16)), 400, "has dtype int16, expected float32"),
+    "1-D": (npy(GOOD[0]), 400, f"has shape [30], expected {SHAPES} with T >= 1"),
+    "batch of 2": (npy(np.stack([GOOD, GOOD])), 400, f"has shape [2, 16, 30], expected {SHAPES} with T >= 1"),
+    "batch of 1, no frames": (npy(GOOD[None, :, :0]), 400,
+                              f"has shape [1, 16, 0], expected {SHAPES} with T >= 1"),
+    "no frames": (npy(GOOD[:, :0]), 400, f"has shape [16, 0], expected {SHAPES} with T >= 1"),
+    "15 mels": (npy(GOOD[:15]), 400,
+                f"has 15 mel bins, the model expects 16 (shape [15, 30], expected {SHAPES})"),
+    "transposed": (npy(np.ascontiguousarray(GOOD.T)), 400, "has 30 mel bins, the model expects 16"),
+    "NaN": (npy(with_value(np.nan)), 400, "holds 1 NaN or infinite values"),
+    "inf": (npy(with_value(-np.inf)), 400, "holds 1 NaN or infinite values"),
+    "too long": (npy(np.zeros((16, 201), np.float32)), 413, "has 201 frames, more than the limit of 200"),
+    "too big": (npy(np.zeros((16, 400), np.float32)), 413, "over the limit of 20000"),
+}
+
+
+def still_serving(url: str, vocoder: Vocoder) -> None:
+    assert httpx.get(f"{url}/healthz").status_code == 200
+    assert np.array_equal(Client(url).vocode(GOOD, "f32"), vocoder(GOOD).numpy())
+
+
+def count(url: str, name: str) -> float:
+    try:
+        return metric(httpx.get(f"{url}/metrics").text, name)
+    except KeyError:
+        return 0.0
+
+
+@contextmanager
+def limited_server() -> Iterator[tuple[Running, Vocoder]]:
+    """A tiny model served with LIMITS, and the model."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    vocoder = Vocoder(Generator(cfg), cfg)
+    with running_server(vocoder, LIMITS) as running:
+        yield running, vocoder
