@@ -3,17 +3,21 @@ and --max-connections open at once, with raw sockets on a real server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
 import time
 
 import httpx
+import numpy as np
 import pytest
 import torch
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from hifigan.serve.client import AsyncClient
+from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.serve import Running, answer, metric, running_server
 from tests.support.tiny import tiny_config
@@ -109,6 +113,31 @@ def test_a_silent_connection_is_closed_after_the_header_timeout(served):
         started = time.monotonic()
         assert sock.recv(100) == b""
         assert 0.4 < time.monotonic() - started < 3
+
+
+def test_the_header_timeout_ends_with_the_headers(served):
+    """Once a request's headers are in, --header-timeout no longer applies: a stream silent past it, and a body
+    paused past it, are served whole (the header timer of a WebSocket's connection must not close the stream)."""
+    mel = np.zeros((16, 20), np.float32) - 4
+
+    async def pausing():
+        yield mel[:, :10]
+        await asyncio.sleep(1.0)  # twice the header timeout
+        yield mel[:, 10:]
+
+    async def go():
+        async with AsyncClient(served.url) as client:
+            return await client.stream(pausing())
+
+    assert len(asyncio.run(go()).audio) == 20 * tiny_config().hop_size
+    body = npy_bytes(mel)
+    with _connect(served) as sock:
+        sock.sendall(b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-npy\r\nConnection: close\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body[:100])
+        time.sleep(1.0)
+        sock.sendall(body[100:])
+        status, _, _ = answer(sock, timeout=5)
+    assert status == 200
 
 
 def test_beyond_max_connections_a_new_client_gets_503_while_the_others_are_served():
