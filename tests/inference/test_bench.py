@@ -102,10 +102,12 @@ def _scripted_clock(monkeypatch, durations) -> _Clock:
     import types
 
     import hifigan.inference.bench as bench
+    import hifigan.inference.bench_stream as bench_stream
 
     clock = _Clock(durations)
-    monkeypatch.setattr(bench, "time", types.SimpleNamespace(perf_counter=clock, strftime=time.strftime,
-                                                             gmtime=time.gmtime))
+    scripted = types.SimpleNamespace(perf_counter=clock, strftime=time.strftime, gmtime=time.gmtime)
+    monkeypatch.setattr(bench, "time", scripted)
+    monkeypatch.setattr(bench_stream, "time", scripted)
     return clock
 
 
@@ -118,8 +120,9 @@ def test_bench_reports_the_median_and_the_ratios_of_the_timed_runs(tmp_path, mon
     cfg = tiny_config("2")
     cfg_path = tmp_path / "tiny.json"
     cfg_path.write_text(json.dumps(cfg.to_dict()))
-    # three repeats, eager then fused in each; then one time per streamed chunk (4 or 5 of them: median 30, max 50)
-    _scripted_clock(monkeypatch, [0.4, 0.1, 0.2, 0.3, 0.6, 0.25, 0.010, 0.030, 0.050, 0.020, 0.040])
+    # three repeats, eager then fused in each; then one time per timed streamed chunk (4 or 5 a pass, whole passes
+    # until MIN_TIMED_CHUNKS = 16: 16 or 20 of them; median 30, max 50)
+    _scripted_clock(monkeypatch, [0.4, 0.1, 0.2, 0.3, 0.6, 0.25, 0.010, 0.050, *[0.030] * 18])
     with threads(1):
         result = run_bench(str(cfg_path), seconds=0.256, repeats=3, backends=("eager", "fused"), threads=1,
                            memory=False, stream_chunk_frames=32)
@@ -241,3 +244,52 @@ def test_bench_reports_the_largest_difference_from_eager(tmp_path):
         difference = (half(mel) - reference).abs()
     assert difference.max() > 2 * difference.mean()
     assert result["backends"][1]["max_abs_diff"] == pytest.approx(float(difference.max()), rel=1e-6)
+
+
+def test_streaming_times_chunks_only_after_a_warm_up_pass(monkeypatch):
+    """The streaming figure's structure, on a real eager tiny model: one whole untimed pass over the stream runs
+    before the clock is first read, then whole passes are timed until MIN_TIMED_CHUNKS chunks are, each timed chunk
+    one window's forward between two clock reads (and each pass's end one more pair, timed but not a chunk)."""
+    import types
+
+    import hifigan.inference.bench_stream as bench_stream
+    from hifigan.inference.vocoder import Vocoder
+
+    cfg = tiny_config("2")
+    torch.manual_seed(0)
+    vocoder = Vocoder(Generator(cfg), cfg, "cpu", backend="eager")
+    events: list[str] = []
+    vocoder.generator.register_forward_hook(lambda *_: events.append("window"))
+    monkeypatch.setattr(bench_stream, "time", types.SimpleNamespace(perf_counter=lambda: events.append("clock") or
+                                                                    float(len(events))))
+    mel = torch.randn(cfg.num_mels, 40)
+    with threads(1):
+        windows_per_pass = len(list(vocoder.stream(bench_stream.split_frames(mel, 8))))
+        events.clear()
+        times, passes = bench_stream.stream_chunk_times(vocoder, mel, 8)
+    first_clock = events.index("clock")
+    assert windows_per_pass > 1 and events[:first_clock] == ["window"] * windows_per_pass  # the warm-up pass
+    timed = events[first_clock:]
+    assert timed.count("window") == len(times) == passes * windows_per_pass >= bench_stream.MIN_TIMED_CHUNKS
+    assert passes == -(-bench_stream.MIN_TIMED_CHUNKS // windows_per_pass)
+    assert timed[-4:] == ["window", "clock", "clock", "clock"]  # a pass ends with a next() of no window
+
+
+def test_bench_streams_a_short_input_again_until_enough_chunks_are_timed(tmp_path, monkeypatch):
+    """The reported case: 2 frames of tiny audio in 3-frame chunks is one chunk a pass, whose first run was the
+    whole figure. Now one untimed pass runs first and the figure is over MIN_TIMED_CHUNKS timed chunks (two clock
+    reads each), with the counts in the JSON and the summary line."""
+    from hifigan.inference.bench import run_bench, summary_lines
+    from hifigan.inference.bench_stream import MIN_TIMED_CHUNKS
+
+    cfg_path = tmp_path / "tiny.json"
+    cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))
+    clock = _scripted_clock(monkeypatch, [0.5])  # the one eager run; every chunk then takes 1 ms
+    with threads(1):
+        result = run_bench(str(cfg_path), seconds=0.005, repeats=1, backends=("eager",), threads=1, memory=False,
+                           stream_chunk_frames=3)
+    stream = result["stream"]
+    assert clock.calls == 2 + 2 * 2 * MIN_TIMED_CHUNKS  # one one-shot run; a pass: one chunk and its end
+    assert (stream["timed_chunks"], stream["timed_passes"], stream["warm_up_passes"]) == (MIN_TIMED_CHUNKS,) * 2 + (1,)
+    assert stream["per_chunk_ms_median"] == stream["per_chunk_ms_max"] == 1.0
+    assert f"(over {MIN_TIMED_CHUNKS} chunks in {MIN_TIMED_CHUNKS} passes, after 1 untimed)" in summary_lines(result)[0]

@@ -22,8 +22,9 @@ from torch import nn
 
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
+from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, stream_text
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
-from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
+from hifigan.inference.streaming import split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.machine import machine_info, machine_text
 from hifigan.models.generators import build_generator, fold_norms
@@ -152,8 +153,9 @@ def _run_bench(
                 return baseline(on_device.unsqueeze(0))[0, 0].cpu()
         return runners[name](mel)
 
-    for name in runners:  # oneDNN's first call of a shape in a process can round differently (seen: 4e-6 on V1)
-        run(name)
+    for _ in range(WARM_UP_PASSES):  # oneDNN's first call of a shape in a process can round differently (4e-6 on V1)
+        for name in runners:
+            run(name)
     reference = run("eager")
     diffs = {name: float((run(name) - reference).abs().max()) for name in runners}
     times: dict[str, list[float]] = {name: [] for name in runners}
@@ -185,27 +187,14 @@ def _run_bench(
     for row in rows:  # each backend alone in a fresh process: no allocator state left by the others
         if solo_base and row.get("solo_median_s"):
             row["solo_speedup_vs_eager"] = round(solo_base / row["solo_median_s"], 3)
-    field = receptive_field(cfg)
     auto = Vocoder(clone_generator(generator, cfg), cfg, device, backend="auto")
-    chunk_times = []  # the source yields at once, so the time between outputs is one window's compute
-    start = time.perf_counter()
-    for _ in auto.stream(split_frames(mel, stream_chunk_frames)):
-        chunk_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-    stream_info = {
-        "backend": auto.backend, "chunk_frames": stream_chunk_frames,
-        "chunk_audio_ms": round(1000 * stream_chunk_frames * cfg.hop_size / cfg.sampling_rate, 1),
-        "lookahead_frames": field.right, "left_context_frames": field.left,
-        "algorithmic_latency_ms": round(latency_ms(cfg), 1),
-        "per_chunk_ms_median": round(1000 * sorted(chunk_times)[len(chunk_times) // 2], 1),
-        "per_chunk_ms_max": round(1000 * max(chunk_times), 1),
-    }
+    stream = stream_info(auto, mel, stream_chunk_frames)
     result: dict[str, Any] = {
         "config": config_name, "weights": pretrained or f"random (seed {SEED})",
         "audio_seconds": round(audio_seconds, 3), "repeats": repeats,
         "machine": machine_info(device), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "baseline": f"Generator, weight norm removed, eval, torch.inference_mode, torch.set_num_threads({threads})",
-        "backends": rows, "auto": auto.backend, "stream": stream_info,
+        "backends": rows, "auto": auto.backend, "stream": stream,
     }
     if stream_memory_minutes > 0:  # streamed at full length; one-shot on one minute (it grows linearly)
         result["stream_memory"] = {  # both on what `auto` chose (the children take concrete backends only)
@@ -239,11 +228,7 @@ def table_rows(result: dict[str, Any]) -> list[list[str]]:
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
     """The lines under the table: `auto`, streaming latency and per-chunk time, streaming memory if measured."""
-    s = result["stream"]
-    lines = [f"auto = {result['auto']}. Streaming: look-ahead {s['lookahead_frames']} frames "
-             f"({s['algorithmic_latency_ms']} ms), left context {s['left_context_frames']} frames; "
-             f"{s['chunk_frames']}-frame chunks ({s['chunk_audio_ms']} ms of audio) take "
-             f"{s['per_chunk_ms_median']} ms median / {s['per_chunk_ms_max']} ms max to vocode."]
+    lines = [f"auto = {result['auto']}. {stream_text(result['stream'])}"]
     if "stream_memory" in result:
         sm = result["stream_memory"]
         lines.append(f"Streaming {sm['minutes']} minutes ({sm.get('backend', 'auto')}, {sm['chunk_frames']}-frame "

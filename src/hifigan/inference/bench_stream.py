@@ -1,0 +1,67 @@
+"""The streaming line of `hifigan bench`: per-chunk compute time of `Vocoder.stream`, measured as the one-shot rows
+are (bench.py): after untimed warm-up passes, so that a first call's setup (oneDNN primitives, cuDNN plans, a
+backend's own first-call work) is not a chunk's figure, and over enough chunks for a median to mean something.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
+from hifigan.inference.vocoder import Vocoder
+
+WARM_UP_PASSES = 1  # untimed runs before any timed one: each one-shot backend's and the stream's
+MIN_TIMED_CHUNKS = 16  # a short input (few chunks per pass) is streamed again until at least this many are timed
+
+
+def stream_chunk_times(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int,
+                       min_chunks: int = MIN_TIMED_CHUNKS) -> tuple[list[float], int]:
+    """Seconds between consecutive audio chunks of `vocoder.stream` over `mel` in `chunk_frames`-frame chunks, and
+    the number of timed passes: WARM_UP_PASSES untimed passes first, then whole passes until `min_chunks` chunks
+    are timed. The source yields at once, so each chunk's next() is one window's compute."""
+    for _ in range(WARM_UP_PASSES):
+        for _ in vocoder.stream(split_frames(mel, chunk_frames)):
+            pass
+    times: list[float] = []
+    passes = 0
+    while len(times) < min_chunks:
+        passes += 1
+        chunks = vocoder.stream(split_frames(mel, chunk_frames))
+        while True:  # each chunk's own next(): the time between reads excludes the loop's bookkeeping
+            start = time.perf_counter()
+            chunk = next(chunks, None)
+            end = time.perf_counter()
+            if chunk is None:
+                break
+            times.append(end - start)
+    return times, passes
+
+
+def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[str, Any]:
+    """The streaming figures of `vocoder` (bench's `auto`): chunk length, look-ahead and left context, and the median
+    and max per-chunk time with the count of chunks and passes they are over."""
+    cfg, field = vocoder.config, receptive_field(vocoder.config)
+    times, passes = stream_chunk_times(vocoder, mel, chunk_frames)
+    return {
+        "backend": vocoder.backend, "chunk_frames": chunk_frames,
+        "chunk_audio_ms": round(1000 * chunk_frames * cfg.hop_size / cfg.sampling_rate, 1),
+        "lookahead_frames": field.right, "left_context_frames": field.left,
+        "algorithmic_latency_ms": round(latency_ms(cfg), 1),
+        "per_chunk_ms_median": round(1000 * sorted(times)[len(times) // 2], 1),
+        "per_chunk_ms_max": round(1000 * max(times), 1),
+        "timed_chunks": len(times), "timed_passes": passes, "warm_up_passes": WARM_UP_PASSES,
+    }
+
+
+def stream_text(s: dict[str, Any]) -> str:
+    """The summary's streaming sentence."""
+    over = ""
+    if "timed_chunks" in s:  # results written before the warm-up pass have no counts
+        over = (f" (over {s['timed_chunks']} chunks in {s['timed_passes']} passes, after "
+                f"{s['warm_up_passes']} untimed)")
+    return (f"Streaming: look-ahead {s['lookahead_frames']} frames ({s['algorithmic_latency_ms']} ms), left context "
+            f"{s['left_context_frames']} frames; {s['chunk_frames']}-frame chunks ({s['chunk_audio_ms']} ms of audio) "
+            f"take {s['per_chunk_ms_median']} ms median / {s['per_chunk_ms_max']} ms max to vocode{over}.")
