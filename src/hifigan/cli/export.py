@@ -28,8 +28,10 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         description="Write the inference generator (weight norm and the MRF mean folded into the weights; a "
         "generator without a layer description: the module itself, traced) as ONNX or TorchScript. Input 'mel' "
         "float32 [batch, num_mels, frames], output 'audio' float32 [batch, frames * hop] (the shape of Vocoder's "
-        "batched output); batch and frames are dynamic. The file's name says its format: .onnx, or .pt/.ts "
-        "for TorchScript (--format, when given, must agree).",
+        "batched output); batch and frames are dynamic. The file records the mel the model takes (rate, hop, bins, "
+        "convention, floor, framing, mel_stats values, the whole config: ONNX metadata_props, TorchScript extra "
+        "files; docs/export.md). The file's name says its format: .onnx, or .pt/.ts for TorchScript (--format, when "
+        "given, must agree).",
         epilog="examples:\n"
         "  hifigan export --pretrained lj-v1 -o lj_v1.onnx\n"
         "  hifigan export --checkpoint g_02500000 --config v1 --format onnx -o hifigan_v1.onnx\n"
@@ -66,7 +68,7 @@ def run_export(args: argparse.Namespace) -> int:
     require_format(fmt)
     generator, config = generator_from_args(args)
     check_output_file(args.out)
-    export_generator(fold_norms(generator.eval()), fmt, args.out, config.num_mels)
+    export_generator(fold_norms(generator.eval()), fmt, args.out, config=config)
     say_wrote(args, args.out)
     return 0
 

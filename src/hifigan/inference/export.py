@@ -19,8 +19,10 @@ import torch
 from torch import nn
 
 from hifigan.atomic import atomic_path
+from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
+from hifigan.inference.export_facts import input_facts
 from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
 from hifigan.models.generators import layer_description
@@ -127,20 +129,33 @@ def _float32(generator: nn.Module) -> nn.Module:
     return copy.deepcopy(generator).float()
 
 
-def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None) -> None:
+def _with_facts(model: bytes, facts: dict[str, str]) -> bytes:
+    """An ONNX model's bytes with `facts` as its metadata_props."""
+    import onnx
+
+    proto = onnx.load_from_string(model)
+    onnx.helper.set_model_props(proto, facts)
+    return proto.SerializeToString()
+
+
+def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None,
+                     config: HifiganConfig | None = None) -> None:
     """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically, in float32
-    whatever the generator's dtype. `num_mels`: the config's, needed for a generator without the HiFi-GAN
-    generator's conv_pre."""
+    whatever the generator's dtype. With its `config`, the file records the mel the model takes (export_facts:
+    ONNX metadata_props, TorchScript extra files). `num_mels`: the config's, needed for a generator without the
+    HiFi-GAN generator's conv_pre (a config gives its own)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    facts = {} if config is None else input_facts(config)
+    num_mels = config.num_mels if config is not None else num_mels
     generator = _float32(generator)
     with atomic_path(out) as tmp:
         if fmt == "onnx":
-            tmp.write_bytes(onnx_bytes(generator, num_mels))
+            tmp.write_bytes(_with_facts(onnx_bytes(generator, num_mels), facts))
         else:
             # Into memory first: a failed write inside torch.jit.save's C++ writer (a full disk) aborts the process.
             buffer = io.BytesIO()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still the format asked
-                torch.jit.save(torchscript_module(generator, num_mels=num_mels), buffer)
+                torch.jit.save(torchscript_module(generator, num_mels=num_mels), buffer, _extra_files=facts)
             tmp.write_bytes(buffer.getvalue())

@@ -1,0 +1,89 @@
+"""Exported files say what mel their model takes: the rate, hop, bins, convention, floor, framing and mel_stats, and
+the whole config, in ONNX metadata_props and TorchScript extra files, read back as onnx, onnxruntime and
+torch.jit.load read them."""
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.cli import main
+from hifigan.inference.export_facts import INPUT_KEYS, KEYS, read_facts
+from hifigan.melconv.model import ModelMel
+from hifigan.models import Generator
+from tests.support.tiny import tiny_config
+
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+
+# A normalised model of another convention, floor, framing and epsilon than the official one; statistics whose
+# values a decimal print would round (the file must carry them exactly).
+STATS = {"mean": [float(v) for v in np.linspace(-7.3, -1.1, 16) / 3],
+         "std": [float(v) for v in np.linspace(0.7, 2.9, 16) / 7]}
+CFG = tiny_config(mel_convention="log10", mel_floor=1e-8, mel_framing="center", mel_magnitude_eps=0.0,
+                  mel_stats=STATS)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("facts")
+    torch.manual_seed(0)
+    ckpt = folder / "norm.pt"
+    write_checkpoint(ckpt, generator_payload(Generator(CFG).state_dict(), CFG))
+    for name in ("g.onnx", "g.pt"):
+        assert main(["export", "--checkpoint", str(ckpt), "-o", str(folder / name)]) == 0
+    return folder / "g.onnx", folder / "g.pt"
+
+
+def _check(facts: dict[str, str]) -> None:
+    assert set(facts) == set(KEYS)
+    assert json.loads(facts["config"]) == CFG.to_dict()  # the whole config, the statistics' values exactly
+    for key in INPUT_KEYS:
+        value = getattr(CFG, key)
+        assert facts[key] == (value if isinstance(value, str) else json.dumps(value)), key
+    assert json.loads(facts["mel_stats"]) == STATS and json.loads(facts["mel_floor"]) == 1e-8
+    assert (facts["sampling_rate"], facts["hop_size"], facts["num_mels"]) == ("8000", "16", "16")
+    assert facts["mel"] == ModelMel.of(CFG).label == "log10 (floor 1e-08) normalised by mel_stats"
+    assert "[batch, 16, frames]" in facts["io"] and "8000 Hz, hop 16" in facts["io"]
+
+
+def test_an_onnx_export_records_its_input_mel(exported):
+    onnx_path, _ = exported
+    _check({p.key: p.value for p in onnx.load(onnx_path).metadata_props})
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    _check(session.get_modelmeta().custom_metadata_map)
+    assert read_facts(onnx_path) == session.get_modelmeta().custom_metadata_map
+
+
+def test_a_torchscript_export_records_its_input_mel(exported):
+    _, ts_path = exported
+    extra = dict.fromkeys(KEYS, "")
+    torch.jit.load(str(ts_path), _extra_files=extra)
+    facts = {key: value.decode() for key, value in extra.items()}
+    _check(facts)
+    assert read_facts(ts_path) == facts
+
+
+def test_a_statistics_file_is_stored_as_its_values(tmp_path):
+    """A config whose mel_stats names a file: the export carries the values (the file does not travel with it)."""
+    from hifigan.inference.export import export_generator
+
+    stats_file = tmp_path / "stats.npy"
+    np.save(stats_file, np.stack([STATS["mean"], STATS["std"]]))
+    cfg = tiny_config(mel_convention="log10", mel_stats=str(stats_file))
+    torch.manual_seed(0)
+    export_generator(Generator(cfg).eval(), "torchscript", tmp_path / "g.pt", config=cfg)
+    facts = read_facts(tmp_path / "g.pt")
+    assert json.loads(facts["mel_stats"]) == json.loads(facts["config"])["mel_stats"] == STATS
+
+
+def test_read_facts_names_a_file_that_is_no_export(tmp_path):
+    from hifigan.errors import HifiganError
+
+    path = tmp_path / "x.onnx"
+    path.write_bytes(b"\x00not a model\xff" * 8)
+    with pytest.raises(HifiganError, match=r"x\.onnx: not an ONNX or TorchScript file"):
+        read_facts(path)
