@@ -49,11 +49,13 @@ def test_valid_count_0_with_validation_off_trains_every_clip_and_resumes(tmp_pat
     assert "validation: none of 3 files (--valid-count 0: nothing held out, validation off)" in err
     data = read_checkpoint(out / "checkpoints" / "latest.pt")["data"]
     assert (data["held_out"], data["train_clips"]) == ([], 3)
-    # the resume's default --validation-interval would validate: it says why it does not
+    # the resume keeps the run's --validation-interval 0; one given anew would validate: it says why it does not
     code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 2, "--no-progress")
+    assert code == 0 and "validation off" not in err, err
+    code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 3, "--validation-interval", 5, "--no-progress")
     assert code == 0, err
     assert "validation off: the run holds nothing out (--valid-count 0); start a new run to validate" in err
-    assert read_checkpoint(out / "checkpoints" / "latest.pt")["step"] == 2
+    assert read_checkpoint(out / "checkpoints" / "latest.pt")["step"] == 3
 
 
 def test_a_wrong_wav_root_says_every_file_is_missing_and_names_one(tmp_path, capsys, tiny_config_json):
@@ -88,7 +90,7 @@ def test_quiet_train_says_warnings_only(tmp_path, capsys, tiny_config_json):
                           "--config", tiny_config_json, "-o", out, "--max-steps", 1, "-q")
     assert (code, said, err) == (0, "", "")
     # validation turned off on resume is a warning: it still shows, alone
-    code, said, err = run(capsys, "train", "--resume", out, "--max-steps", 2, "--quiet")
+    code, said, err = run(capsys, "train", "--resume", out, "--max-steps", 2, "--validation-interval", 5, "--quiet")
     assert (code, said) == (0, "")
     assert err.splitlines() == ["validation off: the run holds nothing out (--valid-count 0); start a new run to "
                                 "validate"]

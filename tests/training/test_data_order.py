@@ -76,4 +76,5 @@ def test_max_steps_at_an_epochs_end_saves_what_epochs_saves_and_resumes_alike(tm
         assert a["optim_g"]["param_groups"][0]["lr"] == pytest.approx(2e-4 * 0.999, rel=1e-12)
         if at == 3:
             for run in (by_steps, by_epochs):
-                assert main(["train", "--no-progress", "--resume", str(run), "--max-steps", "4"]) == 0
+                assert main(["train", "--no-progress", "--resume", str(run), "--max-steps", "4", "--epochs",
+                             "2"]) == 0  # by_epochs's own target, --epochs 1, would keep it at step 3

@@ -255,7 +255,8 @@ def test_a_resumed_run_sets_aside_the_other_historys_files_between_its_start_and
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
                  "--max-steps", "3", "--checkpoint-interval", "1", "--keep", "10"]) == 0
     first = {s: (ckpts / f"ckpt_0000000{s}.pt").read_bytes() for s in (2, 3)}
-    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--max-steps", "3", "--no-progress"]) == 0
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--max-steps", "3", "--checkpoint-interval",
+                 "0", "--no-progress"]) == 0  # the run's interval 1 would save at step 2: at the end only
     assert _names(ckpts) == ["ckpt_00000001.pt", f"ckpt_00000002.pt{SUPERSEDED}", "ckpt_00000003.pt",
                              f"ckpt_00000003.pt{SUPERSEDED}", "latest.pt"]
     assert all((ckpts / f"ckpt_0000000{s}.pt{SUPERSEDED}").read_bytes() == first[s] for s in (2, 3))

@@ -18,7 +18,7 @@ OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
 # Keys of a training checkpoint that are not discriminators (each discriminator's weights are stored under its name).
 RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, "batch_size", "world_size", "rng",
-            "data")
+            "data", "run")
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
 OFFICIAL_G_PATTERN = re.compile(r"^g_(\d{8,})$")  # the official train.py's g_<steps>
 LATEST = "latest.pt"

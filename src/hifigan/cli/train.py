@@ -74,7 +74,7 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
 
 
 def _add_run(run: argparse._ArgumentGroup) -> None:
-    from hifigan.training.options import PRECISIONS, default
+    from hifigan.training.options import PRECISIONS, RUN_DEFAULTS, default
 
     add_out(run, "run folder: checkpoints/, logs/ (TensorBoard), log.jsonl (with --resume: that run's)", required=False,
             metavar="DIR")
@@ -83,21 +83,21 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                      help="start from weights: official g_* (do_* beside it is used too), our checkpoint, or a "
                      "pretrained model's name (lj-v1, universal-v1: discriminators start fresh; ./NAME for a file)")
     run.add_argument("--init-discriminators", type=Path, metavar="DO_CKPT", help="official do_* file for --init-from")
-    run.add_argument("--max-steps", type=int, help="stop at this total step count")
-    run.add_argument("--epochs", type=int, help="stop after this many epochs in total")
+    run.add_argument("--max-steps", type=int, help="stop at this total step count (with --resume: default the run's)")
+    run.add_argument("--epochs", type=int, help="stop after this many epochs in total (with --resume: default the "
+                     "run's)")
     run.add_argument("--max-minutes", type=float, help="stop after this many minutes")
     add_device(run)
     run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,
                      help="bf16 autocast, losses stay fp32 (CUDA, or a CPU with AVX512-BF16/AMX)")
-    intervals = (("checkpoint", "steps between checkpoints (0: only at the end)"),
-                 ("validation", "steps between validations (0: never)"),
-                 ("log", "steps between logged scalars"))
-    for name, help_text in intervals:
-        run.add_argument(f"--{name}-interval", type=int, default=default(f"{name}_interval"), help=help_text)
-    run.add_argument("--keep", type=int, default=default("keep"),
-                     help="checkpoints kept (newest; latest.pt is the newest)")
-    run.add_argument("--max-nonfinite", type=int, default=default("max_nonfinite"),
-                     help="stop with an error after this many non-finite steps in a row (each is skipped)")
+    carried = (("checkpoint_interval", "steps between checkpoints (0: only at the end)"),
+               ("validation_interval", "steps between validations (0: never)"),
+               ("log_interval", "steps between logged scalars"),
+               ("keep", "checkpoints kept (newest; latest.pt is the newest)"),
+               ("max_nonfinite", "stop with an error after this many non-finite steps in a row (each is skipped)"))
+    for key, help_text in carried:  # None: the resumed run's value, else the default (training.run_settings)
+        run.add_argument(f"--{key.replace('_', '-')}", type=int,
+                         help=f"{help_text} (default {RUN_DEFAULTS[key]}; with --resume: the run's)")
     run.add_argument("--deterministic", action="store_true",
                      help="torch.use_deterministic_algorithms (bit-exact resume; slower)")
     run.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=default("cuda_graph"),

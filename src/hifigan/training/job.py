@@ -29,6 +29,7 @@ from hifigan.training.options import TrainJob, check_counts, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
 from hifigan.training.reporting import EVENTS, LOG_JSONL
+from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.trainer import Trainer
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
@@ -213,6 +214,8 @@ def train(job: TrainJob) -> TrainResult:
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
         check_run_folder(Path(out), resuming=resume_obj is not None)
+        keep_given = job.options.keep is not None
+        job, carried = carry(job, resume_obj)
         # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
         init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
         base = _base_config(job, resume_obj, resume_path, init_obj)
@@ -249,6 +252,7 @@ def train(job: TrainJob) -> TrainResult:
                 raise
             raise ConfigError(_config_file(job, resume_path), e.problem) from None
         started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
+        pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step)
         save_scan(facts, scanned.files, config, data, Path(out), dist)
         say = trainer.say  # said once every check has passed: bad input stays one line
         files = len(scanned.files)
@@ -257,8 +261,9 @@ def train(job: TrainJob) -> TrainResult:
             say(off, warning=True)
         say(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged ({Path(out) / SCAN_CACHE})")
         trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips)}
+        trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
-        for line in started:
+        for line in (*started, *carried, *([pruning] if pruning else [])):
             say(line)
         try:
             reason = trainer.fit(job.max_steps, job.epochs, job.max_minutes, on_step=job.on_step)

@@ -27,11 +27,12 @@ class TrainOptions:
     out: Path | None = None
     device: str = "cpu"
     precision: str = "fp32"
-    checkpoint_interval: int = 5000
-    validation_interval: int = 1000
-    log_interval: int = 10
-    keep: int = 3
-    max_nonfinite: int = 10
+    # The run's settings (None: the resumed run's, else RUN_DEFAULTS; training.run_settings carries them over).
+    checkpoint_interval: int | None = None
+    validation_interval: int | None = None
+    log_interval: int | None = None
+    keep: int | None = None
+    max_nonfinite: int | None = None
     deterministic: bool = False
     cuda_graph: bool | None = None  # the step replayed from one CUDA graph (training.graphed); None: where it can
     progress: bool = True
@@ -39,6 +40,18 @@ class TrainOptions:
     resample: bool = False
     mix_to_mono: bool = False
     media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard
+
+
+# Each run setting's value where neither the command line nor the resumed run's checkpoint gives one.
+RUN_DEFAULTS = {"checkpoint_interval": 5000, "validation_interval": 1000, "log_interval": 10, "keep": 3,
+                "max_nonfinite": 10}
+
+
+def settled(options: TrainOptions) -> TrainOptions:
+    """`options` with each run setting not given at its default (RUN_DEFAULTS)."""
+    from dataclasses import replace
+
+    return replace(options, **{k: v for k, v in RUN_DEFAULTS.items() if getattr(options, k) is None})
 
 
 # The least value of each count, the run's and the config overrides' (0 turns an interval off: checkpoints then

@@ -23,9 +23,10 @@ from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import DistInfo, RunData, agree, training_device, wrap_ddp
 from hifigan.training.graphed import graphed_step
-from hifigan.training.options import TrainOptions
+from hifigan.training.options import TrainOptions, settled
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
+from hifigan.training.run_settings import option_settings
 from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
 from hifigan.training.step import (
     Batch,
@@ -53,7 +54,8 @@ class Trainer:
                  options: TrainOptions, dist: DistInfo | None = None) -> None:
         if options.out is None:
             raise HifiganError(None, "TrainOptions.out is required (the run folder)")
-        self.config, self.options = config, options
+        self.config, self.options = config, settled(options)
+        options = self.options
         self.dist = dist or DistInfo()
         self.device = training_device(options.device, self.dist)
         check_precision(options.precision, self.device)
@@ -76,6 +78,7 @@ class Trainer:
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
+        self.run_settings: dict[str, Any] = option_settings(self.options)  # carried likewise (run_settings)
 
     # ---------------------------------------------------------------- read-through names
     generator = property(lambda self: self.state.generator)
@@ -105,7 +108,7 @@ class Trainer:
     def state_payload(self) -> dict[str, Any]:
         """Everything needed to continue exactly, plus the batch layout and where the data came from."""
         return self.state.payload(batch_size=self.config.batch_size, world_size=self.dist.world_size,
-                                  data=self.data_spec)
+                                  data=self.data_spec, run=self.run_settings)
 
     def restore(self, obj: dict[str, Any], source: Path) -> None:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG)."""

@@ -1,0 +1,85 @@
+"""--resume keeps the run's own settings (checkpoint, validation and log intervals, --keep, --max-steps) as it keeps
+its config and data: a value given anew wins and is said; a run made before they were stored resumes with today's
+defaults, and never loses a checkpoint to a --keep it was not given."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
+from hifigan.checkpoints.run_files import checkpoint_files
+from hifigan.cli import main
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+SETTINGS = ["--keep", "5", "--checkpoint-interval", "1", "--log-interval", "1", "--validation-interval", "0"]
+
+
+def _start(run, corpus, config, *flags: str) -> None:
+    """A tiny run of 6 steps: with SETTINGS it holds ckpt 2 ... 6."""
+    assert main(["train", "--corpus", str(corpus), "--config", str(config), "--no-progress", "--valid-count", "2",
+                 "--out", str(run), "--max-steps", "6", *flags]) == 0
+
+
+def _steps(run) -> list[int]:
+    return [int(p.stem.split("_")[1]) for p in checkpoint_files(run / "checkpoints")]
+
+
+def _records(run) -> list[dict]:
+    return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+def test_a_resume_keeps_the_runs_intervals_keep_and_target(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    run = tmp_path / "run"
+    _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
+    assert _steps(run) == [2, 3, 4, 5, 6]
+    assert main(["train", "--resume", str(run), "--max-steps", "8", "--no-progress"]) == 0
+    assert _steps(run) == [4, 5, 6, 7, 8]  # --keep 5 and --checkpoint-interval 1 held: no checkpoint lost
+    records = _records(run)
+    assert 7 in [r["step"] for r in records if "g/total" in r]  # --log-interval 1
+    assert not [r for r in records if "val/mel_l1" in r]  # --validation-interval 0
+    stored = read_checkpoint(run / "checkpoints" / "ckpt_00000008.pt")["run"]
+    assert (stored["keep"], stored["checkpoint_interval"], stored["max_steps"]) == (5, 1, 8)
+    assert "given anew" in capsys.readouterr().err  # --max-steps 8 (the run's: 6)
+    # --max-steps is the run's target too: resumed without it, the run is done.
+    assert main(["train", "--resume", str(run), "--no-progress"]) == 0
+    assert _steps(run) == [4, 5, 6, 7, 8] and "stopped (max_steps) at step 8" in capsys.readouterr().err
+
+
+def test_a_setting_given_anew_wins_is_said_and_stored(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    run = tmp_path / "run"
+    _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--max-steps", "7", "--keep", "2", "--log-interval", "2",
+                 "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "given anew" in line]
+    assert len(lines) == 1 and "--keep 2 (the run's: 5)" in lines[0] and "--log-interval 2 (the run's: 1)" in lines[0]
+    assert "--keep 2: the first save removes the 4 oldest of the run's 5 checkpoints (ckpt_00000002.pt to " \
+           "ckpt_00000005.pt)" in err
+    assert _steps(run) == [6, 7]
+    stored = read_checkpoint(run / "checkpoints" / "ckpt_00000007.pt")["run"]
+    assert (stored["keep"], stored["log_interval"], stored["checkpoint_interval"]) == (2, 2, 1)
+
+
+def test_a_run_made_before_settings_were_stored_resumes_and_loses_no_checkpoint(tmp_path, tiny_corpus,
+                                                                               tiny_config_json, capsys):
+    """Its checkpoints hold no "run" key: --keep is today's default 3, below the 5 it holds, so the resume is
+    refused in one line until --keep is given; then it resumes with today's defaults (checkpoint at the end only)."""
+    run = tmp_path / "run"
+    _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
+    for path in checkpoint_files(run / "checkpoints"):
+        obj = read_checkpoint(path)
+        obj.pop("run", None)
+        write_checkpoint(path, obj)
+    before = {p.name: p.read_bytes() for p in checkpoint_files(run / "checkpoints")}
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--max-steps", "8", "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    assert "holds 5 checkpoints, more than --keep 3" in err and "give --keep 5 to keep them all" in err
+    assert {p.name: p.read_bytes() for p in checkpoint_files(run / "checkpoints")} == before
+    assert main(["train", "--resume", str(run), "--max-steps", "8", "--keep", "5", "--no-progress"]) == 0
+    assert "stores no run settings" in capsys.readouterr().err
+    assert _steps(run) == [3, 4, 5, 6, 8]  # --checkpoint-interval 5000 (today's default): saved at the end only
