@@ -11,7 +11,7 @@ import warnings
 
 import torch
 
-from hifigan.checkpoints.contents import load_generator
+from hifigan.checkpoints.contents import load_generator, load_official_generator
 from hifigan.checkpoints.export_official import export_official
 from hifigan.checkpoints.format import generator_payload, read_checkpoint, write_checkpoint
 from hifigan.cli import main
@@ -63,3 +63,14 @@ def test_fine_tuning_an_official_file_with_its_config_starts_from_its_weights(tm
     assert main(args) == 0
     saved = read_checkpoint(tmp_path / "run" / "checkpoints" / "ckpt_00000001.pt")
     assert saved["config"]["resblock_dilation_sizes"] == [[1, 3], [1, 3]]
+
+
+def test_the_python_api_reads_an_official_dict_as_the_cli_does():
+    built = tiny_config("2", num_mels=80, resblock_dilation_sizes=[[1, 3], [1, 3]])
+    torch.manual_seed(0)
+    official = RefGenerator(built).eval()
+    given = dataclasses.replace(built, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]])
+    generator = load_official_generator({"generator": official.state_dict()}, given).eval()
+    mel = torch.randn(1, 80, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(generator(mel), official(mel), rtol=0, atol=1e-6)

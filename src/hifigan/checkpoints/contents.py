@@ -172,11 +172,13 @@ def load_official_generator(
     state_dict: StateDict | dict[str, StateDict], config: HifiganConfig, source: str | os.PathLike | None = None
 ) -> nn.Module:
     """The HiFi-GAN generator holding an official checkpoint's 'generator' weights (the g_* dict or its
-    'generator' entry)."""
+    'generator' entry), its residual blocks built as the official code built them (as_official_code_builds: the
+    CLI's reading of the same file)."""
     if not isinstance(state_dict.get("generator"), dict):
         state_dict = {"generator": state_dict}
     contents = CheckpointContents(state_dict, source)
-    return generator_with(contents.generator_state(config.generator), config, source)
+    state = contents.generator_state(config.generator)
+    return generator_with(state, as_official_code_builds(config, state), source)
 
 
 def load_official_discriminators(
