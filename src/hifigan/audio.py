@@ -250,6 +250,8 @@ def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, d
     from hifigan.errors import MelError
 
     tensor = isinstance(mel, torch.Tensor)
+    if tensor:
+        _check_holds_values(mel, source)
     if not (mel.is_floating_point() if tensor else np.issubdtype(mel.dtype, np.floating)):
         raise MelError(source, f"mel has dtype {_dtype_name(mel.dtype)}, expected floating point")
     if not _all_finite(mel):
@@ -261,6 +263,18 @@ def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, d
     if not _all_finite(out):
         raise MelError(source, f"mel has values beyond the {_dtype_name(out.dtype)} range")
     return out
+
+
+def _check_holds_values(mel: torch.Tensor, source: str | os.PathLike | None) -> None:
+    """A dense tensor with values: a meta tensor has none to check or vocode, a sparse one (COO, CSR, ...) none of
+    the dense ops a check or a convolution runs: a one-line MelError saying which, not torch's error from inside."""
+    from hifigan.errors import MelError
+
+    if mel.is_meta:
+        raise MelError(source, "mel is a meta tensor (a shape without values): give one that holds the mel's values")
+    if mel.layout != torch.strided or mel.is_nested:
+        layout = "nested" if mel.is_nested else str(mel.layout).removeprefix("torch.")
+        raise MelError(source, f"mel is a {layout} tensor, expected a dense one (mel.to_dense())")
 
 
 def _all_finite(x: np.ndarray | torch.Tensor) -> bool:

@@ -131,3 +131,23 @@ def test_a_flipped_numpy_view_vocodes_and_a_non_numeric_array_is_the_dtype_error
         vocoder(mel.astype(object))
     with pytest.raises(MelError, match=r"^mel chunk 0: mel has dtype <U\d+, expected floating point$"):
         list(vocoder.stream([mel.astype(str)]))
+
+
+
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_meta_or_sparse_mel_is_a_mel_error_naming_it(vocoder, entry):
+    """A meta tensor was torch's 'Tensor.item() cannot be called on meta tensors', a sparse one an aten or layout
+    error from inside the value check."""
+    good = torch.as_tensor(_mel(vocoder.config.num_mels))
+    run, prefix = ENTRIES[entry]
+    cases = [(good.to("meta"), r"meta tensor \(a shape without values\): give one that holds the mel's values"),
+             (good.to_sparse(), r"sparse_coo tensor, expected a dense one \(mel.to_dense\(\)\)"),
+             (good.to_sparse_csr(), r"sparse_csr tensor, expected a dense one \(mel.to_dense\(\)\)")]
+    if entry == "stream":  # the test's own slicing into chunks: torch slices neither sparse layout
+        cases, prefix = cases[:1], "mel chunk 0: "
+    if entry == "call-batch":  # m[None]: torch indexes no CSR tensor
+        cases = cases[:2]
+    for mel, message in cases:
+        with pytest.raises(MelError, match="^" + prefix + "mel is a " + message + "$"):
+            run(vocoder, mel, good)
