@@ -17,8 +17,9 @@ from hifigan.audio import checked_mel_values
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.devices import resolve_device
-from hifigan.errors import HifiganError, MelError
+from hifigan.errors import HifiganError
 from hifigan.inference.engines import build_runner, resolve_backend, resolve_precision
+from hifigan.inference.mel_input import check_mel_shape, mel_tensor
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import check_fits, fold_norms, layer_description
@@ -153,7 +154,7 @@ class Vocoder:
     def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (hifigan.audio.checked_mel_values: floating point, finite; else a MelError naming
         `source`), then in the model's convention and `self.io_dtype`."""
-        mel = _tensor(mel, source)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
+        mel = mel_tensor(mel, source)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
         if getattr(self, "_mel_convert", None) is None:
             return checked_mel_values(mel, source, self.io_dtype)
         return checked_mel_values(torch.as_tensor(self._converted(checked_mel_values(mel, source), source)), source,
@@ -163,18 +164,11 @@ class Vocoder:
                      min_frames: int = 1) -> None:
         """`mel`'s shape as the caller gives it ([T, num_mels] under a 'transposed' convention), before any
         conversion: a convention's per-bin statistics would broadcast a [T] or [1, T] mel to every bin."""
-        bins, transposed = self.config.num_mels, getattr(self, "_mel_transposed", False)
-        axes = (-1, -2) if transposed else (-2, -1)  # of the mel bins and the frames
-        if mel.ndim in dims and mel.shape[axes[0]] == bins and mel.shape[axes[1]] >= min_frames:
-            return
-        one = f"[T, {bins}]" if transposed else f"[{bins}, T]"
-        shapes = " or ".join(one if d == 2 else "[B, " + one[1:] for d in dims)
-        least = f" with T >= {min_frames}" if min_frames else ""
-        raise MelError(source, f"expected a mel of shape {shapes}{least}, got {tuple(mel.shape)}")
+        check_mel_shape(mel, dims, self.config.num_mels, getattr(self, "_mel_transposed", False), source, min_frames)
 
     def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None
                 ) -> torch.Tensor:
-        mel = _tensor(mel, source)
+        mel = mel_tensor(mel, source)
         self._check_shape(mel, dims, source)
         return self._values(mel, source)
 
@@ -254,7 +248,7 @@ class Vocoder:
 
     def _chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:
         """A stream chunk checked: its shape before a conversion (without one, the cursor checks it), its values."""
-        chunk = _tensor(chunk, source)
+        chunk = mel_tensor(chunk, source)
         if getattr(self, "_mel_convert", None) is not None:
             self._check_shape(chunk, (2,), source, min_frames=0)
         return self._values(chunk, source)
@@ -269,13 +263,3 @@ class Vocoder:
         mel = self._as_mel(mel, dims=(2,))
         return torch.cat(list(self._stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))
 
-
-def _tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
-    """`mel` as a tensor, sharing its memory where torch can: a flipped numpy view (negative strides, which torch
-    refuses) is copied; a numpy array that is not numeric is the dtype MelError, not torch's TypeError."""
-    if isinstance(mel, np.ndarray):
-        if not (np.issubdtype(mel.dtype, np.number) or mel.dtype == np.bool_):
-            checked_mel_values(mel, source)  # raises: not floating point
-        if any(stride < 0 for stride in mel.strides):
-            mel = np.ascontiguousarray(mel)
-    return torch.as_tensor(mel)
