@@ -1,6 +1,7 @@
 """Generator and discriminators: the paper's sizes, exact output lengths, and the official forward."""
 
 import math
+import pickle
 
 import pytest
 import torch
@@ -8,6 +9,8 @@ import torch
 from hifigan.checkpoints.contents import load_official_discriminators, load_official_generator
 from hifigan.config import load_config
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.models.generators import fold_norms
+from hifigan.models.norms import weight_norm
 from tests.support.official_reference import RefGenerator, RefMPD, RefMSD
 from tests.support.tiny import TINY_DISCRIMINATORS, tiny_config
 
@@ -135,3 +138,29 @@ def test_msd_spectral_norm_matches_the_official_hooks_step_by_step():
     saved = ours_to_official(ours.state_dict())
     for key, value in ref.state_dict().items():
         torch.testing.assert_close(saved[key], value, rtol=1e-12, atol=1e-14, msg=key)
+
+
+class _OwnFold(torch.nn.Module):
+    """A generator-like module whose own remove_weight_norm folds with torch's parametrize directly."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = weight_norm(torch.nn.Conv1d(4, 1, 3, padding=1))
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self.conv(mel)
+
+    def remove_weight_norm(self) -> None:
+        torch.nn.utils.parametrize.remove_parametrizations(self.conv, "weight")
+
+
+@pytest.mark.parametrize("make", [lambda: Generator(CONFIGS["tiny1"]), _OwnFold])
+def test_a_folded_generator_pickles_and_computes_the_same(make):
+    """torch's weight_norm leaves a load_state_dict pre-hook, a local function, after the norm is removed: pickling
+    the folded generator failed with "Can't pickle local object 'weight_norm.<locals>._weight_norm_compat_hook'"."""
+    generator = fold_norms(make().eval())
+    mel = torch.randn(1, 4 if isinstance(generator, _OwnFold) else CONFIGS["tiny1"].num_mels, 20)
+    copy = pickle.loads(pickle.dumps(generator))
+    with torch.no_grad():
+        assert torch.equal(copy(mel), generator(mel))
+    copy.load_state_dict(generator.state_dict())  # still loads its own (folded) keys

@@ -20,7 +20,7 @@ from hifigan.errors import HifiganError
 from hifigan.models.generator import Generator
 from hifigan.models.layers import GeneratorLayers
 from hifigan.models.named_parts import build_part
-from hifigan.models.norms import remove_parametrizations
+from hifigan.models.norms import drop_weight_norm_hooks, remove_parametrizations
 
 GeneratorFactory = Callable[..., nn.Module]  # factory(config, **generator_args) -> module
 
@@ -58,11 +58,11 @@ def layer_description(generator: nn.Module) -> GeneratorLayers | None:
 
 def fold_norms(generator: nn.Module) -> nn.Module:
     """The generator with its weight norms folded into plain weights (its own `remove_weight_norm` when it has one):
-    the same function, less work."""
+    the same function, less work; picklable (torch's leftover weight-norm hooks removed)."""
     own = optional_method(generator, "remove_weight_norm")
     if own is not None:
         own()
-        return generator
+        return drop_weight_norm_hooks(generator)  # what torch leaves behind (a picklable generator)
     return remove_parametrizations(generator)
 
 

@@ -57,4 +57,18 @@ def remove_parametrizations(model: nn.Module) -> nn.Module:
     for module in model.modules():
         if parametrize.is_parametrized(module, "weight"):
             parametrize.remove_parametrizations(module, "weight", leave_parametrized=True)
+    return drop_weight_norm_hooks(model)
+
+
+def drop_weight_norm_hooks(model: nn.Module) -> nn.Module:
+    """Remove the load_state_dict pre-hook torch's weight_norm registers (it renames old weight_g/weight_v keys to
+    the parametrization's) from every module whose weight is no longer parametrized: removing the norm leaves it
+    behind, where it has nothing to rename into, and, a local function, it makes the module unpicklable."""
+    for module in model.modules():
+        if parametrize.is_parametrized(module, "weight"):
+            continue
+        hooks = module._load_state_dict_pre_hooks
+        for key, hook in list(hooks.items()):
+            if getattr(getattr(hook, "hook", hook), "__name__", None) == "_weight_norm_compat_hook":
+                del hooks[key]
     return model
