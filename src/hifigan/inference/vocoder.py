@@ -4,6 +4,7 @@ Output: [T * hop] for a [num_mels, T] mel, [B, T * hop] for a batch, the shape o
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,7 +19,7 @@ from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.devices import resolve_device
 from hifigan.errors import HifiganError
-from hifigan.inference.engines import build_runner, resolve_backend, resolve_precision
+from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
 from hifigan.inference.mel_input import check_mel_shape, mel_tensor
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
@@ -34,7 +35,8 @@ class Vocoder:
 
     It takes the generator it is given over (folds, freezes and casts it in place to its precision): to vocode with
     a model you keep training, give it a copy built from the state dict (not `copy.deepcopy`, whose copy shares
-    torch's parametrized classes, so folding it would break the original)."""
+    torch's parametrized classes, so folding it would break the original). A Vocoder itself deep-copies and pickles
+    on every backend (__getstate__)."""
 
     def __init__(
         self, generator: nn.Module, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
@@ -73,9 +75,23 @@ class Vocoder:
             auto = "backend auto: " if backend == "auto" else ""
             warnings.warn(f"{auto}{undescribed} has no layer description (layers()); running eager, receptive field "
                           f"{field.left} past + {field.right} future frames ({source})", RuntimeWarning, stacklevel=2)
-        self._runner = build_runner(self.generator, config, self.backend, self.device)
-        if precision != "fp32":  # eager or fused (resolve_backend): modules, cast in place
-            self._runner.to(self.dtype)
+        self._runner = self._engine()
+
+    def _engine(self) -> Runner:
+        """The backend's runner of `self.generator`, at the precision asked."""
+        runner = build_runner(self.generator, self.config, self.backend, self.device)
+        if self.precision != "fp32":  # eager or fused (resolve_backend): modules, cast in place
+            runner.to(self.dtype)
+        return runner
+
+    def __getstate__(self) -> dict[str, object]:
+        """What copy.deepcopy and pickle copy: all but the runner (a thread pool, an ONNX Runtime session, CUDA
+        graphs: nothing a copy may share or pickle can write), which the copy builds anew from its own generator."""
+        return {k: v for k, v in self.__dict__.items() if k != "_runner"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._runner = self._engine()
 
     @classmethod
     def from_checkpoint(
@@ -141,15 +157,16 @@ class Vocoder:
             raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
         dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
         self._mel_transposed = spec is not None and parse_convention(spec)[0]  # [frames, num_mels] inputs
-        self._mel_convert = None if model.is_own(spec) else (
-            lambda m, source: model.convert_checked(m, spec, stats, db_ref, source, dtype))
+        self._mel_convert = None if model.is_own(spec) else functools.partial(  # picklable, unlike a lambda
+            model.convert_checked, spec=spec, stats=stats, db_ref=db_ref, dtype=dtype)
         return self
 
     def _converted(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor | np.ndarray:
         """`mel` in the model's convention (set_mel_convention's map, in `self.io_dtype`; values it takes beyond
         the range: a MelError naming `source`), or as it is when none is set."""
         convert = getattr(self, "_mel_convert", None)  # detached: a TTS model's output may require grad
-        return mel if convert is None else convert(torch.as_tensor(mel).detach().double().cpu().numpy(), source)
+        return mel if convert is None else convert(torch.as_tensor(mel).detach().double().cpu().numpy(),
+                                                           source=source)
 
     def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (hifigan.audio.checked_mel_values: floating point, finite; else a MelError naming
