@@ -1,5 +1,6 @@
 """A Vocoder copies (copy.deepcopy: one per worker) and pickles (multiprocessing) on every CPU backend: the copy
-builds its own runner from its own generator and vocodes exactly as the original."""
+builds its own runner from its own generator and vocodes exactly as the original; and a Vocoder keeps the dtype and
+device it was built with, refusing alike on every backend a generator cast or moved after it was built."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from hifigan.errors import HifiganError
 from hifigan.inference.vocoder import Vocoder
 from tests.support.threads import two_threads
 
@@ -47,3 +49,25 @@ def test_a_pickled_vocoder_keeps_its_mel_convention(tiny_checkpoint):
     mel = np.random.default_rng(0).normal(-2, 0.5, (vocoder.config.num_mels, 20)).astype(np.float32)
     assert torch.equal(pickle.loads(pickle.dumps(vocoder))(mel), vocoder(mel))
 
+
+@pytest.mark.parametrize("backend", ["eager", "tiled-split", "fused"])
+def test_a_generator_cast_after_the_vocoder_was_built_is_refused_on_every_backend(tiny_checkpoint, backend):
+    """Before: eager failed in torch's input/bias dtype check after .double(), and the engines (holding their own
+    weights) went on at the precision they were built with, ignoring the cast."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint, backend=backend)
+    mel = torch.randn(vocoder.config.num_mels, 20, generator=torch.Generator().manual_seed(0))
+    want = vocoder(mel)
+    message = (r"^the Vocoder's generator was cast or moved after the Vocoder was built \(its weights are {} on cpu, "
+               r"built as float32 on cpu\): a Vocoder keeps the dtype and device it was built with; build a new "
+               r"Vocoder with precision= / device= instead$")
+    vocoder.generator.double()
+    with pytest.raises(HifiganError, match=message.format("float64")):
+        vocoder(mel)
+    vocoder.generator.float()  # back to the float32 it was built with (exactly): accepted, the same output
+    assert torch.equal(vocoder(mel), want)
+    vocoder.generator.half()
+    with pytest.raises(HifiganError, match=message.format("float16")):
+        list(vocoder.stream([mel]))
+    vocoder.generator.float().to("meta")  # moved: another device
+    with pytest.raises(HifiganError, match=message.replace("{} on cpu", "float32 on meta")):
+        vocoder.batch([mel])

@@ -21,6 +21,7 @@ from hifigan.devices import resolve_device
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
 from hifigan.inference.mel_input import check_mel_shape, mel_tensor
+from hifigan.inference.ownership import check_placement, placement
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import check_fits, fold_norms, layer_description
@@ -76,6 +77,7 @@ class Vocoder:
             warnings.warn(f"{auto}{undescribed} has no layer description (layers()); running eager, receptive field "
                           f"{field.left} past + {field.right} future frames ({source})", RuntimeWarning, stacklevel=2)
         self._runner = self._engine()
+        self._placement = placement(self.generator)  # what each pass checks (hifigan.inference.ownership)
 
     def _engine(self) -> Runner:
         """The backend's runner of `self.generator`, at the precision asked."""
@@ -129,6 +131,7 @@ class Vocoder:
 
     def _run(self, mel: torch.Tensor) -> torch.Tensor:
         """[B, num_mels, T] -> [B, T * hop] on the CPU, in `self.io_dtype`."""
+        check_placement(self.generator, self._placement)
         with torch.inference_mode():
             return self._runner(mel.to(self.device, self.dtype)).squeeze(1).to(self.io_dtype).cpu()
 
