@@ -90,7 +90,10 @@ def validation_off(options: TrainOptions, valid_count: int | None, resuming: boo
 
 
 def default(name: str) -> Any:
-    """The default of one TrainOptions field (the CLI's defaults are these, not copies)."""
+    """The default of one TrainOptions field (the CLI's defaults are these, not copies); of a run setting, the
+    value it takes when not given (RUN_DEFAULTS), not the field's None."""
+    if name in RUN_DEFAULTS:
+        return RUN_DEFAULTS[name]
     return next(f.default for f in fields(TrainOptions) if f.name == name)
 
 
