@@ -61,3 +61,13 @@ def test_another_input_mel_is_said_with_the_stats_the_file_loses(tmp_path):
                         "training compute the official log-mel, this model takes log10 (floor 1e-10) normalised by "
                         "mel_stats, centred frames, |X| without epsilon (the g_* file holds no config and no "
                         "mel_stats: vocode it with this checkpoint's config)"]
+
+
+def test_another_input_mel_without_mel_stats_is_said_too(tmp_path):
+    """The official log-mel at another |X| epsilon and no mel_stats: the line is said, without 'no mel_stats'."""
+    cfg = tiny_config("1", num_mels=80, official_discriminators=True, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]],
+                      mel_magnitude_eps=1e-5)
+    assert _export(cfg, tmp_path)[1] == [
+        "g_00000003: the official code computes its input mel otherwise: its inference.py and training compute the "
+        "official log-mel, this model takes epsilon 1e-05 under |X| (the g_* file holds no config: vocode it with "
+        "this checkpoint's config)"]

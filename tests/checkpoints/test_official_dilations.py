@@ -74,3 +74,40 @@ def test_the_python_api_reads_an_official_dict_as_the_cli_does():
     mel = torch.randn(1, 80, 12)
     with torch.no_grad():
         torch.testing.assert_close(generator(mel), official(mel), rtol=0, atol=1e-6)
+
+
+def _export_warnings(tmp_path, cfg) -> list[str]:
+    write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, step=3))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        export_official(tmp_path / "ours.pt", tmp_path / "out")
+    return [str(w.message) for w in caught]
+
+
+def test_export_official_says_a_block_of_fewer_dilations_than_resblock_1_builds(tmp_path):
+    cfg = tiny_config("1", num_mels=80, official_discriminators=True, resblock_dilation_sizes=[[1, 3, 5], [1, 3]])
+    assert _export_warnings(tmp_path, cfg) == [
+        "g_00000003: the official code cannot load it: its ResBlock1 builds 3 dilated convolutions per block "
+        "(resblock_dilation_sizes' first 3), this model's resblock_dilation_sizes[1] has 2"]
+
+
+def test_export_official_checks_every_block_not_the_first_only(tmp_path):
+    cfg = tiny_config("2", num_mels=80, official_discriminators=True, resblock_dilation_sizes=[[1, 3], [1, 3, 5]])
+    assert _export_warnings(tmp_path, cfg) == [
+        "g_00000003: the official code cannot load it: its ResBlock2 builds 2 dilated convolutions per block "
+        "(resblock_dilation_sizes' first 2), this model's resblock_dilation_sizes[1] has 3"]
+
+
+def test_an_official_file_of_a_single_residual_block_loads_as_the_official_code_built_it(tmp_path):
+    built = tiny_config("2", num_mels=80, upsample_rates=[16], upsample_kernel_sizes=[32], resblock_kernel_sizes=[3],
+                        resblock_dilation_sizes=[[1, 3]])  # one upsampling, one kernel: resblocks.0 only
+    torch.manual_seed(0)
+    official = RefGenerator(built).eval()
+    torch.save({"generator": official.state_dict()}, tmp_path / "g_00000010")
+    given = dataclasses.replace(built, resblock_dilation_sizes=[[1, 3, 5]])
+    (tmp_path / "config.json").write_text(json.dumps(given.to_dict()))
+    generator, cfg = load_generator(tmp_path / "g_00000010", tmp_path / "config.json")
+    assert cfg.resblock_dilation_sizes == [[1, 3]]
+    mel = torch.randn(1, 80, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(generator.eval()(mel), official(mel), rtol=0, atol=1e-6)
