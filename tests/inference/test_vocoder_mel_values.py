@@ -133,7 +133,6 @@ def test_a_flipped_numpy_view_vocodes_and_a_non_numeric_array_is_the_dtype_error
         list(vocoder.stream([mel.astype(str)]))
 
 
-
 @pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_a_meta_or_sparse_mel_is_a_mel_error_naming_it(vocoder, entry):
@@ -151,3 +150,12 @@ def test_a_meta_or_sparse_mel_is_a_mel_error_naming_it(vocoder, entry):
     for mel, message in cases:
         with pytest.raises(MelError, match="^" + prefix + "mel is a " + message + "$"):
             run(vocoder, mel, good)
+
+
+@pytest.mark.parametrize("convention", [None, "log10"])
+def test_a_mel_of_one_frame_vocodes_at_every_entry_point(tiny_checkpoint, convention):
+    """T >= 1 is the least: a one-frame mel is one hop of audio, with or without a convention's conversion."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint).set_mel_convention(convention)
+    mel, hop = _mel(vocoder.config.num_mels)[:, :1], vocoder.config.hop_size
+    assert vocoder(mel).shape == (hop,) and vocoder(mel[None]).shape == (1, hop)
+    assert vocoder.batch([mel])[0].shape == (hop,) and vocoder.chunked(mel, chunk_frames=1).shape == (hop,)
