@@ -15,7 +15,10 @@ from hifigan.checkpoints.contents import load_generator, load_official_generator
 from hifigan.checkpoints.export_official import export_official
 from hifigan.checkpoints.format import generator_payload, read_checkpoint, write_checkpoint
 from hifigan.cli import main
+from hifigan.config import load_config
 from hifigan.models import Generator
+from hifigan.training.job import _base_config
+from hifigan.training.options import TrainJob
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import tiny_config
 
@@ -111,3 +114,11 @@ def test_an_official_file_of_a_single_residual_block_loads_as_the_official_code_
     mel = torch.randn(1, 80, 6)
     with torch.no_grad():
         torch.testing.assert_close(generator.eval()(mel), official(mel), rtol=0, atol=1e-6)
+
+
+def test_an_official_file_without_a_config_starts_from_v1(tmp_path):
+    """--init-from an official g_* file and no --config: V1, the official config (as before the dilations were
+    read), not 'official checkpoint carries no config'."""
+    torch.save({"generator": RefGenerator(tiny_config("1", num_mels=80)).state_dict()}, tmp_path / "g_00000010")
+    job = TrainJob(init_from=tmp_path / "g_00000010")
+    assert _base_config(job, None, None, read_checkpoint(tmp_path / "g_00000010")) == load_config("v1")
