@@ -19,6 +19,7 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.mel import MelSpectrogram
 from tests.support.files import save_config_json
+from tests.support.istft_generator import istft_config, registered
 from tests.support.tiny import TINY_DISCRIMINATORS, tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -127,3 +128,17 @@ def test_hifigan_train_process_exits_2_with_one_line_and_no_run_folder(tmp_path,
         f"hifigan train: error: {config}: discriminator_args['mpd']: periods must be a non-empty list of integers "
         ">= 1, got []"]
     assert not (tmp_path / "run").exists()
+
+
+def test_a_resumed_run_whose_part_is_not_registered_names_its_checkpoint(tmp_path, tiny_corpus, capsys):
+    """A run of a generator a fork registers, resumed in a process that has not registered it: the one line names
+    the checkpoint the config came from (no --config was given)."""
+    config = save_config_json(tmp_path / "config.json", istft_config())
+    out = tmp_path / "run"
+    with registered():
+        assert main([*train_args(tiny_corpus, config, out), "--max-steps", "1"]) == 0
+    capsys.readouterr()  # the first run's lines
+    assert main(["train", "--resume", str(out), "--max-steps", "2", "--no-progress"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"hifigan train: error: {out / 'checkpoints'}{os.sep}")
+    assert line.endswith(".pt: unknown generator 'istft' (known: hifigan)")
