@@ -30,7 +30,7 @@ def read_config_file(name_or_path: str | os.PathLike) -> tuple[Path, dict[str, A
     if not key.strip():  # Path("") is ".", the current folder
         raise ConfigError(None, f"config {key!r}: an empty name is not a config (a preset such as v1, or a file)")
     path = Path(key)
-    preset = not path.exists() and preset_path(key) is not None
+    preset = (not path.exists() or path.is_dir()) and preset_path(key) is not None  # a folder is never a config
     if preset:
         path = preset_path(key)
     elif not path.exists():

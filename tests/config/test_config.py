@@ -12,6 +12,7 @@ from torch import nn
 
 from hifigan.audio import find_audio
 from hifigan.config import HifiganConfig, config_from_dict, load_config
+from hifigan.config_files import preset_path
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset
 from hifigan.errors import ConfigError
@@ -112,6 +113,17 @@ def test_bad_files(tmp_path):
         load_config(tmp_path / "list.json")
     with pytest.raises(ConfigError, match="is a directory"):
         load_config(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["v1", "v3"])
+def test_a_folder_named_like_a_preset_does_not_hide_it(tmp_path, monkeypatch, name):
+    """`hifigan vocode --out v1` makes such a folder; a folder is never a config, so the name stays the preset's."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).mkdir()
+    assert load_config(name) == load_config(preset_path(name))
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ConfigError, match=r"^mine: is a directory"):  # a folder of another name is still an error
+        load_config("mine")
 
 
 @pytest.mark.parametrize("name", ["", "  "])
