@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hifigan.config_files import read_config_file
+from hifigan.config_files import preset_names, preset_path, read_config_file
 from hifigan.config_values import check_ranges, check_types
 from hifigan.errors import ConfigError
 from hifigan.upsampling import transposed_padding
@@ -251,3 +251,12 @@ def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfi
         return name_or_path
     path, values, _ = read_config_file(name_or_path)
     return config_from_dict(values, path)
+
+
+def load_preset(name: str) -> HifiganConfig:
+    """The preset `name` from the package's own files (`hifigan configs` lists them), whatever the current folder
+    holds: code that walks the presets by name must not read a user's file that happens to share one."""
+    path = preset_path(name)
+    if path is None:
+        raise ConfigError(None, f"no preset {name!r} (presets: {', '.join(preset_names())})")
+    return load_config(path)

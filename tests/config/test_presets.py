@@ -199,3 +199,12 @@ def test_every_preset_names_its_recipe_and_hifigan_configs_lists_it(capsys):
     assert config_from_dict(json.loads(shown)) == load_config("pwg-24k")
     assert main(["configs", "--show", "v9"]) == 2
     assert "no preset 'v9'" in capsys.readouterr().err
+
+
+def test_hifigan_configs_lists_the_presets_not_files_of_their_names(capsys, tmp_path, monkeypatch):
+    """A user's own config saved as `v3` in the current folder is not what `hifigan configs` shows as preset v3."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v3").write_text(json.dumps({"num_mels": 64}))
+    assert main(["configs", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["v3"]["mels"] == 80

@@ -182,3 +182,17 @@ def test_compute_metrics_follows_the_configs_rate():
     values = compute_metrics(x, y, config, ["mel_l1", "pesq"])
     assert values["pesq"] == float(pesq(16000, x, y, "wb"))
     assert values["mel_l1"] == pytest.approx(mel_l1(x, y, config), rel=1e-9)
+
+
+def test_a_file_named_like_a_preset_does_not_change_the_automatic_choice(tmp_path, capsys, monkeypatch):
+    """The presets at the recordings' rate are the package's files, not files of those names in the current folder
+    (a user's own config saved as `v3`, with its own mel, must not make 22050 Hz ambiguous or change its mel)."""
+    ref, gen = folders(tmp_path, 22050)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "v3").write_text(json.dumps({"num_mels": 64}))
+    code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "mel_l1",
+                         "--out", "report/")
+    assert code == 0, err
+    assert "measured at 22050 Hz with the mel of config v1 (the preset at the recordings' rate" in out
+    settings = json.loads((tmp_path / "report" / "evaluation.json").read_text())["settings"]
+    assert settings["mel"] == load_config("v1").mel_kwargs(for_loss=True)

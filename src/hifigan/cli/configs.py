@@ -28,11 +28,11 @@ def preset_row(name: str) -> dict[str, object]:
     """One preset's row: what a user compares presets by (the generator is sized on the meta device, no memory)."""
     import torch
 
-    from hifigan.config import load_config
+    from hifigan.config import load_preset
     from hifigan.melconv.conventions import front_end_floor
     from hifigan.models.generators import build_generator
 
-    cfg = load_config(name)
+    cfg = load_preset(name)
     with torch.device("meta"):
         params = sum(p.numel() for p in build_generator(cfg).parameters())
     fmax = "sr/2" if cfg.fmax is None else f"{cfg.fmax:g}"

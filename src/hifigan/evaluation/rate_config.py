@@ -23,10 +23,10 @@ def metric_settings(config: HifiganConfig) -> dict[str, Any]:
 
 def presets_at(rate: int) -> dict[str, HifiganConfig]:
     """The presets (hifigan/configs) at `rate` Hz, by name in name order."""
-    from hifigan.config import load_config
+    from hifigan.config import load_preset
     from hifigan.config_files import preset_names
 
-    configs = {name: load_config(name) for name in preset_names()}
+    configs = {name: load_preset(name) for name in preset_names()}
     return {name: c for name, c in configs.items() if c.sampling_rate == rate}
 
 
