@@ -35,10 +35,12 @@ class ServeOptions:
                      "max_connections"):
             if getattr(self, name) < 1:
                 raise HifiganError(None, f"{option(name)} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_batch_delay_ms", "idle_timeout_s", "drain_timeout_s", "body_timeout_s",
-                     "header_timeout_s"):
+        for name in ("max_batch_delay_ms", "drain_timeout_s"):  # 0: no wait
             if not getattr(self, name) >= 0:
                 raise HifiganError(None, f"{option(name)} must be >= 0, got {getattr(self, name)}")
+        for name in ("idle_timeout_s", "body_timeout_s", "header_timeout_s"):  # 0 is no 'off': it refuses all
+            if not getattr(self, name) > 0:
+                raise HifiganError(None, f"{option(name)} must be > 0, got {getattr(self, name)}")
 
 
 def option(field: str) -> str:
