@@ -293,3 +293,21 @@ def test_bench_streams_a_short_input_again_until_enough_chunks_are_timed(tmp_pat
     assert (stream["timed_chunks"], stream["timed_passes"], stream["warm_up_passes"]) == (MIN_TIMED_CHUNKS,) * 2 + (1,)
     assert stream["per_chunk_ms_median"] == stream["per_chunk_ms_max"] == 1.0
     assert f"(over {MIN_TIMED_CHUNKS} chunks in {MIN_TIMED_CHUNKS} passes, after 1 untimed)" in summary_lines(result)[0]
+
+
+def test_preset_bench_times_the_package_preset_not_a_file_of_its_name(tmp_path, monkeypatch):
+    """A file named `v3` in the current folder (a user's own config) is not the preset v3: --presets benchmarks the
+    package's file, as `hifigan configs` and evaluate's preset choice read it (config.load_preset)."""
+    from hifigan.config import load_preset
+    from hifigan.inference.bench_presets import run_preset_bench
+    from hifigan.models.generators import build_generator
+
+    (tmp_path / "v3").write_text(json.dumps(tiny_config("2").to_dict()))  # hop 16, a few hundred weights
+    monkeypatch.chdir(tmp_path)
+    with threads(1):
+        result = run_preset_bench(["v3"], 0.012, 1, ("eager",), 1)
+    v3 = load_preset("v3")
+    with torch.device("meta"):
+        params = sum(p.numel() for p in build_generator(v3).parameters())
+    run = result["presets"][0]
+    assert (run["config"], run["hop_size"], run["parameters"]) == ("v3", v3.hop_size, params)

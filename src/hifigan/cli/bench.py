@@ -132,7 +132,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
 def _check_model(args: argparse.Namespace) -> None:
     """The config, or the pretrained model's registration, install and sha256: one line if bad, before any work."""
     from hifigan import pretrained
-    from hifigan.config import load_config
+    from hifigan.config import load_config, load_preset
     from hifigan.config_files import preset_names
 
     if args.pretrained is not None:
@@ -142,7 +142,7 @@ def _check_model(args: argparse.Namespace) -> None:
     for name in args.presets or []:
         if name not in preset_names():
             raise HifiganError(None, f"--presets: no preset {name!r} (presets: {', '.join(preset_names())})")
-        load_config(name)
+        load_preset(name)
 
 
 def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> tuple[dict, str]:

@@ -14,19 +14,23 @@ HEADER = ["preset", "rate", "hop", "params M", "eager x RT", "backend", "x RT", 
 
 def run_preset_bench(names: list[str], seconds: float, repeats: int, backends: tuple[str, ...],
                      threads: int) -> dict[str, Any]:
-    """`run_bench` (no memory subprocesses) for each preset in turn; each row keeps its fastest non-eager backend."""
+    """`run_bench` (no memory subprocesses) for each preset in turn (a preset's name means the package's file, as
+    config.load_preset reads it; another name, a config file); each row keeps its fastest non-eager backend."""
     import torch
 
     from hifigan.config import load_config
+    from hifigan.config_files import preset_path
     from hifigan.models.generators import build_generator
 
     runs = []
     for name in names:
-        result = run_bench(name, seconds, repeats, backends, threads, memory=False)
-        cfg = load_config(name)
+        source = str(preset_path(name) or name)  # the package's preset, not a file of its name in the current folder
+        result = run_bench(source, seconds, repeats, backends, threads, memory=False)
+        cfg = load_config(source)
         with torch.device("meta"):
             params = sum(p.numel() for p in build_generator(cfg).parameters())
-        result.update(preset=name, sampling_rate=cfg.sampling_rate, hop_size=cfg.hop_size, parameters=params)
+        result.update(config=name, preset=name, sampling_rate=cfg.sampling_rate, hop_size=cfg.hop_size,
+                      parameters=params)
         runs.append(result)
     with intra_op_threads(threads):  # the record names the threads the runs used, not the caller's
         machine = machine_info()
