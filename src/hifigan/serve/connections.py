@@ -3,7 +3,12 @@ answered 503 as soon as it connects, before it has sent anything), and --header-
 or a plain close if not a byte came). Without them a client sending its headers a byte at a time, or nothing at all,
 holds a connection for ever, and a few hundred such clients exhaust the server's file descriptors; uvicorn's own
 limit_concurrency answers only once the headers are in, and its keep-alive timer runs only between requests. What h11
-refuses (uvicorn's 400) is answered, logged and counted like these refusals."""
+refuses (uvicorn's 400) is answered, logged and counted like these refusals.
+
+A connection closed after an answer while its request may still be arriving (these refusals; the app's errors with
+`Connection: close` before the body was read, such as a 408 from --body-timeout) closes lingering, as production servers
+do: uvicorn would close the socket at once, with the client's bytes unread, and the kernel would then reset the
+connection instead of ending it, so the client could lose the answer (or read a reset where the end should be)."""
 
 from __future__ import annotations
 
@@ -21,7 +26,22 @@ from uvicorn.protocols.http.h11_impl import H11Protocol  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
 ROUTE = "(connection)"  # the log's and the metric's name for what happens before a request reaches the app
-CLOSE_GRACE_S = 1.0  # after a refusal, how long the client has to read it before the socket closes
+CLOSE_GRACE_S = 1.0  # after an answer that closes the connection, how long the client has to read it
+CLOSE_DROP_BYTES = 16 << 20  # what a closing connection reads and drops at most, before it closes at once
+
+
+class AnswerTransport:
+    """The transport as a request's cycle (uvicorn's RequestResponseCycle) sees it: the protocol's, except that its
+    close() is the protocol's `close_after_answer` (which lingers if the request is still arriving)."""
+
+    def __init__(self, protocol: GuardedH11Protocol) -> None:
+        self.protocol = protocol
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.protocol.transport, name)
+
+    def close(self) -> None:
+        self.protocol.close_after_answer()
 
 
 class GuardedH11Protocol(H11Protocol):
@@ -33,7 +53,9 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.headers_due: asyncio.TimerHandle | None = None
-        self.refused = False
+        self.close_due: asyncio.TimerHandle | None = None
+        self.closing = False  # answered, and closing: what else comes is read and dropped (`linger`)
+        self.dropped = 0
         limit = self.state.options.max_connections
         if len(self.connections) > limit:
             self.refuse(503, "max-connections", f"{limit} connections are open, the limit (--max-connections)")
@@ -41,8 +63,11 @@ class GuardedH11Protocol(H11Protocol):
             self.arm()
 
     def data_received(self, data: bytes) -> None:
-        if self.refused:
-            return  # its answer is sent: what else it sends is dropped
+        if self.closing:
+            self.dropped += len(data)
+            if self.dropped > CLOSE_DROP_BYTES:
+                self.transport.close()
+            return
         if self.headers_due is None and self.conn.their_state is h11.IDLE:
             self.arm()  # the first bytes of a request after a keep-alive wait (which they ended)
         super().data_received(data)
@@ -52,9 +77,36 @@ class GuardedH11Protocol(H11Protocol):
         super().handle_events()
         if self.scope is not scope:  # a request's headers are in (the app, or the WebSocket, has it now)
             self.disarm()
+            if self.cycle is not None and self.cycle.scope is self.scope:  # the app's (not a WebSocket's)
+                self.cycle.transport = AnswerTransport(self)  # type: ignore[assignment]
+
+    def close_after_answer(self) -> None:
+        """The close of a request's cycle (its answer is written): lingering if the request's body may still be
+        arriving (the app answered before reading all of it), else at once."""
+        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+            self.linger()
+        else:
+            self.transport.close()
+
+    def linger(self) -> None:
+        """Close after the answer written: end the stream (the client reads the answer, then its end), read and drop
+        what still comes until the client closes too, CLOSE_DROP_BYTES came or CLOSE_GRACE_S passed, then close."""
+        self.closing = True
+        self.disarm()
+        self.transport.write_eof()
+        self.transport.resume_reading()  # uvicorn pauses reading while the app has not taken a body's bytes
+        self.close_due = self.loop.call_later(CLOSE_GRACE_S, self.transport.close)
+
+    def shutdown(self) -> None:
+        """A drain (SIGTERM) closes a connection, but a lingering one only once its grace is over (closing it at once
+        would be the reset that lingering avoids): the drain waits for it CLOSE_GRACE_S at most."""
+        if not self.closing:
+            super().shutdown()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.disarm()
+        if self.close_due is not None:
+            self.close_due.cancel()
         super().connection_lost(exc)
 
     def send_400_response(self, msg: str) -> None:
@@ -73,7 +125,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def headers_late(self) -> None:
         self.headers_due = None
-        if self.transport.is_closing() or self.refused:
+        if self.transport.is_closing() or self.closing:
             return
         seconds = self.state.options.header_timeout_s
         received = len(self.conn.trailing_data[0])
@@ -85,9 +137,8 @@ class GuardedH11Protocol(H11Protocol):
 
     def refuse(self, status: int | None, reason: str, message: str) -> None:
         """Answer `status` (None: nothing) with {"error": message}, count it under `reason` and log it, and close the
-        connection once the client has had CLOSE_GRACE_S to read the answer (closing at once, its request unread,
-        would reset the connection, and the client could lose the answer)."""
-        self.refused = True
+        connection, lingering (`linger`) if there was an answer."""
+        self.closing = True
         self.disarm()
         self.state.metrics.dropped.labels(reason).inc()
         client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
@@ -99,8 +150,7 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.write(b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
                              b"connection: close\r\n\r\n%s" % (status, HTTPStatus(status).phrase.encode(), len(body),
                                                                 body))
-        self.transport.write_eof()  # the answer, then end of stream: the client reads both before the close
-        self.loop.call_later(CLOSE_GRACE_S, self.transport.close)
+        self.linger()
 
 
 class QuietInvalid(logging.Filter):
