@@ -231,3 +231,18 @@ def test_no_content_type_is_octet_stream_and_curls_default_is_415(served):
     assert set(spec["content"]) == {"application/x-npy", "application/octet-stream"}
     doc = " ".join((REPO / "docs" / "serving.md").read_text().split())
     assert "another content type (415; none at all is taken as `application/octet-stream`)" in doc
+
+
+@pytest.mark.parametrize(("query", "kind", "status"), [("", "application/x-npy", 413), ("", "text/plain", 415),
+                                                        ("?format=mp3", "application/x-npy", 400)])
+def test_a_request_refused_before_its_body_is_read_closes_its_connection(served, query, kind, status):
+    """A refusal before the body (an announced 1 GB body over --max-message-bytes, a wrong content type or format)
+    closes the connection: kept alive, uvicorn would read and drop the whole announced body first."""
+    running, vocoder = served
+    host, port = running.url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(f"POST /v1/vocode{query} HTTP/1.1\r\nHost: x\r\nContent-Type: {kind}\r\n"
+                 f"Content-Length: {1 << 30}\r\n\r\n".encode() + b"\0" * 100)
+    got, headers, body = answer(sock, timeout=5)  # to the server's end of stream: kept open, a timeout here
+    assert (got, headers["connection"]) == (status, "close") and "error" in json.loads(body)
+    still_serving(running.url, vocoder)

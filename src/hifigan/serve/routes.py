@@ -100,7 +100,7 @@ async def vocode(request: Request) -> Response:
     # `receiving` keeps the scheduler from waiting for a mel that has not arrived.
     state.in_flight += 1
     state.receiving += 1
-    owner = object()
+    owner, body = object(), None
     try:
         try:
             fmt = request.query_params.get("format", "wav")
@@ -113,8 +113,9 @@ async def vocode(request: Request) -> Response:
                 raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
             body = await read_body(request, state.options)
             mel = decode_mel(body, state.vocoder.config.num_mels, state.options.max_frames)
-        except RequestError as e:
-            return error_response(state, route, e.status, e.message, started, close=e.status == 408)
+        except RequestError as e:  # refused before its body was read whole (413, 408, 415, a bad format): closed,
+            # else uvicorn would read and drop the rest of an announced body, however large, to keep the connection
+            return error_response(state, route, e.status, e.message, started, close=body is None)
         except ClientDisconnect:  # hung up while sending its body: nobody to answer, but counted and logged
             return error_response(state, route, 499, "client went away while sending its body", started)
         finally:
