@@ -46,8 +46,18 @@ def test_ratings_come_back_in_the_order_they_were_stored(tmp_path, stim):
 
 def test_a_study_continued_with_fewer_systems_is_refused(tmp_path, stim):
     study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1", "v3": stim / "v3"}, seed=0)
-    with pytest.raises(HifiganError, match=r"holds a study of other audio \(2 stimuli differ, e\.g\. clip00/v3\)"):
+    with pytest.raises(HifiganError, match=r"holds a study of other audio \(system 'v3' is missing \(2 stimuli\)\);"):
         study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1"}, seed=0)
+
+
+def test_missing_new_and_changed_stimuli_are_told_apart(tmp_path, stim):
+    study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1", "v3": stim / "v3"}, seed=0)
+    write_stimuli(tmp_path / "more", 2, ["v5"], seconds=0.05)
+    (stim / "v1" / "clip01.wav").write_bytes((stim / "v3" / "clip01.wav").read_bytes())
+    with pytest.raises(HifiganError) as e:
+        study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1", "v5": tmp_path / "more" / "v5"}, seed=0)
+    assert ("(system 'v3' is missing (2 stimuli); system 'v5' is not in the study (2 stimuli); "
+            "1 stimulus differs, e.g. clip01/v1)") in str(e.value)
 
 
 def test_a_name_of_100_characters_is_taken_and_one_of_101_is_not(tmp_path, stim):

@@ -126,12 +126,29 @@ def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[s
 
 def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
     with contextlib.closing(connect(store.path)) as con:
-        stored = set(con.execute("SELECT clip, system, sha256 FROM trials"))
-    given = {(s.clip, s.system, s.sha256) for s in stimuli}
+        stored = {(clip, system): sha for clip, system, sha in con.execute("SELECT clip, system, sha256 FROM trials")}
+    given = {(s.clip, s.system): s.sha256 for s in stimuli}
     if given != stored:
-        changed = sorted({f"{c}/{s}" for c, s, _ in given ^ stored})
-        raise HifiganError(folder, f"holds a study of other audio ({len(changed)} stimuli differ, e.g. "
-                           f"{changed[0]}); use another --out, or leave out --reference/--system to continue it")
+        raise HifiganError(folder, f"holds a study of other audio ({'; '.join(_differences(stored, given))}); use "
+                           "another --out, or leave out --reference/--system to continue it")
+
+
+def _differences(stored: dict[tuple[str, str], str], given: dict[tuple[str, str], str]) -> list[str]:
+    """What the given stimuli lack, add or change against the study's: whole systems by name, others counted."""
+    def count(n: int) -> str:
+        return f"{n} stimulus" if n == 1 else f"{n} stimuli"
+
+    def grouped(keys: set[tuple[str, str]], other: dict[tuple[str, str], str], whole: str, part: str) -> list[str]:
+        systems = sorted({s for _, s in keys if not any(k[1] == s for k in other)})  # in one side only
+        rest = sorted(f"{c}/{s}" for c, s in keys if s not in systems)
+        said = [f"system {s!r} {whole} ({count(sum(k[1] == s for k in keys))})" for s in systems]
+        return said + ([f"{count(len(rest))} {part}, e.g. {rest[0]}"] if rest else [])
+
+    changed = sorted(f"{c}/{s}" for c, s in stored.keys() & given.keys() if stored[c, s] != given[c, s])
+    return (grouped(stored.keys() - given.keys(), given, "is missing", "missing")
+            + grouped(given.keys() - stored.keys(), stored, "is not in the study", "not in the study")
+            + ([f"{count(len(changed))} differ{'s' if len(changed) == 1 else ''}, e.g. {changed[0]}"] if changed
+               else []))
 
 
 def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
