@@ -16,7 +16,7 @@ import torch
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from hifigan.serve.connections import CLOSE_GRACE_S
+from hifigan.serve.connections import CLOSE_DROP_BYTES, CLOSE_GRACE_S
 from hifigan.serve.limits import ServeOptions
 from tests.support.serve import Running, running_server
 from tests.support.tiny import tiny_config
@@ -110,3 +110,32 @@ def test_a_client_that_goes_on_sending_is_closed_after_the_grace(served):
             b"Content-Length: 1000000000\r\n\r\n")
     data, taken = _answer_while_sending(served, head, 1024, every_s=0.01, after_s=CLOSE_GRACE_S + 3)
     assert _error(data)[0] == 413 and CLOSE_GRACE_S / 2 < taken < CLOSE_GRACE_S + 2, taken
+
+
+
+# Connects, sends the head, then 1 MiB pieces back to back until the server ends the connection: prints how many.
+FLOODER = """import socket, sys
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sock.sendall(sys.argv[3].encode("latin-1"))
+piece, sent = b"\\0" * (1 << 20), 0
+try:
+    while sent < (1 << 30):
+        sock.sendall(piece)
+        sent += len(piece)
+except OSError:
+    pass
+print(sent)
+"""
+
+
+def test_a_client_flooding_after_the_answer_is_closed_once_the_drop_bound_is_read(served):
+    """What a closing connection reads and drops is bounded in bytes too (CLOSE_DROP_BYTES), not only by the grace:
+    a client sending as fast as it can is closed once that much came, so it sends that much plus what the kernel's
+    buffers hold, not what it can push in CLOSE_GRACE_S (hundreds of MiB on a loopback)."""
+    host, port = served.url.removeprefix("http://").split(":")
+    head = (b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-npy\r\n"
+            b"Content-Length: 1000000000\r\n\r\n")
+    out = subprocess.run([sys.executable, "-I", "-c", FLOODER, host, port, head.decode("latin-1")],
+                         capture_output=True, text=True, timeout=CLOSE_GRACE_S + 20, check=True).stdout
+    sent = int(out)
+    assert CLOSE_DROP_BYTES <= sent < CLOSE_DROP_BYTES + (32 << 20), f"{sent >> 20} MiB sent before the server closed"
