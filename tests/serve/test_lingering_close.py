@@ -139,3 +139,42 @@ def test_a_client_flooding_after_the_answer_is_closed_once_the_drop_bound_is_rea
                          capture_output=True, text=True, timeout=CLOSE_GRACE_S + 20, check=True).stdout
     sent = int(out)
     assert CLOSE_DROP_BYTES <= sent < CLOSE_DROP_BYTES + (32 << 20), f"{sent >> 20} MiB sent before the server closed"
+
+
+# Connects, sends the head, reads the answer to the server's end of stream (says so), then sends 1 KiB every 10 ms
+# until the server closes: prints the seconds from the answer's end to the close.
+SLOW_SENDER = """import socket, sys, time
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sock.sendall(sys.argv[3].encode("latin-1"))
+while sock.recv(65536):
+    pass
+answered = time.monotonic()
+print("answered", flush=True)
+try:
+    while time.monotonic() - answered < 10:
+        sock.sendall(b"\\0" * 1024)
+        time.sleep(0.01)
+except OSError:
+    pass
+print(time.monotonic() - answered, flush=True)
+"""
+
+
+def test_a_drain_lets_a_lingering_connection_finish_its_grace():
+    """A drain (the server's shutdown) does not close a connection that is lingering after its answer at once, which
+    would be the reset lingering avoids: it is closed at the end of its grace, as without the drain."""
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    with running_server(Vocoder(Generator(cfg), cfg), ServeOptions(max_message_bytes=1 << 16)) as running:
+        host, port = running.url.removeprefix("http://").split(":")
+        head = (b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-npy\r\n"
+                b"Content-Length: 1000000000\r\n\r\n")
+        sender = subprocess.Popen([sys.executable, "-I", "-c", SLOW_SENDER, host, port, head.decode("latin-1")],
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            assert sender.stdout.readline() == "answered\n"
+        except BaseException:
+            sender.kill()
+            raise
+    taken = float(sender.communicate(timeout=20)[0])  # the drain began as the answer was read
+    assert CLOSE_GRACE_S / 2 < taken < CLOSE_GRACE_S + 3, taken
