@@ -202,6 +202,7 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
     ("--max-batch", "0", "--max-batch must be >= 1, got 0"),
     ("--max-batch-delay-ms", "-1", "--max-batch-delay-ms must be >= 0, got -1.0"),
     ("--stream-backlog", "0", "--stream-backlog must be >= 1, got 0"),
+    ("--max-connections", "0", "--max-connections must be >= 1, got 0"),
     ("--threads", "0", "--threads must be >= 1, got 0"),
     ("--threads", "-2", "--threads must be >= 1, got -2"),
     ("--drain-timeout", "-1", "--drain-timeout must be >= 0, got -1.0"),
