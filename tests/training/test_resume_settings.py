@@ -52,10 +52,11 @@ def test_a_setting_given_anew_wins_is_said_and_stored(tmp_path, tiny_corpus, tin
     _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--max-steps", "7", "--keep", "2", "--log-interval", "2",
-                 "--no-progress"]) == 0
+                 "--checkpoint-interval", "1", "--no-progress"]) == 0
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "given anew" in line]
     assert len(lines) == 1 and "--keep 2 (the run's: 5)" in lines[0] and "--log-interval 2 (the run's: 1)" in lines[0]
+    assert "--checkpoint-interval" not in lines[0]  # given as the run has it: nothing replaced, nothing said
     assert "--keep 2: the first save removes the 4 oldest of the run's 5 checkpoints (ckpt_00000002.pt to " \
            "ckpt_00000005.pt)" in err
     assert _steps(run) == [6, 7]
