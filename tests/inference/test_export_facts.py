@@ -87,3 +87,35 @@ def test_read_facts_names_a_file_that_is_no_export(tmp_path):
     path.write_bytes(b"\x00not a model\xff" * 8)
     with pytest.raises(HifiganError, match=r"x\.onnx: not an ONNX or TorchScript file"):
         read_facts(path)
+
+
+@pytest.mark.parametrize("name", ["g.onnx", "g.pt"])
+def test_a_file_exported_without_its_config_records_nothing_and_foreign_keys_are_not_facts(tmp_path, name):
+    """export_generator without `config` writes no facts: read_facts gives {} (not the keys with empty values); an
+    ONNX metadata key that is not one of KEYS is not read as a fact."""
+    from hifigan.inference.export import export_generator
+
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    path = tmp_path / name
+    export_generator(Generator(cfg).eval(), "onnx" if name.endswith(".onnx") else "torchscript", path,
+                     cfg.num_mels)
+    assert read_facts(path) == {}
+    if name.endswith(".onnx"):
+        model = onnx.load(str(path))
+        onnx.helper.set_model_props(model, {"producer_note": "x", "hop_size": "16"})
+        onnx.save(model, str(path))
+        assert read_facts(path) == {"hop_size": "16"}
+
+
+def test_a_config_gives_the_mel_bins_of_a_module_without_conv_pre(tmp_path):
+    """A traced module without the HiFi-GAN generator's conv_pre takes its bins from `config` (no num_mels given)."""
+    from hifigan.inference.export import export_generator
+
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Conv1d(cfg.num_mels, 1, 3, padding=1)).eval()
+    export_generator(module, "onnx", tmp_path / "m.onnx", config=cfg)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    assert session.get_inputs()[0].shape[1] == cfg.num_mels
+    assert read_facts(tmp_path / "m.onnx")["num_mels"] == str(cfg.num_mels)
