@@ -71,3 +71,15 @@ def test_a_generator_cast_after_the_vocoder_was_built_is_refused_on_every_backen
     vocoder.generator.float().to("meta")  # moved: another device
     with pytest.raises(HifiganError, match=message.replace("{} on cpu", "float32 on meta")):
         vocoder.batch([mel])
+
+
+@pytest.mark.parametrize("backend", ["eager", "fused"])
+def test_a_copy_keeps_the_precision_it_was_built_at(tiny_checkpoint, backend):
+    """A bf16 Vocoder's copy builds its runner at bf16 too (the fused engine holds its own weights, cast by the
+    Vocoder): the same output as the original, in the same dtype."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint, backend=backend, precision="bf16")
+    mel = torch.randn(vocoder.config.num_mels, 40, generator=torch.Generator().manual_seed(0))
+    want = vocoder(mel)
+    for how in COPIES.values():
+        twin = how(vocoder)
+        assert torch.equal(twin(mel), want)
