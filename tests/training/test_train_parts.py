@@ -182,3 +182,14 @@ def test_an_older_checkpoint_without_named_parts_resumes(tmp_path, tiny_corpus):
     assert config_of(payload, "old.pt") == cfg
     trainer.restore(payload, tmp_path / "old.pt")
     assert equal_states(trainer.msd.state_dict(), payload["msd"])
+
+
+@pytest.mark.parametrize("key", ["run", "data", "generator", "config", "step"])
+def test_a_discriminator_cannot_take_the_name_of_a_checkpoint_key(key):
+    """A training checkpoint stores each discriminator under its name beside its own keys (the run settings under
+    'run', the data under 'data'): a discriminator of such a name would be overwritten, so it is refused."""
+    from hifigan.training.registry import DISCRIMINATORS, register_discriminator
+
+    with pytest.raises(ValueError, match=f"^{key!r} is a checkpoint key of its own"):
+        register_discriminator(key, lambda config: torch.nn.Identity())
+    assert key not in DISCRIMINATORS
