@@ -311,3 +311,13 @@ def test_preset_bench_times_the_package_preset_not_a_file_of_its_name(tmp_path, 
         params = sum(p.numel() for p in build_generator(v3).parameters())
     run = result["presets"][0]
     assert (run["config"], run["hop_size"], run["parameters"]) == ("v3", v3.hop_size, params)
+
+
+def test_bench_presets_checks_the_package_preset_not_a_file_of_its_name(tmp_path, monkeypatch, capsys):
+    """The up-front check of --presets reads the preset as the run will (config.load_preset): a broken file named
+    `v3` in the current folder is not what it checks, so the one-line error is the first real problem (here -o's)."""
+    (tmp_path / "v3").write_text("{not json")
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--presets", "v3", "-o", str(tmp_path / "out.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "out.txt" in err and "v3" not in err.replace(str(tmp_path), ""), err
