@@ -159,3 +159,17 @@ def test_a_mel_of_one_frame_vocodes_at_every_entry_point(tiny_checkpoint, conven
     mel, hop = _mel(vocoder.config.num_mels)[:, :1], vocoder.config.hop_size
     assert vocoder(mel).shape == (hop,) and vocoder(mel[None]).shape == (1, hop)
     assert vocoder.batch([mel])[0].shape == (hop,) and vocoder.chunked(mel, chunk_frames=1).shape == (hop,)
+
+
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors is in prototype stage")
+def test_a_nested_mel_tensor_is_a_mel_error_naming_it():
+    """A nested tensor (torch.nested: its layout is torch.strided, yet it holds no dense values) is named as such,
+    not torch's error from inside the value check."""
+    import torch
+
+    from hifigan.audio import checked_mel_values
+    from hifigan.errors import MelError
+
+    mel = torch.nested.nested_tensor([torch.zeros(4, 5), torch.zeros(4, 7)])
+    with pytest.raises(MelError, match=r"^m: mel is a nested tensor, expected a dense one \(mel.to_dense\(\)\)$"):
+        checked_mel_values(mel, "m")
