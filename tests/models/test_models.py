@@ -164,3 +164,17 @@ def test_a_folded_generator_pickles_and_computes_the_same(make):
     with torch.no_grad():
         assert torch.equal(copy(mel), generator(mel))
     copy.load_state_dict(generator.state_dict())  # still loads its own (folded) keys
+
+
+def test_a_module_folded_through_torch_parametrizations_pickles_and_computes_the_same():
+    """fold_norms of a module without its own remove_weight_norm (torch's parametrized weight_norm, removed by
+    remove_parametrizations) leaves no weight-norm load hook behind either: it pickles, and computes the same."""
+    from torch.nn.utils.parametrizations import weight_norm as torch_weight_norm
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch_weight_norm(torch.nn.Conv1d(4, 2, 3)), torch.nn.Tanh()).eval()
+    x = torch.randn(1, 4, 10)
+    with torch.no_grad():
+        want = module(x)
+        folded = pickle.loads(pickle.dumps(fold_norms(module)))
+        assert torch.allclose(folded(x), want, atol=1e-6)
