@@ -74,7 +74,7 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
 
 
 def _add_run(run: argparse._ArgumentGroup) -> None:
-    from hifigan.training.options import PRECISIONS, RUN_DEFAULTS, default
+    from hifigan.training.options import PRECISIONS, RUN_DEFAULTS, default, flag
 
     add_out(run, "run folder: checkpoints/, logs/ (TensorBoard), log.jsonl (with --resume: that run's)", required=False,
             metavar="DIR")
@@ -96,7 +96,7 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                ("keep", "checkpoints kept (newest; latest.pt is the newest)"),
                ("max_nonfinite", "stop with an error after this many non-finite steps in a row (each is skipped)"))
     for key, help_text in carried:  # None: the resumed run's value, else the default (training.run_settings)
-        run.add_argument(f"--{key.replace('_', '-')}", type=int,
+        run.add_argument(flag(key), type=int,
                          help=f"{help_text} (default {RUN_DEFAULTS[key]}; with --resume: the run's)")
     run.add_argument("--deterministic", action="store_true",
                      help="torch.use_deterministic_algorithms (bit-exact resume; slower)")

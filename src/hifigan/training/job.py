@@ -4,9 +4,11 @@ library behind `hifigan train` (cli/train.py fills the TrainJob from the command
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,7 @@ from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
-from hifigan.training.options import TrainJob, check_counts, validation_off
+from hifigan.training.options import TrainJob, check_counts, flag, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
 from hifigan.training.reporting import EVENTS, LOG_JSONL
@@ -68,7 +70,7 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
 def _resumed_data(given: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
     """A resumed run's data: the checkpoint's, with the paths given anew (a corpus moved); an option that would hold
     out other files or read them otherwise is refused, since the run's held-out files must stay out of training."""
-    changed = [f"--{k.replace('_', '-')} {given[k]} (the run's: {stored.get(k)})" for k in DATA_KEYS
+    changed = [f"{flag(k)} {given[k]} (the run's: {stored.get(k)})" for k in DATA_KEYS
                if k not in (*DATA_PATHS, "input_mels") and given[k] not in (None, False) and given[k] != stored.get(k)]
     if changed:
         raise HifiganError(None, f"--resume keeps the run's data and held-out files, and these options differ: "
@@ -115,6 +117,17 @@ def _config_file(job: TrainJob, resume_path: Path | None) -> Path | None:
         return resume_path
     given = job.config
     return Path(given) if isinstance(given, str | os.PathLike) and Path(given).is_file() else None
+
+
+@contextlib.contextmanager
+def _naming_config_file(job: TrainJob, resume_path: Path | None) -> Iterator[None]:
+    """A ConfigError that names no file (a part's name, argument or value) named as the run config's file's."""
+    try:
+        yield
+    except ConfigError as e:
+        if e.path is not None:
+            raise
+        raise ConfigError(_config_file(job, resume_path), e.problem) from None
 
 
 def _pretrained_init(job: TrainJob) -> str | None:
@@ -223,10 +236,8 @@ def train(job: TrainJob) -> TrainResult:
             raise HifiganError(None, f"--seed {job.seed}: a resumed run keeps its seed ({base.seed}), which chose "
                                      "its held-out files")
         config = resolve_config(base, job.overrides())
-        try:
+        with _naming_config_file(job, resume_path):
             check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
-        except ConfigError as e:
-            raise ConfigError(_config_file(job, resume_path), e.problem) from None
         config = inline_mel_stats(config)
         data = data_spec(job, resume_obj)
         run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None)
@@ -245,12 +256,8 @@ def train(job: TrainJob) -> TrainResult:
         held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
         options = dataclasses.replace(run_options, out=Path(out), resample=data["resample"],
                                       mix_to_mono=data["mix_to_mono"])
-        try:
+        with _naming_config_file(job, resume_path):  # a part refused a value
             trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
-        except ConfigError as e:  # a part refused a value: the config file's, unless it names its own file
-            if e.path is not None:
-                raise
-            raise ConfigError(_config_file(job, resume_path), e.problem) from None
         started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
         pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step)
         save_scan(facts, scanned.files, config, data, Path(out), dist)

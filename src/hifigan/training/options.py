@@ -61,16 +61,20 @@ LEAST = {"checkpoint_interval": 0, "validation_interval": 0, "log_interval": 1, 
          "disc_start_step": 0}
 
 
+def flag(key: str) -> str:
+    """The command-line option of a TrainJob or TrainOptions field (max_steps -> --max-steps)."""
+    return f"--{key.replace('_', '-')}"
+
+
 def check_counts(values: dict[str, int | float | None]) -> None:
     """Each count given at or above its least value (LEAST), and --max-minutes positive; else one line naming it."""
     from hifigan.errors import HifiganError
 
     for key, value in values.items():
-        flag = f"--{key.replace('_', '-')}"
         if key == "max_minutes" and value is not None and not value > 0:
-            raise HifiganError(None, f"{flag} must be above 0, got {value:g}")
+            raise HifiganError(None, f"{flag(key)} must be above 0, got {value:g}")
         if key in LEAST and value is not None and value < LEAST[key]:
-            raise HifiganError(None, f"{flag} must be at least {LEAST[key]}, got {value}")
+            raise HifiganError(None, f"{flag(key)} must be at least {LEAST[key]}, got {value}")
 
 
 def validation_off(options: TrainOptions, valid_count: int | None, resuming: bool) -> tuple[TrainOptions, str | None]:

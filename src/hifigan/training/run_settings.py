@@ -15,16 +15,11 @@ from typing import Any
 
 from hifigan.checkpoints.run_files import checkpoint_files, step_of
 from hifigan.errors import HifiganError
-from hifigan.training.options import RUN_DEFAULTS, TrainJob, TrainOptions, settled
+from hifigan.training.options import RUN_DEFAULTS, TrainJob, TrainOptions, flag, settled
 
 RUN_KEY = "run"  # the checkpoint key that holds them
 LIMITS = ("max_steps", "epochs")  # TrainJob's; the rest are TrainOptions' (RUN_DEFAULTS)
 CARRIED = (*RUN_DEFAULTS, *LIMITS)
-
-
-def flag(key: str) -> str:
-    """The command-line option of a setting."""
-    return f"--{key.replace('_', '-')}"
 
 
 def given(job: TrainJob) -> dict[str, Any]:
