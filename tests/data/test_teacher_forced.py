@@ -66,15 +66,16 @@ def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_co
 
 
 def test_short_clip_with_a_longer_teacher_forced_mel_is_cut_to_a_segment(tmp_path):
-    """A clip shorter than a segment whose TTS mel has two frames more than a segment holds (the scan allows a
-    frame or two): the mel's first segment of frames, as the official pad by a negative amount cuts it."""
+    """A clip of 500 samples (31.25 frames), shorter than a segment of 32 frames, whose TTS mel has 33, one more
+    than a segment holds (the scan allows a frame or two): the mel's first segment of frames, as the official pad
+    by a negative amount cuts it."""
     wavs, mels = tmp_path / "wavs", tmp_path / "mels"
     wavs.mkdir()
     mels.mkdir()
     frames = CFG.segment_size // CFG.hop_size
     rng = np.random.default_rng(0)
     sf.write(wavs / "c.wav", (rng.standard_normal(500) * 3000).astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
-    mel = rng.standard_normal((CFG.num_mels, frames + 2)).astype(np.float32)
+    mel = rng.standard_normal((CFG.num_mels, frames + 1)).astype(np.float32)
     np.save(mels / "c.npy", mel)
     clips = quiet_scan(find_audio(wavs, recursive=True), input_mels=mels).clips
     got, audio, _, _ = VocoderDataset(clips, CFG, train=True, seed=3)[0]
@@ -91,8 +92,9 @@ def test_teacher_forced_mels_need_distinct_stems(tmp_path, tiny_corpus):
         (tmp_path / "wavs" / speaker / "000.wav").write_bytes((tiny_corpus / "clip00.wav").read_bytes())
     (tmp_path / "wavs" / "spk1" / "001.wav").write_bytes((tiny_corpus / "clip01.wav").read_bytes())
     (tmp_path / "mels").mkdir()
-    for stem in ("000", "001"):  # every mel there: the shared stem is the one problem
-        np.save(tmp_path / "mels" / f"{stem}.npy", np.zeros((CFG.num_mels, 20), np.float32))
+    for stem, clip in (("000", "clip00"), ("001", "clip01")):  # every mel there, of its audio's length: the shared
+        frames = sf.info(tiny_corpus / f"{clip}.wav").frames // CFG.hop_size  # stem is the one problem
+        np.save(tmp_path / "mels" / f"{stem}.npy", np.zeros((CFG.num_mels, frames), np.float32))
     facts_of = lambda files: gather_facts(files, ReadSettings(CFG.sampling_rate), progress=False)  # noqa: E731
     with pytest.raises(HifiganError, match=r"has the stem of .*spk1/000\.wav: both would take the mel .*000\.npy") as e:
         scan_corpus(Corpus(folder=tmp_path / "wavs", valid_count=1), CFG, facts_of, input_mels=tmp_path / "mels")

@@ -42,7 +42,6 @@ class ScanReport:
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     clipping: list[Path] = field(default_factory=list)
     silent: list[Path] = field(default_factory=list)
-    misaligned: list[tuple[Path, str]] = field(default_factory=list)
     bad: list[HifiganError] = field(default_factory=list)  # files that stop the run (format, teacher-forced mel)
 
     def summary(self, what: str) -> str:
@@ -67,6 +66,17 @@ def classify(row: np.void, config: HifiganConfig) -> str:
     return "silent" if row["peak"] < SILENCE_PEAK else "usable"
 
 
+def frames_mismatch(frames: int, samples: int, hop: int) -> str | None:
+    """Why a teacher-forced mel of `frames` frames cannot pair with `samples` samples of audio (None: it can). A frame
+    or two off, or 5% on a long clip, is a front-end's framing and the official tolerates it; more is a mel of another
+    hop, rate or file, whose windows would pair with the wrong audio."""
+    expected = samples / hop
+    if abs(frames - expected) <= max(2.0, 0.05 * expected):
+        return None
+    return (f"{frames} frames, but its audio ({samples} samples) implies {expected:.0f} at hop {hop}: a mel of "
+            "another hop, sample rate or file? (a frame or two, or 5%, off is allowed)")
+
+
 def scan_clips(
     files: Sequence[Path],
     config: HifiganConfig,
@@ -82,7 +92,8 @@ def scan_clips(
     Unreadable or empty files are skipped; silence-only files are skipped (normalising them would turn
     noise into full-scale audio); clipping files are kept. A sample rate other than the config's, or
     more than one channel, is an error unless --resample / --mix-to-mono is given, as is a missing or malformed
-    teacher-forced mel: one error naming every such file (hifigan.errors.bad_inputs).
+    teacher-forced mel, or one whose frames do not match its audio (frames_mismatch): one error naming every such
+    file (hifigan.errors.bad_inputs).
     Warnings are issued once, with counts and the first few names. `facts`: what hifigan.data.scan_cache learnt
     of these files (a cache, another rank); without them the files are read now.
     """
@@ -136,9 +147,9 @@ def sort_clips(
             except HifiganError as e:
                 report.bad.append(e)
                 continue
-            expected = samples / config.hop_size
-            if abs(frames - expected) > max(2.0, 0.05 * expected):
-                report.misaligned.append((mel_path, f"{frames} frames, the audio implies {expected:.0f}"))
+            if problem := frames_mismatch(frames, samples, config.hop_size):
+                report.bad.append(HifiganError(mel_path, problem))
+                continue
         report.clips.append(Clip(path, samples, mel_path))
     return report
 
@@ -158,7 +169,6 @@ def _warn(report: ScanReport, what: str, listing: Path | None) -> None:
     groups = (
         (report.skipped, "skipped {n} unreadable or empty files", listed),
         ([(p, "") for p in report.silent], "skipped {n} silence-only files", listed),
-        (report.misaligned, "{n} teacher-forced mels do not match their audio length (kept)", ""),
         ([(p, "") for p in report.clipping], "{n} files clip (kept)", ""),
     )
     for items, message, where in groups:
