@@ -58,6 +58,9 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
                       "0: no cap)")
     data.add_argument("--input-mels", type=Path,
                       help="fine-tune on teacher-forced mels: <stem>.npy per audio file in this folder")
+    data.add_argument("--mel-convention", metavar="NAME",
+                      help="the convention of the --input-mels mels, converted to the model's where the map is "
+                      "exact: log10, db, transposed+log10, ... (as hifigan vocode; default: the model's own)")
     add_audio_options(data, "files")
     data.add_argument("--num-workers", type=int, help="DataLoader worker processes (default: config)")
 
@@ -120,7 +123,8 @@ def train_job(args: argparse.Namespace) -> TrainJob:
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,
                   valid_count=args.valid_count, valid_fraction=args.valid_fraction, valid_cap=args.valid_cap)
-    return TrainJob(options=options, data=data, input_mels=args.input_mels, config=args.config,
+    return TrainJob(options=options, data=data, input_mels=args.input_mels, mel_convention=args.mel_convention,
+                    config=args.config,
                     batch_size=args.batch_size, segment_size=args.segment_size, disc_start_step=args.disc_start_step,
                     num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,
                     init_discriminators=args.init_discriminators, max_steps=args.max_steps, epochs=args.epochs,

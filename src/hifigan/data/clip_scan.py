@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.audio import check_format, load_mel
+from hifigan.audio import check_format
 from hifigan.config import HifiganConfig
 from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
+from hifigan.data.teacher_mels import load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.melconv.model import ModelMel
 
 # A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
 # peak normalisation would make it full-scale noise.
@@ -23,11 +25,13 @@ CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the frames are clipped (scan
 
 @dataclass(slots=True)
 class Clip:
-    """One usable file: its path, an id for logs, its length in samples at the model rate, an optional mel."""
+    """One usable file: its path, an id for logs, its length in samples at the model rate, an optional
+    teacher-forced mel and the convention it is in."""
 
     path: Path
     num_samples: int
     mel_path: Path | None = None
+    mel_convention: str | None = None  # the convention mel_path is in (--mel-convention; None: the model's own)
 
     @property
     def id(self) -> str:
@@ -84,6 +88,7 @@ def scan_clips(
     resample: bool = False,
     mix_to_mono: bool = False,
     input_mels: Path | None = None,
+    mel_convention: str | None = None,
     what: str = "training set",
     facts: FileFacts | None = None,
 ) -> ScanReport:
@@ -97,8 +102,8 @@ def scan_clips(
     Warnings are issued once, with counts and the first few names. `facts`: what hifigan.data.scan_cache learnt
     of these files (a cache, another rank); without them the files are read now.
     """
-    report = sort_clips(files, config, resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels, what=what,
-                        facts=facts)
+    report = sort_clips(files, config, resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels,
+                        mel_convention=mel_convention, what=what, facts=facts)
     if report.bad:
         raise bad_inputs(report.bad, len(files))
     return finish_scan(report, what)
@@ -106,7 +111,8 @@ def scan_clips(
 
 def sort_clips(
     files: Sequence[Path], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
-    input_mels: Path | None = None, what: str = "training set", facts: FileFacts | None = None,
+    input_mels: Path | None = None, mel_convention: str | None = None, what: str = "training set",
+    facts: FileFacts | None = None,
 ) -> ScanReport:
     """scan_clips' verdict on each file, every file that stops the run collected in `bad` (not raised), for a
     caller that reports them with other sets' (hifigan.data.corpus_scan); finish_scan completes it."""
@@ -115,6 +121,7 @@ def sort_clips(
     if len(facts.rows) != len(files):
         raise HifiganError(None, f"{what}: facts for {len(facts.rows)} files, {len(files)} files given")
     report = ScanReport()
+    model = ModelMel.of(config) if input_mels is not None else None
     for i, path in enumerate(files):
         row = facts.rows[i]
         verdict = classify(row, config)
@@ -143,14 +150,14 @@ def sort_clips(
         if input_mels is not None:
             mel_path = Path(input_mels) / f"{path.stem}.npy"
             try:
-                frames = load_mel(mel_path, config.num_mels).shape[1]  # missing or malformed: an error
+                frames = load_teacher_mel(mel_path, model, mel_convention).shape[1]  # missing or malformed: an error
             except HifiganError as e:
                 report.bad.append(e)
                 continue
             if problem := frames_mismatch(frames, samples, config.hop_size):
                 report.bad.append(HifiganError(mel_path, problem))
                 continue
-        report.clips.append(Clip(path, samples, mel_path))
+        report.clips.append(Clip(path, samples, mel_path, mel_convention if mel_path is not None else None))
     return report
 
 

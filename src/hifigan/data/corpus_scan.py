@@ -67,7 +67,8 @@ def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str
 
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
                 resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
-                held_out: Sequence[str] | None = None, skipped_list: Path | None = None) -> ScannedCorpus:
+                mel_convention: str | None = None, held_out: Sequence[str] | None = None,
+                skipped_list: Path | None = None) -> ScannedCorpus:
     """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
     both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks). Every file that
     stops the run, in either part, is named in one error (hifigan.errors.bad_inputs). `skipped_list`: a TSV file
@@ -84,7 +85,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = corpus.keep_held_out(held, held_out)
     index = {f: i for i, f in enumerate(files)}
-    kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels)
+    kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels, mel_convention=mel_convention)
     train = sort_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
     valid = sort_clips(held.valid, config, **kw, what="validation set",
                        facts=facts.take([index[f] for f in held.valid]))

@@ -14,11 +14,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from hifigan.audio import load_audio, load_mel
+from hifigan.audio import load_audio
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
+from hifigan.data.teacher_mels import load_teacher_mel
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
+from hifigan.melconv.model import ModelMel
 
 
 def normalize_peak(audio: np.ndarray, peak: float | None) -> np.ndarray:
@@ -52,6 +54,8 @@ class VocoderDataset(Dataset):
                                     f"pads a window by {need} samples per side: give more than {need}")
         # The input front-end's value of silence per bin [num_mels, 1]: what pads a short teacher-forced mel.
         self.silence = self.input_mel(torch.zeros(config.n_fft))[:, :1]
+        # The mel the model takes, which teacher-forced mels are read as (converted from their declared convention).
+        self.model_mel = ModelMel.of(config) if any(c.mel_path is not None for c in self.clips) else None
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -74,7 +78,7 @@ class VocoderDataset(Dataset):
                 audio = self._window(audio, rng)
             mel = self.input_mel(torch.from_numpy(audio))
         else:
-            mel = torch.from_numpy(load_mel(clip.mel_path, cfg.num_mels))
+            mel = torch.from_numpy(load_teacher_mel(clip.mel_path, self.model_mel, clip.mel_convention))
             if self.train:
                 mel, audio = self._aligned_window(mel, audio, rng)
         audio_t = torch.from_numpy(np.ascontiguousarray(audio))

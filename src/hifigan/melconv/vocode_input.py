@@ -79,7 +79,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     try:
         mel = load_vocode_mel(path, model, options)
     except MelError as e:
-        if "bins, the model expects" in e.problem and _transposed_fits(path, model, options):
+        if "bins, the model expects" in e.problem and transposed_fits(path, model, options):
             if options.convention is not None:  # the convention the user named, now read transposed
                 own = parse_convention(options.convention)[1]
             else:
@@ -99,7 +99,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
 
 
-def _transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:
+def transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:
     """Whether the hint "a [frames, num_mels] mel?" fits the file's shape: shape[0] != num_mels (it failed on its
     bins) and shape[1] == num_mels, [1, ...] batches squeezed; never when the input is already read transposed."""
     if options.convention is not None and parse_convention(options.convention)[0]:

@@ -36,7 +36,8 @@ from hifigan.training.trainer import Trainer
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
-DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", "resample", "mix_to_mono")
+DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", "mel_convention", "resample",
+             "mix_to_mono")
 
 
 @dataclass
@@ -57,7 +58,8 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
     data = job.data or Corpus()
     stored = (resume_obj or {}).get("data") or {}
     spec = {**{"corpus" if k == "folder" else k: v for k, v in dataclasses.asdict(data).items()},
-            "input_mels": job.input_mels, "resample": job.options.resample, "mix_to_mono": job.options.mix_to_mono}
+            "input_mels": job.input_mels, "mel_convention": job.mel_convention, "resample": job.options.resample,
+            "mix_to_mono": job.options.mix_to_mono}
     spec = {k: str(Path(spec[k]).resolve()) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
             for k in DATA_KEYS}
     if stored:
@@ -251,6 +253,7 @@ def train(job: TrainJob) -> TrainResult:
                 lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress, corpus.root()),
                 resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                 input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
+                mel_convention=data["mel_convention"],
                 held_out=((resume_obj or {}).get("data") or {}).get("held_out"),
                 skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None)
         held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid

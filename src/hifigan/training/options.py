@@ -106,8 +106,9 @@ class TrainJob:
     """One training job, as `hifigan train` runs it (the command fills this from its options).
 
     `data`: where the audio comes from (a folder, or official file lists; the validation split); `input_mels`: a
-    folder of teacher-forced mels (<stem>.npy per audio file) to fine-tune on; checkpoints store both, so a job that
-    resumes needs neither. `config`: a preset name, a config file or a HifiganConfig (default: the resumed
+    folder of teacher-forced mels (<stem>.npy per audio file) to fine-tune on, `mel_convention` the convention they
+    are in (None: the model's own); checkpoints store all three, so a job that resumes needs none. `config`: a
+    preset name, a config file or a HifiganConfig (default: the resumed
     checkpoint's, else the --init-from checkpoint's of ours, else v1); `batch_size` ... `seed` override it.
     `resume`: a run folder or checkpoint to continue exactly; `init_from`: weights to start from (an official g_*
     file, our checkpoint, or a pretrained model's name) with `init_discriminators` (an official do_* file). Training
@@ -118,6 +119,7 @@ class TrainJob:
     options: TrainOptions = field(default_factory=TrainOptions)
     data: Corpus | None = None
     input_mels: Path | None = None
+    mel_convention: str | None = None
     config: str | os.PathLike | HifiganConfig | None = None
     batch_size: int | None = None
     segment_size: int | None = None
@@ -134,6 +136,7 @@ class TrainJob:
 
     def check(self) -> None:
         """The counts in range, and the options that go together given together (one line naming the problem)."""
+        from hifigan.data.teacher_mels import check_mel_convention
         from hifigan.errors import HifiganError
 
         check_counts({**{k: getattr(self.options, k) for k in LEAST if hasattr(self.options, k)},
@@ -145,6 +148,9 @@ class TrainJob:
                                "that goes with these discriminators)")
         if self.init_discriminators is not None and not Path(self.init_discriminators).is_file():
             raise HifiganError(self.init_discriminators, "no such file (--init-discriminators)")
+        if self.mel_convention is not None and self.input_mels is None and self.resume is None:
+            raise HifiganError(None, "--mel-convention names the convention of the --input-mels mels: give both")
+        check_mel_convention(self.mel_convention)
 
     def overrides(self) -> dict[str, int]:
         """The config keys this job sets (those given)."""

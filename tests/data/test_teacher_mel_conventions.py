@@ -1,0 +1,85 @@
+"""Teacher-forced mels in another convention (`train --mel-convention`): an ESPnet / Coqui model's log10 mels, or a
+[frames, num_mels] layout, read as the model's own mel (exactly, to float32); a [frames, num_mels] file not declared
+so is refused naming the option; a convention train cannot apply is refused before anything is written; a resumed
+run keeps the run's convention."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from hifigan.audio import find_audio, load_audio
+from hifigan.data.corpus import Corpus
+from hifigan.data.dataset import VocoderDataset
+from hifigan.errors import HifiganError
+from hifigan.mel import MelSpectrogram
+from hifigan.training.job import data_spec
+from hifigan.training.options import TrainJob
+from tests.support.cli_runs import failed_cleanly, run
+from tests.support.scan import quiet_scan
+from tests.support.tiny import tiny_config
+
+CFG = tiny_config()  # 16 bins, hop 16
+
+
+@pytest.fixture
+def official_mels(tmp_path, tiny_corpus) -> dict[str, np.ndarray]:
+    """Each tiny clip's mel as the model computes it, by stem."""
+    frontend = MelSpectrogram(**CFG.mel_kwargs())
+    return {p.stem: frontend(torch.from_numpy(load_audio(p))).numpy() for p in find_audio(tiny_corpus, recursive=True)}
+
+
+@pytest.mark.parametrize(("convention", "written"), [("log10", lambda m: m / math.log(10)),
+                                                     ("transposed+log10", lambda m: (m / math.log(10)).T),
+                                                     ("transposed", lambda m: m.T)])
+def test_declared_teacher_mels_are_read_as_the_models_own(tmp_path, tiny_corpus, official_mels, convention, written):
+    """log10 M x ln 10 = ln M: the whole-utterance mel validation feeds the generator is the official one."""
+    mels = tmp_path / "mels"
+    mels.mkdir()
+    for stem, mel in official_mels.items():
+        np.save(mels / f"{stem}.npy", written(mel).astype(np.float32))
+    clips = quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels, mel_convention=convention).clips
+    assert len(clips) == len(official_mels) and {c.mel_convention for c in clips} == {convention}
+    ds = VocoderDataset(clips, CFG, train=False)
+    for i, clip in enumerate(clips):
+        got = ds[i][0].numpy()
+        assert got.shape == official_mels[clip.id].shape
+        np.testing.assert_allclose(got, official_mels[clip.id], rtol=1e-6, atol=2e-6)
+
+
+def test_a_frames_by_bins_teacher_mel_is_refused_naming_the_option(tmp_path, tiny_corpus, official_mels):
+    mels = tmp_path / "mels"
+    mels.mkdir()
+    for stem, mel in official_mels.items():
+        np.save(mels / f"{stem}.npy", mel.T)
+    frames = official_mels["clip00"].shape[1]
+    with pytest.raises(HifiganError, match=rf"clip00\.npy: mel has {frames} bins, the model expects 16 \(a \[frames, "
+                                           r"16\] mel\? declare it: --mel-convention transposed\)"):
+        quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels)
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["--mel-convention", "log10"], "--mel-convention names the convention of the --input-mels mels: give both"),
+    (["--input-mels", "mels", "--mel-convention", "meanstd"], "--mel-convention meanstd: train converts the "
+     "conventions that need no statistics or dB reference"),
+    (["--input-mels", "mels", "--mel-convention", "other-hop"], "--mel-convention other-hop: no exact map"),
+    (["--input-mels", "mels", "--mel-convention", "log2"], "unknown convention 'log2'"),
+])
+def test_train_refuses_a_convention_it_cannot_apply(tmp_path, capsys, tiny_corpus, tiny_config_json, argv, problem):
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
+                       "--max-steps", 1, *argv)
+    failed_cleanly(code, err, out, problem)
+
+
+def test_a_resumed_run_keeps_its_mel_convention(tmp_path):
+    stored = {"data": {"corpus": str(tmp_path), "input_mels": str(tmp_path / "mels"), "mel_convention": "log10"}}
+    assert data_spec(TrainJob(resume=tmp_path), stored)["mel_convention"] == "log10"
+    assert data_spec(TrainJob(resume=tmp_path, mel_convention="log10"), stored)["mel_convention"] == "log10"
+    with pytest.raises(HifiganError, match=r"these options differ: --mel-convention db \(the run's: log10\)"):
+        data_spec(TrainJob(resume=tmp_path, mel_convention="db"), stored)
+    new = data_spec(TrainJob(data=Corpus(folder=tmp_path), input_mels=tmp_path, mel_convention="db"), None)
+    assert new["mel_convention"] == "db" and new["input_mels"] == str(tmp_path.resolve())
