@@ -11,7 +11,7 @@ import numpy as np
 from hifigan.errors import HifiganError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, parse_convention
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_fits
+from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
 
 
 def check_mel_convention(spec: str | None) -> None:
@@ -34,11 +34,8 @@ def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None)
     try:
         return load_vocode_mel(path, model, MelInput(convention))
     except MelError as e:
-        own = model.convention if convention is None else parse_convention(convention)[1]
-        normalised = convention is None and model.stats is not None  # its transposed twin needs statistics
-        if "bins, the model expects" in e.problem and not normalised and transposed_fits(path, model,
-                                                                                         MelInput(convention)):
-            option = "transposed" if own == "official" else f"transposed+{own}"
+        option = transposed_option(e, path, model, MelInput(convention))
+        if option is not None and not CONVENTIONS[parse_convention(option)[1]].needs_stats:  # as check_mel_convention
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: --mel-convention "
                                  f"{option})") from None
         raise

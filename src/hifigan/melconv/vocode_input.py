@@ -79,12 +79,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     try:
         mel = load_vocode_mel(path, model, options)
     except MelError as e:
-        if "bins, the model expects" in e.problem and transposed_fits(path, model, options):
-            if options.convention is not None:  # the convention the user named, now read transposed
-                own = parse_convention(options.convention)[1]
-            else:
-                own = "meanstd" if model.stats is not None else model.convention
-            option = "transposed" if own == "official" else f"transposed+{own}"
+        if option := transposed_option(e, path, model, options):
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? try --mel-convention {option}, "
                            "or run hifigan check-mel)") from None
         raise
@@ -97,6 +92,18 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
     warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
+
+
+def transposed_option(error: MelError, path: Path, model: ModelMel, options: MelInput) -> str | None:
+    """The --mel-convention that reads `path` as [frames, num_mels], where `error` is about its bins and that layout
+    fits (transposed_fits); None otherwise. Its convention is the one named, else the model's own."""
+    if "bins, the model expects" not in error.problem or not transposed_fits(path, model, options):
+        return None
+    if options.convention is not None:  # the convention the user named, now read transposed
+        own = parse_convention(options.convention)[1]
+    else:
+        own = "meanstd" if model.stats is not None else model.convention
+    return "transposed" if own == "official" else f"transposed+{own}"
 
 
 def transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:
