@@ -160,7 +160,7 @@ def test_bench_on_pretrained_weights(registered, tiny80):
 
 
 def test_demo_vocodes_the_held_out_clips_with_the_pretrained_models(only_tiny, tiny80, tmp_path, tiny_corpus):
-    from hifigan.demo import Vocoded, pretrained_clips
+    from hifigan.demo_clips import Vocoded, pretrained_clips
 
     cfg = tiny80[0]
     audio = load_audio(next(tiny_corpus.iterdir()), cfg.sampling_rate)
