@@ -1,8 +1,9 @@
 """The `hifigan` command line: one subcommand per job, each documented in its --help.
 
-One module per command group: mel.py, vocode.py, check_mel.py, evaluate.py, train.py, export.py (export,
-export-official), demo.py, bench.py, listen.py, serving.py (serve), pretrained.py, configs.py; common.py holds the
-options they share. Here: the parser and main(), which turns every expected failure into one line and an exit code.
+One module per command group: mel.py, vocode.py (its input checks: vocode_checks.py), check_mel.py, evaluate.py,
+train.py, export.py (export, export-official), demo.py, bench.py, listen.py, serving.py (serve), pretrained.py,
+configs.py; common.py holds the options they share. Here: the parser and main(), which turns every expected
+failure into one line and an exit code.
 """
 
 from __future__ import annotations

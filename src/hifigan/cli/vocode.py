@@ -15,14 +15,13 @@ from hifigan.cli.common import (
     add_generator_source,
     add_no_progress,
     add_out,
-    config_file,
     generator_from_args,
     on_terminal,
     option_errors,
-    overwritten_inputs,
     progress,
     say_vocoded,
 )
+from hifigan.cli.vocode_checks import INPUT, check_input, check_names, check_out_is_a_folder_name
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.inference.choices import (
     AUTO_CHUNK_FRAMES,
@@ -33,18 +32,14 @@ from hifigan.inference.choices import (
     SHAPE_BUCKETS,
 )
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel, warn_unused_options
-from hifigan.paths import require_file, unreadable_files
+from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, warn_unused_options
+from hifigan.paths import unreadable_files
 from hifigan.values import number
 
 if TYPE_CHECKING:
     import torch
 
     from hifigan.config import HifiganConfig
-    from hifigan.mel import MelSpectrogram
-
-
-INPUT = "an audio or .npy file"  # what vocode reads, in the errors of a missing or empty input
 
 
 def add_vocode(sub: argparse._SubParsersAction) -> None:
@@ -133,7 +128,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     from hifigan.inference.vocoder import Vocoder
     from hifigan.mel import MelSpectrogram
 
-    _check_out_is_a_folder_name(args.out)
+    check_out_is_a_folder_name(args.out)
     resolve_device(args.device)
     require_backend(args.backend)  # an extra's package that is missing fails now, before any work
     if args.evaluate:
@@ -148,7 +143,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _warn_unused_mel_input_options(args)
-    problems = _check_names(args)
+    problems = check_names(args)
     try:
         generator, config = generator_from_args(args)
     except HifiganError as e:  # named with the inputs that do not exist (the rest need the model to be checked)
@@ -163,7 +158,7 @@ def run_vocode(args: argparse.Namespace) -> int:
         if any(p.path == str(path) for p in problems):
             continue  # its output name is the problem already
         try:
-            scored = _check_input(path, model, mel_input, frontend, args)
+            scored = check_input(path, model, mel_input, frontend, args)
         except HifiganError as e:
             problems.append(e)
             continue
@@ -226,59 +221,6 @@ def _warn_unused_mel_input_options(args: argparse.Namespace) -> None:
     if given:
         warnings.warn(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to .npy inputs only, and every "
                       "input is audio (copy synthesis computes the model's own mel): ignored", stacklevel=2)
-
-
-def _check_out_is_a_folder_name(out: Path) -> None:
-    """-o is the folder of <stem>.wav files: a name ending in an audio suffix (out.wav), meant as the file to write,
-    would become a folder out.wav/ holding <stem>.wav. Refused, unless it is an existing folder."""
-    from hifigan.audio import AUDIO_SUFFIXES
-
-    if out.suffix.lower() in AUDIO_SUFFIXES and not out.is_dir():
-        raise HifiganError(out, f"-o is the folder vocode writes <stem>.wav files into; give a folder name (this one "
-                           f"ends in {out.suffix})")
-
-
-def _check_names(args: argparse.Namespace) -> list[HifiganError]:
-    """The outputs that would overwrite an input (an INPUT, the checkpoint, config or mel stats: --evaluate would
-    score a recording against itself), the inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav
-    is a folder (reported with the other bad inputs); .npy inputs under --evaluate (a mel has no recording to score
-    against) fail here, in one line naming them all."""
-    stems: dict[str, Path] = {}
-    outputs = [args.out / f"{path.stem}.wav" for path in args.inputs]
-    if args.evaluate:  # the report's files in the folder OUT (which may not exist yet)
-        from hifigan.evaluation.output import report_paths
-
-        outputs += report_paths(f"{args.out}/", create=False)
-    sources = [("checkpoint (-c)", args.checkpoint), ("config (--config)", config_file(args.config)),
-               ("mel stats (--mel-stats)", args.mel_stats)]
-    problems = overwritten_inputs(outputs, [*(("file", path) for path in args.inputs), *sources])
-    for path in args.inputs:
-        if path.stem in stems:
-            problems.append(HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)"))
-        elif (args.out / f"{path.stem}.wav").is_dir():
-            problems.append(HifiganError(path, f"its output {args.out / f'{path.stem}.wav'} is a folder"))
-        stems.setdefault(path.stem, path)
-    mels = [str(p) for p in args.inputs if p.suffix.lower() == ".npy"]
-    if args.evaluate and mels:
-        raise HifiganError(None, f"--evaluate scores each output against its audio input, and these inputs are "
-                           f".npy mels with no recording: {', '.join(mels)} (leave them out, or drop --evaluate)")
-    return problems
-
-
-def _check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram,
-                 args: argparse.Namespace) -> int | None:
-    """Fail on a bad input before anything is written: a mel is loaded and checked; audio is read whole (format,
-    truncation, NaN) and its mel computed (too short, overflow). For audio, the length --evaluate would score: the
-    shorter of the input and its output (a hop per mel frame)."""
-    from hifigan.audio import load_audio
-
-    require_file(path, INPUT)
-    if path.suffix.lower() == ".npy":
-        check_vocode_mel(path, model, mel_input)
-        return None
-    audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-    frames = frontend.checked(audio, path).shape[-1]
-    return min(len(audio), frames * frontend.hop_size)
 
 
 def _evaluate_copy_synthesis(

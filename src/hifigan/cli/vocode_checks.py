@@ -1,0 +1,73 @@
+"""The checks of `hifigan vocode` (cli/vocode.py), made before anything is written: the -o folder's name, the
+output names (none overwrites an input, no two alike), and each input read whole (a mel checked, audio's mel
+computed)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hifigan.cli.common import config_file, overwritten_inputs
+from hifigan.errors import HifiganError
+from hifigan.melconv.model import ModelMel
+from hifigan.melconv.vocode_input import MelInput, check_vocode_mel
+from hifigan.paths import require_file
+
+if TYPE_CHECKING:
+    from hifigan.mel import MelSpectrogram
+
+INPUT = "an audio or .npy file"  # what vocode reads, in the errors of a missing or empty input
+
+
+def check_out_is_a_folder_name(out: Path) -> None:
+    """-o is the folder of <stem>.wav files: a name ending in an audio suffix (out.wav), meant as the file to write,
+    would become a folder out.wav/ holding <stem>.wav. Refused, unless it is an existing folder."""
+    from hifigan.audio import AUDIO_SUFFIXES
+
+    if out.suffix.lower() in AUDIO_SUFFIXES and not out.is_dir():
+        raise HifiganError(out, f"-o is the folder vocode writes <stem>.wav files into; give a folder name (this one "
+                           f"ends in {out.suffix})")
+
+
+def check_names(args: argparse.Namespace) -> list[HifiganError]:
+    """The outputs that would overwrite an input (an INPUT, the checkpoint, config or mel stats: --evaluate would
+    score a recording against itself), the inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav
+    is a folder (reported with the other bad inputs); .npy inputs under --evaluate (a mel has no recording to score
+    against) fail here, in one line naming them all."""
+    stems: dict[str, Path] = {}
+    outputs = [args.out / f"{path.stem}.wav" for path in args.inputs]
+    if args.evaluate:  # the report's files in the folder OUT (which may not exist yet)
+        from hifigan.evaluation.output import report_paths
+
+        outputs += report_paths(f"{args.out}/", create=False)
+    sources = [("checkpoint (-c)", args.checkpoint), ("config (--config)", config_file(args.config)),
+               ("mel stats (--mel-stats)", args.mel_stats)]
+    problems = overwritten_inputs(outputs, [*(("file", path) for path in args.inputs), *sources])
+    for path in args.inputs:
+        if path.stem in stems:
+            problems.append(HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)"))
+        elif (args.out / f"{path.stem}.wav").is_dir():
+            problems.append(HifiganError(path, f"its output {args.out / f'{path.stem}.wav'} is a folder"))
+        stems.setdefault(path.stem, path)
+    mels = [str(p) for p in args.inputs if p.suffix.lower() == ".npy"]
+    if args.evaluate and mels:
+        raise HifiganError(None, f"--evaluate scores each output against its audio input, and these inputs are "
+                           f".npy mels with no recording: {', '.join(mels)} (leave them out, or drop --evaluate)")
+    return problems
+
+
+def check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram,
+                 args: argparse.Namespace) -> int | None:
+    """Fail on a bad input before anything is written: a mel is loaded and checked; audio is read whole (format,
+    truncation, NaN) and its mel computed (too short, overflow). For audio, the length --evaluate would score: the
+    shorter of the input and its output (a hop per mel frame)."""
+    from hifigan.audio import load_audio
+
+    require_file(path, INPUT)
+    if path.suffix.lower() == ".npy":
+        check_vocode_mel(path, model, mel_input)
+        return None
+    audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    frames = frontend.checked(audio, path).shape[-1]
+    return min(len(audio), frames * frontend.hop_size)
