@@ -187,6 +187,15 @@ def test_bench_child_reports_the_median_of_its_repeats(tmp_path, monkeypatch):
     assert result["seconds"] == 0.7 and result["solo_median_s"] == 0.2 and result["peak_rss_mb"] > 0
 
 
+
+def test_upper_median_is_a_measured_value():
+    """Of an even count, the upper of the two middle values (not their mean): bench's figures are runs it timed."""
+    from hifigan.inference.bench_stream import upper_median
+
+    assert upper_median([0.3, 0.1, 0.2]) == 0.2
+    assert upper_median([4, 1, 3, 2]) == 3
+    assert upper_median([7]) == 7
+
 def test_bench_table_cells_are_under_their_headers():
     from hifigan.inference.bench import TABLE_HEADER, table_rows
 

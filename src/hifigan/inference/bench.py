@@ -22,7 +22,7 @@ from torch import nn
 
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
-from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, stream_text
+from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, stream_text, upper_median
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import split_frames
 from hifigan.inference.vocoder import Vocoder
@@ -112,7 +112,7 @@ def _child(spec: dict) -> dict:
         vocoder(mel)
         times.append(time.perf_counter() - start)
     if times:
-        result["solo_median_s"] = round(sorted(times)[len(times) // 2], 4)
+        result["solo_median_s"] = round(upper_median(times), 4)
     return result
 
 
@@ -167,15 +167,15 @@ def _run_bench(
             run(name)
             times[name].append(time.perf_counter() - start)
             faults[name].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-    base = sorted(times["eager"])[len(times["eager"]) // 2]
+    base = upper_median(times["eager"])
     rows = []
     for name in runners:
-        median = sorted(times[name])[len(times[name]) // 2]
+        median = upper_median(times[name])
         row = {"backend": name, "precision": bench_entry(name)[1], "median_s": round(median, 4),
                "min_s": round(min(times[name]), 4), "x_real_time": round(audio_seconds / median, 2),
                "speedup_vs_eager": round(base / median, 3),
                "speedup_vs_eager_min": round(min(times["eager"]) / min(times[name]), 3),
-               "page_faults": sorted(faults[name])[len(faults[name]) // 2], "max_abs_diff": diffs[name]}
+               "page_faults": upper_median(faults[name]), "max_abs_diff": diffs[name]}
         if memory:
             child = run_in_fresh_process(config_name, seconds, name, threads, repeats=repeats, pretrained=pretrained,
                                          device=device)
