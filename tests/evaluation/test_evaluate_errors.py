@@ -1,0 +1,121 @@
+"""`hifigan evaluate`'s refusals of bad inputs: a missing partner, another rate or length, unreadable or too short
+files, bad options; one line each, every bad input named at once, no report written."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hifigan.audio import load_audio, save_audio
+from hifigan.config import load_config
+from hifigan.errors import HifiganError
+from hifigan.evaluation.pairing import pair_by_stem
+from tests.support.cli_runs import run
+from tests.support.signals import SR, speechlike
+
+CONFIG = load_config("v1")
+
+
+def test_missing_partner_is_an_error_naming_it(folders, capsys):
+    ref_dir, gen_dir = folders
+    (gen_dir / "b.wav").unlink()
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir))
+    assert code == 2
+    assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err
+    save_audio(gen_dir / "c.wav", np.zeros(SR, np.float32), SR)
+    save_audio(gen_dir / "b.wav", np.zeros(SR, np.float32), SR)
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir))
+    assert code == 2 and f"{gen_dir / 'c.wav'}: no reference file with stem 'c'" in err
+
+
+def test_rate_mismatch_fails_unless_resampled(folders, capsys):
+    ref_dir, gen_dir = folders
+    save_audio(gen_dir / "a.wav", speechlike(1.2, sr=16000), 16000)
+    args = ["--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "mel_l1"]
+    code, _, err = run(capsys, "evaluate", *args)
+    assert code == 2 and "a.wav: sample rate is 16000 Hz, expected 22050 Hz (use --resample)" in err
+    code, out, err = run(capsys, "evaluate", *args, "--resample")
+    assert code == 0, err
+    assert "mel L1" in out
+
+
+def test_length_mismatch_beyond_one_hop_names_both_files(folders, capsys):
+    ref_dir, gen_dir = folders
+    x = load_audio(ref_dir / "b.wav", SR)
+    save_audio(gen_dir / "b.wav", x[: -CONFIG.hop_size - 1], SR)
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")
+    assert code == 2
+    assert f"{gen_dir / 'b.wav'} (vs {ref_dir / 'b.wav'}): lengths differ by 257 samples" in err
+    save_audio(gen_dir / "b.wav", x[: -CONFIG.hop_size], SR)  # one hop: trimmed
+    assert run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")[0] == 0
+
+
+def test_bad_inputs_are_one_line_errors(folders, tmp_path, capsys):
+    ref_dir, gen_dir = folders
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "pesq",
+                       "nope")
+    assert code == 2 and "unknown metric(s) nope" in err
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "missing"), "--system", str(gen_dir))
+    assert code == 2 and "missing: no such folder" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "empty"), "--system", str(gen_dir))
+    assert code == 2 and "contains no audio files" in err
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--max-shift", "999")
+    assert code == 2 and "--max-shift must be between 0 and one hop (256)" in err
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--max-shift",
+                       "999999999999")  # longer than the files: still the option's error, not every file's
+    assert code == 2 and err.endswith("error: --max-shift must be between 0 and one hop (256), got 999999999999\n")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
+                       "--max-shift", "256", "-o", str(tmp_path / "one-hop"))  # one hop itself is allowed
+    assert code == 0, err
+    save_audio(gen_dir / "a.flac", np.zeros(100, np.float32), SR)
+    with pytest.raises(HifiganError, match="same stem as"):
+        pair_by_stem(ref_dir, gen_dir)
+
+
+def test_a_pair_too_short_for_the_metrics_fails_before_any_report(folders, tmp_path, capsys):
+    """Checked with the other inputs, so that no system's report and no folder is written; --max-shift's cut counts
+    (the MR-STFT needs 2048 samples)."""
+    ref_dir = folders[0]
+    short, cut = tmp_path / "short", tmp_path / "cut"
+    for folder, n in ((short, 2100), (cut, 1900)):  # within one hop of each other: the lengths pair
+        folder.mkdir()
+        for stem in ("a", "b"):
+            save_audio(folder / f"{stem}.wav", load_audio(ref_dir / f"{stem}.wav", SR)[:n], SR)
+    shutil.copytree(short, tmp_path / "short_ref")
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", f"short={short}",
+                       "--system", f"cut={cut}", "--metrics", "mrstft", "-o", f"{out}/")
+    assert code == 2 and not out.exists()
+    assert f"{cut / 'a.wav'} (vs {tmp_path / 'short_ref' / 'a.wav'}): too short: 1900 samples, the metrics " in err
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", str(short),
+                       "--metrics", "mrstft", "--max-shift", "60", "-o", f"{out}/")
+    assert code == 2 and not out.exists()
+    assert "2 of 4 inputs are bad" in err and "too short: 2100 samples less --max-shift 60" in err, err
+    assert run(capsys, "evaluate", "--reference", str(tmp_path / "short_ref"), "--system", str(short),
+               "--metrics", "mrstft", "-o", f"{out}/")[0] == 0  # 2100 >= 2048: long enough without the cut
+
+
+def test_every_unreadable_recording_is_named(folders, capsys):
+    ref_dir, gen_dir = folders
+    for stem in ("x", "y"):
+        (ref_dir / f"{stem}.wav").write_bytes(b"RIFF not really a wave file")
+        shutil.copy(gen_dir / "a.wav", gen_dir / f"{stem}.wav")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
+                       "--config", "v1")
+    assert code == 2 and "2 of 4 inputs are bad" in err and "x.wav" in err and "y.wav" in err, err
+
+
+def test_an_unpaired_file_is_named_with_the_other_bad_inputs(folders, capsys):
+    """One rerun, not two: a recording without a generated file and a generated file that fails its check."""
+    ref_dir, gen_dir = folders
+    (gen_dir / "b.wav").unlink()
+    x = load_audio(ref_dir / "a.wav", SR)
+    sf.write(gen_dir / "a.wav", np.stack([x, x], axis=1), SR, subtype="PCM_16")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")
+    assert code == 2 and "2 of" in err, err
+    assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err, err
+    assert f"{gen_dir / 'a.wav'}: has 2 channels" in err, err
