@@ -1,9 +1,8 @@
 """Issue #2/#6: every bad input to `mel` and `vocode` fails up front with one line naming the file, exit 2,
-no traceback (unless --debug) and no output file or temp file left behind."""
+no traceback (unless --debug) and no output file or temp file left behind (bad .npy mels: test_cli_bad_mels.py)."""
 
 from __future__ import annotations
 
-import io
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ import torch
 
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.models import Generator
-from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, files_in, run, run_module, tone, wav
+from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, files_in, raw_file, run, run_module, tone, wav
 from tests.support.files import save_config_json
 from tests.support.official_reference import reference_mel
 from tests.support.tiny import tiny_config
@@ -26,23 +25,16 @@ class Custom:
 
 
 # ---------------------------------------------------------------- bad audio (both commands)
-def _raw(data: bytes, name: str = "bad.wav") -> Callable[[Path], Path]:
-    def make(d: Path) -> Path:
-        (d / name).write_bytes(data)
-        return d / name
-    return make
-
-
 def _directory(d: Path) -> Path:
     (d / "bad.wav").mkdir()
     return d / "bad.wav"
 
 
 BAD_AUDIO: dict[str, tuple[Callable[[Path], Path], str]] = {
-    "random bytes": (_raw(np.random.default_rng(1).bytes(3000)), "not a readable audio file"),
-    "text named .wav": (_raw(b"this is not audio\n" * 20), "not a readable audio file"),
+    "random bytes": (raw_file(np.random.default_rng(1).bytes(3000)), "not a readable audio file"),
+    "text named .wav": (raw_file(b"this is not audio\n" * 20), "not a readable audio file"),
     "zero frames": (lambda d: wav(d / "bad.wav", np.zeros(0, np.float32)), "no audio samples"),
-    "zero bytes": (_raw(b""), "empty"),
+    "zero bytes": (raw_file(b""), "empty"),
     "missing": (lambda d: d / "bad.wav", "no such file"),
     "directory": (_directory, "is a directory"),
     "stereo": (lambda d: wav(d / "bad.wav", tone(4000, channels=2)), "2 channels"),
@@ -104,71 +96,6 @@ def test_mix_to_mono_and_resample_work(tmp_path, capsys, tiny_config_json, tiny_
     assert rate == SR and out.shape == (4000 // HOP * HOP,)
 
 
-# ---------------------------------------------------------------- bad mel files (vocode)
-def _npy(array: np.ndarray, allow_pickle: bool = False) -> Callable[[Path], Path]:
-    def make(d: Path) -> Path:
-        np.save(d / "bad.npy", array, allow_pickle=allow_pickle)
-        return d / "bad.npy"
-    return make
-
-
-def _npz(d: Path) -> Path:
-    with open(d / "bad.npy", "wb") as f:
-        np.savez(f, mel=np.zeros((BINS, 5), np.float32))
-    return d / "bad.npy"
-
-
-def _with(value: float, dtype=np.float32) -> np.ndarray:
-    mel = np.zeros((BINS, 10), dtype)
-    mel[3, 4] = value
-    return mel
-
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
-
-
-BAD_MEL: dict[str, tuple[Callable[[Path], Path], str]] = {
-    "wrong bins": (_npy(np.zeros((BINS - 1, 10), np.float32)), f"{BINS - 1} bins"),
-    "rank 1": (_npy(np.zeros(10, np.float32)), "shape"),
-    "rank 4": (_npy(np.zeros((1, 1, BINS, 10), np.float32)), "shape"),
-    "batch of 2": (_npy(np.zeros((2, BINS, 10), np.float32)), "shape"),
-    "int dtype": (_npy(np.zeros((BINS, 10), np.int32)), "dtype int32"),
-    "bool dtype": (_npy(np.zeros((BINS, 10), bool)), "dtype bool"),
-    "complex dtype": (_npy(np.zeros((BINS, 10), np.complex64)), "dtype complex64"),
-    "nan": (_npy(_with(np.nan)), "non-finite"),
-    "inf": (_npy(_with(-np.inf)), "non-finite"),
-    "beyond float32": (_npy(_with(1e300, np.float64)), "float32"),
-    "no frames": (_npy(np.zeros((BINS, 0), np.float32)), "no frames"),
-    "pickled object": (_npy(np.array({"mel": 1}), allow_pickle=True), "pickled"),
-    "npz archive": (_npz, "not a single .npy array"),
-    "random bytes": (_raw(np.random.default_rng(2).bytes(500), "bad.npy"), "not a readable .npy"),
-    "truncated": (_raw(_npy_bytes(np.zeros((BINS, 50), np.float32))[:200], "bad.npy"), "not a readable"),
-    "missing": (lambda d: d / "bad.npy", "no such file"),
-    "zero bytes": (_raw(b"", "bad.npy"), "empty"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_MEL))
-def test_vocode_rejects_bad_mel(tmp_path, capsys, case, tiny_checkpoint):
-    make, problem = BAD_MEL[case]
-    out = tmp_path / "out"
-    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, make(tmp_path))
-    failed_cleanly(code, err, out, "bad.npy", problem)
-
-
-def test_vocode_accepts_batched_and_float64_mel(tmp_path, capsys, tiny_checkpoint):
-    np.save(tmp_path / "a.npy", np.zeros((1, BINS, 7), np.float64) - 4)
-    np.save(tmp_path / "b.npy", np.zeros((BINS, 9), np.float16) - 4)
-    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", tmp_path / "a.npy",
-                       tmp_path / "b.npy")
-    assert code == 0, err
-    assert sf.info(tmp_path / "out" / "a.wav").frames == 7 * HOP
-    assert sf.info(tmp_path / "out" / "b.wav").frames == 9 * HOP
-
-
 # ---------------------------------------------------------------- bad checkpoints (vocode)
 def _torch_save(obj) -> Callable[[Path], Path]:
     def make(d: Path) -> Path:
@@ -202,9 +129,9 @@ def _bad_stored_config(d: Path) -> Path:
 BAD_CHECKPOINT: dict[str, tuple[Callable, str]] = {
     "missing": (lambda d: d / "bad.pt", "no such file"),
     "directory": (lambda d: (d / "bad.pt").mkdir() or d / "bad.pt", "is a directory"),
-    "empty": (_raw(b"", "bad.pt"), "empty"),
-    "random bytes": (_raw(np.random.default_rng(3).bytes(4096), "bad.pt"), "not a checkpoint"),
-    "text file": (_raw(b"generator = 1\n" * 10, "bad.pt"), "not a checkpoint"),
+    "empty": (raw_file(b"", "bad.pt"), "empty"),
+    "random bytes": (raw_file(np.random.default_rng(3).bytes(4096), "bad.pt"), "not a checkpoint"),
+    "text file": (raw_file(b"generator = 1\n" * 10, "bad.pt"), "not a checkpoint"),
     "wav file": (lambda d: wav(d / "bad.pt", tone(1000)), "not a checkpoint"),
     "custom class (torch.save)": (_torch_save({"generator": {}, "extra": Custom()}), "needs pickled code"),
     "custom class (pickle 2)": (_pickle_dump({"generator": Custom()}, 2), "needs pickled code"),

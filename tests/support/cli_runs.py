@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -66,3 +67,11 @@ def wav(path: Path, audio: np.ndarray, sr: int = SR, subtype: str = "PCM_16") ->
     """`audio` ([n] or [n, channels]) written to `path` as a WAV file."""
     sf.write(path, audio, sr, subtype=subtype, format="WAV")
     return path
+
+
+def raw_file(data: bytes, name: str = "bad.wav") -> Callable[[Path], Path]:
+    """A maker of the file `name` holding `data` in a given folder: a bad input of any kind, byte for byte."""
+    def make(d: Path) -> Path:
+        (d / name).write_bytes(data)
+        return d / name
+    return make
