@@ -26,6 +26,7 @@ from hifigan.training.graphed import graphed_step
 from hifigan.training.options import TrainOptions, settled
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
+from hifigan.training.resume_layout import end_cut_epoch
 from hifigan.training.run_settings import option_settings
 from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
 from hifigan.training.step import (
@@ -116,19 +117,8 @@ class Trainer:
         self.state.restore(obj, source)
         if self.graphed is not None:
             self.graphed.reset()
-        clips = (obj.get("data") or {}).get("train_clips", len(self.train_set))
-        if obj.get("batch_size") != self.config.batch_size or obj.get("world_size") != self.dist.world_size or \
-                clips != len(self.train_set):
-            # The position inside the epoch means nothing in the new order (and files may be gone): the cut epoch
-            # ends here, and its per-epoch LR decay with it, so the learning rate stays lr * decay^epoch.
-            epoch = self.state.epoch
-            what = (f"epoch {epoch} ends here ({self.state.batch_in_epoch} of its batches trained) and the learning "
-                    f"rates decay now, as at every epoch's end; epoch {epoch + 1} starts with the new order"
-                    if self.state.batch_in_epoch else f"epoch {epoch} starts with the new order")
-            warnings.warn(f"batch size, process count or training clips ({clips} -> {len(self.train_set)}) changed "
-                          f"since the checkpoint: {what}", stacklevel=2)
-            if self.state.batch_in_epoch:
-                self.state.batch_in_epoch = self.steps_per_epoch
+        end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
+                      self.steps_per_epoch)
         self.last_saved_step = self.step
 
     def start_discriminators(self) -> None:
