@@ -14,6 +14,11 @@ class HifiganError(Exception):
         super().__init__(f"{self.path}: {problem}" if self.path is not None else problem)
 
 
+class ReportedElsewhere(HifiganError):
+    """An error every rank of a torchrun job meets at once, which its rank 0 reports: the other ranks end with it
+    (exit 2) without printing it again, so the job says it in one line."""
+
+
 class AudioError(HifiganError):
     """Audio that cannot be read, or that does not match what the model needs."""
 

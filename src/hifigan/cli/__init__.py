@@ -31,7 +31,7 @@ from hifigan.cli.pretrained import add_pretrained
 from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, ReportedElsewhere
 
 EPILOG = """\
 One grammar: every command that writes takes -o/--out (a folder for many files, a file for
@@ -165,6 +165,8 @@ def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # a reader gone (below) shows here when the output was short
         return code
+    except ReportedElsewhere:  # rank 0 of the torchrun job prints it
+        return 2
     except HifiganError as e:
         return fail(f"error: {e}", 2)
     except OSError as e:  # an environment problem no check caught (permissions, I/O error): still name the file

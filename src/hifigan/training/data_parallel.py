@@ -15,11 +15,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from hifigan.config import HifiganConfig
-from hifigan.data.carried import CarryFailures, collate, raise_failures
+from hifigan.data.carried import CarryFailures, ClipLoadError, Failure, collate
 from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, ReportedElsewhere
 from hifigan.training.state import TrainingState
 
 
@@ -109,6 +109,22 @@ def from_main(value: Any, dist: DistInfo) -> Any:
     return box[0]
 
 
+def first_failure(failure: Failure | None, dist: DistInfo, device: torch.device) -> Failure | None:
+    """On every rank, the lowest rank's `failure` when any rank has one, else None: all ranks stop together, and
+    none is left waiting in a collective for a rank that stopped alone."""
+    if not dist.active or dist.world_size == 1 or not agree(failure is not None, dist, device):
+        return failure
+    found: list[Failure | None] = [None] * dist.world_size
+    torch.distributed.all_gather_object(found, failure)
+    return next(f for f in found if f is not None)
+
+
+def reported_once(error: HifiganError, dist: DistInfo) -> HifiganError:
+    """`error`, which every rank met at once, as rank 0 raises it; the others raise it as ReportedElsewhere (the
+    command line prints it once, from rank 0)."""
+    return error if dist.is_main else ReportedElsewhere(error.path, error.problem)
+
+
 def wrap_ddp(state: TrainingState, dist: DistInfo, device: torch.device) -> None:
     """In a process group, the generator and each discriminator get a DistributedDataParallel wrapper for the
     calls whose gradients are averaged (the generator's forward, the discriminator step); idempotent."""
@@ -126,7 +142,7 @@ class RunData:
 
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip], dist: DistInfo,
                  device: torch.device, resample: bool = False, mix_to_mono: bool = False) -> None:
-        self.config = config
+        self.config, self.dist, self.device = config, dist, device
         kw = dict(seed=config.seed, resample=resample, mix_to_mono=mix_to_mono)
         self.train_set = VocoderDataset(train_clips, config, train=True, **kw)
         self.valid_set = VocoderDataset(valid_clips, config, train=False, **kw)
@@ -151,11 +167,16 @@ class RunData:
         return self.sampler.num_samples // self.config.batch_size
 
     def batches(self, epoch: int, batch_in_epoch: int) -> Iterator[tuple]:
-        """`epoch`'s batches from number `batch_in_epoch` on; a clip that no longer loads raises ClipLoadError."""
+        """`epoch`'s batches from number `batch_in_epoch` on; a clip that no longer loads, on any rank, raises
+        ClipLoadError on every rank before the step (one collective per batch under torchrun)."""
         self.train_set.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
         self.sampler.skip = min(batch_in_epoch * self.config.batch_size, self.sampler.num_samples)
-        yield from raise_failures(iter(self.loader))
+        for batch in self.loader:
+            failure = first_failure(batch if isinstance(batch, Failure) else None, self.dist, self.device)
+            if failure is not None:
+                raise ClipLoadError(failure.path, failure.problem)
+            yield batch
 
 
 def ignore_sigint_in_worker(_: int) -> None:

@@ -16,12 +16,21 @@ import torch
 
 from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
 from hifigan.config import HifiganConfig
-from hifigan.data.carried import ClipLoadError
+from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
-from hifigan.training.data_parallel import DistInfo, RunData, agree, training_device, wrap_ddp
+from hifigan.training.data_parallel import (
+    DistInfo,
+    RunData,
+    agree,
+    first_failure,
+    from_main,
+    reported_once,
+    training_device,
+    wrap_ddp,
+)
 from hifigan.training.graphed import graphed_step
 from hifigan.training.options import TrainOptions, settled
 from hifigan.training.registry import build_generator_objective
@@ -96,14 +105,8 @@ class Trainer:
     loader = property(lambda self: self.data.loader)
     steps_per_epoch = property(lambda self: self.data.steps_per_epoch)
     nonfinite_run = property(lambda self: self.nonfinite.run)
-
-    @property
-    def step(self) -> int:
-        return self.state.step
-
-    @property
-    def epoch(self) -> int:
-        return self.state.epoch
+    step = property(lambda self: self.state.step)
+    epoch = property(lambda self: self.state.epoch)
 
     # ---------------------------------------------------------------- state and checkpoints
     def state_payload(self) -> dict[str, Any]:
@@ -165,11 +168,18 @@ class Trainer:
         return result
 
     def validate(self) -> float:
-        """Mean mel L1 over the held-out clips, whole utterances as the official code; rank 0 only."""
-        if not self.dist.is_main:
-            return float("nan")
-        value = self.validation.run(self.generator, self.step, self.epoch, self.log)
-        self.last_validated_step = self.step
+        """Mean mel L1 over the held-out clips, whole utterances as the official code, on rank 0 (the others get
+        NaN); a held-out clip that no longer loads raises ClipLoadError on every rank."""
+        value, failure = float("nan"), None
+        if self.dist.is_main:
+            try:
+                value = self.validation.run(self.generator, self.step, self.epoch, self.log)
+                self.last_validated_step = self.step
+            except ClipLoadError as e:
+                failure = Failure(e.path, e.problem)
+        failure = first_failure(failure, self.dist, self.device)
+        if failure is not None:
+            raise ClipLoadError(failure.path, failure.problem)
         return value
 
     def vocode_held_out(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
@@ -233,13 +243,14 @@ class Trainer:
                 if stopper.signum is not None and not reason.startswith("SIG"):
                     reason = signal.Signals(stopper.signum).name
                 self._log_step(rate)  # the last step's scalars, wherever the log interval fell
-                if self.last_validated_step != state.step and self.options.validation_interval > 0:
+                if from_main(self.last_validated_step != state.step and self.options.validation_interval > 0, dist):
                     self.validate()
                 self.save_checkpoint()
-            except ClipLoadError as e:  # between steps the state is whole: keep what the run trained, then stop
+            except ClipLoadError as e:  # on every rank at once; between steps the state is whole: keep it, stop
                 self._log_step(rate)  # as at a normal end
                 self.save_checkpoint()
-                raise e.stopped(self.last_checkpoint, state.step, Path(self.options.out)) from None
+                saved = from_main(self.last_checkpoint, dist)  # the other ranks wait for rank 0's save
+                raise reported_once(e.stopped(saved, state.step, Path(self.options.out)), dist) from None
             finally:
                 if bar is not None:
                     bar.close()
