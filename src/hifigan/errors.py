@@ -41,10 +41,10 @@ class CheckpointError(HifiganError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
-def bad_inputs(problems: list[HifiganError], total: int) -> HifiganError:
-    """One error for every bad input of a batch (every one is checked before anything is written): a single one as
-    it is, several listed in one line."""
+def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -> HifiganError:
+    """One error for every bad input (or, `what`, output) of a batch (every one is checked before anything is
+    written): a single one as it is, several listed in one line after their count."""
     if len(problems) == 1:
         return problems[0]
     listed = "; ".join(str(e) for e in problems)
-    return HifiganError(None, f"{len(problems)} of {total} inputs are bad (nothing was written): {listed}")
+    return HifiganError(None, f"{len(problems)} of {total} {what} are bad (nothing was written): {listed}")

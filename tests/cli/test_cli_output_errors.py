@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -13,10 +14,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from hifigan.cli import main
-from tests.support.cli_runs import failed_cleanly, files_in, run, run_module
+from tests.support.cli_runs import BINS, SR, failed_cleanly, files_in, run, run_module, tone, wav
 
 
 def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_config_json, good_wav):
@@ -154,6 +156,18 @@ def test_vocode_refuses_an_output_that_is_an_input(tmp_path, capsys, monkeypatch
     assert files_in(data) == ["x.wav"] and files_in(tmp_path) == ["data", "good.wav", "link"]
 
 
+def test_an_overwritten_input_is_listed_as_one_item(tmp_path, capsys, tiny_checkpoint):
+    """An output that would overwrite its input, listed among other bad inputs, is one '; '-separated item."""
+    (tmp_path / "out").mkdir()
+    inside = wav(tmp_path / "out" / "x.wav", tone(SR // 2))
+    bad = tmp_path / "m.npy"
+    np.save(bad, np.zeros((BINS + 1, 30), np.float32))
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", inside, bad)
+    line = failed_cleanly(code, err, tmp_path / "nothing", "2 of 2 inputs are bad")
+    listed = line.split("(nothing was written): ", 1)[1].split("; ")
+    assert [re.sub(r":.*", "", item) for item in listed] == [str(inside), str(bad)]
+
+
 def test_mel_refuses_to_overwrite_its_input(tmp_path, capsys, monkeypatch, tiny_config_json, good_wav):
     """Audio named x.npy (soundfile reads it by its header) is not replaced by its own mel."""
     shutil.copy(good_wav, tmp_path / "x.npy")
@@ -238,8 +252,11 @@ def test_same_file_spellings_hard_links_and_several_outputs(tmp_path, monkeypatc
     both = [("audio", "in.wav"), ("again", "./in.wav")]
     assert len(overwritten_inputs([Path("in.wav")], both)) == 1  # one error per output
     with pytest.raises(HifiganError) as err:
-        refuse_overwriting([Path("link.wav"), Path("b.json")], iter(inputs), "--out")
-    assert "link.wav" in str(err.value) and "b.json" in str(err.value) and "--out" in str(err.value)
+        refuse_overwriting(iter([Path("link.wav"), Path("b.json"), Path("c.wav")]), iter(inputs), "--out")
+    assert str(err.value) == (  # as several bad inputs are listed (errors.bad_inputs); no '; ' inside an item
+        "2 of 3 outputs are bad (nothing was written): link.wav: the output would overwrite the input audio in.wav "
+        f"(choose another --out); b.json: the output would overwrite the input config {tmp_path / 'b.json'} "
+        "(choose another --out)")
     assert config_file("b.json") == "b.json" and config_file("v1") is None and config_file(None) is None
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hifigan.atomic import prepare_output_dir
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, bad_inputs
 
 if TYPE_CHECKING:
     from torch import nn
@@ -216,8 +216,8 @@ def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str 
         for what, path in inputs:
             if _same_file(out, path):
                 spelled = "" if os.fspath(path) == os.fspath(out) else f" {os.fspath(path)}"
-                problems.append(HifiganError(out, f"the output would overwrite the input {what}{spelled}; choose "
-                                                  f"another {option}"))
+                problems.append(HifiganError(out, f"the output would overwrite the input {what}{spelled} (choose "
+                                                  f"another {option})"))
                 break
     return problems
 
@@ -225,12 +225,11 @@ def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str 
 def refuse_overwriting(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
                        option: str = "-o") -> None:
     """Fail, before anything is written, where an output is one of the inputs (see overwritten_inputs); several such
-    outputs are listed in one line."""
+    outputs are listed in one line, as several bad inputs are (hifigan.errors.bad_inputs)."""
+    outputs = list(outputs)
     problems = overwritten_inputs(outputs, list(inputs), option)
-    if len(problems) == 1:
-        raise problems[0]
     if problems:
-        raise HifiganError(None, "; ".join(str(e) for e in problems))
+        raise bad_inputs(problems, len(outputs), "outputs")
 
 
 def config_file(config: str | os.PathLike | None) -> str | os.PathLike | None:
