@@ -84,3 +84,25 @@ def test_a_run_made_before_settings_were_stored_resumes_and_loses_no_checkpoint(
     assert main(["train", "--resume", str(run), "--max-steps", "8", "--keep", "5", "--no-progress"]) == 0
     assert "stores no run settings" in capsys.readouterr().err
     assert _steps(run) == [3, 4, 5, 6, 8]  # --checkpoint-interval 5000 (today's default): saved at the end only
+
+
+def test_a_resume_refuses_a_config_that_differs_from_the_runs(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    """--resume keeps the run's config: the same --config again resumes; one that changes a key (the learning rate
+    of a yaml laid over the run's, or a whole preset) is one line naming the checkpoint and every key, nothing run."""
+    run = tmp_path / "run"
+    _start(run, tiny_corpus, tiny_config_json, "--validation-interval", "0", "--max-steps", "0")  # ckpt_00000000.pt
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--config", str(tiny_config_json), "--no-progress"]) == 0
+    assert "resumed from" in capsys.readouterr().err
+    (tmp_path / "lr.yaml").write_text("learning_rate: 0.001\nbatch_size: 2\n")  # the run's batch size, another rate
+    assert main(["train", "--resume", str(run), "--config", str(tmp_path / "lr.yaml"), "--max-steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"hifigan train: error: {run / 'checkpoints' / 'ckpt_00000000.pt'}: --config {tmp_path / 'lr.yaml'} "
+                   "differs from the resumed run's config: learning_rate 0.001 (the run's 0.0002); a resumed run keeps "
+                   "its config (leave --config out, or start a new run with --init-from this checkpoint to train on "
+                   "with another)\n")
+    assert main(["train", "--resume", str(run), "--config", "v1", "--max-steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--config v1 differs" in err and "upsample_rates [8, 8, 2, 2] (the run's [4, 4])" in err
+    assert "num_mels 80 (the run's 16)" in err and len(err.splitlines()) == 1
+    assert _steps(run) == [0]

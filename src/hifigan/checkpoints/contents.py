@@ -40,6 +40,19 @@ def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
     return next((key for key in MODEL_KEYS if getattr(stored, key) != getattr(given, key)), None)
 
 
+def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
+    """`given` laid over `own`: the keys a file sets replace own's, the rest stay own's; a preset name or a
+    HifiganConfig sets every key."""
+    if isinstance(given, HifiganConfig):
+        return given
+    path, values, preset = read_config_file(given)  # read once: a preset's keys are all of them
+    base = {} if preset else own.to_dict()
+    legacy = [LEGACY_WEIGHT_KEYS[k] for k in values if k in LEGACY_WEIGHT_KEYS]
+    if legacy and "loss_weights" not in values:  # lambda_mel: 45 changes that weight, the others stay own's
+        base["loss_weights"] = {k: v for k, v in (base.get("loss_weights") or {}).items() if k not in legacy}
+    return config_from_dict({**base, **values}, path)
+
+
 def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: str | os.PathLike | None,
                       whose: str) -> HifiganConfig:
     """A model's own config with a --config laid over it: the keys the file sets (a preset name or a HifiganConfig
@@ -47,15 +60,7 @@ def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: st
     (model_difference): else one line, `--config conflicts with the {whose}: KEY is X, the model has Y`."""
     if given is None:
         return own
-    if isinstance(given, HifiganConfig):
-        merged = given
-    else:  # the file read once: a preset's keys are all of them, a file's lie over the model's (checked together)
-        path, values, preset = read_config_file(given)
-        base = {} if preset else own.to_dict()
-        legacy = [LEGACY_WEIGHT_KEYS[k] for k in values if k in LEGACY_WEIGHT_KEYS]
-        if legacy and "loss_weights" not in values:  # lambda_mel: 45 changes that weight, the others stay the model's
-            base["loss_weights"] = {k: v for k, v in (base.get("loss_weights") or {}).items() if k not in legacy}
-        merged = config_from_dict({**base, **values}, path)
+    merged = laid_over(own, given)
     key = model_difference(own, merged)
     if key is not None:
         raise CheckpointError(source, f"--config conflicts with the {whose}: {key} is {getattr(merged, key)!r}, "

@@ -12,6 +12,7 @@
 - data_parallel.py: the processes of a torchrun job (DDP) and each one's share of the data (datasets, loader);
 - reporting.py: console, progress bar, TensorBoard + JSONL, validation on the held-out clips, mel figures;
 - job.py: train(TrainJob), the library behind `hifigan train`: config and data resolution, resume, init, report.
+- resumed_config.py: a --config given to a resumed run must be its own config (else one line naming the keys);
 
 Nothing is imported here: importing one module of the package loads only what that module needs.
 """

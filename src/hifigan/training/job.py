@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from hifigan import pretrained
-from hifigan.checkpoints.contents import CheckpointContents
+from hifigan.checkpoints.contents import CheckpointContents, laid_over
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict, load_config
@@ -31,6 +31,7 @@ from hifigan.training.options import TrainJob, check_counts, flag, validation_of
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
 from hifigan.training.reporting import EVENTS, LOG_JSONL
+from hifigan.training.resumed_config import check_config_again
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.trainer import Trainer
 
@@ -205,8 +206,6 @@ def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, r
     """Restore the resumed checkpoint or load the --init-from weights into `trainer`; what to say of it."""
     lines = []
     if resume_obj is not None:
-        if job.config is not None:
-            lines.append("--config ignored: a resumed run keeps its checkpoint's config")
         trainer.restore(resume_obj, resume_path)
         lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
     elif job.init_from is not None:
@@ -241,6 +240,9 @@ def train(job: TrainJob) -> TrainResult:
         with _naming_config_file(job, resume_path):
             check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
         config = inline_mel_stats(config)
+        if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
+            again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides()))
+            check_config_again(config, again, job.config, resume_path)
         data = data_spec(job, resume_obj)
         run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),

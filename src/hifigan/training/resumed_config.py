@@ -1,0 +1,28 @@
+"""A resumed run keeps its checkpoint's config: a --config given again must say the same, else one line naming
+every key that differs (a changed learning rate or architecture would continue another run than the one stored)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import fields
+
+from hifigan.config import HifiganConfig
+from hifigan.errors import ConfigError
+
+
+def config_differences(run: HifiganConfig, given: HifiganConfig) -> list[str]:
+    """`KEY X (the run's Y)` for each config key in which `given` differs from the `run`'s, in field order."""
+    return [f"{f.name} {getattr(given, f.name)!r} (the run's {getattr(run, f.name)!r})" for f in fields(run)
+            if getattr(given, f.name) != getattr(run, f.name)]
+
+
+def check_config_again(run: HifiganConfig, given: HifiganConfig, spelled: str | os.PathLike | HifiganConfig,
+                       checkpoint: str | os.PathLike) -> None:
+    """Nothing when `given` (--config laid over the run's, the job's overrides applied to both) is the run's
+    config; else a ConfigError naming the resumed checkpoint and every key that differs."""
+    differences = config_differences(run, given)
+    if differences:
+        shown = "the given config" if isinstance(spelled, HifiganConfig) else f"--config {os.fspath(spelled)}"
+        raise ConfigError(checkpoint, f"{shown} differs from the resumed run's config: {', '.join(differences)}; a "
+                                      "resumed run keeps its config (leave --config out, or start a new run with "
+                                      "--init-from this checkpoint to train on with another)")
