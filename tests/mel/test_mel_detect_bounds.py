@@ -101,3 +101,16 @@ def test_min_max_01_touches_1_exactly(top, convention):
 def test_a_linear_magnitude_mel_reaches_at_most_4_5_nats(high, convention):
     """exp(uniform(-4, high)): a magnitude's log spread (8.1 to 8.5 nats); a maximum above e^4.5 (90) is a power."""
     assert detect(np.exp(uniform(-4.0, high))).convention == convention
+
+
+@pytest.mark.parametrize(("frames", "value", "convention", "detail"), [
+    (2, 20 * math.log10(1e-5), "db", "floor 1e-05"),  # -100: log10 or log10-power of a 1e-100 floor, before
+    (3, 20 * math.log10(1e-12), "db", "floor 1e-12"),
+    (3, math.log10(1e-5), "log10", "floor 1e-05"),
+    (3, OFFICIAL_FLOOR, "official", "floor exactly ln(1e-5)"),
+])
+def test_a_short_silent_mel_reads_as_its_floor_no_lower_than_1e_12(frames, value, convention, detail):
+    """A mel of 2 or 3 frames all on one floor (silence: no spread to weigh) reads as the convention whose floor it
+    is; a floor below 1e-12 amplitude (log10 at -100) is no candidate."""
+    verdict = detect(np.full((80, frames), value, np.float32))
+    assert (verdict.convention, verdict.detail, verdict.transposed) == (convention, detail, False)

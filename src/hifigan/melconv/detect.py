@@ -172,7 +172,7 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> 
             continue
         if floored:
             amp = _round_floor(a * low)
-            if amp is None:
+            if amp is None or amp < 1e-12:  # below the lowest floor recognised (MAX_SPREAD): dB -100 is no 1e-100
                 continue
             feasible[name] = f"floor {amp:.0e}" if name in ("official", "log10", "db") else f"power floor {amp**2:.0e}"
         elif a * low >= math.log(1e-12):
