@@ -4,6 +4,7 @@ of the inference_mode it runs in, which refuses in-place updates and autograd ou
 import numpy as np
 import torch
 
+from hifigan.checkpoints.contents import load_generator
 from hifigan.inference.vocoder import Vocoder
 
 
@@ -25,3 +26,19 @@ def test_every_entry_point_returns_a_tensor_the_caller_can_update_in_place_and_u
         assert gain.grad == audio.sum(), name
     with torch.inference_mode():  # a caller's own inference_mode: its tensors, no copy
         assert vocoder(mel).is_inference()
+
+
+def test_a_square_mel_is_read_as_bins_by_frames_unless_the_convention_says_transposed(tiny_checkpoint):
+    """[num_mels, num_mels] cannot show its layout: it is [num_mels, T] (as the batch path and the generator take
+    it), and [T, num_mels] only under the 'transposed' convention."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
+    bins = vocoder.config.num_mels
+    mel = torch.linspace(-9, -2, bins * bins).reshape(bins, bins)
+    audio = vocoder(mel)
+    assert audio.shape == (bins * vocoder.config.hop_size,)
+    generator, _ = load_generator(tiny_checkpoint)
+    with torch.no_grad():
+        as_bins_by_frames = generator.eval()(mel[None]).flatten()  # the generator's own reading: [1, bins, T]
+    assert torch.allclose(audio, as_bins_by_frames, atol=1e-5) and torch.equal(audio, vocoder(mel[None])[0])
+    assert not torch.allclose(audio, vocoder(mel.T.contiguous()), atol=1e-3)
+    assert torch.equal(vocoder.set_mel_convention("transposed")(mel), Vocoder.from_checkpoint(tiny_checkpoint)(mel.T))
