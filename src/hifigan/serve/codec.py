@@ -7,7 +7,8 @@ import io
 
 import numpy as np
 
-from hifigan.audio import to_int16
+from hifigan.audio import checked_mel_values, to_int16
+from hifigan.errors import MelError
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"
@@ -57,8 +58,10 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if mel.shape[1] > max_frames:
         raise RequestError(413, f"{what} has {mel.shape[1]} frames, more than the limit of {max_frames} "
                                 "(--max-frames)")
-    if not np.isfinite(mel).all():
-        raise RequestError(400, f"{what} holds {int((~np.isfinite(mel)).sum())} NaN or infinite values")
+    try:
+        checked_mel_values(mel, what)  # the library's one rule for a mel's values, said with the count
+    except MelError:
+        raise RequestError(400, f"{what} holds {int((~np.isfinite(mel)).sum())} NaN or infinite values") from None
     return np.ascontiguousarray(mel)
 
 
