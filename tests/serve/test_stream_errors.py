@@ -123,3 +123,25 @@ def test_a_stream_message_past_the_websocket_limit_counts_as_413(served):
     assert count(running.url, route % "413") == before["413"] + 1
     assert count(running.url, route % "499") == before["499"]
     still_serving(running.url, vocoder)
+
+
+def test_a_failing_chunk_source_raises_its_own_error_at_once(served):
+    """The mels come from the caller's code (an acoustic model): when it raises, the stream raises that error at once
+    and ends the stream (a client gone: 499), not the server's idle timeout (408) after waiting for it."""
+    running, vocoder = served
+    route = 'hifigan_requests_total{route="WS /v1/stream",status="499"}'
+    before = count(running.url, route)
+
+    def source():
+        yield GOOD[:, :10]
+        raise RuntimeError("the acoustic model failed")
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"^the acoustic model failed$"):
+        Client(running.url).stream(source())
+    assert time.monotonic() - started < 0.4  # under LIMITS' idle timeout of 0.5 s
+    deadline = time.monotonic() + 5
+    while count(running.url, route) == before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert count(running.url, route) == before + 1 and running.state.streams == 0
+    still_serving(running.url, vocoder)

@@ -107,18 +107,27 @@ class AsyncClient:
     async def stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
                      fmt: str = "pcm16", end: bool = True) -> StreamResult:
         """WebSocket /v1/stream: send each chunk (a mel, or raw bytes/text to test the server), then 'end'; the
-        audio chunks received until the server closes. A refusal raises ServeError."""
+        audio chunks received until the server closes. A refusal raises ServeError; an error of `chunks` itself (the
+        caller's acoustic model) closes the stream and is raised as it is."""
         result = StreamResult()
         async with connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None) as ws:
             started = time.monotonic()
+            failed: list[Exception] = []  # the error of `chunks` (the caller's code), raised after the close
 
             async def send() -> None:
-                if hasattr(chunks, "__aiter__"):
-                    async for chunk in chunks:  # type: ignore[union-attr]
-                        await ws.send(chunk if isinstance(chunk, bytes | str) else npy_bytes(chunk))
-                else:
-                    for chunk in chunks:  # type: ignore[union-attr]
-                        await ws.send(chunk if isinstance(chunk, bytes | str) else npy_bytes(chunk))
+                try:
+                    if hasattr(chunks, "__aiter__"):
+                        async for chunk in chunks:  # type: ignore[union-attr]
+                            await ws.send(chunk if isinstance(chunk, bytes | str) else npy_bytes(chunk))
+                    else:
+                        for chunk in chunks:  # type: ignore[union-attr]
+                            await ws.send(chunk if isinstance(chunk, bytes | str) else npy_bytes(chunk))
+                except websockets.exceptions.ConnectionClosed:  # the server closed: the receiving side says why
+                    return
+                except Exception as e:  # the source failed: close now, not after the server's idle timeout
+                    failed.append(e)
+                    await ws.close(1001, "the client's mel source failed")
+                    return
                 if end:
                     await ws.send("end")
 
@@ -139,6 +148,8 @@ class AsyncClient:
                     sender.cancel()
             result.seconds = time.monotonic() - started
             code = ws.close_code
+            if failed:
+                raise failed[0]  # the caller's own error, not the close it caused
         if code != 1000:
             raise ServeError(code - 4000 if code is not None and code >= 4000 else (code or 0),
                              error or f"closed with {code}")
