@@ -128,3 +128,24 @@ def test_vocode_stream_and_auto_chunking_match_one_shot(tmp_path):
     assert main(["vocode", "-c", str(ckpt), "-o", str(tmp_path / "x"), "--chunk-frames", "0",
                  str(tmp_path / "short.npy")]) == 2
     json.dumps(receptive_field(cfg).__dict__)
+
+
+def _other_device() -> torch.device:
+    """A device that is not the CPU: CUDA where there is one, else torch's lazy (TorchScript) device, which every
+    CPU build has: mels an acoustic model leaves on its GPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    ts_backend = pytest.importorskip("torch._lazy.ts_backend")
+    ts_backend.init()
+    return torch.device("lazy")
+
+
+def test_stream_takes_chunks_on_another_device():
+    """Chunks on the acoustic model's device are gathered on the CPU, as a whole mel there is vocoded: same audio."""
+    vocoder = _STREAM_VOCODER
+    mel = torch.randn(vocoder.config.num_mels, 30, dtype=torch.float64)
+    device = _other_device()
+    chunks = [mel[:, a:b].to(device) for a, b in itertools.pairwise([0, 1, 3, 10, 30])]
+    out = torch.cat(list(vocoder.stream(chunks)))
+    assert out.device.type == "cpu" and out.shape == (30 * vocoder.hop_size,)
+    assert (out - vocoder(mel)).abs().max() < EXACT

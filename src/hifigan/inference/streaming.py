@@ -63,9 +63,9 @@ def latency_ms(config: HifiganConfig) -> float:
 
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
-    """Chunk `index` as a [num_mels, t] tensor of `dtype`; another shape is a MelError naming the chunk (a
-    ValueError too, like every bad mel the API is given)."""
-    chunk = torch.as_tensor(chunk, dtype=dtype)
+    """Chunk `index` as a [num_mels, t] CPU tensor of `dtype` (the buffer's: a chunk may come on an acoustic model's
+    GPU); another shape is a MelError naming the chunk (a ValueError too, like every bad mel the API is given)."""
+    chunk = torch.as_tensor(chunk, dtype=dtype, device="cpu")
     if chunk.dim() != 2 or chunk.shape[0] != num_mels:
         raise MelError(f"mel chunk {index}", f"expected shape [{num_mels}, t], got {tuple(chunk.shape)}")
     return chunk
@@ -74,7 +74,8 @@ def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dt
 class StreamCursor:
     """The bookkeeping of exact streaming, one mel chunk at a time: `push` a chunk, get the next window to vocode
     (or None while the look-ahead is not there yet); `finish` at the end. A window is (mel, a, b): vocode `mel` alone
-    and keep the audio of its frames [a, b). The buffer keeps only `field.left` past frames."""
+    and keep the audio of its frames [a, b). The buffer keeps only `field.left` past frames, on the CPU (the model's
+    runner moves each window to its device)."""
 
     def __init__(self, field: ReceptiveField, num_mels: int, min_frames: int = 1,
                  dtype: torch.dtype = torch.float32) -> None:
