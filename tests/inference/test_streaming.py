@@ -149,3 +149,20 @@ def test_stream_takes_chunks_on_another_device():
     out = torch.cat(list(vocoder.stream(chunks)))
     assert out.device.type == "cpu" and out.shape == (30 * vocoder.hop_size,)
     assert (out - vocoder(mel)).abs().max() < EXACT
+
+
+def test_a_stream_resumed_after_a_bad_chunk_is_exact():
+    """docs/inference.md: a bad chunk ends the stream with the audio of n frames out; a new stream from frame
+    n - left, its first `left` frames' audio dropped, completes the one-shot audio."""
+    vocoder = _STREAM_VOCODER
+    mel = torch.randn(vocoder.config.num_mels, 40, dtype=torch.float64)
+    bad = mel[:, 20:25].clone()
+    bad[0, 0] = float("nan")
+    out = []
+    with pytest.raises(ValueError, match=r"^mel chunk 1: mel contains non-finite values"):
+        out.extend(vocoder.stream([mel[:, :20], bad]))
+    hop, left = vocoder.hop_size, vocoder.receptive_field.left
+    n = sum(len(a) for a in out) // hop
+    assert n == 20 - vocoder.receptive_field.right
+    rest = torch.cat(list(vocoder.stream([mel[:, n - left : 30], mel[:, 30:]])))[left * hop :]
+    assert (torch.cat([*out, rest]) - vocoder(mel)).abs().max() < EXACT
