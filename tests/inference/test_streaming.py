@@ -166,3 +166,15 @@ def test_a_stream_resumed_after_a_bad_chunk_is_exact():
     assert n == 20 - vocoder.receptive_field.right
     rest = torch.cat(list(vocoder.stream([mel[:, n - left : 30], mel[:, 30:]])))[left * hop :]
     assert (torch.cat([*out, rest]) - vocoder(mel)).abs().max() < EXACT
+
+
+@pytest.mark.parametrize("convention", [None, "log10"])
+def test_a_chunk_of_the_wrong_shape_is_one_message_with_or_without_a_convention(convention):
+    """The shape error of a whole mel, naming the chunk, whether the chunk is converted first or not."""
+    torch.manual_seed(0)
+    cfg = tiny_config("1")
+    vocoder = Vocoder(Generator(cfg), cfg, backend="eager").set_mel_convention(convention)
+    for bad, shape in [(torch.zeros(15, 5), "(15, 5)"), (torch.zeros(1, 16, 5), "(1, 16, 5)")]:
+        with pytest.raises(ValueError) as caught:
+            list(vocoder.stream([torch.zeros(16, 3) - 4, bad]))
+        assert str(caught.value) == f"mel chunk 1: expected a mel of shape [16, T], got {shape}"

@@ -16,8 +16,9 @@ import torch
 from torch import nn
 
 from hifigan.config import HifiganConfig
-from hifigan.errors import HifiganError, MelError
+from hifigan.errors import HifiganError
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
+from hifigan.inference.mel_input import check_mel_shape
 from hifigan.models.generators import build_generator
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.receptive_field import generator_field, own_field
@@ -64,10 +65,9 @@ def latency_ms(config: HifiganConfig) -> float:
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
     """Chunk `index` as a [num_mels, t] CPU tensor of `dtype` (the buffer's: a chunk may come on an acoustic model's
-    GPU); another shape is a MelError naming the chunk (a ValueError too, like every bad mel the API is given)."""
+    GPU); another shape is a whole mel's MelError, naming the chunk (a ValueError too, like every bad mel)."""
     chunk = torch.as_tensor(chunk, dtype=dtype, device="cpu")
-    if chunk.dim() != 2 or chunk.shape[0] != num_mels:
-        raise MelError(f"mel chunk {index}", f"expected shape [{num_mels}, t], got {tuple(chunk.shape)}")
+    check_mel_shape(chunk, (2,), num_mels, False, f"mel chunk {index}", min_frames=0)
     return chunk
 
 
