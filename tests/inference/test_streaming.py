@@ -178,3 +178,10 @@ def test_a_chunk_of_the_wrong_shape_is_one_message_with_or_without_a_convention(
         with pytest.raises(ValueError) as caught:
             list(vocoder.stream([torch.zeros(16, 3) - 4, bad]))
         assert str(caught.value) == f"mel chunk 1: expected a mel of shape [16, T], got {shape}"
+
+
+@pytest.mark.parametrize("min_frames", [0, -3, 2.5, None, "4", True])
+def test_min_frames_is_an_integer_of_at_least_one_checked_at_the_call(min_frames):
+    """As chunked's chunk_frames: a one-line ValueError when stream() is called, not a TypeError (or nothing) later."""
+    with pytest.raises(ValueError, match=rf"^min_frames must be an integer >= 1, got {min_frames!r}$"):
+        _STREAM_VOCODER.stream([torch.zeros(16, 3)], min_frames=min_frames)

@@ -26,6 +26,7 @@ from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import check_fits, fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
+from hifigan.values import integer
 
 if TYPE_CHECKING:
     from hifigan.melconv.conventions import MelStats
@@ -260,8 +261,10 @@ class Vocoder:
 
         Each frame's audio leaves once `receptive_field.right` later frames have arrived (the look-ahead);
         memory stays bounded by the chunk size plus the receptive field. Each chunk is converted from the
-        `set_mel_convention` convention as a whole mel would be (the maps act frame by frame).
+        `set_mel_convention` convention as a whole mel would be (the maps act frame by frame). `min_frames`: the
+        fewest frames a window vocodes (an integer >= 1; checked here, not at the first chunk).
         """
+        integer("min_frames", min_frames, 1)
         # Each chunk's dtype and values are checked as it arrives (a stream's chunks are small: one pass over each),
         # and its shape (before a conversion, else by the streaming cursor); every error names the chunk.
         return self._stream((self._chunk(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
