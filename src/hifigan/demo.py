@@ -53,7 +53,7 @@ def clips_report(out: Path, folder: str, clips: list[Vocoded], scores: list[dict
                         len(c.reference) / sr, 0, s) for c, s in zip(clips, scores)]
     settings = {**report_settings(config, list(scores[0])),
                 "source": f"hifigan demo: held-out clips at the {when} of training (scored before int16 rounding)"}
-    return Report(files, aggregate(scores), settings, seconds)
+    return Report(files, aggregate(scores, sampling_rate=sr), settings, seconds)
 
 
 def write_end_report(out: Path, report: Report, config: HifiganConfig) -> tuple[Path, Path]:
@@ -198,7 +198,7 @@ def run_demo(
         tmp.write_text(json.dumps(nan_to_none({
             "steps": trainer.step, "disc_start_step": trainer.state.disc_start_step,
             "sampling_rate": cfg.sampling_rate, "rows": rows,
-            "summary": {when: {k: asdict(v) for k, v in aggregate(scores).items()}
+            "summary": {when: {k: asdict(v) for k, v in aggregate(scores, sampling_rate=cfg.sampling_rate).items()}
                         for when, scores in {"start": start_scores, "end": end_scores, **pretrained_scores}.items()},
             "notes": notes,
         }), indent=2))

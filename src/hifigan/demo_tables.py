@@ -38,11 +38,12 @@ def summary_table(start: list[dict[str, float]], end: list[dict[str, float]],
                   others: dict[str, list[dict[str, float]]] | None = None, sampling_rate: int | None = None) -> str:
     """Markdown: per metric, which direction is better and its mean [95% CI] over the clips at the start and
     the end of training, then for each model in `others` (hifigan.evaluation.results.aggregate; "-" where undefined or
-    n < 2). At a known `sampling_rate` the PESQ row names its band."""
+    n < 2). At a known `sampling_rate` the PESQ row names its band, and its interval is clipped to that band's range."""
     from hifigan.evaluation.metrics import METRICS, metric_title
     from hifigan.evaluation.results import aggregate
 
-    columns = {"start": aggregate(start), "end": aggregate(end), **{k: aggregate(v) for k, v in (others or {}).items()}}
+    columns = {when: aggregate(scores, sampling_rate=sampling_rate)
+               for when, scores in {"start": start, "end": end, **(others or {})}.items()}
     lines = ["| metric | better | " + " | ".join(f"{k} mean [95% CI]" for k in columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for name, info in METRICS.items():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hifigan.audio import load_audio, save_audio
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
-from hifigan.evaluation.confidence import summarize
+from hifigan.evaluation.confidence import UNBOUNDED, summarize
 from hifigan.evaluation.evaluate import evaluate_pairs
 from hifigan.evaluation.metrics import METRICS, compute_metrics
 from hifigan.evaluation.output import report_paths
@@ -152,18 +152,18 @@ def test_the_samples_trimmed_to_match_lengths_are_recorded_per_file(folders, cap
 
 
 def test_summary_uses_the_t_distribution():
-    s = summarize([1.0, 2.0, 3.0, float("nan")])
+    s = summarize([1.0, 2.0, 3.0, float("nan")], bounds=UNBOUNDED)
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1
     assert (s.mean, s.std, s.n, s.n_undefined) == (2.0, 1.0, 3, 1)
     assert (s.ci95_low, s.ci95_high) == (pytest.approx(2.0 - half), pytest.approx(2.0 + half))
-    one = summarize([5.0])
+    one = summarize([5.0], bounds=UNBOUNDED)
     assert (one.mean, one.ci95_low, one.n) == (5.0, None, 1)
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.floats(-1e3, 1e3), min_size=2, max_size=30))
 def test_summary_interval_is_centred_and_contains_the_mean(values):
-    s = summarize(values)
+    s = summarize(values, bounds=UNBOUNDED)  # unbounded: never clipped
     assert s.n == len(values) and s.mean == pytest.approx(np.mean(values), abs=1e-9)
     assert s.ci95_low <= s.mean <= s.ci95_high
     assert (s.mean - s.ci95_low) == pytest.approx(s.ci95_high - s.mean, abs=1e-6)

@@ -1,4 +1,5 @@
-"""The summary statistic every report uses: a mean with its 95% Student-t confidence interval.
+"""The summary statistic every report uses: a mean with its 95% Student-t confidence interval, clipped to the range
+the metric can take (an interval past the scale, a STOI above 1 or a distance below 0, reads as a bug).
 
 Kept apart from the metrics so that light users (the listening test's server) need no torch.
 """
@@ -11,10 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+UNBOUNDED = (-math.inf, math.inf)
+
 
 @dataclass
 class MetricSummary:
-    """Mean of one metric over the files with a defined value, and its 95% t-interval (None for n < 2)."""
+    """Mean of one metric over the files with a defined value, and its 95% t-interval (None for n < 2):
+    [ci95_low, ci95_high] is mean ± ci95_half clipped to the metric's range, so it may be asymmetric."""
 
     mean: float | None
     std: float | None
@@ -22,10 +26,12 @@ class MetricSummary:
     ci95_high: float | None
     n: int
     n_undefined: int
+    ci95_half: float | None = None  # t(0.975, n-1) s / sqrt(n), the half-width before clipping
 
 
-def summarize(values: Iterable[float]) -> MetricSummary:
-    """Mean, sample std and 95% CI mean +- t(0.975, n-1) s / sqrt(n) of the finite values; NaNs are counted apart."""
+def summarize(values: Iterable[float], *, bounds: tuple[float, float]) -> MetricSummary:
+    """Mean, sample std and 95% CI mean ± t(0.975, n-1) s / sqrt(n) of the finite values, the interval clipped to
+    `bounds` (the metric's [lowest, highest] value; the mean is not changed); NaNs are counted apart."""
     from scipy.stats import t
 
     values = np.asarray(list(values), dtype=np.float64)
@@ -38,4 +44,6 @@ def summarize(values: Iterable[float]) -> MetricSummary:
         return MetricSummary(mean, None, None, None, 1, len(values) - 1)
     std = float(finite.std(ddof=1))
     half = float(t.ppf(0.975, n - 1) * std / math.sqrt(n))
-    return MetricSummary(mean, std, mean - half, mean + half, n, len(values) - n)
+    # min/max with the mean: a mean of values all at a bound can round one ulp past it; the interval still holds it
+    low, high = min(mean, max(bounds[0], mean - half)), max(mean, min(bounds[1], mean + half))
+    return MetricSummary(mean, std, low, high, n, len(values) - n, half)

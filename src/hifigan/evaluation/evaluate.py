@@ -64,7 +64,7 @@ def evaluate_pairs(
                                   "reference" if trimmed > 0 else "generated" if trimmed < 0 else None))
     warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
     settings = {"config": config_name, **report_settings(config, names, max_shift, pitch)}
-    report = Report(results, aggregate([r.metrics for r in results], names), settings,
+    report = Report(results, aggregate([r.metrics for r in results], names, sr), settings,
                     time.perf_counter() - started)
     if paths is not None:
         write_report(report, paths, config, resample=resample, mix_to_mono=mix_to_mono)

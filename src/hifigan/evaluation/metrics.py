@@ -16,7 +16,7 @@ import numpy as np
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.pairing import align, match_lengths, warn_lags_at_limit
-from hifigan.evaluation.perceptual import estoi, pesq_mos, pesq_title, snr, stoi
+from hifigan.evaluation.perceptual import SNR_CAP_DB, estoi, pesq_mos, pesq_range, pesq_title, snr, stoi
 from hifigan.evaluation.pitch import (
     DEFAULT_PITCH,
     PitchSettings,
@@ -39,12 +39,14 @@ from hifigan.models.stft import PWG_RESOLUTIONS
 
 @dataclass(frozen=True)
 class MetricInfo:
-    """How to read one metric: its unit and which direction is better; the optional package (an extra's,
-    hifigan.extras) that computes it, if any; and the shortest signal it accepts at a config (`needs`)."""
+    """How to read one metric: its unit, which direction is better and the [lowest, highest] value it can take
+    (confidence intervals are clipped to it); the optional package (an extra's, hifigan.extras) that computes it,
+    if any; and the shortest signal it accepts at a config (`needs`)."""
 
     unit: str
     higher_is_better: bool
     title: str
+    bounds: tuple[float, float]
     package: str | None = None
     needs: Callable[[HifiganConfig], int] = lambda config: 1
 
@@ -61,20 +63,27 @@ def _largest_mrstft_frame(config: HifiganConfig) -> int:  # the largest MR-STFT 
     return max(n_fft for n_fft, _, _ in PWG_RESOLUTIONS)
 
 
+DISTANCE = (0.0, math.inf)  # a norm or mean of magnitudes: 0 when identical
+FRACTION = (0.0, 1.0)  # an F1 score; an RMS difference of probabilities
+# pystoi's STOI is a mean of correlation coefficients, its ESTOI a mean of inner products of unit vectors:
+# both can be negative (uncorrelated envelopes), neither passes 1
+CORRELATION = (-1.0, 1.0)
+
 # Order = table/plot order. Names are the keys of `compute_metrics` and of the JSON report. `needs` (default 1
 # sample): SNR and PESQ take any length (PESQ is NaN when too short for it), pYIN pads its centred frames.
 METRICS: dict[str, MetricInfo] = {
-    "mel_l1": MetricInfo("", False, "mel L1", needs=_one_frame),
-    "mrstft": MetricInfo("", False, "MR-STFT", needs=_largest_mrstft_frame),
-    "mcd": MetricInfo("dB", False, "MCD", needs=_one_frame),
-    "lsd": MetricInfo("dB", False, "LSD", needs=_one_frame),
-    "snr": MetricInfo("dB", True, "SNR"),
-    "pesq": MetricInfo("", True, "PESQ", "pesq"),  # wide- or narrow-band by the rate: see metric_title
-    "stoi": MetricInfo("", True, "STOI", "pystoi", needs=_one_stoi_frame),
-    "estoi": MetricInfo("", True, "ESTOI", "pystoi", needs=_one_stoi_frame),
-    "f0_rmse_cents": MetricInfo("cents", False, "F0 RMSE"),
-    "vuv_f1": MetricInfo("", True, "V/UV F1"),
-    "periodicity_rmse": MetricInfo("", False, "periodicity RMSE"),
+    "mel_l1": MetricInfo("", False, "mel L1", DISTANCE, needs=_one_frame),
+    "mrstft": MetricInfo("", False, "MR-STFT", DISTANCE, needs=_largest_mrstft_frame),
+    "mcd": MetricInfo("dB", False, "MCD", DISTANCE, needs=_one_frame),
+    "lsd": MetricInfo("dB", False, "LSD", DISTANCE, needs=_one_frame),
+    "snr": MetricInfo("dB", True, "SNR", (-math.inf, SNR_CAP_DB)),
+    # wide- or narrow-band by the rate, with its own top: see metric_title and metric_bounds
+    "pesq": MetricInfo("", True, "PESQ", pesq_range(), "pesq"),
+    "stoi": MetricInfo("", True, "STOI", CORRELATION, "pystoi", needs=_one_stoi_frame),
+    "estoi": MetricInfo("", True, "ESTOI", CORRELATION, "pystoi", needs=_one_stoi_frame),
+    "f0_rmse_cents": MetricInfo("cents", False, "F0 RMSE", DISTANCE),
+    "vuv_f1": MetricInfo("", True, "V/UV F1", FRACTION),
+    "periodicity_rmse": MetricInfo("", False, "periodicity RMSE", FRACTION),
 }
 
 
@@ -84,6 +93,11 @@ def metric_title(name: str, sampling_rate: int | None = None, unit: bool = True)
     info = METRICS[name]
     title = pesq_title(sampling_rate) if name == "pesq" and sampling_rate is not None else info.title
     return f"{title} ({info.unit})" if unit and info.unit else title
+
+
+def metric_bounds(name: str, sampling_rate: int | None = None) -> tuple[float, float]:
+    """The [lowest, highest] value of a metric; at a known rate PESQ's are those of the band measured there."""
+    return pesq_range(sampling_rate) if name == "pesq" and sampling_rate is not None else METRICS[name].bounds
 
 
 def metric_names(metrics: Iterable[str] | None) -> list[str]:

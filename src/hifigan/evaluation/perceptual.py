@@ -18,6 +18,12 @@ PESQ_BANDS: tuple[tuple[int, str, str], ...] = (
     (16000, "wb", "ITU-T P.862.2 wide-band"),
     (8000, "nb", "ITU-T P.862 narrow-band, P.862.1 MOS-LQO"),
 )
+# MOS-LQO = 0.999 + 4 / (1 + exp(-a x + b)) of the raw score x (P.862.1 narrow-band, P.862.2 wide-band): (a, b) by
+# `pesq` mode. The pesq package (0.0.4) computes it in float32 from x = 4.5 - 0.1 d - 0.0309 a (d, a >= 0), which it
+# does not floor at ITU's -0.5: its MOS-LQO lies in [0.999, the mapping of 4.5] (4.5486 nb, 4.6439 wb).
+PESQ_LQO_MAPPING: dict[str, tuple[float, float]] = {"nb": (1.4945, 4.6607), "wb": (1.3669, 3.8224)}
+PESQ_LQO_FLOOR = 0.999  # the mapping's floor (x -> -inf)
+PESQ_RAW_MAX = 4.5  # no disturbance: identical signals
 
 
 def snr(reference: Signal, generated: Signal) -> float:
@@ -46,6 +52,20 @@ def pesq_title(sampling_rate: int) -> str:
     """The PESQ column's title at this rate: "PESQ (wb)", "PESQ (nb)", or "PESQ" where it is undefined."""
     band = pesq_band(sampling_rate)
     return "PESQ" if band is None else f"PESQ ({band[1]})"
+
+
+def pesq_lqo(raw: float, mode: str) -> float:
+    """The raw PESQ score mapped to MOS-LQO in `mode` ("nb", "wb"), in float32 as the pesq package maps it."""
+    a, b = (np.float32(v) for v in PESQ_LQO_MAPPING[mode])
+    e = np.float32(math.exp(float(-a * np.float32(raw) + b)))
+    return float(np.float32(PESQ_LQO_FLOOR) + np.float32(4.0) / (np.float32(1.0) + e))
+
+
+def pesq_range(sampling_rate: int | None = None) -> tuple[float, float]:
+    """[lowest, highest] PESQ MOS-LQO the pesq package returns at this rate (unknown or undefined: either band)."""
+    band = None if sampling_rate is None else pesq_band(sampling_rate)
+    modes = list(PESQ_LQO_MAPPING) if band is None else [band[1]]
+    return float(np.float32(PESQ_LQO_FLOOR)), max(pesq_lqo(PESQ_RAW_MAX, mode) for mode in modes)
 
 
 def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:

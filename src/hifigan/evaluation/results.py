@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from hifigan.evaluation.confidence import MetricSummary, summarize
-from hifigan.evaluation.metrics import METRICS, metric_title
+from hifigan.evaluation.metrics import METRICS, metric_bounds, metric_title
 
 
 @dataclass
@@ -87,7 +87,9 @@ def nan_to_none(obj: Any) -> Any:
     return obj
 
 
-def aggregate(rows: Sequence[Mapping[str, float]], names: Iterable[str] | None = None) -> dict[str, MetricSummary]:
-    """Summarise per-file metric dicts (from `compute_metrics`) metric by metric, in METRICS order."""
+def aggregate(rows: Sequence[Mapping[str, float]], names: Iterable[str] | None = None,
+              sampling_rate: int | None = None) -> dict[str, MetricSummary]:
+    """Summarise per-file metric dicts (from `compute_metrics`) metric by metric, in METRICS order, each interval
+    clipped to its metric's range (`metric_bounds`; at a known `sampling_rate` PESQ's band's)."""
     names = list(names) if names is not None else [m for m in METRICS if rows and m in rows[0]]
-    return {m: summarize(row[m] for row in rows) for m in names}
+    return {m: summarize((row[m] for row in rows), bounds=metric_bounds(m, sampling_rate)) for m in names}

@@ -1,6 +1,7 @@
 """MOS per system with 95% confidence intervals, as the paper's Table 1, from a study's ratings.
 
-The interval is mean ± t(0.975, n−1)·s/√n over the system's ratings (hifigan.evaluation.confidence.summarize). Screening
+The interval is mean ± t(0.975, n−1)·s/√n over the system's ratings (hifigan.evaluation.confidence.summarize), clipped
+to the 1..5 scale (ci95_low, ci95_high); the table shows the paper's (±half-width). Screening
 (optional) drops every rating of raters whose mean score of the hidden reference is below a threshold: a rater who
 calls the recordings poor was not listening, or not on working headphones.
 """
@@ -17,20 +18,23 @@ from typing import Any
 
 from hifigan.atomic import atomic_path
 from hifigan.evaluation.confidence import summarize
-from hifigan.evaluation.listening.study import REFERENCE
+from hifigan.evaluation.listening.study import REFERENCE, SCALE
 
 Rating = tuple[str, str, str, int]  # (rater, system, clip, score)
+SCALE_BOUNDS = (float(min(SCALE)), float(max(SCALE)))  # an interval never leaves the rating scale
 
 
 @dataclass
 class SystemMos:
     system: str
     mos: float | None
-    ci95: float | None  # half-width of the interval
+    ci95: float | None  # half-width of the interval, t(0.975, n-1) s / sqrt(n), before clipping
     std: float | None
     ratings: int
     raters: int
     clips: int
+    ci95_low: float | None = None  # the interval mos ± ci95 clipped to the scale
+    ci95_high: float | None = None
 
 
 @dataclass
@@ -55,7 +59,8 @@ class MosReport:
         return {
             "hifigan_listening_report": 1,
             "scale": "5-point absolute category rating (5 Excellent, 4 Good, 3 Fair, 2 Poor, 1 Bad)",
-            "interval": "mean ± t(0.975, n-1) * s / sqrt(n) over the system's ratings",
+            "interval": "mean ± t(0.975, n-1) * s / sqrt(n) over the system's ratings (ci95: that half-width); "
+                        "[ci95_low, ci95_high] is the interval clipped to the scale",
             "screen_reference_below": self.screen_reference_below,
             "total_ratings": self.total_ratings,
             "used_ratings": sum(s.ratings for s in self.systems),
@@ -66,10 +71,9 @@ class MosReport:
 
 
 def _mos(system: str, ratings: Sequence[Rating]) -> SystemMos:
-    summary = summarize(float(r[3]) for r in ratings)
-    half = None if summary.ci95_high is None else summary.ci95_high - summary.mean
-    return SystemMos(system, summary.mean, half, summary.std, summary.n, len({r[0] for r in ratings}),
-                     len({r[2] for r in ratings}))
+    summary = summarize((float(r[3]) for r in ratings), bounds=SCALE_BOUNDS)
+    return SystemMos(system, summary.mean, summary.ci95_half, summary.std, summary.n, len({r[0] for r in ratings}),
+                     len({r[2] for r in ratings}), summary.ci95_low, summary.ci95_high)
 
 
 def _mean(values: list[int]) -> float | None:
@@ -126,7 +130,8 @@ def markdown(report: MosReport) -> str:
     lines = ["| Model | MOS (95% CI) | ratings | raters | clips |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {label(m.system)} | {mos_cell(m)} | {m.ratings} | {m.raters} | {m.clips} |" for m in report.systems]
     lines += ["", f"{report.total_ratings} ratings in all; 5-point absolute category rating; "
-              "95% CI = t(0.975, n−1)·s/√n over each system's ratings."]
+              f"95% CI = MOS ± t(0.975, n−1)·s/√n over each system's ratings, clipped to the {min(SCALE)}–{max(SCALE)} "
+              "scale (± shows the half-width; mos.json's ci95_low and ci95_high the clipped ends)."]
     lines += [f"{note}." if not note.endswith(".") else note for note in report.notes]
     lines += ["", "## Raters", "", "| rater | ratings | mean score | mean score of the reference | used |",
               "|---|---:|---:|---:|---|"]

@@ -123,7 +123,8 @@ MESSAGE = """{% extends "base.html" %}{% block body %}<main>
 RESULTS = """{% extends "base.html" %}{% block title %}MOS{% endblock %}{% block body %}<main class="wide">
 <h1>MOS</h1>
 <p class="meta">{{ report.total_ratings }} ratings from {{ report.raters|length }} raters · 5-point absolute category
-rating · 95% CI = t(0.975, n−1)·s/√n · live from the study database
+rating · 95% CI = MOS ± t(0.975, n−1)·s/√n, clipped to the scale (JSON: ci95_low, ci95_high) · live from the study
+database
 (<a href="{{ url_for('results_json', key=key) }}">JSON</a>)</p>
 <table id="mos"><tr><th>Model</th><th>MOS (95% CI)</th><th>ratings</th><th>raters</th><th>clips</th></tr>
 {% for m in report.systems %}<tr><td>{{ label(m.system) }}</td><td>{{ mos_cell(m) }}</td><td>{{ m.ratings }}</td>

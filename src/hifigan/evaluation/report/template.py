@@ -54,7 +54,8 @@ PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fro
 <td><span class="{{ 'best' if best }}">{{ mean }}</span> <span class="ci">{{ ci }}</span>
 {%- if undefined %} <span class="ci">({{ undefined }} undefined)</span>{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</table>
-<p class="note">Mean over the clips with the 95% confidence interval mean ± t(0.975, n−1)·s/√n (n ≥ 2);
+<p class="note">Mean over the clips with the 95% confidence interval mean ± t(0.975, n−1)·s/√n (n ≥ 2), clipped to
+the range the metric can take (a distance stops at 0, STOI at 1, PESQ at its band's limits);
 the best mean of each metric is in bold. Log-mel images use the loss mel of the config
 ({{ config.num_mels }} bins, hop {{ config.hop_size }}), coloured on the recording's range of each clip.</p>
 
