@@ -95,9 +95,9 @@ def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], N
             states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step - 1, int(obj.get("epoch", 0)))
     if check is not None:
         check([out / name for name in files])  # before the notes: a refused export says one line
+    prepare_output_dir(out)  # once everything to write has been read and checked; before the notes, as check
     for line in ([] if note is None else [note]) + official_code_problems(source.config(), f"g_{step:08d}"):
         warnings.warn(line, stacklevel=2)
-    prepare_output_dir(out)  # only once everything to write has been read and checked
     for name, payload in files.items():
         write_checkpoint(out / name, payload)
     return [out / name for name in files]
