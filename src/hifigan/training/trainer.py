@@ -1,13 +1,10 @@
 """`Trainer`: one run put together (device, seed, state, data, validation, log) and its loop, `fit`: epochs of steps
-until a limit (steps, epochs, minutes) or SIGINT/SIGTERM, with logging, validation and checkpoints at their
-intervals; all ranks stop at the same step, then it validates and saves. The step itself is training.step's, over
-the state of training.state."""
+until a limit (steps, epochs, minutes) or SIGINT/SIGTERM (training.stop_rules: all ranks stop at the same step), with
+logging, validation and checkpoints at their intervals, then it validates and saves. The step itself is
+training.step's, over the state of training.state."""
 
 from __future__ import annotations
 
-import signal
-import time
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,6 @@ from hifigan.mel import MelSpectrogram
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
-    agree,
     first_failure,
     from_main,
     reported_once,
@@ -47,7 +43,7 @@ from hifigan.training.step import (
     deterministic_algorithms,
     train_step,
 )
-from hifigan.training.stop_signal import StopOnSignal
+from hifigan.training.stop_rules import StopRules
 from hifigan.training.validation import Validation
 
 # Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
@@ -195,53 +191,22 @@ class Trainer:
         deterministic algorithms are on for this call only; torch's default dtype is float32 for it. Returns why it
         stopped: "max_steps", "epochs", "time" or the signal name."""
         state, dist = self.state, self.dist
-        if max_steps is not None and state.step > max_steps and dist.is_main:  # a typo'd target, not a finished run
-            warnings.warn(f"--max-steps {max_steps}: the run is at step {state.step} already, so nothing trains "
-                          "(--max-steps counts the run's steps, not this call's)", stacklevel=2)
+        rules = StopRules(max_steps, epochs, max_minutes, dist, self.device)
+        rules.warn_if_past(state.step)
         self.open_log()
         wrap_ddp(state, dist, self.device)
-        started = time.monotonic()
         rate = StepRate(state.step)
-        reason = ""
         bar = progress_bar(state.step, max_steps) if dist.is_main and self.options.progress else None
-
-        def agreed(stop: bool) -> bool:  # all ranks stop at the same step
-            return agree(stop, dist, self.device)
-
-        with deterministic_algorithms(self.options.deterministic), StopOnSignal() as stopper:
+        with deterministic_algorithms(self.options.deterministic), rules:
             try:
-                while not reason:
-                    if max_steps is not None and state.step >= max_steps:
-                        reason = "max_steps"
-                        break
-                    if epochs is not None and state.epoch >= epochs:
-                        reason = "epochs"
-                        break
-                    for batch in self.data.batches(state.epoch, state.batch_in_epoch):
-                        step_began = time.monotonic()
-                        result = self.train_step(batch)
-                        if bar is not None:
-                            show_step(bar, result.terms)
-                        self._after_step(result, rate)
-                        if on_step is not None:
-                            on_step(self, batch, result)
-                        stop = stopper.signum is not None
-                        # Stop when the next step (as long as this one) would overrun the time budget.
-                        now = time.monotonic()
-                        if max_minutes is not None and 2 * now - step_began - started >= max_minutes * 60:
-                            reason = "time"
-                        if max_steps is not None and state.step >= max_steps:
-                            reason = "max_steps"
-                        if agreed(stop or bool(reason)):
-                            reason = reason or (signal.Signals(stopper.signum).name if stop else "signal")
-                            break
-                    else:  # the epoch's end is taken at its last step; here only a resume at it (an older
-                        if state.batch_in_epoch:  # checkpoint) or an epoch that restore cut
-                            state.end_epoch()
-                        if agreed(max_minutes is not None and time.monotonic() - started >= max_minutes * 60):
-                            reason = "time"
-                if stopper.signum is not None and not reason.startswith("SIG"):
-                    reason = signal.Signals(stopper.signum).name
+                for batch in rules.batches(self.data, state):  # until a limit or a signal, on every rank alike
+                    result = self.train_step(batch)
+                    if bar is not None:
+                        show_step(bar, result.terms)
+                    self._after_step(result, rate)
+                    if on_step is not None:
+                        on_step(self, batch, result)
+                reason = rules.reason
                 self._log_step(rate)  # the last step's scalars, wherever the log interval fell
                 if from_main(self.last_validated_step != state.step and self.options.validation_interval > 0, dist):
                     self.validate()
