@@ -93,11 +93,17 @@ def training_device(name: str, dist: DistInfo) -> torch.device:
 
 def agree(stop: bool, dist: DistInfo, device: torch.device) -> bool:
     """True on every rank when any rank says stop (a time limit or a signal may reach them at different steps)."""
+    return bool(largest([int(stop)], dist, device)[0])
+
+
+def largest(values: list[int], dist: DistInfo, device: torch.device) -> list[int]:
+    """Each of `values` (small non-negative integers) at its largest over the ranks, on every rank (one
+    all-reduce); a lone process keeps its own."""
     if not dist.active:
-        return stop
-    flag = torch.tensor([float(stop)], device=device)
-    torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-    return bool(flag.item())
+        return values
+    found = torch.tensor([float(v) for v in values], device=device)
+    torch.distributed.all_reduce(found, op=torch.distributed.ReduceOp.MAX)
+    return [int(v) for v in found.tolist()]
 
 
 def from_main(value: Any, dist: DistInfo) -> Any:

@@ -11,7 +11,8 @@ from typing import Any
 
 import torch
 
-from hifigan.training.data_parallel import DistInfo, RunData, agree
+from hifigan.training.data_parallel import DistInfo, RunData, agree, largest
+from hifigan.training.reporting import say
 from hifigan.training.state import TrainingState
 from hifigan.training.step import Batch
 from hifigan.training.stop_signal import StopOnSignal
@@ -25,7 +26,7 @@ class StopRules:
                  device: torch.device) -> None:
         self.max_steps, self.epochs, self.max_minutes = max_steps, epochs, max_minutes
         self.dist, self.device = dist, device
-        self.signals = StopOnSignal()
+        self.signals = StopOnSignal(announce=dist.is_main)  # the job says it once
         self.reason = ""  # why `batches` stopped
         self.started = time.monotonic()
 
@@ -72,18 +73,19 @@ class StopRules:
         return ""
 
     def after_step(self, step: int, step_began: float) -> str:
-        """After step `step` (begun at `step_began`, monotonic): the step limit, a signal, or the time budget when
-        the next step (as long as this one) would overrun it; agreed by every rank."""
-        reason = ""
+        """After step `step` (begun at `step_began`, monotonic): a signal, the step limit, or the time budget when
+        the next step (as long as this one) would overrun it; agreed by every rank, which all name the signal that
+        any of them got (rank 0 says so when it did not get it itself)."""
         now = time.monotonic()
-        if self.max_minutes is not None and 2 * now - step_began - self.started >= self.max_minutes * 60:
-            reason = "time"
-        if self.max_steps is not None and step >= self.max_steps:
-            reason = "max_steps"
-        stop = self.signals.signum is not None
-        if agree(stop or bool(reason), self.dist, self.device):
-            return reason or (signal.Signals(self.signals.signum).name if stop else "signal")
-        return ""
+        late = self.max_minutes is not None and 2 * now - step_began - self.started >= self.max_minutes * 60
+        done = self.max_steps is not None and step >= self.max_steps
+        late, done, signum = largest([late, done, self.signals.signum or 0], self.dist, self.device)
+        if signum and self.signals.signum is None and self.dist.is_main:
+            say(f"{signal.Signals(signum).name} (sent to another rank): stopping at step {step} and saving a "
+                "checkpoint")
+        if signum:
+            return signal.Signals(self.signals.signum or signum).name
+        return "max_steps" if done else "time" if late else ""
 
     def after_epoch(self) -> str:
         """At an epoch's end: the time budget spent, agreed by every rank."""

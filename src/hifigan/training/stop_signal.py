@@ -11,8 +11,9 @@ from typing import Any
 class StopOnSignal:
     """SIGINT/SIGTERM ask the loop to stop after the current step (and save); a second SIGINT aborts."""
 
-    def __init__(self) -> None:
+    def __init__(self, announce: bool = True) -> None:
         self.signum: int | None = None
+        self.announce = announce  # say so at once (under torchrun: rank 0 only, so the job says it once)
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopOnSignal:
@@ -25,8 +26,9 @@ class StopOnSignal:
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.signum = signum
-        print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
-              "(Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
+        if self.announce:
+            print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
+                  "(Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._previous.items():
