@@ -221,7 +221,7 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
 
 
 class NonfiniteGuard:
-    """Counts skipped steps; `limit` in a row raise (the last checkpoint is kept)."""
+    """Counts skipped steps; `limit` in a row stop the run (the last checkpoint is kept)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -238,7 +238,9 @@ class NonfiniteGuard:
         return (f"step {step}: non-finite loss ({bad}); update skipped "
                 f"({self.run} in a row, limit {self.limit})")
 
-    def raise_at_limit(self, step: int) -> None:
-        if self.run >= self.limit:
-            raise HifiganError(None, f"training diverged: {self.run} non-finite steps in a row at step "
-                                     f"{step} (last checkpoint kept; try a lower learning rate, or fp32)")
+    def diverged(self, step: int) -> HifiganError | None:
+        """The error that stops the run at `limit` non-finite steps in a row, else None."""
+        if self.run < self.limit:
+            return None
+        return HifiganError(None, f"training diverged: {self.run} non-finite steps in a row at step {step} (last "
+                                  "checkpoint kept; try a lower learning rate, or fp32)")

@@ -160,7 +160,9 @@ class Trainer:
             self.say(message, warning=True)
             if self.log:
                 self.log.event(self.step, "nonfinite", message)
-            self.nonfinite.raise_at_limit(self.step)
+            diverged = self.nonfinite.diverged(self.step)
+            if diverged is not None:  # on every rank at once (the gradient norm is all-reduced): rank 0 says it
+                raise reported_once(diverged, self.dist)
         return result
 
     def validate(self) -> float:

@@ -1,0 +1,37 @@
+"""Under torchrun the job says what every rank meets at once one time, from rank 0: a run that diverges (every
+rank skips the same non-finite steps, the gradient norm being all-reduced) prints one error line, and every rank
+exits 2."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+from tests.support.files import REPO
+from tests.support.marks import LARGE_MEMORY
+
+# Two rank processes and a launcher: never beside another large_memory test.
+pytestmark = LARGE_MEMORY
+WORKER = REPO / "tests" / "support" / "ddp_nan_worker.py"
+
+
+def test_a_divergence_on_every_rank_is_said_once_and_every_rank_exits_2(tmp_path, tiny_corpus, tiny_config_json):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(WORKER),
+           "1", "1", "train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--out", str(out),
+           "--batch-size", "1", "--max-steps", "5", "--valid-count", "2", "--max-nonfinite", "2",
+           "--checkpoint-interval", "1", "--validation-interval", "0", "--no-progress"]
+    done = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
+                          timeout=300)
+    lines = done.stderr.splitlines()
+    assert [line for line in lines if "non-finite" in line or line.startswith("hifigan train:")] == [
+        "step 2: non-finite loss (grad_norm/d=nan, grad_norm/g=nan); update skipped (1 in a row, limit 2)",
+        "step 3: non-finite loss (grad_norm/d=nan, grad_norm/g=nan); update skipped (2 in a row, limit 2)",
+        "hifigan train: error: training diverged: 2 non-finite steps in a row at step 3 (last checkpoint kept; try "
+        "a lower learning rate, or fp32)"], done.stderr[-3000:]
+    # torchrun's summary of the failed ranks: both exited 2
+    exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)
+    assert done.returncode != 0 and exits == ["2", "2"], done.stderr[-3000:]
+    assert sorted(os.listdir(out / "checkpoints")) == ["ckpt_00000001.pt", "ckpt_00000002.pt", "latest.pt"]
