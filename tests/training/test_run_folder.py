@@ -165,7 +165,7 @@ with it), the warning saying so."""
     with pytest.warns(UserWarning) as warned:
         assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
     assert [str(w.message) for w in warned if "changed since" in str(w.message)] == [
-        "batch size, process count or training clips (6 -> 12) changed since the checkpoint: epoch 0 ends here (1 of "
+        "the training clips (6 -> 12) changed since the checkpoint: epoch 0 ends here (1 of "
         "its batches trained) and the learning rates decay now, as at every epoch's end; epoch 1 starts with the new "
         "order"]
     assert ("validation: the run's 2 held-out files, from its checkpoint; the options now would draw others\n"

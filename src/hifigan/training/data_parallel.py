@@ -4,9 +4,11 @@ loader). A plain run is the one-process case."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -89,6 +91,15 @@ def training_device(name: str, dist: DistInfo) -> torch.device:
     if device.type != "cpu":
         raise HifiganError(None, f"--device {name}: training runs on cpu or cuda only ({ACCEPTED})")
     return device
+
+
+@contextlib.contextmanager
+def warnings_from_main(dist: DistInfo) -> Iterator[None]:
+    """Inside the block, warnings every rank would give (the scan's, a resume's) are given by rank 0 alone."""
+    with warnings.catch_warnings():
+        if not dist.is_main:
+            warnings.simplefilter("ignore")
+        yield
 
 
 def agree(stop: bool, dist: DistInfo, device: torch.device) -> bool:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
-from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
+from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.options import TrainJob, check_counts, flag, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
@@ -247,9 +246,7 @@ def train(job: TrainJob) -> TrainResult:
         run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"], data["valid_cap"])
-        with warnings.catch_warnings():
-            if not dist.is_main:
-                warnings.simplefilter("ignore")
+        with warnings_from_main(dist):
             scanned = scan_corpus(
                 corpus, config,
                 lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress, corpus.root()),
@@ -263,7 +260,8 @@ def train(job: TrainJob) -> TrainResult:
                                       mix_to_mono=data["mix_to_mono"])
         with _naming_config_file(job, resume_path):  # a part refused a value
             trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
-        started = _start(trainer, job, resume_obj, resume_path, init_obj)  # before any file: a bad one is one line
+        with warnings_from_main(dist):  # before any file: a bad one is one line
+            started = _start(trainer, job, resume_obj, resume_path, init_obj)
         pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step)
         save_scan(facts, scanned.files, config, data, Path(out), dist)
         say = trainer.say  # said once every check has passed: bad input stays one line
