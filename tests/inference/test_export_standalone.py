@@ -1,11 +1,14 @@
-"""hifigan.inference.standalone, the numpy + onnxruntime deployment script of docs/export.md: from an exported
-file's facts alone it computes the model's mel (every front-end convention, both framings) and vocodes a WAV as
-`hifigan vocode` does."""
+"""`hifigan export --frontend` and hifigan.inference.standalone, the numpy + onnxruntime deployment of docs/export.md:
+the exported front-end (NAME.mel.onnx) beside the model, its facts and its check, and the script vocoding a WAV with
+the two files as `hifigan vocode` does."""
 
+import contextlib
+import io
 import subprocess
 import sys
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 import soundfile as sf
@@ -13,10 +16,12 @@ import torch
 
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
+from hifigan.errors import HifiganError
 from hifigan.inference import standalone
-from hifigan.inference.export_facts import input_facts
+from hifigan.inference.export import export_generator
+from hifigan.inference.export_facts import frontend_facts, read_facts
+from hifigan.inference.export_frontend import FRONTEND_OPSET, TOLERANCE, check_frontend
 from hifigan.mel import MelSpectrogram
-from hifigan.melconv.conventions import FRONT_END
 from hifigan.models import Generator
 from tests.support.signals import speechlike
 from tests.support.tiny import tiny_config
@@ -25,65 +30,134 @@ pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
 _RNG = np.random.default_rng(5)
 STATS = {"mean": (_RNG.standard_normal(16) - 4).tolist(), "std": (_RNG.random(16) + 0.5).tolist()}
+OTHER = dict(mel_convention="log10", mel_framing="center", mel_magnitude_eps=0.0, mel_stats=STATS)  # another mel
 
 
-@pytest.mark.parametrize("convention", FRONT_END)
-@pytest.mark.parametrize("framing, eps, stats", [("official", 1e-9, None), ("center", 0.0, STATS)])
-def test_mel_from_facts_is_the_model_mel(convention, framing, eps, stats):
-    """Each front-end convention (a floor of its own for ln-floor), framing, epsilon and mel_stats: the same frames
-    and values as the package's front-end in float64 (a one-frame shift or a wrong floor is off by far more)."""
-    floor = 1e-7 if convention == "ln-floor" else None
-    extra = {} if stats is None or convention.startswith("linear") else {"mel_stats": stats}
-    config = tiny_config(mel_convention=convention, mel_framing=framing, mel_magnitude_eps=eps, mel_floor=floor,
-                         win_size=48, fmin=50, **extra)  # a window shorter than n_fft is centred in it
-    audio = speechlike(0.25, sr=config.sampling_rate, seed=1)
-    audio[:300] = 0  # silence: the floor shows
-    expected = MelSpectrogram(**config.mel_kwargs())(audio.astype(np.float64)).numpy()
-    got = standalone.log_mel(audio, input_facts(config))
-    assert got.dtype == np.float32 and got.shape == expected.shape
-    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
-
-
-@pytest.mark.parametrize("overrides", [{}, dict(mel_convention="log10", mel_framing="center", mel_magnitude_eps=0.0,
-                                                mel_stats=STATS)])
-def test_script_vocodes_a_wav_as_hifigan_vocode(tmp_path, overrides):
-    """The script run alone (python FILE model.onnx in.wav out.wav) writes what `hifigan vocode` writes from the
-    checkpoint, to one int16 step; its float audio is eager's on the package's mel to float32 rounding."""
-    config = tiny_config(**overrides)
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, tiny_cfg):
+    """(folder, checkpoint, success line) of `hifigan export -c tiny.pt -o g.onnx --frontend` of a tiny generator
+    (official mel: every convention and framing is test_export_frontend.py's), and in.wav (0.5 s of a voice). One
+    export: the first of a process costs ~10 s (torch.export and onnxscript imports)."""
+    folder = tmp_path_factory.mktemp("export")
     torch.manual_seed(0)
-    ckpt = tmp_path / "tiny.pt"
-    write_checkpoint(ckpt, generator_payload(Generator(config).state_dict(), config))
-    wav = tmp_path / "in.wav"
-    sf.write(wav, speechlike(0.5, sr=config.sampling_rate, seed=2), config.sampling_rate, subtype="PCM_16")
-    assert main(["export", "-c", str(ckpt), "-o", str(tmp_path / "g.onnx"), "-q"]) == 0
-    assert main(["vocode", "-c", str(ckpt), "-o", str(tmp_path / "ref"), str(wav), "-q"]) == 0
-    script = subprocess.run([sys.executable, "-I", standalone.__file__, str(tmp_path / "g.onnx"), str(wav),
-                             str(tmp_path / "out.wav")], capture_output=True, text=True, timeout=60)
-    assert script.returncode == 0, script.stderr
+    write_checkpoint(folder / "tiny.pt", generator_payload(Generator(tiny_cfg).state_dict(), tiny_cfg))
+    sf.write(folder / "in.wav", speechlike(0.5, sr=tiny_cfg.sampling_rate, seed=2), tiny_cfg.sampling_rate,
+             subtype="PCM_16")
+    line = io.StringIO()
+    with contextlib.redirect_stdout(line):
+        assert main(["export", "-c", str(folder / "tiny.pt"), "-o", str(folder / "g.onnx"), "--frontend"]) == 0
+    return folder, folder / "tiny.pt", line.getvalue()
+
+
+def _script(*args, cwd=None):
+    return subprocess.run([sys.executable, "-I", standalone.__file__, *map(str, args)], capture_output=True, text=True,
+                          timeout=60, cwd=cwd)
+
+
+def test_export_writes_the_front_end_beside_the_model(exported, tiny_cfg):
+    """g.mel.onnx beside g.onnx (nothing else left), named in the success line; its facts are the model's plus its
+    io and shortest audio; opset 18, batch and samples dynamic; onnxruntime gives MelSpectrogram's mel from the
+    shortest audio on."""
+    folder, _, line = exported
+    assert line == f"wrote {folder / 'g.onnx'}, {folder / 'g.mel.onnx'}\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["g.mel.onnx", "g.onnx", "in.wav", "tiny.pt"]
+    mel = MelSpectrogram(**tiny_cfg.mel_kwargs())
+    facts = read_facts(folder / "g.mel.onnx")
+    assert facts == frontend_facts(tiny_cfg, 25) and mel.min_samples == 25  # pad 24: one frame from 25 samples
+    assert facts["io"].startswith("input 'audio' float32 [batch, samples] in [-1, 1] at 8000 Hz, samples >= 25; ")
+    model = read_facts(folder / "g.onnx")
+    assert {k: v for k, v in facts.items() if k not in ("io", "min_samples")} == {k: v for k, v in model.items()
+                                                                                 if k != "io"}
+    proto = onnx.load(folder / "g.mel.onnx")
+    assert {o.domain: o.version for o in proto.opset_import}[""] == FRONTEND_OPSET
+    dims = [[d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim][:2]
+            for v in (proto.graph.input[0], proto.graph.output[0])]
+    assert dims == [["batch", "samples"], ["batch", 16]]
+    session = ort.InferenceSession(str(folder / "g.mel.onnx"), providers=["CPUExecutionProvider"])
+    for samples in (25, 26, 1001):
+        audio = speechlike(0.2, sr=8000, seed=3)[None, :samples].repeat(3, 0)
+        audio[1:, : samples // 3] = 0  # silence: the floor and epsilon show
+        expected = mel(torch.from_numpy(audio)).numpy()
+        got = session.run(["mel"], {"audio": audio})[0]
+        assert got.shape == expected.shape == (3, 16, samples // 16)
+        assert np.abs(got - expected).max() <= TOLERANCE * np.abs(expected).max()
+
+
+def test_check_frontend_refuses_another_mel(exported):
+    """check_frontend (run on every export before it is written) holds a front-end to the config's MelSpectrogram in
+    onnxruntime: against another floor (ln-floor 1e-7, not the official 1e-5) or the other framing, a one-line error
+    saying where it differs."""
+    model = (exported[0] / "g.mel.onnx").read_bytes()
+    check_frontend(model, tiny_config())
+    with pytest.raises(HifiganError, match=r"^the exported mel front-end differs from MelSpectrogram by 0\.\d+ of "
+                                           r"the mel's range at 201 samples \(more than 1e-05\)$"):
+        check_frontend(model, tiny_config(mel_convention="ln-floor", mel_floor=1e-7))  # in the silence, M < 1e-5
+    with pytest.raises(HifiganError, match=r"^the exported mel front-end gives 2 frames for 33 samples, "
+                                           r"MelSpectrogram 3$"):
+        check_frontend(model, tiny_config(mel_framing="center"))
+
+
+def test_script_vocodes_a_wav_as_hifigan_vocode(tmp_path, exported, tiny_cfg):
+    """The script run alone (python FILE g.mel.onnx g.onnx in.wav out.wav) writes what `hifigan vocode` writes from
+    the checkpoint, to one int16 step; its float audio is eager's on the package's mel to float32 rounding."""
+    folder, ckpt, _ = exported
+    assert main(["vocode", "-c", str(ckpt), "-o", str(tmp_path / "ref"), str(folder / "in.wav"), "-q"]) == 0
+    script = _script(folder / "g.mel.onnx", folder / "g.onnx", folder / "in.wav", tmp_path / "out.wav")
+    assert script.returncode == 0 and script.stdout == script.stderr == "", script.stderr
     got, rate = sf.read(tmp_path / "out.wav", dtype="int16")
     expected, _ = sf.read(tmp_path / "ref" / "in.wav", dtype="int16")
-    frames = 250 + (config.mel_framing == "center")  # 4000 samples, hop 16: T / hop frames, 1 + T / hop centred
-    assert rate == config.sampling_rate and got.shape == expected.shape == (frames * 16,)
+    assert rate == 8000 and got.shape == expected.shape == (250 * 16,)  # 4000 samples, hop 16: 250 frames
     assert np.abs(got.astype(int) - expected).max() <= 1
 
-    session = ort.InferenceSession(str(tmp_path / "g.onnx"), providers=["CPUExecutionProvider"])
-    audio = standalone.read_wav(str(wav), config.sampling_rate)
-    ours = session.run(None, {"mel": standalone.log_mel(audio, session.get_modelmeta().custom_metadata_map)[None]})
-    generator = Generator(config)
+    mel_session, _ = standalone.session(str(folder / "g.mel.onnx"))
+    model_session, _ = standalone.session(str(folder / "g.onnx"))
+    audio = standalone.read_wav(str(folder / "in.wav"), 8000)
+    ours = model_session.run(None, {"mel": mel_session.run(None, {"audio": audio[None]})[0]})[0][0]
+    generator = Generator(tiny_cfg)
     generator.load_state_dict(torch.load(ckpt, weights_only=True)["generator"])
     with torch.inference_mode():
-        eager = generator.eval()(MelSpectrogram(**config.mel_kwargs())(torch.from_numpy(audio))[None])[0, 0]
-    assert np.abs(ours[0][0] - eager.numpy()).max() < 1e-5
+        eager = generator.eval()(MelSpectrogram(**tiny_cfg.mel_kwargs())(torch.from_numpy(audio))[None])[0, 0]
+    assert np.abs(ours - eager.numpy()).max() < 1e-5
 
 
-def test_script_refuses_a_file_without_facts(tmp_path, tiny_cfg):
-    """An export written without its config (export_generator(..., config=None)) says so in one line."""
-    from hifigan.inference.export import export_generator
-
+def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
+    """One line on stderr, exit 1, no output file: a model exported without its config, a model of another mel than
+    the front-end's, a model given as the front-end, audio shorter than the front-end's shortest, another rate."""
+    folder = exported[0]
     torch.manual_seed(0)
     export_generator(Generator(tiny_cfg).eval(), "onnx", tmp_path / "bare.onnx")
-    script = subprocess.run([sys.executable, "-I", standalone.__file__, str(tmp_path / "bare.onnx"), "in.wav",
-                             "out.wav"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
-    assert script.returncode == 1 and script.stderr.strip().endswith("records no mel facts (exported before they "
-                                                                     "were recorded: export it again)")
+    other = tiny_config(**OTHER)
+    export_generator(Generator(other).eval(), "onnx", tmp_path / "other.onnx", config=other)
+    sf.write(tmp_path / "short.wav", np.zeros(24, np.float32), 8000, subtype="PCM_16")
+    sf.write(tmp_path / "22k.wav", np.zeros(2205, np.float32), 22050, subtype="PCM_16")
+    front_end, model, wav = folder / "g.mel.onnx", folder / "g.onnx", folder / "in.wav"
+    cases = {
+        (front_end, tmp_path / "bare.onnx", wav):
+            f"{tmp_path / 'bare.onnx'}: records no mel facts (exported before they were recorded: export it again)",
+        (front_end, tmp_path / "other.onnx", wav):
+            f"{front_end}: computes another mel than {tmp_path / 'other.onnx'} takes (mel official, the model's log10 "
+            "(floor 1e-10) normalised by mel_stats)",
+        (model, model, wav): f"{model}: not a mel front-end (write one with hifigan export --frontend)",
+        (front_end, model, tmp_path / "short.wav"):
+            f"{tmp_path / 'short.wav'}: too short: 24 samples, need at least 25",
+        (front_end, model, tmp_path / "22k.wav"): f"{tmp_path / '22k.wav'}: need 16-bit PCM mono at 8000 Hz",
+    }
+    for args, message in cases.items():
+        script = _script(*args, "out.wav", cwd=tmp_path)
+        assert (script.returncode, script.stderr) == (1, message + "\n")
+    assert _script("a", "b", cwd=tmp_path).stderr.startswith("usage: python ")
     assert not (tmp_path / "out.wav").exists()
+
+
+def test_frontend_is_refused_where_it_cannot_be_written(tmp_path, tiny_checkpoint, capsys):
+    """--frontend with a TorchScript output, and a front-end name that is a folder: one line, exit 2, and neither file
+    written (refused before any export)."""
+    assert main(["export", "-c", str(tiny_checkpoint), "-o", str(tmp_path / "g.pt"), "--frontend"]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"{tmp_path / 'g.pt'}: --frontend writes the mel front-end as "
+                                                    "ONNX, beside an ONNX model: give -o NAME.onnx (it writes "
+                                                    "NAME.mel.onnx too)")
+    (tmp_path / "g.mel.onnx").mkdir()
+    assert main(["export", "-c", str(tiny_checkpoint), "-o", str(tmp_path / "g.onnx"), "--frontend"]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"{tmp_path / 'g.mel.onnx'}: is a directory, expected an output "
+                                                    "file path")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.mel.onnx"]

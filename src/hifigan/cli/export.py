@@ -31,9 +31,11 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         "batched output); batch and frames are dynamic. The file records the mel the model takes (rate, hop, bins, "
         "convention, floor, framing, mel_stats values, the whole config: ONNX metadata_props, TorchScript extra "
         "files; docs/export.md). The file's name says its format: .onnx, or .pt/.ts for TorchScript (--format, when "
-        "given, must agree).",
+        "given, must agree). --frontend also writes the model's mel front-end as NAME.mel.onnx: audio float32 [batch, "
+        "samples] in [-1, 1] -> the mel the model takes, so that a deployment needs no mel code of its own.",
         epilog="examples:\n"
         "  hifigan export --pretrained lj-v1 -o lj_v1.onnx\n"
+        "  hifigan export --pretrained lj-v1 -o lj_v1.onnx --frontend   (also lj_v1.mel.onnx)\n"
         "  hifigan export --checkpoint g_02500000 --config v1 --format onnx -o hifigan_v1.onnx\n"
         "  hifigan export --checkpoint runs/demo/run/checkpoints/latest.pt -o gen.pt",
     )
@@ -42,6 +44,9 @@ def add_export(sub: argparse._SubParsersAction) -> None:
     add_generator_source(p)
     p.add_argument("--format", default=None, choices=list(SUFFIXES),
                    help="output format (default: from the output's extension; onnx needs the 'onnx' extra)")
+    p.add_argument("--frontend", action="store_true",
+                   help="also write the mel front-end (audio -> the model's mel) as NAME.mel.onnx beside NAME.onnx "
+                   "(ONNX only)")
 
 
 def export_format(out: Path, fmt: str | None) -> str:
@@ -59,17 +64,28 @@ def export_format(out: Path, fmt: str | None) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from hifigan.atomic import atomic_path
     from hifigan.inference.export import export_generator, require_format
+    from hifigan.inference.export_frontend import frontend_bytes, frontend_path
     from hifigan.models.generators import fold_norms
 
     fmt = export_format(args.out, args.format)
-    refuse_overwriting([args.out], [("checkpoint (-c)", args.checkpoint),
-                                    ("config (--config)", config_file(args.config))])
+    if args.frontend and fmt != "onnx":
+        raise HifiganError(args.out, "--frontend writes the mel front-end as ONNX, beside an ONNX model: give -o "
+                                     "NAME.onnx (it writes NAME.mel.onnx too)")
+    outputs = [args.out, frontend_path(args.out)] if args.frontend else [args.out]
+    refuse_overwriting(outputs, [("checkpoint (-c)", args.checkpoint),
+                                 ("config (--config)", config_file(args.config))])
     require_format(fmt)
     generator, config = generator_from_args(args)
-    check_output_file(args.out)
+    for out in outputs:
+        check_output_file(out)
+    frontend = frontend_bytes(config) if args.frontend else None  # before any file: it may be refused
     export_generator(fold_norms(generator.eval()), fmt, args.out, config=config)
-    say_wrote(args, args.out)
+    if frontend is not None:
+        with atomic_path(outputs[1]) as tmp:
+            tmp.write_bytes(frontend)
+    say_wrote(args, *outputs)
     return 0
 
 

@@ -22,7 +22,7 @@ from hifigan.atomic import atomic_path
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
-from hifigan.inference.export_facts import input_facts
+from hifigan.inference.export_facts import input_facts, with_onnx_facts
 from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
 from hifigan.models.generators import layer_description
@@ -129,15 +129,6 @@ def _float32(generator: nn.Module) -> nn.Module:
     return copy.deepcopy(generator).float()
 
 
-def _with_facts(model: bytes, facts: dict[str, str]) -> bytes:
-    """An ONNX model's bytes with `facts` as its metadata_props."""
-    import onnx
-
-    proto = onnx.load_from_string(model)
-    onnx.helper.set_model_props(proto, facts)
-    return proto.SerializeToString()
-
-
 def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None,
                      config: HifiganConfig | None = None) -> None:
     """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically, in float32
@@ -151,7 +142,7 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
     generator = _float32(generator)
     with atomic_path(out) as tmp:
         if fmt == "onnx":
-            tmp.write_bytes(_with_facts(onnx_bytes(generator, num_mels), facts))
+            tmp.write_bytes(with_onnx_facts(onnx_bytes(generator, num_mels), facts))
         else:
             # Into memory first: a failed write inside torch.jit.save's C++ writer (a full disk) aborts the process.
             buffer = io.BytesIO()

@@ -18,10 +18,12 @@ from hifigan.melconv.model import ModelMel
 from hifigan.melconv.stats import inline_stats
 
 # The config's keys that define the input mel, each stored under its own name (the config's value, mel_stats as
-# its values), with "mel" (serve's /v1/info wording: convention, floor, normalisation), "io" and "config".
+# its values), with "mel" (serve's /v1/info wording: convention, floor, normalisation), "io" and "config"; an
+# exported front-end (export_frontend) adds "min_samples", the shortest audio it takes.
 INPUT_KEYS = ("sampling_rate", "hop_size", "num_mels", "n_fft", "win_size", "fmin", "fmax", "mel_convention",
               "mel_floor", "mel_framing", "mel_magnitude_eps", "mel_stats")
 KEYS = ("mel", *INPUT_KEYS, "io", "config")
+FRONTEND_KEYS = (*KEYS, "min_samples")
 
 
 def _text(value: Any) -> str:
@@ -40,6 +42,25 @@ def input_facts(config: HifiganConfig) -> dict[str, str]:
                    f"float32 [batch, frames * {config.hop_size}]")
     facts["config"] = json.dumps(values)
     return facts
+
+
+def frontend_facts(config: HifiganConfig, min_samples: int) -> dict[str, str]:
+    """input_facts for the model's exported mel front-end (FRONTEND_KEYS): its own "io", and "min_samples"."""
+    facts = input_facts(config)
+    facts["io"] = (f"input 'audio' float32 [batch, samples] in [-1, 1] at {config.sampling_rate} Hz, samples >= "
+                   f"{min_samples}; output 'mel' float32 [batch, {config.num_mels}, frames], the mel the model takes "
+                   f"({facts['mel']})")
+    facts["min_samples"] = str(min_samples)
+    return facts
+
+
+def with_onnx_facts(model: bytes, facts: dict[str, str]) -> bytes:
+    """An ONNX model's bytes with `facts` as its metadata_props."""
+    import onnx
+
+    proto = onnx.load_from_string(model)
+    onnx.helper.set_model_props(proto, facts)
+    return proto.SerializeToString()
 
 
 def read_facts(path: str | os.PathLike) -> dict[str, str]:
@@ -61,4 +82,4 @@ def read_facts(path: str | os.PathLike) -> dict[str, str]:
         model = onnx.load(os.fspath(path), load_external_data=False)
     except Exception as e:  # onnx raises DecodeError and others for a file that is not a model
         raise HifiganError(path, f"not an ONNX or TorchScript file ({type(e).__name__})") from None
-    return {prop.key: prop.value for prop in model.metadata_props if prop.key in KEYS}
+    return {prop.key: prop.value for prop in model.metadata_props if prop.key in FRONTEND_KEYS}

@@ -1,0 +1,147 @@
+"""The model's mel front-end (`hifigan.mel.MelSpectrogram` of its config) as ONNX, so that a deployment computes its
+input with the package's own front-end rather than a copy: audio float32 [batch, samples] in [-1, 1] -> the mel the
+exported generator takes, float32 [batch, num_mels, frames] (`hifigan export --frontend` writes it as NAME.mel.onnx).
+
+torch's dynamo exporter writes it (the TorchScript-based one has no complex STFT); onnxruntime checks it against
+MelSpectrogram before it is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from hifigan.atomic import atomic_path
+from hifigan.config import HifiganConfig
+from hifigan.errors import HifiganError
+from hifigan.extras import optional_import
+from hifigan.inference.export_facts import frontend_facts, with_onnx_facts
+from hifigan.mel import MelSpectrogram
+
+FRONTEND_OPSET = 18  # torch.stft becomes ONNX STFT (opset 17 on); 18 is the dynamo exporter's own opset
+SUFFIX = ".mel.onnx"  # NAME.onnx's front-end is NAME.mel.onnx
+# Float32 agreement with MelSpectrogram on check_frontend's noise, relative to the mel's largest |value| (its floor, for
+# a log convention): two float32 FFTs (ONNX Runtime's, torch's pocketfft) differ by <= 7e-7 of it on tiny configs,
+# every convention and framing (tests/inference/test_export_frontend.py); a one-sample shift of the padding is
+# >= 1.5e-2. (Real speech on V1, n_fft 1024, reaches ~8e-5 in its quiet bins: docs/export.md.)
+TOLERANCE = 1e-5
+
+
+def frontend_path(model: str | os.PathLike) -> Path:
+    """Where `hifigan export --frontend` writes the front-end of the model file `model`: NAME.onnx -> NAME.mel.onnx."""
+    model = Path(model)
+    return model.with_name(model.stem + SUFFIX) if model.suffix.lower() == ".onnx" else model.with_name(
+        model.name + SUFFIX)
+
+
+class FrontEnd(nn.Module):
+    """The config's MelSpectrogram as a module, for the exporter: [batch, samples] -> [batch, num_mels, frames].
+
+    It holds a MelSpectrogram of its own: exporting fills that one's tensor cache with the exporter's fake tensors.
+    """
+
+    def __init__(self, config: HifiganConfig) -> None:
+        super().__init__()
+        self.mel = MelSpectrogram(**config.mel_kwargs())
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.mel(audio)
+
+
+def _audio(batch: int, samples: int, seed: int) -> np.ndarray:
+    """Float32 noise [batch, samples] at -20 dB with a silent first quarter (there the floor and epsilon show)."""
+    audio = np.random.default_rng(seed).standard_normal((batch, samples)).astype(np.float32) * 0.1
+    audio[:, : samples // 4] = 0
+    return audio
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """The exporter's notices (deprecations, torchvision not installed, its progress) kept off the command's
+    output: a command prints one line."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def dynamo_onnx_bytes(module: nn.Module, min_samples: int, example_samples: int, outputs: list[str]) -> bytes:
+    """`module` ([batch, samples] audio -> `outputs`) as ONNX by torch's dynamo exporter: input 'audio', batch and
+    samples dynamic (samples >= min_samples), traced on float32 audio [2, example_samples]. A failure is one line."""
+    for package in ("onnx", "onnxruntime"):  # the exporter writes with onnx; the check runs onnxruntime
+        optional_import(package, "exporting the mel front-end")
+    optimizer = optional_import("onnxscript.optimizer", "exporting the mel front-end")  # the dynamo exporter's
+    example = torch.from_numpy(_audio(2, example_samples, seed=0))
+    samples = torch.export.Dim("samples", min=min_samples)
+    try:
+        with _quiet_exporter(), torch.no_grad():
+            # Not the exporter's optimize=True: onnxscript 0.7's rewrite rules take x + c for x where |c| <= 1e-8,
+            # and drop |X|'s 1e-9 epsilon (silent frames then fall to the floor). Constants folded only.
+            program = torch.onnx.export(
+                module.eval(), (example,), dynamo=True, dynamic_shapes=({0: torch.export.Dim("batch"), 1: samples},),
+                input_names=["audio"], output_names=outputs, opset_version=FRONTEND_OPSET, verbose=False,
+                optimize=False,
+            )
+            optimizer.fold_constants(program.model)
+            optimizer.remove_unused_nodes(program.model)
+    except Exception as e:  # the exporter's failures have many types; its first line says what
+        text = " ".join(str(e).split())[:200]
+        raise HifiganError(None, f"cannot export the mel front-end ({type(e).__name__}: {text})") from None
+    return program.model_proto.SerializeToString()
+
+
+def frontend_onnx_bytes(config: HifiganConfig) -> bytes:
+    """The config's front-end as an ONNX model (bytes, without facts): input 'audio' [batch, samples], samples >=
+    MelSpectrogram.min_samples; output 'mel' [batch, num_mels, frames]."""
+    module = FrontEnd(config)
+    least = module.mel.min_samples
+    return dynamo_onnx_bytes(module, least, max(least, 4 * config.n_fft), ["mel"])
+
+
+def check_frontend(model: bytes, config: HifiganConfig) -> None:
+    """`model` run by onnxruntime gives MelSpectrogram's mel (shape, and values within TOLERANCE of its range) at
+    its shortest audio and at a longer one, batch 2; else a one-line HifiganError saying where it differs."""
+    ort = optional_import("onnxruntime", "checking the exported mel front-end")
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    mel = MelSpectrogram(**config.mel_kwargs())
+    for samples in (mel.min_samples, 3 * config.n_fft + config.hop_size // 2 + 1):
+        audio = _audio(2, samples, seed=samples)
+        expected = mel(torch.from_numpy(audio)).numpy()
+        got = session.run(["mel"], {"audio": audio})[0]
+        if got.shape != expected.shape:
+            raise HifiganError(None, f"the exported mel front-end gives {got.shape[-1]} frames for {samples} samples, "
+                                     f"MelSpectrogram {expected.shape[-1]}")
+        error = float(np.max(np.abs(got - expected))) / max(float(np.max(np.abs(expected))), 1e-30)
+        if not error <= TOLERANCE:
+            raise HifiganError(None, f"the exported mel front-end differs from MelSpectrogram by {error:.2g} of the "
+                                     f"mel's range at {samples} samples (more than {TOLERANCE:g})")
+
+
+def frontend_bytes(config: HifiganConfig) -> bytes:
+    """The checked front-end with its facts (export_facts.frontend_facts) in its metadata_props."""
+    model = frontend_onnx_bytes(config)
+    check_frontend(model, config)
+    least = MelSpectrogram(**config.mel_kwargs()).min_samples
+    return with_onnx_facts(model, frontend_facts(config, least))
+
+
+def export_frontend(config: HifiganConfig, out: str | os.PathLike) -> None:
+    """Write the config's checked front-end to `out` (.onnx), atomically: an existing file is replaced only by a
+    complete one."""
+    model = frontend_bytes(config)
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(model)
