@@ -174,10 +174,27 @@ def test_a_chunk_of_the_wrong_shape_is_one_message_with_or_without_a_convention(
     torch.manual_seed(0)
     cfg = tiny_config("1")
     vocoder = Vocoder(Generator(cfg), cfg, backend="eager").set_mel_convention(convention)
-    for bad, shape in [(torch.zeros(15, 5), "(15, 5)"), (torch.zeros(1, 16, 5), "(1, 16, 5)")]:
+    for bad, shape in [(torch.zeros(15, 5), "(15, 5)"), (torch.zeros(2, 16, 5), "(2, 16, 5)"),
+                       (torch.zeros(1, 15, 5), "(1, 15, 5)")]:
         with pytest.raises(ValueError) as caught:
             list(vocoder.stream([torch.zeros(16, 3) - 4, bad]))
-        assert str(caught.value) == f"mel chunk 1: expected a mel of shape [16, T], got {shape}"
+        assert str(caught.value) == f"mel chunk 1: expected a mel of shape [16, T] or [1, 16, T], got {shape}"
+
+
+@pytest.mark.parametrize("convention", [None, "log10", "transposed"])
+def test_a_chunk_may_be_a_batch_of_one_as_the_server_takes_it(convention):
+    """[1, num_mels, n] chunks (an acoustic model's batch-of-one output), mixed with [num_mels, n] ones, stream the
+    one-shot audio, with or without a convention ([1, n, num_mels] under 'transposed'), as /v1/stream takes them."""
+    torch.manual_seed(0)
+    cfg = tiny_config("1")
+    vocoder = Vocoder(Generator(cfg).double(), cfg, backend="eager").set_mel_convention(convention)
+    mel = torch.randn(cfg.num_mels, 20, dtype=torch.float64) - 4
+    given = mel.T if convention == "transposed" else mel
+    chunks = given.split([3, 0, 5, 12], dim=0 if convention == "transposed" else 1)
+    out = torch.cat(list(vocoder.stream(c[None] if i % 2 == 0 else c for i, c in enumerate(chunks))))
+    expected = vocoder(given)
+    assert out.shape == (20 * vocoder.hop_size,)
+    assert (out - expected).abs().max() < EXACT
 
 
 @pytest.mark.parametrize("min_frames", [0, -3, 2.5, None, "4", True])

@@ -18,7 +18,7 @@ from torch import nn
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
-from hifigan.inference.mel_input import check_mel_shape
+from hifigan.inference.mel_input import stream_chunk
 from hifigan.models.generators import build_generator
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.receptive_field import generator_field, own_field
@@ -64,11 +64,10 @@ def latency_ms(config: HifiganConfig) -> float:
 
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
-    """Chunk `index` as a [num_mels, t] CPU tensor of `dtype` (the buffer's: a chunk may come on an acoustic model's
-    GPU); another shape is a whole mel's MelError, naming the chunk (a ValueError too, like every bad mel)."""
-    chunk = torch.as_tensor(chunk, dtype=dtype, device="cpu")
-    check_mel_shape(chunk, (2,), num_mels, False, f"mel chunk {index}", min_frames=0)
-    return chunk
+    """Chunk `index` ([num_mels, t], or a batch of one [1, num_mels, t]) as a [num_mels, t] CPU tensor of `dtype`
+    (the buffer's: a chunk may come on an acoustic model's GPU); another shape is a whole mel's MelError, naming the
+    chunk (a ValueError too, like every bad mel)."""
+    return stream_chunk(torch.as_tensor(chunk, dtype=dtype, device="cpu"), num_mels, False, f"mel chunk {index}")
 
 
 class StreamCursor:

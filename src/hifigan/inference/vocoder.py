@@ -20,7 +20,7 @@ from hifigan.config import HifiganConfig
 from hifigan.devices import resolve_device
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
-from hifigan.inference.mel_input import check_mel_shape, mel_tensor
+from hifigan.inference.mel_input import check_mel_shape, mel_tensor, stream_chunk
 from hifigan.inference.ownership import check_placement, placement
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
@@ -257,7 +257,8 @@ class Vocoder:
         return seen
 
     def stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1) -> Iterator[torch.Tensor]:
-        """Audio chunks for [num_mels, t] mel chunks; concatenated, they equal `self(whole mel)`.
+        """Audio chunks for [num_mels, t] mel chunks (or [1, num_mels, t]: a batch of one, as an acoustic model
+        gives it); concatenated, they equal `self(whole mel)`.
 
         Each frame's audio leaves once `receptive_field.right` later frames have arrived (the look-ahead);
         memory stays bounded by the chunk size plus the receptive field. Each chunk is converted from the
@@ -270,10 +271,11 @@ class Vocoder:
         return self._stream((self._chunk(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
 
     def _chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:
-        """A stream chunk checked: its shape before a conversion (without one, the cursor checks it), its values."""
+        """A stream chunk checked: its shape before a conversion, which gets it as [num_mels, t] (without one, the
+        cursor checks it), its values."""
         chunk = mel_tensor(chunk, source)
         if getattr(self, "_mel_convert", None) is not None:
-            self._check_shape(chunk, (2,), source, min_frames=0)
+            chunk = stream_chunk(chunk, self.config.num_mels, self._mel_transposed, source)
         return self._values(chunk, source)
 
     def _stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1

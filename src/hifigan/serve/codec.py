@@ -9,6 +9,8 @@ import numpy as np
 
 from hifigan.audio import checked_mel_values, to_int16
 from hifigan.errors import MelError
+from hifigan.inference.mel_input import mel_shapes as inference_mel_shapes
+from hifigan.inference.mel_input import unbatched
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"
@@ -24,8 +26,8 @@ class RequestError(Exception):
 
 def mel_shapes(num_mels: int, frames: str = "T") -> str:
     """The shapes a mel may have, as the errors, /openapi.json and docs/serving.md say them: a request body and a
-    stream message alike (both go through decode_mel)."""
-    return f"[{num_mels}, {frames}] or [1, {num_mels}, {frames}]"
+    stream message alike (both go through decode_mel), as `Vocoder.stream` takes a chunk."""
+    return inference_mel_shapes(num_mels, (2, 3), batch="1", frames=frames)
 
 
 def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") -> np.ndarray:
@@ -48,8 +50,7 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if mel.dtype != np.float32:
         raise RequestError(400, f"{what} has dtype {mel.dtype}, expected float32")
     sent = list(mel.shape)  # the error names the shape as sent, before [1, num_mels, T] loses its batch axis
-    if mel.ndim == 3 and mel.shape[0] == 1:
-        mel = mel[0]
+    mel = unbatched(mel)  # [1, num_mels, T]: a batch of one, taken as Vocoder.stream takes a chunk
     if mel.ndim != 2 or mel.shape[1] < 1:
         raise RequestError(400, f"{what} has shape {sent}, expected {mel_shapes(num_mels)} with T >= 1")
     if mel.shape[0] != num_mels:
