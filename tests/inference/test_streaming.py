@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import re
 
 import numpy as np
 import pytest
@@ -195,6 +196,18 @@ def test_a_chunk_may_be_a_batch_of_one_as_the_server_takes_it(convention):
     expected = vocoder(given)
     assert out.shape == (20 * vocoder.hop_size,)
     assert (out - expected).abs().max() < EXACT
+
+
+@pytest.mark.parametrize("chunk_frames", [0, -3, 2.5, None, "4", True])
+def test_chunk_frames_is_an_integer_of_at_least_one_checked_at_the_call(chunk_frames):
+    """split_frames (and chunked, which uses it) refuse True (which cut a mel into 1-frame chunks), floats and
+    strings with values.integer's one-line ValueError, when called rather than at the first chunk."""
+    message = rf"^chunk_frames must be an integer >= 1, got {re.escape(repr(chunk_frames))}$"
+    with pytest.raises(ValueError, match=message):
+        split_frames(torch.zeros(16, 3), chunk_frames)
+    with pytest.raises(ValueError, match=message):
+        _STREAM_VOCODER.chunked(torch.zeros(16, 3), chunk_frames)
+    assert [c.shape[1] for c in split_frames(torch.zeros(16, 7), 3)] == [3, 3, 1]
 
 
 @pytest.mark.parametrize("min_frames", [0, -3, 2.5, None, "4", True])

@@ -22,6 +22,7 @@ from hifigan.inference.mel_input import stream_chunk
 from hifigan.models.generators import build_generator
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.receptive_field import generator_field, own_field
+from hifigan.values import integer
 
 __all__ = [
     "AUTO_CHUNK_FRAMES",
@@ -160,8 +161,7 @@ def time_splits(frames: int, parts: int, field: ReceptiveField) -> list[tuple[in
 
 
 def split_frames(mel: torch.Tensor, chunk_frames: int) -> Iterator[torch.Tensor]:
-    """Consecutive [num_mels, <=chunk_frames] views of a mel."""
-    if chunk_frames < 1:
-        raise ValueError(f"chunk_frames must be >= 1, got {chunk_frames}")
-    for start in range(0, mel.shape[-1], chunk_frames):
-        yield mel[:, start : start + chunk_frames]
+    """Consecutive [num_mels, <=chunk_frames] views of a mel; `chunk_frames` (an integer >= 1) checked at the call,
+    not at the first chunk."""
+    chunk_frames = integer("chunk_frames", chunk_frames, 1)
+    return (mel[:, start : start + chunk_frames] for start in range(0, mel.shape[-1], chunk_frames))

@@ -284,7 +284,8 @@ class Vocoder:
                       self.io_dtype)
 
     def chunked(self, mel: torch.Tensor | np.ndarray, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> torch.Tensor:
-        """[num_mels, T] -> [T * hop] in chunks of `chunk_frames` (bounded memory, same output as one-shot)."""
+        """[num_mels, T] -> [T * hop] in chunks of `chunk_frames`, an integer >= 1 (bounded memory, same output as
+        one-shot)."""
         mel = self._as_mel(mel, dims=(2,))
         return torch.cat(list(self._stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))
 
