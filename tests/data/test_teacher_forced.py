@@ -105,3 +105,21 @@ def test_missing_teacher_forced_mel_is_an_error(tmp_path, tiny_corpus):
     files = find_audio(tiny_corpus, recursive=True)
     with pytest.raises(HifiganError, match=f"{len(files)} of {len(files)} inputs are bad .*clip00.npy: no such file"):
         quiet_scan(files, input_mels=tmp_path)
+
+
+def test_a_missing_mel_names_the_file_meant_when_it_differs_in_case_or_sits_in_a_subfolder(tmp_path, tiny_corpus):
+    """--input-mels looks for <folder>/<stem>.npy: a mel whose name differs only in case, or that sits in a subfolder,
+    is still "no such file", with a hint at the file found; a mel found nowhere has none."""
+    files = find_audio(tiny_corpus)[:3]
+    frontend = MelSpectrogram(**CFG.mel_kwargs())
+    mels = tmp_path / "mels"
+    (mels / "sub").mkdir(parents=True)
+    for path, name in zip(files, ["CLIP00.npy", "sub/clip01.npy"]):
+        np.save(mels / name, frontend(torch.from_numpy(load_audio(path))).numpy())
+    with pytest.raises(HifiganError) as caught:
+        quiet_scan(files, input_mels=mels)
+    assert str(caught.value).split(": ", 1)[1].split("; ") == [
+        f"{mels / 'clip00.npy'}: no such file (a file differing in case: CLIP00.npy)",
+        f"{mels / 'clip01.npy'}: no such file (found in {mels / 'sub' / 'clip01.npy'}: --input-mels takes a flat "
+        "folder)",
+        f"{mels / 'clip02.npy'}: no such file"]

@@ -13,7 +13,7 @@ import numpy as np
 from hifigan.audio import check_format
 from hifigan.config import HifiganConfig
 from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
-from hifigan.data.teacher_mels import load_teacher_mel
+from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.melconv.model import ModelMel
 
@@ -111,17 +111,19 @@ def scan_clips(
 
 def sort_clips(
     files: Sequence[Path], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
-    input_mels: Path | None = None, mel_convention: str | None = None, what: str = "training set",
+    input_mels: Path | MelFolder | None = None, mel_convention: str | None = None, what: str = "training set",
     facts: FileFacts | None = None,
 ) -> ScanReport:
     """scan_clips' verdict on each file, every file that stops the run collected in `bad` (not raised), for a
-    caller that reports them with other sets' (hifigan.data.corpus_scan); finish_scan completes it."""
+    caller that reports them with other sets' (hifigan.data.corpus_scan, which passes one MelFolder to both sets);
+    finish_scan completes it."""
     if facts is None:
         facts = gather_facts(files, ReadSettings(config.sampling_rate, resample, mix_to_mono), progress=False)
     if len(facts.rows) != len(files):
         raise HifiganError(None, f"{what}: facts for {len(facts.rows)} files, {len(files)} files given")
     report = ScanReport()
     model = ModelMel.of(config) if input_mels is not None else None
+    mels = MelFolder.of(input_mels) if input_mels is not None else None
     for i, path in enumerate(files):
         row = facts.rows[i]
         verdict = classify(row, config)
@@ -147,12 +149,12 @@ def sort_clips(
         if row["clipped"] > CLIP_FRACTION:
             report.clipping.append(path)
         mel_path = None
-        if input_mels is not None:
-            mel_path = Path(input_mels) / f"{path.stem}.npy"
+        if mels is not None:
+            mel_path = mels.mel_path(path)
             try:
                 frames = load_teacher_mel(mel_path, model, mel_convention).shape[1]  # missing or malformed: an error
             except HifiganError as e:
-                report.bad.append(e)
+                report.bad.append(mels.explained(e, mel_path))
                 continue
             if problem := frames_mismatch(frames, samples, config.hop_size):
                 report.bad.append(HifiganError(mel_path, problem))

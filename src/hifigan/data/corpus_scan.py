@@ -12,6 +12,7 @@ from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
 from hifigan.data.corpus import Corpus, HeldOut
 from hifigan.data.scan_cache import FileFacts
 from hifigan.data.skipped_list import skipped_rows, write_skipped
+from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, bad_inputs
 
 
@@ -26,7 +27,7 @@ class ScannedCorpus:
     facts: FileFacts
 
 
-def _shared_stems(files: Sequence[Path], input_mels: Path) -> list[HifiganError]:
+def _shared_stems(files: Sequence[Path], mels: MelFolder) -> list[HifiganError]:
     """Teacher-forced mels are found by stem (<stem>.npy, as the official code does): two files of one stem, in two
     speakers' folders or as .wav and .flac, would both train against one mel."""
     first: dict[str, Path] = {}
@@ -34,7 +35,7 @@ def _shared_stems(files: Sequence[Path], input_mels: Path) -> list[HifiganError]
     for path in files:
         if (other := first.setdefault(path.stem, path)) != path:
             problems.append(HifiganError(path, f"has the stem of {other}: both would take the mel "
-                                               f"{input_mels / path.stem}.npy (--input-mels finds mels by stem); "
+                                               f"{mels.mel_path(path)} (--input-mels finds mels by stem); "
                                                "rename one"))
     return problems
 
@@ -75,7 +76,8 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     rewritten with every file skipped, and why (hifigan.data.skipped_list), which the warnings name."""
     lists = corpus.lists()  # a large folder is walked once
     files = corpus.listed(lists)
-    shared = _shared_stems(files, input_mels) if input_mels is not None else []
+    mels = MelFolder(input_mels) if input_mels is not None else None  # listed once, at the first missing mel
+    shared = _shared_stems(files, mels) if mels is not None else []
     facts = facts_of(files)
     # a file at another rate or channel count is drawn like a usable one: the scan then stops on it, naming it
     verdicts = [classify(row, config) for row in facts.rows]
@@ -85,7 +87,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = corpus.keep_held_out(held, held_out)
     index = {f: i for i, f in enumerate(files)}
-    kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels, mel_convention=mel_convention)
+    kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention)
     train = sort_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
     valid = sort_clips(held.valid, config, **kw, what="validation set",
                        facts=facts.take([index[f] for f in held.valid]))

@@ -4,6 +4,7 @@ the map is exact, so a pretrained model fine-tunes on them in its own convention
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +40,40 @@ def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None)
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: --mel-convention "
                                  f"{option})") from None
         raise
+
+
+class MelFolder:
+    """The --input-mels folder, where a clip's mel is <folder>/<stem>.npy. A missing one's error hints at the file
+    meant (its name in another case, or in a subfolder), from one listing of the folder, made at the first miss."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._names: dict[str, list[Path]] | None = None  # lower-cased .npy name -> the files of that name, below
+
+    @classmethod
+    def of(cls, folder: MelFolder | Path) -> MelFolder:
+        """`folder` as a MelFolder (one, and so one listing, may serve several sets' scans)."""
+        return folder if isinstance(folder, MelFolder) else cls(folder)
+
+    def mel_path(self, clip: Path) -> Path:
+        return self.folder / f"{clip.stem}.npy"
+
+    def explained(self, error: HifiganError, path: Path) -> HifiganError:
+        """`error` (reading `path`), with a hint where `path` is missing and the file meant is elsewhere."""
+        if path.exists() or not (hint := self._hint(path)):
+            return error
+        return type(error)(error.path, f"{error.problem} ({hint})")
+
+    def _hint(self, path: Path) -> str:
+        if self._names is None:
+            self._names = {}
+            for root, _, names in sorted(os.walk(self.folder)):  # symlinked folders not followed
+                for name in sorted(names):
+                    if name.lower().endswith(".npy"):
+                        self._names.setdefault(name.lower(), []).append(Path(root) / name)
+        found = self._names.get(path.name.lower(), [])
+        if flat := [p for p in found if p.parent == self.folder]:
+            return f"a file differing in case: {flat[0].name}"
+        if found:
+            return f"found in {found[0]}: --input-mels takes a flat folder"
+        return ""
