@@ -41,10 +41,14 @@ class CheckpointError(HifiganError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
+# Between the problems bad_inputs lists: no message holds it (many hold "; "), so the line splits back into them.
+LIST_SEPARATOR = " | "
+
+
 def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -> HifiganError:
     """One error for every bad input (or, `what`, output) of a batch (every one is checked before anything is
-    written): a single one as it is, several listed in one line after their count."""
+    written): a single one as it is, several listed in one line after their count, split by LIST_SEPARATOR."""
     if len(problems) == 1:
         return problems[0]
-    listed = "; ".join(str(e) for e in problems)
+    listed = LIST_SEPARATOR.join(str(e) for e in problems)
     return HifiganError(None, f"{len(problems)} of {total} {what} are bad (nothing was written): {listed}")

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from hifigan.cli import main
+from hifigan.errors import LIST_SEPARATOR
 from tests.support.cli_runs import BINS, SR, failed_cleanly, files_in, run, run_module, tone, wav
 
 
@@ -157,14 +158,14 @@ def test_vocode_refuses_an_output_that_is_an_input(tmp_path, capsys, monkeypatch
 
 
 def test_an_overwritten_input_is_listed_as_one_item(tmp_path, capsys, tiny_checkpoint):
-    """An output that would overwrite its input, listed among other bad inputs, is one '; '-separated item."""
+    """An output that would overwrite its input, listed among other bad inputs, is one item of the list."""
     (tmp_path / "out").mkdir()
     inside = wav(tmp_path / "out" / "x.wav", tone(SR // 2))
     bad = tmp_path / "m.npy"
     np.save(bad, np.zeros((BINS + 1, 30), np.float32))
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", inside, bad)
     line = failed_cleanly(code, err, tmp_path / "nothing", "2 of 2 inputs are bad")
-    listed = line.split("(nothing was written): ", 1)[1].split("; ")
+    listed = line.split("(nothing was written): ", 1)[1].split(LIST_SEPARATOR)
     assert [re.sub(r":.*", "", item) for item in listed] == [str(inside), str(bad)]
 
 
@@ -253,9 +254,9 @@ def test_same_file_spellings_hard_links_and_several_outputs(tmp_path, monkeypatc
     assert len(overwritten_inputs([Path("in.wav")], both)) == 1  # one error per output
     with pytest.raises(HifiganError) as err:
         refuse_overwriting(iter([Path("link.wav"), Path("b.json"), Path("c.wav")]), iter(inputs), "--out")
-    assert str(err.value) == (  # as several bad inputs are listed (errors.bad_inputs); no '; ' inside an item
+    assert str(err.value) == (  # as several bad inputs are listed (errors.bad_inputs)
         "2 of 3 outputs are bad (nothing was written): link.wav: the output would overwrite the input audio in.wav "
-        f"(choose another --out); b.json: the output would overwrite the input config {tmp_path / 'b.json'} "
+        f"(choose another --out) | b.json: the output would overwrite the input config {tmp_path / 'b.json'} "
         "(choose another --out)")
     assert config_file("b.json") == "b.json" and config_file("v1") is None and config_file(None) is None
 
