@@ -227,11 +227,12 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
         if hasattr(loaded, "close"):
             loaded.close()
         raise MelError(path, "not a single .npy array (an .npz archive?)")
-    mel = loaded
-    if mel.ndim == 3 and mel.shape[0] == 1:
-        mel = mel[0]
+    from hifigan.inference.mel_input import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
+
+    mel = unbatched(loaded)
     if mel.ndim != 2:
-        raise MelError(path, f"mel has shape {mel.shape}, expected [{num_mels}, frames] or [1, {num_mels}, frames]")
+        shapes = mel_shapes(num_mels, (2, 3), batch="1", frames="frames")
+        raise MelError(path, f"mel has shape {mel.shape}, expected {shapes}")
     if transposed:
         mel = mel.T
     mel = checked_mel_values(mel, path, np.float32)
