@@ -6,9 +6,10 @@ A reader never sees a half-written file, and a crash leaves the previous file in
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hifigan.errors import HifiganError
@@ -17,48 +18,137 @@ from hifigan.errors import HifiganError
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path in the target's folder; on success fsync it and rename it over the target."""
-    target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
+    with atomic_paths([target]) as (tmp,):
+        yield tmp
+
+
+@contextlib.contextmanager
+def atomic_paths(targets: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
+    """Yield a temporary path beside each target; once the block has written them all, fsync each and rename each
+    over its target. Files written as a unit (official g_/do_ pairs): a failure leaves none of them half done."""
+    targets = [Path(t) for t in targets]
+    temps: list[Path] = []
+    renamed: list[Path] = []  # targets replaced so far that did not exist before: undone if a later rename fails
+    try:
+        for target in targets:
+            temps.append(_temporary_beside(target))
+        try:
+            yield temps
+        except OSError as e:  # the writer's own failure (a full disk): named after the file it was writing
+            written = next((t for tmp, t in zip(temps, targets) if e.filename and Path(e.filename) == tmp), None)
+            raise write_failure(written or targets[0], e) from None
+        for tmp, target in zip(temps, targets):
+            _complete(tmp, target)
+        for tmp, target in zip(temps, targets):
+            existed = target.exists()
+            _replace(tmp, target)
+            if not existed:
+                renamed.append(target)
+    except BaseException:
+        for path in (*temps, *renamed):
+            path.unlink(missing_ok=True)
+        raise
+    for folder in dict.fromkeys(_folder(t) for t in targets):
+        _fsync_dir(folder)
+
+
+def _folder(target: Path) -> Path:
+    return target.parent if str(target.parent) else Path(".")
+
+
+def _temporary_beside(target: Path) -> Path:
+    """An empty hidden temporary file in the target's folder (a rename within one file system is atomic)."""
+    folder = _folder(target)
     if not folder.is_dir():
         raise HifiganError(folder, "output folder does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise HifiganError(folder, f"cannot write here ({e.strerror})") from None
+        raise HifiganError(folder, f"cannot write here ({_folder_reason(e, folder)})") from None
     os.close(fd)
-    tmp_path = Path(tmp)
+    return Path(tmp)
+
+
+def _complete(tmp: Path, target: Path) -> None:
+    """Give the written temporary file a plain open()'s mode (mkstemp makes 0600) and flush it to disk."""
     try:
-        yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the mode a plain open() would
-        with open(tmp_path, "rb+") as f:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(tmp_path, target)
     except OSError as e:
-        tmp_path.unlink(missing_ok=True)
         raise write_failure(target, e) from None
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    _fsync_dir(folder)
+
+
+def _replace(tmp: Path, target: Path) -> None:
+    try:
+        os.replace(tmp, target)
+    except OSError as e:
+        raise write_failure(target, e) from None
+
+
+def _folder_reason(error: OSError, folder: Path) -> str:
+    """Why no file can be made in an existing folder: the system's reason, but a folder that exists and yet takes no
+    files (/proc, sysfs) says so rather than 'No such file or directory'."""
+    return "no files can be created in it" if _takes_nothing(error, folder) else error.strerror or str(error)
+
+
+def _takes_nothing(error: OSError, folder: Path) -> bool:
+    """Whether creating an entry in an existing folder failed as /proc and sysfs refuse it: ENOENT."""
+    return error.errno == errno.ENOENT and folder.is_dir()
 
 
 def prepare_output_dir(folder: str | os.PathLike) -> None:
     """Create an output folder, or fail with one line naming it if it cannot be created or written.
 
-    Writability is probed by creating a temporary file: permission bits alone miss read-only mounts and root.
+    Writability is probed by creating a temporary file: permission bits alone miss read-only mounts and root. The
+    folders it creates are recorded (see removing_new_folders), and removed again if the probe fails.
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise HifiganError(folder, "exists and is not a folder")
+    missing = [f for f in (folder, *folder.parents) if not f.exists() and not f.is_symlink()][::-1]
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise HifiganError(folder, f"cannot create folder ({e.strerror})") from None
+        _remove_empty(missing)
+        parent = (missing[0] if missing else folder).parent
+        reason = f"no folders can be created in {parent}" if _takes_nothing(e, parent) else e.strerror
+        raise HifiganError(folder, f"cannot create folder ({reason})") from None
+    if _new_folders is not None:
+        _new_folders.extend(missing)
     try:
         with tempfile.TemporaryFile(dir=folder, prefix=".hifigan-probe."):
             pass
     except OSError as e:
-        raise HifiganError(folder, f"folder is not writable ({e.strerror})") from None
+        _remove_empty(missing)
+        raise HifiganError(folder, f"folder is not writable ({_folder_reason(e, folder)})") from None
+
+
+_new_folders: list[Path] | None = None  # what prepare_output_dir created inside removing_new_folders, outermost first
+
+
+@contextlib.contextmanager
+def removing_new_folders() -> Iterator[None]:
+    """Run a command so that a failure leaves no folder it made: the folders prepare_output_dir creates in the block
+    are removed, deepest first, if the block fails and they are still empty (files already finished stay)."""
+    global _new_folders
+    outer, _new_folders = _new_folders, []
+    try:
+        yield
+    except BaseException:
+        _remove_empty(_new_folders)
+        raise
+    finally:
+        created, _new_folders = _new_folders, outer
+        if outer is not None:
+            outer.extend(created)
+
+
+def _remove_empty(folders: Sequence[Path]) -> None:
+    """rmdir each folder, deepest first, that is (still) empty; one that holds anything stays, and its parents."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def write_failure(target: str | os.PathLike, error: BaseException) -> HifiganError:

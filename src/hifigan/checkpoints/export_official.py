@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.checkpoints.contents import CheckpointContents
-from hifigan.checkpoints.format import write_checkpoint
+from hifigan.checkpoints.format import write_checkpoints
 from hifigan.checkpoints.official import (
     OFFICIAL_DISCRIMINATORS,
     is_official_set,
@@ -98,6 +98,5 @@ def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], N
     prepare_output_dir(out)  # once everything to write has been read and checked; before the notes, as check
     for line in ([] if note is None else [note]) + official_code_problems(source.config(), f"g_{step:08d}"):
         warnings.warn(line, stacklevel=2)
-    for name, payload in files.items():
-        write_checkpoint(out / name, payload)
+    write_checkpoints({out / name: payload for name, payload in files.items()})  # both or neither
     return [out / name for name in files]

@@ -9,13 +9,14 @@ import pickle
 import pickletools
 import re
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from hifigan.atomic import atomic_path, write_failure
+from hifigan.atomic import atomic_paths, write_failure
 from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_zip
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
@@ -129,11 +130,18 @@ def _reason(e: BaseException) -> str:
 
 def write_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     """Save atomically: the previous file at `path` stays intact until the new one is complete."""
-    with atomic_path(path) as tmp:
-        try:
-            torch.save(payload, tmp)
-        except RuntimeError as e:  # torch's zip writer reports a failed write (full disk, size limit) this way
-            raise write_failure(path, e) from None
+    write_checkpoints({path: payload})
+
+
+def write_checkpoints(files: Mapping[str | os.PathLike, dict[str, Any]]) -> None:
+    """Save several files as a unit (an official g_/do_ pair): all are written to temporary files first and renamed
+    only once every one is complete, so a failure (a full disk at the second) leaves none of them."""
+    with atomic_paths(list(files)) as temps:
+        for tmp, (path, payload) in zip(temps, files.items()):
+            try:
+                torch.save(payload, tmp)
+            except (RuntimeError, OSError) as e:  # torch's zip writer reports a full disk as a RuntimeError
+                raise write_failure(path, e) from None
 
 
 def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike | None, what: str) -> None:

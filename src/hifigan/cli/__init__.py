@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from hifigan.atomic import removing_new_folders
 from hifigan.cli.bench import add_bench
 from hifigan.cli.check_mel import add_check_mel
 from hifigan.cli.common import resolve_out
@@ -162,7 +163,8 @@ def _run_with_warnings(args: argparse.Namespace, fail: Callable[[str, int], int]
 def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
     """The subcommand's exit code: 0 on success, else what `fail` makes of the error (one line)."""
     try:
-        code = int(args.func(args) or 0)
+        with removing_new_folders():  # a failed command leaves no folder it created
+            code = int(args.func(args) or 0)
         sys.stdout.flush()  # a reader gone (below) shows here when the output was short
         return code
     except ReportedElsewhere:  # rank 0 of the torchrun job prints it

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.atomic import atomic_path, prepare_output_dir
+from hifigan.atomic import atomic_paths, prepare_output_dir, write_failure
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.metrics import METRICS, metric_title
 from hifigan.evaluation.pairing import match_lengths
@@ -34,11 +34,8 @@ def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Pat
 
 def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig, *, resample: bool = False,
                  mix_to_mono: bool = False) -> None:
-    """Write the JSON and the PNG atomically; the PNG's spectrograms are of the file with the median mel L1
-    (or the first file)."""
-    json_path, png_path = paths
-    with atomic_path(json_path) as tmp:
-        tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    """Write the JSON and the PNG atomically, as a unit (neither without the other); the PNG's spectrograms are of the
+    file with the median mel L1 (or the first file)."""
     typical = _typical_file(report)
     from hifigan.audio import load_audio
 
@@ -46,8 +43,12 @@ def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig
     ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono)
                 for p in (typical.reference, typical.generated))
     ref, gen = match_lengths(ref, gen, config.hop_size, typical.generated)
-    with atomic_path(png_path) as tmp:
-        plot_report(report, tmp, config, (typical.stem, ref, gen))
+    with atomic_paths(paths) as (json_tmp, png_tmp):
+        json_tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        try:
+            plot_report(report, png_tmp, config, (typical.stem, ref, gen))
+        except OSError as e:  # named after the PNG (atomic_paths names an unnamed failure after the first file)
+            raise write_failure(paths[1], e) from None
 
 
 def _typical_file(report: Report) -> FileResult:

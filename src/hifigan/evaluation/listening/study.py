@@ -14,6 +14,7 @@ import json
 import os
 import secrets
 import shutil
+import sqlite3
 import tempfile
 import time
 import warnings
@@ -21,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hifigan.atomic import prepare_output_dir
+from hifigan.atomic import prepare_output_dir, write_failure
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
 
@@ -155,7 +156,7 @@ def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
     """Copy the stimuli as blind WAV copies under random tokens and write the database; both appear only when
     complete."""
     from hifigan.audio import audio_info
-    from hifigan.evaluation.listening.blinding import blind_versions, study_subtype
+    from hifigan.evaluation.listening.blinding import study_subtype
 
     subtype = study_subtype([audio_info(s.source).subtype for s in stimuli])
     versions = {clip: [s for s in stimuli if s.clip == clip] for clip in dict.fromkeys(s.clip for s in stimuli)}
@@ -166,28 +167,43 @@ def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
                            "another --out")
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
     try:
-        (staging / "audio").mkdir()
-        tokens = {}
-        for clip, group in versions.items():
-            for s, wav in zip(group, blind_versions(clip, [s.source for s in group], subtype)):
-                tokens[s] = secrets.token_hex(8)
-                (staging / "audio" / f"{tokens[s]}.wav").write_bytes(wav)
-        rows = [(tokens[s], s.clip, s.system, str(s.source.resolve()), s.sha256) for s in stimuli]
-        db = staging / DB_NAME
-        with contextlib.closing(connect(db)) as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.executescript(SCHEMA)
-            with transaction(con):
-                con.executemany("INSERT INTO trials (token, clip, system, source, sha256) VALUES (?, ?, ?, ?, ?)",
-                                rows)
-                meta = {"format": "hifigan-listen 1", "seed": str(seed), "created": str(time.time()),
-                        "admin_key": secrets.token_urlsafe(12), "scale": json.dumps(SCALE)}
-                con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+        try:
+            db = _stage(staging, versions, stimuli, subtype, seed)
+        except (OSError, sqlite3.Error) as e:  # a full disk: name the study, not a staging file the user never saw
+            raise write_failure(folder, e) from None
         os.replace(staging / "audio", audio)
-        os.replace(db, folder / DB_NAME)
+        try:
+            os.replace(db, folder / DB_NAME)
+        except OSError:
+            os.replace(audio, staging / "audio")  # no audio/ without its database (the next start would refuse it)
+            raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Store(folder / DB_NAME)
+
+
+def _stage(staging: Path, versions: dict[str, list[Stimulus]], stimuli: list[Stimulus], subtype: str, seed: int
+           ) -> Path:
+    """Write the blind copies to staging/audio/ and the database to staging/DB_NAME (returned)."""
+    from hifigan.evaluation.listening.blinding import blind_versions
+
+    (staging / "audio").mkdir()
+    tokens = {}
+    for clip, group in versions.items():
+        for s, wav in zip(group, blind_versions(clip, [s.source for s in group], subtype)):
+            tokens[s] = secrets.token_hex(8)
+            (staging / "audio" / f"{tokens[s]}.wav").write_bytes(wav)
+    rows = [(tokens[s], s.clip, s.system, str(s.source.resolve()), s.sha256) for s in stimuli]
+    db = staging / DB_NAME
+    with contextlib.closing(connect(db)) as con:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.executescript(SCHEMA)
+        with transaction(con):
+            con.executemany("INSERT INTO trials (token, clip, system, source, sha256) VALUES (?, ?, ?, ?, ?)", rows)
+            meta = {"format": "hifigan-listen 1", "seed": str(seed), "created": str(time.time()),
+                    "admin_key": secrets.token_urlsafe(12), "scale": json.dumps(SCALE)}
+            con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+    return db
 
 
 def stimulus_rates(store: Store) -> dict[str, list[int]]:

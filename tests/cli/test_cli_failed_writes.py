@@ -1,0 +1,86 @@
+"""A command whose write fails leaves nothing behind: no folder it created, no temp file, no half of a pair of files
+written as a unit (export-official's g_/do_, evaluate's JSON and PNG, a listening study's audio and database), and an
+existing output as it was. A write is made to fail by a file-size limit (a full disk, simulated in this process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hifigan.atomic import prepare_output_dir
+from hifigan.errors import HifiganError
+from tests.checkpoints.test_atomic import file_size_limit
+from tests.checkpoints.test_export_official import full_checkpoint  # noqa: F401  (a fixture)
+from tests.support.cli_runs import failed_cleanly, run
+from tests.support.listen_server import write_stimuli
+
+
+def test_a_failed_write_removes_the_folders_the_command_created(tmp_path, capsys, tiny_checkpoint, tiny_config_json,
+                                                               good_wav):
+    """export and mel create -o's missing folders, then fail writing the file: the folders go with it; a folder that
+    was there before stays."""
+    new = tmp_path / "new"
+    with file_size_limit(1024):
+        code, _, err = run(capsys, "export", "-c", tiny_checkpoint, "-o", new / "sub" / "g.onnx")
+        failed_cleanly(code, err, new, "g.onnx", "cannot write")
+        code, _, err = run(capsys, "mel", good_wav, "-o", new / "x.npy", "--config", tiny_config_json)
+        failed_cleanly(code, err, new, "x.npy", "cannot write")
+        (tmp_path / "kept").mkdir()
+        code, _, err = run(capsys, "mel", good_wav, "-o", tmp_path / "kept" / "sub" / "x.npy", "--config",
+                           tiny_config_json)
+        failed_cleanly(code, err, tmp_path / "kept" / "sub", "x.npy", "cannot write")
+    assert (tmp_path / "kept").is_dir()
+
+
+def test_export_official_writes_both_files_or_neither(full_checkpoint, tmp_path, capsys):  # noqa: F811
+    """A full disk at do_* (the larger file) after g_* fits: neither is written, a g_* already there is unchanged,
+    and a folder the command created is gone."""
+    path, _ = full_checkpoint
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "g_00000007").write_text("the previous export")
+    with file_size_limit(256 * 1024):  # g_* of the tiny model is ~100 KB, do_* ~1.4 MB
+        code, _, err = run(capsys, "export-official", "-c", path, "-o", out)
+        assert code == 2 and "do_00000007: cannot write" in err and "Traceback" not in err
+        assert sorted(p.name for p in out.iterdir()) == ["g_00000007"]
+        assert (out / "g_00000007").read_text() == "the previous export"
+        code, _, err = run(capsys, "export-official", "-c", path, "-o", tmp_path / "new")
+        assert code == 2 and "do_00000007: cannot write" in err and not (tmp_path / "new").exists()
+    code, _, _ = run(capsys, "export-official", "-c", path, "-o", out)
+    assert code == 0 and sorted(p.name for p in out.iterdir()) == ["do_00000007", "g_00000007"]
+
+
+def test_evaluate_writes_its_json_and_png_or_neither(tmp_path, capsys, good_wav, tiny_config_json):
+    """The PNG (tens of KB) fails after the JSON (a few KB) was written: neither stays, nor the folder made for them."""
+    for name in ("reference", "system"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "good.wav").write_bytes(good_wav.read_bytes())
+    with file_size_limit(16 * 1024):
+        code, _, err = run(capsys, "evaluate", "--reference", tmp_path / "reference", "--system",
+                           tmp_path / "system", "--metrics", "mel_l1", "--config", tiny_config_json, "-o",
+                           f"{tmp_path / 'report'}/")
+    failed_cleanly(code, err, tmp_path / "report", "evaluation.png", "cannot write")
+
+
+def test_a_listening_study_that_cannot_be_written_names_its_folder_and_leaves_none(tmp_path, capsys):
+    """The blind copies fail to write: one line naming the study folder (not a hidden staging file, nor no file at
+    all), and no study folder."""
+    write_stimuli(tmp_path / "stim", 2, ["v1"])
+    study = tmp_path / "study"
+    with file_size_limit(1024):  # each copy is 4 KB
+        code, _, err = run(capsys, "listen", "--reference", tmp_path / "stim" / "reference", "--system",
+                           f"v1={tmp_path / 'stim' / 'v1'}", "-o", study, "--host", "127.0.0.1", "--port", "1")
+    line = failed_cleanly(code, err, study, "cannot write (File too large)")
+    assert line.startswith(f"hifigan listen: error: {study}: ")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_folder_that_takes_no_files_says_so():
+    """/proc exists but refuses new entries with ENOENT: the reason is that, not 'No such file or directory'."""
+    with pytest.raises(HifiganError) as refused:
+        prepare_output_dir("/proc")
+    assert str(refused.value) == "/proc: folder is not writable (no files can be created in it)"
+    with pytest.raises(HifiganError) as refused:
+        prepare_output_dir("/proc/hifigan-test/sub")
+    assert str(refused.value) == "/proc/hifigan-test/sub: cannot create folder (no folders can be created in /proc)"
