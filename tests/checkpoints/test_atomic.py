@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import resource
-import signal
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -18,22 +13,8 @@ from hifigan.checkpoints.format import write_checkpoint
 from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator
 from hifigan.models import Generator
+from tests.support.full_disk import LIMIT, file_size_limit
 from tests.support.tiny import tiny_config
-
-LIMIT = 64 * 1024  # bytes any one file may grow to under `file_size_limit`
-
-
-@contextlib.contextmanager
-def file_size_limit(limit: int = LIMIT) -> Iterator[None]:
-    """Simulate a full disk in this process: writes past `limit` bytes fail with EFBIG (SIGXFSZ ignored)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
-        signal.signal(signal.SIGXFSZ, handler)
 
 
 def names(folder) -> list[str]:

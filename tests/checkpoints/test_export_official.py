@@ -13,38 +13,15 @@ from hifigan.checkpoints.export_official import export_official
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.checkpoints.official import ours_to_official
 from hifigan.errors import CheckpointError, HifiganError
-from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.models import Generator
 from tests.support.files import equal_states
-from tests.support.tiny import TINY_DISCRIMINATORS, tiny_config
-
-
-def _optimizer_state(module: torch.nn.Module, lr: float) -> dict:
-    """An AdamW state with moments after one real step (lr tells the two optimizers apart)."""
-    optim = torch.optim.AdamW(module.parameters(), lr=lr)
-    sum(p.sum() for p in module.parameters()).backward()
-    optim.step()
-    return optim.state_dict()
-
-
-def _narrow_discriminators() -> tuple[torch.nn.Module, torch.nn.Module]:
-    return (MultiPeriodDiscriminator(**TINY_DISCRIMINATORS["mpd"]),
-            MultiScaleDiscriminator(**TINY_DISCRIMINATORS["msd"]))
+from tests.support.full_checkpoint import narrow_discriminators, write_full_checkpoint
+from tests.support.tiny import tiny_config
 
 
 @pytest.fixture
 def full_checkpoint(tmp_path):
-    """Our checkpoint at step 7, epoch 2, of a config with the official MPD and MSD (their arguments untouched);
-    the weights are narrow ones, which export_official copies without building the modules."""
-    torch.manual_seed(0)
-    cfg = tiny_config("1", official_discriminators=True)
-    generator = Generator(cfg)
-    mpd, msd = _narrow_discriminators()
-    payload = generator_payload(generator.state_dict(), cfg, mpd=mpd.state_dict(), msd=msd.state_dict(),
-                                optim_g=_optimizer_state(generator, 1e-3), optim_d=_optimizer_state(msd, 5e-4),
-                                step=7, epoch=2)
-    path = tmp_path / "ours.pt"
-    write_checkpoint(path, payload)
-    return path, payload
+    return write_full_checkpoint(tmp_path / "ours.pt")
 
 
 def test_writes_g_and_do_files_with_the_official_layout(full_checkpoint, tmp_path):
@@ -84,7 +61,7 @@ def test_a_missing_discriminator_leaves_out_the_do_file(full_checkpoint, tmp_pat
 def test_non_official_discriminator_arguments_leave_out_the_do_file(tmp_path):
     """MPD and MSD by name but narrowed (not the official layout): a warning naming the argument, g_* only."""
     cfg = tiny_config("1")
-    mpd, msd = _narrow_discriminators()
+    mpd, msd = narrow_discriminators()
     write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, mpd=mpd.state_dict(),
                                                              msd=msd.state_dict(), step=3))
     with pytest.warns(UserWarning, match=r"the checkpoint sets discriminator_args\['mpd'\]"):
@@ -115,7 +92,7 @@ def test_a_third_discriminator_leaves_out_the_do_file(tmp_path):
     """Official MPD and MSD trained beside MRD: a warning naming all three, g_* only (a do_* file would drop the MRD
     and misplace the optimizer's moments)."""
     cfg = tiny_config("1", official_discriminators=True, discriminators=["mpd", "msd", "mrd"])
-    mpd, msd = _narrow_discriminators()
+    mpd, msd = narrow_discriminators()
     write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, mpd=mpd.state_dict(),
                                                              msd=msd.state_dict(), step=5))
     with pytest.warns(UserWarning, match="the checkpoint was trained with mpd, msd, mrd"):

@@ -10,9 +10,9 @@ import pytest
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
-from tests.checkpoints.test_atomic import file_size_limit
-from tests.checkpoints.test_export_official import full_checkpoint  # noqa: F401  (a fixture)
 from tests.support.cli_runs import failed_cleanly, run
+from tests.support.full_checkpoint import write_full_checkpoint
+from tests.support.full_disk import file_size_limit
 from tests.support.listen_server import write_stimuli
 
 
@@ -33,10 +33,10 @@ def test_a_failed_write_removes_the_folders_the_command_created(tmp_path, capsys
     assert (tmp_path / "kept").is_dir()
 
 
-def test_export_official_writes_both_files_or_neither(full_checkpoint, tmp_path, capsys):  # noqa: F811
+def test_export_official_writes_both_files_or_neither(tmp_path, capsys):
     """A full disk at do_* (the larger file) after g_* fits: neither is written, a g_* already there is unchanged,
     and a folder the command created is gone."""
-    path, _ = full_checkpoint
+    path, _ = write_full_checkpoint(tmp_path / "ours.pt")
     out = tmp_path / "out"
     out.mkdir()
     (out / "g_00000007").write_text("the previous export")

@@ -1,0 +1,23 @@
+"""A full disk, simulated in this process: what the atomic-write and failed-write tests make writes fail with."""
+
+from __future__ import annotations
+
+import contextlib
+import resource
+import signal
+from collections.abc import Iterator
+
+LIMIT = 64 * 1024  # bytes any one file may grow to under `file_size_limit`
+
+
+@contextlib.contextmanager
+def file_size_limit(limit: int = LIMIT) -> Iterator[None]:
+    """Simulate a full disk in this process: writes past `limit` bytes fail with EFBIG (SIGXFSZ ignored)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, handler)
