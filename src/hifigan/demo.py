@@ -99,7 +99,7 @@ def run_demo(
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
     from hifigan.training.options import TrainOptions, check_counts
-    from hifigan.training.reporting import mel_figure
+    from hifigan.training.reporting import mel_figure, save_figure
     from hifigan.training.trainer import Trainer
 
     begun = time.monotonic()
@@ -172,7 +172,7 @@ def run_demo(
         save_audio(out / REFERENCE / f"{clip.clip}.wav", clip.reference, cfg.sampling_rate)
         save_audio(out / START / f"{clip.clip}.wav", before.generated, cfg.sampling_rate)
         figure = mel_figure(clip.mel, frontend(torch.from_numpy(clip.generated)).numpy(), clip.clip)
-        figure.savefig(out / f"{clip.clip}_mel.png", dpi=100)
+        save_figure(figure, out / f"{clip.clip}_mel.png")
     for name, clips in pretrained.items():
         for clip in clips:
             save_audio(out / name / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import soundfile as sf
@@ -13,6 +14,7 @@ from hifigan.checkpoints.format import write_checkpoint
 from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator
 from hifigan.models import Generator
+from hifigan.training.reporting import mel_figure, save_figure
 from tests.support.full_disk import LIMIT, file_size_limit
 from tests.support.tiny import tiny_config
 
@@ -97,6 +99,8 @@ WRITERS = {
     "write_checkpoint": lambda path: write_checkpoint(path, {"w": torch.zeros(4 * LIMIT)}),
     # ~90 kB; torch.jit.save's own file writer aborted the process on a failed write
     "export_torchscript": lambda path: export_generator(Generator(tiny_config()), "torchscript", path),
+    # a PNG of noise, ~300 kB: the demo's mel figures; matplotlib wrote straight to the target
+    "save_figure": lambda path: save_figure(mel_figure(*np.random.default_rng(0).random((2, 80, 400))), path),
 }
 
 
@@ -124,6 +128,8 @@ def test_writers_write_complete_files(tmp_path, writer):
         assert sf.info(target).frames == 4 * LIMIT
     elif writer == "export_torchscript":
         assert torch.jit.load(target)(torch.zeros(1, 16, 3)).shape == (1, 3 * 16)
+    elif writer == "save_figure":  # the whole 10 x 3.2 in figure at 100 dpi
+        assert plt.imread(target, format="png").shape[:2] == (320, 1000)
     else:
         assert torch.load(target, weights_only=True)["w"].shape == (4 * LIMIT,)
 

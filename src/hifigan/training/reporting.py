@@ -139,3 +139,11 @@ def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") ->
     axes[0].set_ylabel("mel bin")
     fig.colorbar(image, ax=axes, label="log magnitude")
     return fig
+
+
+def save_figure(figure: Figure, target: str | Path, dpi: int = 100) -> None:
+    """`figure` as a PNG at `target`, whole or not at all (hifigan.atomic): a full disk leaves no half image."""
+    from hifigan.atomic import atomic_path
+
+    with atomic_path(target) as tmp:
+        figure.savefig(tmp, format="png", dpi=dpi)
