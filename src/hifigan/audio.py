@@ -16,6 +16,7 @@ import torch
 
 from hifigan.atomic import atomic_path
 from hifigan.errors import AudioError, FileReadError, HifiganError
+from hifigan.mel_shape import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
 from hifigan.paths import require_file, require_folder
 from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
 
@@ -227,8 +228,6 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
         if hasattr(loaded, "close"):
             loaded.close()
         raise MelError(path, "not a single .npy array (an .npz archive?)")
-    from hifigan.inference.mel_input import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
-
     mel = unbatched(loaded)
     if mel.ndim != 2:
         shapes = mel_shapes(num_mels, (2, 3), batch="1", frames="frames")

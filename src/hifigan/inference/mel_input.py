@@ -8,6 +8,7 @@ import torch
 
 from hifigan.audio import checked_mel_values
 from hifigan.errors import MelError
+from hifigan.mel_shape import mel_shapes, unbatched
 
 
 def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
@@ -21,13 +22,6 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
     return torch.as_tensor(mel)
 
 
-def mel_shapes(bins: int, dims: tuple[int, ...], transposed: bool = False, batch: str = "B", frames: str = "T") -> str:
-    """The shapes a mel may have, as every error and page says them: '[80, T] or [B, 80, T]' (`batch` "1": a batch
-    of one, a stream chunk's and a served mel's)."""
-    one = f"[{frames}, {bins}]" if transposed else f"[{bins}, {frames}]"
-    return " or ".join(one if d == 2 else f"[{batch}, " + one[1:] for d in dims)
-
-
 def check_mel_shape(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins: int, transposed: bool,
                     source: str | None, min_frames: int = 1, batch_of_one: bool = False) -> None:
     """`mel`'s shape as the caller gives it: [bins, T] ([T, bins] when `transposed`), with a batch axis in front
@@ -39,12 +33,6 @@ def check_mel_shape(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins:
     shapes = mel_shapes(bins, dims, transposed, "1" if batch_of_one else "B")
     least = f" with T >= {min_frames}" if min_frames else ""
     raise MelError(source, f"expected a mel of shape {shapes}{least}, got {tuple(mel.shape)}")
-
-
-def unbatched(mel: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
-    """A batch of one, [1, bins, T] (an acoustic model's usual output), as its [bins, T] mel (a view); any other
-    shape as it is. The one rule by which a stream chunk and a served mel may come with a batch axis."""
-    return mel[0] if mel.ndim == 3 and mel.shape[0] == 1 else mel
 
 
 def stream_chunk(chunk: torch.Tensor, bins: int, transposed: bool, source: str | None) -> torch.Tensor:

@@ -9,8 +9,8 @@ import numpy as np
 
 from hifigan.audio import checked_mel_values, to_int16
 from hifigan.errors import MelError
-from hifigan.inference.mel_input import mel_shapes as inference_mel_shapes
-from hifigan.inference.mel_input import unbatched
+from hifigan.mel_shape import mel_shapes as any_mel_shapes
+from hifigan.mel_shape import unbatched
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"
@@ -27,7 +27,7 @@ class RequestError(Exception):
 def mel_shapes(num_mels: int, frames: str = "T") -> str:
     """The shapes a mel may have, as the errors, /openapi.json and docs/serving.md say them: a request body and a
     stream message alike (both go through decode_mel), as `Vocoder.stream` takes a chunk."""
-    return inference_mel_shapes(num_mels, (2, 3), batch="1", frames=frames)
+    return any_mel_shapes(num_mels, (2, 3), batch="1", frames=frames)
 
 
 def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") -> np.ndarray:
