@@ -29,8 +29,8 @@ def test_a_divergence_on_every_rank_is_said_once_and_every_rank_exits_2(tmp_path
     assert [line for line in lines if "non-finite" in line or line.startswith("hifigan train:")] == [
         "step 2: non-finite loss (grad_norm/d=nan, grad_norm/g=nan); update skipped (1 in a row, limit 2)",
         "step 3: non-finite loss (grad_norm/d=nan, grad_norm/g=nan); update skipped (2 in a row, limit 2)",
-        "hifigan train: error: training diverged: 2 non-finite steps in a row at step 3 (last checkpoint kept; try "
-        "a lower learning rate, or fp32)"], done.stderr[-3000:]
+        "hifigan train: error: training diverged: 2 non-finite steps in a row at step 3 (last checkpoint kept: "
+        f"{out / 'checkpoints' / 'ckpt_00000002.pt'}; try a lower learning rate, or fp32)"], done.stderr[-3000:]
     # torchrun's summary of the failed ranks: both exited 2
     exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)
     assert done.returncode != 0 and exits == ["2", "2"], done.stderr[-3000:]

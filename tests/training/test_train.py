@@ -76,8 +76,8 @@ def test_export_generator_only_checkpoint(tmp_path, tiny_checkpoint):
 def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     cfg = tiny_config(disc_start_step=10**6)
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
-                      TrainOptions(out=tmp_path, max_nonfinite=3, progress=False))
+    clips = scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips
+    trainer = Trainer(cfg, *clips, TrainOptions(out=tmp_path, max_nonfinite=3, progress=False))
     trainer.open_log()
     batch = next(iter(trainer.loader))
     poisoned = (torch.full_like(batch[0], float("nan")), *batch[1:])
@@ -98,12 +98,26 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     # Fused AdamW skipped on the device: weights, moments and its step count as they were.
     assert equal_states(trainer.optim_g.state_dict(), moments) and moments["state"][0]["step"] == 1
     assert equal_states(trainer.generator.state_dict(), weights)
-    with pytest.raises(HifiganError, match="3 non-finite steps in a row"):
+    with pytest.raises(HifiganError) as diverged:  # nothing saved yet (as with --checkpoint-interval 0)
         trainer.train_step(poisoned)
+    assert str(diverged.value) == ("training diverged: 3 non-finite steps in a row at step 6 (no checkpoint was "
+                                   "written; try a lower learning rate, or fp32)")
+    kept = trainer.save_checkpoint()
+    assert kept == tmp_path / "checkpoints" / "ckpt_00000006.pt"
+    with pytest.raises(HifiganError) as diverged:
+        trainer.train_step(poisoned)
+    assert str(diverged.value) == (f"training diverged: 4 non-finite steps in a row at step 7 (last checkpoint kept: "
+                                   f"{kept}; try a lower learning rate, or fp32)")
     trainer.close()
     assert "non-finite loss" in capsys.readouterr().err
     events = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert sum(e.get("event") == "nonfinite" for e in events) == 5
+    assert sum(e.get("event") == "nonfinite" for e in events) == 6
+    resumed = Trainer(cfg, *clips, TrainOptions(out=tmp_path, max_nonfinite=1, progress=False))
+    resumed.restore(read_checkpoint(kept), kept)  # it writes none before it diverges: the resumed one is kept
+    with pytest.raises(HifiganError) as diverged:
+        resumed.train_step(poisoned)
+    assert str(diverged.value) == (f"training diverged: 1 non-finite steps in a row at step 7 (last checkpoint kept: "
+                                   f"{kept}; try a lower learning rate, or fp32)")
 
 
 def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus, tiny_cfg, capsys):

@@ -221,7 +221,7 @@ def frozen(*modules: nn.Module) -> Iterator[None]:
 
 
 class NonfiniteGuard:
-    """Counts skipped steps; `limit` in a row stop the run (the last checkpoint is kept)."""
+    """Counts skipped steps; `limit` in a row stop the run (its checkpoints are kept)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -238,9 +238,11 @@ class NonfiniteGuard:
         return (f"step {step}: non-finite loss ({bad}); update skipped "
                 f"({self.run} in a row, limit {self.limit})")
 
-    def diverged(self, step: int) -> HifiganError | None:
-        """The error that stops the run at `limit` non-finite steps in a row, else None."""
+    def diverged(self, step: int, kept: os.PathLike | None) -> HifiganError | None:
+        """The error that stops the run at `limit` non-finite steps in a row, else None; it names `kept`, the run's
+        newest checkpoint (None: none was written, as with --checkpoint-interval 0 or before the first save)."""
         if self.run < self.limit:
             return None
-        return HifiganError(None, f"training diverged: {self.run} non-finite steps in a row at step {step} (last "
-                                  "checkpoint kept; try a lower learning rate, or fp32)")
+        kept_text = f"last checkpoint kept: {os.fspath(kept)}" if kept is not None else "no checkpoint was written"
+        return HifiganError(None, f"training diverged: {self.run} non-finite steps in a row at step {step} "
+                                  f"({kept_text}; try a lower learning rate, or fp32)")

@@ -11,7 +11,12 @@ from typing import Any
 
 import torch
 
-from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, save_step_checkpoint
+from hifigan.checkpoints.run_files import (
+    checkpoint_files,
+    remove_stale_temporaries,
+    require_training_state,
+    save_step_checkpoint,
+)
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.data.clip_scan import Clip
@@ -160,7 +165,8 @@ class Trainer:
             self.say(message, warning=True)
             if self.log:
                 self.log.event(self.step, "nonfinite", message)
-            diverged = self.nonfinite.diverged(self.step)
+            newest = self.last_checkpoint or next(reversed(checkpoint_files(self.ckpt_dir)), None)  # or resumed
+            diverged = self.nonfinite.diverged(self.step, newest)
             if diverged is not None:  # on every rank at once (the gradient norm is all-reduced): rank 0 says it
                 raise reported_once(diverged, self.dist)
         return result
