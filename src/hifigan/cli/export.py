@@ -31,8 +31,10 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         "batched output); batch and frames are dynamic. The file records the mel the model takes (rate, hop, bins, "
         "convention, floor, framing, mel_stats values, the whole config: ONNX metadata_props, TorchScript extra "
         "files; docs/export.md). The file's name says its format: .onnx, or .pt/.ts for TorchScript (--format, when "
-        "given, must agree). --frontend also writes the model's mel front-end as NAME.mel.onnx: audio float32 [batch, "
-        "samples] in [-1, 1] -> the mel the model takes, so that a deployment needs no mel code of its own.",
+        "given, must agree). Each file is run (onnxruntime, torch.jit.load) against the eager model before it is "
+        "renamed into place: one that computes otherwise is an error and no file. --frontend also writes the model's "
+        "mel front-end as NAME.mel.onnx: audio float32 [batch, samples] in [-1, 1] -> the mel the model takes, so that "
+        "a deployment needs no mel code of its own.",
         epilog="examples:\n"
         "  hifigan export --pretrained lj-v1 -o lj_v1.onnx\n"
         "  hifigan export --pretrained lj-v1 -o lj_v1.onnx --frontend   (also lj_v1.mel.onnx)\n"

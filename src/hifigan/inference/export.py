@@ -22,10 +22,12 @@ from hifigan.atomic import atomic_path
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
+from hifigan.inference.export_check import CONTEXT, check_model_file
 from hifigan.inference.export_facts import input_facts, with_onnx_facts
 from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
 from hifigan.models.generators import layer_description
+from hifigan.models.receptive_field import own_field
 
 FORMATS = ("onnx", "torchscript")
 ONNX_OPSET = 17
@@ -57,7 +59,8 @@ def _inference_module(generator: nn.Module) -> nn.Module:
     return _Mono(FusedGenerator(generator, layout="1d")).eval()
 
 
-def _example(generator: nn.Module, num_mels: int | None, frames: int = _TRACE_FRAMES) -> torch.Tensor:
+def _example(generator: nn.Module, num_mels: int | None, frames: int = _TRACE_FRAMES, batch: int = 1
+             ) -> torch.Tensor:
     """A mel to trace with: num_mels bins (default: the HiFi-GAN generator's conv_pre inputs), the weights' dtype (a
     float64 generator traces in float64)."""
     if num_mels is None:
@@ -66,7 +69,7 @@ def _example(generator: nn.Module, num_mels: int | None, frames: int = _TRACE_FR
             raise HifiganError(None, f"exporting {type(generator).__name__} needs num_mels (its config's)")
         num_mels = conv_pre.in_channels
     dtype = next(generator.parameters()).dtype
-    return torch.randn(1, num_mels, frames, dtype=dtype, generator=torch.Generator().manual_seed(0)) - 3
+    return torch.randn(batch, num_mels, frames, dtype=dtype, generator=torch.Generator().manual_seed(0)) - 3
 
 
 def _trace(model: nn.Module, generator: nn.Module, example: torch.Tensor) -> torch.jit.ScriptModule:
@@ -90,6 +93,7 @@ def require_format(fmt: str) -> None:
     missing package fails in one line before any work."""
     if fmt == "onnx":
         optional_import("onnx", "ONNX export")
+        optional_import("onnxruntime", "ONNX export")  # the written file is run before it is renamed into place
 
 
 def onnx_bytes(generator: nn.Module, num_mels: int | None = None) -> bytes:
@@ -129,12 +133,21 @@ def _float32(generator: nn.Module) -> nn.Module:
     return copy.deepcopy(generator).float()
 
 
+def _check_mel(generator: nn.Module, num_mels: int | None) -> torch.Tensor:
+    """The mel a written file is checked on: batch 2 (the trace's is 1), a few frames (CONTEXT) beyond the receptive
+    field (30 for V1), so that some audio sees no padding; _CHECK_FRAMES for a generator that gives no field."""
+    field = own_field(generator)
+    frames = _CHECK_FRAMES if field is None else field[0].left + field[0].right + CONTEXT
+    return _example(generator, num_mels, frames, batch=2)
+
+
 def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None,
                      config: HifiganConfig | None = None) -> None:
     """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically, in float32
     whatever the generator's dtype. With its `config`, the file records the mel the model takes (export_facts:
     ONNX metadata_props, TorchScript extra files). `num_mels`: the config's, needed for a generator without the
-    HiFi-GAN generator's conv_pre (a config gives its own)."""
+    HiFi-GAN generator's conv_pre (a config gives its own). The written file is run (onnxruntime, torch.jit.load)
+    against the eager generator before it is renamed into place: a mismatch is a one-line error and no file."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     facts = {} if config is None else input_facts(config)
@@ -150,3 +163,4 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
                 warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still the format asked
                 torch.jit.save(torchscript_module(generator, num_mels=num_mels), buffer, _extra_files=facts)
             tmp.write_bytes(buffer.getvalue())
+        check_model_file(tmp, fmt, _Mono(generator).eval(), _check_mel(generator, num_mels), out)

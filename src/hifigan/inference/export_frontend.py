@@ -24,6 +24,7 @@ from hifigan.atomic import atomic_path
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
+from hifigan.inference.export_check import compare
 from hifigan.inference.export_facts import frontend_facts, with_onnx_facts
 from hifigan.mel import MelSpectrogram
 
@@ -122,13 +123,8 @@ def check_frontend(model: bytes, config: HifiganConfig) -> None:
         audio = _audio(2, samples, seed=samples)
         expected = mel(torch.from_numpy(audio)).numpy()
         got = session.run(["mel"], {"audio": audio})[0]
-        if got.shape != expected.shape:
-            raise HifiganError(None, f"the exported mel front-end gives {got.shape[-1]} frames for {samples} samples, "
-                                     f"MelSpectrogram {expected.shape[-1]}")
-        error = float(np.max(np.abs(got - expected))) / max(float(np.max(np.abs(expected))), 1e-30)
-        if not error <= TOLERANCE:
-            raise HifiganError(None, f"the exported mel front-end differs from MelSpectrogram by {error:.2g} of the "
-                                     f"mel's range at {samples} samples (more than {TOLERANCE:g})")
+        compare(got, expected, subject="the exported mel front-end", reference="MelSpectrogram", unit="frames",
+                where=f"{samples} samples", scale="the mel's range", tolerance=TOLERANCE)
 
 
 def frontend_bytes(config: HifiganConfig) -> bytes:
