@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 
 from tests.support.files import REPO
 from tests.support.marks import LARGE_MEMORY
+from tests.support.torchrun import torchrun_two
 
 # Two rank processes and a launcher: never beside another large_memory test.
 pytestmark = LARGE_MEMORY
@@ -19,12 +18,9 @@ WORKER = REPO / "tests" / "support" / "ddp_nan_worker.py"
 
 def test_a_divergence_on_every_rank_is_said_once_and_every_rank_exits_2(tmp_path, tiny_corpus, tiny_config_json):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(WORKER),
-           "1", "1", "train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--out", str(out),
-           "--batch-size", "1", "--max-steps", "5", "--valid-count", "2", "--max-nonfinite", "2",
-           "--checkpoint-interval", "1", "--validation-interval", "0", "--no-progress"]
-    done = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                          timeout=300)
+    done = torchrun_two(WORKER, "1", "1", "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "--out", out,
+                        "--batch-size", "1", "--max-steps", "5", "--valid-count", "2", "--max-nonfinite", "2",
+                        "--checkpoint-interval", "1", "--validation-interval", "0", "--no-progress")
     lines = done.stderr.splitlines()
     assert [line for line in lines if "non-finite" in line or line.startswith("hifigan train:")] == [
         "step 2: non-finite loss (grad_norm/d=nan, grad_norm/g=nan); update skipped (1 in a row, limit 2)",

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 
 from hifigan.checkpoints.format import read_checkpoint
 from tests.support.files import REPO
 from tests.support.marks import LARGE_MEMORY
+from tests.support.torchrun import torchrun_two
 
 # Two rank processes and a launcher: never beside another large_memory test.
 pytestmark = LARGE_MEMORY
@@ -23,12 +22,9 @@ def test_a_clip_gone_on_rank_one_stops_every_rank_with_the_last_step_saved_and_o
     corpus = shutil.copytree(tiny_corpus, tmp_path / "corpus")
     out = tmp_path / "run"
     # 6 training clips, 3 per rank at batch 1: after step 1 rank 1's next clip is in its shard only.
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(WORKER),
-           "1", "1", "train", "--corpus", str(corpus), "--config", str(tiny_config_json), "--out", str(out),
-           "--batch-size", "1", "--max-steps", "5", "--valid-count", "2", "--checkpoint-interval", "0",
-           "--validation-interval", "0", "--log-interval", "1", "--no-progress"]
-    done = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                          timeout=300)
+    done = torchrun_two(WORKER, "1", "1", "train", "--corpus", corpus, "--config", tiny_config_json, "--out", out,
+                        "--batch-size", "1", "--max-steps", "5", "--valid-count", "2", "--checkpoint-interval", "0",
+                        "--validation-interval", "0", "--log-interval", "1", "--no-progress")
     gone = sorted(set(os.listdir(tiny_corpus)) - set(os.listdir(corpus)))
     assert len(gone) == 1
     ours = [line for line in done.stderr.splitlines() if line.startswith("hifigan train:")]

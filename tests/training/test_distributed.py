@@ -16,6 +16,7 @@ import torch
 
 from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest, train_in_one_process
 from tests.support.marks import LARGE_MEMORY
+from tests.support.torchrun import torchrun_two
 
 # Two rank processes and a launcher beside the worker: never beside another large_memory test.
 pytestmark = LARGE_MEMORY
@@ -26,11 +27,8 @@ def runs(tmp_path_factory, tiny_corpus, tiny_config_json):
     """The same training as 2 processes x batch 2 and as 1 process x batch 4, and the initial state."""
     root = tmp_path_factory.mktemp("ddp")
     data = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json)]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(WORKER), str(root / "seen"), *data, *COMMON, "--batch-size", "2", "--out", str(root / "two"),
-           "--validation-interval", "2"]  # validation leaves the weights alone: the 1-process run skips it
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    done = torchrun_two(WORKER, root / "seen", *data, *COMMON, "--batch-size", "2", "--out", root / "two",
+                        "--validation-interval", "2")  # validation leaves the weights alone: the 1-process run skips it
     assert done.returncode == 0, done.stderr[-3000:]
     train_in_one_process(data, root)
     yield root
@@ -86,7 +84,6 @@ def test_ranks_agree_to_stop_when_any_one_says_so(tmp_path):
         "        agree(False, dist, torch.device('cpu'))]\n"
         f"open({str(tmp_path)!r} + f'/rank{{rank}}.txt', 'w').write(str(said))\n"
         "end_worker_process(0)\n")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)]
-    done = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    done = torchrun_two(script)
     assert done.returncode == 0, done.stderr[-3000:]
     assert [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)] == ["[True, True, False]"] * 2

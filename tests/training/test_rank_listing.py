@@ -5,9 +5,8 @@ pass. Two real gloo ranks (torchrun, CPU) call `shared_facts` on their own corpu
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+
+from tests.support.torchrun import torchrun_two
 
 # rank 0's files, rank 1's files (name -> size in bytes); each rank's corpus is in its own folder (its mount point)
 CASES = {
@@ -49,10 +48,7 @@ end_worker_process(0)
 def test_a_rank_whose_listing_differs_from_rank_zeros_stops_naming_the_file(tmp_path):
     script = tmp_path / "listing.py"
     script.write_text(SCRIPT)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script),
-           str(tmp_path), json.dumps(CASES)]
-    done = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                          timeout=300)
+    done = torchrun_two(script, tmp_path, json.dumps(CASES))
     assert done.returncode == 0, done.stderr[-3000:]
     main, other = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
     assert main == {"same": [10, 20], "other": [10, 20], "size": [10, 20], "fewer": [10, 20, 5]}
