@@ -19,7 +19,7 @@ from hifigan.melconv.stats import inline_stats
 
 # The config's keys that define the input mel, each stored under its own name (the config's value, mel_stats as
 # its values), with "mel" (serve's /v1/info wording: convention, floor, normalisation), "io" and "config"; an
-# exported front-end (export_frontend) adds "min_samples", the shortest audio it takes.
+# exported front-end (export_frontend.frontend_bytes) adds "min_samples", the shortest audio it takes.
 INPUT_KEYS = ("sampling_rate", "hop_size", "num_mels", "n_fft", "win_size", "fmin", "fmax", "mel_convention",
               "mel_floor", "mel_framing", "mel_magnitude_eps", "mel_stats")
 KEYS = ("mel", *INPUT_KEYS, "io", "config")

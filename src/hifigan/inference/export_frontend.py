@@ -20,7 +20,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from hifigan.atomic import atomic_path
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
@@ -133,11 +132,3 @@ def frontend_bytes(config: HifiganConfig) -> bytes:
     check_frontend(model, config)
     least = MelSpectrogram(**config.mel_kwargs()).min_samples
     return with_onnx_facts(model, frontend_facts(config, least))
-
-
-def export_frontend(config: HifiganConfig, out: str | os.PathLike) -> None:
-    """Write the config's checked front-end to `out` (.onnx), atomically: an existing file is replaced only by a
-    complete one."""
-    model = frontend_bytes(config)
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(model)

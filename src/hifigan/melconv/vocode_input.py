@@ -96,8 +96,8 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
 
 def transposed_option(error: MelError, path: Path, model: ModelMel, options: MelInput) -> str | None:
     """The --mel-convention that reads `path` as [frames, num_mels], where `error` is about its bins and that layout
-    fits (transposed_fits); None otherwise. Its convention is the one named, else the model's own."""
-    if "bins, the model expects" not in error.problem or not transposed_fits(path, model, options):
+    fits (_transposed_fits); None otherwise. Its convention is the one named, else the model's own."""
+    if "bins, the model expects" not in error.problem or not _transposed_fits(path, model, options):
         return None
     if options.convention is not None:  # the convention the user named, now read transposed
         own = parse_convention(options.convention)[1]
@@ -106,7 +106,7 @@ def transposed_option(error: MelError, path: Path, model: ModelMel, options: Mel
     return "transposed" if own == "official" else f"transposed+{own}"
 
 
-def transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:
+def _transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:
     """Whether the hint "a [frames, num_mels] mel?" fits the file's shape: shape[0] != num_mels (it failed on its
     bins) and shape[1] == num_mels, [1, ...] batches squeezed; never when the input is already read transposed."""
     if options.convention is not None and parse_convention(options.convention)[0]:
