@@ -61,10 +61,12 @@ def test_health_info_and_openapi(served):
         assert info["latency_ms"] == 1000 * vocoder.receptive_field.right * 16 / 8000  # streaming.latency_ms's
         spec = http.get("/openapi.json").json()
         assert spec["openapi"].startswith("3.") and set(spec["paths"]) == {
-            "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}
-        said = {code: answer["content"]["application/json"]["schema"]["properties"]["status"]["const"]
-                for code, answer in spec["paths"]["/healthz"]["get"]["responses"].items()}
-        assert said == {"200": "ok", "503": "draining"}  # test_shutdown sees the 503's body
+            "/livez", "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}
+        said = {(path, code): answer["content"]["application/json"]["schema"]["properties"]["status"]["enum"]
+                for path in ("/livez", "/healthz") for code, answer in spec["paths"][path]["get"]["responses"].items()}
+        assert said == {("/livez", "200"): ["loading", "ok", "draining"], ("/healthz", "200"): ["ok"],
+                        ("/healthz", "503"): ["loading", "draining"]}  # test_shutdown and test_loading see them
+        assert http.get("/livez").json() == {"status": "ok"}
         # what the document offers is what the server does: every listed format answers, the default is the one said
         vocode = spec["paths"]["/v1/vocode"]["post"]
         listed = vocode["parameters"][0]["schema"]

@@ -29,9 +29,11 @@ def _start(checkpoint, *options: str) -> subprocess.Popen:
 
 
 def _url(proc: subprocess.Popen) -> str:
-    line = proc.stderr.readline()  # the first line says where it listens, once the model is loaded
+    line = proc.stderr.readline()  # the first line says where it listens, as the model begins to load
     found = re.search(r"listening on (http://\S+) ", line)
     assert found, line
+    ready = proc.stderr.readline()  # the second, that it is loaded
+    assert ready.startswith("hifigan serve: ready ("), ready
     return found.group(1)
 
 

@@ -7,7 +7,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 
@@ -18,7 +18,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.routes import build_app
-from hifigan.serve.server import DrainingServer, bind, make_server
+from hifigan.serve.server import DrainingServer, Loader, bind, make_server
 from tests.support.threads import threads
 
 
@@ -30,10 +30,11 @@ class Running:
 
 
 @contextmanager
-def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: str = "tiny",
-                   send_buffer: int | None = None) -> Iterator[Running]:
+def running_server(vocoder: Vocoder | None, options: ServeOptions | None = None, name: str = "tiny",
+                   send_buffer: int | None = None, load: Callable[[], Vocoder] | None = None) -> Iterator[Running]:
     """The app of `vocoder` served on 127.0.0.1 (a free port) until the block ends; the model runs on one thread.
-    `send_buffer`: the SO_SNDBUF of the connections (else the kernel's autotuned one, up to tcp_wmem's max)."""
+    `send_buffer`: the SO_SNDBUF of the connections (else the kernel's autotuned one, up to tcp_wmem's max).
+    `load` (with `vocoder` None): the server listens at once and loads its model with it, as `hifigan serve` does."""
     options = options or ServeOptions()
     with threads(1):  # the shared 2-core machine: the batcher's thread alone computes
         app = build_app(vocoder, name, options)
@@ -44,6 +45,8 @@ def running_server(vocoder: Vocoder, options: ServeOptions | None = None, name: 
         port = sock.getsockname()[1]
         server = make_server(app, state, 2 * options.max_message_bytes)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        if load is not None:
+            Loader(server, load).start()
         thread.start()
         deadline = time.monotonic() + 20
         while not server.started:

@@ -92,11 +92,14 @@ def run_serve(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
     resolve_device(args.device)
     require_backend(args.backend)
-    sock = bind(args.host, args.port)  # a bad or used address fails before the model loads
-    with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back
+    def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
         generator, config = generator_from_args(args)
         vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                           shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
-        vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before listening
+        vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before ready
+        return vocoder
+
+    sock = bind(args.host, args.port)  # a bad or used address fails before the model loads
+    with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back
         name = args.pretrained or args.checkpoint.name
-        return serve(build_app(vocoder, name, options), sock, args.host)
+        return serve(build_app(None, name, options), sock, args.host, load)

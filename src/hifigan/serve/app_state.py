@@ -1,5 +1,5 @@
-"""What one server's routes and streams share (`ServeState`): the model, its scheduler, the limits, the metrics, and
-the drain bookkeeping; and what /v1/info says of them."""
+"""What one server's routes and streams share (`ServeState`): the model (once loaded), its scheduler, the limits, the
+metrics, and the drain bookkeeping; and what /v1/info says of them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from hifigan.inference.choices import BATCH_INVARIANT
 from hifigan.inference.vocoder import Vocoder
 from hifigan.melconv.model import ModelMel
+from hifigan.serve.codec import RequestError
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.scheduler import Scheduler
@@ -16,19 +17,44 @@ from hifigan.serve.scheduler import Scheduler
 
 @dataclass
 class ServeState:
-    """What the routes and streams share: the model, its scheduler, the limits, the metrics, the drain bookkeeping."""
+    """What the routes and streams share: the model and its scheduler (None while the model loads: the server listens
+    first, so that probes and clients get an answer), the limits, the metrics, the drain bookkeeping."""
 
-    vocoder: Vocoder
     name: str
     options: ServeOptions
-    scheduler: Scheduler
     metrics: Metrics
+    vocoder: Vocoder | None = None
+    scheduler: Scheduler | None = None
     draining: bool = False
     in_flight: int = 0  # requests and streams being served (a drain waits for them), requests still receiving too
     receiving: int = 0  # requests whose body is still arriving (no mel for the scheduler yet)
     streams: int = 0
     sessions: set = field(default_factory=set)  # the open streams (streams._Session), to look into
+    closed: bool = False  # the app has shut down: a model whose load ends after it is not started
     started: float = field(default_factory=time.monotonic)
+
+    @property
+    def status(self) -> str:
+        """What /healthz and /livez say: 'loading' until the model is ready, 'draining' once a drain began, or 'ok'."""
+        return "draining" if self.draining else "loading" if self.scheduler is None else "ok"
+
+    def ready(self, vocoder: Vocoder) -> None:
+        """The model is loaded: start its scheduler (from any thread); requests are taken from here on."""
+        if self.closed:
+            return
+        scheduler = Scheduler(vocoder, self.options.max_batch, self.options.max_batch_delay_ms, self.metrics.on_batch,
+                              clients=lambda: self.in_flight - self.receiving)
+        self.vocoder = vocoder
+        self.scheduler = scheduler.start()  # last: `status` is 'ok' once everything is in place
+
+    def refusal(self) -> RequestError | None:
+        """Why new work is refused now (503), or None: the model is still loading, or the server is shutting down."""
+        if self.draining:
+            return RequestError(503, "the server is shutting down")
+        if self.scheduler is None:
+            return RequestError(503, "the model is still loading: try again in a moment (/healthz says 200 once it "
+                                     "is ready)")
+        return None
 
     @property
     def sampling_rate(self) -> int:

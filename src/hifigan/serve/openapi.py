@@ -9,10 +9,10 @@ ERROR = {"description": "bad input or a refused request", "content": {"applicati
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
 
 
-def health(description: str, status: str) -> dict:
-    """A /healthz answer: {"status": status}."""
+def health(description: str, *statuses: str) -> dict:
+    """A /healthz or /livez answer: {"status": one of `statuses`}."""
     return {"description": description, "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"status": {"const": status}}, "required": ["status"]}}}}
+        "type": "object", "properties": {"status": {"enum": list(statuses)}}, "required": ["status"]}}}}
 
 
 def openapi(info: dict) -> dict:
@@ -27,9 +27,12 @@ def openapi(info: dict) -> dict:
             "/v1/info says batch_invariant). Errors are JSON "
             '{"error": "..."}.')},
         "paths": {
-            "/healthz": {"get": {"summary": "200 once the model is loaded (503 while shutting down)",
+            "/livez": {"get": {"summary": "liveness: 200 as soon as the server listens, whatever it is doing",
+                               "responses": {"200": health("alive", "loading", "ok", "draining")}}},
+            "/healthz": {"get": {"summary": "readiness: 200 while it takes work; 503 while the model loads or the "
+                                            "server shuts down",
                                  "responses": {"200": health("ready", "ok"),
-                                               "503": health("shutting down", "draining")}}},
+                                               "503": health("loading or shutting down", "loading", "draining")}}},
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
                 "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, mel (the convention "
                 "with its floor and whether the model's mel_stats normalise it), lookahead_frames, "

@@ -1,4 +1,4 @@
-"""The Starlette app of API v1: /healthz, /v1/info, POST /v1/vocode, WebSocket /v1/stream (streams.py), /metrics
+"""The Starlette app of API v1: /livez, /healthz, /v1/info, POST /v1/vocode, WebSocket /v1/stream (streams.py), /metrics
 and /openapi.json. Every error is a 4xx/5xx with {"error": "..."}; every request is logged in one line."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.openapi import openapi
-from hifigan.serve.scheduler import Scheduler
 
 starlette = optional_import("starlette", "hifigan serve")
 from starlette.applications import Starlette  # noqa: E402
@@ -28,15 +27,29 @@ from starlette.routing import Route, WebSocketRoute  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
 AUDIO_TYPES = {"wav": "audio/wav", "f32": "application/octet-stream", "f64": "application/octet-stream"}
+RETRY_AFTER_S = 1  # what a 503 while the model loads tells the client to wait (Retry-After) before it tries again
 
 
 def error_response(state: ServeState, route: str, status: int, message: str, started: float,
                    close: bool = False) -> Response:
     """{"error": message} with `status`, counted and logged; `close`: and the connection is closed after it (the
-    body was not read to its end, so the connection cannot carry another request)."""
+    body was not read to its end, so the connection cannot carry another request). A 503 while the model loads says
+    Retry-After."""
     state.metrics.answered(route, status)
     log.info("%s %d error=%r %.1fms", route, status, message, 1000 * (time.monotonic() - started))
-    return JSONResponse({"error": message}, status_code=status, headers={"Connection": "close"} if close else None)
+    headers = {"Connection": "close"} if close else {}
+    if status == 503 and state.status == "loading":
+        headers["Retry-After"] = str(RETRY_AFTER_S)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def not_ready(request: Request) -> Response | None:
+    """The 503 of a route that needs the model while it loads (None once it is ready)."""
+    state: ServeState = request.app.state.serve
+    if state.scheduler is not None:
+        return None
+    error = state.refusal()
+    return error_response(state, f"{request.method} {request.url.path}", 503, error.message, time.monotonic())
 
 
 async def read_body(request: Request, options: ServeOptions) -> bytes:
@@ -94,8 +107,8 @@ async def disconnected(request: Request) -> None:
 async def vocode(request: Request) -> Response:
     state: ServeState = request.app.state.serve
     route, started = "POST /v1/vocode", time.monotonic()
-    if state.draining:
-        return error_response(state, route, 503, "the server is shutting down", started)
+    if (refused := state.refusal()) is not None:  # loading, or shutting down
+        return error_response(state, route, refused.status, refused.message, started)
     # In flight from here, while its body arrives too: a drain waits for it (bounded by --body-timeout).
     # `receiving` keeps the scheduler from waiting for a mel that has not arrived.
     state.in_flight += 1
@@ -155,15 +168,19 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(request.app.state.serve, route, status, getattr(exc, "detail", str(exc)), time.monotonic())
 
 
+async def livez(request: Request) -> Response:
+    """Liveness: 200 as soon as the server listens, whatever it is doing ({"status": "loading", "ok", "draining"})."""
+    return JSONResponse({"status": request.app.state.serve.status})
+
+
 async def healthz(request: Request) -> Response:
-    state: ServeState = request.app.state.serve
-    if state.draining:
-        return JSONResponse({"status": "draining"}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    """Readiness: 200 {"status": "ok"} while it takes work; 503 while the model loads or the server shuts down."""
+    status = request.app.state.serve.status
+    return JSONResponse({"status": status}, status_code=200 if status == "ok" else 503)
 
 
 async def info(request: Request) -> Response:
-    return JSONResponse(request.app.state.serve.info())
+    return not_ready(request) or JSONResponse(request.app.state.serve.info())
 
 
 async def metrics(request: Request) -> Response:
@@ -172,31 +189,33 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi_json(request: Request) -> Response:
-    return JSONResponse(openapi(request.app.state.serve.info()))
+    return not_ready(request) or JSONResponse(openapi(request.app.state.serve.info()))
 
 
-def build_app(vocoder: Vocoder, name: str, options: ServeOptions) -> Starlette:
-    """The app for a loaded model; its lifespan starts the scheduler's thread and, at shutdown, finishes its queue."""
+def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions) -> Starlette:
+    """The app of the model `name`: `vocoder`, started with the app (its lifespan starts the scheduler's thread and,
+    at shutdown, finishes its queue), or None: loading until `app.state.serve.ready(vocoder)` (server.Loader's)."""
     from contextlib import asynccontextmanager
 
     from hifigan.serve.streams import stream
 
     metrics_ = Metrics(options.max_batch)
-    state: ServeState
-    scheduler = Scheduler(vocoder, options.max_batch, options.max_batch_delay_ms, metrics_.on_batch,
-                          clients=lambda: state.in_flight - state.receiving)
-    state = ServeState(vocoder, name, options, scheduler, metrics_)
-    metrics_.queue_depth.set_function(lambda: scheduler.depth)
+    state = ServeState(name, options, metrics_)
+    metrics_.queue_depth.set_function(lambda: state.scheduler.depth if state.scheduler is not None else 0)
     metrics_.active_streams.set_function(lambda: state.streams)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
-        scheduler.start()
+        if vocoder is not None:
+            state.ready(vocoder)
         yield
-        scheduler.close()
+        state.closed = True  # a model still loading is not started after this
+        if state.scheduler is not None:
+            state.scheduler.close()
 
     app = Starlette(routes=[
-        Route("/healthz", healthz), Route("/v1/info", info), Route("/v1/vocode", vocode, methods=["POST"]),
+        Route("/livez", livez), Route("/healthz", healthz), Route("/v1/info", info),
+        Route("/v1/vocode", vocode, methods=["POST"]),
         WebSocketRoute("/v1/stream", stream), Route("/metrics", metrics), Route("/openapi.json", openapi_json),
     ], lifespan=lifespan, exception_handlers={HTTPException: http_error})
     # No redirect from /v1/vocode/ to /v1/vocode (Starlette's default, an empty 307 that no metric counts): a path

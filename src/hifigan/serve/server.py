@@ -1,5 +1,6 @@
-"""Running the app on uvicorn: bind, log one line per request, and shut down gracefully. SIGTERM or SIGINT stop new
-work (503), let what is in flight (requests and streams) finish, then exit 0; a second SIGINT exits at once."""
+"""Running the app on uvicorn: bind, listen while the model loads (in a thread: /livez 200, /healthz and work 503),
+log one line per request, and shut down gracefully. SIGTERM or SIGINT stop new work (503), let what is in flight
+(requests and streams) finish, then exit 0; a second SIGINT exits at once."""
 
 from __future__ import annotations
 
@@ -10,13 +11,17 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from hifigan import sockets
 from hifigan.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.connections import protocol_for
+
+if TYPE_CHECKING:
+    from hifigan.inference.vocoder import Vocoder
 
 uvicorn = optional_import("uvicorn", "hifigan serve")
 
@@ -92,18 +97,50 @@ def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingSer
     return DrainingServer(config, state)
 
 
-def serve(app: object, sock: socket.socket, host: str) -> int:
-    """Serve `app` (build_app's) on `sock` (`bind(host, port)`'s, bound before the model loads so that a bad or used
-    address fails first) until a signal; 0 once drained."""
+class Loader:
+    """The model's load in a thread of its own while the server answers (/livez 200, /healthz and work 503): then
+    `state.ready`, or the load's exception kept for `serve` to raise and the server told to stop."""
+
+    def __init__(self, server: DrainingServer, load: Callable[[], Vocoder]) -> None:
+        self.server, self.load = server, load
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="hifigan-serve-loader", daemon=True)
+
+    def start(self) -> Loader:
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        try:
+            vocoder = self.load()
+        except BaseException as e:  # a bad checkpoint: `serve` raises it once the server has stopped
+            self.error = e
+            self.server.should_exit = True
+            return
+        state = self.server.state
+        state.ready(vocoder)
+        info = state.info()
+        print(f"hifigan serve: ready ({info['model']}, {info['backend']} on {info['device']}, max batch "
+              f"{info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms) after {time.monotonic() - started:.1f} s",
+              file=sys.stderr, flush=True)
+
+
+def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocoder]) -> int:
+    """Serve `app` (build_app's, without a model) on `sock` (`bind(host, port)`'s, bound before the model loads so
+    that a bad or used address fails first) while `load()` loads the model, then until a signal; 0 once drained. An
+    exception of `load` is raised once the server has stopped."""
     state: ServeState = app.state.serve  # type: ignore[attr-defined]
     configure_logging()
     bound = sock.getsockname()[1]
     where = f"[{host}]" if ":" in host else host
-    info = state.info()
-    print(f"hifigan serve: listening on http://{where}:{bound} ({info['model']}, {info['backend']} on "
-          f"{info['device']}, max batch {info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms)",
-          file=sys.stderr, flush=True)
     server = make_server(app, state, 2 * state.options.max_message_bytes)
+    loader = Loader(server, load)
+    print(f"hifigan serve: listening on http://{where}:{bound} ({state.name} loading: /healthz says 200 once it is "
+          "ready)", file=sys.stderr, flush=True)
+    loader.start()
     server.run(sockets=[sock])
+    if loader.error is not None:
+        raise loader.error
     print("hifigan serve: stopped", file=sys.stderr, flush=True)
     return 0

@@ -44,13 +44,11 @@ async def stream(websocket: WebSocket) -> None:
     started = time.monotonic()
     fmt = websocket.query_params.get("format", "pcm16")
     await websocket.accept()
-    refusal = None
-    if state.draining:
-        refusal = RequestError(503, "the server is shutting down")
-    elif state.streams >= state.options.max_streams:
+    refusal = state.refusal()  # the model is loading, or the server shutting down: 503
+    if refusal is None and state.streams >= state.options.max_streams:
         refusal = RequestError(429, f"too many streams: {state.streams} open, the limit is "
                                     f"{state.options.max_streams} (--max-streams)")
-    elif fmt not in STREAM_FORMATS:
+    elif refusal is None and fmt not in STREAM_FORMATS:
         refusal = RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(STREAM_FORMATS)})")
     if refusal is not None:
         await _close_with_error(websocket, state, refusal, started)

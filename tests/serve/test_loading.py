@@ -1,0 +1,81 @@
+"""The server listens before its model is loaded: /livez answers 200 at once, /healthz 503 {"status": "loading"}
+until the model is ready, and work that comes meanwhile is refused 503 (a request with Retry-After, a stream with
+4503), so that an orchestrator can tell a replica that loads from one that is dead. A load that fails still exits 2
+in one line."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import httpx
+import numpy as np
+import pytest
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.serve.client import AsyncClient, Client, ServeError
+from hifigan.serve.codec import NPY_TYPE, npy_bytes
+from tests.support.cli_runs import run
+from tests.support.serve import metric, running_server
+from tests.support.serve_inputs import GOOD
+from tests.support.tiny import tiny_config
+
+LOADING = "the model is still loading: try again in a moment (/healthz says 200 once it is ready)"
+
+
+def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
+    cfg = tiny_config()
+    gate = threading.Event()
+
+    def load() -> Vocoder:  # a real model whose load takes as long as the test holds the gate
+        assert gate.wait(10), "never released"
+        torch.manual_seed(0)
+        return Vocoder(Generator(cfg), cfg)
+
+    with running_server(None, load=load) as running, httpx.Client(base_url=running.url, timeout=5) as http:
+        assert (http.get("/livez").status_code, http.get("/livez").json()) == (200, {"status": "loading"})
+        health = http.get("/healthz")
+        assert (health.status_code, health.json()) == (503, {"status": "loading"})
+        refused = http.post("/v1/vocode", content=npy_bytes(GOOD), headers={"Content-Type": NPY_TYPE})
+        assert (refused.status_code, refused.json(), refused.headers["retry-after"]) == (503, {"error": LOADING}, "1")
+        assert http.get("/v1/info").status_code == 503 and http.get("/openapi.json").status_code == 503
+        with pytest.raises(ServeError) as caught:
+            Client(running.url).stream([GOOD])
+        assert (caught.value.status, caught.value.message) == (503, LOADING)
+        page = http.get("/metrics").text  # the metrics answer too
+        assert metric(page, 'hifigan_requests_total{route="POST /v1/vocode",status="503"}') == 1
+        assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="503"}') == 1
+
+        gate.set()
+        deadline = time.monotonic() + 5
+        while (health := http.get("/healthz")).status_code != 200:
+            assert health.json() == {"status": "loading"} and time.monotonic() < deadline, health.text
+            time.sleep(0.01)
+        assert health.json() == {"status": "ok"} and http.get("/livez").json() == {"status": "ok"}
+        assert http.get("/v1/info").json()["num_mels"] == cfg.num_mels
+
+        async def go():
+            async with AsyncClient(running.url) as client:
+                return await client.vocode(GOOD, fmt="f32"), await client.stream([GOOD], fmt="f32")
+
+        whole, streamed = asyncio.run(go())
+        expected = running.state.vocoder(GOOD).numpy()
+        assert np.array_equal(whole, expected) and np.abs(streamed.audio - expected).max() <= 1e-5
+        running.server.drain()
+        draining = http.get("/healthz")
+        assert (draining.status_code, draining.json()) == (503, {"status": "draining"})
+        assert http.get("/livez").json() == {"status": "draining"}
+
+
+def test_a_checkpoint_that_fails_to_load_exits_2_in_one_line(capsys, tmp_path):
+    """The model loads after the server listens: a bad checkpoint stops the server, and the command still fails as
+    every refusal does (exit 2, the file and the problem in one line, no traceback)."""
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"not a checkpoint")
+    code, _, err = run(capsys, "serve", "-c", bad, "--port", "0", "--threads", "1")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and "Traceback" not in err, err
+    assert "listening on http://127.0.0.1:" in lines[0] and "broken.pt" in lines[-1] and len(lines) == 2, err
