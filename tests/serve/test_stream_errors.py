@@ -4,6 +4,7 @@ that time out, exceed limits or come one too many are refused the same way (bodi
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import numpy as np
@@ -145,3 +146,34 @@ def test_a_failing_chunk_source_raises_its_own_error_at_once(served):
         time.sleep(0.01)
     assert count(running.url, route) == before + 1 and running.state.streams == 0
     still_serving(running.url, vocoder)
+
+
+def test_a_stream_that_trickles_is_closed_after_the_stream_timeout(served):
+    """A frame every 0.2 s never meets the 0.5 s idle timeout, and would hold a --max-streams slot for as long as it
+    went on: --stream-timeout (0.8 s of waiting for messages in all) closes it with 4408, naming what came."""
+    _, vocoder = served
+    options = ServeOptions(idle_timeout_s=0.5, stream_timeout_s=0.8, max_streams=1)
+
+    async def trickle():
+        for i in range(GOOD.shape[1]):
+            yield GOOD[:, i : i + 1]
+            await asyncio.sleep(0.2)
+
+    async def go():
+        async with AsyncClient(running.url) as client:
+            return await client.stream(trickle())
+
+    with running_server(vocoder, options) as running:
+        started = time.monotonic()
+        with pytest.raises(ServeError) as caught:
+            asyncio.run(go())
+        took = time.monotonic() - started
+        deadline = time.monotonic() + 5
+        while running.state.streams and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert running.state.streams == 0  # the slot is free: another stream is served
+        assert Client(running.url).stream([GOOD]).audio.shape == (GOOD.shape[1] * 16,)
+    assert caught.value.status == 408 and 0.8 <= took < 2.0, (caught.value, took)
+    said = re.fullmatch(r"the stream did not end within 0\.8 s of waiting for its messages: (\d+) frames in (\d+) "
+                        r"messages came \(--stream-timeout\)", caught.value.message)
+    assert said and said[1] == said[2] and 3 <= int(said[1]) <= 5, caught.value.message  # one a 0.2 s, for 0.8 s

@@ -54,6 +54,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--body-timeout", type=float, default=DEFAULTS.body_timeout_s, metavar="S",
                    help=f"answer 408 to a request body not all arrived this long after its headers, however steadily "
                         f"it trickles in (default {DEFAULTS.body_timeout_s:g} s)")
+    g.add_argument("--stream-timeout", type=float, default=DEFAULTS.stream_timeout_s, metavar="S",
+                   help=f"close a stream that has kept the server waiting for its messages this long in all, however "
+                        f"steadily they come (default {DEFAULTS.stream_timeout_s:g} s; the time after 'end', and while "
+                        f"the server holds back its reading, does not count)")
     g.add_argument("--header-timeout", type=float, default=DEFAULTS.header_timeout_s, metavar="S",
                    help=f"close a connection whose request headers have not all arrived this long after it opened (or "
                         f"after their first byte, on a kept-alive one), answering 408 if any came (default "
@@ -85,7 +89,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
                            args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout,
-                           args.body_timeout, args.max_connections, args.header_timeout)
+                           args.body_timeout, args.max_connections, args.header_timeout, args.stream_timeout)
     if args.threads is not None and args.threads < 1:  # intra_op_threads would run it on 1 thread without a word
         from hifigan.errors import HifiganError
 

@@ -15,8 +15,10 @@ class ServeOptions:
     frames a stream may gather while its window is in flight (beyond, its input is not read: a slow reader holds
     itself back), `drain_timeout_s` to finish in-flight work on SIGTERM, `body_timeout_s` for a whole request body
     (one trickled a byte just inside each idle timeout would otherwise hold its connection, and a drain, for ever),
-    `max_connections` open at once (HTTP and WebSocket; one more is answered 503) and `header_timeout_s` for a
-    request's headers (serve.connections: uvicorn bounds neither)."""
+    `max_connections` open at once (HTTP and WebSocket; one more is answered 503), `header_timeout_s` for a
+    request's headers (serve.connections: uvicorn bounds neither) and `stream_timeout_s`, the whole time a stream may
+    keep the server waiting for its messages (a frame sent just inside each idle timeout would hold a --max-streams
+    slot for ever)."""
 
     max_batch: int = 16
     max_batch_delay_ms: float = 5.0
@@ -29,6 +31,7 @@ class ServeOptions:
     body_timeout_s: float = 60.0
     max_connections: int = 256
     header_timeout_s: float = 10.0
+    stream_timeout_s: float = 120.0
 
     def __post_init__(self) -> None:
         for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog",
@@ -38,7 +41,7 @@ class ServeOptions:
         for name in ("max_batch_delay_ms", "drain_timeout_s"):  # 0: no wait
             if not getattr(self, name) >= 0:
                 raise HifiganError(None, f"{option(name)} must be >= 0, got {getattr(self, name)}")
-        for name in ("idle_timeout_s", "body_timeout_s", "header_timeout_s"):  # 0 is no 'off': it refuses all
+        for name in ("idle_timeout_s", "body_timeout_s", "header_timeout_s", "stream_timeout_s"):  # 0: no 'off'
             if not getattr(self, name) > 0:
                 raise HifiganError(None, f"{option(name)} must be > 0, got {getattr(self, name)}")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 
 import torch
@@ -106,6 +107,7 @@ class _Session:
         self.sender: asyncio.Task | None = None
         self.failure: str | None = None  # why the sending side stopped early (the model failed)
         self.gone = False  # the sending side found the client gone
+        self.waited = 0.0  # seconds spent waiting for the client's messages (--stream-timeout bounds them)
 
     async def run(self) -> None:
         self.sender = asyncio.create_task(self._send_all())
@@ -133,11 +135,22 @@ class _Session:
         raise RequestError(400, "a message after 'end'")
 
     async def _receive(self, timeout: bool = True) -> dict:
+        """The next message, within --idle-timeout and what is left of --stream-timeout (`timeout`: after 'end',
+        neither: the client has nothing more to send)."""
+        idle_s, total_s = self.state.options.idle_timeout_s, self.state.options.stream_timeout_s
+        wait = min(idle_s, total_s - self.waited)
+        started = time.monotonic()
         try:
-            message = await asyncio.wait_for(self.ws.receive(), self.state.options.idle_timeout_s if timeout else None)
+            message = await asyncio.wait_for(self.ws.receive(), wait if timeout and wait != math.inf else None)
         except TimeoutError:
-            raise RequestError(408, f"no message for {self.state.options.idle_timeout_s:g} s "
-                                    "(--idle-timeout)") from None
+            if wait < idle_s:
+                raise RequestError(408, f"the stream did not end within {total_s:g} s of waiting for its messages: "
+                                        f"{self.cursor.frames} frames in {self.cursor.chunks} messages came "
+                                        "(--stream-timeout)") from None
+            raise RequestError(408, f"no message for {idle_s:g} s (--idle-timeout)") from None
+        finally:
+            if timeout:
+                self.waited += time.monotonic() - started
         if message["type"] == "websocket.disconnect":
             raise _Gone(message.get("code"))
         return message
