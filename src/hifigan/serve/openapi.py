@@ -61,7 +61,8 @@ def openapi(info: dict) -> dict:
                     f"(format=pcm16: int16, the default; f32; f64) as soon as {info['lookahead_frames']} later "
                     "frames have arrived, then closes with 1000. Their concatenation is the one-shot output. On bad "
                     'input it sends the text {"error": "..."} and closes with 4000 + the HTTP status (4400, 4408 '
-                    "idle or --stream-timeout, 4413 too long or too big, 4429 too many streams, 4503 shutting down)."),
+                    "idle or --stream-timeout, 4413 too long or too big, 4429 too many streams, 4503 the model "
+                    "still loading or the server shutting down)."),
                 "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
                     "type": "string", "enum": ["pcm16", "f32", "f64"], "default": "pcm16"}}],
                 "responses": {"101": {"description": "switching protocols"}}}},
