@@ -19,7 +19,7 @@ from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import NPY_TYPE, npy_bytes
 from tests.support.cli_runs import run
-from tests.support.serve import metric, running_server
+from tests.support.serve import metric, running_server, silent_stream
 from tests.support.serve_inputs import GOOD
 from tests.support.tiny import tiny_config
 
@@ -64,10 +64,14 @@ def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
         whole, streamed = asyncio.run(go())
         expected = running.state.vocoder(GOOD).numpy()
         assert np.array_equal(whole, expected) and np.abs(streamed.audio - expected).max() <= 1e-5
-        running.server.drain()
-        draining = http.get("/healthz")
-        assert (draining.status_code, draining.json()) == (503, {"status": "draining"})
-        assert http.get("/livez").json() == {"status": "draining"}
+
+        async def drained():  # a silent stream keeps the drain (and the server) going while the probes ask
+            async with silent_stream(running), httpx.AsyncClient(base_url=running.url, timeout=5) as probe:
+                running.server.drain()
+                return await probe.get("/healthz"), await probe.get("/livez")
+
+        health, live = asyncio.run(drained())
+        assert (health.status_code, health.json(), live.json()) == (503, {"status": "draining"}, {"status": "draining"})
 
 
 def test_a_checkpoint_that_fails_to_load_exits_2_in_one_line(capsys, tmp_path):
