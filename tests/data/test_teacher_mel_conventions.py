@@ -5,6 +5,7 @@ run keeps the run's convention."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -16,8 +17,8 @@ from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
 from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
-from hifigan.training.job import data_spec
-from hifigan.training.options import TrainJob
+from hifigan.training.job import data_spec, train
+from hifigan.training.options import TrainJob, TrainOptions
 from tests.support.cli_runs import failed_cleanly, run
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
@@ -42,8 +43,8 @@ def test_declared_teacher_mels_are_read_as_the_models_own(tmp_path, tiny_corpus,
     for stem, mel in official_mels.items():
         np.save(mels / f"{stem}.npy", written(mel).astype(np.float32))
     clips = quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels, mel_convention=convention).clips
-    assert len(clips) == len(official_mels) and {c.mel_convention for c in clips} == {convention}
-    ds = VocoderDataset(clips, CFG, train=False)
+    assert len(clips) == len(official_mels)
+    ds = VocoderDataset(clips, CFG, train=False, mel_convention=convention)
     for i, clip in enumerate(clips):
         got = ds[i][0].numpy()
         assert got.shape == official_mels[clip.id].shape
@@ -78,8 +79,35 @@ def test_train_refuses_a_convention_it_cannot_apply(tmp_path, capsys, tiny_corpu
 def test_a_resumed_run_keeps_its_mel_convention(tmp_path):
     stored = {"data": {"corpus": str(tmp_path), "input_mels": str(tmp_path / "mels"), "mel_convention": "log10"}}
     assert data_spec(TrainJob(resume=tmp_path), stored)["mel_convention"] == "log10"
-    assert data_spec(TrainJob(resume=tmp_path, mel_convention="log10"), stored)["mel_convention"] == "log10"
+    again = TrainJob(TrainOptions(mel_convention="log10"), resume=tmp_path)
+    assert data_spec(again, stored)["mel_convention"] == "log10"
     with pytest.raises(HifiganError, match=r"these options differ: --mel-convention db \(the run's: log10\)"):
-        data_spec(TrainJob(resume=tmp_path, mel_convention="db"), stored)
-    new = data_spec(TrainJob(data=Corpus(folder=tmp_path), input_mels=tmp_path, mel_convention="db"), None)
+        data_spec(TrainJob(TrainOptions(mel_convention="db"), resume=tmp_path), stored)
+    new = data_spec(TrainJob(TrainOptions(mel_convention="db"), Corpus(folder=tmp_path), input_mels=tmp_path), None)
     assert new["mel_convention"] == "db" and new["input_mels"] == str(tmp_path.resolve())
+
+
+def test_a_resumed_run_reads_the_declared_mels_as_the_models_own(tmp_path, tiny_corpus, official_mels):
+    """A run started by train(TrainJob) on log10 mels declared in its TrainOptions, and resumed without them: the
+    resumed run's training and validation items are those of the same clips' model mels (the same windows)."""
+    folders = {"log10": tmp_path / "log10", "model": tmp_path / "model"}
+    for folder, scale in zip(folders.values(), (math.log(10), 1.0)):
+        folder.mkdir()
+        for stem, mel in official_mels.items():
+            np.save(folder / f"{stem}.npy", (mel / scale).astype(np.float32))
+    checked = []
+
+    def on_step(trainer, batch, result):
+        for ds in (trainer.data.train_set, trainer.data.valid_set):
+            clips = [dataclasses.replace(c, mel_path=folders["model"] / c.mel_path.name) for c in ds.clips]
+            model = VocoderDataset(clips, CFG, train=ds.train, seed=ds.seed)
+            model.set_epoch(ds.epoch)
+            np.testing.assert_allclose(ds[0][0].numpy(), model[0][0].numpy(), rtol=1e-6, atol=2e-6)
+        checked.append(trainer.step)
+
+    quiet = dict(progress=False, validation_interval=0, checkpoint_interval=0)
+    train(TrainJob(TrainOptions(tmp_path / "run", mel_convention="log10", **quiet), Corpus(tiny_corpus, valid_count=2),
+                   input_mels=folders["log10"], config=CFG, max_steps=0))  # the initial weights only
+    train(TrainJob(TrainOptions(**quiet), resume=tmp_path / "run", max_steps=1, on_step=on_step,
+                   disc_start_step=10**6))  # generator steps only: fast
+    assert checked == [1]

@@ -119,12 +119,11 @@ def train_job(args: argparse.Namespace) -> TrainJob:
         validation_interval=args.validation_interval, log_interval=args.log_interval, keep=args.keep,
         max_nonfinite=args.max_nonfinite, deterministic=args.deterministic, cuda_graph=args.cuda_graph,
         progress=not args.no_progress and not args.quiet and on_terminal(), quiet=args.quiet, resample=args.resample,
-        mix_to_mono=args.mix_to_mono,
+        mix_to_mono=args.mix_to_mono, mel_convention=args.mel_convention,
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,
                   valid_count=args.valid_count, valid_fraction=args.valid_fraction, valid_cap=args.valid_cap)
-    return TrainJob(options=options, data=data, input_mels=args.input_mels, mel_convention=args.mel_convention,
-                    config=args.config,
+    return TrainJob(options=options, data=data, input_mels=args.input_mels, config=args.config,
                     batch_size=args.batch_size, segment_size=args.segment_size, disc_start_step=args.disc_start_step,
                     num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,
                     init_discriminators=args.init_discriminators, max_steps=args.max_steps, epochs=args.epochs,

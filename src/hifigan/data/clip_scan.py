@@ -25,13 +25,12 @@ CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the frames are clipped (scan
 
 @dataclass(slots=True)
 class Clip:
-    """One usable file: its path, an id for logs, its length in samples at the model rate, an optional
-    teacher-forced mel and the convention it is in."""
+    """One usable file: its path, an id for logs, its length in samples at the model rate and an optional
+    teacher-forced mel (its convention is the run's: VocoderDataset's `mel_convention`)."""
 
     path: Path
     num_samples: int
     mel_path: Path | None = None
-    mel_convention: str | None = None  # the convention mel_path is in (--mel-convention; None: the model's own)
 
     @property
     def id(self) -> str:
@@ -159,7 +158,7 @@ def sort_clips(
             if problem := frames_mismatch(frames, samples, config.hop_size):
                 report.bad.append(HifiganError(mel_path, problem))
                 continue
-        report.clips.append(Clip(path, samples, mel_path, mel_convention if mel_path is not None else None))
+        report.clips.append(Clip(path, samples, mel_path))
     return report
 
 

@@ -35,17 +35,17 @@ class VocoderDataset(Dataset):
     """Items (input mel [num_mels, F], audio [T], loss mel [num_mels, F], clip index) as the official code makes.
 
     `train=True`: random `segment_size` windows; `train=False`: whole utterances (validation).
-    With teacher-forced mels (clips carrying `mel_path`), or centred framing, the window starts on a random mel
-    frame, the audio at frame * hop; teacher-forced audio is not normalised.
+    With teacher-forced mels (clips carrying `mel_path`, in `mel_convention`: None is the model's own), or centred
+    framing, the window starts on a random mel frame, the audio at frame * hop; teacher-forced audio is not normalised.
     """
 
     def __init__(
         self, clips: Sequence[Clip], config: HifiganConfig, *, train: bool, seed: int = 1234,
-        resample: bool = False, mix_to_mono: bool = False,
+        resample: bool = False, mix_to_mono: bool = False, mel_convention: str | None = None,
     ) -> None:
         self.clips = list(clips)
         self.config, self.train, self.seed = config, train, seed
-        self.resample, self.mix_to_mono = resample, mix_to_mono
+        self.resample, self.mix_to_mono, self.mel_convention = resample, mix_to_mono, mel_convention
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
         need = max(self.input_mel.pad, self.loss_mel.pad)  # a window's mels reflect-pad it by this much
@@ -78,7 +78,7 @@ class VocoderDataset(Dataset):
                 audio = self._window(audio, rng)
             mel = self.input_mel(torch.from_numpy(audio))
         else:
-            mel = torch.from_numpy(load_teacher_mel(clip.mel_path, self.model_mel, clip.mel_convention))
+            mel = torch.from_numpy(load_teacher_mel(clip.mel_path, self.model_mel, self.mel_convention))
             if self.train:
                 mel, audio = self._aligned_window(mel, audio, rng)
         audio_t = torch.from_numpy(np.ascontiguousarray(audio))

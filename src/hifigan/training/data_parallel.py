@@ -158,9 +158,10 @@ class RunData:
     """Datasets, sampler and loader; windows depend only on (seed, epoch, clip), so any worker count agrees."""
 
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip], dist: DistInfo,
-                 device: torch.device, resample: bool = False, mix_to_mono: bool = False) -> None:
+                 device: torch.device, resample: bool = False, mix_to_mono: bool = False,
+                 mel_convention: str | None = None) -> None:
         self.config, self.dist, self.device = config, dist, device
-        kw = dict(seed=config.seed, resample=resample, mix_to_mono=mix_to_mono)
+        kw = dict(seed=config.seed, resample=resample, mix_to_mono=mix_to_mono, mel_convention=mel_convention)
         self.train_set = VocoderDataset(train_clips, config, train=True, **kw)
         self.valid_set = VocoderDataset(valid_clips, config, train=False, **kw)
         self.sampler = ResumableSampler(self.train_set, dist.world_size, dist.rank, config.seed)

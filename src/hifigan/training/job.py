@@ -36,8 +36,8 @@ from hifigan.training.trainer import Trainer
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
-DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", "mel_convention", "resample",
-             "mix_to_mono")
+READING = ("mel_convention", "resample", "mix_to_mono")  # TrainOptions' fields of how the data are read
+DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", *READING)
 
 
 @dataclass
@@ -58,8 +58,7 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
     data = job.data or Corpus()
     stored = (resume_obj or {}).get("data") or {}
     spec = {**{"corpus" if k == "folder" else k: v for k, v in dataclasses.asdict(data).items()},
-            "input_mels": job.input_mels, "mel_convention": job.mel_convention, "resample": job.options.resample,
-            "mix_to_mono": job.options.mix_to_mono}
+            "input_mels": job.input_mels, **{k: getattr(job.options, k) for k in READING}}
     spec = {k: str(Path(spec[k]).resolve()) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
             for k in DATA_KEYS}
     if stored:
@@ -256,8 +255,7 @@ def train(job: TrainJob) -> TrainResult:
                 held_out=((resume_obj or {}).get("data") or {}).get("held_out"),
                 skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None)
         held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
-        options = dataclasses.replace(run_options, out=Path(out), resample=data["resample"],
-                                      mix_to_mono=data["mix_to_mono"])
+        options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
         with _naming_config_file(job, resume_path):  # a part refused a value
             trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
         with warnings_from_main(dist):  # before any file: a bad one is one line

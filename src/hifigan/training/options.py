@@ -39,6 +39,7 @@ class TrainOptions:
     quiet: bool = False  # the console says warnings only (Trainer.say), no status lines
     resample: bool = False
     mix_to_mono: bool = False
+    mel_convention: str | None = None  # the convention of the job's --input-mels mels (None: the model's own)
     media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard
 
 
@@ -106,8 +107,8 @@ class TrainJob:
     """One training job, as `hifigan train` runs it (the command fills this from its options).
 
     `data`: where the audio comes from (a folder, or official file lists; the validation split); `input_mels`: a
-    folder of teacher-forced mels (<stem>.npy per audio file) to fine-tune on, `mel_convention` the convention they
-    are in (None: the model's own); checkpoints store all three, so a job that resumes needs none. `config`: a
+    folder of teacher-forced mels (<stem>.npy per audio file) to fine-tune on (their convention: the options'
+    `mel_convention`); checkpoints store both, and how the audio is read, so a job that resumes needs none. `config`: a
     preset name, a config file or a HifiganConfig (default: the resumed
     checkpoint's, else the --init-from checkpoint's of ours, else v1); `batch_size` ... `seed` override it.
     `resume`: a run folder or checkpoint to continue exactly; `init_from`: weights to start from (an official g_*
@@ -119,7 +120,6 @@ class TrainJob:
     options: TrainOptions = field(default_factory=TrainOptions)
     data: Corpus | None = None
     input_mels: Path | None = None
-    mel_convention: str | None = None
     config: str | os.PathLike | HifiganConfig | None = None
     batch_size: int | None = None
     segment_size: int | None = None
@@ -148,9 +148,9 @@ class TrainJob:
                                "that goes with these discriminators)")
         if self.init_discriminators is not None and not Path(self.init_discriminators).is_file():
             raise HifiganError(self.init_discriminators, "no such file (--init-discriminators)")
-        if self.mel_convention is not None and self.input_mels is None and self.resume is None:
+        if self.options.mel_convention is not None and self.input_mels is None and self.resume is None:
             raise HifiganError(None, "--mel-convention names the convention of the --input-mels mels: give both")
-        check_mel_convention(self.mel_convention)
+        check_mel_convention(self.options.mel_convention)
 
     def overrides(self) -> dict[str, int]:
         """The config keys this job sets (those given)."""

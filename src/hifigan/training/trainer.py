@@ -77,7 +77,7 @@ class Trainer:
         self.step_options = StepOptions(MelSpectrogram(**config.mel_kwargs(for_loss=True)), objective, self.device,
                                         options.precision, self.dist.active)
         self.data = RunData(config, train_clips, valid_clips, self.dist, self.device, options.resample,
-                            options.mix_to_mono)
+                            options.mix_to_mono, options.mel_convention)
         self.validation = Validation(self.data.valid_set, config, self.device, self.step_options.autocast,
                                      options.media_clips, config.num_workers,
                                      backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
