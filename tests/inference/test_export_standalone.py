@@ -4,6 +4,8 @@ the two files as `hifigan vocode` does."""
 
 import contextlib
 import io
+import re
+import shutil
 import subprocess
 import sys
 
@@ -19,10 +21,11 @@ from hifigan.cli import main
 from hifigan.errors import HifiganError
 from hifigan.inference import standalone
 from hifigan.inference.export import export_generator
-from hifigan.inference.export_facts import frontend_facts, read_facts
+from hifigan.inference.export_facts import frontend_facts, read_facts, with_onnx_facts
 from hifigan.inference.export_frontend import FRONTEND_OPSET, TOLERANCE, check_frontend
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
+from tests.support.full_disk import file_size_limit
 from tests.support.signals import speechlike
 from tests.support.tiny import tiny_config
 
@@ -161,3 +164,24 @@ def test_frontend_is_refused_where_it_cannot_be_written(tmp_path, tiny_checkpoin
     assert capsys.readouterr().err.strip().endswith(f"{tmp_path / 'g.mel.onnx'}: is a directory, expected an output "
                                                     "file path")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.mel.onnx"]
+
+
+def test_the_model_and_its_front_end_are_written_as_a_unit(tmp_path, exported):
+    """The front-end's write failing (a full disk; here a file size limit that the model's file fits under) leaves
+    neither new file: an earlier pair as it was, no file where there was none, and one line naming the front-end."""
+    small = tiny_config(upsample_initial_channel=8)  # a model file of ~14 kB, its front-end's ~33 kB
+    # frontend_bytes(small), without a second export: the front-end's graph is the mel's, which `small` shares
+    frontend = with_onnx_facts((exported[0] / "g.mel.onnx").read_bytes(), frontend_facts(small, 25))
+    torch.manual_seed(1)
+    generator = Generator(small).eval()
+    old, empty = tmp_path / "old", tmp_path / "empty"
+    for folder in (old, empty):
+        folder.mkdir()
+    for name in ("g.onnx", "g.mel.onnx"):
+        shutil.copy(exported[0] / name, old / name)
+    before = {p.name: p.read_bytes() for p in old.iterdir()}
+    for folder in (old, empty):
+        line = f"{folder / 'g.mel.onnx'}: cannot write (File too large)"
+        with file_size_limit(20_000), pytest.raises(HifiganError, match=f"^{re.escape(line)}$"):
+            export_generator(generator, "onnx", folder / "g.onnx", config=small, frontend=frontend)
+    assert {p.name: p.read_bytes() for p in old.iterdir()} == before and list(empty.iterdir()) == []

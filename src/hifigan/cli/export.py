@@ -34,7 +34,8 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         "given, must agree). Each file is run (onnxruntime, torch.jit.load) against the eager model before it is "
         "renamed into place: one that computes otherwise is an error and no file. --frontend also writes the model's "
         "mel front-end as NAME.mel.onnx: audio float32 [batch, samples] in [-1, 1] -> the mel the model takes, so that "
-        "a deployment needs no mel code of its own.",
+        "a deployment needs no mel code of its own; the two are renamed into place together (a failure leaves "
+        "neither).",
         epilog="examples:\n"
         "  hifigan export --pretrained lj-v1 -o lj_v1.onnx\n"
         "  hifigan export --pretrained lj-v1 -o lj_v1.onnx --frontend   (also lj_v1.mel.onnx)\n"
@@ -66,7 +67,6 @@ def export_format(out: Path, fmt: str | None) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from hifigan.atomic import atomic_path
     from hifigan.inference.export import export_generator, require_format
     from hifigan.inference.export_frontend import frontend_bytes, frontend_path
     from hifigan.models.generators import fold_norms
@@ -83,10 +83,7 @@ def run_export(args: argparse.Namespace) -> int:
     for out in outputs:
         check_output_file(out)
     frontend = frontend_bytes(config) if args.frontend else None  # before any file: it may be refused
-    export_generator(fold_norms(generator.eval()), fmt, args.out, config=config)
-    if frontend is not None:
-        with atomic_path(outputs[1]) as tmp:
-            tmp.write_bytes(frontend)
+    export_generator(fold_norms(generator.eval()), fmt, args.out, config=config, frontend=frontend)  # as a unit
     say_wrote(args, *outputs)
     return 0
 

@@ -14,16 +14,18 @@ import copy
 import io
 import os
 import warnings
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_paths, write_failure
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
 from hifigan.inference.export_check import CONTEXT, check_model_file
 from hifigan.inference.export_facts import input_facts, with_onnx_facts
+from hifigan.inference.export_frontend import frontend_path
 from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
 from hifigan.models.generators import layer_description
@@ -142,18 +144,21 @@ def _check_mel(generator: nn.Module, num_mels: int | None) -> torch.Tensor:
 
 
 def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None,
-                     config: HifiganConfig | None = None) -> None:
+                     config: HifiganConfig | None = None, frontend: bytes | None = None) -> None:
     """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically, in float32
     whatever the generator's dtype. With its `config`, the file records the mel the model takes (export_facts:
     ONNX metadata_props, TorchScript extra files). `num_mels`: the config's, needed for a generator without the
     HiFi-GAN generator's conv_pre (a config gives its own). The written file is run (onnxruntime, torch.jit.load)
-    against the eager generator before it is renamed into place: a mismatch is a one-line error and no file."""
+    against the eager generator before it is renamed into place: a mismatch is a one-line error and no file.
+    `frontend`: the model's checked mel front-end (export_frontend.frontend_bytes), written beside `out` as
+    NAME.mel.onnx with it as a unit (hifigan.atomic.atomic_paths): a failure leaves neither new file."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     facts = {} if config is None else input_facts(config)
     num_mels = config.num_mels if config is not None else num_mels
     generator = _float32(generator)
-    with atomic_path(out) as tmp:
+    targets = [Path(out)] if frontend is None else [Path(out), frontend_path(out)]
+    with atomic_paths(targets) as (tmp, *frontend_tmp):
         if fmt == "onnx":
             tmp.write_bytes(with_onnx_facts(onnx_bytes(generator, num_mels), facts))
         else:
@@ -164,3 +169,8 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
                 torch.jit.save(torchscript_module(generator, num_mels=num_mels), buffer, _extra_files=facts)
             tmp.write_bytes(buffer.getvalue())
         check_model_file(tmp, fmt, _Mono(generator).eval(), _check_mel(generator, num_mels), out)
+        for path in frontend_tmp:
+            try:
+                path.write_bytes(frontend)
+            except OSError as e:  # named after the front-end (atomic_paths names an unnamed failure after the model)
+                raise write_failure(targets[1], e) from None
