@@ -82,15 +82,21 @@ class MelSpectrogram:
         return self._stats_np is not None
 
     def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-        """(basis, window) or (basis, window, mean [num_mels, 1], std [num_mels, 1]) on `device` in `dtype`."""
+        """(basis, window) or (basis, window, mean [num_mels, 1], std [num_mels, 1]) on `device` in `dtype`, cached;
+        built afresh and not kept while torch.export traces (they are its fake tensors, and the graph builds them)."""
         key = (device, dtype)
+        if torch.compiler.is_exporting():
+            return self._build_tensors(device, dtype)
         if key not in self._tensors:
-            basis = torch.from_numpy(self._basis_np).to(device=device, dtype=dtype)
-            window = torch.hann_window(self.win_size, device=device, dtype=dtype)
-            stats = () if self._stats_np is None else tuple(
-                torch.from_numpy(v).to(device=device, dtype=dtype).unsqueeze(-1) for v in self._stats_np)
-            self._tensors[key] = (basis, window, *stats)
+            self._tensors[key] = self._build_tensors(device, dtype)
         return self._tensors[key]
+
+    def _build_tensors(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        basis = torch.from_numpy(self._basis_np).to(device=device, dtype=dtype)
+        window = torch.hann_window(self.win_size, device=device, dtype=dtype)
+        stats = () if self._stats_np is None else tuple(
+            torch.from_numpy(v).to(device=device, dtype=dtype).unsqueeze(-1) for v in self._stats_np)
+        return (basis, window, *stats)
 
     def num_frames(self, num_samples: int) -> int:
         """Frames for `num_samples` samples: T // hop (official framing), 1 + T // hop (center, even n_fft)."""

@@ -39,7 +39,7 @@ class _Every(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.front_ends = nn.ModuleList(FrontEnd(_config(name)) for name in FRONT_END)
+        self.front_ends = nn.ModuleList(FrontEnd(MelSpectrogram(**_config(name).mel_kwargs())) for name in FRONT_END)
 
     def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, ...]:
         return tuple(front_end(audio) for front_end in self.front_ends)

@@ -44,14 +44,12 @@ def frontend_path(model: str | os.PathLike) -> Path:
 
 
 class FrontEnd(nn.Module):
-    """The config's MelSpectrogram as a module, for the exporter: [batch, samples] -> [batch, num_mels, frames].
+    """A MelSpectrogram as a module, for the exporter: [batch, samples] -> [batch, num_mels, frames] (exporting leaves
+    its tensor cache as it was: MelSpectrogram keeps none of the exporter's fake tensors)."""
 
-    It holds a MelSpectrogram of its own: exporting fills that one's tensor cache with the exporter's fake tensors.
-    """
-
-    def __init__(self, config: HifiganConfig) -> None:
+    def __init__(self, mel: MelSpectrogram) -> None:
         super().__init__()
-        self.mel = MelSpectrogram(**config.mel_kwargs())
+        self.mel = mel
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         return self.mel(audio)
@@ -104,21 +102,19 @@ def dynamo_onnx_bytes(module: nn.Module, min_samples: int, example_samples: int,
     return program.model_proto.SerializeToString()
 
 
-def frontend_onnx_bytes(config: HifiganConfig) -> bytes:
-    """The config's front-end as an ONNX model (bytes, without facts): input 'audio' [batch, samples], samples >=
-    MelSpectrogram.min_samples; output 'mel' [batch, num_mels, frames]."""
-    module = FrontEnd(config)
-    least = module.mel.min_samples
-    return dynamo_onnx_bytes(module, least, max(least, 4 * config.n_fft), ["mel"])
+def frontend_onnx_bytes(mel: MelSpectrogram) -> bytes:
+    """The front-end `mel` as an ONNX model (bytes, without facts): input 'audio' [batch, samples], samples >=
+    mel.min_samples; output 'mel' [batch, num_mels, frames]."""
+    least = mel.min_samples
+    return dynamo_onnx_bytes(FrontEnd(mel), least, max(least, 4 * mel.n_fft), ["mel"])
 
 
-def check_frontend(model: bytes, config: HifiganConfig) -> None:
-    """`model` run by onnxruntime gives MelSpectrogram's mel (shape, and values within TOLERANCE of its range) at
-    its shortest audio and at a longer one, batch 2; else a one-line HifiganError saying where it differs."""
+def check_frontend(model: bytes, mel: MelSpectrogram) -> None:
+    """`model` run by onnxruntime gives `mel`'s mel (shape, and values within TOLERANCE of its range) at its
+    shortest audio and at a longer one, batch 2; else a one-line HifiganError saying where it differs."""
     ort = optional_import("onnxruntime", "checking the exported mel front-end")
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    mel = MelSpectrogram(**config.mel_kwargs())
-    for samples in (mel.min_samples, 3 * config.n_fft + config.hop_size // 2 + 1):
+    for samples in (mel.min_samples, 3 * mel.n_fft + mel.hop_size // 2 + 1):
         audio = _audio(2, samples, seed=samples)
         expected = mel(torch.from_numpy(audio)).numpy()
         got = session.run(["mel"], {"audio": audio})[0]
@@ -127,8 +123,9 @@ def check_frontend(model: bytes, config: HifiganConfig) -> None:
 
 
 def frontend_bytes(config: HifiganConfig) -> bytes:
-    """The checked front-end with its facts (export_facts.frontend_facts) in its metadata_props."""
-    model = frontend_onnx_bytes(config)
-    check_frontend(model, config)
-    least = MelSpectrogram(**config.mel_kwargs()).min_samples
-    return with_onnx_facts(model, frontend_facts(config, least))
+    """The config's front-end exported and checked, its facts (export_facts.frontend_facts) in its metadata_props:
+    one MelSpectrogram is exported, checked against and asked its shortest audio."""
+    mel = MelSpectrogram(**config.mel_kwargs())
+    model = frontend_onnx_bytes(mel)
+    check_frontend(model, mel)
+    return with_onnx_facts(model, frontend_facts(config, mel.min_samples))
