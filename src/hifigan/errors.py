@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 
 class HifiganError(Exception):
@@ -43,12 +44,21 @@ class CheckpointError(HifiganError):
 
 # Between the problems bad_inputs lists: no message holds it (many hold "; "), so the line splits back into them.
 LIST_SEPARATOR = " | "
+LISTED_AT_MOST = 10  # bad_inputs names this many problems; the rest are counted by problem, so 1000 stay one line
 
 
 def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -> HifiganError:
     """One error for every bad input (or, `what`, output) of a batch (every one is checked before anything is
-    written): a single one as it is, several listed in one line after their count, split by LIST_SEPARATOR."""
+    written): a single one as it is, several listed in one line after their count, split by LIST_SEPARATOR; past
+    LISTED_AT_MOST, the others are counted by problem ("and 990 more: 990 sample rate is 16000 Hz, ...")."""
     if len(problems) == 1:
         return problems[0]
-    listed = LIST_SEPARATOR.join(str(e) for e in problems)
-    return HifiganError(None, f"{len(problems)} of {total} {what} are bad (nothing was written): {listed}")
+    listed = [str(e) for e in problems[:LISTED_AT_MOST]]
+    if rest := problems[LISTED_AT_MOST:]:
+        counts = Counter(e.problem for e in rest).most_common()
+        shown = [f"{n} {problem}" for problem, n in counts[:3]]
+        if others := sum(n for _, n in counts[3:]):
+            shown.append(f"{others} with other problems")
+        listed.append(f"and {len(rest)} more: {'; '.join(shown)}")
+    return HifiganError(None, f"{len(problems)} of {total} {what} are bad (nothing was written): "
+                              f"{LIST_SEPARATOR.join(listed)}")
