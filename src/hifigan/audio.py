@@ -6,7 +6,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,14 +29,20 @@ AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".ai
 def find_audio(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
     """The audio files (AUDIO_SUFFIXES, any case) in `folder`, or anywhere below it when `recursive` (symlinked
     folders included, each real folder once), sorted by path; hidden files and folders are skipped. A folder
-    without any is an error naming it."""
+    without any is an error naming it (and, not `recursive`, how many its subfolders hold)."""
     folder = require_folder(folder)
-    candidates = _walk(folder) if recursive else folder.iterdir()
-    files = sorted(p for p in candidates if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
-                   and not p.name.startswith("."))
-    if not files:
-        raise HifiganError(folder, f"contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
-    return files
+    if files := _audio_in(_walk(folder) if recursive else folder.iterdir()):
+        return files
+    if below := [] if recursive else _audio_in(_walk(folder)):  # a speaker-per-folder corpus, where one is flat
+        raise HifiganError(folder, f"contains no audio files directly ({len(below)} in its subfolders, e.g. "
+                                   f"{below[0]}: give the folder that holds them)")
+    raise HifiganError(folder, f"contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
+
+
+def _audio_in(candidates: Iterable[Path]) -> list[Path]:
+    """The audio files (AUDIO_SUFFIXES, any case; not hidden) among `candidates`, sorted by path."""
+    return sorted(p for p in candidates if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
+                  and not p.name.startswith("."))
 
 
 def _walk(folder: Path) -> Iterator[Path]:

@@ -119,3 +119,18 @@ def test_an_unpaired_file_is_named_with_the_other_bad_inputs(folders, capsys):
     assert code == 2 and "2 of" in err, err
     assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err, err
     assert f"{gen_dir / 'a.wav'}: has 2 channels" in err, err
+
+
+def test_a_folder_whose_audio_is_in_subfolders_says_so(folders, tmp_path, capsys):
+    """evaluate pairs the files directly in each folder: a speaker-per-folder corpus given as --reference was
+    refused as holding no audio at all."""
+    _, gen_dir = folders
+    nested = tmp_path / "corpus"
+    (nested / "spk1").mkdir(parents=True)
+    (nested / "spk2").mkdir()
+    for name in ("spk1/a.wav", "spk1/b.wav", "spk2/c.WAV"):
+        save_audio(nested / name, np.zeros(SR, np.float32), SR)
+    code, _, err = run(capsys, "evaluate", "--reference", str(nested), "--system", str(gen_dir))
+    assert code == 2
+    assert err.splitlines() == [f"hifigan evaluate: error: {nested}: contains no audio files directly (3 in its "
+                                f"subfolders, e.g. {nested / 'spk1' / 'a.wav'}: give the folder that holds them)"]
