@@ -63,3 +63,16 @@ def test_a_reader_closing_the_pipe_ends_the_command_quietly():
     os.close(read)
     stderr = process.communicate(timeout=60)[1]
     assert (process.returncode, stderr) == (141, b"")
+
+
+def test_a_file_named_like_an_option_is_named_with_how_to_give_it(capsys, tmp_path, monkeypatch):
+    """A corpus file `-take1.wav` given as it is reads as an unknown option: the line says how to pass it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-take1.wav").write_bytes(b"")
+    with pytest.raises(SystemExit) as exited:
+        main(["mel", "-o", "a.npy", "-take1.wav", "--bogus"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "hifigan mel: error: unrecognized arguments: -take1.wav --bogus (-take1.wav is a file: give it as "
+        "./-take1.wav, or after --) ('hifigan mel --help' lists the options)\n")
+    assert list(tmp_path.iterdir()) == [tmp_path / "-take1.wav"]

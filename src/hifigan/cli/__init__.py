@@ -70,7 +70,9 @@ class OneLineParser(argparse.ArgumentParser):
         finally:
             OneLineParser.probing = not outer
         if probed[1]:
-            self.error(f"unrecognized arguments: {' '.join(probed[1])}")
+            files = [a for a in probed[1] if a.startswith("-") and os.path.lexists(a)]  # a file '-take1.wav'
+            hint = "".join(f" ({a} is a file: give it as ./{a}, or after --)" for a in files)
+            self.error(f"unrecognized arguments: {' '.join(probed[1])}{hint}")
         if not outer:
             return probed
         with lenient(self):
