@@ -3,6 +3,7 @@ corpus with too few usable files saying why the others are not."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,24 @@ def test_quiet_train_says_warnings_only(tmp_path, capsys, tiny_config_json):
     assert (code, said) == (0, "")
     assert err.splitlines() == ["validation off: the run holds nothing out (--valid-count 0); start a new run to "
                                 "validate"]
+
+
+def test_a_listed_file_missing_where_one_differs_in_case_names_that_one(tmp_path, capsys, tiny_config_json):
+    """A list's id takes .wav (as the official code's); a corpus of .WAV files was only 'missing'."""
+    wavs = tmp_path / "wavs"
+    wavs.mkdir()
+    for name in ("C0.WAV", "C1.WAV", "C2.WAV"):
+        wav(wavs / name, tone(SR // 2))
+    (tmp_path / "train.txt").write_text("C0|a\nC1|b\nC2|c\n")
+    out = tmp_path / "run"
+    args = ("train", "--train-list", tmp_path / "train.txt", "--wav-root", wavs, "--config", tiny_config_json,
+            "-o", out, "--max-steps", 1)
+    code, _, err = run(capsys, *args)
+    failed_cleanly(code, err, out, f"(0 of 3 are usable: 3 missing, e.g. {wavs / 'C0.wav'} (a file differing in "
+                   "case: C0.WAV))")
+    for i in range(2):
+        wav(wavs / f"C{i}.wav", tone(SR // 2))
+    shown = f"skipped 1 unreadable or empty files: {wavs / 'C2.wav'} (no such file; a file differing in case: C2.WAV)"
+    with pytest.warns(UserWarning, match=re.escape(shown)):
+        code, _, err = run(capsys, *args, "--valid-count", 0, "--validation-interval", 0, "--no-progress")
+    assert code == 0, err

@@ -16,6 +16,7 @@ from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSe
 from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.melconv.model import ModelMel
+from hifigan.paths import differing_in_case
 
 # A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
 # peak normalisation would make it full-scale noise.
@@ -172,6 +173,12 @@ def finish_scan(report: ScanReport, what: str, listing: Path | None = None) -> S
     return report
 
 
+def _with_twin(path: Path, why: str) -> str:
+    """A shown file's reason, with the file beside it differing in case alone when it is missing."""
+    twin = differing_in_case(path) if why == "no such file" else None
+    return f"{why}; a file differing in case: {twin}" if twin else why
+
+
 def _warn(report: ScanReport, what: str, listing: Path | None) -> None:
     listed = f" (every skipped file, with why: {listing})" if listing is not None else ""
     groups = (
@@ -181,6 +188,6 @@ def _warn(report: ScanReport, what: str, listing: Path | None) -> None:
     )
     for items, message, where in groups:
         if items:
-            shown = "; ".join(f"{p} ({why})" if why else str(p) for p, why in items[:3])
+            shown = "; ".join(f"{p} ({_with_twin(p, why)})" if why else str(p) for p, why in items[:3])
             more = (" ..." if len(items) > 3 else "") + where
             warnings.warn(f"{what}: {message.format(n=len(items))}: {shown}{more}", stacklevel=4)

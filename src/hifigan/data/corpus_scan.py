@@ -14,6 +14,7 @@ from hifigan.data.scan_cache import FileFacts
 from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.paths import differing_in_case
 
 
 @dataclass
@@ -51,7 +52,13 @@ def why_unusable(files: Sequence[Path], verdicts: Sequence[str]) -> str:
         if verdict in UNUSABLE:
             reason = "missing" if verdict == "unreadable" and not path.exists() else UNUSABLE[verdict]
             groups.setdefault(reason, []).append(path)
-    return "; ".join(f"{len(paths)} {reason}, e.g. {paths[0]}" for reason, paths in groups.items())
+    return "; ".join(f"{len(paths)} {reason}, e.g. {paths[0]}{_twin(paths[0], reason == 'missing')}"
+                     for reason, paths in groups.items())
+
+
+def _twin(path: Path, missing: bool) -> str:
+    """" (a file differing in case: C0.WAV)" after a missing file's name where there is one, else ""."""
+    return f" (a file differing in case: {twin})" if missing and (twin := differing_in_case(path)) else ""
 
 
 def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str], drawn: bool) -> None:
