@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 
 import numpy as np
 import pytest
@@ -18,7 +19,7 @@ from hifigan.evaluation.confidence import UNBOUNDED, summarize
 from hifigan.evaluation.evaluate import evaluate_pairs
 from hifigan.evaluation.metrics import METRICS, compute_metrics
 from hifigan.evaluation.output import report_paths
-from hifigan.evaluation.results import Report, aggregate
+from hifigan.evaluation.results import FileResult, Report, aggregate
 from tests.support.cli_runs import run, run_module
 from tests.support.signals import SR, speechlike, with_noise_at_snr
 
@@ -232,3 +233,17 @@ def test_the_max_shift_warning_is_one_cli_line(folders):
     assert len(lines) == 1 and lines[0].startswith("hifigan evaluate: warning: 1 file aligned at the limit of "
                                                    "--max-shift 3"), done.stderr
     assert str(gen_dir / "a.wav") in lines[0]
+
+
+def test_the_per_file_table_lines_up_names_of_wide_characters():
+    """A terminal shows 日 two cells wide and a combining accent in none: the per-file table padded names by
+    characters, so the columns of a Japanese-named file's row sat to the right of the others', a decomposed é's to
+    the left."""
+    named = (("日本語", 1.5), ("cafe\u0301", 2.0), ("a", 3.0))
+    files = [FileResult(stem, "r", "g", 1.0, 0, {"snr": v}) for stem, v in named]
+    report = Report(files, aggregate([f.metrics for f in files], ["snr"]))
+    rows = report.format_table(per_file=True).splitlines()[1:4]
+    cells = [sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in row)
+             for row in rows]
+    assert cells == [6 + 1 + 16] * 3  # the widest name (6 cells), a space, the metric's column
+    assert [row.split() for row in rows] == [["日本語", "1.5000"], ["cafe\u0301", "2.0000"], ["a", "3.0000"]]

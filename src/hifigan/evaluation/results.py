@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -57,10 +58,11 @@ class Report:
         names = self.metric_names
         lines = []
         if per_file:
-            width = max([4, *(len(f.stem) for f in self.files)])
+            width = max([4, *(_cells(f.stem) for f in self.files)])
             lines.append(" ".join([f"{'file':<{width}}", *(f"{m:>16}" for m in names)]))
             for f in self.files:
-                lines.append(" ".join([f"{f.stem:<{width}}", *(f"{_fmt(f.metrics[m]):>16}" for m in names)]))
+                name = f.stem + " " * (width - _cells(f.stem))
+                lines.append(" ".join([name, *(f"{_fmt(f.metrics[m]):>16}" for m in names)]))
             lines.append("")
         lines.append(f"{'metric':<22} {'better':>6} {'mean':>10} {'95% CI':>23} {'n':>5}")
         for m, s in self.summary.items():
@@ -70,6 +72,11 @@ class Report:
             lines.append(f"{title:<22} {'higher' if info.higher_is_better else 'lower':>6} "
                          f"{_fmt(s.mean):>10} {ci:>23} {s.n:>5}{undefined}")
         return "\n".join(lines)
+
+
+def _cells(text: str) -> int:
+    """How many terminal cells `text` takes: a wide (CJK) character two, a combining mark none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _fmt(value: float | None) -> str:
