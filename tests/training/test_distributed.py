@@ -72,18 +72,17 @@ def test_a_worker_ends_with_its_code_and_every_line_it_wrote():
 
 
 def test_ranks_agree_to_stop_when_any_one_says_so(tmp_path):
-    """A time limit or a signal can reach one rank only: `agree` all-reduces with MAX, so every rank stops."""
-    script = tmp_path / "agree.py"
+    """A time limit or a signal can reach one rank only: `largest` all-reduces each value with MAX, so every rank
+    stops."""
+    script = tmp_path / "largest.py"
     script.write_text(
         "import os, torch, torch.distributed as d\n"
-        "from hifigan.training.data_parallel import DistInfo, agree, end_worker_process\n"
+        "from hifigan.training.data_parallel import DistInfo, largest, end_worker_process\n"
         "d.init_process_group('gloo')\n"
         "rank = int(os.environ['RANK'])\n"
-        "dist = DistInfo(rank, 2, rank, True)\n"
-        "said = [agree(rank == 0, dist, torch.device('cpu')), agree(rank == 1, dist, torch.device('cpu')),\n"
-        "        agree(False, dist, torch.device('cpu'))]\n"
+        "said = largest([rank == 0, rank == 1, 0, 5 - 3 * rank], DistInfo(rank, 2, rank, True), torch.device('cpu'))\n"
         f"open({str(tmp_path)!r} + f'/rank{{rank}}.txt', 'w').write(str(said))\n"
         "end_worker_process(0)\n")
     done = torchrun_two(script)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)] == ["[True, True, False]"] * 2
+    assert [(tmp_path / f"rank{r}.txt").read_text() for r in (0, 1)] == ["[1, 1, 0, 5]"] * 2

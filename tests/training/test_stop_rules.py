@@ -1,5 +1,6 @@
 """The stop rules of a run (training.stop_rules): a signal stops every rank of a job at the same step, each naming
-the signal, which the job says once (rank 0), whichever rank got it; two spawned gloo processes, no model."""
+the signal, which the job says once (rank 0), whichever rank got it (two spawned gloo processes, no model); a job
+of one process decides alone."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 import torch
 
+from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.training.data_parallel import DistInfo
 from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
@@ -36,7 +39,7 @@ def rank_main(rank: int, root: str, port: int) -> None:
                                                          torch.device("cpu")) as rules:
             if rank == 1:
                 os.kill(os.getpid(), signal.SIGTERM)
-            reason = rules.after_step(1, time.monotonic())
+            reason = rules.decide(rules.after_step(1, time.monotonic()), None, 1)
     finally:
         torch.distributed.destroy_process_group()
     (Path(root) / f"rank{rank}.json").write_text(json.dumps({"reason": reason, "said": said.getvalue()}))
@@ -48,6 +51,17 @@ def test_a_signal_to_one_rank_stops_every_rank_naming_it_and_rank_zero_says_it(t
     assert ranks == [
         {"reason": "SIGTERM", "said": "SIGTERM (sent to another rank): stopping at step 1 and saving a checkpoint\n"},
         {"reason": "SIGTERM", "said": ""}]
+
+
+def test_a_job_of_one_process_decides_alone_without_a_collective():
+    """torchrun's job of one joins a process group of one: its checks run no collective (no group exists here, so
+    one would raise), and keep their own reason and failure."""
+    assert not torch.distributed.is_initialized()
+    rules = StopRules(2, None, None, DistInfo(0, 1, 0, in_group=True), torch.device("cpu"))
+    assert [rules.decide(rules.after_step(step, time.monotonic()), None, step) for step in (1, 2)] == ["", "max_steps"]
+    assert rules.decide("max_steps", Failure("a.wav", "gone"), 2) == "max_steps"  # a stop: the batch is not trained
+    with pytest.raises(ClipLoadError, match=r"^a\.wav: gone$"):
+        rules.decide("", Failure("a.wav", "gone"), 1)
 
 
 def test_only_an_announcing_handler_says_it_got_a_signal(capsys):

@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from hifigan.config import HifiganConfig
-from hifigan.data.carried import CarryFailures, ClipLoadError, Failure, collate
+from hifigan.data.carried import CarryFailures, Failure, collate
 from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
@@ -102,15 +102,10 @@ def warnings_from_main(dist: DistInfo) -> Iterator[None]:
         yield
 
 
-def agree(stop: bool, dist: DistInfo, device: torch.device) -> bool:
-    """True on every rank when any rank says stop (a time limit or a signal may reach them at different steps)."""
-    return bool(largest([int(stop)], dist, device)[0])
-
-
 def largest(values: list[int], dist: DistInfo, device: torch.device) -> list[int]:
     """Each of `values` (small non-negative integers) at its largest over the ranks, on every rank (one
-    all-reduce); a lone process keeps its own."""
-    if not dist.active:
+    all-reduce: a host sync on a GPU); a lone process, or a job of one, keeps its own (no collective)."""
+    if not dist.active or dist.world_size == 1:
         return values
     found = torch.tensor([float(v) for v in values], device=device)
     torch.distributed.all_reduce(found, op=torch.distributed.ReduceOp.MAX)
@@ -129,11 +124,22 @@ def from_main(value: Any, dist: DistInfo) -> Any:
 def first_failure(failure: Failure | None, dist: DistInfo, device: torch.device) -> Failure | None:
     """On every rank, the lowest rank's `failure` when any rank has one, else None: all ranks stop together, and
     none is left waiting in a collective for a rank that stopped alone."""
-    if not dist.active or dist.world_size == 1 or not agree(failure is not None, dist, device):
+    return failure_of(largest([failed_code(failure, dist)], dist, device)[0], failure, dist)
+
+
+def failed_code(failure: Failure | None, dist: DistInfo) -> int:
+    """This rank's part of a `largest` that finds the lowest rank with a failure: 0 without one."""
+    return 0 if failure is None else dist.world_size - dist.rank
+
+
+def failure_of(code: int, failure: Failure | None, dist: DistInfo) -> Failure | None:
+    """The failure of the lowest rank that had one, on every rank (`code`: the largest `failed_code`; when it is not
+    0, that rank broadcasts its failure); a lone process keeps its own."""
+    if not code or not dist.active or dist.world_size == 1:
         return failure
-    found: list[Failure | None] = [None] * dist.world_size
-    torch.distributed.all_gather_object(found, failure)
-    return next(f for f in found if f is not None)
+    box = [failure]
+    torch.distributed.broadcast_object_list(box, src=dist.world_size - code)
+    return box[0]
 
 
 def reported_once(error: HifiganError, dist: DistInfo) -> HifiganError:
@@ -184,17 +190,13 @@ class RunData:
     def steps_per_epoch(self) -> int:
         return self.sampler.num_samples // self.config.batch_size
 
-    def batches(self, epoch: int, batch_in_epoch: int) -> Iterator[tuple]:
-        """`epoch`'s batches from number `batch_in_epoch` on; a clip that no longer loads, on any rank, raises
-        ClipLoadError on every rank before the step (one collective per batch under torchrun)."""
+    def batches(self, epoch: int, batch_in_epoch: int) -> Iterator[tuple | Failure]:
+        """`epoch`'s batches from number `batch_in_epoch` on, each a Failure where a clip no longer loads (the
+        caller makes every rank agree on it: training.stop_rules, in the one collective of each step)."""
         self.train_set.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
         self.sampler.skip = min(batch_in_epoch * self.config.batch_size, self.sampler.num_samples)
-        for batch in self.loader:
-            failure = first_failure(batch if isinstance(batch, Failure) else None, self.dist, self.device)
-            if failure is not None:
-                raise ClipLoadError(failure.path, failure.problem)
-            yield batch
+        yield from self.loader
 
 
 def ignore_sigint_in_worker(_: int) -> None:

@@ -1,5 +1,6 @@
 """When a training loop stops: the run's total steps or epochs, this call's time budget, or SIGINT/SIGTERM (after
-the current step); under torchrun every rank stops at the same step (one all-reduce after each)."""
+the current step); under torchrun every rank stops at the same step, and a clip that no longer loads on any rank
+stops them all before the step, agreed in one all-reduce per step."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ from typing import Any
 
 import torch
 
-from hifigan.training.data_parallel import DistInfo, RunData, agree, largest
+from hifigan.data.carried import ClipLoadError, Failure
+from hifigan.training.data_parallel import DistInfo, RunData, failed_code, failure_of, largest
 from hifigan.training.reporting import say
 from hifigan.training.state import TrainingState
 from hifigan.training.step import Batch
 from hifigan.training.stop_signal import StopOnSignal
+
+# A rank's reasons to stop other than a signal, by precedence: where the ranks' reasons differ, the last one wins.
+REASONS = ("", "epochs", "time", "max_steps")
 
 
 class StopRules:
@@ -40,23 +45,34 @@ class StopRules:
 
     def batches(self, data: RunData, state: TrainingState) -> Iterator[Batch]:
         """`data`'s batches, epoch after epoch from `state`'s position, until a rule stops the loop (`reason` then
-        says which); the caller trains each batch before it asks for the next."""
+        says which); the caller trains each batch before it asks for the next. After a step each rank fetches its
+        next batch unless it has a reason to stop itself, and one collective (`decide`) settles both."""
         self.reason = ""
-        while not self.reason:
-            self.reason = self.before_epoch(state.step, state.epoch)
+        upcoming = self._upcoming(data, state)
+        step_began: float | None = None  # before the first step: no step's rules yet
+        while True:
+            reason = "" if step_began is None else self.after_step(state.step, step_began)
+            item = None if reason else next(upcoming)
+            if isinstance(item, str):  # an epoch's limit, or the time budget at an epoch's end
+                reason, item = item, None
+            self.reason = self.decide(reason, item, state.step)
             if self.reason:
                 break
-            for batch in data.batches(state.epoch, state.batch_in_epoch):
-                step_began = time.monotonic()
-                yield batch
-                self.reason = self.after_step(state.step, step_began)
-                if self.reason:
-                    break
-            else:  # the epoch's end is taken at its last step; here only a resume at it (an older checkpoint) or
-                if state.batch_in_epoch:  # an epoch that restore cut
-                    state.end_epoch()
-                self.reason = self.after_epoch()
+            step_began = time.monotonic()
+            yield item
         self.reason = self.final(self.reason)
+
+    def _upcoming(self, data: RunData, state: TrainingState) -> Iterator[Any]:
+        """The batches from `state`'s position on, epoch after epoch (a Failure where a clip no longer loads), then
+        why this rank stops at an epoch's start or end (a str): the epoch or step limit, or the time budget."""
+        while not (reason := self.before_epoch(state.step, state.epoch)):
+            yield from data.batches(state.epoch, state.batch_in_epoch)
+            # the epoch's end is taken at its last step; here only a resume at it (an older checkpoint) or an epoch
+            if state.batch_in_epoch:  # that restore cut
+                state.end_epoch()
+            if reason := self.after_epoch():
+                break
+        yield reason
 
     def warn_if_past(self, step: int) -> None:
         """A --max-steps below where the run is already: a typo'd target, not a finished run (rank 0 warns)."""
@@ -73,24 +89,41 @@ class StopRules:
         return ""
 
     def after_step(self, step: int, step_began: float) -> str:
-        """After step `step` (begun at `step_began`, monotonic): a signal, the step limit, or the time budget when
-        the next step (as long as this one) would overrun it; agreed by every rank, which all name the signal that
-        any of them got (rank 0 says so when it did not get it itself)."""
+        """After step `step` (begun at `step_began`, monotonic), this rank's reason to stop: a signal (its name),
+        the step limit, or the time budget when the next step (as long as this one) would overrun it."""
+        if self.signals.signum is not None:
+            return signal.Signals(self.signals.signum).name
+        if self.max_steps is not None and step >= self.max_steps:
+            return "max_steps"
         now = time.monotonic()
         late = self.max_minutes is not None and 2 * now - step_began - self.started >= self.max_minutes * 60
-        done = self.max_steps is not None and step >= self.max_steps
-        late, done, signum = largest([late, done, self.signals.signum or 0], self.dist, self.device)
-        if signum and self.signals.signum is None and self.dist.is_main:
-            say(f"{signal.Signals(signum).name} (sent to another rank): stopping at step {step} and saving a "
-                "checkpoint")
-        if signum:
-            return signal.Signals(self.signals.signum or signum).name
-        return "max_steps" if done else "time" if late else ""
+        return "time" if late else ""
 
     def after_epoch(self) -> str:
-        """At an epoch's end: the time budget spent, agreed by every rank."""
+        """At an epoch's end, this rank's reason to stop: the time budget spent."""
         spent = self.max_minutes is not None and time.monotonic() - self.started >= self.max_minutes * 60
-        return "time" if agree(spent, self.dist, self.device) else ""
+        return "time" if spent else ""
+
+    def decide(self, reason: str, batch: Any, step: int) -> str:
+        """Every rank's reason to stop, from each rank's `reason` ("", a signal's name or one of REASONS) in one
+        all-reduce: a signal any rank got (each names its own; rank 0 says one another rank got), else the REASONS
+        that comes last. With none, a `batch` that is a Failure on any rank raises ClipLoadError on every rank (the
+        lowest such rank's); a lone process keeps its own reason and raises its own Failure."""
+        own = signal.Signals[reason] if reason.startswith("SIG") else 0
+        failure = batch if isinstance(batch, Failure) else None
+        signum, stop, failed = largest([own, REASONS.index(reason) if not own else 0, failed_code(failure, self.dist)],
+                                       self.dist, self.device)
+        if signum:
+            if not own and self.dist.is_main:
+                say(f"{signal.Signals(signum).name} (sent to another rank): stopping at step {step} and saving a "
+                    "checkpoint")
+            return reason if own else signal.Signals(signum).name
+        if stop:
+            return REASONS[stop]
+        failure = failure_of(failed, failure, self.dist)
+        if failure is not None:
+            raise ClipLoadError(failure.path, failure.problem)
+        return ""
 
     def final(self, reason: str) -> str:
         """Why the loop stopped, as reported: a signal that came after the limit still names it."""
