@@ -5,6 +5,7 @@ epoch are disjoint). The deletion is the run's public per-step hook, added to th
 
 Each rank also records the collectives its process calls (torch.distributed's, named, then run as they are): at each
 step's hook, those called since the previous hook (or since the start), a list per step in COUNTS_DIR/rank<r>.json.
+Rank 0 takes a second more to close its run's log (a slow disk), so the other rank ends first.
 
 usage: torchrun --nproc_per_node N tests/support/ddp_vanish_worker.py RANK STEP COUNTS_DIR ARGS...
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import time
 from pathlib import Path
 
 import torch
@@ -21,11 +23,12 @@ from torch.utils.data import DistributedSampler
 
 import hifigan.training.job as job_module
 from hifigan.cli import main
+from hifigan.training.trainer import Trainer
 
 RANK, STEP, COUNTS_DIR = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
 COLLECTIVES = ("all_reduce", "broadcast_object_list", "all_gather_object", "barrier", "broadcast")
 called: list[str] = []
-train = job_module.train
+train, close = job_module.train, Trainer.close
 
 
 def counted(name: str):
@@ -46,8 +49,15 @@ def delete_next_clip(trainer, batch, result) -> None:
         trainer.train_set.clips[order[trainer.state.batch_in_epoch * trainer.config.batch_size]].path.unlink()
 
 
+def slow_close(trainer) -> None:
+    if trainer.log is not None:
+        time.sleep(1)
+    close(trainer)
+
+
 for name in COLLECTIVES:
     setattr(torch.distributed, name, counted(name))
+Trainer.close = slow_close
 COUNTS_DIR.mkdir(parents=True, exist_ok=True)
 job_module.train = lambda job: train(dataclasses.replace(job, on_step=delete_next_clip))
 sys.exit(main(sys.argv[4:]))

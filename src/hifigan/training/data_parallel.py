@@ -23,6 +23,7 @@ from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError, ReportedElsewhere
 from hifigan.training.state import TrainingState
+from hifigan.training.stop_signal import is_main_thread
 
 
 @dataclass
@@ -144,7 +145,12 @@ def failure_of(code: int, failure: Failure | None, dist: DistInfo) -> Failure | 
 
 def reported_once(error: HifiganError, dist: DistInfo) -> HifiganError:
     """`error`, which every rank met at once, as rank 0 raises it; the others raise it as ReportedElsewhere (the
-    command line prints it once, from rank 0)."""
+    command line prints it once, from rank 0). torchrun stops a job's other processes (SIGTERM) as soon as one has
+    ended, so rank 0 ignores SIGTERM from here (its process ends with the error) and the ranks sync once before
+    any of them raises: none can end before rank 0 is sure to print the error."""
+    if dist.is_main and dist.world_size > 1 and is_main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    from_main(None, dist)
     return error if dist.is_main else ReportedElsewhere(error.path, error.problem)
 
 

@@ -31,8 +31,10 @@ class StopOnSignal:
                   "(Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
 
     def __exit__(self, *exc: Any) -> None:
+        """The handlers from before, where this one is still in place (not where the block set another since)."""
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+            if signal.getsignal(sig) == self._handle:
+                signal.signal(sig, handler)
 
 
 def is_main_thread() -> bool:
