@@ -10,7 +10,7 @@ import pytest
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError
-from tests.support.cli_runs import failed_cleanly, run
+from tests.support.cli_runs import failed_cleanly, files_in, run
 from tests.support.full_checkpoint import write_full_checkpoint
 from tests.support.full_disk import file_size_limit
 from tests.support.listen_server import write_stimuli
@@ -84,3 +84,18 @@ def test_a_folder_that_takes_no_files_says_so():
     with pytest.raises(HifiganError) as refused:
         prepare_output_dir("/proc/hifigan-test/sub")
     assert str(refused.value) == "/proc/hifigan-test/sub: cannot create folder (no folders can be created in /proc)"
+
+
+def test_a_train_whose_first_save_fails_leaves_no_run_folder(tmp_path, capsys, tiny_corpus, tiny_config_json):
+    """The first checkpoint does not fit (the scan cache and the logs do): the run folder and its parent, made by the
+    command, go with the files the run wrote in them (which would keep the next run out); a folder there before, and
+    what it held, stay."""
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "notes.txt").write_text("mine")
+    with file_size_limit(256 * 1024):  # the tiny run's scan cache and logs take ~40 KB, a checkpoint ~1.5 MB
+        code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o",
+                           before / "new" / "run", "--max-steps", 1, "--quiet", "--valid-count", 0,
+                           "--validation-interval", 0)
+    failed_cleanly(code, err, before / "new", "checkpoints/ckpt_00000001.pt: cannot write")
+    assert files_in(before) == ["notes.txt"] and (before / "notes.txt").read_text() == "mine"

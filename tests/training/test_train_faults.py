@@ -125,7 +125,7 @@ def test_second_ctrl_c_aborts_without_saving(tmp_path, tiny_corpus, tiny_config_
     assert proc.wait(timeout=60) == 130
     stderr = (tmp_path / "stderr.txt").read_text()
     assert stderr.rstrip().endswith("hifigan train: interrupted") and "Traceback" not in stderr
-    assert list((run / "checkpoints").iterdir()) == []
+    assert not (run / "checkpoints").exists()  # no checkpoint nor temporary file: the empty folder made for them goes
 
     from hifigan.cli import main
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
 from hifigan.data.scan_pool import Reader, WorkerDied, read_files
 from hifigan.errors import AudioError, FileReadError, HifiganError
@@ -203,7 +203,7 @@ def save_facts(cache: Path, settings: ReadSettings, files: Sequence[Path], facts
     names = [os.path.abspath(f) for f in files]
     blob = lambda text: np.frombuffer(text.encode(), dtype=np.uint8)  # noqa: E731
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
+        prepare_output_dir(cache.parent)
         with atomic_path(cache) as tmp, open(tmp, "wb") as out:
             # each name's own bytes (os.fsencode): a name that is not UTF-8 comes back as Python read it
             paths = np.frombuffer(b"\0".join(map(os.fsencode, names)), np.uint8)

@@ -8,7 +8,7 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.data.clip_scan import ScanReport
 from hifigan.errors import HifiganError
 
@@ -32,7 +32,7 @@ def write_skipped(target: Path, rows: list[tuple[Path, str]]) -> None:
         if not rows:
             target.unlink(missing_ok=True)
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
+        prepare_output_dir(target.parent)
         lines = [b"path\treason"] + [_field(os.fsencode(path)) + b"\t" + _field(why.encode("utf-8", "surrogateescape"))
                                      for path, why in rows]
         with atomic_path(target) as tmp:

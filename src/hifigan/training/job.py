@@ -17,7 +17,7 @@ import torch
 from hifigan import pretrained
 from hifigan.checkpoints.contents import CheckpointContents, laid_over
 from hifigan.checkpoints.format import config_of, read_checkpoint
-from hifigan.checkpoints.run_files import checkpoint_files, find_resume_checkpoint
+from hifigan.checkpoints.run_files import find_resume_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
@@ -29,12 +29,11 @@ from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.options import TrainJob, check_counts, flag, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
-from hifigan.training.reporting import EVENTS, LOG_JSONL
 from hifigan.training.resumed_config import check_config_again
+from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, taken_back_unless_saved
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.trainer import Trainer
 
-SCAN_CACHE = "scan-cache.npz"  # in the run folder
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
 READING = ("mel_convention", "resample", "mix_to_mono")  # TrainOptions' fields of how the data are read
 DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", *READING)
@@ -173,32 +172,6 @@ def save_scan(facts: FileFacts, files: list[Path], config: HifiganConfig, data: 
         save_facts(out / SCAN_CACHE, read_settings(config, data), files, facts)
 
 
-def check_run_folder(out: Path, resuming: bool) -> None:
-    """The run folder must be a folder, and a new run's must hold no run's checkpoints (pruning and --resume would
-    mix the two runs' files) nor an earlier run's logs (a run stopped before its first checkpoint, e.g. aborted by a
-    second Ctrl-C: the new run's steps would be logged after that run's, the same steps twice)."""
-    if out.exists() and not out.is_dir():
-        raise HifiganError(out, "is not a folder (--out is the run folder)")
-    if resuming:
-        return
-    found = checkpoint_files(out / "checkpoints")
-    if found:
-        raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
-                                f"{out}, or give a new --out")
-    logs = run_logs(out)
-    if logs:
-        raise HifiganError(out, f"holds an earlier run's logs ({' and '.join(logs)}) but no checkpoint: a "
-                                "new run would log its steps after that run's; move them away, or give a new --out")
-
-
-def run_logs(out: Path) -> list[str]:
-    """The logs a run leaves in its folder: log.jsonl, and logs/ when it holds a file (TensorBoard's events)."""
-    found = [LOG_JSONL] if (out / LOG_JSONL).is_file() else []
-    if (out / EVENTS).is_dir() and any(p.is_file() for p in (out / EVENTS).rglob("*")):
-        found.append(f"{EVENTS}/")
-    return found
-
-
 def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
            init_obj: dict[str, Any] | None) -> list[str]:
     """Restore the resumed checkpoint or load the --init-from weights into `trainer`; what to say of it."""
@@ -226,6 +199,7 @@ def train(job: TrainJob) -> TrainResult:
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
         check_run_folder(Path(out), resuming=resume_obj is not None)
+        new_folder = dist.is_main and resume_obj is None and not (Path(out).exists() or Path(out).is_symlink())
         keep_given = job.options.keep is not None
         job, carried = carry(job, resume_obj)
         # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
@@ -273,10 +247,11 @@ def train(job: TrainJob) -> TrainResult:
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in (*started, *carried, *([pruning] if pruning else [])):
             say(line)
-        try:
-            reason = trainer.fit(job.max_steps, job.epochs, job.max_minutes, on_step=job.on_step)
-        finally:
-            trainer.close()
+        with taken_back_unless_saved(Path(out), new_folder):  # after the close: the logs are whole
+            try:
+                reason = trainer.fit(job.max_steps, job.epochs, job.max_minutes, on_step=job.on_step)
+            finally:
+                trainer.close()
         written = trainer.last_checkpoint
         say(f"stopped ({reason}) at step {trainer.step}, epoch {trainer.epoch}; "
             f"checkpoint: {written if written else 'none written (nothing trained)'}")

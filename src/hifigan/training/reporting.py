@@ -61,7 +61,7 @@ class RunLog:
     A run resumed from step S continues the log of the run it resumes: what that run logged after step S (after
     its checkpoint, before it stopped) is dropped from both, so that each step is logged once. Each file is created
     when the first record is written to it: a run that fails before it logged anything leaves no logs, which would
-    keep a new run out of its folder (training.job.check_run_folder)."""
+    keep a new run out of its folder (training.run_folder.check_run_folder)."""
 
     def __init__(self, folder: Path, start_step: int) -> None:
         self.folder, self.start_step = folder, start_step

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from hifigan.atomic import prepare_output_dir
 from hifigan.checkpoints.run_files import (
     checkpoint_files,
     remove_stale_temporaries,
@@ -259,10 +260,10 @@ class Trainer:
             say(message)
 
     def open_log(self) -> None:
-        """Rank 0 creates the run folder and opens its log (TensorBoard + log.jsonl); stale temporaries go."""
+        """Rank 0 creates the run folder (those it makes are removed if the command fails: hifigan.atomic) and opens
+        its log (TensorBoard + log.jsonl); stale temporaries go."""
         if self.dist.is_main and self.log is None:
-            Path(self.options.out).mkdir(parents=True, exist_ok=True)
-            self.ckpt_dir.mkdir(parents=True, exist_ok=True)
+            prepare_output_dir(self.ckpt_dir)
             remove_stale_temporaries(self.ckpt_dir)
             self.log = RunLog(Path(self.options.out), self.step)
 

@@ -1,0 +1,67 @@
+"""A training run's folder: what a new run may start in (check_run_folder), and what a new run that fails before its
+first checkpoint takes back (taken_back_unless_saved), so that a failed `hifigan train` leaves no folder it made."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from hifigan.checkpoints.run_files import checkpoint_files
+from hifigan.data.skipped_list import SKIPPED_LIST
+from hifigan.errors import HifiganError
+from hifigan.training.reporting import EVENTS, LOG_JSONL
+
+SCAN_CACHE = "scan-cache.npz"  # in the run folder
+EVENT_FILES = "events.out.tfevents.*"  # TensorBoard's, in EVENTS
+
+
+def check_run_folder(out: Path, resuming: bool) -> None:
+    """The run folder must be a folder, and a new run's must hold no run's checkpoints (pruning and --resume would
+    mix the two runs' files) nor an earlier run's logs (a run stopped before its first checkpoint, e.g. aborted by a
+    second Ctrl-C: the new run's steps would be logged after that run's, the same steps twice)."""
+    if out.exists() and not out.is_dir():
+        raise HifiganError(out, "is not a folder (--out is the run folder)")
+    if resuming:
+        return
+    found = checkpoint_files(out / "checkpoints")
+    if found:
+        raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
+                                f"{out}, or give a new --out")
+    logs = run_logs(out)
+    if logs:
+        raise HifiganError(out, f"holds an earlier run's logs ({' and '.join(logs)}) but no checkpoint: a "
+                                "new run would log its steps after that run's; move them away, or give a new --out")
+
+
+def run_logs(out: Path) -> list[str]:
+    """The logs a run leaves in its folder: log.jsonl, and logs/ when it holds a file (TensorBoard's events)."""
+    found = [LOG_JSONL] if (out / LOG_JSONL).is_file() else []
+    if (out / EVENTS).is_dir() and any(p.is_file() for p in (out / EVENTS).rglob("*")):
+        found.append(f"{EVENTS}/")
+    return found
+
+
+@contextlib.contextmanager
+def taken_back_unless_saved(out: Path, new: bool) -> Iterator[None]:
+    """If the block fails (not Ctrl-C) and `out`, `new` to this run, holds no checkpoint: remove the files the run
+    wrote there (logs, scan cache, skipped list), which nothing can resume and which would keep the next run out, so
+    that the command's removing_new_folders (hifigan.atomic) removes the folders it made."""
+    try:
+        yield
+    except Exception:
+        if new and not checkpoint_files(out / "checkpoints"):
+            _remove_run_files(out)
+        raise
+
+
+def _remove_run_files(out: Path) -> None:
+    """The run's own files in `out`, by name; anything else stays (and keeps its folder)."""
+    for name in (LOG_JSONL, SCAN_CACHE, SKIPPED_LIST):
+        with contextlib.suppress(OSError):
+            (out / name).unlink(missing_ok=True)
+    for events in (out / EVENTS).glob(EVENT_FILES):
+        with contextlib.suppress(OSError):
+            events.unlink()
+    with contextlib.suppress(OSError):
+        (out / EVENTS).rmdir()

@@ -1,0 +1,53 @@
+"""A new run that fails before its first checkpoint takes back the files it wrote in its run folder
+(training.run_folder), so that the command removes the folders it made; a checkpoint, a file the run did not write, a
+folder that was there before and a Ctrl-C keep them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hifigan.atomic import prepare_output_dir, removing_new_folders
+from hifigan.training.run_folder import taken_back_unless_saved
+
+RUN_FILES = ["checkpoints/", "log.jsonl", "logs/", "logs/events.out.tfevents.1.host.1.0", "scan-cache.npz",
+             "skipped.tsv"]  # what a run that failed at its first save leaves (skipped.tsv: where files were skipped)
+
+
+def _listing(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() + ("/" if p.is_dir() else "") for p in out.rglob("*"))
+
+
+def _write_and_fail(out: Path, error: BaseException, extra: tuple[str, ...] = ()) -> None:
+    """A run writing its files (and `extra` ones) in `out`, then failing with `error`."""
+    prepare_output_dir(out / "checkpoints")
+    for name in [n for n in RUN_FILES if not n.endswith("/")] + list(extra):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(name)
+    raise error
+
+
+@pytest.mark.parametrize(("new", "error", "extra", "left"), [
+    (True, OSError(27, "File too large"), (), ["checkpoints/"]),  # the empty folder removing_new_folders removes
+    (True, RuntimeError("diverged"), ("notes.txt", "logs/mine.txt"), ["checkpoints/", "logs/", "logs/mine.txt",
+                                                                       "notes.txt"]),
+    (True, OSError(27, "File too large"), ("checkpoints/ckpt_00000001.pt",), [*RUN_FILES[:1],
+                                                                              "checkpoints/ckpt_00000001.pt",
+                                                                              *RUN_FILES[1:]]),
+    (False, OSError(27, "File too large"), (), RUN_FILES),
+    (True, KeyboardInterrupt(), (), RUN_FILES),  # a second Ctrl-C: the logs stay, as training.md says
+])
+def test_a_failed_new_run_without_a_checkpoint_takes_back_only_its_own_files(tmp_path, new, error, extra, left):
+    out = tmp_path / "run"
+    with pytest.raises(type(error)), taken_back_unless_saved(out, new):
+        _write_and_fail(out, error, extra)
+    assert _listing(out) == left
+
+
+def test_the_command_then_removes_the_run_folders_it_made(tmp_path):
+    """Under removing_new_folders (every command's), the emptied run folder and the parent made for it go."""
+    out = tmp_path / "new" / "run"
+    with pytest.raises(OSError), removing_new_folders(), taken_back_unless_saved(out, True):
+        _write_and_fail(out, OSError(27, "File too large"))
+    assert _listing(tmp_path) == []
