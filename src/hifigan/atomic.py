@@ -104,8 +104,12 @@ def prepare_output_dir(folder: str | os.PathLike) -> None:
     folders it creates are recorded (see removing_new_folders), and removed again if the probe fails.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
+    in_the_way = _not_a_folder(folder)
+    if in_the_way == folder:
         raise HifiganError(folder, "exists and is not a folder")
+    if in_the_way is not None:
+        what = "is a file, not a folder" if in_the_way.is_file() else "is not a folder"
+        raise HifiganError(folder, f"cannot create folder ({in_the_way} {what})")
     missing = [f for f in (folder, *folder.parents) if not f.exists() and not f.is_symlink()][::-1]
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -122,6 +126,13 @@ def prepare_output_dir(folder: str | os.PathLike) -> None:
     except OSError as e:
         _remove_empty(missing)
         raise HifiganError(folder, f"folder is not writable ({_folder_reason(e, folder)})") from None
+
+
+def _not_a_folder(folder: Path) -> Path | None:
+    """The nearest existing path of `folder` and its parents where that is not a folder (a file in the way), else
+    None."""
+    nearest = next((f for f in (folder, *folder.parents) if f.exists() or f.is_symlink()), None)
+    return nearest if nearest is not None and not nearest.is_dir() else None
 
 
 _new_folders: list[Path] | None = None  # what prepare_output_dir created inside removing_new_folders, outermost first

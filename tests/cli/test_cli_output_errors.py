@@ -23,16 +23,24 @@ from tests.support.cli_runs import BINS, SR, failed_cleanly, files_in, run, run_
 
 
 def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_config_json, good_wav):
+    """A file where an output folder, or a folder above it, would be: the line names that file (prepare_output_dir, the
+    one maker of output folders, says it for every command)."""
     blocker = tmp_path / "blocker"
     blocker.write_text("a regular file")
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", blocker / "out", good_wav)
-    failed_cleanly(code, err, tmp_path / "nothing", "blocker", "cannot create folder")
+    line = failed_cleanly(code, err, tmp_path / "nothing")
+    assert line == f"hifigan vocode: error: {blocker / 'out'}: cannot create folder ({blocker} is a file, not a folder)"
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", blocker, good_wav)
     failed_cleanly(code, err, tmp_path / "nothing", "blocker", "not a folder")
     code, _, err = run(capsys, "mel", good_wav, "-o", blocker / "x.npy", "--config", tiny_config_json)
     failed_cleanly(code, err, tmp_path / "nothing", "blocker", "not a folder")
     code, _, err = run(capsys, "mel", good_wav, "-o", blocker / "sub" / "x.npy", "--config", tiny_config_json)
-    failed_cleanly(code, err, tmp_path / "nothing", "blocker", "cannot create folder")
+    line = failed_cleanly(code, err, tmp_path / "nothing")
+    assert line == f"hifigan mel: error: {blocker / 'sub'}: cannot create folder ({blocker} is a file, not a folder)"
+    code, _, err = run(capsys, "export", "-c", tiny_checkpoint, "-o", blocker / "a" / "b" / "x.onnx")
+    line = failed_cleanly(code, err, tmp_path / "nothing")
+    assert line == (f"hifigan export: error: {blocker / 'a' / 'b'}: cannot create folder ({blocker} is a file, not a "
+                    "folder)")
     assert blocker.read_text() == "a regular file"
     (tmp_path / "dir.npy").mkdir()
     code, _, err = run(capsys, "mel", good_wav, "-o", tmp_path / "dir.npy", "--config", tiny_config_json)
