@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 
@@ -42,14 +43,17 @@ class CheckpointError(HifiganError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
-# Between the problems bad_inputs lists: no message holds it (many hold "; "), so the line splits back into them.
+# Between the problems bad_inputs lists, after LISTED. A problem that would make the list ambiguous (it holds the
+# separator, as a path may, or a line break, or starts with a quote) is listed as a JSON string: split_problems
+# gives every problem back exactly.
 LIST_SEPARATOR = " | "
+LISTED = "(nothing was written): "
 LISTED_AT_MOST = 10  # bad_inputs names this many problems; the rest are counted by problem, so 1000 stay one line
 
 
 def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -> HifiganError:
     """One error for every bad input (or, `what`, output) of a batch (every one is checked before anything is
-    written): a single one as it is, several listed in one line after their count, split by LIST_SEPARATOR; past
+    written): a single one as it is, several listed in one line after their count (split_problems splits it); past
     LISTED_AT_MOST, the others are counted by problem ("and 990 more: 990 sample rate is 16000 Hz, ...")."""
     if len(problems) == 1:
         return problems[0]
@@ -60,5 +64,29 @@ def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -
         if others := sum(n for _, n in counts[3:]):
             shown.append(f"{others} with other problems")
         listed.append(f"and {len(rest)} more: {'; '.join(shown)}")
-    return HifiganError(None, f"{len(problems)} of {total} {what} are bad (nothing was written): "
-                              f"{LIST_SEPARATOR.join(listed)}")
+    joined = LIST_SEPARATOR.join(_listed(problem) for problem in listed)
+    return HifiganError(None, f"{len(problems)} of {total} {what} are bad {LISTED}{joined}")
+
+
+def _listed(problem: str) -> str:
+    """A problem as the list shows it: as it is, or quoted where it would not split back (or not stay one line)."""
+    plain = (LIST_SEPARATOR not in problem and not problem.endswith(LIST_SEPARATOR[:-1])
+             and not problem.startswith('"') and problem.splitlines() == [problem])
+    return problem if plain else json.dumps(problem)
+
+
+def split_problems(message: str) -> list[str]:
+    """The problems a bad_inputs message (or the command's error line) lists, each as its own error says it."""
+    rest, problems = message.split(LISTED, 1)[1], []
+    while True:
+        if rest.startswith('"'):
+            problem, end = json.JSONDecoder().raw_decode(rest)
+            rest, separator = rest[end:], rest[end:end + len(LIST_SEPARATOR)]
+            if separator not in ("", LIST_SEPARATOR):
+                raise ValueError(f"not a list of problems: {rest!r} follows {problem!r}")
+            rest = rest[len(separator):]
+        else:
+            problem, separator, rest = rest.partition(LIST_SEPARATOR)
+        problems.append(problem)
+        if not separator:
+            return problems

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.errors import LIST_SEPARATOR
+from hifigan.errors import split_problems
 from hifigan.wav_header import truncated_frames, without_chunks
 from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
 
@@ -195,9 +195,10 @@ def test_export_official_train_demo_and_listen_create_nothing_on_bad_input(tmp_p
 
 
 def test_one_line_for_several_bad_inputs_is_parseable(tmp_path, capsys, tiny_checkpoint):
-    """The listed problems are each file's own error line, split apart at LIST_SEPARATOR, which no message holds:
-    a stereo file's message holds '; ' ('has 2 channels; only mono is supported'), which split one item in two."""
-    bad = [mel(tmp_path / "m0.npy", (BINS + 1, 30)), wav(tmp_path / "s1.wav", tone(SR // 2, channels=2)),
+    """The listed problems are each file's own error line, and split_problems gives them back: a stereo file's message
+    holds '; ' ('has 2 channels; only mono is supported'), a file's name may hold the separator itself (then its
+    problem is listed quoted)."""
+    bad = [mel(tmp_path / "m | 0.npy", (BINS + 1, 30)), wav(tmp_path / "s1.wav", tone(SR // 2, channels=2)),
            wav(tmp_path / "s2.wav", tone(SR // 2, channels=2))]
     alone = []
     for path in bad:
@@ -206,7 +207,8 @@ def test_one_line_for_several_bad_inputs_is_parseable(tmp_path, capsys, tiny_che
     assert "; " in alone[1]
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", *bad)
     line = failed_cleanly(code, err, tmp_path / "out", *map(str, bad))
-    assert line.split("(nothing was written): ", 1)[1].split(LIST_SEPARATOR) == alone
+    assert split_problems(line) == alone
+    assert f'(nothing was written): "{bad[0]}: mel has {BINS + 1} bins' in line
 
 
 # ---------------------------------------------------------------- train: every bad file and list line, no run folder

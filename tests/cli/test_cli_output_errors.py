@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from hifigan.cli import main
-from hifigan.errors import LIST_SEPARATOR
+from hifigan.errors import split_problems
 from tests.support.cli_runs import BINS, SR, failed_cleanly, files_in, run, run_module, tone, wav
 
 
@@ -173,7 +173,7 @@ def test_an_overwritten_input_is_listed_as_one_item(tmp_path, capsys, tiny_check
     np.save(bad, np.zeros((BINS + 1, 30), np.float32))
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", inside, bad)
     line = failed_cleanly(code, err, tmp_path / "nothing", "2 of 2 inputs are bad")
-    listed = line.split("(nothing was written): ", 1)[1].split(LIST_SEPARATOR)
+    listed = split_problems(line)
     assert [re.sub(r":.*", "", item) for item in listed] == [str(inside), str(bad)]
 
 

@@ -12,7 +12,7 @@ from hifigan.audio import find_audio, load_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.scan_cache import ReadSettings, gather_facts
-from hifigan.errors import LIST_SEPARATOR, HifiganError
+from hifigan.errors import HifiganError, split_problems
 from hifigan.mel import MelSpectrogram
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
@@ -118,7 +118,7 @@ def test_a_missing_mel_names_the_file_meant_when_it_differs_in_case_or_sits_in_a
         np.save(mels / name, frontend(torch.from_numpy(load_audio(path))).numpy())
     with pytest.raises(HifiganError) as caught:
         quiet_scan(files, input_mels=mels)
-    assert str(caught.value).split(": ", 1)[1].split(LIST_SEPARATOR) == [
+    assert split_problems(str(caught.value)) == [
         f"{mels / 'clip00.npy'}: no such file (a file differing in case: CLIP00.npy)",
         f"{mels / 'clip01.npy'}: no such file (found in {mels / 'sub' / 'clip01.npy'}: --input-mels takes a flat "
         "folder)",
