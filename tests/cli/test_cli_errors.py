@@ -1,5 +1,6 @@
 """Issue #2/#6: every bad input to `mel` and `vocode` fails up front with one line naming the file, exit 2,
-no traceback (unless --debug) and no output file or temp file left behind (bad .npy mels: test_cli_bad_mels.py)."""
+no traceback (unless --debug) and no output file or temp file left behind (each bad audio or .npy mel file:
+test_cli_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -22,43 +23,6 @@ from tests.support.tiny import tiny_config
 
 class Custom:
     """A class a checkpoint must never make us import (pickled code)."""
-
-
-# ---------------------------------------------------------------- bad audio (both commands)
-def _directory(d: Path) -> Path:
-    (d / "bad.wav").mkdir()
-    return d / "bad.wav"
-
-
-BAD_AUDIO: dict[str, tuple[Callable[[Path], Path], str]] = {
-    "random bytes": (raw_file(np.random.default_rng(1).bytes(3000)), "not a readable audio file"),
-    "text named .wav": (raw_file(b"this is not audio\n" * 20), "not a readable audio file"),
-    "zero frames": (lambda d: wav(d / "bad.wav", np.zeros(0, np.float32)), "no audio samples"),
-    "zero bytes": (raw_file(b""), "empty"),
-    "missing": (lambda d: d / "bad.wav", "no such file"),
-    "directory": (_directory, "is a directory"),
-    "stereo": (lambda d: wav(d / "bad.wav", tone(4000, channels=2)), "2 channels"),
-    "wrong rate": (lambda d: wav(d / "bad.wav", tone(4000), sr=16000), "16000 Hz"),
-    "nan samples": (lambda d: wav(d / "bad.wav", np.full(4000, np.nan, np.float32), subtype="FLOAT"), "non-finite"),
-    "too short": (lambda d: wav(d / "bad.wav", tone(10)), "too short"),
-    "far too loud": (lambda d: wav(d / "bad.wav", 50 * tone(4000), subtype="FLOAT"), "far outside"),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_AUDIO))
-def test_mel_rejects_bad_audio(tmp_path, capsys, case, tiny_config_json):
-    make, problem = BAD_AUDIO[case]
-    out = tmp_path / "out"
-    code, _, err = run(capsys, "mel", make(tmp_path), "-o", out / "x.npy", "--config", tiny_config_json)
-    failed_cleanly(code, err, out, "bad.wav", problem)
-
-
-@pytest.mark.parametrize("case", list(BAD_AUDIO))
-def test_vocode_rejects_bad_audio(tmp_path, capsys, case, tiny_checkpoint):
-    make, problem = BAD_AUDIO[case]
-    out = tmp_path / "out"
-    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, make(tmp_path))
-    failed_cleanly(code, err, out, "bad.wav", problem)
 
 
 def test_audio_shorter_than_one_hop_is_too_short_where_the_hop_exceeds_the_padding(tmp_path, capsys):
