@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, WriteError
 
 
 @contextlib.contextmanager
@@ -64,7 +64,7 @@ def _temporary_beside(target: Path) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise HifiganError(folder, f"cannot write here ({_folder_reason(e, folder)})") from None
+        raise WriteError(folder, f"cannot write here ({_folder_reason(e, folder)})") from None
     os.close(fd)
     return Path(tmp)
 
@@ -162,22 +162,22 @@ def _remove_empty(folders: Sequence[Path]) -> None:
             folder.rmdir()
 
 
-def write_failure(target: str | os.PathLike, error: BaseException) -> HifiganError:
+def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError:
     """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch)."""
     target = Path(target)
     if isinstance(error, OSError) and error.strerror:
-        return HifiganError(target, f"cannot write ({error.strerror})")
+        return WriteError(target, f"cannot write ({error.strerror})")
     with contextlib.suppress(OSError):
         stats = os.statvfs(target.parent if str(target.parent) else ".")
         if stats.f_bavail * stats.f_frsize < 1 << 20:
-            return HifiganError(target, "cannot write (no space left on device)")
+            return WriteError(target, "cannot write (no space left on device)")
     with contextlib.suppress(ImportError, OSError, ValueError):
         import resource
 
         if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
-            return HifiganError(target, "cannot write (file size limit exceeded, see ulimit -f)")
+            return WriteError(target, "cannot write (file size limit exceeded, see ulimit -f)")
     text = str(error).strip().splitlines()
-    return HifiganError(target, f"cannot write ({text[0] if text else type(error).__name__})")
+    return WriteError(target, f"cannot write ({text[0] if text else type(error).__name__})")
 
 
 def _umask() -> int:

@@ -21,6 +21,11 @@ class ReportedElsewhere(HifiganError):
     (exit 2) without printing it again, so the job says it in one line."""
 
 
+class WriteError(HifiganError):
+    """An output that could not be written (a full disk, a file-size limit, an I/O error): nothing wrong with the
+    inputs or the computation, so what the command made for that output is not worth keeping."""
+
+
 class AudioError(HifiganError):
     """Audio that cannot be read, or that does not match what the model needs."""
 

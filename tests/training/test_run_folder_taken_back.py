@@ -1,6 +1,6 @@
-"""A new run that fails before its first checkpoint takes back the files it wrote in its run folder
+"""A new run whose write fails before its first checkpoint takes back the files it wrote in its run folder
 (training.run_folder), so that the command removes the folders it made; a checkpoint, a file the run did not write, a
-folder that was there before and a Ctrl-C keep them."""
+folder that was there before, another failure (a divergence: its logs tell what happened) and a Ctrl-C keep them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hifigan.atomic import prepare_output_dir, removing_new_folders
+from hifigan.errors import HifiganError, WriteError
 from hifigan.training.run_folder import taken_back_unless_saved
 
 RUN_FILES = ["checkpoints/", "log.jsonl", "logs/", "logs/events.out.tfevents.1.host.1.0", "scan-cache.npz",
@@ -30,8 +31,9 @@ def _write_and_fail(out: Path, error: BaseException, extra: tuple[str, ...] = ()
 
 @pytest.mark.parametrize(("new", "error", "extra", "left"), [
     (True, OSError(27, "File too large"), (), ["checkpoints/"]),  # the empty folder removing_new_folders removes
-    (True, RuntimeError("diverged"), ("notes.txt", "logs/mine.txt"), ["checkpoints/", "logs/", "logs/mine.txt",
-                                                                       "notes.txt"]),
+    (True, WriteError("ckpt_00000010.pt", "cannot write (No space left on device)"), ("notes.txt", "logs/mine.txt"),
+     ["checkpoints/", "logs/", "logs/mine.txt", "notes.txt"]),
+    (True, HifiganError(None, "training diverged"), (), RUN_FILES),  # its logs tell what happened: they stay
     (True, OSError(27, "File too large"), ("checkpoints/ckpt_00000001.pt",), [*RUN_FILES[:1],
                                                                               "checkpoints/ckpt_00000001.pt",
                                                                               *RUN_FILES[1:]]),

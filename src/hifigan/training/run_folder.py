@@ -1,5 +1,6 @@
-"""A training run's folder: what a new run may start in (check_run_folder), and what a new run that fails before its
-first checkpoint takes back (taken_back_unless_saved), so that a failed `hifigan train` leaves no folder it made."""
+"""A training run's folder: what a new run may start in (check_run_folder), and what a new run whose writes fail
+before its first checkpoint takes back (taken_back_unless_saved), so that such a `hifigan train` leaves no folder it
+made."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.data.skipped_list import SKIPPED_LIST
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, WriteError
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
@@ -44,12 +45,14 @@ def run_logs(out: Path) -> list[str]:
 
 @contextlib.contextmanager
 def taken_back_unless_saved(out: Path, new: bool) -> Iterator[None]:
-    """If the block fails (not Ctrl-C) and `out`, `new` to this run, holds no checkpoint: remove the files the run
-    wrote there (logs, scan cache, skipped list), which nothing can resume and which would keep the next run out, so
-    that the command's removing_new_folders (hifigan.atomic) removes the folders it made."""
+    """If a write fails in the block (a full disk at the first save) and `out`, `new` to this run, holds no
+    checkpoint: remove the files the run wrote there (logs, scan cache, skipped list), which nothing can resume and
+    which would keep the next run out, so that the command's removing_new_folders (hifigan.atomic) removes the
+    folders it made. Any other failure (a divergence, a vanished clip, Ctrl-C) keeps the logs: they tell what
+    happened."""
     try:
         yield
-    except Exception:
+    except (WriteError, OSError):
         if new and not checkpoint_files(out / "checkpoints"):
             _remove_run_files(out)
         raise
