@@ -48,3 +48,27 @@ def test_only_rank_zero_gives_the_warnings_every_rank_would():
             with warnings_from_main(DistInfo(rank, 2, rank, in_group=True)):
                 warnings.warn("the same on every rank", stacklevel=1)
         assert [str(w.message) for w in caught] == expected, rank
+
+
+def test_a_changed_layout_at_an_epochs_start_keeps_the_position():
+    """At batch 0 nothing of the epoch has trained: it starts with the new order, not ended (skipped) at once."""
+    state = new_state(tiny_config(), torch.device("cpu"))
+    with pytest.warns(UserWarning) as warned:
+        end_cut_epoch(state, LAYOUT, 4, 1, 14, steps_per_epoch=7)
+    assert [str(w.message) for w in warned] == [
+        "the batch size (2 -> 4) changed since the checkpoint: epoch 0 starts with the new order"]
+    assert state.batch_in_epoch == 0
+
+
+def test_what_an_older_checkpoint_did_not_record():
+    """No `data` (before runs recorded their clips): the clips are taken as unchanged; no `world_size`: said so."""
+    state = new_state(tiny_config(), torch.device("cpu"))
+    state.batch_in_epoch = 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        end_cut_epoch(state, {"batch_size": 2, "world_size": 1}, 2, 1, 14, steps_per_epoch=7)
+    assert state.batch_in_epoch == 3
+    with pytest.warns(UserWarning) as warned:
+        end_cut_epoch(state, {"batch_size": 2, "data": {"train_clips": 14}}, 2, 1, 14, steps_per_epoch=7)
+    assert str(warned[0].message).startswith("the process count (not recorded -> 1) changed since the checkpoint")
+    assert state.batch_in_epoch == 7
