@@ -91,3 +91,13 @@ def test_any_interval_lies_in_the_metrics_range_and_holds_the_mean(case):
 def test_any_mos_interval_lies_on_the_scale(scores):
     m = mos_report([(f"r{i}", "v", "c", score) for i, score in enumerate(scores)], ["v"]).systems[0]
     assert 1.0 <= m.ci95_low <= m.mos <= m.ci95_high <= 5.0
+
+
+def test_a_mean_an_ulp_past_a_bound_stays_inside_its_interval():
+    """Six 0.1s average to 0.09999999999999999 and three to 0.10000000000000002: clipped at 0.1, the interval would
+    leave out its own mean, so its end is the mean instead."""
+    below = summarize([0.1] * 6, bounds=(0.1, 1.0))
+    above = summarize([0.1] * 3, bounds=(0.0, 0.1))
+    assert below.mean < 0.1 < above.mean
+    assert below.ci95_low == below.mean and above.ci95_high == above.mean
+    assert below.ci95_high >= below.mean and above.ci95_low <= above.mean
