@@ -60,6 +60,7 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("lr_decay", 0, "lr_decay must be a number in (0, 1], got 0"),
     ("lr_decay", 1.5, "lr_decay must be a number in (0, 1], got 1.5"),
     ("num_workers", -1, "num_workers must be an integer >= 0, got -1"),
+    ("disc_start_step", -1, "disc_start_step must be an integer >= 0, got -1"),
     ("num_freq", 0, "num_freq must be an integer >= 1, got 0"),
     ("adam_b2", 1.0, "adam_b2 must be a number in [0, 1), got 1.0"),
     ("mel_magnitude_eps", -1e-9, "mel_magnitude_eps must be a number >= 0, got -1e-09"),
