@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_path, atomic_paths
 from hifigan.audio import save_audio, save_npy
 from hifigan.checkpoints.format import write_checkpoint
 from hifigan.errors import HifiganError
@@ -160,3 +160,21 @@ def test_a_write_failure_without_errno_is_a_full_disk_below_one_mebibyte_free(tm
     monkeypatch.setattr(os, "statvfs", lambda path: os.statvfs_result((4096, 4096, 0, 0, free // 4096, 0, 0, 0, 0,
                                                                        255)))
     assert write_failure(tmp_path / "out.bin", RuntimeError("boom")).problem == f"cannot write ({problem})"
+
+
+@pytest.mark.parametrize("existed", [False, True])
+def test_a_pair_whose_second_rename_fails_undoes_only_the_file_it_created(tmp_path, existed):
+    """atomic_paths([a, b]) (an official g_/do_ pair) where b's rename fails (b is a folder): a new `a` is removed
+    again; an `a` that existed keeps the bytes that replaced it (removing it would lose the file), and no temporary
+    file stays."""
+    a, blocked = tmp_path / "a", tmp_path / "b"
+    blocked.mkdir()
+    (blocked / "inside").write_text("x")
+    if existed:
+        a.write_text("old")
+    with pytest.raises(HifiganError, match=f"^{blocked}: cannot write"):
+        with atomic_paths([a, blocked]) as (tmp_a, tmp_b):
+            tmp_a.write_text("new")
+            tmp_b.write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["a", "b"] if existed else ["b"])
+    assert not existed or a.read_text() == "new"
