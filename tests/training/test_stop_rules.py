@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import time
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -70,3 +71,41 @@ def test_only_an_announcing_handler_says_it_got_a_signal(capsys):
         with StopOnSignal(announce=announce) as stopper:
             os.kill(os.getpid(), signal.SIGTERM)
         assert (stopper.signum, capsys.readouterr().err) == (signal.SIGTERM, said)
+
+
+LONE = DistInfo()  # one process: the checks are this process's own
+
+
+def rules(max_steps=None, epochs=None, max_minutes=None) -> StopRules:
+    return StopRules(max_steps, epochs, max_minutes, LONE, torch.device("cpu"))
+
+
+def test_each_limit_stops_at_exactly_its_value():
+    """--max-steps 3 stops after step 3 and before an epoch at step 3 (a resume of a finished run trains nothing);
+    --epochs 2 stops before epoch 2; --max-steps 1 warns of a run at step 2, not at step 1."""
+    begun = time.monotonic()
+    assert [rules(max_steps=3).after_step(s, begun) for s in (2, 3)] == ["", "max_steps"]
+    assert [rules(max_steps=3).before_epoch(s, 0) for s in (2, 3)] == ["", "max_steps"]
+    assert [rules(epochs=2).before_epoch(0, e) for e in (1, 2)] == ["", "epochs"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rules(max_steps=1).warn_if_past(1)
+    with pytest.warns(UserWarning, match="--max-steps 1: the run is at step 2 already"):
+        rules(max_steps=1).warn_if_past(2)
+
+
+def test_the_time_budget_stops_before_a_step_that_would_overrun_it():
+    """A 1-minute budget 40 s spent: a 25 s step would end the next at 90 s, so stop ("time"; at the step limit too,
+    "max_steps" is named); after a 5 s step 20 s in, the next ends at 25 s: go on."""
+    limits = rules(max_steps=3, max_minutes=1.0)
+    now = time.monotonic()
+    limits.started = now - 40
+    assert (limits.after_step(2, now - 25), limits.after_step(3, now - 25)) == ("time", "max_steps")
+    limits.started = now - 20
+    assert limits.after_step(2, now - 5) == ""
+
+
+def test_a_signal_after_a_limit_is_the_reason_named():
+    with rules(max_steps=3) as limits:
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert (limits.final("max_steps"), rules(max_steps=3).final("max_steps")) == ("SIGTERM", "max_steps")
