@@ -101,3 +101,12 @@ def test_a_mean_an_ulp_past_a_bound_stays_inside_its_interval():
     assert below.mean < 0.1 < above.mean
     assert below.ci95_low == below.mean and above.ci95_high == above.mean
     assert below.ci95_high >= below.mean and above.ci95_low <= above.mean
+
+
+def test_stoi_and_estoi_intervals_may_go_below_zero():
+    """pystoi's STOI and ESTOI can be negative (uncorrelated envelopes): their intervals are clipped at -1, not 0."""
+    values = [0.02, -0.05, 0.1]
+    summary = aggregate([{"stoi": v, "estoi": v} for v in values])
+    half = T2 * np.std(values, ddof=1) / math.sqrt(3)
+    for s in summary.values():
+        assert s.ci95_low == pytest.approx(np.mean(values) - half, abs=1e-12) and s.ci95_low < 0
