@@ -152,6 +152,14 @@ def test_the_samples_trimmed_to_match_lengths_are_recorded_per_file(folders, cap
     assert (report.files[0].trimmed_samples, report.files[0].trimmed_from) == (0, None)
 
 
+def test_the_table_counts_the_undefined_values_apart():
+    """One NaN among four SNRs: the mean and interval of the other three (t(0.975, 2) = 4.3027, s = 10), and the
+    NaN counted after n."""
+    table = Report([], aggregate([{"snr": 10.0}, {"snr": math.nan}, {"snr": 20.0}, {"snr": 30.0}])).format_table()
+    assert table.splitlines()[-1] == (f"{'SNR (dB)':<22} {'higher':>6} {'20.0000':>10} {'[-4.8414, 44.8414]':>23} "
+                                      f"{3:>5} (1 undefined)")
+
+
 def test_summary_uses_the_t_distribution():
     s = summarize([1.0, 2.0, 3.0, float("nan")], bounds=UNBOUNDED)
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1
