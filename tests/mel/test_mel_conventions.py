@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hifigan.melconv import MelStats, detect, to_official
+from hifigan.melconv.conventions import LINEAR_FLOOR, to_nats
 from tests.support.mel_cases import CLIPS, clip, convention, db_ref_max, magnitude, normalised, official
 from tests.support.official_files import official_tiny_files
 
@@ -217,3 +218,10 @@ def test_a_float64_vocoder_converts_in_float64():
     assert expected.dtype == torch.float64
     got = vocoder.set_mel_convention("log10")((ln_mel / math.log(10)).numpy())
     assert float((got - expected).abs().max()) < 1e-12
+
+
+@pytest.mark.parametrize("name", ["linear-magnitude", "linear-power"])
+def test_a_linear_mels_zeros_stand_for_the_same_magnitude(name):
+    """A zero of M or of M^2 is M = 1e-30 (ln M = -69.08), below any log convention's floor: not M = 1e-15 for M^2."""
+    nats = to_nats(np.array([[0.0, 1.0]]), name)
+    assert nats.tolist() == [[math.log(LINEAR_FLOOR), 0.0]]
