@@ -118,3 +118,11 @@ def test_a_resumed_run_that_held_out_every_file_is_refused():
     for keys in (["a.wav", "b.wav"], ["gone.wav"]):
         with pytest.raises(HifiganError, match="nothing left to validate or to train on"):
             corpus.keep_held_out(held, keys)
+
+
+def test_no_cap_is_not_said_to_cap():
+    """--valid-cap 0 means no cap: the reason gives the draw alone, never 'capped at 0'."""
+    files = [Path(f"/corpus/{i:02d}.wav") for i in range(40)]
+    held = choose_validation(files, fraction=0.5, cap=0, root=Path("/corpus"))
+    n = len(held.valid)
+    assert 1 < n < 39 and held.reason == f"{n} of 40 files: 0.5 of them by seeded path hash (--valid-fraction) drew {n}"
