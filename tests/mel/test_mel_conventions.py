@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from hifigan.melconv import MelStats, detect, to_official
 from hifigan.melconv.conventions import LINEAR_FLOOR, to_nats
+from hifigan.melconv.stats import load_stats
 from tests.support.mel_cases import CLIPS, clip, convention, db_ref_max, magnitude, normalised, official
 from tests.support.official_files import official_tiny_files
 
@@ -225,3 +226,12 @@ def test_a_linear_mels_zeros_stand_for_the_same_magnitude(name):
     """A zero of M or of M^2 is M = 1e-30 (ln M = -69.08), below any log convention's floor: not M = 1e-15 for M^2."""
     nats = to_nats(np.array([[0.0, 1.0]]), name)
     assert nats.tolist() == [[math.log(LINEAR_FLOOR), 0.0]]
+
+
+def test_espnet_stats_are_its_global_mvn(tmp_path):
+    """ESPnet2's feats_stats.npz (count 4, sums [4, 8], squares [8, 20]): mean E[x] = [1, 2], std
+    sqrt(E[x^2] - E[x]^2) = [1, 1] (divided by the count, not count - 1), log10 mels."""
+    np.savez(tmp_path / "feats_stats.npz", count=np.array(4), sum=np.array([4.0, 8.0]),
+             sum_square=np.array([8.0, 20.0]))
+    stats = load_stats(tmp_path / "feats_stats.npz", 2)
+    assert (stats.mean.tolist(), stats.std.tolist(), stats.base) == ([1.0, 2.0], [1.0, 1.0], "log10")
