@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
+import re
+import secrets
+import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -25,10 +30,12 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_paths(targets: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
     """Yield a temporary path beside each target; once the block has written them all, fsync each and rename each
-    over its target. Files written as a unit (official g_/do_ pairs): a failure leaves none of them half done."""
+    over its target. Files written as a unit (official g_/do_ pairs): a failure leaves none of them half done, and a
+    rename that fails puts back the previous files the earlier renames replaced (kept meanwhile as backups)."""
     targets = [Path(t) for t in targets]
     temps: list[Path] = []
-    renamed: list[Path] = []  # targets replaced so far that did not exist before: undone if a later rename fails
+    backups: dict[Path, Path] = {}  # target -> a second name of its previous file, while a later rename may fail
+    replaced: list[tuple[Path, bool]] = []  # (target, whether it existed before)
     try:
         for target in targets:
             temps.append(_temporary_beside(target))
@@ -39,17 +46,76 @@ def atomic_paths(targets: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
             raise write_failure(written or targets[0], e) from None
         for tmp, target in zip(temps, targets):
             _complete(tmp, target)
+        for target in targets[:-1]:  # nothing can fail after the last rename: its target needs no backup
+            if (backup := _backup(target)) is not None:
+                backups[target] = backup
         for tmp, target in zip(temps, targets):
-            existed = target.exists()
+            existed = os.path.lexists(target)
             _replace(tmp, target)
-            if not existed:
-                renamed.append(target)
+            replaced.append((target, existed))
     except BaseException:
-        for path in (*temps, *renamed):
+        _undo(replaced, backups)
+        for path in temps:
             path.unlink(missing_ok=True)
         raise
     for folder in dict.fromkeys(_folder(t) for t in targets):
         _fsync_dir(folder)
+    if len(targets) > 1:  # the backups: ours, and any a process killed between its renames left
+        for target in targets:
+            _remove_backups(target)
+
+
+BACKUP_SUFFIX = ".old.tmp"  # ends in .tmp: hidden, and among the stale temporaries a run folder drops
+
+
+def _backup(target: Path) -> Path | None:
+    """A hidden second name, .NAME.XXXXXXXX.old.tmp, for the target's previous file (a hard link, or a copy where
+    links are refused); None where there is nothing to keep (no target, or a folder, which no rename replaces)."""
+    try:
+        if stat.S_ISDIR(os.lstat(target).st_mode):
+            return None
+    except FileNotFoundError:
+        return None
+    while True:
+        backup = target.with_name(f".{target.name}.{secrets.token_hex(4)}{BACKUP_SUFFIX}")
+        try:
+            os.link(target, backup, follow_symlinks=False)
+            return backup
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+    try:
+        shutil.copy2(target, backup, follow_symlinks=False)
+    except OSError as e:
+        backup.unlink(missing_ok=True)
+        raise write_failure(target, e) from None
+    return backup
+
+
+def _undo(replaced: list[tuple[Path, bool]], backups: dict[Path, Path]) -> None:
+    """After a failed rename: each replaced target gets its previous file back, or goes where it had none. A backup
+    that cannot be put back stays beside its target; the others go."""
+    for target, existed in replaced:
+        if target in backups:
+            with contextlib.suppress(OSError):
+                os.replace(backups.pop(target), target)
+        elif not existed:
+            target.unlink(missing_ok=True)
+    done = {target for target, _ in replaced}
+    for target, backup in backups.items():
+        if target not in done:
+            backup.unlink(missing_ok=True)
+    for folder in dict.fromkeys(_folder(t) for t in done):
+        _fsync_dir(folder)
+
+
+def _remove_backups(target: Path) -> None:
+    """Remove the target's backups (.NAME.XXXXXXXX.old.tmp), once a complete new file has replaced it."""
+    name = re.compile(re.escape(f".{target.name}.") + r"[0-9a-f]{8}" + re.escape(BACKUP_SUFFIX))
+    for backup in _folder(target).glob(f".{glob.escape(target.name)}.*{BACKUP_SUFFIX}"):
+        if name.fullmatch(backup.name):
+            backup.unlink(missing_ok=True)
 
 
 def _folder(target: Path) -> Path:
