@@ -1,0 +1,43 @@
+"""A run's save that fails on a full disk keeps every checkpoint it would have replaced or removed (--keep), and
+latest.pt as it was: the previous checkpoint stays until the new one is complete."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, save_step_checkpoint
+from hifigan.errors import HifiganError
+from tests.support.full_disk import LIMIT, file_size_limit
+
+TOO_LARGE = {"w": torch.zeros(4 * LIMIT)}
+
+
+def files(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_keep_1_removes_nothing_when_the_next_save_fails(tmp_path):
+    for step in (1, 2):
+        save_step_checkpoint(tmp_path, step, {"step": torch.tensor(step)}, keep=1)
+    before = files(tmp_path)
+    assert list(before) == ["ckpt_00000002.pt", "latest.pt"]
+    with file_size_limit(), pytest.raises(HifiganError) as e:
+        save_step_checkpoint(tmp_path, 3, TOO_LARGE, keep=1, after=2)
+    assert e.value.path == str(tmp_path / "ckpt_00000003.pt") and e.value.problem.startswith("cannot write")
+    assert files(tmp_path) == before
+
+
+def test_a_failed_save_over_an_abandoned_history_keeps_it_set_aside(tmp_path):
+    """Resumed from step 1, the save at step 2 sets the other history's ckpt_2 aside before writing: the write
+    fails, and that file is kept as .superseded, latest.pt still its; --resume continues from step 1."""
+    for step in (1, 2):
+        save_step_checkpoint(tmp_path, step, {"step": torch.tensor(step)}, keep=10)
+    old = (tmp_path / "ckpt_00000002.pt").read_bytes()
+    with file_size_limit(), pytest.raises(HifiganError):
+        save_step_checkpoint(tmp_path, 2, TOO_LARGE, keep=1, after=1)
+    assert {n: b for n, b in files(tmp_path).items() if n != "ckpt_00000001.pt"} == {
+        f"ckpt_00000002.pt{SUPERSEDED}": old, "latest.pt": old}
+    assert int(read_checkpoint(tmp_path / "latest.pt")["step"]) == 2
+    assert checkpoint_files(tmp_path) == [tmp_path / "ckpt_00000001.pt"]  # what --resume continues from
