@@ -163,10 +163,9 @@ def test_a_write_failure_without_errno_is_a_full_disk_below_one_mebibyte_free(tm
 
 
 @pytest.mark.parametrize("existed", [False, True])
-def test_a_pair_whose_second_rename_fails_undoes_only_the_file_it_created(tmp_path, existed):
+def test_a_pair_whose_second_rename_fails_undoes_the_first(tmp_path, existed):
     """atomic_paths([a, b]) (an official g_/do_ pair) where b's rename fails (b is a folder): a new `a` is removed
-    again; an `a` that existed keeps the bytes that replaced it (removing it would lose the file), and no temporary
-    file stays."""
+    again; an `a` that existed gets its old bytes back, and no temporary or backup file stays."""
     a, blocked = tmp_path / "a", tmp_path / "b"
     blocked.mkdir()
     (blocked / "inside").write_text("x")
@@ -177,4 +176,4 @@ def test_a_pair_whose_second_rename_fails_undoes_only_the_file_it_created(tmp_pa
             tmp_a.write_text("new")
             tmp_b.write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == (["a", "b"] if existed else ["b"])
-    assert not existed or a.read_text() == "new"
+    assert not existed or a.read_text() == "old"
