@@ -48,6 +48,12 @@ class CheckpointError(HifiganError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
+def first_line(e: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none), to quote inside one line."""
+    text = str(e).strip().splitlines()
+    return text[0] if text else type(e).__name__
+
+
 # Between the problems bad_inputs lists, after LISTED. A problem that would make the list ambiguous (it holds the
 # separator, as a path may, or a line break, or starts with a quote) is listed as a JSON string: split_problems
 # gives every problem back exactly.

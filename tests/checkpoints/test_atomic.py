@@ -9,10 +9,11 @@ import soundfile as sf
 import torch
 
 from hifigan.atomic import atomic_path, atomic_paths
-from hifigan.audio import save_audio, save_npy
+from hifigan.audio import save_audio
 from hifigan.checkpoints.format import write_checkpoint
 from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator
+from hifigan.mel_file import save_npy
 from hifigan.models import Generator
 from hifigan.training.reporting import mel_figure, save_figure
 from tests.support.full_disk import LIMIT, file_size_limit

@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from hifigan.audio import audio_info, load_audio, load_mel
+from hifigan.audio import audio_info, load_audio
 from hifigan.errors import AudioError, HifiganError, MelError
 from hifigan.mel import MelSpectrogram
+from hifigan.mel_file import load_mel
 from tests.support.tiny import tiny_config
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -1,5 +1,5 @@
 """Every Vocoder entry point refuses a mel that is not floating point or holds NaN/inf, with the MelError `load_mel`
-gives a .npy file (one check: hifigan.audio.checked_mel_values), naming the batch item or stream chunk."""
+gives a .npy file (one check: hifigan.mel_file.checked_mel_values), naming the batch item or stream chunk."""
 
 import numpy as np
 import pytest
@@ -59,7 +59,7 @@ def test_every_entry_point_refuses_bad_mel_values(vocoder, entry, kind, as_tenso
 
 def test_same_check_as_load_mel(vocoder, tmp_path):
     """The CLI's .npy check and the API's say the same thing."""
-    from hifigan.audio import load_mel
+    from hifigan.mel_file import load_mel
 
     for name, (mel, _) in _bad(_mel(vocoder.config.num_mels)).items():
         np.save(tmp_path / f"{name}.npy", mel)
@@ -108,8 +108,8 @@ def test_a_mel_of_the_wrong_shape_is_a_mel_error_and_a_value_error(vocoder):
 def test_a_tensor_is_cast_to_the_dtype_asked_and_an_overflow_refused():
     import torch
 
-    from hifigan.audio import checked_mel_values
     from hifigan.errors import MelError
+    from hifigan.mel_file import checked_mel_values
 
     assert checked_mel_values(torch.full((2, 3), 0.5), "m", torch.float16).dtype == torch.float16
     assert checked_mel_values(torch.full((2, 3), 0.5), "m", torch.float64).dtype == torch.float64
@@ -167,8 +167,8 @@ def test_a_nested_mel_tensor_is_a_mel_error_naming_it():
     not torch's error from inside the value check."""
     import torch
 
-    from hifigan.audio import checked_mel_values
     from hifigan.errors import MelError
+    from hifigan.mel_file import checked_mel_values
 
     mel = torch.nested.nested_tensor([torch.zeros(4, 5), torch.zeros(4, 7)])
     with pytest.raises(MelError, match=r"^m: mel is a nested tensor, expected a dense one \(mel.to_dense\(\)\)$"):

@@ -37,9 +37,10 @@ def add_mel(sub: argparse._SubParsersAction) -> None:
 
 
 def run_mel(args: argparse.Namespace) -> int:
-    from hifigan.audio import load_audio, save_npy
+    from hifigan.audio import load_audio
     from hifigan.config import load_config
     from hifigan.mel import MelSpectrogram
+    from hifigan.mel_file import save_npy
 
     require_suffix(args.out, ".npy", "mel", "a .npy array")
     refuse_overwriting([args.out], [("audio", args.input), ("config (--config)", config_file(args.config))])

@@ -1,4 +1,4 @@
-"""The form of a mel a `Vocoder` is given, before its values are checked (hifigan.audio.checked_mel_values): a tensor
+"""The form of a mel a `Vocoder` is given, before its values are checked (hifigan.mel_file.checked_mel_values): a tensor
 made from it without a copy where torch can, and its shape as the caller gives it."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from hifigan.audio import checked_mel_values
 from hifigan.errors import MelError
+from hifigan.mel_file import checked_mel_values
 from hifigan.mel_shape import mel_shapes, unbatched
 
 

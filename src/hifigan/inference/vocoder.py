@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from hifigan.audio import checked_mel_values
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.devices import resolve_device
@@ -24,6 +23,7 @@ from hifigan.inference.mel_input import check_mel_shape, mel_tensor, stream_chun
 from hifigan.inference.ownership import check_placement, placement
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
+from hifigan.mel_file import checked_mel_values
 from hifigan.models.generators import check_fits, fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
 from hifigan.values import integer
@@ -173,7 +173,7 @@ class Vocoder:
                                                            source=source)
 
     def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
-        """`mel` checked (hifigan.audio.checked_mel_values: floating point, finite; else a MelError naming
+        """`mel` checked (hifigan.mel_file.checked_mel_values: floating point, finite; else a MelError naming
         `source`), then in the model's convention and `self.io_dtype`."""
         mel = mel_tensor(mel, source)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
         if getattr(self, "_mel_convert", None) is None:

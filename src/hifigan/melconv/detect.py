@@ -231,7 +231,7 @@ def _linear(x: np.ndarray, high: float, ev: dict[str, float]) -> MelVerdict:
 def detect_file(path: Path, num_mels: int, model: ModelMel | None = None) -> MelVerdict:
     """Load a .npy mel (either orientation) and judge it against `model`'s convention; a MelError for what cannot
     be a mel at all."""
-    from hifigan.audio import load_mel
+    from hifigan.mel_file import load_mel
 
     try:
         mel = load_mel(path, num_mels)

@@ -75,7 +75,7 @@ class ModelMel:
         """`convert`, then cast to `dtype`: values the model's map or the cast takes beyond the range (a linear
         convention's exp of a mel that is not in `spec`'s convention) are a one-line MelError naming `source`, not
         an overflow warning and an inf mel. Raises ValueError as `convert`."""
-        from hifigan.audio import checked_mel_values
+        from hifigan.mel_file import checked_mel_values
 
         with np.errstate(over="ignore"):
             converted = self.convert(mel, spec, stats, db_ref)

@@ -55,7 +55,7 @@ def _stats(options: MelInput, num_mels: int) -> MelStats | None:
 
 def load_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()) -> np.ndarray:
     """A .npy input as the model's float32 [num_mels, T]: converted from `options.convention` where given."""
-    from hifigan.audio import load_mel
+    from hifigan.mel_file import load_mel
 
     try:
         transposed, name = parse_convention(options.convention) if options.convention is not None else (False, None)

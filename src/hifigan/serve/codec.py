@@ -7,8 +7,9 @@ import io
 
 import numpy as np
 
-from hifigan.audio import checked_mel_values, to_int16
+from hifigan.audio import to_int16
 from hifigan.errors import MelError
+from hifigan.mel_file import checked_mel_values
 from hifigan.mel_shape import mel_shapes as any_mel_shapes
 from hifigan.mel_shape import unbatched
 
