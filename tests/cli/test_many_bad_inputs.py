@@ -36,3 +36,18 @@ def test_train_on_a_corpus_of_many_files_at_another_rate_says_so_in_a_short_line
     named = [item.split(": ", 1)[0] for item in line.split("(nothing was written): ", 1)[1].split(LIST_SEPARATOR)]
     assert named[:-1] == [str(corpus / f"slow{i:02d}.wav") for i in range(LISTED_AT_MOST)]
     assert len(line) < 2500  # the tmp paths are long; the old line held all 60 (over 6000)
+
+
+def test_train_names_the_first_bad_files_in_path_order_held_out_or_not(tmp_path, capsys, tiny_config_json):
+    """The held-out files' problems were listed after the training files', so the ten named were not the first ten:
+    12 bad files, 3 held out, at least one of them among the first ten whatever the draw."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(12):
+        wav(corpus / f"slow{i:02d}.wav", tone(SR // 8, sr=SR // 2), sr=SR // 2)
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out, "--max-steps", 1,
+                       "--valid-count", 3)
+    line = failed_cleanly(code, err, out, "12 of 12 inputs are bad (nothing was written)")
+    named = [item.split(": ", 1)[0] for item in line.split("(nothing was written): ", 1)[1].split(LIST_SEPARATOR)]
+    assert named == [str(corpus / f"slow{i:02d}.wav") for i in range(LISTED_AT_MOST)] + ["and 2 more"]

@@ -98,8 +98,8 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     train = sort_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
     valid = sort_clips(held.valid, config, **kw, what="validation set",
                        facts=facts.take([index[f] for f in held.valid]))
-    if problems := [*shared, *train.bad, *valid.bad]:
-        raise bad_inputs(problems, len(files))
+    if problems := [*shared, *train.bad, *valid.bad]:  # in path order, held out or not: the first named are the first
+        raise bad_inputs(sorted(problems, key=lambda e: e.path or ""), len(files))
     if skipped_list is not None:  # before the warnings that name it, and the error when no file is usable
         write_skipped(skipped_list, skipped_rows([train, valid]))
     valid = finish_scan(valid, "validation set", skipped_list) if held.valid else valid  # none held out: no validation
