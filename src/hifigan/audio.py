@@ -155,11 +155,20 @@ def check_format(
     resample: bool = False, mix_to_mono: bool = False,
 ) -> None:
     """The format rules every reader applies (from a header or decoded samples): mono unless `mix_to_mono`,
-    the model's rate unless `resample`."""
+    the model's rate unless `resample`; a file that breaks both is named once, for both (one rerun fixes it)."""
+    if problems := format_problems(channels, rate, sampling_rate, resample=resample, mix_to_mono=mix_to_mono):
+        raise AudioError(path, "; ".join(problems))
+
+
+def format_problems(channels: int, rate: int, sampling_rate: int | None, *, resample: bool = False,
+                    mix_to_mono: bool = False) -> list[str]:
+    """Each format rule (check_format) a file of `channels` at `rate` Hz breaks, as the option that fixes it."""
+    problems = []
     if channels != 1 and not mix_to_mono:
-        raise AudioError(path, f"has {channels} channels; only mono is supported (use --mix-to-mono)")
+        problems.append(f"has {channels} channels; only mono is supported (use --mix-to-mono)")
     if sampling_rate is not None and rate != sampling_rate and not resample:
-        raise AudioError(path, f"sample rate is {rate} Hz, expected {sampling_rate} Hz (use --resample)")
+        problems.append(f"sample rate is {rate} Hz, expected {sampling_rate} Hz (use --resample)")
+    return problems
 
 
 def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.audio import load_audio, save_audio
+from hifigan.audio import load_audio, resample_audio, save_audio
 from hifigan.config import load_config
-from hifigan.errors import HifiganError
+from hifigan.errors import LIST_SEPARATOR, HifiganError
 from hifigan.evaluation.pairing import pair_by_stem
-from tests.support.cli_runs import run
+from tests.support.cli_runs import one_line, run
 from tests.support.signals import SR, speechlike
 
 CONFIG = load_config("v1")
@@ -106,7 +106,7 @@ def test_every_unreadable_recording_is_named(folders, capsys):
         shutil.copy(gen_dir / "a.wav", gen_dir / f"{stem}.wav")
     code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr",
                        "--config", "v1")
-    assert code == 2 and "2 of 4 inputs are bad" in err and "x.wav" in err and "y.wav" in err, err
+    assert code == 2 and "2 of 8 inputs are bad" in err and "x.wav" in err and "y.wav" in err, err
 
 
 def test_an_unpaired_file_is_named_with_the_other_bad_inputs(folders, capsys):
@@ -134,3 +134,52 @@ def test_a_folder_whose_audio_is_in_subfolders_says_so(folders, tmp_path, capsys
     assert code == 2
     assert err.splitlines() == [f"hifigan evaluate: error: {nested}: contains no audio files directly (3 in its "
                                 f"subfolders, e.g. {nested / 'spk1' / 'a.wav'}: give the folder that holds them)"]
+
+
+def test_every_problem_of_every_file_is_named_in_the_first_run(folders, capsys):
+    """A header that does not read, another rate, stereo and a missing partner were found in stages (one run named
+    the unreadable recording alone, the next the rates, the next the channels): one run names them all, in path
+    order, and a file in stereo at another rate is named for both."""
+    ref_dir, gen_dir = folders
+    x = load_audio(ref_dir / "a.wav", SR)
+    sf.write(ref_dir / "stereo.wav", np.stack([x, x], axis=1), SR)
+    slow = resample_audio(x, SR, 16000)  # x at 16 kHz: with --resample, its length pairs
+    save_audio(ref_dir / "rate.wav", slow, 16000)
+    sf.write(ref_dir / "rate2.wav", np.stack([slow, slow], axis=1), 16000)
+    (ref_dir / "text.wav").write_text("not audio, whatever its name\n")
+    save_audio(ref_dir / "unpaired.wav", x, SR)
+    for stem in ("stereo", "rate", "rate2", "text"):
+        save_audio(gen_dir / f"{stem}.wav", x, SR)
+    args = ["--reference", ref_dir, "--system", gen_dir, "--metrics", "snr"]
+    share = "the recordings must share one rate; give --config (and --resample to measure at its rate)"
+    for more, rate in (((), f"a.wav is at 22050 Hz: {share}"),
+                       (("--config", "v1"), "the config v1 is at 22050 Hz: give --config at 16000 Hz (presets: "
+                                            "speechbrain-16k), or --resample to measure at 22050 Hz")):
+        code, _, err = run(capsys, "evaluate", *args, *more)
+        assert code == 2
+        assert one_line(err).split("error: ", 1)[1] == LIST_SEPARATOR.join([
+            "5 of 13 inputs are bad (nothing was written): "
+            f"{ref_dir / 'rate.wav'}: sample rate is 16000 Hz, {rate}",
+            f"{ref_dir / 'rate2.wav'}: sample rate is 16000 Hz, {rate}; has 2 channels; only mono is supported (use "
+            "--mix-to-mono)",
+            f"{ref_dir / 'stereo.wav'}: has 2 channels; only mono is supported (use --mix-to-mono)",
+            f"{ref_dir / 'text.wav'}: not a readable audio file (Error opening '{ref_dir / 'text.wav'}': Format not "
+            "recognised.)",
+            f"{ref_dir / 'unpaired.wav'}: no generated file with stem 'unpaired' in {gen_dir}"])
+    code, _, err = run(capsys, "evaluate", *args, "--mix-to-mono", "--resample", "--config", "v1")
+    assert code == 2 and one_line(err).split("error: ", 1)[1] == LIST_SEPARATOR.join([
+        f"2 of 13 inputs are bad (nothing was written): {ref_dir / 'text.wav'}: not a readable audio file (Error "
+        f"opening '{ref_dir / 'text.wav'}': Format not recognised.)",
+        f"{ref_dir / 'unpaired.wav'}: no generated file with stem 'unpaired' in {gen_dir}"])
+
+
+def test_a_file_in_stereo_at_another_rate_is_named_for_both(folders, capsys):
+    """check_format, every reader's rule: a file that breaks both is named once, for both, where the channels hid
+    the rate until --mix-to-mono was given."""
+    ref_dir, gen_dir = folders
+    x = load_audio(ref_dir / "a.wav", SR)
+    sf.write(gen_dir / "a.wav", np.stack([x, x], axis=1)[:16000], 16000)
+    code, _, err = run(capsys, "evaluate", "--reference", ref_dir, "--system", gen_dir, "--metrics", "snr")
+    assert code == 2 and one_line(err).endswith(f"error: {gen_dir / 'a.wav'}: has 2 channels; only mono is supported "
+                                                "(use --mix-to-mono); sample rate is 16000 Hz, expected 22050 Hz (use "
+                                                "--resample)")

@@ -75,8 +75,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         planned = [p for j in reports_json.values() for p in (j, j.with_suffix(".png"))] + ([page] if args.html else [])
         refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
     _require_folders([args.reference, *systems.values()])
-    config, name = metric_config(args.config, args.reference, resample=args.resample)
-    reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html,
+    config, name, found = metric_config(args.config, args.reference, resample=args.resample,
+                                        mix_to_mono=args.mix_to_mono)
+    reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html, found=found,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
                                      mix_to_mono=args.mix_to_mono, max_shift=args.max_shift, config_name=name,
                                      progress=not args.no_progress and on_terminal())

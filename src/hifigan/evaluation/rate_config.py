@@ -7,6 +7,7 @@ choice is never a guess: a recording at another rate than the given config is an
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,50 +35,61 @@ def _presets_text(presets: dict[str, HifiganConfig]) -> str:
     return ", ".join(presets) if presets else "none"
 
 
-def recording_rates(reference: Path) -> dict[Path, int]:
-    """The sample rate of every recording in the folder (its audio files, paired by stem), from the headers; every
-    recording whose header does not read is named, in one line."""
+def recording_rates(reference: Path) -> tuple[dict[Path, tuple[int, int]], list[HifiganError]]:
+    """The sample rate and channel count of every recording in the folder (its audio files, paired by stem) whose
+    header reads, from the headers, and a problem for each one whose header does not (named with the others)."""
     from hifigan.audio import audio_info
     from hifigan.evaluation.pairing import audio_files
 
-    rates, problems = {}, []
-    paths = list(audio_files(Path(reference)).values())
-    for path in paths:
+    formats, problems = {}, []
+    for path in audio_files(Path(reference)).values():
         try:
-            rates[path] = audio_info(path).samplerate
+            info = audio_info(path)
         except HifiganError as e:
             problems.append(e)
-    if problems:
-        raise bad_inputs(problems, len(paths))
-    return rates
+            continue
+        formats[path] = (info.samplerate, info.channels)
+    return formats, problems
 
 
-def metric_config(config: str | None, reference: Path, *, resample: bool = False) -> tuple[HifiganConfig, str]:
-    """The config for scoring against the recordings in `reference`, and its name (as given, or the preset chosen).
+def metric_config(config: str | None, reference: Path, *, resample: bool = False, mix_to_mono: bool = False
+                  ) -> tuple[HifiganConfig, str, list[HifiganError]]:
+    """The config for scoring against the recordings in `reference`, its name (as given, or the preset chosen), and
+    every recording's problem found on the way (a header that does not read, another rate; one also in stereo
+    says so too), for the caller to name with the problems of the other inputs.
 
-    Given: every recording must be at its rate unless `resample`. Not given: the recordings must share one rate,
-    and the presets at that rate one set of metric settings; anything else is a one-line error saying what to give
-    (naming every recording at another rate, hifigan.errors.bad_inputs).
+    Given: every recording must be at its rate unless `resample`. Not given: the recordings must share one rate
+    (the commonest is the one chosen; each other is a problem), and the presets at that rate one set of metric
+    settings, else a one-line error saying what to give.
     """
+    from hifigan.audio import format_problems
     from hifigan.config import load_config
 
-    rates = recording_rates(reference)
+    formats, problems = recording_rates(reference)
+    if config is None and not formats:  # no header read: no rate to choose a config by
+        raise bad_inputs(problems, len(problems))
+    rates = {path: rate for path, (rate, _) in formats.items()}
     if config is not None:
-        cfg = load_config(config)
-        problems: list[HifiganError] = [
-            AudioError(path, f"sample rate is {rate} Hz, the config {config} is at {cfg.sampling_rate} Hz: give "
-                       f"--config at {rate} Hz (presets: {_presets_text(presets_at(rate))}), or --resample to "
-                       f"measure at {cfg.sampling_rate} Hz")
-            for path, rate in rates.items() if rate != cfg.sampling_rate and not resample]
-        if problems:
-            raise bad_inputs(problems, len(rates))
-        return cfg, str(config)
-    first, rate = next(iter(rates.items()))
-    problems = [HifiganError(path, f"sample rate is {other} Hz, {first.name} is at {rate} Hz: the recordings must "
-                             "share one rate; give --config (and --resample to measure at its rate)")
-                for path, other in rates.items() if other != rate]
-    if problems:
-        raise bad_inputs(problems, len(rates))
+        cfg, name = load_config(config), str(config)
+        off = {path: (f"sample rate is {rate} Hz, the config {config} is at {cfg.sampling_rate} Hz: give --config at "
+                      f"{rate} Hz (presets: {_presets_text(presets_at(rate))}), or --resample to measure at "
+                      f"{cfg.sampling_rate} Hz")
+               for path, rate in rates.items() if rate != cfg.sampling_rate and not resample}
+    else:
+        rate = Counter(rates.values()).most_common(1)[0][0]  # ties: the first file's
+        first = next(path for path, r in rates.items() if r == rate)
+        off = {path: (f"sample rate is {other} Hz, {first.name} is at {rate} Hz: the recordings must share one "
+                      "rate; give --config (and --resample to measure at its rate)")
+               for path, other in rates.items() if other != rate}
+        cfg, name = _preset_at(rate, reference)
+    for path, problem in off.items():  # the checks of the samples skip these: the stereo ones are named now
+        also = format_problems(formats[path][1], 0, None, mix_to_mono=mix_to_mono)
+        problems.append(AudioError(path, "; ".join([problem, *also])))
+    return cfg, name, problems
+
+
+def _preset_at(rate: int, reference: Path) -> tuple[HifiganConfig, str]:
+    """The preset for recordings at `rate` Hz, where the presets there share one set of metric settings."""
     presets = presets_at(rate)
     if not presets:
         raise HifiganError(reference, f"recordings at {rate} Hz, and no preset is at that rate: give --config, a "

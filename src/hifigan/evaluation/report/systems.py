@@ -70,10 +70,12 @@ def evaluate_systems(
     html: bool = False,
     html_audio: str = "embed",
     title: str | None = None,
+    found: Sequence[HifiganError] = (),
     **options: Any,
 ) -> tuple[dict[str, Report], Path | None]:
     """Pair every system with the recordings and check every file (all before any is scored or anything is written),
-    evaluate each, write the page."""
+    evaluate each, write the page. `found`: the recordings' problems met in choosing the config
+    (hifigan.evaluation.rate_config.metric_config), named with the others."""
     from hifigan.evaluation.evaluate import evaluate_pairs
     from hifigan.evaluation.pairing import match_stems
     from hifigan.evaluation.report.page import AUDIO_MODES, write_page
@@ -87,8 +89,8 @@ def evaluate_systems(
     check_pairs([pair for system in pairs.values() for pair in system], config,
                 resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False),
                 max_shift=options.get("max_shift", 0), metrics=options.get("metrics"),
-                unpaired=[e for found in matched.values() for e in found[1]],
-                unpaired_files=sum(found[2] for found in matched.values()))
+                found=[*found, *(e for system in matched.values() for e in system[1])],
+                files=sum(system[2] for system in matched.values()))
     outs, page = output_paths(out, list(generated)) if out is not None else ({}, None)
     reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
     if not html:
@@ -100,20 +102,21 @@ def evaluate_systems(
 
 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
-                max_shift: int = 0, unpaired: Sequence[HifiganError] = (), unpaired_files: int = 0,
+                max_shift: int = 0, found: Sequence[HifiganError] = (), files: int = 0,
                 metrics: Iterable[str] | None = None) -> None:
     """Read every file of every pair as the evaluation will (format, truncation, NaN; lengths within one hop, long
     enough for the metrics asked for (`metrics`, None: all) once a delay of up to `max_shift` is cut) before
-    anything is scored or written; every bad file, and every file without a partner (`unpaired`, of
-    `unpaired_files` files), is named in one line."""
+    anything is scored or written; every bad file, and every problem `found` before (a file without a partner, a
+    recording's header or rate; such a file is not read again), of `files` files, is named in one line."""
     from hifigan.audio import load_audio
     from hifigan.evaluation.metrics import min_samples
     from hifigan.evaluation.pairing import check_max_shift, match_lengths
 
     check_max_shift(max_shift, config.hop_size)  # an option out of range is named, not blamed on every file
-    problems: list[HifiganError] = list(unpaired)
+    problems: list[HifiganError] = list(found)
     needs = min_samples(config, metrics)
-    loaded: dict[Path, int] = {}  # a recording shared by several systems is read once
+    # a recording shared by several systems is read once; -1: bad (named already, or now)
+    loaded: dict[Path, int] = {Path(e.path): -1 for e in found if e.path is not None}
     for _, ref_path, gen_path in pairs:
         lengths = []
         for path in (ref_path, gen_path):
@@ -136,5 +139,5 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool 
                 cut = f" less --max-shift {max_shift}" if max_shift else ""
                 problems.append(HifiganError(source, f"too short: {min(lengths)} samples{cut}, the metrics need at "
                                                      f"least {needs}"))
-    if problems:
-        raise bad_inputs(problems, max(len(loaded), unpaired_files))
+    if problems:  # in path order, whichever check found them
+        raise bad_inputs(sorted(problems, key=lambda e: e.path or ""), max(len(loaded), files))
