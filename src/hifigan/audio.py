@@ -87,7 +87,7 @@ def decode_audio(path: Path) -> tuple[np.ndarray, int]:
     except MemoryError:
         raise AudioError(path, "not a readable audio file (header claims more samples than fit in memory)") from None
     except Exception as e:  # libsndfile/soundfile failures on these untrusted bytes, whatever their type
-        raise AudioError(path, f"not a readable audio file ({first_line(e)})") from None
+        raise _undecodable(path, e) from None
     if audio.shape[0] == 0:
         raise AudioError(path, "contains no audio samples")
     if not np.isfinite(audio).all():
@@ -106,7 +106,7 @@ def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple
     except OSError as e:
         raise _read_failure(path, e) from None
     except (sf.LibsndfileError, RuntimeError) as e:
-        raise AudioError(path, f"not a readable audio file ({str(e).splitlines()[0] if str(e) else e!r})") from None
+        raise _undecodable(path, e) from None
 
 
 def _opened(path: Path, patch: tuple[int, bytes] | None) -> contextlib.AbstractContextManager[Any]:
@@ -133,6 +133,13 @@ def _sf_name(path: Path) -> Path | bytes:
 def _read_failure(path: str | os.PathLike, e: OSError) -> FileReadError:
     """An OSError while opening or reading `path`, as one line: no verdict on its content."""
     return FileReadError(path, f"cannot read ({e.strerror or e})")
+
+
+def _undecodable(path: str | os.PathLike, e: Exception) -> AudioError:
+    """Bytes libsndfile cannot decode, as one line: its reason, without soundfile's "Error opening 'PATH': " (the
+    line names the file already) or the reason's full stop."""
+    reason = e.error_string if isinstance(e, sf.LibsndfileError) and e.error_string else first_line(e)
+    return AudioError(path, f"not a readable audio file ({reason.rstrip('.')})")
 
 
 def conform_audio(
@@ -189,7 +196,7 @@ def audio_info(path: str | os.PathLike) -> sf._SoundFileInfo:
     except OSError as e:
         raise _read_failure(path, e) from None
     except Exception as e:  # libsndfile/soundfile failures on these untrusted bytes, whatever their type
-        raise AudioError(path, f"not a readable audio file ({first_line(e)})") from None
+        raise _undecodable(path, e) from None
 
 
 def to_int16(audio: np.ndarray) -> np.ndarray:
