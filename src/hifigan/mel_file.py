@@ -11,11 +11,14 @@ import numpy as np
 import torch
 
 from hifigan.atomic import atomic_path
+from hifigan.audio import AUDIO_SUFFIXES
 from hifigan.errors import MelError, first_line
 from hifigan.mel_shape import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
 from hifigan.paths import require_file
 
 MelArray = TypeVar("MelArray", np.ndarray, torch.Tensor)
+# How the audio files a mel is confused with begin: WAV (RIFF, RF64), FLAC, Ogg, AIFF, AU.
+AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"FORM", b".snd")
 
 
 def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -> np.ndarray:
@@ -32,6 +35,9 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
                 raise MelError(path, "refused: an object array (pickled Python objects), expected numbers") from None
             if head[:1] == b"\x80":
                 raise MelError(path, "refused: a pickle file (pickled Python objects), expected a .npy array") from None
+            if head[:4] in AUDIO_MAGIC or path.suffix.lower() in AUDIO_SUFFIXES:
+                raise MelError(path, f"an audio file, not a .npy mel (make its mel with: hifigan mel {path} -o "
+                                     f"{path.with_suffix('.npy').name})") from None
             raise MelError(path, "not a readable .npy array (no .npy header)") from None
         raise MelError(path, f"not a readable .npy array ({first_line(e)})") from None
     except MemoryError:

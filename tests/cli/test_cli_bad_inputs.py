@@ -105,3 +105,13 @@ def test_vocode_accepts_batched_and_float64_mel(tmp_path, capsys, tiny_checkpoin
     assert code == 0, err
     assert sf.info(tmp_path / "out" / "a.wav").frames == 7 * HOP
     assert sf.info(tmp_path / "out" / "b.wav").frames == 9 * HOP
+
+
+def test_check_mel_given_audio_says_so_and_how_to_make_its_mel(tmp_path, capsys, tiny_config_json):
+    """A .wav given where a mel goes said 'no .npy header': it says it is audio, and the command that makes a mel."""
+    clip = tmp_path / "take1.wav"
+    sf.write(clip, np.zeros(HOP * 20, np.float32), 8000)
+    code, out, err = run(capsys, "check-mel", clip, "--config", tiny_config_json)
+    assert code == 2
+    assert f"{clip}: cannot be judged: an audio file, not a .npy mel (make its mel with: hifigan mel {clip} -o " \
+           "take1.npy)" in out + err
