@@ -4,15 +4,17 @@ existing output as it was. A write is made to fail by a file-size limit (a full 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from hifigan.atomic import prepare_output_dir
+from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.errors import HifiganError
-from tests.support.cli_runs import failed_cleanly, files_in, run
+from tests.support.cli_runs import failed_cleanly, files_in, one_line, run
 from tests.support.full_checkpoint import write_full_checkpoint
-from tests.support.full_disk import file_size_limit
+from tests.support.full_disk import file_size_limit, thread_exceptions
 from tests.support.listen_server import write_stimuli
 
 
@@ -99,3 +101,36 @@ def test_a_train_whose_first_save_fails_leaves_no_run_folder(tmp_path, capsys, t
                            "--validation-interval", 0)
     failed_cleanly(code, err, before / "new", "checkpoints/ckpt_00000001.pt: cannot write")
     assert files_in(before) == ["notes.txt"] and (before / "notes.txt").read_text() == "mine"
+
+
+def test_a_train_whose_events_file_fills_says_so_in_one_line_and_leaves_no_run_folder(tmp_path, capsys, tiny_corpus,
+                                                                                       tiny_config_json):
+    """TensorBoard's events file (written in its own thread) passes the limit before the first checkpoint: one line
+    naming that file, no thread's traceback, and the new run's folder is gone with what it wrote."""
+    out = tmp_path / "run"
+    with thread_exceptions() as printed, file_size_limit(4096):  # each logged step adds ~1.8 KB of events
+        code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
+                           "--max-steps", 6, "--log-interval", 1, "--quiet", "--valid-count", 0,
+                           "--validation-interval", 0)
+    line = failed_cleanly(code, err, out, "cannot write (File too large)")
+    assert re.fullmatch(f"hifigan train: error: {re.escape(str(out))}/logs/events\\.out\\.tfevents\\.[^ ]+: cannot "
+                        "write \\(File too large\\)", line), line
+    assert printed == []
+
+
+def test_a_resumed_train_whose_log_fills_keeps_its_checkpoint_and_names_it(tmp_path, capsys, tiny_corpus,
+                                                                           tiny_config_json):
+    """log.jsonl, continued by the resumed run, passes the limit: one line naming it, saying that the run stopped and
+    which checkpoint is newest; that checkpoint stays as it was."""
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
+                       "--max-steps", 2, "--log-interval", 1, "--quiet", "--valid-count", 0, "--validation-interval", 0)
+    assert code == 0, err
+    newest = out / "checkpoints" / "ckpt_00000002.pt"
+    saved = newest.read_bytes()
+    with thread_exceptions() as printed, file_size_limit((out / "log.jsonl").stat().st_size + 600):  # ~700 B a step
+        code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 4, "--quiet")
+    assert code == 2 and printed == []
+    assert one_line(err) == (f"hifigan train: error: {out}/log.jsonl: cannot write (File too large): the run stopped, "
+                             f"and its newest checkpoint is {newest} (make room, then --resume {out})")
+    assert checkpoint_files(out / "checkpoints") == [newest] and newest.read_bytes() == saved

@@ -1,4 +1,5 @@
-"""A full disk, simulated in this process: what the atomic-write and failed-write tests make writes fail with."""
+"""A full disk, simulated in this process: what the atomic-write and failed-write tests make writes fail with, and
+what a thread that fails meanwhile would print."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import contextlib
 import resource
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 
 LIMIT = 64 * 1024  # bytes any one file may grow to under `file_size_limit`
@@ -26,3 +28,15 @@ def file_size_limit(limit: int = LIMIT) -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, handler)
         sys.dont_write_bytecode = no_bytecode
+
+
+@contextlib.contextmanager
+def thread_exceptions() -> Iterator[list[BaseException]]:
+    """The exceptions that reach threading.excepthook in the block (a thread's traceback on stderr), recorded instead
+    of printed."""
+    seen: list[BaseException] = []
+    hook, threading.excepthook = threading.excepthook, lambda args: seen.append(args.exc_value)
+    try:
+        yield seen
+    finally:
+        threading.excepthook = hook

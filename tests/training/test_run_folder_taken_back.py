@@ -53,3 +53,15 @@ def test_the_command_then_removes_the_run_folders_it_made(tmp_path):
     with pytest.raises(OSError), removing_new_folders(), taken_back_unless_saved(out, True):
         _write_and_fail(out, OSError(27, "File too large"))
     assert _listing(tmp_path) == []
+
+
+def test_a_failed_write_after_a_checkpoint_keeps_every_file_and_names_the_newest(tmp_path):
+    """A new run's log fills after its checkpoints: nothing is taken back, and the one line says the run stopped and
+    which checkpoint to --resume from."""
+    out = tmp_path / "run"
+    saved = ("checkpoints/ckpt_00000002.pt", "checkpoints/ckpt_00000010.pt")
+    with pytest.raises(WriteError) as failed, taken_back_unless_saved(out, True):
+        _write_and_fail(out, WriteError(out / "log.jsonl", "cannot write (No space left on device)"), saved)
+    assert str(failed.value) == (f"{out}/log.jsonl: cannot write (No space left on device): the run stopped, and its "
+                                 f"newest checkpoint is {out / saved[1]} (make room, then --resume {out})")
+    assert _listing(out) == sorted([*RUN_FILES, *saved])

@@ -3,20 +3,26 @@ scalars, and the mel images the validation (training.validation) logs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hifigan.atomic import atomic_path, write_failure
+from hifigan.errors import WriteError
+from hifigan.training.event_file import EventFile
+
 LOG_JSONL, EVENTS = "log.jsonl", "logs"  # in the run folder: one JSON record per logged step; TensorBoard's events
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
 
@@ -61,29 +67,32 @@ class RunLog:
     A run resumed from step S continues the log of the run it resumes: what that run logged after step S (after
     its checkpoint, before it stopped) is dropped from both, so that each step is logged once. Each file is created
     when the first record is written to it: a run that fails before it logged anything leaves no logs, which would
-    keep a new run out of its folder (training.run_folder.check_run_folder)."""
+    keep a new run out of its folder (training.run_folder.check_run_folder). A write that fails (a full disk) raises
+    a WriteError naming the file, once: the run stops on it, and close() then closes without raising it again."""
 
     def __init__(self, folder: Path, start_step: int) -> None:
         self.folder, self.start_step = folder, start_step
-        self._writer: Any = None
+        self._events: EventFile | None = None
         self._jsonl: Any = None
+        self.failed = False  # a write failed, and said so
         if start_step:
             keep_records_up_to(folder / LOG_JSONL, start_step)
 
-    @property
-    def writer(self) -> Any:
-        """The TensorBoard SummaryWriter (events under logs/), created on first use."""
-        if self._writer is None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            # TensorBoard hides the earlier events of steps >= purge_step
-            self._writer = SummaryWriter(str(self.folder / EVENTS),
-                                         purge_step=self.start_step + 1 if self.start_step else None)
-        return self._writer
+    @contextlib.contextmanager
+    def tensorboard(self) -> Iterator[SummaryWriter]:
+        """TensorBoard's SummaryWriter (its events file under logs/ made on first use), for add_* calls: a write
+        that fails, in the block or in TensorBoard's thread since, raises a WriteError naming the events file."""
+        with self._failing():
+            if self._events is None:
+                # TensorBoard hides the earlier events of steps >= purge_step
+                self._events = EventFile(self.folder / EVENTS, self.start_step + 1 if self.start_step else None)
+            with self._events.writing() as writer:
+                yield writer
 
     def scalars(self, step: int, values: dict[str, float], **extra: Any) -> None:
-        for name, value in values.items():
-            self.writer.add_scalar(name, value, step)
+        with self.tensorboard() as writer:
+            for name, value in values.items():
+                writer.add_scalar(name, value, step)
         record = {"step": step, **extra, **{k: (v if math.isfinite(v) else str(v)) for k, v in values.items()}}
         self._write(record)
 
@@ -92,23 +101,50 @@ class RunLog:
 
     def _write(self, record: dict[str, Any]) -> None:
         """One JSONL line, flushed (log.jsonl opened on the first)."""
-        if self._jsonl is None:
-            self._jsonl = open(self.folder / LOG_JSONL, "a", encoding="utf-8")  # closed in close()
-        self._jsonl.write(json.dumps(record) + "\n")
-        self._jsonl.flush()
+        with self._failing(), self._jsonl_writes():
+            if self._jsonl is None:
+                self._jsonl = open(self.folder / LOG_JSONL, "a", encoding="utf-8")  # closed in close()
+            self._jsonl.write(json.dumps(record) + "\n")
+            self._jsonl.flush()
+
+    @contextlib.contextmanager
+    def _jsonl_writes(self) -> Iterator[None]:
+        """An OSError in the block as a WriteError naming log.jsonl."""
+        try:
+            yield
+        except OSError as e:
+            raise write_failure(self.folder / LOG_JSONL, e) from None
+
+    @contextlib.contextmanager
+    def _failing(self) -> Iterator[None]:
+        """A WriteError in the block marks the log failed (close() then does not raise it again)."""
+        try:
+            yield
+        except WriteError:
+            self.failed = True
+            raise
 
     def close(self) -> None:
-        for handle in (self._writer, self._jsonl):
-            if handle is not None:
-                handle.close()
-        self._writer = self._jsonl = None
+        """Close both files: a write that failed since the last record (in TensorBoard's thread) raises here,
+        unless a failed write was raised already."""
+        events, jsonl, self._events, self._jsonl = self._events, self._jsonl, None, None
+        try:
+            try:
+                if events is not None:
+                    events.close()
+            finally:
+                if jsonl is not None:
+                    with self._jsonl_writes():
+                        jsonl.close()
+        except WriteError:
+            if not self.failed:
+                self.failed = True
+                raise
 
 
 def keep_records_up_to(path: Path, step: int) -> None:
     """Rewrite a JSONL log (atomically) without its records of steps after `step`, and without a line that is not a
     whole JSON object (the last line of a run killed while writing it)."""
-    from hifigan.atomic import atomic_path
-
     if not path.is_file():
         return
     with atomic_path(path) as tmp, open(path, encoding="utf-8") as old, open(tmp, "w", encoding="utf-8") as new:
@@ -143,7 +179,5 @@ def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") ->
 
 def save_figure(figure: Figure, target: str | Path, dpi: int = 100) -> None:
     """`figure` as a PNG at `target`, whole or not at all (hifigan.atomic): a full disk leaves no half image."""
-    from hifigan.atomic import atomic_path
-
     with atomic_path(target) as tmp:
         figure.savefig(tmp, format="png", dpi=dpi)

@@ -11,10 +11,10 @@ from pathlib import Path
 from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError, WriteError
+from hifigan.training.event_file import EVENT_FILES
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
-EVENT_FILES = "events.out.tfevents.*"  # TensorBoard's, in EVENTS
 
 
 def check_run_folder(out: Path, resuming: bool) -> None:
@@ -49,11 +49,15 @@ def taken_back_unless_saved(out: Path, new: bool) -> Iterator[None]:
     checkpoint: remove the files the run wrote there (logs, scan cache, skipped list), which nothing can resume and
     which would keep the next run out, so that the command's removing_new_folders (hifigan.atomic) removes the
     folders it made. Any other failure (a divergence, a vanished clip, Ctrl-C) keeps the logs: they tell what
-    happened."""
+    happened. A failed write with a checkpoint in `out` keeps every file, and its error says which is the newest."""
     try:
         yield
-    except (WriteError, OSError):
-        if new and not checkpoint_files(out / "checkpoints"):
+    except (WriteError, OSError) as e:
+        saved = checkpoint_files(out / "checkpoints")
+        if saved and isinstance(e, WriteError):
+            raise WriteError(e.path, f"{e.problem}: the run stopped, and its newest checkpoint is {saved[-1]} (make "
+                                     f"room, then --resume {out})") from None
+        if new and not saved:
             _remove_run_files(out)
         raise
 

@@ -152,11 +152,11 @@ class Validation:
                    y_hat: torch.Tensor) -> None:
         clip = self.valid_set.clips[i].id
         sr = self.config.sampling_rate
-        writer = log.writer
-        if not self.logged_references:
-            writer.add_audio(f"reference/{clip}", audio.unsqueeze(0), step, sr)
-        writer.add_audio(f"generated/{clip}", y_hat.float().unsqueeze(0), step, sr)
-        generated = self.input_mel(y_hat.float()).numpy()
-        writer.add_figure(f"mel/{clip}", mel_figure(mel.numpy(), generated, clip), step, close=True)
+        figure = mel_figure(mel.numpy(), self.input_mel(y_hat.float()).numpy(), clip)
+        with log.tensorboard() as writer:
+            if not self.logged_references:
+                writer.add_audio(f"reference/{clip}", audio.unsqueeze(0), step, sr)
+            writer.add_audio(f"generated/{clip}", y_hat.float().unsqueeze(0), step, sr)
+            writer.add_figure(f"mel/{clip}", figure, step, close=True)
         if i == min(self.media_clips, len(self.valid_set)) - 1:
             self.logged_references = True
