@@ -96,8 +96,9 @@ def run_serve(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
     resolve_device(args.device)
     require_backend(args.backend)
+    generator, config = generator_from_args(args)  # a bad checkpoint is one line before the server listens
+
     def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
-        generator, config = generator_from_args(args)
         vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                           shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
         vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before ready
