@@ -21,6 +21,7 @@ from hifigan.checkpoints.run_files import find_resume_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
+from hifigan.data.earlier_held_out import earlier_held_out
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
@@ -226,7 +227,7 @@ def train(job: TrainJob) -> TrainResult:
                 resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                 input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                 mel_convention=data["mel_convention"],
-                held_out=((resume_obj or {}).get("data") or {}).get("held_out"),
+                held_out=earlier_held_out((resume_obj or {}).get("data") or {}, corpus, config.seed),
                 skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None)
         held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
         options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})

@@ -1,0 +1,39 @@
+"""The held-out files of a run whose checkpoint does not list them (made before a10f49b stored them), drawn again as
+the version that made it drew them, so that a resumed run validates on, and trains without, the same files."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from hifigan.data.corpus import DEFAULT_FRACTION, Corpus, choose_validation
+
+
+def shuffled_held_out(files: list[Path], count: int | None, fraction: float | None, seed: int) -> list[Path]:
+    """The rule before the seeded path hash (767a75d): `count` (else round(fraction x n), default 5%, at least 1)
+    of the files sorted by path (Path order: a/ before a-b/), the first of a random.Random(seed) shuffle of their
+    indices."""
+    files = sorted(files)
+    if count is None:
+        count = max(1, round((DEFAULT_FRACTION if fraction is None else fraction) * len(files)))
+    order = list(range(len(files)))
+    random.Random(seed).shuffle(order)
+    return [files[i] for i in sorted(order[:count])]
+
+
+def earlier_held_out(stored: Mapping[str, Any], corpus: Corpus, seed: int) -> list[str] | None:
+    """The held-out keys of a resumed run's stored data: its own list; else (an older checkpoint) the files its
+    version drew: by shuffle if it stored no valid_cap (before 767a75d), else by today's path hash among all files
+    (before ebb12eb, unusable ones too). None where nothing was drawn (a run with --valid-list, or a new run)."""
+    if not stored or "held_out" in stored:
+        return stored.get("held_out") if stored else None
+    if stored.get("valid_list") is not None:
+        return None
+    files = corpus.listed()
+    if "valid_cap" not in stored:
+        return corpus.keys(shuffled_held_out(files, stored.get("valid_count"), stored.get("valid_fraction"), seed))
+    held = choose_validation(files, count=stored.get("valid_count"), fraction=stored.get("valid_fraction"),
+                             cap=stored.get("valid_cap"), seed=seed, root=corpus.root())
+    return corpus.keys(held.valid)
