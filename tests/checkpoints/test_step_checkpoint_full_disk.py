@@ -3,12 +3,15 @@ latest.pt as it was: the previous checkpoint stays until the new one is complete
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pytest
 import torch
 
-from hifigan.checkpoints.format import read_checkpoint
-from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, save_step_checkpoint
-from hifigan.errors import HifiganError
+from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
+from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, point_latest, save_step_checkpoint
+from hifigan.errors import HifiganError, WriteError
 from tests.support.full_disk import LIMIT, file_size_limit
 
 TOO_LARGE = {"w": torch.zeros(4 * LIMIT)}
@@ -41,3 +44,24 @@ def test_a_failed_save_over_an_abandoned_history_keeps_it_set_aside(tmp_path):
         f"ckpt_00000002.pt{SUPERSEDED}": old, "latest.pt": old}
     assert int(read_checkpoint(tmp_path / "latest.pt")["step"]) == 2
     assert checkpoint_files(tmp_path) == [tmp_path / "ckpt_00000001.pt"]  # what --resume continues from
+
+
+def test_latest_copied_where_links_are_refused_fails_in_one_line_and_leaves_no_temporary(tmp_path, monkeypatch):
+    """On a file system without hard links (os.link: EPERM, as FAT says) latest.pt is a copy: a full disk during the
+    copy names latest.pt, leaves no .latest.pt.tmp, and keeps the new checkpoint and the previous latest.pt whole."""
+    save_step_checkpoint(tmp_path, 1, {"step": torch.tensor(1)}, keep=10)
+    write_checkpoint(tmp_path / "ckpt_00000002.pt", TOO_LARGE)  # complete: written before the disk fills
+    before = files(tmp_path)
+
+    def refused(*args, **kwargs):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", refused)
+    with file_size_limit(), pytest.raises(WriteError) as e:
+        point_latest(tmp_path / "ckpt_00000002.pt")
+    assert str(e.value) == f"{tmp_path / 'latest.pt'}: cannot write (File too large)"
+    assert files(tmp_path) == before
+    assert int(read_checkpoint(tmp_path / "latest.pt")["step"]) == 1
+    point_latest(tmp_path / "ckpt_00000002.pt")  # with room again, a copy
+    assert files(tmp_path)["latest.pt"] == before["ckpt_00000002.pt"]
+    assert os.stat(tmp_path / "latest.pt").st_ino != os.stat(tmp_path / "ckpt_00000002.pt").st_ino

@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from hifigan.atomic import write_failure
 from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_checkpoint, write_checkpoint
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
@@ -147,11 +148,17 @@ def remove_stale_temporaries(folder: Path) -> None:
 
 
 def point_latest(path: Path) -> None:
-    """latest.pt becomes the same file as `path` (hard link, or a copy where links are unsupported), atomically."""
+    """latest.pt becomes the same file as `path` (hard link, or a copy where links are unsupported), atomically. A
+    failed copy (a full disk) is a one-line WriteError naming latest.pt, which stays as it was; `path` stays too."""
+    latest = path.with_name(LATEST)
     tmp = path.with_name(f".{LATEST}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        os.link(path, tmp)
-    except OSError:
-        shutil.copyfile(path, tmp)
-    os.replace(tmp, path.with_name(LATEST))
+        try:
+            os.link(path, tmp)
+        except OSError:
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, latest)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise write_failure(latest, e) from None
