@@ -12,6 +12,7 @@ import pytest
 from hifigan.atomic import prepare_output_dir
 from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.errors import HifiganError
+from hifigan.evaluation.listening.study import study_for
 from tests.support.cli_runs import failed_cleanly, files_in, one_line, run
 from tests.support.full_checkpoint import write_full_checkpoint
 from tests.support.full_disk import file_size_limit, thread_exceptions
@@ -75,6 +76,22 @@ def test_a_listening_study_that_cannot_be_written_names_its_folder_and_leaves_no
                            f"v1={tmp_path / 'stim' / 'v1'}", "-o", study, "--host", "127.0.0.1", "--port", "1")
     line = failed_cleanly(code, err, study, "cannot write (File too large)")
     assert line.startswith(f"hifigan listen: error: {study}: ")
+
+
+def test_a_listening_study_whose_database_cannot_be_written_leaves_no_audio(tmp_path, capsys):
+    """The blind copies (4 KB each) fit, the database (over 64 KB with its WAL) does not: nothing of the new study
+    stays (no audio/, no staging folder) in a folder that held a file before, and a study beside it is untouched."""
+    write_stimuli(tmp_path / "stim", 2, ["v1"])
+    systems = ("--reference", tmp_path / "stim" / "reference", "--system", f"v1={tmp_path / 'stim' / 'v1'}")
+    study_for(tmp_path / "old", tmp_path / "stim" / "reference", {"v1": tmp_path / "stim" / "v1"}, seed=0)
+    old = {p: p.read_bytes() for p in (tmp_path / "old").rglob("*") if p.is_file()}
+    (tmp_path / "study").mkdir()
+    (tmp_path / "study" / "notes.txt").write_text("mine")
+    with file_size_limit(16 * 1024):
+        code, _, err = run(capsys, "listen", *systems, "-o", tmp_path / "study", "--host", "127.0.0.1", "--port", 0)
+    assert code == 2 and one_line(err).startswith(f"hifigan listen: error: {tmp_path / 'study'}: cannot write")
+    assert files_in(tmp_path / "study") == ["notes.txt"]
+    assert {p: p.read_bytes() for p in (tmp_path / "old").rglob("*") if p.is_file()} == old
 
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
