@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from hifigan.errors import AudioError
+from hifigan.plural import count
 
 _UNKNOWN_LENGTH = 0x7FFFF000  # data sizes at or above this (and 0) are the placeholders of writers into a pipe
 _MAX_CHUNKS = 1000
@@ -119,8 +120,8 @@ def readable_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
     counts = _truncated(data)
     if counts is not None:
         promised, held = counts
-        raise AudioError(path, f"truncated WAV: the header promises {promised} frames, the file holds {held} (an "
-                         "interrupted copy or download?)")
+        raise AudioError(path, f"truncated WAV: the header promises {count(promised, 'frame')}, the file holds "
+                         f"{held} (an interrupted copy or download?)")
     return _patch(data)
 
 

@@ -91,7 +91,7 @@ def test_check_mel_judges_every_file_and_exits_with_the_worst(tmp_path, capsys, 
     assert [line.split(": ")[0] for line in lines] == [str(tmp_path / n) for n in ("a.npy", "bad.npy", "c.npy")]
     assert "fits the model's mel" in lines[0] and "cannot be judged" in lines[1] and "does NOT fit" in lines[2]
     assert code == 2 and err.strip().splitlines() == [
-        f"hifigan check-mel: error: 1 of 3 files are not mels it can judge: {tmp_path / 'bad.npy'}"]
+        f"hifigan check-mel: error: 1 of 3 files is not a mel it can judge: {tmp_path / 'bad.npy'}"]
     assert run(capsys, *args, tmp_path / "a.npy", tmp_path / "c.npy")[0] == 1
     assert run(capsys, *args, tmp_path / "a.npy")[0] == 0
 

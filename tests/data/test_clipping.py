@@ -50,7 +50,8 @@ def flagged(tmp_path, files: dict[str, tuple[np.ndarray, int, str]], resample: b
         warnings.simplefilter("always")
         report = scan_clips(paths, CFG, resample=resample)
     named = [p.name for p in report.clipping]
-    assert any(f"{len(named)} files clip (kept)" in str(w.message) for w in caught) == bool(named)
+    said = "1 file clips" if len(named) == 1 else f"{len(named)} files clip"
+    assert any(f"{said} (kept)" in str(w.message) for w in caught) == bool(named)
     return named
 
 

@@ -167,7 +167,7 @@ def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
         warnings.simplefilter("always")
         report = scan_clips(find_audio(folder, recursive=True), CFG)
     messages = " | ".join(str(w.message) for w in caught)
-    for expected in ("skipped 2 unreadable or empty", "skipped 3 silence-only", "1 files clip (kept)"):
+    for expected in ("skipped 2 unreadable or empty", "skipped 3 silence-only", "1 file clips (kept)"):
         assert expected in messages
     assert len(report.clips) == 10 and len(report.skipped) == 2
     assert [p.name for p in report.silent] == ["dither.wav", "floor.wav", "silent.wav"]

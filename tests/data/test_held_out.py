@@ -55,7 +55,7 @@ def test_only_usable_files_are_drawn():
     held = choose_validation(files, count=3, seed=5, usable=set(files) - {bad})
     assert held.valid == sorted(set(choose_validation(files, count=4, seed=5).valid) - {bad})  # the next draw
     assert bad in held.train and len(held.train) == 37 and sorted(held.train + held.valid) == sorted(files)
-    with pytest.raises(HifiganError, match=r"need at least 2 audio files .*\(1 of 40 are usable\)"):
+    with pytest.raises(HifiganError, match=r"need at least 2 audio files .*\(1 of 40 is usable\)"):
         choose_validation(files, count=1, usable={files[0]})
 
 

@@ -59,5 +59,5 @@ def test_a_dead_worker_names_only_the_file_in_flight_and_counts_the_files_read(t
     with pytest.raises(HifiganError) as caught:
         gather_facts(files, SETTINGS, cache, workers=2, save=False, reader=_dies_slowly_on_poison)
     assert str(caught.value) == (f"a scan worker process died (likely out of memory) while reading {folder}/0poison.wav"
-                                 f"; the 1 files read are kept in {cache}: a rerun goes on from there")
+                                 f"; the 1 file read is kept in {cache}: a rerun goes on from there")
     assert gather_facts(files, SETTINGS, cache, progress=False).read == 1

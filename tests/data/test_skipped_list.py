@@ -36,7 +36,7 @@ def test_every_skipped_file_is_listed_with_its_reason_and_the_warnings_name_the_
     said = [str(w.message) for w in caught]
     assert any(m.startswith("training set: skipped 7 unreadable or empty files: ") and m.endswith(
         f" ... (every skipped file, with why: {listing})") for m in said)
-    assert any(m.startswith("training set: skipped 1 silence-only files: ") and m.endswith(f"{listing})") for m in said)
+    assert any(m.startswith("training set: skipped 1 silence-only file: ") and m.endswith(f"{listing})") for m in said)
     lines = listing.read_bytes().splitlines()
     assert lines[0] == b"path\treason" and len(lines) == 9
     rows = dict(line.split(b"\t") for line in lines[1:])

@@ -40,7 +40,8 @@ def test_the_fewest_usable_files_a_run_needs(tmp_path, valid_count, drawn, need)
         what = "s to hold out a validation clip" if need == 2 else " to train on"
         with pytest.raises(HifiganError) as caught:
             too_few_usable(corpus, files, verdicts, drawn)
-        assert str(caught.value) == (f"need at least {need} usable audio file{what} ({usable} of 4 are usable: "
+        are = "is" if usable == 1 else "are"
+        assert str(caught.value) == (f"need at least {need} usable audio file{what} ({usable} of 4 {are} usable: "
                                      f"{4 - usable} empty, e.g. {files[usable]})")
 
 

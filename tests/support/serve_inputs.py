@@ -56,8 +56,8 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
     "15 mels": (npy(GOOD[:15]), 400,
                 f"has 15 mel bins, the model expects 16 (shape [15, 30], expected {SHAPES})"),
     "transposed": (npy(np.ascontiguousarray(GOOD.T)), 400, "has 30 mel bins, the model expects 16"),
-    "NaN": (npy(with_value(np.nan)), 400, "holds 1 NaN or infinite values"),
-    "inf": (npy(with_value(-np.inf)), 400, "holds 1 NaN or infinite values"),
+    "NaN": (npy(with_value(np.nan)), 400, "holds 1 NaN or infinite value"),
+    "inf": (npy(with_value(-np.inf)), 400, "holds 1 NaN or infinite value"),
     "too long": (npy(np.zeros((16, 201), np.float32)), 413, "has 201 frames, more than the limit of 200"),
     "too big": (npy(np.zeros((16, 400), np.float32)), 413, "over the limit of 20000"),
 }

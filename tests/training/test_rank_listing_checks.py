@@ -55,8 +55,8 @@ def test_files_rank_zero_does_not_list_are_counted_and_the_first_named(names, da
     extra = data.draw(st.integers(1, len(names) - 1))
     main_names, mine = names[extra:], names
     assert _refusal(mine, main_names).startswith(
-        f"{MINE / mine[0]}: is listed on rank 3 but not on rank 0 ({extra} of rank 3's {len(mine)} files are not "
-        f"rank 0's, which lists {len(main_names)}): ")
+        f"{MINE / mine[0]}: is listed on rank 3 but not on rank 0 ({extra} of rank 3's {len(mine)} files "
+        f"{'is' if extra == 1 else 'are'} not rank 0's, which lists {len(main_names)}): ")
 
 
 def test_sizes_are_compared_file_by_file_under_each_ranks_own_root(tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hifigan.cli.common import add_command, option_errors
 from hifigan.errors import HifiganError
+from hifigan.plural import agree, count
 
 
 def add_check_mel(sub: argparse._SubParsersAction) -> None:
@@ -78,5 +79,6 @@ def run_check_mel(args: argparse.Namespace) -> int:
         print(f"{path}: {fits} the model's mel ({model.describe()}): {verdict.line()}")
         worst = max(worst, 0 if verdict.matches else 1)
     if bad:
-        raise HifiganError(None, f"{len(bad)} of {len(args.mels)} files are not mels it can judge: {', '.join(bad)}")
+        raise HifiganError(None, f"{len(bad)} of {count(len(args.mels), 'file')} "
+                                 f"{agree(len(bad), 'is not a mel', 'are not mels')} it can judge: {', '.join(bad)}")
     return worst

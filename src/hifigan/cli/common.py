@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.plural import count
 
 if TYPE_CHECKING:
     from torch import nn
@@ -131,7 +132,7 @@ def say_vocoded(args: argparse.Namespace, files: int, audio_seconds: float, fold
         return
     speed = audio_seconds / elapsed if elapsed > 0 else float("inf")
     more = f", and {', '.join(map(str, also))}" if also else ""
-    print(f"wrote {files} file{'s' if files != 1 else ''} ({audio_seconds:.1f} s of audio) to {folder} in "
+    print(f"wrote {count(files, 'file')} ({audio_seconds:.1f} s of audio) to {folder} in "
           f"{elapsed:.1f} s, {speed:.1f} x real time{more}")
 
 

@@ -34,6 +34,7 @@ from hifigan.inference.choices import (
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, warn_unused_options
 from hifigan.paths import unreadable_files
+from hifigan.plural import agree, count
 from hifigan.values import number
 
 if TYPE_CHECKING:
@@ -163,8 +164,8 @@ def run_vocode(args: argparse.Namespace) -> int:
             problems.append(e)
             continue
         if scored is not None and scored < needs:
-            problems.append(HifiganError(path, f"too short for --evaluate: {scored} samples, the metrics need at "
-                                               f"least {needs}"))
+            problems.append(HifiganError(path, f"too short for --evaluate: {count(scored, 'sample')}, the metrics "
+                                               f"need at least {needs}"))
     if problems:
         raise bad_inputs(problems, len(args.inputs))
     prepare_output_dir(args.out)
@@ -219,7 +220,7 @@ def _warn_unused_mel_input_options(args: argparse.Namespace) -> None:
     given = [f"--{dest.replace('_', '-')}" for dest in MEL_INPUT_OPTIONS
              if getattr(args, dest) != args.subparser.get_default(dest)]
     if given:
-        warnings.warn(f"{', '.join(given)} {'applies' if len(given) == 1 else 'apply'} to .npy inputs only, and every "
+        warnings.warn(f"{', '.join(given)} {agree(len(given), 'applies', 'apply')} to .npy inputs only, and every "
                       "input is audio (copy synthesis computes the model's own mel): ignored", stacklevel=2)
 
 

@@ -17,6 +17,7 @@ from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.melconv.model import ModelMel
 from hifigan.paths import differing_in_case
+from hifigan.plural import agree, count
 
 # A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
 # peak normalisation would make it full-scale noise.
@@ -49,7 +50,7 @@ class ScanReport:
     bad: list[HifiganError] = field(default_factory=list)  # files that stop the run (format, teacher-forced mel)
 
     def summary(self, what: str) -> str:
-        parts = [f"{what}: {len(self.clips)} clips"]
+        parts = [f"{what}: {count(len(self.clips), 'clip')}"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} unreadable or empty skipped")
         if self.silent:
@@ -120,7 +121,8 @@ def sort_clips(
     if facts is None:
         facts = gather_facts(files, ReadSettings(config.sampling_rate, resample, mix_to_mono), progress=False)
     if len(facts.rows) != len(files):
-        raise HifiganError(None, f"{what}: facts for {len(facts.rows)} files, {len(files)} files given")
+        raise HifiganError(None, f"{what}: facts for {count(len(facts.rows), 'file')}, "
+                                 f"{count(len(files), 'file')} given")
     report = ScanReport()
     model = ModelMel.of(config) if input_mels is not None else None
     mels = MelFolder.of(input_mels) if input_mels is not None else None
@@ -141,7 +143,7 @@ def sort_clips(
             continue
         samples = int(row["samples"])
         if verdict == "short":
-            report.skipped.append((path, f"too short ({samples} samples, need more than {config.n_fft})"))
+            report.skipped.append((path, f"too short ({count(samples, 'sample')}, need more than {config.n_fft})"))
             continue
         if verdict == "silent":
             report.silent.append(path)
@@ -182,12 +184,12 @@ def _with_twin(path: Path, why: str) -> str:
 def _warn(report: ScanReport, what: str, listing: Path | None) -> None:
     listed = f" (every skipped file, with why: {listing})" if listing is not None else ""
     groups = (
-        (report.skipped, "skipped {n} unreadable or empty files", listed),
-        ([(p, "") for p in report.silent], "skipped {n} silence-only files", listed),
-        ([(p, "") for p in report.clipping], "{n} files clip (kept)", ""),
+        (report.skipped, lambda n: f"skipped {count(n, 'unreadable or empty file')}", listed),
+        ([(p, "") for p in report.silent], lambda n: f"skipped {count(n, 'silence-only file')}", listed),
+        ([(p, "") for p in report.clipping], lambda n: f"{count(n, 'file')} {agree(n, 'clips', 'clip')} (kept)", ""),
     )
     for items, message, where in groups:
         if items:
             shown = "; ".join(f"{p} ({_with_twin(p, why)})" if why else str(p) for p, why in items[:3])
             more = (" ..." if len(items) > 3 else "") + where
-            warnings.warn(f"{what}: {message.format(n=len(items))}: {shown}{more}", stacklevel=4)
+            warnings.warn(f"{what}: {message(len(items))}: {shown}{more}", stacklevel=4)

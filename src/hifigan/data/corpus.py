@@ -10,6 +10,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hifigan import plural
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
 from hifigan.data.real_files import drop_repeats, repeats
 from hifigan.errors import HifiganError, bad_inputs
@@ -97,11 +98,13 @@ def choose_validation(
     stay with the training files, where the scan skips them."""
     every = sorted(files)
     if count == 0:  # validation off (--validation-interval 0): every file trains
-        return HeldOut(every, [], f"none of {len(every)} files (--valid-count 0: nothing held out, validation off)")
+        return HeldOut(every, [], f"none of {plural.count(len(every), 'file')} (--valid-count 0: nothing held out, "
+                                  "validation off)")
     files = every if usable is None else [f for f in every if f in usable]
     unusable = [f for f in every if usable is not None and f not in usable]
     if len(files) < 2:
-        what = f", found {len(files)}" if usable is None else f" ({len(files)} of {len(every)} are usable)"
+        are = plural.agree(len(files), "is", "are")
+        what = f", found {len(files)}" if usable is None else f" ({len(files)} of {len(every)} {are} usable)"
         raise HifiganError(None, f"need at least 2 audio files to hold out a validation clip{what}")
     keys = [file_key(f, root) for f in files]
     draws = [_draw(k, seed) for k in keys]
@@ -111,8 +114,9 @@ def choose_validation(
             raise HifiganError(None, f"--valid-count {count}: hold out 1 to {len(files) - 1} of {len(files)} files, "
                                      "or 0 with --validation-interval 0 (nothing held out, validation off)")
         if count >= len(files):
-            raise HifiganError(None, f"cannot hold out {count} of {len(files)} files (keep at least one for training)")
-        reason = f"{count} of {len(files)} files (--valid-count)"
+            raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(files), 'file')} (keep at least "
+                                     "one for training)")
+        reason = f"{count} of {plural.count(len(files), 'file')} (--valid-count)"
     else:
         given = fraction is not None
         fraction = DEFAULT_FRACTION if fraction is None else fraction
@@ -124,7 +128,8 @@ def choose_validation(
         below = sum(1 for d in draws if d < fraction)
         count = min(max(1, below), len(files) - 1, cap or len(files))
         source = "--valid-fraction" if given else "default"
-        reason = f"{count} of {len(files)} files: {fraction:g} of them by seeded path hash ({source}) drew {below}"
+        reason = (f"{count} of {plural.count(len(files), 'file')}: {fraction:g} of them by seeded path hash ({source}) "
+                  f"drew {below}")
         reason += f", capped at {cap} (--valid-cap)" if count == cap and below > cap else ""
         reason += ", at least 1" if below == 0 else ""
     held = set(order[:count])
@@ -175,11 +180,13 @@ class Corpus:
         kept = set(keys)
         files = sorted([*held.train, *held.valid])
         if not kept:  # a run with validation off (--valid-count 0)
-            return HeldOut(files, [], f"none of {len(files)} files: the run holds nothing out, from its checkpoint")
+            return HeldOut(files, [], f"none of {plural.count(len(files), 'file')}: the run holds nothing out, from "
+                                      "its checkpoint")
         out = [k in kept for k in self.keys(files)]
         valid = [f for f, o in zip(files, out) if o]
         if not valid or len(valid) == len(files):
-            raise HifiganError(None, f"the run held out {len(kept)} files, of which {len(valid)} are among the "
+            raise HifiganError(None, f"the run held out {plural.count(len(kept), 'file')}, of which {len(valid)} "
+                                     f"{plural.agree(len(valid), 'is', 'are')} among the "
                                      f"corpus's {len(files)}: nothing left to validate or to train on")
         missing = sorted(kept - set(self.keys(valid)))
         if missing:
@@ -253,6 +260,6 @@ class Corpus:
                 raise HifiganError(self.train_list, f"all {len(files)} of its files are in {self.valid_list} too "
                                                     "(held out, so none trains): --valid-list takes the validation "
                                                     "files only")
-            return HeldOut(train, valid, f"{len(valid)} files of {self.valid_list} (--valid-list)")
+            return HeldOut(train, valid, f"{plural.count(len(valid), 'file')} of {self.valid_list} (--valid-list)")
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable)

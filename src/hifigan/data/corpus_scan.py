@@ -15,6 +15,7 @@ from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.paths import differing_in_case
+from hifigan.plural import agree, count
 
 
 @dataclass
@@ -69,8 +70,8 @@ def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str
     if usable >= need:
         return
     what = "to hold out a validation clip" if need == 2 else "to train on"
-    raise HifiganError(None, f"need at least {need} usable audio file{'s' if need > 1 else ''} {what} ({usable} of "
-                             f"{len(files)} are usable: {why_unusable(files, verdicts) or 'none found'})")
+    raise HifiganError(None, f"need at least {count(need, 'usable audio file')} {what} ({usable} of {len(files)} "
+                             f"{agree(usable, 'is', 'are')} usable: {why_unusable(files, verdicts) or 'none found'})")
 
 
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,

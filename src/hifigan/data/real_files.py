@@ -9,6 +9,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from hifigan.plural import agree, count
+
 
 def real_paths(files: Sequence[Path]) -> list[str]:
     """Each file's resolved path (symlinks followed), resolving each folder once: a corpus has far fewer folders
@@ -40,7 +42,9 @@ def drop_repeats(files: Sequence[Path], folder: Path) -> list[Path]:
     if not found:
         return list(files)
     i, j = found[0]
-    warnings.warn(f"{folder}: {len(found)} audio files are other paths to files listed already (symlinks), dropped "
+    n = len(found)
+    warnings.warn(f"{folder}: {count(n, 'audio file')} {agree(n, 'is another path', 'are other paths')} to "
+                  f"{agree(n, 'a file', 'files')} listed already (symlinks), dropped "
                   f"so each real file is listed once (e.g. {files[i]} is {files[j]})", stacklevel=2)
     dropped = {i for i, _ in found}
     return [f for k, f in enumerate(files) if k not in dropped]

@@ -17,6 +17,7 @@ from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
 from hifigan.data.scan_pool import Reader, WorkerDied, read_files
 from hifigan.errors import AudioError, FileReadError, HifiganError
+from hifigan.plural import agree, count
 
 CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps
 CACHE_VERSION = 2  # 2: the clipped share replaced version 1's share of samples at full scale
@@ -168,7 +169,9 @@ def _worker_died(died: WorkerDied, files: Sequence[Path], settings: ReadSettings
     kept = ""
     if cache is not None:
         save_facts(cache, settings, files, FileFacts(rows, problems, changed=True))
-        kept = f"; the {len(rows) - len(pending)} files read are kept in {cache}: a rerun goes on from there"
+        read = len(rows) - len(pending)
+        kept = (f"; the {count(read, 'file')} read {agree(read, 'is', 'are')} kept in {cache}: a rerun goes on from "
+                "there")
     return HifiganError(None, f"a scan worker process died (likely out of memory) {where}{kept}")
 
 

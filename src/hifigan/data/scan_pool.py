@@ -12,6 +12,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from hifigan.plural import count
+
 PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
 
 Reader = Callable[[str, Any], tuple]  # (path, settings) -> what the scan keeps of the file
@@ -26,7 +28,7 @@ class WorkerDied(Exception):
 
     def __init__(self, reading: list[str]) -> None:
         self.reading = reading
-        super().__init__(f"a scan worker died while reading one of {len(reading)} files")
+        super().__init__(f"a scan worker died while reading one of {count(len(reading), 'file')}")
 
 
 def read_files(names: Sequence[str], settings: Any, reader: Reader, workers: int | None,

@@ -35,6 +35,7 @@ from hifigan.evaluation.spectral import (
 )
 from hifigan.extras import optional_import
 from hifigan.models.stft import PWG_RESOLUTIONS
+from hifigan.plural import count
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,7 @@ def compute_metrics(
     warn_lags_at_limit([(source or "the pair", shift)], max_shift)
     needs = min_samples(config, names)
     if len(ref) < needs:
-        raise HifiganError(source, f"too short: {len(ref)} samples, the metrics need at least {needs}")
+        raise HifiganError(source, f"too short: {count(len(ref), 'sample')}, the metrics need at least {needs}")
     sr, hop = config.sampling_rate, config.hop_size
     out: dict[str, float] = {}
     tracks: tuple[PitchTrack, PitchTrack] | None = None

@@ -11,6 +11,7 @@ import numpy as np
 
 from hifigan.audio import find_audio
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.plural import count
 
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 
@@ -49,7 +50,7 @@ def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: 
     """Trim both to the shorter length when they differ by at most `max_difference` samples (one hop), else error."""
     diff = abs(len(reference) - len(generated))
     if diff > max_difference:
-        raise HifiganError(source, f"lengths differ by {diff} samples (reference {len(reference)}, generated "
+        raise HifiganError(source, f"lengths differ by {count(diff, 'sample')} (reference {len(reference)}, generated "
                                    f"{len(generated)}); at most one hop ({max_difference}) is trimmed")
     n = min(len(reference), len(generated))
     return reference[:n], generated[:n]
@@ -89,6 +90,5 @@ def warn_lags_at_limit(shifts: Sequence[tuple[str, int]], max_shift: int) -> Non
     is probably outside the range searched, so the lag found there is no alignment."""
     at_limit = [f"{name} ({lag:+d})" for name, lag in shifts if max_shift > 0 and abs(lag) == max_shift]
     if at_limit:
-        count = "1 file" if len(at_limit) == 1 else f"{len(at_limit)} files"
-        warnings.warn(f"{count} aligned at the limit of --max-shift {max_shift}, the true delay is probably larger "
-                      f"(or there is none to find): {', '.join(at_limit)}", stacklevel=2)
+        warnings.warn(f"{count(len(at_limit), 'file')} aligned at the limit of --max-shift {max_shift}, the true "
+                      f"delay is probably larger (or there is none to find): {', '.join(at_limit)}", stacklevel=2)

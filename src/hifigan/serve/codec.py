@@ -12,6 +12,7 @@ from hifigan.errors import MelError
 from hifigan.mel_file import checked_mel_values
 from hifigan.mel_shape import mel_shapes as any_mel_shapes
 from hifigan.mel_shape import unbatched
+from hifigan.plural import count
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"
@@ -55,15 +56,16 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if mel.ndim != 2 or mel.shape[1] < 1:
         raise RequestError(400, f"{what} has shape {sent}, expected {mel_shapes(num_mels)} with T >= 1")
     if mel.shape[0] != num_mels:
-        raise RequestError(400, f"{what} has {mel.shape[0]} mel bins, the model expects {num_mels} "
+        raise RequestError(400, f"{what} has {count(mel.shape[0], 'mel bin')}, the model expects {num_mels} "
                                 f"(shape {sent}, expected {mel_shapes(num_mels)})")
     if mel.shape[1] > max_frames:
-        raise RequestError(413, f"{what} has {mel.shape[1]} frames, more than the limit of {max_frames} "
+        raise RequestError(413, f"{what} has {count(mel.shape[1], 'frame')}, more than the limit of {max_frames} "
                                 "(--max-frames)")
     try:
         checked_mel_values(mel, what)  # the library's one rule for a mel's values, said with the count
     except MelError:
-        raise RequestError(400, f"{what} holds {int((~np.isfinite(mel)).sum())} NaN or infinite values") from None
+        bad = int((~np.isfinite(mel)).sum())
+        raise RequestError(400, f"{what} holds {count(bad, 'NaN or infinite value')}") from None
     return np.ascontiguousarray(mel)
 
 

@@ -18,6 +18,7 @@ import logging
 from http import HTTPStatus
 
 from hifigan.extras import optional_import
+from hifigan.plural import agree, count
 from hifigan.serve.app_state import ServeState
 
 optional_import("uvicorn", "hifigan serve")
@@ -58,7 +59,8 @@ class GuardedH11Protocol(H11Protocol):
         self.dropped = 0
         limit = self.state.options.max_connections
         if len(self.connections) > limit:
-            self.refuse(503, "max-connections", f"{limit} connections are open, the limit (--max-connections)")
+            self.refuse(503, "max-connections", f"{count(limit, 'connection')} {agree(limit, 'is', 'are')} open, "
+                                                 "the limit (--max-connections)")
         else:
             self.arm()
 
@@ -131,7 +133,7 @@ class GuardedH11Protocol(H11Protocol):
         received = len(self.conn.trailing_data[0])
         if received:
             self.refuse(408, "header-timeout", f"the request headers did not arrive within {seconds:g} s: "
-                                               f"{received} bytes came (--header-timeout)")
+                                               f"{count(received, 'byte')} came (--header-timeout)")
         else:  # not a byte: nobody to answer (a port scanner, a client that connected and forgot)
             self.refuse(None, "header-timeout", f"no request within {seconds:g} s of connecting (--header-timeout)")
 

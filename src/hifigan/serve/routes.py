@@ -12,6 +12,7 @@ import torch
 
 from hifigan.extras import optional_import
 from hifigan.inference.vocoder import Vocoder
+from hifigan.plural import count
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
 from hifigan.serve.limits import ServeOptions
@@ -70,7 +71,7 @@ async def read_body(request: Request, options: ServeOptions) -> bytes:
                 chunk = await anext(pieces, None)
         except TimeoutError:
             if wait < idle_s:
-                raise RequestError(408, f"the body did not arrive within {total_s:g} s: {size} bytes came "
+                raise RequestError(408, f"the body did not arrive within {total_s:g} s: {count(size, 'byte')} came "
                                         "(--body-timeout)") from None
             raise RequestError(408, f"the body stopped arriving: no bytes for {idle_s:g} s after {size} "
                                     "(--idle-timeout)") from None

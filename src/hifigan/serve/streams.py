@@ -14,6 +14,7 @@ import torch
 
 from hifigan.extras import optional_import
 from hifigan.inference.streaming import StreamCursor
+from hifigan.plural import count
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import RequestError, decode_mel, encode_audio
 
@@ -145,7 +146,8 @@ class _Session:
         except TimeoutError:
             if wait < idle_s:
                 raise RequestError(408, f"the stream did not end within {total_s:g} s of waiting for its messages: "
-                                        f"{self.cursor.frames} frames in {self.cursor.chunks} messages came "
+                                        f"{count(self.cursor.frames, 'frame')} in "
+                                        f"{count(self.cursor.chunks, 'message')} came "
                                         "(--stream-timeout)") from None
             raise RequestError(408, f"no message for {idle_s:g} s (--idle-timeout)") from None
         finally:
@@ -168,8 +170,8 @@ class _Session:
             data = message.get("bytes") or b""
             what = f"message {self.cursor.chunks}"
             if len(data) > options.max_message_bytes:
-                raise RequestError(413, f"{what} is {len(data)} bytes, over the limit of {options.max_message_bytes}"
-                                        " (--max-message-bytes)")
+                raise RequestError(413, f"{what} is {count(len(data), 'byte')}, over the limit of "
+                                        f"{options.max_message_bytes} (--max-message-bytes)")
             mel = decode_mel(data, num_mels, options.max_frames, what)
             if self.cursor.frames + mel.shape[1] > options.max_frames:
                 raise RequestError(413, f"the stream is over the limit of {options.max_frames} frames "

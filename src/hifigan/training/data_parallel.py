@@ -22,6 +22,7 @@ from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError, ReportedElsewhere
+from hifigan.plural import count
 from hifigan.training.state import TrainingState
 from hifigan.training.stop_signal import is_main_thread
 
@@ -178,8 +179,9 @@ class RunData:
         self.valid_set = VocoderDataset(valid_clips, config, train=False, **kw)
         self.sampler = ResumableSampler(self.train_set, dist.world_size, dist.rank, config.seed)
         if self.sampler.num_samples < config.batch_size:
-            raise HifiganError(None, f"the training set has {len(self.train_set)} clips ({self.sampler.num_samples} "
-                                     f"per process), fewer than the batch size {config.batch_size}")
+            raise HifiganError(None, f"the training set has {count(len(self.train_set), 'clip')} "
+                                     f"({self.sampler.num_samples} per process), fewer than the batch size "
+                                     f"{config.batch_size}")
         workers = min(config.num_workers, os.cpu_count() or 1)  # more than the cores only contend (torch warns)
         self.loader = DataLoader(  # a clip that fails to load: a Failure carried to this process (data.carried)
             CarryFailures(self.train_set), batch_size=config.batch_size, sampler=self.sampler, drop_last=True,

@@ -26,6 +26,7 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
+from hifigan.plural import count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.options import TrainJob, check_counts, flag, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
@@ -242,7 +243,8 @@ def train(job: TrainJob) -> TrainResult:
         say(f"validation: {held.reason}")
         if off:
             say(off, warning=True)
-        say(f"scan: {files} files, {facts.read} read, {files - facts.read} unchanged ({Path(out) / SCAN_CACHE})")
+        say(f"scan: {count(files, 'file')}, {facts.read} read, {files - facts.read} unchanged "
+            f"({Path(out) / SCAN_CACHE})")
         trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips)}
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")

@@ -15,6 +15,7 @@ import numpy as np
 
 from hifigan.data.corpus import file_key
 from hifigan.errors import HifiganError
+from hifigan.plural import agree, count
 
 SAME_CORPUS = "every node needs the same corpus (the same files below its folder, of the same sizes)"
 
@@ -48,18 +49,20 @@ def check_listing(files: Sequence[Path], root: Path | None, main_digests: np.nda
         if differ.size:
             i = int(differ[0])
             raise HifiganError(files[i], f"is {sizes[i]} bytes on rank {rank}, {main_sizes[i]} on rank 0 "
-                                         f"({differ.size} of {len(files)} files differ in size): {SAME_CORPUS}")
+                                         f"({differ.size} of {count(len(files), 'file')} "
+                                         f"{agree(differ.size, 'differs', 'differ')} in size): {SAME_CORPUS}")
         return
     main_set = set(main_digests.tolist())
     extra = [i for i, d in enumerate(mine.tolist()) if d not in main_set]
     if extra:
         raise HifiganError(files[extra[0]], f"is listed on rank {rank} but not on rank 0 ({len(extra)} of rank "
-                                            f"{rank}'s {len(files)} files are not rank 0's, which lists "
+                                            f"{rank}'s {count(len(files), 'file')} {agree(len(extra), 'is', 'are')} "
+                                            f"not rank 0's, which lists "
                                             f"{len(main_digests)}): {SAME_CORPUS}")
     first = next((i for i, (a, b) in enumerate(zip(mine.tolist(), main_digests.tolist())) if a != b), len(mine))
     if len(mine) < len(main_digests):
         after = f"after {file_key(files[first - 1], root)}" if first else "before its first file"
         raise HifiganError(None, f"rank {rank} lacks {len(main_digests) - len(mine)} of rank 0's "
-                                 f"{len(main_digests)} files (the first {after}): {SAME_CORPUS}")
+                                 f"{count(len(main_digests), 'file')} (the first {after}): {SAME_CORPUS}")
     raise HifiganError(files[first], f"is listed at another place on rank {rank} than on rank 0 (file {first + 1} "
                                      f"of {len(files)}): {SAME_CORPUS}")

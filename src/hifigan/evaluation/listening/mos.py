@@ -19,6 +19,7 @@ from typing import Any
 from hifigan.atomic import atomic_path
 from hifigan.evaluation.confidence import summarize
 from hifigan.evaluation.listening.study import REFERENCE, SCALE
+from hifigan.plural import count
 
 Rating = tuple[str, str, str, int]  # (rater, system, clip, score)
 SCALE_BOUNDS = (float(min(SCALE)), float(max(SCALE)))  # an interval never leaves the rating scale
@@ -102,7 +103,7 @@ def mos_report(ratings: Sequence[Rating], systems: Sequence[str],
     notes = []
     if screen_reference_below is not None:
         unscreened = [r.rater for r in raters if r.reference_mean is None]
-        notes.append(f"screening: {len(dropped)} of {len(raters)} raters excluded (mean score of the hidden "
+        notes.append(f"screening: {len(dropped)} of {count(len(raters), 'rater')} excluded (mean score of the hidden "
                      f"reference below {screen_reference_below:g})")
         if unscreened:
             notes.append(f"not screened (rated no reference clip yet): {', '.join(unscreened)}")
@@ -129,7 +130,7 @@ def markdown(report: MosReport) -> str:
     """Table 1 (MOS with 95% CI per system), then per-rater and per-clip tables."""
     lines = ["| Model | MOS (95% CI) | ratings | raters | clips |", "|---|---:|---:|---:|---:|"]
     lines += [f"| {label(m.system)} | {mos_cell(m)} | {m.ratings} | {m.raters} | {m.clips} |" for m in report.systems]
-    lines += ["", f"{report.total_ratings} ratings in all; 5-point absolute category rating; "
+    lines += ["", f"{count(report.total_ratings, 'rating')} in all; 5-point absolute category rating; "
               f"95% CI = MOS ± t(0.975, n−1)·s/√n over each system's ratings, clipped to the {min(SCALE)}–{max(SCALE)} "
               "scale (± shows the half-width; mos.json's ci95_low and ci95_high the clipped ends)."]
     lines += [f"{note}." if not note.endswith(".") else note for note in report.notes]

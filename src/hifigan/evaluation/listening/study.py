@@ -25,6 +25,7 @@ from pathlib import Path
 from hifigan.atomic import prepare_output_dir, write_failure
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
+from hifigan.plural import agree, count
 
 REFERENCE = "reference"  # the recordings' system name: rated blind like the others
 # The 5-point absolute category rating scale (ITU-T P.800), as in the paper's MOS test.
@@ -136,19 +137,19 @@ def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
 
 def _differences(stored: dict[tuple[str, str], str], given: dict[tuple[str, str], str]) -> list[str]:
     """What the given stimuli lack, add or change against the study's: whole systems by name, others counted."""
-    def count(n: int) -> str:
-        return f"{n} stimulus" if n == 1 else f"{n} stimuli"
+    def stimuli(n: int) -> str:
+        return count(n, "stimulus", "stimuli")
 
     def grouped(keys: set[tuple[str, str]], other: dict[tuple[str, str], str], whole: str, part: str) -> list[str]:
         systems = sorted({s for _, s in keys if not any(k[1] == s for k in other)})  # in one side only
         rest = sorted(f"{c}/{s}" for c, s in keys if s not in systems)
-        said = [f"system {s!r} {whole} ({count(sum(k[1] == s for k in keys))})" for s in systems]
-        return said + ([f"{count(len(rest))} {part}, e.g. {rest[0]}"] if rest else [])
+        said = [f"system {s!r} {whole} ({stimuli(sum(k[1] == s for k in keys))})" for s in systems]
+        return said + ([f"{stimuli(len(rest))} {part}, e.g. {rest[0]}"] if rest else [])
 
     changed = sorted(f"{c}/{s}" for c, s in stored.keys() & given.keys() if stored[c, s] != given[c, s])
     return (grouped(stored.keys() - given.keys(), given, "is missing", "missing")
             + grouped(given.keys() - stored.keys(), stored, "is not in the study", "not in the study")
-            + ([f"{count(len(changed))} differ{'s' if len(changed) == 1 else ''}, e.g. {changed[0]}"] if changed
+            + ([f"{stimuli(len(changed))} {agree(len(changed), 'differs', 'differ')}, e.g. {changed[0]}"] if changed
                else []))
 
 

@@ -24,6 +24,7 @@ from hifigan.evaluation.confidence import MetricSummary
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
+from hifigan.plural import count
 
 AUDIO_MODES = ("embed", "link")
 # Content-Security-Policy media sources: an embedded page may load nothing at all; a linked one its audio files.
@@ -72,7 +73,7 @@ def write_page(
     metrics = reports[0].metric_names
     clips = [_clip(i, systems, config, metrics, path, audio, resample, mix_to_mono) for i in range(len(stems))]
     html = PAGE.render(
-        title=title, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
+        title=title, count=count, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
         sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),
         summary=_summary_rows(systems, metrics, config.sampling_rate), clips=clips, config=config,
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",

@@ -16,6 +16,7 @@ import numpy as np
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.plural import count
 
 if TYPE_CHECKING:
     from hifigan.evaluation.pairing import Pair
@@ -137,7 +138,7 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool 
                 continue
             if min(lengths) - max_shift < needs:
                 cut = f" less --max-shift {max_shift}" if max_shift else ""
-                problems.append(HifiganError(source, f"too short: {min(lengths)} samples{cut}, the metrics need at "
-                                                     f"least {needs}"))
+                problems.append(HifiganError(source, f"too short: {count(min(lengths), 'sample')}{cut}, the "
+                                                     f"metrics need at least {needs}"))
     if problems:  # in path order, whichever check found them
         raise bad_inputs(sorted(problems, key=lambda e: e.path or ""), max(len(loaded), files))

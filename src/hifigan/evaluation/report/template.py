@@ -41,7 +41,7 @@ PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fro
 </head>
 <body>
 <h1>{{ title }}</h1>
-<p class="meta">{{ clips|length }} clips · {{ systems|length }} system{{ 's' if systems|length != 1 }} ·
+<p class="meta">{{ count(clips|length, 'clip') }} · {{ count(systems|length, 'system') }} ·
  {{ config.sampling_rate }} Hz · written {{ created }} by <code>hifigan</code></p>
 <p class="meta">reference: <code>{{ reference }}</code>{% for name in systems %} · <b>{{ name }}</b>:
  <code>{{ sources[name] }}</code>{% endfor %}</p>

@@ -1,0 +1,58 @@
+"""A count meets its noun in agreement in every message ("1 file", "2 files"): the helper, and real messages at one
+and at two."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import soundfile as sf
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hifigan.data.clip_scan import scan_clips
+from hifigan.plural import agree, count
+from tests.support.cli_runs import SR, run, tone
+from tests.support.tiny import tiny_config
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_a_count_is_singular_at_one_alone(n):
+    assert count(n, "file") == (f"{n} file" if n == 1 else f"{n} files")
+    assert count(n, "stimulus", "stimuli") == (f"{n} stimulus" if n == 1 else f"{n} stimuli")
+    assert agree(n, "is", "are") == ("is" if n == 1 else "are")
+    assert count(n, "file").split(" ", 1)[0] == str(n)
+
+
+def scan_warnings(tmp_path, clipped: int, empty: int) -> list[str]:
+    """The scan's warnings for a training set with `clipped` clipping files and `empty` empty files (and one clean)."""
+    x = tone(SR // 4)
+    paths = []
+    for i in range(clipped):
+        sf.write(tmp_path / f"clipped{i}.wav", np.clip(4 * x, -1.0, 32767 / 32768), SR, subtype="PCM_16")
+    for i in range(empty):
+        sf.write(tmp_path / f"empty{i}.wav", np.zeros(0, np.float32), SR, subtype="PCM_16")
+    sf.write(tmp_path / "clean.wav", x, SR, subtype="PCM_16")
+    paths = sorted(tmp_path.glob("*.wav"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scan_clips(paths, tiny_config())
+    return [str(w.message).split(": ")[1] for w in caught]
+
+
+def test_the_scan_warnings_count_one_file_as_one(tmp_path):
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    assert scan_warnings(tmp_path / "one", 1, 1) == ["skipped 1 unreadable or empty file", "1 file clips (kept)"]
+    assert scan_warnings(tmp_path / "two", 2, 2) == ["skipped 2 unreadable or empty files", "2 files clip (kept)"]
+
+
+def test_check_mel_counts_the_files_it_cannot_judge_in_agreement(tmp_path, capsys, tiny_config_json):
+    for name in ("bad1.npy", "bad2.npy"):
+        (tmp_path / name).write_bytes(b"not an array")
+    args = ["check-mel", "--config", tiny_config_json]
+    _, _, err = run(capsys, *args, tmp_path / "bad1.npy")
+    assert err.strip() == f"hifigan check-mel: error: 1 of 1 file is not a mel it can judge: {tmp_path / 'bad1.npy'}"
+    _, _, err = run(capsys, *args, tmp_path / "bad1.npy", tmp_path / "bad2.npy")
+    assert err.strip() == (f"hifigan check-mel: error: 2 of 2 files are not mels it can judge: "
+                           f"{tmp_path / 'bad1.npy'}, {tmp_path / 'bad2.npy'}")
