@@ -125,6 +125,11 @@ def _ort_session(model: bytes, threads: int):
 
 
 Runner = Callable[[torch.Tensor], torch.Tensor]  # [B, num_mels, T] -> [B, 1, T * hop]
+# torch.set_num_threads sets the calling thread's intra-op count and the process-wide default that a thread takes at
+# its first parallel call: while a split pool's workers set theirs to 1, another pool's set-up in a new thread (a
+# copy per worker thread, built at once) would take 1 for good (no split, other float rounding). So pools are set
+# up one at a time.
+_THREAD_COUNT_LOCK = threading.Lock()
 
 
 class _TimeSplit:
@@ -142,20 +147,20 @@ class _TimeSplit:
 
         self.whole, self.piece, self.field, self.hop = whole, piece, field, hop
         self.whole_in_worker = whole_in_worker  # an input too short to split runs on one worker's single thread
-        self.threads = torch.get_num_threads()
         self._cpu, self._cpu_lock = 0.0, threading.Lock()  # CPU seconds the workers spent in tasks (cpu_seconds)
-        if self.threads < 2:
-            self.pool = None
-            return
-        if single_threaded_torch:  # each worker's intra-op pool: 1 thread (OpenMP settings are per thread)
-            barrier = threading.Barrier(self.threads)
-            self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hifigan-split",
-                                           initializer=_one_intra_op_thread)
-            for f in [self.pool.submit(barrier.wait) for _ in range(self.threads)]:
-                f.result()  # all workers exist now
-            torch.set_num_threads(self.threads)  # the default for threads started later stays as it was
-        else:
-            self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hifigan-split")
+        with _THREAD_COUNT_LOCK:  # the caller's count read, and the workers' set, outside another pool's set-up
+            self.threads = torch.get_num_threads()
+            if self.threads < 2:
+                self.pool = None
+            elif single_threaded_torch:  # each worker's intra-op pool: 1 thread (OpenMP settings are per thread)
+                barrier = threading.Barrier(self.threads)
+                self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hifigan-split",
+                                               initializer=_one_intra_op_thread)
+                for f in [self.pool.submit(barrier.wait) for _ in range(self.threads)]:
+                    f.result()  # all workers exist now
+                torch.set_num_threads(self.threads)  # the default for threads started later stays as it was
+            else:
+                self.pool = ThreadPoolExecutor(self.threads, thread_name_prefix="hifigan-split")
 
     def __call__(self, mel: torch.Tensor) -> torch.Tensor:
         batch, _, frames = mel.shape
