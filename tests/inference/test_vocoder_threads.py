@@ -1,5 +1,5 @@
-"""A Vocoder as a service embeds it: copies made in worker threads at once (copy.deepcopy, one per worker) split as
-the original and vocode as it does."""
+"""A Vocoder as a service embeds it: one shared by threads vocodes what it vocodes alone, bit for bit, and copies
+made in worker threads at once (copy.deepcopy, one per worker) split as the original and vocode as it does."""
 
 from __future__ import annotations
 
@@ -27,6 +27,27 @@ def _calls(vocoder: Vocoder, mels: list[torch.Tensor], kind: int) -> list[torch.
     if kind == 1:
         return vocoder.batch(mels)
     return [torch.cat(list(vocoder.stream(torch.split(m, 7, dim=1)))) for m in mels]
+
+
+def test_one_vocoder_shared_by_threads_gives_the_sequential_outputs(tiny_checkpoint):
+    """Calls, batches and streams of mixed lengths at once from 6 threads, on a split backend (a worker pool shared by
+    the callers) under a mel convention, each thread's first call the Vocoder's first: the outputs of one thread."""
+    with two_threads():
+        mels = _mels(16)
+        reference = Vocoder.from_checkpoint(tiny_checkpoint, backend="tiled-split").set_mel_convention("log10")
+        want = [_calls(reference, mels, kind) for kind in range(3)]
+        for _ in range(3):
+            shared = Vocoder.from_checkpoint(tiny_checkpoint, backend="tiled-split").set_mel_convention("log10")
+            start = threading.Barrier(6)
+
+            def request(k: int, vocoder: Vocoder = shared, start: threading.Barrier = start) -> list[torch.Tensor]:
+                start.wait()
+                return _calls(vocoder, mels, k % 3)
+
+            with ThreadPoolExecutor(6) as pool:
+                got = list(pool.map(request, range(6)))
+            for k, audio in enumerate(got):
+                assert all(torch.equal(a, b) for a, b in zip(audio, want[k % 3], strict=True)), k
 
 
 def test_copies_made_in_threads_at_once_split_as_the_original(tiny_checkpoint):
