@@ -32,13 +32,14 @@ def _failures(log: RunLog, records: int, scalars: int) -> list[WriteError]:
 def test_a_full_events_file_is_one_write_error_naming_it_and_no_thread_traceback(tmp_path):
     """The events file, which grows faster than log.jsonl, passes the limit first: one WriteError, raised at
     the scalar whose write failed or at the close, names the events file; the close after it raises nothing more."""
-    hook = threading.excepthook
     with thread_exceptions() as printed, file_size_limit(2048):
+        hook = threading.excepthook
         raised = _failures(RunLog(tmp_path, 0), records=20, scalars=8)
+        assert threading.excepthook is hook  # ours is gone with the writer (checked before thread_exceptions' own)
     events = sorted((tmp_path / "logs").glob("events.out.tfevents.*"))
     assert len(events) == 1 and len(raised) == 1, raised
     assert str(raised[0]) == f"{events[0]}: cannot write (File too large)"
-    assert printed == [] and threading.excepthook is hook  # ours is gone with the writer
+    assert printed == []
 
 
 def test_a_full_log_jsonl_is_one_write_error_naming_it(tmp_path):
@@ -56,8 +57,23 @@ def test_a_full_log_jsonl_is_one_write_error_naming_it(tmp_path):
 
 def test_an_events_file_whose_first_event_fails_names_it(tmp_path):
     """TensorBoard writes the file's first event as it makes the writer: that failure names the file too."""
-    with thread_exceptions() as printed, file_size_limit(16), pytest.raises(WriteError) as failed:
-        EventFile(tmp_path / "logs", None)
+    with thread_exceptions() as printed, file_size_limit(16):
+        hook = threading.excepthook
+        with pytest.raises(WriteError) as failed:
+            EventFile(tmp_path / "logs", None)
+        assert threading.excepthook is hook  # the writer that was not made put the hook back
     (made,) = (tmp_path / "logs").iterdir()
     assert made.name.startswith("events.out.tfevents.") and made.stat().st_size == 16
     assert str(failed.value) == f"{made}: cannot write (File too large)" and printed == []
+
+
+def test_a_log_closed_without_a_failure_puts_the_thread_hook_back(tmp_path):
+    """threading.excepthook is ours only while an events file is open: a run's log that closes as it should (and
+    one closed twice) leaves the hook it found."""
+    hook = threading.excepthook
+    log = RunLog(tmp_path, 0)
+    log.scalars(1, {"g/total": 1.0}, epoch=0)
+    assert threading.excepthook is not hook  # open: ours
+    log.close()
+    log.close()
+    assert threading.excepthook is hook
