@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hifigan.errors import HifiganError, WriteError
+from hifigan.errors import HifiganError, WriteError, first_line
 
 
 @contextlib.contextmanager
@@ -242,8 +242,7 @@ def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError
 
         if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
             return WriteError(target, "cannot write (file size limit exceeded, see ulimit -f)")
-    text = str(error).strip().splitlines()
-    return WriteError(target, f"cannot write ({text[0] if text else type(error).__name__})")
+    return WriteError(target, f"cannot write ({first_line(error)})")
 
 
 def _umask() -> int:

@@ -19,7 +19,7 @@ import warnings
 
 import torch
 
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, first_line
 from hifigan.training.state import TrainingState
 from hifigan.training.step import Batch, StepOptions, StepResult, advance, step_on_device, train_step
 
@@ -133,8 +133,7 @@ class GraphedStep:
             with torch.cuda.graph(graph, stream=self.stream, capture_error_mode="thread_local"):
                 self.terms = step_on_device(self.state, *self.inputs, self.options, adversarial)
         except RuntimeError as e:
-            detail = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise HifiganError(None, f"--cuda-graph: capturing the step failed ({detail})") from e
+            raise HifiganError(None, f"--cuda-graph: capturing the step failed ({first_line(e)})") from e
         finally:  # checkpoints and schedulers keep seeing plain floats
             for group, (lr, capturable) in zip(groups, saved):
                 group["lr"], group["capturable"] = lr, capturable
