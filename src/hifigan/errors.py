@@ -79,6 +79,12 @@ def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -
     return HifiganError(None, f"{len(problems)} of {total} {what} are bad {LISTED}{joined}")
 
 
+def in_path_order(problems: list[HifiganError]) -> list[HifiganError]:
+    """`problems` sorted by the path each names (those naming none first), for a bad_inputs list whose first named
+    are the first files, whichever check found them (train's corpus, evaluate's inputs; vocode keeps its order)."""
+    return sorted(problems, key=lambda e: e.path or "")
+
+
 def _listed(problem: str) -> str:
     """A problem as the list shows it: as it is, or quoted where it would not split back (or not stay one line)."""
     plain = (LIST_SEPARATOR not in problem and not problem.endswith(LIST_SEPARATOR[:-1])

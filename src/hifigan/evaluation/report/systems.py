@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hifigan.config import HifiganConfig
-from hifigan.errors import HifiganError, bad_inputs
+from hifigan.errors import HifiganError, bad_inputs, in_path_order
 from hifigan.plural import count
 
 if TYPE_CHECKING:
@@ -141,4 +141,4 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool 
                 problems.append(HifiganError(source, f"too short: {count(min(lengths), 'sample')}{cut}, the "
                                                      f"metrics need at least {needs}"))
     if problems:  # in path order, whichever check found them
-        raise bad_inputs(sorted(problems, key=lambda e: e.path or ""), max(len(loaded), files))
+        raise bad_inputs(in_path_order(problems), max(len(loaded), files))
