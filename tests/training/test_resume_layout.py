@@ -70,5 +70,7 @@ def test_what_an_older_checkpoint_did_not_record():
     assert state.batch_in_epoch == 3
     with pytest.warns(UserWarning) as warned:
         end_cut_epoch(state, {"batch_size": 2, "data": {"train_clips": 14}}, 2, 1, 14, steps_per_epoch=7)
-    assert str(warned[0].message).startswith("the process count (not recorded -> 1) changed since the checkpoint")
+    assert [str(w.message) for w in warned] == [
+        "the process count (not recorded -> 1) changed since the checkpoint: epoch 0 ends here (3 of its batches "
+        "trained) and the learning rates decay now, as at every epoch's end; epoch 1 starts with the new order"]
     assert state.batch_in_epoch == 7
