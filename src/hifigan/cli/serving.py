@@ -96,15 +96,15 @@ def run_serve(args: argparse.Namespace) -> int:
         raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
     resolve_device(args.device)
     require_backend(args.backend)
-    generator, config = generator_from_args(args)  # a bad checkpoint is one line before the server listens
-
-    def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
-        vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
-                          shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
-        vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before ready
-        return vocoder
-
-    sock = bind(args.host, args.port)  # a bad or used address fails before the model loads
+    sock = bind(args.host, args.port)  # a bad or used address fails before the checkpoint is read
     with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back
+        generator, config = generator_from_args(args)  # a bad checkpoint is one line before the server listens
+
+        def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
+            vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
+                              shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
+            vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before ready
+            return vocoder
+
         name = args.pretrained or args.checkpoint.name
         return serve(build_app(None, name, options), sock, args.host, load)
