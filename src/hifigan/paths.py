@@ -57,11 +57,13 @@ def require_folder(path: str | os.PathLike, error: type[HifiganError] = HifiganE
 
 
 def differing_in_case(path: str | os.PathLike) -> str | None:
-    """The name of a file beside the missing `path` that differs from its name in case alone (a list's `C0` taken
-    as C0.wav beside C0.WAV), or None; for the few missing files an error or warning shows, not every one."""
+    """"a file differing in case: C0.WAV", naming a file beside the missing `path` whose name differs from its name
+    in case alone (a list's `C0` taken as C0.wav beside C0.WAV), or None; for the few missing files an error or
+    warning shows, not every one."""
     path = Path(path)
     try:
         names = sorted(os.listdir(path.parent))
     except OSError:
         return None
-    return next((n for n in names if n != path.name and n.lower() == path.name.lower()), None)
+    twin = next((n for n in names if n != path.name and n.lower() == path.name.lower()), None)
+    return None if twin is None else f"a file differing in case: {twin}"

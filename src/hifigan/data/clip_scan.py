@@ -178,7 +178,7 @@ def finish_scan(report: ScanReport, what: str, listing: Path | None = None) -> S
 def _with_twin(path: Path, why: str) -> str:
     """A shown file's reason, with the file beside it differing in case alone when it is missing."""
     twin = differing_in_case(path) if why == "no such file" else None
-    return f"{why}; a file differing in case: {twin}" if twin else why
+    return f"{why}; {twin}" if twin else why
 
 
 def _warn(report: ScanReport, what: str, listing: Path | None) -> None:

@@ -59,7 +59,7 @@ def why_unusable(files: Sequence[Path], verdicts: Sequence[str]) -> str:
 
 def _twin(path: Path, missing: bool) -> str:
     """" (a file differing in case: C0.WAV)" after a missing file's name where there is one, else ""."""
-    return f" (a file differing in case: {twin})" if missing and (twin := differing_in_case(path)) else ""
+    return f" ({twin})" if missing and (twin := differing_in_case(path)) else ""
 
 
 def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str], drawn: bool) -> None:
