@@ -197,7 +197,7 @@ def test_resume_names_the_held_out_files_gone_from_the_corpus(tmp_path, tiny_cor
     with pytest.warns(UserWarning) as warned:
         assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
     assert [str(w.message) for w in warned if "held-out" in str(w.message)] == [
-        f"1 of the run's 3 held-out files are gone from the corpus ({gone}): val/mel_l1 now averages over the other "
+        f"1 of the run's 3 held-out files is gone from the corpus ({gone}): val/mel_l1 now averages over the other "
         "2, not the set of its earlier values"]
     assert ("validation: the run's 2 held-out files, from its checkpoint (1 of its 3 gone from the corpus)"
             in capsys.readouterr().err)

@@ -191,10 +191,10 @@ class Corpus:
         missing = sorted(kept - set(self.keys(valid)))
         if missing:
             shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-            warnings.warn(f"{len(missing)} of the run's {len(kept)} held-out files are gone from the corpus ({shown}): "
-                          f"val/mel_l1 now averages over the other {len(valid)}, not the set of its earlier values",
-                          stacklevel=2)
-        reason = f"the run's {len(valid)} held-out files, from its checkpoint"
+            warnings.warn(f"{len(missing)} of the run's {plural.count(len(kept), 'held-out file')} "
+                          f"{plural.agree(len(missing), 'is', 'are')} gone from the corpus ({shown}): val/mel_l1 now "
+                          f"averages over the other {len(valid)}, not the set of its earlier values", stacklevel=2)
+        reason = f"the run's {plural.count(len(valid), 'held-out file')}, from its checkpoint"
         if missing:
             reason += f" ({len(missing)} of its {len(kept)} gone from the corpus)"
         if sorted(valid) == sorted(held.valid):
