@@ -32,12 +32,14 @@ def test_the_warning_names_what_changed_and_the_cut_epoch_ends(now, said):
     assert state.batch_in_epoch == 7
 
 
-def test_an_unchanged_layout_says_nothing_and_keeps_the_position():
+@pytest.mark.parametrize("layout", [LAYOUT, {"batch_size": 2, "world_size": 1}],
+                         ids=["recorded", "older-no-data"])  # no data: the clips taken as unchanged
+def test_an_unchanged_layout_says_nothing_and_keeps_the_position(layout):
     state = new_state(tiny_config(), torch.device("cpu"))
     state.batch_in_epoch = 3
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        end_cut_epoch(state, LAYOUT, 2, 1, 14, steps_per_epoch=7)
+        end_cut_epoch(state, layout, 2, 1, 14, steps_per_epoch=7)
     assert state.batch_in_epoch == 3
 
 
@@ -60,14 +62,10 @@ def test_a_changed_layout_at_an_epochs_start_keeps_the_position():
     assert state.batch_in_epoch == 0
 
 
-def test_what_an_older_checkpoint_did_not_record():
-    """No `data` (before runs recorded their clips): the clips are taken as unchanged; no `world_size`: said so."""
+def test_an_older_checkpoints_unrecorded_process_count_is_said_so():
+    """No `world_size` (before runs recorded it): the warning says 'not recorded'."""
     state = new_state(tiny_config(), torch.device("cpu"))
     state.batch_in_epoch = 3
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        end_cut_epoch(state, {"batch_size": 2, "world_size": 1}, 2, 1, 14, steps_per_epoch=7)
-    assert state.batch_in_epoch == 3
     with pytest.warns(UserWarning) as warned:
         end_cut_epoch(state, {"batch_size": 2, "data": {"train_clips": 14}}, 2, 1, 14, steps_per_epoch=7)
     assert [str(w.message) for w in warned] == [
