@@ -73,7 +73,7 @@ def test_a_listening_study_that_cannot_be_written_names_its_folder_and_leaves_no
     study = tmp_path / "study"
     with file_size_limit(1024):  # each copy is 4 KB
         code, _, err = run(capsys, "listen", "--reference", tmp_path / "stim" / "reference", "--system",
-                           f"v1={tmp_path / 'stim' / 'v1'}", "-o", study, "--host", "127.0.0.1", "--port", "1")
+                           f"v1={tmp_path / 'stim' / 'v1'}", "-o", study, "--host", "127.0.0.1", "--port", 0)
     line = failed_cleanly(code, err, study, "cannot write (File too large)")
     assert line.startswith(f"hifigan listen: error: {study}: ")
 
