@@ -1,6 +1,7 @@
 """Training windows at their edges: a clip of exactly a segment, one a sample longer (both windows reachable),
-a short clip zero-padded at its end (also with centred framing), a teacher-forced mel one frame longer than a
-window (the official start range never starts on its last frame), and the shortest segment the front-end takes."""
+a short clip zero-padded at its end (also with centred framing), centred framing's last window, a teacher-forced mel
+one frame longer than a window (the official start range never starts on its last frame), and the shortest segment
+the front-end takes."""
 
 from __future__ import annotations
 
@@ -79,3 +80,23 @@ def test_a_segment_must_be_longer_than_the_front_ends_padding():
     with pytest.raises(ConfigError, match=r"segment_size 16 is too short .* give more than 16"):
         VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=16), train=True)
     VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=32), train=True)
+
+
+def test_centred_framings_last_window_is_drawn(tmp_path):
+    """Centred framing, a clip of one segment: 33 frames, 32 to a window, so starts 0 and 1 (its samples padded
+    with the last one, Parallel WaveGAN's edge pad) are both drawn, each the whole clip's mel and samples there."""
+    cfg = tiny_config(mel_framing="center")
+    (clip,) = clips_of(tmp_path, [512], cfg)
+    whole, _, _, _ = VocoderDataset([clip], cfg, train=False)[0]
+    assert whole.shape == (cfg.num_mels, 33)
+    edge = np.concatenate([ramp(512), np.full(16, ramp(512)[-1])])
+    ds = VocoderDataset([clip], cfg, train=True, seed=0)
+    starts = set()
+    for epoch in range(12):
+        ds.set_epoch(epoch)
+        mel, audio, _, _ = ds[0]
+        start = (round(float(audio[0]) * 512 / 0.95) - 1) // 16  # the ramp's value names its sample, so its frame
+        np.testing.assert_allclose(audio.numpy(), edge[start * 16 : start * 16 + 512], rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(mel.numpy(), whole.numpy()[:, start : start + 32])
+        starts.add(start)
+    assert starts == {0, 1}
