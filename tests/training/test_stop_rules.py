@@ -1,6 +1,7 @@
 """The stop rules of a run (training.stop_rules): a signal stops every rank of a job at the same step, each naming
 the signal, which the job says once (rank 0), whichever rank got it (two spawned gloo processes, no model); a job
-of one process decides alone."""
+of one process decides alone; each limit at its exact value; a resume at an epoch's end (an older checkpoint)
+ends that epoch before a limit is checked."""
 
 from __future__ import annotations
 
@@ -18,10 +19,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from hifigan.audio import find_audio
 from hifigan.data.carried import ClipLoadError, Failure
-from hifigan.training.data_parallel import DistInfo
+from hifigan.training.data_parallel import DistInfo, RunData
+from hifigan.training.state import new_state
 from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
+from tests.support.scan import quiet_scan
+from tests.support.tiny import tiny_config
 
 
 def free_port() -> int:
@@ -109,3 +114,19 @@ def test_a_signal_after_a_limit_is_the_reason_named():
     with rules(max_steps=3) as limits:
         os.kill(os.getpid(), signal.SIGTERM)
     assert (limits.final("max_steps"), rules(max_steps=3).final("max_steps")) == ("SIGTERM", "max_steps")
+
+
+def test_a_resume_at_an_epochs_end_ends_that_epoch_before_the_budget_stops_it(tiny_corpus):
+    """An older checkpoint saved at an epoch's end (batch 4 of 4, the epoch not yet ended) with the time budget
+    spent: nothing trains, and the position stopped at is the next epoch's start, the rates decayed once."""
+    cfg = tiny_config(batch_size=2)
+    clips = quiet_scan(find_audio(tiny_corpus), cfg).clips
+    data = RunData(cfg, clips, clips[:1], LONE, torch.device("cpu"))
+    state = new_state(cfg, torch.device("cpu"))
+    state.batch_in_epoch = data.sampler.num_samples // cfg.batch_size
+    assert state.batch_in_epoch == 4
+    limits = rules(max_minutes=0.0)
+    assert (list(limits.batches(data, state)), limits.reason) == ([], "time")
+    assert (state.epoch, state.batch_in_epoch) == (1, 0)
+    for optim in (state.optim_g, state.optim_d):
+        assert optim.param_groups[0]["lr"] == pytest.approx(cfg.learning_rate * cfg.lr_decay, rel=1e-12)
