@@ -1,7 +1,8 @@
 """Teacher-forced mels in another convention (`train --mel-convention`): an ESPnet / Coqui model's log10 mels, or a
 [frames, num_mels] layout, read as the model's own mel (exactly, to float32); a [frames, num_mels] file not declared
-so is refused naming the option; a convention train cannot apply is refused before anything is written; a resumed
-run keeps the run's convention."""
+so is refused naming the option (none for a model normalised by mel_stats, whose option train refuses); a
+convention train cannot apply (db-ref, meanstd, ...) is refused before anything is written; a resumed run keeps the
+run's convention."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import torch
 from hifigan.audio import find_audio, load_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
-from hifigan.errors import HifiganError
+from hifigan.data.teacher_mels import load_teacher_mel
+from hifigan.errors import HifiganError, MelError
 from hifigan.mel import MelSpectrogram
+from hifigan.melconv.model import ModelMel
 from hifigan.training.job import data_spec, train
 from hifigan.training.options import TrainJob, TrainOptions
 from tests.support.cli_runs import failed_cleanly, run
@@ -62,9 +65,22 @@ def test_a_frames_by_bins_teacher_mel_is_refused_naming_the_option(tmp_path, tin
         quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels)
 
 
+def test_a_frames_by_bins_teacher_mel_of_a_normalised_model_hints_no_option(tmp_path):
+    """A model normalised by mel_stats would read it as 'transposed+meanstd', which train refuses (it takes no
+    statistics): the error names the file and its bins, and no option."""
+    cfg = tiny_config(mel_convention="log10", mel_stats={"mean": [0.0] * 16, "std": [1.0] * 16})
+    path = tmp_path / "clip.npy"
+    np.save(path, np.zeros((40, 16), np.float32))
+    with pytest.raises(MelError) as e:
+        load_teacher_mel(path, ModelMel.of(cfg))
+    assert str(e.value) == f"{path}: mel has 40 bins, the model expects 16"
+
+
 @pytest.mark.parametrize(("argv", "problem"), [
     (["--mel-convention", "log10"], "--mel-convention names the convention of the --input-mels mels: give both"),
     (["--input-mels", "mels", "--mel-convention", "meanstd"], "--mel-convention meanstd: train converts the "
+     "conventions that need no statistics or dB reference"),
+    (["--input-mels", "mels", "--mel-convention", "db-ref"], "--mel-convention db-ref: train converts the "
      "conventions that need no statistics or dB reference"),
     (["--input-mels", "mels", "--mel-convention", "other-hop"], "--mel-convention other-hop: no exact map"),
     (["--input-mels", "mels", "--mel-convention", "log2"], "unknown convention 'log2'"),
