@@ -131,11 +131,14 @@ def test_damaged_checkpoints_never_crash(tmp_path, good_bytes, fmt, data):
 
 
 def test_empty_missing_directory(tmp_path):
-    (tmp_path / "empty.pt").write_bytes(b"")
-    (tmp_path / "dir.pt").mkdir()
-    for name, problem in (("empty.pt", "empty"), ("dir.pt", "directory"), ("none.pt", "no such file")):
-        with pytest.raises(CheckpointError, match=problem):
+    """Each named exactly (the names are not the problems, so a message cannot pass by naming the file)."""
+    (tmp_path / "a.pt").write_bytes(b"")
+    (tmp_path / "b.pt").mkdir()
+    for name, problem in (("a.pt", "is empty"), ("b.pt", "is a directory, expected a checkpoint file"),
+                          ("c.pt", "no such file")):
+        with pytest.raises(CheckpointError) as e:
             read_checkpoint(tmp_path / name)
+        assert str(e.value) == f"{tmp_path / name}: {problem}"
     torch.save([1, 2], tmp_path / "list.pt")
     with pytest.raises(CheckpointError, match="holds a list"):
         read_checkpoint(tmp_path / "list.pt")
