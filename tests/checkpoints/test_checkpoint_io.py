@@ -170,12 +170,16 @@ def test_load_state_strict_accepts_an_exact_fit(tiny_generator):
 def test_load_state_strict_names_the_misfit(tiny_generator):
     state = tiny_generator.state_dict()
     key = next(iter(state))
+    g, v = (f"conv_pre.parametrizations.weight.original{i}" for i in (0, 1))
     cases = {
         "missing key " + key: {k: v for k, v in state.items() if k != key},
         "unexpected key extra.weight": {**state, "extra.weight": torch.zeros(1)},
         f"upsample_initial_channel is 32, the weights take 3 ({key} (3,) vs {tuple(state[key].shape)})": {
             **state, key: torch.zeros(3)},
         f"{key} is not a tensor": {**state, key: [1.0]},
+        # a weight norm's magnitude (out, 1, 1) and direction swapped: no config key to name (not num_mels)
+        f"generator does not fit the config: {g} has shape (32, 16, 7), the model expects (32, 1, 1)": {
+            **state, g: state[v], v: state[g]},
     }
     for problem, bad in cases.items():
         with pytest.raises(CheckpointError) as e:
