@@ -217,18 +217,18 @@ def test_a_torchrun_process_asked_for_cuda_without_it_is_one_line(tmp_path, tiny
     failed_cleanly(proc.returncode, proc.stderr, out, "--device cuda: CUDA is not available on this machine")
 
 
-def test_a_checkpoint_set_aside_twice_keeps_both_superseded_files(tmp_path):
-    """Steps 1-3, then twice back to step 1 and on: each abandoned history's ckpt_2 (the same number the resumed run
-    writes) and ckpt_3 is kept, the second ones as .superseded.1; none is overwritten."""
+def test_a_checkpoint_set_aside_three_times_keeps_every_superseded_file(tmp_path):
+    """Steps 1-3, then three times back to step 1 and on: each abandoned history's ckpt_2 (the same number the resumed
+    run writes) and ckpt_3 is kept, the later ones as .superseded.1 and .superseded.2; none is overwritten."""
     save_step_checkpoint(tmp_path, 1, {"step": torch.tensor(1)}, keep=10)
-    for history in (10, 20, 30):
+    for history in (10, 20, 30, 40):
         save_step_checkpoint(tmp_path, 2, {"history": torch.tensor(history)}, keep=10)
-        if history < 30:
+        if history < 40:
             save_step_checkpoint(tmp_path, 3, {"history": torch.tensor(history)}, keep=10)
-    aside = [f"ckpt_0000000{s}.pt{SUPERSEDED}{n}" for s in (2, 3) for n in ("", ".1")]
+    aside = [f"ckpt_0000000{s}.pt{SUPERSEDED}{n}" for s in (2, 3) for n in ("", ".1", ".2")]
     assert _names(tmp_path) == ["ckpt_00000001.pt", "ckpt_00000002.pt", *aside, "latest.pt"]
-    assert [int(read_checkpoint(tmp_path / name)["history"]) for name in aside] == [10, 20, 10, 20]
-    assert int(read_checkpoint(tmp_path / "latest.pt")["history"]) == 30
+    assert [int(read_checkpoint(tmp_path / name)["history"]) for name in aside] == [10, 20, 30, 10, 20, 30]
+    assert int(read_checkpoint(tmp_path / "latest.pt")["history"]) == 40
 
 
 def test_resume_skips_a_checkpoint_whose_tensor_bytes_are_damaged(tmp_path, tiny_corpus, tiny_config_json, capsys):
