@@ -126,6 +126,13 @@ def test_a_folder_named_like_a_preset_does_not_hide_it(tmp_path, monkeypatch, na
         load_config("mine")
 
 
+def test_a_path_is_never_a_preset_name(tmp_path, monkeypatch):
+    """A missing ../configs/v1 names a file, not the preset: hifigan/configs/../configs/v1.json is v1's file."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"^\.\./configs/v1: no such config file or preset \(presets: "):
+        load_config("../configs/v1")
+
+
 @pytest.mark.parametrize("name", ["", "  "])
 def test_an_empty_name_is_not_a_config(name):
     """Not `.: is a directory` (Path("") is the current folder)."""
