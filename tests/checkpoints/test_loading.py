@@ -3,12 +3,15 @@ discriminators. Files are real (torch.save / write_checkpoint of real modules)."
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
-from hifigan.checkpoints.contents import CheckpointContents, model_difference, official_discriminator_file
+from hifigan.checkpoints.contents import CheckpointContents, laid_over, model_difference, official_discriminator_file
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.checkpoints.official import official_discriminators_dict, official_generator_dict
+from hifigan.config import load_config
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.training.state import discriminator_source
@@ -116,3 +119,12 @@ def test_where_init_from_finds_the_discriminators(files):
     assert discriminator_source(official, names, paths["ours"]).source == paths["ours"]  # the one given wins
     assert discriminator_source(CheckpointContents.read(paths["lone"]), names, None) is None
     assert discriminator_source(CheckpointContents.read(paths["bare"]), names, None) is None
+
+
+def test_a_preset_laid_over_sets_every_key_and_a_file_only_its_own(tmp_path):
+    """v1's file leaves out disc_start_step and loss_weights: laid over a config that changed them, the preset still
+    gives its own (defaults); a file that sets the learning rate changes that key alone."""
+    own = dataclasses.replace(load_config("v1"), disc_start_step=500, loss_weights={"mel": 10.0, "fm": 2.0, "adv": 1.0})
+    assert laid_over(own, "v1") == load_config("v1") != own
+    (tmp_path / "lr.json").write_text('{"learning_rate": 0.001}')
+    assert laid_over(own, tmp_path / "lr.json") == dataclasses.replace(own, learning_rate=0.001)
