@@ -59,7 +59,7 @@ def atomic_paths(targets: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
             path.unlink(missing_ok=True)
         raise
     for folder in dict.fromkeys(_folder(t) for t in targets):
-        _fsync_dir(folder)
+        fsync_folder(folder)
     if len(targets) > 1:  # the backups: ours, and any a process killed between its renames left
         for target in targets:
             _remove_backups(target)
@@ -107,7 +107,7 @@ def _undo(replaced: list[tuple[Path, bool]], backups: dict[Path, Path]) -> None:
         if target not in done:
             backup.unlink(missing_ok=True)
     for folder in dict.fromkeys(_folder(t) for t in done):
-        _fsync_dir(folder)
+        fsync_folder(folder)
 
 
 def _remove_backups(target: Path) -> None:
@@ -139,10 +139,15 @@ def _complete(tmp: Path, target: Path) -> None:
     """Give the written temporary file a plain open()'s mode (mkstemp makes 0600) and flush it to disk."""
     try:
         os.chmod(tmp, 0o666 & ~_umask())
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
+        fsync_file(tmp)
     except OSError as e:
         raise write_failure(target, e) from None
+
+
+def fsync_file(path: str | os.PathLike) -> None:
+    """Flush a written file's data to disk, so that a rename after it never names an empty file after a power loss."""
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
 
 
 def _replace(tmp: Path, target: Path) -> None:
@@ -252,8 +257,8 @@ def _umask() -> int:
     return mask
 
 
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+def fsync_folder(folder: str | os.PathLike) -> None:
+    """Make the renames and new entries in a folder durable (POSIX); a no-op where directories cannot be opened."""
     with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
         try:

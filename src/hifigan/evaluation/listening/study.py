@@ -2,8 +2,9 @@
 as WAV under random names (blinding.py: one format, one length per clip), and the SQLite file that holds them, the
 raters and the ratings.
 
-STUDY/study.sqlite appears last (renamed into place), so a folder holding it is a complete study. Running
-`hifigan listen` again with the same folders continues the study; with other folders it is an error.
+STUDY/study.sqlite appears last (renamed into place once audio/ is, each flushed to disk first), so a folder holding
+it is a complete study. Running `hifigan listen` again with the same folders continues the study; with other
+folders it is an error.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hifigan.atomic import prepare_output_dir, write_failure
+from hifigan.atomic import fsync_file, fsync_folder, prepare_output_dir, write_failure
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
 from hifigan.plural import agree, count
@@ -169,23 +170,36 @@ def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
     try:
         try:
-            db = _stage(staging, versions, stimuli, subtype, seed)
+            _stage(staging, versions, stimuli, subtype, seed)
         except (OSError, sqlite3.Error) as e:  # a full disk: name the study, not a staging file the user never saw
             raise write_failure(folder, e) from None
-        os.replace(staging / "audio", audio)
-        try:
-            os.replace(db, folder / DB_NAME)
-        except OSError:
-            os.replace(audio, staging / "audio")  # no audio/ without its database (the next start would refuse it)
-            raise
+        _move_in(staging, folder)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Store(folder / DB_NAME)
 
 
+def _move_in(staging: Path, folder: Path) -> None:
+    """Rename the staged audio/, then the database, into the study folder, each durable before the next (a folder
+    holding the database holds its copies). A failed rename, or a Ctrl-C before the database is in place, takes
+    audio/ back out: the next start would refuse an audio/ without its database."""
+    try:
+        os.replace(staging / "audio", folder / "audio")
+        fsync_folder(folder)
+        os.replace(staging / DB_NAME, folder / DB_NAME)
+    except BaseException as e:
+        if (staging / DB_NAME).exists() and not (staging / "audio").exists():
+            with contextlib.suppress(OSError):
+                os.replace(folder / "audio", staging / "audio")
+        if isinstance(e, OSError):  # name the study, not a staging path the user never saw
+            raise write_failure(folder, e) from None
+        raise
+    fsync_folder(folder)
+
+
 def _stage(staging: Path, versions: dict[str, list[Stimulus]], stimuli: list[Stimulus], subtype: str, seed: int
-           ) -> Path:
-    """Write the blind copies to staging/audio/ and the database to staging/DB_NAME (returned)."""
+           ) -> None:
+    """Write the blind copies to staging/audio/ and the database to staging/DB_NAME, each flushed to disk."""
     from hifigan.evaluation.listening.blinding import blind_versions
 
     (staging / "audio").mkdir()
@@ -193,7 +207,10 @@ def _stage(staging: Path, versions: dict[str, list[Stimulus]], stimuli: list[Sti
     for clip, group in versions.items():
         for s, wav in zip(group, blind_versions(clip, [s.source for s in group], subtype)):
             tokens[s] = secrets.token_hex(8)
-            (staging / "audio" / f"{tokens[s]}.wav").write_bytes(wav)
+            copy = staging / "audio" / f"{tokens[s]}.wav"
+            copy.write_bytes(wav)
+            fsync_file(copy)
+    fsync_folder(staging / "audio")
     rows = [(tokens[s], s.clip, s.system, str(s.source.resolve()), s.sha256) for s in stimuli]
     db = staging / DB_NAME
     with contextlib.closing(connect(db)) as con:
@@ -204,7 +221,7 @@ def _stage(staging: Path, versions: dict[str, list[Stimulus]], stimuli: list[Sti
             meta = {"format": "hifigan-listen 1", "seed": str(seed), "created": str(time.time()),
                     "admin_key": secrets.token_urlsafe(12), "scale": json.dumps(SCALE)}
             con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
-    return db
+    fsync_file(db)  # closed: the WAL is checkpointed into it
 
 
 def stimulus_rates(store: Store) -> dict[str, list[int]]:
