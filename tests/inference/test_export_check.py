@@ -3,14 +3,16 @@ into place: a file that computes otherwise is a one-line error, and no file (an 
 
 import re
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator
-from hifigan.inference.export_check import check_model_file
+from hifigan.inference.export_check import check_model_file, compare
 from hifigan.models import Generator
+from hifigan.plural import count
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
@@ -68,3 +70,12 @@ def test_the_check_tells_a_file_from_another_generator(tmp_path, fmt):
                         r"9 frames \(more than 0\.0001\)", str(info.value))
     moved = float((after - before).abs().max() / after.abs().max())  # by hand: the file computes `before`
     assert said is not None and 2e-3 < moved and float(said.group(1)) == pytest.approx(moved, rel=0.02)
+
+
+@pytest.mark.parametrize(("got", "said"), [(1, "1 sample for 1 frame"), (2, "2 samples for 1 frame")])
+def test_a_length_that_differs_is_counted_in_words(got, said):
+    with pytest.raises(HifiganError) as refused:
+        compare(np.zeros((1, got)), np.zeros((1, 3)), subject="the exported onnx file",
+                reference="the eager generator", unit="sample", where=count(1, "frame"), scale="the audio's peak",
+                tolerance=1e-4)
+    assert str(refused.value) == f"the exported onnx file gives {said}, the eager generator 3"

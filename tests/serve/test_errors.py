@@ -62,6 +62,18 @@ def test_a_body_of_exactly_the_limits_is_served():
 
 
 
+def test_a_body_over_a_limit_of_one_byte_is_counted_in_words(served):
+    """The 413's count agrees with its noun at 1, announced (Content-Length) or found as a chunked body arrives."""
+    _, vocoder = served
+    headers = {"Content-Type": "application/x-npy"}
+    with running_server(vocoder, ServeOptions(max_message_bytes=1)) as running:
+        for content, said in ((b"\0\0", "body of 2 bytes is over the limit of 1 (--max-message-bytes)"),
+                              (iter([b"\0", b"\0"]), "body is over the limit of 1 byte (--max-message-bytes)")):
+            answer = httpx.post(f"{running.url}/v1/vocode", content=content, headers=headers)
+            assert (answer.status_code, answer.json()["error"]) == (413, said)
+
+
+
 def test_a_draining_server_refuses_new_requests_and_streams():
     """Once SIGTERM has set the server draining, new work is refused with 503 (a stream: close code 4503) and the
     reason, as docs/serving.md says; test_shutdown sees the work in flight finish."""

@@ -46,6 +46,15 @@ def test_stream_limits_and_text(served, messages, status, words):
 
 
 
+def test_a_stream_over_a_limit_of_one_frame_says_1_frame(served):
+    _, vocoder = served
+    with running_server(vocoder, ServeOptions(max_frames=1)) as running, pytest.raises(ServeError) as caught:
+        Client(running.url).stream([GOOD[:, :1], GOOD[:, 1:2]])
+    said = "the stream is over the limit of 1 frame (--max-frames)"
+    assert (caught.value.status, caught.value.message) == (413, said)
+
+
+
 def test_a_message_after_end_is_refused(served):
     """The last window waits for company (another stream is open, silent) long enough for the late message to arrive
     before the audio is done: it is refused, not dropped with the close."""

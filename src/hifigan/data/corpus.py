@@ -257,9 +257,11 @@ class Corpus:
             held = {p.resolve() for p in valid}
             train = [f for f in files if f.resolve() not in held]
             if files and not train:  # else "training set: no usable audio files (0 skipped, 0 silent)"
-                raise HifiganError(self.train_list, f"all {len(files)} of its files are in {self.valid_list} too "
-                                                    "(held out, so none trains): --valid-list takes the validation "
-                                                    "files only")
+                n = len(files)
+                which = "its only file" if n == 1 else f"all {plural.count(n, 'file')} it lists"
+                raise HifiganError(self.train_list, f"{which} {plural.agree(n, 'is', 'are')} in {self.valid_list} "
+                                                    "too (held out, so none is left to train on): --valid-list takes "
+                                                    "the validation files only")
             return HeldOut(train, valid, f"{plural.count(len(valid), 'file')} of {self.valid_list} (--valid-list)")
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable)

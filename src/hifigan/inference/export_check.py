@@ -14,6 +14,7 @@ import torch
 
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
+from hifigan.plural import count
 
 # The model file against the eager generator, relative to the audio's peak. Float32 rounding (unit 6e-8) of the fused
 # rewrite's reordered sums, through V1's ~80 convolutions, gives on the check's mel 4e-6 (lj-v1) and 1e-5
@@ -28,11 +29,11 @@ CONTEXT = 4  # the check's mel: the receptive field (left + right frames) and th
 def compare(got: np.ndarray, expected: np.ndarray, *, subject: str, reference: str, unit: str, where: str,
             scale: str, tolerance: float, floor: float = 1e-30, path: str | os.PathLike | None = None) -> None:
     """`got` has `expected`'s shape and values within `tolerance` of its largest |value| (at least `floor`); else a
-    one-line HifiganError: "{subject} gives 7 {unit} for {where}, {reference} 8" or "{subject} differs from
-    {reference} by 0.03 of {scale} at {where} (more than 1e-05)"."""
+    one-line HifiganError: "{subject} gives 7 {unit}s for {where}, {reference} 8" (`unit` singular, counted) or
+    "{subject} differs from {reference} by 0.03 of {scale} at {where} (more than 1e-05)"."""
     if got.shape != expected.shape:
         if got.shape[:-1] == expected.shape[:-1]:
-            raise HifiganError(path, f"{subject} gives {got.shape[-1]} {unit} for {where}, {reference} "
+            raise HifiganError(path, f"{subject} gives {count(got.shape[-1], unit)} for {where}, {reference} "
                                      f"{expected.shape[-1]}")
         raise HifiganError(path, f"{subject} gives shape {tuple(got.shape)} for {where}, {reference} "
                                  f"{tuple(expected.shape)}")
@@ -63,5 +64,5 @@ def check_model_file(path: Path, fmt: str, eager: Callable[[torch.Tensor], torch
     with torch.no_grad():
         expected = eager(mel).numpy()
     compare(run_file(path, fmt, mel), expected, subject=f"the exported {fmt} file", reference="the eager generator",
-            unit="samples", where=f"{mel.shape[-1]} frames", scale="the audio's peak", tolerance=TOLERANCE,
+            unit="sample", where=count(mel.shape[-1], "frame"), scale="the audio's peak", tolerance=TOLERANCE,
             floor=QUIET, path=out)

@@ -26,6 +26,7 @@ from hifigan.extras import optional_import
 from hifigan.inference.export_check import compare
 from hifigan.inference.export_facts import frontend_facts, with_onnx_facts
 from hifigan.mel import MelSpectrogram
+from hifigan.plural import count
 
 FRONTEND_OPSET = 18  # torch.stft becomes ONNX STFT (opset 17 on); 18 is the dynamo exporter's own opset
 SUFFIX = ".mel.onnx"  # NAME.onnx's front-end is NAME.mel.onnx
@@ -118,8 +119,8 @@ def check_frontend(model: bytes, mel: MelSpectrogram) -> None:
         audio = _audio(2, samples, seed=samples)
         expected = mel(torch.from_numpy(audio)).numpy()
         got = session.run(["mel"], {"audio": audio})[0]
-        compare(got, expected, subject="the exported mel front-end", reference="MelSpectrogram", unit="frames",
-                where=f"{samples} samples", scale="the mel's range", tolerance=TOLERANCE)
+        compare(got, expected, subject="the exported mel front-end", reference="MelSpectrogram", unit="frame",
+                where=count(samples, "sample"), scale="the mel's range", tolerance=TOLERANCE)
 
 
 def frontend_bytes(config: HifiganConfig) -> bytes:

@@ -60,7 +60,8 @@ async def read_body(request: Request, options: ServeOptions) -> bytes:
     limit, idle_s, total_s = options.max_message_bytes, options.idle_timeout_s, options.body_timeout_s
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise RequestError(413, f"body of {declared} bytes is over the limit of {limit} (--max-message-bytes)")
+        raise RequestError(413, f"body of {count(int(declared), 'byte')} is over the limit of {limit} "
+                                "(--max-message-bytes)")
     chunks, size = [], 0
     pieces = request.stream()
     deadline = time.monotonic() + total_s
@@ -79,7 +80,7 @@ async def read_body(request: Request, options: ServeOptions) -> bytes:
             break
         size += len(chunk)
         if size > limit:
-            raise RequestError(413, f"body is over the limit of {limit} bytes (--max-message-bytes)")
+            raise RequestError(413, f"body is over the limit of {count(limit, 'byte')} (--max-message-bytes)")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -174,7 +174,7 @@ class _Session:
                                         f"{options.max_message_bytes} (--max-message-bytes)")
             mel = decode_mel(data, num_mels, options.max_frames, what)
             if self.cursor.frames + mel.shape[1] > options.max_frames:
-                raise RequestError(413, f"the stream is over the limit of {options.max_frames} frames "
+                raise RequestError(413, f"the stream is over the limit of {count(options.max_frames, 'frame')} "
                                         "(--max-frames)")
             self.cursor.add(torch.from_numpy(mel))
             self._pump()
