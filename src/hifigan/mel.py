@@ -17,6 +17,7 @@ from hifigan.errors import AudioError, ConfigError
 from hifigan.melconv.conventions import forward, front_end_floor
 from hifigan.melconv.stats import model_stats
 from hifigan.padding import reflect_pad
+from hifigan.plural import count
 from hifigan.stft_geometry import check_framing, check_stft_geometry
 
 OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code
@@ -113,7 +114,7 @@ class MelSpectrogram:
         if y.dim() != 2:
             raise ValueError(f"expected audio of shape [B, T], got {tuple(y.shape)}")
         if y.shape[-1] < self.min_samples:
-            raise ValueError(f"audio of {y.shape[-1]} samples is too short (need at least {self.min_samples})")
+            raise ValueError(f"audio of {count(y.shape[-1], 'sample')} is too short (need at least {self.min_samples})")
         dtype = torch.float64 if y.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=y.device.type, enabled=False):
             y = y.to(dtype)
@@ -137,7 +138,7 @@ class MelSpectrogram:
         `source` for audio too short for one frame, NaN/inf samples, or a peak above FAR_OUTSIDE (4, 12 dB over
         full scale: a float file may go a little over 1, int16 values passed as floats are ~1e4)."""
         if audio.shape[-1] < self.min_samples:
-            raise AudioError(source, f"too short: {audio.shape[-1]} samples, need at least {self.min_samples}")
+            raise AudioError(source, f"too short: {count(audio.shape[-1], 'sample')}, need at least {self.min_samples}")
         if not np.isfinite(audio).all():
             raise AudioError(source, "contains non-finite samples (NaN or inf)")
         peak = float(np.max(np.abs(audio)))

@@ -71,11 +71,13 @@ def test_vocode_evaluate_names_the_npy_inputs(tmp_path, capsys, tiny_checkpoint)
     ((BINS + 1, BINS), True),         # shape[1] == bins: transposed it is a 16-bin mel of 17 frames
     ((1, 40, BINS), True),            # a batch of one, transposed
     ((1, BINS + 1, 40), False),
+    ((1, BINS), True),                # 1 bin (said so) of 16 frames: transposed, 16 bins of 1 frame
 ])
 def test_transposed_hint_only_where_the_shape_allows(tmp_path, capsys, tiny_checkpoint, shape, hinted):
     out = tmp_path / "out"
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, mel(tmp_path / "m.npy", shape))
-    line = failed_cleanly(code, err, out, "m.npy", "bins, the model expects 16")
+    line = failed_cleanly(code, err, out, "m.npy", f"mel has {shape[-2]} {'bin' if shape[-2] == 1 else 'bins'}, "
+                          "the model expects 16")
     assert ("--mel-convention transposed" in line) is hinted, line
 
 

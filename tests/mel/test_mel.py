@@ -181,6 +181,10 @@ def test_checked_refuses_audio_one_sample_short_of_a_frame(changes):
         frontend.checked(np.full(need - 1, 0.1, dtype=np.float32), "clip.wav")
     with pytest.raises(ValueError, match=rf"too short \(need at least {need}\)"):
         frontend(torch.full((need - 1,), 0.1))
+    with pytest.raises(AudioError, match=rf"^clip.wav: too short: 1 sample, need at least {need}$"):
+        frontend.checked(np.full(1, 0.1, dtype=np.float32), "clip.wav")
+    with pytest.raises(ValueError, match=rf"^audio of 1 sample is too short \(need at least {need}\)$"):
+        frontend(torch.full((1,), 0.1))
     mel = frontend.checked(np.full(need, 0.1, dtype=np.float32), "clip.wav")
     assert mel.shape[1] == frontend.num_frames(need) >= 1
 

@@ -78,8 +78,8 @@ def frames_mismatch(frames: int, samples: int, hop: int) -> str | None:
     expected = samples / hop
     if abs(frames - expected) <= max(2.0, 0.05 * expected):
         return None
-    return (f"{frames} frames, but its audio ({samples} samples) implies {expected:.0f} at hop {hop}: a mel of "
-            "another hop, sample rate or file? (a frame or two, or 5%, off is allowed)")
+    return (f"{count(frames, 'frame')}, but its audio ({count(samples, 'sample')}) implies {expected:.0f} at hop "
+            f"{hop}: a mel of another hop, sample rate or file? (a frame or two, or 5%, off is allowed)")
 
 
 def scan_clips(
