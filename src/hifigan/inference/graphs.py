@@ -12,6 +12,14 @@ output is copied out before the next replay; so the pool holds the largest graph
 each graph's output. cuDNN picks its algorithms by its heuristics:
 timing them (benchmark mode) during the warm-up measured no faster on an H200 (V1 fp16 -3% to +3%, V2 -18%).
 
+Threads: one lock per generator makes a call (look-up, capture, copy in, replay, copy out) one step, so calls from
+several threads on one stream get their own outputs: every shape's input and output are one buffer, and all graphs
+share one pool, so two shapes' replays must not interleave either (per-shape locks would buy nothing: one stream
+runs the replays one at a time anyway), and a capture must not overlap this generator's other CUDA work. Holding it
+costs a few microseconds of launching; `hifigan serve` calls the model from one thread, where it is never contended.
+Off CUDA (tests) a "replay" runs the model on the static input into the static output: the same buffers, cache and
+lock, without a graph.
+
 `cuda-compiled` compiles the fused generator first (inductor): PyTorch adds each cuDNN convolution's bias in a
 kernel of its own, and inductor fuses that add with the leaky ReLU and the residual add that follow (on an H200, V1
 fp16: the bias adds alone were 29% of a call's kernel time; docs/gpu.md). The first call compiles (12 s
@@ -21,6 +29,7 @@ shapes), and later lengths reuse that.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import torch
@@ -30,6 +39,9 @@ MAX_SHAPES = 32  # captured shapes kept (least recently used dropped): a buckete
 WARMUP_CALLS = 2  # eager calls on a side stream before capturing: cuDNN's algorithm choice, the allocator's pools
 
 
+Entry = tuple["torch.cuda.CUDAGraph | _Rerun", torch.Tensor, torch.Tensor]  # a shape's graph, input and output
+
+
 def compiled(model: nn.Module) -> nn.Module:
     """`model` under torch.compile, its whole forward one graph (inductor; on CUDA its kernels need Triton, which
     torch's CUDA wheels ship)."""
@@ -37,20 +49,27 @@ def compiled(model: nn.Module) -> nn.Module:
 
 
 class GraphedGenerator(nn.Module):
-    """[B, num_mels, T] -> [B, 1, T * hop] on CUDA, replaying `model`'s forward captured per (shape, dtype)."""
+    """[B, num_mels, T] -> [B, 1, T * hop] on CUDA, replaying `model`'s forward captured per (shape, dtype); safe to
+    call from several threads at once (one lock)."""
 
     def __init__(self, model: nn.Module, max_shapes: int = MAX_SHAPES) -> None:
         super().__init__()
         self.model, self.max_shapes = model, max_shapes
-        self._graphs: OrderedDict[tuple, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._graphs: OrderedDict[tuple, Entry] = OrderedDict()
         self._pools: dict[torch.device, tuple] = {}  # the memory pool every capture on a device shares
+        self._lock = threading.Lock()  # one call at a time: the module docstring's "Threads"
 
     def _apply(self, fn, recurse=True):  # nn.Module's hook under .to(), .half(), ...
-        self._graphs.clear()  # moved or cast weights: captured graphs would read the old ones
+        with self._lock:
+            self._graphs.clear()  # moved or cast weights: captured graphs would read the old ones
         return super()._apply(fn, recurse)
 
-    def _capture(self, mel: torch.Tensor) -> tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]:
+    def _capture(self, mel: torch.Tensor) -> Entry:
         static_in = mel.clone()
+        if mel.device.type != "cuda":
+            with torch.inference_mode():
+                static_out = self.model(static_in)
+            return _Rerun(self.model, static_in, static_out), static_in, static_out
         side = torch.cuda.Stream(mel.device)
         side.wait_stream(torch.cuda.current_stream(mel.device))
         with torch.cuda.stream(side), torch.inference_mode():
@@ -69,14 +88,26 @@ class GraphedGenerator(nn.Module):
         """The generator's output for `mel` (a fresh tensor, cloned right after the replay: the next replay of any
         graph may overwrite this graph's output)."""
         key = (tuple(mel.shape), mel.dtype, mel.device)
-        entry = self._graphs.get(key)
-        if entry is None:
-            entry = self._graphs[key] = self._capture(mel)
-            while len(self._graphs) > self.max_shapes:
-                self._graphs.popitem(last=False)
-        else:
-            self._graphs.move_to_end(key)
-        graph, static_in, static_out = entry
-        static_in.copy_(mel)
-        graph.replay()
-        return static_out.clone()
+        with self._lock:
+            entry = self._graphs.get(key)
+            if entry is None:
+                entry = self._graphs[key] = self._capture(mel)
+                while len(self._graphs) > self.max_shapes:
+                    self._graphs.popitem(last=False)
+            else:
+                self._graphs.move_to_end(key)
+            graph, static_in, static_out = entry
+            static_in.copy_(mel)
+            graph.replay()
+            return static_out.clone()
+
+
+class _Rerun:
+    """A graph's stand-in off CUDA: `replay` runs the model on the static input into the static output."""
+
+    def __init__(self, model: nn.Module, static_in: torch.Tensor, static_out: torch.Tensor) -> None:
+        self.model, self.static_in, self.static_out = model, static_in, static_out
+
+    def replay(self) -> None:
+        with torch.inference_mode():
+            self.static_out.copy_(self.model(self.static_in))
