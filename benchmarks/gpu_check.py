@@ -5,7 +5,8 @@
 
 Checks, in order, the most wanted figures first (each one's result or error goes into the JSON as soon as it ends; a
 failing check, CUDA errors included, is recorded and the next one runs): the environment; inference of V1, V2, V3
-and `hifigan bench --device cuda` (gpu_inference.py); our step against the official sequence per precision, time
+and `hifigan bench --device cuda` (gpu_inference.py); one graph-backend Vocoder called from 8 threads at once
+(gpu_threads.py); our step against the official sequence per precision, time
 and gradients (gpu_official.py); the whole training loop against its step (gpu_pipeline.py; on CUDA the loop
 `hifigan train` runs there, its step a CUDA graph); the serving load benchmark (gpu_serving.py); the step's speed
 per precision, eager and as a CUDA graph, exact resume, torchrun over NCCL and the graph against the eager step
@@ -163,6 +164,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
     import gpu_official
     import gpu_pipeline
     import gpu_serving
+    import gpu_threads
     import gpu_training
 
     checks: dict[str, Callable[[], dict[str, Any]]] = {"environment": lambda: environment(settings)}
@@ -173,6 +175,7 @@ def all_checks(settings: Settings) -> dict[str, Callable[[], dict[str, Any]]]:
             checks[f"inference/cudnn-benchmark/{name}"] = lambda name=name: gpu_inference.inference(
                 name, settings, cudnn_lever=True)
     checks["bench/v1"] = lambda: gpu_inference.bench_command(settings)
+    checks["threads/graphs"] = lambda: gpu_threads.overlapping_calls(settings)
     checks.update(gpu_official.checks(settings))
     checks["train/pipeline"] = lambda: gpu_pipeline.pipeline(settings)
     if settings.device.type == "cuda":

@@ -56,7 +56,7 @@ def table(data: dict[str, Any]) -> str:
                              f"{new['graph_max_abs_diff']:.2g} vs auto | - |")
     lines += ["", "| training or serving check | ok | figures |", "|---|---|---|"]
     for name, entry in checks.items():
-        if not name.startswith(("train/", "serve/", "bench/")):
+        if not name.startswith(("train/", "serve/", "bench/", "threads/")):
             continue
         lines.append(f"| {name} | {'yes' if entry['ok'] else 'NO'} | {_summary(entry)} |")
     return "\n".join(lines)
@@ -120,6 +120,11 @@ def _summary(entry: dict[str, Any]) -> str:
                 f"{c['model_ms_per_audio_s'][0]:.1f} / {c['model_ms_per_audio_s'][1]:.1f}, worker CPU share "
                 f"{c['worker_cpu_share'][0]:.0%} / {c['worker_cpu_share'][1]:.0%})" if "busy" in c else "")
             for c in r["batched_over_single"]) + f"; model alone, 8 in one pass / one by one: {alone}"
+    if "threads" in r:  # threads/graphs
+        return f"{r['threads']} threads at once against alone: " + ", ".join(
+            f"{row['backend']} ({row['config']}) " + (row["error"][:80] if "error" in row else
+                                                       f"max abs diff {row['max_abs_diff']:.2g} over {row['calls']} "
+                                                       f"calls, bit exact {row['bit_exact']}") for row in r["rows"])
     if "bit_exact" in r:
         return f"bit exact: {r['bit_exact']}, max abs diff {max(r['max_abs_diff'].values()):.2g}"
     if "returncode" in r:

@@ -96,3 +96,20 @@ def test_an_unknown_device_is_a_usage_error_and_writes_nothing(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--device tpu: use cuda or cpu" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_the_threads_check_skips_on_the_cpu_and_records_cuda_missing_as_a_failure(tmp_path):
+    """threads/graphs runs the graph backends from 8 threads (benchmarks/gpu_threads.py): on the CPU it says it is
+    skipped; asked for CUDA where there is none, each backend's error is a failure in the JSON and the table."""
+    done, report = run_check(tmp_path / "cpu", "--device", "cpu", "--quick", "--only", "threads")
+    assert done.returncode == 0 and list(report["checks"]) == ["threads/graphs"]
+    assert report["checks"]["threads/graphs"]["result"] == {"skipped": "the graph backends run on CUDA only"}
+    assert "| threads/graphs | yes | skipped: the graph backends run on CUDA only |" in done.stdout
+    done, report = run_check(tmp_path / "cuda", "--device", "cuda", "--quick", "--only", "threads")
+    entry = report["checks"]["threads/graphs"]
+    assert done.returncode == 1 and entry["ok"] is False
+    assert [row["backend"] for row in entry["result"]["rows"]] == ["cuda-graph", "cuda-compiled"]
+    assert [f.split(":")[0] for f in entry["result"]["failures"]] == ["cuda-graph", "cuda-compiled"]
+    assert all("CUDA is not available" in f for f in entry["result"]["failures"])
+    assert "| threads/graphs | NO | 8 threads at once against alone: cuda-graph (tiny1) HifiganError" in done.stdout
