@@ -76,7 +76,8 @@ def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumab
     with pytest.warns(UserWarning, match="skipping unloadable checkpoint"):
         assert main(["train", "--resume", str(run), "--max-steps", "3", "--keep", "1", "--no-progress"]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {ckpts / 'ckpt_00000003.pt'}"
-    assert _names(ckpts) == ["ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]
+    assert _names(ckpts) == ["best.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")  # this history's one validation, at its end
     assert main(["train", "--resume", str(run), "--max-steps", "5", "--no-progress"]) == 0
     assert "resumed from " + str(ckpts / "ckpt_00000003.pt") + " at step 3" in capsys.readouterr().err
     assert int(read_checkpoint(ckpts / "latest.pt")["step"]) == 5
@@ -243,7 +244,8 @@ def test_resume_skips_a_checkpoint_whose_tensor_bytes_are_damaged(tmp_path, tiny
     with pytest.warns(UserWarning, match=f"ckpt_00000004.pt: truncated or corrupt checkpoint \\(record {record} "):
         assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
     assert "resumed from " + str(ckpts / "ckpt_00000002.pt") + " at step 2" in capsys.readouterr().err
-    assert _names(ckpts) == ["ckpt_00000002.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]
+    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}",
+                             "latest.pt"]
 
 
 def test_a_resumed_run_sets_aside_the_other_historys_files_between_its_start_and_its_save(tmp_path, tiny_corpus,
@@ -257,7 +259,7 @@ def test_a_resumed_run_sets_aside_the_other_historys_files_between_its_start_and
     first = {s: (ckpts / f"ckpt_0000000{s}.pt").read_bytes() for s in (2, 3)}
     assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--max-steps", "3", "--checkpoint-interval",
                  "0", "--no-progress"]) == 0  # the run's interval 1 would save at step 2: at the end only
-    assert _names(ckpts) == ["ckpt_00000001.pt", f"ckpt_00000002.pt{SUPERSEDED}", "ckpt_00000003.pt",
+    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", f"ckpt_00000002.pt{SUPERSEDED}", "ckpt_00000003.pt",
                              f"ckpt_00000003.pt{SUPERSEDED}", "latest.pt"]
     assert all((ckpts / f"ckpt_0000000{s}.pt{SUPERSEDED}").read_bytes() == first[s] for s in (2, 3))
 

@@ -47,13 +47,18 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_co
     # and the RNG states (the data loaders draw from their own generators, not torch's global one)
     assert torch.equal(a["rng"]["torch"], b["rng"]["torch"]) and repr(a["rng"]["numpy"]) == repr(b["rng"]["numpy"])
 
-    # Checkpoints: every --checkpoint-interval steps and at the end; latest.pt is the newest.
-    ckpts = sorted(p.name for p in (straight / "checkpoints").iterdir())
-    assert ckpts == ["ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
-    assert (straight / "checkpoints" / "latest.pt").samefile(straight / "checkpoints" / "ckpt_00000004.pt")
-
     # Logs: every loss term (each discriminator), lr, gradient norms, validation; TensorBoard events.
     records = [json.loads(line) for line in (straight / "log.jsonl").read_text().splitlines()]
+
+    # Checkpoints: every --checkpoint-interval steps, at the end and at a new best validation (step 2, the first);
+    # latest.pt is the newest, best.pt the lowest validation's.
+    ckpts = sorted(p.name for p in (straight / "checkpoints").iterdir())
+    assert ckpts == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
+    assert (straight / "checkpoints" / "latest.pt").samefile(straight / "checkpoints" / "ckpt_00000004.pt")
+    validated = {r["step"]: r["val/mel_l1"] for r in records if "val/mel_l1" in r}
+    assert list(validated) == [2, 4]
+    best = min(validated, key=validated.get)
+    assert (straight / "checkpoints" / "best.pt").samefile(straight / "checkpoints" / f"ckpt_{best:08d}.pt")
     scalars = {k for r in records for k in r}
     for name in ("g/mel_l1", "g/adv_mpd/4", "g/adv_msd/2", "g/fm_mpd", "d/mpd_real/0", "d/msd_fake/2",
                  "lr/g", "lr/d", "grad_norm/g", "grad_norm/d", "val/mel_l1", "speed/steps_per_s"):

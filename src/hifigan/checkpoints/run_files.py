@@ -1,5 +1,5 @@
-"""A training run's checkpoint files (ckpt_<step>.pt, latest.pt, finding the newest loadable one to resume from) and
-the layout of a training checkpoint: which keys it holds besides the generator."""
+"""A training run's checkpoint files (ckpt_<step>.pt, latest.pt, best.pt, finding the newest loadable one to resume
+from) and the layout of a training checkpoint: which keys it holds besides the generator."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
 # Keys of a training checkpoint that are not discriminators (each discriminator's weights are stored under its name).
 RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, "batch_size", "world_size", "rng",
-            "data", "run")
+            "data", "run", "best")
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
 OFFICIAL_G_PATTERN = re.compile(r"^g_(\d{8,})$")  # the official train.py's g_<steps>
 LATEST = "latest.pt"
+BEST = "best.pt"  # the checkpoint of the lowest validation mel L1 (training.best_checkpoint)
 SUPERSEDED = ".superseded"  # the suffix of a step checkpoint set aside by a run that went back before it
 
 
@@ -99,9 +100,17 @@ def stored_discriminator_args(obj: dict[str, Any]) -> dict[str, Any]:
     return args if isinstance(args, dict) else {}
 
 
-def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int, after: int | None = None
-                         ) -> Path:
+def step_checkpoint(folder: Path, step: int) -> Path:
+    """folder/ckpt_<step>.pt."""
+    return folder / f"ckpt_{step:08d}.pt"
+
+
+def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int, after: int | None = None,
+                         best: int | None = None) -> Path:
     """Write folder/ckpt_<step>.pt atomically, point latest.pt at it, keep it and the `keep` - 1 newest before it.
+
+    `best`: the step of the run's best checkpoint: best.pt points at it and it is never removed (kept besides the
+    newest `keep` when it is older).
 
     Files numbered `step` or above, or above `after` (this history's previous save, or the step it resumed from),
     belong to another history (a resume from an older checkpoint, or past one that did not load; a run never saves
@@ -109,19 +118,36 @@ def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep:
     this one.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"ckpt_{step:08d}.pt"
+    path = step_checkpoint(folder, step)
     first_foreign = step if after is None else min(step, after + 1)
     if path.exists():
         set_aside(path)
     write_checkpoint(path, payload)
     point_latest(path)
+    if best is not None:
+        mark_best(folder, best)
     others = [p for p in checkpoint_files(folder) if p != path]
     for foreign in (p for p in others if step_of(p) >= first_foreign):
         set_aside(foreign)
     earlier = [p for p in others if step_of(p) < first_foreign]
-    for old in earlier[: max(0, len(earlier) - (max(1, keep) - 1))]:
+    for old in pruned(earlier, keep, best):
         old.unlink(missing_ok=True)
     return path
+
+
+def mark_best(folder: Path, step: int) -> Path | None:
+    """best.pt points at folder/ckpt_<step>.pt, where that file is there (returned; else None)."""
+    path = step_checkpoint(folder, step)
+    if not path.exists():
+        return None
+    point(path, BEST)
+    return path
+
+
+def pruned(earlier: list[Path], keep: int, best: int | None) -> list[Path]:
+    """Those of `earlier` (step checkpoints before a save, oldest first) that the save removes: all but the `keep` - 1
+    newest, and never the best one (step `best`)."""
+    return [p for p in earlier[: max(0, len(earlier) - (max(1, keep) - 1))] if step_of(p) != best]
 
 
 def set_aside(path: Path) -> Path:
@@ -148,17 +174,26 @@ def remove_stale_temporaries(folder: Path) -> None:
 
 
 def point_latest(path: Path) -> None:
-    """latest.pt becomes the same file as `path` (hard link, or a copy where links are unsupported), atomically. A
-    failed copy (a full disk) is a one-line WriteError naming latest.pt, which stays as it was; `path` stays too."""
-    latest = path.with_name(LATEST)
-    tmp = path.with_name(f".{LATEST}.tmp")
+    """latest.pt becomes the same file as `path` (see `point`)."""
+    point(path, LATEST)
+
+
+def point(path: Path, name: str) -> None:
+    """`name` beside `path` (latest.pt, best.pt) becomes the same file as `path` (hard link, or a copy where links
+    are unsupported), atomically. A failed copy (a full disk) is a one-line WriteError naming `name`, which stays as
+    it was; `path` stays too. Where `name` is `path` already, nothing is done (a rename between two links of one
+    file would leave the temporary link)."""
+    target = path.with_name(name)
+    if target.exists() and target.samefile(path):
+        return
+    tmp = path.with_name(f".{name}.tmp")
     tmp.unlink(missing_ok=True)
     try:
         try:
             os.link(path, tmp)
         except OSError:
             shutil.copyfile(path, tmp)
-        os.replace(tmp, latest)
+        os.replace(tmp, target)
     except OSError as e:
         tmp.unlink(missing_ok=True)
-        raise write_failure(latest, e) from None
+        raise write_failure(target, e) from None

@@ -96,7 +96,7 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
     carried = (("checkpoint_interval", "steps between checkpoints (0: only at the end)"),
                ("validation_interval", "steps between validations (0: never)"),
                ("log_interval", "steps between logged scalars"),
-               ("keep", "checkpoints kept (newest; latest.pt is the newest)"),
+               ("keep", "checkpoints kept (newest; latest.pt is the newest; best.pt, the lowest val mel L1, besides)"),
                ("max_nonfinite", "stop with an error after this many non-finite steps in a row (each is skipped)"))
     for key, help_text in carried:  # None: the resumed run's value, else the default (training.run_settings)
         run.add_argument(flag(key), type=int,

@@ -17,7 +17,7 @@ import torch
 from hifigan import pretrained
 from hifigan.checkpoints.contents import CheckpointContents, laid_over
 from hifigan.checkpoints.format import config_of, read_checkpoint
-from hifigan.checkpoints.run_files import find_resume_checkpoint
+from hifigan.checkpoints.run_files import BEST, find_resume_checkpoint, step_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
@@ -51,6 +51,7 @@ class TrainResult:
     epoch: int
     checkpoint: Path | None
     files_read: int = 0  # audio files this process read in the up-front scan (the rest: the cache or rank 0's)
+    best: Path | None = None  # the checkpoint of the lowest validation mel L1 (best.pt's), None before a validation
 
 
 def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any]:
@@ -236,7 +237,8 @@ def train(job: TrainJob) -> TrainResult:
             trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
         with warnings_from_main(dist):  # before any file: a bad one is one line
             started = _start(trainer, job, resume_obj, resume_path, init_obj)
-        pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step)
+        pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
+                                                                trainer.best.step)
         save_scan(facts, scanned.files, config, data, Path(out), dist)
         say = trainer.say  # said once every check has passed: bad input stays one line
         files = len(scanned.files)
@@ -255,10 +257,12 @@ def train(job: TrainJob) -> TrainResult:
                 reason = trainer.fit(job.max_steps, job.epochs, job.max_minutes, on_step=job.on_step)
             finally:
                 trainer.close()
-        written = trainer.last_checkpoint
+        written, best = trainer.last_checkpoint, trainer.best
+        best_path = None if best.step is None else step_checkpoint(trainer.ckpt_dir, best.step)
         say(f"stopped ({reason}) at step {trainer.step}, epoch {trainer.epoch}; "
-            f"checkpoint: {written if written else 'none written (nothing trained)'}")
-        return TrainResult(reason, trainer.step, trainer.epoch, written, facts.read)
+            f"checkpoint: {written if written else 'none written (nothing trained)'}"
+            + ("" if best_path is None else f"; best: {best_path} (val/mel_l1 {best.value:.4f}, {BEST})"))
+        return TrainResult(reason, trainer.step, trainer.epoch, written, facts.read, best_path)
     finally:
         if dist.active and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from hifigan.checkpoints.run_files import checkpoint_files, step_of
+from hifigan.checkpoints.run_files import checkpoint_files, pruned, step_of
 from hifigan.errors import HifiganError
 from hifigan.training.options import RUN_DEFAULTS, TrainJob, TrainOptions, flag, settled
 
@@ -56,19 +56,21 @@ def carry(job: TrainJob, resume_obj: dict[str, Any] | None) -> tuple[TrainJob, l
     return dataclasses.replace(job, options=options, **{k: values[k] for k in LIMITS}), lines
 
 
-def check_keep(job: TrainJob, keep_given: bool, folder: Path, step: int) -> str | None:
-    """What the resumed run's first save removes beyond its usual one, said in one line (None: nothing more).
+def check_keep(job: TrainJob, keep_given: bool, folder: Path, step: int, best: int | None = None) -> str | None:
+    """What the resumed run's first save removes beyond its usual one, said in one line (None: nothing more); the
+    best checkpoint (step `best`) is never removed.
 
     Files are removed only where this job gives --keep: where the run holds more checkpoints than a --keep it did
     not give (today's default, for a run made before --keep was stored), the job is refused, naming the numbers."""
     held = [p for p in checkpoint_files(folder) if step_of(p) <= step]
     keep = int(job.options.keep)  # type: ignore[arg-type]
-    if len(held) <= keep:
+    removed = pruned(held, keep, best)
+    if len(removed) <= 1:
         return None
-    removed = len(held) - (keep - 1)
     if not keep_given:
         raise HifiganError(folder, f"holds {len(held)} checkpoints, more than --keep {keep} (not given: the run's "
-                                   f"or today's default), so the first save would remove {removed}: give --keep "
-                                   f"{len(held)} to keep them all, or --keep {keep} to remove them")
-    return (f"--keep {keep}: the first save removes the {removed} oldest of the run's {len(held)} checkpoints "
-            f"({held[0].name} to {held[removed - 1].name})")
+                                   f"or today's default), so the first save would remove {len(removed)}: give "
+                                   f"--keep {len(held)} to keep them all, or --keep {keep} to remove them")
+    return (f"--keep {keep}: the first save removes the {len(removed)} oldest of the run's {len(held)} checkpoints "
+            f"({removed[0].name} to {removed[-1].name}" + (", not the best" if best is not None and
+                                                            best < step_of(removed[-1]) else "") + ")")

@@ -14,6 +14,7 @@ import torch
 from hifigan.atomic import prepare_output_dir
 from hifigan.checkpoints.run_files import (
     checkpoint_files,
+    mark_best,
     remove_stale_temporaries,
     require_training_state,
     save_step_checkpoint,
@@ -24,6 +25,7 @@ from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
+from hifigan.training.best_checkpoint import BestCheckpoint
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
@@ -87,6 +89,7 @@ class Trainer:
         self.last_saved_step = self.last_validated_step = -1
         self.unlogged: tuple[dict[str, float], int] | None = None  # the newest step's (scalars, epoch), not logged yet
         self.last_checkpoint: Path | None = None  # the checkpoint this trainer wrote last (rank 0)
+        self.best = BestCheckpoint()  # the lowest validation mel L1 and its step (rank 0's: it validates)
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
@@ -114,7 +117,7 @@ class Trainer:
     def state_payload(self) -> dict[str, Any]:
         """Everything needed to continue exactly, plus the batch layout and where the data came from."""
         return self.state.payload(batch_size=self.config.batch_size, world_size=self.dist.world_size,
-                                  data=self.data_spec, run=self.run_settings)
+                                  data=self.data_spec, run=self.run_settings, best=self.best.payload())
 
     def restore(self, obj: dict[str, Any], source: Path) -> None:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG)."""
@@ -125,6 +128,7 @@ class Trainer:
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
                       self.steps_per_epoch)
         self.last_saved_step = self.step
+        self.best = BestCheckpoint.restored(obj)
 
     def start_discriminators(self) -> None:
         """The discriminators train from the next step on: the generator-only warm-up ends now, whatever the config
@@ -139,11 +143,16 @@ class Trainer:
         return init_from(self.state, path, discriminators, obj)
 
     def save_checkpoint(self) -> Path | None:
-        """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it and keeps the newest `keep` files."""
-        if not self.dist.is_main or self.step == self.last_saved_step:
+        """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it (and best.pt at the best) and keeps the
+        newest `keep` files and the best; a step saved already (the one resumed from) may become the best."""
+        if not self.dist.is_main:
+            return None
+        if self.step == self.last_saved_step:
+            if self.best.step == self.step:
+                mark_best(self.ckpt_dir, self.step)
             return None
         path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep,
-                                    after=self.last_saved_step)
+                                    after=self.last_saved_step, best=self.best.step)
         self.last_saved_step, self.last_checkpoint = self.step, path
         if self.log:
             self.log.event(self.step, "checkpoint", str(path))
@@ -180,12 +189,21 @@ class Trainer:
             try:
                 value = self.validation.run(self.generator, self.step, self.epoch, self.log)
                 self.last_validated_step = self.step
+                self._offer_best(value)
             except ClipLoadError as e:
                 failure = Failure(e.path, e.problem)
         failure = first_failure(failure, self.dist, self.device)
         if failure is not None:
             raise ClipLoadError(failure.path, failure.problem)
         return value
+
+    def _offer_best(self, value: float) -> None:
+        """A new best (strictly lower) is said and logged; this step's checkpoint will be saved as best.pt."""
+        if self.best.offer(value, self.step):
+            message = f"step {self.step}: val/mel_l1 {value:.4f}, the best so far (best.pt: this step's checkpoint)"
+            self.say(message)
+            if self.log:
+                self.log.event(self.step, "best", message)
 
     def vocode_held_out(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """(index, input mel, reference audio, generated audio on the CPU) per held-out utterance, in order."""
@@ -243,8 +261,8 @@ class Trainer:
             self.validate()
         if state.batch_in_epoch >= self.steps_per_epoch:  # now, so that a stop at this step saves the next epoch's
             state.end_epoch()  # position and rates, as --epochs does (a stop never falls between the two)
-        if options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0:
-            self.save_checkpoint()
+        if (options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0) or self.best.step == step:
+            self.save_checkpoint()  # a new best is saved at its step, whatever the interval
 
     def _log_step(self, rate: StepRate) -> None:
         """The newest step's scalars (a finite step not logged yet), with the step rate."""

@@ -1,0 +1,70 @@
+"""best.pt: the checkpoint of the lowest validation mel L1 so far, saved at its step, kept by --keep, continued by
+--resume, said at each new best and at the end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.run_files import save_step_checkpoint
+from hifigan.cli import main
+from hifigan.training.best_checkpoint import BestCheckpoint
+from tests.support.files import save_config_json
+from tests.support.tiny import tiny_config
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def _names(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _validations(run) -> dict[int, float]:
+    records = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    return {r["step"]: r["val/mel_l1"] for r in records if "val/mel_l1" in r}
+
+
+def test_only_a_strictly_lower_finite_value_is_a_new_best():
+    best = BestCheckpoint()
+    assert not best.offer(math.nan, 1) and best.payload() is None
+    assert best.offer(0.5, 2) and not best.offer(0.5, 3) and not best.offer(math.nan, 4) and best.offer(0.25, 5)
+    assert best.payload() == {"value": 0.25, "step": 5}
+    assert BestCheckpoint.restored({"best": best.payload()}) == best
+    assert BestCheckpoint.restored({"step": 7}) == BestCheckpoint()  # a checkpoint made before it was stored
+
+
+def test_a_save_points_best_at_its_step_and_keep_never_removes_it(tmp_path):
+    for step in range(1, 5):
+        save_step_checkpoint(tmp_path, step, {"step": torch.tensor(step)}, keep=1, best=2 if step >= 2 else None)
+    assert _names(tmp_path) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000004.pt", "latest.pt"]  # no temporary
+    assert (tmp_path / "best.pt").samefile(tmp_path / "ckpt_00000002.pt")
+
+
+def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparison(tmp_path, tiny_corpus, capsys):
+    """At lr 0.01 the tiny run's validation goes down at step 2, then up: --keep 1 keeps ckpt 2 as best.pt beside
+    the newest; the resumed run's step 4, worse than step 2, moves nothing."""
+    config = save_config_json(tmp_path / "lr.json", tiny_config(learning_rate=0.01))
+    run, every = tmp_path / "run", ["--no-progress", "--validation-interval", "1", "--checkpoint-interval", "0"]
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2", *every,
+                 "--keep", "1", "--out", str(run), "--max-steps", "3"]) == 0
+    values = _validations(run)
+    assert list(values) == [1, 2, 3] and values[2] < values[1] and values[3] > values[2]  # down, then up
+    ckpts = run / "checkpoints"
+    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
+    err = capsys.readouterr().err
+    assert f"step 2: val/mel_l1 {values[2]:.4f}, the best so far" in err and "step 3: val/mel_l1" not in err
+    assert err.strip().endswith(f"best: {ckpts / 'ckpt_00000002.pt'} (val/mel_l1 {values[2]:.4f}, best.pt)")
+
+    assert main(["train", "--resume", str(run), "--max-steps", "4", *every]) == 0
+    resumed = _validations(run)
+    assert resumed[4] > values[2]
+    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000004.pt", "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
+    assert capsys.readouterr().err.strip().endswith(f"best: {ckpts / 'ckpt_00000002.pt'} "
+                                                    f"(val/mel_l1 {values[2]:.4f}, best.pt)")
