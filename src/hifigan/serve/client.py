@@ -15,20 +15,14 @@ import numpy as np
 
 from hifigan.extras import optional_import
 from hifigan.serve.codec import NPY_TYPE, npy_bytes
+from hifigan.serve.readiness import READY_TIMEOUT_S, NotReadyError, Replay, ServeError, loading, wait_ready
 
 httpx = optional_import("httpx", "the hifigan serve client")
 websockets = optional_import("websockets", "the hifigan serve client")
 from websockets.asyncio.client import connect  # noqa: E402
 
+__all__ = ["AsyncClient", "Client", "NotReadyError", "ServeError", "StreamResult", "decode_audio"]
 SAMPLE_TYPES = {"wav": "<i2", "pcm16": "<i2", "f32": "<f4", "f64": "<f8"}
-
-
-class ServeError(Exception):
-    """The server refused a request: its HTTP status (a stream's close code - 4000) and its {"error"} message."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status, self.message = status, message
 
 
 @dataclass
@@ -66,12 +60,15 @@ def _error(response: httpx.Response) -> ServeError:
 
 
 class AsyncClient:
-    """`async with AsyncClient("http://127.0.0.1:8000") as client: audio = await client.vocode(mel)`."""
+    """`async with AsyncClient("http://127.0.0.1:8000") as client: audio = await client.vocode(mel)`. A call refused
+    because the model is still loading waits until it is ready (at most `ready_timeout` s; 0: raise the 503 at once)
+    and is made again."""
 
-    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0) -> None:
+    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0,
+                 ready_timeout: float = READY_TIMEOUT_S) -> None:
         self.url = url.rstrip("/")
         self.ws_url = "ws" + self.url.removeprefix("http")
-        self.timeout = timeout
+        self.timeout, self.ready_timeout = timeout, ready_timeout
         self._http: httpx.AsyncClient | None = None
 
     @property
@@ -89,26 +86,55 @@ class AsyncClient:
         if self._http is not None:
             await self._http.aclose()
 
-    async def info(self) -> dict:
-        response = await self.http.get("/v1/info")
+    async def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Return once /healthz answers 200 (the model is loaded), waiting out a server still starting or loading;
+        NotReadyError after `timeout` s (naming the URL and the last answer), or at once if it is shutting down."""
+        await wait_ready(self.http, self.url, timeout)
+
+    async def _answered(self, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+        """The 200 of `send()`, made again once the model is ready if it was refused as loading (a 503 with
+        Retry-After, which the server gives only then); any other refusal raises ServeError."""
+        response = await send()
+        if response.status_code == 503 and "retry-after" in response.headers and self.ready_timeout > 0:
+            await self.wait_ready(self.ready_timeout)
+            response = await send()
         if response.status_code != 200:
             raise _error(response)
-        return response.json()
+        return response
+
+    async def info(self) -> dict:
+        return (await self._answered(lambda: self.http.get("/v1/info"))).json()
 
     async def vocode(self, mel: np.ndarray | bytes, fmt: str = "wav") -> np.ndarray:
         """POST /v1/vocode: the audio of a mel (or of the bytes of a .npy file)."""
         body = mel if isinstance(mel, bytes) else npy_bytes(mel)
-        response = await self.http.post("/v1/vocode", content=body, params={"format": fmt},
-                                        headers={"Content-Type": NPY_TYPE})
-        if response.status_code != 200:
-            raise _error(response)
+        response = await self._answered(lambda: self.http.post("/v1/vocode", content=body, params={"format": fmt},
+                                                               headers={"Content-Type": NPY_TYPE}))
         return decode_audio(response.content, fmt)
 
     async def stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
                      fmt: str = "pcm16", end: bool = True) -> StreamResult:
         """WebSocket /v1/stream: send each chunk (a mel, or raw bytes/text to test the server), then 'end'; the
         audio chunks received until the server closes. A refusal raises ServeError; an error of `chunks` itself (the
-        caller's acoustic model) closes the stream and is raised as it is."""
+        caller's acoustic model) closes the stream and is raised as it is. A stream refused because the model is
+        loading (4503, /healthz "loading") is sent again from its first chunk once it is ready: the chunks taken are
+        kept until the call returns."""
+        if self.ready_timeout <= 0:
+            return await self._stream(chunks, fmt, end)
+        replay = Replay(chunks)
+        try:
+            try:
+                return await self._stream(replay, fmt, end)
+            except ServeError as refused:
+                if refused.status != 503 or not await loading(self.http):
+                    raise
+            await self.wait_ready(self.ready_timeout)
+            return await self._stream(replay, fmt, end)
+        finally:
+            replay.close()
+
+    async def _stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
+                      fmt: str, end: bool) -> StreamResult:
         result = StreamResult()
         async with connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None) as ws:
             started = time.monotonic()
@@ -159,15 +185,19 @@ class AsyncClient:
 class Client:
     """The same calls without asyncio: `Client(url).vocode(mel)`, `Client(url).stream(chunks).audio`."""
 
-    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0) -> None:
-        self.url, self.timeout = url, timeout
+    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0,
+                 ready_timeout: float = READY_TIMEOUT_S) -> None:
+        self.url, self.timeout, self.ready_timeout = url, timeout, ready_timeout
 
     def _run(self, call: Callable[[AsyncClient], Awaitable[Any]]) -> Any:
         async def go() -> Any:
-            async with AsyncClient(self.url, self.timeout) as client:
+            async with AsyncClient(self.url, self.timeout, self.ready_timeout) as client:
                 return await call(client)
 
         return asyncio.run(go())
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        self._run(lambda c: c.wait_ready(timeout))
 
     def info(self) -> dict:
         return self._run(lambda c: c.info())

@@ -1,0 +1,133 @@
+"""The client and a server whose model is still loading: `wait_ready` returns once /healthz says 200, a vocode or a
+stream made during the load is answered once the model is ready (as when the request waited in the socket's
+backlog), a wait that runs out raises NotReadyError naming the URL and the last answer, and a draining server is
+reported at once."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+import torch
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.serve.client import AsyncClient, Client, NotReadyError, ServeError
+from tests.support.serve import Running, metric, running_server, silent_stream, split
+from tests.support.serve_inputs import GOOD
+from tests.support.tiny import tiny_config
+
+HELD = 0.3  # how long the model's load is held once the server listens
+
+
+@contextmanager
+def loading_server(release_after: float | None = HELD) -> Iterator[Running]:
+    """A server whose (tiny, real) model load waits for a gate, released from a timer thread `release_after` s after
+    the server listens (None: held until the block ends)."""
+    cfg = tiny_config()
+    gate = threading.Event()
+
+    def load() -> Vocoder:
+        assert gate.wait(10), "never released"
+        torch.manual_seed(0)
+        return Vocoder(Generator(cfg), cfg)
+
+    with running_server(None, load=load) as running:
+        timer = threading.Timer(release_after, gate.set) if release_after is not None else None
+        if timer is not None:
+            timer.start()
+        try:
+            yield running
+        finally:
+            gate.set()
+            if timer is not None:
+                timer.cancel()
+
+
+def refusals(running: Running, route: str) -> float:
+    """How many 503s `route` answered: the call made during the load was refused once, then made again."""
+    return metric(running.state.metrics.text()[0].decode(), f'hifigan_requests_total{{route="{route}",status="503"}}')
+
+
+def test_wait_ready_returns_once_the_model_is_loaded():
+    with loading_server() as running:
+        assert running.state.status == "loading"
+        started = time.monotonic()
+        Client(running.url).wait_ready(5)
+        assert running.state.status == "ok" and HELD * 0.9 <= time.monotonic() - started < 2
+
+
+def test_a_vocode_and_a_stream_made_during_the_load_are_answered_once_it_is_ready():
+    with loading_server() as running:
+        whole = Client(running.url).vocode(GOOD, "f32")  # refused 503 at first: waits, then sent again
+        expected = running.state.vocoder(GOOD).numpy()
+        assert np.array_equal(whole, expected)
+        assert refusals(running, "POST /v1/vocode") == 1
+    with loading_server() as running:
+        async def acoustic_model():  # read once, slow: the pieces sent before the refusal are sent again, and the
+            for piece in split(GOOD, [7, 7, 7]):  # piece it is computing when the refusal comes is not cancelled
+                await asyncio.sleep(0.05)
+                yield piece
+
+        async def go():
+            async with AsyncClient(running.url) as client:
+                return await client.stream(acoustic_model(), fmt="f32")
+
+        streamed = asyncio.run(go())
+        expected = running.state.vocoder(GOOD).numpy()
+        assert streamed.audio.shape == expected.shape and np.abs(streamed.audio - expected).max() <= 1e-5
+        assert refusals(running, "WS /v1/stream") == 1
+
+
+def test_a_wait_that_runs_out_names_the_url_and_the_last_answer():
+    with loading_server(release_after=None) as running:
+        started = time.monotonic()
+        with pytest.raises(NotReadyError) as caught:
+            Client(running.url, ready_timeout=0.3).vocode(GOOD)
+        assert 0.3 <= time.monotonic() - started < 1.5
+        assert (caught.value.status, caught.value.message) == (
+            503, f'{running.url} was not ready within 0.3 s: /healthz last answered 503 {{"status":"loading"}}')
+        with pytest.raises(ServeError) as refused:  # 0: the 503 at once, as the server says it
+            Client(running.url, ready_timeout=0).vocode(GOOD)
+        assert type(refused.value) is ServeError and refused.value.status == 503
+
+    with socket.socket() as unused:  # a port nothing listens on: connection refused, tolerated until the timeout
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        started = time.monotonic()
+        with pytest.raises(NotReadyError) as caught:
+            Client(url).wait_ready(0.3)
+        assert 0.3 <= time.monotonic() - started < 1.5
+        assert caught.value.status == 0
+        assert caught.value.message.startswith(f"{url} was not ready within 0.3 s: /healthz last answered nothing "
+                                               "(ConnectError"), caught.value.message
+
+
+def test_a_draining_server_is_reported_at_once():
+    with loading_server(release_after=0) as running:
+        Client(running.url).wait_ready(5)
+
+        async def drained():  # a silent stream keeps the drain (and the server) going while the client asks
+            async with silent_stream(running), AsyncClient(running.url) as client:
+                running.server.drain()
+                started = time.monotonic()
+                with pytest.raises(NotReadyError) as waited:
+                    await client.wait_ready(5)
+                with pytest.raises(ServeError) as vocoded:
+                    await client.vocode(GOOD)
+                with pytest.raises(ServeError) as streamed:
+                    await client.stream([GOOD])
+                return time.monotonic() - started, waited.value, vocoded.value, streamed.value
+
+        elapsed, waited, vocoded, streamed = asyncio.run(drained())
+        assert elapsed < 1
+        assert (waited.status, waited.message) == (
+            503, f'{running.url} will not become ready: /healthz answered 503 {{"status":"draining"}}')
+        assert (vocoded.status, vocoded.message) == (streamed.status, streamed.message) == (
+            503, "the server is shutting down")
