@@ -79,18 +79,24 @@ def _backup(target: Path) -> Path | None:
     while True:
         backup = target.with_name(f".{target.name}.{secrets.token_hex(4)}{BACKUP_SUFFIX}")
         try:
-            os.link(target, backup, follow_symlinks=False)
+            link_or_copy(target, backup)
             return backup
         except FileExistsError:
             continue
-        except OSError:
-            break
+        except OSError as e:
+            backup.unlink(missing_ok=True)
+            raise write_failure(target, e) from None
+
+
+def link_or_copy(source: Path, name: Path) -> None:
+    """`name` becomes a second name of `source`: a hard link, or a copy where links are refused (FAT, some network
+    file systems); FileExistsError where `name` is taken."""
     try:
-        shutil.copy2(target, backup, follow_symlinks=False)
-    except OSError as e:
-        backup.unlink(missing_ok=True)
-        raise write_failure(target, e) from None
-    return backup
+        os.link(source, name, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError:
+        shutil.copy2(source, name, follow_symlinks=False)
 
 
 def _undo(replaced: list[tuple[Path, bool]], backups: dict[Path, Path]) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
-from hifigan.atomic import write_failure
+from hifigan.atomic import link_or_copy, write_failure
 from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_checkpoint, write_checkpoint
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
@@ -189,10 +188,7 @@ def point(path: Path, name: str) -> None:
     tmp = path.with_name(f".{name}.tmp")
     tmp.unlink(missing_ok=True)
     try:
-        try:
-            os.link(path, tmp)
-        except OSError:
-            shutil.copyfile(path, tmp)
+        link_or_copy(path, tmp)
         os.replace(tmp, target)
     except OSError as e:
         tmp.unlink(missing_ok=True)
