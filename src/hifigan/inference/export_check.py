@@ -8,6 +8,7 @@ import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -43,15 +44,21 @@ def compare(got: np.ndarray, expected: np.ndarray, *, subject: str, reference: s
                                  f"than {tolerance:g})")
 
 
+def onnx_session(model: bytes | Path, what: str) -> Any:
+    """An exported ONNX file (`model`: its bytes or path) as its user runs it: onnxruntime's CPU provider, default
+    options, its log at errors only (the command says one line). `what`: the check, for a missing package's line."""
+    ort = optional_import("onnxruntime", what)
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(model if isinstance(model, bytes) else str(model), options,
+                                providers=["CPUExecutionProvider"])
+
+
 def run_file(path: Path, fmt: str, mel: torch.Tensor) -> np.ndarray:
     """The exported model file at `path` run on float32 `mel`: ONNX by onnxruntime's CPU provider, TorchScript
     loaded by torch.jit.load."""
     if fmt == "onnx":
-        ort = optional_import("onnxruntime", "checking the exported model")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3  # errors only: the command says one line
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        return session.run(["audio"], {"mel": mel.numpy()})[0]
+        return onnx_session(path, "checking the exported model").run(["audio"], {"mel": mel.numpy()})[0]
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit is deprecated, still the format asked
         return torch.jit.load(str(path), map_location="cpu")(mel).numpy()

@@ -23,7 +23,7 @@ from torch import nn
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.extras import optional_import
-from hifigan.inference.export_check import compare
+from hifigan.inference.export_check import compare, onnx_session
 from hifigan.inference.export_facts import frontend_facts, with_onnx_facts
 from hifigan.mel import MelSpectrogram
 from hifigan.plural import count
@@ -113,8 +113,7 @@ def frontend_onnx_bytes(mel: MelSpectrogram) -> bytes:
 def check_frontend(model: bytes, mel: MelSpectrogram) -> None:
     """`model` run by onnxruntime gives `mel`'s mel (shape, and values within TOLERANCE of its range) at its
     shortest audio and at a longer one, batch 2; else a one-line HifiganError saying where it differs."""
-    ort = optional_import("onnxruntime", "checking the exported mel front-end")
-    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    session = onnx_session(model, "checking the exported mel front-end")
     for samples in (mel.min_samples, 3 * mel.n_fft + mel.hop_size // 2 + 1):
         audio = _audio(2, samples, seed=samples)
         expected = mel(torch.from_numpy(audio)).numpy()
