@@ -66,4 +66,9 @@ def differing_in_case(path: str | os.PathLike) -> str | None:
     except OSError:
         return None
     twin = next((n for n in names if n != path.name and n.lower() == path.name.lower()), None)
-    return None if twin is None else f"a file differing in case: {twin}"
+    return None if twin is None else case_twin(twin)
+
+
+def case_twin(name: str) -> str:
+    """How an error names the file meant, found beside a missing one under `name`, which differs in case alone."""
+    return f"a file differing in case: {name}"

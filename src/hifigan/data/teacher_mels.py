@@ -13,6 +13,7 @@ from hifigan.errors import HifiganError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, parse_convention
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
+from hifigan.paths import case_twin
 
 
 def check_mel_convention(spec: str | None) -> None:
@@ -73,7 +74,7 @@ class MelFolder:
                         self._names.setdefault(name.lower(), []).append(Path(root) / name)
         found = self._names.get(path.name.lower(), [])
         if flat := [p for p in found if p.parent == self.folder]:
-            return f"a file differing in case: {flat[0].name}"
+            return case_twin(flat[0].name)
         if found:
             return f"found in {found[0]}: --input-mels takes a flat folder"
         return ""
