@@ -30,6 +30,7 @@ shapes), and later lengths reuse that.
 from __future__ import annotations
 
 import threading
+import types
 from collections import OrderedDict
 
 import torch
@@ -44,8 +45,26 @@ Entry = tuple["torch.cuda.CUDAGraph | _Rerun", torch.Tensor, torch.Tensor]  # a 
 
 def compiled(model: nn.Module) -> nn.Module:
     """`model` under torch.compile, its whole forward one graph (inductor; on CUDA its kernels need Triton, which
-    torch's CUDA wheels ship)."""
-    return torch.compile(model, fullgraph=True)
+    torch's CUDA wheels ship), with a compile cache of its own (_OwnCache)."""
+    return _OwnCache(model)
+
+
+class _OwnCache(nn.Module):
+    """[B, num_mels, T] -> [B, 1, T * hop]: `model.forward` compiled from a copy of its code. torch keeps compiled
+    graphs per code object and fails a fullgraph compile past 8 of them (torch._dynamo.config.recompile_limit), so
+    every generator compiled from the one FusedGenerator.forward shared 8 graphs: on an H100, V1's four precisions
+    (two graphs each: a first length, then the length symbolic) left none for V2. Each model now has its own 8."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model  # a submodule: .to() and .half() reach its weights, which the compiled code reads
+        forward = type(model).forward
+        own = types.FunctionType(forward.__code__.replace(), forward.__globals__, forward.__name__,
+                                 forward.__defaults__, forward.__closure__)
+        self._compiled = torch.compile(types.MethodType(own, model), fullgraph=True)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        return self._compiled(mel)
 
 
 class GraphedGenerator(nn.Module):
