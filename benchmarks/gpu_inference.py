@@ -7,7 +7,8 @@ bundled LJSpeech clips, and
   copied back to the CPU included), speed against the official-style generator (tests/support/official_reference.py,
   weight norm removed as the official inference.py does) at torch's default settings in the same process, and peak
   GPU memory (cuDNN benchmark mode as a lever: its own check, `cudnn_lever`);
-- a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone;
+- a batch of 16 mels of ragged lengths (1-10 s) through `Vocoder.batch`: each equals its mel vocoded alone (the
+  rows and the batch time passes of shapes set up before: shape buckets off; the next item measures them);
 - mels of lengths not seen before (1-10 s) vocoded one at a time, shape buckets off and on (`Vocoder(shape_buckets=)`):
   what a new length costs, as a server or a folder of files meets them;
 and `hifigan bench --device cuda` itself on V1 (the command a user runs; target: fp16 at 3500x real time or more).
@@ -171,7 +172,7 @@ def inference(name: str, settings, cudnn_lever: bool = False) -> dict[str, Any]:
         try:
             with tf32(precision == "tf32"):
                 vocoder = Vocoder(clone_generator(generator, config), config, device, backend,
-                                  precision="fp32" if precision == "tf32" else precision)
+                                  precision="fp32" if precision == "tf32" else precision, shape_buckets=False)
                 out = vocoder(mel)
                 err = float((out - reference).abs().max())
                 speed = timed(lambda v=vocoder: v(mel), device, quick)
@@ -215,7 +216,7 @@ def ragged_batch(generator: Generator, config: HifiganConfig, mel: torch.Tensor,
     lengths = sorted(int(n) for n in rng.integers(max(1, frames // 10), frames + 1, size=BATCH))
     mels = [mel[:, :n] for n in lengths]
     with tf32(False):
-        vocoder = Vocoder(clone_generator(generator, config), config, device, "auto", precision)
+        vocoder = Vocoder(clone_generator(generator, config), config, device, "auto", precision, shape_buckets=False)
         together = vocoder.batch(mels)
         alone = [vocoder(m) for m in mels]
         diff = max(float((a - b).abs().max()) for a, b in zip(together, alone))

@@ -149,6 +149,7 @@ def test_bucketed_calls_equal_plain_ones(rows, frames):
     """In float64: a whole mel or a batch of one length, through padded passes and edge windows (a shape's first
     call) or as it is (once the shape comes back), equals one pass."""
     bucketed = _vocoder(True)
+    bucketed.buckets = Buckets(exact_after=1)  # as it is from the second call
     mel = torch.randn(rows, _VOCODER.config.num_mels, frames, generator=torch.Generator().manual_seed(frames),
                       dtype=torch.float64) - 2
     for _ in range(2):
@@ -156,11 +157,17 @@ def test_bucketed_calls_equal_plain_ones(rows, frames):
         assert torch.allclose(bucketed(mel[0]), _VOCODER(mel[0]), rtol=0, atol=1e-12)
 
 
-def test_a_plan_runs_as_it_is_once_its_shapes_come_back():
+def test_a_plan_runs_as_it_is_once_each_of_its_shapes_came_back_exact_after_times():
+    """The default: bucketed for a shape's first 32 asks (its set-up costs tens of passes on a GPU), as it is from the
+    33rd; a plan of several shapes once every one has; exact_after=1 is the rule of 'as it is on the second ask'."""
     bucketed = _vocoder(True)
-    asked = [[(1, 9)], [(1, 9)], [(2, 9), (1, 9)], [(1, 9), (2, 9)], [(1, 30)]]
+    assert bucketed.buckets == Buckets() and Buckets().exact_after == 32
+    assert [bucketed._seen([(1, 9)]) for _ in range(34)] == [False] * 32 + [True, True]
+    assert [bucketed._seen([(1, 9), (2, 9)]) for _ in range(33)] == [False] * 32 + [True]  # (2, 9): 32 asks by now
+    assert bucketed._seen([(1, 30)]) is False
+    bucketed.buckets = Buckets(exact_after=1)
+    asked = [[(1, 5)], [(1, 5)], [(2, 5), (1, 5)], [(1, 5), (2, 5)], [(1, 31)]]
     assert [bucketed._seen(shapes) for shapes in asked] == [False, True, False, True, False]
-    assert bucketed.buckets == Buckets()
     assert Vocoder(Generator(tiny_config("2")), tiny_config("2")).buckets is None  # auto: off on the CPU
 
 

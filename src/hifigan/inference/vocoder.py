@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -51,7 +52,7 @@ class Vocoder:
         # padding and edge windows do (docs/inference.md).
         on = self.device.type == "cuda" if shape_buckets is None else shape_buckets
         self.buckets: Buckets | None = Buckets() if on else None
-        self._asked: set[tuple[int, int]] = set()  # (rows, frames) of the passes asked for: see _seen
+        self._asked: Counter[tuple[int, int]] = Counter()  # (rows, frames) -> passes asked for: see _seen
         # What the engines read (every layer's kind, geometry and activation); None: a generator that does not
         # describe its layers, which only `eager` runs (its own forward).
         self.layers = layer_description(generator)
@@ -247,10 +248,12 @@ class Vocoder:
                                     for p in pieces)]) for pieces in plan.pieces]
 
     def _seen(self, shapes: list[tuple[int, int]]) -> bool:
-        """Whether passes of these (rows, frames) have all been asked for before, counting this time: a plan whose
-        shapes come back (a fixed-length loop, a repeated batch) runs as it is, worth each shape's set-up once; a
-        one-off runs in bucketed passes, whose shapes come back."""
-        seen = all(shape in self._asked for shape in shapes)
+        """Whether passes of these (rows, frames) have each been asked for `buckets.exact_after` times before, counting
+        this time: a plan whose shapes keep coming back (a fixed-length loop, a repeated batch) then runs as it is,
+        its set-up repaid by the calls after it; until then, and for one-offs, bucketed passes, whose shapes come
+        back (Buckets)."""
+        needed = self.buckets.exact_after if self.buckets is not None else 0
+        seen = all(self._asked[shape] >= needed for shape in shapes)
         if len(self._asked) > 4096:  # a bound on a long-running caller's bookkeeping
             self._asked.clear()
         self._asked.update(shapes)
