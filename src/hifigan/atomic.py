@@ -19,6 +19,9 @@ from pathlib import Path
 
 from hifigan.errors import HifiganError, WriteError, first_line
 
+# What a write failed for when it met this process's file-size limit: EFBIG from the OS, or no errno (torch, numpy).
+FILE_SIZE_LIMIT = "file size limit exceeded, see ulimit -f"
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
@@ -240,20 +243,29 @@ def _remove_empty(folders: Sequence[Path]) -> None:
 
 
 def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError:
-    """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch)."""
+    """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch): a
+    file-size limit (RLIMIT_FSIZE) reads FILE_SIZE_LIMIT whichever writer met it."""
     target = Path(target)
     if isinstance(error, OSError) and error.strerror:
+        if error.errno == errno.EFBIG and _file_size_limited():
+            return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})")
         return WriteError(target, f"cannot write ({error.strerror})")
     with contextlib.suppress(OSError):
         stats = os.statvfs(target.parent if str(target.parent) else ".")
         if stats.f_bavail * stats.f_frsize < 1 << 20:
             return WriteError(target, "cannot write (no space left on device)")
+    if _file_size_limited():
+        return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})")
+    return WriteError(target, f"cannot write ({first_line(error)})")
+
+
+def _file_size_limited() -> bool:
+    """Whether this process may write files only up to a size (ulimit -f, RLIMIT_FSIZE)."""
     with contextlib.suppress(ImportError, OSError, ValueError):
         import resource
 
-        if resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY:
-            return WriteError(target, "cannot write (file size limit exceeded, see ulimit -f)")
-    return WriteError(target, f"cannot write ({first_line(error)})")
+        return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
+    return False
 
 
 def _umask() -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hifigan.atomic import atomic_paths
+from hifigan.atomic import FILE_SIZE_LIMIT, atomic_paths
 from hifigan.checkpoints.run_files import remove_stale_temporaries
 from hifigan.errors import HifiganError
 from tests.support.full_disk import LIMIT, file_size_limit
@@ -53,7 +53,7 @@ def test_a_previous_file_that_cannot_be_copied_aside_fails_the_write_before_any_
     with file_size_limit(), pytest.raises(HifiganError) as e, atomic_paths([tmp_path / n for n in old]) as temps:
         for tmp in temps:
             tmp.write_bytes(b"new")
-    assert e.value.path == str(tmp_path / "a.bin") and e.value.problem == "cannot write (File too large)"
+    assert e.value.path == str(tmp_path / "a.bin") and e.value.problem == f"cannot write ({FILE_SIZE_LIMIT})"
     assert {n: (tmp_path / n).read_bytes() for n in old} == old and names(tmp_path) == ["a.bin", "b.bin"]
 
 

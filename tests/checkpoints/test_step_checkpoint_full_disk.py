@@ -9,6 +9,7 @@ import os
 import pytest
 import torch
 
+from hifigan.atomic import FILE_SIZE_LIMIT
 from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
 from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, point_latest, save_step_checkpoint
 from hifigan.errors import HifiganError, WriteError
@@ -59,7 +60,7 @@ def test_latest_copied_where_links_are_refused_fails_in_one_line_and_leaves_no_t
     monkeypatch.setattr(os, "link", refused)
     with file_size_limit(), pytest.raises(WriteError) as e:
         point_latest(tmp_path / "ckpt_00000002.pt")
-    assert str(e.value) == f"{tmp_path / 'latest.pt'}: cannot write (File too large)"
+    assert str(e.value) == f"{tmp_path / 'latest.pt'}: cannot write ({FILE_SIZE_LIMIT})"
     assert files(tmp_path) == before
     assert int(read_checkpoint(tmp_path / "latest.pt")["step"]) == 1
     point_latest(tmp_path / "ckpt_00000002.pt")  # with room again, a copy

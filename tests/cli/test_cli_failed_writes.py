@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hifigan.atomic import prepare_output_dir
+from hifigan.atomic import FILE_SIZE_LIMIT, prepare_output_dir
 from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.study import study_for
@@ -74,7 +74,7 @@ def test_a_listening_study_that_cannot_be_written_names_its_folder_and_leaves_no
     with file_size_limit(1024):  # each copy is 4 KB
         code, _, err = run(capsys, "listen", "--reference", tmp_path / "stim" / "reference", "--system",
                            f"v1={tmp_path / 'stim' / 'v1'}", "-o", study, "--host", "127.0.0.1", "--port", 0)
-    line = failed_cleanly(code, err, study, "cannot write (File too large)")
+    line = failed_cleanly(code, err, study, f"cannot write ({FILE_SIZE_LIMIT})")
     assert line.startswith(f"hifigan listen: error: {study}: ")
 
 
@@ -129,9 +129,9 @@ def test_a_train_whose_events_file_fills_says_so_in_one_line_and_leaves_no_run_f
         code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
                            "--max-steps", 6, "--log-interval", 1, "--quiet", "--valid-count", 0,
                            "--validation-interval", 0)
-    line = failed_cleanly(code, err, out, "cannot write (File too large)")
+    line = failed_cleanly(code, err, out, f"cannot write ({FILE_SIZE_LIMIT})")
     assert re.fullmatch(f"hifigan train: error: {re.escape(str(out))}/logs/events\\.out\\.tfevents\\.[^ ]+: cannot "
-                        "write \\(File too large\\)", line), line
+                        f"write \\({re.escape(FILE_SIZE_LIMIT)}\\)", line), line
     assert printed == []
 
 
@@ -148,6 +148,6 @@ def test_a_resumed_train_whose_log_fills_keeps_its_checkpoint_and_names_it(tmp_p
     with thread_exceptions() as printed, file_size_limit((out / "log.jsonl").stat().st_size + 600):  # ~700 B a step
         code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 4, "--quiet")
     assert code == 2 and printed == []
-    assert one_line(err) == (f"hifigan train: error: {out}/log.jsonl: cannot write (File too large): the run stopped, "
-                             f"and its newest checkpoint is {newest} (make room, then --resume {out})")
+    assert one_line(err) == (f"hifigan train: error: {out}/log.jsonl: cannot write ({FILE_SIZE_LIMIT}): the run "
+                             f"stopped, and its newest checkpoint is {newest} (make room, then --resume {out})")
     assert checkpoint_files(out / "checkpoints") == [newest] and newest.read_bytes() == saved

@@ -16,6 +16,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from hifigan.atomic import FILE_SIZE_LIMIT
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.errors import HifiganError
@@ -185,7 +186,7 @@ def test_the_model_and_its_front_end_are_written_as_a_unit(tmp_path, exported):
         shutil.copy(exported[0] / name, old / name)
     before = {p.name: p.read_bytes() for p in old.iterdir()}
     for folder in (old, empty):
-        line = f"{folder / 'g.mel.onnx'}: cannot write (File too large)"
+        line = f"{folder / 'g.mel.onnx'}: cannot write ({FILE_SIZE_LIMIT})"
         with file_size_limit(20_000), pytest.raises(HifiganError, match=f"^{re.escape(line)}$"):
             export_generator(generator, "onnx", folder / "g.onnx", config=small, frontend=frontend)
     assert {p.name: p.read_bytes() for p in old.iterdir()} == before and list(empty.iterdir()) == []

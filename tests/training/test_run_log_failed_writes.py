@@ -8,6 +8,7 @@ import threading
 
 import pytest
 
+from hifigan.atomic import FILE_SIZE_LIMIT
 from hifigan.errors import WriteError
 from hifigan.training.event_file import EventFile
 from hifigan.training.reporting import RunLog
@@ -38,7 +39,7 @@ def test_a_full_events_file_is_one_write_error_naming_it_and_no_thread_traceback
         assert threading.excepthook is hook  # ours is gone with the writer (checked before thread_exceptions' own)
     events = sorted((tmp_path / "logs").glob("events.out.tfevents.*"))
     assert len(events) == 1 and len(raised) == 1, raised
-    assert str(raised[0]) == f"{events[0]}: cannot write (File too large)"
+    assert str(raised[0]) == f"{events[0]}: cannot write ({FILE_SIZE_LIMIT})"
     assert printed == []
 
 
@@ -51,7 +52,7 @@ def test_a_full_log_jsonl_is_one_write_error_naming_it(tmp_path):
             for step in range(2, 100):
                 log.event(step, "checkpoint", f"{tmp_path}/checkpoints/ckpt_{step:08d}.pt")
         log.close()
-    assert str(failed.value) == f"{tmp_path / 'log.jsonl'}: cannot write (File too large)"
+    assert str(failed.value) == f"{tmp_path / 'log.jsonl'}: cannot write ({FILE_SIZE_LIMIT})"
     assert (tmp_path / "log.jsonl").stat().st_size == 1024
 
 
@@ -64,7 +65,7 @@ def test_an_events_file_whose_first_event_fails_names_it(tmp_path):
         assert threading.excepthook is hook  # the writer that was not made put the hook back
     (made,) = (tmp_path / "logs").iterdir()
     assert made.name.startswith("events.out.tfevents.") and made.stat().st_size == 16
-    assert str(failed.value) == f"{made}: cannot write (File too large)" and printed == []
+    assert str(failed.value) == f"{made}: cannot write ({FILE_SIZE_LIMIT})" and printed == []
 
 
 def test_a_log_closed_without_a_failure_puts_the_thread_hook_back(tmp_path):
