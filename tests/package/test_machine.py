@@ -66,6 +66,8 @@ def test_the_text_of_new_and_old_records():
     assert cpu_text({"cpu": "M1", "cpu_id": None, "isa": []}) == "M1"
     gpu = {**record, "gpu": "NVIDIA H200", "cuda": "13.0"}
     assert machine_text(gpu).startswith("NVIDIA H200 (CUDA 13.0), AMD EPYC (family 25")
+    one = {"cpu": "AMD EPYC", "cores": 1, "threads": 1, "torch": "2.13.0+cpu"}  # a one-core VM, OMP_NUM_THREADS=1
+    assert machine_text(one) == "AMD EPYC, 1 core, 1 thread, torch 2.13.0+cpu"
 
 
 def test_this_machine_is_identified():

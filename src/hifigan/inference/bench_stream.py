@@ -14,6 +14,7 @@ import torch
 
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
+from hifigan.plural import count
 
 WARM_UP_PASSES = 1  # untimed runs before any timed one: each one-shot backend's and the stream's
 MIN_TIMED_CHUNKS = 16  # a short input (few chunks per pass) is streamed again until at least this many are timed
@@ -68,8 +69,9 @@ def stream_text(s: dict[str, Any]) -> str:
     """The summary's streaming sentence."""
     over = ""
     if "timed_chunks" in s:  # results written before the warm-up pass have no counts
-        over = (f" (over {s['timed_chunks']} chunks in {s['timed_passes']} passes, after "
-                f"{s['warm_up_passes']} untimed)")
-    return (f"Streaming: look-ahead {s['lookahead_frames']} frames ({s['algorithmic_latency_ms']} ms), left context "
-            f"{s['left_context_frames']} frames; {s['chunk_frames']}-frame chunks ({s['chunk_audio_ms']} ms of audio) "
-            f"take {s['per_chunk_ms_median']} ms median / {s['per_chunk_ms_max']} ms max to vocode{over}.")
+        over = (f" (over {count(s['timed_chunks'], 'chunk')} in {count(s['timed_passes'], 'pass', 'passes')}, "
+                f"after {s['warm_up_passes']} untimed)")
+    return (f"Streaming: look-ahead {count(s['lookahead_frames'], 'frame')} ({s['algorithmic_latency_ms']} ms), left "
+            f"context {count(s['left_context_frames'], 'frame')}; {s['chunk_frames']}-frame chunks "
+            f"({s['chunk_audio_ms']} ms of audio) take {s['per_chunk_ms_median']} ms median / "
+            f"{s['per_chunk_ms_max']} ms max to vocode{over}.")

@@ -56,13 +56,19 @@ def write_wav(path: str, audio: np.ndarray, rate: int) -> None:
         w.writeframes(np.clip(audio * 32768, -32768, 32767).astype("<i2").tobytes())
 
 
+def samples(n: int) -> str:
+    """`n` and "sample" in agreement ("1 sample", "24 samples"): hifigan.plural.count's rule, kept here because
+    this file imports nothing of hifigan."""
+    return f"{n} sample" if n == 1 else f"{n} samples"
+
+
 def main(frontend: str, model: str, wav_in: str, wav_out: str) -> None:
     mel_session, mel_facts = session(frontend)
     model_session, model_facts = session(model)
     check_pair(frontend, mel_facts, model, model_facts)
     audio = read_wav(wav_in, int(mel_facts["sampling_rate"]))
     if len(audio) < int(mel_facts["min_samples"]):
-        raise SystemExit(f"{wav_in}: too short: {len(audio)} samples, need at least {mel_facts['min_samples']}")
+        raise SystemExit(f"{wav_in}: too short: {samples(len(audio))}, need at least {mel_facts['min_samples']}")
     mel = mel_session.run(["mel"], {"audio": audio[None]})[0]
     write_wav(wav_out, model_session.run(["audio"], {"mel": mel})[0][0], int(mel_facts["sampling_rate"]))
 
