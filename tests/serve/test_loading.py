@@ -37,8 +37,9 @@ def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
 
     with running_server(None, load=load) as running, httpx.Client(base_url=running.url, timeout=5) as http:
         assert (http.get("/livez").status_code, http.get("/livez").json()) == (200, {"status": "loading"})
-        health = http.get("/healthz")
+        health = http.get("/healthz")  # says when to ask again, as the work routes' 503 does
         assert (health.status_code, health.json()) == (503, {"status": "loading"})
+        assert health.headers.get("retry-after") == "1"
         refused = http.post("/v1/vocode", content=npy_bytes(GOOD), headers={"Content-Type": NPY_TYPE})
         assert (refused.status_code, refused.json(), refused.headers["retry-after"]) == (503, {"error": LOADING}, "1")
         assert http.get("/v1/info").status_code == 503 and http.get("/openapi.json").status_code == 503
@@ -55,6 +56,7 @@ def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
             assert health.json() == {"status": "loading"} and time.monotonic() < deadline, health.text
             time.sleep(0.01)
         assert health.json() == {"status": "ok"} and http.get("/livez").json() == {"status": "ok"}
+        assert "retry-after" not in health.headers
         assert http.get("/v1/info").json()["num_mels"] == cfg.num_mels
 
         async def go():
@@ -72,6 +74,7 @@ def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
 
         health, live = asyncio.run(drained())
         assert (health.status_code, health.json(), live.json()) == (503, {"status": "draining"}, {"status": "draining"})
+        assert health.headers.get("retry-after") == "1"
 
 
 def test_a_checkpoint_that_fails_to_load_exits_2_in_one_line(capsys, tmp_path):

@@ -28,7 +28,7 @@ from starlette.routing import Route, WebSocketRoute  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
 AUDIO_TYPES = {"wav": "audio/wav", "f32": "application/octet-stream", "f64": "application/octet-stream"}
-RETRY_AFTER_S = 1  # what a 503 while the model loads tells the client to wait (Retry-After) before it tries again
+RETRY_AFTER_S = 1  # what a 503 while the model loads (and /healthz's while it drains) says to wait: Retry-After
 
 
 def error_response(state: ServeState, route: str, status: int, message: str, started: float,
@@ -40,8 +40,14 @@ def error_response(state: ServeState, route: str, status: int, message: str, sta
     log.info("%s %d error=%r %.1fms", route, status, message, 1000 * (time.monotonic() - started))
     headers = {"Connection": "close"} if close else {}
     if status == 503 and state.status == "loading":
-        headers["Retry-After"] = str(RETRY_AFTER_S)
+        headers.update(retry_after())
     return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+def retry_after() -> dict[str, str]:
+    """The Retry-After header (RETRY_AFTER_S) of a work route's 503 while the model loads, and of /healthz's 503
+    then and while the server drains (a load balancer's next poll)."""
+    return {"Retry-After": str(RETRY_AFTER_S)}
 
 
 def not_ready(request: Request) -> Response | None:
@@ -176,9 +182,12 @@ async def livez(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    """Readiness: 200 {"status": "ok"} while it takes work; 503 while the model loads or the server shuts down."""
+    """Readiness: 200 {"status": "ok"} while it takes work; 503 with Retry-After while the model loads or the server
+    shuts down."""
     status = request.app.state.serve.status
-    return JSONResponse({"status": status}, status_code=200 if status == "ok" else 503)
+    if status == "ok":
+        return JSONResponse({"status": status})
+    return JSONResponse({"status": status}, status_code=503, headers=retry_after())
 
 
 async def info(request: Request) -> Response:
