@@ -118,23 +118,24 @@ class AsyncClient:
         audio chunks received until the server closes. A refusal raises ServeError; an error of `chunks` itself (the
         caller's acoustic model) closes the stream and is raised as it is. A stream refused because the model is
         loading (4503, /healthz "loading") is sent again from its first chunk once it is ready: the chunks taken are
-        kept until the call returns."""
+        kept until the server's first audio shows it is ready, and let go as they are sent from then on."""
         if self.ready_timeout <= 0:
             return await self._stream(chunks, fmt, end)
         replay = Replay(chunks)
         try:
             try:
-                return await self._stream(replay, fmt, end)
+                return await self._stream(replay, fmt, end, replay.release)
             except ServeError as refused:
-                if refused.status != 503 or not await loading(self.http):
+                if refused.status != 503 or replay.released or not await loading(self.http):
                     raise
             await self.wait_ready(self.ready_timeout)
-            return await self._stream(replay, fmt, end)
+            return await self._stream(replay, fmt, end, replay.release)
         finally:
             replay.close()
 
     async def _stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
-                      fmt: str, end: bool) -> StreamResult:
+                      fmt: str, end: bool, answered: Callable[[], None] | None = None) -> StreamResult:
+        """One try of `stream`; `answered` is called at the first audio chunk (the server is ready)."""
         result = StreamResult()
         async with connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None) as ws:
             started = time.monotonic()
@@ -165,6 +166,8 @@ class AsyncClient:
                     if isinstance(message, str):
                         error = json.loads(message).get("error", message)
                         continue
+                    if not result.chunks and answered is not None:
+                        answered()
                     result.chunks.append(np.frombuffer(message, dtype=SAMPLE_TYPES[fmt]).copy())
                     result.arrivals.append(time.monotonic() - started)
             except websockets.exceptions.ConnectionClosed:

@@ -1,10 +1,10 @@
 """Waiting for a server whose model is still loading (it listens at once and answers 503 until then): `wait_ready`
-polls /healthz until 200; `Replay` keeps a stream's chunks, so that a stream refused meanwhile is sent again whole."""
+polls /healthz until 200; `Replay` keeps a stream's chunks until the server answers, so that a stream refused meanwhile
+is sent again whole."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
@@ -91,20 +91,29 @@ async def _async(chunks: Iterable[Any]) -> AsyncIterator[Any]:
 
 class Replay:
     """A stream's chunks (an iterable or async iterable, read once) kept as they are taken, so that each iteration
-    starts from the first chunk. A pull from the source is never cancelled half-way (an acoustic model's generator
-    would end): a sender cancelled meanwhile leaves it to the next iteration."""
+    starts from the first chunk, until `release()` (the server answered: it is ready, and nothing will be sent again):
+    from then on a chunk is let go once it is sent. A pull from the source is never cancelled half-way (an acoustic
+    model's generator would end): a sender cancelled meanwhile leaves it to the next iteration."""
 
     def __init__(self, chunks: Iterable[Any] | AsyncIterable[Any]) -> None:
         self._source = aiter(chunks) if hasattr(chunks, "__aiter__") else _async(chunks)  # type: ignore[arg-type]
-        self._taken: list[Any] = []
+        self._taken: list[Any] = []  # the chunks from number `_first` on
+        self._first = 0  # how many chunks were let go (sent after the release)
+        self._next = 0  # the number of the chunk the iteration under way gives next
         self._pull: asyncio.Future | None = None
+        self.released = False
 
     def __aiter__(self) -> AsyncIterator[Any]:
+        if self._first:
+            raise RuntimeError("a released Replay cannot start again: its first chunks are gone")
         return self._iterate()
 
     async def _iterate(self) -> AsyncIterator[Any]:
-        for i in itertools.count():
-            if i == len(self._taken):
+        self._next = 0
+        while True:
+            if self._next - self._first < len(self._taken):
+                chunk = self._taken[self._next - self._first]
+            else:
                 if self._pull is None:
                     self._pull = asyncio.ensure_future(anext(self._source, _END))
                 chunk = await asyncio.shield(self._pull)
@@ -112,7 +121,20 @@ class Replay:
                 if chunk is _END:
                     return
                 self._taken.append(chunk)
-            yield self._taken[i]
+            self._next += 1
+            if self.released:
+                self._let_go()
+            yield chunk
+
+    def release(self) -> None:
+        """The server is ready (it answered): let go of the chunks sent, and of each one sent from here on; a chunk
+        kept but not yet sent again (a replay under way) is still sent."""
+        self.released = True
+        self._let_go()
+
+    def _let_go(self) -> None:
+        del self._taken[: self._next - self._first]
+        self._first = self._next
 
     def close(self) -> None:
         """Stop a pull still under way (the stream is over)."""
