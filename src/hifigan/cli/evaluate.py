@@ -29,9 +29,10 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         "distance, mel-cepstral distortion, log-spectral distance, SNR, PESQ (wide-band; narrow-band below 16 kHz), "
         "STOI, ESTOI, F0 RMSE (cents), V/UV F1 and periodicity RMSE (pYIN), at the recordings' rate. Prints a "
         "table of means with 95% confidence intervals; with --out also writes a JSON report (per-file values) and "
-        "a PNG (distributions, one spectrogram pair). Every file is read and checked first: any bad one (unpaired, "
-        "another rate, NaN, truncated, lengths more than a hop apart) fails the run, all listed in one line, "
-        "before anything is written.",
+        "a PNG (distributions, one spectrogram pair). Every folder and file is read and checked first: any problem "
+        "(a folder missing or with its audio in subfolders, two files of one stem, no preset at the recordings' "
+        "rate, unpaired, another rate, stereo, NaN, truncated, lengths more than a hop apart) fails the run, all "
+        "listed in one line, before anything is written.",
         epilog="examples:\n"
         "  hifigan evaluate --reference data/ljspeech-mini --system out/ -o reports/v1\n"
         "  hifigan evaluate --reference runs/demo/reference --system start=runs/demo/start "
@@ -64,20 +65,21 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
+    from hifigan.evaluation.inputs import check_inputs
     from hifigan.evaluation.metrics import require_packages
-    from hifigan.evaluation.rate_config import metric_config
-    from hifigan.evaluation.report.systems import evaluate_systems, output_paths, parse_systems
+    from hifigan.evaluation.report.systems import check_page_options, evaluate_systems, output_paths, parse_systems
 
     require_packages(args.metrics)  # PESQ, STOI, ESTOI: the 'eval' extra
     systems = parse_systems(args.system)
+    check_page_options(args.out, args.html, args.html_audio)
     if args.out is not None:  # the reports and the page: never the --config file read to measure them
         reports_json, page = output_paths(args.out, list(systems), create=False)
         planned = [p for j in reports_json.values() for p in (j, j.with_suffix(".png"))] + ([page] if args.html else [])
         refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
-    _require_folders([args.reference, *systems.values()])
-    config, name, found = metric_config(args.config, args.reference, resample=args.resample,
-                                        mix_to_mono=args.mix_to_mono)
-    reports, page = evaluate_systems(args.reference, systems, config, args.out, html=args.html, found=found,
+    inputs = check_inputs(args.reference, systems, args.config, resample=args.resample, mix_to_mono=args.mix_to_mono,
+                          max_shift=args.max_shift, metrics=args.metrics)
+    config, name = inputs.config, inputs.config_name
+    reports, page = evaluate_systems(args.reference, inputs.pairs, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
                                      mix_to_mono=args.mix_to_mono, max_shift=args.max_shift, config_name=name,
                                      progress=not args.no_progress and on_terminal())
@@ -92,13 +94,3 @@ def run_evaluate(args: argparse.Namespace) -> int:
         say_wrote(args, *(p for j in reports_json for p in (j, j.with_suffix(".png"))), *([page] if page else []))
     return 0
 
-
-def _require_folders(folders: list[Path]) -> None:
-    """Every folder given (the recordings', the systems') exists: the missing ones are named in one line (the
-    config is chosen from the recordings, which would otherwise name the first alone)."""
-    from hifigan.errors import bad_inputs
-    from hifigan.paths import missing_folders
-
-    folders = list(dict.fromkeys(folders))
-    if problems := missing_folders(folders):
-        raise bad_inputs(problems, len(folders))

@@ -3,8 +3,10 @@ lengths that differ by at most one hop, and undoing a small delay."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,33 +18,70 @@ from hifigan.plural import count
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 
 
-def audio_files(folder: Path) -> dict[str, Path]:
-    """The audio files directly in `folder` (hifigan.audio.find_audio), by stem; two with one stem are an error."""
-    found: dict[str, Path] = {}
-    for path in find_audio(folder):
-        if path.stem in found:
-            raise HifiganError(path, f"same stem as {found[path.stem]}; cannot tell which to pair")
-        found[path.stem] = path
-    return found
+@dataclass
+class Folder:
+    """The audio files directly in a folder (hifigan.audio.find_audio), by stem, and the folder's own problems:
+    missing, no audio directly in it, a stem shared by several files (each after the first, by path, named)."""
+
+    path: Path
+    files: dict[str, list[Path]]
+    problems: list[HifiganError]
+
+    def unique(self) -> dict[str, Path]:
+        """The file of each stem only one file has (a shared stem cannot tell which file to pair)."""
+        return {stem: paths[0] for stem, paths in self.files.items() if len(paths) == 1}
+
+    def count(self) -> int:
+        """How many audio files the folder holds."""
+        return sum(len(paths) for paths in self.files.values())
+
+
+def scan_folder(folder: str | os.PathLike) -> Folder:
+    """`folder`'s audio files by stem, with every problem found in it (none raised, for one line naming all)."""
+    folder = Path(folder)
+    try:
+        paths = find_audio(folder)
+    except HifiganError as e:  # missing, or no audio directly in it
+        return Folder(folder, {}, [e])
+    files: dict[str, list[Path]] = {}
+    for path in paths:
+        files.setdefault(path.stem, []).append(path)
+    problems = [HifiganError(path, f"same stem as {same[0]}; cannot tell which to pair")
+                for same in files.values() for path in same[1:]]
+    return Folder(folder, files, problems)
+
+
+def audio_files(folder: str | os.PathLike) -> dict[str, Path]:
+    """The audio files directly in `folder`, by stem; a folder without any, or files sharing a stem, are an error
+    naming every one."""
+    found = scan_folder(folder)
+    if found.problems:
+        raise bad_inputs(found.problems, max(found.count(), 1))
+    return found.unique()
 
 
 def pair_by_stem(reference_dir: Path, generated_dir: Path) -> list[Pair]:
     """Match reference and generated files by stem; files without a partner are an error that names every one."""
-    pairs, problems, total = match_stems(reference_dir, generated_dir)
-    if problems:
+    reference, generated = scan_folder(reference_dir), scan_folder(generated_dir)
+    pairs, problems, total = match_stems(reference, generated)
+    if problems := [*reference.problems, *generated.problems, *problems]:
         raise bad_inputs(problems, total)
     return pairs
 
 
-def match_stems(reference_dir: Path, generated_dir: Path) -> tuple[list[Pair], list[HifiganError], int]:
-    """The pairs of files with the same stem, a problem for each file without a partner, and the count of files
-    (so that a caller can name them with the other bad inputs in one line)."""
-    refs, gens = audio_files(Path(reference_dir)), audio_files(Path(generated_dir))
-    problems = [HifiganError(path, f"no generated file with stem {stem!r} in {generated_dir}")
-                for stem, path in refs.items() if stem not in gens]
-    problems += [HifiganError(path, f"no reference file with stem {stem!r} in {reference_dir}")
-                 for stem, path in gens.items() if stem not in refs]
-    return [(stem, refs[stem], gens[stem]) for stem in refs if stem in gens], problems, len(refs) + len(gens)
+def match_stems(reference: Folder, generated: Folder) -> tuple[list[Pair], list[HifiganError], int]:
+    """The pairs of files with the same stem (one file each), a problem for each file without a partner, and the
+    count of files (so that a caller can name them with the other bad inputs in one line). A folder without audio
+    pairs nothing and names no partner missing: its own problem says it, and every file of the other would be named."""
+    total = reference.count() + generated.count()
+    if not reference.files or not generated.files:
+        return [], [], total
+    problems = [HifiganError(paths[0], f"no generated file with stem {stem!r} in {generated.path}")
+                for stem, paths in reference.files.items() if stem not in generated.files]
+    problems += [HifiganError(paths[0], f"no reference file with stem {stem!r} in {reference.path}")
+                 for stem, paths in generated.files.items() if stem not in reference.files]
+    refs, gens = reference.unique(), generated.unique()
+    return [(stem, refs[stem], gens[stem]) for stem in refs if stem in gens], problems, total
 
 
 def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None

@@ -8,11 +8,15 @@ choice is never a guess: a recording at another rate than the given config is an
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hifigan.config import HifiganConfig
-from hifigan.errors import AudioError, HifiganError, bad_inputs
+from hifigan.errors import AudioError, HifiganError
+
+if TYPE_CHECKING:
+    from hifigan.evaluation.pairing import Folder
 
 
 def metric_settings(config: HifiganConfig) -> dict[str, Any]:
@@ -35,14 +39,14 @@ def _presets_text(presets: dict[str, HifiganConfig]) -> str:
     return ", ".join(presets) if presets else "none"
 
 
-def recording_rates(reference: Path) -> tuple[dict[Path, tuple[int, int]], list[HifiganError]]:
-    """The sample rate and channel count of every recording in the folder (its audio files, paired by stem) whose
-    header reads, from the headers, and a problem for each one whose header does not (named with the others)."""
+def recording_rates(reference: Folder) -> tuple[dict[Path, tuple[int, int]], list[HifiganError]]:
+    """The sample rate and channel count of every recording in the folder (each audio file, one sharing its stem
+    too) whose header reads, from the headers, and a problem for each one whose header does not (named with the
+    others)."""
     from hifigan.audio import audio_info
-    from hifigan.evaluation.pairing import audio_files
 
     formats, problems = {}, []
-    for path in audio_files(Path(reference)).values():
+    for path in (path for paths in reference.files.values() for path in paths):
         try:
             info = audio_info(path)
         except HifiganError as e:
@@ -52,40 +56,58 @@ def recording_rates(reference: Path) -> tuple[dict[Path, tuple[int, int]], list[
     return formats, problems
 
 
-def metric_config(config: str | None, reference: Path, *, resample: bool = False, mix_to_mono: bool = False
-                  ) -> tuple[HifiganConfig, str, list[HifiganError]]:
-    """The config for scoring against the recordings in `reference`, its name (as given, or the preset chosen), and
-    every recording's problem found on the way (a header that does not read, another rate; one also in stereo
-    says so too), for the caller to name with the problems of the other inputs.
+@dataclass
+class MetricConfig:
+    """The config the metrics use and its name (None: none fits, a problem says why), the rate every file is read
+    at (the config's, else the recordings'; None: no recording's header reads), and every problem of the recordings
+    met in choosing them (a header, another rate, no preset at the rate), for the caller to name with the others."""
+
+    config: HifiganConfig | None
+    name: str | None
+    rate: int | None
+    problems: list[HifiganError]
+
+
+def metric_config(config: str | None, reference: Folder, *, resample: bool = False, mix_to_mono: bool = False
+                  ) -> MetricConfig:
+    """The config for scoring against the recordings in `reference` (as given, or the preset chosen) and every
+    recording's problem found on the way (a header that does not read, another rate; one also in stereo says so
+    too); none is raised.
 
     Given: every recording must be at its rate unless `resample`. Not given: the recordings must share one rate
     (the commonest is the one chosen; each other is a problem), and the presets at that rate one set of metric
-    settings, else a one-line error saying what to give.
+    settings, else a problem saying what to give. No header that reads gives no rate to choose by: their problems
+    (or the folder's, without audio) say why, and nothing is chosen.
     """
     from hifigan.audio import format_problems
     from hifigan.config import load_config
 
     formats, problems = recording_rates(reference)
-    if config is None and not formats:  # no header read: no rate to choose a config by
-        raise bad_inputs(problems, len(problems))
     rates = {path: rate for path, (rate, _) in formats.items()}
+    cfg: HifiganConfig | None
     if config is not None:
         cfg, name = load_config(config), str(config)
-        off = {path: (f"sample rate is {rate} Hz, the config {config} is at {cfg.sampling_rate} Hz: give --config at "
-                      f"{rate} Hz (presets: {_presets_text(presets_at(rate))}), or --resample to measure at "
-                      f"{cfg.sampling_rate} Hz")
-               for path, rate in rates.items() if rate != cfg.sampling_rate and not resample}
+        rate: int | None = cfg.sampling_rate
+        off = {path: (f"sample rate is {other} Hz, the config {config} is at {rate} Hz: give --config at {other} Hz "
+                      f"(presets: {_presets_text(presets_at(other))}), or --resample to measure at {rate} Hz")
+               for path, other in rates.items() if other != rate and not resample}
+    elif not rates:
+        return MetricConfig(None, None, None, problems)
     else:
         rate = Counter(rates.values()).most_common(1)[0][0]  # ties: the first file's
         first = next(path for path, r in rates.items() if r == rate)
         off = {path: (f"sample rate is {other} Hz, {first.name} is at {rate} Hz: the recordings must share one "
                       "rate; give --config (and --resample to measure at its rate)")
                for path, other in rates.items() if other != rate}
-        cfg, name = _preset_at(rate, reference)
+        try:
+            cfg, name = _preset_at(rate, reference.path)
+        except HifiganError as e:  # the files are still read at their rate, and checked for all but their lengths
+            cfg, name = None, None
+            problems.append(e)
     for path, problem in off.items():  # the checks of the samples skip these: the stereo ones are named now
         also = format_problems(formats[path][1], 0, None, mix_to_mono=mix_to_mono)
         problems.append(AudioError(path, "; ".join([problem, *also])))
-    return cfg, name, problems
+    return MetricConfig(cfg, name, rate, problems)
 
 
 def _preset_at(rate: int, reference: Path) -> tuple[HifiganConfig, str]:

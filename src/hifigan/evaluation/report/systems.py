@@ -12,11 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from hifigan.config import HifiganConfig
-from hifigan.errors import HifiganError, bad_inputs, in_path_order
-from hifigan.plural import count
+from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
     from hifigan.evaluation.pairing import Pair
@@ -64,81 +61,35 @@ def output_paths(out: str | os.PathLike, names: Sequence[str], create: bool = Tr
 
 def evaluate_systems(
     reference: Path,
-    generated: dict[str, Path],
+    pairs: dict[str, list[Pair]],
     config: HifiganConfig,
     out: str | os.PathLike | None,
     *,
     html: bool = False,
     html_audio: str = "embed",
     title: str | None = None,
-    found: Sequence[HifiganError] = (),
     **options: Any,
 ) -> tuple[dict[str, Report], Path | None]:
-    """Pair every system with the recordings and check every file (all before any is scored or anything is written),
-    evaluate each, write the page. `found`: the recordings' problems met in choosing the config
-    (hifigan.evaluation.rate_config.metric_config), named with the others."""
+    """Evaluate each system's pairs (checked first: hifigan.evaluation.inputs.check_inputs), write the page."""
     from hifigan.evaluation.evaluate import evaluate_pairs
-    from hifigan.evaluation.pairing import match_stems
-    from hifigan.evaluation.report.page import AUDIO_MODES, write_page
+    from hifigan.evaluation.report.page import write_page
 
-    if html and out is None:
-        raise HifiganError(None, "--html needs --out (the page is written beside the JSON report)")
-    if html_audio not in AUDIO_MODES:
-        raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {html_audio!r}")
-    matched = {name: match_stems(reference, folder) for name, folder in generated.items()}
-    pairs = {name: found[0] for name, found in matched.items()}
-    check_pairs([pair for system in pairs.values() for pair in system], config,
-                resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False),
-                max_shift=options.get("max_shift", 0), metrics=options.get("metrics"),
-                found=[*found, *(e for system in matched.values() for e in system[1])],
-                files=sum(system[2] for system in matched.values()))
-    outs, page = output_paths(out, list(generated)) if out is not None else ({}, None)
+    check_page_options(out, html, html_audio)
+    outs, page = output_paths(out, list(pairs)) if out is not None else ({}, None)
     reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
     if not html:
         return reports, None
-    title = title or f"hifigan evaluation: {', '.join(generated)} against {Path(reference).name or reference}"
+    title = title or f"hifigan evaluation: {', '.join(pairs)} against {Path(reference).name or reference}"
     write_page(page, reports, config, title=title, audio=html_audio,
                resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False))
     return reports, page
 
 
-def check_pairs(pairs: Sequence[Pair], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
-                max_shift: int = 0, found: Sequence[HifiganError] = (), files: int = 0,
-                metrics: Iterable[str] | None = None) -> None:
-    """Read every file of every pair as the evaluation will (format, truncation, NaN; lengths within one hop, long
-    enough for the metrics asked for (`metrics`, None: all) once a delay of up to `max_shift` is cut) before
-    anything is scored or written; every bad file, and every problem `found` before (a file without a partner, a
-    recording's header or rate; such a file is not read again), of `files` files, is named in one line."""
-    from hifigan.audio import load_audio
-    from hifigan.evaluation.metrics import min_samples
-    from hifigan.evaluation.pairing import check_max_shift, match_lengths
+def check_page_options(out: str | os.PathLike | None, html: bool, html_audio: str) -> None:
+    """The page's options: --html needs --out, --html-audio one of the page's modes."""
+    from hifigan.evaluation.report.page import AUDIO_MODES
 
-    check_max_shift(max_shift, config.hop_size)  # an option out of range is named, not blamed on every file
-    problems: list[HifiganError] = list(found)
-    needs = min_samples(config, metrics)
-    # a recording shared by several systems is read once; -1: bad (named already, or now)
-    loaded: dict[Path, int] = {Path(e.path): -1 for e in found if e.path is not None}
-    for _, ref_path, gen_path in pairs:
-        lengths = []
-        for path in (ref_path, gen_path):
-            if path not in loaded:
-                try:
-                    loaded[path] = len(load_audio(path, config.sampling_rate, resample=resample,
-                                                  mix_to_mono=mix_to_mono))
-                except HifiganError as e:
-                    problems.append(e)
-                    loaded[path] = -1
-            lengths.append(loaded[path])
-        if min(lengths) >= 0:
-            try:
-                source = f"{gen_path} (vs {ref_path})"
-                match_lengths(np.empty(lengths[0]), np.empty(lengths[1]), config.hop_size, source)
-            except HifiganError as e:
-                problems.append(e)
-                continue
-            if min(lengths) - max_shift < needs:
-                cut = f" less --max-shift {max_shift}" if max_shift else ""
-                problems.append(HifiganError(source, f"too short: {count(min(lengths), 'sample')}{cut}, the "
-                                                     f"metrics need at least {needs}"))
-    if problems:  # in path order, whichever check found them
-        raise bad_inputs(in_path_order(problems), max(len(loaded), files))
+    if html and out is None:
+        raise HifiganError(None, "--html needs --out (the page is written beside the JSON report)")
+    if html_audio not in AUDIO_MODES:
+        raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {html_audio!r}")
