@@ -132,8 +132,12 @@ class Vocoder:
         return float(getattr(self._runner, "cpu_seconds", 0.0))
 
     def _run(self, mel: torch.Tensor) -> torch.Tensor:
-        """[B, num_mels, T] -> [B, T * hop] on the CPU, in `self.io_dtype`."""
+        """[B, num_mels, T] -> [B, T * hop] on the CPU, in `self.io_dtype`; the generator's placement checked."""
         check_placement(self.generator, self._placement)
+        return self._pass(mel)
+
+    def _pass(self, mel: torch.Tensor) -> torch.Tensor:
+        """`_run` without the placement check: for the passes of one plan, checked once before them."""
         with torch.inference_mode():
             return self._runner(mel.to(self.device, self.dtype)).squeeze(1).to(self.io_dtype).cpu()
 
@@ -234,6 +238,7 @@ class Vocoder:
     def _run_plan(self, items: list[torch.Tensor], plan: Plan) -> list[torch.Tensor]:
         """The audio `plan` wants of each of `items` (checked mels, in the model's convention already)."""
         hop = self.hop_size
+        check_placement(self.generator, self._placement)  # once per plan, not per pass: it walks every module
         passes = []
         for rows, (height, width) in zip(plan.runs, plan.shapes):
             mel = torch.zeros(height, self.config.num_mels, width, dtype=self.io_dtype)  # zeros: the padding
@@ -242,7 +247,7 @@ class Vocoder:
                 for w in row:
                     mel[r, :, at : at + w.frames] = items[w.item][:, w.start : w.stop]
                     at += w.frames
-            passes.append(self._run(mel))
+            passes.append(self._pass(mel))
         empty = torch.zeros(0, dtype=self.io_dtype)
         return [torch.cat([empty, *(passes[p.run][p.row, p.offset * hop : (p.offset + p.stop - p.start) * hop]
                                     for p in pieces)]) for pieces in plan.pieces]
