@@ -79,7 +79,7 @@ def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, d
         return mel
     with np.errstate(over="ignore"):
         out = mel.to(dtype) if tensor else mel.astype(dtype, copy=False)
-    if not _all_finite(out):
+    if out is not mel and not _all_finite(out):  # the same object: no cast, checked above
         raise MelError(source, f"mel has values beyond the {_dtype_name(out.dtype)} range")
     return out
 

@@ -173,3 +173,20 @@ def test_a_nested_mel_tensor_is_a_mel_error_naming_it():
     mel = torch.nested.nested_tensor([torch.zeros(4, 5), torch.zeros(4, 7)])
     with pytest.raises(MelError, match=r"^m: mel is a nested tensor, expected a dense one \(mel.to_dense\(\)\)$"):
         checked_mel_values(mel, "m")
+
+
+@pytest.mark.parametrize("as_tensor", [True, False])
+def test_a_mel_already_of_the_dtype_asked_is_checked_in_one_pass(as_tensor):
+    """Before: the values were checked for NaN and inf, cast, and checked again though the cast returned the same
+    array (float32 to float32: every mel a server or a float32 Vocoder gets), a second pass over each stream window
+    in the server's worker. A cast still has its overflow checked."""
+    from hifigan.mel_file import _all_finite, checked_mel_values
+    from tests.support.calls import python_calls
+
+    mel = np.full((2, 3), 0.5, dtype=np.float32)
+    mel, same, wider = (torch.from_numpy(mel), torch.float32, torch.float64) if as_tensor else (mel, np.float32,
+                                                                                                np.float64)
+    name = f"{_all_finite.__module__}.{_all_finite.__qualname__}"
+    assert python_calls(lambda: checked_mel_values(mel, "m", same))[name] == 1
+    assert python_calls(lambda: checked_mel_values(mel, "m", wider))[name] == 2
+    assert checked_mel_values(mel, "m", same) is mel
