@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 
-def torchrun_two(script: str | os.PathLike, *argv: str | os.PathLike) -> subprocess.CompletedProcess:
+def torchrun_two(script: str | os.PathLike, *argv: str | os.PathLike, timeout: float = 300
+                 ) -> subprocess.CompletedProcess:
     """`torchrun --standalone --nproc_per_node 2 SCRIPT ARGV`, one thread per process, its output captured; a job
-    that hangs fails the test after 5 minutes rather than the suite's timeout."""
+    that hangs fails the test after `timeout` seconds (5 minutes) rather than the suite's timeout."""
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(Path(script)),
            *map(str, argv)]
     return subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=timeout)

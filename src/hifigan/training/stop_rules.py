@@ -1,6 +1,7 @@
 """When a training loop stops: the run's total steps or epochs, this call's time budget, or SIGINT/SIGTERM (after
-the current step); under torchrun every rank stops at the same step, and a clip that no longer loads on any rank
-stops them all before the step, agreed in one all-reduce per step."""
+the current step); under torchrun every rank stops at the same step, and a clip that no longer loads on any rank, or
+a write that failed on rank 0 (training.held_writes), stops them all before the step, agreed in one all-reduce per
+step."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import torch
 
 from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.training.data_parallel import DistInfo, RunData, failed_code, failure_of, largest
+from hifigan.training.held_writes import HeldWrites, stop_every_rank
 from hifigan.training.reporting import say
 from hifigan.training.state import TrainingState
 from hifigan.training.step import Batch
@@ -28,9 +30,10 @@ class StopRules:
     SIGINT/SIGTERM stop the loop after the current step. Each check returns why to stop ("" to go on)."""
 
     def __init__(self, max_steps: int | None, epochs: int | None, max_minutes: float | None, dist: DistInfo,
-                 device: torch.device) -> None:
+                 device: torch.device, writes: HeldWrites | None = None) -> None:
         self.max_steps, self.epochs, self.max_minutes = max_steps, epochs, max_minutes
         self.dist, self.device = dist, device
+        self.writes = writes or HeldWrites()  # rank 0's, whose failed write decide shares
         self.signals = StopOnSignal(announce=dist.is_main)  # the job says it once
         self.reason = ""  # why `batches` stopped
         self.started = time.monotonic()
@@ -106,13 +109,18 @@ class StopRules:
 
     def decide(self, reason: str, batch: Any, step: int) -> str:
         """Every rank's reason to stop, from each rank's `reason` ("", a signal's name or one of REASONS) in one
-        all-reduce: a signal any rank got (each names its own; rank 0 says one another rank got), else the REASONS
-        that comes last. With none, a `batch` that is a Failure on any rank raises ClipLoadError on every rank (the
-        lowest such rank's); a lone process keeps its own reason and raises its own Failure."""
+        all-reduce: a write rank 0 held (first: it stops every rank with its WriteError), else a signal any rank got
+        (each names its own; rank 0 says one another rank got), else the REASONS that comes last. With none, a
+        `batch` that is a Failure on any rank raises ClipLoadError on every rank (the lowest such rank's); a lone
+        process keeps its own reason and raises its own Failure."""
         own = signal.Signals[reason] if reason.startswith("SIG") else 0
         failure = batch if isinstance(batch, Failure) else None
-        signum, stop, failed = largest([own, REASONS.index(reason) if not own else 0, failed_code(failure, self.dist)],
-                                       self.dist, self.device)
+        held = self.writes.failed
+        signum, stop, failed, unwritten = largest(
+            [own, REASONS.index(reason) if not own else 0, failed_code(failure, self.dist), int(held is not None)],
+            self.dist, self.device)
+        if unwritten:  # only rank 0 writes
+            stop_every_rank(failure_of(self.dist.world_size, held, self.dist), self.dist)
         if signum:
             if not own and self.dist.is_main:
                 say(f"{signal.Signals(signum).name} (sent to another rank): stopping at step {step} and saving a "

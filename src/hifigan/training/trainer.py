@@ -29,13 +29,13 @@ from hifigan.training.best_checkpoint import BestCheckpoint
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
-    first_failure,
     from_main,
     reported_once,
     training_device,
     wrap_ddp,
 )
 from hifigan.training.graphed import graphed_step
+from hifigan.training.held_writes import HeldWrites, held, stop_on_failure
 from hifigan.training.options import TrainOptions, settled
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
@@ -92,6 +92,7 @@ class Trainer:
         self.best = BestCheckpoint()  # the lowest validation mel L1 and its step (rank 0's: it validates)
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
+        self.writes = HeldWrites()  # rank 0's writes: under torchrun, fit holds a failed one until the ranks agree
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
         self.run_settings: dict[str, Any] = option_settings(self.options)  # carried likewise (run_settings)
 
@@ -142,6 +143,7 @@ class Trainer:
             self.graphed.reset()
         return init_from(self.state, path, discriminators, obj)
 
+    @held  # a failed write under torchrun: held by fit until the ranks agree to stop (training.held_writes)
     def save_checkpoint(self) -> Path | None:
         """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it (and best.pt at the best) and keeps the
         newest `keep` files and the best; a step saved already (the one resumed from) may become the best."""
@@ -174,7 +176,7 @@ class Trainer:
         if message:
             self.say(message, warning=True)
             if self.log:
-                self.log.event(self.step, "nonfinite", message)
+                self.writes.run(lambda: self.log.event(self.step, "nonfinite", message))
             newest = self.last_checkpoint or next(reversed(checkpoint_files(self.ckpt_dir)), None)  # or resumed
             diverged = self.nonfinite.diverged(self.step, newest)
             if diverged is not None:  # on every rank at once (the gradient norm is all-reduced): rank 0 says it
@@ -183,27 +185,28 @@ class Trainer:
 
     def validate(self) -> float:
         """Mean mel L1 over the held-out clips, whole utterances as the official code, on rank 0 (the others get
-        NaN); a held-out clip that no longer loads raises ClipLoadError on every rank."""
+        NaN); a held-out clip that no longer loads, or a write rank 0 held, stops every rank."""
         value, failure = float("nan"), None
         if self.dist.is_main:
             try:
-                value = self.validation.run(self.generator, self.step, self.epoch, self.log)
-                self.last_validated_step = self.step
-                self._offer_best(value)
+                value = self._validate_here()  # None: a write failed (held)
             except ClipLoadError as e:
                 failure = Failure(e.path, e.problem)
-        failure = first_failure(failure, self.dist, self.device)
-        if failure is not None:
-            raise ClipLoadError(failure.path, failure.problem)
-        return value
+        stop_on_failure(failure, self.writes, self.dist, self.device)
+        return float("nan") if value is None else value
 
-    def _offer_best(self, value: float) -> None:
-        """A new best (strictly lower) is said and logged; this step's checkpoint will be saved as best.pt."""
+    @held
+    def _validate_here(self) -> float:
+        """Rank 0's validation: a new best (strictly lower) is said and logged; this step's checkpoint will be saved
+        as best.pt."""
+        value = self.validation.run(self.generator, self.step, self.epoch, self.log)
+        self.last_validated_step = self.step
         if self.best.offer(value, self.step):
             message = f"step {self.step}: val/mel_l1 {value:.4f}, the best so far (best.pt: this step's checkpoint)"
             self.say(message)
             if self.log:
                 self.log.event(self.step, "best", message)
+        return value
 
     def vocode_held_out(self) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
         """(index, input mel, reference audio, generated audio on the CPU) per held-out utterance, in order."""
@@ -218,14 +221,15 @@ class Trainer:
         deterministic algorithms are on for this call only; torch's default dtype is float32 for it. Returns why it
         stopped: "max_steps", "epochs", "time" or the signal name."""
         state, dist = self.state, self.dist
-        rules = StopRules(max_steps, epochs, max_minutes, dist, self.device)
+        rules = StopRules(max_steps, epochs, max_minutes, dist, self.device, self.writes)
         rules.warn_if_past(state.step)
-        self.open_log()
-        wrap_ddp(state, dist, self.device)
-        rate = StepRate(state.step)
-        bar = progress_bar(state.step, max_steps) if dist.is_main and self.options.progress else None
-        with deterministic_algorithms(self.options.deterministic), rules:
+        bar, hold = None, dist.active and dist.world_size > 1  # hold: a failed write stops every rank (held_writes)
+        with self.writes.holding(hold), deterministic_algorithms(self.options.deterministic), rules:
             try:
+                self.open_log()
+                wrap_ddp(state, dist, self.device)
+                rate = StepRate(state.step)
+                bar = progress_bar(state.step, max_steps) if dist.is_main and self.options.progress else None
                 for batch in rules.batches(self.data, state):  # until a limit or a signal, on every rank alike
                     result = self.train_step(batch)
                     if bar is not None:
@@ -238,10 +242,12 @@ class Trainer:
                 if from_main(self.last_validated_step != state.step and self.options.validation_interval > 0, dist):
                     self.validate()
                 self.save_checkpoint()
+                self.writes.share(dist)
             except ClipLoadError as e:  # on every rank at once; between steps the state is whole: keep it, stop
                 self._log_step(rate)  # as at a normal end
                 self.save_checkpoint()
-                saved = from_main(self.last_checkpoint, dist)  # the other ranks wait for rank 0's save
+                self.writes.share(dist)  # a failed write first; then the ranks wait for rank 0's save
+                saved = from_main(self.last_checkpoint, dist)
                 raise reported_once(e.stopped(saved, state.step, Path(self.options.out)), dist) from None
             finally:
                 if bar is not None:
@@ -264,6 +270,7 @@ class Trainer:
         if (options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0) or self.best.step == step:
             self.save_checkpoint()  # a new best is saved at its step, whatever the interval
 
+    @held
     def _log_step(self, rate: StepRate) -> None:
         """The newest step's scalars (a finite step not logged yet), with the step rate."""
         if self.log and self.unlogged is not None:
@@ -277,6 +284,7 @@ class Trainer:
         if self.dist.is_main and (warning or not self.options.quiet):
             say(message)
 
+    @held
     def open_log(self) -> None:
         """Rank 0 creates the run folder (those it makes are removed if the command fails: hifigan.atomic) and opens
         its log (TensorBoard + log.jsonl); stale temporaries go."""
