@@ -1,7 +1,7 @@
 """The stop rules of a run (training.stop_rules): a signal stops every rank of a job at the same step, each naming
 the signal, which the job says once (rank 0), whichever rank got it (two spawned gloo processes, no model); a job
 of one process decides alone; each limit at its exact value; a resume at an epoch's end (an older checkpoint)
-ends that epoch before a limit is checked."""
+ends that epoch before a limit is checked; rank 0 holds SIGTERM for an error every rank met until it is released."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ import torch
 
 from hifigan.audio import find_audio
 from hifigan.data.carried import ClipLoadError, Failure
-from hifigan.training.data_parallel import DistInfo, RunData
+from hifigan.errors import HifiganError
+from hifigan.training.data_parallel import DistInfo, RunData, release_sigterm, reported_once
 from hifigan.training.state import new_state
 from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
@@ -57,6 +58,33 @@ def test_a_signal_to_one_rank_stops_every_rank_naming_it_and_rank_zero_says_it(t
     assert ranks == [
         {"reason": "SIGTERM", "said": "SIGTERM (sent to another rank): stopping at step 1 and saving a checkpoint\n"},
         {"reason": "SIGTERM", "said": ""}]
+
+
+def held_sigterm_main(rank: int, root: str, port: int) -> None:
+    """One rank: an error both ranks met, reported once; what rank 0's SIGTERM does while held and once released (its
+    own handler, set before), and which error each rank got, to rank<r>.json."""
+    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
+                                         timeout=timedelta(seconds=60))
+    got: list[int] = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
+    try:
+        error = reported_once(HifiganError("a.wav", "gone"), DistInfo(rank, 2, rank, True))
+    finally:
+        torch.distributed.destroy_process_group()
+    os.kill(os.getpid(), signal.SIGTERM)  # held on rank 0: ignored
+    held = signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    release_sigterm()
+    os.kill(os.getpid(), signal.SIGTERM)
+    (Path(root) / f"rank{rank}.json").write_text(json.dumps({"error": type(error).__name__, "held": held, "got": got}))
+
+
+def test_rank_zero_holds_sigterm_for_a_shared_error_until_released(tmp_path):
+    """Rank 0 ignores SIGTERM from the shared error on (torchrun's, once another rank ends, would kill it before it
+    prints the error) until release_sigterm gives back the handler it had; the other rank never holds it."""
+    torch.multiprocessing.spawn(held_sigterm_main, args=(str(tmp_path), free_port()), nprocs=2)
+    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
+    assert ranks == [{"error": "HifiganError", "held": True, "got": [signal.SIGTERM]},
+                     {"error": "ReportedElsewhere", "held": False, "got": [signal.SIGTERM, signal.SIGTERM]}]
 
 
 def test_a_job_of_one_process_decides_alone_without_a_collective():

@@ -144,15 +144,26 @@ def failure_of(code: int, failure: Failure | None, dist: DistInfo) -> Failure | 
     return box[0]
 
 
+_held_sigterm: list[Any] = []  # SIGTERM's handler before reported_once held it (rank 0), until release_sigterm
+
+
 def reported_once(error: HifiganError, dist: DistInfo) -> HifiganError:
     """`error`, which every rank met at once, as rank 0 raises it; the others raise it as ReportedElsewhere (the
     command line prints it once, from rank 0). torchrun stops a job's other processes (SIGTERM) as soon as one has
-    ended, so rank 0 ignores SIGTERM from here (its process ends with the error) and the ranks sync once before
-    any of them raises: none can end before rank 0 is sure to print the error."""
-    if dist.is_main and dist.world_size > 1 and is_main_thread():
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ended, so rank 0 holds SIGTERM (ignores it) from here until the error is printed (the command line then ends
+    the process; a script calls release_sigterm), and the ranks sync once before any of them raises: none can end
+    before rank 0 is sure to print the error."""
+    if dist.is_main and dist.world_size > 1 and is_main_thread() and not _held_sigterm:
+        _held_sigterm.append(signal.signal(signal.SIGTERM, signal.SIG_IGN))
     from_main(None, dist)
     return error if dist.is_main else ReportedElsewhere(error.path, error.problem)
+
+
+def release_sigterm() -> None:
+    """SIGTERM's handler as it was before an error every rank met held it (reported_once), for a script that calls
+    training.job.train under torchrun and, having printed that error on rank 0, goes on; nothing when none is held."""
+    if _held_sigterm and is_main_thread():
+        signal.signal(signal.SIGTERM, _held_sigterm.pop())
 
 
 def wrap_ddp(state: TrainingState, dist: DistInfo, device: torch.device) -> None:
