@@ -68,3 +68,35 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
     assert capsys.readouterr().err.strip().endswith(f"best: {ckpts / 'ckpt_00000002.pt'} "
                                                     f"(val/mel_l1 {values[2]:.4f}, best.pt)")
+
+
+def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_with_it(tmp_path, tiny_corpus,
+                                                                                       capsys):
+    """Checkpoints every step, validation every 2: step 3 is saved, then the end's validation makes it the best; a
+    resume of ckpt 1 (no best stored) that trains nothing validates step 1, the best of its history. Each time the
+    file best.pt links is written again, storing itself as the best, and becomes latest.pt (the history that saved
+    last); the rewound steps are set aside."""
+    config = save_config_json(tmp_path / "c.json", tiny_config())
+    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2",
+                 "--no-progress", "--validation-interval", "2", "--checkpoint-interval", "1", "--keep", "3",
+                 "--out", str(run), "--max-steps", "3"]) == 0
+    values = _validations(run)
+    assert list(values) == [2, 3] and values[3] < values[2]  # the default lr: each validation lower
+    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")
+    assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000003.pt")
+    assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": values[3], "step": 3}
+    assert read_checkpoint(ckpts / "ckpt_00000001.pt")["best"] is None
+    capsys.readouterr()
+
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "1"]) == 0
+    value = _validations(run)[1]
+    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt.superseded",
+                             "ckpt_00000003.pt.superseded", "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000001.pt")
+    assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000001.pt")
+    assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": value, "step": 1}
+    assert capsys.readouterr().err.strip().endswith(
+        f"checkpoint: {ckpts / 'ckpt_00000001.pt'}; best: {ckpts / 'ckpt_00000001.pt'} (val/mel_l1 {value:.4f}, "
+        "best.pt)")

@@ -112,14 +112,14 @@ def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep:
     newest `keep` when it is older).
 
     Files numbered `step` or above, or above `after` (this history's previous save, or the step it resumed from),
-    belong to another history (a resume from an older checkpoint, or past one that did not load; a run never saves
-    one step twice): they are set aside (set_aside), never deleted or overwritten, so that a later --resume follows
-    this one.
+    belong to another history (a resume from an older checkpoint, or past one that did not load): they are set aside
+    (set_aside), never deleted or overwritten, so that a later --resume follows this one. A step saved again
+    (`after` == `step`: its checkpoint has become the best since) replaces this history's own file.
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = step_checkpoint(folder, step)
     first_foreign = step if after is None else min(step, after + 1)
-    if path.exists():
+    if path.exists() and after != step:
         set_aside(path)
     write_checkpoint(path, payload)
     point_latest(path)

@@ -14,7 +14,6 @@ import torch
 from hifigan.atomic import prepare_output_dir
 from hifigan.checkpoints.run_files import (
     checkpoint_files,
-    mark_best,
     remove_stale_temporaries,
     require_training_state,
     save_step_checkpoint,
@@ -90,6 +89,7 @@ class Trainer:
         self.unlogged: tuple[dict[str, float], int] | None = None  # the newest step's (scalars, epoch), not logged yet
         self.last_checkpoint: Path | None = None  # the checkpoint this trainer wrote last (rank 0)
         self.best = BestCheckpoint()  # the lowest validation mel L1 and its step (rank 0's: it validates)
+        self.saved_best: dict[str, Any] | None = None  # the best that the checkpoint of last_saved_step stores
         self.ckpt_dir = Path(options.out) / "checkpoints"
         self.log: RunLog | None = None
         self.writes = HeldWrites()  # rank 0's writes: under torchrun, fit holds a failed one until the ranks agree
@@ -130,6 +130,7 @@ class Trainer:
                       self.steps_per_epoch)
         self.last_saved_step = self.step
         self.best = BestCheckpoint.restored(obj)
+        self.saved_best = self.best.payload()
 
     def start_discriminators(self) -> None:
         """The discriminators train from the next step on: the generator-only warm-up ends now, whatever the config
@@ -146,16 +147,13 @@ class Trainer:
     @held  # a failed write under torchrun: held by fit until the ranks agree to stop (training.held_writes)
     def save_checkpoint(self) -> Path | None:
         """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it (and best.pt at the best) and keeps the
-        newest `keep` files and the best; a step saved already (the one resumed from) may become the best."""
-        if not self.dist.is_main:
-            return None
-        if self.step == self.last_saved_step:
-            if self.best.step == self.step:
-                mark_best(self.ckpt_dir, self.step)
+        newest `keep` files and the best. A step saved already (at an interval, or the one resumed from) is written
+        again where its validation made it the best since, so that best.pt's file stores itself as the best."""
+        if not self.dist.is_main or (self.step == self.last_saved_step and self.best.payload() == self.saved_best):
             return None
         path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep,
                                     after=self.last_saved_step, best=self.best.step)
-        self.last_saved_step, self.last_checkpoint = self.step, path
+        self.last_saved_step, self.last_checkpoint, self.saved_best = self.step, path, self.best.payload()
         if self.log:
             self.log.event(self.step, "checkpoint", str(path))
         return path
