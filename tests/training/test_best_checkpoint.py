@@ -100,3 +100,24 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     assert capsys.readouterr().err.strip().endswith(
         f"checkpoint: {ckpts / 'ckpt_00000001.pt'}; best: {ckpts / 'ckpt_00000001.pt'} (val/mel_l1 {value:.4f}, "
         "best.pt)")
+
+
+def test_a_resumed_history_with_no_best_takes_best_pt_away_at_its_first_save(tmp_path, tiny_corpus, capsys):
+    """ckpt 1 was saved before the first validation (step 2, the best): a resume of it that does not validate saves
+    a step 2 of its own, which has no best; best.pt no longer names the abandoned step 2 (set aside, not lost)."""
+    config = save_config_json(tmp_path / "c.json", tiny_config())
+    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2",
+                 "--no-progress", "--validation-interval", "2", "--checkpoint-interval", "1", "--out", str(run),
+                 "--max-steps", "2"]) == 0
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
+    abandoned = read_checkpoint(ckpts / "best.pt")["best"]
+    assert abandoned["step"] == 2 and read_checkpoint(ckpts / "ckpt_00000001.pt")["best"] is None
+    capsys.readouterr()
+
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "2",
+                 "--validation-interval", "0"]) == 0
+    assert _names(ckpts) == ["ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000002.pt.superseded", "latest.pt"]
+    assert read_checkpoint(ckpts / "latest.pt")["best"] is None
+    assert read_checkpoint(ckpts / "ckpt_00000002.pt.superseded")["best"] == abandoned
+    assert capsys.readouterr().err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000002.pt'}")  # no best named

@@ -109,7 +109,8 @@ def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep:
     """Write folder/ckpt_<step>.pt atomically, point latest.pt at it, keep it and the `keep` - 1 newest before it.
 
     `best`: the step of the run's best checkpoint: best.pt points at it and it is never removed (kept besides the
-    newest `keep` when it is older).
+    newest `keep` when it is older). Where this history has none (None), or its file is gone, best.pt is removed: it
+    named another history's checkpoint (one resumed past, kept under its own name or set aside).
 
     Files numbered `step` or above, or above `after` (this history's previous save, or the step it resumed from),
     belong to another history (a resume from an older checkpoint, or past one that did not load): they are set aside
@@ -123,8 +124,8 @@ def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep:
         set_aside(path)
     write_checkpoint(path, payload)
     point_latest(path)
-    if best is not None:
-        mark_best(folder, best)
+    if best is None or mark_best(folder, best) is None:
+        (folder / BEST).unlink(missing_ok=True)
     others = [p for p in checkpoint_files(folder) if p != path]
     for foreign in (p for p in others if step_of(p) >= first_foreign):
         set_aside(foreign)
