@@ -121,3 +121,30 @@ def test_a_resumed_history_with_no_best_takes_best_pt_away_at_its_first_save(tmp
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
     assert read_checkpoint(ckpts / "ckpt_00000002.pt.superseded")["best"] == abandoned
     assert capsys.readouterr().err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000002.pt'}")  # no best named
+
+
+def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_afresh(tmp_path, tiny_corpus,
+                                                                                        capsys):
+    """--keep 2, validation every 2: ckpt 3 stores step 2 as its best, and step 4's new best made --keep remove
+    ckpt 2. A resume of ckpt 3 says so and starts the best afresh; its save at step 4 takes best.pt away from the
+    abandoned step 4 (set aside) and names no best."""
+    config = save_config_json(tmp_path / "c.json", tiny_config())
+    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2",
+                 "--no-progress", "--validation-interval", "2", "--checkpoint-interval", "1", "--keep", "2",
+                 "--out", str(run), "--max-steps", "4"]) == 0
+    values = _validations(run)
+    assert _names(ckpts) == ["best.pt", "ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
+    assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": values[2], "step": 2}
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000004.pt")
+    capsys.readouterr()
+
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000003.pt"), "--no-progress", "--max-steps", "4",
+                 "--validation-interval", "0"]) == 0
+    err = capsys.readouterr().err
+    assert (f"best: {ckpts / 'ckpt_00000002.pt'} (val/mel_l1 {values[2]:.4f}), the best of the checkpoint resumed, "
+            "is gone (--keep removes a best once a later one replaces it): best.pt starts afresh with this run's "
+            "next validation\n") in err
+    assert err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000004.pt'}")
+    assert _names(ckpts) == ["ckpt_00000003.pt", "ckpt_00000004.pt", "ckpt_00000004.pt.superseded", "latest.pt"]
+    assert read_checkpoint(ckpts / "latest.pt")["best"] is None

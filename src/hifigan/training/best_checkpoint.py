@@ -2,13 +2,17 @@
 (strictly lower) makes that step's checkpoint the best: the trainer saves one at that step (when the intervals
 differ, the checkpoint interval has not written one), best.pt points at it and --keep never removes it. Every
 checkpoint stores the value and step under BEST_KEY, so --resume continues the comparison (a checkpoint made
-before it was stored starts afresh). Rank 0 validates, so rank 0 alone keeps it."""
+before it was stored starts afresh, as does one whose best file is gone: `held`). Rank 0 validates, so rank 0 alone
+keeps it."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from hifigan.checkpoints.run_files import step_checkpoint
 
 BEST_KEY = "best"  # the checkpoint key: {"value": mel L1, "step": step}, or None before any validation
 
@@ -38,3 +42,13 @@ class BestCheckpoint:
         if not isinstance(stored, dict) or not {"value", "step"} <= stored.keys():
             return cls()
         return cls(float(stored["value"]), int(stored["step"]))
+
+
+def held(best: BestCheckpoint, folder: Path) -> tuple[BestCheckpoint, str | None]:
+    """`best` where its checkpoint is in `folder`; else a fresh one and the line that says so, since best.pt cannot
+    name it: a resume back past a later best, for which --keep removed it (best.pt is never another history's)."""
+    if best.step is None or step_checkpoint(folder, best.step).exists():
+        return best, None
+    return BestCheckpoint(), (f"best: {step_checkpoint(folder, best.step)} (val/mel_l1 {best.value:.4f}), the best "
+                              "of the checkpoint resumed, is gone (--keep removes a best once a later one replaces "
+                              "it): best.pt starts afresh with this run's next validation")

@@ -180,8 +180,9 @@ def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, r
     """Restore the resumed checkpoint or load the --init-from weights into `trainer`; what to say of it."""
     lines = []
     if resume_obj is not None:
-        trainer.restore(resume_obj, resume_path)
+        gone = trainer.restore(resume_obj, resume_path)
         lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
+        lines += [gone] if gone else []
     elif job.init_from is not None:
         lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj)
     return lines

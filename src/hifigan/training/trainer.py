@@ -24,7 +24,7 @@ from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
-from hifigan.training.best_checkpoint import BestCheckpoint
+from hifigan.training.best_checkpoint import BestCheckpoint, held
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
@@ -120,8 +120,9 @@ class Trainer:
         return self.state.payload(batch_size=self.config.batch_size, world_size=self.dist.world_size,
                                   data=self.data_spec, run=self.run_settings, best=self.best.payload())
 
-    def restore(self, obj: dict[str, Any], source: Path) -> None:
-        """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG)."""
+    def restore(self, obj: dict[str, Any], source: Path) -> str | None:
+        """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG); a line
+        to say where the best it stores has no file here (see best_checkpoint.held)."""
         require_training_state(obj, source)
         self.state.restore(obj, source)
         if self.graphed is not None:
@@ -129,8 +130,9 @@ class Trainer:
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
                       self.steps_per_epoch)
         self.last_saved_step = self.step
-        self.best = BestCheckpoint.restored(obj)
+        self.best, gone = held(BestCheckpoint.restored(obj), self.ckpt_dir)
         self.saved_best = self.best.payload()
+        return gone
 
     def start_discriminators(self) -> None:
         """The discriminators train from the next step on: the generator-only warm-up ends now, whatever the config
