@@ -69,13 +69,23 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     assert capsys.readouterr().err.strip().endswith(f"best: {ckpts / 'ckpt_00000002.pt'} "
                                                     f"(val/mel_l1 {values[2]:.4f}, best.pt)")
 
+    # A resume from best.pt goes back to step 2: its save at step 3 sets the later step 4 aside, best.pt stays.
+    assert main(["train", "--resume", str(ckpts / "best.pt"), "--max-steps", "3", "--no-progress",
+                 "--validation-interval", "0"]) == 0
+    assert f"resumed from {ckpts / 'best.pt'} at step 2" in capsys.readouterr().err
+    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "ckpt_00000004.pt.superseded",
+                             "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
+
 
 def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_with_it(tmp_path, tiny_corpus,
                                                                                        capsys):
     """Checkpoints every step, validation every 2: step 3 is saved, then the end's validation makes it the best; a
     resume of ckpt 1 (no best stored) that trains nothing validates step 1, the best of its history. Each time the
     file best.pt links is written again, storing itself as the best, and becomes latest.pt (the history that saved
-    last); the rewound steps are set aside."""
+    last); the rewound steps are set aside. In between, a resume back past the best (step 3) to step 2 moves
+    best.pt to step 2 at its first save, not to a step of the abandoned history."""
     config = save_config_json(tmp_path / "c.json", tiny_config())
     run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2",
@@ -88,12 +98,21 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000003.pt")
     assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": values[3], "step": 3}
     assert read_checkpoint(ckpts / "ckpt_00000001.pt")["best"] is None
+
+    # Back to step 2, past the later best at step 3: the first save points best.pt at step 2, the resumed history's.
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000002.pt"), "--no-progress", "--max-steps", "3",
+                 "--validation-interval", "0"]) == 0
+    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt",
+                             "ckpt_00000003.pt.superseded", "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
     capsys.readouterr()
 
-    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "1"]) == 0
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "1",
+                 "--validation-interval", "2"]) == 0
     value = _validations(run)[1]
     assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt.superseded",
-                             "ckpt_00000003.pt.superseded", "latest.pt"]
+                             "ckpt_00000003.pt.superseded", "ckpt_00000003.pt.superseded.1", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000001.pt")
     assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000001.pt")
     assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": value, "step": 1}
