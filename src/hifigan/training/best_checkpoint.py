@@ -2,7 +2,7 @@
 (strictly lower) makes that step's checkpoint the best: the trainer saves one at that step (when the intervals
 differ, the checkpoint interval has not written one), best.pt points at it and --keep never removes it. Every
 checkpoint stores the value and step under BEST_KEY, so --resume continues the comparison (a checkpoint made
-before it was stored starts afresh, as does one whose best file is gone: `held`). Rank 0 validates, so rank 0 alone
+before it was stored starts afresh, as does one whose best file is gone: `on_disk`). Rank 0 validates, so rank 0 alone
 keeps it."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class BestCheckpoint:
         return cls(float(stored["value"]), int(stored["step"]))
 
 
-def held(best: BestCheckpoint, folder: Path) -> tuple[BestCheckpoint, str | None]:
+def on_disk(best: BestCheckpoint, folder: Path) -> tuple[BestCheckpoint, str | None]:
     """`best` where its checkpoint is in `folder`; else a fresh one and the line that says so, since best.pt cannot
     name it: a resume back past a later best, for which --keep removed it (best.pt is never another history's)."""
     if best.step is None or step_checkpoint(folder, best.step).exists():

@@ -24,7 +24,7 @@ from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
-from hifigan.training.best_checkpoint import BestCheckpoint, held
+from hifigan.training.best_checkpoint import BestCheckpoint, on_disk
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
@@ -122,7 +122,7 @@ class Trainer:
 
     def restore(self, obj: dict[str, Any], source: Path) -> str | None:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG); a line
-        to say where the best it stores has no file here (see best_checkpoint.held)."""
+        to say where the best it stores has no file here (see best_checkpoint.on_disk)."""
         require_training_state(obj, source)
         self.state.restore(obj, source)
         if self.graphed is not None:
@@ -130,7 +130,7 @@ class Trainer:
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
                       self.steps_per_epoch)
         self.last_saved_step = self.step
-        self.best, gone = held(BestCheckpoint.restored(obj), self.ckpt_dir)
+        self.best, gone = on_disk(BestCheckpoint.restored(obj), self.ckpt_dir)
         self.saved_best = self.best.payload()
         return gone
 
