@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,6 +18,15 @@ from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def _new_run(tmp_path, corpus, *args: str) -> tuple[Path, Path]:
+    """A new tiny run (2 held-out clips, no progress bar) with `args`; its folder and checkpoints folder."""
+    config = save_config_json(tmp_path / "c.json", tiny_config())
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(corpus), "--config", str(config), "--valid-count", "2", "--no-progress",
+                 "--out", str(run), *args]) == 0
+    return run, run / "checkpoints"
 
 
 def _names(folder) -> list[str]:
@@ -86,11 +96,8 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     file best.pt links is written again, storing itself as the best, and becomes latest.pt (the history that saved
     last); the rewound steps are set aside. In between, a resume back past the best (step 3) to step 2 moves
     best.pt to step 2 at its first save, not to a step of the abandoned history."""
-    config = save_config_json(tmp_path / "c.json", tiny_config())
-    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
-    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2",
-                 "--no-progress", "--validation-interval", "2", "--checkpoint-interval", "1", "--keep", "3",
-                 "--out", str(run), "--max-steps", "3"]) == 0
+    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1", "--keep",
+                          "3", "--max-steps", "3")
     values = _validations(run)
     assert list(values) == [2, 3] and values[3] < values[2]  # the default lr: each validation lower
     assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
@@ -124,11 +131,8 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
 def test_a_resumed_history_with_no_best_takes_best_pt_away_at_its_first_save(tmp_path, tiny_corpus, capsys):
     """ckpt 1 was saved before the first validation (step 2, the best): a resume of it that does not validate saves
     a step 2 of its own, which has no best; best.pt no longer names the abandoned step 2 (set aside, not lost)."""
-    config = save_config_json(tmp_path / "c.json", tiny_config())
-    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
-    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2",
-                 "--no-progress", "--validation-interval", "2", "--checkpoint-interval", "1", "--out", str(run),
-                 "--max-steps", "2"]) == 0
+    _, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1",
+                       "--max-steps", "2")
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
     abandoned = read_checkpoint(ckpts / "best.pt")["best"]
     assert abandoned["step"] == 2 and read_checkpoint(ckpts / "ckpt_00000001.pt")["best"] is None
@@ -147,11 +151,8 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
     """--keep 2, validation every 2: ckpt 3 stores step 2 as its best, and step 4's new best made --keep remove
     ckpt 2. A resume of ckpt 3 says so and starts the best afresh; its save at step 4 takes best.pt away from the
     abandoned step 4 (set aside) and names no best."""
-    config = save_config_json(tmp_path / "c.json", tiny_config())
-    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
-    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(config), "--valid-count", "2",
-                 "--no-progress", "--validation-interval", "2", "--checkpoint-interval", "1", "--keep", "2",
-                 "--out", str(run), "--max-steps", "4"]) == 0
+    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1", "--keep",
+                          "2", "--max-steps", "4")
     values = _validations(run)
     assert _names(ckpts) == ["best.pt", "ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
     assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": values[2], "step": 2}
