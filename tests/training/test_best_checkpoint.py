@@ -168,3 +168,24 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
     assert err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000004.pt'}")
     assert _names(ckpts) == ["ckpt_00000003.pt", "ckpt_00000004.pt", "ckpt_00000004.pt.superseded", "latest.pt"]
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
+
+
+def test_a_resume_into_another_run_folder_says_its_best_is_not_there(tmp_path, tiny_corpus, capsys):
+    """--resume of run A's ckpt 3 (its own best, validated at the end) with --out B: best.pt, which names a file of
+    its own folder, starts afresh there, and the line names A's file, not a B/checkpoints file that never existed."""
+    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1",
+                          "--max-steps", "3")
+    value = _validations(run)[3]
+    assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": value, "step": 3}
+    capsys.readouterr()
+
+    fork = tmp_path / "fork"
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000003.pt"), "--out", str(fork), "--no-progress",
+                 "--max-steps", "4", "--validation-interval", "0"]) == 0
+    err = capsys.readouterr().err
+    assert (f"best: {ckpts / 'ckpt_00000003.pt'} (val/mel_l1 {value:.4f}), the best of the checkpoint resumed, is "
+            f"not in this run's folder ({fork / 'checkpoints'}): best.pt starts afresh with this run's next "
+            "validation\n") in err
+    assert _names(fork / "checkpoints") == ["ckpt_00000004.pt", "latest.pt"]
+    assert read_checkpoint(fork / "checkpoints" / "latest.pt")["best"] is None
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")  # A's own, untouched

@@ -2,8 +2,8 @@
 (strictly lower) makes that step's checkpoint the best: the trainer saves one at that step (when the intervals
 differ, the checkpoint interval has not written one), best.pt points at it and --keep never removes it. Every
 checkpoint stores the value and step under BEST_KEY, so --resume continues the comparison (a checkpoint made
-before it was stored starts afresh, as does one whose best file is gone: `on_disk`). Rank 0 validates, so rank 0 alone
-keeps it."""
+before it was stored starts afresh, as does one whose best file is not in the run's folder: `on_disk`). Rank 0
+validates, so rank 0 alone keeps it."""
 
 from __future__ import annotations
 
@@ -44,11 +44,16 @@ class BestCheckpoint:
         return cls(float(stored["value"]), int(stored["step"]))
 
 
-def on_disk(best: BestCheckpoint, folder: Path) -> tuple[BestCheckpoint, str | None]:
+def on_disk(best: BestCheckpoint, folder: Path, source: Path) -> tuple[BestCheckpoint, str | None]:
     """`best` where its checkpoint is in `folder`; else a fresh one and the line that says so, since best.pt cannot
-    name it: a resume back past a later best, for which --keep removed it (best.pt is never another history's)."""
-    if best.step is None or step_checkpoint(folder, best.step).exists():
+    name it: a resume back past a later best, for which --keep removed it, or from another folder than `folder`
+    (`source`, the checkpoint resumed; best.pt is never another history's)."""
+    own = Path(source).parent.resolve() == Path(folder).resolve()
+    if best.step is None or (own and step_checkpoint(folder, best.step).exists()):
         return best, None
-    return BestCheckpoint(), (f"best: {step_checkpoint(folder, best.step)} (val/mel_l1 {best.value:.4f}), the best "
-                              "of the checkpoint resumed, is gone (--keep removes a best once a later one replaces "
-                              "it): best.pt starts afresh with this run's next validation")
+    where = ("is gone (--keep removes a best once a later one replaces it)" if own else
+             f"is not in this run's folder ({folder})")
+    return BestCheckpoint(), (f"best: {step_checkpoint(folder if own else Path(source).parent, best.step)} (val/mel_l1 "
+                              f"{best.value:.4f}), the best of the checkpoint resumed, {where}: best.pt starts "
+                              "afresh with this run's next validation")
+

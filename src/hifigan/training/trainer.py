@@ -130,7 +130,7 @@ class Trainer:
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
                       self.steps_per_epoch)
         self.last_saved_step = self.step
-        self.best, gone = on_disk(BestCheckpoint.restored(obj), self.ckpt_dir)
+        self.best, gone = on_disk(BestCheckpoint.restored(obj), self.ckpt_dir, source)
         self.saved_best = self.best.payload()
         return gone
 
