@@ -189,3 +189,20 @@ def test_a_resume_into_another_run_folder_says_its_best_is_not_there(tmp_path, t
     assert _names(fork / "checkpoints") == ["ckpt_00000004.pt", "latest.pt"]
     assert read_checkpoint(fork / "checkpoints" / "latest.pt")["best"] is None
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")  # A's own, untouched
+
+
+def test_a_step_saved_again_never_replaces_another_historys_file_of_that_step(tmp_path, tiny_corpus):
+    """A resume of a set-aside ckpt 3 (ckpt_3.pt is the later history's) that trains nothing and whose validation
+    makes step 3 the best saves step 3 again: the later history's ckpt_3.pt is set aside, not overwritten."""
+    _, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "0", "--checkpoint-interval", "1",
+                        "--max-steps", "3")
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000002.pt"), "--no-progress", "--max-steps", "3"]) == 0
+    later = (ckpts / "ckpt_00000003.pt").read_bytes()
+    old = ckpts / "ckpt_00000003.pt.superseded"
+    assert main(["train", "--resume", str(old), "--no-progress", "--max-steps", "3", "--validation-interval",
+                 "2"]) == 0
+    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt",
+                             "ckpt_00000003.pt.superseded", "ckpt_00000003.pt.superseded.1", "latest.pt"]
+    assert (ckpts / "ckpt_00000003.pt.superseded.1").read_bytes() == later
+    assert read_checkpoint(ckpts / "best.pt")["best"]["step"] == 3
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")

@@ -99,13 +99,21 @@ def stored_discriminator_args(obj: dict[str, Any]) -> dict[str, Any]:
     return args if isinstance(args, dict) else {}
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` are one file (a hard link such as latest.pt is; a copy is not)."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def step_checkpoint(folder: Path, step: int) -> Path:
     """folder/ckpt_<step>.pt."""
     return folder / f"ckpt_{step:08d}.pt"
 
 
 def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep: int, after: int | None = None,
-                         best: int | None = None) -> Path:
+                         best: int | None = None, replaces: Path | None = None) -> Path:
     """Write folder/ckpt_<step>.pt atomically, point latest.pt at it, keep it and the `keep` - 1 newest before it.
 
     `best`: the step of the run's best checkpoint: best.pt points at it and it is never removed (kept besides the
@@ -115,12 +123,13 @@ def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep:
     Files numbered `step` or above, or above `after` (this history's previous save, or the step it resumed from),
     belong to another history (a resume from an older checkpoint, or past one that did not load): they are set aside
     (set_aside), never deleted or overwritten, so that a later --resume follows this one. A step saved again
-    (`after` == `step`: its checkpoint has become the best since) replaces this history's own file.
+    (`after` == `step`: its checkpoint has become the best since) replaces this history's own file, `replaces` (the
+    one saved or resumed from): a ckpt_<step>.pt that is another file (a resume of a set-aside one) is set aside.
     """
     folder.mkdir(parents=True, exist_ok=True)
     path = step_checkpoint(folder, step)
     first_foreign = step if after is None else min(step, after + 1)
-    if path.exists() and after != step:
+    if path.exists() and not (after == step and replaces is not None and _same_file(path, replaces)):
         set_aside(path)
     write_checkpoint(path, payload)
     point_latest(path)

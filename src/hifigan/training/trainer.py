@@ -88,6 +88,7 @@ class Trainer:
         self.last_saved_step = self.last_validated_step = -1
         self.unlogged: tuple[dict[str, float], int] | None = None  # the newest step's (scalars, epoch), not logged yet
         self.last_checkpoint: Path | None = None  # the checkpoint this trainer wrote last (rank 0)
+        self.resumed_from: Path | None = None  # the checkpoint file restored, which holds last_saved_step till a save
         self.best = BestCheckpoint()  # the lowest validation mel L1 and its step (rank 0's: it validates)
         self.saved_best: dict[str, Any] | None = None  # the best that the checkpoint of last_saved_step stores
         self.ckpt_dir = Path(options.out) / "checkpoints"
@@ -129,7 +130,7 @@ class Trainer:
             self.graphed.reset()
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
                       self.steps_per_epoch)
-        self.last_saved_step = self.step
+        self.last_saved_step, self.resumed_from = self.step, Path(source)
         self.best, gone = on_disk(BestCheckpoint.restored(obj), self.ckpt_dir, source)
         self.saved_best = self.best.payload()
         return gone
@@ -154,7 +155,8 @@ class Trainer:
         if not self.dist.is_main or (self.step == self.last_saved_step and self.best.payload() == self.saved_best):
             return None
         path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep,
-                                    after=self.last_saved_step, best=self.best.step)
+                                    after=self.last_saved_step, best=self.best.step,
+                                    replaces=self.last_checkpoint or self.resumed_from)
         self.last_saved_step, self.last_checkpoint, self.saved_best = self.step, path, self.best.payload()
         if self.log:
             self.log.event(self.step, "checkpoint", str(path))
