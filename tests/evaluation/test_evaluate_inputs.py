@@ -41,7 +41,7 @@ def test_folder_problems_are_named_with_every_files(folders, tmp_path, capsys):
                        "--system", f"m={tmp_path / 'missing'}", "--metrics", "snr", "-o", f"{out}/")
     line = failed_cleanly(code, err, out)
     assert problems(line) == [
-        "7 of 29 inputs are bad",  # each system's files with the recordings (7), the two folders as such
+        "7 of 15 inputs are bad",  # each file once: the 7 recordings, gen's 6, the two folders as such
         f"{gen_dir / 'extra.wav'}: no reference file with stem 'extra' in {ref_dir}",
         f"{tmp_path / 'missing'}: no such folder",
         f"{ref_dir / 'dup.wav'}: same stem as {ref_dir / 'dup.flac'}; cannot tell which to pair",

@@ -41,8 +41,8 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
     matched = {name: match_stems(recordings, folders[Path(folder)]) for name, folder in systems.items()}
     found = [*(e for folder in folders.values() for e in folder.problems), *chosen.problems,
              *(e for _, unpaired, _ in matched.values() for e in unpaired)]
-    empty = sum(not folder.files for folder in folders.values())  # named as a whole, so one input each
-    files = sum(total for _, _, total in matched.values()) + empty
+    # each file once (the recordings too, which every system shares); a folder without audio is named as a whole
+    files = sum(folder.count() or 1 for folder in folders.values())
     pairs = {name: paired for name, (paired, _, _) in matched.items()}
     check_pairs([pair for system in pairs.values() for pair in system], chosen.config, chosen.rate,
                 resample=resample, mix_to_mono=mix_to_mono, max_shift=max_shift, metrics=metrics, found=found,
