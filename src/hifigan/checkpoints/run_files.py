@@ -17,8 +17,9 @@ from hifigan.errors import CheckpointError
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
 # Keys of a training checkpoint that are not discriminators (each discriminator's weights are stored under its name).
+BEST_KEY = "best"  # the run's best so far: {"value": mel L1, "step": step}, None before any validation
 RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, "batch_size", "world_size", "rng",
-            "data", "run", "best")
+            "data", "run", BEST_KEY)
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
 OFFICIAL_G_PATTERN = re.compile(r"^g_(\d{8,})$")  # the official train.py's g_<steps>
 LATEST = "latest.pt"
@@ -193,7 +194,7 @@ def point(path: Path, name: str) -> None:
     it was; `path` stays too. Where `name` is `path` already, nothing is done (a rename between two links of one
     file would leave the temporary link)."""
     target = path.with_name(name)
-    if target.exists() and target.samefile(path):
+    if _same_file(target, path):
         return
     tmp = path.with_name(f".{name}.tmp")
     tmp.unlink(missing_ok=True)

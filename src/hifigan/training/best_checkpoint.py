@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hifigan.checkpoints.run_files import step_checkpoint
-
-BEST_KEY = "best"  # the checkpoint key: {"value": mel L1, "step": step}, or None before any validation
+from hifigan.checkpoints.run_files import BEST_KEY, step_checkpoint
 
 
 @dataclass
