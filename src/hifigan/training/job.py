@@ -32,7 +32,7 @@ from hifigan.training.options import TrainJob, check_counts, flag, validation_of
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
 from hifigan.training.resumed_config import check_config_again
-from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, taken_back_unless_saved
+from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.trainer import Trainer
 
@@ -199,10 +199,10 @@ def train(job: TrainJob) -> TrainResult:
             resume_path, resume_obj = find_resume_checkpoint(job.resume)
         out = job.options.out
         if out is None and resume_path is not None:  # the run folder that holds checkpoints/
-            out = resume_path.parent.parent if resume_path.parent.name == "checkpoints" else resume_path.parent
+            out = run_folder_of(resume_path)
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
-        check_run_folder(Path(out), resuming=resume_obj is not None)
+        check_run_folder(Path(out), resumed_from=resume_path)
         new_folder = dist.is_main and resume_obj is None and not (Path(out).exists() or Path(out).is_symlink())
         keep_given = job.options.keep is not None
         job, carried = carry(job, resume_obj)

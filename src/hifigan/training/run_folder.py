@@ -17,22 +17,42 @@ from hifigan.training.reporting import EVENTS, LOG_JSONL
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
 
 
-def check_run_folder(out: Path, resuming: bool) -> None:
+def run_folder_of(checkpoint: Path) -> Path:
+    """The run folder a checkpoint belongs to: the folder that holds its checkpoints/, or the file's own folder."""
+    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
+
+
+def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
     """The run folder must be a folder, and a new run's must hold no run's checkpoints (pruning and --resume would
     mix the two runs' files) nor an earlier run's logs (a run stopped before its first checkpoint, e.g. aborted by a
-    second Ctrl-C: the new run's steps would be logged after that run's, the same steps twice)."""
+    second Ctrl-C: the new run's steps would be logged after that run's, the same steps twice). A run resumed
+    `resumed_from` a checkpoint continues in that checkpoint's run folder, or else in a folder a new run may take:
+    its saves would set aside or prune another run's checkpoints (lost) and log after that run's steps."""
     if out.exists() and not out.is_dir():
         raise HifiganError(out, "is not a folder (--out is the run folder)")
-    if resuming:
+    if resumed_from is not None and _one_folder(out, run_folder_of(resumed_from)):
         return
     found = checkpoint_files(out / "checkpoints")
+    logs = run_logs(out)
+    if resumed_from is not None and (found or logs):
+        held = f"checkpoints ({found[-1].name})" if found else f"logs ({' and '.join(logs)})"
+        raise HifiganError(out, f"holds another run's {held}, which the run resumed from {resumed_from} would mix "
+                                f"with its own: give a new --out, or none to continue in "
+                                f"{run_folder_of(resumed_from)}")
     if found:
         raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
                                 f"{out}, or give a new --out")
-    logs = run_logs(out)
     if logs:
         raise HifiganError(out, f"holds an earlier run's logs ({' and '.join(logs)}) but no checkpoint: a "
                                 "new run would log its steps after that run's; move them away, or give a new --out")
+
+
+def _one_folder(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one folder (a symlink, another spelling); a folder not made yet is only itself."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return a.absolute() == b.absolute()
 
 
 def run_logs(out: Path) -> list[str]:
