@@ -40,6 +40,10 @@ class MelError(HifiganError, ValueError):
     too, so one `except ValueError` catches every bad mel the API is given."""
 
 
+class MelBinsError(MelError):
+    """A mel whose bin count is not the model's: the vocode command tells a [frames, bins] file by it."""
+
+
 class ConfigError(HifiganError):
     """A configuration that cannot be loaded or names unknown keys."""
 

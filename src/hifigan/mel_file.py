@@ -12,7 +12,7 @@ import torch
 
 from hifigan.atomic import atomic_path
 from hifigan.audio import AUDIO_SUFFIXES
-from hifigan.errors import MelError, first_line
+from hifigan.errors import MelBinsError, MelError, first_line
 from hifigan.mel_shape import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
 from hifigan.paths import require_file
 from hifigan.plural import count
@@ -57,7 +57,7 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
         mel = mel.T
     mel = checked_mel_values(mel, path, np.float32)
     if mel.shape[0] != num_mels:
-        raise MelError(path, f"mel has {count(mel.shape[0], 'bin')}, the model expects {num_mels}")
+        raise MelBinsError(path, f"mel has {count(mel.shape[0], 'bin')}, the model expects {num_mels}")
     if mel.shape[1] == 0:
         raise MelError(path, "mel has no frames")
     return mel

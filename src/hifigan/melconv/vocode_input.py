@@ -3,14 +3,13 @@ strictness), the conversion to the model's own mel convention, and the check bef
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from hifigan.errors import HifiganError, MelError
+from hifigan.errors import HifiganError, MelBinsError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention
 from hifigan.melconv.detect import detect
 from hifigan.melconv.model import ModelMel
@@ -98,8 +97,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
 def transposed_option(error: MelError, path: Path, model: ModelMel, options: MelInput) -> str | None:
     """The --mel-convention that reads `path` as [frames, num_mels], where `error` is about its bins and that layout
     fits (_transposed_fits); None otherwise. Its convention is the one named, else the model's own."""
-    about_bins = re.match(r"mel has \d+ bins?, the model expects", error.problem)  # load_mel's, "1 bin" too
-    if not about_bins or not _transposed_fits(path, model, options):
+    if not isinstance(error, MelBinsError) or not _transposed_fits(path, model, options):
         return None
     if options.convention is not None:  # the convention the user named, now read transposed
         own = parse_convention(options.convention)[1]
