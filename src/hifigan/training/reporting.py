@@ -164,8 +164,10 @@ def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") ->
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(10, 3.2), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
+    # A fixed layout (room for the labels, the colour bar in its own axes): matplotlib's constrained layout took 40% of
+    # a validation's media time, every validation.
+    fig = Figure(figsize=(10, 3.2))
+    axes = fig.subplots(1, 2, sharey=True, gridspec_kw=dict(left=0.06, right=0.89, bottom=0.14, top=0.9, wspace=0.04))
     lo = float(min(reference.min(), generated.min()))
     hi = float(max(reference.max(), generated.max()))
     for ax, mel, name in zip(axes, (reference, generated), ("ground truth", "generated")):
@@ -173,7 +175,7 @@ def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") ->
         ax.set_title(f"{title} {name}".strip())
         ax.set_xlabel("frame")
     axes[0].set_ylabel("mel bin")
-    fig.colorbar(image, ax=axes, label="log magnitude")
+    fig.colorbar(image, cax=fig.add_axes((0.905, 0.14, 0.012, 0.76)), label="log magnitude")
     return fig
 
 
