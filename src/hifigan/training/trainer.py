@@ -12,19 +12,13 @@ from typing import Any
 import torch
 
 from hifigan.atomic import prepare_output_dir
-from hifigan.checkpoints.run_files import (
-    checkpoint_files,
-    remove_stale_temporaries,
-    require_training_state,
-    save_step_checkpoint,
-)
+from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
-from hifigan.training.best_checkpoint import BestCheckpoint, on_disk
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
@@ -39,6 +33,7 @@ from hifigan.training.options import TrainOptions, settled
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
 from hifigan.training.resume_layout import end_cut_epoch
+from hifigan.training.run_checkpoints import RunCheckpoints
 from hifigan.training.run_settings import option_settings
 from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
 from hifigan.training.step import (
@@ -85,13 +80,9 @@ class Trainer:
                                      backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
         self.graphed = graphed_step(self.state, self.step_options, options.cuda_graph)
-        self.last_saved_step = self.last_validated_step = -1
+        self.last_validated_step = -1
         self.unlogged: tuple[dict[str, float], int] | None = None  # the newest step's (scalars, epoch), not logged yet
-        self.last_checkpoint: Path | None = None  # the checkpoint this trainer wrote last (rank 0)
-        self.resumed_from: Path | None = None  # the checkpoint file restored, which holds last_saved_step till a save
-        self.best = BestCheckpoint()  # the lowest validation mel L1 and its step (rank 0's: it validates)
-        self.saved_best: dict[str, Any] | None = None  # the best that the checkpoint of last_saved_step stores
-        self.ckpt_dir = Path(options.out) / "checkpoints"
+        self.checkpoints = RunCheckpoints(Path(options.out) / "checkpoints", options.keep)  # rank 0's saves, the best
         self.log: RunLog | None = None
         self.writes = HeldWrites()  # rank 0's writes: under torchrun, fit holds a failed one until the ranks agree
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
@@ -114,12 +105,15 @@ class Trainer:
     nonfinite_run = property(lambda self: self.nonfinite.run)
     step = property(lambda self: self.state.step)
     epoch = property(lambda self: self.state.epoch)
+    ckpt_dir = property(lambda self: self.checkpoints.folder)
+    best = property(lambda self: self.checkpoints.best)
+    last_checkpoint = property(lambda self: self.checkpoints.last)
 
     # ---------------------------------------------------------------- state and checkpoints
     def state_payload(self) -> dict[str, Any]:
         """Everything needed to continue exactly, plus the batch layout and where the data came from."""
         return self.state.payload(batch_size=self.config.batch_size, world_size=self.dist.world_size,
-                                  data=self.data_spec, run=self.run_settings, best=self.best.payload())
+                                  data=self.data_spec, run=self.run_settings, best=self.checkpoints.best.payload())
 
     def restore(self, obj: dict[str, Any], source: Path) -> str | None:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG); a line
@@ -130,10 +124,7 @@ class Trainer:
             self.graphed.reset()
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
                       self.steps_per_epoch)
-        self.last_saved_step, self.resumed_from = self.step, Path(source)
-        self.best, gone = on_disk(BestCheckpoint.restored(obj), self.ckpt_dir, source)
-        self.saved_best = self.best.payload()
-        return gone
+        return self.checkpoints.restored(obj, source, self.step)
 
     def start_discriminators(self) -> None:
         """The discriminators train from the next step on: the generator-only warm-up ends now, whatever the config
@@ -152,12 +143,9 @@ class Trainer:
         """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it (and best.pt at the best) and keeps the
         newest `keep` files and the best. A step saved already (at an interval, or the one resumed from) is written
         again where its validation made it the best since, so that best.pt's file stores itself as the best."""
-        if not self.dist.is_main or (self.step == self.last_saved_step and self.best.payload() == self.saved_best):
+        if not self.dist.is_main or not self.checkpoints.due(self.step):
             return None
-        path = save_step_checkpoint(self.ckpt_dir, self.step, self.state_payload(), self.options.keep,
-                                    after=self.last_saved_step, best=self.best.step,
-                                    replaces=self.last_checkpoint or self.resumed_from)
-        self.last_saved_step, self.last_checkpoint, self.saved_best = self.step, path, self.best.payload()
+        path = self.checkpoints.save(self.step, self.state_payload())
         if self.log:
             self.log.event(self.step, "checkpoint", str(path))
         return path
@@ -179,8 +167,7 @@ class Trainer:
             self.say(message, warning=True)
             if self.log:
                 self.writes.run(lambda: self.log.event(self.step, "nonfinite", message))
-            newest = self.last_checkpoint or next(reversed(checkpoint_files(self.ckpt_dir)), None)  # or resumed
-            diverged = self.nonfinite.diverged(self.step, newest)
+            diverged = self.nonfinite.diverged(self.step, self.checkpoints.newest())
             if diverged is not None:  # on every rank at once (the gradient norm is all-reduced): rank 0 says it
                 raise reported_once(diverged, self.dist)
         return result
@@ -203,7 +190,7 @@ class Trainer:
         as best.pt."""
         value = self.validation.run(self.generator, self.step, self.epoch, self.log)
         self.last_validated_step = self.step
-        if self.best.offer(value, self.step):
+        if self.checkpoints.best.offer(value, self.step):
             message = f"step {self.step}: val/mel_l1 {value:.4f}, the best so far (best.pt: this step's checkpoint)"
             self.say(message)
             if self.log:
