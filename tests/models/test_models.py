@@ -9,7 +9,7 @@ import torch
 from hifigan.checkpoints.contents import load_official_discriminators, load_official_generator
 from hifigan.config import load_config
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.models.generators import fold_norms
+from hifigan.models.generators import fold_norms, meta_generator
 from hifigan.models.norms import weight_norm
 from tests.support.official_reference import RefGenerator, RefMPD, RefMSD
 from tests.support.tiny import TINY_DISCRIMINATORS, tiny_config
@@ -23,6 +23,20 @@ def test_parameter_counts_match_the_paper(version, millions):
     generator = Generator(CONFIGS[version]).remove_weight_norm()
     count = sum(p.numel() for p in generator.parameters())
     assert math.floor(count / 1e4) / 100 == millions  # the paper's table truncates to 0.01 M
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_the_meta_generator_has_the_trained_generators_count_and_geometry(name):
+    """Built on the meta device with the weight norms left out (no sympy import, no memory): the parameter count of
+    the generator as trained (g and v of each norm) and the same layers; the norms are back after the build."""
+    cfg = CONFIGS[name]
+    meta, count = meta_generator(cfg)
+    generator = Generator(cfg)
+    assert count == sum(p.numel() for p in generator.parameters())
+    assert all(p.is_meta for p in meta.parameters()) and not any(n.endswith("original0") for n, _ in
+                                                                      meta.named_parameters())
+    assert meta.layers().receptive_field() == generator.layers().receptive_field()
+    assert torch.nn.utils.parametrize.is_parametrized(weight_norm(torch.nn.Conv1d(2, 3, 1)), "weight")
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))

@@ -26,15 +26,12 @@ def add_configs(sub: argparse._SubParsersAction) -> None:
 
 def preset_row(name: str) -> dict[str, object]:
     """One preset's row: what a user compares presets by (the generator is sized on the meta device, no memory)."""
-    import torch
-
     from hifigan.config import load_preset
     from hifigan.melconv.conventions import front_end_floor
-    from hifigan.models.generators import build_generator
+    from hifigan.models.generators import meta_generator
 
     cfg = load_preset(name)
-    with torch.device("meta"):
-        params = sum(p.numel() for p in build_generator(cfg).parameters())
+    params = meta_generator(cfg)[1]
     fmax = "sr/2" if cfg.fmax is None else f"{cfg.fmax:g}"
     floor = front_end_floor(cfg.mel_convention, cfg.mel_floor)
     mel = cfg.mel_convention + (f" {floor:g}" if floor is not None else "")

@@ -16,19 +16,17 @@ def run_preset_bench(names: list[str], seconds: float, repeats: int, backends: t
                      threads: int) -> dict[str, Any]:
     """`run_bench` (no memory subprocesses) for each preset in turn (a preset's name means the package's file, as
     config.load_preset reads it; another name, a config file); each row keeps its fastest non-eager backend."""
-    import torch
 
     from hifigan.config import load_config
     from hifigan.config_files import preset_path
-    from hifigan.models.generators import build_generator
+    from hifigan.models.generators import meta_generator
 
     runs = []
     for name in names:
         source = str(preset_path(name) or name)  # the package's preset, not a file of its name in the current folder
         result = run_bench(source, seconds, repeats, backends, threads, memory=False)
         cfg = load_config(source)
-        with torch.device("meta"):
-            params = sum(p.numel() for p in build_generator(cfg).parameters())
+        params = meta_generator(cfg)[1]
         result.update(config=name, preset=name, sampling_rate=cfg.sampling_rate, hop_size=cfg.hop_size,
                       parameters=params)
         runs.append(result)

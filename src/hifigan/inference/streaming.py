@@ -19,7 +19,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
 from hifigan.inference.mel_input import stream_chunk
-from hifigan.models.generators import build_generator
+from hifigan.models.generators import build_generator, meta_generator
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.receptive_field import generator_field, own_field
 from hifigan.values import integer
@@ -45,8 +45,7 @@ def receptive_field(model: HifiganConfig | nn.Module, config: HifiganConfig | No
     that needs its `config`)."""
     if isinstance(model, HifiganConfig):
         config = model
-        with torch.device("meta"):  # the layers' geometry, or the declaration, without allocating weights
-            model = build_generator(config)
+        model = meta_generator(config)[0]  # the layers' geometry, or the declaration, without allocating weights
         if (own := own_field(model)) is not None:
             return own[0]
         with torch.random.fork_rng(devices=[]):  # random weights to measure on; the caller's RNG untouched

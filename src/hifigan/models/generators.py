@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from torch import nn
 
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
@@ -20,7 +21,7 @@ from hifigan.errors import HifiganError
 from hifigan.models.generator import Generator
 from hifigan.models.layers import GeneratorLayers
 from hifigan.models.named_parts import build_part
-from hifigan.models.norms import drop_weight_norm_hooks, remove_parametrizations
+from hifigan.models.norms import drop_weight_norm_hooks, norm_parameter_count, norms_left_out, remove_parametrizations
 
 GeneratorFactory = Callable[..., nn.Module]  # factory(config, **generator_args) -> module
 
@@ -42,6 +43,14 @@ def build_generator(config: HifiganConfig) -> nn.Module:
     """A fresh generator (training mode) of the kind config.generator names, with config.generator_args; the name
     and the arguments are checked here (a one-line ConfigError)."""
     return build_part(GENERATORS, "generator", config.generator, config, config.generator_args, "generator_args")
+
+
+def meta_generator(config: HifiganConfig) -> tuple[nn.Module, int]:
+    """The generator `config` builds, on the meta device (no weights, no memory) and with our weight norms left out,
+    for its layers' geometry; and its parameter count as built for training (weight norm's g and v)."""
+    with torch.device("meta"), norms_left_out() as left_out:
+        generator = build_generator(config)
+    return generator, sum(p.numel() for p in generator.parameters()) + norm_parameter_count(left_out)
 
 
 def optional_method(generator: nn.Module, name: str) -> Callable[[], Any] | None:

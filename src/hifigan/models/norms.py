@@ -7,15 +7,43 @@ sigma, different gradients of the first MSD scale (5% apart on one step) and dif
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parametrizations, parametrize
 
+_LEFT_OUT: ContextVar[list[nn.Module] | None] = ContextVar("weight_norms_left_out", default=None)
+
 
 def weight_norm(module: nn.Module) -> nn.Module:
-    """w = g * v / ||v|| (Salimans & Kingma), over dim 0 as the official code uses."""
+    """w = g * v / ||v|| (Salimans & Kingma), over dim 0 as the official code uses; inside `norms_left_out`, the
+    module as it is."""
+    left_out = _LEFT_OUT.get()
+    if left_out is not None:
+        left_out.append(module)
+        return module
     return parametrizations.weight_norm(module, name="weight", dim=0)
+
+
+@contextlib.contextmanager
+def norms_left_out() -> Iterator[list[nn.Module]]:
+    """Models built inside have no weight norm; the list names the modules that would (a build on the meta device for
+    its shapes alone: there torch's norm runs a Python decomposition whose first call imports sympy, ~1.5 s)."""
+    left_out: list[nn.Module] = []
+    token = _LEFT_OUT.set(left_out)
+    try:
+        yield left_out
+    finally:
+        _LEFT_OUT.reset(token)
+
+
+def norm_parameter_count(modules: list[nn.Module]) -> int:
+    """The parameters weight norm adds to `modules`: its g, one per slice along dim 0 (v takes the weight's place)."""
+    return sum(module.weight.shape[0] for module in modules)
 
 
 class SpectralNorm(nn.Module):
