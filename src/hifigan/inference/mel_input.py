@@ -1,7 +1,11 @@
-"""The form of a mel a `Vocoder` is given, before its values are checked (hifigan.mel_file.checked_mel_values): a tensor
-made from it without a copy where torch can, and its shape as the caller gives it."""
+"""What a `Vocoder` takes as a mel: a tensor made from it without a copy where torch can, its shape as the caller gives
+it, its values (hifigan.mel_file.checked_mel_values) and its convention, converted to the model's (MelIntake)."""
 
 from __future__ import annotations
+
+import functools
+import os
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -9,6 +13,10 @@ import torch
 from hifigan.errors import MelError
 from hifigan.mel_file import checked_mel_values
 from hifigan.mel_shape import mel_shapes, unbatched
+
+if TYPE_CHECKING:
+    from hifigan.config import HifiganConfig
+    from hifigan.melconv.conventions import MelStats
 
 
 def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
@@ -40,3 +48,62 @@ def stream_chunk(chunk: torch.Tensor, bins: int, transposed: bool, source: str |
     is a whole mel's MelError naming `source`."""
     check_mel_shape(chunk, (2, 3), bins, transposed, source, min_frames=0, batch_of_one=True)
     return unbatched(chunk)
+
+
+class MelIntake:
+    """A vocoder's mels in: shape as given, values checked, converted from the convention set (set_convention) to the
+    model's own, in `io_dtype`; every error a MelError naming its source."""
+
+    def __init__(self, config: HifiganConfig, io_dtype: torch.dtype) -> None:
+        self.config, self.io_dtype = config, io_dtype
+        self.transposed = False  # inputs come [frames, num_mels]
+        self.convert: functools.partial | None = None  # to the model's convention; None: inputs are in it
+
+    def set_convention(self, spec: str | None, stats: str | os.PathLike | MelStats | None = None,
+                       db_ref: float | None = None) -> None:
+        """See Vocoder.set_mel_convention: what is missing or of the wrong kind fails here."""
+        from hifigan.melconv.conventions import CONVENTIONS, parse_convention
+        from hifigan.melconv.model import ModelMel
+        from hifigan.melconv.stats import stats_argument
+        from hifigan.values import number
+
+        name = None if spec is None else parse_convention(spec)[1]  # unknown names, no exact map: fail here
+        model = ModelMel.of(self.config)
+        stats = stats_argument(stats, model.num_mels)
+        if db_ref is not None:
+            number("db_ref", db_ref, 0, low_open=True)
+        if name is not None and CONVENTIONS[name].needs_stats and stats is None and (
+                model.stats is None or name != "meanstd"):
+            raise ValueError(f"set_mel_convention({spec!r}) needs stats: the statistics of the inputs' "
+                             "normalisation (a statistics file or a MelStats)")
+        if name == "db-ref" and db_ref is None:
+            raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
+        dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
+        self.transposed = spec is not None and parse_convention(spec)[0]
+        self.convert = None if model.is_own(spec) else functools.partial(  # picklable, unlike a lambda
+            model.convert_checked, spec=spec, stats=stats, db_ref=db_ref, dtype=dtype)
+
+    def values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
+        """`mel` checked (floating point, finite), then in the model's convention and `io_dtype`."""
+        mel = mel_tensor(mel, source)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
+        if self.convert is None:
+            return checked_mel_values(mel, source, self.io_dtype)
+        # Detached: a TTS model's output may require grad. Values the map takes beyond its range: a MelError.
+        checked = torch.as_tensor(checked_mel_values(mel, source)).detach().double().cpu().numpy()
+        return checked_mel_values(torch.as_tensor(self.convert(checked, source=source)), source, self.io_dtype)
+
+    def whole(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None
+              ) -> torch.Tensor:
+        """A whole mel (or batch): its shape as the caller gives it ([T, num_mels] under a 'transposed' convention),
+        checked before any conversion (a convention's per-bin statistics would broadcast a [T] mel to every bin)."""
+        mel = mel_tensor(mel, source)
+        check_mel_shape(mel, dims, self.config.num_mels, self.transposed, source)
+        return self.values(mel, source)
+
+    def chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:
+        """A stream chunk: its shape before a conversion, which gets it as [num_mels, t] (without one, the streaming
+        cursor checks it), its values."""
+        chunk = mel_tensor(chunk, source)
+        if self.convert is not None:
+            chunk = stream_chunk(chunk, self.config.num_mels, self.transposed, source)
+        return self.values(chunk, source)

@@ -4,7 +4,6 @@ Output: [T * hop] for a [num_mels, T] mel, [B, T * hop] for a batch, the shape o
 
 from __future__ import annotations
 
-import functools
 import os
 import warnings
 from collections import Counter
@@ -20,11 +19,10 @@ from hifigan.config import HifiganConfig
 from hifigan.devices import resolve_device
 from hifigan.errors import HifiganError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
-from hifigan.inference.mel_input import check_mel_shape, mel_tensor, stream_chunk
+from hifigan.inference.mel_input import MelIntake
 from hifigan.inference.ownership import check_placement, placement
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
-from hifigan.mel_file import checked_mel_values
 from hifigan.models.generators import check_fits, fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
 from hifigan.values import integer
@@ -69,6 +67,7 @@ class Vocoder:
             if self.backend.startswith("onnx"):
                 raise HifiganError(None, f"backend {self.backend} runs float32 only (ONNX Runtime has no float64 conv)")
         self.io_dtype = torch.float64 if self.dtype == torch.float64 else torch.float32  # of mels in and audio out
+        self.intake = MelIntake(config, self.io_dtype)  # mels in: shape, values, convention (set_mel_convention)
         self.generator = fold_norms(generator.to(self.device).eval())
         self.generator.requires_grad_(False)
         # From the layers, the generator's own receptive_field(), or measured once (hifigan.models.receptive_field).
@@ -148,60 +147,13 @@ class Vocoder:
         meanstd/minmax, the inputs' normalisation (a statistics file as `--mel-stats` reads, or a MelStats; None:
         the model's own mean/std); `db_ref`: for db-ref, the reference amplitude (a number > 0). What is missing or
         of the wrong kind fails here, not when a mel is vocoded."""
-        from hifigan.melconv.conventions import CONVENTIONS, parse_convention
-        from hifigan.melconv.model import ModelMel
-        from hifigan.melconv.stats import stats_argument
-        from hifigan.values import number
-
-        name = None if spec is None else parse_convention(spec)[1]  # unknown names, no exact map: fail here
-        model = ModelMel.of(self.config)
-        stats = stats_argument(stats, model.num_mels)
-        if db_ref is not None:
-            number("db_ref", db_ref, 0, low_open=True)
-        if name is not None and CONVENTIONS[name].needs_stats and stats is None and (
-                model.stats is None or name != "meanstd"):
-            raise ValueError(f"set_mel_convention({spec!r}) needs stats: the statistics of the inputs' "
-                             "normalisation (a statistics file or a MelStats)")
-        if name == "db-ref" and db_ref is None:
-            raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
-        dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
-        self._mel_transposed = spec is not None and parse_convention(spec)[0]  # [frames, num_mels] inputs
-        self._mel_convert = None if model.is_own(spec) else functools.partial(  # picklable, unlike a lambda
-            model.convert_checked, spec=spec, stats=stats, db_ref=db_ref, dtype=dtype)
+        self.intake.set_convention(spec, stats, db_ref)
         return self
-
-    def _converted(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor | np.ndarray:
-        """`mel` in the model's convention (set_mel_convention's map, in `self.io_dtype`; values it takes beyond
-        the range: a MelError naming `source`), or as it is when none is set."""
-        convert = getattr(self, "_mel_convert", None)  # detached: a TTS model's output may require grad
-        return mel if convert is None else convert(torch.as_tensor(mel).detach().double().cpu().numpy(),
-                                                           source=source)
-
-    def _values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
-        """`mel` checked (hifigan.mel_file.checked_mel_values: floating point, finite; else a MelError naming
-        `source`), then in the model's convention and `self.io_dtype`."""
-        mel = mel_tensor(mel, source)  # no copy; the dtype as given (int, bool, complex are refused, not cast)
-        if getattr(self, "_mel_convert", None) is None:
-            return checked_mel_values(mel, source, self.io_dtype)
-        return checked_mel_values(torch.as_tensor(self._converted(checked_mel_values(mel, source), source)), source,
-                                  self.io_dtype)
-
-    def _check_shape(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], source: str | None,
-                     min_frames: int = 1) -> None:
-        """`mel`'s shape as the caller gives it ([T, num_mels] under a 'transposed' convention), before any
-        conversion: a convention's per-bin statistics would broadcast a [T] or [1, T] mel to every bin."""
-        check_mel_shape(mel, dims, self.config.num_mels, getattr(self, "_mel_transposed", False), source, min_frames)
-
-    def _as_mel(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None
-                ) -> torch.Tensor:
-        mel = mel_tensor(mel, source)
-        self._check_shape(mel, dims, source)
-        return self._values(mel, source)
 
     def __call__(self, mel: torch.Tensor | np.ndarray) -> torch.Tensor:
         """[num_mels, T] -> [T * hop] or [B, num_mels, T] -> [B, T * hop], float32 (float64 for a float64
         generator) on the CPU."""
-        mel = self._as_mel(mel)
+        mel = self.intake.whole(mel)
         single = mel.dim() == 2
         mel = mel.unsqueeze(0) if single else mel
         if mel.shape[0] == 0:  # an empty batch: no pass (the tiled and invariant engines cannot size one)
@@ -228,7 +180,7 @@ class Vocoder:
         `keep[i]` = (a, b): only the audio of mel i's frames [a, b) is wanted and returned, [(b - a) * hop] (a
         streaming window, which keeps frames away from both its ends, then needs no edge windows at all).
         """
-        items = [self._as_mel(m, dims=(2,), source=f"mel {i}") for i, m in enumerate(mels)]
+        items = [self.intake.whole(m, dims=(2,), source=f"mel {i}") for i, m in enumerate(mels)]
         lengths = [m.shape[1] for m in items]
         plan = pack(lengths, self.receptive_field, keep)
         if self.buckets is not None and not self._seen(plan.shapes):
@@ -276,15 +228,7 @@ class Vocoder:
         integer("min_frames", min_frames, 1)
         # Each chunk's dtype and values are checked as it arrives (a stream's chunks are small: one pass over each),
         # and its shape (before a conversion, else by the streaming cursor); every error names the chunk.
-        return self._stream((self._chunk(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
-
-    def _chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:
-        """A stream chunk checked: its shape before a conversion, which gets it as [num_mels, t] (without one, the
-        cursor checks it), its values."""
-        chunk = mel_tensor(chunk, source)
-        if getattr(self, "_mel_convert", None) is not None:
-            chunk = stream_chunk(chunk, self.config.num_mels, self._mel_transposed, source)
-        return self._values(chunk, source)
+        return self._stream((self.intake.chunk(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
 
     def _stream(self, mel_chunks: Iterable[torch.Tensor | np.ndarray], min_frames: int = 1
                 ) -> Iterator[torch.Tensor]:
@@ -294,6 +238,6 @@ class Vocoder:
     def chunked(self, mel: torch.Tensor | np.ndarray, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> torch.Tensor:
         """[num_mels, T] -> [T * hop] in chunks of `chunk_frames`, an integer >= 1 (bounded memory, same output as
         one-shot)."""
-        mel = self._as_mel(mel, dims=(2,))
+        mel = self.intake.whole(mel, dims=(2,))
         return torch.cat(list(self._stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))
 
