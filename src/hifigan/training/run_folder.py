@@ -30,7 +30,7 @@ def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
     its saves would set aside or prune another run's checkpoints (lost) and log after that run's steps."""
     if out.exists() and not out.is_dir():
         raise HifiganError(out, "is not a folder (--out is the run folder)")
-    if resumed_from is not None and _one_folder(out, run_folder_of(resumed_from)):
+    if resumed_from is not None and _own_folder(out, resumed_from):
         return
     found = checkpoint_files(out / "checkpoints")
     logs = run_logs(out)
@@ -45,6 +45,12 @@ def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
     if logs:
         raise HifiganError(out, f"holds an earlier run's logs ({' and '.join(logs)}) but no checkpoint: a "
                                 "new run would log its steps after that run's; move them away, or give a new --out")
+
+
+def _own_folder(out: Path, checkpoint: Path) -> bool:
+    """Whether `out` is `checkpoint`'s run folder: the one run_folder_of names, or the one whose checkpoints/ holds it
+    (a link to another disk, resumed by the folder it points to)."""
+    return _one_folder(out, run_folder_of(checkpoint)) or _one_folder(out / "checkpoints", checkpoint.parent)
 
 
 def _one_folder(a: Path, b: Path) -> bool:

@@ -1,0 +1,54 @@
+"""A resume continues in its checkpoint's run folder, under any spelling, or with --out in a folder a new run could
+take: never in a folder that holds another run's checkpoints or logs, whose files its saves would set aside or prune.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from hifigan.cli import main
+from tests.support.cli_runs import failed_cleanly
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+QUIET = ["--no-progress", "--valid-count", "2"]
+
+
+def _names(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def _files(folder) -> dict:
+    """Every file under `folder` with its bytes and modification time."""
+    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any_spelling(tmp_path, tiny_corpus,
+                                                                                         tiny_config_json, capsys):
+    """Resumed into a folder that holds another run's checkpoints, a run's saves would prune that run's older files
+    (lost: here its ckpt_1 with --keep 2) and log after its steps: refused, nothing touched. Its own folder under
+    another spelling (a symlink to it, or its checkpoints/ on another disk) is its own."""
+    base = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--checkpoint-interval",
+            "1", "--keep", "10"]
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    assert main([*base, "--out", str(ours), "--max-steps", "3"]) == 0
+    assert main([*base, "--out", str(theirs), "--max-steps", "2"]) == 0
+    before = _files(theirs)
+    capsys.readouterr()
+    code = main(["train", "--resume", str(ours), "--out", str(theirs), "--max-steps", "4", "--keep", "2", *QUIET])
+    line = failed_cleanly(code, capsys.readouterr().err, tmp_path / "nothing", str(theirs), fresh=False)
+    assert line.endswith(f"{theirs}: holds another run's checkpoints (ckpt_00000002.pt), which the run resumed from "
+                         f"{ours / 'checkpoints' / 'ckpt_00000003.pt'} would mix with its own: give a new --out, or "
+                         f"none to continue in {ours}")
+    assert _files(theirs) == before
+    (tmp_path / "link").symlink_to(ours)
+    assert main(["train", "--resume", str(ours), "--out", str(tmp_path / "link"), "--max-steps", "4", *QUIET]) == 0
+    assert _names(ours / "checkpoints")[-2:] == ["ckpt_00000004.pt", "latest.pt"]
+    # checkpoints/ a link to another disk: --resume of the folder it points to continues in the run folder too
+    disk = tmp_path / "disk" / "ours-checkpoints"
+    disk.parent.mkdir()
+    shutil.move(ours / "checkpoints", disk)
+    (ours / "checkpoints").symlink_to(disk)
+    assert main(["train", "--resume", str(disk), "--out", str(ours), "--max-steps", "5", *QUIET]) == 0
+    assert _names(disk)[-2:] == ["ckpt_00000005.pt", "latest.pt"]
