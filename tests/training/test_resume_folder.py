@@ -39,7 +39,8 @@ def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any
     code = main(["train", "--resume", str(ours), "--out", str(theirs), "--max-steps", "4", "--keep", "2", *QUIET])
     line = failed_cleanly(code, capsys.readouterr().err, tmp_path / "nothing", str(theirs), fresh=False)
     assert line.endswith(f"{theirs}: holds another run's checkpoints (ckpt_00000002.pt), which the run resumed from "
-                         f"{ours / 'checkpoints' / 'ckpt_00000003.pt'} would mix with its own: give a new --out, or "
+                         f"{ours / 'checkpoints' / 'ckpt_00000003.pt'} would mix with its own: continue that run with "
+                         f"--resume {theirs}, give a new --out, or "
                          f"none to continue in {ours}")
     assert _files(theirs) == before
     (tmp_path / "link").symlink_to(ours)

@@ -36,8 +36,9 @@ def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
     logs = run_logs(out)
     if resumed_from is not None and (found or logs):
         held = f"checkpoints ({found[-1].name})" if found else f"logs ({' and '.join(logs)})"
+        that = f"continue that run with --resume {out}, " if found else ""  # e.g. the same command run again
         raise HifiganError(out, f"holds another run's {held}, which the run resumed from {resumed_from} would mix "
-                                f"with its own: give a new --out, or none to continue in "
+                                f"with its own: {that}give a new --out, or none to continue in "
                                 f"{run_folder_of(resumed_from)}")
     if found:
         raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
