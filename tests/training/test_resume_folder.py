@@ -53,3 +53,13 @@ def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any
     (ours / "checkpoints").symlink_to(disk)
     assert main(["train", "--resume", str(disk), "--out", str(ours), "--max-steps", "5", *QUIET]) == 0
     assert _names(disk)[-2:] == ["ckpt_00000005.pt", "latest.pt"]
+    # a checkpoint copied into another run's folder is not that run's: its saves would prune that run's files
+    shutil.copy(disk / "ckpt_00000005.pt", theirs / "from_ours.pt")
+    before = _files(theirs)
+    capsys.readouterr()
+    code = main(["train", "--resume", str(theirs / "from_ours.pt"), "--max-steps", "6", "--keep", "1", *QUIET])
+    line = failed_cleanly(code, capsys.readouterr().err, tmp_path / "nothing", str(theirs), fresh=False)
+    assert line.endswith(f"{theirs}: holds another run's checkpoints (ckpt_00000002.pt), which the run resumed from "
+                         f"{theirs / 'from_ours.pt'} would mix with its own: continue that run with --resume {theirs}, "
+                         "or give a new --out")
+    assert _files(theirs) == before

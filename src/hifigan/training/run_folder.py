@@ -36,10 +36,12 @@ def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
     logs = run_logs(out)
     if resumed_from is not None and (found or logs):
         held = f"checkpoints ({found[-1].name})" if found else f"logs ({' and '.join(logs)})"
-        that = f"continue that run with --resume {out}, " if found else ""  # e.g. the same command run again
+        ways = [f"continue that run with --resume {out}"] if found else []  # e.g. the same command run again
+        ways.append("give a new --out")
+        if not _one_folder(out, run_folder_of(resumed_from)):
+            ways.append(f"none to continue in {run_folder_of(resumed_from)}")
         raise HifiganError(out, f"holds another run's {held}, which the run resumed from {resumed_from} would mix "
-                                f"with its own: {that}give a new --out, or none to continue in "
-                                f"{run_folder_of(resumed_from)}")
+                                f"with its own: {', '.join(ways[:-1])}{', or ' if len(ways) > 1 else ''}{ways[-1]}")
     if found:
         raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
                                 f"{out}, or give a new --out")
@@ -49,9 +51,10 @@ def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
 
 
 def _own_folder(out: Path, checkpoint: Path) -> bool:
-    """Whether `out` is `checkpoint`'s run folder: the one run_folder_of names, or the one whose checkpoints/ holds it
-    (a link to another disk, resumed by the folder it points to)."""
-    return _one_folder(out, run_folder_of(checkpoint)) or _one_folder(out / "checkpoints", checkpoint.parent)
+    """Whether `out` is `checkpoint`'s run folder: the one whose checkpoints/ holds it (under any spelling, or a link
+    to another disk). A file outside a checkpoints/ folder belongs to no run: its folder, where it holds a run's
+    files, is another run's (a checkpoint copied into a run folder is not that run's)."""
+    return _one_folder(out / "checkpoints", checkpoint.parent)
 
 
 def _one_folder(a: Path, b: Path) -> bool:
