@@ -14,6 +14,7 @@ from hifigan.checkpoints.format import read_checkpoint
 from hifigan.checkpoints.run_files import save_step_checkpoint
 from hifigan.cli import main
 from hifigan.training.best_checkpoint import BestCheckpoint
+from tests.support.cli_runs import files_in
 from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config
 
@@ -27,10 +28,6 @@ def _new_run(tmp_path, corpus, *args: str) -> tuple[Path, Path]:
     assert main(["train", "--corpus", str(corpus), "--config", str(config), "--valid-count", "2", "--no-progress",
                  "--out", str(run), *args]) == 0
     return run, run / "checkpoints"
-
-
-def _names(folder) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
 
 
 def _validations(run) -> dict[int, float]:
@@ -50,7 +47,7 @@ def test_only_a_strictly_lower_finite_value_is_a_new_best():
 def test_a_save_points_best_at_its_step_and_keep_never_removes_it(tmp_path):
     for step in range(1, 5):
         save_step_checkpoint(tmp_path, step, {"step": torch.tensor(step)}, keep=1, best=2 if step >= 2 else None)
-    assert _names(tmp_path) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000004.pt", "latest.pt"]  # no temporary
+    assert files_in(tmp_path) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000004.pt", "latest.pt"]  # no temporary
     assert (tmp_path / "best.pt").samefile(tmp_path / "ckpt_00000002.pt")
 
 
@@ -64,7 +61,7 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     values = _validations(run)
     assert list(values) == [1, 2, 3] and values[2] < values[1] and values[3] > values[2]  # down, then up
     ckpts = run / "checkpoints"
-    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
     err = capsys.readouterr().err
     assert f"step 2: val/mel_l1 {values[2]:.4f}, the best so far" in err and "step 3: val/mel_l1" not in err
@@ -73,7 +70,7 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     assert main(["train", "--resume", str(run), "--max-steps", "4", *every]) == 0
     resumed = _validations(run)
     assert resumed[4] > values[2]
-    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000004.pt", "latest.pt"]
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000004.pt", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
     assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
     assert capsys.readouterr().err.strip().endswith(f"best: {ckpts / 'ckpt_00000002.pt'} "
@@ -83,7 +80,7 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     assert main(["train", "--resume", str(ckpts / "best.pt"), "--max-steps", "3", "--no-progress",
                  "--validation-interval", "0"]) == 0
     assert f"resumed from {ckpts / 'best.pt'} at step 2" in capsys.readouterr().err
-    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "ckpt_00000004.pt.superseded",
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "ckpt_00000004.pt.superseded",
                              "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
     assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
@@ -100,7 +97,7 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
                           "3", "--max-steps", "3")
     values = _validations(run)
     assert list(values) == [2, 3] and values[3] < values[2]  # the default lr: each validation lower
-    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")
     assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000003.pt")
     assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": values[3], "step": 3}
@@ -109,7 +106,7 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     # Back to step 2, past the later best at step 3: the first save points best.pt at step 2, the resumed history's.
     assert main(["train", "--resume", str(ckpts / "ckpt_00000002.pt"), "--no-progress", "--max-steps", "3",
                  "--validation-interval", "0"]) == 0
-    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt",
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt",
                              "ckpt_00000003.pt.superseded", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
     assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
@@ -118,7 +115,7 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "1",
                  "--validation-interval", "2"]) == 0
     value = _validations(run)[1]
-    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt.superseded",
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt.superseded",
                              "ckpt_00000003.pt.superseded", "ckpt_00000003.pt.superseded.1", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000001.pt")
     assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000001.pt")
@@ -140,7 +137,7 @@ def test_a_resumed_history_with_no_best_takes_best_pt_away_at_its_first_save(tmp
 
     assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "2",
                  "--validation-interval", "0"]) == 0
-    assert _names(ckpts) == ["ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000002.pt.superseded", "latest.pt"]
+    assert files_in(ckpts) == ["ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000002.pt.superseded", "latest.pt"]
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
     assert read_checkpoint(ckpts / "ckpt_00000002.pt.superseded")["best"] == abandoned
     assert capsys.readouterr().err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000002.pt'}")  # no best named
@@ -154,7 +151,7 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
     run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1", "--keep",
                           "2", "--max-steps", "4")
     values = _validations(run)
-    assert _names(ckpts) == ["best.pt", "ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
     assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": values[2], "step": 2}
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000004.pt")
     capsys.readouterr()
@@ -166,7 +163,7 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
             "is gone (--keep removes a best once a later one replaces it): best.pt starts afresh with this run's "
             "next validation\n") in err
     assert err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000004.pt'}")
-    assert _names(ckpts) == ["ckpt_00000003.pt", "ckpt_00000004.pt", "ckpt_00000004.pt.superseded", "latest.pt"]
+    assert files_in(ckpts) == ["ckpt_00000003.pt", "ckpt_00000004.pt", "ckpt_00000004.pt.superseded", "latest.pt"]
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
 
 
@@ -186,7 +183,7 @@ def test_a_resume_into_another_run_folder_says_its_best_is_not_there(tmp_path, t
     assert (f"best: {ckpts / 'ckpt_00000003.pt'} (val/mel_l1 {value:.4f}), the best of the checkpoint resumed, is "
             f"not in this run's folder ({fork / 'checkpoints'}): best.pt starts afresh with this run's next "
             "validation\n") in err
-    assert _names(fork / "checkpoints") == ["ckpt_00000004.pt", "latest.pt"]
+    assert files_in(fork / "checkpoints") == ["ckpt_00000004.pt", "latest.pt"]
     assert read_checkpoint(fork / "checkpoints" / "latest.pt")["best"] is None
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")  # A's own, untouched
 
@@ -201,7 +198,7 @@ def test_a_step_saved_again_never_replaces_another_historys_file_of_that_step(tm
     old = ckpts / "ckpt_00000003.pt.superseded"
     assert main(["train", "--resume", str(old), "--no-progress", "--max-steps", "3", "--validation-interval",
                  "2"]) == 0
-    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt",
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt",
                              "ckpt_00000003.pt.superseded", "ckpt_00000003.pt.superseded.1", "latest.pt"]
     assert (ckpts / "ckpt_00000003.pt.superseded.1").read_bytes() == later
     assert read_checkpoint(ckpts / "best.pt")["best"]["step"] == 3

@@ -9,19 +9,11 @@ import shutil
 import pytest
 
 from hifigan.cli import main
-from tests.support.cli_runs import failed_cleanly
+from tests.support.cli_runs import failed_cleanly, files_in
+from tests.support.files import file_states
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
-
-
-def _names(folder) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
-
-
-def _files(folder) -> dict:
-    """Every file under `folder` with its bytes and modification time."""
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any_spelling(tmp_path, tiny_corpus,
@@ -34,7 +26,7 @@ def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     assert main([*base, "--out", str(ours), "--max-steps", "3"]) == 0
     assert main([*base, "--out", str(theirs), "--max-steps", "2"]) == 0
-    before = _files(theirs)
+    before = file_states(theirs)
     capsys.readouterr()
     code = main(["train", "--resume", str(ours), "--out", str(theirs), "--max-steps", "4", "--keep", "2", *QUIET])
     line = failed_cleanly(code, capsys.readouterr().err, tmp_path / "nothing", str(theirs), fresh=False)
@@ -42,24 +34,24 @@ def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any
                          f"{ours / 'checkpoints' / 'ckpt_00000003.pt'} would mix with its own: continue that run with "
                          f"--resume {theirs}, give a new --out, or "
                          f"none to continue in {ours}")
-    assert _files(theirs) == before
+    assert file_states(theirs) == before
     (tmp_path / "link").symlink_to(ours)
     assert main(["train", "--resume", str(ours), "--out", str(tmp_path / "link"), "--max-steps", "4", *QUIET]) == 0
-    assert _names(ours / "checkpoints")[-2:] == ["ckpt_00000004.pt", "latest.pt"]
+    assert files_in(ours / "checkpoints")[-2:] == ["ckpt_00000004.pt", "latest.pt"]
     # checkpoints/ a link to another disk: --resume of the folder it points to continues in the run folder too
     disk = tmp_path / "disk" / "ours-checkpoints"
     disk.parent.mkdir()
     shutil.move(ours / "checkpoints", disk)
     (ours / "checkpoints").symlink_to(disk)
     assert main(["train", "--resume", str(disk), "--out", str(ours), "--max-steps", "5", *QUIET]) == 0
-    assert _names(disk)[-2:] == ["ckpt_00000005.pt", "latest.pt"]
+    assert files_in(disk)[-2:] == ["ckpt_00000005.pt", "latest.pt"]
     # a checkpoint copied into another run's folder is not that run's: its saves would prune that run's files
     shutil.copy(disk / "ckpt_00000005.pt", theirs / "from_ours.pt")
-    before = _files(theirs)
+    before = file_states(theirs)
     capsys.readouterr()
     code = main(["train", "--resume", str(theirs / "from_ours.pt"), "--max-steps", "6", "--keep", "1", *QUIET])
     line = failed_cleanly(code, capsys.readouterr().err, tmp_path / "nothing", str(theirs), fresh=False)
     assert line.endswith(f"{theirs}: holds another run's checkpoints (ckpt_00000002.pt), which the run resumed from "
                          f"{theirs / 'from_ours.pt'} would mix with its own: continue that run with --resume {theirs}, "
                          "or give a new --out")
-    assert _files(theirs) == before
+    assert file_states(theirs) == before

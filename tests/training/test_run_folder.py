@@ -17,20 +17,11 @@ from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, save_ste
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
-from tests.support.cli_runs import failed_cleanly, run_module
-from tests.support.files import damage_tensor_bytes
+from tests.support.cli_runs import failed_cleanly, files_in, run_module
+from tests.support.files import damage_tensor_bytes, file_states
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
-
-
-def _names(folder) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
-
-
-def _files(folder) -> dict:
-    """Every file under `folder` with its bytes and modification time."""
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @settings(max_examples=40, deadline=None)
@@ -52,13 +43,13 @@ def test_a_new_run_refuses_a_folder_that_holds_a_run(tmp_path, tiny_corpus, tiny
     base = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET]
     run = tmp_path / "run"
     assert main([*base, "--out", str(run), "--max-steps", "2", "--checkpoint-interval", "1"]) == 0
-    before = _files(run)
+    before = file_states(run)
     capsys.readouterr()
     code = main([*base, "--out", str(run), "--max-steps", "1"])
     err = capsys.readouterr().err
     assert code == 2 and err.strip() == (f"hifigan train: error: {run}: already holds a run's checkpoints "
                                          f"(ckpt_00000002.pt): continue it with --resume {run}, or give a new --out")
-    assert _files(run) == before
+    assert file_states(run) == before
 
 
 def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumable(tmp_path, tiny_corpus,
@@ -76,7 +67,7 @@ def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumab
     with pytest.warns(UserWarning, match="skipping unloadable checkpoint"):
         assert main(["train", "--resume", str(run), "--max-steps", "3", "--keep", "1", "--no-progress"]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {ckpts / 'ckpt_00000003.pt'}"
-    assert _names(ckpts) == ["best.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")  # this history's one validation, at its end
     assert main(["train", "--resume", str(run), "--max-steps", "5", "--no-progress"]) == 0
     assert "resumed from " + str(ckpts / "ckpt_00000003.pt") + " at step 3" in capsys.readouterr().err
@@ -99,11 +90,11 @@ def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpu
     for flags, words in ((["--valid-count", "2"], "--valid-count 2 (the run's: 3)"),
                          (["--resample"], "--resample True (the run's: False)"),
                          (["--seed", "7"], "--seed 7: a resumed run keeps its seed")):
-        before = _files(run)
+        before = file_states(run)
         assert main(["train", "--resume", str(run), *flags, "--max-steps", "3", "--no-progress"]) == 2
         line = capsys.readouterr().err.strip()
         assert "\n" not in line and words in line, line
-        assert _files(run) == before
+        assert file_states(run) == before
 
 
 @pytest.mark.parametrize(("flags", "words"), [
@@ -227,7 +218,7 @@ def test_a_checkpoint_set_aside_three_times_keeps_every_superseded_file(tmp_path
         if history < 40:
             save_step_checkpoint(tmp_path, 3, {"history": torch.tensor(history)}, keep=10)
     aside = [f"ckpt_0000000{s}.pt{SUPERSEDED}{n}" for s in (2, 3) for n in ("", ".1", ".2")]
-    assert _names(tmp_path) == ["ckpt_00000001.pt", "ckpt_00000002.pt", *aside, "latest.pt"]
+    assert files_in(tmp_path) == ["ckpt_00000001.pt", "ckpt_00000002.pt", *aside, "latest.pt"]
     assert [int(read_checkpoint(tmp_path / name)["history"]) for name in aside] == [10, 20, 30, 10, 20, 30]
     assert int(read_checkpoint(tmp_path / "latest.pt")["history"]) == 40
 
@@ -244,7 +235,7 @@ def test_resume_skips_a_checkpoint_whose_tensor_bytes_are_damaged(tmp_path, tiny
     with pytest.warns(UserWarning, match=f"ckpt_00000004.pt: truncated or corrupt checkpoint \\(record {record} "):
         assert main(["train", "--resume", str(run), "--max-steps", "3", "--no-progress"]) == 0
     assert "resumed from " + str(ckpts / "ckpt_00000002.pt") + " at step 2" in capsys.readouterr().err
-    assert _names(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}",
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", f"ckpt_00000004.pt{SUPERSEDED}",
                              "latest.pt"]
 
 
@@ -259,7 +250,7 @@ def test_a_resumed_run_sets_aside_the_other_historys_files_between_its_start_and
     first = {s: (ckpts / f"ckpt_0000000{s}.pt").read_bytes() for s in (2, 3)}
     assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--max-steps", "3", "--checkpoint-interval",
                  "0", "--no-progress"]) == 0  # the run's interval 1 would save at step 2: at the end only
-    assert _names(ckpts) == ["best.pt", "ckpt_00000001.pt", f"ckpt_00000002.pt{SUPERSEDED}", "ckpt_00000003.pt",
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", f"ckpt_00000002.pt{SUPERSEDED}", "ckpt_00000003.pt",
                              f"ckpt_00000003.pt{SUPERSEDED}", "latest.pt"]
     assert all((ckpts / f"ckpt_0000000{s}.pt{SUPERSEDED}").read_bytes() == first[s] for s in (2, 3))
 
