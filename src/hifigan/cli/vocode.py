@@ -153,7 +153,10 @@ def run_vocode(args: argparse.Namespace) -> int:
                       shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
-    frontend = MelSpectrogram(**config.mel_kwargs())
+    # Only where an input is audio: the mel basis imports librosa.filters and scipy.signal (~1 s), which .npy mels
+    # (a TTS model's output) never need.
+    audio_in = any(path.suffix.lower() != ".npy" for path in args.inputs)
+    frontend = MelSpectrogram(**config.mel_kwargs()) if audio_in else None
     needs = min_samples(config) if args.evaluate else 0  # --evaluate: the shortest pair the metrics take
     for path in args.inputs:  # every input is checked, and every bad one reported, before anything is created
         if any(p.path == str(path) for p in problems):
@@ -194,7 +197,7 @@ def run_vocode(args: argparse.Namespace) -> int:
             mel = load_vocode_mel(path, model, mel_input)
         else:
             audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-            mel = frontend.checked(audio, path)
+            mel = frontend.checked(audio, path)  # type: ignore[union-attr]
         if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
             flush()  # the outputs keep the inputs' order
             write(path, vocoder.chunked(mel, args.chunk_frames))

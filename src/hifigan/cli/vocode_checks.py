@@ -57,11 +57,11 @@ def check_names(args: argparse.Namespace) -> list[HifiganError]:
     return problems
 
 
-def check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram,
+def check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram | None,
                  args: argparse.Namespace) -> int | None:
     """Fail on a bad input before anything is written: a mel is loaded and checked; audio is read whole (format,
-    truncation, NaN) and its mel computed (too short, overflow). For audio, the length --evaluate would score: the
-    shorter of the input and its output (a hop per mel frame)."""
+    truncation, NaN) and its mel computed by `frontend` (too short, overflow; None where every input is a mel). For
+    audio, the length --evaluate would score: the shorter of the input and its output (a hop per mel frame)."""
     from hifigan.audio import load_audio
 
     require_file(path, INPUT)
