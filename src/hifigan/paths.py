@@ -1,5 +1,6 @@
 """The checks every reader makes of a path the user names: it exists, is the right kind, and (a file) is not
-empty. A failure is one line, `<path>: <problem>`, as the caller's HifiganError subclass."""
+empty. A failure is one line, `<path>: <problem>`, as the caller's HifiganError subclass. And whether two spellings
+name one file or folder (same_file)."""
 
 from __future__ import annotations
 
@@ -72,3 +73,15 @@ def differing_in_case(path: str | os.PathLike) -> str | None:
 def case_twin(name: str) -> str:
     """How an error names the file meant, found beside a missing one under `name`, which differs in case alone."""
     return f"a file differing in case: {name}"
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two spellings name one file or folder: the same path once resolved (`./x`, a relative against an
+    absolute one, a symlink on the way), or, where both exist, the same file (a hard link such as latest.pt)."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False

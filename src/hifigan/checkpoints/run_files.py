@@ -13,6 +13,7 @@ from hifigan.atomic import link_or_copy, write_failure
 from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_checkpoint, write_checkpoint
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
+from hifigan.paths import same_file
 
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
@@ -100,14 +101,6 @@ def stored_discriminator_args(obj: dict[str, Any]) -> dict[str, Any]:
     return args if isinstance(args, dict) else {}
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether `a` and `b` are one file (a hard link such as latest.pt is; a copy is not)."""
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False
-
-
 def step_checkpoint(folder: Path, step: int) -> Path:
     """folder/ckpt_<step>.pt."""
     return folder / f"ckpt_{step:08d}.pt"
@@ -130,7 +123,7 @@ def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep:
     folder.mkdir(parents=True, exist_ok=True)
     path = step_checkpoint(folder, step)
     first_foreign = step if after is None else min(step, after + 1)
-    if path.exists() and not (after == step and replaces is not None and _same_file(path, replaces)):
+    if path.exists() and not (after == step and replaces is not None and same_file(path, replaces)):
         set_aside(path)
     write_checkpoint(path, payload)
     point_latest(path)
@@ -194,7 +187,7 @@ def point(path: Path, name: str) -> None:
     it was; `path` stays too. Where `name` is `path` already, nothing is done (a rename between two links of one
     file would leave the temporary link)."""
     target = path.with_name(name)
-    if _same_file(target, path):
+    if same_file(target, path):
         return
     tmp = path.with_name(f".{name}.tmp")
     tmp.unlink(missing_ok=True)

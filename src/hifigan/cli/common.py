@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.paths import same_file
 from hifigan.plural import count
 
 if TYPE_CHECKING:
@@ -195,18 +196,6 @@ def require_suffix(path: str | os.PathLike, suffix: str, command: str, what: str
         raise HifiganError(path, f"the output of {command} is {what}: give a name ending in {suffix}")
 
 
-def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
-    """Whether two spellings name one file: the same path once resolved (`./x`, a relative against an absolute one, a
-    symlink on the way), or, where both exist, the same file (a hard link)."""
-    a, b = Path(a), Path(b)
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
                        option: str = "-o") -> list[HifiganError]:
     """One error per output that is one of the command's `inputs` ((what, path) pairs; a None path is skipped), naming
@@ -215,7 +204,7 @@ def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str 
     problems = []
     for out in outputs:
         for what, path in inputs:
-            if _same_file(out, path):
+            if same_file(out, path):
                 spelled = "" if os.fspath(path) == os.fspath(out) else f" {os.fspath(path)}"
                 problems.append(HifiganError(out, f"the output would overwrite the input {what}{spelled} (choose "
                                                   f"another {option})"))

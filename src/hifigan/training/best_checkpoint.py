@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.checkpoints.run_files import BEST_KEY, step_checkpoint
+from hifigan.paths import same_file
 
 
 @dataclass
@@ -46,7 +47,7 @@ def on_disk(best: BestCheckpoint, folder: Path, source: Path) -> tuple[BestCheck
     """`best` where its checkpoint is in `folder`; else a fresh one and the line that says so, since best.pt cannot
     name it: a resume back past a later best, for which --keep removed it, or from another folder than `folder`
     (`source`, the checkpoint resumed; best.pt is never another history's)."""
-    own = Path(source).parent.resolve() == Path(folder).resolve()
+    own = same_file(Path(source).parent, folder)
     if best.step is None or (own and step_checkpoint(folder, best.step).exists()):
         return best, None
     where = ("is gone (--keep removes a best once a later one replaces it)" if own else

@@ -11,6 +11,7 @@ from pathlib import Path
 from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError, WriteError
+from hifigan.paths import same_file
 from hifigan.training.event_file import EVENT_FILES
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 
@@ -38,7 +39,7 @@ def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
         held = f"checkpoints ({found[-1].name})" if found else f"logs ({' and '.join(logs)})"
         ways = [f"continue that run with --resume {out}"] if found else []  # e.g. the same command run again
         ways.append("give a new --out")
-        if not _one_folder(out, run_folder_of(resumed_from)):
+        if not same_file(out, run_folder_of(resumed_from)):
             ways.append(f"none to continue in {run_folder_of(resumed_from)}")
         raise HifiganError(out, f"holds another run's {held}, which the run resumed from {resumed_from} would mix "
                                 f"with its own: {', '.join(ways[:-1])}{', or ' if len(ways) > 1 else ''}{ways[-1]}")
@@ -54,15 +55,7 @@ def _own_folder(out: Path, checkpoint: Path) -> bool:
     """Whether `out` is `checkpoint`'s run folder: the one whose checkpoints/ holds it (under any spelling, or a link
     to another disk). A file outside a checkpoints/ folder belongs to no run: its folder, where it holds a run's
     files, is another run's (a checkpoint copied into a run folder is not that run's)."""
-    return _one_folder(out / "checkpoints", checkpoint.parent)
-
-
-def _one_folder(a: Path, b: Path) -> bool:
-    """Whether `a` and `b` name one folder (a symlink, another spelling); a folder not made yet is only itself."""
-    try:
-        return a.samefile(b)
-    except OSError:
-        return a.absolute() == b.absolute()
+    return same_file(out / "checkpoints", checkpoint.parent)
 
 
 def run_logs(out: Path) -> list[str]:
