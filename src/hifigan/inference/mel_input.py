@@ -67,7 +67,7 @@ class MelIntake:
         from hifigan.melconv.stats import stats_argument
         from hifigan.values import number
 
-        name = None if spec is None else parse_convention(spec)[1]  # unknown names, no exact map: fail here
+        transposed, name = (False, None) if spec is None else parse_convention(spec)  # unknown names, no exact map
         model = ModelMel.of(self.config)
         stats = stats_argument(stats, model.num_mels)
         if db_ref is not None:
@@ -79,7 +79,7 @@ class MelIntake:
         if name == "db-ref" and db_ref is None:
             raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
         dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
-        self.transposed = spec is not None and parse_convention(spec)[0]
+        self.transposed = transposed
         self.convert = None if model.is_own(spec) else functools.partial(  # picklable, unlike a lambda
             model.convert_checked, spec=spec, stats=stats, db_ref=db_ref, dtype=dtype)
 
