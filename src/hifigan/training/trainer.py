@@ -113,7 +113,7 @@ class Trainer:
     def state_payload(self) -> dict[str, Any]:
         """Everything needed to continue exactly, plus the batch layout and where the data came from."""
         return self.state.payload(batch_size=self.config.batch_size, world_size=self.dist.world_size,
-                                  data=self.data_spec, run=self.run_settings, best=self.checkpoints.best.payload())
+                                  data=self.data_spec, run=self.run_settings, best=self.best.payload())
 
     def restore(self, obj: dict[str, Any], source: Path) -> str | None:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG); a line
@@ -190,7 +190,7 @@ class Trainer:
         as best.pt."""
         value = self.validation.run(self.generator, self.step, self.epoch, self.log)
         self.last_validated_step = self.step
-        if self.checkpoints.best.offer(value, self.step):
+        if self.best.offer(value, self.step):
             message = f"step {self.step}: val/mel_l1 {value:.4f}, the best so far (best.pt: this step's checkpoint)"
             self.say(message)
             if self.log:
