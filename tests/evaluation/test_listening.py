@@ -282,3 +282,20 @@ def test_continuing_a_study_with_another_seed_is_a_warning(tmp_path):
         for seed in (7, None):  # its own seed, or none given: nothing to say
             assert study_for(tmp_path / "study", None, {}, seed=seed).meta("seed") == "7"
     assert study_for(tmp_path / "other", *folders, seed=None).meta("seed") == "0"  # a new study's default
+
+
+def test_audio_headers_do_not_tell_the_systems_apart(client, study):
+    """The copies are written clip by clip in the systems' order (the reference first): an ETag or Last-Modified
+    made of each file's mtime would let a rater sort them in the developer tools and unblind every trial. Every
+    version of a clip is answered with the same headers, but for its own random token."""
+    with contextlib.closing(sqlite3.connect(study.path)) as con:
+        rows = con.execute("SELECT token, clip FROM trials ORDER BY id").fetchall()
+    headers: dict[str, set] = {}
+    for token, clip in rows:
+        response = client.get(f"/audio/{token}")
+        assert response.status_code == 200
+        assert response.headers["ETag"] == f'"{token}"'  # revalidation still works, with nothing but the token
+        assert client.get(f"/audio/{token}", headers={"If-None-Match": f'"{token}"'}).status_code == 304
+        kept = tuple(sorted((k, v.replace(token, "TOKEN")) for k, v in response.headers.items() if k != "Date"))
+        headers.setdefault(clip, set()).add(kept)
+    assert len(headers) == 3 and all(len(seen) == 1 for seen in headers.values()), headers

@@ -35,6 +35,7 @@ def create_app(store: Store, screen_reference_below: float | None = None) -> Fla
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     total = store.trial_count()
     admin_key = store.meta("admin_key")
+    created = float(store.meta("created"))  # every copy's Last-Modified (see `audio`)
     scale = sorted(SCALE.items(), reverse=True)
 
     @app.context_processor
@@ -102,7 +103,11 @@ def create_app(store: Store, screen_reference_below: float | None = None) -> Fla
         path = store.audio_file(token)
         if path is None or not path.is_file():
             abort(404)
-        return send_file(path, mimetype="audio/wav", conditional=True, max_age=3600)
+        # The copies were written clip by clip in the systems' order: an ETag or Last-Modified made of each file's
+        # mtime (send_file's default) would sort them into systems in the developer tools. The token and the
+        # study's creation time tell nothing.
+        return send_file(path, mimetype="audio/wav", conditional=True, etag=token, last_modified=created,
+                         max_age=3600)
 
     def check_admin() -> None:
         if not hmac.compare_digest(request.args.get("key", ""), admin_key):
