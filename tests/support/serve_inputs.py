@@ -46,6 +46,8 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
                 f"is not a .npy file (expected the bytes of numpy.save of a float32 {SHAPES} mel)"),
     "truncated npy": (npy(GOOD)[:150], 400, "is not a readable .npy file"),
     "pickled object": (npy(np.array([{}], dtype=object)), 400, "is not a readable .npy file"),
+    "two arrays": (npy(GOOD) + npy(GOOD), 400,  # np.load reads the first and would drop the second's frames
+                   f"has {len(npy(GOOD))} bytes after its .npy array (one float32 {SHAPES} mel per body or message)"),
     "float64": (npy(GOOD.astype(np.float64)), 400, "has dtype float64, expected float32"),
     "int16": (npy(GOOD.astype(np.int16)), 400, "has dtype int16, expected float32"),
     "1-D": (npy(GOOD[0]), 400, f"has shape [30], expected {SHAPES} with T >= 1"),

@@ -44,11 +44,15 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if not body.startswith(b"\x93NUMPY"):
         raise RequestError(400, f"{what} is not a .npy file (expected the bytes of numpy.save of a float32 "
                                 f"{mel_shapes(num_mels)} mel)")
+    buffer = io.BytesIO(body)
     try:
-        mel = np.load(io.BytesIO(body), allow_pickle=False)
+        mel = np.load(buffer, allow_pickle=False)
     except Exception as e:  # a truncated or malformed file, or an object array
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise RequestError(400, f"{what} is not a readable .npy file ({why})") from None
+    if (extra := len(body) - buffer.tell()) > 0:  # np.load reads one array: a second one's frames would be dropped
+        raise RequestError(400, f"{what} has {count(extra, 'byte')} after its .npy array (one float32 "
+                                f"{mel_shapes(num_mels)} mel per body or message)")
     if mel.dtype != np.float32:
         raise RequestError(400, f"{what} has dtype {mel.dtype}, expected float32")
     sent = list(mel.shape)  # the error names the shape as sent, before [1, num_mels, T] loses its batch axis
