@@ -134,6 +134,23 @@ def test_media_types_are_case_insensitive_and_unknown_paths_share_one_metric(ser
 
 
 
+def test_invented_methods_share_one_metric(served):
+    """A method is any token a client sends: a scanner trying SCAN1, SCAN2, ... on a path (ours or not) makes no
+    series per method (each would be kept for the life of the server), but counts under one '(other method)'."""
+    running, vocoder = served
+    route = 'hifigan_requests_total{route="(other method) %s",status="%d"}'
+    before = {path: count(running.url, route % path) for path in (("(no such route)", 404), ("/healthz", 405))}
+    for k in range(3):
+        assert httpx.request(f"SCAN{k}", running.url + "/nothing").status_code == 404
+        answered = httpx.request(f"SCAN{k}", running.url + "/healthz")
+        assert answered.status_code == 405 and answered.json() == {"error": "Method Not Allowed"}
+    page = httpx.get(f"{running.url}/metrics").text
+    assert "SCAN" not in page
+    assert {path: count(running.url, route % path) for path in before} == {path: n + 3 for path, n in before.items()}
+    still_serving(running.url, vocoder)
+
+
+
 def test_a_trailing_slash_is_no_such_route_not_a_redirect(served):
     """/v1/vocode/ is a path the server does not have: 404 with the JSON error, counted under '(no such route)', not
     Starlette's empty 307 redirect that no metric counts."""

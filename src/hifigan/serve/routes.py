@@ -28,6 +28,8 @@ from starlette.routing import Route, WebSocketRoute  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
 AUDIO_TYPES = {"wav": "audio/wav", "f32": "application/octet-stream", "f64": "application/octet-stream"}
+# The methods of RFC 9110 and PATCH, each a metric label of its own; any other token a client invents counts as one.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"})
 RETRY_AFTER_S = 1  # what a 503 while the model loads (and /healthz's while it drains) says to wait: Retry-After
 
 
@@ -169,10 +171,11 @@ async def vocode(request: Request) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own refusals (404, 405) as JSON errors too. Metrics label an unknown path as one route, so that
-    a scanner's many paths do not make a series each."""
+    """Starlette's own refusals (404, 405) as JSON errors too. Metrics label an unknown path as one route, and an
+    unknown method as one method, so that a scanner's many paths or methods do not make a series each."""
     status = getattr(exc, "status_code", 500)
-    route = f"{request.method} {request.url.path if status != 404 else '(no such route)'}"
+    method = request.method if request.method in METHODS else "(other method)"
+    route = f"{method} {request.url.path if status != 404 else '(no such route)'}"
     return error_response(request.app.state.serve, route, status, getattr(exc, "detail", str(exc)), time.monotonic())
 
 
