@@ -159,6 +159,42 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
     assert not (tmp_path / "out.wav").exists()
 
 
+def test_script_says_one_line_for_files_it_cannot_read_or_write(tmp_path, exported):
+    """A missing input, a folder, a float WAV (another format), a file that is not a WAV, one cut inside its header, a
+    model file that is not ONNX, an output in a missing folder or on an input: one line naming the file (no
+    traceback of wave or onnxruntime), no output and no temporary file left."""
+    folder = exported[0]
+    front_end, model, wav = (str(folder / name) for name in ("g.mel.onnx", "g.onnx", "in.wav"))
+    sf.write(tmp_path / "float.wav", np.zeros(400, np.float32), 8000, subtype="FLOAT")
+    (tmp_path / "text.wav").write_text("not audio")
+    (tmp_path / "cut.wav").write_bytes((folder / "in.wav").read_bytes()[:30])
+    (tmp_path / "dir").mkdir()
+    t = {name: str(tmp_path / name) for name in ("float.wav", "text.wav", "cut.wav", "dir", "none.wav", "out.wav")}
+    need = "need 16-bit PCM mono at 8000 Hz (not a PCM WAV file"
+    cases = {
+        (front_end, model, t["none.wav"], t["out.wav"]): f"{t['none.wav']}: no such file",
+        (front_end, model, t["dir"], t["out.wav"]): f"{t['dir']}: is a directory, expected a file",
+        (front_end, model, t["float.wav"], t["out.wav"]): f"{t['float.wav']}: {need}: unknown format: 3)",
+        (front_end, model, t["text.wav"], t["out.wav"]): f"{t['text.wav']}: {need}: file does not start with RIFF id)",
+        (front_end, model, t["cut.wav"], t["out.wav"]):
+            f"{t['cut.wav']}: cannot read (the file ends inside its header)",
+        (front_end, t["text.wav"], wav, t["out.wav"]):
+            f"{t['text.wav']}: not an ONNX model that onnxruntime loads (InvalidProtobuf)",
+        (front_end, model, wav, str(tmp_path / "none" / "out.wav")):
+            f"{tmp_path / 'none' / 'out.wav'}: cannot write (No such file or directory)",
+        (front_end, model, wav, t["dir"]): f"{t['dir']}: cannot write (Is a directory)",
+        (front_end, model, wav, wav): f"{wav}: the output would overwrite the input {wav} (choose another OUT.wav)",
+    }
+    before = (folder / "in.wav").read_bytes()
+    for args, message in cases.items():
+        with pytest.raises(SystemExit) as refused:
+            standalone.main(*args)
+        assert refused.value.args == (message,)
+    assert (folder / "in.wav").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.wav", "dir", "float.wav", "text.wav"]
+    assert list((tmp_path / "dir").iterdir()) == []
+
+
 def test_frontend_is_refused_where_it_cannot_be_written(tmp_path, tiny_checkpoint, capsys):
     """--frontend with a TorchScript output, and a front-end name that is a folder: one line, exit 2, and neither file
     written (refused before any export)."""

@@ -8,6 +8,7 @@ Run: `python standalone.py NAME.mel.onnx NAME.onnx IN.wav OUT.wav` (16-bit PCM m
 
 from __future__ import annotations
 
+import os
 import sys
 import wave
 from typing import Any
@@ -21,11 +22,23 @@ def session(path: str) -> tuple[Any, dict[str, str]]:
 
     options = ort.SessionOptions()
     options.log_severity_level = 3  # errors only: a command says one line
-    loaded = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    require_file(path)
+    try:
+        loaded = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime's own exception classes (InvalidProtobuf, Fail, ...), one per problem
+        raise SystemExit(f"{path}: not an ONNX model that onnxruntime loads ({type(e).__name__})") from None
     facts = loaded.get_modelmeta().custom_metadata_map
     if "mel_convention" not in facts:
         raise SystemExit(f"{path}: records no mel facts (exported before they were recorded: export it again)")
     return loaded, facts
+
+
+def require_file(path: str) -> None:
+    """An input that is not a file: one line naming it, not the traceback of the library that opens it."""
+    if os.path.isdir(path):
+        raise SystemExit(f"{path}: is a directory, expected a file")
+    if not os.path.isfile(path):
+        raise SystemExit(f"{path}: no such file")
 
 
 def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dict) -> None:
@@ -40,20 +53,45 @@ def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dic
 
 
 def read_wav(path: str, rate: int) -> np.ndarray:
-    """A 16-bit PCM mono WAV at `rate` as float32 in [-1, 1] (int16 / 32768, as the official code reads it)."""
-    with wave.open(path) as w:
-        if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
-            raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
-        return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+    """A 16-bit PCM mono WAV at `rate` as float32 in [-1, 1] (int16 / 32768, as the official code reads it); a
+    file that is not one is a one-line SystemExit naming it."""
+    require_file(path)
+    try:
+        with wave.open(path) as w:
+            if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
+                raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
+            return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+    except wave.Error as e:  # `wave` reads PCM WAV only: a float or compressed WAV, or not a WAV at all
+        raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e})") from None
+    except EOFError:
+        raise SystemExit(f"{path}: cannot read (the file ends inside its header)") from None
+    except OSError as e:
+        raise SystemExit(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def write_wav(path: str, audio: np.ndarray, rate: int) -> None:
-    """Float audio as 16-bit PCM: x * 32768 truncated, clipped at full scale (as `hifigan vocode` writes it)."""
-    with wave.open(path, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.clip(audio * 32768, -32768, 32767).astype("<i2").tobytes())
+    """Float audio as 16-bit PCM: x * 32768 truncated, clipped at full scale (as `hifigan vocode` writes it). Written
+    to a hidden temporary file beside `path` and renamed into place once complete: a failure leaves no partial WAV,
+    and an existing file as it was."""
+    tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "xb") as f, wave.open(f, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(np.clip(audio * 32768, -32768, 32767).astype("<i2").tobytes())
+        os.replace(tmp, path)
+    except BaseException as e:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise SystemExit(f"{path}: cannot write ({e.strerror or e})") from None
+        raise
+
+
+def same_file(a: str, b: str) -> bool:
+    """Whether two existing paths name one file (an output that would overwrite an input)."""
+    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
 
 
 def samples(n: int) -> str:
@@ -63,6 +101,9 @@ def samples(n: int) -> str:
 
 
 def main(frontend: str, model: str, wav_in: str, wav_out: str) -> None:
+    for given in (frontend, model, wav_in):
+        if same_file(given, wav_out):
+            raise SystemExit(f"{wav_out}: the output would overwrite the input {given} (choose another OUT.wav)")
     mel_session, mel_facts = session(frontend)
     model_session, model_facts = session(model)
     check_pair(frontend, mel_facts, model, model_facts)
