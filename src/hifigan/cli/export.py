@@ -61,8 +61,8 @@ def export_format(out: Path, fmt: str | None) -> str:
     if implied is None:
         raise HifiganError(out, f"the output's extension must name its format ({wanted})")
     if fmt is not None and fmt != implied:
-        raise HifiganError(out, f"--format {fmt} writes {'/'.join(SUFFIXES[fmt])}, not {suffix} (a {implied} "
-                           "extension)")
+        raise HifiganError(out, f"--format {fmt} writes {'/'.join(SUFFIXES[fmt])}, not {suffix} "
+                           f"(which names {implied})")
     return implied
 
 
