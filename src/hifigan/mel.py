@@ -79,6 +79,14 @@ class MelSpectrogram:
         return max(self.pad + 1, self.n_fft - 2 * self.pad)
 
     @property
+    def silence(self) -> float:
+        """The lowest value of this front-end's mels, before any normalisation: digital silence's. The STFT gives
+        |X| >= sqrt(magnitude_eps), so the mel of the smallest filterbank row is the least M; with the official
+        epsilon that lies above a floor of 1e-10 (a log10 mel's silence is about -5.8, no round power of ten)."""
+        least = np.float32(np.sqrt(self.magnitude_eps)) * self._basis_np.sum(axis=1).min()
+        return float(forward(np.array([least], dtype=np.float32), self.convention, self.floor)[0])
+
+    @property
     def normalised(self) -> bool:
         return self._stats_np is not None
 

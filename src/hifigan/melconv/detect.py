@@ -112,15 +112,16 @@ def detect(mel: np.ndarray, num_mels: int = 80, model: ModelMel | None = None) -
     return verdict
 
 
-def _prior(model: ModelMel | None) -> tuple[str, str, float]:
-    """(verdict name, log hypothesis, floor in the convention's units) of the model's own un-normalised log mels."""
+def _prior(model: ModelMel | None) -> tuple[str, str, float, float | None]:
+    """(verdict name, log hypothesis, floor in the convention's units, the value of digital silence (ModelMel.silence;
+    None: unknown)) of the model's own un-normalised log mels."""
     if model is None or model.convention == "official":
-        return "official", "official", OFFICIAL_FLOOR
+        return "official", "official", OFFICIAL_FLOOR, None
     conv = CONVENTIONS[model.convention]
     if conv.log is None:
-        return model.convention, model.convention, 0.0
+        return model.convention, model.convention, 0.0, None
     hypothesis = "official" if model.convention == "ln-floor" else model.convention
-    return model.convention, hypothesis, math.log(model.floor) / (conv.scale * conv.power)
+    return model.convention, hypothesis, math.log(model.floor) / (conv.scale * conv.power), model.silence
 
 
 def _classify(x: np.ndarray, model: ModelMel | None) -> MelVerdict:
@@ -158,12 +159,13 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> 
     model's (_prior), chosen where the values fit it as well as the best."""
     low, high, spread, dynamics = ev["min"], ev["max"], ev["spread"], ev["dynamics"]
     scales = {name: CONVENTIONS[name].scale for name in LOG_HYPOTHESES}
-    own, prefer, own_floor = prior
+    own, prefer, own_floor, own_silence = prior
     if floored and abs(low - OFFICIAL_FLOOR) < 1e-4 and spread <= MAX_NATS - OFFICIAL_FLOOR:
         return MelVerdict("official", 0.99, evidence=ev, detail="floor exactly ln(1e-5)")
-    at_own_floor = abs(low - own_floor) < 1e-4 * max(1.0, abs(own_floor))
-    if own != "official" and prefer in scales and floored and at_own_floor and scales[prefer] * high <= MAX_NATS:
-        return MelVerdict(own, 0.95, evidence=ev, detail="floor exactly the model's")
+    lowest = {"floor": own_floor, "silence": own_silence}  # the model's own lowest values: its floor, its silence
+    at_own = [what for what, v in lowest.items() if v is not None and abs(low - v) < 1e-4 * max(1.0, abs(v))]
+    if own != "official" and prefer in scales and floored and at_own and scales[prefer] * high <= MAX_NATS:
+        return MelVerdict(own, 0.95, evidence=ev, detail=f"{at_own[0]} exactly the model's")
     if floored and abs(high - low - 80.0) < 1e-3 and high * scales["db"] <= MAX_NATS:
         return MelVerdict("db", 0.85, evidence=ev, detail="clipped at top_db 80 (values below it are lost)")
     feasible: dict[str, str] = {}

@@ -15,7 +15,9 @@ from hifigan.melconv.stats import model_stats
 
 @dataclass(frozen=True)
 class ModelMel:
-    """The mel a model takes: its convention and floor, its normalisation (per-bin mean/std) and its shape and rate."""
+    """The mel a model takes: its convention and floor, its normalisation (per-bin mean/std) and its shape and rate;
+    `silence`, the value its front-end gives digital silence before normalisation (MelSpectrogram.silence: above the
+    floor where the magnitude's epsilon is), None where unknown or of no use (official, linear, no epsilon)."""
 
     convention: str
     floor: float | None
@@ -23,13 +25,19 @@ class ModelMel:
     num_mels: int
     sampling_rate: int
     hop_size: int
+    silence: float | None = None
 
     @classmethod
     def of(cls, config: HifiganConfig) -> ModelMel:
         """The model of `config` (a bad convention, floor or statistics: one-line ConfigError or MelError)."""
+        from hifigan.mel import MelSpectrogram  # hifigan.mel imports melconv: not at module level
+
         name = config.mel_convention
-        return cls(name, front_end_floor(name, config.mel_floor), model_stats(config.mel_stats, config.num_mels, name),
-                   config.num_mels, config.sampling_rate, config.hop_size)
+        floor, stats = front_end_floor(name, config.mel_floor), model_stats(config.mel_stats, config.num_mels, name)
+        silence = None  # the official floor lies above silence with the official epsilon; detect asks the others
+        if name != "official" and floor is not None and config.mel_magnitude_eps > 0:
+            silence = MelSpectrogram(**{**config.mel_kwargs(), "stats": None}).silence
+        return cls(name, floor, stats, config.num_mels, config.sampling_rate, config.hop_size, silence)
 
     @property
     def label(self) -> str:
