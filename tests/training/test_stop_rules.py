@@ -106,6 +106,24 @@ def test_only_an_announcing_handler_says_it_got_a_signal(capsys):
         assert (stopper.signum, capsys.readouterr().err) == (signal.SIGTERM, said)
 
 
+def test_a_process_forked_inside_the_block_neither_says_nor_acts_on_a_signal(capfd):
+    """A terminal's Ctrl-C reaches the whole process group, DataLoader workers included, and a worker forked while
+    the block runs holds the handler until its worker_init_fn ignores SIGINT: there it must not say the stop line
+    again, nor abort on a second Ctrl-C."""
+    with StopOnSignal() as stopper:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the forked child
+            code = 3
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                os.kill(os.getpid(), signal.SIGINT)
+                code = 0 if stopper.signum is None else 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+    assert (os.waitstatus_to_exitcode(status), stopper.signum, capfd.readouterr().err) == (0, None, "")
+
+
 LONE = DistInfo()  # one process: the checks are this process's own
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -9,20 +10,26 @@ from typing import Any
 
 
 class StopOnSignal:
-    """SIGINT/SIGTERM ask the loop to stop after the current step (and save); a second SIGINT aborts."""
+    """SIGINT/SIGTERM ask the loop to stop after the current step (and save); a second SIGINT aborts. A process
+    forked inside the block (a DataLoader worker, before its worker_init_fn ignores SIGINT) inherits the handler:
+    there it does nothing, as the terminal's Ctrl-C reaches the whole process group and this process stops them."""
 
     def __init__(self, announce: bool = True) -> None:
         self.signum: int | None = None
         self.announce = announce  # say so at once (under torchrun: rank 0 only, so the job says it once)
         self._previous: dict[int, Any] = {}
+        self._pid = os.getpid()
 
     def __enter__(self) -> StopOnSignal:
+        self._pid = os.getpid()
         if is_main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._previous[sig] = signal.signal(sig, self._handle)
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
+        if os.getpid() != self._pid:
+            return  # a forked child's copy of the handler: the process that set it stops the run
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.signum = signum
