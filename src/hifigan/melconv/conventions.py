@@ -19,7 +19,7 @@ from hifigan.errors import ConfigError
 OFFICIAL_MAGNITUDE_FLOOR = 1e-5  # the official front-end's clamp on the mel magnitude M
 OFFICIAL_FLOOR = math.log(OFFICIAL_MAGNITUDE_FLOOR)  # -11.512925..., the lowest official mel value
 LN10 = math.log(10.0)
-DEFAULT_FLOOR = 1e-10  # the floor of every convention but the official one unless mel_floor says (PWG, ESPnet, librosa)
+DEFAULT_FLOOR = 1e-10  # a log convention's floor unless mel_floor or the convention says (PWG, ESPnet, librosa)
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class Convention:
     """One convention: its name (the --mel-convention value), what it is, and its map from M.
 
     The value is gain * log(max(M^power, floor)) for a log convention (`log` "ln" or "log10"), M^power for a linear
-    one; `front_end` marks the ones a model's front-end computes (`mel_convention`).
+    one; `front_end` marks the ones a model's front-end computes (`mel_convention`), `floor` the floor its
+    front-end applies where mel_floor is null.
     """
 
     name: str
@@ -40,6 +41,7 @@ class Convention:
     convertible: bool = True
     needs_stats: bool = False
     note: str = ""
+    floor: float = DEFAULT_FLOOR
 
     @property
     def scale(self) -> float | None:
@@ -50,14 +52,15 @@ class Convention:
 
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("official", "ln(max(M, 1e-5))", "ln", front_end=True),
+    Convention("official", "ln(max(M, 1e-5))", "ln", front_end=True, floor=OFFICIAL_MAGNITUDE_FLOOR),
     Convention("ln-floor", "ln(max(M, f)), another floor f (1e-7, 1e-10, ...)", "ln", front_end=True,
                note="exact when f <= 1e-5; a floor above 1e-5 has lost the values below it"),
     Convention("log10", "log10(max(M, f))", "log10", front_end=True),
     Convention("ln-power", "ln(max(M^2, f))", "ln", power=2, front_end=True),
     Convention("log10-power", "log10(max(M^2, f))", "log10", power=2, front_end=True),
     Convention("db", "20*log10(max(M, f)) = 10*log10(M^2), reference 1", "log10", gain=20.0, front_end=True,
-               note="a top_db clip above -100 dB has lost the values below it"),
+               note="a top_db clip above -100 dB has lost the values below it",
+               floor=1e-5),  # -100 dB: librosa's amplitude_to_db (amin 1e-5), and power_to_db's 1e-10 on M^2
     Convention("db-ref", "20*log10(M / ref), e.g. librosa ref=np.max", "log10", gain=20.0,
                note="exact with the reference amplitude (--mel-db-ref); ref=np.max is lost unless you kept it"),
     Convention("linear-magnitude", "M (no log)", linear=True, front_end=True),
@@ -94,9 +97,10 @@ LOOSE_KEYS = ("mel_convention (or loss_args['mel']['convention'])", "mel_floor (
 
 
 def front_end_floor(name: str, floor: float | None, keys: tuple[str, str] = LOOSE_KEYS) -> float | None:
-    """The floor front-end convention `name` applies: `floor`, or by default 1e-5 (official) or 1e-10; None for a
-    linear one. An unknown name or a floor the convention cannot take is a one-line ConfigError naming the key
-    (`keys`: the config's names of the convention and the floor; the config checks them at load by these names)."""
+    """The floor front-end convention `name` applies: `floor`, or by default the convention's (1e-5 for official and
+    db, 1e-10 for the other log conventions); None for a linear one. An unknown name or a floor the convention cannot
+    take is a one-line ConfigError naming the key (`keys`: the config's names of the convention and the floor; the
+    config checks them at load by these names)."""
     convention_key, floor_key = keys
     if name not in FRONT_END:
         raise ConfigError(None, f"{convention_key} {name!r} is unknown; choose from {', '.join(FRONT_END)}")
@@ -112,8 +116,7 @@ def front_end_floor(name: str, floor: float | None, keys: tuple[str, str] = LOOS
         if floor is not None and floor != OFFICIAL_MAGNITUDE_FLOOR:
             raise ConfigError(None, f"{floor_key} {floor} with {convention_key} official: the official floor is "
                                     f"1e-5; use {convention_key} ln-floor for another")
-        return OFFICIAL_MAGNITUDE_FLOOR
-    return DEFAULT_FLOOR if floor is None else float(floor)
+    return CONVENTIONS[name].floor if floor is None else float(floor)
 
 
 def forward(m: Any, name: str, floor: float | None) -> Any:
