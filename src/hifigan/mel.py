@@ -146,7 +146,9 @@ class MelSpectrogram:
         `source` for audio too short for one frame, NaN/inf samples, or a peak above FAR_OUTSIDE (4, 12 dB over
         full scale: a float file may go a little over 1, int16 values passed as floats are ~1e4)."""
         if audio.shape[-1] < self.min_samples:
-            raise AudioError(source, f"too short: {count(audio.shape[-1], 'sample')}, need at least {self.min_samples}")
+            # at the model's rate: a resampled file's count is not the one it has on disk
+            raise AudioError(source, f"too short: {count(audio.shape[-1], 'sample')} at {self.sampling_rate} Hz, "
+                                     f"need at least {self.min_samples}")
         if not np.isfinite(audio).all():
             raise AudioError(source, "contains non-finite samples (NaN or inf)")
         peak = float(np.max(np.abs(audio)))

@@ -34,10 +34,10 @@ def test_audio_shorter_than_one_hop_is_too_short_where_the_hop_exceeds_the_paddi
     short = wav(tmp_path / "short.wav", tone(20))
     out = tmp_path / "out"
     code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", out, short)
-    failed_cleanly(code, err, out, "short.wav: too short: 20 samples, need at least 32")
+    failed_cleanly(code, err, out, "short.wav: too short: 20 samples at 8000 Hz, need at least 32")
     code, _, err = run(capsys, "mel", short, "-o", out / "x.npy", "--config", save_config_json(tmp_path / "c.json",
                                                                                                 cfg))
-    failed_cleanly(code, err, out, "short.wav: too short: 20 samples, need at least 32")
+    failed_cleanly(code, err, out, "short.wav: too short: 20 samples at 8000 Hz, need at least 32")
 
 
 def test_mix_to_mono_and_resample_work(tmp_path, capsys, tiny_config_json, tiny_checkpoint):

@@ -158,7 +158,8 @@ def test_checked_refuses_audio_of_exactly_the_padding_as_too_short():
     """pad samples make no frame: an AudioError naming the file, not the front-end's ValueError; one more passes."""
     frontend = MelSpectrogram(**V1.mel_kwargs())
     audio = np.full(frontend.pad, 0.1, dtype=np.float32)
-    with pytest.raises(AudioError, match=rf"^clip.wav: too short: {frontend.pad} samples, need at least "
+    rate = frontend.sampling_rate
+    with pytest.raises(AudioError, match=rf"^clip.wav: too short: {frontend.pad} samples at {rate} Hz, need at least "
                                          rf"{frontend.pad + 1}$"):
         frontend.checked(audio, "clip.wav")
     assert frontend.checked(np.full(frontend.pad + 1, 0.1, dtype=np.float32), "clip.wav").shape[0] == V1.num_mels
@@ -176,12 +177,13 @@ def test_checked_refuses_audio_one_sample_short_of_a_frame(changes):
     """min_samples - 1 samples: a one-line AudioError naming the file (not stft's RuntimeError); min_samples make
     exactly the frames num_frames says, at least one."""
     frontend = MelSpectrogram(**{**V1.mel_kwargs(), **changes})
-    need = frontend.min_samples
-    with pytest.raises(AudioError, match=rf"^clip.wav: too short: {need - 1} samples, need at least {need}$"):
+    need, rate = frontend.min_samples, frontend.sampling_rate
+    with pytest.raises(AudioError,
+                       match=rf"^clip.wav: too short: {need - 1} samples at {rate} Hz, need at least {need}$"):
         frontend.checked(np.full(need - 1, 0.1, dtype=np.float32), "clip.wav")
     with pytest.raises(ValueError, match=rf"too short \(need at least {need}\)"):
         frontend(torch.full((need - 1,), 0.1))
-    with pytest.raises(AudioError, match=rf"^clip.wav: too short: 1 sample, need at least {need}$"):
+    with pytest.raises(AudioError, match=rf"^clip.wav: too short: 1 sample at {rate} Hz, need at least {need}$"):
         frontend.checked(np.full(1, 0.1, dtype=np.float32), "clip.wav")
     with pytest.raises(ValueError, match=rf"^audio of 1 sample is too short \(need at least {need}\)$"):
         frontend(torch.full((1,), 0.1))
