@@ -20,7 +20,7 @@ from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
 from tests.support.serve import answer, metric, running_server, stalled_request
-from tests.support.serve_inputs import BAD_BODIES, GOOD, SHAPES, count, limited_server, still_serving
+from tests.support.serve_inputs import BAD_BODIES, GOOD, SHAPES, count, limited_server, npy, still_serving
 from tests.support.tiny import tiny_config
 
 
@@ -238,6 +238,16 @@ def test_a_batch_axis_of_one_is_taken_alike_in_a_body_and_a_stream_message(serve
     assert "a `.npy` of float32 `[num_mels, n]` (or `[1, num_mels, n]`), n >= 1" in doc
     assert "a shape other than `[num_mels, T]` or `[1, num_mels, T]` with T >= 1 (a body and a stream message" in doc
 
+
+
+def test_big_endian_float32_is_float32(served):
+    """numpy.save of a big-endian float32 mel ('>f4', as a big-endian machine writes it) is the same values:
+    served as `vocode` takes it, bit for bit, not refused as another dtype."""
+    running, vocoder = served
+    response = httpx.post(f"{running.url}/v1/vocode?format=f32", content=npy(GOOD.astype(">f4")),
+                          headers={"Content-Type": "application/x-npy"})
+    assert response.status_code == 200, response.text
+    assert np.array_equal(np.frombuffer(response.content, "<f4"), vocoder(GOOD).numpy())
 
 
 def test_no_content_type_is_octet_stream_and_curls_default_is_415(served):

@@ -53,8 +53,9 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if (extra := len(body) - buffer.tell()) > 0:  # np.load reads one array: a second one's frames would be dropped
         raise RequestError(400, f"{what} has {count(extra, 'byte')} after its .npy array (one float32 "
                                 f"{mel_shapes(num_mels)} mel per body or message)")
-    if mel.dtype != np.float32:
+    if mel.dtype.newbyteorder("=") != np.float32:  # float32 in either byte order (numpy.save on any machine)
         raise RequestError(400, f"{what} has dtype {mel.dtype}, expected float32")
+    mel = mel.astype(np.float32, copy=False)
     sent = list(mel.shape)  # the error names the shape as sent, before [1, num_mels, T] loses its batch axis
     mel = unbatched(mel)  # [1, num_mels, T]: a batch of one, taken as Vocoder.stream takes a chunk
     if mel.ndim != 2 or mel.shape[1] < 1:
