@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -20,6 +21,13 @@ from hifigan.plural import count
 MelArray = TypeVar("MelArray", np.ndarray, torch.Tensor)
 # How the audio files a mel is confused with begin: WAV (RIFF, RF64), FLAC, Ogg, AIFF, AU.
 AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"FORM", b".snd")
+
+
+def _mel_name(audio: Path) -> str:
+    """The .npy name to suggest for the mel of `audio`: <stem>.npy, or <stem>.mel.npy where that is the audio's own
+    name (a WAV file named .npy), which `hifigan mel` would refuse as overwriting its input."""
+    name = audio.with_suffix(".npy").name
+    return f"{audio.stem}.mel.npy" if name == audio.name else name
 
 
 def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -> np.ndarray:
@@ -38,7 +46,7 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
                 raise MelError(path, "refused: a pickle file (pickled Python objects), expected a .npy array") from None
             if head[:4] in AUDIO_MAGIC or path.suffix.lower() in AUDIO_SUFFIXES:
                 raise MelError(path, f"an audio file, not a .npy mel (make its mel with: hifigan mel {path} -o "
-                                     f"{path.with_suffix('.npy').name})") from None
+                                     f"{_mel_name(path)})") from None
             raise MelError(path, "not a readable .npy array (no .npy header)") from None
         raise MelError(path, f"not a readable .npy array ({first_line(e)})") from None
     except MemoryError:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.support.cli_runs import BINS, HOP, failed_cleanly, raw_file, run, tone, wav
+from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, raw_file, run, tone, wav
 
 
 def _directory(d: Path) -> Path:
@@ -115,3 +115,17 @@ def test_check_mel_given_audio_says_so_and_how_to_make_its_mel(tmp_path, capsys,
     assert code == 2
     assert f"{clip}: cannot be judged: an audio file, not a .npy mel (make its mel with: hifigan mel {clip} -o " \
            "take1.npy)" in out + err
+
+
+def test_audio_named_npy_gets_a_mel_command_that_runs(tmp_path, capsys, tiny_config_json, monkeypatch):
+    """A WAV file named take1.npy was told to run `hifigan mel take1.npy -o take1.npy`, which mel refuses (the output
+    would overwrite its input): the command shown names another file, and runs as shown."""
+    monkeypatch.chdir(tmp_path)
+    sf.write("take1.npy", tone(HOP * 20), SR, format="WAV")
+    code, out, err = run(capsys, "check-mel", "take1.npy", "--config", tiny_config_json)
+    assert code == 2
+    shown = "hifigan mel take1.npy -o take1.mel.npy"
+    assert f"take1.npy: cannot be judged: an audio file, not a .npy mel (make its mel with: {shown})" in out + err
+    code, _, err = run(capsys, *shown.split()[1:], "--config", tiny_config_json)
+    assert code == 0, err
+    assert np.load("take1.mel.npy").shape == (BINS, 20)
