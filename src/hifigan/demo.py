@@ -30,6 +30,7 @@ from hifigan.demo_clips import Vocoded, pretrained_clips, score_clips, vocode_cl
 from hifigan.demo_tables import format_table, score_table, summary_table
 from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
+from hifigan.plural import count
 
 if TYPE_CHECKING:
     from hifigan.evaluation.results import Report
@@ -181,14 +182,15 @@ def run_demo(
     for name, clips in pretrained.items():
         systems[name] = clips_report(out, name, clips, pretrained_scores[name], cfg, 0.0, name)
     json_path, png_path = write_end_report(out, systems["end"], cfg)
-    html_path = write_page(out / EVALUATION_PAGE, systems, cfg, title=f"hifigan demo: {len(end)} held-out clips "
-                           f"at the start and the end of training ({trainer.step} steps)")
+    held_out = count(len(end), "held-out clip")
+    html_path = write_page(out / EVALUATION_PAGE, systems, cfg, title=f"hifigan demo: {held_out} at the start and "
+                           f"the end of training ({trainer.step} steps)")
     rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
     overview = summary_table(start_scores, end_scores, pretrained_scores, cfg.sampling_rate)
     per_clip = format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.state.disc_start_step if gan_fraction else 'no'} "
                f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "
-               f"{len(end)} held-out clips at {cfg.sampling_rate} Hz, mean [95% CI] at the start and the end of "
+               f"{held_out} at {cfg.sampling_rate} Hz, mean [95% CI] at the start and the end of "
                "training"
                + (f", and vocoded by the pretrained {' and '.join(pretrained)}" if pretrained else ""))
     overview += "".join(f"\n\n{note}" for note in notes)
