@@ -130,6 +130,17 @@ def test_damaged_checkpoints_never_crash(tmp_path, good_bytes, fmt, data):
         assert obj is None  # a zip cut short has no central directory
 
 
+@pytest.mark.parametrize("fraction", [0.02, 0.1, 0.2, 0.5, 0.99])
+def test_a_zip_checkpoint_cut_short_is_named_so(tmp_path, good_bytes, fraction):
+    """Wherever it is cut, one message: torch's own varies with the cut ('failed finding central directory',
+    '[Errno 22] Invalid argument'), neither of which tells a user the file is incomplete."""
+    blob = good_bytes["zip"]
+    (tmp_path / "x.pt").write_bytes(blob[:int(len(blob) * fraction)])
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(tmp_path / "x.pt")
+    assert e.value.problem == "truncated checkpoint (a zip archive without its end: the file was cut short)"
+
+
 def test_empty_missing_directory(tmp_path):
     """Each named exactly (the names are not the problems, so a message cannot pass by naming the file)."""
     (tmp_path / "a.pt").write_bytes(b"")

@@ -135,7 +135,8 @@ def test_vocode_rejects_truncated_checkpoint(tmp_path, capsys, fraction, tiny_ch
     data = tiny_checkpoint.read_bytes()
     bad.write_bytes(data[: int(len(data) * fraction)])
     code, _, err = run(capsys, "vocode", "-c", bad, "-o", tmp_path / "out", good_mel)
-    failed_cleanly(code, err, tmp_path / "out", "bad.pt", "truncated or corrupt checkpoint")
+    failed_cleanly(code, err, tmp_path / "out", "bad.pt",
+                   "truncated checkpoint (a zip archive without its end: the file was cut short)")
 
 
 def test_official_checkpoint_of_another_config(tmp_path, capsys, official_v3, good_wav):

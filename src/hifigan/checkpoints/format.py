@@ -70,15 +70,22 @@ NOT_TORCH = "not a checkpoint (neither a PyTorch file nor a binary pickle)"
 
 def _starts_like_torch(path: Path) -> bool:
     """A zip (torch >= 1.6) or a protocol 2+ pickle (legacy torch.save, plain pickles)."""
+    return any(_starts_with(path, magic) for magic in (b"PK", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"))
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
     with open(path, "rb") as f:
-        return f.read(2) in (b"PK", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+        return f.read(len(magic)) == magic
 
 
 def _damage(path: Path, e: BaseException) -> str:
     if not _starts_like_torch(path):
         return NOT_TORCH
-    if is_zip(path) and not is_torch_zip(path):
+    zipped = is_zip(path)
+    if zipped and not is_torch_zip(path):
         return "not a checkpoint (a zip archive that is not a PyTorch file)"
+    if not zipped and _starts_with(path, b"PK"):  # a zip's directory is at its end: what torch says varies with the cut
+        return "truncated checkpoint (a zip archive without its end: the file was cut short)"
     if isinstance(e, MemoryError):
         return "truncated or corrupt checkpoint (claims more memory than is available)"
     return f"truncated or corrupt checkpoint ({_reason(e)})"
