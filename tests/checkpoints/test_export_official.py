@@ -47,7 +47,18 @@ def test_a_checkpoint_without_a_step_is_g_00000000(tmp_path):
     """No 'step' key (a generator-only payload): step 0, and no do_* file (nothing to put in it)."""
     cfg = tiny_config("1", official_discriminators=True)
     write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(cfg).state_dict(), cfg))
-    assert export_official(tmp_path / "g.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000000"]
+    alone = r"^no do_\* file: the checkpoint holds no discriminators \(a generator alone\)$"
+    with pytest.warns(UserWarning, match=alone):
+        assert export_official(tmp_path / "g.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000000"]
+
+
+def test_a_generator_alone_is_said_so_whatever_its_config_sets(tmp_path):
+    """A generator-only file whose config sets non-official discriminators: the do_* file is missing because the
+    file holds none, not because of the settings it would have been trained with."""
+    cfg = tiny_config("1")  # TINY_DISCRIMINATORS: narrower than the official ones
+    write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(cfg).state_dict(), cfg))
+    with pytest.warns(UserWarning, match=r"^no do_\* file: the checkpoint holds no discriminators"):
+        export_official(tmp_path / "g.pt", tmp_path / "out")
 
 
 def test_a_missing_discriminator_leaves_out_the_do_file(full_checkpoint, tmp_path):
@@ -55,7 +66,9 @@ def test_a_missing_discriminator_leaves_out_the_do_file(full_checkpoint, tmp_pat
     path, payload = full_checkpoint
     del payload["msd"]
     write_checkpoint(path, payload)
-    assert export_official(path, tmp_path / "out") == [tmp_path / "out" / "g_00000007"]
+    no_msd = r"^no do_\* file: the checkpoint holds no msd \(a do_\* file holds mpd and msd\)$"
+    with pytest.warns(UserWarning, match=no_msd):
+        assert export_official(path, tmp_path / "out") == [tmp_path / "out" / "g_00000007"]
 
 
 def test_non_official_discriminator_arguments_leave_out_the_do_file(tmp_path):

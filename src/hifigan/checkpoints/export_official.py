@@ -80,15 +80,18 @@ def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], N
                                           "the HiFi-GAN generator only")
     step = int(obj.get("step", 0))
     files = {f"g_{step:08d}": official_generator_dict(source.generator_state())}
-    official, note = is_official_set(stored_discriminators(obj)), None
-    if not official:
+    trained, note = stored_discriminators(obj), None
+    if not any(name in obj for name in trained):
+        note = "no do_* file: the checkpoint holds no discriminators (a generator alone)"
+    elif not is_official_set(trained):
         note = (f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
-                f"{', '.join(stored_discriminators(obj))}")
+                f"{', '.join(trained)}")
     elif changed := non_official_arguments(stored_discriminator_args(obj)):
-        official = False
         note = (f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
                 f"{', '.join(changed)}")
-    if official and all(name in obj for name in OFFICIAL_DISCRIMINATORS):
+    elif missing := [name for name in OFFICIAL_DISCRIMINATORS if name not in obj]:
+        note = f"no do_* file: the checkpoint holds no {' or '.join(missing)} (a do_* file holds mpd and msd)"
+    if note is None:
         states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
         files[f"do_{step:08d}"] = official_discriminators_dict(
             # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
