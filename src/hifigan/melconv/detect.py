@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hifigan.errors import MelError
+from hifigan.melconv.bands import DEAD_CLIFF_NATS, dead_band
 from hifigan.melconv.conventions import CONVENTIONS, LN10, OFFICIAL_FLOOR
 
 if TYPE_CHECKING:
@@ -133,6 +134,8 @@ def _classify(x: np.ndarray, model: ModelMel | None) -> MelVerdict:
     frame_level = x.mean(axis=0)
     dynamics = _spread(frame_level) if frame_level.size > 1 else 0.0
     ev = {"min": low, "max": high, "on_floor": on_floor, "spread": spread, "dynamics": dynamics}
+    if low < 0.0:
+        _band_evidence(x, x > low + 1e-6 * max(1.0, abs(low)) if floored else None, ev)
 
     def verdict(name: str, confidence: float, detail: str = "") -> MelVerdict:
         return MelVerdict(name, confidence, evidence=ev, detail=detail)
@@ -154,6 +157,32 @@ def _classify(x: np.ndarray, model: ModelMel | None) -> MelVerdict:
     return _log(ev, floored, _prior(model))
 
 
+def _band_evidence(logs: np.ndarray, keep: np.ndarray | None, ev: dict[str, float]) -> None:
+    """Add a dead top band's size (dead_bins), depth in the values' units (cliff) and the spread of the values
+    below it (live_spread; `keep`: the values to count, None for all) to `ev`; nothing when there is none."""
+    k, depth = dead_band(logs)
+    if k:
+        below = logs[:-k] if keep is None else logs[:-k][keep[:-k]]
+        ev.update(dead_bins=k, cliff=depth, live_spread=_spread(below))
+
+
+def _band_limited(ev: dict[str, float], scale: float) -> bool:
+    """Read at `scale` nats per unit, the mel's top bins are a dead band (bands.dead_band) rather than quiet
+    content."""
+    return scale * ev.get("cliff", 0.0) >= DEAD_CLIFF_NATS
+
+
+def _band_split(ev: dict[str, float], readable: list[str], scales: dict[str, float]) -> str | None:
+    """'A or B (...)' where a reading that takes the top bins as a dead band and one that takes them as quiet
+    content both give a spread of speech (`readable`, best first): the values cannot tell them apart."""
+    dead = [name for name in readable if _band_limited(ev, scales[name])]
+    live = [name for name in readable if not _band_limited(ev, scales[name])]
+    if not dead or not live:
+        return None
+    first, second = (dead[0], live[0]) if readable.index(dead[0]) < readable.index(live[0]) else (live[0], dead[0])
+    return f"{first} or {second}: the top {ev['dead_bins']:.0f} bins lie far below the rest (band-limited audio?)"
+
+
 def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> MelVerdict:
     """Choose among the log conventions (natural, log10, power, dB) by floor, maximum and spread; `prior`: the
     model's (_prior), chosen where the values fit it as well as the best."""
@@ -168,9 +197,12 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> 
         return MelVerdict(own, 0.95, evidence=ev, detail=f"{at_own[0]} exactly the model's")
     if floored and abs(high - low - 80.0) < 1e-3 and high * scales["db"] <= MAX_NATS:
         return MelVerdict("db", 0.85, evidence=ev, detail="clipped at top_db 80 (values below it are lost)")
+    def spread_of(name: str) -> float:  # the spread below a dead top band where this reading has one
+        return ev["live_spread"] if _band_limited(ev, scales[name]) else spread
+
     feasible: dict[str, str] = {}
     for name, a in scales.items():
-        if a * high > MAX_NATS or a * spread > MAX_SPREAD:
+        if a * high > MAX_NATS or a * spread_of(name) > MAX_SPREAD:
             continue
         if floored:
             amp = _round_floor(a * low)
@@ -183,13 +215,18 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> 
         return MelVerdict("unknown", 0.0, evidence=ev, detail="no log convention fits the floor, maximum and spread")
 
     def typical(name: str) -> float:  # distance of the official-domain spread from speech's, in log ratio
-        return abs(math.log(max(scales[name] * spread, 1e-9) / SPEECH_CENTRE))
+        return abs(math.log(max(scales[name] * spread_of(name), 1e-9) / SPEECH_CENTRE))
 
     def in_band(name: str) -> bool:
-        return SPEECH_SPREAD[0] <= scales[name] * spread <= SPEECH_SPREAD[1]
+        return SPEECH_SPREAD[0] <= scales[name] * spread_of(name) <= SPEECH_SPREAD[1]
 
     ranked = sorted(feasible, key=typical)
     best = ranked[0]
+    readable = [("ln-floor" if name == "official" and low < OFFICIAL_FLOOR - 1e-4 else name)
+                for name in ranked if in_band(name)]
+    split = _band_split(ev, readable, scales | {"ln-floor": scales["official"]})
+    if split:
+        return MelVerdict("unknown", 0.3, evidence=ev, detail=split)
     if not floored and prefer in feasible and low >= own_floor - 1e-4 * max(1.0, abs(own_floor)):
         # Within the model's range: flag another convention only when it reads as speech and the model's cannot.
         if best == prefer or in_band(prefer) or not in_band(best) or dynamics * scales[best] < 1.5:
@@ -217,12 +254,16 @@ def _linear(x: np.ndarray, high: float, ev: dict[str, float]) -> MelVerdict:
     positive = x[x > 0]
     if positive.size < 2:
         return MelVerdict("unknown", 0.0, evidence=ev, detail="all values zero")
-    logs = np.log(positive)
-    spread = _spread(logs)
+    spread = _spread(np.log(positive))
     ev["log_spread"] = spread
+    _band_evidence(np.log(np.maximum(x, positive.min())), x > 0, ev)
+    scales = {"linear-magnitude": 1.0, "linear-power": 0.5}
+    s_mag, s_pow = (scale * (ev["live_spread"] if _band_limited(ev, scale) else spread) for scale in scales.values())
     mag_ok = math.log(high) <= MAX_NATS
-    s_mag, s_pow = spread, spread / 2
     in_band = [SPEECH_SPREAD[0] <= s <= SPEECH_SPREAD[1] for s in (s_mag, s_pow)]
+    split = _band_split(ev, [name for name, ok in zip(scales, in_band, strict=True) if ok], scales) if mag_ok else None
+    if split:
+        return MelVerdict("unknown", 0.3, evidence=ev, detail=split)
     if mag_ok and in_band[0] and not in_band[1]:
         return MelVerdict("linear-magnitude", 0.8, evidence=ev, detail="non-negative, log spread of a magnitude")
     if (in_band[1] and not in_band[0]) or not mag_ok:
