@@ -138,3 +138,28 @@ def test_second_ctrl_c_aborts_without_saving(tmp_path, tiny_corpus, tiny_config_
         f"hifigan train: error: {run}: holds an earlier run's logs (log.jsonl and logs/) but no checkpoint: a new run "
         "would log its steps after that run's; move them away, or give a new --out")
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_sigterm_to_the_process_group_with_workers_saves_and_exits_cleanly(tmp_path, tiny_corpus, tiny_config_json):
+    """systemd's stop, SLURM's scancel, `kill -TERM -- -PGID`: SIGTERM reaches the DataLoader workers too, in the
+    middle of an epoch or as the next epoch forks its workers (4 steps an epoch here); the run still finishes its
+    step, saves and exits 0, and resumes from that checkpoint."""
+    run = tmp_path / "run"
+    args = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *FAST, "--checkpoint-interval", "100000",
+            "--num-workers", "2"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "hifigan", "train", *args, "--out", str(run)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(tmp_path / "stderr.txt", "w"),
+                            start_new_session=True)
+    wait_for(lambda: logged_steps(run), proc, poll=0.01)
+    os.killpg(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    stderr = (tmp_path / "stderr.txt").read_text()
+    step = max(logged_steps(run))
+    assert "SIGTERM: stopping after this step" in stderr and "Traceback" not in stderr and "error" not in stderr
+    assert f"stopped (SIGTERM) at step {step}," in stderr
+    assert read_checkpoint(run / "checkpoints" / "latest.pt")["step"] == step
+
+    proc = start_training([*args, "--resume", str(run), "--max-steps", str(step + 1)], tmp_path)
+    assert proc.wait(timeout=60) == 0
+    assert read_checkpoint(run / "checkpoints" / "latest.pt")["step"] == step + 1

@@ -25,6 +25,7 @@ from hifigan.errors import HifiganError, ReportedElsewhere
 from hifigan.plural import count
 from hifigan.training.state import TrainingState
 from hifigan.training.stop_signal import is_main_thread
+from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
 
 
 @dataclass
@@ -198,7 +199,7 @@ class RunData:
             CarryFailures(self.train_set), batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
             collate_fn=collate,
             num_workers=workers, pin_memory=device.type == "cuda",
-            worker_init_fn=ignore_sigint_in_worker if workers > 0 else None,
+            worker_init_fn=leave_stop_signals_to_parent if workers > 0 else None,
             persistent_workers=False,
             # Each iterator draws its workers' base seed from this generator, not torch's global RNG: a resumed run
             # starts an iterator mid-epoch, which would leave the checkpoints' torch RNG state unlike a straight run's.
@@ -215,9 +216,4 @@ class RunData:
         self.train_set.set_epoch(epoch)
         self.sampler.set_epoch(epoch)
         self.sampler.skip = min(batch_in_epoch * self.config.batch_size, self.sampler.num_samples)
-        yield from self.loader
-
-
-def ignore_sigint_in_worker(_: int) -> None:
-    """DataLoader workers leave Ctrl-C to the main process, which stops cleanly."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        yield from start_workers(self.loader)

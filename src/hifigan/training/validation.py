@@ -23,8 +23,8 @@ from hifigan.inference.engines import resolve_backend
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models.generators import build_generator, fold_norms, layer_description
-from hifigan.training.data_parallel import ignore_sigint_in_worker
 from hifigan.training.reporting import RunLog, mel_figure
+from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
 
 BATCH_FRAMES = 4000  # mel frames per batch (laid end to end, hifigan.inference.packing): bounds memory
 BATCH_CLIPS = 16
@@ -139,9 +139,9 @@ class Validation:
         # A held-out clip that no longer loads stops the run as a training clip does (data.carried: ClipLoadError).
         loader = DataLoader(CarryFailures(_Scored(self.valid_set, self.config)), batch_sampler=self.batches,
                             num_workers=self.num_workers, collate_fn=listed,
-                            worker_init_fn=ignore_sigint_in_worker if self.num_workers else None,
+                            worker_init_fn=leave_stop_signals_to_parent if self.num_workers else None,
                             generator=torch.Generator().manual_seed(0))  # leaves torch's global RNG as it was
-        for batch in raise_failures(iter(loader)):
+        for batch in raise_failures(start_workers(loader)):
             with self.autocast():
                 outputs = vocoder.batch([mel for mel, _, _, _ in batch])
             for (mel, audio, reference, i), y_hat in zip(batch, outputs):

@@ -1,0 +1,101 @@
+"""DataLoader workers under a SIGTERM sent to the whole process group (training.worker_signals): real workers, real
+signals. One sent by another process leaves them working (the process that started them got it too, and stops them
+itself); the parent's terminate() still ends them, one stuck in __getitem__ included."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from torch.utils.data import DataLoader, Dataset
+
+from hifigan.training.worker_signals import TAKES_SIGTERM, leave_stop_signals_to_parent, start_workers
+
+pytestmark = pytest.mark.skipif(not TAKES_SIGTERM, reason="torch's SIGTERM handler stays where sigwaitinfo is missing")
+
+
+class WorkerPids(Dataset):
+    """Item i: the pid of the worker that made it; from item `stuck` on, a worker never returns."""
+
+    def __init__(self, stuck: int) -> None:
+        self.stuck = stuck
+
+    def __len__(self) -> int:
+        return 64
+
+    def __getitem__(self, i: int) -> int:
+        while i >= self.stuck:
+            time.sleep(0.01)
+        return os.getpid()
+
+
+def test_a_sigterm_from_another_process_leaves_workers_working_and_the_parents_terminate_ends_them():
+    loader = DataLoader(WorkerPids(stuck=12), batch_size=None, num_workers=2,
+                        worker_init_fn=leave_stop_signals_to_parent)
+    before = set(multiprocessing.active_children())
+    batches = start_workers(loader)
+    workers = sorted(set(multiprocessing.active_children()) - before, key=lambda w: w.pid)
+    pids = [w.pid for w in workers]
+    assert len(pids) == 2
+    # at once, as a process group's signal may reach a worker before its worker_init_fn has run
+    subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
+    first = [next(batches) for _ in range(2)]
+    time.sleep(0.2)
+    subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
+    rest = [next(batches) for _ in range(10)]
+    assert sorted(first) == pids and rest == first * 5  # in order, each worker in turn, both still alive
+    time.sleep(0.2)  # both now stuck in __getitem__ (items 12 and 13)
+    for w in workers:
+        w.terminate()  # what the loader's shutdown does to a worker that does not end by itself
+        w.join(timeout=10)
+    assert [w.exitcode for w in workers] == [0, 0]
+    del batches
+
+
+ORPHANED = """
+import multiprocessing, sys, time
+from torch.utils.data import DataLoader
+sys.path[:0] = [{root!r}]
+from tests.training.test_worker_signals import WorkerPids
+from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
+batches = start_workers(DataLoader(WorkerPids(stuck=0), batch_size=None, num_workers=2,
+                                   worker_init_fn=leave_stop_signals_to_parent))
+print(*[w.pid for w in multiprocessing.active_children()], flush=True)
+time.sleep(60)
+"""
+
+
+def ended(pid: int) -> bool:
+    """Gone, or a zombie (nothing may reap an orphan here)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def test_a_worker_whose_parent_was_killed_ends_on_a_sigterm_from_anyone():
+    """A worker stuck in __getitem__ never looks at torch's watchdog: once its parent is gone (SIGKILL) nobody else
+    terminates it, so any SIGTERM (systemd's, a user's) ends it."""
+    root = str(Path(__file__).parents[2])
+    parent = subprocess.Popen([sys.executable, "-c", ORPHANED.format(root=root)], stdout=subprocess.PIPE, text=True)
+    pids = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(pids) == 2
+    parent.kill()
+    parent.wait()
+    parent.stdout.close()
+    time.sleep(0.2)
+    assert not any(ended(pid) for pid in pids)
+    subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
+    deadline = time.monotonic() + 10
+    while not all(ended(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    survivors = [pid for pid in pids if not ended(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
