@@ -60,7 +60,8 @@ def _paired(reference: PitchTrack, generated: PitchTrack) -> tuple[PitchTrack, P
 
 
 def f0_rmse_cents(reference: PitchTrack, generated: PitchTrack) -> float:
-    """RMS of 1200 log2(F0_gen / F0_ref) over frames voiced in both (CARGAN, Morrison et al., ICLR 2022).
+    """RMS of 1200 log2(F0_gen / F0_ref) over this file's frames voiced in both (CARGAN, Morrison et al., ICLR
+    2022, which pools the frames of all files into one RMS; a report averages the files' values instead).
 
     pYIN quantises F0 to `resolution` (10 cents), so a value is exact to about +-10 cents. NaN if no frame is
     voiced in both.

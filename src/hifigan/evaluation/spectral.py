@@ -53,10 +53,11 @@ def mrstft_distance(
 
 
 def log_spectral_distance(reference: Signal, generated: Signal, n_fft: int, hop: int, win: int) -> float:
-    """Log-spectral distance in dB (Gray & Markel, IEEE TASSP 1976), as used in bandwidth-extension papers.
+    """Log-spectral distance in dB (Gray & Markel, IEEE TASSP 1976).
 
     mean over frames of sqrt(mean over bins of (10 log10 P_ref - 10 log10 P_gen)^2), P = |STFT|^2 (Hann,
     the model's n_fft/hop/win, centred frames) floored at 1e-10 (-100 dB), so digital silence in both is 0.
+    Bandwidth-extension code (NU-Wave's) takes log10 P without the factor 10: its LSD is a tenth of this one.
     """
     ref = torch.as_tensor(as_numpy(reference), dtype=torch.float64)
     gen = torch.as_tensor(as_numpy(generated), dtype=torch.float64)
