@@ -49,6 +49,17 @@ def test_half_gain_gives_the_known_level_differences(voice):
     assert values["pesq"] == pytest.approx(4.644, abs=1e-3)  # PESQ aligns levels first
 
 
+@pytest.mark.parametrize("gain", [0.5, 2.0])
+def test_intelligibility_and_pitch_metrics_ignore_the_level(voice, gain):
+    """The gain-invariant metrics the evaluation page lists (besides MCD and PESQ, above): STOI/ESTOI normalise
+    each segment's energy, pYIN's difference function is normalised by its cumulative mean."""
+    values = compute_metrics(voice, gain * voice, CONFIG, ["stoi", "estoi", "f0_rmse_cents", "vuv_f1",
+                                                          "periodicity_rmse"])
+    assert values["stoi"] == pytest.approx(1.0, abs=1e-6) and values["estoi"] == pytest.approx(1.0, abs=1e-6)
+    assert values["f0_rmse_cents"] == 0.0 and values["vuv_f1"] == 1.0
+    assert values["periodicity_rmse"] == pytest.approx(0.0, abs=1e-6)
+
+
 def test_mel_cepstrum_follows_the_documented_convention():
     """log-mel = c0 + 2 c3 cos(3 w_n), w_n = pi (2n+1) / 2N  ->  c_1..c_D = (0, 0, c3, 0, ...)."""
     n = 80
@@ -206,6 +217,13 @@ def test_undefined_values_are_nan_not_errors(voice):
     assert math.isnan(stoi(silence, voice, SR)) and math.isnan(estoi(silence, voice, SR))
     assert math.isnan(stoi(voice[:4000], voice[:4000], SR))  # fewer than 30 non-silent STOI frames
     assert math.isnan(snr(silence, voice))
+
+
+def test_silent_generated_audio_is_scored_worst_where_pesq_cannot_score_it(voice):
+    """The evaluation page's note: PESQ leaves digital silence out (NaN), the others score it as the worst."""
+    values = compute_metrics(voice, np.zeros_like(voice), CONFIG, ["snr", "pesq", "stoi", "vuv_f1"])
+    assert math.isnan(values["pesq"])
+    assert values["stoi"] == 0.0 and values["vuv_f1"] == 0.0 and values["snr"] == pytest.approx(0.0, abs=1e-9)
 
 
 @pytest.mark.parametrize("delay", [0, 2])
