@@ -49,11 +49,11 @@ def test_half_gain_gives_the_known_level_differences(voice):
     assert values["pesq"] == pytest.approx(4.644, abs=1e-3)  # PESQ aligns levels first
 
 
-@pytest.mark.parametrize("gain", [0.5, 2.0])
-def test_intelligibility_and_pitch_metrics_ignore_the_level(voice, gain):
+def test_intelligibility_and_pitch_metrics_ignore_the_level(voice):
     """The gain-invariant metrics the evaluation page lists (besides MCD and PESQ, above): STOI/ESTOI normalise
-    each segment's energy, pYIN's difference function is normalised by its cumulative mean."""
-    values = compute_metrics(voice, gain * voice, CONFIG, ["stoi", "estoi", "f0_rmse_cents", "vuv_f1",
+    each segment's energy, pYIN's difference function is normalised by its cumulative mean. One gain: each metric
+    is scale-free by construction, so a second would test the same arithmetic (and pay pYIN twice)."""
+    values = compute_metrics(voice, 0.5 * voice, CONFIG, ["stoi", "estoi", "f0_rmse_cents", "vuv_f1",
                                                           "periodicity_rmse"])
     assert values["stoi"] == pytest.approx(1.0, abs=1e-6) and values["estoi"] == pytest.approx(1.0, abs=1e-6)
     assert values["f0_rmse_cents"] == 0.0 and values["vuv_f1"] == 1.0
