@@ -18,6 +18,7 @@ from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import LOADED, UNREADABLE, ReadSettings, gather_facts, read_one
 from hifigan.errors import HifiganError
+from hifigan.training.rank_listing import check_listing, listing_digests
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
@@ -113,6 +114,26 @@ def test_a_file_that_could_not_be_read_is_read_again_when_unchanged(tiny_corpus)
         os.chmod(locked, 0o644)  # fixed: neither its size nor its mtime changed
         again = gather_facts(files, SETTINGS, Path(cache))
         assert again.read == 1 and again.rows["status"].tolist() == [LOADED, LOADED] and again.problems == {}
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_file_rank_zero_could_not_read_passes_another_ranks_listing_check(tiny_corpus):
+    # under torchrun the other ranks check their listing against the sizes in rank 0's rows (training.job
+    # shared_facts): a file rank 0 may not read is skipped, as by one process, not "of another size on rank 1"
+    folder = tempfile.mkdtemp(prefix="hifigan-scan-")
+    try:
+        os.chmod(folder, 0o755)
+        for name in ("a.wav", "b.wav"):
+            shutil.copy(tiny_corpus / "clip00.wav", os.path.join(folder, name))
+        os.chmod(os.path.join(folder, "b.wav"), 0)
+        files = find_audio(folder)
+        cache = Path(folder, "run", "scan-cache.npz")
+        main = gather_facts(files, SETTINGS, cache, reader=_read_as_nobody)
+        assert main.rows["status"].tolist() == [LOADED, UNREADABLE]
+        assert main.rows["size"].tolist() == [os.path.getsize(f) for f in files]
+        check_listing(files, Path(folder), listing_digests(files, Path(folder)), main.rows["size"], rank=1)
+        assert gather_facts(files, SETTINGS, cache).read == 1  # and the cache still reads it again
     finally:
         shutil.rmtree(folder)
 

@@ -61,8 +61,9 @@ class FileFacts:
 
 def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
     """The row of one file and, if it cannot be read, why (AudioError's problem, as the scan reports it). A file
-    that could not be opened or read (FileReadError) gets the key (-1, -1): the cache never reuses that row, since
-    the next try may succeed with the file unchanged (permissions fixed, a network share back)."""
+    that could not be opened or read (FileReadError) keeps its size (what other ranks check their listing against)
+    with the mtime -1: the cache never reuses that row, since the next try may succeed with the file unchanged
+    (permissions fixed, a network share back). A file that cannot be stat'ed is keyed (-1, -1)."""
     try:
         stat = os.stat(path)
         key = (stat.st_size, stat.st_mtime_ns)
@@ -92,8 +93,9 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
 
 
 def _key_of(key: tuple[int, int], error: AudioError) -> tuple[int, int]:
-    """The row's key after `error`: none (-1, -1, never reused) when it is a failure to read, not a verdict."""
-    return (-1, -1) if isinstance(error, FileReadError) else key
+    """The row's key after `error`: its size with the mtime -1 (never reused) when it is a failure to read, not a
+    verdict."""
+    return (key[0], -1) if isinstance(error, FileReadError) else key
 
 
 def clipped_share(audio: np.ndarray) -> float:
@@ -128,7 +130,7 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
     index, stored, stored_problems = known if known is not None else ({}, rows, {})
     for i, name in enumerate(names):
         j = index.get(name)
-        if j is not None and stored[j]["size"] >= 0 and _same_key(name, stored[j]):
+        if j is not None and stored[j]["mtime_ns"] != -1 and _same_key(name, stored[j]):  # -1: never reused
             rows[i] = stored[j]
             if j in stored_problems:
                 problems[i] = stored_problems[j]
