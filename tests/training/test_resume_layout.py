@@ -3,13 +3,17 @@ gives it (the job says it once)."""
 
 from __future__ import annotations
 
+import shutil
 import warnings
 
 import pytest
 import torch
 
+from hifigan.data.corpus import Corpus
 from hifigan.training.data_parallel import DistInfo, warnings_from_main
-from hifigan.training.resume_layout import end_cut_epoch
+from hifigan.training.job import train
+from hifigan.training.options import TrainJob, TrainOptions
+from hifigan.training.resume_layout import clips_digest, end_cut_epoch
 from hifigan.training.state import new_state
 from tests.support.tiny import tiny_config
 
@@ -72,3 +76,43 @@ def test_an_older_checkpoints_unrecorded_process_count_is_said_so():
         "the process count (not recorded -> 1) changed since the checkpoint: epoch 0 ends here (3 of its batches "
         "trained) and the learning rates decay now, as at every epoch's end; epoch 1 starts with the new order"]
     assert state.batch_in_epoch == 7
+
+
+def test_as_many_training_clips_but_other_files_end_the_cut_epoch():
+    """A file replaced by another (the count unchanged): each index of the cut epoch's order is another clip now."""
+    state = new_state(tiny_config(), torch.device("cpu"))
+    state.batch_in_epoch = 3
+    layout = {**LAYOUT, "data": {"train_clips": 14, "train_digest": clips_digest([f"c{i}.wav" for i in range(14)])}}
+    with pytest.warns(UserWarning) as warned:
+        end_cut_epoch(state, layout, 2, 1, 14, 7, clips_digest([f"c{i}.wav" for i in range(1, 15)]))
+    assert [str(w.message) for w in warned] == [
+        "the training clips (14, other files) changed since the checkpoint: epoch 0 ends here (3 of its batches "
+        "trained) and the learning rates decay now, as at every epoch's end; epoch 1 starts with the new order"]
+    assert state.batch_in_epoch == 7
+    same = {**layout, "data": dict(layout["data"])}
+    state.batch_in_epoch = 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        end_cut_epoch(state, same, 2, 1, 14, 7, clips_digest([f"c{i}.wav" for i in range(14)]))
+    assert state.batch_in_epoch == 3
+
+
+def test_a_resume_after_one_file_was_swapped_for_another_trains_no_clip_twice_in_the_epoch(tmp_path, tiny_corpus):
+    corpus = tmp_path / "c"
+    shutil.copytree(tiny_corpus, corpus)
+    epochs: dict[int, list[str]] = {}
+
+    def seen(trainer, batch, result):
+        epochs.setdefault(trainer.epoch if trainer.state.batch_in_epoch else trainer.epoch - 1, []).extend(
+            trainer.train_set.clips[int(i)].path.name for i in batch[3])
+
+    options = TrainOptions(out=tmp_path / "run", progress=False, validation_interval=0, checkpoint_interval=0)
+    train(TrainJob(options, Corpus(folder=corpus, valid_count=0), config=tiny_config(), max_steps=2, batch_size=1,
+                   on_step=seen))
+    first = sorted(corpus.glob("*.wav"))[0]
+    first.rename(corpus / "zz_renamed.wav")  # as many files, one of them under another name
+    with pytest.warns(UserWarning, match=r"the training clips \(8, other files\) changed since the checkpoint: "
+                                         r"epoch 0 ends here \(2 of its batches trained\)"):
+        done = train(TrainJob(TrainOptions(progress=False), resume=tmp_path / "run", max_steps=10, on_step=seen))
+    assert (done.step, done.epoch) == (10, 2)  # epoch 0 ended at step 2; epoch 1 was steps 3 to 10
+    assert len(epochs[0]) == 2 and sorted(epochs[1]) == sorted(p.name for p in corpus.glob("*.wav"))

@@ -31,6 +31,7 @@ from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.options import TrainJob, check_counts, flag, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
+from hifigan.training.resume_layout import clips_digest
 from hifigan.training.resumed_config import check_config_again
 from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
 from hifigan.training.run_settings import carry, check_keep, given
@@ -236,6 +237,8 @@ def train(job: TrainJob) -> TrainResult:
         options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
         with _naming_config_file(job, resume_path):  # a part refused a value
             trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
+        trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips),
+                             "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
         with warnings_from_main(dist):  # before any file: a bad one is one line
             started = _start(trainer, job, resume_obj, resume_path, init_obj)
         pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
@@ -248,7 +251,6 @@ def train(job: TrainJob) -> TrainResult:
             say(off, warning=True)
         say(f"scan: {count(files, 'file')}, {facts.read} read, {files - facts.read} unchanged "
             f"({Path(out) / SCAN_CACHE})")
-        trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips)}
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in (*started, *carried, *([pruning] if pruning else [])):

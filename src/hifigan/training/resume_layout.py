@@ -3,21 +3,34 @@ position inside the cut epoch means nothing in the new order, so that epoch ends
 
 from __future__ import annotations
 
+import hashlib
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from hifigan.training.state import TrainingState
 
 
+def clips_digest(keys: Sequence[str]) -> str:
+    """A short digest of the training clips' names within the corpus (corpus.file_key), in order: what tells
+    another set of as many files from the checkpoint's."""
+    return hashlib.sha256("\0".join(keys).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
 def end_cut_epoch(state: TrainingState, obj: dict[str, Any], batch_size: int, world_size: int, train_clips: int,
-                  steps_per_epoch: int) -> None:
-    """When checkpoint `obj`'s layout is not this run's: warn, and end the cut epoch here (its per-epoch LR decay
+                  steps_per_epoch: int, train_digest: str | None = None) -> None:
+    """When checkpoint `obj`'s layout is not this run's (`train_digest`: clips_digest of this run's training clips;
+    None, or none recorded: their count alone is compared): warn, and end the cut epoch here (its per-epoch LR decay
     with it, so the learning rate stays lr * decay^epoch); files may be gone, so its order cannot go on."""
-    clips = (obj.get("data") or {}).get("train_clips", train_clips)
+    data = obj.get("data") or {}
+    clips = data.get("train_clips", train_clips)
     layout = {"batch size": (obj.get("batch_size"), batch_size), "process count": (obj.get("world_size"), world_size),
               "training clips": (clips, train_clips)}
     changed = [f"the {name} ({'not recorded' if old is None else old} -> {new})"
                for name, (old, new) in layout.items() if old != new]
+    if clips == train_clips and None not in (data.get("train_digest"), train_digest) \
+            and data["train_digest"] != train_digest:  # as many files, not the same: each index is another clip
+        changed.append(f"the training clips ({clips}, other files)")
     if not changed:
         return
     epoch = state.epoch

@@ -123,7 +123,7 @@ class Trainer:
         if self.graphed is not None:
             self.graphed.reset()
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
-                      self.steps_per_epoch)
+                      self.steps_per_epoch, self.data_spec.get("train_digest"))
         return self.checkpoints.restored(obj, source, self.step)
 
     def start_discriminators(self) -> None:
