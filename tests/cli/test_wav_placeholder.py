@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hifigan.audio import audio_info, load_audio
-from hifigan.data.scan_cache import LOADED, ReadSettings, read_one
+from hifigan.data.scan_cache import LOADED, ROW, ReadSettings, read_one
 from hifigan.errors import AudioError
 from tests.support.cli_runs import SR, failed_cleanly, run, tone
 
@@ -43,7 +43,8 @@ def test_a_data_size_of_0_reads_the_samples_that_follow(tmp_path, subtype, chann
     assert audio_info(path).frames == SR // 2 + 1
     np.testing.assert_array_equal(load_audio(path, SR, mix_to_mono=True), load_audio(whole, SR, mix_to_mono=True))
     row, problem = read_one(str(path), ReadSettings(SR, mix_to_mono=True))  # what training's scan sees
-    assert problem is None and row[2] == LOADED and row[6] == SR // 2 + 1
+    fields = dict(zip(ROW.names, row, strict=True))
+    assert problem is None and fields["status"] == LOADED and fields["samples"] == SR // 2 + 1
 
 
 def test_mel_of_a_piped_wav_is_the_mel_of_the_whole_file(tmp_path, capsys, tiny_config_json):

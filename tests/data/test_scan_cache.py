@@ -1,5 +1,5 @@
 """The up-front scan at corpus scale: files read in parallel processes give the rows one process gives, a compact
-numpy row per file; the cache keyed by path, size and mtime makes a second scan, or a resumed job, read only the
+numpy row per file; the cache keyed by path, size, mtime and ctime makes a second scan, or a resumed job, read only the
 files that changed; bad files are skipped and counted as before."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def test_parallel_rows_equal_serial_rows_and_the_scan_counts_as_before(tmp_path,
     plain = quiet_scan(files)  # no facts given: the files are read now
     assert [(c.path, c.num_samples) for c in plain.clips] == [(c.path, c.num_samples) for c in report.clips]
     assert plain.skipped == report.skipped
-    # compact: one 55-byte row per file, and clips without a per-instance dict
+    # compact: one 63-byte row per file, and clips without a per-instance dict
     assert ROW.itemsize <= 64 and not hasattr(report.clips[0], "__dict__") and Clip.__slots__
 
 
@@ -55,6 +55,13 @@ def test_the_cache_reads_only_changed_files_and_trusts_no_stale_row(tmp_path, ti
     changed = gather_facts(files, SETTINGS, cache)
     assert changed.read == 1
     assert [p.name for p in quiet_scan(files, facts=changed).silent] == []
+    # and silent again with its mtime set back (cp -p, rsync -a, an archive's times): its ctime tells
+    stat = silent.stat()
+    sf.write(silent, np.zeros(2000, dtype=np.int16), 8000, subtype="PCM_16")
+    os.utime(silent, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (silent.stat().st_size, silent.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    back = gather_facts(files, SETTINGS, cache)
+    assert back.read == 1 and [p.name for p in quiet_scan(files, facts=back).silent] == ["silent.wav"]
     # one file added, one removed: only the new one is read
     (folder / "clip00.wav").unlink()
     shutil.copy(tiny_corpus / "clip01.wav", folder / "zz_new.wav")

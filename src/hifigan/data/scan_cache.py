@@ -1,6 +1,6 @@
 """What the up-front scan learns about each file (header, length at the model rate, peak, share of clipped frames,
 or why it cannot be read), as one row of a numpy table per file; read in parallel processes the first time and
-cached by path, size and mtime, so a resume or a second run reads only the files that changed."""
+cached by path, size, mtime and ctime, so a resume or a second run reads only the files that changed."""
 
 from __future__ import annotations
 
@@ -20,13 +20,15 @@ from hifigan.errors import AudioError, FileReadError, HifiganError
 from hifigan.plural import agree, count
 
 CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps
-CACHE_VERSION = 2  # 2: the clipped share replaced version 1's share of samples at full scale
+CACHE_VERSION = 3  # 2: the clipped share replaced version 1's share of samples at full scale; 3: the ctime
 
 # status of a row
 LOADED, UNREADABLE, EMPTY, FORMAT = 0, 1, 2, 3
 
 ROW = np.dtype([
-    ("size", np.int64), ("mtime_ns", np.int64),  # the key, with the path
+    # the key, with the path; the ctime (which no one sets) tells a file replaced by one of the same size whose
+    # mtime was set back (cp -p, rsync -a, an archive's times)
+    ("size", np.int64), ("mtime_ns", np.int64), ("ctime_ns", np.int64),
     ("status", np.int8), ("rate", np.int32), ("channels", np.int16), ("frames", np.int64),  # the header
     ("samples", np.int64), ("peak", np.float64),  # the samples, at the model rate
     ("clipped", np.float64),  # of the samples as stored (clipped_share)
@@ -63,12 +65,12 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
     """The row of one file and, if it cannot be read, why (AudioError's problem, as the scan reports it). A file
     that could not be opened or read (FileReadError) keeps its size (what other ranks check their listing against)
     with the mtime -1: the cache never reuses that row, since the next try may succeed with the file unchanged
-    (permissions fixed, a network share back). A file that cannot be stat'ed is keyed (-1, -1)."""
+    (permissions fixed, a network share back). A file that cannot be stat'ed is keyed (-1, -1, -1)."""
     try:
         stat = os.stat(path)
-        key = (stat.st_size, stat.st_mtime_ns)
+        key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     except OSError:
-        key = (-1, -1)
+        key = (-1, -1, -1)
     blank = (0, 0, 0, -1, 0.0, 0.0)
     try:
         info = audio_info(path)
@@ -92,10 +94,10 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
     return (*key, LOADED, *header, int(audio.shape[0]), peak, clipped_share(stored)), None
 
 
-def _key_of(key: tuple[int, int], error: AudioError) -> tuple[int, int]:
+def _key_of(key: tuple[int, int, int], error: AudioError) -> tuple[int, int, int]:
     """The row's key after `error`: its size with the mtime -1 (never reused) when it is a failure to read, not a
     verdict."""
-    return (key[0], -1) if isinstance(error, FileReadError) else key
+    return (key[0], -1, -1) if isinstance(error, FileReadError) else key
 
 
 def clipped_share(audio: np.ndarray) -> float:
@@ -118,7 +120,7 @@ def clipped_share(audio: np.ndarray) -> float:
 def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
                  workers: int | None = None, progress: bool = True, save: bool = True,
                  reader: Reader = read_one) -> FileFacts:
-    """The facts of every file: cached rows whose path, size and mtime still match, the others read by `reader`
+    """The facts of every file: cached rows whose path, size, mtime and ctime still match, the others read by `reader`
     (in `workers` processes, default the CPU count, with a progress bar on a terminal); with `save`, the cache is
     rewritten when it changed (else save_facts does it). A worker that dies is an error naming the files in flight,
     the rows read until then saved to the cache (whatever `save`), so that a rerun reads only the others."""
@@ -157,14 +159,14 @@ def _same_key(name: str, row: np.void) -> bool:
         stat = os.stat(name)
     except OSError:
         return False
-    return stat.st_size == row["size"] and stat.st_mtime_ns == row["mtime_ns"]
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns) == (row["size"], row["mtime_ns"], row["ctime_ns"])
 
 
 def _worker_died(died: WorkerDied, files: Sequence[Path], settings: ReadSettings, cache: Path | None,
                  rows: np.ndarray, problems: dict[int, str], pending: set[int]) -> HifiganError:
     """The one-line error for a dead scan worker, once the rows read are in the cache (the others keyed -1)."""
     for i in pending:
-        rows[i]["size"] = rows[i]["mtime_ns"] = -1
+        rows[i]["size"] = rows[i]["mtime_ns"] = rows[i]["ctime_ns"] = -1
     shown = ", ".join(died.reading[:4]) + (f" and {len(died.reading) - 4} more" if len(died.reading) > 4 else "")
     one_of = "one of " if len(died.reading) > 1 else ""  # every worker's file: the one that died is among them
     where = f"while reading {one_of}{shown}" if died.reading else "(the file it was reading is not known)"
