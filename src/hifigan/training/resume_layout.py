@@ -28,9 +28,9 @@ def end_cut_epoch(state: TrainingState, obj: dict[str, Any], batch_size: int, wo
               "training clips": (clips, train_clips)}
     changed = [f"the {name} ({'not recorded' if old is None else old} -> {new})"
                for name, (old, new) in layout.items() if old != new]
-    if clips == train_clips and None not in (data.get("train_digest"), train_digest) \
-            and data["train_digest"] != train_digest:  # as many files, not the same: each index is another clip
-        changed.append(f"the training clips ({clips}, other files)")
+    recorded = data.get("train_digest")
+    if clips == train_clips and None not in (recorded, train_digest) and recorded != train_digest:
+        changed.append(f"the training clips ({clips}, other files)")  # as many, not the same: each index another
     if not changed:
         return
     epoch = state.epoch
