@@ -81,8 +81,9 @@ def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], N
     step = int(obj.get("step", 0))
     files = {f"g_{step:08d}": official_generator_dict(source.generator_state())}
     trained, note = stored_discriminators(obj), None
-    if not any(name in obj for name in trained):
-        note = "no do_* file: the checkpoint holds no discriminators (a generator alone)"
+    alone = not any(name in obj for name in trained)  # a generator alone: nothing for a do_* file, nothing to say
+    if alone:
+        pass
     elif not is_official_set(trained):
         note = (f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
                 f"{', '.join(trained)}")
@@ -91,7 +92,7 @@ def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], N
                 f"{', '.join(changed)}")
     elif missing := [name for name in OFFICIAL_DISCRIMINATORS if name not in obj]:
         note = f"no do_* file: the checkpoint holds no {' or '.join(missing)} (a do_* file holds mpd and msd)"
-    if note is None:
+    if note is None and not alone:
         states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
         files[f"do_{step:08d}"] = official_discriminators_dict(
             # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
