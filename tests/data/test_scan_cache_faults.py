@@ -97,30 +97,12 @@ def _read_as_nobody(path: str, settings: ReadSettings) -> tuple:
         return read_one(path, settings)
 
 
-def test_a_file_that_could_not_be_read_is_read_again_when_unchanged(tiny_corpus):
+def test_a_file_that_could_not_be_read_is_read_again_unchanged_and_keeps_its_size(tiny_corpus):
+    """Read as a user who may not (a worker without the rights), then as one who may, the file untouched (no chmod,
+    which would change its ctime and so the key): read again, not reused. Its row keeps its size, which under
+    torchrun the other ranks check their listing against (training.job shared_facts): a file rank 0 could not read
+    is skipped, as by one process, not 'of another size on rank 1'."""
     # a folder anyone may enter (pytest's own are root's alone), removed after
-    folder = tempfile.mkdtemp(prefix="hifigan-scan-")
-    try:
-        os.chmod(folder, 0o755)
-        for name in ("a.wav", "b.wav"):
-            shutil.copy(tiny_corpus / "clip00.wav", os.path.join(folder, name))
-        locked = os.path.join(folder, "b.wav")
-        os.chmod(locked, 0)
-        files = find_audio(folder)
-        cache = os.path.join(folder, "run", "scan-cache.npz")
-        first = gather_facts(files, SETTINGS, Path(cache), workers=2, reader=_read_as_nobody)
-        assert first.rows["status"].tolist() == [LOADED, UNREADABLE]
-        assert first.problems == {1: "cannot read (Permission denied)"}
-        os.chmod(locked, 0o644)  # fixed: neither its size nor its mtime changed
-        again = gather_facts(files, SETTINGS, Path(cache))
-        assert again.read == 1 and again.rows["status"].tolist() == [LOADED, LOADED] and again.problems == {}
-    finally:
-        shutil.rmtree(folder)
-
-
-def test_a_file_rank_zero_could_not_read_passes_another_ranks_listing_check(tiny_corpus):
-    # under torchrun the other ranks check their listing against the sizes in rank 0's rows (training.job
-    # shared_facts): a file rank 0 may not read is skipped, as by one process, not "of another size on rank 1"
     folder = tempfile.mkdtemp(prefix="hifigan-scan-")
     try:
         os.chmod(folder, 0o755)
@@ -129,11 +111,15 @@ def test_a_file_rank_zero_could_not_read_passes_another_ranks_listing_check(tiny
         os.chmod(os.path.join(folder, "b.wav"), 0)
         files = find_audio(folder)
         cache = Path(folder, "run", "scan-cache.npz")
-        main = gather_facts(files, SETTINGS, cache, reader=_read_as_nobody)
-        assert main.rows["status"].tolist() == [LOADED, UNREADABLE]
-        assert main.rows["size"].tolist() == [os.path.getsize(f) for f in files]
-        check_listing(files, Path(folder), listing_digests(files, Path(folder)), main.rows["size"], rank=1)
-        assert gather_facts(files, SETTINGS, cache).read == 1  # and the cache still reads it again
+        first = gather_facts(files, SETTINGS, cache, workers=2, reader=_read_as_nobody)
+        assert first.rows["status"].tolist() == [LOADED, UNREADABLE]
+        assert first.problems == {1: "cannot read (Permission denied)"}
+        assert first.rows["size"].tolist() == [os.path.getsize(f) for f in files]
+        check_listing(files, Path(folder), listing_digests(files, Path(folder)), first.rows["size"], rank=1)
+        again = gather_facts(files, SETTINGS, cache)  # root now reads it (another user could not: still unreadable)
+        assert again.read == 1
+        if os.geteuid() == 0:
+            assert again.rows["status"].tolist() == [LOADED, LOADED] and again.problems == {}
     finally:
         shutil.rmtree(folder)
 
