@@ -66,6 +66,19 @@ def _front_end_differences(config: HifiganConfig) -> str:
     return ", ".join(parts)
 
 
+def _why_no_do_file(obj: dict, trained: list[str]) -> str | None:
+    """Why a checkpoint holding discriminators (`trained`: their names) gets no do_* file; None: it gets one."""
+    if not is_official_set(trained):
+        return (f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
+                f"{', '.join(trained)}")
+    if changed := non_official_arguments(stored_discriminator_args(obj)):
+        return (f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
+                f"{', '.join(changed)}")
+    if missing := [name for name in OFFICIAL_DISCRIMINATORS if name not in obj]:
+        return f"no do_* file: the checkpoint holds no {' or '.join(missing)} (a do_* file holds mpd and msd)"
+    return None
+
+
 def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], None] | None = None) -> list[Path]:
     """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD in their official layout, and
     no other discriminator: the official format has no place for others, nor its optimizer for their moments).
@@ -80,19 +93,10 @@ def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], N
                                           "the HiFi-GAN generator only")
     step = int(obj.get("step", 0))
     files = {f"g_{step:08d}": official_generator_dict(source.generator_state())}
-    trained, note = stored_discriminators(obj), None
-    alone = not any(name in obj for name in trained)  # a generator alone: nothing for a do_* file, nothing to say
-    if alone:
-        pass
-    elif not is_official_set(trained):
-        note = (f"no do_* file: the official format holds mpd and msd only, the checkpoint was trained with "
-                f"{', '.join(trained)}")
-    elif changed := non_official_arguments(stored_discriminator_args(obj)):
-        note = (f"no do_* file: the official format holds the official mpd and msd, the checkpoint sets "
-                f"{', '.join(changed)}")
-    elif missing := [name for name in OFFICIAL_DISCRIMINATORS if name not in obj]:
-        note = f"no do_* file: the checkpoint holds no {' or '.join(missing)} (a do_* file holds mpd and msd)"
-    if note is None and not alone:
+    trained = stored_discriminators(obj)
+    holds_any = any(name in obj for name in trained)  # a generator alone: no do_* file, and nothing to say of it
+    note = _why_no_do_file(obj, trained) if holds_any else None
+    if holds_any and note is None:
         states = source.discriminator_states(OFFICIAL_DISCRIMINATORS)
         files[f"do_{step:08d}"] = official_discriminators_dict(
             # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
