@@ -64,7 +64,7 @@ class FileFacts:
 def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
     """The row of one file and, if it cannot be read, why (AudioError's problem, as the scan reports it). A file
     that could not be opened or read (FileReadError) keeps its size (what other ranks check their listing against)
-    with the mtime -1: the cache never reuses that row, since the next try may succeed with the file unchanged
+    with the mtime and ctime -1: the cache never reuses that row, since the next try may succeed with the file unchanged
     (permissions fixed, a network share back). A file that cannot be stat'ed is keyed (-1, -1, -1)."""
     try:
         stat = os.stat(path)
@@ -95,8 +95,8 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
 
 
 def _key_of(key: tuple[int, int, int], error: AudioError) -> tuple[int, int, int]:
-    """The row's key after `error`: its size with the mtime -1 (never reused) when it is a failure to read, not a
-    verdict."""
+    """The row's key after `error`: its size with the mtime and ctime -1 (never reused) when it is a failure to read,
+    not a verdict."""
     return (key[0], -1, -1) if isinstance(error, FileReadError) else key
 
 

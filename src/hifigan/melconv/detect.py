@@ -183,7 +183,7 @@ def _band_split(ev: dict[str, float], readable: list[str], scales: dict[str, flo
     return f"{first} or {second}: the top {ev['dead_bins']:.0f} bins lie far below the rest (band-limited audio?)"
 
 
-def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> MelVerdict:
+def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float, float | None]) -> MelVerdict:
     """Choose among the log conventions (natural, log10, power, dB) by floor, maximum and spread; `prior`: the
     model's (_prior), chosen where the values fit it as well as the best."""
     low, high, spread, dynamics = ev["min"], ev["max"], ev["spread"], ev["dynamics"]
