@@ -73,9 +73,10 @@ def write_wav(path: str, audio: np.ndarray, rate: int) -> None:
     """Float audio as 16-bit PCM: x * 32768 truncated, clipped at full scale (as `hifigan vocode` writes it). Written
     to a hidden temporary file beside `path` and renamed into place once complete: a failure leaves no partial WAV,
     and an existing file as it was."""
+    # this process's name: a file left under it by a killed run (its pid since reused) is stale, and overwritten
     tmp = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "xb") as f, wave.open(f, "wb") as w:
+        with open(tmp, "wb") as f, wave.open(f, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(rate)
