@@ -8,7 +8,13 @@ import dataclasses
 import pytest
 import torch
 
-from hifigan.checkpoints.contents import CheckpointContents, laid_over, model_difference, official_discriminator_file
+from hifigan.checkpoints.contents import (
+    CheckpointContents,
+    config_over_model,
+    laid_over,
+    model_difference,
+    official_discriminator_file,
+)
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.checkpoints.official import official_discriminators_dict, official_generator_dict
 from hifigan.config import load_config
@@ -85,7 +91,7 @@ MODEL = {"generator": "mine", "generator_args": {"channels": 3}, "resblock": "1"
          "upsample_kernel_sizes": [5], "upsample_initial_channel": 7, "resblock_kernel_sizes": [5],
          "resblock_dilation_sizes": [[2]], "num_mels": 40, "n_fft": 2048, "hop_size": 128, "win_size": 512,
          "sampling_rate": 16000, "fmin": 30, "fmax": 5000, "mel_convention": "log10", "mel_floor": 1e-6,
-         "mel_framing": "center", "mel_magnitude_eps": 0.0}
+         "mel_framing": "center", "mel_magnitude_eps": 0.0, "mel_stats": {"mean": [-5.0] * 16, "std": [2.0] * 16}}
 
 
 def test_every_key_that_decides_the_model_is_compared():
@@ -128,3 +134,25 @@ def test_a_preset_laid_over_sets_every_key_and_a_file_only_its_own(tmp_path):
     assert laid_over(own, "v1") == load_config("v1") != own
     (tmp_path / "lr.json").write_text('{"learning_rate": 0.001}')
     assert laid_over(own, tmp_path / "lr.json") == dataclasses.replace(own, learning_rate=0.001)
+
+
+def test_a_config_laid_over_a_normalising_model_must_keep_its_statistics(tmp_path):
+    """A model trained on normalised mels (its checkpoint holds the statistics' values): a --config that drops them
+    or names other ones would feed it mels it never saw, and is refused naming mel_stats; the file its values
+    came from, or the same values written out, is the same model."""
+    import numpy as np
+
+    own = tiny_config(mel_stats={"mean": [-5.0] * 16, "std": [2.0] * 16})
+    np.savez(tmp_path / "same.npz", mean=np.full(16, -5.0), std=np.full(16, 2.0))
+    np.savez(tmp_path / "other.npz", mean=np.full(16, -4.0), std=np.full(16, 2.0))
+    refused = {"mel_stats: null\n": "mel_stats is None, the model has per-bin statistics",
+               "mel_stats: other.npz\n": f"mel_stats is {str(tmp_path / 'other.npz')!r}, the model has other "
+                                         "per-bin statistics"}
+    for text, said in refused.items():
+        (tmp_path / "ft.yaml").write_text(text)
+        with pytest.raises(CheckpointError) as e:
+            config_over_model(own, tmp_path / "ft.yaml", "ours.pt", "checkpoint's config")
+        assert str(e.value) == f"ours.pt: --config conflicts with the checkpoint's config: {said}"
+    for text in ("mel_stats: same.npz\n", "mel_stats: {mean: -5.0, std: 2.0}\n", "learning_rate: 1.0e-5\n"):
+        (tmp_path / "ft.yaml").write_text(text)
+        assert model_difference(own, config_over_model(own, tmp_path / "ft.yaml", None, "model")) is None

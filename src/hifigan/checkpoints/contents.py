@@ -31,13 +31,37 @@ ConfigSource = str | os.PathLike | HifiganConfig
 MODEL_KEYS = (
     "generator", "generator_args", "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
     "resblock_kernel_sizes", "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate",
-    "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps",
+    "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps", "mel_stats",
 )
 
 
 def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
     """The first of MODEL_KEYS in which two configs differ; None when they describe the same model."""
-    return next((key for key in MODEL_KEYS if getattr(stored, key) != getattr(given, key)), None)
+    return next((key for key in MODEL_KEYS if _model_value(stored, key) != _model_value(given, key)), None)
+
+
+def _model_value(config: HifiganConfig, key: str) -> Any:
+    """A model key's value as the model uses it: `mel_stats` as the per-bin values (a statistics file read, as
+    training inlines it), so that the file a checkpoint's statistics came from names the same model."""
+    value = getattr(config, key)
+    if key != "mel_stats" or value is None:
+        return value
+    from hifigan.melconv.stats import inline_stats, model_stats
+
+    return inline_stats(model_stats(value, config.num_mels, config.mel_convention))
+
+
+def _conflict(merged: HifiganConfig, own: HifiganConfig, key: str) -> str:
+    """`KEY is X, the model has Y`; statistics by where they come from, not by their numbers."""
+    given, held = getattr(merged, key), getattr(own, key)
+    if key != "mel_stats":
+        return f"{key} is {given!r}, the model has {held!r}"
+
+    def stats(value: Any) -> str:
+        return "per-bin statistics" if isinstance(value, dict) else repr(value)
+
+    other = "other " if given is not None and held is not None else ""
+    return f"mel_stats is {stats(given)}, the model has {other}{stats(held)}"
 
 
 def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
@@ -63,8 +87,7 @@ def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: st
     merged = laid_over(own, given)
     key = model_difference(own, merged)
     if key is not None:
-        raise CheckpointError(source, f"--config conflicts with the {whose}: {key} is {getattr(merged, key)!r}, "
-                                      f"the model has {getattr(own, key)!r}")
+        raise CheckpointError(source, f"--config conflicts with the {whose}: {_conflict(merged, own, key)}")
     return merged
 
 
