@@ -38,25 +38,89 @@ def read_config_file(name_or_path: str | os.PathLike) -> tuple[Path, dict[str, A
     if path.is_dir():
         raise ConfigError(path, "is a directory, expected a JSON or YAML config")
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark (Windows editors) is no part of the text
     except OSError as e:
         raise ConfigError(path, f"cannot read ({e})") from None
     except UnicodeDecodeError:  # a checkpoint, most likely: its config is inside, but --config takes text
         raise ConfigError(path, "not a JSON or YAML config (a binary file: a checkpoint? a config is a preset name "
                                 "or a text file such as `hifigan configs --show NAME` prints)") from None
-    try:
-        if path.suffix.lower() in (".yaml", ".yml"):
-            import yaml
-
-            values = yaml.safe_load(text)
-        else:
-            values = json.loads(text)
-    except Exception as e:  # any parser failure means a bad file
-        kind = "YAML" if path.suffix.lower() in (".yaml", ".yml") else "JSON"
-        raise ConfigError(path, f"not valid {kind} ({str(e).splitlines()[0]})") from None
+    if not text.strip():
+        raise ConfigError(path, "is empty, expected a mapping of config keys")
+    values = _parsed(path, text)
     if not isinstance(values, dict):
-        raise ConfigError(path, "must contain a mapping of config keys")
+        raise ConfigError(path, f"must contain a mapping of config keys, got {_kind(values)}")
     stats = values.get("mel_stats")
     if isinstance(stats, str) and not Path(stats).is_absolute():
         values["mel_stats"] = str(path.parent / stats)
     return path, values, preset
+
+
+class _TwiceError(ValueError):
+    """A key given twice in one mapping: the parsers would keep the last one without a word."""
+
+
+def _parsed(path: Path, text: str) -> Any:
+    """The file's text parsed as YAML (.yaml, .yml) or JSON (any other name); a key given twice in one mapping, or
+    a syntax error, is one line naming where."""
+    yaml_file = path.suffix.lower() in (".yaml", ".yml")
+    try:
+        if yaml_file:
+            import yaml
+
+            return yaml.load(text, Loader=_unique_keys_loader())  # a SafeLoader
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except _TwiceError as e:
+        raise ConfigError(path, f"{e}: keep one (the parser would take the last without a word)") from None
+    except Exception as e:  # any parser failure means a bad file
+        kind = "YAML" if yaml_file else "JSON"
+        hint = "" if yaml_file or path.suffix.lower() == ".json" else "; a file not named .yaml or .yml is read as JSON"
+        raise ConfigError(path, f"not valid {kind} ({_parser_problem(e)}{hint})") from None
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _TwiceError(f"key {key!r} is given twice")
+        seen[key] = value
+    return seen
+
+
+def _unique_keys_loader() -> type:
+    """PyYAML's safe loader, refusing a key given twice in one mapping (keys merged in with `<<` may be set again:
+    that is what merging is for)."""
+    import yaml
+
+    class UniqueKeyLoader(yaml.SafeLoader):
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            lines: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    key = self.construct_object(key_node)
+                    line = key_node.start_mark.line + 1
+                    if key in lines:
+                        where = f"line {line}" if lines[key] == line else f"lines {lines[key]} and {line}"
+                        raise _TwiceError(f"key {key!r} is given twice ({where})")
+                    lines[key] = line
+            return super().construct_mapping(node, deep)
+
+    return UniqueKeyLoader
+
+
+def _parser_problem(error: Exception) -> str:
+    """What a parser says went wrong, in one line: YAML's problem and where (its first line is often only the
+    context, 'while scanning for the next token'); JSON's message names the line and column itself."""
+    mark, problem = getattr(error, "problem_mark", None), getattr(error, "problem", None)
+    if mark is not None and problem:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _kind(value: Any) -> str:
+    """'a list', 'a string', 'null': what a file holds instead of a mapping."""
+    if value is None:
+        return "null"
+    name = {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value),
+                                                                                             type(value).__name__)
+    return f"a {name}"

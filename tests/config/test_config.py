@@ -283,3 +283,30 @@ def test_a_checkpoint_given_as_config_is_named_as_binary(tmp_path):
     assert str(caught.value) == (f"{tmp_path / 'latest.pt'}: not a JSON or YAML config (a binary file: a checkpoint? "
                                  "a config is a preset name or a text file such as `hifigan configs --show NAME` "
                                  "prints)")
+
+
+def test_an_edited_file_reads_as_its_editor_meant_or_says_where_it_is_wrong(tmp_path):
+    """A preset copied and edited: a byte-order mark (Windows editors) and YAML anchors, merges and comments are
+    read; a key given twice (the parsers would keep the last without a word), a tab in YAML and an empty file are
+    one line naming the file and the key or the line."""
+    v1 = (FIXTURES / "config_v1.json").read_text()
+    (tmp_path / "bom.json").write_text("\ufeff" + v1, encoding="utf-8")
+    assert load_config(tmp_path / "bom.json") == load_config("v1")
+    (tmp_path / "merged.yaml").write_text("# fine-tune\nlearning_rate: 1.0e-5  # low\ndiscriminator_args:\n"
+                                          "  mpd: &p {periods: [2, 3, 5]}\n  msd: {<<: {scales: 2}, scales: 3}\n")
+    merged = load_config(tmp_path / "merged.yaml")
+    assert merged.learning_rate == 1e-5 and merged.discriminator_args == {"mpd": {"periods": [2, 3, 5]},
+                                                                         "msd": {"scales": 3}}
+    bad = {"twice.json": (v1[:v1.rindex("}")] + ', "hop_size": 512}', "key 'hop_size' is given twice: keep one"),
+           "twice.yaml": ("learning_rate: 1.0e-5\nbatch_size: 4\nlearning_rate: 2.0e-4\n",
+                          "key 'learning_rate' is given twice (lines 1 and 3): keep one"),
+           "inner.json": ('{"dist_config": {"world_size": 1, "world_size": 2}}', "key 'world_size' is given twice"),
+           "tab.yaml": ("learning_rate: 1.0e-5\n\tbatch_size: 4\n",
+                        "not valid YAML (line 2, column 1: found character '\\t' that cannot start any token)"),
+           "empty.json": ("\n", "is empty, expected a mapping of config keys"),
+           "list.yaml": ("- v1\n", "must contain a mapping of config keys, got a list")}
+    for name, (text, said) in bad.items():
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ConfigError) as e:
+            load_config(tmp_path / name)
+        assert str(e.value).startswith(f"{tmp_path / name}: {said}") and "\n" not in str(e.value), str(e.value)
