@@ -106,3 +106,19 @@ def test_a_resume_refuses_a_config_that_differs_from_the_runs(tmp_path, tiny_cor
     assert "--config v1 differs" in err and "upsample_rates [8, 8, 2, 2] (the run's [4, 4])" in err
     assert "num_mels 80 (the run's 16)" in err and len(err.splitlines()) == 1
     assert _steps(run) == [0]
+
+
+def test_a_config_override_on_resume_changes_the_runs_config_and_is_said(tmp_path, tiny_corpus, tiny_config_json,
+                                                                         capsys):
+    """--batch-size on --resume replaces the run's (a resume on a smaller machine): said in one line, stored; given
+    as the run has it, nothing is said."""
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--no-progress",
+                 "--valid-count", "2", "--validation-interval", "0", "--out", str(run), "--max-steps", "0"]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(run), "--batch-size", "2", "--no-progress"]) == 0
+    assert "replace the run's config" not in capsys.readouterr().err  # the tiny config's batch is 2
+    assert main(["train", "--resume", str(run), "--batch-size", "3", "--max-steps", "1", "--no-progress"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "replace the run's config" in line]
+    assert lines == ["given anew, these replace the run's config from now on: --batch-size 3 (the run's: 2)"]
+    assert read_checkpoint(run / "checkpoints" / "ckpt_00000001.pt")["config"]["batch_size"] == 3

@@ -32,7 +32,7 @@ from hifigan.training.options import TrainJob, check_counts, flag, validation_of
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
 from hifigan.training.resume_layout import clips_digest
-from hifigan.training.resumed_config import check_config_again
+from hifigan.training.resumed_config import check_config_again, overrides_said
 from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.trainer import Trainer
@@ -214,6 +214,7 @@ def train(job: TrainJob) -> TrainResult:
             raise HifiganError(None, f"--seed {job.seed}: a resumed run keeps its seed ({base.seed}), which chose "
                                      "its held-out files")
         config = resolve_config(base, job.overrides())
+        replaced = None if resume_obj is None else overrides_said(base, job.overrides())
         with _naming_config_file(job, resume_path):
             check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
         config = inline_mel_stats(config)
@@ -253,7 +254,7 @@ def train(job: TrainJob) -> TrainResult:
             f"({Path(out) / SCAN_CACHE})")
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
-        for line in (*started, *carried, *([pruning] if pruning else [])):
+        for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else [])):
             say(line)
         with taken_back_unless_saved(Path(out), new_folder):  # after the close: the logs are whole
             try:

@@ -1,5 +1,6 @@
 """A resumed run keeps its checkpoint's config: a --config given again must say the same, else one line naming
-every key that differs (a changed learning rate or architecture would continue another run than the one stored)."""
+every key that differs (a changed learning rate or architecture would continue another run than the one stored).
+The command line's config overrides (--batch-size, --segment-size, ...) apply to a resumed run too, and are said."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import fields
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import ConfigError
+from hifigan.training.options import flag
 
 
 def config_differences(run: HifiganConfig, given: HifiganConfig) -> list[str]:
@@ -26,3 +28,10 @@ def check_config_again(run: HifiganConfig, given: HifiganConfig, spelled: str | 
         raise ConfigError(checkpoint, f"{shown} differs from the resumed run's config: {', '.join(differences)}; a "
                                       "resumed run keeps its config (leave --config out, or start a new run with "
                                       "--init-from this checkpoint to train on with another)")
+
+
+def overrides_said(run: HifiganConfig, overrides: dict[str, int]) -> str | None:
+    """The line that says which of the job's config overrides change the resumed run's config from now on (None:
+    none changes it), as run_settings says the run settings given anew."""
+    changed = [f"{flag(k)} {v} (the run's: {getattr(run, k)})" for k, v in overrides.items() if getattr(run, k) != v]
+    return f"given anew, these replace the run's config from now on: {'; '.join(changed)}" if changed else None
