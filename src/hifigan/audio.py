@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from hifigan.atomic import atomic_path
+from hifigan.atomic import atomic_path, write_failure
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
 from hifigan.paths import require_file, require_folder
 from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
@@ -205,14 +205,38 @@ def to_int16(audio: np.ndarray) -> np.ndarray:
     return scaled.astype(np.int16)
 
 
-def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampling_rate: int) -> None:
-    """Write 16-bit PCM WAV atomically (no partial file on failure)."""
+def _samples(audio: np.ndarray | torch.Tensor, path: str | os.PathLike) -> np.ndarray:
+    """`audio` as a flat numpy array, refused if it holds NaN or inf (to_int16 would write them as silence)."""
     if isinstance(audio, torch.Tensor):
         audio = audio.detach().float().cpu().numpy()
     audio = np.asarray(audio).reshape(-1)
-    if not np.isfinite(audio).all():  # to_int16 would write NaN as silence
+    if not np.isfinite(audio).all():
         raise AudioError(path, "audio to write holds NaN or inf; nothing written")
+    return audio
+
+
+def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampling_rate: int) -> None:
+    """Write 16-bit PCM WAV atomically (no partial file on failure)."""
+    audio = _samples(audio, path)
     buffer = io.BytesIO()  # encode in memory: a failed disk write then raises OSError with its errno
     sf.write(buffer, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getbuffer())
+
+
+def save_audio_chunks(path: str | os.PathLike, chunks: Iterable[np.ndarray | torch.Tensor], sampling_rate: int
+                      ) -> int:
+    """Write the concatenated `chunks` as `save_audio` writes them whole, each chunk to the file as it comes, so that
+    memory holds one chunk however long the audio (an audiobook streamed from a mel); atomically: a chunk with NaN
+    or inf, an exception raised by `chunks` or a failed write leaves no file. Returns the samples written."""
+    written = 0
+    with atomic_path(path) as tmp:
+        try:
+            with sf.SoundFile(tmp, "w", sampling_rate, 1, subtype="PCM_16", format="WAV") as wav:
+                for chunk in chunks:
+                    samples = _samples(chunk, path)
+                    wav.write(to_int16(samples))
+                    written += samples.size
+        except sf.LibsndfileError as e:  # libsndfile's own write, which gives no errno
+            raise write_failure(path, e) from None
+    return written

@@ -122,10 +122,11 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_vocode(args: argparse.Namespace) -> int:
-    from hifigan.audio import load_audio, save_audio
+    from hifigan.audio import load_audio, save_audio, save_audio_chunks
     from hifigan.devices import resolve_device
     from hifigan.evaluation.metrics import min_samples, require_packages
     from hifigan.inference.engines import require_backend
+    from hifigan.inference.streaming import split_frames
     from hifigan.inference.vocoder import Vocoder
     from hifigan.mel import MelSpectrogram
 
@@ -177,14 +178,24 @@ def run_vocode(args: argparse.Namespace) -> int:
     samples: list[int] = []
     pending: list[tuple[Path, torch.Tensor]] = []  # mels waiting for a full --batch
 
-    def write(path: Path, audio: torch.Tensor) -> None:
+    def finite(path: Path, audio: torch.Tensor) -> torch.Tensor:
         if not bool(audio.isfinite().all()):  # to_int16 would write NaN as silence
             raise HifiganError(path, "the generator's output holds NaN or inf (its weights are likely damaged); no "
                                      f"{path.stem}.wav written")
+        return audio
+
+    def write(path: Path, audio: torch.Tensor) -> None:
         out = args.out / f"{path.stem}.wav"
-        save_audio(out, audio.numpy(), config.sampling_rate)
+        save_audio(out, finite(path, audio).numpy(), config.sampling_rate)
         written.append((path.stem, path, out))
         samples.append(audio.shape[-1])
+
+    def write_chunked(path: Path, mel: torch.Tensor) -> None:
+        """Each chunk's audio to the file as it is vocoded: memory is bounded by the chunk, not the audio's length."""
+        out = args.out / f"{path.stem}.wav"
+        chunks = vocoder.stream(split_frames(mel, args.chunk_frames), min_frames=args.chunk_frames)
+        samples.append(save_audio_chunks(out, (finite(path, c) for c in chunks), config.sampling_rate))
+        written.append((path.stem, path, out))
 
     def flush() -> None:
         audios = vocoder.batch([m for _, m in pending]) if len(pending) > 1 else [vocoder(m) for _, m in pending]
@@ -200,7 +211,7 @@ def run_vocode(args: argparse.Namespace) -> int:
             mel = frontend.checked(audio, path)  # type: ignore[union-attr]
         if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
             flush()  # the outputs keep the inputs' order
-            write(path, vocoder.chunked(mel, args.chunk_frames))
+            write_chunked(path, mel)
             continue
         pending.append((path, mel))
         if len(pending) == args.batch:
