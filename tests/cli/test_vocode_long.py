@@ -4,6 +4,13 @@ fails (NaN output, a full disk) leaves no file."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import select
+import struct
+import sys
+import termios
 import tracemalloc
 
 import numpy as np
@@ -13,6 +20,7 @@ import torch
 from hifigan.atomic import FILE_SIZE_LIMIT
 from hifigan.audio import save_audio
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.cli import main
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from tests.support.cli_runs import failed_cleanly, run
@@ -80,3 +88,26 @@ def test_a_chunked_write_that_fills_the_disk_leaves_no_file(tmp_path, capsys, ho
     with file_size_limit(256 * 1024):  # the WAV is 3 MB
         code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", out, "--no-progress", mel_file)
     failed_cleanly(code, err, out, f"{out / 'long.wav'}: cannot write ({FILE_SIZE_LIMIT})")
+
+
+def test_a_single_long_input_shows_a_bar_of_its_chunks_on_a_terminal(tmp_path, monkeypatch, hop256):
+    """An hour of audiobook takes minutes: one input gets a bar of its chunks (many inputs get one of files), on a
+    real terminal (a pseudo-terminal as stderr) and nowhere else."""
+    ckpt, _, mel_file, _ = hop256
+    monkeypatch.delenv("CI", raising=False)  # CI's runners set it: a bar there is noise (cli.common.on_terminal)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new one is 0 columns wide
+    try:
+        with os.fdopen(os.dup(slave), "w") as terminal:
+            monkeypatch.setattr(sys, "stderr", terminal)
+            assert main(["vocode", "-c", str(ckpt), "-o", str(tmp_path / "out"), "--quiet", "--chunk-frames", "4000",
+                         str(mel_file)]) == 0
+            terminal.flush()
+        shown = b""
+        while select.select([master], [], [], 0)[0]:  # each of tqdm's writes is its own read
+            shown += os.read(master, 1 << 16)
+        shown = shown.decode()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert "long.npy: 100%" in shown and "3/3 [" in shown and "chunk/s" in shown, shown

@@ -111,11 +111,11 @@ def on_terminal() -> bool:
     return sys.stderr.isatty() and not os.environ.get("CI")
 
 
-def progress(items: Iterable, what: str, total: int, enabled: bool = True) -> Iterator:
+def progress(items: Iterable, what: str, total: int, enabled: bool = True, unit: str = "file") -> Iterator:
     """A tqdm bar over `items` on stderr, shown for several items on a terminal only (see on_terminal)."""
     from tqdm import tqdm
 
-    yield from tqdm(items, desc=what, unit="file", total=total, file=sys.stderr,
+    yield from tqdm(items, desc=what, unit=unit, total=total, file=sys.stderr,
                     disable=not (enabled and total > 1 and on_terminal()))
 
 

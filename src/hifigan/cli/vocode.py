@@ -191,9 +191,15 @@ def run_vocode(args: argparse.Namespace) -> int:
         samples.append(audio.shape[-1])
 
     def write_chunked(path: Path, mel: torch.Tensor) -> None:
-        """Each chunk's audio to the file as it is vocoded: memory is bounded by the chunk, not the audio's length."""
+        """Each chunk's audio to the file as it is vocoded: memory is bounded by the chunk, not the audio's length.
+        A single input (an hour of audiobook takes minutes) gets a bar of its own chunks, as many inputs get one of
+        files."""
         out = args.out / f"{path.stem}.wav"
-        chunks = vocoder.stream(split_frames(mel, args.chunk_frames), min_frames=args.chunk_frames)
+        pieces = split_frames(mel, args.chunk_frames)
+        if len(args.inputs) == 1:
+            pieces = progress(pieces, path.name, -(-mel.shape[-1] // args.chunk_frames), not args.no_progress,
+                              unit="chunk")
+        chunks = vocoder.stream(pieces, min_frames=args.chunk_frames)
         samples.append(save_audio_chunks(out, (finite(path, c) for c in chunks), config.sampling_rate))
         written.append((path.stem, path, out))
 
