@@ -5,6 +5,7 @@ leaf: each part checks its own name and arguments when it is built."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 from collections.abc import Callable
@@ -216,7 +217,9 @@ def _build(cls: type, values: dict[str, Any], what: str, source: str | os.PathLi
     known = {f.name for f in dataclasses.fields(cls)}
     for key in values:
         if key not in known:
-            raise ConfigError(source, f"unknown config key {key!r}")
+            close = difflib.get_close_matches(str(key), sorted(known), n=1)  # a typo's likely meaning
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(source, f"unknown config key {key!r}{guess}")
     try:
         return cls(**values)
     except ConfigError as e:

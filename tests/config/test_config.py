@@ -71,9 +71,14 @@ def test_unknown_key_is_named(tmp_path):
     values["upsample_rate"] = [8, 8, 2, 2]
     path = tmp_path / "typo.json"
     path.write_text(json.dumps(values))
-    with pytest.raises(ConfigError, match="unknown config key 'upsample_rate'") as err:
+    with pytest.raises(ConfigError) as err:
         load_config(path)
-    assert str(path) in str(err.value)
+    assert str(err.value) == f"{path}: unknown config key 'upsample_rate' (did you mean 'upsample_rates'?)"
+    values = {"sampling_rate": 22050, "zzz": 1}  # nothing like it: no guess
+    path.write_text(json.dumps(values))
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value) == f"{path}: unknown config key 'zzz'"
 
 
 def test_unknown_key_in_dist_config_is_named(tmp_path):
