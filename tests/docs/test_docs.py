@@ -244,8 +244,9 @@ def test_runnable_block_exits_zero(name, results):
 
 
 def test_docs_site_builds_strict(tmp_path):
-    """What `make docs` runs, into a temporary folder: a broken link, a page missing from disk or a bad config fails."""
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir",
+    """What `make docs` runs, into a temporary folder: a broken link, a page missing from disk or a bad config fails.
+    Not --quiet: it hides the warnings from the strict count too, and a broken link then passed."""
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir",
                              str(tmp_path / "site")], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "training.html").is_file()
