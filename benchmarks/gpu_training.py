@@ -21,7 +21,7 @@ import torch
 from gpu_inference import config_for, timed_call
 
 from hifigan import Trainer, TrainOptions
-from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
@@ -112,7 +112,8 @@ def train_speed(settings, precision: str, extra: dict[str, Any] | None = None,
 
 
 def resume(settings, deterministic: bool) -> dict[str, Any]:
-    """`hifigan train`: 4 steps straight vs 2 steps, --resume, 2 more; every tensor of both checkpoints compared."""
+    """`hifigan train`: 4 steps straight vs 2 steps, --resume, 2 more; every tensor of both checkpoints compared.
+    The cut checkpoint holds a CUDA RNG state for a GPU this process does not have (saved on a larger node)."""
     from hifigan.cli import main
 
     name = "resume-det" if deterministic else "resume-default"
@@ -125,10 +126,17 @@ def resume(settings, deterministic: bool) -> dict[str, Any]:
     flags += ["--deterministic"] if deterministic else []
     common = ["train", *flags, "--corpus", str(settings.corpus), "--config", str(config_path), "--resample",
               "--valid-count", str(VALID), "--device", str(settings.device)]
+    cut = folder / "split" / "checkpoints" / "ckpt_00000002.pt"
     runs = [[*common, "--out", str(folder / "straight"), "--max-steps", "4"],
             [*common, "--out", str(folder / "split"), "--max-steps", "2"],
-            ["train", *flags, "--resume", str(folder / "split"), "--max-steps", "4", "--device", str(settings.device)]]
+            ["train", *flags, "--resume", str(cut), "--max-steps", "4", "--device", str(settings.device)]]
     for args in runs:  # --deterministic holds for each run only (restored after it)
+        if args is runs[2] and torch.cuda.is_available():
+            # as if saved on a node with one more GPU: one CUDA RNG state more than this process sees (the resume
+            # restores its own GPUs' states, the same as a straight run's; it once raised IndexError here)
+            obj = read_checkpoint(cut)
+            obj["rng"]["cuda"] = [*obj["rng"]["cuda"], obj["rng"]["cuda"][0].clone()]
+            write_checkpoint(cut, obj)
         if main(args) != 0:
             raise RuntimeError(f"hifigan {' '.join(args)} failed (its error is printed above)")
     a = read_checkpoint(folder / "straight" / "checkpoints" / "ckpt_00000004.pt")

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from hifigan.config import load_config
+from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import HifiganError
 from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, stream_text, upper_median
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
@@ -89,11 +89,19 @@ def run_in_fresh_process(
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _timed_vocoder(generator: nn.Module, cfg: HifiganConfig, device: str, backend: str, precision: str
+                   ) -> Vocoder:
+    """A Vocoder whose passes are the input's own: shape buckets (on by default with CUDA) serve lengths not seen
+    before, and would time padded passes until the shape had come back Buckets.exact_after times (in the table's
+    runs and in each fresh process's memory run alike)."""
+    return Vocoder(generator, cfg, device, backend, precision, shape_buckets=False)
+
+
 def _child(spec: dict) -> dict:
     torch.set_num_threads(spec["threads"])
     cfg, generator, mel = bench_inputs(spec["config"], spec["seconds"], spec.get("pretrained"))
     backend, precision = bench_entry(spec["backend"])
-    vocoder = Vocoder(generator, cfg, device=spec.get("device", "cpu"), backend=backend, precision=precision)
+    vocoder = _timed_vocoder(generator, cfg, spec.get("device", "cpu"), backend, precision)
     before = _peak_rss_mb()
     start = time.perf_counter()
     if spec["chunk_frames"]:
@@ -145,10 +153,7 @@ def _run_bench(
     for entry in backends:
         if entry != "eager":
             backend, precision = bench_entry(entry)
-            # One shape's passes, set up in the warm-up: shape buckets (on by default with CUDA) serve lengths not
-            # seen before, and would time padded passes here until the shape had come back Buckets.exact_after times.
-            runners[entry] = Vocoder(clone_generator(generator, cfg), cfg, device, backend, precision,
-                                     shape_buckets=False)
+            runners[entry] = _timed_vocoder(clone_generator(generator, cfg), cfg, device, backend, precision)
 
     def run(name: str) -> torch.Tensor:
         if name == "eager":

@@ -184,7 +184,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
     """Restore the states `rng_state` returned (CUDA only when it was saved and is available)."""
     torch.set_rng_state(state["torch"])
     if state.get("cuda") and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        # one state per GPU the saving process saw: a run saved on an 8-GPU node resumes on a 1-GPU one
+        torch.cuda.set_rng_state_all(state["cuda"][:torch.cuda.device_count()])
     n = state["numpy"]
     np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["gauss"]))
     p = state["python"]
