@@ -228,6 +228,8 @@ BAD = [
     (mrd(resolutions=[[64, 16, 128]]), r"^discriminator_args\['mrd'\]: STFT resolution .* 1 <= win <= n_fft$"),
     (mrd(resolutions=[]), r"resolutions must be a non-empty list of \(n_fft, hop, win\)"),
     (mrd(resolutions=[[64, 16]]), r"an STFT resolution is \(n_fft, hop, win\), got \[64, 16\]"),
+    (mrd(resolutions=[[64, 96, 64]]), r"^discriminator_args\['mrd'\]: the MRD's resolution \(64, 96, 64\) has hop 96 "
+                                      r"> n_fft 64: it reflect-pads \(n_fft - hop\) // 2 samples per side$"),
     (mrd(window="hamming"), r"unknown STFT window 'hamming'"),
     (mrd(channels=0), r"channels must be an integer >= 1, got 0"),
     (mrd(), r"^discriminator_args\['mrd'\]: segment_size 512 is too short for the MRD discriminator .needs >= 905 "),

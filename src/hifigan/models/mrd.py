@@ -41,14 +41,19 @@ class DiscriminatorR(_ConvStack):
     f_k = ceil(frames / 2^k), and [B, 1, freq, f3]; score [B, freq * f3].
 
     The audio is reflect-padded by (n_fft - hop) // 2 per side and framed with no further padding (UnivNet's framing),
-    so it needs more than that many samples (905 for (2048, 240, 1200)). The window is Hann by default;
-    UnivNet's and BigVGAN's code pass no window to torch.stft, i.e. a rectangular one: `window="rectangular"`.
+    so it needs more than that many samples (905 for (2048, 240, 1200)) and a hop of at most n_fft. The window is
+    Hann by default; UnivNet's and BigVGAN's code pass no window to torch.stft, i.e. a rectangular one:
+    `window="rectangular"`.
     """
 
     def __init__(self, resolution: Resolution = UNIVNET_RESOLUTIONS[0], channels: int = MRD_CHANNELS,
                  window: str = MRD_WINDOW) -> None:
         super().__init__()
         self.resolution = check_resolution(resolution, window)
+        n_fft, hop, _ = self.resolution
+        if hop > n_fft:
+            raise ValueError(f"the MRD's resolution {self.resolution} has hop {hop} > n_fft {n_fft}: it reflect-pads "
+                             f"(n_fft - hop) // 2 samples per side")
         self.window = window
         c = integer("channels", channels, 1)
         # (in, out, kernel, stride, padding)
