@@ -154,3 +154,25 @@ def test_too_short_audio_and_bad_resolutions_are_value_errors(mrd):
         DiscriminatorR((256, 64, 512))
     with pytest.raises(ValueError, match="unknown STFT window 'hamming'"):
         MultiResolutionDiscriminator(window="hamming")
+
+
+@pytest.mark.parametrize("slope", [0.1, 0.2])
+def test_univnets_settings_compute_univnets_sub_discriminator_in_float64(slope):
+    """rectangular window and lrelu_slope 0.2 are UnivNet's code (0.1: BigVGAN's): |STFT| from numpy, then each conv
+    (our weights) and leaky ReLU with that slope, conv_post last; score and all six maps as ours."""
+    torch.manual_seed(4)
+    resolution = (512, 50, 240)
+    d = DiscriminatorR(resolution, channels=4, window="rectangular", lrelu_slope=slope).double()
+    x = audio(2, 2000, 9, torch.float64)
+    n_fft, hop, win = resolution
+    h = torch.from_numpy(np.abs(numpy_stft(x[:, 0].numpy(), n_fft, hop, win, (n_fft - hop) // 2, "rectangular")))
+    h, expected = h[:, None], []
+    with torch.no_grad():
+        for conv in d.convs:
+            c = conv(h)
+            h = torch.where(c >= 0, c, slope * c)
+            expected.append(h)
+        expected.append(d.conv_post(h))
+        score, fmap = d(x)
+    assert torch.allclose(score, expected[-1].flatten(1), rtol=0, atol=1e-10)
+    assert len(fmap) == 6 and all(torch.allclose(a, b, rtol=0, atol=1e-10) for a, b in zip(fmap, expected))

@@ -122,13 +122,13 @@ def test_mpd_and_msd_widths_build_those_convs_and_compute_as_the_official_code_a
 def test_mrd_arguments_build_those_resolutions():
     torch.manual_seed(0)
     resolutions = [[128, 32, 64], [64, 16, 48]]
-    args = {"resolutions": resolutions, "window": "rectangular", "channels": 8}
+    args = {"resolutions": resolutions, "window": "rectangular", "channels": 8, "lrelu_slope": 0.2}
     mrd = build_discriminators(tiny_config(discriminators=["mrd"], discriminator_args={"mrd": args}))["mrd"].double()
     y, y_hat = audio(512, 0), audio(512, 1)
     real, generated, fmap_real, fmap_generated = mrd(y, y_hat)
     assert len(real) == 2
     for i, resolution in enumerate(resolutions):
-        by_hand = DiscriminatorR(tuple(resolution), channels=8, window="rectangular").double()
+        by_hand = DiscriminatorR(tuple(resolution), channels=8, window="rectangular", lrelu_slope=0.2).double()
         by_hand.load_state_dict(mrd.discriminators[i].state_dict())
         assert tuple(fmap_real[i][0].shape[1:3]) == (8, resolution[0] // 2 + 1)
         assert same_outputs((real[i], fmap_real[i]), by_hand(y))
@@ -232,6 +232,7 @@ BAD = [
                                       r"> n_fft 64: it reflect-pads \(n_fft - hop\) // 2 samples per side$"),
     (mrd(window="hamming"), r"unknown STFT window 'hamming'"),
     (mrd(channels=0), r"channels must be an integer >= 1, got 0"),
+    (mrd(lrelu_slope=-0.2), r"^discriminator_args\['mrd'\]: lrelu_slope must be a number in \[0, 1\], got -0.2$"),
     (mrd(), r"^discriminator_args\['mrd'\]: segment_size 512 is too short for the MRD discriminator .needs >= 905 "),
     (stft(), r"^loss_args\['stft'\]: segment_size 512 is too short for the STFT loss .needs >= 1025 samples"),
     (stft(resolutions=[[64, 16.5, 64]]), r"^loss_args\['stft'\]: STFT resolution .* must be integers$"),

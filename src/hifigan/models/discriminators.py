@@ -38,15 +38,17 @@ def layer_widths(name: str, values: object, count: int) -> tuple[int, ...]:
 
 
 class _ConvStack(nn.Module):
-    """Convolutions with leaky ReLU, then a 1-channel output conv; every activation is a feature map."""
+    """Convolutions with leaky ReLU (negative slope `slope`), then a 1-channel output conv; every activation is a
+    feature map."""
 
     convs: nn.ModuleList
     conv_post: nn.Module
+    slope: float = LRELU_SLOPE  # HiFi-GAN's, for MPD and MSD
 
     def score(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         fmap = []
         for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            x = F.leaky_relu(conv(x), self.slope)
             fmap.append(x)
         x = self.conv_post(x)
         fmap.append(x)

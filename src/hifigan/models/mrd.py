@@ -9,6 +9,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from hifigan.models.discriminators import _ConvStack, _Ensemble
+from hifigan.models.generator import LRELU_SLOPE
 from hifigan.models.norms import weight_norm
 from hifigan.models.stft import (
     PWG_RESOLUTIONS,
@@ -18,12 +19,13 @@ from hifigan.models.stft import (
     min_samples,
     padded_stft,
 )
-from hifigan.values import integer
+from hifigan.values import integer, number
 
 UNIVNET_RESOLUTIONS = PWG_RESOLUTIONS
 """UnivNet's (n_fft, hop, win) triples, in its order: Parallel WaveGAN's."""
 MRD_CHANNELS = 32  # UnivNet's channels per convolution
 MRD_WINDOW = "hann"  # ours; UnivNet's and BigVGAN's code frame with a rectangular window
+MRD_LRELU_SLOPE = LRELU_SLOPE  # HiFi-GAN's and BigVGAN's MRD's 0.1; UnivNet's code uses 0.2 (its mpd.lReLU_slope)
 
 
 def mrd_min_samples(resolutions: tuple[Resolution, ...] = UNIVNET_RESOLUTIONS) -> int:
@@ -43,12 +45,14 @@ class DiscriminatorR(_ConvStack):
     The audio is reflect-padded by (n_fft - hop) // 2 per side and framed with no further padding (UnivNet's framing),
     so it needs more than that many samples (905 for (2048, 240, 1200)) and a hop of at most n_fft. The window is
     Hann by default; UnivNet's and BigVGAN's code pass no window to torch.stft, i.e. a rectangular one:
-    `window="rectangular"`.
+    `window="rectangular"`. The leaky ReLUs' negative slope is 0.1 by default, as HiFi-GAN's and BigVGAN's MRD;
+    UnivNet's code uses 0.2: `lrelu_slope=0.2`.
     """
 
     def __init__(self, resolution: Resolution = UNIVNET_RESOLUTIONS[0], channels: int = MRD_CHANNELS,
-                 window: str = MRD_WINDOW) -> None:
+                 window: str = MRD_WINDOW, lrelu_slope: float = MRD_LRELU_SLOPE) -> None:
         super().__init__()
+        self.slope = number("lrelu_slope", lrelu_slope, 0, 1)
         self.resolution = check_resolution(resolution, window)
         n_fft, hop, _ = self.resolution
         if hop > n_fft:
@@ -86,7 +90,7 @@ class MultiResolutionDiscriminator(_Ensemble):
     """
 
     def __init__(self, resolutions: tuple[Resolution, ...] = UNIVNET_RESOLUTIONS, channels: int = MRD_CHANNELS,
-                 window: str = MRD_WINDOW) -> None:
+                 window: str = MRD_WINDOW, lrelu_slope: float = MRD_LRELU_SLOPE) -> None:
         super().__init__()
         self.resolutions = check_resolutions(resolutions, window)
-        self.discriminators = nn.ModuleList(DiscriminatorR(r, channels, window) for r in self.resolutions)
+        self.discriminators = nn.ModuleList(DiscriminatorR(r, channels, window, lrelu_slope) for r in self.resolutions)

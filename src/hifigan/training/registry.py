@@ -37,6 +37,7 @@ from hifigan.models.discriminators import (
 from hifigan.models.generators import GENERATORS
 from hifigan.models.mrd import (
     MRD_CHANNELS,
+    MRD_LRELU_SLOPE,
     MRD_WINDOW,
     UNIVNET_RESOLUTIONS,
     MultiResolutionDiscriminator,
@@ -80,9 +81,10 @@ def multi_period(config: HifiganConfig, periods: tuple[int, ...] = MPD_PERIODS,
 
 
 def multi_resolution(config: HifiganConfig, resolutions: tuple[tuple[int, int, int], ...] = UNIVNET_RESOLUTIONS,
-                     window: str = MRD_WINDOW, channels: int = MRD_CHANNELS) -> MultiResolutionDiscriminator:
+                     window: str = MRD_WINDOW, channels: int = MRD_CHANNELS, lrelu_slope: float = MRD_LRELU_SLOPE
+                     ) -> MultiResolutionDiscriminator:
     """The MRD; the training segment must be long enough to frame at every resolution."""
-    module = MultiResolutionDiscriminator(resolutions, channels, window)
+    module = MultiResolutionDiscriminator(resolutions, channels, window, lrelu_slope)
     needs = mrd_min_samples(module.resolutions)
     if config.segment_size < needs:
         raise ValueError(f"segment_size {config.segment_size} is too short for the MRD discriminator (needs >= "
