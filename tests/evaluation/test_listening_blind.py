@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.blinding import study_subtype
 from hifigan.evaluation.listening.study import study_for
 from hifigan.wav_header import without_chunks
@@ -132,3 +133,16 @@ def test_a_piped_wav_with_data_size_0_is_copied_with_its_real_samples(tmp_path):
         copy, rate = sf.read(io.BytesIO(found["a", system][0]), dtype="int16")
         assert rate == RATE and len(copy) == 1500  # the shortest version: the piped recording's 1500 frames
         np.testing.assert_array_equal(copy, sf.read(source, dtype="int16")[0][:1500])
+
+
+def test_a_version_with_other_channels_than_its_reference_is_refused(tmp_path):
+    """A stereo copy among mono ones would tell its system by its header (and its size): refused, naming it."""
+    mono = tone(800, 0)
+    for name, samples in (("reference", mono), ("v1", np.stack([mono, mono], axis=1)), ("v2", mono)):
+        (tmp_path / name).mkdir()
+        sf.write(tmp_path / name / "a.wav", samples, RATE)
+    systems = {"v1": tmp_path / "v1", "v2": tmp_path / "v2"}
+    with pytest.raises(HifiganError, match=r"v1/a\.wav: has 2 channels, the reference's a\.wav 1; every version "
+                                           r"of a clip needs the reference's channel count") as error:
+        study_for(tmp_path / "study", tmp_path / "reference", systems, seed=0)
+    assert "v2" not in str(error.value) and not (tmp_path / "study").exists()

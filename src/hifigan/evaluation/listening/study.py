@@ -44,9 +44,10 @@ class Stimulus:
 def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]:
     """Every clip of the reference folder and each system's file of the same stem, checked to be readable audio.
 
-    A system missing a clip, a file whose stem the reference lacks, or a file that is not audio is an error
-    naming it; several are named in one line (hifigan.errors.bad_inputs). Files with other suffixes (.txt, .npy)
-    and hidden files are ignored, as `hifigan evaluate` does.
+    A system missing a clip, a file whose stem the reference lacks, a file that is not audio, or one with another
+    channel count than its clip's reference (a copy's header would tell its system) is an error naming it; several
+    are named in one line (hifigan.errors.bad_inputs). Files with other suffixes (.txt, .npy) and hidden files are
+    ignored, as `hifigan evaluate` does.
     """
     from hifigan.audio import audio_info, read_samples  # audio and pairing import torch: only a new study needs them
     from hifigan.evaluation.pairing import audio_files
@@ -70,14 +71,22 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
         problems += extra
         inputs += len(extra)  # besides every system's file of every clip
     stimuli = []
+    channels: dict[str, int] = {}  # each clip's reference's channel count (the reference comes first)
     for name, found in files.items():
         for stem in clips:
             path = found.get(stem)
             if path is None:
                 continue
             try:
-                if audio_info(path).frames == 0:
+                info = audio_info(path)
+                if info.frames == 0:
                     raise HifiganError(path, "contains no audio samples")
+                if name == REFERENCE:
+                    channels[stem] = info.channels
+                elif channels.get(stem, info.channels) != info.channels:  # a copy's header would tell its system
+                    raise HifiganError(path, f"has {count(info.channels, 'channel')}, the reference's "
+                                       f"{files[REFERENCE][stem].name} {channels[stem]}; every version of a clip "
+                                       "needs the reference's channel count")
                 read_samples(path, "float32")  # decodes it whole: what the study will copy must read
             except HifiganError as e:
                 problems.append(e)
