@@ -16,7 +16,7 @@ import torch
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from hifigan.serve.client import AsyncClient
+from hifigan.serve.client import AsyncClient, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.serve import Running, answer, metric, running_server
@@ -200,3 +200,24 @@ def test_what_h11_refuses_is_logged_and_counted_like_the_other_refusals(served, 
     lines = [line for line in lines if line.startswith("(connection) 400 ")]
     assert len(lines) == 1 and "client=127.0.0.1:" in lines[0], lines
     assert not [r for r in uvicorn_records if "Invalid HTTP request" in r.getMessage()]
+
+
+def test_a_stream_refused_before_its_upgrade_raises_serve_error_with_the_message():
+    """A 503 of --max-connections comes before the WebSocket upgrade: the client raises it as ServeError with the
+    server's message, as it does for /v1/vocode, not as the websockets library's InvalidStatus."""
+    with running_server(_vocoder(), ServeOptions(max_connections=1)) as running:
+        held = _connect(running)
+        deadline = time.monotonic() + 5
+        while len(running.server.server_state.connections) < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+        async def stream() -> None:
+            async with AsyncClient(running.url, ready_timeout=0) as client:
+                await client.stream([np.zeros((16, 4), np.float32)])
+
+        with pytest.raises(ServeError) as refused:
+            asyncio.run(stream())
+        assert (refused.value.status, refused.value.message) == (503, "1 connection is open, the limit "
+                                                                      "(--max-connections)")
+        held.close()

@@ -51,12 +51,17 @@ def decode_audio(body: bytes, fmt: str) -> np.ndarray:
     return np.frombuffer(body, dtype=SAMPLE_TYPES[fmt]).copy()
 
 
-def _error(response: httpx.Response) -> ServeError:
+def _refusal(status: int, body: bytes) -> ServeError:
+    """A refusal's ServeError: the status and the {"error"} message of its body (else the body as text)."""
     try:
-        message = response.json()["error"]
+        message = json.loads(body)["error"]
     except (ValueError, KeyError, TypeError):
-        message = response.text
-    return ServeError(response.status_code, message)
+        message = body.decode("utf-8", "replace")
+    return ServeError(status, message)
+
+
+def _error(response: httpx.Response) -> ServeError:
+    return _refusal(response.status_code, response.content)
 
 
 class AsyncClient:
@@ -137,7 +142,11 @@ class AsyncClient:
                       fmt: str, end: bool, answered: Callable[[], None] | None = None) -> StreamResult:
         """One try of `stream`; `answered` is called at the first audio chunk (the server is ready)."""
         result = StreamResult()
-        async with connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None) as ws:
+        try:
+            ws = await connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None)
+        except websockets.exceptions.InvalidStatus as e:  # refused before the upgrade (--max-connections, a proxy)
+            raise _refusal(e.response.status_code, e.response.body or b"") from None
+        async with ws:
             started = time.monotonic()
             failed: list[Exception] = []  # the error of `chunks` (the caller's code), raised after the close
 
