@@ -79,7 +79,9 @@ def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumab
 
 
 def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpus, tiny_config_json, capsys):
-    run = tmp_path / "run"
+    run, mels = tmp_path / "run", tmp_path / "mels"
+    for wav in sorted(tiny_corpus.glob("*.wav")):  # a mel for every clip: given to the resume, they would train
+        assert main(["mel", str(wav), str(mels / f"{wav.stem}.npy"), "--config", str(tiny_config_json)]) == 0
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--no-progress",
                  "--valid-count", "3", "--out", str(run), "--max-steps", "1"]) == 0
     capsys.readouterr()
@@ -89,7 +91,11 @@ def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpu
     assert "validation: the run's 3 held-out files, from its checkpoint\n" in capsys.readouterr().err
     for flags, words in ((["--valid-count", "2"], "--valid-count 2 (the run's: 3)"),
                          (["--resample"], "--resample True (the run's: False)"),
-                         (["--seed", "7"], "--seed 7: a resumed run keeps its seed")):
+                         (["--seed", "7"], "--seed 7: a resumed run keeps its seed"),
+                         # a run on its audio's own mels would go on as a teacher-forced fine-tune (other inputs, the
+                         # audio no longer normalised): a new run's change, --init-from its checkpoint
+                         (["--input-mels", str(mels)], f"--input-mels {mels} (the run's: none: it trains on the "
+                                                       "mels of its audio")):
         before = file_states(run)
         assert main(["train", "--resume", str(run), *flags, "--max-steps", "3", "--no-progress"]) == 2
         line = capsys.readouterr().err.strip()

@@ -76,6 +76,9 @@ def _resumed_data(given: dict[str, Any], stored: dict[str, Any]) -> dict[str, An
     out other files or read them otherwise is refused, since the run's held-out files must stay out of training."""
     changed = [f"{flag(k)} {given[k]} (the run's: {stored.get(k)})" for k in DATA_KEYS
                if k not in (*DATA_PATHS, "input_mels") and given[k] not in (None, False) and given[k] != stored.get(k)]
+    if given["input_mels"] is not None and "input_mels" in stored and stored["input_mels"] is None:
+        # Not a moved folder: the run's inputs would become teacher-forced mels, its audio no longer normalised.
+        changed.append(f"--input-mels {given['input_mels']} (the run's: none: it trains on the mels of its audio)")
     if changed:
         raise HifiganError(None, f"--resume keeps the run's data and held-out files, and these options differ: "
                                  f"{'; '.join(changed)} (start a new run with --out to change them)")
