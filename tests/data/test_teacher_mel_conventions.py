@@ -82,7 +82,10 @@ def test_a_frames_by_bins_teacher_mel_of_a_normalised_model_hints_no_option(tmp_
      "conventions that need no statistics or dB reference"),
     (["--input-mels", "mels", "--mel-convention", "db-ref"], "--mel-convention db-ref: train converts the "
      "conventions that need no statistics or dB reference"),
-    (["--input-mels", "mels", "--mel-convention", "other-hop"], "--mel-convention other-hop: no exact map"),
+    # the vocode hint (`hifigan train --input-mels`) would send a train user back where they are
+    (["--input-mels", "mels", "--mel-convention", "other-hop"], "--mel-convention other-hop: no exact map to the "
+     "model's mel exists (the filterbank or framing differs): train a model whose config computes these mels (its "
+     "hop, window, rate, bins and band), with no --mel-convention"),
     (["--input-mels", "mels", "--mel-convention", "log2"], "unknown convention 'log2'"),
 ])
 def test_train_refuses_a_convention_it_cannot_apply(tmp_path, capsys, tiny_corpus, tiny_config_json, argv, problem):

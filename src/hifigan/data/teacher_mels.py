@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.errors import HifiganError, MelError
-from hifigan.melconv.conventions import CONVENTIONS, parse_convention
+from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convention
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
 from hifigan.paths import case_twin
@@ -24,6 +24,10 @@ def check_mel_convention(spec: str | None) -> None:
     try:
         name = parse_convention(spec)[1]
     except ValueError as e:
+        if str(e).endswith(NO_EXACT_MAP):  # not vocode's hint, which points at train --input-mels itself
+            raise HifiganError(None, f"--mel-convention {spec}: no exact map to the model's mel exists (the "
+                                     "filterbank or framing differs): train a model whose config computes these mels "
+                                     "(its hop, window, rate, bins and band), with no --mel-convention") from None
         raise HifiganError(None, str(e)) from None
     if CONVENTIONS[name].needs_stats or name == "db-ref":
         raise HifiganError(None, f"--mel-convention {spec}: train converts the conventions that need no statistics "
