@@ -180,8 +180,11 @@ class _Session:
             self._pump()
             while self.cursor.ready > options.stream_backlog:  # a slow reader: stop reading until audio leaves
                 self.progress.clear()
-                await asyncio.wait({asyncio.ensure_future(self.progress.wait()), self.sender},
-                                   return_when=asyncio.FIRST_COMPLETED)
+                progress = asyncio.ensure_future(self.progress.wait())
+                try:
+                    await asyncio.wait({progress, self.sender}, return_when=asyncio.FIRST_COMPLETED)
+                finally:  # the sending side ended first (the client went away): the wait would be left pending
+                    progress.cancel()
                 self._check()
 
     def _check(self) -> None:
