@@ -46,3 +46,15 @@ def test_check_mel_says_the_models_own_mel_fits(tmp_path, capsys):
     capsys.readouterr()
     assert main(["check-mel", *config, str(tmp_path / "speech.npy")]) == 0, capsys.readouterr().out
     assert "fits the model's mel" in capsys.readouterr().out
+
+
+def test_the_models_silence_is_computed_when_asked_not_when_the_model_is_read():
+    """ModelMel.of is read by vocode, serve, export and the datasets, which never ask for the silence: its filterbank
+    (librosa.filters' import, ~1 s a command) waits for detection. Asked, it is the front-end's own; None where the
+    official floor, a linear mel or no epsilon make it of no use."""
+    cfg = tiny_config(mel_convention="log10")
+    model = ModelMel.of(cfg)
+    assert "silence" not in vars(model)  # functools.cached_property stores it on first use
+    assert model.silence == MelSpectrogram(**{**cfg.mel_kwargs(), "stats": None}).silence < -5
+    for changes in ({}, {"mel_convention": "linear-magnitude"}, {"mel_convention": "log10", "mel_magnitude_eps": 0}):
+        assert ModelMel.of(tiny_config(**changes)).silence is None, changes

@@ -3,7 +3,9 @@ mel of another convention to it (through ln M, then the model's forward map, flo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -16,8 +18,7 @@ from hifigan.melconv.stats import model_stats
 @dataclass(frozen=True)
 class ModelMel:
     """The mel a model takes: its convention and floor, its normalisation (per-bin mean/std) and its shape and rate;
-    `silence`, the value its front-end gives digital silence before normalisation (MelSpectrogram.silence: above the
-    floor where the magnitude's epsilon is), None where unknown or of no use (official, linear, no epsilon)."""
+    `front_end`, its config's mel_kwargs (None: not known), from which `silence` is computed when asked."""
 
     convention: str
     floor: float | None
@@ -25,19 +26,27 @@ class ModelMel:
     num_mels: int
     sampling_rate: int
     hop_size: int
-    silence: float | None = None
+    front_end: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, config: HifiganConfig) -> ModelMel:
         """The model of `config` (a bad convention, floor or statistics: one-line ConfigError or MelError)."""
-        from hifigan.mel import MelSpectrogram  # hifigan.mel imports melconv: not at module level
-
         name = config.mel_convention
         floor, stats = front_end_floor(name, config.mel_floor), model_stats(config.mel_stats, config.num_mels, name)
-        silence = None  # the official floor lies above silence with the official epsilon; detect asks the others
-        if name != "official" and floor is not None and config.mel_magnitude_eps > 0:
-            silence = MelSpectrogram(**{**config.mel_kwargs(), "stats": None}).silence
-        return cls(name, floor, stats, config.num_mels, config.sampling_rate, config.hop_size, silence)
+        return cls(name, floor, stats, config.num_mels, config.sampling_rate, config.hop_size, config.mel_kwargs())
+
+    @functools.cached_property
+    def silence(self) -> float | None:
+        """The value its front-end gives digital silence before normalisation (MelSpectrogram.silence: above the
+        floor where the magnitude's epsilon is); None where unknown or of no use (official: its floor lies above
+        silence; linear; no epsilon). Computed on first use: its filterbank costs librosa.filters' import (~1 s),
+        which only detection needs."""
+        kwargs = self.front_end
+        if kwargs is None or self.convention == "official" or self.floor is None or not kwargs["magnitude_eps"] > 0:
+            return None
+        from hifigan.mel import MelSpectrogram  # hifigan.mel imports melconv: not at module level
+
+        return MelSpectrogram(**{**kwargs, "stats": None}).silence
 
     @property
     def label(self) -> str:
