@@ -68,23 +68,29 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 NOT_TORCH = "not a checkpoint (neither a PyTorch file nor a binary pickle)"
 
 
+ZIP_MAGIC = b"PK"  # torch >= 1.6 saves a zip
+TORCH_MAGIC = (ZIP_MAGIC, b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")  # or a protocol 2+ pickle
+
+
+def _head(path: Path) -> bytes:
+    """The file's first two bytes, which TORCH_MAGIC names."""
+    with open(path, "rb") as f:
+        return f.read(2)
+
+
 def _starts_like_torch(path: Path) -> bool:
     """A zip (torch >= 1.6) or a protocol 2+ pickle (legacy torch.save, plain pickles)."""
-    return any(_starts_with(path, magic) for magic in (b"PK", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"))
-
-
-def _starts_with(path: Path, magic: bytes) -> bool:
-    with open(path, "rb") as f:
-        return f.read(len(magic)) == magic
+    return _head(path) in TORCH_MAGIC
 
 
 def _damage(path: Path, e: BaseException) -> str:
-    if not _starts_like_torch(path):
+    head = _head(path)
+    if head not in TORCH_MAGIC:
         return NOT_TORCH
     zipped = is_zip(path)
     if zipped and not is_torch_zip(path):
         return "not a checkpoint (a zip archive that is not a PyTorch file)"
-    if not zipped and _starts_with(path, b"PK"):  # a zip's directory is at its end: what torch says varies with the cut
+    if not zipped and head == ZIP_MAGIC:  # a zip's directory is at its end: what torch says varies with the cut
         return "truncated checkpoint (a zip archive without its end: the file was cut short)"
     if isinstance(e, MemoryError):
         return "truncated or corrupt checkpoint (claims more memory than is available)"
