@@ -82,3 +82,20 @@ def test_validation_leaves_torchs_global_rng_as_it_was(tmp_path, tiny_corpus, ti
     for _ in range(2):  # the first pass builds the validation vocoder, later ones reload or rebuild it
         trainer.validate()
         assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_the_progress_bar_shows_the_losses_of_the_step_it_counts():
+    """Each redraw of the bar names a step count and losses: those of that step, not of the step before (the bar
+    was drawn by its update before the new losses were set, so `3/4` showed step 2's)."""
+    from tqdm import tqdm
+
+    from hifigan.training.reporting import show_step
+
+    out = io.StringIO()
+    bar = tqdm(total=4, file=out, mininterval=0, miniters=1, ncols=200)
+    for step in range(1, 5):
+        show_step(bar, {"g/total": 100.0 + step, "g/mel_l1": step / 10, "d/total": 7.0 + step})
+    drawn = [line for line in out.getvalue().split("\r") if "/4 [" in line]
+    for step in range(1, 5):
+        line = next(line for line in drawn if f" {step}/4 [" in line)
+        assert f"g/total={100 + step}.000, g/mel_l1={step / 10:.3f}, d/total={7 + step}.000" in line, line

@@ -41,10 +41,10 @@ def progress_bar(start: int, total: int | None) -> tqdm:
 
 
 def show_step(bar: tqdm, terms: dict[str, float]) -> None:
-    """Advance the bar one step, showing the main losses."""
-    bar.update(1)
+    """Advance the bar one step, showing that step's main losses (set before the update, which may draw the bar)."""
     shown = {k: terms[k] for k in ("g/total", "g/mel_l1", "d/total") if k in terms}
     bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items()}, refresh=False)
+    bar.update(1)
 
 
 class StepRate:
