@@ -45,9 +45,18 @@ def frame_batches(frames: Sequence[int], budget: int = BATCH_FRAMES, most: int =
     return groups
 
 
+def official_mel_error(reference: torch.Tensor, generated: torch.Tensor) -> float:
+    """The official validation error of one clip: the mean |difference| of the loss log-mels of the whole recording
+    and of the generated audio (in the official framing the frame counts agree; a teacher-forced mel a frame
+    shorter or longer than its audio is compared over the frames both have)."""
+    frames = min(reference.shape[-1], generated.shape[-1])
+    return torch.nn.functional.l1_loss(generated[..., :frames], reference[..., :frames]).item()
+
+
 class _Scored(Dataset):
     """The held-out items with what the score compares against, prepared in the loader's workers: the loss log-mel
-    of the reference trimmed to the generated length (mel frames x hop, at most the recording), as mel_l1 trims it."""
+    of the whole recording, as the official validation computes it (its last frames see the samples past the
+    generated audio's end, mel frames x hop)."""
 
     def __init__(self, valid_set: VocoderDataset, config: HifiganConfig) -> None:
         self.valid_set, self.config = valid_set, config
@@ -57,8 +66,7 @@ class _Scored(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
         mel, audio, _, i = self.valid_set[index]
-        n = min(audio.shape[-1], mel.shape[-1] * self.config.hop_size)
-        return mel, audio, loss_log_mel(audio[..., :n], self.config), i
+        return mel, audio, loss_log_mel(audio, self.config), i
 
 
 class Validation:
@@ -91,8 +99,7 @@ class Validation:
     def _score(self, generator: nn.Module, step: int, epoch: int, log: RunLog | None) -> float:
         errors = np.zeros(len(self.valid_set))
         for i, mel, audio, y_hat, reference in self._vocoded(generator):
-            # mel_l1(audio, y_hat), its reference half computed by the loader (y_hat is cut to that length)
-            errors[i] = torch.nn.functional.l1_loss(loss_log_mel(y_hat, self.config), reference).item()
+            errors[i] = official_mel_error(reference, loss_log_mel(y_hat, self.config))
             if log and i < self.media_clips:
                 self._log_media(log, step, i, mel, audio, y_hat)
         value = float(np.mean(errors))
