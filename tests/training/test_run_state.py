@@ -42,6 +42,19 @@ def test_steps_per_second_is_the_steps_since_the_last_reading_over_the_time():
     assert rate.read(105) == 0.0  # none, in no time: no division by zero
 
 
+def test_steps_per_second_leaves_out_the_validation_and_checkpoint_time():
+    """Time in paused() blocks (the trainer's validations and saves) is not training time: a reading after a
+    validation read 4 steps over 1 s of steps and 7 s of validation as 0.5 steps/s, not 4."""
+    ticks = iter([0.0, 1.0, 8.0, 8.0, 9.0, 9.5, 10.0])
+    rate = StepRate(0, clock=lambda: next(ticks))
+    with rate.paused():  # 1.0 -> 8.0
+        pass
+    assert rate.read(4) == 4.0  # at 8.0: 4 steps in 1 s of steps (0.5 counting the validation)
+    with rate.paused():  # 9.0 -> 9.5, after 1 s of steps
+        pass
+    assert rate.read(8) == 4 / 1.5  # at 10.0: 2 s since, 0.5 s paused
+
+
 def test_a_resumed_run_logs_each_step_once_in_the_jsonl_and_in_tensorboard(tmp_path):
     """A run checkpointed at step 3 logged steps 4 and 5 and was killed writing step 6; resumed from step 3, what
     it logged after its checkpoint is dropped (JSONL and TensorBoard alike), what it logged up to it is kept."""

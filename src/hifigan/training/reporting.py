@@ -48,17 +48,29 @@ def show_step(bar: tqdm, terms: dict[str, float]) -> None:
 
 
 class StepRate:
-    """Steps per second since the previous reading (`clock`: seconds, monotonic)."""
+    """Steps per second since the previous reading (`clock`: seconds, monotonic), not counting the time spent in
+    `paused()` blocks (validation and checkpoints, which are not training steps)."""
 
     def __init__(self, step: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.mark = (clock(), step)
+        self.excluded = 0.0  # seconds paused since the previous reading
 
     def read(self, step: int) -> float:
         now = self.clock()
         then, old = self.mark
         self.mark = (now, step)
-        return (step - old) / max(now - then, 1e-9)
+        elapsed, self.excluded = now - then - self.excluded, 0.0
+        return (step - old) / max(elapsed, 1e-9)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """The block's time is left out of the next reading."""
+        start = self.clock()
+        try:
+            yield
+        finally:
+            self.excluded += self.clock() - start
 
 
 class RunLog:

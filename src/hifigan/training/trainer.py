@@ -253,11 +253,13 @@ class Trainer:
         if step % max(1, options.log_interval) == 0:
             self._log_step(rate)
         if options.validation_interval > 0 and step % options.validation_interval == 0:
-            self.validate()
+            with rate.paused():  # speed/steps_per_s is the training steps' speed
+                self.validate()
         if state.batch_in_epoch >= self.steps_per_epoch:  # now, so that a stop at this step saves the next epoch's
             state.end_epoch()  # position and rates, as --epochs does (a stop never falls between the two)
         if (options.checkpoint_interval > 0 and step % options.checkpoint_interval == 0) or self.best.step == step:
-            self.save_checkpoint()  # a new best is saved at its step, whatever the interval
+            with rate.paused():
+                self.save_checkpoint()  # a new best is saved at its step, whatever the interval
 
     @held
     def _log_step(self, rate: StepRate) -> None:
