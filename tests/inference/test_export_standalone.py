@@ -130,7 +130,8 @@ def test_script_vocodes_a_wav_as_hifigan_vocode(tmp_path, exported, tiny_cfg):
 
 def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
     """One line on stderr, exit 1, no output file: a model exported without its config, a model of another mel than
-    the front-end's, a model given as the front-end, audio shorter than the front-end's shortest, another rate."""
+    the front-end's, a model given as the front-end, a front-end as the model, audio shorter than the front-end's
+    shortest, another rate."""
     folder = exported[0]
     torch.manual_seed(0)
     export_generator(Generator(tiny_cfg).eval(), "onnx", tmp_path / "bare.onnx")
@@ -147,6 +148,8 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
             f"{front_end}: computes another mel than {tmp_path / 'other.onnx'} takes (mel official, the model's log10 "
             "(floor 1e-10) normalised by mel_stats)",
         (model, model, wav): f"{model}: not a mel front-end (write one with hifigan export --frontend)",
+        (front_end, front_end, wav):
+            f"{front_end}: a mel front-end, not a model (give the model NAME.onnx beside NAME.mel.onnx)",
         (front_end, model, tmp_path / "short.wav"):
             f"{tmp_path / 'short.wav'}: too short: 24 samples, need at least 25",
         (front_end, model, tmp_path / "one.wav"): f"{tmp_path / 'one.wav'}: too short: 1 sample, need at least 25",

@@ -42,10 +42,13 @@ def require_file(path: str) -> None:
 
 
 def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dict) -> None:
-    """The front-end must be a front-end, and compute the mel the model takes: each fact both files record is
-    the same (rate, hop, bins, convention, floor, framing, mel_stats; not their io or config)."""
+    """The front-end must be a front-end, the model no front-end, and the front-end must compute the mel the model
+    takes: each fact both files record is the same (rate, hop, bins, convention, floor, framing, mel_stats; not
+    their io or config)."""
     if "min_samples" not in frontend_facts:
         raise SystemExit(f"{frontend}: not a mel front-end (write one with hifigan export --frontend)")
+    if "min_samples" in model_facts:  # it takes audio, not a mel: onnxruntime would fail on the missing input
+        raise SystemExit(f"{model}: a mel front-end, not a model (give the model NAME.onnx beside NAME.mel.onnx)")
     for key in sorted(frontend_facts.keys() & model_facts.keys() - {"io", "config"}):
         if frontend_facts[key] != model_facts[key]:
             raise SystemExit(f"{frontend}: computes another mel than {model} takes ({key} {frontend_facts[key]}, "
