@@ -233,8 +233,35 @@ def test_the_model_and_its_front_end_are_written_as_a_unit(tmp_path, exported):
     assert {p.name: p.read_bytes() for p in old.iterdir()} == before and list(empty.iterdir()) == []
 
 
-def test_the_script_counts_samples_as_hifigan_plural_does():
-    """standalone.py imports nothing of hifigan, so it keeps its own copy of the plural rule: the same words."""
-    from hifigan.plural import count
+def test_script_refuses_a_truncated_wav_as_hifigan_vocode_does(tmp_path, exported, capsys):
+    """A WAV cut inside its samples (an interrupted copy) is refused in one line naming both counts, as `hifigan
+    vocode` refuses it (an even cut vocoded the part without a word, an odd one was numpy's traceback); a WAV
+    whose data size is a pipe writer's placeholder (0xFFFFFFFF) is read to its end."""
+    folder = exported[0]
+    front_end, model, wav = (str(folder / name) for name in ("g.mel.onnx", "g.onnx", "in.wav"))
+    whole = (folder / "in.wav").read_bytes()
+    start = whole.index(b"data") + 8  # the samples: 4000 promised
+    for cut in (1000, 1001):
+        (tmp_path / "cut.wav").write_bytes(whole[: start + cut])
+        with pytest.raises(SystemExit) as refused:
+            standalone.main(front_end, model, str(tmp_path / "cut.wav"), str(tmp_path / "out.wav"))
+        assert refused.value.args == (f"{tmp_path / 'cut.wav'}: truncated WAV: the header promises 4000 frames, the "
+                                      "file holds 500 (an interrupted copy or download?)",)
+        assert main(["vocode", "-c", str(exported[1]), "-o", str(tmp_path / "ref"), str(tmp_path / "cut.wav")]) == 2
+        assert capsys.readouterr().err.endswith(refused.value.args[0] + "\n")  # the same line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.wav"]
+    (tmp_path / "pipe.wav").write_bytes(whole[: start - 4] + b"\xff\xff\xff\xff" + whole[start:])
+    standalone.main(front_end, model, str(tmp_path / "pipe.wav"), str(tmp_path / "out.wav"))
+    standalone.main(front_end, model, wav, str(tmp_path / "whole.wav"))
+    assert (tmp_path / "out.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()
 
-    assert [standalone.samples(n) for n in (0, 1, 2, 24)] == [count(n, "sample") for n in (0, 1, 2, 24)]
+
+def test_the_script_counts_as_hifigan_plural_does():
+    """standalone.py imports nothing of hifigan, so it keeps its own copies of the plural rule (the same words) and
+    of the WAV data size that means "to the end"."""
+    from hifigan.plural import count
+    from hifigan.wav_header import _UNKNOWN_LENGTH
+
+    for noun in ("sample", "frame"):
+        assert [standalone.count(n, noun) for n in (0, 1, 2, 24)] == [count(n, noun) for n in (0, 1, 2, 24)]
+    assert standalone.UNKNOWN_LENGTH == _UNKNOWN_LENGTH

@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+# WAV data sizes at or above this are the placeholders of writers into a pipe, not sizes: hifigan.wav_header's value
+UNKNOWN_LENGTH = 0x7FFFF000
+
 
 def session(path: str) -> tuple[Any, dict[str, str]]:
     """An onnxruntime CPU session of `path`, and the facts its metadata_props record (hifigan export)."""
@@ -57,19 +60,26 @@ def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dic
 
 def read_wav(path: str, rate: int) -> np.ndarray:
     """A 16-bit PCM mono WAV at `rate` as float32 in [-1, 1] (int16 / 32768, as the official code reads it); a
-    file that is not one is a one-line SystemExit naming it."""
+    file that is not one, or holds fewer samples than its header promises (as `hifigan vocode` refuses it), is a
+    one-line SystemExit naming it. A data size of a writer into a pipe (at least UNKNOWN_LENGTH) is read to the end."""
     require_file(path)
     try:
         with wave.open(path) as w:
             if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
                 raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
-            return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
+            promised = w.getnframes()
+            data = w.readframes(promised)
     except wave.Error as e:  # `wave` reads PCM WAV only: a float or compressed WAV, or not a WAV at all
         raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e})") from None
     except EOFError:
         raise SystemExit(f"{path}: cannot read (the file ends inside its header)") from None
     except OSError as e:
         raise SystemExit(f"{path}: cannot read ({e.strerror or e})") from None
+    held = len(data) // 2
+    if held < promised and 2 * promised < UNKNOWN_LENGTH:  # `wave` reads what there is without a word
+        raise SystemExit(f"{path}: truncated WAV: the header promises {count(promised, 'frame')}, the file holds "
+                         f"{held} (an interrupted copy or download?)")
+    return np.frombuffer(data[: 2 * held], "<i2").astype(np.float32) / 32768
 
 
 def write_wav(path: str, audio: np.ndarray, rate: int) -> None:
@@ -98,10 +108,10 @@ def same_file(a: str, b: str) -> bool:
     return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
 
 
-def samples(n: int) -> str:
-    """`n` and "sample" in agreement ("1 sample", "24 samples"): hifigan.plural.count's rule, kept here because
-    this file imports nothing of hifigan."""
-    return f"{n} sample" if n == 1 else f"{n} samples"
+def count(n: int, noun: str) -> str:
+    """`n` and `noun` in agreement ("1 sample", "24 samples"): hifigan.plural.count's rule, kept here because this
+    file imports nothing of hifigan."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def main(frontend: str, model: str, wav_in: str, wav_out: str) -> None:
@@ -113,7 +123,8 @@ def main(frontend: str, model: str, wav_in: str, wav_out: str) -> None:
     check_pair(frontend, mel_facts, model, model_facts)
     audio = read_wav(wav_in, int(mel_facts["sampling_rate"]))
     if len(audio) < int(mel_facts["min_samples"]):
-        raise SystemExit(f"{wav_in}: too short: {samples(len(audio))}, need at least {mel_facts['min_samples']}")
+        raise SystemExit(f"{wav_in}: too short: {count(len(audio), 'sample')}, need at least "
+                         f"{mel_facts['min_samples']}")
     mel = mel_session.run(["mel"], {"audio": audio[None]})[0]
     write_wav(wav_out, model_session.run(["audio"], {"mel": mel})[0][0], int(mel_facts["sampling_rate"]))
 
