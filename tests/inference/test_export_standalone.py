@@ -256,6 +256,23 @@ def test_script_refuses_a_truncated_wav_as_hifigan_vocode_does(tmp_path, exporte
     assert (tmp_path / "out.wav").read_bytes() == (tmp_path / "whole.wav").read_bytes()
 
 
+def test_script_reads_a_wave_format_extensible_pcm_wav(tmp_path, exported):
+    """A 16-bit mono WAV with a WAVE_FORMAT_EXTENSIBLE header (PCM samples; libsndfile's WAVEX, ffmpeg's and sox's
+    for some layouts) vocodes as the plain WAV of those samples, as `hifigan vocode` reads it (Python's `wave`
+    refused it as 'unknown format: 65534' before 3.12); a float one is still refused."""
+    folder = exported[0]
+    front_end, model, wav = (str(folder / name) for name in ("g.mel.onnx", "g.onnx", "in.wav"))
+    samples, rate = sf.read(wav, dtype="int16")
+    sf.write(tmp_path / "x.wav", samples, rate, subtype="PCM_16", format="WAVEX")
+    sf.write(tmp_path / "f.wav", samples / 32768, rate, subtype="FLOAT", format="WAVEX")
+    standalone.main(front_end, model, str(tmp_path / "x.wav"), str(tmp_path / "x_out.wav"))
+    standalone.main(front_end, model, wav, str(tmp_path / "plain_out.wav"))
+    assert (tmp_path / "x_out.wav").read_bytes() == (tmp_path / "plain_out.wav").read_bytes()
+    with pytest.raises(SystemExit) as refused:
+        standalone.main(front_end, model, str(tmp_path / "f.wav"), str(tmp_path / "f_out.wav"))
+    assert refused.value.args[0].startswith(f"{tmp_path / 'f.wav'}: need 16-bit PCM mono at 8000 Hz (not a PCM WAV")
+
+
 def test_the_script_counts_as_hifigan_plural_does():
     """standalone.py imports nothing of hifigan, so it keeps its own copies of the plural rule (the same words) and
     of the WAV data size that means "to the end"."""

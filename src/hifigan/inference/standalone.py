@@ -8,7 +8,9 @@ Run: `python standalone.py NAME.mel.onnx NAME.onnx IN.wav OUT.wav` (16-bit PCM m
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import sys
 import wave
 from typing import Any
@@ -17,6 +19,8 @@ import numpy as np
 
 # WAV data sizes at or above this are the placeholders of writers into a pipe, not sizes: hifigan.wav_header's value
 UNKNOWN_LENGTH = 0x7FFFF000
+EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the sample format is the first two bytes of its SubFormat GUID
+PCM_GUID = bytes.fromhex("0100000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM
 
 
 def session(path: str) -> tuple[Any, dict[str, str]]:
@@ -61,14 +65,17 @@ def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dic
 def read_wav(path: str, rate: int) -> np.ndarray:
     """A 16-bit PCM mono WAV at `rate` as float32 in [-1, 1] (int16 / 32768, as the official code reads it); a
     file that is not one, or holds fewer samples than its header promises (as `hifigan vocode` refuses it), is a
-    one-line SystemExit naming it. A data size of a writer into a pipe (at least UNKNOWN_LENGTH) is read to the end."""
+    one-line SystemExit naming it. A data size of a writer into a pipe (at least UNKNOWN_LENGTH) is read to the end;
+    a WAVE_FORMAT_EXTENSIBLE header of PCM samples is read as plain PCM."""
     require_file(path)
     try:
-        with wave.open(path) as w:
-            if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
-                raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
-            promised = w.getnframes()
-            data = w.readframes(promised)
+        try:
+            promised, data = _pcm16_mono(path, path, rate)
+        except wave.Error:
+            relabelled = extensible_as_pcm(path)
+            if relabelled is None:
+                raise
+            promised, data = _pcm16_mono(relabelled, path, rate)
     except wave.Error as e:  # `wave` reads PCM WAV only: a float or compressed WAV, or not a WAV at all
         raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e})") from None
     except EOFError:
@@ -80,6 +87,36 @@ def read_wav(path: str, rate: int) -> np.ndarray:
         raise SystemExit(f"{path}: truncated WAV: the header promises {count(promised, 'frame')}, the file holds "
                          f"{held} (an interrupted copy or download?)")
     return np.frombuffer(data[: 2 * held], "<i2").astype(np.float32) / 32768
+
+
+def _pcm16_mono(source: str | io.BytesIO, path: str, rate: int) -> tuple[int, bytes]:
+    """The frames a WAV's header promises and its sample bytes, read by `wave`; not 16-bit mono at `rate`: a
+    SystemExit naming `path`."""
+    with wave.open(source) as w:
+        if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
+            raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
+        promised = w.getnframes()
+        return promised, w.readframes(promised)
+
+
+def extensible_as_pcm(path: str) -> io.BytesIO | None:
+    """A WAVE_FORMAT_EXTENSIBLE file of PCM samples (what some writers make of any WAV) relabelled as plain PCM, in
+    memory: Python's `wave` reads only the latter before 3.12, and the two lay out their samples alike. None for
+    any other file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    position = 12
+    while position + 8 <= len(data):
+        chunk, length = struct.unpack_from("<4sI", data, position)
+        body = data[position + 8: position + 8 + length]
+        if chunk == b"fmt ":
+            if len(body) < 40 or struct.unpack_from("<H", body)[0] != EXTENSIBLE or body[24:40] != PCM_GUID:
+                return None
+            return io.BytesIO(data[: position + 8] + struct.pack("<H", 1) + data[position + 10:])
+        position += 8 + length + (length & 1)
+    return None
 
 
 def write_wav(path: str, audio: np.ndarray, rate: int) -> None:
