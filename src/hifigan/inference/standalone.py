@@ -65,17 +65,17 @@ def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dic
 def read_wav(path: str, rate: int) -> np.ndarray:
     """A 16-bit PCM mono WAV at `rate` as float32 in [-1, 1] (int16 / 32768, as the official code reads it); a
     file that is not one, or holds fewer samples than its header promises (as `hifigan vocode` refuses it), is a
-    one-line SystemExit naming it. A data size of a writer into a pipe (at least UNKNOWN_LENGTH) is read to the end;
-    a WAVE_FORMAT_EXTENSIBLE header of PCM samples is read as plain PCM."""
+    one-line SystemExit naming it. A data size that a writer into a pipe leaves (0, or at least UNKNOWN_LENGTH) is
+    read to the end; a WAVE_FORMAT_EXTENSIBLE header of PCM samples is read as plain PCM."""
     require_file(path)
     try:
-        try:
-            promised, data = _pcm16_mono(path, path, rate)
-        except wave.Error:
-            relabelled = extensible_as_pcm(path)
-            if relabelled is None:
-                raise
-            promised, data = _pcm16_mono(relabelled, path, rate)
+        with open(path, "rb") as f:
+            whole = f.read()
+        with wave.open(io.BytesIO(repaired(whole))) as w:
+            if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
+                raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
+            promised = w.getnframes()
+            data = w.readframes(promised)
     except wave.Error as e:  # `wave` reads PCM WAV only: a float or compressed WAV, or not a WAV at all
         raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e})") from None
     except EOFError:
@@ -89,34 +89,28 @@ def read_wav(path: str, rate: int) -> np.ndarray:
     return np.frombuffer(data[: 2 * held], "<i2").astype(np.float32) / 32768
 
 
-def _pcm16_mono(source: str | io.BytesIO, path: str, rate: int) -> tuple[int, bytes]:
-    """The frames a WAV's header promises and its sample bytes, read by `wave`; not 16-bit mono at `rate`: a
-    SystemExit naming `path`."""
-    with wave.open(source) as w:
-        if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
-            raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
-        promised = w.getnframes()
-        return promised, w.readframes(promised)
-
-
-def extensible_as_pcm(path: str) -> io.BytesIO | None:
-    """A WAVE_FORMAT_EXTENSIBLE file of PCM samples (what some writers make of any WAV) relabelled as plain PCM, in
-    memory: Python's `wave` reads only the latter before 3.12, and the two lay out their samples alike. None for
-    any other file."""
-    with open(path, "rb") as f:
-        data = f.read()
+def repaired(data: bytes) -> bytes:
+    """A WAV file's bytes as Python's `wave` reads them as `hifigan vocode` reads the file: a
+    WAVE_FORMAT_EXTENSIBLE header of PCM samples (what some writers make of any WAV) relabelled as plain PCM
+    (`wave` reads only the latter before 3.12; the two lay out their samples alike), and a data size of 0 with
+    samples after it (sox or ffmpeg writing into a pipe) made the size of the bytes that follow. Anything else as
+    it is."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        return None
+        return data
+    fixed = bytearray(data)
     position = 12
     while position + 8 <= len(data):
         chunk, length = struct.unpack_from("<4sI", data, position)
         body = data[position + 8: position + 8 + length]
-        if chunk == b"fmt ":
-            if len(body) < 40 or struct.unpack_from("<H", body)[0] != EXTENSIBLE or body[24:40] != PCM_GUID:
-                return None
-            return io.BytesIO(data[: position + 8] + struct.pack("<H", 1) + data[position + 10:])
+        if chunk == b"fmt " and len(body) >= 40 and struct.unpack_from("<H", body)[0] == EXTENSIBLE \
+                and body[24:40] == PCM_GUID:
+            struct.pack_into("<H", fixed, position + 8, 1)
+        if chunk == b"data":
+            if length == 0:
+                struct.pack_into("<I", fixed, position + 4, min(len(data) - position - 8, 0xFFFFFFFF))
+            break
         position += 8 + length + (length & 1)
-    return None
+    return bytes(fixed)
 
 
 def write_wav(path: str, audio: np.ndarray, rate: int) -> None:
