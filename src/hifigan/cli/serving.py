@@ -7,8 +7,7 @@ import argparse
 
 from hifigan.cli.common import add_command, add_device, add_generator_source
 from hifigan.cli.vocode import add_inference_options
-from hifigan.inference.choices import SHAPE_BUCKETS
-from hifigan.serve.limits import ServeOptions
+from hifigan.serve.limits import ServeOptions, serve_buckets
 
 DEFAULTS = ServeOptions()
 
@@ -30,7 +29,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     )
     add_generator_source(p)
     add_device(p)
-    add_inference_options(p)
+    add_inference_options(p, served=True)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
                    "only; 0.0.0.0 for every interface)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one, printed)")
@@ -94,7 +93,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from hifigan.errors import HifiganError
 
         raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
-    resolve_device(args.device)
+    device = resolve_device(args.device)
     require_backend(args.backend)
     sock = bind(args.host, args.port)  # a bad or used address fails before the checkpoint is read
     with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back
@@ -102,7 +101,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
         def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
             vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
-                              shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
+                              shape_buckets=serve_buckets(args.shape_buckets, device.type))
             vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before ready
             return vocoder
 

@@ -107,7 +107,8 @@ def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
                    "only)")
 
 
-def add_inference_options(p: argparse.ArgumentParser) -> None:
+def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> None:
+    """--backend, --precision and --shape-buckets (`served`: with `hifigan serve`'s rule for the last)."""
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured; "
                    "invariant: bit-identical float32 audio however the input is batched, streamed or chunked, ~3x "
@@ -118,7 +119,9 @@ def add_inference_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shape-buckets", default="auto", choices=tuple(SHAPE_BUCKETS),
                    help="run mels of many lengths in forward passes of a few padded shapes, each output exact (the "
                    "padding never reaches its receptive field), so that a new length does not cost a convolution "
-                   "set-up; auto: on for CUDA, off on the CPU, where the padding costs more than it saves")
+                   "set-up; " + ("auto: on (on the CPU every pass bucketed, so that the memory oneDNN keeps for its "
+                   "shapes stays bounded over the server's life; off: a new length costs a new set-up and memory)"
+                   if served else "auto: on for CUDA, off on the CPU, where the padding costs more than it saves"))
 
 
 def run_vocode(args: argparse.Namespace) -> int:

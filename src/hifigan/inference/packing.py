@@ -37,16 +37,19 @@ def round_up(n: int, steps: int) -> int:
 @dataclass(frozen=True)
 class Buckets:
     """Pass shapes rounded up: frames to one of `frames_per_octave` sizes per octave (padding < 1/8 by default),
-    rows to one of `rows_per_octave`; a plan runs as it is once each of its shapes was asked for `exact_after` times.
+    rows to one of `rows_per_octave`; a plan runs as it is once each of its shapes was asked for `exact_after` times
+    (None: never, so that a long-running caller's distinct shapes stay bounded by the buckets').
 
     `exact_after`: an exact shape costs its set-up once and then saves the edge windows' pass and the padding on each
     call. On an H100 (V1, 2026-12-06) a new shape's first pass took 72-137 ms and a small pass 1-4 ms, so the set-up
     pays back after tens of calls; a shape run exact on its second ask (the rule before) paid it for every length
-    that came back once: a server's whole mels, each length twice, ran 7x slower with buckets than without."""
+    that came back once: a server's whole mels, each length twice, ran 7x slower with buckets than without.
+    On the CPU a server keeps them all bucketed (`hifigan.serve.limits.serve_buckets`): every exact shape holds
+    primitives in oneDNN's cache, and over weeks every common length would become one (docs/serving.md, Memory)."""
 
     frames_per_octave: int = 8
     rows_per_octave: int = 2
-    exact_after: int = 32
+    exact_after: int | None = 32
 
     def frames(self, n: int) -> int:
         return round_up(n, self.frames_per_octave)

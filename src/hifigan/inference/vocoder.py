@@ -41,15 +41,15 @@ class Vocoder:
 
     def __init__(
         self, generator: nn.Module, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
-        precision: str = "fp32", shape_buckets: bool | None = None,
+        precision: str = "fp32", shape_buckets: bool | Buckets | None = None,
     ) -> None:
         self.config = config
         self.device = resolve_device(device)
         # Whole mels and batches run in passes of a few shapes (hifigan.inference.packing.Buckets); None: on CUDA,
         # where each new shape's convolution set-up costs many passes, not on the CPU, where it costs less than the
-        # padding and edge windows do (docs/inference.md).
+        # padding and edge windows do (docs/inference.md); a Buckets: those (a server's, hifigan.serve.limits).
         on = self.device.type == "cuda" if shape_buckets is None else shape_buckets
-        self.buckets: Buckets | None = Buckets() if on else None
+        self.buckets: Buckets | None = on if isinstance(on, Buckets) else Buckets() if on else None
         self._asked: Counter[tuple[int, int]] = Counter()  # (rows, frames) -> passes asked for: see _seen
         # What the engines read (every layer's kind, geometry and activation); None: a generator that does not
         # describe its layers, which only `eager` runs (its own forward).
@@ -104,7 +104,7 @@ class Vocoder:
         device: str | torch.device = "cpu",
         backend: str = "auto",
         precision: str = "fp32",
-        shape_buckets: bool | None = None,
+        shape_buckets: bool | Buckets | None = None,
     ) -> Vocoder:
         """Our checkpoint (config inside) or an official `g_*` file (config required)."""
         generator, cfg = load_generator(path, config)
@@ -112,7 +112,7 @@ class Vocoder:
 
     @classmethod
     def from_pretrained(cls, name: str, device: str | torch.device = "cpu", backend: str = "auto",
-                        precision: str = "fp32", shape_buckets: bool | None = None) -> Vocoder:
+                        precision: str = "fp32", shape_buckets: bool | Buckets | None = None) -> Vocoder:
         """A registered pretrained generator (`lj-v1`, `universal-v1`; see hifigan.pretrained), hash-checked."""
         from hifigan.pretrained import load_pretrained
 
@@ -210,6 +210,8 @@ class Vocoder:
         its set-up repaid by the calls after it; until then, and for one-offs, bucketed passes, whose shapes come
         back (Buckets)."""
         needed = self.buckets.exact_after if self.buckets is not None else 0
+        if needed is None:  # never exact: no bookkeeping either
+            return False
         seen = all(self._asked[shape] >= needed for shape in shapes)
         if len(self._asked) > 4096:  # a bound on a long-running caller's bookkeeping
             self._asked.clear()

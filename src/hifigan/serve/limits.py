@@ -1,10 +1,15 @@
-"""`ServeOptions`: what `hifigan serve` is told about batching and limits, one typed place (the CLI fills it)."""
+"""`ServeOptions`: what `hifigan serve` is told about batching and limits, one typed place (the CLI fills it); and
+`serve_buckets`, the shape buckets a server's model runs with."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from hifigan.errors import HifiganError
+
+if TYPE_CHECKING:
+    from hifigan.inference.packing import Buckets
 
 
 @dataclass(frozen=True)
@@ -49,3 +54,19 @@ class ServeOptions:
 def option(field: str) -> str:
     """The `hifigan serve` option that sets a ServeOptions field: the field's name, less a unit suffix `_s`."""
     return "--" + field.removesuffix("_s").replace("_", "-")
+
+
+def serve_buckets(choice: str, device_type: str) -> bool | Buckets | None:
+    """What `hifigan serve --shape-buckets CHOICE` gives `Vocoder(shape_buckets=...)` on a device type. On the CPU,
+    `auto` and `on` are buckets that never run a shape as it is (`Buckets.exact_after` None): a server meets every
+    length, each exact shape keeps its convolution primitives in oneDNN's cache and the memory they take, and over a
+    long life every common length would become one; bucketed, the shapes, and the process's memory, stay bounded
+    (docs/serving.md, Memory). Elsewhere `hifigan vocode`'s choice (auto: on with CUDA)."""
+    from hifigan.inference.choices import SHAPE_BUCKETS
+
+    chosen = SHAPE_BUCKETS[choice]
+    if device_type != "cpu" or chosen is False:
+        return chosen
+    from hifigan.inference.packing import Buckets
+
+    return Buckets(exact_after=None)
