@@ -120,9 +120,10 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000001.pt")
     assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000001.pt")
     assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": value, "step": 1}
-    assert capsys.readouterr().err.strip().endswith(
-        f"checkpoint: {ckpts / 'ckpt_00000001.pt'}; best: {ckpts / 'ckpt_00000001.pt'} (val/mel_l1 {value:.4f}, "
-        "best.pt)")
+    out, err = capsys.readouterr()  # the checkpoint written is said once: by the success line
+    assert err.splitlines()[-1] == (f"stopped (max_steps) at step 1, epoch 0; best: {ckpts / 'ckpt_00000001.pt'} "
+                                    f"(val/mel_l1 {value:.4f}, best.pt)")
+    assert out == f"wrote {ckpts / 'ckpt_00000001.pt'}\n"
 
 
 def test_a_resumed_history_with_no_best_takes_best_pt_away_at_its_first_save(tmp_path, tiny_corpus, capsys):
@@ -140,7 +141,9 @@ def test_a_resumed_history_with_no_best_takes_best_pt_away_at_its_first_save(tmp
     assert files_in(ckpts) == ["ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000002.pt.superseded", "latest.pt"]
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
     assert read_checkpoint(ckpts / "ckpt_00000002.pt.superseded")["best"] == abandoned
-    assert capsys.readouterr().err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000002.pt'}")  # no best named
+    out, err = capsys.readouterr()
+    assert err.splitlines()[-1] == "stopped (max_steps) at step 2, epoch 0"  # no best named
+    assert out == f"wrote {ckpts / 'ckpt_00000002.pt'}\n"
 
 
 def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_afresh(tmp_path, tiny_corpus,
@@ -158,11 +161,12 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
 
     assert main(["train", "--resume", str(ckpts / "ckpt_00000003.pt"), "--no-progress", "--max-steps", "4",
                  "--validation-interval", "0"]) == 0
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert (f"best: {ckpts / 'ckpt_00000002.pt'} (val/mel_l1 {values[2]:.4f}), the best of the checkpoint resumed, "
             "is gone (--keep removes a best once a later one replaces it): best.pt starts afresh with this run's "
             "next validation\n") in err
-    assert err.strip().endswith(f"checkpoint: {ckpts / 'ckpt_00000004.pt'}")
+    assert err.splitlines()[-1] == "stopped (max_steps) at step 4, epoch 1"  # no best: best.pt starts afresh
+    assert out == f"wrote {ckpts / 'ckpt_00000004.pt'}\n"
     assert files_in(ckpts) == ["ckpt_00000003.pt", "ckpt_00000004.pt", "ckpt_00000004.pt.superseded", "latest.pt"]
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
 

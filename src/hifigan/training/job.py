@@ -266,8 +266,9 @@ def train(job: TrainJob) -> TrainResult:
                 trainer.close()
         written, best = trainer.last_checkpoint, trainer.best
         best_path = None if best.step is None else step_checkpoint(trainer.ckpt_dir, best.step)
-        say(f"stopped ({reason}) at step {trainer.step}, epoch {trainer.epoch}; "
-            f"checkpoint: {written if written else 'none written (nothing trained)'}"
+        # The checkpoint written is the command's success line (`wrote PATH`, cli/train.py): said here only if none.
+        say(f"stopped ({reason}) at step {trainer.step}, epoch {trainer.epoch}"
+            + ("" if written else "; checkpoint: none written (nothing trained)")
             + ("" if best_path is None else f"; best: {best_path} (val/mel_l1 {best.value:.4f}, {BEST})"))
         return TrainResult(reason, trainer.step, trainer.epoch, written, facts.read, best_path)
     finally:
