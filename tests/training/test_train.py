@@ -71,6 +71,12 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_co
     assert {"g/mel_l1", "d/mpd_real/0", "val/mel_l1", "grad_norm/d", "lr/g"} <= set(tags["scalars"])
     assert tags["images"] and any(t.startswith("generated/") for t in tags["audio"])
     assert any(t.startswith("reference/") for t in tags["audio"])
+    # The split run logged the reference audio once, at its first validation (step 2), not again after the resume;
+    # the generated audio at each validation (2 and 4).
+    events = EventAccumulator(str(split / "logs"), size_guidance={"images": 0, "audio": 0}).Reload()
+    logged = {tag: [e.step for e in events.Audio(tag)] for tag in events.Tags()["audio"]}
+    assert {tag.split("/")[0]: steps for tag, steps in logged.items()} == {"reference": [2], "generated": [2, 4]}
+    assert read_checkpoint(split / "checkpoints" / "ckpt_00000004.pt")["references"] == 2
 
 
 def test_export_generator_only_checkpoint(tmp_path, tiny_checkpoint):

@@ -19,8 +19,9 @@ OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
 # Keys of a training checkpoint that are not discriminators (each discriminator's weights are stored under its name).
 BEST_KEY = "best"  # the run's best so far: {"value": mel L1, "step": step}, None before any validation
+REFERENCES_KEY = "references"  # the step the run logged the held-out clips' reference audio at; None: not yet
 RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, "batch_size", "world_size", "rng",
-            "data", "run", BEST_KEY)
+            "data", "run", BEST_KEY, REFERENCES_KEY)
 CKPT_PATTERN = re.compile(r"^ckpt_(\d{8,})\.pt$")
 OFFICIAL_G_PATTERN = re.compile(r"^g_(\d{8,})$")  # the official train.py's g_<steps>
 LATEST = "latest.pt"

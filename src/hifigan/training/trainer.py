@@ -46,7 +46,7 @@ from hifigan.training.step import (
     train_step,
 )
 from hifigan.training.stop_rules import StopRules
-from hifigan.training.validation import Validation
+from hifigan.training.validation import Validation, references_logged
 
 # Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
 # the step's result: a hook to watch a run (which clips each rank trained on, the weights after each step, ...).
@@ -113,13 +113,15 @@ class Trainer:
     def state_payload(self) -> dict[str, Any]:
         """Everything needed to continue exactly, plus the batch layout and where the data came from."""
         return self.state.payload(batch_size=self.config.batch_size, world_size=self.dist.world_size,
-                                  data=self.data_spec, run=self.run_settings, best=self.best.payload())
+                                  data=self.data_spec, run=self.run_settings, best=self.best.payload(),
+                                  references=self.validation.references_step)
 
     def restore(self, obj: dict[str, Any], source: Path) -> str | None:
         """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG); a line
         to say where the best it stores has no file here (see best_checkpoint.on_disk)."""
         require_training_state(obj, source)
         self.state.restore(obj, source)
+        self.validation.references_step = references_logged(obj, source, Path(self.options.out))
         if self.graphed is not None:
             self.graphed.reset()
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),

@@ -9,12 +9,15 @@ import contextlib
 import math
 import os
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from hifigan.checkpoints.run_files import REFERENCES_KEY
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import CarryFailures, listed, raise_failures
 from hifigan.data.dataset import VocoderDataset
@@ -23,7 +26,9 @@ from hifigan.inference.engines import resolve_backend
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models.generators import build_generator, fold_norms, layer_description
+from hifigan.paths import same_file
 from hifigan.training.reporting import RunLog, mel_figure
+from hifigan.training.run_folder import run_folder_of
 from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
 
 BATCH_FRAMES = 4000  # mel frames per batch (laid end to end, hifigan.inference.packing): bounds memory
@@ -80,7 +85,7 @@ class Validation:
         self.media_clips, self.backend = media_clips, backend
         self.num_workers = min(num_workers, os.cpu_count() or 1)
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
-        self.logged_references = False
+        self.references_step: int | None = None  # the step the run logged the reference audio at (once a run)
         self.batches = frame_batches([clip.num_samples // config.hop_size + 1 for clip in valid_set.clips])
         self._vocoder: Vocoder | None = None
 
@@ -161,9 +166,17 @@ class Validation:
         sr = self.config.sampling_rate
         figure = mel_figure(mel.numpy(), self.input_mel(y_hat.float()).numpy(), clip)
         with log.tensorboard() as writer:
-            if not self.logged_references:
+            if self.references_step is None:
                 writer.add_audio(f"reference/{clip}", audio.unsqueeze(0), step, sr)
             writer.add_audio(f"generated/{clip}", y_hat.float().unsqueeze(0), step, sr)
             writer.add_figure(f"mel/{clip}", figure, step, close=True)
-        if i == min(self.media_clips, len(self.valid_set)) - 1:
-            self.logged_references = True
+        if i == min(self.media_clips, len(self.valid_set)) - 1 and self.references_step is None:
+            self.references_step = step
+
+
+def references_logged(obj: dict[str, Any], source: Path, out: Path) -> int | None:
+    """The step at which the run of checkpoint `obj` (read from `source`) logged its reference audio, where a run
+    resumed from it logs into that run's folder (whose events keep what was logged up to the checkpoint); else
+    None (another folder, or a checkpoint made before this was stored): the next validation logs them."""
+    step = obj.get(REFERENCES_KEY)
+    return int(step) if step is not None and same_file(run_folder_of(Path(source)), out) else None
