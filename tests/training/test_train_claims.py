@@ -18,6 +18,8 @@ from hifigan.checkpoints.official import official_to_ours
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
+from hifigan.models.generators import build_generator
+from hifigan.training.registry import build_discriminators
 from tests.support.files import equal_states
 from tests.support.marks import LARGE_MEMORY
 from tests.support.official_files import official_discriminator_file, official_tiny_files
@@ -43,11 +45,19 @@ def test_runs_repeat_for_any_num_workers_and_epochs_stop_them(tmp_path, tiny_cor
     """Two epochs (6 clips, batch 2: 3 steps each) with the data loaded in the main process and in 2 worker
     processes: the same windows in the same order, so the same weights bit for bit."""
     data = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json)]
+    config = load_config(tiny_config_json)
+    sizes = {"g": sum(p.numel() for p in build_generator(config).parameters()),
+             "d": sum(p.numel() for d in build_discriminators(config).values() for p in d.parameters())}
     for workers in (0, 2):
         assert main(["train", *data, *QUIET, *G_ONLY, "--deterministic", "--validation-interval", "0",
                      "--epochs", "2", "--max-steps", "100", "--num-workers", str(workers),
                      "--out", str(tmp_path / f"w{workers}")]) == 0
-        assert "stopped (epochs) at step 6, epoch 2" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "stopped (epochs) at step 6, epoch 2" in err
+        assert (f"model: generator {sizes['g'] / 1e3:.1f} k parameters, discriminators {sizes['d'] / 1e3:.1f} k "
+                f"(msd, mpd); config {tiny_config_json}\n") in err
+        assert (f"run: {tmp_path / f'w{workers}'} on cpu, fp32, 1 thread; stops at step 6 (--epochs 2, before "
+                "--max-steps 100 at step 100)\n") in err
     a, b = _latest(tmp_path / "w0"), _latest(tmp_path / "w2")
     assert (a["step"], a["epoch"]) == (b["step"], b["epoch"]) == (6, 2)
     for key in ("generator", "optim_g", "sched_g"):
@@ -59,7 +69,23 @@ def test_max_minutes_stops_a_run(tmp_path, tiny_corpus, tiny_config_json, capsys
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, *G_ONLY,
                  "--validation-interval", "0", "--max-minutes", "0.0001", "--max-steps", "5", "--epochs", "5",
                  "--out", str(tmp_path / "run")]) == 0
-    assert "stopped (time) at step 1, epoch 0" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "stopped (time) at step 1, epoch 0" in err
+    assert ("stops at step 5 (--max-steps 5, before --epochs 5 at step 15) or after 0.0001 minutes (--max-minutes "
+            "0.0001), whichever comes first\n") in err
+
+
+def test_the_progress_bar_counts_to_where_the_run_stops(tmp_path, tiny_corpus, tiny_cfg, capsys):
+    """--epochs gives the bar its total before the first step (6 training clips, batch 2: 3 steps an epoch); a
+    time budget that ends sooner brings it down, once a step has run, to the step the budget allows (the first)."""
+    from hifigan import TrainJob, TrainOptions, train
+
+    options = TrainOptions(out=tmp_path / "run", progress=True, validation_interval=0, checkpoint_interval=0)
+    result = train(TrainJob(options, Corpus(folder=tiny_corpus, valid_count=2), config=tiny_cfg, epochs=1,
+                            max_minutes=0.0001, disc_start_step=1000000))
+    assert (result.reason, result.step) == ("time", 1)
+    drawn = capsys.readouterr().err.split("\r")
+    assert any(" 0/3 [" in line for line in drawn) and any(" 1/1 [" in line for line in drawn), drawn
     assert _latest(tmp_path / "run")["step"] == 1
 
 

@@ -35,6 +35,7 @@ from hifigan.training.resume_layout import clips_digest
 from hifigan.training.resumed_config import check_config_again, overrides_said
 from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
 from hifigan.training.run_settings import carry, check_keep, given
+from hifigan.training.start_lines import start_lines
 from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
@@ -185,7 +186,7 @@ def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, r
     lines = []
     if resume_obj is not None:
         gone = trainer.restore(resume_obj, resume_path)
-        lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch}) on {trainer.device}")
+        lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch})")
         lines += [gone] if gone else []
     elif job.init_from is not None:
         lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj)
@@ -257,7 +258,8 @@ def train(job: TrainJob) -> TrainResult:
             f"({Path(out) / SCAN_CACHE})")
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
-        for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else [])):
+        for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else []),
+                     *start_lines(trainer, job, resume_obj is not None)):
             say(line)
         with taken_back_unless_saved(Path(out), new_folder):  # after the close: the logs are whole
             try:

@@ -40,8 +40,11 @@ def progress_bar(start: int, total: int | None) -> tqdm:
     return tqdm(total=total, initial=start, unit="step", desc="train", file=sys.stderr, dynamic_ncols=True)
 
 
-def show_step(bar: tqdm, terms: dict[str, float]) -> None:
-    """Advance the bar one step, showing that step's main losses (set before the update, which may draw the bar)."""
+def show_step(bar: tqdm, terms: dict[str, float], total: int | None = None) -> None:
+    """Advance the bar one step, showing that step's main losses and `total` (the step the run is expected to stop
+    at, None: as it was), each set before the update, which may draw the bar."""
+    if total is not None:
+        bar.total = total
     shown = {k: terms[k] for k in ("g/total", "g/mel_l1", "d/total") if k in terms}
     bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items()}, refresh=False)
     bar.update(1)

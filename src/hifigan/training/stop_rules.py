@@ -25,6 +25,34 @@ from hifigan.training.stop_signal import StopOnSignal
 REASONS = ("", "epochs", "time", "max_steps")
 
 
+def step_limits(max_steps: int | None, epochs: int | None, state: TrainingState, steps_per_epoch: int
+                ) -> list[tuple[int, str]]:
+    """The step each step or epoch limit stops the run at (from `state`'s position, `steps_per_epoch` steps an
+    epoch), with its option, earliest first (--max-steps first on a tie: it names the stop then)."""
+    limits = [] if max_steps is None else [(max(max_steps, state.step), f"--max-steps {max_steps}")]
+    if epochs is not None and steps_per_epoch > 0:
+        left = 0 if state.epoch >= epochs else (max(0, steps_per_epoch - state.batch_in_epoch)
+                                                  + (epochs - state.epoch - 1) * steps_per_epoch)
+        limits.append((state.step + left, f"--epochs {epochs}"))
+    return sorted(limits, key=lambda limit: limit[0])
+
+
+def stop_plan(max_steps: int | None, epochs: int | None, max_minutes: float | None, state: TrainingState,
+              steps_per_epoch: int) -> str:
+    """Where the run will stop, in words: the step of the earliest step or epoch limit (and the later one's), the
+    time budget."""
+    limits = step_limits(max_steps, epochs, state, steps_per_epoch)
+    words = []
+    if limits:
+        later = "".join(f", before {option} at step {step}" for step, option in limits[1:])
+        words.append(f"at step {limits[0][0]} ({limits[0][1]}{later})")
+    if max_minutes is not None:
+        words.append(f"after {max_minutes:g} minutes (--max-minutes {max_minutes:g})")
+    if not words:
+        return "runs until stopped (Ctrl-C or SIGTERM: no --max-steps, --epochs or --max-minutes)"
+    return "stops " + " or ".join(words) + (", whichever comes first" if len(words) > 1 else "")
+
+
 class StopRules:
     """Trainer.fit's limits: `max_steps` and `epochs` count the run's, `max_minutes` this call's; inside the block
     SIGINT/SIGTERM stop the loop after the current step. Each check returns why to stop ("" to go on)."""
@@ -37,6 +65,7 @@ class StopRules:
         self.signals = StopOnSignal(announce=dist.is_main)  # the job says it once
         self.reason = ""  # why `batches` stopped
         self.started = time.monotonic()
+        self.first_step: int | None = None  # the step `batches` started from
 
     def __enter__(self) -> StopRules:
         self.started = time.monotonic()
@@ -50,7 +79,7 @@ class StopRules:
         """`data`'s batches, epoch after epoch from `state`'s position, until a rule stops the loop (`reason` then
         says which); the caller trains each batch before it asks for the next. After a step each rank fetches its
         next batch unless it has a reason to stop itself, and one collective (`decide`) settles both."""
-        self.reason = ""
+        self.reason, self.first_step = "", state.step
         upcoming = self._upcoming(data, state)
         step_began: float | None = None  # before the first step: no step's rules yet
         while True:
@@ -64,6 +93,18 @@ class StopRules:
             step_began = time.monotonic()
             yield item
         self.reason = self.final(self.reason)
+
+    def total(self, state: TrainingState, steps_per_epoch: int) -> int | None:
+        """The step the run is expected to stop at, for the progress bar: the earliest step or epoch limit, or,
+        once a step has run, where the time budget ends at the pace so far, if that is earlier (None: unknown)."""
+        limits = step_limits(self.max_steps, self.epochs, state, steps_per_epoch)
+        total = limits[0][0] if limits else None
+        done = state.step - (state.step if self.first_step is None else self.first_step)
+        if self.max_minutes is not None and done > 0:
+            elapsed = time.monotonic() - self.started
+            by_time = state.step + int(max(0.0, self.max_minutes * 60 - elapsed) * done / max(elapsed, 1e-9))
+            total = by_time if total is None else min(total, by_time)
+        return total
 
     def _upcoming(self, data: RunData, state: TrainingState) -> Iterator[Any]:
         """The batches from `state`'s position on, epoch after epoch (a Failure where a clip no longer loads), then

@@ -220,11 +220,12 @@ class Trainer:
                 self.open_log()
                 wrap_ddp(state, dist, self.device)
                 rate = StepRate(state.step)
-                bar = progress_bar(state.step, max_steps) if dist.is_main and self.options.progress else None
+                bar = (progress_bar(state.step, rules.total(state, self.steps_per_epoch))
+                       if dist.is_main and self.options.progress else None)
                 for batch in rules.batches(self.data, state):  # until a limit or a signal, on every rank alike
                     result = self.train_step(batch)
                     if bar is not None:
-                        show_step(bar, result.terms)
+                        show_step(bar, result.terms, rules.total(state, self.steps_per_epoch))
                     self._after_step(result, rate)
                     if on_step is not None:
                         on_step(self, batch, result)
