@@ -12,14 +12,14 @@ from pathlib import Path
 
 from hifigan import plural
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
-from hifigan.data.real_files import drop_repeats, repeats
+from hifigan.data.real_files import drop_repeats, identities, repeats
 from hifigan.errors import HifiganError, bad_inputs
 
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
     """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav. An id listed
-    twice, or two ids of one real file (a symlink), is an error: its copies could be held out and trained on at
-    once. Every bad line is named in one error (hifigan.errors.bad_inputs)."""
+    twice, or two ids of one real file (a symlink, a hard link), is an error: its copies could be held out and trained
+    on at once. Every bad line is named in one error (hifigan.errors.bad_inputs)."""
     files, problems, total = _filelist(path, wav_root)
     if problems:
         raise bad_inputs(problems, total)
@@ -52,7 +52,7 @@ def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> tuple[lis
             problems.append(HifiganError(path, f"line {number}: {clip_id!r} is listed on line {first} too (list "
                                                "each clip once)"))
     listed = list(files)
-    for i, j in repeats(listed):  # two names of one real file (a symlink): as much a repeat as one id twice
+    for i, j in repeats(listed):  # two names of one real file (a link): as much a repeat as one id twice
         names = [file_key(listed[k], wav_root) for k in (i, j)]
         problems.append(HifiganError(path, f"line {files[listed[i]]}: {names[0]!r} is the file of line "
                                            f"{files[listed[j]]} ({names[1]!r}) under another name (list each clip "
@@ -254,8 +254,8 @@ class Corpus:
         it is)."""
         files, valid = self.lists() if lists is None else lists
         if valid is not None:
-            held = {p.resolve() for p in valid}
-            train = [f for f in files if f.resolve() not in held]
+            held = set(identities(valid))  # a file of the list under any name: a symlink, a hard link
+            train = [f for f, key in zip(files, identities(files)) if key not in held]
             if files and not train:  # else "training set: no usable audio files (0 skipped, 0 silent)"
                 n = len(files)
                 which = "its only file" if n == 1 else f"all {plural.count(n, 'file')} it lists"

@@ -1,12 +1,12 @@
-"""One real file reached by two paths (symlinks, a linked folder) is one clip: listed twice, its two paths could be
-drawn to opposite sides of the held-out split, and it would train twice per epoch. These find such repeats by the
-resolved path."""
+"""One real file reached by two paths (symlinks, a linked folder, hard links) is one clip: listed twice, its two paths
+could be drawn to opposite sides of the held-out split, and it would train twice per epoch. These find such repeats
+by the file's identity (device and inode), or by the resolved path where the file cannot be stat'ed."""
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from hifigan.plural import agree, count
@@ -29,10 +29,29 @@ def real_paths(files: Sequence[Path]) -> list[str]:
     return real
 
 
+def identities(files: Sequence[Path]) -> list[Hashable]:
+    """What makes each file one real file: its device, inode, size and mtime (os.stat, symlinks followed), the same
+    for every name of it, hard links included; its resolved path (real_paths) where it cannot be stat'ed (a missing
+    file) or where the file system gives no inode (0)."""
+    keys: list[Hashable] = []
+    real = None
+    for k, f in enumerate(files):
+        try:
+            s = os.stat(f)
+        except OSError:
+            s = None
+        if s is not None and s.st_ino != 0:
+            keys.append((s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns))
+            continue
+        real = real_paths(files) if real is None else real
+        keys.append(real[k])
+    return keys
+
+
 def repeats(files: Sequence[Path]) -> list[tuple[int, int]]:
     """(i, j) for each file i that is the real file of an earlier file j (the first path to it)."""
-    first: dict[str, int] = {}
-    return [(i, j) for i, r in enumerate(real_paths(files)) if (j := first.setdefault(r, i)) != i]
+    first: dict[Hashable, int] = {}
+    return [(i, j) for i, r in enumerate(identities(files)) if (j := first.setdefault(r, i)) != i]
 
 
 def drop_repeats(files: Sequence[Path], folder: Path) -> list[Path]:
@@ -44,7 +63,7 @@ def drop_repeats(files: Sequence[Path], folder: Path) -> list[Path]:
     i, j = found[0]
     n = len(found)
     warnings.warn(f"{folder}: {count(n, 'audio file')} {agree(n, 'is another path', 'are other paths')} to "
-                  f"{agree(n, 'a file', 'files')} listed already (symlinks), dropped "
+                  f"{agree(n, 'a file', 'files')} listed already (symlinks or hard links), dropped "
                   f"so each real file is listed once (e.g. {files[i]} is {files[j]})", stacklevel=2)
     dropped = {i for i, _ in found}
     return [f for k, f in enumerate(files) if k not in dropped]
