@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import ReadSettings, gather_facts
@@ -37,7 +38,23 @@ def test_a_clip_of_n_fft_samples_is_too_short_and_one_more_is_kept(tmp_path):
     at, above = write(tmp_path / "at.wav", tone(64)), write(tmp_path / "above.wav", tone(65))
     report = quiet_scan([at, above])
     assert [(c.path, c.num_samples) for c in report.clips] == [(above, 65)]
-    assert report.skipped == [(at, "too short (64 samples, need more than 64)")]
+    assert report.short == [(at, "too short (64 samples, need more than 64)")] and report.skipped == []
+
+
+def test_a_too_short_file_is_counted_as_too_short_not_as_unreadable(tmp_path):
+    """A readable clip of one sample, beside a file that is not audio: the summary and the warnings tell them apart
+    (a user told '2 unreadable or empty' looks for damaged files that are not there)."""
+    short, garbage = write(tmp_path / "short.wav", tone(1)), tmp_path / "text.wav"
+    garbage.write_text("not audio")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = scan_clips([short, garbage, write(tmp_path / "ok.wav", tone(200))], CFG)
+    assert report.summary("training set") == ("training set: 1 clip, 1 unreadable or empty skipped, 1 too short "
+                                              "skipped")
+    said = [str(w.message) for w in caught]
+    assert f"training set: skipped 1 file too short to train on: {short} (too short (1 sample, need more than " \
+           "64))" in said
+    assert any(m.startswith(f"training set: skipped 1 unreadable or empty file: {garbage} (") for m in said)
 
 
 def test_clipping_means_more_than_a_thousandth_of_the_frames_on_a_flat_top(tmp_path):

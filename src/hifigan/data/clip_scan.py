@@ -44,7 +44,8 @@ class ScanReport:
     """The outcome of scanning a file set: the usable clips and every file that was skipped or suspicious."""
 
     clips: list[Clip] = field(default_factory=list)
-    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # unreadable or empty
+    short: list[tuple[Path, str]] = field(default_factory=list)  # n_fft samples or fewer
     clipping: list[Path] = field(default_factory=list)
     silent: list[Path] = field(default_factory=list)
     bad: list[HifiganError] = field(default_factory=list)  # files that stop the run (format, teacher-forced mel)
@@ -53,6 +54,8 @@ class ScanReport:
         parts = [f"{what}: {count(len(self.clips), 'clip')}"]
         if self.skipped:
             parts.append(f"{len(self.skipped)} unreadable or empty skipped")
+        if self.short:
+            parts.append(f"{len(self.short)} too short skipped")
         if self.silent:
             parts.append(f"{len(self.silent)} silence-only skipped")
         if self.clipping:
@@ -95,7 +98,7 @@ def scan_clips(
 ) -> ScanReport:
     """Read every file once before training, so a bad file is skipped and counted, never a crash mid-epoch.
 
-    Unreadable or empty files are skipped; silence-only files are skipped (normalising them would turn
+    Unreadable, empty or too short files are skipped; silence-only files are skipped (normalising them would turn
     noise into full-scale audio); clipping files are kept. A sample rate other than the config's, or
     more than one channel, is an error unless --resample / --mix-to-mono is given, as is a missing or malformed
     teacher-forced mel, or one whose frames do not match its audio (frames_mismatch): one error naming every such
@@ -143,7 +146,7 @@ def sort_clips(
             continue
         samples = int(row["samples"])
         if verdict == "short":
-            report.skipped.append((path, f"too short ({count(samples, 'sample')}, need more than {config.n_fft})"))
+            report.short.append((path, f"too short ({count(samples, 'sample')}, need more than {config.n_fft})"))
             continue
         if verdict == "silent":
             report.silent.append(path)
@@ -170,8 +173,8 @@ def finish_scan(report: ScanReport, what: str, listing: Path | None = None) -> S
     skipped file, when there is one), an error if no clip is usable."""
     _warn(report, what, listing)
     if not report.clips:
-        raise HifiganError(None, f"{what}: no usable audio files ({len(report.skipped)} skipped, "
-                                 f"{len(report.silent)} silent)")
+        raise HifiganError(None, f"{what}: no usable audio files ({len(report.skipped) + len(report.short)} "
+                                 f"skipped, {len(report.silent)} silent)")
     return report
 
 
@@ -185,6 +188,7 @@ def _warn(report: ScanReport, what: str, listing: Path | None) -> None:
     listed = f" (every skipped file, with why: {listing})" if listing is not None else ""
     groups = (
         (report.skipped, lambda n: f"skipped {count(n, 'unreadable or empty file')}", listed),
+        (report.short, lambda n: f"skipped {count(n, 'file')} too short to train on", listed),
         ([(p, "") for p in report.silent], lambda n: f"skipped {count(n, 'silence-only file')}", listed),
         ([(p, "") for p in report.clipping], lambda n: f"{count(n, 'file')} {agree(n, 'clips', 'clip')} (kept)", ""),
     )

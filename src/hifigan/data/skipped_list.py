@@ -16,10 +16,11 @@ SKIPPED_LIST = "skipped.tsv"  # in the run folder
 
 
 def skipped_rows(reports: Iterable[ScanReport]) -> list[tuple[Path, str]]:
-    """(path, reason) of every file the ScanReports skipped: unreadable, empty or too short, and silence only."""
+    """(path, reason) of every file the ScanReports skipped: unreadable or empty, too short, and silence only."""
     rows = []
     for report in reports:
         rows += report.skipped
+        rows += report.short
         rows += [(path, "silence only (never reaches -60 dBFS)") for path in report.silent]
     return rows
 
