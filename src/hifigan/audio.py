@@ -135,10 +135,17 @@ def _read_failure(path: str | os.PathLike, e: OSError) -> FileReadError:
     return FileReadError(path, f"cannot read ({e.strerror or e})")
 
 
+# What libsndfile says when its MP3 reader finds no MPEG frames in a file (text or noise named .mp3): false of a file
+# that is there, which is then said as the bytes of any other format libsndfile does not know are said.
+_NOT_A_REGULAR_FILE = "File does not exist or is not a regular file"
+
+
 def _undecodable(path: str | os.PathLike, e: Exception) -> AudioError:
     """Bytes libsndfile cannot decode, as one line: its reason, without soundfile's "Error opening 'PATH': " (the
     line names the file already) or the reason's full stop."""
     reason = e.error_string if isinstance(e, sf.LibsndfileError) and e.error_string else first_line(e)
+    if reason.startswith(_NOT_A_REGULAR_FILE) and os.path.isfile(path):
+        reason = "Format not recognised"
     return AudioError(path, f"not a readable audio file ({reason.rstrip('.')})")
 
 

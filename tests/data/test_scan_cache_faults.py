@@ -144,3 +144,11 @@ def test_a_dead_worker_is_one_line_naming_its_file_and_what_was_read_is_kept(tmp
     again = gather_facts(files, SETTINGS, cache)
     assert 1 <= again.read <= 2  # the poison file, and at most the file the other worker was reading
     assert np.array_equal(again.rows, gather_facts(files, SETTINGS).rows)
+
+
+def test_text_named_mp3_is_said_to_be_no_audio_not_a_missing_file(tmp_path):
+    """libsndfile's MP3 reader, finding no MPEG frames, says 'File does not exist or is not a regular file': false of
+    a file that is there, so the scan says what it says of any bytes it does not know."""
+    fake = tmp_path / "notes.mp3"
+    fake.write_text("not audio, just notes\n" * 50)
+    assert read_one(str(fake), SETTINGS)[1] == "not a readable audio file (Format not recognised)"
