@@ -66,3 +66,19 @@ def test_a_hard_link_is_the_same_real_file_as_its_other_name(tmp_path):
     (tmp_path / "valid.txt").write_text("h|y\n")
     held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
     assert (held.train, held.valid) == ([tmp_path / "c.wav"], [tmp_path / "h.wav"])
+
+
+def test_a_file_in_both_lists_is_held_out_and_the_split_says_so(tmp_path):
+    """b is in train.txt and valid.txt: it leaves the training side, and the validation line counts it (the
+    official recipe would train on it too), so the training set's size is accounted for."""
+    for name in "abc":
+        (tmp_path / f"{name}.wav").write_bytes(name.encode())
+    (tmp_path / "train.txt").write_text("a|x\nb|y\nc|z\n")
+    (tmp_path / "valid.txt").write_text("b|y\n")
+    held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
+    assert (held.train, held.valid) == ([tmp_path / "a.wav", tmp_path / "c.wav"], [tmp_path / "b.wav"])
+    assert held.reason == (f"1 file of {tmp_path / 'valid.txt'} (--valid-list); 1 of them is in "
+                           f"{tmp_path / 'train.txt'} too, held out and not trained on")
+    (tmp_path / "train.txt").write_text("a|x\nc|z\n")
+    held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
+    assert held.reason == f"1 file of {tmp_path / 'valid.txt'} (--valid-list)"

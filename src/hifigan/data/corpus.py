@@ -262,6 +262,10 @@ class Corpus:
                 raise HifiganError(self.train_list, f"{which} {plural.agree(n, 'is', 'are')} in {self.valid_list} "
                                                     "too (held out, so none is left to train on): --valid-list takes "
                                                     "the validation files only")
-            return HeldOut(train, valid, f"{plural.count(len(valid), 'file')} of {self.valid_list} (--valid-list)")
+            reason = f"{plural.count(len(valid), 'file')} of {self.valid_list} (--valid-list)"
+            if shared := len(files) - len(train):  # the official recipe would train on them too: say so
+                reason += (f"; {shared} of them {plural.agree(shared, 'is', 'are')} in {self.train_list} too, "
+                           "held out and not trained on")
+            return HeldOut(train, valid, reason)
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable)
