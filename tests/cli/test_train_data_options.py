@@ -66,6 +66,12 @@ def test_a_wrong_wav_root_says_every_file_is_missing_and_names_one(tmp_path, cap
                        "--config", tiny_config_json, "-o", out, "--max-steps", 1)
     failed_cleanly(code, err, out, "need at least 2 usable audio files to hold out a validation clip (0 of 3 are "
                    f"usable: 3 missing, e.g. {tmp_path / 'wav' / 'c0.wav'})")
+    # no --wav-root: the ids are looked up beside the list (the official layout keeps them in LJSpeech-1.1/wavs)
+    code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--config", tiny_config_json,
+                       "-o", out, "--max-steps", 1)
+    failed_cleanly(code, err, out, f"(0 of 3 are usable: 3 missing, e.g. {tmp_path / 'c0.wav'}); a file list's ids "
+                   f"are looked up in its own folder {tmp_path} unless --wav-root names where the WAVs are (LJSpeech: "
+                   "--wav-root LJSpeech-1.1/wavs)")
 
 
 def test_a_silent_or_too_short_corpus_says_why_no_file_is_usable(tmp_path, capsys, tiny_config_json):

@@ -71,7 +71,16 @@ def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str
         return
     what = "to hold out a validation clip" if need == 2 else "to train on"
     raise HifiganError(None, f"need at least {count(need, 'usable audio file')} {what} ({usable} of {len(files)} "
-                             f"{agree(usable, 'is', 'are')} usable: {why_unusable(files, verdicts) or 'none found'})")
+                             f"{agree(usable, 'is', 'are')} usable: {why_unusable(files, verdicts) or 'none found'})"
+                             f"{_root_hint(corpus, files)}")
+
+
+def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
+    """A file list's ids were looked up beside the list (no --wav-root) and none is there: say where to point."""
+    if corpus.train_list is None or corpus.wav_root is not None or any(f.exists() for f in files):
+        return ""
+    return (f"; a file list's ids are looked up in its own folder {corpus.train_list.parent} unless --wav-root "
+            "names where the WAVs are (LJSpeech: --wav-root LJSpeech-1.1/wavs)")
 
 
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
