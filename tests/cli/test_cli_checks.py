@@ -262,3 +262,17 @@ def test_train_valid_count_0_says_validation_needs_a_file_and_how_to_turn_it_off
         code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out,
                            "--max-steps", 1, "--valid-count", count)
         failed_cleanly(code, err, out, says)
+
+
+@pytest.mark.parametrize(("options", "problem"), [
+    (["--report", "study", "-o", "out"], "--report takes the study folder alone (no --out, --reference or --system)"),
+    ([], "give --out STUDY (a new or an existing study folder), or --report STUDY"),
+    (["-o", "out", "--screen-reference-below", "7"], "--screen-reference-below must be between 1 and 5, got 7"),
+    (["-o", "out", "--threads", "0"], "--threads must be >= 1, got 0"),
+])
+def test_listen_refuses_options_that_cannot_go_together_before_making_a_study(tmp_path, capsys, monkeypatch,
+                                                                              options, problem):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "listen", *options)
+    assert (code, err) == (2, f"hifigan listen: error: {problem}\n")
+    assert list(tmp_path.iterdir()) == []
