@@ -68,6 +68,32 @@ def test_mel_db_ref_must_be_a_finite_number_above_zero(tmp_path, capsys, tiny_ch
     assert "db.npy" not in line
 
 
+@pytest.mark.parametrize(("options", "problem"), [
+    (["--mel-convention", "bogus"], "--mel-convention bogus: unknown convention 'bogus' (choose from "),
+    (["--mel-convention", "db+ln"], "--mel-convention db+ln: name one convention (plus 'transposed'), got db, ln"),
+    (["--mel-convention", "meanstd"], "--mel-convention meanstd needs the normalisation statistics (--mel-stats FILE)"),
+    (["--mel-convention", "db-ref"], "--mel-convention db-ref needs the reference amplitude (--mel-db-ref REF); "),
+    (["--mel-convention", "meanstd", "--mel-stats", "{none}"], "{none}: no such statistics file"),
+    (["--mel-convention", "meanstd", "--mel-stats", "{minmax}"],
+     "{minmax}: meanstd needs per-bin 'mean' and 'std' in --mel-stats"),
+    (["--mel-convention", "minmax01", "--mel-stats", "{meanstd}"],
+     "{meanstd}: minmax01 needs per-bin 'min' and 'max' in --mel-stats"),
+])
+def test_a_bad_mel_option_is_one_error_not_one_per_input(tmp_path, capsys, tiny_checkpoint, options, problem):
+    """A mistake in --mel-convention or --mel-stats is the option's (or the statistics file's), said once: not 'N of
+    N inputs are bad' listing it against every .npy input, which are fine."""
+    files = {"none": tmp_path / "none.npz", "minmax": tmp_path / "minmax.npz", "meanstd": tmp_path / "meanstd.npz"}
+    np.savez(files["minmax"], min=np.full(BINS, -11.5), max=np.zeros(BINS))
+    np.savez(files["meanstd"], mean=np.full(BINS, -5.0), std=np.ones(BINS))
+    for name in ("a", "b"):
+        np.save(tmp_path / f"{name}.npy", log_mel())
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, *(o.format(**files) for o in options),
+                       tmp_path / "a.npy", tmp_path / "b.npy")
+    line, said = failed_cleanly(code, err, out), problem.format(**files)
+    assert line.startswith(f"hifigan vocode: error: {said}") and line.count(said) == 1
+
+
 @pytest.fixture(scope="module")
 def log10_frames_first(tmp_path_factory):
     """A speech clip's log10 mel (the tiny config's official mel / ln 10: its floor at -5) saved [frames, BINS],

@@ -32,7 +32,7 @@ from hifigan.inference.choices import (
     SHAPE_BUCKETS,
 )
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, warn_unused_options
+from hifigan.melconv.vocode_input import MelInput, check_mel_options, load_vocode_mel, warn_unused_options
 from hifigan.paths import unreadable_files
 from hifigan.plural import agree, count
 from hifigan.values import number
@@ -157,6 +157,8 @@ def run_vocode(args: argparse.Namespace) -> int:
                       shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
+    if any(path.suffix.lower() == ".npy" for path in args.inputs):
+        check_mel_options(model, mel_input)
     # Only where an input is audio: the mel basis imports librosa.filters and scipy.signal (~1 s), which .npy mels
     # (a TTS model's output) never need.
     audio_in = any(path.suffix.lower() != ".npy" for path in args.inputs)

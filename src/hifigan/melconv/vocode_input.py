@@ -45,6 +45,20 @@ def warn_unused_options(options: MelInput) -> None:
                       UserWarning, stacklevel=3)
 
 
+def check_mel_options(model: ModelMel, options: MelInput) -> None:
+    """The options' own mistakes, found once before any input is read (not once per .npy input, as if each were
+    bad): an unknown --mel-convention, a --mel-stats file that does not read or lacks what the convention needs
+    (named), a convention whose statistics or dB reference is not given (the option named)."""
+    try:
+        spec = options.convention
+        if spec is None or model.is_own(spec):
+            return
+        probe = np.zeros((model.num_mels, model.num_mels))  # square: read as it is or transposed alike
+        model.convert(probe, spec, _stats(options, model.num_mels), options.db_ref)
+    except ValueError as e:
+        raise HifiganError(options.stats if "in --mel-stats" in str(e) else None, str(e)) from None
+
+
 def _stats(options: MelInput, num_mels: int) -> MelStats | None:
     if options.stats is None:
         return None
