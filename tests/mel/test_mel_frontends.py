@@ -252,6 +252,47 @@ def test_unreadable_or_mismatched_statistics(tmp_path):
         with_stats("pwg-24k", {"mean": [0.0] * 80, "std": [1.0, 1.0, 1.0]})
 
 
+STATS_FILES = {  # --mel-stats files that are wrong in one way each, and what load_stats says of them
+    "pwg.npy": ("[3, 80] zeros", "a Parallel WaveGAN stats.npy is [2, num_mels] (mean, scale), got (3, 80)"),
+    "convention.npz": ("mean std convention",
+                       "convention 'linear-power': the normalised mel must be one of official, ln-floor, log10, "
+                       "ln-power, log10-power, db"),
+    "words.npz": ("mean=words std", "'mean' must be numbers"),
+    "espnet_words.npz": ("count=words sum sum_square", "'count', 'sum' and 'sum_square' must be numbers"),
+    "flat.npz": ("min max=min", "'max' must be above 'min' in every bin"),
+    "mean_only.npz": ("mean", "needs 'mean' and 'std', or 'min' and 'max'"),
+}
+
+
+@pytest.mark.parametrize("name", list(STATS_FILES))
+def test_a_statistics_file_wrong_in_one_way_is_one_mel_error_naming_it(tmp_path, name):
+    """Each is a MelError naming the file and its problem; words where numbers belong were a bare ValueError
+    ('could not convert string to float') naming nothing."""
+    path, zeros, words = tmp_path / name, np.zeros(80), np.array(["a"] * 80)
+    arrays = {"mean": zeros, "std": zeros + 1, "min": zeros, "max": zeros, "convention": "linear-power",
+              "count": "x", "sum": zeros, "sum_square": zeros, "words": words}
+    if name.endswith(".npy"):
+        np.save(path, np.zeros((3, 80)))
+    else:
+        given = [key.split("=") for key in STATS_FILES[name][0].split()]
+        np.savez(path, **{key[0]: arrays[key[-1]] for key in given})
+    with pytest.raises(MelError) as e:
+        load_stats(path, 80)
+    assert (e.value.path, e.value.problem) == (str(path), STATS_FILES[name][1])
+
+
+@pytest.mark.parametrize(("stats", "error", "problem"), [
+    ({"mean": [0.0] * 80, "std": [1.0] * 80, "scale": [1.0] * 80}, ConfigError,
+     "mel_stats: unknown keys ['scale'] (give 'mean' and 'std', or a statistics file)"),
+    ("minmax.npz", MelError, "mel_stats: needs per-bin 'mean' and 'std' (a model normalises by mean and std only)"),
+])
+def test_a_models_mel_stats_must_be_a_mean_and_std(tmp_path, stats, error, problem):
+    np.savez(tmp_path / "minmax.npz", min=np.zeros(80), max=np.ones(80))
+    with pytest.raises(error) as e:
+        with_stats("pwg-24k", str(tmp_path / stats) if isinstance(stats, str) else stats)
+    assert e.value.problem == problem
+
+
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(1025, 5000), framing=st.sampled_from(["official", "center"]), official_center=st.booleans())
 def test_frame_count_follows_the_framing(n, framing, official_center):

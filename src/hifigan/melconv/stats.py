@@ -25,9 +25,9 @@ ESPNET_VARIANCE_FLOOR = 1e-20  # ESPnet2's GlobalMVN: std = sqrt(max(E[x^2] - E[
 
 
 def read_stats(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], str | None]:
-    """A statistics file's arrays by our names (mean, std, min, max; float64) and the log convention it says it
-    normalised (its `convention`; Parallel WaveGAN's and ESPnet2's files: log10; otherwise None). Bad files:
-    MelError."""
+    """A statistics file's arrays by our names (mean, std, min, max; as stored: _checked makes them numbers) and
+    the log convention it says it normalised (its `convention`; Parallel WaveGAN's and ESPnet2's files: log10;
+    otherwise None). Bad files: MelError."""
     path = Path(path)
     if not path.is_file():
         raise MelError(path, "no such statistics file" if not path.exists() else "is not a file")
@@ -50,8 +50,11 @@ def read_stats(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], str | No
     if stated is not None and stated not in LOG_BASES:
         raise MelError(path, f"convention {stated!r}: the normalised mel must be one of {', '.join(LOG_BASES)}")
     if {"count", "sum", "sum_square"} <= arrays.keys():  # ESPnet2's TTS features (LogMelFbank): log10 by default
-        return _espnet(arrays), stated or ESPNET_CONVENTION
-    return {k: arrays[k].astype(np.float64) for k in ("mean", "std", "min", "max") if k in arrays}, stated
+        try:
+            return _espnet(arrays), stated or ESPNET_CONVENTION
+        except (TypeError, ValueError):
+            raise MelError(path, "'count', 'sum' and 'sum_square' must be numbers") from None
+    return {k: arrays[k] for k in ("mean", "std", "min", "max") if k in arrays}, stated  # _checked makes them numbers
 
 
 def _read_h5(path: Path) -> dict[str, np.ndarray]:
