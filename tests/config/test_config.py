@@ -309,7 +309,8 @@ def test_an_edited_file_reads_as_its_editor_meant_or_says_where_it_is_wrong(tmp_
            "tab.yaml": ("learning_rate: 1.0e-5\n\tbatch_size: 4\n",
                         "not valid YAML (line 2, column 1: found character '\\t' that cannot start any token)"),
            "empty.json": ("\n", "is empty, expected a mapping of config keys"),
-           "list.yaml": ("- v1\n", "must contain a mapping of config keys, got a list")}
+           "list.yaml": ("- v1\n", "must contain a mapping of config keys, got a list"),
+           "null.json": ("null\n", "must contain a mapping of config keys, got null")}
     for name, (text, said) in bad.items():
         (tmp_path / name).write_text(text)
         with pytest.raises(ConfigError) as e:

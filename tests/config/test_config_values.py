@@ -68,6 +68,11 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("dist_config", {"world_size": 0}, "dist_config.world_size must be an integer >= 1, got 0"),
     ("dist_config", [1], "dist_config must be a mapping, got [1]"),
     ("discriminators", "mpd", "discriminators must be a list of strings, got 'mpd'"),
+    ("discriminators", [], "discriminators must be a non-empty list of names"),
+    ("discriminators", ["mpd", "mpd"], "discriminators lists a name twice: ['mpd', 'mpd']"),
+    ("discriminator_args", {"mrd": {}}, "discriminator_args names 'mrd', which is not in discriminators ['mpd', "
+                                        "'msd']"),
+    ("generator", "", "generator must be a name, got ''"),
     ("loss_weights", {"mel": "45"}, "loss_weights must be a mapping of names to numbers, got {'mel': '45'"),
     ("loss_weights", {"mel": -1}, "loss_weights['mel'] must be a number >= 0, got -1"),
     ("mel_stats", 5, "mel_stats must be a string or a mapping or null, got 5"),
