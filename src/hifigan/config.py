@@ -108,7 +108,7 @@ class HifiganConfig:
 
     def __post_init__(self) -> None:
         if isinstance(self.dist_config, dict):
-            self.dist_config = _build(DistConfig, self.dist_config, "dist_config", None)
+            self.dist_config = _build(DistConfig, self.dist_config, None)
         self.resblock = str(self.resblock)
         if isinstance(self.loss_weights, dict):
             self.loss_weights = {**DEFAULT_LOSS_WEIGHTS, **self.loss_weights}
@@ -211,9 +211,8 @@ class HifiganConfig:
         return {**kwargs, **given}
 
 
-def _build(cls: type, values: dict[str, Any], what: str, source: str | os.PathLike | None) -> Any:
-    if not isinstance(values, dict):
-        raise ConfigError(source, f"{what} must be a mapping, got {type(values).__name__}")
+def _build(cls: type, values: dict[str, Any], source: str | os.PathLike | None) -> Any:
+    """`cls` of `values` (a dict: both callers make sure), an unknown key a ConfigError naming it."""
     known = {f.name for f in dataclasses.fields(cls)}
     for key in values:
         if key not in known:
@@ -244,7 +243,7 @@ def config_from_dict(values: dict[str, Any], source: str | os.PathLike | None = 
                 raise ConfigError(source, f"lambda_{name} ({weight}) contradicts loss_weights[{name!r}] "
                                           f"({given[name]}); keep loss_weights only")
         values["loss_weights"] = {**legacy, **given}
-    return _build(HifiganConfig, values, "config", source)
+    return _build(HifiganConfig, values, source)
 
 
 def load_config(name_or_path: str | os.PathLike | HifiganConfig) -> HifiganConfig:
