@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -208,3 +209,17 @@ def test_hifigan_configs_lists_the_presets_not_files_of_their_names(capsys, tmp_
     assert main(["configs", "--json"]) == 0
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert rows["v3"]["mels"] == 80
+
+
+def test_hifigan_configs_prints_the_json_rows_as_an_aligned_table(capsys):
+    """The plain `hifigan configs` (what a user types first): a header of the columns, then one line per preset
+    whose cells, cut at the header's column starts, are the --json row's values."""
+    assert main(["configs", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert main(["configs"]) == 0
+    header, *lines = capsys.readouterr().out.splitlines()
+    columns = list(rows[0])
+    assert header.split() == columns
+    starts = [match.start() for match in re.finditer(r"\S+", header)]
+    cut = [[line[a:b].strip() for a, b in zip(starts, [*starts[1:], None])] for line in lines]
+    assert cut == [[str(row[c]) for c in columns] for row in rows]
