@@ -45,6 +45,13 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    """A float32 .npy header of `shape` and 64 bytes of data: a header that claims what the file does not hold."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + bytes(64)
+
+
 # Every bad input file of vocode, by kind: the audio ones are mel's bad inputs too. (how to make it in a folder, what
 # the one line says of it)
 BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
@@ -75,6 +82,8 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "mel, npz archive": (_npz, "not a single .npy array"),
     "mel, random bytes": (raw_file(np.random.default_rng(2).bytes(500), "bad.npy"), "not a readable .npy"),
     "mel, truncated": (raw_file(_npy_bytes(np.zeros((BINS, 50), np.float32))[:200], "bad.npy"), "not a readable"),
+    "mel, header of 64 TB": (raw_file(_npy_header((BINS, 10**12)), "bad.npy"),
+                             "not a readable .npy array (its header claims more memory than is available)"),
     "mel, missing": (lambda d: d / "bad.npy", "no such file"),
     "mel, zero bytes": (raw_file(b"", "bad.npy"), "empty"),
 }
