@@ -43,8 +43,10 @@ def run_mel(args: argparse.Namespace) -> int:
     from hifigan.mel_file import save_npy
 
     require_suffix(args.out, ".npy", "mel", "a .npy array")
-    refuse_overwriting([args.out], [("audio", args.input), ("config (--config)", config_file(args.config))])
     config = load_config(args.config)
+    stats = config.mel_stats if isinstance(config.mel_stats, str) else None  # a file, resolved; not its values
+    refuse_overwriting([args.out], [("audio", args.input), ("config (--config)", config_file(args.config)),
+                                    ("mel stats (the config's mel_stats)", stats)])
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
     mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
     check_output_file(args.out)
