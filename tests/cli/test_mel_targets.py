@@ -26,3 +26,31 @@ def test_mel_refuses_to_overwrite_the_configs_stats_file(tmp_path, capsys, monke
     code, _, err = run(capsys, "mel", "a.wav", "-o", "m.npy", "--config", "c.json", "-q")
     assert code == 0, err
     assert np.load(tmp_path / "m.npy").shape[0] == BINS
+
+
+def test_mel_of_a_normalising_checkpoint_uses_the_stats_it_stores(tmp_path, capsys, tiny_config_json):
+    """`mel -c CKPT`: the targets of the model a checkpoint holds, normalised by the statistics stored in it, so the
+    statistics file the config named is not needed any more; the same values as `--config` with that file."""
+    from hifigan.checkpoints.format import generator_payload, write_checkpoint
+    from hifigan.config import load_config
+    from hifigan.models import Generator
+    from hifigan.training.job import inline_mel_stats
+
+    mean, std = np.linspace(-4.0, -2.0, BINS), np.linspace(0.5, 1.5, BINS)
+    np.save(tmp_path / "stats.npy", np.stack([mean, std]))
+    values = json.loads(tiny_config_json.read_text()) | {"mel_stats": "stats.npy", "mel_convention": "log10"}
+    (tmp_path / "c.json").write_text(json.dumps(values))
+    config = inline_mel_stats(load_config(tmp_path / "c.json"))  # as `hifigan train` stores it
+    write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(config).state_dict(), config))
+    clip = wav(tmp_path / "a.wav", tone(SR // 2))
+    assert run(capsys, "mel", clip, "-o", tmp_path / "cfg.npy", "--config", tmp_path / "c.json", "-q")[0] == 0
+    (tmp_path / "stats.npy").unlink()
+    code, _, err = run(capsys, "mel", clip, "-o", tmp_path / "ckpt.npy", "-c", tmp_path / "g.pt", "-q")
+    assert code == 0, err
+    normalised = np.load(tmp_path / "ckpt.npy")
+    assert np.array_equal(normalised, np.load(tmp_path / "cfg.npy"))
+    values["mel_stats"] = None
+    (tmp_path / "raw.json").write_text(json.dumps(values))
+    assert run(capsys, "mel", clip, "-o", tmp_path / "raw.npy", "--config", tmp_path / "raw.json", "-q")[0] == 0
+    raw = np.load(tmp_path / "raw.npy")
+    np.testing.assert_allclose(normalised, (raw - mean[:, None]) / std[:, None], rtol=1e-5, atol=1e-5)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import add_command, option_errors
+from hifigan.cli.common import add_command, model_config, option_errors
 from hifigan.errors import HifiganError
 from hifigan.plural import agree, count
 
@@ -37,21 +37,6 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--num-mels", type=int, default=None, help="mel bins (default: the model's)")
 
 
-def _model_config(args: argparse.Namespace):
-    """The config of the model the mels are judged against."""
-    from hifigan.config import load_config
-
-    if args.pretrained is not None:
-        from hifigan.pretrained import get_model, model_config
-
-        return model_config(get_model(args.pretrained), args.config)
-    if args.checkpoint is not None:
-        from hifigan.checkpoints.contents import CheckpointContents
-
-        return CheckpointContents.read(args.checkpoint).config(args.config)
-    return load_config(args.config or "v1")
-
-
 def run_check_mel(args: argparse.Namespace) -> int:
     import dataclasses
 
@@ -62,7 +47,7 @@ def run_check_mel(args: argparse.Namespace) -> int:
     if args.num_mels is not None:  # an option's error, before any file is judged against it
         with option_errors():
             integer("--num-mels", args.num_mels, 1)
-    model = ModelMel.of(_model_config(args))
+    model = ModelMel.of(model_config(args))
     if args.num_mels is not None:
         if model.stats is not None and args.num_mels != model.num_mels:
             raise HifiganError(None, f"--num-mels {args.num_mels}: the model normalises {model.num_mels} bins")

@@ -183,6 +183,23 @@ def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganCon
     return load_generator(args.checkpoint, args.config)
 
 
+def model_config(args: argparse.Namespace) -> HifiganConfig:
+    """The config of the model named by --pretrained, --checkpoint (with --config for an official g_* file) or
+    --config alone (default v1)."""
+    from hifigan.config import load_config
+
+    if args.pretrained is not None:
+        from hifigan.pretrained import get_model
+        from hifigan.pretrained import model_config as registered_config
+
+        return registered_config(get_model(args.pretrained), args.config)
+    if args.checkpoint is not None:
+        from hifigan.checkpoints.contents import CheckpointContents
+
+        return CheckpointContents.read(args.checkpoint).config(args.config)
+    return load_config(args.config or "v1")
+
+
 def check_output_file(path: Path) -> None:
     """An output file path must not be a folder, and its folder must be creatable and writable."""
     if path.is_dir():

@@ -11,6 +11,7 @@ from hifigan.cli.common import (
     add_out,
     check_output_file,
     config_file,
+    model_config,
     refuse_overwriting,
     require_suffix,
     say_wrote,
@@ -27,26 +28,31 @@ def add_mel(sub: argparse._SubParsersAction) -> None:
         "padding, center=False STFT, Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames].",
         epilog="examples:\n"
         "  hifigan mel data/ljspeech-mini/LJ001-0001.wav -o LJ001-0001.npy --config v1\n"
-        "  hifigan mel speech-24k.wav -o speech.npy --config pwg-24k    # log10, centred frames",
+        "  hifigan mel speech-24k.wav -o speech.npy --config pwg-24k    # log10, centred frames\n"
+        "  hifigan mel take1.wav -o take1.npy -c runs/pwg/checkpoints/latest.pt   # that model's mel",
     )
     p.add_argument("input", type=Path, help="audio file (WAV, FLAC, ... ; mono)")
     add_out(p, "output .npy file (its folder is created)", old_positional=True, metavar="MEL.npy")
-    p.add_argument("--config", default="v1", help="a preset (v1, pwg-24k, ...: hifigan configs), an official "
-                   "config json or our JSON or YAML")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", "-c", type=Path, help="the mel this checkpoint's model takes (our "
+                        "checkpoint: config and mel_stats inside; an official g_* file: with --config)")
+    source.add_argument("--pretrained", metavar="NAME", help="the mel a registered pretrained model takes")
+    p.add_argument("--config", default=None, help="a preset (v1, pwg-24k, ...: hifigan configs), an official "
+                   "config json or our JSON or YAML (default v1)")
     add_audio_options(p)
 
 
 def run_mel(args: argparse.Namespace) -> int:
     from hifigan.audio import load_audio
-    from hifigan.config import load_config
     from hifigan.mel import MelSpectrogram
     from hifigan.mel_file import save_npy
 
     require_suffix(args.out, ".npy", "mel", "a .npy array")
-    config = load_config(args.config)
+    config = model_config(args)
     stats = config.mel_stats if isinstance(config.mel_stats, str) else None  # a file, resolved; not its values
-    refuse_overwriting([args.out], [("audio", args.input), ("config (--config)", config_file(args.config)),
-                                    ("mel stats (the config's mel_stats)", stats)])
+    inputs = [("audio", args.input), ("config (--config)", config_file(args.config)),
+              ("checkpoint (-c)", args.checkpoint), ("mel stats (the config's mel_stats)", stats)]
+    refuse_overwriting([args.out], inputs)
     audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
     mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
     check_output_file(args.out)
