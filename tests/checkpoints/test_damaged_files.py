@@ -66,3 +66,51 @@ def test_a_stored_config_that_is_not_a_dict_is_invalid(tiny_file):
     with pytest.raises(CheckpointError) as e:
         load_generator(tiny_file)
     assert e.value.problem == "stored config is invalid: a str, expected a dict of config keys"
+
+
+def _repacked_deflated(path):
+    """The checkpoint's records stored again, deflated (a zip tool's repack): torch loads it as it is."""
+    with zipfile.ZipFile(path) as source:
+        records = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in records:
+            archive.writestr(name, data)
+
+
+def _damage_zip_structure(path, where):
+    """Overwrite bytes of the zip's own structure (not of a record's data), as a bad copy could; the record named."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+    if where == "a record's header":
+        record = infos[1]
+        data[record.header_offset:record.header_offset + 4] = b"XXXX"
+    elif where == "the zip directory":
+        record = None
+        at = data.index(b"PK\x01\x02")
+        data[at:at + 4] = b"XXXX"
+    else:  # compressed bytes damaged: the record's deflate stream is no longer one
+        _repacked_deflated(path)
+        assert "generator" in read_checkpoint(path)  # undamaged, the repacked file loads
+        data = bytearray(path.read_bytes())
+        with zipfile.ZipFile(path) as archive:
+            record = max(archive.infolist(), key=lambda info: info.compress_size)
+        start = record.header_offset + 30 + len(record.filename.encode()) + len(record.extra)
+        data[start + 5:start + 10] = bytes(b ^ 0xFF for b in data[start + 5:start + 10])
+    path.write_bytes(bytes(data))
+    return record.filename if record is not None else None
+
+
+@pytest.mark.parametrize(("where", "problem"), [
+    ("a record's header", "record {}: Bad magic number for file header"),
+    ("the zip directory", "Bad magic number for central directory"),
+    ("a deflated record", "record {} does not read: Error -3 while decompressing data: invalid code lengths set"),
+])
+def test_a_damaged_zip_structure_is_a_corrupt_checkpoint_naming_what_broke(tiny_file, where, problem):
+    """Damage to the zip around the records (a header, the directory, a compressed stream) is one line, never
+    torch's own error or a traceback."""
+    record = _damage_zip_structure(tiny_file, where)
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(tiny_file)
+    said = f"truncated or corrupt checkpoint ({problem.format(record)})"
+    assert (e.value.path, e.value.problem) == (str(tiny_file), said)
