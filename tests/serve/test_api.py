@@ -47,6 +47,7 @@ def test_health_info_and_openapi(served):
     with httpx.Client(base_url=running.url) as http:
         assert http.get("/healthz").json() == {"status": "ok"}
         info = http.get("/v1/info").json()
+        assert Client(running.url).info() == info  # the Python client's call gives the same
         assert {k: info[k] for k in ("model", "sampling_rate", "num_mels", "hop_size", "mel_convention",
                                      "lookahead_frames", "backend", "device", "precision")} == {
             "model": "tiny", "sampling_rate": 8000, "num_mels": 16, "hop_size": 16, "mel_convention": "official",

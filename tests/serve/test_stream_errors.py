@@ -46,6 +46,14 @@ def test_stream_limits_and_text(served, messages, status, words):
 
 
 
+def test_a_stream_in_a_format_it_cannot_send_is_refused_naming_the_ones_it_can(served):
+    running, vocoder = served  # wav is /v1/vocode's: a stream's chunks are raw samples, concatenated
+    with pytest.raises(ServeError) as caught:
+        Client(running.url).stream([GOOD], fmt="wav")
+    assert (caught.value.status, caught.value.message) == (400, "unknown format 'wav' (choose from pcm16, f32, f64)")
+    still_serving(running.url, vocoder)
+
+
 def test_a_stream_over_a_limit_of_one_frame_says_1_frame(served):
     _, vocoder = served
     with running_server(vocoder, ServeOptions(max_frames=1)) as running, pytest.raises(ServeError) as caught:

@@ -131,3 +131,54 @@ def test_a_draining_server_is_reported_at_once():
             503, f'{running.url} will not become ready: /healthz answered 503 {{"status":"draining"}}')
         assert (vocoded.status, vocoded.message) == (streamed.status, streamed.message) == (
             503, "the server is shutting down")
+
+
+@contextmanager
+def gateway_without_upstream() -> Iterator[tuple[str, list[str]]]:
+    """A proxy whose upstream is down: every request a 502 in plain text, its Retry-After an HTTP date (which the
+    client cannot wait on); the URL and the paths asked, in order."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    asked: list[str] = []
+
+    class Gateway(BaseHTTPRequestHandler):
+        def answer(self) -> None:
+            asked.append(self.path)
+            body = b"upstream down\n"
+            self.send_response(502)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Gateway) as gateway:
+        thread = threading.Thread(target=gateway.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{gateway.server_address[1]}", asked
+        finally:
+            gateway.shutdown()
+
+
+def test_a_gateway_in_front_of_no_server_is_waited_out_then_its_text_is_the_error():
+    """A 502 is waited out like a server still loading (at the usual pace: an HTTP-date Retry-After is not a number of
+    seconds) until the timeout names it; a request it refuses is a ServeError of its status and its text."""
+    with gateway_without_upstream() as (url, asked):
+        started = time.monotonic()
+        with pytest.raises(NotReadyError) as caught:
+            Client(url).wait_ready(0.3)
+        assert 0.3 <= time.monotonic() - started < 1.5 and len(asked) >= 3  # every 0.1 s (POLL_S)
+        assert (caught.value.status, caught.value.message) == (
+            502, f"{url} was not ready within 0.3 s: /healthz last answered 502 upstream down")
+        asked.clear()
+        with pytest.raises(ServeError) as refused:
+            Client(url).vocode(GOOD)
+        said = (type(refused.value), refused.value.status, refused.value.message)
+        assert said == (ServeError, 502, "upstream down\n")  # not JSON: the body as it came
+        assert asked == ["/v1/vocode?format=wav"]
