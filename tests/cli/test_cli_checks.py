@@ -14,6 +14,8 @@ import soundfile as sf
 from hifigan.errors import split_problems
 from hifigan.wav_header import truncated_frames, without_chunks
 from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
+from tests.support.files import save_config_json
+from tests.support.tiny import tiny_config
 
 
 def mel(path: Path, shape: tuple[int, ...]) -> Path:
@@ -103,6 +105,14 @@ def test_check_mel_refuses_a_num_mels_below_one_as_the_options_error(tmp_path, c
     np.save(tmp_path / "a.npy", np.zeros((BINS, 20), np.float32))
     code, out, err = run(capsys, "check-mel", "--config", tiny_config_json, "--num-mels", bins, tmp_path / "a.npy")
     assert (code, out, err) == (2, "", f"hifigan check-mel: error: --num-mels must be an integer >= 1, got {bins}\n")
+
+
+def test_check_mel_refuses_a_num_mels_other_than_the_bins_its_statistics_normalise(tmp_path, capsys):
+    config = save_config_json(tmp_path / "normalised.json",
+                              tiny_config(mel_convention="log10", mel_stats={"mean": [-3.0] * 16, "std": [1.5] * 16}))
+    np.save(tmp_path / "a.npy", np.zeros((8, 20), np.float32))
+    code, out, err = run(capsys, "check-mel", "--config", config, "--num-mels", 8, tmp_path / "a.npy")
+    assert (code, out, err) == (2, "", "hifigan check-mel: error: --num-mels 8: the model normalises 16 bins\n")
 
 
 # ---------------------------------------------------------------- truncated WAV files
@@ -269,6 +279,8 @@ def test_train_valid_count_0_says_validation_needs_a_file_and_how_to_turn_it_off
     ([], "give --out STUDY (a new or an existing study folder), or --report STUDY"),
     (["-o", "out", "--screen-reference-below", "7"], "--screen-reference-below must be between 1 and 5, got 7"),
     (["-o", "out", "--threads", "0"], "--threads must be >= 1, got 0"),
+    (["-o", "out"], "out: no study here yet: give --reference DIR and --system NAME=DIR to create one"),
+    (["-o", "out", "--reference", "ref"], "no systems to rate: give --system NAME=DIR at least once"),
 ])
 def test_listen_refuses_options_that_cannot_go_together_before_making_a_study(tmp_path, capsys, monkeypatch,
                                                                               options, problem):
