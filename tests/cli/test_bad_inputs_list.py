@@ -3,6 +3,7 @@ split_problems), whatever the paths hold: the separator, quotes, line breaks."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -31,3 +32,9 @@ def test_a_plain_list_is_as_each_error_says_it_and_an_ambiguous_path_is_quoted()
     odd = [HifiganError("x | y.wav", "is empty"), HifiganError("z", 'ends " |')]
     assert str(bad_inputs(odd, 2)) == ('2 of 2 inputs are bad (nothing was written): "x | y.wav: is empty" | '
                                        '"z: ends \\" |"')
+
+
+def test_a_quoted_problem_followed_by_anything_but_the_separator_is_no_list():
+    with pytest.raises(ValueError) as e:
+        split_problems('2 of 2 inputs are bad (nothing was written): "a.wav: is empty" b.wav: is empty')
+    assert str(e.value) == "not a list of problems: ' b.wav: is empty' follows 'a.wav: is empty'"

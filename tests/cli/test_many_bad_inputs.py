@@ -16,6 +16,9 @@ def test_the_first_problems_are_named_and_the_rest_counted_by_problem():
     assert items[:LISTED_AT_MOST] == [f"r{i:03d}.wav: sample rate is 16000 Hz" for i in range(LISTED_AT_MOST)]
     assert items[LISTED_AT_MOST:] == [f"and {36 - LISTED_AT_MOST} more: {30 - LISTED_AT_MOST} sample rate is "
                                       "16000 Hz; 5 has 2 channels; 1 is empty"]
+    more = [*problems, HifiganError("u.wav", "is too short"), HifiganError("v.wav", "has non-finite samples")]
+    assert str(bad_inputs(more, 40)).endswith(LIST_SEPARATOR + f"and {38 - LISTED_AT_MOST} more: 20 sample rate is "
+                                              "16000 Hz; 5 has 2 channels; 1 is empty; 2 with other problems")
     few = [HifiganError(f"r{i}.wav", "x") for i in range(LISTED_AT_MOST)]  # up to the limit: every one named
     assert str(bad_inputs(few, 20)).split(": ", 1)[1] == LIST_SEPARATOR.join(map(str, few))
 
