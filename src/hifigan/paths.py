@@ -31,11 +31,6 @@ def unreadable_files(paths: Iterable[str | os.PathLike], expected: str) -> list[
     return _failures(paths, lambda path: require_file(path, expected))
 
 
-def missing_folders(paths: Iterable[str | os.PathLike]) -> list[HifiganError]:
-    """require_folder's error for each of `paths` that is not a folder (all of them named, not the first)."""
-    return _failures(paths, require_folder)
-
-
 def _failures(paths: Iterable[str | os.PathLike], check: Callable[[str | os.PathLike], object]
               ) -> list[HifiganError]:
     problems = []
