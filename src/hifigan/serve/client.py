@@ -52,11 +52,12 @@ def decode_audio(body: bytes, fmt: str) -> np.ndarray:
 
 
 def _refusal(status: int, body: bytes) -> ServeError:
-    """A refusal's ServeError: the status and the {"error"} message of its body (else the body as text)."""
+    """A refusal's ServeError: the status and the {"error"} message of its body (else the body as text, less the
+    white space around it: a proxy's page ends in a newline)."""
     try:
         message = json.loads(body)["error"]
     except (ValueError, KeyError, TypeError):
-        message = body.decode("utf-8", "replace")
+        message = body.decode("utf-8", "replace").strip()
     return ServeError(status, message)
 
 
