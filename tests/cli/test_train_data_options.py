@@ -123,3 +123,40 @@ def test_a_listed_file_missing_where_one_differs_in_case_names_that_one(tmp_path
     assert [str(w.message) for w in warned] == [
         f"training set: skipped 1 unreadable or empty file: {wavs / 'C2.wav'} (no such file; a file differing in case: "
         f"C2.WAV) (every skipped file, with why: {out / 'skipped.tsv'})"]
+
+
+def _undecodable(path: Path) -> Path:
+    path.write_bytes(b"c0|a\n\xff\xfe|b\n")
+    return path
+
+
+# (arguments with {corpus}, {list} and {run} filled in, what the one line says); each is refused before any work
+REFUSALS = [
+    (["--corpus", "{corpus}", "-o", "{run}", "--valid-count", "-1"],
+     "--valid-count -1: hold out 1 to 2 of 3 files, or 0 with --validation-interval 0"),
+    (["-o", "{run}"], "no training data: give --corpus DIR or --train-list FILE"),
+    (["--corpus", "{corpus}", "--train-list", "{list}", "-o", "{run}"],
+     "give either a corpus folder or a training file list (not both)"),
+    (["--corpus", "{corpus}"], "--out is required (the run folder)"),
+    (["--train-list", "{empty}", "-o", "{run}"], "{empty}: file list holds no entries"),
+    (["--train-list", "{binary}", "-o", "{run}"],
+     "{binary}: cannot read file list ('utf-8' codec can't decode byte 0xff in position 5"),
+    (["--resume", "{run}"], "{run}: no such run folder to resume from"),
+    (["--resume", "{official}"],
+     "{official}: not a training checkpoint of this package (use --init-from for official files)"),
+]
+
+
+@pytest.mark.parametrize(("args", "said"), REFUSALS, ids=["negative-count", "no-data", "both", "no-out", "empty-list",
+                                                          "binary-list", "no-run", "official-resume"])
+def test_train_refuses_missing_or_bad_data_and_run_options_in_one_line(tmp_path, capsys, tiny_config_json,
+                                                                      official_tiny80, args, said):
+    """No data, both kinds, no --out, an empty or undecodable file list, a negative count, a run folder or a file
+    that cannot be resumed: one line naming it, exit 2, no run folder."""
+    corpus = corpus_of(tmp_path / "corpus", 3)
+    (tmp_path / "empty.txt").write_text("\n\n")
+    names = {"corpus": corpus, "list": tmp_path / "empty.txt", "run": tmp_path / "run", "empty": tmp_path / "empty.txt",
+             "binary": _undecodable(tmp_path / "binary.txt"), "official": official_tiny80[0]}
+    code, _, err = run(capsys, "train", *[a.format(**names) for a in args], "--config", tiny_config_json,
+                       "--max-steps", 1)
+    failed_cleanly(code, err, tmp_path / "run", said.format(**names))
