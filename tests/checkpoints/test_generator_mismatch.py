@@ -13,6 +13,7 @@ from hifigan.models.generators import build_generator
 from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config
 
+ONE_STAGE = {"upsample_rates": [16], "upsample_kernel_sizes": [32]}
 CASES = [
     ({}, {"num_mels": 20}, "num_mels is 20, the weights take 16 (conv_pre.parametrizations.weight.original1 "
                            "(32, 16, 7) vs (32, 20, 7))"),
@@ -27,6 +28,13 @@ CASES = [
      "resblock_dilation_sizes[0] has 3 dilations, the weights 2 (missing key resblocks.0.convs.2."),
     ({}, {"resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1, 2]]},
      "len(resblock_kernel_sizes) is 1, the weights have 2 ("),
+    # one stage: every block the config has fits, and the first key that does not is one it lacks (or one more)
+    ({**ONE_STAGE, "resblock_kernel_sizes": [3, 3], "resblock_dilation_sizes": [[1, 2], [1, 2]]},
+     {**ONE_STAGE, "resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1, 2]]},
+     "len(resblock_kernel_sizes) is 1, the weights have 2 (unexpected key resblocks.1."),
+    ({**ONE_STAGE, "resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1, 2]]},
+     {**ONE_STAGE, "resblock_kernel_sizes": [3, 3], "resblock_dilation_sizes": [[1, 2], [1, 2]]},
+     "len(resblock_kernel_sizes) is 2, the weights have 1 (missing key resblocks.1."),
 ]
 
 

@@ -90,6 +90,23 @@ def _bad_stored_config(d: Path) -> Path:
     return d / "bad.pt"
 
 
+def _ours_without(key: str) -> Callable[[Path], Path]:
+    """Our format (its version key), but without its `key` ("generator" or "config")."""
+    def make(d: Path) -> Path:
+        payload = generator_payload(Generator(tiny_config()).state_dict(), tiny_config())
+        write_checkpoint(d / "bad.pt", {k: v for k, v in payload.items() if k != key})
+        return d / "bad.pt"
+    return make
+
+
+def _discriminators(d: Path) -> Path:
+    """An official do_* file's contents under another name (so no g_* can be named beside it)."""
+    from tests.support.official_files import official_discriminator_file
+
+    torch.save(official_discriminator_file(Generator(tiny_config()).state_dict(), tiny_config(), 10, 1), d / "bad.pt")
+    return d / "bad.pt"
+
+
 BAD_CHECKPOINT: dict[str, tuple[Callable, str]] = {
     "missing": (lambda d: d / "bad.pt", "no such file"),
     "directory": (lambda d: (d / "bad.pt").mkdir() or d / "bad.pt", "is a directory"),
@@ -104,6 +121,10 @@ BAD_CHECKPOINT: dict[str, tuple[Callable, str]] = {
     "no generator": (_torch_save({"weights": torch.zeros(3)}), "not a HiFi-GAN generator checkpoint"),
     "misfit weights": (_misfit, "upsample_initial_channel is 32, the weights take 64 (conv_pre.bias (64,) vs (32,))"),
     "invalid stored config": (_bad_stored_config, "no_such_key"),
+    "ours without a generator": (_ours_without("generator"), "bad.pt: checkpoint holds no generator"),
+    "ours without a config": (_ours_without("config"), "bad.pt: checkpoint has no config"),
+    "official discriminators": (_discriminators, "bad.pt: an official do_* file (discriminators and optimizer "
+                                "states), not a generator: give the g_* file of the same step"),
 }
 
 
@@ -113,6 +134,18 @@ def test_vocode_rejects_bad_checkpoint(tmp_path, capsys, case, good_mel):
     out = tmp_path / "out"
     code, _, err = run(capsys, "vocode", "-c", make(tmp_path), "-o", out, good_mel)
     failed_cleanly(code, err, out, "bad.pt", problem)
+
+
+def test_vocode_with_a_config_refuses_official_discriminators_and_names_no_generator_beside_them(tmp_path, capsys,
+                                                                                                   good_mel):
+    """A do_* file's contents given with --config (the config an official g_* file needs) are still no generator;
+    named otherwise than do_<step>, no g_<step> is suggested beside them."""
+    config = save_config_json(tmp_path / "tiny.json", tiny_config())
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "vocode", "-c", _discriminators(tmp_path), "--config", config, "-o", out, good_mel)
+    line = failed_cleanly(code, err, out, "bad.pt: an official do_* file (discriminators and optimizer states), not "
+                          "a generator: give the g_* file of the same step")
+    assert line.endswith("give the g_* file of the same step"), line
 
 
 def test_vocode_names_a_missing_input_with_a_bad_checkpoint(tmp_path, capsys, good_mel):
