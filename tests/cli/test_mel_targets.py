@@ -1,10 +1,12 @@
-"""`hifigan mel` as the maker of an acoustic model's training targets: the inputs it must never overwrite."""
+"""`hifigan mel` as the maker of an acoustic model's training targets: the inputs it must never overwrite, and the
+model `-c` must name."""
 
 from __future__ import annotations
 
 import json
 
 import numpy as np
+import pytest
 
 from tests.support.cli_runs import BINS, SR, failed_cleanly, files_in, run, tone, wav
 
@@ -54,3 +56,34 @@ def test_mel_of_a_normalising_checkpoint_uses_the_stats_it_stores(tmp_path, caps
     assert run(capsys, "mel", clip, "-o", tmp_path / "raw.npy", "--config", tmp_path / "raw.json", "-q")[0] == 0
     raw = np.load(tmp_path / "raw.npy")
     np.testing.assert_allclose(normalised, (raw - mean[:, None]) / std[:, None], rtol=1e-5, atol=1e-5)
+
+
+def _not_a_generator(tmp_path, kind: str):
+    """(checkpoint, --config arguments, what is said) for a file that holds no generator."""
+    import torch
+
+    from hifigan.checkpoints.format import generator_payload, write_checkpoint
+    from hifigan.models import Generator
+    from tests.support.tiny import tiny_config
+
+    path = tmp_path / "bad.pt"
+    if kind == "ours without a generator":
+        write_checkpoint(path, {k: v for k, v in generator_payload(Generator(tiny_config()).state_dict(),
+                                                                   tiny_config()).items() if k != "generator"})
+        return path, [], "bad.pt: checkpoint holds no generator"
+    torch.save({"weights": torch.zeros(3)}, path)  # read as an official file, which needs --config
+    return path, ["--config", "v1"], ("bad.pt: not a HiFi-GAN generator checkpoint (neither ours nor an official "
+                                      "g_* file)")
+
+
+@pytest.mark.parametrize("kind", ["ours without a generator", "not ours, with --config"])
+@pytest.mark.parametrize("command", ["mel", "check-mel"])
+def test_mel_and_check_mel_refuse_a_checkpoint_that_holds_no_generator(tmp_path, capsys, good_mel, command, kind):
+    """-c names the model whose mel is meant: a file holding none (an official do_* file's kind, a checkpoint without
+    its generator) was taken for its config alone, and mel wrote targets for no model. Refused as vocode refuses it."""
+    ckpt, config, said = _not_a_generator(tmp_path, kind)
+    clip = wav(tmp_path / "a.wav", tone(SR // 2))
+    out = tmp_path / "out"
+    args = [clip, "-o", out / "m.npy"] if command == "mel" else [good_mel]
+    code, _, err = run(capsys, command, *args, "-c", ckpt, *config)
+    failed_cleanly(code, err, out, said)

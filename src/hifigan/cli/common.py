@@ -184,8 +184,8 @@ def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganCon
 
 
 def model_config(args: argparse.Namespace) -> HifiganConfig:
-    """The config of the model named by --pretrained, --checkpoint (with --config for an official g_* file) or
-    --config alone (default v1)."""
+    """The config of the model named by --pretrained, --checkpoint (with --config for an official g_* file; a file
+    that holds no generator is refused, as vocode refuses it) or --config alone (default v1)."""
     from hifigan.config import load_config
 
     if args.pretrained is not None:
@@ -196,7 +196,9 @@ def model_config(args: argparse.Namespace) -> HifiganConfig:
     if args.checkpoint is not None:
         from hifigan.checkpoints.contents import CheckpointContents
 
-        return CheckpointContents.read(args.checkpoint).config(args.config)
+        contents = CheckpointContents.read(args.checkpoint)
+        contents.generator_state()  # first what the file is (one holding a generator), then which config it needs
+        return contents.config(args.config)
     return load_config(args.config or "v1")
 
 
