@@ -86,10 +86,6 @@ class MelSpectrogram:
         least = np.float32(np.sqrt(self.magnitude_eps)) * self._basis_np.sum(axis=1).min()
         return float(forward(np.array([least], dtype=np.float32), self.convention, self.floor)[0])
 
-    @property
-    def normalised(self) -> bool:
-        return self._stats_np is not None
-
     def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         """(basis, window) or (basis, window, mean [num_mels, 1], std [num_mels, 1]) on `device` in `dtype`, cached;
         built afresh and not kept while torch.export traces (they are its fake tensors, and the graph builds them)."""
