@@ -114,3 +114,12 @@ def test_a_third_discriminator_leaves_out_the_do_file(tmp_path):
                                                              msd=msd.state_dict(), step=5))
     with pytest.warns(UserWarning, match="the checkpoint was trained with mpd, msd, mrd"):
         assert export_official(tmp_path / "ours.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000005"]
+
+
+def test_paths_given_as_strings(tmp_path):
+    """The checkpoint and the output folder as str, as the other public functions take them: the same files, named
+    as Paths (a str `out` once made the folder, then failed on `out / name` with a TypeError)."""
+    cfg = tiny_config("1", official_discriminators=True)
+    write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(cfg).state_dict(), cfg))
+    assert export_official(str(tmp_path / "g.pt"), str(tmp_path / "out")) == [tmp_path / "out" / "g_00000000"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["g_00000000"]

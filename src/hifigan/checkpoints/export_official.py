@@ -4,6 +4,7 @@ discriminators)."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -79,11 +80,13 @@ def _why_no_do_file(obj: dict, trained: list[str]) -> str | None:
     return None
 
 
-def export_official(checkpoint: Path, out: Path, check: Callable[[list[Path]], None] | None = None) -> list[Path]:
+def export_official(checkpoint: str | os.PathLike, out: str | os.PathLike,
+                    check: Callable[[list[Path]], None] | None = None) -> list[Path]:
     """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD in their official layout, and
     no other discriminator: the official format has no place for others, nor its optimizer for their moments).
     `check` sees the files to write once their names are known, before anything is created (the CLI refuses one
     that is the checkpoint itself)."""
+    out = Path(out)
     source = CheckpointContents.read(checkpoint)
     obj = source.contents
     if source.official or "generator" not in obj:
