@@ -83,6 +83,14 @@ def _misfit(d: Path) -> Path:
     return d / "bad.pt"
 
 
+def _misfit_rank(d: Path) -> Path:
+    """Our format, but conv_pre.bias holds its 32 values as (32, 1): a shape no config key explains."""
+    state = Generator(tiny_config()).state_dict()
+    state["conv_pre.bias"] = state["conv_pre.bias"][:, None]
+    write_checkpoint(d / "bad.pt", generator_payload(state, tiny_config()))
+    return d / "bad.pt"
+
+
 def _bad_stored_config(d: Path) -> Path:
     payload = generator_payload(Generator(tiny_config()).state_dict(), tiny_config())
     payload["config"]["no_such_key"] = 1
@@ -117,9 +125,15 @@ BAD_CHECKPOINT: dict[str, tuple[Callable, str]] = {
     "custom class (torch.save)": (_torch_save({"generator": {}, "extra": Custom()}), "needs pickled code"),
     "custom class (pickle 2)": (_pickle_dump({"generator": Custom()}, 2), "needs pickled code"),
     "custom class (pickle 5)": (_pickle_dump({"generator": Custom()}, 5), "needs pickled code"),
+    # a protocol 2 pickle that BUILDs a plain dict: torch's long refusal, cut to its first 100 characters
+    "weights-only refusal": (raw_file(b"\x80\x02}q\x00}b.", "bad.pt"), "bad.pt: not a checkpoint (cannot be "
+                             "unpickled as weights: Can only build Tensor, Parameter, OrderedDict or types allowlisted "
+                             "via `add_safe_globals`, but go...)"),
     "not a dict": (_torch_save([torch.zeros(3)]), "holds a list"),
     "no generator": (_torch_save({"weights": torch.zeros(3)}), "not a HiFi-GAN generator checkpoint"),
     "misfit weights": (_misfit, "upsample_initial_channel is 32, the weights take 64 (conv_pre.bias (64,) vs (32,))"),
+    "misfit rank": (_misfit_rank, "bad.pt: generator does not fit the config: conv_pre.bias has shape (32, 1), the "
+                    "model expects (32,)"),
     "invalid stored config": (_bad_stored_config, "no_such_key"),
     "ours without a generator": (_ours_without("generator"), "bad.pt: checkpoint holds no generator"),
     "ours without a config": (_ours_without("config"), "bad.pt: checkpoint has no config"),
