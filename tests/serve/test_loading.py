@@ -86,3 +86,14 @@ def test_a_checkpoint_that_fails_to_load_exits_2_in_one_line(capsys, tmp_path):
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and "Traceback" not in err, err
     assert len(lines) == 1 and lines[0].startswith(f"hifigan serve: error: {bad}: "), err
+
+
+def test_a_model_that_fails_after_the_server_listens_exits_2_in_one_line(capsys, tiny_checkpoint):
+    """The engine is built once the server listens: a backend the device cannot run (cuda-graph on the CPU) stops the
+    server, and serve exits 2 with that one error line after the listen line, no traceback."""
+    code, _, err = run(capsys, "serve", "-c", tiny_checkpoint, "--port", "0", "--threads", "1", "--device", "cpu",
+                       "--backend", "cuda-graph")
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert code == 2 and "Traceback" not in err, err
+    assert len(lines) == 2 and lines[0].startswith("hifigan serve: listening on http://127.0.0.1:"), err
+    assert lines[1] == "hifigan serve: error: backend cuda-graph runs on CUDA only (--device cuda)", err
