@@ -14,6 +14,7 @@ from hifigan.values import integer, integers, number
 SIZES = ("batch_size", "segment_size", "upsample_initial_channel", "num_freq")  # integers >= 1
 COUNTS = ("num_workers", "num_gpus", "disc_start_step")  # integers >= 0
 LAYER_SIZES = ("upsample_rates", "upsample_kernel_sizes", "resblock_kernel_sizes")  # non-empty lists of ints >= 1
+SEED_LIMIT = 2**63  # torch's generators take seeds below 2**64, numpy's none below 0; the sampler adds the epoch
 STFT_KEYS = ("n_fft", "num_mels", "sampling_rate", "hop_size", "win_size", "fmin", "fmax")
 
 
@@ -30,13 +31,15 @@ def check_types(values: Any, prefix: str = "") -> None:
 
 
 def check_ranges(config: Any) -> None:
-    """Raise ValueError naming the first value outside its range: sizes, counts, the optimiser's numbers, and the
-    input and loss mels' STFT (hifigan.stft_geometry)."""
+    """Raise ValueError naming the first value outside its range: sizes, counts, the seed, the optimiser's numbers,
+    and the input and loss mels' STFT (hifigan.stft_geometry)."""
     for key in SIZES:
         integer(key, getattr(config, key), 1)
     for key in COUNTS:
         integer(key, getattr(config, key), 0)
     integer("dist_config.world_size", config.dist_config.world_size, 1)
+    if integer("seed", config.seed, 0) >= SEED_LIMIT:
+        raise ValueError(f"seed must be an integer below 2**63, got {config.seed}")
     for key in LAYER_SIZES:
         integers(key, getattr(config, key), 1)
     for i, dilations in enumerate(config.resblock_dilation_sizes):

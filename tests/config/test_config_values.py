@@ -63,6 +63,8 @@ BAD_VALUES: list[tuple[str, Any, str]] = [
     ("disc_start_step", -1, "disc_start_step must be an integer >= 0, got -1"),
     ("num_freq", 0, "num_freq must be an integer >= 1, got 0"),
     ("adam_b2", 1.0, "adam_b2 must be a number in [0, 1), got 1.0"),
+    ("seed", -1, "seed must be an integer >= 0, got -1"),  # numpy's generators take none below 0
+    ("seed", 2**63, "seed must be an integer below 2**63, got 9223372036854775808"),  # torch's: the sampler adds epochs
     ("mel_magnitude_eps", -1e-9, "mel_magnitude_eps must be a number >= 0, got -1e-09"),
     ("dist_config", {"world_size": "2"}, "dist_config.world_size must be an integer, got '2'"),
     ("dist_config", {"world_size": 0}, "dist_config.world_size must be an integer >= 1, got 0"),

@@ -176,6 +176,9 @@ def test_demo_scores_every_metric_and_tables_them_with_direction():
     (["--batch-size", "7"], "fewer than the batch size 7"),
     (["--valid-count", "-1"], "--valid-count must be at least 1 (the clips the demo vocodes), got -1"),
     (["--valid-count", "0"], "--valid-count must be at least 1 (the clips the demo vocodes), got 0"),
+    (["--gan-fraction", "1.5"], "--gan-fraction must be in [0, 1], got 1.5"),
+    (["--gan-fraction", "nan"], "--gan-fraction must be in [0, 1], got nan"),
+    (["--segment-size", "100"], "demo options: segment_size (100) must be a multiple of hop_size (16)"),
     (["--device", "cuda"], "--device cuda: CUDA is not available on this machine"),
 ])
 def test_bad_demo_options_are_one_line_before_anything_is_written(tmp_path, capsys, flags, words):
