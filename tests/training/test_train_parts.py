@@ -193,3 +193,17 @@ def test_a_discriminator_cannot_take_the_name_of_a_checkpoint_key(key):
     with pytest.raises(ValueError, match=f"^{key!r} is a checkpoint key of its own"):
         register_discriminator(key, lambda config: torch.nn.Identity())
     assert key not in DISCRIMINATORS
+
+
+def test_a_second_part_under_a_taken_name_is_refused_and_the_first_kept():
+    """Registering a name again with the same factory is harmless; with another one it is refused (the built-in
+    mpd and the mel loss term stay what they were)."""
+    from hifigan.training.registry import DISCRIMINATORS, GENERATOR_TERMS, register_generator_term
+
+    mpd, mel = DISCRIMINATORS["mpd"], GENERATOR_TERMS["mel"]
+    assert register_discriminator("mpd", mpd) is mpd and register_generator_term("mel", mel) is mel
+    with pytest.raises(ValueError, match=r"^a discriminator named 'mpd' is registered already$"):
+        register_discriminator("mpd", lambda config: torch.nn.Identity())
+    with pytest.raises(ValueError, match=r"^a generator loss term named 'mel' is registered already$"):
+        register_generator_term("mel", lambda inputs, weight: None)
+    assert DISCRIMINATORS["mpd"] is mpd and GENERATOR_TERMS["mel"] is mel
