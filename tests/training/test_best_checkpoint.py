@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
 from hifigan.checkpoints.run_files import save_step_checkpoint
 from hifigan.cli import main
-from hifigan.training.best_checkpoint import BestCheckpoint
+from hifigan.training.best_checkpoint import METRIC, BestCheckpoint
 from tests.support.cli_runs import files_in
 from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config
@@ -39,7 +39,7 @@ def test_only_a_strictly_lower_finite_value_is_a_new_best():
     best = BestCheckpoint()
     assert not best.offer(math.nan, 1) and best.payload() is None
     assert best.offer(0.5, 2) and not best.offer(0.5, 3) and not best.offer(math.nan, 4) and best.offer(0.25, 5)
-    assert best.payload() == {"value": 0.25, "step": 5}
+    assert best.payload() == {"value": 0.25, "step": 5, "metric": METRIC}
     assert BestCheckpoint.restored({"best": best.payload()}) == best
     assert BestCheckpoint.restored({"step": 7}) == BestCheckpoint()  # a checkpoint made before it was stored
 
@@ -72,7 +72,7 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     assert resumed[4] > values[2]
     assert files_in(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000004.pt", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
-    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2, "metric": METRIC}
     assert capsys.readouterr().err.strip().endswith(f"best: {ckpts / 'ckpt_00000002.pt'} "
                                                     f"(val/mel_l1 {values[2]:.4f}, best.pt)")
 
@@ -83,7 +83,7 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     assert files_in(ckpts) == ["best.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "ckpt_00000004.pt.superseded",
                              "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
-    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2, "metric": METRIC}
 
 
 def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_with_it(tmp_path, tiny_corpus,
@@ -100,7 +100,7 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")
     assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000003.pt")
-    assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": values[3], "step": 3}
+    assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": values[3], "step": 3, "metric": METRIC}
     assert read_checkpoint(ckpts / "ckpt_00000001.pt")["best"] is None
 
     # Back to step 2, past the later best at step 3: the first save points best.pt at step 2, the resumed history's.
@@ -109,7 +109,7 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
     assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt",
                              "ckpt_00000003.pt.superseded", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")
-    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2}
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2, "metric": METRIC}
     capsys.readouterr()
 
     assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "1",
@@ -119,7 +119,7 @@ def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_wi
                              "ckpt_00000003.pt.superseded", "ckpt_00000003.pt.superseded.1", "latest.pt"]
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000001.pt")
     assert (ckpts / "latest.pt").samefile(ckpts / "ckpt_00000001.pt")
-    assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": value, "step": 1}
+    assert read_checkpoint(ckpts / "best.pt")["best"] == {"value": value, "step": 1, "metric": METRIC}
     out, err = capsys.readouterr()  # the checkpoint written is said once: by the success line
     assert err.splitlines()[-1] == (f"stopped (max_steps) at step 1, epoch 0; best: {ckpts / 'ckpt_00000001.pt'} "
                                     f"(val/mel_l1 {value:.4f}, best.pt)")
@@ -155,7 +155,7 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
                           "2", "--max-steps", "4")
     values = _validations(run)
     assert files_in(ckpts) == ["best.pt", "ckpt_00000003.pt", "ckpt_00000004.pt", "latest.pt"]
-    assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": values[2], "step": 2}
+    assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": values[2], "step": 2, "metric": METRIC}
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000004.pt")
     capsys.readouterr()
 
@@ -177,7 +177,7 @@ def test_a_resume_into_another_run_folder_says_its_best_is_not_there(tmp_path, t
     run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1",
                           "--max-steps", "3")
     value = _validations(run)[3]
-    assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": value, "step": 3}
+    assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": value, "step": 3, "metric": METRIC}
     capsys.readouterr()
 
     fork = tmp_path / "fork"
@@ -207,3 +207,26 @@ def test_a_step_saved_again_never_replaces_another_historys_file_of_that_step(tm
     assert (ckpts / "ckpt_00000003.pt.superseded.1").read_bytes() == later
     assert read_checkpoint(ckpts / "best.pt")["best"]["step"] == 3
     assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000003.pt")
+
+
+def test_a_best_stored_before_val_mel_l1_measured_the_whole_recording_starts_afresh(tmp_path, tiny_corpus, capsys):
+    """A checkpoint written before b3f2277 stores its best without the metric: that value measured the recording cut
+    to the generated length, which today's val/mel_l1 does not compare with. The resume says so and its own
+    validation becomes the best, even above the stored value; --keep no longer holds the old best's file."""
+    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "1", "--checkpoint-interval", "1",
+                          "--max-steps", "1")
+    old = read_checkpoint(ckpts / "ckpt_00000001.pt")
+    old["best"] = {"value": 1e-3, "step": 1}  # the earlier layout, with a value no validation here goes under
+    write_checkpoint(ckpts / "ckpt_00000001.pt", old)
+    capsys.readouterr()
+    assert main(["train", "--resume", str(ckpts / "ckpt_00000001.pt"), "--no-progress", "--max-steps", "2",
+                 "--keep", "1"]) == 0
+    err = capsys.readouterr().err
+    assert (f"best: {ckpts / 'ckpt_00000001.pt'} (val/mel_l1 0.0010), the best of the checkpoint resumed, was "
+            "measured by an earlier version against the recording cut to the generated length, which today's "
+            "val/mel_l1 (the whole recording) does not compare with (the file stays until --keep removes it): "
+            "best.pt starts afresh with this run's next validation\n") in err
+    value = _validations(run)[2]
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": value, "step": 2, "metric": METRIC}
+    assert files_in(ckpts) == ["best.pt", "ckpt_00000002.pt", "latest.pt"]
+    assert (ckpts / "best.pt").samefile(ckpts / "ckpt_00000002.pt")

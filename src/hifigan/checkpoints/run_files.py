@@ -18,7 +18,7 @@ from hifigan.paths import same_file
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
 # Keys of a training checkpoint that are not discriminators (each discriminator's weights are stored under its name).
-BEST_KEY = "best"  # the run's best so far: {"value": mel L1, "step": step}, None before any validation
+BEST_KEY = "best"  # the best so far: {"value": mel L1, "step": step, "metric": what it measures} or None
 REFERENCES_KEY = "references"  # the step the run logged the held-out clips' reference audio at; None: not yet
 RESERVED = (FORMAT_KEY, "config", "generator", *OPTIMIZER_KEYS, *POSITION_KEYS, "batch_size", "world_size", "rng",
             "data", "run", BEST_KEY, REFERENCES_KEY)

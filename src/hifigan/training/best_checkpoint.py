@@ -2,8 +2,8 @@
 (strictly lower) makes that step's checkpoint the best: the trainer saves one at that step (when the intervals
 differ, the checkpoint interval has not written one), best.pt points at it and --keep never removes it. Every
 checkpoint stores the value and step under BEST_KEY, so --resume continues the comparison (a checkpoint made
-before it was stored starts afresh, as does one whose best file is not in the run's folder: `on_disk`). Rank 0
-validates, so rank 0 alone keeps it."""
+before it was stored starts afresh, as does one whose best file is not in the run's folder, or whose value measured
+another val/mel_l1 than today's: `on_disk`). Rank 0 validates, so rank 0 alone keeps it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ from typing import Any
 from hifigan.checkpoints.run_files import BEST_KEY, step_checkpoint
 from hifigan.paths import same_file
 
+# What a stored best's value measures, stored with it so that a resume compares like with like: val/mel_l1 against
+# the loss mel of the whole recording, as the official validation. A best stored without it (2026-12-06, before
+# b3f2277) measured the recording cut to the generated length, a slightly different number.
+METRIC = "mel_l1/whole-recording"
+
 
 @dataclass
 class BestCheckpoint:
@@ -22,17 +27,18 @@ class BestCheckpoint:
 
     value: float = math.inf
     step: int | None = None
+    metric: str | None = METRIC  # what `value` measures; None: a best stored before it was named
 
     def offer(self, value: float, step: int) -> bool:
         """Take `value` at `step` when it is strictly lower than the best so far (NaN never is); whether it was."""
         if not value < self.value:
             return False
-        self.value, self.step = float(value), int(step)
+        self.value, self.step, self.metric = float(value), int(step), METRIC
         return True
 
     def payload(self) -> dict[str, Any] | None:
         """What a checkpoint stores of it."""
-        return None if self.step is None else {"value": self.value, "step": self.step}
+        return None if self.step is None else {"value": self.value, "step": self.step, "metric": self.metric}
 
     @classmethod
     def restored(cls, obj: dict[str, Any]) -> BestCheckpoint:
@@ -40,18 +46,25 @@ class BestCheckpoint:
         stored = obj.get(BEST_KEY)
         if not isinstance(stored, dict) or not {"value", "step"} <= stored.keys():
             return cls()
-        return cls(float(stored["value"]), int(stored["step"]))
+        return cls(float(stored["value"]), int(stored["step"]), stored.get("metric"))
 
 
 def on_disk(best: BestCheckpoint, folder: Path, source: Path) -> tuple[BestCheckpoint, str | None]:
-    """`best` where its checkpoint is in `folder`; else a fresh one and the line that says so, since best.pt cannot
-    name it: a resume back past a later best, for which --keep removed it, or from another folder than `folder`
-    (`source`, the checkpoint resumed; best.pt is never another history's)."""
+    """`best` where its checkpoint is in `folder` and its value is today's val/mel_l1; else a fresh one and the line
+    that says so: best.pt cannot name a resume back past a later best, for which --keep removed it, or from another
+    folder than `folder` (`source`, the checkpoint resumed; best.pt is never another history's), and a value of the
+    earlier val/mel_l1 cannot be compared with today's."""
     own = same_file(Path(source).parent, folder)
-    if best.step is None or (own and step_checkpoint(folder, best.step).exists()):
+    if best.step is None or (own and step_checkpoint(folder, best.step).exists() and best.metric == METRIC):
         return best, None
-    where = ("is gone (--keep removes a best once a later one replaces it)" if own else
-             f"is not in this run's folder ({folder})")
+    if not own:
+        where = f"is not in this run's folder ({folder})"
+    elif not step_checkpoint(folder, best.step).exists():
+        where = "is gone (--keep removes a best once a later one replaces it)"
+    else:
+        where = ("was measured by an earlier version against the recording cut to the generated length, which "
+                 "today's val/mel_l1 (the whole recording) does not compare with (the file stays until --keep "
+                 "removes it)")
     return BestCheckpoint(), (f"best: {step_checkpoint(folder if own else Path(source).parent, best.step)} (val/mel_l1 "
                               f"{best.value:.4f}), the best of the checkpoint resumed, {where}: best.pt starts "
                               "afresh with this run's next validation")
