@@ -1,9 +1,10 @@
 """Damaged or mistaken checkpoint files are one CheckpointError naming the file and what is wrong: bytes that fail a
 zip record's CRC-32 (torch.load alone would load them as NaN weights), a zip that is no PyTorch file, a stored
-config that is not a dict."""
+config that is not a dict, a legacy (non-zip) file cut short inside a pickled name."""
 
 from __future__ import annotations
 
+import collections
 import zipfile
 
 import numpy as np
@@ -114,3 +115,20 @@ def test_a_damaged_zip_structure_is_a_corrupt_checkpoint_naming_what_broke(tiny_
         read_checkpoint(tiny_file)
     said = f"truncated or corrupt checkpoint ({problem.format(record)})"
     assert (e.value.path, e.value.problem) == (str(tiny_file), said)
+
+
+@pytest.mark.parametrize(("opcode", "kept"), [
+    (b"ccollections\nOrderedDict\n", 1),  # just after the GLOBAL opcode
+    (b"ccollections\nOrderedDict\n", 6),  # within the module line ("coll.", as torch reads it)
+    (b"ccollections\nOrderedDict\n", 13),  # just after the module line
+    (b"ccollections\nOrderedDict\n", 20),  # within the class name
+    (b"ctorch._utils\n_rebuild_tensor_v2\n", 27),  # within the tensor rebuilder's name
+])
+def test_a_legacy_file_cut_inside_a_pickled_name_is_truncated_not_code(tmp_path, opcode, kept):
+    path = tmp_path / "old.pt"
+    torch.save({"generator": collections.OrderedDict(w=torch.ones(3))}, path, _use_new_zipfile_serialization=False)
+    data = path.read_bytes()
+    path.write_bytes(data[:data.index(opcode) + kept])
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(path)
+    assert e.value.problem == "truncated checkpoint (it ends inside a pickled name: the file was cut short)"

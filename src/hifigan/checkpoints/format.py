@@ -4,6 +4,7 @@ and the config it carries. What a file is (ours or official) and what it holds: 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import pickle
 import pickletools
@@ -101,6 +102,8 @@ def _unpickling_problem(path: Path, e: pickle.UnpicklingError) -> str:
     """Why the weights-only unpickler refused `path`: it needs code (named), or it is no checkpoint at all."""
     needed = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
     binary = _starts_like_torch(path)
+    if needed and binary and _ends_inside_global(path, needed.group(1)):
+        return "truncated checkpoint (it ends inside a pickled name: the file was cut short)"
     code = needed.group(1) if needed and binary else _pickled_code(path)  # (text starting "c" parses as GLOBAL)
     if code:
         return f"refused: it needs pickled code ({code}) to load; only weights are loaded"
@@ -108,6 +111,22 @@ def _unpickling_problem(path: Path, e: pickle.UnpicklingError) -> str:
         return NOT_TORCH
     detail = re.search(r"WeightsUnpickler error:\s*(\S.*)", str(e))
     return f"not a checkpoint (cannot be unpickled as weights: {_reason(ValueError(detail.group(1)) if detail else e)})"
+
+
+def _ends_inside_global(path: Path, named: str) -> bool:
+    """Whether `path` ends inside the GLOBAL opcode (c<module>\\n<name>\\n) whose name torch's unpickler refused as
+    `named`: it reads each line with readline and drops its last byte, so a line cut by the end of the file comes
+    back short of a character (a cut legacy file otherwise reads as needing code such as "colle.")."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - len(named.encode()) - 3))
+        tail = f.read()
+    for start in (i for i, byte in enumerate(tail) if byte == ord("c")):
+        lines = io.BytesIO(tail[start + 1:])
+        module, name = lines.readline(), lines.readline()
+        if not name.endswith(b"\n") and (module[:-1] + b"." + name[:-1]).decode(errors="replace") == named:
+            return True
+    return False
 
 
 def _pickled_code(path: Path) -> str | None:
