@@ -154,19 +154,32 @@ def test_init_from_one_of_our_checkpoints_takes_its_moments_at_the_configs_rate(
         assert started[name]["param_groups"][0]["lr"] == 2e-4, name
 
 
-def test_moments_in_another_parameter_order_are_refused(tmp_path, tiny_corpus, capsys):
+def _reversed_moments(optim: dict) -> None:
+    states = optim["state"]
+    optim["state"] = dict(enumerate(reversed([states[i] for i in sorted(states)])))
+
+
+def _second_group(optim: dict) -> None:
+    optim["param_groups"].append({**optim["param_groups"][0], "params": []})
+
+
+@pytest.mark.parametrize(("change", "said"), [
+    (_reversed_moments, "optim_d: state of parameter 0 has shape"),
+    (_second_group, "optim_d does not fit: loaded state dict has a different number of parameter groups"),
+])
+def test_moments_that_do_not_fit_the_parameters_are_refused(tmp_path, tiny_corpus, capsys, change, said):
     """A do_* file whose discriminator moments follow MPD then MSD (the official order is MSD then MPD) cannot be
-    matched to the parameters by position: one line naming the first that does not fit."""
+    matched to the parameters by position, nor one with a parameter group the optimizer lacks: one line naming the
+    file and the first thing that does not fit."""
     (tmp_path / "official").mkdir()
     cfg, g_path, config_json = official_tiny_files(tmp_path / "official")
     do = official_discriminator_file(torch.load(g_path, weights_only=True)["generator"], cfg, 10, 1)
-    states = do["optim_d"]["state"]
-    do["optim_d"]["state"] = dict(enumerate(reversed([states[i] for i in sorted(states)])))
+    change(do["optim_d"])
     torch.save(do, g_path.parent / "do_00000010")
     code = main(["train", "--init-from", str(g_path), "--config", str(config_json), "--corpus", str(tiny_corpus),
                  *QUIET, "--max-steps", "0", "--out", str(tmp_path / "run")])
     err = capsys.readouterr().err
-    assert code == 2 and "optim_d: state of parameter 0 has shape" in err and str(g_path.parent / "do_00000010") in err
+    assert code == 2 and said in err and str(g_path.parent / "do_00000010") in err and len(err.splitlines()) == 1
     assert not (tmp_path / "run").exists()
 
 
