@@ -241,6 +241,9 @@ BAD = [
     (dict(loss_args={"adv": {"scale": 2}}), r"^loss_args\['adv'\]: unknown argument 'scale' \(known: none\)$"),
     (dict(loss_weights={"stft": 0.0}, loss_args={"stft": {"fft": 1}}), r"loss_args\['stft'\]: unknown argument"),
     (dict(loss_weights={"mel": 0.0, "fm": 0.0, "adv": 0.0}), r"^loss_weights gives no term a weight > 0$"),
+    (dict(loss_weights={"mel": 0.0}, disc_start_step=5), r"^loss_weights weighs only adv, fm, which need the "
+                                                         r"discriminators' outputs: the generator-only warm-up "
+                                                         r"\(disc_start_step 5\) would have no loss; give mel"),
 ]
 
 
@@ -259,3 +262,5 @@ def test_a_zero_weight_term_is_not_built():
     """Its arguments are checked by name, but a segment too short for it matters only when it is weighed."""
     objective = build_generator_objective(tiny_config(loss_weights={"stft": 0.0}))
     assert list(objective.terms) == ["mel", "adv", "fm"]
+    adversarial_only = build_generator_objective(tiny_config(loss_weights={"mel": 0.0}, disc_start_step=0))
+    assert list(adversarial_only.terms) == ["adv", "fm"]  # without a warm-up, they apply from the first step

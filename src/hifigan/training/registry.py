@@ -145,6 +145,7 @@ GENERATOR_TERMS: dict[str, GeneratorTerm | type] = {
     "fm": feature_matching_term,
     "stft": STFTTerm,  # optional (Parallel WaveGAN); weight 0 in the paper's recipe
 }
+ADVERSARIAL_TERMS = ("adv", "fm")  # the built-in terms that apply only with the discriminators' outputs
 
 
 def register_generator_term(name: str, term: GeneratorTerm | type) -> GeneratorTerm | type:
@@ -198,4 +199,8 @@ def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
              for name in factories if (weight := config.loss_weights.get(name, 0.0)) > 0}
     if not terms:
         raise ConfigError(None, "loss_weights gives no term a weight > 0")
+    if config.disc_start_step > 0 and set(terms) <= set(ADVERSARIAL_TERMS):
+        raise ConfigError(None, f"loss_weights weighs only {', '.join(terms)}, which need the discriminators' "
+                                f"outputs: the generator-only warm-up (disc_start_step {config.disc_start_step}) "
+                                f"would have no loss; give mel a weight > 0, or set disc_start_step to 0")
     return GeneratorObjective(terms)
