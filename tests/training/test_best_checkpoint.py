@@ -171,6 +171,30 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
 
 
+def test_a_best_whose_step_file_was_removed_by_hand_is_given_back_by_best_pt(tmp_path, tiny_corpus, capsys):
+    """The best's ckpt_<step>.pt removed by hand leaves best.pt (and latest.pt, where the best is the last step) its
+    last copies. A resume names it ckpt_<step>.pt again and keeps comparing with it, so its next save keeps it (it
+    took best.pt away, and with it the best's weights)."""
+    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1",
+                          "--max-steps", "3")
+    values = _validations(run)
+    best = read_checkpoint(ckpts / "best.pt")
+    b = best["step"]
+    assert best["best"]["step"] == b and (ckpts / "best.pt").samefile(ckpts / f"ckpt_{b:08d}.pt")
+    (ckpts / f"ckpt_{b:08d}.pt").unlink()
+    capsys.readouterr()
+
+    assert main(["train", "--resume", str(ckpts / "latest.pt"), "--no-progress", "--max-steps", "4",
+                 "--validation-interval", "0"]) == 0
+    err = capsys.readouterr().err
+    assert (f"best: {ckpts / f'ckpt_{b:08d}.pt'} (val/mel_l1 {values[b]:.4f}) was gone; best.pt still held it and "
+            "gives it back under its name, so the comparison continues\n") in err
+    assert (ckpts / "best.pt").samefile(ckpts / f"ckpt_{b:08d}.pt")
+    assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[b], "step": b, "metric": METRIC}
+    kept = read_checkpoint(ckpts / "best.pt")
+    assert kept["step"] == b and all(torch.equal(kept["generator"][k], v) for k, v in best["generator"].items())
+
+
 def test_a_resume_into_another_run_folder_says_its_best_is_not_there(tmp_path, tiny_corpus, capsys):
     """--resume of run A's ckpt 3 (its own best, validated at the end) with --out B: best.pt, which names a file of
     its own folder, starts afresh there, and the line names A's file, not a B/checkpoints file that never existed."""

@@ -3,7 +3,8 @@
 differ, the checkpoint interval has not written one), best.pt points at it and --keep never removes it. Every
 checkpoint stores the value and step under BEST_KEY, so --resume continues the comparison (a checkpoint made
 before it was stored starts afresh, as does one whose best file is not in the run's folder, or whose value measured
-another val/mel_l1 than today's: `on_disk`). Rank 0 validates, so rank 0 alone keeps it."""
+another val/mel_l1 than today's: `on_disk`; a best whose ckpt_<step>.pt was removed by hand while best.pt still
+holds it gets its name back). Rank 0 validates, so rank 0 alone keeps it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hifigan.checkpoints.run_files import BEST_KEY, step_checkpoint
+from hifigan.atomic import link_or_copy
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.checkpoints.run_files import BEST, BEST_KEY, step_checkpoint
+from hifigan.errors import HifiganError
 from hifigan.paths import same_file
 
 # What a stored best's value measures, stored with it so that a resume compares like with like: val/mel_l1 against
@@ -57,6 +61,9 @@ def on_disk(best: BestCheckpoint, folder: Path, source: Path) -> tuple[BestCheck
     own = same_file(Path(source).parent, folder)
     if best.step is None or (own and step_checkpoint(folder, best.step).exists() and best.metric == METRIC):
         return best, None
+    if own and best.metric == METRIC and restored_from_best_pt(folder, best):
+        return best, (f"best: {step_checkpoint(folder, best.step)} (val/mel_l1 {best.value:.4f}) was gone; best.pt "
+                      "still held it and gives it back under its name, so the comparison continues")
     if not own:
         where = f"is not in this run's folder ({folder})"
     elif not step_checkpoint(folder, best.step).exists():
@@ -69,3 +76,19 @@ def on_disk(best: BestCheckpoint, folder: Path, source: Path) -> tuple[BestCheck
                               f"{best.value:.4f}), the best of the checkpoint resumed, {where}: best.pt starts "
                               "afresh with this run's next validation")
 
+
+def restored_from_best_pt(folder: Path, best: BestCheckpoint) -> bool:
+    """Where the best's ckpt_<step>.pt was removed by hand but best.pt still holds that step's checkpoint (its
+    step and stored best are `best`'s): name it ckpt_<step>.pt again, so that the next save keeps it rather than
+    taking best.pt, its last copy, away. Whether it did."""
+    held = folder / BEST
+    try:
+        obj = read_checkpoint(held) if held.is_file() else None
+    except HifiganError:
+        return False
+    stored = obj.get(BEST_KEY) if isinstance(obj, dict) else None
+    if not isinstance(stored, dict) or obj.get("step") != best.step or stored.get("step") != best.step \
+            or stored.get("value") != best.value:
+        return False
+    link_or_copy(held, step_checkpoint(folder, best.step))
+    return True
