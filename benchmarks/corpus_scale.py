@@ -17,13 +17,13 @@ import math
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import child_process
 import numpy as np
 import soundfile as sf
 
@@ -125,13 +125,7 @@ def validation_vs_vocode(trainer) -> dict:
 
 
 def run_child(*args: str) -> dict:
-    repo = Path(__file__).resolve().parents[1]
-    path = [str(repo / "src"), str(repo), os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"child {args[0]} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_process.run_child(__file__, *args)
 
 
 def measure(size: int, seconds: float) -> dict:

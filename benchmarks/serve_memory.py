@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+import child_process
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CHOICES = ("off", "auto")  # serve's CPU default before 2026-12-06, and since
@@ -71,13 +71,7 @@ def child(model: str, choice: str, requests: int, max_frames: int, every: int, r
 
 
 def run_child(*args: str) -> dict:
-    repo = Path(__file__).resolve().parents[1]
-    path = [str(repo / "src"), str(repo), os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True, text=True, env=env)
-    if done.returncode != 0:
-        raise SystemExit(f"child {args} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child_process.run_child(__file__, *args)
 
 
 def table(rows: list[dict]) -> str:
