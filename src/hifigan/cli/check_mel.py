@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import add_command, model_config, option_errors
+from hifigan.cli.common import add_command, add_model_source, model_config, option_errors
 from hifigan.errors import HifiganError
 from hifigan.plural import agree, count
 
@@ -28,12 +28,7 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
         "  hifigan check-mel --checkpoint runs/pwg/checkpoints/latest.pt mels/*.npy",
     )
     p.add_argument("mels", nargs="+", type=Path, metavar="MEL", help=".npy mel files")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--checkpoint", "-c", type=Path, help="judge against this checkpoint's model (our "
-                        "checkpoint: config inside; an official g_* file: with --config)")
-    source.add_argument("--pretrained", metavar="NAME", help="judge against a registered pretrained model")
-    p.add_argument("--config", default=None, help="judge against this config's model: a preset (v1, pwg-24k, ...), "
-                   "an official config json or our JSON or YAML (default v1: the official convention)")
+    add_model_source(p, "judge against", "default v1: the official convention")
     p.add_argument("--num-mels", type=int, default=None, help="mel bins (default: the model's)")
 
 

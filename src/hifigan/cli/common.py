@@ -172,6 +172,17 @@ def add_generator_source(p: argparse.ArgumentParser) -> None:
                    help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json")
 
 
+def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "default v1") -> None:
+    """--checkpoint FILE, --pretrained NAME or --config alone (default v1): the model whose mel a command computes
+    or judges against (model_config); `role` begins each help ("the mel of", "judge against")."""
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--checkpoint", "-c", type=Path, help=f"{role} this checkpoint's model (our checkpoint: "
+                        "config and mel_stats inside; an official g_* file: with --config)")
+    source.add_argument("--pretrained", metavar="NAME", help=f"{role} a registered pretrained model")
+    p.add_argument("--config", default=None, help=f"{role} this config's model: a preset (v1, pwg-24k, ...: hifigan "
+                   f"configs), an official config json or our JSON or YAML ({default})")
+
+
 def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganConfig]:
     """Generator and config from --checkpoint (with --config) or --pretrained."""
     if args.pretrained is not None:

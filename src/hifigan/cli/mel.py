@@ -8,6 +8,7 @@ from pathlib import Path
 from hifigan.cli.common import (
     add_audio_options,
     add_command,
+    add_model_source,
     add_out,
     check_output_file,
     config_file,
@@ -33,12 +34,7 @@ def add_mel(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", type=Path, help="audio file (WAV, FLAC, ... ; mono)")
     add_out(p, "output .npy file (its folder is created)", old_positional=True, metavar="MEL.npy")
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--checkpoint", "-c", type=Path, help="the mel this checkpoint's model takes (our "
-                        "checkpoint: config and mel_stats inside; an official g_* file: with --config)")
-    source.add_argument("--pretrained", metavar="NAME", help="the mel a registered pretrained model takes")
-    p.add_argument("--config", default=None, help="a preset (v1, pwg-24k, ...: hifigan configs), an official "
-                   "config json or our JSON or YAML (default v1)")
+    add_model_source(p, "the mel of")
     add_audio_options(p)
 
 
