@@ -31,41 +31,30 @@ def test_a_folder_corpus_lists_each_real_file_once_whichever_links_reach_it(tmp_
     assert sorted([*held.train, *held.valid]) == [tmp_path / "all" / f"c{i:02d}.wav" for i in range(20)]
 
 
-def test_a_file_list_naming_one_real_file_twice_is_refused(tmp_path):
-    """b.wav is a link to a.wav: listing both would let one be held out while the other trains."""
-    (tmp_path / "a.wav").write_bytes(b"x")
-    (tmp_path / "c.wav").write_bytes(b"y")
-    (tmp_path / "b.wav").symlink_to(tmp_path / "a.wav")
+@pytest.mark.parametrize("link", ["symlink", "hard link"])
+def test_a_second_name_of_one_real_file_is_that_file(tmp_path, link):
+    """b.wav is a symlink or a hard link (no link to resolve) to a.wav: a folder lists it once, a file list naming
+    both is refused (one could be held out while the other trains), and a validation list naming one name takes
+    the other out of training."""
+    for name in ("a", "c", "d"):
+        (tmp_path / f"{name}.wav").write_bytes(name.encode())
+    if link == "hard link":
+        os.link(tmp_path / "a.wav", tmp_path / "b.wav")
+    else:
+        (tmp_path / "b.wav").symlink_to(tmp_path / "a.wav")
+    with pytest.warns(UserWarning, match=r"1 audio file is another path to a file listed already \(symlinks or hard "
+                                         rf"links\), dropped so each real file is listed once \(e\.g\. {tmp_path}/b\."
+                                         rf"wav is {tmp_path}/a\.wav\)$"):
+        held = Corpus(folder=tmp_path, valid_count=1).split(1234)
+    assert sorted([*held.train, *held.valid]) == [tmp_path / f"{n}.wav" for n in ("a", "c", "d")]
     (tmp_path / "train.txt").write_text("a|x\nc|z\nb|y\n")
     with pytest.raises(HifiganError, match=r"train\.txt: line 3: 'b\.wav' is the file of line 1 \('a\.wav'\) under "
                                            r"another name \(list each clip once\)$"):
         Corpus(train_list=tmp_path / "train.txt").split(1234)
-    # an explicit validation list takes a real file out of training under any of its names
     (tmp_path / "train.txt").write_text("a|x\nc|z\n")
     (tmp_path / "valid.txt").write_text("b|y\n")
     held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
     assert (held.train, held.valid) == ([tmp_path / "c.wav"], [tmp_path / "b.wav"])
-
-
-def test_a_hard_link_is_the_same_real_file_as_its_other_name(tmp_path):
-    """h.wav is a hard link to a.wav (no symlink to resolve): a folder lists it once, a file list naming both is
-    refused, and a validation list naming one name takes the other out of training."""
-    for name in ("a", "c", "d"):
-        (tmp_path / f"{name}.wav").write_bytes(name.encode())
-    os.link(tmp_path / "a.wav", tmp_path / "h.wav")
-    with pytest.warns(UserWarning, match=r"1 audio file is another path to a file listed already \(symlinks or hard "
-                                         rf"links\), dropped so each real file is listed once \(e\.g\. {tmp_path}/h\."
-                                         rf"wav is {tmp_path}/a\.wav\)$"):
-        held = Corpus(folder=tmp_path, valid_count=1).split(1234)
-    assert sorted([*held.train, *held.valid]) == [tmp_path / f"{n}.wav" for n in ("a", "c", "d")]
-    (tmp_path / "train.txt").write_text("a|x\nc|z\nh|y\n")
-    with pytest.raises(HifiganError, match=r"train\.txt: line 3: 'h\.wav' is the file of line 1 \('a\.wav'\) under "
-                                           r"another name \(list each clip once\)$"):
-        Corpus(train_list=tmp_path / "train.txt").split(1234)
-    (tmp_path / "train.txt").write_text("a|x\nc|z\n")
-    (tmp_path / "valid.txt").write_text("h|y\n")
-    held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
-    assert (held.train, held.valid) == ([tmp_path / "c.wav"], [tmp_path / "h.wav"])
 
 
 def test_a_file_in_both_lists_is_held_out_and_the_split_says_so(tmp_path):
