@@ -220,10 +220,12 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float, floa
     def in_band(name: str) -> bool:
         return SPEECH_SPREAD[0] <= scales[name] * spread_of(name) <= SPEECH_SPREAD[1]
 
+    def shown(name: str) -> str:  # an official reading with values below its floor is an ln-floor one
+        return "ln-floor" if name == "official" and low < OFFICIAL_FLOOR - 1e-4 else name
+
     ranked = sorted(feasible, key=typical)
     best = ranked[0]
-    readable = [("ln-floor" if name == "official" and low < OFFICIAL_FLOOR - 1e-4 else name)
-                for name in ranked if in_band(name)]
+    readable = [shown(name) for name in ranked if in_band(name)]
     split = _band_split(ev, readable, scales | {"ln-floor": scales["official"]})
     if split:
         return MelVerdict("unknown", 0.3, evidence=ev, detail=split)
@@ -235,7 +237,8 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float, floa
             return MelVerdict(own, conf, evidence=ev, detail=f"within {where}")
     margin = typical(ranked[1]) - typical(best) if len(ranked) > 1 else 1.0
     if margin < 0.04:
-        return MelVerdict("unknown", 0.3, evidence=ev, detail=f"{best} or {ranked[1]} (spread {spread:.3g})")
+        either = f"{shown(best)} or {shown(ranked[1])}"
+        return MelVerdict("unknown", 0.3, evidence=ev, detail=f"{either} (spread {spread:.3g})")
     name, detail = best, feasible[best]
     if best == "official" and not detail:  # no floor: official unless values lie below its floor
         below = low < OFFICIAL_FLOOR - 1e-4
