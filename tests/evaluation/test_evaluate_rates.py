@@ -61,6 +61,17 @@ def test_pesq_is_undefined_below_8k():
     assert pesq_band(6000) is None and math.isnan(pesq_mos(x, y, 6000)) and metric_title("pesq", 6000) == "PESQ"
 
 
+def test_pesq_is_undefined_where_it_finds_no_utterance():
+    """A 20 Hz tone holds no speech: the pesq package raises NoUtterancesError; the value is NaN (a '-' in the
+    table, null in the JSON), at 16 kHz and from 22.05 kHz brought to it."""
+    from pesq import NoUtterancesError
+
+    tone = {rate: (0.5 * np.sin(2 * np.pi * 20 * np.arange(rate) / rate)).astype(np.float32) for rate in (16000, 22050)}
+    with pytest.raises(NoUtterancesError):
+        pesq(16000, tone[16000], tone[16000], "wb")
+    assert all(math.isnan(pesq_mos(x, x, rate)) for rate, x in tone.items())
+
+
 def test_stoi_is_measured_at_the_signals_rate():
     """pystoi resamples to its 10 kHz itself: the same pair at 48 kHz and at 16 kHz scores the same (a wrong
     rate given to it, e.g. 22050 for 48 kHz audio, moves the value by ~0.27)."""
