@@ -67,3 +67,28 @@ def test_a_name_of_100_characters_is_taken_and_one_of_101_is_not(tmp_path, stim)
     assert client.post("/start", data={"name": "x" * 100}).status_code == 303
     assert client.post("/start", data={"name": "  " + "y" * 100 + "  "}).status_code == 303  # spaces are not counted
     assert client.post("/start", data={"name": "x" * 101}).status_code == 400
+
+
+def test_the_start_page_the_api_root_an_unknown_trial_and_the_json_results(tmp_path, stim):
+    """The start page asks for a name; the API root of a rater links their next trial and, like every /api/<key>/
+    route, is a JSON 404 for a key no rater has; a play of a trial not in the rater's order is a JSON 404; the JSON
+    results need the admin key."""
+    from hifigan.evaluation.listening.app import create_app
+
+    store = study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1"}, seed=0)
+    client = create_app(store).test_client()
+    start = client.get("/")
+    assert start.status_code == 200 and '<input type="text" name="name"' in start.get_data(as_text=True)
+    assert "You will hear 4 short recordings" in start.get_data(as_text=True)
+    key = client.post("/start", data={"name": "Ada"}).headers["Location"].rsplit("/", 1)[1]
+    assert client.get(f"/api/{key}/").get_json() == {"next": f"/api/{key}/next"}
+    missing = client.get("/api/not-a-key/")
+    assert (missing.status_code, missing.get_json()) == (
+        404, {"error": "no rater with this link; start again from the start page"})
+    played = client.post(f"/api/{key}/played", json={"trial": "not-a-trial"})
+    assert (played.status_code, played.get_json()) == (404, {"error": "no such trial for this rater"})
+    assert client.get(f"/api/{key}/next").get_json()["played"] is False  # nothing recorded
+    for query in ("", "?key=wrong"):
+        assert client.get(f"/results.json{query}").status_code == 403
+    results = client.get(f"/results.json?key={store.meta('admin_key')}").get_json()
+    assert [(s["system"], s["ratings"]) for s in results["systems"]] == [("reference", 0), ("v1", 0)]

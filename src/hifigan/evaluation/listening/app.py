@@ -70,7 +70,7 @@ def create_app(store: Store, screen_reference_below: float | None = None) -> Fla
 
     @app.get("/api/<key>/")
     def api_root(key: str):
-        return jsonify({"next": url_for("api_next", key=key)})
+        return jsonify({"next": url_for("api_next", key=rater_or_404(key).key)})
 
     @app.get("/api/<key>/next")
     def api_next(key: str):
