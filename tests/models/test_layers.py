@@ -16,8 +16,10 @@ from hifigan.config_files import preset_names
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS, CPU_ONLY, CUDA_ONLY, device_backends
 from hifigan.inference.export import export_generator
+from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from hifigan.models.generator import ResBlock1
 from hifigan.models.layers import ReceptiveField
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import odd_rate_config, tiny_config
@@ -209,6 +211,35 @@ def test_a_grouped_convolution_is_not_taken_for_a_plain_one(capsys):
     with pytest.warns(RuntimeWarning, match=r"conv1d\(groups=2\) \(conv_pre\); running eager$"):
         vocoder = Vocoder(g, cfg)
     assert vocoder.backend == "eager" and capsys.readouterr().err == ""
+
+
+class _HalfBlock(ResBlock1):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.5 * super().forward(x)
+
+
+@pytest.mark.parametrize(("change", "kind", "where"), [
+    ("block", "_HalfBlock.forward", "resblocks.0"), ("conv_pre", "Sequential", "conv_pre"),
+])
+def test_a_block_of_its_own_or_a_module_in_a_convs_place_is_named(change, kind, where):
+    """A residual block overriding forward, or a module that is no convolution where one was: the engines refuse
+    it in one line, built through Vocoder or directly (FusedGenerator), and eager runs it as it is."""
+    cfg = tiny_config("1")
+    torch.manual_seed(0)
+    g = Generator(cfg)
+    if change == "block":
+        g.resblocks[0] = _HalfBlock(cfg.upsample_initial_channel // 2, cfg.resblock_kernel_sizes[0],
+                                    tuple(cfg.resblock_dilation_sizes[0]))
+    else:
+        g.conv_pre = nn.Sequential(g.conv_pre)
+    message = f"backend fused does not implement {kind} ({where}); backend eager runs any generator"
+    for build in (lambda: Vocoder(g, cfg, backend="fused"), lambda: FusedGenerator(g)):
+        with pytest.raises(HifiganError) as info:
+            build()
+        assert str(info.value) == message
+    mel = torch.randn(cfg.num_mels, 9) - 2
+    with torch.inference_mode():
+        assert torch.equal(Vocoder(g, cfg, backend="eager")(mel), g(mel[None])[0, 0])
 
 
 @pytest.mark.parametrize(("options", "kind"), [
