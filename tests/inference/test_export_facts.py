@@ -80,13 +80,28 @@ def test_a_statistics_file_is_stored_as_its_values(tmp_path):
     assert json.loads(facts["mel_stats"]) == json.loads(facts["config"])["mel_stats"] == STATS
 
 
-def test_read_facts_names_a_file_that_is_no_export(tmp_path):
+@pytest.mark.parametrize(("name", "problem"), [
+    ("x.onnx", "not an ONNX or TorchScript file"),
+    ("ckpt.pt", "not a TorchScript file ("),  # torch.save's zip: torch's reason follows, on the same line
+    ("x.zip", "not a TorchScript file ("),  # a zip of anything else
+])
+def test_read_facts_names_a_file_that_is_no_export(tmp_path, name, problem):
+    """One line naming the file; a zip archive that is no TorchScript (a training checkpoint) too."""
+    import zipfile
+
     from hifigan.errors import HifiganError
 
-    path = tmp_path / "x.onnx"
-    path.write_bytes(b"\x00not a model\xff" * 8)
-    with pytest.raises(HifiganError, match=r"x\.onnx: not an ONNX or TorchScript file"):
+    path = tmp_path / name
+    if name == "ckpt.pt":
+        torch.save({"step": 1, "generator": {"w": torch.zeros(2)}}, path)
+    elif name == "x.zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("notes.txt", "not a model")
+    else:
+        path.write_bytes(b"\x00not a model\xff" * 8)
+    with pytest.raises(HifiganError) as info:
         read_facts(path)
+    assert str(info.value).startswith(f"{path}: {problem}") and "\n" not in str(info.value), str(info.value)
 
 
 @pytest.mark.parametrize("name", ["g.onnx", "g.pt"])
