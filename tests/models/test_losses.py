@@ -5,7 +5,9 @@ import torch
 
 from hifigan.training.losses import (
     GeneratorInputs,
+    GeneratorObjective,
     GeneratorSide,
+    LossBreakdown,
     discriminator_loss,
     discriminator_objective,
     feature_loss,
@@ -82,6 +84,15 @@ def test_generator_objective_sums_the_papers_terms():
 def test_generator_warm_up_objective_is_mel_only():
     out = generator_objective(inputs(t(0.0), t(2.0)), {"mel": 45.0, "fm": 2.0, "adv": 1.0})
     assert out.total.item() == 90.0 and set(out.terms) == {"g/mel_l1", "g/total"}
+
+
+def test_a_term_without_named_parts_logs_only_the_total():
+    """A loss term of one's own may return LossBreakdown(total) with nothing to log: its terms are {}, and the
+    objective holding it logs g/total alone."""
+    assert LossBreakdown(t(3.0)).terms == {}
+    objective = GeneratorObjective({"own": (lambda inputs, weight: LossBreakdown(weight * inputs.mel_hat.sum()), 2.0)})
+    out = objective(inputs(t(0.0), t(1.5, 0.5)))
+    assert out.total.item() == 4.0 and out.terms == {"g/total": 4.0}
 
 
 def test_discriminator_objective_names_every_discriminator():
