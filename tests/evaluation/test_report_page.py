@@ -227,3 +227,23 @@ def test_a_page_over_the_size_browsers_handle_is_written_with_a_warning(systems,
         code, _, err = run(capsys, "evaluate", "--reference", str(systems / "ref"), "--system",
                            str(systems / "good"), "--out", f"{out}/", "--html", "--metrics", "snr")
     assert code == 0 and err == "" and (out / "evaluation.html").stat().st_size > 1000
+
+
+def test_write_page_refuses_no_systems_and_systems_of_other_clips(tmp_path):
+    """From Python: a page needs a system, and every system must hold the first one's clips in its order (the CLI
+    pairs every system with the recordings first); nothing is written."""
+    from hifigan.config import load_config
+    from hifigan.errors import HifiganError
+    from hifigan.evaluation.report.page import write_page
+    from hifigan.evaluation.results import FileResult, Report
+
+    def report(*stems: str) -> Report:
+        return Report([FileResult(s, f"ref/{s}.wav", f"gen/{s}.wav", 1.0, 0, {}) for s in stems], {})
+
+    page, config = tmp_path / "page.html", load_config("v1")
+    for systems, message in [({}, "nothing to report (no systems)"),
+                             ({"a": report("x", "y"), "b": report("y", "x")}, "system 'b' has other clips than 'a'")]:
+        with pytest.raises(HifiganError) as info:
+            write_page(page, systems, config)
+        assert str(info.value) == message
+    assert list(tmp_path.iterdir()) == []
