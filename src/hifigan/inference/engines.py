@@ -99,7 +99,7 @@ def resolve_backend(
     if lack is None:
         return chosen
     if backend != "auto":
-        raise HifiganError(None, f"{unsupported_message(chosen, *lack)}; backend eager runs any generator")
+        layers.check(supported, chosen)  # raises, naming the layer (lack is one): GeneratorLayers' own refusal
     warnings.warn(f"backend auto: {unsupported_message(chosen, *lack)}; running eager", RuntimeWarning,
                   stacklevel=3)  # the CLI: one line
     return "eager"
