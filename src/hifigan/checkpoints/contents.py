@@ -130,6 +130,12 @@ class CheckpointContents:
     def generator_state(self, generator: str | None = None) -> StateDict:
         """The generator's weights, in our keys. `generator`: the name a config gives, which must be the one the file
         holds (an official g_* file holds the HiFi-GAN generator only); None: whichever it holds."""
+        self.require_generator(generator)
+        return official_to_ours(self.contents["generator"]) if self.official else self.contents["generator"]
+
+    def require_generator(self, generator: str | None = None) -> None:
+        """A one-line CheckpointError unless the file holds a generator (named `generator`, when given): a training
+        checkpoint without one, an official do_* file or another file are refused by what they are."""
         if not self.official:
             if "generator" not in self.contents:
                 raise CheckpointError(self.source, "checkpoint holds no generator")
@@ -144,7 +150,6 @@ class CheckpointContents:
             if self.official:
                 held = "an official g_* file holds the HiFi-GAN generator only"
             raise CheckpointError(self.source, f"{held}; the config names generator {generator!r}")
-        return official_to_ours(self.contents["generator"]) if self.official else self.contents["generator"]
 
     def discriminator_names(self, wanted: list[str]) -> list[str]:
         """Those of the `wanted` discriminators this file can hold: any for ours, MPD and MSD for an official one."""

@@ -208,7 +208,7 @@ def model_config(args: argparse.Namespace) -> HifiganConfig:
         from hifigan.checkpoints.contents import CheckpointContents
 
         contents = CheckpointContents.read(args.checkpoint)
-        contents.generator_state()  # first what the file is (one holding a generator), then which config it needs
+        contents.require_generator()  # first what the file is (one holding a generator), then which config it needs
         return contents.config(args.config)
     return load_config(args.config or "v1")
 
