@@ -1,6 +1,7 @@
 """Each mel convention built from real audio is recognised, and converts back to the official mel exactly."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -235,3 +236,20 @@ def test_espnet_stats_are_its_global_mvn(tmp_path):
              sum_square=np.array([8.0, 20.0]))
     stats = load_stats(tmp_path / "feats_stats.npz", 2)
     assert (stats.mean.tolist(), stats.std.tolist(), stats.base) == ([1.0, 2.0], [1.0, 1.0], "log10")
+
+
+def test_the_manual_table_describes_every_convention_and_no_other():
+    """docs/sample-rates.md's --mel-convention table is the one description of the conventions: it names each of
+    CONVENTIONS once (transposed as `transposed+NAME`) and nothing else."""
+    from hifigan.melconv.conventions import CONVENTIONS
+    from tests.support.files import REPO
+
+    lines = (REPO / "docs" / "sample-rates.md").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| `--mel-convention` | values |"))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append(line.split("|")[1])
+    named = [name.replace("+NAME", "") for cell in rows for name in re.findall(r"`([^`]+)`", cell)]
+    assert sorted(named) == sorted(CONVENTIONS)

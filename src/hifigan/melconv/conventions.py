@@ -24,7 +24,7 @@ DEFAULT_FLOOR = 1e-10  # a log convention's floor unless mel_floor or the conven
 
 @dataclass(frozen=True)
 class Convention:
-    """One convention: its name (the --mel-convention value), what it is, and its map from M.
+    """One convention: its name (the --mel-convention value) and its map from M.
 
     The value is gain * log(max(M^power, floor)) for a log convention (`log` "ln" or "log10"), M^power for a linear
     one; `front_end` marks the ones a model's front-end computes (`mel_convention`), `floor` the floor its
@@ -32,7 +32,6 @@ class Convention:
     """
 
     name: str
-    formula: str
     log: str | None = None
     power: int = 1
     gain: float = 1.0
@@ -40,7 +39,6 @@ class Convention:
     front_end: bool = False
     convertible: bool = True
     needs_stats: bool = False
-    note: str = ""
     floor: float = DEFAULT_FLOOR
 
     @property
@@ -52,28 +50,25 @@ class Convention:
 
 
 CONVENTIONS: dict[str, Convention] = {c.name: c for c in (
-    Convention("official", "ln(max(M, 1e-5))", "ln", front_end=True, floor=OFFICIAL_MAGNITUDE_FLOOR),
-    Convention("ln-floor", "ln(max(M, f)), another floor f (1e-7, 1e-10, ...)", "ln", front_end=True,
-               note="exact when f <= 1e-5; a floor above 1e-5 has lost the values below it"),
-    Convention("log10", "log10(max(M, f))", "log10", front_end=True),
-    Convention("ln-power", "ln(max(M^2, f))", "ln", power=2, front_end=True),
-    Convention("log10-power", "log10(max(M^2, f))", "log10", power=2, front_end=True),
-    Convention("db", "20*log10(max(M, f)) = 10*log10(M^2), reference 1", "log10", gain=20.0, front_end=True,
-               note="a top_db clip above -100 dB has lost the values below it",
+    # What each value is, how check-mel recognises it and how it converts: the table in docs/sample-rates.md.
+    Convention("official", "ln", front_end=True, floor=OFFICIAL_MAGNITUDE_FLOOR),
+    Convention("ln-floor", "ln", front_end=True),  # another floor: exact below 1e-5, lossy above
+    Convention("log10", "log10", front_end=True),
+    Convention("ln-power", "ln", power=2, front_end=True),
+    Convention("log10-power", "log10", power=2, front_end=True),
+    Convention("db", "log10", gain=20.0, front_end=True,
                floor=1e-5),  # -100 dB: librosa's amplitude_to_db (amin 1e-5), and power_to_db's 1e-10 on M^2
-    Convention("db-ref", "20*log10(M / ref), e.g. librosa ref=np.max", "log10", gain=20.0,
-               note="exact with the reference amplitude (--mel-db-ref); ref=np.max is lost unless you kept it"),
-    Convention("linear-magnitude", "M (no log)", linear=True, front_end=True),
-    Convention("linear-power", "M^2 (no log)", power=2, linear=True, front_end=True),
-    Convention("meanstd", "(x - mean) / std per bin, x a log convention", needs_stats=True),
-    Convention("minmax01", "(x - min) / (max - min), x a log convention", needs_stats=True),
-    Convention("minmax4", "8 * (x - min) / (max - min) - 4, x a log convention", needs_stats=True),
-    Convention("transposed", "[frames, num_mels] instead of [num_mels, frames]"),
-    Convention("mel-of-power", "filterbank applied to |X|^2 (librosa power=2.0), not (filterbank |X|)^2",
-               convertible=False),
-    Convention("other-fmax", "another fmax (e.g. sr/2 instead of 8000)", convertible=False),
-    Convention("htk-mel", "HTK mel scale or unnormalised filters", convertible=False),
-    Convention("other-hop", "another hop, window, n_fft or sampling rate", convertible=False),
+    Convention("db-ref", "log10", gain=20.0),  # 20 log10(M / ref): needs the reference amplitude (--mel-db-ref)
+    Convention("linear-magnitude", linear=True, front_end=True),
+    Convention("linear-power", power=2, linear=True, front_end=True),
+    Convention("meanstd", needs_stats=True),
+    Convention("minmax01", needs_stats=True),
+    Convention("minmax4", needs_stats=True),  # 8 * (x - min) / (max - min) - 4
+    Convention("transposed"),  # [frames, num_mels]
+    Convention("mel-of-power", convertible=False),  # the filterbank on |X|^2 (librosa power=2.0)
+    Convention("other-fmax", convertible=False),
+    Convention("htk-mel", convertible=False),
+    Convention("other-hop", convertible=False),
 )}
 FRONT_END = tuple(name for name, c in CONVENTIONS.items() if c.front_end)  # the values of mel_convention
 
