@@ -35,3 +35,18 @@ def test_a_config_that_does_not_describe_the_generator_is_refused_when_built(tin
     with pytest.raises(HifiganError, match=r"^the config does not describe this generator: it takes "
                                            rf"{tiny_cfg.num_mels} mel bins at hop {tiny_cfg.hop_size}, the config has"):
         Vocoder(Generator(tiny_cfg), tiny_config(**changes))
+
+
+@pytest.mark.parametrize("backend", ["tiled", "tiled-split"])
+def test_the_tiled_engines_compute_float32_under_a_callers_autocast(tiny_cfg, backend):
+    """A TTS pipeline's `torch.autocast("cpu", dtype=torch.bfloat16)` around a call of the CPU's default backend
+    ended in torch's 'Input type (CPUBFloat16Type) and weight type (torch.FloatTensor) should be the same': the
+    tiled engines (fp32 only, as their split workers' threads already ran) now compute float32 under it, exactly."""
+    torch.manual_seed(0)
+    vocoder = Vocoder(Generator(tiny_cfg), tiny_cfg, backend=backend)
+    mel = np.random.default_rng(0).normal(-5, 1, (tiny_cfg.num_mels, 12)).astype(np.float32)
+    expected = vocoder(mel)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(vocoder(mel), expected)
+        assert torch.equal(vocoder.batch([mel, mel[:, :5]])[0], expected)
+        assert torch.equal(torch.cat(list(vocoder.stream([mel[:, :6], mel[:, 6:]]))), expected)

@@ -153,7 +153,12 @@ class TiledGenerator(nn.Module):
         return out
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        """[B, num_mels, frames] -> [B, 1, frames * hop] (same as Generator.forward)."""
+        """[B, num_mels, frames] -> [B, 1, frames * hop] (same as Generator.forward), in the weights' dtype also
+        under a caller's autocast (whose casts the oneDNN post-ops cannot take)."""
+        with torch.autocast(mel.device.type, enabled=False):
+            return self._forward(mel)
+
+    def _forward(self, mel: torch.Tensor) -> torch.Tensor:
         x = mel.unsqueeze(2).contiguous(memory_format=torch.channels_last)
         if self.layers.conv_pre.act is not None:
             x = _activate_into(x, None, self.layers.conv_pre.act)
