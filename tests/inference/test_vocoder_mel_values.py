@@ -94,7 +94,7 @@ def test_a_mel_of_the_wrong_shape_is_a_mel_error_and_a_value_error(vocoder):
     mel = _mel(vocoder.config.num_mels)
     bins = vocoder.config.num_mels
     cases = [(lambda: vocoder(mel.T), rf"^expected a mel of shape \[{bins}, T\] or \[B, {bins}, T\] with T >= 1, "
-                                      rf"got \({T}, {bins}\)$"),
+                                      rf"got \({T}, {bins}\) \(a \[T, {bins}\] mel\? "),
              (lambda: vocoder.batch([mel, mel[:3]]), rf"^mel 1: expected a mel of shape \[{bins}, T\] with T >= 1, "
                                                      rf"got \(3, {T}\)$"),
              (lambda: list(vocoder.stream([mel[:, :5], mel[:3]])),
@@ -103,6 +103,32 @@ def test_a_mel_of_the_wrong_shape_is_a_mel_error_and_a_value_error(vocoder):
         with pytest.raises(MelError, match=message) as caught:
             run()
         assert isinstance(caught.value, ValueError)
+
+
+def test_a_transposed_mel_is_refused_with_the_layout_to_declare(tiny_checkpoint):
+    """A [T, 16] mel (a TTS model's frames-first output) was only 'expected a mel of shape [16, T] or [B, 16, T]
+    ..., got (12, 16)' from Python, where `hifigan vocode` says what to do: every entry point now adds the
+    advice where the shape fits the other layout, naming the call that reads it (which then vocodes it)."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
+    mel = _mel(vocoder.config.num_mels)
+    advice = (r" \(a \[T, 16\] mel\? swap its last two axes, or declare its layout: "
+              r"set_mel_convention\('transposed'\)\)$")
+    calls = [(lambda: vocoder(mel.T), r"^expected .* got \(12, 16\)"),
+             (lambda: vocoder(mel.T[None]), r"^expected .* got \(1, 12, 16\)"),
+             (lambda: vocoder.batch([mel, mel.T]), r"^mel 1: expected .* got \(12, 16\)"),
+             (lambda: vocoder.chunked(mel.T, 4), r"^expected .* got \(12, 16\)"),
+             (lambda: list(vocoder.stream([mel[:, :5], mel.T[5:]])), r"^mel chunk 1: expected .* got \(7, 16\)")]
+    for run, message in calls:
+        with pytest.raises(MelError, match=message + advice):
+            run()
+    with pytest.raises(MelError, match=r"got \(3, 12\)$"):  # fits neither layout: no advice
+        vocoder(mel[:3])
+    expected = vocoder(mel)
+    vocoder.set_mel_convention("transposed")
+    assert torch.equal(vocoder(mel.T), expected)
+    with pytest.raises(MelError, match=r"got \(16, 12\) \(a \[16, T\] mel\? .*: set_mel_convention\('official'\)\)$"):
+        vocoder(mel)
+    assert torch.equal(vocoder.set_mel_convention("official")(mel), expected)
 
 
 def test_a_tensor_is_cast_to_the_dtype_asked_and_an_overflow_refused():

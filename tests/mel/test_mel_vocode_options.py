@@ -194,9 +194,11 @@ def test_set_mel_convention_checks_the_shape_before_per_bin_statistics_broadcast
     vocoder = Vocoder.from_checkpoint(tiny_checkpoint).set_mel_convention("meanstd", stats=stats)
     mel = np.zeros((BINS, 20), np.float32)
     assert vocoder(mel).shape == (20 * vocoder.hop_size,)
-    for wrong in (mel[0], mel[:1], mel.T):
+    transposed = (rf" \(a \[T, {BINS}\] mel\? swap its last two axes, or declare its layout: "
+                  r"set_mel_convention\('transposed\+meanstd', \.\.\.\)\)")
+    for wrong, advice in ((mel[0], ""), (mel[:1], ""), (mel.T, transposed)):
         with pytest.raises(MelError, match=rf"^expected a mel of shape \[{BINS}, T\] or \[B, {BINS}, T\] with T >= 1, "
-                                           rf"got {re.escape(str(wrong.shape))}$"):
+                                           rf"got {re.escape(str(wrong.shape))}{advice}$"):
             vocoder(wrong)
     with pytest.raises(MelError, match=rf"^mel 1: expected a mel of shape \[{BINS}, T\] with T >= 1, got \(1, 20\)$"):
         vocoder.batch([mel, mel[:1]])
@@ -207,7 +209,8 @@ def test_set_mel_convention_checks_the_shape_before_per_bin_statistics_broadcast
     assert torch.equal(vocoder(mel.T), vocoder.set_mel_convention("meanstd", stats=stats)(mel))
     vocoder.set_mel_convention("transposed+meanstd", stats=stats)
     with pytest.raises(MelError, match=rf"^expected a mel of shape \[T, {BINS}\] or \[B, T, {BINS}\] with T >= 1, "
-                                       rf"got \({BINS}, 20\)$"):
+                                       rf"got \({BINS}, 20\) \(a \[{BINS}, T\] mel\? .*: "
+                                       r"set_mel_convention\('meanstd', \.\.\.\)\)$"):
         vocoder(mel)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,22 +32,34 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
 
 
 def check_mel_shape(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins: int, transposed: bool,
-                    source: str | None, min_frames: int = 1, batch_of_one: bool = False) -> None:
+                    source: str | None, min_frames: int = 1, batch_of_one: bool = False,
+                    flipped: Callable[[], str] | None = None) -> None:
     """`mel`'s shape as the caller gives it: [bins, T] ([T, bins] when `transposed`), with a batch axis in front
-    (of size 1 if `batch_of_one`) where `dims` allows 3, T >= min_frames; else a MelError naming `source`."""
-    axes = (-1, -2) if transposed else (-2, -1)  # of the mel bins and the frames
-    if (mel.ndim in dims and mel.shape[axes[0]] == bins and mel.shape[axes[1]] >= min_frames
-            and (mel.ndim == 2 or not batch_of_one or mel.shape[0] == 1)):
+    (of size 1 if `batch_of_one`) where `dims` allows 3, T >= min_frames; else a MelError naming `source`, with
+    `flipped()` (the set_mel_convention call that reads the other layout) as advice where the shape fits that one."""
+    if _fits(mel, dims, bins, transposed, min_frames, batch_of_one):
         return
     shapes = mel_shapes(bins, dims, transposed, "1" if batch_of_one else "B")
     least = f" with T >= {min_frames}" if min_frames else ""
-    raise MelError(source, f"expected a mel of shape {shapes}{least}, got {tuple(mel.shape)}")
+    advice = ""
+    if flipped is not None and _fits(mel, dims, bins, not transposed, min_frames, batch_of_one):
+        other = mel_shapes(bins, (2,), not transposed)
+        advice = f" (a {other} mel? swap its last two axes, or declare its layout: {flipped()})"
+    raise MelError(source, f"expected a mel of shape {shapes}{least}, got {tuple(mel.shape)}{advice}")
 
 
-def stream_chunk(chunk: torch.Tensor, bins: int, transposed: bool, source: str | None) -> torch.Tensor:
+def _fits(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins: int, transposed: bool, min_frames: int,
+          batch_of_one: bool) -> bool:
+    axes = (-1, -2) if transposed else (-2, -1)  # of the mel bins and the frames
+    return (mel.ndim in dims and mel.shape[axes[0]] == bins and mel.shape[axes[1]] >= min_frames
+            and (mel.ndim == 2 or not batch_of_one or mel.shape[0] == 1))
+
+
+def stream_chunk(chunk: torch.Tensor, bins: int, transposed: bool, source: str | None,
+                 flipped: Callable[[], str] | None = None) -> torch.Tensor:
     """A stream chunk, [bins, n] or [1, bins, n] (n >= 0; [n, bins] when `transposed`), as [bins, n]; another shape
-    is a whole mel's MelError naming `source`."""
-    check_mel_shape(chunk, (2, 3), bins, transposed, source, min_frames=0, batch_of_one=True)
+    is a whole mel's MelError naming `source` (with `flipped` as check_mel_shape gives it)."""
+    check_mel_shape(chunk, (2, 3), bins, transposed, source, min_frames=0, batch_of_one=True, flipped=flipped)
     return unbatched(chunk)
 
 
@@ -58,6 +71,7 @@ class MelIntake:
         self.config, self.io_dtype = config, io_dtype
         self.transposed = False  # inputs come [frames, num_mels]
         self.convert: functools.partial | None = None  # to the model's convention; None: inputs are in it
+        self.declared: tuple[str | None, bool] = (None, False)  # the convention set, and whether it had arguments
 
     def set_convention(self, spec: str | None, stats: str | os.PathLike | MelStats | None = None,
                        db_ref: float | None = None) -> None:
@@ -80,8 +94,24 @@ class MelIntake:
             raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
         dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
         self.transposed = transposed
+        self.declared = (spec, stats is not None or db_ref is not None)
         self.convert = None if model.is_own(spec) else functools.partial(  # picklable, unlike a lambda
             model.convert_checked, spec=spec, stats=stats, db_ref=db_ref, dtype=dtype)
+
+    def flipped(self) -> str:
+        """The set_mel_convention call that reads the convention set (none: the model's own) in the other layout,
+        `...` for the statistics or reference it was given again: advice for a mel whose shape fits that layout."""
+        from hifigan.melconv.conventions import parse_convention
+        from hifigan.melconv.model import ModelMel
+
+        spec, arguments = self.declared
+        if spec is None:
+            model = ModelMel.of(self.config)
+            transposed, name = False, "meanstd" if model.stats is not None else model.convention
+        else:
+            transposed, name = parse_convention(spec)
+        other = name if transposed else "transposed" if name == "official" else f"transposed+{name}"
+        return f"set_mel_convention({other!r}{', ...' if arguments else ''})"
 
     def values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (floating point, finite), then in the model's convention and `io_dtype`."""
@@ -97,13 +127,10 @@ class MelIntake:
         """A whole mel (or batch): its shape as the caller gives it ([T, num_mels] under a 'transposed' convention),
         checked before any conversion (a convention's per-bin statistics would broadcast a [T] mel to every bin)."""
         mel = mel_tensor(mel, source)
-        check_mel_shape(mel, dims, self.config.num_mels, self.transposed, source)
+        check_mel_shape(mel, dims, self.config.num_mels, self.transposed, source, flipped=self.flipped)
         return self.values(mel, source)
 
     def chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:
-        """A stream chunk: its shape before a conversion, which gets it as [num_mels, t] (without one, the streaming
-        cursor checks it), its values."""
-        chunk = mel_tensor(chunk, source)
-        if self.convert is not None:
-            chunk = stream_chunk(chunk, self.config.num_mels, self.transposed, source)
+        """A stream chunk: its shape, before a conversion (which gets it as [num_mels, t]), its values."""
+        chunk = stream_chunk(mel_tensor(chunk, source), self.config.num_mels, self.transposed, source, self.flipped)
         return self.values(chunk, source)
