@@ -37,8 +37,8 @@ def test_a_config_that_does_not_describe_the_generator_is_refused_when_built(tin
         Vocoder(Generator(tiny_cfg), tiny_config(**changes))
 
 
-@pytest.mark.parametrize("backend", ["tiled", "tiled-split"])
-def test_the_tiled_engines_compute_float32_under_a_callers_autocast(tiny_cfg, backend):
+@pytest.mark.parametrize("backend", ["tiled", "tiled-split", "fused-split", "invariant"])
+def test_the_tiled_and_split_engines_compute_float32_under_a_callers_autocast(tiny_cfg, backend):
     """A TTS pipeline's `torch.autocast("cpu", dtype=torch.bfloat16)` around a call of the CPU's default backend
     ended in torch's 'Input type (CPUBFloat16Type) and weight type (torch.FloatTensor) should be the same': the
     tiled engines (fp32 only, as their split workers' threads already ran) now compute float32 under it, exactly."""
@@ -50,3 +50,9 @@ def test_the_tiled_engines_compute_float32_under_a_callers_autocast(tiny_cfg, ba
         assert torch.equal(vocoder(mel), expected)
         assert torch.equal(vocoder.batch([mel, mel[:, :5]])[0], expected)
         assert torch.equal(torch.cat(list(vocoder.stream([mel[:, :6], mel[:, 6:]]))), expected)
+    # fused-split ran a short input in the caller's thread (bf16 under autocast) and a long one in its workers
+    # (float32): the precision of its output hung on the input's length.
+    long = np.random.default_rng(1).normal(-5, 1, (tiny_cfg.num_mels, 400)).astype(np.float32)
+    expected = vocoder(long)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert torch.equal(vocoder(long), expected)

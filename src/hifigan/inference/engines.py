@@ -169,7 +169,8 @@ class _TimeSplit:
         if self.pool is None or max(parts, 1) * batch < 2:
             if self.pool is not None and self.whole_in_worker:
                 return self.pool.submit(self._timed, _inferring, self.whole, mel).result()
-            return self.whole(mel)
+            with torch.autocast(mel.device.type, enabled=False):  # float32 as in the workers, whatever the length
+                return self.whole(mel)
         pieces = time_splits(frames, max(parts, 1), self.field)
         tasks = [(b, piece) for b in range(batch) for piece in pieces]
 
