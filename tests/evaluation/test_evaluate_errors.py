@@ -3,6 +3,7 @@ files, bad options; one line each, every bad input named at once, no report writ
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -182,3 +183,26 @@ def test_a_file_in_stereo_at_another_rate_is_named_for_both(folders, capsys):
     assert code == 2 and one_line(err).endswith(f"error: {gen_dir / 'a.wav'}: has 2 channels; only mono is supported "
                                                 "(use --mix-to-mono); sample rate is 16000 Hz, expected 22050 Hz (use "
                                                 "--resample)")
+
+
+def test_max_length_difference_trims_more_than_a_hop_and_is_recorded(folders, capsys, tmp_path):
+    """Audio from an acoustic model's mels is a few frames off its recording: the refusal names the option that
+    trims it, and the option trims that many samples (recorded per file and in the settings), no more."""
+    ref_dir, gen_dir = folders
+    x = load_audio(ref_dir / "b.wav", SR)
+    save_audio(gen_dir / "b.wav", x[: -3 * CONFIG.hop_size], SR)  # three frames short
+    args = ["evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr"]
+    code, _, err = run(capsys, *args)
+    assert code == 2 and "lengths differ by 768 samples" in err and "(--max-length-difference trims more" in err, err
+    code, _, err = run(capsys, *args, "--max-length-difference", "767")
+    assert code == 2 and "at most 767 samples are trimmed" in err, err
+    # mel_l1 too: the PNG shows the file of median mel L1, b (0 of 2), read again and trimmed the same way
+    code, _, err = run(capsys, *args, "mel_l1", "--max-length-difference", "768", "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["settings"]["length_tolerance_samples"] == 768
+    trimmed = {f["stem"]: (f["trimmed_samples"], f["trimmed_from"]) for f in report["files"]}
+    assert trimmed == {"a": (0, None), "b": (768, "reference")}
+    assert report["files"][1]["metrics"]["snr"] == 100.0  # the generated file is the recording's start, exactly
+    code, _, err = run(capsys, *args, "--max-length-difference", "-1")
+    assert code == 2 and err.endswith("error: --max-length-difference must be 0 or more, got -1\n"), err

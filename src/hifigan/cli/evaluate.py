@@ -59,6 +59,10 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-shift", type=int, default=0, metavar="SAMPLES",
                    help="remove a delay of up to this many samples by cross-correlation before measuring "
                    "(default 0: measure as-is)")
+    p.add_argument("--max-length-difference", type=int, default=None, metavar="SAMPLES",
+                   help="trim lengths that differ by up to this many samples to the shorter (default: one hop, what "
+                   "copy synthesis produces); for generated audio aligned with its recording at the start, such as "
+                   "from an acoustic model's mels of ground-truth durations")
     p.add_argument("--per-file", action="store_true", help="also print one table row per file")
     add_audio_options(p)
     add_no_progress(p)
@@ -77,11 +81,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         planned = [p for j in reports_json.values() for p in (j, j.with_suffix(".png"))] + ([page] if args.html else [])
         refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
     inputs = check_inputs(args.reference, systems, args.config, resample=args.resample, mix_to_mono=args.mix_to_mono,
-                          max_shift=args.max_shift, metrics=args.metrics)
+                          max_shift=args.max_shift, metrics=args.metrics,
+                          max_length_difference=args.max_length_difference)
     config, name = inputs.config, inputs.config_name
     reports, page = evaluate_systems(args.reference, inputs.pairs, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
                                      mix_to_mono=args.mix_to_mono, max_shift=args.max_shift, config_name=name,
+                                     max_length_difference=args.max_length_difference,
                                      progress=not args.no_progress and on_terminal())
     chosen = " (the preset at the recordings' rate; --config chooses)" if args.config is None else ""
     print(f"measured at {config.sampling_rate} Hz with the mel of config {name}{chosen}")

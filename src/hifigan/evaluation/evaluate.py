@@ -15,7 +15,14 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import compute_metrics, metric_names, require_packages
 from hifigan.evaluation.output import report_paths, write_report
-from hifigan.evaluation.pairing import Pair, align, check_max_shift, match_lengths, warn_lags_at_limit
+from hifigan.evaluation.pairing import (
+    Pair,
+    align,
+    check_max_shift,
+    length_tolerance,
+    match_lengths,
+    warn_lags_at_limit,
+)
 from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.results import FileResult, Report, aggregate
@@ -31,13 +38,15 @@ def evaluate_pairs(
     resample: bool = False,
     mix_to_mono: bool = False,
     max_shift: int = 0,
+    max_length_difference: int | None = None,
     pitch: PitchSettings = DEFAULT_PITCH,
     progress: bool = True,
     config_name: str | None = None,
 ) -> Report:
     """Compute the metrics of every (stem, reference, generated) pair at the config's rate; write the report to
     `out` (a folder -> folder/evaluation.{json,png}, else a prefix -> prefix.{json,png}) when given.
-    `config_name` (how the config was given or chosen) is recorded in the report's settings.
+    `config_name` (how the config was given or chosen) is recorded in the report's settings. Lengths that differ
+    by up to `max_length_difference` samples (None: one hop) are trimmed to the shorter; more is an error.
     """
     from tqdm import tqdm
 
@@ -46,6 +55,7 @@ def evaluate_pairs(
     if not pairs:
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
     check_max_shift(max_shift, config.hop_size)
+    tolerance = length_tolerance(config.hop_size, max_length_difference)
     names = metric_names(metrics)
     require_packages(names)
     paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part
@@ -57,30 +67,32 @@ def evaluate_pairs(
         ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono) for p in (ref_path, gen_path))
         source = f"{gen_path} (vs {ref_path})"
         trimmed = len(ref) - len(gen)
-        ref, gen = match_lengths(ref, gen, config.hop_size, source)
+        ref, gen = match_lengths(ref, gen, tolerance, source)
         ref, gen, shift = align(ref, gen, max_shift)
         values = compute_metrics(ref, gen, config, names, pitch=pitch, source=source)
         results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values, abs(trimmed),
                                   "reference" if trimmed > 0 else "generated" if trimmed < 0 else None))
     warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
-    settings = {"config": config_name, **report_settings(config, names, max_shift, pitch)}
+    settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance)}
     report = Report(results, aggregate([r.metrics for r in results], names, sr), settings,
                     time.perf_counter() - started)
     if paths is not None:
-        write_report(report, paths, config, resample=resample, mix_to_mono=mix_to_mono)
+        write_report(report, paths, config, resample=resample, mix_to_mono=mix_to_mono,
+                     max_length_difference=tolerance)
     return report
 
 
-def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0, pitch: PitchSettings = DEFAULT_PITCH
-                    ) -> dict[str, Any]:
-    """How the metrics were measured, as a report records it: rate, mel, PESQ band, STFT and pitch settings."""
+def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0, pitch: PitchSettings = DEFAULT_PITCH,
+                    max_length_difference: int | None = None) -> dict[str, Any]:
+    """How the metrics were measured, as a report records it: rate, mel, PESQ band, STFT and pitch settings, and
+    the largest length difference trimmed (None: one hop)."""
     pesq_rate, pesq_mode, pesq_standard = pesq_band(config.sampling_rate) or (None, None, None)  # None: undefined
     return {
         "sampling_rate": config.sampling_rate,
         "mel": config.mel_kwargs(for_loss=True),
         "metrics": names,
         "max_shift_samples": max_shift,
-        "length_tolerance_samples": config.hop_size,
+        "length_tolerance_samples": length_tolerance(config.hop_size, max_length_difference),
         "mrstft_resolutions": [list(r) for r in PWG_RESOLUTIONS],
         "pesq_rate": pesq_rate,
         "pesq_mode": pesq_mode,

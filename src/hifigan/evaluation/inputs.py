@@ -28,7 +28,8 @@ class Inputs:
 
 
 def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, *, resample: bool = False,
-                 mix_to_mono: bool = False, max_shift: int = 0, metrics: Iterable[str] | None = None) -> Inputs:
+                 mix_to_mono: bool = False, max_shift: int = 0, metrics: Iterable[str] | None = None,
+                 max_length_difference: int | None = None) -> Inputs:
     """Scan the recordings' folder and each system's, choose the config (hifigan.evaluation.rate_config), pair by
     stem and read every paired file as the evaluation will; every problem found is named in one line, in path order.
     """
@@ -46,6 +47,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
     pairs = {name: paired for name, (paired, _, _) in matched.items()}
     check_pairs([pair for system in pairs.values() for pair in system], chosen.config, chosen.rate,
                 resample=resample, mix_to_mono=mix_to_mono, max_shift=max_shift, metrics=metrics, found=found,
+                max_length_difference=max_length_difference,
                 unread=[e for e in chosen.problems if e.path is not None], files=files)
     assert chosen.config is not None and chosen.name is not None  # else its problem was raised with the others
     return Inputs(chosen.config, chosen.name, pairs)
@@ -53,21 +55,25 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int | None, *, resample: bool = False,
                 mix_to_mono: bool = False, max_shift: int = 0, found: Sequence[HifiganError] = (),
-                unread: Sequence[HifiganError] = (), files: int = 0, metrics: Iterable[str] | None = None) -> None:
-    """Read every file of every pair at `rate` as the evaluation will (format, truncation, NaN; lengths within one
-    hop, long enough for the metrics asked for (`metrics`, None: all) once a delay of up to `max_shift` is cut)
-    before anything is scored or written; every bad file, and every problem `found` before, of `files` files, is
-    named in one line. The files `unread` names (a recording's header or rate) are not read again.
+                unread: Sequence[HifiganError] = (), files: int = 0, metrics: Iterable[str] | None = None,
+                max_length_difference: int | None = None) -> None:
+    """Read every file of every pair at `rate` as the evaluation will (format, truncation, NaN; lengths within
+    `max_length_difference` (None: one hop), long enough for the metrics asked for (`metrics`, None: all) once a
+    delay of up to `max_shift` is cut) before anything is scored or written; every bad file, and every problem
+    `found` before, of `files` files, is named in one line. The files `unread` names (a recording's header or
+    rate) are not read again.
 
     Without a config (none fits the recordings, a problem in `found`) the lengths are not checked: the tolerance is
     its hop and the shortest length its frame. Without a rate (no recording's header reads) the generated files are
     still read for all that does not compare them with the recordings."""
     from hifigan.audio import load_audio
     from hifigan.evaluation.metrics import min_samples
-    from hifigan.evaluation.pairing import check_max_shift, match_lengths
+    from hifigan.evaluation.pairing import check_max_shift, length_tolerance, match_lengths
 
-    if config is not None:
-        check_max_shift(max_shift, config.hop_size)  # an option out of range is named, not blamed on every file
+    tolerance = 0
+    if config is not None:  # an option out of range is named, not blamed on every file
+        check_max_shift(max_shift, config.hop_size)
+        tolerance = length_tolerance(config.hop_size, max_length_difference)
     problems: list[HifiganError] = list(found)
     needs = min_samples(config, metrics) if config is not None else 0
     # a recording shared by several systems is read once; -1: bad (named already, or now)
@@ -85,7 +91,7 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int |
         if min(lengths) >= 0 and config is not None:
             try:
                 source = f"{gen_path} (vs {ref_path})"
-                match_lengths(np.empty(lengths[0]), np.empty(lengths[1]), config.hop_size, source)
+                match_lengths(np.empty(lengths[0]), np.empty(lengths[1]), tolerance, source)
             except HifiganError as e:
                 problems.append(e)
                 continue

@@ -15,7 +15,7 @@ import numpy as np
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.evaluation.pairing import align, match_lengths, warn_lags_at_limit
+from hifigan.evaluation.pairing import align, length_tolerance, match_lengths, warn_lags_at_limit
 from hifigan.evaluation.perceptual import SNR_CAP_DB, estoi, pesq_mos, pesq_range, pesq_title, snr, stoi
 from hifigan.evaluation.pitch import (
     DEFAULT_PITCH,
@@ -130,16 +130,18 @@ def compute_metrics(
     metrics: Iterable[str] | None = None,
     *,
     max_shift: int = 0,
+    max_length_difference: int | None = None,
     pitch: PitchSettings = DEFAULT_PITCH,
     source: str | None = None,
 ) -> dict[str, float]:
     """All (or the named) metrics of one pair at config.sampling_rate, in METRICS order; NaN where undefined.
 
-    Lengths may differ by up to one hop (trimmed); with max_shift > 0 a delay of up to that many samples is
-    removed first (`align`). `source` names the pair in errors.
+    Lengths may differ by up to `max_length_difference` samples (None: one hop; trimmed to the shorter); with
+    max_shift > 0 a delay of up to that many samples is removed first (`align`). `source` names the pair in errors.
     """
     names = metric_names(metrics)
-    ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), config.hop_size, source)
+    tolerance = length_tolerance(config.hop_size, max_length_difference)
+    ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), tolerance, source)
     ref, gen, shift = align(ref, gen, max_shift)
     warn_lags_at_limit([(source or "the pair", shift)], max_shift)
     needs = min_samples(config, names)

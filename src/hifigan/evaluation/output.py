@@ -13,7 +13,7 @@ import numpy as np
 from hifigan.atomic import atomic_paths, prepare_output_dir, write_failure
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.metrics import METRICS, metric_title
-from hifigan.evaluation.pairing import match_lengths
+from hifigan.evaluation.pairing import length_tolerance, match_lengths
 from hifigan.evaluation.results import FileResult, Report
 
 
@@ -33,16 +33,16 @@ def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Pat
 
 
 def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig, *, resample: bool = False,
-                 mix_to_mono: bool = False) -> None:
+                 mix_to_mono: bool = False, max_length_difference: int | None = None) -> None:
     """Write the JSON and the PNG atomically, as a unit (neither without the other); the PNG's spectrograms are of the
-    file with the median mel L1 (or the first file)."""
+    file with the median mel L1 (or the first file), trimmed as evaluated (`max_length_difference`, None: one hop)."""
     typical = _typical_file(report)
     from hifigan.audio import load_audio
 
     sr = config.sampling_rate
     ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono)
                 for p in (typical.reference, typical.generated))
-    ref, gen = match_lengths(ref, gen, config.hop_size, typical.generated)
+    ref, gen = match_lengths(ref, gen, length_tolerance(config.hop_size, max_length_difference), typical.generated)
     with atomic_paths(paths) as (json_tmp, png_tmp):
         json_tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
         try:

@@ -1,5 +1,5 @@
 """Which recording goes with which generated file, and how their samples line up: pairing by stem, trimming
-lengths that differ by at most one hop, and undoing a small delay."""
+lengths that differ by at most one hop (or --max-length-difference), and undoing a small delay."""
 
 from __future__ import annotations
 
@@ -86,13 +86,26 @@ def match_stems(reference: Folder, generated: Folder) -> tuple[list[Pair], list[
 
 def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Trim both to the shorter length when they differ by at most `max_difference` samples (one hop), else error."""
+    """Trim both to the shorter length when they differ by at most `max_difference` samples (`length_tolerance`),
+    else error."""
     diff = abs(len(reference) - len(generated))
     if diff > max_difference:
         raise HifiganError(source, f"lengths differ by {count(diff, 'sample')} (reference {len(reference)}, generated "
-                                   f"{len(generated)}); at most one hop ({max_difference}) is trimmed")
+                                   f"{len(generated)}); at most {count(max_difference, 'sample')} are trimmed "
+                                   "(--max-length-difference trims more, for audio aligned at its start, e.g. from "
+                                   "ground-truth durations)")
     n = min(len(reference), len(generated))
     return reference[:n], generated[:n]
+
+
+def length_tolerance(hop_size: int, max_length_difference: int | None) -> int:
+    """How many samples `match_lengths` trims: --max-length-difference, by default one hop (what copy synthesis
+    produces); a negative value is an error."""
+    if max_length_difference is None:
+        return hop_size
+    if max_length_difference < 0:
+        raise HifiganError(None, f"--max-length-difference must be 0 or more, got {max_length_difference}")
+    return max_length_difference
 
 
 def check_max_shift(max_shift: int, hop_size: int) -> None:
