@@ -25,11 +25,11 @@ def test_missing_partner_is_an_error_naming_it(folders, capsys):
     (gen_dir / "b.wav").unlink()
     code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir))
     assert code == 2
-    assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err
+    assert f"{ref_dir / 'b.wav'}: no generated file of the same stem" in err
     save_audio(gen_dir / "c.wav", np.zeros(SR, np.float32), SR)
     save_audio(gen_dir / "b.wav", np.zeros(SR, np.float32), SR)
     code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir))
-    assert code == 2 and f"{gen_dir / 'c.wav'}: no reference file with stem 'c'" in err
+    assert code == 2 and f"{gen_dir / 'c.wav'}: no reference file of the same stem" in err
 
 
 def test_rate_mismatch_fails_unless_resampled(folders, capsys):
@@ -118,7 +118,7 @@ def test_an_unpaired_file_is_named_with_the_other_bad_inputs(folders, capsys):
     sf.write(gen_dir / "a.wav", np.stack([x, x], axis=1), SR, subtype="PCM_16")
     code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "snr")
     assert code == 2 and "2 of" in err, err
-    assert f"{ref_dir / 'b.wav'}: no generated file with stem 'b'" in err, err
+    assert f"{ref_dir / 'b.wav'}: no generated file of the same stem" in err, err
     assert f"{gen_dir / 'a.wav'}: has 2 channels" in err, err
 
 
@@ -165,12 +165,12 @@ def test_every_problem_of_every_file_is_named_in_the_first_run(folders, capsys):
             "--mix-to-mono)",
             f"{ref_dir / 'stereo.wav'}: has 2 channels; only mono is supported (use --mix-to-mono)",
             f"{ref_dir / 'text.wav'}: not a readable audio file (Format not recognised)",
-            f"{ref_dir / 'unpaired.wav'}: no generated file with stem 'unpaired' in {gen_dir}"])
+            f"{ref_dir / 'unpaired.wav'}: no generated file of the same stem in {gen_dir}"])
     code, _, err = run(capsys, "evaluate", *args, "--mix-to-mono", "--resample", "--config", "v1")
     assert code == 2 and one_line(err).split("error: ", 1)[1] == LIST_SEPARATOR.join([
         f"2 of 13 inputs are bad (nothing was written): {ref_dir / 'text.wav'}: not a readable audio file (Format "
         "not recognised)",
-        f"{ref_dir / 'unpaired.wav'}: no generated file with stem 'unpaired' in {gen_dir}"])
+        f"{ref_dir / 'unpaired.wav'}: no generated file of the same stem in {gen_dir}"])
 
 
 def test_a_file_in_stereo_at_another_rate_is_named_for_both(folders, capsys):

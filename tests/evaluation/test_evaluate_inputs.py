@@ -42,13 +42,13 @@ def test_folder_problems_are_named_with_every_files(folders, tmp_path, capsys):
     line = failed_cleanly(code, err, out)
     assert problems(line) == [
         "7 of 15 inputs are bad",  # each file once: the 7 recordings, gen's 6, the two folders as such
-        f"{gen_dir / 'extra.wav'}: no reference file with stem 'extra' in {ref_dir}",
+        f"{gen_dir / 'extra.wav'}: no reference file of the same stem in {ref_dir}",
         f"{tmp_path / 'missing'}: no such folder",
         f"{ref_dir / 'dup.wav'}: same stem as {ref_dir / 'dup.flac'}; cannot tell which to pair",
         f"{ref_dir / 'rate.wav'}: sample rate is 16000 Hz, a.wav is at 22050 Hz: the recordings must share one rate; "
         "give --config (and --resample to measure at its rate)",
         f"{ref_dir / 'stereo.wav'}: {MONO}",
-        f"{ref_dir / 'unpaired.wav'}: no generated file with stem 'unpaired' in {gen_dir}",
+        f"{ref_dir / 'unpaired.wav'}: no generated file of the same stem in {gen_dir}",
         f"{nested}: contains no audio files directly (1 in its subfolders, e.g. {nested / 'spk1' / 'a.wav'}: give "
         "the folder that holds them)"]
     assert f'"{nested}: contains no audio' in line  # quoted: the path holds " | "
@@ -75,7 +75,7 @@ def test_no_preset_at_the_rate_is_named_with_every_files(tmp_path, capsys):
         f"{gen / 'stereo.wav'}: {MONO}",
         f"{ref}: recordings at 8000 Hz, and no preset is at that rate: give --config, a config file at 8000 Hz (its "
         "mel is the one the mel metrics use)",
-        f"{ref / 'lone.wav'}: no generated file with stem 'lone' in {gen}"]
+        f"{ref / 'lone.wav'}: no generated file of the same stem in {gen}"]
 
 
 def test_recordings_that_do_not_read_are_named_with_the_systems_problems(folders, capsys):
@@ -95,6 +95,23 @@ def test_recordings_that_do_not_read_are_named_with_the_systems_problems(folders
         "5 of 6 inputs are bad",
         f"{gen_dir / 'a.wav'}: {MONO}",
         f"{gen_dir / 'b.wav'}: same stem as {gen_dir / 'b.flac'}; cannot tell which to pair",
-        f"{gen_dir / 'c.wav'}: no reference file with stem 'c' in {ref_dir}",
+        f"{gen_dir / 'c.wav'}: no reference file of the same stem in {ref_dir}",
         f"{ref_dir / 'a.wav'}: {unreadable}",
         f"{ref_dir / 'b.wav'}: {unreadable}"]
+
+
+def test_many_unpaired_recordings_are_counted_as_one_problem_and_case_is_named(folders, capsys):
+    """A recordings folder holding more clips than the system: past the 10 listed, the rest is counted as one
+    problem (the stem is in each path, not in the problem), and a stem that differs only in case says so."""
+    ref_dir, gen_dir = folders
+    x = np.zeros(64, np.float32)  # never read: pairing fails first
+    for i in range(13):
+        save_audio(ref_dir / f"extra{i:02d}.wav", x, SR)
+    (gen_dir / "b.wav").rename(gen_dir / "B.wav")
+    code, _, err = run(capsys, "evaluate", "--reference", ref_dir, "--system", gen_dir, "--metrics", "snr")
+    listed = problems(failed_cleanly(code, err, ref_dir.parent / "out"))
+    assert listed[0] == "15 of 17 inputs are bad"
+    assert listed[1] == f"{gen_dir / 'B.wav'}: no reference file of the same stem in {ref_dir} (b.wav differs in case)"
+    assert listed[2] == f"{ref_dir / 'b.wav'}: no generated file of the same stem in {gen_dir} (B.wav differs in case)"
+    assert listed[3] == f"{ref_dir / 'extra00.wav'}: no generated file of the same stem in {gen_dir}"
+    assert listed[-1] == f"and 5 more: 5 no generated file of the same stem in {gen_dir}"

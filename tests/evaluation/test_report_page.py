@@ -201,7 +201,7 @@ def test_bad_input_is_one_line_and_writes_no_page(systems, capsys, case):
     args = ["--reference", ref, "--system", good, "--system", f"n={bad}", "--out", f"{systems / 'rep'}/",
             "--html", "--metrics", "mel_l1"]
     expected = {"no-out": "--html needs --out", "same-name": "two systems named 'good'",
-                "missing-clip": "no generated file with stem 'b'", "not-audio": "not a readable audio file"}[case]
+                "missing-clip": "no generated file of the same stem", "not-audio": "not a readable audio file"}[case]
     if case == "no-out":
         args = args[:6] + args[8:]
     elif case == "same-name":

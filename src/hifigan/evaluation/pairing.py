@@ -3,6 +3,7 @@ lengths that differ by at most one hop (or --max-length-difference), and undoing
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from collections.abc import Sequence
@@ -30,6 +31,11 @@ class Folder:
     def unique(self) -> dict[str, Path]:
         """The file of each stem only one file has (a shared stem cannot tell which file to pair)."""
         return {stem: paths[0] for stem, paths in self.files.items() if len(paths) == 1}
+
+    @functools.cached_property
+    def by_folded_stem(self) -> dict[str, Path]:
+        """A file of each stem, by its stem case-folded (the first in sort order where several differ in case)."""
+        return {stem.casefold(): paths[0] for stem, paths in sorted(self.files.items(), reverse=True)}
 
     def count(self) -> int:
         """How many audio files the folder holds."""
@@ -76,12 +82,21 @@ def match_stems(reference: Folder, generated: Folder) -> tuple[list[Pair], list[
     total = reference.count() + generated.count()
     if not reference.files or not generated.files:
         return [], [], total
-    problems = [HifiganError(paths[0], f"no generated file with stem {stem!r} in {generated.path}")
-                for stem, paths in reference.files.items() if stem not in generated.files]
-    problems += [HifiganError(paths[0], f"no reference file with stem {stem!r} in {reference.path}")
-                 for stem, paths in generated.files.items() if stem not in reference.files]
+    problems = [_unpaired(paths[0], "generated", generated) for stem, paths in reference.files.items()
+                if stem not in generated.files]
+    problems += [_unpaired(paths[0], "reference", reference) for stem, paths in generated.files.items()
+                 if stem not in reference.files]
     refs, gens = reference.unique(), generated.unique()
     return [(stem, refs[stem], gens[stem]) for stem in refs if stem in gens], problems, total
+
+
+def _unpaired(path: Path, kind: str, other: Folder) -> HifiganError:
+    """A file without a partner of its stem in the `other` folder (of `kind` files). The problem does not repeat
+    the stem (the path says it), so that a long list's rest is counted as one problem; a file of the other folder
+    whose stem differs only in case is named (pairing is case-sensitive, as the stems are on Linux)."""
+    near = other.by_folded_stem.get(path.stem.casefold())
+    hint = f" ({near.name} differs in case)" if near is not None else ""
+    return HifiganError(path, f"no {kind} file of the same stem in {other.path}{hint}")
 
 
 def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None
