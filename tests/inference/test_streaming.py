@@ -3,6 +3,7 @@
 import itertools
 import json
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -215,3 +216,25 @@ def test_min_frames_is_an_integer_of_at_least_one_checked_at_the_call(min_frames
     """As chunked's chunk_frames: a one-line ValueError when stream() is called, not a TypeError (or nothing) later."""
     with pytest.raises(ValueError, match=rf"^min_frames must be an integer >= 1, got {min_frames!r}$"):
         _STREAM_VOCODER.stream([torch.zeros(16, 3)], min_frames=min_frames)
+
+
+def test_chunks_that_require_grad_are_not_kept_by_the_stream():
+    """An acoustic model's output outside no_grad: the stream buffers its values, not its autograd graph (which
+    grew by every chunk, ~10 KB each, holding each chunk's inputs for the whole stream); the audio is the same."""
+    vocoder = _STREAM_VOCODER
+    weight = torch.nn.Parameter(torch.ones((), dtype=torch.float64))
+    mel = torch.randn(vocoder.config.num_mels, 60, dtype=torch.float64)
+    inputs = []
+
+    def chunks():
+        for i in range(60):
+            frame = mel[:, i : i + 1].clone()
+            inputs.append(weakref.ref(frame))
+            yield frame * weight  # requires grad; the product's grad_fn holds `frame`
+
+    audio = vocoder.stream(chunks())
+    out = [next(audio) for _ in range(40)]  # frames [0, 40) out, 48 pushed: all but the last left + right held
+    assert all(ref() is None for ref in inputs[:20])
+    out.extend(audio)
+    assert not any(a.requires_grad for a in out)
+    assert (torch.cat(out) - vocoder(mel)).abs().max() < EXACT

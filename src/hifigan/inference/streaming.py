@@ -65,9 +65,11 @@ def latency_ms(config: HifiganConfig) -> float:
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
     """Chunk `index` ([num_mels, t], or a batch of one [1, num_mels, t]) as a [num_mels, t] CPU tensor of `dtype`
-    (the buffer's: a chunk may come on an acoustic model's GPU); another shape is a whole mel's MelError, naming the
-    chunk (a ValueError too, like every bad mel)."""
-    return stream_chunk(torch.as_tensor(chunk, dtype=dtype, device="cpu"), num_mels, False, f"mel chunk {index}")
+    (the buffer's: a chunk may come on an acoustic model's GPU), detached (an acoustic model's output may require
+    grad: the buffer would chain every chunk's graph); another shape is a whole mel's MelError, naming the chunk (a
+    ValueError too, like every bad mel)."""
+    chunk = torch.as_tensor(chunk, dtype=dtype, device="cpu").detach()
+    return stream_chunk(chunk, num_mels, False, f"mel chunk {index}")
 
 
 class StreamCursor:
