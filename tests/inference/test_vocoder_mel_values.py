@@ -216,3 +216,33 @@ def test_a_mel_already_of_the_dtype_asked_is_checked_in_one_pass(as_tensor):
     assert python_calls(lambda: checked_mel_values(mel, "m", same))[name] == 1
     assert python_calls(lambda: checked_mel_values(mel, "m", wider))[name] == 2
     assert checked_mel_values(mel, "m", same) is mel
+
+
+@pytest.mark.parametrize(("thing", "name"), [(None, "NoneType"), ("mel.npy", "str"), ({"mel": 1}, "dict"),
+                                             ([[1.0, 2.0], [3.0]], "list torch cannot convert")])
+def test_what_is_no_mel_is_a_mel_error_naming_it(vocoder, thing, name):
+    """A TTS queue's None end marker pushed as a chunk (or a path, a dict, a ragged list) was torch's RuntimeError
+    'Could not infer dtype of NoneType' (a TypeError, a ValueError), naming no chunk; lists of numbers still vocode."""
+    good = _mel(vocoder.config.num_mels)
+    message = rf"expected a mel \(a tensor or numpy array\), got {name}$"
+    with pytest.raises(MelError, match="^" + message):
+        vocoder(thing)
+    with pytest.raises(MelError, match="^mel 1: " + message):
+        vocoder.batch([good, thing])
+    with pytest.raises(MelError, match="^mel chunk 1: " + message):
+        list(vocoder.stream([good, thing]))
+    assert torch.equal(vocoder(good.tolist()), vocoder(good))
+
+
+@pytest.mark.parametrize("as_tensor", [True, False])
+def test_a_whole_mel_given_to_stream_is_refused_at_the_call(vocoder, as_tensor):
+    """stream(mel) iterated the mel's rows, each a 1-D 'mel chunk 0' of the wrong shape at the first chunk; a [1,
+    num_mels, T] mel (its one chunk) and a list of chunks still stream."""
+    mel = _mel(vocoder.config.num_mels)
+    given = torch.as_tensor(mel) if as_tensor else mel
+    bins = vocoder.config.num_mels
+    with pytest.raises(MelError, match=rf"^stream takes an iterable of mel chunks, got one mel of shape "
+                                       rf"\({bins}, {T}\): vocoder\(mel\) vocodes it whole, vocoder.stream\(\[mel\]\) "
+                                       "streams it as one chunk$"):
+        vocoder.stream(given)
+    assert torch.equal(torch.cat(list(vocoder.stream(given[None]))), vocoder(mel))

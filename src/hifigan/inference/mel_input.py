@@ -22,12 +22,19 @@ if TYPE_CHECKING:
 
 def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
     """`mel` as a tensor, sharing its memory where torch can: a flipped numpy view (negative strides, which torch
-    refuses) is copied; a numpy array that is not numeric is the dtype MelError, not torch's TypeError."""
+    refuses) is copied; a numpy array that is not numeric is the dtype MelError, not torch's TypeError; what torch
+    cannot make a tensor of (None, a path, a ragged list) is a MelError naming `source`, not torch's error."""
     if isinstance(mel, np.ndarray):
         if not (np.issubdtype(mel.dtype, np.number) or mel.dtype == np.bool_):
             checked_mel_values(mel, source)  # raises: not floating point
         if any(stride < 0 for stride in mel.strides):
             mel = np.ascontiguousarray(mel)
+    elif not isinstance(mel, torch.Tensor):
+        try:
+            return torch.as_tensor(mel)  # nested lists of numbers
+        except (TypeError, ValueError, RuntimeError):
+            what = f"{type(mel).__name__}{' torch cannot convert' if isinstance(mel, list | tuple) else ''}"
+            raise MelError(source, f"expected a mel (a tensor or numpy array), got {what}") from None
     return torch.as_tensor(mel)
 
 

@@ -17,7 +17,7 @@ from torch import nn
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
 from hifigan.devices import resolve_device
-from hifigan.errors import HifiganError
+from hifigan.errors import HifiganError, MelError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
 from hifigan.inference.mel_input import MelIntake
 from hifigan.inference.ownership import check_placement, placement
@@ -228,6 +228,10 @@ class Vocoder:
         fewest frames a window vocodes (an integer >= 1; checked here, not at the first chunk).
         """
         integer("min_frames", min_frames, 1)
+        if isinstance(mel_chunks, torch.Tensor | np.ndarray) and mel_chunks.ndim < 3:  # its rows are no chunks
+            raise MelError(None, f"stream takes an iterable of mel chunks, got one mel of shape "
+                                 f"{tuple(mel_chunks.shape)}: vocoder(mel) vocodes it whole, vocoder.stream([mel]) "
+                                 "streams it as one chunk")
         # Each chunk's dtype and values are checked as it arrives (a stream's chunks are small: one pass over each),
         # and its shape (before a conversion, else by the streaming cursor); every error names the chunk.
         return self._stream((self.intake.chunk(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
