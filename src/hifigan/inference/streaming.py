@@ -75,8 +75,8 @@ def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dt
 class StreamCursor:
     """The bookkeeping of exact streaming, one mel chunk at a time: `push` a chunk, get the next window to vocode
     (or None while the look-ahead is not there yet); `finish` at the end. A window is (mel, a, b): vocode `mel` alone
-    and keep the audio of its frames [a, b). The buffer keeps only `field.left` past frames, on the CPU (the model's
-    runner moves each window to its device)."""
+    and keep the audio of its frames [a, b); no chunk after `finish`. The buffer keeps only `field.left` past
+    frames, on the CPU (the model's runner moves each window to its device)."""
 
     def __init__(self, field: ReceptiveField, num_mels: int, min_frames: int = 1,
                  dtype: torch.dtype = torch.float32) -> None:
@@ -85,6 +85,7 @@ class StreamCursor:
         self.buf_start = 0  # absolute frame index of buf[:, 0]
         self.done = 0  # frames whose window has been handed out
         self.chunks = 0
+        self.finished = False  # finish() called: the mel has ended
 
     @property
     def frames(self) -> int:
@@ -97,7 +98,10 @@ class StreamCursor:
         return max(0, self.frames - self.field.right - self.done)
 
     def add(self, chunk: torch.Tensor) -> None:
-        """Buffer a chunk without handing out a window (a caller that gathers frames while it is busy)."""
+        """Buffer a chunk without handing out a window (a caller that gathers frames while it is busy). After
+        `finish` (whose window was vocoded as the mel's end) a RuntimeError, the state unchanged."""
+        if self.finished:
+            raise RuntimeError(f"mel chunk {self.chunks} came after the stream's finish(): start a new stream")
         self.buf = torch.cat([self.buf, _check_chunk(chunk, self.num_mels, self.chunks, self.dtype)], dim=1)
         self.chunks += 1
 
@@ -116,7 +120,8 @@ class StreamCursor:
         return self.take() if self.ready >= self.min_frames else None
 
     def finish(self) -> tuple[torch.Tensor, int, int] | None:
-        """The last window: every frame not handed out yet (None if there is none)."""
+        """The last window: every frame not handed out yet (None if there is none: so at a second call)."""
+        self.finished = True
         return self._take(self.frames) if self.frames > self.done else None
 
     def _take(self, stop: int) -> tuple[torch.Tensor, int, int]:
