@@ -25,23 +25,23 @@ MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1
 AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".au", ".mp3")
 
 
-def find_audio(folder: str | os.PathLike, *, recursive: bool = False) -> list[Path]:
-    """The audio files (AUDIO_SUFFIXES, any case) in `folder`, or anywhere below it when `recursive` (symlinked
-    folders included, each real folder once), sorted by path; hidden files and folders are skipped. A folder
-    without any is an error naming it (and, not `recursive`, how many its subfolders hold)."""
+def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: tuple[str, ...] = AUDIO_SUFFIXES,
+               what: str = "audio") -> list[Path]:
+    """The audio files (`suffixes`, any case: `what` files) in `folder`, or anywhere below it when `recursive`
+    (symlinked folders included, each real folder once), sorted by path; hidden files and folders are skipped. A
+    folder without any is an error naming it (and, not `recursive`, how many its subfolders hold)."""
     folder = require_folder(folder)
-    if files := _audio_in(_walk(folder) if recursive else folder.iterdir()):
+    if files := _files_in(_walk(folder) if recursive else folder.iterdir(), suffixes):
         return files
-    if below := [] if recursive else _audio_in(_walk(folder)):  # a speaker-per-folder corpus, where one is flat
-        raise HifiganError(folder, f"contains no audio files directly ({len(below)} in its subfolders, e.g. "
+    if below := [] if recursive else _files_in(_walk(folder), suffixes):  # a speaker-per-folder corpus, given flat
+        raise HifiganError(folder, f"contains no {what} files directly ({len(below)} in its subfolders, e.g. "
                                    f"{below[0]}: give the folder that holds them)")
-    raise HifiganError(folder, f"contains no audio files ({', '.join(AUDIO_SUFFIXES)})")
+    raise HifiganError(folder, f"contains no {what} files ({', '.join(suffixes)})")
 
 
-def _audio_in(candidates: Iterable[Path]) -> list[Path]:
-    """The audio files (AUDIO_SUFFIXES, any case; not hidden) among `candidates`, sorted by path."""
-    return sorted(p for p in candidates if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file()
-                  and not p.name.startswith("."))
+def _files_in(candidates: Iterable[Path], suffixes: tuple[str, ...]) -> list[Path]:
+    """The files with one of `suffixes` (any case; not hidden) among `candidates`, sorted by path."""
+    return sorted(p for p in candidates if p.suffix.lower() in suffixes and p.is_file() and not p.name.startswith("."))
 
 
 def _walk(folder: Path) -> Iterator[Path]:

@@ -138,9 +138,14 @@ class MelSpectrogram:
         return mel.squeeze(0) if squeeze else mel
 
     def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
-        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel. A one-line AudioError naming
-        `source` for audio too short for one frame, NaN/inf samples, or a peak above FAR_OUTSIDE (4, 12 dB over
-        full scale: a float file may go a little over 1, int16 values passed as floats are ~1e4)."""
+        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel, once `check` has passed."""
+        self.check(audio, source)
+        return self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+
+    def check(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> None:
+        """A one-line AudioError naming `source` for audio too short for one frame, NaN/inf samples, or a peak above
+        FAR_OUTSIDE (4, 12 dB over full scale: a float file may go a little over 1, int16 values passed as floats
+        are ~1e4); what `checked` refuses, without computing the mel."""
         if audio.shape[-1] < self.min_samples:
             # at the model's rate: a resampled file's count is not the one it has on disk
             raise AudioError(source, f"too short: {count(audio.shape[-1], 'sample')} at {self.sampling_rate} Hz, "
@@ -153,7 +158,6 @@ class MelSpectrogram:
             hint = "int16 sample values? divide by 32768" if pcm else "scale it into [-1, 1]"
             raise AudioError(source, f"samples far outside [-1, 1]: peak {peak:.6g}, more than {FAR_OUTSIDE:g} "
                                      f"({hint})")
-        return self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
 
 
 def _audio_tensor(y: torch.Tensor | np.ndarray) -> torch.Tensor:

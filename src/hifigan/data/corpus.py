@@ -75,6 +75,14 @@ class HeldOut:
     reason: str
 
 
+def corpus_files(folder: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SUFFIXES, what: str = "audio"
+                 ) -> list[Path]:
+    """The files a corpus folder holds: those with one of `suffixes` anywhere below it, hidden ones skipped, linked
+    folders followed (find_audio), each real file once (drop_repeats), sorted by path. `hifigan train --corpus`
+    reads its audio so, and `mel` and `vocode` a folder INPUT."""
+    return drop_repeats(find_audio(folder, recursive=True, suffixes=suffixes, what=what), Path(folder))
+
+
 def file_key(path: Path, root: Path | None) -> str:
     """A file's name within its corpus: its path relative to `root` (unchanged when the corpus moves)."""
     return path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else path.as_posix()
@@ -231,7 +239,7 @@ class Corpus:
             raise bad_inputs(conflicts, len(conflicts))
         root = self.root()
         files, problems, total = (_filelist(self.train_list, root) if self.train_list is not None
-                                  else (drop_repeats(find_audio(self.folder, recursive=True), self.folder), [], 0))
+                                  else (corpus_files(self.folder), [], 0))
         problems, total = conflicts + problems, total + len(conflicts)
         valid = None
         if self.valid_list is not None:  # both lists' problems in one error
