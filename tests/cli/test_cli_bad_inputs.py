@@ -16,6 +16,7 @@ from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, raw_file, run,
 
 
 def _directory(d: Path) -> Path:
+    """A folder INPUT holding no file of the kinds the command reads."""
     (d / "bad.wav").mkdir()
     return d / "bad.wav"
 
@@ -60,7 +61,7 @@ BAD_INPUTS: dict[str, tuple[Callable[[Path], Path], str]] = {
     "audio, zero frames": (lambda d: wav(d / "bad.wav", np.zeros(0, np.float32)), "no audio samples"),
     "audio, zero bytes": (raw_file(b""), "empty"),
     "audio, missing": (lambda d: d / "bad.wav", "no such file"),
-    "audio, directory": (_directory, "is a directory"),
+    "audio, directory": (_directory, "contains no audio"),  # a folder INPUT, of no files (a name bad.wav or not)
     "audio, stereo": (lambda d: wav(d / "bad.wav", tone(4000, channels=2)), "2 channels"),
     "audio, wrong rate": (lambda d: wav(d / "bad.wav", tone(4000), sr=16000), "16000 Hz"),
     "audio, nan samples": (lambda d: wav(d / "bad.wav", np.full(4000, np.nan, np.float32), subtype="FLOAT"),
@@ -102,7 +103,8 @@ def test_vocode_rejects_bad_input(tmp_path, capsys, case, tiny_checkpoint):
 def test_mel_rejects_bad_audio(tmp_path, capsys, case, tiny_config_json):
     make, problem = BAD_INPUTS[case]
     out = tmp_path / "out"
-    code, _, err = run(capsys, "mel", make(tmp_path), "-o", out / "x.npy", "--config", tiny_config_json)
+    bad = make(tmp_path)
+    code, _, err = run(capsys, "mel", bad, "-o", out if bad.is_dir() else out / "x.npy", "--config", tiny_config_json)
     failed_cleanly(code, err, out, "bad.wav", problem)
 
 

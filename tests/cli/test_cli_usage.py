@@ -33,7 +33,7 @@ def test_an_unknown_option_is_named_before_a_missing_argument(capsys, argv, prog
 
 
 @pytest.mark.parametrize(("command", "shown"), [
-    ("mel", "--out MEL.npy"), ("vocode", "--out DIR"), ("export", "--out FILE"), ("export-official", "--out DIR"),
+    ("mel", "--out OUT"), ("vocode", "--out DIR"), ("export", "--out FILE"), ("export-official", "--out DIR"),
     ("evaluate", "--system NAME=DIR"),
 ])
 def test_a_required_option_is_shown_required(capsys, command, shown):

@@ -48,10 +48,12 @@ def add_command(
 # ---------------------------------------------------------------- the output grammar: -o/--out everywhere
 def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, required: bool = True,
             old_option: str | None = None, old_positional: bool = False, metavar: str = "OUT",
-            kind: Callable[[str], object] = Path) -> None:
+            kind: Callable[[str], object] = Path, old_last_input: tuple[str, str] | None = None) -> None:
     """-o/--out, where every command writes: a folder for many files, a file for one. `old_option` (--output-dir) and
     `old_positional` (a trailing OUTPUT argument) are the spellings it replaces, kept for one release with a note.
-    `kind` str keeps a trailing separator (evaluate: OUT/ is a folder, OUT a prefix)."""
+    `old_last_input` (dest, suffix): the trailing OUTPUT where the inputs take many arguments (nargs="+", `dest`):
+    the last of them when it ends in `suffix`, which no input does, or the second of two without -o/--out (the old
+    `AUDIO OUTPUT`). `kind` str keeps a trailing separator (evaluate: OUT/ is a folder, OUT a prefix)."""
     out = p.add_argument("--out", "-o", type=kind, default=None, metavar=metavar, help=help)
     out.required = required  # the usage line shows it so; resolve_out checks it, once an old spelling has counted
     out.checked_after_parsing = True  # type: ignore[attr-defined]  # see cli.lenient
@@ -60,6 +62,8 @@ def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, 
         p.set_defaults(old_out_flag=old_option)
     if old_positional:
         p.add_argument("old_out", nargs="?", type=Path, default=None, help=argparse.SUPPRESS)
+    if old_last_input is not None:
+        p.set_defaults(old_last_input=old_last_input)
     p.set_defaults(out_required=required)
 
 
@@ -93,6 +97,11 @@ def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
                          "not both")
         args.out = flagged
         args.deprecations = [*args.deprecations, f"{args.old_out_flag} is deprecated, use -o/--out"]
+    if (last_input := getattr(args, "old_last_input", None)) is not None:
+        dest, suffix = last_input
+        given = getattr(args, dest)
+        if len(given) > 1 and (given[-1].suffix.lower() == suffix or (len(given) == 2 and args.out is None)):
+            args.old_out = given.pop()
     old = getattr(args, "old_out", None)
     if old is not None:
         if args.out is not None:
@@ -123,6 +132,12 @@ def say_wrote(args: argparse.Namespace, *paths: str | os.PathLike) -> None:
     """The success line of a command that wrote files: `wrote PATH[, PATH...]` (silenced by --quiet)."""
     if not args.quiet:
         print("wrote " + ", ".join(os.fspath(p) for p in paths))
+
+
+def say_wrote_files(args: argparse.Namespace, files: int, folder: str | os.PathLike) -> None:
+    """The success line of a command that wrote many files into a folder: `wrote N files to OUT` (--quiet: none)."""
+    if not args.quiet:
+        print(f"wrote {count(files, 'file')} to {os.fspath(folder)}")
 
 
 def say_vocoded(args: argparse.Namespace, files: int, audio_seconds: float, folder: Path, elapsed: float,

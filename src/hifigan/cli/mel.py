@@ -1,57 +1,136 @@
-"""`hifigan mel`: a file's log-mel from the config's front-end (hifigan.mel), as a float32 .npy."""
+"""`hifigan mel`: each audio file's log-mel from the config's front-end (hifigan.mel), as a float32 .npy: one file's
+to the .npy named, or many files' (folders by `train --corpus`'s rule) to OUT/<stem>.npy, all checked first."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hifigan.cli.common import (
     add_audio_options,
     add_command,
     add_model_source,
+    add_no_progress,
     add_out,
     check_output_file,
     config_file,
     model_config,
+    overwritten_inputs,
+    progress,
     refuse_overwriting,
-    require_suffix,
     say_wrote,
+    say_wrote_files,
 )
+from hifigan.cli.inputs import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
+from hifigan.errors import HifiganError, bad_inputs
+from hifigan.paths import require_file, unreadable_files
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from hifigan.config import HifiganConfig
+
+AUDIO = "an audio file"  # what mel reads, in the errors of a missing or empty input
 
 
 def add_mel(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         sub, "mel", run_mel,
-        help="compute the log-mel of an audio file that a model of the config takes",
+        help="compute the log-mel of audio files that a model of the config takes",
         description="Compute the log-mel spectrogram a model of the config expects, with the config's front-end "
         "(mel_convention, mel_floor, mel_framing, mel_magnitude_eps, mel_stats). The official one (v1, v2, v3) is "
         "the official inference's exactly: int16 audio scaled by 1/32768, no loudness normalisation, reflect "
-        "padding, center=False STFT, Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames].",
+        "padding, center=False STFT, Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames]: "
+        "one audio file's to -o NAME.npy, or each input's to OUT/<stem>.npy (a flat folder, what `hifigan train "
+        "--input-mels` reads). A folder INPUT gives the audio files anywhere below it, as `hifigan train --corpus` "
+        "finds them. Every input is checked first: any bad one fails the run, listed all in one line, before OUT is "
+        "created.",
         epilog="examples:\n"
         "  hifigan mel data/ljspeech-mini/LJ001-0001.wav -o LJ001-0001.npy --config v1\n"
+        "  hifigan mel data/ljspeech-mini -o mels/ --config v1     # mels/LJ001-0001.npy, ...\n"
         "  hifigan mel speech-24k.wav -o speech.npy --config pwg-24k    # log10, centred frames\n"
         "  hifigan mel take1.wav -o take1.npy -c runs/pwg/checkpoints/latest.pt   # that model's mel",
     )
-    p.add_argument("input", type=Path, help="audio file (WAV, FLAC, ... ; mono)")
-    add_out(p, "output .npy file (its folder is created)", old_positional=True, metavar="MEL.npy")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                   help="audio files (WAV, FLAC, ... ; mono) or folders of them")
+    add_out(p, "output: NAME.npy for one audio file; else the folder of <stem>.npy files (created once every input "
+            "has passed the checks; a name ending in .npy is refused unless it is an existing folder)",
+            old_last_input=("inputs", ".npy"))
     add_model_source(p, "the mel of")
     add_audio_options(p)
+    add_no_progress(p)
 
 
 def run_mel(args: argparse.Namespace) -> int:
+    from hifigan.audio import AUDIO_SUFFIXES
+
+    one = len(args.inputs) == 1 and not args.inputs[0].is_dir()
+    if one and args.out.suffix.lower() == ".npy":
+        return _one_mel(args, args.inputs[0])
+    if one and args.out.suffix and not args.out.is_dir():
+        raise HifiganError(args.out, "the output of mel is a .npy array (give a name ending in .npy), or a folder of "
+                                     "them (an existing one, or a name without a suffix)")
+    refuse_file_name_for_folder(args.out, "mel", (".npy",), "<stem>.npy", " for several inputs or a folder")
+    return _many_mels(args, expand_inputs(args.inputs, AUDIO_SUFFIXES, "audio"))
+
+
+def _sources(args: argparse.Namespace, config: HifiganConfig) -> list[tuple[str, str | Path | None]]:
+    """The files besides the audio that the run reads, which no output may overwrite."""
+    stats = config.mel_stats if isinstance(config.mel_stats, str) else None  # a file, resolved; not its values
+    return [("config (--config)", config_file(args.config)), ("checkpoint (-c)", args.checkpoint),
+            ("mel stats (the config's mel_stats)", stats)]
+
+
+def _one_mel(args: argparse.Namespace, path: Path) -> int:
+    """One audio file's mel to the .npy file -o names."""
     from hifigan.audio import load_audio
     from hifigan.mel import MelSpectrogram
     from hifigan.mel_file import save_npy
 
-    require_suffix(args.out, ".npy", "mel", "a .npy array")
     config = model_config(args)
-    stats = config.mel_stats if isinstance(config.mel_stats, str) else None  # a file, resolved; not its values
-    inputs = [("audio", args.input), ("config (--config)", config_file(args.config)),
-              ("checkpoint (-c)", args.checkpoint), ("mel stats (the config's mel_stats)", stats)]
-    refuse_overwriting([args.out], inputs)
-    audio = load_audio(args.input, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-    mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, args.input)
+    refuse_overwriting([args.out], [("audio", path), *_sources(args, config)])
+    audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, path)
     check_output_file(args.out)
     save_npy(args.out, mel.numpy().astype("float32"))
     say_wrote(args, args.out)
+    return 0
+
+
+def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
+    """Each file's mel to OUT/<stem>.npy, with one front-end; every input read and checked before OUT is created."""
+    from hifigan.audio import load_audio
+    from hifigan.mel import MelSpectrogram
+    from hifigan.mel_file import save_npy
+
+    files, bar = inputs.files, not args.no_progress
+    try:
+        config = model_config(args)
+    except HifiganError as e:  # named with the inputs that do not exist (the rest need the config to be checked)
+        raise bad_inputs([e, *inputs.problems, *unreadable_files(files, AUDIO)], inputs.total + 1) from None
+    outputs = [args.out / f"{path.stem}.npy" for path in files]
+    sources = [*(("audio", p) for p in files), *_sources(args, config)]  # what no output may overwrite
+    problems = [*inputs.problems, *overwritten_inputs(outputs, sources), *output_name_problems(files, args.out, ".npy")]
+    named = {p.path for p in problems}
+    frontend = MelSpectrogram(**config.mel_kwargs())
+
+    def read(path: Path) -> np.ndarray:
+        return load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+
+    for path, out in progress(list(zip(files, outputs)), "check", len(files), bar):
+        if str(path) in named or str(out) in named:
+            continue  # its output name is the problem already
+        try:
+            frontend.check(read(require_file(path, AUDIO)), path)
+        except HifiganError as e:
+            problems.append(e)
+    if problems:
+        raise bad_inputs(problems, inputs.total)
+    from hifigan.atomic import prepare_output_dir
+
+    prepare_output_dir(args.out)
+    for path, out in progress(list(zip(files, outputs)), "mel", len(files), bar):
+        save_npy(out, frontend.checked(read(path), path).numpy().astype("float32"))
+    say_wrote_files(args, len(files), args.out)
     return 0

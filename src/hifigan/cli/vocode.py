@@ -21,6 +21,7 @@ from hifigan.cli.common import (
     progress,
     say_vocoded,
 )
+from hifigan.cli.inputs import expand_inputs
 from hifigan.cli.vocode_checks import INPUT, check_input, check_names, check_out_is_a_folder_name
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.inference.choices import (
@@ -50,15 +51,18 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
         description="Vocode each INPUT with a generator checkpoint. An INPUT ending in .npy is a log-mel "
         "([num_mels, T] or [1, num_mels, T]) in the model's convention (its config's mel_convention; "
         "--mel-convention converts another); anything else is read as audio, turned into the model's mel and "
-        "resynthesised (copy synthesis). Writes OUT/<stem>.wav as 16-bit PCM at the config's rate. Every input and the "
-        "checkpoint are checked first: any bad one fails the run, listed all in one line, before OUT is created.",
+        "resynthesised (copy synthesis); a folder gives its .npy and audio files. Writes OUT/<stem>.wav as 16-bit "
+        "PCM at the config's rate. Every input and the checkpoint are checked first: any bad one fails the run, "
+        "listed all in one line, before OUT is created.",
         epilog="examples:\n"
         "  hifigan vocode --pretrained lj-v1 -o out/ data/ljspeech-mini/LJ001-0001.wav\n"
         "  hifigan vocode --checkpoint g_02500000 --config v1 -o out/ data/ljspeech-mini/*.wav\n"
-        "  hifigan vocode --checkpoint runs/demo/run/checkpoints/latest.pt -o out/ mels/*.npy\n"
+        "  hifigan vocode --checkpoint runs/demo/run/checkpoints/latest.pt -o out/ mels/\n"
         "  hifigan vocode -c g_02500000 --config v1 -o out/ --evaluate data/ljspeech-mini/LJ001-000*.wav",
     )
-    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="audio files or .npy mels")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                   help="audio files or .npy mels, or folders of them (their files anywhere below, as `hifigan train "
+                   "--corpus` finds audio, and .npy)")
     add_generator_source(p)
     add_out(p, "folder for the WAV files, DIR/<stem>.wav (created once every input has passed the checks); a "
             "name ending in an audio suffix (out.wav) is refused unless it is an existing folder",
@@ -125,7 +129,7 @@ def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> N
 
 
 def run_vocode(args: argparse.Namespace) -> int:
-    from hifigan.audio import load_audio, save_audio, save_audio_chunks
+    from hifigan.audio import AUDIO_SUFFIXES, load_audio, save_audio, save_audio_chunks
     from hifigan.devices import resolve_device
     from hifigan.evaluation.metrics import min_samples, require_packages
     from hifigan.inference.engines import require_backend
@@ -134,6 +138,8 @@ def run_vocode(args: argparse.Namespace) -> int:
     from hifigan.mel import MelSpectrogram
 
     check_out_is_a_folder_name(args.out)
+    inputs = expand_inputs(args.inputs, (*AUDIO_SUFFIXES, ".npy"), "audio or .npy")
+    args.inputs = inputs.files  # a folder's files, each vocoded as that file given alone would be
     resolve_device(args.device)
     require_backend(args.backend)  # an extra's package that is missing fails now, before any work
     if args.evaluate:
@@ -148,11 +154,11 @@ def run_vocode(args: argparse.Namespace) -> int:
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _warn_unused_mel_input_options(args)
-    problems = check_names(args)
+    problems = [*inputs.problems, *check_names(args)]
     try:
         generator, config = generator_from_args(args)
     except HifiganError as e:  # named with the inputs that do not exist (the rest need the model to be checked)
-        raise bad_inputs([e, *unreadable_files(args.inputs, INPUT)], len(args.inputs) + 1) from None
+        raise bad_inputs([e, *inputs.problems, *unreadable_files(args.inputs, INPUT)], inputs.total + 1) from None
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                       shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
     model = ModelMel.of(config)
@@ -176,7 +182,7 @@ def run_vocode(args: argparse.Namespace) -> int:
             problems.append(HifiganError(path, f"too short for --evaluate: {count(scored, 'sample')}, the metrics "
                                                f"need at least {needs}"))
     if problems:
-        raise bad_inputs(problems, len(args.inputs))
+        raise bad_inputs(problems, inputs.total)
     prepare_output_dir(args.out)
     started = time.perf_counter()
     written: list[tuple[str, Path, Path]] = []

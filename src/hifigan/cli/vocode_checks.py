@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hifigan.cli.common import config_file, overwritten_inputs
+from hifigan.cli.inputs import output_name_problems, refuse_file_name_for_folder
 from hifigan.errors import HifiganError
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel
@@ -21,13 +22,11 @@ INPUT = "an audio or .npy file"  # what vocode reads, in the errors of a missing
 
 
 def check_out_is_a_folder_name(out: Path) -> None:
-    """-o is the folder of <stem>.wav files: a name ending in an audio suffix (out.wav), meant as the file to write,
-    would become a folder out.wav/ holding <stem>.wav. Refused, unless it is an existing folder."""
+    """-o is the folder of <stem>.wav files: a name ending in an audio suffix (out.wav) is refused, unless it is an
+    existing folder."""
     from hifigan.audio import AUDIO_SUFFIXES
 
-    if out.suffix.lower() in AUDIO_SUFFIXES and not out.is_dir():
-        raise HifiganError(out, f"-o is the folder vocode writes <stem>.wav files into; give a folder name (this one "
-                           f"ends in {out.suffix})")
+    refuse_file_name_for_folder(out, "vocode", AUDIO_SUFFIXES, "<stem>.wav")
 
 
 def check_names(args: argparse.Namespace) -> list[HifiganError]:
@@ -35,7 +34,6 @@ def check_names(args: argparse.Namespace) -> list[HifiganError]:
     score a recording against itself), the inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav
     is a folder (reported with the other bad inputs); .npy inputs under --evaluate (a mel has no recording to score
     against) fail here, in one line naming them all."""
-    stems: dict[str, Path] = {}
     outputs = [args.out / f"{path.stem}.wav" for path in args.inputs]
     if args.evaluate:  # the report's files in the folder OUT (which may not exist yet)
         from hifigan.evaluation.output import report_paths
@@ -44,12 +42,7 @@ def check_names(args: argparse.Namespace) -> list[HifiganError]:
     sources = [("checkpoint (-c)", args.checkpoint), ("config (--config)", config_file(args.config)),
                ("mel stats (--mel-stats)", args.mel_stats)]
     problems = overwritten_inputs(outputs, [*(("file", path) for path in args.inputs), *sources])
-    for path in args.inputs:
-        if path.stem in stems:
-            problems.append(HifiganError(path, f"same output name as {stems[path.stem]} ({path.stem}.wav)"))
-        elif (args.out / f"{path.stem}.wav").is_dir():
-            problems.append(HifiganError(path, f"its output {args.out / f'{path.stem}.wav'} is a folder"))
-        stems.setdefault(path.stem, path)
+    problems += output_name_problems(args.inputs, args.out, ".wav")
     mels = [str(p) for p in args.inputs if p.suffix.lower() == ".npy"]
     if args.evaluate and mels:
         raise HifiganError(None, f"--evaluate scores each output against its audio input, and these inputs are "

@@ -1,0 +1,66 @@
+"""The INPUT arguments of `hifigan mel` and `hifigan vocode`: a file as it is, a folder as the files `hifigan train
+--corpus` would read in it (hifigan.data.corpus.corpus_files); and the checks of the flat OUT/<stem><suffix> names
+they write (no two inputs of one stem, no output name taken by a folder, no file name given for the folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hifigan.errors import HifiganError
+
+
+@dataclass
+class Inputs:
+    """The files the INPUT arguments name, in order (a folder's sorted by path), and the folders that hold none."""
+
+    files: list[Path] = field(default_factory=list)
+    problems: list[HifiganError] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many inputs a bad-inputs line counts: every file, and every folder that gave none."""
+        return len(self.files) + len(self.problems)
+
+
+def expand_inputs(paths: Sequence[Path], suffixes: tuple[str, ...], what: str) -> Inputs:
+    """Each of `paths` as it is, but a folder as the files with one of `suffixes` (`what` files) anywhere below it,
+    by the rule of `hifigan train --corpus` (hidden ones skipped, linked folders followed, each real file once); a
+    folder holding none is a problem, and a path that is no folder is left for the command's own file checks."""
+    from hifigan.data.corpus import corpus_files
+
+    inputs = Inputs()
+    for path in paths:
+        if not path.is_dir():
+            inputs.files.append(path)
+            continue
+        try:
+            inputs.files.extend(corpus_files(path, suffixes, what))
+        except HifiganError as e:
+            inputs.problems.append(e)
+    return inputs
+
+
+def output_name_problems(files: Sequence[Path], out: Path, suffix: str) -> list[HifiganError]:
+    """One problem per input whose OUT/<stem><suffix> another input writes already (naming both), or is a folder."""
+    first: dict[str, Path] = {}
+    problems = []
+    for path in files:
+        name = f"{path.stem}{suffix}"
+        if path.stem in first:
+            problems.append(HifiganError(path, f"same output name as {first[path.stem]} ({name})"))
+        elif (out / name).is_dir():
+            problems.append(HifiganError(path, f"its output {out / name} is a folder"))
+        first.setdefault(path.stem, path)
+    return problems
+
+
+def refuse_file_name_for_folder(out: Path, command: str, suffixes: tuple[str, ...], written: str, when: str = ""
+                                ) -> None:
+    """-o is the folder of `written` files: a name ending in one of `suffixes` (out.wav), meant as the file to
+    write, would become a folder out.wav/ holding them. Refused, unless it is an existing folder; `when` says when
+    -o is a folder, where it is not always."""
+    if out.suffix.lower() in suffixes and not out.is_dir():
+        raise HifiganError(out, f"-o is the folder {command} writes {written} files into{when}; give a folder name "
+                           f"(this one ends in {out.suffix})")
