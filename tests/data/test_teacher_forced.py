@@ -14,6 +14,7 @@ from hifigan.data.dataset import VocoderDataset
 from hifigan.data.scan_cache import ReadSettings, gather_facts
 from hifigan.errors import HifiganError, split_problems
 from hifigan.mel import MelSpectrogram
+from tests.support.cli_runs import failed_cleanly, one_line, run
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
@@ -123,3 +124,25 @@ def test_a_missing_mel_names_the_file_meant_when_it_differs_in_case_or_sits_in_a
         f"{mels / 'clip01.npy'}: no such file (found in {mels / 'sub' / 'clip01.npy'}: --input-mels takes a flat "
         "folder)",
         f"{mels / 'clip02.npy'}: no such file"]
+
+
+def test_an_input_mels_folder_that_is_not_there_is_one_line(tmp_path, capsys, tiny_corpus, tiny_config_json):
+    """--input-mels naming no folder (a typo, a file), or a resumed run whose mel folder has moved: one line naming
+    the folder (resuming: and the option that gives its new place), not each clip's mel as "no such file"."""
+    mels, out = tmp_path / "mels", tmp_path / "run"
+    for given, problem in ((mels, "no such folder"), (tiny_corpus / "clip00.wav", "is not a folder")):
+        code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
+                           "--input-mels", given, "--max-steps", 1)
+        assert failed_cleanly(code, err, out) == f"hifigan train: error: {given}: {problem} (--input-mels)"
+    mels.mkdir()
+    frontend = MelSpectrogram(**CFG.mel_kwargs())
+    for path in find_audio(tiny_corpus):
+        np.save(mels / f"{path.stem}.npy", frontend(torch.from_numpy(load_audio(path))).numpy())
+    code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
+                       "--input-mels", mels, "--max-steps", 0, "--valid-count", 0, "--validation-interval", 0,
+                       "--no-progress")  # the initial weights only, no validation: cheap
+    assert code == 0, err
+    mels.rename(tmp_path / "moved")
+    code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 1)
+    assert code == 2 and one_line(err) == (f"hifigan train: error: {mels}: no such folder (the run's --input-mels: "
+                                           "moved? give its new place with --input-mels DIR)")

@@ -13,7 +13,7 @@ from hifigan.errors import HifiganError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convention
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
-from hifigan.paths import case_twin
+from hifigan.paths import case_twin, require_folder
 
 
 def check_mel_convention(spec: str | None) -> None:
@@ -45,6 +45,17 @@ def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None)
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: --mel-convention "
                                  f"{option})") from None
         raise
+
+
+def require_mel_folder(folder: Path, the_runs: bool) -> None:
+    """`folder` (--input-mels) names a folder, else one line that says so (`the_runs`: a resumed run's folder, not
+    given again, so the line says how to give its new place), not each clip's mel as "no such file"."""
+    try:
+        require_folder(folder)
+    except HifiganError as e:
+        where = ("the run's --input-mels: moved? give its new place with --input-mels DIR" if the_runs
+                 else "--input-mels")
+        raise HifiganError(e.path, f"{e.problem} ({where})") from None
 
 
 class MelFolder:
