@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from hifigan.audio import find_audio, load_audio
+from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.teacher_mels import load_teacher_mel
@@ -23,6 +25,7 @@ from hifigan.melconv.model import ModelMel
 from hifigan.training.job import data_spec, train
 from hifigan.training.options import TrainJob, TrainOptions
 from tests.support.cli_runs import failed_cleanly, run
+from tests.support.files import CORPUS
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
@@ -130,3 +133,35 @@ def test_a_resumed_run_reads_the_declared_mels_as_the_models_own(tmp_path, tiny_
     train(TrainJob(TrainOptions(**quiet), resume=tmp_path / "run", max_steps=1, on_step=on_step,
                    disc_start_step=10**6))  # generator steps only: fast
     assert checked == [1]
+
+
+
+SPEECH = tiny_config(sampling_rate=22050, hop_size=256, n_fft=1024, win_size=1024, num_mels=80, fmax=8000,
+                     upsample_rates=[16, 16], upsample_kernel_sizes=[32, 32], segment_size=4096)  # V1's mel
+
+
+@pytest.mark.parametrize(("written", "declared", "option"), [
+    (lambda m: m / math.log(10), None, "--mel-convention log10"),  # an ESPnet / Coqui model's, not declared
+    (lambda m: m * 20 / math.log(10), None, "--mel-convention db"),
+    (lambda m: m / math.log(10), "log10", None),  # declared: read as the model's own
+    (lambda m: m, None, None)])
+def test_teacher_mels_that_do_not_look_like_the_models_are_warned_of(tmp_path, written, declared, option):
+    """Undeclared log10 or dB mels would train a generator on the wrong input scale without a word: the values of
+    the first mels are judged as hifigan check-mel judges them, and one warning names a file and the option that
+    converts it. Two bundled LJSpeech clips (speech, which the judgement is made for) at V1's mel."""
+    files = [CORPUS / "LJ001-0002.wav", CORPUS / "LJ001-0008.wav"]
+    frontend, mels = MelSpectrogram(**SPEECH.mel_kwargs()), tmp_path / "mels"
+    mels.mkdir()
+    for path in files:
+        mel = frontend(torch.from_numpy(load_audio(path))).numpy()
+        np.save(mels / f"{path.stem}.npy", written(mel).astype(np.float32))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scan_clips(files, SPEECH, input_mels=mels, mel_convention=declared)
+    said = [str(w.message) for w in caught if "--input-mels" in str(w.message)]
+    if option is None:
+        assert said == []
+    else:
+        assert len(said) == 1 and said[0].startswith(f"2 of the first 2 --input-mels mels do not look like the "
+                                                     f"official mel, e.g. {mels / 'LJ001-0002.npy'}: ")
+        assert said[0].endswith(f"convert: {option}")

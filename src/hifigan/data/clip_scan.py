@@ -106,10 +106,13 @@ def scan_clips(
     Warnings are issued once, with counts and the first few names. `facts`: what hifigan.data.scan_cache learnt
     of these files (a cache, another rank); without them the files are read now.
     """
-    report = sort_clips(files, config, resample=resample, mix_to_mono=mix_to_mono, input_mels=input_mels,
+    mels = MelFolder(input_mels) if input_mels is not None else None
+    report = sort_clips(files, config, resample=resample, mix_to_mono=mix_to_mono, input_mels=mels,
                         mel_convention=mel_convention, what=what, facts=facts)
     if report.bad:
         raise bad_inputs(report.bad, len(files))
+    if mels is not None:
+        mels.warn_unlike(ModelMel.of(config))
     return finish_scan(report, what)
 
 
@@ -157,11 +160,12 @@ def sort_clips(
         if mels is not None:
             mel_path = mels.mel_path(path)
             try:
-                frames = load_teacher_mel(mel_path, model, mel_convention).shape[1]  # missing or malformed: an error
+                mel = load_teacher_mel(mel_path, model, mel_convention)  # missing or malformed: an error
             except HifiganError as e:
                 report.bad.append(mels.explained(e, mel_path))
                 continue
-            if problem := frames_mismatch(frames, samples, config.hop_size):
+            mels.judge(mel_path, mel, model)
+            if problem := frames_mismatch(mel.shape[1], samples, config.hop_size):
                 report.bad.append(HifiganError(mel_path, problem))
                 continue
         report.clips.append(Clip(path, samples, mel_path))

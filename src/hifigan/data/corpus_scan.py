@@ -14,6 +14,7 @@ from hifigan.data.scan_cache import FileFacts
 from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, bad_inputs, in_path_order
+from hifigan.melconv.model import ModelMel
 from hifigan.paths import differing_in_case
 from hifigan.plural import agree, count
 
@@ -110,6 +111,8 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
                        facts=facts.take([index[f] for f in held.valid]))
     if problems := [*shared, *train.bad, *valid.bad]:  # in path order, held out or not: the first named are the first
         raise bad_inputs(in_path_order(problems), len(files))
+    if mels is not None:
+        mels.warn_unlike(ModelMel.of(config))
     if skipped_list is not None:  # before the warnings that name it, and the error when no file is usable
         write_skipped(skipped_list, skipped_rows([train, valid]))
     valid = finish_scan(valid, "validation set", skipped_list) if held.valid else valid  # none held out: no validation

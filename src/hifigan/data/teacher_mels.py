@@ -5,12 +5,14 @@ the map is exact, so a pretrained model fine-tunes on them in its own convention
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from hifigan.errors import HifiganError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convention
+from hifigan.melconv.detect import MelVerdict, detect
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
 from hifigan.paths import case_twin, require_folder
@@ -58,18 +60,40 @@ def require_mel_folder(folder: Path, the_runs: bool) -> None:
         raise HifiganError(e.path, f"{e.problem} ({where})") from None
 
 
+JUDGED = 8  # the mels of a run whose values are judged (hifigan check-mel's detection): one front-end made them all
+
+
 class MelFolder:
     """The --input-mels folder, where a clip's mel is <folder>/<stem>.npy. A missing one's error hints at the file
-    meant (its name in another case, or in a subfolder), from one listing of the folder, made at the first miss."""
+    meant (its name in another case, or in a subfolder), from one listing of the folder, made at the first miss.
+    The first JUDGED mels read are judged by their values, so that mels of another convention are warned of."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self._names: dict[str, list[Path]] | None = None  # lower-cased .npy name -> the files of that name, below
+        self.judged = 0
+        self.unlike: list[tuple[Path, MelVerdict]] = []  # the judged mels that do not look like the model's
 
     @classmethod
     def of(cls, folder: MelFolder | Path) -> MelFolder:
         """`folder` as a MelFolder (one, and so one listing, may serve several sets' scans)."""
         return folder if isinstance(folder, MelFolder) else cls(folder)
+
+    def judge(self, path: Path, mel: np.ndarray, model: ModelMel) -> None:
+        """Judge `mel` (read from `path` as the model's) by its values, while fewer than JUDGED have been."""
+        if self.judged < JUDGED:
+            self.judged += 1
+            if not (verdict := detect(mel, model.num_mels, model)).matches:
+                self.unlike.append((path, verdict))
+
+    def warn_unlike(self, model: ModelMel) -> None:
+        """One warning where most judged mels do not look like the model's (undeclared log10 or dB mels train a model
+        on the wrong input scale): how many, the first, and the option that converts it. A few unlike the rest are
+        the clips the judgement misreads (a short or quiet one), not the front-end's convention."""
+        if 2 * len(self.unlike) > self.judged:
+            path, verdict = self.unlike[0]
+            warnings.warn(f"{len(self.unlike)} of the first {self.judged} --input-mels mels do not look like the "
+                          f"{model.label} mel, e.g. {path}: {verdict.line()}", UserWarning, stacklevel=3)
 
     def mel_path(self, clip: Path) -> Path:
         return self.folder / f"{clip.stem}.npy"
