@@ -146,3 +146,16 @@ def test_an_input_mels_folder_that_is_not_there_is_one_line(tmp_path, capsys, ti
     code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 1)
     assert code == 2 and one_line(err) == (f"hifigan train: error: {mels}: no such folder (the run's --input-mels: "
                                            "moved? give its new place with --input-mels DIR)")
+
+
+def test_a_missing_mel_names_a_mel_named_after_the_audio_file(tmp_path, tiny_corpus):
+    """A mel saved as <audio name>.npy (clip00.wav.npy: some TTS tools' GTA export) is not <stem>.npy: still "no such
+    file", with the file found named and what to do."""
+    files = find_audio(tiny_corpus)[:1]
+    mels = tmp_path / "mels"
+    mels.mkdir()
+    np.save(mels / "clip00.wav.npy", MelSpectrogram(**CFG.mel_kwargs())(torch.from_numpy(load_audio(files[0]))).numpy())
+    with pytest.raises(HifiganError) as caught:
+        quiet_scan(files, input_mels=mels)
+    assert str(caught.value) == (f"{mels / 'clip00.npy'}: no such file (found clip00.wav.npy: --input-mels takes "
+                                 "<stem>.npy, without the audio's extension: rename the mels)")

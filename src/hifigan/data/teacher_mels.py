@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hifigan.audio import AUDIO_SUFFIXES
 from hifigan.errors import HifiganError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convention
 from hifigan.melconv.detect import MelVerdict, detect
@@ -65,8 +66,9 @@ JUDGED = 8  # the mels of a run whose values are judged (hifigan check-mel's det
 
 class MelFolder:
     """The --input-mels folder, where a clip's mel is <folder>/<stem>.npy. A missing one's error hints at the file
-    meant (its name in another case, or in a subfolder), from one listing of the folder, made at the first miss.
-    The first JUDGED mels read are judged by their values, so that mels of another convention are warned of."""
+    meant (its name in another case, in a subfolder, or <stem>.wav.npy), from one listing of the folder, made at the
+    first miss. The first JUDGED mels read are judged by their values, so that mels of another convention are warned
+    of."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
@@ -116,4 +118,9 @@ class MelFolder:
             return case_twin(flat[0].name)
         if found:
             return f"found in {found[0]}: --input-mels takes a flat folder"
+        named = (p for suffix in AUDIO_SUFFIXES for p in self._names.get(f"{path.stem}{suffix}.npy".lower(), [])
+                 if p.parent == self.folder)  # <audio name>.npy, as some TTS tools save their GTA mels
+        if (after_audio := next(named, None)) is not None:
+            return (f"found {after_audio.name}: --input-mels takes <stem>.npy, without the audio's extension: rename "
+                    "the mels")
         return ""
