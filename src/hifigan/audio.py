@@ -31,7 +31,7 @@ def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: 
     (symlinked folders included, each real folder once), sorted by path; hidden files and folders are skipped. A
     folder without any is an error naming it (and, not `recursive`, how many its subfolders hold)."""
     folder = require_folder(folder)
-    if files := _files_in(_walk(folder) if recursive else folder.iterdir(), suffixes):
+    if files := _files_in(_walk(folder), suffixes) if recursive else _files_directly_in(folder, suffixes):
         return files
     if below := [] if recursive else _files_in(_walk(folder), suffixes):  # a speaker-per-folder corpus, given flat
         raise HifiganError(folder, f"contains no {what} files directly ({len(below)} in its subfolders, e.g. "
@@ -41,7 +41,20 @@ def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: 
 
 def _files_in(candidates: Iterable[Path], suffixes: tuple[str, ...]) -> list[Path]:
     """The files with one of `suffixes` (any case; not hidden) among `candidates`, sorted by path."""
-    return sorted(p for p in candidates if p.suffix.lower() in suffixes and p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in candidates if _named(p.name, suffixes) and p.is_file())
+
+
+def _files_directly_in(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The files with one of `suffixes` directly in `folder`, sorted by path. The directory's entries say which are
+    files (no stat of each, except a symlink's), so a corpus of 13 100 clips is listed at the cost of reading one
+    directory."""
+    with os.scandir(folder) as entries:
+        return sorted(folder / e.name for e in entries if _named(e.name, suffixes) and e.is_file())
+
+
+def _named(name: str, suffixes: tuple[str, ...]) -> bool:
+    """A name with one of `suffixes`, in any case, and not hidden."""
+    return os.path.splitext(name)[1].lower() in suffixes and not name.startswith(".")
 
 
 def _walk(folder: Path) -> Iterator[Path]:
