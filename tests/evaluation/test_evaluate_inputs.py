@@ -13,6 +13,7 @@ from tests.support.cli_runs import failed_cleanly, run
 from tests.support.signals import SR, speechlike
 
 MONO = "has 2 channels; only mono is supported (use --mix-to-mono)"
+SUBSET = "(--subset evaluates only the stems the systems hold)"  # a recording without a generated file: the option
 
 
 def problems(line: str) -> list[str]:
@@ -48,7 +49,7 @@ def test_folder_problems_are_named_with_every_files(folders, tmp_path, capsys):
         f"{ref_dir / 'rate.wav'}: sample rate is 16000 Hz, a.wav is at 22050 Hz: the recordings must share one rate; "
         "give --config (and --resample to measure at its rate)",
         f"{ref_dir / 'stereo.wav'}: {MONO}",
-        f"{ref_dir / 'unpaired.wav'}: no generated file of the same stem in {gen_dir}",
+        f"{ref_dir / 'unpaired.wav'}: no generated file of the same stem in {gen_dir} {SUBSET}",
         f"{nested}: contains no audio files directly (1 in its subfolders, e.g. {nested / 'spk1' / 'a.wav'}: give "
         "the folder that holds them)"]
     assert f'"{nested}: contains no audio' in line  # quoted: the path holds " | "
@@ -75,7 +76,7 @@ def test_no_preset_at_the_rate_is_named_with_every_files(tmp_path, capsys):
         f"{gen / 'stereo.wav'}: {MONO}",
         f"{ref}: recordings at 8000 Hz, and no preset is at that rate: give --config, a config file at 8000 Hz (its "
         "mel is the one the mel metrics use)",
-        f"{ref / 'lone.wav'}: no generated file of the same stem in {gen}"]
+        f"{ref / 'lone.wav'}: no generated file of the same stem in {gen} {SUBSET}"]
 
 
 def test_recordings_that_do_not_read_are_named_with_the_systems_problems(folders, capsys):
@@ -113,5 +114,5 @@ def test_many_unpaired_recordings_are_counted_as_one_problem_and_case_is_named(f
     assert listed[0] == "15 of 17 inputs are bad"
     assert listed[1] == f"{gen_dir / 'B.wav'}: no reference file of the same stem in {ref_dir} (b.wav differs in case)"
     assert listed[2] == f"{ref_dir / 'b.wav'}: no generated file of the same stem in {gen_dir} (B.wav differs in case)"
-    assert listed[3] == f"{ref_dir / 'extra00.wav'}: no generated file of the same stem in {gen_dir}"
-    assert listed[-1] == f"and 5 more: 5 no generated file of the same stem in {gen_dir}"
+    assert listed[3] == f"{ref_dir / 'extra00.wav'}: no generated file of the same stem in {gen_dir} {SUBSET}"
+    assert listed[-1] == f"and 5 more: 5 no generated file of the same stem in {gen_dir} {SUBSET}"

@@ -35,12 +35,17 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         "listed in one line, before anything is written.",
         epilog="examples:\n"
         "  hifigan evaluate --reference data/ljspeech-mini --system out/ -o reports/v1\n"
+        "  hifigan evaluate --reference LJSpeech-1.1/wavs --system test-set/ --subset -o reports/test\n"
         "  hifigan evaluate --reference runs/demo/reference --system start=runs/demo/start "
         "--system end=runs/demo/generated -o reports/demo/ --html",
     )
     p.add_argument("--reference", required=True, type=Path, help="folder of recordings")
     add_systems(p, "a folder of generated audio with the recordings' stems; repeat it to compare systems (each gets "
                 "its own table and OUT-NAME.json/.png)", old_option="--generated")
+    p.add_argument("--subset", action="store_true",
+                   help="evaluate a test set of the recordings: only those of the stems the systems hold (the others "
+                   "are not read), and every system must hold the same stems. Without it every recording needs its "
+                   "generated file")
     add_out(p, "report folder, an existing one or one ending in / (writes evaluation.json/.png), or a prefix "
             "(PREFIX.json/.png)", required=False, kind=str)
     p.add_argument("--html", action="store_true",
@@ -82,14 +87,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
         refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
     inputs = check_inputs(args.reference, systems, args.config, resample=args.resample, mix_to_mono=args.mix_to_mono,
                           max_shift=args.max_shift, metrics=args.metrics,
-                          max_length_difference=args.max_length_difference)
+                          max_length_difference=args.max_length_difference, subset=args.subset)
     config, name = inputs.config, inputs.config_name
     reports, page = evaluate_systems(args.reference, inputs.pairs, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
                                      mix_to_mono=args.mix_to_mono, max_shift=args.max_shift, config_name=name,
-                                     max_length_difference=args.max_length_difference,
+                                     max_length_difference=args.max_length_difference, subset_of=inputs.subset_of,
                                      progress=not args.no_progress and on_terminal())
     chosen = " (the preset at the recordings' rate; --config chooses)" if args.config is None else ""
+    if note := next(iter(reports.values())).subset_note():
+        print(note)
     print(f"measured at {config.sampling_rate} Hz with the mel of config {name}{chosen}")
     for system, report in reports.items():
         if len(reports) > 1:

@@ -42,11 +42,14 @@ def evaluate_pairs(
     pitch: PitchSettings = DEFAULT_PITCH,
     progress: bool = True,
     config_name: str | None = None,
+    subset_of: int | None = None,
 ) -> Report:
     """Compute the metrics of every (stem, reference, generated) pair at the config's rate; write the report to
     `out` (a folder -> folder/evaluation.{json,png}, else a prefix -> prefix.{json,png}) when given.
     `config_name` (how the config was given or chosen) is recorded in the report's settings. Lengths that differ
     by up to `max_length_difference` samples (None: one hop) are trimmed to the shorter; more is an error.
+    `subset_of`: the pairs are a test set, the stems of the systems, of a folder of this many recordings (--subset;
+    pairing.pair_by_stem(..., subset=True) pairs them); None: of the recordings the pairs hold. Both are recorded.
     """
     from tqdm import tqdm
 
@@ -73,7 +76,8 @@ def evaluate_pairs(
         results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values, abs(trimmed),
                                   "reference" if trimmed > 0 else "generated" if trimmed < 0 else None))
     warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
-    settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance)}
+    settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
+                "subset": subset_of is not None, "reference_recordings": len(pairs) if subset_of is None else subset_of}
     report = Report(results, aggregate([r.metrics for r in results], names, sr), settings,
                     time.perf_counter() - started)
     if paths is not None:

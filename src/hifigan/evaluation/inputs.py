@@ -19,27 +19,33 @@ from hifigan.plural import count
 
 @dataclass
 class Inputs:
-    """Inputs that passed every check: the config the metrics use, its name (as given, or the preset chosen), and
-    each system's pairs (stem, recording, generated file)."""
+    """Inputs that passed every check: the config the metrics use, its name (as given, or the preset chosen),
+    each system's pairs (stem, recording, generated file), and with --subset how many recordings the folder holds
+    (None: every one is paired)."""
 
     config: HifiganConfig
     config_name: str
     pairs: dict[str, list[Pair]]
+    subset_of: int | None = None
 
 
 def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, *, resample: bool = False,
                  mix_to_mono: bool = False, max_shift: int = 0, metrics: Iterable[str] | None = None,
-                 max_length_difference: int | None = None) -> Inputs:
+                 max_length_difference: int | None = None, subset: bool = False) -> Inputs:
     """Scan the recordings' folder and each system's, choose the config (hifigan.evaluation.rate_config), pair by
     stem and read every paired file as the evaluation will; every problem found is named in one line, in path order.
+    `subset`: only the recordings of the stems the systems hold are paired and read (the others are only listed),
+    and every system must hold the same stems.
     """
     from hifigan.evaluation.pairing import match_stems, scan_folder
     from hifigan.evaluation.rate_config import metric_config
 
-    folders = {path: scan_folder(path) for path in dict.fromkeys([Path(reference), *map(Path, systems.values())])}
-    recordings = folders[Path(reference)]
+    outputs = {path: scan_folder(path) for path in dict.fromkeys(map(Path, systems.values()))}
+    stems = {stem for folder in outputs.values() for stem in folder.files} if subset else None
+    recordings = scan_folder(reference, stems)
+    folders = {**outputs, Path(reference): recordings}  # a system that is the recordings' folder counts once
+    matched = {name: match_stems(recordings, outputs[Path(folder)], subset=subset) for name, folder in systems.items()}
     chosen = metric_config(config, recordings, resample=resample, mix_to_mono=mix_to_mono)
-    matched = {name: match_stems(recordings, folders[Path(folder)]) for name, folder in systems.items()}
     found = [*(e for folder in folders.values() for e in folder.problems), *chosen.problems,
              *(e for _, unpaired, _ in matched.values() for e in unpaired)]
     # each file once (the recordings too, which every system shares); a folder without audio is named as a whole
@@ -50,7 +56,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
                 max_length_difference=max_length_difference,
                 unread=[e for e in chosen.problems if e.path is not None], files=files)
     assert chosen.config is not None and chosen.name is not None  # else its problem was raised with the others
-    return Inputs(chosen.config, chosen.name, pairs)
+    return Inputs(chosen.config, chosen.name, pairs, recordings.count() + len(recordings.left_out) if subset else None)
 
 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int | None, *, resample: bool = False,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,16 +17,20 @@ from hifigan.errors import HifiganError, bad_inputs
 from hifigan.plural import count
 
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
+SUBSET_HINT = "--subset evaluates only the stems the systems hold"  # where every recording needs its generated file
+SUBSET_RULE = "another system has one; with --subset every system holds the same stems"
 
 
 @dataclass
 class Folder:
     """The audio files directly in a folder (hifigan.audio.find_audio), by stem, and the folder's own problems:
-    missing, no audio directly in it, a stem shared by several files (each after the first, by path, named)."""
+    missing, no audio directly in it, a stem shared by several files (each after the first, by path, named). With
+    --subset, the recordings of other stems than the systems' are `left_out`: listed, never read nor checked."""
 
     path: Path
     files: dict[str, list[Path]]
     problems: list[HifiganError]
+    left_out: list[Path] = field(default_factory=list)
 
     def unique(self) -> dict[str, Path]:
         """The file of each stem only one file has (a shared stem cannot tell which file to pair)."""
@@ -34,27 +38,33 @@ class Folder:
 
     @functools.cached_property
     def by_folded_stem(self) -> dict[str, Path]:
-        """A file of each stem, by its stem case-folded (the first in sort order where several differ in case)."""
-        return {stem.casefold(): paths[0] for stem, paths in sorted(self.files.items(), reverse=True)}
+        """A file of each stem, by its stem case-folded (the first in path order where several differ in case), the
+        files left out too."""
+        near: dict[str, Path] = {}
+        for path in sorted([*self.left_out, *(path for paths in self.files.values() for path in paths)]):
+            near.setdefault(path.stem.casefold(), path)
+        return near
 
     def count(self) -> int:
         """How many audio files the folder holds."""
         return sum(len(paths) for paths in self.files.values())
 
 
-def scan_folder(folder: str | os.PathLike) -> Folder:
-    """`folder`'s audio files by stem, with every problem found in it (none raised, for one line naming all)."""
+def scan_folder(folder: str | os.PathLike, stems: Collection[str] | None = None) -> Folder:
+    """`folder`'s audio files by stem, with every problem found in it (none raised, for one line naming all); given
+    `stems` (--subset), only the files of those stems, the others left out unchecked."""
     folder = Path(folder)
     try:
         paths = find_audio(folder)
     except HifiganError as e:  # missing, or no audio directly in it
         return Folder(folder, {}, [e])
     files: dict[str, list[Path]] = {}
-    for path in paths:
+    left_out = [path for path in paths if stems is not None and path.stem not in stems]
+    for path in paths if stems is None else (path for path in paths if path.stem in stems):
         files.setdefault(path.stem, []).append(path)
     problems = [HifiganError(path, f"same stem as {same[0]}; cannot tell which to pair")
                 for same in files.values() for path in same[1:]]
-    return Folder(folder, files, problems)
+    return Folder(folder, files, problems, left_out)
 
 
 def audio_files(folder: str | os.PathLike) -> dict[str, Path]:
@@ -66,23 +76,29 @@ def audio_files(folder: str | os.PathLike) -> dict[str, Path]:
     return found.unique()
 
 
-def pair_by_stem(reference_dir: Path, generated_dir: Path) -> list[Pair]:
-    """Match reference and generated files by stem; files without a partner are an error that names every one."""
-    reference, generated = scan_folder(reference_dir), scan_folder(generated_dir)
-    pairs, problems, total = match_stems(reference, generated)
+def pair_by_stem(reference_dir: Path, generated_dir: Path, *, subset: bool = False) -> list[Pair]:
+    """Match reference and generated files by stem; files without a partner are an error that names every one.
+    `subset`: only the recordings of the generated files' stems are paired (a test set of a larger corpus)."""
+    generated = scan_folder(generated_dir)
+    reference = scan_folder(reference_dir, generated.files if subset else None)
+    pairs, problems, total = match_stems(reference, generated, subset=subset)
     if problems := [*reference.problems, *generated.problems, *problems]:
         raise bad_inputs(problems, total)
     return pairs
 
 
-def match_stems(reference: Folder, generated: Folder) -> tuple[list[Pair], list[HifiganError], int]:
+def match_stems(reference: Folder, generated: Folder, *, subset: bool = False
+                ) -> tuple[list[Pair], list[HifiganError], int]:
     """The pairs of files with the same stem (one file each), a problem for each file without a partner, and the
     count of files (so that a caller can name them with the other bad inputs in one line). A folder without audio
-    pairs nothing and names no partner missing: its own problem says it, and every file of the other would be named."""
+    pairs nothing and names no partner missing: its own problem says it, and every file of the other would be named.
+    `subset`: the recordings are those of the systems' stems (scan_folder's `stems`), so one without a generated
+    file is one that another system holds."""
     total = reference.count() + generated.count()
-    if not reference.files or not generated.files:
+    if any(not folder.files and folder.problems for folder in (reference, generated)):
         return [], [], total
-    problems = [_unpaired(paths[0], "generated", generated) for stem, paths in reference.files.items()
+    hint = SUBSET_RULE if subset else SUBSET_HINT
+    problems = [_unpaired(paths[0], "generated", generated, hint) for stem, paths in reference.files.items()
                 if stem not in generated.files]
     problems += [_unpaired(paths[0], "reference", reference) for stem, paths in generated.files.items()
                  if stem not in reference.files]
@@ -90,12 +106,12 @@ def match_stems(reference: Folder, generated: Folder) -> tuple[list[Pair], list[
     return [(stem, refs[stem], gens[stem]) for stem in refs if stem in gens], problems, total
 
 
-def _unpaired(path: Path, kind: str, other: Folder) -> HifiganError:
+def _unpaired(path: Path, kind: str, other: Folder, hint: str | None = None) -> HifiganError:
     """A file without a partner of its stem in the `other` folder (of `kind` files). The problem does not repeat
     the stem (the path says it), so that a long list's rest is counted as one problem; a file of the other folder
-    whose stem differs only in case is named (pairing is case-sensitive, as the stems are on Linux)."""
+    whose stem differs only in case is named (pairing is case-sensitive, as the stems are on Linux), else `hint`."""
     near = other.by_folded_stem.get(path.stem.casefold())
-    hint = f" ({near.name} differs in case)" if near is not None else ""
+    hint = f" ({near.name} differs in case)" if near is not None else f" ({hint})" if hint else ""
     return HifiganError(path, f"no {kind} file of the same stem in {other.path}{hint}")
 
 

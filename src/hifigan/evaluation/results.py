@@ -39,6 +39,14 @@ class Report:
     def metric_names(self) -> list[str]:
         return list(self.summary)
 
+    def subset_note(self) -> str | None:
+        """With --subset (settings `subset`), how many of the recordings were evaluated, for the table's header and
+        the page; else None."""
+        if not self.settings.get("subset"):
+            return None
+        return (f"evaluated {len(self.files)} of the {self.settings['reference_recordings']} recordings: the stems of "
+                "the systems (--subset)")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: NaN becomes null."""
         audio_s = sum(f.duration_s for f in self.files)

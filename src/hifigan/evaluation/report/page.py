@@ -76,6 +76,7 @@ def write_page(
         title=title, count=count, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
         sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),
         summary=_summary_rows(systems, metrics, config.sampling_rate), clips=clips, config=config,
+        subset=reports[0].subset_note(),
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",
     )
     if len(html) > LARGE_PAGE_BYTES:

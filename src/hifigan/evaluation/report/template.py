@@ -45,6 +45,7 @@ PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fro
  {{ config.sampling_rate }} Hz · written {{ created }} by <code>hifigan</code></p>
 <p class="meta">reference: <code>{{ reference }}</code>{% for name in systems %} · <b>{{ name }}</b>:
  <code>{{ sources[name] }}</code>{% endfor %}</p>
+{% if subset %}<p class="meta" id="subset">{{ subset }}</p>{% endif %}
 
 <h2>Summary</h2>
 <table id="summary">
