@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_runs import SR, failed_cleanly, run, tone, wav
+from tests.support.cli_runs import SR, failed_cleanly, one_line, run, tone, wav
 
 
 def corpus_of(folder: Path, count: int) -> Path:
@@ -64,14 +64,47 @@ def test_a_wrong_wav_root_says_every_file_is_missing_and_names_one(tmp_path, cap
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--wav-root", tmp_path / "wav",
                        "--config", tiny_config_json, "-o", out, "--max-steps", 1)
+    failed_cleanly(code, err, out, f"{tmp_path / 'wav'}: no such folder (--wav-root)")
+    code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--wav-root", tmp_path,
+                       "--config", tiny_config_json, "-o", out, "--max-steps", 1)
     failed_cleanly(code, err, out, "need at least 2 usable audio files to hold out a validation clip (0 of 3 are "
-                   f"usable: 3 missing, e.g. {tmp_path / 'wav' / 'c0.wav'})")
+                   f"usable: 3 missing, e.g. {tmp_path / 'c0.wav'})")
     # no --wav-root: the ids are looked up beside the list (the official layout keeps them in LJSpeech-1.1/wavs)
     code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--config", tiny_config_json,
                        "-o", out, "--max-steps", 1)
     failed_cleanly(code, err, out, f"(0 of 3 are usable: 3 missing, e.g. {tmp_path / 'c0.wav'}); a file list's ids "
                    f"are looked up in its own folder {tmp_path} unless --wav-root names where the WAVs are (LJSpeech: "
                    "--wav-root LJSpeech-1.1/wavs)")
+
+
+def test_a_resumed_runs_data_that_moved_is_named_with_the_option_that_gives_its_new_place(tmp_path, capsys,
+                                                                                         tiny_config_json):
+    """The run's corpus folder, file lists or wav root moved since: one line naming each, and how to give its new
+    place (it said "wavs: no such folder", or every listed clip missing); given anew, the run resumes."""
+    wavs = corpus_of(tmp_path / "wavs", 3)
+    (tmp_path / "train.txt").write_text("c0|a\nc1|b\n")
+    (tmp_path / "valid.txt").write_text("c2|c\n")
+    lists, folder = tmp_path / "lists_run", tmp_path / "folder_run"
+    quick = ("--max-steps", 0, "--validation-interval", 0, "--no-progress")
+    for args in (("--train-list", tmp_path / "train.txt", "--valid-list", tmp_path / "valid.txt", "--wav-root", wavs,
+                  "-o", lists), ("--corpus", wavs, "--valid-count", 0, "-o", folder)):
+        code, _, err = run(capsys, "train", *args, "--config", tiny_config_json, *quick)
+        assert code == 0, err
+    wavs.rename(tmp_path / "moved")
+    (tmp_path / "train.txt").rename(tmp_path / "train2.txt")
+    code, _, err = run(capsys, "train", "--resume", folder, *quick)
+    assert code == 2 and one_line(err) == (f"hifigan train: error: {wavs}: no such folder (the run's --corpus: moved? "
+                                           "give its new place with --corpus DIR)")
+    code, _, err = run(capsys, "train", "--resume", lists, *quick)
+    assert code == 2 and one_line(err) == (
+        f"hifigan train: error: 2 of 3 data paths are bad (nothing was written): {tmp_path / 'train.txt'}: no such "
+        "file list (the run's --train-list: moved? give its new place with --train-list FILE) | "
+        f"{wavs}: no such folder (the run's --wav-root: moved? give its new place with --wav-root DIR)")
+    code, _, err = run(capsys, "train", "--resume", lists, "--train-list", tmp_path / "train2.txt", "--wav-root",
+                       tmp_path / "moved", *quick)
+    assert code == 0, err
+    code, _, err = run(capsys, "train", "--resume", folder, "--corpus", tmp_path / "moved", *quick)
+    assert code == 0, err
 
 
 def test_a_silent_or_too_short_corpus_says_why_no_file_is_usable(tmp_path, capsys, tiny_config_json):

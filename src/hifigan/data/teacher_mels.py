@@ -16,7 +16,7 @@ from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convent
 from hifigan.melconv.detect import MelVerdict, detect
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
-from hifigan.paths import case_twin, require_folder
+from hifigan.paths import case_twin
 
 
 def check_mel_convention(spec: str | None) -> None:
@@ -48,17 +48,6 @@ def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None)
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: --mel-convention "
                                  f"{option})") from None
         raise
-
-
-def require_mel_folder(folder: Path, the_runs: bool) -> None:
-    """`folder` (--input-mels) names a folder, else one line that says so (`the_runs`: a resumed run's folder, not
-    given again, so the line says how to give its new place), not each clip's mel as "no such file"."""
-    try:
-        require_folder(folder)
-    except HifiganError as e:
-        where = ("the run's --input-mels: moved? give its new place with --input-mels DIR" if the_runs
-                 else "--input-mels")
-        raise HifiganError(e.path, f"{e.problem} ({where})") from None
 
 
 JUDGED = 8  # the mels of a run whose values are judged (hifigan check-mel's detection): one front-end made them all

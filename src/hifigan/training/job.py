@@ -24,11 +24,11 @@ from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.earlier_held_out import earlier_held_out
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
-from hifigan.data.teacher_mels import require_mel_folder
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.plural import count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
+from hifigan.training.data_paths import check_data_paths, given_paths
 from hifigan.training.options import TrainJob, check_counts, flag, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
@@ -227,8 +227,7 @@ def train(job: TrainJob) -> TrainResult:
             again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides()))
             check_config_again(config, again, job.config, resume_path)
         data = data_spec(job, resume_obj)
-        if data["input_mels"] is not None:
-            require_mel_folder(Path(data["input_mels"]), the_runs=resume_obj is not None and job.input_mels is None)
+        check_data_paths(data, given_paths(job), resuming=resume_obj is not None)
         run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                         data["valid_count"], data["valid_fraction"], data["valid_cap"])
