@@ -8,7 +8,8 @@ import os
 
 import pytest
 
-from hifigan.data.corpus import Corpus
+from hifigan.audio import AUDIO_SUFFIXES
+from hifigan.data.corpus import Corpus, corpus_files
 from hifigan.errors import HifiganError
 
 
@@ -71,3 +72,17 @@ def test_a_file_in_both_lists_is_held_out_and_the_split_says_so(tmp_path):
     (tmp_path / "train.txt").write_text("a|x\nc|z\n")
     held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
     assert held.reason == f"1 file of {tmp_path / 'valid.txt'} (--valid-list)"
+
+
+def test_the_repeat_warning_names_what_the_folder_lists(tmp_path):
+    """A `vocode` folder lists .npy mels too: a mel reached twice is counted as a .npy file, not an audio file, and
+    repeats of several kinds as files."""
+    for name in ("a.npy", "b.npy", "c.wav"):
+        (tmp_path / name).write_bytes(name.encode())
+    (tmp_path / "d.npy").symlink_to(tmp_path / "a.npy")
+    suffixes = (*AUDIO_SUFFIXES, ".npy")
+    with pytest.warns(UserWarning, match=rf"^{tmp_path}: 1 \.npy file is another path to a file listed already "):
+        assert corpus_files(tmp_path, suffixes, "audio or .npy") == [tmp_path / n for n in ("a.npy", "b.npy", "c.wav")]
+    (tmp_path / "e.wav").symlink_to(tmp_path / "c.wav")
+    with pytest.warns(UserWarning, match=rf"^{tmp_path}: 2 files are other paths to files listed already "):
+        assert len(corpus_files(tmp_path, suffixes, "audio or .npy")) == 3

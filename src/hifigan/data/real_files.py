@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
+from hifigan.audio import AUDIO_SUFFIXES
 from hifigan.plural import agree, count
 
 
@@ -54,6 +55,15 @@ def repeats(files: Sequence[Path]) -> list[tuple[int, int]]:
     return [(i, j) for i, r in enumerate(identities(files)) if (j := first.setdefault(r, i)) != i]
 
 
+def kind_of(files: Sequence[Path]) -> str:
+    """What `files` are, as a warning counts them: "audio file" (every one audio), ".npy file" (one suffix shared,
+    e.g. the mels of a `vocode` folder), else "file"."""
+    suffixes = {f.suffix.lower() for f in files}
+    if suffixes <= set(AUDIO_SUFFIXES):
+        return "audio file"
+    return f"{suffixes.pop()} file" if len(suffixes) == 1 else "file"
+
+
 def drop_repeats(files: Sequence[Path], folder: Path) -> list[Path]:
     """`files` (found in `folder`) with every path to a real file listed already dropped: each real file once, by
     its first path in the given (sorted) order, so the held-out draw is stable. One warning says how many."""
@@ -62,7 +72,8 @@ def drop_repeats(files: Sequence[Path], folder: Path) -> list[Path]:
         return list(files)
     i, j = found[0]
     n = len(found)
-    warnings.warn(f"{folder}: {count(n, 'audio file')} {agree(n, 'is another path', 'are other paths')} to "
+    kind = kind_of([files[i] for i, _ in found])
+    warnings.warn(f"{folder}: {count(n, kind)} {agree(n, 'is another path', 'are other paths')} to "
                   f"{agree(n, 'a file', 'files')} listed already (symlinks or hard links), dropped "
                   f"so each real file is listed once (e.g. {files[i]} is {files[j]})", stacklevel=2)
     dropped = {i for i, _ in found}
