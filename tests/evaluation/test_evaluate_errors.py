@@ -14,8 +14,7 @@ from hifigan.audio import load_audio, resample_audio, save_audio
 from hifigan.config import load_config
 from hifigan.errors import LIST_SEPARATOR, HifiganError
 from hifigan.evaluation.pairing import pair_by_stem
-from tests.evaluation.test_evaluate_inputs import SUBSET
-from tests.support.cli_runs import one_line, run
+from tests.support.cli_runs import SUBSET, one_line, run
 from tests.support.signals import SR, speechlike
 
 CONFIG = load_config("v1")

@@ -8,18 +8,10 @@ import numpy as np
 import soundfile as sf
 
 from hifigan.audio import load_audio, save_audio
-from hifigan.errors import split_problems
-from tests.support.cli_runs import failed_cleanly, run
+from tests.support.cli_runs import SUBSET, failed_cleanly, problems, run
 from tests.support.signals import SR, speechlike
 
 MONO = "has 2 channels; only mono is supported (use --mix-to-mono)"
-SUBSET = "(--subset evaluates only the stems the systems hold)"  # a recording without a generated file: the option
-
-
-def problems(line: str) -> list[str]:
-    """The problems a `hifigan evaluate: error: N of M inputs are bad ...` line lists, with its head."""
-    return [line.split("error: ", 1)[1].split(" (nothing was written)")[0], *split_problems(line)]
-
 
 def test_folder_problems_are_named_with_every_files(folders, tmp_path, capsys):
     """Two files of one stem, a system folder whose audio is in a subfolder (its name holding the list's separator,

@@ -16,8 +16,7 @@ from hifigan.config import load_config
 from hifigan.errors import HifiganError
 from hifigan.evaluation.evaluate import evaluate_pairs
 from hifigan.evaluation.pairing import pair_by_stem
-from tests.evaluation.test_evaluate_inputs import problems
-from tests.support.cli_runs import failed_cleanly, run
+from tests.support.cli_runs import failed_cleanly, problems, run
 from tests.support.signals import SR, speechlike, with_noise_at_snr
 
 STEMS = [f"LJ001-{i:04d}" for i in range(6)]

@@ -14,8 +14,10 @@ import numpy as np
 import soundfile as sf
 
 from hifigan.cli import main
+from hifigan.errors import split_problems
 
 SR, HOP, BINS = 8000, 16, 16  # tiny_config()'s rate, hop and mel bins
+SUBSET = "(--subset evaluates only the stems the systems hold)"  # a recording without a generated file: the option
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -55,6 +57,11 @@ def failed_cleanly(code: int, err: str, out: Path, *names: str, status: int = 2,
     if fresh:
         assert not out.exists(), f"{out} was created by a command that failed"
     return line
+
+
+def problems(line: str) -> list[str]:
+    """The problems a `hifigan CMD: error: N of M inputs are bad ...` line lists, with its head."""
+    return [line.split("error: ", 1)[1].split(" (nothing was written)")[0], *split_problems(line)]
 
 
 def tone(n: int, sr: int = SR, channels: int = 1) -> np.ndarray:
