@@ -77,8 +77,8 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
                    help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
     p.add_argument("--batch", type=int, default=1, metavar="N",
                    help="vocode N inputs at a time (Vocoder.batch: each output is the input's own audio, to float "
-                   "rounding; with --backend invariant bit for bit). Faster on a GPU (16 mels of 1-10 s: 1.2-1.7x on "
-                   "an H200), no gain on the CPU. Inputs that are chunked still go one at a time")
+                   "rounding; with --backend invariant bit for bit). Pays on a GPU (V2 and V3 most), little on the "
+                   "CPU: the measured times are in docs/inference.md. Inputs that are chunked still go one at a time")
     p.add_argument("--evaluate", action="store_true",
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
                    "(table on stdout, OUT/evaluation.json and .png); every input must be audio")
@@ -115,8 +115,8 @@ def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> N
     """--backend, --precision and --shape-buckets (`served`: with `hifigan serve`'s rule for the last)."""
     p.add_argument("--backend", default="auto", choices=BACKENDS,
                    help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured; "
-                   "invariant: bit-identical float32 audio however the input is batched, streamed or chunked, ~3x "
-                   "slower; onnx and onnx-split need the 'onnx' extra)")
+                   "invariant: bit-identical float32 audio however the input is batched, streamed or chunked, slower: "
+                   "its measured times are in docs/inference.md; onnx and onnx-split need the 'onnx' extra)")
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
                    help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
                    f"AVX512-BF16/AMX; backends {', '.join(HALF_BACKENDS)})")
