@@ -275,7 +275,12 @@ def test_train_valid_count_0_says_validation_needs_a_file_and_how_to_turn_it_off
 
 
 @pytest.mark.parametrize(("options", "problem"), [
-    (["--report", "study", "-o", "out"], "--report takes the study folder alone (no --out, --reference or --system)"),
+    (["--report", "study", "-o", "out"],
+     "--report takes the study folder alone (no --out, --reference, --system or --subset)"),
+    (["--report", "study", "--subset"],
+     "--report takes the study folder alone (no --out, --reference, --system or --subset)"),
+    (["-o", "out", "--subset"],
+     "--subset goes with --reference and --system (it chooses which recordings a study rates)"),
     ([], "give --out STUDY (a new or an existing study folder), or --report STUDY"),
     (["-o", "out", "--screen-reference-below", "7"], "--screen-reference-below must be between 1 and 5, got 7"),
     (["-o", "out", "--threads", "0"], "--threads must be >= 1, got 0"),

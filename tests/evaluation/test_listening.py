@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-import socket
 import sqlite3
 
 import numpy as np
@@ -17,17 +16,9 @@ from hifigan.cli import main
 from hifigan.evaluation.listening.app import create_app
 from hifigan.evaluation.listening.store import Store, rater_order
 from hifigan.evaluation.listening.study import REFERENCE, open_study, study_for
-from tests.support.listen_server import write_stimuli
+from tests.support.listen_server import run_busy, write_stimuli
 
 SYSTEMS = ["v1", "v3"]
-
-
-def run_busy(args: list[str]) -> int:
-    """`hifigan ARGS` with --port in use, so that it can never start serving (it fails there, if not before)."""
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
-        return main([*args, "--host", "127.0.0.1", "--port", str(busy.getsockname()[1])])
 
 
 def create(tmp_path) -> Store:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -19,9 +20,18 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from hifigan.cli import main
 from tests.support.files import REPO
 
 SRC = REPO / "src"
+
+
+def run_busy(args: list[str]) -> int:
+    """`hifigan ARGS` with --port in use, so that it can never start serving (it fails there, if not before)."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        return main([*args, "--host", "127.0.0.1", "--port", str(busy.getsockname()[1])])
 
 
 def write_stimuli(root: Path, clips: int, systems: list[str], seconds: float = 0.25, rate: int = 8000) -> None:

@@ -29,6 +29,10 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", type=Path, help="folder of the recordings (rated blind as system 'reference')")
     add_systems(p, "a system to rate: a folder with a file of the same stem for every recording (repeat)",
                 required=False)
+    p.add_argument("--subset", action="store_true",
+                   help="rate a test set of the recordings: only those of the stems the systems hold (the others "
+                   "are not read), and every system must hold the same stems. Without it every recording needs a "
+                   "file from every system")
     add_out(p, "study folder: created, or continued if it exists", required=False, metavar="STUDY")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -50,8 +54,9 @@ def run_listen(args: argparse.Namespace) -> int:
 
     check_screen(args.screen_reference_below)
     if args.report is not None:
-        if args.out is not None or args.reference is not None or args.system:
-            raise HifiganError(None, "--report takes the study folder alone (no --out, --reference or --system)")
+        if args.out is not None or args.reference is not None or args.system or args.subset:
+            raise HifiganError(None, "--report takes the study folder alone (no --out, --reference, --system or "
+                                     "--subset)")
         table, md, js = report_study(args.report, args.screen_reference_below)
         print(table)
         say_wrote(args, md, js)
@@ -60,5 +65,5 @@ def run_listen(args: argparse.Namespace) -> int:
         raise HifiganError(None, "give --out STUDY (a new or an existing study folder), or --report STUDY")
     systems = parse_systems(args.system or [], reserved=(REFERENCE,))
     serve_study(args.out, args.reference, systems, args.seed, args.host, args.port, args.threads,
-                args.screen_reference_below)
+                args.screen_reference_below, subset=args.subset)
     return 0

@@ -17,8 +17,16 @@ from hifigan.errors import HifiganError, bad_inputs
 from hifigan.plural import count
 
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
-SUBSET_HINT = "--subset evaluates only the stems the systems hold"  # where every recording needs its generated file
 SUBSET_RULE = "another system has one; with --subset every system holds the same stems"
+
+
+
+def subset_hint(verb: str) -> str:
+    """What --subset does, said where every recording needs its generated file (`verb`: evaluates, rates)."""
+    return f"--subset {verb} only the stems the systems hold"
+
+
+SUBSET_HINT = subset_hint("evaluates")  # hifigan evaluate's
 
 
 @dataclass
@@ -67,10 +75,10 @@ def scan_folder(folder: str | os.PathLike, stems: Collection[str] | None = None)
     return Folder(folder, files, problems, left_out)
 
 
-def audio_files(folder: str | os.PathLike) -> dict[str, Path]:
-    """The audio files directly in `folder`, by stem; a folder without any, or files sharing a stem, are an error
-    naming every one."""
-    found = scan_folder(folder)
+def audio_files(folder: str | os.PathLike, stems: Collection[str] | None = None) -> dict[str, Path]:
+    """The audio files directly in `folder`, by stem (given `stems`, --subset: those of these stems only); a folder
+    without any, or files sharing a stem, are an error naming every one."""
+    found = scan_folder(folder, stems)
     if found.problems:
         raise bad_inputs(found.problems, max(found.count(), 1))
     return found.unique()

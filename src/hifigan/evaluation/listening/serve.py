@@ -61,9 +61,10 @@ def report_study(study: str | os.PathLike, screen: float | None = None) -> tuple
 
 def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = None,
                 systems: dict[str, Path] | None = None, seed: int | None = None, host: str = "127.0.0.1",
-                port: int = 8000, threads: int = 8, screen: float | None = None) -> None:
-    """Create the study `out` (from the recordings in `reference` and `systems`: name -> folder), or continue it
-    when it exists, and serve it until interrupted (`hifigan listen`)."""
+                port: int = 8000, threads: int = 8, screen: float | None = None, subset: bool = False) -> None:
+    """Create the study `out` (from the recordings in `reference` and `systems`: name -> folder; `subset`: only the
+    recordings of the stems the systems hold), or continue it when it exists, and serve it until interrupted
+    (`hifigan listen`)."""
     from hifigan.evaluation.listening.study import study_for
 
     check_screen(screen)
@@ -73,9 +74,13 @@ def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = No
         optional_import(module, "serving a listening test")
     if systems and reference is None:
         raise HifiganError(None, "--system needs --reference (the recordings, rated as a hidden reference)")
+    if subset and reference is None:
+        raise HifiganError(None, "--subset goes with --reference and --system (it chooses which recordings a study "
+                                 "rates)")
     bound: list[socket.socket] = []
     try:  # the port is bound once the inputs have passed: a used or bad address leaves no study folder
-        store = study_for(out, reference, systems or {}, seed, ready=lambda: bound.append(bind(host, port)))
+        store = study_for(out, reference, systems or {}, seed, ready=lambda: bound.append(bind(host, port)),
+                          subset=subset)
     except BaseException:
         for sock in bound:
             sock.close()

@@ -41,8 +41,9 @@ class Stimulus:
     sha256: str
 
 
-def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]:
-    """Every clip of the reference folder and each system's file of the same stem, checked to be readable audio.
+def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = False) -> list[Stimulus]:
+    """Every clip of the reference folder (`subset`, --subset: of the stems the systems hold, the other recordings
+    only listed) and each system's file of the same stem, checked to be readable audio.
 
     A system missing a clip, a file whose stem the reference lacks, a file that is not audio, or one with another
     channel count than its clip's reference (a copy's header would tell its system) is an error naming it; several
@@ -50,14 +51,16 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
     ignored, as `hifigan evaluate` does.
     """
     from hifigan.audio import audio_info, read_samples  # audio and pairing import torch: only a new study needs them
-    from hifigan.evaluation.pairing import audio_files
+    from hifigan.evaluation.pairing import SUBSET_RULE, audio_files, subset_hint
 
     if not systems:
         raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
     if REFERENCE in systems:
         raise HifiganError(systems[REFERENCE], f"the system name {REFERENCE!r} is the hidden reference's; rename it")
     folders = {REFERENCE: Path(reference), **systems}
-    files = {name: audio_files(folder) for name, folder in folders.items()}
+    stems = {stem for folder in systems.values() for stem in audio_files(folder)} if subset else None
+    files = {name: audio_files(folder, stems if name == REFERENCE else None) for name, folder in folders.items()}
+    why = SUBSET_RULE if subset else f"every system needs every clip ({subset_hint('rates')})"
     clips = sorted(files[REFERENCE])
     problems: list[HifiganError] = []  # every bad input, named in one line (a batch takes one rerun)
     inputs = len(clips) * len(files)
@@ -65,7 +68,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path]) -> list[Stimulus]
         for stem in clips:
             if stem not in found:
                 problems.append(HifiganError(folders[name], f"system {name!r} has no clip {stem!r} (the reference "
-                                             f"has {files[REFERENCE][stem].name}); every system needs every clip"))
+                                             f"has {files[REFERENCE][stem].name}); {why}"))
         extra = [HifiganError(path, f"no reference clip with stem {stem!r} in {reference}")
                  for stem, path in found.items() if stem not in files[REFERENCE]]
         problems += extra
@@ -114,11 +117,11 @@ def open_study(folder: str | os.PathLike) -> Store:
 
 
 def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[str, Path], seed: int | None,
-              ready: Callable[[], None] = lambda: None) -> Store:
+              ready: Callable[[], None] = lambda: None, subset: bool = False) -> Store:
     """Open the study in `folder`, or create it from the folders; given folders must match an existing study.
     `seed` (None: 0) orders the raters' trials of a new study; an existing study keeps its own, with a warning
     where another is given. `ready` runs once every input has passed its checks and before anything is written
-    (serving binds its port there, so that a used port leaves no study behind)."""
+    (serving binds its port there, so that a used port leaves no study behind). `subset`: collect_stimuli's."""
     folder = Path(folder)
     if (folder / DB_NAME).exists():
         store = open_study(folder)
@@ -126,12 +129,12 @@ def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[s
             warnings.warn(f"--seed {seed} is ignored: the study's trial orders were fixed when it was created "
                           f"(seed {store.meta('seed')})", stacklevel=2)
         if reference is not None or systems:
-            _check_same(store, collect_stimuli(reference, systems) if reference is not None else [], folder)
+            _check_same(store, collect_stimuli(reference, systems, subset) if reference is not None else [], folder)
         ready()
         return store
     if reference is None:
         raise HifiganError(folder, "no study here yet: give --reference DIR and --system NAME=DIR to create one")
-    stimuli = collect_stimuli(reference, systems)
+    stimuli = collect_stimuli(reference, systems, subset)
     ready()
     return create_study(folder, stimuli, 0 if seed is None else seed)
 
