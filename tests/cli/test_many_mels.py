@@ -1,5 +1,6 @@
 """`hifigan mel INPUT... -o OUT` and `hifigan vocode DIR`: folders and many files, by `train --corpus`'s rule for a
-folder (cli/inputs.py), each file's output OUT/<stem> as that file given alone gives it, every input checked first."""
+folder (cli/input_paths.py), each file's output OUT/<stem> as that file given alone gives it, every input checked
+first."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 One module per command group: mel.py, vocode.py (its input checks: vocode_checks.py), check_mel.py, evaluate.py,
 train.py, export.py (export, export-official), demo.py, bench.py, listen.py, serving.py (serve), pretrained.py,
-configs.py; common.py holds the options they share, inputs.py the INPUT folders of mel and vocode. Here: the
+configs.py; common.py holds the options they share, input_paths.py the INPUT folders of mel and vocode. Here: the
 parser and main(), which turns every expected failure into one line and an exit code.
 """
 

@@ -22,7 +22,7 @@ from hifigan.cli.common import (
     say_wrote,
     say_wrote_files,
 )
-from hifigan.cli.inputs import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
+from hifigan.cli.input_paths import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.paths import require_file, unreadable_files
 

@@ -21,7 +21,7 @@ from hifigan.cli.common import (
     progress,
     say_vocoded,
 )
-from hifigan.cli.inputs import expand_inputs
+from hifigan.cli.input_paths import expand_inputs
 from hifigan.cli.vocode_checks import INPUT, check_input, check_names, check_out_is_a_folder_name
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.inference.choices import (

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hifigan.cli.common import config_file, overwritten_inputs
-from hifigan.cli.inputs import output_name_problems, refuse_file_name_for_folder
+from hifigan.cli.input_paths import output_name_problems, refuse_file_name_for_folder
 from hifigan.errors import HifiganError
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel
