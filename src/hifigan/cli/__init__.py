@@ -35,12 +35,13 @@ from hifigan.cli.vocode import add_vocode
 from hifigan.errors import HifiganError, ReportedElsewhere
 
 EPILOG = """\
-One grammar: every command that writes takes -o/--out (a folder for many files, a file for
-one), systems to compare are --system NAME=DIR, and on success a command ends with one line
-saying what it wrote (--quiet: none). Every input is checked before anything is written: a
-command exits 0 on success and 2 on bad input, printing one line that names every bad file
-and its problem (add --debug for a traceback); nothing is created, no folder either. Outputs
-are written to a temporary name and renamed when complete. See docs/commands.md.
+One grammar: every command that writes takes -o/--out (a folder of one file per input for
+vocode and mel of many, else the file), systems to compare are --system NAME=DIR, and on
+success a command ends with one line saying what it wrote (--quiet: none). Every input is
+checked before anything is written: a command exits 0 on success and 2 on bad input,
+printing one line that names every bad file and its problem (add --debug for a traceback);
+nothing is created, no folder either. Outputs are written to a temporary name and renamed
+when complete. See docs/commands.md.
 """
 
 SUBCOMMANDS = (add_mel, add_vocode, add_check_mel, add_evaluate, add_train, add_export_official, add_demo,

@@ -49,8 +49,9 @@ def add_command(
 def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, required: bool = True,
             old_option: str | None = None, old_positional: bool = False, metavar: str = "OUT",
             kind: Callable[[str], object] = Path, old_last_input: tuple[str, str] | None = None) -> None:
-    """-o/--out, where every command writes: a folder for many files, a file for one. `old_option` (--output-dir) and
-    `old_positional` (a trailing OUTPUT argument) are the spellings it replaces, kept for one release with a note.
+    """-o/--out, where every command writes: a folder of a file per input, else the one file. `old_option`
+    (--output-dir) and `old_positional` (a trailing OUTPUT argument) are the spellings it replaces, kept for one
+    release with a note.
     `old_last_input` (dest, suffix): the trailing OUTPUT where the inputs take many arguments (nargs="+", `dest`):
     the last of them when it ends in `suffix`, which no input does, or the second of two without -o/--out (the old
     `AUDIO OUTPUT`). `kind` str keeps a trailing separator (evaluate: OUT/ is a folder, OUT a prefix)."""
