@@ -129,9 +129,9 @@ def test_script_vocodes_a_wav_as_hifigan_vocode(tmp_path, exported, tiny_cfg):
 
 
 def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
-    """One line on stderr, exit 1, no output file: a model exported without its config, a model of another mel than
-    the front-end's, a model given as the front-end, a front-end as the model, audio shorter than the front-end's
-    shortest, another rate."""
+    """One line on stderr, exit 2 (as hifigan's commands), no output file: a model exported without its config, a
+    model of another mel than the front-end's, a model given as the front-end, a front-end as the model, audio shorter
+    than the front-end's shortest, another rate."""
     folder = exported[0]
     torch.manual_seed(0)
     export_generator(Generator(tiny_cfg).eval(), "onnx", tmp_path / "bare.onnx")
@@ -157,8 +157,9 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
     }
     for args, message in cases.items():
         script = _script(*args, "out.wav", cwd=tmp_path)
-        assert (script.returncode, script.stderr) == (1, message + "\n")
-    assert _script("a", "b", cwd=tmp_path).stderr.startswith("usage: python ")
+        assert (script.returncode, script.stderr) == (2, message + "\n")
+    usage = _script("a", "b", cwd=tmp_path)
+    assert usage.returncode == 2 and usage.stderr.startswith("usage: python ")
     assert not (tmp_path / "out.wav").exists()
 
 
@@ -190,7 +191,7 @@ def test_script_says_one_line_for_files_it_cannot_read_or_write(tmp_path, export
     }
     before = (folder / "in.wav").read_bytes()
     for args, message in cases.items():
-        with pytest.raises(SystemExit) as refused:
+        with pytest.raises(standalone.Refused) as refused:
             standalone.main(*args)
         assert refused.value.args == (message,)
     assert (folder / "in.wav").read_bytes() == before
@@ -243,7 +244,7 @@ def test_script_refuses_a_truncated_wav_as_hifigan_vocode_does(tmp_path, exporte
     start = whole.index(b"data") + 8  # the samples: 4000 promised
     for cut in (1000, 1001):
         (tmp_path / "cut.wav").write_bytes(whole[: start + cut])
-        with pytest.raises(SystemExit) as refused:
+        with pytest.raises(standalone.Refused) as refused:
             standalone.main(front_end, model, str(tmp_path / "cut.wav"), str(tmp_path / "out.wav"))
         assert refused.value.args == (f"{tmp_path / 'cut.wav'}: truncated WAV: the header promises 4000 frames, the "
                                       "file holds 500 (an interrupted copy or download?)",)
@@ -269,7 +270,7 @@ def test_script_reads_a_wave_format_extensible_pcm_wav(tmp_path, exported):
     standalone.main(front_end, model, str(tmp_path / "x.wav"), str(tmp_path / "x_out.wav"))
     standalone.main(front_end, model, wav, str(tmp_path / "plain_out.wav"))
     assert (tmp_path / "x_out.wav").read_bytes() == (tmp_path / "plain_out.wav").read_bytes()
-    with pytest.raises(SystemExit) as refused:
+    with pytest.raises(standalone.Refused) as refused:
         standalone.main(front_end, model, str(tmp_path / "f.wav"), str(tmp_path / "f_out.wav"))
     assert refused.value.args[0].startswith(f"{tmp_path / 'f.wav'}: need 16-bit PCM mono at 8000 Hz (not a PCM WAV")
 

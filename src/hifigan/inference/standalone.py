@@ -23,6 +23,10 @@ EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the sample format is the first tw
 PCM_GUID = bytes.fromhex("0100000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM
 
 
+class Refused(Exception):
+    """What the script cannot vocode, in one line naming the file (run as a script: that line on stderr, exit 2)."""
+
+
 def session(path: str) -> tuple[Any, dict[str, str]]:
     """An onnxruntime CPU session of `path`, and the facts its metadata_props record (hifigan export)."""
     import onnxruntime as ort
@@ -33,19 +37,19 @@ def session(path: str) -> tuple[Any, dict[str, str]]:
     try:
         loaded = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime's own exception classes (InvalidProtobuf, Fail, ...), one per problem
-        raise SystemExit(f"{path}: not an ONNX model that onnxruntime loads ({type(e).__name__})") from None
+        raise Refused(f"{path}: not an ONNX model that onnxruntime loads ({type(e).__name__})") from None
     facts = loaded.get_modelmeta().custom_metadata_map
     if "mel_convention" not in facts:
-        raise SystemExit(f"{path}: records no mel facts (exported before they were recorded: export it again)")
+        raise Refused(f"{path}: records no mel facts (exported before they were recorded: export it again)")
     return loaded, facts
 
 
 def require_file(path: str) -> None:
     """An input that is not a file: one line naming it, not the traceback of the library that opens it."""
     if os.path.isdir(path):
-        raise SystemExit(f"{path}: is a directory, expected a file")
+        raise Refused(f"{path}: is a directory, expected a file")
     if not os.path.isfile(path):
-        raise SystemExit(f"{path}: no such file")
+        raise Refused(f"{path}: no such file")
 
 
 def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dict) -> None:
@@ -53,19 +57,19 @@ def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dic
     takes: each fact both files record is the same (rate, hop, bins, convention, floor, framing, mel_stats; not
     their io or config)."""
     if "min_samples" not in frontend_facts:
-        raise SystemExit(f"{frontend}: not a mel front-end (write one with hifigan export --frontend)")
+        raise Refused(f"{frontend}: not a mel front-end (write one with hifigan export --frontend)")
     if "min_samples" in model_facts:  # it takes audio, not a mel: onnxruntime would fail on the missing input
-        raise SystemExit(f"{model}: a mel front-end, not a model (give the model NAME.onnx beside NAME.mel.onnx)")
+        raise Refused(f"{model}: a mel front-end, not a model (give the model NAME.onnx beside NAME.mel.onnx)")
     for key in sorted(frontend_facts.keys() & model_facts.keys() - {"io", "config"}):
         if frontend_facts[key] != model_facts[key]:
-            raise SystemExit(f"{frontend}: computes another mel than {model} takes ({key} {frontend_facts[key]}, "
+            raise Refused(f"{frontend}: computes another mel than {model} takes ({key} {frontend_facts[key]}, "
                              f"the model's {model_facts[key]})")
 
 
 def read_wav(path: str, rate: int) -> np.ndarray:
     """A 16-bit PCM mono WAV at `rate` as float32 in [-1, 1] (int16 / 32768, as the official code reads it); a
     file that is not one, or holds fewer samples than its header promises (as `hifigan vocode` refuses it), is a
-    one-line SystemExit naming it. A data size that a writer into a pipe leaves (0, or at least UNKNOWN_LENGTH) is
+    one-line Refused naming it. A data size that a writer into a pipe leaves (0, or at least UNKNOWN_LENGTH) is
     read to the end; a WAVE_FORMAT_EXTENSIBLE header of PCM samples is read as plain PCM."""
     require_file(path)
     try:
@@ -73,18 +77,18 @@ def read_wav(path: str, rate: int) -> np.ndarray:
             whole = f.read()
         with wave.open(io.BytesIO(repaired(whole))) as w:
             if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
-                raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz")
+                raise Refused(f"{path}: need 16-bit PCM mono at {rate} Hz")
             promised = w.getnframes()
             data = w.readframes(promised)
     except wave.Error as e:  # `wave` reads PCM WAV only: a float or compressed WAV, or not a WAV at all
-        raise SystemExit(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e})") from None
+        raise Refused(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e})") from None
     except EOFError:
-        raise SystemExit(f"{path}: cannot read (the file ends inside its header)") from None
+        raise Refused(f"{path}: cannot read (the file ends inside its header)") from None
     except OSError as e:
-        raise SystemExit(f"{path}: cannot read ({e.strerror or e})") from None
+        raise Refused(f"{path}: cannot read ({e.strerror or e})") from None
     held = len(data) // 2
     if held < promised and 2 * promised < UNKNOWN_LENGTH:  # `wave` reads what there is without a word
-        raise SystemExit(f"{path}: truncated WAV: the header promises {count(promised, 'frame')}, the file holds "
+        raise Refused(f"{path}: truncated WAV: the header promises {count(promised, 'frame')}, the file holds "
                          f"{held} (an interrupted copy or download?)")
     return np.frombuffer(data[: 2 * held], "<i2").astype(np.float32) / 32768
 
@@ -130,7 +134,7 @@ def write_wav(path: str, audio: np.ndarray, rate: int) -> None:
         if os.path.lexists(tmp):
             os.unlink(tmp)
         if isinstance(e, OSError):
-            raise SystemExit(f"{path}: cannot write ({e.strerror or e})") from None
+            raise Refused(f"{path}: cannot write ({e.strerror or e})") from None
         raise
 
 
@@ -148,13 +152,13 @@ def count(n: int, noun: str) -> str:
 def main(frontend: str, model: str, wav_in: str, wav_out: str) -> None:
     for given in (frontend, model, wav_in):
         if same_file(given, wav_out):
-            raise SystemExit(f"{wav_out}: the output would overwrite the input {given} (choose another OUT.wav)")
+            raise Refused(f"{wav_out}: the output would overwrite the input {given} (choose another OUT.wav)")
     mel_session, mel_facts = session(frontend)
     model_session, model_facts = session(model)
     check_pair(frontend, mel_facts, model, model_facts)
     audio = read_wav(wav_in, int(mel_facts["sampling_rate"]))
     if len(audio) < int(mel_facts["min_samples"]):
-        raise SystemExit(f"{wav_in}: too short: {count(len(audio), 'sample')}, need at least "
+        raise Refused(f"{wav_in}: too short: {count(len(audio), 'sample')}, need at least "
                          f"{mel_facts['min_samples']}")
     mel = mel_session.run(["mel"], {"audio": audio[None]})[0]
     write_wav(wav_out, model_session.run(["audio"], {"mel": mel})[0][0], int(mel_facts["sampling_rate"]))
@@ -162,5 +166,10 @@ def main(frontend: str, model: str, wav_in: str, wav_out: str) -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) != 5:
-        raise SystemExit(f"usage: python {sys.argv[0]} NAME.mel.onnx NAME.onnx IN.wav OUT.wav")
-    main(*sys.argv[1:])
+        print(f"usage: python {sys.argv[0]} NAME.mel.onnx NAME.onnx IN.wav OUT.wav", file=sys.stderr)
+        sys.exit(2)
+    try:
+        main(*sys.argv[1:])
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        sys.exit(2)
