@@ -73,10 +73,16 @@ def case_twin(name: str) -> str:
 def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
     """Whether two spellings name one file or folder: the same path once resolved (`./x`, a relative against an
     absolute one, a symlink on the way), or, where both exist, the same file (a hard link such as latest.pt)."""
-    a, b = Path(a), Path(b)
-    if a.resolve() == b.resolve():
-        return True
+    return not file_keys(a).isdisjoint(file_keys(b))
+
+
+def file_keys(path: str | os.PathLike) -> set[tuple]:
+    """What same_file compares, as keys a set or dict can hold (many paths against many in one pass): the resolved
+    path and, where it exists, the file itself (device, inode)."""
+    keys: set[tuple] = {("path", Path(path).resolve())}
     try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
+        stat = os.stat(path)
+    except (OSError, ValueError):  # missing, unreadable folder, a name the system refuses: the path alone
+        return keys
+    keys.add(("file", stat.st_dev, stat.st_ino))
+    return keys

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.paths import same_file
+from hifigan.paths import file_keys
 from hifigan.plural import count
 
 if TYPE_CHECKING:
@@ -247,14 +247,18 @@ def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str 
     """One error per output that is one of the command's `inputs` ((what, path) pairs; a None path is skipped), naming
     the output as given: writing it would destroy the input before or while it is read."""
     inputs = [(what, path) for what, path in inputs if path is not None]
+    first: dict[tuple, int] = {}  # each input's file_keys -> the first input holding it (one pass: a corpus is big)
+    for i, (_, path) in enumerate(inputs):
+        for key in file_keys(path):
+            first.setdefault(key, i)
     problems = []
     for out in outputs:
-        for what, path in inputs:
-            if same_file(out, path):
-                spelled = "" if os.fspath(path) == os.fspath(out) else f" {os.fspath(path)}"
-                problems.append(HifiganError(out, f"the output would overwrite the input {what}{spelled} (choose "
-                                                  f"another {option})"))
-                break
+        if not (hits := [first[key] for key in file_keys(out) if key in first]):
+            continue
+        what, path = inputs[min(hits)]
+        spelled = "" if os.fspath(path) == os.fspath(out) else f" {os.fspath(path)}"
+        problems.append(HifiganError(out, f"the output would overwrite the input {what}{spelled} (choose "
+                                          f"another {option})"))
     return problems
 
 
