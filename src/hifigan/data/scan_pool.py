@@ -1,11 +1,12 @@
 """The scan's reading of many files: in this process, or in worker processes whose results are kept as they
 arrive, so that a worker that dies (the kernel's out-of-memory killer on a huge file) costs only the files in
-flight, and those are named."""
+flight, and those are named; a parent that stops (Ctrl-C, an error) stops the workers after the file each is on."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,6 +21,7 @@ Reader = Callable[[str, Any], tuple]  # (path, settings) -> what the scan keeps 
 
 _current: Any = None  # in a worker: the shared array of the file each worker reads (-1: none)
 _slot = -1  # in a worker: its place in _current
+_stop: Any = None  # in a worker: the shared flag the parent sets when it stops early (1)
 
 
 class WorkerDied(Exception):
@@ -59,36 +61,45 @@ def _pooled(names: Sequence[str], settings: Any, reader: Reader, count: int, bar
     size = max(1, min(256, len(names) // (8 * count)))
     current = context.Array("q", [-1] * count)
     claimed = context.Value("i", 0)
+    stop = context.Value("b", 0)
     broken = False
     with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_claim,
-                             initargs=(current, claimed)) as pool:
+                             initargs=(current, claimed, stop)) as pool:
         chunks = {pool.submit(_read_chunk, reader, settings, start, list(names[start:start + size])): start
                   for start in range(0, len(names), size)}
-        for future in as_completed(chunks):
-            if isinstance(future.exception(), BrokenProcessPool):
-                broken = True  # the results of the chunks that did finish are still given
-                continue
-            results = future.result()
-            for offset, result in enumerate(results):
-                yield chunks[future] + offset, result
-            bar.update(len(results))
+        try:
+            for future in as_completed(chunks):
+                if isinstance(future.exception(), BrokenProcessPool):
+                    broken = True  # the results of the chunks that did finish are still given
+                    continue
+                results = future.result()
+                for offset, result in enumerate(results):
+                    yield chunks[future] + offset, result
+                bar.update(len(results))
+        except BaseException:  # Ctrl-C, a reader's error, a caller that stops: the workers stop after their file
+            stop.value = 1
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     if broken:
         raise WorkerDied([names[i] for i in current[:] if i >= 0])
 
 
-def _claim(current: Any, claimed: Any) -> None:
-    """A worker's start: take the next free place in `current`."""
-    global _current, _slot
+def _claim(current: Any, claimed: Any, stop: Any) -> None:
+    """A worker's start: take the next free place in `current`; leave Ctrl-C to the parent, which sets `stop`."""
+    global _current, _slot, _stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with claimed.get_lock():
         _slot = claimed.value
         claimed.value += 1
-    _current = current
+    _current, _stop = current, stop
 
 
 def _read_chunk(reader: Reader, settings: Any, start: int, names: list[str]) -> list[tuple]:
     """Read consecutive files, saying in the shared array which one is being read (what a death leaves there)."""
     out = []
     for offset, name in enumerate(names):
+        if _stop.value:  # the parent has stopped: what is left is not wanted
+            break
         _current[_slot] = start + offset
         out.append(reader(name, settings))
     _current[_slot] = -1
