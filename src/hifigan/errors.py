@@ -15,6 +15,10 @@ class HifiganError(Exception):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path is not None else problem)
 
+    def __reduce__(self) -> tuple:
+        """Pickled as (path, problem), its own class kept: a worker process's error reaches the parent as it was."""
+        return type(self), (self.path, self.problem)
+
 
 class ReportedElsewhere(HifiganError):
     """An error every rank of a torchrun job meets at once, which its rank 0 reports: the other ranks end with it

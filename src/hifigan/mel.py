@@ -63,6 +63,10 @@ class MelSpectrogram:
         ).astype(np.float32)
         self._tensors: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to a worker process) without the tensors built from the basis: the copy builds its own."""
+        return {**self.__dict__, "_tensors": {}}
+
     @property
     def pad(self) -> int:
         """Reflected samples on each side before the STFT."""

@@ -16,8 +16,8 @@ from hifigan.cli.common import (
     check_output_file,
     config_file,
     model_config,
+    on_terminal,
     overwritten_inputs,
-    progress,
     refuse_overwriting,
     say_wrote,
     say_wrote_files,
@@ -27,8 +27,6 @@ from hifigan.errors import HifiganError, bad_inputs
 from hifigan.paths import require_file, unreadable_files
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from hifigan.config import HifiganConfig
 
 AUDIO = "an audio file"  # what mel reads, in the errors of a missing or empty input
@@ -45,7 +43,8 @@ def add_mel(sub: argparse._SubParsersAction) -> None:
         "one audio file's to -o NAME.npy, or each input's to OUT/<stem>.npy (a flat folder, what `hifigan train "
         "--input-mels` reads). A folder INPUT gives the audio files anywhere below it, as `hifigan train --corpus` "
         "finds them. Every input is checked first: any bad one fails the run, listed all in one line, before OUT is "
-        "created.",
+        "created. A corpus is checked and computed in worker processes, one per CPU, each mel the bytes that "
+        "file alone gives.",
         epilog="examples:\n"
         "  hifigan mel data/ljspeech-mini/LJ001-0001.wav -o LJ001-0001.npy --config v1\n"
         "  hifigan mel data/ljspeech-mini -o mels/ --config v1     # mels/LJ001-0001.npy, ...\n"
@@ -84,27 +83,31 @@ def _sources(args: argparse.Namespace, config: HifiganConfig) -> list[tuple[str,
 
 def _one_mel(args: argparse.Namespace, path: Path) -> int:
     """One audio file's mel to the .npy file -o names."""
-    from hifigan.audio import load_audio
+    from hifigan.cli.mel_workers import file_mel
+    from hifigan.data.scan_cache import ReadSettings
     from hifigan.mel import MelSpectrogram
     from hifigan.mel_file import save_npy
 
     config = model_config(args)
     refuse_overwriting([args.out], [("audio", path), *_sources(args, config)])
-    audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-    mel = MelSpectrogram(**config.mel_kwargs()).checked(audio, path)
+    mel = file_mel(path, MelSpectrogram(**config.mel_kwargs()),
+                   ReadSettings(config.sampling_rate, args.resample, args.mix_to_mono))
     check_output_file(args.out)
-    save_npy(args.out, mel.numpy().astype("float32"))
+    save_npy(args.out, mel)
     say_wrote(args, args.out)
     return 0
 
 
 def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
-    """Each file's mel to OUT/<stem>.npy, with one front-end; every input read and checked before OUT is created."""
+    """Each file's mel to OUT/<stem>.npy, with one front-end; every input read and checked before OUT is created.
+    Both passes run in worker processes for a corpus (cli/mel_workers.py)."""
+    from hifigan.atomic import prepare_output_dir
     from hifigan.audio import load_audio
+    from hifigan.cli.mel_workers import MelJob, file_facts, may_fail_check, write_mels
+    from hifigan.data.scan_cache import ReadSettings
     from hifigan.mel import MelSpectrogram
-    from hifigan.mel_file import save_npy
 
-    files, bar = inputs.files, not args.no_progress
+    files, bar = inputs.files, not args.no_progress and on_terminal()
     try:
         config = model_config(args)
     except HifiganError as e:  # named with the inputs that do not exist (the rest need the config to be checked)
@@ -114,23 +117,20 @@ def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
     problems = [*inputs.problems, *overwritten_inputs(outputs, sources), *output_name_problems(files, args.out, ".npy")]
     named = {p.path for p in problems}
     frontend = MelSpectrogram(**config.mel_kwargs())
-
-    def read(path: Path) -> np.ndarray:
-        return load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
-
-    for path, out in progress(list(zip(files, outputs)), "check", len(files), bar):
-        if str(path) in named or str(out) in named:
-            continue  # its output name is the problem already
-        try:
-            frontend.check(read(require_file(path, AUDIO)), path)
+    read = ReadSettings(config.sampling_rate, args.resample, args.mix_to_mono)
+    checked = [path for path, out in zip(files, outputs) if str(path) not in named and str(out) not in named]
+    facts = file_facts(checked, read, bar)  # its output name is the problem of a file left out
+    for path, row in zip(checked, facts.rows):
+        if not may_fail_check(row, frontend):
+            continue
+        try:  # read again here, for the error the file alone gives
+            frontend.check(load_audio(require_file(path, AUDIO), read.sampling_rate, resample=read.resample,
+                                      mix_to_mono=read.mix_to_mono), path)
         except HifiganError as e:
             problems.append(e)
     if problems:
         raise bad_inputs(problems, inputs.total)
-    from hifigan.atomic import prepare_output_dir
-
     prepare_output_dir(args.out)
-    for path, out in progress(list(zip(files, outputs)), "mel", len(files), bar):
-        save_npy(out, frontend.checked(read(path), path).numpy().astype("float32"))
+    write_mels(files, MelJob(frontend, read, args.out), bar)
     say_wrote_files(args, len(files), args.out)
     return 0

@@ -119,9 +119,9 @@ def clipped_share(audio: np.ndarray) -> float:
 
 def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
                  workers: int | None = None, progress: bool = True, save: bool = True,
-                 reader: Reader = read_one) -> FileFacts:
+                 reader: Reader = read_one, desc: str = "scan") -> FileFacts:
     """The facts of every file: cached rows whose path, size, mtime and ctime still match, the others read by `reader`
-    (in `workers` processes, default the CPU count, with a progress bar on a terminal); with `save`, the cache is
+    (in `workers` processes, default the CPU count, with a progress bar `desc` on a terminal); with `save`, the cache is
     rewritten when it changed (else save_facts does it). A worker that dies is an error naming the files in flight,
     the rows read until then saved to the cache (whatever `save`), so that a rerun reads only the others."""
     names = [os.path.abspath(f) for f in files]
@@ -140,7 +140,7 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
             todo.append(i)
     pending = set(todo)
     try:
-        for k, (row, problem) in read_files([names[i] for i in todo], settings, reader, workers, progress):
+        for k, (row, problem) in read_files([names[i] for i in todo], settings, reader, workers, progress, desc):
             i = todo[k]
             rows[i] = row
             pending.discard(i)

@@ -34,15 +34,15 @@ class WorkerDied(Exception):
 
 
 def read_files(names: Sequence[str], settings: Any, reader: Reader, workers: int | None,
-               progress: bool) -> Iterator[tuple[int, tuple]]:
+               progress: bool, desc: str = "scan") -> Iterator[tuple[int, tuple]]:
     """(position in `names`, reader(name, settings)) for every name, in no set order: in `workers` processes
-    (default: the CPU count) unless there are few files or one worker; a progress bar on a terminal. A worker that
-    dies raises WorkerDied once every result that did arrive has been given."""
+    (default: the CPU count) unless there are few files or one worker; a progress bar (`desc`) on a terminal. A
+    worker that dies raises WorkerDied once every result that did arrive has been given."""
     from tqdm import tqdm
 
     count = workers if workers is not None else os.cpu_count() or 1
     parallel = count > 1 and (len(names) >= PARALLEL_MIN or workers is not None) and len(names) > 1
-    bar = tqdm(total=len(names), unit="file", desc="scan", file=sys.stderr, dynamic_ncols=True,
+    bar = tqdm(total=len(names), unit="file", desc=desc, file=sys.stderr, dynamic_ncols=True,
                disable=not (progress and sys.stderr.isatty()) or not names)
     try:
         if not parallel:
