@@ -170,7 +170,8 @@ def run_vocode(args: argparse.Namespace) -> int:
     audio_in = any(path.suffix.lower() != ".npy" for path in args.inputs)
     frontend = MelSpectrogram(**config.mel_kwargs()) if audio_in else None
     needs = min_samples(config) if args.evaluate else 0  # --evaluate: the shortest pair the metrics take
-    for path in args.inputs:  # every input is checked, and every bad one reported, before anything is created
+    # every input is checked, and every bad one reported, before anything is created (a bar as mel's check has)
+    for path in progress(args.inputs, "check", len(args.inputs), not args.no_progress):
         if any(p.path == str(path) for p in problems):
             continue  # its output name is the problem already
         try:
