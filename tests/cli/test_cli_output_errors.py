@@ -286,17 +286,14 @@ def test_vocode_refuses_to_write_non_finite_audio(tmp_path, capsys, tiny_checkpo
     failed_cleanly(code, err, out, str(good_wav), "NaN or inf", fresh=False)
 
 
-def test_overwritten_inputs_of_a_corpus_take_one_pass(tmp_path):
-    """`mel`/`vocode` of a corpus check each output against every input: by keys in one pass, not pair by pair (which
-    took 5.8 million same_file calls, ~6 minutes, for 2 400 clips, and never ended on LibriTTS's 375 000)."""
-    import time
-
+def test_overwritten_inputs_of_a_corpus_name_the_one_input_an_output_would_replace(tmp_path):
+    """`mel`/`vocode` of a corpus check each output against every input by keys in one pass (pair by pair took 5.8
+    million same_file calls, ~6 minutes, for 2 400 clips: a speed the benchmarks, not a timed test, hold); among
+    hundreds of outputs, the one that is an input is named, once, with its input."""
     from hifigan.cli.common import overwritten_inputs
 
-    clips = [tmp_path / "corpus" / f"c{i:04d}.wav" for i in range(800)]
-    outputs = [tmp_path / "mels" / f"c{i:04d}.npy" for i in range(800)] + [tmp_path / "corpus" / "c0007.wav"]
-    started = time.perf_counter()
+    clips = [tmp_path / "corpus" / f"c{i:04d}.wav" for i in range(300)]
+    outputs = [tmp_path / "mels" / f"c{i:04d}.npy" for i in range(300)] + [tmp_path / "corpus" / "c0007.wav"]
     problems = overwritten_inputs(outputs, [("audio", clip) for clip in clips])
-    assert time.perf_counter() - started < 3.0  # pair by pair: 640 800 comparisons, ~50 s
     assert [str(p) for p in problems] == [f"{clips[7]}: the output would overwrite the input audio (choose "
                                           "another -o)"]
