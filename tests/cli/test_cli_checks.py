@@ -91,9 +91,10 @@ def test_check_mel_judges_every_file_and_exits_with_the_worst(tmp_path, capsys, 
     (tmp_path / "bad.npy").write_bytes(b"not an array")
     args = ["check-mel", "--config", tiny_config_json]
     code, out, err = run(capsys, *args, tmp_path / "a.npy", tmp_path / "bad.npy", tmp_path / "c.npy")
-    lines = out.splitlines()
+    *lines, last = out.splitlines()  # a line per file, then the counts (test_check_mel_folders.py)
     assert [line.split(": ")[0] for line in lines] == [str(tmp_path / n) for n in ("a.npy", "bad.npy", "c.npy")]
     assert "fits the model's mel" in lines[0] and "cannot be judged" in lines[1] and "does NOT fit" in lines[2]
+    assert last.startswith("checked 3 files against the model's mel") and last.endswith("1 is not a mel it can judge")
     assert code == 2 and err.strip().splitlines() == [
         f"hifigan check-mel: error: 1 of 3 files is not a mel it can judge: {tmp_path / 'bad.npy'}"]
     assert run(capsys, *args, tmp_path / "a.npy", tmp_path / "c.npy")[0] == 1

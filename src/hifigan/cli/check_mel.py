@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hifigan.cli.common import add_command, add_model_source, model_config, option_errors
-from hifigan.errors import HifiganError
+from hifigan.cli.input_paths import expand_inputs
+from hifigan.errors import HifiganError, bad_inputs
 from hifigan.plural import agree, count
+
+if TYPE_CHECKING:
+    from hifigan.melconv.detect import MelVerdict
+    from hifigan.melconv.model import ModelMel
 
 
 def add_check_mel(sub: argparse._SubParsersAction) -> None:
@@ -18,16 +25,21 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
         "of the Slaney mel magnitude, floor ln(1e-5); with --config, --checkpoint or --pretrained, that model's "
         "mel_convention, floor, bins and normalisation) from its values alone: floor, range, spread and dynamics. "
         "Prints one line per file: the model's convention, rate and hop, the likely convention of the file, a "
-        "confidence, the evidence and the vocode option that converts it. Values cannot show the sampling rate, "
+        "confidence, the evidence and the vocode option that converts it; of several files, a last line counts "
+        "them: how many fit, how many of each other convention, the --mel-convention that converts the most of "
+        "those (--quiet: no last line). A folder MEL gives its .npy files anywhere below, as mel and vocode read "
+        "one; a folder of none is refused before any file is judged. Values cannot show the sampling rate, "
         "hop, window or filterbank: a mel of the right convention made at another rate passes, so check those "
         "against the line. Every file gets its line, one that is not a mel at all too; the exit status is the worst: 0 "
         "when every file looks like the model's, 1 when any does not, 2 when any is bad input.",
         epilog="examples:\n"
         "  hifigan check-mel mels/*.npy\n"
+        "  hifigan check-mel gta_mels/             # every .npy below it, and the counts\n"
         "  hifigan check-mel --config pwg-24k espnet-mels/*.npy\n"
         "  hifigan check-mel --checkpoint runs/pwg/checkpoints/latest.pt mels/*.npy",
     )
-    p.add_argument("mels", nargs="+", type=Path, metavar="MEL", help=".npy mel files")
+    p.add_argument("mels", nargs="+", type=Path, metavar="MEL",
+                   help=".npy mel files, or folders: their .npy files anywhere below (as mel and vocode read one)")
     add_model_source(p, "judge against", "default v1: the official convention")
     p.add_argument("--num-mels", type=int, default=None, help="mel bins (default: the model's)")
 
@@ -42,23 +54,49 @@ def run_check_mel(args: argparse.Namespace) -> int:
     if args.num_mels is not None:  # an option's error, before any file is judged against it
         with option_errors():
             integer("--num-mels", args.num_mels, 1)
-    model = ModelMel.of(model_config(args))
+    inputs = expand_inputs(args.mels, (".npy",), "mel")  # a folder: its .npy files, as mel and vocode read one
+    try:
+        model = ModelMel.of(model_config(args))
+    except HifiganError as e:  # named with the folders that hold no mel
+        raise (bad_inputs([e, *inputs.problems], inputs.total + 1) if inputs.problems else e) from None
+    if inputs.problems:  # a folder of no .npy file is a wrong argument: refused before any file is judged
+        raise bad_inputs(inputs.problems, inputs.total)
     if args.num_mels is not None:
         if model.stats is not None and args.num_mels != model.num_mels:
             raise HifiganError(None, f"--num-mels {args.num_mels}: the model normalises {model.num_mels} bins")
         model = dataclasses.replace(model, num_mels=args.num_mels)
-    worst, bad = 0, []
-    for path in args.mels:  # a verdict for every file, the bad ones included; the exit status is the worst
+    verdicts, bad = [], []
+    for path in inputs.files:  # a verdict for every file, the bad ones included; the exit status is the worst
         try:
             verdict = detect_file(path, model.num_mels, model)
         except HifiganError as e:
             print(f"{path}: cannot be judged: {e.problem}")
-            worst, bad = 2, [*bad, str(path)]
+            bad.append(str(path))
             continue
         fits = "fits" if verdict.matches else "does NOT fit"
         print(f"{path}: {fits} the model's mel ({model.describe()}): {verdict.line()}")
-        worst = max(worst, 0 if verdict.matches else 1)
+        verdicts.append(verdict)
+    if len(inputs.files) > 1 and not args.quiet:
+        print(summary(model, verdicts, len(bad)))
     if bad:
-        raise HifiganError(None, f"{len(bad)} of {count(len(args.mels), 'file')} "
+        raise HifiganError(None, f"{len(bad)} of {count(len(inputs.files), 'file')} "
                                  f"{agree(len(bad), 'is not a mel', 'are not mels')} it can judge: {', '.join(bad)}")
-    return worst
+    return 0 if all(v.matches for v in verdicts) else 1
+
+
+def summary(model: ModelMel, verdicts: list[MelVerdict], unjudged: int) -> str:
+    """The last line over many files: how many fit the model's mel; of the others, how many of each convention,
+    and the --mel-convention that converts the most of them; how many are no mel it can judge."""
+    misfits = [v for v in verdicts if not v.matches]
+    fit = len(verdicts) - len(misfits)
+    judged = [f"{fit} {agree(fit, 'fits', 'fit')}"]
+    if misfits:
+        conventions = ", ".join(f"{n} {name}" for name, n in Counter(v.name for v in misfits).most_common())
+        judged.append(f"{len(misfits)} {agree(len(misfits), 'does', 'do')} not: {conventions}")
+        options = Counter(v.option for v in misfits if v.option.startswith("--mel-convention")).most_common(1)
+        judged.append(f"{options[0][0]} converts the most ({options[0][1]} of {len(misfits)})" if options
+                      else "no --mel-convention converts them")
+    if unjudged:
+        judged.append(f"{unjudged} {agree(unjudged, 'is not a mel', 'are not mels')} it can judge")
+    total = len(verdicts) + unjudged
+    return f"checked {count(total, 'file')} against the model's mel ({model.describe()}): {'; '.join(judged)}"

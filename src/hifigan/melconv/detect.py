@@ -58,12 +58,16 @@ class MelVerdict:
             return "none needed"
         if self.convention == "unknown":
             return "no conversion known: check the front-end that made it"
-        name = ("transposed+" if self.transposed else "") + self.convention
-        if name == "transposed+official":
-            name = "transposed"
         conv = CONVENTIONS[self.convention]
-        extra = " --mel-stats FILE" if conv.needs_stats else " --mel-db-ref REF" if name.endswith("db-ref") else ""
-        return f"--mel-convention {name}{extra}"
+        extra = " --mel-stats FILE" if conv.needs_stats else " --mel-db-ref REF" if self.name.endswith("db-ref") else ""
+        return f"--mel-convention {self.name}{extra}"
+
+    @property
+    def name(self) -> str:
+        """The convention and layout in --mel-convention's spelling: "log10", "transposed+db", "transposed" (an
+        official mel of [frames, num_mels]); "unknown" (or "transposed+unknown") where none is recognised."""
+        name = ("transposed+" if self.transposed else "") + self.convention
+        return "transposed" if name == "transposed+official" else name
 
     def line(self) -> str:
         """One line: convention, confidence, evidence, option."""
