@@ -106,3 +106,19 @@ def test_a_folder_is_judged_against_a_checkpoint_or_a_pretrained_model(gta, tmp_
     save(tmp_path / "m80" / "b.npy", official(7, bins=80))
     code, out, _ = run(capsys, "check-mel", "--pretrained", "tiny-test", tmp_path / "m80")
     assert code == 0 and out.splitlines()[-1] == (f"checked 2 files against the model's mel ({TINY}): 2 fit")
+
+
+def test_the_error_line_names_the_first_files_it_cannot_judge_and_counts_the_rest(tmp_path, capsys,
+                                                                                  tiny_config_json):
+    """A folder of thousands of mels of the wrong bin count named every path in one stderr line (93 KB for 2016):
+    it names LISTED_AT_MOST, as bad_inputs does, and counts the others; each file's line still says why."""
+    from hifigan.errors import LISTED_AT_MOST
+
+    for i in range(LISTED_AT_MOST + 2):
+        save(tmp_path / "wide" / f"m{i:02d}.npy", official(i, bins=BINS + 1))
+    code, out, err = run(capsys, "check-mel", "--config", tiny_config_json, tmp_path / "wide")
+    named = ", ".join(str(tmp_path / "wide" / f"m{i:02d}.npy") for i in range(LISTED_AT_MOST))
+    assert code == 2 and one_line(err) == (f"hifigan check-mel: error: {LISTED_AT_MOST + 2} of {LISTED_AT_MOST + 2} "
+                                           f"files are not mels it can judge: {named} and 2 more (each one's line "
+                                           "says why)")
+    assert out.count(f"cannot be judged: mel has {BINS + 1} bins, the model expects {BINS}") == LISTED_AT_MOST + 2

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from hifigan.cli.common import add_command, add_model_source, model_config, option_errors
 from hifigan.cli.input_paths import expand_inputs
-from hifigan.errors import HifiganError, bad_inputs
+from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
 from hifigan.plural import agree, count
 
 if TYPE_CHECKING:
@@ -78,9 +78,11 @@ def run_check_mel(args: argparse.Namespace) -> int:
         verdicts.append(verdict)
     if len(inputs.files) > 1 and not args.quiet:
         print(summary(model, verdicts, len(bad)))
-    if bad:
+    if bad:  # the first LISTED_AT_MOST named, as bad_inputs names them: 13 000 paths would not be one line
+        more = f" and {len(bad) - LISTED_AT_MOST} more (each one's line says why)" if len(bad) > LISTED_AT_MOST else ""
         raise HifiganError(None, f"{len(bad)} of {count(len(inputs.files), 'file')} "
-                                 f"{agree(len(bad), 'is not a mel', 'are not mels')} it can judge: {', '.join(bad)}")
+                                 f"{agree(len(bad), 'is not a mel', 'are not mels')} it can judge: "
+                                 f"{', '.join(bad[:LISTED_AT_MOST])}{more}")
     return 0 if all(v.matches for v in verdicts) else 1
 
 
