@@ -12,6 +12,7 @@ import numpy as np
 
 from hifigan.audio import check_format
 from hifigan.config import HifiganConfig
+from hifigan.data.mel_frames import MelCount, frames_mismatch, with_hop_drift
 from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
 from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
@@ -49,6 +50,7 @@ class ScanReport:
     clipping: list[Path] = field(default_factory=list)
     silent: list[Path] = field(default_factory=list)
     bad: list[HifiganError] = field(default_factory=list)  # files that stop the run (format, teacher-forced mel)
+    mels: list[MelCount] = field(default_factory=list)  # every teacher-forced mel read: hifigan.data.mel_frames
 
     def summary(self, what: str) -> str:
         parts = [f"{what}: {count(len(self.clips), 'clip')}"]
@@ -74,17 +76,6 @@ def classify(row: np.void, config: HifiganConfig) -> str:
     return "silent" if row["peak"] < SILENCE_PEAK else "usable"
 
 
-def frames_mismatch(frames: int, samples: int, hop: int) -> str | None:
-    """Why a teacher-forced mel of `frames` frames cannot pair with `samples` samples of audio (None: it can). A frame
-    or two off, or 5% on a long clip, is a front-end's framing and the official tolerates it; more is a mel of another
-    hop, rate or file, whose windows would pair with the wrong audio."""
-    expected = samples / hop
-    if abs(frames - expected) <= max(2.0, 0.05 * expected):
-        return None
-    return (f"{count(frames, 'frame')}, but its audio ({count(samples, 'sample')}) implies {expected:.0f} at hop "
-            f"{hop}: a mel of another hop, sample rate or file? (a frame or two, or 5%, off is allowed)")
-
-
 def scan_clips(
     files: Sequence[Path],
     config: HifiganConfig,
@@ -101,16 +92,16 @@ def scan_clips(
     Unreadable, empty or too short files are skipped; silence-only files are skipped (normalising them would turn
     noise into full-scale audio); clipping files are kept. A sample rate other than the config's, or
     more than one channel, is an error unless --resample / --mix-to-mono is given, as is a missing or malformed
-    teacher-forced mel, or one whose frames do not match its audio (frames_mismatch): one error naming every such
-    file (hifigan.errors.bad_inputs).
+    teacher-forced mel, or one whose frames do not match its audio, alone or across the set
+    (hifigan.data.mel_frames): one error naming every such file (hifigan.errors.bad_inputs).
     Warnings are issued once, with counts and the first few names. `facts`: what hifigan.data.scan_cache learnt
     of these files (a cache, another rank); without them the files are read now.
     """
     mels = MelFolder(input_mels) if input_mels is not None else None
     report = sort_clips(files, config, resample=resample, mix_to_mono=mix_to_mono, input_mels=mels,
                         mel_convention=mel_convention, what=what, facts=facts)
-    if report.bad:
-        raise bad_inputs(report.bad, len(files))
+    if problems := with_hop_drift(report.bad, report.mels, config, input_mels):
+        raise bad_inputs(problems, len(files))
     if mels is not None:
         mels.warn_unlike(ModelMel.of(config))
     return finish_scan(report, what)
@@ -165,8 +156,9 @@ def sort_clips(
                 report.bad.append(mels.explained(e, mel_path))
                 continue
             mels.judge(mel_path, mel, model)
-            if problem := frames_mismatch(mel.shape[1], samples, config.hop_size):
-                report.bad.append(HifiganError(mel_path, problem))
+            report.mels.append(counted := MelCount(mel_path, mel.shape[1], samples))
+            if problem := frames_mismatch(counted, config):
+                report.bad.append(problem)
                 continue
         report.clips.append(Clip(path, samples, mel_path))
     return report

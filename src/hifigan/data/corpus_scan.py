@@ -10,6 +10,7 @@ from pathlib import Path
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
 from hifigan.data.corpus import Corpus, HeldOut
+from hifigan.data.mel_frames import with_hop_drift
 from hifigan.data.scan_cache import FileFacts
 from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
@@ -109,8 +110,9 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     train = sort_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
     valid = sort_clips(held.valid, config, **kw, what="validation set",
                        facts=facts.take([index[f] for f in held.valid]))
-    if problems := [*shared, *train.bad, *valid.bad]:  # in path order, held out or not: the first named are the first
-        raise bad_inputs(in_path_order(problems), len(files))
+    problems = in_path_order([*shared, *train.bad, *valid.bad])  # held out or not: the first named are the first
+    if problems := with_hop_drift(problems, [*train.mels, *valid.mels], config, input_mels):
+        raise bad_inputs(problems, len(files))
     if mels is not None:
         mels.warn_unlike(ModelMel.of(config))
     if skipped_list is not None:  # before the warnings that name it, and the error when no file is usable

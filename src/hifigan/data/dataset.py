@@ -117,7 +117,7 @@ class VocoderDataset(Dataset):
             start = int(rng.integers(0, max(mel.shape[1] - frames, 1)))  # official: randint(0, F - frames - 1)
             mel = mel[:, start : start + frames]
             audio = audio[start * hop : (start + frames) * hop]
-        mel = mel[:, :frames]  # a short clip's mel a frame or two long (the official pad by a negative amount crops)
+        mel = mel[:, :frames]  # a short clip's mel a few frames long (the official pad by a negative amount crops)
         if mel.shape[1] < frames:
             mel = torch.cat([mel, self.silence.expand(-1, frames - mel.shape[1])], dim=1)
         if audio.shape[0] < seg:
