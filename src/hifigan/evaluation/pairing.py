@@ -106,8 +106,12 @@ def match_stems(reference: Folder, generated: Folder, *, subset: bool = False
     if any(not folder.files and folder.problems for folder in (reference, generated)):
         return [], [], total
     hint = SUBSET_RULE if subset else SUBSET_HINT
-    problems = [_unpaired(paths[0], "generated", generated, hint) for stem, paths in reference.files.items()
-                if stem not in generated.files]
+    problems: list[HifiganError] = []
+    hinted = False  # the hint is said once, on the first it fits: the rest count as one problem
+    for stem, paths in reference.files.items():
+        if stem not in generated.files:
+            problems.append(_unpaired(paths[0], "generated", generated, None if hinted else hint))
+            hinted = hinted or problems[-1].problem.endswith(f"({hint})")
     problems += [_unpaired(paths[0], "reference", reference) for stem, paths in generated.files.items()
                  if stem not in reference.files]
     refs, gens = reference.unique(), generated.unique()
