@@ -236,3 +236,16 @@ def test_polarity_inverted_audio_keeps_its_delay_and_snr_reports_the_inversion(v
     values = compute_metrics(voice, inverted, CONFIG, ["mel_l1", "snr"], max_shift=20)
     assert values["mel_l1"] == pytest.approx(0.0, abs=1e-9)
     assert values["snr"] == pytest.approx(-10 * math.log10(4), abs=1e-6)
+
+
+def test_estoi_is_the_same_bits_whatever_numpy_s_generator_holds_and_leaves_it_as_it_was(voice):
+    # pystoi's ESTOI adds eps-sized noise drawn from numpy's global generator: its last bits followed that state
+    # (the pair scored before, a worker process's copy of it) and it moved the caller's random stream
+    noisy = with_noise_at_snr(voice, 20.0, 1)
+    values = set()
+    for seed in (0, 1, 2):
+        np.random.seed(seed)
+        before = np.random.get_state()[1].copy()
+        values.add(estoi(voice, noisy, SR))
+        assert np.array_equal(np.random.get_state()[1], before)
+    assert len(values) == 1

@@ -91,6 +91,9 @@ def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
         return math.nan
 
 
+ESTOI_SEED = 0  # the seed of the noise pystoi's ESTOI draws (utils.row_col_normalize)
+
+
 def stoi(reference: Signal, generated: Signal, sampling_rate: int, extended: bool = False) -> float:
     """Short-time objective intelligibility (Taal et al., IEEE TASLP 2011), or with `extended` ESTOI (Jensen &
     Taal, IEEE TASLP 2016); `pystoi`, which resamples to 10 kHz itself. 1 for identical signals.
@@ -101,9 +104,14 @@ def stoi(reference: Signal, generated: Signal, sampling_rate: int, extended: boo
     ref = as_numpy(reference)
     if not ref.any():
         return math.nan
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        value = float(pystoi.stoi(ref, as_numpy(generated), sampling_rate, extended=extended))
+    state = np.random.get_state()  # ESTOI adds eps-sized noise from numpy's global generator: a fixed draw, so
+    np.random.seed(ESTOI_SEED)  # a pair's value is the same bits whatever ran before it, the caller's stream intact
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = float(pystoi.stoi(ref, as_numpy(generated), sampling_rate, extended=extended))
+    finally:
+        np.random.set_state(state)
     if any("Not enough STFT frames" in str(w.message) for w in caught):
         return math.nan
     return value
