@@ -1,5 +1,6 @@
-"""torch's intra-op thread count for a block of work: the count is process-wide, so a library call that sets it
-(bench, serve) restores the caller's on the way out instead of leaving every later computation on its choice."""
+"""Thread counts for a block of work: torch's intra-op count (`intra_op_threads`), or one thread in every pool
+(`one_thread`). The counts are process-wide, so a library call that sets them (bench, serve, evaluate) restores the
+caller's on the way out instead of leaving every later computation on its choice."""
 
 from __future__ import annotations
 
@@ -19,3 +20,15 @@ def intra_op_threads(count: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """One thread for everything inside the block: torch's intra-op count, and the native pools numpy, scipy and
+    torch loaded (OpenBLAS, OpenMP; threadpoolctl), restored after. A worker process's share of the CPUs, so that N
+    workers do not each start N threads; and the same rounding wherever the block runs (torch's reductions round
+    differently with two threads)."""
+    from threadpoolctl import threadpool_limits
+
+    with intra_op_threads(1), threadpool_limits(limits=1):
+        yield

@@ -17,7 +17,7 @@ from hifigan.plural import count
 
 PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
 
-Reader = Callable[[str, Any], tuple]  # (path, settings) -> what the scan keeps of the file
+Reader = Callable[[Any, Any], Any]  # (name, settings) -> what is kept (the scan: a file's row; evaluate: a pair's)
 
 _current: Any = None  # in a worker: the shared array of the file each worker reads (-1: none)
 _slot = -1  # in a worker: its place in _current
@@ -28,20 +28,21 @@ class WorkerDied(Exception):
     """A worker process ended without a result (killed for memory, a crash in a decoder); `reading`: the files the
     workers were reading then (the one that died among them)."""
 
-    def __init__(self, reading: list[str]) -> None:
+    def __init__(self, reading: list[Any]) -> None:
         self.reading = reading
         super().__init__(f"a scan worker died while reading one of {count(len(reading), 'file')}")
 
 
-def read_files(names: Sequence[str], settings: Any, reader: Reader, workers: int | None,
-               progress: bool, desc: str = "scan") -> Iterator[tuple[int, tuple]]:
-    """(position in `names`, reader(name, settings)) for every name, in no set order: in `workers` processes
-    (default: the CPU count) unless there are few files or one worker; a progress bar (`desc`) on a terminal. A
-    worker that dies raises WorkerDied once every result that did arrive has been given."""
+def read_files(names: Sequence[Any], settings: Any, reader: Reader, workers: int | None,
+               progress: bool, desc: str = "scan", min_parallel: int = PARALLEL_MIN) -> Iterator[tuple[int, Any]]:
+    """(position in `names`, reader(name, settings)) for every name (a path; anything that pickles), in no set order:
+    in `workers` processes (default: the CPU count) unless there are fewer than `min_parallel` names (the work each
+    costs decides where workers pay) or one worker; a progress bar (`desc`) on a terminal. A worker that dies raises
+    WorkerDied once every result that did arrive has been given."""
     from tqdm import tqdm
 
     count = workers if workers is not None else os.cpu_count() or 1
-    parallel = count > 1 and (len(names) >= PARALLEL_MIN or workers is not None) and len(names) > 1
+    parallel = count > 1 and (len(names) >= min_parallel or workers is not None) and len(names) > 1
     bar = tqdm(total=len(names), unit="file", desc=desc, file=sys.stderr, dynamic_ncols=True,
                disable=not (progress and sys.stderr.isatty()) or not names)
     try:
@@ -55,7 +56,7 @@ def read_files(names: Sequence[str], settings: Any, reader: Reader, workers: int
         bar.close()
 
 
-def _pooled(names: Sequence[str], settings: Any, reader: Reader, count: int, bar: Any) -> Iterator[tuple[int, tuple]]:
+def _pooled(names: Sequence[Any], settings: Any, reader: Reader, count: int, bar: Any) -> Iterator[tuple[int, Any]]:
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     size = max(1, min(256, len(names) // (8 * count)))
@@ -94,7 +95,7 @@ def _claim(current: Any, claimed: Any, stop: Any) -> None:
     _current, _stop = current, stop
 
 
-def _read_chunk(reader: Reader, settings: Any, start: int, names: list[str]) -> list[tuple]:
+def _read_chunk(reader: Reader, settings: Any, start: int, names: list[Any]) -> list[Any]:
     """Read consecutive files, saying in the shared array which one is being read (what a death leaves there)."""
     out = []
     for offset, name in enumerate(names):

@@ -5,7 +5,6 @@ per metric), and the report files."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -13,19 +12,13 @@ from typing import Any
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.evaluation.metrics import compute_metrics, metric_names, require_packages
+from hifigan.evaluation.metrics import metric_names, require_packages
 from hifigan.evaluation.output import report_paths, write_report
-from hifigan.evaluation.pairing import (
-    Pair,
-    align,
-    check_max_shift,
-    length_tolerance,
-    match_lengths,
-    warn_lags_at_limit,
-)
+from hifigan.evaluation.pairing import Pair, check_max_shift, length_tolerance, warn_lags_at_limit
 from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
-from hifigan.evaluation.results import FileResult, Report, aggregate
+from hifigan.evaluation.results import Report, aggregate
+from hifigan.evaluation.scoring import PairJob, score_pairs
 from hifigan.models.stft import PWG_RESOLUTIONS
 
 
@@ -51,10 +44,6 @@ def evaluate_pairs(
     `subset_of`: the pairs are a test set, the stems of the systems, of a folder of this many recordings (--subset;
     pairing.pair_by_stem(..., subset=True) pairs them); None: of the recordings the pairs hold. Both are recorded.
     """
-    from tqdm import tqdm
-
-    from hifigan.audio import load_audio
-
     if not pairs:
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
     check_max_shift(max_shift, config.hop_size)
@@ -64,17 +53,8 @@ def evaluate_pairs(
     paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part
     sr = config.sampling_rate
     started = time.perf_counter()
-    results: list[FileResult] = []
-    bar = tqdm(pairs, desc="evaluate", unit="file", disable=not progress or len(pairs) < 2, file=sys.stderr)
-    for stem, ref_path, gen_path in bar:
-        ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono) for p in (ref_path, gen_path))
-        source = f"{gen_path} (vs {ref_path})"
-        trimmed = len(ref) - len(gen)
-        ref, gen = match_lengths(ref, gen, tolerance, source)
-        ref, gen, shift = align(ref, gen, max_shift)
-        values = compute_metrics(ref, gen, config, names, pitch=pitch, source=source)
-        results.append(FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values, abs(trimmed),
-                                  "reference" if trimmed > 0 else "generated" if trimmed < 0 else None))
+    job = PairJob(config, tuple(names), resample, mix_to_mono, tolerance, max_shift, pitch)
+    results = score_pairs(pairs, job, progress)
     warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
     settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
                 "subset": subset_of is not None, "reference_recordings": len(pairs) if subset_of is None else subset_of}
