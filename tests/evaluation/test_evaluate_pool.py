@@ -58,3 +58,11 @@ def test_a_file_failing_inside_a_worker_is_the_one_line_error_of_this_process(pa
             score_pairs(bad, job(("snr",)), progress=False, workers=workers)
         errors.append((caught.value.path, str(caught.value)))
     assert errors[0] == errors[1] and str(broken) in errors[1][1] and "\n" not in errors[1][1]
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_a_python_caller_gets_the_bar_it_asks_for_off_a_terminal(pairs, capsys, progress):
+    """The commands show bars on a terminal only (they pass progress=on_terminal()); a Python caller's
+    progress=True (a notebook, whose stderr is no terminal) drew nothing once the pool decided by isatty itself."""
+    score_pairs(pairs[:2], job(("snr",)), progress=progress, workers=1)
+    assert ("evaluate: 100%" in capsys.readouterr().err) == progress

@@ -37,14 +37,15 @@ def read_files(names: Sequence[Any], settings: Any, reader: Reader, workers: int
                progress: bool, desc: str = "scan", min_parallel: int = PARALLEL_MIN) -> Iterator[tuple[int, Any]]:
     """(position in `names`, reader(name, settings)) for every name (a path; anything that pickles), in no set order:
     in `workers` processes (default: the CPU count) unless there are fewer than `min_parallel` names (the work each
-    costs decides where workers pay) or one worker; a progress bar (`desc`) on a terminal. A worker that dies raises
+    costs decides where workers pay) or one worker; a progress bar (`desc`) where `progress` (the caller decides: the
+    commands on a terminal only, Python callers as they ask). A worker that dies raises
     WorkerDied once every result that did arrive has been given."""
     from tqdm import tqdm
 
     count = workers if workers is not None else os.cpu_count() or 1
     parallel = count > 1 and (len(names) >= min_parallel or workers is not None) and len(names) > 1
     bar = tqdm(total=len(names), unit="file", desc=desc, file=sys.stderr, dynamic_ncols=True,
-               disable=not (progress and sys.stderr.isatty()) or not names)
+               disable=not progress or not names)
     try:
         if not parallel:
             for i, name in enumerate(names):
