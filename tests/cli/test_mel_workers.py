@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.support.cli_runs import SR, failed_cleanly, files_in, run, tone, wav
+from tests.support.cli_runs import SR, failed_cleanly, files_in, run, shown_on_a_terminal, tone, wav
 from tests.support.files import write_clips
 
 
@@ -48,39 +48,11 @@ def test_a_corpus_checked_by_workers_names_every_bad_file_and_writes_nothing(tmp
     assert line.count(" | ") == 2
 
 
-def _on_a_terminal(monkeypatch, argv: list[str]) -> str:
-    """What `hifigan ARGV` shows on a real terminal (a pseudo-terminal as stderr), after it exits 0."""
-    import fcntl
-    import os
-    import pty
-    import select
-    import struct
-    import sys
-    import termios
-
-    from hifigan.cli import main
-
-    monkeypatch.delenv("CI", raising=False)  # CI's runners set it: a bar there is noise (cli.common.on_terminal)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new one is 0 columns wide
-    try:
-        with os.fdopen(os.dup(slave), "w") as terminal:
-            monkeypatch.setattr(sys, "stderr", terminal)
-            assert main([str(a) for a in argv]) == 0
-            terminal.flush()
-        shown = b""
-        while select.select([master], [], [], 0)[0]:  # each of tqdm's writes is its own read
-            shown += os.read(master, 1 << 16)
-        return shown.decode()
-    finally:
-        os.close(master)
-        os.close(slave)
-
-
 def test_vocode_shows_its_check_pass_as_mel_does(tmp_path, monkeypatch, tiny_checkpoint, tiny_config_json):
     """Both commands read every input before writing anything: on a terminal both passes have a bar."""
     clips = [wav(tmp_path / f"c{i}.wav", tone(SR // 4)) for i in range(3)]
-    shown = _on_a_terminal(monkeypatch, ["mel", *clips, "-o", tmp_path / "mels", "--config", tiny_config_json, "-q"])
+    shown = shown_on_a_terminal(monkeypatch, ["mel", *clips, "-o", tmp_path / "mels", "--config", tiny_config_json,
+                                              "-q"])
     assert "check: 100%" in shown and "mel: 100%" in shown and "3/3 [" in shown, shown
-    shown = _on_a_terminal(monkeypatch, ["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "wavs", "-q", *clips])
+    shown = shown_on_a_terminal(monkeypatch, ["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "wavs", "-q", *clips])
     assert "check: 100%" in shown and "vocode: 100%" in shown and "3/3 [" in shown, shown

@@ -4,13 +4,6 @@ fails (NaN output, a full disk) leaves no file."""
 
 from __future__ import annotations
 
-import fcntl
-import os
-import pty
-import select
-import struct
-import sys
-import termios
 import tracemalloc
 
 import numpy as np
@@ -20,10 +13,9 @@ import torch
 from hifigan.atomic import FILE_SIZE_LIMIT
 from hifigan.audio import save_audio
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
-from hifigan.cli import main
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from tests.support.cli_runs import failed_cleanly, run
+from tests.support.cli_runs import failed_cleanly, run, shown_on_a_terminal
 from tests.support.full_disk import file_size_limit
 from tests.support.tiny import stft_for_hop, tiny_config
 
@@ -94,20 +86,6 @@ def test_a_single_long_input_shows_a_bar_of_its_chunks_on_a_terminal(tmp_path, m
     """An hour of audiobook takes minutes: one input gets a bar of its chunks (many inputs get one of files), on a
     real terminal (a pseudo-terminal as stderr) and nowhere else."""
     ckpt, _, mel_file, _ = hop256
-    monkeypatch.delenv("CI", raising=False)  # CI's runners set it: a bar there is noise (cli.common.on_terminal)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new one is 0 columns wide
-    try:
-        with os.fdopen(os.dup(slave), "w") as terminal:
-            monkeypatch.setattr(sys, "stderr", terminal)
-            assert main(["vocode", "-c", str(ckpt), "-o", str(tmp_path / "out"), "--quiet", "--chunk-frames", "4000",
-                         str(mel_file)]) == 0
-            terminal.flush()
-        shown = b""
-        while select.select([master], [], [], 0)[0]:  # each of tqdm's writes is its own read
-            shown += os.read(master, 1 << 16)
-        shown = shown.decode()
-    finally:
-        os.close(master)
-        os.close(slave)
+    shown = shown_on_a_terminal(monkeypatch, ["vocode", "-c", ckpt, "-o", tmp_path / "out", "--quiet",
+                                              "--chunk-frames", "4000", mel_file])
     assert "long.npy: 100%" in shown and "3/3 [" in shown and "chunk/s" in shown, shown

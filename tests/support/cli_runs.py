@@ -82,3 +82,28 @@ def raw_file(data: bytes, name: str = "bad.wav") -> Callable[[Path], Path]:
         (d / name).write_bytes(data)
         return d / name
     return make
+
+
+def shown_on_a_terminal(monkeypatch, argv: list[str]) -> str:
+    """What `hifigan ARGV` shows on a real terminal (a pseudo-terminal as stderr), after it exits 0."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    monkeypatch.delenv("CI", raising=False)  # CI's runners set it: a bar there is noise (cli.common.on_terminal)
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new one is 0 columns wide
+    try:
+        with os.fdopen(os.dup(slave), "w") as terminal:
+            monkeypatch.setattr(sys, "stderr", terminal)
+            assert main([str(a) for a in argv]) == 0
+            terminal.flush()
+        shown = b""
+        while select.select([master], [], [], 0)[0]:  # each of tqdm's writes is its own read
+            shown += os.read(master, 1 << 16)
+        return shown.decode()
+    finally:
+        os.close(master)
+        os.close(slave)
