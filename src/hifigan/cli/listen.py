@@ -29,10 +29,10 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", type=Path, help="folder of the recordings (rated blind as system 'reference')")
     add_systems(p, "a system to rate: a folder with a file of the same stem for every recording (repeat)",
                 required=False)
-    p.add_argument("--subset", action="store_true",
+    p.add_argument("--subset", action="store_true", default=None,
                    help="rate a test set of the recordings: only those of the stems the systems hold (the others "
                    "are not read), and every system must hold the same stems. Without it every recording needs a "
-                   "file from every system")
+                   "file from every system. The study keeps the choice: continuing it takes no --subset")
     add_out(p, "study folder: created, or continued if it exists", required=False, metavar="STUDY")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")

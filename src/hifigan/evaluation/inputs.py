@@ -56,7 +56,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
                 max_length_difference=max_length_difference,
                 unread=[e for e in chosen.problems if e.path is not None], files=files)
     assert chosen.config is not None and chosen.name is not None  # else its problem was raised with the others
-    return Inputs(chosen.config, chosen.name, pairs, recordings.count() + len(recordings.left_out) if subset else None)
+    return Inputs(chosen.config, chosen.name, pairs, recordings.held() if subset else None)
 
 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int | None, *, resample: bool = False,

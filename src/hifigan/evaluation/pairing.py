@@ -20,6 +20,10 @@ Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 SUBSET_RULE = "another system has one; with --subset every system holds the same stems"
 
 
+def subset_note(chosen: int, recordings: int) -> str:
+    """How many of a folder's recordings --subset chose (evaluate's first line, listen's start line)."""
+    return f"{chosen} of the {recordings} recordings: the stems of the systems (--subset)"
+
 
 def subset_hint(verb: str) -> str:
     """What --subset does, said where every recording needs its generated file (`verb`: evaluates, rates)."""
@@ -54,8 +58,18 @@ class Folder:
         return near
 
     def count(self) -> int:
-        """How many audio files the folder holds."""
+        """How many audio files the folder holds (those left out by --subset not counted)."""
         return sum(len(paths) for paths in self.files.values())
+
+    def held(self) -> int:
+        """How many audio files the folder holds, those left out by --subset too."""
+        return self.count() + len(self.left_out)
+
+    def checked(self) -> dict[str, Path]:
+        """`unique()`, where the folder has no problem; else an error naming every one."""
+        if self.problems:
+            raise bad_inputs(self.problems, max(self.count(), 1))
+        return self.unique()
 
 
 def scan_folder(folder: str | os.PathLike, stems: Collection[str] | None = None) -> Folder:
@@ -78,10 +92,7 @@ def scan_folder(folder: str | os.PathLike, stems: Collection[str] | None = None)
 def audio_files(folder: str | os.PathLike, stems: Collection[str] | None = None) -> dict[str, Path]:
     """The audio files directly in `folder`, by stem (given `stems`, --subset: those of these stems only); a folder
     without any, or files sharing a stem, are an error naming every one."""
-    found = scan_folder(folder, stems)
-    if found.problems:
-        raise bad_inputs(found.problems, max(found.count(), 1))
-    return found.unique()
+    return scan_folder(folder, stems).checked()
 
 
 def pair_by_stem(reference_dir: Path, generated_dir: Path, *, subset: bool = False) -> list[Pair]:

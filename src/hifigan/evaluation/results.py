@@ -10,6 +10,7 @@ from typing import Any
 
 from hifigan.evaluation.confidence import MetricSummary, summarize
 from hifigan.evaluation.metrics import METRICS, metric_bounds, metric_title
+from hifigan.evaluation.pairing import subset_note
 
 
 @dataclass
@@ -44,8 +45,7 @@ class Report:
         the page; else None."""
         if not self.settings.get("subset"):
             return None
-        return (f"evaluated {len(self.files)} of the {self.settings['reference_recordings']} recordings: the stems of "
-                "the systems (--subset)")
+        return f"evaluated {subset_note(len(self.files), self.settings['reference_recordings'])}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: NaN becomes null."""

@@ -27,9 +27,7 @@ def serve(store: Store, sock: socket.socket, host: str, threads: int = 8, screen
     server = create_server(create_app(store, screen), sockets=[sock], threads=threads, ident="hifigan-listen")
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}/"
-    systems = store.systems()
-    print(f"hifigan listen: {store.trial_count()} trials ({len(systems)} systems incl. the hidden reference) from "
-          f"{store.path.parent}\nstimuli: {rates_text(stimulus_rates(store))}\nraters: {url}\n"
+    print(f"{start_lines(store)}\nstimuli: {rates_text(stimulus_rates(store))}\nraters: {url}\n"
           f"results: {url}results?key={store.meta('admin_key')}\n"
           "(Ctrl-C stops the server; every rating is already saved)", flush=True)
     try:
@@ -38,6 +36,17 @@ def serve(store: Store, sock: socket.socket, host: str, threads: int = 8, screen
         print("hifigan listen: stopped", file=sys.stderr)
     finally:
         server.close()
+
+
+def start_lines(store: Store) -> str:
+    """The server's first lines: the trials, the systems, the study, and with --subset the clips' share of the
+    recordings (as `hifigan evaluate --subset` says it)."""
+    from hifigan.evaluation.pairing import subset_note
+
+    line = (f"hifigan listen: {store.trial_count()} trials ({len(store.systems())} systems incl. the hidden "
+            f"reference) from {store.path.parent}")
+    recordings = store.subset_of()
+    return line if recordings is None else f"{line}\nclips: {subset_note(store.clip_count(), recordings)}"
 
 
 def check_screen(screen: float | None) -> None:
@@ -61,10 +70,10 @@ def report_study(study: str | os.PathLike, screen: float | None = None) -> tuple
 
 def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = None,
                 systems: dict[str, Path] | None = None, seed: int | None = None, host: str = "127.0.0.1",
-                port: int = 8000, threads: int = 8, screen: float | None = None, subset: bool = False) -> None:
+                port: int = 8000, threads: int = 8, screen: float | None = None, subset: bool | None = None) -> None:
     """Create the study `out` (from the recordings in `reference` and `systems`: name -> folder; `subset`: only the
-    recordings of the stems the systems hold), or continue it when it exists, and serve it until interrupted
-    (`hifigan listen`)."""
+    recordings of the stems the systems hold, a choice the study keeps: None, its own), or continue it when it
+    exists, and serve it until interrupted (`hifigan listen`)."""
     from hifigan.evaluation.listening.study import study_for
 
     check_screen(screen)

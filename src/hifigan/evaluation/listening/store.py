@@ -37,6 +37,7 @@ CREATE TABLE ratings (
     at REAL NOT NULL, UNIQUE (rater_id, trial_id));
 """
 DB_NAME = "study.sqlite"
+SUBSET_OF = "subset_of"  # the meta key of a --subset study: how many recordings its reference folder held
 
 
 class Outcome(Enum):
@@ -113,6 +114,16 @@ class Store:
     def meta(self, key: str) -> str:
         with self._con() as con:
             return con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
+
+    def subset_of(self) -> int | None:
+        """With --subset, how many recordings the reference folder held when the study was created; else None."""
+        with self._con() as con:
+            row = con.execute("SELECT value FROM meta WHERE key = ?", (SUBSET_OF,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def clip_count(self) -> int:
+        with self._con() as con:
+            return con.execute("SELECT COUNT(DISTINCT clip) FROM trials").fetchone()[0]
 
     def trial_count(self) -> int:
         with self._con() as con:

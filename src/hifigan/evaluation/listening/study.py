@@ -25,7 +25,7 @@ from pathlib import Path
 
 from hifigan.atomic import fsync_file, fsync_folder, prepare_output_dir, write_failure
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, Store, connect, transaction
+from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, SUBSET_OF, Store, connect, transaction
 from hifigan.plural import agree, count
 
 REFERENCE = "reference"  # the recordings' system name: rated blind like the others
@@ -41,9 +41,10 @@ class Stimulus:
     sha256: str
 
 
-def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = False) -> list[Stimulus]:
+def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = False) -> tuple[list[Stimulus], int]:
     """Every clip of the reference folder (`subset`, --subset: of the stems the systems hold, the other recordings
-    only listed) and each system's file of the same stem, checked to be readable audio.
+    only listed) and each system's file of the same stem, checked to be readable audio; and how many recordings the
+    reference folder holds.
 
     A system missing a clip, a file whose stem the reference lacks, a file that is not audio, or one with another
     channel count than its clip's reference (a copy's header would tell its system) is an error naming it; several
@@ -51,15 +52,16 @@ def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = Fa
     ignored, as `hifigan evaluate` does.
     """
     from hifigan.audio import audio_info, read_samples  # audio and pairing import torch: only a new study needs them
-    from hifigan.evaluation.pairing import SUBSET_RULE, audio_files, subset_hint
+    from hifigan.evaluation.pairing import SUBSET_RULE, audio_files, scan_folder, subset_hint
 
     if not systems:
         raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
     if REFERENCE in systems:
         raise HifiganError(systems[REFERENCE], f"the system name {REFERENCE!r} is the hidden reference's; rename it")
     folders = {REFERENCE: Path(reference), **systems}
-    stems = {stem for folder in systems.values() for stem in audio_files(folder)} if subset else None
-    files = {name: audio_files(folder, stems if name == REFERENCE else None) for name, folder in folders.items()}
+    outputs = {name: audio_files(folder) for name, folder in systems.items()}
+    recordings = scan_folder(reference, {stem for found in outputs.values() for stem in found} if subset else None)
+    files = {REFERENCE: recordings.checked(), **outputs}
     why = SUBSET_RULE if subset else f"every system needs every clip ({subset_hint('rates')})"
     clips = sorted(files[REFERENCE])
     problems: list[HifiganError] = []  # every bad input, named in one line (a batch takes one rerun)
@@ -97,7 +99,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = Fa
             stimuli.append(Stimulus(stem, name, path, hashlib.sha256(path.read_bytes()).hexdigest()))
     if problems:
         raise bad_inputs(problems, inputs)
-    return stimuli
+    return stimuli, recordings.held()
 
 
 def open_study(folder: str | os.PathLike) -> Store:
@@ -117,26 +119,33 @@ def open_study(folder: str | os.PathLike) -> Store:
 
 
 def study_for(folder: str | os.PathLike, reference: Path | None, systems: dict[str, Path], seed: int | None,
-              ready: Callable[[], None] = lambda: None, subset: bool = False) -> Store:
+              ready: Callable[[], None] = lambda: None, subset: bool | None = None) -> Store:
     """Open the study in `folder`, or create it from the folders; given folders must match an existing study.
     `seed` (None: 0) orders the raters' trials of a new study; an existing study keeps its own, with a warning
     where another is given. `ready` runs once every input has passed its checks and before anything is written
-    (serving binds its port there, so that a used port leaves no study behind). `subset`: collect_stimuli's."""
+    (serving binds its port there, so that a used port leaves no study behind). `subset`: collect_stimuli's, kept
+    in the study (None: the study's own, for a new one False); an existing study refuses the other choice."""
     folder = Path(folder)
     if (folder / DB_NAME).exists():
         store = open_study(folder)
         if seed is not None and str(seed) != store.meta("seed"):
             warnings.warn(f"--seed {seed} is ignored: the study's trial orders were fixed when it was created "
                           f"(seed {store.meta('seed')})", stacklevel=2)
+        chosen = store.subset_of() is not None
+        if subset is not None and subset != chosen:
+            how = "a test set (--subset)" if chosen else "every recording (without --subset)"
+            raise HifiganError(folder, f"holds a study of {how}, chosen when it was created; continue it without "
+                               "choosing again, or use another --out")
         if reference is not None or systems:
-            _check_same(store, collect_stimuli(reference, systems, subset) if reference is not None else [], folder)
+            given = collect_stimuli(reference, systems, chosen)[0] if reference is not None else []
+            _check_same(store, given, folder)
         ready()
         return store
     if reference is None:
         raise HifiganError(folder, "no study here yet: give --reference DIR and --system NAME=DIR to create one")
-    stimuli = collect_stimuli(reference, systems, subset)
+    stimuli, recordings = collect_stimuli(reference, systems, bool(subset))
     ready()
-    return create_study(folder, stimuli, 0 if seed is None else seed)
+    return create_study(folder, stimuli, 0 if seed is None else seed, recordings if subset else None)
 
 
 def _check_same(store: Store, stimuli: list[Stimulus], folder: Path) -> None:
@@ -166,9 +175,9 @@ def _differences(stored: dict[tuple[str, str], str], given: dict[tuple[str, str]
                else []))
 
 
-def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
+def create_study(folder: Path, stimuli: list[Stimulus], seed: int, subset_of: int | None = None) -> Store:
     """Copy the stimuli as blind WAV copies under random tokens and write the database; both appear only when
-    complete."""
+    complete. `subset_of`: the clips are a test set (--subset) of a folder of this many recordings."""
     from hifigan.audio import audio_info
     from hifigan.evaluation.listening.blinding import study_subtype
 
@@ -182,7 +191,7 @@ def create_study(folder: Path, stimuli: list[Stimulus], seed: int) -> Store:
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
     try:
         try:
-            _stage(staging, versions, stimuli, subtype, seed)
+            _stage(staging, versions, stimuli, subtype, seed, subset_of)
         except (OSError, sqlite3.Error) as e:  # a full disk: name the study, not a staging file the user never saw
             raise write_failure(folder, e) from None
         _move_in(staging, folder)
@@ -209,8 +218,8 @@ def _move_in(staging: Path, folder: Path) -> None:
     fsync_folder(folder)
 
 
-def _stage(staging: Path, versions: dict[str, list[Stimulus]], stimuli: list[Stimulus], subtype: str, seed: int
-           ) -> None:
+def _stage(staging: Path, versions: dict[str, list[Stimulus]], stimuli: list[Stimulus], subtype: str, seed: int,
+           subset_of: int | None) -> None:
     """Write the blind copies to staging/audio/ and the database to staging/DB_NAME, each flushed to disk."""
     from hifigan.evaluation.listening.blinding import blind_versions
 
@@ -231,7 +240,8 @@ def _stage(staging: Path, versions: dict[str, list[Stimulus]], stimuli: list[Sti
         with transaction(con):
             con.executemany("INSERT INTO trials (token, clip, system, source, sha256) VALUES (?, ?, ?, ?, ?)", rows)
             meta = {"format": "hifigan-listen 1", "seed": str(seed), "created": str(time.time()),
-                    "admin_key": secrets.token_urlsafe(12), "scale": json.dumps(SCALE)}
+                    "admin_key": secrets.token_urlsafe(12), "scale": json.dumps(SCALE),
+                    **({} if subset_of is None else {SUBSET_OF: str(subset_of)})}
             con.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
     fsync_file(db)  # closed: the WAL is checkpointed into it
 
