@@ -17,6 +17,9 @@ from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, save_ste
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.data.corpus import Corpus
+from hifigan.errors import HifiganError
+from hifigan.training.job import train
+from hifigan.training.options import TrainJob, TrainOptions
 from tests.support.cli_runs import failed_cleanly, files_in, run_module
 from tests.support.files import damage_tensor_bytes, file_states
 
@@ -49,6 +52,13 @@ def test_a_new_run_refuses_a_folder_that_holds_a_run(tmp_path, tiny_corpus, tiny
     err = capsys.readouterr().err
     assert code == 2 and err.strip() == (f"hifigan train: error: {run}: already holds a run's checkpoints "
                                          f"(ckpt_00000002.pt): continue it with --resume {run}, or give a new --out")
+    assert file_states(run) == before
+    job = TrainJob(TrainOptions(out=run, quiet=True), Corpus(folder=tiny_corpus, valid_count=2),
+                   config=tiny_config_json, max_steps=1)  # from Python: the fields, as docs/python-api.md shows them
+    with pytest.raises(HifiganError) as refused:
+        train(job)
+    assert str(refused.value) == (f"{run}: already holds a run's checkpoints (ckpt_00000002.pt): continue it with "
+                                  f"resume=Path({str(run)!r}), or give a new out")
     assert file_states(run) == before
 
 

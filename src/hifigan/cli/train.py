@@ -127,7 +127,7 @@ def train_job(args: argparse.Namespace) -> TrainJob:
                     batch_size=args.batch_size, segment_size=args.segment_size, disc_start_step=args.disc_start_step,
                     num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,
                     init_discriminators=args.init_discriminators, max_steps=args.max_steps, epochs=args.epochs,
-                    max_minutes=args.max_minutes)
+                    max_minutes=args.max_minutes, cli=True)
 
 
 def run_train(args: argparse.Namespace) -> int:

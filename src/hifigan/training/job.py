@@ -208,7 +208,7 @@ def train(job: TrainJob) -> TrainResult:
             out = run_folder_of(resume_path)
         if out is None:
             raise HifiganError(None, "--out is required (the run folder)")
-        check_run_folder(Path(out), resumed_from=resume_path)
+        check_run_folder(Path(out), resumed_from=resume_path, cli=job.cli)
         new_folder = dist.is_main and resume_obj is None and not (Path(out).exists() or Path(out).is_symlink())
         keep_given = job.options.keep is not None
         job, carried = carry(job, resume_obj)

@@ -62,9 +62,18 @@ LEAST = {"checkpoint_interval": 0, "validation_interval": 0, "log_interval": 1, 
          "disc_start_step": 0}
 
 
-def flag(key: str) -> str:
-    """The command-line option of a TrainJob or TrainOptions field (max_steps -> --max-steps)."""
-    return f"--{key.replace('_', '-')}"
+def flag(key: str, cli: bool = True) -> str:
+    """The command-line option of a TrainJob or TrainOptions field (max_steps -> --max-steps); `cli` False (a job
+    built in Python, TrainJob.cli): the field's own name."""
+    return f"--{key.replace('_', '-')}" if cli else key
+
+
+def setting(key: str, value: str | os.PathLike, cli: bool = True) -> str:
+    """A setting with its value as the caller writes it: `--resume runs/py` on the command line, else the keyword
+    argument `resume=Path('runs/py')`."""
+    if cli:
+        return f"{flag(key)} {os.fspath(value)}"
+    return f"{key}={f'Path({os.fspath(value)!r})' if isinstance(value, os.PathLike) else repr(value)}"
 
 
 def check_counts(values: dict[str, int | float | None]) -> None:
@@ -133,6 +142,7 @@ class TrainJob:
     epochs: int | None = None
     max_minutes: float | None = None
     on_step: Callable[..., None] | None = None  # on_step(trainer, batch, result) after every step (Trainer.fit)
+    cli: bool = False  # built by `hifigan train`: the run folder's refusals name its options (--resume), not fields
 
     def check(self) -> None:
         """The counts in range, and the options that go together given together (one line naming the problem)."""

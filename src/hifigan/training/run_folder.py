@@ -13,6 +13,7 @@ from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError, WriteError
 from hifigan.paths import same_file
 from hifigan.training.event_file import EVENT_FILES
+from hifigan.training.options import flag, setting
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
@@ -23,32 +24,34 @@ def run_folder_of(checkpoint: Path) -> Path:
     return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
 
 
-def check_run_folder(out: Path, resumed_from: Path | None = None) -> None:
+def check_run_folder(out: Path, resumed_from: Path | None = None, cli: bool = True) -> None:
     """The run folder must be a folder, and a new run's must hold no run's checkpoints (pruning and --resume would
     mix the two runs' files) nor an earlier run's logs (a run stopped before its first checkpoint, e.g. aborted by a
     second Ctrl-C: the new run's steps would be logged after that run's, the same steps twice). A run resumed
     `resumed_from` a checkpoint continues in that checkpoint's run folder, or else in a folder a new run may take:
-    its saves would set aside or prune another run's checkpoints (lost) and log after that run's steps."""
+    its saves would set aside or prune another run's checkpoints (lost) and log after that run's steps. `cli`: the
+    refusals name the command line's options (--resume runs/a), else TrainJob's fields (resume=Path('runs/a'))."""
     if out.exists() and not out.is_dir():
-        raise HifiganError(out, "is not a folder (--out is the run folder)")
+        raise HifiganError(out, f"is not a folder ({flag('out', cli)} is the run folder)")
     if resumed_from is not None and _own_folder(out, resumed_from):
         return
     found = checkpoint_files(out / "checkpoints")
     logs = run_logs(out)
+    new_out = f"give a new {flag('out', cli)}"
     if resumed_from is not None and (found or logs):
         held = f"checkpoints ({found[-1].name})" if found else f"logs ({' and '.join(logs)})"
-        ways = [f"continue that run with --resume {out}"] if found else []  # e.g. the same command run again
-        ways.append("give a new --out")
+        ways = [f"continue that run with {setting('resume', out, cli)}"] if found else []  # e.g. the same command
+        ways.append(new_out)
         if not same_file(out, run_folder_of(resumed_from)):
             ways.append(f"none to continue in {run_folder_of(resumed_from)}")
         raise HifiganError(out, f"holds another run's {held}, which the run resumed from {resumed_from} would mix "
                                 f"with its own: {', '.join(ways[:-1])}{', or ' if len(ways) > 1 else ''}{ways[-1]}")
     if found:
-        raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with --resume "
-                                f"{out}, or give a new --out")
+        raise HifiganError(out, f"already holds a run's checkpoints ({found[-1].name}): continue it with "
+                                f"{setting('resume', out, cli)}, or {new_out}")
     if logs:
         raise HifiganError(out, f"holds an earlier run's logs ({' and '.join(logs)}) but no checkpoint: a "
-                                "new run would log its steps after that run's; move them away, or give a new --out")
+                                f"new run would log its steps after that run's; move them away, or {new_out}")
 
 
 def _own_folder(out: Path, checkpoint: Path) -> bool:
