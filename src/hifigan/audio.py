@@ -9,16 +9,19 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from hifigan.atomic import atomic_path, write_failure
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
 from hifigan.paths import require_file, require_folder
+from hifigan.tensors import is_tensor
 from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
+
+if TYPE_CHECKING:
+    import torch
 
 MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 # The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
@@ -227,7 +230,7 @@ def to_int16(audio: np.ndarray) -> np.ndarray:
 
 def _samples(audio: np.ndarray | torch.Tensor, path: str | os.PathLike) -> np.ndarray:
     """`audio` as a flat numpy array, refused if it holds NaN or inf (to_int16 would write them as silence)."""
-    if isinstance(audio, torch.Tensor):
+    if is_tensor(audio):
         audio = audio.detach().float().cpu().numpy()
     audio = np.asarray(audio).reshape(-1)
     if not np.isfinite(audio).all():

@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-import torch
 
 from hifigan.atomic import atomic_path
 from hifigan.audio import AUDIO_SUFFIXES
@@ -17,8 +16,12 @@ from hifigan.errors import MelBinsError, MelError, first_line
 from hifigan.mel_shape import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
 from hifigan.paths import require_file
 from hifigan.plural import count
+from hifigan.tensors import is_tensor
 
-MelArray = TypeVar("MelArray", np.ndarray, torch.Tensor)
+if TYPE_CHECKING:
+    import torch
+
+MelArray = TypeVar("MelArray", np.ndarray, "torch.Tensor")
 # How the audio files a mel is confused with begin: WAV (RIFF, RF64), FLAC, Ogg, AIFF, AU.
 AUDIO_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"FORM", b".snd")
 
@@ -76,7 +79,7 @@ def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, d
     (float16/32/64, bfloat16; not int, bool or complex) and finite, then cast to `dtype` (a numpy dtype for an
     array, a torch dtype for a tensor; None: as it is), where no value may overflow. Anything else is a one-line
     MelError naming `source`. Costs one pass over the values (two with a cast), small beside vocoding them."""
-    tensor = isinstance(mel, torch.Tensor)
+    tensor = is_tensor(mel)
     if tensor:
         _check_holds_values(mel, source)
     if not (mel.is_floating_point() if tensor else np.issubdtype(mel.dtype, np.floating)):
@@ -95,6 +98,8 @@ def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, d
 def _check_holds_values(mel: torch.Tensor, source: str | os.PathLike | None) -> None:
     """A dense tensor with values: a meta tensor has none to check or vocode, a sparse one (COO, CSR, ...) none of
     the dense ops a check or a convolution runs: a one-line MelError saying which, not torch's error from inside."""
+    import torch  # imported already: `mel` is a tensor
+
     if mel.is_meta:
         raise MelError(source, "mel is a meta tensor (a shape without values): give one that holds the mel's values")
     if mel.layout != torch.strided or mel.is_nested:
@@ -103,7 +108,7 @@ def _check_holds_values(mel: torch.Tensor, source: str | os.PathLike | None) -> 
 
 
 def _all_finite(x: np.ndarray | torch.Tensor) -> bool:
-    return bool(torch.isfinite(x).all()) if isinstance(x, torch.Tensor) else bool(np.isfinite(x).all())
+    return bool(x.isfinite().all()) if is_tensor(x) else bool(np.isfinite(x).all())
 
 
 def _dtype_name(dtype: np.dtype | torch.dtype) -> str:

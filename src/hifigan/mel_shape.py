@@ -3,8 +3,11 @@ server): how errors and pages name them, and the one rule for a batch of one."""
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 
 def mel_shapes(bins: int, dims: tuple[int, ...], transposed: bool = False, batch: str = "B", frames: str = "T") -> str:
