@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
-from hifigan.checkpoints.run_files import checkpoint_files
+from hifigan.checkpoints.run_files import checkpoint_files, save_step_checkpoint
 from hifigan.cli import main
+from hifigan.training.options import TrainJob, TrainOptions
+from hifigan.training.run_settings import check_keep
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 SETTINGS = ["--keep", "5", "--checkpoint-interval", "1", "--log-interval", "1", "--validation-interval", "0"]
@@ -57,8 +60,8 @@ def test_a_setting_given_anew_wins_is_said_and_stored(tmp_path, tiny_corpus, tin
     lines = [line for line in err.splitlines() if "given anew" in line]
     assert len(lines) == 1 and "--keep 2 (the run's: 5)" in lines[0] and "--log-interval 2 (the run's: 1)" in lines[0]
     assert "--checkpoint-interval" not in lines[0]  # given as the run has it: nothing replaced, nothing said
-    assert "--keep 2: the first save removes the 4 oldest of the run's 5 checkpoints (ckpt_00000002.pt to " \
-           "ckpt_00000005.pt)" in err
+    assert "--keep 2: the first save keeps its own checkpoint and the newest (ckpt_00000006.pt) of the run's 5; it " \
+           "removes the run's ckpt_00000002.pt to ckpt_00000005.pt" in err
     assert _steps(run) == [6, 7]
     stored = read_checkpoint(run / "checkpoints" / "ckpt_00000007.pt")["run"]
     assert (stored["keep"], stored["log_interval"], stored["checkpoint_interval"]) == (2, 2, 1)
@@ -122,3 +125,18 @@ def test_a_config_override_on_resume_changes_the_runs_config_and_is_said(tmp_pat
     lines = [line for line in capsys.readouterr().err.splitlines() if "replace the run's config" in line]
     assert lines == ["given anew, these replace the run's config from now on: --batch-size 3 (the run's: 2)"]
     assert read_checkpoint(run / "checkpoints" / "ckpt_00000001.pt")["config"]["batch_size"] == 3
+
+
+@pytest.mark.parametrize("new_best", [False, True])
+def test_the_keep_line_promises_only_what_the_first_save_does(tmp_path, new_best):
+    """--resume --keep 1 of a run holding ckpt 1-3, best.pt at step 1: the line names what the save keeps, and the
+    best only while it is the best; a validation before the save that finds a new best (step 4) takes the old one's
+    protection, so all three go, which a count ('removes the 2 oldest') said before would have hidden."""
+    folder = tmp_path / "checkpoints"
+    for step in (1, 2, 3):
+        save_step_checkpoint(folder, step, {"step": torch.tensor(step)}, keep=100, best=1)
+    line = check_keep(TrainJob(TrainOptions(keep=1)), True, folder, 3, best=1)
+    assert line == ("--keep 1: the first save keeps only its own checkpoint; it removes the run's ckpt_00000001.pt "
+                    "to ckpt_00000003.pt but ckpt_00000001.pt (best.pt's step) while it is the best")
+    save_step_checkpoint(folder, 4, {"step": torch.tensor(4)}, keep=1, after=3, best=4 if new_best else 1)
+    assert _steps(tmp_path) == ([4] if new_best else [1, 4])

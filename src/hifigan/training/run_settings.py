@@ -57,8 +57,9 @@ def carry(job: TrainJob, resume_obj: dict[str, Any] | None) -> tuple[TrainJob, l
 
 
 def check_keep(job: TrainJob, keep_given: bool, folder: Path, step: int, best: int | None = None) -> str | None:
-    """What the resumed run's first save removes beyond its usual one, said in one line (None: nothing more); the
-    best checkpoint (step `best`) is never removed.
+    """What the resumed run's first save removes beyond its usual one, said in one line (None: nothing more): the
+    files it keeps, and the best checkpoint (step `best`) only while it is the best (a validation before that save
+    may find a new best, and the old one is then an old checkpoint like the others), so no count is promised.
 
     Files are removed only where this job gives --keep: where the run holds more checkpoints than a --keep it did
     not give (today's default, for a run made before --keep was stored), the job is refused, naming the numbers."""
@@ -71,6 +72,18 @@ def check_keep(job: TrainJob, keep_given: bool, folder: Path, step: int, best: i
         raise HifiganError(folder, f"holds {len(held)} checkpoints, more than --keep {keep} (not given: the run's "
                                    f"or today's default), so the first save would remove {len(removed)}: give "
                                    f"--keep {len(held)} to keep them all, or --keep {keep} to remove them")
-    return (f"--keep {keep}: the first save removes the {len(removed)} oldest of the run's {len(held)} checkpoints "
-            f"({removed[0].name} to {removed[-1].name}" + (", not the best" if best is not None and
-                                                            best < step_of(removed[-1]) else "") + ")")
+    older = held[: len(held) - (keep - 1)]  # what the save removes, but the best while it is the best
+    newest = held[len(older):]
+    kept = ("only its own checkpoint" if not newest else f"its own checkpoint and the {_newest(newest)} of the "
+            f"run's {len(held)}")
+    but = [p.name for p in older if step_of(p) == best]
+    return (f"--keep {keep}: the first save keeps {kept}; it removes the run's {_span(older)}"
+            + (f" but {but[0]} (best.pt's step) while it is the best" if but else ""))
+
+
+def _newest(files: list[Path]) -> str:
+    return f"newest ({files[0].name})" if len(files) == 1 else f"{len(files)} newest ({_span(files)})"
+
+
+def _span(files: list[Path]) -> str:
+    return files[0].name if len(files) == 1 else f"{files[0].name} to {files[-1].name}"
