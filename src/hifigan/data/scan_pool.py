@@ -5,7 +5,6 @@ flight, and those are named; a parent that stops (Ctrl-C, an error) stops the wo
 from __future__ import annotations
 
 import multiprocessing
-import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -13,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from hifigan.cpus import usable_cpus
 from hifigan.plural import count
 
 PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
@@ -36,13 +36,13 @@ class WorkerDied(Exception):
 def read_files(names: Sequence[Any], settings: Any, reader: Reader, workers: int | None,
                progress: bool, desc: str = "scan", min_parallel: int = PARALLEL_MIN) -> Iterator[tuple[int, Any]]:
     """(position in `names`, reader(name, settings)) for every name (a path; anything that pickles), in no set order:
-    in `workers` processes (default: the CPU count) unless there are fewer than `min_parallel` names (the work each
+    in `workers` processes (default: the CPUs this process may use, usable_cpus) unless there are fewer than `min_parallel` names (the work each
     costs decides where workers pay) or one worker; a progress bar (`desc`) where `progress` (the caller decides: the
     commands on a terminal only, Python callers as they ask). A worker that dies raises
     WorkerDied once every result that did arrive has been given."""
     from tqdm import tqdm
 
-    count = workers if workers is not None else os.cpu_count() or 1
+    count = workers if workers is not None else usable_cpus()
     parallel = count > 1 and (len(names) >= min_parallel or workers is not None) and len(names) > 1
     bar = tqdm(total=len(names), unit="file", desc=desc, file=sys.stderr, dynamic_ncols=True,
                disable=not progress or not names)

@@ -17,6 +17,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from hifigan.config import HifiganConfig
+from hifigan.cpus import usable_cpus
 from hifigan.data.carried import CarryFailures, Failure, collate
 from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
@@ -194,7 +195,7 @@ class RunData:
             raise HifiganError(None, f"the training set has {count(len(self.train_set), 'clip')} "
                                      f"({self.sampler.num_samples} per process), fewer than the batch size "
                                      f"{config.batch_size}")
-        workers = min(config.num_workers, os.cpu_count() or 1)  # more than the cores only contend (torch warns)
+        workers = min(config.num_workers, usable_cpus())  # more than the cores only contend (torch warns)
         self.loader = DataLoader(  # a clip that fails to load: a Failure carried to this process (data.carried)
             CarryFailures(self.train_set), batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
             collate_fn=collate,

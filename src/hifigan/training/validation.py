@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from hifigan.checkpoints.run_files import REFERENCES_KEY
 from hifigan.config import HifiganConfig
+from hifigan.cpus import usable_cpus
 from hifigan.data.carried import CarryFailures, listed, raise_failures
 from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import loss_log_mel
@@ -83,7 +83,7 @@ class Validation:
                  num_workers: int = 0, backend: str = "auto") -> None:
         self.valid_set, self.config, self.device, self.autocast = valid_set, config, device, autocast
         self.media_clips, self.backend = media_clips, backend
-        self.num_workers = min(num_workers, os.cpu_count() or 1)
+        self.num_workers = min(num_workers, usable_cpus())
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.references_step: int | None = None  # the step the run logged the reference audio at (once a run)
         self.batches = frame_batches([clip.num_samples // config.hop_size + 1 for clip in valid_set.clips])
