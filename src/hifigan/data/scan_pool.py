@@ -36,10 +36,10 @@ class WorkerDied(Exception):
 def read_files(names: Sequence[Any], settings: Any, reader: Reader, workers: int | None,
                progress: bool, desc: str = "scan", min_parallel: int = PARALLEL_MIN) -> Iterator[tuple[int, Any]]:
     """(position in `names`, reader(name, settings)) for every name (a path; anything that pickles), in no set order:
-    in `workers` processes (default: the CPUs this process may use, usable_cpus) unless there are fewer than `min_parallel` names (the work each
-    costs decides where workers pay) or one worker; a progress bar (`desc`) where `progress` (the caller decides: the
-    commands on a terminal only, Python callers as they ask). A worker that dies raises
-    WorkerDied once every result that did arrive has been given."""
+    in `workers` processes (default: the CPUs this process may use, usable_cpus) unless there are fewer than
+    `min_parallel` names (the work each costs decides where workers pay) or one worker; a progress bar (`desc`) where
+    `progress` (the caller decides: the commands on a terminal only, Python callers as they ask). A worker that dies
+    raises WorkerDied once every result that did arrive has been given."""
     from tqdm import tqdm
 
     count = workers if workers is not None else usable_cpus()
