@@ -120,7 +120,7 @@ def run_demo(
         overrides["seed"] = seed
     cfg = config_from_dict({**base.to_dict(), **overrides}, "demo options")
     settings = ReadSettings(cfg.sampling_rate, resample=True)  # the demo runs at cfg's rate
-    scanned = scan_corpus(Corpus(folder=corpus, valid_count=valid_count), cfg,
+    scanned = scan_corpus(Corpus(folder=corpus, valid_count=valid_count, cli=True), cfg,
                           lambda files: gather_facts(files, settings, progress=False), resample=True)
     train, valid = scanned.train.clips, scanned.valid.clips
     options = TrainOptions(out=out / RUN, device=device, checkpoint_interval=0, validation_interval=200,

@@ -122,7 +122,8 @@ def train_job(args: argparse.Namespace) -> TrainJob:
         mix_to_mono=args.mix_to_mono, mel_convention=args.mel_convention,
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,
-                  valid_count=args.valid_count, valid_fraction=args.valid_fraction, valid_cap=args.valid_cap)
+                  valid_count=args.valid_count, valid_fraction=args.valid_fraction, valid_cap=args.valid_cap,
+                  cli=True)
     return TrainJob(options=options, data=data, input_mels=args.input_mels, config=args.config,
                     batch_size=args.batch_size, segment_size=args.segment_size, disc_start_step=args.disc_start_step,
                     num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,

@@ -14,6 +14,7 @@ from hifigan import plural
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
 from hifigan.data.real_files import drop_repeats, identities, repeats
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.option_names import flag, setting
 
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
@@ -96,14 +97,14 @@ def _draw(key: str, seed: int) -> float:
 
 def choose_validation(
     files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
-    seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None,
+    seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None, cli: bool = True,
 ) -> HeldOut:
     """Hold out files by a seeded hash of each one's path relative to `root` (a clip keeps its draw when the corpus
     grows or moves). With `count`: the `count` lowest draws. Otherwise every file whose draw is below `fraction`
     (default 5%), at least one, and at most `cap` of them (default 150; 0: no cap), the lowest draws: membership
     changes when files are added only through the cap. `count` 0: none (a run with validation off).
     Only `usable` files (default: all) are drawn; the others
-    stay with the training files, where the scan skips them."""
+    stay with the training files, where the scan skips them. `cli` False: a refusal names Corpus's fields."""
     every = sorted(files)
     if count == 0:  # validation off (--validation-interval 0): every file trains
         return HeldOut(every, [], f"none of {plural.count(len(every), 'file')} (--valid-count 0: nothing held out, "
@@ -119,8 +120,9 @@ def choose_validation(
     order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
     if count is not None:
         if count < 0:
-            raise HifiganError(None, f"--valid-count {count}: hold out 1 to {len(files) - 1} of {len(files)} files, "
-                                     "or 0 with --validation-interval 0 (nothing held out, validation off)")
+            raise HifiganError(None, f"{setting('valid_count', count, cli)}: hold out 1 to {len(files) - 1} of "
+                                     f"{len(files)} files, or 0 with {setting('validation_interval', 0, cli)} "
+                                     "(nothing held out, validation off)")
         if count >= len(files):
             raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(files), 'file')} (keep at least "
                                      "one for training)")
@@ -157,7 +159,8 @@ def split_validation(
 
 @dataclass
 class Corpus:
-    """Where the data come from: a folder, or file lists with a wav root; and how validation is chosen."""
+    """Where the data come from: a folder, or file lists with a wav root; and how validation is chosen. `cli`: built
+    by `hifigan train`, so its refusals name the options (--valid-count), not these fields (option_names)."""
 
     folder: Path | None = None
     train_list: Path | None = None
@@ -166,6 +169,7 @@ class Corpus:
     valid_count: int | None = None
     valid_fraction: float | None = None
     valid_cap: int | None = None
+    cli: bool = False
 
     def resolve(self, seed: int) -> tuple[list[Path], list[Path]]:
         """The training and validation files (validation: the explicit list, else a seeded held-out part)."""
@@ -217,18 +221,19 @@ class Corpus:
         if (self.folder is None) == (self.train_list is None):
             problems.append(HifiganError(None, "give either a corpus folder or a training file list (not both)"))
         if self.folder is not None and self.wav_root is not None:
-            problems.append(HifiganError(None, "--wav-root is the folder of the file lists' ids; a --corpus folder "
-                                               "holds its files itself (drop --wav-root)"))
-        drawn = {"--valid-count": self.valid_count, "--valid-fraction": self.valid_fraction,
-                 "--valid-cap": self.valid_cap}
-        for flag, value in drawn.items():
+            root, folder = flag("wav_root", self.cli), flag("corpus", self.cli)
+            problems.append(HifiganError(None, f"{root} is the folder of the file lists' ids; a {folder} folder "
+                                               f"holds its files itself (drop {root})"))
+        drawn = {"valid_count": self.valid_count, "valid_fraction": self.valid_fraction, "valid_cap": self.valid_cap}
+        for key, value in drawn.items():
             if value is not None and self.valid_list is not None:
-                problems.append(HifiganError(None, f"--valid-list and {flag} exclude each other (the list names "
-                                                   "the held-out files; the others draw them)"))
-        for flag in ("--valid-fraction", "--valid-cap"):
-            if drawn[flag] is not None and self.valid_count is not None and self.valid_list is None:
-                problems.append(HifiganError(None, f"--valid-count and {flag} exclude each other (a count holds out "
-                                                   "exactly that many files)"))
+                problems.append(HifiganError(None, f"{flag('valid_list', self.cli)} and {flag(key, self.cli)} exclude "
+                                                   "each other (the list names the held-out files; the others draw "
+                                                   "them)"))
+        for key in ("valid_fraction", "valid_cap"):
+            if drawn[key] is not None and self.valid_count is not None and self.valid_list is None:
+                problems.append(HifiganError(None, f"{flag('valid_count', self.cli)} and {flag(key, self.cli)} "
+                                                   "exclude each other (a count holds out exactly that many files)"))
         return problems
 
     def lists(self) -> tuple[list[Path], list[Path] | None]:
@@ -276,4 +281,4 @@ class Corpus:
                            "held out and not trained on")
             return HeldOut(train, valid, reason)
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
-                                 seed=seed, root=self.root(), usable=usable)
+                                 seed=seed, root=self.root(), usable=usable, cli=self.cli)

@@ -16,25 +16,29 @@ from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convent
 from hifigan.melconv.detect import MelVerdict, detect
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
+from hifigan.option_names import flag, setting
 from hifigan.paths import case_twin
 
 
-def check_mel_convention(spec: str | None) -> None:
+def check_mel_convention(spec: str | None, cli: bool = True) -> None:
     """A one-line error for a --mel-convention that train cannot apply: unknown, no exact map, or one that needs
-    statistics or a dB reference (train takes neither: denormalise such mels first)."""
+    statistics or a dB reference (train takes neither: denormalise such mels first); `cli` False: named as the
+    TrainOptions field (option_names)."""
     if spec is None:
         return
     try:
         name = parse_convention(spec)[1]
     except ValueError as e:
         if str(e).endswith(NO_EXACT_MAP):  # not vocode's hint, which points at train --input-mels itself
-            raise HifiganError(None, f"--mel-convention {spec}: no exact map to the model's mel exists (the "
-                                     "filterbank or framing differs): train a model whose config computes these mels "
-                                     "(its hop, window, rate, bins and band), with no --mel-convention") from None
+            raise HifiganError(None, f"{setting('mel_convention', spec, cli)}: no exact map to the model's mel "
+                                     "exists (the filterbank or framing differs): train a model whose config computes "
+                                     "these mels (its hop, window, rate, bins and band), with no "
+                                     f"{flag('mel_convention', cli)}") from None
         raise HifiganError(None, str(e)) from None
     if CONVENTIONS[name].needs_stats or name == "db-ref":
-        raise HifiganError(None, f"--mel-convention {spec}: train converts the conventions that need no statistics "
-                                 "or dB reference; convert these mels to one first (e.g. denormalise them)")
+        raise HifiganError(None, f"{setting('mel_convention', spec, cli)}: train converts the conventions that "
+                                 "need no statistics or dB reference; convert these mels to one first (e.g. "
+                                 "denormalise them)")
 
 
 def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None) -> np.ndarray:

@@ -8,18 +8,20 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.option_names import flag, wanted
 from hifigan.paths import require_folder
-from hifigan.training.options import TrainJob, flag
+from hifigan.training.options import TrainJob
 
 # Each data path's key (as checkpoints store it) and what it names: a folder (DIR) or a file list (FILE).
 DATA_PLACES = {"corpus": "DIR", "train_list": "FILE", "valid_list": "FILE", "wav_root": "DIR", "input_mels": "DIR"}
 
 
-def which_option(key: str, the_runs: bool) -> str:
+def which_option(key: str, the_runs: bool, cli: bool = True) -> str:
     """The option a data path came from, as an error says it: `--corpus`, or for a resumed run's own path (not given
-    anew) `the run's --corpus: moved? give its new place with --corpus DIR`."""
-    option = flag(key)
-    return f"the run's {option}: moved? give its new place with {option} {DATA_PLACES[key]}" if the_runs else option
+    anew) `the run's --corpus: moved? give its new place with --corpus DIR` (`cli` False: the field, option_names)."""
+    option = flag(key, cli)
+    return (f"the run's {option}: moved? give its new place with {wanted(key, DATA_PLACES[key], cli)}" if the_runs
+            else option)
 
 
 def given_paths(job: TrainJob) -> set[str]:
@@ -30,7 +32,7 @@ def given_paths(job: TrainJob) -> set[str]:
     return {k for k, v in {**named, "input_mels": job.input_mels}.items() if v is not None}
 
 
-def check_data_paths(data: dict[str, Any], given: set[str], resuming: bool) -> None:
+def check_data_paths(data: dict[str, Any], given: set[str], resuming: bool, cli: bool = True) -> None:
     """Each path of `data` (data_spec's) that is set names a folder (DIR) or an existing file list (FILE), else one
     error naming every one that does not, each with which_option (the run's where `resuming` and not in `given`)."""
     problems = []
@@ -43,6 +45,7 @@ def check_data_paths(data: dict[str, Any], given: set[str], resuming: bool) -> N
             elif not path.exists():  # what else is wrong with a list, its reader says, line by line
                 raise HifiganError(path, "no such file list")
         except HifiganError as e:
-            problems.append(HifiganError(e.path, f"{e.problem} ({which_option(key, resuming and key not in given)})"))
+            option = which_option(key, resuming and key not in given, cli)
+            problems.append(HifiganError(e.path, f"{e.problem} ({option})"))
     if problems:
         raise bad_inputs(problems, len(named), "data paths")

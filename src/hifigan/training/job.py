@@ -26,10 +26,11 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
+from hifigan.option_names import flag, setting, wanted
 from hifigan.plural import count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.data_paths import check_data_paths, given_paths
-from hifigan.training.options import TrainJob, check_counts, flag, validation_off
+from hifigan.training.options import TrainJob, check_counts, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.registry import check_part_names
 from hifigan.training.resume_layout import clips_digest
@@ -67,31 +68,34 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
     spec = {k: str(Path(spec[k]).resolve()) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
             for k in DATA_KEYS}
     if stored:
-        return _resumed_data(spec, stored)
+        return _resumed_data(spec, stored, job.cli)
     if data.folder is None and data.train_list is None:
-        raise HifiganError(None, "no training data: give --corpus DIR or --train-list FILE")
+        raise HifiganError(None, f"no training data: give {wanted('corpus', 'DIR', job.cli)} or "
+                                 f"{wanted('train_list', 'FILE', job.cli)}")
     return spec
 
 
-def _resumed_data(given: dict[str, Any], stored: dict[str, Any]) -> dict[str, Any]:
+def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> dict[str, Any]:
     """A resumed run's data: the checkpoint's, with the paths given anew (a corpus moved); an option that would hold
     out other files or read them otherwise is refused, since the run's held-out files must stay out of training."""
-    changed = [f"{flag(k)} {given[k]} (the run's: {stored.get(k)})" for k in DATA_KEYS
+    changed = [f"{setting(k, given[k], cli)} (the run's: {stored.get(k)})" for k in DATA_KEYS
                if k not in (*DATA_PATHS, "input_mels") and given[k] not in (None, False) and given[k] != stored.get(k)]
     if given["input_mels"] is not None and "input_mels" in stored and stored["input_mels"] is None:
         # Not a moved folder: the run's inputs would become teacher-forced mels, its audio no longer normalised.
-        changed.append(f"--input-mels {given['input_mels']} (the run's: none: it trains on the mels of its audio)")
+        changed.append(f"{setting('input_mels', given['input_mels'], cli)} (the run's: none: it trains on the mels "
+                       "of its audio)")
     if changed:
-        raise HifiganError(None, f"--resume keeps the run's data and held-out files, and these options differ: "
-                                 f"{'; '.join(changed)} (start a new run with --out to change them)")
+        raise HifiganError(None, f"{flag('resume', cli)} keeps the run's data and held-out files, and these options "
+                                 f"differ: {'; '.join(changed)} (start a new run with {flag('out', cli)} to change "
+                                 "them)")
     return {k: given[k] if k in (*DATA_PATHS, "input_mels") and given[k] is not None else stored.get(k)
             for k in DATA_KEYS}
 
 
-def resolve_config(base: HifiganConfig, overrides: dict[str, Any]) -> HifiganConfig:
-    """`base` with the job's overrides: each count at least its least value (options.LEAST); the config checks the
-    rest."""
-    check_counts(overrides)
+def resolve_config(base: HifiganConfig, overrides: dict[str, Any], cli: bool = True) -> HifiganConfig:
+    """`base` with the job's overrides: each count at least its least value (options.LEAST, named as `cli` says);
+    the config checks the rest."""
+    check_counts(overrides, cli)
     return config_from_dict({**base.to_dict(), **overrides}, "command line")
 
 
@@ -207,7 +211,7 @@ def train(job: TrainJob) -> TrainResult:
         if out is None and resume_path is not None:  # the run folder that holds checkpoints/
             out = run_folder_of(resume_path)
         if out is None:
-            raise HifiganError(None, "--out is required (the run folder)")
+            raise HifiganError(None, f"{flag('out', job.cli)} is required (the run folder)")
         check_run_folder(Path(out), resumed_from=resume_path, cli=job.cli)
         new_folder = dist.is_main and resume_obj is None and not (Path(out).exists() or Path(out).is_symlink())
         keep_given = job.options.keep is not None
@@ -216,21 +220,22 @@ def train(job: TrainJob) -> TrainResult:
         init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
         base = _base_config(job, resume_obj, resume_path, init_obj)
         if resume_obj is not None and job.seed is not None and job.seed != base.seed:
-            raise HifiganError(None, f"--seed {job.seed}: a resumed run keeps its seed ({base.seed}), which chose "
-                                     "its held-out files")
-        config = resolve_config(base, job.overrides())
+            raise HifiganError(None, f"{setting('seed', job.seed, job.cli)}: a resumed run keeps its seed "
+                                     f"({base.seed}), which chose its held-out files")
+        config = resolve_config(base, job.overrides(), job.cli)
         replaced = None if resume_obj is None else overrides_said(base, job.overrides())
         with _naming_config_file(job, resume_path):
             check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
         config = inline_mel_stats(config)
         if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
-            again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides()))
-            check_config_again(config, again, job.config, resume_path)
+            again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
+            check_config_again(config, again, job.config, resume_path, job.cli)
         data = data_spec(job, resume_obj)
-        check_data_paths(data, given_paths(job), resuming=resume_obj is not None)
-        run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None)
+        check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
+        run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None,
+                                          cli=job.cli)
         corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
-                        data["valid_count"], data["valid_fraction"], data["valid_cap"])
+                        data["valid_count"], data["valid_fraction"], data["valid_cap"], cli=job.cli)
         with warnings_from_main(dist):
             scanned = scan_corpus(
                 corpus, config,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hifigan.config import HifiganConfig
+from hifigan.option_names import flag, setting
 
 if TYPE_CHECKING:
     from hifigan.data.corpus import Corpus
@@ -62,34 +63,23 @@ LEAST = {"checkpoint_interval": 0, "validation_interval": 0, "log_interval": 1, 
          "disc_start_step": 0}
 
 
-def flag(key: str, cli: bool = True) -> str:
-    """The command-line option of a TrainJob or TrainOptions field (max_steps -> --max-steps); `cli` False (a job
-    built in Python, TrainJob.cli): the field's own name."""
-    return f"--{key.replace('_', '-')}" if cli else key
-
-
-def setting(key: str, value: str | os.PathLike, cli: bool = True) -> str:
-    """A setting with its value as the caller writes it: `--resume runs/py` on the command line, else the keyword
-    argument `resume=Path('runs/py')`."""
-    if cli:
-        return f"{flag(key)} {os.fspath(value)}"
-    return f"{key}={f'Path({os.fspath(value)!r})' if isinstance(value, os.PathLike) else repr(value)}"
-
-
-def check_counts(values: dict[str, int | float | None]) -> None:
-    """Each count given at or above its least value (LEAST), and --max-minutes positive; else one line naming it."""
+def check_counts(values: dict[str, int | float | None], cli: bool = True) -> None:
+    """Each count given at or above its least value (LEAST), and --max-minutes positive; else one line naming it
+    (its option, or with `cli` False its field: option_names.flag)."""
     from hifigan.errors import HifiganError
 
     for key, value in values.items():
         if key == "max_minutes" and value is not None and not value > 0:
-            raise HifiganError(None, f"{flag(key)} must be above 0, got {value:g}")
+            raise HifiganError(None, f"{flag(key, cli)} must be above 0, got {value:g}")
         if key in LEAST and value is not None and value < LEAST[key]:
-            raise HifiganError(None, f"{flag(key)} must be at least {LEAST[key]}, got {value}")
+            raise HifiganError(None, f"{flag(key, cli)} must be at least {LEAST[key]}, got {value}")
 
 
-def validation_off(options: TrainOptions, valid_count: int | None, resuming: bool) -> tuple[TrainOptions, str | None]:
+def validation_off(options: TrainOptions, valid_count: int | None, resuming: bool,
+                   cli: bool = True) -> tuple[TrainOptions, str | None]:
     """A run that holds nothing out (--valid-count 0) has validation off: a new one must say so with
-    --validation-interval 0; a resumed one turns validation off, with a line saying why (None: nothing to say)."""
+    --validation-interval 0; a resumed one turns validation off, with a line saying why (None: nothing to say).
+    `cli` False: the settings named as a Python caller gives them (option_names.setting)."""
     from dataclasses import replace
 
     from hifigan.errors import HifiganError
@@ -97,10 +87,11 @@ def validation_off(options: TrainOptions, valid_count: int | None, resuming: boo
     if valid_count != 0 or options.validation_interval == 0:
         return options, None
     if not resuming:
-        raise HifiganError(None, "--valid-count 0 holds nothing out, so there is nothing to validate: add "
-                                 "--validation-interval 0 (validation off), or hold out 1 or more files")
-    return replace(options, validation_interval=0), ("validation off: the run holds nothing out (--valid-count 0); "
-                                                     "start a new run to validate")
+        raise HifiganError(None, f"{setting('valid_count', 0, cli)} holds nothing out, so there is nothing to "
+                                 f"validate: add {setting('validation_interval', 0, cli)} (validation off), or hold "
+                                 "out 1 or more files")
+    return replace(options, validation_interval=0), (f"validation off: the run holds nothing out "
+                                                     f"({setting('valid_count', 0, cli)}); start a new run to validate")
 
 
 def default(name: str) -> Any:
@@ -149,18 +140,22 @@ class TrainJob:
         from hifigan.data.teacher_mels import check_mel_convention
         from hifigan.errors import HifiganError
 
+        named = {k: flag(k, self.cli) for k in ("resume", "init_from", "init_discriminators", "mel_convention",
+                                                "input_mels")}
         check_counts({**{k: getattr(self.options, k) for k in LEAST if hasattr(self.options, k)},
-                      "max_steps": self.max_steps, "epochs": self.epochs, "max_minutes": self.max_minutes})
+                      "max_steps": self.max_steps, "epochs": self.epochs, "max_minutes": self.max_minutes}, self.cli)
         if self.resume is not None and self.init_from is not None:
-            raise HifiganError(None, "--resume and --init-from exclude each other (a resumed run has its weights)")
+            raise HifiganError(None, f"{named['resume']} and {named['init_from']} exclude each other (a resumed run "
+                                     "has its weights)")
         if self.init_discriminators is not None and self.init_from is None:
-            raise HifiganError(self.init_discriminators, "--init-discriminators needs --init-from (the generator "
-                               "that goes with these discriminators)")
+            raise HifiganError(self.init_discriminators, f"{named['init_discriminators']} needs {named['init_from']} "
+                               "(the generator that goes with these discriminators)")
         if self.init_discriminators is not None and not Path(self.init_discriminators).is_file():
-            raise HifiganError(self.init_discriminators, "no such file (--init-discriminators)")
+            raise HifiganError(self.init_discriminators, f"no such file ({named['init_discriminators']})")
         if self.options.mel_convention is not None and self.input_mels is None and self.resume is None:
-            raise HifiganError(None, "--mel-convention names the convention of the --input-mels mels: give both")
-        check_mel_convention(self.options.mel_convention)
+            raise HifiganError(None, f"{named['mel_convention']} names the convention of the {named['input_mels']} "
+                                     "mels: give both")
+        check_mel_convention(self.options.mel_convention, self.cli)
 
     def overrides(self) -> dict[str, int]:
         """The config keys this job sets (those given)."""

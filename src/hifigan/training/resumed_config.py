@@ -9,7 +9,7 @@ from dataclasses import fields
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import ConfigError
-from hifigan.training.options import flag
+from hifigan.option_names import flag, setting
 
 
 def config_differences(run: HifiganConfig, given: HifiganConfig) -> list[str]:
@@ -19,15 +19,16 @@ def config_differences(run: HifiganConfig, given: HifiganConfig) -> list[str]:
 
 
 def check_config_again(run: HifiganConfig, given: HifiganConfig, spelled: str | os.PathLike | HifiganConfig,
-                       checkpoint: str | os.PathLike) -> None:
+                       checkpoint: str | os.PathLike, cli: bool = True) -> None:
     """Nothing when `given` (--config laid over the run's, the job's overrides applied to both) is the run's
-    config; else a ConfigError naming the resumed checkpoint and every key that differs."""
+    config; else a ConfigError naming the resumed checkpoint and every key that differs (the options as `cli`
+    says: option_names)."""
     differences = config_differences(run, given)
     if differences:
-        shown = "the given config" if isinstance(spelled, HifiganConfig) else f"--config {os.fspath(spelled)}"
+        shown = "the given config" if isinstance(spelled, HifiganConfig) else setting("config", spelled, cli)
         raise ConfigError(checkpoint, f"{shown} differs from the resumed run's config: {', '.join(differences)}; a "
-                                      "resumed run keeps its config (leave --config out, or start a new run with "
-                                      "--init-from this checkpoint to train on with another)")
+                                      f"resumed run keeps its config (leave {flag('config', cli)} out, or start a new "
+                                      f"run with {flag('init_from', cli)} this checkpoint to train on with another)")
 
 
 def overrides_said(run: HifiganConfig, overrides: dict[str, int]) -> str | None:

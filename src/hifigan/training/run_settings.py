@@ -15,7 +15,8 @@ from typing import Any
 
 from hifigan.checkpoints.run_files import checkpoint_files, pruned, step_of
 from hifigan.errors import HifiganError
-from hifigan.training.options import RUN_DEFAULTS, TrainJob, TrainOptions, flag, settled
+from hifigan.option_names import flag, setting
+from hifigan.training.options import RUN_DEFAULTS, TrainJob, TrainOptions, settled
 
 RUN_KEY = "run"  # the checkpoint key that holds them
 LIMITS = ("max_steps", "epochs")  # TrainJob's; the rest are TrainOptions' (RUN_DEFAULTS)
@@ -69,9 +70,10 @@ def check_keep(job: TrainJob, keep_given: bool, folder: Path, step: int, best: i
     if len(removed) <= 1:
         return None
     if not keep_given:
-        raise HifiganError(folder, f"holds {len(held)} checkpoints, more than --keep {keep} (not given: the run's "
-                                   f"or today's default), so the first save would remove {len(removed)}: give "
-                                   f"--keep {len(held)} to keep them all, or --keep {keep} to remove them")
+        raise HifiganError(folder, f"holds {len(held)} checkpoints, more than {setting('keep', keep, job.cli)} (not "
+                                   f"given: the run's or today's default), so the first save would remove "
+                                   f"{len(removed)}: give {setting('keep', len(held), job.cli)} to keep them all, or "
+                                   f"{setting('keep', keep, job.cli)} to remove them")
     older = held[: len(held) - (keep - 1)]  # what the save removes, but the best while it is the best
     newest = held[len(older):]
     kept = ("only its own checkpoint" if not newest else f"its own checkpoint and the {_newest(newest)} of the "

@@ -1,0 +1,37 @@
+"""How an error names a training setting to its caller: the `hifigan train` option (`--valid-count 0`) for a job
+the command line built, else the Python field the caller sets (`Corpus(valid_count=0)`, `resume=Path('runs/py')`).
+One rule, for the training and data packages alike (TrainJob.cli, Corpus.cli say which caller)."""
+
+from __future__ import annotations
+
+import os
+
+# Settings that a Python caller gives on its Corpus (`data=`), not on TrainJob or TrainOptions: the setting's key
+# (as the option and checkpoints name it) -> the Corpus field.
+CORPUS_FIELDS = {"corpus": "folder", "train_list": "train_list", "valid_list": "valid_list", "wav_root": "wav_root",
+                 "valid_count": "valid_count", "valid_fraction": "valid_fraction", "valid_cap": "valid_cap"}
+
+
+def flag(key: str, cli: bool = True) -> str:
+    """The command-line option of a setting (max_steps -> --max-steps); `cli` False (a job built in Python): the
+    field's own name (`max_steps`; a Corpus field as `Corpus.valid_count`)."""
+    if cli:
+        return f"--{key.replace('_', '-')}"
+    return f"Corpus.{CORPUS_FIELDS[key]}" if key in CORPUS_FIELDS else key
+
+
+def setting(key: str, value: object, cli: bool = True) -> str:
+    """A setting with its value as the caller writes it: `--resume runs/py` on the command line, else the keyword
+    argument `resume=Path('runs/py')` (a Corpus field's: `Corpus(valid_count=0)`)."""
+    if cli:
+        return f"{flag(key)} {value}"
+    return _keyword(key, f"Path({os.fspath(value)!r})" if isinstance(value, os.PathLike) else repr(value))
+
+
+def wanted(key: str, metavar: str, cli: bool = True) -> str:
+    """A setting the caller should give, its value not known: `--corpus DIR`, else `Corpus(folder=...)`."""
+    return f"{flag(key)} {metavar}" if cli else _keyword(key, "...")
+
+
+def _keyword(key: str, shown: str) -> str:
+    return f"Corpus({CORPUS_FIELDS[key]}={shown})" if key in CORPUS_FIELDS else f"{key}={shown}"
