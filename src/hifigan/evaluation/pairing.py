@@ -117,12 +117,10 @@ def match_stems(reference: Folder, generated: Folder, *, subset: bool = False
     if any(not folder.files and folder.problems for folder in (reference, generated)):
         return [], [], total
     hint = SUBSET_RULE if subset else SUBSET_HINT
-    problems: list[HifiganError] = []
-    hinted = False  # the hint is said once, on the first it fits: the rest count as one problem
-    for stem, paths in reference.files.items():
-        if stem not in generated.files:
-            problems.append(_unpaired(paths[0], "generated", generated, None if hinted else hint))
-            hinted = hinted or problems[-1].problem.endswith(f"({hint})")
+    unpaired = [paths[0] for stem, paths in reference.files.items() if stem not in generated.files]
+    # the hint is said once, on the first without a case twin (whose problem names it instead): the rest count as one
+    plain = next((p for p in unpaired if p.stem.casefold() not in generated.by_folded_stem), None)
+    problems = [_unpaired(p, "generated", generated, hint if p == plain else None) for p in unpaired]
     problems += [_unpaired(paths[0], "reference", reference) for stem, paths in generated.files.items()
                  if stem not in reference.files]
     refs, gens = reference.unique(), generated.unique()
