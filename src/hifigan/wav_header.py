@@ -53,12 +53,6 @@ def _data_chunk(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
     return None
 
 
-def truncated_frames(path: str | os.PathLike) -> tuple[int, int] | None:
-    """(frames the header promises, frames the file holds) when a WAV file's data chunk runs past its end; None
-    for a complete WAV, a streamed one of unknown length, or another format."""
-    return _truncated(_data_chunk(path))
-
-
 def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
     """(offset, bytes) to read over a WAV file's data size when it is the placeholder 0 that a writer into a pipe
     leaves (sox or ffmpeg writing to stdout) and samples follow the header: the size of the whole frames the file
@@ -69,6 +63,8 @@ def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
 
 
 def _truncated(data: tuple[int, int, int, int] | None) -> tuple[int, int] | None:
+    """(frames the header promises, frames the file holds) when a WAV file's data chunk (`_data_chunk`) runs past
+    its end; None for a complete WAV, a streamed one of unknown length, or another format."""
     if data is None:
         return None
     block, length, _, held = data
@@ -114,7 +110,7 @@ class PatchedFile(io.FileIO):
 
 
 def readable_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
-    """A one-line AudioError for a truncated WAV file (see truncated_frames); else its placeholder_patch (None: read
+    """A one-line AudioError for a truncated WAV file (see _truncated); else its placeholder_patch (None: read
     it as it is). One read of the header for both."""
     data = _data_chunk(path)
     counts = _truncated(data)

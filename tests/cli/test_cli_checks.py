@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.errors import split_problems
-from hifigan.wav_header import truncated_frames, without_chunks
+from hifigan.errors import AudioError, split_problems
+from hifigan.wav_header import readable_patch, without_chunks
 from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
 from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config
@@ -119,7 +119,9 @@ def test_check_mel_refuses_a_num_mels_other_than_the_bins_its_statistics_normali
 # ---------------------------------------------------------------- truncated WAV files
 def test_truncated_wav_counts_are_the_header_and_the_bytes(tmp_path):
     """4000 16-bit mono frames promised; 3044 bytes kept = 44 header + 3000 data bytes = 1500 frames."""
-    assert truncated_frames(truncated(tmp_path / "t.wav")) == (4000, 1500)
+    with pytest.raises(AudioError, match=r"t\.wav: truncated WAV: the header promises 4000 frames, the file holds "
+                                         r"1500 "):
+        readable_patch(truncated(tmp_path / "t.wav"))
 
 
 def test_truncated_wav_after_a_chunk_of_odd_length(tmp_path):
@@ -133,9 +135,10 @@ def test_truncated_wav_after_a_chunk_of_odd_length(tmp_path):
     body = b"WAVE" + fmt + odd + b"data" + struct.pack("<I", 200)
     path = tmp_path / "odd.wav"
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 100) + body + samples[:100])
-    assert truncated_frames(path) == (100, 50)
+    with pytest.raises(AudioError, match="promises 100 frames, the file holds 50 "):
+        readable_patch(path)
     path.write_bytes(b"RIFF" + struct.pack("<I", len(body) + 200) + body + samples)
-    assert truncated_frames(path) is None
+    assert readable_patch(path) is None
     assert without_chunks(path.read_bytes(), frozenset({b"note"})) == (
         b"RIFF" + struct.pack("<I", 4 + 24 + 8 + 200) + b"WAVE" + fmt + b"data" + struct.pack("<I", 200) + samples)
 
@@ -150,12 +153,12 @@ def test_truncated_wav_is_refused_by_every_reader(tmp_path, capsys, tiny_checkpo
     code, _, err = run(capsys, "mel", cut, "-o", out / "cut.npy", "--config", tiny_config_json)
     failed_cleanly(code, err, out, "cut.wav", problem)
     whole = wav(tmp_path / "whole.wav", tone(4000))
-    assert truncated_frames(whole) is None
+    assert readable_patch(whole) is None
     streamed = tmp_path / "streamed.wav"  # a writer into a pipe leaves the sizes at a placeholder: not truncation
     data = bytearray(whole.read_bytes())
     data[40:44] = (0xFFFFFFFF).to_bytes(4, "little")
     streamed.write_bytes(bytes(data))
-    assert truncated_frames(streamed) is None
+    assert readable_patch(streamed) is None
 
 
 # ---------------------------------------------------------------- evaluate: every bad file, nothing created

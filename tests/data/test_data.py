@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from hifigan.audio import find_audio, load_audio
 from hifigan.data.clip_scan import scan_clips
-from hifigan.data.corpus import Corpus, read_filelist, split_validation
+from hifigan.data.corpus import Corpus, choose_validation, read_filelist
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import AudioError, HifiganError
@@ -33,21 +33,22 @@ def test_split_is_seeded_disjoint_and_complete(n, count, seed):
     files = [Path(f"f{i:03d}.wav") for i in range(n)]
     if count >= n:
         with pytest.raises(HifiganError, match="hold out"):
-            split_validation(files, count=count, seed=seed)
+            choose_validation(files, count=count, seed=seed)
         return
-    train, valid = split_validation(files, count=count, seed=seed)
+    held = choose_validation(files, count=count, seed=seed)
+    train, valid = held.train, held.valid
     assert len(valid) == count and set(train).isdisjoint(valid) and sorted(train + valid) == files
-    assert split_validation(list(reversed(files)), count=count, seed=seed) == (train, valid)
+    assert choose_validation(list(reversed(files)), count=count, seed=seed) == held
 
 
 def test_fraction_default_and_errors():
     files = [Path(f"f{i}.wav") for i in range(400)]
-    assert 1 <= len(split_validation(files[:40], seed=1)[1]) <= 6  # 5 % by hash, at least one
-    assert 70 <= len(split_validation(files, fraction=0.25, seed=1)[1]) <= 130  # 100 expected, sd 8.7
+    assert 1 <= len(choose_validation(files[:40], seed=1).valid) <= 6  # 5 % by hash, at least one
+    assert 70 <= len(choose_validation(files, fraction=0.25, seed=1).valid) <= 130  # 100 expected, sd 8.7
     with pytest.raises(HifiganError, match="at least 2"):
-        split_validation(files[:1])
+        choose_validation(files[:1])
     with pytest.raises(HifiganError, match="fraction"):
-        split_validation(files, fraction=1.5)
+        choose_validation(files, fraction=1.5)
 
 
 def test_filelists_resolve_against_wav_root(tmp_path, tiny_corpus):

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.data.corpus import DEFAULT_CAP, choose_validation, split_validation
+from hifigan.data.corpus import DEFAULT_CAP, choose_validation
 from hifigan.errors import HifiganError
 
 
@@ -93,11 +93,11 @@ def test_growth_keeps_every_clip_where_it_was_except_through_the_cap():
 @given(n=st.integers(2, 300), seed=st.integers(0, 10**6), fraction=st.floats(0.01, 0.9))
 def test_membership_depends_on_the_relative_path_and_seed_only(n, seed, fraction):
     """The same clips under another root (a moved or copied corpus), listed in any order: the same split."""
-    a = split_validation(names(n), fraction=fraction, cap=0, seed=seed, root=Path("/corpus"))
-    b = split_validation(list(reversed(names(n, root=Path("/mnt/x")))), fraction=fraction, cap=0, seed=seed,
-                         root=Path("/mnt/x"))
-    assert [p.relative_to("/corpus") for p in a[1]] == [p.relative_to("/mnt/x") for p in b[1]]
-    assert 1 <= len(a[1]) < n and sorted(a[0] + a[1]) == sorted(names(n))
+    a = choose_validation(names(n), fraction=fraction, cap=0, seed=seed, root=Path("/corpus"))
+    b = choose_validation(list(reversed(names(n, root=Path("/mnt/x")))), fraction=fraction, cap=0, seed=seed,
+                          root=Path("/mnt/x"))
+    assert [p.relative_to("/corpus") for p in a.valid] == [p.relative_to("/mnt/x") for p in b.valid]
+    assert 1 <= len(a.valid) < n and sorted(a.train + a.valid) == sorted(names(n))
 
 
 def test_training_files_stay_sorted_with_the_unusable_among_them():

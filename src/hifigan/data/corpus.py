@@ -148,15 +148,6 @@ def choose_validation(
                    [f for i, f in enumerate(files) if i in held], reason)
 
 
-def split_validation(
-    files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
-    seed: int = 1234, root: Path | None = None,
-) -> tuple[list[Path], list[Path]]:
-    """(training, validation) files of `choose_validation`."""
-    held = choose_validation(files, count=count, fraction=fraction, cap=cap, seed=seed, root=root)
-    return held.train, held.valid
-
-
 @dataclass
 class Corpus:
     """Where the data come from: a folder, or file lists with a wav root; and how validation is chosen. `cli`: built

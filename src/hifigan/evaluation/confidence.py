@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-UNBOUNDED = (-math.inf, math.inf)
-
 
 @dataclass
 class MetricSummary:

@@ -93,10 +93,6 @@ class Plan:
     shapes: list[tuple[int, int]]
     pieces: list[list[Piece]]
 
-    def computed_frames(self) -> int:
-        """Mel frames the passes compute, padding included: what the plan costs."""
-        return sum(rows * frames for rows, frames in self.shapes)
-
 
 def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int, int]] | None = None,
          buckets: Buckets | None = None) -> Plan:
