@@ -1,6 +1,7 @@
 """Under torchrun the job says what every rank meets at once one time, from rank 0: a run that diverges (every
 rank skips the same non-finite steps, the gradient norm being all-reduced) prints one error line, and every rank
-exits 2."""
+exits 2. A refusal before training that one rank alone meets (a folder its node lacks) is said once too, naming the
+rank, and every rank exits 2 (none is left waiting for it in the scan's collective)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tests.support.torchrun import torchrun_two
 # Two rank processes and a launcher: never beside another large_memory test.
 pytestmark = LARGE_MEMORY
 WORKER = REPO / "tests" / "support" / "ddp_nan_worker.py"
+RANK_ARGS = REPO / "tests" / "support" / "ddp_rank_args_worker.py"
 
 
 def test_a_divergence_on_every_rank_is_said_once_and_every_rank_exits_2(tmp_path, tiny_corpus, tiny_config_json):
@@ -31,3 +33,15 @@ def test_a_divergence_on_every_rank_is_said_once_and_every_rank_exits_2(tmp_path
     exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)
     assert done.returncode != 0 and exits == ["2", "2"], done.stderr[-3000:]
     assert sorted(os.listdir(out / "checkpoints")) == ["ckpt_00000001.pt", "ckpt_00000002.pt", "latest.pt"]
+
+
+def test_a_refusal_one_rank_meets_before_training_is_said_once_naming_it(tmp_path, tiny_corpus, tiny_config_json):
+    (tmp_path / "corpus0").symlink_to(tiny_corpus)  # rank 0's node holds the corpus, rank 1's does not
+    out = tmp_path / "run"
+    done = torchrun_two(RANK_ARGS, "train", "--corpus", tmp_path / "corpus{rank}", "--config", tiny_config_json,
+                        "--out", out, "--batch-size", "1", "--max-steps", "1", "--no-progress")
+    assert [line for line in done.stderr.splitlines() if line.startswith("hifigan")] == [
+        f"hifigan train: error: {tmp_path / 'corpus1'}: no such folder (--corpus) (rank 1 of 2)"], done.stderr[-3000:]
+    exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)
+    assert done.returncode != 0 and exits == ["2", "2"], done.stderr[-3000:]
+    assert not out.exists()

@@ -32,6 +32,7 @@ from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.data_paths import check_data_paths, given_paths
 from hifigan.training.options import TrainJob, check_counts, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
+from hifigan.training.refusals import refusals_agreed
 from hifigan.training.registry import check_part_names
 from hifigan.training.resume_layout import clips_digest
 from hifigan.training.resumed_config import check_config_again, overrides_said
@@ -201,61 +202,64 @@ def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, r
 def train(job: TrainJob) -> TrainResult:
     """Run a training job: resolve config and data, build the trainer, start it from `resume` or `init_from` when
     given, train until a limit or SIGINT/SIGTERM (it saves first), report. Under torchrun every process calls it."""
-    job.check()
     dist = init_distributed(job.options.device)
     try:
-        resume_obj = resume_path = None
-        if job.resume is not None:
-            resume_path, resume_obj = find_resume_checkpoint(job.resume)
-        out = job.options.out
-        if out is None and resume_path is not None:  # the run folder that holds checkpoints/
-            out = run_folder_of(resume_path)
-        if out is None:
-            raise HifiganError(None, f"{flag('out', job.cli)} is required (the run folder)")
-        check_run_folder(Path(out), resumed_from=resume_path, cli=job.cli)
-        new_folder = dist.is_main and resume_obj is None and not (Path(out).exists() or Path(out).is_symlink())
-        keep_given = job.options.keep is not None
-        job, carried = carry(job, resume_obj)
-        # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
-        init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
-        base = _base_config(job, resume_obj, resume_path, init_obj)
-        if resume_obj is not None and job.seed is not None and job.seed != base.seed:
-            raise HifiganError(None, f"{setting('seed', job.seed, job.cli)}: a resumed run keeps its seed "
-                                     f"({base.seed}), which chose its held-out files")
-        config = resolve_config(base, job.overrides(), job.cli)
-        replaced = None if resume_obj is None else overrides_said(base, job.overrides())
-        with _naming_config_file(job, resume_path):
-            check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
-        config = inline_mel_stats(config)
-        if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
-            again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
-            check_config_again(config, again, job.config, resume_path, job.cli)
-        data = data_spec(job, resume_obj)
-        check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
-        run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None,
-                                          cli=job.cli)
-        corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
-                        data["valid_count"], data["valid_fraction"], data["valid_cap"], cli=job.cli)
-        with warnings_from_main(dist):
-            scanned = scan_corpus(
-                corpus, config,
-                lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress, corpus.root()),
-                resample=data["resample"], mix_to_mono=data["mix_to_mono"],
-                input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
-                mel_convention=data["mel_convention"],
-                held_out=earlier_held_out((resume_obj or {}).get("data") or {}, corpus, config.seed),
-                skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None)
-        held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
-        options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
-        with _naming_config_file(job, resume_path):  # a part refused a value
-            trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
-        trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips),
-                             "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
-        with warnings_from_main(dist):  # before any file: a bad one is one line
-            started = _start(trainer, job, resume_obj, resume_path, init_obj)
-        pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
-                                                                trainer.best.step)
-        save_scan(facts, scanned.files, config, data, Path(out), dist)
+        with refusals_agreed(dist):  # under torchrun: said once, and every rank stops (training.refusals)
+            job.check()
+            resume_obj = resume_path = None
+            if job.resume is not None:
+                resume_path, resume_obj = find_resume_checkpoint(job.resume)
+            out = job.options.out
+            if out is None and resume_path is not None:  # the run folder that holds checkpoints/
+                out = run_folder_of(resume_path)
+            if out is None:
+                raise HifiganError(None, f"{flag('out', job.cli)} is required (the run folder)")
+            check_run_folder(Path(out), resumed_from=resume_path, cli=job.cli)
+            new_folder = dist.is_main and resume_obj is None and not (Path(out).exists() or Path(out).is_symlink())
+            keep_given = job.options.keep is not None
+            job, carried = carry(job, resume_obj)
+            # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
+            init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
+            base = _base_config(job, resume_obj, resume_path, init_obj)
+            if resume_obj is not None and job.seed is not None and job.seed != base.seed:
+                raise HifiganError(None, f"{setting('seed', job.seed, job.cli)}: a resumed run keeps its seed "
+                                         f"({base.seed}), which chose its held-out files")
+            config = resolve_config(base, job.overrides(), job.cli)
+            replaced = None if resume_obj is None else overrides_said(base, job.overrides())
+            with _naming_config_file(job, resume_path):
+                check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
+            config = inline_mel_stats(config)
+            if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
+                again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
+                check_config_again(config, again, job.config, resume_path, job.cli)
+            data = data_spec(job, resume_obj)
+            check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
+            run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None,
+                                              cli=job.cli)
+            corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
+                            data["valid_count"], data["valid_fraction"], data["valid_cap"], cli=job.cli)
+        with refusals_agreed(dist):  # the scan's refusals, check_listing's on a rank of its own
+            with warnings_from_main(dist):
+                scanned = scan_corpus(
+                    corpus, config,
+                    lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress,
+                                               corpus.root()),
+                    resample=data["resample"], mix_to_mono=data["mix_to_mono"],
+                    input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
+                    mel_convention=data["mel_convention"],
+                    held_out=earlier_held_out((resume_obj or {}).get("data") or {}, corpus, config.seed),
+                    skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None)
+            held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
+            options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
+            with _naming_config_file(job, resume_path):  # a part refused a value
+                trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
+            trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips),
+                                 "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
+            with warnings_from_main(dist):  # before any file: a bad one is one line
+                started = _start(trainer, job, resume_obj, resume_path, init_obj)
+            pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
+                                                                    trainer.best.step)
+            save_scan(facts, scanned.files, config, data, Path(out), dist)
         say = trainer.say  # said once every check has passed: bad input stays one line
         files = len(scanned.files)
         say(f"validation: {held.reason}")
