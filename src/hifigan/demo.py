@@ -126,7 +126,8 @@ def run_demo(
     options = TrainOptions(out=out / RUN, device=device, checkpoint_interval=0, validation_interval=200,
                            log_interval=10, keep=1, progress=progress, quiet=quiet,
                            resample=True)
-    trainer = Trainer(cfg, train, valid, options)  # checks the device and the batch against the clips; writes nothing
+    # cli: its messages name options; it checks the device and the batch against the clips, and writes nothing
+    trainer = Trainer(cfg, train, valid, options, cli=True)
     if earlier := earlier_demo(out):
         raise HifiganError(out, f"holds an earlier demo ({', '.join(earlier)}): remove it, or give another -o")
     prepare_output_dir(out)  # once the options and the corpus have been checked

@@ -20,17 +20,28 @@ def flag(key: str, cli: bool = True) -> str:
     return f"Corpus.{CORPUS_FIELDS[key]}" if key in CORPUS_FIELDS else key
 
 
-def setting(key: str, value: object, cli: bool = True) -> str:
-    """A setting with its value as the caller writes it: `--resume runs/py` on the command line, else the keyword
-    argument `resume=Path('runs/py')` (a Corpus field's: `Corpus(valid_count=0)`)."""
+def setting(key: str, value: object, cli: bool = True, spelled: str | None = None) -> str:
+    """A setting with its value as the caller writes it: `--resume runs/py` on the command line (the value as
+    `spelled` there, default str(value)), else the keyword argument `resume=Path('runs/py')` (a Corpus field's:
+    `Corpus(valid_count=0)`)."""
     if cli:
-        return f"{flag(key)} {value}"
+        return f"{flag(key)} {value if spelled is None else spelled}"
     return _keyword(key, f"Path({os.fspath(value)!r})" if isinstance(value, os.PathLike) else repr(value))
 
 
 def wanted(key: str, metavar: str, cli: bool = True) -> str:
     """A setting the caller should give, its value not known: `--corpus DIR`, else `Corpus(folder=...)`."""
     return f"{flag(key)} {metavar}" if cli else _keyword(key, "...")
+
+
+def switched_off(key: str, cli: bool = True) -> str:
+    """A switch turned off: `--no-cuda-graph` on the command line, else `cuda_graph=False`."""
+    return f"--no-{flag(key)[2:]}" if cli else _keyword(key, "False")
+
+
+def settings_word(cli: bool = True) -> str:
+    """What the caller's settings are called in a sentence: the command's "options", or the "fields" set in Python."""
+    return "options" if cli else "fields"
 
 
 def _keyword(key: str, shown: str) -> str:

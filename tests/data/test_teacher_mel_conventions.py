@@ -103,7 +103,7 @@ def test_a_resumed_run_keeps_its_mel_convention(tmp_path):
     assert data_spec(TrainJob(resume=tmp_path), stored)["mel_convention"] == "log10"
     again = TrainJob(TrainOptions(mel_convention="log10"), resume=tmp_path)
     assert data_spec(again, stored)["mel_convention"] == "log10"
-    with pytest.raises(HifiganError, match=r"these options differ: mel_convention='db' \(the run's: log10\)"):
+    with pytest.raises(HifiganError, match=r"these fields differ: mel_convention='db' \(the run's: log10\)"):
         data_spec(TrainJob(TrainOptions(mel_convention="db"), resume=tmp_path), stored)
     new = data_spec(TrainJob(TrainOptions(mel_convention="db"), Corpus(folder=tmp_path), input_mels=tmp_path), None)
     assert new["mel_convention"] == "db" and new["input_mels"] == str(tmp_path.resolve())

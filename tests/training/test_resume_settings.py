@@ -136,7 +136,7 @@ def test_the_keep_line_promises_only_what_the_first_save_does(tmp_path, new_best
     for step in (1, 2, 3):
         save_step_checkpoint(folder, step, {"step": torch.tensor(step)}, keep=100, best=1)
     line = check_keep(TrainJob(TrainOptions(keep=1)), True, folder, 3, best=1)
-    assert line == ("--keep 1: the first save keeps only its own checkpoint; it removes the run's ckpt_00000001.pt "
+    assert line == ("keep=1: the first save keeps only its own checkpoint; it removes the run's ckpt_00000001.pt "
                     "to ckpt_00000003.pt but ckpt_00000001.pt (best.pt's step) while it is the best")
     save_step_checkpoint(folder, 4, {"step": torch.tensor(4)}, keep=1, after=3, best=4 if new_best else 1)
     assert _steps(tmp_path) == ([4] if new_best else [1, 4])

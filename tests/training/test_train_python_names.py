@@ -53,7 +53,7 @@ CASES = {
     "config": (lambda t, c, j, r: TrainJob(resume=r, config="v1"),
                "config='v1' differs from the resumed run's config"),
     "resumed_data": (lambda t, c, j, r: TrainJob(resume=r, data=Corpus(valid_count=3)),
-                     "resume keeps the run's data and held-out files, and these options differ: "
+                     "resume keeps the run's data and held-out files, and these fields differ: "
                      "Corpus(valid_count=3) (the run's: 2) (start a new run with out to change them)"),
 }
 

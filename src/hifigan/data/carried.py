@@ -14,16 +14,18 @@ from typing import Any
 from torch.utils.data import Dataset, default_collate
 
 from hifigan.errors import HifiganError
+from hifigan.option_names import setting
 
 
 class ClipLoadError(HifiganError):
     """A training or held-out clip that loaded at the scan could not be loaded during the run."""
 
-    def stopped(self, checkpoint: Path | None, step: int, run: Path) -> ClipLoadError:
-        """This error as the run that it stopped reports it: what the checkpoint kept, and how to go on."""
+    def stopped(self, checkpoint: Path | None, step: int, run: Path, cli: bool = True) -> ClipLoadError:
+        """This error as the run that it stopped reports it: what the checkpoint kept, and how to go on (`cli`
+        False: as a Python caller resumes, option_names)."""
         saved = f"checkpoint {checkpoint} holds step {step}" if checkpoint else "no checkpoint written"
         return ClipLoadError(self.path, f"{self.problem} (changed since the scan; {saved}: fix the data, then "
-                                        f"--resume {run})")
+                                        f"{setting('resume', run, cli)})")
 
 
 @dataclass(frozen=True)

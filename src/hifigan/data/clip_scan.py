@@ -151,7 +151,7 @@ def sort_clips(
         if mels is not None:
             mel_path = mels.mel_path(path)
             try:
-                mel = load_teacher_mel(mel_path, model, mel_convention)  # missing or malformed: an error
+                mel = load_teacher_mel(mel_path, model, mel_convention, mels.cli)  # missing or malformed: an error
             except HifiganError as e:
                 report.bad.append(mels.explained(e, mel_path))
                 continue

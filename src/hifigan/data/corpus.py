@@ -104,11 +104,12 @@ def choose_validation(
     (default 5%), at least one, and at most `cap` of them (default 150; 0: no cap), the lowest draws: membership
     changes when files are added only through the cap. `count` 0: none (a run with validation off).
     Only `usable` files (default: all) are drawn; the others
-    stay with the training files, where the scan skips them. `cli` False: a refusal names Corpus's fields."""
+    stay with the training files, where the scan skips them. `cli` False: the refusals and the reason name
+    Corpus's fields."""
     every = sorted(files)
     if count == 0:  # validation off (--validation-interval 0): every file trains
-        return HeldOut(every, [], f"none of {plural.count(len(every), 'file')} (--valid-count 0: nothing held out, "
-                                  "validation off)")
+        return HeldOut(every, [], f"none of {plural.count(len(every), 'file')} ({setting('valid_count', 0, cli)}: "
+                                  "nothing held out, validation off)")
     files = every if usable is None else [f for f in every if f in usable]
     unusable = [f for f in every if usable is not None and f not in usable]
     if len(files) < 2:
@@ -126,7 +127,7 @@ def choose_validation(
         if count >= len(files):
             raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(files), 'file')} (keep at least "
                                      "one for training)")
-        reason = f"{count} of {plural.count(len(files), 'file')} (--valid-count)"
+        reason = f"{count} of {plural.count(len(files), 'file')} ({flag('valid_count', cli)})"
     else:
         given = fraction is not None
         fraction = DEFAULT_FRACTION if fraction is None else fraction
@@ -137,10 +138,10 @@ def choose_validation(
             raise HifiganError(None, f"validation cap must be 0 (none) or positive, got {cap}")
         below = sum(1 for d in draws if d < fraction)
         count = min(max(1, below), len(files) - 1, cap or len(files))
-        source = "--valid-fraction" if given else "default"
+        source = flag("valid_fraction", cli) if given else "default"
         reason = (f"{count} of {plural.count(len(files), 'file')}: {fraction:g} of them by seeded path hash ({source}) "
                   f"drew {below}")
-        reason += f", capped at {cap} (--valid-cap)" if count == cap and below > cap else ""
+        reason += f", capped at {cap} ({flag('valid_cap', cli)})" if count == cap and below > cap else ""
         reason += ", at least 1" if below == 0 else ""
     held = set(order[:count])
     reason += f"; {len(unusable)} unusable files never held out" if unusable else ""
@@ -264,9 +265,9 @@ class Corpus:
                 n = len(files)
                 which = "its only file" if n == 1 else f"all {plural.count(n, 'file')} it lists"
                 raise HifiganError(self.train_list, f"{which} {plural.agree(n, 'is', 'are')} in {self.valid_list} "
-                                                    "too (held out, so none is left to train on): --valid-list takes "
-                                                    "the validation files only")
-            reason = f"{plural.count(len(valid), 'file')} of {self.valid_list} (--valid-list)"
+                                                    "too (held out, so none is left to train on): "
+                                                    f"{flag('valid_list', self.cli)} takes the validation files only")
+            reason = f"{plural.count(len(valid), 'file')} of {self.valid_list} ({flag('valid_list', self.cli)})"
             if shared := len(files) - len(train):  # the official recipe would train on them too: say so
                 reason += (f"; {shared} of them {plural.agree(shared, 'is', 'are')} in {self.train_list} too, "
                            "held out and not trained on")

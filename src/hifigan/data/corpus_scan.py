@@ -16,6 +16,7 @@ from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, bad_inputs, in_path_order
 from hifigan.melconv.model import ModelMel
+from hifigan.option_names import flag, setting
 from hifigan.paths import differing_in_case
 from hifigan.plural import agree, count
 
@@ -39,8 +40,8 @@ def _shared_stems(files: Sequence[Path], mels: MelFolder) -> list[HifiganError]:
     for path in files:
         if (other := first.setdefault(path.stem, path)) != path:
             problems.append(HifiganError(path, f"has the stem of {other}: both would take the mel "
-                                               f"{mels.mel_path(path)} (--input-mels finds mels by stem); "
-                                               "rename one"))
+                                               f"{mels.mel_path(path)} ({flag('input_mels', mels.cli)} finds mels by "
+                                               "stem); rename one"))
     return problems
 
 
@@ -81,8 +82,9 @@ def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
     """A file list's ids were looked up beside the list (no --wav-root) and none is there: say where to point."""
     if corpus.train_list is None or corpus.wav_root is not None or any(f.exists() for f in files):
         return ""
-    return (f"; a file list's ids are looked up in its own folder {corpus.train_list.parent} unless --wav-root "
-            "names where the WAVs are (LJSpeech: --wav-root LJSpeech-1.1/wavs)")
+    root = flag("wav_root", corpus.cli)
+    return (f"; a file list's ids are looked up in its own folder {corpus.train_list.parent} unless {root} names "
+            f"where the WAVs are (LJSpeech: {setting('wav_root', Path('LJSpeech-1.1/wavs'), corpus.cli)})")
 
 
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
@@ -95,7 +97,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     rewritten with every file skipped, and why (hifigan.data.skipped_list), which the warnings name."""
     lists = corpus.lists()  # a large folder is walked once
     files = corpus.listed(lists)
-    mels = MelFolder(input_mels) if input_mels is not None else None  # listed once, at the first missing mel
+    mels = MelFolder(input_mels, corpus.cli) if input_mels is not None else None  # listed at the first missing mel
     shared = _shared_stems(files, mels) if mels is not None else []
     facts = facts_of(files)
     # a file at another rate or channel count is drawn like a usable one: the scan then stops on it, naming it

@@ -41,11 +41,12 @@ class VocoderDataset(Dataset):
 
     def __init__(
         self, clips: Sequence[Clip], config: HifiganConfig, *, train: bool, seed: int = 1234,
-        resample: bool = False, mix_to_mono: bool = False, mel_convention: str | None = None,
+        resample: bool = False, mix_to_mono: bool = False, mel_convention: str | None = None, cli: bool = True,
     ) -> None:
         self.clips = list(clips)
         self.config, self.train, self.seed = config, train, seed
         self.resample, self.mix_to_mono, self.mel_convention = resample, mix_to_mono, mel_convention
+        self.cli = cli  # how a teacher mel's hint names --mel-convention (option_names)
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
         need = max(self.input_mel.pad, self.loss_mel.pad)  # a window's mels reflect-pad it by this much
@@ -78,7 +79,7 @@ class VocoderDataset(Dataset):
                 audio = self._window(audio, rng)
             mel = self.input_mel(torch.from_numpy(audio))
         else:
-            mel = torch.from_numpy(load_teacher_mel(clip.mel_path, self.model_mel, self.mel_convention))
+            mel = torch.from_numpy(load_teacher_mel(clip.mel_path, self.model_mel, self.mel_convention, self.cli))
             if self.train:
                 mel, audio = self._aligned_window(mel, audio, rng)
         audio_t = torch.from_numpy(np.ascontiguousarray(audio))

@@ -41,16 +41,16 @@ def check_mel_convention(spec: str | None, cli: bool = True) -> None:
                                  "denormalise them)")
 
 
-def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None) -> np.ndarray:
+def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None, cli: bool = True) -> np.ndarray:
     """`path` as `model`'s float32 [num_mels, T]: converted from `convention` (None: the model's own, as it is). A
-    [frames, num_mels] file read without 'transposed' is an error that names the option."""
+    [frames, num_mels] file read without 'transposed' is an error that names the option (`cli` False: the field)."""
     try:
         return load_vocode_mel(path, model, MelInput(convention))
     except MelError as e:
         option = transposed_option(e, path, model, MelInput(convention))
         if option is not None and not CONVENTIONS[parse_convention(option)[1]].needs_stats:  # as check_mel_convention
-            raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: --mel-convention "
-                                 f"{option})") from None
+            raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: "
+                                 f"{setting('mel_convention', option, cli)})") from None
         raise
 
 
@@ -61,10 +61,10 @@ class MelFolder:
     """The --input-mels folder, where a clip's mel is <folder>/<stem>.npy. A missing one's error hints at the file
     meant (its name in another case, in a subfolder, or <stem>.wav.npy), from one listing of the folder, made at the
     first miss. The first JUDGED mels read are judged by their values, so that mels of another convention are warned
-    of."""
+    of. `cli`: its hints name `hifigan train`'s options, else TrainJob's fields (option_names)."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
+    def __init__(self, folder: Path, cli: bool = True) -> None:
+        self.folder, self.cli = Path(folder), cli
         self._names: dict[str, list[Path]] | None = None  # lower-cased .npy name -> the files of that name, below
         self.judged = 0
         self.unlike: list[tuple[Path, MelVerdict]] = []  # the judged mels that do not look like the model's
@@ -87,7 +87,8 @@ class MelFolder:
         the clips the judgement misreads (a short or quiet one), not the front-end's convention."""
         if 2 * len(self.unlike) > self.judged:
             path, verdict = self.unlike[0]
-            warnings.warn(f"{len(self.unlike)} of the first {self.judged} --input-mels mels do not look like the "
+            warnings.warn(f"{len(self.unlike)} of the first {self.judged} {flag('input_mels', self.cli)} mels do "
+                          "not look like the "
                           f"{model.label} mel, e.g. {path}: {verdict.line()}", UserWarning, stacklevel=3)
 
     def mel_path(self, clip: Path) -> Path:
@@ -110,10 +111,10 @@ class MelFolder:
         if flat := [p for p in found if p.parent == self.folder]:
             return case_twin(flat[0].name)
         if found:
-            return f"found in {found[0]}: --input-mels takes a flat folder"
+            return f"found in {found[0]}: {flag('input_mels', self.cli)} takes a flat folder"
         named = (p for suffix in AUDIO_SUFFIXES for p in self._names.get(f"{path.stem}{suffix}.npy".lower(), [])
                  if p.parent == self.folder)  # <audio name>.npy, as some TTS tools save their GTA mels
         if (after_audio := next(named, None)) is not None:
-            return (f"found {after_audio.name}: --input-mels takes <stem>.npy, without the audio's extension: rename "
-                    "the mels")
+            return (f"found {after_audio.name}: {flag('input_mels', self.cli)} takes <stem>.npy, without the audio's "
+                    "extension: rename the mels")
         return ""

@@ -17,6 +17,7 @@ from hifigan.atomic import link_or_copy
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.checkpoints.run_files import BEST, BEST_KEY, step_checkpoint
 from hifigan.errors import HifiganError
+from hifigan.option_names import flag
 from hifigan.paths import same_file
 
 # What a stored best's value measures, stored with it so that a resume compares like with like: val/mel_l1 against
@@ -53,11 +54,11 @@ class BestCheckpoint:
         return cls(float(stored["value"]), int(stored["step"]), stored.get("metric"))
 
 
-def on_disk(best: BestCheckpoint, folder: Path, source: Path) -> tuple[BestCheckpoint, str | None]:
+def on_disk(best: BestCheckpoint, folder: Path, source: Path, cli: bool = True) -> tuple[BestCheckpoint, str | None]:
     """`best` where its checkpoint is in `folder` and its value is today's val/mel_l1; else a fresh one and the line
     that says so: best.pt cannot name a resume back past a later best, for which --keep removed it, or from another
     folder than `folder` (`source`, the checkpoint resumed; best.pt is never another history's), and a value of the
-    earlier val/mel_l1 cannot be compared with today's."""
+    earlier val/mel_l1 cannot be compared with today's. `cli` False: the line names the field `keep`."""
     own = same_file(Path(source).parent, folder)
     if best.step is None or (own and step_checkpoint(folder, best.step).exists() and best.metric == METRIC):
         return best, None
@@ -67,11 +68,11 @@ def on_disk(best: BestCheckpoint, folder: Path, source: Path) -> tuple[BestCheck
     if not own:
         where = f"is not in this run's folder ({folder})"
     elif not step_checkpoint(folder, best.step).exists():
-        where = "is gone (--keep removes a best once a later one replaces it)"
+        where = f"is gone ({flag('keep', cli)} removes a best once a later one replaces it)"
     else:
         where = ("was measured by an earlier version against the recording cut to the generated length, which "
-                 "today's val/mel_l1 (the whole recording) does not compare with (the file stays until --keep "
-                 "removes it)")
+                 f"today's val/mel_l1 (the whole recording) does not compare with (the file stays until "
+                 f"{flag('keep', cli)} removes it)")
     return BestCheckpoint(), (f"best: {step_checkpoint(folder if own else Path(source).parent, best.step)} (val/mel_l1 "
                               f"{best.value:.4f}), the best of the checkpoint resumed, {where}: best.pt starts "
                               "afresh with this run's next validation")

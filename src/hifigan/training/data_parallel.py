@@ -23,6 +23,7 @@ from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError, ReportedElsewhere
+from hifigan.option_names import setting
 from hifigan.plural import count
 from hifigan.training.state import TrainingState
 from hifigan.training.stop_signal import is_main_thread
@@ -67,7 +68,7 @@ def end_worker_process(code: int) -> NoReturn:
     os._exit(code)
 
 
-def init_distributed(device: str) -> DistInfo:
+def init_distributed(device: str, cli: bool = True) -> DistInfo:
     """Join the process group torchrun describes in RANK/WORLD_SIZE/LOCAL_RANK (NCCL on GPUs, gloo on CPU).
 
     A one-process torchrun job joins a group of one too, so the DDP path runs exactly as it would on more GPUs.
@@ -76,7 +77,7 @@ def init_distributed(device: str) -> DistInfo:
         return DistInfo()
     rank = int(os.environ["RANK"])
     info = DistInfo(rank, int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", rank)), in_group=True)
-    cuda = training_device(device, info).type == "cuda"  # an unknown device, or cuda without CUDA: one line
+    cuda = training_device(device, info, cli).type == "cuda"  # an unknown device, or cuda without CUDA: one line
     if cuda:
         torch.cuda.set_device(info.local_rank)
     if not torch.distributed.is_initialized():
@@ -84,16 +85,16 @@ def init_distributed(device: str) -> DistInfo:
     return info
 
 
-def training_device(name: str, dist: DistInfo) -> torch.device:
+def training_device(name: str, dist: DistInfo, cli: bool = True) -> torch.device:
     """The device this rank trains on (hifigan.devices checks the name): `cuda` means the rank's local GPU unless
-    an index is given; training runs on cpu or cuda only."""
+    an index is given; training runs on cpu or cuda only. `cli` False: errors name the field (option_names)."""
     from hifigan.devices import ACCEPTED, resolve_device
 
-    device = resolve_device(name)
+    device = resolve_device(name, cli)
     if device.type == "cuda":
         return torch.device("cuda", dist.local_rank if device.index is None else device.index)
     if device.type != "cpu":
-        raise HifiganError(None, f"--device {name}: training runs on cpu or cuda only ({ACCEPTED})")
+        raise HifiganError(None, f"{setting('device', name, cli)}: training runs on cpu or cuda only ({ACCEPTED})")
     return device
 
 
@@ -185,9 +186,9 @@ class RunData:
 
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip], dist: DistInfo,
                  device: torch.device, resample: bool = False, mix_to_mono: bool = False,
-                 mel_convention: str | None = None) -> None:
+                 mel_convention: str | None = None, cli: bool = True) -> None:
         self.config, self.dist, self.device = config, dist, device
-        kw = dict(seed=config.seed, resample=resample, mix_to_mono=mix_to_mono, mel_convention=mel_convention)
+        kw = dict(seed=config.seed, resample=resample, mix_to_mono=mix_to_mono, mel_convention=mel_convention, cli=cli)
         self.train_set = VocoderDataset(train_clips, config, train=True, **kw)
         self.valid_set = VocoderDataset(valid_clips, config, train=False, **kw)
         self.sampler = ResumableSampler(self.train_set, dist.world_size, dist.rank, config.seed)

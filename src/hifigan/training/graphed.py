@@ -20,41 +20,46 @@ import warnings
 import torch
 
 from hifigan.errors import HifiganError, first_line
+from hifigan.option_names import flag, setting, switched_off
 from hifigan.training.state import TrainingState
 from hifigan.training.step import Batch, StepOptions, StepResult, advance, step_on_device, train_step
 
 WARMUP_STEPS = 2  # eager steps on the capture stream first: optimizer states, cuDNN and cuFFT plans, allocator pools
 
 
-def check_graphable(options: StepOptions, state: TrainingState) -> None:
+def check_graphable(options: StepOptions, state: TrainingState, cli: bool = True) -> None:
     """Refuse what a captured step cannot do: run off CUDA, all-reduce across processes, or step an optimizer that
-    needs the host's verdict on finiteness (only fused AdamW reads it on the device)."""
+    needs the host's verdict on finiteness (only fused AdamW reads it on the device). `cli` False: the refusals name
+    the fields (option_names)."""
+    graph = flag("cuda_graph", cli)
     if options.device.type != "cuda":
-        raise HifiganError(None, f"--cuda-graph needs --device cuda (got {options.device.type})")
+        raise HifiganError(None, f"{graph} needs {setting('device', 'cuda', cli)} (got {options.device.type})")
     if options.distributed:
-        raise HifiganError(None, "--cuda-graph runs in one process; under torchrun leave it out")
+        raise HifiganError(None, f"{graph} runs in one process; under torchrun leave it out")
     if not all(optim.defaults.get("fused") for optim in (state.optim_g, state.optim_d)):
-        raise HifiganError(None, "--cuda-graph needs fused AdamW optimizers")
+        raise HifiganError(None, f"{graph} needs fused AdamW optimizers")
 
 
-def graphed_step(state: TrainingState, options: StepOptions, wanted: bool | None) -> GraphedStep | None:
+def graphed_step(state: TrainingState, options: StepOptions, wanted: bool | None, cli: bool = True
+                 ) -> GraphedStep | None:
     """The step runner `wanted` asks for: True (an error where a graph cannot run), False (None: eager), or None
-    (a graph on CUDA in one process, falling back to eager if its capture fails; elsewhere eager)."""
+    (a graph on CUDA in one process, falling back to eager if its capture fails; elsewhere eager). `cli`: how its
+    messages name the setting (option_names)."""
     if wanted is None:
         try:
-            return GraphedStep(state, options, fallback=True)
+            return GraphedStep(state, options, fallback=True, cli=cli)
         except HifiganError:  # not CUDA, several processes, an optimizer that is not fused
             return None
-    return GraphedStep(state, options) if wanted else None
+    return GraphedStep(state, options, cli=cli) if wanted else None
 
 
 class GraphedStep:
     """`train_step` on one CUDA device: eager for the first WARMUP_STEPS steps of each kind, then captured and
     replayed. The same operations in the same order; the position, the terms and the non-finite verdict as before."""
 
-    def __init__(self, state: TrainingState, options: StepOptions, fallback: bool = False) -> None:
-        check_graphable(options, state)
-        self.state, self.options, self.fallback = state, options, fallback
+    def __init__(self, state: TrainingState, options: StepOptions, fallback: bool = False, cli: bool = True) -> None:
+        check_graphable(options, state, cli)
+        self.state, self.options, self.fallback, self.cli = state, options, fallback, cli
         self.failed = False  # a capture failed under `fallback`: eager from then on
         self.captures = 0  # graphs captured so far (the trainer reports each)
         self.stream = torch.cuda.Stream(options.device)
@@ -88,8 +93,8 @@ class GraphedStep:
             except HifiganError as e:
                 if not self.fallback:
                     raise
-                warnings.warn(f"{e.problem}; training on without it (--no-cuda-graph skips the attempt)",
-                              stacklevel=2)
+                off = switched_off("cuda_graph", self.cli)
+                warnings.warn(f"{e.problem}; training on without it ({off} skips the attempt)", stacklevel=2)
                 self.failed = True
                 self.reset()
                 return train_step(self.state, batch, self.options)
@@ -113,8 +118,8 @@ class GraphedStep:
             self.inputs = tuple(torch.empty(t.shape, dtype=t.dtype, device=self.options.device) for t in given)
         for static, t in zip(self.inputs, given):
             if static.shape != t.shape:
-                raise HifiganError(None, f"--cuda-graph needs batches of one shape: got {tuple(t.shape)} after "
-                                         f"{tuple(static.shape)}")
+                raise HifiganError(None, f"{flag('cuda_graph', self.cli)} needs batches of one shape: got "
+                                         f"{tuple(t.shape)} after {tuple(static.shape)}")
             static.copy_(t, non_blocking=True)
 
     def _capture(self, adversarial: bool) -> torch.cuda.CUDAGraph:
@@ -133,7 +138,8 @@ class GraphedStep:
             with torch.cuda.graph(graph, stream=self.stream, capture_error_mode="thread_local"):
                 self.terms = step_on_device(self.state, *self.inputs, self.options, adversarial)
         except RuntimeError as e:
-            raise HifiganError(None, f"--cuda-graph: capturing the step failed ({first_line(e)})") from e
+            raise HifiganError(None, f"{flag('cuda_graph', self.cli)}: capturing the step failed "
+                                     f"({first_line(e)})") from e
         finally:  # checkpoints and schedulers keep seeing plain floats
             for group, (lr, capturable) in zip(groups, saved):
                 group["lr"], group["capturable"] = lr, capturable

@@ -26,7 +26,7 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
-from hifigan.option_names import flag, setting, wanted
+from hifigan.option_names import flag, setting, settings_word, wanted
 from hifigan.plural import count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.data_paths import check_data_paths, given_paths
@@ -86,9 +86,9 @@ def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> d
         changed.append(f"{setting('input_mels', given['input_mels'], cli)} (the run's: none: it trains on the mels "
                        "of its audio)")
     if changed:
-        raise HifiganError(None, f"{flag('resume', cli)} keeps the run's data and held-out files, and these options "
-                                 f"differ: {'; '.join(changed)} (start a new run with {flag('out', cli)} to change "
-                                 "them)")
+        raise HifiganError(None, f"{flag('resume', cli)} keeps the run's data and held-out files, and these "
+                                 f"{settings_word(cli)} differ: {'; '.join(changed)} (start a new run with "
+                                 f"{flag('out', cli)} to change them)")
     return {k: given[k] if k in (*DATA_PATHS, "input_mels") and given[k] is not None else stored.get(k)
             for k in DATA_KEYS}
 
@@ -202,7 +202,7 @@ def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, r
 def train(job: TrainJob) -> TrainResult:
     """Run a training job: resolve config and data, build the trainer, start it from `resume` or `init_from` when
     given, train until a limit or SIGINT/SIGTERM (it saves first), report. Under torchrun every process calls it."""
-    dist = init_distributed(job.options.device)
+    dist = init_distributed(job.options.device, job.cli)
     try:
         with refusals_agreed(dist):  # under torchrun: said once, and every rank stops (training.refusals)
             job.check()
@@ -225,7 +225,7 @@ def train(job: TrainJob) -> TrainResult:
                 raise HifiganError(None, f"{setting('seed', job.seed, job.cli)}: a resumed run keeps its seed "
                                          f"({base.seed}), which chose its held-out files")
             config = resolve_config(base, job.overrides(), job.cli)
-            replaced = None if resume_obj is None else overrides_said(base, job.overrides())
+            replaced = None if resume_obj is None else overrides_said(base, job.overrides(), job.cli)
             with _naming_config_file(job, resume_path):
                 check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
             config = inline_mel_stats(config)
@@ -252,7 +252,7 @@ def train(job: TrainJob) -> TrainResult:
             held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
             with _naming_config_file(job, resume_path):  # a part refused a value
-                trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist)
+                trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist, job.cli)
             trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips),
                                  "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
             with warnings_from_main(dist):  # before any file: a bad one is one line
@@ -272,7 +272,7 @@ def train(job: TrainJob) -> TrainResult:
         for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else []),
                      *start_lines(trainer, job, resume_obj is not None)):
             say(line)
-        with taken_back_unless_saved(Path(out), new_folder):  # after the close: the logs are whole
+        with taken_back_unless_saved(Path(out), new_folder, job.cli):  # after the close: the logs are whole
             try:
                 reason = trainer.fit(job.max_steps, job.epochs, job.max_minutes, on_step=job.on_step)
             finally:

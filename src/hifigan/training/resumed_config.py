@@ -31,8 +31,9 @@ def check_config_again(run: HifiganConfig, given: HifiganConfig, spelled: str | 
                                       f"run with {flag('init_from', cli)} this checkpoint to train on with another)")
 
 
-def overrides_said(run: HifiganConfig, overrides: dict[str, int]) -> str | None:
+def overrides_said(run: HifiganConfig, overrides: dict[str, int], cli: bool = True) -> str | None:
     """The line that says which of the job's config overrides change the resumed run's config from now on (None:
-    none changes it), as run_settings says the run settings given anew."""
-    changed = [f"{flag(k)} {v} (the run's: {getattr(run, k)})" for k, v in overrides.items() if getattr(run, k) != v]
+    none changes it), as run_settings says the run settings given anew (named as `cli` says: option_names)."""
+    changed = [f"{setting(k, v, cli)} (the run's: {getattr(run, k)})" for k, v in overrides.items()
+               if getattr(run, k) != v]
     return f"given anew, these replace the run's config from now on: {'; '.join(changed)}" if changed else None

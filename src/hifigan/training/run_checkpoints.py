@@ -24,11 +24,11 @@ class RunCheckpoints:
     best: BestCheckpoint = field(default_factory=BestCheckpoint)  # the lowest validation mel L1 and its step
     saved_best: dict[str, Any] | None = None  # the best that the checkpoint of last_saved_step stores
 
-    def restored(self, obj: dict[str, Any], source: Path, step: int) -> str | None:
+    def restored(self, obj: dict[str, Any], source: Path, step: int, cli: bool = True) -> str | None:
         """The run continues from checkpoint `obj` (read from `source`) at `step`; a line to say where the best it
-        stores has no file here (best_checkpoint.on_disk)."""
+        stores has no file here (best_checkpoint.on_disk; `cli`: how it names --keep)."""
         self.last_saved_step, self.resumed_from = step, Path(source)
-        self.best, gone = on_disk(BestCheckpoint.restored(obj), self.folder, source)
+        self.best, gone = on_disk(BestCheckpoint.restored(obj), self.folder, source, cli)
         self.saved_best = self.best.payload()
         return gone
 

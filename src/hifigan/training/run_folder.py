@@ -70,19 +70,20 @@ def run_logs(out: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def taken_back_unless_saved(out: Path, new: bool) -> Iterator[None]:
+def taken_back_unless_saved(out: Path, new: bool, cli: bool = True) -> Iterator[None]:
     """If a write fails in the block (a full disk at the first save) and `out`, `new` to this run, holds no
     checkpoint: remove the files the run wrote there (logs, scan cache, skipped list), which nothing can resume and
     which would keep the next run out, so that the command's removing_new_folders (hifigan.atomic) removes the
     folders it made. Any other failure (a divergence, a vanished clip, Ctrl-C) keeps the logs: they tell what
-    happened. A failed write with a checkpoint in `out` keeps every file, and its error says which is the newest."""
+    happened. A failed write with a checkpoint in `out` keeps every file, and its error says which is the newest
+    (and how to resume: as `cli` says, option_names)."""
     try:
         yield
     except (WriteError, OSError) as e:
         saved = checkpoint_files(out / "checkpoints")
         if saved and isinstance(e, WriteError):
             raise WriteError(e.path, f"{e.problem}: the run stopped, and its newest checkpoint is {saved[-1]} (make "
-                                     f"room, then --resume {out})") from None
+                                     f"room, then {setting('resume', out, cli)})") from None
         if new and not saved:
             _remove_run_files(out)
         raise

@@ -46,10 +46,10 @@ def carry(job: TrainJob, resume_obj: dict[str, Any] | None) -> tuple[TrainJob, l
     lines = []
     if resume_obj is not None and run is None and None in ours.values():
         lines.append("the run's checkpoint stores no run settings (made before they were kept): "
-                     f"{', '.join(flag(k) for k in CARRIED if ours[k] is None)} take today's defaults")
+                     f"{', '.join(flag(k, job.cli) for k in CARRIED if ours[k] is None)} take today's defaults")
     elif run is not None:
-        changed = [f"{flag(k)} {ours[k]} (the run's: {'none' if run[k] is None else run[k]})" for k in CARRIED
-                   if ours[k] is not None and ours[k] != run[k]]
+        changed = [f"{setting(k, ours[k], job.cli)} (the run's: {'none' if run[k] is None else run[k]})"
+                   for k in CARRIED if ours[k] is not None and ours[k] != run[k]]
         if changed:
             lines.append(f"given anew, these replace the run's settings from now on: {'; '.join(changed)}")
     values = {k: ours[k] if ours[k] is not None else (run or {}).get(k) for k in CARRIED}
@@ -79,7 +79,7 @@ def check_keep(job: TrainJob, keep_given: bool, folder: Path, step: int, best: i
     kept = ("only its own checkpoint" if not newest else f"its own checkpoint and the {_newest(newest)} of the "
             f"run's {len(held)}")
     but = [p.name for p in older if step_of(p) == best]
-    return (f"--keep {keep}: the first save keeps {kept}; it removes the run's {_span(older)}"
+    return (f"{setting('keep', keep, job.cli)}: the first save keeps {kept}; it removes the run's {_span(older)}"
             + (f" but {but[0]} (best.pt's step) while it is the best" if but else ""))
 
 

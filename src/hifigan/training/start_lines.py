@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from hifigan.config import HifiganConfig
+from hifigan.option_names import setting
 from hifigan.plural import count
 from hifigan.training.options import TrainJob
 from hifigan.training.stop_rules import stop_plan
@@ -31,7 +32,8 @@ def config_source(job: TrainJob, resumed: bool) -> str:
     words = "a HifiganConfig" if isinstance(given, HifiganConfig) else None if given is None else os.fspath(given)
     if job.init_from is None:
         return words or "v1 (the default)"
-    return f"{words} over --init-from {job.init_from}'s" if words else f"--init-from {job.init_from}'s"
+    start = setting("init_from", job.init_from, job.cli)
+    return f"{words} over {start}'s" if words else f"{start}'s"
 
 
 def device_words(trainer: Trainer) -> str:
@@ -46,7 +48,7 @@ def device_words(trainer: Trainer) -> str:
 def start_lines(trainer: Trainer, job: TrainJob, resumed: bool) -> list[str]:
     """The model line and the run line."""
     parts = trainer.discriminators
-    stops = stop_plan(job.max_steps, job.epochs, job.max_minutes, trainer.state, trainer.steps_per_epoch)
+    stops = stop_plan(job.max_steps, job.epochs, job.max_minutes, trainer.state, trainer.steps_per_epoch, job.cli)
     return [f"model: generator {parameters(trainer.generator)} parameters, discriminators "
             f"{parameters(*parts.values())} ({', '.join(parts)}); config {config_source(job, resumed)}",
             f"run: {Path(trainer.options.out)} on {device_words(trainer)}; {stops}"]

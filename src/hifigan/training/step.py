@@ -23,6 +23,7 @@ from torch import nn
 
 from hifigan.errors import HifiganError
 from hifigan.machine import cpu_computes, emulated_message
+from hifigan.option_names import flag, setting
 from hifigan.training.losses import (
     GeneratorInputs,
     GeneratorObjective,
@@ -56,14 +57,14 @@ class StepOptions:
         return contextlib.nullcontext()
 
 
-def check_precision(precision: str, device: torch.device) -> None:
+def check_precision(precision: str, device: torch.device, cli: bool = True) -> None:
     """Refuse an unknown precision, and bf16 on a CPU without native bf16 arithmetic (AVX512-BF16 or AMX), where
-    oneDNN would emulate it instead of speeding the step up."""
+    oneDNN would emulate it instead of speeding the step up (`cli` False: named as the field, option_names)."""
     if precision not in PRECISIONS:
-        raise HifiganError(None, f"--precision must be {' or '.join(PRECISIONS)}, got {precision!r}")
+        raise HifiganError(None, f"{flag('precision', cli)} must be {' or '.join(PRECISIONS)}, got {precision!r}")
     if precision != "fp32" and device.type == "cpu" and not cpu_computes(precision):
-        raise HifiganError(None, f"--precision {precision} on the CPU: {emulated_message(precision)}, many times "
-                           "slower than fp32; use fp32")
+        raise HifiganError(None, f"{setting('precision', precision, cli)} on the CPU: {emulated_message(precision)}, "
+                                 "many times slower than fp32; use fp32")
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from hifigan.data.carried import ClipLoadError, Failure
+from hifigan.option_names import flag, setting
 from hifigan.training.data_parallel import DistInfo, RunData, failed_code, failure_of, largest
 from hifigan.training.held_writes import HeldWrites, stop_every_rank
 from hifigan.training.reporting import say
@@ -25,31 +26,33 @@ from hifigan.training.stop_signal import StopOnSignal
 REASONS = ("", "epochs", "time", "max_steps")
 
 
-def step_limits(max_steps: int | None, epochs: int | None, state: TrainingState, steps_per_epoch: int
-                ) -> list[tuple[int, str]]:
+def step_limits(max_steps: int | None, epochs: int | None, state: TrainingState, steps_per_epoch: int,
+                cli: bool = True) -> list[tuple[int, str]]:
     """The step each step or epoch limit stops the run at (from `state`'s position, `steps_per_epoch` steps an
-    epoch), with its option, earliest first (--max-steps first on a tie: it names the stop then)."""
-    limits = [] if max_steps is None else [(max(max_steps, state.step), f"--max-steps {max_steps}")]
+    epoch), with its option (`cli` False: its field, option_names), earliest first (--max-steps first on a tie: it
+    names the stop then)."""
+    limits = [] if max_steps is None else [(max(max_steps, state.step), setting("max_steps", max_steps, cli))]
     if epochs is not None and steps_per_epoch > 0:
         left = 0 if state.epoch >= epochs else (max(0, steps_per_epoch - state.batch_in_epoch)
                                                   + (epochs - state.epoch - 1) * steps_per_epoch)
-        limits.append((state.step + left, f"--epochs {epochs}"))
+        limits.append((state.step + left, setting("epochs", epochs, cli)))
     return sorted(limits, key=lambda limit: limit[0])
 
 
 def stop_plan(max_steps: int | None, epochs: int | None, max_minutes: float | None, state: TrainingState,
-              steps_per_epoch: int) -> str:
+              steps_per_epoch: int, cli: bool = True) -> str:
     """Where the run will stop, in words: the step of the earliest step or epoch limit (and the later one's), the
-    time budget."""
-    limits = step_limits(max_steps, epochs, state, steps_per_epoch)
+    time budget (the settings named as `cli` says: option_names)."""
+    limits = step_limits(max_steps, epochs, state, steps_per_epoch, cli)
     words = []
     if limits:
         later = "".join(f", before {option} at step {step}" for step, option in limits[1:])
         words.append(f"at step {limits[0][0]} ({limits[0][1]}{later})")
     if max_minutes is not None:
-        words.append(f"after {max_minutes:g} minutes (--max-minutes {max_minutes:g})")
+        words.append(f"after {max_minutes:g} minutes ({setting('max_minutes', max_minutes, cli, f'{max_minutes:g}')})")
     if not words:
-        return "runs until stopped (Ctrl-C or SIGTERM: no --max-steps, --epochs or --max-minutes)"
+        return (f"runs until stopped (Ctrl-C or SIGTERM: no {flag('max_steps', cli)}, {flag('epochs', cli)} or "
+                f"{flag('max_minutes', cli)})")
     return "stops " + " or ".join(words) + (", whichever comes first" if len(words) > 1 else "")
 
 
@@ -58,8 +61,9 @@ class StopRules:
     SIGINT/SIGTERM stop the loop after the current step. Each check returns why to stop ("" to go on)."""
 
     def __init__(self, max_steps: int | None, epochs: int | None, max_minutes: float | None, dist: DistInfo,
-                 device: torch.device, writes: HeldWrites | None = None) -> None:
+                 device: torch.device, writes: HeldWrites | None = None, cli: bool = True) -> None:
         self.max_steps, self.epochs, self.max_minutes = max_steps, epochs, max_minutes
+        self.cli = cli  # how its warning names the settings (option_names)
         self.dist, self.device = dist, device
         self.writes = writes or HeldWrites()  # rank 0's, whose failed write decide shares
         self.signals = StopOnSignal(announce=dist.is_main)  # the job says it once
@@ -97,7 +101,7 @@ class StopRules:
     def total(self, state: TrainingState, steps_per_epoch: int) -> int | None:
         """The step the run is expected to stop at, for the progress bar: the earliest step or epoch limit, or,
         once a step has run, where the time budget ends at the pace so far, if that is earlier (None: unknown)."""
-        limits = step_limits(self.max_steps, self.epochs, state, steps_per_epoch)
+        limits = step_limits(self.max_steps, self.epochs, state, steps_per_epoch, self.cli)
         total = limits[0][0] if limits else None
         done = state.step - (state.step if self.first_step is None else self.first_step)
         if self.max_minutes is not None and done > 0:
@@ -121,8 +125,9 @@ class StopRules:
     def warn_if_past(self, step: int) -> None:
         """A --max-steps below where the run is already: a typo'd target, not a finished run (rank 0 warns)."""
         if self.max_steps is not None and step > self.max_steps and self.dist.is_main:
-            warnings.warn(f"--max-steps {self.max_steps}: the run is at step {step} already, so nothing trains "
-                          "(--max-steps counts the run's steps, not this call's)", stacklevel=3)
+            warnings.warn(f"{setting('max_steps', self.max_steps, self.cli)}: the run is at step {step} already, so "
+                          f"nothing trains ({flag('max_steps', self.cli)} counts the run's steps, not this call's)",
+                          stacklevel=3)
 
     def before_epoch(self, step: int, epoch: int) -> str:
         """Before an epoch's batches: the step or epoch limit already reached (the same on every rank)."""

@@ -19,6 +19,7 @@ from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
+from hifigan.option_names import switched_off
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
@@ -55,18 +56,19 @@ StepHook = Callable[["Trainer", Batch, StepResult], None]
 
 class Trainer:
     """A run: `state` (models, optimizers, position), `data`, `validation`, `log`; `fit` continues where it
-    stopped. The model attributes (generator, mpd, msd, optim_g, ...) and the position read through to `state`."""
+    stopped. The model attributes (generator, mpd, msd, optim_g, ...) and the position read through to `state`.
+    `cli`: built for `hifigan train` (TrainJob.cli), whose options its messages name; else the fields (option_names)."""
 
     @float32_default()  # its models, mels and optimizer states are float32 whatever torch's default dtype
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip],
-                 options: TrainOptions, dist: DistInfo | None = None) -> None:
+                 options: TrainOptions, dist: DistInfo | None = None, cli: bool = False) -> None:
         if options.out is None:
             raise HifiganError(None, "TrainOptions.out is required (the run folder)")
-        self.config, self.options = config, settled(options)
+        self.config, self.options, self.cli = config, settled(options), cli
         options = self.options
         self.dist = dist or DistInfo()
-        self.device = training_device(options.device, self.dist)
-        check_precision(options.precision, self.device)
+        self.device = training_device(options.device, self.dist, cli)
+        check_precision(options.precision, self.device, cli)
         # The parts check their names, arguments and values as they are built: before anything is written.
         objective = build_generator_objective(config)
         seed_everything(config.seed)
@@ -74,12 +76,12 @@ class Trainer:
         self.step_options = StepOptions(MelSpectrogram(**config.mel_kwargs(for_loss=True)), objective, self.device,
                                         options.precision, self.dist.active)
         self.data = RunData(config, train_clips, valid_clips, self.dist, self.device, options.resample,
-                            options.mix_to_mono, options.mel_convention)
+                            options.mix_to_mono, options.mel_convention, cli)
         self.validation = Validation(self.data.valid_set, config, self.device, self.step_options.autocast,
                                      options.media_clips, config.num_workers,
                                      backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
-        self.graphed = graphed_step(self.state, self.step_options, options.cuda_graph)
+        self.graphed = graphed_step(self.state, self.step_options, options.cuda_graph, cli)
         self.last_validated_step = -1
         self.unlogged: tuple[dict[str, float], int] | None = None  # the newest step's (scalars, epoch), not logged yet
         self.checkpoints = RunCheckpoints(Path(options.out) / "checkpoints", options.keep)  # rank 0's saves, the best
@@ -126,7 +128,7 @@ class Trainer:
             self.graphed.reset()
         end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
                       self.steps_per_epoch, self.data_spec.get("train_digest"))
-        return self.checkpoints.restored(obj, source, self.step)
+        return self.checkpoints.restored(obj, source, self.step, self.cli)
 
     def start_discriminators(self) -> None:
         """The discriminators train from the next step on: the generator-only warm-up ends now, whatever the config
@@ -161,7 +163,7 @@ class Trainer:
             result = self.graphed(batch)
             if self.graphed.captures > captures:
                 self.say(f"step {self.step}: the training step is captured as a CUDA graph and replayed from now on "
-                         "(--no-cuda-graph: eager)")
+                         f"({switched_off('cuda_graph', self.cli)}: eager)")
         else:
             result = train_step(self.state, batch, self.step_options)
         message = self.nonfinite.check(result.ok, self.step, result.terms)
@@ -212,7 +214,7 @@ class Trainer:
         deterministic algorithms are on for this call only; torch's default dtype is float32 for it. Returns why it
         stopped: "max_steps", "epochs", "time" or the signal name."""
         state, dist = self.state, self.dist
-        rules = StopRules(max_steps, epochs, max_minutes, dist, self.device, self.writes)
+        rules = StopRules(max_steps, epochs, max_minutes, dist, self.device, self.writes, self.cli)
         rules.warn_if_past(state.step)
         bar, hold = None, dist.active and dist.world_size > 1  # hold: a failed write stops every rank (held_writes)
         with self.writes.holding(hold), deterministic_algorithms(self.options.deterministic), rules:
@@ -240,7 +242,7 @@ class Trainer:
                 self.save_checkpoint()
                 self.writes.share(dist)  # a failed write first; then the ranks wait for rank 0's save
                 saved = from_main(self.last_checkpoint, dist)
-                raise reported_once(e.stopped(saved, state.step, Path(self.options.out)), dist) from None
+                raise reported_once(e.stopped(saved, state.step, Path(self.options.out), self.cli), dist) from None
             finally:
                 if bar is not None:
                     bar.close()
