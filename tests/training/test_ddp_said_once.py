@@ -1,7 +1,7 @@
 """Under torchrun the job says what every rank meets at once one time, from rank 0: a run that diverges (every
 rank skips the same non-finite steps, the gradient norm being all-reduced) prints one error line, and every rank
-exits 2. A refusal before training that one rank alone meets (a folder its node lacks) is said once too, naming the
-rank, and every rank exits 2 (none is left waiting for it in the scan's collective)."""
+exits 2. A refusal before training that one rank alone meets (a file list its node holds empty) is said once too,
+naming the rank, and every rank exits 2 (none is left waiting for it in the scan's collective)."""
 
 from __future__ import annotations
 
@@ -36,12 +36,17 @@ def test_a_divergence_on_every_rank_is_said_once_and_every_rank_exits_2(tmp_path
 
 
 def test_a_refusal_one_rank_meets_before_training_is_said_once_naming_it(tmp_path, tiny_corpus, tiny_config_json):
-    (tmp_path / "corpus0").symlink_to(tiny_corpus)  # rank 0's node holds the corpus, rank 1's does not
+    """Rank 1's node holds an empty file list: it refuses while reading it, before the scan's broadcast, where rank
+    0 waits; without their meeting first (Agreement.now) both ranks waited for each other until killed."""
+    listed = "".join(f"{wav.stem}|text\n" for wav in sorted(tiny_corpus.glob("*.wav")))
+    (tmp_path / "list0.txt").write_text(listed)
+    (tmp_path / "list1.txt").write_text("\n")
     out = tmp_path / "run"
-    done = torchrun_two(RANK_ARGS, "train", "--corpus", tmp_path / "corpus{rank}", "--config", tiny_config_json,
-                        "--out", out, "--batch-size", "1", "--max-steps", "1", "--no-progress")
-    assert [line for line in done.stderr.splitlines() if line.startswith("hifigan")] == [
-        f"hifigan train: error: {tmp_path / 'corpus1'}: no such folder (--corpus) (rank 1 of 2)"], done.stderr[-3000:]
+    done = torchrun_two(RANK_ARGS, "train", "--train-list", tmp_path / "list{rank}.txt", "--wav-root", tiny_corpus,
+                        "--valid-count", "2", "--config", tiny_config_json, "--out", out, "--batch-size", "1",
+                        "--max-steps", "1", "--no-progress", timeout=120)
+    said = [line for line in done.stderr.splitlines() if line.startswith("hifigan")]
+    assert said == [f"hifigan train: error: {tmp_path / 'list1.txt'}: file list holds no entries (rank 1 of 2)"], \
+        done.stderr[-3000:]
     exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)
     assert done.returncode != 0 and exits == ["2", "2"], done.stderr[-3000:]
-    assert not out.exists()

@@ -32,7 +32,7 @@ from hifigan.training.data_parallel import DistInfo, from_main, init_distributed
 from hifigan.training.data_paths import check_data_paths, given_paths
 from hifigan.training.options import TrainJob, check_counts, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
-from hifigan.training.refusals import refusals_agreed
+from hifigan.training.refusals import Agreement, refusals_agreed
 from hifigan.training.registry import check_part_names
 from hifigan.training.resume_layout import clips_digest
 from hifigan.training.resumed_config import check_config_again, overrides_said
@@ -163,14 +163,17 @@ def read_settings(config: HifiganConfig, data: dict[str, Any]) -> ReadSettings:
 
 
 def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any], out: Path, dist: DistInfo,
-                 progress: bool, root: Path | None = None) -> FileFacts:
+                 progress: bool, root: Path | None = None, agreement: Agreement | None = None) -> FileFacts:
     """The scan's facts of `files`: rank 0 reads what its cache (OUT/scan-cache.npz) lacks and hands the rows, with
     its listing's digests (names relative to `root`, the corpus root), to the other ranks, which read no file and
-    stop when their listing differs (rank_listing.check_listing)."""
+    stop when their listing differs (rank_listing.check_listing). `agreement`: the ranks meet there first, so that a
+    rank that refused earlier in the scan stops the others before the broadcast."""
     facts = digests = None
     if dist.is_main:
         facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress, save=False)
         digests = listing_digests(files, root) if dist.active and dist.world_size > 1 else None
+    if agreement is not None:
+        agreement.now()
     shared = from_main(None if facts is None else (facts.rows, facts.problems, digests), dist)
     if facts is None:
         rows, problems, digests = shared
@@ -238,12 +241,12 @@ def train(job: TrainJob) -> TrainResult:
                                               cli=job.cli)
             corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                             data["valid_count"], data["valid_fraction"], data["valid_cap"], cli=job.cli)
-        with refusals_agreed(dist):  # the scan's refusals, check_listing's on a rank of its own
+        with refusals_agreed(dist) as agreement:  # the scan's refusals, check_listing's on a rank of its own
             with warnings_from_main(dist):
                 scanned = scan_corpus(
                     corpus, config,
                     lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress,
-                                               corpus.root()),
+                                               corpus.root(), agreement),
                     resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                     input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                     mel_convention=data["mel_convention"],
