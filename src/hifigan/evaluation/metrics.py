@@ -2,7 +2,8 @@
 any subset of them on one (reference, generated) pair after checking lengths (and, optionally, a small alignment).
 
 Every metric (spectral, perceptual, pitch) takes a pair of mono float signals at the same rate and returns a
-float; an undefined value (PESQ finds no speech, no frame is voiced in both, ...) is NaN, never an exception.
+float; an undefined value (PESQ finds no speech, no frame is voiced in both, ...) is NaN, never an exception: an
+`Undefined` (hifigan.evaluation.undefined), which says why.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from hifigan.evaluation.spectral import (
     mel_l1,
     mrstft_distance,
 )
+from hifigan.evaluation.undefined import as_defined
 from hifigan.extras import optional_import
 from hifigan.models.stft import PWG_RESOLUTIONS
 from hifigan.plural import count
@@ -134,7 +136,8 @@ def compute_metrics(
     pitch: PitchSettings = DEFAULT_PITCH,
     source: str | None = None,
 ) -> dict[str, float]:
-    """All (or the named) metrics of one pair at config.sampling_rate, in METRICS order; NaN where undefined.
+    """All (or the named) metrics of one pair at config.sampling_rate, in METRICS order; where undefined an
+    `Undefined` NaN with its cause (an overflow to inf or NaN included).
 
     Lengths may differ by up to `max_length_difference` samples (None: one hop; trimmed to the shorter); with
     max_shift > 0 a delay of up to that many samples is removed first (`align`). `source` names the pair in errors.
@@ -154,9 +157,9 @@ def compute_metrics(
         if name in _TRACK_METRICS:
             if tracks is None:  # one pYIN pass per signal serves all three pitch metrics
                 tracks = (pitch_track(ref, sr, hop, pitch), pitch_track(gen, sr, hop, pitch))
-            out[name] = _TRACK_METRICS[name](*tracks)
+            out[name] = as_defined(_TRACK_METRICS[name](*tracks))
         else:
-            out[name] = _SIGNAL_METRICS[name](ref, gen, config)
+            out[name] = as_defined(_SIGNAL_METRICS[name](ref, gen, config))
     return out
 
 

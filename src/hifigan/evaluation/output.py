@@ -44,7 +44,7 @@ def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig
                 for p in (typical.reference, typical.generated))
     ref, gen = match_lengths(ref, gen, length_tolerance(config.hop_size, max_length_difference), typical.generated)
     with atomic_paths(paths) as (json_tmp, png_tmp):
-        json_tmp.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+        json_tmp.write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
         try:
             plot_report(report, png_tmp, config, (typical.stem, ref, gen))
         except OSError as e:  # named after the PNG (atomic_paths names an unnamed failure after the first file)

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from hifigan.evaluation.signals import Signal, as_numpy
+from hifigan.evaluation.undefined import SILENT_GENERATED, SILENT_REFERENCE, Undefined
 from hifigan.extras import optional_import
 
 SNR_CAP_DB = 100.0  # identical signals would give +inf; 100 dB is above the 16-bit quantisation floor (~98 dB)
@@ -30,14 +31,14 @@ def snr(reference: Signal, generated: Signal) -> float:
     """Signal-to-noise ratio in dB: 10 log10(sum x^2 / sum (x - y)^2), capped at SNR_CAP_DB (identical -> cap).
 
     Sample-exact: it measures phase as well as magnitude, so a vocoder's (inaudible) phase changes lower it.
-    NaN for a silent reference.
+    Undefined (NaN) for a silent reference.
     """
     x = as_numpy(reference).astype(np.float64)
     y = as_numpy(generated).astype(np.float64)
     n = min(len(x), len(y))
     signal, noise = np.sum(x[:n] ** 2), np.sum((x[:n] - y[:n]) ** 2)
     if signal == 0:
-        return math.nan
+        return Undefined(SILENT_REFERENCE)
     if noise == 0:
         return SNR_CAP_DB
     return float(min(SNR_CAP_DB, 10.0 * np.log10(signal / noise)))
@@ -72,25 +73,37 @@ def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
     """PESQ MOS-LQO (`pesq` package) as `pesq_band` chooses it: wide-band at 16 kHz for audio at 16 kHz or more
     (4.64 for identical speech), narrow-band at 8 kHz for 8 to 16 kHz (4.55 for identical speech).
 
-    Both signals are resampled to that rate with soxr (hifigan.audio.resample_audio). NaN below 8 kHz, when PESQ
-    finds no utterance, the signal is too short, or either signal is digital silence.
+    Both signals are resampled to that rate with soxr (hifigan.audio.resample_audio). Undefined (NaN, with its
+    cause) below 8 kHz, when either signal is digital silence, shorter than 1/4 s, or PESQ finds no utterance.
     """
     from hifigan.audio import resample_audio
 
     pesq = optional_import("pesq", "the PESQ metric")
     band = pesq_band(sampling_rate)
     ref, gen = as_numpy(reference), as_numpy(generated)
-    if band is None or not ref.any() or not gen.any():  # the pesq package divides by the peak: no digital silence
-        return math.nan
+    if band is None:
+        return Undefined("PESQ is not defined below 8 kHz")
+    if not ref.any():
+        return Undefined(SILENT_REFERENCE)
+    if not gen.any():  # the pesq package fails on it (a ValueError converting NaN): ITU's level alignment needs a level
+        return Undefined(SILENT_GENERATED)
     rate, mode, _ = band
     if sampling_rate != rate:
         ref, gen = resample_audio(ref, sampling_rate, rate), resample_audio(gen, sampling_rate, rate)
     try:
         return float(pesq.pesq(rate, ref, gen, mode))
-    except pesq.PesqError:
-        return math.nan
+    except pesq.BufferTooShortError:
+        return Undefined("shorter than PESQ's 1/4 s")
+    except pesq.NoUtterancesError:
+        return Undefined("PESQ finds no utterance")
+    except pesq.PesqError as e:
+        return Undefined(f"PESQ fails: {e}")
+    except ValueError:  # its level alignment divides by a power float32 rounds to 0 (a peak below ~1e-20)
+        return Undefined("the generated audio is too quiet for PESQ to level (near digital silence)")
 
 
+# pystoi drops the frames more than 40 dB below the loudest and needs 30 (N, its intelligibility window) left
+TOO_LITTLE_SPEECH = "too little audio for STOI: fewer than 30 frames within 40 dB of the loudest"
 ESTOI_SEED = 0  # the seed of the noise pystoi's ESTOI draws (utils.row_col_normalize)
 
 
@@ -98,12 +111,13 @@ def stoi(reference: Signal, generated: Signal, sampling_rate: int, extended: boo
     """Short-time objective intelligibility (Taal et al., IEEE TASLP 2011), or with `extended` ESTOI (Jensen &
     Taal, IEEE TASLP 2016); `pystoi`, which resamples to 10 kHz itself. 1 for identical signals.
 
-    NaN for a silent reference or when fewer than 30 non-silent 25.6 ms frames remain (pystoi would return 1e-5).
+    Undefined (NaN) for a silent reference or when fewer than 30 non-silent 25.6 ms frames remain (pystoi would
+    return 1e-5).
     """
     pystoi = optional_import("pystoi", "the STOI and ESTOI metrics")
     ref = as_numpy(reference)
     if not ref.any():
-        return math.nan
+        return Undefined(SILENT_REFERENCE)
     state = np.random.get_state()  # ESTOI adds eps-sized noise from numpy's global generator: a fixed draw, so
     np.random.seed(ESTOI_SEED)  # a pair's value is the same bits whatever ran before it, the caller's stream intact
     try:
@@ -113,7 +127,7 @@ def stoi(reference: Signal, generated: Signal, sampling_rate: int, extended: boo
     finally:
         np.random.set_state(state)
     if any("Not enough STFT frames" in str(w.message) for w in caught):
-        return math.nan
+        return Undefined(TOO_LITTLE_SPEECH)
     return value
 
 

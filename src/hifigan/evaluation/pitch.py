@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hifigan.evaluation.signals import Signal, as_numpy
+from hifigan.evaluation.undefined import Undefined
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,12 @@ def f0_rmse_cents(reference: PitchTrack, generated: PitchTrack) -> float:
     2022, which pools the frames of all files into one RMS; a report averages the files' values instead).
 
     pYIN quantises F0 to `resolution` (10 cents), so a value is exact to about +-10 cents. NaN if no frame is
-    voiced in both.
+    voiced in both (Undefined, with the cause).
     """
     ref, gen = _paired(reference, generated)
     both = ref.voiced & gen.voiced & np.isfinite(ref.f0) & np.isfinite(gen.f0)
     if not both.any():
-        return math.nan
+        return Undefined("no frame is voiced in both")
     cents = 1200.0 * np.log2(gen.f0[both] / ref.f0[both])
     return float(np.sqrt(np.mean(cents**2)))
 
@@ -81,7 +82,7 @@ def vuv_f1(reference: PitchTrack, generated: PitchTrack) -> float:
     ref, gen = _paired(reference, generated)
     tp = np.sum(ref.voiced & gen.voiced)
     wrong = np.sum(ref.voiced != gen.voiced)
-    return math.nan if tp + wrong == 0 else float(2 * tp / (2 * tp + wrong))
+    return Undefined("neither has a voiced frame") if tp + wrong == 0 else float(2 * tp / (2 * tp + wrong))
 
 
 def periodicity_rmse(reference: PitchTrack, generated: PitchTrack) -> float:

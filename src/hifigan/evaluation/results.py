@@ -11,11 +11,13 @@ from typing import Any
 from hifigan.evaluation.confidence import MetricSummary, summarize
 from hifigan.evaluation.metrics import METRICS, metric_bounds, metric_title
 from hifigan.evaluation.pairing import subset_note
+from hifigan.evaluation.undefined import undefined_reason
+from hifigan.plural import count
 
 
 @dataclass
 class FileResult:
-    """One pair's metrics (NaN = undefined for that file)."""
+    """One pair's metrics (NaN = undefined for that file; an `Undefined` says why)."""
 
     stem: str
     reference: str
@@ -25,6 +27,12 @@ class FileResult:
     metrics: dict[str, float]
     trimmed_samples: int = 0  # cut from the end of the longer signal to match lengths (at most one hop)
     trimmed_from: str | None = None  # which one: "reference", "generated", or None when the lengths matched
+
+    @property
+    def undefined(self) -> dict[str, str]:
+        """Why each metric that is undefined for this pair is (metric -> cause)."""
+        reasons = {m: undefined_reason(v) for m, v in self.metrics.items()}
+        return {m: reason for m, reason in reasons.items() if reason is not None}
 
 
 @dataclass
@@ -48,7 +56,7 @@ class Report:
         return f"evaluated {subset_note(len(self.files), self.settings['reference_recordings'])}"
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: NaN becomes null."""
+        """JSON-ready: NaN becomes null; each file's `undefined` says why (metric -> cause)."""
         audio_s = sum(f.duration_s for f in self.files)
         return nan_to_none({
             "hifigan_evaluation": 1,
@@ -56,7 +64,7 @@ class Report:
             "metrics": {m: {"unit": METRICS[m].unit, "higher_is_better": METRICS[m].higher_is_better}
                         for m in self.metric_names},
             "summary": {m: asdict(s) for m, s in self.summary.items()},
-            "files": [asdict(f) for f in self.files],
+            "files": [{**asdict(f), "undefined": f.undefined} for f in self.files],
             "timing": {"seconds": self.elapsed_s, "audio_seconds": audio_s,
                        "seconds_per_audio_second": self.elapsed_s / audio_s if audio_s else None},
         })
@@ -79,7 +87,25 @@ class Report:
             undefined = f" ({s.n_undefined} undefined)" if s.n_undefined else ""
             lines.append(f"{title:<22} {'higher' if info.higher_is_better else 'lower':>6} "
                          f"{_fmt(s.mean):>10} {ci:>23} {s.n:>5}{undefined}")
-        return "\n".join(lines)
+        return "\n".join(lines + self.undefined_lines())
+
+    def undefined_lines(self) -> list[str]:
+        """One line per cause of undefined values and the files it strikes, naming the metrics, how many files and
+        the first three ("PESQ (wb), STOI undefined for 2 files (a, b): the recording is digital silence")."""
+        metrics: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # (cause, stems) -> metric titles, METRICS order
+        for m in self.metric_names:
+            stems: dict[str, list[str]] = {}
+            for f in self.files:
+                if (reason := undefined_reason(f.metrics.get(m))) is not None:
+                    stems.setdefault(reason, []).append(f.stem)
+            title = metric_title(m, self.settings.get("sampling_rate"), unit=False)
+            for reason, named in stems.items():
+                metrics.setdefault((reason, tuple(named)), []).append(title)
+        lines = []
+        for (reason, named), titles in metrics.items():
+            shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+            lines.append(f"{', '.join(titles)} undefined for {count(len(named), 'file')} ({shown}): {reason}")
+        return lines
 
 
 def _cells(text: str) -> int:
@@ -92,9 +118,9 @@ def _fmt(value: float | None) -> str:
 
 
 def nan_to_none(obj: Any) -> Any:
-    """NaN floats -> None, recursively, so reports serialise as JSON null."""
+    """NaN and infinite floats -> None, recursively, so reports serialise as JSON null (JSON has neither)."""
     if isinstance(obj, float):
-        return None if math.isnan(obj) else obj
+        return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {k: nan_to_none(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -9,6 +9,7 @@ import torch
 
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.signals import Signal, as_numpy
+from hifigan.evaluation.undefined import SILENT_REFERENCE, Undefined
 from hifigan.mel import mel_spectrogram
 from hifigan.models.stft import PWG_RESOLUTIONS, Resolution, multi_resolution_stft_loss, stft_magnitude
 
@@ -45,7 +46,10 @@ def mrstft_distance(
     Per resolution: spectral convergence ||  |Y| - |X| ||_F / || |Y| ||_F (Y the reference) plus the mean
     |log|Y| - log|X||; magnitudes are sqrt(max(power, 1e-7)) of a Hann STFT with centred frames, as in
     Parallel WaveGAN's loss. Returns mean(SC) + mean(log-mag L1) over the resolutions (0 when identical).
+    Undefined (NaN) for a silent reference: the spectral convergence would divide by its floor.
     """
+    if not as_numpy(reference).any():
+        return Undefined(SILENT_REFERENCE)
     ref = torch.as_tensor(as_numpy(reference))
     gen = torch.as_tensor(as_numpy(generated))
     sc, mag = multi_resolution_stft_loss(ref, gen, tuple(resolutions))

@@ -40,7 +40,7 @@ class Cell:
     audio: str  # URL or data URI
     mel: str  # data URI of the PNG
     seconds: float
-    metrics: list[tuple[str, str, bool]]  # (metric title, value, best among the systems for this clip)
+    metrics: list[tuple[str, str, bool, str]]  # (metric title, value, best among the systems here, why undefined)
 
 
 @dataclass
@@ -76,6 +76,7 @@ def write_page(
         title=title, count=count, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
         sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),
         summary=_summary_rows(systems, metrics, config.sampling_rate), clips=clips, config=config,
+        undefined={name: r.undefined_lines() for name, r in systems.items() if r.undefined_lines()},
         subset=reports[0].subset_note(),
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",
     )
@@ -107,7 +108,7 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
     for (label, source), mel in zip(paths, mels):
         values = [] if label == "reference" else [
             (metric_title(m, config.sampling_rate), _fmt(files[label].metrics.get(m)),
-             files[label].metrics.get(m) == best[m])
+             files[label].metrics.get(m) == best[m], files[label].undefined.get(m, ""))
             for m in metrics
         ]
         url = data_uri(wav_bytes(source), "audio/wav") if audio == "embed" else relative_url(source, page)

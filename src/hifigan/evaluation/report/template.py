@@ -55,6 +55,10 @@ PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fro
 <td><span class="{{ 'best' if best }}">{{ mean }}</span> <span class="ci">{{ ci }}</span>
 {%- if undefined %} <span class="ci">({{ undefined }} undefined)</span>{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</table>
+{% if undefined %}<div id="undefined"><p>Undefined values, left out of the means:</p><ul>
+{% for name, lines in undefined.items() %}{% for line in lines %}<li>
+{%- if systems|length > 1 %}<b>{{ name }}</b>: {% endif %}{{ line }}</li>
+{% endfor %}{% endfor %}</ul></div>{% endif %}
 <p class="note">Mean over the clips with the 95% confidence interval mean ± t(0.975, n−1)·s/√n (n ≥ 2), clipped to
 the range the metric can take (a distance stops at 0, STOI at 1, PESQ at its band's limits);
 the best mean of each metric is in bold. Log-mel images use the loss mel of the config
@@ -70,8 +74,9 @@ the best mean of each metric is in bold. Log-mel images use the loss mel of the 
 <img alt="log-mel of {{ clip.stem }}, {{ cell.label }}" src="{{ cell.mel }}">
 <table>
 <tr><td class="name">duration</td><td>{{ '%.2f' % cell.seconds }} s</td></tr>
-{% for name, value, best in cell.metrics %}<tr><td class="name">{{ name }}</td>
-<td class="{{ 'best' if best }}">{{ value }}</td></tr>
+{% for name, value, best, why in cell.metrics %}<tr><td class="name">{{ name }}</td>
+<td class="{{ 'best' if best }}">{{ value }}
+{%- if why %} <span class="note undefined">({{ why }})</span>{% endif %}</td></tr>
 {% endfor %}</table>
 </div>
 {% endfor %}</div>
