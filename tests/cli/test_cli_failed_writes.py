@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from hifigan.atomic import FILE_SIZE_LIMIT, prepare_output_dir
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.study import study_for
@@ -131,14 +132,15 @@ def test_a_train_whose_events_file_fills_says_so_in_one_line_and_leaves_no_run_f
                            "--validation-interval", 0)
     line = failed_cleanly(code, err, out, f"cannot write ({FILE_SIZE_LIMIT})")
     assert re.fullmatch(f"hifigan train: error: {re.escape(str(out))}/logs/events\\.out\\.tfevents\\.[^ ]+: cannot "
-                        f"write \\({re.escape(FILE_SIZE_LIMIT)}\\)", line), line
+                        f"write \\({re.escape(FILE_SIZE_LIMIT)}\\); saving step [1-6] failed too", line), line
     assert printed == []
 
 
 def test_a_resumed_train_whose_log_fills_keeps_its_checkpoint_and_names_it(tmp_path, capsys, tiny_corpus,
                                                                            tiny_config_json):
-    """log.jsonl, continued by the resumed run, passes the limit: one line naming it, saying that the run stopped and
-    which checkpoint is newest; that checkpoint stays as it was."""
+    """log.jsonl, continued by the resumed run, passes the limit: one line naming it, saying that the run stopped, that
+    the step it stopped at could not be saved either, and which checkpoint is newest; that checkpoint stays as it was,
+    and the failed save leaves no temporary file."""
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
                        "--max-steps", 2, "--log-interval", 1, "--quiet", "--valid-count", 0, "--validation-interval", 0)
@@ -148,6 +150,26 @@ def test_a_resumed_train_whose_log_fills_keeps_its_checkpoint_and_names_it(tmp_p
     with thread_exceptions() as printed, file_size_limit((out / "log.jsonl").stat().st_size + 600):  # ~700 B a step
         code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 4, "--quiet")
     assert code == 2 and printed == []
-    assert one_line(err) == (f"hifigan train: error: {out}/log.jsonl: cannot write ({FILE_SIZE_LIMIT}): the run "
-                             f"stopped, and its newest checkpoint is {newest} (make room, then --resume {out})")
+    assert one_line(err) == (f"hifigan train: error: {out}/log.jsonl: cannot write ({FILE_SIZE_LIMIT}); saving step 3 "
+                             f"failed too: the run stopped, and its newest checkpoint is {newest} (make room, then "
+                             f"--resume {out})")
     assert checkpoint_files(out / "checkpoints") == [newest] and newest.read_bytes() == saved
+    assert files_in(out / "checkpoints") == ["ckpt_00000002.pt", "latest.pt"]
+
+
+def test_a_log_that_cannot_be_written_stops_the_run_with_its_step_saved(tmp_path, capsys, tiny_corpus,
+                                                                        tiny_config_json):
+    """log.jsonl cannot be written (a folder stands in its way: any user, any file system) while checkpoints can: the
+    run stops at its first logged step with one line naming the file, and that step is saved first, not lost with
+    the steps since the last checkpoint (there was none: the run folder would have been taken back)."""
+    out = tmp_path / "run"
+    (out / "log.jsonl").mkdir(parents=True)
+    code, _, err = run(capsys, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "-o", out,
+                       "--max-steps", 4, "--log-interval", 2, "--quiet", "--valid-count", 0,
+                       "--validation-interval", 0)
+    saved = out / "checkpoints" / "ckpt_00000002.pt"
+    assert code == 2 and one_line(err) == (
+        f"hifigan train: error: {out}/log.jsonl: cannot write (Is a directory): the run stopped, and its newest "
+        f"checkpoint is {saved} (make room, then --resume {out})")
+    assert files_in(out / "checkpoints") == ["ckpt_00000002.pt", "latest.pt"]
+    assert read_checkpoint(saved)["step"] == 2

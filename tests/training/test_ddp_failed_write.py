@@ -28,8 +28,9 @@ WORKER = REPO / "tests" / "support" / "ddp_full_disk_worker.py"
 
 def test_a_write_failing_on_rank_zero_stops_every_rank_with_one_line(tmp_path, tiny_corpus, tiny_config_json):
     """Rank 0's disk fills after step 3: its next write (step 4's log record) fails; both ranks exit 2 within a short
-    timeout, the job says it once, and step 2's checkpoint stays the newest. (A checkpoint write goes through the
-    same hold: the in-process test below, a torchrun job of its own being 11 s of the suite.)"""
+    timeout, the job says it once, with rank 0's failed try to save step 4, and step 2's checkpoint stays the newest.
+    (A checkpoint write goes through the same hold: the in-process test below, a torchrun job of its own being 11 s
+    of the suite.)"""
     limit, failed = "log", r"(log\.jsonl|logs/events\.out\.tfevents\.[^:]+)"  # whichever of its files writes first
     out = tmp_path / "run"
     done = torchrun_two(WORKER, "3", limit, "train", "--corpus", tiny_corpus, "--config", tiny_config_json, "--out",
@@ -37,7 +38,8 @@ def test_a_write_failing_on_rank_zero_stops_every_rank_with_one_line(tmp_path, t
                         "2", "--validation-interval", "0", "--log-interval", "1", "--no-progress", timeout=150)
     ours = [line for line in done.stderr.splitlines() if line.startswith("hifigan train:")]
     checkpoint = out / "checkpoints" / "ckpt_00000002.pt"
-    line = (rf"hifigan train: error: {re.escape(str(out))}/{failed}: cannot write \([^)]+\): the run stopped, and its "
+    line = (rf"hifigan train: error: {re.escape(str(out))}/{failed}: cannot write \([^)]+\); saving step 4 failed too: "
+            rf"the run stopped, and its "
             rf"newest checkpoint is {re.escape(str(checkpoint))} \(make room, then --resume {re.escape(str(out))}\)")
     assert len(ours) == 1 and re.fullmatch(line, ours[0]), done.stderr[-3000:]
     # torchrun's summary of the failed ranks: both exited 2
