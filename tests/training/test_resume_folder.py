@@ -55,3 +55,26 @@ def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any
                          f"{theirs / 'from_ours.pt'} would mix with its own: continue that run with --resume {theirs}, "
                          "or give a new --out")
     assert file_states(theirs) == before
+
+
+def test_a_runs_checkpoints_folder_given_as_out_is_refused_naming_the_run_folder(tmp_path, tiny_corpus,
+                                                                                 tiny_config_json, capsys):
+    """--out RUN/checkpoints, as a new run or a resume's: its files would nest in that folder (checkpoints/checkpoints/,
+    checkpoints/logs/), a second history that --resume RUN never finds. Refused in one line naming RUN, nothing
+    written; --resume RUN/checkpoints alone continues in RUN."""
+    run = tmp_path / "run"
+    new = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--validation-interval",
+           "0"]
+    assert main([*new, "--out", str(run), "--max-steps", "1"]) == 0
+    before = file_states(run)
+    for args in ([*new, "--out", str(run / "checkpoints")], ["train", "--resume", str(run), "--out",
+                                                             str(run / "checkpoints"), *QUIET]):
+        capsys.readouterr()
+        code = main([*args, "--max-steps", "2"])
+        line = failed_cleanly(code, capsys.readouterr().err, tmp_path / "nothing", str(run), fresh=False)
+        assert line == (f"hifigan train: error: {run / 'checkpoints'}: is a run's checkpoints folder (it holds "
+                        f"ckpt_00000001.pt), not the run folder that holds it, {run}: continue that run with "
+                        f"--resume {run}, or give a new --out")
+        assert file_states(run) == before
+    assert main(["train", "--resume", str(run / "checkpoints"), "--max-steps", "2", *QUIET]) == 0
+    assert files_in(run / "checkpoints") == ["ckpt_00000001.pt", "ckpt_00000002.pt", "latest.pt"]

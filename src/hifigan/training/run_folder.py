@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from hifigan.checkpoints.run_files import checkpoint_files
+from hifigan.checkpoints.run_files import LATEST, checkpoint_files
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError, WriteError
 from hifigan.paths import same_file
@@ -33,6 +33,7 @@ def check_run_folder(out: Path, resumed_from: Path | None = None, cli: bool = Tr
     refusals name the command line's options (--resume runs/a), else TrainJob's fields (resume=Path('runs/a'))."""
     if out.exists() and not out.is_dir():
         raise HifiganError(out, f"is not a folder ({flag('out', cli)} is the run folder)")
+    _not_a_checkpoints_folder(out, cli)
     if resumed_from is not None and _own_folder(out, resumed_from):
         return
     found = checkpoint_files(out / "checkpoints")
@@ -52,6 +53,18 @@ def check_run_folder(out: Path, resumed_from: Path | None = None, cli: bool = Tr
     if logs:
         raise HifiganError(out, f"holds an earlier run's logs ({' and '.join(logs)}) but no checkpoint: a "
                                 f"new run would log its steps after that run's; move them away, or {new_out}")
+
+
+def _not_a_checkpoints_folder(out: Path, cli: bool) -> None:
+    """A run's checkpoints/ folder given as the run folder is refused: its run's files would nest in it
+    (checkpoints/checkpoints/, checkpoints/logs/), a history beside the run's own that --resume of the run misses."""
+    found = checkpoint_files(out)
+    if out.name != "checkpoints" or not (found or (out / LATEST).is_file()):
+        return
+    held = found[-1].name if found else LATEST
+    raise HifiganError(out, f"is a run's checkpoints folder (it holds {held}), not the run folder that holds it, "
+                            f"{out.parent}: continue that run with {setting('resume', out.parent, cli)}, or give a "
+                            f"new {flag('out', cli)}")
 
 
 def _own_folder(out: Path, checkpoint: Path) -> bool:
