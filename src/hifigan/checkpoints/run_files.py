@@ -3,6 +3,8 @@ from) and the layout of a training checkpoint: which keys it holds besides the g
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import os
 import re
 import warnings
@@ -14,6 +16,7 @@ from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_check
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
 from hifigan.paths import same_file
+from hifigan.plural import count
 
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
@@ -171,10 +174,24 @@ def step_of(path: Path) -> int:
     return int(CKPT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
 
 
-def remove_stale_temporaries(folder: Path) -> None:
-    """Drop the .*.tmp files a process killed while saving left behind."""
-    for stale in folder.glob(".*.tmp"):
-        stale.unlink(missing_ok=True)
+def remove_stale_temporaries(folder: Path, names: tuple[str, ...] = ("*",)) -> list[tuple[Path, int]]:
+    """Drop the .*.tmp files a process killed while saving left behind (.NAME.*.tmp, of the files `names` match:
+    every one by default); each removed, with its size."""
+    removed = []
+    for name in names:
+        for stale in folder.glob(f".{name}.tmp" if name == "*" else f".{glob.escape(name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                size = stale.stat().st_size
+                stale.unlink()
+                removed.append((stale, size))
+    return removed
+
+
+def stale_removed(removed: list[tuple[Path, int]]) -> str:
+    """The line that says what remove_stale_temporaries removed."""
+    size = sum(n for _, n in removed) / 1e6
+    return (f"removed {count(len(removed), 'temporary file')} ({size:.1f} MB) that a killed save left: "
+            + ", ".join(str(p) for p, _ in removed))
 
 
 def point_latest(path: Path) -> None:

@@ -17,6 +17,7 @@ from hifigan.training.options import flag, setting
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
+RUN_FILES = (LOG_JSONL, SCAN_CACHE, SKIPPED_LIST)  # the run folder's own files, each written whole (hifigan.atomic)
 
 
 def run_folder_of(checkpoint: Path) -> Path:
@@ -104,7 +105,7 @@ def taken_back_unless_saved(out: Path, new: bool, cli: bool = True) -> Iterator[
 
 def _remove_run_files(out: Path) -> None:
     """The run's own files in `out`, by name; anything else stays (and keeps its folder)."""
-    for name in (LOG_JSONL, SCAN_CACHE, SKIPPED_LIST):
+    for name in RUN_FILES:
         with contextlib.suppress(OSError):
             (out / name).unlink(missing_ok=True)
     for events in (out / EVENTS).glob(EVENT_FILES):

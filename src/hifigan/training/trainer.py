@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from hifigan.atomic import prepare_output_dir
-from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state
+from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, stale_removed
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.data.clip_scan import Clip
@@ -36,6 +36,7 @@ from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
 from hifigan.training.resume_layout import end_cut_epoch
 from hifigan.training.run_checkpoints import RunCheckpoints
+from hifigan.training.run_folder import RUN_FILES
 from hifigan.training.run_settings import option_settings
 from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
 from hifigan.training.step import (
@@ -308,7 +309,10 @@ class Trainer:
         its log (TensorBoard + log.jsonl); stale temporaries go."""
         if self.dist.is_main and self.log is None:
             prepare_output_dir(self.ckpt_dir)
-            remove_stale_temporaries(self.ckpt_dir)
+            out = Path(self.options.out)
+            stale = [*remove_stale_temporaries(self.ckpt_dir), *remove_stale_temporaries(out, RUN_FILES)]
+            if stale:
+                self.say(stale_removed(stale), warning=True)
             self.log = RunLog(Path(self.options.out), self.step)
 
     def close(self) -> None:
