@@ -36,4 +36,4 @@ def test_a_training_list_held_out_whole_by_the_validation_list_is_named(tmp_path
     with pytest.raises(HifiganError) as refused:
         Corpus(train_list=tmp_path / "training.txt", valid_list=tmp_path / "all.txt").split(seed=0)
     assert str(refused.value) == (f"{tmp_path / 'training.txt'}: {said} in {tmp_path / 'all.txt'} too (held out, so "
-                                  "none is left to train on): --valid-list takes the validation files only")
+                                  "none is left to train on): Corpus.valid_list takes the validation files only")

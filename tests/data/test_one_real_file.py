@@ -67,11 +67,11 @@ def test_a_file_in_both_lists_is_held_out_and_the_split_says_so(tmp_path):
     (tmp_path / "valid.txt").write_text("b|y\n")
     held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
     assert (held.train, held.valid) == ([tmp_path / "a.wav", tmp_path / "c.wav"], [tmp_path / "b.wav"])
-    assert held.reason == (f"1 file of {tmp_path / 'valid.txt'} (--valid-list); 1 of them is in "
+    assert held.reason == (f"1 file of {tmp_path / 'valid.txt'} (Corpus.valid_list); 1 of them is in "
                            f"{tmp_path / 'train.txt'} too, held out and not trained on")
     (tmp_path / "train.txt").write_text("a|x\nc|z\n")
     held = Corpus(train_list=tmp_path / "train.txt", valid_list=tmp_path / "valid.txt").split(1234)
-    assert held.reason == f"1 file of {tmp_path / 'valid.txt'} (--valid-list)"
+    assert held.reason == f"1 file of {tmp_path / 'valid.txt'} (Corpus.valid_list)"
 
 
 def test_the_repeat_warning_names_what_the_folder_lists(tmp_path):
