@@ -5,11 +5,14 @@ clip is within 8 frames are refused across the corpus, naming the hop they imply
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
+from hifigan.data.mel_frames import MelCount, hop_drift
 from hifigan.data.scan_cache import ReadSettings, gather_facts
 from hifigan.errors import HifiganError
 from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
@@ -99,3 +102,18 @@ def test_train_refuses_mels_of_another_hop_in_one_line_before_writing(tmp_path, 
                        "--max-steps", 1, "--input-mels", mels)
     failed_cleanly(code, err, out, f"{mels}: across 8 clips", "made at hop 15", "c7.npy: 601 frames",
                    "remake them from the audio at hop 16 and 8000 Hz")
+
+
+def test_a_corpus_of_clips_all_one_length_cannot_show_a_drift():
+    """Clips cut to one length give no slope to fit (a division by zero, were it not checked): no drift said."""
+    same = [MelCount(Path(f"c{i}.npy"), 1600 // HOP + 3, 1600) for i in range(10)]
+    assert hop_drift(same, CFG, Path("mels")) is None
+
+
+def test_mels_of_a_longer_hop_name_the_clip_furthest_short_of_its_audio():
+    """A longer hop gives fewer frames: the mel furthest off falls furthest short, the longest clip, not the one
+    least short."""
+    mels = [MelCount(Path(f"c{i}.npy"), round(t / (HOP * 1.05)), t) for i, t in enumerate(LENGTHS)]
+    error = hop_drift(mels, CFG, Path("mels"))
+    assert error is not None and "slower" in str(error)
+    assert f"e.g. c{len(LENGTHS) - 1}.npy: " in str(error)
