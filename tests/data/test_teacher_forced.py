@@ -12,6 +12,7 @@ from hifigan.audio import find_audio, load_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, split_problems
 from hifigan.mel import MelSpectrogram
 from tests.support.cli_runs import failed_cleanly, one_line, run
@@ -159,3 +160,10 @@ def test_a_missing_mel_names_a_mel_named_after_the_audio_file(tmp_path, tiny_cor
         quiet_scan(files, input_mels=mels)
     assert str(caught.value) == (f"{mels / 'clip00.npy'}: no such file (found clip00.wav.npy: --input-mels takes "
                                  "<stem>.npy, without the audio's extension: rename the mels)")
+
+
+def test_a_mel_that_is_there_but_unreadable_gets_no_hint(tmp_path):
+    """The hint is for a missing mel: one that exists (and failed to read) is not called its own case twin."""
+    (tmp_path / "a.npy").write_bytes(b"not a mel")
+    error = HifiganError(tmp_path / "a.npy", "not a .npy file")
+    assert MelFolder(tmp_path).explained(error, tmp_path / "a.npy") is error
