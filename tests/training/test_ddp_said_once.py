@@ -1,7 +1,8 @@
 """Under torchrun the job says what every rank meets at once one time, from rank 0: a run that diverges (every
 rank skips the same non-finite steps, the gradient norm being all-reduced) prints one error line, and every rank
 exits 2. A refusal before training that one rank alone meets (a file list its node holds empty) is said once too,
-naming the rank, and every rank exits 2 (none is left waiting for it in the scan's collective)."""
+naming the rank, and every rank exits 2 (none is left waiting for it in the scan's collective); so is a command-line
+error (`torchrun -m hifigan`), which rank 0 alone prints."""
 
 from __future__ import annotations
 
@@ -48,5 +49,17 @@ def test_a_refusal_one_rank_meets_before_training_is_said_once_naming_it(tmp_pat
     said = [line for line in done.stderr.splitlines() if line.startswith("hifigan")]
     assert said == [f"hifigan train: error: {tmp_path / 'list1.txt'}: file list holds no entries (rank 1 of 2)"], \
         done.stderr[-3000:]
+    exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)
+    assert done.returncode != 0 and exits == ["2", "2"], done.stderr[-3000:]
+
+
+def test_a_command_line_error_is_said_once_and_every_rank_exits_2(tmp_path):
+    """`torchrun -m hifigan`: rank 0 alone prints it, the other rank ends at once, silently; each holds torchrun's
+    SIGTERM until its start is over, so neither is killed by the other's end (rank 0 before it has said it)."""
+    done = torchrun_two("-m", "hifigan", "train", "--corpus", tmp_path, "--out", tmp_path / "run", "--batch-size", "x",
+                        timeout=120)
+    said = [line for line in done.stderr.splitlines() if line.startswith("hifigan train")]
+    assert said == ["hifigan train: error: argument --batch-size: invalid int value: 'x' ('hifigan train --help' "
+                    "lists the options)"], done.stderr[-3000:]
     exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)
     assert done.returncode != 0 and exits == ["2", "2"], done.stderr[-3000:]

@@ -33,6 +33,7 @@ from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
 from hifigan.errors import HifiganError, ReportedElsewhere
+from hifigan.torchrun_start import launched_by_torchrun, release_sigterm_at_start, says_refusal
 
 EPILOG = """\
 One grammar: every command that writes takes -o/--out (a folder of one file per input for
@@ -57,7 +58,10 @@ class OneLineParser(argparse.ArgumentParser):
     probing = False  # a first pass, requiring nothing, is under way (see parse_known_args)
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n")
+        """Under torchrun every rank has the same command line: rank 0 alone says what is wrong with it, the others
+        end (exit 2) at once and silently (no process group exists yet to wait in)."""
+        said = f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n"
+        self.exit(2, said if says_refusal() else None)
 
     def parse_known_args(self, args=None, namespace=None):
         """argparse's parse, but an unknown option or a stray argument is named before a missing one (argparse
@@ -126,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # unknown arguments are named by the command given them (parse_known_args)
     resolve_out(args, args.subparser)
+    if args.command != "train":  # train's start ends after its --device check (training.data_parallel)
+        release_sigterm_at_start()
     for note in dict.fromkeys(args.deprecations):  # old spellings of -o/--out and --system: one more release
         print(f"hifigan {args.command}: note: {note} (the old spelling goes in the next release)", file=sys.stderr)
 
@@ -138,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
 
     code = _run_with_warnings(args, fail)
     if args.command == "train":
-        from hifigan.training.data_parallel import end_worker_process, launched_by_torchrun
+        from hifigan.training.data_parallel import end_worker_process
 
         if launched_by_torchrun():
             end_worker_process(code)

@@ -25,6 +25,7 @@ from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError, ReportedElsewhere
 from hifigan.option_names import setting
 from hifigan.plural import count
+from hifigan.torchrun_start import launched_by_torchrun, release_sigterm_at_start, says_refusal
 from hifigan.training.state import TrainingState
 from hifigan.training.stop_signal import is_main_thread
 from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
@@ -47,11 +48,6 @@ class DistInfo:
     def active(self) -> bool:
         """In a process group: models are DDP-wrapped and ranks agree on when to stop (also for one process)."""
         return self.in_group
-
-
-def launched_by_torchrun() -> bool:
-    """torchrun (and torch.distributed.run) set RANK, WORLD_SIZE and MASTER_ADDR for every process it starts."""
-    return all(key in os.environ for key in ("RANK", "WORLD_SIZE", "MASTER_ADDR"))
 
 
 def end_worker_process(code: int) -> NoReturn:
@@ -77,12 +73,26 @@ def init_distributed(device: str, cli: bool = True) -> DistInfo:
         return DistInfo()
     rank = int(os.environ["RANK"])
     info = DistInfo(rank, int(os.environ["WORLD_SIZE"]), int(os.environ.get("LOCAL_RANK", rank)), in_group=True)
-    cuda = training_device(device, info, cli).type == "cuda"  # an unknown device, or cuda without CUDA: one line
+    try:  # before the ranks meet, as it chooses how: an unknown device, or cuda without CUDA, is one line
+        cuda = training_device(device, info, cli).type == "cuda"
+    except HifiganError as e:  # said by rank 0 (the same name on every rank), or each machine's local rank 0
+        if says_refusal(this_machine=_names_cuda(device)):  # (CUDA, or that GPU, missing on this machine)
+            raise
+        raise ReportedElsewhere(e.path, e.problem) from None
+    release_sigterm_at_start()  # `python -m hifigan`'s start has said all it had to (hifigan.torchrun_start)
     if cuda:
         torch.cuda.set_device(info.local_rank)
     if not torch.distributed.is_initialized():
         torch.distributed.init_process_group("nccl" if cuda else "gloo")
     return info
+
+
+def _names_cuda(device: str) -> bool:
+    """Whether `device` names a CUDA device: one this machine may lack while another has it."""
+    try:
+        return torch.device(device).type == "cuda"
+    except (RuntimeError, TypeError):
+        return False
 
 
 def training_device(name: str, dist: DistInfo, cli: bool = True) -> torch.device:

@@ -1,0 +1,54 @@
+"""A torchrun worker's start, before its ranks meet: which process says a refusal (the command line's, --device's),
+and SIGTERM held meanwhile, so that each rank ends as its refusal says. Without torch: `python -m hifigan` holds
+it before its imports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+_held: list[Any] = []  # [SIGTERM's handler before the start held it, whether a SIGTERM came meanwhile]
+
+
+def launched_by_torchrun() -> bool:
+    """torchrun (and torch.distributed.run) set RANK, WORLD_SIZE and MASTER_ADDR for every process it starts."""
+    return all(key in os.environ for key in ("RANK", "WORLD_SIZE", "MASTER_ADDR"))
+
+
+def says_refusal(this_machine: bool = False) -> bool:
+    """Whether this process prints a refusal that comes before the ranks meet: outside torchrun, always; under it,
+    rank 0 alone for one every rank meets alike (the command line is the same on every rank), or, `this_machine`
+    (CUDA missing on a node), each machine's local rank 0, as rank 0 may not meet it (its node has CUDA)."""
+    if not launched_by_torchrun():
+        return True
+    return int(os.environ.get("LOCAL_RANK" if this_machine else "RANK", "0")) == 0
+
+
+def hold_sigterm_at_start() -> None:
+    """Under torchrun, SIGTERM is held from the process's start until `release_sigterm_at_start`. torchrun stops
+    every process of a job (SIGTERM) as soon as one has ended: a rank that refuses silently and ends first would
+    kill the one that says it before it has, and one that says it first would have the silent ones killed, not
+    ended with their exit 2 (torchrun's summary then says SIGTERM, as if something else had stopped them)."""
+    if launched_by_torchrun() and not _held and threading.current_thread() is threading.main_thread():
+        _held.extend([signal.signal(signal.SIGTERM, _note), False])
+
+
+def release_sigterm_at_start() -> None:
+    """Once the start has nothing left to refuse: SIGTERM's handler back, and a SIGTERM that came while it was held
+    delivered now (the process ends as torchrun meant); nothing when none is held."""
+    if not _held:
+        return
+    previous, came = _held
+    _held.clear()
+    signal.signal(signal.SIGTERM, previous)
+    if came:
+        sys.stderr.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _note(signum: int, frame: Any) -> None:
+    """SIGTERM while held: remembered for `release_sigterm_at_start`."""
+    _held[1] = True
