@@ -5,7 +5,6 @@ training.step's, over the state of training.state."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from hifigan.checkpoints.run_files import remove_stale_temporaries, require_trai
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.data.clip_scan import Clip
-from hifigan.errors import HifiganError, WriteError
+from hifigan.errors import HifiganError
 from hifigan.float32 import float32_default
 from hifigan.mel import MelSpectrogram
 from hifigan.option_names import switched_off
@@ -29,6 +28,7 @@ from hifigan.training.data_parallel import (
     training_device,
     wrap_ddp,
 )
+from hifigan.training.failed_log import saving_on_failed_log
 from hifigan.training.graphed import graphed_step
 from hifigan.training.held_writes import HeldWrites, held, stop_on_failure
 from hifigan.training.options import TrainOptions, settled
@@ -219,7 +219,7 @@ class Trainer:
         rules = StopRules(max_steps, epochs, max_minutes, dist, self.device, self.writes, self.cli)
         rules.warn_if_past(state.step)
         bar, hold = None, dist.active and dist.world_size > 1  # hold: a failed write stops every rank (held_writes)
-        with self._saving_on_failed_log(), self.writes.holding(hold), \
+        with saving_on_failed_log(self), self.writes.holding(hold), \
                 deterministic_algorithms(self.options.deterministic), rules:
             try:
                 self.open_log()
@@ -250,26 +250,6 @@ class Trainer:
                 if bar is not None:
                     bar.close()
         return reason
-
-    @contextlib.contextmanager
-    def _saving_on_failed_log(self) -> Iterator[None]:
-        """A log write that fails (a full disk) stops the run between steps, its state whole: rank 0 first saves
-        this step's checkpoint, if the disk allows, so that no step trained since the last one is lost (the log is
-        not written again); a save that fails too is said in the same line. A failed save stops the run as it is."""
-        try:
-            yield
-        except WriteError as e:
-            if not self.dist.is_main or e.path is None or self.ckpt_dir in (Path(e.path), Path(e.path).parent):
-                raise  # a checkpoint's own write
-            log, self.log = self.log, None
-            try:
-                self.save_checkpoint()
-            except WriteError as again:
-                why = "" if again.problem.lower() == e.problem.lower() else f" ({again.path}: {again.problem})"
-                raise WriteError(e.path, f"{e.problem}; saving step {self.step} failed too{why}") from None
-            finally:
-                self.log = log
-            raise
 
     def _after_step(self, result: StepResult, rate: StepRate) -> None:
         """Scalars every log_interval steps (finite steps only), validation and checkpoints at their intervals."""
