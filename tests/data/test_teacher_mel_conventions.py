@@ -9,16 +9,18 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from hifigan.audio import find_audio, load_audio
-from hifigan.data.clip_scan import scan_clips
+from hifigan.data.clip_scan import scan_clips, sort_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
-from hifigan.data.teacher_mels import load_teacher_mel
+from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, MelError
 from hifigan.mel import MelSpectrogram
 from hifigan.melconv.model import ModelMel
@@ -140,21 +142,29 @@ SPEECH = tiny_config(sampling_rate=22050, hop_size=256, n_fft=1024, win_size=102
                      upsample_rates=[16, 16], upsample_kernel_sizes=[32, 32], segment_size=4096)  # V1's mel
 
 
+def _speech_mels(mels: Path, written: Callable[[np.ndarray], np.ndarray]) -> tuple[list[Path], Path]:
+    """Two bundled LJSpeech clips, and their mels at V1's (`written` from the official) in `mels`."""
+    files, frontend = [CORPUS / "LJ001-0002.wav", CORPUS / "LJ001-0008.wav"], MelSpectrogram(**SPEECH.mel_kwargs())
+    mels.mkdir()
+    for path in files:
+        mel = frontend(torch.from_numpy(load_audio(path))).numpy()
+        np.save(mels / f"{path.stem}.npy", written(mel).astype(np.float32))
+    return files, mels
+
+
 @pytest.mark.parametrize(("written", "declared", "option"), [
     (lambda m: m / math.log(10), None, "--mel-convention log10"),  # an ESPnet / Coqui model's, not declared
     (lambda m: m * 20 / math.log(10), None, "--mel-convention db"),
+    (lambda m: (m - m.mean(1, keepdims=True)) / m.std(1, keepdims=True), None,  # train takes no --mel-stats
+     "denormalise them first (train takes no statistics), or train a config whose mel_convention is meanstd, with "
+     "its mel_stats"),
     (lambda m: m / math.log(10), "log10", None),  # declared: read as the model's own
     (lambda m: m, None, None)])
 def test_teacher_mels_that_do_not_look_like_the_models_are_warned_of(tmp_path, written, declared, option):
     """Undeclared log10 or dB mels would train a generator on the wrong input scale without a word: the values of
     the first mels are judged as hifigan check-mel judges them, and one warning names a file and the option that
     converts it. Two bundled LJSpeech clips (speech, which the judgement is made for) at V1's mel."""
-    files = [CORPUS / "LJ001-0002.wav", CORPUS / "LJ001-0008.wav"]
-    frontend, mels = MelSpectrogram(**SPEECH.mel_kwargs()), tmp_path / "mels"
-    mels.mkdir()
-    for path in files:
-        mel = frontend(torch.from_numpy(load_audio(path))).numpy()
-        np.save(mels / f"{path.stem}.npy", written(mel).astype(np.float32))
+    files, mels = _speech_mels(tmp_path / "mels", written)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         scan_clips(files, SPEECH, input_mels=mels, mel_convention=declared)
@@ -165,3 +175,14 @@ def test_teacher_mels_that_do_not_look_like_the_models_are_warned_of(tmp_path, w
         assert len(said) == 1 and said[0].startswith(f"2 of the first 2 --input-mels mels do not look like the "
                                                      f"official mel, e.g. {mels / 'LJ001-0002.npy'}: ")
         assert said[0].endswith(f"convert: {option}")
+
+
+def test_unlike_teacher_mels_of_a_python_job_are_warned_of_naming_the_field(tmp_path):
+    """A job built in Python (MelFolder cli False, as Corpus.cli gives it) is told the TrainOptions field, not the
+    option."""
+    files, mels = _speech_mels(tmp_path / "mels", lambda m: m / math.log(10))
+    folder = MelFolder(mels, cli=False)
+    sort_clips(files, SPEECH, input_mels=folder)
+    with pytest.warns(UserWarning, match="input_mels mels do not look like") as caught:
+        folder.warn_unlike(ModelMel.of(SPEECH))
+    assert str(caught[0].message).endswith("convert: mel_convention='log10'") and "--" not in str(caught[0].message)

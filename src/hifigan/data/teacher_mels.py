@@ -35,10 +35,29 @@ def check_mel_convention(spec: str | None, cli: bool = True) -> None:
                                      "these mels (its hop, window, rate, bins and band), with no "
                                      f"{flag('mel_convention', cli)}") from None
         raise HifiganError(None, str(e)) from None
-    if CONVENTIONS[name].needs_stats or name == "db-ref":
+    if not train_converts(name):
         raise HifiganError(None, f"{setting('mel_convention', spec, cli)}: train converts the conventions that "
                                  "need no statistics or dB reference; convert these mels to one first (e.g. "
                                  "denormalise them)")
+
+
+def train_converts(name: str) -> bool:
+    """Whether train can convert mels of convention `name`: one that needs no statistics nor a dB reference."""
+    return not CONVENTIONS[name].needs_stats and name != "db-ref"
+
+
+def train_option(verdict: MelVerdict, cli: bool = True) -> str:
+    """What converts teacher mels of `verdict` for train: its --mel-convention (`cli` False: the TrainOptions field),
+    or, for a convention train cannot apply, to convert them first (vocode's option would name --mel-stats or
+    --mel-db-ref, which train does not take)."""
+    if verdict.matches or verdict.convention == "unknown":
+        return verdict.option
+    if train_converts(verdict.convention):
+        return setting("mel_convention", verdict.name, cli)
+    if verdict.convention == "db-ref":
+        return "convert them to the model's mel first (train takes no dB reference)"
+    return (f"denormalise them first (train takes no statistics), or train a config whose mel_convention is "
+            f"{verdict.convention}, with its mel_stats")
 
 
 def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None, cli: bool = True) -> np.ndarray:
@@ -48,7 +67,7 @@ def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None,
         return load_vocode_mel(path, model, MelInput(convention))
     except MelError as e:
         option = transposed_option(e, path, model, MelInput(convention))
-        if option is not None and not CONVENTIONS[parse_convention(option)[1]].needs_stats:  # as check_mel_convention
+        if option is not None and train_converts(parse_convention(option)[1]):  # as check_mel_convention
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: "
                                  f"{setting('mel_convention', option, cli)})") from None
         raise
@@ -87,9 +106,9 @@ class MelFolder:
         the clips the judgement misreads (a short or quiet one), not the front-end's convention."""
         if 2 * len(self.unlike) > self.judged:
             path, verdict = self.unlike[0]
+            line = verdict.line(train_option(verdict, self.cli))
             warnings.warn(f"{len(self.unlike)} of the first {self.judged} {flag('input_mels', self.cli)} mels do "
-                          "not look like the "
-                          f"{model.label} mel, e.g. {path}: {verdict.line()}", UserWarning, stacklevel=3)
+                          f"not look like the {model.label} mel, e.g. {path}: {line}", UserWarning, stacklevel=3)
 
     def mel_path(self, clip: Path) -> Path:
         return self.folder / f"{clip.stem}.npy"

@@ -69,12 +69,13 @@ class MelVerdict:
         name = ("transposed+" if self.transposed else "") + self.convention
         return "transposed" if name == "transposed+official" else name
 
-    def line(self) -> str:
-        """One line: convention, confidence, evidence, option."""
+    def line(self, option: str | None = None) -> str:
+        """One line: convention, confidence, evidence, and the option that converts it (default: vocode's, `option`;
+        train's differs: hifigan.data.teacher_mels.train_option)."""
         shown = ("transposed, " if self.transposed else "") + self.convention
         shown += f" ({self.detail})" if self.detail else ""
         numbers = " ".join(f"{k}={v:.4g}" for k, v in self.evidence.items())
-        return f"{shown}, confidence {self.confidence:.2f} [{numbers}]; convert: {self.option}"
+        return f"{shown}, confidence {self.confidence:.2f} [{numbers}]; convert: {option or self.option}"
 
 
 def _floor_evidence(x: np.ndarray) -> tuple[float, float]:
