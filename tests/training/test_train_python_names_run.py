@@ -54,7 +54,18 @@ REFUSED = {
                    "mel? declare it: mel_convention='transposed')"),
     "flat_folder": (lambda t, c, j: _job(t / "new", c, j, input_mels=_mels(t / "mels", c, sub="deep")),
                     "input_mels takes a flat folder"),
+    "mix_to_mono": (lambda t, c, j: _job(t / "new", _stereo(t / "stereo", c), j),
+                    "has 2 channels; only mono is supported (use mix_to_mono=True)"),
 }
+
+
+def _stereo(folder: Path, corpus: Path) -> Path:
+    """The corpus with each clip as two equal channels."""
+    folder.mkdir()
+    for clip in sorted(corpus.glob("*.wav")):
+        audio, rate = sf.read(clip)
+        sf.write(folder / clip.name, np.stack([audio, audio], axis=1), rate)
+    return folder
 
 
 def _list(tmp_path: Path, corpus: Path) -> Path:

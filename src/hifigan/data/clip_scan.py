@@ -110,11 +110,11 @@ def scan_clips(
 def sort_clips(
     files: Sequence[Path], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
     input_mels: Path | MelFolder | None = None, mel_convention: str | None = None, what: str = "training set",
-    facts: FileFacts | None = None,
+    facts: FileFacts | None = None, cli: bool = True,
 ) -> ScanReport:
     """scan_clips' verdict on each file, every file that stops the run collected in `bad` (not raised), for a
     caller that reports them with other sets' (hifigan.data.corpus_scan, which passes one MelFolder to both sets);
-    finish_scan completes it."""
+    finish_scan completes it. `cli` False: a format problem's hint names the TrainOptions field (option_names)."""
     if facts is None:
         facts = gather_facts(files, ReadSettings(config.sampling_rate, resample, mix_to_mono), progress=False)
     if len(facts.rows) != len(files):
@@ -134,7 +134,7 @@ def sort_clips(
             continue
         try:  # a format problem stops the run: it applies to the whole corpus
             check_format(path, int(row["channels"]), int(row["rate"]), config.sampling_rate, resample=resample,
-                         mix_to_mono=mix_to_mono)
+                         mix_to_mono=mix_to_mono, cli=cli)
         except HifiganError as e:
             report.bad.append(e)
             continue

@@ -108,7 +108,8 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = corpus.keep_held_out(held, held_out)
     index = {f: i for i, f in enumerate(files)}
-    kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention)
+    kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention,
+              cli=corpus.cli)
     train = sort_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
     valid = sort_clips(held.valid, config, **kw, what="validation set",
                        facts=facts.take([index[f] for f in held.valid]))

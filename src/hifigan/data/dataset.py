@@ -46,7 +46,7 @@ class VocoderDataset(Dataset):
         self.clips = list(clips)
         self.config, self.train, self.seed = config, train, seed
         self.resample, self.mix_to_mono, self.mel_convention = resample, mix_to_mono, mel_convention
-        self.cli = cli  # how a teacher mel's hint names --mel-convention (option_names)
+        self.cli = cli  # how the hints of a teacher mel and of a format problem name a setting (option_names)
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
         need = max(self.input_mel.pad, self.loss_mel.pad)  # a window's mels reflect-pad it by this much
@@ -70,7 +70,8 @@ class VocoderDataset(Dataset):
         clip = self.clips[index]
         cfg = self.config
         rng = np.random.default_rng([self.seed, self.epoch, index])
-        audio = load_audio(clip.path, cfg.sampling_rate, resample=self.resample, mix_to_mono=self.mix_to_mono)
+        audio = load_audio(clip.path, cfg.sampling_rate, resample=self.resample, mix_to_mono=self.mix_to_mono,
+                           cli=self.cli)
         if clip.mel_path is None and self.input_mel.framing == "center":
             mel, audio = self._centred(normalize_peak(audio, cfg.audio_peak), rng)
         elif clip.mel_path is None:
