@@ -139,7 +139,8 @@ def _temporary_beside(target: Path) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise WriteError(folder, f"cannot write here ({_folder_reason(e, folder)})") from None
+        raise WriteError(folder, f"cannot write here ({_folder_reason(e, folder)})",
+                         REMEDIES.get(e.errno, OTHER_REMEDY)) from None
     os.close(fd)
     return Path(tmp)
 
@@ -242,21 +243,29 @@ def _remove_empty(folders: Sequence[Path]) -> None:
             folder.rmdir()
 
 
+# What frees a write that failed with an errno (WriteError.remedy); another errno: OTHER_REMEDY.
+REMEDIES = {errno.ENOSPC: "make room", errno.EDQUOT: "make room", errno.EISDIR: "move the folder out of its way",
+            errno.EACCES: "make its folder writable", errno.EPERM: "make its folder writable",
+            errno.EROFS: "make the file system writable"}
+SIZE_LIMIT_REMEDY = "raise the file-size limit"
+OTHER_REMEDY = "fix that"
+
+
 def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError:
     """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch): a
-    file-size limit (RLIMIT_FSIZE) reads FILE_SIZE_LIMIT whichever writer met it."""
+    file-size limit (RLIMIT_FSIZE) reads FILE_SIZE_LIMIT whichever writer met it. Its remedy follows the cause."""
     target = Path(target)
     if isinstance(error, OSError) and error.strerror:
         if error.errno == errno.EFBIG and _file_size_limited():
-            return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})")
-        return WriteError(target, f"cannot write ({error.strerror})")
+            return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})", SIZE_LIMIT_REMEDY)
+        return WriteError(target, f"cannot write ({error.strerror})", REMEDIES.get(error.errno, OTHER_REMEDY))
     with contextlib.suppress(OSError):
         stats = os.statvfs(target.parent if str(target.parent) else ".")
         if stats.f_bavail * stats.f_frsize < 1 << 20:
             return WriteError(target, "cannot write (no space left on device)")
     if _file_size_limited():
-        return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})")
-    return WriteError(target, f"cannot write ({first_line(error)})")
+        return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})", SIZE_LIMIT_REMEDY)
+    return WriteError(target, f"cannot write ({first_line(error)})", OTHER_REMEDY)
 
 
 def _file_size_limited() -> bool:

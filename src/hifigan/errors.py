@@ -27,7 +27,16 @@ class ReportedElsewhere(HifiganError):
 
 class WriteError(HifiganError):
     """An output that could not be written (a full disk, a file-size limit, an I/O error): nothing wrong with the
-    inputs or the computation, so what the command made for that output is not worth keeping."""
+    inputs or the computation, so what the command made for that output is not worth keeping. `remedy`: what frees
+    the write, by its cause (hifigan.atomic.write_failure: "make room" for a full disk), for a run's "(REMEDY, then
+    --resume RUN)"."""
+
+    def __init__(self, path: str | os.PathLike | None, problem: str, remedy: str = "make room") -> None:
+        super().__init__(path, problem)
+        self.remedy = remedy
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.path, self.problem, self.remedy)
 
 
 class AudioError(HifiganError):

@@ -151,7 +151,8 @@ def test_a_resumed_train_whose_log_fills_keeps_its_checkpoint_and_names_it(tmp_p
         code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 4, "--quiet")
     assert code == 2 and printed == []
     assert one_line(err) == (f"hifigan train: error: {out}/log.jsonl: cannot write ({FILE_SIZE_LIMIT}); saving step 3 "
-                             f"failed too: the run stopped, and its newest checkpoint is {newest} (make room, then "
+                             f"failed too: the run stopped, and its newest checkpoint is {newest} (raise the file-size "
+                             f"limit, then "
                              f"--resume {out})")
     assert checkpoint_files(out / "checkpoints") == [newest] and newest.read_bytes() == saved
     assert files_in(out / "checkpoints") == ["ckpt_00000002.pt", "latest.pt"]
@@ -170,6 +171,6 @@ def test_a_log_that_cannot_be_written_stops_the_run_with_its_step_saved(tmp_path
     saved = out / "checkpoints" / "ckpt_00000002.pt"
     assert code == 2 and one_line(err) == (
         f"hifigan train: error: {out}/log.jsonl: cannot write (Is a directory): the run stopped, and its newest "
-        f"checkpoint is {saved} (make room, then --resume {out})")
+        f"checkpoint is {saved} (move the folder out of its way, then --resume {out})")
     assert files_in(out / "checkpoints") == ["ckpt_00000002.pt", "latest.pt"]
     assert read_checkpoint(saved)["step"] == 2

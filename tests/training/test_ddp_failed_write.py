@@ -40,7 +40,8 @@ def test_a_write_failing_on_rank_zero_stops_every_rank_with_one_line(tmp_path, t
     checkpoint = out / "checkpoints" / "ckpt_00000002.pt"
     line = (rf"hifigan train: error: {re.escape(str(out))}/{failed}: cannot write \([^)]+\); saving step 4 failed too: "
             rf"the run stopped, and its "
-            rf"newest checkpoint is {re.escape(str(checkpoint))} \(make room, then --resume {re.escape(str(out))}\)")
+            rf"newest checkpoint is {re.escape(str(checkpoint))} \(raise the file-size limit, then --resume "
+            rf"{re.escape(str(out))}\)")
     assert len(ours) == 1 and re.fullmatch(line, ours[0]), done.stderr[-3000:]
     # torchrun's summary of the failed ranks: both exited 2
     exits = re.findall(r"^\s*exitcode\s*: (\S+)", done.stderr, re.MULTILINE)

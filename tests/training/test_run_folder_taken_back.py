@@ -4,11 +4,14 @@ folder that was there before, another failure (a divergence: its logs tell what 
 
 from __future__ import annotations
 
+import errno
+import os
+import pickle
 from pathlib import Path
 
 import pytest
 
-from hifigan.atomic import prepare_output_dir, removing_new_folders
+from hifigan.atomic import prepare_output_dir, removing_new_folders, write_failure
 from hifigan.errors import HifiganError, WriteError
 from hifigan.training.run_folder import taken_back_unless_saved
 
@@ -65,3 +68,19 @@ def test_a_failed_write_after_a_checkpoint_keeps_every_file_and_names_the_newest
     assert str(failed.value) == (f"{out}/log.jsonl: cannot write (No space left on device): the run stopped, and its "
                                  f"newest checkpoint is {out / saved[1]} (make room, then --resume {out})")
     assert _listing(out) == sorted([*RUN_FILES, *saved])
+
+
+@pytest.mark.parametrize(("code", "remedy"), [(errno.ENOSPC, "make room"),
+                                               (errno.EISDIR, "move the folder out of its way"),
+                                               (errno.EACCES, "make its folder writable"),
+                                               (errno.EROFS, "make the file system writable"),
+                                               (errno.EIO, "fix that")])
+def test_the_advice_after_a_failed_write_follows_its_cause(tmp_path, code, remedy):
+    """Only a full disk wants room made: a folder in the way, permissions or a read-only file system want their own
+    fix (and another errno no guess); the remedy survives the pickling that passes it between torchrun's ranks."""
+    out = tmp_path / "run"
+    error = write_failure(out / "log.jsonl", OSError(code, os.strerror(code)))
+    with pytest.raises(WriteError) as failed, taken_back_unless_saved(out, True):
+        _write_and_fail(out, error, ("checkpoints/ckpt_00000002.pt",))
+    assert str(failed.value).endswith(f"{out / 'checkpoints/ckpt_00000002.pt'} ({remedy}, then --resume {out})")
+    assert pickle.loads(pickle.dumps(failed.value)).remedy == remedy

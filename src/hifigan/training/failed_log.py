@@ -28,7 +28,8 @@ def saving_on_failed_log(trainer: Trainer) -> Iterator[None]:
             trainer.save_checkpoint()
         except WriteError as again:
             why = "" if again.problem.lower() == e.problem.lower() else f" ({again.path}: {again.problem})"
-            raise WriteError(e.path, f"{e.problem}; saving step {trainer.step} failed too{why}") from None
+            remedy = e.remedy if again.remedy == e.remedy else f"{e.remedy}, {again.remedy}"
+            raise WriteError(e.path, f"{e.problem}; saving step {trainer.step} failed too{why}", remedy) from None
         finally:
             trainer.log = log
         raise

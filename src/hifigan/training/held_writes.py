@@ -21,7 +21,9 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class FailedWrite(Failure):
-    """Rank 0's write that failed (a WriteError's file and problem), as the ranks pass it to each other."""
+    """Rank 0's write that failed (a WriteError's file, problem and remedy), as the ranks pass it to each other."""
+
+    remedy: str = "make room"
 
 
 class HeldWrites:
@@ -50,7 +52,7 @@ class HeldWrites:
         except WriteError as e:
             if not self.hold:
                 raise
-            self.failed = FailedWrite(e.path, e.problem)
+            self.failed = FailedWrite(e.path, e.problem, e.remedy)
             return None
 
     def share(self, dist: DistInfo) -> None:
@@ -62,7 +64,7 @@ class HeldWrites:
 
 def stop_every_rank(failed: FailedWrite, dist: DistInfo) -> NoReturn:
     """Rank 0's failed write, which every rank has, raised: rank 0 says it (hifigan.errors.ReportedElsewhere)."""
-    raise reported_once(WriteError(failed.path, failed.problem), dist) from None
+    raise reported_once(WriteError(failed.path, failed.problem, failed.remedy), dist) from None
 
 
 def held(method: Callable[..., T]) -> Callable[..., T | None]:

@@ -96,8 +96,8 @@ def taken_back_unless_saved(out: Path, new: bool, cli: bool = True) -> Iterator[
     except (WriteError, OSError) as e:
         saved = checkpoint_files(out / "checkpoints")
         if saved and isinstance(e, WriteError):
-            raise WriteError(e.path, f"{e.problem}: the run stopped, and its newest checkpoint is {saved[-1]} (make "
-                                     f"room, then {setting('resume', out, cli)})") from None
+            raise WriteError(e.path, f"{e.problem}: the run stopped, and its newest checkpoint is {saved[-1]} "
+                                     f"({e.remedy}, then {setting('resume', out, cli)})", e.remedy) from None
         if new and not saved:
             _remove_run_files(out)
         raise
