@@ -16,7 +16,7 @@ import soundfile as sf
 
 from hifigan.atomic import atomic_path, write_failure
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
-from hifigan.option_names import flag, setting
+from hifigan.option_names import switched_on
 from hifigan.paths import require_file, require_folder
 from hifigan.tensors import is_tensor
 from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
@@ -81,12 +81,13 @@ def load_audio(
     *,
     resample: bool = False,
     mix_to_mono: bool = False,
-    cli: bool = True,
+    cli: bool = False,
 ) -> np.ndarray:
     """Read a mono file as float32 in [-1, 1] (int16 scaled by 1/32768, as the official code does).
 
-    A rate other than `sampling_rate` is an error unless `resample` is set (soxr, high quality); `cli` False: its
-    hint names the Python field (`resample=True`), not the option (option_names).
+    A rate other than `sampling_rate` is an error unless `resample` is set (soxr, high quality), more than one
+    channel unless `mix_to_mono`; the hint names the argument (`resample=True`), or with `cli` (the command line's
+    readers) the option (`--resample`; option_names).
     """
     path = require_file(path, "an audio file", AudioError)
     audio, sr = decode_audio(path)
@@ -170,7 +171,7 @@ def _undecodable(path: str | os.PathLike, e: Exception) -> AudioError:
 
 def conform_audio(
     path: Path, audio: np.ndarray, sr: int, sampling_rate: int | None, *, resample: bool = False,
-    mix_to_mono: bool = False, cli: bool = True,
+    mix_to_mono: bool = False, cli: bool = False,
 ) -> np.ndarray:
     """Decoded samples [frames, channels] at `sr` as the model takes them: mono float32 [frames'] at
     `sampling_rate`, under the format rules of check_format."""
@@ -185,7 +186,7 @@ def conform_audio(
 
 def check_format(
     path: str | os.PathLike, channels: int, rate: int, sampling_rate: int | None, *,
-    resample: bool = False, mix_to_mono: bool = False, cli: bool = True,
+    resample: bool = False, mix_to_mono: bool = False, cli: bool = False,
 ) -> None:
     """The format rules every reader applies (from a header or decoded samples): mono unless `mix_to_mono`,
     the model's rate unless `resample`; a file that breaks both is named once, for both (one rerun fixes it)."""
@@ -195,20 +196,15 @@ def check_format(
 
 
 def format_problems(channels: int, rate: int, sampling_rate: int | None, *, resample: bool = False,
-                    mix_to_mono: bool = False, cli: bool = True) -> list[str]:
-    """Each format rule (check_format) a file of `channels` at `rate` Hz breaks, as the option that fixes it
-    (`cli` False: as the Python caller sets it, `mix_to_mono=True`; option_names)."""
+                    mix_to_mono: bool = False, cli: bool = False) -> list[str]:
+    """Each format rule (check_format) a file of `channels` at `rate` Hz breaks, as the argument that fixes it
+    (`mix_to_mono=True`; `cli`: as the command's option, `--mix-to-mono`; option_names)."""
     problems = []
     if channels != 1 and not mix_to_mono:
-        problems.append(f"has {channels} channels; only mono is supported (use {_switch('mix_to_mono', cli)})")
+        problems.append(f"has {channels} channels; only mono is supported (use {switched_on('mix_to_mono', cli)})")
     if sampling_rate is not None and rate != sampling_rate and not resample:
-        problems.append(f"sample rate is {rate} Hz, expected {sampling_rate} Hz (use {_switch('resample', cli)})")
+        problems.append(f"sample rate is {rate} Hz, expected {sampling_rate} Hz (use {switched_on('resample', cli)})")
     return problems
-
-
-def _switch(key: str, cli: bool) -> str:
-    """A switch the caller turns on: `--resample` on the command line, else `resample=True`."""
-    return flag(key) if cli else setting(key, True, cli=False)
 
 
 def resample_audio(audio: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:

@@ -62,7 +62,7 @@ def write_end_report(out: Path, report: Report, config: HifiganConfig) -> tuple[
     from hifigan.evaluation.output import report_paths, write_report
 
     paths = report_paths(out)
-    write_report(report, paths, config)
+    write_report(report, paths, config, cli=True)  # the demo is a command: its messages name options
     return paths
 
 
@@ -185,7 +185,7 @@ def run_demo(
     json_path, png_path = write_end_report(out, systems["end"], cfg)
     held_out = count(len(end), "held-out clip")
     html_path = write_page(out / EVALUATION_PAGE, systems, cfg, title=f"hifigan demo: {held_out} at the start and "
-                           f"the end of training ({trainer.step} steps)")
+                           f"the end of training ({trainer.step} steps)", cli=True)
     rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
     overview = summary_table(start_scores, end_scores, pretrained_scores, cfg.sampling_rate)
     per_clip = format_table(rows)

@@ -1,6 +1,8 @@
-"""How an error names a training setting to its caller: the `hifigan train` option (`--valid-count 0`) for a job
-the command line built, else the Python field the caller sets (`Corpus(valid_count=0)`, `resume=Path('runs/py')`).
-One rule, for the training and data packages alike (TrainJob.cli, Corpus.cli say which caller)."""
+"""How a message names a setting to its caller: the command's option (`--valid-count 0`, `--resample`) for work the
+command line started, else the Python field or argument the caller sets (`Corpus(valid_count=0)`,
+`resume=Path('runs/py')`, `resample=True`). One rule, for training, the data, audio loading and evaluation alike
+(TrainJob.cli, Corpus.cli, the `cli` argument of load_audio and evaluate_pairs say which caller; Python's is the
+default wherever the caller is a library function's)."""
 
 from __future__ import annotations
 
@@ -29,9 +31,17 @@ def setting(key: str, value: object, cli: bool = True, spelled: str | None = Non
     return _keyword(key, f"Path({os.fspath(value)!r})" if isinstance(value, os.PathLike) else repr(value))
 
 
-def wanted(key: str, metavar: str, cli: bool = True) -> str:
-    """A setting the caller should give, its value not known: `--corpus DIR`, else `Corpus(folder=...)`."""
-    return f"{flag(key)} {metavar}" if cli else _keyword(key, "...")
+def wanted(key: str, metavar: str | None = None, cli: bool = True) -> str:
+    """A setting the caller should give, its value not known: `--corpus DIR` (`metavar` None: `--config`), else
+    `Corpus(folder=...)` (`config=...`)."""
+    if cli:
+        return flag(key) if metavar is None else f"{flag(key)} {metavar}"
+    return _keyword(key, "...")
+
+
+def switched_on(key: str, cli: bool = True) -> str:
+    """A switch the caller turns on: `--resample` on the command line, else `resample=True`."""
+    return flag(key) if cli else _keyword(key, "True")
 
 
 def switched_off(key: str, cli: bool = True) -> str:

@@ -87,13 +87,13 @@ def run_evaluate(args: argparse.Namespace) -> int:
         refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
     inputs = check_inputs(args.reference, systems, args.config, resample=args.resample, mix_to_mono=args.mix_to_mono,
                           max_shift=args.max_shift, metrics=args.metrics,
-                          max_length_difference=args.max_length_difference, subset=args.subset)
+                          max_length_difference=args.max_length_difference, subset=args.subset, cli=True)
     config, name = inputs.config, inputs.config_name
     reports, page = evaluate_systems(args.reference, inputs.pairs, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
                                      mix_to_mono=args.mix_to_mono, max_shift=args.max_shift, config_name=name,
                                      max_length_difference=args.max_length_difference, subset_of=inputs.subset_of,
-                                     progress=not args.no_progress and on_terminal())
+                                     progress=not args.no_progress and on_terminal(), cli=True)
     chosen = " (the preset at the recordings' rate; --config chooses)" if args.config is None else ""
     if note := next(iter(reports.values())).subset_note():
         print(note)

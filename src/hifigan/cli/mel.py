@@ -125,7 +125,7 @@ def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
             continue
         try:  # read again here, for the error the file alone gives
             frontend.check(load_audio(require_file(path, AUDIO), read.sampling_rate, resample=read.resample,
-                                      mix_to_mono=read.mix_to_mono), path)
+                                      mix_to_mono=read.mix_to_mono, cli=True), path)
         except HifiganError as e:
             problems.append(e)
     if problems:

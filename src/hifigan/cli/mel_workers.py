@@ -67,6 +67,6 @@ def file_mel(path: Path, frontend: MelSpectrogram, read: ReadSettings) -> np.nda
     from hifigan.audio import load_audio
     from hifigan.threads import intra_op_threads
 
-    audio = load_audio(path, read.sampling_rate, resample=read.resample, mix_to_mono=read.mix_to_mono)
+    audio = load_audio(path, read.sampling_rate, resample=read.resample, mix_to_mono=read.mix_to_mono, cli=True)
     with intra_op_threads(1):
         return frontend.checked(audio, path).numpy().astype("float32")

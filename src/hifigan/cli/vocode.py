@@ -225,7 +225,8 @@ def run_vocode(args: argparse.Namespace) -> int:
         if path.suffix.lower() == ".npy":
             mel = load_vocode_mel(path, model, mel_input)
         else:
-            audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+            audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono,
+                               cli=True)
             mel = frontend.checked(audio, path)  # type: ignore[union-attr]
         if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
             flush()  # the outputs keep the inputs' order
@@ -265,6 +266,6 @@ def _evaluate_copy_synthesis(
     from hifigan.evaluation.output import report_paths
 
     report = evaluate_pairs(written, config, args.out, resample=args.resample, mix_to_mono=args.mix_to_mono,
-                            progress=not args.no_progress and on_terminal())
+                            progress=not args.no_progress and on_terminal(), cli=True)
     print(report.format_table())
     return report_paths(args.out)

@@ -61,6 +61,7 @@ def check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelS
     if path.suffix.lower() == ".npy":
         check_vocode_mel(path, model, mel_input)
         return None
-    audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono)
+    audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono,
+                       cli=True)
     frames = frontend.checked(audio, path).shape[-1]
     return min(len(audio), frames * frontend.hop_size)

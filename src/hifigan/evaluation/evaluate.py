@@ -36,6 +36,7 @@ def evaluate_pairs(
     progress: bool = True,
     config_name: str | None = None,
     subset_of: int | None = None,
+    cli: bool = False,
 ) -> Report:
     """Compute the metrics of every (stem, reference, generated) pair at the config's rate; write the report to
     `out` (a folder -> folder/evaluation.{json,png}, else a prefix -> prefix.{json,png}) when given.
@@ -43,6 +44,8 @@ def evaluate_pairs(
     by up to `max_length_difference` samples (None: one hop) are trimmed to the shorter; more is an error.
     `subset_of`: the pairs are a test set, the stems of the systems, of a folder of this many recordings (--subset;
     pairing.pair_by_stem(..., subset=True) pairs them); None: of the recordings the pairs hold. Both are recorded.
+    A message names the argument that changes it (`resample=True`), or with `cli` (`hifigan evaluate`, `vocode
+    --evaluate`) the command's option (`--resample`; hifigan.option_names).
     """
     if not pairs:
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
@@ -53,7 +56,7 @@ def evaluate_pairs(
     paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part
     sr = config.sampling_rate
     started = time.perf_counter()
-    job = PairJob(config, tuple(names), resample, mix_to_mono, tolerance, max_shift, pitch)
+    job = PairJob(config, tuple(names), resample, mix_to_mono, tolerance, max_shift, pitch, cli)
     results = score_pairs(pairs, job, progress)
     warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
     settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
@@ -62,7 +65,7 @@ def evaluate_pairs(
                     time.perf_counter() - started)
     if paths is not None:
         write_report(report, paths, config, resample=resample, mix_to_mono=mix_to_mono,
-                     max_length_difference=tolerance)
+                     max_length_difference=tolerance, cli=cli)
     return report
 
 

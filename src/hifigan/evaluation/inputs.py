@@ -31,11 +31,12 @@ class Inputs:
 
 def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, *, resample: bool = False,
                  mix_to_mono: bool = False, max_shift: int = 0, metrics: Iterable[str] | None = None,
-                 max_length_difference: int | None = None, subset: bool = False) -> Inputs:
+                 max_length_difference: int | None = None, subset: bool = False, cli: bool = False) -> Inputs:
     """Scan the recordings' folder and each system's, choose the config (hifigan.evaluation.rate_config), pair by
     stem and read every paired file as the evaluation will; every problem found is named in one line, in path order.
     `subset`: only the recordings of the stems the systems hold are paired and read (the others are only listed),
-    and every system must hold the same stems.
+    and every system must hold the same stems. `cli` (`hifigan evaluate`): a hint names the option (`--resample`),
+    not the argument (`resample=True`; hifigan.option_names).
     """
     from hifigan.evaluation.pairing import match_stems, scan_folder
     from hifigan.evaluation.rate_config import metric_config
@@ -45,7 +46,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
     recordings = scan_folder(reference, stems)
     folders = {**outputs, Path(reference): recordings}  # a system that is the recordings' folder counts once
     matched = {name: match_stems(recordings, outputs[Path(folder)], subset=subset) for name, folder in systems.items()}
-    chosen = metric_config(config, recordings, resample=resample, mix_to_mono=mix_to_mono)
+    chosen = metric_config(config, recordings, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
     found = [*(e for folder in folders.values() for e in folder.problems), *chosen.problems,
              *(e for _, unpaired, _ in matched.values() for e in unpaired)]
     # each file once (the recordings too, which every system shares); a folder without audio is named as a whole
@@ -54,7 +55,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
     check_pairs([pair for system in pairs.values() for pair in system], chosen.config, chosen.rate,
                 resample=resample, mix_to_mono=mix_to_mono, max_shift=max_shift, metrics=metrics, found=found,
                 max_length_difference=max_length_difference,
-                unread=[e for e in chosen.problems if e.path is not None], files=files)
+                unread=[e for e in chosen.problems if e.path is not None], files=files, cli=cli)
     assert chosen.config is not None and chosen.name is not None  # else its problem was raised with the others
     return Inputs(chosen.config, chosen.name, pairs, recordings.held() if subset else None)
 
@@ -62,12 +63,12 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int | None, *, resample: bool = False,
                 mix_to_mono: bool = False, max_shift: int = 0, found: Sequence[HifiganError] = (),
                 unread: Sequence[HifiganError] = (), files: int = 0, metrics: Iterable[str] | None = None,
-                max_length_difference: int | None = None) -> None:
+                max_length_difference: int | None = None, cli: bool = False) -> None:
     """Read every file of every pair at `rate` as the evaluation will (format, truncation, NaN; lengths within
     `max_length_difference` (None: one hop), long enough for the metrics asked for (`metrics`, None: all) once a
     delay of up to `max_shift` is cut) before anything is scored or written; every bad file, and every problem
     `found` before, of `files` files, is named in one line. The files `unread` names (a recording's header or
-    rate) are not read again.
+    rate) are not read again. `cli`: a hint names the option, not the argument (hifigan.option_names).
 
     Without a config (none fits the recordings, a problem in `found`) the lengths are not checked: the tolerance is
     its hop and the shortest length its frame. Without a rate (no recording's header reads) the generated files are
@@ -89,7 +90,8 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int |
         for path in (ref_path, gen_path):
             if path not in loaded:
                 try:
-                    loaded[path] = len(load_audio(path, rate, resample=resample, mix_to_mono=mix_to_mono))
+                    loaded[path] = len(load_audio(path, rate, resample=resample, mix_to_mono=mix_to_mono,
+                                                    cli=cli))
                 except HifiganError as e:
                     problems.append(e)
                     loaded[path] = -1

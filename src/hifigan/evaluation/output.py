@@ -33,14 +33,15 @@ def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Pat
 
 
 def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig, *, resample: bool = False,
-                 mix_to_mono: bool = False, max_length_difference: int | None = None) -> None:
+                 mix_to_mono: bool = False, max_length_difference: int | None = None, cli: bool = False) -> None:
     """Write the JSON and the PNG atomically, as a unit (neither without the other); the PNG's spectrograms are of the
-    file with the median mel L1 (or the first file), trimmed as evaluated (`max_length_difference`, None: one hop)."""
+    file with the median mel L1 (or the first file), trimmed as evaluated (`max_length_difference`, None: one hop).
+    `cli`: a file read again names the option that reads it (`--resample`), not the argument (option_names)."""
     typical = _typical_file(report)
     from hifigan.audio import load_audio
 
     sr = config.sampling_rate
-    ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono)
+    ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
                 for p in (typical.reference, typical.generated))
     ref, gen = match_lengths(ref, gen, length_tolerance(config.hop_size, max_length_difference), typical.generated)
     with atomic_paths(paths) as (json_tmp, png_tmp):

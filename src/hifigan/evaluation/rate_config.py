@@ -68,8 +68,8 @@ class MetricConfig:
     problems: list[HifiganError]
 
 
-def metric_config(config: str | None, reference: Folder, *, resample: bool = False, mix_to_mono: bool = False
-                  ) -> MetricConfig:
+def metric_config(config: str | None, reference: Folder, *, resample: bool = False, mix_to_mono: bool = False,
+                  cli: bool = False) -> MetricConfig:
     """The config for scoring against the recordings in `reference` (as given, or the preset chosen) and every
     recording's problem found on the way (a header that does not read, another rate; one also in stereo says so
     too); none is raised.
@@ -77,7 +77,8 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
     Given: every recording must be at its rate unless `resample`. Not given: the recordings must share one rate
     (the commonest is the one chosen; each other is a problem), and the presets at that rate one set of metric
     settings, else a problem saying what to give. No header that reads gives no rate to choose by: their problems
-    (or the folder's, without audio) say why, and nothing is chosen.
+    (or the folder's, without audio) say why, and nothing is chosen. A hint names the arguments (`config=...`,
+    `resample=True`), or with `cli` the command's options (hifigan.option_names).
     """
     from hifigan.audio import format_problems
     from hifigan.config import load_config
@@ -105,7 +106,7 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
             cfg, name = None, None
             problems.append(e)
     for path, problem in off.items():  # the checks of the samples skip these: the stereo ones are named now
-        also = format_problems(formats[path][1], 0, None, mix_to_mono=mix_to_mono)
+        also = format_problems(formats[path][1], 0, None, mix_to_mono=mix_to_mono, cli=cli)
         problems.append(AudioError(path, "; ".join([problem, *also])))
     return MetricConfig(cfg, name, rate, problems)
 

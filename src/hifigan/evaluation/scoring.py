@@ -25,7 +25,8 @@ PARALLEL_MIN_PAIRS = 4
 @dataclass(frozen=True)
 class PairJob:
     """What scoring a pair needs besides its files: the config, the metric names, how audio is read, the length
-    tolerance (samples), the largest delay removed, the pitch settings."""
+    tolerance (samples), the largest delay removed, the pitch settings, and whether the command line asked (`cli`:
+    its messages name options, hifigan.option_names)."""
 
     config: HifiganConfig
     names: tuple[str, ...]
@@ -34,6 +35,7 @@ class PairJob:
     tolerance: int
     max_shift: int
     pitch: PitchSettings
+    cli: bool = False
 
 
 def score_pairs(pairs: Sequence[Pair], job: PairJob, progress: bool, workers: int | None = None) -> list[FileResult]:
@@ -60,7 +62,8 @@ def score_pair(pair: Pair, job: PairJob) -> FileResult:
 
     stem, ref_path, gen_path = pair
     sr = job.config.sampling_rate
-    ref, gen = (load_audio(p, sr, resample=job.resample, mix_to_mono=job.mix_to_mono) for p in (ref_path, gen_path))
+    ref, gen = (load_audio(p, sr, resample=job.resample, mix_to_mono=job.mix_to_mono, cli=job.cli)
+                for p in (ref_path, gen_path))
     source = f"{gen_path} (vs {ref_path})"
     trimmed = len(ref) - len(gen)
     ref, gen = match_lengths(ref, gen, job.tolerance, source)

@@ -58,8 +58,10 @@ def write_page(
     audio: str = "embed",
     resample: bool = False,
     mix_to_mono: bool = False,
+    cli: bool = False,
 ) -> Path:
-    """Write the page for `systems` (name -> its Report against the same recordings), atomically."""
+    """Write the page for `systems` (name -> its Report against the same recordings), atomically; `cli`: a file
+    read again names the option that reads it (`--resample`), not the argument (hifigan.option_names)."""
     if audio not in AUDIO_MODES:
         raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {audio!r}")
     if not systems:
@@ -71,7 +73,7 @@ def write_page(
         if [f.stem for f in report.files] != stems:
             raise HifiganError(None, f"system {name!r} has other clips than {next(iter(systems))!r}")
     metrics = reports[0].metric_names
-    clips = [_clip(i, systems, config, metrics, path, audio, resample, mix_to_mono) for i in range(len(stems))]
+    clips = [_clip(i, systems, config, metrics, path, audio, resample, mix_to_mono, cli) for i in range(len(stems))]
     html = PAGE.render(
         title=title, count=count, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
         sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),
@@ -89,7 +91,7 @@ def write_page(
 
 
 def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metrics: list[str], page: Path,
-          audio: str, resample: bool, mix_to_mono: bool) -> Clip:
+          audio: str, resample: bool, mix_to_mono: bool, cli: bool) -> Clip:
     import torch
 
     from hifigan.audio import load_audio
@@ -100,7 +102,7 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
     first = next(iter(files.values()))
     paths = [("reference", first.reference), *((name, f.generated) for name, f in files.items())]
     mels = [mel_spectrogram(torch.from_numpy(load_audio(p, config.sampling_rate, resample=resample,
-                                                        mix_to_mono=mix_to_mono)),
+                                                        mix_to_mono=mix_to_mono, cli=cli)),
                             **config.mel_kwargs(for_loss=True)).numpy() for _, p in paths]
     low, high = float(mels[0].min()), float(mels[0].max())  # one colour scale per clip: the recording's range
     best = {m: _best(m, [f.metrics.get(m, np.nan) for f in files.values()]) for m in metrics}

@@ -80,8 +80,8 @@ def evaluate_systems(
     if not html:
         return reports, None
     title = title or f"hifigan evaluation: {', '.join(pairs)} against {Path(reference).name or reference}"
-    write_page(page, reports, config, title=title, audio=html_audio,
-               resample=options.get("resample", False), mix_to_mono=options.get("mix_to_mono", False))
+    write_page(page, reports, config, title=title, audio=html_audio, resample=options.get("resample", False),
+               mix_to_mono=options.get("mix_to_mono", False), cli=options.get("cli", False))
     return reports, page
 
 
