@@ -30,7 +30,7 @@ def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig)
 
     if min(len(reference), len(generated)) < min_samples(config):
         return {name: mel_l1(reference, generated, config) if name == "mel_l1" else math.nan for name in METRICS}
-    return compute_metrics(reference, generated, config)
+    return compute_metrics(reference, generated, config, cli=True)  # the demo is a command
 
 
 @dataclass

@@ -10,8 +10,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan import evaluate_pairs, load_config
+from hifigan import compute_metrics, evaluate_pairs, load_config
 from hifigan.errors import HifiganError
+from hifigan.evaluation.inputs import check_inputs
+from hifigan.evaluation.pairing import pair_by_stem
 
 FLAG = re.compile(r"--[a-z]")
 TONE = (0.1 * np.sin(np.arange(2000) / 7)).astype(np.float32)
@@ -31,3 +33,44 @@ def test_a_file_at_another_rate_names_resample(tmp_path):
     with pytest.raises(HifiganError) as e:
         evaluate_pairs([("a", ref, gen)], CONFIG, metrics=["snr"], progress=False)
     assert str(e.value) == f"{gen}: sample rate is 16000 Hz, expected 22050 Hz (use resample=True)"
+
+
+def test_an_unpaired_recording_names_subset(tmp_path):
+    ref, gen = tmp_path / "ref", tmp_path / "gen"
+    ref.mkdir(), gen.mkdir()
+    for path in (ref / "a.wav", ref / "b.wav", gen / "a.wav"):
+        sf.write(path, TONE, 22050)
+    with pytest.raises(HifiganError) as e:
+        pair_by_stem(ref, gen)
+    _python_words(str(e.value), "(subset=True evaluates only the stems the systems hold)")
+    assert [stem for stem, _, _ in pair_by_stem(ref, gen, subset=True)] == ["a"]
+
+
+def test_refused_arguments_are_named_as_given(tmp_path):
+    ref, short = tmp_path / "a.wav", tmp_path / "short.wav"
+    sf.write(ref, TONE, 22050)
+    sf.write(short, TONE[:1500], 22050)
+    for kwargs, said in [({"max_shift": 300}, "max_shift must be between 0 and one hop (256), got 300"),
+                         ({"max_length_difference": -1}, "max_length_difference must be 0 or more, got -1")]:
+        with pytest.raises(HifiganError) as e:
+            evaluate_pairs([("a", ref, ref)], CONFIG, metrics=["snr"], progress=False, **kwargs)
+        assert str(e.value) == said
+    with pytest.raises(HifiganError) as e:
+        evaluate_pairs([("a", ref, short)], CONFIG, metrics=["snr"], progress=False)
+    _python_words(str(e.value), "lengths differ by 500 samples", "(max_length_difference=... trims more")
+
+
+def test_a_lag_at_the_limit_names_max_shift():
+    with pytest.warns(UserWarning) as caught:
+        compute_metrics(TONE, -np.roll(TONE, 5), CONFIG, ["snr"], max_shift=3)
+    _python_words(str(caught[0].message), "aligned at the limit of max_shift=3,")
+
+
+def test_the_input_checks_name_config_and_resample(tmp_path):
+    ref, gen = tmp_path / "ref", tmp_path / "gen"
+    ref.mkdir(), gen.mkdir()
+    sf.write(ref / "a.wav", TONE, 16000)
+    sf.write(gen / "a.wav", TONE, 16000)
+    with pytest.raises(HifiganError) as e:
+        check_inputs(ref, {"g": gen}, "v1", metrics=["snr"])
+    _python_words(str(e.value), "give config=... at 16000 Hz (presets: ", "or resample=True to measure at 22050 Hz")

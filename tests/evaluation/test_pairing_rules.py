@@ -28,4 +28,4 @@ def test_a_max_length_difference_of_0_asks_for_equal_lengths():
     assert length_tolerance(256, 0) == 0
     assert length_tolerance(256, None) == 256
     with pytest.raises(HifiganError, match="--max-length-difference must be 0 or more, got -1"):
-        length_tolerance(256, -1)
+        length_tolerance(256, -1, cli=True)  # the command's words (Python's: test_evaluate_python_names)

@@ -49,8 +49,8 @@ def evaluate_pairs(
     """
     if not pairs:
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
-    check_max_shift(max_shift, config.hop_size)
-    tolerance = length_tolerance(config.hop_size, max_length_difference)
+    check_max_shift(max_shift, config.hop_size, cli)
+    tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
     names = metric_names(metrics)
     require_packages(names)
     paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part
@@ -58,7 +58,7 @@ def evaluate_pairs(
     started = time.perf_counter()
     job = PairJob(config, tuple(names), resample, mix_to_mono, tolerance, max_shift, pitch, cli)
     results = score_pairs(pairs, job, progress)
-    warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift)
+    warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift, cli)
     settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
                 "subset": subset_of is not None, "reference_recordings": len(pairs) if subset_of is None else subset_of}
     report = Report(results, aggregate([r.metrics for r in results], names, sr), settings,

@@ -14,6 +14,7 @@ import numpy as np
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError, bad_inputs, in_path_order
 from hifigan.evaluation.pairing import Pair
+from hifigan.option_names import setting
 from hifigan.plural import count
 
 
@@ -45,7 +46,8 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
     stems = {stem for folder in outputs.values() for stem in folder.files} if subset else None
     recordings = scan_folder(reference, stems)
     folders = {**outputs, Path(reference): recordings}  # a system that is the recordings' folder counts once
-    matched = {name: match_stems(recordings, outputs[Path(folder)], subset=subset) for name, folder in systems.items()}
+    matched = {name: match_stems(recordings, outputs[Path(folder)], subset=subset, cli=cli)
+               for name, folder in systems.items()}
     chosen = metric_config(config, recordings, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
     found = [*(e for folder in folders.values() for e in folder.problems), *chosen.problems,
              *(e for _, unpaired, _ in matched.values() for e in unpaired)]
@@ -79,8 +81,8 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int |
 
     tolerance = 0
     if config is not None:  # an option out of range is named, not blamed on every file
-        check_max_shift(max_shift, config.hop_size)
-        tolerance = length_tolerance(config.hop_size, max_length_difference)
+        check_max_shift(max_shift, config.hop_size, cli)
+        tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
     problems: list[HifiganError] = list(found)
     needs = min_samples(config, metrics) if config is not None else 0
     # a recording shared by several systems is read once; -1: bad (named already, or now)
@@ -99,12 +101,12 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int |
         if min(lengths) >= 0 and config is not None:
             try:
                 source = f"{gen_path} (vs {ref_path})"
-                match_lengths(np.empty(lengths[0]), np.empty(lengths[1]), tolerance, source)
+                match_lengths(np.empty(lengths[0]), np.empty(lengths[1]), tolerance, source, cli)
             except HifiganError as e:
                 problems.append(e)
                 continue
             if min(lengths) - max_shift < needs:
-                cut = f" less --max-shift {max_shift}" if max_shift else ""
+                cut = f" less {setting('max_shift', max_shift, cli)}" if max_shift else ""
                 problems.append(HifiganError(source, f"too short: {count(min(lengths), 'sample')}{cut}, the "
                                                      f"metrics need at least {needs}"))
     if problems:  # in path order, whichever check found them

@@ -135,18 +135,20 @@ def compute_metrics(
     max_length_difference: int | None = None,
     pitch: PitchSettings = DEFAULT_PITCH,
     source: str | None = None,
+    cli: bool = False,
 ) -> dict[str, float]:
     """All (or the named) metrics of one pair at config.sampling_rate, in METRICS order; where undefined an
     `Undefined` NaN with its cause (an overflow to inf or NaN included).
 
     Lengths may differ by up to `max_length_difference` samples (None: one hop; trimmed to the shorter); with
-    max_shift > 0 a delay of up to that many samples is removed first (`align`). `source` names the pair in errors.
+    max_shift > 0 a delay of up to that many samples is removed first (`align`). `source` names the pair in errors,
+which name these arguments (`max_length_difference=...`), or with `cli` the command's options (option_names).
     """
     names = metric_names(metrics)
-    tolerance = length_tolerance(config.hop_size, max_length_difference)
-    ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), tolerance, source)
+    tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
+    ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), tolerance, source, cli)
     ref, gen, shift = align(ref, gen, max_shift)
-    warn_lags_at_limit([(source or "the pair", shift)], max_shift)
+    warn_lags_at_limit([(source or "the pair", shift)], max_shift, cli)
     needs = min_samples(config, names)
     if len(ref) < needs:
         raise HifiganError(source, f"too short: {count(len(ref), 'sample')}, the metrics need at least {needs}")

@@ -43,7 +43,8 @@ def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig
     sr = config.sampling_rate
     ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
                 for p in (typical.reference, typical.generated))
-    ref, gen = match_lengths(ref, gen, length_tolerance(config.hop_size, max_length_difference), typical.generated)
+    tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
+    ref, gen = match_lengths(ref, gen, tolerance, typical.generated, cli)
     with atomic_paths(paths) as (json_tmp, png_tmp):
         json_tmp.write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
         try:

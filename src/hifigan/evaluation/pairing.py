@@ -1,5 +1,7 @@
 """Which recording goes with which generated file, and how their samples line up: pairing by stem, trimming
-lengths that differ by at most one hop (or --max-length-difference), and undoing a small delay."""
+lengths that differ by at most one hop (or --max-length-difference), and undoing a small delay. A message names a
+setting as the caller gives it (`cli`: the command's option, `--max-shift 300`; else the argument, `max_shift=300`;
+hifigan.option_names)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,10 @@ import numpy as np
 
 from hifigan.audio import find_audio
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.option_names import flag, setting, switched_on, wanted
 from hifigan.plural import count
 
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
-SUBSET_RULE = "another system has one; with --subset every system holds the same stems"
 
 
 def subset_note(chosen: int, recordings: int) -> str:
@@ -25,12 +27,14 @@ def subset_note(chosen: int, recordings: int) -> str:
     return f"{chosen} of the {recordings} recordings: the stems of the systems (--subset)"
 
 
-def subset_hint(verb: str) -> str:
+def subset_hint(verb: str, cli: bool) -> str:
     """What --subset does, said where every recording needs its generated file (`verb`: evaluates, rates)."""
-    return f"--subset {verb} only the stems the systems hold"
+    return f"{switched_on('subset', cli)} {verb} only the stems the systems hold"
 
 
-SUBSET_HINT = subset_hint("evaluates")  # hifigan evaluate's
+def subset_rule(cli: bool) -> str:
+    """Why a recording of a test set needs every system's file: another system has one."""
+    return f"another system has one; with {switched_on('subset', cli)} every system holds the same stems"
 
 
 @dataclass
@@ -95,18 +99,18 @@ def audio_files(folder: str | os.PathLike, stems: Collection[str] | None = None)
     return scan_folder(folder, stems).checked()
 
 
-def pair_by_stem(reference_dir: Path, generated_dir: Path, *, subset: bool = False) -> list[Pair]:
+def pair_by_stem(reference_dir: Path, generated_dir: Path, *, subset: bool = False, cli: bool = False) -> list[Pair]:
     """Match reference and generated files by stem; files without a partner are an error that names every one.
     `subset`: only the recordings of the generated files' stems are paired (a test set of a larger corpus)."""
     generated = scan_folder(generated_dir)
     reference = scan_folder(reference_dir, generated.files if subset else None)
-    pairs, problems, total = match_stems(reference, generated, subset=subset)
+    pairs, problems, total = match_stems(reference, generated, subset=subset, cli=cli)
     if problems := [*reference.problems, *generated.problems, *problems]:
         raise bad_inputs(problems, total)
     return pairs
 
 
-def match_stems(reference: Folder, generated: Folder, *, subset: bool = False
+def match_stems(reference: Folder, generated: Folder, *, subset: bool = False, cli: bool = False
                 ) -> tuple[list[Pair], list[HifiganError], int]:
     """The pairs of files with the same stem (one file each), a problem for each file without a partner, and the
     count of files (so that a caller can name them with the other bad inputs in one line). A folder without audio
@@ -116,7 +120,7 @@ def match_stems(reference: Folder, generated: Folder, *, subset: bool = False
     total = reference.count() + generated.count()
     if any(not folder.files and folder.problems for folder in (reference, generated)):
         return [], [], total
-    hint = SUBSET_RULE if subset else SUBSET_HINT
+    hint = subset_rule(cli) if subset else subset_hint("evaluates", cli)
     unpaired = [paths[0] for stem, paths in reference.files.items() if stem not in generated.files]
     # the hint is said once, on the first without a case twin (whose problem names it instead): the rest count as one
     plain = next((p for p in unpaired if p.stem.casefold() not in generated.by_folded_stem), None)
@@ -136,34 +140,36 @@ def _unpaired(path: Path, kind: str, other: Folder, hint: str | None = None) -> 
     return HifiganError(path, f"no {kind} file of the same stem in {other.path}{hint}")
 
 
-def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None,
+                  cli: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Trim both to the shorter length when they differ by at most `max_difference` samples (`length_tolerance`),
     else error."""
     diff = abs(len(reference) - len(generated))
     if diff > max_difference:
         raise HifiganError(source, f"lengths differ by {count(diff, 'sample')} (reference {len(reference)}, generated "
                                    f"{len(generated)}); at most {count(max_difference, 'sample')} are trimmed "
-                                   "(--max-length-difference trims more, for audio aligned at its start, e.g. from "
-                                   "ground-truth durations)")
+                                   f"({wanted('max_length_difference', cli=cli)} trims more, for audio aligned at its "
+                                   "start, e.g. from ground-truth durations)")
     n = min(len(reference), len(generated))
     return reference[:n], generated[:n]
 
 
-def length_tolerance(hop_size: int, max_length_difference: int | None) -> int:
+def length_tolerance(hop_size: int, max_length_difference: int | None, cli: bool = False) -> int:
     """How many samples `match_lengths` trims: --max-length-difference, by default one hop (what copy synthesis
     produces); a negative value is an error."""
     if max_length_difference is None:
         return hop_size
     if max_length_difference < 0:
-        raise HifiganError(None, f"--max-length-difference must be 0 or more, got {max_length_difference}")
+        raise HifiganError(None, f"{flag('max_length_difference', cli)} must be 0 or more, got "
+                                 f"{max_length_difference}")
     return max_length_difference
 
 
-def check_max_shift(max_shift: int, hop_size: int) -> None:
+def check_max_shift(max_shift: int, hop_size: int, cli: bool = False) -> None:
     """--max-shift, the delay `align` may remove, is at most one hop (a larger lag is a misalignment, not a delay)."""
     if not 0 <= max_shift <= hop_size:
-        raise HifiganError(None, f"--max-shift must be between 0 and one hop ({hop_size}), got {max_shift}")
+        raise HifiganError(None, f"{flag('max_shift', cli)} must be between 0 and one hop ({hop_size}), got "
+                                 f"{max_shift}")
 
 
 def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -189,10 +195,11 @@ def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple
 
 
 
-def warn_lags_at_limit(shifts: Sequence[tuple[str, int]], max_shift: int) -> None:
+def warn_lags_at_limit(shifts: Sequence[tuple[str, int]], max_shift: int, cli: bool = False) -> None:
     """One warning naming every file (name, lag) whose lag is at the edge of [-max_shift, max_shift]: its true delay
     is probably outside the range searched, so the lag found there is no alignment."""
     at_limit = [f"{name} ({lag:+d})" for name, lag in shifts if max_shift > 0 and abs(lag) == max_shift]
     if at_limit:
-        warnings.warn(f"{count(len(at_limit), 'file')} aligned at the limit of --max-shift {max_shift}, the true "
-                      f"delay is probably larger (or there is none to find): {', '.join(at_limit)}", stacklevel=2)
+        warnings.warn(f"{count(len(at_limit), 'file')} aligned at the limit of {setting('max_shift', max_shift, cli)}, "
+                      f"the true delay is probably larger (or there is none to find): {', '.join(at_limit)}",
+                      stacklevel=2)

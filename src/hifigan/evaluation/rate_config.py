@@ -2,7 +2,8 @@
 rate, or else the preset at the recordings' rate (only where the presets there share their metric settings, as
 v1-v3 do at 22050 Hz). The mel metrics are only comparable with the mel of the recordings' own config, so the
 choice is never a guess: a recording at another rate than the given config is an error naming it (with
---resample, everything is measured at the config's rate), and an ambiguous rate asks for --config.
+--resample, everything is measured at the config's rate), and an ambiguous rate asks for --config (a Python
+caller's hints name its arguments, `config=...`, `resample=True`: hifigan.option_names).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import AudioError, HifiganError
+from hifigan.option_names import switched_on, wanted
 
 if TYPE_CHECKING:
     from hifigan.evaluation.pairing import Folder
@@ -89,8 +91,9 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
     if config is not None:
         cfg, name = load_config(config), str(config)
         rate: int | None = cfg.sampling_rate
-        off = {path: (f"sample rate is {other} Hz, the config {config} is at {rate} Hz: give --config at {other} Hz "
-                      f"(presets: {_presets_text(presets_at(other))}), or --resample to measure at {rate} Hz")
+        off = {path: (f"sample rate is {other} Hz, the config {config} is at {rate} Hz: give "
+                      f"{wanted('config', cli=cli)} at {other} Hz (presets: {_presets_text(presets_at(other))}), or "
+                      f"{switched_on('resample', cli)} to measure at {rate} Hz")
                for path, other in rates.items() if other != rate and not resample}
     elif not rates:
         return MetricConfig(None, None, None, problems)
@@ -98,10 +101,11 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
         rate = Counter(rates.values()).most_common(1)[0][0]  # ties: the first file's
         first = next(path for path, r in rates.items() if r == rate)
         off = {path: (f"sample rate is {other} Hz, {first.name} is at {rate} Hz: the recordings must share one "
-                      "rate; give --config (and --resample to measure at its rate)")
+                      f"rate; give {wanted('config', cli=cli)} (and {switched_on('resample', cli)} to measure at its "
+                      "rate)")
                for path, other in rates.items() if other != rate}
         try:
-            cfg, name = _preset_at(rate, reference.path)
+            cfg, name = _preset_at(rate, reference.path, cli)
         except HifiganError as e:  # the files are still read at their rate, and checked for all but their lengths
             cfg, name = None, None
             problems.append(e)
@@ -111,14 +115,15 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
     return MetricConfig(cfg, name, rate, problems)
 
 
-def _preset_at(rate: int, reference: Path) -> tuple[HifiganConfig, str]:
+def _preset_at(rate: int, reference: Path, cli: bool) -> tuple[HifiganConfig, str]:
     """The preset for recordings at `rate` Hz, where the presets there share one set of metric settings."""
     presets = presets_at(rate)
     if not presets:
-        raise HifiganError(reference, f"recordings at {rate} Hz, and no preset is at that rate: give --config, a "
-                           f"config file at {rate} Hz (its mel is the one the mel metrics use)")
+        raise HifiganError(reference, f"recordings at {rate} Hz, and no preset is at that rate: give "
+                           f"{wanted('config', cli=cli)}, a config file at {rate} Hz (its mel is the one the mel "
+                           "metrics use)")
     if len({repr(metric_settings(c)) for c in presets.values()}) > 1:
-        raise HifiganError(reference, f"recordings at {rate} Hz: give --config; the presets at that rate "
-                           f"({_presets_text(presets)}) have different mels, and the mel metrics need one")
+        raise HifiganError(reference, f"recordings at {rate} Hz: give {wanted('config', cli=cli)}; the presets at "
+                           f"that rate ({_presets_text(presets)}) have different mels, and the mel metrics need one")
     name = next(iter(presets))
     return presets[name], name

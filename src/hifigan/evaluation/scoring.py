@@ -66,9 +66,9 @@ def score_pair(pair: Pair, job: PairJob) -> FileResult:
                 for p in (ref_path, gen_path))
     source = f"{gen_path} (vs {ref_path})"
     trimmed = len(ref) - len(gen)
-    ref, gen = match_lengths(ref, gen, job.tolerance, source)
+    ref, gen = match_lengths(ref, gen, job.tolerance, source, job.cli)
     ref, gen, shift = align(ref, gen, job.max_shift)
     with one_thread():
-        values = compute_metrics(ref, gen, job.config, job.names, pitch=job.pitch, source=source)
+        values = compute_metrics(ref, gen, job.config, job.names, pitch=job.pitch, source=source, cli=job.cli)
     return FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values, abs(trimmed),
                       "reference" if trimmed > 0 else "generated" if trimmed < 0 else None)

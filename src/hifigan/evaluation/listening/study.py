@@ -52,7 +52,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = Fa
     ignored, as `hifigan evaluate` does.
     """
     from hifigan.audio import audio_info, read_samples  # audio and pairing import torch: only a new study needs them
-    from hifigan.evaluation.pairing import SUBSET_RULE, audio_files, scan_folder, subset_hint
+    from hifigan.evaluation.pairing import audio_files, scan_folder, subset_hint, subset_rule
 
     if not systems:
         raise HifiganError(None, "no systems to rate: give --system NAME=DIR at least once")
@@ -62,7 +62,7 @@ def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = Fa
     outputs = {name: audio_files(folder) for name, folder in systems.items()}
     recordings = scan_folder(reference, {stem for found in outputs.values() for stem in found} if subset else None)
     files = {REFERENCE: recordings.checked(), **outputs}
-    why = SUBSET_RULE if subset else f"every system needs every clip ({subset_hint('rates')})"
+    why = subset_rule(cli=True) if subset else f"every system needs every clip ({subset_hint('rates', cli=True)})"
     clips = sorted(files[REFERENCE])
     problems: list[HifiganError] = []  # every bad input, named in one line (a batch takes one rerun)
     inputs = len(clips) * len(files)
