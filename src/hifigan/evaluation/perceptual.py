@@ -98,7 +98,7 @@ def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
         return Undefined("PESQ finds no utterance")
     except pesq.PesqError as e:
         return Undefined(f"PESQ fails: {e}")
-    except ValueError:  # its level alignment divides by a power float32 rounds to 0 (a peak below ~1e-20)
+    except ValueError:  # its level alignment divides by a power float32 rounds to 0 (below ~1e-22 of the reference's)
         return Undefined("the generated audio is too quiet for PESQ to level (near digital silence)")
 
 
