@@ -5,16 +5,25 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from hifigan.errors import WriteError
+from hifigan.training.data_parallel import DistInfo
 
-if TYPE_CHECKING:
-    from hifigan.training.trainer import Trainer
+
+class Saving(Protocol):
+    """What of a Trainer the failed-log save uses (the Trainer itself; a Protocol keeps the import one way)."""
+
+    dist: DistInfo
+    ckpt_dir: Path
+    log: Any
+    step: int
+
+    def save_checkpoint(self) -> Any: ...
 
 
 @contextlib.contextmanager
-def saving_on_failed_log(trainer: Trainer) -> Iterator[None]:
+def saving_on_failed_log(trainer: Saving) -> Iterator[None]:
     """A log write that fails (a full disk) stops the run between steps, its state whole: rank 0 first saves
     this step's checkpoint, if the disk allows, so that no step trained since the last one is lost (the log is
     not written again); a save that fails too is said in the same line. A failed save stops the run as it is."""
