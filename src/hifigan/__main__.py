@@ -1,11 +1,19 @@
-"""`python -m hifigan` runs the CLI (also the entry point for `torchrun -m hifigan`)."""
+"""`python -m hifigan` and the `hifigan` script run the CLI (also the entry point for `torchrun -m hifigan` and
+`torchrun $(which hifigan)`)."""
 
 import sys
 
 from hifigan.torchrun_start import hold_sigterm_at_start
 
-if __name__ == "__main__":
-    hold_sigterm_at_start()  # before the imports: a rank that refuses silently may end while this one imports
+
+def run() -> int:
+    """The CLI, with torchrun's SIGTERM held from before its imports (a rank that refuses silently may end while
+    this one imports: hifigan.torchrun_start)."""
+    hold_sigterm_at_start()
     from hifigan.cli import main
 
-    sys.exit(main())
+    return main()
+
+
+if __name__ == "__main__":
+    sys.exit(run())
