@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from hifigan.cli import main
 from hifigan.training.best_checkpoint import METRIC, BestCheckpoint
 from tests.support.cli_runs import files_in
 from tests.support.files import save_config_json
+from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -28,6 +30,24 @@ def _new_run(tmp_path, corpus, *args: str) -> tuple[Path, Path]:
     assert main(["train", "--corpus", str(corpus), "--config", str(config), "--valid-count", "2", "--no-progress",
                  "--out", str(run), *args]) == 0
     return run, run / "checkpoints"
+
+
+@pytest.fixture(scope="module")
+def every_step_run(tmp_path_factory, tiny_corpus) -> Path:
+    """A tiny run of 3 steps, a checkpoint at every step, validation at step 2 and at the end (step 3), trained once
+    for the tests that each resume a copy of it (`_copy_run`)."""
+    with threads(1):
+        run, _ = _new_run(tmp_path_factory.mktemp("every_step"), tiny_corpus, "--validation-interval", "2",
+                          "--checkpoint-interval", "1", "--max-steps", "3")
+    return run
+
+
+def _copy_run(run: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of `run` in tmp_path/run (best.pt and latest.pt still hard links to their ckpt_<step>.pt: `cp -a`);
+    its folder and checkpoints folder."""
+    copy = tmp_path / "run"
+    subprocess.run(["cp", "-a", str(run), str(copy)], check=True)
+    return copy, copy / "checkpoints"
 
 
 def _validations(run) -> dict[int, float]:
@@ -86,15 +106,14 @@ def test_best_pt_follows_the_lowest_validation_and_resume_continues_the_comparis
     assert read_checkpoint(ckpts / "latest.pt")["best"] == {"value": values[2], "step": 2, "metric": METRIC}
 
 
-def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_with_it(tmp_path, tiny_corpus,
+def test_a_step_saved_before_its_validation_made_it_the_best_is_written_again_with_it(tmp_path, every_step_run,
                                                                                        capsys):
     """Checkpoints every step, validation every 2: step 3 is saved, then the end's validation makes it the best; a
     resume of ckpt 1 (no best stored) that trains nothing validates step 1, the best of its history. Each time the
     file best.pt links is written again, storing itself as the best, and becomes latest.pt (the history that saved
     last); the rewound steps are set aside. In between, a resume back past the best (step 3) to step 2 moves
     best.pt to step 2 at its first save, not to a step of the abandoned history."""
-    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1", "--keep",
-                          "3", "--max-steps", "3")
+    run, ckpts = _copy_run(every_step_run, tmp_path)  # --keep: the default, 3
     values = _validations(run)
     assert list(values) == [2, 3] and values[3] < values[2]  # the default lr: each validation lower
     assert files_in(ckpts) == ["best.pt", "ckpt_00000001.pt", "ckpt_00000002.pt", "ckpt_00000003.pt", "latest.pt"]
@@ -171,12 +190,11 @@ def test_a_resume_back_past_a_later_best_whose_own_best_is_gone_starts_the_best_
     assert read_checkpoint(ckpts / "latest.pt")["best"] is None
 
 
-def test_a_best_whose_step_file_was_removed_by_hand_is_given_back_by_best_pt(tmp_path, tiny_corpus, capsys):
+def test_a_best_whose_step_file_was_removed_by_hand_is_given_back_by_best_pt(tmp_path, every_step_run, capsys):
     """The best's ckpt_<step>.pt removed by hand leaves best.pt (and latest.pt, where the best is the last step) its
     last copies. A resume names it ckpt_<step>.pt again and keeps comparing with it, so its next save keeps it (it
     took best.pt away, and with it the best's weights)."""
-    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1",
-                          "--max-steps", "3")
+    run, ckpts = _copy_run(every_step_run, tmp_path)
     values = _validations(run)
     best = read_checkpoint(ckpts / "best.pt")
     b = best["step"]
@@ -195,11 +213,10 @@ def test_a_best_whose_step_file_was_removed_by_hand_is_given_back_by_best_pt(tmp
     assert kept["step"] == b and all(torch.equal(kept["generator"][k], v) for k, v in best["generator"].items())
 
 
-def test_a_resume_into_another_run_folder_says_its_best_is_not_there(tmp_path, tiny_corpus, capsys):
+def test_a_resume_into_another_run_folder_says_its_best_is_not_there(tmp_path, every_step_run, capsys):
     """--resume of run A's ckpt 3 (its own best, validated at the end) with --out B: best.pt, which names a file of
     its own folder, starts afresh there, and the line names A's file, not a B/checkpoints file that never existed."""
-    run, ckpts = _new_run(tmp_path, tiny_corpus, "--validation-interval", "2", "--checkpoint-interval", "1",
-                          "--max-steps", "3")
+    run, ckpts = _copy_run(every_step_run, tmp_path)
     value = _validations(run)[3]
     assert read_checkpoint(ckpts / "ckpt_00000003.pt")["best"] == {"value": value, "step": 3, "metric": METRIC}
     capsys.readouterr()
