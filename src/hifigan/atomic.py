@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hifigan.errors import HifiganError, WriteError, first_line
+from hifigan.errors import MAKE_ROOM, HifiganError, WriteError, first_line
 
 # What a write failed for when it met this process's file-size limit: EFBIG from the OS, or no errno (torch, numpy).
 FILE_SIZE_LIMIT = "file size limit exceeded, see ulimit -f"
@@ -139,8 +139,7 @@ def _temporary_beside(target: Path) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise WriteError(folder, f"cannot write here ({_folder_reason(e, folder)})",
-                         REMEDIES.get(e.errno, OTHER_REMEDY)) from None
+        raise WriteError(folder, f"cannot write here ({_folder_reason(e, folder)})", _remedy(e)) from None
     os.close(fd)
     return Path(tmp)
 
@@ -244,11 +243,16 @@ def _remove_empty(folders: Sequence[Path]) -> None:
 
 
 # What frees a write that failed with an errno (WriteError.remedy); another errno: OTHER_REMEDY.
-REMEDIES = {errno.ENOSPC: "make room", errno.EDQUOT: "make room", errno.EISDIR: "move the folder out of its way",
+REMEDIES = {errno.ENOSPC: MAKE_ROOM, errno.EDQUOT: MAKE_ROOM, errno.EISDIR: "move the folder out of its way",
             errno.EACCES: "make its folder writable", errno.EPERM: "make its folder writable",
             errno.EROFS: "make the file system writable"}
 SIZE_LIMIT_REMEDY = "raise the file-size limit"
 OTHER_REMEDY = "fix that"
+
+
+def _remedy(error: OSError) -> str:
+    """What frees a write that failed with `error`, by its errno (REMEDIES, else OTHER_REMEDY)."""
+    return REMEDIES.get(error.errno, OTHER_REMEDY)
 
 
 def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError:
@@ -258,11 +262,11 @@ def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError
     if isinstance(error, OSError) and error.strerror:
         if error.errno == errno.EFBIG and _file_size_limited():
             return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})", SIZE_LIMIT_REMEDY)
-        return WriteError(target, f"cannot write ({error.strerror})", REMEDIES.get(error.errno, OTHER_REMEDY))
+        return WriteError(target, f"cannot write ({error.strerror})", _remedy(error))
     with contextlib.suppress(OSError):
         stats = os.statvfs(target.parent if str(target.parent) else ".")
         if stats.f_bavail * stats.f_frsize < 1 << 20:
-            return WriteError(target, "cannot write (no space left on device)")
+            return WriteError(target, "cannot write (no space left on device)", MAKE_ROOM)
     if _file_size_limited():
         return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})", SIZE_LIMIT_REMEDY)
     return WriteError(target, f"cannot write ({first_line(error)})", OTHER_REMEDY)

@@ -25,13 +25,16 @@ class ReportedElsewhere(HifiganError):
     (exit 2) without printing it again, so the job says it in one line."""
 
 
+MAKE_ROOM = "make room"  # what frees a write that met a full disk or quota: WriteError's default remedy
+
+
 class WriteError(HifiganError):
     """An output that could not be written (a full disk, a file-size limit, an I/O error): nothing wrong with the
     inputs or the computation, so what the command made for that output is not worth keeping. `remedy`: what frees
-    the write, by its cause (hifigan.atomic.write_failure: "make room" for a full disk), for a run's "(REMEDY, then
+    the write, by its cause (hifigan.atomic.write_failure: MAKE_ROOM for a full disk), for a run's "(REMEDY, then
     --resume RUN)"."""
 
-    def __init__(self, path: str | os.PathLike | None, problem: str, remedy: str = "make room") -> None:
+    def __init__(self, path: str | os.PathLike | None, problem: str, remedy: str = MAKE_ROOM) -> None:
         super().__init__(path, problem)
         self.remedy = remedy
 

@@ -23,7 +23,7 @@ T = TypeVar("T")
 class FailedWrite(Failure):
     """Rank 0's write that failed (a WriteError's file, problem and remedy), as the ranks pass it to each other."""
 
-    remedy: str = "make room"
+    remedy: str
 
 
 class HeldWrites:
