@@ -265,6 +265,14 @@ def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
         resolve_backend("eager", cpu, "fp8")
 
 
+def test_a_device_vocoder_cannot_use_is_named_as_its_argument():
+    """A Vocoder is built from Python: its device refusal names the argument, not `hifigan vocode`'s --device (the
+    commands refuse a bad --device before they build one)."""
+    cfg = tiny_config("1")
+    with pytest.raises(HifiganError, match=r"^device='cdua': not a device \(accepted: cpu, cuda, cuda:N\)$"):
+        Vocoder(Generator(cfg), cfg, device="cdua")
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 @pytest.mark.parametrize("backend", ["cuda-graph", "cuda-compiled"])
 def test_the_cuda_backends_are_refused_off_cuda_in_one_line(tmp_path, capsys, backend):
@@ -285,13 +293,13 @@ def test_the_cuda_backends_are_refused_off_cuda_in_one_line(tmp_path, capsys, ba
 @pytest.mark.parametrize("device", ["mps", "xpu", "meta", "cuda:99"])
 def test_a_device_torch_cannot_use_here_is_a_one_line_error(tiny_checkpoint, device):
     """Not torch's raw error at the first .to(device) (mps on Linux: 'PyTorch is not linked with support for mps
-    devices')."""
+    devices'); named as the argument (`device='mps'`), as a Python caller gives it."""
     usable = {"mps": torch.backends.mps.is_available(), "xpu": hasattr(torch, "xpu") and torch.xpu.is_available()}
     if usable.get(device):
         pytest.skip(f"this machine has a usable {device} device")
     problem = "CUDA is not available" if device.startswith("cuda") and not torch.cuda.is_available() else device
     with pytest.raises(HifiganError, match=problem) as caught:
         Vocoder.from_checkpoint(tiny_checkpoint, device=device)
-    assert "\n" not in str(caught.value) and str(caught.value).startswith("--device ")
+    assert "\n" not in str(caught.value) and str(caught.value).startswith("device=")  # the argument, from Python
     with pytest.raises(HifiganError, match=problem):
         Vocoder.from_checkpoint(tiny_checkpoint, device=torch.device(device))

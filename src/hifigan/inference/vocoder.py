@@ -44,7 +44,7 @@ class Vocoder:
         precision: str = "fp32", shape_buckets: bool | Buckets | None = None,
     ) -> None:
         self.config = config
-        self.device = resolve_device(device)
+        self.device = resolve_device(device, cli=False)  # built from Python; the commands check --device first
         # Whole mels and batches run in passes of a few shapes (hifigan.inference.packing.Buckets); None: on CUDA,
         # where each new shape's convolution set-up costs many passes, not on the CPU, where it costs less than the
         # padding and edge windows do (docs/inference.md); a Buckets: those (a server's, hifigan.serve.limits).
