@@ -172,7 +172,7 @@ def _lever(name: str, trainer) -> Iterator[None]:
     if name == "cuda-graph":
         from hifigan.training.graphed import GraphedStep
 
-        before, trainer.graphed = trainer.graphed, GraphedStep(trainer.state, trainer.step_options)
+        before, trainer.graphed = trainer.graphed, GraphedStep(trainer.state, trainer.step_options, cli=False)
         try:
             yield
         finally:

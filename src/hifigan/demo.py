@@ -109,7 +109,7 @@ def run_demo(
         raise HifiganError(None, f"--gan-fraction must be in [0, 1], got {gan_fraction}")
     if not 0 < minutes < math.inf:
         raise HifiganError(None, f"--minutes must be above 0, got {minutes:g}")
-    check_counts({"batch_size": batch_size})
+    check_counts({"batch_size": batch_size}, cli=True)
     if valid_count < 1:  # not train's hint (0 with --validation-interval 0): the demo vocodes its held-out clips
         raise HifiganError(None, f"--valid-count must be at least 1 (the clips the demo vocodes), got {valid_count}")
     base = load_config(config)

@@ -11,7 +11,7 @@ from hifigan.option_names import setting
 ACCEPTED = "accepted: cpu, cuda, cuda:N"
 
 
-def resolve_device(device: str | torch.device, cli: bool = True) -> torch.device:
+def resolve_device(device: str | torch.device, cli: bool) -> torch.device:
     """A torch.device, with a one-line error naming it for an unknown name, CUDA asked for and absent (or a GPU
     index beyond the GPUs), and any other device this torch cannot compute on here (mps, xpu, ... where torch was
     built without it or finds none; meta, which holds no values). `cli` False (training from Python): the error names

@@ -71,7 +71,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     from hifigan.inference.bench import format_table, run_bench
     from hifigan.inference.engines import require_backend, resolve_backend
 
-    device = resolve_device(args.device)
+    device = resolve_device(args.device, cli=True)
     if args.presets is not None and device.type != "cpu":
         raise HifiganError(None, "--presets times the CPU backends: leave --device out")
     listed = args.backends if args.backends is not None else ",".join(device_backends(device.type))

@@ -93,7 +93,7 @@ def run_serve(args: argparse.Namespace) -> int:
         from hifigan.errors import HifiganError
 
         raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
-    device = resolve_device(args.device)
+    device = resolve_device(args.device, cli=True)
     require_backend(args.backend)
     sock = bind(args.host, args.port)  # a bad or used address fails before the checkpoint is read
     with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back

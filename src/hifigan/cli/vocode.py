@@ -140,7 +140,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     check_out_is_a_folder_name(args.out)
     inputs = expand_inputs(args.inputs, (*AUDIO_SUFFIXES, ".npy"), "audio or .npy")
     args.inputs = inputs.files  # a folder's files, each vocoded as that file given alone would be
-    resolve_device(args.device)
+    resolve_device(args.device, cli=True)
     require_backend(args.backend)  # an extra's package that is missing fails now, before any work
     if args.evaluate:
         require_packages(None)

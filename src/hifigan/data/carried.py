@@ -20,7 +20,7 @@ from hifigan.option_names import setting
 class ClipLoadError(HifiganError):
     """A training or held-out clip that loaded at the scan could not be loaded during the run."""
 
-    def stopped(self, checkpoint: Path | None, step: int, run: Path, cli: bool = True) -> ClipLoadError:
+    def stopped(self, checkpoint: Path | None, step: int, run: Path, cli: bool) -> ClipLoadError:
         """This error as the run that it stopped reports it: what the checkpoint kept, and how to go on (`cli`
         False: as a Python caller resumes, option_names)."""
         saved = f"checkpoint {checkpoint} holds step {step}" if checkpoint else "no checkpoint written"

@@ -54,7 +54,7 @@ class BestCheckpoint:
         return cls(float(stored["value"]), int(stored["step"]), stored.get("metric"))
 
 
-def on_disk(best: BestCheckpoint, folder: Path, source: Path, cli: bool = True) -> tuple[BestCheckpoint, str | None]:
+def on_disk(best: BestCheckpoint, folder: Path, source: Path, cli: bool) -> tuple[BestCheckpoint, str | None]:
     """`best` where its checkpoint is in `folder` and its value is today's val/mel_l1; else a fresh one and the line
     that says so: best.pt cannot name a resume back past a later best, for which --keep removed it, or from another
     folder than `folder` (`source`, the checkpoint resumed; best.pt is never another history's), and a value of the

@@ -95,7 +95,7 @@ def _names_cuda(device: str) -> bool:
         return False
 
 
-def training_device(name: str, dist: DistInfo, cli: bool = True) -> torch.device:
+def training_device(name: str, dist: DistInfo, cli: bool) -> torch.device:
     """The device this rank trains on (hifigan.devices checks the name): `cuda` means the rank's local GPU unless
     an index is given; training runs on cpu or cuda only. `cli` False: errors name the field (option_names)."""
     from hifigan.devices import ACCEPTED, resolve_device

@@ -16,7 +16,7 @@ from hifigan.training.options import TrainJob
 DATA_PLACES = {"corpus": "DIR", "train_list": "FILE", "valid_list": "FILE", "wav_root": "DIR", "input_mels": "DIR"}
 
 
-def which_option(key: str, the_runs: bool, cli: bool = True) -> str:
+def which_option(key: str, the_runs: bool, cli: bool) -> str:
     """The option a data path came from, as an error says it: `--corpus`, or for a resumed run's own path (not given
     anew) `the run's --corpus: moved? give its new place with --corpus DIR` (`cli` False: the field, option_names)."""
     option = flag(key, cli)
@@ -32,7 +32,7 @@ def given_paths(job: TrainJob) -> set[str]:
     return {k for k, v in {**named, "input_mels": job.input_mels}.items() if v is not None}
 
 
-def check_data_paths(data: dict[str, Any], given: set[str], resuming: bool, cli: bool = True) -> None:
+def check_data_paths(data: dict[str, Any], given: set[str], resuming: bool, cli: bool) -> None:
     """Each path of `data` (data_spec's) that is set names a folder (DIR) or an existing file list (FILE), else one
     error naming every one that does not, each with which_option (the run's where `resuming` and not in `given`)."""
     problems = []

@@ -27,7 +27,7 @@ from hifigan.training.step import Batch, StepOptions, StepResult, advance, step_
 WARMUP_STEPS = 2  # eager steps on the capture stream first: optimizer states, cuDNN and cuFFT plans, allocator pools
 
 
-def check_graphable(options: StepOptions, state: TrainingState, cli: bool = True) -> None:
+def check_graphable(options: StepOptions, state: TrainingState, cli: bool) -> None:
     """Refuse what a captured step cannot do: run off CUDA, all-reduce across processes, or step an optimizer that
     needs the host's verdict on finiteness (only fused AdamW reads it on the device). `cli` False: the refusals name
     the fields (option_names)."""
@@ -40,7 +40,7 @@ def check_graphable(options: StepOptions, state: TrainingState, cli: bool = True
         raise HifiganError(None, f"{graph} needs fused AdamW optimizers")
 
 
-def graphed_step(state: TrainingState, options: StepOptions, wanted: bool | None, cli: bool = True
+def graphed_step(state: TrainingState, options: StepOptions, wanted: bool | None, cli: bool
                  ) -> GraphedStep | None:
     """The step runner `wanted` asks for: True (an error where a graph cannot run), False (None: eager), or None
     (a graph on CUDA in one process, falling back to eager if its capture fails; elsewhere eager). `cli`: how its
@@ -57,7 +57,7 @@ class GraphedStep:
     """`train_step` on one CUDA device: eager for the first WARMUP_STEPS steps of each kind, then captured and
     replayed. The same operations in the same order; the position, the terms and the non-finite verdict as before."""
 
-    def __init__(self, state: TrainingState, options: StepOptions, fallback: bool = False, cli: bool = True) -> None:
+    def __init__(self, state: TrainingState, options: StepOptions, fallback: bool = False, *, cli: bool) -> None:
         check_graphable(options, state, cli)
         self.state, self.options, self.fallback, self.cli = state, options, fallback, cli
         self.failed = False  # a capture failed under `fallback`: eager from then on

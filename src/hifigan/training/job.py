@@ -93,7 +93,7 @@ def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> d
             for k in DATA_KEYS}
 
 
-def resolve_config(base: HifiganConfig, overrides: dict[str, Any], cli: bool = True) -> HifiganConfig:
+def resolve_config(base: HifiganConfig, overrides: dict[str, Any], cli: bool) -> HifiganConfig:
     """`base` with the job's overrides: each count at least its least value (options.LEAST, named as `cli` says);
     the config checks the rest."""
     check_counts(overrides, cli)

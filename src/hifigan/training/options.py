@@ -63,7 +63,7 @@ LEAST = {"checkpoint_interval": 0, "validation_interval": 0, "log_interval": 1, 
          "disc_start_step": 0}
 
 
-def check_counts(values: dict[str, int | float | None], cli: bool = True) -> None:
+def check_counts(values: dict[str, int | float | None], cli: bool) -> None:
     """Each count given at or above its least value (LEAST), and --max-minutes positive; else one line naming it
     (its option, or with `cli` False its field: option_names.flag)."""
     from hifigan.errors import HifiganError

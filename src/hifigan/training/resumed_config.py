@@ -19,7 +19,7 @@ def config_differences(run: HifiganConfig, given: HifiganConfig) -> list[str]:
 
 
 def check_config_again(run: HifiganConfig, given: HifiganConfig, spelled: str | os.PathLike | HifiganConfig,
-                       checkpoint: str | os.PathLike, cli: bool = True) -> None:
+                       checkpoint: str | os.PathLike, cli: bool) -> None:
     """Nothing when `given` (--config laid over the run's, the job's overrides applied to both) is the run's
     config; else a ConfigError naming the resumed checkpoint and every key that differs (the options as `cli`
     says: option_names)."""
@@ -31,7 +31,7 @@ def check_config_again(run: HifiganConfig, given: HifiganConfig, spelled: str | 
                                       f"run with {flag('init_from', cli)} this checkpoint to train on with another)")
 
 
-def overrides_said(run: HifiganConfig, overrides: dict[str, int], cli: bool = True) -> str | None:
+def overrides_said(run: HifiganConfig, overrides: dict[str, int], cli: bool) -> str | None:
     """The line that says which of the job's config overrides change the resumed run's config from now on (None:
     none changes it), as run_settings says the run settings given anew (named as `cli` says: option_names)."""
     changed = [f"{setting(k, v, cli)} (the run's: {getattr(run, k)})" for k, v in overrides.items()

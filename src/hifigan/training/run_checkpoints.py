@@ -24,7 +24,7 @@ class RunCheckpoints:
     best: BestCheckpoint = field(default_factory=BestCheckpoint)  # the lowest validation mel L1 and its step
     saved_best: dict[str, Any] | None = None  # the best that the checkpoint of last_saved_step stores
 
-    def restored(self, obj: dict[str, Any], source: Path, step: int, cli: bool = True) -> str | None:
+    def restored(self, obj: dict[str, Any], source: Path, step: int, cli: bool) -> str | None:
         """The run continues from checkpoint `obj` (read from `source`) at `step`; a line to say where the best it
         stores has no file here (best_checkpoint.on_disk; `cli`: how it names --keep)."""
         self.last_saved_step, self.resumed_from = step, Path(source)

@@ -25,7 +25,7 @@ def run_folder_of(checkpoint: Path) -> Path:
     return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
 
 
-def check_run_folder(out: Path, resumed_from: Path | None = None, cli: bool = True) -> None:
+def check_run_folder(out: Path, resumed_from: Path | None = None, *, cli: bool) -> None:
     """The run folder must be a folder, and a new run's must hold no run's checkpoints (pruning and --resume would
     mix the two runs' files) nor an earlier run's logs (a run stopped before its first checkpoint, e.g. aborted by a
     second Ctrl-C: the new run's steps would be logged after that run's, the same steps twice). A run resumed

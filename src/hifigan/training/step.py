@@ -57,7 +57,7 @@ class StepOptions:
         return contextlib.nullcontext()
 
 
-def check_precision(precision: str, device: torch.device, cli: bool = True) -> None:
+def check_precision(precision: str, device: torch.device, cli: bool) -> None:
     """Refuse an unknown precision, and bf16 on a CPU without native bf16 arithmetic (AVX512-BF16 or AMX), where
     oneDNN would emulate it instead of speeding the step up (`cli` False: named as the field, option_names)."""
     if precision not in PRECISIONS:

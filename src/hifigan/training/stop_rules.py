@@ -27,7 +27,7 @@ REASONS = ("", "epochs", "time", "max_steps")
 
 
 def step_limits(max_steps: int | None, epochs: int | None, state: TrainingState, steps_per_epoch: int,
-                cli: bool = True) -> list[tuple[int, str]]:
+                cli: bool) -> list[tuple[int, str]]:
     """The step each step or epoch limit stops the run at (from `state`'s position, `steps_per_epoch` steps an
     epoch), with its option (`cli` False: its field, option_names), earliest first (--max-steps first on a tie: it
     names the stop then)."""
@@ -40,7 +40,7 @@ def step_limits(max_steps: int | None, epochs: int | None, state: TrainingState,
 
 
 def stop_plan(max_steps: int | None, epochs: int | None, max_minutes: float | None, state: TrainingState,
-              steps_per_epoch: int, cli: bool = True) -> str:
+              steps_per_epoch: int, cli: bool) -> str:
     """Where the run will stop, in words: the step of the earliest step or epoch limit (and the later one's), the
     time budget (the settings named as `cli` says: option_names)."""
     limits = step_limits(max_steps, epochs, state, steps_per_epoch, cli)
