@@ -19,3 +19,12 @@ def test_the_documented_public_names_are_all_of_them():
     assert _listed() - {"hifigan"} | {"__version__"} == set(hifigan.__all__)  # "from `hifigan` itself"
     names = [n for n in hifigan.__all__ if n != "__version__"]
     assert [n for n in names if not (getattr(hifigan, n).__doc__ or "").strip()] == []
+
+
+def test_every_lazy_name_of_a_package_resolves():
+    """hifigan.inference listed resolve_device, lazily, from a module that no longer defines it: the name raised
+    AttributeError on first use, and nothing looked up every name of a package's `__all__`."""
+    import hifigan.inference
+
+    for package in (hifigan, hifigan.inference):
+        assert [n for n in package.__all__ if not hasattr(package, n)] == [], package.__name__

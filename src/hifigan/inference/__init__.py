@@ -21,7 +21,7 @@ from typing import Any
 from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS, CPU_ONLY, CUDA_ONLY, HALF_BACKENDS
 
 _LAZY = {
-    "Vocoder": "vocoder", "build_runner": "engines", "resolve_backend": "engines", "resolve_device": "engines",
+    "Vocoder": "vocoder", "build_runner": "engines", "resolve_backend": "engines",
     "resolve_precision": "engines", "PRECISIONS": "engines", "ENGINE_LAYERS": "engines",
 }
 __all__ = ["BACKENDS", "BENCH_BACKENDS", "CPU_ONLY", "CUDA_ONLY", "HALF_BACKENDS", *_LAZY]
