@@ -172,8 +172,11 @@ def keep_records_up_to(path: Path, step: int) -> None:
                 new.write(line if line.endswith("\n") else line + "\n")
 
 
-def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") -> Figure:
-    """A matplotlib figure: ground-truth and generated log-mel side by side (Agg backend, no display)."""
+def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "",
+               scale: tuple[float, float] | None = None) -> Figure:
+    """A matplotlib figure: ground-truth and generated log-mel side by side (Agg backend, no display), low bins at
+    the bottom. `scale`: the colour bar's (low, high), values beyond it drawn in its end colours (the bar's arrows);
+    else the range of both mels."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -184,14 +187,14 @@ def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "") ->
     # the left's last frame label and the right's first ('1000' and '0' at the edges would read '10000').
     fig = Figure(figsize=(10, 3.2))
     axes = fig.subplots(1, 2, sharey=True, gridspec_kw=dict(left=0.06, right=0.89, bottom=0.14, top=0.9, wspace=0.1))
-    lo = float(min(reference.min(), generated.min()))
-    hi = float(max(reference.max(), generated.max()))
+    lo, hi = scale or (float(min(reference.min(), generated.min())), float(max(reference.max(), generated.max())))
     for ax, mel, name in zip(axes, (reference, generated), ("ground truth", "generated")):
         image = ax.imshow(mel, aspect="auto", origin="lower", interpolation="none", vmin=lo, vmax=hi)
         ax.set_title(f"{title} {name}".strip())
         ax.set_xlabel("frame")
     axes[0].set_ylabel("mel bin")
-    fig.colorbar(image, cax=fig.add_axes((0.905, 0.14, 0.012, 0.76)), label="log magnitude")
+    fig.colorbar(image, cax=fig.add_axes((0.905, 0.14, 0.012, 0.76)), label="log magnitude",
+                 extend="neither" if scale is None else "both")
     return fig
 
 

@@ -27,7 +27,8 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models.generators import build_generator, fold_norms, layer_description
 from hifigan.paths import same_file
-from hifigan.training.reporting import RunLog, mel_figure
+from hifigan.training.mel_images import MelImages
+from hifigan.training.reporting import RunLog
 from hifigan.training.run_folder import run_folder_of
 from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
 
@@ -88,6 +89,7 @@ class Validation:
         self.references_step: int | None = None  # the step the run logged the reference audio at (once a run)
         self.batches = frame_batches([clip.num_samples // config.hop_size + 1 for clip in valid_set.clips])
         self._vocoder: Vocoder | None = None
+        self.mel_images = MelImages()  # the media clips' figures, kept from one validation to the next
 
     @torch.no_grad()
     def run(self, generator: nn.Module, step: int, epoch: int, log: RunLog | None) -> float:
@@ -164,12 +166,12 @@ class Validation:
                    y_hat: torch.Tensor) -> None:
         clip = self.valid_set.clips[i].id
         sr = self.config.sampling_rate
-        figure = mel_figure(mel.numpy(), self.input_mel(y_hat.float()).numpy(), clip)
+        image = self.mel_images.image(clip, mel.numpy(), self.input_mel(y_hat.float()).numpy())
         with log.tensorboard() as writer:
             if self.references_step is None:
                 writer.add_audio(f"reference/{clip}", audio.unsqueeze(0), step, sr)
             writer.add_audio(f"generated/{clip}", y_hat.float().unsqueeze(0), step, sr)
-            writer.add_figure(f"mel/{clip}", figure, step, close=True)
+            writer.add_image(f"mel/{clip}", image, step, dataformats="HWC")
         if i == min(self.media_clips, len(self.valid_set)) - 1 and self.references_step is None:
             self.references_step = step
 
