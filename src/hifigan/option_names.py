@@ -14,7 +14,7 @@ CORPUS_FIELDS = {"corpus": "folder", "train_list": "train_list", "valid_list": "
                  "valid_count": "valid_count", "valid_fraction": "valid_fraction", "valid_cap": "valid_cap"}
 
 
-def flag(key: str, cli: bool = True) -> str:
+def flag(key: str, cli: bool) -> str:
     """The command-line option of a setting (max_steps -> --max-steps); `cli` False (a job built in Python): the
     field's own name (`max_steps`; a Corpus field as `Corpus.valid_count`)."""
     if cli:
@@ -22,34 +22,34 @@ def flag(key: str, cli: bool = True) -> str:
     return f"Corpus.{CORPUS_FIELDS[key]}" if key in CORPUS_FIELDS else key
 
 
-def setting(key: str, value: object, cli: bool = True, spelled: str | None = None) -> str:
+def setting(key: str, value: object, cli: bool, spelled: str | None = None) -> str:
     """A setting with its value as the caller writes it: `--resume runs/py` on the command line (the value as
     `spelled` there, default str(value)), else the keyword argument `resume=Path('runs/py')` (a Corpus field's:
     `Corpus(valid_count=0)`)."""
     if cli:
-        return f"{flag(key)} {value if spelled is None else spelled}"
+        return f"{flag(key, cli)} {value if spelled is None else spelled}"
     return _keyword(key, f"Path({os.fspath(value)!r})" if isinstance(value, os.PathLike) else repr(value))
 
 
-def wanted(key: str, metavar: str | None = None, cli: bool = True) -> str:
+def wanted(key: str, metavar: str | None = None, *, cli: bool) -> str:
     """A setting the caller should give, its value not known: `--corpus DIR` (`metavar` None: `--config`), else
     `Corpus(folder=...)` (`config=...`)."""
     if cli:
-        return flag(key) if metavar is None else f"{flag(key)} {metavar}"
+        return flag(key, cli) if metavar is None else f"{flag(key, cli)} {metavar}"
     return _keyword(key, "...")
 
 
-def switched_on(key: str, cli: bool = True) -> str:
+def switched_on(key: str, cli: bool) -> str:
     """A switch the caller turns on: `--resample` on the command line, else `resample=True`."""
-    return flag(key) if cli else _keyword(key, "True")
+    return flag(key, cli) if cli else _keyword(key, "True")
 
 
-def switched_off(key: str, cli: bool = True) -> str:
+def switched_off(key: str, cli: bool) -> str:
     """A switch turned off: `--no-cuda-graph` on the command line, else `cuda_graph=False`."""
-    return f"--no-{flag(key)[2:]}" if cli else _keyword(key, "False")
+    return f"--no-{flag(key, cli)[2:]}" if cli else _keyword(key, "False")
 
 
-def settings_word(cli: bool = True) -> str:
+def settings_word(cli: bool) -> str:
     """What the caller's settings are called in a sentence: the command's "options", or the "fields" set in Python."""
     return "options" if cli else "fields"
 

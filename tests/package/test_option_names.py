@@ -25,7 +25,7 @@ from hifigan.option_names import CORPUS_FIELDS, flag, setting, wanted
     ("resume", Path("runs/py"), "--resume runs/py", "resume=Path('runs/py')"),
 ])
 def test_a_setting_is_written_as_its_caller_writes_it(key, value, option, python):
-    assert setting(key, value) == option
+    assert setting(key, value, cli=True) == option
     assert setting(key, value, cli=False) == python
 
 
@@ -33,8 +33,8 @@ def test_a_data_setting_is_named_as_a_corpus_field_and_wanted_without_a_value():
     assert flag("corpus", cli=False) == "Corpus.folder"
     assert flag("wav_root", cli=False) == "Corpus.wav_root"
     assert flag("input_mels", cli=False) == "input_mels"
-    assert flag("input_mels") == "--input-mels"
-    assert wanted("corpus", "DIR") == "--corpus DIR"
+    assert flag("input_mels", cli=True) == "--input-mels"
+    assert wanted("corpus", "DIR", cli=True) == "--corpus DIR"
     assert wanted("corpus", "DIR", cli=False) == "Corpus(folder=...)"
     assert wanted("input_mels", "DIR", cli=False) == "input_mels=..."
 

@@ -99,7 +99,7 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                ("keep", "checkpoints kept (newest; latest.pt is the newest; best.pt, the lowest val mel L1, besides)"),
                ("max_nonfinite", "stop with an error after this many non-finite steps in a row (each is skipped)"))
     for key, help_text in carried:  # None: the resumed run's value, else the default (training.run_settings)
-        run.add_argument(flag(key), type=int,
+        run.add_argument(flag(key, cli=True), type=int,
                          help=f"{help_text} (default {RUN_DEFAULTS[key]}; with --resume: the run's)")
     run.add_argument("--deterministic", action="store_true",
                      help="torch.use_deterministic_algorithms (bit-exact resume; slower)")

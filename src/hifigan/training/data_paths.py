@@ -20,7 +20,7 @@ def which_option(key: str, the_runs: bool, cli: bool) -> str:
     """The option a data path came from, as an error says it: `--corpus`, or for a resumed run's own path (not given
     anew) `the run's --corpus: moved? give its new place with --corpus DIR` (`cli` False: the field, option_names)."""
     option = flag(key, cli)
-    return (f"the run's {option}: moved? give its new place with {wanted(key, DATA_PLACES[key], cli)}" if the_runs
+    return (f"the run's {option}: moved? give its new place with {wanted(key, DATA_PLACES[key], cli=cli)}" if the_runs
             else option)
 
 

@@ -71,8 +71,8 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
     if stored:
         return _resumed_data(spec, stored, job.cli)
     if data.folder is None and data.train_list is None:
-        raise HifiganError(None, f"no training data: give {wanted('corpus', 'DIR', job.cli)} or "
-                                 f"{wanted('train_list', 'FILE', job.cli)}")
+        raise HifiganError(None, f"no training data: give {wanted('corpus', 'DIR', cli=job.cli)} or "
+                                 f"{wanted('train_list', 'FILE', cli=job.cli)}")
     return spec
 
 
