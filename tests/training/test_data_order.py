@@ -27,7 +27,7 @@ def test_each_epoch_of_a_run_has_its_own_order_and_windows(tiny_corpus):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             clips = scan_clips(find_audio(tiny_corpus), cfg).clips
-        data = RunData(cfg, clips, clips[:1], DistInfo(), torch.device("cpu"))
+        data = RunData(cfg, clips, clips[:1], DistInfo(), torch.device("cpu"), cli=True)
         windows = {}
         for epoch in (0, 1):
             batches = list(data.batches(epoch, 0))

@@ -45,7 +45,7 @@ def _write_and_fail(out: Path, error: BaseException, extra: tuple[str, ...] = ()
 ])
 def test_a_failed_new_run_without_a_checkpoint_takes_back_only_its_own_files(tmp_path, new, error, extra, left):
     out = tmp_path / "run"
-    with pytest.raises(type(error)), taken_back_unless_saved(out, new):
+    with pytest.raises(type(error)), taken_back_unless_saved(out, new, cli=True):
         _write_and_fail(out, error, extra)
     assert _listing(out) == left
 
@@ -53,7 +53,7 @@ def test_a_failed_new_run_without_a_checkpoint_takes_back_only_its_own_files(tmp
 def test_the_command_then_removes_the_run_folders_it_made(tmp_path):
     """Under removing_new_folders (every command's), the emptied run folder and the parent made for it go."""
     out = tmp_path / "new" / "run"
-    with pytest.raises(OSError), removing_new_folders(), taken_back_unless_saved(out, True):
+    with pytest.raises(OSError), removing_new_folders(), taken_back_unless_saved(out, True, cli=True):
         _write_and_fail(out, OSError(27, "File too large"))
     assert _listing(tmp_path) == []
 
@@ -63,7 +63,7 @@ def test_a_failed_write_after_a_checkpoint_keeps_every_file_and_names_the_newest
     which checkpoint to --resume from."""
     out = tmp_path / "run"
     saved = ("checkpoints/ckpt_00000002.pt", "checkpoints/ckpt_00000010.pt")
-    with pytest.raises(WriteError) as failed, taken_back_unless_saved(out, True):
+    with pytest.raises(WriteError) as failed, taken_back_unless_saved(out, True, cli=True):
         _write_and_fail(out, WriteError(out / "log.jsonl", "cannot write (No space left on device)"), saved)
     assert str(failed.value) == (f"{out}/log.jsonl: cannot write (No space left on device): the run stopped, and its "
                                  f"newest checkpoint is {out / saved[1]} (make room, then --resume {out})")
@@ -80,7 +80,7 @@ def test_the_advice_after_a_failed_write_follows_its_cause(tmp_path, code, remed
     fix (and another errno no guess); the remedy survives the pickling that passes it between torchrun's ranks."""
     out = tmp_path / "run"
     error = write_failure(out / "log.jsonl", OSError(code, os.strerror(code)))
-    with pytest.raises(WriteError) as failed, taken_back_unless_saved(out, True):
+    with pytest.raises(WriteError) as failed, taken_back_unless_saved(out, True, cli=True):
         _write_and_fail(out, error, ("checkpoints/ckpt_00000002.pt",))
     assert str(failed.value).endswith(f"{out / 'checkpoints/ckpt_00000002.pt'} ({remedy}, then --resume {out})")
     assert pickle.loads(pickle.dumps(failed.value)).remedy == remedy

@@ -43,7 +43,7 @@ def rank_main(rank: int, root: str, port: int) -> None:
     said = io.StringIO()
     try:
         with contextlib.redirect_stderr(said), StopRules(None, None, None, DistInfo(rank, 2, rank, True),
-                                                         torch.device("cpu")) as rules:
+                                                         torch.device("cpu"), cli=True) as rules:
             if rank == 1:
                 os.kill(os.getpid(), signal.SIGTERM)
             reason = rules.decide(rules.after_step(1, time.monotonic()), None, 1)
@@ -91,7 +91,7 @@ def test_a_job_of_one_process_decides_alone_without_a_collective():
     """torchrun's job of one joins a process group of one: its checks run no collective (no group exists here, so
     one would raise), and keep their own reason and failure."""
     assert not torch.distributed.is_initialized()
-    rules = StopRules(2, None, None, DistInfo(0, 1, 0, in_group=True), torch.device("cpu"))
+    rules = StopRules(2, None, None, DistInfo(0, 1, 0, in_group=True), torch.device("cpu"), cli=True)
     assert [rules.decide(rules.after_step(step, time.monotonic()), None, step) for step in (1, 2)] == ["", "max_steps"]
     assert rules.decide("max_steps", Failure("a.wav", "gone"), 2) == "max_steps"  # a stop: the batch is not trained
     with pytest.raises(ClipLoadError, match=r"^a\.wav: gone$"):
@@ -128,7 +128,7 @@ LONE = DistInfo()  # one process: the checks are this process's own
 
 
 def rules(max_steps=None, epochs=None, max_minutes=None) -> StopRules:
-    return StopRules(max_steps, epochs, max_minutes, LONE, torch.device("cpu"))
+    return StopRules(max_steps, epochs, max_minutes, LONE, torch.device("cpu"), cli=True)
 
 
 def test_each_limit_stops_at_exactly_its_value():
@@ -167,7 +167,7 @@ def test_a_resume_at_an_epochs_end_ends_that_epoch_before_the_budget_stops_it(ti
     spent: nothing trains, and the position stopped at is the next epoch's start, the rates decayed once."""
     cfg = tiny_config(batch_size=2)
     clips = quiet_scan(find_audio(tiny_corpus), cfg).clips
-    data = RunData(cfg, clips, clips[:1], LONE, torch.device("cpu"))
+    data = RunData(cfg, clips, clips[:1], LONE, torch.device("cpu"), cli=True)
     state = new_state(cfg, torch.device("cpu"))
     state.batch_in_epoch = data.sampler.num_samples // cfg.batch_size
     assert state.batch_in_epoch == 4

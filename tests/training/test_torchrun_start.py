@@ -37,10 +37,10 @@ def test_a_command_line_error_is_said_by_rank_0_alone(monkeypatch, capsys, rank)
 def test_a_device_every_rank_names_alike_is_said_by_rank_0_alone(monkeypatch):
     as_rank(monkeypatch, 2, 0)  # another machine's first process: the name is wrong there as on rank 0's
     with pytest.raises(ReportedElsewhere, match=r"^--device cdua: not a device"):
-        init_distributed("cdua")
+        init_distributed("cdua", cli=True)
     as_rank(monkeypatch, 0, 0)
     with pytest.raises(HifiganError, match=r"^--device cdua: not a device") as said:
-        init_distributed("cdua")
+        init_distributed("cdua", cli=True)
     assert type(said.value) is HifiganError
     assert not torch.distributed.is_initialized()
 
@@ -50,7 +50,7 @@ def test_a_device_every_rank_names_alike_is_said_by_rank_0_alone(monkeypatch):
 def test_cuda_missing_is_said_by_each_machines_first_process(monkeypatch, rank, local_rank, says):
     as_rank(monkeypatch, rank, local_rank)
     with pytest.raises(HifiganError, match=r"^--device cuda: CUDA is not available on this machine$") as raised:
-        init_distributed("cuda")
+        init_distributed("cuda", cli=True)
     assert isinstance(raised.value, ReportedElsewhere) is not says
 
 

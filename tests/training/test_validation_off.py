@@ -17,9 +17,9 @@ def test_only_a_run_that_holds_nothing_out_has_validation_turned_off(tmp_path_fa
     options = TrainOptions(out=tmp_path_factory.getbasetemp() / "run", validation_interval=interval)
     if count == 0 and interval > 0 and not resuming:
         with pytest.raises(HifiganError, match=r"^--valid-count 0 holds nothing out, .* add --validation-interval 0"):
-            validation_off(options, count, resuming)
+            validation_off(options, count, resuming, cli=True)
         return
-    got, said = validation_off(options, count, resuming)
+    got, said = validation_off(options, count, resuming, cli=True)
     if count == 0 and interval > 0:  # resumed
         assert got.validation_interval == 0 and got.out == options.out
         assert said == ("validation off: the run holds nothing out (--valid-count 0); start a new run to validate")

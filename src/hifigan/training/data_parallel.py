@@ -64,7 +64,7 @@ def end_worker_process(code: int) -> NoReturn:
     os._exit(code)
 
 
-def init_distributed(device: str, cli: bool = True) -> DistInfo:
+def init_distributed(device: str, cli: bool) -> DistInfo:
     """Join the process group torchrun describes in RANK/WORLD_SIZE/LOCAL_RANK (NCCL on GPUs, gloo on CPU).
 
     A one-process torchrun job joins a group of one too, so the DDP path runs exactly as it would on more GPUs.
@@ -196,7 +196,7 @@ class RunData:
 
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip], dist: DistInfo,
                  device: torch.device, resample: bool = False, mix_to_mono: bool = False,
-                 mel_convention: str | None = None, cli: bool = True) -> None:
+                 mel_convention: str | None = None, *, cli: bool) -> None:
         self.config, self.dist, self.device = config, dist, device
         kw = dict(seed=config.seed, resample=resample, mix_to_mono=mix_to_mono, mel_convention=mel_convention, cli=cli)
         self.train_set = VocoderDataset(train_clips, config, train=True, **kw)

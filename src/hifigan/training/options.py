@@ -76,7 +76,7 @@ def check_counts(values: dict[str, int | float | None], cli: bool) -> None:
 
 
 def validation_off(options: TrainOptions, valid_count: int | None, resuming: bool,
-                   cli: bool = True) -> tuple[TrainOptions, str | None]:
+                   cli: bool) -> tuple[TrainOptions, str | None]:
     """A run that holds nothing out (--valid-count 0) has validation off: a new one must say so with
     --validation-interval 0; a resumed one turns validation off, with a line saying why (None: nothing to say).
     `cli` False: the settings named as a Python caller gives them (option_names.setting)."""

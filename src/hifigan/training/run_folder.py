@@ -84,7 +84,7 @@ def run_logs(out: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def taken_back_unless_saved(out: Path, new: bool, cli: bool = True) -> Iterator[None]:
+def taken_back_unless_saved(out: Path, new: bool, cli: bool) -> Iterator[None]:
     """If a write fails in the block (a full disk at the first save) and `out`, `new` to this run, holds no
     checkpoint: remove the files the run wrote there (logs, scan cache, skipped list), which nothing can resume and
     which would keep the next run out, so that the command's removing_new_folders (hifigan.atomic) removes the

@@ -61,7 +61,7 @@ class StopRules:
     SIGINT/SIGTERM stop the loop after the current step. Each check returns why to stop ("" to go on)."""
 
     def __init__(self, max_steps: int | None, epochs: int | None, max_minutes: float | None, dist: DistInfo,
-                 device: torch.device, writes: HeldWrites | None = None, cli: bool = True) -> None:
+                 device: torch.device, writes: HeldWrites | None = None, *, cli: bool) -> None:
         self.max_steps, self.epochs, self.max_minutes = max_steps, epochs, max_minutes
         self.cli = cli  # how its warning names the settings (option_names)
         self.dist, self.device = dist, device

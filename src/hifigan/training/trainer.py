@@ -78,7 +78,7 @@ class Trainer:
         self.step_options = StepOptions(MelSpectrogram(**config.mel_kwargs(for_loss=True)), objective, self.device,
                                         options.precision, self.dist.active)
         self.data = RunData(config, train_clips, valid_clips, self.dist, self.device, options.resample,
-                            options.mix_to_mono, options.mel_convention, cli)
+                            options.mix_to_mono, options.mel_convention, cli=cli)
         self.validation = Validation(self.data.valid_set, config, self.device, self.step_options.autocast,
                                      options.media_clips, config.num_workers,
                                      backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
@@ -216,7 +216,7 @@ class Trainer:
         deterministic algorithms are on for this call only; torch's default dtype is float32 for it. Returns why it
         stopped: "max_steps", "epochs", "time" or the signal name."""
         state, dist = self.state, self.dist
-        rules = StopRules(max_steps, epochs, max_minutes, dist, self.device, self.writes, self.cli)
+        rules = StopRules(max_steps, epochs, max_minutes, dist, self.device, self.writes, cli=self.cli)
         rules.warn_if_past(state.step)
         bar, hold = None, dist.active and dist.world_size > 1  # hold: a failed write stops every rank (held_writes)
         with saving_on_failed_log(self), self.writes.holding(hold), \
