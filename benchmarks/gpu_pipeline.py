@@ -56,8 +56,8 @@ def pipeline(settings, cuda_graph: bool = False) -> dict[str, Any]:
     config = config_from_dict({**base.to_dict(), "num_workers": 2 if quick else 4})  # V1's own: 4
     steps, warm = (12, 4) if quick else (200, 20)
     train, valid = Corpus(folder=corpus, valid_count=VALID * (2 if quick else 10)).resolve(config.seed)
-    train_clips = scan_clips(train, config, resample=True).clips
-    valid_clips = scan_clips(valid, config, resample=True).clips
+    train_clips = scan_clips(train, config, resample=True, cli=False).clips
+    valid_clips = scan_clips(valid, config, resample=True, cli=False).clips
 
     def trainer(name: str, **options: Any) -> Trainer:
         return Trainer(config, train_clips, valid_clips,

@@ -66,8 +66,8 @@ def make_trainer(settings, precision: str, name: str, extra: dict[str, Any] | No
     options = TrainOptions(out=settings.work / name, device=str(settings.device), precision=precision,
                            checkpoint_interval=0, validation_interval=0, progress=False, resample=True,
                            cuda_graph=cuda_graph)
-    return Trainer(config, scan_clips(train, config, resample=True).clips,
-                   scan_clips(valid, config, resample=True).clips, options)
+    return Trainer(config, scan_clips(train, config, resample=True, cli=False).clips,
+                   scan_clips(valid, config, resample=True, cli=False).clips, options)
 
 
 def batches(trainer: Trainer, count: int) -> list[tuple]:

@@ -51,7 +51,8 @@ def make_trainer(name: str, batch: int, segment: int, folder: Path, precision: s
         paths.append(path)
     options = TrainOptions(out=folder / "run", checkpoint_interval=0, validation_interval=0, progress=False,
                            precision=precision)
-    return Trainer(config, scan_clips(paths[:-1], config).clips, scan_clips(paths[-1:], config).clips, options)
+    return Trainer(config, scan_clips(paths[:-1], config, cli=False).clips,
+                   scan_clips(paths[-1:], config, cli=False).clips, options)
 
 
 def run(name: str, batch: int, segment: int, pairs: int, profile: bool, precision: str = "fp32") -> dict[str, Any]:

@@ -92,7 +92,7 @@ def test_discriminator_optimizer_follows_the_official_parameter_order(tmp_path, 
 
     cfg = tiny_config()
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, progress=False))
     names = {id(p): f"{prefix}.{name}" for prefix, module in (("msd", trainer.msd), ("mpd", trainer.mpd))
              for name, p in module.named_parameters()}

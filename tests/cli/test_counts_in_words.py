@@ -36,7 +36,7 @@ def scan_warnings(tmp_path, clipped: int, empty: int) -> list[str]:
     paths = sorted(tmp_path.glob("*.wav"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scan_clips(paths, tiny_config())
+        scan_clips(paths, tiny_config(), cli=True)
     return [str(w.message).split(": ")[1] for w in caught]
 
 

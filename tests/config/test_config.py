@@ -254,7 +254,7 @@ def test_an_odd_rate_training_segment_generates_exactly_its_samples(tiny_corpus)
     """A training item's mel (segment_size // hop frames) gives exactly segment_size samples, so the train step's
     loss mel of the generated audio has the item's frames (rates [3, 5, 2]: two stages with output padding)."""
     cfg = tiny_config("1", upsample_rates=[3, 5, 2], upsample_kernel_sizes=[6, 10, 4], hop_size=30, segment_size=480)
-    dataset = VocoderDataset(scan_clips(find_audio(tiny_corpus), cfg).clips, cfg, train=True)
+    dataset = VocoderDataset(scan_clips(find_audio(tiny_corpus), cfg, cli=True).clips, cfg, train=True, cli=True)
     generator = Generator(cfg)
     loss_mel = MelSpectrogram(**cfg.mel_kwargs(for_loss=True))
     for i in range(len(dataset)):

@@ -132,7 +132,7 @@ def test_two_training_steps_at_the_preset_rate(name, tmp_path, clips_at):
     """The preset's discriminators (with their arguments), losses and input mel, on speech at its rate."""
     cfg = tiny(name)
     train, valid = Corpus(folder=clips_at(name), valid_count=1).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
     before = {k: v.clone() for k, v in trainer.generator.state_dict().items()}
     batch = next(iter(trainer.loader))

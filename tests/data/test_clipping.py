@@ -48,7 +48,7 @@ def flagged(tmp_path, files: dict[str, tuple[np.ndarray, int, str]], resample: b
         paths.append(tmp_path / name)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = scan_clips(paths, CFG, resample=resample)
+        report = scan_clips(paths, CFG, resample=resample, cli=True)
     named = [p.name for p in report.clipping]
     said = "1 file clips" if len(named) == 1 else f"{len(named)} files clip"
     assert any(f"{said} (kept)" in str(w.message) for w in caught) == bool(named)

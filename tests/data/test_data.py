@@ -33,22 +33,22 @@ def test_split_is_seeded_disjoint_and_complete(n, count, seed):
     files = [Path(f"f{i:03d}.wav") for i in range(n)]
     if count >= n:
         with pytest.raises(HifiganError, match="hold out"):
-            choose_validation(files, count=count, seed=seed)
+            choose_validation(files, count=count, seed=seed, cli=True)
         return
-    held = choose_validation(files, count=count, seed=seed)
+    held = choose_validation(files, count=count, seed=seed, cli=True)
     train, valid = held.train, held.valid
     assert len(valid) == count and set(train).isdisjoint(valid) and sorted(train + valid) == files
-    assert choose_validation(list(reversed(files)), count=count, seed=seed) == held
+    assert choose_validation(list(reversed(files)), count=count, seed=seed, cli=True) == held
 
 
 def test_fraction_default_and_errors():
     files = [Path(f"f{i}.wav") for i in range(400)]
-    assert 1 <= len(choose_validation(files[:40], seed=1).valid) <= 6  # 5 % by hash, at least one
-    assert 70 <= len(choose_validation(files, fraction=0.25, seed=1).valid) <= 130  # 100 expected, sd 8.7
+    assert 1 <= len(choose_validation(files[:40], seed=1, cli=True).valid) <= 6  # 5 % by hash, at least one
+    assert 70 <= len(choose_validation(files, fraction=0.25, seed=1, cli=True).valid) <= 130  # 100 expected, sd 8.7
     with pytest.raises(HifiganError, match="at least 2"):
-        choose_validation(files[:1])
+        choose_validation(files[:1], cli=True)
     with pytest.raises(HifiganError, match="fraction"):
-        choose_validation(files, fraction=1.5)
+        choose_validation(files, fraction=1.5, cli=True)
 
 
 def test_filelists_resolve_against_wav_root(tmp_path, tiny_corpus):
@@ -166,7 +166,7 @@ def test_scan_skips_and_counts_bad_files(tmp_path, tiny_corpus):
         sf.write(folder / f"{name}.wav", samples.astype(np.int16), CFG.sampling_rate, subtype="PCM_16")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = scan_clips(find_audio(folder, recursive=True), CFG)
+        report = scan_clips(find_audio(folder, recursive=True), CFG, cli=True)
     messages = " | ".join(str(w.message) for w in caught)
     for expected in ("skipped 2 unreadable or empty", "skipped 3 silence-only", "1 file clips (kept)"):
         assert expected in messages
@@ -187,7 +187,7 @@ def test_wrong_rate_is_an_error_unless_resample(tmp_path):
 
 def test_training_item_is_official_preprocessing(tiny_corpus):
     clips = quiet_scan(find_audio(tiny_corpus, recursive=True)).clips
-    ds = VocoderDataset(clips, CFG, train=True, seed=7)
+    ds = VocoderDataset(clips, CFG, train=True, seed=7, cli=True)
     frontend = MelSpectrogram(**CFG.mel_kwargs())
     loss_frontend = MelSpectrogram(**CFG.mel_kwargs(for_loss=True))
     for i, clip in enumerate(clips):
@@ -213,7 +213,7 @@ def test_training_audio_is_scaled_to_the_configs_audio_peak_or_kept_as_recorded(
     short = min(range(len(clips)), key=lambda i: clips[i].num_samples)
     segment = (clips[short].num_samples // CFG.hop_size + 1) * CFG.hop_size  # the whole clip, zero-padded
     cfg = replace(CFG, audio_peak=peak, segment_size=segment)
-    mel, audio, _, _ = VocoderDataset(clips, cfg, train=True, seed=7)[short]
+    mel, audio, _, _ = VocoderDataset(clips, cfg, train=True, seed=7, cli=True)[short]
     recorded = load_audio(clips[short].path)
     expected = recorded if peak is None else recorded / np.abs(recorded).max() * peak
     np.testing.assert_allclose(audio.numpy()[: len(recorded)], expected, rtol=0, atol=1e-7)
@@ -223,7 +223,7 @@ def test_training_audio_is_scaled_to_the_configs_audio_peak_or_kept_as_recorded(
 def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):
     clips = quiet_scan(find_audio(tiny_corpus, recursive=True)).clips
     long = max(range(len(clips)), key=lambda i: clips[i].num_samples)
-    a, b = VocoderDataset(clips, CFG, train=True, seed=1), VocoderDataset(clips, CFG, train=True, seed=1)
+    a, b = (VocoderDataset(clips, CFG, train=True, seed=1, cli=True) for _ in range(2))
     assert torch.equal(a[long][1], b[long][1])
     windows = set()
     for epoch in range(6):
@@ -234,7 +234,7 @@ def test_windows_depend_only_on_seed_epoch_and_index(tiny_corpus):
 
 def test_validation_items_are_whole_utterances(tiny_corpus):
     clips = quiet_scan(find_audio(tiny_corpus, recursive=True)).clips
-    mel, audio, _, _ = VocoderDataset(clips, CFG, train=False)[0]
+    mel, audio, _, _ = VocoderDataset(clips, CFG, train=False, cli=True)[0]
     assert audio.shape[0] == clips[0].num_samples
     assert mel.shape[1] == MelSpectrogram(**CFG.mel_kwargs()).num_frames(clips[0].num_samples)
 

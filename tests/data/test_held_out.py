@@ -28,7 +28,7 @@ def test_the_draw_is_sha256_of_the_seed_and_the_relative_path():
 
     chosen = {}
     for seed in (1234, 7):
-        chosen[seed] = choose_validation(files, count=5, seed=seed, root=Path("/corpus")).valid
+        chosen[seed] = choose_validation(files, count=5, seed=seed, root=Path("/corpus"), cli=True).valid
         assert chosen[seed] == sorted(sorted(files, key=lambda p: draw(p, seed))[:5])
     assert chosen[1234] != chosen[7]
 
@@ -50,38 +50,39 @@ def test_a_resumed_run_keeps_its_files_by_path_not_by_name(tmp_path):
 
 def test_only_usable_files_are_drawn():
     files = names(40)
-    everyone = choose_validation(files, count=3, seed=5)
+    everyone = choose_validation(files, count=3, seed=5, cli=True)
     bad = everyone.valid[0]
-    held = choose_validation(files, count=3, seed=5, usable=set(files) - {bad})
-    assert held.valid == sorted(set(choose_validation(files, count=4, seed=5).valid) - {bad})  # the next draw
+    held = choose_validation(files, count=3, seed=5, usable=set(files) - {bad}, cli=True)
+    assert held.valid == sorted(set(choose_validation(files, count=4, seed=5, cli=True).valid) - {bad})  # the next draw
     assert bad in held.train and len(held.train) == 37 and sorted(held.train + held.valid) == sorted(files)
     with pytest.raises(HifiganError, match=r"need at least 2 audio files .*\(1 of 40 is usable\)"):
-        choose_validation(files, count=1, usable={files[0]})
+        choose_validation(files, count=1, usable={files[0]}, cli=True)
 
 
 def test_default_is_five_percent_capped_at_the_official_150():
-    small = choose_validation(names(1000), seed=3, root=Path("/corpus"))
+    small = choose_validation(names(1000), seed=3, root=Path("/corpus"), cli=True)
     assert 30 <= len(small.valid) <= 70 and "capped" not in small.reason  # 50 expected, sd 6.9
     assert small.reason.startswith(f"{len(small.valid)} of 1000 files")
-    large = choose_validation(names(20000), seed=3, root=Path("/corpus"))
+    large = choose_validation(names(20000), seed=3, root=Path("/corpus"), cli=True)
     assert len(large.valid) == DEFAULT_CAP == 150
     assert "capped at 150" in large.reason and len(large.train) == 20000 - 150
-    assert len(choose_validation(names(20000), cap=0, seed=3, root=Path("/corpus")).valid) > 900  # no cap: ~1000
-    assert len(choose_validation(names(20000), cap=40, seed=3).valid) == 40
-    assert len(choose_validation(names(20000), count=500, seed=3).valid) == 500  # an explicit count is not capped
+    no_cap = choose_validation(names(20000), cap=0, seed=3, root=Path("/corpus"), cli=True)
+    assert len(no_cap.valid) > 900  # ~1000
+    assert len(choose_validation(names(20000), cap=40, seed=3, cli=True).valid) == 40
+    assert len(choose_validation(names(20000), count=500, seed=3, cli=True).valid) == 500  # a count is not capped
     with pytest.raises(HifiganError, match="cap"):
-        choose_validation(names(10), cap=-1)
+        choose_validation(names(10), cap=-1, cli=True)
 
 
 def test_growth_keeps_every_clip_where_it_was_except_through_the_cap():
     root = Path("/corpus")
-    before = choose_validation(names(2000), fraction=0.05, cap=0, seed=9, root=root)
-    grown = choose_validation(names(3000), fraction=0.05, cap=0, seed=9, root=root)
+    before = choose_validation(names(2000), fraction=0.05, cap=0, seed=9, root=root, cli=True)
+    grown = choose_validation(names(3000), fraction=0.05, cap=0, seed=9, root=root, cli=True)
     old = set(names(2000))
     assert set(grown.valid) & old == set(before.valid) and set(grown.train) & old == set(before.train)
     # With the cap reached, the held-out set is the lowest draws: a clip leaves only for a new one that drew lower.
-    capped = choose_validation(names(2000), cap=60, seed=9, root=root)
-    capped_grown = choose_validation(names(3000), cap=60, seed=9, root=root)
+    capped = choose_validation(names(2000), cap=60, seed=9, root=root, cli=True)
+    capped_grown = choose_validation(names(3000), cap=60, seed=9, root=root, cli=True)
     assert len(capped.valid) == len(capped_grown.valid) == 60
     left = set(capped.valid) - set(capped_grown.valid)
     joined = set(capped_grown.valid) - set(capped.valid)
@@ -93,9 +94,9 @@ def test_growth_keeps_every_clip_where_it_was_except_through_the_cap():
 @given(n=st.integers(2, 300), seed=st.integers(0, 10**6), fraction=st.floats(0.01, 0.9))
 def test_membership_depends_on_the_relative_path_and_seed_only(n, seed, fraction):
     """The same clips under another root (a moved or copied corpus), listed in any order: the same split."""
-    a = choose_validation(names(n), fraction=fraction, cap=0, seed=seed, root=Path("/corpus"))
+    a = choose_validation(names(n), fraction=fraction, cap=0, seed=seed, root=Path("/corpus"), cli=True)
     b = choose_validation(list(reversed(names(n, root=Path("/mnt/x")))), fraction=fraction, cap=0, seed=seed,
-                          root=Path("/mnt/x"))
+                          root=Path("/mnt/x"), cli=True)
     assert [p.relative_to("/corpus") for p in a.valid] == [p.relative_to("/mnt/x") for p in b.valid]
     assert 1 <= len(a.valid) < n and sorted(a.train + a.valid) == sorted(names(n))
 
@@ -104,7 +105,7 @@ def test_training_files_stay_sorted_with_the_unusable_among_them():
     """The unusable files join the training files in path order, not at the end."""
     files = names(12)
     unusable = {files[0], files[5]}
-    held = choose_validation(files, count=2, seed=5, usable=set(files) - unusable)
+    held = choose_validation(files, count=2, seed=5, usable=set(files) - unusable, cli=True)
     assert held.train == sorted(set(files) - set(held.valid)) and unusable <= set(held.train)
 
 
@@ -123,6 +124,6 @@ def test_a_resumed_run_that_held_out_every_file_is_refused():
 def test_no_cap_is_not_said_to_cap():
     """--valid-cap 0 means no cap: the reason gives the draw alone, never 'capped at 0'."""
     files = [Path(f"/corpus/{i:02d}.wav") for i in range(40)]
-    held = choose_validation(files, fraction=0.5, cap=0, root=Path("/corpus"))
+    held = choose_validation(files, fraction=0.5, cap=0, root=Path("/corpus"), cli=True)
     n = len(held.valid)
     assert 1 < n < 39 and held.reason == f"{n} of 40 files: 0.5 of them by seeded path hash (--valid-fraction) drew {n}"

@@ -48,7 +48,7 @@ def test_a_too_short_file_is_counted_as_too_short_not_as_unreadable(tmp_path):
     garbage.write_text("not audio")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = scan_clips([short, garbage, write(tmp_path / "ok.wav", tone(200))], CFG)
+        report = scan_clips([short, garbage, write(tmp_path / "ok.wav", tone(200))], CFG, cli=True)
     assert report.summary("training set") == ("training set: 1 clip, 1 unreadable or empty skipped, 1 too short "
                                               "skipped")
     said = [str(w.message) for w in caught]

@@ -29,7 +29,7 @@ def test_teacher_forced_mels_stay_aligned_and_unnormalised(tmp_path, tiny_corpus
     for path in find_audio(tiny_corpus, recursive=True):
         np.save(mels / f"{path.stem}.npy", frontend(torch.from_numpy(load_audio(path))).numpy())
     clips = quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels).clips
-    ds = VocoderDataset(clips, CFG, train=True, seed=3)
+    ds = VocoderDataset(clips, CFG, train=True, seed=3, cli=True)
     hop, frames = CFG.hop_size, CFG.segment_size // CFG.hop_size
     for i, clip in enumerate(clips):
         mel, audio, _, _ = ds[i]
@@ -56,7 +56,7 @@ def test_short_teacher_forced_mel_is_padded_with_the_log_floor(tmp_path, tiny_co
         np.save(mels / f"c{n}.npy", frontend(torch.from_numpy(load_audio(wav))).numpy())
     clips = quiet_scan(find_audio(wavs, recursive=True), input_mels=mels).clips
     assert [c.num_samples for c in clips] == [100, 300, 500]
-    ds = VocoderDataset(clips, CFG, train=True, seed=3)
+    ds = VocoderDataset(clips, CFG, train=True, seed=3, cli=True)
     for i, clip in enumerate(clips):
         mel, audio, _, _ = ds[i]
         full = np.load(clip.mel_path)
@@ -80,7 +80,7 @@ def test_short_clip_with_a_longer_teacher_forced_mel_is_cut_to_a_segment(tmp_pat
     mel = rng.standard_normal((CFG.num_mels, frames + 1)).astype(np.float32)
     np.save(mels / "c.npy", mel)
     clips = quiet_scan(find_audio(wavs, recursive=True), input_mels=mels).clips
-    got, audio, _, _ = VocoderDataset(clips, CFG, train=True, seed=3)[0]
+    got, audio, _, _ = VocoderDataset(clips, CFG, train=True, seed=3, cli=True)[0]
     np.testing.assert_array_equal(got.numpy(), mel[:, :frames])
     assert audio.shape == (CFG.segment_size,) and (audio[500:] == 0).all()
 
@@ -166,4 +166,4 @@ def test_a_mel_that_is_there_but_unreadable_gets_no_hint(tmp_path):
     """The hint is for a missing mel: one that exists (and failed to read) is not called its own case twin."""
     (tmp_path / "a.npy").write_bytes(b"not a mel")
     error = HifiganError(tmp_path / "a.npy", "not a .npy file")
-    assert MelFolder(tmp_path).explained(error, tmp_path / "a.npy") is error
+    assert MelFolder(tmp_path, cli=True).explained(error, tmp_path / "a.npy") is error

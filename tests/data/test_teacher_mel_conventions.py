@@ -52,7 +52,7 @@ def test_declared_teacher_mels_are_read_as_the_models_own(tmp_path, tiny_corpus,
         np.save(mels / f"{stem}.npy", written(mel).astype(np.float32))
     clips = quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels, mel_convention=convention).clips
     assert len(clips) == len(official_mels)
-    ds = VocoderDataset(clips, CFG, train=False, mel_convention=convention)
+    ds = VocoderDataset(clips, CFG, train=False, mel_convention=convention, cli=True)
     for i, clip in enumerate(clips):
         got = ds[i][0].numpy()
         assert got.shape == official_mels[clip.id].shape
@@ -77,7 +77,7 @@ def test_a_frames_by_bins_teacher_mel_of_a_normalised_model_hints_no_option(tmp_
     path = tmp_path / "clip.npy"
     np.save(path, np.zeros((40, 16), np.float32))
     with pytest.raises(MelError) as e:
-        load_teacher_mel(path, ModelMel.of(cfg))
+        load_teacher_mel(path, ModelMel.of(cfg), cli=True)
     assert str(e.value) == f"{path}: mel has 40 bins, the model expects 16"
 
 
@@ -124,7 +124,7 @@ def test_a_resumed_run_reads_the_declared_mels_as_the_models_own(tmp_path, tiny_
     def on_step(trainer, batch, result):
         for ds in (trainer.data.train_set, trainer.data.valid_set):
             clips = [dataclasses.replace(c, mel_path=folders["model"] / c.mel_path.name) for c in ds.clips]
-            model = VocoderDataset(clips, CFG, train=ds.train, seed=ds.seed)
+            model = VocoderDataset(clips, CFG, train=ds.train, seed=ds.seed, cli=True)
             model.set_epoch(ds.epoch)
             np.testing.assert_allclose(ds[0][0].numpy(), model[0][0].numpy(), rtol=1e-6, atol=2e-6)
         checked.append(trainer.step)
@@ -167,7 +167,7 @@ def test_teacher_mels_that_do_not_look_like_the_models_are_warned_of(tmp_path, w
     files, mels = _speech_mels(tmp_path / "mels", written)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scan_clips(files, SPEECH, input_mels=mels, mel_convention=declared)
+        scan_clips(files, SPEECH, input_mels=mels, mel_convention=declared, cli=True)
     said = [str(w.message) for w in caught if "--input-mels" in str(w.message)]
     if option is None:
         assert said == []
@@ -182,7 +182,7 @@ def test_unlike_teacher_mels_of_a_python_job_are_warned_of_naming_the_field(tmp_
     option."""
     files, mels = _speech_mels(tmp_path / "mels", lambda m: m / math.log(10))
     folder = MelFolder(mels, cli=False)
-    sort_clips(files, SPEECH, input_mels=folder)
+    sort_clips(files, SPEECH, input_mels=folder, cli=True)
     with pytest.warns(UserWarning, match="input_mels mels do not look like") as caught:
         folder.warn_unlike(ModelMel.of(SPEECH))
     assert str(caught[0].message).endswith("convert: mel_convention='log10'") and "--" not in str(caught[0].message)

@@ -34,7 +34,7 @@ def ramp(n: int) -> np.ndarray:
 
 def test_a_clip_of_one_segment_is_its_window_and_both_windows_of_one_sample_more_are_drawn(tmp_path):
     exact, longer = clips_of(tmp_path, [512, 513])
-    ds = VocoderDataset([exact, longer], CFG, train=True, seed=0)
+    ds = VocoderDataset([exact, longer], CFG, train=True, seed=0, cli=True)
     starts = set()
     for epoch in range(12):
         ds.set_epoch(epoch)
@@ -50,7 +50,7 @@ def test_a_clip_of_one_segment_is_its_window_and_both_windows_of_one_sample_more
 def test_a_short_clip_is_zero_padded_at_its_end(tmp_path, framing):
     cfg = tiny_config() if framing == "official" else tiny_config(mel_framing="center")
     (clip,) = clips_of(tmp_path, [300], cfg)
-    ds = VocoderDataset([clip], cfg, train=True, seed=0)
+    ds = VocoderDataset([clip], cfg, train=True, seed=0, cli=True)
     for epoch in range(4):
         ds.set_epoch(epoch)
         mel, audio, _, _ = ds[0]
@@ -67,7 +67,7 @@ def test_a_teacher_forced_window_never_starts_on_the_mels_last_frame(tmp_path):
     full = np.arange(16 * 33, dtype=np.float32).reshape(16, 33)
     np.save(mels / "ramp528.npy", full)
     (clip,) = clips_of(tmp_path, [528], input_mels=mels)
-    ds = VocoderDataset([clip], CFG, train=True, seed=0)
+    ds = VocoderDataset([clip], CFG, train=True, seed=0, cli=True)
     for epoch in range(10):
         ds.set_epoch(epoch)
         mel, audio, _, _ = ds[0]
@@ -78,8 +78,8 @@ def test_a_teacher_forced_window_never_starts_on_the_mels_last_frame(tmp_path):
 def test_a_segment_must_be_longer_than_the_front_ends_padding():
     """n_fft 48, hop 16: the mels reflect-pad a window by (48 - 16) / 2 = 16 samples per side."""
     with pytest.raises(ConfigError, match=r"segment_size 16 is too short .* give more than 16"):
-        VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=16), train=True)
-    VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=32), train=True)
+        VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=16), train=True, cli=True)
+    VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=32), train=True, cli=True)
 
 
 def test_centred_framings_last_window_is_drawn(tmp_path):
@@ -87,10 +87,10 @@ def test_centred_framings_last_window_is_drawn(tmp_path):
     with the last one, Parallel WaveGAN's edge pad) are both drawn, each the whole clip's mel and samples there."""
     cfg = tiny_config(mel_framing="center")
     (clip,) = clips_of(tmp_path, [512], cfg)
-    whole, _, _, _ = VocoderDataset([clip], cfg, train=False)[0]
+    whole, _, _, _ = VocoderDataset([clip], cfg, train=False, cli=True)[0]
     assert whole.shape == (cfg.num_mels, 33)
     edge = np.concatenate([ramp(512), np.full(16, ramp(512)[-1])])
-    ds = VocoderDataset([clip], cfg, train=True, seed=0)
+    ds = VocoderDataset([clip], cfg, train=True, seed=0, cli=True)
     starts = set()
     for epoch in range(12):
         ds.set_epoch(epoch)

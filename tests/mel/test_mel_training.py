@@ -29,7 +29,7 @@ from tests.support.tiny import tiny_config
 def clips_of(folder, cfg):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return scan_clips(find_audio(folder, recursive=True), cfg).clips
+        return scan_clips(find_audio(folder, recursive=True), cfg, cli=True).clips
 
 
 def test_training_item_of_a_log10_config_is_log10(tiny_corpus):
@@ -39,7 +39,7 @@ def test_training_item_of_a_log10_config_is_log10(tiny_corpus):
     frontend = MelSpectrogram(**cfg.mel_kwargs())
     magnitude = MelSpectrogram(**{**cfg.mel_kwargs(), "convention": "linear-magnitude", "floor": None})
     loss = MelSpectrogram(**tiny_config().mel_kwargs(for_loss=True))
-    ds = VocoderDataset(clips, cfg, train=True, seed=7)
+    ds = VocoderDataset(clips, cfg, train=True, seed=7, cli=True)
     for i in range(len(clips)):
         mel, audio, mel_loss, _ = ds[i]
         assert torch.equal(mel, frontend(audio))
@@ -74,7 +74,7 @@ def test_centred_training_items_are_aligned_windows_of_the_whole_clip(tiny_corpu
     cfg = tiny_config(mel_framing="center", mel_convention="log10", mel_magnitude_eps=0.0)
     clips = clips_of(tiny_corpus, cfg)
     frontend = MelSpectrogram(**cfg.mel_kwargs())
-    ds = VocoderDataset(clips, cfg, train=True, seed=3)
+    ds = VocoderDataset(clips, cfg, train=True, seed=3, cli=True)
     for epoch in range(2):
         ds.set_epoch(epoch)
         for i, clip in enumerate(clips):
@@ -84,7 +84,7 @@ def test_centred_training_items_are_aligned_windows_of_the_whole_clip(tiny_corpu
     # last frame takes the edge-padded samples past the clip's end.
     longest = max(clips, key=lambda c: c.num_samples if c.num_samples % cfg.hop_size else 0)
     cfg = tiny_config(mel_framing="center", segment_size=longest.num_samples // 16 * 16)
-    frontend, ds = MelSpectrogram(**cfg.mel_kwargs()), VocoderDataset([longest], cfg, train=True, seed=3)
+    frontend, ds = MelSpectrogram(**cfg.mel_kwargs()), VocoderDataset([longest], cfg, train=True, seed=3, cli=True)
     starts = set()
     for epoch in range(12):
         ds.set_epoch(epoch)
@@ -98,7 +98,7 @@ def test_centred_validation_pairs_every_sample(tiny_corpus):
     sample n against sample n."""
     cfg = tiny_config(mel_framing="center")
     clips = clips_of(tiny_corpus, cfg)[:3]
-    valid = VocoderDataset(clips, cfg, train=False)
+    valid = VocoderDataset(clips, cfg, train=False, cli=True)
     torch.manual_seed(0)
     generator = Generator(cfg)
     validation = Validation(valid, cfg, torch.device("cpu"), contextlib.nullcontext, media_clips=0)
@@ -161,8 +161,8 @@ def test_short_teacher_forced_mel_is_padded_with_the_conventions_silence(tmp_pat
     np.save(mels / "short.npy", frontend(torch.from_numpy(load_audio(wavs / "short.wav"))).numpy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clips = scan_clips(find_audio(wavs), cfg, input_mels=mels).clips
-    mel, _, _, _ = VocoderDataset(clips, cfg, train=True, seed=0)[0]
+        clips = scan_clips(find_audio(wavs), cfg, input_mels=mels, cli=True).clips
+    mel, _, _, _ = VocoderDataset(clips, cfg, train=True, seed=0, cli=True)[0]
     frames = np.load(mels / "short.npy").shape[1]
     silence = np.log10(np.maximum(frontend._basis_np.astype(np.float64).sum(axis=1) * np.sqrt(1e-9), 1e-10))
     assert mel.shape[1] == cfg.segment_size // cfg.hop_size > frames

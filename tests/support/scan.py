@@ -12,7 +12,8 @@ from tests.support.tiny import tiny_config
 
 
 def quiet_scan(files: Sequence[Path], config: HifiganConfig | None = None, **options) -> ScanReport:
-    """scan_clips of `files` under `config` (default: the tiny config) and scan_clips' keyword `options`."""
+    """scan_clips of `files` under `config` (default: the tiny config) and scan_clips' keyword `options`, its
+    messages as the command's (`cli` True)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return scan_clips(files, config if config is not None else tiny_config(), **options)
+        return scan_clips(files, config if config is not None else tiny_config(), cli=True, **options)

@@ -31,7 +31,7 @@ def _break(paths: list[Path], how: str) -> None:
 def test_a_clip_that_breaks_mid_run_saves_the_last_step_and_names_the_file(tmp_path, workers, how):
     paths = write_clips(tmp_path / "wavs", 12, seconds=(0.1, 0.2))
     config = tiny_config(num_workers=workers, disc_start_step=1000)
-    clips = scan_clips(paths, config).clips
+    clips = scan_clips(paths, config, cli=True).clips
     out = tmp_path / "run"
     trainer = Trainer(config, clips[1:], clips[:1], TrainOptions(out=out, validation_interval=0, log_interval=1000,
                                                                 checkpoint_interval=0, progress=False))
@@ -62,7 +62,7 @@ def test_a_clip_that_breaks_mid_run_saves_the_last_step_and_names_the_file(tmp_p
 def test_a_held_out_clip_that_breaks_mid_run_stops_the_run_as_a_training_clip_does(tmp_path, workers, how):
     paths = write_clips(tmp_path / "wavs", 12, seconds=(0.1, 0.2))
     config = tiny_config(num_workers=workers, disc_start_step=1000)
-    clips = scan_clips(paths, config).clips
+    clips = scan_clips(paths, config, cli=True).clips
     out = tmp_path / "run"
     trainer = Trainer(config, clips[1:], clips[:1], TrainOptions(out=out, validation_interval=3,
                                                                 checkpoint_interval=0, progress=False))

@@ -26,7 +26,7 @@ def test_each_epoch_of_a_run_has_its_own_order_and_windows(tiny_corpus):
         cfg = tiny_config(batch_size=2, seed=seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            clips = scan_clips(find_audio(tiny_corpus), cfg).clips
+            clips = scan_clips(find_audio(tiny_corpus), cfg, cli=True).clips
         data = RunData(cfg, clips, clips[:1], DistInfo(), torch.device("cpu"), cli=True)
         windows = {}
         for epoch in (0, 1):

@@ -55,7 +55,7 @@ def test_a_checkpoint_write_that_fails_while_held_is_kept_and_later_writes_skipp
     raised on rank 0 alone, and no write runs after it; not holding (one process), the same write raises."""
     cfg = tiny_config()
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path / "run", progress=False, checkpoint_interval=0, validation_interval=0))
     trainer.open_log()
     trainer.state.step = 1

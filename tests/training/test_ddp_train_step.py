@@ -56,7 +56,7 @@ def make_trainer(corpus: Path, out: Path, batch_size: int, dtype: torch.dtype, d
     optimizers keep them)."""
     cfg = tiny_config(disc_start_step=0, batch_size=batch_size)
     train, valid = Corpus(folder=corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=out, progress=False, checkpoint_interval=0, validation_interval=0), dist)
     for module in (trainer.generator, *trainer.discriminators.values()):
         module.to(dtype)

@@ -88,7 +88,7 @@ def test_validation_leaves_torchs_global_rng_as_it_was(tmp_path, tiny_corpus, ti
     from hifigan.data.clip_scan import scan_clips
     from hifigan.data.corpus import find_audio
 
-    clips = scan_clips(find_audio(tiny_corpus), tiny_cfg).clips
+    clips = scan_clips(find_audio(tiny_corpus), tiny_cfg, cli=True).clips
     trainer = Trainer(tiny_cfg, clips[2:], clips[:2], TrainOptions(out=tmp_path / "run", progress=False))
     torch.manual_seed(5)
     before = torch.get_rng_state()

@@ -87,7 +87,7 @@ def test_export_generator_only_checkpoint(tmp_path, tiny_checkpoint):
 def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
     cfg = tiny_config(disc_start_step=10**6)
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    clips = scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips
+    clips = scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips
     trainer = Trainer(cfg, *clips, TrainOptions(out=tmp_path, max_nonfinite=3, progress=False))
     trainer.open_log()
     batch = next(iter(trainer.loader))
@@ -162,7 +162,7 @@ def test_the_warm_up_ends_at_run_time_and_the_checkpoint_says_when(tmp_path, tin
     discriminators, the checkpoint's config says the step they started at, and a run resumed from it trains them."""
     cfg = tiny_config(disc_start_step=10**6)
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    clips = scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips
+    clips = scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips
     options = TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0)
     trainer = Trainer(cfg, *clips, options)
     batches = iter(trainer.loader)
@@ -196,7 +196,7 @@ def test_deterministic_holds_for_the_run_alone(tmp_path, tiny_corpus):
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
     before = _global_determinism()
     assert before[0] is False
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, deterministic=True, progress=False, checkpoint_interval=0,
                                    validation_interval=0))
     assert _global_determinism() == before
@@ -240,7 +240,7 @@ def test_bf16_on_the_cpu_autocasts_where_the_cpu_has_native_bf16(tmp_path, tiny_
     train, valid = Corpus(folder=CORPUS, valid_count=2).resolve(cfg.seed)
     grads: dict = {}
     for precision in ("fp32", "bf16"):
-        trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+        trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                           TrainOptions(out=tmp_path / precision, progress=False, checkpoint_interval=0,
                                        validation_interval=0, precision=precision))
         sides = (("g", trainer.optim_g, {"generator": trainer.generator}),

@@ -45,7 +45,7 @@ def _remove_runs(tmp_path):
 
 def _trainer(tmp_path, corpus, cfg) -> Trainer:
     train, valid = Corpus(folder=corpus, valid_count=2).resolve(cfg.seed)
-    return Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    return Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                    TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
 
 

@@ -86,7 +86,7 @@ def test_the_mel_loss_arguments_shape_both_the_target_and_the_generated_loss_mel
     the same audio are the one front-end with fmax 2000 Hz, not the input mel's full band."""
     cfg = tiny_config(loss_args={"mel": {"fmax": 2000.0}})
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
     _, audio, mel_target, _ = next(iter(trainer.loader))
     by_hand = MelSpectrogram(n_fft=64, num_mels=16, sampling_rate=8000, hop_size=16, win_size=64, fmin=0, fmax=2000.0)

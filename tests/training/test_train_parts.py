@@ -89,7 +89,7 @@ def test_registered_discriminator_checkpoint_must_hold_it(tmp_path, tiny_corpus,
     """A checkpoint trained with a discriminator that lacks its weights is no training checkpoint."""
     cfg = tiny_config(discriminators=["mpd", "msd", "tiny"])
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, progress=False))
     assert list(trainer.discriminators) == ["msd", "mpd", "tiny"]
     payload = trainer.state_payload()
@@ -148,7 +148,7 @@ def test_loss_weights_by_name_change_the_generator_gradient_exactly(tmp_path, ti
     weights = {"mel": 7.0, "fm": 3.0, "adv": 0.5}
     cfg = tiny_config(disc_start_step=0, loss_weights=weights)
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
     for module in (trainer.generator, trainer.mpd, trainer.msd):
         module.to(torch.float64)
@@ -172,7 +172,7 @@ def test_an_older_checkpoint_without_named_parts_resumes(tmp_path, tiny_corpus):
     """Checkpoints written before loss_weights/discriminators: config with lambda_* keys, mpd and msd weights."""
     cfg = tiny_config()
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, progress=False))
     payload = trainer.state_payload()
     legacy = {k: v for k, v in payload["config"].items() if k not in ("loss_weights", "discriminators")}

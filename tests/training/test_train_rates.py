@@ -32,16 +32,16 @@ def at_16k(path: Path) -> np.ndarray:
 def test_scan_and_dataset_read_the_clips_at_the_configs_rate():
     config = tiny_config(sampling_rate=16000)
     files = [CORPUS / f"{clip}.wav" for clip in SHORTEST_CLIPS[:3]]
-    clips = scan_clips(files, config, resample=True).clips
+    clips = scan_clips(files, config, resample=True, cli=True).clips
     assert [c.num_samples for c in clips] == [len(at_16k(p)) for p in files]
-    dataset = VocoderDataset(clips, config, train=False, resample=True)
+    dataset = VocoderDataset(clips, config, train=False, resample=True, cli=True)
     frontend = MelSpectrogram(**config.mel_kwargs())
     for i, path in enumerate(files):
         mel, audio, _, _ = dataset[i]
         np.testing.assert_allclose(audio.numpy(), normalize_peak(at_16k(path), 0.95), atol=1e-6)
         assert mel.shape == (config.num_mels, len(audio) // config.hop_size)
         assert torch.equal(mel, frontend(audio))
-    train_item = VocoderDataset(clips, config, train=True, resample=True)[0]
+    train_item = VocoderDataset(clips, config, train=True, resample=True, cli=True)[0]
     assert train_item[1].shape == (config.segment_size,)
 
 

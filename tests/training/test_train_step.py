@@ -49,7 +49,7 @@ def make_pair(tmp_path, tiny_corpus, dtype: torch.dtype, official_discriminators
     cfg = tiny_config(**{"disc_start_step": 0, "official_discriminators": official_discriminators, "fmax": 3000,
                          **overrides})
     train, valid = Corpus(folder=tiny_corpus, valid_count=2).resolve(cfg.seed)
-    trainer = Trainer(cfg, scan_clips(train, cfg).clips, scan_clips(valid, cfg).clips,
+    trainer = Trainer(cfg, scan_clips(train, cfg, cli=True).clips, scan_clips(valid, cfg, cli=True).clips,
                       TrainOptions(out=tmp_path, progress=False, checkpoint_interval=0, validation_interval=0))
     for module in (trainer.generator, trainer.mpd, trainer.msd):
         module.to(dtype)  # parameters keep their identity, so the optimizers still hold them

@@ -34,8 +34,8 @@ def held_out(tmp_path_factory):
     write_clips(folder, 9, seconds=(0.05, 0.6), seed=5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clips = scan_clips(find_audio(folder), CFG).clips
-    return VocoderDataset(clips, CFG, train=False)
+        clips = scan_clips(find_audio(folder), CFG, cli=True).clips
+    return VocoderDataset(clips, CFG, train=False, cli=True)
 
 
 def one_by_one(generator, dataset):
@@ -68,7 +68,7 @@ def test_the_mel_error_is_the_official_validations_by_hand(held_out):
     loss_mel = CFG.mel_kwargs(for_loss=True)
     by_hand = [official_error(held_out[i][1], generated[i], lambda y, _: reference_mel(y[None], **loss_mel))
                for i in clips]
-    subset = VocoderDataset([held_out.clips[i] for i in clips], CFG, train=False)
+    subset = VocoderDataset([held_out.clips[i] for i in clips], CFG, train=False, cli=True)
     assert validation(subset).run(generator, 0, 0, None) == pytest.approx(float(np.mean(by_hand)), rel=1e-5)
 
 

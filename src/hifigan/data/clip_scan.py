@@ -86,20 +86,23 @@ def scan_clips(
     mel_convention: str | None = None,
     what: str = "training set",
     facts: FileFacts | None = None,
+    cli: bool,
 ) -> ScanReport:
     """Read every file once before training, so a bad file is skipped and counted, never a crash mid-epoch.
 
     Unreadable, empty or too short files are skipped; silence-only files are skipped (normalising them would turn
     noise into full-scale audio); clipping files are kept. A sample rate other than the config's, or
-    more than one channel, is an error unless --resample / --mix-to-mono is given, as is a missing or malformed
+    more than one channel, is an error unless `resample` / `mix_to_mono` is given (named as `cli` says: `--resample`
+    for the command line, else `resample=True`; option_names), as is a missing or malformed
     teacher-forced mel, or one whose frames do not match its audio, alone or across the set
     (hifigan.data.mel_frames): one error naming every such file (hifigan.errors.bad_inputs).
     Warnings are issued once, with counts and the first few names. `facts`: what hifigan.data.scan_cache learnt
-    of these files (a cache, another rank); without them the files are read now.
+    of these files (a cache, another rank); without them the files are read now. One file list's scan (the
+    benchmarks' and the tests'; a training run's corpus is scanned by hifigan.data.corpus_scan, through sort_clips).
     """
-    mels = MelFolder(input_mels) if input_mels is not None else None
+    mels = MelFolder(input_mels, cli) if input_mels is not None else None
     report = sort_clips(files, config, resample=resample, mix_to_mono=mix_to_mono, input_mels=mels,
-                        mel_convention=mel_convention, what=what, facts=facts)
+                        mel_convention=mel_convention, what=what, facts=facts, cli=cli)
     if problems := with_hop_drift(report.bad, report.mels, config, input_mels):
         raise bad_inputs(problems, len(files))
     if mels is not None:
@@ -110,7 +113,7 @@ def scan_clips(
 def sort_clips(
     files: Sequence[Path], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
     input_mels: Path | MelFolder | None = None, mel_convention: str | None = None, what: str = "training set",
-    facts: FileFacts | None = None, cli: bool = True,
+    facts: FileFacts | None = None, cli: bool,
 ) -> ScanReport:
     """scan_clips' verdict on each file, every file that stops the run collected in `bad` (not raised), for a
     caller that reports them with other sets' (hifigan.data.corpus_scan, which passes one MelFolder to both sets);
@@ -122,7 +125,7 @@ def sort_clips(
                                  f"{count(len(files), 'file')} given")
     report = ScanReport()
     model = ModelMel.of(config) if input_mels is not None else None
-    mels = MelFolder.of(input_mels) if input_mels is not None else None
+    mels = MelFolder.of(input_mels, cli) if input_mels is not None else None
     for i, path in enumerate(files):
         row = facts.rows[i]
         verdict = classify(row, config)
@@ -151,7 +154,7 @@ def sort_clips(
         if mels is not None:
             mel_path = mels.mel_path(path)
             try:
-                mel = load_teacher_mel(mel_path, model, mel_convention, mels.cli)  # missing or malformed: an error
+                mel = load_teacher_mel(mel_path, model, mel_convention, cli=mels.cli)  # missing or malformed: an error
             except HifiganError as e:
                 report.bad.append(mels.explained(e, mel_path))
                 continue

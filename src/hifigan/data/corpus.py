@@ -97,7 +97,7 @@ def _draw(key: str, seed: int) -> float:
 
 def choose_validation(
     files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
-    seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None, cli: bool = True,
+    seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None, cli: bool,
 ) -> HeldOut:
     """Hold out files by a seeded hash of each one's path relative to `root` (a clip keeps its draw when the corpus
     grows or moves). With `count`: the `count` lowest draws. Otherwise every file whose draw is below `fraction`

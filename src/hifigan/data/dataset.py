@@ -41,7 +41,7 @@ class VocoderDataset(Dataset):
 
     def __init__(
         self, clips: Sequence[Clip], config: HifiganConfig, *, train: bool, seed: int = 1234,
-        resample: bool = False, mix_to_mono: bool = False, mel_convention: str | None = None, cli: bool = True,
+        resample: bool = False, mix_to_mono: bool = False, mel_convention: str | None = None, cli: bool,
     ) -> None:
         self.clips = list(clips)
         self.config, self.train, self.seed = config, train, seed
@@ -80,7 +80,7 @@ class VocoderDataset(Dataset):
                 audio = self._window(audio, rng)
             mel = self.input_mel(torch.from_numpy(audio))
         else:
-            mel = torch.from_numpy(load_teacher_mel(clip.mel_path, self.model_mel, self.mel_convention, self.cli))
+            mel = torch.from_numpy(load_teacher_mel(clip.mel_path, self.model_mel, self.mel_convention, cli=self.cli))
             if self.train:
                 mel, audio = self._aligned_window(mel, audio, rng)
         audio_t = torch.from_numpy(np.ascontiguousarray(audio))

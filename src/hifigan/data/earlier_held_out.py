@@ -35,5 +35,5 @@ def earlier_held_out(stored: Mapping[str, Any], corpus: Corpus, seed: int) -> li
     if "valid_cap" not in stored:
         return corpus.keys(shuffled_held_out(files, stored.get("valid_count"), stored.get("valid_fraction"), seed))
     held = choose_validation(files, count=stored.get("valid_count"), fraction=stored.get("valid_fraction"),
-                             cap=stored.get("valid_cap"), seed=seed, root=corpus.root())
+                             cap=stored.get("valid_cap"), seed=seed, root=corpus.root(), cli=corpus.cli)
     return corpus.keys(held.valid)

@@ -20,7 +20,7 @@ from hifigan.option_names import flag, setting
 from hifigan.paths import case_twin
 
 
-def check_mel_convention(spec: str | None, cli: bool = True) -> None:
+def check_mel_convention(spec: str | None, cli: bool) -> None:
     """A one-line error for a --mel-convention that train cannot apply: unknown, no exact map, or one that needs
     statistics or a dB reference (train takes neither: denormalise such mels first); `cli` False: named as the
     TrainOptions field (option_names)."""
@@ -46,7 +46,7 @@ def train_converts(name: str) -> bool:
     return not CONVENTIONS[name].needs_stats and name != "db-ref"
 
 
-def train_option(verdict: MelVerdict, cli: bool = True) -> str:
+def train_option(verdict: MelVerdict, cli: bool) -> str:
     """What converts teacher mels of `verdict` for train: its --mel-convention (`cli` False: the TrainOptions field),
     or, for a convention train cannot apply, to convert them first (vocode's option would name --mel-stats or
     --mel-db-ref, which train does not take)."""
@@ -60,7 +60,7 @@ def train_option(verdict: MelVerdict, cli: bool = True) -> str:
             f"{verdict.convention}, with its mel_stats")
 
 
-def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None, cli: bool = True) -> np.ndarray:
+def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None, *, cli: bool) -> np.ndarray:
     """`path` as `model`'s float32 [num_mels, T]: converted from `convention` (None: the model's own, as it is). A
     [frames, num_mels] file read without 'transposed' is an error that names the option (`cli` False: the field)."""
     try:
@@ -82,16 +82,16 @@ class MelFolder:
     first miss. The first JUDGED mels read are judged by their values, so that mels of another convention are warned
     of. `cli`: its hints name `hifigan train`'s options, else TrainJob's fields (option_names)."""
 
-    def __init__(self, folder: Path, cli: bool = True) -> None:
+    def __init__(self, folder: Path, cli: bool) -> None:
         self.folder, self.cli = Path(folder), cli
         self._names: dict[str, list[Path]] | None = None  # lower-cased .npy name -> the files of that name, below
         self.judged = 0
         self.unlike: list[tuple[Path, MelVerdict]] = []  # the judged mels that do not look like the model's
 
     @classmethod
-    def of(cls, folder: MelFolder | Path) -> MelFolder:
+    def of(cls, folder: MelFolder | Path, cli: bool) -> MelFolder:
         """`folder` as a MelFolder (one, and so one listing, may serve several sets' scans)."""
-        return folder if isinstance(folder, MelFolder) else cls(folder)
+        return folder if isinstance(folder, MelFolder) else cls(folder, cli)
 
     def judge(self, path: Path, mel: np.ndarray, model: ModelMel) -> None:
         """Judge `mel` (read from `path` as the model's) by its values, while fewer than JUDGED have been."""
