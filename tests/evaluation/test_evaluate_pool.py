@@ -17,7 +17,7 @@ CONFIG = load_config("v1")  # 22.05 kHz, hop 256
 
 
 def job(names: tuple[str, ...]) -> PairJob:
-    return PairJob(CONFIG, names, False, False, CONFIG.hop_size, 0, DEFAULT_PITCH)
+    return PairJob(CONFIG, names, False, False, CONFIG.hop_size, 0, DEFAULT_PITCH, cli=False)
 
 
 @pytest.fixture(scope="module")

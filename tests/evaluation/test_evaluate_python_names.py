@@ -72,5 +72,5 @@ def test_the_input_checks_name_config_and_resample(tmp_path):
     sf.write(ref / "a.wav", TONE, 16000)
     sf.write(gen / "a.wav", TONE, 16000)
     with pytest.raises(HifiganError) as e:
-        check_inputs(ref, {"g": gen}, "v1", metrics=["snr"])
+        check_inputs(ref, {"g": gen}, "v1", metrics=["snr"], cli=False)
     _python_words(str(e.value), "give config=... at 16000 Hz (presets: ", "or resample=True to measure at 22050 Hz")

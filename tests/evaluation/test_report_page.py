@@ -244,6 +244,6 @@ def test_write_page_refuses_no_systems_and_systems_of_other_clips(tmp_path):
     for systems, message in [({}, "nothing to report (no systems)"),
                              ({"a": report("x", "y"), "b": report("y", "x")}, "system 'b' has other clips than 'a'")]:
         with pytest.raises(HifiganError) as info:
-            write_page(page, systems, config)
+            write_page(page, systems, config, cli=False)
         assert str(info.value) == message
     assert list(tmp_path.iterdir()) == []

@@ -32,7 +32,7 @@ class Inputs:
 
 def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, *, resample: bool = False,
                  mix_to_mono: bool = False, max_shift: int = 0, metrics: Iterable[str] | None = None,
-                 max_length_difference: int | None = None, subset: bool = False, cli: bool = False) -> Inputs:
+                 max_length_difference: int | None = None, subset: bool = False, cli: bool) -> Inputs:
     """Scan the recordings' folder and each system's, choose the config (hifigan.evaluation.rate_config), pair by
     stem and read every paired file as the evaluation will; every problem found is named in one line, in path order.
     `subset`: only the recordings of the stems the systems hold are paired and read (the others are only listed),
@@ -65,7 +65,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
 def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int | None, *, resample: bool = False,
                 mix_to_mono: bool = False, max_shift: int = 0, found: Sequence[HifiganError] = (),
                 unread: Sequence[HifiganError] = (), files: int = 0, metrics: Iterable[str] | None = None,
-                max_length_difference: int | None = None, cli: bool = False) -> None:
+                max_length_difference: int | None = None, cli: bool) -> None:
     """Read every file of every pair at `rate` as the evaluation will (format, truncation, NaN; lengths within
     `max_length_difference` (None: one hop), long enough for the metrics asked for (`metrics`, None: all) once a
     delay of up to `max_shift` is cut) before anything is scored or written; every bad file, and every problem

@@ -33,7 +33,7 @@ def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Pat
 
 
 def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig, *, resample: bool = False,
-                 mix_to_mono: bool = False, max_length_difference: int | None = None, cli: bool = False) -> None:
+                 mix_to_mono: bool = False, max_length_difference: int | None = None, cli: bool) -> None:
     """Write the JSON and the PNG atomically, as a unit (neither without the other); the PNG's spectrograms are of the
     file with the median mel L1 (or the first file), trimmed as evaluated (`max_length_difference`, None: one hop).
     `cli`: a file read again names the option that reads it (`--resample`), not the argument (option_names)."""

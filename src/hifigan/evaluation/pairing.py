@@ -110,7 +110,7 @@ def pair_by_stem(reference_dir: Path, generated_dir: Path, *, subset: bool = Fal
     return pairs
 
 
-def match_stems(reference: Folder, generated: Folder, *, subset: bool = False, cli: bool = False
+def match_stems(reference: Folder, generated: Folder, *, subset: bool = False, cli: bool
                 ) -> tuple[list[Pair], list[HifiganError], int]:
     """The pairs of files with the same stem (one file each), a problem for each file without a partner, and the
     count of files (so that a caller can name them with the other bad inputs in one line). A folder without audio

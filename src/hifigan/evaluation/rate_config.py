@@ -71,7 +71,7 @@ class MetricConfig:
 
 
 def metric_config(config: str | None, reference: Folder, *, resample: bool = False, mix_to_mono: bool = False,
-                  cli: bool = False) -> MetricConfig:
+                  cli: bool) -> MetricConfig:
     """The config for scoring against the recordings in `reference` (as given, or the preset chosen) and every
     recording's problem found on the way (a header that does not read, another rate; one also in stereo says so
     too); none is raised.

@@ -35,7 +35,7 @@ class PairJob:
     tolerance: int
     max_shift: int
     pitch: PitchSettings
-    cli: bool = False
+    cli: bool
 
 
 def score_pairs(pairs: Sequence[Pair], job: PairJob, progress: bool, workers: int | None = None) -> list[FileResult]:

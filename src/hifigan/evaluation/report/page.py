@@ -58,7 +58,7 @@ def write_page(
     audio: str = "embed",
     resample: bool = False,
     mix_to_mono: bool = False,
-    cli: bool = False,
+    cli: bool,
 ) -> Path:
     """Write the page for `systems` (name -> its Report against the same recordings), atomically; `cli`: a file
     read again names the option that reads it (`--resample`), not the argument (hifigan.option_names)."""
