@@ -165,7 +165,7 @@ def length_tolerance(hop_size: int, max_length_difference: int | None, cli: bool
     return max_length_difference
 
 
-def check_max_shift(max_shift: int, hop_size: int, cli: bool = False) -> None:
+def check_max_shift(max_shift: int, hop_size: int, cli: bool) -> None:
     """--max-shift, the delay `align` may remove, is at most one hop (a larger lag is a misalignment, not a delay)."""
     if not 0 <= max_shift <= hop_size:
         raise HifiganError(None, f"{flag('max_shift', cli)} must be between 0 and one hop ({hop_size}), got "
@@ -195,7 +195,7 @@ def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple
 
 
 
-def warn_lags_at_limit(shifts: Sequence[tuple[str, int]], max_shift: int, cli: bool = False) -> None:
+def warn_lags_at_limit(shifts: Sequence[tuple[str, int]], max_shift: int, cli: bool) -> None:
     """One warning naming every file (name, lag) whose lag is at the edge of [-max_shift, max_shift]: its true delay
     is probably outside the range searched, so the lag found there is no alignment."""
     at_limit = [f"{name} ({lag:+d})" for name, lag in shifts if max_shift > 0 and abs(lag) == max_shift]
