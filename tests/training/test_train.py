@@ -157,6 +157,16 @@ def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus,
     assert "validation: 2 of 8 files (Corpus.valid_count)" in err  # a job built in Python names its fields
 
 
+def test_a_quiet_python_job_shows_no_progress_bar(tmp_path, tiny_corpus, tiny_cfg, capsys):
+    """quiet=True silences the scan's and the training's progress bars as `--quiet` does, with `progress` left at
+    its default: the console says nothing of a run that has nothing to warn of."""
+    from hifigan import TrainJob, train
+
+    train(TrainJob(TrainOptions(out=tmp_path / "run", quiet=True, validation_interval=0),
+                   Corpus(folder=tiny_corpus, valid_count=2), config=tiny_cfg, max_steps=0))
+    assert capsys.readouterr().err == ""
+
+
 def test_the_warm_up_ends_at_run_time_and_the_checkpoint_says_when(tmp_path, tiny_corpus):
     """start_discriminators() ends the generator-only warm-up without touching the config: the next step trains the
     discriminators, the checkpoint's config says the step they started at, and a run resumed from it trains them."""

@@ -245,7 +245,7 @@ def train(job: TrainJob) -> TrainResult:
             with warnings_from_main(dist):
                 scanned = scan_corpus(
                     corpus, config,
-                    lambda files: shared_facts(files, config, data, Path(out), dist, job.options.progress,
+                    lambda files: shared_facts(files, config, data, Path(out), dist, job.options.shows_bars,
                                                corpus.root(), agreement),
                     resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                     input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),

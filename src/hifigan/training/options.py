@@ -36,12 +36,17 @@ class TrainOptions:
     max_nonfinite: int | None = None
     deterministic: bool = False
     cuda_graph: bool | None = None  # the step replayed from one CUDA graph (training.graphed); None: where it can
-    progress: bool = True
-    quiet: bool = False  # the console says warnings only (Trainer.say), no status lines
+    progress: bool = True  # progress bars (the scan's, training's): `shows_bars`
+    quiet: bool = False  # the console says warnings only (Trainer.say): no status lines, no progress bars
     resample: bool = False
     mix_to_mono: bool = False
     mel_convention: str | None = None  # the convention of the job's --input-mels mels (None: the model's own)
     media_clips: int = 3  # validation clips whose audio and mel images go to TensorBoard
+
+    @property
+    def shows_bars(self) -> bool:
+        """Whether the run shows progress bars: `progress` and not `quiet` (as `--quiet` turns them off too)."""
+        return self.progress and not self.quiet
 
 
 # Each run setting's value where neither the command line nor the resumed run's checkpoint gives one.

@@ -226,7 +226,7 @@ class Trainer:
                 wrap_ddp(state, dist, self.device)
                 rate = StepRate(state.step)
                 bar = (progress_bar(state.step, rules.total(state, self.steps_per_epoch))
-                       if dist.is_main and self.options.progress else None)
+                       if dist.is_main and self.options.shows_bars else None)
                 for batch in rules.batches(self.data, state):  # until a limit or a signal, on every rank alike
                     result = self.train_step(batch)
                     if bar is not None:
