@@ -24,7 +24,7 @@ import torch
 from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import CheckpointError, HifiganError
 from hifigan.extras import extra_of, install_hint
-from hifigan.plural import count
+from hifigan.plural import byte_size, count
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def listing() -> str:
         m = a.model
         installed = "yes" if a.path is not None else "no"
         verified = "-" if a.verified is None else "verified" if a.verified else "MISMATCH"
-        rows.append([m.name, m.config, f"{m.load_config().sampling_rate} Hz", m.data, f"{m.size / 1e6:.1f} MB",
+        rows.append([m.name, m.config, f"{m.load_config().sampling_rate} Hz", m.data, byte_size(m.size),
                      installed, verified])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]

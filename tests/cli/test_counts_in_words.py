@@ -1,5 +1,5 @@
 """A count meets its noun in agreement in every message ("1 file", "2 files"): the helper, and real messages at one
-and at two."""
+and at two; a size reads in the unit that suits it ("512 bytes", "1.5 KB", "104 MB"), never "0.0 MB"."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hifigan.data.clip_scan import scan_clips
-from hifigan.plural import agree, count
+from hifigan.plural import agree, byte_size, count
 from tests.support.cli_runs import SR, run, tone
 from tests.support.tiny import tiny_config
 
@@ -22,6 +22,21 @@ def test_a_count_is_singular_at_one_alone(n):
     assert count(n, "stimulus", "stimuli") == (f"{n} stimulus" if n == 1 else f"{n} stimuli")
     assert agree(n, "is", "are") == ("is" if n == 1 else "are")
     assert count(n, "file").split(" ", 1)[0] == str(n)
+
+
+def test_a_size_reads_in_the_unit_that_suits_it():
+    sizes = {0: "0 bytes", 1: "1 byte", 999: "999 bytes", 1000: "1.0 KB", 1499: "1.5 KB", 18_000: "18.0 KB",
+             99_949: "99.9 KB", 99_950: "100 KB", 999_499: "999 KB", 999_500: "1.0 MB", 1_800_000: "1.8 MB",
+             55_800_000: "55.8 MB", 104_000_000: "104 MB", 3 * 10**15: "3000 TB"}
+    assert {n: byte_size(n) for n in sizes} == sizes
+
+
+@given(st.integers(min_value=1000, max_value=999 * 10**12))  # the last unit, TB, is not capped
+def test_a_size_has_two_or_three_digits_and_is_within_5_percent(n):
+    value, unit = byte_size(n).split()
+    assert unit in ("KB", "MB", "GB", "TB") and 1 <= float(value) < 1000
+    scale = 1000 ** ("KMGT".index(unit[0]) + 1)
+    assert len(value.replace(".", "")) in (2, 3) and abs(float(value) * scale / n - 1) < 0.051
 
 
 def scan_warnings(tmp_path, clipped: int, empty: int) -> list[str]:

@@ -89,12 +89,12 @@ def test_a_resume_removes_the_temporary_files_a_killed_save_left_and_says_so(tmp
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET,
                  "--validation-interval", "0", "--out", str(run), "--max-steps", "1"]) == 0
     left = [run / "checkpoints" / ".ckpt_00000002.pt.k1ll3d_x.tmp", run / ".log.jsonl.k1ll3d_x.tmp"]
-    for path, size in zip(left, (1_500_000, 500_000)):
+    for path, size in zip(left, (1_500, 500)):
         path.write_bytes(b"\0" * size)
     (run / ".notes.tmp").write_text("mine")
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--max-steps", "2", *QUIET]) == 0
     said = [line for line in capsys.readouterr().err.splitlines() if "temporary" in line]
-    assert said == [f"removed 2 temporary files (2.0 MB) that a killed save left: {left[0]}, {left[1]}"]
+    assert said == [f"removed 2 temporary files (2.0 KB) that a killed save left: {left[0]}, {left[1]}"]
     assert not any(p.exists() for p in left) and (run / ".notes.tmp").read_text() == "mine"
     assert files_in(run / "checkpoints") == ["ckpt_00000001.pt", "ckpt_00000002.pt", "latest.pt"]

@@ -16,7 +16,7 @@ from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_check
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
 from hifigan.paths import same_file
-from hifigan.plural import count
+from hifigan.plural import byte_size, count
 
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
@@ -189,8 +189,8 @@ def remove_stale_temporaries(folder: Path, names: tuple[str, ...] = ("*",)) -> l
 
 def stale_removed(removed: list[tuple[Path, int]]) -> str:
     """The line that says what remove_stale_temporaries removed."""
-    size = sum(n for _, n in removed) / 1e6
-    return (f"removed {count(len(removed), 'temporary file')} ({size:.1f} MB) that a killed save left: "
+    size = byte_size(sum(n for _, n in removed))
+    return (f"removed {count(len(removed), 'temporary file')} ({size}) that a killed save left: "
             + ", ".join(str(p) for p, _ in removed))
 
 

@@ -24,7 +24,7 @@ from hifigan.evaluation.confidence import MetricSummary
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
-from hifigan.plural import count
+from hifigan.plural import byte_size, count
 
 AUDIO_MODES = ("embed", "link")
 # Content-Security-Policy media sources: an embedded page may load nothing at all; a linked one its audio files.
@@ -83,7 +83,7 @@ def write_page(
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",
     )
     if len(html) > LARGE_PAGE_BYTES:
-        warnings.warn(f"{path} is {len(html) / 2**20:.0f} MB; browsers may be slow to open it (--html-audio link keeps "
+        warnings.warn(f"{path} is {byte_size(len(html))}; browsers may be slow to open it (--html-audio link keeps "
                       "the audio in its files)", UserWarning, stacklevel=2)
     with atomic_path(path) as tmp:
         tmp.write_text(html, encoding="utf-8")
