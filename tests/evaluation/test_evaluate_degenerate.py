@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import warnings
 
 import numpy as np
 import soundfile as sf
@@ -91,6 +92,23 @@ def test_overflowing_audio_is_undefined_not_infinity_in_the_json(tmp_path):
     assert saved["files"][0]["metrics"]["mrstft"] is None and saved["files"][0]["undefined"] == {"mrstft": OVERFLOW}
     assert saved["files"][0]["metrics"]["snr"] < -500  # finite: scored
     assert "inf" not in report.format_table(per_file=True)
+
+
+def test_overflowing_audio_warns_nothing_and_pesq_names_the_overflow():
+    """Samples near 1e30: pYIN's float32 squares overflowed (numpy RuntimeWarnings on the console, no frame voiced)
+    and PESQ's did too, which it reported as finding no utterance. pYIN now tracks it as the speech it is scaled
+    from, silently; PESQ's cause is the overflow, as the other metrics' is."""
+    speech = speechlike(0.5)
+    names = ["pesq", "f0_rmse_cents", "vuv_f1", "periodicity_rmse"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = compute_metrics(speech, (speech * 1e30).astype(np.float32), CONFIG, names)
+    assert [str(w.message) for w in caught] == []
+    assert values["pesq"].reason == OVERFLOW
+    same = compute_metrics(speech, speech, CONFIG, names[1:])
+    assert (values["f0_rmse_cents"], values["vuv_f1"], values["periodicity_rmse"]) == (0.0, 1.0, 0.0) == tuple(
+        same.values())
+    assert 4.6 < pesq_mos(speech, speech * 1e19, SR) < 4.65  # loud, within float32's squares: scored
 
 
 def test_pitch_metrics_name_their_causes_and_undefined_survives_pickling():

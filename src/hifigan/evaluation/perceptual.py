@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
 from hifigan.evaluation.signals import Signal, as_numpy
-from hifigan.evaluation.undefined import SILENT_GENERATED, SILENT_REFERENCE, Undefined
+from hifigan.evaluation.undefined import OVERFLOW, SILENT_GENERATED, SILENT_REFERENCE, Undefined
 from hifigan.extras import optional_import
 
 SNR_CAP_DB = 100.0  # identical signals would give +inf; 100 dB is above the 16-bit quantisation floor (~98 dB)
@@ -25,6 +26,7 @@ PESQ_BANDS: tuple[tuple[int, str, str], ...] = (
 PESQ_LQO_MAPPING: dict[str, tuple[float, float]] = {"nb": (1.4945, 4.6607), "wb": (1.3669, 3.8224)}
 PESQ_LQO_FLOOR = 0.999  # the mapping's floor (x -> -inf)
 PESQ_RAW_MAX = 4.5  # no disturbance: identical signals
+FLOAT32_SQUARE_MAX = math.sqrt(float(np.finfo(np.float32).max))  # above this (~1.8e19) a sample's float32 square is inf
 
 
 def snr(reference: Signal, generated: Signal) -> float:
@@ -74,7 +76,8 @@ def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
     (4.64 for identical speech), narrow-band at 8 kHz for 8 to 16 kHz (4.55 for identical speech).
 
     Both signals are resampled to that rate with soxr (hifigan.audio.resample_audio). Undefined (NaN, with its
-    cause) below 8 kHz, when either signal is digital silence, shorter than 1/4 s, or PESQ finds no utterance.
+    cause) below 8 kHz, when either signal is digital silence, shorter than 1/4 s, or PESQ finds no utterance;
+    where PESQ fails on samples whose squares overflow its float32 (far beyond ±1), the cause is that overflow.
     """
     from hifigan.audio import resample_audio
 
@@ -88,18 +91,24 @@ def pesq_mos(reference: Signal, generated: Signal, sampling_rate: int) -> float:
     if not gen.any():  # the pesq package fails on it (a ValueError converting NaN): ITU's level alignment needs a level
         return Undefined(SILENT_GENERATED)
     rate, mode, _ = band
+    overflows = any(np.abs(x).max() > FLOAT32_SQUARE_MAX for x in (ref, gen))
     if sampling_rate != rate:
         ref, gen = resample_audio(ref, sampling_rate, rate), resample_audio(gen, sampling_rate, rate)
     try:
         return float(pesq.pesq(rate, ref, gen, mode))
     except pesq.BufferTooShortError:
         return Undefined("shorter than PESQ's 1/4 s")
-    except pesq.NoUtterancesError:
-        return Undefined("PESQ finds no utterance")
-    except pesq.PesqError as e:
-        return Undefined(f"PESQ fails: {e}")
-    except ValueError:  # its level alignment divides by a power float32 rounds to 0 (below ~1e-22 of the reference's)
-        return Undefined("the generated audio is too quiet for PESQ to level (near digital silence)")
+    except (pesq.PesqError, ValueError) as e:  # its level alignment and VAD square in float32
+        return Undefined(OVERFLOW if overflows else _pesq_failure(e, pesq))
+
+
+def _pesq_failure(error: Exception, pesq: Any) -> str:
+    """Why the pesq package failed on a pair whose samples are within float32's squares."""
+    if isinstance(error, pesq.NoUtterancesError):
+        return "PESQ finds no utterance"
+    if isinstance(error, ValueError):  # its level alignment divides by a power float32 rounds to 0 (below ~1e-22)
+        return "the generated audio is too quiet for PESQ to level (near digital silence)"
+    return f"PESQ fails: {error}"
 
 
 # pystoi drops the frames more than 40 dB below the loudest and needs 30 (N, its intelligibility window) left

@@ -44,11 +44,13 @@ class PitchTrack:
 
 def pitch_track(audio: Signal, sampling_rate: int, hop_length: int, settings: PitchSettings = DEFAULT_PITCH
                 ) -> PitchTrack:
-    """pYIN (Mauch & Dixon, ICASSP 2014; librosa.pyin) with `settings`; periodicity = pYIN's voiced probability."""
+    """pYIN (Mauch & Dixon, ICASSP 2014; librosa.pyin) with `settings`; periodicity = pYIN's voiced probability.
+    In float64: pYIN is blind to scale, but in float32 its squares overflow on samples far beyond ±1 (a diverged
+    generator's ~1e30), which left no frame voiced and numpy warnings on the console; speech's tracks are the same."""
     import librosa
 
     f0, voiced, probability = librosa.pyin(
-        as_numpy(audio), fmin=settings.fmin, fmax=settings.fmax, sr=sampling_rate,
+        as_numpy(audio).astype(np.float64), fmin=settings.fmin, fmax=settings.fmax, sr=sampling_rate,
         frame_length=settings.frame_length(sampling_rate), hop_length=hop_length, resolution=settings.resolution,
     )
     return PitchTrack(f0=f0, voiced=voiced.astype(bool), periodicity=np.nan_to_num(probability))
