@@ -186,8 +186,9 @@ def run_demo(
     held_out = count(len(end), "held-out clip")
     html_path = write_page(out / EVALUATION_PAGE, systems, cfg, title=f"hifigan demo: {held_out} at the start and "
                            f"the end of training ({trainer.step} steps)", cli=True)
-    rows = score_table([clip.clip for clip in start], start_scores, end_scores, pretrained_scores)
-    overview = summary_table(start_scores, end_scores, pretrained_scores, cfg.sampling_rate)
+    names = [clip.clip for clip in start]
+    rows = score_table(names, start_scores, end_scores, pretrained_scores)
+    overview = summary_table(names, start_scores, end_scores, pretrained_scores, cfg.sampling_rate)
     per_clip = format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.state.disc_start_step if gan_fraction else 'no'} "
                f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "

@@ -34,16 +34,18 @@ def format_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def summary_table(start: list[dict[str, float]], end: list[dict[str, float]],
+def summary_table(clips: list[str], start: list[dict[str, float]], end: list[dict[str, float]],
                   others: dict[str, list[dict[str, float]]] | None = None, sampling_rate: int | None = None) -> str:
     """Markdown: per metric, which direction is better and its mean [95% CI] over the clips at the start and
     the end of training, then for each model in `others` (hifigan.evaluation.results.aggregate; "-" where undefined or
-    n < 2). At a known `sampling_rate` the PESQ row names its band, and its interval is clipped to that band's range."""
+    n < 2). At a known `sampling_rate` the PESQ row names its band, and its interval is clipped to that band's range.
+    Below the table, a list item per column and cause of undefined values, worded as `hifigan evaluate` words them
+    ("- end: PESQ (wb) undefined for 1 file (b): the generated audio is digital silence")."""
     from hifigan.evaluation.metrics import METRICS, metric_title
-    from hifigan.evaluation.results import aggregate
+    from hifigan.evaluation.results import aggregate, undefined_lines
 
-    columns = {when: aggregate(scores, sampling_rate=sampling_rate)
-               for when, scores in {"start": start, "end": end, **(others or {})}.items()}
+    scored = {"start": start, "end": end, **(others or {})}
+    columns = {when: aggregate(scores, sampling_rate=sampling_rate) for when, scores in scored.items()}
     lines = ["| metric | better | " + " | ".join(f"{k} mean [95% CI]" for k in columns) + " |",
              "|---|---|" + "---|" * len(columns)]
     for name, info in METRICS.items():
@@ -52,7 +54,9 @@ def summary_table(start: list[dict[str, float]], end: list[dict[str, float]],
         title = metric_title(name, sampling_rate)
         better = "higher" if info.higher_is_better else "lower"
         lines.append(f"| {title} | {better} | " + " | ".join(_mean_ci(c[name]) for c in columns.values()) + " |")
-    return "\n".join(lines)
+    causes = [f"- {when}: {line}" for when, scores in scored.items()
+              for line in undefined_lines(clips, scores, columns[when], sampling_rate)]
+    return "\n".join(lines + (["", *causes] if causes else []))
 
 
 def _mean_ci(summary) -> str:

@@ -162,7 +162,7 @@ def test_demo_scores_every_metric_and_tables_them_with_direction():
     short = compare(reference[: min_samples(cfg) - 1], generated[: min_samples(cfg) - 1], cfg)
     assert list(short) == list(METRICS) and short["mel_l1"] > 0
     assert all(math.isnan(v) for k, v in short.items() if k != "mel_l1")
-    table = summary_table([scores, short], [scores, scores])
+    table = summary_table(["long", "short"], [scores, short], [scores, scores])
     for info in METRICS.values():
         better = "higher" if info.higher_is_better else "lower"
         assert any(line.startswith(f"| {info.title}") and f"| {better} |" in line for line in table.splitlines())
@@ -197,7 +197,7 @@ def test_summary_table_rows_of_the_metrics_given_with_their_mean_and_t_interval(
     from their mean, so the standard error is 1 and the interval mean +- t(0.975, 1) = 12.7062."""
     from hifigan.demo import summary_table
 
-    table = summary_table([{"snr": 10.0}, {"snr": 12.0}], [{"snr": 20.0}, {"snr": 22.0}]).splitlines()
+    table = summary_table(["a", "b"], [{"snr": 10.0}, {"snr": 12.0}], [{"snr": 20.0}, {"snr": 22.0}]).splitlines()
     assert table[2:] == ["| SNR (dB) | higher | 11.0000 [-1.7062, 23.7062] | 21.0000 [8.2938, 33.7062] |"]
 
 
@@ -215,3 +215,21 @@ def test_score_table_mean_row_skips_undefined_clips_and_shows_none_defined_as_a_
     assert (mean["snr start"], mean["snr end"], mean["pesq end"]) == (12.0, 23.0, 2.5)
     assert math.isnan(mean["pesq start"])
     assert format_table(rows).splitlines()[-1] == "| mean | 12.0000 | - | 23.0000 | 2.5000 |"
+
+
+def test_summary_table_names_each_cause_of_an_undefined_metric_as_evaluate_does():
+    """Below the table, one item per column and cause, worded as `hifigan evaluate`'s cause lines (the same
+    function): the cells said only "(1 undefined)"."""
+    from hifigan.demo_tables import summary_table
+    from hifigan.evaluation.undefined import OVERFLOW, SILENT_GENERATED, Undefined
+
+    start = [{"snr": 1.0, "pesq": Undefined(SILENT_GENERATED)}, {"snr": 2.0, "pesq": Undefined(SILENT_GENERATED)}]
+    end = [{"snr": 20.0, "pesq": 3.0}, {"snr": Undefined(OVERFLOW), "pesq": Undefined(OVERFLOW)}]
+    table = summary_table(["a", "b"], start, end, sampling_rate=22050).splitlines()
+    assert table[2:] == [
+        "| SNR (dB) | higher | 1.5000 [-4.8531, 7.8531] | 20.0000 (1 undefined) |",
+        "| PESQ (wb) | higher | - (2 undefined) | 3.0000 (1 undefined) |",
+        "",
+        f"- start: PESQ (wb) undefined for 2 files (a, b): {SILENT_GENERATED}",
+        f"- end: SNR, PESQ (wb) undefined for 1 file (b): {OVERFLOW}",
+    ]

@@ -90,22 +90,30 @@ class Report:
         return "\n".join(lines + self.undefined_lines())
 
     def undefined_lines(self) -> list[str]:
-        """One line per cause of undefined values and the files it strikes, naming the metrics, how many files and
-        the first three ("PESQ (wb), STOI undefined for 2 files (a, b): the recording is digital silence")."""
-        metrics: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # (cause, stems) -> metric titles, METRICS order
-        for m in self.metric_names:
-            stems: dict[str, list[str]] = {}
-            for f in self.files:
-                if (reason := undefined_reason(f.metrics.get(m))) is not None:
-                    stems.setdefault(reason, []).append(f.stem)
-            title = metric_title(m, self.settings.get("sampling_rate"), unit=False)
-            for reason, named in stems.items():
-                metrics.setdefault((reason, tuple(named)), []).append(title)
-        lines = []
-        for (reason, named), titles in metrics.items():
-            shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
-            lines.append(f"{', '.join(titles)} undefined for {count(len(named), 'file')} ({shown}): {reason}")
-        return lines
+        """One line per cause of undefined values and the files it strikes (`undefined_lines`)."""
+        return undefined_lines([f.stem for f in self.files], [f.metrics for f in self.files], self.metric_names,
+                               self.settings.get("sampling_rate"))
+
+
+def undefined_lines(stems: Sequence[str], rows: Sequence[Mapping[str, float]], names: Iterable[str],
+                    sampling_rate: int | None = None) -> list[str]:
+    """One line per cause of the undefined values in `rows` (one per file, named by `stems`) and the files it
+    strikes, naming the metrics of `names`, how many files and the first three ("PESQ (wb), STOI undefined for 2
+    files (a, b): the recording is digital silence")."""
+    metrics: dict[tuple[str, tuple[str, ...]], list[str]] = {}  # (cause, stems) -> metric titles, METRICS order
+    for m in names:
+        causes: dict[str, list[str]] = {}
+        for stem, row in zip(stems, rows, strict=True):
+            if (reason := undefined_reason(row.get(m))) is not None:
+                causes.setdefault(reason, []).append(stem)
+        title = metric_title(m, sampling_rate, unit=False)
+        for reason, named in causes.items():
+            metrics.setdefault((reason, tuple(named)), []).append(title)
+    lines = []
+    for (reason, named), titles in metrics.items():
+        shown = ", ".join(named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+        lines.append(f"{', '.join(titles)} undefined for {count(len(named), 'file')} ({shown}): {reason}")
+    return lines
 
 
 def _cells(text: str) -> int:
