@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from typing import Any
 
 _held: list[Any] = []  # [SIGTERM's handler before the start held it, whether a SIGTERM came meanwhile]
@@ -47,6 +48,18 @@ def release_sigterm_at_start() -> None:
     if came:
         sys.stderr.flush()
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def linger_after_refusal(timeout: float = 10.0) -> None:
+    """The process that said a refusal during the start waits (at most `timeout` s) for torchrun's SIGTERM, which
+    comes once another rank has ended: ending first, it would have torchrun stop the other ranks, and one still
+    starting (not yet holding SIGTERM, as on a loaded machine) would be killed instead of ending with its exit 2.
+    Nothing outside torchrun, in a job of one, or once the start's hold is over."""
+    if not _held or int(os.environ.get("WORLD_SIZE", "1")) < 2:
+        return
+    deadline = time.monotonic() + timeout
+    while not _held[1] and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def _note(signum: int, frame: Any) -> None:

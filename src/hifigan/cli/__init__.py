@@ -33,7 +33,12 @@ from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
 from hifigan.errors import HifiganError, ReportedElsewhere
-from hifigan.torchrun_start import launched_by_torchrun, release_sigterm_at_start, says_refusal
+from hifigan.torchrun_start import (
+    launched_by_torchrun,
+    linger_after_refusal,
+    release_sigterm_at_start,
+    says_refusal,
+)
 
 EPILOG = """\
 One grammar: every command that writes takes -o/--out (a folder of one file per input for
@@ -60,8 +65,11 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         """Under torchrun every rank has the same command line: rank 0 alone says what is wrong with it, the others
         end (exit 2) at once and silently (no process group exists yet to wait in)."""
-        said = f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n"
-        self.exit(2, said if says_refusal() else None)
+        if says_refusal():
+            self._print_message(f"{self.prog}: error: {message} ('{self.prog} --help' lists the options)\n",
+                                sys.stderr)
+            linger_after_refusal()
+        self.exit(2)
 
     def parse_known_args(self, args=None, namespace=None):
         """argparse's parse, but an unknown option or a stray argument is named before a missing one (argparse
@@ -147,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         from hifigan.training.data_parallel import end_worker_process
 
         if launched_by_torchrun():
+            if code:
+                linger_after_refusal()  # a --device refusal said during the start (hifigan.torchrun_start)
             end_worker_process(code)
     return code
 
