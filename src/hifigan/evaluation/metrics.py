@@ -142,7 +142,7 @@ def compute_metrics(
 
     Lengths may differ by up to `max_length_difference` samples (None: one hop; trimmed to the shorter); with
     max_shift > 0 a delay of up to that many samples is removed first (`align`). `source` names the pair in errors,
-which name these arguments (`max_length_difference=...`), or with `cli` the command's options (option_names).
+    which name these arguments (`max_length_difference=...`), or with `cli` the command's options (option_names).
     """
     names = metric_names(metrics)
     tolerance = length_tolerance(config.hop_size, max_length_difference, cli)

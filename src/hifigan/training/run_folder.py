@@ -11,9 +11,9 @@ from pathlib import Path
 from hifigan.checkpoints.run_files import LATEST, checkpoint_files
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError, WriteError
+from hifigan.option_names import flag, setting
 from hifigan.paths import same_file
 from hifigan.training.event_file import EVENT_FILES
-from hifigan.training.options import flag, setting
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder

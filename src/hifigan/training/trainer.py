@@ -293,7 +293,7 @@ class Trainer:
             stale = [*remove_stale_temporaries(self.ckpt_dir), *remove_stale_temporaries(out, RUN_FILES)]
             if stale:
                 self.say(stale_removed(stale), warning=True)
-            self.log = RunLog(Path(self.options.out), self.step)
+            self.log = RunLog(out, self.step)
 
     def close(self) -> None:
         """Close the log (the run can be continued with another Trainer from its checkpoint)."""
