@@ -194,8 +194,13 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float, floa
     low, high, spread, dynamics = ev["min"], ev["max"], ev["spread"], ev["dynamics"]
     scales = {name: CONVENTIONS[name].scale for name in LOG_HYPOTHESES}
     own, prefer, own_floor, own_silence = prior
-    if floored and abs(low - OFFICIAL_FLOOR) < 1e-4 and spread <= MAX_NATS - OFFICIAL_FLOOR:
-        return MelVerdict("official", 0.99, evidence=ev, detail="floor exactly ln(1e-5)")
+    if floored and abs(low - OFFICIAL_FLOOR) < 1e-4:
+        if high <= MAX_NATS:
+            return MelVerdict("official", 0.99, evidence=ev, detail="floor exactly ln(1e-5)")
+        # No log convention has this floor and such a maximum; librosa's melspectrogram (power=2.0) under a
+        # natural log clamped at 1e-5 does: the filterbank on |X|^2, which no map turns into the official mel.
+        return MelVerdict("unknown", 0.5, evidence=ev, detail=f"floor exactly ln(1e-5), but a maximum above the "
+                          f"{MAX_NATS:g} nats audio in [-1, 1] reaches: a mel of the power spectrum (power=2.0)?")
     lowest = {"floor": own_floor, "silence": own_silence}  # the model's own lowest values: its floor, its silence
     at_own = [what for what, v in lowest.items() if v is not None and abs(low - v) < 1e-4 * max(1.0, abs(v))]
     if own != "official" and prefer in scales and floored and at_own and scales[prefer] * high <= MAX_NATS:
