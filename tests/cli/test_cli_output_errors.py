@@ -177,6 +177,26 @@ def test_an_overwritten_input_is_listed_as_one_item(tmp_path, capsys, tiny_check
     assert [re.sub(r":.*", "", item) for item in listed] == [str(inside), str(bad)]
 
 
+def test_vocoding_a_folder_into_itself_again_counts_each_input_once(tmp_path, capsys, tiny_checkpoint):
+    """`vocode -o mels/ mels/` run a second time finds x.npy beside the x.wav it wrote: both write mels/x.wav, which
+    is an input. Each input is one problem (the output that would overwrite x.wav said once, x.wav's same-name
+    problem after it), not "3 of 2 inputs are bad" with the overwrite listed twice; a bad mel whose output is the
+    problem already is not read."""
+    folder = tmp_path / "mels"
+    folder.mkdir()
+    np.save(folder / "x.npy", np.full((BINS, 30), -5.0, np.float32))
+    np.save(folder / "y.npy", np.zeros((BINS + 1, 30), np.float32))  # wrong bins, but its y.wav is the problem
+    for stem in ("x", "y"):
+        wav(folder / f"{stem}.wav", tone(SR // 4))
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", folder, folder)
+    line = failed_cleanly(code, err, tmp_path / "nothing", "4 of 4 inputs are bad")
+    overwrite = "the output would overwrite the input file (choose another -o)"
+    assert split_problems(line) == [f"{folder / 'x.wav'}: {overwrite}",
+                                    f"{folder / 'x.wav'}: same output name as {folder / 'x.npy'} (x.wav)",
+                                    f"{folder / 'y.wav'}: {overwrite}",
+                                    f"{folder / 'y.wav'}: same output name as {folder / 'y.npy'} (y.wav)"]
+
+
 def test_mel_refuses_to_overwrite_its_input(tmp_path, capsys, monkeypatch, tiny_config_json, good_wav):
     """Audio named x.npy (soundfile reads it by its header) is not replaced by its own mel."""
     shutil.copy(good_wav, tmp_path / "x.npy")

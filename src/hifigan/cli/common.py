@@ -246,14 +246,21 @@ def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str 
                        option: str = "-o") -> list[HifiganError]:
     """One error per output that is one of the command's `inputs` ((what, path) pairs; a None path is skipped), naming
     the output as given: writing it would destroy the input before or while it is read."""
+    return [problem for problem in overwrite_checks(outputs, inputs, option) if problem is not None]
+
+
+def overwrite_checks(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
+                     option: str = "-o") -> list[HifiganError | None]:
+    """overwritten_inputs' error of each output in turn, None for one that overwrites no input."""
     inputs = [(what, path) for what, path in inputs if path is not None]
     first: dict[tuple, int] = {}  # each input's file_keys -> the first input holding it (one pass: a corpus is big)
     for i, (_, path) in enumerate(inputs):
         for key in file_keys(path):
             first.setdefault(key, i)
-    problems = []
+    problems: list[HifiganError | None] = []
     for out in outputs:
         if not (hits := [first[key] for key in file_keys(out) if key in first]):
+            problems.append(None)
             continue
         what, path = inputs[min(hits)]
         spelled = "" if os.fspath(path) == os.fspath(out) else f" {os.fspath(path)}"

@@ -44,15 +44,39 @@ def expand_inputs(paths: Sequence[Path], suffixes: tuple[str, ...], what: str) -
 
 def output_name_problems(files: Sequence[Path], out: Path, suffix: str) -> list[HifiganError]:
     """One problem per input whose OUT/<stem><suffix> another input writes already (naming both), or is a folder."""
+    return [problem for problem in output_name_checks(files, out, suffix) if problem is not None]
+
+
+def output_name_checks(files: Sequence[Path], out: Path, suffix: str) -> list[HifiganError | None]:
+    """output_name_problems' problem of each input in turn, None for one whose output name is free."""
     first: dict[str, Path] = {}
-    problems = []
+    problems: list[HifiganError | None] = []
     for path in files:
         name = f"{path.stem}{suffix}"
         if path.stem in first:
             problems.append(HifiganError(path, f"same output name as {first[path.stem]} ({name})"))
         elif (out / name).is_dir():
             problems.append(HifiganError(path, f"its output {out / name} is a folder"))
+        else:
+            problems.append(None)
         first.setdefault(path.stem, path)
+    return problems
+
+
+def one_per_input(overwrites: Sequence[HifiganError | None], names: Sequence[HifiganError | None]
+                  ) -> list[HifiganError | None]:
+    """The problem of each input's output name, at most one per input (None: none): an output that would overwrite an
+    input (overwrite_checks), said once for an output two inputs of one stem write (the later input gets its
+    same-name problem instead), else the name's own problem (output_name_checks). Both lists are in the inputs'
+    order."""
+    said: set[str | None] = set()
+    problems: list[HifiganError | None] = []
+    for over, name in zip(overwrites, names, strict=True):
+        if over is not None and over.path not in said:
+            said.add(over.path)
+            problems.append(over)
+        else:
+            problems.append(name if name is not None else over)
     return problems
 
 

@@ -154,7 +154,8 @@ def run_vocode(args: argparse.Namespace) -> int:
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     _warn_unused_mel_input_options(args)
-    problems = [*inputs.problems, *check_names(args)]
+    named, problems = check_names(args)
+    problems = [*inputs.problems, *problems]
     try:
         generator, config = generator_from_args(args)
     except HifiganError as e:  # named with the inputs that do not exist (the rest need the model to be checked)
@@ -171,8 +172,9 @@ def run_vocode(args: argparse.Namespace) -> int:
     frontend = MelSpectrogram(**config.mel_kwargs()) if audio_in else None
     needs = min_samples(config) if args.evaluate else 0  # --evaluate: the shortest pair the metrics take
     # every input is checked, and every bad one reported, before anything is created (a bar as mel's check has)
-    for path in progress(args.inputs, "check", len(args.inputs), not args.no_progress):
-        if any(p.path == str(path) for p in problems):
+    for path, name_problem in zip(progress(args.inputs, "check", len(args.inputs), not args.no_progress), named):
+        if name_problem is not None:
+            problems.append(name_problem)
             continue  # its output name is the problem already
         try:
             scored = check_input(path, model, mel_input, frontend, args)

@@ -8,8 +8,8 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.cli.common import config_file, overwritten_inputs
-from hifigan.cli.input_paths import output_name_problems, refuse_file_name_for_folder
+from hifigan.cli.common import config_file, overwrite_checks
+from hifigan.cli.input_paths import one_per_input, output_name_checks, refuse_file_name_for_folder
 from hifigan.errors import HifiganError
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel
@@ -29,10 +29,11 @@ def check_out_is_a_folder_name(out: Path) -> None:
     refuse_file_name_for_folder(out, "vocode", AUDIO_SUFFIXES, "<stem>.wav")
 
 
-def check_names(args: argparse.Namespace) -> list[HifiganError]:
-    """The outputs that would overwrite an input (an INPUT, the checkpoint, config or mel stats: --evaluate would
-    score a recording against itself), the inputs that would write the same OUT/<stem>.wav, or whose OUT/<stem>.wav
-    is a folder (reported with the other bad inputs); .npy inputs under --evaluate (a mel has no recording to score
+def check_names(args: argparse.Namespace) -> tuple[list[HifiganError | None], list[HifiganError]]:
+    """The problem of each input's output name (None: none; at most one per input, hifigan.cli.input_paths.
+    one_per_input): an OUT/<stem>.wav that would overwrite an input (an INPUT, the checkpoint, config or mel stats),
+    that another input writes too, or that is a folder; and the problems of the other outputs (--evaluate's report,
+    which would score a recording against itself). .npy inputs under --evaluate (a mel has no recording to score
     against) fail here, in one line naming them all."""
     outputs = [args.out / f"{path.stem}.wav" for path in args.inputs]
     if args.evaluate:  # the report's files in the folder OUT (which may not exist yet)
@@ -41,13 +42,14 @@ def check_names(args: argparse.Namespace) -> list[HifiganError]:
         outputs += report_paths(f"{args.out}/", create=False)
     sources = [("checkpoint (-c)", args.checkpoint), ("config (--config)", config_file(args.config)),
                ("mel stats (--mel-stats)", args.mel_stats)]
-    problems = overwritten_inputs(outputs, [*(("file", path) for path in args.inputs), *sources])
-    problems += output_name_problems(args.inputs, args.out, ".wav")
+    overwrites = overwrite_checks(outputs, [*(("file", path) for path in args.inputs), *sources])
     mels = [str(p) for p in args.inputs if p.suffix.lower() == ".npy"]
     if args.evaluate and mels:
         raise HifiganError(None, f"--evaluate scores each output against its audio input, and these inputs are "
                            f".npy mels with no recording: {', '.join(mels)} (leave them out, or drop --evaluate)")
-    return problems
+    count = len(args.inputs)
+    named = one_per_input(overwrites[:count], output_name_checks(args.inputs, args.out, ".wav"))
+    return named, [problem for problem in overwrites[count:] if problem is not None]
 
 
 def check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram | None,
