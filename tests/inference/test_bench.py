@@ -270,3 +270,23 @@ def test_the_streaming_sentence_agrees_with_its_counts():
                            "timed_passes": 2, "warm_up_passes": 1})
     assert "look-ahead 2 frames (0.1 ms), left context 1 frame;" in several
     assert several.endswith("(over 1 chunk in 2 passes, after 1 untimed).")
+
+
+def test_a_mel_shorter_than_the_streaming_chunk_is_reported_as_the_chunk_it_was():
+    """`--seconds 0.01 --stream-chunk-frames 1000` streamed the 5-frame mel as one 5-frame chunk, but the figures said
+    1000-frame chunks (2000 ms of audio): the time of a 5-frame window under a 400x longer chunk's name. The chunk
+    streamed is reported, and the one asked for beside it; a chunk that fits is reported as it was asked."""
+    from hifigan.inference.bench_stream import stream_info, stream_text
+    from hifigan.inference.vocoder import Vocoder
+
+    cfg = tiny_config("2")
+    torch.manual_seed(0)
+    with threads(1):
+        vocoder = Vocoder(Generator(cfg), cfg, backend="fused")
+        mel = torch.full((cfg.num_mels, 5), -5.0)
+        short = stream_info(vocoder, mel, 1000)
+        fits = stream_info(vocoder, mel, 3)
+    assert (short["chunk_frames"], short["asked_chunk_frames"], short["chunk_audio_ms"]) == (5, 1000, 10.0)
+    assert "5-frame chunks (10.0 ms of audio; the whole mel, shorter than the 1000 frames asked)" in stream_text(short)
+    assert (fits["chunk_frames"], fits["chunk_audio_ms"], "asked_chunk_frames" in fits) == (3, 6.0, False)
+    assert "3-frame chunks (6.0 ms of audio) take" in stream_text(fits)

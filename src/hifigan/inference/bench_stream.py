@@ -51,12 +51,16 @@ def stream_chunk_times(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int,
 
 def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[str, Any]:
     """The streaming figures of `vocoder` (bench's `auto`): chunk length, look-ahead and left context, and the median
-    and max per-chunk time with the count of chunks and passes they are over."""
+    and max per-chunk time with the count of chunks and passes they are over. A mel shorter than `chunk_frames` is
+    streamed as one chunk, and the figures say so: its length is the chunk's (`chunk_frames`), the one asked for
+    `asked_chunk_frames`."""
     cfg, field = vocoder.config, receptive_field(vocoder.config)
-    times, passes = stream_chunk_times(vocoder, mel, chunk_frames)
+    chunk = min(chunk_frames, mel.shape[-1])
+    times, passes = stream_chunk_times(vocoder, mel, chunk)
+    asked = {"asked_chunk_frames": chunk_frames} if chunk < chunk_frames else {}
     return {
-        "backend": vocoder.backend, "chunk_frames": chunk_frames,
-        "chunk_audio_ms": round(1000 * chunk_frames * cfg.hop_size / cfg.sampling_rate, 1),
+        "backend": vocoder.backend, "chunk_frames": chunk, **asked,
+        "chunk_audio_ms": round(1000 * chunk * cfg.hop_size / cfg.sampling_rate, 1),
         "lookahead_frames": field.right, "left_context_frames": field.left,
         "algorithmic_latency_ms": round(latency_ms(cfg), 1),
         "per_chunk_ms_median": round(1000 * upper_median(times), 1),
@@ -71,7 +75,10 @@ def stream_text(s: dict[str, Any]) -> str:
     if "timed_chunks" in s:  # results written before the warm-up pass have no counts
         over = (f" (over {count(s['timed_chunks'], 'chunk')} in {count(s['timed_passes'], 'pass', 'passes')}, "
                 f"after {s['warm_up_passes']} untimed)")
+    whole = ""
+    if "asked_chunk_frames" in s:  # the mel was shorter than the chunk asked for: it was streamed whole
+        whole = f"; the whole mel, shorter than the {s['asked_chunk_frames']} frames asked"
     return (f"Streaming: look-ahead {count(s['lookahead_frames'], 'frame')} ({s['algorithmic_latency_ms']} ms), left "
             f"context {count(s['left_context_frames'], 'frame')}; {s['chunk_frames']}-frame chunks "
-            f"({s['chunk_audio_ms']} ms of audio) take {s['per_chunk_ms_median']} ms median / "
+            f"({s['chunk_audio_ms']} ms of audio{whole}) take {s['per_chunk_ms_median']} ms median / "
             f"{s['per_chunk_ms_max']} ms max to vocode{over}.")
