@@ -16,6 +16,18 @@ def test_mel_refuses_an_output_not_ending_in_npy(tmp_path, capsys, tiny_config_j
     failed_cleanly(code, err, out, "x.txt", "ending in .npy")
 
 
+def test_mel_of_one_file_writes_into_an_existing_folder_named_like_a_npy(tmp_path, capsys, tiny_config_json):
+    """mel of one file into an existing folder mels.npy/ was refused (`is a directory, expected an output file
+    path`), though mel of several wrote into it: an existing folder takes <stem>.npy either way."""
+    good = wav(tmp_path / "good.wav", tone(SR // 2))
+    out = tmp_path / "mels.npy"
+    out.mkdir()
+    code, stdout, err = run(capsys, "mel", good, "-o", out, "--config", tiny_config_json)
+    assert code == 0, err
+    assert [p.name for p in out.iterdir()] == ["good.npy"]
+    assert stdout == f"wrote 1 file to {out}\n"
+
+
 @pytest.mark.parametrize("name", ["b.txt", "b", "b.json.bak"])
 def test_bench_refuses_an_output_not_ending_in_json(tmp_path, capsys, tiny_config_json, name):
     """bench writes JSON: -o b.txt is refused before anything is timed (no table on stdout), as mel refuses a

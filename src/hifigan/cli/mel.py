@@ -65,7 +65,7 @@ def run_mel(args: argparse.Namespace) -> int:
     from hifigan.audio import AUDIO_SUFFIXES
 
     one = len(args.inputs) == 1 and not args.inputs[0].is_dir()
-    if one and args.out.suffix.lower() == ".npy":
+    if one and args.out.suffix.lower() == ".npy" and not args.out.is_dir():  # an existing folder takes <stem>.npy
         return _one_mel(args, args.inputs[0])
     if one and args.out.suffix and not args.out.is_dir():
         raise HifiganError(args.out, "the output of mel is a .npy array (give a name ending in .npy), or a folder of "
