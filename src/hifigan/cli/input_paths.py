@@ -53,7 +53,10 @@ def output_name_checks(files: Sequence[Path], out: Path, suffix: str) -> list[Hi
     problems: list[HifiganError | None] = []
     for path in files:
         name = f"{path.stem}{suffix}"
-        if path.stem in first:
+        if path.stem in first and same_file(path, first[path.stem]):
+            problems.append(HifiganError(path, f"the same file as {first[path.stem]}: an input given twice (give "
+                                               "each once)"))
+        elif path.stem in first:
             problems.append(HifiganError(path, f"same output name as {first[path.stem]} ({name})"))
         elif (out / name).is_dir():
             problems.append(HifiganError(path, f"its output {out / name} is a folder"))
@@ -78,6 +81,14 @@ def one_per_input(overwrites: Sequence[HifiganError | None], names: Sequence[Hif
         else:
             problems.append(name if name is not None else over)
     return problems
+
+
+def same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (`x.wav`, `./x.wav`, its absolute path, a link to it)."""
+    try:
+        return a == b or a.samefile(b)
+    except OSError:  # one is missing: named by its own check
+        return False
 
 
 def refuse_file_name_for_folder(out: Path, command: str, suffixes: tuple[str, ...], written: str, when: str = ""
