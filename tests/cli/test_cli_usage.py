@@ -76,3 +76,21 @@ def test_a_file_named_like_an_option_is_named_with_how_to_give_it(capsys, tmp_pa
         "hifigan mel: error: unrecognized arguments: -take1.wav --bogus (-take1.wav is a file: give it as "
         "./-take1.wav, or after --) ('hifigan mel --help' lists the options)\n")
     assert list(tmp_path.iterdir()) == [tmp_path / "-take1.wav"]
+
+
+def test_inputs_split_by_an_option_are_said_to_go_together(capsys, tmp_path, monkeypatch):
+    """`mel a.wav -o x b.wav`: argparse takes the inputs from one run of arguments, so b.wav is unrecognised; the
+    line says how to give them. An unknown word that is no file gets no such hint."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("a.wav", "b.wav"):
+        (tmp_path / name).write_bytes(b"")
+    for argv, hint in ((["mel", "a.wav", "-o", "mels", "b.wav"], " (inputs go together, all before the options or "
+                                                                  "all after them)"),
+                       (["mel", "a.wav", "-o", "mels", "nothere.wav"], ""), (["configs", "b.wav"], "")):
+        with pytest.raises(SystemExit) as exited:
+            main(argv)
+        word = argv[-1]
+        assert exited.value.code == 2
+        assert capsys.readouterr().err == (f"hifigan {argv[0]}: error: unrecognized arguments: {word}{hint} "
+                                           f"('hifigan {argv[0]} --help' lists the options)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.wav"]

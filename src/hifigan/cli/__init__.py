@@ -85,11 +85,18 @@ class OneLineParser(argparse.ArgumentParser):
         if probed[1]:
             files = [a for a in probed[1] if a.startswith("-") and os.path.lexists(a)]  # a file '-take1.wav'
             hint = "".join(f" ({a} is a file: give it as ./{a}, or after --)" for a in files)
+            if self.takes_inputs() and any(not a.startswith("-") and os.path.lexists(a) for a in probed[1]):
+                hint += " (inputs go together, all before the options or all after them)"  # argparse's one run
             self.error(f"unrecognized arguments: {' '.join(probed[1])}{hint}")
         if not outer:
             return probed
         with lenient(self):
             return super().parse_known_args(args, namespace)
+
+    def takes_inputs(self) -> bool:
+        """Whether a positional argument takes several values (a command's inputs): argparse fills it from one run
+        of arguments, so `a.wav -c x b.wav` leaves b.wav unrecognised."""
+        return any(not a.option_strings and a.nargs in ("+", "*") for a in self._actions)
 
     def format_usage(self) -> str:
         with strict(self):
