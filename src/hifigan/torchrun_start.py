@@ -1,6 +1,7 @@
 """A torchrun worker's start, before its ranks meet: which process says a refusal (the command line's, --device's),
-and SIGTERM held meanwhile, so that each rank ends as its refusal says. Without torch: `python -m hifigan` holds
-it before its imports."""
+and SIGTERM held meanwhile, so that each rank ends as its refusal says; and its end (end_worker_process). Without
+torch: `python -m hifigan` holds SIGTERM before its imports, and `hifigan train` ends a worker after a Ctrl-C that cut
+torch's import (which a second import would not survive)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 _held: list[Any] = []  # [SIGTERM's handler before the start held it, whether a SIGTERM came meanwhile]
 
@@ -60,6 +61,20 @@ def linger_after_refusal(timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not _held[1] and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def end_worker_process(code: int) -> NoReturn:
+    """End a torchrun worker with `code` once its work is done and saved, without the interpreter's finalization.
+
+    DDP keeps its process group alive until the process ends (destroy_process_group does not stop it), and a
+    worker thread of that group releases each finished collective's tensors after the caller has moved on, taking
+    the GIL to do so. When that release falls in the interpreter's finalization (a short last step, a busy CPU) it
+    aborts the process (SIGABRT) after a successful run, and torchrun then reports the run failed and stops the other
+    nodes. Skipping finalization leaves nothing undone: checkpoints and logs are closed by then, output is flushed.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _note(signum: int, frame: Any) -> None:

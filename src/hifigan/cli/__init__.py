@@ -34,6 +34,7 @@ from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
 from hifigan.errors import HifiganError, ReportedElsewhere
 from hifigan.torchrun_start import (
+    end_worker_process,
     launched_by_torchrun,
     linger_after_refusal,
     release_sigterm_at_start,
@@ -158,13 +159,10 @@ def main(argv: list[str] | None = None) -> int:
         return code
 
     code = _run_with_warnings(args, fail)
-    if args.command == "train":
-        from hifigan.training.data_parallel import end_worker_process
-
-        if launched_by_torchrun():
-            if code:
-                linger_after_refusal()  # a --device refusal said during the start (hifigan.torchrun_start)
-            end_worker_process(code)
+    if args.command == "train" and launched_by_torchrun():  # no torch import here: a Ctrl-C may have cut torch's
+        if code:
+            linger_after_refusal()  # a --device refusal said during the start (hifigan.torchrun_start)
+        end_worker_process(code)
     return code
 
 

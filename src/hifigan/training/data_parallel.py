@@ -7,11 +7,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader
@@ -25,7 +24,12 @@ from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError, ReportedElsewhere
 from hifigan.option_names import setting
 from hifigan.plural import count
-from hifigan.torchrun_start import launched_by_torchrun, release_sigterm_at_start, says_refusal
+from hifigan.torchrun_start import (
+    end_worker_process,  # noqa: F401  # documented as this module's too
+    launched_by_torchrun,
+    release_sigterm_at_start,
+    says_refusal,
+)
 from hifigan.training.state import TrainingState
 from hifigan.training.stop_signal import is_main_thread
 from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
@@ -48,20 +52,6 @@ class DistInfo:
     def active(self) -> bool:
         """In a process group: models are DDP-wrapped and ranks agree on when to stop (also for one process)."""
         return self.in_group
-
-
-def end_worker_process(code: int) -> NoReturn:
-    """End a torchrun worker with `code` once its work is done and saved, without the interpreter's finalization.
-
-    DDP keeps its process group alive until the process ends (destroy_process_group does not stop it), and a
-    worker thread of that group releases each finished collective's tensors after the caller has moved on, taking
-    the GIL to do so. When that release falls in the interpreter's finalization (a short last step, a busy CPU) it
-    aborts the process (SIGABRT) after a successful run, and torchrun then reports the run failed and stops the other
-    nodes. Skipping finalization leaves nothing undone: checkpoints and logs are closed by then, output is flushed.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 def init_distributed(device: str, cli: bool) -> DistInfo:
