@@ -30,12 +30,13 @@ AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".ai
 
 
 def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: tuple[str, ...] = AUDIO_SUFFIXES,
-               what: str = "audio") -> list[Path]:
+               what: str = "audio", linked: list[tuple[Path, Path]] | None = None) -> list[Path]:
     """The audio files (`suffixes`, any case: `what` files) in `folder`, or anywhere below it when `recursive`
-    (symlinked folders included, each real folder once), sorted by path; hidden files and folders are skipped. A
-    folder without any is an error naming it (and, not `recursive`, how many its subfolders hold)."""
+    (symlinked folders included, each real folder once: `linked` gets (path, first path) of each folder not entered
+    again), sorted by path; hidden files and folders are skipped. A folder without any is an error naming it (and,
+    not `recursive`, how many its subfolders hold)."""
     folder = require_folder(folder)
-    if files := _files_in(_walk(folder), suffixes) if recursive else _files_directly_in(folder, suffixes):
+    if files := _files_in(_walk(folder, linked), suffixes) if recursive else _files_directly_in(folder, suffixes):
         return files
     if below := [] if recursive else _files_in(_walk(folder), suffixes):  # a speaker-per-folder corpus, given flat
         raise HifiganError(folder, f"contains no {what} files directly ({len(below)} in its subfolders, e.g. "
@@ -61,16 +62,19 @@ def _named(name: str, suffixes: tuple[str, ...]) -> bool:
     return os.path.splitext(name)[1].lower() in suffixes and not name.startswith(".")
 
 
-def _walk(folder: Path) -> Iterator[Path]:
+def _walk(folder: Path, linked: list[tuple[Path, Path]] | None = None) -> Iterator[Path]:
     """Every entry below `folder`, following symlinked folders (a corpus assembled from links) but entering each
-    real folder once, so a link to a folder above it cannot loop; hidden folders are not entered."""
-    seen: set[str] = set()
+    real folder once, by its first path (sorted), so a link to a folder above it cannot loop; hidden folders are not
+    entered. `linked` gets (path, first path) of each folder not entered again."""
+    seen: dict[str, Path] = {}
     for root, dirs, names in os.walk(folder, followlinks=True):
         real = os.path.realpath(root)
         if real in seen:
             dirs[:] = []
+            if linked is not None:
+                linked.append((Path(root), seen[real]))
             continue
-        seen.add(real)
+        seen[real] = Path(root)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         yield from (Path(root) / name for name in names)
 

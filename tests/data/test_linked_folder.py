@@ -25,3 +25,38 @@ def test_a_linked_folder_resolves_to_its_target_and_its_files_repeat_the_targets
                                          rf"{tmp_path}/linked/a\.wav\)$"):
         kept = drop_repeats(files, tmp_path)
     assert kept == [*files[:2], tmp_path / "real" / "b.wav"]
+
+
+def test_a_folder_reached_again_through_a_link_is_said_as_a_file_reached_again_is(tmp_path):
+    """A folder whose real folder the walk entered already (a second link to a speaker, a link back up) is not
+    entered again: its files are listed once, by the first path in sorted order, and one warning says how many
+    paths that left out, as drop_repeats says for files, so the count the run gives is not a silent drop."""
+    from hifigan.data.corpus import corpus_files
+
+    corpus = tmp_path / "corpus"
+    (corpus / "spk1").mkdir(parents=True)
+    (corpus / "spk2").mkdir()
+    for name in ("a.wav", "b.wav"):
+        (corpus / "spk1" / name).write_bytes(b"x")
+    (corpus / "spk2" / "c.wav").write_bytes(b"x")
+    (corpus / "alias").symlink_to(corpus / "spk1", target_is_directory=True)  # sorts first: spk1's files are its
+    (corpus / "spk2" / "again").symlink_to(corpus / "spk1", target_is_directory=True)
+    (corpus / "spk2" / "up").symlink_to(corpus / "spk2", target_is_directory=True)  # a loop: spk2 itself
+    with pytest.warns(UserWarning) as said:
+        files = corpus_files(corpus)
+    assert files == [corpus / "alias" / "a.wav", corpus / "alias" / "b.wav", corpus / "spk2" / "c.wav"]
+    assert [str(w.message) for w in said] == [
+        f"{corpus}: 3 folders are other paths to folders listed already (symlinks), not entered again, so each of "
+        f"their 5 audio files is listed once, by its first path (e.g. {corpus}/spk1 is {corpus}/alias)"]
+
+
+def test_a_folder_linked_twice_that_holds_no_audio_is_not_said(tmp_path, recwarn):
+    """A second link to a folder of notes (no audio) leaves no file out: nothing to say."""
+    from hifigan.data.corpus import corpus_files
+
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "a.txt").write_text("x")
+    (tmp_path / "more").symlink_to(tmp_path / "notes", target_is_directory=True)
+    (tmp_path / "c.wav").write_bytes(b"x")
+    assert corpus_files(tmp_path) == [tmp_path / "c.wav"]
+    assert not recwarn.list

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hifigan import plural
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
-from hifigan.data.real_files import drop_repeats, identities, repeats
+from hifigan.data.real_files import drop_repeats, identities, repeats, warn_linked_folders
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.option_names import flag, setting
 
@@ -80,8 +80,12 @@ def corpus_files(folder: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SU
                  ) -> list[Path]:
     """The files a corpus folder holds: those with one of `suffixes` anywhere below it, hidden ones skipped, linked
     folders followed (find_audio), each real file once (drop_repeats), sorted by path. `hifigan train --corpus`
-    reads its audio so, and `mel` and `vocode` a folder INPUT."""
-    return drop_repeats(find_audio(folder, recursive=True, suffixes=suffixes, what=what), Path(folder))
+    reads its audio so, and `mel` and `vocode` a folder INPUT. A linked folder not entered again is said in a
+    warning (linked_folders), as the files dropped are."""
+    linked: list[tuple[Path, Path]] = []
+    files = find_audio(folder, recursive=True, suffixes=suffixes, what=what, linked=linked)
+    warn_linked_folders(linked, files, Path(folder))
+    return drop_repeats(files, Path(folder))
 
 
 def file_key(path: Path, root: Path | None) -> str:

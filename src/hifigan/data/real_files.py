@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
@@ -78,3 +79,29 @@ def drop_repeats(files: Sequence[Path], folder: Path) -> list[Path]:
                   f"so each real file is listed once (e.g. {files[i]} is {files[j]})", stacklevel=2)
     dropped = {i for i, _ in found}
     return [f for k, f in enumerate(files) if k not in dropped]
+
+
+def warn_linked_folders(linked: Sequence[tuple[Path, Path]], files: Sequence[Path], folder: Path) -> None:
+    """One warning for the folders of `folder` reached again through a symlink, and so not entered again (`linked`:
+    each one's path and the first path to it, find_audio's): their files are listed once, under the first path, as
+    `files` holds them. Nothing when no such folder holds any of `files`. Counted by folder, not by file: a corpus
+    has far fewer folders than files."""
+    if not linked:
+        return
+    names = [os.fspath(f) for f in files]
+    folders = Counter(os.path.dirname(name) for name in names)
+
+    def below(top: str) -> list[str]:  # the folders of `files` at or below `top`
+        return [d for d in folders if d == top or d.startswith(top + os.sep)]
+
+    holding = [(path, first, below(os.fspath(first))) for path, first in linked]
+    holding = [(path, first, inside) for path, first, inside in holding if inside]
+    if not holding:
+        return
+    path, first, _ = holding[0]
+    n, dropped = len(holding), sum(folders[d] for *_, inside in holding for d in inside)
+    shown = {d for *_, inside in holding for d in inside}
+    kind = kind_of([f for f, name in zip(files, names) if os.path.dirname(name) in shown])
+    warnings.warn(f"{folder}: {count(n, 'folder')} {agree(n, 'is another path', 'are other paths')} to "
+                  f"{agree(n, 'a folder', 'folders')} listed already (symlinks), not entered again, so each of their "
+                  f"{count(dropped, kind)} is listed once, by its first path (e.g. {path} is {first})", stacklevel=2)
