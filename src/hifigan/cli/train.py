@@ -140,4 +140,4 @@ def run_train(args: argparse.Namespace) -> int:
     result = train(train_job(args))
     if result.checkpoint is not None and os.environ.get("RANK", "0") == "0":  # one line under torchrun too
         say_wrote(args, result.checkpoint)
-    return 0
+    return 141 if result.reason == "SIGPIPE" else 0  # the console's reader went away: saved, then ended as SIGPIPE ends

@@ -4,8 +4,11 @@ scalars, and the mel images the validation (training.validation) logs."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import math
+import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -25,12 +28,25 @@ if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
     from tqdm import tqdm
 
+    from hifigan.training.stop_signal import StopOnSignal
 
-def say(message: str) -> None:
-    """A console line on stderr that does not break the progress bar."""
+
+def say(message: str, stop: StopOnSignal | None = None) -> None:
+    """A console line on stderr that does not break the progress bar. `stop`: a training loop's, which a console
+    gone (stderr's reader ended: `|& head`, a `tee` killed; its terminal closed) asks to stop after this step and
+    save, SIGPIPE its reason, with stderr sent to /dev/null; without it, the OSError ends the command (nothing
+    trained yet)."""
     from tqdm import tqdm
 
-    tqdm.write(message, file=sys.stderr)
+    try:
+        tqdm.write(message, file=sys.stderr)
+    except OSError as e:
+        if stop is None or e.errno not in (errno.EPIPE, errno.EIO):
+            raise
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stderr.fileno())
+        os.close(null)
+        stop.request(signal.SIGPIPE)
 
 
 def progress_bar(start: int, total: int | None) -> tqdm:

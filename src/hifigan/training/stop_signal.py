@@ -37,6 +37,11 @@ class StopOnSignal:
             print(f"\n{signal.Signals(signum).name}: stopping after this step and saving a checkpoint "
                   "(Ctrl-C again to abort without saving)", file=sys.stderr, flush=True)
 
+    def request(self, signum: int) -> None:
+        """Ask the loop to stop after the current step (and save), as `signum` would, without saying so."""
+        if self.signum is None:
+            self.signum = signum
+
     def __exit__(self, *exc: Any) -> None:
         """The handlers from before, where this one is still in place (not where the block set another since)."""
         for sig, handler in self._previous.items():

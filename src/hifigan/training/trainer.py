@@ -49,6 +49,7 @@ from hifigan.training.step import (
     train_step,
 )
 from hifigan.training.stop_rules import StopRules
+from hifigan.training.stop_signal import StopOnSignal
 from hifigan.training.validation import Validation, references_logged
 
 # Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
@@ -88,6 +89,7 @@ class Trainer:
         self.unlogged: tuple[dict[str, float], int] | None = None  # the newest step's (scalars, epoch), not logged yet
         self.checkpoints = RunCheckpoints(Path(options.out) / "checkpoints", options.keep)  # rank 0's saves, the best
         self.log: RunLog | None = None
+        self.stopping: StopOnSignal | None = None  # fit's, while it runs: a console gone asks it to stop (say)
         self.writes = HeldWrites()  # rank 0's writes: under torchrun, fit holds a failed one until the ranks agree
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
         self.run_settings: dict[str, Any] = option_settings(self.options)  # carried likewise (run_settings)
@@ -222,6 +224,7 @@ class Trainer:
         with saving_on_failed_log(self), self.writes.holding(hold), \
                 deterministic_algorithms(self.options.deterministic), rules:
             try:
+                self.stopping = rules.signals
                 self.open_log()
                 wrap_ddp(state, dist, self.device)
                 rate = StepRate(state.step)
@@ -247,6 +250,7 @@ class Trainer:
                 saved = from_main(self.last_checkpoint, dist)
                 raise reported_once(e.stopped(saved, state.step, Path(self.options.out), self.cli), dist) from None
             finally:
+                self.stopping = None
                 if bar is not None:
                     bar.close()
         return reason
@@ -281,7 +285,7 @@ class Trainer:
     def say(self, message: str, warning: bool = False) -> None:
         """A console line, from rank 0 only; with options.quiet, warnings only."""
         if self.dist.is_main and (warning or not self.options.quiet):
-            say(message)
+            say(message, self.stopping)
 
     @held
     def open_log(self) -> None:
