@@ -204,6 +204,8 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
 @pytest.mark.parametrize(("flag", "value", "message"), [
     ("--max-batch", "0", "--max-batch must be >= 1, got 0"),
     ("--max-batch-delay-ms", "-1", "--max-batch-delay-ms must be >= 0, got -1.0"),
+    ("--max-batch-delay-ms", "inf", "--max-batch-delay-ms must be finite (the milliseconds a mel may wait for "
+                                    "others to join its pass), got inf"),
     ("--stream-backlog", "0", "--stream-backlog must be >= 1, got 0"),
     ("--max-connections", "0", "--max-connections must be >= 1, got 0"),
     ("--threads", "0", "--threads must be >= 1, got 0"),

@@ -1,7 +1,7 @@
 """The scheduler's report of each batch (`BatchDone`): each mel's wait in the queue and the batch's own seconds,
 which split a request's latency into waiting and computing (`hifigan_queue_wait_seconds`, `hifigan_batch_seconds`),
 and the CPU seconds of the threads that computed the batch, the worker's and a split engine's pool workers'
-(`hifigan_batch_cpu_seconds_total`)."""
+(`hifigan_batch_cpu_seconds_total`); and how long a job waits for others to join its batch."""
 
 from __future__ import annotations
 
@@ -95,6 +95,19 @@ def test_a_full_batch_goes_at_once_and_the_delay_counts_from_the_oldest_job():
     scheduler.close()
     (batch,) = reports
     assert batch.size == 2 and 1.0 <= batch.waits[0] < 1.4  # the oldest's 1 s, not 0.6 + 1 s
+
+
+def test_a_delay_longer_than_a_lock_can_wait_still_batches():
+    """A --max-batch-delay-ms beyond threading.TIMEOUT_MAX (292 years) once raised OverflowError in the worker's wait:
+    its thread died and every request hung. A job waiting for a second client goes once that client's job comes."""
+    vocoder = _vocoder()
+    mel = torch.randn(vocoder.config.num_mels, 20)
+    scheduler = Scheduler(vocoder, max_batch=4, max_batch_delay_ms=1e13, clients=lambda: 2).start()
+    first = scheduler.submit(mel, 0, 20, owner=object())
+    time.sleep(0.05)  # the worker is waiting for company
+    second = scheduler.submit(mel, 0, 20, owner=object())
+    assert first.result(timeout=10).shape == second.result(timeout=10).shape == (20 * vocoder.hop_size,)
+    scheduler.close()
 
 
 def test_batch_cpu_seconds_count_the_split_workers_that_compute_a_long_input():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,9 @@ class ServeOptions:
         for name in ("max_batch_delay_ms", "drain_timeout_s"):  # 0: no wait
             if not getattr(self, name) >= 0:
                 raise HifiganError(None, f"{option(name)} must be >= 0, got {getattr(self, name)}")
+        if self.max_batch_delay_ms == math.inf:  # a mel would wait, for a client that may never send, for ever
+            raise HifiganError(None, f"{option('max_batch_delay_ms')} must be finite (the milliseconds a mel may wait "
+                                     "for others to join its pass), got inf")
         for name in ("idle_timeout_s", "body_timeout_s", "header_timeout_s", "stream_timeout_s"):  # 0: no 'off'
             if not getattr(self, name) > 0:
                 raise HifiganError(None, f"{option(name)} must be > 0, got {getattr(self, name)}")

@@ -116,7 +116,9 @@ class Scheduler:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         break
-                    self._cond.wait(left)
+                    # A lock waits at most TIMEOUT_MAX (about 292 years): a longer delay raised OverflowError here,
+                    # which ended this thread and left every request waiting for ever. The loop waits again.
+                    self._cond.wait(min(left, threading.TIMEOUT_MAX))
                 if self._jobs:  # else: cancelled while waiting (their clients went away)
                     return self._pick()
 
