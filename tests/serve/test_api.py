@@ -87,6 +87,8 @@ def test_health_info_and_openapi(served):
         assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
         wrong = http.get("/v1/vocode")
         assert wrong.status_code == 405 and "error" in wrong.json()
+        assert wrong.headers["allow"] == "POST"  # RFC 9110: a 405 names the methods the resource takes
+        assert set(http.delete("/healthz").headers["allow"].split(", ")) == {"GET", "HEAD"}
 
 
 def test_vocode_is_what_hifigan_vocode_writes(served, vocoded):

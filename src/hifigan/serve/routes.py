@@ -34,13 +34,15 @@ RETRY_AFTER_S = 1  # what a 503 while the model loads (and /healthz's while it d
 
 
 def error_response(state: ServeState, route: str, status: int, message: str, started: float,
-                   close: bool = False) -> Response:
-    """{"error": message} with `status`, counted and logged; `close`: and the connection is closed after it (the
-    body was not read to its end, so the connection cannot carry another request). A 503 while the model loads says
-    Retry-After."""
+                   close: bool = False, headers: dict[str, str] | None = None) -> Response:
+    """{"error": message} with `status` (and `headers`), counted and logged; `close`: and the connection is closed
+    after it (the body was not read to its end, so the connection cannot carry another request). A 503 while the
+    model loads says Retry-After."""
     state.metrics.answered(route, status)
     log.info("%s %d error=%r %.1fms", route, status, message, 1000 * (time.monotonic() - started))
-    headers = {"Connection": "close"} if close else {}
+    headers = dict(headers or {})
+    if close:
+        headers["Connection"] = "close"
     if status == 503 and state.status == "loading":
         headers.update(retry_after())
     return JSONResponse({"error": message}, status_code=status, headers=headers)
@@ -171,12 +173,14 @@ async def vocode(request: Request) -> Response:
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own refusals (404, 405) as JSON errors too. Metrics label an unknown path as one route, and an
-    unknown method as one method, so that a scanner's many paths or methods do not make a series each."""
+    """Starlette's own refusals (404, 405) as JSON errors too, with their headers (a 405's Allow, which RFC 9110
+    requires). Metrics label an unknown path as one route, and an unknown method as one method, so that a scanner's
+    many paths or methods do not make a series each."""
     status = getattr(exc, "status_code", 500)
     method = request.method if request.method in METHODS else "(other method)"
     route = f"{method} {request.url.path if status != 404 else '(no such route)'}"
-    return error_response(request.app.state.serve, route, status, getattr(exc, "detail", str(exc)), time.monotonic())
+    return error_response(request.app.state.serve, route, status, getattr(exc, "detail", str(exc)), time.monotonic(),
+                          headers=getattr(exc, "headers", None))
 
 
 async def livez(request: Request) -> Response:
