@@ -31,6 +31,13 @@ def npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def npy_header(shape: tuple[int, ...]) -> bytes:
+    """The header of a float32 .npy file of `shape`, without its data."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
 def with_value(value: float) -> np.ndarray:
     mel = GOOD.copy()
     mel[3, 7] = value
@@ -44,7 +51,13 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
     "empty": (b"", 400, f"is empty (expected the bytes of numpy.save of a float32 {SHAPES} mel"),
     "not npy": (b"RIFF....WAVEfmt ", 400,
                 f"is not a .npy file (expected the bytes of numpy.save of a float32 {SHAPES} mel)"),
-    "truncated npy": (npy(GOOD)[:150], 400, "is not a readable .npy file"),
+    # cut short: named from its header, not by np.load's own read buffer ("expected 262144 bytes got 22")
+    "truncated npy": (npy(GOOD)[:150], 400, "is a .npy file cut short: its header says float32 [16, 30], 1920 bytes "
+                                            "of data, and 22 bytes came"),
+    # a header that claims 298 GiB: np.load said "Unable to allocate 298. GiB for an array ..."
+    "huge header": (npy_header((16, 5 * 10**9)) + b"\0" * 64, 400, "its header says float32 [16, 5000000000], "
+                                                                   "320000000000 bytes of data, and 64 bytes came"),
+    "cut in its header": (npy(GOOD)[:50], 400, "is not a readable .npy file"),
     "pickled object": (npy(np.array([{}], dtype=object)), 400, "is not a readable .npy file"),
     "two arrays": (npy(GOOD) + npy(GOOD), 400,  # np.load reads the first and would drop the second's frames
                    f"has {len(npy(GOOD))} bytes after its .npy array (one float32 {SHAPES} mel per body or message)"),

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import io
+import math
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 from hifigan.audio import to_int16
 from hifigan.errors import MelError
@@ -46,8 +48,11 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
                                 f"{mel_shapes(num_mels)} mel)")
     buffer = io.BytesIO(body)
     try:
+        _check_data_size(buffer, len(body), what)
         mel = np.load(buffer, allow_pickle=False)
-    except Exception as e:  # a truncated or malformed file, or an object array
+    except RequestError:
+        raise
+    except Exception as e:  # a malformed file, or an object array
         why = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise RequestError(400, f"{what} is not a readable .npy file ({why})") from None
     if (extra := len(body) - buffer.tell()) > 0:  # np.load reads one array: a second one's frames would be dropped
@@ -72,6 +77,21 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
         bad = int((~np.isfinite(mel)).sum())
         raise RequestError(400, f"{what} holds {count(bad, 'NaN or infinite value')}") from None
     return np.ascontiguousarray(mel)
+
+
+def _check_data_size(buffer: io.BytesIO, size: int, what: str) -> None:
+    """Refuse a .npy whose data is shorter than its header says (a body or message cut short), from the header alone:
+    np.load would first allocate what the header claims (any size: "Unable to allocate 298. GiB") and then name its
+    own read buffer ("expected 262144 bytes got 64"), not the array. Leaves `buffer` at its start."""
+    version = npy_format.read_magic(buffer)
+    read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+    shape, _, dtype = read_header(buffer)
+    if not dtype.hasobject:  # an object array is refused by np.load (allow_pickle=False)
+        expected, came = math.prod(shape) * dtype.itemsize, size - buffer.tell()
+        if came < expected:
+            raise RequestError(400, f"{what} is a .npy file cut short: its header says {dtype} {list(shape)}, "
+                                    f"{count(expected, 'byte')} of data, and {count(came, 'byte')} came")
+    buffer.seek(0)
 
 
 def encode_audio(audio: np.ndarray, fmt: str, sampling_rate: int) -> bytes:
