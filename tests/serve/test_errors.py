@@ -4,6 +4,7 @@ test_stream_errors.py)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import time
@@ -98,6 +99,10 @@ def test_bad_query_and_content_type(served):
     assert response.json() == {"error": "unknown format 'mp3' (choose from wav, f32, f64)"}
     response = httpx.post(f"{running.url}/v1/vocode", content=npy_bytes(GOOD), headers={"Content-Type": "text/plain"})
     assert response.status_code == 415 and "application/x-npy" in response.json()["error"]
+    zipped = httpx.post(f"{running.url}/v1/vocode", content=gzip.compress(npy_bytes(GOOD)),
+                        headers={"Content-Type": "application/x-npy", "Content-Encoding": "gzip"})
+    assert (zipped.status_code, zipped.headers["accept-encoding"], zipped.json()) == (415, "identity", {
+        "error": "content encoding 'gzip': send the .npy bytes as they are (no Content-Encoding)"})  # not "not .npy"
     still_serving(running.url, vocoder)
 
 

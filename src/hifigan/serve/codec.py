@@ -21,11 +21,11 @@ NPY_TYPE = "application/x-npy"
 
 
 class RequestError(Exception):
-    """Bad input: answered with `status` and {"error": message}; the server goes on."""
+    """Bad input: answered with `status` and {"error": message} (and `headers`); the server goes on."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.headers = status, message, headers
 
 
 def mel_shapes(num_mels: int, frames: str = "T") -> str:

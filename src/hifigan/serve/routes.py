@@ -136,11 +136,17 @@ async def vocode(request: Request) -> Response:
             kind = request.headers.get("content-type", "application/octet-stream").partition(";")[0].strip().lower()
             if kind not in (NPY_TYPE, "application/octet-stream"):
                 raise RequestError(415, f"content type {kind!r}: send the bytes of a .npy file as {NPY_TYPE}")
+            # A compressed body is not decoded: refused by its coding (RFC 9110: 415 with Accept-Encoding), where its
+            # bytes would be "not a .npy file". The .npy bytes are sent as they are.
+            coding = request.headers.get("content-encoding", "identity").strip().lower()
+            if coding not in ("identity", ""):
+                raise RequestError(415, f"content encoding {coding!r}: send the .npy bytes as they are (no "
+                                        "Content-Encoding)", headers={"Accept-Encoding": "identity"})
             body = await read_body(request, state.options)
             mel = decode_mel(body, state.vocoder.config.num_mels, state.options.max_frames)
         except RequestError as e:  # refused before its body was read whole (413, 408, 415, a bad format): closed,
             # else uvicorn would read and drop the rest of an announced body, however large, to keep the connection
-            return error_response(state, route, e.status, e.message, started, close=body is None)
+            return error_response(state, route, e.status, e.message, started, close=body is None, headers=e.headers)
         except ClientDisconnect:  # hung up while sending its body: nobody to answer, but counted and logged
             return error_response(state, route, 499, "client went away while sending its body", started)
         finally:
