@@ -120,10 +120,24 @@ class Loader:
             return
         state = self.server.state
         state.ready(vocoder)
+        if state.scheduler is None:  # the server stopped while the model loaded: it never becomes ready
+            return
         info = state.info()
         print(f"hifigan serve: ready ({info['model']}, {info['backend']} on {info['device']}, max batch "
               f"{info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms) after {time.monotonic() - started:.1f} s",
               file=sys.stderr, flush=True)
+
+
+def finish_load(loader: Loader) -> None:
+    """Wait for a load that a signal interrupted: a torch call cannot be stopped, and the interpreter exiting under it
+    aborted the process (SIGABRT, "terminate called without an active exception") instead of exiting 0. A second
+    Ctrl+C meanwhile exits at once (130), as while draining."""
+    print("hifigan serve: stopping once the model's load, under way, ends", file=sys.stderr, flush=True)
+    try:
+        loader.thread.join()
+    except KeyboardInterrupt:
+        print("hifigan serve: second interrupt, exiting now", file=sys.stderr, flush=True)
+        os._exit(130)
 
 
 def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocoder]) -> int:
@@ -140,6 +154,8 @@ def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocode
           "ready)", file=sys.stderr, flush=True)
     loader.start()
     server.run(sockets=[sock])
+    if loader.thread.is_alive():
+        finish_load(loader)
     if loader.error is not None:
         raise loader.error
     print("hifigan serve: stopped", file=sys.stderr, flush=True)
