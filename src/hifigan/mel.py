@@ -9,12 +9,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import librosa
 import numpy as np
 import torch
 
 from hifigan.errors import AudioError, ConfigError
 from hifigan.melconv.conventions import forward, front_end_floor
+from hifigan.melconv.filterbank import slaney_basis
 from hifigan.melconv.stats import model_stats
 from hifigan.padding import reflect_pad
 from hifigan.plural import count
@@ -57,10 +57,7 @@ class MelSpectrogram:
         self.framing, self.magnitude_eps = framing, magnitude_eps
         normalisation = model_stats(stats, num_mels, convention)
         self._stats_np = None if normalisation is None else (normalisation.mean, normalisation.std)
-        # librosa's default is the Slaney-normalised, Slaney-scale filterbank; fmax=None means sr/2.
-        self._basis_np = librosa.filters.mel(
-            sr=sampling_rate, n_fft=n_fft, n_mels=num_mels, fmin=fmin, fmax=fmax
-        ).astype(np.float32)
+        self._basis_np = slaney_basis(sampling_rate, n_fft, num_mels, fmin, fmax)
         self._tensors: dict[tuple[torch.device, torch.dtype], tuple[torch.Tensor, ...]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
@@ -81,14 +78,6 @@ class MelSpectrogram:
         if self.center:
             return max(self.pad + 1, self.n_fft // 2 + 1 - 2 * self.pad)
         return max(self.pad + 1, self.n_fft - 2 * self.pad)
-
-    @property
-    def silence(self) -> float:
-        """The lowest value of this front-end's mels, before any normalisation: digital silence's. The STFT gives
-        |X| >= sqrt(magnitude_eps), so the mel of the smallest filterbank row is the least M; with the official
-        epsilon that lies above a floor of 1e-10 (a log10 mel's silence is about -5.8, no round power of ten)."""
-        least = np.float32(np.sqrt(self.magnitude_eps)) * self._basis_np.sum(axis=1).min()
-        return float(forward(np.array([least], dtype=np.float32), self.convention, self.floor)[0])
 
     def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         """(basis, window) or (basis, window, mean [num_mels, 1], std [num_mels, 1]) on `device` in `dtype`, cached;

@@ -19,6 +19,7 @@ import numpy as np
 from hifigan.errors import MelError
 from hifigan.melconv.bands import DEAD_CLIFF_NATS, dead_band
 from hifigan.melconv.conventions import CONVENTIONS, LN10, OFFICIAL_FLOOR
+from hifigan.melconv.silence import model_silence_epsilon
 
 if TYPE_CHECKING:
     from hifigan.melconv.model import ModelMel
@@ -118,16 +119,15 @@ def detect(mel: np.ndarray, num_mels: int = 80, model: ModelMel | None = None) -
     return verdict
 
 
-def _prior(model: ModelMel | None) -> tuple[str, str, float, float | None]:
-    """(verdict name, log hypothesis, floor in the convention's units, the value of digital silence (ModelMel.silence;
-    None: unknown)) of the model's own un-normalised log mels."""
+def _prior(model: ModelMel | None) -> tuple[str, str, float]:
+    """(verdict name, log hypothesis, floor in the convention's units) of the model's own un-normalised log mels."""
     if model is None or model.convention == "official":
-        return "official", "official", OFFICIAL_FLOOR, None
+        return "official", "official", OFFICIAL_FLOOR
     conv = CONVENTIONS[model.convention]
     if conv.log is None:
-        return model.convention, model.convention, 0.0, None
+        return model.convention, model.convention, 0.0
     hypothesis = "official" if model.convention == "ln-floor" else model.convention
-    return model.convention, hypothesis, math.log(model.floor) / (conv.scale * conv.power), model.silence
+    return model.convention, hypothesis, math.log(model.floor) / (conv.scale * conv.power)
 
 
 def _classify(x: np.ndarray, model: ModelMel | None) -> MelVerdict:
@@ -141,6 +141,9 @@ def _classify(x: np.ndarray, model: ModelMel | None) -> MelVerdict:
     ev = {"min": low, "max": high, "on_floor": on_floor, "spread": spread, "dynamics": dynamics}
     if low < 0.0:
         _band_evidence(x, x > low + 1e-6 * max(1.0, abs(low)) if floored else None, ev)
+        at_floor = floored and min(abs(low - OFFICIAL_FLOOR), abs(low - _prior(model)[2])) < 1e-4 * max(1.0, -low)
+        if not at_floor and (eps := model_silence_epsilon(x, model)) is not None:  # the filterbank costs ~1 s
+            ev["silence_eps"] = eps
 
     def verdict(name: str, confidence: float, detail: str = "") -> MelVerdict:
         return MelVerdict(name, confidence, evidence=ev, detail=detail)
@@ -188,12 +191,12 @@ def _band_split(ev: dict[str, float], readable: list[str], scales: dict[str, flo
     return f"{first} or {second}: the top {ev['dead_bins']:.0f} bins lie far below the rest (band-limited audio?)"
 
 
-def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float, float | None]) -> MelVerdict:
+def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> MelVerdict:
     """Choose among the log conventions (natural, log10, power, dB) by floor, maximum and spread; `prior`: the
     model's (_prior), chosen where the values fit it as well as the best."""
     low, high, spread, dynamics = ev["min"], ev["max"], ev["spread"], ev["dynamics"]
     scales = {name: CONVENTIONS[name].scale for name in LOG_HYPOTHESES}
-    own, prefer, own_floor, own_silence = prior
+    own, prefer, own_floor = prior
     if floored and abs(low - OFFICIAL_FLOOR) < 1e-4:
         if high <= MAX_NATS:
             return MelVerdict("official", 0.99, evidence=ev, detail="floor exactly ln(1e-5)")
@@ -201,10 +204,11 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float, floa
         # natural log clamped at 1e-5 does: the filterbank on |X|^2, which no map turns into the official mel.
         return MelVerdict("unknown", 0.5, evidence=ev, detail=f"floor exactly ln(1e-5), but a maximum above the "
                           f"{MAX_NATS:g} nats audio in [-1, 1] reaches: a mel of the power spectrum (power=2.0)?")
-    lowest = {"floor": own_floor, "silence": own_silence}  # the model's own lowest values: its floor, its silence
-    at_own = [what for what, v in lowest.items() if v is not None and abs(low - v) < 1e-4 * max(1.0, abs(v))]
-    if own != "official" and prefer in scales and floored and at_own and scales[prefer] * high <= MAX_NATS:
-        return MelVerdict(own, 0.95, evidence=ev, detail=f"{at_own[0]} exactly the model's")
+    at_own = own != "official" and floored and abs(low - own_floor) < 1e-4 * max(1.0, abs(own_floor))
+    if prefer in scales and (at_own or "silence_eps" in ev) and scales[prefer] * high <= MAX_NATS:
+        detail = "floor exactly the model's" if at_own else (
+            f"silence on the filterbank's level of an epsilon {ev['silence_eps']:.0e} on |X|^2")
+        return MelVerdict(own, 0.95, evidence=ev, detail=detail)
     if floored and abs(high - low - 80.0) < 1e-3 and high * scales["db"] <= MAX_NATS:
         return MelVerdict("db", 0.85, evidence=ev, detail="clipped at top_db 80 (values below it are lost)")
     def spread_of(name: str) -> float:  # the spread below a dead top band where this reading has one

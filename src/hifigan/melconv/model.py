@@ -12,13 +12,15 @@ import numpy as np
 from hifigan.config import HifiganConfig
 from hifigan.errors import MelError
 from hifigan.melconv.conventions import MelStats, from_nats, front_end_floor, parse_convention, to_nats, to_official
+from hifigan.melconv.filterbank import slaney_basis
 from hifigan.melconv.stats import model_stats
 
 
 @dataclass(frozen=True)
 class ModelMel:
     """The mel a model takes: its convention and floor, its normalisation (per-bin mean/std) and its shape and rate;
-    `front_end`, its config's mel_kwargs (None: not known), from which `silence` is computed when asked."""
+    `front_end`, its config's mel_kwargs (None: not known), from which its filterbank's `row_sums` are computed when
+    asked."""
 
     convention: str
     floor: float | None
@@ -36,17 +38,15 @@ class ModelMel:
         return cls(name, floor, stats, config.num_mels, config.sampling_rate, config.hop_size, config.mel_kwargs())
 
     @functools.cached_property
-    def silence(self) -> float | None:
-        """The value its front-end gives digital silence before normalisation (MelSpectrogram.silence: above the
-        floor where the magnitude's epsilon is); None where unknown or of no use (official: its floor lies above
-        silence; linear; no epsilon). Computed on first use: its filterbank costs librosa.filters' import (~1 s),
-        which only detection needs."""
-        kwargs = self.front_end
-        if kwargs is None or self.convention == "official" or self.floor is None or not kwargs["magnitude_eps"] > 0:
+    def row_sums(self) -> np.ndarray | None:
+        """[num_mels] float64 sums of its filterbank's rows (the mel of a flat |X| of 1), from which detection knows
+        digital silence under an epsilon on the power (hifigan.melconv.silence); None where the front-end is unknown
+        or the mel linear. Computed on first use: librosa.filters' import (~1 s) waits for a detection that needs it."""
+        k = self.front_end
+        if k is None or self.floor is None:
             return None
-        from hifigan.mel import MelSpectrogram  # hifigan.mel imports melconv: not at module level
-
-        return MelSpectrogram(**{**kwargs, "stats": None}).silence
+        basis = slaney_basis(k["sampling_rate"], k["n_fft"], k["num_mels"], k["fmin"], k["fmax"])
+        return basis.sum(axis=1, dtype=np.float64)
 
     @property
     def label(self) -> str:
