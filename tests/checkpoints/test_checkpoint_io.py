@@ -4,6 +4,7 @@ strict state matching that names the first misfit."""
 from __future__ import annotations
 
 import io
+import os
 import pickle
 from collections import OrderedDict
 
@@ -79,6 +80,26 @@ def test_pickled_code_is_refused_and_never_run(tmp_path, saver):
     assert e.value.path == str(path)
     if saver != "pickle 0":  # protocol 0 goes through copy_reg; the others name our function
         assert "record" in e.value.problem
+
+
+class BlockedPayload:
+    """Unpickling this calls os.getpid (harmless): a function of a module (posix, nt) that torch's weights-only
+    unpickler blocks outright, with another message than for a global it merely does not allow."""
+
+    def __reduce__(self):
+        return os.getpid, ()
+
+
+@pytest.mark.parametrize("saver", ["torch.save", "torch legacy"])
+def test_code_of_a_blocked_module_is_named_as_pickled_code(tmp_path, saver):
+    """os.system-style payloads (the usual malicious checkpoint) are refused as needing code, named, not called
+    'not a checkpoint'."""
+    path = tmp_path / "evil.pt"
+    SAVERS[saver](path, {"generator": {"w": torch.ones(2)}, "hook": BlockedPayload()})
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(path)
+    assert e.value.problem == (f"refused: it needs pickled code ({os.getpid.__module__}.getpid) to load; only weights "
+                               "are loaded")
 
 
 def test_plain_containers_load_without_code(tmp_path):

@@ -98,9 +98,14 @@ def _damage(path: Path, e: BaseException) -> str:
     return f"truncated or corrupt checkpoint ({_reason(e)})"
 
 
+# The global torch's weights-only unpickler refused: one it does not allow ("Unsupported global: GLOBAL m.f"), or one
+# of a module it never allows (os, posix, nt, sys: "unsupported GLOBAL posix.system whose module posix is blocked").
+REFUSED_GLOBAL = re.compile(r"(?:Unsupported global: GLOBAL|unsupported GLOBAL) (\S+)")
+
+
 def _unpickling_problem(path: Path, e: pickle.UnpicklingError) -> str:
     """Why the weights-only unpickler refused `path`: it needs code (named), or it is no checkpoint at all."""
-    needed = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
+    needed = re.search(REFUSED_GLOBAL, str(e))
     binary = _starts_like_torch(path)
     if needed and binary and _ends_inside_global(path, needed.group(1)):
         return "truncated checkpoint (it ends inside a pickled name: the file was cut short)"
