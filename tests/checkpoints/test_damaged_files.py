@@ -132,3 +132,14 @@ def test_a_legacy_file_cut_inside_a_pickled_name_is_truncated_not_code(tmp_path,
     with pytest.raises(CheckpointError) as e:
         read_checkpoint(path)
     assert e.value.problem == "truncated checkpoint (it ends inside a pickled name: the file was cut short)"
+
+
+@pytest.mark.parametrize("kept", [2, 11, 41])
+def test_a_legacy_file_cut_inside_its_pickle_says_so_in_words(tmp_path, kept):
+    """The unpickler's bare EOFError (no message) becomes a sentence, not 'EOFError: '."""
+    path = tmp_path / "old.pt"
+    torch.save({"generator": collections.OrderedDict(w=torch.ones(3))}, path, _use_new_zipfile_serialization=False)
+    path.write_bytes(path.read_bytes()[:kept])
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(path)
+    assert e.value.problem == "truncated checkpoint (it ends inside its pickled data: the file was cut short)"

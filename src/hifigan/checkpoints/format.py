@@ -95,6 +95,8 @@ def _damage(path: Path, e: BaseException) -> str:
         return "truncated checkpoint (a zip archive without its end: the file was cut short)"
     if isinstance(e, MemoryError):
         return "truncated or corrupt checkpoint (claims more memory than is available)"
+    if isinstance(e, EOFError) and not str(e):  # the unpickler ran out of bytes mid-opcode (a cut legacy file)
+        return "truncated checkpoint (it ends inside its pickled data: the file was cut short)"
     return f"truncated or corrupt checkpoint ({_reason(e)})"
 
 
