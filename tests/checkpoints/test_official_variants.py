@@ -1,5 +1,6 @@
 """Official-style generator files in the shapes users bring: saved from a DataParallel wrapper ('module.' on every
-key), re-saved with torch's parametrized weight norm, or a do_* file given where a g_* file is wanted."""
+key) or a torch.compile'd model ('_orig_mod.'), re-saved with torch's parametrized weight norm, or a do_* file given
+where a g_* file is wanted."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def test_a_data_parallel_g_file_loads_as_the_plain_one(official, tmp_path):
     torch.save({"generator": {"module." + k: v for k, v in obj["generator"].items()}}, tmp_path / "g_dp")
     wanted = load_generator(path, cfg)[0].state_dict()
     assert _same_weights(load_generator(tmp_path / "g_dp", cfg)[0].state_dict(), wanted)
+
+
+@pytest.mark.parametrize("prefix", ["_orig_mod.", "module._orig_mod.", "_orig_mod.module."])
+def test_a_g_file_of_a_compiled_generator_loads_as_the_plain_one(official, tmp_path, prefix):
+    """torch.compile's wrapper keeps the model as `_orig_mod`: its state_dict prefixes every key so, nested with
+    DataParallel's 'module.' in either order where both wrap it."""
+    cfg, path, obj = official
+    torch.save({"generator": {prefix + k: v for k, v in obj["generator"].items()}}, tmp_path / "g_compiled")
+    wanted = load_generator(path, cfg)[0].state_dict()
+    assert _same_weights(load_generator(tmp_path / "g_compiled", cfg)[0].state_dict(), wanted)
 
 
 def test_the_prefix_stays_unless_every_key_has_it(official):

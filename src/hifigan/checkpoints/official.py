@@ -27,14 +27,26 @@ def _spectral_prefixes(keys: list[str], marker: str) -> set[str]:
     return {k[: -len(marker)] for k in keys if k.endswith(marker)}
 
 
-DATA_PARALLEL = "module."  # the prefix of every key of a model saved wrapped in (Distributed)DataParallel
+# The prefix of every key of a model saved wrapped: in (Distributed)DataParallel, or compiled by torch.compile (its
+# OptimizedModule holds the model as `_orig_mod`); both at once nest, in either order.
+WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+
+def unwrapped(state: StateDict) -> StateDict:
+    """`state` without the wrapper prefixes (WRAPPER_PREFIXES, as often as they nest) that every key carries."""
+    while state:
+        prefix = next((p for p in WRAPPER_PREFIXES if all(str(k).startswith(p) for k in state)), None)
+        if prefix is None:
+            break
+        state = {k[len(prefix):]: v for k, v in state.items()}
+    return state
 
 
 def official_to_ours(state: StateDict) -> StateDict:
     """Rename old-style norm keys to parametrization keys (a module with `weight_orig` is spectral-normed); a state
-    saved from a DataParallel wrapper, every key prefixed 'module.', loses that prefix (only when every key has it)."""
-    if state and all(str(k).startswith(DATA_PARALLEL) for k in state):
-        state = {k[len(DATA_PARALLEL):]: v for k, v in state.items()}
+    saved from a wrapper (DataParallel's 'module.', torch.compile's '_orig_mod.' on every key) loses that prefix
+    (only when every key has it)."""
+    state = unwrapped(state)
     spectral = _spectral_prefixes(list(state), "weight_orig")
     out = {}
     for key, value in state.items():
