@@ -150,10 +150,11 @@ def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocode
     where = f"[{host}]" if ":" in host else host
     server = make_server(app, state, 2 * state.options.max_message_bytes)
     loader = Loader(server, load)
-    print(f"hifigan serve: listening on http://{where}:{bound} ({state.name} loading: /healthz says 200 once it is "
-          "ready)", file=sys.stderr, flush=True)
-    loader.start()
-    server.run(sockets=[sock])
+    with server.capture_signals():  # from the first line on, a signal drains (uvicorn's own capture comes later)
+        print(f"hifigan serve: listening on http://{where}:{bound} ({state.name} loading: /healthz says 200 once it "
+              "is ready)", file=sys.stderr, flush=True)
+        loader.start()
+        server.run(sockets=[sock])
     if loader.thread.is_alive():
         finish_load(loader)
     if loader.error is not None:
