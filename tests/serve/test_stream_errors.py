@@ -36,6 +36,7 @@ def test_a_bad_stream_message_is_refused_naming_it(served, name):
 @pytest.mark.parametrize(("messages", "status", "words"), [
     ([GOOD] * 6 + [GOOD[:, :21]], 413, "the stream is over the limit of 200 frames"),
     ([GOOD, "stop"], 400, "text message 'stop': the only text message is 'end'"),
+    ([GOOD, "x" * 25000], 413, "message 1 is 25000 bytes, over the limit of 20000 (--max-message-bytes)"),
 ])
 def test_stream_limits_and_text(served, messages, status, words):
     running, vocoder = served

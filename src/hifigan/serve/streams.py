@@ -163,15 +163,15 @@ class _Session:
             message = await self._receive()
             if self.first_message is None:
                 self.first_message = time.monotonic()
-            if message.get("text") is not None:
-                if message["text"] == "end":
-                    return
-                raise RequestError(400, f"text message {message['text'][:40]!r}: the only text message is 'end'")
-            data = message.get("bytes") or b""
-            what = f"message {self.cursor.chunks}"
-            if len(data) > options.max_message_bytes:
-                raise RequestError(413, f"{what} is {count(len(data), 'byte')}, over the limit of "
+            text, data = message.get("text"), message.get("bytes") or b""
+            what, size = f"message {self.cursor.chunks}", len(data) if text is None else len(text.encode())
+            if size > options.max_message_bytes:  # text or binary: the limit is on every message
+                raise RequestError(413, f"{what} is {count(size, 'byte')}, over the limit of "
                                         f"{options.max_message_bytes} (--max-message-bytes)")
+            if text is not None:
+                if text == "end":
+                    return
+                raise RequestError(400, f"text message {text[:40]!r}: the only text message is 'end'")
             mel = decode_mel(data, num_mels, options.max_frames, what)
             if self.cursor.frames + mel.shape[1] > options.max_frames:
                 raise RequestError(413, f"the stream is over the limit of {count(options.max_frames, 'frame')} "
