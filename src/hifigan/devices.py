@@ -24,7 +24,7 @@ def resolve_device(device: str | torch.device, cli: bool) -> torch.device:
     if device.type == "cpu":
         return device
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise HifiganError(None, f"{setting('device', 'cuda', cli)}: CUDA is not available on this machine")
+        raise HifiganError(None, f"{name}: CUDA is not available on this machine")
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise HifiganError(None, f"{name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
     if device.type == "meta":

@@ -300,6 +300,6 @@ def test_a_device_torch_cannot_use_here_is_a_one_line_error(tiny_checkpoint, dev
     problem = "CUDA is not available" if device.startswith("cuda") and not torch.cuda.is_available() else device
     with pytest.raises(HifiganError, match=problem) as caught:
         Vocoder.from_checkpoint(tiny_checkpoint, device=device)
-    assert "\n" not in str(caught.value) and str(caught.value).startswith("device=")  # the argument, from Python
+    assert "\n" not in str(caught.value) and str(caught.value).startswith(f"device={device!r}")  # as the caller gave
     with pytest.raises(HifiganError, match=problem):
         Vocoder.from_checkpoint(tiny_checkpoint, device=torch.device(device))
