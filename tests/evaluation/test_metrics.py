@@ -6,11 +6,12 @@ import math
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hifigan.config import load_config
-from hifigan.errors import HifiganError
+from hifigan.errors import AudioError, HifiganError
 from hifigan.evaluation.metrics import METRICS, compute_metrics
 from hifigan.evaluation.pairing import align, match_lengths
 from hifigan.evaluation.perceptual import estoi, pesq_mos, snr, stoi
@@ -210,6 +211,28 @@ def test_compute_metrics_checks_its_inputs(voice):
         compute_metrics(voice[:1000], voice[:1000], CONFIG, ["snr", "mrstft"])
     assert list(compute_metrics(voice, voice[:-256], CONFIG, ["snr", "mel_l1"])) == ["mel_l1", "snr"]
 
+
+
+def test_compute_metrics_refuses_what_a_file_would_be_refused_for(voice):
+    """NaN or inf samples (a diverged generator's) were scored: SNR 100 dB, the best there is, and the pitch metrics
+    a librosa traceback; a stereo [T, 2] or a [B, T] batch was read as one signal of its samples in a row."""
+    noisy = voice + np.float32(0.01)
+    broken = noisy.copy()
+    broken[100] = np.nan
+    for ref, gen, said in [
+        (voice, broken, "x: the generated audio contains non-finite samples (NaN or inf)"),
+        (np.where(voice > 0.3, np.inf, voice), noisy, "x: the recording contains non-finite samples (NaN or inf)"),
+        (voice.astype(np.float64) * 1e40, noisy, "x: the recording has samples beyond the float32 range"),
+        (np.stack([voice, voice], 1), np.stack([noisy, noisy], 1),
+         f"x: the recording has shape ({len(voice)}, 2): expected one mono signal [T] (or [1, T])"),
+        (voice, torch.from_numpy(np.stack([noisy, noisy])),
+         f"x: the generated audio has shape (2, {len(voice)}): expected one mono signal [T] (or [1, T])"),
+    ]:
+        with pytest.raises(AudioError) as e:
+            compute_metrics(ref, gen, CONFIG, ["snr", "vuv_f1"], source="x")
+        assert str(e.value).startswith(said)
+    alone = compute_metrics(voice, noisy, CONFIG, ["snr"])
+    assert compute_metrics(voice[None], torch.from_numpy(noisy)[:, None], CONFIG, ["snr"]) == alone  # [1, T], [T, 1]
 
 def test_undefined_values_are_nan_not_errors(voice):
     silence = np.zeros_like(voice)

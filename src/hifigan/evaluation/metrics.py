@@ -27,7 +27,7 @@ from hifigan.evaluation.pitch import (
     pitch_track,
     vuv_f1,
 )
-from hifigan.evaluation.signals import Signal, as_numpy
+from hifigan.evaluation.signals import Signal, mono_signal
 from hifigan.evaluation.spectral import (
     log_spectral_distance,
     mel_cepstral_distortion,
@@ -140,13 +140,15 @@ def compute_metrics(
     """All (or the named) metrics of one pair at config.sampling_rate, in METRICS order; where undefined an
     `Undefined` NaN with its cause (an overflow to inf or NaN included).
 
-    Lengths may differ by up to `max_length_difference` samples (None: one hop; trimmed to the shorter); with
+    Each signal is one mono [T] (or [1, T]) of finite samples, else an AudioError (as a file is refused). Lengths
+    may differ by up to `max_length_difference` samples (None: one hop; trimmed to the shorter); with
     max_shift > 0 a delay of up to that many samples is removed first (`align`). `source` names the pair in errors,
     which name these arguments (`max_length_difference=...`), or with `cli` the command's options (option_names).
     """
     names = metric_names(metrics)
     tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
-    ref, gen = match_lengths(as_numpy(reference), as_numpy(generated), tolerance, source, cli)
+    ref, gen = match_lengths(mono_signal(reference, "the recording", source),
+                             mono_signal(generated, "the generated audio", source), tolerance, source, cli)
     ref, gen, shift = align(ref, gen, max_shift)
     warn_lags_at_limit([(source or "the pair", shift)], max_shift, cli)
     needs = min_samples(config, names)

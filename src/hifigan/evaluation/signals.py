@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from hifigan.errors import AudioError
+
 Signal = np.ndarray | torch.Tensor
 
 
@@ -13,3 +15,20 @@ def as_numpy(y: Signal) -> np.ndarray:
     if isinstance(y, torch.Tensor):
         y = y.detach().cpu().numpy()
     return np.ascontiguousarray(np.asarray(y, dtype=np.float32).reshape(-1))
+
+
+def mono_signal(y: Signal, what: str, source: str | None = None) -> np.ndarray:
+    """`as_numpy` of one mono signal ([T], or [1, T] / [T, 1]) with finite samples, as a file's are checked
+    (hifigan.audio); else an AudioError naming `source` and `what` ("the recording", "the generated audio"): a
+    stereo [T, 2] array or a [B, T] batch is refused, not read as one signal of its samples in a row."""
+    array = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+    if sum(n > 1 for n in array.shape) > 1:
+        raise AudioError(source, f"{what} has shape {array.shape}: expected one mono signal [T] (or [1, T]): "
+                                 "give each channel, or each item of a batch, as a pair of its own")
+    if not np.isfinite(array).all():
+        raise AudioError(source, f"{what} contains non-finite samples (NaN or inf)")
+    with np.errstate(over="ignore"):
+        signal = as_numpy(array)
+    if not np.isfinite(signal).all():  # a float64 sample past float32's ~3.4e38, which the metrics compute in
+        raise AudioError(source, f"{what} has samples beyond the float32 range")
+    return signal
