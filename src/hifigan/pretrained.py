@@ -133,23 +133,25 @@ def read_pretrained(name: str) -> tuple[PretrainedModel, Path, dict[str, Any]]:
     return model, path, obj
 
 
-def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConfig | None = None) -> HifiganConfig:
+def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConfig | None = None,
+                 cli: bool = False) -> HifiganConfig:
     """The model's own config, with the keys a given `config` file sets laid over it (a preset name sets every key):
     they may change training settings such as the batch size, not a key that shapes the weights or the input mel
     (checkpoints.contents.config_over_model)."""
     from hifigan.checkpoints.contents import config_over_model
 
     return config_over_model(model.load_config(), config, model.name,
-                             f"pretrained model's config ({model.config})")
+                             f"pretrained model's config ({model.config})", cli)
 
 
-def load_pretrained(name: str, config: str | os.PathLike | HifiganConfig | None = None
+def load_pretrained(name: str, config: str | os.PathLike | HifiganConfig | None = None, *, cli: bool = False
                     ) -> tuple[torch.nn.Module, HifiganConfig]:
-    """Generator (training-mode, weight norm kept, as `load_generator` gives) and config of a registered model."""
+    """Generator (training-mode, weight norm kept, as `load_generator` gives) and config of a registered model
+    (`config`: model_config's; `cli`: its messages name --config)."""
     from hifigan.checkpoints.contents import load_official_generator
 
     model, path, obj = read_pretrained(name)
-    cfg = model_config(model, config)
+    cfg = model_config(model, config, cli)
     return load_official_generator(obj["generator"], cfg, source=path), cfg
 
 

@@ -2,6 +2,7 @@
 
 import copy
 
+import numpy as np
 import pytest
 import torch
 
@@ -119,8 +120,35 @@ def test_official_g_file_loads(tmp_path, legacy):
 def test_official_g_file_needs_a_config(tmp_path):
     path = tmp_path / "g_00000100"
     torch.save({"generator": RefGenerator(tiny_config()).state_dict()}, path)
-    with pytest.raises(CheckpointError, match="pass --config"):
+    with pytest.raises(CheckpointError, match=r"pass config=\.\.\. \(a preset"):
         load_generator(path)
+
+
+def test_config_messages_name_the_argument_from_python_and_the_option_from_the_commands(tmp_path, tiny_checkpoint,
+                                                                                        capsys):
+    """`Vocoder.from_checkpoint` and `load_generator` said `pass --config` and `--config conflicts` to a Python
+    caller, who has no such option (the project's rule: Python spellings unless cli=True)."""
+    from hifigan.cli import main
+    from hifigan.inference import Vocoder
+
+    official = tmp_path / "g_00000100"
+    torch.save({"generator": RefGenerator(tiny_config()).state_dict()}, official)
+    with pytest.raises(CheckpointError) as e:
+        Vocoder.from_checkpoint(official)
+    assert str(e.value) == f"{official}: official checkpoint carries no config: pass config=... (a preset such as " \
+                           "v1, or a json)"
+    with pytest.raises(CheckpointError) as e:
+        Vocoder.from_checkpoint(tiny_checkpoint, config="v1")
+    assert str(e.value).startswith(f"{tiny_checkpoint}: config='v1' conflicts with the checkpoint's config: ")
+    with pytest.raises(CheckpointError, match=r": config=\.\.\. conflicts with the checkpoint's config: "):
+        load_generator(tiny_checkpoint, load_config("v1"))
+    mel = tmp_path / "a.npy"
+    np.save(mel, np.full((16, 10), -5.0, dtype=np.float32))  # a good input: each command stops at the model
+    for checkpoint, said in [(official, "official checkpoint carries no config: pass --config (a preset such as v1"),
+                             (tiny_checkpoint, "--config conflicts with the checkpoint's config: ")]:
+        args = ["vocode", "-c", str(checkpoint), "-o", str(tmp_path / "out"), str(mel)]
+        assert main([*args, *([] if checkpoint == official else ["--config", "v1"])]) == 2
+        assert said in capsys.readouterr().err
 
 
 def test_wrong_config_names_the_first_mismatch(tmp_path):

@@ -24,6 +24,7 @@ from hifigan.config_files import read_config_file
 from hifigan.errors import CheckpointError
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.generators import build_generator
+from hifigan.option_names import setting, wanted
 
 ConfigSource = str | os.PathLike | HifiganConfig
 
@@ -78,17 +79,27 @@ def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
 
 
 def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: str | os.PathLike | None,
-                      whose: str) -> HifiganConfig:
+                      whose: str, cli: bool = False) -> HifiganConfig:
     """A model's own config with a --config laid over it: the keys the file sets (a preset name or a HifiganConfig
     sets every key) replace the model's, the rest stay the model's own. The result must describe the same model
-    (model_difference): else one line, `--config conflicts with the {whose}: KEY is X, the model has Y`."""
+    (model_difference): else one line, `config='ft.yaml' conflicts with the {whose}: KEY is X, the model has Y`
+    (with `cli`, the command's `--config conflicts ...`)."""
     if given is None:
         return own
     merged = laid_over(own, given)
     key = model_difference(own, merged)
     if key is not None:
-        raise CheckpointError(source, f"--config conflicts with the {whose}: {_conflict(merged, own, key)}")
+        raise CheckpointError(source, f"{_given_config(given, cli)} conflicts with the {whose}: "
+                                      f"{_conflict(merged, own, key)}")
     return merged
+
+
+def _given_config(given: ConfigSource, cli: bool) -> str:
+    """How the caller gave a config: `--config` on the command line, else the argument (`config='v1'`; a
+    HifiganConfig object as `config=...`)."""
+    if cli or isinstance(given, HifiganConfig):
+        return wanted("config", cli=cli)
+    return setting("config", given, cli)
 
 
 @dataclass(frozen=True)
@@ -106,18 +117,20 @@ class CheckpointContents:
     def official(self) -> bool:
         return not is_own_checkpoint(self.contents)
 
-    def config(self, given: ConfigSource | None = None) -> HifiganConfig:
+    def config(self, given: ConfigSource | None = None, cli: bool = False) -> HifiganConfig:
         """Ours: the config inside, with the keys a `given` file sets laid over it (config_over_model: they may not
-        change the model). Official: `given`, required, the whole config (a partial file: the rest is V1's)."""
+        change the model). Official: `given`, required, the whole config (a partial file: the rest is V1's).
+        Messages name the `config` argument, or with `cli` the command's --config (option_names)."""
         if self.official:
             if given is None:
-                raise CheckpointError(self.source, "official checkpoint carries no config: pass --config "
-                                                   "(a preset such as v1, or a json)")
+                raise CheckpointError(self.source, f"official checkpoint carries no config: pass "
+                                                   f"{wanted('config', cli=cli)} (a preset such as v1, or a json)")
             config = load_config(given)
             if not is_official_generator(self.contents):
                 return config
             return as_official_code_builds(config, self.generator_state())
-        return config_over_model(config_of(self.contents, self.source), given, self.source, "checkpoint's config")
+        return config_over_model(config_of(self.contents, self.source), given, self.source, "checkpoint's config",
+                                 cli)
 
     @property
     def generator_name(self) -> str:
@@ -190,14 +203,16 @@ def generator_with(state: StateDict, config: HifiganConfig, source: str | os.Pat
     return generator
 
 
-def load_generator(path: str | os.PathLike, config: ConfigSource | None = None) -> tuple[nn.Module, HifiganConfig]:
+def load_generator(path: str | os.PathLike, config: ConfigSource | None = None, *, cli: bool = False
+                   ) -> tuple[nn.Module, HifiganConfig]:
     """Generator (training-mode, weight norm kept) and its config from our checkpoint or an official `g_*` file.
 
-    An official file carries no config, so `config` is required for it; ours carries its own.
+    An official file carries no config, so `config` is required for it; ours carries its own. Messages name the
+    `config` argument (`pass config=...`), or with `cli` the command's --config.
     """
     checkpoint = CheckpointContents.read(path)
     checkpoint.generator_state()  # first what the file is (one holding a generator), then which config it needs
-    cfg = checkpoint.config(config)
+    cfg = checkpoint.config(config, cli)
     return generator_with(checkpoint.generator_state(cfg.generator), cfg, path), cfg
 
 

@@ -204,10 +204,10 @@ def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganCon
     if args.pretrained is not None:
         from hifigan.pretrained import load_pretrained
 
-        return load_pretrained(args.pretrained, args.config)
+        return load_pretrained(args.pretrained, args.config, cli=True)
     from hifigan.checkpoints.contents import load_generator
 
-    return load_generator(args.checkpoint, args.config)
+    return load_generator(args.checkpoint, args.config, cli=True)
 
 
 def model_config(args: argparse.Namespace) -> HifiganConfig:
@@ -219,13 +219,13 @@ def model_config(args: argparse.Namespace) -> HifiganConfig:
         from hifigan.pretrained import get_model
         from hifigan.pretrained import model_config as registered_config
 
-        return registered_config(get_model(args.pretrained), args.config)
+        return registered_config(get_model(args.pretrained), args.config, cli=True)
     if args.checkpoint is not None:
         from hifigan.checkpoints.contents import CheckpointContents
 
         contents = CheckpointContents.read(args.checkpoint)
         contents.require_generator()  # first what the file is (one holding a generator), then which config it needs
-        return contents.config(args.config)
+        return contents.config(args.config, cli=True)
     return load_config(args.config or "v1")
 
 

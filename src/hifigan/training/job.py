@@ -117,10 +117,10 @@ def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: 
     if resume_obj is not None:
         return config_of(resume_obj, resume_path)
     if init_obj is not None and _pretrained_init(job) is not None:
-        return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config)
+        return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config, job.cli)
     contents = None if init_obj is None else CheckpointContents(init_obj, job.init_from)
     if contents is not None:  # an official g_* file: the config as the official code built that file from it
-        return contents.config(job.config if not contents.official else job.config or "v1")
+        return contents.config(job.config if not contents.official else job.config or "v1", job.cli)
     return load_config(job.config or "v1")
 
 
