@@ -100,6 +100,14 @@ def test_train_refuses_a_convention_it_cannot_apply(tmp_path, capsys, tiny_corpu
     failed_cleanly(code, err, out, problem)
 
 
+def test_a_python_job_names_its_field_not_the_option(tmp_path):
+    """TrainJob's check said `--mel-convention log2: unknown convention` to a Python caller."""
+    job = TrainJob(TrainOptions(mel_convention="log2"), input_mels=tmp_path / "mels")
+    with pytest.raises(HifiganError) as caught:
+        job.check()
+    assert str(caught.value).startswith("mel_convention='log2': unknown convention 'log2' (choose from official, ")
+
+
 def test_a_resumed_run_keeps_its_mel_convention(tmp_path):
     stored = {"data": {"corpus": str(tmp_path), "input_mels": str(tmp_path / "mels"), "mel_convention": "log10"}}
     assert data_spec(TrainJob(resume=tmp_path), stored)["mel_convention"] == "log10"

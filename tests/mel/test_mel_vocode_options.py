@@ -162,6 +162,12 @@ def test_set_mel_convention_refuses_what_is_missing_or_wrong_when_called(tiny_ch
         vocoder.set_mel_convention("db-ref")
     with pytest.raises(ValueError, match=r"^db_ref must be a number > 0, got 0$"):
         vocoder.set_mel_convention("db-ref", db_ref=0)
+    # an unknown or doubled name said `--mel-convention bogus: ...`, the option of another caller
+    for spec, said in [("bogus", "unknown convention 'bogus' (choose from official, "),
+                       ("log10+db", "name one convention (plus 'transposed'), got log10, db")]:
+        with pytest.raises(ValueError) as caught:
+            vocoder.set_mel_convention(spec)
+        assert str(caught.value).startswith(f"set_mel_convention({spec!r}): {said}")
 
 
 def test_mel_stats_and_db_ref_with_a_convention_that_does_not_use_them_warn(tmp_path, capsys, tiny_checkpoint):

@@ -27,7 +27,7 @@ def check_mel_convention(spec: str | None, cli: bool) -> None:
     if spec is None:
         return
     try:
-        name = parse_convention(spec)[1]
+        name = parse_convention(spec, setting("mel_convention", spec, cli))[1]
     except ValueError as e:
         if str(e).endswith(NO_EXACT_MAP):  # not vocode's hint, which points at train --input-mels itself
             raise HifiganError(None, f"{setting('mel_convention', spec, cli)}: no exact map to the model's mel "

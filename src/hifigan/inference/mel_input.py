@@ -88,7 +88,8 @@ class MelIntake:
         from hifigan.melconv.stats import stats_argument
         from hifigan.values import number
 
-        transposed, name = (False, None) if spec is None else parse_convention(spec)  # unknown names, no exact map
+        # unknown names, no exact map: named as the call that gave them
+        transposed, name = (False, None) if spec is None else parse_convention(spec, f"set_mel_convention({spec!r})")
         model = ModelMel.of(self.config)
         stats = stats_argument(stats, model.num_mels)
         if db_ref is not None:

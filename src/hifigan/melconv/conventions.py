@@ -140,20 +140,23 @@ def from_nats(nats: np.ndarray, name: str, floor: float | None) -> np.ndarray:
     return np.maximum(conv.power * nats, math.log(floor)) / (conv.scale * conv.power)
 
 
-def parse_convention(spec: str) -> tuple[bool, str]:
-    """'log10', 'transposed+db', ... -> (transposed, convention name); raises ValueError naming the problem."""
+def parse_convention(spec: str, named: str | None = None) -> tuple[bool, str]:
+    """'log10', 'transposed+db', ... -> (transposed, convention name); raises ValueError naming the problem and
+    the setting as the caller gave it (`named`, e.g. "set_mel_convention('foo')"; default the option,
+    "--mel-convention foo")."""
+    label = named or f"--mel-convention {spec}"
     parts = [p.strip() for p in spec.split("+") if p.strip()]
     transposed = "transposed" in parts
     rest = [p for p in parts if p != "transposed"]
     if len(rest) > 1:
-        raise ValueError(f"--mel-convention {spec}: name one convention (plus 'transposed'), got {', '.join(rest)}")
+        raise ValueError(f"{label}: name one convention (plus 'transposed'), got {', '.join(rest)}")
     name = rest[0] if rest else "official"
     if name not in CONVENTIONS or name == "transposed":
         usable = [c.name for c in CONVENTIONS.values() if c.convertible and c.name != "transposed"]
-        raise ValueError(f"--mel-convention {spec}: unknown convention {name!r} (choose from {', '.join(usable)}; "
+        raise ValueError(f"{label}: unknown convention {name!r} (choose from {', '.join(usable)}; "
                          "'transposed+NAME' for a [frames, num_mels] mel)")
     if not CONVENTIONS[name].convertible:
-        raise ValueError(f"--mel-convention {name}: {NO_EXACT_MAP}")
+        raise ValueError(f"{named or f'--mel-convention {name}'}: {NO_EXACT_MAP}")
     return transposed, name
 
 
