@@ -235,7 +235,7 @@ def test_load_generator_round_trip(tiny_checkpoint, tiny_cfg, official_tiny80):
     stored = read_checkpoint(tiny_checkpoint)["generator"]
     assert all(torch.equal(v, stored[k]) for k, v in generator.state_dict().items())
     checkpoint, config_json = official_tiny80
-    with pytest.raises(CheckpointError, match="--config"):
+    with pytest.raises(CheckpointError, match=r"pass config=\.\.\. "):
         load_generator(checkpoint)
     generator, cfg = load_generator(checkpoint, config_json)
     assert cfg.num_mels == 80
