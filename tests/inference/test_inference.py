@@ -190,7 +190,7 @@ def test_from_checkpoint_with_backend_and_errors(official_tiny80, tiny_checkpoin
     vocoder = Vocoder.from_checkpoint(ckpt, cfg_json, backend="fused")
     assert vocoder.backend == "fused" and vocoder(torch.zeros(80, 5)).shape == (80,)
     auto = Vocoder.from_checkpoint(tiny_checkpoint).backend
-    assert auto == resolve_backend("auto", torch.device("cpu")) == "tiled-split"
+    assert auto == resolve_backend("auto", torch.device("cpu"), cli=False) == "tiled-split"
     with pytest.raises(HifiganError, match="unknown backend"):
         Vocoder.from_checkpoint(tiny_checkpoint, backend="tensorrt")
     with pytest.raises(ValueError, match="expected a mel"):
@@ -233,8 +233,8 @@ def test_a_half_precision_this_cpu_emulates_is_said_in_one_line(precision, capsy
         warnings.simplefilter("always")
         vocoder = Vocoder(Generator(cfg), cfg, backend="auto", precision=precision)
     assert vocoder(torch.randn(cfg.num_mels, 5) - 4).shape == (5 * cfg.upsample_factor,)
-    note = (f"--precision {precision}: {emulated_message(precision)}, many times slower than fp32 "
-            "(fp32 is the fast choice on this CPU)")
+    note = (f"precision={precision!r}: {emulated_message(precision)}, many times slower than fp32 "
+            "(fp32 is the fast choice on this CPU)")  # the argument, as a Python caller gives it
     assert [str(w.message) for w in caught] == ([] if cpu_computes(precision) else [note])
     assert all(w.filename == __file__ for w in caught)
     assert capsys.readouterr().err == ""
@@ -256,13 +256,13 @@ def test_vocode_says_an_emulated_half_precision_as_a_one_line_warning(tmp_path, 
 
 def test_half_precision_picks_fused_and_refuses_fp32_only_backends():
     cpu = torch.device("cpu")
-    assert resolve_backend("auto", cpu, "bf16") == "fused"
-    assert resolve_backend("auto", cpu, "fp32") == "tiled-split"
+    assert resolve_backend("auto", cpu, "bf16", cli=False) == "fused"
+    assert resolve_backend("auto", cpu, "fp32", cli=False) == "tiled-split"
     for backend in ("jit", "onnx", "tiled-split", "fused-split"):
         with pytest.raises(HifiganError, match=f"backend {backend} runs in fp32 only"):
-            resolve_backend(backend, cpu, "fp16")
+            resolve_backend(backend, cpu, "fp16", cli=False)
     with pytest.raises(HifiganError, match="unknown precision 'fp8'"):
-        resolve_backend("eager", cpu, "fp8")
+        resolve_backend("eager", cpu, "fp8", cli=False)
 
 
 def test_a_device_vocoder_cannot_use_is_named_as_its_argument():
@@ -277,9 +277,10 @@ def test_a_device_vocoder_cannot_use_is_named_as_its_argument():
 @pytest.mark.parametrize("backend", ["cuda-graph", "cuda-compiled"])
 def test_the_cuda_backends_are_refused_off_cuda_in_one_line(tmp_path, capsys, backend):
     """cuda-graph and cuda-compiled replay captured CUDA graphs (benchmarks/gpu_check.py checks them on a GPU);
-    elsewhere each is one line, before any work: from Python and `hifigan vocode` (no file written)."""
+    elsewhere each is one line, before any work: from Python (naming device='cuda') and `hifigan vocode` (naming
+    --device cuda; no file written)."""
     cfg = tiny_config("1")
-    with pytest.raises(HifiganError, match=rf"^backend {backend} runs on CUDA only \(--device cuda\)$"):
+    with pytest.raises(HifiganError, match=rf"^backend {backend} runs on CUDA only \(device='cuda'\)$"):
         Vocoder(Generator(cfg), cfg, backend=backend)
     official, checkpoint, config_file = official_tiny_files(tmp_path)
     np.save(tmp_path / "m.npy", np.zeros((official.num_mels, 5), np.float32))

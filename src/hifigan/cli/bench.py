@@ -84,7 +84,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
         try:
             with warnings.catch_warnings():  # an emulated half precision: the run says so, once, before timing
                 warnings.simplefilter("ignore")
-                resolve_backend(backend, device, precision)
+                resolve_backend(backend, device, precision, cli=True)
         except HifiganError as e:
             raise HifiganError(None, f"--backends: {e.problem}") from None
         try:

@@ -101,7 +101,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
         def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
             vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
-                              shape_buckets=serve_buckets(args.shape_buckets, device.type))
+                              shape_buckets=serve_buckets(args.shape_buckets, device.type), cli=True)
             vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before ready
             return vocoder
 

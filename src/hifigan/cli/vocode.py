@@ -161,7 +161,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     except HifiganError as e:  # named with the inputs that do not exist (the rest need the model to be checked)
         raise bad_inputs([e, *inputs.problems, *unreadable_files(args.inputs, INPUT)], inputs.total + 1) from None
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
-                      shape_buckets=SHAPE_BUCKETS[args.shape_buckets])
+                      shape_buckets=SHAPE_BUCKETS[args.shape_buckets], cli=True)
     model = ModelMel.of(config)
     mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
     if any(path.suffix.lower() == ".npy" for path in args.inputs):

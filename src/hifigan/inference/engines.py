@@ -50,6 +50,7 @@ from hifigan.inference.choices import BACKENDS, CPU_ONLY, CUDA_ONLY, HALF_BACKEN
 from hifigan.inference.streaming import ReceptiveField, time_splits
 from hifigan.machine import cpu_computes, emulated_message
 from hifigan.models.layers import GeneratorLayers, unsupported_message
+from hifigan.option_names import setting
 
 PRECISIONS = {name: getattr(torch, dtype) for name, dtype in PRECISION_DTYPES.items()}
 # The layer kinds each backend's engine implements; None: all (it runs the model's own forward).
@@ -70,24 +71,25 @@ def resolve_precision(precision: str) -> torch.dtype:
 
 def resolve_backend(
     backend: str, device: torch.device, precision: str = "fp32", layers: GeneratorLayers | None = None,
-    undescribed: str | None = None,
+    undescribed: str | None = None, *, cli: bool,
 ) -> str:
     """The concrete backend `auto` stands for on `device` at `precision` (see the module docstring); checks both,
     and with `layers` that the backend implements every layer of the model (`auto`: else `eager`, with a notice).
     `undescribed`: the class of a generator without layers(), which no engine can represent: `auto` is `eager`
-    (the caller says so), naming an engine is an error."""
+    (the caller says so), naming an engine is an error. `cli`: settings named as options (`--device cuda`), else as
+    arguments (`device='cuda'`)."""
     if backend not in BACKENDS:
         raise HifiganError(None, f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     if backend in CPU_ONLY and device.type != "cpu":
         raise HifiganError(None, f"backend {backend} runs on the CPU only")
     if backend in CUDA_ONLY and device.type != "cuda":
-        raise HifiganError(None, f"backend {backend} runs on CUDA only (--device cuda)")
+        raise HifiganError(None, f"backend {backend} runs on CUDA only ({setting('device', 'cuda', cli)})")
     half = resolve_precision(precision) != torch.float32
     if half and backend not in (*HALF_BACKENDS, "auto"):
         raise HifiganError(None, f"backend {backend} runs in fp32 only ({precision}: use {', '.join(HALF_BACKENDS)})")
     if half and device.type == "cpu" and not cpu_computes(precision):  # right, only slow: said, not refused
-        warnings.warn(f"--precision {precision}: {emulated_message(precision)}, many times slower than fp32 (fp32 "
-                      "is the fast choice on this CPU)", RuntimeWarning, stacklevel=3)  # the CLI: one line
+        warnings.warn(f"{setting('precision', precision, cli)}: {emulated_message(precision)}, many times slower than "
+                      "fp32 (fp32 is the fast choice on this CPU)", RuntimeWarning, stacklevel=3)  # the CLI: one line
     if undescribed is not None:
         if backend not in ("auto", "eager"):
             raise HifiganError(None, f"backend {backend} cannot run {undescribed}: it has no layer description "

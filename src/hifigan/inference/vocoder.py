@@ -41,8 +41,10 @@ class Vocoder:
 
     def __init__(
         self, generator: nn.Module, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
-        precision: str = "fp32", shape_buckets: bool | Buckets | None = None,
+        precision: str = "fp32", shape_buckets: bool | Buckets | None = None, *, cli: bool = False,
     ) -> None:
+        """`cli`: a command builds it, whose refusals and warnings name its options (`--precision bf16`), not these
+        arguments (`precision='bf16'`)."""
         self.config = config
         self.device = resolve_device(device, cli=False)  # built from Python; the commands check --device first
         # Whole mels and batches run in passes of a few shapes (hifigan.inference.packing.Buckets); None: on CUDA,
@@ -57,7 +59,7 @@ class Vocoder:
         if self.layers is not None:
             check_fits(generator, self.layers, config)
         undescribed = None if self.layers is not None else type(generator).__name__
-        self.backend = resolve_backend(backend, self.device, precision, self.layers, undescribed)
+        self.backend = resolve_backend(backend, self.device, precision, self.layers, undescribed, cli=cli)
         self.precision, self.dtype = precision, resolve_precision(precision)
         weights = next(generator.parameters()).dtype
         if self.dtype == torch.float32 and weights in (torch.float16, torch.bfloat16):

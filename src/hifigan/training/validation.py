@@ -134,7 +134,7 @@ class Validation:
             return self.backend
         layers = layer_description(generator)
         undescribed = None if layers is not None else type(generator).__name__
-        chosen = resolve_backend("auto", self.device, "fp32", layers, undescribed)
+        chosen = resolve_backend("auto", self.device, "fp32", layers, undescribed, cli=False)  # names no setting
         return "tiled" if chosen == "tiled-split" else chosen
 
     def vocode(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]]:
