@@ -3,6 +3,7 @@ window holds that frame's whole receptive field, or meets the mel's true end whe
 padding (the cost is the mels' frames plus edge windows); with buckets, passes of few shapes, padded only where no
 wanted frame's field reaches."""
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -94,6 +95,10 @@ def test_bad_keep_ranges_are_refused():
         pack([5, 5], ReceptiveField(1, 1), keep=[(0, 5), (3, 2)])
     with pytest.raises(ValueError, match="2 ranges for 1 mels"):
         pack([5], ReceptiveField(1, 1), keep=[(0, 5), (0, 1)])
+    for a, b in ((1.5, 4), (0, 4.0), (True, 4)):  # Python's slice TypeError, or True taken as frame 1
+        with pytest.raises(ValueError, match=rf"^mel 0: frames \[{a!r}, {b!r}\) are not whole frame indices"):
+            pack([5], ReceptiveField(1, 1), keep=[(a, b)])
+    assert pack([5], ReceptiveField(1, 1), keep=[(np.int64(1), np.int64(4))]).runs  # numpy's integers are ints
 
 
 def test_round_up_gives_the_smallest_size_of_its_grid():

@@ -18,6 +18,7 @@ the edge windows' pass zero rows. Padding never reaches a wanted frame's recepti
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,6 +103,8 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
     if len(keep) != len(lengths):
         raise ValueError(f"keep has {len(keep)} ranges for {len(lengths)} mels")
     for i, ((a, b), n) in enumerate(zip(keep, lengths)):
+        if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (a, b)):
+            raise ValueError(f"mel {i}: frames [{a!r}, {b!r}) are not whole frame indices (ints)")
         if not 0 <= a <= b <= n:
             raise ValueError(f"mel {i}: frames [{a}, {b}) are not within its {n} frames")
     left, right = field.left, field.right
