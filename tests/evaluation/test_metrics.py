@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -259,6 +260,19 @@ def test_polarity_inverted_audio_keeps_its_delay_and_snr_reports_the_inversion(v
     values = compute_metrics(voice, inverted, CONFIG, ["mel_l1", "snr"], max_shift=20)
     assert values["mel_l1"] == pytest.approx(0.0, abs=1e-9)
     assert values["snr"] == pytest.approx(-10 * math.log10(4), abs=1e-6)
+
+
+def test_digital_silence_is_not_shifted_to_the_edge_of_max_shift(voice):
+    """No lag correlates with silence (a collapsed run): every lag ties at 0, and the smallest delay, none, wins.
+    The first lag searched (-max_shift) used to win: the pair was cut by 10 samples, reported as shifted by -10
+    and warned about as aligned at the limit."""
+    silence = np.zeros_like(voice)
+    for ref, gen in ((voice, silence), (silence, voice), (silence, silence)):
+        a, b, found = align(ref, gen, max_shift=10)
+        assert found == 0 and len(a) == len(b) == len(voice)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "aligned at the limit of max_shift=10"
+        assert compute_metrics(voice, silence, CONFIG, ["snr"], max_shift=10)["snr"] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_estoi_is_the_same_bits_whatever_numpy_s_generator_holds_and_leaves_it_as_it_was(voice):

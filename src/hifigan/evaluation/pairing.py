@@ -175,6 +175,8 @@ def check_max_shift(max_shift: int, hop_size: int, cli: bool) -> None:
 def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Undo a small delay: the lag in [-max_shift, max_shift] with the largest absolute normalised
     cross-correlation (a polarity-inverted signal has the same delay; the SNR then reports the inversion).
+    Of lags that correlate equally, the smallest delay wins, so that digital silence (no correlation at any lag)
+    is not shifted at all, rather than to the edge of the range.
 
     A positive lag means the generated signal is late (generated[n + lag] ~ reference[n]); both are cut to
     their overlap. max_shift = 0 returns the inputs unchanged.
@@ -184,7 +186,7 @@ def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple
     n = min(len(reference), len(generated))
     x, y = reference[:n].astype(np.float64), generated[:n].astype(np.float64)
     best, best_lag = -np.inf, 0
-    for lag in range(-max_shift, max_shift + 1):
+    for lag in sorted(range(-max_shift, max_shift + 1), key=abs):  # 0, -1, 1, -2, 2, ...: ties go to the smaller
         a, b = (x[: n - lag], y[lag:]) if lag >= 0 else (x[-lag:], y[: n + lag])
         score = abs(np.dot(a, b)) / (np.sqrt(np.dot(a, a) * np.dot(b, b)) + 1e-20)
         if score > best + 1e-12:
