@@ -190,6 +190,7 @@ def test_report_command_writes_markdown_and_json(client, study, tmp_path, capsys
     ("extra", "no reference clip with stem 'clip09'"),
     ("not-audio", "not a readable audio file"),
     ("undecodable", "clip01.flac: not a readable audio file"),
+    ("non-finite", "clip01.wav: contains non-finite samples (NaN or inf)"),  # was copied into the study
     ("not-a-folder", "is not a folder"),
     ("reserved", "reserved"),
     ("no-reference", "--system needs --reference"),
@@ -216,6 +217,13 @@ def test_bad_input_is_one_line(tmp_path, capsys, case, expected):
         flac = bytearray(wav.with_suffix(".flac").read_bytes())
         flac[200:] = bytes(range(256)) * (len(flac[200:]) // 256) + bytes(len(flac[200:]) % 256)
         wav.with_suffix(".flac").write_bytes(bytes(flac))
+    elif case == "non-finite":  # a diverged vocoder's float WAV: evaluate refuses it, and so must the study
+        import soundfile as sf
+
+        wav = stim / "v1" / "clip01.wav"
+        samples, rate = sf.read(wav, dtype="float32")
+        samples[10] = np.nan
+        sf.write(wav, samples, rate, subtype="FLOAT")
     elif case == "not-a-folder":
         args[2] = str(stim / "reference" / "clip00.wav")
     elif case == "reserved":

@@ -46,12 +46,12 @@ def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = Fa
     only listed) and each system's file of the same stem, checked to be readable audio; and how many recordings the
     reference folder holds.
 
-    A system missing a clip, a file whose stem the reference lacks, a file that is not audio, or one with another
-    channel count than its clip's reference (a copy's header would tell its system) is an error naming it; several
-    are named in one line (hifigan.errors.bad_inputs). Files with other suffixes (.txt, .npy) and hidden files are
-    ignored, as `hifigan evaluate` does.
+    A system missing a clip, a file whose stem the reference lacks, a file that is not audio or holds NaN or inf
+    samples, or one with another channel count than its clip's reference (a copy's header would tell its system)
+    is an error naming it; several are named in one line (hifigan.errors.bad_inputs). Files with other suffixes
+    (.txt, .npy) and hidden files are ignored, as `hifigan evaluate` does.
     """
-    from hifigan.audio import audio_info, read_samples  # audio and pairing import torch: only a new study needs them
+    from hifigan.audio import audio_info, decode_audio  # audio and pairing import torch: only a new study needs them
     from hifigan.evaluation.pairing import audio_files, scan_folder, subset_hint, subset_rule
 
     if not systems:
@@ -92,7 +92,8 @@ def collect_stimuli(reference: Path, systems: dict[str, Path], subset: bool = Fa
                     raise HifiganError(path, f"has {count(info.channels, 'channel')}, the reference's "
                                        f"{files[REFERENCE][stem].name} {channels[stem]}; every version of a clip "
                                        "needs the reference's channel count")
-                read_samples(path, "float32")  # decodes it whole: what the study will copy must read
+                decode_audio(path)  # whole, as `hifigan evaluate` reads it: it must decode, its samples be finite
+                # (a diverged vocoder's NaN or inf would be copied into the study and played to raters)
             except HifiganError as e:
                 problems.append(e)
                 continue
