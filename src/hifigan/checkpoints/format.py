@@ -21,6 +21,7 @@ from hifigan.atomic import atomic_paths, write_failure
 from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_zip
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
+from hifigan.models.norms import with_weight_norms
 
 FORMAT_KEY = "hifigan_checkpoint"
 FORMAT_VERSION = 1
@@ -185,9 +186,11 @@ def write_checkpoints(files: Mapping[str | os.PathLike, dict[str, Any]]) -> None
 
 def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike | None, what: str) -> None:
     """load_state_dict, but a mismatch names the first missing, unexpected or mis-shaped key (for the generator,
-    the config key behind it too: generator_mismatch)."""
+    the config key behind it too: generator_mismatch). A weight-normed layer's plain weight (a model saved after
+    remove_weight_norm) is taken as its g and v (models.norms.with_weight_norms): the same weight, exactly."""
     if not isinstance(state, dict):
         raise CheckpointError(source, f"{what} is not a state dict")
+    state = with_weight_norms(module, state)
     expected = module.state_dict()
 
     def unfit(key: str, detail: str, short: str | None = None) -> CheckpointError:

@@ -70,12 +70,19 @@ def ours_to_official(state: StateDict) -> StateDict:
     return out
 
 
+# The first and last layers of the HiFi-GAN generator, saved after remove_weight_norm: plain weights.
+PLAIN_GENERATOR_KEYS = ("conv_pre.weight", "conv_post.weight")
+
+
 def is_official_generator(obj: dict[str, Any]) -> bool:
     """An official `g_*` file: {'generator': state dict with weight_g/weight_v keys}, or the same dict saved from a
-    model with torch's parametrized weight norm (keys `parametrizations.weight.original0/1`: our keys already)."""
+    model with torch's parametrized weight norm (keys `parametrizations.weight.original0/1`: our keys already), or
+    after remove_weight_norm (plain `.weight` keys, conv_pre's and conv_post's among them)."""
     gen = obj.get("generator")
+    if not isinstance(gen, dict):
+        return False
     markers = (".weight_g", "." + _WN["weight_g"])
-    return isinstance(gen, dict) and any(str(k).endswith(markers) for k in gen)
+    return any(str(k).endswith(markers) for k in gen) or all(k in unwrapped(gen) for k in PLAIN_GENERATOR_KEYS)
 
 
 def is_official_discriminators(obj: dict[str, Any]) -> bool:

@@ -46,6 +46,49 @@ def norm_parameter_count(modules: list[nn.Module]) -> int:
     return sum(module.weight.shape[0] for module in modules)
 
 
+def with_weight_norms(module: nn.Module, state: dict[str, object]) -> dict[str, object]:
+    """`state` with the plain `NAME.weight` of each weight-normed submodule of `module` (a file saved after
+    remove_weight_norm) as the norm's g and v (`NAME.parametrizations.weight.original0/1`), where it holds no g or v:
+    v = w and g = ||w|| over every dim but the norm's (dim 0: for a Conv1d per output channel, for a ConvTranspose1d
+    per input channel, as the official code's weight_norm takes it), in the module's dtype (weight_norm_magnitude:
+    g * v / ||v|| is w again, bit for bit). Other keys stay as they are, for the strict check to judge."""
+    state = dict(state)
+    for name, sub in module.named_modules():
+        norm = _weight_norm_of(sub)
+        prefix = f"{name}." if name else ""
+        plain, g, v = (f"{prefix}{leaf}" for leaf in ("weight", *_WEIGHT_NORM_KEYS))
+        weight = state.get(plain)
+        if norm is None or g in state or v in state or not isinstance(weight, torch.Tensor):
+            continue
+        original = sub.parametrizations.weight.original1  # type: ignore[union-attr]
+        if not weight.is_floating_point() or weight.dim() != original.dim() or norm.dim < 0:
+            continue
+        weight = weight.to(original.dtype).contiguous()
+        del state[plain]
+        state[g], state[v] = weight_norm_magnitude(weight, norm.dim), weight
+    return state
+
+
+def weight_norm_magnitude(weight: torch.Tensor, dim: int) -> torch.Tensor:
+    """g of a weight norm over `dim` whose weight is `weight` (v = weight): the L2 norm over every other dim, shaped
+    as torch's g (size 1 there). It is the norm torch._weight_norm divides by (its fused kernel's, where it uses it:
+    dim first or last), so that g * v / ||v|| is `weight` exactly; another norm's last bit may differ (float32)."""
+    shape = [size if i == dim else 1 for i, size in enumerate(weight.shape)]
+    if dim in (0, weight.dim() - 1):
+        return torch._weight_norm_interface(weight, weight.new_ones(shape), dim)[1].to(weight.dtype).reshape(shape)
+    return torch.norm_except_dim(weight, 2, dim)
+
+
+_WEIGHT_NORM_KEYS = ("parametrizations.weight.original0", "parametrizations.weight.original1")  # torch's g and v
+
+
+def _weight_norm_of(module: nn.Module) -> parametrizations._WeightNorm | None:
+    """The weight norm parametrizing `module.weight`, if any."""
+    if not parametrize.is_parametrized(module, "weight"):
+        return None
+    return next((p for p in module.parametrizations.weight if isinstance(p, parametrizations._WeightNorm)), None)
+
+
 class SpectralNorm(nn.Module):
     """w = W / sigma(W) (Miyato et al.), sigma = u^T W v from one power iteration per training-mode evaluation.
 
