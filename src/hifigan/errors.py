@@ -20,6 +20,11 @@ class HifiganError(Exception):
         return type(self), (self.path, self.problem)
 
 
+class Note(UserWarning):
+    """Not a problem: what was chosen for the user where they gave nothing (the CLI prints it as
+    `hifigan COMMAND: note: ...`, one line, as its warnings)."""
+
+
 class ReportedElsewhere(HifiganError):
     """An error every rank of a torchrun job meets at once, which its rank 0 reports: the other ranks end with it
     (exit 2) without printing it again, so the job says it in one line."""

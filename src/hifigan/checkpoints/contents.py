@@ -4,6 +4,7 @@ states and config it holds, in our keys: the one place `Vocoder`, export, `--ini
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,13 @@ from hifigan.checkpoints.official import (
 from hifigan.checkpoints.official_blocks import as_official_code_builds
 from hifigan.config import HIFIGAN_GENERATOR, LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict, load_config
 from hifigan.config_files import read_config_file
-from hifigan.errors import CheckpointError
+from hifigan.errors import CheckpointError, Note
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.generators import build_generator
 from hifigan.option_names import setting, wanted
 
 ConfigSource = str | os.PathLike | HifiganConfig
+OFFICIAL_CONFIG_NAME = "config.json"  # the config the official train.py copies beside its g_*/do_* files
 
 # Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
 MODEL_KEYS = (
@@ -117,11 +119,16 @@ class CheckpointContents:
     def official(self) -> bool:
         return not is_own_checkpoint(self.contents)
 
-    def config(self, given: ConfigSource | None = None, cli: bool = False) -> HifiganConfig:
+    def config(self, given: ConfigSource | None = None, default: str | None = None, cli: bool = False
+               ) -> HifiganConfig:
         """Ours: the config inside, with the keys a `given` file sets laid over it (config_over_model: they may not
-        change the model). Official: `given`, required, the whole config (a partial file: the rest is V1's).
-        Messages name the `config` argument, or with `cli` the command's --config (option_names)."""
+        change the model). Official: `given`, the whole config (a partial file: the rest is V1's); without one, the
+        config.json beside a generator file (official_config_beside: what the official inference.py reads, said in
+        a Note), else `default`, else a one-line error. Messages name the `config` argument, or with `cli` the
+        command's --config (option_names)."""
         if self.official:
+            if given is None:
+                given = self.config_beside(cli) or default
             if given is None:
                 raise CheckpointError(self.source, f"official checkpoint carries no config: pass "
                                                    f"{wanted('config', cli=cli)} (a preset such as v1, or a json)")
@@ -131,6 +138,15 @@ class CheckpointContents:
             return as_official_code_builds(config, self.generator_state())
         return config_over_model(config_of(self.contents, self.source), given, self.source, "checkpoint's config",
                                  cli)
+
+    def config_beside(self, cli: bool) -> Path | None:
+        """The official config.json in the folder of this official generator file, noted (a Note warning) as the
+        config it is read with; None where there is none (or the file is no official generator)."""
+        beside = official_config_beside(self.source) if is_official_generator(self.contents) else None
+        if beside is not None:
+            warnings.warn(Note(f"{self.source}: no config given: using {beside}, beside it, as the official "
+                               f"inference.py does (pass {wanted('config', cli=cli)} to use another)"), stacklevel=3)
+        return beside
 
     @property
     def generator_name(self) -> str:
@@ -195,6 +211,15 @@ def official_discriminator_file(generator_file: Path) -> Path | None:
     return sibling if sibling.is_file() else None
 
 
+def official_config_beside(generator_file: str | os.PathLike | None) -> Path | None:
+    """DIR/config.json for an official generator file DIR/g_*, if present: the official train.py copies its config
+    there, and the official inference.py reads it from the checkpoint's folder."""
+    if generator_file is None:
+        return None
+    beside = Path(generator_file).parent / OFFICIAL_CONFIG_NAME
+    return beside if beside.is_file() else None
+
+
 def generator_with(state: StateDict, config: HifiganConfig, source: str | os.PathLike | None) -> nn.Module:
     """The generator config.generator names (training mode, weight norm kept; hifigan.models.generators) holding
     `state` (our keys), which must fit it exactly."""
@@ -207,12 +232,12 @@ def load_generator(path: str | os.PathLike, config: ConfigSource | None = None, 
                    ) -> tuple[nn.Module, HifiganConfig]:
     """Generator (training-mode, weight norm kept) and its config from our checkpoint or an official `g_*` file.
 
-    An official file carries no config, so `config` is required for it; ours carries its own. Messages name the
-    `config` argument (`pass config=...`), or with `cli` the command's --config.
+    An official file carries no config: `config`, else the official config.json beside it; ours carries its own.
+    Messages name the `config` argument (`pass config=...`), or with `cli` the command's --config.
     """
     checkpoint = CheckpointContents.read(path)
     checkpoint.generator_state()  # first what the file is (one holding a generator), then which config it needs
-    cfg = checkpoint.config(config, cli)
+    cfg = checkpoint.config(config, cli=cli)
     return generator_with(checkpoint.generator_state(cfg.generator), cfg, path), cfg
 
 

@@ -32,7 +32,7 @@ from hifigan.cli.pretrained import add_pretrained
 from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
-from hifigan.errors import HifiganError, ReportedElsewhere
+from hifigan.errors import HifiganError, Note, ReportedElsewhere
 from hifigan.torchrun_start import (
     end_worker_process,
     launched_by_torchrun,
@@ -167,15 +167,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_with_warnings(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
-    """`_run`, its warnings printed as `hifigan COMMAND: warning: MESSAGE`, one line each like its errors (with
-    --debug: Python's form, which says where they came from)."""
+    """`_run`, its warnings printed as `hifigan COMMAND: warning: MESSAGE` (a Note: `note:`), one line each like its
+    errors (with --debug: Python's form, which says where they came from)."""
     if getattr(args, "debug", False):
         return _run(args, fail)
     original = warnings.formatwarning
 
-    def one_line(message: Warning | str, *_: object, **__: object) -> str:
+    def one_line(message: Warning | str, category: type[Warning] = UserWarning, *_: object, **__: object) -> str:
         text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
-        return f"hifigan {args.command}: warning: {text}\n"
+        kind = "note" if issubclass(category, Note) else "warning"
+        return f"hifigan {args.command}: {kind}: {text}\n"
 
     warnings.formatwarning = one_line  # type: ignore[assignment]
     try:

@@ -185,7 +185,8 @@ def add_generator_source(p: argparse.ArgumentParser) -> None:
     source.add_argument("--pretrained", metavar="NAME",
                         help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
     p.add_argument("--config", default=None,
-                   help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json")
+                   help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json "
+                   "(default: the config.json beside it, as the official inference.py reads)")
 
 
 def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "default v1") -> None:
@@ -193,7 +194,8 @@ def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "defa
     or judges against (model_config); `role` begins each help ("the mel of", "judge against")."""
     source = p.add_mutually_exclusive_group()
     source.add_argument("--checkpoint", "-c", type=Path, help=f"{role} this checkpoint's model (our checkpoint: "
-                        "config and mel_stats inside; an official g_* file: with --config)")
+                        "config and mel_stats inside; an official g_* file: with --config, or the config.json "
+                        "beside it)")
     source.add_argument("--pretrained", metavar="NAME", help=f"{role} a registered pretrained model")
     p.add_argument("--config", default=None, help=f"{role} this config's model: a preset (v1, pwg-24k, ...: hifigan "
                    f"configs), an official config json or our JSON or YAML ({default})")

@@ -108,7 +108,8 @@ class Vocoder:
         precision: str = "fp32",
         shape_buckets: bool | Buckets | None = None,
     ) -> Vocoder:
-        """Our checkpoint (config inside) or an official `g_*` file (config required)."""
+        """Our checkpoint (config inside) or an official `g_*` file (`config`; without one, the official config.json
+        beside it, noted by a hifigan.errors.Note warning: checkpoints.contents)."""
         generator, cfg = load_generator(path, config)
         return cls(generator, cfg, device, backend, precision, shape_buckets)
 

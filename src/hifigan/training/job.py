@@ -112,15 +112,16 @@ def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: 
                  init_obj: dict[str, Any] | None) -> HifiganConfig:
     """The resumed checkpoint's config; else, starting from a model that carries a config (a pretrained one, or a
     checkpoint of ours), that config with the keys the job's --config sets laid over it (they may not change the
-    model); else the job's (an official g_* file: a partial one's rest is V1's, the residual blocks' dilations as the
-    official code built the file: checkpoints.official_blocks); else v1."""
+    model); else the job's (an official g_* file: --config, else the config.json beside it, else V1; a partial one's
+    rest is V1's, the residual blocks' dilations as the official code built the file: checkpoints.official_blocks);
+    else v1."""
     if resume_obj is not None:
         return config_of(resume_obj, resume_path)
     if init_obj is not None and _pretrained_init(job) is not None:
         return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config, job.cli)
     contents = None if init_obj is None else CheckpointContents(init_obj, job.init_from)
     if contents is not None:  # an official g_* file: the config as the official code built that file from it
-        return contents.config(job.config if not contents.official else job.config or "v1", job.cli)
+        return contents.config(job.config, default="v1", cli=job.cli)
     return load_config(job.config or "v1")
 
 
