@@ -33,9 +33,10 @@ def official_folder(tmp_path):
     return config, folder / "g_00000010", tmp_path
 
 
-def _note(g_file) -> str:
+def _note(g_file, given: str = "config=...") -> str:
+    """The note, naming how the caller gives another config: Python's argument, or the command's --config."""
     return (f"{g_file}: no config given: using {g_file.parent / 'config.json'}, beside it, as the official "
-            "inference.py does (pass --config to use another)")
+            f"inference.py does (pass {given} to use another)")
 
 
 def test_vocoder_reads_the_config_json_beside_a_g_file_and_says_so(official_folder):
@@ -62,7 +63,7 @@ def test_vocode_without_config_notes_the_file_it_read(official_folder):
     audio = wav(tmp_path / "a.wav", tone(SR // 4))  # copy synthesis at the tiny config's rate
     proc = run_module("vocode", "-c", g_file, "-o", tmp_path / "out", audio, "-q", cwd=REPO)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stderr.splitlines() == [f"hifigan vocode: note: {_note(g_file)}"]
+    assert proc.stderr.splitlines() == [f"hifigan vocode: note: {_note(g_file, '--config')}"]
     assert files_in(tmp_path / "out") == ["a.wav"]
 
 
