@@ -3,7 +3,6 @@ windows from the whole clip's mel, validation pairs every sample, and statistics
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import shutil
@@ -101,7 +100,7 @@ def test_centred_validation_pairs_every_sample(tiny_corpus):
     valid = VocoderDataset(clips, cfg, train=False, cli=True)
     torch.manual_seed(0)
     generator = Generator(cfg)
-    validation = Validation(valid, cfg, torch.device("cpu"), contextlib.nullcontext, media_clips=0)
+    validation = Validation(valid, cfg, torch.device("cpu"), media_clips=0)
     frontend = MelSpectrogram(**cfg.mel_kwargs())
     for i, mel, audio, y_hat in validation.vocode(generator):
         full = normalize_peak(load_audio(clips[i].path), 0.95)

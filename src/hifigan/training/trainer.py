@@ -80,9 +80,8 @@ class Trainer:
                                         options.precision, self.dist.active)
         self.data = RunData(config, train_clips, valid_clips, self.dist, self.device, options.resample,
                             options.mix_to_mono, options.mel_convention, cli=cli)
-        self.validation = Validation(self.data.valid_set, config, self.device, self.step_options.autocast,
-                                     options.media_clips, config.num_workers,
-                                     backend="auto" if options.precision == "fp32" else "eager")  # bf16: autocast
+        self.validation = Validation(self.data.valid_set, config, self.device, options.media_clips,
+                                     config.num_workers)  # in fp32 whatever the precision: see validation.py
         self.nonfinite = NonfiniteGuard(options.max_nonfinite)
         self.graphed = graphed_step(self.state, self.step_options, options.cuda_graph, cli)
         self.last_validated_step = -1
