@@ -31,6 +31,17 @@ def setting(key: str, value: object, cli: bool, spelled: str | None = None) -> s
     return _keyword(key, f"Path({os.fspath(value)!r})" if isinstance(value, os.PathLike) else repr(value))
 
 
+def as_given(key: str, value: object, cli: bool) -> str:
+    """`setting`, but a switch that is on as the caller turns it on: `--resample`, not `--resample True`."""
+    return switched_on(key, cli) if value is True else setting(key, value, cli)
+
+
+def as_stored(value: object, cli: bool) -> str:
+    """A run's stored value of a setting, for `(the run's: ...)`: on the command line, one the run was not given
+    (None, a switch left off) is `not given`, not Python's None or False; in Python the value itself."""
+    return "not given" if cli and (value is None or value is False) else str(value)
+
+
 def wanted(key: str, metavar: str | None = None, *, cli: bool) -> str:
     """A setting the caller should give, its value not known: `--corpus DIR` (`metavar` None: `--config`), else
     `Corpus(folder=...)` (`config=...`)."""

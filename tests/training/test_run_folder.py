@@ -100,7 +100,8 @@ def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpu
                  "--no-progress"]) == 0
     assert "validation: the run's 3 held-out files, from its checkpoint\n" in capsys.readouterr().err
     for flags, words in ((["--valid-count", "2"], "--valid-count 2 (the run's: 3)"),
-                         (["--resample"], "--resample True (the run's: False)"),
+                         (["--resample"], "--resample (the run's: not given)"),  # not `True (the run's: False)`
+                         (["--valid-fraction", "0.5"], "--valid-fraction 0.5 (the run's: not given)"),  # not `None`
                          (["--seed", "7"], "--seed 7: a resumed run keeps its seed"),
                          # a run on its audio's own mels would go on as a teacher-forced fine-tune (other inputs, the
                          # audio no longer normalised): a new run's change, --init-from its checkpoint

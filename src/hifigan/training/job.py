@@ -26,7 +26,7 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
-from hifigan.option_names import flag, setting, settings_word, wanted
+from hifigan.option_names import as_given, as_stored, flag, setting, settings_word, wanted
 from hifigan.plural import count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.data_paths import check_data_paths, given_paths
@@ -79,7 +79,7 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
 def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> dict[str, Any]:
     """A resumed run's data: the checkpoint's, with the paths given anew (a corpus moved); an option that would hold
     out other files or read them otherwise is refused, since the run's held-out files must stay out of training."""
-    changed = [f"{setting(k, given[k], cli)} (the run's: {stored.get(k)})" for k in DATA_KEYS
+    changed = [f"{as_given(k, given[k], cli)} (the run's: {as_stored(stored.get(k), cli)})" for k in DATA_KEYS
                if k not in (*DATA_PATHS, "input_mels") and given[k] not in (None, False) and given[k] != stored.get(k)]
     if given["input_mels"] is not None and "input_mels" in stored and stored["input_mels"] is None:
         # Not a moved folder: the run's inputs would become teacher-forced mels, its audio no longer normalised.
