@@ -12,6 +12,7 @@ from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from tests.support.cli_runs import one_line
 from tests.support.files import save_config_json
+from tests.support.official_files import official_tiny_files
 from tests.support.tiny import tiny_config
 
 QUIET = ["--no-progress", "--valid-count", "2", "--log-interval", "1", "--validation-interval", "0"]
@@ -98,3 +99,14 @@ def test_a_partial_config_is_checked_over_the_model_not_over_v1(trained, tiny_co
     assert _start(trained, partial, tiny_corpus, tmp_path / "run") == 0
     config = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")["config"]
     assert config["segment_size"] == 160 and config["hop_size"] == 16
+
+
+def test_the_model_line_says_an_official_g_file_carries_no_config(tmp_path, tiny_corpus, capsys):
+    """An official g_* file has no config to lay --config over: the model line names the config as the job's alone,
+    not `config X over --init-from g_*'s`, which read as if the file had given the rest."""
+    (tmp_path / "official").mkdir()
+    _, g_path, config_json = official_tiny_files(tmp_path / "official")
+    assert _start(g_path, config_json, tiny_corpus, tmp_path / "run") == 0
+    model = [line for line in capsys.readouterr().err.splitlines() if line.startswith("model: ")]
+    assert model and model[0].endswith(f"; config {config_json} (--init-from {g_path} is an official g_* file, "
+                                       "which carries no config)"), model

@@ -24,8 +24,9 @@ def parameters(*modules: nn.Module) -> str:
     return f"{n / 1e6:.2f} M" if n >= 1e6 else f"{n / 1e3:.1f} k"
 
 
-def config_source(job: TrainJob, resumed: bool) -> str:
-    """Where the run's config came from, in words."""
+def config_source(job: TrainJob, resumed: bool, official_init: bool = False) -> str:
+    """Where the run's config came from, in words; `official_init`: --init-from is an official g_* file, which
+    carries no config, so the config is the job's alone (a partial file's other keys V1's), not laid over the file's."""
     given = job.config
     if resumed:
         return "the run's (its checkpoint's)"
@@ -33,6 +34,8 @@ def config_source(job: TrainJob, resumed: bool) -> str:
     if job.init_from is None:
         return words or "v1 (the default)"
     start = setting("init_from", job.init_from, job.cli)
+    if official_init:
+        return f"{words or 'v1 (the default)'} ({start} is an official g_* file, which carries no config)"
     return f"{words} over {start}'s" if words else f"{start}'s"
 
 
@@ -45,10 +48,10 @@ def device_words(trainer: Trainer) -> str:
     return f"{where}, {trainer.options.precision}{threads}{ranks}"
 
 
-def start_lines(trainer: Trainer, job: TrainJob, resumed: bool) -> list[str]:
-    """The model line and the run line."""
+def start_lines(trainer: Trainer, job: TrainJob, resumed: bool, official_init: bool = False) -> list[str]:
+    """The model line and the run line (`official_init`: see config_source)."""
     parts = trainer.discriminators
     stops = stop_plan(job.max_steps, job.epochs, job.max_minutes, trainer.state, trainer.steps_per_epoch, job.cli)
     return [f"model: generator {parameters(trainer.generator)} parameters, discriminators "
-            f"{parameters(*parts.values())} ({', '.join(parts)}); config {config_source(job, resumed)}",
+            f"{parameters(*parts.values())} ({', '.join(parts)}); config {config_source(job, resumed, official_init)}",
             f"run: {Path(trainer.options.out)} on {device_words(trainer)}; {stops}"]
