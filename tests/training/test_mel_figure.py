@@ -3,6 +3,8 @@ for a clip of a few frames and a long one."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -34,3 +36,21 @@ def test_the_panels_tick_labels_stay_apart_and_every_label_is_inside_the_figure(
     drawn = figure.get_tightbbox(renderer)  # inches, every drawn artist
     width, height = figure.get_size_inches()
     assert drawn.x0 >= 0 and drawn.y0 >= 0 and drawn.x1 <= width and drawn.y1 <= height, drawn.bounds
+
+
+@pytest.mark.parametrize(("clip", "shown"), [
+    ("a$_$b", "a$_$b"),  # mathtext: a ValueError that ended the run at its first validation
+    ("take$\\foo$", "take$\\foo$"),
+    ("録音一", "\\u9332\\u97f3\\u4e00"),  # no glyph in the default font: a warning per glyph, empty boxes
+    ("tab\tname", "tab\\tname"),
+    ("é-ü ß", "é-ü ß"),  # the font has these
+])
+def test_a_clip_name_is_drawn_as_written_without_mathtext_or_missing_glyphs(clip, shown):
+    """A held-out clip's name titles its figure literally: `$...$` is not parsed as math, and characters the font
+    cannot draw are written as their escapes, with no warning."""
+    mel = np.zeros((16, 5), np.float32)
+    canvas = FigureCanvasAgg(mel_figure(mel, mel, clip))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        canvas.draw()
+    assert [ax.get_title() for ax in canvas.figure.axes[:2]] == [f"{shown} ground truth", f"{shown} generated"]
