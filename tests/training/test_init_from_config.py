@@ -110,3 +110,10 @@ def test_the_model_line_says_an_official_g_file_carries_no_config(tmp_path, tiny
     model = [line for line in capsys.readouterr().err.splitlines() if line.startswith("model: ")]
     assert model and model[0].endswith(f"; config {config_json} (--init-from {g_path} is an official g_* file, "
                                        "which carries no config)"), model
+    beside = g_path.parent / "config.json"  # no --config: the official config.json beside the file is the config
+    beside.write_text(config_json.read_text())
+    assert main(["train", "--init-from", str(g_path), "--corpus", str(tiny_corpus), *QUIET, "--max-steps", "0",
+                 "--out", str(tmp_path / "run2")]) == 0
+    model = [line for line in capsys.readouterr().err.splitlines() if line.startswith("model: ")]
+    assert model and model[0].endswith(f"; config {beside} (--init-from {g_path} is an official g_* file, which "
+                                       "carries no config: the config.json beside it)"), model

@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from hifigan.checkpoints.contents import official_config_beside
 from hifigan.config import HifiganConfig
 from hifigan.option_names import setting
 from hifigan.plural import count
@@ -26,7 +27,8 @@ def parameters(*modules: nn.Module) -> str:
 
 def config_source(job: TrainJob, resumed: bool, official_init: bool = False) -> str:
     """Where the run's config came from, in words; `official_init`: --init-from is an official g_* file, which
-    carries no config, so the config is the job's alone (a partial file's other keys V1's), not laid over the file's."""
+    carries no config, so the config is the job's alone (a partial file's other keys V1's; none given: the official
+    config.json beside the file, else V1), not laid over the file's."""
     given = job.config
     if resumed:
         return "the run's (its checkpoint's)"
@@ -35,7 +37,9 @@ def config_source(job: TrainJob, resumed: bool, official_init: bool = False) -> 
         return words or "v1 (the default)"
     start = setting("init_from", job.init_from, job.cli)
     if official_init:
-        return f"{words or 'v1 (the default)'} ({start} is an official g_* file, which carries no config)"
+        beside = None if words else official_config_beside(job.init_from)  # what CheckpointContents.config reads
+        return (f"{words or beside or 'v1 (the default)'} ({start} is an official g_* file, which carries no config"
+                f"{': the config.json beside it' if beside else ''})")
     return f"{words} over {start}'s" if words else f"{start}'s"
 
 
