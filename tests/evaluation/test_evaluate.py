@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+import warnings
 
 import numpy as np
 import pytest
@@ -47,6 +48,22 @@ def test_cli_prints_a_table_and_writes_json_and_png(folders, tmp_path, capsys):
     assert report["timing"]["audio_seconds"] == pytest.approx(2.4, abs=1e-2)
     assert (out_dir / "evaluation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert sorted(p.name for p in out_dir.iterdir()) == ["evaluation.json", "evaluation.png"]  # no temp files
+
+
+def test_a_stem_with_dollars_and_a_glyph_the_font_lacks_is_drawn_as_written(tmp_path, capsys):
+    """The PNG's example title is the file's stem: `$_$` was read as mathtext (ValueError: an internal error, exit 1)
+    and a CJK name warned of each missing glyph; both are drawn as written, nothing said."""
+    audio = speechlike(0.5)
+    for folder in ("ref", "gen"):
+        (tmp_path / folder).mkdir()
+        for stem in ("a$_$b", "録音"):
+            save_audio(tmp_path / folder / f"{stem}.wav", audio, SR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a glyph warning fails the test, as it would print on the command's stderr
+        code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "ref"), "--system", str(tmp_path / "gen"),
+                           "--out", f"{tmp_path / 'report'}/", "--metrics", "mel_l1", "-q")
+    assert (code, err) == (0, "")
+    assert (tmp_path / "report" / "evaluation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_out_prefix_and_metric_subset(folders, tmp_path, capsys):

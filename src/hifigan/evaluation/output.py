@@ -15,6 +15,7 @@ from hifigan.config import HifiganConfig
 from hifigan.evaluation.metrics import METRICS, metric_title
 from hifigan.evaluation.pairing import length_tolerance, match_lengths
 from hifigan.evaluation.results import FileResult, Report
+from hifigan.figure_text import drawable
 
 
 def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Path]:
@@ -102,7 +103,7 @@ def plot_report(report: Report, path: Path, config: HifiganConfig,
             ax = fig.add_subplot(grid[rows + j, :])
             ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", interpolation="nearest", vmin=low, vmax=high,
                       extent=(0, mel.shape[1] * hop_s, 0, mel.shape[0]))
-            ax.set_title(f"{stem}: {label} log-mel", fontsize=9)
+            ax.set_title(f"{drawable(stem)}: {label} log-mel", fontsize=9, parse_math=False)  # a stem's `$_$`
             ax.set_ylabel("mel bin", fontsize=8)
         ax.set_xlabel("time (s)", fontsize=8)
     fig.savefig(path, format="png", dpi=100)

@@ -19,6 +19,7 @@ import numpy as np
 
 from hifigan.atomic import atomic_path, write_failure
 from hifigan.errors import WriteError
+from hifigan.figure_text import drawable
 from hifigan.training.event_file import EventFile
 
 LOG_JSONL, EVENTS = "log.jsonl", "logs"  # in the run folder: one JSON record per logged step; TensorBoard's events
@@ -188,17 +189,6 @@ def keep_records_up_to(path: Path, step: int) -> None:
                 new.write(line if line.endswith("\n") else line + "\n")
 
 
-def drawable(text: str) -> str:
-    """`text` with each character that does not print (a tab) or that the figures' font has no glyph for (CJK in
-    DejaVu Sans, say) written as its escape (`\\t`, `\\u9332`): matplotlib would draw an empty box and warn of
-    each missing glyph on the run's stderr."""
-    from matplotlib.font_manager import FontProperties, findfont, get_font
-
-    font = get_font(findfont(FontProperties()))
-    return "".join(c if c.isprintable() and font.get_char_index(ord(c)) else c.encode("unicode_escape").decode()
-                   for c in text)
-
-
 def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "",
                scale: tuple[float, float] | None = None) -> Figure:
     """A matplotlib figure: ground-truth and generated log-mel side by side (Agg backend, no display), low bins at
@@ -217,7 +207,7 @@ def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "",
     lo, hi = scale or (float(min(reference.min(), generated.min())), float(max(reference.max(), generated.max())))
     for ax, mel, name in zip(axes, (reference, generated), ("ground truth", "generated")):
         image = ax.imshow(mel, aspect="auto", origin="lower", interpolation="none", vmin=lo, vmax=hi)
-        ax.set_title(f"{drawable(title)} {name}".strip(), parse_math=False)  # a clip's `$_$` is no math
+        ax.set_title(f"{drawable(title)} {name}".strip(), parse_math=False)  # a clip's `$_$` is no math (figure_text)
         ax.set_xlabel("frame")
     axes[0].set_ylabel("mel bin")
     fig.colorbar(image, cax=fig.add_axes((0.905, 0.14, 0.012, 0.76)), label="log magnitude",
