@@ -74,3 +74,17 @@ def test_a_vits_mel_with_silence_is_the_official_models_own():
     verdict = detect(mel, 80, ModelMel.of(load_config("v1")))
     assert verdict.matches and verdict.convention == "official", verdict.line()
     assert verdict.evidence.get("silence_eps") == 1e-6
+
+
+def test_silent_frames_in_different_blocks_are_counted_together():
+    """The check runs BLOCK_FRAMES frames at a time (its memory a block's, not an audiobook mel's): one silent frame
+    at each end of a longer mel still makes the MIN_FRAMES = 2 it needs, as in one block."""
+    from hifigan.melconv.silence import BLOCK_FRAMES, MIN_FRAMES, silence_epsilon
+
+    row_sums = np.random.default_rng(0).uniform(0.01, 0.03, 80)
+    silent = np.log(np.sqrt(1e-10) * row_sums)  # ln M of digital silence under e = 1e-10, above the 1e-10 floor
+    mel = np.random.default_rng(1).uniform(-9, -2, (80, BLOCK_FRAMES + 500))
+    mel[:, 0] = mel[:, -1] = silent
+    assert MIN_FRAMES == 2 and silence_epsilon(mel, 1.0, row_sums, np.log(1e-10)) == pytest.approx(1e-10)
+    assert silence_epsilon(mel[:, :-1], 1.0, row_sums, np.log(1e-10)) is None  # one silent frame is not enough
+    assert silence_epsilon(mel / np.log(10), np.log(10), row_sums, np.log(1e-10)) == pytest.approx(1e-10)  # log10
