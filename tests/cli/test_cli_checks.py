@@ -13,7 +13,7 @@ import soundfile as sf
 
 from hifigan.errors import AudioError, split_problems
 from hifigan.wav_header import readable_patch, without_chunks
-from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
+from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, refused_after_scan, run, tone, wav
 from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config
 
@@ -228,7 +228,7 @@ def test_one_line_for_several_bad_inputs_is_parseable(tmp_path, capsys, tiny_che
 
 
 # ---------------------------------------------------------------- train: every bad file and list line, no run folder
-def test_train_names_every_bad_file_and_creates_no_run_folder(tmp_path, capsys, tiny_config_json):
+def test_train_names_every_bad_file_and_keeps_only_the_scan_cache(tmp_path, capsys, tiny_config_json):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for i in range(4):
@@ -238,14 +238,15 @@ def test_train_names_every_bad_file_and_creates_no_run_folder(tmp_path, capsys, 
     wav(corpus / "stereo.wav", tone(SR // 2, channels=2))
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out, "--max-steps", 1)
-    failed_cleanly(code, err, out, "3 of 7 inputs are bad (nothing was written)", f"fast.wav: sample rate is {2 * SR}",
-                   f"slow.wav: sample rate is {SR // 2}", "stereo.wav: has 2 channels")
+    refused_after_scan(code, err, out, "3 of 7 inputs are bad (nothing was written)",
+                       f"fast.wav: sample rate is {2 * SR}", f"slow.wav: sample rate is {SR // 2}",
+                       "stereo.wav: has 2 channels")
     mels = tmp_path / "mels"  # teacher-forced mels: every missing one named
     mels.mkdir()
     np.save(mels / "good0.npy", np.zeros((BINS, SR // 2 // HOP), np.float32))
     code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out, "--max-steps", 1,
                        "--input-mels", mels, "--resample", "--mix-to-mono")
-    failed_cleanly(code, err, out, "6 of 7 inputs are bad", "good1.npy: no such file", "stereo.npy: no such file")
+    refused_after_scan(code, err, out, "6 of 7 inputs are bad", "good1.npy: no such file", "stereo.npy: no such file")
 
 
 def test_train_names_every_bad_line_of_both_file_lists(tmp_path, capsys, tiny_config_json):
@@ -275,7 +276,7 @@ def test_train_valid_count_0_says_validation_needs_a_file_and_how_to_turn_it_off
                         (6, "cannot hold out 6 of 6 files (keep at least one for training)")):
         code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out,
                            "--max-steps", 1, "--valid-count", count)
-        failed_cleanly(code, err, out, says)
+        (failed_cleanly if count == 0 else refused_after_scan)(code, err, out, says)  # 6: met drawing, after the scan
 
 
 @pytest.mark.parametrize(("options", "problem"), [

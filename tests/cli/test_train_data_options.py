@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli_runs import SR, failed_cleanly, one_line, run, tone, wav
+from tests.support.cli_runs import SR, failed_cleanly, one_line, refused_after_scan, run, tone, wav
 
 
 def corpus_of(folder: Path, count: int) -> Path:
@@ -67,12 +67,12 @@ def test_a_wrong_wav_root_says_every_file_is_missing_and_names_one(tmp_path, cap
     failed_cleanly(code, err, out, f"{tmp_path / 'wav'}: no such folder (--wav-root)")
     code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--wav-root", tmp_path,
                        "--config", tiny_config_json, "-o", out, "--max-steps", 1)
-    failed_cleanly(code, err, out, "need at least 2 usable audio files to hold out a validation clip (0 of 3 are "
+    refused_after_scan(code, err, out, "need at least 2 usable audio files to hold out a validation clip (0 of 3 are "
                    f"usable: 3 missing, e.g. {tmp_path / 'c0.wav'})")
     # no --wav-root: the ids are looked up beside the list (the official layout keeps them in LJSpeech-1.1/wavs)
     code, _, err = run(capsys, "train", "--train-list", tmp_path / "train.txt", "--config", tiny_config_json,
                        "-o", out, "--max-steps", 1)
-    failed_cleanly(code, err, out, f"(0 of 3 are usable: 3 missing, e.g. {tmp_path / 'c0.wav'}); a file list's ids "
+    refused_after_scan(code, err, out, f"(0 of 3 are usable: 3 missing, e.g. {tmp_path / 'c0.wav'}); a file list's ids "
                    f"are looked up in its own folder {tmp_path} unless --wav-root names where the WAVs are (LJSpeech: "
                    "--wav-root LJSpeech-1.1/wavs)")
 
@@ -118,7 +118,7 @@ def test_a_silent_or_too_short_corpus_says_why_no_file_is_usable(tmp_path, capsy
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out,
                        "--max-steps", 1)
-    failed_cleanly(code, err, out, f"(0 of 3 are usable: 2 silent, e.g. {corpus / 'a.wav'}; 1 too short, e.g. "
+    refused_after_scan(code, err, out, f"(0 of 3 are usable: 2 silent, e.g. {corpus / 'a.wav'}; 1 too short, e.g. "
                    f"{corpus / 'c.wav'})")
 
 
@@ -146,7 +146,7 @@ def test_a_listed_file_missing_where_one_differs_in_case_names_that_one(tmp_path
     args = ("train", "--train-list", tmp_path / "train.txt", "--wav-root", wavs, "--config", tiny_config_json,
             "-o", out, "--max-steps", 1)
     code, _, err = run(capsys, *args)
-    failed_cleanly(code, err, out, f"(0 of 3 are usable: 3 missing, e.g. {wavs / 'C0.wav'} (a file differing in "
+    refused_after_scan(code, err, out, f"(0 of 3 are usable: 3 missing, e.g. {wavs / 'C0.wav'} (a file differing in "
                    "case: C0.WAV))")
     for i in range(2):
         wav(wavs / f"C{i}.wav", tone(SR // 2))
@@ -192,4 +192,5 @@ def test_train_refuses_missing_or_bad_data_and_run_options_in_one_line(tmp_path,
              "binary": _undecodable(tmp_path / "binary.txt"), "official": official_tiny80[0]}
     code, _, err = run(capsys, "train", *[a.format(**names) for a in args], "--config", tiny_config_json,
                        "--max-steps", 1)
-    failed_cleanly(code, err, tmp_path / "run", said.format(**names))
+    refused = refused_after_scan if args[-1] == "-1" else failed_cleanly  # a negative count is met after the scan
+    refused(code, err, tmp_path / "run", said.format(**names))

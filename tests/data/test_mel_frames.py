@@ -15,7 +15,7 @@ from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.mel_frames import MelCount, hop_drift
 from hifigan.data.scan_cache import ReadSettings, gather_facts
 from hifigan.errors import HifiganError
-from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, run, tone, wav
+from tests.support.cli_runs import BINS, HOP, SR, refused_after_scan, run, tone, wav
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 
@@ -100,7 +100,7 @@ def test_train_refuses_mels_of_another_hop_in_one_line_before_writing(tmp_path, 
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", "--corpus", tmp_path / "wavs", "--config", tiny_config_json, "-o", out,
                        "--max-steps", 1, "--input-mels", mels)
-    failed_cleanly(code, err, out, f"{mels}: across 8 clips", "made at hop 15", "c7.npy: 601 frames",
+    refused_after_scan(code, err, out, f"{mels}: across 8 clips", "made at hop 15", "c7.npy: 601 frames",
                    "remake them from the audio at hop 16 and 8000 Hz")
 
 

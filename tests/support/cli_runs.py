@@ -15,6 +15,7 @@ import soundfile as sf
 
 from hifigan.cli import main
 from hifigan.errors import split_problems
+from tests.support.files import SCAN_ONLY, left_in
 
 SR, HOP, BINS = 8000, 16, 16  # tiny_config()'s rate, hop and mel bins
 SUBSET = "(--subset evaluates only the stems the systems hold)"  # a recording without a generated file: the option
@@ -56,6 +57,17 @@ def failed_cleanly(code: int, err: str, out: Path, *names: str, status: int = 2,
     assert files_in(out) == [], files_in(out)
     if fresh:
         assert not out.exists(), f"{out} was created by a command that failed"
+    return line
+
+
+def refused_after_scan(code: int, err: str, out: Path, *names: str) -> str:
+    """A `hifigan train` refused once its files were read: exit 2, one stderr line naming every one of `names`, no
+    traceback, and the run folder `out` holding the scan's cache alone (kept for the rerun). Returns the line."""
+    assert code == 2, err
+    line = one_line(err)
+    for name in names:
+        assert name in line, (name, line)
+    assert left_in(out) == SCAN_ONLY, left_in(out)
     return line
 
 

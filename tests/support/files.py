@@ -13,6 +13,12 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO / "data" / "ljspeech-mini"  # the bundled 24 LJSpeech clips (22050 Hz)
 SHORTEST_CLIPS = ("LJ001-0008", "LJ001-0002", "LJ001-0013", "LJ001-0011")  # of CORPUS: 1.8, 1.9, 2.6, 4.5 s
 FIXTURES = REPO / "tests" / "fixtures"  # the official config_v*.json files, as published
+SCAN_ONLY = ["scan-cache.npz"]  # what a run refused once its files were read leaves in its folder (left_in)
+
+
+def left_in(folder: Path) -> list[str]:
+    """The names a refused run left in its run folder, sorted ([]: no folder)."""
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 def corpus_with_bad_files(folder: Path, clips: Path) -> Path:

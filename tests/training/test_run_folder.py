@@ -20,8 +20,8 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.training.job import train
 from hifigan.training.options import TrainJob, TrainOptions
-from tests.support.cli_runs import failed_cleanly, files_in, run_module
-from tests.support.files import damage_tensor_bytes, file_states
+from tests.support.cli_runs import failed_cleanly, files_in, one_line, run_module
+from tests.support.files import SCAN_ONLY, damage_tensor_bytes, file_states, left_in
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
@@ -122,9 +122,6 @@ def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpu
     (["--max-minutes", "-1"], "--max-minutes must be above 0, got -1"),
     (["--max-nonfinite", "0"], "--max-nonfinite must be at least 1, got 0"),
     (["--disc-start-step", "-2"], "--disc-start-step must be at least 0, got -2"),
-    (["--device", "tpu"], "--device tpu: not a device (accepted: cpu, cuda, cuda:N)"),
-    (["--device", "meta"], "--device meta: a meta device holds no values to compute with (accepted: cpu, cuda, "
-                           "cuda:N)"),
     (["--init-discriminators", "do_00000001"], "do_00000001: --init-discriminators needs --init-from"),
     (["--init-from", "NOFILE", "--init-discriminators", "NODO"], "NODO: no such file (--init-discriminators)"),
 ])
@@ -134,6 +131,20 @@ def test_bad_run_options_are_one_line_before_anything_is_written(tmp_path, tiny_
     code = main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(out),
                  "--max-steps", "1", *flags])
     failed_cleanly(code, capsys.readouterr().err, out, words)
+
+
+@pytest.mark.parametrize(("device", "words"), [
+    ("tpu", "--device tpu: not a device (accepted: cpu, cuda, cuda:N)"),
+    ("meta", "--device meta: a meta device holds no values to compute with (accepted: cpu, cuda, cuda:N)"),
+])
+def test_a_bad_device_is_one_line_leaving_only_the_scan_cache(tmp_path, tiny_corpus, tiny_config_json, capsys, device,
+                                                              words):
+    """The device is met when the models are built, after the scan: its cache stays, for the rerun."""
+    out = tmp_path / "run"
+    code = main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(out),
+                 "--max-steps", "1", "--device", device])
+    assert code == 2 and one_line(capsys.readouterr().err) == f"hifigan train: error: {words}"
+    assert left_in(out) == SCAN_ONLY
 
 
 def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpus, tiny_config_json, capsys):

@@ -17,7 +17,7 @@ from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset, normalize_peak
 from hifigan.mel import MelSpectrogram
-from tests.support.files import CORPUS, SHORTEST_CLIPS, save_config_json
+from tests.support.files import CORPUS, SCAN_ONLY, SHORTEST_CLIPS, left_in, save_config_json
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -53,7 +53,7 @@ def test_train_resamples_the_bundled_corpus_only_when_asked(tmp_path, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "sample rate is 22050 Hz, expected 16000 Hz (use --resample)" in err
-    assert str(CORPUS) in err and not out.exists()
+    assert str(CORPUS) in err and left_in(out) == SCAN_ONLY  # for the rerun
     try:
         assert main([*args, "--resample"]) == 0
         lines = capsys.readouterr().err.splitlines()
@@ -62,3 +62,22 @@ def test_train_resamples_the_bundled_corpus_only_when_asked(tmp_path, capsys):
     finally:
         shutil.rmtree(out, ignore_errors=True)  # the run's checkpoints
     assert ckpt["step"] == 1 and ckpt["config"]["sampling_rate"] == 16000 and ckpt["data"]["resample"] is True
+
+
+def test_a_run_refused_after_the_scan_keeps_it_and_the_resampled_rerun_reads_only_the_other_rate(
+        tmp_path, tiny_corpus, capsys):
+    """The scan's cache is saved before the checks that refuse the run, and --resample reads again only the files it
+    changes: at a 300k-file corpus, the corrected rerun does not read every file again."""
+    corpus = tmp_path / "c"
+    shutil.copytree(tiny_corpus, corpus)
+    audio, rate = sf.read(corpus / "clip00.wav", dtype="int16")
+    sf.write(corpus / "fast.wav", np.repeat(audio, 2), 2 * rate, subtype="PCM_16")
+    config = save_config_json(tmp_path / "tiny.json", tiny_config())
+    out = tmp_path / "run"
+    args = ["train", "--config", str(config), "--corpus", str(corpus), "--out", str(out), "--max-steps", "0",
+            "--valid-count", "1", "--validation-interval", "0", "--no-progress"]
+    assert main(args) == 2
+    assert "fast.wav: sample rate is 16000 Hz, expected 8000 Hz (use --resample)" in capsys.readouterr().err
+    assert main([*args, "--resample"]) == 0
+    said = capsys.readouterr().err
+    assert f"scan: 9 files, 1 read, 8 unchanged ({out / 'scan-cache.npz'})" in said

@@ -1,6 +1,8 @@
 """What the up-front scan learns about each file (header, length at the model rate, peak, share of clipped frames,
 or why it cannot be read), as one row of a numpy table per file; read in parallel processes the first time and
-cached by path, size, mtime and ctime, so a resume or a second run reads only the files that changed."""
+cached by path, size, mtime and ctime, so a resume or a second run reads only the files that changed. The cache is
+written as soon as the files are read (whatever the checks after that decide), and on Ctrl-C or a dead worker with
+the rows read by then; a row read under other options (resample, mix_to_mono) is reused where they did not change it."""
 
 from __future__ import annotations
 
@@ -20,7 +22,9 @@ from hifigan.errors import AudioError, FileReadError, HifiganError
 from hifigan.plural import agree, count
 
 CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps
-CACHE_VERSION = 3  # 2: the clipped share replaced version 1's share of samples at full scale; 3: the ctime
+# 2: the clipped share replaced version 1's share of samples at full scale; 3: the ctime; 4: the options a row was
+# read under (read_as) replaced the cache-wide resample and mix_to_mono
+CACHE_VERSION = 4
 
 # status of a row
 LOADED, UNREADABLE, EMPTY, FORMAT = 0, 1, 2, 3
@@ -32,16 +36,23 @@ ROW = np.dtype([
     ("status", np.int8), ("rate", np.int32), ("channels", np.int16), ("frames", np.int64),  # the header
     ("samples", np.int64), ("peak", np.float64),  # the samples, at the model rate
     ("clipped", np.float64),  # of the samples as stored (clipped_share)
+    ("read_as", np.int8),  # the options it was read under: RESAMPLED | MIXED (_fits)
 ])
+RESAMPLED, MIXED = 1, 2  # read_as' bits: resample, mix_to_mono
 
 
 @dataclass(frozen=True)
 class ReadSettings:
-    """How files are read (a cache holds rows for one of these only)."""
+    """How files are read (a cache holds rows for one sampling_rate; each row says which options it was read under)."""
 
     sampling_rate: int
     resample: bool = False
     mix_to_mono: bool = False
+
+    @property
+    def bits(self) -> int:
+        """The options as a row's read_as."""
+        return RESAMPLED * self.resample | MIXED * self.mix_to_mono
 
 
 @dataclass
@@ -71,27 +82,28 @@ def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
         key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     except OSError:
         key = (-1, -1, -1)
-    blank = (0, 0, 0, -1, 0.0, 0.0)
+    blank = (0, 0, 0, -1, 0.0, 0.0)  # no header
+    read_as = settings.bits
     try:
         info = audio_info(path)
     except AudioError as e:
-        return (*_key_of(key, e), UNREADABLE, *blank), e.problem
+        return (*_key_of(key, e), UNREADABLE, *blank, read_as), e.problem
     header = (info.samplerate, info.channels, info.frames)
     if info.frames == 0:
-        return (*key, EMPTY, *header, -1, 0.0, 0.0), None
+        return (*key, EMPTY, *header, -1, 0.0, 0.0, read_as), None
     try:
         check_format(path, info.channels, info.samplerate, settings.sampling_rate, resample=settings.resample,
                      mix_to_mono=settings.mix_to_mono)
     except AudioError:
-        return (*key, FORMAT, *header, -1, 0.0, 0.0), None  # the scan raises it, in file order
+        return (*key, FORMAT, *header, -1, 0.0, 0.0, read_as), None  # the scan raises it, in file order
     try:
         stored, rate = decode_audio(Path(path))
         audio = conform_audio(Path(path), stored, rate, settings.sampling_rate, resample=settings.resample,
                               mix_to_mono=settings.mix_to_mono)
     except AudioError as e:
-        return (*_key_of(key, e), UNREADABLE, *header, -1, 0.0, 0.0), e.problem
+        return (*_key_of(key, e), UNREADABLE, *header, -1, 0.0, 0.0, read_as), e.problem
     peak = float(np.abs(audio).max()) if audio.shape[0] else 0.0
-    return (*key, LOADED, *header, int(audio.shape[0]), peak, clipped_share(stored)), None
+    return (*key, LOADED, *header, int(audio.shape[0]), peak, clipped_share(stored), read_as), None
 
 
 def _key_of(key: tuple[int, int, int], error: AudioError) -> tuple[int, int, int]:
@@ -120,10 +132,11 @@ def clipped_share(audio: np.ndarray) -> float:
 def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
                  workers: int | None = None, progress: bool = True, save: bool = True,
                  reader: Reader = read_one, desc: str = "scan") -> FileFacts:
-    """The facts of every file: cached rows whose path, size, mtime and ctime still match, the others read by `reader`
-    (in `workers` processes, default the CPU count, with a progress bar `desc` on a terminal); with `save`, the cache is
-    rewritten when it changed (else save_facts does it). A worker that dies is an error naming the files in flight,
-    the rows read until then saved to the cache (whatever `save`), so that a rerun reads only the others."""
+    """The facts of every file: cached rows whose path, size, mtime and ctime still match and that `settings` would
+    read the same (_fits), the others read by `reader` (in `workers` processes, default the CPU count, with a progress
+    bar `desc` on a terminal); with `save`, the cache is rewritten when it changed (else save_facts does it). A worker
+    that dies is an error naming the files in flight, and Ctrl-C stops the scan: either way the rows read until then
+    are saved to the cache (whatever `save`; the others keyed -1, never reused), so that a rerun reads only the rest."""
     names = [os.path.abspath(f) for f in files]
     rows = np.zeros(len(names), dtype=ROW)
     problems: dict[int, str] = {}
@@ -132,8 +145,9 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
     index, stored, stored_problems = known if known is not None else ({}, rows, {})
     for i, name in enumerate(names):
         j = index.get(name)
-        if j is not None and stored[j]["mtime_ns"] != -1 and _same_key(name, stored[j]):  # -1: never reused
+        if j is not None and stored[j]["mtime_ns"] != -1 and _fits(stored[j], settings) and _same_key(name, stored[j]):
             rows[i] = stored[j]
+            rows[i]["read_as"] = settings.bits  # what it reads as now (_fits: the options that differ change nothing)
             if j in stored_problems:
                 problems[i] = stored_problems[j]
         else:
@@ -148,10 +162,25 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
                 problems[i] = problem
     except WorkerDied as e:
         raise _worker_died(e, files, settings, cache, rows, problems, pending) from None
+    except KeyboardInterrupt:  # the rows read are as good as a whole scan's: kept, the others marked unread
+        _keep_partial(cache, settings, files, rows, problems, pending)
+        raise
     facts = FileFacts(rows, problems, len(todo), bool(todo) or len(index) != len(names))
     if cache is not None and save:
         save_facts(cache, settings, files, facts)
     return facts
+
+
+def _fits(row: np.void, settings: ReadSettings) -> bool:
+    """Whether `row`, read under the options in its read_as, is what `settings` would read: each option changes
+    only the files it applies to (resample: a rate other than the model's, whose samples and peak are the resampled
+    audio's, or which is a FORMAT row without it; mix_to_mono: more than one channel, likewise), so a row of a file
+    that needs neither is reused under any, as is an empty file's or one with no header (channels 0), decided
+    before any option applies."""
+    if row["status"] == EMPTY or row["channels"] == 0:
+        return True
+    bits = int(row["read_as"]) ^ settings.bits  # the options that differ
+    return not ((bits & RESAMPLED and row["rate"] != settings.sampling_rate) or (bits & MIXED and row["channels"] != 1))
 
 
 def _same_key(name: str, row: np.void) -> bool:
@@ -165,18 +194,25 @@ def _same_key(name: str, row: np.void) -> bool:
 def _worker_died(died: WorkerDied, files: Sequence[Path], settings: ReadSettings, cache: Path | None,
                  rows: np.ndarray, problems: dict[int, str], pending: set[int]) -> HifiganError:
     """The one-line error for a dead scan worker, once the rows read are in the cache (the others keyed -1)."""
-    for i in pending:
-        rows[i]["size"] = rows[i]["mtime_ns"] = rows[i]["ctime_ns"] = -1
+    _keep_partial(cache, settings, files, rows, problems, pending)
     shown = ", ".join(died.reading[:4]) + (f" and {len(died.reading) - 4} more" if len(died.reading) > 4 else "")
     one_of = "one of " if len(died.reading) > 1 else ""  # every worker's file: the one that died is among them
     where = f"while reading {one_of}{shown}" if died.reading else "(the file it was reading is not known)"
     kept = ""
     if cache is not None:
-        save_facts(cache, settings, files, FileFacts(rows, problems, changed=True))
         read = len(rows) - len(pending)
         kept = (f"; the {count(read, 'file')} read {agree(read, 'is', 'are')} kept in {cache}: a rerun goes on from "
                 "there")
     return HifiganError(None, f"a scan worker process died (likely out of memory) {where}{kept}")
+
+
+def _keep_partial(cache: Path | None, settings: ReadSettings, files: Sequence[Path], rows: np.ndarray,
+                  problems: dict[int, str], pending: set[int]) -> None:
+    """Save a scan stopped early: the rows of the files not read (`pending`) keyed -1, which no scan reuses."""
+    for i in pending:
+        rows[i]["size"] = rows[i]["mtime_ns"] = rows[i]["ctime_ns"] = -1
+    if cache is not None:
+        save_facts(cache, settings, files, FileFacts(rows, problems, changed=True))
 
 
 def _load(cache: Path, settings: ReadSettings) -> tuple[dict[str, int], np.ndarray, dict[int, str]] | None:
@@ -222,5 +258,6 @@ def save_facts(cache: Path, settings: ReadSettings, files: Sequence[Path], facts
 
 
 def _header(settings: ReadSettings) -> dict:
-    return {"version": CACHE_VERSION, "sampling_rate": settings.sampling_rate, "resample": settings.resample,
-            "mix_to_mono": settings.mix_to_mono}
+    """What every row of a cache depends on: the layout, and the model rate (the length of any file read at another
+    rate, or refused at it; resample and mix_to_mono are per row: _fits)."""
+    return {"version": CACHE_VERSION, "sampling_rate": settings.sampling_rate}

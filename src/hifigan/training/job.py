@@ -22,7 +22,7 @@ from hifigan.config import HifiganConfig, config_from_dict, load_config
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.earlier_held_out import earlier_held_out
-from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts, save_facts
+from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
@@ -171,13 +171,14 @@ def read_settings(config: HifiganConfig, data: dict[str, Any]) -> ReadSettings:
 
 def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any], out: Path, dist: DistInfo,
                  progress: bool, root: Path | None = None, agreement: Agreement | None = None) -> FileFacts:
-    """The scan's facts of `files`: rank 0 reads what its cache (OUT/scan-cache.npz) lacks and hands the rows, with
-    its listing's digests (names relative to `root`, the corpus root), to the other ranks, which read no file and
+    """The scan's facts of `files`: rank 0 reads what its cache (OUT/scan-cache.npz) lacks, saves the cache at once
+    (a run its data checks then refuse, or a Ctrl-C, keeps what was read for the corrected rerun) and hands the rows,
+    with its listing's digests (names relative to `root`, the corpus root), to the other ranks, which read no file and
     stop when their listing differs (rank_listing.check_listing). `agreement`: the ranks meet there first, so that a
     rank that refused earlier in the scan stops the others before the broadcast."""
     facts = digests = None
     if dist.is_main:
-        facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress, save=False)
+        facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress)
         digests = listing_digests(files, root) if dist.active and dist.world_size > 1 else None
     if agreement is not None:
         agreement.now()
@@ -187,13 +188,6 @@ def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any],
         check_listing(files, root, digests, rows["size"], dist.rank)
         facts = FileFacts(rows, problems)
     return facts
-
-
-def save_scan(facts: FileFacts, files: list[Path], config: HifiganConfig, data: dict[str, Any], out: Path,
-              dist: DistInfo) -> None:
-    """Rank 0 keeps the scan for the next run, once it passed (a run that fails on its data writes nothing)."""
-    if dist.is_main:
-        save_facts(out / SCAN_CACHE, read_settings(config, data), files, facts)
 
 
 def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
@@ -269,7 +263,6 @@ def train(job: TrainJob) -> TrainResult:
                 started = _start(trainer, job, resume_obj, resume_path, init_obj)
             pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
                                                                     trainer.best.step)
-            save_scan(facts, scanned.files, config, data, Path(out), dist)
         say = trainer.say  # said once every check has passed: bad input stays one line
         files = len(scanned.files)
         say(f"validation: {held.reason}")
