@@ -84,13 +84,16 @@ def first_line(e: BaseException) -> str:
 # gives every problem back exactly.
 LIST_SEPARATOR = " | "
 LISTED = "(nothing was written): "
+LISTED_SCAN_KEPT = "(nothing was written but the scan cache, kept for the next try): "  # train's, after its scan
 LISTED_AT_MOST = 10  # bad_inputs names this many problems; the rest are counted by problem, so 1000 stay one line
 
 
-def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -> HifiganError:
+def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs", scan_kept: bool = False
+               ) -> HifiganError:
     """One error for every bad input (or, `what`, output) of a batch (every one is checked before anything is
     written): a single one as it is, several listed in one line after their count (split_problems splits it); past
-    LISTED_AT_MOST, the others are counted by problem ("and 990 more: 990 sample rate is 16000 Hz, ...")."""
+    LISTED_AT_MOST, the others are counted by problem ("and 990 more: 990 sample rate is 16000 Hz, ...").
+    `scan_kept`: train's scan cache was written, for the rerun (LISTED_SCAN_KEPT), else nothing was."""
     if len(problems) == 1:
         return problems[0]
     listed = [str(e) for e in problems[:LISTED_AT_MOST]]
@@ -101,7 +104,8 @@ def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs") -
             shown.append(f"{others} with other problems")
         listed.append(f"and {len(rest)} more: {'; '.join(shown)}")
     joined = LIST_SEPARATOR.join(_listed(problem) for problem in listed)
-    return HifiganError(None, f"{len(problems)} of {total} {what} are bad {LISTED}{joined}")
+    return HifiganError(None, f"{len(problems)} of {total} {what} are bad {LISTED_SCAN_KEPT if scan_kept else LISTED}"
+                              f"{joined}")
 
 
 def in_path_order(problems: list[HifiganError]) -> list[HifiganError]:
@@ -119,7 +123,8 @@ def _listed(problem: str) -> str:
 
 def split_problems(message: str) -> list[str]:
     """The problems a bad_inputs message (or the command's error line) lists, each as its own error says it."""
-    rest, problems = message.split(LISTED, 1)[1], []
+    note = min((LISTED, LISTED_SCAN_KEPT), key=lambda n: (n not in message, message.find(n)))  # the head's: first
+    rest, problems = message.split(note, 1)[1], []
     while True:
         if rest.startswith('"'):
             problem, end = json.JSONDecoder().raw_decode(rest)

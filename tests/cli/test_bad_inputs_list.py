@@ -7,20 +7,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.errors import HifiganError, bad_inputs, split_problems
+from hifigan.errors import LISTED_SCAN_KEPT, HifiganError, bad_inputs, split_problems
 
 # Path text built from the pieces that could confuse a split, and any text at all.
-TRICKY = st.lists(st.sampled_from([" | ", " |", "|", " ", '"', "\\", "\n", "é", "a.wav", "(nothing was written): "]),
+TRICKY = st.lists(st.sampled_from([" | ", " |", "|", " ", '"', "\\", "\n", "é", "a.wav", "(nothing was written): ",
+                                         LISTED_SCAN_KEPT]),
                   max_size=6).map("".join)
 PATHS = st.one_of(TRICKY, st.text(max_size=20))
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(PATHS, PATHS), min_size=2, max_size=5))
-def test_the_listed_problems_split_back_exactly(cases):
+@given(st.lists(st.tuples(PATHS, PATHS), min_size=2, max_size=5), st.booleans())
+def test_the_listed_problems_split_back_exactly(cases, scan_kept):
     problems = [HifiganError(path or None, problem or "is bad") for path, problem in cases]
-    message = str(bad_inputs(problems, 9))
-    assert message.startswith(f"{len(problems)} of 9 inputs are bad (nothing was written): ")
+    message = str(bad_inputs(problems, 9, scan_kept=scan_kept))
+    note = LISTED_SCAN_KEPT if scan_kept else "(nothing was written): "  # train's, refused after its scan
+    assert message.startswith(f"{len(problems)} of 9 inputs are bad {note}")
     assert split_problems(message) == [str(e) for e in problems]
     assert len(message.splitlines()) == 1  # the CLI's one line is the message as it is
 

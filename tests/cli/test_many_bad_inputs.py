@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from hifigan.errors import LIST_SEPARATOR, LISTED_AT_MOST, HifiganError, bad_inputs
+from hifigan.errors import LIST_SEPARATOR, LISTED_AT_MOST, LISTED_SCAN_KEPT, HifiganError, bad_inputs
 from tests.support.cli_runs import SR, refused_after_scan, run, tone, wav
 
 
@@ -33,10 +33,10 @@ def test_train_on_a_corpus_of_many_files_at_another_rate_says_so_in_a_short_line
         wav(corpus / f"slow{i:02d}.wav", tone(SR // 8, sr=SR // 2), sr=SR // 2)
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out, "--max-steps", 1)
-    line = refused_after_scan(code, err, out, "60 of 63 inputs are bad (nothing was written)",
+    line = refused_after_scan(code, err, out, f"60 of 63 inputs are bad {LISTED_SCAN_KEPT}",
                           f"slow00.wav: sample rate is {SR // 2} Hz",
                           f"and {60 - LISTED_AT_MOST} more: {60 - LISTED_AT_MOST} sample rate is {SR // 2} Hz")
-    named = [item.split(": ", 1)[0] for item in line.split("(nothing was written): ", 1)[1].split(LIST_SEPARATOR)]
+    named = [item.split(": ", 1)[0] for item in line.split(LISTED_SCAN_KEPT, 1)[1].split(LIST_SEPARATOR)]
     assert named[:-1] == [str(corpus / f"slow{i:02d}.wav") for i in range(LISTED_AT_MOST)]
     assert len(line) < 2500  # the tmp paths are long; the old line held all 60 (over 6000)
 
@@ -51,6 +51,6 @@ def test_train_names_the_first_bad_files_in_path_order_held_out_or_not(tmp_path,
     out = tmp_path / "run"
     code, _, err = run(capsys, "train", "--corpus", corpus, "--config", tiny_config_json, "-o", out, "--max-steps", 1,
                        "--valid-count", 3)
-    line = refused_after_scan(code, err, out, "12 of 12 inputs are bad (nothing was written)")
-    named = [item.split(": ", 1)[0] for item in line.split("(nothing was written): ", 1)[1].split(LIST_SEPARATOR)]
+    line = refused_after_scan(code, err, out, f"12 of 12 inputs are bad {LISTED_SCAN_KEPT}")
+    named = [item.split(": ", 1)[0] for item in line.split(LISTED_SCAN_KEPT, 1)[1].split(LIST_SEPARATOR)]
     assert named == [str(corpus / f"slow{i:02d}.wav") for i in range(LISTED_AT_MOST)] + ["and 2 more"]

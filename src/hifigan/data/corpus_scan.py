@@ -90,11 +90,12 @@ def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
                 resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
                 mel_convention: str | None = None, held_out: Sequence[str] | None = None,
-                skipped_list: Path | None = None) -> ScannedCorpus:
+                skipped_list: Path | None = None, scan_kept: bool = False) -> ScannedCorpus:
     """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
     both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks). Every file that
     stops the run, in either part, is named in one error (hifigan.errors.bad_inputs). `skipped_list`: a TSV file
-    rewritten with every file skipped, and why (hifigan.data.skipped_list), which the warnings name."""
+    rewritten with every file skipped, and why (hifigan.data.skipped_list), which the warnings name. `scan_kept`:
+    `facts_of` saved a cache of what it read (train's), which the error then says was written."""
     lists = corpus.lists()  # a large folder is walked once
     files = corpus.listed(lists)
     mels = MelFolder(input_mels, corpus.cli) if input_mels is not None else None  # listed at the first missing mel
@@ -115,7 +116,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
                        facts=facts.take([index[f] for f in held.valid]))
     problems = in_path_order([*shared, *train.bad, *valid.bad])  # held out or not: the first named are the first
     if problems := with_hop_drift(problems, [*train.mels, *valid.mels], config, input_mels):
-        raise bad_inputs(problems, len(files))
+        raise bad_inputs(problems, len(files), scan_kept=scan_kept)
     if mels is not None:
         mels.warn_unlike(ModelMel.of(config))
     if skipped_list is not None:  # before the warnings that name it, and the error when no file is usable

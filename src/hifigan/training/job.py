@@ -252,7 +252,7 @@ def train(job: TrainJob) -> TrainResult:
                     input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                     mel_convention=data["mel_convention"],
                     held_out=earlier_held_out((resume_obj or {}).get("data") or {}, corpus, config.seed),
-                    skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None)
+                    skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None, scan_kept=True)
             held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
             with _naming_config_file(job, resume_path):  # a part refused a value
