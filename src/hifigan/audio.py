@@ -30,13 +30,15 @@ AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".ai
 
 
 def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: tuple[str, ...] = AUDIO_SUFFIXES,
-               what: str = "audio", linked: list[tuple[Path, Path]] | None = None) -> list[Path]:
+               what: str = "audio", linked: list[tuple[Path, Path]] | None = None,
+               broken: list[Path] | None = None) -> list[Path]:
     """The audio files (`suffixes`, any case: `what` files) in `folder`, or anywhere below it when `recursive`
     (symlinked folders included, each real folder once: `linked` gets (path, first path) of each folder not entered
-    again), sorted by path; hidden files and folders are skipped. A folder without any is an error naming it (and,
-    not `recursive`, how many its subfolders hold)."""
+    again; `broken` the symlinks of such a name that lead to no file), sorted by path; hidden files and folders are
+    skipped. A folder without any is an error naming it (and, not `recursive`, how many its subfolders hold)."""
     folder = require_folder(folder)
-    if files := _files_in(_walk(folder, linked), suffixes) if recursive else _files_directly_in(folder, suffixes):
+    if files := (_files_in(_walk(folder, linked), suffixes, broken) if recursive
+                 else _files_directly_in(folder, suffixes)):
         return files
     if below := [] if recursive else _files_in(_walk(folder), suffixes):  # a speaker-per-folder corpus, given flat
         raise HifiganError(folder, f"contains no {what} files directly ({len(below)} in its subfolders, e.g. "
@@ -44,9 +46,14 @@ def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: 
     raise HifiganError(folder, f"contains no {what} files ({', '.join(suffixes)})")
 
 
-def _files_in(candidates: Iterable[Path], suffixes: tuple[str, ...]) -> list[Path]:
-    """The files with one of `suffixes` (any case; not hidden) among `candidates`, sorted by path."""
-    return sorted(p for p in candidates if _named(p.name, suffixes) and p.is_file())
+def _files_in(candidates: Iterable[Path], suffixes: tuple[str, ...], broken: list[Path] | None = None) -> list[Path]:
+    """The files with one of `suffixes` (any case; not hidden) among `candidates`, sorted by path; `broken` gets
+    those names that are symlinks to nothing (a target gone, a loop)."""
+    named = [p for p in candidates if _named(p.name, suffixes)]
+    files = sorted(p for p in named if p.is_file())
+    if broken is not None and len(files) < len(named):
+        broken.extend(sorted(p for p in named if p.is_symlink() and not p.exists()))
+    return files
 
 
 def _files_directly_in(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:

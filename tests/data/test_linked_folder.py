@@ -5,6 +5,7 @@ warning counts every path dropped (two more paths to one file are two)."""
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 
@@ -60,3 +61,26 @@ def test_a_folder_linked_twice_that_holds_no_audio_is_not_said(tmp_path, recwarn
     (tmp_path / "c.wav").write_bytes(b"x")
     assert corpus_files(tmp_path) == [tmp_path / "c.wav"]
     assert not recwarn.list
+
+
+def test_audio_named_links_to_nothing_are_said_not_dropped_silently(tmp_path):
+    """A corpus assembled from links whose targets moved (an unmounted disk) or that loop: the links are not files,
+    so they are not listed, and one warning says how many and shows one; a corpus without any says nothing."""
+    from hifigan.data.corpus import corpus_files
+
+    corpus = tmp_path / "corpus"
+    (corpus / "spk").mkdir(parents=True)
+    (corpus / "spk" / "a.wav").write_bytes(b"x")
+    (corpus / "spk" / "gone.wav").symlink_to(tmp_path / "unmounted" / "gone.wav")
+    (corpus / "spk" / "loop.wav").symlink_to(corpus / "spk" / "loop.wav")
+    (corpus / "notes.txt").symlink_to(tmp_path / "nothing.txt")  # not an audio name: not counted
+    with pytest.warns(UserWarning, match=rf"^{corpus}: 2 symlinks with audio names lead to no file \(a target "
+                                         rf"gone, or a loop\), so they are not listed \(e\.g\. {corpus}/spk/gone\.wav "
+                                         rf"-> {tmp_path}/unmounted/gone\.wav\)$") as said:
+        assert corpus_files(corpus) == [corpus / "spk" / "a.wav"]
+    assert len(said) == 1
+    (corpus / "spk" / "gone.wav").unlink()
+    (corpus / "spk" / "loop.wav").unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert corpus_files(corpus) == [corpus / "spk" / "a.wav"]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hifigan import plural
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
-from hifigan.data.real_files import drop_repeats, identities, repeats, warn_linked_folders
+from hifigan.data.real_files import drop_repeats, identities, repeats, warn_broken_links, warn_linked_folders
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.option_names import flag, setting
 
@@ -81,10 +81,13 @@ def corpus_files(folder: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SU
     """The files a corpus folder holds: those with one of `suffixes` anywhere below it, hidden ones skipped, linked
     folders followed (find_audio), each real file once (drop_repeats), sorted by path. `hifigan train --corpus`
     reads its audio so, and `mel` and `vocode` a folder INPUT. A linked folder not entered again is said in a
-    warning (linked_folders), as the files dropped are."""
+    warning (linked_folders), as the files dropped are, and so are symlinks of an audio name that lead to no file
+    (broken_links)."""
     linked: list[tuple[Path, Path]] = []
-    files = find_audio(folder, recursive=True, suffixes=suffixes, what=what, linked=linked)
+    broken: list[Path] = []
+    files = find_audio(folder, recursive=True, suffixes=suffixes, what=what, linked=linked, broken=broken)
     warn_linked_folders(linked, files, Path(folder))
+    warn_broken_links(broken, Path(folder), what)
     return drop_repeats(files, Path(folder))
 
 

@@ -105,3 +105,13 @@ def warn_linked_folders(linked: Sequence[tuple[Path, Path]], files: Sequence[Pat
     warnings.warn(f"{folder}: {count(n, 'folder')} {agree(n, 'is another path', 'are other paths')} to "
                   f"{agree(n, 'a folder', 'folders')} listed already (symlinks), not entered again, so each of their "
                   f"{count(dropped, kind)} is listed once, by its first path (e.g. {path} is {first})", stacklevel=2)
+
+
+def warn_broken_links(broken: Sequence[Path], folder: Path, what: str = "audio") -> None:
+    """One warning for the symlinks below `folder` named as `what` files that lead to no file (a target moved or
+    unmounted, a loop): not listed, and not silently: a corpus assembled from links loses clips that way."""
+    if broken:
+        n = len(broken)
+        warnings.warn(f"{folder}: {count(n, 'symlink')} with {agree(n, f'an {what} name leads', f'{what} names lead')} "
+                      f"to no file (a target gone, or a loop), so {agree(n, 'it is', 'they are')} not listed (e.g. "
+                      f"{broken[0]} -> {os.readlink(broken[0])})", stacklevel=2)
