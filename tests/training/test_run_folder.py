@@ -20,8 +20,8 @@ from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.training.job import train
 from hifigan.training.options import TrainJob, TrainOptions
-from tests.support.cli_runs import failed_cleanly, files_in, one_line, run_module
-from tests.support.files import SCAN_ONLY, damage_tensor_bytes, file_states, left_in
+from tests.support.cli_runs import failed_cleanly, files_in, one_line, run_module, tone, wav
+from tests.support.files import damage_tensor_bytes, file_states, left_in
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
@@ -90,8 +90,8 @@ def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumab
 
 def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpus, tiny_config_json, capsys):
     run, mels = tmp_path / "run", tmp_path / "mels"
-    for wav in sorted(tiny_corpus.glob("*.wav")):  # a mel for every clip: given to the resume, they would train
-        assert main(["mel", str(wav), str(mels / f"{wav.stem}.npy"), "--config", str(tiny_config_json)]) == 0
+    for clip in sorted(tiny_corpus.glob("*.wav")):  # a mel for every clip: given to the resume, they would train
+        assert main(["mel", str(clip), str(mels / f"{clip.stem}.npy"), "--config", str(tiny_config_json)]) == 0
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--no-progress",
                  "--valid-count", "3", "--out", str(run), "--max-steps", "1"]) == 0
     capsys.readouterr()
@@ -137,14 +137,17 @@ def test_bad_run_options_are_one_line_before_anything_is_written(tmp_path, tiny_
     ("tpu", "--device tpu: not a device (accepted: cpu, cuda, cuda:N)"),
     ("meta", "--device meta: a meta device holds no values to compute with (accepted: cpu, cuda, cuda:N)"),
 ])
-def test_a_bad_device_is_one_line_leaving_only_the_scan_cache(tmp_path, tiny_corpus, tiny_config_json, capsys, device,
-                                                              words):
-    """The device is met when the models are built, after the scan: its cache stays, for the rerun."""
+def test_a_bad_device_is_one_line_before_the_scan(tmp_path, tiny_corpus, tiny_config_json, capsys, device, words):
+    """The device is checked before the corpus is read (a typo is refused at once, not after a large corpus's scan):
+    the line names it, not the file at another rate that the scan would have met first, and nothing is written."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    wav(corpus / "zz_at_16k.wav", tone(4000, sr=16000), sr=16000)
     out = tmp_path / "run"
-    code = main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(out),
+    code = main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(out),
                  "--max-steps", "1", "--device", device])
     assert code == 2 and one_line(capsys.readouterr().err) == f"hifigan train: error: {words}"
-    assert left_in(out) == SCAN_ONLY
+    assert left_in(out) == []
 
 
 def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpus, tiny_config_json, capsys):

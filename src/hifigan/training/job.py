@@ -28,9 +28,9 @@ from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.option_names import as_given, as_stored, flag, setting, settings_word, wanted
 from hifigan.plural import count
-from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
+from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, training_device, warnings_from_main
 from hifigan.training.data_paths import check_data_paths, given_paths
-from hifigan.training.options import TrainJob, check_counts, validation_off
+from hifigan.training.options import TrainJob, check_counts, settled, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.refusals import Agreement, refusals_agreed
 from hifigan.training.registry import check_part_names
@@ -39,6 +39,7 @@ from hifigan.training.resumed_config import check_config_again, overrides_said
 from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.start_lines import start_lines
+from hifigan.training.step import check_precision
 from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
@@ -222,6 +223,8 @@ def train(job: TrainJob) -> TrainResult:
             new_folder = dist.is_main and resume_obj is None and not (Path(out).exists() or Path(out).is_symlink())
             keep_given = job.options.keep is not None
             job, carried = carry(job, resume_obj)
+            early = settled(job.options)  # a typo'd device or precision: one line now, not after the scan's minutes
+            check_precision(early.precision, training_device(early.device, dist, job.cli), job.cli)
             # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
             init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
             base = _base_config(job, resume_obj, resume_path, init_obj)
