@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 
 def say(message: str, stop: StopOnSignal | None = None) -> None:
     """A console line on stderr that does not break the progress bar. `stop`: a training loop's, which a console
-    gone (stderr's reader ended: `|& head`, a `tee` killed; its terminal closed) asks to stop after this step and
-    save, SIGPIPE its reason, with stderr sent to /dev/null; without it, the OSError ends the command (nothing
-    trained yet)."""
+    gone (stderr's reader ended: `|& head`, a `tee` killed; EIO: a terminal gone, its SIGHUP ignored) asks to stop
+    after this step and save, SIGPIPE its reason, with stderr sent to /dev/null; without it, the OSError ends the
+    command (nothing trained yet)."""
     from tqdm import tqdm
 
     try:
