@@ -151,9 +151,9 @@ def test_a_config_laid_over_a_normalising_model_must_keep_its_statistics(tmp_pat
     for text, said in refused.items():
         (tmp_path / "ft.yaml").write_text(text)
         with pytest.raises(CheckpointError) as e:
-            config_over_model(own, tmp_path / "ft.yaml", "ours.pt", "checkpoint's config")
+            config_over_model(own, tmp_path / "ft.yaml", "ours.pt", "checkpoint's config", cli=False)
         given = f"config=Path({str(tmp_path / 'ft.yaml')!r})"  # the argument, as a Python caller wrote it
         assert str(e.value) == f"ours.pt: {given} conflicts with the checkpoint's config: {said}"
     for text in ("mel_stats: same.npz\n", "mel_stats: {mean: -5.0, std: 2.0}\n", "learning_rate: 1.0e-5\n"):
         (tmp_path / "ft.yaml").write_text(text)
-        assert model_difference(own, config_over_model(own, tmp_path / "ft.yaml", None, "model")) is None
+        assert model_difference(own, config_over_model(own, tmp_path / "ft.yaml", None, "model", cli=False)) is None

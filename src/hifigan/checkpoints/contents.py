@@ -81,7 +81,7 @@ def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
 
 
 def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: str | os.PathLike | None,
-                      whose: str, cli: bool = False) -> HifiganConfig:
+                      whose: str, cli: bool) -> HifiganConfig:
     """A model's own config with a --config laid over it: the keys the file sets (a preset name or a HifiganConfig
     sets every key) replace the model's, the rest stay the model's own. The result must describe the same model
     (model_difference): else one line, `config='ft.yaml' conflicts with the {whose}: KEY is X, the model has Y`
