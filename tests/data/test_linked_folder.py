@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,21 @@ def test_audio_named_links_to_nothing_are_said_not_dropped_silently(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert corpus_files(corpus) == [corpus / "spk" / "a.wav"]
+
+
+def test_a_link_back_up_to_a_corpus_given_as_dot_is_said(tmp_path, monkeypatch):
+    """`--corpus .`: the corpus' own first path is `.`, which its files' paths (`spk/a.wav`) do not spell; the link
+    back up to it is said all the same, as for a corpus given by name."""
+    from hifigan.data.corpus import corpus_files
+
+    (tmp_path / "spk").mkdir()
+    (tmp_path / "spk" / "a.wav").write_bytes(b"x")
+    (tmp_path / "b.wav").write_bytes(b"x")
+    (tmp_path / "spk" / "up").symlink_to(tmp_path, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning) as said:
+        files = corpus_files(".")
+    assert files == [Path("b.wav"), Path("spk/a.wav")]
+    assert [str(w.message) for w in said] == [
+        ".: 1 folder is another path to a folder listed already (symlinks), not entered again, so each of their 2 "
+        "audio files is listed once, by its first path (e.g. spk/up is .)"]

@@ -91,8 +91,8 @@ def warn_linked_folders(linked: Sequence[tuple[Path, Path]], files: Sequence[Pat
     names = [os.fspath(f) for f in files]
     folders = Counter(os.path.dirname(name) for name in names)
 
-    def below(top: str) -> list[str]:  # the folders of `files` at or below `top`
-        return [d for d in folders if d == top or d.startswith(top + os.sep)]
+    def below(top: str) -> list[str]:  # the folders of `files` at or below `top` (`.`: a corpus given as `.`)
+        return [d for d in folders if top == os.curdir or d == top or d.startswith(top + os.sep)]
 
     holding = [(path, first, below(os.fspath(first))) for path, first in linked]
     holding = [(path, first, inside) for path, first, inside in holding if inside]
