@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from hifigan.training.options import TrainJob
 
 
+# A run stopped because its console went away ends with the status of a tool that signal ends (128 + the signal),
+# its step saved first: SIGPIPE, the reader of its output gone (`|& head`); SIGHUP, its terminal closed.
+CONSOLE_GONE = {"SIGPIPE": 141, "SIGHUP": 129}
+
+
 def add_train(sub: argparse._SubParsersAction) -> None:
     p = add_command(
         sub, "train", run_train,
@@ -142,4 +147,4 @@ def run_train(args: argparse.Namespace) -> int:
     result = train(train_job(args))
     if result.checkpoint is not None and os.environ.get("RANK", "0") == "0":  # one line under torchrun too
         say_wrote(args, result.checkpoint)
-    return 141 if result.reason == "SIGPIPE" else 0  # the console's reader went away: saved, then ended as SIGPIPE ends
+    return CONSOLE_GONE.get(result.reason, 0)  # saved, then ended as the signal ends a tool: pipefail sees it

@@ -7,7 +7,6 @@ import contextlib
 import errno
 import json
 import math
-import os
 import signal
 import sys
 import time
@@ -21,6 +20,7 @@ from hifigan.atomic import atomic_path, write_failure
 from hifigan.errors import WriteError
 from hifigan.figure_text import drawable
 from hifigan.training.event_file import EventFile
+from hifigan.training.stop_signal import to_devnull
 
 LOG_JSONL, EVENTS = "log.jsonl", "logs"  # in the run folder: one JSON record per logged step; TensorBoard's events
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 def say(message: str, stop: StopOnSignal | None = None) -> None:
     """A console line on stderr that does not break the progress bar. `stop`: a training loop's, which a console
-    gone (stderr's reader ended: `|& head`, a `tee` killed; EIO: a terminal gone, its SIGHUP ignored) asks to stop
+    gone (stderr's reader ended: `|& head`, a `tee` killed; EIO: a terminal gone under `nohup`) asks to stop
     after this step and save, SIGPIPE its reason, with stderr sent to /dev/null; without it, the OSError ends the
     command (nothing trained yet)."""
     from tqdm import tqdm
@@ -44,9 +44,7 @@ def say(message: str, stop: StopOnSignal | None = None) -> None:
     except OSError as e:
         if stop is None or e.errno not in (errno.EPIPE, errno.EIO):
             raise
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, sys.stderr.fileno())
-        os.close(null)
+        to_devnull(sys.stderr)
         stop.request(signal.SIGPIPE)
 
 

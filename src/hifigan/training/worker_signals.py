@@ -24,9 +24,12 @@ TAKES_SIGTERM = hasattr(signal, "sigwaitinfo")  # the worker's thread can tell w
 
 
 def leave_stop_signals_to_parent(_: int) -> None:
-    """A DataLoader's worker_init_fn: ignore SIGINT; on Linux, ignore a SIGTERM unless the process that started this
-    worker sends it (its terminate()) or is gone (killed: nothing else would end a worker stuck in __getitem__)."""
+    """A DataLoader's worker_init_fn: ignore SIGINT and SIGHUP; on Linux, ignore a SIGTERM unless the process that
+    started this worker sends it (its terminate()) or is gone (killed: nothing else would end a worker stuck in
+    __getitem__)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):  # a terminal closed: the parent saves and stops, then ends its workers
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if TAKES_SIGTERM:
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # threads started from here on inherit it
         threading.Thread(target=_take_sigterm, name="hifigan-sigterm", daemon=True).start()
