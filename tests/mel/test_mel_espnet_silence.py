@@ -88,3 +88,30 @@ def test_silent_frames_in_different_blocks_are_counted_together():
     assert MIN_FRAMES == 2 and silence_epsilon(mel, 1.0, row_sums, np.log(1e-10)) == pytest.approx(1e-10)
     assert silence_epsilon(mel[:, :-1], 1.0, row_sums, np.log(1e-10)) is None  # one silent frame is not enough
     assert silence_epsilon(mel / np.log(10), np.log(10), row_sums, np.log(1e-10)) == pytest.approx(1e-10)  # log10
+
+
+def test_only_frames_on_the_whole_filterbank_level_of_a_round_epsilon_are_silence():
+    """Silent frames must follow every row's sum (not match it in one bin), sit at a round power of ten (another
+    front-end's filterbank, with half the FFT size and so half each row's sum, puts its silence ln 2 lower: no round
+    epsilon), and the quietest such frames decide (a one-sample click in silence has a flat spectrum: the same shape,
+    louder)."""
+    from hifigan.melconv.silence import silence_epsilon
+
+    rng = np.random.default_rng(0)
+    row_sums = rng.uniform(0.01, 0.03, 80)
+    silent = np.log(np.sqrt(1e-10) * row_sums)
+    floor = np.log(1e-10)
+
+    def mel_with(*frames: np.ndarray) -> np.ndarray:
+        mel = rng.uniform(-9, -2, (80, 40))
+        for i, frame in enumerate(frames):
+            mel[:, 10 + 3 * i] = frame
+        return mel
+
+    assert silence_epsilon(mel_with(silent, silent), 1.0, row_sums, floor) == pytest.approx(1e-10)
+    click = np.log(0.37 * row_sums)
+    assert silence_epsilon(mel_with(silent, click, silent), 1.0, row_sums, floor) == pytest.approx(1e-10)
+    halved = silent - np.log(2.0)
+    assert silence_epsilon(mel_with(halved, halved), 1.0, row_sums, floor) is None
+    one_bin = silent + np.r_[0.0, rng.uniform(0.5, 2.0, 79)]  # on the level in bin 0 only
+    assert silence_epsilon(mel_with(one_bin, one_bin), 1.0, row_sums, floor) is None
