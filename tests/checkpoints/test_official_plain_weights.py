@@ -82,3 +82,16 @@ def test_our_checkpoint_of_plain_weights_loads_as_the_normed_one(tmp_path):
     mel = torch.randn(1, config.num_mels, 10)
     with torch.no_grad():
         assert torch.equal(loaded(mel), generator.eval().remove_weight_norm()(mel))
+
+
+def test_plain_half_precision_weights_load_as_their_float32_values_bit_for_bit():
+    """A plain file saved from a half-precision model, loaded into a float32 generator: g is taken in float32 from
+    the weights as float32 holds them, so that the folded weights are the file's, every bit (a g taken in float16
+    first was off in its last bits)."""
+    config = tiny_config("1")
+    torch.manual_seed(0)
+    plain = _removed(RefGenerator(config).half(), config).state_dict()
+    assert plain["conv_pre.weight"].dtype == torch.float16
+    wanted = _folded({k: v.float() for k, v in plain.items()}, config, torch.float32).state_dict()
+    for key, tensor in _folded(plain, config, torch.float32).state_dict().items():
+        assert torch.equal(tensor, wanted[key]), key
