@@ -92,3 +92,20 @@ def test_sighup_ignored_by_nohup_stays_ignored():
         assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
     finally:
         signal.signal(signal.SIGHUP, before)
+
+
+def test_a_console_gone_before_training_is_the_commands_error(monkeypatch):
+    """Without a training loop to stop (the scan's lines, before the first step), a closed stderr is the OSError it
+    is (BrokenPipeError), for the command to end with: nothing is trained to save."""
+    from hifigan.training.reporting import say
+
+    read, write = os.pipe()
+    os.close(read)
+    console = open(write, "w", buffering=1)
+    monkeypatch.setattr(sys, "stderr", console)
+    try:
+        with pytest.raises(BrokenPipeError):
+            say("scan: 3 files, 3 read")
+    finally:
+        monkeypatch.undo()
+        os.close(write)
