@@ -93,6 +93,9 @@ def test_a_lone_mel_is_one_pass_of_itself_and_streaming_windows_need_no_edges():
 def test_bad_keep_ranges_are_refused():
     with pytest.raises(ValueError, match=r"mel 1: frames \[3, 2\)"):
         pack([5, 5], ReceptiveField(1, 1), keep=[(0, 5), (3, 2)])
+    for a, b in ((0, 6), (-1, 3)):  # past the mel's end, before its start
+        with pytest.raises(ValueError, match=rf"^mel 0: frames \[{a}, {b}\) are not within its 5 frames"):
+            pack([5], ReceptiveField(1, 1), keep=[(a, b)])
     with pytest.raises(ValueError, match="2 ranges for 1 mels"):
         pack([5], ReceptiveField(1, 1), keep=[(0, 5), (0, 1)])
     for a, b in ((1.5, 4), (0, 4.0), (True, 4)):  # Python's slice TypeError, or True taken as frame 1
