@@ -43,6 +43,7 @@ def test_the_panels_tick_labels_stay_apart_and_every_label_is_inside_the_figure(
     ("take$\\foo$", "take$\\foo$"),
     ("録音一", "\\u9332\\u97f3\\u4e00"),  # no glyph in the default font: a warning per glyph, empty boxes
     ("tab\tname", "tab\\tname"),
+    ("zero\u200bwidth", "zero\\u200bwidth"),  # the font has a glyph for it, but it does not print: invisible
     ("é-ü ß", "é-ü ß"),  # the font has these
 ])
 def test_a_clip_name_is_drawn_as_written_without_mathtext_or_missing_glyphs(clip, shown):
