@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from hifigan.serve.client import AsyncClient, Client, ServeError
+from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.serve import running_server, silent_stream
 from tests.support.serve_inputs import BAD_BODIES, GOOD, count, limited_server, still_serving
@@ -37,6 +38,7 @@ def test_a_bad_stream_message_is_refused_naming_it(served, name):
     ([GOOD] * 6 + [GOOD[:, :21]], 413, "the stream is over the limit of 200 frames"),
     ([GOOD, "stop"], 400, "text message 'stop': the only text message is 'end'"),
     ([GOOD, "x" * 25000], 413, "message 1 is 25000 bytes, over the limit of 20000 (--max-message-bytes)"),
+    ([GOOD, "é" * 12500], 413, "message 1 is 25000 bytes, over the limit of 20000 (--max-message-bytes)"),  # UTF-8
 ])
 def test_stream_limits_and_text(served, messages, status, words):
     running, vocoder = served
@@ -45,6 +47,18 @@ def test_stream_limits_and_text(served, messages, status, words):
     assert caught.value.status == status and words in caught.value.message, caught.value
     still_serving(running.url, vocoder)
 
+
+
+def test_a_stream_message_of_exactly_the_limit_is_served(served):
+    """--max-message-bytes is the most allowed on a stream, as on a body: a message of exactly that size is
+    vocoded, one of 64 bytes more (a frame more) is 413."""
+    _, vocoder = served
+    longer = np.concatenate([GOOD, GOOD[:, :1]], axis=1)
+    with running_server(vocoder, ServeOptions(max_message_bytes=len(npy_bytes(GOOD)))) as running:
+        assert Client(running.url).stream([GOOD]).audio.size == GOOD.shape[1] * vocoder.config.hop_size
+        with pytest.raises(ServeError) as caught:
+            Client(running.url).stream([longer])
+    assert caught.value.status == 413 and f"is {len(npy_bytes(longer))} bytes" in caught.value.message
 
 
 def test_a_stream_in_a_format_it_cannot_send_is_refused_naming_the_ones_it_can(served):
