@@ -113,6 +113,23 @@ def test_sigterm_while_the_model_loads_exits_0():
     assert log.rstrip().endswith("stopping once the model's load, under way, ends\nhifigan serve: stopped")
 
 
+def test_a_second_ctrl_c_while_the_model_loads_exits_130_at_once():
+    """While a first Ctrl+C waits for the load to end, a second one exits at once with 130, as while draining."""
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'src'}"}
+    proc = subprocess.Popen([sys.executable, str(REPO / "tests" / "support" / "slow_load_serve.py"), "60"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert "listening on http://" in proc.stderr.readline()
+        proc.send_signal(signal.SIGINT)
+        while "stopping once the model's load, under way, ends" not in (line := proc.stderr.readline()):
+            assert line, "the server ended before it said it waits for the load"
+        proc.send_signal(signal.SIGINT)
+        code, log = proc.wait(10), proc.stderr.read()
+    finally:
+        proc.kill()
+    assert code == 130 and log.rstrip().endswith("hifigan serve: second interrupt, exiting now"), log
+
+
 def test_a_second_ctrl_c_exits_at_once(servers):
     proc, url = servers[1]
 
