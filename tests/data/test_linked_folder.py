@@ -101,5 +101,5 @@ def test_a_link_back_up_to_a_corpus_given_as_dot_is_said(tmp_path, monkeypatch):
         files = corpus_files(".")
     assert files == [Path("b.wav"), Path("spk/a.wav")]
     assert [str(w.message) for w in said] == [
-        ".: 1 folder is another path to a folder listed already (symlinks), not entered again, so each of their 2 "
+        ".: 1 folder is another path to a folder listed already (symlinks), not entered again, so each of its 2 "
         "audio files is listed once, by its first path (e.g. spk/up is .)"]

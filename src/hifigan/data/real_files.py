@@ -103,8 +103,9 @@ def warn_linked_folders(linked: Sequence[tuple[Path, Path]], files: Sequence[Pat
     shown = {d for *_, inside in holding for d in inside}
     kind = kind_of([f for f, name in zip(files, names) if os.path.dirname(name) in shown])
     warnings.warn(f"{folder}: {count(n, 'folder')} {agree(n, 'is another path', 'are other paths')} to "
-                  f"{agree(n, 'a folder', 'folders')} listed already (symlinks), not entered again, so each of their "
-                  f"{count(dropped, kind)} is listed once, by its first path (e.g. {path} is {first})", stacklevel=2)
+                  f"{agree(n, 'a folder', 'folders')} listed already (symlinks), not entered again, so each of "
+                  f"{agree(n, 'its', 'their')} {count(dropped, kind)} is listed once, by its first path (e.g. {path} "
+                  f"is {first})", stacklevel=2)
 
 
 def warn_broken_links(broken: Sequence[Path], folder: Path, what: str = "audio") -> None:
