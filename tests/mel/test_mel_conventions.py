@@ -268,3 +268,11 @@ def test_the_manual_table_describes_every_convention_and_no_other():
         rows.append(line.split("|")[1])
     named = [name.replace("+NAME", "") for cell in rows for name in re.findall(r"`([^`]+)`", cell)]
     assert sorted(named) == sorted(CONVENTIONS)
+
+
+def test_an_unknown_convention_names_the_python_argument():
+    """to_nats and to_official are Python functions: their refusal names `spec=`, not the command's option."""
+    mel = np.zeros((80, 4), np.float32)
+    for convert in (to_nats, to_official):
+        with pytest.raises(ValueError, match=r"^spec='log2': unknown convention 'log2' \(choose from "):
+            convert(mel, "log2")

@@ -197,7 +197,7 @@ def to_nats(
 
     Raises ValueError where no exact map exists or what the map needs (statistics, a dB reference) is missing.
     """
-    transposed, name = parse_convention(spec)
+    transposed, name = parse_convention(spec, f"spec={spec!r}")  # a Python caller's argument
     x = np.asarray(mel, dtype=np.float64)
     if transposed:
         x = np.swapaxes(x, -1, -2)
@@ -218,7 +218,7 @@ def to_official(
 
     Raises ValueError where no exact map exists or what the map needs (statistics, a dB reference) is missing.
     """
-    transposed, name = parse_convention(spec)
+    transposed, name = parse_convention(spec, f"spec={spec!r}")  # a Python caller's argument
     if name == "official":
         x = np.asarray(mel, dtype=np.float64)
         return np.swapaxes(x, -1, -2) if transposed else x
