@@ -40,6 +40,7 @@ from hifigan.torchrun_start import (
     release_sigterm_at_start,
     says_refusal,
 )
+from hifigan.training.stop_signal import to_devnull
 
 EPILOG = """\
 One grammar: every command that writes takes -o/--out (a folder of one file per input for
@@ -231,7 +232,7 @@ def stdout_reader_gone() -> bool:
         return False
     if not any(events & select.POLLERR for _, events in poller.poll(0)):
         return False
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    to_devnull(sys.stdout)
     return True
 
 
