@@ -83,8 +83,9 @@ def first_line(e: BaseException) -> str:
 # separator, as a path may, or a line break, or starts with a quote) is listed as a JSON string: split_problems
 # gives every problem back exactly.
 LIST_SEPARATOR = " | "
-LISTED = "(nothing was written): "
-LISTED_SCAN_KEPT = "(nothing was written but the scan cache, kept for the next try): "  # train's, after its scan
+NOTHING_WRITTEN = "(nothing was written"  # how the count's note begins, either of the two
+LISTED = f"{NOTHING_WRITTEN}): "
+LISTED_SCAN_KEPT = f"{NOTHING_WRITTEN} but the scan cache, kept for the next try): "  # train's, after its scan
 LISTED_AT_MOST = 10  # bad_inputs names this many problems; the rest are counted by problem, so 1000 stay one line
 
 
@@ -123,7 +124,8 @@ def _listed(problem: str) -> str:
 
 def split_problems(message: str) -> list[str]:
     """The problems a bad_inputs message (or the command's error line) lists, each as its own error says it."""
-    note = min((LISTED, LISTED_SCAN_KEPT), key=lambda n: (n not in message, message.find(n)))  # the head's: first
+    head = message.find(NOTHING_WRITTEN)  # the count's note, LISTED or LISTED_SCAN_KEPT: the first in the line
+    note = LISTED_SCAN_KEPT if head >= 0 and message.startswith(LISTED_SCAN_KEPT, head) else LISTED
     rest, problems = message.split(note, 1)[1], []
     while True:
         if rest.startswith('"'):
