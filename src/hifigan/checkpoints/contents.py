@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-from hifigan.checkpoints.format import config_of, is_own_checkpoint, load_state_strict, read_checkpoint
+from hifigan.checkpoints.format import checked_format, config_of, is_own_checkpoint, load_state_strict, read_checkpoint
 from hifigan.checkpoints.official import (
+    GENERATOR_PARTS,
     OFFICIAL_DISCRIMINATORS,
     StateDict,
+    held_modules,
+    is_bare_generator,
+    is_bare_state,
     is_official_discriminators,
     is_official_generator,
     official_to_ours,
@@ -26,6 +30,7 @@ from hifigan.errors import CheckpointError, Note
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.generators import build_generator
 from hifigan.option_names import setting, wanted
+from hifigan.plural import count
 
 ConfigSource = str | os.PathLike | HifiganConfig
 OFFICIAL_CONFIG_NAME = "config.json"  # the config the official train.py copies beside its g_*/do_* files
@@ -106,14 +111,32 @@ def _given_config(given: ConfigSource, cli: bool) -> str:
 
 @dataclass(frozen=True)
 class CheckpointContents:
-    """A checkpoint's contents (read weights-only) and the file they came from; ours unless `official`."""
+    """A checkpoint's contents (read weights-only) and the file they came from; ours unless `official`. A generator's
+    bare state dict (`torch.save(generator.state_dict(), ...)`, ours or the official Generator's) is read as the
+    official g_* dict holding it, `bare` said."""
 
     contents: dict[str, Any]
     source: str | os.PathLike | None = None
+    bare: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        if is_bare_generator(self.contents):
+            object.__setattr__(self, "contents", {"generator": self.contents})
+            object.__setattr__(self, "bare", True)
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> CheckpointContents:
         return cls(read_checkpoint(path), path)
+
+    @classmethod
+    def of(cls, checkpoint: str | os.PathLike | dict[str, Any]) -> CheckpointContents:
+        """A file's contents, or a checkpoint dict already loaded, read alike; else a one-line TypeError."""
+        if isinstance(checkpoint, dict):
+            return cls(checked_format(checkpoint, None), None)
+        if not isinstance(checkpoint, str | os.PathLike):
+            raise TypeError(f"checkpoint must be a file's path (a str or os.PathLike) or a loaded checkpoint dict, "
+                            f"not a {type(checkpoint).__name__}")
+        return cls.read(checkpoint)
 
     @property
     def official(self) -> bool:
@@ -130,7 +153,8 @@ class CheckpointContents:
             if given is None:
                 given = self.config_beside(cli) or default
             if given is None:
-                raise CheckpointError(self.source, f"official checkpoint carries no config: pass "
+                kind = "a generator's bare state dict" if self.bare else "official checkpoint"
+                raise CheckpointError(self.source, f"{kind} carries no config: pass "
                                                    f"{wanted('config', cli=cli)} (a preset such as v1, or a json)")
             config = load_config(given)
             if not is_official_generator(self.contents):
@@ -171,6 +195,10 @@ class CheckpointContents:
         elif is_official_discriminators(self.contents):
             raise CheckpointError(self.source, "an official do_* file (discriminators and optimizer states), not a "
                                                f"generator: give the g_* file of the same step{_g_beside(self.source)}")
+        elif is_bare_state(self.contents):
+            held = f"{count(len(self.contents), 'tensor')} under {held_modules(self.contents)}"
+            raise CheckpointError(self.source, f"holds a bare state dict of {held}, not a HiFi-GAN generator's "
+                                               f"({', '.join(GENERATOR_PARTS)})")
         elif not is_official_generator(self.contents):
             raise CheckpointError(self.source, "not a HiFi-GAN generator checkpoint (neither ours nor an official "
                                                "g_* file)")
@@ -228,14 +256,15 @@ def generator_with(state: StateDict, config: HifiganConfig, source: str | os.Pat
     return generator
 
 
-def load_generator(path: str | os.PathLike, config: ConfigSource | None = None, *, cli: bool = False
+def load_generator(path: str | os.PathLike | dict[str, Any], config: ConfigSource | None = None, *, cli: bool = False
                    ) -> tuple[nn.Module, HifiganConfig]:
-    """Generator (training-mode, weight norm kept) and its config from our checkpoint or an official `g_*` file.
+    """Generator (training-mode, weight norm kept) and its config from our checkpoint, an official `g_*` file or a
+    generator's bare state dict (`path`: the file, or its contents already loaded).
 
     An official file carries no config: `config`, else the official config.json beside it; ours carries its own.
     Messages name the `config` argument (`pass config=...`), or with `cli` the command's --config.
     """
-    checkpoint = CheckpointContents.read(path)
+    checkpoint = CheckpointContents.of(path)
     checkpoint.generator_state()  # first what the file is (one holding a generator), then which config it needs
     cfg = checkpoint.config(config, cli=cli)
     return generator_with(checkpoint.generator_state(cfg.generator), cfg, path), cfg

@@ -61,7 +61,12 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(path, _damage(path, e)) from None
     if not isinstance(obj, dict):
         raise CheckpointError(path, f"not a checkpoint (holds a {type(obj).__name__}, expected a dict)")
-    if FORMAT_KEY in obj and obj[FORMAT_KEY] != FORMAT_VERSION:  # ours, but a layout this version does not know
+    return checked_format(obj, path)
+
+
+def checked_format(obj: dict[str, Any], path: str | os.PathLike | None) -> dict[str, Any]:
+    """`obj`, unless it is ours in a layout this version does not know (a one-line CheckpointError)."""
+    if FORMAT_KEY in obj and obj[FORMAT_KEY] != FORMAT_VERSION:
         raise CheckpointError(path, f"hifigan checkpoint format {obj[FORMAT_KEY]!r}; this version reads format "
                                     f"{FORMAT_VERSION} (written by another hifigan version?)")
     return obj

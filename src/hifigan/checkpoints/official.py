@@ -85,6 +85,35 @@ def is_official_generator(obj: dict[str, Any]) -> bool:
     return any(str(k).endswith(markers) for k in gen) or all(k in unwrapped(gen) for k in PLAIN_GENERATOR_KEYS)
 
 
+# The HiFi-GAN generator's modules, the first part of each of its state dict's keys.
+GENERATOR_PARTS = ("conv_pre", "ups", "resblocks", "conv_post")
+
+
+def is_bare_state(obj: dict[str, Any]) -> bool:
+    """A bare state dict, `torch.save(model.state_dict(), ...)`: tensors only, under dotted names, no wrapper."""
+    return bool(obj) and all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items())
+
+
+def bare_parts(state: StateDict) -> list[str]:
+    """The modules a bare state dict holds (its keys' first parts, wrapper prefixes dropped), in key order."""
+    return list(dict.fromkeys(k.split(".")[0] for k in unwrapped(state)))
+
+
+def is_bare_generator(obj: dict[str, Any]) -> bool:
+    """A HiFi-GAN generator's bare state dict (ours or the official Generator's, any weight-norm keys, any wrapper
+    prefix): tensors only, of GENERATOR_PARTS alone, conv_pre and conv_post among them."""
+    if not is_bare_state(obj):
+        return False
+    parts = bare_parts(obj)
+    return set(parts) <= set(GENERATOR_PARTS) and {"conv_pre", "conv_post"} <= set(parts)
+
+
+def held_modules(state: StateDict) -> str:
+    """The modules a bare state dict holds, for a refusal: its first three as `NAME.*`."""
+    parts = bare_parts(state)
+    return ", ".join(p + ".*" for p in parts[:3]) + (", ..." if len(parts) > 3 else "")
+
+
 def is_official_discriminators(obj: dict[str, Any]) -> bool:
     """An official `do_*` file: {'mpd', 'msd', 'optim_g', 'optim_d', 'steps', 'epoch'}."""
     return all(isinstance(obj.get(name), dict) for name in OFFICIAL_DISCRIMINATORS)

@@ -101,15 +101,16 @@ class Vocoder:
     @classmethod
     def from_checkpoint(
         cls,
-        path: str | os.PathLike,
+        path: str | os.PathLike | dict,
         config: str | os.PathLike | HifiganConfig | None = None,
         device: str | torch.device = "cpu",
         backend: str = "auto",
         precision: str = "fp32",
         shape_buckets: bool | Buckets | None = None,
     ) -> Vocoder:
-        """Our checkpoint (config inside) or an official `g_*` file (`config`; without one, the official config.json
-        beside it, noted by a hifigan.errors.Note warning: checkpoints.contents)."""
+        """Our checkpoint (config inside), an official `g_*` file or a generator's bare state dict (`config`; without
+        one, the official config.json beside it, noted by a hifigan.errors.Note warning: checkpoints.contents); the
+        file, or its contents already loaded (a dict: read as the file would be)."""
         generator, cfg = load_generator(path, config)
         return cls(generator, cfg, device, backend, precision, shape_buckets)
 

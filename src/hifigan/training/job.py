@@ -122,6 +122,7 @@ def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: 
         return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config, job.cli)
     contents = None if init_obj is None else CheckpointContents(init_obj, job.init_from)
     if contents is not None:  # an official g_* file: the config as the official code built that file from it
+        contents.require_generator()  # a file holding no generator: refused now, before the scan and the run folder
         return contents.config(job.config, default="v1", cli=job.cli)
     return load_config(job.config or "v1")
 

@@ -211,7 +211,8 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
     """
     checkpoint = CheckpointContents.read(path) if obj is None else CheckpointContents(obj, path)
     load_state_strict(state.generator, checkpoint.generator_state(state.config.generator), path, "generator")
-    loaded = [f"loaded generator from {path}" + (" (official)" if checkpoint.official else "")]
+    kind = " (a bare state dict)" if checkpoint.bare else " (official)" if checkpoint.official else ""
+    loaded = [f"loaded generator from {path}{kind}"]
     source = discriminator_source(checkpoint, list(state.discriminators), discriminators)
     if source is not None:
         loaded += load_discriminators(state, source)
