@@ -137,8 +137,8 @@ def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConf
                  cli: bool = False) -> HifiganConfig:
     """The model's own config, with the keys a given `config` file sets laid over it (a preset name sets every key):
     they may change training settings such as the batch size, not a key that shapes the weights or the input mel
-    (checkpoints.contents.config_over_model)."""
-    from hifigan.checkpoints.contents import config_over_model
+    (checkpoints.config_over.config_over_model)."""
+    from hifigan.checkpoints.config_over import config_over_model
 
     return config_over_model(model.load_config(), config, model.name,
                              f"pretrained model's config ({model.config})", cli)

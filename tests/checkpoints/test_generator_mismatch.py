@@ -3,6 +3,8 @@ not fit (real generators built from tiny configs, their weights loaded into anot
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -10,6 +12,7 @@ from hifigan.checkpoints.contents import generator_with, load_generator
 from hifigan.checkpoints.official import ours_to_official
 from hifigan.errors import CheckpointError
 from hifigan.models.generators import build_generator
+from tests.support.cli_runs import one_line, run
 from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config
 
@@ -23,7 +26,8 @@ CASES = [
     ({"upsample_rates": [4, 2, 2], "upsample_kernel_sizes": [8, 4, 4]},
      {"upsample_rates": [4, 4], "upsample_kernel_sizes": [8, 4]}, "len(upsample_rates) is 2, the weights have 3 ("),
     ({}, {"resblock_kernel_sizes": [3, 7]}, "resblock_kernel_sizes[1] is 7, the weights take 5 (resblocks.1."),
-    ({}, {"resblock": "1"}, "resblock is '1', the weights take '2' (missing key resblocks.0.convs1."),
+    ({}, {"resblock": "1"}, "resblock is '1' (ResBlock1: convs1, convs2), the weights are ResBlock2's (convs) "
+                            "(missing key resblocks.0.convs1."),
     ({}, {"resblock_dilation_sizes": [[1, 2, 4], [2, 3]]},
      "resblock_dilation_sizes[0] has 3 dilations, the weights 2 (missing key resblocks.0.convs.2."),
     ({}, {"resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1, 2]]},
@@ -54,6 +58,34 @@ def test_an_official_file_at_another_hop_names_the_kernel(tmp_path):
     torch.save({"generator": ours_to_official(build_generator(tiny_config()).state_dict())}, g_path)
     config = save_config_json(tmp_path / "other.json", tiny_config(upsample_rates=[8, 4], upsample_kernel_sizes=[16, 8],
                                                                    hop_size=32))
-    with pytest.raises(CheckpointError, match=r"generator does not fit the config: upsample_kernel_sizes\[0\] is 16, "
-                                              r"the weights take 8 \(ups\.0\.parametrizations\.weight\.original"):
+    with pytest.raises(CheckpointError) as caught:
         load_generator(g_path, config)
+    assert str(caught.value).startswith(f"{g_path}: generator does not fit the config {config}: "
+                                        "upsample_kernel_sizes[0] is 16, the weights take 8 (ups.0.parametrizations.")
+
+
+def test_the_command_names_the_checkpoint_and_the_config(tmp_path, capsys):
+    """`vocode -c g_* --config PRESET` with another model's file: one line naming both."""
+    torch.manual_seed(0)
+    torch.save({"generator": build_generator(tiny_config()).state_dict()}, tmp_path / "g_00000001")
+    code, _, err = run(capsys, "vocode", "-c", tmp_path / "g_00000001", "--config", "v3", "--out", tmp_path / "out",
+                       tmp_path / "a.npy")
+    assert code == 2 and (f"{tmp_path / 'g_00000001'}: generator does not fit the config v3: "
+                          "upsample_initial_channel is 256, the weights take 32")  in one_line(err)
+
+
+@pytest.mark.parametrize(("written", "hint"), [(1, True), ("1", False)])
+def test_a_number_1_resblock_over_resblock2_weights_says_what_the_official_code_built(tmp_path, written, hint):
+    """A fork's json with `"resblock": 1` (ResBlock1 here, ResBlock2 in the official code) over the ResBlock2
+    weights the official code trained from it: the hint is said for the number 1 alone."""
+    torch.manual_seed(0)
+    torch.save({"generator": build_generator(tiny_config("2")).state_dict()}, tmp_path / "g_00000001")
+    values = tiny_config("1").to_dict()
+    (tmp_path / "fork.json").write_text(json.dumps({**values, "resblock": written}))
+    with pytest.raises(CheckpointError) as caught:
+        load_generator(tmp_path / "g_00000001", tmp_path / "fork.json")
+    said = one_line(str(caught.value))
+    assert said.startswith(f"{tmp_path / 'g_00000001'}: generator does not fit the config {tmp_path / 'fork.json'}: "
+                           "resblock is '1' (ResBlock1: convs1, convs2), the weights are ResBlock2's (convs)")
+    assert said.endswith(f"; {tmp_path / 'fork.json'} gives resblock as the number 1, from which the official code "
+                         'builds ResBlock2 (it tests resblock == "1"): write "2" for these weights') == hint

@@ -8,13 +8,8 @@ import dataclasses
 import pytest
 import torch
 
-from hifigan.checkpoints.contents import (
-    CheckpointContents,
-    config_over_model,
-    laid_over,
-    model_difference,
-    official_discriminator_file,
-)
+from hifigan.checkpoints.config_over import config_over_model, laid_over, model_difference
+from hifigan.checkpoints.contents import CheckpointContents, official_discriminator_file
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.checkpoints.official import official_discriminators_dict, official_generator_dict
 from hifigan.config import load_config

@@ -11,6 +11,7 @@ from typing import Any
 
 from torch import nn
 
+from hifigan.checkpoints.config_over import ConfigSource, config_over_model
 from hifigan.checkpoints.format import checked_format, config_of, is_own_checkpoint, load_state_strict, read_checkpoint
 from hifigan.checkpoints.official import (
     GENERATOR_PARTS,
@@ -23,90 +24,15 @@ from hifigan.checkpoints.official import (
     is_official_generator,
     official_to_ours,
 )
-from hifigan.checkpoints.official_blocks import as_official_code_builds
-from hifigan.config import HIFIGAN_GENERATOR, LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict, load_config
-from hifigan.config_files import read_config_file
+from hifigan.checkpoints.official_blocks import as_official_code_builds, resblock_number
+from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig, load_config
 from hifigan.errors import CheckpointError, Note
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.generators import build_generator
-from hifigan.option_names import setting, wanted
+from hifigan.option_names import wanted
 from hifigan.plural import count
 
-ConfigSource = str | os.PathLike | HifiganConfig
 OFFICIAL_CONFIG_NAME = "config.json"  # the config the official train.py copies beside its g_*/do_* files
-
-# Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
-MODEL_KEYS = (
-    "generator", "generator_args", "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
-    "resblock_kernel_sizes", "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate",
-    "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps", "mel_stats",
-)
-
-
-def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
-    """The first of MODEL_KEYS in which two configs differ; None when they describe the same model."""
-    return next((key for key in MODEL_KEYS if _model_value(stored, key) != _model_value(given, key)), None)
-
-
-def _model_value(config: HifiganConfig, key: str) -> Any:
-    """A model key's value as the model uses it: `mel_stats` as the per-bin values (a statistics file read, as
-    training inlines it), so that the file a checkpoint's statistics came from names the same model."""
-    value = getattr(config, key)
-    if key != "mel_stats" or value is None:
-        return value
-    from hifigan.melconv.stats import inline_stats, model_stats
-
-    return inline_stats(model_stats(value, config.num_mels, config.mel_convention))
-
-
-def _conflict(merged: HifiganConfig, own: HifiganConfig, key: str) -> str:
-    """`KEY is X, the model has Y`; statistics by where they come from, not by their numbers."""
-    given, held = getattr(merged, key), getattr(own, key)
-    if key != "mel_stats":
-        return f"{key} is {given!r}, the model has {held!r}"
-
-    def stats(value: Any) -> str:
-        return "per-bin statistics" if isinstance(value, dict) else repr(value)
-
-    other = "other " if given is not None and held is not None else ""
-    return f"mel_stats is {stats(given)}, the model has {other}{stats(held)}"
-
-
-def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
-    """`given` laid over `own`: the keys a file sets replace own's, the rest stay own's; a preset name or a
-    HifiganConfig sets every key."""
-    if isinstance(given, HifiganConfig):
-        return given
-    path, values, preset = read_config_file(given)  # read once: a preset's keys are all of them
-    base = {} if preset else own.to_dict()
-    legacy = [LEGACY_WEIGHT_KEYS[k] for k in values if k in LEGACY_WEIGHT_KEYS]
-    if legacy and "loss_weights" not in values:  # lambda_mel: 45 changes that weight, the others stay own's
-        base["loss_weights"] = {k: v for k, v in (base.get("loss_weights") or {}).items() if k not in legacy}
-    return config_from_dict({**base, **values}, path)
-
-
-def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: str | os.PathLike | None,
-                      whose: str, cli: bool) -> HifiganConfig:
-    """A model's own config with a --config laid over it: the keys the file sets (a preset name or a HifiganConfig
-    sets every key) replace the model's, the rest stay the model's own. The result must describe the same model
-    (model_difference): else one line, `config='ft.yaml' conflicts with the {whose}: KEY is X, the model has Y`
-    (with `cli`, the command's `--config conflicts ...`)."""
-    if given is None:
-        return own
-    merged = laid_over(own, given)
-    key = model_difference(own, merged)
-    if key is not None:
-        raise CheckpointError(source, f"{_given_config(given, cli)} conflicts with the {whose}: "
-                                      f"{_conflict(merged, own, key)}")
-    return merged
-
-
-def _given_config(given: ConfigSource, cli: bool) -> str:
-    """How the caller gave a config: `--config` on the command line, else the argument (`config='v1'`; a
-    HifiganConfig object as `config=...`)."""
-    if cli or isinstance(given, HifiganConfig):
-        return wanted("config", cli=cli)
-    return setting("config", given, cli)
 
 
 @dataclass(frozen=True)
@@ -149,19 +75,25 @@ class CheckpointContents:
         config.json beside a generator file (official_config_beside: what the official inference.py reads, said in
         a Note), else `default`, else a one-line error. Messages name the `config` argument, or with `cli` the
         command's --config (option_names)."""
-        if self.official:
-            if given is None:
-                given = self.config_beside(cli) or default
-            if given is None:
-                kind = "a generator's bare state dict" if self.bare else "official checkpoint"
-                raise CheckpointError(self.source, f"{kind} carries no config: pass "
-                                                   f"{wanted('config', cli=cli)} (a preset such as v1, or a json)")
-            config = load_config(given)
-            if not is_official_generator(self.contents):
-                return config
-            return as_official_code_builds(config, self.generator_state())
-        return config_over_model(config_of(self.contents, self.source), given, self.source, "checkpoint's config",
-                                 cli)
+        return self.named_config(given, default, cli)[0]
+
+    def named_config(self, given: ConfigSource | None = None, default: str | None = None, cli: bool = False
+                     ) -> tuple[HifiganConfig, str | os.PathLike | None]:
+        """config(), and the file or preset it was read from where the weights are read with it (an official or a
+        bare file's config, for the errors of weights that do not fit it); None for ours and a HifiganConfig."""
+        if not self.official:
+            own = config_of(self.contents, self.source)
+            return config_over_model(own, given, self.source, "checkpoint's config", cli), None
+        if given is None:
+            given = self.config_beside(cli) or default
+        if given is None:
+            kind = "a generator's bare state dict" if self.bare else "official checkpoint"
+            raise CheckpointError(self.source, f"{kind} carries no config: pass "
+                                               f"{wanted('config', cli=cli)} (a preset such as v1, or a json)")
+        config, name = load_config(given), None if isinstance(given, HifiganConfig) else given
+        if not is_official_generator(self.contents):
+            return config, name
+        return as_official_code_builds(config, self.generator_state()), name
 
     def config_beside(self, cli: bool) -> Path | None:
         """The official config.json in the folder of this official generator file, noted (a Note warning) as the
@@ -248,11 +180,16 @@ def official_config_beside(generator_file: str | os.PathLike | None) -> Path | N
     return beside if beside.is_file() else None
 
 
-def generator_with(state: StateDict, config: HifiganConfig, source: str | os.PathLike | None) -> nn.Module:
+def generator_with(state: StateDict, config: HifiganConfig, source: str | os.PathLike | None,
+                   config_name: str | os.PathLike | None = None) -> nn.Module:
     """The generator config.generator names (training mode, weight norm kept; hifigan.models.generators) holding
-    `state` (our keys), which must fit it exactly."""
+    `state` (our keys), which must fit it exactly; `config_name`: the config's file or preset, which a misfit names
+    (with resblock_number's hint)."""
     generator = build_generator(config)
-    load_state_strict(generator, state, source, "generator")
+    try:
+        load_state_strict(generator, state, source, "generator", config_name)
+    except CheckpointError as e:
+        raise CheckpointError(source, e.problem + resblock_number(config_name, config, state)) from None
     return generator
 
 
@@ -266,8 +203,8 @@ def load_generator(path: str | os.PathLike | dict[str, Any], config: ConfigSourc
     """
     checkpoint = CheckpointContents.of(path)
     checkpoint.generator_state()  # first what the file is (one holding a generator), then which config it needs
-    cfg = checkpoint.config(config, cli=cli)
-    return generator_with(checkpoint.generator_state(cfg.generator), cfg, path), cfg
+    cfg, name = checkpoint.named_config(config, cli=cli)
+    return generator_with(checkpoint.generator_state(cfg.generator), cfg, checkpoint.source, name), cfg
 
 
 def load_official_generator(

@@ -19,6 +19,7 @@ from torch import nn
 
 from hifigan.atomic import atomic_paths, write_failure
 from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_zip
+from hifigan.checkpoints.misfit import generator_mismatch
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
 from hifigan.models.norms import with_weight_norms
@@ -189,10 +190,12 @@ def write_checkpoints(files: Mapping[str | os.PathLike, dict[str, Any]]) -> None
                 raise write_failure(path, e) from None
 
 
-def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike | None, what: str) -> None:
+def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike | None, what: str,
+                      config_name: str | os.PathLike | None = None) -> None:
     """load_state_dict, but a mismatch names the first missing, unexpected or mis-shaped key (for the generator,
-    the config key behind it too: generator_mismatch). A weight-normed layer's plain weight (a model saved after
-    remove_weight_norm) is taken as its g and v (models.norms.with_weight_norms): the same weight, exactly."""
+    the config key behind it too: generator_mismatch), and `config_name` (the config's file or preset) where given.
+    A weight-normed layer's plain weight (a model saved after remove_weight_norm) is taken as its g and v
+    (models.norms.with_weight_norms): the same weight, exactly."""
     if not isinstance(state, dict):
         raise CheckpointError(source, f"{what} is not a state dict")
     state = with_weight_norms(module, state)
@@ -201,7 +204,8 @@ def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike |
     def unfit(key: str, detail: str, short: str | None = None) -> CheckpointError:
         """The error for `key`: `detail`, or the config key behind it (generator_mismatch) with `short` or `detail`."""
         hint = generator_mismatch(key, state, expected) if what == "generator" else None
-        return CheckpointError(source, f"{what} does not fit the config: "
+        config = "the config" if config_name is None else f"the config {os.fspath(config_name)}"
+        return CheckpointError(source, f"{what} does not fit {config}: "
                                        + (f"{hint} ({short or detail})" if hint else detail))
 
     for key, tensor in expected.items():
@@ -217,58 +221,6 @@ def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike |
         if key not in expected:
             raise unfit(key, f"unexpected key {key}")
     module.load_state_dict(state)
-
-
-def generator_mismatch(key: str, state: dict[str, Any], expected: dict[str, Any]) -> str | None:
-    """The HiFi-GAN generator's config key behind the first tensor that does not fit, as 'KEY is X, the weights
-    take Y', from the tensor's name and shapes (our parametrization keys or official weight_g / weight_v alike;
-    None where no key explains it). Conv1d weights are (out, in, kernel), ConvTranspose1d (in, out, kernel)."""
-    parts = key.split(".")
-
-    def count(d: dict[str, Any], prefix: str) -> int:
-        return len({k.split(".")[1] for k in d if k.startswith(prefix + ".")})
-
-    def dilations(d: dict[str, Any], block: str) -> tuple[str, int]:
-        names = {k.split(".")[2] for k in d if k.startswith(block + ".")}
-        layer = "convs1" if "convs1" in names else "convs"
-        layers = {k.split(".")[3] for k in d if k.startswith(f"{block}.{layer}.")}
-        return ("1" if layer == "convs1" else "2"), len(layers)
-
-    ups = (count(expected, "ups"), count(state, "ups"))
-    kernels = tuple(count(d, "resblocks") // max(n, 1) for d, n in ((expected, ups[0]), (state, ups[1])))
-    absent = key not in state or key not in expected  # a missing or an unexpected key
-    if ups[0] != ups[1] and (parts[0] == "conv_post" or (parts[0] == "ups" and absent)):
-        return f"len(upsample_rates) is {ups[0]}, the weights have {ups[1]}"
-    if parts[0] == "resblocks" and absent:
-        block = ".".join(parts[:2])
-        if kernels[0] != kernels[1]:
-            return f"len(resblock_kernel_sizes) is {kernels[0]}, the weights have {kernels[1]}"
-        (want_type, want_n), (got_type, got_n) = dilations(expected, block), dilations(state, block)
-        if want_type != got_type:
-            return f"resblock is '{want_type}', the weights take '{got_type}'"
-        return (f"resblock_dilation_sizes[{int(parts[1]) % kernels[0]}] has {want_n} dilations, the weights "
-                f"{got_n}")
-    if absent:
-        return None
-    got, want = tuple(state[key].shape), tuple(expected[key].shape)
-    if len(got) != len(want):
-        return None
-    dim = next(i for i, (a, b) in enumerate(zip(got, want, strict=True)) if a != b)
-    weight = len(want) == 3 and want[1:] != (1, 1)  # not a bias, not a weight norm's magnitude (out, 1, 1)
-    if parts[0] == "conv_pre":
-        if weight and dim == 1:
-            return f"num_mels is {want[1]}, the weights take {got[1]}"
-        if dim == 0:
-            return f"upsample_initial_channel is {want[0]}, the weights take {got[0]}"
-    if parts[0] == "ups" and weight and dim == 2:
-        return f"upsample_kernel_sizes[{parts[1]}] is {want[2]}, the weights take {got[2]}"
-    if parts[0] == "resblocks":
-        if weight and dim == 2:
-            return (f"resblock_kernel_sizes[{int(parts[1]) % kernels[0]}] is {want[2]}, the weights take "
-                    f"{got[2]}")
-        if kernels[0] != kernels[1]:
-            return f"len(resblock_kernel_sizes) is {kernels[0]}, the weights have {kernels[1]}"
-    return None
 
 
 def is_own_checkpoint(obj: dict[str, Any]) -> bool:

@@ -7,9 +7,13 @@ read as the official code built it, and export-official says where the official 
 from __future__ import annotations
 
 import dataclasses
+import os
+from pathlib import Path
 
 from hifigan.checkpoints.official import StateDict
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
+from hifigan.config_files import read_config_file
+from hifigan.errors import HifiganError
 
 OFFICIAL_DILATIONS = {"1": 3, "2": 2}  # resblock -> the dilated convolutions per block the official code builds
 
@@ -41,3 +45,21 @@ def official_dilation_problem(config: HifiganConfig, name: str) -> str | None:
                     f"dilated convolutions per block (resblock_dilation_sizes' first {count}), this model's "
                     f"resblock_dilation_sizes[{i}] has {len(dilations)}")
     return None
+
+
+def resblock_number(config_name: str | os.PathLike | None, config: HifiganConfig, state: StateDict) -> str:
+    """Where a config file gives `resblock` as the number 1 (read here as "1", ResBlock1: docs/training.md) and the
+    weights `state` are ResBlock2's: the hint that the official code, which tests `resblock == "1"`, built ResBlock2
+    from it; else ''."""
+    if config.resblock != "1" or config_name is None or not Path(config_name).is_file():
+        return ""
+    if not any(k.startswith("resblocks.") and ".convs." in k for k in state):
+        return ""
+    try:
+        written = read_config_file(config_name)[1].get("resblock")
+    except HifiganError:
+        return ""
+    if type(written) is not int or written != 1:
+        return ""
+    return (f"; {os.fspath(config_name)} gives resblock as the number 1, from which the official code builds "
+            'ResBlock2 (it tests resblock == "1"): write "2" for these weights')

@@ -15,7 +15,8 @@ from typing import Any
 import torch
 
 from hifigan import pretrained
-from hifigan.checkpoints.contents import CheckpointContents, laid_over
+from hifigan.checkpoints.config_over import laid_over
+from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.checkpoints.run_files import BEST, find_resume_checkpoint, step_checkpoint
 from hifigan.config import HifiganConfig, config_from_dict, load_config

@@ -1,0 +1,87 @@
+"""A config laid over a model's own (a checkpoint's, a pretrained model's): the keys a file sets replace the model's,
+and none may change the model (its weights or its input mel)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hifigan.config import LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict
+from hifigan.config_files import read_config_file
+from hifigan.errors import CheckpointError
+from hifigan.option_names import setting, wanted
+
+ConfigSource = str | os.PathLike | HifiganConfig
+
+# Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
+MODEL_KEYS = (
+    "generator", "generator_args", "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
+    "resblock_kernel_sizes", "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate",
+    "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps", "mel_stats",
+)
+
+
+def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
+    """The first of MODEL_KEYS in which two configs differ; None when they describe the same model."""
+    return next((key for key in MODEL_KEYS if _model_value(stored, key) != _model_value(given, key)), None)
+
+
+def _model_value(config: HifiganConfig, key: str) -> Any:
+    """A model key's value as the model uses it: `mel_stats` as the per-bin values (a statistics file read, as
+    training inlines it), so that the file a checkpoint's statistics came from names the same model."""
+    value = getattr(config, key)
+    if key != "mel_stats" or value is None:
+        return value
+    from hifigan.melconv.stats import inline_stats, model_stats
+
+    return inline_stats(model_stats(value, config.num_mels, config.mel_convention))
+
+
+def _conflict(merged: HifiganConfig, own: HifiganConfig, key: str) -> str:
+    """`KEY is X, the model has Y`; statistics by where they come from, not by their numbers."""
+    given, held = getattr(merged, key), getattr(own, key)
+    if key != "mel_stats":
+        return f"{key} is {given!r}, the model has {held!r}"
+
+    def stats(value: Any) -> str:
+        return "per-bin statistics" if isinstance(value, dict) else repr(value)
+
+    other = "other " if given is not None and held is not None else ""
+    return f"mel_stats is {stats(given)}, the model has {other}{stats(held)}"
+
+
+def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
+    """`given` laid over `own`: the keys a file sets replace own's, the rest stay own's; a preset name or a
+    HifiganConfig sets every key."""
+    if isinstance(given, HifiganConfig):
+        return given
+    path, values, preset = read_config_file(given)  # read once: a preset's keys are all of them
+    base = {} if preset else own.to_dict()
+    legacy = [LEGACY_WEIGHT_KEYS[k] for k in values if k in LEGACY_WEIGHT_KEYS]
+    if legacy and "loss_weights" not in values:  # lambda_mel: 45 changes that weight, the others stay own's
+        base["loss_weights"] = {k: v for k, v in (base.get("loss_weights") or {}).items() if k not in legacy}
+    return config_from_dict({**base, **values}, path)
+
+
+def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: str | os.PathLike | None,
+                      whose: str, cli: bool) -> HifiganConfig:
+    """A model's own config with a --config laid over it: the keys the file sets (a preset name or a HifiganConfig
+    sets every key) replace the model's, the rest stay the model's own. The result must describe the same model
+    (model_difference): else one line, `config='ft.yaml' conflicts with the {whose}: KEY is X, the model has Y`
+    (with `cli`, the command's `--config conflicts ...`)."""
+    if given is None:
+        return own
+    merged = laid_over(own, given)
+    key = model_difference(own, merged)
+    if key is not None:
+        raise CheckpointError(source, f"{_given_config(given, cli)} conflicts with the {whose}: "
+                                      f"{_conflict(merged, own, key)}")
+    return merged
+
+
+def _given_config(given: ConfigSource, cli: bool) -> str:
+    """How the caller gave a config: `--config` on the command line, else the argument (`config='v1'`; a
+    HifiganConfig object as `config=...`)."""
+    if cli or isinstance(given, HifiganConfig):
+        return wanted("config", cli=cli)
+    return setting("config", given, cli)
