@@ -1,11 +1,12 @@
 """What a mel front-end's STFT and filterbank may be: sizes >= 1, a window that fits its frame, hops that leave no
-sample unseen, and a band fmin < fmax <= sampling_rate / 2. One check, shared by the config (at load) and the
-front-end (hifigan.mel) itself; torch-free, so a config loads without torch."""
+sample unseen, a band fmin < fmax <= sampling_rate / 2, and no mel filter empty (hifigan.mel_filters). One check,
+shared by the config (at load) and the front-end (hifigan.mel) itself; torch-free, so a config loads without torch."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from hifigan.mel_filters import empty_filters_problem
 from hifigan.values import integer, number
 
 FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
@@ -27,6 +28,9 @@ def check_stft_geometry(n_fft: Any, num_mels: Any, sampling_rate: Any, hop_size:
     fmin = number("fmin", fmin, 0, nyquist, high_open=True)
     if fmax is not None:
         number("fmax", fmax, fmin, nyquist, low_open=True)  # None: up to sampling_rate / 2 (librosa's default)
+    problem = empty_filters_problem(sampling_rate, n_fft, num_mels, fmin, fmax)
+    if problem:
+        raise ValueError(problem)
 
 
 def check_framing(framing: Any, key: str = "mel_framing") -> str:

@@ -14,7 +14,7 @@ from hifigan.checkpoints.export_official import export_official
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.models import Generator
 from tests.support.official_reference import RefGenerator
-from tests.support.tiny import odd_rate_config, tiny_config
+from tests.support.tiny import MELS_80, odd_rate_config, tiny_config
 
 OFFICIAL_MEL = {"mel_convention": "official", "mel_floor": None, "mel_framing": "official", "mel_magnitude_eps": 1e-9}
 
@@ -47,9 +47,9 @@ def test_other_mel_bins_are_written_and_the_failing_load_said(tmp_path):
     assert said == ["g_00000003: the official code cannot load it: its conv_pre takes 80 mel bins, this model 16 (a "
                     "fork that reads num_mels from the config can)"]
     with pytest.raises(RuntimeError, match="conv_pre"):
-        RefGenerator(dataclasses.replace(cfg, num_mels=80)).load_state_dict(g_file["generator"])
+        RefGenerator(dataclasses.replace(cfg, **MELS_80)).load_state_dict(g_file["generator"])
     (tmp_path / "80").mkdir()
-    assert _export(dataclasses.replace(cfg, num_mels=80), tmp_path / "80")[1] == []  # the official shape: silent
+    assert _export(dataclasses.replace(cfg, **MELS_80), tmp_path / "80")[1] == []  # the official shape: silent
 
 
 def test_another_input_mel_is_said_with_the_stats_the_file_loses(tmp_path):
@@ -65,7 +65,7 @@ def test_another_input_mel_is_said_with_the_stats_the_file_loses(tmp_path):
 
 def test_another_input_mel_without_mel_stats_is_said_too(tmp_path):
     """The official log-mel at another |X| epsilon and no mel_stats: the line is said, without 'no mel_stats'."""
-    cfg = tiny_config("1", num_mels=80, official_discriminators=True, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]],
+    cfg = tiny_config("1", **MELS_80, official_discriminators=True, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]],
                       mel_magnitude_eps=1e-5)
     assert _export(cfg, tmp_path)[1] == [
         "g_00000003: the official code computes its input mel otherwise: its inference.py and training compute the "

@@ -11,7 +11,7 @@ from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator, torchscript_module
 from hifigan.models import Generator
 from tests.support.official_reference import RefGenerator
-from tests.support.tiny import odd_rate_config, tiny_config
+from tests.support.tiny import MELS_80, odd_rate_config, tiny_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 
@@ -58,7 +58,7 @@ def test_export_own_checkpoint_both_formats(tmp_path, tiny_checkpoint, tiny_cfg)
 
 
 def test_export_official_checkpoint_resblock1(tmp_path):
-    cfg = tiny_config("1", num_mels=80)
+    cfg = tiny_config("1", **MELS_80)
     torch.manual_seed(3)
     ckpt = tmp_path / "g_00000001"
     torch.save({"generator": RefGenerator(cfg).state_dict()}, ckpt)

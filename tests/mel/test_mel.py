@@ -167,8 +167,9 @@ def test_checked_refuses_audio_of_exactly_the_padding_as_too_short():
 
 @pytest.mark.parametrize("changes", [
     {"hop_size": 512},  # pad 256: 300 samples pass the padding but pad to 812 < n_fft
-    {"n_fft": 256, "win_size": 256},  # pad 0: one window needs one hop of samples
-    {"n_fft": 256, "win_size": 256, "hop_size": 64},  # pad 96: the padding rules
+    # n_fft 256 at 22050 Hz: 40 mel filters, as 80 would leave four with no FFT bin (refused)
+    {"n_fft": 256, "win_size": 256, "num_mels": 40},  # pad 0: one window needs one hop of samples
+    {"n_fft": 256, "win_size": 256, "hop_size": 64, "num_mels": 40},  # pad 96: the padding rules
     {"framing": "center"},  # pad n_fft // 2
     {"center": True},  # the official code's argument: torch.stft pads n_fft // 2 more
     {"hop_size": 300, "n_fft": 2048, "win_size": 1200, "framing": "center"},

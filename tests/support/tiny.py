@@ -11,6 +11,10 @@ from hifigan.config import DEFAULT_DISCRIMINATORS, HifiganConfig, config_from_di
 TINY_DISCRIMINATORS = {"mpd": {"channels": [4, 8, 16, 32, 24]},
                        "msd": {"channels": [8, 8, 16, 16, 32, 32, 24], "groups": [1, 2, 4, 4, 4, 4, 1]}}
 
+# The official 80 mel bins on a tiny config: at 8 kHz n_fft 64's bins (125 Hz apart) leave 26 of 80 mel filters empty,
+# which a config refuses (hifigan.mel_filters); n_fft 256 fills them all, hop and window kept.
+MELS_80 = {"num_mels": 80, "n_fft": 256}
+
 
 def tiny_config(resblock: str = "2", official_discriminators: bool = False, **overrides) -> HifiganConfig:
     """A 2-stage generator (hop 16) on 16 mel bins; same code paths as the official configs. MPD and MSD are
