@@ -13,8 +13,8 @@ from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
 from hifigan.plural import agree, count
 
 if TYPE_CHECKING:
-    from hifigan.melconv.detect import MelVerdict
     from hifigan.melconv.model import ModelMel
+    from hifigan.melconv.verdict import MelVerdict
 
 
 def add_check_mel(sub: argparse._SubParsersAction) -> None:

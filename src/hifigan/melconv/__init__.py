@@ -11,8 +11,9 @@ from hifigan.melconv.conventions import (
     to_nats,
     to_official,
 )
-from hifigan.melconv.detect import MelVerdict, detect
+from hifigan.melconv.detect import detect
 from hifigan.melconv.model import ModelMel
+from hifigan.melconv.verdict import MelVerdict
 
 __all__ = ["CONVENTIONS", "FRONT_END", "OFFICIAL_FLOOR", "MelStats", "MelVerdict", "ModelMel", "detect", "forward",
            "parse_convention", "to_nats", "to_official"]

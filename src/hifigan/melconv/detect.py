@@ -10,7 +10,6 @@ implausible, so official mels of noise or tones are not flagged.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from hifigan.errors import MelError
 from hifigan.melconv.bands import DEAD_CLIFF_NATS, dead_band
 from hifigan.melconv.conventions import CONVENTIONS, LN10, OFFICIAL_FLOOR
 from hifigan.melconv.silence import model_silence_epsilon
+from hifigan.melconv.verdict import MelVerdict
 
 if TYPE_CHECKING:
     from hifigan.melconv.model import ModelMel
@@ -29,54 +29,6 @@ MAX_SPREAD = MAX_NATS - math.log(1e-12)  # widest official-domain range with the
 SPEECH_SPREAD = (5.5, 14.0)  # p1..p99 of the non-floor values of speech, in nats, at any level
 SPEECH_CENTRE = 8.8  # its typical value (bundled clips, 0 to -40 dBFS)
 LOG_HYPOTHESES = ("official", "log10", "ln-power", "log10-power", "db")
-
-
-@dataclass
-class MelVerdict:
-    """The check's answer: the most likely convention, how sure (0..1), and the numbers behind it; `expected`, the
-    conventions the model takes (official by default; hifigan.melconv.model.ModelMel.expected)."""
-
-    convention: str
-    confidence: float
-    transposed: bool = False
-    evidence: dict[str, float] = field(default_factory=dict)
-    detail: str = ""
-    expected: tuple[str, ...] = ("official",)
-
-    @property
-    def official(self) -> bool:
-        return self.convention == "official" and not self.transposed
-
-    @property
-    def matches(self) -> bool:
-        """The mel looks like the model's own: vocode takes it as it is."""
-        return self.convention in self.expected and not self.transposed
-
-    @property
-    def option(self) -> str:
-        """The vocode option that converts this mel to the model's, or what to do instead."""
-        if self.matches:
-            return "none needed"
-        if self.convention == "unknown":
-            return "no conversion known: check the front-end that made it"
-        conv = CONVENTIONS[self.convention]
-        extra = " --mel-stats FILE" if conv.needs_stats else " --mel-db-ref REF" if self.name.endswith("db-ref") else ""
-        return f"--mel-convention {self.name}{extra}"
-
-    @property
-    def name(self) -> str:
-        """The convention and layout in --mel-convention's spelling: "log10", "transposed+db", "transposed" (an
-        official mel of [frames, num_mels]); "unknown" (or "transposed+unknown") where none is recognised."""
-        name = ("transposed+" if self.transposed else "") + self.convention
-        return "transposed" if name == "transposed+official" else name
-
-    def line(self, option: str | None = None) -> str:
-        """One line: convention, confidence, evidence, and the option that converts it (default: vocode's, `option`;
-        train's differs: hifigan.data.teacher_mels.train_option)."""
-        shown = ("transposed, " if self.transposed else "") + self.convention
-        shown += f" ({self.detail})" if self.detail else ""
-        numbers = " ".join(f"{k}={v:.4g}" for k, v in self.evidence.items())
-        return f"{shown}, confidence {self.confidence:.2f} [{numbers}]; convert: {option or self.option}"
 
 
 def _floor_evidence(x: np.ndarray) -> tuple[float, float]:
