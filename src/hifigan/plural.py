@@ -1,5 +1,5 @@
-"""Counts in words: a number and the noun (or verb) that agrees with it, "1 file" / "2 files", and a size in bytes
-("512 bytes", "18 KB", "1.8 MB"), in every message."""
+"""Counts in words: a number and the noun (or verb) that agrees with it, "1 file" / "2 files", a size in bytes
+("512 bytes", "18 KB", "1.8 MB") and a length of audio ("7.9 s", "12.5 min", "24.0 h"), in every message."""
 
 from __future__ import annotations
 
@@ -30,6 +30,15 @@ def byte_size(n: int) -> str:
     while power < len(SIZE_UNITS) and float(_digits(n / 1000**power)) >= 1000:
         power += 1
     return f"{_digits(n / 1000**power)} {SIZE_UNITS[power - 1]}"
+
+
+def audio_length(seconds: float) -> str:
+    """A length of audio as one reads it: seconds below a minute, minutes below an hour, else hours, each to 0.1
+    below 100 ("0.5 s", "59.9 s", "1.0 min", "12.5 min", "24.0 h", "1250 h")."""
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size - size / 1200:  # 0.05 of the unit below it (59.95 s) rounds up to 1.0 of it: said in it
+            return f"{_digits(max(seconds / size, 1.0))} {unit}"
+    return f"{seconds:.1f} s"
 
 
 def _digits(value: float) -> str:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hifigan.data.clip_scan import scan_clips
-from hifigan.plural import agree, byte_size, count
+from hifigan.plural import agree, audio_length, byte_size, count
 from tests.support.cli_runs import SR, run, tone
 from tests.support.tiny import tiny_config
 
@@ -29,6 +29,13 @@ def test_a_size_reads_in_the_unit_that_suits_it():
              99_949: "99.9 KB", 99_950: "100 KB", 999_499: "999 KB", 999_500: "1.0 MB", 1_800_000: "1.8 MB",
              55_800_000: "55.8 MB", 104_000_000: "104 MB", 3 * 10**15: "3000 TB"}
     assert {n: byte_size(n) for n in sizes} == sizes
+
+
+def test_a_length_of_audio_is_said_in_the_largest_unit_it_fills():
+    lengths = {0: "0.0 s", 0.5: "0.5 s", 59.94: "59.9 s", 59.95: "1.0 min", 61: "1.0 min", 750: "12.5 min",
+               3596.9: "59.9 min", 3597: "1.0 h", 5999: "1.7 h", 359_819: "99.9 h", 359_820: "100 h",
+               4_500_000: "1250 h"}
+    assert {s: audio_length(s) for s in lengths} == lengths
 
 
 @given(st.integers(min_value=1000, max_value=999 * 10**12))  # the last unit, TB, is not capped

@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+from pathlib import Path
 
 import pytest
+import soundfile as sf
 import torch
 
 from hifigan import Trainer, TrainOptions
@@ -17,6 +19,7 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
 from hifigan.machine import cpu_computes
+from hifigan.plural import audio_length
 from tests.support.files import CORPUS, SCAN_ONLY, equal_states, left_in
 from tests.support.gradients import capture_gradients, named_parameters
 from tests.support.tiny import narrow_discriminators, tiny_config
@@ -154,6 +157,10 @@ def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus,
     assert (first.files_read, resumed.files_read) == (8, 0)
     err = capsys.readouterr().err
     assert "scan: 8 files, 8 read, 0 unchanged" in err and "scan: 8 files, 0 read, 8 unchanged" in err
+    lengths = {p.name: sf.info(p).frames / sf.info(p).samplerate for p in tiny_corpus.iterdir()}
+    held = read_checkpoint(resumed.checkpoint)["data"]["held_out"]
+    total, held_out = audio_length(sum(lengths.values())), audio_length(sum(lengths[Path(k).name] for k in held))
+    assert err.count(f"; usable audio {total}, {held_out} of it held out\n") == 2, err
     assert "validation: 2 of 8 files (Corpus.valid_count)" in err  # a job built in Python names its fields
 
 

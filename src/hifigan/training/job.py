@@ -28,7 +28,7 @@ from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.option_names import as_given, as_stored, flag, setting, settings_word, wanted
-from hifigan.plural import count
+from hifigan.plural import audio_length, count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, training_device, warnings_from_main
 from hifigan.training.data_paths import check_data_paths, given_paths
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
@@ -273,8 +273,11 @@ def train(job: TrainJob) -> TrainResult:
         say(f"validation: {held.reason}")
         if off:
             say(off, warning=True)
+        held_out = sum(c.num_samples for c in valid_scan.clips) / config.sampling_rate  # lengths at the model rate
+        usable = sum(c.num_samples for c in train_scan.clips) / config.sampling_rate + held_out
         say(f"scan: {count(files, 'file')}, {facts.read} read, {files - facts.read} unchanged "
-            f"({Path(out) / SCAN_CACHE})")
+            f"({Path(out) / SCAN_CACHE}); usable audio {audio_length(usable)}, {audio_length(held_out)} of it "
+            f"held out")
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else []),
