@@ -64,6 +64,12 @@ class OneLineParser(argparse.ArgumentParser):
 
     probing = False  # a first pass, requiring nothing, is under way (see parse_known_args)
 
+    def __init__(self, *args, **kwargs) -> None:
+        """No abbreviated long options (`--res` for --resample): one that picks an option today is a script's trap,
+        ambiguous or another option's once an option is added. Set here, it holds for every command's parser."""
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):
         """Under torchrun every rank has the same command line: rank 0 alone says what is wrong with it, the others
         end (exit 2) at once and silently (no process group exists yet to wait in)."""
