@@ -118,7 +118,7 @@ def test_q_is_short_for_quiet_and_help_keeps_the_examples_as_written():
 
 
 @pytest.mark.parametrize(("argv", "prog", "message"), [
-    (["vocodee"], "hifigan", "argument COMMAND: invalid choice: 'vocodee' (choose from 'mel', 'vocode', "),
+    (["vocodee"], "hifigan", "argument COMMAND: invalid choice: 'vocodee', did you mean 'vocode'? (choose from "),
     (["vocode", "-c", "g.pt", "--precision", "fp8", "a.wav"], "hifigan vocode",
      "argument --precision: invalid choice: 'fp8' (choose from 'fp32', 'fp16', 'bf16')"),
     (["vocode", "-c", "g.pt"], "hifigan vocode", "the following arguments are required: INPUT"),

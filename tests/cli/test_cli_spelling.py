@@ -40,3 +40,35 @@ def test_full_spellings_aliases_and_grouped_short_flags_still_parse():
     assert (args.quiet, str(args.checkpoint), str(args.old_out_option), args.mel_convention) == (
         True, "g.pt", "o", "log10")
     assert build_parser().parse_args(["evaluate", "--reference", "r", "--generated", "s"]).system == ["s"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["vocod"], "hifigan: error: argument COMMAND: invalid choice: 'vocod', did you mean 'vocode'? (choose from "),
+    (["vocode", "--devcie", "cpu", "a.npy"], "hifigan vocode: error: unrecognized arguments: --devcie (did you mean "
+     "--device?) ("),
+    (["vocode", "a.npy", "--devcie=cpu"], "hifigan vocode: error: unrecognized arguments: --devcie=cpu (did you mean "
+     "--device?) ("),
+    (["vocode", "-c", "g.pt", "--precison", "fp16", "--zzz", "a.npy"], "hifigan vocode: error: unrecognized "
+     "arguments: --precison --zzz a.npy (--precison: did you mean --precision?) ("),
+    (["vocode", "-c", "g.pt", "--precision", "fp61", "a.npy"], "hifigan vocode: error: argument --precision: invalid "
+     "choice: 'fp61', did you mean 'fp16'? (choose from 'fp32', 'fp16', 'bf16') ("),
+    (["--verison"], "hifigan: error: unrecognized arguments: --verison (did you mean --version?) ("),
+    (["xyzzy"], "hifigan: error: argument COMMAND: invalid choice: 'xyzzy' (choose from 'mel', "),  # none close
+    (["vocode", "--zzz", "a.npy"], "hifigan vocode: error: unrecognized arguments: --zzz ('hifigan vocode --help' "),
+])
+def test_a_misspelling_names_the_closest_spelling(capsys, argv, message):
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith(message), err
+
+
+def test_only_a_close_name_is_suggested_not_a_shared_prefix(capsys):
+    """`--bogus` shares only its dashes and two letters with `--out`: no suggestion; `-device` is `--device`."""
+    for argv, hint in ((["mel", "--bogus", "a.wav"], ""), (["vocode", "-device", "cpu", "a.npy"],
+                                                          " (did you mean --device?)")):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert capsys.readouterr().err == (f"hifigan {argv[0]}: error: unrecognized arguments: {argv[1]}{hint} "
+                                           f"('hifigan {argv[0]} --help' lists the options)\n")

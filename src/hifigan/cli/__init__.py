@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import difflib
 import os
 import select
 import sys
@@ -93,6 +94,8 @@ class OneLineParser(argparse.ArgumentParser):
         if probed[1]:
             files = [a for a in probed[1] if a.startswith("-") and os.path.lexists(a)]  # a file '-take1.wav'
             hint = "".join(f" ({a} is a file: give it as ./{a}, or after --)" for a in files)
+            hint += self.closest_options([a for a in probed[1] if a.startswith("-") and a not in files],
+                                         len(probed[1]) > 1)
             if self.takes_inputs() and any(not a.startswith("-") and os.path.lexists(a) for a in probed[1]):
                 hint += " (inputs go together, all before the options or all after them)"  # argparse's one run
             self.error(f"unrecognized arguments: {' '.join(probed[1])}{hint}")
@@ -100,6 +103,31 @@ class OneLineParser(argparse.ArgumentParser):
             return probed
         with lenient(self):
             return super().parse_known_args(args, namespace)
+
+    def closest_options(self, unknown: list[str], several: bool) -> str:
+        """` (did you mean --device?)` for each `unknown` option (`--devcie`, `--devcie=cpu`) close to one of this
+        parser's shown options (difflib, on the names without their dashes, which would make `--bogus` close to
+        `--out`), `(--devcie: did you mean --device?)` among `several` unknown arguments."""
+        shown = {o.lstrip("-"): o for a in self._actions if a.help != argparse.SUPPRESS for o in a.option_strings}
+        hints = ""
+        for arg in unknown:
+            if close := difflib.get_close_matches(arg.split("=", 1)[0].lstrip("-"), list(shown), n=1):
+                spelling = shown[close[0]]
+                hints += f" ({arg}: did you mean {spelling}?)" if several else f" (did you mean {spelling}?)"
+        return hints
+
+    def _check_value(self, action: argparse.Action, value: object) -> None:
+        """argparse's check of a value against the choices (an unknown command, `--precision fp61`), naming the
+        closest choice when one is close (difflib)."""
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError:
+            choices = [str(c) for c in action.choices or ()]
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            if not close:
+                raise
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r}, did you mean {close[0]!r}? (choose "
+                                                 f"from {', '.join(map(repr, choices))})") from None
 
     def takes_inputs(self) -> bool:
         """Whether a positional argument takes several values (a command's inputs): argparse fills it from one run
