@@ -72,3 +72,28 @@ def test_only_a_close_name_is_suggested_not_a_shared_prefix(capsys):
             main(argv)
         assert capsys.readouterr().err == (f"hifigan {argv[0]}: error: unrecognized arguments: {argv[1]}{hint} "
                                            f"('hifigan {argv[0]} --help' lists the options)\n")
+
+
+WRITERS = {  # every command that takes -o, with the other arguments it needs to parse
+    "mel": ["in.wav"], "vocode": ["-c", "g.pt", "in.wav"], "export": ["-c", "g.pt"], "train": ["--corpus", "c"],
+    "evaluate": ["--reference", "r", "--system", "g"], "demo": ["--corpus", "c"], "listen": [],
+    "export-official": ["-c", "g.pt"], "bench": [],
+}
+
+
+def test_o_dash_is_refused_by_every_command_that_takes_o(tmp_path, monkeypatch, capsys):
+    """`-o -` reads as standard output, which no command writes to: one line, not a folder named `-`."""
+    monkeypatch.chdir(tmp_path)
+    takes_o = [p.prog.split()[-1] for p in _parsers(build_parser()) if "--out" in p._option_string_actions]
+    assert sorted(takes_o) == sorted(WRITERS)
+    given = [[c, *WRITERS[c], o, "-"] for c in WRITERS for o in ("-o", "--out")] + [["mel", "in.wav", "--out=-"]]
+    old = [["vocode", "-c", "g.pt", "in.wav", "--output-dir", "-"], ["mel", "in.wav", "-"], ["bench", "--json", "-"]]
+    for argv in given + old:
+        with pytest.raises(SystemExit) as e:
+            main(argv)
+        assert e.value.code == 2, argv
+        err = capsys.readouterr().err
+        assert err == (f"hifigan {argv[0]}: error: argument -o/--out: '-' (standard output) is not an output here: "
+                       "the command writes files, so give a file or folder name (./- for one named -) "
+                       f"('hifigan {argv[0]} --help' lists the options)\n"), argv
+    assert list(tmp_path.iterdir()) == []
