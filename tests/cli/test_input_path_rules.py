@@ -31,3 +31,18 @@ def test_one_file_given_twice_is_named_as_such(tmp_path, capsys, tiny_config_jso
     assert [str(e) for e in problems] == [f"{tmp_path / 'l' / 'a.wav'}: the same file as {clip}: an input given "
                                           "twice (give each once)",
                                           f"{tmp_path / 'b' / 'a.wav'}: same output name as {clip} (a.npy)"]
+
+
+def test_a_file_given_twice_is_said_so_before_a_clash_with_another_of_its_stem(tmp_path, capsys, tiny_config_json):
+    """`mel b/x.wav a/x.wav a/x.wav`: the third input is a/x.wav again (given twice), not a clash with b/x.wav."""
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+    a, b = (wav(tmp_path / d / "x.wav", tone(SR // 4)) for d in ("a", "b"))
+    problems = output_name_problems([b, a, tmp_path / "a" / "." / "x.wav", b], tmp_path / "out", ".npy")
+    assert [str(e) for e in problems] == [f"{a}: same output name as {b} (x.npy)",
+                                          f"{a}: the same file as {a}: an input given twice (give each once)",
+                                          f"{b}: the same file as {b}: an input given twice (give each once)"]
+    out = tmp_path / "mels"
+    code, _, err = run(capsys, "mel", b, a, a, "-o", out, "--config", tiny_config_json)
+    failed_cleanly(code, err, out, f"2 of 3 inputs are bad (nothing was written): {a}: same output name as {b} "
+                                   f"(x.npy) | {a}: the same file as {a}: an input given twice")

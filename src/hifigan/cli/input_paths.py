@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hifigan.errors import HifiganError
+from hifigan.paths import file_keys
 
 
 @dataclass
@@ -48,21 +49,30 @@ def output_name_problems(files: Sequence[Path], out: Path, suffix: str) -> list[
 
 
 def output_name_checks(files: Sequence[Path], out: Path, suffix: str) -> list[HifiganError | None]:
-    """output_name_problems' problem of each input in turn, None for one whose output name is free."""
-    first: dict[str, Path] = {}
+    """output_name_problems' problem of each input in turn, None for one whose output name is free. A file given
+    twice is said first: `b/x.wav a/x.wav a/x.wav` gives a/x.wav twice, whatever else shares its stem."""
+    inputs: dict[str, list[Path]] = {}  # each stem's inputs so far
+    held: dict[str, dict[tuple, Path]] = {}  # a repeated stem's inputs by file_keys, the first holding each key
     problems: list[HifiganError | None] = []
     for path in files:
-        name = f"{path.stem}{suffix}"
-        if path.stem in first and same_file(path, first[path.stem]):
-            problems.append(HifiganError(path, f"the same file as {first[path.stem]}: an input given twice (give "
-                                               "each once)"))
-        elif path.stem in first:
-            problems.append(HifiganError(path, f"same output name as {first[path.stem]} ({name})"))
+        name, before = f"{path.stem}{suffix}", inputs.setdefault(path.stem, [])
+        hits: list[Path] = []
+        if before:  # file_keys (a stat, a resolve) only where a stem repeats: a corpus's stems are mostly unique
+            keys = held.setdefault(path.stem, {key: before[0] for key in file_keys(before[0])})
+            mine = file_keys(path)
+            hits = [keys[key] for key in mine if key in keys]
+            for key in mine:
+                keys.setdefault(key, path)
+        if hits:
+            again = min(hits, key=before.index)
+            problems.append(HifiganError(path, f"the same file as {again}: an input given twice (give each once)"))
+        elif before:
+            problems.append(HifiganError(path, f"same output name as {before[0]} ({name})"))
         elif (out / name).is_dir():
             problems.append(HifiganError(path, f"its output {out / name} is a folder"))
         else:
             problems.append(None)
-        first.setdefault(path.stem, path)
+        before.append(path)
     return problems
 
 
@@ -81,14 +91,6 @@ def one_per_input(overwrites: Sequence[HifiganError | None], names: Sequence[Hif
         else:
             problems.append(name if name is not None else over)
     return problems
-
-
-def same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (`x.wav`, `./x.wav`, its absolute path, a link to it)."""
-    try:
-        return a == b or a.samefile(b)
-    except OSError:  # one is missing: named by its own check
-        return False
 
 
 def refuse_file_name_for_folder(out: Path, command: str, suffixes: tuple[str, ...], written: str, when: str = ""
