@@ -134,7 +134,7 @@ def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):
                                    f"{kept}; try a lower learning rate, or fp32)")
 
 
-def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus, tiny_cfg, capsys):
+def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus, tiny_cfg, capsys, monkeypatch):
     """hifigan.train(TrainJob(...)): typed options, no command line; resuming needs only the run folder (config,
     data and folder come from its checkpoint); on_step sees every step; the resumed job reads no audio file in its
     up-front scan (the run folder's scan cache knows them all)."""
@@ -146,10 +146,13 @@ def test_a_training_job_from_python_resumes_in_its_folder(tmp_path, tiny_corpus,
         seen.append((trainer.step, result.ok, len(batch[3])))
 
     quiet = dict(progress=False, validation_interval=0, checkpoint_interval=0)
-    first = train(TrainJob(TrainOptions(out=tmp_path / "run", **quiet), Corpus(folder=tiny_corpus, valid_count=2),
-                           config=tiny_cfg, max_steps=1, on_step=on_step))
+    monkeypatch.chdir(tiny_corpus.parent)  # a corpus typed relative, stored absolute: resumed from another folder
+    first = train(TrainJob(TrainOptions(out=tmp_path / "run", **quiet),
+                           Corpus(folder=Path(tiny_corpus.name), valid_count=2), config=tiny_cfg, max_steps=1,
+                           on_step=on_step))
     folder = tmp_path / "run" / "checkpoints"
     assert (first.reason, first.step, first.epoch, first.checkpoint) == ("max_steps", 1, 0, folder / "ckpt_00000001.pt")
+    monkeypatch.chdir(tmp_path)
     resumed = train(TrainJob(TrainOptions(**quiet), resume=tmp_path / "run", max_steps=2, on_step=on_step))
     assert (resumed.reason, resumed.step, resumed.checkpoint) == ("max_steps", 2, folder / "ckpt_00000002.pt")
     assert seen == [(1, True, tiny_cfg.batch_size), (2, True, tiny_cfg.batch_size)]

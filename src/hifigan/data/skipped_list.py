@@ -27,15 +27,15 @@ def skipped_rows(reports: Iterable[ScanReport]) -> list[tuple[Path, str]]:
 
 def write_skipped(target: Path, rows: list[tuple[Path, str]]) -> None:
     """`target` rewritten (atomically) as "path<TAB>reason" lines under a header, or removed when nothing was
-    skipped. A name's own bytes are written (os.fsencode), a tab or line break in it as \\t or \\n. A failure is a
-    warning: the list only reports."""
+    skipped. Each path absolute (the list outlives the folder it was typed in), its own bytes written (os.fsencode),
+    a tab or line break in it as \\t or \\n. A failure is a warning: the list only reports."""
     try:
         if not rows:
             target.unlink(missing_ok=True)
             return
         prepare_output_dir(target.parent)
-        lines = [b"path\treason"] + [_field(os.fsencode(path)) + b"\t" + _field(why.encode("utf-8", "surrogateescape"))
-                                     for path, why in rows]
+        lines = [b"path\treason"] + [_field(os.fsencode(os.path.abspath(path))) + b"\t"
+                                     + _field(why.encode("utf-8", "surrogateescape")) for path, why in rows]
         with atomic_path(target) as tmp:
             tmp.write_bytes(b"\n".join(lines) + b"\n")
     except (OSError, HifiganError) as e:

@@ -4,6 +4,7 @@ path that was not given anew may have moved since: the line says so, and how to 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,19 @@ from hifigan.training.options import TrainJob
 
 # Each data path's key (as checkpoints store it) and what it names: a folder (DIR) or a file list (FILE).
 DATA_PLACES = {"corpus": "DIR", "train_list": "FILE", "valid_list": "FILE", "wav_root": "DIR", "input_mels": "DIR"}
+
+
+def as_typed(path: str | os.PathLike) -> str:
+    """A data path as the user typed it, which every message names the run's files by; but where a link lies on its
+    way, the resolved path the run always read through (the files beside a linked list, the scan cache's names)."""
+    real = Path(path).resolve()
+    return os.fspath(path) if os.path.abspath(path) == str(real) else str(real)
+
+
+def stored_spec(data: dict[str, Any]) -> dict[str, Any]:
+    """The data options (job.data_spec's) as checkpoints store them: the paths absolute, so that --resume finds them
+    from any folder."""
+    return {k: str(Path(v).resolve()) if k in DATA_PLACES and v is not None else v for k, v in data.items()}
 
 
 def which_option(key: str, the_runs: bool, cli: bool) -> str:

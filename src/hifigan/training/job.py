@@ -30,7 +30,7 @@ from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.option_names import as_given, as_stored, flag, setting, settings_word, wanted
 from hifigan.plural import audio_length, count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, training_device, warnings_from_main
-from hifigan.training.data_paths import check_data_paths, given_paths
+from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.refusals import Agreement, refusals_agreed
@@ -62,13 +62,13 @@ class TrainResult:
 
 
 def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any]:
-    """The data options as checkpoints store them: the job's (paths made absolute, how audio is read from its
-    options), or, resuming a job that names no corpus or file list, the checkpoint's."""
+    """The data options: the job's (paths as typed, see as_typed; how audio is read from its options), or, resuming
+    a job that names no corpus or file list, the checkpoint's (stored_spec: the paths absolute)."""
     data = job.data or Corpus()
     stored = (resume_obj or {}).get("data") or {}
     spec = {**{"corpus" if k == "folder" else k: v for k, v in dataclasses.asdict(data).items()},
             "input_mels": job.input_mels, **{k: getattr(job.options, k) for k in READING}}
-    spec = {k: str(Path(spec[k]).resolve()) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
+    spec = {k: as_typed(spec[k]) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
             for k in DATA_KEYS}
     if stored:
         return _resumed_data(spec, stored, job.cli)
@@ -262,7 +262,8 @@ def train(job: TrainJob) -> TrainResult:
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
             with _naming_config_file(job, resume_path):  # a part refused a value
                 trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist, job.cli)
-            trainer.data_spec = {**data, "held_out": corpus.keys(held.valid), "train_clips": len(train_scan.clips),
+            trainer.data_spec = {**stored_spec(data), "held_out": corpus.keys(held.valid),
+                                 "train_clips": len(train_scan.clips),
                                  "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
             with warnings_from_main(dist):  # before any file: a bad one is one line
                 started = _start(trainer, job, resume_obj, resume_path, init_obj)

@@ -1,0 +1,47 @@
+"""`train` names the run's files by the paths as typed, as mel and vocode do, while what it keeps stays absolute: the
+scan cache's names (hit whatever the spelling), skipped.tsv and the checkpoint's data paths (test_train's Python job
+resumes its relative corpus from another folder)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from hifigan.cli import main
+from hifigan.data.skipped_list import write_skipped
+from hifigan.training.data_paths import as_typed, stored_spec
+from tests.support.cli_runs import one_line
+
+
+def test_train_names_inputs_as_typed_and_keeps_absolute_paths(tmp_path, monkeypatch, capsys, tiny_corpus,
+                                                              tiny_config_json):
+    monkeypatch.chdir(tmp_path)
+    corpus = shutil.copytree(tiny_corpus, tmp_path / "corp").resolve()
+    sf.write(corpus / "st.wav", np.zeros((4000, 2), np.float32), 8000)  # stereo: refused after the scan
+    (corpus / "empty.wav").write_bytes(b"")  # skipped (its warning: skipped 1 ... file: corp/empty.wav)
+    args = ["train", "--config", str(tiny_config_json), "--no-progress", "-o", "run"]
+    assert main([*args, "--train-list", "nothere.txt"]) == 2
+    assert one_line(capsys.readouterr().err) == "hifigan train: error: nothere.txt: no such file list (--train-list)"
+    assert main([*args, "--corpus", "corp"]) == 2
+    assert one_line(capsys.readouterr().err) == ("hifigan train: error: corp/st.wav: has 2 channels; only mono is "
+                                                 "supported (use --mix-to-mono)")
+    with np.load(tmp_path / "run" / "scan-cache.npz") as cache:
+        names = sorted(os.fsdecode(n) for n in cache["paths"].tobytes().split(b"\0"))
+    assert names == sorted(str(p) for p in corpus.iterdir())  # absolute: hit by `--corpus $PWD/corp` too
+    write_skipped(tmp_path / "run" / "skipped.tsv", [(Path("corp/empty.wav"), "is empty")])  # a typed path
+    assert (tmp_path / "run" / "skipped.tsv").read_text() == f"path\treason\n{corpus / 'empty.wav'}\tis empty\n"
+
+
+def test_a_data_path_through_a_link_is_the_resolved_one_and_stored_absolute(tmp_path, monkeypatch):
+    """Through a link, the path the run always read by (files beside a linked list's target, the cache's names)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert (as_typed("real"), as_typed("link"), as_typed(tmp_path / "real")) == (
+        "real", str(tmp_path / "real"), str(tmp_path / "real"))
+    assert stored_spec({"corpus": "real", "input_mels": None, "valid_count": 2}) == {
+        "corpus": str(tmp_path / "real"), "input_mels": None, "valid_count": 2}
