@@ -102,6 +102,21 @@ def _draw(key: str, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def draw_problems(count: int | None, fraction: float | None, cap: int | None, cli: bool) -> list[HifiganError]:
+    """The held-out draw's settings out of range, each a problem: they depend on no file, so `hifigan train` meets
+    them before its scan (Corpus.conflicts) and choose_validation refuses them too."""
+    problems = []
+    if count is not None and count < 0:
+        problems.append(HifiganError(None, f"{setting('valid_count', count, cli)}: hold out 1 or more files (fewer "
+                                           f"than the usable ones), or 0 with {setting('validation_interval', 0, cli)} "
+                                           "(nothing held out, validation off)"))
+    if count is None and fraction is not None and not 0 < fraction < 1:
+        problems.append(HifiganError(None, f"validation fraction must be in (0, 1), got {fraction}"))
+    if count is None and cap is not None and cap < 0:
+        problems.append(HifiganError(None, f"validation cap must be 0 (none) or positive, got {cap}"))
+    return problems
+
+
 def choose_validation(
     files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
     seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None, cli: bool,
@@ -126,11 +141,9 @@ def choose_validation(
     keys = [file_key(f, root) for f in files]
     draws = [_draw(k, seed) for k in keys]
     order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
+    if problems := draw_problems(count, fraction, cap, cli):
+        raise problems[0]
     if count is not None:
-        if count < 0:
-            raise HifiganError(None, f"{setting('valid_count', count, cli)}: hold out 1 to {len(files) - 1} of "
-                                     f"{len(files)} files, or 0 with {setting('validation_interval', 0, cli)} "
-                                     "(nothing held out, validation off)")
         if count >= len(files):
             raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(files), 'file')} (keep at least "
                                      "one for training)")
@@ -138,11 +151,7 @@ def choose_validation(
     else:
         given = fraction is not None
         fraction = DEFAULT_FRACTION if fraction is None else fraction
-        if not 0 < fraction < 1:
-            raise HifiganError(None, f"validation fraction must be in (0, 1), got {fraction}")
         cap = DEFAULT_CAP if cap is None else cap
-        if cap < 0:
-            raise HifiganError(None, f"validation cap must be 0 (none) or positive, got {cap}")
         below = sum(1 for d in draws if d < fraction)
         count = min(max(1, below), len(files) - 1, cap or len(files))
         source = flag("valid_fraction", cli) if given else "default"
@@ -215,7 +224,8 @@ class Corpus:
 
     def conflicts(self) -> list[HifiganError]:
         """Options that do not go together, each a problem (never one silently ignored): a folder or a training
-        list; --wav-root only with file lists; a validation list or a drawn part; a count or a fraction."""
+        list; --wav-root only with file lists; a validation list or a drawn part; a count or a fraction; and the
+        draw's settings out of range (draw_problems)."""
         problems = []
         if (self.folder is None) == (self.train_list is None):
             problems.append(HifiganError(None, "give either a corpus folder or a training file list (not both)"))
@@ -233,6 +243,8 @@ class Corpus:
             if drawn[key] is not None and self.valid_count is not None and self.valid_list is None:
                 problems.append(HifiganError(None, f"{flag('valid_count', self.cli)} and {flag(key, self.cli)} "
                                                    "exclude each other (a count holds out exactly that many files)"))
+        if self.valid_list is None:
+            problems += draw_problems(self.valid_count, self.valid_fraction, self.valid_cap, self.cli)
         return problems
 
     def lists(self) -> tuple[list[Path], list[Path] | None]:

@@ -31,6 +31,19 @@ def normalize_peak(audio: np.ndarray, peak: float | None) -> np.ndarray:
     return (librosa.util.normalize(audio) * peak).astype(np.float32)
 
 
+def check_segment_size(config: HifiganConfig, input_mel: MelSpectrogram | None = None,
+                       loss_mel: MelSpectrogram | None = None) -> None:
+    """A training window (config.segment_size) longer than its mels reflect-pad it per side (the input's and the
+    loss's front-ends, built from the config where not given), else a one-line ConfigError: a setting, refused by
+    `hifigan train` before the corpus is scanned (training.preflight)."""
+    input_mel = input_mel or MelSpectrogram(**config.mel_kwargs())
+    loss_mel = loss_mel or MelSpectrogram(**config.mel_kwargs(for_loss=True))
+    need = max(input_mel.pad, loss_mel.pad)
+    if config.segment_size <= need:
+        raise ConfigError(None, f"segment_size {config.segment_size} is too short for the mel front-end, which "
+                                f"pads a window by {need} samples per side: give more than {need}")
+
+
 class VocoderDataset(Dataset):
     """Items (input mel [num_mels, F], audio [T], loss mel [num_mels, F], clip index) as the official code makes.
 
@@ -49,10 +62,8 @@ class VocoderDataset(Dataset):
         self.cli = cli  # how the hints of a teacher mel and of a format problem name a setting (option_names)
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
-        need = max(self.input_mel.pad, self.loss_mel.pad)  # a window's mels reflect-pad it by this much
-        if train and config.segment_size <= need:
-            raise ConfigError(None, f"segment_size {config.segment_size} is too short for the mel front-end, which "
-                                    f"pads a window by {need} samples per side: give more than {need}")
+        if train:
+            check_segment_size(config, self.input_mel, self.loss_mel)
         # The input front-end's value of silence per bin [num_mels, 1]: what pads a short teacher-forced mel.
         self.silence = self.input_mel(torch.zeros(config.n_fft))[:, :1]
         # The mel the model takes, which teacher-forced mels are read as (converted from their declared convention).

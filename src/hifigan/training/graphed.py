@@ -27,17 +27,23 @@ from hifigan.training.step import Batch, StepOptions, StepResult, advance, step_
 WARMUP_STEPS = 2  # eager steps on the capture stream first: optimizer states, cuDNN and cuFFT plans, allocator pools
 
 
-def check_graphable(options: StepOptions, state: TrainingState, cli: bool) -> None:
-    """Refuse what a captured step cannot do: run off CUDA, all-reduce across processes, or step an optimizer that
-    needs the host's verdict on finiteness (only fused AdamW reads it on the device). `cli` False: the refusals name
-    the fields (option_names)."""
+def check_graph_place(device: torch.device, distributed: bool, cli: bool) -> None:
+    """Refuse where a captured step cannot run: off CUDA, or all-reducing across processes (a setting: `hifigan train
+    --cuda-graph` is refused here before the corpus is scanned, training.preflight). `cli` False: the refusals name the
+    fields (option_names)."""
     graph = flag("cuda_graph", cli)
-    if options.device.type != "cuda":
-        raise HifiganError(None, f"{graph} needs {setting('device', 'cuda', cli)} (got {options.device.type})")
-    if options.distributed:
+    if device.type != "cuda":
+        raise HifiganError(None, f"{graph} needs {setting('device', 'cuda', cli)} (got {device.type})")
+    if distributed:
         raise HifiganError(None, f"{graph} runs in one process; under torchrun leave it out")
+
+
+def check_graphable(options: StepOptions, state: TrainingState, cli: bool) -> None:
+    """Refuse what a captured step cannot do: run where check_graph_place refuses, or step an optimizer that needs
+    the host's verdict on finiteness (only fused AdamW reads it on the device)."""
+    check_graph_place(options.device, options.distributed, cli)
     if not all(optim.defaults.get("fused") for optim in (state.optim_g, state.optim_d)):
-        raise HifiganError(None, f"{graph} needs fused AdamW optimizers")
+        raise HifiganError(None, f"{flag('cuda_graph', cli)} needs fused AdamW optimizers")
 
 
 def graphed_step(state: TrainingState, options: StepOptions, wanted: bool | None, cli: bool

@@ -32,6 +32,7 @@ from hifigan.plural import audio_length, count
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, training_device, warnings_from_main
 from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
+from hifigan.training.preflight import check_settings
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.refusals import Agreement, refusals_agreed
 from hifigan.training.registry import check_part_names
@@ -241,6 +242,8 @@ def train(job: TrainJob) -> TrainResult:
             if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
                 again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
                 check_config_again(config, again, job.config, resume_path, job.cli)
+            with _naming_config_file(job, resume_path):  # every setting: one line now, not after the scan
+                check_settings(config, early, dist, job.cli)
             data = data_spec(job, resume_obj)
             check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
             run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None,

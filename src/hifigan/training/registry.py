@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import torch
 from torch import nn
 
 from hifigan.checkpoints.official import OFFICIAL_DISCRIMINATORS
@@ -34,7 +35,7 @@ from hifigan.models.discriminators import (
     MultiPeriodDiscriminator,
     MultiScaleDiscriminator,
 )
-from hifigan.models.generators import GENERATORS
+from hifigan.models.generators import GENERATORS, build_generator
 from hifigan.models.mrd import (
     MRD_CHANNELS,
     MRD_LRELU_SLOPE,
@@ -204,3 +205,13 @@ def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
                                 f"outputs: the generator-only warm-up (disc_start_step {config.disc_start_step}) "
                                 f"would have no loss; give mel a weight > 0, or set disc_start_step to 0")
     return GeneratorObjective(terms)
+
+
+def check_parts(config: HifiganConfig) -> None:
+    """Every part the config names built as training builds it, on the meta device (no weights, no memory): each
+    name, argument and value checked (a one-line ConfigError), with the objective's rules. `hifigan train` calls it
+    before the corpus is scanned (training.preflight); the Trainer builds the same parts for real."""
+    with torch.device("meta"):
+        build_generator(config)
+        build_discriminators(config)
+        build_generator_objective(config)

@@ -25,13 +25,13 @@ from hifigan.training.data_parallel import (
     RunData,
     from_main,
     reported_once,
-    training_device,
     wrap_ddp,
 )
 from hifigan.training.failed_log import saving_on_failed_log
 from hifigan.training.graphed import graphed_step
 from hifigan.training.held_writes import HeldWrites, held, stop_on_failure
 from hifigan.training.options import TrainOptions, settled
+from hifigan.training.preflight import check_settings
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
 from hifigan.training.resume_layout import end_cut_epoch
@@ -44,7 +44,6 @@ from hifigan.training.step import (
     NonfiniteGuard,
     StepOptions,
     StepResult,
-    check_precision,
     deterministic_algorithms,
     train_step,
 )
@@ -70,9 +69,7 @@ class Trainer:
         self.config, self.options, self.cli = config, settled(options), cli
         options = self.options
         self.dist = dist or DistInfo()
-        self.device = training_device(options.device, self.dist, cli)
-        check_precision(options.precision, self.device, cli)
-        # The parts check their names, arguments and values as they are built: before anything is written.
+        self.device = check_settings(config, options, self.dist, cli)  # before anything is built or written
         objective = build_generator_objective(config)
         seed_everything(config.seed)
         self.state: TrainingState = new_state(config, self.device)

@@ -1,0 +1,67 @@
+"""A setting that `hifigan train` refuses whatever the data (--cuda-graph off CUDA, a segment too short, a part's
+value, the objective's rules, the held-out draw out of range) is refused before the corpus is scanned: the one line
+it always said, no scan cache, no warning of the corpus's bad files (which the scan would report); a Trainer built in
+Python refuses the same settings (training.preflight)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hifigan import Trainer, TrainOptions
+from hifigan.cli import main
+from hifigan.errors import HifiganError
+from tests.support.files import corpus_with_bad_files, left_in, save_config_json
+from tests.support.tiny import tiny_config
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+# (the config's overrides, the options, the line's problem; "{config}: " where the line names the config file)
+REFUSED = {
+    "cuda_graph": ({}, ["--cuda-graph"], "--cuda-graph needs --device cuda (got cpu)"),
+    "segment": ({}, ["--segment-size", "16"], "{config}: segment_size 16 is too short for the mel front-end, which "
+                                              "pads a window by 24 samples per side: give more than 24"),
+    "periods": (dict(discriminator_args={"mpd": {"periods": []}}), [],
+                "{config}: discriminator_args['mpd']: periods must be a non-empty list of integers >= 1, got []"),
+    "msd_pool": (dict(discriminator_args={"msd": {"pool_kernel_size": 2, "pool_padding": 2}}), [],
+                 "{config}: discriminator_args['msd']: pool_padding 2 must be at most half of pool_kernel_size 2"),
+    "no_weight": (dict(loss_weights={"mel": 0.0, "adv": 0.0, "fm": 0.0}), [],
+                  "{config}: loss_weights gives no term a weight > 0"),
+    "stft_short": (dict(loss_weights={"stft": 1.0}), [],
+                   "{config}: loss_args['stft']: segment_size 512 is too short for the STFT loss (needs >= 1025 "
+                   "samples at resolutions [[1024, 120, 600], [2048, 240, 1200], [512, 50, 240]])"),
+    "negative_count": ({}, ["--valid-count", "-1"],
+                       "--valid-count -1: hold out 1 or more files (fewer than the usable ones), or 0 with "
+                       "--validation-interval 0 (nothing held out, validation off)"),
+    "fraction": ({}, ["--valid-fraction", "1.5"], "validation fraction must be in (0, 1), got 1.5"),
+}
+
+
+@pytest.fixture(scope="module")
+def bad_corpus(tmp_path_factory, tiny_corpus):
+    """The tiny corpus plus files the scan would report (unreadable, silent, clipping)."""
+    return corpus_with_bad_files(tmp_path_factory.mktemp("bad") / "corpus", tiny_corpus)
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_bad_setting_is_refused_in_its_one_line_before_the_scan(case, tmp_path, bad_corpus, capsys):
+    overrides, options, problem = REFUSED[case]
+    config = save_config_json(tmp_path / "config.json", tiny_config(**overrides))
+    out = tmp_path / "run"
+    code = main(["train", "--corpus", str(bad_corpus), "--config", str(config), "--out", str(out), "--no-progress",
+                 "--max-steps", "1", *options])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.strip().splitlines() == [f"hifigan train: error: {problem.format(config=config)}"]
+    assert captured.out == "" and left_in(out) == []  # no scan cache: no file was read
+
+
+@pytest.mark.parametrize("case", ["cuda_graph", "segment", "periods"])
+def test_a_trainer_built_in_python_refuses_the_same_settings(case, tmp_path):
+    """Named as the fields (option_names); refused before any clip is needed (none are given)."""
+    overrides, _, problem = REFUSED[case]
+    config = tiny_config(**{**overrides, **({"segment_size": 16} if case == "segment" else {})})
+    with pytest.raises(HifiganError) as refused:
+        Trainer(config, [], [], TrainOptions(out=tmp_path / "run", cuda_graph=case == "cuda_graph" or None))
+    expected = problem.replace("{config}: ", "").replace("--cuda-graph", "cuda_graph").replace("--device cuda",
+                                                                                               "device='cuda'")
+    assert str(refused.value) == expected and left_in(tmp_path / "run") == []
