@@ -75,7 +75,8 @@ def test_generator_objective_sums_the_papers_terms():
     out = generator_objective(inputs(mel_r, mel_g, sides), {"mel": 45.0, "fm": 2.0, "adv": 1.0})
     # adversarial 1 + 1, feature matching 2*1 + 2*1, mel 45 * 2
     assert out.total.item() == pytest.approx(2 + 4 + 90)
-    assert out.terms["g/mel_l1"] == 2.0 and out.terms["g/fm_mpd"] == 2.0 and out.terms["g/adv_msd/0"] == 1.0
+    # logged unweighted: L_FM of Eq. 3 (layer mean |1 - 0| = 1), L_adv 1, L_mel 2; g/total alone is weighted
+    assert out.terms["g/mel_l1"] == 2.0 and out.terms["g/fm_mpd"] == 1.0 and out.terms["g/adv_msd/0"] == 1.0
     assert out.terms["g/total"] == pytest.approx(96.0)
     scaled = generator_objective(inputs(mel_r, mel_g, sides), {"mel": 1.0, "fm": 1.0, "adv": 1.0})
     assert scaled.total.item() == pytest.approx(2 + 2 + 2)
@@ -111,6 +112,37 @@ def test_loss_weights_by_name_by_hand():
     out = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.5, "adv": 4.0})
     # mel L1 2 -> 6; adversarial (1 - 0)^2 = 1 per discriminator -> 4 + 4; layer mean |1 - 0| = 1 -> 0.5 + 0.5
     assert out.total.item() == 6 + 8 + 1
-    assert out.terms["g/adv_mpd"] == 4.0 and out.terms["g/fm_msd"] == 0.5 and out.terms["g/mel_l1"] == 2.0
+    assert out.terms["g/adv_mpd"] == 1.0 and out.terms["g/fm_msd"] == 1.0 and out.terms["g/mel_l1"] == 2.0
     no_fm = generator_objective(inputs(t(0.0, 0.0), t(1.0, 3.0), sides), {"mel": 3.0, "fm": 0.0, "adv": 4.0})
     assert no_fm.total.item() == 6 + 8 and not any(k.startswith("g/fm") for k in no_fm.terms)
+
+
+def test_logged_terms_are_unweighted_and_weighted_sum_to_g_total():
+    """The one convention: every logged term is the paper's unweighted loss and g/total = sum of weight * term (in
+    float64, to its precision); a discriminator's adversarial parts add up to its g/adv_<name>. Non-default weights on
+    every built-in term, random scores, feature maps, mels and audio."""
+    weights = {"mel": 7.5, "adv": 2.0, "fm": 3.0, "stft": 0.25}
+    config = tiny_config(loss_weights=weights, loss_args={"stft": {"resolutions": [[64, 16, 64], [32, 8, 32]]}})
+    g = torch.Generator().manual_seed(0)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    sides = {name: GeneratorSide([rand(2, 7) for _ in range(subs)], [[rand(2, 3, 5), rand(2, 4)]] * subs,
+                                 [[rand(2, 3, 5), rand(2, 4)] for _ in range(subs)])
+             for name, subs in (("mpd", 5), ("msd", 3))}
+    out = build_generator_objective(config)(GeneratorInputs(rand(2, 1, 512), rand(2, 1, 512), rand(2, 16, 32),
+                                                            rand(2, 16, 32), sides))
+    logged = {k: float(v) for k, v in out.tensors.items()}
+    summed = (weights["mel"] * logged["g/mel_l1"] + weights["stft"] * (logged["g/stft_sc"] + logged["g/stft_mag"])
+              + sum(weights["adv"] * logged[f"g/adv_{n}"] + weights["fm"] * logged[f"g/fm_{n}"] for n in sides))
+    assert out.total.dtype == torch.float64 and logged["g/total"] == float(out.total)
+    assert summed == pytest.approx(logged["g/total"], rel=1e-12, abs=0)
+    for name, side in sides.items():
+        by_hand = sum(float(torch.mean((1 - s) ** 2)) for s in side.scores)
+        assert logged[f"g/adv_{name}"] == pytest.approx(by_hand, rel=1e-12, abs=0)
+        assert sum(logged[f"g/adv_{name}/{i}"] for i in range(len(side.scores))) == pytest.approx(
+            logged[f"g/adv_{name}"], rel=1e-12, abs=0)
+        eq3 = sum(float(torch.mean(torch.abs(r - f))) for rs, fs in zip(side.fmap_real, side.fmap_generated)
+                  for r, f in zip(rs, fs))
+        assert logged[f"g/fm_{name}"] == pytest.approx(eq3, rel=1e-12, abs=0)  # Eq. 3: no factor 2

@@ -4,6 +4,10 @@ multi-resolution STFT loss of Parallel WaveGAN.
 `generator_loss`, `discriminator_loss` and `feature_loss` keep the official signatures and values;
 `discriminator_objective` and the `GeneratorObjective` a config builds (hifigan.training.registry) add up the
 paper's Eq. 5-6 over named discriminators and named, weighted generator terms, and name every part.
+
+What they log is one convention (descript-audio-codec's): each named term is the paper's loss unweighted (L_adv,
+L_FM as Eq. 3 defines it, L_mel, the STFT loss's two parts), and `g/total` / `d/total` alone is the weighted sum
+that is optimised: g/total = sum of weight * term.
 """
 
 from __future__ import annotations
@@ -161,8 +165,8 @@ class GeneratorInputs:
     discriminators: dict[str, GeneratorSide] = field(default_factory=dict)
 
 
-# A generator loss term: (inputs, its weight) -> its weighted contribution and what to log, or None when it does
-# not apply (the adversarial terms during the warm-up).
+# A generator loss term: (inputs, its weight) -> its weighted contribution and what to log (unweighted), or None
+# when it does not apply (the adversarial terms during the warm-up).
 GeneratorTerm = Callable[[GeneratorInputs, float], "LossBreakdown | None"]
 
 
@@ -179,32 +183,36 @@ class MelTerm:
 
 
 def adversarial_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown | None:
-    """weight * sum over discriminators of L_adv(G; D) (Eq. 1); logs g/adv_<name> and each sub-discriminator's part."""
+    """weight * sum over discriminators of L_adv(G; D) (Eq. 1); logs each unweighted: g/adv_<name>, the sum of its
+    sub-discriminators' parts g/adv_<name>/<i>."""
     total: torch.Tensor | None = None
     logged: dict[str, torch.Tensor] = {}
     for name, side in inputs.discriminators.items():
         loss, parts = generator_loss(side.scores)
-        loss = weight * loss
-        total = loss if total is None else total + loss
         logged[f"g/adv_{name}"] = loss.detach()
         logged.update(_named(f"g/adv_{name}", parts))
+        loss = weight * loss
+        total = loss if total is None else total + loss
     return None if total is None else LossBreakdown(total, logged)
 
 
 def feature_matching_term(inputs: GeneratorInputs, weight: float) -> LossBreakdown | None:
-    """weight * L_FM (Eq. 3); `feature_loss` carries the official factor 2, so it is scaled by weight / 2."""
+    """weight * L_FM (Eq. 3) per discriminator, logged unweighted as g/fm_<name>; `feature_loss` carries the
+    official factor 2, so it is scaled by weight / 2 (and halved, exactly, for the log)."""
     total: torch.Tensor | None = None
     logged: dict[str, torch.Tensor] = {}
     for name, side in inputs.discriminators.items():
-        loss = feature_loss(side.fmap_real, side.fmap_generated) * (weight / 2)
+        twice = feature_loss(side.fmap_real, side.fmap_generated)
+        logged[f"g/fm_{name}"] = twice.detach() / 2
+        loss = twice * (weight / 2)
         total = loss if total is None else total + loss
-        logged[f"g/fm_{name}"] = loss.detach()
     return None if total is None else LossBreakdown(total, logged)
 
 
 class STFTTerm:
     """weight * (spectral convergence + log STFT magnitude) at `resolutions` (default Parallel WaveGAN's), |X|^2
-    floored at `power_floor` (optional term); the training segment must be long enough to frame at each."""
+    floored at `power_floor` (optional term), each logged unweighted (g/stft_sc, g/stft_mag); the training segment
+    must be long enough to frame at each."""
 
     def __init__(self, config: HifiganConfig, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS,
                  power_floor: float = POWER_FLOOR) -> None:
@@ -222,7 +230,8 @@ class STFTTerm:
 @dataclass
 class GeneratorObjective:
     """L_G = sum of weight * term over the weighted terms (Eq. 6, generator side: adv 1, fm 2, mel 45), in
-    registry order; `terms`: name -> (built term, weight > 0)."""
+    registry order, logged as g/total; `terms`: name -> (built term, weight > 0). A term returns its weighted
+    contribution and logs its parts unweighted (the module's convention)."""
 
     terms: dict[str, tuple[GeneratorTerm, float]]
 
