@@ -32,6 +32,7 @@ from hifigan.training.graphed import graphed_step
 from hifigan.training.held_writes import HeldWrites, held, stop_on_failure
 from hifigan.training.options import TrainOptions, settled
 from hifigan.training.preflight import check_settings
+from hifigan.training.read_through import ReadThrough
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
 from hifigan.training.resume_layout import end_cut_epoch
@@ -56,9 +57,10 @@ from hifigan.training.validation import Validation, references_logged
 StepHook = Callable[["Trainer", Batch, StepResult], None]
 
 
-class Trainer:
+class Trainer(ReadThrough):
     """A run: `state` (models, optimizers, position), `data`, `validation`, `log`; `fit` continues where it
-    stopped. The model attributes (generator, mpd, msd, optim_g, ...) and the position read through to `state`.
+    stopped. The model attributes (generator, mpd, msd, optim_g, ...) and the position read through to `state`
+    (training.read_through).
     `cli`: built for `hifigan train` (TrainJob.cli), whose options its messages name; else the fields (option_names)."""
 
     @float32_default()  # its models, mels and optimizer states are float32 whatever torch's default dtype
@@ -89,27 +91,6 @@ class Trainer:
         self.writes = HeldWrites()  # rank 0's writes: under torchrun, fit holds a failed one until the ranks agree
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
         self.run_settings: dict[str, Any] = option_settings(self.options)  # carried likewise (run_settings)
-
-    # ---------------------------------------------------------------- read-through names
-    generator = property(lambda self: self.state.generator)
-    discriminators = property(lambda self: self.state.discriminators)
-    mpd = property(lambda self: self.state.discriminators["mpd"])
-    msd = property(lambda self: self.state.discriminators["msd"])
-    optim_g = property(lambda self: self.state.optim_g)
-    optim_d = property(lambda self: self.state.optim_d)
-    sched_g = property(lambda self: self.state.sched_g)
-    sched_d = property(lambda self: self.state.sched_d)
-    train_set = property(lambda self: self.data.train_set)
-    valid_set = property(lambda self: self.data.valid_set)
-    sampler = property(lambda self: self.data.sampler)
-    loader = property(lambda self: self.data.loader)
-    steps_per_epoch = property(lambda self: self.data.steps_per_epoch)
-    nonfinite_run = property(lambda self: self.nonfinite.run)
-    step = property(lambda self: self.state.step)
-    epoch = property(lambda self: self.state.epoch)
-    ckpt_dir = property(lambda self: self.checkpoints.folder)
-    best = property(lambda self: self.checkpoints.best)
-    last_checkpoint = property(lambda self: self.checkpoints.last)
 
     # ---------------------------------------------------------------- state and checkpoints
     def state_payload(self) -> dict[str, Any]:
