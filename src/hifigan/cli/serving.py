@@ -106,4 +106,4 @@ def run_serve(args: argparse.Namespace) -> int:
             return vocoder
 
         name = args.pretrained or args.checkpoint.name
-        return serve(build_app(None, name, options), sock, args.host, load)
+        return serve(build_app(None, name, options, debug=args.debug), sock, args.host, load)

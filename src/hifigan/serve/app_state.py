@@ -3,6 +3,7 @@ metrics, and the drain bookkeeping; and what /v1/info says of them."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -13,6 +14,8 @@ from hifigan.serve.codec import RequestError
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.scheduler import Scheduler
+
+log = logging.getLogger("hifigan.serve")
 
 
 @dataclass
@@ -32,23 +35,42 @@ class ServeState:
     sessions: set = field(default_factory=set)  # the open streams (streams._Session), to look into
     closed: bool = False  # the app has shut down: a model whose load ends after it is not started
     started: float = field(default_factory=time.monotonic)
+    debug: bool = False  # `hifigan serve --debug`: the traceback of a batcher's failure is logged too
 
     @property
     def status(self) -> str:
-        """What /healthz and /livez say: 'loading' until the model is ready, 'draining' once a drain began, or 'ok'."""
+        """What /healthz and /livez say: 'loading' until the model is ready, 'failed' once its batcher stopped on an
+        error, 'draining' once a drain began, or 'ok'."""
+        if self.failure is not None:
+            return "failed"
         return "draining" if self.draining else "loading" if self.scheduler is None else "ok"
+
+    @property
+    def failure(self) -> str | None:
+        """Why the model's batcher stopped (no mel is vocoded any more), or None."""
+        failed = self.scheduler.failure if self.scheduler is not None else None
+        return None if failed is None else str(failed)
 
     def ready(self, vocoder: Vocoder) -> None:
         """The model is loaded: start its scheduler (from any thread); requests are taken from here on."""
         if self.closed:
             return
         scheduler = Scheduler(vocoder, self.options.max_batch, self.options.max_batch_delay_ms, self.metrics.on_batch,
-                              clients=lambda: self.in_flight - self.receiving)
+                              clients=lambda: self.in_flight - self.receiving, on_failure=self._batcher_failed)
         self.vocoder = vocoder
         self.scheduler = scheduler.start()  # last: `status` is 'ok' once everything is in place
 
+    def _batcher_failed(self, error: BaseException) -> None:
+        """One line in the log naming the error that stopped the batcher (its traceback too with --debug)."""
+        log.error("the batcher stopped on %s: %s; every request is now answered 503 and /healthz and /livez say "
+                  "'failed': restart the server%s", type(error).__name__, error,
+                  "" if self.debug else " (--debug logs the traceback)", exc_info=error if self.debug else None)
+
     def refusal(self) -> RequestError | None:
-        """Why new work is refused now (503), or None: the model is still loading, or the server is shutting down."""
+        """Why new work is refused now (503), or None: the model's batcher failed, it is still loading, or the server
+        is shutting down."""
+        if self.failure is not None:
+            return RequestError(503, self.failure)
         if self.draining:
             return RequestError(503, "the server is shutting down")
         if self.scheduler is None:

@@ -18,6 +18,7 @@ from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.openapi import openapi
+from hifigan.serve.scheduler import SchedulerFailed
 
 starlette = optional_import("starlette", "hifigan serve")
 from starlette.applications import Starlette  # noqa: E402
@@ -157,6 +158,8 @@ async def vocode(request: Request) -> Response:
         except ClientDisconnect:  # hung up while its mel waited or was vocoded: its queued work is dropped
             state.scheduler.cancel(owner)
             return error_response(state, route, 499, "client went away before its audio was ready", started)
+        except SchedulerFailed as e:  # the batcher stopped while (or before) this mel waited: the server is broken
+            return error_response(state, route, 503, str(e), started)
         except Exception as e:  # the model failed: a server error, and the server goes on
             return error_response(state, route, 500, f"vocoding failed: {type(e).__name__}: {e}", started)
     except asyncio.CancelledError:
@@ -189,18 +192,29 @@ async def http_error(request: Request, exc: Exception) -> Response:
                           headers=getattr(exc, "headers", None))
 
 
+def failed(state: ServeState) -> Response | None:
+    """The probes' 503 once the batcher stopped on an error (it will not recover: restart the process), or None."""
+    if state.failure is None:
+        return None
+    return JSONResponse({"status": "failed", "error": state.failure}, status_code=503)
+
+
 async def livez(request: Request) -> Response:
-    """Liveness: 200 as soon as the server listens, whatever it is doing ({"status": "loading", "ok", "draining"})."""
-    return JSONResponse({"status": request.app.state.serve.status})
+    """Liveness: 200 as soon as the server listens, whatever it is doing ({"status": "loading", "ok", "draining"});
+    503 {"status": "failed", "error"} once the batcher stopped on an error."""
+    state: ServeState = request.app.state.serve
+    return failed(state) or JSONResponse({"status": state.status})
 
 
 async def healthz(request: Request) -> Response:
     """Readiness: 200 {"status": "ok"} while it takes work; 503 with Retry-After while the model loads or the server
-    shuts down."""
-    status = request.app.state.serve.status
-    if status == "ok":
-        return JSONResponse({"status": status})
-    return JSONResponse({"status": status}, status_code=503, headers=retry_after())
+    shuts down; 503 {"status": "failed", "error"} (no Retry-After) once the batcher stopped on an error."""
+    state: ServeState = request.app.state.serve
+    if (broken := failed(state)) is not None:
+        return broken
+    if state.status == "ok":
+        return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": state.status}, status_code=503, headers=retry_after())
 
 
 async def info(request: Request) -> Response:
@@ -216,15 +230,16 @@ async def openapi_json(request: Request) -> Response:
     return not_ready(request) or JSONResponse(openapi(request.app.state.serve.info()))
 
 
-def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions) -> Starlette:
+def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: bool = False) -> Starlette:
     """The app of the model `name`: `vocoder`, started with the app (its lifespan starts the scheduler's thread and,
-    at shutdown, finishes its queue), or None: loading until `app.state.serve.ready(vocoder)` (server.Loader's)."""
+    at shutdown, finishes its queue), or None: loading until `app.state.serve.ready(vocoder)` (server.Loader's).
+    `debug`: a failure of the batcher is logged with its traceback."""
     from contextlib import asynccontextmanager
 
     from hifigan.serve.streams import stream
 
     metrics_ = Metrics(options.max_batch)
-    state = ServeState(name, options, metrics_)
+    state = ServeState(name, options, metrics_, debug=debug)
     metrics_.queue_depth.set_function(lambda: state.scheduler.depth if state.scheduler is not None else 0)
     metrics_.active_streams.set_function(lambda: state.streams)
 

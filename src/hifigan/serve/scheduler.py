@@ -10,7 +10,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
 
 import torch
@@ -51,17 +51,25 @@ class BatchDone:
         return len(self.waits)
 
 
+class SchedulerFailed(RuntimeError):
+    """The batcher's thread stopped on an error that was not the model's answer to one batch (a bug, or a
+    BaseException from the model): the mels queued and running then, and every one submitted after, fail with it."""
+
+
 class Scheduler:
     """Queue of jobs and the thread that batches them. `on_batch` is told of every batch vocoded (a `BatchDone`,
     before its futures are set); `clients()` says how many requests and streams are being served (None: unknown,
-    always wait the delay)."""
+    always wait the delay); `on_failure` is told of the error that stopped the thread (then `failure` is set)."""
 
     def __init__(self, vocoder: Vocoder, max_batch: int, max_batch_delay_ms: float,
                  on_batch: Callable[[BatchDone], None] | None = None,
-                 clients: Callable[[], int] | None = None) -> None:
+                 clients: Callable[[], int] | None = None,
+                 on_failure: Callable[[BaseException], None] | None = None) -> None:
         self.vocoder, self.max_batch, self.delay = vocoder, max_batch, max_batch_delay_ms / 1000.0
-        self.on_batch, self.clients = on_batch, clients
+        self.on_batch, self.clients, self.on_failure = on_batch, clients, on_failure
+        self.failure: SchedulerFailed | None = None  # why the thread stopped: no mel is vocoded any more
         self._jobs: deque[Job] = deque()
+        self._running: list[Job] = []  # the batch being vocoded
         self._cond = threading.Condition()
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="hifigan-serve-batcher", daemon=True)
@@ -71,9 +79,12 @@ class Scheduler:
         return self
 
     def submit(self, mel: torch.Tensor, start: int, stop: int, owner: object) -> Future:
-        """Queue a mel; the future gets the audio of frames [start, stop) (or the model's exception)."""
+        """Queue a mel; the future gets the audio of frames [start, stop) (or the model's exception). After the
+        thread failed: SchedulerFailed."""
         job = Job(mel, start, stop, owner)
         with self._cond:
+            if self.failure is not None:
+                raise SchedulerFailed(str(self.failure))
             if self._closed:
                 raise RuntimeError("the scheduler is closed")
             self._jobs.append(job)
@@ -131,10 +142,32 @@ class Scheduler:
         return [self._jobs.popleft() for _ in range(min(self.max_batch, len(self._jobs)))]
 
     def _loop(self) -> None:
-        while (batch := self._take()) is not None:
-            live = [job for job in batch if job.future.set_running_or_notify_cancel()]
-            if live:
-                self._run(live)
+        try:
+            while (batch := self._take()) is not None:
+                self._running = [job for job in batch if job.future.set_running_or_notify_cancel()]
+                if self._running:
+                    self._run(self._running)
+                self._running = []
+        except BaseException as e:  # whatever stopped the thread: no request may wait for ever
+            self._fail(e)
+
+    def _fail(self, error: BaseException) -> None:
+        """The thread stops on `error`: fail the batch it held and every queued mel, refuse new ones, and say why."""
+        failure = SchedulerFailed(f"the server's batcher stopped on {type(error).__name__}: {error}; it vocodes "
+                                  "nothing more until it is restarted")
+        with self._cond:
+            self.failure, self._closed = failure, True
+            jobs = [*self._running, *self._jobs]
+            self._jobs.clear()
+        try:
+            if self.on_failure is not None:
+                self.on_failure(error)
+        finally:
+            for job in jobs:
+                try:
+                    job.future.set_exception(failure)
+                except InvalidStateError:  # answered before the failure, or cancelled (its client went away)
+                    pass
 
     def _cpu_time(self) -> float:
         """CPU seconds of the threads that compute the batches: this worker's and the split engines' pool workers'

@@ -17,6 +17,7 @@ from hifigan.inference.streaming import StreamCursor
 from hifigan.plural import count
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import RequestError, decode_mel, encode_audio
+from hifigan.serve.scheduler import SchedulerFailed
 
 optional_import("starlette", "hifigan serve")
 from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
@@ -106,7 +107,7 @@ class _Session:
         self.samples = 0
         self.first_message: float | None = None
         self.sender: asyncio.Task | None = None
-        self.failure: str | None = None  # why the sending side stopped early (the model failed)
+        self.failure: RequestError | None = None  # why the stream stopped early (the model or its batcher failed)
         self.gone = False  # the sending side found the client gone
         self.waited = 0.0  # seconds spent waiting for the client's messages (--stream-timeout bounds them)
 
@@ -178,6 +179,8 @@ class _Session:
                                         "(--max-frames)")
             self.cursor.add(torch.from_numpy(mel))
             self._pump()
+            if self.failure is not None:  # a window failed, or the batcher stopped: no more audio will come
+                raise self.failure
             while self.cursor.ready > options.stream_backlog:  # a slow reader: stop reading until audio leaves
                 self.progress.clear()
                 progress = asyncio.ensure_future(self.progress.wait())
@@ -191,7 +194,7 @@ class _Session:
         if self.gone:
             raise _Gone()
         if self.failure is not None:
-            raise RequestError(500, self.failure)
+            raise self.failure
         if self.sender is not None and self.sender.done() and not self.ended:
             raise _Gone()
 
@@ -203,7 +206,13 @@ class _Session:
         window = self.cursor.finish() if self.ended else self.cursor.take()
         if window is not None:
             mel, start, stop = window
-            self.pending.put_nowait(asyncio.wrap_future(self.state.scheduler.submit(mel, start, stop, self)))
+            try:
+                job = self.state.scheduler.submit(mel, start, stop, self)
+            except SchedulerFailed as e:  # the batcher stopped since the stream opened: the sending side ends
+                self.failure = RequestError(503, str(e))
+                self.pending.put_nowait(None)
+                return
+            self.pending.put_nowait(asyncio.wrap_future(job))
             self.in_flight = True
         elif self.ended:
             self.pending.put_nowait(None)
@@ -212,8 +221,11 @@ class _Session:
         while (future := await self.pending.get()) is not None:
             try:
                 audio = (await future).numpy()
+            except SchedulerFailed as e:  # the batcher stopped: the server vocodes nothing more
+                self.failure = RequestError(503, str(e))
+                return
             except Exception as e:  # the model failed: the stream ends with a server error
-                self.failure = f"vocoding failed: {type(e).__name__}: {e}"
+                self.failure = RequestError(500, f"vocoding failed: {type(e).__name__}: {e}")
                 return
             try:
                 await self.ws.send_bytes(encode_audio(audio, self.fmt, self.state.sampling_rate))
