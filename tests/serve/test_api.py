@@ -133,6 +133,17 @@ def test_stream_with_random_message_sizes_is_the_one_shot_audio(served, vocoded)
             assert all(len(c) > 0 and len(c) % 16 == 0 for c in result.chunks)
 
 
+def test_an_empty_stream_is_no_samples_of_its_formats_dtype(served, vocoded):
+    """A stream closed with no mel sent is complete (1000) with no audio, of the dtype a non-empty one of its format
+    has (it was float64 whatever the format)."""
+    running, _ = served
+    mel = vocoded[0][1]
+    client = Client(running.url)
+    for fmt, dtype in (("pcm16", np.int16), ("f32", np.float32), ("f64", np.float64)):
+        empty, full = client.stream([], fmt).audio, client.stream([mel], fmt).audio
+        assert (empty.dtype, empty.shape, full.dtype) == (np.dtype(dtype), (0,), np.dtype(dtype)), fmt
+
+
 def test_stream_audio_leaves_as_soon_as_the_look_ahead_is_in(served, vocoded):
     """A frame's audio is sent once `right` later frames have arrived, not later; the rest after 'end'."""
     running, vocoder = served

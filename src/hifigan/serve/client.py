@@ -27,15 +27,18 @@ SAMPLE_TYPES = {"wav": "<i2", "pcm16": "<i2", "f32": "<f4", "f64": "<f8"}
 
 @dataclass
 class StreamResult:
-    """A stream's audio chunks as they arrived, and when (seconds after the first message was sent)."""
+    """A stream's audio chunks as they arrived, and when (seconds after the first message was sent); `dtype`: their
+    samples' (the stream's format: int16 for pcm16)."""
 
     chunks: list[np.ndarray] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(SAMPLE_TYPES["pcm16"]))
 
     @property
     def audio(self) -> np.ndarray:
-        return np.concatenate(self.chunks) if self.chunks else np.zeros(0)
+        """The chunks end to end; a stream with no audio (no mel sent) gives no samples of the same dtype."""
+        return np.concatenate(self.chunks) if self.chunks else np.zeros(0, self.dtype)
 
     @property
     def first_audio_s(self) -> float | None:
@@ -142,7 +145,7 @@ class AsyncClient:
     async def _stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
                       fmt: str, end: bool, answered: Callable[[], None] | None = None) -> StreamResult:
         """One try of `stream`; `answered` is called at the first audio chunk (the server is ready)."""
-        result = StreamResult()
+        result = StreamResult(dtype=np.dtype(SAMPLE_TYPES.get(fmt, "<i2")))  # another format: the server's 4400
         try:
             ws = await connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None)
         except websockets.exceptions.InvalidStatus as e:  # refused before the upgrade (--max-connections, a proxy)
