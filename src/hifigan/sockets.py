@@ -4,6 +4,7 @@ one-line error naming the option to change."""
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
 
 from hifigan.errors import HifiganError
@@ -30,3 +31,18 @@ def bind(host: str, port: int, backlog: int = 128) -> socket.socket:
                                "--port") from None
         raise HifiganError(None, f"{host}:{port}: cannot listen there ({e.strerror})") from None
     return sock
+
+
+def browser_url(host: str, port: int) -> tuple[str, str | None]:
+    """The http:// URL (no trailing slash) a browser on this machine opens for a server bound to host:port, and a note
+    when `host` is every interface (0.0.0.0, ::), an address a browser cannot open: the URL then names loopback, and
+    the note ("on every interface, ...") says so."""
+    try:
+        everywhere = ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a host name
+        everywhere = False
+    shown = ("::1" if ":" in host else "127.0.0.1") if everywhere else host
+    url = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    if not everywhere:
+        return url, None
+    return url, f"on every interface, --host {host}: from other machines, this machine's name or address in its place"

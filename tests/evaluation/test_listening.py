@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import re
 import shutil
 import sqlite3
+import subprocess
+import sys
+import threading
+import urllib.request
 
 import numpy as np
 import pytest
@@ -16,7 +22,7 @@ from hifigan.cli import main
 from hifigan.evaluation.listening.app import create_app
 from hifigan.evaluation.listening.store import Store, rater_order
 from hifigan.evaluation.listening.study import REFERENCE, open_study, study_for
-from tests.support.listen_server import run_busy, write_stimuli
+from tests.support.listen_server import SRC, run_busy, write_stimuli
 
 SYSTEMS = ["v1", "v3"]
 
@@ -299,3 +305,32 @@ def test_audio_headers_do_not_tell_the_systems_apart(client, study):
                             if k not in ("Date", "Expires")))  # the request's clock (now + max-age), not the file's
         headers.setdefault(clip, set()).add(kept)
     assert len(headers) == 3 and all(len(seen) == 1 for seen in headers.values()), headers
+
+
+def test_listening_on_every_interface_prints_urls_a_browser_opens(study):
+    """--host 0.0.0.0: the raters' and results' URLs name 127.0.0.1 (a browser cannot open 0.0.0.0, which they named
+    before), and a line says the server listens on every interface."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen([sys.executable, "-m", "hifigan", "listen", "--out", str(study.path.parent), "--host",
+                             "0.0.0.0", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            env=env)
+    watchdog = threading.Timer(60, proc.kill)
+    watchdog.start()
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("(Ctrl-C"):
+                break
+        raters = next(line.removeprefix("raters: ") for line in lines if line.startswith("raters: "))
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", raters), lines
+        assert next(line for line in lines if line.startswith("results: ")).startswith(f"results: {raters}results?")
+        assert lines[-2:] == [
+            "(listening on every interface, --host 0.0.0.0: from other machines, this machine's name or address in its "
+            "place)", "(Ctrl-C stops the server; every rating is already saved)"]
+        with urllib.request.urlopen(raters, timeout=30) as page:
+            assert page.status == 200
+    finally:
+        watchdog.cancel()
+        proc.terminate()
+        proc.wait(30)

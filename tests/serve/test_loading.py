@@ -6,6 +6,8 @@ in one line."""
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
 import threading
 import time
 
@@ -86,6 +88,21 @@ def test_a_checkpoint_that_fails_to_load_exits_2_in_one_line(capsys, tmp_path):
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and "Traceback" not in err, err
     assert len(lines) == 1 and lines[0].startswith(f"hifigan serve: error: {bad}: "), err
+
+
+def test_every_interface_is_printed_as_a_url_a_browser_opens(capsys, tiny_checkpoint):
+    """--host 0.0.0.0 (or ::): the listen line names loopback, which a browser opens (it named 0.0.0.0 before), and
+    says that the server listens on every interface. (The model then fails at once: cuda-graph on the CPU.)"""
+    for host, url in (("0.0.0.0", "http://127.0.0.1:"), ("::", "http://[::1]:")):
+        if host == "::" and not socket.has_ipv6:
+            continue
+        _, _, err = run(capsys, "serve", "-c", tiny_checkpoint, "--port", "0", "--threads", "1", "--device", "cpu",
+                        "--backend", "cuda-graph", "--host", host)
+        first = err.splitlines()[0]
+        assert re.fullmatch(rf"hifigan serve: listening on {re.escape(url)}\d+ \(on every interface, --host "
+                            rf"{re.escape(host)}: from other machines, this machine's name or address in its place; "
+                            rf"{re.escape(tiny_checkpoint.name)} loading: /healthz says 200 once it is ready\)",
+                            first), first
 
 
 def test_a_model_that_fails_after_the_server_listens_exits_2_in_one_line(capsys, tiny_checkpoint):

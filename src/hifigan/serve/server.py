@@ -146,13 +146,12 @@ def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocode
     exception of `load` is raised once the server has stopped."""
     state: ServeState = app.state.serve  # type: ignore[attr-defined]
     configure_logging()
-    bound = sock.getsockname()[1]
-    where = f"[{host}]" if ":" in host else host
+    url, everywhere = sockets.browser_url(host, sock.getsockname()[1])
     server = make_server(app, state, 2 * state.options.max_message_bytes)
     loader = Loader(server, load)
     with server.capture_signals():  # from the first line on, a signal drains (uvicorn's own capture comes later)
-        print(f"hifigan serve: listening on http://{where}:{bound} ({state.name} loading: /healthz says 200 once it "
-              "is ready)", file=sys.stderr, flush=True)
+        print(f"hifigan serve: listening on {url} ({f'{everywhere}; ' if everywhere else ''}{state.name} loading: "
+              "/healthz says 200 once it is ready)", file=sys.stderr, flush=True)
         loader.start()
         server.run(sockets=[sock])
     if loader.thread.is_alive():

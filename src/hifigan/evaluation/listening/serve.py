@@ -11,7 +11,7 @@ from pathlib import Path
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.store import Store
 from hifigan.extras import optional_import
-from hifigan.sockets import bind
+from hifigan.sockets import bind, browser_url
 
 SERVER_PACKAGES = ("flask", "waitress")  # the web app and its server: the 'listen' extra (--report needs neither)
 
@@ -25,10 +25,10 @@ def serve(store: Store, sock: socket.socket, host: str, threads: int = 8, screen
     create_server = optional_import("waitress.server", "hifigan listen's server").create_server
 
     server = create_server(create_app(store, screen), sockets=[sock], threads=threads, ident="hifigan-listen")
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{sock.getsockname()[1]}/"
-    print(f"{start_lines(store)}\nstimuli: {rates_text(stimulus_rates(store))}\nraters: {url}\n"
-          f"results: {url}results?key={store.meta('admin_key')}\n"
+    url, everywhere = browser_url(host, sock.getsockname()[1])
+    note = f"(listening {everywhere})\n" if everywhere else ""
+    print(f"{start_lines(store)}\nstimuli: {rates_text(stimulus_rates(store))}\nraters: {url}/\n"
+          f"results: {url}/results?key={store.meta('admin_key')}\n{note}"
           "(Ctrl-C stops the server; every rating is already saved)", flush=True)
     try:
         server.run()
