@@ -132,8 +132,8 @@ def finish_load(loader: Loader) -> None:
     """Wait for a load that a signal interrupted: a torch call cannot be stopped, and the interpreter exiting under it
     aborted the process (SIGABRT, "terminate called without an active exception") instead of exiting 0. A second
     Ctrl+C meanwhile exits at once (130), as while draining."""
-    print("hifigan serve: stopping once the model's load, under way, ends", file=sys.stderr, flush=True)
-    try:
+    try:  # from before the line: a Ctrl+C that follows it at once is the second one too
+        print("hifigan serve: stopping once the model's load, under way, ends", file=sys.stderr, flush=True)
         loader.thread.join()
     except KeyboardInterrupt:
         print("hifigan serve: second interrupt, exiting now", file=sys.stderr, flush=True)
