@@ -112,7 +112,7 @@ def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
                              f"use -o/--out {old}"]
     if getattr(args, "out_required", False) and args.out is None:
         parser.error("the following arguments are required: -o/--out")
-    if args.out is not None and os.fspath(args.out) == "-":  # the usual spelling of stdout, not a folder named -
+    if getattr(args, "out", None) is not None and os.fspath(args.out) == "-":  # stdout's usual spelling, not a folder
         parser.error("argument -o/--out: '-' (standard output) is not an output here: the command writes files, "
                      "so give a file or folder name (./- for one named -)")
     if getattr(args, "systems_required", False) and not args.system:
