@@ -70,9 +70,9 @@ def test_the_documented_partial_config_keeps_the_models_own_config(trained, tiny
 
 def test_a_partial_config_that_changes_the_model_is_refused(trained, tiny_corpus, tmp_path, capsys):
     partial = tmp_path / "finetune.yaml"
-    partial.write_text("learning_rate: 0.00001\nnum_mels: 80\n")
+    partial.write_text("learning_rate: 0.00001\nnum_mels: 24\n")
     assert _start(trained, partial, tiny_corpus, tmp_path / "run") == 2
-    assert "--config conflicts with the checkpoint's config: num_mels is 80, the model has 16" in one_line(
+    assert "--config conflicts with the checkpoint's config: num_mels is 24, the model has 16" in one_line(
         capsys.readouterr().err)
     assert not (tmp_path / "run").exists()
 
