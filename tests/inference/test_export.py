@@ -188,3 +188,35 @@ def test_num_mels_is_needed_for_a_conv_pre_that_is_no_conv1d(tmp_path):
     with pytest.raises(HifiganError, match="exporting _LinearPre needs num_mels"):
         export_generator(_LinearPre(), "torchscript", tmp_path / "g.pt")
     assert list(tmp_path.iterdir()) == []
+
+
+
+class _Branching(torch.nn.Module):
+    """No layers() (exported as itself) and a Python decision on the input length: its trace is refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv_pre = torch.nn.Conv1d(16, 16, 1)
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        audio = self.conv_pre(mel).transpose(1, 2).reshape(mel.shape[0], 1, -1)
+        return audio if mel.shape[-1] > 20 else -audio
+
+
+def test_export_leaves_every_submodule_in_the_mode_it_found(tmp_path):
+    """Exporting runs the generator in eval mode but hands the caller's module back as it was, submodule by
+    submodule (one set apart included), after a written file, an in-process trace and a refused export alike."""
+    cfg = tiny_config()
+    generator = Generator(cfg).train()
+    generator.ups[1].eval()
+    before = [m.training for m in generator.modules()]
+    assert True in before and False in before
+    for fmt in ("onnx", "torchscript"):
+        export_generator(generator, fmt, tmp_path / f"g.{fmt}", config=cfg)
+        assert [m.training for m in generator.modules()] == before
+    torchscript_module(generator)
+    assert [m.training for m in generator.modules()] == before
+    branching = _Branching().train()
+    with pytest.raises(HifiganError, match=r"^_Branching does not trace"):
+        export_generator(branching, "torchscript", tmp_path / "x.pt")
+    assert all(m.training for m in branching.modules())

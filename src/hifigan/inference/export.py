@@ -10,10 +10,12 @@ mono audio has no channel axis outside the generator, whose [batch, 1, samples] 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -46,6 +48,17 @@ class _Mono(nn.Module):
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
         return self.inner(mel)[:, 0]
+
+
+@contextlib.contextmanager
+def _modes_kept(generator: nn.Module) -> Iterator[None]:
+    """Exporting runs `generator` in eval mode; the caller's module gets back every submodule's mode as it was."""
+    modes = [(module, module.training) for module in generator.modules()]
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training
 
 
 def _inference_module(generator: nn.Module) -> nn.Module:
@@ -102,9 +115,15 @@ def onnx_bytes(generator: nn.Module, num_mels: int | None = None) -> bytes:
     """The inference generator as an ONNX model (bytes): mel [batch, num_mels, frames] -> audio [batch, samples],
     time and batch axes dynamic."""
     require_format("onnx")  # torch.onnx's exporter writes the model with the onnx package
-    model, example = _inference_module(generator), _example(generator, num_mels)
-    if model.inner is generator:
-        _trace(model, generator, example)  # the exporter traces alike: a forward that does not trace fails here
+    with _modes_kept(generator):
+        model, example = _inference_module(generator), _example(generator, num_mels)
+        if model.inner is generator:
+            _trace(model, generator, example)  # the exporter traces alike: a forward that does not trace fails here
+        return _onnx_export(model, example)
+
+
+def _onnx_export(model: nn.Module, example: torch.Tensor) -> bytes:
+    """`model` (an _inference_module) as ONNX bytes, batch and time axes dynamic."""
     buffer = io.BytesIO()
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # the TorchScript-based exporter's deprecation notices
@@ -120,7 +139,8 @@ def torchscript_module(generator: nn.Module, freeze: bool = False, num_mels: int
                        ) -> torch.jit.ScriptModule:
     """The inference generator traced to TorchScript (frozen for in-process use when `freeze`): [batch, num_mels,
     frames] -> [batch, frames * hop]."""
-    traced = _trace(_inference_module(generator), generator, _example(generator, num_mels))
+    with _modes_kept(generator):
+        traced = _trace(_inference_module(generator), generator, _example(generator, num_mels))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torch.jit.freeze(traced) if freeze else traced
@@ -158,7 +178,7 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
     num_mels = config.num_mels if config is not None else num_mels
     generator = _float32(generator)
     targets = [Path(out)] if frontend is None else [Path(out), frontend_path(out)]
-    with atomic_paths(targets) as (tmp, *frontend_tmp):
+    with _modes_kept(generator), atomic_paths(targets) as (tmp, *frontend_tmp):
         if fmt == "onnx":
             tmp.write_bytes(with_onnx_facts(onnx_bytes(generator, num_mels), facts))
         else:
