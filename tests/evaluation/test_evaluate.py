@@ -178,6 +178,22 @@ def test_the_table_counts_the_undefined_values_apart():
                                       f"{3:>5} (1 undefined)")
 
 
+def test_aggregate_refuses_a_row_without_a_metric_another_row_gives():
+    """An undefined value is given (NaN, an `Undefined`, a JSON null read back) and counted; a metric absent from a
+    row is refused, naming the row and the metric, whichever row lacks it (so n cannot differ between metrics
+    silently)."""
+    summary = aggregate([{"mel_l1": 1.0, "snr": 2.0}, {"mel_l1": 1.5, "snr": math.nan}, {"mel_l1": 2.0, "snr": None}])
+    assert (summary["mel_l1"].n, summary["snr"].n, summary["snr"].n_undefined) == (3, 1, 2)
+    cases = [([{"mel_l1": 1.0, "snr": 2.0}, {"mel_l1": 1.5}], None, "row 1 has no 'snr' metric"),
+             ([{"mel_l1": 1.0}, {"mel_l1": 1.5, "snr": 2.0}], None, "row 0 has no 'snr' metric"),
+             ([{"snr": 1.0}, {"snr": 2.0}], ["snr", "pesq"], "row 0 has no 'pesq' metric")]
+    for rows, names, message in cases:
+        with pytest.raises(ValueError) as info:
+            aggregate(rows, names)
+        assert str(info.value) == (f"aggregate: {message} (every row gives every metric summarised; an undefined "
+                                   "value is NaN, not left out)")
+
+
 def test_summary_uses_the_t_distribution():
     s = summarize([1.0, 2.0, 3.0, float("nan")], bounds=UNBOUNDED)
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1

@@ -139,6 +139,12 @@ def nan_to_none(obj: Any) -> Any:
 def aggregate(rows: Sequence[Mapping[str, float]], names: Iterable[str] | None = None,
               sampling_rate: int | None = None) -> dict[str, MetricSummary]:
     """Summarise per-file metric dicts (from `compute_metrics`) metric by metric, in METRICS order, each interval
-    clipped to its metric's range (`metric_bounds`; at a known `sampling_rate` PESQ's band's)."""
-    names = list(names) if names is not None else [m for m in METRICS if rows and m in rows[0]]
+    clipped to its metric's range (`metric_bounds`; at a known `sampling_rate` PESQ's band's). `names` defaults to
+    every metric a row gives; each row must give each of them (an undefined value is NaN), else a ValueError names
+    the row and the metric."""
+    names = list(names) if names is not None else [m for m in METRICS if any(m in row for row in rows)]
+    for i, row in enumerate(rows):
+        if (lacking := next((m for m in names if m not in row), None)) is not None:
+            raise ValueError(f"aggregate: row {i} has no {lacking!r} metric (every row gives every metric "
+                             "summarised; an undefined value is NaN, not left out)")
     return {m: summarize((row[m] for row in rows), bounds=metric_bounds(m, sampling_rate)) for m in names}
