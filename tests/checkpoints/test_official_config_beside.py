@@ -80,4 +80,5 @@ def test_a_broken_config_json_beside_is_a_one_line_error(official_folder, capsys
 def test_init_from_a_g_file_without_config_trains_with_the_config_beside_not_v1(official_folder):
     config, g_file, _ = official_folder
     with pytest.warns(Note, match="no config given: using"):
-        assert _base_config(TrainJob(init_from=g_file), None, None, read_checkpoint(g_file)) == config
+        assert _base_config(TrainJob(init_from=g_file), None, None, read_checkpoint(g_file)) == (
+            config, g_file.parent / "config.json")

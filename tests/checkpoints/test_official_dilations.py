@@ -121,4 +121,4 @@ def test_an_official_file_without_a_config_starts_from_v1(tmp_path):
     read), not 'official checkpoint carries no config'."""
     torch.save({"generator": RefGenerator(tiny_config("1", **MELS_80)).state_dict()}, tmp_path / "g_00000010")
     job = TrainJob(init_from=tmp_path / "g_00000010")
-    assert _base_config(job, None, None, read_checkpoint(tmp_path / "g_00000010")) == load_config("v1")
+    assert _base_config(job, None, None, read_checkpoint(tmp_path / "g_00000010")) == (load_config("v1"), "v1")

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
-from tests.support.cli_runs import one_line
+from tests.support.cli_runs import one_line, refused_after_scan
 from tests.support.files import save_config_json
 from tests.support.official_files import official_tiny_files
 from tests.support.tiny import tiny_config
@@ -117,3 +118,18 @@ def test_the_model_line_says_an_official_g_file_carries_no_config(tmp_path, tiny
     model = [line for line in capsys.readouterr().err.splitlines() if line.startswith("model: ")]
     assert model and model[0].endswith(f"; config {beside} (--init-from {g_path} is an official g_* file, which "
                                        "carries no config: the config.json beside it)"), model
+
+
+@pytest.mark.parametrize("bare", [False, True])
+def test_a_generator_that_does_not_fit_names_the_config_it_was_read_with(tmp_path, tiny_corpus, capsys, bare):
+    """An official g_* file or a bare state dict of another width: the one line names the file and the --config
+    file, as vocode and export name them."""
+    (tmp_path / "official").mkdir()
+    _, g_path, _ = official_tiny_files(tmp_path / "official")
+    if bare:
+        torch.save(torch.load(g_path, weights_only=True)["generator"], g_path := tmp_path / "bare.pt")
+    other = save_config_json(tmp_path / "other.json", tiny_config("1", upsample_initial_channel=16))
+    code = _start(g_path, other, tiny_corpus, tmp_path / "run")
+    line = refused_after_scan(code, capsys.readouterr().err, tmp_path / "run")
+    assert line == (f"hifigan train: error: {g_path}: generator does not fit the config {other}: "
+                    "upsample_initial_channel is 16, the weights take 32 (conv_pre.bias (32,) vs (16,))")

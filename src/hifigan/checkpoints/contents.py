@@ -186,11 +186,18 @@ def generator_with(state: StateDict, config: HifiganConfig, source: str | os.Pat
     `state` (our keys), which must fit it exactly; `config_name`: the config's file or preset, which a misfit names
     (with resblock_number's hint)."""
     generator = build_generator(config)
+    load_generator_state(generator, state, config, source, config_name)
+    return generator
+
+
+def load_generator_state(generator: nn.Module, state: StateDict, config: HifiganConfig,
+                         source: str | os.PathLike | None, config_name: str | os.PathLike | None = None) -> None:
+    """`state` (our keys) into `generator`, built from `config`, which it must fit exactly; a misfit names
+    `config_name` (the config's file or preset) with resblock_number's hint."""
     try:
         load_state_strict(generator, state, source, "generator", config_name)
     except CheckpointError as e:
         raise CheckpointError(source, e.problem + resblock_number(config_name, config, state)) from None
-    return generator
 
 
 def load_generator(path: str | os.PathLike | dict[str, Any], config: ConfigSource | None = None, *, cli: bool = False

@@ -112,21 +112,22 @@ def inline_mel_stats(config: HifiganConfig) -> HifiganConfig:
 
 
 def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
-                 init_obj: dict[str, Any] | None) -> HifiganConfig:
+                 init_obj: dict[str, Any] | None) -> tuple[HifiganConfig, str | os.PathLike | None]:
     """The resumed checkpoint's config; else, starting from a model that carries a config (a pretrained one, or a
     checkpoint of ours), that config with the keys the job's --config sets laid over it (they may not change the
     model); else the job's (an official g_* file: --config, else the config.json beside it, else V1; a partial one's
     rest is V1's, the residual blocks' dilations as the official code built the file: checkpoints.official_blocks);
-    else v1."""
+    else v1. With it, the file or preset the weights of an official or bare --init-from are read with (its errors
+    name it: CheckpointContents.named_config), else None."""
     if resume_obj is not None:
-        return config_of(resume_obj, resume_path)
+        return config_of(resume_obj, resume_path), None
     if init_obj is not None and _pretrained_init(job) is not None:
-        return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config, job.cli)
+        return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config, job.cli), None
     contents = None if init_obj is None else CheckpointContents(init_obj, job.init_from)
     if contents is not None:  # an official g_* file: the config as the official code built that file from it
         contents.require_generator()  # a file holding no generator: refused now, before the scan and the run folder
-        return contents.config(job.config, default="v1", cli=job.cli)
-    return load_config(job.config or "v1")
+        return contents.named_config(job.config, default="v1", cli=job.cli)
+    return load_config(job.config or "v1"), None
 
 
 def _config_file(job: TrainJob, resume_path: Path | None) -> Path | None:
@@ -195,15 +196,16 @@ def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any],
 
 
 def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
-           init_obj: dict[str, Any] | None) -> list[str]:
-    """Restore the resumed checkpoint or load the --init-from weights into `trainer`; what to say of it."""
+           init_obj: dict[str, Any] | None, config_name: str | os.PathLike | None) -> list[str]:
+    """Restore the resumed checkpoint or load the --init-from weights into `trainer` (`config_name`: _base_config's);
+    what to say of it."""
     lines = []
     if resume_obj is not None:
         gone = trainer.restore(resume_obj, resume_path)
         lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch})")
         lines += [gone] if gone else []
     elif job.init_from is not None:
-        lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj)
+        lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj, config_name)
     return lines
 
 
@@ -230,7 +232,7 @@ def train(job: TrainJob) -> TrainResult:
             check_precision(early.precision, training_device(early.device, dist, job.cli), job.cli)
             # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
             init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
-            base = _base_config(job, resume_obj, resume_path, init_obj)
+            base, config_name = _base_config(job, resume_obj, resume_path, init_obj)
             if resume_obj is not None and job.seed is not None and job.seed != base.seed:
                 raise HifiganError(None, f"{setting('seed', job.seed, job.cli)}: a resumed run keeps its seed "
                                          f"({base.seed}), which chose its held-out files")
@@ -269,7 +271,7 @@ def train(job: TrainJob) -> TrainResult:
                                  "train_clips": len(train_scan.clips),
                                  "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
             with warnings_from_main(dist):  # before any file: a bad one is one line
-                started = _start(trainer, job, resume_obj, resume_path, init_obj)
+                started = _start(trainer, job, resume_obj, resume_path, init_obj, config_name)
             pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
                                                                     trainer.best.step)
         say = trainer.say  # said once every check has passed: bad input stays one line

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import os
 import random
 import warnings
 from collections.abc import Iterable
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from hifigan.checkpoints.contents import CheckpointContents, official_discriminator_file
+from hifigan.checkpoints.contents import CheckpointContents, load_generator_state, official_discriminator_file
 from hifigan.checkpoints.format import generator_payload, load_state_strict
 from hifigan.checkpoints.official import OFFICIAL_DISCRIMINATORS
 from hifigan.checkpoints.run_files import OPTIMIZER_KEYS, POSITION_KEYS, stored_discriminators
@@ -203,14 +204,16 @@ def seed_everything(seed: int) -> None:
 
 
 def init_from(state: TrainingState, path: Path, discriminators: Path | None = None,
-              obj: dict[str, Any] | None = None) -> list[str]:
+              obj: dict[str, Any] | None = None, config_name: str | os.PathLike | None = None) -> list[str]:
     """Load the weights (and optimizer moments, when present) at `path` into `state` (`obj`: the file's contents,
-    when the caller has read it already). The step count and learning-rate schedule start afresh.
+    when the caller has read it already; `config_name`: the file or preset the run's config was read from, which a
+    generator that does not fit it names). The step count and learning-rate schedule start afresh.
 
     Returns the log lines: what was loaded, and what starts fresh.
     """
     checkpoint = CheckpointContents.read(path) if obj is None else CheckpointContents(obj, path)
-    load_state_strict(state.generator, checkpoint.generator_state(state.config.generator), path, "generator")
+    load_generator_state(state.generator, checkpoint.generator_state(state.config.generator), state.config, path,
+                         config_name)
     kind = " (a bare state dict)" if checkpoint.bare else " (official)" if checkpoint.official else ""
     loaded = [f"loaded generator from {path}{kind}"]
     source = discriminator_source(checkpoint, list(state.discriminators), discriminators)

@@ -5,6 +5,7 @@ training.step's, over the state of training.state."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -116,12 +117,12 @@ class Trainer(ReadThrough):
         said (it is not changed); the checkpoints' config records this step."""
         self.state.disc_start_step = min(self.state.disc_start_step, self.step)
 
-    def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None
-                  ) -> list[str]:
+    def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None,
+                  config_name: str | os.PathLike | None = None) -> list[str]:
         """Start from an official g_*/do_* pair or one of our checkpoints (see training.state.init_from)."""
         if self.graphed is not None:
             self.graphed.reset()
-        return init_from(self.state, path, discriminators, obj)
+        return init_from(self.state, path, discriminators, obj, config_name)
 
     @held  # a failed write under torchrun: held by fit until the ranks agree to stop (training.held_writes)
     def save_checkpoint(self) -> Path | None:
