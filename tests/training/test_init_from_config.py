@@ -120,6 +120,18 @@ def test_the_model_line_says_an_official_g_file_carries_no_config(tmp_path, tiny
                                        "carries no config: the config.json beside it)"), model
 
 
+
+def test_the_model_line_says_a_bare_state_dict_is_one(tmp_path, tiny_corpus, capsys):
+    """A generator's bare state dict carries no config either, and is no official g_* file: the model line says
+    what it is."""
+    (tmp_path / "official").mkdir()
+    _, g_path, config_json = official_tiny_files(tmp_path / "official")
+    torch.save(torch.load(g_path, weights_only=True)["generator"], bare := tmp_path / "bare.pt")
+    assert _start(bare, config_json, tiny_corpus, tmp_path / "run") == 0
+    model = [line for line in capsys.readouterr().err.splitlines() if line.startswith("model: ")]
+    assert model and model[0].endswith(f"; config {config_json} (--init-from {bare} is a generator's bare state "
+                                       "dict, which carries no config)"), model
+
 @pytest.mark.parametrize("bare", [False, True])
 def test_a_generator_that_does_not_fit_names_the_config_it_was_read_with(tmp_path, tiny_corpus, capsys, bare):
     """An official g_* file or a bare state dict of another width: the one line names the file and the --config

@@ -155,10 +155,15 @@ def _pretrained_init(job: TrainJob) -> str | None:
     return job.init_from if isinstance(job.init_from, str) and job.init_from in pretrained.MODELS else None
 
 
-def _official_init(job: TrainJob, init_obj: dict[str, Any] | None) -> bool:
-    """Whether --init-from is an official g_* file (not a registered name): it carries no config."""
-    return (init_obj is not None and _pretrained_init(job) is None
-            and CheckpointContents(init_obj, job.init_from).official)
+def _configless_init(job: TrainJob, init_obj: dict[str, Any] | None) -> str | None:
+    """What --init-from is where it carries no config (not a registered name): "an official g_* file" or "a
+    generator's bare state dict"; else None."""
+    if init_obj is None or _pretrained_init(job) is not None:
+        return None
+    contents = CheckpointContents(init_obj, job.init_from)
+    if not contents.official:
+        return None
+    return "a generator's bare state dict" if contents.bare else "an official g_* file"
 
 
 def _read_init(job: TrainJob) -> dict[str, Any]:
@@ -287,7 +292,7 @@ def train(job: TrainJob) -> TrainResult:
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else []),
-                     *start_lines(trainer, job, resume_obj is not None, _official_init(job, init_obj))):
+                     *start_lines(trainer, job, resume_obj is not None, _configless_init(job, init_obj))):
             say(line)
         with taken_back_unless_saved(Path(out), new_folder, job.cli):  # after the close: the logs are whole
             try:

@@ -25,10 +25,10 @@ def parameters(*modules: nn.Module) -> str:
     return f"{n / 1e6:.2f} M" if n >= 1e6 else f"{n / 1e3:.1f} k"
 
 
-def config_source(job: TrainJob, resumed: bool, official_init: bool = False) -> str:
-    """Where the run's config came from, in words; `official_init`: --init-from is an official g_* file, which
-    carries no config, so the config is the job's alone (a partial file's other keys V1's; none given: the official
-    config.json beside the file, else V1), not laid over the file's."""
+def config_source(job: TrainJob, resumed: bool, configless: str | None = None) -> str:
+    """Where the run's config came from, in words; `configless`: what --init-from is where it carries no config
+    ("an official g_* file", "a generator's bare state dict"), so the config is the job's alone (a partial file's
+    other keys V1's; none given: the official config.json beside the file, else V1), not laid over the file's."""
     given = job.config
     if resumed:
         return "the run's (its checkpoint's)"
@@ -36,9 +36,9 @@ def config_source(job: TrainJob, resumed: bool, official_init: bool = False) -> 
     if job.init_from is None:
         return words or "v1 (the default)"
     start = setting("init_from", job.init_from, job.cli)
-    if official_init:
+    if configless:
         beside = None if words else official_config_beside(job.init_from)  # what CheckpointContents.config reads
-        return (f"{words or beside or 'v1 (the default)'} ({start} is an official g_* file, which carries no config"
+        return (f"{words or beside or 'v1 (the default)'} ({start} is {configless}, which carries no config"
                 f"{': the config.json beside it' if beside else ''})")
     return f"{words} over {start}'s" if words else f"{start}'s"
 
@@ -52,10 +52,10 @@ def device_words(trainer: Trainer) -> str:
     return f"{where}, {trainer.options.precision}{threads}{ranks}"
 
 
-def start_lines(trainer: Trainer, job: TrainJob, resumed: bool, official_init: bool = False) -> list[str]:
-    """The model line and the run line (`official_init`: see config_source)."""
+def start_lines(trainer: Trainer, job: TrainJob, resumed: bool, configless: str | None = None) -> list[str]:
+    """The model line and the run line (`configless`: see config_source)."""
     parts = trainer.discriminators
     stops = stop_plan(job.max_steps, job.epochs, job.max_minutes, trainer.state, trainer.steps_per_epoch, job.cli)
     return [f"model: generator {parameters(trainer.generator)} parameters, discriminators "
-            f"{parameters(*parts.values())} ({', '.join(parts)}); config {config_source(job, resumed, official_init)}",
+            f"{parameters(*parts.values())} ({', '.join(parts)}); config {config_source(job, resumed, configless)}",
             f"run: {Path(trainer.options.out)} on {device_words(trainer)}; {stops}"]
