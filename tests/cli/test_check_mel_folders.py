@@ -96,6 +96,20 @@ def test_a_folder_of_no_npy_is_refused_in_one_line_before_any_file_is_judged(gta
                              "mel files (.npy)")
 
 
+def test_a_file_given_twice_is_refused_before_any_file_is_judged(gta, capsys, tiny_config_json):
+    """`check-mel b.npy ./b.npy` judged one file twice ("checked 2 files ... 2 fit"): a file given twice, however
+    spelled or through a folder that holds it, is refused as vocode refuses it, in one line, before any verdict."""
+    a, b = gta / "a.npy", gta / "spk1" / "b.npy"
+    code, out, err = run(capsys, "check-mel", "--config", tiny_config_json, b, gta / "spk1" / "." / "b.npy", a)
+    assert (code, out) == (2, "")
+    assert one_line(err) == (f"hifigan check-mel: error: {gta / 'spk1' / '.' / 'b.npy'}: the same file as {b}: an "
+                             "input given twice (give each once)")
+    code, out, err = run(capsys, "check-mel", "--config", tiny_config_json, gta, a)
+    assert (code, out) == (2, "")
+    assert one_line(err) == (f"hifigan check-mel: error: {a}: the same file as {a}: an input given twice (give each "
+                             "once)")
+
+
 def test_a_folder_is_judged_against_a_checkpoint_or_a_pretrained_model(gta, tmp_path, capsys, monkeypatch,
                                                                        tiny_checkpoint, tiny80):
     code, out, _ = run(capsys, "check-mel", "-c", tiny_checkpoint, gta / "spk2")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hifigan.cli.common import add_command, add_model_source, model_config, option_errors
-from hifigan.cli.input_paths import expand_inputs
+from hifigan.cli.input_paths import expand_inputs, given_twice
 from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
 from hifigan.plural import agree, count
 
@@ -28,10 +28,11 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
         "confidence, the evidence and the vocode option that converts it; of several files, a last line counts "
         "them: how many fit, how many of each other convention, the --mel-convention that converts the most of "
         "those (--quiet: no last line). A folder MEL gives its .npy files anywhere below, as mel and vocode read "
-        "one; a folder of none is refused before any file is judged. Values cannot show the sampling rate, "
-        "hop, window or filterbank: a mel of the right convention made at another rate passes, so check those "
-        "against the line. Every file gets its line, one that is not a mel at all too; the exit status is the worst: 0 "
-        "when every file looks like the model's, 1 when any does not, 2 when any is bad input.",
+        "one; a folder of none, and a file given twice, are refused before any file is judged. Values cannot show "
+        "the sampling rate, hop, window or filterbank: a mel of the right convention made at another rate passes, "
+        "so check those against the line. Every file gets its line, one that is not a mel at all too; the exit "
+        "status is the worst: 0 when every file looks like the model's, 1 when any does not, 2 when any is bad "
+        "input.",
         epilog="examples:\n"
         "  hifigan check-mel mels/*.npy\n"
         "  hifigan check-mel gta_mels/             # every .npy below it, and the counts\n"
@@ -55,12 +56,14 @@ def run_check_mel(args: argparse.Namespace) -> int:
         with option_errors():
             integer("--num-mels", args.num_mels, 1)
     inputs = expand_inputs(args.mels, (".npy",), "mel")  # a folder: its .npy files, as mel and vocode read one
+    # A folder of no .npy file and a file given twice are wrong arguments: refused before any file is judged.
+    problems = [*inputs.problems, *(e for e in given_twice(inputs.files) if e is not None)]
     try:
         model = ModelMel.of(model_config(args))
-    except HifiganError as e:  # named with the folders that hold no mel
-        raise (bad_inputs([e, *inputs.problems], inputs.total + 1) if inputs.problems else e) from None
-    if inputs.problems:  # a folder of no .npy file is a wrong argument: refused before any file is judged
-        raise bad_inputs(inputs.problems, inputs.total)
+    except HifiganError as e:  # named with the wrong arguments
+        raise (bad_inputs([e, *problems], inputs.total + 1) if problems else e) from None
+    if problems:
+        raise bad_inputs(problems, inputs.total)
     if args.num_mels is not None:
         if model.stats is not None and args.num_mels != model.num_mels:
             raise HifiganError(None, f"--num-mels {args.num_mels}: the model normalises {model.num_mels} bins")

@@ -1,6 +1,7 @@
-"""The INPUT arguments of `hifigan mel` and `hifigan vocode`: a file as it is, a folder as the files `hifigan train
---corpus` would read in it (hifigan.data.corpus.corpus_files); and the checks of the flat OUT/<stem><suffix> names
-they write (no two inputs of one stem, no output name taken by a folder, no file name given for the folder)."""
+"""The INPUT arguments of `hifigan mel`, `hifigan vocode` and `hifigan check-mel`: a file as it is, a folder as the
+files `hifigan train --corpus` would read in it (hifigan.data.corpus.corpus_files), no file given twice; and the
+checks of the flat OUT/<stem><suffix> names mel and vocode write (no two inputs of one stem, no output name taken by
+a folder, no file name given for the folder)."""
 
 from __future__ import annotations
 
@@ -48,31 +49,46 @@ def output_name_problems(files: Sequence[Path], out: Path, suffix: str) -> list[
     return [problem for problem in output_name_checks(files, out, suffix) if problem is not None]
 
 
+def given_twice(files: Sequence[Path]) -> list[HifiganError | None]:
+    """Each input's problem if it is a file an earlier input names already, however spelled (./a.wav, a link of its
+    name: paths.file_keys), naming the first; None for a file given the first time. Compared only where a stem
+    repeats (a stat, a resolve): a corpus's stems are mostly unique."""
+    held: dict[str, dict[tuple, tuple[int, Path]]] = {}  # each stem's file keys: the first input holding each
+    firsts: dict[str, tuple[int, Path]] = {}  # each stem's first input, its keys read once the stem repeats
+    problems: list[HifiganError | None] = []
+    for i, path in enumerate(files):
+        if path.stem not in firsts:
+            firsts[path.stem] = (i, path)
+            problems.append(None)
+            continue
+        if path.stem not in held:
+            held[path.stem] = dict.fromkeys(file_keys(firsts[path.stem][1]), firsts[path.stem])
+        keys, mine = held[path.stem], file_keys(path)
+        hits = [keys[key] for key in mine if key in keys]
+        for key in mine:
+            keys.setdefault(key, (i, path))
+        problems.append(HifiganError(path, f"the same file as {min(hits)[1]}: an input given twice (give each once)")
+                        if hits else None)
+    return problems
+
+
 def output_name_checks(files: Sequence[Path], out: Path, suffix: str) -> list[HifiganError | None]:
     """output_name_problems' problem of each input in turn, None for one whose output name is free. A file given
-    twice is said first: `b/x.wav a/x.wav a/x.wav` gives a/x.wav twice, whatever else shares its stem."""
-    inputs: dict[str, list[Path]] = {}  # each stem's inputs so far
-    held: dict[str, dict[tuple, Path]] = {}  # a repeated stem's inputs by file_keys, the first holding each key
+    twice (given_twice) is said first: `b/x.wav a/x.wav a/x.wav` gives a/x.wav twice, whatever else shares its
+    stem."""
+    first: dict[str, Path] = {}  # each stem's first input
     problems: list[HifiganError | None] = []
-    for path in files:
-        name, before = f"{path.stem}{suffix}", inputs.setdefault(path.stem, [])
-        hits: list[Path] = []
-        if before:  # file_keys (a stat, a resolve) only where a stem repeats: a corpus's stems are mostly unique
-            keys = held.setdefault(path.stem, {key: before[0] for key in file_keys(before[0])})
-            mine = file_keys(path)
-            hits = [keys[key] for key in mine if key in keys]
-            for key in mine:
-                keys.setdefault(key, path)
-        if hits:
-            again = min(hits, key=before.index)
-            problems.append(HifiganError(path, f"the same file as {again}: an input given twice (give each once)"))
-        elif before:
-            problems.append(HifiganError(path, f"same output name as {before[0]} ({name})"))
+    for path, twice in zip(files, given_twice(files), strict=True):
+        name, before = f"{path.stem}{suffix}", first.get(path.stem)
+        if twice is not None:
+            problems.append(twice)
+        elif before is not None:
+            problems.append(HifiganError(path, f"same output name as {before} ({name})"))
         elif (out / name).is_dir():
             problems.append(HifiganError(path, f"its output {out / name} is a folder"))
         else:
             problems.append(None)
-        before.append(path)
+        first.setdefault(path.stem, path)
     return problems
 
 
