@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from hifigan.atomic import atomic_path
-from hifigan.audio import AUDIO_SUFFIXES
-from hifigan.errors import MelBinsError, MelError, first_line
+from hifigan.audio import AUDIO_SUFFIXES, audio_info
+from hifigan.errors import HifiganError, MelBinsError, MelError, first_line
 from hifigan.mel_shape import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
 from hifigan.paths import require_file
 from hifigan.plural import count
@@ -33,6 +33,17 @@ def _mel_name(audio: Path) -> str:
     return f"{audio.stem}.mel.npy" if name == audio.name else name
 
 
+def _audio_not_mel(path: Path) -> MelError:
+    """The error for an audio file (by its first bytes or its name) given where a mel goes: the command that makes
+    its mel when it is readable audio, else why it is not (as `hifigan mel` says: a text file named .wav)."""
+    try:
+        audio_info(path)
+    except HifiganError as e:
+        return MelError(path, e.problem)
+    return MelError(path, f"an audio file, not a .npy mel (make its mel with: hifigan mel {path} -o "
+                          f"{_mel_name(path)})")
+
+
 def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -> np.ndarray:
     """A .npy log-mel, [num_mels, T] or [1, num_mels, T] ([T, num_mels] when `transposed`), as float32
     [num_mels, T]; anything else is an error."""
@@ -48,8 +59,7 @@ def load_mel(path: str | os.PathLike, num_mels: int, transposed: bool = False) -
             if head[:1] == b"\x80":
                 raise MelError(path, "refused: a pickle file (pickled Python objects), expected a .npy array") from None
             if head[:4] in AUDIO_MAGIC or path.suffix.lower() in AUDIO_SUFFIXES:
-                raise MelError(path, f"an audio file, not a .npy mel (make its mel with: hifigan mel {path} -o "
-                                     f"{_mel_name(path)})") from None
+                raise _audio_not_mel(path) from None
             raise MelError(path, "not a readable .npy array (no .npy header)") from None
         raise MelError(path, f"not a readable .npy array ({first_line(e)})") from None
     except MemoryError:

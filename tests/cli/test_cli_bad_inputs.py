@@ -128,6 +128,16 @@ def test_check_mel_given_audio_says_so_and_how_to_make_its_mel(tmp_path, capsys,
            "take1.npy)" in out + err
 
 
+def test_check_mel_given_a_text_file_named_wav_says_it_is_no_readable_audio(tmp_path, capsys, tiny_config_json):
+    """A text file named x.wav is not audio: check-mel says what `hifigan mel` says of it, without the mel hint."""
+    text = tmp_path / "x.wav"
+    text.write_text("hello\n")
+    code, out, err = run(capsys, "check-mel", text, "--config", tiny_config_json)
+    assert code == 2 and "hifigan mel" not in out
+    assert out == f"{text}: cannot be judged: not a readable audio file (Format not recognised)\n"
+    code, _, err = run(capsys, "mel", text, "-o", tmp_path / "x.npy", "--config", tiny_config_json)
+    assert (code, err) == (2, f"hifigan mel: error: {text}: not a readable audio file (Format not recognised)\n")
+
 def test_audio_named_npy_gets_a_mel_command_that_runs(tmp_path, capsys, tiny_config_json, monkeypatch):
     """A WAV file named take1.npy was told to run `hifigan mel take1.npy -o take1.npy`, which mel refuses (the output
     would overwrite its input): the command shown names another file, and runs as shown."""
