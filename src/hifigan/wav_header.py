@@ -18,14 +18,17 @@ from hifigan.plural import count
 
 _UNKNOWN_LENGTH = 0x7FFFF000  # data sizes at or above this (and 0) are the placeholders of writers into a pipe
 _MAX_CHUNKS = 1000
+_RF64_SIZE = 0xFFFFFFFF  # an RF64 size field whose value is in the ds64 chunk
 
 
 def _chunks(f: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
-    """(chunk id, declared length, offset of its 8-byte header) of each chunk of a RIFF/WAVE stream, in order;
-    nothing for another format. Stops at the end of the stream, wherever the last chunk's length points."""
+    """(chunk id, declared length, offset of its 8-byte header) of each chunk of a RIFF/WAVE or RF64 stream, in
+    order; nothing for another format. An RF64 data chunk's length is the 64-bit one of the ds64 chunk (its own
+    field holds 0xFFFFFFFF). Stops at the end of the stream, wherever the last chunk's length points."""
     head = f.read(12)
-    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
         return
+    data_size = None  # RF64: the data chunk's length, from ds64
     position = 12
     for _ in range(_MAX_CHUNKS):
         f.seek(position)
@@ -33,15 +36,25 @@ def _chunks(f: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
         if len(header) < 8:
             return
         chunk, length = struct.unpack("<4sI", header)
+        if chunk == b"ds64" and head[:4] == b"RF64" and len(sizes := f.read(16)) == 16:
+            data_size = struct.unpack("<QQ", sizes)[1]
+        elif chunk == b"data" and length == _RF64_SIZE and data_size is not None:
+            length = data_size
         yield chunk, length, position
         position += 8 + length + (length & 1)
 
 
-def _data_chunk(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
+_DataChunk = tuple[int, int, int, int, bool]
+
+
+def _data_chunk(path: str | os.PathLike) -> _DataChunk | None:
     """(bytes per sample frame, the data chunk's declared length, the offset of its header, the bytes the file
-    holds after that header) of a WAV file; None for another format or a WAV without a data chunk."""
+    holds after that header, whether the file is RF64) of a WAV file; None for another format or a WAV without a
+    data chunk."""
     size = os.path.getsize(path)
     with open(path, "rb") as f:
+        rf64 = f.read(4) == b"RF64"
+        f.seek(0)
         block = 0
         for chunk, length, position in _chunks(f):
             if chunk == b"fmt ":
@@ -49,7 +62,7 @@ def _data_chunk(path: str | os.PathLike) -> tuple[int, int, int, int] | None:
                 fmt = f.read(min(length, 16))
                 block = struct.unpack_from("<H", fmt, 12)[0] if len(fmt) >= 14 else 0
             elif chunk == b"data":
-                return block, length, position, size - position - 8
+                return block, length, position, size - position - 8, rf64
     return None
 
 
@@ -62,22 +75,23 @@ def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
     return _patch(_data_chunk(path))
 
 
-def _truncated(data: tuple[int, int, int, int] | None) -> tuple[int, int] | None:
+def _truncated(data: _DataChunk | None) -> tuple[int, int] | None:
     """(frames the header promises, frames the file holds) when a WAV file's data chunk (`_data_chunk`) runs past
-    its end; None for a complete WAV, a streamed one of unknown length, or another format."""
+    its end; None for a complete WAV, a streamed one of unknown length, or another format. An RF64 file's length is
+    its ds64 chunk's 64-bit one, a size whatever its value (the placeholders are those of 32-bit fields)."""
     if data is None:
         return None
-    block, length, _, held = data
-    if block == 0 or length == 0 or length >= _UNKNOWN_LENGTH or length <= held:
+    block, length, _, held, rf64 = data
+    if block == 0 or length == 0 or (length >= _UNKNOWN_LENGTH and not rf64) or length <= held:
         return None
     return length // block, held // block
 
 
-def _patch(data: tuple[int, int, int, int] | None) -> tuple[int, bytes] | None:
+def _patch(data: _DataChunk | None) -> tuple[int, bytes] | None:
     if data is None:
         return None
-    block, length, position, held = data
-    if length != 0 or block == 0 or held < block:
+    block, length, position, held, rf64 = data
+    if length != 0 or rf64 or block == 0 or held < block:
         return None
     held -= held % block
     return position + 4, struct.pack("<I", min(held, 0xFFFFFFFF))
@@ -123,10 +137,13 @@ def readable_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
 
 def without_chunks(wav: bytes, drop: frozenset[bytes]) -> bytes:
     """Complete WAV bytes less the chunks whose ids are in `drop` (e.g. libsndfile's PEAK chunk, which holds the
-    peak value and its position), with the RIFF size rewritten."""
+    peak value and its position), with the RIFF size rewritten (RF64: the one in its ds64 chunk, which comes first)."""
     kept = [wav[12:12]]
     for chunk, length, position in _chunks(io.BytesIO(wav)):
         if chunk not in drop:
             kept.append(wav[position:position + 8 + length + (length & 1)])
-    body = b"WAVE" + b"".join(kept)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+    body = bytearray(b"WAVE" + b"".join(kept))
+    if wav[:4] == b"RF64":
+        struct.pack_into("<Q", body, 12, len(body))  # WAVE, then ds64's id and length, then its RIFF size
+        return b"RF64" + struct.pack("<I", _RF64_SIZE) + bytes(body)
+    return b"RIFF" + struct.pack("<I", len(body)) + bytes(body)
