@@ -20,6 +20,7 @@ from hifigan.option_names import switched_on
 from hifigan.paths import require_file, require_folder
 from hifigan.tensors import is_tensor
 from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
+from hifigan.wav_output import RIFF_DATA_LIMIT, wav_container, write_wav_stream
 
 if TYPE_CHECKING:
     import torch
@@ -255,28 +256,28 @@ def _samples(audio: np.ndarray | torch.Tensor, path: str | os.PathLike) -> np.nd
     return audio
 
 
-def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampling_rate: int) -> None:
-    """Write 16-bit PCM WAV atomically (no partial file on failure)."""
+def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampling_rate: int, *,
+               riff_limit: int = RIFF_DATA_LIMIT) -> None:
+    """Write 16-bit PCM WAV atomically (no partial file on failure): RIFF/WAVE, or RF64 where the samples' bytes
+    pass `riff_limit` (hifigan.wav_output; lower only to test the rule)."""
     audio = _samples(audio, path)
     buffer = io.BytesIO()  # encode in memory: a failed disk write then raises OSError with its errno
-    sf.write(buffer, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
+    container = wav_container(audio.size, 1, "PCM_16", riff_limit)
+    sf.write(buffer, to_int16(audio), sampling_rate, subtype="PCM_16", format=container)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getbuffer())
 
 
-def save_audio_chunks(path: str | os.PathLike, chunks: Iterable[np.ndarray | torch.Tensor], sampling_rate: int
-                      ) -> int:
+def save_audio_chunks(path: str | os.PathLike, chunks: Iterable[np.ndarray | torch.Tensor], sampling_rate: int,
+                      *, riff_limit: int = RIFF_DATA_LIMIT) -> int:
     """Write the concatenated `chunks` as `save_audio` writes them whole, each chunk to the file as it comes, so that
-    memory holds one chunk however long the audio (an audiobook streamed from a mel); atomically: a chunk with NaN
-    or inf, an exception raised by `chunks` or a failed write leaves no file. Returns the samples written."""
-    written = 0
+    memory holds one chunk however long the audio (an audiobook streamed from a mel); the length unknown up front,
+    the file moves to RF64 when the samples pass `riff_limit` (hifigan.wav_output.write_wav_stream). Atomically: a
+    chunk with NaN or inf, an exception raised by `chunks` or a failed write leaves no file. Returns the samples
+    written."""
     with atomic_path(path) as tmp:
         try:
-            with sf.SoundFile(tmp, "w", sampling_rate, 1, subtype="PCM_16", format="WAV") as wav:
-                for chunk in chunks:
-                    samples = _samples(chunk, path)
-                    wav.write(to_int16(samples))
-                    written += samples.size
+            return write_wav_stream(tmp, (to_int16(_samples(c, path)) for c in chunks), sampling_rate, "PCM_16",
+                                    riff_limit)
         except sf.LibsndfileError as e:  # libsndfile's own write, which gives no errno
             raise write_failure(path, e) from None
-    return written

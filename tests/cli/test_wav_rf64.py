@@ -1,5 +1,6 @@
-"""The readers check an RF64 file's sizes (in its ds64 chunk) as a WAV's, and the listening study's blinding
-strips chunks from RF64 bytes keeping its sizes right."""
+"""hifigan.wav_output: every WAV writer takes RIFF/WAVE while the samples' bytes fit RIFF's 32-bit sizes and RF64
+past them (libsndfile writes 0xFFFFFFFF sizes there, read back short). The rule is tested at its boundary with the
+limit lowered, through the real writers; and the readers check an RF64 file's sizes as a WAV's."""
 
 from __future__ import annotations
 
@@ -9,10 +10,70 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from hifigan.audio import audio_info, load_audio, to_int16
+from hifigan.audio import audio_info, load_audio, save_audio, save_audio_chunks, to_int16
 from hifigan.errors import AudioError
+from hifigan.evaluation.report.media import wav_encoded
+from hifigan.serve.codec import encode_audio
 from hifigan.wav_header import without_chunks
+from hifigan.wav_output import RIFF_DATA_LIMIT, wav_container
 from tests.support.cli_runs import SR, tone
+
+
+def test_the_container_changes_one_byte_past_the_limit():
+    assert wav_container(500, 1, "PCM_16", 1000) == "WAV"
+    assert wav_container(501, 1, "PCM_16", 1000) == "RF64"
+    assert wav_container(250, 2, "FLOAT", 2000) == "WAV"
+    assert wav_container(251, 2, "FLOAT", 2000) == "RF64"
+    # the real limit: 27 h of 16-bit mono at 22.05 kHz fits, 28 h does not; 32-bit float passes it at half that
+    assert wav_container(27 * 3600 * 22050, 1, "PCM_16") == "WAV"
+    assert wav_container(28 * 3600 * 22050, 1, "PCM_16") == "RF64"
+    assert wav_container(14 * 3600 * 22050, 1, "FLOAT") == "RF64"
+    assert RIFF_DATA_LIMIT < 0xFFFFFFFF - 44
+
+
+def _header(path) -> bytes:
+    return path.read_bytes()[:4]
+
+
+@pytest.mark.parametrize("n", [400, 401])
+def test_save_audio_writes_rf64_past_the_limit_bit_exact(tmp_path, n):
+    audio = tone(n)
+    out = tmp_path / "a.wav"
+    save_audio(out, audio, SR, riff_limit=800)
+    assert _header(out) == (b"RIFF" if n == 400 else b"RF64")
+    back, rate = sf.read(out, dtype="int16")
+    assert rate == SR and np.array_equal(back, to_int16(audio))
+    assert audio_info(out).frames == n
+
+
+def test_a_streamed_file_moves_to_rf64_when_it_grows_past_the_limit(tmp_path):
+    chunks = [tone(1000)[i:i + 100] for i in range(0, 1000, 100)]
+    whole = np.concatenate(chunks)
+    out = tmp_path / "s.wav"
+    assert save_audio_chunks(out, iter(chunks), SR, riff_limit=450) == 1000  # passed by the third chunk
+    assert _header(out) == b"RF64"
+    back, rate = sf.read(out, dtype="int16")
+    assert rate == SR and np.array_equal(back, to_int16(whole))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.wav"]  # no temporary left beside it
+    fits = tmp_path / "fits.wav"
+    save_audio_chunks(fits, iter(chunks), SR, riff_limit=2000)  # within the limit: what a whole write makes
+    save_audio(tmp_path / "whole.wav", whole, SR)
+    assert fits.read_bytes() == (tmp_path / "whole.wav").read_bytes()
+
+
+def test_a_failing_chunk_after_the_move_leaves_no_file(tmp_path):
+    def chunks():
+        yield from (tone(100) for _ in range(5))
+        yield np.full(10, np.nan, np.float32)
+
+    with pytest.raises(AudioError, match="NaN or inf"):
+        save_audio_chunks(tmp_path / "s.wav", chunks(), SR, riff_limit=450)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_served_and_embedded_wavs_follow_the_rule():
+    assert encode_audio(tone(100), "wav", SR)[:4] == b"RIFF"
+    assert wav_encoded(to_int16(tone(100))[:, None], SR, "PCM_16")[:4] == b"RIFF"
 
 
 @pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])

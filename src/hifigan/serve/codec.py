@@ -15,6 +15,7 @@ from hifigan.mel_file import checked_mel_values
 from hifigan.mel_shape import mel_shapes as any_mel_shapes
 from hifigan.mel_shape import unbatched
 from hifigan.plural import count
+from hifigan.wav_output import wav_container
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"
@@ -99,8 +100,9 @@ def encode_audio(audio: np.ndarray, fmt: str, sampling_rate: int) -> bytes:
     if fmt == "wav":
         import soundfile as sf
 
+        samples = to_int16(audio)
         buffer = io.BytesIO()
-        sf.write(buffer, to_int16(audio), sampling_rate, subtype="PCM_16", format="WAV")
+        sf.write(buffer, samples, sampling_rate, subtype="PCM_16", format=wav_container(samples.size, 1, "PCM_16"))
         return buffer.getvalue()
     if fmt == "pcm16":
         return to_int16(audio).astype("<i2").tobytes()

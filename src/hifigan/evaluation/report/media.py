@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.audio import audio_info, read_samples
+from hifigan.wav_output import wav_container
 
 # WAV keeps the source's sample format where a browser can decode it; anything else becomes 16-bit PCM.
 WAV_SUBTYPES = frozenset({"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"})
@@ -41,11 +42,11 @@ def wav_bytes(path: str | os.PathLike) -> bytes:
 
 
 def wav_encoded(data: np.ndarray, rate: int, subtype: str) -> bytes:
-    """[frames, channels] samples as the bytes of a WAV file in `subtype`."""
+    """[frames, channels] samples as the bytes of a WAV file in `subtype` (RF64 past RIFF's sizes: wav_container)."""
     import soundfile as sf
 
     buffer = io.BytesIO()
-    sf.write(buffer, data, rate, format="WAV", subtype=subtype)
+    sf.write(buffer, data, rate, format=wav_container(data.size, 1, subtype), subtype=subtype)
     return buffer.getvalue()
 
 
