@@ -52,7 +52,7 @@ def _measured_field(g: Generator, num_mels: int, hop: int) -> ReceptiveField:
 def _geometry_config(resblock: str, rates: list[int], kernels: list[int]) -> HifiganConfig:
     """tiny_config with other upsampling rates and kernels (hop = the product of the rates)."""
     hop = math.prod(rates)
-    n_fft = 4 * hop + hop % 2  # n_fft - hop even, as the config requires
+    n_fft = 64 + hop % 2  # n_fft - hop even, as the config requires; 64 bins leave none of the 16 filters empty
     return tiny_config(resblock, upsample_rates=rates, upsample_kernel_sizes=kernels, hop_size=hop, n_fft=n_fft,
                        win_size=n_fft, segment_size=64 * hop)
 
