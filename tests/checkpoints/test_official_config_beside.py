@@ -12,7 +12,7 @@ import torch
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.errors import Note
 from hifigan.inference.vocoder import Vocoder
-from hifigan.training.job import _base_config
+from hifigan.training.config_choice import choose_config
 from hifigan.training.options import TrainJob
 from tests.support.cli_runs import SR, failed_cleanly, files_in, run, run_module, tone, wav
 from tests.support.files import REPO, save_config_json
@@ -80,5 +80,6 @@ def test_a_broken_config_json_beside_is_a_one_line_error(official_folder, capsys
 def test_init_from_a_g_file_without_config_trains_with_the_config_beside_not_v1(official_folder):
     config, g_file, _ = official_folder
     with pytest.warns(Note, match="no config given: using"):
-        assert _base_config(TrainJob(init_from=g_file), None, None, read_checkpoint(g_file)) == (
-            config, g_file.parent / "config.json")
+        choice = choose_config(TrainJob(init_from=g_file), None, None, read_checkpoint(g_file))
+    assert (choice.config, choice.read_with, choice.beside) == (config, g_file.parent / "config.json",
+                                                                g_file.parent / "config.json")

@@ -17,7 +17,7 @@ from hifigan.checkpoints.format import generator_payload, read_checkpoint, write
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.models import Generator
-from hifigan.training.job import _base_config
+from hifigan.training.config_choice import choose_config
 from hifigan.training.options import TrainJob
 from tests.support.official_reference import RefGenerator
 from tests.support.tiny import MELS_80, tiny_config
@@ -121,4 +121,5 @@ def test_an_official_file_without_a_config_starts_from_v1(tmp_path):
     read), not 'official checkpoint carries no config'."""
     torch.save({"generator": RefGenerator(tiny_config("1", **MELS_80)).state_dict()}, tmp_path / "g_00000010")
     job = TrainJob(init_from=tmp_path / "g_00000010")
-    assert _base_config(job, None, None, read_checkpoint(tmp_path / "g_00000010")) == (load_config("v1"), "v1")
+    choice = choose_config(job, None, None, read_checkpoint(tmp_path / "g_00000010"))
+    assert (choice.config, choice.read_with, choice.beside) == (load_config("v1"), "v1", None)

@@ -1,34 +1,29 @@
-"""A training job end to end: `train(TrainJob)` resolves the config and the data (the job's, or the resumed
-checkpoint's), builds the Trainer, starts it from a checkpoint or weights when asked, trains and reports. It is the
-library behind `hifigan train` (cli/train.py fills the TrainJob from the command line)."""
+"""A training job end to end: `train(TrainJob)` resolves the config (training.config_choice) and the data (the
+job's, or the resumed checkpoint's), builds the Trainer, starts it from a checkpoint or weights when asked, trains
+and reports. It is the library behind `hifigan train` (cli/train.py fills the TrainJob from the command line)."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from hifigan import pretrained
 from hifigan.checkpoints.config_over import laid_over
-from hifigan.checkpoints.contents import CheckpointContents
-from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.checkpoints.run_files import BEST, find_resume_checkpoint, step_checkpoint
-from hifigan.config import HifiganConfig, config_from_dict, load_config
+from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.earlier_held_out import earlier_held_out
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
-from hifigan.errors import ConfigError, HifiganError
+from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.option_names import as_given, as_stored, flag, setting, settings_word, wanted
 from hifigan.plural import audio_length, count
+from hifigan.training.config_choice import ConfigChoice, choose_config, naming_config_file, read_init
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, training_device, warnings_from_main
 from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
@@ -111,69 +106,6 @@ def inline_mel_stats(config: HifiganConfig) -> HifiganConfig:
     return dataclasses.replace(config, mel_stats=inline_stats(stats))
 
 
-def _base_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
-                 init_obj: dict[str, Any] | None) -> tuple[HifiganConfig, str | os.PathLike | None]:
-    """The resumed checkpoint's config; else, starting from a model that carries a config (a pretrained one, or a
-    checkpoint of ours), that config with the keys the job's --config sets laid over it (they may not change the
-    model); else the job's (an official g_* file: --config, else the config.json beside it, else V1; a partial one's
-    rest is V1's, the residual blocks' dilations as the official code built the file: checkpoints.official_blocks);
-    else v1. With it, the file or preset the weights of an official or bare --init-from are read with (its errors
-    name it: CheckpointContents.named_config), else None."""
-    if resume_obj is not None:
-        return config_of(resume_obj, resume_path), None
-    if init_obj is not None and _pretrained_init(job) is not None:
-        return pretrained.model_config(pretrained.get_model(_pretrained_init(job)), job.config, job.cli), None
-    contents = None if init_obj is None else CheckpointContents(init_obj, job.init_from)
-    if contents is not None:  # an official g_* file: the config as the official code built that file from it
-        contents.require_generator()  # a file holding no generator: refused now, before the scan and the run folder
-        return contents.named_config(job.config, default="v1", cli=job.cli)
-    return load_config(job.config or "v1"), None
-
-
-def _config_file(job: TrainJob, resume_path: Path | None) -> Path | None:
-    """The file the run's config was read from, for its errors: the resumed checkpoint, or the --config file
-    (None for a preset or a config object)."""
-    if resume_path is not None:
-        return resume_path
-    given = job.config
-    return Path(given) if isinstance(given, str | os.PathLike) and Path(given).is_file() else None
-
-
-@contextlib.contextmanager
-def _naming_config_file(job: TrainJob, resume_path: Path | None) -> Iterator[None]:
-    """A ConfigError that names no file (a part's name, argument or value) named as the run config's file's."""
-    try:
-        yield
-    except ConfigError as e:
-        if e.path is not None:
-            raise
-        raise ConfigError(_config_file(job, resume_path), e.problem) from None
-
-
-def _pretrained_init(job: TrainJob) -> str | None:
-    """The registered pretrained model `init_from` names, if it names one (a file of that name: ./NAME)."""
-    return job.init_from if isinstance(job.init_from, str) and job.init_from in pretrained.MODELS else None
-
-
-def _configless_init(job: TrainJob, init_obj: dict[str, Any] | None) -> str | None:
-    """What --init-from is where it carries no config (not a registered name): "an official g_* file" or "a
-    generator's bare state dict"; else None."""
-    if init_obj is None or _pretrained_init(job) is not None:
-        return None
-    contents = CheckpointContents(init_obj, job.init_from)
-    if not contents.official:
-        return None
-    return "a generator's bare state dict" if contents.bare else "an official g_* file"
-
-
-def _read_init(job: TrainJob) -> dict[str, Any]:
-    """The --init-from weights: a pretrained model's verified file, or the checkpoint file's contents."""
-    name = _pretrained_init(job)
-    if name is not None:
-        return pretrained.read_pretrained(name)[2]
-    return read_checkpoint(job.init_from)
-
-
 def read_settings(config: HifiganConfig, data: dict[str, Any]) -> ReadSettings:
     """How the job reads audio (what a scan cache is valid for)."""
     return ReadSettings(config.sampling_rate, bool(data["resample"]), bool(data["mix_to_mono"]))
@@ -201,16 +133,16 @@ def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any],
 
 
 def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
-           init_obj: dict[str, Any] | None, config_name: str | os.PathLike | None) -> list[str]:
-    """Restore the resumed checkpoint or load the --init-from weights into `trainer` (`config_name`: _base_config's);
-    what to say of it."""
+           init_obj: dict[str, Any] | None, choice: ConfigChoice) -> list[str]:
+    """Restore the resumed checkpoint or load the --init-from weights into `trainer` (read with the file or preset
+    `choice` names); what to say of it."""
     lines = []
     if resume_obj is not None:
         gone = trainer.restore(resume_obj, resume_path)
         lines.append(f"resumed from {resume_path} at step {trainer.step} (epoch {trainer.epoch})")
         lines += [gone] if gone else []
     elif job.init_from is not None:
-        lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj, config_name)
+        lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj, choice.read_with)
     return lines
 
 
@@ -236,20 +168,21 @@ def train(job: TrainJob) -> TrainResult:
             early = settled(job.options)  # a typo'd device or precision: one line now, not after the scan's minutes
             check_precision(early.precision, training_device(early.device, dist, job.cli), job.cli)
             # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
-            init_obj = _read_init(job) if job.init_from is not None and resume_obj is None else None
-            base, config_name = _base_config(job, resume_obj, resume_path, init_obj)
+            init_obj = read_init(job) if job.init_from is not None and resume_obj is None else None
+            choice = choose_config(job, resume_obj, resume_path, init_obj)
+            base = choice.config
             if resume_obj is not None and job.seed is not None and job.seed != base.seed:
                 raise HifiganError(None, f"{setting('seed', job.seed, job.cli)}: a resumed run keeps its seed "
                                          f"({base.seed}), which chose its held-out files")
             config = resolve_config(base, job.overrides(), job.cli)
             replaced = None if resume_obj is None else overrides_said(base, job.overrides(), job.cli)
-            with _naming_config_file(job, resume_path):
+            with naming_config_file(choice):
                 check_part_names(config)  # a typo in a part's name or argument: one line now, not after the scan
             config = inline_mel_stats(config)
             if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
                 again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
                 check_config_again(config, again, job.config, resume_path, job.cli)
-            with _naming_config_file(job, resume_path):  # every setting: one line now, not after the scan
+            with naming_config_file(choice):  # every setting: one line now, not after the scan
                 check_settings(config, early, dist, job.cli)
             data = data_spec(job, resume_obj)
             check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
@@ -270,13 +203,13 @@ def train(job: TrainJob) -> TrainResult:
                     skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None, scan_kept=True)
             held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
-            with _naming_config_file(job, resume_path):  # a part refused a value
+            with naming_config_file(choice):  # a part refused a value
                 trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist, job.cli)
             trainer.data_spec = {**stored_spec(data), "held_out": corpus.keys(held.valid),
                                  "train_clips": len(train_scan.clips),
                                  "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
             with warnings_from_main(dist):  # before any file: a bad one is one line
-                started = _start(trainer, job, resume_obj, resume_path, init_obj, config_name)
+                started = _start(trainer, job, resume_obj, resume_path, init_obj, choice)
             pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
                                                                     trainer.best.step)
         say = trainer.say  # said once every check has passed: bad input stays one line
@@ -292,7 +225,7 @@ def train(job: TrainJob) -> TrainResult:
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else []),
-                     *start_lines(trainer, job, resume_obj is not None, _configless_init(job, init_obj))):
+                     *start_lines(trainer, job, choice)):
             say(line)
         with taken_back_unless_saved(Path(out), new_folder, job.cli):  # after the close: the logs are whole
             try:

@@ -10,10 +10,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from hifigan.checkpoints.contents import official_config_beside
 from hifigan.config import HifiganConfig
 from hifigan.option_names import setting
 from hifigan.plural import count
+from hifigan.training.config_choice import DEFAULT, ConfigChoice
 from hifigan.training.options import TrainJob
 from hifigan.training.stop_rules import stop_plan
 from hifigan.training.trainer import Trainer
@@ -25,21 +25,20 @@ def parameters(*modules: nn.Module) -> str:
     return f"{n / 1e6:.2f} M" if n >= 1e6 else f"{n / 1e3:.1f} k"
 
 
-def config_source(job: TrainJob, resumed: bool, configless: str | None = None) -> str:
-    """Where the run's config came from, in words; `configless`: what --init-from is where it carries no config
-    ("an official g_* file", "a generator's bare state dict"), so the config is the job's alone (a partial file's
-    other keys V1's; none given: the official config.json beside the file, else V1), not laid over the file's."""
+def config_source(job: TrainJob, choice: ConfigChoice) -> str:
+    """Where the run's config came from (`choice`, as training.config_choice decided it), in words: where
+    --init-from carries no config, the config is the job's alone (or the config.json beside the file, or V1), not
+    laid over the file's."""
     given = job.config
-    if resumed:
+    if choice.resumed:
         return "the run's (its checkpoint's)"
     words = "a HifiganConfig" if isinstance(given, HifiganConfig) else None if given is None else os.fspath(given)
     if job.init_from is None:
-        return words or "v1 (the default)"
+        return words or f"{DEFAULT} (the default)"
     start = setting("init_from", job.init_from, job.cli)
-    if configless:
-        beside = None if words else official_config_beside(job.init_from)  # what CheckpointContents.config reads
-        return (f"{words or beside or 'v1 (the default)'} ({start} is {configless}, which carries no config"
-                f"{': the config.json beside it' if beside else ''})")
+    if choice.configless:
+        return (f"{words or choice.beside or f'{DEFAULT} (the default)'} ({start} is {choice.configless}, which "
+                f"carries no config{': the config.json beside it' if choice.beside else ''})")
     return f"{words} over {start}'s" if words else f"{start}'s"
 
 
@@ -52,10 +51,10 @@ def device_words(trainer: Trainer) -> str:
     return f"{where}, {trainer.options.precision}{threads}{ranks}"
 
 
-def start_lines(trainer: Trainer, job: TrainJob, resumed: bool, configless: str | None = None) -> list[str]:
-    """The model line and the run line (`configless`: see config_source)."""
+def start_lines(trainer: Trainer, job: TrainJob, choice: ConfigChoice) -> list[str]:
+    """The model line (its config: `choice`, in config_source's words) and the run line."""
     parts = trainer.discriminators
     stops = stop_plan(job.max_steps, job.epochs, job.max_minutes, trainer.state, trainer.steps_per_epoch, job.cli)
     return [f"model: generator {parameters(trainer.generator)} parameters, discriminators "
-            f"{parameters(*parts.values())} ({', '.join(parts)}); config {config_source(job, resumed, configless)}",
+            f"{parameters(*parts.values())} ({', '.join(parts)}); config {config_source(job, choice)}",
             f"run: {Path(trainer.options.out)} on {device_words(trainer)}; {stops}"]

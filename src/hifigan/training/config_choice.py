@@ -1,0 +1,95 @@
+"""Which config a training run starts in, and where it came from, decided once (choose_config): the resumed
+checkpoint's; a model's that carries one (a pretrained name, a checkpoint of ours) with --config laid over it; the
+job's alone for an official g_* file or a generator's bare state dict (none given: the official config.json beside a
+g_* file, else V1); else --config, else V1. training.job builds the run in it, the start lines word it
+(training.start_lines) and a config error that names no file names its file."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hifigan import pretrained
+from hifigan.checkpoints.contents import CheckpointContents
+from hifigan.checkpoints.format import config_of, read_checkpoint
+from hifigan.config import HifiganConfig, load_config
+from hifigan.errors import ConfigError
+from hifigan.training.options import TrainJob
+
+DEFAULT = "v1"  # the preset of a job that gives no config and starts from no model that carries one
+
+
+@dataclass(frozen=True)
+class ConfigChoice:
+    """The config a run starts in (before the job's overrides) and where it came from. `read_with`: the file or
+    preset an official or bare --init-from's weights are read with (a misfit names it: CheckpointContents.named_config),
+    else None. `resumed`: the resumed checkpoint's config. `configless`: what --init-from is where it carries no config,
+    "an official g_* file" or "a generator's bare state dict" (the config is then the job's alone, not laid over the
+    file's); `beside`: the official config.json beside that file, where it was read for want of a config given.
+    `file`: the file the config was read from (the resumed checkpoint, the --config file or the config.json beside),
+    which a config error that names no file names; None for a preset or a HifiganConfig."""
+
+    config: HifiganConfig
+    read_with: str | os.PathLike | None = None
+    resumed: bool = False
+    configless: str | None = None
+    beside: Path | None = None
+    file: Path | None = None
+
+
+def choose_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
+                  init_obj: dict[str, Any] | None) -> ConfigChoice:
+    """The run's config (ConfigChoice's rule); `init_obj`: the --init-from file's contents (read_init), read once.
+    An official g_* file's config is as the official code built that file from it (its residual blocks' dilations:
+    checkpoints.official_blocks); a partial one's rest is V1's."""
+    if resume_obj is not None:
+        return ConfigChoice(config_of(resume_obj, resume_path), resumed=True, file=resume_path)
+    given = _given_file(job)
+    if init_obj is not None and pretrained_init(job) is not None:
+        config = pretrained.model_config(pretrained.get_model(pretrained_init(job)), job.config, job.cli)
+        return ConfigChoice(config, file=given)
+    if init_obj is None:
+        return ConfigChoice(load_config(job.config or DEFAULT), file=given)
+    contents = CheckpointContents(init_obj, job.init_from)
+    contents.require_generator()  # a file holding no generator: refused now, before the scan and the run folder
+    config, read_with = contents.named_config(job.config, default=DEFAULT, cli=job.cli)
+    if not contents.official:
+        return ConfigChoice(config, read_with, file=given)
+    # No config given, named_config read the one beside the file, or the default where there is none.
+    beside = Path(read_with) if job.config is None and read_with != DEFAULT else None
+    configless = "a generator's bare state dict" if contents.bare else "an official g_* file"
+    return ConfigChoice(config, read_with, configless=configless, beside=beside, file=given)
+
+
+def _given_file(job: TrainJob) -> Path | None:
+    """The --config file (None for a preset, a config object or none)."""
+    given = job.config
+    return Path(given) if isinstance(given, str | os.PathLike) and Path(given).is_file() else None
+
+
+@contextlib.contextmanager
+def naming_config_file(choice: ConfigChoice) -> Iterator[None]:
+    """A ConfigError that names no file (a part's name, argument or value) named as the run config's file's."""
+    try:
+        yield
+    except ConfigError as e:
+        if e.path is not None:
+            raise
+        raise ConfigError(choice.file, e.problem) from None
+
+
+def pretrained_init(job: TrainJob) -> str | None:
+    """The registered pretrained model `init_from` names, if it names one (a file of that name: ./NAME)."""
+    return job.init_from if isinstance(job.init_from, str) and job.init_from in pretrained.MODELS else None
+
+
+def read_init(job: TrainJob) -> dict[str, Any]:
+    """The --init-from weights: a pretrained model's verified file, or the checkpoint file's contents."""
+    name = pretrained_init(job)
+    if name is not None:
+        return pretrained.read_pretrained(name)[2]
+    return read_checkpoint(job.init_from)
