@@ -3,6 +3,7 @@ reads it from there: a g_* file given without a config is read with the config.j
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -83,3 +84,15 @@ def test_init_from_a_g_file_without_config_trains_with_the_config_beside_not_v1(
         choice = choose_config(TrainJob(init_from=g_file), None, None, read_checkpoint(g_file))
     assert (choice.config, choice.read_with, choice.beside) == (config, g_file.parent / "config.json",
                                                                 g_file.parent / "config.json")
+
+
+def test_a_part_typo_in_the_config_json_beside_names_that_file(official_folder, capsys):
+    """train --init-from a g_* file, no --config: a part's argument misspelt in the config.json beside it is one line
+    naming that file (it named none: only a --config file or a resumed checkpoint was named)."""
+    config, g_file, tmp_path = official_folder
+    beside = g_file.parent / "config.json"
+    save_config_json(beside, dataclasses.replace(config, generator_args={"bogus": 1}))
+    with pytest.warns(Note):  # the config it read (pytest records it: in a child it would be one more line)
+        code, _, err = run(capsys, "train", "--init-from", g_file, "--corpus", tmp_path, "--out", tmp_path / "run")
+    line = failed_cleanly(code, err, tmp_path / "run")
+    assert line == f"hifigan train: error: {beside}: generator_args: unknown argument 'bogus' (known: none)"

@@ -62,7 +62,7 @@ def choose_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path:
     # No config given, named_config read the one beside the file, or the default where there is none.
     beside = Path(read_with) if job.config is None and read_with != DEFAULT else None
     configless = "a generator's bare state dict" if contents.bare else "an official g_* file"
-    return ConfigChoice(config, read_with, configless=configless, beside=beside, file=given)
+    return ConfigChoice(config, read_with, configless=configless, beside=beside, file=given or beside)
 
 
 def _given_file(job: TrainJob) -> Path | None:
