@@ -71,9 +71,9 @@ def _not_a_generator(tmp_path, kind: str):
         write_checkpoint(path, {k: v for k, v in generator_payload(Generator(tiny_config()).state_dict(),
                                                                    tiny_config()).items() if k != "generator"})
         return path, [], "bad.pt: checkpoint holds no generator"
-    torch.save({"weights": torch.zeros(3)}, path)  # read as an official file, which needs --config
-    return path, ["--config", "v1"], ("bad.pt: not a HiFi-GAN generator checkpoint (neither ours nor an official "
-                                      "g_* file)")
+    torch.save({"weights": torch.zeros(3)}, path)  # a dict of tensors: read as a bare state dict, not a generator's
+    return path, ["--config", "v1"], ("bad.pt: holds a bare state dict of 1 tensor under weights.*, not a HiFi-GAN "
+                                      "generator's (conv_pre, ups, resblocks, conv_post)")
 
 
 @pytest.mark.parametrize("kind", ["ours without a generator", "not ours, with --config"])
