@@ -130,7 +130,8 @@ BAD_CHECKPOINT: dict[str, tuple[Callable, str]] = {
                              "unpickled as weights: Can only build Tensor, Parameter, OrderedDict or types allowlisted "
                              "via `add_safe_globals`, but go...)"),
     "not a dict": (_torch_save([torch.zeros(3)]), "holds a list"),
-    "no generator": (_torch_save({"weights": torch.zeros(3)}), "not a HiFi-GAN generator checkpoint"),
+    "no generator": (_torch_save({"weights": torch.zeros(3)}),
+                     "not a HiFi-GAN generator's (conv_pre, ups, resblocks, conv_post)"),
     "misfit weights": (_misfit, "upsample_initial_channel is 32, the weights take 64 (conv_pre.bias (64,) vs (32,))"),
     "misfit rank": (_misfit_rank, "bad.pt: generator does not fit the config: conv_pre.bias has shape (32, 1), the "
                     "model expects (32,)"),
