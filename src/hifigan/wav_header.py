@@ -1,8 +1,10 @@
 """RIFF/WAVE chunks: truncated files (a header that promises more sample frames than the file holds), the data size
-0 a writer into a pipe leaves, and chunks dropped from a copy.
+0 a writer into a pipe leaves, RIFF files past 4 GiB, and chunks dropped from a copy.
 
 libsndfile reads a truncated file without a word, as the frames that are there; an interrupted copy or download
-then passes as a shorter recording. Every reader (hifigan.audio) refuses it instead, naming both counts.
+then passes as a shorter recording. It reads a RIFF file past 4 GiB (a writer that cannot write RF64 leaves
+0xFFFFFFFF or a wrapped size) as its first 4 GiB at most, the rest lost as silently. Every reader (hifigan.audio)
+refuses both instead.
 """
 
 from __future__ import annotations
@@ -14,11 +16,14 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from hifigan.errors import AudioError
-from hifigan.plural import count
+from hifigan.plural import byte_size, count
 
 _UNKNOWN_LENGTH = 0x7FFFF000  # data sizes at or above this (and 0) are the placeholders of writers into a pipe
 _MAX_CHUNKS = 1000
 _RF64_SIZE = 0xFFFFFFFF  # an RF64 size field whose value is in the ds64 chunk
+_RIFF_LIMIT = 0xFFFFFFFF  # the most bytes a RIFF size field can say: samples past it are past any RIFF reader
+# Copies the samples to their end (ffmpeg's WAV demuxer, told to ignore the data size) into RF64 as they are
+_TO_RF64 = "ffmpeg -ignore_length 1 -i IN.wav -c:a copy -rf64 auto OUT.wav"
 
 
 def _chunks(f: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
@@ -69,10 +74,22 @@ def _data_chunk(path: str | os.PathLike) -> _DataChunk | None:
 def placeholder_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
     """(offset, bytes) to read over a WAV file's data size when it is the placeholder 0 that a writer into a pipe
     leaves (sox or ffmpeg writing to stdout) and samples follow the header: the size of the whole frames the file
-    holds (0xFFFFFFFF, read to the end, past 4 GiB). libsndfile reads such a chunk as empty. None otherwise: a
-    complete WAV, the placeholder 0xFFFFFFFF (libsndfile reads it to the end), a WAV with no sample after its
-    header (empty indeed), another format."""
-    return _patch(_data_chunk(path))
+    holds. libsndfile reads such a chunk as empty. None otherwise: a complete WAV, the placeholder 0xFFFFFFFF
+    (libsndfile reads it to the end, up to 4 GiB), a WAV with no sample after its header (empty indeed), another
+    format. A RIFF file past 4 GiB is a one-line AudioError (_refuse_past_riff): no 32-bit size reads it whole."""
+    data = _data_chunk(path)
+    _refuse_past_riff(path, data)
+    return _patch(data)
+
+
+def _refuse_past_riff(path: str | os.PathLike, data: _DataChunk | None) -> None:
+    """A one-line AudioError naming the fix when a WAV file's data chunk (`_data_chunk`) is RIFF (not RF64) and more
+    than 4 GiB follow its header: more than its 32-bit sizes can say, so whatever they hold (0, 0xFFFFFFFF, the size
+    wrapped past 2**32), libsndfile reads 4 GiB at most and drops the rest without a word."""
+    if data is not None and not data[4] and data[3] > _RIFF_LIMIT:
+        raise AudioError(path, f"RIFF WAV past 4 GiB ({byte_size(data[3])} after its data chunk's header), more than "
+                               f"its 32-bit sizes can say: it would be read short (convert it to RF64, reading it "
+                               f"to its end: {_TO_RF64})")
 
 
 def _truncated(data: _DataChunk | None) -> tuple[int, int] | None:
@@ -94,7 +111,7 @@ def _patch(data: _DataChunk | None) -> tuple[int, bytes] | None:
     if length != 0 or rf64 or block == 0 or held < block:
         return None
     held -= held % block
-    return position + 4, struct.pack("<I", min(held, 0xFFFFFFFF))
+    return position + 4, struct.pack("<I", held)  # at most 4 GiB: _refuse_past_riff
 
 
 class PatchedFile(io.FileIO):
@@ -124,9 +141,10 @@ class PatchedFile(io.FileIO):
 
 
 def readable_patch(path: str | os.PathLike) -> tuple[int, bytes] | None:
-    """A one-line AudioError for a truncated WAV file (see _truncated); else its placeholder_patch (None: read
-    it as it is). One read of the header for both."""
+    """A one-line AudioError for a truncated WAV file (see _truncated) or a RIFF one past 4 GiB
+    (_refuse_past_riff); else its placeholder_patch (None: read it as it is). One read of the header for all."""
     data = _data_chunk(path)
+    _refuse_past_riff(path, data)
     counts = _truncated(data)
     if counts is not None:
         promised, held = counts

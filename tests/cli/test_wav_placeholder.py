@@ -97,15 +97,6 @@ def test_no_patch_for_less_than_one_frame_or_the_placeholder_ffffffff(tmp_path, 
     assert _patch_of(path) is None  # libsndfile reads it to the end itself
 
 
-def test_a_piped_wav_past_4_gib_is_patched_to_ffffffff(tmp_path):
-    """A size field holds 32 bits: past 4 GiB of samples the patch is 0xFFFFFFFF (read to the end). A sparse file."""
-    path = piped(tmp_path / "p.wav", tone(2), "PCM_16", riff_too=True)
-    with open(path, "r+b") as f:
-        head = f.read(64)  # only the header: reading the whole sparse file would take 4 GiB of memory
-        f.truncate(2**32 + 64)
-    assert _patch_of(path) == (head.index(b"data") + 4, b"\xff\xff\xff\xff")
-
-
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_patched_file_reads_as_the_bytes_with_the_patch_written_over(tmp_path_factory, data):

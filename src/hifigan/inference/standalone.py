@@ -19,6 +19,7 @@ import numpy as np
 
 # WAV data sizes at or above this are the placeholders of writers into a pipe, not sizes: hifigan.wav_header's value
 UNKNOWN_LENGTH = 0x7FFFF000
+RIFF_LIMIT = 0xFFFFFFFF  # the most bytes a RIFF size can say: samples past it are read short whatever the sizes hold
 EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the sample format is the first two bytes of its SubFormat GUID
 PCM_GUID = bytes.fromhex("0100000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM
 
@@ -70,9 +71,14 @@ def read_wav(path: str, rate: int) -> np.ndarray:
     """A 16-bit PCM mono WAV at `rate` as float32 in [-1, 1] (int16 / 32768, as the official code reads it); a
     file that is not one, or holds fewer samples than its header promises (as `hifigan vocode` refuses it), is a
     one-line Refused naming it. A data size that a writer into a pipe leaves (0, or at least UNKNOWN_LENGTH) is
-    read to the end; a WAVE_FORMAT_EXTENSIBLE header of PCM samples is read as plain PCM."""
+    read to the end; a WAVE_FORMAT_EXTENSIBLE header of PCM samples is read as plain PCM. A RIFF WAV with more
+    than 4 GiB after its data chunk's header (past_riff) is refused before a byte of its samples is read."""
     require_file(path)
     try:
+        if past_riff(path):
+            raise Refused(f"{path}: RIFF WAV past 4 GiB, more than its 32-bit sizes can say: it would be read short "
+                          "(split it into WAVs under 4 GiB: ffmpeg -ignore_length 1 -i IN.wav -c:a copy -f segment "
+                          "-segment_time 3600 OUT%03d.wav)")
         with open(path, "rb") as f:
             whole = f.read()
         with wave.open(io.BytesIO(repaired(whole))) as w:
@@ -91,6 +97,25 @@ def read_wav(path: str, rate: int) -> np.ndarray:
         raise Refused(f"{path}: truncated WAV: the header promises {count(promised, 'frame')}, the file holds "
                          f"{held} (an interrupted copy or download?)")
     return np.frombuffer(data[: 2 * held], "<i2").astype(np.float32) / 32768
+
+
+def past_riff(path: str) -> bool:
+    """Whether `path` is a RIFF/WAVE file with more than RIFF_LIMIT bytes after its data chunk's header: whatever
+    its 32-bit sizes hold (0, 0xFFFFFFFF, a size wrapped past 2**32), `wave` would read 4 GiB at most. Reads only
+    the chunk headers up to the data chunk's."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        position = 12
+        while len(header := f.read(8)) == 8:
+            chunk, length = struct.unpack("<4sI", header)
+            if chunk == b"data":
+                return size - position - 8 > RIFF_LIMIT
+            position += 8 + length + (length & 1)
+            f.seek(position)
+    return False
 
 
 def repaired(data: bytes) -> bytes:
