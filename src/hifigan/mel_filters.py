@@ -38,7 +38,8 @@ def empty_filters(sampling_rate: int, n_fft: int, num_mels: int, fmin: float, fm
 
 def empty_filters_problem(sampling_rate: int, n_fft: int, num_mels: int, fmin: float, fmax: float | None) -> str:
     """'' when every filter has a bin, else one sentence naming the empty filters and what to change: the most
-    filters this band and n_fft fill, the n_fft that fills these (doubled up to MAX_DOUBLINGS times), a wider band."""
+    filters this band and n_fft fill, the n_fft that fills these (doubled up to MAX_DOUBLINGS times), a wider band
+    (said only where 0 to sampling_rate / 2 fills them)."""
     empty = empty_filters(sampling_rate, n_fft, num_mels, fmin, fmax)
     if not empty:
         return ""
@@ -52,8 +53,8 @@ def empty_filters_problem(sampling_rate: int, n_fft: int, num_mels: int, fmin: f
     if wider:
         fixes.append(f"n_fft {wider}")
     top = sampling_rate / 2 if fmax is None else fmax
-    if fmin > 0 or top < sampling_rate / 2:
-        fixes.append(f"a wider band than fmin {fmin:g} to fmax {top:g} Hz")
+    if (fmin > 0 or top < sampling_rate / 2) and not empty_filters(sampling_rate, n_fft, num_mels, 0, None):
+        fixes.append(f"a wider band than fmin {fmin:g} to fmax {top:g} Hz")  # the widest, 0 to Nyquist, fills them
     one = len(empty) == 1
     them, bins = ("it", "its mel bin is") if one else ("them", "their mel bins are")
     return (f"{len(empty)} of the {num_mels} mel filters {'is' if one else 'are'} empty (filter{'' if one else 's'} "

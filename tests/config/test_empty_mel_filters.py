@@ -87,3 +87,10 @@ def test_no_preset_has_an_empty_filter(name):
     config = load_config(name)
     for kwargs in (config.mel_kwargs(), config.mel_kwargs(for_loss=True)):
         assert empty_filters(*(kwargs[k] for k in ("sampling_rate", "n_fft", "num_mels", "fmin", "fmax"))) == []
+
+
+def test_a_wider_band_is_not_offered_when_the_whole_band_leaves_filters_empty(tmp_path):
+    # 160 filters at n_fft 256, 8 kHz leave 5 empty even from 0 Hz to Nyquist: widening 0-3900 Hz cannot fix them
+    path = _config(tmp_path, n_fft=256, num_mels=160, fmax=3900)
+    with pytest.raises(ConfigError, match=r"6 of the 160 mel filters are empty .* use num_mels 147 or n_fft 512$"):
+        load_config(path)
