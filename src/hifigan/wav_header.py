@@ -21,7 +21,7 @@ from hifigan.plural import byte_size, count
 _UNKNOWN_LENGTH = 0x7FFFF000  # data sizes at or above this (and 0) are the placeholders of writers into a pipe
 _MAX_CHUNKS = 1000
 _RF64_SIZE = 0xFFFFFFFF  # an RF64 size field whose value is in the ds64 chunk
-_RIFF_LIMIT = 0xFFFFFFFF  # the most bytes a RIFF size field can say: samples past it are past any RIFF reader
+RIFF_MAX = 0xFFFFFFFF  # the most bytes a RIFF size field can say (writers: wav_output; past it, readers read short)
 # Copies the samples to their end (ffmpeg's WAV demuxer, told to ignore the data size) into RF64 as they are
 _TO_RF64 = "ffmpeg -ignore_length 1 -i IN.wav -c:a copy -rf64 auto OUT.wav"
 
@@ -86,7 +86,7 @@ def _refuse_past_riff(path: str | os.PathLike, data: _DataChunk | None) -> None:
     """A one-line AudioError naming the fix when a WAV file's data chunk (`_data_chunk`) is RIFF (not RF64) and more
     than 4 GiB follow its header: more than its 32-bit sizes can say, so whatever they hold (0, 0xFFFFFFFF, the size
     wrapped past 2**32), libsndfile reads 4 GiB at most and drops the rest without a word."""
-    if data is not None and not data[4] and data[3] > _RIFF_LIMIT:
+    if data is not None and not data[4] and data[3] > RIFF_MAX:
         raise AudioError(path, f"RIFF WAV past 4 GiB ({byte_size(data[3])} after its data chunk's header), more than "
                                f"its 32-bit sizes can say: it would be read short (convert it to RF64, reading it "
                                f"to its end: {_TO_RF64})")

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-RIFF_MAX = 0xFFFFFFFF  # the largest size a RIFF chunk's 32-bit field holds
+from hifigan.wav_header import RIFF_MAX
+
 HEADER_ROOM = 0x10000  # bytes kept for the chunks before the samples (RIFF, fmt, fact, PEAK: under 100 for mono)
 RIFF_DATA_LIMIT = RIFF_MAX - HEADER_ROOM  # the most bytes of samples written as RIFF/WAVE
 SAMPLE_BYTES = {"PCM_U8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8, "ULAW": 1, "ALAW": 1}

@@ -89,6 +89,6 @@ def test_the_standalone_script_refuses_it_before_reading_it(tmp_path, field):
 
 
 def test_the_script_keeps_hifigans_limit():
-    from hifigan.wav_header import _RIFF_LIMIT
+    from hifigan.wav_header import RIFF_MAX
 
-    assert standalone.RIFF_LIMIT == _RIFF_LIMIT
+    assert standalone.RIFF_LIMIT == RIFF_MAX
