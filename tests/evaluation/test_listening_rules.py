@@ -1,6 +1,7 @@
 """The listening test's rules at their edges: screening keeps a rater who rated no reference yet, the per-clip table
 holds the hidden reference too, ratings come back in the order they were stored, a study continued with fewer
-folders is refused, and a rater's name may be 100 characters long."""
+folders is refused, a rater's name may be 100 characters long, and one name typed with its accents precomposed or
+combining is one rater."""
 
 from __future__ import annotations
 
@@ -92,3 +93,29 @@ def test_the_start_page_the_api_root_an_unknown_trial_and_the_json_results(tmp_p
         assert client.get(f"/results.json{query}").status_code == 403
     results = client.get(f"/results.json?key={store.meta('admin_key')}").get_json()
     assert [(s["system"], s["ratings"]) for s in results["systems"]] == [("reference", 0), ("v1", 0)]
+
+
+def test_a_name_typed_with_a_combining_accent_is_the_same_rater_stored_precomposed(tmp_path, stim):
+    """"José" as e + U+0301 and as the precomposed é (and in other case and spacing) is one rater, stored in NFC;
+    the 100-character limit counts the normalised letters."""
+    from hifigan.evaluation.listening.app import create_app
+
+    store = study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1"}, seed=0)
+    client = create_app(store).test_client()
+    locations = {client.post("/start", data={"name": name}).headers["Location"]
+                 for name in ("Jos\u00e9 Garc\u00eda", "Jose\u0301 Garci\u0301a", "  JOSE\u0301\u00a0garc\u00eda ")}
+    assert len(locations) == 1
+    rater = store.rater_by_key(locations.pop().rsplit("/", 1)[1])
+    assert rater.name == "Jos\u00e9 Garc\u00eda"
+    assert client.post("/start", data={"name": "e\u0301" * 100}).status_code == 303
+
+
+def test_a_rater_stored_before_names_were_normalised_is_found_by_either_spelling(tmp_path, stim):
+    import contextlib
+    import sqlite3
+
+    store = study_for(tmp_path / "study", stim / "reference", {"v1": stim / "v1"}, seed=0)
+    old = store.rater("Ada")
+    with contextlib.closing(sqlite3.connect(store.path)) as con, con:  # as the old rule stored a decomposed name
+        con.execute("UPDATE raters SET name = ?, name_key = ? WHERE id = ?", ("Jose\u0301", "jose\u0301", old.id))
+    assert store.rater("Jos\u00e9").id == store.rater("jose\u0301").id == old.id

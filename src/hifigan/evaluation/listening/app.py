@@ -16,7 +16,7 @@ import jinja2
 
 from hifigan.evaluation.listening.mos import label, mos_cell, mos_report
 from hifigan.evaluation.listening.pages import CSS, TEMPLATES
-from hifigan.evaluation.listening.store import Outcome, Rater, Store
+from hifigan.evaluation.listening.store import Outcome, Rater, Store, clean_name
 from hifigan.evaluation.listening.study import SCALE
 from hifigan.extras import optional_import
 
@@ -54,7 +54,7 @@ def create_app(store: Store, screen_reference_below: float | None = None) -> Fla
 
     @app.post("/start")
     def start():
-        name = " ".join(request.form.get("name", "").split())
+        name = clean_name(request.form.get("name", ""))
         if not name or len(name) > MAX_NAME:
             return render_template("index.html", error=f"Please enter a name (1 to {MAX_NAME} characters)."), 400
         return redirect(url_for("rate", key=store.rater(name).key), code=303)

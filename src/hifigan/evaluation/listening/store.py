@@ -13,6 +13,7 @@ import random
 import secrets
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
@@ -85,9 +86,16 @@ def transaction(con: sqlite3.Connection, mode: str = "IMMEDIATE") -> Iterator[sq
     con.execute("COMMIT")
 
 
+def clean_name(name: str) -> str:
+    """A rater's name as stored and shown: NFC (an accent typed as its own mark is the precomposed letter), with
+    leading and trailing whitespace dropped and inner runs of it one space."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
 def name_key(name: str) -> str:
-    """Names match case- and space-insensitively ("Ada  Lovelace" is "ada lovelace")."""
-    return " ".join(name.split()).casefold()
+    """Names match case-, space- and accent-encoding-insensitively ("Ada  Lovelace" is "ada lovelace"; "José"
+    with a combining accent is "José" precomposed): Unicode's canonical caseless match, NFC on both sides."""
+    return unicodedata.normalize("NFC", clean_name(name).casefold())
 
 
 def rater_order(seed: str, name: str, trial_ids: list[int]) -> list[int]:
@@ -131,9 +139,12 @@ class Store:
 
     def rater(self, name: str) -> Rater:
         """The rater of this name, created with a seeded order of every trial on first use (one transaction)."""
-        name = " ".join(name.split())
+        name = clean_name(name)
         with self._con() as con, transaction(con):
             row = con.execute("SELECT id, name, key FROM raters WHERE name_key = ?", (name_key(name),)).fetchone()
+            if row is None:  # a study begun before names were normalised holds keys of the old rule: match by name
+                row = next((r for r in con.execute("SELECT id, name, key FROM raters ORDER BY id")
+                            if name_key(r[1]) == name_key(name)), None)
             if row is not None:
                 return Rater(*row)
             key = secrets.token_urlsafe(12)
