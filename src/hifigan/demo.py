@@ -87,7 +87,7 @@ def run_demo(
     gan_fraction: float = 0.15,
     device: str = "cpu",
     seed: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     quiet: bool = False,
 ) -> list[dict[str, Any]]:
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""

@@ -15,6 +15,7 @@ from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.paths import file_keys
 from hifigan.plural import count
+from hifigan.progress_bars import on_terminal
 
 if TYPE_CHECKING:
     from torch import nn
@@ -117,11 +118,6 @@ def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> No
                      "so give a file or folder name (./- for one named -)")
     if getattr(args, "systems_required", False) and not args.system:
         parser.error("the following arguments are required: --system NAME=DIR")
-
-
-def on_terminal() -> bool:
-    """A progress bar belongs on an interactive terminal: not in a pipe, a file or under CI."""
-    return sys.stderr.isatty() and not os.environ.get("CI")
 
 
 def progress(items: Iterable, what: str, total: int, enabled: bool = True, unit: str = "file") -> Iterator:

@@ -130,13 +130,14 @@ def clipped_share(audio: np.ndarray) -> float:
 
 
 def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
-                 workers: int | None = None, progress: bool = True, save: bool = True,
+                 workers: int | None = None, progress: bool | None = None, save: bool = True,
                  reader: Reader = read_one, desc: str = "scan") -> FileFacts:
     """The facts of every file: cached rows whose path, size, mtime and ctime still match and that `settings` would
     read the same (_fits), the others read by `reader` (in `workers` processes, default the CPU count, with a progress
-    bar `desc` on a terminal); with `save`, the cache is rewritten when it changed (else save_facts does it). A worker
-    that dies is an error naming the files in flight, and Ctrl-C stops the scan: either way the rows read until then
-    are saved to the cache (whatever `save`; the others keyed -1, never reused), so that a rerun reads only the rest."""
+    bar `desc` on a terminal, or as `progress` says); with `save`, the cache is rewritten when it changed (else
+    save_facts does it). A worker that dies is an error naming the files in flight, and Ctrl-C stops the scan: either
+    way the rows read until then are saved to the cache (whatever `save`; the others keyed -1, never reused), so that
+    a rerun reads only the rest."""
     names = [os.path.abspath(f) for f in files]
     rows = np.zeros(len(names), dtype=ROW)
     problems: dict[int, str] = {}

@@ -14,6 +14,7 @@ from typing import Any
 
 from hifigan.cpus import usable_cpus
 from hifigan.plural import count
+from hifigan.progress_bars import shows_bars
 
 PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
 
@@ -33,19 +34,19 @@ class WorkerDied(Exception):
         super().__init__(f"a scan worker died while reading one of {count(len(reading), 'file')}")
 
 
-def read_files(names: Sequence[Any], settings: Any, reader: Reader, workers: int | None,
-               progress: bool, desc: str = "scan", min_parallel: int = PARALLEL_MIN) -> Iterator[tuple[int, Any]]:
+def read_files(names: Sequence[Any], settings: Any, reader: Reader, workers: int | None, progress: bool | None,
+               desc: str = "scan", min_parallel: int = PARALLEL_MIN) -> Iterator[tuple[int, Any]]:
     """(position in `names`, reader(name, settings)) for every name (a path; anything that pickles), in no set order:
     in `workers` processes (default: the CPUs this process may use, usable_cpus) unless there are fewer than
     `min_parallel` names (the work each costs decides where workers pay) or one worker; a progress bar (`desc`) where
-    `progress` (the caller decides: the commands on a terminal only, Python callers as they ask). A worker that dies
+    `progress` (True, False; None: on a terminal only, hifigan.progress_bars). A worker that dies
     raises WorkerDied once every result that did arrive has been given."""
     from tqdm import tqdm
 
     count = workers if workers is not None else usable_cpus()
     parallel = count > 1 and (len(names) >= min_parallel or workers is not None) and len(names) > 1
     bar = tqdm(total=len(names), unit="file", desc=desc, file=sys.stderr, dynamic_ncols=True,
-               disable=not progress or not names)
+               disable=not shows_bars(progress) or not names)
     try:
         if not parallel:
             for i, name in enumerate(names):

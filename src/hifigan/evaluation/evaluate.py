@@ -33,7 +33,7 @@ def evaluate_pairs(
     max_shift: int = 0,
     max_length_difference: int | None = None,
     pitch: PitchSettings = DEFAULT_PITCH,
-    progress: bool = True,
+    progress: bool | None = None,
     config_name: str | None = None,
     subset_of: int | None = None,
     cli: bool = False,

@@ -38,7 +38,8 @@ class PairJob:
     cli: bool
 
 
-def score_pairs(pairs: Sequence[Pair], job: PairJob, progress: bool, workers: int | None = None) -> list[FileResult]:
+def score_pairs(pairs: Sequence[Pair], job: PairJob, progress: bool | None,
+                workers: int | None = None) -> list[FileResult]:
     """Every pair's FileResult, in the order of `pairs`: in `workers` processes (None: one per CPU from
     PARALLEL_MIN_PAIRS pairs). A pair's error (a file changed since the checks) is raised here as it was raised
     there; a worker that dies is a one-line error naming the generated files it may have held."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from hifigan.config import HifiganConfig
 from hifigan.option_names import flag, setting
+from hifigan.progress_bars import shows_bars
 
 if TYPE_CHECKING:
     from hifigan.data.corpus import Corpus
@@ -36,7 +37,7 @@ class TrainOptions:
     max_nonfinite: int | None = None
     deterministic: bool = False
     cuda_graph: bool | None = None  # the step replayed from one CUDA graph (training.graphed); None: where it can
-    progress: bool = True  # progress bars (the scan's, training's): `shows_bars`
+    progress: bool | None = None  # progress bars (the scan's, training's); None: on a terminal: `shows_bars`
     quiet: bool = False  # the console says warnings only (Trainer.say): no status lines, no progress bars
     resample: bool = False
     mix_to_mono: bool = False
@@ -45,8 +46,9 @@ class TrainOptions:
 
     @property
     def shows_bars(self) -> bool:
-        """Whether the run shows progress bars: `progress` and not `quiet` (as `--quiet` turns them off too)."""
-        return self.progress and not self.quiet
+        """Whether the run shows progress bars: `progress` (None: on a terminal) and not `quiet` (as `--quiet`
+        turns them off too)."""
+        return shows_bars(self.progress) and not self.quiet
 
 
 # Each run setting's value where neither the command line nor the resumed run's checkpoint gives one.
