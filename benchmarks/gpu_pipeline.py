@@ -66,7 +66,8 @@ def pipeline(settings, cuda_graph: bool = False) -> dict[str, Any]:
 
     alone = trainer("pipeline-step", checkpoint_interval=0, validation_interval=0)
     data = batches(alone, 4)
-    times = [timed_call(settings.device, alone.train_step, data[i % len(data)])[0] for i in range(warm // 2 + 8)]
+    timed = 4 if quick else 8  # the step alone's median: of the steps after warm // 2 untimed
+    times = [timed_call(settings.device, alone.train_step, data[i % len(data)])[0] for i in range(warm // 2 + timed)]
     step_s = statistics.median(times[warm // 2:])
     loader_s = _loader_seconds(alone, 3 if quick else 40)
     alone.close()

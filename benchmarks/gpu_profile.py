@@ -33,15 +33,17 @@ def top_kernels(fn: Callable[[], Any], count: int = 15) -> dict[str, Any]:
                     for e in kernels[:count]]}
 
 
-def convolution_share(fn: Callable[[], Any], device: torch.device) -> dict[str, float]:
-    """One call of `fn` (after one unprofiled): on CUDA the time of all its GPU kernels, which a call replayed
-    back to back from a CUDA graph cannot go below, and of those inside its convolutions; on the CPU the time of
-    all its operators and of its convolutions (forward and backward apart). Milliseconds."""
+def convolution_share(fn: Callable[[], Any], device: torch.device, warm: bool = False) -> dict[str, float]:
+    """One call of `fn` (after one unprofiled, unless `warm`: the caller has just run it as it is): on CUDA the
+    time of all its GPU kernels, which a call replayed back to back from a CUDA graph cannot go below, and of those
+    inside its convolutions; on the CPU the time of all its operators and of its convolutions (forward and backward
+    apart). Milliseconds."""
     from torch.autograd import DeviceType
     from torch.profiler import ProfilerActivity, profile
 
     cuda = device.type == "cuda"
-    fn()
+    if not warm:
+        fn()
     with profile(activities=[ProfilerActivity.CPU, *([ProfilerActivity.CUDA] if cuda else [])]) as prof:
         fn()
         if cuda:
