@@ -13,7 +13,7 @@ from hifigan.config import load_config
 from hifigan.config_files import preset_names
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
-from hifigan.mel_filters import empty_filters
+from hifigan.mel_filters import empty_filters, empty_filters_problem
 from hifigan.melconv.filterbank import slaney_basis
 from tests.support.cli_runs import failed_cleanly, run, tone, wav
 from tests.support.tiny import tiny_config
@@ -94,3 +94,27 @@ def test_a_wider_band_is_not_offered_when_the_whole_band_leaves_filters_empty(tm
     path = _config(tmp_path, n_fft=256, num_mels=160, fmax=3900)
     with pytest.raises(ConfigError, match=r"6 of the 160 mel filters are empty .* use num_mels 147 or n_fft 512$"):
         load_config(path)
+
+
+# (geometry, how the refusal names the empty filters, the fixes it ends with): one filter (one fewer fills them), six
+# named in full, the seventh counted, an n_fft 64 times over (the last doubling looked at), each side of a band
+REFUSALS = [
+    ((8000, 16, 9, 0, None), "1 of the 9 mel filters is empty (filter 0): no FFT bin falls inside it (",
+     "so its mel bin is the floor whatever the audio; use num_mels 8 or n_fft 32"),
+    ((8000, 16, 18, 0, None), "6 of the 18 mel filters are empty (filters 0, 1, 2, 5, 6, 9): ",
+     "use num_mels 8 or n_fft 64"),
+    ((8000, 16, 19, 0, None), "7 of the 19 mel filters are empty (filters 0, 1, 2, 5, 6, 9 and 1 more): ",
+     "use num_mels 8 or n_fft 64"),
+    ((8000, 16, 301, 0, None), "287 of the 301 mel filters are empty (filters 0, 1, 2, 3, 4, 5 and 281 more): ",
+     "use num_mels 8 or n_fft 1024"),
+    ((8000, 64, 8, 0, 500.0), "2 of the 8 mel filters are empty (filters 0, 7): ",
+     "use num_mels 6 or n_fft 128 or a wider band than fmin 0 to fmax 500 Hz"),
+    ((8000, 64, 8, 3500, None), "1 of the 8 mel filters is empty (filter 7): ",
+     "use num_mels 7 or n_fft 128 or a wider band than fmin 3500 to fmax 4000 Hz"),
+]
+
+
+@pytest.mark.parametrize(("geometry", "named", "fixes"), REFUSALS)
+def test_the_refusal_names_the_filters_and_the_nearest_fixes(geometry, named, fixes):
+    line = empty_filters_problem(*geometry)
+    assert line.startswith(named) and line.endswith(fixes), line
