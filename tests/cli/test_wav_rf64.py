@@ -15,7 +15,7 @@ from hifigan.errors import AudioError
 from hifigan.evaluation.report.media import wav_encoded
 from hifigan.serve.codec import encode_audio
 from hifigan.wav_header import without_chunks
-from hifigan.wav_output import RIFF_DATA_LIMIT, wav_container
+from hifigan.wav_output import RIFF_DATA_LIMIT, SAMPLE_BYTES, wav_container, write_wav_stream
 from tests.support.cli_runs import SR, tone
 
 
@@ -31,6 +31,16 @@ def test_the_container_changes_one_byte_past_the_limit():
     assert RIFF_DATA_LIMIT < 0xFFFFFFFF - 44
 
 
+@pytest.mark.parametrize("subtype", SAMPLE_BYTES)
+def test_the_rule_counts_the_bytes_libsndfile_writes_per_sample(subtype):
+    sizes = []
+    for frames in (10, 20):
+        buffer = io.BytesIO()
+        sf.write(buffer, np.zeros(frames), SR, format="WAV", subtype=subtype)
+        sizes.append(len(buffer.getvalue()))
+    assert SAMPLE_BYTES[subtype] == (sizes[1] - sizes[0]) / 10
+
+
 def _header(path) -> bytes:
     return path.read_bytes()[:4]
 
@@ -44,6 +54,9 @@ def test_save_audio_writes_rf64_past_the_limit_bit_exact(tmp_path, n):
     back, rate = sf.read(out, dtype="int16")
     assert rate == SR and np.array_equal(back, to_int16(audio))
     assert audio_info(out).frames == n
+    streamed = tmp_path / "s.wav"  # the block that passes the limit moves the file before it is written
+    assert save_audio_chunks(streamed, iter([audio[:n - 1], audio[n - 1:]]), SR, riff_limit=800) == n
+    assert streamed.read_bytes() == out.read_bytes()
 
 
 def test_a_streamed_file_moves_to_rf64_when_it_grows_past_the_limit(tmp_path):
@@ -59,6 +72,15 @@ def test_a_streamed_file_moves_to_rf64_when_it_grows_past_the_limit(tmp_path):
     save_audio_chunks(fits, iter(chunks), SR, riff_limit=2000)  # within the limit: what a whole write makes
     save_audio(tmp_path / "whole.wav", whole, SR)
     assert fits.read_bytes() == (tmp_path / "whole.wav").read_bytes()
+
+
+def test_a_streamed_float_file_moves_to_rf64_bit_exact(tmp_path):
+    # float samples past full scale and below int32's step: the copy into RF64 must not pass them through integers
+    blocks = [np.array([1e-12, -3.5, 2.0, 0.25], np.float32) * k for k in (1, 2, 3)]
+    out = tmp_path / "f.wav"
+    assert write_wav_stream(out, iter(blocks), SR, "FLOAT", limit=20) == 12
+    assert _header(out) == b"RF64"
+    assert np.array_equal(sf.read(out, dtype="float32")[0], np.concatenate(blocks))
 
 
 def test_a_failing_chunk_after_the_move_leaves_no_file(tmp_path):
