@@ -123,3 +123,14 @@ def test_a_truncated_rf64_file_is_refused_and_a_whole_one_read(tmp_path):
         audio_info(cut)
     with pytest.raises(AudioError, match="truncated WAV"):
         load_audio(cut, SR)
+
+
+def test_a_truncated_rf64_file_past_2_gib_is_refused(tmp_path):
+    # 64-bit sizes have no placeholder: a ds64 data size of 2 GiB or more is a size like any other
+    path = tmp_path / "cut.wav"
+    sf.write(path, to_int16(tone(1000)), SR, format="RF64", subtype="PCM_16")
+    head = bytearray(path.read_bytes())
+    head[28:36] = (2**31).to_bytes(8, "little")  # ds64: RIFF size, then the data size
+    path.write_bytes(head)
+    with pytest.raises(AudioError, match="truncated WAV: the header promises 1073741824 frames, the file holds 1000 "):
+        audio_info(path)
