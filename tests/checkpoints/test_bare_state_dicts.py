@@ -101,3 +101,23 @@ def test_from_checkpoint_refuses_anything_else_in_one_line():
         Vocoder.from_checkpoint([1, 2])
     assert str(caught.value) == ("checkpoint must be a file's path (a str or os.PathLike) or a loaded checkpoint "
                                  "dict, not a list")
+
+
+def _without(prefix: str) -> dict:
+    return {k: v for k, v in _state("ours").items() if not k.startswith(prefix)}
+
+
+@pytest.mark.parametrize(("state", "held"), [
+    (_without("conv_pre."), "under ups.*, resblocks.*, conv_post.*, not"),  # a generator's modules, not all of them
+    ({**_state("ours"), "mpd.w": torch.zeros(1)}, "under conv_pre.*, ups.*, resblocks.*, ..., not"),  # and more
+    ({}, None),  # no tensor at all: no bare state dict either
+])
+def test_a_bare_dict_that_is_not_a_whole_generator_is_refused_by_what_it_holds(tmp_path, state, held):
+    torch.save(state, tmp_path / "part.pt")
+    with pytest.raises(CheckpointError) as refused:
+        load_generator(tmp_path / "part.pt", save_config_json(tmp_path / "tiny.json", CFG))
+    line = str(refused.value)
+    if held is None:
+        assert line.endswith("part.pt: not a HiFi-GAN generator checkpoint (neither ours nor an official g_* file)")
+    else:
+        assert f": holds a bare state dict of {len(state)} tensors {held} a HiFi-GAN generator's" in line, line
