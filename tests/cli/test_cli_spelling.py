@@ -48,6 +48,8 @@ def test_full_spellings_aliases_and_grouped_short_flags_still_parse():
      "--device?) ("),
     (["vocode", "a.npy", "--devcie=cpu"], "hifigan vocode: error: unrecognized arguments: --devcie=cpu (did you mean "
      "--device?) ("),
+    (["vocode", "a.npy", "--devcie=cuda:0"], "hifigan vocode: error: unrecognized arguments: --devcie=cuda:0 (did you "
+     "mean --device?) ("),  # the name alone is compared, not its value
     (["vocode", "-c", "g.pt", "--precison", "fp16", "--zzz", "a.npy"], "hifigan vocode: error: unrecognized "
      "arguments: --precison --zzz a.npy (--precison: did you mean --precision?) ("),
     (["vocode", "-c", "g.pt", "--precision", "fp61", "a.npy"], "hifigan vocode: error: argument --precision: invalid "
@@ -65,9 +67,11 @@ def test_a_misspelling_names_the_closest_spelling(capsys, argv, message):
 
 
 def test_only_a_close_name_is_suggested_not_a_shared_prefix(capsys):
-    """`--bogus` shares only its dashes and two letters with `--out`: no suggestion; `-device` is `--device`."""
+    """`--bogus` shares only its dashes and two letters with `--out`: no suggestion; `-device` is `--device`; a
+    hidden old spelling (vocode's --output-dir) is not suggested."""
     for argv, hint in ((["mel", "--bogus", "a.wav"], ""), (["vocode", "-device", "cpu", "a.npy"],
-                                                          " (did you mean --device?)")):
+                                                          " (did you mean --device?)"),
+                       (["vocode", "--output-dri", "a.npy"], "")):
         with pytest.raises(SystemExit):
             main(argv)
         assert capsys.readouterr().err == (f"hifigan {argv[0]}: error: unrecognized arguments: {argv[1]}{hint} "
