@@ -216,6 +216,9 @@ def test_export_leaves_every_submodule_in_the_mode_it_found(tmp_path):
         assert [m.training for m in generator.modules()] == before
     torchscript_module(generator)
     assert [m.training for m in generator.modules()] == before
+    plain = torch.nn.Sequential(torch.nn.Conv1d(16, 1, 1)).train()  # no layers(): traced as itself, in eval mode
+    torchscript_module(plain, num_mels=16)
+    assert all(m.training for m in plain.modules())
     branching = _Branching().train()
     with pytest.raises(HifiganError, match=r"^_Branching does not trace"):
         export_generator(branching, "torchscript", tmp_path / "x.pt")
