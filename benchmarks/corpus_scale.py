@@ -188,7 +188,7 @@ def main() -> None:
         return
     rows = [measure(size, args.seconds) for size in args.sizes]
     RESULTS.mkdir(exist_ok=True)
-    from hifigan.machine import machine_info, machine_text
+    from hifigan.runtime.machine import machine_info, machine_text
 
     meta = {"machine": machine_text(machine_info()), "model": MODEL, "sizes": args.sizes,
             "note": args.note}

@@ -22,7 +22,7 @@ import torch
 from hifigan.audio import find_audio, load_audio
 from hifigan.config import load_config
 from hifigan.evaluation.metrics import compute_metrics
-from hifigan.machine import machine_info
+from hifigan.runtime.machine import machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = {

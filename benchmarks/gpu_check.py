@@ -132,7 +132,7 @@ def _recover_device() -> None:
 
 def environment(settings: Settings) -> dict[str, Any]:
     """Versions, the host's CPU and the card: what the figures were measured with."""
-    from hifigan.machine import cpu_identity, cpu_text
+    from hifigan.runtime.machine import cpu_identity, cpu_text
 
     info: dict[str, Any] = {
         "python": platform.python_version(), "torch": torch.__version__, "cuda_runtime": torch.version.cuda,

@@ -248,7 +248,7 @@ def main() -> None:
     import torch
 
     from hifigan.config import load_config
-    from hifigan.machine import cpu_identity, cpu_text
+    from hifigan.runtime.machine import cpu_identity, cpu_text
 
     cells, alone = [], {}
     with tempfile.TemporaryDirectory() as tmp:

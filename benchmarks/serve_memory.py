@@ -106,7 +106,7 @@ def main() -> None:
             rows.append(run_child(args.model, choice, str(args.requests), str(args.max_frames), str(args.every),
                                   str(args.repeated_frames)))
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "curve"}), file=sys.stderr)
-    from hifigan.machine import machine_info, machine_text
+    from hifigan.runtime.machine import machine_info, machine_text
 
     meta = {"machine": machine_text(machine_info()), "model": args.model, "requests": args.requests,
             "max_frames": args.max_frames, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from hifigan.inference.bench import TABLE_HEADER, summary_lines, table_rows
-from hifigan.machine import machine_text
+from hifigan.runtime.machine import machine_text
 
 
 def is_bench(result: object) -> bool:

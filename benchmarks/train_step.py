@@ -32,8 +32,8 @@ from tests.support.official_reference import official_copies, ref_train_step  # 
 from hifigan import Trainer, TrainOptions  # noqa: E402
 from hifigan.config import config_from_dict, load_config  # noqa: E402
 from hifigan.data.clip_scan import scan_clips  # noqa: E402
-from hifigan.machine import machine_info  # noqa: E402
 from hifigan.mel import MelSpectrogram  # noqa: E402
+from hifigan.runtime.machine import machine_info  # noqa: E402
 from hifigan.training.options import PRECISIONS  # noqa: E402
 
 

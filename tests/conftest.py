@@ -36,7 +36,7 @@ def pytest_configure(config) -> None:
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """The CPU the suite ran on, beside its time (the suite's time differs about 2x between the CPUs seen)."""
-    from hifigan.machine import cpu_identity, cpu_text
+    from hifigan.runtime.machine import cpu_identity, cpu_text
 
     terminalreporter.write_line(f"ran on {cpu_text(cpu_identity())}, {os.cpu_count()} cores")
 
@@ -56,7 +56,7 @@ def pytest_runtest_teardown(item, nextitem) -> None:
     if (nextitem is None or nextitem.module is not item.module) and left != expected:
         torch.set_num_threads(expected)
         raise AssertionError(f"{item.module.__name__} left torch's intra-op thread count at {left} (it was "
-                             f"{expected}): set it inside `with hifigan.threads.intra_op_threads(n)`")
+                             f"{expected}): set it inside `with hifigan.runtime.threads.intra_op_threads(n)`")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

@@ -3,12 +3,12 @@
 
 import sys
 
-from hifigan.torchrun_start import hold_sigterm_at_start
+from hifigan.runtime.torchrun_start import hold_sigterm_at_start
 
 
 def run() -> int:
     """The CLI, with torchrun's SIGTERM held from before its imports (a rank that refuses silently may end while
-    this one imports: hifigan.torchrun_start)."""
+    this one imports: hifigan.runtime.torchrun_start)."""
     hold_sigterm_at_start()
     from hifigan.cli import main
 

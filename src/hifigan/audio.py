@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import soundfile as sf
 
-from hifigan.atomic import atomic_path, write_failure
+from hifigan.arrays.tensors import is_tensor
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
-from hifigan.option_names import switched_on
-from hifigan.paths import require_file, require_folder
-from hifigan.tensors import is_tensor
-from hifigan.wav_header import PatchedFile, placeholder_patch, readable_patch
-from hifigan.wav_output import RIFF_DATA_LIMIT, wav_container, write_wav_stream
+from hifigan.files.atomic import atomic_path, write_failure
+from hifigan.files.paths import require_file, require_folder
+from hifigan.files.wav_header import PatchedFile, placeholder_patch, readable_patch
+from hifigan.files.wav_output import RIFF_DATA_LIMIT, wav_container, write_wav_stream
+from hifigan.messages.option_names import switched_on
 
 if TYPE_CHECKING:
     import torch
@@ -143,7 +143,7 @@ def read_samples(path: str | os.PathLike, dtype: str, frames: int = -1) -> tuple
 
 def _opened(path: Path, patch: tuple[int, bytes] | None) -> contextlib.AbstractContextManager[Any]:
     """What soundfile reads for `path`: the path, or the file read with `patch` over it: the data size a writer into
-    a pipe left at 0 replaced by the size of the samples that follow (hifigan.wav_header.placeholder_patch)."""
+    a pipe left at 0 replaced by the size of the samples that follow (hifigan.files.wav_header.placeholder_patch)."""
     if patch is not None:
         return PatchedFile(path, patch)
     return contextlib.nullcontext(_sf_name(path))
@@ -259,7 +259,7 @@ def _samples(audio: np.ndarray | torch.Tensor, path: str | os.PathLike) -> np.nd
 def save_audio(path: str | os.PathLike, audio: np.ndarray | torch.Tensor, sampling_rate: int, *,
                riff_limit: int = RIFF_DATA_LIMIT) -> None:
     """Write 16-bit PCM WAV atomically (no partial file on failure): RIFF/WAVE, or RF64 where the samples' bytes
-    pass `riff_limit` (hifigan.wav_output; lower only to test the rule)."""
+    pass `riff_limit` (hifigan.files.wav_output; lower only to test the rule)."""
     audio = _samples(audio, path)
     buffer = io.BytesIO()  # encode in memory: a failed disk write then raises OSError with its errno
     container = wav_container(audio.size, 1, "PCM_16", riff_limit)
@@ -272,7 +272,7 @@ def save_audio_chunks(path: str | os.PathLike, chunks: Iterable[np.ndarray | tor
                       *, riff_limit: int = RIFF_DATA_LIMIT) -> int:
     """Write the concatenated `chunks` as `save_audio` writes them whole, each chunk to the file as it comes, so that
     memory holds one chunk however long the audio (an audiobook streamed from a mel); the length unknown up front,
-    the file moves to RF64 when the samples pass `riff_limit` (hifigan.wav_output.write_wav_stream). Atomically: a
+    the file moves to RF64 when the samples pass `riff_limit` (hifigan.files.wav_output.write_wav_stream). Atomically: a
     chunk with NaN or inf, an exception raised by `chunks` or a failed write leaves no file. Returns the samples
     written."""
     with atomic_path(path) as tmp:

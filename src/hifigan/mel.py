@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from hifigan.arrays.padding import reflect_pad
+from hifigan.config.stft_geometry import check_framing, check_stft_geometry
 from hifigan.errors import AudioError, ConfigError
 from hifigan.melconv.conventions import forward, front_end_floor
 from hifigan.melconv.filterbank import slaney_basis
 from hifigan.melconv.stats import model_stats
-from hifigan.padding import reflect_pad
-from hifigan.plural import count
-from hifigan.stft_geometry import check_framing, check_stft_geometry
+from hifigan.messages.plural import count
 
 OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code
 FAR_OUTSIDE = 4.0  # the peak above which `MelSpectrogram.checked` refuses audio (12 dB over full scale)

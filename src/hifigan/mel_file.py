@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from hifigan.atomic import atomic_path
+from hifigan.arrays.mel_shape import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
+from hifigan.arrays.tensors import is_tensor
 from hifigan.audio import AUDIO_SUFFIXES, audio_info
 from hifigan.errors import HifiganError, MelBinsError, MelError, first_line
-from hifigan.mel_shape import mel_shapes, unbatched  # the rule Vocoder.stream and the server follow
-from hifigan.paths import require_file
-from hifigan.plural import count
-from hifigan.tensors import is_tensor
+from hifigan.files.atomic import atomic_path
+from hifigan.files.paths import require_file
+from hifigan.messages.plural import count
 
 if TYPE_CHECKING:
     import torch

@@ -23,8 +23,8 @@ import torch
 
 from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import CheckpointError, HifiganError
-from hifigan.extras import extra_of, install_hint
-from hifigan.plural import byte_size, count
+from hifigan.messages.plural import byte_size, count
+from hifigan.runtime.extras import extra_of, install_hint
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hifigan.atomic import FILE_SIZE_LIMIT, atomic_paths
 from hifigan.checkpoints.run_files import remove_stale_temporaries
 from hifigan.errors import HifiganError
+from hifigan.files.atomic import FILE_SIZE_LIMIT, atomic_paths
 from tests.support.full_disk import LIMIT, file_size_limit
 
 
@@ -70,7 +70,7 @@ def test_a_new_unit_replaces_the_previous_one_and_leaves_no_backup(tmp_path):
 KILLED_AT_THE_SECOND_RENAME = """
 import os, signal, sys
 from pathlib import Path
-from hifigan.atomic import atomic_paths
+from hifigan.files.atomic import atomic_paths
 replace, renames = os.replace, []
 def replace_then_die(src, dst):
     if Path(dst).name in ("g", "do"):

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from hifigan.errors import AudioError, split_problems
-from hifigan.wav_header import readable_patch, without_chunks
+from hifigan.files.wav_header import readable_patch, without_chunks
 from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, refused_after_scan, run, tone, wav
 from tests.support.files import save_config_json
 from tests.support.tiny import tiny_config

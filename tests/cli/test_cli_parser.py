@@ -59,7 +59,7 @@ def test_train_defaults_are_train_options():
     assert shared <= set(defaults)
     for name in shared:
         assert getattr(args, name) == defaults[name], name
-    # bars on a terminal only: no --no-progress, and TrainOptions' None (hifigan.progress_bars.shows_bars)
+    # bars on a terminal only: no --no-progress, and TrainOptions' None (hifigan.messages.progress_bars.shows_bars)
     assert args.no_progress is False and defaults["progress"] is None and args.out == Path("o")
     for flag, wanted in (("--cuda-graph", True), ("--no-cuda-graph", False)):  # the default, None: where it can run
         assert build_parser().parse_args(["train", "--corpus", "c", "--out", "o", flag]).cuda_graph is wanted

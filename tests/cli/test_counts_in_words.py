@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hifigan.data.clip_scan import scan_clips
-from hifigan.plural import agree, audio_length, byte_size, count
+from hifigan.messages.plural import agree, audio_length, byte_size, count
 from tests.support.cli_runs import SR, run, tone
 from tests.support.tiny import tiny_config
 

@@ -16,8 +16,8 @@ import soundfile as sf
 from hifigan.audio import audio_info, load_audio, read_samples
 from hifigan.data.scan_cache import ROW, UNREADABLE, ReadSettings, read_one
 from hifigan.errors import AudioError
+from hifigan.files.wav_header import placeholder_patch
 from hifigan.inference import standalone
-from hifigan.wav_header import placeholder_patch
 from tests.support.cli_runs import SR, failed_cleanly, run
 
 PAST = 2**32 + 2000  # bytes of 16-bit mono samples after the data chunk's header: 2 147 484 648 frames
@@ -89,6 +89,6 @@ def test_the_standalone_script_refuses_it_before_reading_it(tmp_path, field):
 
 
 def test_the_script_keeps_hifigans_limit():
-    from hifigan.wav_header import RIFF_MAX
+    from hifigan.files.wav_header import RIFF_MAX
 
     assert standalone.RIFF_LIMIT == RIFF_MAX

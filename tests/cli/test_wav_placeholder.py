@@ -70,7 +70,7 @@ def test_a_wav_with_no_sample_after_its_header_is_still_empty(tmp_path, capsys, 
 
 
 def _patch_of(path: Path) -> tuple[int, bytes] | None:
-    from hifigan.wav_header import placeholder_patch
+    from hifigan.files.wav_header import placeholder_patch
 
     return placeholder_patch(path)
 
@@ -100,7 +100,7 @@ def test_no_patch_for_less_than_one_frame_or_the_placeholder_ffffffff(tmp_path, 
 @settings(max_examples=80, deadline=None)
 @given(data=st.data())
 def test_patched_file_reads_as_the_bytes_with_the_patch_written_over(tmp_path_factory, data):
-    from hifigan.wav_header import PatchedFile
+    from hifigan.files.wav_header import PatchedFile
 
     body = bytes(range(256)) * 2
     offset = data.draw(st.integers(0, len(body) - 1))

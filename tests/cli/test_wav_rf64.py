@@ -1,4 +1,4 @@
-"""hifigan.wav_output: every WAV writer takes RIFF/WAVE while the samples' bytes fit RIFF's 32-bit sizes and RF64
+"""hifigan.files.wav_output: every WAV writer takes RIFF/WAVE while the samples' bytes fit RIFF's 32-bit sizes and RF64
 past them (libsndfile writes 0xFFFFFFFF sizes there, read back short). The rule is tested at its boundary with the
 limit lowered, through the real writers; and the readers check an RF64 file's sizes as a WAV's."""
 
@@ -13,9 +13,9 @@ import soundfile as sf
 from hifigan.audio import audio_info, load_audio, save_audio, save_audio_chunks, to_int16
 from hifigan.errors import AudioError
 from hifigan.evaluation.report.media import wav_encoded
+from hifigan.files.wav_header import without_chunks
+from hifigan.files.wav_output import RIFF_DATA_LIMIT, SAMPLE_BYTES, wav_container, write_wav_stream
 from hifigan.serve.codec import encode_audio
-from hifigan.wav_header import without_chunks
-from hifigan.wav_output import RIFF_DATA_LIMIT, SAMPLE_BYTES, wav_container, write_wav_stream
 from tests.support.cli_runs import SR, tone
 
 

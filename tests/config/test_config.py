@@ -10,16 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from hifigan.arrays.upsampling import transposed_padding
 from hifigan.audio import find_audio
 from hifigan.config import HifiganConfig, config_from_dict, load_config
-from hifigan.config_files import preset_path
+from hifigan.config.files import preset_path
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 from hifigan.models.generator import ResBlock1, ResBlock2
-from hifigan.upsampling import transposed_padding
 from tests.support.files import FIXTURES
 from tests.support.tiny import stft_for_hop, tiny_config
 

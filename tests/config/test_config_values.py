@@ -1,4 +1,4 @@
-"""Every config value is checked against its declared type and range at load (hifigan.config_values): a typo is
+"""Every config value is checked against its declared type and range at load (hifigan.config.checks): a typo is
 one line naming the file and the key, never a crash inside training or a mel of 0 bins."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hifigan.config import HifiganConfig, load_config
-from hifigan.config_files import preset_names
+from hifigan.config.files import preset_names
+from hifigan.config.stft_geometry import check_stft_geometry
+from hifigan.config.values import integer, integers, number
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
-from hifigan.stft_geometry import check_stft_geometry
-from hifigan.values import integer, integers, number
 from tests.support.cli_runs import failed_cleanly, run, tone, wav
 from tests.support.tiny import tiny_config
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from hifigan.config import load_config
-from hifigan.config_files import preset_names
+from hifigan.config.files import preset_names
+from hifigan.config.mel_filters import empty_filters, empty_filters_problem
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
-from hifigan.mel_filters import empty_filters, empty_filters_problem
 from hifigan.melconv.filterbank import slaney_basis
 from tests.support.cli_runs import failed_cleanly, run, tone, wav
 from tests.support.tiny import tiny_config

@@ -21,7 +21,7 @@ from hifigan.audio import load_audio
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.config import HifiganConfig, config_from_dict, load_config
-from hifigan.config_files import preset_names
+from hifigan.config.files import preset_names
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.inference.choices import device_backends

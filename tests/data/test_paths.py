@@ -1,4 +1,4 @@
-"""hifigan.paths: the one check of a named file or folder, its exact one-line messages and error types.
+"""hifigan.files.paths: the one check of a named file or folder, its exact one-line messages and error types.
 
 Every reader goes through it (audio, mel, the vocode inputs, corpus and evaluation folders); the CLI error tests
 (test_cli_errors.py, test_evaluate.py, test_data.py) check the same failures end to end.
@@ -11,7 +11,7 @@ import os
 import pytest
 
 from hifigan.errors import AudioError, HifiganError, MelError
-from hifigan.paths import require_file, require_folder
+from hifigan.files.paths import require_file, require_folder
 
 
 @pytest.mark.parametrize("error", [HifiganError, AudioError, MelError])

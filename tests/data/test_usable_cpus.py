@@ -13,7 +13,7 @@ from tests.support.files import REPO
 
 CHILD = """
 import os
-from hifigan.cpus import usable_cpus
+from hifigan.runtime.cpus import usable_cpus
 from hifigan.data.scan_pool import read_files
 
 def pid(name, settings):

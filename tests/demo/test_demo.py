@@ -141,8 +141,8 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
 def test_demo_scores_every_metric_and_tables_them_with_direction():
     """`compare` scores a pair with every metric: the mel L1 and the SNR computed here by hand; a clip too
     short for the other metrics gets its mel L1 and NaN for the rest."""
-    from hifigan.demo import summary_table
-    from hifigan.demo_clips import compare
+    from hifigan.demo.clips import compare
+    from hifigan.demo.run import summary_table
     from hifigan.evaluation.metrics import min_samples
 
     cfg = tiny_config()
@@ -195,7 +195,7 @@ def test_bad_demo_options_are_one_line_before_anything_is_written(tmp_path, caps
 def test_summary_table_rows_of_the_metrics_given_with_their_mean_and_t_interval():
     """Scores of one metric (SNR, not METRICS' first): its row alone, mean [95% CI] by hand: two clips 1 dB apart
     from their mean, so the standard error is 1 and the interval mean +- t(0.975, 1) = 12.7062."""
-    from hifigan.demo import summary_table
+    from hifigan.demo.run import summary_table
 
     table = summary_table(["a", "b"], [{"snr": 10.0}, {"snr": 12.0}], [{"snr": 20.0}, {"snr": 22.0}]).splitlines()
     assert table[2:] == ["| SNR (dB) | higher | 11.0000 [-1.7062, 23.7062] | 21.0000 [8.2938, 33.7062] |"]
@@ -204,7 +204,7 @@ def test_summary_table_rows_of_the_metrics_given_with_their_mean_and_t_interval(
 def test_score_table_mean_row_skips_undefined_clips_and_shows_none_defined_as_a_dash():
     """The mean row is the mean over the clips where a metric is defined (a clip too short for it scores NaN), NaN
     where no clip has it; format_table shows NaN as "-"."""
-    from hifigan.demo_tables import format_table, score_table
+    from hifigan.demo.tables import format_table, score_table
 
     nan = math.nan
     start = [{"snr": 10.0, "pesq": nan}, {"snr": nan, "pesq": nan}, {"snr": 14.0, "pesq": nan}]
@@ -220,7 +220,7 @@ def test_score_table_mean_row_skips_undefined_clips_and_shows_none_defined_as_a_
 def test_summary_table_names_each_cause_of_an_undefined_metric_as_evaluate_does():
     """Below the table, one item per column and cause, worded as `hifigan evaluate`'s cause lines (the same
     function): the cells said only "(1 undefined)"."""
-    from hifigan.demo_tables import summary_table
+    from hifigan.demo.tables import summary_table
     from hifigan.evaluation.undefined import OVERFLOW, SILENT_GENERATED, Undefined
 
     start = [{"snr": 1.0, "pesq": Undefined(SILENT_GENERATED)}, {"snr": 2.0, "pesq": Undefined(SILENT_GENERATED)}]

@@ -18,7 +18,7 @@ from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import normalize_peak
-from hifigan.demo_clips import Vocoded, pretrained_clips
+from hifigan.demo.clips import Vocoded, pretrained_clips
 from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.pretrained import MODELS
@@ -77,7 +77,7 @@ def test_a_model_of_another_rate_or_mel_hears_the_same_recordings(registered, ti
 def test_a_recording_of_whole_hops_is_vocoded_as_it_is(registered):
     """A recording of a whole number of hops at the model's rate gets no padding: an extra hop of zeros would
     change the mel, and so the audio, of its last frames."""
-    from hifigan.demo_clips import vocode_recording
+    from hifigan.demo.clips import vocode_recording
 
     n = 256 * 16  # 256 hops of tiny-test (8 kHz, hop 16)
     reference = 0.3 * np.sin(2 * np.pi * 220 * np.arange(n) / 8000) + 0.02 * np.random.default_rng(1).standard_normal(n)

@@ -15,7 +15,7 @@ import soundfile as sf
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.blinding import study_subtype
 from hifigan.evaluation.listening.study import study_for
-from hifigan.wav_header import without_chunks
+from hifigan.files.wav_header import without_chunks
 
 RATE = 8000
 

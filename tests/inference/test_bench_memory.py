@@ -8,7 +8,7 @@ import json
 import pytest
 
 from hifigan.errors import HifiganError
-from hifigan.machine import cpu_computes
+from hifigan.runtime.machine import cpu_computes
 from tests.support.cli_runs import run_module
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config

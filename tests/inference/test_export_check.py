@@ -11,8 +11,8 @@ from torch import nn
 from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator
 from hifigan.inference.export_check import check_model_file, compare
+from hifigan.messages.plural import count
 from hifigan.models import Generator
-from hifigan.plural import count
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")

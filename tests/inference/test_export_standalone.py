@@ -16,10 +16,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from hifigan.atomic import FILE_SIZE_LIMIT
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.errors import HifiganError
+from hifigan.files.atomic import FILE_SIZE_LIMIT
 from hifigan.inference import standalone
 from hifigan.inference.export import export_generator
 from hifigan.inference.export_facts import frontend_facts, read_facts, with_onnx_facts
@@ -278,8 +278,8 @@ def test_script_reads_a_wave_format_extensible_pcm_wav(tmp_path, exported):
 def test_the_script_counts_as_hifigan_plural_does():
     """standalone.py imports nothing of hifigan, so it keeps its own copies of the plural rule (the same words) and
     of the WAV data size that means "to the end"."""
-    from hifigan.plural import count
-    from hifigan.wav_header import _UNKNOWN_LENGTH
+    from hifigan.files.wav_header import _UNKNOWN_LENGTH
+    from hifigan.messages.plural import count
 
     for noun in ("sample", "frame"):
         assert [standalone.count(n, noun) for n in (0, 1, 2, 24)] == [count(n, noun) for n in (0, 1, 2, 24)]

@@ -16,8 +16,8 @@ from hifigan.inference.engines import resolve_backend
 from hifigan.inference.fused import FusedGenerator
 from hifigan.inference.tiled import TiledGenerator
 from hifigan.inference.vocoder import Vocoder
-from hifigan.machine import cpu_computes, emulated_message
 from hifigan.models import Generator
+from hifigan.runtime.machine import cpu_computes, emulated_message
 from tests.support.cli_runs import SR, run_module, tone, wav
 from tests.support.official_files import official_tiny_files
 from tests.support.tiny import stft_for_hop, tiny_config

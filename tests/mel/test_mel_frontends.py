@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from hifigan.audio import load_audio
 from hifigan.config import config_from_dict, load_config
-from hifigan.config_files import preset_names
+from hifigan.config.files import preset_names
 from hifigan.errors import ConfigError, MelError
 from hifigan.mel import MelSpectrogram, mel_spectrogram
 from hifigan.melconv.conventions import CONVENTIONS, FRONT_END, forward, to_official

@@ -12,7 +12,7 @@ from torch import nn
 
 from hifigan.cli import build_parser
 from hifigan.config import HifiganConfig, config_from_dict, load_config
-from hifigan.config_files import preset_names
+from hifigan.config.files import preset_names
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import BACKENDS, BENCH_BACKENDS, CPU_ONLY, CUDA_ONLY, device_backends
 from hifigan.inference.export import export_generator

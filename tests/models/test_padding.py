@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.padding import reflect_pad
+from hifigan.arrays.padding import reflect_pad
 
 
 @settings(max_examples=60, deadline=None)

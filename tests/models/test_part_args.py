@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from hifigan.checkpoints.official import official_to_ours, ours_to_official
 from hifigan.config import load_config
-from hifigan.config_files import preset_names
+from hifigan.config.files import preset_names
 from hifigan.errors import ConfigError
 from hifigan.models import DiscriminatorP, DiscriminatorR, DiscriminatorS
 from hifigan.models.norms import SpectralNorm

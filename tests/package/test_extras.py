@@ -1,6 +1,6 @@
 """Core and extras: without the optional packages (every extra's, as if never installed) the core commands vocode,
 train and export to TorchScript, and every command that needs an extra fails before any work in one line naming
-the extra and its install command (exit 2). pyproject.toml's extras and hifigan.extras.EXTRAS list the same
+the extra and its install command (exit 2). pyproject.toml's extras and hifigan.runtime.extras.EXTRAS list the same
 packages.
 
 The absent packages are simulated in a subprocess by `sys.modules[name] = None` for each of them: `import name` then
@@ -21,14 +21,14 @@ import pytest
 import soundfile as sf
 
 from hifigan.errors import HifiganError
-from hifigan.extras import EXTRAS, MissingExtraError, install_hint, optional_import
+from hifigan.runtime.extras import EXTRAS, MissingExtraError, install_hint, optional_import
 from tests.support.files import REPO
 
 # Run in the child: block every extra's package, then import every module, ask every command's --help and run the
 # commands given as JSON in argv[1]; print what happened as JSON.
 CHILD = r"""
 import contextlib, io, json, pkgutil, sys, traceback
-from hifigan.extras import EXTRAS
+from hifigan.runtime.extras import EXTRAS
 
 blocked = sorted({name.replace("-", "_") for names in EXTRAS.values() for name in names})
 for name in blocked:

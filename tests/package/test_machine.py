@@ -12,7 +12,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hifigan.machine import ISA_FLAGS, cpu_computes, cpu_identity, cpu_text, machine_info, machine_text
+from hifigan.runtime.machine import ISA_FLAGS, cpu_computes, cpu_identity, cpu_text, machine_info, machine_text
 
 ZEN4 = """processor\t: 0
 vendor_id\t: AuthenticAMD

@@ -1,5 +1,5 @@
-"""How an error names a training setting (hifigan.option_names): the option on the command line, else the field a
-Python caller sets, on its Corpus for the data settings."""
+"""How an error names a training setting (hifigan.messages.option_names): the option on the command line, else the field
+a Python caller sets, on its Corpus for the data settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hifigan.data.corpus import Corpus
-from hifigan.option_names import CORPUS_FIELDS, flag, setting, wanted
+from hifigan.messages.option_names import CORPUS_FIELDS, flag, setting, wanted
 
 
 @pytest.mark.parametrize(("key", "value", "option", "python"), [

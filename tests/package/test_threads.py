@@ -1,4 +1,4 @@
-"""hifigan.threads: one_thread holds every native pool (BLAS, OpenMP) to one thread as well as torch's intra-op
+"""hifigan.runtime.threads: one_thread holds every native pool (BLAS, OpenMP) to one thread as well as torch's intra-op
 count, and gives the caller's counts back after."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from hifigan.threads import intra_op_threads, one_thread
+from hifigan.runtime.threads import intra_op_threads, one_thread
 
 
 def test_one_thread_holds_the_native_pools_and_torch_to_one_and_restores_them():

@@ -160,7 +160,7 @@ def test_bench_on_pretrained_weights(registered, tiny80):
 
 
 def test_demo_vocodes_the_held_out_clips_with_the_pretrained_models(only_tiny, tiny80, tmp_path, tiny_corpus):
-    from hifigan.demo_clips import Vocoded, pretrained_clips
+    from hifigan.demo.clips import Vocoded, pretrained_clips
 
     cfg = tiny80[0]
     audio = load_audio(next(tiny_corpus.iterdir()), cfg.sampling_rate)
@@ -174,7 +174,7 @@ def test_demo_vocodes_the_held_out_clips_with_the_pretrained_models(only_tiny, t
 
 
 def test_demo_table_has_a_column_per_pretrained_model(only_tiny, tiny80, tmp_path):
-    from hifigan.demo import run_demo
+    from hifigan.demo.run import run_demo
 
     corpus = tmp_path / "corpus"
     write_clips(corpus, 6, sampling_rate=8000)

@@ -14,11 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from hifigan import HifiganConfig, register_generator
+from hifigan.config.values import integer
 from hifigan.models.generators import GENERATORS
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.norms import weight_norm
 from hifigan.training.registry import DISCRIMINATORS, register_discriminator
-from hifigan.values import integer
 from tests.support.tiny import TinyDiscriminator, tiny_config
 
 FIELD = ReceptiveField(5, 5)  # conv_pre (kernel 5): 2, two blocks (kernel 3): 1 each, the overlap-add: 1

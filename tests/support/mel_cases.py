@@ -8,9 +8,9 @@ import glob
 import numpy as np
 import torch
 
+from hifigan.arrays.padding import reflect_pad
 from hifigan.audio import load_audio
 from hifigan.mel import MelSpectrogram
-from hifigan.padding import reflect_pad
 
 SR, N_FFT, HOP, MELS, FMAX = 22050, 1024, 256, 80, 8000
 CLIPS = sorted(glob.glob("data/ljspeech-mini/*.wav"))

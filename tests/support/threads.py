@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from hifigan.threads import intra_op_threads as threads
+from hifigan.runtime.threads import intra_op_threads as threads
 
 __all__ = ["threads", "two_threads"]
 

@@ -12,7 +12,7 @@ TINY_DISCRIMINATORS = {"mpd": {"channels": [4, 8, 16, 32, 24]},
                        "msd": {"channels": [8, 8, 16, 16, 32, 32, 24], "groups": [1, 2, 4, 4, 4, 4, 1]}}
 
 # The official 80 mel bins on a tiny config: at 8 kHz n_fft 64's bins (125 Hz apart) leave 26 of 80 mel filters empty,
-# which a config refuses (hifigan.mel_filters); n_fft 256 fills them all, hop and window kept.
+# which a config refuses (hifigan.config.mel_filters); n_fft 256 fills them all, hop and window kept.
 MELS_80 = {"num_mels": 80, "n_fft": 256}
 
 
@@ -33,7 +33,8 @@ def tiny_config(resblock: str = "2", official_discriminators: bool = False, **ov
 
 def stft_for_hop(hop: int) -> dict:
     """hop_size, n_fft and win_size for a tiny config of hop `hop`: n_fft 64 where the hop fits in it, the window
-    the frame (hop <= win_size = n_fft, as hifigan.stft_geometry needs), n_fft - hop even (the official framing)."""
+    the frame (hop <= win_size = n_fft, as hifigan.config.stft_geometry needs), n_fft - hop even (the official
+    framing)."""
     n_fft = max(64, hop) + (max(64, hop) - hop) % 2
     return {"hop_size": hop, "n_fft": n_fft, "win_size": n_fft}
 

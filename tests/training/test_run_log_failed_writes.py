@@ -8,8 +8,8 @@ import threading
 
 import pytest
 
-from hifigan.atomic import FILE_SIZE_LIMIT
 from hifigan.errors import WriteError
+from hifigan.files.atomic import FILE_SIZE_LIMIT
 from hifigan.training.event_file import EventFile
 from hifigan.training.reporting import RunLog
 from tests.support.full_disk import file_size_limit, thread_exceptions

@@ -1,4 +1,4 @@
-"""A torchrun worker's start, before its ranks meet (hifigan.torchrun_start), in this process under torchrun's
+"""A torchrun worker's start, before its ranks meet (hifigan.runtime.torchrun_start), in this process under torchrun's
 variables: a command-line error and a --device every rank has alike are said by rank 0 alone, the other ranks end
 silently with exit 2; CUDA missing is said by each machine's first process (rank 0's node may have it); SIGTERM is
 held until the start is over, then delivered."""
@@ -13,7 +13,7 @@ import torch
 
 from hifigan.cli import main
 from hifigan.errors import HifiganError, ReportedElsewhere
-from hifigan.torchrun_start import hold_sigterm_at_start, release_sigterm_at_start
+from hifigan.runtime.torchrun_start import hold_sigterm_at_start, release_sigterm_at_start
 from hifigan.training.data_parallel import init_distributed
 
 

@@ -18,8 +18,8 @@ from hifigan.config import config_from_dict, load_config
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.errors import HifiganError
-from hifigan.machine import cpu_computes
-from hifigan.plural import audio_length
+from hifigan.messages.plural import audio_length
+from hifigan.runtime.machine import cpu_computes
 from tests.support.files import CORPUS, equal_states, left_in
 from tests.support.gradients import capture_gradients, named_parameters
 from tests.support.tiny import narrow_discriminators, tiny_config

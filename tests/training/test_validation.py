@@ -17,8 +17,8 @@ from hifigan.audio import find_audio
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import loss_log_mel
-from hifigan.machine import cpu_computes
 from hifigan.models import Generator
+from hifigan.runtime.machine import cpu_computes
 from hifigan.training.options import TrainOptions
 from hifigan.training.trainer import Trainer
 from hifigan.training.validation import Validation, frame_batches

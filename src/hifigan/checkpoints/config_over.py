@@ -7,9 +7,9 @@ import os
 from typing import Any
 
 from hifigan.config import LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict
-from hifigan.config_files import read_config_file
+from hifigan.config.files import read_config_file
 from hifigan.errors import CheckpointError
-from hifigan.option_names import setting, wanted
+from hifigan.messages.option_names import setting, wanted
 
 ConfigSource = str | os.PathLike | HifiganConfig
 

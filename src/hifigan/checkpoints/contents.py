@@ -27,10 +27,10 @@ from hifigan.checkpoints.official import (
 from hifigan.checkpoints.official_blocks import as_official_code_builds, resblock_number
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig, load_config
 from hifigan.errors import CheckpointError, Note
+from hifigan.messages.option_names import wanted
+from hifigan.messages.plural import count
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.generators import build_generator
-from hifigan.option_names import wanted
-from hifigan.plural import count
 
 OFFICIAL_CONFIG_NAME = "config.json"  # the config the official train.py copies beside its g_*/do_* files
 

@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from hifigan.atomic import prepare_output_dir
+from hifigan.arrays.upsampling import official_samples
 from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import write_checkpoints
 from hifigan.checkpoints.official import (
@@ -22,10 +22,10 @@ from hifigan.checkpoints.official_blocks import official_dilation_problem
 from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
 from hifigan.errors import CheckpointError
+from hifigan.files.atomic import prepare_output_dir
 from hifigan.mel import OFFICIAL_EPS
 from hifigan.melconv.model import ModelMel
 from hifigan.training.registry import non_official_arguments
-from hifigan.upsampling import official_samples
 
 OFFICIAL_NUM_MELS = 80  # the official Generator's conv_pre is Conv1d(80, ...), whatever its config says
 _SHOWN_FRAMES = 10  # the length the padding note gives figures for

@@ -17,11 +17,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from hifigan.atomic import atomic_paths, write_failure
 from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_zip
 from hifigan.checkpoints.misfit import generator_mismatch
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
+from hifigan.files.atomic import atomic_paths, write_failure
 from hifigan.models.norms import with_weight_norms
 
 FORMAT_KEY = "hifigan_checkpoint"

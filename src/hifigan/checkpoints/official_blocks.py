@@ -12,7 +12,7 @@ from pathlib import Path
 
 from hifigan.checkpoints.official import StateDict
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
-from hifigan.config_files import read_config_file
+from hifigan.config.files import read_config_file
 from hifigan.errors import HifiganError
 
 OFFICIAL_DILATIONS = {"1": 3, "2": 2}  # resblock -> the dilated convolutions per block the official code builds

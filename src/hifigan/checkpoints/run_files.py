@@ -11,12 +11,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from hifigan.atomic import link_or_copy, write_failure
 from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_checkpoint, write_checkpoint
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
-from hifigan.paths import same_file
-from hifigan.plural import byte_size, count
+from hifigan.files.atomic import link_or_copy, write_failure
+from hifigan.files.paths import same_file
+from hifigan.messages.plural import byte_size, count
 
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")

@@ -19,7 +19,6 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from hifigan.atomic import removing_new_folders
 from hifigan.cli.bench import add_bench
 from hifigan.cli.check_mel import add_check_mel
 from hifigan.cli.common import resolve_out
@@ -34,7 +33,8 @@ from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
 from hifigan.errors import HifiganError, Note, ReportedElsewhere
-from hifigan.torchrun_start import (
+from hifigan.files.atomic import removing_new_folders
+from hifigan.runtime.torchrun_start import (
     end_worker_process,
     launched_by_torchrun,
     linger_after_refusal,
@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     code = _run_with_warnings(args, fail)
     if args.command == "train" and launched_by_torchrun():  # no torch import here: a Ctrl-C may have cut torch's
         if code:
-            linger_after_refusal()  # a --device refusal said during the start (hifigan.torchrun_start)
+            linger_after_refusal()  # a --device refusal said during the start (hifigan.runtime.torchrun_start)
         end_worker_process(code)
     return code
 

@@ -19,9 +19,9 @@ from hifigan.cli.common import (
     require_suffix,
     say_wrote,
 )
+from hifigan.config.values import integer, number
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import bench_entry, device_backends
-from hifigan.values import integer, number
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
@@ -66,10 +66,10 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from hifigan.devices import resolve_device
-    from hifigan.extras import MissingExtraError
     from hifigan.inference.bench import format_table, run_bench
     from hifigan.inference.engines import require_backend, resolve_backend
+    from hifigan.runtime.devices import resolve_device
+    from hifigan.runtime.extras import MissingExtraError
 
     device = resolve_device(args.device, cli=True)
     if args.presets is not None and device.type != "cpu":
@@ -121,7 +121,7 @@ def run_bench_command(args: argparse.Namespace) -> int:
     if args.out is not None:
         import json
 
-        from hifigan.atomic import atomic_path
+        from hifigan.files.atomic import atomic_path
 
         with atomic_path(args.out) as tmp:
             tmp.write_text(json.dumps(result, indent=2) + "\n")
@@ -133,7 +133,7 @@ def _check_model(args: argparse.Namespace) -> None:
     """The config, or the pretrained model's registration, install and sha256: one line if bad, before any work."""
     from hifigan import pretrained
     from hifigan.config import load_config, load_preset
-    from hifigan.config_files import preset_names
+    from hifigan.config.files import preset_names
 
     if args.pretrained is not None:
         pretrained.read_verified(pretrained.get_model(args.pretrained))
@@ -147,7 +147,7 @@ def _check_model(args: argparse.Namespace) -> None:
 
 def _bench_presets(args: argparse.Namespace, backends: tuple[str, ...]) -> tuple[dict, str]:
     """--presets: one row per preset (each checked by name before: _check_model); the result and its table."""
-    from hifigan.config_files import preset_names
+    from hifigan.config.files import preset_names
     from hifigan.inference.bench_presets import format_preset_table, run_preset_bench
 
     names = args.presets or preset_names()

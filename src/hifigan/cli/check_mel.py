@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from hifigan.cli.common import add_command, add_model_source, model_config, option_errors
 from hifigan.cli.input_paths import expand_inputs, given_twice
 from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
-from hifigan.plural import agree, count
+from hifigan.messages.plural import agree, count
 
 if TYPE_CHECKING:
     from hifigan.melconv.model import ModelMel
@@ -48,9 +48,9 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
 def run_check_mel(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from hifigan.config.values import integer
     from hifigan.melconv.detect import detect_file
     from hifigan.melconv.model import ModelMel
-    from hifigan.values import integer
 
     if args.num_mels is not None:  # an option's error, before any file is judged against it
         with option_errors():

@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.atomic import prepare_output_dir
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.paths import file_keys
-from hifigan.plural import count
-from hifigan.progress_bars import on_terminal
+from hifigan.files.atomic import prepare_output_dir
+from hifigan.files.paths import file_keys
+from hifigan.messages.plural import count
+from hifigan.messages.progress_bars import on_terminal
 
 if TYPE_CHECKING:
     from torch import nn
@@ -162,7 +162,8 @@ def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what
 
 @contextmanager
 def option_errors() -> Iterator[None]:
-    """An option value's check (hifigan.values: a ValueError naming the option) as the command's one-line error."""
+    """An option value's check (hifigan.config.values: a ValueError naming the option) as the command's one-line
+    error."""
     try:
         yield
     except ValueError as e:

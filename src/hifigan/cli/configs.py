@@ -59,7 +59,7 @@ def table(rows: list[dict[str, object]]) -> str:
 
 
 def run_configs(args: argparse.Namespace) -> int:
-    from hifigan.config_files import preset_names, preset_path
+    from hifigan.config.files import preset_names, preset_path
     from hifigan.errors import ConfigError
 
     if args.show is not None:

@@ -1,5 +1,5 @@
 """`hifigan demo`: the command's options (train a small model on a corpus for a few minutes and write what it
-learned); its library is hifigan.demo."""
+learned); its library is hifigan.demo.run."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import add_command, add_device, add_no_progress, add_out, on_terminal, say_wrote
-from hifigan.config_files import preset_names
+from hifigan.config.files import preset_names
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +41,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    from hifigan.demo import run_demo
+    from hifigan.demo.run import run_demo
     from hifigan.evaluation.metrics import require_packages
 
     require_packages(None)  # the demo scores every metric: without the 'eval' extra it fails before any work

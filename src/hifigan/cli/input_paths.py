@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hifigan.errors import HifiganError
-from hifigan.paths import file_keys
+from hifigan.files.paths import file_keys
 
 
 @dataclass

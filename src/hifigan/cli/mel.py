@@ -24,7 +24,7 @@ from hifigan.cli.common import (
 )
 from hifigan.cli.input_paths import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.paths import require_file, unreadable_files
+from hifigan.files.paths import require_file, unreadable_files
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
@@ -101,10 +101,10 @@ def _one_mel(args: argparse.Namespace, path: Path) -> int:
 def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
     """Each file's mel to OUT/<stem>.npy, with one front-end; every input read and checked before OUT is created.
     Both passes run in worker processes for a corpus (cli/mel_workers.py)."""
-    from hifigan.atomic import prepare_output_dir
     from hifigan.audio import load_audio
     from hifigan.cli.mel_workers import MelJob, file_facts, may_fail_check, write_mels
     from hifigan.data.scan_cache import ReadSettings
+    from hifigan.files.atomic import prepare_output_dir
     from hifigan.mel import MelSpectrogram
 
     files, bar = inputs.files, not args.no_progress and on_terminal()

@@ -15,7 +15,7 @@ from hifigan.data.scan_cache import LOADED, FileFacts, ReadSettings, gather_fact
 from hifigan.data.scan_pool import WorkerDied, read_files
 from hifigan.errors import HifiganError
 from hifigan.mel import FAR_OUTSIDE, MelSpectrogram
-from hifigan.plural import count
+from hifigan.messages.plural import count
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def file_mel(path: Path, frontend: MelSpectrogram, read: ReadSettings) -> np.nda
     """The float32 mel [num_mels, frames] of an audio file, computed at one torch thread (a worker's share of the
     CPUs): the same rounding whether one file is given or a corpus, in this process or a worker."""
     from hifigan.audio import load_audio
-    from hifigan.threads import intra_op_threads
+    from hifigan.runtime.threads import intra_op_threads
 
     audio = load_audio(path, read.sampling_rate, resample=read.resample, mix_to_mono=read.mix_to_mono, cli=True)
     with intra_op_threads(1):

@@ -72,19 +72,19 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from hifigan.extras import optional_import
+    from hifigan.runtime.extras import optional_import
 
     for package in ("starlette", "uvicorn", "prometheus_client"):  # a missing extra fails before the model loads
         optional_import(package, "hifigan serve")
     import torch
 
     from hifigan.cli.common import generator_from_args
-    from hifigan.devices import resolve_device
     from hifigan.inference.engines import require_backend
     from hifigan.inference.vocoder import Vocoder
+    from hifigan.runtime.devices import resolve_device
+    from hifigan.runtime.threads import intra_op_threads
     from hifigan.serve.routes import build_app
     from hifigan.serve.server import bind, serve
-    from hifigan.threads import intra_op_threads
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
                            args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout,

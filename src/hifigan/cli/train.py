@@ -84,7 +84,7 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
 
 
 def _add_run(run: argparse._ArgumentGroup) -> None:
-    from hifigan.option_names import flag
+    from hifigan.messages.option_names import flag
     from hifigan.training.options import PRECISIONS, RUN_DEFAULTS, default
 
     add_out(run, "run folder: checkpoints/, logs/ (TensorBoard), log.jsonl (with --resume: that run's)", required=False,

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.atomic import prepare_output_dir
 from hifigan.cli.common import (
     add_audio_options,
     add_command,
@@ -23,7 +22,10 @@ from hifigan.cli.common import (
 )
 from hifigan.cli.input_paths import expand_inputs
 from hifigan.cli.vocode_checks import INPUT, check_input, check_names, check_out_is_a_folder_name
+from hifigan.config.values import number
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.files.atomic import prepare_output_dir
+from hifigan.files.paths import unreadable_files
 from hifigan.inference.choices import (
     AUTO_CHUNK_FRAMES,
     BACKENDS,
@@ -34,9 +36,7 @@ from hifigan.inference.choices import (
 )
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_mel_options, load_vocode_mel, warn_unused_options
-from hifigan.paths import unreadable_files
-from hifigan.plural import agree, count
-from hifigan.values import number
+from hifigan.messages.plural import agree, count
 
 if TYPE_CHECKING:
     import torch
@@ -130,12 +130,12 @@ def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> N
 
 def run_vocode(args: argparse.Namespace) -> int:
     from hifigan.audio import AUDIO_SUFFIXES, load_audio, save_audio, save_audio_chunks
-    from hifigan.devices import resolve_device
     from hifigan.evaluation.metrics import min_samples, require_packages
     from hifigan.inference.engines import require_backend
     from hifigan.inference.streaming import split_frames
     from hifigan.inference.vocoder import Vocoder
     from hifigan.mel import MelSpectrogram
+    from hifigan.runtime.devices import resolve_device
 
     check_out_is_a_folder_name(args.out)
     inputs = expand_inputs(args.inputs, (*AUDIO_SUFFIXES, ".npy"), "audio or .npy")

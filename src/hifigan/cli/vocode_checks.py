@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from hifigan.cli.common import config_file, overwrite_checks
 from hifigan.cli.input_paths import one_per_input, output_name_checks, refuse_file_name_for_folder
 from hifigan.errors import HifiganError
+from hifigan.files.paths import require_file
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel
-from hifigan.paths import require_file
 
 if TYPE_CHECKING:
     from hifigan.mel import MelSpectrogram

@@ -14,7 +14,7 @@ from typing import Any
 from torch.utils.data import Dataset, default_collate
 
 from hifigan.errors import HifiganError
-from hifigan.option_names import setting
+from hifigan.messages.option_names import setting
 
 
 class ClipLoadError(HifiganError):

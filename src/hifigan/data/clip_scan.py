@@ -16,9 +16,9 @@ from hifigan.data.mel_frames import MelCount, frames_mismatch, with_hop_drift
 from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
 from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.files.paths import differing_in_case
 from hifigan.melconv.model import ModelMel
-from hifigan.paths import differing_in_case
-from hifigan.plural import agree, count
+from hifigan.messages.plural import agree, count
 
 # A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
 # peak normalisation would make it full-scale noise.

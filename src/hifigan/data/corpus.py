@@ -10,11 +10,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hifigan import plural
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_broken_links, warn_linked_folders
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.option_names import flag, setting
+from hifigan.messages import plural
+from hifigan.messages.option_names import flag, setting
 
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:

@@ -15,10 +15,10 @@ from hifigan.data.scan_cache import FileFacts
 from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, bad_inputs, in_path_order
+from hifigan.files.paths import differing_in_case
 from hifigan.melconv.model import ModelMel
-from hifigan.option_names import flag, setting
-from hifigan.paths import differing_in_case
-from hifigan.plural import agree, count
+from hifigan.messages.option_names import flag, setting
+from hifigan.messages.plural import agree, count
 
 
 @dataclass

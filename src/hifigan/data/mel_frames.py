@@ -23,7 +23,7 @@ import numpy as np
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError, MelError
-from hifigan.plural import count
+from hifigan.messages.plural import count
 
 FRAME_SLACK = 8  # frames a mel may differ from samples / hop: the survey above
 MIN_CLIPS = 8  # fewer mels and the corpus check says nothing: a few integer counts can fall on any line

@@ -11,7 +11,7 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES
-from hifigan.plural import agree, count
+from hifigan.messages.plural import agree, count
 
 
 def real_paths(files: Sequence[Path]) -> list[str]:

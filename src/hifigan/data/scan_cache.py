@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
 from hifigan.data.scan_pool import Reader, WorkerDied, read_files
 from hifigan.errors import AudioError, FileReadError, HifiganError
-from hifigan.plural import agree, count
+from hifigan.files.atomic import atomic_path, prepare_output_dir
+from hifigan.messages.plural import agree, count
 
 CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps
 # 2: the clipped share replaced version 1's share of samples at full scale; 3: the ctime; 4: the options a row was

@@ -12,9 +12,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from hifigan.cpus import usable_cpus
-from hifigan.plural import count
-from hifigan.progress_bars import shows_bars
+from hifigan.messages.plural import count
+from hifigan.messages.progress_bars import shows_bars
+from hifigan.runtime.cpus import usable_cpus
 
 PARALLEL_MIN = 256  # fewer files than this are read in this process (starting workers costs more)
 
@@ -39,7 +39,7 @@ def read_files(names: Sequence[Any], settings: Any, reader: Reader, workers: int
     """(position in `names`, reader(name, settings)) for every name (a path; anything that pickles), in no set order:
     in `workers` processes (default: the CPUs this process may use, usable_cpus) unless there are fewer than
     `min_parallel` names (the work each costs decides where workers pay) or one worker; a progress bar (`desc`) where
-    `progress` (True, False; None: on a terminal only, hifigan.progress_bars). A worker that dies
+    `progress` (True, False; None: on a terminal only, hifigan.messages.progress_bars). A worker that dies
     raises WorkerDied once every result that did arrive has been given."""
     from tqdm import tqdm
 

@@ -8,9 +8,9 @@ import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
-from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.data.clip_scan import ScanReport
 from hifigan.errors import HifiganError
+from hifigan.files.atomic import atomic_path, prepare_output_dir
 
 SKIPPED_LIST = "skipped.tsv"  # in the run folder
 

@@ -12,13 +12,13 @@ import numpy as np
 
 from hifigan.audio import AUDIO_SUFFIXES
 from hifigan.errors import HifiganError, MelError
+from hifigan.files.paths import case_twin
 from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convention
 from hifigan.melconv.detect import detect
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.verdict import MelVerdict
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
-from hifigan.option_names import flag, setting
-from hifigan.paths import case_twin
+from hifigan.messages.option_names import flag, setting
 
 
 def check_mel_convention(spec: str | None, cli: bool) -> None:

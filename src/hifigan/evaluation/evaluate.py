@@ -45,7 +45,7 @@ def evaluate_pairs(
     `subset_of`: the pairs are a test set, the stems of the systems, of a folder of this many recordings (--subset;
     pairing.pair_by_stem(..., subset=True) pairs them); None: of the recordings the pairs hold. Both are recorded.
     A message names the argument that changes it (`resample=True`), or with `cli` (`hifigan evaluate`, `vocode
-    --evaluate`) the command's option (`--resample`; hifigan.option_names).
+    --evaluate`) the command's option (`--resample`; hifigan.messages.option_names).
     """
     if not pairs:
         raise HifiganError(None, "nothing to evaluate (no file pairs)")

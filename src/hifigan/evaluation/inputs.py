@@ -14,8 +14,8 @@ import numpy as np
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError, bad_inputs, in_path_order
 from hifigan.evaluation.pairing import Pair
-from hifigan.option_names import setting
-from hifigan.plural import count
+from hifigan.messages.option_names import setting
+from hifigan.messages.plural import count
 
 
 @dataclass
@@ -37,7 +37,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
     stem and read every paired file as the evaluation will; every problem found is named in one line, in path order.
     `subset`: only the recordings of the stems the systems hold are paired and read (the others are only listed),
     and every system must hold the same stems. `cli` (`hifigan evaluate`): a hint names the option (`--resample`),
-    not the argument (`resample=True`; hifigan.option_names).
+    not the argument (`resample=True`; hifigan.messages.option_names).
     """
     from hifigan.evaluation.pairing import match_stems, scan_folder
     from hifigan.evaluation.rate_config import metric_config
@@ -70,7 +70,7 @@ def check_pairs(pairs: Sequence[Pair], config: HifiganConfig | None, rate: int |
     `max_length_difference` (None: one hop), long enough for the metrics asked for (`metrics`, None: all) once a
     delay of up to `max_shift` is cut) before anything is scored or written; every bad file, and every problem
     `found` before, of `files` files, is named in one line. The files `unread` names (a recording's header or
-    rate) are not read again. `cli`: a hint names the option, not the argument (hifigan.option_names).
+    rate) are not read again. `cli`: a hint names the option, not the argument (hifigan.messages.option_names).
 
     Without a config (none fits the recordings, a problem in `found`) the lengths are not checked: the tolerance is
     its hop and the shortest length its frame. Without a rate (no recording's header reads) the generated files are

@@ -35,16 +35,16 @@ from hifigan.evaluation.spectral import (
     mrstft_distance,
 )
 from hifigan.evaluation.undefined import as_defined
-from hifigan.extras import optional_import
+from hifigan.messages.plural import count
 from hifigan.models.stft import PWG_RESOLUTIONS
-from hifigan.plural import count
+from hifigan.runtime.extras import optional_import
 
 
 @dataclass(frozen=True)
 class MetricInfo:
     """How to read one metric: its unit, which direction is better and the [lowest, highest] value it can take
-    (confidence intervals are clipped to it); the optional package (an extra's, hifigan.extras) that computes it,
-    if any; and the shortest signal it accepts at a config (`needs`)."""
+    (confidence intervals are clipped to it); the optional package (an extra's, hifigan.runtime.extras) that computes
+    it, if any; and the shortest signal it accepts at a config (`needs`)."""
 
     unit: str
     higher_is_better: bool

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.atomic import atomic_paths, prepare_output_dir, write_failure
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.metrics import METRICS, metric_title
 from hifigan.evaluation.pairing import length_tolerance, match_lengths
 from hifigan.evaluation.results import FileResult, Report
-from hifigan.figure_text import drawable
+from hifigan.files.atomic import atomic_paths, prepare_output_dir, write_failure
+from hifigan.messages.figure_text import drawable
 
 
 def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Path]:

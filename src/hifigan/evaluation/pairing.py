@@ -1,7 +1,7 @@
 """Which recording goes with which generated file, and how their samples line up: pairing by stem, trimming
 lengths that differ by at most one hop (or --max-length-difference), and undoing a small delay. A message names a
 setting as the caller gives it (`cli`: the command's option, `--max-shift 300`; else the argument, `max_shift=300`;
-hifigan.option_names)."""
+hifigan.messages.option_names)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import numpy as np
 
 from hifigan.audio import find_audio
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.option_names import flag, setting, switched_on, wanted
-from hifigan.plural import count
+from hifigan.messages.option_names import flag, setting, switched_on, wanted
+from hifigan.messages.plural import count
 
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 

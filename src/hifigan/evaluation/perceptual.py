@@ -10,7 +10,7 @@ import numpy as np
 
 from hifigan.evaluation.signals import Signal, as_numpy
 from hifigan.evaluation.undefined import OVERFLOW, SILENT_GENERATED, SILENT_REFERENCE, Undefined
-from hifigan.extras import optional_import
+from hifigan.runtime.extras import optional_import
 
 SNR_CAP_DB = 100.0  # identical signals would give +inf; 100 dB is above the 16-bit quantisation floor (~98 dB)
 # The PESQ versions ITU defines, highest rate first: (the rate it is defined at, `pesq` mode, name). Audio at or

@@ -3,7 +3,7 @@ rate, or else the preset at the recordings' rate (only where the presets there s
 v1-v3 do at 22050 Hz). The mel metrics are only comparable with the mel of the recordings' own config, so the
 choice is never a guess: a recording at another rate than the given config is an error naming it (with
 --resample, everything is measured at the config's rate), and an ambiguous rate asks for --config (a Python
-caller's hints name its arguments, `config=...`, `resample=True`: hifigan.option_names).
+caller's hints name its arguments, `config=...`, `resample=True`: hifigan.messages.option_names).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import AudioError, HifiganError
-from hifigan.option_names import switched_on, wanted
+from hifigan.messages.option_names import switched_on, wanted
 
 if TYPE_CHECKING:
     from hifigan.evaluation.pairing import Folder
@@ -31,7 +31,7 @@ def metric_settings(config: HifiganConfig) -> dict[str, Any]:
 def presets_at(rate: int) -> dict[str, HifiganConfig]:
     """The presets (hifigan/configs) at `rate` Hz, by name in name order."""
     from hifigan.config import load_preset
-    from hifigan.config_files import preset_names
+    from hifigan.config.files import preset_names
 
     configs = {name: load_preset(name) for name in preset_names()}
     return {name: c for name, c in configs.items() if c.sampling_rate == rate}
@@ -80,7 +80,7 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
     (the commonest is the one chosen; each other is a problem), and the presets at that rate one set of metric
     settings, else a problem saying what to give. No header that reads gives no rate to choose by: their problems
     (or the folder's, without audio) say why, and nothing is chosen. A hint names the arguments (`config=...`,
-    `resample=True`), or with `cli` the command's options (hifigan.option_names).
+    `resample=True`), or with `cli` the command's options (hifigan.messages.option_names).
     """
     from hifigan.audio import format_problems
     from hifigan.config import load_config

@@ -12,7 +12,7 @@ from hifigan.evaluation.confidence import MetricSummary, summarize
 from hifigan.evaluation.metrics import METRICS, metric_bounds, metric_title
 from hifigan.evaluation.pairing import subset_note
 from hifigan.evaluation.undefined import undefined_reason
-from hifigan.plural import count
+from hifigan.messages.plural import count
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Each pair's metrics for evaluate_pairs: in this process, or for a test set in the training scan's worker
 processes (hifigan.data.scan_pool and its rule: one per CPU), each worker decoding its own pairs' files. A pair is
-scored at one thread in every pool (hifigan.threads.one_thread) wherever it runs, so its values are the same bits
-in this process and in a worker, and N workers do not each start N threads."""
+scored at one thread in every pool (hifigan.runtime.threads.one_thread) wherever it runs, so its values are the same
+bits in this process and in a worker, and N workers do not each start N threads."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from hifigan.evaluation.metrics import compute_metrics
 from hifigan.evaluation.pairing import Pair, align, match_lengths
 from hifigan.evaluation.pitch import PitchSettings
 from hifigan.evaluation.results import FileResult
-from hifigan.plural import count
+from hifigan.messages.plural import count
 
 # Fewer pairs are scored in this process. A pair costs 0.1-0.5 s of CPU per second of audio (all metrics; pYIN is
 # most of it), a worker pool about 0.1 s to start: it pays from a few clips (docs/evaluation.md, Cost).
@@ -26,7 +26,7 @@ PARALLEL_MIN_PAIRS = 4
 class PairJob:
     """What scoring a pair needs besides its files: the config, the metric names, how audio is read, the length
     tolerance (samples), the largest delay removed, the pitch settings, and whether the command line asked (`cli`:
-    its messages name options, hifigan.option_names)."""
+    its messages name options, hifigan.messages.option_names)."""
 
     config: HifiganConfig
     names: tuple[str, ...]
@@ -59,7 +59,7 @@ def score_pair(pair: Pair, job: PairJob) -> FileResult:
     """One pair's metrics at the config's rate (lengths matched, delay removed), at one thread; the reader of
     score_pairs' workers."""
     from hifigan.audio import load_audio
-    from hifigan.threads import one_thread
+    from hifigan.runtime.threads import one_thread
 
     stem, ref_path, gen_path = pair
     sr = job.config.sampling_rate

@@ -26,9 +26,9 @@ from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, stream_t
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import split_frames
 from hifigan.inference.vocoder import Vocoder
-from hifigan.machine import machine_info, machine_text
 from hifigan.models.generators import build_generator, fold_norms
-from hifigan.threads import intra_op_threads
+from hifigan.runtime.machine import machine_info, machine_text
+from hifigan.runtime.threads import intra_op_threads
 
 SEED = 0
 

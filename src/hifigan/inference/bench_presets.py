@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from hifigan.inference.bench import aligned, run_bench
-from hifigan.machine import machine_info, machine_text
-from hifigan.threads import intra_op_threads
+from hifigan.runtime.machine import machine_info, machine_text
+from hifigan.runtime.threads import intra_op_threads
 
 HEADER = ["preset", "rate", "hop", "params M", "eager x RT", "backend", "x RT", "speedup", "look-ahead ms"]
 
@@ -18,7 +18,7 @@ def run_preset_bench(names: list[str], seconds: float, repeats: int, backends: t
     config.load_preset reads it; another name, a config file); each row keeps its fastest non-eager backend."""
 
     from hifigan.config import load_config
-    from hifigan.config_files import preset_path
+    from hifigan.config.files import preset_path
     from hifigan.models.generators import meta_generator
 
     runs = []

@@ -14,7 +14,7 @@ import torch
 
 from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
 from hifigan.inference.vocoder import Vocoder
-from hifigan.plural import count
+from hifigan.messages.plural import count
 
 WARM_UP_PASSES = 1  # untimed runs before any timed one: each one-shot backend's and the stream's
 MIN_TIMED_CHUNKS = 16  # a short input (few chunks per pass) is streamed again until at least this many are timed

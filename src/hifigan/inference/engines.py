@@ -44,13 +44,13 @@ from torch import nn
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.extras import optional_import
 from hifigan.inference import fused, tiled
 from hifigan.inference.choices import BACKENDS, CPU_ONLY, CUDA_ONLY, HALF_BACKENDS, PRECISION_DTYPES
 from hifigan.inference.streaming import ReceptiveField, time_splits
-from hifigan.machine import cpu_computes, emulated_message
+from hifigan.messages.option_names import setting
 from hifigan.models.layers import GeneratorLayers, unsupported_message
-from hifigan.option_names import setting
+from hifigan.runtime.extras import optional_import
+from hifigan.runtime.machine import cpu_computes, emulated_message
 
 PRECISIONS = {name: getattr(torch, dtype) for name, dtype in PRECISION_DTYPES.items()}
 # The layer kinds each backend's engine implements; None: all (it runs the model's own forward).

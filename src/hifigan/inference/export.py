@@ -21,10 +21,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from hifigan.atomic import atomic_paths, write_failure
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.extras import optional_import
+from hifigan.files.atomic import atomic_paths, write_failure
 from hifigan.inference.export_check import CONTEXT, check_model_file
 from hifigan.inference.export_facts import input_facts, with_onnx_facts
 from hifigan.inference.export_frontend import frontend_path
@@ -32,6 +31,7 @@ from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
 from hifigan.models.generators import layer_description
 from hifigan.models.receptive_field import own_field
+from hifigan.runtime.extras import optional_import
 
 FORMATS = ("onnx", "torchscript")
 ONNX_OPSET = 17
@@ -171,7 +171,7 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
     HiFi-GAN generator's conv_pre (a config gives its own). The written file is run (onnxruntime, torch.jit.load)
     against the eager generator before it is renamed into place: a mismatch is a one-line error and no file.
     `frontend`: the model's checked mel front-end (export_frontend.frontend_bytes), written beside `out` as
-    NAME.mel.onnx with it as a unit (hifigan.atomic.atomic_paths): a failure leaves neither new file."""
+    NAME.mel.onnx with it as a unit (hifigan.files.atomic.atomic_paths): a failure leaves neither new file."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     facts = {} if config is None else input_facts(config)

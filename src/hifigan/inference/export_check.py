@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from hifigan.errors import HifiganError
-from hifigan.extras import optional_import
-from hifigan.plural import count
+from hifigan.messages.plural import count
+from hifigan.runtime.extras import optional_import
 
 # The model file against the eager generator, relative to the audio's peak. Float32 rounding (unit 6e-8) of the fused
 # rewrite's reordered sums, through V1's ~80 convolutions, gives on the check's mel 4e-6 (lj-v1) and 1e-5

@@ -75,7 +75,7 @@ def read_facts(path: str | os.PathLike) -> dict[str, str]:
         except RuntimeError as e:
             raise HifiganError(path, f"not a TorchScript file ({' '.join(str(e).split())[:200]})") from None
         return {key: value.decode() if isinstance(value, bytes) else value for key, value in extra.items() if value}
-    from hifigan.extras import optional_import
+    from hifigan.runtime.extras import optional_import
 
     onnx = optional_import("onnx", "reading an ONNX file")
     try:

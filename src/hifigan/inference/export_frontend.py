@@ -22,11 +22,11 @@ from torch import nn
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.extras import optional_import
 from hifigan.inference.export_check import compare, onnx_session
 from hifigan.inference.export_facts import frontend_facts, with_onnx_facts
 from hifigan.mel import MelSpectrogram
-from hifigan.plural import count
+from hifigan.messages.plural import count
+from hifigan.runtime.extras import optional_import
 
 FRONTEND_OPSET = 18  # torch.stft becomes ONNX STFT (opset 17 on); 18 is the dynamo exporter's own opset
 SUFFIX = ".mel.onnx"  # NAME.onnx's front-end is NAME.mel.onnx

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from hifigan.arrays.mel_shape import mel_shapes, unbatched
 from hifigan.errors import MelError
 from hifigan.mel_file import checked_mel_values
-from hifigan.mel_shape import mel_shapes, unbatched
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
@@ -83,10 +83,10 @@ class MelIntake:
     def set_convention(self, spec: str | None, stats: str | os.PathLike | MelStats | None = None,
                        db_ref: float | None = None) -> None:
         """See Vocoder.set_mel_convention: what is missing or of the wrong kind fails here."""
+        from hifigan.config.values import number
         from hifigan.melconv.conventions import CONVENTIONS, parse_convention
         from hifigan.melconv.model import ModelMel
         from hifigan.melconv.stats import stats_argument
-        from hifigan.values import number
 
         # unknown names, no exact map: named as the call that gave them
         transposed, name = (False, None) if spec is None else parse_convention(spec, f"set_mel_convention({spec!r})")

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-# WAV data sizes at or above this are the placeholders of writers into a pipe, not sizes: hifigan.wav_header's value
+# WAV data sizes at or above this are the placeholders of writers into a pipe, not sizes: hifigan.files.wav_header's
+# value
 UNKNOWN_LENGTH = 0x7FFFF000
 RIFF_LIMIT = 0xFFFFFFFF  # the most bytes a RIFF size can say: samples past it are read short whatever the sizes hold
 EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the sample format is the first two bytes of its SubFormat GUID
@@ -169,8 +170,8 @@ def same_file(a: str, b: str) -> bool:
 
 
 def count(n: int, noun: str) -> str:
-    """`n` and `noun` in agreement ("1 sample", "24 samples"): hifigan.plural.count's rule, kept here because this
-    file imports nothing of hifigan."""
+    """`n` and `noun` in agreement ("1 sample", "24 samples"): hifigan.messages.plural.count's rule, kept here because
+    this file imports nothing of hifigan."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 

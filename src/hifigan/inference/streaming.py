@@ -16,13 +16,13 @@ import torch
 from torch import nn
 
 from hifigan.config import HifiganConfig
+from hifigan.config.values import integer
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import AUTO_CHUNK_FRAMES, DEFAULT_CHUNK_FRAMES
 from hifigan.inference.mel_input import stream_chunk
 from hifigan.models.generators import build_generator, meta_generator
 from hifigan.models.layers import ReceptiveField
 from hifigan.models.receptive_field import generator_field, own_field
-from hifigan.values import integer
 
 __all__ = [
     "AUTO_CHUNK_FRAMES",

@@ -16,7 +16,7 @@ from torch import nn
 
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig
-from hifigan.devices import resolve_device
+from hifigan.config.values import integer
 from hifigan.errors import HifiganError, MelError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
 from hifigan.inference.mel_input import MelIntake
@@ -25,7 +25,7 @@ from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.models.generators import check_fits, fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
-from hifigan.values import integer
+from hifigan.runtime.devices import resolve_device
 
 if TYPE_CHECKING:
     from hifigan.melconv.conventions import MelStats

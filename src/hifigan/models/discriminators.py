@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hifigan.arrays.padding import reflect_pad
+from hifigan.config.values import integer, integers
 from hifigan.models.generator import LRELU_SLOPE, get_padding
 from hifigan.models.norms import spectral_norm, weight_norm
-from hifigan.padding import reflect_pad
-from hifigan.values import integer, integers
 
 Scores = list[torch.Tensor]
 FeatureMaps = list[list[torch.Tensor]]

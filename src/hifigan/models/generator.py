@@ -5,10 +5,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hifigan.arrays.upsampling import transposed_padding
 from hifigan.config import HifiganConfig
 from hifigan.models.layers import Block, GeneratorLayers, Stage, custom_methods, describe_activation, describe_conv
 from hifigan.models.norms import remove_parametrizations, weight_norm
-from hifigan.upsampling import transposed_padding
 
 LRELU_SLOPE = 0.1
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
+from hifigan.config.values import integer, number
 from hifigan.models.discriminators import _ConvStack, _Ensemble
 from hifigan.models.generator import LRELU_SLOPE
 from hifigan.models.norms import weight_norm
@@ -19,7 +20,6 @@ from hifigan.models.stft import (
     min_samples,
     padded_stft,
 )
-from hifigan.values import integer, number
 
 UNIVNET_RESOLUTIONS = PWG_RESOLUTIONS
 """UnivNet's (n_fft, hop, win) triples, in its order: Parallel WaveGAN's."""

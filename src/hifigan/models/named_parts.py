@@ -15,7 +15,7 @@ from typing import Any
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import ConfigError
-from hifigan.float32 import float32_default
+from hifigan.runtime.float32 import float32_default
 
 PartFactory = Callable[..., Any]
 

@@ -4,7 +4,7 @@ the MR-STFT and log-spectral metrics, and the multi-resolution STFT distance of 
 share, with its resolutions and magnitude floor.
 
 One framing for all: reflect-pad the audio, then cut frames with no further padding (torch.stft center=False).
-The reflect padding is `hifigan.padding.reflect_pad`, whose backward pass is deterministic on CUDA.
+The reflect padding is `hifigan.arrays.padding.reflect_pad`, whose backward pass is deterministic on CUDA.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from hifigan.padding import reflect_pad
+from hifigan.arrays.padding import reflect_pad
 
 Resolution = tuple[int, int, int]
 """(n_fft, hop, win): FFT size, frame shift and window length in samples (win <= n_fft)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from hifigan.extras import optional_import
+from hifigan.runtime.extras import optional_import
 from hifigan.serve.codec import NPY_TYPE, npy_bytes
 from hifigan.serve.readiness import READY_TIMEOUT_S, NotReadyError, Replay, ServeError, loading, wait_ready
 

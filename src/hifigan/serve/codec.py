@@ -9,13 +9,13 @@ import math
 import numpy as np
 from numpy.lib import format as npy_format
 
+from hifigan.arrays.mel_shape import mel_shapes as any_mel_shapes
+from hifigan.arrays.mel_shape import unbatched
 from hifigan.audio import to_int16
 from hifigan.errors import MelError
+from hifigan.files.wav_output import wav_container
 from hifigan.mel_file import checked_mel_values
-from hifigan.mel_shape import mel_shapes as any_mel_shapes
-from hifigan.mel_shape import unbatched
-from hifigan.plural import count
-from hifigan.wav_output import wav_container
+from hifigan.messages.plural import count
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"

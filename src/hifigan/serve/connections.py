@@ -17,8 +17,8 @@ import json
 import logging
 from http import HTTPStatus
 
-from hifigan.extras import optional_import
-from hifigan.plural import agree, count
+from hifigan.messages.plural import agree, count
+from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 
 optional_import("uvicorn", "hifigan serve")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from hifigan.extras import optional_import
+from hifigan.runtime.extras import optional_import
 
 if TYPE_CHECKING:
     from hifigan.serve.scheduler import BatchDone

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
-from hifigan.extras import optional_import
+from hifigan.runtime.extras import optional_import
 
 httpx = optional_import("httpx", "the hifigan serve client")
 

@@ -10,9 +10,9 @@ from concurrent.futures import Future
 
 import torch
 
-from hifigan.extras import optional_import
 from hifigan.inference.vocoder import Vocoder
-from hifigan.plural import count
+from hifigan.messages.plural import count
+from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
 from hifigan.serve.limits import ServeOptions

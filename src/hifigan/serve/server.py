@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from hifigan import sockets
-from hifigan.extras import optional_import
+from hifigan.runtime import sockets
+from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.connections import protocol_for
 
@@ -73,7 +73,7 @@ class DrainingServer(uvicorn.Server):
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """The server's listening socket (port 0: a free one; see hifigan.sockets.bind for its one-line errors)."""
+    """The server's listening socket (port 0: a free one; see hifigan.runtime.sockets.bind for its one-line errors)."""
     sock = sockets.bind(host, port, backlog=2048)
     sock.set_inheritable(True)
     return sock

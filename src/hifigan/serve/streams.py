@@ -12,9 +12,9 @@ import time
 
 import torch
 
-from hifigan.extras import optional_import
 from hifigan.inference.streaming import StreamCursor
-from hifigan.plural import count
+from hifigan.messages.plural import count
+from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import RequestError, decode_mel, encode_audio
 from hifigan.serve.scheduler import SchedulerFailed

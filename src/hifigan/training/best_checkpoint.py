@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hifigan.atomic import link_or_copy
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.checkpoints.run_files import BEST, BEST_KEY, step_checkpoint
 from hifigan.errors import HifiganError
-from hifigan.option_names import flag
-from hifigan.paths import same_file
+from hifigan.files.atomic import link_or_copy
+from hifigan.files.paths import same_file
+from hifigan.messages.option_names import flag
 
 # What a stored best's value measures, stored with it so that a resume compares like with like: val/mel_l1 against
 # the loss mel of the whole recording, as the official validation. A best stored without it (2026-12-06, before

@@ -16,15 +16,15 @@ import torch
 from torch.utils.data import DataLoader
 
 from hifigan.config import HifiganConfig
-from hifigan.cpus import usable_cpus
 from hifigan.data.carried import CarryFailures, Failure, collate
 from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
 from hifigan.data.sampler import ResumableSampler
 from hifigan.errors import HifiganError, ReportedElsewhere
-from hifigan.option_names import setting
-from hifigan.plural import count
-from hifigan.torchrun_start import (
+from hifigan.messages.option_names import setting
+from hifigan.messages.plural import count
+from hifigan.runtime.cpus import usable_cpus
+from hifigan.runtime.torchrun_start import (
     end_worker_process,  # noqa: F401  # documented as this module's too
     launched_by_torchrun,
     release_sigterm_at_start,
@@ -69,7 +69,7 @@ def init_distributed(device: str, cli: bool) -> DistInfo:
         if says_refusal(this_machine=_names_cuda(device)):  # (CUDA, or that GPU, missing on this machine)
             raise
         raise ReportedElsewhere(e.path, e.problem) from None
-    release_sigterm_at_start()  # `python -m hifigan`'s start has said all it had to (hifigan.torchrun_start)
+    release_sigterm_at_start()  # `python -m hifigan`'s start has said all it had to (hifigan.runtime.torchrun_start)
     if cuda:
         torch.cuda.set_device(info.local_rank)
     if not torch.distributed.is_initialized():
@@ -86,9 +86,9 @@ def _names_cuda(device: str) -> bool:
 
 
 def training_device(name: str, dist: DistInfo, cli: bool) -> torch.device:
-    """The device this rank trains on (hifigan.devices checks the name): `cuda` means the rank's local GPU unless
-    an index is given; training runs on cpu or cuda only. `cli` False: errors name the field (option_names)."""
-    from hifigan.devices import ACCEPTED, resolve_device
+    """The device this rank trains on (hifigan.runtime.devices checks the name): `cuda` means the rank's local GPU
+    unless an index is given; training runs on cpu or cuda only. `cli` False: errors name the field (option_names)."""
+    from hifigan.runtime.devices import ACCEPTED, resolve_device
 
     device = resolve_device(name, cli)
     if device.type == "cuda":

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.option_names import flag, wanted
-from hifigan.paths import require_folder
+from hifigan.files.paths import require_folder
+from hifigan.messages.option_names import flag, wanted
 from hifigan.training.options import TrainJob
 
 # Each data path's key (as checkpoints store it) and what it names: a folder (DIR) or a file list (FILE).

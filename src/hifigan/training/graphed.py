@@ -20,7 +20,7 @@ import warnings
 import torch
 
 from hifigan.errors import HifiganError, first_line
-from hifigan.option_names import flag, setting, switched_off
+from hifigan.messages.option_names import flag, setting, switched_off
 from hifigan.training.state import TrainingState
 from hifigan.training.step import Batch, StepOptions, StepResult, advance, step_on_device, train_step
 

@@ -21,8 +21,8 @@ from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
-from hifigan.option_names import as_given, as_stored, flag, setting, settings_word, wanted
-from hifigan.plural import audio_length, count
+from hifigan.messages.option_names import as_given, as_stored, flag, setting, settings_word, wanted
+from hifigan.messages.plural import audio_length, count
 from hifigan.training.config_choice import ConfigChoice, choose_config, naming_config_file, read_init
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, training_device, warnings_from_main
 from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hifigan.config import HifiganConfig
-from hifigan.option_names import flag, setting
-from hifigan.progress_bars import shows_bars
+from hifigan.messages.option_names import flag, setting
+from hifigan.messages.progress_bars import shows_bars
 
 if TYPE_CHECKING:
     from hifigan.data.corpus import Corpus

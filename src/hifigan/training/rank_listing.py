@@ -15,7 +15,7 @@ import numpy as np
 
 from hifigan.data.corpus import file_key
 from hifigan.errors import HifiganError
-from hifigan.plural import agree, count
+from hifigan.messages.plural import agree, count
 
 SAME_CORPUS = "every node needs the same corpus (the same files below its folder, of the same sizes)"
 

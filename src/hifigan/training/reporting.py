@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hifigan.atomic import atomic_path, write_failure
 from hifigan.errors import WriteError
-from hifigan.figure_text import drawable
+from hifigan.files.atomic import atomic_path, write_failure
+from hifigan.messages.figure_text import drawable
 from hifigan.training.event_file import EventFile
 from hifigan.training.stop_signal import to_devnull
 
@@ -214,6 +214,6 @@ def mel_figure(reference: np.ndarray, generated: np.ndarray, title: str = "",
 
 
 def save_figure(figure: Figure, target: str | Path, dpi: int = 100) -> None:
-    """`figure` as a PNG at `target`, whole or not at all (hifigan.atomic): a full disk leaves no half image."""
+    """`figure` as a PNG at `target`, whole or not at all (hifigan.files.atomic): a full disk leaves no half image."""
     with atomic_path(target) as tmp:
         figure.savefig(tmp, format="png", dpi=dpi)

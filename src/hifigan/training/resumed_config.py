@@ -9,7 +9,7 @@ from dataclasses import fields
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import ConfigError
-from hifigan.option_names import flag, setting
+from hifigan.messages.option_names import flag, setting
 
 
 def config_differences(run: HifiganConfig, given: HifiganConfig) -> list[str]:

@@ -11,13 +11,14 @@ from pathlib import Path
 from hifigan.checkpoints.run_files import LATEST, checkpoint_files
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError, WriteError
-from hifigan.option_names import flag, setting
-from hifigan.paths import same_file
+from hifigan.files.paths import same_file
+from hifigan.messages.option_names import flag, setting
 from hifigan.training.event_file import EVENT_FILES
 from hifigan.training.reporting import EVENTS, LOG_JSONL
 
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
-RUN_FILES = (LOG_JSONL, SCAN_CACHE, SKIPPED_LIST)  # the run folder's own files, each written whole (hifigan.atomic)
+# the run folder's own files, each written whole (hifigan.files.atomic)
+RUN_FILES = (LOG_JSONL, SCAN_CACHE, SKIPPED_LIST)
 
 
 def run_folder_of(checkpoint: Path) -> Path:
@@ -87,7 +88,7 @@ def run_logs(out: Path) -> list[str]:
 def taken_back_unless_saved(out: Path, new: bool, cli: bool) -> Iterator[None]:
     """If a write fails in the block (a full disk at the first save) and `out`, `new` to this run, holds no
     checkpoint: remove the files the run wrote there (logs, scan cache, skipped list), which nothing can resume and
-    which would keep the next run out, so that the command's removing_new_folders (hifigan.atomic) removes the
+    which would keep the next run out, so that the command's removing_new_folders (hifigan.files.atomic) removes the
     folders it made. Any other failure (a divergence, a vanished clip, Ctrl-C) keeps the logs: they tell what
     happened. A failed write with a checkpoint in `out` keeps every file, and its error says which is the newest
     (and how to resume: as `cli` says, option_names)."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from hifigan.checkpoints.run_files import checkpoint_files, pruned, step_of
 from hifigan.errors import HifiganError
-from hifigan.option_names import flag, setting
+from hifigan.messages.option_names import flag, setting
 from hifigan.training.options import RUN_DEFAULTS, TrainJob, TrainOptions, settled
 
 RUN_KEY = "run"  # the checkpoint key that holds them

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from hifigan.config import HifiganConfig
-from hifigan.option_names import setting
-from hifigan.plural import count
+from hifigan.messages.option_names import setting
+from hifigan.messages.plural import count
 from hifigan.training.config_choice import DEFAULT, ConfigChoice
 from hifigan.training.options import TrainJob
 from hifigan.training.stop_rules import stop_plan

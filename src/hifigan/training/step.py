@@ -22,8 +22,8 @@ import torch
 from torch import nn
 
 from hifigan.errors import HifiganError
-from hifigan.machine import cpu_computes, emulated_message
-from hifigan.option_names import flag, setting
+from hifigan.messages.option_names import flag, setting
+from hifigan.runtime.machine import cpu_computes, emulated_message
 from hifigan.training.losses import (
     GeneratorInputs,
     GeneratorObjective,

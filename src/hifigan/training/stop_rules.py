@@ -14,7 +14,7 @@ from typing import Any
 import torch
 
 from hifigan.data.carried import ClipLoadError, Failure
-from hifigan.option_names import flag, setting
+from hifigan.messages.option_names import flag, setting
 from hifigan.training.data_parallel import DistInfo, RunData, failed_code, failure_of, largest
 from hifigan.training.held_writes import HeldWrites, stop_every_rank
 from hifigan.training.reporting import say

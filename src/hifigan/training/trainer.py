@@ -12,15 +12,15 @@ from typing import Any
 
 import torch
 
-from hifigan.atomic import prepare_output_dir
 from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, stale_removed
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
-from hifigan.float32 import float32_default
+from hifigan.files.atomic import prepare_output_dir
 from hifigan.mel import MelSpectrogram
-from hifigan.option_names import switched_off
+from hifigan.messages.option_names import switched_off
+from hifigan.runtime.float32 import float32_default
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
@@ -267,8 +267,8 @@ class Trainer(ReadThrough):
 
     @held
     def open_log(self) -> None:
-        """Rank 0 creates the run folder (those it makes are removed if the command fails: hifigan.atomic) and opens
-        its log (TensorBoard + log.jsonl); stale temporaries go."""
+        """Rank 0 creates the run folder (those it makes are removed if the command fails: hifigan.files.atomic) and
+        opens its log (TensorBoard + log.jsonl); stale temporaries go."""
         if self.dist.is_main and self.log is None:
             prepare_output_dir(self.ckpt_dir)
             out = Path(self.options.out)

@@ -19,15 +19,15 @@ from torch.utils.data import DataLoader, Dataset
 
 from hifigan.checkpoints.run_files import REFERENCES_KEY
 from hifigan.config import HifiganConfig
-from hifigan.cpus import usable_cpus
 from hifigan.data.carried import CarryFailures, listed, raise_failures
 from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import loss_log_mel
+from hifigan.files.paths import same_file
 from hifigan.inference.engines import resolve_backend
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models.generators import build_generator, fold_norms, layer_description
-from hifigan.paths import same_file
+from hifigan.runtime.cpus import usable_cpus
 from hifigan.training.mel_images import MelImages
 from hifigan.training.reporting import RunLog
 from hifigan.training.run_folder import run_folder_of

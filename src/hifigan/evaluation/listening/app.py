@@ -18,7 +18,7 @@ from hifigan.evaluation.listening.mos import label, mos_cell, mos_report
 from hifigan.evaluation.listening.pages import CSS, TEMPLATES
 from hifigan.evaluation.listening.store import Outcome, Rater, Store, clean_name
 from hifigan.evaluation.listening.study import SCALE
-from hifigan.extras import optional_import
+from hifigan.runtime.extras import optional_import
 
 optional_import("flask", "hifigan listen's web app")  # not installed: one line naming the 'listen' extra
 from flask import Flask, abort, jsonify, redirect, render_template, request, send_file, url_for  # noqa: E402

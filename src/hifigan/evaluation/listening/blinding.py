@@ -18,7 +18,7 @@ import numpy as np
 
 from hifigan.audio import audio_info, read_samples, resample_audio
 from hifigan.evaluation.report.media import sample_dtype, wav_encoded, wav_subtype
-from hifigan.wav_header import without_chunks
+from hifigan.files.wav_header import without_chunks
 
 COMMON = "FLOAT"  # the study's format when the stimuli's formats differ
 NOTICE_SECONDS = 0.1  # a version cut by more than this is named (a mismatched file, or a system that pads)

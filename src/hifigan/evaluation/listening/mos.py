@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hifigan.atomic import atomic_path
 from hifigan.evaluation.confidence import summarize
 from hifigan.evaluation.listening.study import REFERENCE, SCALE
-from hifigan.plural import count
+from hifigan.files.atomic import atomic_path
+from hifigan.messages.plural import count
 
 Rating = tuple[str, str, str, int]  # (rater, system, clip, score)
 SCALE_BOUNDS = (float(min(SCALE)), float(max(SCALE)))  # an interval never leaves the rating scale

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.store import Store
-from hifigan.extras import optional_import
-from hifigan.sockets import bind, browser_url
+from hifigan.runtime.extras import optional_import
+from hifigan.runtime.sockets import bind, browser_url
 
 SERVER_PACKAGES = ("flask", "waitress")  # the web app and its server: the 'listen' extra (--report needs neither)
 

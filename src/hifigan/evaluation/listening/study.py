@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hifigan.atomic import fsync_file, fsync_folder, prepare_output_dir, write_failure
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, SUBSET_OF, Store, connect, transaction
-from hifigan.plural import agree, count
+from hifigan.files.atomic import fsync_file, fsync_folder, prepare_output_dir, write_failure
+from hifigan.messages.plural import agree, count
 
 REFERENCE = "reference"  # the recordings' system name: rated blind like the others
 # The 5-point absolute category rating scale (ITU-T P.800), as in the paper's MOS test.

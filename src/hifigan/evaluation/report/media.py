@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.audio import audio_info, read_samples
-from hifigan.wav_output import wav_container
+from hifigan.files.wav_output import wav_container
 
 # WAV keeps the source's sample format where a browser can decode it; anything else becomes 16-bit PCM.
 WAV_SUBTYPES = frozenset({"PCM_U8", "PCM_16", "PCM_24", "PCM_32", "FLOAT"})

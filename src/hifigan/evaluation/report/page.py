@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.atomic import atomic_path
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.confidence import MetricSummary
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
-from hifigan.plural import byte_size, count
+from hifigan.files.atomic import atomic_path
+from hifigan.messages.plural import byte_size, count
 
 AUDIO_MODES = ("embed", "link")
 # Content-Security-Policy media sources: an embedded page may load nothing at all; a linked one its audio files.
@@ -61,7 +61,7 @@ def write_page(
     cli: bool,
 ) -> Path:
     """Write the page for `systems` (name -> its Report against the same recordings), atomically; `cli`: a file
-    read again names the option that reads it (`--resample`), not the argument (hifigan.option_names)."""
+    read again names the option that reads it (`--resample`), not the argument (hifigan.messages.option_names)."""
     if audio not in AUDIO_MODES:
         raise HifiganError(None, f"--html-audio must be one of {', '.join(AUDIO_MODES)}, got {audio!r}")
     if not systems:

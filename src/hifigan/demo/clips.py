@@ -1,4 +1,4 @@
-"""The held-out clips of `hifigan demo` (hifigan.demo), vocoded and scored: by the generator being trained, at the
+"""The held-out clips of `hifigan demo` (hifigan.demo.run), vocoded and scored: by the generator being trained, at the
 start and the end, and by every installed pretrained model (hifigan.pretrained) as what good sounds like."""
 
 from __future__ import annotations

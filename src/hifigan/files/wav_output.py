@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from hifigan.wav_header import RIFF_MAX
+from hifigan.files.wav_header import RIFF_MAX
 
 HEADER_ROOM = 0x10000  # bytes kept for the chunks before the samples (RIFF, fmt, fact, PEAK: under 100 for mono)
 RIFF_DATA_LIMIT = RIFF_MAX - HEADER_ROOM  # the most bytes of samples written as RIFF/WAVE

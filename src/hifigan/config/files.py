@@ -10,7 +10,7 @@ from typing import Any
 
 from hifigan.errors import ConfigError
 
-PRESETS = Path(__file__).parent / "configs"  # the preset files `--config NAME` reads (package data)
+PRESETS = Path(__file__).parent.parent / "configs"  # the preset files `--config NAME` reads (package data)
 
 
 def preset_names() -> list[str]:

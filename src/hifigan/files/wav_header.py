@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from hifigan.errors import AudioError
-from hifigan.plural import byte_size, count
+from hifigan.messages.plural import byte_size, count
 
 _UNKNOWN_LENGTH = 0x7FFFF000  # data sizes at or above this (and 0) are the placeholders of writers into a pipe
 _MAX_CHUNKS = 1000

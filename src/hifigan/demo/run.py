@@ -5,10 +5,10 @@ Everything happens at the config's rate: the corpus is resampled to it (soxr) wh
 clips, scores, report and page are at that rate. The budget goes mostly to a generator-only warm-up on the mel
 loss (it learns fastest per CPU second), then to full GAN training for the rest; the held-out clips are vocoded
 before and after and scored with every metric of hifigan.evaluation.metrics; the mean (95% CI) of each at the
-start and the end is printed and written as markdown and JSON (hifigan.demo_tables), with the end state's
+start and the end is printed and written as markdown and JSON (hifigan.demo.tables), with the end state's
 evaluation report (hifigan.evaluation.output's JSON + PNG) and one HTML page to listen to the clips at the start and
 the end beside the recordings (hifigan.evaluation.report.page). The installed pretrained models (hifigan.pretrained)
-vocode the same clips, in the same table and page, as what good sounds like (hifigan.demo_clips).
+vocode the same clips, in the same table and page, as what good sounds like (hifigan.demo.clips).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from hifigan.atomic import atomic_path, prepare_output_dir
 from hifigan.audio import save_audio
 from hifigan.config import HifiganConfig
-from hifigan.demo_clips import Vocoded, pretrained_clips, score_clips, vocode_clips
-from hifigan.demo_tables import format_table, score_table, summary_table
+from hifigan.demo.clips import Vocoded, pretrained_clips, score_clips, vocode_clips
+from hifigan.demo.tables import format_table, score_table, summary_table
 from hifigan.errors import HifiganError
+from hifigan.files.atomic import atomic_path, prepare_output_dir
 from hifigan.mel import MelSpectrogram
-from hifigan.plural import count
+from hifigan.messages.plural import count
 
 if TYPE_CHECKING:
     from hifigan.evaluation.results import Report

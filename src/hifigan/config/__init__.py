@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hifigan.config_files import preset_names, preset_path, read_config_file
-from hifigan.config_values import check_ranges, check_types
+from hifigan.arrays.upsampling import transposed_padding
+from hifigan.config.checks import check_ranges, check_types
+from hifigan.config.files import preset_names, preset_path, read_config_file
+from hifigan.config.values import number
 from hifigan.errors import ConfigError
-from hifigan.upsampling import transposed_padding
-from hifigan.values import number
 
 
 @dataclass
@@ -152,7 +152,7 @@ class HifiganConfig:
             raise bad("upsample_initial_channel must be divisible by 2 ** len(upsample_rates)")
 
     def _validate_geometry(self, bad: Callable[[str], ConfigError]) -> None:
-        """Every layer must give exactly its share of frames x hop samples (hifigan.upsampling)."""
+        """Every layer must give exactly its share of frames x hop samples (hifigan.arrays.upsampling)."""
         for i, (rate, kernel) in enumerate(zip(self.upsample_rates, self.upsample_kernel_sizes)):
             try:
                 transposed_padding(rate, kernel)

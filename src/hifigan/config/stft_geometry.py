@@ -1,13 +1,13 @@
 """What a mel front-end's STFT and filterbank may be: sizes >= 1, a window that fits its frame, hops that leave no
-sample unseen, a band fmin < fmax <= sampling_rate / 2, and no mel filter empty (hifigan.mel_filters). One check,
+sample unseen, a band fmin < fmax <= sampling_rate / 2, and no mel filter empty (hifigan.config.mel_filters). One check,
 shared by the config (at load) and the front-end (hifigan.mel) itself; torch-free, so a config loads without torch."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from hifigan.mel_filters import empty_filters_problem
-from hifigan.values import integer, number
+from hifigan.config.mel_filters import empty_filters_problem
+from hifigan.config.values import integer, number
 
 FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
 

@@ -1,5 +1,5 @@
 """Whether a value is a torch tensor, asked without importing torch, so that the modules that take a numpy array or
-a tensor (hifigan.audio, hifigan.mel_file, hifigan.mel_shape) leave torch out of commands that need only numpy:
+a tensor (hifigan.audio, hifigan.mel_file, hifigan.arrays.mel_shape) leave torch out of commands that need only numpy:
 `hifigan check-mel` judges a mel in a fraction of torch's ~1.5 s of start-up."""
 
 from __future__ import annotations

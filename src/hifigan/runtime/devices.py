@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from hifigan.errors import HifiganError
-from hifigan.option_names import setting
+from hifigan.messages.option_names import setting
 
 ACCEPTED = "accepted: cpu, cuda, cuda:N"
 

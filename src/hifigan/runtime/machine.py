@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from hifigan.plural import count
+from hifigan.messages.plural import count
 
 # /proc/cpuinfo flags of the vector units that set torch's CPU speed, and their names in a record, in this order.
 ISA_FLAGS = {"avx2": "AVX2", "avx512f": "AVX-512", "avx512_bf16": "AVX512-BF16", "avx512_fp16": "AVX512-FP16",

@@ -7,9 +7,9 @@ import dataclasses
 import types
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
+from hifigan.config.stft_geometry import check_framing, check_stft_geometry
+from hifigan.config.values import integer, integers, number
 from hifigan.errors import HifiganError
-from hifigan.stft_geometry import check_framing, check_stft_geometry
-from hifigan.values import integer, integers, number
 
 SIZES = ("batch_size", "segment_size", "upsample_initial_channel", "num_freq")  # integers >= 1
 COUNTS = ("num_workers", "num_gpus", "disc_start_step")  # integers >= 0
@@ -32,7 +32,7 @@ def check_types(values: Any, prefix: str = "") -> None:
 
 def check_ranges(config: Any) -> None:
     """Raise ValueError naming the first value outside its range: sizes, counts, the seed, the optimiser's numbers,
-    and the input and loss mels' STFT (hifigan.stft_geometry)."""
+    and the input and loss mels' STFT (hifigan.config.stft_geometry)."""
     for key in SIZES:
         integer(key, getattr(config, key), 1)
     for key in COUNTS:
