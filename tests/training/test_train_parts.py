@@ -101,7 +101,8 @@ def test_registered_discriminator_checkpoint_must_hold_it(tmp_path, tiny_corpus,
 
 
 def test_unknown_names_are_errors_that_name_them_when_the_parts_are_built():
-    """config.py knows no registry: the names are checked where the parts are built (tests/models/test_part_args.py)."""
+    """hifigan.config knows no registry: the names are checked where the parts are built
+    (tests/models/test_part_args.py)."""
     with pytest.raises(ConfigError, match="unknown discriminator 'mrx'"):
         build_discriminators(tiny_config(discriminators=["mpd", "mrx"]))
     with pytest.raises(ConfigError, match="unknown loss term 'stf'"):
