@@ -25,12 +25,12 @@ def run_check(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]
 @LARGE_MEMORY  # a training run and a torchrun tree beside the worker
 def test_quick_cpu_run_reports_every_figure(tmp_path):
     done, report = run_check(tmp_path, "--device", "cpu", "--quick", "--only", "environment", "inference/tiny2",
-                             "bench", "train/torchrun", "train/gradients", "train/step", "train/pipeline")
+                             "bench", "threads", "train/torchrun", "train/gradients", "train/step", "train/pipeline")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert report["schema"] == 1 and report["device"] == "cpu" and report["quick"] is True
-    assert list(report["checks"]) == ["environment", "inference/tiny2", "bench/v1", "train/step-vs-official",
-                                      "train/gradients-vs-official", "train/pipeline", "train/torchrun-1-process",
-                                      "bench/lever-compile"]
+    assert list(report["checks"]) == ["environment", "inference/tiny2", "bench/v1", "threads/graphs",
+                                      "train/step-vs-official", "train/gradients-vs-official", "train/pipeline",
+                                      "train/torchrun-1-process", "bench/lever-compile"]
     assert all(entry["ok"] and entry["seconds"] >= 0 for entry in report["checks"].values())
     assert report["checks"]["environment"]["result"]["torch"] == torch.__version__
 
@@ -56,6 +56,9 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
     assert not bench["target_met"]
 
     assert "CUDA" in report["checks"]["bench/lever-compile"]["result"]["skipped"]  # a GPU lever
+    # threads/graphs (the graph backends from 8 threads, benchmarks/gpu_threads.py): on the CPU, says it is skipped
+    assert report["checks"]["threads/graphs"]["result"] == {"skipped": "the graph backends run on CUDA only"}
+    assert "| threads/graphs | yes | skipped: the graph backends run on CUDA only |" in done.stdout
     torchrun = report["checks"]["train/torchrun-1-process"]["result"]
     assert (torchrun["returncode"], torchrun["step"], torchrun["world_size"]) == (0, 3, 1)
     assert "| tiny2 | fused | fp32 |" in done.stdout and "| train/torchrun-1-process | yes |" in done.stdout
@@ -82,14 +85,23 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_every_failure_is_recorded_and_the_next_check_runs(tmp_path):
+    """Asked for CUDA where there is none: each check's exception is recorded (error and traceback) and the next one
+    runs; threads/graphs, which catches each backend's error itself, records them as its failures, in the JSON and
+    the table."""
     done, report = run_check(tmp_path, "--device", "cuda", "--quick", "--only", "environment", "inference/tiny1",
-                             "train/fp32")
+                             "threads", "train/fp32")
     assert done.returncode == 1
-    assert list(report["checks"]) == ["environment", "inference/tiny1", "train/fp32", "train/fp32-cuda-graph"]
+    assert list(report["checks"]) == ["environment", "inference/tiny1", "threads/graphs", "train/fp32",
+                                      "train/fp32-cuda-graph"]
+    threads = report["checks"].pop("threads/graphs")
     for entry in report["checks"].values():
         assert entry["ok"] is False and entry["error"] and "Traceback" in entry["traceback"]
     assert "CUDA" in report["checks"]["train/fp32"]["error"]
     assert "| inference/tiny1 |" not in done.stdout and "| tiny1 | - | - |" in done.stdout
+    assert threads["ok"] is False and [row["backend"] for row in threads["result"]["rows"]] == ["cuda-graph"]
+    assert [f.split(":")[0] for f in threads["result"]["failures"]] == ["cuda-graph"]
+    assert all("CUDA is not available" in f for f in threads["result"]["failures"])
+    assert "| threads/graphs | NO | 8 threads at once against alone: cuda-graph (tiny1) HifiganError" in done.stdout
 
 
 def test_an_unknown_device_is_a_usage_error_and_writes_nothing(tmp_path):
@@ -97,20 +109,3 @@ def test_an_unknown_device_is_a_usage_error_and_writes_nothing(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--device tpu: use cuda or cpu" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
-
-
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_the_threads_check_skips_on_the_cpu_and_records_cuda_missing_as_a_failure(tmp_path):
-    """threads/graphs runs the graph backends from 8 threads (benchmarks/gpu_threads.py): on the CPU it says it is
-    skipped; asked for CUDA where there is none, each backend's error is a failure in the JSON and the table."""
-    done, report = run_check(tmp_path / "cpu", "--device", "cpu", "--quick", "--only", "threads")
-    assert done.returncode == 0 and list(report["checks"]) == ["threads/graphs"]
-    assert report["checks"]["threads/graphs"]["result"] == {"skipped": "the graph backends run on CUDA only"}
-    assert "| threads/graphs | yes | skipped: the graph backends run on CUDA only |" in done.stdout
-    done, report = run_check(tmp_path / "cuda", "--device", "cuda", "--quick", "--only", "threads")
-    entry = report["checks"]["threads/graphs"]
-    assert done.returncode == 1 and entry["ok"] is False
-    assert [row["backend"] for row in entry["result"]["rows"]] == ["cuda-graph"]
-    assert [f.split(":")[0] for f in entry["result"]["failures"]] == ["cuda-graph"]
-    assert all("CUDA is not available" in f for f in entry["result"]["failures"])
-    assert "| threads/graphs | NO | 8 threads at once against alone: cuda-graph (tiny1) HifiganError" in done.stdout
