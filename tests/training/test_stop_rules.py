@@ -1,7 +1,8 @@
 """The stop rules of a run (training.stop_rules): a signal stops every rank of a job at the same step, each naming
-the signal, which the job says once (rank 0), whichever rank got it (two spawned gloo processes, no model); a job
+the signal, which the job says once (rank 0), whichever rank got it, the ranks agreeing through `largest`; a job
 of one process decides alone; each limit at its exact value; a resume at an epoch's end (an older checkpoint)
-ends that epoch before a limit is checked; rank 0 holds SIGTERM for an error every rank met until it is released."""
+ends that epoch before a limit is checked; rank 0 holds SIGTERM for an error every rank met until it is released.
+The cross-rank checks share one group of two spawned gloo processes (no model)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import torch
 from hifigan.audio import find_audio
 from hifigan.data.carried import ClipLoadError, Failure
 from hifigan.errors import HifiganError
-from hifigan.training.data_parallel import DistInfo, RunData, release_sigterm, reported_once
+from hifigan.training.data_parallel import DistInfo, RunData, largest, release_sigterm, reported_once
 from hifigan.training.state import new_state
 from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
@@ -37,54 +38,60 @@ def free_port() -> int:
 
 
 def rank_main(rank: int, root: str, port: int) -> None:
-    """One rank: after step 1, rank 1 alone gets SIGTERM; what each rank's check returns and prints, to rank<r>.json."""
+    """One rank of the group the cross-rank tests below share, each part's results to rank<r>.json:
+    "stop": after step 1, rank 1 alone gets SIGTERM; what each rank's check returns and prints;
+    "largest": `largest` of values that differ by rank;
+    "held": an error both ranks met, reported once; what rank 0's SIGTERM does while held and once released (its
+    own handler, set before), and which error each rank got."""
     torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
                                          timeout=timedelta(seconds=60))
-    said = io.StringIO()
+    dist, cpu, said = DistInfo(rank, 2, rank, True), torch.device("cpu"), io.StringIO()
+    got: list[int] = []
     try:
-        with contextlib.redirect_stderr(said), StopRules(None, None, None, DistInfo(rank, 2, rank, True),
-                                                         torch.device("cpu"), cli=True) as rules:
+        with contextlib.redirect_stderr(said), StopRules(None, None, None, dist, cpu, cli=True) as rules:
             if rank == 1:
                 os.kill(os.getpid(), signal.SIGTERM)
             reason = rules.decide(rules.after_step(1, time.monotonic()), None, 1)
-    finally:
-        torch.distributed.destroy_process_group()
-    (Path(root) / f"rank{rank}.json").write_text(json.dumps({"reason": reason, "said": said.getvalue()}))
-
-
-def test_a_signal_to_one_rank_stops_every_rank_naming_it_and_rank_zero_says_it(tmp_path):
-    torch.multiprocessing.spawn(rank_main, args=(str(tmp_path), free_port()), nprocs=2)
-    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert ranks == [
-        {"reason": "SIGTERM", "said": "SIGTERM (sent to another rank): stopping at step 1 and saving a checkpoint\n"},
-        {"reason": "SIGTERM", "said": ""}]
-
-
-def held_sigterm_main(rank: int, root: str, port: int) -> None:
-    """One rank: an error both ranks met, reported once; what rank 0's SIGTERM does while held and once released (its
-    own handler, set before), and which error each rank got, to rank<r>.json."""
-    torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
-                                         timeout=timedelta(seconds=60))
-    got: list[int] = []
-    signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
-    try:
-        error = reported_once(HifiganError("a.wav", "gone"), DistInfo(rank, 2, rank, True))
+        most = largest([rank == 0, rank == 1, 0, 5 - 3 * rank], dist, cpu)
+        signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
+        error = reported_once(HifiganError("a.wav", "gone"), dist)
     finally:
         torch.distributed.destroy_process_group()
     os.kill(os.getpid(), signal.SIGTERM)  # held on rank 0: ignored
     held = signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
     release_sigterm()
     os.kill(os.getpid(), signal.SIGTERM)
-    (Path(root) / f"rank{rank}.json").write_text(json.dumps({"error": type(error).__name__, "held": held, "got": got}))
+    (Path(root) / f"rank{rank}.json").write_text(json.dumps({
+        "stop": {"reason": reason, "said": said.getvalue()}, "largest": most,
+        "held": {"error": type(error).__name__, "held": held, "got": got}}))
 
 
-def test_rank_zero_holds_sigterm_for_a_shared_error_until_released(tmp_path):
+@pytest.fixture(scope="module")
+def group(tmp_path_factory) -> list[dict]:
+    """Each rank's results from one run of rank_main (two spawned gloo processes)."""
+    root = tmp_path_factory.mktemp("stop_group")
+    torch.multiprocessing.spawn(rank_main, args=(str(root), free_port()), nprocs=2)
+    return [json.loads((root / f"rank{r}.json").read_text()) for r in (0, 1)]
+
+
+def test_a_signal_to_one_rank_stops_every_rank_naming_it_and_rank_zero_says_it(group):
+    assert [r["stop"] for r in group] == [
+        {"reason": "SIGTERM", "said": "SIGTERM (sent to another rank): stopping at step 1 and saving a checkpoint\n"},
+        {"reason": "SIGTERM", "said": ""}]
+
+
+def test_ranks_agree_to_stop_when_any_one_says_so(group):
+    """A time limit or a signal can reach one rank only: `largest` all-reduces each value with MAX, so every rank
+    stops."""
+    assert [r["largest"] for r in group] == [[1, 1, 0, 5]] * 2
+
+
+def test_rank_zero_holds_sigterm_for_a_shared_error_until_released(group):
     """Rank 0 ignores SIGTERM from the shared error on (torchrun's, once another rank ends, would kill it before it
     prints the error) until release_sigterm gives back the handler it had; the other rank never holds it."""
-    torch.multiprocessing.spawn(held_sigterm_main, args=(str(tmp_path), free_port()), nprocs=2)
-    ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    assert ranks == [{"error": "HifiganError", "held": True, "got": [signal.SIGTERM]},
-                     {"error": "ReportedElsewhere", "held": False, "got": [signal.SIGTERM, signal.SIGTERM]}]
+    assert [r["held"] for r in group] == [{"error": "HifiganError", "held": True, "got": [signal.SIGTERM]},
+                                          {"error": "ReportedElsewhere", "held": False,
+                                           "got": [signal.SIGTERM, signal.SIGTERM]}]
 
 
 def test_a_job_of_one_process_decides_alone_without_a_collective():
