@@ -10,7 +10,6 @@ import resource
 import shutil
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 
 from hifigan.cli import main
 from hifigan.errors import split_problems
-from tests.support.cli_runs import BINS, SR, failed_cleanly, files_in, run, run_module, tone, wav
+from tests.support.cli_runs import BINS, SR, commands_child, failed_cleanly, files_in, ran, run, run_commands, tone, wav
 
 
 def test_output_folder_under_a_file(tmp_path, capsys, tiny_checkpoint, tiny_config_json, good_wav):
@@ -82,54 +81,50 @@ def test_file_size_limit_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_
     """A full disk, simulated portably: RLIMIT_FSIZE makes the output write fail part-way (EFBIG)."""
     out = tmp_path / "out"
     out.mkdir()
-    limit = _fsize_limit(4096)  # the outputs are ~8 KB (vocode) and ~16 KB (mel)
-    proc = run_module("mel", good_wav, "-o", out / "x.npy", "--config", tiny_config_json, preexec_fn=limit)
-    failed_cleanly(proc.returncode, proc.stderr, out, "x.npy", "cannot write", fresh=False)
-    proc = run_module("vocode", "-c", tiny_checkpoint, "-o", out, good_wav, preexec_fn=limit)
-    failed_cleanly(proc.returncode, proc.stderr, out, "good.wav", "cannot write", fresh=False)
+    mel, vocode = run_commands(out, ["mel", good_wav, "-o", out / "x.npy", "--config", tiny_config_json],
+                                 ["vocode", "-c", tiny_checkpoint, "-o", out, good_wav],
+                                 preexec_fn=_fsize_limit(4096))  # the outputs are ~8 KB (vocode) and ~16 KB (mel)
+    for (code, err, left), name in zip((mel, vocode), ("x.npy", "good.wav")):
+        failed_cleanly(code, err, out, name, "cannot write", fresh=False)
+        assert left == [], (name, left)
 
 
-def _in_private_mount(mount_options: str, folder: Path, *argv) -> subprocess.CompletedProcess:
-    """Run `python -m hifigan ARGV` with a fresh tmpfs mounted on `folder` in a private mount namespace
-    (unshare: no root needed where user namespaces are enabled; nothing leaks to the host), then list it."""
+def _in_private_mount(mount_options: str, folder: Path, *argvs: list) -> list[tuple[int, str, list[str]]]:
+    """Run each `hifigan ARGV` of `argvs` (tests.support.cli_runs.commands_child: one process) with a fresh tmpfs
+    mounted on `folder` in a private mount namespace (unshare: no root needed where user namespaces are enabled;
+    nothing leaks to the host); with each, what `folder` holds after it."""
     if shutil.which("unshare") is None:
         pytest.skip("unshare is not installed")
-    script = 'mount -t tmpfs -o "$1" tmpfs "$2" || exit 99; shift 2; "$@"; rc=$?; echo "LEFT:$(ls -A "$0")"; exit $rc'
-    command = ["unshare", "--mount", "--map-root-user", "sh", "-c", script, str(folder), mount_options, str(folder),
-               sys.executable, "-m", "hifigan", *map(str, argv)]
+    script = 'mount -t tmpfs -o "$1" tmpfs "$0" || exit 99; shift; exec "$@"'
+    command = ["unshare", "--mount", "--map-root-user", "sh", "-c", script, str(folder), mount_options,
+               *commands_child(folder, *argvs)]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     if proc.returncode == 99 or "unshare:" in proc.stderr:
         pytest.skip(f"cannot mount a private tmpfs here: {proc.stderr.strip()}")
-    return proc
-
-
-def _left(proc: subprocess.CompletedProcess) -> str:
-    return proc.stdout.rsplit("LEFT:", 1)[1].strip()
+    return ran(proc)
 
 
 def test_full_disk_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_config_json, good_wav):
     """A real full disk: a 4 KB tmpfs, too small for the outputs."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    proc = _in_private_mount("size=4k", disk, "mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json)
-    failed_cleanly(proc.returncode, proc.stderr, tmp_path / "nothing", "x.npy", "No space left on device")
-    assert _left(proc) == ""
-    proc = _in_private_mount("size=4k", disk, "vocode", "-c", tiny_checkpoint, "-o", disk, good_wav)
-    failed_cleanly(proc.returncode, proc.stderr, tmp_path / "nothing", "good.wav", "No space left on device")
-    assert _left(proc) == ""
+    runs = _in_private_mount("size=4k", disk, ["mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json],
+                             ["vocode", "-c", tiny_checkpoint, "-o", disk, good_wav])
+    for (code, err, left), name in zip(runs, ("x.npy", "good.wav"), strict=True):
+        failed_cleanly(code, err, tmp_path / "nothing", name, "No space left on device")
+        assert left == [], (name, left)
 
 
 def test_read_only_output_folder(tmp_path, tiny_checkpoint, tiny_config_json, good_wav):
     """A read-only mount: not writable even for root (unlike permission bits)."""
     disk = tmp_path / "ro"
     disk.mkdir()
-    proc = _in_private_mount("ro", disk, "mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json)
-    failed_cleanly(proc.returncode, proc.stderr, tmp_path / "nothing", "ro", "Read-only file system")
-    proc = _in_private_mount("ro", disk, "vocode", "-c", tiny_checkpoint, "-o", disk, good_wav)
-    failed_cleanly(proc.returncode, proc.stderr, tmp_path / "nothing", "ro", "Read-only file system")
-    proc = _in_private_mount("ro", disk, "vocode", "-c", tiny_checkpoint, "-o", disk / "sub", good_wav)
-    failed_cleanly(proc.returncode, proc.stderr, tmp_path / "nothing", "sub", "Read-only file system")
+    runs = _in_private_mount("ro", disk, ["mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json],
+                             ["vocode", "-c", tiny_checkpoint, "-o", disk, good_wav],
+                             ["vocode", "-c", tiny_checkpoint, "-o", disk / "sub", good_wav])
+    for (code, err, _), name in zip(runs, ("ro", "ro", "sub"), strict=True):
+        failed_cleanly(code, err, tmp_path / "nothing", name, "Read-only file system")
 
 
 # ---------------------------------------------------------------- an output that is one of the command's inputs

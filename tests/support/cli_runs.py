@@ -4,6 +4,7 @@ nothing written."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,6 +34,54 @@ def run_module(*argv, cwd: Path | None = None, **kwargs) -> subprocess.Completed
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([sys.executable, "-m", "hifigan", *map(str, argv)], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=300, **kwargs)
+
+
+# The child of run_commands: each ARGV through hifigan.cli.main (what `python -m hifigan` runs) with file
+# descriptor 2 caught (Python's and native code's writes alike; an exception main lets out: its traceback, exit 1; a
+# SystemExit: its code), then what FOLDER holds; the runs as one JSON line after a marker.
+_COMMANDS = """
+import json, os, sys, tempfile, traceback
+from hifigan.cli import main
+runs = []
+for argv in json.loads(sys.argv[1]):
+    with tempfile.TemporaryFile("w+") as caught:
+        sys.stderr.flush()
+        kept = os.dup(2)
+        os.dup2(caught.fileno(), 2)
+        try:
+            code = main(argv)
+        except SystemExit as e:  # argparse's usage errors, as the process would exit
+            code = e.code if isinstance(e.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stderr.flush()
+            os.dup2(kept, 2)
+            os.close(kept)
+        caught.seek(0)
+        runs.append((code, caught.read(), sorted(os.listdir(sys.argv[2]))))
+print("RUNS:" + json.dumps(runs))
+"""
+
+
+def commands_child(folder: Path, *argvs: list) -> list[str]:
+    """The argv of one Python process that runs every `hifigan ARGV` of `argvs` in turn (the import of torch, most of
+    a `python -m hifigan` run's time, paid once), listing `folder` after each: parse its stdout with ran()."""
+    return [sys.executable, "-c", _COMMANDS, json.dumps([[str(a) for a in argv] for argv in argvs]), str(folder)]
+
+
+def ran(proc: subprocess.CompletedProcess) -> list[tuple[int, str, list[str]]]:
+    """(exit code, stderr, names left in the folder) of each command a commands_child process ran."""
+    assert "RUNS:" in proc.stdout, proc.stderr
+    return [tuple(run) for run in json.loads(proc.stdout.rsplit("RUNS:", 1)[1])]
+
+
+def run_commands(folder: Path, *argvs: list, **kwargs) -> list[tuple[int, str, list[str]]]:
+    """Every `hifigan ARGV` of `argvs` in one child process (kwargs: subprocess.run's): see commands_child."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return ran(subprocess.run(commands_child(folder, *argvs), capture_output=True, text=True, env=env, timeout=300,
+                              **kwargs))
 
 
 def files_in(folder: Path) -> list[str]:
