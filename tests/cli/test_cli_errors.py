@@ -15,7 +15,19 @@ import torch
 
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.models import Generator
-from tests.support.cli_runs import BINS, HOP, SR, failed_cleanly, files_in, raw_file, run, run_module, tone, wav
+from tests.support.cli_runs import (
+    BINS,
+    HOP,
+    SR,
+    failed_cleanly,
+    files_in,
+    raw_file,
+    run,
+    run_commands,
+    run_module,
+    tone,
+    wav,
+)
 from tests.support.files import save_config_json
 from tests.support.official_reference import reference_mel
 from tests.support.tiny import tiny_config
@@ -218,18 +230,20 @@ def test_duplicate_output_names(tmp_path, capsys, tiny_checkpoint, good_wav, goo
 
 # ---------------------------------------------------------------- as a user runs it
 def test_subprocess_one_line_and_debug_traceback(tmp_path, tiny_checkpoint):
-    """Through `python -m hifigan`: no warnings or traceback by default; --debug adds the traceback."""
+    """In a fresh interpreter (its stderr file descriptor read, as a user sees it): no warnings or traceback by
+    default; --debug adds the traceback. Both commands in one child (tests.support.cli_runs.run_commands)."""
     _pickle_dump({"generator": Custom()}, 5)(tmp_path)
     mel = tmp_path / "m.npy"
     np.save(mel, np.zeros((BINS, 4), np.float32))
-    proc = run_module("vocode", "-c", tmp_path / "bad.pt", "-o", tmp_path / "out", mel)
-    failed_cleanly(proc.returncode, proc.stderr, tmp_path / "out", "bad.pt", "needs pickled code")
-    assert proc.stderr.startswith("hifigan vocode: error: ")
-    proc = run_module("mel", tmp_path / "missing.wav", "-o", tmp_path / "x.npy", "--debug")
-    assert proc.returncode == 2
-    assert "Traceback" in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("hifigan mel: error: ")
-    assert "missing.wav" in proc.stderr.strip().splitlines()[-1]
+    (code, err, _), (debug_code, debug_err, _) = run_commands(
+        tmp_path, ["vocode", "-c", tmp_path / "bad.pt", "-o", tmp_path / "out", mel],
+        ["mel", tmp_path / "missing.wav", "-o", tmp_path / "x.npy", "--debug"])
+    failed_cleanly(code, err, tmp_path / "out", "bad.pt", "needs pickled code")
+    assert err.startswith("hifigan vocode: error: ")
+    assert debug_code == 2
+    assert "Traceback" in debug_err
+    assert debug_err.strip().splitlines()[-1].startswith("hifigan mel: error: ")
+    assert "missing.wav" in debug_err.strip().splitlines()[-1]
 
 
 def test_a_warning_is_one_line_naming_the_command(tmp_path, tiny_checkpoint):
