@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import time
 
 import numpy as np
 import torch
@@ -68,6 +69,9 @@ def test_a_resumed_run_logs_each_step_once_in_the_jsonl_and_in_tensorboard(tmp_p
     first.close()
     with open(tmp_path / "log.jsonl", "a") as log:
         log.write('{"step": 6, "g/to')  # the half-written last line of a killed run
+    # A resumed run is a later process: its events file is named from a later second. Within one second TensorBoard
+    # orders the files by a per-process counter as text (".10" before ".9"), which this process's earlier tests set.
+    time.sleep(1.01 - time.time() % 1)
     resumed = RunLog(tmp_path, 3)
     for step in (4, 5):
         resumed.scalars(step, {"g/total": 10.0 * step}, epoch=0)
