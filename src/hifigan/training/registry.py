@@ -207,11 +207,22 @@ def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
     return GeneratorObjective(terms)
 
 
+# The configs whose parts built, with the registries they were built from: `train` checks before its scan and its
+# Trainer checks again (a Trainer from Python checks alone); a meta build costs ~0.1 s, its first ~1 s (torch's
+# meta kernels import torch._dynamo). A part that would fail is still met when the Trainer builds it for real.
+_BUILT: set[tuple[str, tuple]] = set()
+
+
 def check_parts(config: HifiganConfig) -> None:
     """Every part the config names built as training builds it, on the meta device (no weights, no memory): each
     name, argument and value checked (a one-line ConfigError), with the objective's rules. `hifigan train` calls it
     before the corpus is scanned (training.preflight); the Trainer builds the same parts for real."""
+    key = (repr(config), tuple((name, id(part)) for registry in (GENERATORS, DISCRIMINATORS, GENERATOR_TERMS)
+                               for name, part in registry.items()))
+    if key in _BUILT:
+        return
     with torch.device("meta"):
         build_generator(config)
         build_discriminators(config)
         build_generator_objective(config)
+    _BUILT.add(key)
