@@ -65,3 +65,10 @@ def test_a_trainer_built_in_python_refuses_the_same_settings(case, tmp_path):
     expected = problem.replace("{config}: ", "").replace("--cuda-graph", "cuda_graph").replace("--device cuda",
                                                                                                "device='cuda'")
     assert str(refused.value) == expected and left_in(tmp_path / "run") == []
+
+
+def test_a_trainer_built_in_python_refuses_an_unknown_precision_before_anything_is_written(tmp_path):
+    """`train` checks --precision itself before the scan; a Trainer from Python has only its preflight to check it."""
+    with pytest.raises(HifiganError) as refused:
+        Trainer(tiny_config(), [], [], TrainOptions(out=tmp_path / "run", precision="fp61"))
+    assert str(refused.value) == "precision must be fp32 or bf16, got 'fp61'" and left_in(tmp_path / "run") == []
