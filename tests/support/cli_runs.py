@@ -153,7 +153,7 @@ def shown_on_a_terminal(monkeypatch, argv: list[str]) -> str:
     import struct
     import termios
 
-    monkeypatch.delenv("CI", raising=False)  # CI's runners set it: a bar there is noise (cli.common.on_terminal)
+    monkeypatch.delenv("CI", raising=False)  # CI sets it: a bar there is noise (progress_bars.on_terminal)
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new one is 0 columns wide
     try:

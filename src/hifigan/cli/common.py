@@ -178,6 +178,11 @@ def add_no_progress(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> Non
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def shows_progress(args: argparse.Namespace) -> bool:
+    """A command's progress bars: on a terminal (on_terminal) unless --no-progress."""
+    return not args.no_progress and on_terminal()
+
+
 def add_generator_source(p: argparse.ArgumentParser) -> None:
     """--checkpoint FILE or --pretrained NAME (one of them), and --config for an official g_* file."""
     source = p.add_mutually_exclusive_group(required=True)

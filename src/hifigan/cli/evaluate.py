@@ -14,9 +14,9 @@ from hifigan.cli.common import (
     add_out,
     add_systems,
     config_file,
-    on_terminal,
     refuse_overwriting,
     say_wrote,
+    shows_progress,
 )
 
 
@@ -93,7 +93,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
                                      mix_to_mono=args.mix_to_mono, max_shift=args.max_shift, config_name=name,
                                      max_length_difference=args.max_length_difference, subset_of=inputs.subset_of,
-                                     progress=not args.no_progress and on_terminal(), cli=True)
+                                     progress=shows_progress(args), cli=True)
     chosen = " (the preset at the recordings' rate; --config chooses)" if args.config is None else ""
     if note := next(iter(reports.values())).subset_note():
         print(note)

@@ -16,11 +16,11 @@ from hifigan.cli.common import (
     check_output_file,
     config_file,
     model_config,
-    on_terminal,
     overwritten_inputs,
     refuse_overwriting,
     say_wrote,
     say_wrote_files,
+    shows_progress,
 )
 from hifigan.cli.input_paths import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
 from hifigan.errors import HifiganError, bad_inputs
@@ -107,7 +107,7 @@ def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
     from hifigan.files.atomic import prepare_output_dir
     from hifigan.mel import MelSpectrogram
 
-    files, bar = inputs.files, not args.no_progress and on_terminal()
+    files, bar = inputs.files, shows_progress(args)
     try:
         config = model_config(args)
     except HifiganError as e:  # named with the inputs that do not exist (the rest need the config to be checked)

@@ -12,8 +12,8 @@ from hifigan.cli.common import (
     add_device,
     add_no_progress,
     add_out,
-    on_terminal,
     say_wrote,
+    shows_progress,
 )
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def train_job(args: argparse.Namespace) -> TrainJob:
         out=args.out, device=args.device, precision=args.precision, checkpoint_interval=args.checkpoint_interval,
         validation_interval=args.validation_interval, log_interval=args.log_interval, keep=args.keep,
         max_nonfinite=args.max_nonfinite, deterministic=args.deterministic, cuda_graph=args.cuda_graph,
-        progress=not args.no_progress and on_terminal(), quiet=args.quiet, resample=args.resample,
+        progress=shows_progress(args), quiet=args.quiet, resample=args.resample,
         mix_to_mono=args.mix_to_mono, mel_convention=args.mel_convention,
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,

@@ -15,10 +15,10 @@ from hifigan.cli.common import (
     add_no_progress,
     add_out,
     generator_from_args,
-    on_terminal,
     option_errors,
     progress,
     say_vocoded,
+    shows_progress,
 )
 from hifigan.cli.input_paths import expand_inputs
 from hifigan.cli.vocode_checks import INPUT, check_input, check_names, check_out_is_a_folder_name
@@ -268,6 +268,6 @@ def _evaluate_copy_synthesis(
     from hifigan.evaluation.output import report_paths
 
     report = evaluate_pairs(written, config, args.out, resample=args.resample, mix_to_mono=args.mix_to_mono,
-                            progress=not args.no_progress and on_terminal(), cli=True)
+                            progress=shows_progress(args), cli=True)
     print(report.format_table())
     return report_paths(args.out)
