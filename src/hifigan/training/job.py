@@ -24,10 +24,10 @@ from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.messages.option_names import as_given, as_stored, flag, setting, settings_word, wanted
 from hifigan.messages.plural import audio_length, count
 from hifigan.training.config_choice import ConfigChoice, choose_config, naming_config_file, read_init
-from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, training_device, warnings_from_main
+from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
-from hifigan.training.preflight import check_settings
+from hifigan.training.preflight import check_place, check_settings
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.refusals import Agreement, refusals_agreed
 from hifigan.training.registry import check_part_names
@@ -36,7 +36,6 @@ from hifigan.training.resumed_config import check_config_again, overrides_said
 from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.start_lines import start_lines
-from hifigan.training.step import check_precision
 from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
@@ -166,7 +165,7 @@ def train(job: TrainJob) -> TrainResult:
             keep_given = job.options.keep is not None
             job, carried = carry(job, resume_obj)
             early = settled(job.options)  # a typo'd device or precision: one line now, not after the scan's minutes
-            check_precision(early.precision, training_device(early.device, dist, job.cli), job.cli)
+            device = check_place(early, dist, job.cli)
             # An --init-from checkpoint is read once: for its config (when no config is given) and its weights.
             init_obj = read_init(job) if job.init_from is not None and resume_obj is None else None
             choice = choose_config(job, resume_obj, resume_path, init_obj)
@@ -183,7 +182,7 @@ def train(job: TrainJob) -> TrainResult:
                 again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
                 check_config_again(config, again, job.config, resume_path, job.cli)
             with naming_config_file(choice):  # every setting: one line now, not after the scan
-                check_settings(config, early, dist, job.cli)
+                check_settings(config, early, device, dist, job.cli)
             data = data_spec(job, resume_obj)
             check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
             run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None,

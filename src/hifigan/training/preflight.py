@@ -17,13 +17,18 @@ from hifigan.training.registry import check_parts
 from hifigan.training.step import check_precision
 
 
-def check_settings(config: HifiganConfig, options: TrainOptions, dist: DistInfo, cli: bool) -> torch.device:
-    """The training device `options` name, once every setting of the run is checked (one-line errors named as
-    `cli` says: option_names)."""
+def check_place(options: TrainOptions, dist: DistInfo, cli: bool) -> torch.device:
+    """The training device `options` name, with the precision checked on it: `train` checks these first, before it
+    reads a checkpoint or a config (one-line errors named as `cli` says: option_names)."""
     device = training_device(options.device, dist, cli)
     check_precision(options.precision, device, cli)
+    return device
+
+
+def check_settings(config: HifiganConfig, options: TrainOptions, device: torch.device, dist: DistInfo,
+                   cli: bool) -> None:
+    """Every other setting of the run on its `device` (check_place's): --cuda-graph, the segment, the parts."""
     if options.cuda_graph:  # None (the default) falls back to eager where a graph cannot run
         check_graph_place(device, dist.active, cli)
     check_segment_size(config)
     check_parts(config)
-    return device

@@ -32,7 +32,7 @@ from hifigan.training.failed_log import saving_on_failed_log
 from hifigan.training.graphed import graphed_step
 from hifigan.training.held_writes import HeldWrites, held, stop_on_failure
 from hifigan.training.options import TrainOptions, settled
-from hifigan.training.preflight import check_settings
+from hifigan.training.preflight import check_place, check_settings
 from hifigan.training.read_through import ReadThrough
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
@@ -72,7 +72,8 @@ class Trainer(ReadThrough):
         self.config, self.options, self.cli = config, settled(options), cli
         options = self.options
         self.dist = dist or DistInfo()
-        self.device = check_settings(config, options, self.dist, cli)  # before anything is built or written
+        self.device = check_place(options, self.dist, cli)  # before anything is built or written
+        check_settings(config, options, self.device, self.dist, cli)
         objective = build_generator_objective(config)
         seed_everything(config.seed)
         self.state: TrainingState = new_state(config, self.device)
