@@ -220,7 +220,7 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     p.add_argument("--models", nargs="+", default=["lj-v1", "v3"])
     p.add_argument("--clients", nargs="+", type=int, default=[1, 4, 16])
     p.add_argument("--modes", nargs="+", default=["whole", "stream"], choices=["whole", "stream"])

@@ -87,7 +87,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--model", default="v3", help="a preset (v1, v3, ...) or tiny")
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--max-frames", type=int, default=1000, help="lengths are uniform in 1..this")

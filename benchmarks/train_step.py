@@ -99,7 +99,7 @@ def _profile(fn) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--config", nargs="+", default=["v3", "v1"])
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--segment", type=int, default=8192)
