@@ -131,3 +131,21 @@ def test_a_stream_open_when_the_batcher_stops_is_closed_with_its_503(failing, ca
         assert caught.value.status == 503 and "batcher stopped on Fatal: planted" in caught.value.message
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and errors[0].exc_info[0] is Fatal and "(--debug" not in errors[0].getMessage()
+
+
+def test_a_window_that_fails_while_the_stream_waits_for_its_client_is_told_at_once(failing):
+    """The client sent a window the model fails on and then waits (an acoustic model still at work): the server
+    closes the stream 4500 with the model's error as soon as the window fails (before: only at the client's next
+    message, or 4408 after --idle-timeout, here 30 s), and goes on serving."""
+    async def held():
+        yield frames(WRONG)
+        await asyncio.Event().wait()  # no next message, no 'end'
+
+    with running_server(failing) as running:
+        stream = AsyncClient(running.url, ready_timeout=0).stream(held())
+        with pytest.raises(ServeError) as caught:
+            asyncio.run(asyncio.wait_for(stream, 5))
+        assert (caught.value.status, caught.value.message) == (500, "vocoding failed: ValueError: an ordinary model "
+                                                                    "error")
+        assert Client(running.url, ready_timeout=0).stream([frames(20)]).audio.shape == (20 * 16,)
+        assert running.state.streams == 0

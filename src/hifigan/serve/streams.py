@@ -143,7 +143,7 @@ class _Session:
         wait = min(idle_s, total_s - self.waited)
         started = time.monotonic()
         try:
-            message = await asyncio.wait_for(self.ws.receive(), wait if timeout and wait != math.inf else None)
+            message = await self._receive_or_failure(wait if timeout and wait != math.inf else None)
         except TimeoutError:
             if wait < idle_s:
                 raise RequestError(408, f"the stream did not end within {total_s:g} s of waiting for its messages: "
@@ -157,6 +157,24 @@ class _Session:
         if message["type"] == "websocket.disconnect":
             raise _Gone(message.get("code"))
         return message
+
+    async def _receive_or_failure(self, wait: float | None) -> dict:
+        """The client's next message within `wait` seconds (None: no bound; else TimeoutError). Before 'end', the
+        sending side ending first (a window failed, the batcher stopped, the client went away) raises its reason at
+        once (`_check`), rather than at the client's next message or the idle timeout."""
+        if self.ended or self.sender is None:
+            return await asyncio.wait_for(self.ws.receive(), wait)
+        receiving = asyncio.ensure_future(self.ws.receive())
+        try:
+            await asyncio.wait({receiving, self.sender}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not receiving.done():
+                receiving.cancel()
+                await asyncio.wait({receiving})
+        if not receiving.cancelled():
+            return receiving.result()  # a message that came with the failure is read; the caller then sees it
+        self._check()
+        raise TimeoutError
 
     async def _receive_all(self) -> None:
         options, num_mels = self.state.options, self.state.vocoder.config.num_mels
