@@ -58,6 +58,9 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
     "huge header": (npy_header((16, 5 * 10**9)) + b"\0" * 64, 400, "its header says float32 [16, 5000000000], "
                                                                    "320000000000 bytes of data, and 64 bytes came"),
     "cut in its header": (npy(GOOD)[:50], 400, "is not a readable .npy file"),
+    # a format version numpy has not defined: was read as 2.0, "expected 662372470 bytes got 2036" of header
+    "version 9.0": (npy(GOOD)[:6] + b"\x09" + npy(GOOD)[7:], 400,
+                    "is not a readable .npy file (we only support format version (1,0), (2,0), and (3,0), not (9, 0))"),
     "pickled object": (npy(np.array([{}], dtype=object)), 400, "is not a readable .npy file"),
     "two arrays": (npy(GOOD) + npy(GOOD), 400,  # np.load reads the first and would drop the second's frames
                    f"has {len(npy(GOOD))} bytes after its .npy array (one float32 {SHAPES} mel per body or message)"),

@@ -19,6 +19,7 @@ from hifigan.messages.plural import count
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"
+NPY_VERSIONS = ((1, 0), (2, 0), (3, 0))  # the .npy format versions numpy reads (3.0: a UTF-8 header, else as 2.0)
 
 
 class RequestError(Exception):
@@ -85,6 +86,9 @@ def _check_data_size(buffer: io.BytesIO, size: int, what: str) -> None:
     np.load would first allocate what the header claims (any size: "Unable to allocate 298. GiB") and then name its
     own read buffer ("expected 262144 bytes got 64"), not the array. Leaves `buffer` at its start."""
     version = npy_format.read_magic(buffer)
+    if version not in NPY_VERSIONS:  # np.load then names the versions it reads (a 2.0 reader would take garbage
+        buffer.seek(0)  # for the header's length and say "expected 662372470 bytes")
+        return
     read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
     shape, _, dtype = read_header(buffer)
     if not dtype.hasobject:  # an object array is refused by np.load (allow_pickle=False)
