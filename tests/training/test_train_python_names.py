@@ -51,6 +51,10 @@ CASES = {
     "negative_count": (lambda t, c, j, r: _new(t, c, j, data={"folder": c, "valid_count": -1}),
                        "Corpus(valid_count=-1): hold out 1 or more files (fewer than the usable ones), or 0 with "
                        "validation_interval=0"),
+    "fraction": (lambda t, c, j, r: _new(t, c, j, data={"folder": c, "valid_fraction": 0.0}),
+                 "Corpus(valid_fraction=0.0): hold out a fraction between 0 and 1 (both excluded), e.g. 0.05"),
+    "cap": (lambda t, c, j, r: _new(t, c, j, data={"folder": c, "valid_cap": -2}),
+            "Corpus(valid_cap=-2): cap the held-out files at 1 or more, or 0 (no cap)"),
     "seed": (lambda t, c, j, r: TrainJob(resume=r, seed=7), "seed=7: a resumed run keeps its seed (1234)"),
     "config": (lambda t, c, j, r: TrainJob(resume=r, config="v1"),
                "config='v1' differs from the resumed run's config"),

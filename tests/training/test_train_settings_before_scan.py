@@ -32,7 +32,9 @@ REFUSED = {
     "negative_count": ({}, ["--valid-count", "-1"],
                        "--valid-count -1: hold out 1 or more files (fewer than the usable ones), or 0 with "
                        "--validation-interval 0 (nothing held out, validation off)"),
-    "fraction": ({}, ["--valid-fraction", "1.5"], "validation fraction must be in (0, 1), got 1.5"),
+    "fraction": ({}, ["--valid-fraction", "1.5"], "--valid-fraction 1.5: hold out a fraction between 0 and 1 (both "
+                                                  "excluded), e.g. 0.05"),
+    "cap": ({}, ["--valid-cap", "-1"], "--valid-cap -1: cap the held-out files at 1 or more, or 0 (no cap)"),
 }
 
 

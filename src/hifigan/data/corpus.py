@@ -111,9 +111,11 @@ def draw_problems(count: int | None, fraction: float | None, cap: int | None, cl
                                            f"than the usable ones), or 0 with {setting('validation_interval', 0, cli)} "
                                            "(nothing held out, validation off)"))
     if count is None and fraction is not None and not 0 < fraction < 1:
-        problems.append(HifiganError(None, f"validation fraction must be in (0, 1), got {fraction}"))
+        problems.append(HifiganError(None, f"{setting('valid_fraction', fraction, cli)}: hold out a fraction between 0 "
+                                           "and 1 (both excluded), e.g. 0.05"))
     if count is None and cap is not None and cap < 0:
-        problems.append(HifiganError(None, f"validation cap must be 0 (none) or positive, got {cap}"))
+        problems.append(HifiganError(None, f"{setting('valid_cap', cap, cli)}: cap the held-out files at 1 or "
+                                           "more, or 0 (no cap)"))
     return problems
 
 
