@@ -215,7 +215,7 @@ class Trainer(ReadThrough):
                         show_step(bar, result.terms, rules.total(state, self.steps_per_epoch))
                     self._after_step(result, rate)
                     if on_step is not None:
-                        on_step(self, batch, result)
+                        self._call_hook(on_step, batch, result, rate)
                 reason = rules.reason
                 self._log_step(rate)  # the last step's scalars, wherever the log interval fell
                 if from_main(self.last_validated_step != state.step and self.options.validation_interval > 0, dist):
@@ -233,6 +233,20 @@ class Trainer(ReadThrough):
                 if bar is not None:
                     bar.close()
         return reason
+
+    def _call_hook(self, on_step: StepHook, batch: Batch, result: StepResult, rate: StepRate) -> None:
+        """The caller's hook; an exception it raises stops the run between steps, its state whole, so the step
+        reached is logged and saved first, as a Ctrl-C saves it (a KeyboardInterrupt, the second Ctrl-C's abort,
+        saves nothing), then it goes on to the caller unchanged."""
+        try:
+            on_step(self, batch, result)
+        except Exception as e:
+            self._log_step(rate)
+            saved = self.save_checkpoint() or self.checkpoints.newest()
+            if saved is not None:
+                self.say(f"step {self.step}: on_step raised {type(e).__name__}: the run stopped, its newest "
+                         f"checkpoint is {saved}", warning=True)
+            raise
 
     def _after_step(self, result: StepResult, rate: StepRate) -> None:
         """Scalars every log_interval steps (finite steps only), validation and checkpoints at their intervals."""
