@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.data.corpus import DEFAULT_FRACTION, Corpus, choose_validation
+from hifigan.data.held_out_content import follow_renames
 
 
 def shuffled_held_out(files: list[Path], count: int | None, fraction: float | None, seed: int) -> list[Path]:
@@ -24,11 +25,13 @@ def shuffled_held_out(files: list[Path], count: int | None, fraction: float | No
 
 
 def earlier_held_out(stored: Mapping[str, Any], corpus: Corpus, seed: int) -> list[str] | None:
-    """The held-out keys of a resumed run's stored data: its own list; else (an older checkpoint) the files its
-    version drew: by shuffle if it stored no valid_cap (before 767a75d), else by today's path hash among all files
-    (before ebb12eb, unusable ones too). None where nothing was drawn (a run with --valid-list, or a new run)."""
+    """The held-out keys of a resumed run's stored data: its own list (a file renamed since under its new name:
+    follow_renames); else (an older checkpoint) the files its version drew: by shuffle if it stored no valid_cap
+    (before 767a75d), else by today's path hash among all files (before ebb12eb, unusable ones too). None where
+    nothing was drawn (a run with --valid-list, or a new run)."""
     if not stored or "held_out" in stored:
-        return stored.get("held_out") if stored else None
+        keys = stored.get("held_out") if stored else None
+        return None if keys is None else follow_renames(keys, stored.get("held_out_content") or {}, corpus)
     if stored.get("valid_list") is not None:
         return None
     files = corpus.listed()

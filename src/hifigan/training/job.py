@@ -17,6 +17,7 @@ from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.earlier_held_out import earlier_held_out
+from hifigan.data.held_out_content import held_out_content
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import HifiganError
@@ -205,6 +206,7 @@ def train(job: TrainJob) -> TrainResult:
             with naming_config_file(choice):  # a part refused a value
                 trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist, job.cli)
             trainer.data_spec = {**stored_spec(data), "held_out": corpus.keys(held.valid),
+                                 "held_out_content": held_out_content(held.valid, corpus.keys(held.valid)),
                                  "train_clips": len(train_scan.clips),
                                  "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
             with warnings_from_main(dist):  # before any file: a bad one is one line

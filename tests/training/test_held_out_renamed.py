@@ -1,0 +1,51 @@
+"""A held-out file renamed (or moved within the corpus) between runs stays held out on resume: the checkpoint knows
+each held-out file by its content too (data.held_out_content), so the file under its new name is not trained on."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from hifigan.checkpoints.format import read_checkpoint
+from hifigan.cli import main
+from hifigan.data.corpus import Corpus
+from hifigan.data.held_out_content import follow_renames, held_out_content
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+
+def test_a_renamed_held_out_file_stays_held_out_on_resume(tmp_path, tiny_corpus, tiny_config_json, capsys):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), "--no-progress",
+                 "--valid-count", "2", "--out", str(run), "--max-steps", "1"]) == 0
+    first = read_checkpoint(run / "checkpoints" / "latest.pt")["data"]
+    old, other = first["held_out"]
+    (corpus / "moved").mkdir()
+    (corpus / old).rename(corpus / "moved" / "renamed.wav")
+    capsys.readouterr()
+    with pytest.warns(UserWarning) as warned:
+        assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
+    assert [str(w.message) for w in warned if "held-out" in str(w.message)] == [
+        f"1 of the run's 2 held-out files was renamed since ({old} is now moved/renamed.wav: the same content): it "
+        "stays held out, not trained on"]
+    assert "validation set: 2 clips" in capsys.readouterr().err
+    resumed = read_checkpoint(run / "checkpoints" / "latest.pt")["data"]
+    assert sorted(resumed["held_out"]) == sorted(["moved/renamed.wav", other])
+    assert resumed["train_clips"] == first["train_clips"] == 6  # the renamed clip did not join the training set
+    assert resumed["held_out_content"]["moved/renamed.wav"] == first["held_out_content"][old]
+
+
+def test_only_a_file_of_the_same_content_is_taken_for_a_missing_one(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"RIFF one")
+    (tmp_path / "b.wav").write_bytes(b"RIFF two")
+    contents = held_out_content([tmp_path / "a.wav"], ["a.wav"])
+    assert contents == {"a.wav": "8:92afe841073926b01e0fe1b1aa0decb811059321b79da633a8b9f27832d321f6"}  # sha256
+    (tmp_path / "a.wav").unlink()  # b.wav: the same size, other bytes
+    corpus = Corpus(folder=tmp_path)
+    assert follow_renames(["a.wav"], contents, corpus) == ["a.wav"]
+    (tmp_path / "c.wav").write_bytes(b"RIFF one")
+    with pytest.warns(UserWarning, match=r"a\.wav is now c\.wav"):
+        assert follow_renames(["a.wav"], contents, corpus) == ["c.wav"]
