@@ -35,6 +35,7 @@ from hifigan.training.registry import check_part_names
 from hifigan.training.resume_layout import clips_digest
 from hifigan.training.resumed_config import check_config_again, overrides_said
 from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
+from hifigan.training.run_lock import lock_run_folder, release
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.start_lines import start_lines
 from hifigan.training.trainer import Trainer
@@ -150,6 +151,7 @@ def train(job: TrainJob) -> TrainResult:
     """Run a training job: resolve config and data, build the trainer, start it from `resume` or `init_from` when
     given, train until a limit or SIGINT/SIGTERM (it saves first), report. Under torchrun every process calls it."""
     dist = init_distributed(job.options.device, job.cli)
+    lock = None
     try:
         with refusals_agreed(dist):  # under torchrun: said once, and every rank stops (training.refusals)
             job.check()
@@ -191,6 +193,7 @@ def train(job: TrainJob) -> TrainResult:
             corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                             data["valid_count"], data["valid_fraction"], data["valid_cap"], cli=job.cli)
         with refusals_agreed(dist) as agreement:  # the scan's refusals, check_listing's on a rank of its own
+            lock = lock_run_folder(Path(out), job.cli) if dist.is_main else None  # one process per run folder
             with warnings_from_main(dist):
                 scanned = scan_corpus(
                     corpus, config,
@@ -241,5 +244,6 @@ def train(job: TrainJob) -> TrainResult:
             + ("" if best_path is None else f"; best: {best_path} (val/mel_l1 {best.value:.4f}, {BEST})"))
         return TrainResult(reason, trainer.step, trainer.epoch, written, facts.read, best_path)
     finally:
+        release(lock)
         if dist.active and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()

@@ -1,0 +1,44 @@
+"""One training process per run folder: rank 0 holds an advisory lock (flock) on the folder itself from before the
+scan to the job's end, so that a second `hifigan train` into the same folder (a resume started twice, the same
+command in two terminals) is refused in one line instead of training beside the first, the two logging the same
+steps and each setting the other's checkpoints aside. The lock goes with the process, however it ends."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from hifigan.errors import HifiganError
+from hifigan.files.atomic import prepare_output_dir
+from hifigan.messages.option_names import flag
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; the folder is not locked
+    fcntl = None  # type: ignore[assignment]
+
+
+def lock_run_folder(out: Path, cli: bool) -> int | None:
+    """The run folder `out` (created if new) locked for this process: its descriptor, to give to `release`; None
+    where the platform has no flock. Refused in one line where another process holds it."""
+    if fcntl is None:
+        return None
+    prepare_output_dir(out)
+    fd = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        os.close(fd)
+        if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return None  # a file system without locks (some network shares): the folder is not locked
+        raise HifiganError(out, "another hifigan train is running in this folder (two runs would log the same steps "
+                                "and set each other's checkpoints aside): wait for it to stop, or give a new "
+                                f"{flag('out', cli)}") from None
+    return fd
+
+
+def release(fd: int | None) -> None:
+    """The lock of lock_run_folder given back."""
+    if fd is not None:
+        os.close(fd)
