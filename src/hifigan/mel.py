@@ -115,20 +115,27 @@ class MelSpectrogram:
         dtype = torch.float64 if y.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=y.device.type, enabled=False):
             y = y.to(dtype)
-            basis, window, *stats = self._basis_and_window(y.device, dtype)
+            _, window, *_ = self._basis_and_window(y.device, dtype)
             y = reflect_pad(y, self.pad, self.pad)
             spec = torch.stft(
                 y, self.n_fft, hop_length=self.hop_size, win_length=self.win_size, window=window,
                 center=self.center, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,
             )
-            if self.magnitude_eps:
-                magnitude = torch.sqrt(spec.real.square() + spec.imag.square() + self.magnitude_eps)
-            else:  # |X| as librosa's np.abs and torchaudio's power=1 (its gradient at 0 is 0, not inf)
-                magnitude = spec.abs()
-            mel = forward(torch.matmul(basis, magnitude), self.convention, self.floor)
-            if stats:
-                mel = (mel - stats[0]) / stats[1]
+            # without an epsilon, |X| as librosa's np.abs and torchaudio's power=1 (its gradient at 0 is 0, not inf)
+            magnitude = self.magnitude(spec.real, spec.imag) if self.magnitude_eps else spec.abs()
+            mel = self.of_magnitude(magnitude)
         return mel.squeeze(0) if squeeze else mel
+
+    def magnitude(self, real: torch.Tensor, imag: torch.Tensor) -> torch.Tensor:
+        """|X| of an STFT's real and imaginary parts, with the config's epsilon: sqrt(re^2 + im^2 + eps)."""
+        return torch.sqrt(real.square() + imag.square() + self.magnitude_eps)
+
+    def of_magnitude(self, magnitude: torch.Tensor) -> torch.Tensor:
+        """The mel of an STFT magnitude [B, n_fft // 2 + 1, frames]: the filterbank, the convention's map and floor,
+        then the statistics."""
+        basis, _, *stats = self._basis_and_window(magnitude.device, magnitude.dtype)
+        mel = forward(torch.matmul(basis, magnitude), self.convention, self.floor)
+        return (mel - stats[0]) / stats[1] if stats else mel
 
     def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
         """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel, once `check` has passed."""

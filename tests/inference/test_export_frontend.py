@@ -83,3 +83,30 @@ def test_frontend_path():
     """NAME.onnx's front-end is NAME.mel.onnx, in the same folder."""
     assert frontend_path("out/g.onnx").as_posix() == "out/g.mel.onnx"
     assert frontend_path("G.ONNX").as_posix() == "G.mel.onnx"
+
+
+
+def test_an_n_fft_not_a_power_of_two_exports_within_float_rounding():
+    """An odd hop's official framing needs an odd n_fft (hop 441 at 44.1 kHz: 2049), and 24 kHz recipes use 1200:
+    ONNX Runtime's own STFT of such a length was 4e-5 to 1e-4 of the mel's range off (export --frontend refused the
+    model); the exported front-end agrees with MelSpectrogram to float32 rounding, its window (shorter than n_fft,
+    centred) where torch.stft puts it. Both in one graph: one export."""
+    import onnxruntime as ort
+
+    class _Both(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.odd = FrontEnd(MelSpectrogram(1023, 16, 16000, 255, 1000, 0, None))
+            self.even = FrontEnd(MelSpectrogram(1200, 16, 24000, 300, 1177, 0, None, framing="center"))
+
+        def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return self.odd(audio), self.even(audio)
+
+    both = _Both()
+    model = dynamo_onnx_bytes(both, both.even.mel.min_samples, 2400, ["odd", "even"])
+    audio = _audio(3 * 1023)
+    got = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).run(["odd", "even"], {"audio": audio})
+    for front_end, mel, frames in zip((both.odd, both.even), got, (3 * 1023 // 255, 1 + 3 * 1023 // 300), strict=True):
+        expected = front_end.mel(torch.from_numpy(audio)).numpy()
+        assert mel.shape == expected.shape == (2, 16, frames)
+        assert np.abs(mel - expected).max() / np.abs(expected).max() <= 1e-6
