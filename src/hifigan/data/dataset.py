@@ -74,16 +74,19 @@ class VocoderDataset(Dataset):
         librosa.util.normalize  # noqa: B018
 
     def set_epoch(self, epoch: int) -> None:
-        """Select the random windows of this epoch (deterministic in seed, epoch and index)."""
+        """Select the random windows of this epoch (deterministic in seed, epoch and index) for a bare index."""
         self.epoch = epoch
 
     def __len__(self) -> int:
         return len(self.clips)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]:
+        """Clip `key`'s item: an index (the window of set_epoch's epoch) or (epoch, index), that epoch's window
+        (data.sampler.EpochKeyed, for DataLoader workers that outlive an epoch)."""
+        epoch, index = key if isinstance(key, tuple) else (self.epoch, key)
         clip = self.clips[index]
         cfg = self.config
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = np.random.default_rng([self.seed, epoch, index])
         audio = load_audio(clip.path, cfg.sampling_rate, resample=self.resample, mix_to_mono=self.mix_to_mono,
                            cli=self.cli)
         if clip.mel_path is None and self.input_mel.framing == "center":

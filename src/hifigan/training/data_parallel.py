@@ -19,7 +19,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data.carried import CarryFailures, Failure, collate
 from hifigan.data.clip_scan import Clip
 from hifigan.data.dataset import VocoderDataset
-from hifigan.data.sampler import ResumableSampler
+from hifigan.data.sampler import EpochKeyed, ResumableSampler
 from hifigan.errors import HifiganError, ReportedElsewhere
 from hifigan.messages.option_names import setting
 from hifigan.messages.plural import count
@@ -182,7 +182,8 @@ def wrap_ddp(state: TrainingState, dist: DistInfo, device: torch.device) -> None
 
 
 class RunData:
-    """Datasets, sampler and loader; windows depend only on (seed, epoch, clip), so any worker count agrees."""
+    """Datasets, sampler and loader; windows depend only on (seed, epoch, clip), so any worker count agrees. The
+    loader's workers serve every epoch of a fit (each index comes with its epoch: EpochKeyed) until end_workers."""
 
     def __init__(self, config: HifiganConfig, train_clips: list[Clip], valid_clips: list[Clip], dist: DistInfo,
                  device: torch.device, resample: bool = False, mix_to_mono: bool = False,
@@ -198,11 +199,13 @@ class RunData:
                                      f"{config.batch_size}")
         workers = min(config.num_workers, usable_cpus())  # more than the cores only contend (torch warns)
         self.loader = DataLoader(  # a clip that fails to load: a Failure carried to this process (data.carried)
-            CarryFailures(self.train_set), batch_size=config.batch_size, sampler=self.sampler, drop_last=True,
-            collate_fn=collate,
+            CarryFailures(self.train_set), batch_size=config.batch_size, sampler=EpochKeyed(self.sampler),
+            drop_last=True, collate_fn=collate,
             num_workers=workers, pin_memory=device.type == "cuda",
             worker_init_fn=leave_stop_signals_to_parent if workers > 0 else None,
-            persistent_workers=False,
+            # Workers started once, not every epoch (a start each, before the epoch's first batch: a large share of
+            # a short epoch's time); the keys carry the epoch, which their copies of train_set would not see.
+            persistent_workers=workers > 0,
             # Each iterator draws its workers' base seed from this generator, not torch's global RNG: a resumed run
             # starts an iterator mid-epoch, which would leave the checkpoints' torch RNG state unlike a straight run's.
             generator=torch.Generator().manual_seed(config.seed),
@@ -215,7 +218,15 @@ class RunData:
     def batches(self, epoch: int, batch_in_epoch: int) -> Iterator[tuple | Failure]:
         """`epoch`'s batches from number `batch_in_epoch` on, each a Failure where a clip no longer loads (the
         caller makes every rank agree on it: training.stop_rules, in the one collective of each step)."""
-        self.train_set.set_epoch(epoch)
+        self.train_set.set_epoch(epoch)  # for a bare index in this process; the workers get (epoch, index)
         self.sampler.set_epoch(epoch)
         self.sampler.skip = min(batch_in_epoch * self.config.batch_size, self.sampler.num_samples)
-        yield from start_workers(self.loader)
+        yield from start_workers(self.loader)  # forks the workers once; later epochs reuse them
+
+    def end_workers(self) -> None:
+        """Stop the loader's workers, which otherwise wait for the next epoch as long as the loader lives (holding
+        memory and the descriptors they inherited, the run folder's lock among them); the next `batches` starts
+        new ones. torch has no public call for it: its iterator's own shutdown, as at its deletion."""
+        running, self.loader._iterator = self.loader._iterator, None
+        if running is not None:
+            running._shutdown_workers()  # type: ignore[attr-defined]

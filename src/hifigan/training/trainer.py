@@ -230,6 +230,7 @@ class Trainer(ReadThrough):
                 raise reported_once(e.stopped(saved, state.step, Path(self.options.out), self.cli), dist) from None
             finally:
                 self.stopping = None
+                self.data.end_workers()  # they serve every epoch of this call, and no later one
                 if bar is not None:
                     bar.close()
         return reason
