@@ -18,8 +18,10 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 # (the config's overrides, the options, the line's problem; "{config}: " where the line names the config file)
 REFUSED = {
     "cuda_graph": ({}, ["--cuda-graph"], "--cuda-graph needs --device cuda (got cpu)"),
-    "segment": ({}, ["--segment-size", "16"], "{config}: segment_size 16 is too short for the mel front-end, which "
-                                              "pads a window by 24 samples per side: give more than 24"),
+    "segment": ({}, ["--segment-size", "16"], "command line: segment_size 16 is too short for the mel front-end, "
+                                              "which pads a window by 24 samples per side: give more than 24"),
+    "segment_in_file": (dict(segment_size=16), [], "{config}: segment_size 16 is too short for the mel front-end, "
+                                                   "which pads a window by 24 samples per side: give more than 24"),
     "periods": (dict(discriminator_args={"mpd": {"periods": []}}), [],
                 "{config}: discriminator_args['mpd']: periods must be a non-empty list of integers >= 1, got []"),
     "msd_pool": (dict(discriminator_args={"msd": {"pool_kernel_size": 2, "pool_padding": 2}}), [],
@@ -57,11 +59,11 @@ def test_a_bad_setting_is_refused_in_its_one_line_before_the_scan(case, tmp_path
     assert captured.out == "" and left_in(out) == []  # no scan cache: no file was read
 
 
-@pytest.mark.parametrize("case", ["cuda_graph", "segment", "periods"])
+@pytest.mark.parametrize("case", ["cuda_graph", "segment_in_file", "periods"])
 def test_a_trainer_built_in_python_refuses_the_same_settings(case, tmp_path):
     """Named as the fields (option_names); refused before any clip is needed (none are given)."""
     overrides, _, problem = REFUSED[case]
-    config = tiny_config(**{**overrides, **({"segment_size": 16} if case == "segment" else {})})
+    config = tiny_config(**overrides)
     with pytest.raises(HifiganError) as refused:
         Trainer(config, [], [], TrainOptions(out=tmp_path / "run", cuda_graph=case == "cuda_graph" or None))
     expected = problem.replace("{config}: ", "").replace("--cuda-graph", "cuda_graph").replace("--device cuda",

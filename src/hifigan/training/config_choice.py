@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,14 +72,27 @@ def _given_file(job: TrainJob) -> Path | None:
 
 
 @contextlib.contextmanager
-def naming_config_file(choice: ConfigChoice) -> Iterator[None]:
-    """A ConfigError that names no file (a part's name, argument or value) named as the run config's file's."""
+def naming_config_file(choice: ConfigChoice, file_alone: Callable[[], object] | None = None) -> Iterator[None]:
+    """A ConfigError that names no file (a part's name, argument or value) named as the run config's file's, or as
+    the command line's where `file_alone` (the same check of the config without the job's overrides) passes: the
+    value at fault is then an option's (--segment-size), not the file's."""
     try:
         yield
     except ConfigError as e:
         if e.path is not None:
             raise
-        raise ConfigError(choice.file, e.problem) from None
+        raise ConfigError(choice.file if _fails(file_alone) else "command line", e.problem) from None
+
+
+def _fails(check: Callable[[], object] | None) -> bool:
+    """Whether `check` (None: no check to make) raises."""
+    if check is None:
+        return True
+    try:
+        check()
+    except Exception:
+        return True
+    return False
 
 
 def pretrained_init(job: TrainJob) -> str | None:

@@ -184,7 +184,9 @@ def train(job: TrainJob) -> TrainResult:
             if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
                 again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
                 check_config_again(config, again, job.config, resume_path, job.cli)
-            with naming_config_file(choice):  # every setting: one line now, not after the scan
+            file_alone = None if not job.overrides() else (  # names --segment-size, not the file, where it is at fault
+                lambda: check_settings(inline_mel_stats(base), early, device, dist, job.cli))
+            with naming_config_file(choice, file_alone):  # every setting: one line now, not after the scan
                 check_settings(config, early, device, dist, job.cli)
             data = data_spec(job, resume_obj)
             check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
