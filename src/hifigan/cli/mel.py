@@ -25,6 +25,7 @@ from hifigan.cli.common import (
 from hifigan.cli.input_paths import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.files.paths import require_file, unreadable_files
+from hifigan.runtime.collector import torch_frozen
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
@@ -61,6 +62,7 @@ def add_mel(sub: argparse._SubParsersAction) -> None:
     add_no_progress(p)
 
 
+@torch_frozen
 def run_mel(args: argparse.Namespace) -> int:
     from hifigan.audio import AUDIO_SUFFIXES
 

@@ -37,6 +37,7 @@ from hifigan.inference.choices import (
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput, check_mel_options, load_vocode_mel, warn_unused_options
 from hifigan.messages.plural import agree, count
+from hifigan.runtime.collector import torch_frozen
 
 if TYPE_CHECKING:
     import torch
@@ -128,6 +129,7 @@ def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> N
                    if served else "auto: on for CUDA, off on the CPU, where the padding costs more than it saves"))
 
 
+@torch_frozen
 def run_vocode(args: argparse.Namespace) -> int:
     from hifigan.audio import AUDIO_SUFFIXES, load_audio, save_audio, save_audio_chunks
     from hifigan.evaluation.metrics import min_samples, require_packages
