@@ -29,3 +29,26 @@ def test_a_max_length_difference_of_0_asks_for_equal_lengths():
     assert length_tolerance(256, None) == 256
     with pytest.raises(HifiganError, match="--max-length-difference must be 0 or more, got -1"):
         length_tolerance(256, -1, cli=True)  # the command's words (Python's: test_evaluate_python_names)
+
+
+def test_a_stem_spelled_in_another_unicode_normalization_is_named_as_such(tmp_path):
+    """'café' composed (NFC, as Linux tools write it) and decomposed (NFD, as macOS writes it) look alike but are
+    other names: the unpaired file names its twin and says how they differ, not only that no partner exists."""
+    import unicodedata
+
+    ref, gen = tmp_path / "ref", tmp_path / "gen"
+    ref.mkdir(), gen.mkdir()
+    composed, decomposed = (unicodedata.normalize(form, "café") for form in ("NFC", "NFD"))
+    shouted = unicodedata.normalize("NFD", "CAFÉ2")
+    for path in (ref / f"{composed}.wav", gen / f"{decomposed}.wav", ref / "café2.wav", gen / f"{shouted}.wav"):
+        path.write_bytes(b"")  # pairing reads names only
+    with pytest.raises(HifiganError) as caught:
+        pair_by_stem(ref, gen)
+    message = str(caught.value)
+    assert message.startswith("4 of 4 inputs are bad")
+    assert (f"{gen / (decomposed + '.wav')}: no reference file of the same stem in {ref} ({composed}.wav differs in "
+            "Unicode normalization (NFC/NFD))") in message
+    assert (f"{ref / (composed + '.wav')}: no generated file of the same stem in {gen} ({decomposed}.wav differs in "
+            "Unicode normalization (NFC/NFD))") in message
+    assert (f"{gen / (shouted + '.wav')}: no reference file of the same stem in {ref} (café2.wav differs in case and "
+            "Unicode normalization (NFC/NFD))") in message

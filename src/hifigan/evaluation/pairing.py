@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import unicodedata
 import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -54,11 +55,11 @@ class Folder:
 
     @functools.cached_property
     def by_folded_stem(self) -> dict[str, Path]:
-        """A file of each stem, by its stem case-folded (the first in path order where several differ in case), the
-        files left out too."""
+        """A file of each stem, by its stem `folded` (the first in path order where several differ in case or Unicode
+        normalization), the files left out too."""
         near: dict[str, Path] = {}
         for path in sorted([*self.left_out, *(path for paths in self.files.values() for path in paths)]):
-            near.setdefault(path.stem.casefold(), path)
+            near.setdefault(folded(path.stem), path)
         return near
 
     def count(self) -> int:
@@ -123,7 +124,7 @@ def match_stems(reference: Folder, generated: Folder, *, subset: bool = False, c
     hint = subset_rule(cli) if subset else subset_hint("evaluates", cli)
     unpaired = [paths[0] for stem, paths in reference.files.items() if stem not in generated.files]
     # the hint is said once, on the first without a case twin (whose problem names it instead): the rest count as one
-    plain = next((p for p in unpaired if p.stem.casefold() not in generated.by_folded_stem), None)
+    plain = next((p for p in unpaired if folded(p.stem) not in generated.by_folded_stem), None)
     problems = [_unpaired(p, "generated", generated, hint if p == plain else None) for p in unpaired]
     problems += [_unpaired(paths[0], "reference", reference) for stem, paths in generated.files.items()
                  if stem not in reference.files]
@@ -131,13 +132,25 @@ def match_stems(reference: Folder, generated: Folder, *, subset: bool = False, c
     return [(stem, refs[stem], gens[stem]) for stem in refs if stem in gens], problems, total
 
 
+def folded(stem: str) -> str:
+    """A stem without its case and Unicode normalization (Unicode's canonical caseless match): 'Café' composed (NFC,
+    as Linux tools write it) and 'café' decomposed (NFD, as macOS writes it) fold alike."""
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", stem).casefold())
+
+
 def _unpaired(path: Path, kind: str, other: Folder, hint: str | None = None) -> HifiganError:
     """A file without a partner of its stem in the `other` folder (of `kind` files). The problem does not repeat
     the stem (the path says it), so that a long list's rest is counted as one problem; a file of the other folder
-    whose stem differs only in case is named (pairing is case-sensitive, as the stems are on Linux), else `hint`."""
-    near = other.by_folded_stem.get(path.stem.casefold())
-    hint = f" ({near.name} differs in case)" if near is not None else f" ({hint})" if hint else ""
-    return HifiganError(path, f"no {kind} file of the same stem in {other.path}{hint}")
+    whose stem differs only in case or Unicode normalization is named, and how (pairing compares names as they are
+    stored, as Linux does), else `hint`."""
+    near = other.by_folded_stem.get(folded(path.stem))
+    if near is not None:
+        how = [word for word, differs in (("case", unicodedata.normalize("NFC", path.stem)
+                                                    != unicodedata.normalize("NFC", near.stem)),
+                                          ("Unicode normalization (NFC/NFD)", path.stem.casefold()
+                                           != near.stem.casefold())) if differs]
+        hint = f"{near.name} differs in {' and '.join(how)}"
+    return HifiganError(path, f"no {kind} file of the same stem in {other.path}{f' ({hint})' if hint else ''}")
 
 
 def match_lengths(reference: np.ndarray, generated: np.ndarray, max_difference: int, source: str | None = None,
