@@ -22,6 +22,13 @@ REFUSED = {
                                               "which pads a window by 24 samples per side: give more than 24"),
     "segment_in_file": (dict(segment_size=16), [], "{config}: segment_size 16 is too short for the mel front-end, "
                                                    "which pads a window by 24 samples per side: give more than 24"),
+    # two faults, one in the file and one through an option: each named where it is
+    "segment_beside_file_fault": (dict(discriminator_args={"mpd": {"periods": []}}), ["--segment-size", "16"],
+                                  "command line: segment_size 16 is too short for the mel front-end, which pads a "
+                                  "window by 24 samples per side: give more than 24"),
+    "file_fault_beside_segment": (dict(segment_size=16, discriminator_args={"mpd": {"periods": []}}),
+                                  ["--segment-size", "512"], "{config}: discriminator_args['mpd']: periods must be a "
+                                                             "non-empty list of integers >= 1, got []"),
     "periods": (dict(discriminator_args={"mpd": {"periods": []}}), [],
                 "{config}: discriminator_args['mpd']: periods must be a non-empty list of integers >= 1, got []"),
     "msd_pool": (dict(discriminator_args={"msd": {"pool_kernel_size": 2, "pool_padding": 2}}), [],

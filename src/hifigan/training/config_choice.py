@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,26 +72,32 @@ def _given_file(job: TrainJob) -> Path | None:
 
 
 @contextlib.contextmanager
-def naming_config_file(choice: ConfigChoice, file_alone: Callable[[], object] | None = None) -> Iterator[None]:
+def naming_config_file(choice: ConfigChoice, file_alone: Sequence[Callable[[], object]] | None = None
+                       ) -> Iterator[None]:
     """A ConfigError that names no file (a part's name, argument or value) named as the run config's file's, or as
-    the command line's where `file_alone` (the same check of the config without the job's overrides) passes: the
-    value at fault is then an option's (--segment-size), not the file's."""
+    the command line's where none of `file_alone` (the same checks of the config without the job's overrides, each
+    made alone: an earlier one that fails hides no later one) finds that same problem: the value at fault is then an
+    option's (--segment-size), not the file's, whatever else the file gets wrong."""
     try:
         yield
     except ConfigError as e:
         if e.path is not None:
             raise
-        raise ConfigError(choice.file if _fails(file_alone) else "command line", e.problem) from None
+        raise ConfigError(choice.file if _finds(file_alone, e.problem) else "command line", e.problem) from None
 
 
-def _fails(check: Callable[[], object] | None) -> bool:
-    """Whether `check` (None: no check to make) raises."""
-    if check is None:
-        return True
+def _finds(checks: Sequence[Callable[[], object]] | None, problem: str) -> bool:
+    """Whether one of `checks` (None: none to make, taken as finding it) refuses with `problem`."""
+    return checks is None or any(_refuses(check, problem) for check in checks)
+
+
+def _refuses(check: Callable[[], object], problem: str) -> bool:
     try:
         check()
+    except ConfigError as e:
+        return e.problem == problem
     except Exception:
-        return True
+        return False
     return False
 
 

@@ -28,7 +28,7 @@ from hifigan.training.config_choice import ConfigChoice, choose_config, naming_c
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
-from hifigan.training.preflight import check_place, check_settings
+from hifigan.training.preflight import CONFIG_CHECKS, check_place, check_settings
 from hifigan.training.rank_listing import check_listing, listing_digests
 from hifigan.training.refusals import Agreement, refusals_agreed
 from hifigan.training.registry import check_part_names
@@ -184,8 +184,8 @@ def train(job: TrainJob) -> TrainResult:
             if resume_obj is not None and job.config is not None:  # the run's own config again, or refused
                 again = inline_mel_stats(resolve_config(laid_over(base, job.config), job.overrides(), job.cli))
                 check_config_again(config, again, job.config, resume_path, job.cli)
-            file_alone = None if not job.overrides() else (  # names --segment-size, not the file, where it is at fault
-                lambda: check_settings(inline_mel_stats(base), early, device, dist, job.cli))
+            file_alone = None if not job.overrides() else [  # names --segment-size, not the file, where it is at fault
+                lambda check=check: check(inline_mel_stats(base)) for check in CONFIG_CHECKS]
             with naming_config_file(choice, file_alone):  # every setting: one line now, not after the scan
                 check_settings(config, early, device, dist, job.cli)
             data = data_spec(job, resume_obj)

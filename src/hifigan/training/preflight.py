@@ -16,6 +16,8 @@ from hifigan.training.options import TrainOptions
 from hifigan.training.registry import check_parts
 from hifigan.training.step import check_precision
 
+CONFIG_CHECKS = (check_segment_size, check_parts)  # the config's own checks, in order; each can be made alone
+
 
 def check_place(options: TrainOptions, dist: DistInfo, cli: bool) -> torch.device:
     """The training device `options` name, with the precision checked on it: `train` checks these first, before it
@@ -30,5 +32,5 @@ def check_settings(config: HifiganConfig, options: TrainOptions, device: torch.d
     """Every other setting of the run on its `device` (check_place's): --cuda-graph, the segment, the parts."""
     if options.cuda_graph:  # None (the default) falls back to eager where a graph cannot run
         check_graph_place(device, dist.active, cli)
-    check_segment_size(config)
-    check_parts(config)
+    for check in CONFIG_CHECKS:
+        check(config)
