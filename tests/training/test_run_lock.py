@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
+from hifigan.training.run_lock import lock_run_folder, release
 
 pytestmark = [pytest.mark.usefixtures("single_thread"),
               pytest.mark.skipif(sys.platform == "win32", reason="flock: POSIX only")]
@@ -55,3 +57,26 @@ def test_a_second_train_into_a_folder_in_use_is_refused(tmp_path, tiny_corpus, t
     assert list(new.iterdir()) == []
     assert main(resume) == 0  # free again
     assert read_checkpoint(run / "checkpoints" / "latest.pt")["step"] == 2
+
+
+def test_a_forked_child_does_not_keep_the_folder_locked(tmp_path):
+    """A DataLoader worker is a fork of the trainer: one that outlives a killed trainer (it sees its parent gone only
+    within seconds) held its inherited copy of the lock, and a resume right after was refused as a run still going.
+    The child closes its copy at the fork: once the parent lets go, the folder is free while the child lives."""
+    run = tmp_path / "run"
+    fd = lock_run_folder(run, cli=True)
+    (read, write), (ready_read, ready_write) = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:  # the child (its fork hooks run): say so, wait for the parent's word, then go
+        os.write(ready_write, b"1")
+        os.read(read, 1)
+        os._exit(0)
+    try:
+        assert os.read(ready_read, 1) == b"1"
+        release(fd)  # as the trainer's end, however it comes: the child alone could still hold it
+        release(lock_run_folder(run, cli=True))
+    finally:
+        os.write(write, b"1")
+        os.waitpid(child, 0)
+        for end in (read, write, ready_read, ready_write):
+            os.close(end)
