@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pty
+import select
 import sys
 import termios
 
@@ -32,11 +33,21 @@ def stderr_of(call, tmp_path, terminal: bool) -> str:
         return (tmp_path / "stderr.log").read_text()
     main, child = pty.openpty()
     termios.tcsetwinsize(child, (24, 100))  # a new pty is 0 columns wide: tqdm would draw an empty bar
-    with os.fdopen(main, "rb", buffering=0) as reader, os.fdopen(child, "w") as term, contextlib.redirect_stderr(term):
-        call()
-        term.flush()
-        os.set_blocking(main, False)
-        return (reader.read(1 << 16) or b"").decode()  # None: nothing written
+    with os.fdopen(main, "rb", buffering=0) as reader:
+        with os.fdopen(child, "w") as term, contextlib.redirect_stderr(term):
+            call()
+        # Read until the terminal's side, now closed, is drained (EIO); one read could come before the kernel had
+        # passed the last bar through (seen under load). A pause of 2 s ends it where a fork still holds that side.
+        written = b""
+        while select.select([reader], [], [], 2.0)[0]:
+            try:
+                chunk = reader.read(1 << 16)
+            except OSError:  # EIO: everything written was read
+                break
+            if not chunk:
+                break
+            written += chunk
+        return written.decode()
 
 
 @pytest.mark.parametrize(("terminal", "progress", "drawn"), [
