@@ -38,14 +38,19 @@ def test_a_renamed_held_out_file_stays_held_out_on_resume(tmp_path, tiny_corpus,
     assert resumed["held_out_content"]["moved/renamed.wav"] == first["held_out_content"][old]
 
 
-def test_only_a_file_of_the_same_content_is_taken_for_a_missing_one(tmp_path):
+def test_only_the_same_file_under_another_name_is_taken_for_a_missing_one(tmp_path):
+    """Renamed (the inode and bytes kept): taken. A copy (the bytes, another inode: a duplicate the run may have
+    trained on), another file of its size, or the renamed file edited in place: not taken."""
     (tmp_path / "a.wav").write_bytes(b"RIFF one")
-    (tmp_path / "b.wav").write_bytes(b"RIFF two")
     contents = held_out_content([tmp_path / "a.wav"], ["a.wav"])
-    assert contents == {"a.wav": "8:92afe841073926b01e0fe1b1aa0decb811059321b79da633a8b9f27832d321f6"}  # sha256
-    (tmp_path / "a.wav").unlink()  # b.wav: the same size, other bytes
+    inode = (tmp_path / "a.wav").stat().st_ino
+    assert contents == {"a.wav": f"{inode}:8:92afe841073926b01e0fe1b1aa0decb811059321b79da633a8b9f27832d321f6"}
+    shutil.copy(tmp_path / "a.wav", tmp_path / "copy.wav")
+    (tmp_path / "b.wav").write_bytes(b"RIFF two")
     corpus = Corpus(folder=tmp_path)
-    assert follow_renames(["a.wav"], contents, corpus) == ["a.wav"]
-    (tmp_path / "c.wav").write_bytes(b"RIFF one")
+    (tmp_path / "a.wav").rename(tmp_path / "c.wav")
     with pytest.warns(UserWarning, match=r"a\.wav is now c\.wav"):
         assert follow_renames(["a.wav"], contents, corpus) == ["c.wav"]
+    with open(tmp_path / "c.wav", "r+b") as f:  # the same inode, other bytes
+        f.write(b"riff")
+    assert follow_renames(["a.wav"], contents, corpus) == ["a.wav"]  # copy.wav and b.wav neither

@@ -1,6 +1,7 @@
-"""A run's held-out files known by their content as well as their names: a checkpoint stores each one's size and
-SHA-256, so that a held-out file renamed since (or moved within the corpus) is found under its new name on resume
-and stays held out, rather than train as a new file while the run says its old name is gone."""
+"""A run's held-out files known by their identity as well as their names: a checkpoint stores each one's inode,
+size and SHA-256, so that a held-out file renamed since (or moved within the corpus) is found under its new name on
+resume and stays held out, rather than train as a new file while the run says its old name is gone. A rename keeps
+the inode; a copy does not: a duplicate of a held-out file that the run trained on is never taken for it."""
 
 from __future__ import annotations
 
@@ -25,33 +26,38 @@ def content_digest(path: Path) -> str:
     return f"{size}:{digest.hexdigest()}"
 
 
+def identity(path: Path) -> str:
+    """`<inode>:<size>:<sha256 hex>`: what a rename keeps, and a copy (another inode) or an edit (other bytes) not."""
+    return f"{path.stat().st_ino}:{content_digest(path)}"
+
+
 def held_out_content(files: Sequence[Path], keys: Sequence[str]) -> dict[str, str]:
-    """Each held-out file's content_digest by its key (corpus.file_key); one that cannot be read is left out."""
+    """Each held-out file's identity by its key (corpus.file_key); one that cannot be read is left out."""
     contents = {}
     for path, key in zip(files, keys):
         try:
-            contents[key] = content_digest(path)
+            contents[key] = identity(path)
         except OSError:
             continue
     return contents
 
 
 def follow_renames(keys: Sequence[str], contents: Mapping[str, str], corpus: Corpus) -> list[str]:
-    """The run's held-out `keys`, each one no longer in the corpus replaced by the key of a file the corpus holds
-    under another name with the same content (`contents`: held_out_content as the checkpoint stores it); said in one
-    warning. Only files of a missing file's size are read."""
+    """The run's held-out `keys`, each one no longer in the corpus replaced by the key of the same file under another
+    name (its identity: `contents`, held_out_content as the checkpoint stores it); said in one warning. Only a file
+    with a missing one's inode is read."""
     root = corpus.root()
     missing = {k: contents[k] for k in keys if k in contents and not (root / k).is_file()}
     if not missing:
         return list(keys)
-    sizes = {int(digest.split(":", 1)[0]) for digest in missing.values()}
+    inodes = {int(stored.split(":", 1)[0]) for stored in missing.values()}
     kept, found = set(keys), {}
     for path in corpus.listed():
         key = file_key(path, root)
         try:
-            if key in kept or path.stat().st_size not in sizes:
+            if key in kept or path.stat().st_ino not in inodes:
                 continue
-            digest = content_digest(path)
+            digest = identity(path)
         except OSError:
             continue
         for old, stored in missing.items():
