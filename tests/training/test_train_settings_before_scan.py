@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from hifigan import Trainer, TrainOptions
+from hifigan import Corpus, Trainer, TrainJob, TrainOptions, train
 from hifigan.cli import main
-from hifigan.errors import HifiganError
+from hifigan.errors import ConfigError, HifiganError
 from tests.support.files import corpus_with_bad_files, left_in, save_config_json
 from tests.support.tiny import tiny_config
 
@@ -18,14 +18,17 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 # (the config's overrides, the options, the line's problem; "{config}: " where the line names the config file)
 REFUSED = {
     "cuda_graph": ({}, ["--cuda-graph"], "--cuda-graph needs --device cuda (got cpu)"),
-    "segment": ({}, ["--segment-size", "16"], "command line: segment_size 16 is too short for the mel front-end, "
-                                              "which pads a window by 24 samples per side: give more than 24"),
+    "segment": ({}, ["--segment-size", "16"], "--segment-size 16: segment_size 16 is too short for the mel "
+                                              "front-end, which pads a window by 24 samples per side: give more "
+                                              "than 24"),
+    "segment_off_hop": ({}, ["--batch-size", "4", "--segment-size", "100"],
+                        "--segment-size 100: segment_size (100) must be a multiple of hop_size (16)"),
     "segment_in_file": (dict(segment_size=16), [], "{config}: segment_size 16 is too short for the mel front-end, "
                                                    "which pads a window by 24 samples per side: give more than 24"),
     # two faults, one in the file and one through an option: each named where it is
     "segment_beside_file_fault": (dict(discriminator_args={"mpd": {"periods": []}}), ["--segment-size", "16"],
-                                  "command line: segment_size 16 is too short for the mel front-end, which pads a "
-                                  "window by 24 samples per side: give more than 24"),
+                                  "--segment-size 16: segment_size 16 is too short for the mel front-end, which pads "
+                                  "a window by 24 samples per side: give more than 24"),
     "file_fault_beside_segment": (dict(segment_size=16, discriminator_args={"mpd": {"periods": []}}),
                                   ["--segment-size", "512"], "{config}: discriminator_args['mpd']: periods must be a "
                                                              "non-empty list of integers >= 1, got []"),
@@ -64,6 +67,19 @@ def test_a_bad_setting_is_refused_in_its_one_line_before_the_scan(case, tmp_path
     assert code == 2
     assert captured.err.strip().splitlines() == [f"hifigan train: error: {problem.format(config=config)}"]
     assert captured.out == "" and left_in(out) == []  # no scan cache: no file was read
+
+
+@pytest.mark.parametrize("case", ["segment", "segment_off_hop"])
+def test_a_python_job_names_the_override_at_fault_as_its_field(case, tmp_path, bad_corpus):
+    """Not `command line: ...`: a Python caller has none; the override at fault alone, as the caller set it."""
+    _, options, problem = REFUSED[case]
+    segment_size = int(options[-1])
+    job = TrainJob(TrainOptions(out=tmp_path / "run", progress=False), Corpus(bad_corpus), config=tiny_config(),
+                   batch_size=4, segment_size=segment_size, max_steps=1)
+    with pytest.raises(ConfigError) as refused:
+        train(job)
+    assert str(refused.value) == problem.replace(f"--segment-size {segment_size}", f"segment_size={segment_size}")
+    assert left_in(tmp_path / "run") == []
 
 
 @pytest.mark.parametrize("case", ["cuda_graph", "segment_in_file", "periods"])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import ConfigError
+from hifigan.messages.option_names import setting
 from hifigan.training.options import TrainJob
 
 DEFAULT = "v1"  # the preset of a job that gives no config and starts from no model that carries one
@@ -72,18 +74,28 @@ def _given_file(job: TrainJob) -> Path | None:
 
 
 @contextlib.contextmanager
-def naming_config_file(choice: ConfigChoice, file_alone: Sequence[Callable[[], object]] | None = None
-                       ) -> Iterator[None]:
+def naming_config_file(choice: ConfigChoice, file_alone: Sequence[Callable[[], object]] | None = None,
+                       job: TrainJob | None = None) -> Iterator[None]:
     """A ConfigError that names no file (a part's name, argument or value) named as the run config's file's, or as
-    the command line's where none of `file_alone` (the same checks of the config without the job's overrides, each
-    made alone: an earlier one that fails hides no later one) finds that same problem: the value at fault is then an
-    option's (--segment-size), not the file's, whatever else the file gets wrong."""
+    `job`'s overrides' (overrides_named) where none of `file_alone` (the same checks of the config without the job's
+    overrides, each made alone: an earlier one that fails hides no later one) finds that same problem: the value at
+    fault is then an override's (--segment-size 16, segment_size=16), not the file's, whatever else the file gets
+    wrong."""
     try:
         yield
     except ConfigError as e:
         if e.path is not None:
             raise
-        raise ConfigError(choice.file if _finds(file_alone, e.problem) else "command line", e.problem) from None
+        if job is None or _finds(file_alone, e.problem):
+            raise ConfigError(choice.file, e.problem) from None
+        raise ConfigError(overrides_named(job.overrides(), e.problem, job.cli), e.problem) from None
+
+
+def overrides_named(overrides: dict[str, Any], problem: str, cli: bool) -> str:
+    """The config overrides a problem they caused is said of, as the caller gave them (option_names.setting:
+    `--segment-size 16`, or with `cli` False `segment_size=16`): those the problem names, else all of them."""
+    named = {k: v for k, v in overrides.items() if re.search(rf"\b{k}\b", problem)} or overrides
+    return (" " if cli else ", ").join(setting(k, v, cli) for k, v in named.items())
 
 
 def _finds(checks: Sequence[Callable[[], object]] | None, problem: str) -> bool:

@@ -20,11 +20,11 @@ from hifigan.data.earlier_held_out import earlier_held_out
 from hifigan.data.held_out_content import held_out_content
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
 from hifigan.data.skipped_list import SKIPPED_LIST
-from hifigan.errors import HifiganError
+from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.messages.option_names import as_given, as_stored, flag, setting, settings_word, wanted
 from hifigan.messages.plural import audio_length, count
-from hifigan.training.config_choice import ConfigChoice, choose_config, naming_config_file, read_init
+from hifigan.training.config_choice import ConfigChoice, choose_config, naming_config_file, overrides_named, read_init
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
@@ -94,9 +94,12 @@ def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> d
 
 def resolve_config(base: HifiganConfig, overrides: dict[str, Any], cli: bool) -> HifiganConfig:
     """`base` with the job's overrides: each count at least its least value (options.LEAST, named as `cli` says);
-    the config checks the rest."""
+    the config checks the rest (a refusal named as the overrides at fault: config_choice.overrides_named)."""
     check_counts(overrides, cli)
-    return config_from_dict({**base.to_dict(), **overrides}, "command line")
+    try:
+        return config_from_dict({**base.to_dict(), **overrides})
+    except ConfigError as e:  # the base was checked: the overrides are at fault
+        raise ConfigError(overrides_named(overrides, e.problem, cli), e.problem) from None
 
 
 def inline_mel_stats(config: HifiganConfig) -> HifiganConfig:
@@ -186,7 +189,7 @@ def train(job: TrainJob) -> TrainResult:
                 check_config_again(config, again, job.config, resume_path, job.cli)
             file_alone = None if not job.overrides() else [  # names --segment-size, not the file, where it is at fault
                 lambda check=check: check(inline_mel_stats(base)) for check in CONFIG_CHECKS]
-            with naming_config_file(choice, file_alone):  # every setting: one line now, not after the scan
+            with naming_config_file(choice, file_alone, job):  # every setting: one line now, not after the scan
                 check_settings(config, early, device, dist, job.cli)
             data = data_spec(job, resume_obj)
             check_data_paths(data, given_paths(job), resuming=resume_obj is not None, cli=job.cli)
