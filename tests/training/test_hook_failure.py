@@ -50,3 +50,21 @@ def test_a_keyboard_interrupt_from_the_hook_saves_nothing(tmp_path, tiny_corpus)
     with pytest.raises(KeyboardInterrupt):
         train(_job(tmp_path / "run", tiny_corpus, max_steps=4, on_step=_fails_at(2, KeyboardInterrupt())))
     assert not list((tmp_path / "run").rglob("ckpt_*.pt"))
+
+
+def test_a_save_that_fails_after_the_hook_raised_is_said_and_the_hook_s_exception_reaches_the_caller(
+        tmp_path, tiny_corpus, capsys):
+    """Not the save's error with the hook's as its __context__: the caller gets their own, the failed save one line."""
+    error = RuntimeError("the caller's hook fails")
+
+    def hook(trainer, batch, result):
+        trainer.ckpt_dir.rmdir()
+        trainer.ckpt_dir.write_text("a file where the checkpoints folder should be")
+        raise error
+
+    with pytest.raises(RuntimeError) as raised:
+        train(_job(tmp_path / "run", tiny_corpus, max_steps=2, on_step=hook))
+    assert raised.value is error
+    folder = tmp_path / "run" / "checkpoints"
+    assert f"step 1: on_step raised RuntimeError: the run stopped; not saved: {folder}: cannot write (File exists)\n" \
+        in capsys.readouterr().err

@@ -31,6 +31,7 @@ from hifigan.training.data_parallel import (
 from hifigan.training.failed_log import saving_on_failed_log
 from hifigan.training.graphed import graphed_step
 from hifigan.training.held_writes import HeldWrites, held, stop_on_failure
+from hifigan.training.hook_stop import saved_after_hook
 from hifigan.training.options import TrainOptions, settled
 from hifigan.training.preflight import check_place, check_settings
 from hifigan.training.read_through import ReadThrough
@@ -236,17 +237,15 @@ class Trainer(ReadThrough):
         return reason
 
     def _call_hook(self, on_step: StepHook, batch: Batch, result: StepResult, rate: StepRate) -> None:
-        """The caller's hook; an exception it raises stops the run between steps, its state whole, so the step
-        reached is logged and saved first, as a Ctrl-C saves it (a KeyboardInterrupt, the second Ctrl-C's abort,
-        saves nothing), then it goes on to the caller unchanged."""
+        """The caller's hook; an exception it raises stops the run, the step reached saved first (a save that fails
+        is said, not raised: training.hook_stop), then goes on to the caller unchanged (a KeyboardInterrupt, the
+        second Ctrl-C's abort, saves nothing)."""
         try:
             on_step(self, batch, result)
         except Exception as e:
-            self._log_step(rate)
-            saved = self.save_checkpoint() or self.checkpoints.newest()
-            if saved is not None:
-                self.say(f"step {self.step}: on_step raised {type(e).__name__}: the run stopped, its newest "
-                         f"checkpoint is {saved}", warning=True)
+            said = saved_after_hook(self, e, lambda: self._log_step(rate))
+            if said is not None:
+                self.say(said, warning=True)
             raise
 
     def _after_step(self, result: StepResult, rate: StepRate) -> None:
