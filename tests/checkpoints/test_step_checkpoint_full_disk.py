@@ -66,3 +66,12 @@ def test_latest_copied_where_links_are_refused_fails_in_one_line_and_leaves_no_t
     point_latest(tmp_path / "ckpt_00000002.pt")  # with room again, a copy
     assert files(tmp_path)["latest.pt"] == before["ckpt_00000002.pt"]
     assert os.stat(tmp_path / "latest.pt").st_ino != os.stat(tmp_path / "ckpt_00000002.pt").st_ino
+
+
+def test_a_file_where_the_checkpoints_folder_should_be_is_one_write_error_naming_it(tmp_path):
+    folder = tmp_path / "checkpoints"
+    folder.write_bytes(b"not a folder")
+    with pytest.raises(WriteError) as e:
+        save_step_checkpoint(folder, 1, {"step": torch.tensor(1)}, keep=1)
+    assert e.value.path == str(folder) and e.value.problem.startswith("cannot write (File exists")
+    assert folder.read_bytes() == b"not a folder"

@@ -124,7 +124,10 @@ def save_step_checkpoint(folder: Path, step: int, payload: dict[str, Any], keep:
     (`after` == `step`: its checkpoint has become the best since) replaces this history's own file, `replaces` (the
     one saved or resumed from): a ckpt_<step>.pt that is another file (a resume of a set-aside one) is set aside.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file where the folder should be, a read-only parent
+        raise write_failure(folder, e) from None
     path = step_checkpoint(folder, step)
     first_foreign = step if after is None else min(step, after + 1)
     if path.exists() and not (after == step and replaces is not None and same_file(path, replaces)):
