@@ -101,9 +101,16 @@ def load_audio(
     channel unless `mix_to_mono`; the hint names the argument (`resample=True`), or with `cli` (the command line's
     readers) the option (`--resample`; option_names).
     """
+    return read_audio(path, sampling_rate, resample=resample, mix_to_mono=mix_to_mono, cli=cli)[0]
+
+
+def read_audio(path: str | os.PathLike, sampling_rate: int | None = None, *, resample: bool = False,
+               mix_to_mono: bool = False, cli: bool = False) -> tuple[np.ndarray, int, int]:
+    """`load_audio`'s samples, and the file's rate and channel count as stored (what was resampled, mixed down)."""
     path = require_file(path, "an audio file", AudioError)
     audio, sr = decode_audio(path)
-    return conform_audio(path, audio, sr, sampling_rate, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
+    samples = conform_audio(path, audio, sr, sampling_rate, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
+    return samples, sr, audio.shape[1]
 
 
 def decode_audio(path: Path) -> tuple[np.ndarray, int]:

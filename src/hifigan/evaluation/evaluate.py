@@ -15,10 +15,12 @@ from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import metric_names, require_packages
 from hifigan.evaluation.output import report_paths, write_report
 from hifigan.evaluation.pairing import Pair, check_max_shift, length_tolerance, warn_lags_at_limit
-from hifigan.evaluation.perceptual import SNR_CAP_DB, pesq_band
+from hifigan.evaluation.perceptual import ESTOI_SEED, SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
+from hifigan.evaluation.provenance import RESAMPLER, input_formats, package_versions
 from hifigan.evaluation.results import Report, aggregate
 from hifigan.evaluation.scoring import PairJob, score_pairs
+from hifigan.evaluation.spectral import MCD_COEFFICIENTS
 from hifigan.models.stft import PWG_RESOLUTIONS
 
 
@@ -60,7 +62,9 @@ def evaluate_pairs(
     results = score_pairs(pairs, job, progress)
     warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift, cli)
     settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
-                "subset": subset_of is not None, "reference_recordings": len(pairs) if subset_of is None else subset_of}
+                "subset": subset_of is not None, "reference_recordings": len(pairs) if subset_of is None else subset_of,
+                "resample": resample, "resampler": RESAMPLER, "mix_to_mono": mix_to_mono,
+                "inputs": input_formats(results, sr)}
     report = Report(results, aggregate([r.metrics for r in results], names, sr), settings,
                     time.perf_counter() - started)
     if paths is not None:
@@ -71,8 +75,8 @@ def evaluate_pairs(
 
 def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0, pitch: PitchSettings = DEFAULT_PITCH,
                     max_length_difference: int | None = None) -> dict[str, Any]:
-    """How the metrics were measured, as a report records it: rate, mel, PESQ band, STFT and pitch settings, and
-    the largest length difference trimmed (None: one hop)."""
+    """How the metrics were measured, as a report records it: rate, mel, PESQ band, STFT and pitch settings, the
+    largest length difference trimmed (None: one hop), the constants of MCD and ESTOI, and the packages' versions."""
     pesq_rate, pesq_mode, pesq_standard = pesq_band(config.sampling_rate) or (None, None, None)  # None: undefined
     return {
         "sampling_rate": config.sampling_rate,
@@ -85,7 +89,10 @@ def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0,
         "pesq_mode": pesq_mode,
         "pesq_standard": pesq_standard,
         "snr_cap_db": SNR_CAP_DB,
+        "mcd_coefficients": MCD_COEFFICIENTS,
+        "estoi_seed": ESTOI_SEED,
         "pitch": {**asdict(pitch), "tracker": "librosa.pyin", "frame_length": pitch.frame_length(config.sampling_rate),
                   "hop_length": config.hop_size},
+        "versions": package_versions(),
     }
 

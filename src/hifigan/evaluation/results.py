@@ -27,6 +27,9 @@ class FileResult:
     metrics: dict[str, float]
     trimmed_samples: int = 0  # cut from the end of the longer signal to match lengths (at most one hop)
     trimmed_from: str | None = None  # which one: "reference", "generated", or None when the lengths matched
+    # each file as stored, before it was read at the config's rate: {"reference": {"sampling_rate": 24000,
+    # "channels": 1}, "generated": {...}}; None for audio scored from memory
+    formats: dict[str, dict[str, int]] | None = None
 
     @property
     def undefined(self) -> dict[str, str]:

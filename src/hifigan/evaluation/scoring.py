@@ -58,13 +58,16 @@ def score_pairs(pairs: Sequence[Pair], job: PairJob, progress: bool | None,
 def score_pair(pair: Pair, job: PairJob) -> FileResult:
     """One pair's metrics at the config's rate (lengths matched, delay removed), at one thread; the reader of
     score_pairs' workers."""
-    from hifigan.audio import load_audio
+    from hifigan.audio import read_audio
     from hifigan.runtime.threads import one_thread
 
     stem, ref_path, gen_path = pair
     sr = job.config.sampling_rate
-    ref, gen = (load_audio(p, sr, resample=job.resample, mix_to_mono=job.mix_to_mono, cli=job.cli)
-                for p in (ref_path, gen_path))
+    read = [read_audio(p, sr, resample=job.resample, mix_to_mono=job.mix_to_mono, cli=job.cli)
+            for p in (ref_path, gen_path)]
+    (ref, *_), (gen, *_) = read
+    formats = {side: {"sampling_rate": rate, "channels": channels}  # as stored: what was resampled or mixed down
+               for side, (_, rate, channels) in zip(("reference", "generated"), read)}
     source = f"{gen_path} (vs {ref_path})"
     trimmed = len(ref) - len(gen)
     ref, gen = match_lengths(ref, gen, job.tolerance, source, job.cli)
@@ -72,4 +75,4 @@ def score_pair(pair: Pair, job: PairJob) -> FileResult:
     with one_thread():
         values = compute_metrics(ref, gen, job.config, job.names, pitch=job.pitch, source=source, cli=job.cli)
     return FileResult(stem, str(ref_path), str(gen_path), len(ref) / sr, shift, values, abs(trimmed),
-                      "reference" if trimmed > 0 else "generated" if trimmed < 0 else None)
+                      "reference" if trimmed > 0 else "generated" if trimmed < 0 else None, formats)
