@@ -254,10 +254,16 @@ def to_int16(audio: np.ndarray) -> np.ndarray:
 
 
 def _samples(audio: np.ndarray | torch.Tensor, path: str | os.PathLike) -> np.ndarray:
-    """`audio` as a flat numpy array, refused if it holds NaN or inf (to_int16 would write them as silence)."""
+    """`audio` (one channel: [samples], or with axes of size 1 as a model gives it, [1, 1, samples]) as a flat numpy
+    array; refused if it holds several channels (flattened, they would be written interleaved as one) or NaN or inf
+    (to_int16 would write them as silence)."""
     if is_tensor(audio):
         audio = audio.detach().float().cpu().numpy()
-    audio = np.asarray(audio).reshape(-1)
+    audio = np.asarray(audio)
+    if sum(size > 1 for size in audio.shape) > 1:
+        raise AudioError(path, f"audio to write has shape {list(audio.shape)}: one channel is written ([samples]); "
+                               "nothing written")
+    audio = audio.reshape(-1)
     if not np.isfinite(audio).all():
         raise AudioError(path, "audio to write holds NaN or inf; nothing written")
     return audio
