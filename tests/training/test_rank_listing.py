@@ -1,10 +1,14 @@
 """Under torchrun every rank trains on rank 0's scan, so a rank whose corpus listing differs from rank 0's (another
 file, a missing one, another size) stops naming the first differing file; the same files under another mount point
-pass. Two real gloo ranks (torchrun, CPU) call `shared_facts` on their own corpus folders."""
+pass; a resumed run's held-out files are rank 0's on every rank (one moved since is followed by rank 0's inode,
+which no other node's copy shares). Two real gloo ranks (torchrun, CPU) call `shared_facts` and `held_out_of_run` on
+their own corpus folders, in one launch."""
 
 from __future__ import annotations
 
 import json
+
+import pytest
 
 from tests.support.torchrun import torchrun_two
 
@@ -20,9 +24,12 @@ SCRIPT = """
 import json, os, sys, torch.distributed as d
 from pathlib import Path
 from hifigan.config import load_config
+from hifigan.data.corpus import Corpus
+from hifigan.data.held_out_content import held_out_content
 from hifigan.errors import HifiganError
 from hifigan.training.data_parallel import DistInfo, end_worker_process
-from hifigan.training.job import shared_facts
+from hifigan.training.job import held_out_of_run, shared_facts
+from hifigan.training.refusals import refusals_agreed
 d.init_process_group('gloo')
 rank = int(os.environ['RANK'])
 base, cases = Path(sys.argv[1]), json.loads(sys.argv[2])
@@ -40,17 +47,36 @@ for name, listings in cases.items():
         said[name] = [int(s) for s in facts.rows['size']]
     except HifiganError as e:
         said[name] = str(e)
+# a held-out file moved on each node's own copy of the corpus: the checkpoint holds its inode on rank 0's copy
+root = base / f'r{rank}' / 'held'
+root.mkdir(parents=True)
+for name in ('a.wav', 'b.wav'):
+    (root / name).write_bytes(name.encode() * 4)
+stored = [held_out_content([root / 'a.wav'], ['a.wav'])]
+d.broadcast_object_list(stored, src=0)
+(root / 'a.wav').rename(root / 'moved.wav')
+with refusals_agreed(dist) as agreement:
+    run = {'data': {'held_out': ['a.wav'], 'held_out_content': stored[0]}}
+    said['held_out'] = held_out_of_run(run, Corpus(folder=root), 0, dist, agreement)
 (base / f'rank{rank}.json').write_text(json.dumps(said))
 end_worker_process(0)
 """
 
 
-def test_a_rank_whose_listing_differs_from_rank_zeros_stops_naming_the_file(tmp_path):
-    script = tmp_path / "listing.py"
+@pytest.fixture(scope="module")
+def said(tmp_path_factory):
+    """What each rank of one launch said: (rank 0's, rank 1's), and the folder of their corpora."""
+    base = tmp_path_factory.mktemp("ranks")
+    script = base / "listing.py"
     script.write_text(SCRIPT)
-    done = torchrun_two(script, tmp_path, json.dumps(CASES))
+    done = torchrun_two(script, base, json.dumps(CASES))
     assert done.returncode == 0, done.stderr[-3000:]
-    main, other = (json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1))
+    return tuple(json.loads((base / f"rank{r}.json").read_text()) for r in (0, 1)), base
+
+
+def test_a_rank_whose_listing_differs_from_rank_zeros_stops_naming_the_file(said):
+    (main, other), tmp_path = said
+    main = {k: v for k, v in main.items() if k in CASES}
     assert main == {"same": [10, 20], "other": [10, 20], "size": [10, 20], "fewer": [10, 20, 5]}
     assert other["same"] == [10, 20]  # the same names below another mount point: rank 0's rows
     one = tmp_path / "r1"
@@ -58,3 +84,10 @@ def test_a_rank_whose_listing_differs_from_rank_zeros_stops_naming_the_file(tmp_
     assert other["size"].startswith(f"{one / 'size' / 's' / 'b.wav'}: is 21 bytes on rank 1, 20 on rank 0 ")
     assert other["fewer"].startswith("rank 1 lacks 1 of rank 0's 3 files (the first after a.wav): ")
     assert all("every node needs the same corpus" in other[k] for k in ("other", "size", "fewer"))
+
+
+def test_every_rank_holds_out_rank_zeros_files_of_a_resumed_run(said):
+    """Rank 1's copy of the moved file has another inode than the one stored: deciding alone, it found `a.wav`
+    gone and trained on `moved.wav`, which rank 0 held out."""
+    (main, other), _ = said
+    assert main["held_out"] == other["held_out"] == ["moved.wav"]

@@ -136,6 +136,17 @@ def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any],
     return facts
 
 
+def held_out_of_run(resume_obj: dict[str, Any] | None, corpus: Corpus, seed: int, dist: DistInfo,
+                    agreement: Agreement) -> list[str] | None:
+    """A resumed run's held-out keys (earlier_held_out) as rank 0 finds them, on every rank: a held-out file renamed
+    since is followed by its inode, which another machine's copy of the corpus does not share, so ranks deciding
+    alone would disagree and the others train on it. None for a new run. The ranks meet first (`agreement`)."""
+    if resume_obj is None or not dist.active or dist.world_size == 1:
+        return earlier_held_out((resume_obj or {}).get("data") or {}, corpus, seed)
+    held_out = earlier_held_out(resume_obj.get("data") or {}, corpus, seed) if dist.is_main else None
+    agreement.now()
+    return from_main(held_out, dist)
+
 def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
            init_obj: dict[str, Any] | None, choice: ConfigChoice) -> list[str]:
     """Restore the resumed checkpoint or load the --init-from weights into `trainer` (read with the file or preset
@@ -207,7 +218,7 @@ def train(job: TrainJob) -> TrainResult:
                     resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                     input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                     mel_convention=data["mel_convention"],
-                    held_out=earlier_held_out((resume_obj or {}).get("data") or {}, corpus, config.seed),
+                    held_out=held_out_of_run(resume_obj, corpus, config.seed, dist, agreement),
                     skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None, scan_kept=True)
             held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
