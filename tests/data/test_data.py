@@ -17,7 +17,7 @@ from hifigan.audio import find_audio, load_audio
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus, choose_validation, read_filelist
 from hifigan.data.dataset import VocoderDataset
-from hifigan.data.sampler import ResumableSampler
+from hifigan.data.sampler import EpochKeyed, ResumableSampler
 from hifigan.errors import AudioError, HifiganError
 from hifigan.mel import MelSpectrogram
 from tests.support.files import corpus_with_bad_files, write_clips
@@ -254,3 +254,15 @@ def test_sampler_shards_and_resumes_the_same_order(n, world, epoch, skip):
     assert sorted(set().union(*map(set, shards))) == data
     if world > 1 and n >= 2 * world:
         assert shards[0] != shards[1]
+
+
+def test_epoch_keyed_keys_each_index_with_the_epoch_it_was_drawn_for():
+    """The epoch is the one set when the iteration began (a later set_epoch does not relabel indices already drawn),
+    and the length is the resumed sampler's, its skipped part left out."""
+    sampler = ResumableSampler(list(range(6)), 1, 0, seed=5)
+    sampler.set_epoch(3)
+    order = list(sampler)
+    sampler.skip, keyed = 2, EpochKeyed(sampler)
+    drawn = iter(keyed)
+    sampler.set_epoch(4)
+    assert list(drawn) == [(3, index) for index in order[2:]] and len(keyed) == 4

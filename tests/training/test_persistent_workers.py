@@ -98,3 +98,19 @@ def test_a_run_whose_hook_raised_leaves_no_worker_and_its_folder_free(tmp_path, 
     assert _children() <= before and raised.value.__traceback__ is not None
     assert train(TrainJob(options, resume=out, max_steps=3)).step == 3
     assert _children() <= before
+
+
+def test_workers_ended_are_started_afresh_by_the_next_batches(tiny_corpus):
+    """end_workers leaves the loader without its iterator: the next `batches` (a second fit of the same Trainer)
+    forks new workers and gives the batches made in this process, not a reset of the ended ones."""
+    data, alone = _run_data(tiny_corpus, 2), _run_data(tiny_corpus, 0)
+    try:
+        before = {int(p) for b in data.batches(0, 0) for p in b[4]}
+        data.end_workers()
+        got = list(data.batches(1, 0))
+        assert equal_states([b[:4] for b in got], [b[:4] for b in alone.batches(1, 0)])
+        after = {int(p) for b in got for p in b[4]}
+        assert len(after) == 2 and not after & before
+    finally:
+        data.end_workers()
+    assert not after & _children()
