@@ -12,12 +12,14 @@ import pytest
 
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
+from hifigan.errors import HifiganError
 from hifigan.training.run_lock import lock_run_folder, release
 
 pytestmark = [pytest.mark.usefixtures("single_thread"),
               pytest.mark.skipif(sys.platform == "win32", reason="flock: POSIX only")]
-HOLD = ("import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); "
-        "print('held', flush=True); sys.stdin.read()")
+# Not blocking: a lock this process failed to give back fails the test at once, not hangs it.
+HOLD = ("import fcntl, os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+        "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('held', flush=True); sys.stdin.read()")
 
 
 @contextlib.contextmanager
@@ -80,3 +82,52 @@ def test_a_forked_child_does_not_keep_the_folder_locked(tmp_path):
         os.waitpid(child, 0)
         for end in (read, write, ready_read, ready_write):
             os.close(end)
+
+
+def _open_descriptors() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open descriptors through /proc")
+def test_a_second_lock_in_one_process_is_refused_and_kept_no_descriptor(tmp_path):
+    """The lock is exclusive (a second open of the folder, even in this process, cannot take it), a refusal closes
+    the descriptor it opened, and release closes the held one: the folder can be locked again."""
+    run = tmp_path / "run"
+    fd = lock_run_folder(run, cli=True)
+    before = _open_descriptors()
+    with pytest.raises(HifiganError, match="another hifigan train is running in this folder"):
+        lock_run_folder(run, cli=True)
+    assert _open_descriptors() == before
+    release(fd)
+    release(lock_run_folder(run, cli=True))
+
+
+def _a_fork_keeps(fd: int) -> bool:
+    """Whether a child forked now still has descriptor `fd` open."""
+    child = os.fork()
+    if child == 0:
+        try:
+            os.fstat(fd)
+        except OSError:
+            os._exit(1)
+        os._exit(0)
+    return os.waitpid(child, 0)[1] == 0
+
+
+def test_a_lock_descriptor_number_reused_is_not_closed_by_a_later_fork(tmp_path):
+    """A descriptor number that was a lock's, released (here) or closed by the fork (in a child), then reused for
+    another file, stays open in a process forked after: only the locks held at the fork are closed."""
+    run, other = tmp_path / "run", os.open(tmp_path / "other", os.O_CREAT | os.O_RDWR)
+    try:
+        fd = lock_run_folder(run, cli=True)
+        child = os.fork()
+        if child == 0:  # its copy of the lock closed by the fork: the number reused, then a grandchild forked
+            os.dup2(other, fd)
+            os._exit(0 if _a_fork_keeps(fd) else 1)
+        assert os.waitpid(child, 0)[1] == 0
+        release(fd)
+        os.dup2(other, fd)
+        assert _a_fork_keeps(fd)
+        os.close(fd)
+    finally:
+        os.close(other)
