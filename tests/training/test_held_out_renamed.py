@@ -3,6 +3,7 @@ each held-out file by its content too (data.held_out_content), so the file under
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.corpus import Corpus
-from hifigan.data.held_out_content import follow_renames, held_out_content
+from hifigan.data.held_out_content import CHUNK, follow_renames, held_out_content
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -54,3 +55,32 @@ def test_only_the_same_file_under_another_name_is_taken_for_a_missing_one(tmp_pa
     with open(tmp_path / "c.wav", "r+b") as f:  # the same inode, other bytes
         f.write(b"riff")
     assert follow_renames(["a.wav"], contents, corpus) == ["a.wav"]  # copy.wav and b.wav neither
+
+
+def test_many_renames_are_counted_and_shortened_and_a_file_gone_is_kept(tmp_path):
+    """Six held-out files renamed, one deleted, one whose identity could not be read (not stored), one larger than a
+    read's chunk: the stored size is the whole file's, the renamed ones are followed, the others kept by name, and
+    the one warning counts the renamed (not the missing) and names five of them. A hard link of a file still held
+    out is not taken for a missing one of the same inode."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(6):
+        (corpus / f"f{i}.wav").write_bytes(b"RIFF" + bytes([i]) * (CHUNK + 3 if i == 0 else 4))
+    (corpus / "gone.wav").write_bytes(b"RIFF gone")
+    keys = [*(f"f{i}.wav" for i in range(6)), "gone.wav", "unread.wav"]
+    contents = held_out_content([corpus / k for k in keys], keys)
+    assert sorted(contents) == sorted(keys[:7]) and contents["f0.wav"].split(":")[1] == str(CHUNK + 7)
+    for i in range(6):
+        (corpus / f"f{i}.wav").rename(corpus / f"r{i}.wav")
+    (corpus / "gone.wav").unlink()
+    with pytest.warns(UserWarning) as warned:
+        followed = follow_renames(keys, contents, Corpus(folder=corpus))
+    assert followed == [*(f"r{i}.wav" for i in range(6)), "gone.wav", "unread.wav"]
+    shown = ", ".join(f"f{i}.wav is now r{i}.wav" for i in range(5))
+    assert [str(w.message) for w in warned] == [
+        f"6 of the run's 8 held-out files were renamed since ({shown} and 1 more: the same content): they stay held "
+        "out, not trained on"]
+    os.link(corpus / "r1.wav", corpus / "link.wav")
+    linked = held_out_content([corpus / "r1.wav", corpus / "link.wav"], ["r1.wav", "link.wav"])
+    (corpus / "r1.wav").unlink()
+    assert follow_renames(["r1.wav", "link.wav"], linked, Corpus(folder=corpus)) == ["r1.wav", "link.wav"]
