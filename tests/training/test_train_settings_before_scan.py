@@ -10,6 +10,7 @@ import pytest
 from hifigan import Corpus, Trainer, TrainJob, TrainOptions, train
 from hifigan.cli import main
 from hifigan.errors import ConfigError, HifiganError
+from hifigan.training.config_choice import overrides_named
 from tests.support.files import corpus_with_bad_files, left_in, save_config_json
 from tests.support.tiny import tiny_config
 
@@ -99,3 +100,11 @@ def test_a_trainer_built_in_python_refuses_an_unknown_precision_before_anything_
     with pytest.raises(HifiganError) as refused:
         Trainer(tiny_config(), [], [], TrainOptions(out=tmp_path / "run", precision="fp61"))
     assert str(refused.value) == "precision must be fp32 or bf16, got 'fp61'" and left_in(tmp_path / "run") == []
+
+
+def test_the_overrides_named_are_those_the_problem_names_as_whole_words_else_all():
+    overrides = {"fmax": 7000, "segment_size": 16}
+    assert overrides_named(overrides, "segment_size 16 is not a multiple of hop_size", cli=True) == "--segment-size 16"
+    assert overrides_named(overrides, "fmax_for_loss 9000 is above the Nyquist", cli=True) == (
+        "--fmax 7000 --segment-size 16")  # fmax_for_loss is not fmax: none named, so all
+    assert overrides_named(overrides, "fmax 7000 and segment_size 16 clash", cli=False) == "fmax=7000, segment_size=16"
