@@ -12,6 +12,8 @@ import soundfile as sf
 
 import hifigan
 from hifigan.audio import save_audio
+from hifigan.evaluation.provenance import input_formats
+from hifigan.evaluation.results import FileResult
 from tests.support.cli_runs import run
 from tests.support.signals import speechlike, with_noise_at_snr
 
@@ -63,3 +65,19 @@ def test_options_off_are_recorded_as_off(folders, tmp_path, capsys):
     assert (settings["resample"], settings["mix_to_mono"]) == (False, False)
     assert settings["inputs"]["generated"]["resampled_from"] == {}
     assert settings["inputs"]["generated"]["sampling_rates"] == {"22050": 2}
+
+
+def test_input_formats_count_only_files_read_from_disk_in_sorted_order():
+    """A pair scored from memory (no formats) is not counted; rates and channel counts are listed in ascending order
+    whatever order the files came in, and only the rates other than the config's count as resampled."""
+    def pair(rate: int, channels: int) -> FileResult:
+        stored = {"sampling_rate": rate, "channels": channels}
+        return FileResult("s", "r.wav", "g.wav", 1.0, 0, {}, formats={"reference": stored, "generated": stored})
+
+    files = [pair(48000, 2), pair(22050, 1), FileResult("m", "", "", 1.0, 0, {}), pair(16000, 2)]
+    side = {"files": 3, "sampling_rates": {"16000": 1, "22050": 1, "48000": 1}, "channels": {"1": 1, "2": 2},
+            "resampled_from": {"16000": 1, "48000": 1}, "mixed_to_mono": 2}
+    summary = input_formats(files, 22050)
+    assert summary == {"reference": side, "generated": side}
+    assert [list(summary["reference"][k]) for k in ("sampling_rates", "channels")] == [
+        ["16000", "22050", "48000"], ["1", "2"]]
