@@ -4,6 +4,8 @@ computes what the run uninterrupted computes. A KeyboardInterrupt (the second Ct
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from hifigan import TrainJob, train
@@ -68,3 +70,19 @@ def test_a_save_that_fails_after_the_hook_raised_is_said_and_the_hook_s_exceptio
     folder = tmp_path / "run" / "checkpoints"
     assert f"step 1: on_step raised RuntimeError: the run stopped; not saved: {folder}: cannot write (File exists)\n" \
         in capsys.readouterr().err
+
+
+def test_a_hook_that_raises_at_a_step_saved_already_logs_it_and_names_that_checkpoint(tmp_path, tiny_corpus, capsys):
+    """The hook raises at a checkpoint interval's step (saved before the hook ran, so the stop saves nothing anew):
+    the warning names that checkpoint, and the step's scalars, between log intervals, are logged all the same."""
+    out = tmp_path / "run"
+    job = TrainJob(TrainOptions(out=out, **{**QUIET, "checkpoint_interval": 1, "log_interval": 100}),
+                   Corpus(folder=tiny_corpus, valid_count=2), config=tiny_config(disc_start_step=0), max_steps=3,
+                   on_step=_fails_at(1, RuntimeError("stop")))
+    with pytest.raises(RuntimeError, match="stop"):
+        train(job)
+    saved = out / "checkpoints" / "ckpt_00000001.pt"
+    assert f"step 1: on_step raised RuntimeError: the run stopped, its newest checkpoint is {saved}" in \
+        capsys.readouterr().err
+    logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in logged if "speed/steps_per_s" in r] == [1]
