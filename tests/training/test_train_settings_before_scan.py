@@ -5,12 +5,14 @@ Python refuses the same settings (training.preflight)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hifigan import Corpus, Trainer, TrainJob, TrainOptions, train
 from hifigan.cli import main
 from hifigan.errors import ConfigError, HifiganError
-from hifigan.training.config_choice import overrides_named
+from hifigan.training.config_choice import ConfigChoice, naming_config_file, overrides_named
 from tests.support.files import corpus_with_bad_files, left_in, save_config_json
 from tests.support.tiny import tiny_config
 
@@ -108,3 +110,15 @@ def test_the_overrides_named_are_those_the_problem_names_as_whole_words_else_all
     assert overrides_named(overrides, "fmax_for_loss 9000 is above the Nyquist", cli=True) == (
         "--fmax 7000 --segment-size 16")  # fmax_for_loss is not fmax: none named, so all
     assert overrides_named(overrides, "fmax 7000 and segment_size 16 clash", cli=False) == "fmax=7000, segment_size=16"
+
+
+def test_a_config_error_that_names_its_file_is_left_as_it_is():
+    """naming_config_file names only an error that names no file: one naming its own (a --mel-stats file, say)
+    keeps it, rather than take the run config's."""
+    choice = ConfigChoice(tiny_config(), file=Path("run.json"))
+    with pytest.raises(ConfigError) as raised, naming_config_file(choice):
+        raise ConfigError("stats.npz", "has no 'mean'")
+    assert str(raised.value) == "stats.npz: has no 'mean'"
+    with pytest.raises(ConfigError) as raised, naming_config_file(choice):
+        raise ConfigError(None, "segment_size 7 is odd")
+    assert str(raised.value) == "run.json: segment_size 7 is odd"
