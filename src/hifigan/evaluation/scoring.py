@@ -14,6 +14,7 @@ from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import compute_metrics
 from hifigan.evaluation.pairing import Pair, align, match_lengths
 from hifigan.evaluation.pitch import PitchSettings
+from hifigan.evaluation.provenance import SIDES
 from hifigan.evaluation.results import FileResult
 from hifigan.messages.plural import count
 
@@ -67,7 +68,7 @@ def score_pair(pair: Pair, job: PairJob) -> FileResult:
             for p in (ref_path, gen_path)]
     (ref, *_), (gen, *_) = read
     formats = {side: {"sampling_rate": rate, "channels": channels}  # as stored: what was resampled or mixed down
-               for side, (_, rate, channels) in zip(("reference", "generated"), read)}
+               for side, (_, rate, channels) in zip(SIDES, read)}
     source = f"{gen_path} (vs {ref_path})"
     trimmed = len(ref) - len(gen)
     ref, gen = match_lengths(ref, gen, job.tolerance, source, job.cli)

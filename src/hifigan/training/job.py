@@ -147,6 +147,7 @@ def held_out_of_run(resume_obj: dict[str, Any] | None, corpus: Corpus, seed: int
     agreement.now()
     return from_main(held_out, dist)
 
+
 def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
            init_obj: dict[str, Any] | None, choice: ConfigChoice) -> list[str]:
     """Restore the resumed checkpoint or load the --init-from weights into `trainer` (read with the file or preset
@@ -224,8 +225,9 @@ def train(job: TrainJob) -> TrainResult:
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
             with naming_config_file(choice):  # a part refused a value
                 trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist, job.cli)
-            trainer.data_spec = {**stored_spec(data), "held_out": corpus.keys(held.valid),
-                                 "held_out_content": held_out_content(held.valid, corpus.keys(held.valid)),
+            held_keys = corpus.keys(held.valid)  # rank 0 alone saves checkpoints: only it reads the files' identity
+            trainer.data_spec = {**stored_spec(data), "held_out": held_keys,
+                                 "held_out_content": held_out_content(held.valid, held_keys) if dist.is_main else {},
                                  "train_clips": len(train_scan.clips),
                                  "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
             with warnings_from_main(dist):  # before any file: a bad one is one line
