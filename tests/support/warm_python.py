@@ -31,8 +31,13 @@ status = conn.recv(16)
 sys.exit(int(status) if status else 1)  # no answer: the child died (killed by a signal)
 """
 
+# What the commands import, down to the lazily loaded parts (librosa's submodules, the dynamo ONNX exporter's,
+# matplotlib's renderer, the metrics' packages): a module a child imports costs every child that needs it.
 PRELOAD = ("torch", "numpy", "scipy.signal", "librosa", "soundfile", "soxr", "hifigan.cli", "hifigan.inference",
-           "hifigan.training.job", "hifigan.evaluation.metrics", "hifigan.evaluation.evaluate", "hifigan.models")
+           "hifigan.training.job", "hifigan.evaluation.metrics", "hifigan.evaluation.evaluate", "hifigan.models",
+           "librosa.core", "librosa.filters", "torch._dynamo", "torch.onnx", "onnx", "onnxruntime", "onnxscript",
+           "networkx", "matplotlib.figure", "matplotlib.backends.backend_agg", "torch.utils.tensorboard", "pesq",
+           "pystoi", "jinja2", "cffi")
 
 
 def shims(folder: Path, server_socket: Path) -> None:
@@ -85,6 +90,10 @@ def serve(path: str) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
+    import librosa
+    import numpy
+
+    librosa.pyin(numpy.zeros(4096), fmin=65, fmax=1000, sr=22050)  # numba's first dispatch (~1 s), once for all
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     server = socket.socket(socket.AF_UNIX)
     server.bind(path)
