@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 uvicorn = optional_import("uvicorn", "hifigan serve")
 
 log = logging.getLogger("hifigan.serve")
+# After --drain-timeout, how long uvicorn's shutdown lets the work still in flight run before it cancels it (then
+# answered 503 / closed 1012): enough to send what a handler has just returned, not a second drain.
+CUT_OFF_GRACE_S = 0.2
 
 
 class DrainingServer(uvicorn.Server):
@@ -66,8 +69,10 @@ class DrainingServer(uvicorn.Server):
 
     async def on_tick(self, counter: int) -> bool:
         if self.drain_started is not None:
-            waited = time.monotonic() - self.drain_started
-            if self.state.in_flight == 0 or waited > self.state.options.drain_timeout_s:
+            if self.state.in_flight == 0:  # what is left is answers still being sent: uvicorn's grace (5 s) for them
+                return True
+            if time.monotonic() - self.drain_started > self.state.options.drain_timeout_s:
+                self.config.timeout_graceful_shutdown = CUT_OFF_GRACE_S  # the drain's time is up: no second wait
                 return True
         return await super().on_tick(counter)
 
