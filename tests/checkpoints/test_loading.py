@@ -25,12 +25,15 @@ def same(a: dict, b: dict) -> bool:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
-    """An official g_/do_ pair, a lone official g_ file, ours with discriminators and ours without (official-size
-    MPD and MSD, ~0.3 GB a file: written once for the module; the tests only read them)."""
+    """An official g_/do_ pair, a lone official g_ file, ours with discriminators and ours without (the tiny config's
+    narrow MPD and MSD: the same keys, spectral norm's included, as official-size ones; written once for the module,
+    the tests only read them)."""
     tmp_path = tmp_path_factory.mktemp("loading")
     torch.manual_seed(0)
     cfg = tiny_config()
-    generator, mpd, msd = Generator(cfg), MultiPeriodDiscriminator(), MultiScaleDiscriminator()
+    widths = cfg.discriminator_args
+    generator = Generator(cfg)
+    mpd, msd = MultiPeriodDiscriminator(**widths["mpd"]), MultiScaleDiscriminator(**widths["msd"])
     adam = {"state": {0: {"step": torch.tensor(1.0)}}, "param_groups": [{"params": [0]}]}
     official = official_discriminators_dict(mpd.state_dict(), msd.state_dict(), optim_g=adam, steps=3)
     paths = {"g": tmp_path / "g_00000003", "do": tmp_path / "do_00000003", "lone": tmp_path / "g_00000009",
