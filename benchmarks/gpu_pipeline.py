@@ -51,10 +51,10 @@ def pipeline(settings, cuda_graph: bool = False) -> dict[str, Any]:
     """The loop against the step (see the module docstring); `cuda_graph`: both with the step replayed from a CUDA
     graph (`hifigan train --cuda-graph`)."""
     quick = settings.quick
-    corpus = repeated_corpus(settings, 4 if quick else COPIES)
+    corpus = repeated_corpus(settings, 2 if quick else COPIES)
     base = train_config(settings)
     config = config_from_dict({**base.to_dict(), "num_workers": 2 if quick else 4})  # V1's own: 4
-    steps, warm = (12, 4) if quick else (200, 20)
+    steps, warm = (8, 4) if quick else (200, 20)
     train, valid = Corpus(folder=corpus, valid_count=VALID * (2 if quick else 10)).resolve(config.seed)
     train_clips = scan_clips(train, config, resample=True, cli=False).clips
     valid_clips = scan_clips(valid, config, resample=True, cli=False).clips
@@ -66,7 +66,7 @@ def pipeline(settings, cuda_graph: bool = False) -> dict[str, Any]:
 
     alone = trainer("pipeline-step", checkpoint_interval=0, validation_interval=0)
     data = batches(alone, 4)
-    timed = 4 if quick else 8  # the step alone's median: of the steps after warm // 2 untimed
+    timed = 2 if quick else 8  # the step alone's median: of the steps after warm // 2 untimed
     times = [timed_call(settings.device, alone.train_step, data[i % len(data)])[0] for i in range(warm // 2 + timed)]
     step_s = statistics.median(times[warm // 2:])
     loader_s = _loader_seconds(alone, 3 if quick else 40)

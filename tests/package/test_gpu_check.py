@@ -76,8 +76,8 @@ def test_quick_cpu_run_reports_every_figure(tmp_path):
     assert profile["ours_convolutions_to_official_step"] == profile["ours"]["convolutions_ms"] / 1000 / step["official"]
     assert "floors: kernels" in done.stdout
     assert "| train/gradients-vs-official | yes | fp32: 0 of" in done.stdout
-    loop = report["checks"]["train/pipeline"]["result"]  # 4 links to each bundled clip, 2 held out
-    assert (loop["clips"], loop["steps"], loop["workers"]) == (4 * 24 - 4, 12, 2)
+    loop = report["checks"]["train/pipeline"]["result"]  # 2 copies of each bundled clip, 4 held out
+    assert (loop["clips"], loop["steps"], loop["workers"]) == (2 * 24 - 4, 8, 2)
     assert loop["loop_step_at_default_intervals_s"] > loop["loop_step_s"] > 0 and loop["loader_batch_s"] > 0
     assert loop["ratio"] == loop["step_alone_s"] / loop["loop_step_at_default_intervals_s"]
     assert not (tmp_path / "work").exists(), "the scratch runs are removed"
