@@ -31,6 +31,7 @@ from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import official_copies, ref_train_step
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
+from tests.support.torchrun import fork_ranks
 
 # Two rank processes beside the worker: never beside another large_memory test.
 pytestmark = LARGE_MEMORY
@@ -139,7 +140,7 @@ def rank_phase(rank: int, root: Path, corpus: Path, name: str) -> dict:
 
 
 def rank_main(rank: int, root: str, port: int, corpus: str) -> None:
-    """One rank of the gloo job (torch.multiprocessing.spawn): both phases, the report to rank<r>.json."""
+    """One rank of the gloo job (forked: tests/support/torchrun.py): both phases, the report to rank<r>.json."""
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                                          world_size=WORLD, timeout=timedelta(seconds=300))
@@ -168,7 +169,7 @@ def ddp(tmp_path_factory, tiny_corpus):
         official = {name: official_run(tiny_corpus, root, dtype, steps, root / f"official_{name}.pt")
                     for name, (dtype, steps) in PHASES.items()}
     gc.collect()
-    torch.multiprocessing.spawn(rank_main, args=(str(root), free_port(), str(tiny_corpus)), nprocs=WORLD)
+    fork_ranks(rank_main, str(root), free_port(), str(tiny_corpus), nprocs=WORLD)
     ranks = [json.loads((root / f"rank{r}.json").read_text()) for r in range(WORLD)]
     yield official, ranks
     shutil.rmtree(root, ignore_errors=True)  # the official runs' gradients and weights

@@ -2,7 +2,7 @@
 the signal, which the job says once (rank 0), whichever rank got it, the ranks agreeing through `largest`; a job
 of one process decides alone; each limit at its exact value; a resume at an epoch's end (an older checkpoint)
 ends that epoch before a limit is checked; rank 0 holds SIGTERM for an error every rank met until it is released.
-The cross-rank checks share one group of two spawned gloo processes (no model)."""
+The cross-rank checks share one group of two forked gloo processes (no model)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
+from tests.support.torchrun import fork_ranks
 
 
 def free_port() -> int:
@@ -68,9 +69,9 @@ def rank_main(rank: int, root: str, port: int) -> None:
 
 @pytest.fixture(scope="module")
 def group(tmp_path_factory) -> list[dict]:
-    """Each rank's results from one run of rank_main (two spawned gloo processes)."""
+    """Each rank's results from one run of rank_main (two forked gloo processes)."""
     root = tmp_path_factory.mktemp("stop_group")
-    torch.multiprocessing.spawn(rank_main, args=(str(root), free_port()), nprocs=2)
+    fork_ranks(rank_main, str(root), free_port())
     return [json.loads((root / f"rank{r}.json").read_text()) for r in (0, 1)]
 
 
