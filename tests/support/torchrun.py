@@ -4,6 +4,7 @@ ranks of a gloo group forked from the test's own process, for the tests whose cl
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,6 +20,13 @@ def torchrun_two(script: str | os.PathLike, *argv: str | os.PathLike, timeout: f
            *map(str, argv)]
     return subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True,
                           timeout=timeout)
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now, for a process group's rendezvous."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def fork_ranks(fn: Callable[..., None], *args: Any, nprocs: int = 2) -> None:
