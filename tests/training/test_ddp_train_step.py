@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import json
 import shutil
-import socket
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from tests.support.marks import LARGE_MEMORY
 from tests.support.official_reference import official_copies, ref_train_step
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
-from tests.support.torchrun import fork_ranks
+from tests.support.torchrun import fork_ranks, free_port
 
 # Two rank processes beside the worker: never beside another large_memory test.
 pytestmark = LARGE_MEMORY
@@ -153,12 +152,6 @@ def rank_main(rank: int, root: str, port: int, corpus: str) -> None:
     finally:
         torch.distributed.destroy_process_group()
     end_worker_process(0)  # DDP's process group outlives destroy_process_group: skip the finalization it can abort
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

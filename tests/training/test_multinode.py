@@ -6,21 +6,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 from tests.support.ddp_compare import COMMON, WORKER, assert_trained_alike, latest, train_in_one_process
 from tests.support.marks import LARGE_MEMORY
+from tests.support.torchrun import free_port
 
 # Two node processes and their launchers beside the worker: never beside another large_memory test.
 pytestmark = LARGE_MEMORY
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_two_nodes_train_what_one_process_trains(tmp_path, tiny_corpus, tiny_config_json):

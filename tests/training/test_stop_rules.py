@@ -11,7 +11,6 @@ import io
 import json
 import os
 import signal
-import socket
 import time
 import warnings
 from datetime import timedelta
@@ -29,13 +28,7 @@ from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
-from tests.support.torchrun import fork_ranks
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.torchrun import fork_ranks, free_port
 
 
 def rank_main(rank: int, root: str, port: int) -> None:
