@@ -30,12 +30,15 @@ def free_port() -> int:
 
 
 def fork_ranks(fn: Callable[..., None], *args: Any, nprocs: int = 2) -> None:
-    """fn(rank, *args) in `nprocs` processes forked from this one, joined (torch.multiprocessing raises if one
-    fails). A forked rank starts with torch and the modules this process has imported; a spawned one imports them
-    again (measured: ~2.5 s of CPU for the stop rules' ranks, ~5 s for a training step's). Forking is safe here:
-    pytest's process runs one intra-op thread (tests/conftest.py) and has joined no process group."""
+    """fn(rank, *args) in `nprocs` processes started from this one, joined (torch.multiprocessing raises if one
+    fails). Forked where this process computes on one intra-op thread (pytest-xdist's workers: tests/conftest.py), so
+    that no OpenMP pool exists for a child to inherit half of: a forked rank starts with torch and the modules this
+    process has imported, a spawned one imports them again (measured: ~2.5 s of CPU for the stop rules' ranks, ~5 s
+    for a training step's). Spawned otherwise (a plain `pytest` on several threads)."""
+    import torch
     import torch.distributed
     import torch.multiprocessing
 
     assert not torch.distributed.is_initialized()
-    torch.multiprocessing.start_processes(fn, args=args, nprocs=nprocs, start_method="fork")
+    method = "fork" if torch.get_num_threads() == 1 else "spawn"
+    torch.multiprocessing.start_processes(fn, args=args, nprocs=nprocs, start_method=method)
