@@ -22,7 +22,7 @@ def test_a_resume_refuses_another_runs_folder_and_continues_in_its_own_under_any
     (lost: here its ckpt_1 with --keep 2) and log after its steps: refused, nothing touched. Its own folder under
     another spelling (a symlink to it, or its checkpoints/ on another disk) is its own."""
     base = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--checkpoint-interval",
-            "1", "--keep", "10"]
+            "1", "--keep", "10", "--validation-interval", "0"]  # no validations: the folders are what is tested
     ours, theirs = tmp_path / "ours", tmp_path / "theirs"
     assert main([*base, "--out", str(ours), "--max-steps", "3"]) == 0
     assert main([*base, "--out", str(theirs), "--max-steps", "2"]) == 0
