@@ -18,7 +18,7 @@ def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):
     """`hifigan bench --presets`: each preset at its own rate and hop (random weights), eager and the other backends,
     one row each; an unknown preset is one line, before anything is timed."""
     out = tmp_path / "presets.json"
-    assert main(["bench", "--presets", "v3", "pwg-24k", "--seconds", "0.2", "--repeats", "1", "--backends",
+    assert main(["bench", "--presets", "v3", "pwg-24k", "--seconds", "0.1", "--repeats", "1", "--backends",
                  "eager,fused", "--threads", "1", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["machine"]["threads"] == 1  # the runs', not the caller's
@@ -26,7 +26,7 @@ def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):
     assert list(runs) == ["v3", "pwg-24k"]
     assert (runs["pwg-24k"]["sampling_rate"], runs["pwg-24k"]["hop_size"]) == (24000, 300)
     v3_params = sum(p.numel() for p in Generator(load_config("v3")).parameters())  # weight norm's g included
-    assert runs["pwg-24k"]["audio_seconds"] == 0.2 and runs["v3"]["parameters"] == v3_params
+    assert runs["pwg-24k"]["audio_seconds"] == 0.1 and runs["v3"]["parameters"] == v3_params
     assert {r["backend"] for r in runs["pwg-24k"]["backends"]} == {"eager", "fused"}
     table = capsys.readouterr().out.splitlines()
     assert table[1].split()[:4] == ["preset", "rate", "hop", "params"]
