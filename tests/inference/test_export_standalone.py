@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import onnx
@@ -128,10 +129,12 @@ def test_script_vocodes_a_wav_as_hifigan_vocode(tmp_path, exported, tiny_cfg):
     assert np.abs(ours - eager.numpy()).max() < 1e-5
 
 
-def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
+def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg, capfd):
     """One line on stderr, exit 2 (as hifigan's commands), no output file: a model exported without its config, a
     model of another mel than the front-end's, a model given as the front-end, a front-end as the model, audio shorter
-    than the front-end's shortest, another rate."""
+    than the front-end's shortest, another rate. Each case in process (its Refused line, nothing else on the process's
+    stderr, no warning); the script run alone on the first and the furthest-reaching (both models loaded, the audio
+    read) and without its arguments: the line is its whole stderr, exit 2."""
     folder = exported[0]
     torch.manual_seed(0)
     export_generator(Generator(tiny_cfg).eval(), "onnx", tmp_path / "bare.onnx")
@@ -155,9 +158,15 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg):
         (front_end, model, tmp_path / "one.wav"): f"{tmp_path / 'one.wav'}: too short: 1 sample, need at least 25",
         (front_end, model, tmp_path / "22k.wav"): f"{tmp_path / '22k.wav'}: need 16-bit PCM mono at 8000 Hz",
     }
+    capfd.readouterr()
     for args, message in cases.items():
+        with pytest.raises(standalone.Refused) as refused, warnings.catch_warnings():
+            warnings.simplefilter("error")
+            standalone.main(*map(str, args), str(tmp_path / "out.wav"))
+        assert refused.value.args == (message,) and capfd.readouterr() == ("", "")  # no onnxruntime log line
+    for args in (next(iter(cases)), (front_end, model, tmp_path / "one.wav")):  # one.wav: refused after reading
         script = _script(*args, "out.wav", cwd=tmp_path)
-        assert (script.returncode, script.stderr) == (2, message + "\n")
+        assert (script.returncode, script.stderr) == (2, cases[args] + "\n")
     usage = _script("a", "b", cwd=tmp_path)
     assert usage.returncode == 2 and usage.stderr.startswith("usage: python ")
     assert not (tmp_path / "out.wav").exists()
