@@ -163,7 +163,7 @@ async def vocode(request: Request) -> Response:
         except Exception as e:  # the model failed: a server error, and the server goes on
             return error_response(state, route, 500, f"vocoding failed: {type(e).__name__}: {e}", started)
     except asyncio.CancelledError:
-        # Only uvicorn's shutdown cancels a request: --drain-timeout (and then its graceful-shutdown wait) ran out
+        # Only uvicorn's shutdown cancels a request: --drain-timeout (and then server.CUT_OFF_GRACE_S) ran out
         # before it was answered. A 503 like a stream cut off by the drain, not a traceback and a plain-text 500.
         state.scheduler.cancel(owner)
         return error_response(state, route, 503, "the server stopped before the request was answered "
