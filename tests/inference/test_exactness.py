@@ -100,9 +100,9 @@ def _mel(name: str, *shape: int, seed: int = 0) -> torch.Tensor:
 
 
 @functools.cache
-def _case(name: str, split: bool) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch of two mels (long enough to be split when `split`) and its one-shot audio."""
-    mel = _mel(name, 2, _split_frames(name) if split else 40, seed=1)
+def _case(name: str, split: bool, rows: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    """A batch of `rows` mels (long enough to be split in time when `split`) and its one-shot audio."""
+    mel = _mel(name, rows, _split_frames(name) if split else 40, seed=1)
     return mel, _one_shot(name, mel)
 
 
@@ -138,10 +138,11 @@ def test_every_engine_is_exact_in_float64(name, backend):
 @pytest.mark.parametrize("backend", ["fused-split", "invariant", "tiled-split"])
 @pytest.mark.parametrize("name", list(SHAPES))
 def test_split_engines_need_their_whole_context(name, backend):
+    """One row: the context is each time piece's (rows and pieces together: test_every_engine_is_exact_in_float64)."""
     cfg = SHAPES[name]
     with two_threads():
         runner = build_runner(_plain(name), cfg, backend, torch.device("cpu"))
-    mel, expected = _case(name, split=True)
+    mel, expected = _case(name, split=True, rows=1)
     with torch.inference_mode():
         assert runner.field == receptive_field(cfg)
         assert (runner(mel)[:, 0] - expected).abs().max() < EXACT
