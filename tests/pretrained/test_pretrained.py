@@ -178,7 +178,7 @@ def test_demo_table_has_a_column_per_pretrained_model(only_tiny, tiny80, tmp_pat
 
     corpus = tmp_path / "corpus"
     write_clips(corpus, 6, sampling_rate=8000)
-    rows = run_demo(corpus, tmp_path / "demo", minutes=0.05, config=MODELS["tiny-test"].config, batch_size=2,
+    rows = run_demo(corpus, tmp_path / "demo", minutes=0.01, config=MODELS["tiny-test"].config, batch_size=2,
                     valid_count=2, gan_fraction=0.0, progress=False)
     assert all(row["mel_l1 tiny-test"] > 0 for row in rows)
     held_out = [row["clip"] for row in rows[:-1]]
