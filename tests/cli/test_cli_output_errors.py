@@ -89,15 +89,16 @@ def test_file_size_limit_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_
         assert left == [], (name, left)
 
 
-def _in_private_mount(mount_options: str, folder: Path, *argvs: list) -> list[tuple[int, str, list[str]]]:
+def _in_private_mounts(mounts: list[tuple[str, Path]], listed: Path, *argvs: list) -> list[tuple[int, str, list[str]]]:
     """Run each `hifigan ARGV` of `argvs` (tests.support.cli_runs.commands_child: one process) with a fresh tmpfs
-    mounted on `folder` in a private mount namespace (unshare: no root needed where user namespaces are enabled;
-    nothing leaks to the host); with each, what `folder` holds after it."""
+    mounted on each folder of `mounts` ((mount options, folder) pairs) in a private mount namespace (unshare: no root
+    needed where user namespaces are enabled; nothing leaks to the host); with each, what `listed` holds after it."""
     if shutil.which("unshare") is None:
         pytest.skip("unshare is not installed")
-    script = 'mount -t tmpfs -o "$1" tmpfs "$0" || exit 99; shift; exec "$@"'
-    command = ["unshare", "--mount", "--map-root-user", "sh", "-c", script, str(folder), mount_options,
-               *commands_child(folder, *argvs)]
+    script = 'while [ "$1" != -- ]; do mount -t tmpfs -o "$1" tmpfs "$2" || exit 99; shift 2; done; shift; exec "$@"'
+    command = ["unshare", "--mount", "--map-root-user", "sh", "-c", script, "sh",
+               *(arg for options, folder in mounts for arg in (options, str(folder))), "--",
+               *commands_child(listed, *argvs)]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     if proc.returncode == 99 or "unshare:" in proc.stderr:
@@ -105,25 +106,34 @@ def _in_private_mount(mount_options: str, folder: Path, *argvs: list) -> list[tu
     return ran(proc)
 
 
-def test_full_disk_leaves_no_partial_file(tmp_path, tiny_checkpoint, tiny_config_json, good_wav):
-    """A real full disk: a 4 KB tmpfs, too small for the outputs."""
-    disk = tmp_path / "disk"
+@pytest.fixture(scope="module")
+def mounted_runs(tmp_path_factory, tiny_checkpoint, tiny_config_json) -> dict[str, list[tuple[int, str, list[str]]]]:
+    """The commands of the two tests below, run in one process (torch imported once): into disk/, a 4 KB tmpfs too
+    small for the outputs (each listing disk/ after it), and into ro/, a read-only tmpfs. By test: its runs."""
+    root = tmp_path_factory.mktemp("mounts")
+    disk, ro = root / "disk", root / "ro"
     disk.mkdir()
-    runs = _in_private_mount("size=4k", disk, ["mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json],
-                             ["vocode", "-c", tiny_checkpoint, "-o", disk, good_wav])
-    for (code, err, left), name in zip(runs, ("x.npy", "good.wav"), strict=True):
+    ro.mkdir()
+    good = wav(root / "good.wav", tone(SR // 2))
+    runs = _in_private_mounts([("size=4k", disk), ("ro", ro)], disk,
+                              ["mel", good, "-o", disk / "x.npy", "--config", tiny_config_json],
+                              ["vocode", "-c", tiny_checkpoint, "-o", disk, good],
+                              ["mel", good, "-o", ro / "x.npy", "--config", tiny_config_json],
+                              ["vocode", "-c", tiny_checkpoint, "-o", ro, good],
+                              ["vocode", "-c", tiny_checkpoint, "-o", ro / "sub", good])
+    return {"full": runs[:2], "read-only": runs[2:]}
+
+
+def test_full_disk_leaves_no_partial_file(mounted_runs, tmp_path):
+    """A real full disk: a 4 KB tmpfs, too small for the outputs."""
+    for (code, err, left), name in zip(mounted_runs["full"], ("x.npy", "good.wav"), strict=True):
         failed_cleanly(code, err, tmp_path / "nothing", name, "No space left on device")
         assert left == [], (name, left)
 
 
-def test_read_only_output_folder(tmp_path, tiny_checkpoint, tiny_config_json, good_wav):
+def test_read_only_output_folder(mounted_runs, tmp_path):
     """A read-only mount: not writable even for root (unlike permission bits)."""
-    disk = tmp_path / "ro"
-    disk.mkdir()
-    runs = _in_private_mount("ro", disk, ["mel", good_wav, "-o", disk / "x.npy", "--config", tiny_config_json],
-                             ["vocode", "-c", tiny_checkpoint, "-o", disk, good_wav],
-                             ["vocode", "-c", tiny_checkpoint, "-o", disk / "sub", good_wav])
-    for (code, err, _), name in zip(runs, ("ro", "ro", "sub"), strict=True):
+    for (code, err, _), name in zip(mounted_runs["read-only"], ("ro", "ro", "sub"), strict=True):
         failed_cleanly(code, err, tmp_path / "nothing", name, "Read-only file system")
 
 
