@@ -24,7 +24,6 @@ from tests.support.cli_runs import (
     raw_file,
     run,
     run_commands,
-    run_module,
     tone,
     wav,
 )
@@ -229,16 +228,25 @@ def test_duplicate_output_names(tmp_path, capsys, tiny_checkpoint, good_wav, goo
 
 
 # ---------------------------------------------------------------- as a user runs it
-def test_subprocess_one_line_and_debug_traceback(tmp_path, tiny_checkpoint):
-    """In a fresh interpreter (its stderr file descriptor read, as a user sees it): no warnings or traceback by
-    default; --debug adds the traceback. Both commands in one child (tests.support.cli_runs.run_commands)."""
-    _pickle_dump({"generator": Custom()}, 5)(tmp_path)
-    mel = tmp_path / "m.npy"
+@pytest.fixture(scope="module")
+def as_a_user(tmp_path_factory, tiny_checkpoint) -> tuple[Path, dict[str, tuple[int, str, list[str]]]]:
+    """The commands of the two tests below in one fresh interpreter (tests.support.cli_runs.run_commands: its stderr
+    file descriptor read per command, as a user sees it; torch imported once): (their folder, runs by name)."""
+    folder = tmp_path_factory.mktemp("as-a-user")
+    _pickle_dump({"generator": Custom()}, 5)(folder)
+    mel = folder / "m.npy"
     np.save(mel, np.zeros((BINS, 4), np.float32))
-    (code, err, _), (debug_code, debug_err, _) = run_commands(
-        tmp_path, ["vocode", "-c", tmp_path / "bad.pt", "-o", tmp_path / "out", mel],
-        ["mel", tmp_path / "missing.wav", "-o", tmp_path / "x.npy", "--debug"])
-    failed_cleanly(code, err, tmp_path / "out", "bad.pt", "needs pickled code")
+    runs = run_commands(folder, ["export-official", "--checkpoint", tiny_checkpoint, "--out", folder / "x"],
+                        ["vocode", "-c", folder / "bad.pt", "-o", folder / "out", mel],
+                        ["mel", folder / "missing.wav", "-o", folder / "x.npy", "--debug"])
+    return folder, dict(zip(("warning", "error", "debug"), runs, strict=True))
+
+
+def test_subprocess_one_line_and_debug_traceback(as_a_user):
+    """No warnings or traceback by default; --debug adds the traceback."""
+    folder, runs = as_a_user
+    (code, err, _), (debug_code, debug_err, _) = runs["error"], runs["debug"]
+    failed_cleanly(code, err, folder / "out", "bad.pt", "needs pickled code")
     assert err.startswith("hifigan vocode: error: ")
     assert debug_code == 2
     assert "Traceback" in debug_err
@@ -246,11 +254,11 @@ def test_subprocess_one_line_and_debug_traceback(tmp_path, tiny_checkpoint):
     assert "missing.wav" in debug_err.strip().splitlines()[-1]
 
 
-def test_a_warning_is_one_line_naming_the_command(tmp_path, tiny_checkpoint):
+def test_a_warning_is_one_line_naming_the_command(as_a_user):
     """As the errors are: no source path, no line of code; one line per warning (the tiny generator's 16 mel bins,
     which the official code cannot load; a generator alone gets no do_* note)."""
-    proc = run_module("export-official", "--checkpoint", tiny_checkpoint, "--out", tmp_path / "x")
-    assert proc.returncode == 0 and proc.stderr == (
+    code, err, _ = as_a_user[1]["warning"]
+    assert code == 0 and err == (
         "hifigan export-official: warning: g_00000000: the official code cannot load it: its conv_pre takes 80 mel "
         "bins, this model 16 (a fork that reads num_mels from the config can)\n")
 
