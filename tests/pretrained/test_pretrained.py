@@ -117,7 +117,7 @@ def test_train_init_from_a_pretrained_name(registered, tiny80, tmp_path, tiny_co
 
     out = tmp_path / "ft"
     args = ["train", "--init-from", "tiny-test", "--corpus", str(tiny_corpus), "--out", str(out), "--max-steps", "0",
-            "--valid-count", "2", "--no-progress"]
+            "--valid-count", "2", "--validation-interval", "0", "--no-progress"]  # latest.pt read, no validation
     try:
         assert main(args) == 0
         log = capsys.readouterr().err
@@ -201,7 +201,8 @@ def test_train_init_from_a_pretrained_name_with_a_partial_config(registered, tin
     (tmp_path / "finetune.yaml").write_text("learning_rate: 0.00001\n")
     out = tmp_path / "ft"
     args = ["train", "--init-from", "tiny-test", "--config", str(tmp_path / "finetune.yaml"),
-            "--corpus", str(tiny_corpus), "--out", str(out), "--max-steps", "0", "--valid-count", "2", "--no-progress"]
+            "--corpus", str(tiny_corpus), "--out", str(out), "--max-steps", "0", "--valid-count", "2",
+            "--validation-interval", "0", "--no-progress"]
     try:
         assert main(args) == 0
         ckpt = read_checkpoint(out / "checkpoints" / "latest.pt")
