@@ -91,7 +91,7 @@ def progress(driver) -> str:
 
 
 def test_a_rater_takes_the_listening_test(driver, tmp_path, capsys):
-    write_stimuli(tmp_path / "stim", 2, ["v1", "v3"], seconds=0.3)
+    write_stimuli(tmp_path / "stim", 2, ["v1", "v3"], seconds=0.1)
     study = tmp_path / "study"
     server = start_server("--reference", tmp_path / "stim" / "reference", "--system", f"v1={tmp_path / 'stim/v1'}",
                           "--system", f"v3={tmp_path / 'stim/v3'}", "--out", study)
