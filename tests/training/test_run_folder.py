@@ -25,6 +25,7 @@ from tests.support.files import damage_tensor_bytes, file_states, left_in
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
+UNVALIDATED = [*QUIET, "--validation-interval", "0"]  # for runs whose test reads no validation, best.pt or image
 
 
 @settings(max_examples=40, deadline=None)
@@ -45,7 +46,8 @@ def test_a_save_keeps_its_file_and_the_newest_before_it_and_sets_later_ones_asid
 def test_a_new_run_refuses_a_folder_that_holds_a_run(tmp_path, tiny_corpus, tiny_config_json, capsys):
     base = ["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET]
     run = tmp_path / "run"
-    assert main([*base, "--out", str(run), "--max-steps", "2", "--checkpoint-interval", "1"]) == 0
+    assert main([*base, "--out", str(run), "--max-steps", "2", "--checkpoint-interval", "1",
+                 "--validation-interval", "0"]) == 0
     before = file_states(run)
     capsys.readouterr()
     code = main([*base, "--out", str(run), "--max-steps", "1"])
@@ -93,7 +95,7 @@ def test_resume_keeps_the_runs_data_seed_and_held_out_files(tmp_path, tiny_corpu
     for clip in sorted(tiny_corpus.glob("*.wav")):  # a mel for every clip: given to the resume, they would train
         assert main(["mel", str(clip), str(mels / f"{clip.stem}.npy"), "--config", str(tiny_config_json)]) == 0
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), "--no-progress",
-                 "--valid-count", "3", "--out", str(run), "--max-steps", "1"]) == 0
+                 "--valid-count", "3", "--validation-interval", "0", "--out", str(run), "--max-steps", "1"]) == 0
     capsys.readouterr()
     # The corpus given again: the run's 3 held-out files, not the default count.
     assert main(["train", "--resume", str(run), "--corpus", str(tiny_corpus), "--max-steps", "2",
@@ -175,8 +177,8 @@ with it), the warning saying so."""
     corpus = tmp_path / "corpus"
     shutil.copytree(tiny_corpus, corpus)
     run = tmp_path / "run"
-    assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
-                 "--max-steps", "1"]) == 0
+    assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), *UNVALIDATED, "--out",
+                 str(run), "--max-steps", "1"]) == 0
     held = read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]
     assert len(held) == 2
     for i, clip in enumerate(sorted(corpus.glob("*.wav"))[:6]):
@@ -212,7 +214,7 @@ def test_resume_names_the_held_out_files_gone_from_the_corpus(tmp_path, tiny_cor
     shutil.copytree(tiny_corpus, corpus)
     run = tmp_path / "run"
     assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), "--no-progress",
-                 "--valid-count", "3", "--out", str(run), "--max-steps", "1"]) == 0
+                 "--valid-count", "3", "--validation-interval", "0", "--out", str(run), "--max-steps", "1"]) == 0
     held = sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"])
     gone = held[-1]
     (corpus / gone).unlink()
@@ -291,8 +293,8 @@ def test_resuming_with_max_steps_below_the_runs_step_warns_that_nothing_trains(t
     """--max-steps counts the run's steps: a resume asked for fewer than the run has done trains nothing, and says
     so in one warning (a typo'd target had looked like a finished run); the same target as the run's step does not."""
     run = tmp_path / "run"
-    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
-                 "--max-steps", "2"]) == 0
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *UNVALIDATED, "--out",
+                 str(run), "--max-steps", "2"]) == 0
     with warnings.catch_warnings(record=True) as same:
         warnings.simplefilter("always")
         assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
@@ -312,8 +314,8 @@ def test_the_last_step_is_logged_wherever_the_log_interval_falls(tmp_path, tiny_
     import json
 
     run = tmp_path / "run"
-    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
-                 "--max-steps", "3", "--log-interval", str(interval)]) == 0
+    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *UNVALIDATED, "--out",
+                 str(run), "--max-steps", "3", "--log-interval", str(interval)]) == 0
 
     def steps() -> list[int]:
         return [r["step"] for r in map(json.loads, (run / "log.jsonl").read_text().splitlines()) if "g/total" in r]
