@@ -96,3 +96,13 @@ def damage_tensor_bytes(path: Path, count: int = 4000) -> str:
 def file_states(folder: Path) -> dict[Path, tuple[bytes, int]]:
     """Every file under `folder` with its bytes and modification time: what a command that must touch nothing left."""
     return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def copy_run(run: Path, folder: Path) -> Path:
+    """A copy of the run folder `run` as folder/run, for a test that resumes a run a module fixture trained once:
+    best.pt and latest.pt stay hard links to their ckpt_<step>.pt (`cp -a`), as in the run."""
+    import subprocess
+
+    copy = folder / "run"
+    subprocess.run(["cp", "-a", str(run), str(copy)], check=True)
+    return copy

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from hifigan.checkpoints.run_files import save_step_checkpoint
 from hifigan.cli import main
 from hifigan.training.best_checkpoint import METRIC, BestCheckpoint
 from tests.support.cli_runs import files_in
-from tests.support.files import save_config_json
+from tests.support.files import copy_run, save_config_json
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
@@ -43,10 +42,8 @@ def every_step_run(tmp_path_factory, tiny_corpus) -> Path:
 
 
 def _copy_run(run: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """A copy of `run` in tmp_path/run (best.pt and latest.pt still hard links to their ckpt_<step>.pt: `cp -a`);
-    its folder and checkpoints folder."""
-    copy = tmp_path / "run"
-    subprocess.run(["cp", "-a", str(run), str(copy)], check=True)
+    """A copy of `run` in tmp_path/run (copy_run); its folder and checkpoints folder."""
+    copy = copy_run(run, tmp_path)
     return copy, copy / "checkpoints"
 
 

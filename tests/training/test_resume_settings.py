@@ -5,6 +5,7 @@ defaults, and never loses a checkpoint to a --keep it was not given."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,6 +15,8 @@ from hifigan.checkpoints.run_files import checkpoint_files, save_step_checkpoint
 from hifigan.cli import main
 from hifigan.training.options import TrainJob, TrainOptions
 from hifigan.training.run_settings import check_keep
+from tests.support.files import copy_run
+from tests.support.threads import threads
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 SETTINGS = ["--keep", "5", "--checkpoint-interval", "1", "--log-interval", "1", "--validation-interval", "0"]
@@ -25,6 +28,16 @@ def _start(run, corpus, config, *flags: str) -> None:
                  "--out", str(run), "--max-steps", "6", *flags]) == 0
 
 
+@pytest.fixture(scope="module")
+def settings_run(tmp_path_factory, tiny_corpus, tiny_config_json) -> Path:
+    """The tiny run of 6 steps with SETTINGS (ckpt 2 ... 6), trained once for the tests that each resume a copy of
+    it (copy_run)."""
+    with threads(1):
+        run = tmp_path_factory.mktemp("settings") / "run"
+        _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
+    return run
+
+
 def _steps(run) -> list[int]:
     return [int(p.stem.split("_")[1]) for p in checkpoint_files(run / "checkpoints")]
 
@@ -33,9 +46,8 @@ def _records(run) -> list[dict]:
     return [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
 
 
-def test_a_resume_keeps_the_runs_intervals_keep_and_target(tmp_path, tiny_corpus, tiny_config_json, capsys):
-    run = tmp_path / "run"
-    _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
+def test_a_resume_keeps_the_runs_intervals_keep_and_target(tmp_path, settings_run, capsys):
+    run = copy_run(settings_run, tmp_path)
     assert _steps(run) == [2, 3, 4, 5, 6]
     assert main(["train", "--resume", str(run), "--max-steps", "8", "--no-progress"]) == 0
     assert _steps(run) == [4, 5, 6, 7, 8]  # --keep 5 and --checkpoint-interval 1 held: no checkpoint lost
@@ -50,9 +62,8 @@ def test_a_resume_keeps_the_runs_intervals_keep_and_target(tmp_path, tiny_corpus
     assert _steps(run) == [4, 5, 6, 7, 8] and "stopped (max_steps) at step 8" in capsys.readouterr().err
 
 
-def test_a_setting_given_anew_wins_is_said_and_stored(tmp_path, tiny_corpus, tiny_config_json, capsys):
-    run = tmp_path / "run"
-    _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
+def test_a_setting_given_anew_wins_is_said_and_stored(tmp_path, settings_run, capsys):
+    run = copy_run(settings_run, tmp_path)
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--max-steps", "7", "--keep", "2", "--log-interval", "2",
                  "--checkpoint-interval", "1", "--no-progress"]) == 0
@@ -67,12 +78,10 @@ def test_a_setting_given_anew_wins_is_said_and_stored(tmp_path, tiny_corpus, tin
     assert (stored["keep"], stored["log_interval"], stored["checkpoint_interval"]) == (2, 2, 1)
 
 
-def test_a_run_made_before_settings_were_stored_resumes_and_loses_no_checkpoint(tmp_path, tiny_corpus,
-                                                                               tiny_config_json, capsys):
+def test_a_run_made_before_settings_were_stored_resumes_and_loses_no_checkpoint(tmp_path, settings_run, capsys):
     """Its checkpoints hold no "run" key: --keep is today's default 3, below the 5 it holds, so the resume is
     refused in one line until --keep is given; then it resumes with today's defaults (checkpoint at the end only)."""
-    run = tmp_path / "run"
-    _start(run, tiny_corpus, tiny_config_json, *SETTINGS)
+    run = copy_run(settings_run, tmp_path)
     for path in checkpoint_files(run / "checkpoints"):
         obj = read_checkpoint(path)
         obj.pop("run", None)
