@@ -70,7 +70,8 @@ def test_sigkill_during_save_then_resume_then_sigterm(tmp_path, tiny_corpus, tin
     def saving_after_one_complete():  # a temp file being written while an earlier checkpoint exists
         return checkpoint_files(ckpts) and list(ckpts.glob(".ckpt_*.tmp"))
 
-    partial = wait_for(saving_after_one_complete, proc)
+    wait_for(lambda: checkpoint_files(ckpts), proc, poll=0.05)  # the process's start, at an unhurried poll
+    partial = wait_for(saving_after_one_complete, proc)  # a save's temporary file lasts milliseconds: a fast poll
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert partial[0].exists(), "killed while the temporary file was on disk"
@@ -82,7 +83,7 @@ def test_sigkill_during_save_then_resume_then_sigterm(tmp_path, tiny_corpus, tin
 
     proc = start_training([*base, "--resume", str(run), "--max-steps", "1000", "--num-workers", "2"], tmp_path,
                           session=True)
-    wait_for(lambda: any(s > last + 1 for s in logged_steps(run)), proc)
+    wait_for(lambda: any(s > last + 1 for s in logged_steps(run)), proc, poll=0.05)
     os.killpg(proc.pid, signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     stderr = (tmp_path / "stderr.txt").read_text()
