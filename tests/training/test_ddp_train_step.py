@@ -139,7 +139,7 @@ def rank_phase(rank: int, root: Path, corpus: Path, name: str) -> dict:
 
 
 def rank_main(rank: int, root: str, port: int, corpus: str) -> None:
-    """One rank of the gloo job (forked: tests/support/torchrun.py): both phases, the report to rank<r>.json."""
+    """One rank of the gloo job (fork_ranks: tests/support/torchrun.py): both phases, the report to rank<r>.json."""
     torch.set_num_threads(1)
     torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                                          world_size=WORLD, timeout=timedelta(seconds=300))

@@ -1,8 +1,8 @@
 """Under torchrun every rank trains on rank 0's scan, so a rank whose corpus listing differs from rank 0's (another
 file, a missing one, another size) stops naming the first differing file; the same files under another mount point
 pass; a resumed run's held-out files are rank 0's on every rank (one moved since is followed by rank 0's inode,
-which no other node's copy shares). Two real gloo ranks (forked from pytest's process, CPU) call `shared_facts` and
-`held_out_of_run` on their own corpus folders, in one group."""
+which no other node's copy shares). Two real gloo ranks (fork_ranks: forked from pytest's process under `make test`,
+CPU) call `shared_facts` and `held_out_of_run` on their own corpus folders, in one group."""
 
 from __future__ import annotations
 

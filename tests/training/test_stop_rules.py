@@ -2,7 +2,7 @@
 the signal, which the job says once (rank 0), whichever rank got it, the ranks agreeing through `largest`; a job
 of one process decides alone; each limit at its exact value; a resume at an epoch's end (an older checkpoint)
 ends that epoch before a limit is checked; rank 0 holds SIGTERM for an error every rank met until it is released.
-The cross-rank checks share one group of two forked gloo processes (no model)."""
+The cross-rank checks share one group of two gloo processes (no model) started by fork_ranks."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def rank_main(rank: int, root: str, port: int) -> None:
 
 @pytest.fixture(scope="module")
 def group(tmp_path_factory) -> list[dict]:
-    """Each rank's results from one run of rank_main (two forked gloo processes)."""
+    """Each rank's results from one run of rank_main (two gloo processes: fork_ranks)."""
     root = tmp_path_factory.mktemp("stop_group")
     fork_ranks(rank_main, str(root), free_port())
     return [json.loads((root / f"rank{r}.json").read_text()) for r in (0, 1)]
