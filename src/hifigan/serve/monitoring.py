@@ -1,7 +1,7 @@
 """The server's Prometheus metrics (prometheus_client, a registry of its own per app): requests and errors by
 route, connections dropped before a request, active streams, queue depth, batch sizes, each batch's seconds (and the
-worker's CPU seconds in them), each mel's wait for its batch, audio seconds produced, time to first audio, request
-latency."""
+worker's CPU seconds in them), the batches retried one mel at a time, each mel's wait for its batch, audio seconds
+produced, time to first audio, request latency."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ class Metrics:
         self.active_streams = prom.Gauge("hifigan_active_streams", "Open WebSocket streams", registry=r)
         self.queue_depth = prom.Gauge("hifigan_queue_depth", "Mels waiting for a forward pass", registry=r)
         buckets = sorted({1, 2, 4, 8, 16, 32, 64, max_batch} & set(range(1, max_batch + 1)))
-        self.batch_size = prom.Histogram("hifigan_batch_size", "Mels per forward pass", buckets=buckets,
+        self.batch_size = prom.Histogram("hifigan_batch_size", "Mels per batch (one forward pass; a retried batch's "
+                                         "failed pass and its lone ones count as one batch)", buckets=buckets,
                                          registry=r)
         self.batch_seconds = prom.Histogram("hifigan_batch_seconds", "Seconds each batch took to vocode (packing, "
                                             "the model's passes, the copy back to the CPU)", buckets=BATCH_BUCKETS,
@@ -42,6 +43,9 @@ class Metrics:
         self.batch_cpu_seconds = prom.Counter("hifigan_batch_cpu_seconds", "CPU seconds the worker's thread spent "
                                               "vocoding batches (hifigan_batch_seconds_sum less this: it waited, for "
                                               "the GPU, a core or the GIL)", registry=r)
+        self.batches_retried = prom.Counter("hifigan_batches_retried", "Batches whose forward pass failed (out of "
+                                            "memory, a mel the model fails on) and whose mels were then vocoded one "
+                                            "at a time", registry=r)
         self.queue_wait = prom.Histogram("hifigan_queue_wait_seconds", "Each mel's wait in the queue, from its "
                                          "arrival to the start of its batch", buckets=BATCH_BUCKETS, registry=r)
         self.audio_seconds = prom.Counter("hifigan_audio_seconds", "Seconds of audio produced", registry=r)
@@ -56,6 +60,8 @@ class Metrics:
         self.batch_size.observe(done.size)
         self.batch_seconds.observe(done.seconds)
         self.batch_cpu_seconds.inc(done.cpu_seconds)
+        if done.retried:
+            self.batches_retried.inc()
         for wait in done.waits:
             self.queue_wait.observe(wait)
 

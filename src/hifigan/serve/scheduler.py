@@ -2,7 +2,7 @@
 with their exact context) in batched forward passes of at most `max_batch`, waiting at most `max_batch_delay_ms`
 after the oldest arrived for others to join, and not at all once every client being served has work queued (one
 stream alone does not pay the delay on each window). `Vocoder.batch` makes every row equal to that mel vocoded
-alone."""
+alone; a batch whose pass fails is vocoded again one mel at a time, so that only a mel that fails alone fails."""
 
 from __future__ import annotations
 
@@ -39,11 +39,13 @@ class BatchDone:
     worker's thread waits for them) spent in them: up to the engine's thread count times the batch's seconds. The
     first two split a request's latency into waiting and computing; at one thread, the batch's seconds less its CPU
     seconds are the worker waiting (for the GPU, a core, or Python's GIL, which the server's event loop holds while it
-    handles requests; OpenMP's helper threads of a multi-threaded pass are not counted)."""
+    handles requests; OpenMP's helper threads of a multi-threaded pass are not counted). `retried`: its pass failed
+    and its mels were then vocoded one at a time; its seconds and CPU seconds count the failed pass and the retries."""
 
     waits: tuple[float, ...]
     seconds: float
     cpu_seconds: float
+    retried: bool = False
 
     @property
     def size(self) -> int:
@@ -57,9 +59,10 @@ class SchedulerFailed(RuntimeError):
 
 
 class Scheduler:
-    """Queue of jobs and the thread that batches them. `on_batch` is told of every batch vocoded (a `BatchDone`,
-    before its futures are set); `clients()` says how many requests and streams are being served (None: unknown,
-    always wait the delay); `on_failure` is told of the error that stopped the thread (then `failure` is set)."""
+    """Queue of jobs and the thread that batches them. `on_batch` is told of every batch taken from the queue,
+    whether its mels were vocoded or failed (a `BatchDone`, before its futures are set); `clients()` says how many
+    requests and streams are being served (None: unknown, always wait the delay); `on_failure` is told of the error
+    that stopped the thread (then `failure` is set)."""
 
     def __init__(self, vocoder: Vocoder, max_batch: int, max_batch_delay_ms: float,
                  on_batch: Callable[[BatchDone], None] | None = None,
@@ -175,15 +178,35 @@ class Scheduler:
         return time.thread_time() + self.vocoder.worker_cpu_seconds
 
     def _run(self, jobs: list[Job]) -> None:
+        """Vocode `jobs` in one pass; if it fails (out of memory, a mel the model fails on), each job alone, so that
+        only a job that fails alone gets the model's exception (that of its own pass) and the others their audio."""
         started, cpu = time.monotonic(), self._cpu_time()
-        try:
-            audios = self.vocoder.batch([job.mel for job in jobs], keep=[(job.start, job.stop) for job in jobs])
-        except Exception as e:  # the model failed (out of memory, ...): each request is told, the server goes on
-            for job in jobs:
-                job.future.set_exception(e)
-            return
+        answers = self._answers(jobs)
+        retried = len(jobs) > 1 and isinstance(answers[0], Exception)
+        if retried:
+            answers = None  # the failed pass's exception, and the tensors its traceback holds, go first
+            self._release_cached_memory()
+            answers = [answer for job in jobs for answer in self._answers([job])]
         if self.on_batch is not None:
             self.on_batch(BatchDone(tuple(started - job.queued_at for job in jobs), time.monotonic() - started,
-                                    self._cpu_time() - cpu))
-        for job, audio in zip(jobs, audios):
-            job.future.set_result(audio)
+                                    self._cpu_time() - cpu, retried))
+        for job, answer in zip(jobs, answers):
+            if isinstance(answer, Exception):
+                job.future.set_exception(answer)
+            else:
+                job.future.set_result(answer)
+
+    def _answers(self, jobs: list[Job]) -> list[torch.Tensor] | list[Exception]:
+        """Each job's audio from one pass, or, for each, the model's exception (the server goes on: only a
+        BaseException stops the thread)."""
+        try:
+            return self.vocoder.batch([job.mel for job in jobs], keep=[(job.start, job.stop) for job in jobs])
+        except Exception as e:
+            return [e] * len(jobs)
+
+    def _release_cached_memory(self) -> None:
+        """Hand the blocks that CUDA's caching allocator kept from the failed pass back to the device before the
+        retries (an out-of-memory error leaves them cached, the lone passes need blocks of other sizes)."""
+        if self.vocoder.device.type == "cuda":
+            with torch.cuda.device(self.vocoder.device):
+                torch.cuda.empty_cache()
