@@ -1,6 +1,7 @@
 """DataLoader workers under a SIGTERM sent to the whole process group (training.worker_signals): real workers, real
 signals. One sent by another process leaves them working (the process that started them got it too, and stops them
-itself); the parent's terminate() still ends them, one stuck in __getitem__ included."""
+itself); the parent's terminate() still ends them, one stuck in __getitem__ included. Without the protection each
+test fails within seconds and leaves no worker behind."""
 
 from __future__ import annotations
 
@@ -21,41 +22,55 @@ pytestmark = pytest.mark.skipif(not TAKES_SIGTERM, reason="torch's SIGTERM handl
 
 
 class WorkerPids(Dataset):
-    """Item i: the pid of the worker that made it; from item `stuck` on, a worker never returns."""
+    """Item i: the pid of the worker that made it; from item `stuck` on, a worker returns only once the file `release`
+    exists (never without one)."""
 
-    def __init__(self, stuck: int) -> None:
-        self.stuck = stuck
+    def __init__(self, stuck: int, release: Path | None = None) -> None:
+        self.stuck, self.release = stuck, release
 
     def __len__(self) -> int:
         return 64
 
     def __getitem__(self, i: int) -> int:
-        while i >= self.stuck:
+        while i >= self.stuck and not (self.release is not None and self.release.exists()):
             time.sleep(0.01)
         return os.getpid()
 
 
-def test_a_sigterm_from_another_process_leaves_workers_working_and_the_parents_terminate_ends_them():
-    loader = DataLoader(WorkerPids(stuck=12), batch_size=None, num_workers=2,
+def test_a_sigterm_from_another_process_leaves_workers_working_and_the_parents_terminate_ends_them(tmp_path):
+    release = tmp_path / "release"
+    loader = DataLoader(WorkerPids(stuck=12, release=release), batch_size=None, num_workers=2,
                         worker_init_fn=leave_stop_signals_to_parent)
     before = set(multiprocessing.active_children())
-    batches = start_workers(loader)
+    running = [start_workers(loader)]  # the iterator's one reference: the `finally` drops it, which ends its workers
     workers = sorted(set(multiprocessing.active_children()) - before, key=lambda w: w.pid)
     pids = [w.pid for w in workers]
-    assert len(pids) == 2
-    # at once, as a process group's signal may reach a worker before its worker_init_fn has run
-    subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
-    first = [next(batches) for _ in range(2)]
-    time.sleep(0.2)
-    subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
-    rest = [next(batches) for _ in range(10)]
-    assert sorted(first) == pids and rest == first * 5  # in order, each worker in turn, both still alive
-    time.sleep(0.2)  # both now stuck in __getitem__ (items 12 and 13)
-    for w in workers:
-        w.terminate()  # what the loader's shutdown does to a worker that does not end by itself
-        w.join(timeout=10)
-    assert [w.exitcode for w in workers] == [0, 0]
-    del batches
+    try:
+        assert len(pids) == 2
+        try:
+            # at once, as a process group's signal may reach a worker before its worker_init_fn has run
+            subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
+            first = [next(running[0]) for _ in range(2)]
+            time.sleep(0.2)
+            subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
+            rest = [next(running[0]) for _ in range(10)]
+        except RuntimeError as e:  # torch's, from its SIGCHLD handler or the iterator
+            pytest.fail(f"a SIGTERM from another process ended a worker: {e}")
+        assert sorted(first) == pids and rest == first * 5  # in order, each worker in turn, both still alive
+        time.sleep(0.2)  # both now stuck in __getitem__ (items 12 and 13)
+        for w in workers:
+            w.terminate()  # what the loader's shutdown does to a worker that does not end by itself
+        deadline = time.monotonic() + 5
+        for w in workers:
+            w.join(timeout=max(0.0, deadline - time.monotonic()))
+        codes = [w.exitcode for w in workers]
+        assert codes == [0, 0], f"the parent's terminate() did not end its workers stuck in __getitem__ (exit codes " \
+                                f"{codes}; None: still running)"
+    finally:
+        # A worker that outlived terminate() returns its item and ends at the iterator's shutdown; left stuck, it
+        # would hang pytest's exit, where multiprocessing terminates and then waits for every child it started.
+        release.touch()
+        running.clear()
 
 
 ORPHANED = """
@@ -92,10 +107,10 @@ def test_a_worker_whose_parent_was_killed_ends_on_a_sigterm_from_anyone():
     time.sleep(0.2)
     assert not any(ended(pid) for pid in pids)
     subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 5
     while not all(ended(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.02)
     survivors = [pid for pid in pids if not ended(pid)]
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
-    assert survivors == []
+    assert survivors == [], f"workers {survivors} outlived their killed parent and a SIGTERM (killed now)"
