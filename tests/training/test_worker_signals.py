@@ -37,10 +37,16 @@ class WorkerPids(Dataset):
         return os.getpid()
 
 
+def leave_stop_signals_late(worker_id: int) -> None:
+    """leave_stop_signals_to_parent 0.2 s into the worker's start, after the test's first SIGTERM has come."""
+    time.sleep(0.2)
+    leave_stop_signals_to_parent(worker_id)
+
+
 def test_a_sigterm_from_another_process_leaves_workers_working_and_the_parents_terminate_ends_them(tmp_path):
     release = tmp_path / "release"
     loader = DataLoader(WorkerPids(stuck=12, release=release), batch_size=None, num_workers=2,
-                        worker_init_fn=leave_stop_signals_to_parent)
+                        worker_init_fn=leave_stop_signals_late)
     before = set(multiprocessing.active_children())
     running = [start_workers(loader)]  # the iterator's one reference: the `finally` drops it, which ends its workers
     workers = sorted(set(multiprocessing.active_children()) - before, key=lambda w: w.pid)
@@ -48,7 +54,7 @@ def test_a_sigterm_from_another_process_leaves_workers_working_and_the_parents_t
     try:
         assert len(pids) == 2
         try:
-            # at once, as a process group's signal may reach a worker before its worker_init_fn has run
+            # before the workers' worker_init_fn has run (a process group's signal may come that early), then after
             subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
             first = [next(running[0]) for _ in range(2)]
             time.sleep(0.2)
