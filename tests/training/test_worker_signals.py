@@ -23,15 +23,17 @@ pytestmark = pytest.mark.skipif(not TAKES_SIGTERM, reason="torch's SIGTERM handl
 
 class WorkerPids(Dataset):
     """Item i: the pid of the worker that made it; from item `stuck` on, a worker returns only once the file `release`
-    exists (never without one)."""
+    exists (never without one), and first says it is stuck where given a folder `arrived` (a file named its pid)."""
 
-    def __init__(self, stuck: int, release: Path | None = None) -> None:
-        self.stuck, self.release = stuck, release
+    def __init__(self, stuck: int, release: Path | None = None, arrived: Path | None = None) -> None:
+        self.stuck, self.release, self.arrived = stuck, release, arrived
 
     def __len__(self) -> int:
         return 64
 
     def __getitem__(self, i: int) -> int:
+        if i >= self.stuck and self.arrived is not None:
+            (self.arrived / str(os.getpid())).touch()
         while i >= self.stuck and not (self.release is not None and self.release.exists()):
             time.sleep(0.01)
         return os.getpid()
@@ -81,11 +83,12 @@ def test_a_sigterm_from_another_process_leaves_workers_working_and_the_parents_t
 
 ORPHANED = """
 import multiprocessing, sys, time
+from pathlib import Path
 from torch.utils.data import DataLoader
 sys.path[:0] = [{root!r}]
 from tests.training.test_worker_signals import WorkerPids
 from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
-batches = start_workers(DataLoader(WorkerPids(stuck=0), batch_size=None, num_workers=2,
+batches = start_workers(DataLoader(WorkerPids(stuck=0, arrived=Path({arrived!r})), batch_size=None, num_workers=2,
                                    worker_init_fn=leave_stop_signals_to_parent))
 print(*[w.pid for w in multiprocessing.active_children()], flush=True)
 time.sleep(60)
@@ -100,23 +103,36 @@ def ended(pid: int) -> bool:
         return True
 
 
-def test_a_worker_whose_parent_was_killed_ends_on_a_sigterm_from_anyone():
+def test_a_worker_whose_parent_was_killed_ends_on_a_sigterm_from_anyone(tmp_path):
     """A worker stuck in __getitem__ never looks at torch's watchdog: once its parent is gone (SIGKILL) nobody else
     terminates it, so any SIGTERM (systemd's, a user's) ends it."""
-    root = str(Path(__file__).parents[2])
-    parent = subprocess.Popen([sys.executable, "-c", ORPHANED.format(root=root)], stdout=subprocess.PIPE, text=True)
+    root, arrived = str(Path(__file__).parents[2]), tmp_path / "arrived"
+    arrived.mkdir()
+    parent = subprocess.Popen([sys.executable, "-c", ORPHANED.format(root=root, arrived=str(arrived))],
+                              stdout=subprocess.PIPE, text=True)
     pids = [int(pid) for pid in parent.stdout.readline().split()]
-    assert len(pids) == 2
-    parent.kill()
-    parent.wait()
-    parent.stdout.close()
-    time.sleep(0.2)
-    assert not any(ended(pid) for pid in pids)
-    subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
-    deadline = time.monotonic() + 5
-    while not all(ended(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    survivors = [pid for pid in pids if not ended(pid)]
-    for pid in survivors:
-        os.kill(pid, signal.SIGKILL)
-    assert survivors == [], f"workers {survivors} outlived their killed parent and a SIGTERM (killed now)"
+    try:
+        assert len(pids) == 2
+        # Both stuck before their parent goes: a worker still waiting for an index would see it gone (torch's
+        # watchdog) and end by itself within 5 s, SIGTERM or not.
+        deadline = time.monotonic() + 10
+        while len(list(arrived.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(int(f.name) for f in arrived.iterdir()) == sorted(pids), "both workers stuck in __getitem__"
+        parent.kill()
+        parent.wait()
+        time.sleep(0.2)
+        assert not any(ended(pid) for pid in pids)
+        subprocess.run(["kill", "-TERM", *map(str, pids)], check=True)
+        deadline = time.monotonic() + 5
+        while not all(ended(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        survivors = [pid for pid in pids if not ended(pid)]
+        assert survivors == [], f"workers {survivors} outlived their killed parent and a SIGTERM (killed now)"
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+        for pid in pids:
+            if not ended(pid):
+                os.kill(pid, signal.SIGKILL)
