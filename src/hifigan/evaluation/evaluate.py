@@ -1,12 +1,12 @@
 """The library of `hifigan evaluate` (the command's options: cli/evaluate.py): generated audio against the
-recordings, `hifigan.evaluation.metrics` for every file pair, summarised (mean and 95% Student-t confidence interval
-per metric), and the report files."""
+recordings, `hifigan.evaluation.metrics` for every file pair (of one system, or of several scored together),
+summarised (mean and 95% Student-t confidence interval per metric), and the report files."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -19,7 +19,7 @@ from hifigan.evaluation.perceptual import ESTOI_SEED, SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.provenance import RESAMPLER, input_formats, package_versions
 from hifigan.evaluation.results import Report, aggregate
-from hifigan.evaluation.scoring import PairJob, score_pairs
+from hifigan.evaluation.scoring import PairJob, score_systems
 from hifigan.evaluation.spectral import MCD_COEFFICIENTS
 from hifigan.models.stft import PWG_RESOLUTIONS
 
@@ -49,28 +49,61 @@ def evaluate_pairs(
     A message names the argument that changes it (`resample=True`), or with `cli` (`hifigan evaluate`, `vocode
     --evaluate`) the command's option (`--resample`; hifigan.messages.option_names).
     """
-    if not pairs:
+    return evaluate_each({"": pairs}, config, {"": out}, metrics=metrics, resample=resample, mix_to_mono=mix_to_mono,
+                         max_shift=max_shift, max_length_difference=max_length_difference, pitch=pitch,
+                         progress=progress, config_name=config_name, subset_of=subset_of, cli=cli)[""]
+
+
+def evaluate_each(
+    systems: Mapping[str, Sequence[Pair]],
+    config: HifiganConfig,
+    outs: Mapping[str, str | os.PathLike | None],
+    *,
+    metrics: Iterable[str] | None = None,
+    resample: bool = False,
+    mix_to_mono: bool = False,
+    max_shift: int = 0,
+    max_length_difference: int | None = None,
+    pitch: PitchSettings = DEFAULT_PITCH,
+    progress: bool | None = None,
+    config_name: str | None = None,
+    subset_of: int | None = None,
+    cli: bool = False,
+) -> dict[str, Report]:
+    """`evaluate_pairs` of several systems against the same recordings (name -> its pairs; its report written to
+    outs[name] where given), scored in one pass: the pairs of a recording together, so that it is decoded once and
+    its pitch track computed once per cut (scoring.score_systems). Nothing is written until every pair is scored."""
+    if not systems or not all(systems.values()):
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
     check_max_shift(max_shift, config.hop_size, cli)
     tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
     names = metric_names(metrics)
     require_packages(names)
-    paths = report_paths(out) if out is not None else None  # fail on a bad output path before the long part
+    # fail on a bad output path before the long part
+    paths = {name: report_paths(out) for name, out in outs.items() if out is not None}
     sr = config.sampling_rate
-    started = time.perf_counter()
     job = PairJob(config, tuple(names), resample, mix_to_mono, tolerance, max_shift, pitch, cli)
-    results = score_pairs(pairs, job, progress)
-    warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift, cli)
-    settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
-                "subset": subset_of is not None, "reference_recordings": len(pairs) if subset_of is None else subset_of,
-                "resample": resample, "resampler": RESAMPLER, "mix_to_mono": mix_to_mono,
-                "inputs": input_formats(results, sr)}
-    report = Report(results, aggregate([r.metrics for r in results], names, sr), settings,
-                    time.perf_counter() - started)
-    if paths is not None:
-        write_report(report, paths, config, resample=resample, mix_to_mono=mix_to_mono,
+    started = time.perf_counter()
+    scored = score_systems(list(systems.values()), job, progress)
+    elapsed = time.perf_counter() - started
+    # each system's share of the pass's time is that of its audio: scored together, a second costs them alike
+    audio = [sum(r.duration_s for r in results) for results in scored]
+    shares = [a / sum(audio) if sum(audio) else 1 / len(audio) for a in audio]
+    reports = {}
+    for (name, pairs), results, share in zip(systems.items(), scored, shares):
+        started = time.perf_counter()
+        warn_lags_at_limit([(r.generated, r.shift_samples) for r in results], max_shift, cli)
+        settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
+                    "subset": subset_of is not None,
+                    "reference_recordings": len(pairs) if subset_of is None else subset_of,
+                    "resample": resample, "resampler": RESAMPLER, "mix_to_mono": mix_to_mono,
+                    "inputs": input_formats(results, sr)}
+        summary = aggregate([r.metrics for r in results], names, sr)
+        reports[name] = Report(results, summary, settings, elapsed * share + time.perf_counter() - started)
+    for name, path in paths.items():
+        write_report(reports[name], path, config, resample=resample, mix_to_mono=mix_to_mono,
                      max_length_difference=tolerance, cli=cli)
-    return report
+    return reports
 
 
 def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0, pitch: PitchSettings = DEFAULT_PITCH,

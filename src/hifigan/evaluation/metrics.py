@@ -22,6 +22,7 @@ from hifigan.evaluation.pitch import (
     DEFAULT_PITCH,
     PitchSettings,
     PitchTrack,
+    ReferenceTracks,
     f0_rmse_cents,
     periodicity_rmse,
     pitch_track,
@@ -136,6 +137,7 @@ def compute_metrics(
     pitch: PitchSettings = DEFAULT_PITCH,
     source: str | None = None,
     cli: bool = False,
+    reference_tracks: ReferenceTracks | None = None,
 ) -> dict[str, float]:
     """All (or the named) metrics of one pair at config.sampling_rate, in METRICS order; where undefined an
     `Undefined` NaN with its cause (an overflow to inf or NaN included).
@@ -144,6 +146,7 @@ def compute_metrics(
     may differ by up to `max_length_difference` samples (None: one hop; trimmed to the shorter); with
     max_shift > 0 a delay of up to that many samples is removed first (`align`). `source` names the pair in errors,
     which name these arguments (`max_length_difference=...`), or with `cli` the command's options (option_names).
+    `reference_tracks`: the recording's pitch tracks, shared by the pairs scored against it (each is computed once).
     """
     names = metric_names(metrics)
     tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
@@ -160,7 +163,8 @@ def compute_metrics(
     for name in names:
         if name in _TRACK_METRICS:
             if tracks is None:  # one pYIN pass per signal serves all three pitch metrics
-                tracks = (pitch_track(ref, sr, hop, pitch), pitch_track(gen, sr, hop, pitch))
+                known = reference_tracks.track if reference_tracks is not None else pitch_track
+                tracks = (known(ref, sr, hop, pitch), pitch_track(gen, sr, hop, pitch))
             out[name] = as_defined(_TRACK_METRICS[name](*tracks))
         else:
             out[name] = as_defined(_SIGNAL_METRICS[name](ref, gen, config))

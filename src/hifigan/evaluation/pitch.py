@@ -1,7 +1,9 @@
-"""Pitch metrics from one pYIN analysis per signal: F0 RMSE in cents, V/UV F1, periodicity RMSE."""
+"""Pitch metrics from one pYIN analysis per signal: F0 RMSE in cents, V/UV F1, periodicity RMSE; a recording's
+analysis is shared by the systems scored against it (ReferenceTracks)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -54,6 +56,28 @@ def pitch_track(audio: Signal, sampling_rate: int, hop_length: int, settings: Pi
         frame_length=settings.frame_length(sampling_rate), hop_length=hop_length, resolution=settings.resolution,
     )
     return PitchTrack(f0=f0, voiced=voiced.astype(bool), periodicity=np.nan_to_num(probability))
+
+
+class ReferenceTracks:
+    """The pitch tracks of a recording scored against several generated signals (one per system), each computed
+    once. A track is kept by all that decides it: the samples pYIN reads (their digest and count: the recording as
+    cut to one generated signal's length or delay is another track than the whole), the rate, the hop and the
+    settings; so a track given is the one `pitch_track` computes, bit for bit, by construction."""
+
+    def __init__(self) -> None:
+        self._tracks: dict[tuple, PitchTrack] = {}
+
+    def __len__(self) -> int:
+        return len(self._tracks)
+
+    def track(self, audio: Signal, sampling_rate: int, hop_length: int, settings: PitchSettings = DEFAULT_PITCH
+              ) -> PitchTrack:
+        """`pitch_track(audio, ...)`, computed the first time these samples come with these settings."""
+        samples = as_numpy(audio)
+        key = (hashlib.blake2b(samples, digest_size=16).digest(), len(samples), sampling_rate, hop_length, settings)
+        if key not in self._tracks:
+            self._tracks[key] = pitch_track(samples, sampling_rate, hop_length, settings)
+        return self._tracks[key]
 
 
 def _paired(reference: PitchTrack, generated: PitchTrack) -> tuple[PitchTrack, PitchTrack]:

@@ -70,13 +70,14 @@ def evaluate_systems(
     title: str | None = None,
     **options: Any,
 ) -> tuple[dict[str, Report], Path | None]:
-    """Evaluate each system's pairs (checked first: hifigan.evaluation.inputs.check_inputs), write the page."""
-    from hifigan.evaluation.evaluate import evaluate_pairs
+    """Evaluate every system's pairs in one pass (checked first: hifigan.evaluation.inputs.check_inputs;
+    hifigan.evaluation.evaluate.evaluate_each), write the page."""
+    from hifigan.evaluation.evaluate import evaluate_each
     from hifigan.evaluation.report.page import write_page
 
     check_page_options(out, html, html_audio)
     outs, page = output_paths(out, list(pairs)) if out is not None else ({}, None)
-    reports = {name: evaluate_pairs(p, config, outs.get(name), **options) for name, p in pairs.items()}
+    reports = evaluate_each(pairs, config, outs, **options)
     if not html:
         return reports, None
     title = title or f"hifigan evaluation: {', '.join(pairs)} against {Path(reference).name or reference}"
