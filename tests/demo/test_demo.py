@@ -17,6 +17,7 @@ from hifigan.data.corpus import Corpus
 from hifigan.evaluation.metrics import METRICS, metric_bounds
 from tests.support.files import save_config_json, write_clips
 from tests.support.official_reference import reference_mel
+from tests.support.signals import speechlike
 from tests.support.tiny import tiny_config
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -167,6 +168,24 @@ def test_demo_scores_every_metric_and_tables_them_with_direction():
         better = "higher" if info.higher_is_better else "lower"
         assert any(line.startswith(f"| {info.title}") and f"| {better} |" in line for line in table.splitlines())
     assert "(1 undefined)" in table
+
+
+def test_the_columns_share_each_recordings_pitch_track_and_keep_their_values():
+    """score_clips of two columns (as the demo scores the start, each pretrained model and the end) with one
+    ReferenceTracks: one track per recording, and every value the one scored without it, bit for bit."""
+    from hifigan.demo.clips import Vocoded, score_clips
+    from hifigan.evaluation.pitch import ReferenceTracks
+
+    cfg = tiny_config()
+    rng = np.random.default_rng(1)
+    references = [speechlike(0.4, cfg.sampling_rate, seed=i) for i in range(2)]
+    columns = [[Vocoded(f"c{i}", x, np.zeros((cfg.num_mels, 1), np.float32),
+                        (x + noise * rng.standard_normal(len(x))).astype(np.float32)) for i, x in enumerate(references)]
+               for noise in (0.01, 0.05)]
+    tracks = ReferenceTracks()
+    shared = [score_clips(clips, cfg, tracks) for clips in columns]
+    assert len(tracks) == 2
+    assert repr(shared) == repr([score_clips(clips, cfg) for clips in columns])
 
 
 @pytest.mark.parametrize(("flags", "words"), [

@@ -16,12 +16,15 @@ from hifigan.errors import HifiganError
 from hifigan.mel import MelSpectrogram
 
 if TYPE_CHECKING:
+    from hifigan.evaluation.pitch import ReferenceTracks
     from hifigan.inference import Vocoder
     from hifigan.training.trainer import Trainer
 
 
-def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig) -> dict[str, float]:
-    """Every metric of hifigan.evaluation.metrics for one generated clip against its recording (METRICS order).
+def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig,
+            tracks: ReferenceTracks | None = None) -> dict[str, float]:
+    """Every metric of hifigan.evaluation.metrics for one generated clip against its recording (METRICS order);
+    `tracks`: the recordings' pitch tracks, shared by the columns scored against them.
 
     A clip shorter than the metrics' minimum (`min_samples`) gets its mel L1 only, the rest NaN (undefined).
     """
@@ -30,7 +33,7 @@ def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig)
 
     if min(len(reference), len(generated)) < min_samples(config):
         return {name: mel_l1(reference, generated, config) if name == "mel_l1" else math.nan for name in METRICS}
-    return compute_metrics(reference, generated, config, cli=True)  # the demo is a command
+    return compute_metrics(reference, generated, config, cli=True, reference_tracks=tracks)  # the demo is a command
 
 
 @dataclass
@@ -49,9 +52,10 @@ def vocode_clips(trainer: Trainer) -> list[Vocoded]:
             for i, mel, audio, y_hat in trainer.vocode_held_out()]
 
 
-def score_clips(clips: list[Vocoded], config: HifiganConfig) -> list[dict[str, float]]:
+def score_clips(clips: list[Vocoded], config: HifiganConfig,
+                tracks: ReferenceTracks | None = None) -> list[dict[str, float]]:
     """`compare` for every clip, in order."""
-    return [compare(clip.reference, clip.generated, config) for clip in clips]
+    return [compare(clip.reference, clip.generated, config, tracks) for clip in clips]
 
 
 def pretrained_clips(clips: list[Vocoded], config: HifiganConfig) -> tuple[dict[str, list[Vocoded]], list[str]]:

@@ -97,6 +97,7 @@ def run_demo(
     from hifigan.data.corpus_scan import scan_corpus
     from hifigan.data.scan_cache import ReadSettings, gather_facts
     from hifigan.evaluation.metrics import require_packages
+    from hifigan.evaluation.pitch import ReferenceTracks
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
     from hifigan.training.options import TrainOptions, check_counts
@@ -141,10 +142,11 @@ def run_demo(
     vocode_start = time.monotonic()
     start = vocode_clips(trainer)
     vocode_seconds = time.monotonic() - vocode_start
-    start_scores = score_clips(start, cfg)
+    tracks = ReferenceTracks()  # each recording's pitch track, computed once for every column
+    start_scores = score_clips(start, cfg, tracks)
     score_seconds = time.monotonic() - vocode_start - vocode_seconds
     pretrained, notes = pretrained_clips(start, cfg)  # its time comes out of the training budget below
-    pretrained_scores = {name: score_clips(clips, cfg) for name, clips in pretrained.items()}
+    pretrained_scores = {name: score_clips(clips, cfg, tracks) for name, clips in pretrained.items()}
     for note in notes:
         say(f"demo: {note}")
     # What is left after set-up, minus the final vocoding, scoring and writing (the vocoding about twice the first).
@@ -163,7 +165,7 @@ def run_demo(
         trainer.close()
     end = vocode_clips(trainer)
     score_start = time.monotonic()
-    end_scores = score_clips(end, cfg)
+    end_scores = score_clips(end, cfg, tracks)
     score_seconds = time.monotonic() - score_start
 
     frontend = MelSpectrogram(**cfg.mel_kwargs())
