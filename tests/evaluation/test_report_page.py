@@ -10,7 +10,6 @@ import json
 import os
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import unquote
 
 import numpy as np
@@ -19,7 +18,6 @@ import soundfile as sf
 
 from hifigan.audio import save_audio
 from hifigan.evaluation.report.media import wav_bytes
-from hifigan.evaluation.report.systems import parse_system, parse_systems
 from tests.support.cli_runs import run
 from tests.support.signals import SR, speechlike, with_noise_at_snr
 
@@ -179,20 +177,6 @@ def test_audio_in_another_format_is_embedded_as_wav_with_the_same_samples(tmp_pa
     info = sf.info(wav)
     assert (info.format, info.subtype, info.samplerate, info.channels) == ("WAV", written, 16000, 2)
     np.testing.assert_array_equal(sf.read(wav, dtype=dtype)[0], original)  # exact, 24-bit included
-
-
-def test_system_names(tmp_path):
-    assert parse_system("v1=out/v1") == ("v1", Path("out/v1"))
-    assert parse_system(str(tmp_path / "gen")) == ("gen", tmp_path / "gen")
-    assert parse_system("a=b=c") == ("a", Path("b=c"))
-    with pytest.raises(Exception, match="two systems named 'x'"):
-        parse_systems(["x=a", "x=b"])
-    with pytest.raises(Exception, match="reserved"):
-        parse_systems(["reference=a"], reserved=("reference",))
-    for bad in ("bad name!=dir", "-v1=dir", ".v1=dir", "_v1=dir", f"{'x' * 65}=dir"):
-        with pytest.raises(Exception, match="a name"):
-            parse_system(bad)
-    assert parse_system(f"{'x' * 64}=dir")[0] == "x" * 64
 
 
 @pytest.mark.parametrize("case", ["no-out", "same-name", "missing-clip", "not-audio"])

@@ -49,7 +49,6 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
 def run_listen(args: argparse.Namespace) -> int:
     """--report STUDY, or serve --out STUDY (created from --reference and --system when new)."""
     from hifigan.evaluation.listening.serve import check_screen, report_study, serve_study
-    from hifigan.evaluation.listening.study import REFERENCE
     from hifigan.evaluation.report.systems import parse_systems
 
     check_screen(args.screen_reference_below)
@@ -63,7 +62,7 @@ def run_listen(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise HifiganError(None, "give --out STUDY (a new or an existing study folder), or --report STUDY")
-    systems = parse_systems(args.system or [], reserved=(REFERENCE,))
+    systems = parse_systems(args.system or [])
     serve_study(args.out, args.reference, systems, args.seed, args.host, args.port, args.threads,
                 args.screen_reference_below, subset=args.subset)
     return 0

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, SUBSET_OF, Store, connect, transaction
+from hifigan.evaluation.report.systems import REFERENCE  # the recordings' system name: rated blind like the others
 from hifigan.files.atomic import fsync_file, fsync_folder, prepare_output_dir, write_failure
 from hifigan.messages.plural import agree, count
 
-REFERENCE = "reference"  # the recordings' system name: rated blind like the others
 # The 5-point absolute category rating scale (ITU-T P.800), as in the paper's MOS test.
 SCALE = {5: "Excellent", 4: "Good", 3: "Fair", 2: "Poor", 1: "Bad"}
 

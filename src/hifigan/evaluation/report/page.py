@@ -21,6 +21,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.confidence import MetricSummary
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
+from hifigan.evaluation.report.systems import REFERENCE
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
 from hifigan.files.atomic import atomic_path
@@ -100,15 +101,15 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
 
     files = {name: report.files[index] for name, report in systems.items()}
     first = next(iter(files.values()))
-    paths = [("reference", first.reference), *((name, f.generated) for name, f in files.items())]
+    paths = [(REFERENCE, first.reference), *((name, f.generated) for name, f in files.items())]
     mels = [mel_spectrogram(torch.from_numpy(load_audio(p, config.sampling_rate, resample=resample,
                                                         mix_to_mono=mix_to_mono, cli=cli)),
                             **config.mel_kwargs(for_loss=True)).numpy() for _, p in paths]
     low, high = float(mels[0].min()), float(mels[0].max())  # one colour scale per clip: the recording's range
     best = {m: _best(m, [f.metrics.get(m, np.nan) for f in files.values()]) for m in metrics}
     cells = []
-    for (label, source), mel in zip(paths, mels):
-        values = [] if label == "reference" else [
+    for i, ((label, source), mel) in enumerate(zip(paths, mels)):
+        values = [] if i == 0 else [  # the recording's card, whatever a system is named
             (metric_title(m, config.sampling_rate), _fmt(files[label].metrics.get(m)),
              files[label].metrics.get(m) == best[m], files[label].undefined.get(m, ""))
             for m in metrics
