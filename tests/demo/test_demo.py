@@ -108,6 +108,9 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
     # evaluation.json / .png: the end state's report on those pairs, the same values as results.json's "end".
     report = json.loads((out / "evaluation.json").read_text())
     assert [f["stem"] for f in report["files"]] == stems
+    inputs = report["settings"]["inputs"]  # the corpus at the config's rate: nothing resampled (the demo could)
+    assert report["settings"]["resample"] and inputs["reference"]["resampled_from"] == {} == result["settings"][
+        "end"]["inputs"]["generated"]["resampled_from"] and inputs["reference"]["sampling_rates"] == {"8000": 2}
     for entry, row, stem in zip(report["files"], rows, stems):
         assert (entry["reference"], entry["generated"]) == (str(out / "reference" / f"{stem}.wav"),
                                                             str(out / "generated" / f"{stem}.wav"))

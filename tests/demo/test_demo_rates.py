@@ -118,6 +118,19 @@ def test_demo_at_16k_on_a_22k_corpus(registered, tmp_path, capsys):
         assert "tiny-test: its own rate and mel (8000 Hz, 80 bins, hop 16): given the clips resampled" in markdown
         report = json.loads((out / "evaluation.json").read_text())
         assert (report["settings"]["sampling_rate"], report["settings"]["pesq_mode"]) == (16000, "wb")
+        # what was resampled from which rate, recorded as evaluate records it: the recordings from the corpus's
+        # 22050 Hz; the generated audio made at 16 kHz, tiny-test's at its 8 kHz (resampled back)
+        recorded = {"files": 2, "sampling_rates": {"22050": 2}, "channels": {"1": 2}, "resampled_from": {"22050": 2},
+                    "mixed_to_mono": 0}
+        made = {rate: {"files": 2, "sampling_rates": {rate: 2}, "channels": {"1": 2},
+                       "resampled_from": {rate: 2} if rate == "8000" else {}, "mixed_to_mono": 0}
+                for rate in ("16000", "8000")}
+        read = {"resample": True, "resampler": "soxr HQ", "mix_to_mono": False}
+        assert {k: report["settings"][k] for k in (*read, "inputs")} == {
+            **read, "inputs": {"reference": recorded, "generated": made["16000"]}}
+        assert results["settings"] == {when: {**read, "inputs": {"reference": recorded, "generated": made[rate]}}
+                                       for when, rate in (("start", "16000"), ("end", "16000"), ("tiny-test", "8000"))}
+        assert "held-out clips at 16000 Hz (the recordings resampled from 22050 Hz by soxr HQ)" in markdown
         assert "16000 Hz" in (out / "evaluation.html").read_text()
 
         # hifigan evaluate with the demo's config re-scores the written pairs at 16 kHz.

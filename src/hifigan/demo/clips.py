@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,17 +39,33 @@ def compare(reference: np.ndarray, generated: np.ndarray, config: HifiganConfig,
 
 @dataclass
 class Vocoded:
-    """One held-out clip: its id, the reference audio, the input mel and the generated audio."""
+    """One held-out clip: its id, the reference audio, the input mel, the generated audio, the corpus file recorded
+    (None: audio made in memory), and the rate the generated audio was made at where another than the demo's (it was
+    resampled to the demo's)."""
 
     clip: str
     reference: np.ndarray
     mel: np.ndarray
     generated: np.ndarray
+    recording: Path | None = None
+    made_at: int | None = None
+
+    def formats(self, rate: int) -> dict[str, dict[str, int]] | None:
+        """As a FileResult records them (hifigan.evaluation.provenance): the recording as stored in the corpus, the
+        generated audio as made (mono, at `made_at`, else the demo's `rate`); None without a recording file."""
+        from hifigan.audio import audio_info
+
+        if self.recording is None:
+            return None
+        info = audio_info(self.recording)
+        return {"reference": {"sampling_rate": info.samplerate, "channels": info.channels},
+                "generated": {"sampling_rate": self.made_at or rate, "channels": 1}}
 
 
 def vocode_clips(trainer: Trainer) -> list[Vocoded]:
     """The trainer's generator (as trained) on every whole held-out utterance."""
-    return [Vocoded(trainer.valid_set.clips[i].id, audio.numpy(), mel.numpy(), y_hat.numpy())
+    clips = trainer.valid_set.clips
+    return [Vocoded(clips[i].id, audio.numpy(), mel.numpy(), y_hat.numpy(), clips[i].path)
             for i, mel, audio, y_hat in trainer.vocode_held_out()]
 
 
@@ -83,11 +100,11 @@ def pretrained_clips(clips: list[Vocoded], config: HifiganConfig) -> tuple[dict[
             continue
         vocoder = Vocoder(generator, model_config)
         if model_config.mel_kwargs() == config.mel_kwargs():
-            vocoded[name] = [Vocoded(c.clip, c.reference, c.mel, vocoder(c.mel).numpy()) for c in clips]
+            vocoded[name] = [replace(c, generated=vocoder(c.mel).numpy()) for c in clips]
         else:
-            vocoded[name] = [Vocoded(c.clip, c.reference, c.mel, vocode_recording(vocoder, c.reference, rate))
-                             for c in clips]
             model_rate = model_config.sampling_rate
+            vocoded[name] = [replace(c, generated=vocode_recording(vocoder, c.reference, rate),
+                                     made_at=model_rate if model_rate != rate else None) for c in clips]
             heard = "the same clips" if model_rate == rate else (
                 f"the clips resampled to {model_rate} Hz, its output resampled back to {rate} Hz"
                 + (f" (nothing above {model_rate / 2:g} Hz)" if model_rate < rate else ""))

@@ -26,13 +26,14 @@ import torch
 from hifigan.audio import save_audio
 from hifigan.config import HifiganConfig
 from hifigan.demo.clips import Vocoded, pretrained_clips, score_clips, vocode_clips
-from hifigan.demo.tables import format_table, score_table, summary_table
+from hifigan.demo.tables import format_table, resampled_note, score_table, summary_table
 from hifigan.errors import HifiganError
 from hifigan.files.atomic import atomic_path, prepare_output_dir
 from hifigan.mel import MelSpectrogram
 from hifigan.messages.plural import count
 
 if TYPE_CHECKING:
+    from hifigan.data.scan_cache import ReadSettings
     from hifigan.evaluation.results import Report
 
 # What a demo writes in its folder (besides each pretrained model's clips, named for it, and the *_mel.png):
@@ -44,15 +45,18 @@ PAGES = (RESULTS_MD, RESULTS_JSON, EVALUATION_PAGE)
 
 
 def clips_report(out: Path, folder: str, clips: list[Vocoded], scores: list[dict[str, float]],
-                 config: HifiganConfig, seconds: float, when: str) -> Report:
-    """The clips written to out/<folder>/ as a `hifigan evaluate` Report against out/reference/."""
+                 config: HifiganConfig, seconds: float, when: str, read: ReadSettings) -> Report:
+    """The clips written to out/<folder>/ as a `hifigan evaluate` Report against out/reference/, recording as
+    evaluate does how the audio was read (`read`: the corpus's, resampled to the config's rate)."""
     from hifigan.evaluation.evaluate import report_settings
+    from hifigan.evaluation.provenance import read_record
     from hifigan.evaluation.results import FileResult, Report, aggregate
 
     sr = config.sampling_rate
     files = [FileResult(c.clip, str(out / REFERENCE / f"{c.clip}.wav"), str(out / folder / f"{c.clip}.wav"),
-                        len(c.reference) / sr, 0, s) for c, s in zip(clips, scores)]
+                        len(c.reference) / sr, 0, s, formats=c.formats(sr)) for c, s in zip(clips, scores)]
     settings = {**report_settings(config, list(scores[0])),
+                **read_record(files, sr, resample=read.resample, mix_to_mono=read.mix_to_mono),
                 "source": f"hifigan demo: held-out clips at the {when} of training (scored before int16 rounding)"}
     return Report(files, aggregate(scores, sampling_rate=sr), settings, seconds)
 
@@ -98,6 +102,7 @@ def run_demo(
     from hifigan.data.scan_cache import ReadSettings, gather_facts
     from hifigan.evaluation.metrics import require_packages
     from hifigan.evaluation.pitch import ReferenceTracks
+    from hifigan.evaluation.provenance import read_record
     from hifigan.evaluation.report.page import write_page
     from hifigan.evaluation.results import aggregate, nan_to_none
     from hifigan.training.options import TrainOptions, check_counts
@@ -180,10 +185,13 @@ def run_demo(
     for name, clips in pretrained.items():
         for clip in clips:
             save_audio(out / name / f"{clip.clip}.wav", clip.generated, cfg.sampling_rate)
-    systems = {"start": clips_report(out, START, start, start_scores, cfg, 0.0, "start"),
-               "end": clips_report(out, GENERATED, end, end_scores, cfg, score_seconds, "end")}
+    systems = {"start": clips_report(out, START, start, start_scores, cfg, 0.0, "start", settings),
+               "end": clips_report(out, GENERATED, end, end_scores, cfg, score_seconds, "end", settings)}
     for name, clips in pretrained.items():
-        systems[name] = clips_report(out, name, clips, pretrained_scores[name], cfg, 0.0, name)
+        systems[name] = clips_report(out, name, clips, pretrained_scores[name], cfg, 0.0, name, settings)
+    # how each column's audio was read, as its report and evaluate's JSON record it
+    read = {when: read_record(report.files, cfg.sampling_rate, resample=settings.resample,
+                              mix_to_mono=settings.mix_to_mono) for when, report in systems.items()}
     json_path, png_path = write_end_report(out, systems["end"], cfg)
     held_out = count(len(end), "held-out clip")
     html_path = write_page(out / EVALUATION_PAGE, systems, cfg, title=f"hifigan demo: {held_out} at the start and "
@@ -194,7 +202,8 @@ def run_demo(
     per_clip = format_table(rows)
     summary = (f"after {trainer.step} steps ({trainer.state.disc_start_step if gan_fraction else 'no'} "
                f"generator-only), {(time.monotonic() - begun) / 60:.1f} min in all; "
-               f"{held_out} at {cfg.sampling_rate} Hz, mean [95% CI] at the start and the end of "
+               f"{held_out} at {cfg.sampling_rate} Hz{resampled_note(read['end'])}, mean [95% CI] at the start and "
+               "the end of "
                "training"
                + (f", and vocoded by the pretrained {' and '.join(pretrained)}" if pretrained else ""))
     overview += "".join(f"\n\n{note}" for note in notes)
@@ -206,7 +215,7 @@ def run_demo(
             "sampling_rate": cfg.sampling_rate, "rows": rows,
             "summary": {when: {k: asdict(v) for k, v in aggregate(scores, sampling_rate=cfg.sampling_rate).items()}
                         for when, scores in {"start": start_scores, "end": end_scores, **pretrained_scores}.items()},
-            "notes": notes,
+            "notes": notes, "settings": read,
         }), indent=2))
     folders = ", ".join(f"{name}/" for name in (*CLIP_FOLDERS, *pretrained))
     print(f"\n{summary}\n{overview}\n\nin {out}/: {folders} wavs, *_mel.png, {RESULTS_MD}, {RESULTS_JSON}, "

@@ -71,3 +71,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, str):
         return value
     return "-" if math.isnan(value) else f"{value:.4f}"
+
+
+def resampled_note(read: dict[str, Any]) -> str:
+    """' (the recordings resampled from 22050 Hz by soxr HQ)' where a report's read record (evaluation.provenance
+    .read_record) says the recordings were resampled, else ''."""
+    rates = read["inputs"]["reference"]["resampled_from"]
+    return f" (the recordings resampled from {' and '.join(rates)} Hz by {read['resampler']})" if rates else ""

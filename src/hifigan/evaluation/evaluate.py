@@ -17,7 +17,7 @@ from hifigan.evaluation.output import report_paths, write_report
 from hifigan.evaluation.pairing import Pair, check_max_shift, length_tolerance, warn_lags_at_limit
 from hifigan.evaluation.perceptual import ESTOI_SEED, SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
-from hifigan.evaluation.provenance import RESAMPLER, input_formats, package_versions
+from hifigan.evaluation.provenance import package_versions, read_record
 from hifigan.evaluation.results import Report, aggregate
 from hifigan.evaluation.scoring import PairJob, score_systems
 from hifigan.evaluation.spectral import MCD_COEFFICIENTS
@@ -96,8 +96,7 @@ def evaluate_each(
         settings = {"config": config_name, **report_settings(config, names, max_shift, pitch, tolerance),
                     "subset": subset_of is not None,
                     "reference_recordings": len(pairs) if subset_of is None else subset_of,
-                    "resample": resample, "resampler": RESAMPLER, "mix_to_mono": mix_to_mono,
-                    "inputs": input_formats(results, sr)}
+                    **read_record(results, sr, resample=resample, mix_to_mono=mix_to_mono)}
         summary = aggregate([r.metrics for r in results], names, sr)
         reports[name] = Report(results, summary, settings, elapsed * share + time.perf_counter() - started)
     for name, path in paths.items():

@@ -1,6 +1,7 @@
 """What an evaluation report records so that a reader can reproduce its numbers besides the metrics' own settings
 (evaluate.report_settings): how the files were stored before they were read at the config's rate (which were
-resampled, from which rate, which mixed down to mono), and the versions of the packages that computed them."""
+resampled, from which rate, which mixed down to mono: `read_record`, evaluate's and the demo's), and the versions of
+the packages that computed them."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ def package_versions() -> dict[str, str | None]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+def read_record(files: Sequence[FileResult], sampling_rate: int, *, resample: bool, mix_to_mono: bool
+                ) -> dict[str, Any]:
+    """How a report's files were read at `sampling_rate`, as its settings record it: whether they were read with
+    --resample and --mix-to-mono, the resampler, and each side's stored formats (`input_formats`)."""
+    return {"resample": resample, "resampler": RESAMPLER, "mix_to_mono": mix_to_mono,
+            "inputs": input_formats(files, sampling_rate)}
 
 
 def input_formats(files: Sequence[FileResult], sampling_rate: int) -> dict[str, dict[str, Any]]:
