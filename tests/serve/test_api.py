@@ -231,6 +231,7 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
     ("--body-timeout", "0", "--body-timeout must be > 0, got 0.0"),
     ("--idle-timeout", "0", "--idle-timeout must be > 0, got 0.0"),
     ("--stream-timeout", "0", "--stream-timeout must be > 0, got 0.0"),
+    ("--send-timeout", "0", "--send-timeout must be > 0, got 0.0"),
     ("--port", "99999", "--port must be between 0 and 65535, got 99999"),
     ("--port", "-1", "--port must be between 0 and 65535, got -1"),
     ("--host", "256.1.1.1", "--host 256.1.1.1: cannot resolve it"),
@@ -259,7 +260,8 @@ def test_serve_defaults_are_the_documented_ones():
     assert (args.host, args.port, args.threads) == ("127.0.0.1", 8000, None)
     assert (args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams, args.max_message_bytes,
             args.idle_timeout, args.stream_backlog, args.drain_timeout, args.body_timeout, args.header_timeout,
-            args.max_connections, args.stream_timeout) == (16, 5, 4000, 64, 4 << 20, 30, 1000, 60, 60, 10, 256, 120)
+            args.max_connections, args.stream_timeout, args.send_timeout) == (16, 5, 4000, 64, 4 << 20, 30, 1000, 60,
+                                                                               60, 10, 256, 120, 30)
 
 
 def test_info_says_the_mel_is_normalised():

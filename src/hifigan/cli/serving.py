@@ -62,6 +62,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                    help=f"close a connection whose request headers have not all arrived this long after it opened (or "
                         f"after their first byte, on a kept-alive one), answering 408 if any came (default "
                         f"{DEFAULTS.header_timeout_s:g} s)")
+    g.add_argument("--send-timeout", type=float, default=DEFAULTS.send_timeout_s, metavar="S",
+                   help=f"reset a connection whose client leaves what it is sent unread this long once the buffers "
+                        f"on the way are full (a request's answer, a stream's audio; default "
+                        f"{DEFAULTS.send_timeout_s:g} s)")
     g.add_argument("--max-connections", type=int, default=DEFAULTS.max_connections, metavar="N",
                    help=f"open connections (requests and streams) at most; one more is answered 503 and closed "
                         f"(default {DEFAULTS.max_connections})")
@@ -89,7 +93,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
                            args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout,
-                           args.body_timeout, args.max_connections, args.header_timeout, args.stream_timeout)
+                           args.body_timeout, args.max_connections, args.header_timeout, args.stream_timeout,
+                           args.send_timeout)
     if args.threads is not None and args.threads < 1:  # intra_op_threads would run it on 1 thread without a word
         from hifigan.errors import HifiganError
 

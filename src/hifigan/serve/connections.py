@@ -1,9 +1,10 @@
-"""uvicorn's HTTP/1.1 protocol (h11) with the two bounds it lacks: at most --max-connections open at once (one more is
+"""uvicorn's protocols with the bounds they lack. HTTP/1.1 (h11): at most --max-connections open at once (one more is
 answered 503 as soon as it connects, before it has sent anything), and --header-timeout for a request's headers (408,
 or a plain close if not a byte came). Without them a client sending its headers a byte at a time, or nothing at all,
 holds a connection for ever, and a few hundred such clients exhaust the server's file descriptors; uvicorn's own
 limit_concurrency answers only once the headers are in, and its keep-alive timer runs only between requests. What h11
-refuses (uvicorn's 400) is answered, logged and counted like these refusals.
+refuses (uvicorn's 400) is answered, logged and counted like these refusals. HTTP and WebSocket alike: --send-timeout
+for a client that stops reading (`SendDeadline`).
 
 A connection closed after an answer while its request may still be arriving (these refusals; the app's errors with
 `Connection: close` before the body was read, such as a 408 from --body-timeout) closes lingering, as production servers
@@ -15,20 +16,85 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
+import struct
 from http import HTTPStatus
 
-from hifigan.messages.plural import agree, count
+from hifigan.messages.plural import agree, byte_size, count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 
 optional_import("uvicorn", "hifigan serve")
 import h11  # noqa: E402
 from uvicorn.protocols.http.h11_impl import H11Protocol  # noqa: E402
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
-ROUTE = "(connection)"  # the log's and the metric's name for what happens before a request reaches the app
+ROUTE = "(connection)"  # the log's and the metric's name for what the server does to a connection on its own
 CLOSE_GRACE_S = 1.0  # after an answer that closes the connection, how long the client has to read it
 CLOSE_DROP_BYTES = 16 << 20  # what a closing connection reads and drops at most, before it closes at once
+CUT = "hifigan.send_timeout"  # the scope key where a connection reset by --send-timeout leaves why, for its stream
+
+
+def dropped(state: ServeState, client: tuple[str, int] | None, answer: int | str, reason: str, message: str) -> None:
+    """A connection the server ended on its own, counted under `reason` and logged under ROUTE with the client's
+    address: `answer` is its status, or `closed` (nothing answered), or `reset` (cut off)."""
+    state.metrics.dropped.labels(reason).inc()
+    log.info("%s %s error=%r client=%s", ROUTE, answer, message, f"{client[0]}:{client[1]}" if client else "?")
+
+
+class SendDeadline:
+    """--send-timeout, mixed into a uvicorn protocol (before it; set `state` on a subclass). Once the server holds
+    bytes for the connection that its socket did not take (the buffers on the way are full: the client is not
+    reading), they must all leave within `send_timeout_s`, else the connection is reset and counted as `send-timeout`.
+    uvicorn alone waits for such a client for as long as it keeps the connection open: a close (after an answer, the
+    keep-alive timeout, a drain) first sends what is unsent, and a stream's next send waits for room; a request's
+    connection, and a stream's slot and a drain, were held by it for ever."""
+
+    state: ServeState
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    client: tuple[str, int] | None
+    send_due: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # type: ignore[misc]
+        # Paused (and the clock started) as soon as a byte is left unsent, resumed once none is: with uvicorn's
+        # marks (64 KiB, 16 KiB) a closing connection's last bytes under them would wait unwatched, for ever.
+        transport.set_write_buffer_limits(high=0)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()  # type: ignore[misc]
+        if self.send_due is None:
+            self.send_due = self.loop.call_later(self.state.options.send_timeout_s, self.send_late)
+
+    def resume_writing(self) -> None:
+        self.stop_send_clock()
+        super().resume_writing()  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stop_send_clock()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def stop_send_clock(self) -> None:
+        if self.send_due is not None:
+            self.send_due.cancel()
+            self.send_due = None
+
+    def send_late(self) -> None:
+        """Reset the connection (SO_LINGER 0: the kernel drops what it still holds for the client and tells it, where
+        a close would go on sending it), after counting and logging it; a stream learns why from its scope (CUT)."""
+        self.send_due = None
+        seconds, unsent = self.state.options.send_timeout_s, self.transport.get_write_buffer_size()
+        message = f"the client stopped reading: {byte_size(unsent)} still to send after {seconds:g} s (--send-timeout)"
+        dropped(self.state, self.client, "reset", "send-timeout", message)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope[CUT] = message
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
 
 
 class AnswerTransport:
@@ -45,9 +111,10 @@ class AnswerTransport:
         self.protocol.close_after_answer()
 
 
-class GuardedH11Protocol(H11Protocol):
-    """H11Protocol bounded by `state.options` (max_connections, header_timeout_s); set `state` on a subclass
-    (`protocol_for`). A refusal is counted and logged like a request's error, under the route `(connection)`."""
+class GuardedH11Protocol(SendDeadline, H11Protocol):
+    """H11Protocol bounded by `state.options` (max_connections, header_timeout_s, send_timeout_s); set `state` on a
+    subclass (`protocols_for`). A refusal is counted and logged like a request's error, under the route
+    `(connection)`."""
 
     state: ServeState
 
@@ -142,9 +209,7 @@ class GuardedH11Protocol(H11Protocol):
         connection, lingering (`linger`) if there was an answer."""
         self.closing = True
         self.disarm()
-        self.state.metrics.dropped.labels(reason).inc()
-        client = f"{self.client[0]}:{self.client[1]}" if self.client else "?"
-        log.info("%s %s error=%r client=%s", ROUTE, status or "closed", message, client)
+        dropped(self.state, self.client, status or "closed", reason, message)
         if status is None:
             self.transport.close()
             return
@@ -163,9 +228,17 @@ class QuietInvalid(logging.Filter):
         return record.getMessage() != "Invalid HTTP request received."
 
 
-def protocol_for(state: ServeState) -> type[GuardedH11Protocol]:
-    """The protocol class for uvicorn.Config(http=...) of the server of `state`."""
+class GuardedWebSocketProtocol(SendDeadline, WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol (websockets' sans-I/O) bounded by `state.options.send_timeout_s`; set `state` on a
+    subclass (`protocols_for`)."""
+
+    state: ServeState
+
+
+def protocols_for(state: ServeState) -> tuple[type[GuardedH11Protocol], type[GuardedWebSocketProtocol]]:
+    """The protocol classes for uvicorn.Config(http=..., ws=...) of the server of `state`."""
     uvicorn_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, QuietInvalid) for f in uvicorn_log.filters):
         uvicorn_log.addFilter(QuietInvalid())
-    return type("ServeProtocol", (GuardedH11Protocol,), {"state": state})
+    return (type("ServeProtocol", (GuardedH11Protocol,), {"state": state}),
+            type("ServeWebSocketProtocol", (GuardedWebSocketProtocol,), {"state": state}))

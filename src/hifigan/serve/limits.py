@@ -22,9 +22,11 @@ class ServeOptions:
     itself back), `drain_timeout_s` to finish in-flight work on SIGTERM, `body_timeout_s` for a whole request body
     (one trickled a byte just inside each idle timeout would otherwise hold its connection, and a drain, for ever),
     `max_connections` open at once (HTTP and WebSocket; one more is answered 503), `header_timeout_s` for a
-    request's headers (serve.connections: uvicorn bounds neither) and `stream_timeout_s`, the whole time a stream may
+    request's headers (serve.connections: uvicorn bounds neither), `stream_timeout_s`, the whole time a stream may
     keep the server waiting for its messages (a frame sent just inside each idle timeout would hold a --max-streams
-    slot for ever)."""
+    slot for ever), and `send_timeout_s`, how long a client may leave unread what the server sends it once the
+    connection's buffers are full (serve.connections: a reader that stalls held its connection, and a stream its slot
+    and a drain, for as long as it kept the connection open)."""
 
     max_batch: int = 16
     max_batch_delay_ms: float = 5.0
@@ -38,6 +40,7 @@ class ServeOptions:
     max_connections: int = 256
     header_timeout_s: float = 10.0
     stream_timeout_s: float = 120.0
+    send_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
         for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog",
@@ -50,7 +53,8 @@ class ServeOptions:
         if self.max_batch_delay_ms == math.inf:  # a mel would wait, for a client that may never send, for ever
             raise HifiganError(None, f"{option('max_batch_delay_ms')} must be finite (the milliseconds a mel may wait "
                                      "for others to join its pass), got inf")
-        for name in ("idle_timeout_s", "body_timeout_s", "header_timeout_s", "stream_timeout_s"):  # 0: no 'off'
+        for name in ("idle_timeout_s", "body_timeout_s", "header_timeout_s", "stream_timeout_s",
+                     "send_timeout_s"):  # 0: no 'off'
             if not getattr(self, name) > 0:
                 raise HifiganError(None, f"{option(name)} must be > 0, got {getattr(self, name)}")
 

@@ -1,7 +1,7 @@
 """The server's Prometheus metrics (prometheus_client, a registry of its own per app): requests and errors by
-route, connections dropped before a request, active streams, queue depth, batch sizes, each batch's seconds (and the
-worker's CPU seconds in them), the batches retried one mel at a time, each mel's wait for its batch, audio seconds
-produced, time to first audio, request latency."""
+route, connections the server dropped on its own (before a request, or reset for not reading), active streams, queue
+depth, batch sizes, each batch's seconds (and the worker's CPU seconds in them), the batches retried one mel at a
+time, each mel's wait for its batch, audio seconds produced, time to first audio, request latency."""
 
 from __future__ import annotations
 
@@ -29,8 +29,10 @@ class Metrics:
                                      ["route", "status"], registry=r)
         self.errors = prom.Counter("hifigan_errors", "Requests answered with an error, by route", ["route"],
                                    registry=r)
-        self.dropped = prom.Counter("hifigan_connections_dropped", "Connections answered and closed before a request "
-                                    "reached the app, by reason (serve.connections)", ["reason"], registry=r)
+        self.dropped = prom.Counter("hifigan_connections_dropped", "Connections the server ended on its own, by "
+                                    "reason (serve.connections): answered and closed before a request reached the "
+                                    "app, or reset for not reading what they were sent (send-timeout)", ["reason"],
+                                    registry=r)
         self.active_streams = prom.Gauge("hifigan_active_streams", "Open WebSocket streams", registry=r)
         self.queue_depth = prom.Gauge("hifigan_queue_depth", "Mels waiting for a forward pass", registry=r)
         buckets = sorted({1, 2, 4, 8, 16, 32, 64, max_batch} & set(range(1, max_batch + 1)))

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from hifigan.runtime import sockets
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.connections import protocol_for
+from hifigan.serve.connections import protocols_for
 
 if TYPE_CHECKING:
     from hifigan.inference.vocoder import Vocoder
@@ -96,9 +96,11 @@ def configure_logging() -> None:
 
 def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingServer:
     """uvicorn's server for `app`, its HTTP protocol h11 bounded by --max-connections and --header-timeout (whether
-    or not httptools is installed, which uvicorn's "auto" would pick)."""
-    config = uvicorn.Config(app, log_level="warning", access_log=False, http=protocol_for(state),
-                            ws="websockets-sansio", ws_max_size=ws_max_size, lifespan="on", timeout_graceful_shutdown=5)
+    or not httptools is installed, which uvicorn's "auto" would pick), and both it and its WebSocket protocol
+    (websockets' sans-I/O) by --send-timeout (serve.connections)."""
+    http, ws = protocols_for(state)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, http=http, ws=ws, ws_max_size=ws_max_size,
+                            lifespan="on", timeout_graceful_shutdown=5)
     return DrainingServer(config, state)
 
 

@@ -17,6 +17,7 @@ from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import RequestError, decode_mel, encode_audio
+from hifigan.serve.connections import CUT
 from hifigan.serve.scheduler import SchedulerFailed
 
 optional_import("starlette", "hifigan serve")
@@ -69,7 +70,7 @@ async def stream(websocket: WebSocket) -> None:
     except RequestError as e:
         await _close_with_error(websocket, state, e, started)
     except (_Gone, WebSocketDisconnect) as e:
-        status, why = CLOSED_BY.get(e.code, (499, "client went away"))
+        status, why = CLOSED_BY.get(e.code, (499, websocket.scope.get(CUT, "client went away")))
         state.metrics.answered(ROUTE, status)
         log.info("%s %d %s after frames=%d %.1fms", ROUTE, status, why, session.cursor.frames,
                  1000 * (time.monotonic() - started))

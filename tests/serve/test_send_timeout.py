@@ -1,0 +1,136 @@
+"""A client that stops reading what the server sends it (a request's answer, a stream's audio) is reset once the buffers
+on the way have stayed full for --send-timeout: its connection, and a stream's --max-streams slot, are freed, and the
+cut is counted (hifigan_connections_dropped_total{reason="send-timeout"}; a stream as 499) and logged. uvicorn alone
+waited for such a client for as long as it kept the connection open (watched for 600 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import socket
+import time
+
+import httpx
+import numpy as np
+import pytest
+import torch
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedError
+
+from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.serve.client import Client
+from hifigan.serve.codec import npy_bytes
+from hifigan.serve.limits import ServeOptions
+from tests.support.serve import metric, random_mels, running_server
+from tests.support.tiny import tiny_config
+
+BUFFER = 1 << 12  # the sockets' buffers both ways: no autotuning up to tcp_wmem's and tcp_rmem's max
+FRAMES = 2000  # 32 000 float64 samples: 256 kB of audio, far over the buffers on the way (the transport's 64 KiB too)
+CUT_LINE = re.compile(r"\(connection\) reset error='the client stopped reading: [\d.]+ KB still to send after 1 s "
+                      r"\(--send-timeout\)' client=127\.0\.0\.1:\d+")
+
+
+@pytest.fixture(scope="module")
+def vocoder():
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    return Vocoder(Generator(cfg), cfg)
+
+
+def _connect(url: str) -> socket.socket:
+    """A connection to the server of `url` with a small receive buffer, that reads nothing unless told."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, BUFFER)
+    sock.connect(("127.0.0.1", int(url.rsplit(":", 1)[1])))
+    return sock
+
+
+def _wait_for(condition, seconds: float, what: str) -> float:
+    """Seconds until `condition()` held (AssertionError naming `what` after `seconds`)."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, what
+        time.sleep(0.01)
+    return time.monotonic() - started
+
+
+def _lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
+
+
+def test_a_request_whose_answer_is_not_read_is_reset_after_the_send_timeout(vocoder, caplog):
+    """The answer is written; its client reads none of it. Its connection holds the one --max-connections slot (a
+    second client is refused 503) until --send-timeout (1 s) has passed with the buffers full: then it is reset,
+    counted and logged, and the next client is served. The stalled client, reading at last, gets what the kernel had
+    delivered and then the reset, not a clean end that would pass for the whole answer."""
+    mel = random_mels(np.random.default_rng(0), 16, [FRAMES])[0]
+    body = npy_bytes(mel)
+    options = ServeOptions(max_frames=FRAMES, max_connections=1, send_timeout_s=1.0)
+    with caplog.at_level(logging.INFO, logger="hifigan.serve"), \
+            running_server(vocoder, options, send_buffer=BUFFER) as running:
+        page = lambda: running.state.metrics.text()[0].decode()  # noqa: E731
+        with _connect(running.url) as stalled:
+            stalled.sendall(b"POST /v1/vocode?format=f64 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-npy\r\n"
+                            b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            answered = 'hifigan_requests_total{route="POST /v1/vocode",status="200"}'
+            _wait_for(lambda: answered in page(), 10, "the request was not answered")
+            refused = httpx.get(f"{running.url}/healthz")  # its connection is still held
+            cut = 'hifigan_connections_dropped_total{reason="send-timeout"}'
+            took = _wait_for(lambda: cut in page(), 5, "the stalled connection was never reset")  # the old code: held
+            assert not running.server.server_state.connections
+            assert np.array_equal(Client(running.url).vocode(mel, "f64"), vocoder(mel).numpy())  # the slot is free
+            stalled.settimeout(5)
+            received = b""
+            with pytest.raises(ConnectionResetError):
+                while chunk := stalled.recv(1 << 16):
+                    received += chunk
+    assert refused.status_code == 503 and "--max-connections" in refused.json()["error"]
+    assert 0.8 < took < 3, took
+    assert received.startswith(b"HTTP/1.1 200 OK\r\n") and len(received) < 8 * FRAMES * 16
+    assert metric(page(), cut) == 1
+    assert any(CUT_LINE.fullmatch(line) for line in _lines(caplog)), _lines(caplog)
+
+
+def test_a_stream_whose_audio_is_not_read_is_reset_and_frees_its_slot(vocoder, caplog):
+    """A stream sends all its frames and 'end' but reads no audio: once the buffers on the way are full, --send-timeout
+    (1 s) later its connection is reset; the stream ends counted as 499 and logged with why, the cut counted as
+    send-timeout, and the one --max-streams slot serves the next stream. Before, it held the slot (and a drain) for as
+    long as its client kept the connection open."""
+    mel = random_mels(np.random.default_rng(1), 16, [FRAMES])[0]
+    options = ServeOptions(max_frames=FRAMES, max_streams=1, send_timeout_s=1.0, max_batch_delay_ms=0)
+    with caplog.at_level(logging.INFO, logger="hifigan.serve"), \
+            running_server(vocoder, options, send_buffer=BUFFER) as running:
+        async def stall() -> float:
+            url = running.url.replace("http", "ws") + "/v1/stream?format=f64"
+            async with connect(url, sock=_connect(running.url), max_queue=1, max_size=None) as ws:
+                async def send() -> None:
+                    for start in range(0, FRAMES, 100):
+                        await ws.send(npy_bytes(mel[:, start : start + 100]))
+                    await ws.send("end")
+
+                sender = asyncio.create_task(send())
+                while not running.state.streams:
+                    await asyncio.sleep(0.01)
+                held = running.server.server_state.connections
+                took = await asyncio.to_thread(_wait_for, lambda: not running.state.streams and not held, 5,
+                                               "the stalled stream was never reset")  # the old code: held for ever
+                await sender
+                with pytest.raises(ConnectionClosedError):  # reading at last: what came, then the reset, no close
+                    async for _ in ws:
+                        pass
+                return took
+
+        took = asyncio.run(stall())
+        page = running.state.metrics.text()[0].decode()
+        assert np.abs(Client(running.url).stream([mel], "f64").audio - vocoder(mel).numpy()).max() < 1e-12
+    assert 0.8 < took < 4, took
+    assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="499"}') == 1
+    assert metric(page, 'hifigan_connections_dropped_total{reason="send-timeout"}') == 1
+    lines = _lines(caplog)
+    assert any(CUT_LINE.fullmatch(line) for line in lines), lines
+    said = [line for line in lines if line.startswith("WS /v1/stream 499 ")]
+    assert len(said) == 1 and re.fullmatch(r"WS /v1/stream 499 the client stopped reading: [\d.]+ KB still to send "
+                                           r"after 1 s \(--send-timeout\) after frames=\d+ [\d.]+ms", said[0]), said
+
