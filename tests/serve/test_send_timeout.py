@@ -134,3 +134,40 @@ def test_a_stream_whose_audio_is_not_read_is_reset_and_frees_its_slot(vocoder, c
     assert len(said) == 1 and re.fullmatch(r"WS /v1/stream 499 the client stopped reading: [\d.]+ KB still to send "
                                            r"after 1 s \(--send-timeout\) after frames=\d+ [\d.]+ms", said[0]), said
 
+
+def test_a_held_back_stream_the_drain_cuts_off_counts_as_503_not_a_traceback(vocoder):
+    """A client that does not read holds its stream back (the server stops reading its messages). When
+    --drain-timeout (0.3 s) runs out first, uvicorn's shutdown cancels that stream, which never reads the 1012 queued
+    for it: it counts as 503 like the other streams the drain cuts off. It logged 'Exception in ASGI application' with
+    a CancelledError traceback, and was counted as nothing."""
+    frames = 3000
+    mel = random_mels(np.random.default_rng(2), 16, [frames])[0]
+    options = ServeOptions(max_frames=frames, stream_backlog=100, drain_timeout_s=0.3, max_batch_delay_ms=0)
+    errors: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = errors.append  # type: ignore[method-assign]
+    with running_server(vocoder, options, send_buffer=BUFFER) as running:
+        async def held_back() -> None:
+            url = running.url.replace("http", "ws") + "/v1/stream?format=f64"
+            async with connect(url, sock=_connect(running.url), max_queue=1, max_size=None) as ws:
+                async def send() -> None:
+                    for start in range(0, frames, 100):
+                        await ws.send(npy_bytes(mel[:, start : start + 100]))
+
+                sender = asyncio.create_task(send())
+                while not any(s.cursor.ready > 100 for s in running.state.sessions):  # held back
+                    await asyncio.sleep(0.01)
+                running.server.drain()
+                await asyncio.to_thread(_wait_for, lambda: not running.state.streams, 5, "the stream is open")
+                sender.cancel()
+                ws.transport.abort()
+
+        uvicorn_log = logging.getLogger("uvicorn.error")
+        uvicorn_log.addHandler(handler)  # once the server started: uvicorn's Config drops the handlers it finds
+        try:
+            asyncio.run(held_back())
+        finally:
+            uvicorn_log.removeHandler(handler)
+        page = running.state.metrics.text()[0].decode()
+    assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="503"}') == 1
+    assert not [r for r in errors if r.getMessage() == "Exception in ASGI application\n"], errors

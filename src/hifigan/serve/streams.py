@@ -70,15 +70,24 @@ async def stream(websocket: WebSocket) -> None:
     except RequestError as e:
         await _close_with_error(websocket, state, e, started)
     except (_Gone, WebSocketDisconnect) as e:
-        status, why = CLOSED_BY.get(e.code, (499, websocket.scope.get(CUT, "client went away")))
-        state.metrics.answered(ROUTE, status)
-        log.info("%s %d %s after frames=%d %.1fms", ROUTE, status, why, session.cursor.frames,
-                 1000 * (time.monotonic() - started))
+        _ended(session, *CLOSED_BY.get(e.code, (499, websocket.scope.get(CUT, "client went away"))), started)
+    except asyncio.CancelledError:
+        # Only uvicorn's shutdown cancels a stream: --drain-timeout (and then server.CUT_OFF_GRACE_S) ran out while it
+        # was held back by a client that does not read, so it never read the 1012 queued for it. A 503 like the
+        # others the drain cuts off, not a traceback.
+        _ended(session, *CLOSED_BY[1012], started)
     finally:
         session.abandon()
         state.sessions.discard(session)
         state.streams -= 1
         state.in_flight -= 1
+
+
+def _ended(session: _Session, status: int, why: str, started: float) -> None:
+    """A stream that ended before it was answered whole, and not for its input: counted as `status`, logged why."""
+    session.state.metrics.answered(ROUTE, status)
+    log.info("%s %d %s after frames=%d %.1fms", ROUTE, status, why, session.cursor.frames,
+             1000 * (time.monotonic() - started))
 
 
 async def _close_with_error(websocket: WebSocket, state: ServeState, error: RequestError, started: float) -> None:
