@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from hifigan.config import load_config
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from hifigan.serve.client import Client
+from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.serve import metric, random_mels, running_server, silent_stream
@@ -169,20 +169,37 @@ def test_the_audio_after_end_may_take_longer_than_the_idle_timeout():
     assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="200"}') == 1
 
 
-def test_a_stream_the_drain_timeout_cuts_counts_as_503_not_as_the_client_gone(vocoder):
+def test_a_stream_the_drain_timeout_cuts_counts_as_503_and_the_client_says_it_may_be_sent_again(vocoder):
+    """--drain-timeout cuts off two open streams, a silent one and one mid-way (its first audio came): each is closed
+    1012 (service restart), both count as 503, not as clients gone, and the Python client raises a 503 ServeError
+    saying that the server shut down and the stream may be sent again (it raised a bare "1012: closed with 1012")."""
+    mel = random_mels(np.random.default_rng(4), 16, [50])[0]
     options = ServeOptions(drain_timeout_s=0.3, idle_timeout_s=30)
     with running_server(vocoder, options) as running:
         async def go():
-            async with silent_stream(running) as ws:
+            async with AsyncClient(running.url) as client, silent_stream(running) as ws:
+                async def held():
+                    yield mel
+                    await asyncio.sleep(30)
+
+                streamed = asyncio.create_task(client.stream(held(), "f32"))
+                while not any(session.samples for session in running.state.sessions):
+                    await asyncio.sleep(0.01)
                 running.server.drain()
                 with pytest.raises(ConnectionClosed) as closed:
                     await ws.recv()
-                return closed.value.rcvd.code
+                with pytest.raises(ServeError) as refused:
+                    await streamed
+                return closed.value.rcvd.code, refused.value
 
-        assert asyncio.run(go()) == 1012
+        code, refused = asyncio.run(go())
         deadline = time.monotonic() + 5
         while running.state.streams and time.monotonic() < deadline:
             time.sleep(0.01)
         page = running.state.metrics.text()[0].decode()
-    assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="503"}') == 1
+    assert code == 1012
+    assert (refused.status, refused.message) == (503, "the server shut down before the stream ended (--drain-timeout; "
+                                                      "closed 1012: service restart): the stream may be sent again, "
+                                                      "from its first chunk")
+    assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="503"}') == 2
     assert 'status="499"' not in page

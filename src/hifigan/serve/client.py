@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from hifigan.runtime.extras import optional_import
-from hifigan.serve.codec import NPY_TYPE, npy_bytes
+from hifigan.serve.codec import CLOSED_BY, NPY_TYPE, npy_bytes
 from hifigan.serve.readiness import READY_TIMEOUT_S, NotReadyError, Replay, ServeError, loading, wait_ready
 
 httpx = optional_import("httpx", "the hifigan serve client")
@@ -66,6 +66,16 @@ def _refusal(status: int, body: bytes) -> ServeError:
 
 def _error(response: httpx.Response) -> ServeError:
     return _refusal(response.status_code, response.content)
+
+
+def _closed(code: int | None, error: str | None) -> ServeError:
+    """A stream's close other than 1000: 4000 + a status after the server's text error, or a close code of the
+    server's side (CLOSED_BY: a drain's end, 1012, names it and says the stream may be sent again), or another one."""
+    if code in CLOSED_BY:
+        status, why = CLOSED_BY[code]
+        again = ": the stream may be sent again, from its first chunk" if code == 1012 else ""
+        return ServeError(status, why + again)
+    return ServeError(code - 4000 if code is not None and code >= 4000 else (code or 0), error or f"closed with {code}")
 
 
 class AsyncClient:
@@ -193,8 +203,7 @@ class AsyncClient:
             if failed:
                 raise failed[0]  # the caller's own error, not the close it caused
         if code != 1000:
-            raise ServeError(code - 4000 if code is not None and code >= 4000 else (code or 0),
-                             error or f"closed with {code}")
+            raise _closed(code, error)
         return result
 
 

@@ -1,5 +1,6 @@
 """The wire formats of API v1: a .npy mel in (checked: dtype, shape, mel count, finite, length), and audio out as
-16-bit WAV, raw 16-bit PCM (little-endian) or raw float (`?format=`), exactly as `hifigan vocode` quantises."""
+16-bit WAV, raw 16-bit PCM (little-endian) or raw float (`?format=`), exactly as `hifigan vocode` quantises; and the
+close codes other than 4000 + a status with which the server's side ends a stream."""
 
 from __future__ import annotations
 
@@ -20,6 +21,12 @@ from hifigan.messages.plural import count
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
 NPY_TYPE = "application/x-npy"
 NPY_VERSIONS = ((1, 0), (2, 0), (3, 0))  # the .npy format versions numpy reads (3.0: a UTF-8 header, else as 2.0)
+CLOSED_BY = {  # RFC 6455 close codes with which the server's side ends a stream (no text error before them): the
+    # status each counts as on the server, and what it says (the server's log line, the client's ServeError)
+    1009: (413, "a message over the server's WebSocket limit, twice --max-message-bytes (closed 1009: message too "
+                "big)"),
+    1012: (503, "the server shut down before the stream ended (--drain-timeout; closed 1012: service restart)"),
+}
 
 
 class RequestError(Exception):

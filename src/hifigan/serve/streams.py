@@ -16,7 +16,7 @@ from hifigan.inference.streaming import StreamCursor
 from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.codec import RequestError, decode_mel, encode_audio
+from hifigan.serve.codec import CLOSED_BY, RequestError, decode_mel, encode_audio
 from hifigan.serve.connections import CUT
 from hifigan.serve.scheduler import SchedulerFailed
 
@@ -27,12 +27,6 @@ log = logging.getLogger("hifigan.serve")
 ROUTE = "WS /v1/stream"
 STREAM_FORMATS = ("pcm16", "f32", "f64")
 LATE_LOOKS = 5  # event-loop turns (each reads what the socket holds) for a message after 'end' before closing
-
-
-CLOSED_BY = {  # close codes that mean the server's side ended the stream, not the client: the status they count as
-    1009: (413, "a message over the WebSocket layer's limit, twice --max-message-bytes (closed 1009: message too big)"),
-    1012: (503, "the server stopped before the stream ended (--drain-timeout; closed 1012: service restart)"),
-}
 
 
 class _Gone(Exception):
