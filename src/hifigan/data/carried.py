@@ -27,6 +27,10 @@ class ClipLoadError(HifiganError):
         return ClipLoadError(self.path, f"{self.problem} (changed since the scan; {saved}: fix the data, then "
                                         f"{setting('resume', run, cli)})")
 
+    def carried(self) -> Failure:
+        """This error as the ranks pass it on."""
+        return Failure(self.path, self.problem)
+
 
 @dataclass(frozen=True)
 class Failure:
@@ -34,6 +38,10 @@ class Failure:
 
     path: str | None
     problem: str
+
+    def error(self) -> HifiganError:
+        """The error this failure stops a run with: a clip that no longer loads (a subclass says its own)."""
+        return ClipLoadError(self.path, self.problem)
 
 
 class CarryFailures(Dataset):
@@ -69,8 +77,8 @@ def listed(items: Sequence[Any]) -> Any:
 
 
 def raise_failures(batches: Iterator[Any]) -> Iterator[Any]:
-    """`batches`, raising a carried Failure as a ClipLoadError in this (the main) process."""
+    """`batches`, raising a carried Failure as its error (a ClipLoadError) in this (the main) process."""
     for batch in batches:
         if isinstance(batch, Failure):
-            raise ClipLoadError(batch.path, batch.problem)
+            raise batch.error()
         yield batch

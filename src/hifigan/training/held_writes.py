@@ -12,7 +12,7 @@ from typing import Any, NoReturn, TypeVar
 
 import torch
 
-from hifigan.data.carried import ClipLoadError, Failure
+from hifigan.data.carried import Failure
 from hifigan.errors import WriteError
 from hifigan.training.data_parallel import DistInfo, first_failure, from_main, reported_once
 
@@ -24,6 +24,9 @@ class FailedWrite(Failure):
     """Rank 0's write that failed (a WriteError's file, problem and remedy), as the ranks pass it to each other."""
 
     remedy: str
+
+    def error(self) -> WriteError:
+        return WriteError(self.path, self.problem, self.remedy)
 
 
 class HeldWrites:
@@ -64,7 +67,7 @@ class HeldWrites:
 
 def stop_every_rank(failed: FailedWrite, dist: DistInfo) -> NoReturn:
     """Rank 0's failed write, which every rank has, raised: rank 0 says it (hifigan.errors.ReportedElsewhere)."""
-    raise reported_once(WriteError(failed.path, failed.problem, failed.remedy), dist) from None
+    raise reported_once(failed.error(), dist) from None
 
 
 def held(method: Callable[..., T]) -> Callable[..., T | None]:
@@ -77,9 +80,9 @@ def held(method: Callable[..., T]) -> Callable[..., T | None]:
 
 def stop_on_failure(failure: Failure | None, writes: HeldWrites, dist: DistInfo, device: torch.device) -> None:
     """One collective (first_failure): every rank stops when rank 0 held a write (its WriteError) or a rank has a
-    `failure` (the lowest rank's, as a ClipLoadError)."""
+    `failure` (the lowest rank's, as its error: a ClipLoadError)."""
     failure = first_failure(failure or writes.failed, dist, device)
     if isinstance(failure, FailedWrite):
         stop_every_rank(failure, dist)
     if failure is not None:
-        raise ClipLoadError(failure.path, failure.problem)
+        raise failure.error()

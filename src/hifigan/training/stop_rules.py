@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from hifigan.data.carried import ClipLoadError, Failure
+from hifigan.data.carried import Failure
 from hifigan.messages.option_names import flag, setting
 from hifigan.training.data_parallel import DistInfo, RunData, failed_code, failure_of, largest
 from hifigan.training.held_writes import HeldWrites, stop_every_rank
@@ -157,8 +157,8 @@ class StopRules:
         """Every rank's reason to stop, from each rank's `reason` ("", a signal's name or one of REASONS) in one
         all-reduce: a write rank 0 held (first: it stops every rank with its WriteError), else a signal any rank got
         (each names its own; rank 0 says one another rank got), else the REASONS that comes last. With none, a
-        `batch` that is a Failure on any rank raises ClipLoadError on every rank (the lowest such rank's); a lone
-        process keeps its own reason and raises its own Failure."""
+        `batch` that is a Failure on any rank raises its error on every rank (the lowest such rank's: a
+        ClipLoadError); a lone process keeps its own reason and raises its own Failure's."""
         own = signal.Signals[reason] if reason.startswith("SIG") else 0
         failure = batch if isinstance(batch, Failure) else None
         held = self.writes.failed
@@ -176,7 +176,7 @@ class StopRules:
             return REASONS[stop]
         failure = failure_of(failed, failure, self.dist)
         if failure is not None:
-            raise ClipLoadError(failure.path, failure.problem)
+            raise failure.error()
         return ""
 
     def final(self, reason: str) -> str:

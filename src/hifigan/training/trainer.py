@@ -14,7 +14,7 @@ import torch
 
 from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, stale_removed
 from hifigan.config import HifiganConfig
-from hifigan.data.carried import ClipLoadError, Failure
+from hifigan.data.carried import ClipLoadError
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
 from hifigan.files.atomic import prepare_output_dir
@@ -168,7 +168,7 @@ class Trainer(ReadThrough):
             try:
                 value = self._validate_here()  # None: a write failed (held)
             except ClipLoadError as e:
-                failure = Failure(e.path, e.problem)
+                failure = e.carried()
         stop_on_failure(failure, self.writes, self.dist, self.device)
         return float("nan") if value is None else value
 
