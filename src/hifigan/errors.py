@@ -8,7 +8,9 @@ from collections import Counter
 
 
 class HifiganError(Exception):
-    """An input or environment problem the user can fix; the CLI prints it as one line and exits 2."""
+    """An input or environment problem the user can fix; the CLI prints it as one line and exits `exit_code`."""
+
+    exit_code = 2  # the command's exit status for it (docs/errors.md lists them)
 
     def __init__(self, path: str | os.PathLike | None, problem: str) -> None:
         self.path = None if path is None else os.fspath(path)
@@ -27,7 +29,12 @@ class Note(UserWarning):
 
 class ReportedElsewhere(HifiganError):
     """An error every rank of a torchrun job meets at once, which its rank 0 reports: the other ranks end with it
-    (exit 2) without printing it again, so the job says it in one line."""
+    (its exit code, `of`'s: 2 by default) without printing it again, so the job says it in one line."""
+
+    def __init__(self, path: str | os.PathLike | None, problem: str, of: HifiganError | None = None) -> None:
+        super().__init__(path, problem)
+        if of is not None:
+            self.exit_code = of.exit_code
 
 
 MAKE_ROOM = "make room"  # what frees a write that met a full disk or quota: WriteError's default remedy

@@ -1,6 +1,7 @@
 """The stop rules of a run (training.stop_rules): a signal stops every rank of a job at the same step, each naming
-the signal, which the job says once (rank 0), whichever rank got it, the ranks agreeing through `largest`; a job
-of one process decides alone; each limit at its exact value; a resume at an epoch's end (an older checkpoint)
+the signal, which the job says once (rank 0), whichever rank got it, the ranks agreeing through `largest`; a
+DataLoader worker's death on one rank stops every rank with its line and exit code; a job of one process decides
+alone; each limit at its exact value; a resume at an epoch's end (an older checkpoint)
 ends that epoch before a limit is checked; rank 0 holds SIGTERM for an error every rank met until it is released.
 The cross-rank checks share one group of two gloo processes (no model) started by fork_ranks."""
 
@@ -26,6 +27,7 @@ from hifigan.training.data_parallel import DistInfo, RunData, largest, release_s
 from hifigan.training.state import new_state
 from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
+from hifigan.training.worker_deaths import WorkerDied, lost
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
 from tests.support.torchrun import fork_ranks, free_port
@@ -36,7 +38,9 @@ def rank_main(rank: int, root: str, port: int) -> None:
     "stop": after step 1, rank 1 alone gets SIGTERM; what each rank's check returns and prints;
     "largest": `largest` of values that differ by rank;
     "held": an error both ranks met, reported once; what rank 0's SIGTERM does while held and once released (its
-    own handler, set before), and which error each rank got."""
+    own handler, set before), and which error each rank got;
+    "died": rank 1 alone lost a worker (its next batch a WorkerLost): what each rank raises, as reported_once gives
+    it."""
     torch.distributed.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2,
                                          timeout=timedelta(seconds=60))
     dist, cpu, said = DistInfo(rank, 2, rank, True), torch.device("cpu"), io.StringIO()
@@ -46,9 +50,14 @@ def rank_main(rank: int, root: str, port: int) -> None:
             if rank == 1:
                 os.kill(os.getpid(), signal.SIGTERM)
             reason = rules.decide(rules.after_step(1, time.monotonic()), None, 1)
+            try:
+                rules.decide("", lost(4242, -signal.SIGKILL, 2, rank) if rank == 1 else None, 2)
+            except WorkerDied as e:
+                died = e
         most = largest([rank == 0, rank == 1, 0, 5 - 3 * rank], dist, cpu)
         signal.signal(signal.SIGTERM, lambda signum, frame: got.append(signum))
         error = reported_once(HifiganError("a.wav", "gone"), dist)
+        died = reported_once(died, dist)
     finally:
         torch.distributed.destroy_process_group()
     os.kill(os.getpid(), signal.SIGTERM)  # held on rank 0: ignored
@@ -57,7 +66,8 @@ def rank_main(rank: int, root: str, port: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
     (Path(root) / f"rank{rank}.json").write_text(json.dumps({
         "stop": {"reason": reason, "said": said.getvalue()}, "largest": most,
-        "held": {"error": type(error).__name__, "held": held, "got": got}}))
+        "held": {"error": type(error).__name__, "held": held, "got": got},
+        "died": [type(died).__name__, str(died), died.exit_code]}))
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +90,13 @@ def test_ranks_agree_to_stop_when_any_one_says_so(group):
     assert [r["largest"] for r in group] == [[1, 1, 0, 5]] * 2
 
 
+def test_a_worker_death_on_one_rank_stops_every_rank_with_its_line_and_exit_code(group):
+    """Agreed in the step's collective as a clip gone is: every rank raises it, rank 0 to say it, the others silent
+    (ReportedElsewhere) but with its exit code, 3, so that torchrun's summary shows one cause on every rank."""
+    line = "DataLoader worker (pid 4242 of rank 1) was killed by SIGKILL"
+    assert [r["died"] for r in group] == [["WorkerDied", line, 3], ["ReportedElsewhere", line, 3]]
+
+
 def test_rank_zero_holds_sigterm_for_a_shared_error_until_released(group):
     """Rank 0 ignores SIGTERM from the shared error on (torchrun's, once another rank ends, would kill it before it
     prints the error) until release_sigterm gives back the handler it had; the other rank never holds it."""
@@ -97,6 +114,10 @@ def test_a_job_of_one_process_decides_alone_without_a_collective():
     assert rules.decide("max_steps", Failure("a.wav", "gone"), 2) == "max_steps"  # a stop: the batch is not trained
     with pytest.raises(ClipLoadError, match=r"^a\.wav: gone$"):
         rules.decide("", Failure("a.wav", "gone"), 1)
+    death = lost(7, -signal.SIGKILL, 2, None)
+    assert rules.decide("max_steps", death, 2) == "max_steps"
+    with pytest.raises(WorkerDied, match=r"^DataLoader worker \(pid 7\) was killed by SIGKILL$"):
+        rules.decide("", death, 1)
 
 
 def test_only_an_announcing_handler_says_it_got_a_signal(capsys):

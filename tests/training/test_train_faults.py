@@ -1,4 +1,5 @@
-"""Training faults with real processes: SIGKILL during a checkpoint save, SIGTERM/SIGINT, bad files in the data."""
+"""Training faults with real processes: SIGKILL during a checkpoint save, SIGTERM/SIGINT, bad files in the data, a
+DataLoader worker killed."""
 
 from __future__ import annotations
 
@@ -61,8 +62,10 @@ def test_sigkill_during_save_then_resume_then_sigterm(tmp_path, tiny_corpus, tin
     """SIGKILL mid-save loses nothing; the resumed run, with DataLoader workers, gets SIGTERM as systemd's stop,
     SLURM's scancel or `kill -TERM -- -PGID` send it, to the whole process group, the workers too (forked once, at
     its first step): it finishes its step, saves and exits 0, without a traceback. A worker that died of that SIGTERM
-    (training.worker_signals missing) fails it; whether the parent's own terminate() still ends a worker, and a
-    worker whose parent was killed, is for test_worker_signals."""
+    (training.worker_signals missing) no longer costs the save (the run stops as the signal asks:
+    training.worker_deaths), and fails it only where the run sees the death before it ends (its warning; a busy
+    worker dies a little later): that workers outlive a SIGTERM from another process, that the parent's own
+    terminate() still ends them, and a worker whose parent was killed, is for test_worker_signals."""
     run = tmp_path / "run"
     ckpts = run / "checkpoints"
     base = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *FAST, "--checkpoint-interval", "1",
@@ -96,10 +99,60 @@ def test_sigkill_during_save_then_resume_then_sigterm(tmp_path, tiny_corpus, tin
     assert code == 0, f"no save after the process group's SIGTERM (exit {code}): {stderr.splitlines()[-1:]}"
     assert f"resumed from {complete[-1]} at step {last}" in stderr and "SIGTERM: stopping after this step" in stderr
     assert "Traceback" not in stderr and "error" not in stderr, stderr
+    assert "DataLoader worker" not in stderr, [line for line in stderr.splitlines() if "DataLoader worker" in line]
     final = read_checkpoint(ckpts / "latest.pt")
     assert final["step"] == max(logged_steps(run)) > last
     assert logged_steps(run) == list(range(1, final["step"] + 1)), "each step logged once, across the kill"
     assert not list(ckpts.glob(".*.tmp")), "the stale temporary file was cleaned up"
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (a run's DataLoader workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except OSError:  # ended meanwhile
+            pass
+    return sorted(found)
+
+
+def test_a_worker_killed_during_a_save_stops_the_run_after_that_save_with_one_line(tmp_path, tiny_corpus,
+                                                                                   tiny_config_json):
+    """The out-of-memory killer's SIGKILL takes a DataLoader worker as a checkpoint is being written (sent while the
+    save's temporary file is on disk, it lands in that save or just after): the run stops after the step it reached,
+    saved whole, with one line that names the worker, its signal and what to resume with (exit 3); each step is logged
+    once. Left to torch's SIGCHLD handler the run ended either way differently: the save failed with the worker's
+    death as its reason ("cannot write (DataLoader worker ... is killed by signal: Killed.)", exit 2), or an internal
+    error ("DataLoader worker (pid(s) N) exited unexpectedly", exit 1), nothing saved."""
+    run, ckpts = tmp_path / "run", tmp_path / "run" / "checkpoints"
+    base = ["--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *FAST, "--checkpoint-interval", "1",
+            "--keep", "2"]
+    proc = start_training([*base, "--out", str(run), "--max-steps", "1000", "--num-workers", "2"], tmp_path,
+                          session=True)
+    try:
+        wait_for(lambda: checkpoint_files(ckpts), proc, poll=0.05)  # the workers run from the first step on
+        workers = children(proc.pid)
+        assert len(workers) == 2
+        wait_for(lambda: list(ckpts.glob(".ckpt_*.tmp")), proc)  # a save's temporary file lasts milliseconds
+        os.kill(workers[0], signal.SIGKILL)
+        code = proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stderr = (tmp_path / "stderr.txt").read_text()
+    last = max(logged_steps(run))
+    assert code == 3, f"exit {code}: {stderr.splitlines()[-1:]}"
+    assert stderr.splitlines()[-1] == (
+        f"hifigan train: error: DataLoader worker (pid {workers[0]}) was killed by SIGKILL (often the out-of-memory "
+        f"killer; checkpoint {ckpts / f'ckpt_{last:08d}.pt'} holds step {last}: --resume {run} with fewer workers, "
+        "--num-workers 1)")
+    assert "Traceback" not in stderr and "cannot write" not in stderr
+    assert logged_steps(run) == list(range(1, last + 1)), "each step logged once, the last one too"
+    assert [read_checkpoint(path)["step"] for path in checkpoint_files(ckpts)] == [last - 1, last]
+    assert read_checkpoint(ckpts / "latest.pt")["step"] == last and not list(ckpts.glob(".*.tmp"))
+    assert children(proc.pid) == [], "the other worker ended with the run"
 
 
 def test_sigint_saves_and_exits_cleanly_and_bad_files_are_skipped(tmp_path, tiny_corpus, tiny_config_json):

@@ -227,10 +227,10 @@ def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
             code = int(args.func(args) or 0)
         sys.stdout.flush()  # a reader gone (below) shows here when the output was short
         return code
-    except ReportedElsewhere:  # rank 0 of the torchrun job prints it
-        return 2
+    except ReportedElsewhere as e:  # rank 0 of the torchrun job prints it
+        return e.exit_code
     except HifiganError as e:
-        return fail(f"error: {e}", 2)
+        return fail(f"error: {e}", e.exit_code)
     except OSError as e:  # an environment problem no check caught (permissions, I/O error): still name the file
         if isinstance(e, BrokenPipeError) and stdout_reader_gone():
             return 141

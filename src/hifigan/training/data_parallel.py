@@ -32,7 +32,8 @@ from hifigan.runtime.torchrun_start import (
 )
 from hifigan.training.state import TrainingState
 from hifigan.training.stop_signal import is_main_thread
-from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
+from hifigan.training.worker_deaths import fetched
+from hifigan.training.worker_signals import leave_stop_signals_to_parent
 
 
 @dataclass
@@ -159,7 +160,7 @@ def reported_once(error: HifiganError, dist: DistInfo) -> HifiganError:
     if dist.is_main and dist.world_size > 1 and is_main_thread() and not _held_sigterm:
         _held_sigterm.append(signal.signal(signal.SIGTERM, signal.SIG_IGN))
     from_main(None, dist)
-    return error if dist.is_main else ReportedElsewhere(error.path, error.problem)
+    return error if dist.is_main else ReportedElsewhere(error.path, error.problem, error)
 
 
 def release_sigterm() -> None:
@@ -216,12 +217,13 @@ class RunData:
         return self.sampler.num_samples // self.config.batch_size
 
     def batches(self, epoch: int, batch_in_epoch: int) -> Iterator[tuple | Failure]:
-        """`epoch`'s batches from number `batch_in_epoch` on, each a Failure where a clip no longer loads (the
-        caller makes every rank agree on it: training.stop_rules, in the one collective of each step)."""
+        """`epoch`'s batches from number `batch_in_epoch` on, each a Failure where a clip no longer loads or a worker
+        died (training.worker_deaths; the caller makes every rank agree on it: training.stop_rules, in the one
+        collective of each step)."""
         self.train_set.set_epoch(epoch)  # for a bare index in this process; the workers get (epoch, index)
         self.sampler.set_epoch(epoch)
         self.sampler.skip = min(batch_in_epoch * self.config.batch_size, self.sampler.num_samples)
-        yield from start_workers(self.loader)  # forks the workers once; later epochs reuse them
+        yield from fetched(self.loader)  # forks the workers once (start_workers); later epochs reuse them
 
     def end_workers(self) -> None:
         """Stop the loader's workers, which otherwise wait for the next epoch as long as the loader lives (holding

@@ -80,7 +80,7 @@ def held(method: Callable[..., T]) -> Callable[..., T | None]:
 
 def stop_on_failure(failure: Failure | None, writes: HeldWrites, dist: DistInfo, device: torch.device) -> None:
     """One collective (first_failure): every rank stops when rank 0 held a write (its WriteError) or a rank has a
-    `failure` (the lowest rank's, as its error: a ClipLoadError)."""
+    `failure` (the lowest rank's, as its error: a ClipLoadError, a WorkerDied)."""
     failure = first_failure(failure or writes.failed, dist, device)
     if isinstance(failure, FailedWrite):
         stop_every_rank(failure, dist)

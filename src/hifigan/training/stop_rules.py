@@ -1,7 +1,7 @@
 """When a training loop stops: the run's total steps or epochs, this call's time budget, or SIGINT/SIGTERM (after
-the current step); under torchrun every rank stops at the same step, and a clip that no longer loads on any rank, or
-a write that failed on rank 0 (training.held_writes), stops them all before the step, agreed in one all-reduce per
-step."""
+the current step); under torchrun every rank stops at the same step, and a clip that no longer loads or a DataLoader
+worker that died on any rank (training.worker_deaths), or a write that failed on rank 0 (training.held_writes), stops
+them all before the step, agreed in one all-reduce per step."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from hifigan.training.reporting import say
 from hifigan.training.state import TrainingState
 from hifigan.training.step import Batch
 from hifigan.training.stop_signal import StopOnSignal
+from hifigan.training.worker_deaths import WorkerDeaths, WorkerLost
 
 # A rank's reasons to stop other than a signal, by precedence: where the ranks' reasons differ, the last one wins.
 REASONS = ("", "epochs", "time", "max_steps")
@@ -58,7 +59,8 @@ def stop_plan(max_steps: int | None, epochs: int | None, max_minutes: float | No
 
 class StopRules:
     """Trainer.fit's limits: `max_steps` and `epochs` count the run's, `max_minutes` this call's; inside the block
-    SIGINT/SIGTERM stop the loop after the current step. Each check returns why to stop ("" to go on)."""
+    SIGINT/SIGTERM stop the loop after the current step, and a worker's death is kept for the next fetch (`deaths`).
+    Each check returns why to stop ("" to go on)."""
 
     def __init__(self, max_steps: int | None, epochs: int | None, max_minutes: float | None, dist: DistInfo,
                  device: torch.device, writes: HeldWrites | None = None, *, cli: bool) -> None:
@@ -67,6 +69,7 @@ class StopRules:
         self.dist, self.device = dist, device
         self.writes = writes or HeldWrites()  # rank 0's, whose failed write decide shares
         self.signals = StopOnSignal(announce=dist.is_main)  # the job says it once
+        self.deaths = WorkerDeaths(dist.rank if dist.world_size > 1 else None)  # its loaders' workers, watched
         self.reason = ""  # why `batches` stopped
         self.started = time.monotonic()
         self.first_step: int | None = None  # the step `batches` started from
@@ -74,9 +77,11 @@ class StopRules:
     def __enter__(self) -> StopRules:
         self.started = time.monotonic()
         self.signals.__enter__()
+        self.deaths.__enter__()
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        self.deaths.__exit__(*exc)
         self.signals.__exit__(*exc)
 
     def batches(self, data: RunData, state: TrainingState) -> Iterator[Batch]:
@@ -91,12 +96,16 @@ class StopRules:
             item = None if reason else next(upcoming)
             if isinstance(item, str):  # an epoch's limit, or the time budget at an epoch's end
                 reason, item = item, None
+            elif isinstance(item, WorkerLost) and self.signals.signum is not None:
+                # a worker that died of the stop signal (sent to the process group, workers included): a stop, as asked
+                reason, item = signal.Signals(self.signals.signum).name, None
             self.reason = self.decide(reason, item, state.step)
             if self.reason:
                 break
             step_began = time.monotonic()
             yield item
         self.reason = self.final(self.reason)
+        self.deaths.warn_unsaid()  # a worker that died after the last batch: the run ends as it would have
 
     def total(self, state: TrainingState, steps_per_epoch: int) -> int | None:
         """The step the run is expected to stop at, for the progress bar: the earliest step or epoch limit, or,
@@ -157,8 +166,8 @@ class StopRules:
         """Every rank's reason to stop, from each rank's `reason` ("", a signal's name or one of REASONS) in one
         all-reduce: a write rank 0 held (first: it stops every rank with its WriteError), else a signal any rank got
         (each names its own; rank 0 says one another rank got), else the REASONS that comes last. With none, a
-        `batch` that is a Failure on any rank raises its error on every rank (the lowest such rank's: a
-        ClipLoadError); a lone process keeps its own reason and raises its own Failure's."""
+        `batch` that is a Failure on any rank raises its error on every rank (the lowest such rank's: a ClipLoadError,
+        or a WorkerDied, training.worker_deaths); a lone process keeps its own reason and raises its own Failure's."""
         own = signal.Signals[reason] if reason.startswith("SIG") else 0
         failure = batch if isinstance(batch, Failure) else None
         held = self.writes.failed

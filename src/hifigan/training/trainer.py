@@ -53,6 +53,7 @@ from hifigan.training.step import (
 from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
 from hifigan.training.validation import Validation, references_logged
+from hifigan.training.worker_deaths import WorkerDied
 
 # Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
 # the step's result: a hook to watch a run (which clips each rank trained on, the weights after each step, ...).
@@ -162,12 +163,12 @@ class Trainer(ReadThrough):
 
     def validate(self) -> float:
         """Mean mel L1 over the held-out clips, whole utterances as the official code, on rank 0 (the others get
-        NaN); a held-out clip that no longer loads, or a write rank 0 held, stops every rank."""
+        NaN); a held-out clip that no longer loads, a worker that died, or a write rank 0 held, stops every rank."""
         value, failure = float("nan"), None
         if self.dist.is_main:
             try:
                 value = self._validate_here()  # None: a write failed (held)
-            except ClipLoadError as e:
+            except (ClipLoadError, WorkerDied) as e:
                 failure = e.carried()
         stop_on_failure(failure, self.writes, self.dist, self.device)
         return float("nan") if value is None else value
@@ -223,7 +224,7 @@ class Trainer(ReadThrough):
                     self.validate()
                 self.save_checkpoint()
                 self.writes.share(dist)
-            except ClipLoadError as e:  # on every rank at once; between steps the state is whole: keep it, stop
+            except (ClipLoadError, WorkerDied) as e:  # on every rank at once, between steps: keep the state, stop
                 self._log_step(rate)  # as at a normal end
                 self.save_checkpoint()
                 self.writes.share(dist)  # a failed write first; then the ranks wait for rank 0's save

@@ -31,7 +31,8 @@ from hifigan.runtime.cpus import usable_cpus
 from hifigan.training.mel_images import MelImages
 from hifigan.training.reporting import RunLog
 from hifigan.training.run_folder import run_folder_of
-from hifigan.training.worker_signals import leave_stop_signals_to_parent, start_workers
+from hifigan.training.worker_deaths import fetched
+from hifigan.training.worker_signals import leave_stop_signals_to_parent
 
 BATCH_FRAMES = 4000  # mel frames per batch (laid end to end, hifigan.inference.packing): bounds memory
 BATCH_CLIPS = 16
@@ -150,12 +151,13 @@ class Validation:
     def _vocoded(self, generator: nn.Module) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor,
                                                                 torch.Tensor]]:
         vocoder = self.vocoder(generator)
-        # A held-out clip that no longer loads stops the run as a training clip does (data.carried: ClipLoadError).
+        # A held-out clip that no longer loads, or a worker that dies, stops the run as in training (data.carried:
+        # ClipLoadError; training.worker_deaths: WorkerDied).
         loader = DataLoader(CarryFailures(_Scored(self.valid_set, self.config)), batch_sampler=self.batches,
                             num_workers=self.num_workers, collate_fn=listed,
                             worker_init_fn=leave_stop_signals_to_parent if self.num_workers else None,
                             generator=torch.Generator().manual_seed(0))  # leaves torch's global RNG as it was
-        for batch in raise_failures(start_workers(loader)):
+        for batch in raise_failures(fetched(loader)):
             outputs = vocoder.batch([mel for mel, _, _, _ in batch])
             for (mel, audio, reference, i), y_hat in zip(batch, outputs):
                 y_hat = y_hat if y_hat.dtype == torch.float64 else y_hat.float()

@@ -1,0 +1,109 @@
+"""A DataLoader worker that dies while a run watches (training.worker_deaths): real workers, real SIGKILLs. Its
+death is recorded, not raised in whatever the main process runs then (torch's SIGCHLD handler would raise in a step
+or a checkpoint's write), and the loader's next fetch hands it on; a fetch already waiting for the dead worker's
+batch is cut short, not left to torch's 5 s check. The whole run's stop and its line: test_train_faults."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from torch.utils.data import DataLoader
+
+from hifigan.training.worker_deaths import WorkerDeaths, WorkerDied, WorkerLost, fetched, lost
+from hifigan.training.worker_signals import leave_stop_signals_to_parent
+from tests.training.test_worker_signals import WorkerPids
+
+
+def persistent_loader(stuck: int, release: Path, items: int = 64) -> DataLoader:
+    """Two persistent workers (as a run's), each item its worker's pid, the `items` first items an epoch; from item
+    `stuck` on a worker returns only once `release` exists."""
+    return DataLoader(WorkerPids(stuck=stuck, release=release), batch_size=None, sampler=range(items), num_workers=2,
+                      worker_init_fn=leave_stop_signals_to_parent, persistent_workers=True)
+
+
+def ended(loader: DataLoader, release: Path) -> None:
+    """Let stuck workers return and end them (the iterator's own shutdown, as RunData.end_workers)."""
+    release.touch()
+    loader._iterator._shutdown_workers()
+
+
+def test_a_worker_killed_between_fetches_is_recorded_and_the_next_fetch_hands_it_on(tmp_path):
+    release = tmp_path / "release"
+    loader = persistent_loader(2, release)
+    with WorkerDeaths() as deaths:
+        items = fetched(loader)
+        try:
+            got = [next(items), next(items)]  # items 0 and 1, one from each worker
+            pids = [w.pid for w in loader._iterator._workers]
+            assert got == pids
+            os.kill(pids[1], signal.SIGKILL)
+            time.sleep(0.5)  # "a step": torch's SIGCHLD handler raised its RuntimeError here
+            death = next(items)
+            assert death == WorkerLost(None, f"DataLoader worker (pid {pids[1]}) was killed by SIGKILL",
+                                       "often the out-of-memory killer", 1)
+            assert next(items) == death, "the death again, never an end of the epoch"
+        finally:
+            ended(loader, release)
+        handler = signal.getsignal(signal.SIGCHLD)
+    assert handler == deaths._handle and signal.getsignal(signal.SIGCHLD) != handler, "torch's handler back"
+
+
+def test_a_worker_killed_while_a_fetch_waits_for_its_batch_cuts_the_wait_short(tmp_path):
+    release = tmp_path / "release"
+    loader = persistent_loader(2, release)
+    with WorkerDeaths(rank=1):
+        items = fetched(loader)
+        try:
+            next(items), next(items)
+            first = loader._iterator._workers[0].pid  # item 2's worker, stuck in __getitem__
+            threading.Timer(0.3, os.kill, (first, signal.SIGKILL)).start()
+            began = time.monotonic()
+            death = next(items)
+            waited = time.monotonic() - began
+        finally:
+            ended(loader, release)
+    assert death.problem == f"DataLoader worker (pid {first} of rank 1) was killed by SIGKILL"
+    assert 0.3 <= waited < 2, f"waited {waited:.1f} s (torch looks at its workers every 5 s)"
+
+
+def test_a_worker_killed_at_an_epochs_end_is_the_next_epochs_first_item(tmp_path):
+    """A persistent loader's start waits for each worker to resume (torch's iter()): a dead one never does."""
+    release = tmp_path / "release"
+    loader = persistent_loader(64, release, items=4)
+    with WorkerDeaths():
+        try:
+            assert len(list(fetched(loader))) == 4
+            first = loader._iterator._workers[0].pid
+            os.kill(first, signal.SIGKILL)
+            time.sleep(0.2)
+            began = time.monotonic()
+            death = next(fetched(loader))
+            assert time.monotonic() - began < 2 and death.problem.startswith(f"DataLoader worker (pid {first})")
+        finally:
+            ended(loader, release)
+
+
+def test_what_a_death_says_and_its_exit_code():
+    assert lost(41, 1, 4, None) == WorkerLost(None, "DataLoader worker (pid 41) exited with status 1", "", None)
+    bus = lost(42, -signal.SIGBUS, 4, 3)
+    assert (bus.problem, bus.fewer) == ("DataLoader worker (pid 42 of rank 3) was killed by SIGBUS", 2)
+    assert lost(43, -signal.SIGSEGV, 4, None).error().stopped(Path("c.pt"), 9, Path("runs/x"), cli=True).problem == (
+        "DataLoader worker (pid 43) was killed by SIGSEGV (checkpoint c.pt holds step 9: --resume runs/x)")
+    error = lost(44, -signal.SIGKILL, 1, None).error().stopped(Path("c.pt"), 9, Path("runs/x"), cli=False)
+    assert isinstance(error, WorkerDied) and error.exit_code == 3
+    assert str(error) == ("DataLoader worker (pid 44) was killed by SIGKILL (often the out-of-memory killer; "
+                          "checkpoint c.pt holds step 9: resume=Path('runs/x') with fewer workers, num_workers=0)")
+
+
+@pytest.fixture(autouse=True)
+def _no_worker_left():
+    """Every worker a test started has ended by its end (the kill's target, and the other by the shutdown)."""
+    import multiprocessing
+
+    yield
+    assert multiprocessing.active_children() == []
