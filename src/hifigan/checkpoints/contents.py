@@ -30,7 +30,7 @@ from hifigan.errors import CheckpointError, Note
 from hifigan.messages.option_names import wanted
 from hifigan.messages.plural import count
 from hifigan.models.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.models.generators import build_generator
+from hifigan.models.generators import empty_generator
 
 OFFICIAL_CONFIG_NAME = "config.json"  # the config the official train.py copies beside its g_*/do_* files
 
@@ -184,8 +184,8 @@ def generator_with(state: StateDict, config: HifiganConfig, source: str | os.Pat
                    config_name: str | os.PathLike | None = None) -> nn.Module:
     """The generator config.generator names (training mode, weight norm kept; hifigan.models.generators) holding
     `state` (our keys), which must fit it exactly; `config_name`: the config's file or preset, which a misfit names
-    (with resblock_number's hint)."""
-    generator = build_generator(config)
+    (with resblock_number's hint). Built without the random initialisation the weights replace (empty_generator)."""
+    generator = empty_generator(config)
     load_generator_state(generator, state, config, source, config_name)
     return generator
 

@@ -26,7 +26,7 @@ from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, stream_t
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import split_frames
 from hifigan.inference.vocoder import Vocoder
-from hifigan.models.generators import build_generator, fold_norms
+from hifigan.models.generators import build_generator, empty_generator, fold_norms
 from hifigan.runtime.machine import machine_info, machine_text
 from hifigan.runtime.threads import intra_op_threads
 
@@ -53,7 +53,7 @@ def bench_inputs(config_name: str, seconds: float, pretrained: str | None = None
 def clone_generator(generator: nn.Module, cfg: Any) -> nn.Module:
     """An independent copy with the same weights (a deepcopy shares torch's parametrized classes: folding its
     weight norm would break the original's)."""
-    clone = build_generator(cfg)
+    clone = empty_generator(cfg)
     clone.load_state_dict(generator.state_dict())
     return clone
 

@@ -26,7 +26,7 @@ from hifigan.files.paths import same_file
 from hifigan.inference.engines import resolve_backend
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
-from hifigan.models.generators import build_generator, fold_norms, layer_description
+from hifigan.models.generators import empty_generator, fold_norms, layer_description
 from hifigan.runtime.cpus import usable_cpus
 from hifigan.training.mel_images import MelImages
 from hifigan.training.reporting import RunLog
@@ -95,8 +95,8 @@ class Validation:
     @torch.no_grad()
     def run(self, generator: nn.Module, step: int, epoch: int, log: RunLog | None) -> float:
         """Mean mel L1 (loss mel) over the held-out clips, logged as val/mel_l1 (NaN when there are none). Torch's
-        global RNG is left as it was (the generator copy's random init draws from it): a run validates when it
-        stops, so otherwise a resumed run's RNG states would differ from a straight run's."""
+        global RNG is left as it was (a generator copy that empty_generator builds initialised draws from it): a run
+        validates when it stops, so otherwise a resumed run's RNG states would differ from a straight run's."""
         if len(self.valid_set) == 0:
             return math.nan
         cuda = [] if self.device.type != "cuda" else [torch.cuda.current_device() if self.device.index is None
@@ -119,7 +119,7 @@ class Validation:
         """A Vocoder holding `generator`'s current weights, folded (a copy: the training model is untouched), on
         `backend` (all compute the same function; `auto`: the fastest exact one). An eager one is built once and
         later passes load the new folded weights into it; an engine (which holds its own copy) is built per pass."""
-        copy = build_generator(self.config).to(self.device, next(generator.parameters()).dtype)
+        copy = empty_generator(self.config).to(self.device, next(generator.parameters()).dtype)
         copy.load_state_dict(generator.state_dict())
         if self._vocoder is not None and self._vocoder.backend == "eager":
             self._vocoder.generator.load_state_dict(fold_norms(copy.eval()).state_dict())
