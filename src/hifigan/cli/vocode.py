@@ -21,7 +21,14 @@ from hifigan.cli.common import (
     shows_progress,
 )
 from hifigan.cli.input_paths import expand_inputs
-from hifigan.cli.vocode_checks import INPUT, check_input, check_names, check_out_is_a_folder_name
+from hifigan.cli.vocode_checks import (
+    INPUT,
+    CheckedMels,
+    check_input,
+    check_names,
+    check_out_is_a_folder_name,
+    input_mel,
+)
 from hifigan.config.values import number
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.files.atomic import prepare_output_dir
@@ -35,7 +42,7 @@ from hifigan.inference.choices import (
     SHAPE_BUCKETS,
 )
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import MelInput, check_mel_options, load_vocode_mel, warn_unused_options
+from hifigan.melconv.vocode_input import MelInput, check_mel_options, warn_unused_options
 from hifigan.messages.plural import agree, count
 from hifigan.runtime.collector import torch_frozen
 
@@ -131,7 +138,7 @@ def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> N
 
 @torch_frozen
 def run_vocode(args: argparse.Namespace) -> int:
-    from hifigan.audio import AUDIO_SUFFIXES, load_audio, save_audio, save_audio_chunks
+    from hifigan.audio import AUDIO_SUFFIXES, save_audio, save_audio_chunks
     from hifigan.evaluation.metrics import min_samples, require_packages
     from hifigan.inference.engines import require_backend
     from hifigan.inference.streaming import split_frames
@@ -173,16 +180,20 @@ def run_vocode(args: argparse.Namespace) -> int:
     audio_in = any(path.suffix.lower() != ".npy" for path in args.inputs)
     frontend = MelSpectrogram(**config.mel_kwargs()) if audio_in else None
     needs = min_samples(config) if args.evaluate else 0  # --evaluate: the shortest pair the metrics take
-    # every input is checked, and every bad one reported, before anything is created (a bar as mel's check has)
-    for path, name_problem in zip(progress(args.inputs, "check", len(args.inputs), not args.no_progress), named):
+    # every input is checked, and every bad one reported, before anything is created (a bar as mel's check has);
+    # the mels read are kept for the vocode pass, within a budget
+    checked = CheckedMels()
+    checks = enumerate(zip(progress(args.inputs, "check", len(args.inputs), not args.no_progress), named))
+    for index, (path, name_problem) in checks:
         if name_problem is not None:
             problems.append(name_problem)
             continue  # its output name is the problem already
         try:
-            scored = check_input(path, model, mel_input, frontend, args)
+            mel, scored = check_input(path, model, mel_input, frontend, args)
         except HifiganError as e:
             problems.append(e)
             continue
+        checked.keep(index, mel)
         if scored is not None and scored < needs:
             problems.append(HifiganError(path, f"too short for --evaluate: {count(scored, 'sample')}, the metrics "
                                                f"need at least {needs}"))
@@ -225,13 +236,10 @@ def run_vocode(args: argparse.Namespace) -> int:
             write(path, audio)
         pending.clear()
 
-    for path in progress(args.inputs, "vocode", len(args.inputs), not args.no_progress):
-        if path.suffix.lower() == ".npy":
-            mel = load_vocode_mel(path, model, mel_input)
-        else:
-            audio = load_audio(path, config.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono,
-                               cli=True)
-            mel = frontend.checked(audio, path)  # type: ignore[union-attr]
+    for index, path in enumerate(progress(args.inputs, "vocode", len(args.inputs), not args.no_progress)):
+        mel = checked.take(index)
+        if mel is None:
+            mel = input_mel(path, model, mel_input, frontend, args)
         if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
             flush()  # the outputs keep the inputs' order
             write_chunked(path, mel)

@@ -1,6 +1,6 @@
 """The checks of `hifigan vocode` (cli/vocode.py), made before anything is written: the -o folder's name, the
 output names (none overwrites an input, no two alike), and each input read whole (a mel checked, audio's mel
-computed)."""
+computed), its mel kept for the vocode pass (CheckedMels)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,18 @@ from hifigan.cli.input_paths import one_per_input, output_name_checks, refuse_fi
 from hifigan.errors import HifiganError
 from hifigan.files.paths import require_file
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import MelInput, check_vocode_mel
+from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
 
 if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
     from hifigan.mel import MelSpectrogram
 
 INPUT = "an audio or .npy file"  # what vocode reads, in the errors of a missing or empty input
+# The checks' mels kept for the vocode pass, in all: ~40 min of V1's at 22050 Hz (80 bins x 86 frames/s, float32).
+# Past it, an input is read again: a corpus folder's mels are not all held at once.
+KEPT_MEL_BYTES = 64 * 2**20
 
 
 def check_out_is_a_folder_name(out: Path) -> None:
@@ -53,17 +59,48 @@ def check_names(args: argparse.Namespace) -> tuple[list[HifiganError | None], li
 
 
 def check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram | None,
-                 args: argparse.Namespace) -> int | None:
+                args: argparse.Namespace) -> tuple[np.ndarray | torch.Tensor, int | None]:
     """Fail on a bad input before anything is written: a mel is loaded and checked; audio is read whole (format,
-    truncation, NaN) and its mel computed by `frontend` (too short, overflow; None where every input is a mel). For
-    audio, the length --evaluate would score: the shorter of the input and its output (a hop per mel frame)."""
+    truncation, NaN) and its mel computed by `frontend` (too short, overflow; None where every input is a mel).
+    Returns the mel, as the vocode pass takes it (input_mel's), and for audio the length --evaluate would score: the
+    shorter of the input and its output (a hop per mel frame)."""
     from hifigan.audio import load_audio
 
     require_file(path, INPUT)
     if path.suffix.lower() == ".npy":
-        check_vocode_mel(path, model, mel_input)
-        return None
+        return check_vocode_mel(path, model, mel_input), None
     audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono,
                        cli=True)
-    frames = frontend.checked(audio, path).shape[-1]
-    return min(len(audio), frames * frontend.hop_size)
+    mel = frontend.checked(audio, path)  # type: ignore[union-attr]
+    return mel, min(len(audio), mel.shape[-1] * frontend.hop_size)  # type: ignore[union-attr]
+
+
+def input_mel(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram | None,
+              args: argparse.Namespace) -> np.ndarray | torch.Tensor:
+    """An input's mel, read again (one CheckedMels did not keep): a .npy's in the model's convention, audio's
+    computed by `frontend`."""
+    from hifigan.audio import load_audio
+
+    if path.suffix.lower() == ".npy":
+        return load_vocode_mel(path, model, mel_input)
+    audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono, cli=True)
+    return frontend.checked(audio, path)  # type: ignore[union-attr]
+
+
+class CheckedMels:
+    """The mels the checks computed, kept for the vocode pass so that each input is read once, up to `budget` bytes
+    in all (KEPT_MEL_BYTES); the mel of an input past it is not kept (input_mel reads it again)."""
+
+    def __init__(self, budget: int = KEPT_MEL_BYTES) -> None:
+        self.room = budget
+        self.mels: dict[int, np.ndarray | torch.Tensor] = {}
+
+    def keep(self, index: int, mel: np.ndarray | torch.Tensor) -> None:
+        """Keep the mel of input `index` if it fits in the room left."""
+        if mel.nbytes <= self.room:
+            self.mels[index] = mel
+            self.room -= mel.nbytes
+
+    def take(self, index: int) -> np.ndarray | torch.Tensor | None:
+        """The mel kept for input `index`, no longer held here (freed once vocoded); None where none was kept."""
+        return self.mels.pop(index, None)

@@ -87,9 +87,9 @@ def load_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput())
         raise MelError(path, str(e)) from None
 
 
-def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()) -> None:
+def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()) -> np.ndarray:
     """Load, convert and check a .npy input before anything is written: warn (or fail with --strict-mel) when it
-    does not look like the model's mel."""
+    does not look like the model's mel. Returns the mel, as load_vocode_mel gives it."""
     try:
         mel = load_vocode_mel(path, model, options)
     except MelError as e:
@@ -99,13 +99,14 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
         raise
     verdict = detect(mel, model.num_mels, model)
     if verdict.matches:
-        return
+        return mel
     if options.convention is not None and parse_convention(options.convention)[0]:
         verdict.transposed = True  # judged as read ([num_mels, T]): the option that fixes it must say transposed+
     message = f"does not look like the {model.label} mel: {verdict.line()}"
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
     warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
+    return mel
 
 
 def transposed_option(error: MelError, path: Path, model: ModelMel, options: MelInput) -> str | None:
