@@ -1,6 +1,6 @@
 """Damaged or mistaken checkpoint files are one CheckpointError naming the file and what is wrong: bytes that fail a
 zip record's CRC-32 (torch.load alone would load them as NaN weights), a zip that is no PyTorch file, a stored
-config that is not a dict, a legacy (non-zip) file cut short inside a pickled name."""
+config that is not a dict, a legacy (non-zip) file cut short inside a pickled name, an exported TorchScript file."""
 
 from __future__ import annotations
 
@@ -143,3 +143,17 @@ def test_a_legacy_file_cut_inside_its_pickle_says_so_in_words(tmp_path, kept):
     with pytest.raises(CheckpointError) as e:
         read_checkpoint(path)
     assert e.value.problem == "truncated checkpoint (it ends inside its pickled data: the file was cut short)"
+
+
+def test_an_exported_torchscript_file_is_named_as_one_not_as_a_corrupt_checkpoint(tmp_path):
+    """`hifigan export -o generator.pt` writes TorchScript under a checkpoint's suffix; given back as -c (vocode,
+    export, serve, --init-from) it was 'truncated or corrupt' in torch's words about weights_only."""
+    from hifigan.inference.export import export_generator
+
+    config = tiny_config()
+    path = tmp_path / "generator.pt"
+    export_generator(Generator(config), "torchscript", path, config=config)
+    with pytest.raises(CheckpointError) as e:
+        load_generator(path)
+    assert (e.value.path, e.value.problem) == (str(path), "not a checkpoint (a TorchScript model, as hifigan export "
+                                                          "writes it: give the checkpoint it was exported from)")

@@ -24,6 +24,16 @@ def is_torch_zip(path: Path) -> bool:
         return False
 
 
+def is_torchscript_zip(path: Path) -> bool:
+    """A TorchScript archive (torch.jit.save, `hifigan export -o NAME.pt`): beside its data.pkl, the constants.pkl of
+    its code, which no torch.save checkpoint holds."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name == "constants.pkl" or name.endswith("/constants.pkl") for name in archive.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
 def damaged_record(path: Path) -> str | None:
     """Why a zip checkpoint's bytes are damaged (the first record whose data fails its CRC-32 or does not read), or
     None where every record checks or the file is no zip (a legacy torch file carries no checksum). The zip

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_zip
+from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_torchscript_zip, is_zip
 from hifigan.checkpoints.misfit import generator_mismatch
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
@@ -74,6 +74,9 @@ def checked_format(obj: dict[str, Any], path: str | os.PathLike | None) -> dict[
 
 
 NOT_TORCH = "not a checkpoint (neither a PyTorch file nor a binary pickle)"
+# hifigan export's TorchScript output, often named like a checkpoint (generator.pt) and given back as one
+TORCHSCRIPT = ("not a checkpoint (a TorchScript model, as hifigan export writes it: give the checkpoint it was "
+               "exported from)")
 
 
 ZIP_MAGIC = b"PK"  # torch >= 1.6 saves a zip
@@ -96,6 +99,8 @@ def _damage(path: Path, e: BaseException) -> str:
     if head not in TORCH_MAGIC:
         return NOT_TORCH
     zipped = is_zip(path)
+    if zipped and is_torchscript_zip(path):  # torch.load's weights_only refuses it in words about its own arguments
+        return TORCHSCRIPT
     if zipped and not is_torch_zip(path):
         return "not a checkpoint (a zip archive that is not a PyTorch file)"
     if not zipped and head == ZIP_MAGIC:  # a zip's directory is at its end: what torch says varies with the cut
