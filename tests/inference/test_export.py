@@ -225,3 +225,19 @@ def test_export_leaves_every_submodule_in_the_mode_it_found(tmp_path):
     with pytest.raises(HifiganError, match=r"^_Branching does not trace"):
         export_generator(branching, "torchscript", tmp_path / "x.pt")
     assert all(m.training for m in branching.modules())
+
+
+@pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
+@pytest.mark.parametrize(("changes", "says"), [
+    (dict(upsample_rates=[4, 8], upsample_kernel_sizes=[8, 16], hop_size=32), "num_mels 16 and hop_size 32"),
+    (MELS_80, "num_mels 80 and hop_size 16"),
+])
+def test_a_config_that_does_not_describe_the_generator_is_refused(tmp_path, fmt, changes, says):
+    """export_generator's config is what the file records of its input (hop, bins, the whole config): one of another
+    hop wrote a file whose facts promised frames * 32 samples of a model giving frames * 16, and one of other bins
+    ended in torch's channel error. Refused as Vocoder refuses the pair, in one line, before any file."""
+    with pytest.raises(HifiganError) as e:
+        export_generator(Generator(tiny_config()), fmt, tmp_path / f"g.{fmt}", config=tiny_config(**changes))
+    assert str(e.value) == ("the config does not describe this generator: it takes 16 mel bins at hop 16, the config "
+                            f"has {says}")
+    assert list(tmp_path.iterdir()) == []

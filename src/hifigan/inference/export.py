@@ -29,7 +29,7 @@ from hifigan.inference.export_facts import input_facts, with_onnx_facts
 from hifigan.inference.export_frontend import frontend_path
 from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
-from hifigan.models.generators import layer_description
+from hifigan.models.generators import check_fits, layer_description
 from hifigan.models.receptive_field import own_field
 from hifigan.runtime.extras import optional_import
 
@@ -171,9 +171,12 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
     HiFi-GAN generator's conv_pre (a config gives its own). The written file is run (onnxruntime, torch.jit.load)
     against the eager generator before it is renamed into place: a mismatch is a one-line error and no file.
     `frontend`: the model's checked mel front-end (export_frontend.frontend_bytes), written beside `out` as
-    NAME.mel.onnx with it as a unit (hifigan.files.atomic.atomic_paths): a failure leaves neither new file."""
+    NAME.mel.onnx with it as a unit (hifigan.files.atomic.atomic_paths): a failure leaves neither new file. A config
+    of another hop or other mel bins than the generator's is refused (as Vocoder refuses it)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    if config is not None and (layers := layer_description(generator)) is not None:
+        check_fits(generator, layers, config)  # the file records the config as its input: it must be this model's
     facts = {} if config is None else input_facts(config)
     num_mels = config.num_mels if config is not None else num_mels
     generator = _float32(generator)
