@@ -5,6 +5,7 @@ fails (NaN output, a full disk) leaves no file."""
 from __future__ import annotations
 
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -89,3 +90,27 @@ def test_a_single_long_input_shows_a_bar_of_its_chunks_on_a_terminal(tmp_path, m
     shown = shown_on_a_terminal(monkeypatch, ["vocode", "-c", ckpt, "-o", tmp_path / "out", "--quiet",
                                               "--chunk-frames", "4000", mel_file])
     assert "long.npy: 100%" in shown and "3/3 [" in shown and "chunk/s" in shown, shown
+
+
+UNUSED_CHUNKS = ("--chunk-frames applies to --stream and to inputs longer than 4000 frames (chunked by themselves), "
+                 "and neither was the case: ignored, every input was vocoded whole")
+
+
+def test_chunk_frames_that_chunks_nothing_warns(tmp_path, capsys, hop256):
+    """`--chunk-frames 7` without --stream on inputs of 4000 frames or fewer did nothing, without a word: a
+    deployer checking streaming at the edges compared whole-mel audio with itself. One warning where nothing was
+    chunked; none with --stream, nor where a long input was chunked by itself."""
+    ckpt, _, mel_file, mel = hop256
+    np.save(tmp_path / "short.npy", mel[:, :4000])
+    with pytest.warns(UserWarning) as caught:
+        code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", tmp_path / "a", "--chunk-frames", 7,
+                           tmp_path / "short.npy")
+    assert code == 0, err
+    assert [str(w.message) for w in caught if "--chunk-frames" in str(w.message)] == [UNUSED_CHUNKS]
+    for extra, inputs in ((["--stream"], [tmp_path / "short.npy"]), ([], [tmp_path / "short.npy", mel_file])):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", tmp_path / "b", "--no-progress",
+                               "--chunk-frames", 2000, *extra, *inputs)
+        assert code == 0, err
+        assert not [w for w in caught if "--chunk-frames" in str(w.message)], extra

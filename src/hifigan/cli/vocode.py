@@ -236,6 +236,7 @@ def run_vocode(args: argparse.Namespace) -> int:
             write(path, audio)
         pending.clear()
 
+    chunked = False  # whether --chunk-frames reached an input
     for index, path in enumerate(progress(args.inputs, "vocode", len(args.inputs), not args.no_progress)):
         mel = checked.take(index)
         if mel is None:
@@ -243,11 +244,14 @@ def run_vocode(args: argparse.Namespace) -> int:
         if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
             flush()  # the outputs keep the inputs' order
             write_chunked(path, mel)
+            chunked = True
             continue
         pending.append((path, mel))
         if len(pending) == args.batch:
             flush()
     flush()
+    if not chunked and args.chunk_frames != args.subparser.get_default("chunk_frames"):
+        _warn_unused_chunk_frames()
     elapsed = time.perf_counter() - started
     report = _evaluate_copy_synthesis(written, config, args) if args.evaluate else ()
     say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, elapsed, report)
@@ -267,6 +271,14 @@ def _warn_unused_mel_input_options(args: argparse.Namespace) -> None:
     if given:
         warnings.warn(f"{', '.join(given)} {agree(len(given), 'applies', 'apply')} to .npy inputs only, and every "
                       "input is audio (copy synthesis computes the model's own mel): ignored", stacklevel=2)
+
+
+def _warn_unused_chunk_frames() -> None:
+    """--chunk-frames given where no input was chunked (no --stream, none long enough): said, not silently ignored."""
+    import warnings
+
+    warnings.warn(f"--chunk-frames applies to --stream and to inputs longer than {AUTO_CHUNK_FRAMES} frames (chunked "
+                  "by themselves), and neither was the case: ignored, every input was vocoded whole", stacklevel=3)
 
 
 def _evaluate_copy_synthesis(
