@@ -13,7 +13,7 @@ from hifigan.audio import save_audio
 from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
-from hifigan.evaluation.report.systems import parse_system, parse_systems
+from hifigan.evaluation.report.names import parse_system, parse_systems
 from hifigan.evaluation.results import FileResult, Report, aggregate
 from tests.support.listen_server import run_busy
 from tests.support.signals import SR, speechlike

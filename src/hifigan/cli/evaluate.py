@@ -76,7 +76,8 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
 def run_evaluate(args: argparse.Namespace) -> int:
     from hifigan.evaluation.inputs import check_inputs
     from hifigan.evaluation.metrics import require_packages
-    from hifigan.evaluation.report.systems import check_page_options, evaluate_systems, output_paths, parse_systems
+    from hifigan.evaluation.report.names import parse_systems
+    from hifigan.evaluation.report.systems import check_page_options, evaluate_systems, output_paths
 
     require_packages(args.metrics)  # PESQ, STOI, ESTOI: the 'eval' extra
     systems = parse_systems(args.system)

@@ -49,7 +49,7 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
 def run_listen(args: argparse.Namespace) -> int:
     """--report STUDY, or serve --out STUDY (created from --reference and --system when new)."""
     from hifigan.evaluation.listening.serve import check_screen, report_study, serve_study
-    from hifigan.evaluation.report.systems import parse_systems
+    from hifigan.evaluation.report.names import parse_systems
 
     check_screen(args.screen_reference_below)
     if args.report is not None:

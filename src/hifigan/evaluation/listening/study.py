@@ -25,7 +25,7 @@ from pathlib import Path
 
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, SUBSET_OF, Store, connect, transaction
-from hifigan.evaluation.report.systems import REFERENCE  # the recordings' system name: rated blind like the others
+from hifigan.evaluation.report.names import REFERENCE  # the recordings' system name: rated blind like the others
 from hifigan.files.atomic import fsync_file, fsync_folder, prepare_output_dir, write_failure
 from hifigan.messages.plural import agree, count
 

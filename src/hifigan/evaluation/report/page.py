@@ -21,7 +21,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.confidence import MetricSummary
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
-from hifigan.evaluation.report.systems import REFERENCE
+from hifigan.evaluation.report.names import REFERENCE
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
 from hifigan.files.atomic import atomic_path
