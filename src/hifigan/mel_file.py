@@ -91,7 +91,7 @@ def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, d
     MelError naming `source`. Costs one pass over the values (two with a cast), small beside vocoding them."""
     tensor = is_tensor(mel)
     if tensor:
-        _check_holds_values(mel, source)
+        check_holds_values(mel, source)
     if not (mel.is_floating_point() if tensor else np.issubdtype(mel.dtype, np.floating)):
         raise MelError(source, f"mel has dtype {_dtype_name(mel.dtype)}, expected floating point")
     if not _all_finite(mel):
@@ -105,9 +105,10 @@ def checked_mel_values(mel: MelArray, source: str | os.PathLike | None = None, d
     return out
 
 
-def _check_holds_values(mel: torch.Tensor, source: str | os.PathLike | None) -> None:
+def check_holds_values(mel: torch.Tensor, source: str | os.PathLike | None) -> None:
     """A dense tensor with values: a meta tensor has none to check or vocode, a sparse one (COO, CSR, ...) none of
-    the dense ops a check or a convolution runs: a one-line MelError saying which, not torch's error from inside."""
+    the dense ops a check or a convolution runs, a nested one not even a shape: a one-line MelError saying which,
+    not torch's error from inside."""
     import torch  # imported already: `mel` is a tensor
 
     if mel.is_meta:

@@ -201,6 +201,22 @@ def test_a_nested_mel_tensor_is_a_mel_error_naming_it():
         checked_mel_values(mel, "m")
 
 
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors is in prototype stage")
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("layout", ["strided", "jagged"])
+def test_a_nested_mel_tensor_is_a_mel_error_at_every_entry_point(vocoder, entry, layout):
+    """Was torch's RuntimeError 'Internal error: NestedTensorImpl doesn't support sizes' (a jagged one: a shape
+    error, '(2, j1, T)') from the shape check, which ran before the check that names a nested tensor."""
+    good = torch.as_tensor(_mel(vocoder.config.num_mels))
+    nested = torch.nested.nested_tensor([good, good[:, :5]], layout=getattr(torch, layout))
+    run, prefix = ENTRIES[entry]
+    if entry in ("call-batch", "stream"):  # the test's own m[None] and slicing into chunks: as one chunk instead
+        run, prefix = (lambda v, m, good: list(v.stream([m]))), "mel chunk 0: "
+    message = r"mel is a nested tensor, expected a dense one \(mel.to_dense\(\)\)$"
+    with pytest.raises(MelError, match=f"^{prefix}{message}"):
+        run(vocoder, nested, good)
+
+
 @pytest.mark.parametrize("as_tensor", [True, False])
 def test_a_mel_already_of_the_dtype_asked_is_checked_in_one_pass(as_tensor):
     """Before: the values were checked for NaN and inf, cast, and checked again though the cast returned the same

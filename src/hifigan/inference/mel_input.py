@@ -13,7 +13,7 @@ import torch
 
 from hifigan.arrays.mel_shape import mel_shapes, unbatched
 from hifigan.errors import MelError
-from hifigan.mel_file import checked_mel_values
+from hifigan.mel_file import check_holds_values, checked_mel_values
 
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
@@ -23,13 +23,16 @@ if TYPE_CHECKING:
 def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
     """`mel` as a tensor, sharing its memory where torch can: a flipped numpy view (negative strides, which torch
     refuses) is copied; a numpy array that is not numeric is the dtype MelError, not torch's TypeError; what torch
-    cannot make a tensor of (None, a path, a ragged list) is a MelError naming `source`, not torch's error."""
-    if isinstance(mel, np.ndarray):
+    cannot make a tensor of (None, a path, a ragged list) is a MelError naming `source`, not torch's error; so is a
+    tensor without dense values (meta, sparse, nested: the last has not even a shape to check)."""
+    if isinstance(mel, torch.Tensor):
+        check_holds_values(mel, source)
+    elif isinstance(mel, np.ndarray):
         if not (np.issubdtype(mel.dtype, np.number) or mel.dtype == np.bool_):
             checked_mel_values(mel, source)  # raises: not floating point
         if any(stride < 0 for stride in mel.strides):
             mel = np.ascontiguousarray(mel)
-    elif not isinstance(mel, torch.Tensor):
+    else:
         try:
             return torch.as_tensor(mel)  # nested lists of numbers
         except (TypeError, ValueError, RuntimeError):
