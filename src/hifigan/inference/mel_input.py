@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
     """`mel` as a tensor, sharing its memory where torch can: a flipped numpy view (negative strides, which torch
-    refuses) is copied; a numpy array that is not numeric is the dtype MelError, not torch's TypeError; what torch
+    refuses) is copied, and so are big-endian and long double arrays (to native order, to float64), which torch
+    takes in no dtype; a numpy array that is not numeric is the dtype MelError, not torch's TypeError; what torch
     cannot make a tensor of (None, a path, a ragged list) is a MelError naming `source`, not torch's error; so is a
     tensor without dense values (meta, sparse, nested: the last has not even a shape to check)."""
     if isinstance(mel, torch.Tensor):
@@ -30,6 +31,10 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
     elif isinstance(mel, np.ndarray):
         if not (np.issubdtype(mel.dtype, np.number) or mel.dtype == np.bool_):
             checked_mel_values(mel, source)  # raises: not floating point
+        if mel.dtype.type in (np.longdouble, np.clongdouble):  # no torch dtype: as float64 (complex: refused)
+            mel = checked_mel_values(mel, source, np.float64)
+        if not mel.dtype.isnative:  # big-endian data (np.frombuffer(data, ">f4")), which torch takes in no dtype
+            mel = mel.astype(mel.dtype.newbyteorder("="))
         if any(stride < 0 for stride in mel.strides):
             mel = np.ascontiguousarray(mel)
     else:
