@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.errors import ConfigError
+from hifigan.messages.plural import a_type
 
 PRESETS = Path(__file__).parent.parent / "configs"  # the preset files `--config NAME` reads (package data)
 
@@ -25,7 +26,13 @@ def preset_path(name: str) -> Path | None:
 
 
 def read_config_file(name_or_path: str | os.PathLike) -> tuple[Path, dict[str, Any], bool]:
-    """The file a config name or path means, its raw mapping, and whether the name was a preset's."""
+    """The file a config name or path means, its raw mapping, and whether the name was a preset's; what is neither
+    (a dict, a number) is a TypeError, not read as a path named by its repr."""
+    if not isinstance(name_or_path, str | os.PathLike):
+        hint = (" (a config file's keys, as json.load gives them? hifigan.config.config_from_dict(values) builds the "
+                "config)") if isinstance(name_or_path, dict) else ""
+        raise TypeError("config must be a preset name, a config file's path (a str or os.PathLike) or a "
+                        f"HifiganConfig, not {a_type(name_or_path)}{hint}")
     key = str(name_or_path)
     if not key.strip():  # Path("") is ".", the current folder
         raise ConfigError(None, f"config {key!r}: an empty name is not a config (a preset such as v1, or a file)")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from hifigan.checkpoints.contents import load_generator
-from hifigan.config import HifiganConfig
+from hifigan.config import HifiganConfig, load_config
 from hifigan.config.values import integer
 from hifigan.errors import HifiganError, MelError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
@@ -23,6 +23,7 @@ from hifigan.inference.mel_input import MelIntake
 from hifigan.inference.ownership import check_placement, placement
 from hifigan.inference.packing import Buckets, Plan, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
+from hifigan.messages.plural import a_type
 from hifigan.models.generators import check_fits, fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
 from hifigan.runtime.devices import resolve_device
@@ -40,12 +41,19 @@ class Vocoder:
     on every backend (__getstate__)."""
 
     def __init__(
-        self, generator: nn.Module, config: HifiganConfig, device: str | torch.device = "cpu", backend: str = "auto",
-        precision: str = "fp32", shape_buckets: bool | Buckets | None = None, *, cli: bool = False,
+        self, generator: nn.Module, config: str | os.PathLike | HifiganConfig, device: str | torch.device = "cpu",
+        backend: str = "auto", precision: str = "fp32", shape_buckets: bool | Buckets | None = None, *,
+        cli: bool = False,
     ) -> None:
-        """`cli`: a command builds it, whose refusals and warnings name its options (`--precision bf16`), not these
-        arguments (`precision='bf16'`)."""
-        self.config = config
+        """`config`: a HifiganConfig, or a preset's name or a file's path, as from_checkpoint takes it. `cli`: a
+        command builds it, whose refusals and warnings name its options (`--precision bf16`), not these arguments
+        (`precision='bf16'`)."""
+        if not isinstance(generator, nn.Module):
+            hint = (" (a state dict? Vocoder.from_checkpoint(state_dict, config=...) reads one)"
+                    if isinstance(generator, dict) else " (a checkpoint's path? Vocoder.from_checkpoint(path) reads it)"
+                    if isinstance(generator, str | os.PathLike) else "")
+            raise TypeError(f"generator must be a torch.nn.Module (the generator model), not {a_type(generator)}{hint}")
+        self.config = config = load_config(config)
         self.device = resolve_device(device, cli=False)  # built from Python; the commands check --device first
         # Whole mels and batches run in passes of a few shapes (hifigan.inference.packing.Buckets); None: on CUDA,
         # where each new shape's convolution set-up costs many passes, not on the CPU, where it costs less than the

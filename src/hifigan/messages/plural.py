@@ -1,5 +1,6 @@
 """Counts in words: a number and the noun (or verb) that agrees with it, "1 file" / "2 files", a size in bytes
-("512 bytes", "18 KB", "1.8 MB") and a length of audio ("7.9 s", "12.5 min", "24.0 h"), in every message."""
+("512 bytes", "18 KB", "1.8 MB") and a length of audio ("7.9 s", "12.5 min", "24.0 h"), in every message; and a
+value's type with its article ("a dict", "an int")."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ def agree(n: int, singular: str, plural: str | None = None) -> str:
     if n == 1:
         return singular
     return singular + "s" if plural is None else plural
+
+
+def a_type(value: object) -> str:
+    """The type of `value` as a message names what it got: "a dict", "an int", "an OrderedDict"."""
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 SIZE_UNITS = ("KB", "MB", "GB", "TB")  # decimal: 1 KB is 1000 bytes
