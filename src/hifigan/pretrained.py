@@ -73,6 +73,16 @@ MODELS: dict[str, PretrainedModel] = {
 }
 
 
+def named_like_a_file(error: CheckpointError, checkpoint: object, cli: bool) -> CheckpointError:
+    """`error`, where it is a missing checkpoint file named as a registered model is (`-c lj-v1`), with where the name
+    goes: `--pretrained lj-v1`, or from Python `Vocoder.from_pretrained('lj-v1')`."""
+    name = os.fspath(checkpoint) if isinstance(checkpoint, str | os.PathLike) else None
+    if error.problem != "no such file" or name not in MODELS:
+        return error
+    goes = f"--pretrained {name}" if cli else f"Vocoder.from_pretrained({name!r})"
+    return CheckpointError(error.path, f"no such file ({name} is a pretrained model's name: {goes})")
+
+
 def get_model(name: str) -> PretrainedModel:
     """The registered model called `name`; an unknown name is a one-line error listing the known ones."""
     if name not in MODELS:

@@ -209,3 +209,26 @@ def test_train_init_from_a_pretrained_name_with_a_partial_config(registered, tin
     finally:
         shutil.rmtree(out, ignore_errors=True)
     assert ckpt["config"] == {**tiny80[0].to_dict(), "learning_rate": 1e-5}
+
+
+def test_a_pretrained_name_given_as_a_checkpoint_says_where_names_go(tmp_path, monkeypatch, capsys):
+    """`Vocoder.from_checkpoint("lj-v1")` and `hifigan vocode -c lj-v1` said only `lj-v1: no such file`; `train
+    --init-from lj-v1` takes the name, the others take it as --pretrained / from_pretrained. A file of that name is
+    still read as a file."""
+    from hifigan.errors import CheckpointError
+
+    monkeypatch.chdir(tmp_path)
+    name = next(iter(MODELS))
+    with pytest.raises(CheckpointError, match=rf"^{name}: no such file \({name} is a pretrained model's name: "
+                                              rf"Vocoder.from_pretrained\('{name}'\)\)$"):
+        Vocoder.from_checkpoint(name)
+    mel = tmp_path / "m.npy"
+    np.save(mel, np.full((80, 3), -5, dtype=np.float32))
+    assert main(["vocode", "-c", name, "-o", str(tmp_path / "out"), str(mel)]) == 2
+    assert one_line(capsys.readouterr().err) == (f"hifigan vocode: error: {name}: no such file ({name} is a pretrained "
+                                                 f"model's name: --pretrained {name})")
+    with pytest.raises(CheckpointError, match=r"^lj-v9: no such file$"):  # no registered name: nothing to add
+        Vocoder.from_checkpoint("lj-v9")
+    (tmp_path / name).write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match=rf"^{name}: not a checkpoint"):
+        Vocoder.from_checkpoint(name)

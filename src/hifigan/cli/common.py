@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.errors import HifiganError, bad_inputs
+from hifigan.errors import CheckpointError, HifiganError, bad_inputs
 from hifigan.files.atomic import prepare_output_dir
 from hifigan.files.paths import file_keys
 from hifigan.messages.plural import count
@@ -213,8 +213,12 @@ def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganCon
 
         return load_pretrained(args.pretrained, args.config, cli=True)
     from hifigan.checkpoints.contents import load_generator
+    from hifigan.pretrained import named_like_a_file
 
-    return load_generator(args.checkpoint, args.config, cli=True)
+    try:
+        return load_generator(args.checkpoint, args.config, cli=True)
+    except CheckpointError as e:
+        raise named_like_a_file(e, args.checkpoint, cli=True) from None
 
 
 def model_config(args: argparse.Namespace) -> HifiganConfig:

@@ -17,7 +17,7 @@ from torch import nn
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig, load_config
 from hifigan.config.values import integer
-from hifigan.errors import HifiganError, MelError
+from hifigan.errors import CheckpointError, HifiganError, MelError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
 from hifigan.inference.mel_input import MelIntake
 from hifigan.inference.ownership import check_placement, placement
@@ -119,7 +119,12 @@ class Vocoder:
         """Our checkpoint (config inside), an official `g_*` file or a generator's bare state dict (`config`; without
         one, the official config.json beside it, noted by a hifigan.errors.Note warning: checkpoints.contents); the
         file, or its contents already loaded (a dict: read as the file would be)."""
-        generator, cfg = load_generator(path, config)
+        from hifigan.pretrained import named_like_a_file
+
+        try:
+            generator, cfg = load_generator(path, config)
+        except CheckpointError as e:
+            raise named_like_a_file(e, path, cli=False) from None
         return cls(generator, cfg, device, backend, precision, shape_buckets)
 
     @classmethod
