@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from hifigan.config import config_from_dict, load_config
+from hifigan.inference.packing import Buckets
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 
@@ -71,3 +72,21 @@ def test_a_config_of_another_type_is_a_type_error_naming_the_argument(tiny_cfg, 
 def test_the_dict_hint_builds_the_same_config(tiny_cfg, tiny_config_json):
     """What the dict's hint says to run gives the config the file gives."""
     assert config_from_dict(json.loads(tiny_config_json.read_text())) == load_config(tiny_config_json) == tiny_cfg
+
+
+@pytest.mark.parametrize("value", ["yes", "off", 1, 0.0])
+def test_shape_buckets_of_another_type_is_a_type_error_naming_the_argument(tiny_cfg, tiny_checkpoint, value):
+    """shape_buckets="off" (--shape-buckets's word, which the error then translates) was taken as truthy: buckets
+    on, with no word said; 1 and 0.0 likewise. Vocoder and from_checkpoint refuse it alike; True, False, None and a
+    Buckets still build."""
+    word = {"yes": "", "off": r" \(--shape-buckets off is shape_buckets=False\)"}.get(value, "")
+    message = (r"^shape_buckets must be True, False, None \(auto: on CUDA only\) or a "
+               rf"hifigan.inference.packing.Buckets, not an? {type(value).__name__}{word}$")
+    with pytest.raises(TypeError, match=message):
+        Vocoder(Generator(tiny_cfg), tiny_cfg, shape_buckets=value)
+    with pytest.raises(TypeError, match=message):
+        Vocoder.from_checkpoint(tiny_checkpoint, shape_buckets=value)
+    buckets = Buckets(frames_per_octave=4)
+    built = {given: Vocoder(Generator(tiny_cfg), tiny_cfg, shape_buckets=given).buckets
+             for given in (True, False, None, buckets)}
+    assert built == {True: Buckets(), False: None, None: None, buckets: buckets}

@@ -23,6 +23,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hifigan.inference.choices import SHAPE_BUCKETS
+from hifigan.messages.plural import a_type
 from hifigan.models.layers import ReceptiveField
 
 
@@ -57,6 +59,23 @@ class Buckets:
 
     def rows(self, n: int) -> int:
         return round_up(n, self.rows_per_octave)
+
+
+def chosen_buckets(given: object, cuda: bool) -> Buckets | None:
+    """The buckets of `Vocoder(shape_buckets=given)`: a Buckets as it is, True the default ones, False none, None
+    the default ones on CUDA only (where each new shape's convolution set-up costs many passes; on the CPU it costs
+    less than the padding and edge windows do: docs/inference.md). Anything else is a TypeError, not a truth value."""
+    if given is None:
+        given = cuda
+    if isinstance(given, Buckets):
+        return given
+    if isinstance(given, bool):
+        return Buckets() if given else None
+    word = ""
+    if isinstance(given, str) and given in SHAPE_BUCKETS:  # the command's word for it
+        word = f" (--shape-buckets {given} is shape_buckets={SHAPE_BUCKETS[given]})"
+    raise TypeError(f"shape_buckets must be True, False, None (auto: on CUDA only) or a "
+                    f"hifigan.inference.packing.Buckets, not {a_type(given)}{word}")
 
 
 @dataclass(frozen=True)

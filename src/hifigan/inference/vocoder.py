@@ -21,7 +21,7 @@ from hifigan.errors import CheckpointError, HifiganError, MelError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
 from hifigan.inference.mel_input import MelIntake
 from hifigan.inference.ownership import check_placement, placement
-from hifigan.inference.packing import Buckets, Plan, pack
+from hifigan.inference.packing import Buckets, Plan, chosen_buckets, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.messages.plural import a_type
 from hifigan.models.generators import check_fits, fold_norms, layer_description
@@ -55,11 +55,8 @@ class Vocoder:
             raise TypeError(f"generator must be a torch.nn.Module (the generator model), not {a_type(generator)}{hint}")
         self.config = config = load_config(config)
         self.device = resolve_device(device, cli=False)  # built from Python; the commands check --device first
-        # Whole mels and batches run in passes of a few shapes (hifigan.inference.packing.Buckets); None: on CUDA,
-        # where each new shape's convolution set-up costs many passes, not on the CPU, where it costs less than the
-        # padding and edge windows do (docs/inference.md); a Buckets: those (a server's, hifigan.serve.limits).
-        on = self.device.type == "cuda" if shape_buckets is None else shape_buckets
-        self.buckets: Buckets | None = on if isinstance(on, Buckets) else Buckets() if on else None
+        # Whole mels and batches run in passes of a few shapes; a Buckets: those (a server's, hifigan.serve.limits).
+        self.buckets: Buckets | None = chosen_buckets(shape_buckets, self.device.type == "cuda")
         self._asked: Counter[tuple[int, int]] = Counter()  # (rows, frames) -> passes asked for: see _seen
         # What the engines read (every layer's kind, geometry and activation); None: a generator that does not
         # describe its layers, which only `eager` runs (its own forward).
