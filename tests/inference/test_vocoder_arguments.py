@@ -9,9 +9,11 @@ import pytest
 import torch
 
 from hifigan.config import config_from_dict, load_config
+from hifigan.errors import HifiganError
 from hifigan.inference.packing import Buckets
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from hifigan.training.data_parallel import DistInfo, training_device
 
 
 def _mel(num_mels: int) -> np.ndarray:
@@ -90,3 +92,19 @@ def test_shape_buckets_of_another_type_is_a_type_error_naming_the_argument(tiny_
     built = {given: Vocoder(Generator(tiny_cfg), tiny_cfg, shape_buckets=given).buckets
              for given in (True, False, None, buckets)}
     assert built == {True: Buckets(), False: None, None: None, buckets: buckets}
+
+
+def test_device_none_is_refused_as_none_at_every_entry_point(tiny_cfg, tiny_checkpoint):
+    """device=None was refused as `device='None'`, a string the caller never wrote. No entry point takes None for
+    its default ("cpu": Vocoder, from_checkpoint, from_pretrained, TrainOptions), so each says None as written; a
+    torch.device is still named by its str."""
+    message = r"^device=None: not a device \(accepted: cpu, cuda, cuda:N\)$"
+    with pytest.raises(HifiganError, match=message):
+        Vocoder(Generator(tiny_cfg), tiny_cfg, device=None)
+    with pytest.raises(HifiganError, match=message):
+        Vocoder.from_checkpoint(tiny_checkpoint, device=None)
+    with pytest.raises(HifiganError, match=message):
+        training_device(None, DistInfo(), cli=False)
+    with pytest.raises(HifiganError, match=r"^device='meta': a meta device holds no values"):
+        Vocoder(Generator(tiny_cfg), tiny_cfg, device=torch.device("meta"))
+    assert Vocoder(Generator(tiny_cfg), tiny_cfg, device=torch.device("cpu")).device == torch.device("cpu")

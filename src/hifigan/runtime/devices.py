@@ -16,7 +16,7 @@ def resolve_device(device: str | torch.device, cli: bool) -> torch.device:
     index beyond the GPUs), and any other device this torch cannot compute on here (mps, xpu, ... where torch was
     built without it or finds none; meta, which holds no values). `cli` False (training from Python): the error names
     the field, `device='mps'` (option_names)."""
-    name = setting("device", str(device), cli)
+    name = setting("device", str(device) if isinstance(device, torch.device) else device, cli)  # None: as written
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):
