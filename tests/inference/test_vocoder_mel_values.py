@@ -262,3 +262,16 @@ def test_a_whole_mel_given_to_stream_is_refused_at_the_call(vocoder, as_tensor):
                                        "streams it as one chunk$"):
         vocoder.stream(given)
     assert torch.equal(torch.cat(list(vocoder.stream(given[None]))), vocoder(mel))
+
+
+@pytest.mark.parametrize("as_tensor", [True, False])
+def test_a_whole_mel_given_to_batch_is_refused_as_one_mel(vocoder, as_tensor):
+    """batch(mel) iterated the mel's rows: `mel 0: expected a mel of shape [bins, T] with T >= 1, got (T,)`, as if
+    the caller had given T-frame 1-D mels; a [B, num_mels, T] batch (its rows are mels) still vocodes."""
+    mel = _mel(vocoder.config.num_mels)
+    given = torch.as_tensor(mel) if as_tensor else mel
+    bins = vocoder.config.num_mels
+    with pytest.raises(MelError, match=rf"^batch takes a sequence of mels, got one mel of shape \({bins}, {T}\): "
+                                       r"vocoder\(mel\) vocodes it, vocoder.batch\(\[mel\]\) as a batch of one$"):
+        vocoder.batch(given)
+    assert torch.equal(vocoder.batch(given[None])[0], vocoder(mel))

@@ -46,6 +46,13 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
     return torch.as_tensor(mel)
 
 
+def refuse_one_mel(given: object, takes: str, instead: str) -> None:
+    """A call that takes several mels (`takes`: what, as the error says it) given one whole [num_mels, T] mel, whose
+    rows it would take for mels: a MelError saying so at the call, with the calls that take it (`instead`)."""
+    if isinstance(given, torch.Tensor | np.ndarray) and given.ndim < 3:
+        raise MelError(None, f"{takes}, got one mel of shape {tuple(given.shape)}: {instead}")
+
+
 def check_mel_shape(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins: int, transposed: bool,
                     source: str | None, min_frames: int = 1, batch_of_one: bool = False,
                     flipped: Callable[[], str] | None = None) -> None:

@@ -17,9 +17,9 @@ from torch import nn
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig, load_config
 from hifigan.config.values import integer
-from hifigan.errors import CheckpointError, HifiganError, MelError
+from hifigan.errors import CheckpointError, HifiganError
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
-from hifigan.inference.mel_input import MelIntake
+from hifigan.inference.mel_input import MelIntake, refuse_one_mel
 from hifigan.inference.ownership import check_placement, placement
 from hifigan.inference.packing import Buckets, Plan, chosen_buckets, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
@@ -194,6 +194,8 @@ class Vocoder:
         `keep[i]` = (a, b): only the audio of mel i's frames [a, b) is wanted and returned, [(b - a) * hop] (a
         streaming window, which keeps frames away from both its ends, then needs no edge windows at all).
         """
+        refuse_one_mel(mels, "batch takes a sequence of mels",
+                       "vocoder(mel) vocodes it, vocoder.batch([mel]) as a batch of one")
         items = [self.intake.whole(m, dims=(2,), source=f"mel {i}") for i, m in enumerate(mels)]
         lengths = [m.shape[1] for m in items]
         plan = pack(lengths, self.receptive_field, keep)
@@ -242,10 +244,8 @@ class Vocoder:
         fewest frames a window vocodes (an integer >= 1; checked here, not at the first chunk).
         """
         integer("min_frames", min_frames, 1)
-        if isinstance(mel_chunks, torch.Tensor | np.ndarray) and mel_chunks.ndim < 3:  # its rows are no chunks
-            raise MelError(None, f"stream takes an iterable of mel chunks, got one mel of shape "
-                                 f"{tuple(mel_chunks.shape)}: vocoder(mel) vocodes it whole, vocoder.stream([mel]) "
-                                 "streams it as one chunk")
+        refuse_one_mel(mel_chunks, "stream takes an iterable of mel chunks",
+                       "vocoder(mel) vocodes it whole, vocoder.stream([mel]) streams it as one chunk")
         # Each chunk's dtype and values are checked as it arrives (a stream's chunks are small: one pass over each),
         # and its shape (before a conversion, else by the streaming cursor); every error names the chunk.
         return self._stream((self.intake.chunk(c, f"mel chunk {i}") for i, c in enumerate(mel_chunks)), min_frames)
