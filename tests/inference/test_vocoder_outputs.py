@@ -2,9 +2,11 @@
 of the inference_mode it runs in, which refuses in-place updates and autograd outside that mode."""
 
 import numpy as np
+import pytest
 import torch
 
 from hifigan.checkpoints.contents import load_generator
+from hifigan.errors import MelError
 from hifigan.inference.vocoder import Vocoder
 
 
@@ -42,3 +44,19 @@ def test_a_square_mel_is_read_as_bins_by_frames_unless_the_convention_says_trans
     assert torch.allclose(audio, as_bins_by_frames, atol=1e-5) and torch.equal(audio, vocoder(mel[None])[0])
     assert not torch.allclose(audio, vocoder(mel.T.contiguous()), atol=1e-3)
     assert torch.equal(vocoder.set_mel_convention("transposed")(mel), Vocoder.from_checkpoint(tiny_checkpoint)(mel.T))
+
+
+def test_chunked_takes_a_batch_of_one_as_vocoder_and_stream_do(tiny_checkpoint):
+    """chunked refused [1, num_mels, T] (`expected a mel of shape [16, T]`), which vocoder(mel) and stream take (an
+    acoustic model's output): it is now vocoded as the [num_mels, T] mel and returned [1, T * hop], as vocoder(mel)
+    returns it; a batch of two is still refused, naming both shapes chunked takes."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint, backend="eager")
+    bins, hop = vocoder.config.num_mels, vocoder.config.hop_size
+    mel = np.random.default_rng(0).normal(-5, 1, (bins, 12)).astype(np.float32)
+    audio = vocoder.chunked(mel[None], 5)
+    assert audio.shape == vocoder(mel[None]).shape == (1, 12 * hop)
+    assert torch.equal(audio[0], vocoder.chunked(mel, 5))
+    assert torch.allclose(audio, vocoder(mel[None]), atol=1e-5)
+    with pytest.raises(MelError, match=rf"^expected a mel of shape \[{bins}, T\] or \[1, {bins}, T\] with T >= 1, "
+                                       rf"got \(2, {bins}, 12\)$"):
+        vocoder.chunked(np.stack([mel, mel]), 5)

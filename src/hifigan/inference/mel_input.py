@@ -145,12 +145,14 @@ class MelIntake:
         checked = torch.as_tensor(checked_mel_values(mel, source)).detach().double().cpu().numpy()
         return checked_mel_values(torch.as_tensor(self.convert(checked, source=source)), source, self.io_dtype)
 
-    def whole(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None
-              ) -> torch.Tensor:
-        """A whole mel (or batch): its shape as the caller gives it ([T, num_mels] under a 'transposed' convention),
-        checked before any conversion (a convention's per-bin statistics would broadcast a [T] mel to every bin)."""
+    def whole(self, mel: torch.Tensor | np.ndarray, dims: tuple[int, ...] = (2, 3), source: str | None = None,
+              batch_of_one: bool = False) -> torch.Tensor:
+        """A whole mel (or batch, of one if `batch_of_one`): its shape as the caller gives it ([T, num_mels] under a
+        'transposed' convention), checked before any conversion (a convention's per-bin statistics would broadcast
+        a [T] mel to every bin)."""
         mel = mel_tensor(mel, source)
-        check_mel_shape(mel, dims, self.config.num_mels, self.transposed, source, flipped=self.flipped)
+        check_mel_shape(mel, dims, self.config.num_mels, self.transposed, source, batch_of_one=batch_of_one,
+                        flipped=self.flipped)
         return self.values(mel, source)
 
     def chunk(self, chunk: torch.Tensor | np.ndarray, source: str) -> torch.Tensor:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hifigan.arrays.mel_shape import unbatched
 from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig, load_config
 from hifigan.config.values import integer
@@ -256,8 +257,9 @@ class Vocoder:
                       self.io_dtype)
 
     def chunked(self, mel: torch.Tensor | np.ndarray, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> torch.Tensor:
-        """[num_mels, T] -> [T * hop] in chunks of `chunk_frames`, an integer >= 1 (bounded memory, same output as
-        one-shot)."""
-        mel = self.intake.whole(mel, dims=(2,))
-        return torch.cat(list(self._stream(split_frames(mel, chunk_frames), min_frames=chunk_frames)))
+        """[num_mels, T] -> [T * hop] (a batch of one, [1, num_mels, T] -> [1, T * hop], as vocoder(mel) returns it)
+        in chunks of `chunk_frames`, an integer >= 1 (bounded memory, same output as one-shot)."""
+        mel = self.intake.whole(mel, batch_of_one=True)
+        audio = torch.cat(list(self._stream(split_frames(unbatched(mel), chunk_frames), min_frames=chunk_frames)))
+        return audio[None] if mel.dim() == 3 else audio
 
