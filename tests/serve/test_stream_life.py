@@ -203,3 +203,47 @@ def test_a_stream_the_drain_timeout_cuts_counts_as_503_and_the_client_says_it_ma
                                                       "from its first chunk")
     assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="503"}') == 2
     assert 'status="499"' not in page
+
+
+def test_a_stream_whose_connection_is_lost_says_so_and_that_it_may_be_sent_again(vocoder):
+    """A stream's connection cut mid-way with no close frame (here a relay between client and server resets both
+    sides after the first audio, as a proxy or a network may) raised a bare "1006: closed with 1006"; it says now
+    that the connection was lost before the stream ended and that the stream may be sent again."""
+    mel = random_mels(np.random.default_rng(5), 16, [50])[0]
+    with running_server(vocoder, ServeOptions(idle_timeout_s=30)) as running:
+        host, port = running.url.removeprefix("http://").split(":")
+
+        async def go():
+            links: list[asyncio.StreamWriter] = []
+
+            async def relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+                up_reader, up_writer = await asyncio.open_connection(host, int(port))
+                links.extend([writer, up_writer])
+
+                async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+                    while data := await source.read(65536):
+                        sink.write(data)
+                        await sink.drain()
+
+                await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True)
+
+            proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+            async with AsyncClient(f"http://127.0.0.1:{proxy.sockets[0].getsockname()[1]}") as client:
+                async def held():
+                    yield mel
+                    await asyncio.sleep(30)
+
+                streamed = asyncio.create_task(client.stream(held(), "f32"))
+                while not any(session.samples for session in running.state.sessions):
+                    await asyncio.sleep(0.01)
+                for link in links:
+                    link.transport.abort()  # a reset: no close frame either way
+                with pytest.raises(ServeError) as refused:
+                    await asyncio.wait_for(streamed, 10)
+            proxy.close()
+            return refused.value
+
+        refused = asyncio.run(go())
+    assert (refused.status, refused.message) == (1006, "the connection to the server was lost before the stream "
+                                                       "ended (closed 1006: no close frame came): the stream may be "
+                                                       "sent again, from its first chunk")

@@ -68,13 +68,20 @@ def _error(response: httpx.Response) -> ServeError:
     return _refusal(response.status_code, response.content)
 
 
+SENT_AGAIN = ": the stream may be sent again, from its first chunk"  # what a stream cut off by no fault of its own is
+LOST = 1006  # RFC 6455's abnormal closure: what a client reads when the connection ended without a close frame
+
+
 def _closed(code: int | None, error: str | None) -> ServeError:
     """A stream's close other than 1000: 4000 + a status after the server's text error, or a close code of the
-    server's side (CLOSED_BY: a drain's end, 1012, names it and says the stream may be sent again), or another one."""
+    server's side (CLOSED_BY: a drain's end, 1012, names it and says the stream may be sent again), or the connection
+    lost with no close (LOST: a network, a proxy, the server's process gone; it may be sent again too), or another."""
     if code in CLOSED_BY:
         status, why = CLOSED_BY[code]
-        again = ": the stream may be sent again, from its first chunk" if code == 1012 else ""
-        return ServeError(status, why + again)
+        return ServeError(status, why + (SENT_AGAIN if code == 1012 else ""))
+    if code == LOST and error is None:
+        return ServeError(LOST, f"the connection to the server was lost before the stream ended (closed {LOST}: no "
+                                f"close frame came){SENT_AGAIN}")
     return ServeError(code - 4000 if code is not None and code >= 4000 else (code or 0), error or f"closed with {code}")
 
 

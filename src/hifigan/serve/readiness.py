@@ -19,7 +19,7 @@ WAIT_STATUSES = (502, 503, 504)  # a server still loading, or a proxy whose upst
 
 class ServeError(Exception):
     """The server refused a request: its HTTP status (a stream's close code - 4000, or the status a close code of
-    RFC 6455 counts as: codec.CLOSED_BY) and its {"error"} message."""
+    RFC 6455 counts as: codec.CLOSED_BY; 1006: the connection lost, client.LOST) and its {"error"} message."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
