@@ -45,8 +45,9 @@ def dropped(state: ServeState, client: tuple[str, int] | None, answer: int | str
 
 class SendDeadline:
     """--send-timeout, mixed into a uvicorn protocol (before it; set `state` on a subclass). Once the server holds
-    bytes for the connection that its socket did not take (the buffers on the way are full: the client is not
-    reading), they must all leave within `send_timeout_s`, else the connection is reset and counted as `send-timeout`.
+    bytes for the connection that its socket did not take (the buffers on the way are full), the client must take some
+    of them within each `send_timeout_s`, else the connection is reset and counted as `send-timeout`: a client that
+    stopped reading is cut off, one that reads slowly (a slow link and a large answer) is not.
     uvicorn alone waits for such a client for as long as it keeps the connection open: a close (after an answer, the
     keep-alive timeout, a drain) first sends what is unsent, and a stream's next send waits for room; a request's
     connection, and a stream's slot and a drain, were held by it for ever."""
@@ -56,6 +57,7 @@ class SendDeadline:
     loop: asyncio.AbstractEventLoop
     client: tuple[str, int] | None
     send_due: asyncio.TimerHandle | None = None
+    unsent_when_armed = 0  # what the server held for the client when the clock last started: less later is progress
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)  # type: ignore[misc]
@@ -66,7 +68,7 @@ class SendDeadline:
     def pause_writing(self) -> None:
         super().pause_writing()  # type: ignore[misc]
         if self.send_due is None:
-            self.send_due = self.loop.call_later(self.state.options.send_timeout_s, self.send_late)
+            self.arm_send_clock()
 
     def resume_writing(self) -> None:
         self.stop_send_clock()
@@ -76,17 +78,26 @@ class SendDeadline:
         self.stop_send_clock()
         super().connection_lost(exc)  # type: ignore[misc]
 
+    def arm_send_clock(self) -> None:
+        self.unsent_when_armed = self.transport.get_write_buffer_size()
+        self.send_due = self.loop.call_later(self.state.options.send_timeout_s, self.send_late)
+
     def stop_send_clock(self) -> None:
         if self.send_due is not None:
             self.send_due.cancel()
             self.send_due = None
 
     def send_late(self) -> None:
-        """Reset the connection (SO_LINGER 0: the kernel drops what it still holds for the client and tells it, where
-        a close would go on sending it), after counting and logging it; a stream learns why from its scope (CUT)."""
+        """The clock ran out: where the client took some of what was held since it started, start it again; else
+        reset the connection (SO_LINGER 0: the kernel drops what it still holds for the client and tells it, where a
+        close would go on sending it), after counting and logging it; a stream learns why from its scope (CUT)."""
         self.send_due = None
         seconds, unsent = self.state.options.send_timeout_s, self.transport.get_write_buffer_size()
-        message = f"the client stopped reading: {byte_size(unsent)} still to send after {seconds:g} s (--send-timeout)"
+        if unsent < self.unsent_when_armed:
+            self.arm_send_clock()
+            return
+        message = (f"the client stopped reading: {byte_size(unsent)} still to send, none taken for {seconds:g} s "
+                   "(--send-timeout)")
         dropped(self.state, self.client, "reset", "send-timeout", message)
         scope = getattr(self, "scope", None)
         if scope is not None:
