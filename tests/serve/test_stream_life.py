@@ -49,6 +49,11 @@ def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder):
                     session = next((s for s in running.state.sessions if s.cursor.chunks), None)
                 assert running.state.scheduler.depth == 1 and session.cursor.ready > 0
                 ws.transport.abort()  # gone without 'end' or a close frame
+                # The server sees it gone before the other one ends: else, for a moment the one client left would be
+                # the gone one, with work queued, and its window would run at once (no one else to wait for).
+                deadline = time.monotonic() + 5
+                while session in running.state.sessions and time.monotonic() < deadline:
+                    await asyncio.sleep(0.005)
                 await silent.send("end")  # the other one ends properly, without audio
                 assert [m async for m in silent] == []
 
