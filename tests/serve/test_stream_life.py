@@ -174,6 +174,19 @@ def test_the_audio_after_end_may_take_longer_than_the_idle_timeout():
     assert metric(page, 'hifigan_requests_total{route="WS /v1/stream",status="200"}') == 1
 
 
+async def _first_audio(client: AsyncClient, running, mel: np.ndarray) -> asyncio.Task:
+    """`client` streaming `mel`, then holding its stream open (30 s) without 'end': the task, once the server has sent
+    some of its audio."""
+    async def held():
+        yield mel
+        await asyncio.sleep(30)
+
+    streamed = asyncio.create_task(client.stream(held(), "f32"))
+    while not any(session.samples for session in running.state.sessions):
+        await asyncio.sleep(0.01)
+    return streamed
+
+
 def test_a_stream_the_drain_timeout_cuts_counts_as_503_and_the_client_says_it_may_be_sent_again(vocoder):
     """--drain-timeout cuts off two open streams, a silent one and one mid-way (its first audio came): each is closed
     1012 (service restart), both count as 503, not as clients gone, and the Python client raises a 503 ServeError
@@ -183,13 +196,7 @@ def test_a_stream_the_drain_timeout_cuts_counts_as_503_and_the_client_says_it_ma
     with running_server(vocoder, options) as running:
         async def go():
             async with AsyncClient(running.url) as client, silent_stream(running) as ws:
-                async def held():
-                    yield mel
-                    await asyncio.sleep(30)
-
-                streamed = asyncio.create_task(client.stream(held(), "f32"))
-                while not any(session.samples for session in running.state.sessions):
-                    await asyncio.sleep(0.01)
+                streamed = await _first_audio(client, running, mel)
                 running.server.drain()
                 with pytest.raises(ConnectionClosed) as closed:
                     await ws.recv()
@@ -234,13 +241,7 @@ def test_a_stream_whose_connection_is_lost_says_so_and_that_it_may_be_sent_again
 
             proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
             async with AsyncClient(f"http://127.0.0.1:{proxy.sockets[0].getsockname()[1]}") as client:
-                async def held():
-                    yield mel
-                    await asyncio.sleep(30)
-
-                streamed = asyncio.create_task(client.stream(held(), "f32"))
-                while not any(session.samples for session in running.state.sessions):
-                    await asyncio.sleep(0.01)
+                streamed = await _first_audio(client, running, mel)
                 for link in links:
                     link.transport.abort()  # a reset: no close frame either way
                 with pytest.raises(ServeError) as refused:
