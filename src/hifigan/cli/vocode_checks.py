@@ -64,27 +64,30 @@ def check_input(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelS
     truncation, NaN) and its mel computed by `frontend` (too short, overflow; None where every input is a mel).
     Returns the mel, as the vocode pass takes it (input_mel's), and for audio the length --evaluate would score: the
     shorter of the input and its output (a hop per mel frame)."""
-    from hifigan.audio import load_audio
-
     require_file(path, INPUT)
     if path.suffix.lower() == ".npy":
         return check_vocode_mel(path, model, mel_input), None
-    audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono,
-                       cli=True)
-    mel = frontend.checked(audio, path)  # type: ignore[union-attr]
-    return mel, min(len(audio), mel.shape[-1] * frontend.hop_size)  # type: ignore[union-attr]
+    samples, mel = _audio_mel(path, model, frontend, args)
+    return mel, min(samples, mel.shape[-1] * frontend.hop_size)  # type: ignore[union-attr]
 
 
 def input_mel(path: Path, model: ModelMel, mel_input: MelInput, frontend: MelSpectrogram | None,
               args: argparse.Namespace) -> np.ndarray | torch.Tensor:
     """An input's mel, read again (one CheckedMels did not keep): a .npy's in the model's convention, audio's
     computed by `frontend`."""
-    from hifigan.audio import load_audio
-
     if path.suffix.lower() == ".npy":
         return load_vocode_mel(path, model, mel_input)
+    return _audio_mel(path, model, frontend, args)[1]
+
+
+def _audio_mel(path: Path, model: ModelMel, frontend: MelSpectrogram | None, args: argparse.Namespace
+               ) -> tuple[int, torch.Tensor]:
+    """An audio input read whole at the model's rate (--resample, --mix-to-mono) and its mel, checked by `frontend`:
+    its length in samples, and the mel."""
+    from hifigan.audio import load_audio
+
     audio = load_audio(path, model.sampling_rate, resample=args.resample, mix_to_mono=args.mix_to_mono, cli=True)
-    return frontend.checked(audio, path)  # type: ignore[union-attr]
+    return len(audio), frontend.checked(audio, path)  # type: ignore[union-attr]
 
 
 class CheckedMels:
