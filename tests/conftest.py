@@ -85,6 +85,22 @@ def pytest_runtest_protocol(item, nextitem):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def children_temp(tmp_path_factory):
+    """Every process a test starts makes its temporary folders under this session's pytest folder (which pytest
+    prunes, keeping the last 3 runs): a child the test kills leaves its `pymp-*` (multiprocessing) and
+    `torchelastic_*` (torchrun's agent) folders there, not in the machine's temp folder for ever. This process keeps
+    the machine's one (the large_memory lock above is shared with other suites)."""
+    tempfile.gettempdir()  # computed and kept before TMPDIR changes
+    before = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("children-temp"))
+    yield
+    if before is None:
+        os.environ.pop("TMPDIR")
+    else:
+        os.environ["TMPDIR"] = before
+
+
 @pytest.fixture(scope="session")
 def tiny_cfg() -> HifiganConfig:
     """The tiny 16-bin, 8 kHz, hop-16 config of tests/support/tiny.py (its narrow MPD and MSD)."""
