@@ -1,6 +1,7 @@
 """Damaged or mistaken checkpoint files are one CheckpointError naming the file and what is wrong: bytes that fail a
 zip record's CRC-32 (torch.load alone would load them as NaN weights), a zip that is no PyTorch file, a stored
-config that is not a dict, a legacy (non-zip) file cut short inside a pickled name, an exported TorchScript file."""
+config that is not a dict, a legacy (non-zip) file cut short inside a pickled name, an exported TorchScript or ONNX
+file."""
 
 from __future__ import annotations
 
@@ -157,3 +158,32 @@ def test_an_exported_torchscript_file_is_named_as_one_not_as_a_corrupt_checkpoin
         load_generator(path)
     assert (e.value.path, e.value.problem) == (str(path), "not a checkpoint (a TorchScript model, as hifigan export "
                                                           "writes it: give the checkpoint it was exported from)")
+
+
+def test_an_exported_onnx_file_is_named_as_one_with_what_runs_it(tmp_path):
+    """`hifigan export -o model.onnx`, then `vocode -c model.onnx`: 'neither a PyTorch file nor a binary pickle' was
+    true but left the user guessing; the file is recognised by its protobuf framing (no onnx package needed)."""
+    from hifigan.inference.export import export_generator
+
+    config = tiny_config()
+    path = tmp_path / "model.onnx"
+    export_generator(Generator(config), "onnx", path, config=config)
+    with pytest.raises(CheckpointError) as e:
+        load_generator(path)
+    assert (e.value.path, e.value.problem) == (str(path), "not a checkpoint (an ONNX model, as hifigan export writes "
+                                                          "it: give the checkpoint it was exported from, or run this "
+                                                          "file with onnxruntime as docs/export.md shows)")
+
+
+@pytest.mark.parametrize("data", [
+    b"\x08\x08\x12\x07pytorch",  # an ONNX model's first fields, but no graph
+    b"\x08\x08:\x10\n\x03mel",  # a graph field that claims more bytes than the file holds (an ONNX file cut short)
+    b"\x08\x08:\x00\x0b",  # then a field of wire type 3 (a group), which ONNX never holds
+    b"\x08 text that opens with a backspace",
+])
+def test_a_file_framed_only_partly_like_onnx_is_no_pytorch_file(tmp_path, data):
+    path = tmp_path / "x.pt"
+    path.write_bytes(data)
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(path)
+    assert e.value.problem == "not a checkpoint (neither a PyTorch file nor a binary pickle)"

@@ -19,6 +19,7 @@ from torch import nn
 
 from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_torchscript_zip, is_zip
 from hifigan.checkpoints.misfit import generator_mismatch
+from hifigan.checkpoints.onnx_file import is_onnx_model
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
 from hifigan.files.atomic import atomic_paths, write_failure
@@ -77,6 +78,9 @@ NOT_TORCH = "not a checkpoint (neither a PyTorch file nor a binary pickle)"
 # hifigan export's TorchScript output, often named like a checkpoint (generator.pt) and given back as one
 TORCHSCRIPT = ("not a checkpoint (a TorchScript model, as hifigan export writes it: give the checkpoint it was "
                "exported from)")
+# its ONNX output, the other format hifigan export writes (no pickle, no zip: a protobuf)
+ONNX = ("not a checkpoint (an ONNX model, as hifigan export writes it: give the checkpoint it was exported from, or "
+        "run this file with onnxruntime as docs/export.md shows)")
 
 
 ZIP_MAGIC = b"PK"  # torch >= 1.6 saves a zip
@@ -94,10 +98,15 @@ def _starts_like_torch(path: Path) -> bool:
     return _head(path) in TORCH_MAGIC
 
 
+def _not_torch(path: Path) -> str:
+    """What a file that is no PyTorch file and no pickle is: an exported ONNX model, or nothing we name."""
+    return ONNX if is_onnx_model(path) else NOT_TORCH
+
+
 def _damage(path: Path, e: BaseException) -> str:
     head = _head(path)
     if head not in TORCH_MAGIC:
-        return NOT_TORCH
+        return _not_torch(path)
     zipped = is_zip(path)
     if zipped and is_torchscript_zip(path):  # torch.load's weights_only refuses it in words about its own arguments
         return TORCHSCRIPT
@@ -127,7 +136,7 @@ def _unpickling_problem(path: Path, e: pickle.UnpicklingError) -> str:
     if code:
         return f"refused: it needs pickled code ({code}) to load; only weights are loaded"
     if not binary:
-        return NOT_TORCH
+        return _not_torch(path)
     detail = re.search(r"WeightsUnpickler error:\s*(\S.*)", str(e))
     return f"not a checkpoint (cannot be unpickled as weights: {_reason(ValueError(detail.group(1)) if detail else e)})"
 
