@@ -89,3 +89,26 @@ def test_a_number_1_resblock_over_resblock2_weights_says_what_the_official_code_
                            "resblock is '1' (ResBlock1: convs1, convs2), the weights are ResBlock2's (convs)")
     assert said.endswith(f"; {tmp_path / 'fork.json'} gives resblock as the number 1, from which the official code "
                          'builds ResBlock2 (it tests resblock == "1"): write "2" for these weights') == hint
+
+
+@pytest.mark.parametrize(("resblock", "dropped", "ours"), [
+    ("2", "resblocks.0.convs.1.weight_v", "resblocks.0.convs.1.parametrizations.weight.original1"),
+    ("2", "resblocks.3.convs.0.bias", "resblocks.3.convs.0.bias"),
+    ("1", "resblocks.1.convs1.2.weight_g", "resblocks.1.convs1.2.parametrizations.weight.original0"),
+    ("1", "resblocks.0.convs2.0.weight_v", "resblocks.0.convs2.0.parametrizations.weight.original1"),
+])
+def test_an_official_file_missing_one_tensor_of_a_block_blames_no_config_key(tmp_path, resblock, dropped, ours):
+    """Every layer of the block is there (another of its tensors is), so its dilations fit: the hint said
+    'resblock_dilation_sizes[0] has 2 dilations, the weights 2', which contradicts itself; the missing key alone is
+    true."""
+    torch.manual_seed(0)
+    official = {"resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]]} if resblock == "1" else {}  # ResBlock1 builds 3
+    config = tiny_config(resblock, **official)
+    state = ours_to_official(build_generator(config).state_dict())
+    del state[dropped]
+    torch.save({"generator": state}, tmp_path / "g_00000001")
+    config_file = save_config_json(tmp_path / "config.json", config)
+    with pytest.raises(CheckpointError) as caught:
+        load_generator(tmp_path / "g_00000001", config_file)
+    assert one_line(str(caught.value)) == (f"{tmp_path / 'g_00000001'}: generator does not fit the config "
+                                           f"{config_file}: missing key {ours}")
