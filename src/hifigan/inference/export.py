@@ -24,12 +24,13 @@ from torch import nn
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.files.atomic import atomic_paths, write_failure
+from hifigan.inference.config_fit import check_fits
 from hifigan.inference.export_check import CONTEXT, check_model_file
 from hifigan.inference.export_facts import input_facts, with_onnx_facts
 from hifigan.inference.export_frontend import frontend_path
 from hifigan.inference.fused import LAYERS as FUSED_LAYERS
 from hifigan.inference.fused import FusedGenerator
-from hifigan.models.generators import check_fits, layer_description
+from hifigan.models.generators import layer_description
 from hifigan.models.receptive_field import own_field
 from hifigan.runtime.extras import optional_import
 
@@ -172,7 +173,7 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
     against the eager generator before it is renamed into place: a mismatch is a one-line error and no file.
     `frontend`: the model's checked mel front-end (export_frontend.frontend_bytes), written beside `out` as
     NAME.mel.onnx with it as a unit (hifigan.files.atomic.atomic_paths): a failure leaves neither new file. A config
-    of another hop or other mel bins than the generator's is refused (as Vocoder refuses it)."""
+    that does not describe the generator (config_fit.check_fits) is refused, as Vocoder refuses it."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     if config is not None and (layers := layer_description(generator)) is not None:

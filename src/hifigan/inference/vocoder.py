@@ -19,13 +19,14 @@ from hifigan.checkpoints.contents import load_generator
 from hifigan.config import HifiganConfig, load_config
 from hifigan.config.values import integer
 from hifigan.errors import CheckpointError, HifiganError
+from hifigan.inference.config_fit import check_fits
 from hifigan.inference.engines import Runner, build_runner, resolve_backend, resolve_precision
 from hifigan.inference.mel_input import MelIntake, refuse_one_mel
 from hifigan.inference.ownership import check_placement, placement
 from hifigan.inference.packing import Buckets, Plan, chosen_buckets, pack
 from hifigan.inference.streaming import DEFAULT_CHUNK_FRAMES, ReceptiveField, split_frames, stream
 from hifigan.messages.plural import a_type
-from hifigan.models.generators import check_fits, fold_norms, layer_description
+from hifigan.models.generators import fold_norms, layer_description
 from hifigan.models.receptive_field import generator_field
 from hifigan.runtime.devices import resolve_device
 

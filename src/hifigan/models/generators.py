@@ -106,16 +106,6 @@ def fold_norms(generator: nn.Module) -> nn.Module:
     return remove_parametrizations(generator)
 
 
-def check_fits(generator: nn.Module, layers: GeneratorLayers, config: HifiganConfig) -> None:
-    """That `config` describes a generator that describes its layers: its hop and mel bins. Else a HifiganError
-    now, where a call would end in torch's channel error, or a batch or stream cut its audio at the config's hop."""
-    bins = getattr(generator.get_submodule(layers.conv_pre.where), "in_channels", config.num_mels)
-    if (layers.hop, bins) != (config.hop_size, config.num_mels):
-        raise HifiganError(None, f"the config does not describe this generator: it takes {bins} mel bins at hop "
-                                 f"{layers.hop}, the config has num_mels {config.num_mels} and hop_size "
-                                 f"{config.hop_size}")
-
-
 def _holds_unnamed_tensors(generator: nn.Module) -> bool:
     """Whether `generator` holds a tensor that its state dict does not name: a non-persistent buffer, a tensor
     attribute (or one in a list, tuple or dict attribute), a parameter of a Parameter subclass (a lazy module's)."""
