@@ -1,12 +1,15 @@
 """Numpy arrays and tensors a Vocoder entry point is given in forms torch's own conversion refuses: a nested tensor,
 big-endian data, numpy's long double. Each is a mel the CLI and the server take (or a MelError naming it), never
-torch's error from inside."""
+torch's error from inside; a read-only array (memory-mapped) is taken without torch's warning and without a copy."""
+
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from hifigan.errors import MelError
+from hifigan.inference.mel_input import mel_tensor
 from hifigan.inference.vocoder import Vocoder
 
 T = 12
@@ -46,3 +49,36 @@ def test_a_long_double_mel_vocodes_as_float64(vocoder, entry):
     with pytest.raises(MelError, match=f"^{prefix}mel has dtype complex" + r"\d+, expected floating point$"):
         run(vocoder, mel.astype(np.clongdouble))
 
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("how", ["mmap", "setflags"])
+def test_a_read_only_mel_vocodes_without_torchs_warning(vocoder, entry, how, tmp_path):
+    """np.load(path, mmap_mode='r') or arr.setflags(write=False) gave torch's UserWarning 'The given NumPy array is
+    not writable, and PyTorch does not support non-writable tensors' (torch says it once a process:
+    set_warn_always shows each time, so that an earlier test cannot hide it)."""
+    mel = _mel(vocoder.config.num_mels)
+    if how == "mmap":
+        np.save(tmp_path / "m.npy", mel)
+        read_only = np.load(tmp_path / "m.npy", mmap_mode="r")
+    else:
+        read_only = mel.copy()
+        read_only.setflags(write=False)
+    run, _ = ENTRIES[entry]
+    always = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = run(vocoder, read_only)
+    finally:
+        torch.set_warn_always(always)
+    assert [str(w.message) for w in caught] == []
+    assert torch.equal(got, run(vocoder, mel))
+
+
+def test_a_read_only_mel_is_not_copied():
+    mel = _mel(16)
+    mel.setflags(write=False)
+    tensor = mel_tensor(mel, None)
+    assert tensor.data_ptr() == mel.ctypes.data and tensor.shape == mel.shape and tensor.stride() == (12, 1)

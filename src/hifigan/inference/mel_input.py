@@ -25,7 +25,8 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
     refuses) is copied, and so are big-endian and long double arrays (to native order, to float64), which torch
     takes in no dtype; a numpy array that is not numeric is the dtype MelError, not torch's TypeError; what torch
     cannot make a tensor of (None, a path, a ragged list) is a MelError naming `source`, not torch's error; so is a
-    tensor without dense values (meta, sparse, nested: the last has not even a shape to check)."""
+    tensor without dense values (meta, sparse, nested: the last has not even a shape to check). A read-only array
+    (a memory-mapped .npy) is shared too, without torch's warning that it is not writable."""
     if isinstance(mel, torch.Tensor):
         check_holds_values(mel, source)
     elif isinstance(mel, np.ndarray):
@@ -37,6 +38,8 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
             mel = mel.astype(mel.dtype.newbyteorder("="))
         if any(stride < 0 for stride in mel.strides):
             mel = np.ascontiguousarray(mel)
+        if not mel.flags.writeable:  # np.load(mmap_mode="r"), np.frombuffer(bytes): see _read_only
+            return _read_only(mel)
     else:
         try:
             return torch.as_tensor(mel)  # nested lists of numbers
@@ -44,6 +47,16 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
             what = f"{type(mel).__name__}{' torch cannot convert' if isinstance(mel, list | tuple) else ''}"
             raise MelError(source, f"expected a mel (a tensor or numpy array), got {what}") from None
     return torch.as_tensor(mel)
+
+
+def _read_only(mel: np.ndarray) -> torch.Tensor:
+    """A tensor sharing a read-only array's memory: torch.from_numpy warns of one (writing to it would be undefined;
+    nothing here writes to a mel it is given), DLPack, which carries the flag, shares it without a word. What DLPack
+    does not export (a 0-d array) is copied: a copy is writable."""
+    try:
+        return torch.from_dlpack(mel)
+    except (BufferError, RuntimeError, TypeError):
+        return torch.as_tensor(mel.copy())
 
 
 def refuse_one_mel(given: object, takes: str, instead: str) -> None:
