@@ -10,7 +10,7 @@ import json
 import os
 import re
 from html.parser import HTMLParser
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 import numpy as np
 import pytest
@@ -31,16 +31,21 @@ class Page(HTMLParser):
         self.cards: dict[tuple[str, str], dict[str, str]] = {}
         self.sources: list[str] = []
         self.meta: dict[str, str] = {}
+        self.ids: list[str] = []  # the clips' sections'
+        self.links: list[str] = []  # in the page (#...)
         self.in_summary, self.summary_text = False, []
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         for key in ("src", "href"):
-            if key in a:
+            if key in a and not a[key].startswith("#"):  # a link within the page fetches nothing
                 self.sources.append(a[key])
         if tag == "section":
             self.clip = a["id"].removeprefix("clip-")
+            self.ids.append(a["id"])
+        elif tag == "a" and a.get("href", "").startswith("#"):
+            self.links.append(a["href"])
         elif tag == "div" and "data-system" in a:
             self.card = a["data-system"]
             self.cards[(self.clip, self.card)] = {}
@@ -231,3 +236,30 @@ def test_write_page_refuses_no_systems_and_systems_of_other_clips(tmp_path):
             write_page(page, systems, config, cli=False)
         assert str(info.value) == message
     assert list(tmp_path.iterdir()) == []
+
+
+def test_clip_ids_are_valid_unique_and_the_headings_link_to_them(tmp_path, capsys):
+    """A stem with a space gave id="clip-take 1" (no HTML id holds whitespace) and '#' or '%' one no URL fragment
+    carries as it is; stems that become the same id are told apart, and each clip's heading links to its own."""
+    stems = ["take 1", "take-1", "take#1", "50%", "über grün"]
+    for name in ("ref", "gen"):
+        (tmp_path / name).mkdir()
+        for i, stem in enumerate(stems):
+            save_audio(tmp_path / name / f"{stem}.wav", speechlike(0.3, seed=i), SR)
+    code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "ref"), "--system", str(tmp_path / "gen"),
+                       "--out", f"{tmp_path / 'rep'}/", "--html", "--metrics", "mel_l1")
+    assert code == 0, err
+    page = Page((tmp_path / "rep" / "evaluation.html").read_text())
+    by_stem = dict(zip(sorted(stems), page.ids))  # the clips in the order of their stems
+    assert by_stem == {"50%": "clip-50-", "take 1": "clip-take-1", "take#1": "clip-take-1-2",
+                       "take-1": "clip-take-1-3", "über grün": "clip-über-grün"}
+    assert page.links == [f"#{quote(i)}" for i in page.ids]
+    assert [unquote(link[1:]) for link in page.links] == page.ids  # what a browser looks the fragment up as
+    assert all(re.fullmatch(r"#[A-Za-z0-9_.%-]+", link) for link in page.links)  # no character a fragment escapes
+
+
+def test_clip_ids_take_the_first_free_number():
+    from hifigan.evaluation.report.names import clip_ids
+
+    assert clip_ids(["a", "a", "a-2", "a b", "LJ001-0001"]) == ["clip-a", "clip-a-2", "clip-a-2-2", "clip-a-b",
+                                                                "clip-LJ001-0001"]

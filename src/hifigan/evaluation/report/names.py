@@ -1,5 +1,5 @@
 """System names: `NAME=DIR` arguments of `hifigan evaluate` and `hifigan listen` (each name is a part of its report
-files' names), and the recordings' name beside them."""
+files' names), and the recordings' name beside them; the evaluation page's clip ids, made from the clips' stems."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from hifigan.errors import HifiganError
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")  # a part of a file name on every system, as it is
 NAME_RULE = "1-64 ASCII letters, digits, '_', '.', '+' or '-', starting with a letter or digit"
 REFERENCE = "reference"  # the recordings' name beside the systems: the page's first card, a study's hidden reference
+# What a clip id keeps of a stem: letters and digits of any script, '_', '.', '-'; the rest (whitespace, which no HTML
+# id holds, and '#', '%', '?', quotes, which a URL fragment cannot carry as they are) becomes '-'
+NOT_IN_ID = re.compile(r"[^\w.-]+")
 
 
 def parse_system(text: str) -> tuple[str, Path]:
@@ -51,3 +54,19 @@ def parse_systems(texts: Iterable[str]) -> dict[str, Path]:
                                "and their report files would be one file on macOS or Windows; name them apart")
         systems[name] = folder
     return systems
+
+
+def clip_ids(stems: Iterable[str]) -> list[str]:
+    """The page's section id of each clip, `clip-STEM` where the stem is one as it is: valid as an HTML id and as
+    a URL fragment (evaluation.html#clip-...), and unique, a stem that would take an id already given ("a b" after
+    "a-b", or a second "a") getting the first of -2, -3, ... that is free."""
+    ids: list[str] = []
+    taken: set[str] = set()
+    for stem in stems:
+        base = "clip-" + NOT_IN_ID.sub("-", stem)
+        given, n = base, 2
+        while given in taken:
+            given, n = f"{base}-{n}", n + 1
+        ids.append(given)
+        taken.add(given)
+    return ids

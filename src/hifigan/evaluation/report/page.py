@@ -21,7 +21,7 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.confidence import MetricSummary
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
-from hifigan.evaluation.report.names import REFERENCE
+from hifigan.evaluation.report.names import REFERENCE, clip_ids
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
 from hifigan.files.atomic import atomic_path
@@ -48,6 +48,7 @@ class Cell:
 class Clip:
     stem: str
     cells: list[Cell]
+    id: str = ""  # its section's id on the page (names.clip_ids), which its heading links to
 
 
 def write_page(
@@ -75,6 +76,8 @@ def write_page(
             raise HifiganError(None, f"system {name!r} has other clips than {next(iter(systems))!r}")
     metrics = reports[0].metric_names
     clips = [_clip(i, systems, config, metrics, path, audio, resample, mix_to_mono, cli) for i in range(len(stems))]
+    for clip, clip_id in zip(clips, clip_ids(stems)):
+        clip.id = clip_id
     html = PAGE.render(
         title=title, count=count, created=datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), systems=list(systems),
         sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),

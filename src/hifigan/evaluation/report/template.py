@@ -10,6 +10,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
 h1 { font-size: 1.6em; margin: 0 0 .2em; }
 h2 { font-size: 1.25em; margin: 1.8em 0 .6em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
 h3 { font-size: 1.05em; margin: 1.4em 0 .5em; font-family: ui-monospace, monospace; }
+h3 a { color: inherit; text-decoration: none; }
 .meta { color: #555; margin: 0; }
 code { font-family: ui-monospace, monospace; font-size: .92em; }
 table { border-collapse: collapse; background: #fff; }
@@ -65,8 +66,8 @@ the best mean of each metric is in bold. Log-mel images use the loss mel of the 
 ({{ config.num_mels }} bins, hop {{ config.hop_size }}), coloured on the recording's range of each clip.</p>
 
 <h2>Clips</h2>
-{% for clip in clips %}<section class="clip" id="clip-{{ clip.stem }}">
-<h3>{{ clip.stem }}</h3>
+{% for clip in clips %}<section class="clip" id="{{ clip.id }}">
+<h3><a href="#{{ clip.id|urlencode }}">{{ clip.stem }}</a></h3>
 <div class="row" style="grid-template-columns: repeat({{ clip.cells|length }}, minmax(240px, 1fr))">
 {% for cell in clip.cells %}<div class="card {{ 'reference' if loop.first }}" data-system="{{ cell.label }}">
 <h4>{{ cell.label }}</h4>
