@@ -98,8 +98,9 @@ def test_bench_reports_the_median_and_the_ratios_of_the_timed_runs(tmp_path, mon
     cfg = tiny_config("2")
     cfg_path = tmp_path / "tiny.json"
     cfg_path.write_text(json.dumps(cfg.to_dict()))
-    # three repeats, eager then fused in each; then one time per timed streamed chunk (4 or 5 a pass, whole passes
-    # until MIN_TIMED_CHUNKS = 16: 16 or 20 of them; median 30, max 50)
+    # three repeats, eager then fused in each; then one time per window of the stream: 5 a pass for its 4 chunks
+    # (the last chunk's window and the stream's final one are its time), then each pass's end; 4 passes until
+    # MIN_TIMED_CHUNKS = 16 chunks, the scripted times then spent (0.001 s each): median 30, max 60 (30 + 30)
     _scripted_clock(monkeypatch, [0.4, 0.1, 0.2, 0.3, 0.6, 0.25, 0.010, 0.050, *[0.030] * 18])
     with threads(1):
         result = run_bench(str(cfg_path), seconds=0.256, repeats=3, backends=("eager", "fused"), threads=1,
@@ -112,7 +113,8 @@ def test_bench_reports_the_median_and_the_ratios_of_the_timed_runs(tmp_path, mon
     assert fused["speedup_vs_eager_min"] == 2.0  # 0.2 / 0.1
     stream = result["stream"]
     assert stream["chunk_audio_ms"] == 64.0  # 32 frames x 16 samples at 8 kHz
-    assert (stream["per_chunk_ms_median"], stream["per_chunk_ms_max"]) == (30.0, 50.0)
+    assert (stream["per_chunk_ms_median"], stream["per_chunk_ms_max"]) == (30.0, 60.0)
+    assert (stream["timed_chunks"], stream["timed_passes"]) == (16, 4)
     field = receptive_field(cfg)
     assert (stream["lookahead_frames"], stream["left_context_frames"]) == (field.right, field.left)
 
@@ -208,8 +210,9 @@ def test_bench_reports_the_largest_difference_from_eager(tmp_path):
 
 def test_streaming_times_chunks_only_after_a_warm_up_pass(monkeypatch):
     """The streaming figure's structure, on a real eager tiny model: one whole untimed pass over the stream runs
-    before the clock is first read, then whole passes are timed until MIN_TIMED_CHUNKS chunks are, each timed chunk
-    one window's forward between two clock reads (and each pass's end one more pair, timed but not a chunk)."""
+    before the clock is first read, then whole passes are timed until MIN_TIMED_CHUNKS chunks are, each window's
+    forward between two clock reads (and each pass's end one more pair, timed but no window); a chunk's time is
+    its window's, the last chunk's with the stream's final window (its look-ahead)."""
     import types
 
     import hifigan.inference.bench_stream as bench_stream
@@ -228,11 +231,37 @@ def test_streaming_times_chunks_only_after_a_warm_up_pass(monkeypatch):
         events.clear()
         times, passes = bench_stream.stream_chunk_times(vocoder, mel, 8)
     first_clock = events.index("clock")
-    assert windows_per_pass > 1 and events[:first_clock] == ["window"] * windows_per_pass  # the warm-up pass
+    assert windows_per_pass == 6 and events[:first_clock] == ["window"] * windows_per_pass  # the warm-up pass
     timed = events[first_clock:]
-    assert timed.count("window") == len(times) == passes * windows_per_pass >= bench_stream.MIN_TIMED_CHUNKS
-    assert passes == -(-bench_stream.MIN_TIMED_CHUNKS // windows_per_pass)
+    assert timed.count("window") == passes * windows_per_pass and passes == 4  # 5 chunks a pass: 4 for 16
+    assert times == [2.0, 2.0, 2.0, 2.0, 4.0] * passes  # each window: clock, window, clock
     assert timed[-4:] == ["window", "clock", "clock", "clock"]  # a pass ends with a next() of no window
+
+
+def test_a_mel_of_one_chunk_is_one_timed_chunk_of_its_two_windows(monkeypatch):
+    """A mel shorter than the chunk is streamed as one chunk, which gives two windows (the frames whose look-ahead
+    it holds, then the rest when the input ends): each was counted as a chunk, so 16 "chunks" were 8 passes of one
+    chunk and the median one of 3-frame and 7-frame windows. Now a chunk's time is both its windows'."""
+    import types
+
+    import hifigan.inference.bench_stream as bench_stream
+    from hifigan.inference.vocoder import Vocoder
+
+    cfg = tiny_config("2")
+    torch.manual_seed(0)
+    vocoder = Vocoder(Generator(cfg), cfg, "cpu", backend="eager")
+    events: list[str] = []
+    vocoder.generator.register_forward_hook(lambda *_: events.append("window"))
+    monkeypatch.setattr(bench_stream, "time", types.SimpleNamespace(perf_counter=lambda: events.append("clock") or
+                                                                    float(len(events))))
+    mel = torch.randn(cfg.num_mels, vocoder.receptive_field.right + 3)
+    with threads(1):
+        assert [len(a) for a in vocoder.stream([mel])] == [3 * cfg.hop_size, vocoder.receptive_field.right * 16]
+        events.clear()
+        info = bench_stream.stream_info(vocoder, mel, 32)
+    assert (info["timed_chunks"], info["timed_passes"]) == (bench_stream.MIN_TIMED_CHUNKS,) * 2
+    assert events.count("window") == 2 * (1 + bench_stream.MIN_TIMED_CHUNKS)  # the warm-up pass's too
+    assert info["per_chunk_ms_median"] == info["per_chunk_ms_max"] == 4000.0  # two windows of 2 clock steps
 
 
 def test_bench_streams_a_short_input_again_until_enough_chunks_are_timed(tmp_path, monkeypatch):

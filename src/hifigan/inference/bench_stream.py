@@ -1,13 +1,13 @@
-"""The streaming line of `hifigan bench`: per-chunk compute time of `Vocoder.stream`, measured as the one-shot rows
-are (bench.py): after untimed warm-up passes, so that a first call's setup (oneDNN primitives, cuDNN plans, a
-backend's own first-call work) is not a chunk's figure, and over enough chunks for a median to mean something.
-Both report the same median of repeated timings (upper_median).
+"""The streaming line of `hifigan bench`: per-chunk compute time of `Vocoder.stream` (a mel chunk's: the windows
+its arrival releases), measured as the one-shot rows are (bench.py): after untimed warm-up passes, so that a first
+call's setup (oneDNN primitives, cuDNN plans, a backend's own first-call work) is not a chunk's figure, and over
+enough chunks for a median to mean something. Both report the same median of repeated timings (upper_median).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import torch
@@ -28,9 +28,9 @@ def upper_median(values: Sequence[float]) -> float:
 
 def stream_chunk_times(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int,
                        min_chunks: int = MIN_TIMED_CHUNKS) -> tuple[list[float], int]:
-    """Seconds between consecutive audio chunks of `vocoder.stream` over `mel` in `chunk_frames`-frame chunks, and
-    the number of timed passes: WARM_UP_PASSES untimed passes first, then whole passes until `min_chunks` chunks
-    are timed. The source yields at once, so each chunk's next() is one window's compute."""
+    """Seconds each mel chunk of `vocoder.stream` over `mel` in `chunk_frames`-frame chunks takes to vocode
+    (_timed_pass), and the number of timed passes: WARM_UP_PASSES untimed passes first, then whole passes until
+    `min_chunks` chunks are timed."""
     for _ in range(WARM_UP_PASSES):
         for _ in vocoder.stream(split_frames(mel, chunk_frames)):
             pass
@@ -38,15 +38,33 @@ def stream_chunk_times(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int,
     passes = 0
     while len(times) < min_chunks:
         passes += 1
-        chunks = vocoder.stream(split_frames(mel, chunk_frames))
-        while True:  # each chunk's own next(): the time between reads excludes the loop's bookkeeping
-            start = time.perf_counter()
-            chunk = next(chunks, None)
-            end = time.perf_counter()
-            if chunk is None:
-                break
-            times.append(end - start)
+        times += _timed_pass(vocoder, mel, chunk_frames)
     return times, passes
+
+
+def _timed_pass(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> list[float]:
+    """One pass: per mel chunk that releases audio, the seconds of the windows its arrival computes. A stream gives
+    one window a chunk and a last one when its input ends (the look-ahead frames), which belongs to the last chunk:
+    a mel of one chunk gives two windows, one chunk's time. A chunk that releases nothing (its frames wait for their
+    look-ahead) is vocoded with the next one's window. The source yields at once, so a window's next() is its
+    compute."""
+    pulled = 0  # mel chunks the stream has taken
+
+    def source() -> Iterator[torch.Tensor]:
+        nonlocal pulled
+        for chunk in split_frames(mel, chunk_frames):
+            pulled += 1
+            yield chunk
+
+    spent: dict[int, float] = {}  # chunk number -> seconds of the windows it released
+    windows = vocoder.stream(source())
+    while True:  # each window's own next(): the time between reads excludes the loop's bookkeeping
+        start = time.perf_counter()
+        window = next(windows, None)
+        end = time.perf_counter()
+        if window is None:
+            return list(spent.values())
+        spent[pulled] = spent.get(pulled, 0.0) + end - start
 
 
 def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[str, Any]:
