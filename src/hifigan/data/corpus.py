@@ -92,7 +92,10 @@ def corpus_files(folder: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SU
 
 
 def file_key(path: Path, root: Path | None) -> str:
-    """A file's name within its corpus: its path relative to `root` (unchanged when the corpus moves)."""
+    """A file's name within its corpus: its path relative to `root` (unchanged when the corpus moves). A list's
+    absolute path under a root typed relative (or the reverse) is compared as both absolute: a resume's root is."""
+    if root is not None and path.is_absolute() != root.is_absolute():
+        path, root = Path(os.path.abspath(path)), Path(os.path.abspath(root))
     return path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else path.as_posix()
 
 

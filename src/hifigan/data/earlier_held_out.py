@@ -3,12 +3,13 @@ the version that made it drew them, so that a resumed run validates on, and trai
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hifigan.data.corpus import DEFAULT_FRACTION, Corpus, choose_validation
+from hifigan.data.corpus import DEFAULT_FRACTION, Corpus, choose_validation, file_key
 from hifigan.data.held_out_content import follow_renames
 
 
@@ -24,6 +25,13 @@ def shuffled_held_out(files: list[Path], count: int | None, fraction: float | No
     return [files[i] for i in sorted(order[:count])]
 
 
+def absolute_keys_relative(keys: list[str], contents: Mapping[str, str], root: Path) -> tuple[list[str], dict]:
+    """The stored held-out keys (and their contents' keys) as file_key gives them today: a file list's absolute path
+    under its root typed relative was kept absolute (before this rule), which the resume's absolute root never gives."""
+    now = {k: file_key(Path(k), root) if os.path.isabs(k) else k for k in [*keys, *contents]}
+    return [now[k] for k in keys], {now[k]: v for k, v in contents.items()}
+
+
 def earlier_held_out(stored: Mapping[str, Any], corpus: Corpus, seed: int) -> list[str] | None:
     """The held-out keys of a resumed run's stored data: its own list (a file renamed since under its new name:
     follow_renames); else (an older checkpoint) the files its version drew: by shuffle if it stored no valid_cap
@@ -31,7 +39,10 @@ def earlier_held_out(stored: Mapping[str, Any], corpus: Corpus, seed: int) -> li
     nothing was drawn (a run with --valid-list, or a new run)."""
     if not stored or "held_out" in stored:
         keys = stored.get("held_out") if stored else None
-        return None if keys is None else follow_renames(keys, stored.get("held_out_content") or {}, corpus)
+        if keys is None:
+            return None
+        keys, contents = absolute_keys_relative(keys, stored.get("held_out_content") or {}, corpus.root())
+        return follow_renames(keys, contents, corpus)
     if stored.get("valid_list") is not None:
         return None
     files = corpus.listed()
