@@ -94,7 +94,7 @@ def test_a_bad_file_is_never_the_held_out_clip(tmp_path, tiny_corpus):
     expected = corpus.split(CFG.seed, usable=set(find_audio(folder, recursive=True)) - {first})
     assert [c.path for c in scanned.valid.clips] == expected.valid and expected.valid != [first]
     assert scanned.train.silent == [first] and len(scanned.train.clips) == 6
-    assert "1 unusable files never held out" in scanned.held.reason
+    assert "1 unusable file never held out" in scanned.held.reason
     assert any("silence-only" in str(w.message) for w in caught)
 
 

@@ -55,6 +55,9 @@ def test_only_usable_files_are_drawn():
     held = choose_validation(files, count=3, seed=5, usable=set(files) - {bad}, cli=True)
     assert held.valid == sorted(set(choose_validation(files, count=4, seed=5, cli=True).valid) - {bad})  # the next draw
     assert bad in held.train and len(held.train) == 37 and sorted(held.train + held.valid) == sorted(files)
+    assert held.reason == "3 of 39 files (--valid-count); 1 unusable file never held out"
+    two = choose_validation(files, count=3, seed=5, usable=set(files) - {bad, files[0]}, cli=True)
+    assert two.reason == "3 of 38 files (--valid-count); 2 unusable files never held out"
     with pytest.raises(HifiganError, match=r"need at least 2 audio files .*\(1 of 40 is usable\)"):
         choose_validation(files, count=1, usable={files[0]}, cli=True)
 

@@ -165,7 +165,7 @@ def choose_validation(
         reason += f", capped at {cap} ({flag('valid_cap', cli)})" if count == cap and below > cap else ""
         reason += ", at least 1" if below == 0 else ""
     held = set(order[:count])
-    reason += f"; {len(unusable)} unusable files never held out" if unusable else ""
+    reason += f"; {plural.count(len(unusable), 'unusable file')} never held out" if unusable else ""
     return HeldOut(sorted([*(f for i, f in enumerate(files) if i not in held), *unusable]),
                    [f for i, f in enumerate(files) if i in held], reason)
 
