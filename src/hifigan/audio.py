@@ -21,6 +21,7 @@ from hifigan.files.paths import require_file, require_folder
 from hifigan.files.wav_header import PatchedFile, placeholder_patch, readable_patch
 from hifigan.files.wav_output import RIFF_DATA_LIMIT, wav_container, write_wav_stream
 from hifigan.messages.option_names import switched_on
+from hifigan.messages.plural import count
 
 if TYPE_CHECKING:
     import torch
@@ -32,15 +33,20 @@ AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".ai
 
 def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: tuple[str, ...] = AUDIO_SUFFIXES,
                what: str = "audio", linked: list[tuple[Path, Path]] | None = None,
-               broken: list[Path] | None = None) -> list[Path]:
+               broken: list[Path] | None = None, unreadable: list[OSError] | None = None) -> list[Path]:
     """The audio files (`suffixes`, any case: `what` files) in `folder`, or anywhere below it when `recursive`
     (symlinked folders included, each real folder once: `linked` gets (path, first path) of each folder not entered
-    again; `broken` the symlinks of such a name that lead to no file), sorted by path; hidden files and folders are
-    skipped. A folder without any is an error naming it (and, not `recursive`, how many its subfolders hold)."""
-    folder = require_folder(folder)
-    if files := (_files_in(_walk(folder, linked), suffixes, broken) if recursive
+    again; `broken` the symlinks of such a name that lead to no file; `unreadable` the error of each folder not
+    listed), sorted by path; hidden files and folders are skipped. A folder without any, or that cannot be listed,
+    is an error naming it (and, not `recursive`, how many its subfolders hold)."""
+    folder, errors = require_folder(folder), [] if unreadable is None else unreadable
+    if files := (_files_in(_walk(folder, linked, errors), suffixes, broken) if recursive
                  else _files_directly_in(folder, suffixes)):
         return files
+    if errors:  # nothing found, and a folder could not be listed: that is why, not "contains no audio files"
+        e = errors[0]
+        where = "" if e.filename == os.fspath(folder) else f" {count(len(errors), 'folder')} in it, e.g. {e.filename}"
+        raise HifiganError(folder, f"cannot read{where} ({e.strerror})")
     if below := [] if recursive else _files_in(_walk(folder), suffixes):  # a speaker-per-folder corpus, given flat
         raise HifiganError(folder, f"contains no {what} files directly ({len(below)} in its subfolders, e.g. "
                                    f"{below[0]}: give the folder that holds them)")
@@ -70,12 +76,15 @@ def _named(name: str, suffixes: tuple[str, ...]) -> bool:
     return os.path.splitext(name)[1].lower() in suffixes and not name.startswith(".")
 
 
-def _walk(folder: Path, linked: list[tuple[Path, Path]] | None = None) -> Iterator[Path]:
+def _walk(folder: Path, linked: list[tuple[Path, Path]] | None = None,
+          unreadable: list[OSError] | None = None) -> Iterator[Path]:
     """Every entry below `folder`, following symlinked folders (a corpus assembled from links) but entering each
     real folder once, by its first path (sorted), so a link to a folder above it cannot loop; hidden folders are not
-    entered. `linked` gets (path, first path) of each folder not entered again."""
+    entered. `linked` gets (path, first path) of each folder not entered again, `unreadable` the error of each folder
+    that could not be listed (permission denied, an I/O error)."""
     seen: dict[str, Path] = {}
-    for root, dirs, names in os.walk(folder, followlinks=True):
+    failed = [] if unreadable is None else unreadable
+    for root, dirs, names in os.walk(folder, followlinks=True, onerror=failed.append):
         real = os.path.realpath(root)
         if real in seen:
             dirs[:] = []

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
-from hifigan.data.real_files import drop_repeats, identities, repeats, warn_broken_links, warn_linked_folders
+from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.messages import plural
 from hifigan.messages.option_names import flag, setting
@@ -82,12 +82,13 @@ def corpus_files(folder: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SU
     folders followed (find_audio), each real file once (drop_repeats), sorted by path. `hifigan train --corpus`
     reads its audio so, and `mel` and `vocode` a folder INPUT. A linked folder not entered again is said in a
     warning (linked_folders), as the files dropped are, and so are symlinks of an audio name that lead to no file
-    (broken_links)."""
+    (broken_links) and folders that could not be listed (unreadable_folders)."""
     linked: list[tuple[Path, Path]] = []
     broken: list[Path] = []
-    files = find_audio(folder, recursive=True, suffixes=suffixes, what=what, linked=linked, broken=broken)
-    warn_linked_folders(linked, files, Path(folder))
-    warn_broken_links(broken, Path(folder), what)
+    unreadable: list[OSError] = []
+    files = find_audio(folder, recursive=True, suffixes=suffixes, what=what, linked=linked, broken=broken,
+                       unreadable=unreadable)
+    warn_left_out(Path(folder), files, what, linked, broken, unreadable)
     return drop_repeats(files, Path(folder))
 
 

@@ -116,3 +116,21 @@ def warn_broken_links(broken: Sequence[Path], folder: Path, what: str = "audio")
         warnings.warn(f"{folder}: {count(n, 'symlink')} with {agree(n, f'an {what} name leads', f'{what} names lead')} "
                       f"to no file (a target gone, or a loop), so {agree(n, 'it is', 'they are')} not listed (e.g. "
                       f"{broken[0]} -> {os.readlink(broken[0])})", stacklevel=2)
+
+
+def warn_left_out(folder: Path, files: Sequence[Path], what: str, linked: Sequence[tuple[Path, Path]],
+                  broken: Sequence[Path], unreadable: Sequence[OSError]) -> None:
+    """The warnings for what the walk of `folder` (hifigan.audio.find_audio, which found `files`) did not list: each
+    kind in one (warn_linked_folders, warn_broken_links, warn_unreadable_folders)."""
+    warn_linked_folders(linked, files, folder)
+    warn_broken_links(broken, folder, what)
+    warn_unreadable_folders(unreadable, folder)
+
+
+def warn_unreadable_folders(unreadable: Sequence[OSError], folder: Path) -> None:
+    """One warning for the folders below `folder` that could not be listed (permission denied, an I/O error): the
+    files they hold, however many, are left out, as a file that cannot be read is, but not silently."""
+    if unreadable:
+        n, first = len(unreadable), unreadable[0]
+        warnings.warn(f"{folder}: {count(n, 'folder')} cannot be read, so {agree(n, 'its', 'their')} files are not "
+                      f"listed (e.g. {first.filename}: {first.strerror})", stacklevel=2)
