@@ -7,7 +7,7 @@ import contextlib
 import io
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ from hifigan.arrays.tensors import is_tensor
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
 from hifigan.files.atomic import atomic_path, write_failure
 from hifigan.files.paths import require_file, require_folder
+from hifigan.files.walk import files_directly_in, files_in, walk
 from hifigan.files.wav_header import PatchedFile, placeholder_patch, readable_patch
 from hifigan.files.wav_output import RIFF_DATA_LIMIT, wav_container, write_wav_stream
 from hifigan.messages.option_names import switched_on
@@ -40,60 +41,17 @@ def find_audio(folder: str | os.PathLike, *, recursive: bool = False, suffixes: 
     listed), sorted by path; hidden files and folders are skipped. A folder without any, or that cannot be listed,
     is an error naming it (and, not `recursive`, how many its subfolders hold)."""
     folder, errors = require_folder(folder), [] if unreadable is None else unreadable
-    if files := (_files_in(_walk(folder, linked, errors), suffixes, broken) if recursive
-                 else _files_directly_in(folder, suffixes)):
+    if files := (files_in(walk(folder, linked, errors), suffixes, broken) if recursive
+                 else files_directly_in(folder, suffixes)):
         return files
     if errors:  # nothing found, and a folder could not be listed: that is why, not "contains no audio files"
         e = errors[0]
         where = "" if e.filename == os.fspath(folder) else f" {count(len(errors), 'folder')} in it, e.g. {e.filename}"
         raise HifiganError(folder, f"cannot read{where} ({e.strerror})")
-    if below := [] if recursive else _files_in(_walk(folder), suffixes):  # a speaker-per-folder corpus, given flat
+    if below := [] if recursive else files_in(walk(folder), suffixes):  # a speaker-per-folder corpus, given flat
         raise HifiganError(folder, f"contains no {what} files directly ({len(below)} in its subfolders, e.g. "
                                    f"{below[0]}: give the folder that holds them)")
     raise HifiganError(folder, f"contains no {what} files ({', '.join(suffixes)})")
-
-
-def _files_in(candidates: Iterable[Path], suffixes: tuple[str, ...], broken: list[Path] | None = None) -> list[Path]:
-    """The files with one of `suffixes` (any case; not hidden) among `candidates`, sorted by path; `broken` gets
-    those names that are symlinks to nothing (a target gone, a loop)."""
-    named = [p for p in candidates if _named(p.name, suffixes)]
-    files = sorted(p for p in named if p.is_file())
-    if broken is not None and len(files) < len(named):
-        broken.extend(sorted(p for p in named if p.is_symlink() and not p.exists()))
-    return files
-
-
-def _files_directly_in(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    """The files with one of `suffixes` directly in `folder`, sorted by path. The directory's entries say which are
-    files (no stat of each, except a symlink's), so a corpus of 13 100 clips is listed at the cost of reading one
-    directory."""
-    with os.scandir(folder) as entries:
-        return sorted(folder / e.name for e in entries if _named(e.name, suffixes) and e.is_file())
-
-
-def _named(name: str, suffixes: tuple[str, ...]) -> bool:
-    """A name with one of `suffixes`, in any case, and not hidden."""
-    return os.path.splitext(name)[1].lower() in suffixes and not name.startswith(".")
-
-
-def _walk(folder: Path, linked: list[tuple[Path, Path]] | None = None,
-          unreadable: list[OSError] | None = None) -> Iterator[Path]:
-    """Every entry below `folder`, following symlinked folders (a corpus assembled from links) but entering each
-    real folder once, by its first path (sorted), so a link to a folder above it cannot loop; hidden folders are not
-    entered. `linked` gets (path, first path) of each folder not entered again, `unreadable` the error of each folder
-    that could not be listed (permission denied, an I/O error)."""
-    seen: dict[str, Path] = {}
-    failed = [] if unreadable is None else unreadable
-    for root, dirs, names in os.walk(folder, followlinks=True, onerror=failed.append):
-        real = os.path.realpath(root)
-        if real in seen:
-            dirs[:] = []
-            if linked is not None:
-                linked.append((Path(root), seen[real]))
-            continue
-        seen[real] = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        yield from (Path(root) / name for name in names)
 
 
 def load_audio(
