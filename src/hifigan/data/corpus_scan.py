@@ -54,10 +54,18 @@ def why_unusable(files: Sequence[Path], verdicts: Sequence[str]) -> str:
     groups: dict[str, list[Path]] = {}
     for path, verdict in zip(files, verdicts):
         if verdict in UNUSABLE:
-            reason = "missing" if verdict == "unreadable" and not path.exists() else UNUSABLE[verdict]
+            reason = "missing" if verdict == "unreadable" and _missing(path) else UNUSABLE[verdict]
             groups.setdefault(reason, []).append(path)
     return "; ".join(f"{len(paths)} {reason}, e.g. {paths[0]}{_twin(paths[0], reason == 'missing')}"
                      for reason, paths in groups.items())
+
+
+def _missing(path: Path) -> bool:
+    """Whether nothing is at `path` (not a file that cannot be stat'ed: its folder not searchable, an I/O error)."""
+    try:
+        return not path.exists()
+    except OSError:
+        return False
 
 
 def _twin(path: Path, missing: bool) -> str:
@@ -80,7 +88,7 @@ def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str
 
 def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
     """A file list's ids were looked up beside the list (no --wav-root) and none is there: say where to point."""
-    if corpus.train_list is None or corpus.wav_root is not None or any(f.exists() for f in files):
+    if corpus.train_list is None or corpus.wav_root is not None or not all(map(_missing, files)):
         return ""
     root = flag("wav_root", corpus.cli)
     return (f"; a file list's ids are looked up in its own folder {corpus.train_list.parent} unless {root} names "

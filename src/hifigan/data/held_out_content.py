@@ -6,6 +6,7 @@ the inode; a copy does not: a duplicate of a held-out file that the run trained 
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -47,7 +48,7 @@ def follow_renames(keys: Sequence[str], contents: Mapping[str, str], corpus: Cor
     name (its identity: `contents`, held_out_content as the checkpoint stores it); said in one warning. Only a file
     with a missing one's inode is read."""
     root = corpus.root()
-    missing = {k: contents[k] for k in keys if k in contents and not (root / k).is_file()}
+    missing = {k: contents[k] for k in keys if k in contents and not os.path.isfile(root / k)}  # False: not stat'ed
     if not missing:
         return list(keys)
     inodes = {int(stored.split(":", 1)[0]) for stored in missing.values()}

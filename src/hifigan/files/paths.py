@@ -14,15 +14,19 @@ from hifigan.errors import HifiganError
 def require_file(
     path: str | os.PathLike, expected: str, error: type[HifiganError] = HifiganError, *, missing: str = "no such file"
 ) -> Path:
-    """`path` if it names a non-empty file, else `error`: `missing`, "is a directory, expected <expected>" or
-    "is empty (0 bytes), expected <expected>" (expected: what the caller reads, e.g. "an audio file")."""
+    """`path` if it names a non-empty file, else `error`: `missing`, "is a directory, expected <expected>",
+    "is empty (0 bytes), expected <expected>" (expected: what the caller reads, e.g. "an audio file") or, where it
+    cannot be stat'ed (a folder on its way not searchable, an I/O error), "cannot read (Permission denied)"."""
     path = Path(path)
-    if not path.exists():
-        raise error(path, missing)
-    if path.is_dir():
-        raise error(path, f"is a directory, expected {expected}")
-    if path.stat().st_size == 0:
-        raise error(path, f"is empty (0 bytes), expected {expected}")
+    try:
+        if not path.exists():
+            raise error(path, missing)
+        if path.is_dir():
+            raise error(path, f"is a directory, expected {expected}")
+        if path.stat().st_size == 0:
+            raise error(path, f"is empty (0 bytes), expected {expected}")
+    except OSError as e:  # exists() says False only for a name that is not there, and raises for the others
+        raise error(path, f"cannot read ({e.strerror or e})") from None
     return path
 
 

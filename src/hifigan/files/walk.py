@@ -11,11 +11,20 @@ from pathlib import Path
 def files_in(candidates: Iterable[Path], suffixes: tuple[str, ...], broken: list[Path] | None = None) -> list[Path]:
     """The files with one of `suffixes` (any case; not hidden) among `candidates`, sorted by path; `broken` gets
     those names that are symlinks to nothing (a target gone, a loop)."""
-    listed = [p for p in candidates if named(p.name, suffixes)]
-    files = sorted(p for p in listed if p.is_file())
+    listed = {p: _is_file(p) for p in candidates if named(p.name, suffixes)}
+    files = sorted(p for p, is_file in listed.items() if is_file)
     if broken is not None and len(files) < len(listed):
-        broken.extend(sorted(p for p in listed if p.is_symlink() and not p.exists()))
+        broken.extend(sorted(p for p, is_file in listed.items() if not is_file and p.is_symlink() and not p.exists()))
     return files
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file the walk lists: a file, or a name it cannot stat (its folder not searchable, an I/O
+    error), which the scan then names as unreadable rather than the walk leave out unsaid."""
+    try:
+        return path.is_file()
+    except OSError:
+        return True
 
 
 def files_directly_in(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
