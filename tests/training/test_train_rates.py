@@ -4,6 +4,7 @@ resampled to the config's rate (soxr HQ), and the run trains and remembers it; w
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,10 @@ import torch
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.cli import main
 from hifigan.data.clip_scan import scan_clips
+from hifigan.data.corpus import Corpus
+from hifigan.data.corpus_scan import ScannedCorpus, scan_corpus
 from hifigan.data.dataset import VocoderDataset, normalize_peak
+from hifigan.data.scan_cache import ReadSettings, gather_facts
 from hifigan.mel import MelSpectrogram
 from tests.support.files import CORPUS, SCAN_ONLY, SHORTEST_CLIPS, left_in, save_config_json
 from tests.support.tiny import tiny_config
@@ -81,3 +85,34 @@ def test_a_run_refused_after_the_scan_keeps_it_and_the_resampled_rerun_reads_onl
     assert main([*args, "--resample"]) == 0
     said = capsys.readouterr().err
     assert f"scan: 9 files, 1 read, 8 unchanged ({out / 'scan-cache.npz'})" in said
+    assert "of it held out; 1 clip resampled to 8000 Hz (1 down from 16000 Hz)\n" in said
+
+
+def test_the_scan_line_counts_the_usable_clips_that_resample_and_mix_to_mono_change(tmp_path, tiny_corpus):
+    """By rate, up or down, and the clips mixed down; a file they change that does not train (silent) is not one."""
+    corpus = shutil.copytree(tiny_corpus, tmp_path / "c")
+    audio, rate = sf.read(corpus / "clip00.wav", dtype="float32")
+    sf.write(corpus / "slow.wav", audio[::2], rate // 2)
+    for name in ("fast1.wav", "fast2.wav", "fast3.wav"):
+        sf.write(corpus / name, np.repeat(audio, 2), 2 * rate)
+    sf.write(corpus / "silent.wav", np.zeros(2 * len(audio), np.float32), 2 * rate)
+    sf.write(corpus / "stereo.wav", np.stack([audio, audio], axis=1), rate)
+    sf.write(corpus / "fast_stereo.wav", np.stack([np.repeat(audio, 2)] * 2, axis=1), 2 * rate)
+    config = tiny_config()
+
+    def scanned(resample: bool, mix_to_mono: bool) -> ScannedCorpus:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the silent file's
+            return scan_corpus(Corpus(folder=corpus, valid_count=2), config,
+                               lambda files: gather_facts(files, ReadSettings(rate, resample, mix_to_mono)),
+                               resample=resample, mix_to_mono=mix_to_mono)
+
+    assert scanned(True, True).converted(rate) == (
+        "; 5 clips resampled to 8000 Hz (1 up from 4000 Hz, 4 down from 16000 Hz); 2 clips mixed to mono")
+    (corpus / "fast_stereo.wav").unlink()
+    (corpus / "stereo.wav").unlink()
+    assert scanned(True, False).converted(rate) == (
+        "; 4 clips resampled to 8000 Hz (1 up from 4000 Hz, 3 down from 16000 Hz)")
+    for name in ("slow.wav", "fast1.wav", "fast2.wav", "fast3.wav", "silent.wav"):
+        (corpus / name).unlink()
+    assert scanned(False, False).converted(rate) == ""

@@ -3,6 +3,7 @@ file is never the validation clip while good ones go unused), and each part scan
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,19 @@ class ScannedCorpus:
     valid: ScanReport
     files: list[Path]
     facts: FileFacts
+
+    def converted(self, rate: int) -> str:
+        """What --resample and --mix-to-mono change of the usable clips (their rows' rate and channels, as stored),
+        for the scan line: "; 3 clips resampled to 22050 Hz (1 up from 16000 Hz, 2 down from 48000 Hz), 1 clip mixed
+        to mono", or "" where they change none."""
+        index = {f: i for i, f in enumerate(self.files)}
+        rows = self.facts.rows[[index[c.path] for c in [*self.train.clips, *self.valid.clips]]]
+        rates = Counter(int(r) for r in rows["rate"] if r != rate)
+        mixed = int((rows["channels"] > 1).sum())
+        froms = ", ".join(f"{n} {'up' if r < rate else 'down'} from {r} Hz" for r, n in sorted(rates.items()))
+        said = [f"{count(rates.total(), 'clip')} resampled to {rate} Hz ({froms})"] if rates else []
+        said += [f"{count(mixed, 'clip')} mixed to mono"] if mixed else []
+        return "".join(f"; {part}" for part in said)
 
 
 def _shared_stems(files: Sequence[Path], mels: MelFolder) -> list[HifiganError]:

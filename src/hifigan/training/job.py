@@ -243,7 +243,7 @@ def train(job: TrainJob) -> TrainResult:
         usable = sum(c.num_samples for c in train_scan.clips) / config.sampling_rate + held_out
         say(f"scan: {count(files, 'file')}, {facts.read} read, {files - facts.read} unchanged "
             f"({Path(out) / SCAN_CACHE}); usable audio {audio_length(usable)}, {audio_length(held_out)} of it "
-            f"held out")
+            f"held out{scanned.converted(config.sampling_rate)}")
         trainer.run_settings = given(job)
         say(f"{train_scan.summary('training set')}; {valid_scan.summary('validation set')}")
         for line in (*started, *carried, *([replaced] if replaced else []), *([pruning] if pruning else []),
