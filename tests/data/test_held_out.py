@@ -38,13 +38,14 @@ def test_a_resumed_run_keeps_its_files_by_path_not_by_name(tmp_path):
     import soundfile as sf
 
     from hifigan.data.corpus import Corpus
+    from hifigan.data.resumed_split import keep_held_out
 
     for speaker in ("spk1", "spk2"):
         for stem in ("000", "001", "002"):
             (tmp_path / speaker).mkdir(exist_ok=True)
             sf.write(tmp_path / speaker / f"{stem}.wav", [0.1] * 100, 8000)
     corpus = Corpus(folder=tmp_path, valid_count=1)
-    held = corpus.keep_held_out(corpus.split(0), ["spk1/000.wav"])
+    held = keep_held_out(corpus, corpus.split(0), ["spk1/000.wav"])
     assert held.valid == [tmp_path / "spk1" / "000.wav"] and tmp_path / "spk2" / "000.wav" in held.train
 
 
@@ -114,14 +115,15 @@ def test_training_files_stay_sorted_with_the_unusable_among_them():
 
 def test_a_resumed_run_that_held_out_every_file_is_refused():
     from hifigan.data.corpus import Corpus, HeldOut
+    from hifigan.data.resumed_split import keep_held_out
 
     root = Path("/corpus")
     corpus = Corpus(folder=root, valid_count=1)
     held = HeldOut([root / "a.wav"], [root / "b.wav"], "")
-    assert corpus.keep_held_out(held, ["a.wav"]).valid == [root / "a.wav"]
+    assert keep_held_out(corpus, held, ["a.wav"]).valid == [root / "a.wav"]
     for keys in (["a.wav", "b.wav"], ["gone.wav"]):
         with pytest.raises(HifiganError, match="nothing left to validate or to train on"):
-            corpus.keep_held_out(held, keys)
+            keep_held_out(corpus, held, keys)
 
 
 def test_no_cap_is_not_said_to_cap():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import warnings
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,34 +198,6 @@ class Corpus:
     def keys(self, files: Sequence[Path]) -> list[str]:
         """Each file's name within the corpus (file_key)."""
         return [file_key(f, self.root()) for f in files]
-
-    def keep_held_out(self, held: HeldOut, keys: Sequence[str]) -> HeldOut:
-        """The same files split so that exactly those named by `keys` (a resumed run's) are held out: a corpus that
-        grew or shrank since does not move a held-out file into training."""
-        kept = set(keys)
-        files = sorted([*held.train, *held.valid])
-        if not kept:  # a run with validation off (--valid-count 0)
-            return HeldOut(files, [], f"none of {plural.count(len(files), 'file')}: the run holds nothing out, from "
-                                      "its checkpoint")
-        out = [k in kept for k in self.keys(files)]
-        valid = [f for f, o in zip(files, out) if o]
-        if not valid or len(valid) == len(files):
-            raise HifiganError(None, f"the run held out {plural.count(len(kept), 'file')}, of which {len(valid)} "
-                                     f"{plural.agree(len(valid), 'is', 'are')} among the "
-                                     f"corpus's {len(files)}: nothing left to validate or to train on")
-        missing = sorted(kept - set(self.keys(valid)))
-        if missing:
-            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-            warnings.warn(f"{len(missing)} of the run's {plural.count(len(kept), 'held-out file')} "
-                          f"{plural.agree(len(missing), 'is', 'are')} gone from the corpus ({shown}): val/mel_l1 now "
-                          f"averages over the other {len(valid)}, not the set of its earlier values", stacklevel=2)
-        reason = f"the run's {plural.count(len(valid), 'held-out file')}, from its checkpoint"
-        if missing:
-            reason += f" ({len(missing)} of its {len(kept)} gone from the corpus)"
-        if sorted(valid) == sorted(held.valid):
-            return HeldOut(held.train, held.valid, reason)
-        train = [f for f, o in zip(files, out) if not o]
-        return HeldOut(train, valid, f"{reason}; the options now would draw others")
 
     def conflicts(self) -> list[HifiganError]:
         """Options that do not go together, each a problem (never one silently ignored): a folder or a training

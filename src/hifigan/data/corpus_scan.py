@@ -12,6 +12,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
 from hifigan.data.corpus import Corpus, HeldOut
 from hifigan.data.mel_frames import with_hop_drift
+from hifigan.data.resumed_split import keep_held_out
 from hifigan.data.scan_cache import FileFacts
 from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
@@ -129,7 +130,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     usable = {f for f, verdict in zip(files, verdicts) if verdict in ("usable", "format")}
     held = corpus.split(config.seed, usable, lists)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
-        held = corpus.keep_held_out(held, held_out)
+        held = keep_held_out(corpus, held, held_out)
     index = {f: i for i, f in enumerate(files)}
     kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention,
               cli=corpus.cli)
