@@ -132,3 +132,25 @@ def test_no_cap_is_not_said_to_cap():
     held = choose_validation(files, fraction=0.5, cap=0, root=Path("/corpus"), cli=True)
     n = len(held.valid)
     assert 1 < n < 39 and held.reason == f"{n} of 40 files: 0.5 of them by seeded path hash (--valid-fraction) drew {n}"
+
+
+def test_a_file_added_to_the_validation_list_since_is_held_out_too_not_trained_on():
+    """A --valid-list run resumed after its list gained a file: the list's file stays out of training (it was taken
+    as the run's training side: the run's held-out keys alone were kept), said in a warning, and a file the list
+    dropped since stays held out (the run held it out)."""
+    from hifigan.data.corpus import Corpus, HeldOut
+    from hifigan.data.resumed_split import keep_held_out
+
+    root = Path("/corpus")
+    corpus = Corpus(train_list=root / "training.txt", valid_list=root / "validation.txt")
+    train = [root / f"t{i}.wav" for i in range(4)]
+    with pytest.warns(UserWarning) as warned:
+        grown = keep_held_out(corpus, HeldOut(train, [root / "v0.wav", root / "v1.wav"], ""), ["v0.wav"])
+    assert (grown.train, grown.valid) == (train, [root / "v0.wav", root / "v1.wav"])
+    assert grown.reason == "the run's 1 held-out file, from its checkpoint, and 1 added to /corpus/validation.txt since"
+    assert [str(w.message) for w in warned] == [
+        "1 file of /corpus/validation.txt is not among the run's held-out files (v1.wav): held out too, not trained "
+        "on; val/mel_l1 now averages over 2, not the set of its earlier values"]
+    moved = keep_held_out(corpus, HeldOut([*train, root / "v0.wav"], [root / "v1.wav"], ""), ["v0.wav", "v1.wav"])
+    assert (moved.train, moved.valid) == (train, [root / "v0.wav", root / "v1.wav"])
+    assert moved.reason == "the run's 2 held-out files, from its checkpoint; the list now names others"

@@ -13,13 +13,16 @@ from hifigan.messages import plural
 
 def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str]) -> HeldOut:
     """`held` (the corpus's split now) split again so that exactly the files `keys` name (a resumed run's) are held
-    out: a corpus that grew or shrank since does not move a held-out file into training."""
+    out: a corpus that grew or shrank since does not move a held-out file into training. A --valid-list's files are
+    held out too, those added to it since said in a warning: the list is what must not train."""
     kept = set(keys)
     files = sorted([*held.train, *held.valid])
     if not kept:  # a run with validation off (--valid-count 0)
         return HeldOut(files, [], f"none of {plural.count(len(files), 'file')}: the run holds nothing out, from "
                                   "its checkpoint")
-    out = [k in kept for k in corpus.keys(files)]
+    added = sorted(set(corpus.keys(held.valid)) - kept) if corpus.valid_list is not None else []
+    held_keys = kept.union(added)
+    out = [k in held_keys for k in corpus.keys(files)]
     valid = [f for f, o in zip(files, out) if o]
     if not valid or len(valid) == len(files):
         raise HifiganError(None, f"the run held out {plural.count(len(kept), 'file')}, of which {len(valid)} "
@@ -27,14 +30,25 @@ def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str]) -> HeldOut
                                  f"corpus's {len(files)}: nothing left to validate or to train on")
     missing = sorted(kept - set(corpus.keys(valid)))
     if missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
         warnings.warn(f"{len(missing)} of the run's {plural.count(len(kept), 'held-out file')} "
-                      f"{plural.agree(len(missing), 'is', 'are')} gone from the corpus ({shown}): val/mel_l1 now "
-                      f"averages over the other {len(valid)}, not the set of its earlier values", stacklevel=2)
-    reason = f"the run's {plural.count(len(valid), 'held-out file')}, from its checkpoint"
+                      f"{plural.agree(len(missing), 'is', 'are')} gone from the corpus ({_shown(missing)}): val/mel_l1 "
+                      f"now averages over the other {len(valid)}, not the set of its earlier values", stacklevel=2)
+    if added:
+        warnings.warn(f"{plural.count(len(added), 'file')} of {corpus.valid_list} "
+                      f"{plural.agree(len(added), 'is', 'are')} not among the run's held-out files ({_shown(added)}): "
+                      f"held out too, not trained on; val/mel_l1 now averages over {len(valid)}, not the set of its "
+                      "earlier values", stacklevel=2)
+    reason = f"the run's {plural.count(len(valid) - len(added), 'held-out file')}, from its checkpoint"
     if missing:
         reason += f" ({len(missing)} of its {len(kept)} gone from the corpus)"
+    reason += f", and {len(added)} added to {corpus.valid_list} since" if added else ""
     if sorted(valid) == sorted(held.valid):
         return HeldOut(held.train, held.valid, reason)
     train = [f for f, o in zip(files, out) if not o]
-    return HeldOut(train, valid, f"{reason}; the options now would draw others")
+    now = "the list now names others" if corpus.valid_list is not None else "the options now would draw others"
+    return HeldOut(train, valid, f"{reason}; {now}")
+
+
+def _shown(keys: Sequence[str]) -> str:
+    """Up to five of `keys`, and how many more."""
+    return ", ".join(keys[:5]) + (f" and {len(keys) - 5} more" if len(keys) > 5 else "")
