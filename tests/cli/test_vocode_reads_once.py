@@ -15,15 +15,10 @@ from hifigan.mel import MelSpectrogram
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.vocode_input import MelInput
 from tests.support.cli_runs import SR, run, tone, wav
+from tests.support.reads import PROC_IO, reads_of_the_extra_bytes
 from tests.support.tiny import tiny_config
 
-PROC_IO = Path("/proc/self/io")
 FRONTEND = MelSpectrogram(**tiny_config().mel_kwargs())
-
-
-def bytes_read() -> int:
-    """What this process has read through read() calls so far (Linux's rchar), files and pipes alike."""
-    return int(next(line for line in PROC_IO.read_text().splitlines() if line.startswith("rchar:")).split()[1])
 
 
 def an_input(folder: Path, kind: str, seconds: int) -> Path:
@@ -41,13 +36,13 @@ def test_each_input_is_read_once(tmp_path, capsys, tiny_checkpoint, kind):
     vocode pass's, before): the checkpoint and all else it reads are the same for both and cancel out."""
     short, long = an_input(tmp_path, kind, 5), an_input(tmp_path, kind, 10)
     run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "warm", "--no-progress", short)  # imports, caches
-    read = []
-    for path in (short, long):
-        before = bytes_read()
+
+    def vocode(path: Path) -> int:
         code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / path.stem, "--no-progress", path)
-        read.append(bytes_read() - before)
         assert code == 0, err
-    per_byte = (read[1] - read[0]) / (long.stat().st_size - short.stat().st_size)
+        return 0
+
+    per_byte = reads_of_the_extra_bytes(vocode, short, long)
     assert 0.9 < per_byte < 1.1, per_byte
 
 

@@ -1,5 +1,6 @@
 """`hifigan mel`: each audio file's log-mel from the config's front-end (hifigan.mel), as a float32 .npy: one file's
-to the .npy named, or many files' (folders by `train --corpus`'s rule) to OUT/<stem>.npy, all checked first."""
+to the .npy named, or many files' (folders by `train --corpus`'s rule) to OUT/<stem>.npy, all checked before OUT is
+created, each read once."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from hifigan.cli.common import (
 )
 from hifigan.cli.input_paths import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.files.paths import require_file, unreadable_files
+from hifigan.files.paths import unreadable_files
 from hifigan.runtime.collector import torch_frozen
 
 if TYPE_CHECKING:
@@ -43,9 +44,10 @@ def add_mel(sub: argparse._SubParsersAction) -> None:
         "padding, center=False STFT, Slaney mel, natural log. Writes a float32 .npy of shape [num_mels, frames]: "
         "one audio file's to -o NAME.npy, or each input's to OUT/<stem>.npy (a flat folder, what `hifigan train "
         "--input-mels` reads). A folder INPUT gives the audio files anywhere below it, as `hifigan train --corpus` "
-        "finds them. Every input is checked first: any bad one fails the run, listed all in one line, before OUT is "
-        "created. A corpus is checked and computed in worker processes, one per CPU, each mel the bytes that "
-        "file alone gives.",
+        "finds them. Every input is read once, checked and its mel computed before OUT is created: any bad one fails "
+        "the run, listed all in one line, with nothing written (the mels wait in a hidden folder on OUT's file "
+        "system until every input has passed). A corpus is read in worker processes, one per CPU, each mel the "
+        "bytes that file alone gives.",
         epilog="examples:\n"
         "  hifigan mel data/ljspeech-mini/LJ001-0001.wav -o LJ001-0001.npy --config v1\n"
         "  hifigan mel data/ljspeech-mini -o mels/ --config v1     # mels/LJ001-0001.npy, ...\n"
@@ -101,12 +103,13 @@ def _one_mel(args: argparse.Namespace, path: Path) -> int:
 
 
 def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
-    """Each file's mel to OUT/<stem>.npy, with one front-end; every input read and checked before OUT is created.
-    Both passes run in worker processes for a corpus (cli/mel_workers.py)."""
-    from hifigan.audio import load_audio
-    from hifigan.cli.mel_workers import MelJob, file_facts, may_fail_check, write_mels
+    """Each file's mel to OUT/<stem>.npy, with one front-end; each input read once, in worker processes for a corpus
+    (cli/mel_workers.py): checked and its mel computed into a staging folder, moved into OUT once every input has
+    passed (OUT is created only then)."""
+    from hifigan.cli.mel_workers import MelJob, stage_mels
     from hifigan.data.scan_cache import ReadSettings
     from hifigan.files.atomic import prepare_output_dir
+    from hifigan.files.staging import move_staged, staging_folder
     from hifigan.mel import MelSpectrogram
 
     files, bar = inputs.files, shows_progress(args)
@@ -120,19 +123,17 @@ def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
     named = {p.path for p in problems}
     frontend = MelSpectrogram(**config.mel_kwargs())
     read = ReadSettings(config.sampling_rate, args.resample, args.mix_to_mono)
+    # a file left out has its output name as its problem already
     checked = [path for path, out in zip(files, outputs) if str(path) not in named and str(out) not in named]
-    facts = file_facts(checked, read, bar)  # its output name is the problem of a file left out
-    for path, row in zip(checked, facts.rows):
-        if not may_fail_check(row, frontend):
-            continue
-        try:  # read again here, for the error the file alone gives
-            frontend.check(load_audio(require_file(path, AUDIO), read.sampling_rate, resample=read.resample,
-                                      mix_to_mono=read.mix_to_mono, cli=True), path)
-        except HifiganError as e:
-            problems.append(e)
-    if problems:
-        raise bad_inputs(problems, inputs.total)
-    prepare_output_dir(args.out)
-    write_mels(files, MelJob(frontend, read, args.out), bar)
+    with staging_folder(args.out, ".hifigan-mel.") as staging:
+        problems += stage_mels(checked, MelJob(frontend, read, args.out, staging), bar)
+        if problems:
+            raise bad_inputs(problems, inputs.total)
+        prepare_output_dir(args.out)  # where no staging folder could be made, this names why
+        if staging is None:  # it could be made since: each file read again, its mel straight into OUT
+            if late := stage_mels(files, MelJob(frontend, read, args.out, args.out), bar):
+                raise bad_inputs(late, inputs.total)
+        else:
+            move_staged([staging / f"{path.stem}.npy" for path in files], args.out)
     say_wrote_files(args, len(files), args.out)
     return 0

@@ -1,7 +1,8 @@
 """`hifigan mel` of many files in the training scan's worker processes (hifigan.data.scan_pool, by its rule: one per
-CPU, none for fewer than PARALLEL_MIN files): the check pass reads the scan's facts of each file (scan_cache.read_one)
-and the few files they show bad are checked again here, for the one-line error; then each worker computes mels and
-writes them (atomically), at one torch thread, as this process does for few files: the same bytes either way."""
+CPU, none for fewer than PARALLEL_MIN files): each file is read once, checked, and its mel computed at one torch
+thread (as this process does for few files: the same bytes either way) and written to a staging folder
+(hifigan.files.staging); a file that fails its check comes back as its one-line error. The mels are moved into OUT
+once every file has passed, so a bad file still leaves nothing written."""
 
 from __future__ import annotations
 
@@ -11,54 +12,59 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.data.scan_cache import LOADED, FileFacts, ReadSettings, gather_facts
+from hifigan.data.scan_cache import ReadSettings
 from hifigan.data.scan_pool import WorkerDied, read_files
-from hifigan.errors import HifiganError
-from hifigan.mel import FAR_OUTSIDE, MelSpectrogram
+from hifigan.errors import HifiganError, WriteError
+from hifigan.mel import MelSpectrogram
 from hifigan.messages.plural import count
 
 
 @dataclass(frozen=True)
 class MelJob:
-    """What a worker needs to write OUT/<stem>.npy for an audio file: the front-end, how audio is read, OUT."""
+    """What a worker needs for an audio file: the front-end, how audio is read, OUT (what a failed write names), and
+    the folder its <stem>.npy is written to until every file has passed (None: the file is only checked)."""
 
     frontend: MelSpectrogram
     read: ReadSettings
     out: Path
+    staging: Path | None
 
 
-def file_facts(files: Sequence[Path], read: ReadSettings, progress: bool, workers: int | None = None) -> FileFacts:
-    """The scan's facts of every file (header, length at the model rate, peak, or why it cannot be read), in
-    `workers` processes (None: the scan's rule)."""
-    return gather_facts(files, read, workers=workers, progress=progress, save=False, desc="check")
-
-
-def may_fail_check(row: object, frontend: MelSpectrogram) -> bool:
-    """Whether the file of a scan row may fail MelSpectrogram.check: unread (unreadable, empty, a format option
-    missing), too short at the model rate, or far outside [-1, 1] (a non-finite sample makes the file unreadable)."""
-    return int(row["status"]) != LOADED or int(row["samples"]) < frontend.min_samples or row["peak"] > FAR_OUTSIDE
-
-
-def write_mels(files: Sequence[Path], job: MelJob, progress: bool, workers: int | None = None) -> None:
-    """Each file's mel to job.out/<stem>.npy, in `workers` processes (None: the scan's rule); a worker's error (a full
-    disk) is raised here as it was raised there, and a worker that dies is a one-line error naming the files it may
-    have held (each output is complete or absent)."""
+def stage_mels(files: Sequence[Path], job: MelJob, progress: bool, workers: int | None = None
+               ) -> list[HifiganError]:
+    """Each file read once, checked, and its mel written to job.staging, in `workers` processes (None: the scan's
+    rule); the errors of the files that fail their check, in file order. A worker's own error (a full disk) is
+    raised here as it was raised there, and a worker that dies is a one-line error naming the files it may have held
+    (nothing is in OUT yet)."""
+    failed: dict[int, HifiganError] = {}
     try:
-        for _ in read_files([str(f) for f in files], job, write_mel, workers, progress, "mel"):
-            pass
+        for index, problem in read_files([str(f) for f in files], job, stage_mel, workers, progress, "mel"):
+            if problem is not None:
+                failed[index] = problem
     except WorkerDied as e:
         shown = ", ".join(e.reading[:4]) + (f" and {len(e.reading) - 4} more" if len(e.reading) > 4 else "")
-        raise HifiganError(None, f"a mel worker process died (likely out of memory) computing one of "
-                                 f"{count(len(e.reading), 'file')}: {shown or 'not known'}; the .npy files written "
-                                 "are complete") from None
+        raise HifiganError(None, f"a mel worker process died (likely out of memory) reading one of "
+                                 f"{count(len(e.reading), 'file')}: {shown or 'not known'}; nothing was "
+                                 "written") from None
+    return [failed[index] for index in sorted(failed)]
 
 
-def write_mel(name: str, job: MelJob) -> tuple:
-    """One file's mel (file_mel) to job.out/<stem>.npy; the reader of write_mels' workers."""
+def stage_mel(name: str, job: MelJob) -> HifiganError | None:
+    """One file's mel (file_mel) to job.staging/<stem>.npy, or why the file fails its check; the reader of
+    stage_mels' workers."""
     from hifigan.mel_file import save_npy
 
-    save_npy(job.out / f"{Path(name).stem}.npy", file_mel(Path(name), job.frontend, job.read))
-    return ()
+    path = Path(name)
+    try:
+        mel = file_mel(path, job.frontend, job.read)
+    except HifiganError as e:
+        return e
+    if job.staging is not None:
+        try:
+            save_npy(job.staging / f"{path.stem}.npy", mel)
+        except WriteError as e:  # named as the output it stands for, not its staging copy
+            raise WriteError(job.out / f"{path.stem}.npy", e.problem, e.remedy) from None
+    return None
 
 
 def file_mel(path: Path, frontend: MelSpectrogram, read: ReadSettings) -> np.ndarray:
