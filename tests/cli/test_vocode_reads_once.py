@@ -66,7 +66,7 @@ def test_a_mel_read_again_is_the_one_the_checks_kept(tmp_path, kind):
     if kind == "npy-log10":
         np.save(path, np.load(path) / np.log(10))
     args = argparse.Namespace(resample=False, mix_to_mono=False)
-    checked, _ = check_input(path, model, options, FRONTEND, args)
-    again = input_mel(path, model, options, FRONTEND, args)
+    checked, _, _ = check_input(path, model, options, FRONTEND, args)
+    again, _ = input_mel(path, model, options, FRONTEND, args)
     assert type(again) is type(checked) and again.dtype == checked.dtype and again.shape == checked.shape
     assert np.array_equal(np.asarray(again).view(np.uint32), np.asarray(checked).view(np.uint32))

@@ -3,14 +3,19 @@ gives: the same bits, the same order, the same one-line error for a file that fa
 
 from __future__ import annotations
 
+import contextlib
+import sys
+
 import numpy as np
 import pytest
 import soundfile as sf
 
+from hifigan.audio import read_audio
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
 from hifigan.evaluation.pitch import DEFAULT_PITCH
-from hifigan.evaluation.scoring import PairJob, score_pairs
+from hifigan.evaluation.scoring import PairJob, score_pairs, score_systems
+from tests.support.reads import opens_of
 from tests.support.signals import SR, speechlike, with_noise_at_snr
 
 CONFIG = load_config("v1")  # 22.05 kHz, hop 256
@@ -66,3 +71,16 @@ def test_a_python_caller_gets_the_bar_it_asks_for_off_a_terminal(pairs, capsys, 
     progress=True (a notebook, whose stderr is no terminal) drew nothing once the pool decided by isatty itself."""
     score_pairs(pairs[:2], job(("snr",)), progress=progress, workers=1)
     assert ("evaluate: 100%" in capsys.readouterr().err) == progress
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux's inotify")
+def test_recordings_the_caller_read_are_scored_in_workers_without_reading_them(pairs):
+    """score_systems' `references` (what `vocode --evaluate` kept from its checks) reach the workers with their
+    pairs: no recording is opened, the generated files are, and the values are the bits of reading the files."""
+    references = {ref: read_audio(ref, SR) for _, ref, _ in pairs}
+    names = ("mel_l1", "snr")
+    with contextlib.ExitStack() as stack:
+        opened = [stack.enter_context(opens_of(path)) for _, ref, gen in pairs for path in (ref, gen)]
+        pooled = score_systems([pairs], job(names), False, workers=2, references=references)[0]
+    assert [n[0] > 0 for n in opened] == [False, True] * len(pairs)
+    assert repr(pooled) == repr(score_pairs(pairs, job(names), progress=False, workers=1))

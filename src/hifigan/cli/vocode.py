@@ -27,7 +27,7 @@ from hifigan.cli.vocode_checks import (
     check_input,
     check_names,
     check_out_is_a_folder_name,
-    input_mel,
+    vocode_mel,
 )
 from hifigan.config.values import number
 from hifigan.errors import HifiganError, bad_inputs
@@ -189,11 +189,11 @@ def run_vocode(args: argparse.Namespace) -> int:
             problems.append(name_problem)
             continue  # its output name is the problem already
         try:
-            mel, scored = check_input(path, model, mel_input, frontend, args)
+            mel, scored, reference = check_input(path, model, mel_input, frontend, args)
         except HifiganError as e:
             problems.append(e)
             continue
-        checked.keep(index, mel)
+        checked.keep(index, mel, reference if args.evaluate else None)  # --evaluate scores against the audio
         if scored is not None and scored < needs:
             problems.append(HifiganError(path, f"too short for --evaluate: {count(scored, 'sample')}, the metrics "
                                                f"need at least {needs}"))
@@ -238,9 +238,7 @@ def run_vocode(args: argparse.Namespace) -> int:
 
     chunked = False  # whether --chunk-frames reached an input
     for index, path in enumerate(progress(args.inputs, "vocode", len(args.inputs), not args.no_progress)):
-        mel = checked.take(index)
-        if mel is None:
-            mel = input_mel(path, model, mel_input, frontend, args)
+        mel = vocode_mel(checked, index, path, model, mel_input, frontend, args)
         if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
             flush()  # the outputs keep the inputs' order
             write_chunked(path, mel)
@@ -253,7 +251,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     if not chunked and args.chunk_frames != args.subparser.get_default("chunk_frames"):
         _warn_unused_chunk_frames()
     elapsed = time.perf_counter() - started
-    report = _evaluate_copy_synthesis(written, config, args) if args.evaluate else ()
+    report = _evaluate_copy_synthesis(written, config, args, checked) if args.evaluate else ()
     say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, elapsed, report)
     return 0
 
@@ -282,14 +280,15 @@ def _warn_unused_chunk_frames() -> None:
 
 
 def _evaluate_copy_synthesis(
-    written: list[tuple[str, Path, Path]], config: HifiganConfig, args: argparse.Namespace
+    written: list[tuple[str, Path, Path]], config: HifiganConfig, args: argparse.Namespace, checked: CheckedMels
 ) -> tuple[Path, ...]:
-    """`vocode --evaluate`: score each resynthesised audio input against itself; the table, and the report in the
-    output folder (its files returned)."""
+    """`vocode --evaluate`: score each resynthesised audio input against itself (its audio as the checks or the
+    vocode pass read it, where `checked` kept that, else read once more); the table, and the report in the output
+    folder (its files returned)."""
     from hifigan.evaluation.evaluate import evaluate_pairs
     from hifigan.evaluation.output import report_paths
 
     report = evaluate_pairs(written, config, args.out, resample=args.resample, mix_to_mono=args.mix_to_mono,
-                            progress=shows_progress(args), cli=True)
+                            progress=shows_progress(args), cli=True, references=checked.references_of(args.inputs))
     print(report.format_table())
     return report_paths(args.out)

@@ -8,6 +8,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from hifigan.config import HifiganConfig
@@ -19,7 +20,7 @@ from hifigan.evaluation.perceptual import ESTOI_SEED, SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.provenance import package_versions, read_record
 from hifigan.evaluation.results import Report, aggregate
-from hifigan.evaluation.scoring import PairJob, score_systems
+from hifigan.evaluation.scoring import Decoded, PairJob, score_systems
 from hifigan.evaluation.spectral import MCD_COEFFICIENTS
 from hifigan.models.stft import PWG_RESOLUTIONS
 
@@ -39,6 +40,7 @@ def evaluate_pairs(
     config_name: str | None = None,
     subset_of: int | None = None,
     cli: bool = False,
+    references: Mapping[str | os.PathLike, Decoded] | None = None,
 ) -> Report:
     """Compute the metrics of every (stem, reference, generated) pair at the config's rate; write the report to
     `out` (a folder -> folder/evaluation.{json,png}, else a prefix -> prefix.{json,png}) when given.
@@ -47,11 +49,14 @@ def evaluate_pairs(
     `subset_of`: the pairs are a test set, the stems of the systems, of a folder of this many recordings (--subset;
     pairing.pair_by_stem(..., subset=True) pairs them); None: of the recordings the pairs hold. Both are recorded.
     A message names the argument that changes it (`resample=True`), or with `cli` (`hifigan evaluate`, `vocode
-    --evaluate`) the command's option (`--resample`; hifigan.messages.option_names).
+    --evaluate`) the command's option (`--resample`; hifigan.messages.option_names). `references`: recordings the
+    caller has read already (path -> audio.read_audio's samples, rate and channels, at the config's rate under these
+    `resample` and `mix_to_mono`), scored without reading them again (`vocode --evaluate`'s inputs, from its checks).
     """
     return evaluate_each({"": pairs}, config, {"": out}, metrics=metrics, resample=resample, mix_to_mono=mix_to_mono,
                          max_shift=max_shift, max_length_difference=max_length_difference, pitch=pitch,
-                         progress=progress, config_name=config_name, subset_of=subset_of, cli=cli)[""]
+                         progress=progress, config_name=config_name, subset_of=subset_of, cli=cli,
+                         references=references)[""]
 
 
 def evaluate_each(
@@ -69,10 +74,12 @@ def evaluate_each(
     config_name: str | None = None,
     subset_of: int | None = None,
     cli: bool = False,
+    references: Mapping[str | os.PathLike, Decoded] | None = None,
 ) -> dict[str, Report]:
     """`evaluate_pairs` of several systems against the same recordings (name -> its pairs; its report written to
     outs[name] where given), scored in one pass: the pairs of a recording together, so that it is decoded once and
-    its pitch track computed once per cut (scoring.score_systems). Nothing is written until every pair is scored."""
+    its pitch track computed once per cut (scoring.score_systems; `references`: as evaluate_pairs'). Nothing is
+    written until every pair is scored."""
     if not systems or not all(systems.values()):
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
     check_max_shift(max_shift, config.hop_size, cli)
@@ -84,7 +91,8 @@ def evaluate_each(
     sr = config.sampling_rate
     job = PairJob(config, tuple(names), resample, mix_to_mono, tolerance, max_shift, pitch, cli)
     started = time.perf_counter()
-    scored = score_systems(list(systems.values()), job, progress)
+    held = {Path(path): decoded for path, decoded in (references or {}).items()}
+    scored = score_systems(list(systems.values()), job, progress, references=held)
     elapsed = time.perf_counter() - started
     # each system's share of the pass's time is that of its audio: scored together, a second costs them alike
     audio = [sum(r.duration_s for r in results) for results in scored]
@@ -101,7 +109,7 @@ def evaluate_each(
         reports[name] = Report(results, summary, settings, elapsed * share + time.perf_counter() - started)
     for name, path in paths.items():
         write_report(reports[name], path, config, resample=resample, mix_to_mono=mix_to_mono,
-                     max_length_difference=tolerance, cli=cli)
+                     max_length_difference=tolerance, cli=cli, references=held)
     return reports
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +18,9 @@ from hifigan.evaluation.pairing import length_tolerance, match_lengths
 from hifigan.evaluation.results import FileResult, Report
 from hifigan.files.atomic import atomic_paths, prepare_output_dir, write_failure
 from hifigan.messages.figure_text import drawable
+
+if TYPE_CHECKING:
+    from hifigan.evaluation.scoring import Decoded
 
 
 def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Path]:
@@ -34,16 +39,20 @@ def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Pat
 
 
 def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig, *, resample: bool = False,
-                 mix_to_mono: bool = False, max_length_difference: int | None = None, cli: bool) -> None:
+                 mix_to_mono: bool = False, max_length_difference: int | None = None, cli: bool,
+                 references: Mapping[Path, Decoded] | None = None) -> None:
     """Write the JSON and the PNG atomically, as a unit (neither without the other); the PNG's spectrograms are of the
-    file with the median mel L1 (or the first file), trimmed as evaluated (`max_length_difference`, None: one hop).
+    file with the median mel L1 (or the first file), trimmed as evaluated (`max_length_difference`, None: one hop),
+    its recording taken from `references` where the caller holds it (evaluate_pairs'), else read again.
     `cli`: a file read again names the option that reads it (`--resample`), not the argument (option_names)."""
     typical = _typical_file(report)
     from hifigan.audio import load_audio
 
     sr = config.sampling_rate
-    ref, gen = (load_audio(p, sr, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
-                for p in (typical.reference, typical.generated))
+    held = (references or {}).get(Path(typical.reference))
+    ref = held[0] if held is not None else load_audio(typical.reference, sr, resample=resample,
+                                                      mix_to_mono=mix_to_mono, cli=cli)
+    gen = load_audio(typical.generated, sr, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
     tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
     ref, gen = match_lengths(ref, gen, tolerance, typical.generated, cli)
     with atomic_paths(paths) as (json_tmp, png_tmp):

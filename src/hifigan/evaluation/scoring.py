@@ -7,9 +7,11 @@ worker, and N workers do not each start N threads."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from hifigan.config import HifiganConfig
 from hifigan.data.scan_pool import WorkerDied, read_files
@@ -25,8 +27,11 @@ from hifigan.messages.plural import count
 # most of it), a worker pool about 0.1 s to start: it pays from a few clips (docs/evaluation.md, Cost).
 PARALLEL_MIN_PAIRS = 4
 
-# One recording and the pairs scored against it: (system, place in that system's pairs, the pair) each.
-Recording = tuple[Path, tuple[tuple[int, int, Pair], ...]]
+# A recording as read_audio gives it: its samples at the config's rate, and its rate and channels as stored.
+Decoded = tuple[np.ndarray, int, int]
+# One recording, the pairs scored against it ((system, place in that system's pairs, the pair) each), and its samples
+# where the caller read them already (None: read here).
+Recording = tuple[Path, tuple[tuple[int, int, Pair], ...], Decoded | None]
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,14 @@ def score_pairs(pairs: Sequence[Pair], job: PairJob, progress: bool | None,
 
 
 def score_systems(systems: Sequence[Sequence[Pair]], job: PairJob, progress: bool | None,
-                  workers: int | None = None) -> list[list[FileResult]]:
+                  workers: int | None = None, references: Mapping[Path, Decoded] | None = None
+                  ) -> list[list[FileResult]]:
     """Each system's FileResults, in the order of its pairs. The pairs of one recording are scored together (it is
-    decoded once, its pitch track computed once per cut), in `workers` processes (None: one per CPU from
-    PARALLEL_MIN_PAIRS pairs). A pair's error (a file changed since the checks) is raised here as it was raised
-    there; a worker that dies is a one-line error naming the generated files it may have held."""
-    recordings = by_recording(systems)
+    decoded once, its pitch track computed once per cut; not at all where `references` holds it), in `workers`
+    processes (None: one per CPU from PARALLEL_MIN_PAIRS pairs). A pair's error (a file changed since the checks) is
+    raised here as it was raised there; a worker that dies is a one-line error naming the generated files it may
+    have held."""
+    recordings = by_recording(systems, references)
     results: list[list[FileResult]] = [[None] * len(pairs) for pairs in systems]  # type: ignore[list-item]
     pairs = sum(map(len, systems))
     try:
@@ -67,32 +74,36 @@ def score_systems(systems: Sequence[Sequence[Pair]], job: PairJob, progress: boo
             for system, place, result in scored:
                 results[system][place] = result
     except WorkerDied as e:
-        named = [str(gen) for _, scored in e.reading for _, _, (_, _, gen) in scored]
+        named = [str(gen) for _, scored, _ in e.reading for _, _, (_, _, gen) in scored]
         shown = ", ".join(named[:4]) + (f" and {len(named) - 4} more" if len(named) > 4 else "")
         raise HifiganError(None, f"an evaluate worker process died (likely out of memory) scoring one of "
                                  f"{count(len(named), 'pair')}: {shown or 'not known'}; nothing was written") from None
     return results
 
 
-def by_recording(systems: Sequence[Sequence[Pair]]) -> list[Recording]:
-    """The pairs of every system grouped by their recording, in the order the recordings first appear."""
+def by_recording(systems: Sequence[Sequence[Pair]], references: Mapping[Path, Decoded] | None = None
+                 ) -> list[Recording]:
+    """The pairs of every system grouped by their recording, in the order the recordings first appear, each with its
+    samples where `references` holds them."""
     grouped: dict[Path, list[tuple[int, int, Pair]]] = {}
     for system, pairs in enumerate(systems):
         for place, pair in enumerate(pairs):
             grouped.setdefault(Path(pair[1]), []).append((system, place, pair))
-    return [(recording, tuple(pairs)) for recording, pairs in grouped.items()]
+    held = references or {}
+    return [(recording, tuple(pairs), held.get(recording)) for recording, pairs in grouped.items()]
 
 
 def score_recording(recording: Recording, job: PairJob) -> list[tuple[int, int, FileResult]]:
     """(system, place, FileResult) of every pair of one recording, scored at one thread against the recording
-    decoded once; the reader of score_systems' workers."""
+    decoded once (here, unless the caller read it); the reader of score_systems' workers."""
     from hifigan.audio import read_audio
     from hifigan.runtime.threads import one_thread
 
-    path, pairs = recording
+    path, pairs, decoded = recording
     sr = job.config.sampling_rate
-    reference, ref_rate, ref_channels = read_audio(path, sr, resample=job.resample, mix_to_mono=job.mix_to_mono,
-                                                   cli=job.cli)
+    if decoded is None:
+        decoded = read_audio(path, sr, resample=job.resample, mix_to_mono=job.mix_to_mono, cli=job.cli)
+    reference, ref_rate, ref_channels = decoded
     tracks = ReferenceTracks()
     scored = []
     for system, place, (stem, ref_path, gen_path) in pairs:
