@@ -5,6 +5,7 @@ batch is cut short, not left to torch's 5 s check. The whole run's stop and its 
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
@@ -86,6 +87,36 @@ def test_a_worker_killed_at_an_epochs_end_is_the_next_epochs_first_item(tmp_path
             assert time.monotonic() - began < 2 and death.problem.startswith(f"DataLoader worker (pid {first})")
         finally:
             ended(loader, release)
+
+
+class LookedAgain:
+    """A worker's Process whose exit code, the first time a look reads it, lets another look run first: a second
+    worker's SIGCHLD, whose handler runs inside the first's (two workers that end together, as at a shutdown)."""
+
+    def __init__(self, process: multiprocessing.Process, deaths: WorkerDeaths) -> None:
+        self.process, self.deaths, self.pid, self.nested = process, deaths, process.pid, False
+
+    @property
+    def exitcode(self) -> int | None:
+        if not self.nested:
+            self.nested = True
+            self.deaths.look()
+        return self.process.exitcode
+
+
+def test_a_look_inside_a_look_records_each_death_once():
+    """It raised KeyError from the SIGCHLD handler (the inner look had taken the worker the outer one went on to
+    remove) as a validation pass ended its two workers: in two of three 40-step runs validating every 2 steps on a
+    loaded 2-core machine."""
+    processes = [multiprocessing.get_context("fork").Process(target=os._exit, args=(code,)) for code in (1, 2)]
+    for process in processes:
+        process.start()
+        process.join()
+    with WorkerDeaths() as deaths:
+        deaths.add([LookedAgain(process, deaths) for process in processes])
+        deaths.look()
+    assert deaths.workers == {}
+    assert deaths.deaths == {p.pid: lost(p.pid, code, 2, None) for p, code in zip(processes, (1, 2))}
 
 
 def test_what_a_death_says_and_its_exit_code():

@@ -133,12 +133,11 @@ class WorkerDeaths:
     def look(self) -> None:
         """Record each watched worker that has ended with an error or a signal (reaping it: torch's loader and
         multiprocessing read its exit code from its Process after that); one that ended well is no longer
-        watched."""
+        watched. A look may run inside another (a second SIGCHLD's handler): each death is taken by one of them."""
         for pid, worker in list(self.workers.items()):
             code = worker.exitcode
-            if code is None:
+            if code is None or self.workers.pop(pid, None) is None:
                 continue
-            del self.workers[pid]
             if code != 0:
                 self.deaths[pid] = lost(pid, code, self.counts[pid], self.rank)
 
