@@ -33,7 +33,7 @@ from hifigan.runtime.torchrun_start import (
 from hifigan.training.state import TrainingState
 from hifigan.training.stop_signal import is_main_thread
 from hifigan.training.worker_deaths import fetched
-from hifigan.training.worker_signals import leave_stop_signals_to_parent
+from hifigan.training.worker_signals import end_workers, leave_stop_signals_to_parent
 
 
 @dataclass
@@ -226,9 +226,6 @@ class RunData:
         yield from fetched(self.loader)  # forks the workers once (start_workers); later epochs reuse them
 
     def end_workers(self) -> None:
-        """Stop the loader's workers, which otherwise wait for the next epoch as long as the loader lives (holding
-        memory and the descriptors they inherited, the run folder's lock among them); the next `batches` starts
-        new ones. torch has no public call for it: its iterator's own shutdown, as at its deletion."""
-        running, self.loader._iterator = self.loader._iterator, None
-        if running is not None:
-            running._shutdown_workers()  # type: ignore[attr-defined]
+        """Stop the loader's workers, which otherwise wait for the next epoch (worker_signals.end_workers); the next
+        `batches` starts new ones."""
+        end_workers(self.loader)

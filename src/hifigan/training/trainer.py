@@ -202,8 +202,9 @@ class Trainer(ReadThrough):
         rules = StopRules(max_steps, epochs, max_minutes, dist, self.device, self.writes, cli=self.cli)
         rules.warn_if_past(state.step)
         bar, hold = None, dist.active and dist.world_size > 1  # hold: a failed write stops every rank (held_writes)
+        validates = dist.is_main and self.options.validation_interval > 0
         with saving_on_failed_log(self), self.writes.holding(hold), \
-                deterministic_algorithms(self.options.deterministic), rules:
+                deterministic_algorithms(self.options.deterministic), rules, self.validation.workers_kept(validates):
             try:
                 self.stopping = rules.signals
                 self.open_log()

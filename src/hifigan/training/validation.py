@@ -7,6 +7,7 @@ the model, and make a resume in another precision pick its best by precision."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -31,8 +32,8 @@ from hifigan.runtime.cpus import usable_cpus
 from hifigan.training.mel_images import MelImages
 from hifigan.training.reporting import RunLog
 from hifigan.training.run_folder import run_folder_of
-from hifigan.training.worker_deaths import fetched
-from hifigan.training.worker_signals import leave_stop_signals_to_parent
+from hifigan.training.worker_deaths import fetched, started
+from hifigan.training.worker_signals import end_workers, leave_stop_signals_to_parent
 
 BATCH_FRAMES = 4000  # mel frames per batch (laid end to end, hifigan.inference.packing): bounds memory
 BATCH_CLIPS = 16
@@ -77,6 +78,20 @@ class _Scored(Dataset):
         return mel, audio, loss_log_mel(audio, self.config), i
 
 
+class _Passes:
+    """A loader's batch_sampler: a pass's batches, none while `idle` (an iterator started then starts the workers and
+    gives them nothing to read)."""
+
+    def __init__(self, batches: list[list[int]]) -> None:
+        self.batches, self.idle = batches, False
+
+    def __iter__(self) -> Iterator[list[int]]:
+        return iter([] if self.idle else self.batches)
+
+    def __len__(self) -> int:
+        return 0 if self.idle else len(self.batches)
+
+
 class Validation:
     """The held-out clips and how to score them; `media_clips` clips also go to TensorBoard as audio and mels;
     `num_workers` DataLoader processes read and prepare the clips; `backend`: what vocodes them (hifigan.inference)."""
@@ -90,6 +105,7 @@ class Validation:
         self.references_step: int | None = None  # the step the run logged the reference audio at (once a run)
         self.batches = frame_batches([clip.num_samples // config.hop_size + 1 for clip in valid_set.clips])
         self._vocoder: Vocoder | None = None
+        self._kept: DataLoader | None = None  # the loader whose workers serve every pass, inside workers_kept
         self.mel_images = MelImages()  # the media clips' figures, kept from one validation to the next
 
     @torch.no_grad()
@@ -153,15 +169,40 @@ class Validation:
         vocoder = self.vocoder(generator)
         # A held-out clip that no longer loads, or a worker that dies, stops the run as in training (data.carried:
         # ClipLoadError; training.worker_deaths: WorkerDied).
-        loader = DataLoader(CarryFailures(_Scored(self.valid_set, self.config)), batch_sampler=self.batches,
-                            num_workers=self.num_workers, collate_fn=listed,
-                            worker_init_fn=leave_stop_signals_to_parent if self.num_workers else None,
-                            generator=torch.Generator().manual_seed(0))  # leaves torch's global RNG as it was
+        loader = self._loader(_Passes(self.batches), persistent=False) if self._kept is None else self._kept
         for batch in raise_failures(fetched(loader)):
             outputs = vocoder.batch([mel for mel, _, _, _ in batch])
             for (mel, audio, reference, i), y_hat in zip(batch, outputs):
                 y_hat = y_hat if y_hat.dtype == torch.float64 else y_hat.float()
                 yield i, mel, audio, y_hat[: audio.shape[-1]], reference
+
+    def _loader(self, passes: _Passes, persistent: bool) -> DataLoader:
+        """The held-out clips in `passes`' batches, read and scored by `num_workers` processes."""
+        return DataLoader(CarryFailures(_Scored(self.valid_set, self.config)), batch_sampler=passes,
+                          num_workers=self.num_workers, collate_fn=listed, persistent_workers=persistent,
+                          worker_init_fn=leave_stop_signals_to_parent if self.num_workers else None,
+                          generator=torch.Generator().manual_seed(0))  # leaves torch's global RNG as it was
+
+    @contextlib.contextmanager
+    def workers_kept(self, start: bool) -> Iterator[None]:
+        """Where `start` (a fit that validates), the block's passes share one set of workers, started now and ended
+        with the block, not a start each (a fork that copies the page tables of the process holding the models, whose
+        every page written next is copied again); started now, before the fit's training workers, they share the
+        pages those keep, not another copy of the models and optimizer states. They read nothing until a pass: each
+        reads the clips as they are then. Elsewhere each pass starts its own."""
+        if not start or self.num_workers == 0 or not self.batches or self._kept is not None:
+            yield
+            return
+        passes = _Passes(self.batches)
+        self._kept = self._loader(passes, persistent=True)
+        try:
+            passes.idle = True
+            started(self._kept)  # the loader keeps the iterator; each pass resumes it (its workers) for its batches
+            passes.idle = False
+            yield
+        finally:
+            kept, self._kept = self._kept, None
+            end_workers(kept)
 
     def _log_media(self, log: RunLog, step: int, i: int, mel: torch.Tensor, audio: torch.Tensor,
                    y_hat: torch.Tensor) -> None:

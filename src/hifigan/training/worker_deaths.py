@@ -217,6 +217,15 @@ def fetched(loader: Iterable[T]) -> Iterator[T | WorkerLost]:
         yield death
 
 
+def started(loader: Iterable[T]) -> Iterator[T]:
+    """iter(`loader`) (start_workers: a persistent loader's workers) ahead of its first pass, watched from now on where
+    a run watches: `fetched(loader)`, which resumes them, hands on a death among them, one before it too."""
+    batches = start_workers(loader)
+    if _watches:
+        _watches[-1].add(_workers_of(batches))
+    return batches
+
+
 _END = object()  # no batch left
 
 

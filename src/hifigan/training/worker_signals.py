@@ -16,7 +16,10 @@ import os
 import signal
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from torch.utils.data import DataLoader
 
 T = TypeVar("T")
 
@@ -57,3 +60,12 @@ def start_workers(loader: Iterable[T]) -> Iterator[T]:
         return iter(loader)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def end_workers(loader: DataLoader) -> None:
+    """Stop a DataLoader's persistent workers, which otherwise wait for its next iter() as long as it lives (holding
+    memory and the descriptors they inherited, a run folder's lock among them); its next iter() starts new ones.
+    torch has no public call for it: its iterator's own shutdown, as at its deletion."""
+    running, loader._iterator = loader._iterator, None
+    if running is not None:
+        running._shutdown_workers()  # type: ignore[attr-defined]
