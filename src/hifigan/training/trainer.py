@@ -5,14 +5,13 @@ training.step's, over the state of training.state."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from hifigan.checkpoints.run_files import remove_stale_temporaries, require_training_state, stale_removed
+from hifigan.checkpoints.run_files import remove_stale_temporaries, stale_removed
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError
 from hifigan.data.clip_scan import Clip
@@ -21,6 +20,7 @@ from hifigan.files.atomic import prepare_output_dir
 from hifigan.mel import MelSpectrogram
 from hifigan.messages.option_names import switched_off
 from hifigan.runtime.float32 import float32_default
+from hifigan.training.checkpointing import Checkpointing
 from hifigan.training.data_parallel import (
     DistInfo,
     RunData,
@@ -34,14 +34,12 @@ from hifigan.training.held_writes import HeldWrites, held, stop_on_failure
 from hifigan.training.hook_stop import saved_after_hook
 from hifigan.training.options import TrainOptions, settled
 from hifigan.training.preflight import check_place, check_settings
-from hifigan.training.read_through import ReadThrough
 from hifigan.training.registry import build_generator_objective
 from hifigan.training.reporting import RunLog, StepRate, progress_bar, say, show_step
-from hifigan.training.resume_layout import end_cut_epoch
 from hifigan.training.run_checkpoints import RunCheckpoints
 from hifigan.training.run_folder import RUN_FILES
 from hifigan.training.run_settings import option_settings
-from hifigan.training.state import TrainingState, init_from, new_state, seed_everything
+from hifigan.training.state import TrainingState, new_state, seed_everything
 from hifigan.training.step import (
     Batch,
     NonfiniteGuard,
@@ -52,7 +50,7 @@ from hifigan.training.step import (
 )
 from hifigan.training.stop_rules import StopRules
 from hifigan.training.stop_signal import StopOnSignal
-from hifigan.training.validation import Validation, references_logged
+from hifigan.training.validation import Validation
 from hifigan.training.worker_deaths import WorkerDied
 
 # Called after every step with the trainer, the batch (its fourth entry: the clips' indices in trainer.train_set) and
@@ -60,10 +58,10 @@ from hifigan.training.worker_deaths import WorkerDied
 StepHook = Callable[["Trainer", Batch, StepResult], None]
 
 
-class Trainer(ReadThrough):
+class Trainer(Checkpointing):
     """A run: `state` (models, optimizers, position), `data`, `validation`, `log`; `fit` continues where it
     stopped. The model attributes (generator, mpd, msd, optim_g, ...) and the position read through to `state`
-    (training.read_through).
+    (training.read_through); its checkpoints are saved and restored by training.checkpointing's methods.
     `cli`: built for `hifigan train` (TrainJob.cli), whose options its messages name; else the fields (option_names)."""
 
     @float32_default()  # its models, mels and optimizer states are float32 whatever torch's default dtype
@@ -96,50 +94,12 @@ class Trainer(ReadThrough):
         self.data_spec: dict[str, Any] = {}  # where the data came from, so --resume needs no data options
         self.run_settings: dict[str, Any] = option_settings(self.options)  # carried likewise (run_settings)
 
-    # ---------------------------------------------------------------- state and checkpoints
-    def state_payload(self) -> dict[str, Any]:
-        """Everything needed to continue exactly, plus the batch layout and where the data came from."""
-        return self.state.payload(batch_size=self.config.batch_size, world_size=self.dist.world_size,
-                                  data=self.data_spec, run=self.run_settings, best=self.best.payload(),
-                                  references=self.validation.references_step)
-
-    def restore(self, obj: dict[str, Any], source: Path) -> str | None:
-        """Continue from one of our training checkpoints (weights, optimizers, schedule, data position, RNG); a line
-        to say where the best it stores has no file here (see best_checkpoint.on_disk)."""
-        require_training_state(obj, source)
-        self.state.restore(obj, source)
-        self.validation.references_step = references_logged(obj, source, Path(self.options.out))
-        if self.graphed is not None:
-            self.graphed.reset()
-        end_cut_epoch(self.state, obj, self.config.batch_size, self.dist.world_size, len(self.train_set),
-                      self.steps_per_epoch, self.data_spec.get("train_digest"))
-        return self.checkpoints.restored(obj, source, self.step, self.cli)
-
+    # ---------------------------------------------------------------- one step, validation
     def start_discriminators(self) -> None:
         """The discriminators train from the next step on: the generator-only warm-up ends now, whatever the config
         said (it is not changed); the checkpoints' config records this step."""
         self.state.disc_start_step = min(self.state.disc_start_step, self.step)
 
-    def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None,
-                  config_name: str | os.PathLike | None = None) -> list[str]:
-        """Start from an official g_*/do_* pair or one of our checkpoints (see training.state.init_from)."""
-        if self.graphed is not None:
-            self.graphed.reset()
-        return init_from(self.state, path, discriminators, obj, config_name)
-
-    @held  # a failed write under torchrun: held by fit until the ranks agree to stop (training.held_writes)
-    def save_checkpoint(self) -> Path | None:
-        """Rank 0 writes ckpt_<step>.pt atomically, points latest.pt at it (and best.pt at the best) and keeps the
-        newest `keep` files and the best. A step saved already (at an interval, or the one resumed from) is written
-        again where its validation made it the best since, so that best.pt's file stores itself as the best."""
-        if not self.dist.is_main or not self.checkpoints.due(self.step):
-            return None
-        path = self.checkpoints.save(self.step, self.state_payload())
-        if self.log:
-            self.log.event(self.step, "checkpoint", str(path))
-        return path
-
-    # ---------------------------------------------------------------- one step, validation
     def train_step(self, batch: Batch) -> StepResult:
         """One D step then one G step (training.step.train_step, or its CUDA graph: training.graphed); non-finite
         steps are reported and counted."""
