@@ -13,6 +13,7 @@ from torch import nn
 
 from hifigan.checkpoints.config_over import ConfigSource, config_over_model
 from hifigan.checkpoints.format import checked_format, config_of, is_own_checkpoint, load_state_strict, read_checkpoint
+from hifigan.checkpoints.key_spelling import Spelling, file_spelling
 from hifigan.checkpoints.official import (
     GENERATOR_PARTS,
     OFFICIAL_DISCRIMINATORS,
@@ -118,6 +119,11 @@ class CheckpointContents:
         self.require_generator(generator)
         return official_to_ours(self.contents["generator"]) if self.official else self.contents["generator"]
 
+    def spelling(self, name: str = "generator") -> Spelling | None:
+        """How the file spells our keys of its `name` weights (key_spelling.file_spelling), for the messages of
+        weights that do not fit; None for ours, which spell them as we do."""
+        return file_spelling(self.contents[name]) if self.official else None
+
     def require_generator(self, generator: str | None = None) -> None:
         """A one-line CheckpointError unless the file holds a generator (named `generator`, when given): a training
         checkpoint without one, an official do_* file or another file are refused by what they are."""
@@ -181,21 +187,23 @@ def official_config_beside(generator_file: str | os.PathLike | None) -> Path | N
 
 
 def generator_with(state: StateDict, config: HifiganConfig, source: str | os.PathLike | None,
-                   config_name: str | os.PathLike | None = None) -> nn.Module:
+                   config_name: str | os.PathLike | None = None, spelled: Spelling | None = None) -> nn.Module:
     """The generator config.generator names (training mode, weight norm kept; hifigan.models.generators) holding
     `state` (our keys), which must fit it exactly; `config_name`: the config's file or preset, which a misfit names
-    (with resblock_number's hint). Built without the random initialisation the weights replace (empty_generator)."""
+    (with resblock_number's hint), its keys as the file spells them (`spelled`: CheckpointContents.spelling). Built
+    without the random initialisation the weights replace (empty_generator)."""
     generator = empty_generator(config)
-    load_generator_state(generator, state, config, source, config_name)
+    load_generator_state(generator, state, config, source, config_name, spelled)
     return generator
 
 
 def load_generator_state(generator: nn.Module, state: StateDict, config: HifiganConfig,
-                         source: str | os.PathLike | None, config_name: str | os.PathLike | None = None) -> None:
+                         source: str | os.PathLike | None, config_name: str | os.PathLike | None = None,
+                         spelled: Spelling | None = None) -> None:
     """`state` (our keys) into `generator`, built from `config`, which it must fit exactly; a misfit names
-    `config_name` (the config's file or preset) with resblock_number's hint."""
+    `config_name` (the config's file or preset) with resblock_number's hint, and its key as `spelled` spells it."""
     try:
-        load_state_strict(generator, state, source, "generator", config_name)
+        load_state_strict(generator, state, source, "generator", config_name, spelled)
     except CheckpointError as e:
         raise CheckpointError(source, e.problem + resblock_number(config_name, config, state)) from None
 
@@ -211,7 +219,8 @@ def load_generator(path: str | os.PathLike | dict[str, Any], config: ConfigSourc
     checkpoint = CheckpointContents.of(path)
     checkpoint.generator_state()  # first what the file is (one holding a generator), then which config it needs
     cfg, name = checkpoint.named_config(config, cli=cli)
-    return generator_with(checkpoint.generator_state(cfg.generator), cfg, checkpoint.source, name), cfg
+    state = checkpoint.generator_state(cfg.generator)
+    return generator_with(state, cfg, checkpoint.source, name, checkpoint.spelling()), cfg
 
 
 def load_official_generator(
@@ -224,17 +233,18 @@ def load_official_generator(
         state_dict = {"generator": state_dict}
     contents = CheckpointContents(state_dict, source)
     state = contents.generator_state(config.generator)
-    return generator_with(state, as_official_code_builds(config, state), source)
+    return generator_with(state, as_official_code_builds(config, state), source, spelled=contents.spelling())
 
 
 def load_official_discriminators(
     discriminator_dict: dict[str, Any], source: str | os.PathLike | None = None
 ) -> tuple[MultiPeriodDiscriminator, MultiScaleDiscriminator]:
     """MPD and MSD holding an official `do_*` checkpoint's weights."""
-    states = CheckpointContents(discriminator_dict, source).discriminator_states(OFFICIAL_DISCRIMINATORS)
+    contents = CheckpointContents(discriminator_dict, source)
+    states = contents.discriminator_states(OFFICIAL_DISCRIMINATORS)
     mpd, msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
-    load_state_strict(mpd, states["mpd"], source, "mpd")
-    load_state_strict(msd, states["msd"], source, "msd")
+    load_state_strict(mpd, states["mpd"], source, "mpd", spelled=contents.spelling("mpd"))
+    load_state_strict(msd, states["msd"], source, "msd", spelled=contents.spelling("msd"))
     return mpd, msd
 
 

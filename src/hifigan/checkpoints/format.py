@@ -18,12 +18,13 @@ import torch
 from torch import nn
 
 from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_torchscript_zip, is_zip
+from hifigan.checkpoints.key_spelling import Spelling, misfit_spelling
 from hifigan.checkpoints.misfit import generator_mismatch
 from hifigan.checkpoints.onnx_file import is_onnx_model
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
 from hifigan.files.atomic import atomic_paths, write_failure
-from hifigan.models.norms import with_weight_norms
+from hifigan.models.norms import WEIGHT_NORM_KEYS, with_weight_norms
 
 FORMAT_KEY = "hifigan_checkpoint"
 FORMAT_VERSION = 1
@@ -205,13 +206,15 @@ def write_checkpoints(files: Mapping[str | os.PathLike, dict[str, Any]]) -> None
 
 
 def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike | None, what: str,
-                      config_name: str | os.PathLike | None = None) -> None:
-    """load_state_dict, but a mismatch names the first missing, unexpected or mis-shaped key (for the generator,
-    the config key behind it too: generator_mismatch), and `config_name` (the config's file or preset) where given.
+                      config_name: str | os.PathLike | None = None, spelled: Spelling | None = None) -> None:
+    """load_state_dict, but a mismatch names the first missing, unexpected or mis-shaped key as the file spells it
+    (`spelled`: key_spelling.file_spelling of an official or bare file; a plain weight as such), for the generator
+    the config key behind it too (generator_mismatch), and `config_name` (the config's file or preset) where given.
     A weight-normed layer's plain weight (a model saved after remove_weight_norm) is taken as its g and v
     (models.norms.with_weight_norms): the same weight, exactly."""
     if not isinstance(state, dict):
         raise CheckpointError(source, f"{what} is not a state dict")
+    name = misfit_spelling(state, spelled)
     state = with_weight_norms(module, state)
     expected = module.state_dict()
 
@@ -224,17 +227,29 @@ def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike |
 
     for key, tensor in expected.items():
         if key not in state:
-            raise unfit(key, f"missing key {key}")
+            raise unfit(key, f"missing key {name(key)}")
         value = state[key]
         if not isinstance(value, torch.Tensor):
-            raise CheckpointError(source, f"{what}: {key} is not a tensor")
+            raise CheckpointError(source, f"{what}: {name(key)} is not a tensor")
         if value.shape != tensor.shape:
-            raise unfit(key, f"{key} has shape {tuple(value.shape)}, the model expects {tuple(tensor.shape)}",
-                        f"{key} {tuple(value.shape)} vs {tuple(tensor.shape)}")
+            key = _direction_of_plain(key, name, expected)
+            got, want = tuple(state[key].shape), tuple(expected[key].shape)
+            raise unfit(key, f"{name(key)} has shape {got}, the model expects {want}", f"{name(key)} {got} vs {want}")
     for key in state:
         if key not in expected:
-            raise unfit(key, f"unexpected key {key}")
+            raise unfit(key, f"unexpected key {name(key)}")
     module.load_state_dict(state)
+
+
+def _direction_of_plain(key: str, name: Spelling, expected: dict[str, Any]) -> str:
+    """The v of a weight norm whose g `key` was made from a file's plain weight (g's shape is derived from v's, and
+    the file's weight is v: its shapes are the ones to show); else `key`."""
+    g, v = WEIGHT_NORM_KEYS
+    if key.endswith("." + g):
+        direction = key[: len(key) - len(g)] + v
+        if direction in expected and name(direction) == name(key):
+            return direction
+    return key
 
 
 def is_own_checkpoint(obj: dict[str, Any]) -> bool:

@@ -56,7 +56,7 @@ def with_weight_norms(module: nn.Module, state: dict[str, object]) -> dict[str, 
     for name, sub in module.named_modules():
         norm = _weight_norm_of(sub)
         prefix = f"{name}." if name else ""
-        plain, g, v = (f"{prefix}{leaf}" for leaf in ("weight", *_WEIGHT_NORM_KEYS))
+        plain, g, v = (f"{prefix}{leaf}" for leaf in ("weight", *WEIGHT_NORM_KEYS))
         weight = state.get(plain)
         if norm is None or g in state or v in state or not isinstance(weight, torch.Tensor):
             continue
@@ -79,7 +79,7 @@ def weight_norm_magnitude(weight: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.norm_except_dim(weight, 2, dim)
 
 
-_WEIGHT_NORM_KEYS = ("parametrizations.weight.original0", "parametrizations.weight.original1")  # torch's g and v
+WEIGHT_NORM_KEYS = ("parametrizations.weight.original0", "parametrizations.weight.original1")  # torch's g and v
 
 
 def _weight_norm_of(module: nn.Module) -> parametrizations._WeightNorm | None:

@@ -213,7 +213,7 @@ def init_from(state: TrainingState, path: Path, discriminators: Path | None = No
     """
     checkpoint = CheckpointContents.read(path) if obj is None else CheckpointContents(obj, path)
     load_generator_state(state.generator, checkpoint.generator_state(state.config.generator), state.config, path,
-                         config_name)
+                         config_name, checkpoint.spelling())
     kind = " (a bare state dict)" if checkpoint.bare else " (official)" if checkpoint.official else ""
     loaded = [f"loaded generator from {path}{kind}"]
     source = discriminator_source(checkpoint, list(state.discriminators), discriminators)
@@ -259,7 +259,7 @@ def load_discriminators(state: TrainingState, source: CheckpointContents) -> lis
     wanted = list(state.discriminators)
     names = held_discriminators(source, wanted)
     for name, weights in source.discriminator_states(names).items():
-        load_state_strict(state.discriminators[name], weights, source.source, name)
+        load_state_strict(state.discriminators[name], weights, source.source, name, spelled=source.spelling(name))
     lines = [f"loaded discriminators ({', '.join(names)}) from {source.source}"] if names else []
     fresh = [name for name in wanted if name not in names]
     if fresh:
