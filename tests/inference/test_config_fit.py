@@ -5,6 +5,7 @@ differ: a V3 generator with a V1 config (both hop 256, 80 bins) was taken, and a
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from hifigan.checkpoints.contents import load_official_generator
 from hifigan.config import load_config
 from hifigan.errors import HifiganError
 from hifigan.inference.export import export_generator
+from hifigan.inference.export_facts import read_facts
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.models.generator import ResBlock2
@@ -83,3 +85,17 @@ def test_a_config_listing_more_dilations_than_the_official_code_builds_still_des
     audio = Vocoder(load_official_generator({"generator": state}, given), given, backend="eager")(mel)
     as_built = Vocoder(load_official_generator({"generator": state}, built), built, backend="eager")(mel)
     assert torch.equal(audio, as_built)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+def test_an_export_with_such_a_config_records_the_model_as_built(tmp_path):
+    """The same generator exported with the fork's config: the recorded config (and its dilations) is the model's,
+    two convolutions a block, not the three the config lists, which a deployer would rebuild it from."""
+    built = tiny_config("2", **MELS_80, resblock_dilation_sizes=[[1, 3], [1, 3]])
+    torch.manual_seed(0)
+    state = RefGenerator(built).state_dict()
+    given = dataclasses.replace(built, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]])
+    export_generator(load_official_generator({"generator": state}, given), "torchscript", tmp_path / "g.pt",
+                     config=given)
+    facts = read_facts(tmp_path / "g.pt")
+    assert json.loads(facts["config"]) == built.to_dict()

@@ -21,11 +21,12 @@ from hifigan.models.layers import GeneratorLayers
 NOT_DESCRIBED = "the config does not describe this generator"
 
 
-def check_fits(generator: nn.Module, layers: GeneratorLayers, config: HifiganConfig) -> None:
+def check_fits(generator: nn.Module, layers: GeneratorLayers, config: HifiganConfig) -> HifiganConfig:
     """That `config` describes `generator` (whose layers are `layers`): its hop and mel bins, then the kernel,
     stride, dilation and channels of each convolution the config builds. Else a one-line HifiganError now, where a
     call would end in torch's channel error, cut a batch or stream at the config's hop, or vocode with a model the
-    config (and a file exported with it) misstates."""
+    config (and a file exported with it) misstates. Returns the config as the generator is built from it (a fork's
+    dilations cut to the official count: as_official_code_builds), what an export records."""
     bins = getattr(generator.get_submodule(layers.conv_pre.where), "in_channels", config.num_mels)
     if (layers.hop, bins) != (config.hop_size, config.num_mels):
         raise HifiganError(None, f"{NOT_DESCRIBED}: it takes {bins} mel bins at hop {layers.hop}, the config has "
@@ -35,12 +36,12 @@ def check_fits(generator: nn.Module, layers: GeneratorLayers, config: HifiganCon
         built = meta_generator(config)[0]
         built_layers = layer_description(built)
     except Exception:  # a config this process cannot build (its generator registered elsewhere): hop and bins only
-        return
+        return config
     if built_layers is None:
-        return
+        return config
     mine, theirs = _geometry(generator, layers), _geometry(built, built_layers)
     if _agrees(list(mine.items()), list(theirs.items())):
-        return
+        return config
     if config.generator == HIFIGAN_GENERATOR:
         keys, config_keys = _hifigan_keys(generator, mine, layers), _hifigan_keys(built, theirs, built_layers)
         differ = [key for key in keys if not _agrees(keys[key], config_keys[key])]

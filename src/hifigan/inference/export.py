@@ -173,11 +173,13 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
     against the eager generator before it is renamed into place: a mismatch is a one-line error and no file.
     `frontend`: the model's checked mel front-end (export_frontend.frontend_bytes), written beside `out` as
     NAME.mel.onnx with it as a unit (hifigan.files.atomic.atomic_paths): a failure leaves neither new file. A config
-    that does not describe the generator (config_fit.check_fits) is refused, as Vocoder refuses it."""
+    that does not describe the generator (config_fit.check_fits) is refused, as Vocoder refuses it; a fork's that
+    lists more dilations than the official code built is recorded as built."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     if config is not None and (layers := layer_description(generator)) is not None:
-        check_fits(generator, layers, config)  # the file records the config as its input: it must be this model's
+        # the file records the config as its input: it must be this model's, and is recorded as the model is built
+        config = check_fits(generator, layers, config)
     facts = {} if config is None else input_facts(config)
     num_mels = config.num_mels if config is not None else num_mels
     generator = _float32(generator)
