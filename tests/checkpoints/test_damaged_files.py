@@ -177,7 +177,10 @@ def test_an_exported_onnx_file_is_named_as_one_with_what_runs_it(tmp_path):
 
 @pytest.mark.parametrize("data", [
     b"\x08\x08\x12\x07pytorch",  # an ONNX model's first fields, but no graph
-    b"\x08\x08:\x10\n\x03mel",  # a graph field that claims more bytes than the file holds (an ONNX file cut short)
+    b"\x08\x08:\x00\x12\x10pyt",  # cut in a producer_name written after the graph: out of ModelProto's order
+    b"\x08\x08\x7a\x10pyt",  # cut in a field 15, which ModelProto does not have
+    b"\x08\xe5\x01:\x10\n\x03mel",  # a first integer (229) that is no ir_version, then a field cut short
+    b"\x08",  # cut inside its first integer: nothing of an ONNX file read whole
     b"\x08\x08:\x00\x0b",  # then a field of wire type 3 (a group), which ONNX never holds
     b"\x08 text that opens with a backspace",
 ])
@@ -187,3 +190,29 @@ def test_a_file_framed_only_partly_like_onnx_is_no_pytorch_file(tmp_path, data):
     with pytest.raises(CheckpointError) as e:
         read_checkpoint(path)
     assert e.value.problem == "not a checkpoint (neither a PyTorch file nor a binary pickle)"
+
+
+@pytest.fixture(scope="module")
+def exported_onnx(tmp_path_factory) -> bytes:
+    from hifigan.inference.export import export_generator
+
+    config = tiny_config()
+    path = tmp_path_factory.mktemp("onnx") / "model.onnx"
+    torch.manual_seed(0)
+    export_generator(Generator(config), "onnx", path, config=config)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("kept", [3, 0.3, 0.9, -1])
+def test_an_onnx_model_cut_short_is_named_as_one(tmp_path, exported_onnx, kept):
+    """A partial download or copy of an exported model: its fields parse until the file ends inside one (in its
+    first fields, in its graph, one byte short), and it is said to be cut short, not 'neither a PyTorch file nor a
+    binary pickle'."""
+    size = len(exported_onnx)
+    cut = kept if isinstance(kept, int) and kept > 0 else size - 1 if kept == -1 else int(size * kept)
+    path = tmp_path / "model.onnx"
+    path.write_bytes(exported_onnx[:cut])
+    with pytest.raises(CheckpointError) as e:
+        read_checkpoint(path)
+    assert e.value.problem == ("not a checkpoint (an ONNX model, cut short: the file ends inside one of its fields; "
+                               "give the checkpoint it was exported from)")

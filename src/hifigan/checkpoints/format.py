@@ -20,7 +20,7 @@ from torch import nn
 from hifigan.checkpoints.archive import damaged_record, is_torch_zip, is_torchscript_zip, is_zip
 from hifigan.checkpoints.key_spelling import Spelling, misfit_spelling
 from hifigan.checkpoints.misfit import generator_mismatch
-from hifigan.checkpoints.onnx_file import is_onnx_model
+from hifigan.checkpoints.onnx_file import onnx_model_kind
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
 from hifigan.files.atomic import atomic_paths, write_failure
@@ -82,6 +82,8 @@ TORCHSCRIPT = ("not a checkpoint (a TorchScript model, as hifigan export writes 
 # its ONNX output, the other format hifigan export writes (no pickle, no zip: a protobuf)
 ONNX = ("not a checkpoint (an ONNX model, as hifigan export writes it: give the checkpoint it was exported from, or "
         "run this file with onnxruntime as docs/export.md shows)")
+ONNX_CUT = ("not a checkpoint (an ONNX model, cut short: the file ends inside one of its fields; give the checkpoint "
+            "it was exported from)")
 
 
 ZIP_MAGIC = b"PK"  # torch >= 1.6 saves a zip
@@ -100,8 +102,9 @@ def _starts_like_torch(path: Path) -> bool:
 
 
 def _not_torch(path: Path) -> str:
-    """What a file that is no PyTorch file and no pickle is: an exported ONNX model, or nothing we name."""
-    return ONNX if is_onnx_model(path) else NOT_TORCH
+    """What a file that is no PyTorch file and no pickle is: an exported ONNX model (whole or cut short), or nothing
+    we name."""
+    return {"whole": ONNX, "cut": ONNX_CUT}.get(onnx_model_kind(path) or "", NOT_TORCH)
 
 
 def _damage(path: Path, e: BaseException) -> str:
