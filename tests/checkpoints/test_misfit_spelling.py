@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hifigan.checkpoints.contents import CheckpointContents, load_generator
-from hifigan.checkpoints.format import load_state_strict
+from hifigan.checkpoints.format import generator_payload, load_state_strict, write_checkpoint
 from hifigan.errors import CheckpointError
 from hifigan.training.registry import build_discriminators
 from tests.support.cli_runs import failed_cleanly, run
@@ -102,3 +102,13 @@ def test_the_command_names_the_key_as_the_file_holds_it(tmp_path, capsys):
                        tmp_path / "a.npy")
     failed_cleanly(code, err, tmp_path / "out", "g_00000001: generator does not fit the config",
                    ": missing key conv_post.weight_g")
+
+
+def test_an_own_checkpoint_of_old_style_keys_is_not_taken_for_a_plain_one(tmp_path):
+    """Our format holding weight_g / weight_v keys (not renamed: it does not load) holds no plain weight either: the
+    missing g is named as we spell it, not as a conv_pre.weight the file never had."""
+    write_checkpoint(tmp_path / "old.pt", generator_payload(_official_state(), CONFIG))
+    with pytest.raises(CheckpointError) as caught:
+        load_generator(tmp_path / "old.pt")
+    assert caught.value.problem == ("generator does not fit the config: missing key "
+                                    "conv_pre.parametrizations.weight.original0")

@@ -217,8 +217,8 @@ def load_state_strict(module: nn.Module, state: Any, source: str | os.PathLike |
     (models.norms.with_weight_norms): the same weight, exactly."""
     if not isinstance(state, dict):
         raise CheckpointError(source, f"{what} is not a state dict")
-    name = misfit_spelling(state, spelled)
-    state = with_weight_norms(module, state)
+    normed = with_weight_norms(module, state)
+    name, state = misfit_spelling(state, normed, spelled), normed
     expected = module.state_dict()
 
     def unfit(key: str, detail: str, short: str | None = None) -> CheckpointError:

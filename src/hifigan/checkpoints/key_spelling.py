@@ -28,17 +28,17 @@ def file_spelling(saved: StateDict) -> Spelling:
     return spelled
 
 
-def misfit_spelling(given: StateDict, spelled: Spelling | None) -> Spelling:
-    """Our key as the file behind `given` (our keys, before models.norms.with_weight_norms) spells it: a weight norm's
-    g or v that the file holds as a plain NAME.weight, or would (it holds no g or v at all), as that weight; then as
-    `spelled` (file_spelling; None: the file spells our keys as we do)."""
-    normed = any(key.endswith(WEIGHT_NORM_KEYS) for key in given)
+def misfit_spelling(given: StateDict, normed: StateDict, spelled: Spelling | None) -> Spelling:
+    """Our key as the file behind `given` (our keys; `normed`: as models.norms.with_weight_norms took its plain
+    weights) spells it: a weight norm's g or v that the file holds as a plain NAME.weight, or would (it was saved
+    plain: some plain weight was taken), as that weight; then as `spelled` (file_spelling; None: as we do)."""
+    plain_file = any(key not in normed for key in given)
 
     def name(key: str) -> str:
         leaf = next((leaf for leaf in WEIGHT_NORM_KEYS if key.endswith("." + leaf) or key == leaf), None)
         if leaf is not None and key not in given:
             plain = key[: len(key) - len(leaf)] + "weight"
-            if plain in given or not normed:
+            if plain in given or plain_file:
                 key = plain
         return key if spelled is None else spelled(key)
 
