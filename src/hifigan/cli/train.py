@@ -31,9 +31,10 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         help="train or fine-tune a HiFi-GAN (single process or torchrun)",
         description="Train HiFi-GAN as the official code does: a discriminator step (MPD + MSD) then a generator "
         "step (adversarial + feature matching + 45 x mel L1), AdamW, lr decay per epoch. Data: a folder of audio "
-        "or LJSpeech-style file lists; --input-mels fine-tunes on teacher-forced mels. Writes OUT/checkpoints/ "
-        "(ckpt_<step>.pt, latest.pt), OUT/logs/ (TensorBoard) and OUT/log.jsonl. SIGINT/SIGTERM save and stop; "
-        "--resume OUT continues exactly. Under torchrun each process trains one shard (DDP).",
+        "or file lists (LJSpeech-style, or a Kaldi wav.scp); --input-mels fine-tunes on teacher-forced mels. "
+        "Writes OUT/checkpoints/ (ckpt_<step>.pt, latest.pt), OUT/logs/ (TensorBoard) and OUT/log.jsonl. "
+        "SIGINT/SIGTERM save and stop; --resume OUT continues exactly. Under torchrun each process trains one "
+        "shard (DDP).",
         epilog="examples:\n"
         "  hifigan train --corpus data/ljspeech-mini --config v3 --out runs/v3 --max-minutes 30\n"
         "  hifigan train --train-list training.txt --valid-list validation.txt --wav-root LJSpeech-1.1/wavs "
@@ -52,9 +53,12 @@ def add_train(sub: argparse._SubParsersAction) -> None:
 
 def _add_data(data: argparse._ArgumentGroup) -> None:
     data.add_argument("--corpus", type=Path, help="folder of audio files (searched recursively)")
-    data.add_argument("--train-list", type=Path, help="LJSpeech-style 'id|text' file list (official training.txt)")
-    data.add_argument("--valid-list", type=Path, help="validation file list (official validation.txt)")
-    data.add_argument("--wav-root", type=Path, help="folder holding <id>.wav for the file lists")
+    data.add_argument("--train-list", type=Path, help="file list: LJSpeech-style 'id|text' lines (official "
+                      "training.txt), or a Kaldi/ESPnet wav.scp ('utt-id path' lines; a name ending .scp)")
+    data.add_argument("--valid-list", type=Path, help="validation file list, of either kind (official "
+                      "validation.txt)")
+    data.add_argument("--wav-root", type=Path, help="folder holding <id>.wav for the file lists (a "
+                      "wav.scp's relative paths start from it)")
     data.add_argument("--valid-count", type=int,
                       help="hold out this many files for validation (seeded; 0, with --validation-interval 0: "
                       "nothing held out, every file trains)")

@@ -1,5 +1,5 @@
-"""Which files a run trains and validates on: a corpus folder, or LJSpeech-style file lists with a wav root; the
-validation files are an explicit list or a seeded held-out part."""
+"""Which files a run trains and validates on: a corpus folder, or file lists (LJSpeech-style, or Kaldi wav.scp) with
+a wav root; the validation files are an explicit list or a seeded held-out part."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
+from hifigan.data.file_lists import list_entries
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.messages import plural
@@ -17,9 +18,10 @@ from hifigan.messages.option_names import flag, setting
 
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
-    """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav. An id listed
-    twice, or two ids of one real file (a symlink, a hard link), is an error: its copies could be held out and trained
-    on at once. Every bad line is named in one error (hifigan.errors.bad_inputs)."""
+    """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav, or a Kaldi
+    wav.scp's paths (hifigan.data.file_lists). A file listed twice, or two ids of one real file (a symlink, a hard
+    link), is an error: its copies could be held out and trained on at once. Every bad line is named in one error
+    (hifigan.errors.bad_inputs)."""
     files, problems, total = _filelist(path, wav_root)
     if problems:
         raise bad_inputs(problems, total)
@@ -30,36 +32,14 @@ def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> tuple[lis
     """read_filelist's files, every problem of the list (one per bad line, or the list's own) and how many lines
     it holds."""
     path, wav_root = Path(path), Path(wav_root)
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a byte-order mark is not part of the first id
-    except FileNotFoundError:
-        return [], [HifiganError(path, "no such file list")], 1
-    except (OSError, UnicodeDecodeError) as e:
-        return [], [HifiganError(path, f"cannot read file list ({e})")], 1
-    files: dict[Path, int] = {}  # file -> its line
-    problems = []
-    entries = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        entries += 1
-        clip_id = line.split("|", 1)[0].strip()
-        if not clip_id:
-            problems.append(HifiganError(path, f"line {number}: empty id (expected 'id|text')"))
-            continue
-        name = clip_id if Path(clip_id).suffix.lower() in AUDIO_SUFFIXES else f"{clip_id}.wav"
-        if (first := files.setdefault(wav_root / name, number)) != number:
-            problems.append(HifiganError(path, f"line {number}: {clip_id!r} is listed on line {first} too (list "
-                                               "each clip once)"))
+    files, problems, entries = list_entries(path, wav_root)
     listed = list(files)
     for i, j in repeats(listed):  # two names of one real file (a link): as much a repeat as one id twice
         names = [file_key(listed[k], wav_root) for k in (i, j)]
         problems.append(HifiganError(path, f"line {files[listed[i]]}: {names[0]!r} is the file of line "
                                            f"{files[listed[j]]} ({names[1]!r}) under another name (list each clip "
                                            "once)"))
-    if not files and not problems:
-        problems.append(HifiganError(path, "file list holds no entries"))
-    return listed, problems, max(entries, 1)
+    return listed, problems, entries
 
 
 DEFAULT_FRACTION = 0.05

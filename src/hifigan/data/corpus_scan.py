@@ -11,6 +11,7 @@ from pathlib import Path
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
 from hifigan.data.corpus import Corpus, HeldOut
+from hifigan.data.file_lists import is_wav_scp
 from hifigan.data.mel_frames import with_hop_drift
 from hifigan.data.resumed_split import keep_held_out
 from hifigan.data.scan_cache import FileFacts
@@ -102,12 +103,18 @@ def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str
 
 
 def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
-    """A file list's ids were looked up beside the list (no --wav-root) and none is there: say where to point."""
+    """A file list's ids (a wav.scp's relative paths) were looked up beside the list (no --wav-root) and none is
+    there: say where to point."""
     if corpus.train_list is None or corpus.wav_root is not None or not all(map(_missing, files)):
         return ""
-    root = flag("wav_root", corpus.cli)
-    return (f"; a file list's ids are looked up in its own folder {corpus.train_list.parent} unless {root} names "
-            f"where the WAVs are (LJSpeech: {setting('wav_root', Path('LJSpeech-1.1/wavs'), corpus.cli)})")
+    root, folder = flag("wav_root", corpus.cli), corpus.train_list.parent
+    if not is_wav_scp(corpus.train_list):
+        return (f"; a file list's ids are looked up in its own folder {folder} unless {root} names where the WAVs "
+                f"are (LJSpeech: {setting('wav_root', Path('LJSpeech-1.1/wavs'), corpus.cli)})")
+    if not any(f.is_relative_to(folder) for f in files):  # absolute paths, gone: no root would find them
+        return ""
+    return (f"; a wav.scp's relative paths start from its own folder {folder} unless {root} names the folder they "
+            "start from (Kaldi's and ESPnet's: the recipe's folder, which holds data/)")
 
 
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,

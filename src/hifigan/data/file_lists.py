@@ -1,0 +1,80 @@
+"""A training or validation file list's entries: LJSpeech-style `id|text` lines, or a Kaldi / ESPnet `wav.scp`
+(`utt-id path` lines, told by its name)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from hifigan.audio import AUDIO_SUFFIXES
+from hifigan.errors import HifiganError
+
+# A wav.scp entry that is no file: a Kaldi archive (`ark:...`, `scp:...`, with options `ark,s,cs:`) or an offset
+# into one (`/x/wav.ark:1234`, a byte range `[...]` after it).
+ARCHIVE = re.compile(r"^(ark|scp)(,\w+)*:|\.ark:\d+(\[[^\]]*\])?$")
+
+
+def is_wav_scp(path: Path) -> bool:
+    """Whether a list is a Kaldi / ESPnet wav.scp: by its name, `*.scp` (`wav.scp`, as both write it); any other is
+    read as `id|text` lines, so a list of ids alone that hold spaces keeps its meaning."""
+    return path.suffix.lower() == ".scp"
+
+
+def list_entries(path: Path, wav_root: Path) -> tuple[dict[Path, int], list[HifiganError], int]:
+    """Each file a list names (the file -> its line), every problem of the list (one per bad line, or the list's
+    own: unreadable, no entries) and how many entries it holds. An `id|text` id is wav_root/<id>.wav (its suffix
+    kept where it is an audio one); a wav.scp path is taken as it is, a relative one from wav_root; a piped command
+    or an archive in it is refused, as a file listed twice is."""
+    lines, problems = _lines(path)
+    if problems:
+        return {}, problems, 1
+    scp = is_wav_scp(path)
+    files: dict[Path, int] = {}
+    entries = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        entries += 1
+        name, problem = _scp_entry(line) if scp else _id_entry(line)
+        if problem:
+            problems.append(HifiganError(path, f"line {number}: {problem}"))
+        elif (first := files.setdefault(wav_root / name, number)) != number:
+            problems.append(HifiganError(path, f"line {number}: {name if scp else line.split('|', 1)[0].strip()!r} "
+                                               f"is listed on line {first} too (list each clip once)"))
+    if not files and not problems:
+        problems.append(HifiganError(path, "file list holds no entries"))
+    return files, problems, max(entries, 1)
+
+
+def _id_entry(line: str) -> tuple[str, str]:
+    """An `id|text` line's file name within wav_root (its id, .wav added unless it ends in an audio suffix), or
+    the problem with the line."""
+    clip_id = line.split("|", 1)[0].strip()
+    if not clip_id:
+        return "", "empty id (expected 'id|text')"
+    return (clip_id if Path(clip_id).suffix.lower() in AUDIO_SUFFIXES else f"{clip_id}.wav"), ""
+
+
+def _scp_entry(line: str) -> tuple[str, str]:
+    """A wav.scp line's path (what follows the utterance id and its blanks, as Kaldi reads it), or the problem."""
+    utt, *rest = line.split(None, 1)
+    where = rest[0].strip() if rest else ""
+    if not where:
+        return "", f"{utt!r} has no path (expected 'utt-id path', a Kaldi wav.scp)"
+    if where.endswith("|"):
+        return "", (f"{utt!r} is a piped command ({where!r}): hifigan runs no commands; write its audio to a file "
+                    "(ESPnet: scripts/audio/format_wav_scp.sh) and list that")
+    if ARCHIVE.search(where):
+        return "", (f"{utt!r} is read from a Kaldi archive ({where!r}): hifigan reads audio files; write its audio "
+                    "to a file and list that")
+    return where, ""
+
+
+def _lines(path: Path) -> tuple[list[str], list[HifiganError]]:
+    """A list's lines, or the one problem that stops it being read (missing, unreadable)."""
+    try:
+        return path.read_text(encoding="utf-8-sig").splitlines(), []  # a byte-order mark is not part of the first id
+    except FileNotFoundError:
+        return [], [HifiganError(path, "no such file list")]
+    except (OSError, UnicodeDecodeError) as e:
+        return [], [HifiganError(path, f"cannot read file list ({e})")]
