@@ -173,7 +173,8 @@ REFUSALS = [
     (["--corpus", "{corpus}"], "--out is required (the run folder)"),
     (["--train-list", "{empty}", "-o", "{run}"], "{empty}: file list holds no entries"),
     (["--train-list", "{binary}", "-o", "{run}"],
-     "{binary}: cannot read file list ('utf-8' codec can't decode byte 0xff in position 5"),
+     "{binary}: not UTF-8 text: line 2 holds byte 0xff at column 1 (Latin-1 or Windows-1252?); save it as UTF-8, "
+     "or UTF-16 with its byte-order mark"),
     (["--resume", "{run}"], "{run}: no such run folder to resume from"),
     (["--resume", "{official}"],
      "{official}: not a training checkpoint of this package (use --init-from for official files)"),

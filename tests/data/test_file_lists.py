@@ -37,3 +37,35 @@ def test_a_training_list_held_out_whole_by_the_validation_list_is_named(tmp_path
         Corpus(train_list=tmp_path / "training.txt", valid_list=tmp_path / "all.txt").split(seed=0)
     assert str(refused.value) == (f"{tmp_path / 'training.txt'}: {said} in {tmp_path / 'all.txt'} too (held out, so "
                                   "none is left to train on): Corpus.valid_list takes the validation files only")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_a_list_is_read_by_its_byte_order_mark(tmp_path, encoding):
+    """Notepad's "Unicode" and PowerShell 5's `>` write UTF-16 with a mark: the same ids as the UTF-8 list."""
+    mark = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(encoding, b"")
+    (tmp_path / "list.txt").write_bytes(mark + "caf\u00e9|un caf\u00e9\r\nna\u00efve|x\n".encode(encoding))
+    assert read_filelist(tmp_path / "list.txt", tmp_path) == [tmp_path / "caf\u00e9.wav", tmp_path / "na\u00efve.wav"]
+
+
+SAVE_AS = "save it as UTF-8, or UTF-16 with its byte-order mark"
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("ok|a\ncaf\u00e9|b\nna\u00efve|c\nd\u00e9j\u00e0|d\n".encode("latin-1"),
+     f"not UTF-8 text: line 2 holds byte 0xe9 at column 4, as 2 other lines do (Latin-1 or Windows-1252?); {SAVE_AS}"),
+    ("ok|a\ncaf\u00e9|b\n".encode("cp1252"),
+     f"not UTF-8 text: line 2 holds byte 0xe9 at column 4 (Latin-1 or Windows-1252?); {SAVE_AS}"),
+    ("ok|a\nb|b\n".encode("utf-16-le"),
+     f"not UTF-8 text: line 1 holds a NUL byte at column 2, as 2 other lines do (UTF-16 without its byte-order "
+     f"mark?); {SAVE_AS}"),
+    ("ok|a\nb|b\n".encode("utf-16") + b"c",
+     f"not UTF-16 text, as its byte-order mark says: line 3 (truncated data); {SAVE_AS}"),
+    ("ok|a\nb\0c|b\n".encode("utf-16"), "line 2 holds a NUL byte at column 2 (no path holds one)"),
+], ids=["latin-1", "cp1252-once", "utf-16-unmarked", "utf-16-odd", "utf-16-nul"])
+def test_a_list_not_in_its_encoding_is_one_problem_naming_its_first_bad_line(tmp_path, text, said):
+    """Not a codec's message ('utf-8' codec can't decode byte 0xe9 in position 9): the line, what is wrong with it,
+    how many more, and what to do."""
+    (tmp_path / "list.txt").write_bytes(text)
+    with pytest.raises(HifiganError) as refused:
+        read_filelist(tmp_path / "list.txt", tmp_path)
+    assert str(refused.value) == f"{tmp_path / 'list.txt'}: {said}"

@@ -1,14 +1,21 @@
 """A training or validation file list's entries: LJSpeech-style `id|text` lines, or a Kaldi / ESPnet `wav.scp`
-(`utt-id path` lines, told by its name)."""
+(`utt-id path` lines, told by its name); its text UTF-8, or UTF-16 / UTF-32 by a byte-order mark."""
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES
 from hifigan.errors import HifiganError
+from hifigan.messages import plural
 
+# The byte-order marks a list is decoded by (Notepad's "Unicode", PowerShell 5's `>`): UTF-32 LE's first, as it
+# begins with UTF-16 LE's. Without one a list is UTF-8 (its own mark, EF BB BF, is no part of the first id).
+MARKS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+SAVE_AS = "save it as UTF-8, or UTF-16 with its byte-order mark"
 # A wav.scp entry that is no file: a Kaldi archive (`ark:...`, `scp:...`, with options `ark,s,cs:`) or an offset
 # into one (`/x/wav.ark:1234`, a byte range `[...]` after it).
 ARCHIVE = re.compile(r"^(ark|scp)(,\w+)*:|\.ark:\d+(\[[^\]]*\])?$")
@@ -22,9 +29,9 @@ def is_wav_scp(path: Path) -> bool:
 
 def list_entries(path: Path, wav_root: Path) -> tuple[dict[Path, int], list[HifiganError], int]:
     """Each file a list names (the file -> its line), every problem of the list (one per bad line, or the list's
-    own: unreadable, no entries) and how many entries it holds. An `id|text` id is wav_root/<id>.wav (its suffix
-    kept where it is an audio one); a wav.scp path is taken as it is, a relative one from wav_root; a piped command
-    or an archive in it is refused, as a file listed twice is."""
+    own: unreadable, not text in its encoding, no entries) and how many entries it holds. An `id|text` id is
+    wav_root/<id>.wav (its suffix kept where it is an audio one); a wav.scp path is taken as it is, a relative one
+    from wav_root; a piped command or an archive in it is refused, as a file listed twice is."""
     lines, problems = _lines(path)
     if problems:
         return {}, problems, 1
@@ -71,10 +78,43 @@ def _scp_entry(line: str) -> tuple[str, str]:
 
 
 def _lines(path: Path) -> tuple[list[str], list[HifiganError]]:
-    """A list's lines, or the one problem that stops it being read (missing, unreadable)."""
+    """A list's lines, decoded by its byte-order mark (else as UTF-8), or the one problem that stops it being read:
+    missing, unreadable, or not text in its encoding (the first bad line named, and how many more there are)."""
     try:
-        return path.read_text(encoding="utf-8-sig").splitlines(), []  # a byte-order mark is not part of the first id
+        data = path.read_bytes()
     except FileNotFoundError:
         return [], [HifiganError(path, "no such file list")]
-    except (OSError, UnicodeDecodeError) as e:
-        return [], [HifiganError(path, f"cannot read file list ({e})")]
+    except OSError as e:
+        return [], [HifiganError(path, f"cannot read file list ({e.strerror or e})")]
+    codec = next((codec for mark, codec in MARKS if data.startswith(mark)), None)
+    try:  # without a mark, a byte that is not UTF-8 is kept as a lone surrogate (said below, with its line)
+        text = data.decode(codec) if codec else data.decode("utf-8-sig", "surrogateescape")
+    except UnicodeDecodeError as e:  # an odd byte count, a lone surrogate
+        line = len((data[:e.start].decode(codec, "replace") + "-").splitlines())
+        return [], [HifiganError(path, f"not {codec.upper()} text, as its byte-order mark says: line {line} "
+                                       f"({e.reason}); {SAVE_AS}")]
+    lines = text.splitlines()
+    bad = [(number, column) for number, line in enumerate(lines, 1) if (column := _first_bad(line))]
+    if not bad:
+        return lines, []
+    number, column = bad[0]
+    char = lines[number - 1][column - 1]
+    what, guess = (("a NUL byte", "no path holds one" if codec else "UTF-16 without its byte-order mark?")
+                   if char == "\0" else (f"byte {ord(char) - 0xDC00:#04x}", "Latin-1 or Windows-1252?"))
+    others = len(bad) - 1
+    more = f", as {plural.count(others, 'other line')} {plural.agree(others, 'does', 'do')}" if others else ""
+    head, tail = ("", "") if codec else ("not UTF-8 text: ", f"; {SAVE_AS}")
+    return [], [HifiganError(path, f"{head}line {number} holds {what} at column {column}{more} ({guess}){tail}")]
+
+
+def _first_bad(line: str) -> int:
+    """The column (from 1) of a line's first byte that was not UTF-8 (a lone surrogate, as surrogateescape keeps
+    it) or NUL (what no path holds), else 0."""
+    try:
+        line.encode("utf-8")
+        first = len(line)
+    except UnicodeEncodeError as e:
+        first = e.start
+    nul = line.find("\0")
+    first = min(first, nul) if nul >= 0 else first
+    return first + 1 if first < len(line) else 0
