@@ -117,6 +117,30 @@ def test_a_normalised_model_expects_normalised_mels(log10_model, tmp_path, capsy
     assert "convert: --mel-convention log10" in capsys.readouterr().out
 
 
+def test_a_normalised_models_own_mel_of_a_quieter_clip_fits_it(log10_model, tmp_path, capsys):
+    """Statistics of three clips; the fourth clip 12 dB quieter: `hifigan mel` of the model gives its normalised mel
+    (several units below 0, as the statistics' corpus was louder), and check-mel judges that mel the model's own,
+    the same clip's un-normalised log10 mel not (its option converts it)."""
+    cfg, folder = log10_model
+    frontend = MelSpectrogram(**cfg.mel_kwargs())
+    corpus = [frontend(torch.from_numpy(load_audio(CORPUS / f"LJ001-000{i}.wav", 8000, resample=True))).numpy()
+              for i in (1, 3, 4)]
+    values = np.concatenate(corpus, axis=1).astype(np.float64)
+    np.savez(tmp_path / "stats.npz", mean=values.mean(axis=1), std=values.std(axis=1), convention="log10")
+    (tmp_path / "normalised.json").write_text(json.dumps({**cfg.to_dict(), "mel_stats": "stats.npz"}))
+    sf.write(tmp_path / "quiet.wav", 0.25 * load_audio(CLIP, 8000, resample=True), 8000, subtype="PCM_16")
+    model = ["--config", str(tmp_path / "normalised.json")]
+    assert main(["mel", str(tmp_path / "quiet.wav"), "-o", str(tmp_path / "normalised.npy"), *model]) == 0
+    plain = ["--config", str(folder / "model.json")]
+    assert main(["mel", str(tmp_path / "quiet.wav"), "-o", str(tmp_path / "log10.npy"), *plain]) == 0
+    assert np.load(tmp_path / "normalised.npy").mean() < -0.5  # the case: not the mean ~0 of the corpus's level
+    capsys.readouterr()
+    assert main(["check-mel", *model, str(tmp_path / "normalised.npy")]) == 0, capsys.readouterr().out
+    assert "fits the model's mel" in capsys.readouterr().out
+    assert main(["check-mel", *model, str(tmp_path / "log10.npy")]) == 1
+    assert "convert: --mel-convention log10" in capsys.readouterr().out
+
+
 def test_pwg_preset_mels_fit_it_and_not_the_official_convention(tmp_path, capsys):
     wav = tmp_path / "speech24k.wav"
     sf.write(wav, load_audio(CLIP, 24000, resample=True), 24000, subtype="PCM_16")

@@ -18,6 +18,7 @@ import numpy as np
 from hifigan.errors import MelError
 from hifigan.melconv.bands import DEAD_CLIFF_NATS, dead_band
 from hifigan.melconv.conventions import CONVENTIONS, LN10, OFFICIAL_FLOOR
+from hifigan.melconv.normalised import NORMALISED_FIT, denormalised, normalised_fit
 from hifigan.melconv.silence import model_silence_epsilon
 from hifigan.melconv.verdict import MelVerdict
 
@@ -65,10 +66,28 @@ def detect(mel: np.ndarray, num_mels: int = 80, model: ModelMel | None = None) -
     transposed = x.shape[0] != num_mels and x.shape[1] == num_mels
     if transposed:
         x = x.T
-    verdict = _classify(x.astype(np.float64, copy=False), model)
+    x = x.astype(np.float64, copy=False)
+    verdict = _classify(x, model)
+    if model is not None and model.stats is not None and verdict.convention != "meanstd":
+        verdict = _own_normalised(x, model, verdict.evidence) or verdict
     verdict.transposed = transposed
     verdict.expected = ("official",) if model is None else model.expected
     return verdict
+
+
+def _own_normalised(x: np.ndarray, model: ModelMel, evidence: dict[str, float]) -> MelVerdict | None:
+    """A meanstd verdict where `x`'s bins fit the model's statistics as normalised values far better than as a log
+    mel (hifigan.melconv.normalised) and, denormalised by them, it is the model's own log mel; else None.
+    `evidence`: the numbers of `x`'s values, to which the fit is added."""
+    fit = normalised_fit(x, model.stats)
+    if fit is None or fit >= NORMALISED_FIT:
+        return None
+    plain = model.unnormalised
+    inner = _classify(denormalised(x, model.stats), plain)
+    if inner.convention not in plain.expected:
+        return None
+    detail = f"its bins fit the model's mel_stats; denormalised: {inner.convention} ({inner.detail})"
+    return MelVerdict("meanstd", inner.confidence, evidence={**evidence, "normalised_fit": fit}, detail=detail)
 
 
 def _prior(model: ModelMel | None) -> tuple[str, str, float]:

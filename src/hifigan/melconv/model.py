@@ -3,6 +3,7 @@ mel of another convention to it (through ln M, then the model's forward map, flo
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,12 @@ class ModelMel:
             return None
         basis = slaney_basis(k["sampling_rate"], k["n_fft"], k["num_mels"], k["fmin"], k["fmax"])
         return basis.sum(axis=1, dtype=np.float64)
+
+    @functools.cached_property
+    def unnormalised(self) -> ModelMel:
+        """This model without its mel_stats: the log mel its statistics describe (detect judges a normalised mel
+        denormalised against it), built once so that its row_sums are too."""
+        return dataclasses.replace(self, stats=None)
 
     @property
     def label(self) -> str:
