@@ -106,6 +106,24 @@ def test_every_key_that_decides_the_model_is_compared():
         assert model_difference(cfg, other) is None, key
 
 
+def test_values_that_give_the_same_mel_are_the_same_model(tmp_path):
+    """fmax null is half the rate (librosa's fmax=None) and mel_floor null the convention's floor: a --config that
+    writes them out (BigVGAN's fmax 12000 at 24 kHz) is the same model; any other value is refused naming it."""
+    official, log10 = tiny_config(), tiny_config(mel_convention="log10")
+    assert official.fmax is None and official.sampling_rate == 8000 and official.mel_floor is None
+    same = [(official, "fmax: 4000\n"), (official, "fmax: 4000.0\n"), (official, "mel_floor: 1.0e-5\n"),
+            (log10, "mel_floor: 1.0e-10\n")]
+    for own, text in same:
+        (tmp_path / "ft.yaml").write_text(text)
+        assert model_difference(own, config_over_model(own, tmp_path / "ft.yaml", None, "model", cli=False)) is None
+    refused = [(official, "fmax: 3999\n", "fmax is 3999, the model has None"),
+               (log10, "mel_floor: 1.0e-9\n", "mel_floor is 1e-09, the model has None")]
+    for own, text, said in refused:
+        (tmp_path / "ft.yaml").write_text(text)
+        with pytest.raises(CheckpointError, match=f"conflicts with the checkpoint's config: {said}$"):
+            config_over_model(own, tmp_path / "ft.yaml", "ours.pt", "checkpoint's config", cli=False)
+
+
 def test_where_init_from_finds_the_discriminators(files):
     paths, *_ = files
     names = ["msd", "mpd"]

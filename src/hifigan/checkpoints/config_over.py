@@ -9,6 +9,7 @@ from typing import Any
 from hifigan.config import LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict
 from hifigan.config.files import read_config_file
 from hifigan.errors import CheckpointError
+from hifigan.melconv.conventions import CONVENTIONS
 from hifigan.messages.option_names import setting, wanted
 
 ConfigSource = str | os.PathLike | HifiganConfig
@@ -27,9 +28,16 @@ def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
 
 
 def _model_value(config: HifiganConfig, key: str) -> Any:
-    """A model key's value as the model uses it: `mel_stats` as the per-bin values (a statistics file read, as
-    training inlines it), so that the file a checkpoint's statistics came from names the same model."""
+    """A model key's value as the model uses it: `fmax` null as half the rate and `mel_floor` null as its
+    convention's floor (the same filterbank and floor as those written out), `mel_stats` as the per-bin values (a
+    statistics file read, as training inlines it), so that the file a checkpoint's statistics came from names the
+    same model."""
     value = getattr(config, key)
+    if key == "fmax" and value is None:
+        return config.sampling_rate / 2
+    if key == "mel_floor" and value is None:
+        convention = CONVENTIONS.get(config.mel_convention)
+        return None if convention is None or convention.linear else convention.floor
     if key != "mel_stats" or value is None:
         return value
     from hifigan.melconv.stats import inline_stats, model_stats
