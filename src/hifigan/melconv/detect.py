@@ -126,6 +126,8 @@ def _classify(x: np.ndarray, model: ModelMel | None) -> MelVerdict:
         return found
     if abs(high - 4.0) < 1e-5 and abs(low + 4.0) < 1e-5:
         return verdict("minmax4", 0.9, "touches -4 and 4 exactly")
+    if floored and abs(low + 4.0) < 1e-5 and high < 4.0:  # no log mel floors at 1e-4; Coqui's clip_norm does
+        return verdict("minmax4", 0.6, "clipped at -4 exactly, nothing above 4: Coqui TTS's symmetric signal_norm?")
     if abs(high) < 1e-5 and low < -20.0:
         clip = " (clipped at top_db 80)" if floored and abs(low + 80.0) < 1e-3 else ""
         return verdict("db-ref", 0.9, "maximum exactly 0 dB" + clip)
