@@ -158,7 +158,7 @@ def sort_clips(
             except HifiganError as e:
                 report.bad.append(mels.explained(e, mel_path))
                 continue
-            mels.judge(mel_path, mel, model)
+            mels.judge(mel_path, mel, model, mel_convention)
             report.mels.append(counted := MelCount(mel_path, mel.shape[1], samples))
             if problem := frames_mismatch(counted, config):
                 report.bad.append(problem)

@@ -13,6 +13,7 @@ import numpy as np
 from hifigan.audio import AUDIO_SUFFIXES
 from hifigan.errors import HifiganError, MelError
 from hifigan.files.paths import case_twin
+from hifigan.melconv.clipped import clipped_but_own
 from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convention
 from hifigan.melconv.detect import detect
 from hifigan.melconv.model import ModelMel
@@ -94,11 +95,14 @@ class MelFolder:
         """`folder` as a MelFolder (one, and so one listing, may serve several sets' scans)."""
         return folder if isinstance(folder, MelFolder) else cls(folder, cli)
 
-    def judge(self, path: Path, mel: np.ndarray, model: ModelMel) -> None:
-        """Judge `mel` (read from `path` as the model's) by its values, while fewer than JUDGED have been."""
+    def judge(self, path: Path, mel: np.ndarray, model: ModelMel, convention: str | None = None) -> None:
+        """Judge `mel` (read from `path` as the model's, converted from `convention` where given) by its values,
+        while fewer than JUDGED have been. A mel converted from a clipping front-end's convention whose clip (top_db,
+        clip_norm) lies above the model's floor is the model's (hifigan.melconv.clipped)."""
         if self.judged < JUDGED:
             self.judged += 1
-            if not (verdict := detect(mel, model.num_mels, model)).matches:
+            verdict = detect(mel, model.num_mels, model)
+            if not verdict.matches and not clipped_but_own(mel, model, convention):
                 self.unlike.append((path, verdict))
 
     def warn_unlike(self, model: ModelMel) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.errors import HifiganError, MelBinsError, MelError
+from hifigan.melconv.clipped import clipped_but_own
 from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention
 from hifigan.melconv.detect import detect
 from hifigan.melconv.model import ModelMel
@@ -98,8 +99,8 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
                            "or run hifigan check-mel)") from None
         raise
     verdict = detect(mel, model.num_mels, model)
-    if verdict.matches:
-        return mel
+    if verdict.matches or clipped_but_own(mel, model, options.convention):
+        return mel  # converted from a clipped source (top_db, clip_norm): the model's mel, less what the clip cut
     if options.convention is not None and parse_convention(options.convention)[0]:
         verdict.transposed = True  # judged as read ([num_mels, T]): the option that fixes it must say transposed+
     message = f"does not look like the {model.label} mel: {verdict.line()}"
