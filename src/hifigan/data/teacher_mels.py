@@ -13,9 +13,8 @@ import numpy as np
 from hifigan.audio import AUDIO_SUFFIXES
 from hifigan.errors import HifiganError, MelError
 from hifigan.files.paths import case_twin
-from hifigan.melconv.clipped import clipped_but_own
 from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convention
-from hifigan.melconv.detect import detect
+from hifigan.melconv.given import misfit_verdict
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.verdict import MelVerdict
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
@@ -52,8 +51,8 @@ def train_option(verdict: MelVerdict, cli: bool) -> str:
     """What converts teacher mels of `verdict` for train: its --mel-convention (`cli` False: the TrainOptions field),
     or, for a convention train cannot apply, to convert them first (vocode's option would name --mel-stats or
     --mel-db-ref, which train does not take)."""
-    if verdict.matches or verdict.convention == "unknown":
-        return verdict.option
+    if (instead := verdict.instead(lambda spec: setting("mel_convention", spec, cli))) is not None:
+        return instead
     if train_converts(verdict.convention):
         return setting("mel_convention", verdict.name, cli)
     if verdict.convention == "db-ref":
@@ -98,11 +97,12 @@ class MelFolder:
     def judge(self, path: Path, mel: np.ndarray, model: ModelMel, convention: str | None = None) -> None:
         """Judge `mel` (read from `path` as the model's, converted from `convention` where given) by its values,
         while fewer than JUDGED have been. A mel converted from a clipping front-end's convention whose clip (top_db,
-        clip_norm) lies above the model's floor is the model's (hifigan.melconv.clipped)."""
+        clip_norm) lies above the model's floor is the model's (hifigan.melconv.clipped); a converted one that does not
+        look like the model's is judged as the file gives it (hifigan.melconv.given)."""
         if self.judged < JUDGED:
             self.judged += 1
-            verdict = detect(mel, model.num_mels, model)
-            if not verdict.matches and not clipped_but_own(mel, model, convention):
+            spec = None if model.is_own(convention) else convention
+            if (verdict := misfit_verdict(path, mel, model, spec)) is not None:
                 self.unlike.append((path, verdict))
 
     def warn_unlike(self, model: ModelMel) -> None:
@@ -112,6 +112,9 @@ class MelFolder:
         if 2 * len(self.unlike) > self.judged:
             path, verdict = self.unlike[0]
             line = verdict.line(train_option(verdict, self.cli))
+            if verdict.declared is not None:  # its verdict and option are of the file as given
+                line = f"once converted from {setting('mel_convention', verdict.declared, self.cli)}; as given it " \
+                       f"reads as {line}"
             warnings.warn(f"{len(self.unlike)} of the first {self.judged} {flag('input_mels', self.cli)} mels do "
                           f"not look like the {model.label} mel, e.g. {path}: {line}", UserWarning, stacklevel=3)
 

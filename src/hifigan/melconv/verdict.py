@@ -4,15 +4,23 @@ the model's."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hifigan.melconv.conventions import CONVENTIONS
+from hifigan.melconv.conventions import CONVENTIONS, parse_convention
+
+
+def vocode_option(spec: str) -> str:
+    """--mel-convention `spec`, as vocode's option spells it."""
+    return f"--mel-convention {spec}"
 
 
 @dataclass
 class MelVerdict:
     """The check's answer: the most likely convention, how sure (0..1), and the numbers behind it; `expected`, the
-    conventions the model takes (official by default; hifigan.melconv.model.ModelMel.expected)."""
+    conventions the model takes (official by default; hifigan.melconv.model.ModelMel.expected); `declared`, the
+    --mel-convention a file was converted from where this is the verdict of the file as given
+    (hifigan.melconv.given)."""
 
     convention: str
     confidence: float
@@ -20,6 +28,7 @@ class MelVerdict:
     evidence: dict[str, float] = field(default_factory=dict)
     detail: str = ""
     expected: tuple[str, ...] = ("official",)
+    declared: str | None = None
 
     @property
     def official(self) -> bool:
@@ -33,13 +42,26 @@ class MelVerdict:
     @property
     def option(self) -> str:
         """The vocode option that converts this mel to the model's, or what to do instead."""
+        if (instead := self.instead(vocode_option)) is not None:
+            return instead
+        conv = CONVENTIONS[self.convention]
+        extra = " --mel-stats FILE" if conv.needs_stats else " --mel-db-ref REF" if self.name.endswith("db-ref") else ""
+        return f"{vocode_option(self.name)}{extra}"
+
+    def instead(self, spelled: Callable[[str], str]) -> str | None:
+        """What to say in place of an option: none is needed, none is known, or (a file converted from `declared`)
+        it needs none or reads as what was declared; None where an option converts it. `spelled`: how the caller
+        names --mel-convention with a value (vocode's, or train's field)."""
+        if self.declared is not None and self.matches:
+            return f"none needed: the file is the model's mel as given (leave out {spelled(self.declared)})"
         if self.matches:
             return "none needed"
         if self.convention == "unknown":
             return "no conversion known: check the front-end that made it"
-        conv = CONVENTIONS[self.convention]
-        extra = " --mel-stats FILE" if conv.needs_stats else " --mel-db-ref REF" if self.name.endswith("db-ref") else ""
-        return f"--mel-convention {self.name}{extra}"
+        if self.declared is not None and parse_convention(self.name) == parse_convention(self.declared):
+            return (f"no other conversion known: the file as given reads as {spelled(self.declared)}, which was given; "
+                    "check the front-end that made it")
+        return None
 
     @property
     def name(self) -> str:

@@ -10,9 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.errors import HifiganError, MelBinsError, MelError
-from hifigan.melconv.clipped import clipped_but_own
 from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention
-from hifigan.melconv.detect import detect
+from hifigan.melconv.given import misfit_verdict
 from hifigan.melconv.model import ModelMel
 
 
@@ -98,12 +97,13 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? try --mel-convention {option}, "
                            "or run hifigan check-mel)") from None
         raise
-    verdict = detect(mel, model.num_mels, model)
-    if verdict.matches or clipped_but_own(mel, model, options.convention):
-        return mel  # converted from a clipped source (top_db, clip_norm): the model's mel, less what the clip cut
-    if options.convention is not None and parse_convention(options.convention)[0]:
-        verdict.transposed = True  # judged as read ([num_mels, T]): the option that fixes it must say transposed+
+    spec = None if model.is_own(options.convention) else options.convention
+    if (verdict := misfit_verdict(path, mel, model, spec)) is None:
+        return mel
     message = f"does not look like the {model.label} mel: {verdict.line()}"
+    if spec is not None:  # the verdict and its option are of the file as given, not of the converted values
+        message = (f"does not look like the {model.label} mel once converted from --mel-convention {spec}; as given "
+                   f"it reads as {verdict.line()}")
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
     warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
