@@ -144,14 +144,14 @@ def read_pretrained(name: str) -> tuple[PretrainedModel, Path, dict[str, Any]]:
 
 
 def model_config(model: PretrainedModel, config: str | os.PathLike | HifiganConfig | None = None,
-                 cli: bool = False) -> HifiganConfig:
+                 cli: bool = False, keys: tuple[str, ...] | None = None) -> HifiganConfig:
     """The model's own config, with the keys a given `config` file sets laid over it (a preset name sets every key):
     they may change training settings such as the batch size, not a key that shapes the weights or the input mel
-    (checkpoints.config_over.config_over_model)."""
-    from hifigan.checkpoints.config_over import config_over_model
+    (checkpoints.config_over.config_over_model; `keys`: those it may not change, where not all of MODEL_KEYS)."""
+    from hifigan.checkpoints.config_over import MODEL_KEYS, config_over_model
 
     return config_over_model(model.load_config(), config, model.name,
-                             f"pretrained model's config ({model.config})", cli)
+                             f"pretrained model's config ({model.config})", cli, keys or MODEL_KEYS)
 
 
 def load_pretrained(name: str, config: str | os.PathLike | HifiganConfig | None = None, *, cli: bool = False

@@ -1,5 +1,5 @@
 """--init-from a model that carries its config (a checkpoint of ours, a pretrained name) with --config: the keys the
-file sets lay over the model's own config, and one that would change the weights or the input mel is refused;
+file sets lay over the model's own config, one that would change the weights is refused, and another mel is said;
 an official g_* file carries none, so there --config is the whole config."""
 
 from __future__ import annotations
@@ -36,17 +36,22 @@ def _start(checkpoint, config, corpus, out) -> int:
 
 
 @pytest.mark.parametrize(("change", "said"), [
-    ({"fmax": 3000}, "fmax is 3000, the model has None"),
-    ({"sampling_rate": 16000}, "sampling_rate is 16000, the model has 8000"),
+    ({"fmax": 3000}, "fmax 3000 (the model's None)"),
+    ({"sampling_rate": 16000}, "sampling_rate 16000 (the model's 8000)"),
 ])
-def test_a_full_config_with_another_mel_is_refused(trained, tiny_corpus, tmp_path, capsys, change, said):
-    """A whole config whose mel differs from the checkpoint's would fine-tune the generator on another mel: one line
-    naming the key, and no run folder."""
+def test_a_full_config_with_another_mel_starts_from_the_weights(trained, tiny_corpus, tmp_path, capsys, change,
+                                                               said):
+    """A whole config whose mel differs from the checkpoint's fine-tunes its generator into that mel (a pretrained
+    name and an official file do the same: test_init_from_signal): from exactly its weights, said in one line."""
     full = save_config_json(tmp_path / "full.json", tiny_config(**change))
-    assert _start(trained, full, tiny_corpus, tmp_path / "run") == 2
-    err = one_line(capsys.readouterr().err)
-    assert f"--config conflicts with the checkpoint's config: {said}" in err and str(trained) in err
-    assert not (tmp_path / "run").exists()
+    assert main(["train", "--init-from", str(trained), "--config", str(full), "--corpus", str(tiny_corpus), *QUIET,
+                 "--resample", "--max-steps", "0", "--out", str(tmp_path / "run")]) == 0
+    assert (f"signal settings differ from --init-from {trained}'s: {said}; the generator starts from its weights "
+            "and will adapt to this run's mel") in capsys.readouterr().err.splitlines()
+    source = read_checkpoint(trained)
+    started = read_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")
+    assert started["config"] == tiny_config(**change).to_dict()  # the whole config given
+    assert all(started["generator"][k].equal(v) for k, v in source["generator"].items())
 
 
 def test_a_full_config_that_changes_training_settings_only_is_taken(trained, tiny_corpus, tmp_path):

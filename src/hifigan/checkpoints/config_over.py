@@ -1,5 +1,6 @@
 """A config laid over a model's own (a checkpoint's, a pretrained model's): the keys a file sets replace the model's,
-and none may change the model (its weights or its input mel)."""
+and none may change the model (its weights or its input mel); a run that starts from the weights (--init-from) may
+change the input mel's signal settings, which signal_changes words."""
 
 from __future__ import annotations
 
@@ -14,17 +15,31 @@ from hifigan.messages.option_names import setting, wanted
 
 ConfigSource = str | os.PathLike | HifiganConfig
 
-# Keys that decide the generator's weights or its mel input: a --config that differs in one is a mistake.
-MODEL_KEYS = (
+# Keys that decide the generator's weights: a --config that differs in one is a mistake, whatever the command.
+WEIGHT_KEYS = (
     "generator", "generator_args", "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
-    "resblock_kernel_sizes", "resblock_dilation_sizes", "num_mels", "n_fft", "hop_size", "win_size", "sampling_rate",
-    "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing", "mel_magnitude_eps", "mel_stats",
+    "resblock_kernel_sizes", "resblock_dilation_sizes", "num_mels",
 )
+# Keys that decide the mel the generator takes (its signal settings): a mistake where the model is used as it is,
+# a new mel to adapt to where a run starts from its weights.
+SIGNAL_KEYS = (
+    "n_fft", "hop_size", "win_size", "sampling_rate", "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing",
+    "mel_magnitude_eps", "mel_stats",
+)
+MODEL_KEYS = WEIGHT_KEYS + SIGNAL_KEYS
 
 
-def model_difference(stored: HifiganConfig, given: HifiganConfig) -> str | None:
-    """The first of MODEL_KEYS in which two configs differ; None when they describe the same model."""
-    return next((key for key in MODEL_KEYS if _model_value(stored, key) != _model_value(given, key)), None)
+def model_difference(stored: HifiganConfig, given: HifiganConfig, keys: tuple[str, ...] = MODEL_KEYS) -> str | None:
+    """The first of `keys` in which two configs differ; None when they describe the same model."""
+    return next((key for key in keys if _model_value(stored, key) != _model_value(given, key)), None)
+
+
+def signal_changes(own: HifiganConfig, run: HifiganConfig) -> list[str]:
+    """The SIGNAL_KEYS in which a run's config differs from the model's own, each `KEY X (the model's Y)` (statistics
+    by where they come from); none where the run takes the model's mel. A null that follows another key (fmax at
+    another rate, mel_floor of another convention) is said by that key."""
+    return [_conflict(run, own, key, "the model's ") for key in SIGNAL_KEYS
+            if _model_value(own, key) != _model_value(run, key) and getattr(own, key) != getattr(run, key)]
 
 
 def _model_value(config: HifiganConfig, key: str) -> Any:
@@ -45,17 +60,23 @@ def _model_value(config: HifiganConfig, key: str) -> Any:
     return inline_stats(model_stats(value, config.num_mels, config.mel_convention))
 
 
-def _conflict(merged: HifiganConfig, own: HifiganConfig, key: str) -> str:
-    """`KEY is X, the model has Y`; statistics by where they come from, not by their numbers."""
+def _conflict(merged: HifiganConfig, own: HifiganConfig, key: str, change: str | None = None) -> str:
+    """`KEY is X, the model has Y`, or with `change` (`the model's `) `KEY X (the model's Y)`; statistics by where
+    they come from, not by their numbers."""
     given, held = getattr(merged, key), getattr(own, key)
-    if key != "mel_stats":
-        return f"{key} is {given!r}, the model has {held!r}"
+    other = ""
+    if key == "mel_stats":
+        given, held = _stats(given), _stats(held)
+        other = "other " if getattr(merged, key) is not None and getattr(own, key) is not None else ""
+    else:
+        given, held = repr(given), repr(held)
+    if change is not None:
+        return f"{key} {given} ({change}{other}{held})"
+    return f"{key} is {given}, the model has {other}{held}"
 
-    def stats(value: Any) -> str:
-        return "per-bin statistics" if isinstance(value, dict) else repr(value)
 
-    other = "other " if given is not None and held is not None else ""
-    return f"mel_stats is {stats(given)}, the model has {other}{stats(held)}"
+def _stats(value: Any) -> str:
+    return "per-bin statistics" if isinstance(value, dict) else repr(value)
 
 
 def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
@@ -72,15 +93,15 @@ def laid_over(own: HifiganConfig, given: ConfigSource) -> HifiganConfig:
 
 
 def config_over_model(own: HifiganConfig, given: ConfigSource | None, source: str | os.PathLike | None,
-                      whose: str, cli: bool) -> HifiganConfig:
+                      whose: str, cli: bool, keys: tuple[str, ...] = MODEL_KEYS) -> HifiganConfig:
     """A model's own config with a --config laid over it: the keys the file sets (a preset name or a HifiganConfig
-    sets every key) replace the model's, the rest stay the model's own. The result must describe the same model
-    (model_difference): else one line, `config='ft.yaml' conflicts with the {whose}: KEY is X, the model has Y`
-    (with `cli`, the command's `--config conflicts ...`)."""
+    sets every key) replace the model's, the rest stay the model's own. The result must describe the same model in
+    `keys` (model_difference; WEIGHT_KEYS for a run that starts from the weights): else one line, `config='ft.yaml'
+    conflicts with the {whose}: KEY is X, the model has Y` (with `cli`, the command's `--config conflicts ...`)."""
     if given is None:
         return own
     merged = laid_over(own, given)
-    key = model_difference(own, merged)
+    key = model_difference(own, merged, keys)
     if key is not None:
         raise CheckpointError(source, f"{_given_config(given, cli)} conflicts with the {whose}: "
                                       f"{_conflict(merged, own, key)}")

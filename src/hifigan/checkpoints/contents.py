@@ -11,7 +11,7 @@ from typing import Any
 
 from torch import nn
 
-from hifigan.checkpoints.config_over import ConfigSource, config_over_model
+from hifigan.checkpoints.config_over import MODEL_KEYS, ConfigSource, config_over_model
 from hifigan.checkpoints.format import checked_format, config_of, is_own_checkpoint, load_state_strict, read_checkpoint
 from hifigan.checkpoints.key_spelling import Spelling, file_spelling
 from hifigan.checkpoints.official import (
@@ -78,13 +78,14 @@ class CheckpointContents:
         command's --config (option_names)."""
         return self.named_config(given, default, cli)[0]
 
-    def named_config(self, given: ConfigSource | None = None, default: str | None = None, cli: bool = False
-                     ) -> tuple[HifiganConfig, str | os.PathLike | None]:
+    def named_config(self, given: ConfigSource | None = None, default: str | None = None, cli: bool = False,
+                     keys: tuple[str, ...] = MODEL_KEYS) -> tuple[HifiganConfig, str | os.PathLike | None]:
         """config(), and the file or preset it was read from where the weights are read with it (an official or a
-        bare file's config, for the errors of weights that do not fit it); None for ours and a HifiganConfig."""
+        bare file's config, for the errors of weights that do not fit it); None for ours and a HifiganConfig.
+        `keys`: those `given` may not change in ours (config_over_model's)."""
         if not self.official:
             own = config_of(self.contents, self.source)
-            return config_over_model(own, given, self.source, "checkpoint's config", cli), None
+            return config_over_model(own, given, self.source, "checkpoint's config", cli, keys), None
         if given is None:
             given = self.config_beside(cli) or default
         if given is None:

@@ -1,8 +1,10 @@
 """Which config a training run starts in, and where it came from, decided once (choose_config): the resumed
 checkpoint's; a model's that carries one (a pretrained name, a checkpoint of ours) with --config laid over it; the
 job's alone for an official g_* file or a generator's bare state dict (none given: the official config.json beside a
-g_* file, else V1); else --config, else V1. training.job builds the run in it, the start lines word it
-(training.start_lines) and a config error that names no file names its file."""
+g_* file, else V1); else --config, else V1. Starting from weights, the run may change their mel's signal settings
+(rate, hop, mel, fmax: checkpoints.config_over.SIGNAL_KEYS), said in one line (signal_line), not their shapes.
+training.job builds the run in it, the start lines word it (training.start_lines) and a config error that names no
+file names its file."""
 
 from __future__ import annotations
 
@@ -15,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from hifigan import pretrained
-from hifigan.checkpoints.contents import CheckpointContents
+from hifigan.checkpoints.config_over import WEIGHT_KEYS, signal_changes
+from hifigan.checkpoints.contents import CheckpointContents, official_config_beside
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.config import HifiganConfig, load_config
-from hifigan.errors import ConfigError
+from hifigan.errors import ConfigError, HifiganError
 from hifigan.messages.option_names import setting
 from hifigan.training.options import TrainJob
 
@@ -33,7 +36,9 @@ class ConfigChoice:
     "an official g_* file" or "a generator's bare state dict" (the config is then the job's alone, not laid over the
     file's); `beside`: the official config.json beside that file, where it was read for want of a config given.
     `file`: the file the config was read from (the resumed checkpoint, the --config file or the config.json beside),
-    which a config error that names no file names; None for a preset or a HifiganConfig."""
+    which a config error that names no file names; None for a preset or a HifiganConfig. `own`: the config the
+    --init-from weights were trained in, where known (a pretrained model's, ours, the official config.json beside a
+    g_* file given --config), which signal_line compares the run's with."""
 
     config: HifiganConfig
     read_with: str | os.PathLike | None = None
@@ -41,6 +46,7 @@ class ConfigChoice:
     configless: str | None = None
     beside: Path | None = None
     file: Path | None = None
+    own: HifiganConfig | None = None
 
 
 def choose_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path: Path | None,
@@ -52,19 +58,42 @@ def choose_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path:
         return ConfigChoice(config_of(resume_obj, resume_path), resumed=True, file=resume_path)
     given = _given_file(job)
     if init_obj is not None and pretrained_init(job) is not None:
-        config = pretrained.model_config(pretrained.get_model(pretrained_init(job)), job.config, job.cli)
-        return ConfigChoice(config, file=given)
+        model = pretrained.get_model(pretrained_init(job))
+        config = pretrained.model_config(model, job.config, job.cli, WEIGHT_KEYS)
+        return ConfigChoice(config, file=given, own=model.load_config())
     if init_obj is None:
         return ConfigChoice(load_config(job.config or DEFAULT), file=given)
     contents = CheckpointContents(init_obj, job.init_from)
     contents.require_generator()  # a file holding no generator: refused now, before the scan and the run folder
-    config, read_with = contents.named_config(job.config, default=DEFAULT, cli=job.cli)
+    config, read_with = contents.named_config(job.config, default=DEFAULT, cli=job.cli, keys=WEIGHT_KEYS)
     if not contents.official:
-        return ConfigChoice(config, read_with, file=given)
+        return ConfigChoice(config, read_with, file=given, own=config_of(init_obj, job.init_from))
     # No config given, named_config read the one beside the file, or the default where there is none.
     beside = Path(read_with) if job.config is None and read_with != DEFAULT else None
     configless = "a generator's bare state dict" if contents.bare else "an official g_* file"
-    return ConfigChoice(config, read_with, configless=configless, beside=beside, file=given or beside)
+    own = _config_beside(job) if not contents.bare and job.config is not None else None
+    return ConfigChoice(config, read_with, configless=configless, beside=beside, file=given or beside, own=own)
+
+
+def _config_beside(job: TrainJob) -> HifiganConfig | None:
+    """The official config.json beside the --init-from g_* file, the one its weights were trained in; None where
+    there is none or it cannot be read (it only words signal_line)."""
+    beside = official_config_beside(job.init_from)
+    try:
+        return None if beside is None else load_config(beside)
+    except HifiganError:
+        return None
+
+
+def signal_line(job: TrainJob, choice: ConfigChoice, config: HifiganConfig) -> list[str]:
+    """One line where the run's `config` takes another mel than the --init-from weights were trained on (their
+    config known: ConfigChoice.own): what changed, and that the generator starts from them and adapts."""
+    changes = [] if choice.own is None or choice.resumed else signal_changes(choice.own, config)
+    if not changes:
+        return []
+    start = setting("init_from", job.init_from, job.cli)
+    return [f"signal settings differ from {start}'s: {', '.join(changes)}; the generator starts from its weights "
+            "and will adapt to this run's mel"]
 
 
 def _given_file(job: TrainJob) -> Path | None:

@@ -24,7 +24,14 @@ from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.messages.option_names import as_given, as_stored, flag, setting, settings_word, wanted
 from hifigan.messages.plural import audio_length, count
-from hifigan.training.config_choice import ConfigChoice, choose_config, naming_config_file, overrides_named, read_init
+from hifigan.training.config_choice import (
+    ConfigChoice,
+    choose_config,
+    naming_config_file,
+    overrides_named,
+    read_init,
+    signal_line,
+)
 from hifigan.training.data_parallel import DistInfo, from_main, init_distributed, warnings_from_main
 from hifigan.training.data_paths import as_typed, check_data_paths, given_paths, stored_spec
 from hifigan.training.options import TrainJob, check_counts, settled, validation_off
@@ -159,6 +166,7 @@ def _start(trainer: Trainer, job: TrainJob, resume_obj: dict[str, Any] | None, r
         lines += [gone] if gone else []
     elif job.init_from is not None:
         lines += trainer.init_from(Path(job.init_from), job.init_discriminators, init_obj, choice.read_with)
+        lines += signal_line(job, choice, trainer.config)
     return lines
 
 
