@@ -24,6 +24,7 @@ from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, MelError
 from hifigan.mel import MelSpectrogram
 from hifigan.melconv.model import ModelMel
+from hifigan.melconv.verdict import DB_MAGNITUDE, DB_POWER
 from hifigan.training.job import data_spec, train
 from hifigan.training.options import TrainJob, TrainOptions
 from tests.support.cli_runs import failed_cleanly, run
@@ -162,7 +163,7 @@ def _speech_mels(mels: Path, written: Callable[[np.ndarray], np.ndarray]) -> tup
 
 @pytest.mark.parametrize(("written", "declared", "option"), [
     (lambda m: m / math.log(10), None, "--mel-convention log10"),  # an ESPnet / Coqui model's, not declared
-    (lambda m: m * 20 / math.log(10), None, "--mel-convention db"),
+    (lambda m: m * 20 / math.log(10), None, f"--mel-convention db ({DB_MAGNITUDE}; {DB_POWER})"),
     (lambda m: (m - m.mean(1, keepdims=True)) / m.std(1, keepdims=True), None,  # train takes no --mel-stats
      "denormalise them first (train takes no statistics), or train a config whose mel_convention is meanstd, with "
      "its mel_stats"),

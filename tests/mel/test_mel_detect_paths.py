@@ -12,6 +12,7 @@ import pytest
 
 from hifigan.cli import main
 from hifigan.melconv import ModelMel, detect
+from hifigan.melconv.verdict import DB_MAGNITUDE, DB_POWER
 from tests.support.tiny import tiny_config
 
 
@@ -39,7 +40,7 @@ def test_a_db_mel_clipped_80_db_below_its_maximum_is_db():
     verdict = detect(np.maximum(db, db.max() - 80.0))
     assert (verdict.convention, verdict.confidence, verdict.detail) == (
         "db", 0.85, "clipped at top_db 80 (values below it are lost)")
-    assert verdict.option == "--mel-convention db"
+    assert verdict.option == f"--mel-convention db ({DB_MAGNITUDE}; {DB_POWER})"  # or a mel of the power
 
 
 def test_a_log_mel_two_readings_fit_equally_is_unknown_and_named_as_its_values_allow():

@@ -15,6 +15,7 @@ from hifigan.cli import main
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.mel import MelSpectrogram
 from hifigan.melconv import MelStats, MelVerdict, ModelMel
+from hifigan.melconv.verdict import DB_MAGNITUDE, DB_POWER
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
 from hifigan.models import Generator
 from tests.support.files import CORPUS
@@ -58,7 +59,7 @@ def advice(path, model, spec, stats=None):
     # was 'convert: --mel-convention ln-power': the converted values, not the normalised file
     ("official", "meanstd", "log10", "--mel-convention meanstd --mel-stats FILE"),
     # was 'ln-power': the dB mel declared log10, whose converted values spread twice as far as the model's
-    ("ln-floor", "db", "log10", "--mel-convention db"),
+    ("ln-floor", "db", "log10", f"--mel-convention db ({DB_MAGNITUDE}; {DB_POWER})"),
     # was 'transposed+ln-power', of the converted values: the file is a normalised mel saved [frames, 80]
     ("official", "frames_first", "transposed+log10", "--mel-convention transposed+meanstd --mel-stats FILE"),
     # the model's own normalised mel declared log10: was 'convert: --mel-convention db'

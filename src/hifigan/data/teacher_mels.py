@@ -54,7 +54,7 @@ def train_option(verdict: MelVerdict, cli: bool) -> str:
     if (instead := verdict.instead(lambda spec: setting("mel_convention", spec, cli))) is not None:
         return instead
     if train_converts(verdict.convention):
-        return setting("mel_convention", verdict.name, cli)
+        return verdict.converts(setting("mel_convention", verdict.name, cli))
     if verdict.convention == "db-ref":
         return "convert them to the model's mel first (train takes no dB reference)"
     return (f"denormalise them first (train takes no statistics), or train a config whose mel_convention is "

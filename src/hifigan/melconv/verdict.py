@@ -9,6 +9,13 @@ from dataclasses import dataclass, field
 
 from hifigan.melconv.conventions import CONVENTIONS, parse_convention
 
+# A dB mel's values cannot show whether the filterbank took the magnitude or librosa's default, the power: both floor
+# at -100 dB and spread alike, and only the level differs (the power's ~14.5 dB higher, by the recording). The
+# magnitude's converts exactly; the power's (mel-of-power) does not, and converted as db it is another mel.
+DB_MAGNITUDE = "if it is a mel of the magnitude: librosa amplitude_to_db(melspectrogram(power=1))"
+DB_POWER = ("a mel of the power, librosa's default power=2, has no exact map: compute the mel from the audio with "
+            "`hifigan mel`")
+
 
 def vocode_option(spec: str) -> str:
     """--mel-convention `spec`, as vocode's option spells it."""
@@ -46,7 +53,12 @@ class MelVerdict:
             return instead
         conv = CONVENTIONS[self.convention]
         extra = " --mel-stats FILE" if conv.needs_stats else " --mel-db-ref REF" if self.name.endswith("db-ref") else ""
-        return f"{vocode_option(self.name)}{extra}"
+        return self.converts(f"{vocode_option(self.name)}{extra}")
+
+    def converts(self, option: str) -> str:
+        """`option` (the conversion of this mel, as vocode or train spells it), with the reading it rests on where the
+        values allow another that no option converts (a dB mel: of the magnitude, or of the power)."""
+        return f"{option} ({DB_MAGNITUDE}; {DB_POWER})" if self.convention == "db" else option
 
     def instead(self, spelled: Callable[[str], str]) -> str | None:
         """What to say in place of an option: none is needed, none is known, or (a file converted from `declared`)
@@ -59,8 +71,9 @@ class MelVerdict:
         if self.convention == "unknown":
             return "no conversion known: check the front-end that made it"
         if self.declared is not None and parse_convention(self.name) == parse_convention(self.declared):
+            power = f" ({DB_POWER})" if self.convention == "db" else ""
             return (f"no other conversion known: the file as given reads as {spelled(self.declared)}, which was given; "
-                    "check the front-end that made it")
+                    f"check the front-end that made it{power}")
         return None
 
     @property
