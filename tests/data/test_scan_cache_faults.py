@@ -3,7 +3,6 @@ read this time, a worker process that dies mid-scan."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import tempfile
@@ -21,9 +20,9 @@ from hifigan.errors import HifiganError
 from hifigan.training.rank_listing import check_listing, listing_digests
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
+from tests.support.users import as_nobody
 
 SETTINGS = ReadSettings(tiny_config().sampling_rate)
-NOBODY = 65534
 
 
 def _empty(data: bytes, rows: bytes) -> bytes:
@@ -78,22 +77,9 @@ def test_a_name_that_is_not_utf8_scans_like_any_other_and_round_trips_the_cache(
     assert odd in [c.path for c in scanned.train.clips + scanned.valid.clips]
 
 
-@contextlib.contextmanager
-def _as_nobody():
-    """This process as a user who may not read a root-owned file of mode 000 (root reads it regardless)."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.seteuid(NOBODY)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
-
-
 def _read_as_nobody(path: str, settings: ReadSettings) -> tuple:
     """read_one in a worker process that dropped its rights: a real PermissionError for a file of mode 000."""
-    with _as_nobody():
+    with as_nobody():
         return read_one(path, settings)
 
 

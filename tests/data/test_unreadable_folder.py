@@ -6,8 +6,6 @@ as the corpus, was said to hold no audio files). A folder that can be listed but
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,21 +20,7 @@ from hifigan.data.held_out_content import follow_renames
 from hifigan.data.scan_cache import LOADED, UNREADABLE, ReadSettings, gather_facts
 from hifigan.errors import HifiganError
 from tests.support.tiny import tiny_config
-
-NOBODY = 65534
-
-
-@contextlib.contextmanager
-def _as_nobody() -> Iterator[None]:
-    """This process as a user who may not list a folder of mode 000 (root lists it regardless)."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.seteuid(NOBODY)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
+from tests.support.users import as_nobody
 
 
 @pytest.fixture
@@ -57,7 +41,7 @@ def corpus(tiny_corpus) -> Iterator[Path]:
 
 
 def test_a_folder_that_cannot_be_listed_is_said_and_its_files_left_out(corpus):
-    with _as_nobody(), pytest.warns(UserWarning) as warned:
+    with as_nobody(), pytest.warns(UserWarning) as warned:
         files = corpus_files(corpus)
     assert files == [corpus / "spk1" / "a.wav"]
     assert [str(w.message) for w in warned] == [
@@ -66,11 +50,11 @@ def test_a_folder_that_cannot_be_listed_is_said_and_its_files_left_out(corpus):
 
 def test_a_corpus_that_cannot_be_listed_is_said_so_not_empty(corpus):
     """The folder itself, or every folder in it: 'cannot read', never 'contains no audio files'."""
-    with _as_nobody(), pytest.raises(HifiganError) as itself:
+    with as_nobody(), pytest.raises(HifiganError) as itself:
         corpus_files(corpus / "spk2")
     assert str(itself.value) == f"{corpus}/spk2: cannot read (Permission denied)"
     (corpus / "spk1").chmod(0)
-    with _as_nobody(), pytest.raises(HifiganError) as inside:
+    with as_nobody(), pytest.raises(HifiganError) as inside:
         corpus_files(corpus)
     assert str(inside.value) == f"{corpus}: cannot read 2 folders in it, e.g. {corpus}/spk1 (Permission denied)"
 
@@ -80,7 +64,7 @@ def test_files_of_a_folder_that_cannot_be_searched_are_skipped_as_unreadable(cor
     few usable files with why; a resumed run's held-out file there is kept by name, not looked for elsewhere."""
     (corpus / "spk2").chmod(0o644)
     config = tiny_config()
-    with _as_nobody():
+    with as_nobody():
         files = corpus_files(corpus)
         facts = gather_facts(files, ReadSettings(config.sampling_rate))
         kept = follow_renames(["spk2/b.wav"], {"spk2/b.wav": "1:2:x"}, Corpus(folder=corpus))
@@ -89,7 +73,7 @@ def test_files_of_a_folder_that_cannot_be_searched_are_skipped_as_unreadable(cor
     assert facts.problems == {1: "cannot read (Permission denied)", 2: "cannot read (Permission denied)"}
     assert facts.rows["mtime_ns"].tolist()[1:] == [-1, -1]
     assert kept == ["spk2/b.wav"]
-    with _as_nobody(), pytest.raises(HifiganError) as refused:
+    with as_nobody(), pytest.raises(HifiganError) as refused:
         scan_corpus(Corpus(folder=corpus / "spk2"), config,
                     lambda listed: gather_facts(listed, ReadSettings(config.sampling_rate)))
     assert str(refused.value) == ("need at least 2 usable audio files to hold out a validation clip (0 of 2 are "

@@ -8,20 +8,14 @@ import warnings
 import librosa
 import numpy as np
 import pytest
-import torch
 
-from hifigan.audio import load_audio
-from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.data.teacher_mels import MelFolder
-from hifigan.mel import MelSpectrogram
 from hifigan.melconv import ModelMel
 from hifigan.melconv.vocode_input import MelInput, load_vocode_mel
-from hifigan.models import Generator
-from tests.support.files import CORPUS
-from tests.support.tiny import tiny_config
+from tests.support.mel_cases import CFG80, model80_and_magnitude
 
-CFG = tiny_config(num_mels=80, n_fft=512, win_size=512)  # official mel, 80 bins at 8 kHz
+CFG = CFG80
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +23,7 @@ def clipped(tmp_path_factory):
     """A checkpoint of CFG, and an 8 kHz clip's magnitude mel as librosa's amplitude_to_db (top_db 80) and as Coqui
     TTS's normalised mel (ref_level_db 20, min_level_db -100, [-4, 4], clip_norm), with Coqui's statistics."""
     folder = tmp_path_factory.mktemp("clipped")
-    torch.manual_seed(0)
-    write_checkpoint(folder / "model.pt", generator_payload(Generator(CFG).state_dict(), CFG))
-    audio = torch.from_numpy(load_audio(CORPUS / "LJ001-0002.wav", 8000, resample=True))
-    magnitude = MelSpectrogram(**{**CFG.mel_kwargs(), "convention": "linear-magnitude", "floor": None})(audio)
-    magnitude = magnitude.numpy().astype(np.float64)
+    magnitude = model80_and_magnitude(folder)
     np.save(folder / "db.npy", librosa.amplitude_to_db(magnitude).astype(np.float32))
     coqui = np.clip(8 * (20 * np.log10(np.maximum(magnitude, 1e-5)) - 20 + 100) / 100 - 4, -4, 4)
     np.save(folder / "coqui.npy", coqui.astype(np.float32))

@@ -7,21 +7,15 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
 
-from hifigan.audio import load_audio
-from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.data.teacher_mels import MelFolder
-from hifigan.mel import MelSpectrogram
 from hifigan.melconv import MelStats, MelVerdict, ModelMel
 from hifigan.melconv.verdict import DB_MAGNITUDE, DB_POWER
 from hifigan.melconv.vocode_input import MelInput, check_vocode_mel, load_vocode_mel
-from hifigan.models import Generator
-from tests.support.files import CORPUS
-from tests.support.tiny import tiny_config
+from tests.support.mel_cases import CFG80, model80_and_magnitude
 
-CFG = tiny_config(num_mels=80, n_fft=512, win_size=512)  # official mel, 80 bins at 8 kHz
+CFG = CFG80
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +23,7 @@ def mels(tmp_path_factory):
     """An 8 kHz clip's magnitude mel M as official, log10, dB and per-bin mean/std-normalised log10 files (that
     also saved [frames, 80]; its statistics in stats.npz); a checkpoint of CFG."""
     folder = tmp_path_factory.mktemp("given")
-    torch.manual_seed(0)
-    write_checkpoint(folder / "model.pt", generator_payload(Generator(CFG).state_dict(), CFG))
-    audio = torch.from_numpy(load_audio(CORPUS / "LJ001-0002.wav", 8000, resample=True))
-    m = MelSpectrogram(**{**CFG.mel_kwargs(), "convention": "linear-magnitude", "floor": None})(audio)
-    m = m.numpy().astype(np.float64)
+    m = model80_and_magnitude(folder)
     log10 = np.log10(np.maximum(m, 1e-10))
     mean, std = log10.mean(axis=1, keepdims=True), log10.std(axis=1, keepdims=True)
     files = {"official": np.log(np.maximum(m, 1e-5)), "log10": log10, "db": 20 * np.log10(np.maximum(m, 1e-5)),

@@ -10,7 +10,11 @@ import torch
 
 from hifigan.arrays.padding import reflect_pad
 from hifigan.audio import load_audio
+from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.mel import MelSpectrogram
+from hifigan.models import Generator
+from tests.support.files import CORPUS
+from tests.support.tiny import tiny_config
 
 SR, N_FFT, HOP, MELS, FMAX = 22050, 1024, 256, 80, 8000
 CLIPS = sorted(glob.glob("data/ljspeech-mini/*.wav"))
@@ -78,3 +82,15 @@ def normalised(x: np.ndarray, kind: str) -> tuple[np.ndarray, dict[str, np.ndarr
     unit = (x - low[:, None]) / (high - low)[:, None]
     return (unit if kind == "minmax01" else 8 * unit - 4), {"min": low, "max": high}
 
+
+CFG80 = tiny_config(num_mels=80, n_fft=512, win_size=512)  # official mel, 80 bins at 8 kHz
+
+
+def model80_and_magnitude(folder) -> np.ndarray:
+    """A fresh checkpoint of CFG80 as folder/model.pt, and LJ001-0002's magnitude mel M at 8 kHz (CFG80's STFT and
+    filterbank, no floor), float64 [80, frames]: what a front-end's convention is then applied to."""
+    torch.manual_seed(0)
+    write_checkpoint(folder / "model.pt", generator_payload(Generator(CFG80).state_dict(), CFG80))
+    audio = torch.from_numpy(load_audio(CORPUS / "LJ001-0002.wav", 8000, resample=True))
+    m = MelSpectrogram(**{**CFG80.mel_kwargs(), "convention": "linear-magnitude", "floor": None})(audio)
+    return m.numpy().astype(np.float64)
