@@ -146,33 +146,25 @@ def test_a_legacy_file_cut_inside_its_pickle_says_so_in_words(tmp_path, kept):
     assert e.value.problem == "truncated checkpoint (it ends inside its pickled data: the file was cut short)"
 
 
-def test_an_exported_torchscript_file_is_named_as_one_not_as_a_corrupt_checkpoint(tmp_path):
-    """`hifigan export -o generator.pt` writes TorchScript under a checkpoint's suffix; given back as -c (vocode,
-    export, serve, --init-from) it was 'truncated or corrupt' in torch's words about weights_only."""
+@pytest.mark.parametrize("fmt, name, what", [
+    ("torchscript", "generator.pt", "a TorchScript model, as hifigan export writes it: give the checkpoint it was "
+                                    "exported from"),
+    ("onnx", "model.onnx", "an ONNX model, as hifigan export writes it: give the checkpoint it was exported from, or "
+                           "run this file with onnxruntime as docs/export.md shows"),
+])
+def test_an_exported_file_is_named_as_what_it_is(tmp_path, fmt, name, what):
+    """`hifigan export -o generator.pt` (TorchScript under a checkpoint's suffix) or `-o model.onnx`, given back as -c
+    (vocode, export, serve, --init-from): was 'truncated or corrupt' in torch's words about weights_only, and 'neither
+    a PyTorch file nor a binary pickle' (true, but it left the user guessing); the ONNX file is recognised by its
+    protobuf framing (no onnx package needed)."""
     from hifigan.inference.export import export_generator
 
     config = tiny_config()
-    path = tmp_path / "generator.pt"
-    export_generator(Generator(config), "torchscript", path, config=config)
+    path = tmp_path / name
+    export_generator(Generator(config), fmt, path, config=config)
     with pytest.raises(CheckpointError) as e:
         load_generator(path)
-    assert (e.value.path, e.value.problem) == (str(path), "not a checkpoint (a TorchScript model, as hifigan export "
-                                                          "writes it: give the checkpoint it was exported from)")
-
-
-def test_an_exported_onnx_file_is_named_as_one_with_what_runs_it(tmp_path):
-    """`hifigan export -o model.onnx`, then `vocode -c model.onnx`: 'neither a PyTorch file nor a binary pickle' was
-    true but left the user guessing; the file is recognised by its protobuf framing (no onnx package needed)."""
-    from hifigan.inference.export import export_generator
-
-    config = tiny_config()
-    path = tmp_path / "model.onnx"
-    export_generator(Generator(config), "onnx", path, config=config)
-    with pytest.raises(CheckpointError) as e:
-        load_generator(path)
-    assert (e.value.path, e.value.problem) == (str(path), "not a checkpoint (an ONNX model, as hifigan export writes "
-                                                          "it: give the checkpoint it was exported from, or run this "
-                                                          "file with onnxruntime as docs/export.md shows)")
+    assert (e.value.path, e.value.problem) == (str(path), f"not a checkpoint ({what})")
 
 
 @pytest.mark.parametrize("data", [
