@@ -105,3 +105,17 @@ def test_a_wav_scp_whose_relative_paths_are_all_missing_says_where_they_start_fr
             too_few_usable(corpus, files, ["unreadable"] * 2, drawn=True)
         assert str(refused.value) == ("need at least 2 usable audio files to hold out a validation clip (0 of 2 are "
                                       f"usable: 2 missing, e.g. {files[0]}){hint}")
+
+
+def test_a_repeated_utterance_id_is_refused_by_line_as_a_repeated_path_is(tmp_path, capsys, tiny_config_json):
+    """Kaldi reads a wav.scp's ids as keys: one id on two paths is refused; a whole line repeated is said as its
+    path (once per line)."""
+    scp = tmp_path / "wav.scp"
+    scp.write_text("u1 a.wav\nu2 b.wav\nu1 c.wav\nu2 b.wav\nu3 d.wav\n")
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", "--train-list", scp, "--config", tiny_config_json, "-o", out)
+    assert code == 2 and not out.exists()
+    assert one_line(err) == (
+        f"hifigan train: error: 2 of 5 inputs are bad (nothing was written): "
+        f"{scp}: line 3: utterance id 'u1' is on line 1 too (a wav.scp's ids are keys: give each clip its own) | "
+        f"{scp}: line 4: 'b.wav' is listed on line 2 too (list each clip once)")

@@ -31,12 +31,13 @@ def list_entries(path: Path, wav_root: Path) -> tuple[dict[Path, int], list[Hifi
     """Each file a list names (the file -> its line), every problem of the list (one per bad line, or the list's
     own: unreadable, not text in its encoding, no entries) and how many entries it holds. An `id|text` id is
     wav_root/<id>.wav (its suffix kept where it is an audio one); a wav.scp path is taken as it is, a relative one
-    from wav_root; a piped command or an archive in it is refused, as a file listed twice is."""
+    from wav_root; a piped command or an archive in it is refused, as a file or a wav.scp id listed twice is."""
     lines, problems = _lines(path)
     if problems:
         return {}, problems, 1
     scp = is_wav_scp(path)
     files: dict[Path, int] = {}
+    utts: dict[str, int] = {}  # a wav.scp's ids: keys to Kaldi, so each names one clip
     entries = 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -48,6 +49,9 @@ def list_entries(path: Path, wav_root: Path) -> tuple[dict[Path, int], list[Hifi
         elif (first := files.setdefault(wav_root / name, number)) != number:
             problems.append(HifiganError(path, f"line {number}: {name if scp else line.split('|', 1)[0].strip()!r} "
                                                f"is listed on line {first} too (list each clip once)"))
+        elif scp and (first := utts.setdefault(utt := line.split(None, 1)[0], number)) != number:
+            problems.append(HifiganError(path, f"line {number}: utterance id {utt!r} is on line {first} too "
+                                               "(a wav.scp's ids are keys: give each clip its own)"))
     if not files and not problems:
         problems.append(HifiganError(path, "file list holds no entries"))
     return files, problems, max(entries, 1)
