@@ -119,3 +119,42 @@ def test_a_repeated_utterance_id_is_refused_by_line_as_a_repeated_path_is(tmp_pa
         f"hifigan train: error: 2 of 5 inputs are bad (nothing was written): "
         f"{scp}: line 3: utterance id 'u1' is on line 1 too (a wav.scp's ids are keys: give each clip its own) | "
         f"{scp}: line 4: 'b.wav' is listed on line 2 too (list each clip once)")
+
+
+@pytest.mark.parametrize("root", [None, "recipe"])
+def test_a_wav_scp_under_another_name_whose_ids_are_all_missing_is_told_to_be_named_scp(tmp_path, root):
+    """`utt-id path` lines in a .txt or .list are read as ids (unchanged), which name no file: the refusal says the
+    list looks like a wav.scp, with or without --wav-root, instead of LJSpeech's hint."""
+    from hifigan.data.corpus_scan import too_few_usable
+
+    train, valid = tmp_path / "train.list", tmp_path / "wav.txt"
+    train.write_text("u1 wavs/a.wav\nu2\t/data/b.FLAC \n\n")
+    valid.write_text("u3 wavs/c.wav\n")
+    wav_root = tmp_path / root if root else None
+    hint = ("like a Kaldi wav.scp ('utt-id path' lines) but {} read as 'id|text' lines (a wav.scp is told by its "
+            "name): name {} ending .scp, as wav.scp is")
+    for corpus, said in ((Corpus(train_list=train, wav_root=wav_root, valid_count=1),
+                          f"; {train} looks " + hint.format("was", "it")),
+                         (Corpus(train_list=train, valid_list=valid, wav_root=wav_root),
+                          f"; {train} and {valid} look " + hint.format("were", "them"))):
+        files = corpus.listed()
+        assert files[0] == (wav_root or tmp_path) / "u1 wavs/a.wav"  # still read as ids
+        with pytest.raises(HifiganError) as refused:
+            too_few_usable(corpus, files, ["unreadable"] * len(files), drawn=corpus.valid_list is None)
+        assert str(refused.value).endswith(f"e.g. {files[0]}){said}")
+
+
+@pytest.mark.parametrize("lines", ["u1 wavs/a.wav\nLJ001-0002|in being comparatively modern. see a.wav\n",
+                                   "u1 wavs/a.wav\nu2 wavs/b\n", "u1 a b.txt\n"])
+def test_a_list_not_every_line_of_which_is_shaped_as_a_wav_scp_keeps_the_ljspeech_hint(tmp_path, lines):
+    """An `id|text` line, a path with no audio suffix, ids with spaces: not a wav.scp, so the --wav-root hint."""
+    from hifigan.data.corpus_scan import too_few_usable
+
+    (tmp_path / "train.txt").write_text(lines)
+    corpus = Corpus(train_list=tmp_path / "train.txt")
+    files = corpus.listed()
+    with pytest.raises(HifiganError) as refused:
+        too_few_usable(corpus, files, ["unreadable"] * len(files), drawn=False)
+    assert str(refused.value).endswith(f"; a file list's ids are looked up in its own folder {tmp_path} unless "
+                                       "Corpus.wav_root names where the WAVs are (LJSpeech: "
+                                       "Corpus(wav_root=Path('LJSpeech-1.1/wavs')))")

@@ -11,7 +11,7 @@ from pathlib import Path
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
 from hifigan.data.corpus import Corpus, HeldOut
-from hifigan.data.file_lists import is_wav_scp
+from hifigan.data.file_lists import is_wav_scp, shaped_as_wav_scp
 from hifigan.data.mel_frames import with_hop_drift
 from hifigan.data.resumed_split import keep_held_out
 from hifigan.data.scan_cache import FileFacts
@@ -104,8 +104,14 @@ def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str
 
 def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
     """A file list's ids (a wav.scp's relative paths) were looked up beside the list (no --wav-root) and none is
-    there: say where to point."""
-    if corpus.train_list is None or corpus.wav_root is not None or not all(map(_missing, files)):
+    there: say where to point; or a list shaped as a wav.scp, not named one, was read as ids: say to name it .scp."""
+    if corpus.train_list is None or not all(map(_missing, files)):
+        return ""
+    if shaped := [str(p) for p in (corpus.train_list, corpus.valid_list) if p is not None and shaped_as_wav_scp(p)]:
+        return (f"; {' and '.join(shaped)} {agree(len(shaped), 'looks', 'look')} like a Kaldi wav.scp ('utt-id "
+                f"path' lines) but {agree(len(shaped), 'was', 'were')} read as 'id|text' lines (a wav.scp is told by "
+                f"its name): name {agree(len(shaped), 'it', 'them')} ending .scp, as wav.scp is")
+    if corpus.wav_root is not None:
         return ""
     root, folder = flag("wav_root", corpus.cli), corpus.train_list.parent
     if not is_wav_scp(corpus.train_list):

@@ -19,12 +19,22 @@ SAVE_AS = "save it as UTF-8, or UTF-16 with its byte-order mark"
 # A wav.scp entry that is no file: a Kaldi archive (`ark:...`, `scp:...`, with options `ark,s,cs:`) or an offset
 # into one (`/x/wav.ark:1234`, a byte range `[...]` after it).
 ARCHIVE = re.compile(r"^(ark|scp)(,\w+)*:|\.ark:\d+(\[[^\]]*\])?$")
+# A wav.scp line's shape: an id (no `|`, so not an `id|text` line), blanks, a path ending in an audio suffix.
+SCP_LINE = re.compile(r"^[^|\s]+\s+[^|]*(" + "|".join(re.escape(s) for s in AUDIO_SUFFIXES) + r")\s*$",
+                      re.IGNORECASE)
 
 
 def is_wav_scp(path: Path) -> bool:
     """Whether a list is a Kaldi / ESPnet wav.scp: by its name, `*.scp` (`wav.scp`, as both write it); any other is
     read as `id|text` lines, so a list of ids alone that hold spaces keeps its meaning."""
     return path.suffix.lower() == ".scp"
+
+
+def shaped_as_wav_scp(path: Path) -> bool:
+    """Whether a list not named .scp has every line of a wav.scp (`utt-id /x/a.wav`): one saved as `wav.txt` or
+    `train.list` is read as ids, which then name no file, and the refusal says to name it .scp."""
+    lines = [line for line in _lines(path)[0] if line.strip()]
+    return not is_wav_scp(path) and bool(lines) and all(SCP_LINE.match(line) for line in lines)
 
 
 def list_entries(path: Path, wav_root: Path) -> tuple[dict[Path, int], list[HifiganError], int]:
