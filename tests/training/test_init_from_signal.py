@@ -10,6 +10,7 @@ import torch
 from hifigan.checkpoints.format import read_checkpoint
 from hifigan.checkpoints.official import official_to_ours
 from hifigan.cli import main
+from hifigan.config import config_from_dict
 from tests.support.cli_runs import one_line
 from tests.support.files import save_config_json, write_clips
 from tests.support.official_files import official_tiny_files
@@ -64,11 +65,11 @@ def test_a_null_that_follows_the_rate_is_not_said_again(tmp_path, monkeypatch, t
 
 @pytest.mark.parametrize(("values", "said"), [
     ("num_mels: 24\n", "num_mels is 24, the model has 80"),
-    ("hop_size: 32\nupsample_rates: [8, 4]\nsegment_size: 512\n", "upsample_rates is [8, 4], the model has [4, 4]"),
+    ("upsample_kernel_sizes: [16, 8]\n", "upsample_kernel_sizes is [16, 8], the model has [8, 8]"),
 ])
 def test_a_pretrained_name_still_refuses_a_generator_it_cannot_fill(tmp_path, monkeypatch, tiny80, tiny_corpus,
                                                                     capsys, values, said):
-    """Another number of mel bins, or a hop the generator's upsampling does not give: the existing one line."""
+    """Another number of mel bins, or another kernel shape: the existing one line."""
     register(tmp_path, monkeypatch, tiny80)
     (tmp_path / "ft.yaml").write_text(values)
     assert _train("tiny-test", tmp_path / "ft.yaml", tiny_corpus, tmp_path / "run") == 2
@@ -93,3 +94,75 @@ def test_an_official_file_by_path_says_the_change_from_its_config_beside(tmp_pat
     assert started["config"]["fmax"] == 3000
     start = official_to_ours(torch.load(g_path, weights_only=True)["generator"])
     assert all(torch.equal(started["generator"][k], v) for k, v in start.items())
+
+
+def _by_path(tmp_path, tiny80, values: dict):
+    """tiny-test's own official file by its g_* path, its config.json beside, and a whole --config of its config with
+    `values` changed: the same weights and change as by name."""
+    folder = tmp_path / "official"
+    folder.mkdir()
+    (folder / "g_00000001").write_bytes(tiny80[2])
+    save_config_json(folder / "config.json", tiny80[0])
+    given = save_config_json(tmp_path / "whole.json", config_from_dict({**tiny80[0].to_dict(), **values}))
+    return folder / "g_00000001", given
+
+
+LAYOUTS = [
+    ({"upsample_rates": [8, 2]}, "settings", "upsample_rates [8, 2] (the model's [4, 4])", "upsampling"),
+    ({"resblock_dilation_sizes": [[1, 5], [1, 5]]}, "settings",
+     "resblock_dilation_sizes [[1, 5], [1, 5]] (the model's [[1, 3], [1, 3]])", "dilations"),
+    ({"upsample_rates": [8, 4], "hop_size": 32}, "settings",
+     "upsample_rates [8, 4] (the model's [4, 4]), hop_size 32 (the model's 16)", "upsampling and mel"),
+]
+
+
+@pytest.mark.parametrize(("values", "what", "changed", "adapts"), LAYOUTS)
+def test_strides_and_dilations_the_kernels_fit_start_from_the_weights_by_name_and_by_path(
+        tmp_path, monkeypatch, tiny80, tiny_corpus, capsys, values, what, changed, adapts):
+    """upsample_rates and resblock_dilation_sizes do not shape the weights: where the kernels fit the new strides (a
+    hop the upsampling gives, the same or another), the run starts from exactly the weights whichever way they are
+    named, and the change is said in one line."""
+    register(tmp_path, monkeypatch, tiny80)
+    (tmp_path / "ft.yaml").write_text("".join(f"{key}: {value}\n" for key, value in values.items()))
+    g_path, whole = _by_path(tmp_path, tiny80, values)
+    start = official_to_ours(tiny80[3])
+    for init, config, out in (("tiny-test", tmp_path / "ft.yaml", "by_name"), (g_path, whole, "by_path")):
+        assert _train(init, config, tiny_corpus, tmp_path / out) == 0, out
+        said = [line for line in capsys.readouterr().err.splitlines() if " differ from --init-from" in line]
+        assert said == [f"{what} differ from --init-from {init}'s: {changed}; the generator starts from its weights "
+                        f"and will adapt to this run's {adapts}"], said
+        started = _started(tmp_path / out)
+        assert {key: started["config"][key] for key in values} == values
+        assert all(torch.equal(started["generator"][k], v) for k, v in start.items()), out
+
+
+def test_dilations_of_another_count_are_refused_by_name_and_by_path(tmp_path, monkeypatch, tiny80, tiny_corpus,
+                                                                     capsys):
+    """A third dilation per block is another set of convolutions the weights do not hold: refused by the loader
+    either way, naming the file."""
+    register(tmp_path, monkeypatch, tiny80)
+    values = {"resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5]]}
+    (tmp_path / "ft.yaml").write_text("".join(f"{key}: {value!r}\n" for key, value in values.items()))
+    g_path, whole = _by_path(tmp_path, tiny80, values)
+    for init, config, out in (("tiny-test", tmp_path / "ft.yaml", "by_name"), (g_path, whole, "by_path")):
+        assert _train(init, config, tiny_corpus, tmp_path / out) == 2
+        err = one_line(capsys.readouterr().err)
+        assert err.startswith("hifigan train: error: ") and str(init) in err, err
+        assert "does not fit" in err, err
+
+
+def test_an_unreadable_config_beside_is_said_skipped(tmp_path, tiny_corpus, capsys):
+    """A config.json beside the g_* file that is no config only words the settings line: the run starts, and one
+    warning names the file and why it was skipped."""
+    _, g_path, _ = official_tiny_files(tmp_path)
+    other = save_config_json(tmp_path / "other.json", tiny_config("1", fmax=3000))
+    (g_path.parent / "config.json").write_text('{"upsample_rates": [4, 4], "upsample_kernel_sizes": [8, 8], '
+                                               '"hop_size": 32}')
+    with pytest.warns(UserWarning) as caught:
+        assert _train(g_path, other, tiny_corpus, tmp_path / "run") == 0
+    warned = [str(w.message) for w in caught if "config.json" in str(w.message)]
+    assert warned == [f"{g_path.parent / 'config.json'}: skipped (product of upsample_rates (16) != hop_size (32)): "
+                      "a change of settings from the config the --init-from weights were trained in cannot be said"
+                      ], warned
+    assert _said(capsys.readouterr().err, "--init-from") == []
+    assert (tmp_path / "run" / "checkpoints" / "latest.pt").is_file()

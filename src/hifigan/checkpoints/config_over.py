@@ -1,6 +1,7 @@
 """A config laid over a model's own (a checkpoint's, a pretrained model's): the keys a file sets replace the model's,
 and none may change the model (its weights or its input mel); a run that starts from the weights (--init-from) may
-change the input mel's signal settings, which signal_changes words."""
+change what their shapes do not fix (the input mel's signal settings, the strides and dilations), which start_changes
+words."""
 
 from __future__ import annotations
 
@@ -15,18 +16,25 @@ from hifigan.messages.option_names import setting, wanted
 
 ConfigSource = str | os.PathLike | HifiganConfig
 
-# Keys that decide the generator's weights: a --config that differs in one is a mistake, whatever the command.
-WEIGHT_KEYS = (
+# Keys that decide the generator's architecture: a --config that differs in one is a mistake where the model is used
+# as it is.
+ARCHITECTURE_KEYS = (
     "generator", "generator_args", "resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel",
     "resblock_kernel_sizes", "resblock_dilation_sizes", "num_mels",
 )
+# Those the weights' shapes do not depend on (a transposed convolution's stride, a convolution's dilation): weights
+# trained with others fit where the kernels fit the strides (HifiganConfig's checks) and the dilations are as many
+# (the loader's), so a run may start from them.
+LAYOUT_KEYS = ("upsample_rates", "resblock_dilation_sizes")
+# Keys that decide the generator's weights: a --config that differs in one is a mistake, whatever the command.
+WEIGHT_KEYS = tuple(key for key in ARCHITECTURE_KEYS if key not in LAYOUT_KEYS)
 # Keys that decide the mel the generator takes (its signal settings): a mistake where the model is used as it is,
 # a new mel to adapt to where a run starts from its weights.
 SIGNAL_KEYS = (
     "n_fft", "hop_size", "win_size", "sampling_rate", "fmin", "fmax", "mel_convention", "mel_floor", "mel_framing",
     "mel_magnitude_eps", "mel_stats",
 )
-MODEL_KEYS = WEIGHT_KEYS + SIGNAL_KEYS
+MODEL_KEYS = ARCHITECTURE_KEYS + SIGNAL_KEYS
 
 
 def model_difference(stored: HifiganConfig, given: HifiganConfig, keys: tuple[str, ...] = MODEL_KEYS) -> str | None:
@@ -34,12 +42,12 @@ def model_difference(stored: HifiganConfig, given: HifiganConfig, keys: tuple[st
     return next((key for key in keys if _model_value(stored, key) != _model_value(given, key)), None)
 
 
-def signal_changes(own: HifiganConfig, run: HifiganConfig) -> list[str]:
-    """The SIGNAL_KEYS in which a run's config differs from the model's own, each `KEY X (the model's Y)` (statistics
-    by where they come from); none where the run takes the model's mel. A null that follows another key (fmax at
-    another rate, mel_floor of another convention) is said by that key."""
-    return [_conflict(run, own, key, "the model's ") for key in SIGNAL_KEYS
-            if _model_value(own, key) != _model_value(run, key) and getattr(own, key) != getattr(run, key)]
+def start_changes(own: HifiganConfig, run: HifiganConfig) -> dict[str, str]:
+    """The LAYOUT_KEYS and SIGNAL_KEYS in which a run's config differs from the model's own, each as `KEY X (the
+    model's Y)` (statistics by where they come from); none where the run takes the model's mel and layout. A null that
+    follows another key (fmax at another rate, mel_floor of another convention) is said by that key."""
+    return {key: _conflict(run, own, key, "the model's ") for key in LAYOUT_KEYS + SIGNAL_KEYS
+            if _model_value(own, key) != _model_value(run, key) and getattr(own, key) != getattr(run, key)}
 
 
 def _model_value(config: HifiganConfig, key: str) -> Any:

@@ -2,7 +2,8 @@
 checkpoint's; a model's that carries one (a pretrained name, a checkpoint of ours) with --config laid over it; the
 job's alone for an official g_* file or a generator's bare state dict (none given: the official config.json beside a
 g_* file, else V1); else --config, else V1. Starting from weights, the run may change their mel's signal settings
-(rate, hop, mel, fmax: checkpoints.config_over.SIGNAL_KEYS), said in one line (signal_line), not their shapes.
+(rate, hop, mel, fmax: checkpoints.config_over.SIGNAL_KEYS) and what their shapes do not fix (strides, dilations:
+LAYOUT_KEYS), said in one line (signal_line), not their shapes.
 training.job builds the run in it, the start lines word it (training.start_lines) and a config error that names no
 file names its file."""
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hifigan import pretrained
-from hifigan.checkpoints.config_over import WEIGHT_KEYS, signal_changes
+from hifigan.checkpoints.config_over import LAYOUT_KEYS, WEIGHT_KEYS, start_changes
 from hifigan.checkpoints.contents import CheckpointContents, official_config_beside
 from hifigan.checkpoints.format import config_of, read_checkpoint
 from hifigan.config import HifiganConfig, load_config
@@ -77,23 +79,32 @@ def choose_config(job: TrainJob, resume_obj: dict[str, Any] | None, resume_path:
 
 def _config_beside(job: TrainJob) -> HifiganConfig | None:
     """The official config.json beside the --init-from g_* file, the one its weights were trained in; None where
-    there is none or it cannot be read (it only words signal_line)."""
+    there is none, or where it cannot be read: it only words signal_line, so that is a warning, not an error."""
     beside = official_config_beside(job.init_from)
     try:
         return None if beside is None else load_config(beside)
-    except HifiganError:
+    except HifiganError as e:
+        warnings.warn(f"{beside}: skipped ({e.problem}): a change of settings from the config the --init-from weights "
+                      "were trained in cannot be said", stacklevel=3)
         return None
 
 
+ADAPTS = {"upsample_rates": "upsampling", "resblock_dilation_sizes": "dilations"}  # what a changed layout key is
+
+
 def signal_line(job: TrainJob, choice: ConfigChoice, config: HifiganConfig) -> list[str]:
-    """One line where the run's `config` takes another mel than the --init-from weights were trained on (their
-    config known: ConfigChoice.own): what changed, and that the generator starts from them and adapts."""
-    changes = [] if choice.own is None or choice.resumed else signal_changes(choice.own, config)
+    """One line where the run's `config` takes another mel, upsampling or dilations than the --init-from weights were
+    trained with (their config known: ConfigChoice.own): what changed, and that the generator starts from them and
+    adapts."""
+    changes = {} if choice.own is None or choice.resumed else start_changes(choice.own, config)
     if not changes:
         return []
     start = setting("init_from", job.init_from, job.cli)
-    return [f"signal settings differ from {start}'s: {', '.join(changes)}; the generator starts from its weights "
-            "and will adapt to this run's mel"]
+    adapts = [ADAPTS[key] for key in LAYOUT_KEYS if key in changes]
+    adapts += ["mel"] if set(changes) - set(LAYOUT_KEYS) else []
+    what = "settings" if set(changes) & set(LAYOUT_KEYS) else "signal settings"
+    return [f"{what} differ from {start}'s: {', '.join(changes.values())}; the generator starts from its weights "
+            f"and will adapt to this run's {' and '.join(adapts)}"]
 
 
 def _given_file(job: TrainJob) -> Path | None:
