@@ -21,7 +21,9 @@ from tests.support.official_reference import RefGenerator
 from tests.support.pretrained_fake import make_tiny80
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
+from tests.support.users import MACHINE_TEMP
 
+LARGE_MEMORY_LOCK = MACHINE_TEMP / "hifigan-tests-large-memory.lock"  # one per machine, every suite on it
 _THREADS = pytest.StashKey[int]()  # torch's intra-op thread count for every test of this process
 
 
@@ -81,20 +83,21 @@ def pytest_runtest_protocol(item, nextitem):
     if item.get_closest_marker("large_memory") is None or not os.environ.get("PYTEST_XDIST_WORKER"):
         yield
         return
-    with one_at_a_time(Path(tempfile.gettempdir()) / "hifigan-tests-large-memory.lock"):
+    with one_at_a_time(LARGE_MEMORY_LOCK):
         yield
 
 
 @pytest.fixture(scope="session", autouse=True)
 def children_temp(tmp_path_factory):
-    """Every process a test starts makes its temporary folders under this session's pytest folder (which pytest
-    prunes, keeping the last 3 runs): a child the test kills leaves its `pymp-*` (multiprocessing) and
-    `torchelastic_*` (torchrun's agent) folders there, not in the machine's temp folder for ever. This process keeps
-    the machine's one (the large_memory lock above is shared with other suites)."""
-    tempfile.gettempdir()  # computed and kept before TMPDIR changes
-    before = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = str(tmp_path_factory.mktemp("children-temp"))
+    """Temporary folders go under this session's pytest folder (which pytest prunes, keeping the last 3 runs), for
+    every process a test starts (TMPDIR) and the ones this process forks (tempfile's cached folder, which a fork
+    inherits): a process a test kills leaves its `pymp-*` (multiprocessing's, e.g. a DataLoader worker's) and
+    `torchelastic_*` (torchrun's agent) folders there, not in the machine's temp folder for ever."""
+    folder = str(tmp_path_factory.mktemp("children-temp"))
+    before, cached = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = folder, folder
     yield
+    tempfile.tempdir = cached
     if before is None:
         os.environ.pop("TMPDIR")
     else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from hifigan.errors import HifiganError
 from hifigan.training.rank_listing import check_listing, listing_digests
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config
-from tests.support.users import as_nobody
+from tests.support.users import as_nobody, folder_anyone_may_enter
 
 SETTINGS = ReadSettings(tiny_config().sampling_rate)
 
@@ -88,10 +87,8 @@ def test_a_file_that_could_not_be_read_is_read_again_unchanged_and_keeps_its_siz
     which would change its ctime and so the key): read again, not reused. Its row keeps its size, which under
     torchrun the other ranks check their listing against (training.job shared_facts): a file rank 0 could not read
     is skipped, as by one process, not 'of another size on rank 1'."""
-    # a folder anyone may enter (pytest's own are root's alone), removed after
-    folder = tempfile.mkdtemp(prefix="hifigan-scan-")
+    folder = str(folder_anyone_may_enter("hifigan-scan-"))
     try:
-        os.chmod(folder, 0o755)
         for name in ("a.wav", "b.wav"):
             shutil.copy(tiny_corpus / "clip00.wav", os.path.join(folder, name))
         os.chmod(os.path.join(folder, "b.wav"), 0)

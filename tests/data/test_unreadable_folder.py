@@ -7,7 +7,6 @@ as the corpus, was said to hold no audio files). A folder that can be listed but
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,14 +19,13 @@ from hifigan.data.held_out_content import follow_renames
 from hifigan.data.scan_cache import LOADED, UNREADABLE, ReadSettings, gather_facts
 from hifigan.errors import HifiganError
 from tests.support.tiny import tiny_config
-from tests.support.users import as_nobody
+from tests.support.users import as_nobody, folder_anyone_may_enter
 
 
 @pytest.fixture
 def corpus(tiny_corpus) -> Iterator[Path]:
     """spk1/a.wav and spk2/{b,c}.wav, spk2 of mode 000, in a folder anyone may enter (pytest's are root's alone)."""
-    top = Path(tempfile.mkdtemp(prefix="hifigan-walk-"))
-    top.chmod(0o755)
+    top = folder_anyone_may_enter("hifigan-walk-")
     for name in ("spk1/a.wav", "spk2/b.wav", "spk2/c.wav"):
         (top / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(tiny_corpus / "clip00.wav", top / "corpus" / name)
