@@ -56,6 +56,21 @@ def _wait_for(condition, seconds: float, what: str) -> float:
     return time.monotonic() - started
 
 
+def _unread_stream(running):
+    """A f64 stream to `running` over a socket with the small receive buffer (_connect), whose client keeps one
+    message queued at most: once that is full, it reads nothing the test does not."""
+    url = running.url.replace("http", "ws") + "/v1/stream?format=f64"
+    return connect(url, sock=_connect(running.url), max_queue=1, max_size=None)
+
+
+async def _send_in_pieces(ws, mel: np.ndarray, end: bool) -> None:
+    """`mel` sent in pieces of 100 frames, then "end" where `end`."""
+    for start in range(0, mel.shape[1], 100):
+        await ws.send(npy_bytes(mel[:, start : start + 100]))
+    if end:
+        await ws.send("end")
+
+
 def _lines(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
 
@@ -132,14 +147,8 @@ def test_a_stream_whose_audio_is_not_read_is_reset_and_frees_its_slot(vocoder, c
     with caplog.at_level(logging.INFO, logger="hifigan.serve"), \
             running_server(vocoder, options, send_buffer=BUFFER) as running:
         async def stall() -> float:
-            url = running.url.replace("http", "ws") + "/v1/stream?format=f64"
-            async with connect(url, sock=_connect(running.url), max_queue=1, max_size=None) as ws:
-                async def send() -> None:
-                    for start in range(0, FRAMES, 100):
-                        await ws.send(npy_bytes(mel[:, start : start + 100]))
-                    await ws.send("end")
-
-                sender = asyncio.create_task(send())
+            async with _unread_stream(running) as ws:
+                sender = asyncio.create_task(_send_in_pieces(ws, mel, end=True))
                 while not running.state.streams:
                     await asyncio.sleep(0.01)
                 held = running.server.server_state.connections
@@ -178,13 +187,8 @@ def test_a_held_back_stream_the_drain_cuts_off_counts_as_503_not_a_traceback(voc
     handler.emit = errors.append  # type: ignore[method-assign]
     with running_server(vocoder, options, send_buffer=BUFFER) as running:
         async def held_back() -> None:
-            url = running.url.replace("http", "ws") + "/v1/stream?format=f64"
-            async with connect(url, sock=_connect(running.url), max_queue=1, max_size=None) as ws:
-                async def send() -> None:
-                    for start in range(0, frames, 100):
-                        await ws.send(npy_bytes(mel[:, start : start + 100]))
-
-                sender = asyncio.create_task(send())
+            async with _unread_stream(running) as ws:
+                sender = asyncio.create_task(_send_in_pieces(ws, mel, end=False))
                 while not any(s.cursor.ready > 100 for s in running.state.sessions):  # held back
                     await asyncio.sleep(0.01)
                 running.server.drain()
