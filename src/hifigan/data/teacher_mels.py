@@ -111,10 +111,8 @@ class MelFolder:
         the clips the judgement misreads (a short or quiet one), not the front-end's convention."""
         if 2 * len(self.unlike) > self.judged:
             path, verdict = self.unlike[0]
-            line = verdict.line(train_option(verdict, self.cli))
-            if verdict.declared is not None:  # its verdict and option are of the file as given
-                line = f"once converted from {setting('mel_convention', verdict.declared, self.cli)}; as given it " \
-                       f"reads as {line}"
+            line = verdict.as_given(verdict.line(train_option(verdict, self.cli)),
+                                    lambda spec: setting("mel_convention", spec, self.cli))
             warnings.warn(f"{len(self.unlike)} of the first {self.judged} {flag('input_mels', self.cli)} mels do "
                           f"not look like the {model.label} mel, e.g. {path}: {line}", UserWarning, stacklevel=3)
 

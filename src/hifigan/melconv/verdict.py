@@ -76,6 +76,14 @@ class MelVerdict:
                     f"check the front-end that made it{power}")
         return None
 
+    def as_given(self, line: str, spelled: Callable[[str], str]) -> str:
+        """`line` (this verdict's), led where it is the verdict of the file as given by the --mel-convention the file
+        was converted from (`declared`, as `spelled` names it: vocode's option or train's field), so that its option
+        is not read as a second conversion of the converted values (hifigan.melconv.given)."""
+        if self.declared is None:
+            return line
+        return f"once converted from {spelled(self.declared)}; as given it reads as {line}"
+
     @property
     def name(self) -> str:
         """The convention and layout in --mel-convention's spelling: "log10", "transposed+db", "transposed" (an

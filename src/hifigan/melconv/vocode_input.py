@@ -13,6 +13,7 @@ from hifigan.errors import HifiganError, MelBinsError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention
 from hifigan.melconv.given import misfit_verdict
 from hifigan.melconv.model import ModelMel
+from hifigan.melconv.verdict import vocode_option
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
         return mel
     message = f"does not look like the {model.label} mel: {verdict.line()}"
     if spec is not None:  # the verdict and its option are of the file as given, not of the converted values
-        message = (f"does not look like the {model.label} mel once converted from --mel-convention {spec}; as given "
-                   f"it reads as {verdict.line()}")
+        message = f"does not look like the {model.label} mel {verdict.as_given(verdict.line(), vocode_option)}"
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
     warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
