@@ -16,11 +16,12 @@ import soundfile as sf
 
 from hifigan.arrays.tensors import is_tensor
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
-from hifigan.files.atomic import atomic_path, write_failure
+from hifigan.files.atomic import atomic_path
 from hifigan.files.paths import require_file, require_folder
 from hifigan.files.walk import files_directly_in, files_in, walk
 from hifigan.files.wav_header import PatchedFile, placeholder_patch, readable_patch
 from hifigan.files.wav_output import RIFF_DATA_LIMIT, wav_container, write_wav_stream
+from hifigan.files.write_failures import write_failure
 from hifigan.messages.option_names import switched_on
 from hifigan.messages.plural import count
 

@@ -43,8 +43,8 @@ MAKE_ROOM = "make room"  # what frees a write that met a full disk or quota: Wri
 class WriteError(HifiganError):
     """An output that could not be written (a full disk, a file-size limit, an I/O error): nothing wrong with the
     inputs or the computation, so what the command made for that output is not worth keeping. `remedy`: what frees
-    the write, by its cause (hifigan.files.atomic.write_failure: MAKE_ROOM for a full disk), for a run's "(REMEDY, then
-    --resume RUN)"."""
+    the write, by its cause (hifigan.files.write_failures.write_failure: MAKE_ROOM for a full disk), for a run's
+    "(REMEDY, then --resume RUN)"."""
 
     def __init__(self, path: str | os.PathLike | None, problem: str, remedy: str = MAKE_ROOM) -> None:
         super().__init__(path, problem)

@@ -11,7 +11,8 @@ import torch
 from hifigan.audio import save_audio
 from hifigan.checkpoints.format import write_checkpoint
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import FILE_SIZE_LIMIT, atomic_path, atomic_paths
+from hifigan.files.atomic import atomic_path, atomic_paths
+from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from hifigan.inference.export import export_generator
 from hifigan.mel_file import save_npy
 from hifigan.models import Generator
@@ -157,7 +158,7 @@ def test_a_write_failure_without_errno_is_a_full_disk_below_one_mebibyte_free(tm
     """numpy and torch raise without an errno: under 1 MiB free the disk is named full, else their message is kept."""
     import os
 
-    from hifigan.files.atomic import write_failure
+    from hifigan.files.write_failures import write_failure
 
     monkeypatch.setattr(os, "statvfs", lambda path: os.statvfs_result((4096, 4096, 0, 0, free // 4096, 0, 0, 0, 0,
                                                                        255)))

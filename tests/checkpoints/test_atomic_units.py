@@ -13,7 +13,8 @@ import pytest
 
 from hifigan.checkpoints.run_files import remove_stale_temporaries
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import FILE_SIZE_LIMIT, atomic_paths
+from hifigan.files.atomic import atomic_paths
+from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from tests.support.full_disk import LIMIT, file_size_limit
 
 

@@ -12,7 +12,7 @@ import torch
 from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
 from hifigan.checkpoints.run_files import SUPERSEDED, checkpoint_files, point_latest, save_step_checkpoint
 from hifigan.errors import HifiganError, WriteError
-from hifigan.files.atomic import FILE_SIZE_LIMIT
+from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from tests.support.full_disk import LIMIT, file_size_limit
 
 TOO_LARGE = {"w": torch.zeros(4 * LIMIT)}

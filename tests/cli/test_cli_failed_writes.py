@@ -13,7 +13,8 @@ from hifigan.checkpoints.format import read_checkpoint
 from hifigan.checkpoints.run_files import checkpoint_files
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.study import study_for
-from hifigan.files.atomic import FILE_SIZE_LIMIT, prepare_output_dir
+from hifigan.files.output_folders import prepare_output_dir
+from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from tests.support.cli_runs import failed_cleanly, files_in, one_line, run
 from tests.support.full_checkpoint import write_full_checkpoint
 from tests.support.full_disk import file_size_limit, thread_exceptions

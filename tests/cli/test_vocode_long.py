@@ -13,7 +13,7 @@ import torch
 
 from hifigan.audio import save_audio
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
-from hifigan.files.atomic import FILE_SIZE_LIMIT
+from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from tests.support.cli_runs import failed_cleanly, run, shown_on_a_terminal

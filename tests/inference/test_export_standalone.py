@@ -20,7 +20,7 @@ import torch
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.cli import main
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import FILE_SIZE_LIMIT
+from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from hifigan.inference import standalone
 from hifigan.inference.export import export_generator
 from hifigan.inference.export_facts import frontend_facts, read_facts, with_onnx_facts

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from hifigan.errors import HifiganError, WriteError
-from hifigan.files.atomic import prepare_output_dir, removing_new_folders, write_failure
+from hifigan.files.output_folders import prepare_output_dir, removing_new_folders
+from hifigan.files.write_failures import write_failure
 from hifigan.training.run_folder import taken_back_unless_saved
 
 RUN_FILES = ["checkpoints/", "log.jsonl", "logs/", "logs/events.out.tfevents.1.host.1.0", "scan-cache.npz",

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from hifigan.errors import WriteError
-from hifigan.files.atomic import FILE_SIZE_LIMIT
+from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from hifigan.training.event_file import EventFile
 from hifigan.training.reporting import RunLog
 from tests.support.full_disk import file_size_limit, thread_exceptions

@@ -22,7 +22,7 @@ from hifigan.checkpoints.official_blocks import official_dilation_problem
 from hifigan.checkpoints.run_files import stored_discriminator_args, stored_discriminators
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
 from hifigan.errors import CheckpointError
-from hifigan.files.atomic import prepare_output_dir
+from hifigan.files.output_folders import prepare_output_dir
 from hifigan.mel import OFFICIAL_EPS
 from hifigan.melconv.model import ModelMel
 from hifigan.training.registry import non_official_arguments

@@ -23,7 +23,8 @@ from hifigan.checkpoints.misfit import generator_mismatch
 from hifigan.checkpoints.onnx_file import onnx_model_kind
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
-from hifigan.files.atomic import atomic_paths, write_failure
+from hifigan.files.atomic import atomic_paths
+from hifigan.files.write_failures import write_failure
 from hifigan.models.norms import WEIGHT_NORM_KEYS, with_weight_norms
 
 FORMAT_KEY = "hifigan_checkpoint"

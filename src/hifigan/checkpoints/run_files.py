@@ -14,8 +14,9 @@ from typing import Any
 from hifigan.checkpoints.format import FORMAT_KEY, is_own_checkpoint, read_checkpoint, write_checkpoint
 from hifigan.config import DEFAULT_DISCRIMINATORS
 from hifigan.errors import CheckpointError
-from hifigan.files.atomic import link_or_copy, write_failure
+from hifigan.files.atomic import link_or_copy
 from hifigan.files.paths import same_file
+from hifigan.files.write_failures import write_failure
 from hifigan.messages.plural import byte_size, count
 
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")

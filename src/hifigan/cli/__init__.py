@@ -33,7 +33,7 @@ from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
 from hifigan.errors import HifiganError, Note, ReportedElsewhere
-from hifigan.files.atomic import removing_new_folders
+from hifigan.files.output_folders import removing_new_folders
 from hifigan.runtime.torchrun_start import (
     end_worker_process,
     launched_by_torchrun,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hifigan.errors import CheckpointError, HifiganError, bad_inputs
-from hifigan.files.atomic import prepare_output_dir
+from hifigan.files.output_folders import prepare_output_dir
 from hifigan.files.paths import file_keys
 from hifigan.messages.plural import count
 from hifigan.messages.progress_bars import on_terminal

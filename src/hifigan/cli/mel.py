@@ -108,7 +108,7 @@ def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
     passed (OUT is created only then)."""
     from hifigan.cli.mel_workers import MelJob, stage_mels
     from hifigan.data.scan_cache import ReadSettings
-    from hifigan.files.atomic import prepare_output_dir
+    from hifigan.files.output_folders import prepare_output_dir
     from hifigan.files.staging import move_staged, staging_folder
     from hifigan.mel import MelSpectrogram
 

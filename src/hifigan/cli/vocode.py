@@ -31,7 +31,7 @@ from hifigan.cli.vocode_checks import (
 )
 from hifigan.config.values import number
 from hifigan.errors import HifiganError, bad_inputs
-from hifigan.files.atomic import prepare_output_dir
+from hifigan.files.output_folders import prepare_output_dir
 from hifigan.files.paths import unreadable_files
 from hifigan.inference.choices import (
     AUTO_CHUNK_FRAMES,

@@ -18,7 +18,8 @@ import numpy as np
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
 from hifigan.data.scan_pool import Reader, WorkerDied, read_files
 from hifigan.errors import AudioError, FileReadError, HifiganError
-from hifigan.files.atomic import atomic_path, prepare_output_dir
+from hifigan.files.atomic import atomic_path
+from hifigan.files.output_folders import prepare_output_dir
 from hifigan.messages.plural import agree, count
 
 CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both are the peak, within 2 steps

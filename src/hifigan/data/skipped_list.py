@@ -10,7 +10,8 @@ from pathlib import Path
 
 from hifigan.data.clip_scan import ScanReport
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import atomic_path, prepare_output_dir
+from hifigan.files.atomic import atomic_path
+from hifigan.files.output_folders import prepare_output_dir
 
 SKIPPED_LIST = "skipped.tsv"  # in the run folder
 

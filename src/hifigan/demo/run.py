@@ -28,7 +28,8 @@ from hifigan.config import HifiganConfig
 from hifigan.demo.clips import Vocoded, pretrained_clips, score_clips, vocode_clips
 from hifigan.demo.tables import format_table, resampled_note, score_table, summary_table
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import atomic_path, prepare_output_dir
+from hifigan.files.atomic import atomic_path
+from hifigan.files.output_folders import prepare_output_dir
 from hifigan.mel import MelSpectrogram
 from hifigan.messages.plural import count
 

@@ -16,7 +16,9 @@ from hifigan.config import HifiganConfig
 from hifigan.evaluation.metrics import METRICS, metric_title
 from hifigan.evaluation.pairing import length_tolerance, match_lengths
 from hifigan.evaluation.results import FileResult, Report
-from hifigan.files.atomic import atomic_paths, prepare_output_dir, write_failure
+from hifigan.files.atomic import atomic_paths
+from hifigan.files.output_folders import prepare_output_dir
+from hifigan.files.write_failures import write_failure
 from hifigan.messages.figure_text import drawable
 
 if TYPE_CHECKING:

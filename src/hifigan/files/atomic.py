@@ -6,7 +6,6 @@ A reader never sees a half-written file, and a crash leaves the previous file in
 from __future__ import annotations
 
 import contextlib
-import errno
 import glob
 import os
 import re
@@ -17,10 +16,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hifigan.errors import MAKE_ROOM, HifiganError, WriteError, first_line
-
-# What a write failed for when it met this process's file-size limit: EFBIG from the OS, or no errno (torch, numpy).
-FILE_SIZE_LIMIT = "file size limit exceeded, see ulimit -f"
+from hifigan.errors import HifiganError, WriteError
+from hifigan.files.write_failures import folder_reason, remedy, write_failure
 
 
 @contextlib.contextmanager
@@ -139,7 +136,7 @@ def _temporary_beside(target: Path) -> Path:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise WriteError(folder, f"cannot write here ({_folder_reason(e, folder)})", _remedy(e)) from None
+        raise WriteError(folder, f"cannot write here ({folder_reason(e, folder)})", remedy(e)) from None
     os.close(fd)
     return Path(tmp)
 
@@ -164,121 +161,6 @@ def _replace(tmp: Path, target: Path) -> None:
         os.replace(tmp, target)
     except OSError as e:
         raise write_failure(target, e) from None
-
-
-def _folder_reason(error: OSError, folder: Path) -> str:
-    """Why no file can be made in an existing folder: the system's reason, but a folder that exists and yet takes no
-    files (/proc, sysfs) says so rather than 'No such file or directory'."""
-    return "no files can be created in it" if _takes_nothing(error, folder) else error.strerror or str(error)
-
-
-def _takes_nothing(error: OSError, folder: Path) -> bool:
-    """Whether creating an entry in an existing folder failed as /proc and sysfs refuse it: ENOENT."""
-    return error.errno == errno.ENOENT and folder.is_dir()
-
-
-def prepare_output_dir(folder: str | os.PathLike) -> None:
-    """Create an output folder, or fail with one line naming it if it cannot be created or written.
-
-    Writability is probed by creating a temporary file: permission bits alone miss read-only mounts and root. The
-    folders it creates are recorded (see removing_new_folders), and removed again if the probe fails.
-    """
-    folder = Path(folder)
-    in_the_way = _not_a_folder(folder)
-    if in_the_way == folder:
-        raise HifiganError(folder, "exists and is not a folder")
-    if in_the_way is not None:
-        what = "is a file, not a folder" if in_the_way.is_file() else "is not a folder"
-        raise HifiganError(folder, f"cannot create folder ({in_the_way} {what})")
-    missing = [f for f in (folder, *folder.parents) if not f.exists() and not f.is_symlink()][::-1]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        _remove_empty(missing)
-        parent = (missing[0] if missing else folder).parent
-        reason = f"no folders can be created in {parent}" if _takes_nothing(e, parent) else e.strerror
-        raise HifiganError(folder, f"cannot create folder ({reason})") from None
-    if _new_folders is not None:
-        _new_folders.extend(missing)
-    try:
-        with tempfile.TemporaryFile(dir=folder, prefix=".hifigan-probe."):
-            pass
-    except OSError as e:
-        _remove_empty(missing)
-        raise HifiganError(folder, f"folder is not writable ({_folder_reason(e, folder)})") from None
-
-
-def _not_a_folder(folder: Path) -> Path | None:
-    """The nearest existing path of `folder` and its parents where that is not a folder (a file in the way), else
-    None."""
-    nearest = next((f for f in (folder, *folder.parents) if f.exists() or f.is_symlink()), None)
-    return nearest if nearest is not None and not nearest.is_dir() else None
-
-
-_new_folders: list[Path] | None = None  # what prepare_output_dir created inside removing_new_folders, outermost first
-
-
-@contextlib.contextmanager
-def removing_new_folders() -> Iterator[None]:
-    """Run a command so that a failure leaves no folder it made: the folders prepare_output_dir creates in the block
-    are removed, deepest first, if the block fails and they are still empty (files already finished stay)."""
-    global _new_folders
-    outer, _new_folders = _new_folders, []
-    try:
-        yield
-    except BaseException:
-        _remove_empty(_new_folders)
-        raise
-    finally:
-        created, _new_folders = _new_folders, outer
-        if outer is not None:
-            outer.extend(created)
-
-
-def _remove_empty(folders: Sequence[Path]) -> None:
-    """rmdir each folder, deepest first, that is (still) empty; one that holds anything stays, and its parents."""
-    for folder in reversed(folders):
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-
-
-# What frees a write that failed with an errno (WriteError.remedy); another errno: OTHER_REMEDY.
-REMEDIES = {errno.ENOSPC: MAKE_ROOM, errno.EDQUOT: MAKE_ROOM, errno.EISDIR: "move the folder out of its way",
-            errno.EACCES: "make its folder writable", errno.EPERM: "make its folder writable",
-            errno.EROFS: "make the file system writable"}
-SIZE_LIMIT_REMEDY = "raise the file-size limit"
-OTHER_REMEDY = "fix that"
-
-
-def _remedy(error: OSError) -> str:
-    """What frees a write that failed with `error`, by its errno (REMEDIES, else OTHER_REMEDY)."""
-    return REMEDIES.get(error.errno, OTHER_REMEDY)
-
-
-def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError:
-    """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch): a
-    file-size limit (RLIMIT_FSIZE) reads FILE_SIZE_LIMIT whichever writer met it. Its remedy follows the cause."""
-    target = Path(target)
-    if isinstance(error, OSError) and error.strerror:
-        if error.errno == errno.EFBIG and _file_size_limited():
-            return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})", SIZE_LIMIT_REMEDY)
-        return WriteError(target, f"cannot write ({error.strerror})", _remedy(error))
-    with contextlib.suppress(OSError):
-        stats = os.statvfs(target.parent if str(target.parent) else ".")
-        if stats.f_bavail * stats.f_frsize < 1 << 20:
-            return WriteError(target, "cannot write (no space left on device)", MAKE_ROOM)
-    if _file_size_limited():
-        return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})", SIZE_LIMIT_REMEDY)
-    return WriteError(target, f"cannot write ({first_line(error)})", OTHER_REMEDY)
-
-
-def _file_size_limited() -> bool:
-    """Whether this process may write files only up to a size (ulimit -f, RLIMIT_FSIZE)."""
-    with contextlib.suppress(ImportError, OSError, ValueError):
-        import resource
-
-        return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
-    return False
 
 
 def _umask() -> int:

@@ -11,7 +11,8 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from hifigan.files.atomic import fsync_folder, write_failure
+from hifigan.files.atomic import fsync_folder
+from hifigan.files.write_failures import write_failure
 
 
 @contextlib.contextmanager

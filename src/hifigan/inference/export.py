@@ -23,7 +23,8 @@ from torch import nn
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import atomic_paths, write_failure
+from hifigan.files.atomic import atomic_paths
+from hifigan.files.write_failures import write_failure
 from hifigan.inference.config_fit import check_fits
 from hifigan.inference.export_check import CONTEXT, check_model_file
 from hifigan.inference.export_facts import input_facts, with_onnx_facts

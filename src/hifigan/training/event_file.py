@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hifigan.files.atomic import write_failure
+from hifigan.files.write_failures import write_failure
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter

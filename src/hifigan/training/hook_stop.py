@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import write_failure
+from hifigan.files.write_failures import write_failure
 from hifigan.training.run_checkpoints import RunCheckpoints
 
 

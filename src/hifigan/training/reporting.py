@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hifigan.errors import WriteError
-from hifigan.files.atomic import atomic_path, write_failure
+from hifigan.files.atomic import atomic_path
+from hifigan.files.write_failures import write_failure
 from hifigan.messages.figure_text import drawable
 from hifigan.training.event_file import EventFile
 from hifigan.training.stop_signal import to_devnull

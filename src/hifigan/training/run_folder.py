@@ -88,9 +88,9 @@ def run_logs(out: Path) -> list[str]:
 def taken_back_unless_saved(out: Path, new: bool, cli: bool) -> Iterator[None]:
     """If a write fails in the block (a full disk at the first save) and `out`, `new` to this run, holds no
     checkpoint: remove the files the run wrote there (logs, scan cache, skipped list), which nothing can resume and
-    which would keep the next run out, so that the command's removing_new_folders (hifigan.files.atomic) removes the
-    folders it made. Any other failure (a divergence, a vanished clip, Ctrl-C) keeps the logs: they tell what
-    happened. A failed write with a checkpoint in `out` keeps every file, and its error says which is the newest
+    which would keep the next run out, so that the command's removing_new_folders (hifigan.files.output_folders)
+    removes the folders it made. Any other failure (a divergence, a vanished clip, Ctrl-C) keeps the logs: they tell
+    what happened. A failed write with a checkpoint in `out` keeps every file, and its error says which is the newest
     (and how to resume: as `cli` says, option_names)."""
     try:
         yield

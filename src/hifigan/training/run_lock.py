@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import prepare_output_dir
+from hifigan.files.output_folders import prepare_output_dir
 from hifigan.messages.option_names import flag
 
 try:

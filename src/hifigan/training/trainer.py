@@ -16,7 +16,7 @@ from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
-from hifigan.files.atomic import prepare_output_dir
+from hifigan.files.output_folders import prepare_output_dir
 from hifigan.mel import MelSpectrogram
 from hifigan.messages.option_names import switched_off
 from hifigan.runtime.float32 import float32_default
@@ -244,8 +244,8 @@ class Trainer(Checkpointing):
 
     @held
     def open_log(self) -> None:
-        """Rank 0 creates the run folder (those it makes are removed if the command fails: hifigan.files.atomic) and
-        opens its log (TensorBoard + log.jsonl); stale temporaries go."""
+        """Rank 0 creates the run folder (those it makes are removed if the command fails:
+        hifigan.files.output_folders) and opens its log (TensorBoard + log.jsonl); stale temporaries go."""
         if self.dist.is_main and self.log is None:
             prepare_output_dir(self.ckpt_dir)
             out = Path(self.options.out)

@@ -26,7 +26,9 @@ from pathlib import Path
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.evaluation.listening.store import DB_NAME, SCHEMA, SUBSET_OF, Store, connect, transaction
 from hifigan.evaluation.report.names import REFERENCE  # the recordings' system name: rated blind like the others
-from hifigan.files.atomic import fsync_file, fsync_folder, prepare_output_dir, write_failure
+from hifigan.files.atomic import fsync_file, fsync_folder
+from hifigan.files.output_folders import prepare_output_dir
+from hifigan.files.write_failures import write_failure
 from hifigan.messages.plural import agree, count
 
 # The 5-point absolute category rating scale (ITU-T P.800), as in the paper's MOS test.
