@@ -267,7 +267,8 @@ def test_same_file_spellings_hard_links_and_several_outputs(tmp_path, monkeypatc
     once, in one line."""
     import os
 
-    from hifigan.cli.common import config_file, overwritten_inputs, refuse_overwriting
+    from hifigan.cli.model_source import config_file
+    from hifigan.cli.overwrites import overwritten_inputs, refuse_overwriting
     from hifigan.errors import HifiganError
 
     monkeypatch.chdir(tmp_path)
@@ -312,7 +313,7 @@ def test_overwritten_inputs_of_a_corpus_name_the_one_input_an_output_would_repla
     """`mel`/`vocode` of a corpus check each output against every input by keys in one pass (pair by pair took 5.8
     million same_file calls, ~6 minutes, for 2 400 clips: a speed the benchmarks, not a timed test, hold); among
     hundreds of outputs, the one that is an input is named, once, with its input."""
-    from hifigan.cli.common import overwritten_inputs
+    from hifigan.cli.overwrites import overwritten_inputs
 
     clips = [tmp_path / "corpus" / f"c{i:04d}.wav" for i in range(300)]
     outputs = [tmp_path / "mels" / f"c{i:04d}.npy" for i in range(300)] + [tmp_path / "corpus" / "c0007.wav"]

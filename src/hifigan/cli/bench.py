@@ -9,16 +9,9 @@ import os
 import warnings
 from pathlib import Path
 
-from hifigan.cli.common import (
-    add_command,
-    add_out,
-    check_output_file,
-    config_file,
-    option_errors,
-    refuse_overwriting,
-    require_suffix,
-    say_wrote,
-)
+from hifigan.cli.common import add_command, add_out, check_output_file, option_errors, require_suffix, say_wrote
+from hifigan.cli.model_source import config_file
+from hifigan.cli.overwrites import refuse_overwriting
 from hifigan.config.values import integer, number
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import bench_entry, device_backends

@@ -7,8 +7,9 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.cli.common import add_command, add_model_source, model_config, option_errors
+from hifigan.cli.common import add_command, option_errors
 from hifigan.cli.input_paths import expand_inputs, given_twice
+from hifigan.cli.model_source import add_model_source, model_config
 from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
 from hifigan.messages.plural import agree, count
 

@@ -1,5 +1,6 @@
-"""What several `hifigan` subcommands share: option groups, the generator source, the output grammar (-o/--out and
-the old spellings it replaces, the success line, --quiet, the progress bar) and the output-path check."""
+"""What several `hifigan` subcommands share: option groups, the output grammar (-o/--out and the old spellings it
+replaces, the success line, --quiet, the progress bar) and the output-path check. The model a command runs:
+cli/model_source.py; an output that is one of the inputs: cli/overwrites.py."""
 
 from __future__ import annotations
 
@@ -9,18 +10,11 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from hifigan.errors import CheckpointError, HifiganError, bad_inputs
+from hifigan.errors import HifiganError
 from hifigan.files.output_folders import prepare_output_dir
-from hifigan.files.paths import file_keys
 from hifigan.messages.plural import count
 from hifigan.messages.progress_bars import on_terminal
-
-if TYPE_CHECKING:
-    from torch import nn
-
-    from hifigan.config import HifiganConfig
 
 
 class ExamplesHelpFormatter(argparse.HelpFormatter):
@@ -183,63 +177,6 @@ def shows_progress(args: argparse.Namespace) -> bool:
     return not args.no_progress and on_terminal()
 
 
-def add_generator_source(p: argparse.ArgumentParser) -> None:
-    """--checkpoint FILE or --pretrained NAME (one of them), and --config for an official g_* file."""
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", "-c", type=Path, help="our checkpoint (config inside) or an official g_* file")
-    source.add_argument("--pretrained", metavar="NAME",
-                        help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
-    p.add_argument("--config", default=None,
-                   help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json "
-                   "(default: the config.json beside it, as the official inference.py reads)")
-
-
-def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "default v1") -> None:
-    """--checkpoint FILE, --pretrained NAME or --config alone (default v1): the model whose mel a command computes
-    or judges against (model_config); `role` begins each help ("the mel of", "judge against")."""
-    source = p.add_mutually_exclusive_group()
-    source.add_argument("--checkpoint", "-c", type=Path, help=f"{role} this checkpoint's model (our checkpoint: "
-                        "config and mel_stats inside; an official g_* file: with --config, or the config.json "
-                        "beside it)")
-    source.add_argument("--pretrained", metavar="NAME", help=f"{role} a registered pretrained model")
-    p.add_argument("--config", default=None, help=f"{role} this config's model: a preset (v1, pwg-24k, ...: hifigan "
-                   f"configs), an official config json or our JSON or YAML ({default})")
-
-
-def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganConfig]:
-    """Generator and config from --checkpoint (with --config) or --pretrained."""
-    if args.pretrained is not None:
-        from hifigan.pretrained import load_pretrained
-
-        return load_pretrained(args.pretrained, args.config, cli=True)
-    from hifigan.checkpoints.contents import load_generator
-    from hifigan.pretrained import named_like_a_file
-
-    try:
-        return load_generator(args.checkpoint, args.config, cli=True)
-    except CheckpointError as e:
-        raise named_like_a_file(e, args.checkpoint, cli=True) from None
-
-
-def model_config(args: argparse.Namespace) -> HifiganConfig:
-    """The config of the model named by --pretrained, --checkpoint (with --config for an official g_* file; a file
-    that holds no generator is refused, as vocode refuses it) or --config alone (default v1)."""
-    from hifigan.config import load_config
-
-    if args.pretrained is not None:
-        from hifigan.pretrained import get_model
-        from hifigan.pretrained import model_config as registered_config
-
-        return registered_config(get_model(args.pretrained), args.config, cli=True)
-    if args.checkpoint is not None:
-        from hifigan.checkpoints.contents import CheckpointContents
-
-        contents = CheckpointContents.read(args.checkpoint)
-        contents.require_generator()  # first what the file is (one holding a generator), then which config it needs
-        return contents.config(args.config, cli=True)
-    return load_config(args.config or "v1")
-
-
 def check_output_file(path: Path) -> None:
     """An output file path must not be a folder, and its folder must be creatable and writable."""
     if path.is_dir():
@@ -253,43 +190,3 @@ def require_suffix(path: str | os.PathLike, suffix: str, command: str, what: str
         raise HifiganError(path, f"the output of {command} is {what}: give a name ending in {suffix}")
 
 
-def overwritten_inputs(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
-                       option: str = "-o") -> list[HifiganError]:
-    """One error per output that is one of the command's `inputs` ((what, path) pairs; a None path is skipped), naming
-    the output as given: writing it would destroy the input before or while it is read."""
-    return [problem for problem in overwrite_checks(outputs, inputs, option) if problem is not None]
-
-
-def overwrite_checks(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
-                     option: str = "-o") -> list[HifiganError | None]:
-    """overwritten_inputs' error of each output in turn, None for one that overwrites no input."""
-    inputs = [(what, path) for what, path in inputs if path is not None]
-    first: dict[tuple, int] = {}  # each input's file_keys -> the first input holding it (one pass: a corpus is big)
-    for i, (_, path) in enumerate(inputs):
-        for key in file_keys(path):
-            first.setdefault(key, i)
-    problems: list[HifiganError | None] = []
-    for out in outputs:
-        if not (hits := [first[key] for key in file_keys(out) if key in first]):
-            problems.append(None)
-            continue
-        what, path = inputs[min(hits)]
-        spelled = "" if os.fspath(path) == os.fspath(out) else f" {os.fspath(path)}"
-        problems.append(HifiganError(out, f"the output would overwrite the input {what}{spelled} (choose "
-                                          f"another {option})"))
-    return problems
-
-
-def refuse_overwriting(outputs: Iterable[Path], inputs: Iterable[tuple[str, str | os.PathLike | None]],
-                       option: str = "-o") -> None:
-    """Fail, before anything is written, where an output is one of the inputs (see overwritten_inputs); several such
-    outputs are listed in one line, as several bad inputs are (hifigan.errors.bad_inputs)."""
-    outputs = list(outputs)
-    problems = overwritten_inputs(outputs, list(inputs), option)
-    if problems:
-        raise bad_inputs(problems, len(outputs), "outputs")
-
-
-def config_file(config: str | os.PathLike | None) -> str | os.PathLike | None:
-    """--config when it names a file (load_config reads an existing path before a preset name), else None."""
-    return config if config is not None and Path(config).exists() else None

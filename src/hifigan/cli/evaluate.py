@@ -13,11 +13,11 @@ from hifigan.cli.common import (
     add_no_progress,
     add_out,
     add_systems,
-    config_file,
-    refuse_overwriting,
     say_wrote,
     shows_progress,
 )
+from hifigan.cli.model_source import config_file
+from hifigan.cli.overwrites import refuse_overwriting
 
 
 def add_evaluate(sub: argparse._SubParsersAction) -> None:

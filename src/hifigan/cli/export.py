@@ -6,16 +6,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import (
-    add_command,
-    add_generator_source,
-    add_out,
-    check_output_file,
-    config_file,
-    generator_from_args,
-    refuse_overwriting,
-    say_wrote,
-)
+from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
+from hifigan.cli.model_source import add_generator_source, config_file, generator_from_args
+from hifigan.cli.overwrites import refuse_overwriting
 from hifigan.errors import HifiganError
 
 SUFFIXES = {"onnx": (".onnx",), "torchscript": (".pt", ".ts")}  # what an exported file's name must end in

@@ -11,19 +11,16 @@ from typing import TYPE_CHECKING
 from hifigan.cli.common import (
     add_audio_options,
     add_command,
-    add_model_source,
     add_no_progress,
     add_out,
     check_output_file,
-    config_file,
-    model_config,
-    overwritten_inputs,
-    refuse_overwriting,
     say_wrote,
     say_wrote_files,
     shows_progress,
 )
 from hifigan.cli.input_paths import Inputs, expand_inputs, output_name_problems, refuse_file_name_for_folder
+from hifigan.cli.model_source import add_model_source, config_file, model_config
+from hifigan.cli.overwrites import overwritten_inputs, refuse_overwriting
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.files.paths import unreadable_files
 from hifigan.runtime.collector import torch_frozen

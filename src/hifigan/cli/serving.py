@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import gc
 
-from hifigan.cli.common import add_command, add_device, add_generator_source
+from hifigan.cli.common import add_command, add_device
+from hifigan.cli.model_source import add_generator_source
 from hifigan.cli.vocode import add_inference_options
 from hifigan.serve.limits import ServeOptions, serve_buckets
 
@@ -83,7 +84,7 @@ def run_serve(args: argparse.Namespace) -> int:
         optional_import(package, "hifigan serve")
     import torch
 
-    from hifigan.cli.common import generator_from_args
+    from hifigan.cli.model_source import generator_from_args
     from hifigan.inference.engines import require_backend
     from hifigan.inference.vocoder import Vocoder
     from hifigan.runtime.devices import resolve_device

@@ -11,16 +11,15 @@ from hifigan.cli.common import (
     add_audio_options,
     add_command,
     add_device,
-    add_generator_source,
     add_no_progress,
     add_out,
-    generator_from_args,
     option_errors,
     progress,
     say_vocoded,
     shows_progress,
 )
 from hifigan.cli.input_paths import expand_inputs
+from hifigan.cli.model_source import add_generator_source, generator_from_args
 from hifigan.cli.vocode_checks import (
     INPUT,
     CheckedMels,

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.cli.common import config_file, overwrite_checks
 from hifigan.cli.input_paths import one_per_input, output_name_checks, refuse_file_name_for_folder
+from hifigan.cli.model_source import config_file
+from hifigan.cli.overwrites import overwrite_checks
 from hifigan.errors import HifiganError
 from hifigan.files.paths import require_file
 from hifigan.melconv.model import ModelMel
