@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 import gc
 
-from hifigan.cli.common import add_command, add_device
+from hifigan.cli.common import add_command, add_device, add_inference_options
 from hifigan.cli.model_source import add_generator_source
-from hifigan.cli.vocode import add_inference_options
 from hifigan.serve.limits import ServeOptions, serve_buckets
 
 DEFAULTS = ServeOptions()

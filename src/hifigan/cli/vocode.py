@@ -11,6 +11,7 @@ from hifigan.cli.common import (
     add_audio_options,
     add_command,
     add_device,
+    add_inference_options,
     add_no_progress,
     add_out,
     option_errors,
@@ -19,6 +20,7 @@ from hifigan.cli.common import (
     shows_progress,
 )
 from hifigan.cli.input_paths import expand_inputs
+from hifigan.cli.mel_input_options import add_mel_input_options, mel_input_from, warn_unused_mel_input_options
 from hifigan.cli.model_source import add_generator_source, generator_from_args
 from hifigan.cli.vocode_checks import (
     INPUT,
@@ -34,15 +36,12 @@ from hifigan.files.output_folders import prepare_output_dir
 from hifigan.files.paths import unreadable_files
 from hifigan.inference.choices import (
     AUTO_CHUNK_FRAMES,
-    BACKENDS,
     DEFAULT_CHUNK_FRAMES,
-    HALF_BACKENDS,
-    PRECISION_DTYPES,
     SHAPE_BUCKETS,
 )
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.vocode_input import MelInput, check_mel_options, warn_unused_options
-from hifigan.messages.plural import agree, count
+from hifigan.melconv.vocode_input import check_mel_options
+from hifigan.messages.plural import count
 from hifigan.runtime.collector import torch_frozen
 
 if TYPE_CHECKING:
@@ -90,49 +89,7 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
                    "(table on stdout, OUT/evaluation.json and .png); every input must be audio")
     add_audio_options(p)
-    _add_mel_input_options(p)
-
-
-MEL_INPUT_OPTIONS = ("strict_mel", "mel_convention", "mel_stats", "mel_db_ref")  # dests of _add_mel_input_options
-
-
-def _add_mel_input_options(p: argparse.ArgumentParser) -> None:
-    """How `vocode` reads .npy mels (melconv.vocode_input.MelInput); each only matters for .npy inputs, which
-    MEL_INPUT_OPTIONS lists for the warning where every input is audio."""
-    p.add_argument("--strict-mel", action="store_true",
-                   help="a .npy input that does not look like the model's mel is an error (before anything is "
-                   "written) instead of a warning (.npy inputs only)")
-    p.add_argument("--mel-convention", default=None, metavar="NAME",
-                   help="the convention of the .npy inputs, converted to the model's where the map is exact: "
-                   "official, log10, ln-power, log10-power, db, db-ref, ln-floor, linear-magnitude, linear-power, "
-                   "meanstd, minmax01, minmax4, optionally with 'transposed+' (see docs/sample-rates.md; `hifigan "
-                   "check-mel` names it). Default: the model's own (its config's mel_convention), no conversion. "
-                   ".npy inputs only: audio inputs are turned into the model's own mel")
-    p.add_argument("--mel-stats", type=Path, default=None, metavar="FILE",
-                   help="for meanstd/minmax: the statistics of the inputs' normalisation: our .npz (per-bin 'mean' "
-                   "and 'std' or 'min' and 'max', optional 'convention', default official), Parallel WaveGAN's "
-                   "stats.h5 or stats.npy (log10), ESPnet2's feats_stats.npz. Default: the model's own (.npy "
-                   "inputs only)")
-    p.add_argument("--mel-db-ref", type=float, default=None, metavar="REF",
-                   help="for db-ref: the reference amplitude the dB values are relative to, a number > 0 (.npy inputs "
-                   "only)")
-
-
-def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> None:
-    """--backend, --precision and --shape-buckets (`served`: with `hifigan serve`'s rule for the last)."""
-    p.add_argument("--backend", default="auto", choices=BACKENDS,
-                   help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured; "
-                   "invariant: bit-identical float32 audio however the input is batched, streamed or chunked, slower: "
-                   "its measured times are in docs/inference.md; onnx and onnx-split need the 'onnx' extra)")
-    p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
-                   help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
-                   f"AVX512-BF16/AMX; backends {', '.join(HALF_BACKENDS)})")
-    p.add_argument("--shape-buckets", default="auto", choices=tuple(SHAPE_BUCKETS),
-                   help="run mels of many lengths in forward passes of a few padded shapes, each output exact (the "
-                   "padding never reaches its receptive field), so that a new length does not cost a convolution "
-                   "set-up; " + ("auto: on (on the CPU every pass bucketed, so that the memory oneDNN keeps for its "
-                   "shapes stays bounded over the server's life; off: a new length costs a new set-up and memory)"
-                   if served else "auto: on for CUDA, off on the CPU, where the padding costs more than it saves"))
+    add_mel_input_options(p)
 
 
 @torch_frozen
@@ -161,7 +118,7 @@ def run_vocode(args: argparse.Namespace) -> int:
             number("--mel-db-ref", args.mel_db_ref, 0, low_open=True)  # the log of the reference amplitude is taken
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
-    _warn_unused_mel_input_options(args)
+    warn_unused_mel_input_options(args)
     named, problems = check_names(args)
     problems = [*inputs.problems, *problems]
     try:
@@ -171,7 +128,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                       shape_buckets=SHAPE_BUCKETS[args.shape_buckets], cli=True)
     model = ModelMel.of(config)
-    mel_input = MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref, args.strict_mel)
+    mel_input = mel_input_from(args)
     if any(path.suffix.lower() == ".npy" for path in args.inputs):
         check_mel_options(model, mel_input)
     # Only where an input is audio: the mel basis imports librosa.filters and scipy.signal (~1 s), which .npy mels
@@ -253,21 +210,6 @@ def run_vocode(args: argparse.Namespace) -> int:
     report = _evaluate_copy_synthesis(written, config, args, checked) if args.evaluate else ()
     say_vocoded(args, len(written), sum(samples) / config.sampling_rate, args.out, elapsed, report)
     return 0
-
-
-def _warn_unused_mel_input_options(args: argparse.Namespace) -> None:
-    """The options that describe .npy inputs (MEL_INPUT_OPTIONS) have no effect where every input is audio (copy
-    synthesis computes the model's own mel): one warning naming those given, instead of ignoring them silently."""
-    import warnings
-
-    if any(path.suffix.lower() == ".npy" for path in args.inputs):
-        warn_unused_options(MelInput(args.mel_convention, args.mel_stats, args.mel_db_ref))
-        return
-    given = [f"--{dest.replace('_', '-')}" for dest in MEL_INPUT_OPTIONS
-             if getattr(args, dest) != args.subparser.get_default(dest)]
-    if given:
-        warnings.warn(f"{', '.join(given)} {agree(len(given), 'applies', 'apply')} to .npy inputs only, and every "
-                      "input is audio (copy synthesis computes the model's own mel): ignored", stacklevel=2)
 
 
 def _warn_unused_chunk_frames() -> None:
