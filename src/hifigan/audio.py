@@ -81,12 +81,13 @@ def read_audio(path: str | os.PathLike, sampling_rate: int | None = None, *, res
     return samples, sr, audio.shape[1]
 
 
-def decode_audio(path: Path) -> tuple[np.ndarray, int]:
-    """The samples of a file as they are stored, float32 [frames, channels], and its rate; an unreadable, empty,
-    truncated or non-finite file is an AudioError naming it."""
+def decode_audio(path: Path, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, int]:
+    """The samples of a file as they are stored, float32 [frames, channels], and its rate (frames [start, stop)
+    alone where given: a segment of a recording); an unreadable, empty, truncated or non-finite file is an AudioError
+    naming it."""
     try:
         with _opened(path, readable_patch(path)) as source:
-            audio, sr = sf.read(source, dtype="float32", always_2d=True)
+            audio, sr = sf.read(source, dtype="float32", always_2d=True, start=start, stop=stop)
     except AudioError:
         raise
     except OSError as e:

@@ -13,7 +13,8 @@ import numpy as np
 from hifigan.audio import check_format
 from hifigan.config import HifiganConfig
 from hifigan.data.mel_frames import MelCount, frames_mismatch, with_hop_drift
-from hifigan.data.scan_cache import EMPTY, FORMAT, UNREADABLE, FileFacts, ReadSettings, gather_facts
+from hifigan.data.scan_cache import EMPTY, FORMAT, PAST, UNREADABLE, FileFacts, ReadSettings, gather_facts
+from hifigan.data.segments import recording_of
 from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.files.paths import differing_in_case
@@ -28,8 +29,9 @@ CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the frames are clipped (scan
 
 @dataclass(slots=True)
 class Clip:
-    """One usable file: its path, an id for logs, its length in samples at the model rate and an optional
-    teacher-forced mel (its convention is the run's: VocoderDataset's `mel_convention`)."""
+    """One usable file (or a segment of one: hifigan.data.segments): its path, an id for logs, its length in
+    samples at the model rate and an optional teacher-forced mel (its convention is the run's: VocoderDataset's
+    `mel_convention`)."""
 
     path: Path
     num_samples: int
@@ -67,10 +69,10 @@ class ScanReport:
 
 def classify(row: np.void, config: HifiganConfig) -> str:
     """What the scan makes of a file's facts: "unreadable", "empty", "format" (rate or channels need an option),
-    "short", "silent" or "usable"."""
+    "past" (a segment outside its recording), "short", "silent" or "usable"."""
     status = int(row["status"])
-    if status in (UNREADABLE, EMPTY, FORMAT):
-        return {UNREADABLE: "unreadable", EMPTY: "empty", FORMAT: "format"}[status]
+    if status in (UNREADABLE, EMPTY, FORMAT, PAST):
+        return {UNREADABLE: "unreadable", EMPTY: "empty", FORMAT: "format", PAST: "past"}[status]
     if int(row["samples"]) <= config.n_fft:  # the front-end needs more than (n_fft - hop) / 2 samples; a margin
         return "short"
     return "silent" if row["peak"] < SILENCE_PEAK else "usable"
@@ -135,6 +137,9 @@ def sort_clips(
         if verdict == "empty":
             report.skipped.append((path, "contains no audio samples"))
             continue
+        if verdict == "past":  # a segments file's line at fault, as a bad list line is: it stops the run
+            report.bad.append(path.past_end(int(row["rate"]), int(row["frames"])))
+            continue
         try:  # a format problem stops the run: it applies to the whole corpus
             check_format(path, int(row["channels"]), int(row["rate"]), config.sampling_rate, resample=resample,
                          mix_to_mono=mix_to_mono, cli=cli)
@@ -179,7 +184,7 @@ def finish_scan(report: ScanReport, what: str, listing: Path | None = None) -> S
 
 def _with_twin(path: Path, why: str) -> str:
     """A shown file's reason, with the file beside it differing in case alone when it is missing."""
-    twin = differing_in_case(path) if why == "no such file" else None
+    twin = differing_in_case(recording_of(path)) if why == "no such file" else None
     return f"{why}; {twin}" if twin else why
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
-from hifigan.data.file_lists import list_entries
+from hifigan.data.file_lists import is_wav_scp, list_entries, text_lines
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
+from hifigan.data.segments import Segment, read_segments, segments_beside
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.messages import plural
 from hifigan.messages.option_names import flag, setting
@@ -19,7 +20,8 @@ from hifigan.messages.option_names import flag, setting
 
 def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[Path]:
     """LJSpeech-style `id|text` lines (official training.txt / validation.txt) -> wav_root/<id>.wav, or a Kaldi
-    wav.scp's paths (hifigan.data.file_lists). A file listed twice, or two ids of one real file (a symlink, a hard
+    wav.scp's paths (hifigan.data.file_lists), or with a `segments` file beside it its segments (Segment: Kaldi's
+    rule, hifigan.data.segments). A file listed twice, or two ids of one real file (a symlink, a hard
     link), is an error: its copies could be held out and trained on at once. Every bad line is named in one error
     (hifigan.errors.bad_inputs)."""
     files, problems, total = _filelist(path, wav_root)
@@ -32,14 +34,25 @@ def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> tuple[lis
     """read_filelist's files, every problem of the list (one per bad line, or the list's own) and how many lines
     it holds."""
     path, wav_root = Path(path), Path(wav_root)
-    files, problems, entries = list_entries(path, wav_root)
+    ids: dict[str, Path] = {}
+    files, problems, entries = list_entries(path, wav_root, ids)
     listed = list(files)
     for i, j in repeats(listed):  # two names of one real file (a link): as much a repeat as one id twice
         names = [file_key(listed[k], wav_root) for k in (i, j)]
         problems.append(HifiganError(path, f"line {files[listed[i]]}: {names[0]!r} is the file of line "
                                            f"{files[listed[j]]} ({names[1]!r}) under another name (list each clip "
                                            "once)"))
-    return listed, problems, entries
+    if problems or not is_wav_scp(path) or (beside := segments_beside(path)) is None:
+        return listed, problems, entries
+    lines, problems = text_lines(beside)
+    if problems:
+        return [], problems, 1
+    segments, problems, entries = read_segments(beside, lines, ids)
+    for i, j in repeats(segments):  # one span of one real recording under two ids
+        problems.append(HifiganError(beside, f"line {segments[i].line}: {segments[i].utt!r} is the segment of line "
+                                             f"{segments[j].line} ({segments[j].utt!r}) under another id (list each "
+                                             "clip once)"))
+    return segments, problems, entries
 
 
 DEFAULT_FRACTION = 0.05
@@ -73,7 +86,10 @@ def corpus_files(folder: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SU
 
 def file_key(path: Path, root: Path | None) -> str:
     """A file's name within its corpus: its path relative to `root` (unchanged when the corpus moves). A list's
-    absolute path under a root typed relative (or the reverse) is compared as both absolute: a resume's root is."""
+    absolute path under a root typed relative (or the reverse) is compared as both absolute: a resume's root is.
+    A segment's is its utterance id, the name Kaldi's and ESPnet's other files give it."""
+    if isinstance(path, Segment):
+        return path.utt
     if root is not None and path.is_absolute() != root.is_absolute():
         path, root = Path(os.path.abspath(path)), Path(os.path.abspath(root))
     return path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else path.as_posix()

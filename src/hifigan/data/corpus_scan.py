@@ -15,6 +15,7 @@ from hifigan.data.file_lists import is_wav_scp, shaped_as_wav_scp
 from hifigan.data.mel_frames import with_hop_drift
 from hifigan.data.resumed_split import keep_held_out
 from hifigan.data.scan_cache import FileFacts
+from hifigan.data.segments import recording_of
 from hifigan.data.skipped_list import skipped_rows, write_skipped
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, bad_inputs, in_path_order
@@ -79,14 +80,14 @@ def why_unusable(files: Sequence[Path], verdicts: Sequence[str]) -> str:
 def _missing(path: Path) -> bool:
     """Whether nothing is at `path` (not a file that cannot be stat'ed: its folder not searchable, an I/O error)."""
     try:
-        return not path.exists()
+        return not recording_of(path).exists()
     except OSError:
         return False
 
 
 def _twin(path: Path, missing: bool) -> str:
     """" (a file differing in case: C0.WAV)" after a missing file's name where there is one, else ""."""
-    return f" ({twin})" if missing and (twin := differing_in_case(path)) else ""
+    return f" ({twin})" if missing and (twin := differing_in_case(recording_of(path))) else ""
 
 
 def too_few_usable(corpus: Corpus, files: Sequence[Path], verdicts: Sequence[str], drawn: bool) -> None:
@@ -117,7 +118,7 @@ def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
     if not is_wav_scp(corpus.train_list):
         return (f"; a file list's ids are looked up in its own folder {folder} unless {root} names where the WAVs "
                 f"are (LJSpeech: {setting('wav_root', Path('LJSpeech-1.1/wavs'), corpus.cli)})")
-    if not any(f.is_relative_to(folder) for f in files):  # absolute paths, gone: no root would find them
+    if not any(recording_of(f).is_relative_to(folder) for f in files):  # absolute paths, gone: no root would find them
         return ""
     return (f"; a wav.scp's relative paths start from its own folder {folder} unless {root} names the folder they "
             "start from (Kaldi's and ESPnet's: the recipe's folder, which holds data/)")
@@ -140,7 +141,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     # a file at another rate or channel count is drawn like a usable one: the scan then stops on it, naming it
     verdicts = [classify(row, config) for row in facts.rows]
     too_few_usable(corpus, files, verdicts, drawn=lists[1] is None)
-    usable = {f for f, verdict in zip(files, verdicts) if verdict in ("usable", "format")}
+    usable = {f for f, verdict in zip(files, verdicts) if verdict in ("usable", "format", "past")}
     held = corpus.split(config.seed, usable, lists)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = keep_held_out(corpus, held, held_out)

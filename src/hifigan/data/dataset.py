@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from hifigan.audio import load_audio
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
+from hifigan.data.segments import load_clip
 from hifigan.data.teacher_mels import load_teacher_mel
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
@@ -87,8 +87,8 @@ class VocoderDataset(Dataset):
         clip = self.clips[index]
         cfg = self.config
         rng = np.random.default_rng([self.seed, epoch, index])
-        audio = load_audio(clip.path, cfg.sampling_rate, resample=self.resample, mix_to_mono=self.mix_to_mono,
-                           cli=self.cli)
+        audio = load_clip(clip.path, cfg.sampling_rate, resample=self.resample, mix_to_mono=self.mix_to_mono,
+                          cli=self.cli)
         if clip.mel_path is None and self.input_mel.framing == "center":
             mel, audio = self._centred(normalize_peak(audio, cfg.audio_peak), rng)
         elif clip.mel_path is None:

@@ -33,16 +33,18 @@ def is_wav_scp(path: Path) -> bool:
 def shaped_as_wav_scp(path: Path) -> bool:
     """Whether a list not named .scp has every line of a wav.scp (`utt-id /x/a.wav`): one saved as `wav.txt` or
     `train.list` is read as ids, which then name no file, and the refusal says to name it .scp."""
-    lines = [line for line in _lines(path)[0] if line.strip()]
+    lines = [line for line in text_lines(path)[0] if line.strip()]
     return not is_wav_scp(path) and bool(lines) and all(SCP_LINE.match(line) for line in lines)
 
 
-def list_entries(path: Path, wav_root: Path) -> tuple[dict[Path, int], list[HifiganError], int]:
+def list_entries(path: Path, wav_root: Path, ids: dict[str, Path] | None = None
+                 ) -> tuple[dict[Path, int], list[HifiganError], int]:
     """Each file a list names (the file -> its line), every problem of the list (one per bad line, or the list's
     own: unreadable, not text in its encoding, no entries) and how many entries it holds. An `id|text` id is
     wav_root/<id>.wav (its suffix kept where it is an audio one); a wav.scp path is taken as it is, a relative one
-    from wav_root; a piped command or an archive in it is refused, as a file or a wav.scp id listed twice is."""
-    lines, problems = _lines(path)
+    from wav_root; a piped command or an archive in it is refused, as a file or a wav.scp id listed twice is.
+    `ids` gets a wav.scp's id -> file (a segments file's recording ids)."""
+    lines, problems = text_lines(path)
     if problems:
         return {}, problems, 1
     scp = is_wav_scp(path)
@@ -62,6 +64,8 @@ def list_entries(path: Path, wav_root: Path) -> tuple[dict[Path, int], list[Hifi
         elif scp and (first := utts.setdefault(utt := line.split(None, 1)[0], number)) != number:
             problems.append(HifiganError(path, f"line {number}: utterance id {utt!r} is on line {first} too "
                                                "(a wav.scp's ids are keys: give each clip its own)"))
+        elif scp and ids is not None:
+            ids[utt] = wav_root / name
     if not files and not problems:
         problems.append(HifiganError(path, "file list holds no entries"))
     return files, problems, max(entries, 1)
@@ -91,7 +95,7 @@ def _scp_entry(line: str) -> tuple[str, str]:
     return where, ""
 
 
-def _lines(path: Path) -> tuple[list[str], list[HifiganError]]:
+def text_lines(path: Path) -> tuple[list[str], list[HifiganError]]:
     """A list's lines, decoded by its byte-order mark (else as UTF-8), or the one problem that stops it being read:
     missing, unreadable, or not text in its encoding (the first bad line named, and how many more there are)."""
     try:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from hifigan.data.corpus import Corpus, file_key
+from hifigan.data.segments import Segment
 from hifigan.messages import plural
 
 CHUNK = 1 << 20
@@ -33,9 +34,12 @@ def identity(path: Path) -> str:
 
 
 def held_out_content(files: Sequence[Path], keys: Sequence[str]) -> dict[str, str]:
-    """Each held-out file's identity by its key (corpus.file_key); one that cannot be read is left out."""
+    """Each held-out file's identity by its key (corpus.file_key); one that cannot be read is left out, and so is a
+    segment, whose key (its utterance id) no renamed recording changes."""
     contents = {}
     for path, key in zip(files, keys):
+        if isinstance(path, Segment):
+            continue
         try:
             contents[key] = identity(path)
         except OSError:
@@ -56,7 +60,7 @@ def follow_renames(keys: Sequence[str], contents: Mapping[str, str], corpus: Cor
     for path in corpus.listed():
         key = file_key(path, root)
         try:
-            if key in kept or path.stat().st_ino not in inodes:
+            if key in kept or isinstance(path, Segment) or path.stat().st_ino not in inodes:
                 continue
             digest = identity(path)
         except OSError:

@@ -11,6 +11,7 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from hifigan.audio import AUDIO_SUFFIXES
+from hifigan.data.segments import recording_of
 from hifigan.messages.plural import agree, count
 
 
@@ -34,19 +35,21 @@ def real_paths(files: Sequence[Path]) -> list[str]:
 def identities(files: Sequence[Path]) -> list[Hashable]:
     """What makes each file one real file: its device, inode, size and mtime (os.stat, symlinks followed), the same
     for every name of it, hard links included; its resolved path (real_paths) where it cannot be stat'ed (a missing
-    file) or where the file system gives no inode (0)."""
+    file) or where the file system gives no inode (0). A segment's: its recording's, with its times."""
     keys: list[Hashable] = []
     real = None
-    for k, f in enumerate(files):
+    targets = [recording_of(f) for f in files]
+    for k, f in enumerate(targets):
         try:
             s = os.stat(f)
         except OSError:
             s = None
         if s is not None and s.st_ino != 0:
-            keys.append((s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns))
-            continue
-        real = real_paths(files) if real is None else real
-        keys.append(real[k])
+            key: Hashable = (s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns)
+        else:
+            real = real_paths(targets) if real is None else real
+            key = real[k]
+        keys.append(key if f is files[k] else (key, files[k].start, files[k].end))
     return keys
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
 from hifigan.data.scan_pool import Reader, WorkerDied, read_files
+from hifigan.data.segments import Segment, recording_of
 from hifigan.errors import AudioError, FileReadError, HifiganError
 from hifigan.files.atomic import atomic_path
 from hifigan.files.output_folders import prepare_output_dir
@@ -27,8 +28,8 @@ CLIP_TOLERANCE = 2.0 / MAX_WAV_VALUE  # int16 clips at 32767 and -32768: both ar
 # read under (read_as) replaced the cache-wide resample and mix_to_mono
 CACHE_VERSION = 4
 
-# status of a row
-LOADED, UNREADABLE, EMPTY, FORMAT = 0, 1, 2, 3
+# status of a row; PAST: a segment (hifigan.data.segments) outside its recording
+LOADED, UNREADABLE, EMPTY, FORMAT, PAST = 0, 1, 2, 3, 4
 
 ROW = np.dtype([
     # the key, with the path; the ctime (which no one sets) tells a file replaced by one of the same size whose
@@ -73,33 +74,38 @@ class FileFacts:
         return FileFacts(self.rows[list(indices)], problems, 0)
 
 
-def read_one(path: str, settings: ReadSettings) -> tuple[tuple, str | None]:
-    """The row of one file and, if it cannot be read, why (AudioError's problem, as the scan reports it). A file
+def read_one(path: str | Segment, settings: ReadSettings) -> tuple[tuple, str | None]:
+    """The row of one file (or segment: its span of its recording, keyed by the recording's stat) and, if it cannot
+    be read, why (AudioError's problem, as the scan reports it). A file
     that could not be opened or read (FileReadError) keeps its size (what other ranks check their listing against)
     with the mtime and ctime -1: the cache never reuses that row, since the next try may succeed with the file unchanged
     (permissions fixed, a network share back). A file that cannot be stat'ed is keyed (-1, -1, -1)."""
+    source = recording_of(path)
     try:
-        stat = os.stat(path)
+        stat = os.stat(source)
         key = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     except OSError:
         key = (-1, -1, -1)
     blank = (0, 0, 0, -1, 0.0, 0.0)  # no header
     read_as = settings.bits
     try:
-        info = audio_info(path)
+        info = audio_info(source)
     except AudioError as e:
         return (*_key_of(key, e), UNREADABLE, *blank, read_as), e.problem
     header = (info.samplerate, info.channels, info.frames)
     if info.frames == 0:
         return (*key, EMPTY, *header, -1, 0.0, 0.0, read_as), None
+    span = path.span(info.samplerate, info.frames) if isinstance(path, Segment) else ()
+    if span is None:
+        return (*key, PAST, *header, -1, 0.0, 0.0, read_as), None  # the scan raises it, naming its line
     try:
         check_format(path, info.channels, info.samplerate, settings.sampling_rate, resample=settings.resample,
                      mix_to_mono=settings.mix_to_mono)
     except AudioError:
         return (*key, FORMAT, *header, -1, 0.0, 0.0, read_as), None  # the scan raises it, in file order
     try:
-        stored, rate = decode_audio(Path(path))
-        audio = conform_audio(Path(path), stored, rate, settings.sampling_rate, resample=settings.resample,
+        stored, rate = decode_audio(Path(source), *span)
+        audio = conform_audio(path, stored, rate, settings.sampling_rate, resample=settings.resample,
                               mix_to_mono=settings.mix_to_mono)
     except AudioError as e:
         return (*_key_of(key, e), UNREADABLE, *header, -1, 0.0, 0.0, read_as), e.problem
@@ -139,7 +145,8 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
     save_facts does it). A worker that dies is an error naming the files in flight, and Ctrl-C stops the scan: either
     way the rows read until then are saved to the cache (whatever `save`; the others keyed -1, never reused), so that
     a rerun reads only the rest."""
-    names = [os.path.abspath(f) for f in files]
+    names = cache_names(files)
+    targets = [f if isinstance(f, Segment) else os.path.abspath(f) for f in files]  # what read_one reads
     rows = np.zeros(len(names), dtype=ROW)
     problems: dict[int, str] = {}
     known = _load(cache, settings) if cache is not None else None
@@ -147,7 +154,8 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
     index, stored, stored_problems = known if known is not None else ({}, rows, {})
     for i, name in enumerate(names):
         j = index.get(name)
-        if j is not None and stored[j]["mtime_ns"] != -1 and _fits(stored[j], settings) and _same_key(name, stored[j]):
+        fresh = j is not None and stored[j]["mtime_ns"] != -1 and _fits(stored[j], settings)
+        if fresh and _same_key(recording_of(targets[i]), stored[j]):
             rows[i] = stored[j]
             rows[i]["read_as"] = settings.bits  # what it reads as now (_fits: the options that differ change nothing)
             if j in stored_problems:
@@ -156,7 +164,7 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
             todo.append(i)
     pending = set(todo)
     try:
-        for k, (row, problem) in read_files([names[i] for i in todo], settings, reader, workers, progress, desc):
+        for k, (row, problem) in read_files([targets[i] for i in todo], settings, reader, workers, progress, desc):
             i = todo[k]
             rows[i] = row
             pending.discard(i)
@@ -171,6 +179,13 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
     if cache is not None and save:
         save_facts(cache, settings, files, facts)
     return facts
+
+
+def cache_names(files: Sequence[Path]) -> list[str]:
+    """Each file's name in the cache: its absolute path; a segment's, its recording's with its times (the facts
+    depend on the span, not on the utterance id)."""
+    return [f"{os.path.abspath(f.recording)}#{f.start!r}-{f.end!r}" if isinstance(f, Segment) else os.path.abspath(f)
+            for f in files]
 
 
 def _fits(row: np.void, settings: ReadSettings) -> bool:
@@ -245,7 +260,7 @@ def save_facts(cache: Path, settings: ReadSettings, files: Sequence[Path], facts
     """Write the facts of `files` to the cache file (atomically) when they differ from it; a failure is a notice."""
     if not facts.changed:
         return
-    names = [os.path.abspath(f) for f in files]
+    names = cache_names(files)
     blob = lambda text: np.frombuffer(text.encode(), dtype=np.uint8)  # noqa: E731
     try:
         prepare_output_dir(cache.parent)

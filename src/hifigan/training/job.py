@@ -19,11 +19,12 @@ from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.earlier_held_out import earlier_held_out
 from hifigan.data.held_out_content import held_out_content
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
+from hifigan.data.segments import what_was_scanned
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.messages.option_names import as_given, as_stored, flag, setting, settings_word, wanted
-from hifigan.messages.plural import audio_length, count
+from hifigan.messages.plural import audio_length
 from hifigan.training.config_choice import (
     ConfigChoice,
     choose_config,
@@ -249,7 +250,7 @@ def train(job: TrainJob) -> TrainResult:
             say(off, warning=True)
         held_out = sum(c.num_samples for c in valid_scan.clips) / config.sampling_rate  # lengths at the model rate
         usable = sum(c.num_samples for c in train_scan.clips) / config.sampling_rate + held_out
-        say(f"scan: {count(files, 'file')}, {facts.read} read, {files - facts.read} unchanged "
+        say(f"scan: {what_was_scanned(scanned.files)}, {facts.read} read, {files - facts.read} unchanged "
             f"({Path(out) / SCAN_CACHE}); usable audio {audio_length(usable)}, {audio_length(held_out)} of it "
             f"held out{scanned.converted(config.sampling_rate)}")
         trainer.run_settings = given(job)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.data.corpus import file_key
+from hifigan.data.segments import recording_of
 from hifigan.errors import HifiganError
 from hifigan.messages.plural import agree, count
 
@@ -27,11 +28,12 @@ def listing_digests(files: Sequence[Path], root: Path | None) -> np.ndarray:
 
 
 def file_sizes(files: Sequence[Path]) -> np.ndarray:
-    """Each file's size in bytes, -1 where it cannot be stat'ed (as the scan's rows hold it)."""
+    """Each file's size in bytes (a segment's recording's), -1 where it cannot be stat'ed (as the scan's rows hold
+    it)."""
     sizes = np.full(len(files), -1, dtype=np.int64)
     for i, f in enumerate(files):
         try:
-            sizes[i] = os.stat(f).st_size
+            sizes[i] = os.stat(recording_of(f)).st_size
         except OSError:
             pass
     return sizes
