@@ -111,3 +111,34 @@ def test_a_segment_outside_its_recording_stops_the_scan_naming_its_line(tmp_path
         f"there, as Kaldi does) | {seg}: line 4: 'u4' starts at 1 s, at or past the end of its recording {rec2} "
         "(1 s)"), err
     assert isinstance(read_filelist(scp, tmp_path)[0], Segment)
+
+
+def test_an_utterance_id_of_both_lists_is_held_out_for_one_clip_and_refused_for_two(tmp_path):
+    """The same id for the same segment (or file) in the validation folder: held out, not trained on; for
+    another clip: refused naming both lines (a held-out segment is known by its id)."""
+    from hifigan.data.corpus import Corpus
+    from hifigan.errors import HifiganError
+
+    scp = _data_folder(tmp_path, "u1 rec1 0 0.5\nu2 rec1 0.5 1\nu3 rec2 0 1\n")
+    dev = tmp_path / "data" / "dev"
+    dev.mkdir()
+    (dev / "wav.scp").write_text("rec1 wavs/rec1.wav\n")
+    (dev / "segments").write_text("u0 rec1 1 2\nu2 rec1 0.5 1\n")
+    corpus = Corpus(train_list=scp, valid_list=dev / "wav.scp", wav_root=tmp_path)
+    held = corpus.split(seed=0)
+    assert [c.utt for c in held.valid] == ["u0", "u2"] and [c.utt for c in held.train] == ["u1", "u3"]
+    assert held.reason.endswith(f"1 of them is in {scp} too, held out and not trained on")
+    (dev / "segments").write_text("u0 rec1 1 2\nu2 rec1 0.5 0.9\n")
+    with pytest.raises(HifiganError) as refused:
+        corpus.split(seed=0)
+    rec1 = tmp_path / "wavs" / "rec1.wav"
+    assert str(refused.value) == (
+        f"{dev / 'segments'}: line 2: utterance id 'u2' is on line 2 of {scp.parent / 'segments'} too, for another "
+        f"clip ({rec1}[u2 0.5-1 s] there, {rec1}[u2 0.5-0.9 s] here): ids are keys; give each clip its own")
+    (dev / "segments").unlink()
+    (dev / "wav.scp").write_text("u7 wavs/rec2.wav\n")
+    scp.parent.joinpath("segments").unlink()
+    scp.write_text("u7 wavs/rec1.wav\nu8 wavs/rec2.wav\n")
+    with pytest.raises(HifiganError) as refused:  # plain wav.scps alike
+        corpus.split(seed=0)
+    assert str(refused.value).startswith(f"{dev / 'wav.scp'}: line 1: utterance id 'u7' is on line 1 of {scp} too")

@@ -8,9 +8,10 @@ import os
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
-from hifigan.data.file_lists import is_wav_scp, list_entries, text_lines
+from hifigan.data.file_lists import ids_in_both, is_wav_scp, list_entries, text_lines
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
 from hifigan.data.segments import Segment, read_segments, segments_beside
 from hifigan.errors import HifiganError, bad_inputs
@@ -24,15 +25,16 @@ def read_filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> list[
     rule, hifigan.data.segments). A file listed twice, or two ids of one real file (a symlink, a hard
     link), is an error: its copies could be held out and trained on at once. Every bad line is named in one error
     (hifigan.errors.bad_inputs)."""
-    files, problems, total = _filelist(path, wav_root)
+    files, problems, total, _ = _filelist(path, wav_root)
     if problems:
         raise bad_inputs(problems, total)
     return files
 
 
-def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> tuple[list[Path], list[HifiganError], int]:
-    """read_filelist's files, every problem of the list (one per bad line, or the list's own) and how many lines
-    it holds."""
+def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike
+              ) -> tuple[list[Path], list[HifiganError], int, dict[str, tuple[int, Any]]]:
+    """read_filelist's files, every problem of the list (one per bad line, or the list's own), how many lines
+    it holds, and a wav.scp's utterances (id -> its line and clip; none for `id|text` lines, whose ids are files)."""
     path, wav_root = Path(path), Path(wav_root)
     ids: dict[str, Path] = {}
     files, problems, entries = list_entries(path, wav_root, ids)
@@ -43,16 +45,16 @@ def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike) -> tuple[lis
                                            f"{files[listed[j]]} ({names[1]!r}) under another name (list each clip "
                                            "once)"))
     if problems or not is_wav_scp(path) or (beside := segments_beside(path)) is None:
-        return listed, problems, entries
+        return listed, problems, entries, {utt: (files[clip], clip) for utt, clip in ids.items()}
     lines, problems = text_lines(beside)
     if problems:
-        return [], problems, 1
+        return [], problems, 1, {}
     segments, problems, entries = read_segments(beside, lines, ids)
     for i, j in repeats(segments):  # one span of one real recording under two ids
         problems.append(HifiganError(beside, f"line {segments[i].line}: {segments[i].utt!r} is the segment of line "
                                              f"{segments[j].line} ({segments[j].utt!r}) under another id (list each "
                                              "clip once)"))
-    return segments, problems, entries
+    return segments, problems, entries, {s.utt: (s.line, s) for s in segments}
 
 
 DEFAULT_FRACTION = 0.05
@@ -227,13 +229,15 @@ class Corpus:
         if (self.folder is None) == (self.train_list is None):
             raise bad_inputs(conflicts, len(conflicts))
         root = self.root()
-        files, problems, total = (_filelist(self.train_list, root) if self.train_list is not None
-                                  else (corpus_files(self.folder), [], 0))
+        files, problems, total, named = (_filelist(self.train_list, root) if self.train_list is not None
+                                         else (corpus_files(self.folder), [], 0, {}))
         problems, total = conflicts + problems, total + len(conflicts)
         valid = None
         if self.valid_list is not None:  # both lists' problems in one error
-            valid, valid_problems, valid_total = _filelist(self.valid_list, root)
+            valid, valid_problems, valid_total, valid_named = _filelist(self.valid_list, root)
             problems, total = problems + valid_problems, total + valid_total
+            if not problems:
+                problems += ids_in_both(self.train_list, named, self.valid_list, valid_named)
         if problems:
             raise bad_inputs(problems, total)
         return files, valid

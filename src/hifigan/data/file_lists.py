@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from hifigan.audio import AUDIO_SUFFIXES
+from hifigan.data.real_files import identities
+from hifigan.data.segments import Segment
 from hifigan.errors import HifiganError
 from hifigan.messages import plural
 
@@ -69,6 +73,24 @@ def list_entries(path: Path, wav_root: Path, ids: dict[str, Path] | None = None
     if not files and not problems:
         problems.append(HifiganError(path, "file list holds no entries"))
     return files, problems, max(entries, 1)
+
+
+def ids_in_both(train: Path, train_ids: Mapping[str, tuple[int, Any]], valid: Path,
+                valid_ids: Mapping[str, tuple[int, Any]]) -> list[HifiganError]:
+    """An utterance id of the validation wav.scp (or segments) that the training one gives to another clip, each a
+    problem naming both lines: ids are keys (a held-out segment is known by its id), so one id cannot be two clips.
+    An id of one clip in both is no problem: it is held out (Corpus.split), as a file in both lists is."""
+    problems = []
+    for utt in sorted(train_ids.keys() & valid_ids.keys(), key=lambda u: valid_ids[u][0]):
+        (train_line, train_clip), (valid_line, valid_clip) = train_ids[utt], valid_ids[utt]
+        same, other = identities([train_clip, valid_clip])
+        if same != other:  # each named by the file its line is in: a segments file, else the wav.scp
+            here, there = (c.source if isinstance(c, Segment) else f for c, f in ((valid_clip, valid),
+                                                                                   (train_clip, train)))
+            problems.append(HifiganError(here, f"line {valid_line}: utterance id {utt!r} is on line {train_line} of "
+                                               f"{there} too, for another clip ({train_clip} there, {valid_clip} "
+                                               "here): ids are keys; give each clip its own"))
+    return problems
 
 
 def _id_entry(line: str) -> tuple[str, str]:
