@@ -88,3 +88,22 @@ def test_a_cache_of_another_version_is_not_trusted(tmp_path, tiny_corpus):
     with open(cache, "wb") as out:
         np.savez(out, **parts)
     assert gather_facts(files, SETTINGS, cache).read == len(files)
+
+
+def test_a_corpus_moved_or_reached_through_a_symlink_is_not_read_again_but_a_copy_is(tmp_path, tiny_corpus):
+    """Names relative to the corpus root: the rows of a folder renamed (its files' size, mtime and ctime kept), or
+    reached through a link, are reused, as are those of a cache of absolute names under the root; a copy under the
+    same names (another corpus in the same run folder) has other ctimes and is read."""
+    cache = tmp_path / "run" / "scan-cache.npz"
+    a = shutil.copytree(tiny_corpus, tmp_path / "a")
+    first = gather_facts(find_audio(a), SETTINGS, cache, progress=False, root=a)
+    b = a.rename(tmp_path / "b")
+    moved = gather_facts(find_audio(b), SETTINGS, cache, progress=False, root=b)
+    assert (first.read, moved.read) == (8, 0) and moved.rows.tobytes() == first.rows.tobytes()
+    link = tmp_path / "link"
+    link.symlink_to(b)
+    assert gather_facts(find_audio(link), SETTINGS, cache, progress=False, root=link).read == 0
+    gather_facts(find_audio(b), SETTINGS, cache, progress=False)  # absolute names, as before
+    assert gather_facts(find_audio(b), SETTINGS, cache, progress=False, root=b).read == 0
+    c = shutil.copytree(b, tmp_path / "c")  # copy2: the sizes and mtimes kept, new ctimes
+    assert gather_facts(find_audio(c), SETTINGS, cache, progress=False, root=c).read == 8

@@ -1,6 +1,6 @@
-"""`train` names the run's files by the paths as typed, as mel and vocode do, while what it keeps stays absolute: the
-scan cache's names (hit whatever the spelling), skipped.tsv and the checkpoint's data paths (test_train's Python job
-resumes its relative corpus from another folder)."""
+"""`train` names the run's files by the paths as typed, as mel and vocode do, while what it keeps stays absolute
+(skipped.tsv and the checkpoint's data paths: test_train's Python job resumes its relative corpus from another folder)
+or within the corpus (the scan cache's names, hit whatever the spelling)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_train_names_inputs_as_typed_and_keeps_absolute_paths(tmp_path, monkeypa
                                                  "supported (use --mix-to-mono)")
     with np.load(tmp_path / "run" / "scan-cache.npz") as cache:
         names = sorted(os.fsdecode(n) for n in cache["paths"].tobytes().split(b"\0"))
-    assert names == sorted(str(p) for p in corpus.iterdir())  # absolute: hit by `--corpus $PWD/corp` too
+    assert names == sorted(p.name for p in corpus.iterdir())  # within the corpus: hit by `--corpus $PWD/corp` too
     write_skipped(tmp_path / "run" / "skipped.tsv", [(Path("corp/empty.wav"), "is empty")])  # a typed path
     assert (tmp_path / "run" / "skipped.tsv").read_text() == f"path\treason\n{corpus / 'empty.wav'}\tis empty\n"
 

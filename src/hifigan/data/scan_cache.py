@@ -138,18 +138,18 @@ def clipped_share(audio: np.ndarray) -> float:
 
 def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | None = None,
                  workers: int | None = None, progress: bool | None = None, save: bool = True,
-                 reader: Reader = read_one, desc: str = "scan") -> FileFacts:
+                 reader: Reader = read_one, desc: str = "scan", root: Path | None = None) -> FileFacts:
     """The facts of every file: cached rows whose path, size, mtime and ctime still match and that `settings` would
     read the same (_fits), the others read by `reader` (in `workers` processes, default the CPU count, with a progress
     bar `desc` on a terminal, or as `progress` says); with `save`, the cache is rewritten when it changed (else
     save_facts does it). A worker that dies is an error naming the files in flight, and Ctrl-C stops the scan: either
     way the rows read until then are saved to the cache (whatever `save`; the others keyed -1, never reused), so that
     a rerun reads only the rest."""
-    names = cache_names(files)
+    names = cache_names(files, root)
     targets = [f if isinstance(f, Segment) else os.path.abspath(f) for f in files]  # what read_one reads
     rows = np.zeros(len(names), dtype=ROW)
     problems: dict[int, str] = {}
-    known = _load(cache, settings) if cache is not None else None
+    known = _load(cache, settings, root) if cache is not None else None
     todo = []
     index, stored, stored_problems = known if known is not None else ({}, rows, {})
     for i, name in enumerate(names):
@@ -171,21 +171,31 @@ def gather_facts(files: Sequence[Path], settings: ReadSettings, cache: Path | No
             if problem is not None:
                 problems[i] = problem
     except WorkerDied as e:
-        raise _worker_died(e, files, settings, cache, rows, problems, pending) from None
+        raise _worker_died(e, names, settings, cache, rows, problems, pending) from None
     except KeyboardInterrupt:  # the rows read are as good as a whole scan's: kept, the others marked unread
-        _keep_partial(cache, settings, files, rows, problems, pending)
+        _keep_partial(cache, settings, names, rows, problems, pending)
         raise
     facts = FileFacts(rows, problems, len(todo), bool(todo) or len(index) != len(names))
     if cache is not None and save:
-        save_facts(cache, settings, files, facts)
+        save_facts(cache, settings, names, facts)
     return facts
 
 
-def cache_names(files: Sequence[Path]) -> list[str]:
-    """Each file's name in the cache: its absolute path; a segment's, its recording's with its times (the facts
-    depend on the span, not on the utterance id)."""
-    return [f"{os.path.abspath(f.recording)}#{f.start!r}-{f.end!r}" if isinstance(f, Segment) else os.path.abspath(f)
+def cache_names(files: Sequence[Path], root: Path | None = None) -> list[str]:
+    """Each file's name in the cache: its path relative to the corpus `root` (a corpus moved or mounted elsewhere is
+    not read again: the size, mtime and ctime tell another file under that name), its absolute path outside it (or
+    without a root); a segment's, its recording's with its times (the facts depend on the span, not the utterance
+    id)."""
+    return [f"{_name(f.recording, root)}#{f.start!r}-{f.end!r}" if isinstance(f, Segment) else _name(f, root)
             for f in files]
+
+
+def _name(path: Path, root: Path | None) -> str:
+    full = os.path.abspath(path)
+    if root is None:
+        return full
+    inside = os.path.relpath(full, os.path.abspath(root))
+    return full if inside == os.pardir or inside.startswith(os.pardir + os.sep) else inside
 
 
 def _fits(row: np.void, settings: ReadSettings) -> bool:
@@ -208,10 +218,10 @@ def _same_key(name: str, row: np.void) -> bool:
     return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns) == (row["size"], row["mtime_ns"], row["ctime_ns"])
 
 
-def _worker_died(died: WorkerDied, files: Sequence[Path], settings: ReadSettings, cache: Path | None,
+def _worker_died(died: WorkerDied, names: Sequence[str], settings: ReadSettings, cache: Path | None,
                  rows: np.ndarray, problems: dict[int, str], pending: set[int]) -> HifiganError:
     """The one-line error for a dead scan worker, once the rows read are in the cache (the others keyed -1)."""
-    _keep_partial(cache, settings, files, rows, problems, pending)
+    _keep_partial(cache, settings, names, rows, problems, pending)
     shown = ", ".join(died.reading[:4]) + (f" and {len(died.reading) - 4} more" if len(died.reading) > 4 else "")
     one_of = "one of " if len(died.reading) > 1 else ""  # every worker's file: the one that died is among them
     where = f"while reading {one_of}{shown}" if died.reading else "(the file it was reading is not known)"
@@ -223,18 +233,19 @@ def _worker_died(died: WorkerDied, files: Sequence[Path], settings: ReadSettings
     return HifiganError(None, f"a scan worker process died (likely out of memory) {where}{kept}")
 
 
-def _keep_partial(cache: Path | None, settings: ReadSettings, files: Sequence[Path], rows: np.ndarray,
+def _keep_partial(cache: Path | None, settings: ReadSettings, names: Sequence[str], rows: np.ndarray,
                   problems: dict[int, str], pending: set[int]) -> None:
     """Save a scan stopped early: the rows of the files not read (`pending`) keyed -1, which no scan reuses."""
     for i in pending:
         rows[i]["size"] = rows[i]["mtime_ns"] = rows[i]["ctime_ns"] = -1
     if cache is not None:
-        save_facts(cache, settings, files, FileFacts(rows, problems, changed=True))
+        save_facts(cache, settings, names, FileFacts(rows, problems, changed=True))
 
 
-def _load(cache: Path, settings: ReadSettings) -> tuple[dict[str, int], np.ndarray, dict[int, str]] | None:
-    """(path -> row number, the rows, row number -> problem) of a cache written with the same settings; None when
-    there is none that fits."""
+def _load(cache: Path, settings: ReadSettings, root: Path | None
+          ) -> tuple[dict[str, int], np.ndarray, dict[int, str]] | None:
+    """(name -> row number, the rows, row number -> problem) of a cache written with the same settings (its absolute
+    names under `root` as cache_names gives them now); None when there is none that fits."""
     try:
         with np.load(cache) as stored:
             header = json.loads(bytes(stored["header"]).decode())
@@ -253,14 +264,16 @@ def _load(cache: Path, settings: ReadSettings) -> tuple[dict[str, int], np.ndarr
         return None
     if len(names) != len(rows) or rows.dtype != ROW:
         return None
+    if root is not None:  # a cache written before names were relative (absolute ones): the same files, not read again
+        names = [_name(Path(n), root) if os.path.isabs(n) else n for n in names]
     return {name: i for i, name in enumerate(names)}, rows, problems
 
 
-def save_facts(cache: Path, settings: ReadSettings, files: Sequence[Path], facts: FileFacts) -> None:
-    """Write the facts of `files` to the cache file (atomically) when they differ from it; a failure is a notice."""
+def save_facts(cache: Path, settings: ReadSettings, names: Sequence[str], facts: FileFacts) -> None:
+    """Write the facts of the files `names` (cache_names) to the cache file (atomically) when they differ from it; a
+    failure is a notice."""
     if not facts.changed:
         return
-    names = cache_names(files)
     blob = lambda text: np.frombuffer(text.encode(), dtype=np.uint8)  # noqa: E731
     try:
         prepare_output_dir(cache.parent)

@@ -132,7 +132,7 @@ def shared_facts(files: list[Path], config: HifiganConfig, data: dict[str, Any],
     rank that refused earlier in the scan stops the others before the broadcast."""
     facts = digests = None
     if dist.is_main:
-        facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress)
+        facts = gather_facts(files, read_settings(config, data), out / SCAN_CACHE, progress=progress, root=root)
         digests = listing_digests(files, root) if dist.active and dist.world_size > 1 else None
     if agreement is not None:
         agreement.now()
