@@ -7,6 +7,7 @@ import asyncio
 import re
 import time
 
+import httpx
 import numpy as np
 import pytest
 
@@ -211,3 +212,19 @@ def test_a_stream_that_trickles_is_closed_after_the_stream_timeout(served):
     said = re.fullmatch(r"the stream did not end within 0\.8 s of waiting for its messages: (\d+) frames in (\d+) "
                         r"messages came \(--stream-timeout\)", caught.value.message)
     assert said and said[1] == said[2] and 3 <= int(said[1]) <= 5, caught.value.message  # one a 0.2 s, for 0.8 s
+
+
+def test_a_plain_get_of_the_stream_route_is_426_naming_the_upgrade(served):
+    """/v1/stream without the WebSocket upgrade (curl, or a proxy that does not pass the Upgrade and Connection
+    headers on) reaches a route the server has: 426 with Upgrade: websocket (RFC 9110), not the 404 'Not Found' of a
+    path it does not have, counted under GET /v1/stream."""
+    running, vocoder = served
+    route = 'hifigan_requests_total{route="GET /v1/stream",status="426"}'
+    before = count(running.url, route)
+    answered = httpx.get(running.url + "/v1/stream")
+    assert (answered.status_code, answered.headers["upgrade"]) == (426, "websocket")
+    assert answered.json() == {"error": "/v1/stream is a WebSocket: open it with a WebSocket client (ws://), and "
+                                        "have a proxy in front pass the Upgrade and Connection headers on"}
+    assert count(running.url, route) == before + 1
+    still_serving(running.url, vocoder)
+

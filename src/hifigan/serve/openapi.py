@@ -65,7 +65,8 @@ def openapi(info: dict) -> dict:
                     "still loading or the server shutting down)."),
                 "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
                     "type": "string", "enum": ["pcm16", "f32", "f64"], "default": "pcm16"}}],
-                "responses": {"101": {"description": "switching protocols"}}}},
+                "responses": {"101": {"description": "switching protocols"},
+                              "426": {**ERROR, "description": "a GET without the WebSocket upgrade"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {
                 "description": "the text exposition format"}}}},
         },

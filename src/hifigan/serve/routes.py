@@ -181,6 +181,15 @@ async def vocode(request: Request) -> Response:
     return Response(body, media_type=AUDIO_TYPES[fmt], headers={"X-Sampling-Rate": str(state.sampling_rate)})
 
 
+async def websocket_only(request: Request) -> Response:
+    """GET /v1/stream without the WebSocket upgrade (curl, or a proxy that does not pass Upgrade and Connection on):
+    426 with Upgrade (RFC 9110) saying so, where Starlette would answer the 404 of a path the server does not have."""
+    return error_response(request.app.state.serve, f"{request.method} /v1/stream", 426,
+                          "/v1/stream is a WebSocket: open it with a WebSocket client (ws://), and have a proxy in "
+                          "front pass the Upgrade and Connection headers on", time.monotonic(),
+                          headers={"Upgrade": "websocket"})
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (404, 405) as JSON errors too, with their headers (a 405's Allow, which RFC 9110
     requires). Metrics label an unknown path as one route, and an unknown method as one method, so that a scanner's
@@ -255,7 +264,8 @@ def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: 
     app = Starlette(routes=[
         Route("/livez", livez), Route("/healthz", healthz), Route("/v1/info", info),
         Route("/v1/vocode", vocode, methods=["POST"]),
-        WebSocketRoute("/v1/stream", stream), Route("/metrics", metrics), Route("/openapi.json", openapi_json),
+        WebSocketRoute("/v1/stream", stream), Route("/v1/stream", websocket_only),
+        Route("/metrics", metrics), Route("/openapi.json", openapi_json),
     ], lifespan=lifespan, exception_handlers={HTTPException: http_error})
     # No redirect from /v1/vocode/ to /v1/vocode (Starlette's default, an empty 307 that no metric counts): a path
     # the server does not have is a 404 {"error": ...} under the route "(no such route)", as docs/serving.md says.
