@@ -4,12 +4,15 @@ that time out, exceed limits or come one too many are refused the same way (bodi
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 
 import httpx
 import numpy as np
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
@@ -228,3 +231,25 @@ def test_a_plain_get_of_the_stream_route_is_426_naming_the_upgrade(served):
     assert count(running.url, route) == before + 1
     still_serving(running.url, vocoder)
 
+
+def test_a_stream_on_a_path_the_server_does_not_have_is_a_404_saying_so(served):
+    """A WebSocket on another path (a proxy's prefix left on, an HTTP route's path) is refused before the upgrade
+    with the 404 and JSON error of any path the server does not have, counted and logged under WS (no such route),
+    not uvicorn's bare 403 that reads as a refused login and that no metric counts; the client raises it."""
+    running, vocoder = served
+    route = 'hifigan_requests_total{route="WS (no such route)",status="404"}'
+    before = count(running.url, route)
+    with pytest.raises(ServeError) as caught:
+        Client(running.url + "/api").stream([GOOD])  # /api/v1/stream
+    assert (caught.value.status, caught.value.message) == (404, "Not Found: the WebSocket route is /v1/stream")
+
+    async def on_vocode():
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(running.url.replace("http", "ws") + "/v1/vocode")
+        return refused.value.response
+
+    response = asyncio.run(on_vocode())
+    assert response.status_code == 404
+    assert json.loads(response.body) == {"error": "Not Found: the WebSocket route is /v1/stream"}
+    assert count(running.url, route) == before + 2
+    still_serving(running.url, vocoder)

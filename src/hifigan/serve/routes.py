@@ -26,6 +26,8 @@ from starlette.exceptions import HTTPException  # noqa: E402
 from starlette.requests import ClientDisconnect, Request  # noqa: E402
 from starlette.responses import JSONResponse, Response  # noqa: E402
 from starlette.routing import Route, WebSocketRoute  # noqa: E402
+from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
+from starlette.websockets import WebSocket  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
 AUDIO_TYPES = {"wav": "audio/wav", "f32": "application/octet-stream", "f64": "application/octet-stream"}
@@ -201,6 +203,21 @@ async def http_error(request: Request, exc: Exception) -> Response:
                           headers=getattr(exc, "headers", None))
 
 
+def no_such_route(not_found: ASGIApp) -> ASGIApp:
+    """The router's answer for a path it does not have: a WebSocket's is the HTTP 404 {"error": ...} (naming the
+    stream route) before the upgrade, counted and logged like the others, where Starlette closes it unanswered
+    (uvicorn's bare 403, which no metric counts); an HTTP request's is `not_found`'s (http_error's 404)."""
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket" or "websocket.http.response" not in scope.get("extensions", {}):
+            return await not_found(scope, receive, send)
+        response = error_response(scope["app"].state.serve, "WS (no such route)", 404,
+                                  "Not Found: the WebSocket route is /v1/stream", time.monotonic())
+        await WebSocket(scope, receive, send).send_denial_response(response)
+
+    return answer
+
+
 def failed(state: ServeState) -> Response | None:
     """The probes' 503 once the batcher stopped on an error (it will not recover: restart the process), or None."""
     if state.failure is None:
@@ -270,5 +287,6 @@ def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: 
     # No redirect from /v1/vocode/ to /v1/vocode (Starlette's default, an empty 307 that no metric counts): a path
     # the server does not have is a 404 {"error": ...} under the route "(no such route)", as docs/serving.md says.
     app.router.redirect_slashes = False
+    app.router.default = no_such_route(app.router.default)
     app.state.serve = state
     return app
