@@ -163,6 +163,35 @@ def test_beyond_max_connections_a_new_client_gets_503_while_the_others_are_serve
             assert (status, json.loads(body)) == (200, {"status": "ok"})
 
 
+def test_a_client_gone_before_its_503_is_counted_without_a_traceback():
+    """A client that connects and closes at once (a load balancer's TCP health check) beyond --max-connections is
+    gone when its 503 is written: the loopback's reset then came before the end of the stream was sent, and
+    that OSError (ENOTCONN) was logged as a traceback from the event loop for each one. Counted, logged in one line,
+    and closed."""
+    loop_errors: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = loop_errors.append  # type: ignore[method-assign]
+    logging.getLogger("asyncio").addHandler(catcher)
+    try:
+        with running_server(_vocoder(), ServeOptions(max_connections=1)) as running:
+            held = _connect(running)
+            deadline = time.monotonic() + 5
+            while len(running.server.server_state.connections) < 1:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            for _ in range(10):
+                _connect(running).close()
+            while _dropped(running, "max-connections") < 10:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            held.sendall(HEALTHZ + b"Connection: close\r\n\r\n")
+            status, _, body = answer(held, timeout=5)
+            assert (status, json.loads(body)) == (200, {"status": "ok"})
+    finally:
+        logging.getLogger("asyncio").removeHandler(catcher)
+    assert not loop_errors, [r.getMessage() for r in loop_errors]
+
+
 INVALID = {  # name: what the client sends (h11 refuses it before the app sees a request)
     "bad Content-Length": b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Length: 12ab\r\n\r\n",
     "two Content-Lengths": b"POST /v1/vocode HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",

@@ -173,7 +173,11 @@ class GuardedH11Protocol(SendDeadline, H11Protocol):
         what still comes until the client closes too, CLOSE_DROP_BYTES came or CLOSE_GRACE_S passed, then close."""
         self.closing = True
         self.disarm()
-        self.transport.write_eof()
+        try:
+            self.transport.write_eof()
+        except OSError:  # the client is gone already (its reset came as the answer reached it): nothing to wait for
+            self.transport.close()
+            return
         self.transport.resume_reading()  # uvicorn pauses reading while the app has not taken a body's bytes
         self.close_due = self.loop.call_later(CLOSE_GRACE_S, self.transport.close)
 
