@@ -4,6 +4,7 @@ flight finish with their whole audio, and exits 0; a second Ctrl+C exits at once
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import signal
@@ -14,11 +15,15 @@ import time
 import httpx
 import numpy as np
 import pytest
+import torch
 
 from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient
+from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
-from tests.support.serve import random_mels, split
+from tests.support.serve import answer, random_mels, running_server, split, stalled_request
+from tests.support.tiny import tiny_config
 
 # `hifigan serve` as its script runs it, saying at its exit (once main returned) how many objects it froze out of the
 # interpreter's last collections (hifigan.cli.serving.run_serve).
@@ -40,6 +45,12 @@ def _url(proc: subprocess.Popen) -> str:
     ready = proc.stderr.readline()  # the second, that it is loaded
     assert ready.startswith("hifigan serve: ready ("), ready
     return found.group(1)
+
+
+def _tiny() -> Vocoder:
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    return Vocoder(Generator(cfg), cfg)
 
 
 def _depth(page: str) -> float:
@@ -161,3 +172,33 @@ def test_a_second_ctrl_c_exits_at_once(servers):
     waiting, code, seconds = asyncio.run(go())
     assert waiting is None and code == 130 and seconds < 2
     assert "second interrupt, exiting now" in proc.stderr.read()
+
+
+def test_work_cut_off_at_shutdown_is_said_in_the_servers_log_format():
+    """--drain-timeout (0.2 s) runs out with a request whose body stalls: what uvicorn then cancels is said in one
+    line of the server's log ('shutdown: ... cut off'), not uvicorn's 'ERROR:    Cancel 1 running task(s), timeout
+    graceful shutdown exceeded' in its own format among the server's lines."""
+    records: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = records.append  # type: ignore[method-assign]
+    loggers = [logging.getLogger(name) for name in ("uvicorn.error", "hifigan.serve")]
+    level = loggers[1].level
+    loggers[1].setLevel(logging.INFO)
+    try:
+        with running_server(_tiny(), ServeOptions(drain_timeout_s=0.2)) as running:
+            for logger in loggers:  # once uvicorn's Config has set its loggers up (which drops their handlers)
+                logger.addHandler(catcher)
+            sock = stalled_request(running.url)
+            deadline = time.monotonic() + 5
+            while running.state.in_flight == 0 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            running.server.drain()
+            assert answer(sock, timeout=20)[0] == 503
+    finally:
+        for logger in loggers:
+            logger.removeHandler(catcher)
+        loggers[1].setLevel(level)
+    assert not [r for r in records if r.name == "uvicorn.error"], [r.getMessage() for r in records]
+    said = [r.getMessage() for r in records if r.getMessage().startswith("shutdown: ")]
+    assert said == ["shutdown: cutting off 1 request or stream still running (--drain-timeout ran out, or the 5 s "
+                    "after the drain for answers being sent)"], [r.getMessage() for r in records]

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from hifigan.messages.plural import count
 from hifigan.runtime import sockets
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
@@ -29,6 +30,21 @@ log = logging.getLogger("hifigan.serve")
 # After --drain-timeout, how long uvicorn's shutdown lets the work still in flight run before it cancels it (then
 # answered 503 / closed 1012): enough to send what a handler has just returned, not a second drain.
 CUT_OFF_GRACE_S = 0.2
+SEND_GRACE_S = 5  # once nothing is in flight, how long uvicorn's shutdown lets the answers being sent go on
+UVICORN_CANCEL = "Cancel %s running task(s), timeout graceful shutdown exceeded"  # its line when either grace ran out
+
+
+class CutOffSaid(logging.Filter):
+    """uvicorn's UVICORN_CANCEL (at ERROR, in its own format among the server's lines) said as the server's line:
+    what the shutdown cut off, and why."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != UVICORN_CANCEL:
+            return True
+        log.info("shutdown: cutting off %s still running (--drain-timeout ran out, or the %d s after the drain for "
+                 "answers being sent)", count(record.args[0], "request or stream", "requests or streams"),
+                 SEND_GRACE_S)
+        return False
 
 
 class DrainingServer(uvicorn.Server):
@@ -69,7 +85,7 @@ class DrainingServer(uvicorn.Server):
 
     async def on_tick(self, counter: int) -> bool:
         if self.drain_started is not None:
-            if self.state.in_flight == 0:  # what is left is answers still being sent: uvicorn's grace (5 s) for them
+            if self.state.in_flight == 0:  # what is left is answers still being sent: SEND_GRACE_S for them
                 return True
             if time.monotonic() - self.drain_started > self.state.options.drain_timeout_s:
                 self.config.timeout_graceful_shutdown = CUT_OFF_GRACE_S  # the drain's time is up: no second wait
@@ -99,8 +115,11 @@ def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingSer
     or not httptools is installed, which uvicorn's "auto" would pick), and both it and its WebSocket protocol
     (websockets' sans-I/O) by --send-timeout (serve.connections)."""
     http, ws = protocols_for(state)
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, CutOffSaid) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(CutOffSaid())
     config = uvicorn.Config(app, log_level="warning", access_log=False, http=http, ws=ws, ws_max_size=ws_max_size,
-                            lifespan="on", timeout_graceful_shutdown=5)
+                            lifespan="on", timeout_graceful_shutdown=SEND_GRACE_S)
     return DrainingServer(config, state)
 
 
