@@ -231,6 +231,28 @@ def test_what_h11_refuses_is_logged_and_counted_like_the_other_refusals(served, 
     assert not [r for r in uvicorn_records if "Invalid HTTP request" in r.getMessage()]
 
 
+def test_an_upgrade_to_http2_is_served_as_http_1_1_without_uvicorns_warning(served, caplog):
+    """`curl --http2 http://...` asks to upgrade to h2c: the request is served over HTTP/1.1 (RFC 9110 lets a server
+    ignore Upgrade) and logged as any other, without uvicorn's 'WARNING:  Unsupported upgrade request.' in its own
+    format for each one."""
+    uvicorn_records: list[logging.LogRecord] = []
+    catcher = logging.Handler()
+    catcher.emit = uvicorn_records.append  # type: ignore[method-assign]
+    logging.getLogger("uvicorn.error").addHandler(catcher)
+    try:
+        with caplog.at_level(logging.INFO, logger="hifigan.serve"):
+            mel = npy_bytes(np.zeros((16, 3), np.float32))
+            answered = httpx.post(f"{served.url}/v1/vocode?format=f32", content=mel,
+                                  headers={"Content-Type": "application/x-npy", "Connection": "Upgrade, HTTP2-Settings",
+                                           "Upgrade": "h2c", "HTTP2-Settings": "AAMAAABkAARAAAAAAAIAAAAA"})
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(catcher)
+    assert (answered.status_code, answered.http_version, len(answered.content)) == (200, "HTTP/1.1", 3 * 16 * 4)
+    assert [r.getMessage() for r in uvicorn_records] == []
+    lines = [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
+    assert len(lines) == 1 and lines[0].startswith("POST /v1/vocode 200 frames=3 "), lines
+
+
 def test_a_stream_refused_before_its_upgrade_raises_serve_error_with_the_message():
     """A 503 of --max-connections comes before the WebSocket upgrade: the client raises it as ServeError with the
     server's message, as it does for /v1/vocode, not as the websockets library's InvalidStatus."""

@@ -195,7 +195,7 @@ class GuardedH11Protocol(SendDeadline, H11Protocol):
 
     def send_400_response(self, msg: str) -> None:
         """h11 refused what came (bad or duplicate Content-Length, bytes after a body without one): answered like
-        the other refusals (uvicorn's own answer is text, logged in its format without the client; QuietInvalid)."""
+        the other refusals (uvicorn's own answer is text, logged in its format without the client; QuietUvicorn)."""
         self.refuse(400, "invalid-request", "invalid HTTP request (bad framing or headers), refused by h11")
 
     def arm(self) -> None:
@@ -235,12 +235,16 @@ class GuardedH11Protocol(SendDeadline, H11Protocol):
         self.linger()
 
 
-class QuietInvalid(logging.Filter):
-    """Drops uvicorn's "Invalid HTTP request received." warning: GuardedH11Protocol logs it in the server's format,
-    with the client's address, and counts it."""
+class QuietUvicorn(logging.Filter):
+    """Drops uvicorn's warnings, in its own format, for what the server says or does rightly on its own: "Invalid
+    HTTP request received." (GuardedH11Protocol logs it in the server's format, with the client's address, and
+    counts it) and "Unsupported upgrade request." (an Upgrade to h2c, as `curl --http2` asks: the request is served
+    over HTTP/1.1, as RFC 9110 lets a server do, and logged as any other)."""
+
+    QUIET = frozenset({"Invalid HTTP request received.", "Unsupported upgrade request."})
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.getMessage() != "Invalid HTTP request received."
+        return record.getMessage() not in self.QUIET
 
 
 class GuardedWebSocketProtocol(SendDeadline, WebSocketsSansIOProtocol):
@@ -253,7 +257,7 @@ class GuardedWebSocketProtocol(SendDeadline, WebSocketsSansIOProtocol):
 def protocols_for(state: ServeState) -> tuple[type[GuardedH11Protocol], type[GuardedWebSocketProtocol]]:
     """The protocol classes for uvicorn.Config(http=..., ws=...) of the server of `state`."""
     uvicorn_log = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, QuietInvalid) for f in uvicorn_log.filters):
-        uvicorn_log.addFilter(QuietInvalid())
+    if not any(isinstance(f, QuietUvicorn) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(QuietUvicorn())
     return (type("ServeProtocol", (GuardedH11Protocol,), {"state": state}),
             type("ServeWebSocketProtocol", (GuardedWebSocketProtocol,), {"state": state}))
