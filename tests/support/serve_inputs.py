@@ -73,7 +73,13 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
     "no frames": (npy(GOOD[:, :0]), 400, f"has shape [16, 0], expected {SHAPES} with T >= 1"),
     "15 mels": (npy(GOOD[:15]), 400,
                 f"has 15 mel bins, the model expects 16 (shape [15, 30], expected {SHAPES})"),
-    "transposed": (npy(np.ascontiguousarray(GOOD.T)), 400, "has 30 mel bins, the model expects 16"),
+    # [frames, num_mels], as many TTS models give it: said so, as `hifigan vocode` says it
+    "transposed": (npy(np.ascontiguousarray(GOOD.T)), 400, f"has 30 mel bins, the model expects 16 (shape [30, 16], "
+                                                           f"expected {SHAPES}; a [frames, 16] mel? send it as "
+                                                           "[16, frames])"),
+    "batch of 1, transposed": (npy(np.ascontiguousarray(GOOD.T)[None]), 400, "(shape [1, 30, 16], expected "
+                                                                             f"{SHAPES}; a [frames, 16] mel? send it "
+                                                                             "as [16, frames])"),
     "NaN": (npy(with_value(np.nan)), 400, "holds 1 NaN or infinite value"),
     "inf": (npy(with_value(-np.inf)), 400, "holds 1 NaN or infinite value"),
     "too long": (npy(np.zeros((16, 201), np.float32)), 413, "has 201 frames, more than the limit of 200"),

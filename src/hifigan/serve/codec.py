@@ -74,9 +74,10 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     mel = unbatched(mel)  # [1, num_mels, T]: a batch of one, taken as Vocoder.stream takes a chunk
     if mel.ndim != 2 or mel.shape[1] < 1:
         raise RequestError(400, f"{what} has shape {sent}, expected {mel_shapes(num_mels)} with T >= 1")
-    if mel.shape[0] != num_mels:
+    if mel.shape[0] != num_mels:  # [frames, num_mels], as many TTS models give it, said so (as `hifigan vocode`)
+        hint = f"; a [frames, {num_mels}] mel? send it as [{num_mels}, frames]" if mel.shape[1] == num_mels else ""
         raise RequestError(400, f"{what} has {count(mel.shape[0], 'mel bin')}, the model expects {num_mels} "
-                                f"(shape {sent}, expected {mel_shapes(num_mels)})")
+                                f"(shape {sent}, expected {mel_shapes(num_mels)}{hint})")
     if mel.shape[1] > max_frames:
         raise RequestError(413, f"{what} has {count(mel.shape[1], 'frame')}, more than the limit of {max_frames} "
                                 "(--max-frames)")
