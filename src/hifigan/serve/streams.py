@@ -78,9 +78,10 @@ async def stream(websocket: WebSocket) -> None:
 
 
 def _ended(session: _Session, status: int, why: str, started: float) -> None:
-    """A stream that ended before it was answered whole, and not for its input: counted as `status`, logged why."""
+    """A stream that ended before it was answered whole, and not for its input: counted as `status`, logged why as
+    every error is (error=...), with the frames that came."""
     session.state.metrics.answered(ROUTE, status)
-    log.info("%s %d %s after frames=%d %.1fms", ROUTE, status, why, session.cursor.frames,
+    log.info("%s %d error=%r frames=%d %.1fms", ROUTE, status, why, session.cursor.frames,
              1000 * (time.monotonic() - started))
 
 
