@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
+import socket
 import time
 
 import httpx
@@ -17,7 +19,7 @@ from websockets.exceptions import InvalidStatus
 from hifigan.serve.client import AsyncClient, Client, ServeError
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
-from tests.support.serve import running_server, silent_stream
+from tests.support.serve import answer, running_server, silent_stream
 from tests.support.serve_inputs import BAD_BODIES, GOOD, count, limited_server, still_serving
 
 
@@ -252,4 +254,38 @@ def test_a_stream_on_a_path_the_server_does_not_have_is_a_404_saying_so(served):
     assert response.status_code == 404
     assert json.loads(response.body) == {"error": "Not Found: the WebSocket route is /v1/stream"}
     assert count(running.url, route) == before + 2
+    still_serving(running.url, vocoder)
+
+
+HANDSHAKE = b"Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+KEY = b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+
+
+@pytest.mark.parametrize(("request_", "status", "why"), [
+    (b"GET /v1/stream HTTP/1.1\r\n" + HANDSHAKE + b"Sec-WebSocket-Key: nope\r\nSec-WebSocket-Version: 13\r\n\r\n",
+     400, "invalid Sec-WebSocket-Key header: nope"),
+    (b"GET /v1/stream HTTP/1.1\r\n" + HANDSHAKE + KEY + b"Sec-WebSocket-Version: 8\r\n\r\n",
+     400, "invalid Sec-WebSocket-Version header: 8"),
+    (b"POST /v1/stream HTTP/1.1\r\n" + HANDSHAKE + KEY + b"Sec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n",
+     405, "unsupported HTTP method: POST"),
+], ids=["bad key", "version 8", "POST"])
+def test_a_handshake_websockets_refuses_is_a_json_error_logged_and_counted(served, request_, status, why, caplog):
+    """The WebSocket layer refuses a malformed handshake before the server's routes see it: it answered in plain text
+    ('Failed to open a WebSocket connection: ...'), logged nothing and counted nothing. Now {"error": ...} with its
+    status (and headers: a 405's Allow), one '(connection)' line and hifigan_connections_dropped_total, as for what
+    h11 refuses."""
+    running, vocoder = served
+    dropped = 'hifigan_connections_dropped_total{reason="invalid-request"}'
+    before = count(running.url, dropped)
+    host, port = running.url.removeprefix("http://").split(":")
+    with caplog.at_level(logging.INFO, logger="hifigan.serve"):
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(request_)
+        answered, headers, body = answer(sock, timeout=5)
+    assert (answered, headers["content-type"]) == (status, "application/json")
+    assert json.loads(body) == {"error": f"WebSocket handshake refused: {why}"}
+    assert headers.get("allow") == ("get" if status == 405 else None)  # answer() reads the headers lowercased
+    assert count(running.url, dropped) == before + 1
+    said = [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
+    assert len(said) == 1 and said[0].startswith(f"(connection) {status} error='WebSocket handshake refused: "), said
     still_serving(running.url, vocoder)
