@@ -29,7 +29,10 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -37,8 +40,8 @@ sys.path[:0] = [str(HERE), str(ROOT)]  # gpu_inference/gpu_training; tests.suppo
 
 # cuBLAS reads its workspace setting once, when the process first uses it: deterministic (resume) checks need it.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-
-import torch  # noqa: E402
+# torch is imported where it is used, main's after the arguments are checked: a usage error costs no torch import
+# (~1.7 s of CPU).
 
 SCHEMA = 1
 # Measured, and not worth their minutes on every run: they run when --only names them.
@@ -110,6 +113,8 @@ def _first_line(e: BaseException) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    import torch
+
     if isinstance(value, torch.Tensor):
         return value.tolist()
     if isinstance(value, Path | torch.device | torch.dtype):
@@ -120,6 +125,8 @@ def _jsonable(value: Any) -> Any:
 def _recover_device() -> None:
     """Free what a failed check left on the GPU (an out-of-memory error leaves its tensors to the collector)."""
     import gc
+
+    import torch
 
     gc.collect()
     if torch.cuda.is_available():
@@ -132,6 +139,8 @@ def _recover_device() -> None:
 
 def environment(settings: Settings) -> dict[str, Any]:
     """Versions, the host's CPU and the card: what the figures were measured with."""
+    import torch
+
     from hifigan.runtime.machine import cpu_identity, cpu_text
 
     info: dict[str, Any] = {
@@ -202,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.device.split(":")[0] not in ("cuda", "cpu"):
         parser.error(f"--device {args.device}: use cuda or cpu")
+    import torch
+
     args.out.mkdir(parents=True, exist_ok=True)
     work = args.work or args.out / "work"
     shutil.rmtree(work, ignore_errors=True)  # a run cut short left its runs there, and a new run refuses a used folder
