@@ -12,12 +12,14 @@ line (bash -e ignores `!` anywhere else).
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tokenize
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -174,17 +176,30 @@ def warm_server(root: Path, env: dict[str, str]):
         server.wait()
 
 
+def program(block: Block) -> tuple:
+    """What running the block runs: its marker, language and code, a Python block's without its comments (its
+    tokens), so that two pages' copies that differ only in comments are one program; a bash block's text whole."""
+    if block.language != "python":
+        return block.marker, block.language, block.text
+    tokens = tokenize.generate_tokens(io.StringIO(block.text).readline)
+    return block.marker, block.language, tuple((t.type, t.string) for t in tokens
+                                               if t.type not in (tokenize.COMMENT, tokenize.NL))
+
+
 @cache
 def run_all(root: Path) -> dict[str, subprocess.CompletedProcess | str]:
     """Run every runnable block, each in a copy of its template, WORKERS at a time; name -> result (or the timeout).
-    A block that appears on several pages (the README repeats a page's example) runs once."""
+    A program that appears on several pages (the README repeats a page's example, comments aside) runs once."""
     path = os.pathsep.join([str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")])
     env = {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     blocks = runnable()
-    unique = list(dict.fromkeys((b.marker, b.language, b.text) for b in blocks))
+    first: dict[tuple, Block] = {}  # each program, and the first block that is it
+    for block in blocks:
+        first.setdefault(program(block), block)
+    programs, unique = list(first), list(first.values())
 
     def run(index: int) -> subprocess.CompletedProcess | str:
-        marker, language, text = unique[index]
+        marker, language, text = unique[index].marker, unique[index].language, unique[index].text
         small = marker == "run tiny"
         folder = root / f"block{index:03d}"
         shutil.copytree(templates[small], folder, symlinks=True)
@@ -201,7 +216,7 @@ def run_all(root: Path) -> dict[str, subprocess.CompletedProcess | str]:
         templates = {small: make_template(root, small) for small in (False, True)}
         with ThreadPoolExecutor(WORKERS) as pool:
             results = list(pool.map(run, range(len(unique))))
-    return {b.name: results[unique.index((b.marker, b.language, b.text))] for b in blocks}
+    return {b.name: results[programs.index(program(b))] for b in blocks}
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +249,17 @@ def test_tiny_stand_ins():
         "hifigan train --config tiny.json --out r --max-steps 2\nhifigan train --config tiny.json --max-steps 2\n")
     assert tiny('Vocoder.from_checkpoint("g_02500000", config="v1")\n') == (
         'Vocoder.from_checkpoint("g_02500000", config="tiny.json")\n')
+
+
+def test_copies_that_differ_only_in_comments_are_one_program():
+    def block(text: str, language: str = "python") -> Block:
+        return Block("page.md", 1, language, "run", text)
+
+    one = program(block("x = 1  # one\n# a note\n\nprint(x)\n"))
+    assert one == program(block("x = 1\nprint(x)  # two\n"))
+    assert one != program(block("x = 2\nprint(x)\n"))
+    assert program(block('s = "a # b"\n')) != program(block('s = "a # c"\n'))  # a string's '#' is no comment
+    assert program(block("ls  # a\n", "bash")) != program(block("ls  # b\n", "bash"))  # a shell's text whole
 
 
 @pytest.mark.parametrize("name", [b.name for b in runnable()])
