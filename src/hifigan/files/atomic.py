@@ -12,12 +12,12 @@ import re
 import secrets
 import shutil
 import stat
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hifigan.errors import HifiganError, WriteError
 from hifigan.files.write_failures import folder_reason, remedy, write_failure
+from hifigan.runtime.interrupts import interrupts_deferred
 
 
 @contextlib.contextmanager
@@ -34,16 +34,28 @@ def atomic_paths(targets: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
     rename that fails puts back the previous files the earlier renames replaced (kept meanwhile as backups)."""
     targets = [Path(t) for t in targets]
     temps: list[Path] = []
-    backups: dict[Path, Path] = {}  # target -> a second name of its previous file, while a later rename may fail
-    replaced: list[tuple[Path, bool]] = []  # (target, whether it existed before)
     try:
         for target in targets:
-            temps.append(_temporary_beside(target))
+            _temporary_beside(target, temps)
         try:
             yield temps
         except OSError as e:  # the writer's own failure (a full disk): named after the file it was writing
             written = next((t for tmp, t in zip(temps, targets) if e.filename and Path(e.filename) == tmp), None)
             raise write_failure(written or targets[0], e) from None
+        with interrupts_deferred():  # a Ctrl-C now would cut the set between two renames, or strand a backup
+            _commit(temps, targets)
+    except BaseException:
+        for path in temps:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _commit(temps: list[Path], targets: list[Path]) -> None:
+    """Rename each written temporary file over its target, the previous files kept aside until the last rename
+    (put back if a rename fails), then make it durable and drop the backups."""
+    backups: dict[Path, Path] = {}  # target -> a second name of its previous file, while a later rename may fail
+    replaced: list[tuple[Path, bool]] = []  # (target, whether it existed before)
+    try:
         for tmp, target in zip(temps, targets):
             _complete(tmp, target)
         for target in targets[:-1]:  # nothing can fail after the last rename: its target needs no backup
@@ -55,8 +67,6 @@ def atomic_paths(targets: Sequence[str | os.PathLike]) -> Iterator[list[Path]]:
             replaced.append((target, existed))
     except BaseException:
         _undo(replaced, backups)
-        for path in temps:
-            path.unlink(missing_ok=True)
         raise
     for folder in dict.fromkeys(_folder(t) for t in targets):
         fsync_folder(folder)
@@ -128,17 +138,23 @@ def _folder(target: Path) -> Path:
     return target.parent if str(target.parent) else Path(".")
 
 
-def _temporary_beside(target: Path) -> Path:
-    """An empty hidden temporary file in the target's folder (a rename within one file system is atomic)."""
+def _temporary_beside(target: Path, temps: list[Path]) -> None:
+    """An empty hidden temporary file in the target's folder (a rename within one file system is atomic), added to
+    `temps` before it is created: a Ctrl-C at any moment leaves no file the caller does not know to remove (mkstemp's
+    name is known only once it has made the file)."""
     folder = _folder(target)
     if not folder.is_dir():
         raise HifiganError(folder, "output folder does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise WriteError(folder, f"cannot write here ({folder_reason(e, folder)})", remedy(e)) from None
-    os.close(fd)
-    return Path(tmp)
+    while True:
+        temps.append(folder / f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            os.close(os.open(temps[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return
+        except FileExistsError:
+            temps.pop()  # another writer's: not ours to remove
+        except OSError as e:
+            temps.pop()
+            raise WriteError(folder, f"cannot write here ({folder_reason(e, folder)})", remedy(e)) from None
 
 
 def _complete(tmp: Path, target: Path) -> None:
