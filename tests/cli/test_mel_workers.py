@@ -50,11 +50,15 @@ def test_a_corpus_checked_by_workers_names_every_bad_file_and_writes_nothing(tmp
 
 
 def test_each_pass_over_the_inputs_has_a_bar(tmp_path, monkeypatch, tiny_checkpoint, tiny_config_json):
-    """Both commands read every input before writing anything: on a terminal each of their passes has a bar. mel's
-    one pass checks and computes (each file read once); vocode's check pass is followed by its vocode pass."""
+    """Both commands read every input before writing anything: on a terminal each of their passes has a bar (none
+    with --quiet). mel's one pass checks and computes (each file read once); vocode's check pass is followed by its
+    vocode pass."""
     clips = [wav(tmp_path / f"c{i}.wav", tone(SR // 4)) for i in range(3)]
-    shown = shown_on_a_terminal(monkeypatch, ["mel", *clips, "-o", tmp_path / "mels", "--config", tiny_config_json,
-                                              "-q"])
+    mel = ["mel", *clips, "-o", tmp_path / "mels", "--config", tiny_config_json]
+    shown = shown_on_a_terminal(monkeypatch, mel)
     assert "mel: 100%" in shown and "3/3 [" in shown and "check:" not in shown, shown
-    shown = shown_on_a_terminal(monkeypatch, ["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "wavs", "-q", *clips])
+    vocode = ["vocode", "-c", tiny_checkpoint, "-o", tmp_path / "wavs", *clips]
+    shown = shown_on_a_terminal(monkeypatch, vocode)
     assert "check: 100%" in shown and "vocode: 100%" in shown and "3/3 [" in shown, shown
+    for argv in (mel, vocode):  # --quiet: no bar either, as train's and demo's (docs/commands.md rule 5)
+        assert shown_on_a_terminal(monkeypatch, [*argv, "--quiet"]) == "", argv

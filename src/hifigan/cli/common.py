@@ -36,7 +36,8 @@ def add_command(
     p = sub.add_parser(name, help=help, description=description, epilog=epilog, formatter_class=ExamplesHelpFormatter)
     p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
     p.add_argument("--quiet", "-q", action="store_true",
-                   help="no success line, and no status lines from train and demo (errors and warnings still show)")
+                   help="no success line, no progress bar, and no status lines from train and demo (errors and "
+                   "warnings still show)")
     p.set_defaults(func=run, deprecations=[], subparser=p)
     return p
 
@@ -191,8 +192,8 @@ def add_no_progress(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> Non
 
 
 def shows_progress(args: argparse.Namespace) -> bool:
-    """A command's progress bars: on a terminal (on_terminal) unless --no-progress."""
-    return not args.no_progress and on_terminal()
+    """A command's progress bars: on a terminal (on_terminal) unless --no-progress or --quiet."""
+    return not args.no_progress and not args.quiet and on_terminal()
 
 
 def check_output_file(path: Path) -> None:

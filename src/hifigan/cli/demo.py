@@ -47,6 +47,6 @@ def run_demo_command(args: argparse.Namespace) -> int:
     require_packages(None)  # the demo scores every metric: without the 'eval' extra it fails before any work
     run_demo(args.corpus, args.out, minutes=args.minutes, config=args.config, batch_size=args.batch_size,
              segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,
-             device=args.device, progress=not args.quiet and shows_progress(args), quiet=args.quiet)
+             device=args.device, progress=shows_progress(args), quiet=args.quiet)
     say_wrote(args, args.out)
     return 0

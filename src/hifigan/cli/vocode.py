@@ -139,7 +139,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     # every input is checked, and every bad one reported, before anything is created (a bar as mel's check has);
     # the mels read are kept for the vocode pass, within a budget
     checked = CheckedMels()
-    checks = enumerate(zip(progress(args.inputs, "check", len(args.inputs), not args.no_progress), named))
+    checks = enumerate(zip(progress(args.inputs, "check", len(args.inputs), shows_progress(args)), named))
     for index, (path, name_problem) in checks:
         if name_problem is not None:
             problems.append(name_problem)
@@ -180,7 +180,7 @@ def run_vocode(args: argparse.Namespace) -> int:
         out = args.out / f"{path.stem}.wav"
         pieces = split_frames(mel, args.chunk_frames)
         if len(args.inputs) == 1:
-            pieces = progress(pieces, path.name, -(-mel.shape[-1] // args.chunk_frames), not args.no_progress,
+            pieces = progress(pieces, path.name, -(-mel.shape[-1] // args.chunk_frames), shows_progress(args),
                               unit="chunk")
         chunks = vocoder.stream(pieces, min_frames=args.chunk_frames)
         samples.append(save_audio_chunks(out, (finite(path, c) for c in chunks), config.sampling_rate))
@@ -193,7 +193,7 @@ def run_vocode(args: argparse.Namespace) -> int:
         pending.clear()
 
     chunked = False  # whether --chunk-frames reached an input
-    for index, path in enumerate(progress(args.inputs, "vocode", len(args.inputs), not args.no_progress)):
+    for index, path in enumerate(progress(args.inputs, "vocode", len(args.inputs), shows_progress(args))):
         mel = vocode_mel(checked, index, path, model, mel_input, frontend, args)
         if args.stream or mel.shape[-1] > AUTO_CHUNK_FRAMES:
             flush()  # the outputs keep the inputs' order
