@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -94,3 +95,33 @@ def test_inputs_split_by_an_option_are_said_to_go_together(capsys, tmp_path, mon
         assert capsys.readouterr().err == (f"hifigan {argv[0]}: error: unrecognized arguments: {word}{hint} "
                                            f"('hifigan {argv[0]} --help' lists the options)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.wav"]
+
+
+def examples() -> list[tuple[str, str]]:
+    """(command, line) of each line of every command's --help examples."""
+    commands = build_parser()._subparsers._group_actions[0].choices
+    return [(name, line.removeprefix("example:").strip()) for name, sub in commands.items()
+            for line in (sub.epilog or "").splitlines() if line.strip() and line.strip() != "examples:"]
+
+
+def test_every_help_example_pastes_into_a_shell_and_parses(capsys):
+    """Each example line is a command a shell runs as written, what it says of it after a #, or such a comment
+    alone: a hifigan command's words parse as its options (a note in brackets was a stray argument and a shell's
+    syntax error)."""
+    from hifigan.cli.common import resolve_out
+
+    parser = build_parser()
+    for command, line in examples():
+        words = shlex.split(line, comments=True)
+        if not words:
+            assert line.startswith("#"), line
+            continue
+        assert words[0] in ("hifigan", "torchrun", "curl"), line
+        if "hifigan" in words:
+            argv = words[words.index("hifigan") + 1:]
+            argv = argv[:argv.index(">")] if ">" in argv else argv  # `hifigan configs --show NAME > FILE`
+            assert argv[0] == command, line
+            args = parser.parse_args(argv)
+            resolve_out(args, args.subparser)
+            assert not args.deprecations, line
+    assert capsys.readouterr().err == ""

@@ -31,7 +31,7 @@ def add_export(sub: argparse._SubParsersAction) -> None:
         "neither).",
         epilog="examples:\n"
         "  hifigan export --pretrained lj-v1 -o lj_v1.onnx\n"
-        "  hifigan export --pretrained lj-v1 -o lj_v1.onnx --frontend   (also lj_v1.mel.onnx)\n"
+        "  hifigan export --pretrained lj-v1 -o lj_v1.onnx --frontend   # also lj_v1.mel.onnx\n"
         "  hifigan export --checkpoint g_02500000 --config v1 --format onnx -o hifigan_v1.onnx\n"
         "  hifigan export --checkpoint runs/demo/run/checkpoints/latest.pt -o gen.pt",
     )

@@ -42,8 +42,8 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         "  hifigan train --resume runs/v1 --max-steps 200000\n"
         "  hifigan train --init-from cp_hifigan/g_02500000 --config v1 --input-mels gta/ --corpus wavs/ --out ft\n"
         "  hifigan train --init-from universal-v1 --config finetune.yaml --corpus my_speaker/ --out runs/ft "
-        "--device cuda\n    (finetune.yaml holds 'learning_rate: 0.00001': at the recipe's 2e-4, the fresh optimizer's "
-        "first steps move every weight away from the pretrained model)\n"
+        "--device cuda\n    # finetune.yaml holds 'learning_rate: 0.00001': at the recipe's 2e-4, the fresh "
+        "optimizer's first steps move every weight away from the pretrained model\n"
         "  torchrun --nproc_per_node 4 -m hifigan train --corpus wavs/ --out runs/v1 --device cuda",
     )
     _add_data(p.add_argument_group("data"))
