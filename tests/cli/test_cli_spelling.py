@@ -101,3 +101,16 @@ def test_o_dash_is_refused_by_every_command_that_takes_o(tmp_path, monkeypatch, 
                        "the command writes files, so give a file or folder name (./- for one named -) "
                        f"('hifigan {argv[0]} --help' lists the options)\n"), argv
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_option_several_commands_take_is_spelled_and_shown_alike():
+    """One option, one spelling and one metavar in every command's --help (`--threads N`, not N in serve and THREADS
+    in bench and listen); -o/--out alone names what each writes (OUT, DIR, FILE, JSON, STUDY)."""
+    shown: dict[str, set[tuple]] = {}
+    for sub in list(_parsers(build_parser()))[1:]:
+        for action in sub._actions:
+            if action.option_strings and action.help != argparse.SUPPRESS and action.dest not in ("help", "out"):
+                metavar = action.metavar or (None if action.nargs == 0 else action.dest.upper())
+                shown.setdefault(action.dest, set()).add((tuple(action.option_strings), metavar))
+    assert {dest: ways for dest, ways in shown.items() if len(ways) > 1} == {}
+    assert shown["threads"] == {(("--threads",), "N")}

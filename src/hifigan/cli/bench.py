@@ -41,7 +41,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                          "fastest of --backends, at the preset's own rate and hop, random weights, no memory runs")
     p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
-    p.add_argument("--threads", type=int, default=2,
+    p.add_argument("--threads", type=int, default=2, metavar="N",
                    help="torch intra-op threads (onnxruntime's too; the split backends' workers) the backends are "
                    "timed with (default 2)")
     p.add_argument("--backends", default=None,

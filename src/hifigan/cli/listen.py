@@ -36,7 +36,7 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
     add_out(p, "study folder: created, or continued if it exists", required=False, metavar="STUDY")
     p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    p.add_argument("--threads", type=int, default=8,
+    p.add_argument("--threads", type=int, default=8, metavar="N",
                    help="web server threads: raters' requests answered at once (default 8; not torch threads)")
     p.add_argument("--seed", type=int, default=None, help="seed of the raters' orders (default 0), fixed when the "
                    "study is created: continuing a study with another is a warning")
