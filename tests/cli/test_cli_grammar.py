@@ -125,6 +125,8 @@ def test_q_is_short_for_quiet_and_help_keeps_the_examples_as_written():
     (["vocode", "-c", "g.pt", "--zzz", "a.wav"], "hifigan vocode", "unrecognized arguments: --zzz"),
     (["serve", "-c", "g.pt", "--max-batch", "two"], "hifigan serve", "argument --max-batch: invalid int value: 'two'"),
     ([], "hifigan", "the following arguments are required: COMMAND"),
+    (["train", "--corpus", "wavs"], "hifigan train",
+     "the following arguments are required: -o/--out (or --resume DIR: that run's folder)"),
 ])
 def test_usage_errors_are_one_line_naming_the_command(tmp_path, monkeypatch, capsys, argv, prog, message):
     """argparse's own errors keep the one-line rule: the command that was given, the problem, where help is; no

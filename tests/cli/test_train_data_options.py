@@ -170,7 +170,6 @@ REFUSALS = [
     (["-o", "{run}"], "no training data: give --corpus DIR or --train-list FILE"),
     (["--corpus", "{corpus}", "--train-list", "{list}", "-o", "{run}"],
      "give either a corpus folder or a training file list (not both)"),
-    (["--corpus", "{corpus}"], "--out is required (the run folder)"),
     (["--train-list", "{empty}", "-o", "{run}"], "{empty}: file list holds no entries"),
     (["--train-list", "{binary}", "-o", "{run}"],
      "{binary}: not UTF-8 text: line 2 holds byte 0xff at column 1 (Latin-1 or Windows-1252?); save it as UTF-8, "
@@ -181,11 +180,11 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "said"), REFUSALS, ids=["negative-count", "no-data", "both", "no-out", "empty-list",
+@pytest.mark.parametrize(("args", "said"), REFUSALS, ids=["negative-count", "no-data", "both", "empty-list",
                                                           "binary-list", "no-run", "official-resume"])
 def test_train_refuses_missing_or_bad_data_and_run_options_in_one_line(tmp_path, capsys, tiny_config_json,
                                                                       official_tiny80, args, said):
-    """No data, both kinds, no --out, an empty or undecodable file list, a negative count, a run folder or a file
+    """No data, both kinds, an empty or undecodable file list, a negative count, a run folder or a file
     that cannot be resumed: one line naming it, exit 2, no run folder."""
     corpus = corpus_of(tmp_path / "corpus", 3)
     (tmp_path / "empty.txt").write_text("\n\n")

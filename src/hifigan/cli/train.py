@@ -148,6 +148,8 @@ def run_train(args: argparse.Namespace) -> int:
 
     from hifigan.training.job import train
 
+    if args.out is None and args.resume is None:  # a usage error, as a missing -o/--out is in every command
+        args.subparser.error("the following arguments are required: -o/--out (or --resume DIR: that run's folder)")
     result = train(train_job(args))
     if result.checkpoint is not None and os.environ.get("RANK", "0") == "0":  # one line under torchrun too
         say_wrote(args, result.checkpoint)
