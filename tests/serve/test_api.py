@@ -255,13 +255,18 @@ def test_a_used_port_is_named_before_loading(tmp_path, capsys):
 def test_serve_defaults_are_the_documented_ones():
     """docs/serving.md's table and text, written out: where it listens and every limit."""
     from hifigan.cli import build_parser
+    from hifigan.cli.serving import DEFAULTS
+    from hifigan.serve.limits import fitted
 
     args = build_parser().parse_args(["serve", "-c", "g.pt"])
     assert (args.host, args.port, args.threads) == ("127.0.0.1", 8000, None)
-    assert (args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams, args.max_message_bytes,
-            args.idle_timeout, args.stream_backlog, args.drain_timeout, args.body_timeout, args.header_timeout,
-            args.max_connections, args.stream_timeout, args.send_timeout) == (16, 5, 4000, 64, 4 << 20, 30, 1000, 60,
-                                                                               60, 10, 256, 120, 30)
+    assert (args.max_batch, args.max_batch_delay_ms, args.max_streams, args.idle_timeout, args.stream_backlog,
+            args.drain_timeout, args.body_timeout, args.header_timeout, args.max_connections, args.stream_timeout,
+            args.send_timeout) == (16, 5, 64, 30, 1000, 60, 60, 10, 256, 120, 30)
+    # Not given: each follows the other where given (serve.limits.fitted); neither given, 80 mels: the defaults.
+    assert (args.max_frames, args.max_message_bytes) == (None, None)
+    assert (DEFAULTS.max_frames, DEFAULTS.max_message_bytes) == (4000, 4 << 20)
+    assert fitted(DEFAULTS, 80, False, False) == DEFAULTS
 
 
 def test_info_says_the_mel_is_normalised():

@@ -8,7 +8,7 @@ import gc
 
 from hifigan.cli.common import add_command, add_device, add_inference_options
 from hifigan.cli.model_source import add_generator_source
-from hifigan.serve.limits import ServeOptions, serve_buckets
+from hifigan.serve.limits import ServeOptions, fitted, serve_buckets
 
 DEFAULTS = ServeOptions()
 
@@ -42,12 +42,15 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--max-batch-delay-ms", type=float, default=DEFAULTS.max_batch_delay_ms, metavar="MS",
                    help=f"how long the oldest queued mel waits for other clients (default "
                         f"{DEFAULTS.max_batch_delay_ms:g}; none when no other client is being served)")
-    g.add_argument("--max-frames", type=int, default=DEFAULTS.max_frames, metavar="N",
-                   help=f"mel frames per request or stream at most (default {DEFAULTS.max_frames})")
+    g.add_argument("--max-frames", type=int, default=None, metavar="N",
+                   help=f"mel frames per request or stream at most (default {DEFAULTS.max_frames}, or fewer where a "
+                        f"given --max-message-bytes holds fewer)")
     g.add_argument("--max-streams", type=int, default=DEFAULTS.max_streams, metavar="N",
                    help=f"open streams at most (default {DEFAULTS.max_streams})")
-    g.add_argument("--max-message-bytes", type=int, default=DEFAULTS.max_message_bytes, metavar="BYTES",
-                   help=f"size of a request body or stream message at most (default {DEFAULTS.max_message_bytes})")
+    g.add_argument("--max-message-bytes", type=int, default=None, metavar="BYTES",
+                   help=f"size of a request body or stream message at most (default {DEFAULTS.max_message_bytes}, or "
+                        f"more where a body of --max-frames needs more); with both given, a body of --max-frames must "
+                        f"fit")
     g.add_argument("--idle-timeout", type=float, default=DEFAULTS.idle_timeout_s, metavar="S",
                    help=f"close a stream silent this long, and answer 408 to a request body of which nothing arrives "
                         f"this long (default {DEFAULTS.idle_timeout_s:g} s)")
@@ -91,10 +94,12 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.serve.routes import build_app
     from hifigan.serve.server import bind, serve
 
-    options = ServeOptions(args.max_batch, args.max_batch_delay_ms, args.max_frames, args.max_streams,
-                           args.max_message_bytes, args.idle_timeout, args.stream_backlog, args.drain_timeout,
-                           args.body_timeout, args.max_connections, args.header_timeout, args.stream_timeout,
-                           args.send_timeout)
+    frames_given, bytes_given = args.max_frames is not None, args.max_message_bytes is not None
+    options = ServeOptions(args.max_batch, args.max_batch_delay_ms,
+                           args.max_frames if frames_given else DEFAULTS.max_frames, args.max_streams,
+                           args.max_message_bytes if bytes_given else DEFAULTS.max_message_bytes, args.idle_timeout,
+                           args.stream_backlog, args.drain_timeout, args.body_timeout, args.max_connections,
+                           args.header_timeout, args.stream_timeout, args.send_timeout)
     if args.threads is not None and args.threads < 1:  # intra_op_threads would run it on 1 thread without a word
         from hifigan.errors import HifiganError
 
@@ -104,6 +109,7 @@ def run_serve(args: argparse.Namespace) -> int:
     sock = bind(args.host, args.port)  # a bad or used address fails before the checkpoint is read
     with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back
         generator, config = generator_from_args(args)  # a bad checkpoint is one line before the server listens
+        options = fitted(options, config.num_mels, frames_given, bytes_given)  # limits that agree, or one line
 
         def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
             vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,

@@ -1,10 +1,12 @@
-"""`ServeOptions`: what `hifigan serve` is told about batching and limits, one typed place (the CLI fills it); and
-`serve_buckets`, the shape buckets a server's model runs with."""
+"""`ServeOptions`: what `hifigan serve` is told about batching and limits, one typed place (the CLI fills it), with
+`fitted`, the rule that makes --max-frames and --max-message-bytes agree for a model; and `serve_buckets`, the shape
+buckets a server's model runs with."""
 
 from __future__ import annotations
 
+import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from hifigan.errors import HifiganError
@@ -57,6 +59,47 @@ class ServeOptions:
                      "send_timeout_s"):  # 0: no 'off'
             if not getattr(self, name) > 0:
                 raise HifiganError(None, f"{option(name)} must be > 0, got {getattr(self, name)}")
+
+
+def npy_mel_bytes(num_mels: int, frames: int) -> int:
+    """The size of the .npy of a float32 [1, num_mels, frames] mel (the longer header of the two shapes a body or
+    message may have): what --max-message-bytes must hold for a body of `frames`."""
+    from numpy.lib import format as npy_format
+
+    header = io.BytesIO()
+    npy_format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False,
+                                               "shape": (1, num_mels, frames)})
+    return header.tell() + 4 * num_mels * frames
+
+
+def frames_within(num_mels: int, size: int) -> int:
+    """The most frames whose .npy (npy_mel_bytes) is at most `size` bytes (0: not even one)."""
+    frames = max((size - npy_mel_bytes(num_mels, 0)) // (4 * num_mels), 0)  # the header alone, then 4 bytes a value
+    while frames > 0 and npy_mel_bytes(num_mels, frames) > size:  # a longer count can take a longer header
+        frames -= 1
+    return frames
+
+
+def fitted(options: ServeOptions, num_mels: int, frames_given: bool, bytes_given: bool) -> ServeOptions:
+    """`options` whose body of --max-frames fits in --max-message-bytes for a model of `num_mels`: where only one of
+    the two was given, the other follows it (more bytes for the frames; fewer frames for the bytes); where both were
+    given and disagree, or the bytes cannot hold one frame (every body and message a 413), a HifiganError naming both
+    and the numbers that would fit. A stream's messages are bounded by the bytes alone (its frames may come in many)."""
+    frames, size = options.max_frames, options.max_message_bytes
+    need, fits = npy_mel_bytes(num_mels, frames), frames_within(num_mels, size)
+    if need <= size:
+        return options
+    if not bytes_given:
+        return replace(options, max_message_bytes=need)
+    if fits < 1:
+        raise HifiganError(None, f"--max-message-bytes {size} cannot hold a mel of one frame: the .npy of float32 "
+                                 f"[1, {num_mels}, 1] is {npy_mel_bytes(num_mels, 1)} bytes, and every request and "
+                                 "stream message would be refused (413)")
+    if not frames_given:
+        return replace(options, max_frames=fits)
+    raise HifiganError(None, f"--max-frames {frames} does not fit in --max-message-bytes {size}: a body of "
+                             f"{frames} frames of {num_mels} mels is {need} bytes (raise --max-message-bytes to {need},"
+                             f" or lower --max-frames to {fits})")
 
 
 def option(field: str) -> str:
