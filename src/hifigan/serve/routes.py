@@ -14,7 +14,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.codec import NPY_TYPE, RequestError, decode_mel, encode_audio
+from hifigan.serve.codec import NPY_TYPE, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.openapi import openapi
@@ -131,9 +131,7 @@ async def vocode(request: Request) -> Response:
     owner, body = object(), None
     try:
         try:
-            fmt = request.query_params.get("format", "wav")
-            if fmt not in AUDIO_TYPES:
-                raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(AUDIO_TYPES)})")
+            fmt = chosen_format(request.query_params.multi_items(), AUDIO_TYPES, "wav")
             # RFC 9110: media types in any case, and none at all may be taken as application/octet-stream (the body
             # is checked for the .npy magic anyway), as docs/serving.md says.
             kind = request.headers.get("content-type", "application/octet-stream").partition(";")[0].strip().lower()

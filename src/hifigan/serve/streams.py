@@ -16,7 +16,7 @@ from hifigan.inference.streaming import StreamCursor
 from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.codec import CLOSED_BY, RequestError, decode_mel, encode_audio
+from hifigan.serve.codec import CLOSED_BY, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.connections import CUT
 from hifigan.serve.scheduler import SchedulerFailed
 
@@ -40,14 +40,18 @@ class _Gone(Exception):
 async def stream(websocket: WebSocket) -> None:
     state = websocket.app.state.serve
     started = time.monotonic()
-    fmt = websocket.query_params.get("format", "pcm16")
+    fmt, bad_query = "pcm16", None
+    try:
+        fmt = chosen_format(websocket.query_params.multi_items(), STREAM_FORMATS, fmt)
+    except RequestError as e:
+        bad_query = e
     await websocket.accept()
     refusal = state.refusal()  # the model is loading, or the server shutting down: 503
     if refusal is None and state.streams >= state.options.max_streams:
         refusal = RequestError(429, f"too many streams: {state.streams} open, the limit is "
                                     f"{state.options.max_streams} (--max-streams)")
-    elif refusal is None and fmt not in STREAM_FORMATS:
-        refusal = RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(STREAM_FORMATS)})")
+    elif refusal is None:
+        refusal = bad_query
     if refusal is not None:
         await _close_with_error(websocket, state, refusal, started)
         return
