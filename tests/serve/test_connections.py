@@ -1,4 +1,4 @@
-"""Connections bounded before a request reaches the app (serve.connections): --header-timeout for a request's headers
+"""Connections bounded before a request reaches the app (serve.http_protocol): --header-timeout for a request's headers
 and --max-connections open at once, with raw sockets on a real server."""
 
 from __future__ import annotations

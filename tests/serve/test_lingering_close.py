@@ -16,7 +16,7 @@ import torch
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
-from hifigan.serve.connections import CLOSE_DROP_BYTES, CLOSE_GRACE_S
+from hifigan.serve.http_protocol import CLOSE_DROP_BYTES, CLOSE_GRACE_S
 from hifigan.serve.limits import ServeOptions
 from tests.support.serve import Running, running_server
 from tests.support.tiny import tiny_config

@@ -24,7 +24,7 @@ class ServeOptions:
     itself back), `drain_timeout_s` to finish in-flight work on SIGTERM, `body_timeout_s` for a whole request body
     (one trickled a byte just inside each idle timeout would otherwise hold its connection, and a drain, for ever),
     `max_connections` open at once (HTTP and WebSocket; one more is answered 503), `header_timeout_s` for a
-    request's headers (serve.connections: uvicorn bounds neither), `stream_timeout_s`, the whole time a stream may
+    request's headers (serve.http_protocol: uvicorn bounds neither), `stream_timeout_s`, the whole time a stream may
     keep the server waiting for its messages (a frame sent just inside each idle timeout would hold a --max-streams
     slot for ever), and `send_timeout_s`, how long a client may leave unread what the server sends it once the
     connection's buffers are full (serve.connections: a reader that stalls held its connection, and a stream its slot

@@ -19,7 +19,8 @@ from hifigan.messages.plural import count
 from hifigan.runtime import sockets
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.connections import protocols_for
+from hifigan.serve.http_protocol import GuardedH11Protocol, QuietUvicorn
+from hifigan.serve.websocket_protocol import GuardedWebSocketProtocol
 
 if TYPE_CHECKING:
     from hifigan.inference.vocoder import Vocoder
@@ -45,6 +46,15 @@ class CutOffSaid(logging.Filter):
                  "answers being sent)", count(record.args[0], "request or stream", "requests or streams"),
                  SEND_GRACE_S)
         return False
+
+
+def protocols_for(state: ServeState) -> tuple[type[GuardedH11Protocol], type[GuardedWebSocketProtocol]]:
+    """The protocol classes for uvicorn.Config(http=..., ws=...) of the server of `state`."""
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, QuietUvicorn) for f in uvicorn_log.filters):
+        uvicorn_log.addFilter(QuietUvicorn())
+    return (type("ServeProtocol", (GuardedH11Protocol,), {"state": state}),
+            type("ServeWebSocketProtocol", (GuardedWebSocketProtocol,), {"state": state}))
 
 
 class DrainingServer(uvicorn.Server):
@@ -113,7 +123,7 @@ def configure_logging() -> None:
 def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingServer:
     """uvicorn's server for `app`, its HTTP protocol h11 bounded by --max-connections and --header-timeout (whether
     or not httptools is installed, which uvicorn's "auto" would pick), and both it and its WebSocket protocol
-    (websockets' sans-I/O) by --send-timeout (serve.connections)."""
+    (websockets' sans-I/O) by --send-timeout (serve.http_protocol, serve.websocket_protocol)."""
     http, ws = protocols_for(state)
     uvicorn_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, CutOffSaid) for f in uvicorn_log.filters):
