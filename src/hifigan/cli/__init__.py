@@ -1,9 +1,8 @@
 """The `hifigan` command line: one subcommand per job, each documented in its --help.
 
-One module per command group: mel.py, vocode.py (its input checks: vocode_checks.py), check_mel.py, evaluate.py,
-train.py, export.py (export, export-official), demo.py, bench.py, listen.py, serving.py (serve), pretrained.py,
-configs.py; common.py holds the options they share, input_paths.py the INPUT folders of mel and vocode. Here: the
-parser and main(), which turns every expected failure into one line and an exit code.
+One module per command group (serving.py is `hifigan serve`); docs/design.md's package layout says what each module
+owns (a test keeps that list whole). Where to start reading: here, the parser and main(), which turns every expected
+failure into one line and an exit code; then common.py (the options the commands share) and the command's module.
 """
 
 from __future__ import annotations

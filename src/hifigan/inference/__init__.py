@@ -1,11 +1,9 @@
 """Inference: the Vocoder, its engines (fused, tiled, ONNX, TorchScript), exact streaming, export and bench.
 
-Modules: vocoder.py (`Vocoder`), mel_input.py (the form of its input mels), ownership.py (the dtype and device it
-keeps its generator at), engines.py (backend choice and building), fused.py, tiled.py, streaming.py, export.py
-(export_check.py: each file run before it is written; export_frontend.py: the mel front-end as ONNX; standalone.py:
-vocoding with the two files from numpy and onnxruntime alone), bench.py (`hifigan bench`), choices.py (the backend
-and precision names, the chunking defaults), packing.py (how mels of many lengths share passes, and shape buckets).
-The names below import lazily, so the CLI reads the backend names without importing torch.
+One idea per module; docs/design.md's package layout says what each one owns (a test keeps that list whole). Where to
+start reading: vocoder.py (`Vocoder`), engines.py (backend choice and building), streaming.py, packing.py (how mels
+of many lengths share passes). The names below import lazily, so the CLI reads the backend names without importing
+torch.
 
 One output shape for users: mono audio without a channel axis. `Vocoder` turns [num_mels, T] into [T * hop] and
 [B, num_mels, T] into [B, T * hop]; the exported ONNX / TorchScript graphs take [B, num_mels, T] and return
