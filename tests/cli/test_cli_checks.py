@@ -101,13 +101,6 @@ def test_check_mel_judges_every_file_and_exits_with_the_worst(tmp_path, capsys, 
     assert run(capsys, *args, tmp_path / "a.npy")[0] == 0
 
 
-@pytest.mark.parametrize("bins", ["0", "-1"])
-def test_check_mel_refuses_a_num_mels_below_one_as_the_options_error(tmp_path, capsys, tiny_config_json, bins):
-    np.save(tmp_path / "a.npy", np.zeros((BINS, 20), np.float32))
-    code, out, err = run(capsys, "check-mel", "--config", tiny_config_json, "--num-mels", bins, tmp_path / "a.npy")
-    assert (code, out, err) == (2, "", f"hifigan check-mel: error: --num-mels must be an integer >= 1, got {bins}\n")
-
-
 def test_check_mel_refuses_a_num_mels_other_than_the_bins_its_statistics_normalise(tmp_path, capsys):
     config = save_config_json(tmp_path / "normalised.json",
                               tiny_config(mel_convention="log10", mel_stats={"mean": [-3.0] * 16, "std": [1.5] * 16}))
@@ -288,8 +281,6 @@ def test_train_valid_count_0_says_validation_needs_a_file_and_how_to_turn_it_off
     (["-o", "out", "--subset"],
      "--subset goes with --reference and --system (it chooses which recordings a study rates)"),
     ([], "give --out STUDY (a new or an existing study folder), or --report STUDY"),
-    (["-o", "out", "--screen-reference-below", "7"], "--screen-reference-below must be between 1 and 5, got 7"),
-    (["-o", "out", "--threads", "0"], "--threads must be >= 1, got 0"),
     (["-o", "out"], "out: no study here yet: give --reference DIR and --system NAME=DIR to create one"),
     (["-o", "out", "--reference", "ref"], "no systems to rate: give --system NAME=DIR at least once"),
 ])

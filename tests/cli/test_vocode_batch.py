@@ -46,8 +46,7 @@ def test_batches_write_the_one_at_a_time_wavs(tmp_path, capsys, tiny_checkpoint,
 
 def test_a_bad_batch_is_a_one_line_error_before_anything_is_written(tmp_path, capsys, tiny_checkpoint, tiny_cfg):
     ckpt, mels = tiny_checkpoint, _mels(tmp_path, tiny_cfg)
-    for flags, message in ((["--batch", "0"], "--batch must be >= 1, got 0"),
-                           (["--batch", "2", "--stream"], "--batch and --stream exclude each other")):
+    for flags, message in ((["--batch", "2", "--stream"], "--batch and --stream exclude each other"),):
         code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", tmp_path / "out", *flags, *mels)
         assert code == 2 and message in one_line(err)
         assert not (tmp_path / "out").exists()

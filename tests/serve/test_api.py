@@ -215,25 +215,6 @@ def test_metrics_count_requests_streams_and_audio(served, vocoded):
 
 
 @pytest.mark.parametrize(("flag", "value", "message"), [
-    ("--max-batch", "0", "--max-batch must be >= 1, got 0"),
-    ("--max-batch-delay-ms", "-1", "--max-batch-delay-ms must be >= 0, got -1.0"),
-    ("--max-batch-delay-ms", "inf", "--max-batch-delay-ms must be finite (the milliseconds a mel may wait for "
-                                    "others to join its pass), got inf"),
-    ("--stream-backlog", "0", "--stream-backlog must be >= 1, got 0"),
-    ("--max-connections", "0", "--max-connections must be >= 1, got 0"),
-    ("--threads", "0", "--threads must be >= 1, got 0"),
-    ("--threads", "-2", "--threads must be >= 1, got -2"),
-    ("--drain-timeout", "-1", "--drain-timeout must be >= 0, got -1.0"),
-    ("--idle-timeout", "-1", "--idle-timeout must be > 0, got -1.0"),
-    ("--body-timeout", "-1", "--body-timeout must be > 0, got -1.0"),
-    # 0 is no 'off': it refused every connection whose request was not already in, every body and stream alike
-    ("--header-timeout", "0", "--header-timeout must be > 0, got 0.0"),
-    ("--body-timeout", "0", "--body-timeout must be > 0, got 0.0"),
-    ("--idle-timeout", "0", "--idle-timeout must be > 0, got 0.0"),
-    ("--stream-timeout", "0", "--stream-timeout must be > 0, got 0.0"),
-    ("--send-timeout", "0", "--send-timeout must be > 0, got 0.0"),
-    ("--port", "99999", "--port must be between 0 and 65535, got 99999"),
-    ("--port", "-1", "--port must be between 0 and 65535, got -1"),
     ("--host", "256.1.1.1", "--host 256.1.1.1: cannot resolve it"),
 ])
 def test_bad_serve_options_fail_in_one_line_before_loading(tmp_path, capsys, flag, value, message):

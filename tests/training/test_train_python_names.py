@@ -34,9 +34,9 @@ def _new(tmp_path: Path, corpus: Path, config: Path, data: dict | None = None, *
 
 # (how the job is built, what its refusal must say): each a setting a Python caller gives, as it gives it.
 CASES = {
-    "max_minutes": (lambda t, c, j, r: _new(t, c, j, max_minutes=0), "max_minutes must be above 0"),
-    "keep": (lambda t, c, j, r: _new(t, c, j, options={"keep": 0}), "keep must be at least 1"),
-    "batch_size": (lambda t, c, j, r: _new(t, c, j, batch_size=0), "batch_size must be at least 1"),
+    "max_minutes": (lambda t, c, j, r: _new(t, c, j, max_minutes=0), "max_minutes must be a number > 0 or inf, got 0"),
+    "keep": (lambda t, c, j, r: _new(t, c, j, options={"keep": 0}), "keep must be an integer >= 1, got 0"),
+    "batch_size": (lambda t, c, j, r: _new(t, c, j, batch_size=0), "batch_size must be an integer >= 1, got 0"),
     "init_from": (lambda t, c, j, r: _new(t, c, j, resume=r, init_from=r), "resume and init_from exclude"),
     "mel_convention": (lambda t, c, j, r: _new(t, c, j, options={"mel_convention": "log10"}),
                        "mel_convention names the convention of the input_mels mels"),

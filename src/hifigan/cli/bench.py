@@ -4,15 +4,21 @@ process; its library is hifigan.inference.bench."""
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import warnings
 from pathlib import Path
 
-from hifigan.cli.common import add_command, add_out, check_output_file, option_errors, require_suffix, say_wrote
+from hifigan.cli.common import (
+    Amount,
+    Count,
+    add_command,
+    add_out,
+    check_output_file,
+    require_suffix,
+    say_wrote,
+)
 from hifigan.cli.model_source import config_file
 from hifigan.cli.overwrites import refuse_overwriting
-from hifigan.config.values import integer, number
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import bench_entry, device_backends
 
@@ -39,9 +45,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     weights.add_argument("--presets", nargs="*", metavar="NAME", default=None,
                          help="one row per preset (default: every preset; hifigan configs lists them): eager and the "
                          "fastest of --backends, at the preset's own rate and hop, random weights, no memory runs")
-    p.add_argument("--seconds", type=float, default=10.0, help="audio length to vocode (default 10)")
-    p.add_argument("--repeats", type=int, default=5, help="timed runs per backend (default 5)")
-    p.add_argument("--threads", type=int, default=2, metavar="N",
+    p.add_argument("--seconds", type=Amount(0, low_open=True), default=10.0, help="audio length to vocode (default 10)")
+    p.add_argument("--repeats", type=Count(1), default=5, help="timed runs per backend (default 5)")
+    p.add_argument("--threads", type=Count(1), default=2, metavar="N",
                    help="torch intra-op threads (onnxruntime's too; the split backends' workers) the backends are "
                    "timed with (default 2)")
     p.add_argument("--backends", default=None,
@@ -51,8 +57,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu (default) or cuda (times include the copy back to the CPU)")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
-    p.add_argument("--stream-chunk-frames", type=int, default=32, help="chunk size for the streaming timing")
-    p.add_argument("--stream-memory-minutes", type=float, default=0.0,
+    p.add_argument("--stream-chunk-frames", type=Count(1), default=32, help="chunk size for the streaming timing")
+    p.add_argument("--stream-memory-minutes", type=Amount(0, why=" (0: skip)"), default=0.0,
                    help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
     add_out(p, "also write the results to this JSON file (a name ending in .json)", required=False,
             old_option="--json", metavar="JSON", kind=str)  # str: a trailing separator (a folder) is seen, refused
@@ -88,13 +94,6 @@ def run_bench_command(args: argparse.Namespace) -> int:
     backends = tuple(dict.fromkeys(named))
     if "eager" not in backends:
         raise HifiganError(None, "--backends: include eager (fp32), the baseline")
-    with option_errors():  # each named with its value
-        number("--seconds", args.seconds, 0, low_open=True)
-        for flag, count in (("--repeats", args.repeats), ("--threads", args.threads),
-                            ("--stream-chunk-frames", args.stream_chunk_frames)):
-            integer(flag, count, 1)
-    if not 0 <= args.stream_memory_minutes < math.inf:
-        raise HifiganError(None, f"--stream-memory-minutes must be 0 (skip) or more, got {args.stream_memory_minutes}")
     _check_model(args)  # before the output folder is made
     if args.out is not None:
         if args.out.endswith(("/", os.sep)):

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hifigan.cli.common import add_command, option_errors
+from hifigan.cli.common import Count, add_command
 from hifigan.cli.input_paths import expand_inputs, given_twice
 from hifigan.cli.model_source import add_model_source, model_config
 from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
@@ -43,19 +43,15 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
     p.add_argument("mels", nargs="+", type=Path, metavar="MEL",
                    help=".npy mel files, or folders: their .npy files anywhere below (as mel and vocode read one)")
     add_model_source(p, "judge against", "default v1: the official convention")
-    p.add_argument("--num-mels", type=int, default=None, help="mel bins (default: the model's)")
+    p.add_argument("--num-mels", type=Count(1), default=None, help="mel bins (default: the model's)")
 
 
 def run_check_mel(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from hifigan.config.values import integer
     from hifigan.melconv.detect import detect_file
     from hifigan.melconv.model import ModelMel
 
-    if args.num_mels is not None:  # an option's error, before any file is judged against it
-        with option_errors():
-            integer("--num-mels", args.num_mels, 1)
     inputs = expand_inputs(args.mels, (".npy",), "mel")  # a folder: its .npy files, as mel and vocode read one
     # A folder of no .npy file and a file given twice are wrong arguments: refused before any file is judged.
     problems = [*inputs.problems, *(e for e in given_twice(inputs.files) if e is not None)]

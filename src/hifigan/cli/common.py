@@ -9,13 +9,16 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from hifigan.config.values import integer_problem, number_problem
 from hifigan.errors import HifiganError
 from hifigan.files.output_folders import prepare_output_dir
 from hifigan.inference.choices import BACKENDS, HALF_BACKENDS, PRECISION_DTYPES, SHAPE_BUCKETS
 from hifigan.messages.plural import count
 from hifigan.messages.progress_bars import on_terminal
+from hifigan.runtime.sockets import PORTS
 
 
 class ExamplesHelpFormatter(argparse.HelpFormatter):
@@ -154,6 +157,50 @@ def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what
                    help=f"resample {what} at another rate to the config's rate (soxr HQ) instead of failing")
     p.add_argument("--mix-to-mono", action="store_true",
                    help=f"average the channels of multi-channel {what} instead of failing")
+
+
+# ---------------------------------------------------------------- counts and ranges: config.values' rule and words
+@dataclass(frozen=True)
+class Count:
+    """The `type=` of a command-line count: an int from `minimum` to `maximum` (None: no upper end), else a usage
+    error at parse time in config.values' words, `argument --threads: must be an integer >= 1, got 0` (`why` after
+    the rule); a word that is no int is argparse's `invalid int value: 'two'`."""
+
+    minimum: int
+    maximum: int | None = None
+    why: str = ""
+    __name__ = "int"  # argparse names the type so in `invalid int value`
+
+    def __call__(self, text: str) -> int:
+        value = int(text)
+        if (problem := integer_problem(value, self.minimum, self.maximum, self.why)) is not None:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+
+@dataclass(frozen=True)
+class Amount:
+    """The `type=` of a command-line number: a float from `low` to `high` (None: no upper end), each end closed
+    unless said open (`inf`: infinity taken, as no bound), else a usage error in config.values' words (`argument
+    --minutes: must be a number > 0, got 0.0`)."""
+
+    low: float
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    why: str = ""
+    inf: bool = False
+    __name__ = "float"
+
+    def __call__(self, text: str) -> float:
+        value = float(text)
+        if (problem := number_problem(value, self.low, self.high, low_open=self.low_open, high_open=self.high_open,
+                                      why=self.why, inf=self.inf)) is not None:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+
+PORT = Count(*PORTS)  # --port of listen and serve
 
 
 @contextmanager

@@ -6,8 +6,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import add_command, add_device, add_no_progress, add_out, say_wrote, shows_progress
+from hifigan.cli.common import (
+    Amount,
+    Count,
+    add_command,
+    add_device,
+    add_no_progress,
+    add_out,
+    say_wrote,
+    shows_progress,
+)
 from hifigan.config.files import preset_names
+from hifigan.demo import VALID_COUNT_WHY
+from hifigan.training.options import LEAST
 
 
 def add_demo(sub: argparse._SubParsersAction) -> None:
@@ -27,14 +38,15 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
     add_out(p, "output folder (created once the corpus and options have been checked)", metavar="DIR")
-    p.add_argument("--minutes", type=float, default=9.0, help="total time budget (default 9)")
+    p.add_argument("--minutes", type=Amount(0, low_open=True), default=9.0, help="total time budget (default 9)")
     p.add_argument("--config", default="v3",
                    help=f"model config, at any rate: a preset ({', '.join(preset_names())}) or a config file "
                    "(default v3, the smallest official one)")
-    p.add_argument("--batch-size", type=int, default=4, help="clips per step (default 4)")
-    p.add_argument("--segment-size", type=int, default=None, help="samples per clip (default: the config's)")
-    p.add_argument("--valid-count", type=int, default=3, help="held-out clips (default 3)")
-    p.add_argument("--gan-fraction", type=float, default=0.15,
+    p.add_argument("--batch-size", type=Count(LEAST["batch_size"]), default=4, help="clips per step (default 4)")
+    p.add_argument("--segment-size", type=Count(LEAST["segment_size"]), default=None,
+                   help="samples per clip (default: the config's)")
+    p.add_argument("--valid-count", type=Count(1, why=VALID_COUNT_WHY), default=3, help="held-out clips (default 3)")
+    p.add_argument("--gan-fraction", type=Amount(0, 1), default=0.15,
                    help="share of the training time with the discriminators on (default 0.15)")
     add_device(p)
     add_no_progress(p)

@@ -8,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import (
+    Count,
     add_audio_options,
     add_command,
     add_no_progress,
@@ -61,10 +62,10 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
                    help="only these metrics: mel_l1 mrstft mcd lsd snr pesq stoi estoi f0_rmse_cents vuv_f1 "
                    "periodicity_rmse (default: all; pesq, stoi and estoi need the 'eval' extra)")
-    p.add_argument("--max-shift", type=int, default=0, metavar="SAMPLES",
+    p.add_argument("--max-shift", type=Count(0), default=0, metavar="SAMPLES",
                    help="remove a delay of up to this many samples by cross-correlation before measuring "
                    "(default 0: measure as-is)")
-    p.add_argument("--max-length-difference", type=int, default=None, metavar="SAMPLES",
+    p.add_argument("--max-length-difference", type=Count(0), default=None, metavar="SAMPLES",
                    help="trim lengths that differ by up to this many samples to the shorter (default: one hop, what "
                    "copy synthesis produces); for generated audio aligned with its recording at the start, such as "
                    "from an acoustic model's mels of ground-truth durations")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hifigan.cli.common import Amount
 from hifigan.melconv.vocode_input import MelInput, warn_unused_options
 from hifigan.messages.plural import agree
 
@@ -29,7 +30,7 @@ def add_mel_input_options(p: argparse.ArgumentParser) -> None:
                    "and 'std' or 'min' and 'max', optional 'convention', default official), Parallel WaveGAN's "
                    "stats.h5 or stats.npy (log10), ESPnet2's feats_stats.npz. Default: the model's own (.npy "
                    "inputs only)")
-    p.add_argument("--mel-db-ref", type=float, default=None, metavar="REF",
+    p.add_argument("--mel-db-ref", type=Amount(0, low_open=True), default=None, metavar="REF",
                    help="for db-ref: the reference amplitude the dB values are relative to, a number > 0 (.npy inputs "
                    "only)")
 

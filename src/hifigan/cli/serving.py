@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import gc
 
-from hifigan.cli.common import add_command, add_device, add_inference_options
+from hifigan.cli.common import PORT, Amount, Count, add_command, add_device, add_inference_options
 from hifigan.cli.model_source import add_generator_source
-from hifigan.serve.limits import ServeOptions, fitted, serve_buckets
+from hifigan.serve.limits import RANGES, ServeOptions, fitted, serve_buckets
 
 DEFAULTS = ServeOptions()
 
@@ -33,49 +33,50 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     add_inference_options(p, served=True)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
                    "only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one, printed)")
-    p.add_argument("--threads", type=int, default=None, metavar="N",
+    p.add_argument("--port", type=PORT, default=8000, help="port (default 8000; 0 picks a free one, printed)")
+    p.add_argument("--threads", type=Count(1), default=None, metavar="N",
                    help="torch threads of the model (default: torch's); with several replicas, cores / replicas")
     g = p.add_argument_group("batching and limits")
-    g.add_argument("--max-batch", type=int, default=DEFAULTS.max_batch, metavar="N",
+    g.add_argument("--max-batch", type=limit("max_batch"), default=DEFAULTS.max_batch, metavar="N",
                    help=f"mels per forward pass at most (default {DEFAULTS.max_batch}; 1: no batching)")
-    g.add_argument("--max-batch-delay-ms", type=float, default=DEFAULTS.max_batch_delay_ms, metavar="MS",
+    g.add_argument("--max-batch-delay-ms", type=limit("max_batch_delay_ms"), default=DEFAULTS.max_batch_delay_ms,
+                   metavar="MS",
                    help=f"how long the oldest queued mel waits for other clients (default "
                         f"{DEFAULTS.max_batch_delay_ms:g}; none when no other client is being served)")
-    g.add_argument("--max-frames", type=int, default=None, metavar="N",
+    g.add_argument("--max-frames", type=limit("max_frames"), default=None, metavar="N",
                    help=f"mel frames per request or stream at most (default {DEFAULTS.max_frames}, or fewer where a "
                         f"given --max-message-bytes holds fewer)")
-    g.add_argument("--max-streams", type=int, default=DEFAULTS.max_streams, metavar="N",
+    g.add_argument("--max-streams", type=limit("max_streams"), default=DEFAULTS.max_streams, metavar="N",
                    help=f"open streams at most (default {DEFAULTS.max_streams})")
-    g.add_argument("--max-message-bytes", type=int, default=None, metavar="BYTES",
+    g.add_argument("--max-message-bytes", type=limit("max_message_bytes"), default=None, metavar="BYTES",
                    help=f"size of a request body or stream message at most (default {DEFAULTS.max_message_bytes}, or "
                         f"more where a body of --max-frames needs more); with both given, a body of --max-frames must "
                         f"fit")
-    g.add_argument("--idle-timeout", type=float, default=DEFAULTS.idle_timeout_s, metavar="S",
+    g.add_argument("--idle-timeout", type=limit("idle_timeout_s"), default=DEFAULTS.idle_timeout_s, metavar="S",
                    help=f"close a stream silent this long, and answer 408 to a request body of which nothing arrives "
                         f"this long (default {DEFAULTS.idle_timeout_s:g} s)")
-    g.add_argument("--body-timeout", type=float, default=DEFAULTS.body_timeout_s, metavar="S",
+    g.add_argument("--body-timeout", type=limit("body_timeout_s"), default=DEFAULTS.body_timeout_s, metavar="S",
                    help=f"answer 408 to a request body not all arrived this long after its headers, however steadily "
                         f"it trickles in (default {DEFAULTS.body_timeout_s:g} s)")
-    g.add_argument("--stream-timeout", type=float, default=DEFAULTS.stream_timeout_s, metavar="S",
+    g.add_argument("--stream-timeout", type=limit("stream_timeout_s"), default=DEFAULTS.stream_timeout_s, metavar="S",
                    help=f"close a stream that has kept the server waiting for its messages this long in all, however "
                         f"steadily they come (default {DEFAULTS.stream_timeout_s:g} s; the time after 'end', and while "
                         f"the server holds back its reading, does not count)")
-    g.add_argument("--header-timeout", type=float, default=DEFAULTS.header_timeout_s, metavar="S",
+    g.add_argument("--header-timeout", type=limit("header_timeout_s"), default=DEFAULTS.header_timeout_s, metavar="S",
                    help=f"close a connection whose request headers have not all arrived this long after it opened (or "
                         f"after their first byte, on a kept-alive one), answering 408 if any came (default "
                         f"{DEFAULTS.header_timeout_s:g} s)")
-    g.add_argument("--send-timeout", type=float, default=DEFAULTS.send_timeout_s, metavar="S",
+    g.add_argument("--send-timeout", type=limit("send_timeout_s"), default=DEFAULTS.send_timeout_s, metavar="S",
                    help=f"reset a connection whose client leaves what it is sent unread this long once the buffers "
                         f"on the way are full (a request's answer, a stream's audio; default "
                         f"{DEFAULTS.send_timeout_s:g} s)")
-    g.add_argument("--max-connections", type=int, default=DEFAULTS.max_connections, metavar="N",
+    g.add_argument("--max-connections", type=limit("max_connections"), default=DEFAULTS.max_connections, metavar="N",
                    help=f"open connections (requests and streams) at most; one more is answered 503 and closed "
                         f"(default {DEFAULTS.max_connections})")
-    g.add_argument("--stream-backlog", type=int, default=DEFAULTS.stream_backlog, metavar="FRAMES",
+    g.add_argument("--stream-backlog", type=limit("stream_backlog"), default=DEFAULTS.stream_backlog, metavar="FRAMES",
                    help="ready mel frames a stream may gather while its window is computed or sent (default "
                    f"{DEFAULTS.stream_backlog}); beyond that its input is not read (a slow reader holds itself back)")
-    g.add_argument("--drain-timeout", type=float, default=DEFAULTS.drain_timeout_s, metavar="S",
+    g.add_argument("--drain-timeout", type=limit("drain_timeout_s"), default=DEFAULTS.drain_timeout_s, metavar="S",
                    help=f"on SIGTERM, wait at most this long for work in flight (default {DEFAULTS.drain_timeout_s:g})")
 
 
@@ -100,10 +101,6 @@ def run_serve(args: argparse.Namespace) -> int:
                            args.max_message_bytes if bytes_given else DEFAULTS.max_message_bytes, args.idle_timeout,
                            args.stream_backlog, args.drain_timeout, args.body_timeout, args.max_connections,
                            args.header_timeout, args.stream_timeout, args.send_timeout)
-    if args.threads is not None and args.threads < 1:  # intra_op_threads would run it on 1 thread without a word
-        from hifigan.errors import HifiganError
-
-        raise HifiganError(None, f"--threads must be >= 1, got {args.threads}")
     device = resolve_device(args.device, cli=True)
     require_backend(args.backend)
     sock = bind(args.host, args.port)  # a bad or used address fails before the checkpoint is read
@@ -125,3 +122,12 @@ def run_serve(args: argparse.Namespace) -> int:
     # standard streams are flushed, and the socket closed, all the same).
     gc.freeze()
     return code
+
+
+def limit(field: str) -> Count | Amount:
+    """The `type=` of the option that sets a ServeOptions field: its range (serve.limits.RANGES; an int field: 1 or
+    more), checked as the command line is parsed."""
+    if field not in RANGES:
+        return Count(1)
+    low, low_open, inf, why = RANGES[field]
+    return Amount(low, low_open=low_open, inf=inf, why=why)

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hifigan.cli.common import (
+    Count,
     add_audio_options,
     add_command,
     add_device,
     add_inference_options,
     add_no_progress,
     add_out,
-    option_errors,
     progress,
     say_vocoded,
     shows_progress,
@@ -30,7 +30,6 @@ from hifigan.cli.vocode_checks import (
     check_out_is_a_folder_name,
     vocode_mel,
 )
-from hifigan.config.values import number
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.files.output_folders import prepare_output_dir
 from hifigan.files.paths import unreadable_files
@@ -79,9 +78,9 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stream", action="store_true",
                    help="vocode in chunks of --chunk-frames with exact receptive-field context (bounded memory; same "
                    f"audio as one-shot). Inputs longer than {AUTO_CHUNK_FRAMES} frames are chunked even without it")
-    p.add_argument("--chunk-frames", type=int, default=DEFAULT_CHUNK_FRAMES, metavar="N",
+    p.add_argument("--chunk-frames", type=Count(1), default=DEFAULT_CHUNK_FRAMES, metavar="N",
                    help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
-    p.add_argument("--batch", type=int, default=1, metavar="N",
+    p.add_argument("--batch", type=Count(1), default=1, metavar="N",
                    help="vocode N inputs at a time (Vocoder.batch: each output is the input's own audio, to float "
                    "rounding; with --backend invariant bit for bit). Pays on a GPU (V2 and V3 most), little on the "
                    "CPU: the measured times are in docs/inference.md. Inputs that are chunked still go one at a time")
@@ -109,13 +108,6 @@ def run_vocode(args: argparse.Namespace) -> int:
     require_backend(args.backend)  # an extra's package that is missing fails now, before any work
     if args.evaluate:
         require_packages(None)
-    if args.chunk_frames < 1:
-        raise HifiganError(None, f"--chunk-frames must be >= 1, got {args.chunk_frames}")
-    if args.batch < 1:
-        raise HifiganError(None, f"--batch must be >= 1, got {args.batch}")
-    if args.mel_db_ref is not None:
-        with option_errors():
-            number("--mel-db-ref", args.mel_db_ref, 0, low_open=True)  # the log of the reference amplitude is taken
     if args.batch > 1 and args.stream:
         raise HifiganError(None, "--batch and --stream exclude each other (streamed inputs are vocoded one at a time)")
     warn_unused_mel_input_options(args)

@@ -14,7 +14,6 @@ vocode the same clips, in the same table and page, as what good sounds like (hif
 from __future__ import annotations
 
 import json
-import math
 import sys
 import time
 from dataclasses import asdict
@@ -25,6 +24,7 @@ import torch
 
 from hifigan.audio import save_audio
 from hifigan.config import HifiganConfig
+from hifigan.demo import VALID_COUNT_WHY
 from hifigan.demo.clips import Vocoded, pretrained_clips, score_clips, vocode_clips
 from hifigan.demo.tables import format_table, resampled_note, score_table, summary_table
 from hifigan.errors import HifiganError
@@ -98,6 +98,7 @@ def run_demo(
     """Train for `minutes` in all (warm-up, then GAN), vocode the held-out clips, write wavs, PNGs, tables."""
     from hifigan.audio import audio_info
     from hifigan.config import config_from_dict, load_config
+    from hifigan.config.values import integer_problem, number_problem
     from hifigan.data.corpus import Corpus
     from hifigan.data.corpus_scan import scan_corpus
     from hifigan.data.scan_cache import ReadSettings, gather_facts
@@ -112,13 +113,12 @@ def run_demo(
 
     begun = time.monotonic()
     require_packages(None)  # every metric, PESQ and STOI included ('eval' extra): fail before training
-    if not 0 <= gan_fraction <= 1:
-        raise HifiganError(None, f"--gan-fraction must be in [0, 1], got {gan_fraction}")
-    if not 0 < minutes < math.inf:
-        raise HifiganError(None, f"--minutes must be above 0, got {minutes:g}")
+    for name, problem in (("--gan-fraction", number_problem(gan_fraction, 0, 1)),
+                          ("--minutes", number_problem(minutes, 0, low_open=True)),
+                          ("--valid-count", integer_problem(valid_count, 1, why=VALID_COUNT_WHY))):
+        if problem is not None:
+            raise HifiganError(None, f"{name} {problem}")
     check_counts({"batch_size": batch_size}, cli=True)
-    if valid_count < 1:  # not train's hint (0 with --validation-interval 0): the demo vocodes its held-out clips
-        raise HifiganError(None, f"--valid-count must be at least 1 (the clips the demo vocodes), got {valid_count}")
     base = load_config(config)
     overrides: dict[str, Any] = {"batch_size": batch_size, "num_workers": 0, "disc_start_step": 10**9}
     if segment_size is not None:

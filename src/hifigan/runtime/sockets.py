@@ -7,14 +7,17 @@ import errno
 import ipaddress
 import socket
 
+from hifigan.config.values import integer_problem
 from hifigan.errors import HifiganError
+
+PORTS = (0, 65535)  # a TCP port's range; 0: any free one
 
 
 def bind(host: str, port: int, backlog: int = 128) -> socket.socket:
     """A listening TCP socket on host:port (port 0: any free one; IPv6 where `host` resolves to it); one-line errors
     for a port out of range, a host that does not resolve and an address in use or not ours."""
-    if not 0 <= port <= 65535:
-        raise HifiganError(None, f"--port must be between 0 and 65535, got {port}")
+    if (problem := integer_problem(port, *PORTS)) is not None:
+        raise HifiganError(None, f"--port {problem}")
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as e:

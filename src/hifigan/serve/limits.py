@@ -5,10 +5,10 @@ buckets a server's model runs with."""
 from __future__ import annotations
 
 import io
-import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
+from hifigan.config.values import integer, number
 from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
@@ -45,20 +45,24 @@ class ServeOptions:
     send_timeout_s: float = 30.0
 
     def __post_init__(self) -> None:
-        for name in ("max_batch", "max_frames", "max_streams", "max_message_bytes", "stream_backlog",
-                     "max_connections"):
-            if getattr(self, name) < 1:
-                raise HifiganError(None, f"{option(name)} must be >= 1, got {getattr(self, name)}")
-        for name in ("max_batch_delay_ms", "drain_timeout_s"):  # 0: no wait
-            if not getattr(self, name) >= 0:
-                raise HifiganError(None, f"{option(name)} must be >= 0, got {getattr(self, name)}")
-        if self.max_batch_delay_ms == math.inf:  # a mel would wait, for a client that may never send, for ever
-            raise HifiganError(None, f"{option('max_batch_delay_ms')} must be finite (the milliseconds a mel may wait "
-                                     "for others to join its pass), got inf")
-        for name in ("idle_timeout_s", "body_timeout_s", "header_timeout_s", "stream_timeout_s",
-                     "send_timeout_s"):  # 0: no 'off'
-            if not getattr(self, name) > 0:
-                raise HifiganError(None, f"{option(name)} must be > 0, got {getattr(self, name)}")
+        """Each field in its range (RANGES), else one line naming its option in config.values' words."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            try:
+                if f.type == "int":  # a count: 1 or more
+                    integer(option(f.name), value, 1)
+                else:
+                    low, low_open, inf, why = RANGES[f.name]
+                    number(option(f.name), value, low, low_open=low_open, inf=inf, why=why)
+            except ValueError as e:
+                raise HifiganError(None, str(e)) from None
+
+
+# Each float field's range: (low, low end open, inf taken, the words after the rule). The timeouts have no 'off' (0),
+# but inf: no bound; a mel would wait for a client that may never send, so the batching delay is finite.
+RANGES = {"max_batch_delay_ms": (0.0, False, False, " (the milliseconds a mel may wait for others to join its pass)"),
+          "drain_timeout_s": (0.0, False, True, ""),
+          **{f"{name}_timeout_s": (0.0, True, True, "") for name in ("idle", "body", "header", "stream", "send")}}
 
 
 def npy_mel_bytes(num_mels: int, frames: int) -> int:

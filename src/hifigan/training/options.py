@@ -73,13 +73,18 @@ LEAST = {"checkpoint_interval": 0, "validation_interval": 0, "log_interval": 1, 
 def check_counts(values: dict[str, int | float | None], cli: bool) -> None:
     """Each count given at or above its least value (LEAST), and --max-minutes positive; else one line naming it
     (its option, or with `cli` False its field: option_names.flag)."""
+    from hifigan.config.values import integer_problem, number_problem
     from hifigan.errors import HifiganError
 
     for key, value in values.items():
-        if key == "max_minutes" and value is not None and not value > 0:
-            raise HifiganError(None, f"{flag(key, cli)} must be above 0, got {value:g}")
-        if key in LEAST and value is not None and value < LEAST[key]:
-            raise HifiganError(None, f"{flag(key, cli)} must be at least {LEAST[key]}, got {value}")
+        if value is None:
+            continue
+        if key == "max_minutes":
+            problem = number_problem(value, 0, low_open=True, inf=True)
+        else:
+            problem = integer_problem(value, LEAST[key]) if key in LEAST else None
+        if problem is not None:
+            raise HifiganError(None, f"{flag(key, cli)} {problem}")
 
 
 def validation_off(options: TrainOptions, valid_count: int | None, resuming: bool,

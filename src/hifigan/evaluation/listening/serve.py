@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+from hifigan.config.values import integer_problem, number_problem
 from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.store import Store
 from hifigan.runtime.extras import optional_import
@@ -51,8 +52,8 @@ def start_lines(store: Store) -> str:
 
 def check_screen(screen: float | None) -> None:
     """A reference screen (raters whose mean score of the hidden reference is below it are left out) is a score."""
-    if screen is not None and not 1 <= screen <= 5:
-        raise HifiganError(None, f"--screen-reference-below must be between 1 and 5, got {screen:g}")
+    if screen is not None and (problem := number_problem(screen, 1, 5)) is not None:
+        raise HifiganError(None, f"--screen-reference-below {problem}")
 
 
 def report_study(study: str | os.PathLike, screen: float | None = None) -> tuple[str, Path, Path]:
@@ -77,8 +78,8 @@ def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = No
     from hifigan.evaluation.listening.study import study_for
 
     check_screen(screen)
-    if threads < 1:
-        raise HifiganError(None, f"--threads must be >= 1, got {threads}")
+    if (problem := integer_problem(threads, 1)) is not None:
+        raise HifiganError(None, f"--threads {problem}")
     for module in SERVER_PACKAGES:  # before a study folder is made
         optional_import(module, "serving a listening test")
     if systems and reference is None:
