@@ -110,12 +110,13 @@ def _damage_zip_structure(path, where):
 ])
 def test_a_damaged_zip_structure_is_a_corrupt_checkpoint_naming_what_broke(tiny_file, where, problem):
     """Damage to the zip around the records (a header, the directory, a compressed stream) is one line, never
-    torch's own error or a traceback."""
+    torch's own error or a traceback: the same whether the file is read whole or only its generator part."""
     record = _damage_zip_structure(tiny_file, where)
-    with pytest.raises(CheckpointError) as e:
-        read_checkpoint(tiny_file)
     said = f"truncated or corrupt checkpoint ({problem.format(record)})"
-    assert (e.value.path, e.value.problem) == (str(tiny_file), said)
+    for read in (read_checkpoint, load_generator):
+        with pytest.raises(CheckpointError) as e:
+            read(tiny_file)
+        assert (e.value.path, e.value.problem) == (str(tiny_file), said)
 
 
 @pytest.mark.parametrize(("opcode", "kept"), [

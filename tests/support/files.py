@@ -76,13 +76,15 @@ def equal_states(a: dict, b: dict) -> bool:
     return a == b
 
 
-def damage_tensor_bytes(path: Path, count: int = 4000) -> str:
-    """Overwrite up to `count` bytes inside the largest tensor record of a zip checkpoint with NaN patterns (0xFF), in
-    place: the zip still opens, only the record's CRC-32 tells. Returns the record's name."""
+def damage_tensor_bytes(path: Path, count: int = 4000, record: str | None = None) -> str:
+    """Overwrite up to `count` bytes inside the largest tensor record of a zip checkpoint (or the one named `record`)
+    with NaN patterns (0xFF), in place: the zip still opens, only the record's CRC-32 tells. Returns the record's
+    name."""
     import zipfile
 
     with zipfile.ZipFile(path) as archive:
-        info = max((i for i in archive.infolist() if "/data/" in i.filename), key=lambda i: i.file_size)
+        infos = [i for i in archive.infolist() if "/data/" in i.filename and record in (None, i.filename)]
+        info = max(infos, key=lambda i: i.file_size)
     with open(path, "r+b") as f:
         f.seek(info.header_offset + 26)
         name_len, extra_len = (int.from_bytes(f.read(2), "little") for _ in range(2))

@@ -3,11 +3,14 @@ as garbage (NaN weights, silent); the CRC-32 that each zip record carries catche
 
 from __future__ import annotations
 
+import struct
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 CHUNK = 1 << 20  # records are streamed: a check never holds a second copy of the file in memory
+LOCAL_HEADER = struct.Struct("<4s22xHH")  # a record's local header: signature, ..., name and extra field lengths
 
 
 def is_zip(path: Path) -> bool:
@@ -34,14 +37,37 @@ def is_torchscript_zip(path: Path) -> bool:
         return False
 
 
-def damaged_record(path: Path) -> str | None:
+def is_data_record(name: str) -> bool:
+    """Whether the record `name` holds one tensor storage's bytes (<archive>/data/<key>), not the pickle or metadata."""
+    parts = name.split("/")
+    return len(parts) >= 2 and parts[-2] == "data"
+
+
+def records_by_offset(path: Path) -> dict[int, zipfile.ZipInfo]:
+    """Each record by the file offset of its first data byte (after its local header: where torch reads a tensor's
+    bytes); a record whose local header does not read is left out."""
+    found = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as f:
+        for info in archive.infolist():
+            f.seek(info.header_offset)
+            header = f.read(LOCAL_HEADER.size)
+            if len(header) == LOCAL_HEADER.size:
+                magic, name_length, extra_length = LOCAL_HEADER.unpack(header)
+                if magic == b"PK\x03\x04":
+                    found[info.header_offset + LOCAL_HEADER.size + name_length + extra_length] = info
+    return found
+
+
+def damaged_record(path: Path, checked: Callable[[str], bool] | None = None) -> str | None:
     """Why a zip checkpoint's bytes are damaged (the first record whose data fails its CRC-32 or does not read), or
-    None where every record checks or the file is no zip (a legacy torch file carries no checksum). The zip
-    directory is read once, by the check itself."""
+    None where every record checks or the file is no zip (a legacy torch file carries no checksum). `checked`: which
+    records (by name) to check; all by default. The zip directory is read once, by the check itself."""
     name = None
     try:
         with zipfile.ZipFile(path) as archive:
             for info in archive.infolist():
+                if checked is not None and not checked(info.filename):
+                    continue
                 name = info.filename
                 with archive.open(info) as record:
                     while record.read(CHUNK):

@@ -12,7 +12,14 @@ from typing import Any
 from torch import nn
 
 from hifigan.checkpoints.config_over import MODEL_KEYS, ConfigSource, config_over_model
-from hifigan.checkpoints.format import checked_format, config_of, is_own_checkpoint, load_state_strict, read_checkpoint
+from hifigan.checkpoints.format import (
+    GENERATOR_PART,
+    checked_format,
+    config_of,
+    is_own_checkpoint,
+    load_state_strict,
+    read_checkpoint,
+)
 from hifigan.checkpoints.key_spelling import Spelling, file_spelling
 from hifigan.checkpoints.official import (
     GENERATOR_PARTS,
@@ -52,18 +59,21 @@ class CheckpointContents:
             object.__setattr__(self, "bare", True)
 
     @classmethod
-    def read(cls, path: str | os.PathLike) -> CheckpointContents:
-        return cls(read_checkpoint(path), path)
+    def read(cls, path: str | os.PathLike, part: tuple[str, ...] | None = None) -> CheckpointContents:
+        """The file's contents; `part`: only those keys of one of ours (format.read_checkpoint)."""
+        return cls(read_checkpoint(path, part), path)
 
     @classmethod
-    def of(cls, checkpoint: str | os.PathLike | dict[str, Any]) -> CheckpointContents:
-        """A file's contents, or a checkpoint dict already loaded, read alike; else a one-line TypeError."""
+    def of(cls, checkpoint: str | os.PathLike | dict[str, Any], part: tuple[str, ...] | None = None
+           ) -> CheckpointContents:
+        """A file's contents (`part`: as read() reads it), or a checkpoint dict already loaded, read alike; else a
+        one-line TypeError."""
         if isinstance(checkpoint, dict):
             return cls(checked_format(checkpoint, None), None)
         if not isinstance(checkpoint, str | os.PathLike):
             raise TypeError(f"checkpoint must be a file's path (a str or os.PathLike) or a loaded checkpoint dict, "
                             f"not a {type(checkpoint).__name__}")
-        return cls.read(checkpoint)
+        return cls.read(checkpoint, part)
 
     @property
     def official(self) -> bool:
@@ -215,9 +225,10 @@ def load_generator(path: str | os.PathLike | dict[str, Any], config: ConfigSourc
     generator's bare state dict (`path`: the file, or its contents already loaded).
 
     An official file carries no config: `config`, else the official config.json beside it; ours carries its own.
-    Messages name the `config` argument (`pass config=...`), or with `cli` the command's --config.
+    Messages name the `config` argument (`pass config=...`), or with `cli` the command's --config. Of a training
+    checkpoint, only the generator and config are read (GENERATOR_PART).
     """
-    checkpoint = CheckpointContents.of(path)
+    checkpoint = CheckpointContents.of(path, GENERATOR_PART)
     checkpoint.generator_state()  # first what the file is (one holding a generator), then which config it needs
     cfg, name = checkpoint.named_config(config, cli=cli)
     state = checkpoint.generator_state(cfg.generator)

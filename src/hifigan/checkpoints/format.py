@@ -8,16 +8,17 @@ import errno
 import os
 import pickle
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from hifigan.checkpoints.archive import damaged_record
+from hifigan.checkpoints.archive import damaged_record, is_data_record
 from hifigan.checkpoints.key_spelling import Spelling, misfit_spelling
 from hifigan.checkpoints.misfit import generator_mismatch
+from hifigan.checkpoints.part_read import read_part
 from hifigan.checkpoints.unreadable import load_failure, unpickling_problem
 from hifigan.config import HifiganConfig, config_from_dict
 from hifigan.errors import CheckpointError, ConfigError, HifiganError
@@ -27,14 +28,16 @@ from hifigan.models.norms import WEIGHT_NORM_KEYS, with_weight_norms
 
 FORMAT_KEY = "hifigan_checkpoint"
 FORMAT_VERSION = 1
+GENERATOR_PART = (FORMAT_KEY, "config", "generator")  # what a generator's load reads of one of ours
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+def read_checkpoint(path: str | os.PathLike, part: tuple[str, ...] | None = None) -> dict[str, Any]:
     """torch.load with weights_only=True: tensors and plain containers only, never pickled code.
 
     Any failure to parse the file (it is untrusted input) becomes a CheckpointError naming it. A zip file's records
     are checked against their CRC-32 first (torch.load does not: damaged tensor bytes would load as garbage); a legacy
-    non-zip torch file carries no checksum and loads unchecked.
+    non-zip torch file carries no checksum and loads unchecked. `part`: the top-level keys to read of one of ours
+    (GENERATOR_PART: what a vocoder needs); only the records of their tensors are checked and read (part_read).
     """
     path = Path(path)
     if not path.exists():
@@ -43,16 +46,16 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(path, "is a directory, expected a checkpoint file")
     if path.stat().st_size == 0:
         raise CheckpointError(path, "is empty")
-    try:
-        damage = damaged_record(path)
-    except OSError as e:
-        raise CheckpointError(path, f"cannot read ({e.strerror})") from None
-    if damage is not None:
-        raise CheckpointError(path, f"truncated or corrupt checkpoint ({damage})")
+    _refuse_damage(path, None if part is None else lambda name: not is_data_record(name))
     try:
         with warnings.catch_warnings():  # e.g. "Detected pickle protocol 4": noise on stderr, not a problem
             warnings.simplefilter("ignore")
-            obj = torch.load(path, map_location="cpu", weights_only=True)
+            if part is None:
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+            else:
+                obj = read_part(path, part, is_own_checkpoint, _refuse_damage)
+    except CheckpointError:
+        raise
     except pickle.UnpicklingError as e:
         raise CheckpointError(path, unpickling_problem(path, e)) from None
     except OSError as e:
@@ -64,6 +67,16 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise CheckpointError(path, f"not a checkpoint (holds a {type(obj).__name__}, expected a dict)")
     return checked_format(obj, path)
+
+
+def _refuse_damage(path: Path, checked: Callable[[str], bool] | None = None) -> None:
+    """A CheckpointError where one of the zip records `checked` names (all by default) is damaged (damaged_record)."""
+    try:
+        damage = damaged_record(path, checked)
+    except OSError as e:
+        raise CheckpointError(path, f"cannot read ({e.strerror})") from None
+    if damage is not None:
+        raise CheckpointError(path, f"truncated or corrupt checkpoint ({damage})")
 
 
 def checked_format(obj: dict[str, Any], path: str | os.PathLike | None) -> dict[str, Any]:

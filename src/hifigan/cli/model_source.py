@@ -66,8 +66,9 @@ def model_config(args: argparse.Namespace) -> HifiganConfig:
         return registered_config(get_model(args.pretrained), args.config, cli=True)
     if args.checkpoint is not None:
         from hifigan.checkpoints.contents import CheckpointContents
+        from hifigan.checkpoints.format import GENERATOR_PART
 
-        contents = CheckpointContents.read(args.checkpoint)
+        contents = CheckpointContents.read(args.checkpoint, GENERATOR_PART)
         contents.require_generator()  # first what the file is (one holding a generator), then which config it needs
         return contents.config(args.config, cli=True)
     return load_config(args.config or "v1")
