@@ -129,7 +129,8 @@ def test_importing_the_package_and_every_help_need_no_extra(core_only):
         "hifigan.evaluation.listening.app": "MissingExtraError: hifigan listen's web app needs flask, which is not "
         "installed: it comes with the 'listen' extra: pip install 'hifigan[listen]'",
         **{f"hifigan.serve.{name}": f"MissingExtraError: hifigan serve needs prometheus_client, which is not "
-           f"installed: {serve}" for name in ("routes", "monitoring", "server", "app_state", "streams", "connections")},
+           f"installed: {serve}" for name in ("routes", "monitoring", "server", "app_state", "streams", "connections",
+                                               "vocoding", "error_answers", "http_protocol", "websocket_protocol")},
         **{f"hifigan.serve.{name}": "MissingExtraError: the hifigan serve client needs httpx, which is not "
            f"installed: {serve}" for name in ("client", "readiness")}}
     assert len(report["help"]) == 13 and set(report["help"].values()) == {0}, report["help"]

@@ -1,16 +1,16 @@
 """The Starlette app of API v1: its routes (the probes /livez and /healthz, /v1/info, /metrics and /openapi.json here;
 POST /v1/vocode in vocoding.py, WebSocket /v1/stream in streams.py) and its lifespan. Every error is a 4xx/5xx with
-{"error": "..."} (refusals.py); every request is logged in one line."""
+{"error": "..."} (error_answers.py); every request is logged in one line."""
 
 from __future__ import annotations
 
 from hifigan.inference.vocoder import Vocoder
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
+from hifigan.serve.error_answers import http_error, no_such_route, not_ready, retry_after, websocket_only
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.openapi import openapi
-from hifigan.serve.refusals import http_error, no_such_route, not_ready, retry_after, websocket_only
 from hifigan.serve.vocoding import vocode
 
 optional_import("starlette", "hifigan serve")

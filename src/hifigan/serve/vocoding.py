@@ -14,8 +14,8 @@ from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import NPY_TYPE, RequestError, chosen_format, decode_mel, encode_audio
+from hifigan.serve.error_answers import error_response
 from hifigan.serve.limits import ServeOptions
-from hifigan.serve.refusals import error_response
 from hifigan.serve.scheduler import SchedulerFailed
 
 optional_import("starlette", "hifigan serve")
