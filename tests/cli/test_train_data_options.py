@@ -166,7 +166,7 @@ def _undecodable(path: Path) -> Path:
 # (arguments with {corpus}, {list} and {run} filled in, what the one line says); each is refused before any work
 REFUSALS = [
     (["--corpus", "{corpus}", "-o", "{run}", "--valid-count", "-1"],
-     "--valid-count -1: hold out 1 or more files (fewer than the usable ones), or 0 with --validation-interval 0"),
+     "argument --valid-count: must be an integer >= 0, got -1"),  # a usage error
     (["-o", "{run}"], "no training data: give --corpus DIR or --train-list FILE"),
     (["--corpus", "{corpus}", "--train-list", "{list}", "-o", "{run}"],
      "give either a corpus folder or a training file list (not both)"),

@@ -205,4 +205,5 @@ def test_max_length_difference_trims_more_than_a_hop_and_is_recorded(folders, ca
     assert trimmed == {"a": (0, None), "b": (768, "reference")}
     assert report["files"][1]["metrics"]["snr"] == 100.0  # the generated file is the recording's start, exactly
     code, _, err = run(capsys, *args, "--max-length-difference", "-1")
-    assert code == 2 and err.endswith("error: --max-length-difference must be 0 or more, got -1\n"), err
+    assert code == 2 and err.endswith("error: argument --max-length-difference: must be an integer >= 0, got -1 "
+                                      "('hifigan evaluate --help' lists the options)\n"), err

@@ -59,12 +59,12 @@ def test_a_conversion_that_overflows_is_one_line_naming_the_file(linear_power, t
 @pytest.mark.parametrize("ref", ["nan", "inf", "0", "-1"])
 def test_mel_db_ref_must_be_a_finite_number_above_zero(tmp_path, capsys, tiny_checkpoint, ref):
     """Its log is taken: nan/inf (an internal ValueError before) and 0 or less (a 'math domain error' before) are
-    one line naming the option, before any input is read."""
+    one line naming the option (a usage error), before any input is read."""
     np.save(tmp_path / "db.npy", log_mel(shift=-40.0))
     out = tmp_path / "out"
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--mel-convention", "db-ref",
                        f"--mel-db-ref={ref}", tmp_path / "db.npy")
-    line = failed_cleanly(code, err, out, "--mel-db-ref must be a number > 0")
+    line = failed_cleanly(code, err, out, "argument --mel-db-ref: must be a number > 0")
     assert "db.npy" not in line
 
 

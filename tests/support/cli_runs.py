@@ -23,8 +23,11 @@ SUBSET = "(--subset evaluates only the stems the systems hold)"  # a recording w
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
-    """`hifigan ARGV` in this process: (exit code, stdout, stderr)."""
-    code = main([str(a) for a in argv])
+    """`hifigan ARGV` in this process: (exit code, stdout, stderr); a usage error's too (argparse exits)."""
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as e:
+        code = e.code
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

@@ -44,13 +44,7 @@ REFUSED = {
     "stft_short": (dict(loss_weights={"stft": 1.0}), [],
                    "{config}: loss_args['stft']: segment_size 512 is too short for the STFT loss (needs >= 1025 "
                    "samples at resolutions [[1024, 120, 600], [2048, 240, 1200], [512, 50, 240]])"),
-    "negative_count": ({}, ["--valid-count", "-1"],
-                       "--valid-count -1: hold out 1 or more files (fewer than the usable ones), or 0 with "
-                       "--validation-interval 0 (nothing held out, validation off)"),
-    "fraction": ({}, ["--valid-fraction", "1.5"], "--valid-fraction 1.5: hold out a fraction between 0 and 1 (both "
-                                                  "excluded), e.g. 0.05"),
-    "cap": ({}, ["--valid-cap", "-1"], "--valid-cap -1: cap the held-out files at 1 or more, or 0 (no cap)"),
-}
+}  # --valid-count/--valid-fraction/--valid-cap out of range: usage errors (tests/cli/test_option_ranges.py)
 
 
 @pytest.fixture(scope="module")
