@@ -161,13 +161,15 @@ class MelSpectrogram:
 
 
 def _audio_tensor(y: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """A tensor as it is; a float numpy array as a tensor (no copy); anything else a TypeError naming what is taken."""
-    if isinstance(y, torch.Tensor):
+    """A float tensor as it is; a float numpy array as a tensor (no copy); anything else, integer samples (int16
+    PCM values, whose mel lies 90 dB above the float samples') included, a TypeError naming what is taken."""
+    if isinstance(y, torch.Tensor) and y.is_floating_point():
         return y
     if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.floating):
         return torch.from_numpy(np.ascontiguousarray(y))
-    got = f"a numpy array of dtype {y.dtype}" if isinstance(y, np.ndarray) else type(y).__name__
-    raise TypeError(f"expected float audio [B, T] or [T], a torch.Tensor or a float numpy array, got {got}")
+    got = (f"a numpy array of dtype {y.dtype}" if isinstance(y, np.ndarray) else
+           f"a tensor of dtype {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__)
+    raise TypeError(f"expected float audio [B, T] or [T], a float tensor or numpy array, got {got}")
 
 
 def mel_spectrogram(

@@ -147,11 +147,18 @@ def test_mel_spectrogram_takes_a_float_numpy_array_as_its_tensor(speech):
 
 @pytest.mark.parametrize(("y", "got"), [
     (np.zeros(4000, np.int16), "a numpy array of dtype int16"), ([0.0] * 4000, "list"),
+    # int16 PCM values as a tensor (torch.frombuffer of a WAV's data): refused as the numpy array is, not a mel
+    # 90 dB too loud; so are the other non-float tensors
+    (torch.zeros(4000, dtype=torch.int16), "a tensor of dtype torch.int16"),
+    (torch.zeros(4000, dtype=torch.bool), "a tensor of dtype torch.bool"),
+    (torch.zeros(4000, dtype=torch.complex64), "a tensor of dtype torch.complex64"),
 ])
 def test_mel_spectrogram_names_what_it_takes(y, got):
-    with pytest.raises(TypeError, match=rf"expected float audio \[B, T\] or \[T\], a torch.Tensor or a float numpy "
-                                        rf"array, got {got}$"):
+    with pytest.raises(TypeError, match=rf"expected float audio \[B, T\] or \[T\], a float tensor or numpy array, "
+                                        rf"got {got}$"):
         mel_spectrogram(y, **V1.mel_kwargs())
+    with pytest.raises(TypeError, match=rf", got {got}$"):
+        MelSpectrogram(**V1.mel_kwargs())(y)
 
 
 def test_checked_refuses_audio_of_exactly_the_padding_as_too_short():
