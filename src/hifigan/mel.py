@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from hifigan.arrays.padding import reflect_pad
+from hifigan.arrays.shared import shared_tensor
 from hifigan.config.stft_geometry import check_framing, check_stft_geometry
 from hifigan.errors import AudioError, ConfigError
 from hifigan.melconv.conventions import forward, front_end_floor
@@ -166,7 +167,7 @@ def _audio_tensor(y: torch.Tensor | np.ndarray) -> torch.Tensor:
     if isinstance(y, torch.Tensor) and y.is_floating_point():
         return y
     if isinstance(y, np.ndarray) and np.issubdtype(y.dtype, np.floating):
-        return torch.from_numpy(np.ascontiguousarray(y))
+        return shared_tensor(np.ascontiguousarray(y))  # a read-only one too, without torch's warning
     got = (f"a numpy array of dtype {y.dtype}" if isinstance(y, np.ndarray) else
            f"a tensor of dtype {y.dtype}" if isinstance(y, torch.Tensor) else type(y).__name__)
     raise TypeError(f"expected float audio [B, T] or [T], a float tensor or numpy array, got {got}")

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
+from hifigan.arrays.shared import shared_tensor
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.signals import Signal, as_numpy
 from hifigan.evaluation.undefined import SILENT_REFERENCE, Undefined
@@ -17,8 +18,14 @@ MCD_COEFFICIENTS = 24  # c1..c24; c0 (overall level) is excluded
 LSD_FLOOR = 1e-10  # floor on |STFT|^2 in the log-spectral distance (-100 dB)
 
 
+def _tensor(y: Signal, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A signal as a tensor of `dtype`; a numpy array's memory shared where the dtype is its own (a read-only array
+    too, without torch's warning)."""
+    return torch.as_tensor(shared_tensor(y) if isinstance(y, np.ndarray) else y, dtype=dtype)
+
+
 def _as_batch(y: Signal) -> torch.Tensor:
-    y = torch.as_tensor(y, dtype=torch.float32)
+    y = _tensor(y)
     return y.unsqueeze(0) if y.dim() == 1 else y
 
 
@@ -50,8 +57,7 @@ def mrstft_distance(
     """
     if not as_numpy(reference).any():
         return Undefined(SILENT_REFERENCE)
-    ref = torch.as_tensor(as_numpy(reference))
-    gen = torch.as_tensor(as_numpy(generated))
+    ref, gen = _tensor(as_numpy(reference)), _tensor(as_numpy(generated))
     sc, mag = multi_resolution_stft_loss(ref, gen, tuple(resolutions))
     return float(sc) + float(mag)
 
@@ -63,8 +69,7 @@ def log_spectral_distance(reference: Signal, generated: Signal, n_fft: int, hop:
     the model's n_fft/hop/win, centred frames) floored at 1e-10 (-100 dB), so digital silence in both is 0.
     Bandwidth-extension code (NU-Wave's) takes log10 P without the factor 10: its LSD is a tenth of this one.
     """
-    ref = torch.as_tensor(as_numpy(reference), dtype=torch.float64)
-    gen = torch.as_tensor(as_numpy(generated), dtype=torch.float64)
+    ref, gen = _tensor(as_numpy(reference), torch.float64), _tensor(as_numpy(generated), torch.float64)
     db_ref = 20 * torch.log10(stft_magnitude(ref, (n_fft, hop, win), LSD_FLOOR))
     db_gen = 20 * torch.log10(stft_magnitude(gen, (n_fft, hop, win), LSD_FLOOR))
     return torch.sqrt(torch.mean((db_ref - db_gen).square(), dim=0)).mean().item()

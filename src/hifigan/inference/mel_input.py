@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from hifigan.arrays.mel_shape import mel_shapes, unbatched
+from hifigan.arrays.shared import shared_tensor
 from hifigan.errors import MelError
 from hifigan.mel_file import check_holds_values, checked_mel_values
 
@@ -38,8 +39,7 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
             mel = mel.astype(mel.dtype.newbyteorder("="))
         if any(stride < 0 for stride in mel.strides):
             mel = np.ascontiguousarray(mel)
-        if not mel.flags.writeable:  # np.load(mmap_mode="r"), np.frombuffer(bytes): see _read_only
-            return _read_only(mel)
+        return shared_tensor(mel)  # a read-only one too (np.load(mmap_mode="r")), without torch's warning
     else:
         try:
             return torch.as_tensor(mel)  # nested lists of numbers
@@ -47,16 +47,6 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
             what = f"{type(mel).__name__}{' torch cannot convert' if isinstance(mel, list | tuple) else ''}"
             raise MelError(source, f"expected a mel (a tensor or numpy array), got {what}") from None
     return torch.as_tensor(mel)
-
-
-def _read_only(mel: np.ndarray) -> torch.Tensor:
-    """A tensor sharing a read-only array's memory: torch.from_numpy warns of one (writing to it would be undefined;
-    nothing here writes to a mel it is given), DLPack, which carries the flag, shares it without a word. What DLPack
-    does not export (a 0-d array) is copied: a copy is writable."""
-    try:
-        return torch.from_dlpack(mel)
-    except (BufferError, RuntimeError, TypeError):
-        return torch.as_tensor(mel.copy())
 
 
 def refuse_one_mel(given: object, takes: str, instead: str) -> None:
