@@ -228,12 +228,19 @@ def test_compute_metrics_refuses_what_a_file_would_be_refused_for(voice):
          f"x: the recording has shape ({len(voice)}, 2): expected one mono signal [T] (or [1, T])"),
         (voice, torch.from_numpy(np.stack([noisy, noisy])),
          f"x: the generated audio has shape (2, {len(voice)}): expected one mono signal [T] (or [1, T])"),
+        # int16 PCM values (soundfile's dtype="int16") were scored as floats, a signal 90 dB above the other
+        ((voice * 32767).astype(np.int16), noisy, "x: the recording has dtype int16: expected float samples in "
+                                                  "[-1, 1] (int16 sample values? divide by 32768)"),
+        (voice, torch.from_numpy(noisy > 0), "x: the generated audio has dtype bool: expected float samples in"),
     ]:
         with pytest.raises(AudioError) as e:
             compute_metrics(ref, gen, CONFIG, ["snr", "vuv_f1"], source="x")
         assert str(e.value).startswith(said)
     alone = compute_metrics(voice, noisy, CONFIG, ["snr"])
     assert compute_metrics(voice[None], torch.from_numpy(noisy)[:, None], CONFIG, ["snr"]) == alone  # [1, T], [T, 1]
+    # a bfloat16 tensor (numpy has no such dtype: torch's TypeError) is scored as its float32 values
+    rounded = torch.from_numpy(noisy).bfloat16()
+    assert compute_metrics(voice, rounded, CONFIG, ["snr"]) == compute_metrics(voice, rounded.float(), CONFIG, ["snr"])
 
 def test_undefined_values_are_nan_not_errors(voice):
     silence = np.zeros_like(voice)
