@@ -138,15 +138,18 @@ class MelSpectrogram:
         mel = forward(torch.matmul(basis, magnitude), self.convention, self.floor)
         return (mel - stats[0]) / stats[1] if stats else mel
 
-    def checked(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> torch.Tensor:
-        """[T] float audio (a file's samples) -> [num_mels, F] float32 log-mel, once `check` has passed."""
+    def checked(self, audio: np.ndarray | torch.Tensor, source: str | os.PathLike | None = None) -> torch.Tensor:
+        """[T] float audio (a file's samples; a tensor too) -> [num_mels, F] float32 log-mel, once `check` has
+        passed."""
+        audio = _numpy_samples(audio)
         self.check(audio, source)
         return self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
 
-    def check(self, audio: np.ndarray, source: str | os.PathLike | None = None) -> None:
+    def check(self, audio: np.ndarray | torch.Tensor, source: str | os.PathLike | None = None) -> None:
         """A one-line AudioError naming `source` for audio too short for one frame, NaN/inf samples, or a peak above
         FAR_OUTSIDE (4, 12 dB over full scale: a float file may go a little over 1, int16 values passed as floats
         are ~1e4); what `checked` refuses, without computing the mel."""
+        audio = _numpy_samples(audio)
         if audio.shape[-1] < self.min_samples:
             # at the model's rate: a resampled file's count is not the one it has on disk
             raise AudioError(source, f"too short: {count(audio.shape[-1], 'sample')} at {self.sampling_rate} Hz, "
@@ -159,6 +162,15 @@ class MelSpectrogram:
             hint = "int16 sample values? divide by 32768" if pcm else "scale it into [-1, 1]"
             raise AudioError(source, f"samples far outside [-1, 1]: peak {peak:.6g}, more than {FAR_OUTSIDE:g} "
                                      f"({hint})")
+
+
+def _numpy_samples(audio: np.ndarray | torch.Tensor) -> np.ndarray:
+    """An array as it is; a tensor's samples as numpy (detached, on the CPU; float32 unless float64), which `check`'s
+    numpy reductions take (numpy's max of a tensor calls torch's, whose arguments differ)."""
+    if not isinstance(audio, torch.Tensor):
+        return audio
+    audio = audio.detach().cpu()
+    return (audio if audio.dtype == torch.float64 else audio.float()).numpy()
 
 
 def _audio_tensor(y: torch.Tensor | np.ndarray) -> torch.Tensor:

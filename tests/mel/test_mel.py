@@ -224,3 +224,22 @@ def test_checked_takes_int16_minus_32768_as_an_int16_value(speech):
     audio[5] = -32768
     with pytest.raises(AudioError, match=r"peak 32768, more than 4 \(int16 sample values\? divide by 32768\)"):
         MelSpectrogram(**V1.mel_kwargs()).checked(audio.astype(np.float32), "clip.wav")
+
+
+def test_checked_takes_a_tensor_as_its_array(speech):
+    """A tensor (a model's audio, requiring grad; bfloat16) met numpy's reductions: "RuntimeError: Can't call numpy()
+    on Tensor that requires grad", or for another numpy's max as torch's, "TypeError: max(): argument 'dim' must be
+    int, not NoneType". Now it is checked and computed as its samples' array."""
+    frontend = MelSpectrogram(**V1.mel_kwargs())
+    audio = torch.from_numpy(speech)
+    want = frontend.checked(speech, "clip.wav")
+    assert torch.equal(frontend.checked(audio.clone().requires_grad_(True), "clip.wav"), want)
+    rounded = audio.bfloat16()
+    assert torch.equal(frontend.checked(rounded, "clip.wav"), frontend.checked(rounded.float().numpy(), "clip.wav"))
+    broken = audio.clone()
+    broken[100] = float("nan")
+    with pytest.raises(AudioError, match=r"^clip.wav: contains non-finite samples \(NaN or inf\)$"):
+        frontend.checked(broken, "clip.wav")
+    with pytest.raises(AudioError, match=r"^clip.wav: samples far outside \[-1, 1\]: peak \d+, more than 4 \(int16 "
+                                         r"sample values\? divide by 32768\)$"):
+        frontend.check((audio * 32767).to(torch.int16), "clip.wav")
