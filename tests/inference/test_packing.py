@@ -3,6 +3,8 @@ window holds that frame's whole receptive field, or meets the mel's true end whe
 padding (the cost is the mels' frames plus edge windows); with buckets, passes of few shapes, padded only where no
 wanted frame's field reaches."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -96,8 +98,15 @@ def test_bad_keep_ranges_are_refused():
     for a, b in ((0, 6), (-1, 3)):  # past the mel's end, before its start
         with pytest.raises(ValueError, match=rf"^mel 0: frames \[{a}, {b}\) are not within its 5 frames"):
             pack([5], ReceptiveField(1, 1), keep=[(a, b)])
-    with pytest.raises(ValueError, match="2 ranges for 1 mels"):
+    with pytest.raises(ValueError, match=r"^keep has 2 ranges for 1 mel$"):
         pack([5], ReceptiveField(1, 1), keep=[(0, 5), (0, 1)])
+    with pytest.raises(ValueError, match=r"^keep has 1 range for 2 mels$"):
+        pack([5, 5], ReceptiveField(1, 1), keep=[(0, 5)])
+    for pair in (None, 3, (0, 1, 2)):  # Python's "cannot unpack ..." TypeError or ValueError, naming nothing
+        with pytest.raises(ValueError, match=rf"^keep\[1\] must be a \(start, stop\) pair of frame indices, got "
+                                             rf"{re.escape(repr(pair))}$"):
+            pack([5, 5], ReceptiveField(1, 1), keep=[(0, 5), pair])
+    assert pack([5, 5], ReceptiveField(1, 1), keep=np.array([[0, 5], [1, 4]])).runs  # an array's rows are pairs
     for a, b in ((1.5, 4), (0, 4.0), (True, 4)):  # Python's slice TypeError, or True taken as frame 1
         with pytest.raises(ValueError, match=rf"^mel 0: frames \[{a!r}, {b!r}\) are not whole frame indices"):
             pack([5], ReceptiveField(1, 1), keep=[(a, b)])

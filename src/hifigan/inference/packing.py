@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hifigan.inference.choices import SHAPE_BUCKETS
+from hifigan.messages import plural
 from hifigan.messages.plural import a_type
 from hifigan.models.layers import ReceptiveField
 
@@ -120,8 +121,12 @@ def pack(lengths: Sequence[int], field: ReceptiveField, keep: Sequence[tuple[int
     `buckets`, its passes' shapes rounded up to them."""
     keep = [(0, n) for n in lengths] if keep is None else list(keep)
     if len(keep) != len(lengths):
-        raise ValueError(f"keep has {len(keep)} ranges for {len(lengths)} mels")
-    for i, ((a, b), n) in enumerate(zip(keep, lengths)):
+        raise ValueError(f"keep has {plural.count(len(keep), 'range')} for {plural.count(len(lengths), 'mel')}")
+    for i, (pair, n) in enumerate(zip(keep, lengths)):
+        try:
+            a, b = pair
+        except (TypeError, ValueError):  # Python's "cannot unpack non-iterable NoneType object"
+            raise ValueError(f"keep[{i}] must be a (start, stop) pair of frame indices, got {pair!r}") from None
         if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (a, b)):
             raise ValueError(f"mel {i}: frames [{a!r}, {b!r}) are not whole frame indices (ints)")
         if not 0 <= a <= b <= n:
