@@ -15,6 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from hifigan.arrays.tensors import is_tensor
+from hifigan.config.values import integer
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
 from hifigan.files.atomic import atomic_path
 from hifigan.files.paths import require_file, require_folder
@@ -74,7 +75,11 @@ def load_audio(
 
 def read_audio(path: str | os.PathLike, sampling_rate: int | None = None, *, resample: bool = False,
                mix_to_mono: bool = False, cli: bool = False) -> tuple[np.ndarray, int, int]:
-    """`load_audio`'s samples, and the file's rate and channel count as stored (what was resampled, mixed down)."""
+    """`load_audio`'s samples, and the file's rate and channel count as stored (what was resampled, mixed down).
+    A `sampling_rate` that is not a whole number of Hz >= 1 (a string from a config file) is a ValueError naming it,
+    before the file is read."""
+    if sampling_rate is not None:
+        integer("sampling_rate", sampling_rate, 1)
     path = require_file(path, "an audio file", AudioError)
     audio, sr = decode_audio(path)
     samples = conform_audio(path, audio, sr, sampling_rate, resample=resample, mix_to_mono=mix_to_mono, cli=cli)

@@ -36,3 +36,14 @@ def test_a_channels_hint_names_the_argument(tmp_path):
                             "8000 Hz, expected 16000 Hz (use resample=True)")
     assert not FLAG.search(str(e.value))
     assert load_audio(path, 8000, mix_to_mono=True).shape == (800,)
+
+
+@pytest.mark.parametrize("rate", ["22050", 22050.0, 0, True])
+def test_a_rate_that_is_no_whole_number_of_hz_is_refused_by_name(tmp_path, rate):
+    """A rate read from a text file ("22050") said 'sample rate is 22050 Hz, expected 22050 Hz (use resample=True)'
+    of a file at 22050 Hz; 0 and True were 'expected 0 Hz' and 'expected True Hz'."""
+    path = tmp_path / "a.wav"
+    sf.write(path, TONE, 22050)
+    with pytest.raises(ValueError, match=rf"^sampling_rate must be an integer >= 1, got {re.escape(repr(rate))}$"):
+        load_audio(path, rate)
+    assert load_audio(path, np.int64(22050)).shape == (800,)  # numpy's integers are ints
