@@ -74,3 +74,23 @@ def test_the_input_checks_name_config_and_resample(tmp_path):
     with pytest.raises(HifiganError) as e:
         check_inputs(ref, {"g": gen}, "v1", metrics=["snr"], cli=False)
     _python_words(str(e.value), "give config=... at 16000 Hz (presets: ", "or resample=True to measure at 22050 Hz")
+
+
+def test_an_item_that_is_no_triple_is_named(tmp_path):
+    """A (reference, generated) pair without its stem was Python's 'not enough values to unpack (expected 3, got 2)'
+    from inside the scoring, and a path given as an item 'a: no such file' (its characters taken as the triple);
+    nothing is read or written before the refusal."""
+    wav = tmp_path / "a.wav"
+    sf.write(wav, TONE, CONFIG.sampling_rate)
+    out = tmp_path / "report"
+    for item, name in [((wav, wav), "pairs[1]"), (str(wav), "pairs[1]"), (("a", wav, wav, wav), "pairs[1]"),
+                       (None, "pairs[1]")]:
+        with pytest.raises(TypeError, match=rf"^{re.escape(name)} must be a \(stem, reference file, generated file\) "
+                                            rf"triple, got {re.escape(repr(item))}$"):
+            evaluate_pairs([("a", wav, wav), item], CONFIG, out=out, metrics=["snr"], progress=False)
+    assert not out.exists()
+    from hifigan.evaluation.evaluate import evaluate_each
+
+    with pytest.raises(TypeError, match=r"^systems\['b'\]\[0\] must be a \(stem, reference file, generated file\)"):
+        evaluate_each({"a": [("a", wav, wav)], "b": [(wav, wav)]}, CONFIG, {}, metrics=["snr"], progress=False)
+    assert len(evaluate_pairs([["a", wav, wav]], CONFIG, metrics=["snr"], progress=False).files) == 1  # a list too

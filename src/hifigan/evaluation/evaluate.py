@@ -15,7 +15,13 @@ from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.metrics import metric_names, require_packages
 from hifigan.evaluation.output import report_paths, write_report
-from hifigan.evaluation.pairing import Pair, check_max_shift, length_tolerance, warn_lags_at_limit
+from hifigan.evaluation.pairing import (
+    Pair,
+    check_max_shift,
+    check_pair_items,
+    length_tolerance,
+    warn_lags_at_limit,
+)
 from hifigan.evaluation.perceptual import ESTOI_SEED, SNR_CAP_DB, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.provenance import package_versions, read_record
@@ -82,6 +88,8 @@ def evaluate_each(
     written until every pair is scored."""
     if not systems or not all(systems.values()):
         raise HifiganError(None, "nothing to evaluate (no file pairs)")
+    for system, pairs in systems.items():  # evaluate_pairs' one system is named ""
+        check_pair_items(pairs, f"systems[{system!r}]" if system else "pairs")
     check_max_shift(max_shift, config.hop_size, cli)
     tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
     names = metric_names(metrics)

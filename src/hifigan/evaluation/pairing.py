@@ -23,6 +23,15 @@ from hifigan.messages.plural import count
 Pair = tuple[str, Path, Path]  # (stem, reference file, generated file)
 
 
+def check_pair_items(pairs: Sequence[Pair], name: str = "pairs") -> None:
+    """Each item of `pairs` a (stem, reference, generated) triple: another (a (reference, generated) pair, a path) is
+    a TypeError naming it as `name[i]`, where Python's unpacking error ("not enough values to unpack (expected 3,
+    got 2)") came from inside the scoring."""
+    for i, pair in enumerate(pairs):
+        if isinstance(pair, str | os.PathLike) or not isinstance(pair, Sequence) or len(pair) != 3:
+            raise TypeError(f"{name}[{i}] must be a (stem, reference file, generated file) triple, got {pair!r}")
+
+
 def subset_note(chosen: int, recordings: int) -> str:
     """How many of a folder's recordings --subset chose (evaluate's first line, listen's start line)."""
     return f"{chosen} of the {recordings} recordings: the stems of the systems (--subset)"
