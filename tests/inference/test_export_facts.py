@@ -134,3 +134,20 @@ def test_a_config_gives_the_mel_bins_of_a_module_without_conv_pre(tmp_path):
     session = ort.InferenceSession(str(tmp_path / "m.onnx"))
     assert session.get_inputs()[0].shape[1] == cfg.num_mels
     assert read_facts(tmp_path / "m.onnx")["num_mels"] == str(cfg.num_mels)
+
+
+def test_a_config_is_taken_by_its_file_or_name_as_vocoder_takes_it(tmp_path):
+    """config='v1' or a config file's path was "AttributeError: 'str' object has no attribute 'num_mels'"; now the
+    file records the config read from it, and a name that is no preset is the config's own one-line refusal."""
+    from hifigan.errors import ConfigError
+    from hifigan.inference.export import export_generator
+    from tests.support.files import save_config_json
+
+    cfg = tiny_config()
+    torch.manual_seed(0)
+    generator = Generator(cfg).eval()
+    export_generator(generator, "torchscript", tmp_path / "g.pt", config=save_config_json(tmp_path / "c.json", cfg))
+    assert json.loads(read_facts(tmp_path / "g.pt")["config"]) == cfg.to_dict()
+    with pytest.raises(ConfigError, match="v9"):
+        export_generator(generator, "torchscript", tmp_path / "h.pt", config="v9")
+    assert not (tmp_path / "h.pt").exists()

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from hifigan.config import HifiganConfig
+from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import HifiganError
 from hifigan.files.atomic import atomic_paths
 from hifigan.files.write_failures import write_failure
@@ -166,7 +166,7 @@ def _check_mel(generator: nn.Module, num_mels: int | None) -> torch.Tensor:
 
 
 def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num_mels: int | None = None,
-                     config: HifiganConfig | None = None, frontend: bytes | None = None) -> None:
+                     config: str | os.PathLike | HifiganConfig | None = None, frontend: bytes | None = None) -> None:
     """Write `generator` (weight norm folded) as `fmt` ("onnx" or "torchscript") to `out`, atomically, in float32
     whatever the generator's dtype. With its `config`, the file records the mel the model takes (export_facts:
     ONNX metadata_props, TorchScript extra files). `num_mels`: the config's, needed for a generator without the
@@ -175,9 +175,11 @@ def export_generator(generator: nn.Module, fmt: str, out: str | os.PathLike, num
     `frontend`: the model's checked mel front-end (export_frontend.frontend_bytes), written beside `out` as
     NAME.mel.onnx with it as a unit (hifigan.files.atomic.atomic_paths): a failure leaves neither new file. A config
     that does not describe the generator (config_fit.check_fits) is refused, as Vocoder refuses it; a fork's that
-    lists more dilations than the official code built is recorded as built."""
+    lists more dilations than the official code built is recorded as built. `config`: a HifiganConfig, or a
+    preset's name or a config file's path, as Vocoder takes it."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    config = None if config is None else load_config(config)
     if config is not None and (layers := layer_description(generator)) is not None:
         # the file records the config as its input: it must be this model's, and is recorded as the model is built
         config = check_fits(generator, layers, config)
