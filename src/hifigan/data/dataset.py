@@ -16,6 +16,7 @@ from torch.utils.data import Dataset
 
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
+from hifigan.data.packed_clips import PackedClips
 from hifigan.data.segments import load_clip
 from hifigan.data.teacher_mels import load_teacher_mel
 from hifigan.errors import ConfigError
@@ -56,7 +57,7 @@ class VocoderDataset(Dataset):
         self, clips: Sequence[Clip], config: HifiganConfig, *, train: bool, seed: int = 1234,
         resample: bool = False, mix_to_mono: bool = False, mel_convention: str | None = None, cli: bool,
     ) -> None:
-        self.clips = list(clips)
+        self.clips = PackedClips(clips)  # arrays: the workers' reads copy none of it (data.packed_clips)
         self.config, self.train, self.seed = config, train, seed
         self.resample, self.mix_to_mono, self.mel_convention = resample, mix_to_mono, mel_convention
         self.cli = cli  # how the hints of a teacher mel and of a format problem name a setting (option_names)
@@ -67,7 +68,7 @@ class VocoderDataset(Dataset):
         # The input front-end's value of silence per bin [num_mels, 1]: what pads a short teacher-forced mel.
         self.silence = self.input_mel(torch.zeros(config.n_fft))[:, :1]
         # The mel the model takes, which teacher-forced mels are read as (converted from their declared convention).
-        self.model_mel = ModelMel.of(config) if any(c.mel_path is not None for c in self.clips) else None
+        self.model_mel = ModelMel.of(config) if self.clips.has_mels else None
         self.epoch = 0
         # librosa.util loads on first use (~0.5 s of CPU: numba's caches). Loaded here, in the process that builds the
         # DataLoader, its forked workers inherit it; else each worker pays it again, every epoch.
