@@ -16,7 +16,7 @@ from hifigan.checkpoints.contents import load_generator
 from hifigan.checkpoints.format import generator_payload, read_checkpoint, write_checkpoint
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator
-from tests.support.files import damage_tensor_bytes
+from tests.support.files import damage_tensor_bytes, repack_deflated
 from tests.support.tiny import tiny_config
 
 
@@ -70,15 +70,6 @@ def test_a_stored_config_that_is_not_a_dict_is_invalid(tiny_file):
     assert e.value.problem == "stored config is invalid: a str, expected a dict of config keys"
 
 
-def _repacked_deflated(path):
-    """The checkpoint's records stored again, deflated (a zip tool's repack): torch loads it as it is."""
-    with zipfile.ZipFile(path) as source:
-        records = [(info.filename, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in records:
-            archive.writestr(name, data)
-
-
 def _damage_zip_structure(path, where):
     """Overwrite bytes of the zip's own structure (not of a record's data), as a bad copy could; the record named."""
     data = bytearray(path.read_bytes())
@@ -92,7 +83,7 @@ def _damage_zip_structure(path, where):
         at = data.index(b"PK\x01\x02")
         data[at:at + 4] = b"XXXX"
     else:  # compressed bytes damaged: the record's deflate stream is no longer one
-        _repacked_deflated(path)
+        repack_deflated(path)
         assert "generator" in read_checkpoint(path)  # undamaged, the repacked file loads
         data = bytearray(path.read_bytes())
         with zipfile.ZipFile(path) as archive:

@@ -15,7 +15,7 @@ from hifigan.checkpoints.format import GENERATOR_PART, generator_payload, read_c
 from hifigan.checkpoints.part_read import part_records
 from hifigan.errors import CheckpointError
 from hifigan.training.state import new_state
-from tests.support.files import damage_tensor_bytes, equal_states
+from tests.support.files import damage_tensor_bytes, equal_states, repack_deflated
 from tests.support.reads import PROC_IO, reads_of_the_extra_bytes
 from tests.support.tiny import tiny_config
 
@@ -125,11 +125,7 @@ def test_a_file_that_cannot_be_read_in_part_is_read_whole(training_file, kind):
     if kind == "legacy":
         torch.save(whole, path, _use_new_zipfile_serialization=False)
     else:
-        with zipfile.ZipFile(path) as source:
-            records = [(info.filename, source.read(info)) for info in source.infolist()]
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in records:
-                archive.writestr(name, data)
+        repack_deflated(path)
         structure = torch.load(path, map_location="meta", weights_only=True)
         assert part_records(path, structure, GENERATOR_PART) is None
     assert equal_states(read_checkpoint(path, GENERATOR_PART), {key: whole[key] for key in GENERATOR_PART})
@@ -142,11 +138,7 @@ def test_a_compressed_record_is_never_mapped(tmp_path):
     offset, which the zip's offsets confirm, but its bytes are compressed: mapped, they would load as garbage."""
     path = tmp_path / "one.pt"
     write_checkpoint(path, generator_payload({"w": torch.arange(1000.0)}, tiny_config(), mpd={"w": torch.ones(9)}))
-    with zipfile.ZipFile(path) as source:
-        records = [(info.filename, source.read(info)) for info in source.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in records:
-            archive.writestr(name, data)
+    repack_deflated(path)
     structure = torch.load(path, map_location="meta", weights_only=True)
     assert part_records(path, structure, GENERATOR_PART) is None
     assert torch.equal(read_checkpoint(path, GENERATOR_PART)["generator"]["w"], torch.arange(1000.0))

@@ -42,6 +42,16 @@ def _connect(running: Running) -> socket.socket:
     return socket.create_connection((host, int(port)))
 
 
+def _one_held(running: Running) -> tuple[socket.socket, float]:
+    """A connection opened and seen by the server (at --max-connections 1: the limit reached), and a deadline 5 s on."""
+    held = _connect(running)
+    deadline = time.monotonic() + 5
+    while len(running.server.server_state.connections) < 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return held, deadline
+
+
 def _dropped(running: Running, reason: str) -> float:
     try:
         text = running.state.metrics.text()[0].decode()
@@ -174,11 +184,7 @@ def test_a_client_gone_before_its_503_is_counted_without_a_traceback():
     logging.getLogger("asyncio").addHandler(catcher)
     try:
         with running_server(_vocoder(), ServeOptions(max_connections=1)) as running:
-            held = _connect(running)
-            deadline = time.monotonic() + 5
-            while len(running.server.server_state.connections) < 1:
-                assert time.monotonic() < deadline
-                time.sleep(0.01)
+            held, deadline = _one_held(running)
             for _ in range(10):
                 _connect(running).close()
             while _dropped(running, "max-connections") < 10:
@@ -257,11 +263,7 @@ def test_a_stream_refused_before_its_upgrade_raises_serve_error_with_the_message
     """A 503 of --max-connections comes before the WebSocket upgrade: the client raises it as ServeError with the
     server's message, as it does for /v1/vocode, not as the websockets library's InvalidStatus."""
     with running_server(_vocoder(), ServeOptions(max_connections=1)) as running:
-        held = _connect(running)
-        deadline = time.monotonic() + 5
-        while len(running.server.server_state.connections) < 1:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        held, _ = _one_held(running)
 
         async def stream() -> None:
             async with AsyncClient(running.url, ready_timeout=0) as client:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import torch
@@ -93,6 +94,15 @@ def damage_tensor_bytes(path: Path, count: int = 4000, record: str | None = None
         f.seek(start + (info.file_size - n) // 2)
         f.write(b"\xff" * n)
     return info.filename
+
+
+def repack_deflated(path: Path) -> None:
+    """The checkpoint's zip records stored again, deflated (a zip tool's repack): torch loads it as it is."""
+    with zipfile.ZipFile(path) as source:
+        records = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in records:
+            archive.writestr(name, data)
 
 
 def file_states(folder: Path) -> dict[Path, tuple[bytes, int]]:
