@@ -8,7 +8,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,16 +200,6 @@ class Amount:
 
 
 PORT = Count(*PORTS)  # --port of listen and serve
-
-
-@contextmanager
-def option_errors() -> Iterator[None]:
-    """An option value's check (hifigan.config.values: a ValueError naming the option) as the command's one-line
-    error."""
-    try:
-        yield
-    except ValueError as e:
-        raise HifiganError(None, str(e)) from None
 
 
 def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> None:

@@ -1,7 +1,7 @@
 """Checks of one argument or config value: a ValueError that names it and what it must be, so a bad value reads as
 one line (the config prefixes its file, the training builder the part's config key). The one owner of a count's and
 a range's rule and its words, `NAME must be an integer >= 1, got 0`: the command line's options say it too
-(cli.common.count and amount, through argparse: `argument --threads: must be an integer >= 1, got 0`)."""
+(cli.common.Count and Amount, through argparse: `argument --threads: must be an integer >= 1, got 0`)."""
 
 from __future__ import annotations
 
