@@ -127,7 +127,4 @@ def run_serve(args: argparse.Namespace) -> int:
 def limit(field: str) -> Count | Amount:
     """The `type=` of the option that sets a ServeOptions field: its range (serve.limits.RANGES; an int field: 1 or
     more), checked as the command line is parsed."""
-    if field not in RANGES:
-        return Count(1)
-    low, low_open, inf, why = RANGES[field]
-    return Amount(low, low_open=low_open, inf=inf, why=why)
+    return Amount(**RANGES[field]) if field in RANGES else Count(1)

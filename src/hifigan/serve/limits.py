@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
-from hifigan.config.values import integer, number
+from hifigan.config.values import integer_problem, number_problem
 from hifigan.errors import HifiganError
 
 if TYPE_CHECKING:
@@ -48,21 +48,19 @@ class ServeOptions:
         """Each field in its range (RANGES), else one line naming its option in config.values' words."""
         for f in fields(self):
             value = getattr(self, f.name)
-            try:
-                if f.type == "int":  # a count: 1 or more
-                    integer(option(f.name), value, 1)
-                else:
-                    low, low_open, inf, why = RANGES[f.name]
-                    number(option(f.name), value, low, low_open=low_open, inf=inf, why=why)
-            except ValueError as e:
-                raise HifiganError(None, str(e)) from None
+            problem = (number_problem(value, **RANGES[f.name]) if f.name in RANGES
+                       else integer_problem(value, 1))  # the others are counts: 1 or more
+            if problem is not None:
+                raise HifiganError(None, f"{option(f.name)} {problem}")
 
 
-# Each float field's range: (low, low end open, inf taken, the words after the rule). The timeouts have no 'off' (0),
-# but inf: no bound; a mel would wait for a client that may never send, so the batching delay is finite.
-RANGES = {"max_batch_delay_ms": (0.0, False, False, " (the milliseconds a mel may wait for others to join its pass)"),
-          "drain_timeout_s": (0.0, False, True, ""),
-          **{f"{name}_timeout_s": (0.0, True, True, "") for name in ("idle", "body", "header", "stream", "send")}}
+# Each float field's range, as config.values.number_problem (and cli.common.Amount) take it. The timeouts have no
+# 'off' (0), but inf: no bound; a mel would wait for a client that may never send, so the batching delay is finite.
+RANGES: dict[str, dict] = {
+    "max_batch_delay_ms": dict(low=0.0, why=" (the milliseconds a mel may wait for others to join its pass)"),
+    "drain_timeout_s": dict(low=0.0, inf=True),
+    **{f"{name}_timeout_s": dict(low=0.0, low_open=True, inf=True)
+       for name in ("idle", "body", "header", "stream", "send")}}
 
 
 def npy_mel_bytes(num_mels: int, frames: int) -> int:
