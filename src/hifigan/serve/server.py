@@ -50,9 +50,6 @@ class CutOffSaid(logging.Filter):
 
 def protocols_for(state: ServeState) -> tuple[type[GuardedH11Protocol], type[GuardedWebSocketProtocol]]:
     """The protocol classes for uvicorn.Config(http=..., ws=...) of the server of `state`."""
-    uvicorn_log = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, QuietUvicorn) for f in uvicorn_log.filters):
-        uvicorn_log.addFilter(QuietUvicorn())
     return (type("ServeProtocol", (GuardedH11Protocol,), {"state": state}),
             type("ServeWebSocketProtocol", (GuardedWebSocketProtocol,), {"state": state}))
 
@@ -126,8 +123,9 @@ def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingSer
     (websockets' sans-I/O) by --send-timeout (serve.http_protocol, serve.websocket_protocol)."""
     http, ws = protocols_for(state)
     uvicorn_log = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, CutOffSaid) for f in uvicorn_log.filters):
-        uvicorn_log.addFilter(CutOffSaid())
+    for kind in (QuietUvicorn, CutOffSaid):  # once per process, however many servers it makes
+        if not any(isinstance(f, kind) for f in uvicorn_log.filters):
+            uvicorn_log.addFilter(kind())
     config = uvicorn.Config(app, log_level="warning", access_log=False, http=http, ws=ws, ws_max_size=ws_max_size,
                             lifespan="on", timeout_graceful_shutdown=SEND_GRACE_S)
     return DrainingServer(config, state)
