@@ -37,8 +37,10 @@ def is_wav_scp(path: Path) -> bool:
 def shaped_as_wav_scp(path: Path) -> bool:
     """Whether a list not named .scp has every line of a wav.scp (`utt-id /x/a.wav`): one saved as `wav.txt` or
     `train.list` is read as ids, which then name no file, and the refusal says to name it .scp."""
+    if is_wav_scp(path):
+        return False
     lines = [line for line in text_lines(path)[0] if line.strip()]
-    return not is_wav_scp(path) and bool(lines) and all(SCP_LINE.match(line) for line in lines)
+    return bool(lines) and all(SCP_LINE.match(line) for line in lines)
 
 
 def list_entries(path: Path, wav_root: Path, ids: dict[str, Path] | None = None

@@ -12,7 +12,7 @@ from typing import overload
 import numpy as np
 
 from hifigan.data.clip_scan import Clip
-from hifigan.data.segments import Segment
+from hifigan.data.segments import Segment, recording_of
 
 
 class PackedStrings:
@@ -52,7 +52,7 @@ class PackedClips(Sequence[Clip]):
 
     def __init__(self, clips: Sequence[Clip]) -> None:
         self.num_samples = np.array([c.num_samples for c in clips], dtype=np.int64)
-        self.files = PackedStrings([str(c.path.recording if isinstance(c.path, Segment) else c.path) for c in clips])
+        self.files = PackedStrings([str(recording_of(c.path)) for c in clips])
         has_segments = any(isinstance(c.path, Segment) for c in clips)
         self.segments = PackedSegments([c.path for c in clips]) if has_segments else None
         self.has_mels = any(c.mel_path is not None for c in clips)

@@ -68,9 +68,6 @@ class Segment:
                        f"{OVERSHOOT:g} s past is cut there, as Kaldi does)")
         return HifiganError(self.source, f"line {self.line}: {self.utt!r} {problem}")
 
-    def _order(self) -> tuple:
-        return self.recording.parts, 1, self.start, self.utt
-
     def __lt__(self, other: Any) -> bool:
         return _order(self) < _order(other) if isinstance(other, (Segment, PurePath)) else NotImplemented
 
@@ -86,7 +83,7 @@ class Segment:
 
 def _order(clip: Segment | PurePath) -> tuple:
     """Where a clip sorts: paths as Path sorts them, a recording's segments after it, by start."""
-    return clip._order() if isinstance(clip, Segment) else (clip.parts, 0, 0.0, "")
+    return (clip.recording.parts, 1, clip.start, clip.utt) if isinstance(clip, Segment) else (clip.parts, 0, 0.0, "")
 
 
 def recording_of(clip: Any) -> Any:

@@ -76,4 +76,3 @@ def _remove_empty(folders: Sequence[Path]) -> None:
     for folder in reversed(folders):
         with contextlib.suppress(OSError):
             folder.rmdir()
-

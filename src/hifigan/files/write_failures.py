@@ -21,9 +21,11 @@ REMEDIES = {errno.ENOSPC: MAKE_ROOM, errno.EDQUOT: MAKE_ROOM, errno.EISDIR: "mov
 SIZE_LIMIT_REMEDY = "raise the file-size limit"
 OTHER_REMEDY = "fix that"
 
+
 def remedy(error: OSError) -> str:
     """What frees a write that failed with `error`, by its errno (REMEDIES, else OTHER_REMEDY)."""
     return REMEDIES.get(error.errno, OTHER_REMEDY)
+
 
 def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError:
     """One-line error for a failed write, naming the cause even when the writer gave no errno (numpy, torch): a
@@ -41,6 +43,7 @@ def write_failure(target: str | os.PathLike, error: BaseException) -> WriteError
         return WriteError(target, f"cannot write ({FILE_SIZE_LIMIT})", SIZE_LIMIT_REMEDY)
     return WriteError(target, f"cannot write ({first_line(error)})", OTHER_REMEDY)
 
+
 def _file_size_limited() -> bool:
     """Whether this process may write files only up to a size (ulimit -f, RLIMIT_FSIZE)."""
     with contextlib.suppress(ImportError, OSError, ValueError):
@@ -49,12 +52,13 @@ def _file_size_limited() -> bool:
         return resource.getrlimit(resource.RLIMIT_FSIZE)[0] != resource.RLIM_INFINITY
     return False
 
+
 def folder_reason(error: OSError, folder: Path) -> str:
     """Why no file can be made in an existing folder: the system's reason, but a folder that exists and yet takes no
     files (/proc, sysfs) says so rather than 'No such file or directory'."""
     return "no files can be created in it" if takes_nothing(error, folder) else error.strerror or str(error)
 
+
 def takes_nothing(error: OSError, folder: Path) -> bool:
     """Whether creating an entry in an existing folder failed as /proc and sysfs refuse it: ENOENT."""
     return error.errno == errno.ENOENT and folder.is_dir()
-

@@ -103,7 +103,7 @@ class Validation:
         self.num_workers = min(num_workers, usable_cpus())
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.references_step: int | None = None  # the step the run logged the reference audio at (once a run)
-        self.batches = frame_batches([clip.num_samples // config.hop_size + 1 for clip in valid_set.clips])
+        self.batches = frame_batches((valid_set.clips.num_samples // config.hop_size + 1).tolist())
         self._vocoder: Vocoder | None = None
         self._kept: DataLoader | None = None  # the loader whose workers serve every pass, inside workers_kept
         self.mel_images = MelImages()  # the media clips' figures, kept from one validation to the next
