@@ -11,7 +11,7 @@ from typing import Any
 from hifigan.config import LEGACY_WEIGHT_KEYS, HifiganConfig, config_from_dict
 from hifigan.config.files import read_config_file
 from hifigan.errors import CheckpointError
-from hifigan.melconv.conventions import CONVENTIONS
+from hifigan.melconv.conventions import front_end_floor
 from hifigan.messages.option_names import setting, wanted
 
 ConfigSource = str | os.PathLike | HifiganConfig
@@ -59,8 +59,7 @@ def _model_value(config: HifiganConfig, key: str) -> Any:
     if key == "fmax" and value is None:
         return config.sampling_rate / 2
     if key == "mel_floor" and value is None:
-        convention = CONVENTIONS.get(config.mel_convention)
-        return None if convention is None or convention.linear else convention.floor
+        return front_end_floor(config.mel_convention, None)
     if key != "mel_stats" or value is None:
         return value
     from hifigan.melconv.stats import inline_stats, model_stats
