@@ -143,7 +143,7 @@ class MelSpectrogram:
         passed."""
         audio = _numpy_samples(audio)
         self.check(audio, source)
-        return self(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)))
+        return self(np.ascontiguousarray(audio, dtype=np.float32))
 
     def check(self, audio: np.ndarray | torch.Tensor, source: str | os.PathLike | None = None) -> None:
         """A one-line AudioError naming `source` for audio too short for one frame, NaN/inf samples, or a peak above

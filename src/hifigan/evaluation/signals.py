@@ -13,7 +13,7 @@ Signal = np.ndarray | torch.Tensor
 def as_numpy(y: Signal) -> np.ndarray:
     """Any signal -> contiguous float32 numpy [T] (a tensor is detached and moved to the CPU)."""
     if isinstance(y, torch.Tensor):
-        y = y.detach().cpu().numpy()
+        y = _numpy(y)
     return np.ascontiguousarray(np.asarray(y, dtype=np.float32).reshape(-1))
 
 
