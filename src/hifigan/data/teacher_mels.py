@@ -101,8 +101,7 @@ class MelFolder:
         look like the model's is judged as the file gives it (hifigan.melconv.given)."""
         if self.judged < JUDGED:
             self.judged += 1
-            spec = None if model.is_own(convention) else convention
-            if (verdict := misfit_verdict(path, mel, model, spec)) is not None:
+            if (verdict := misfit_verdict(path, mel, model, convention)) is not None:
                 self.unlike.append((path, verdict))
 
     def warn_unlike(self, model: ModelMel) -> None:

@@ -16,11 +16,12 @@ from hifigan.melconv.verdict import MelVerdict
 
 
 def misfit_verdict(path: Path, mel: np.ndarray, model: ModelMel, spec: str | None) -> MelVerdict | None:
-    """None where `mel` (read from `path` as the model's [num_mels, T], converted from --mel-convention `spec`; None:
-    taken as it is) looks like the model's own, a clipped source's too (hifigan.melconv.clipped); else what to warn
-    of: the verdict of `mel` where nothing was converted, else that of the file as given, its `declared` the `spec`
-    it was converted from (its option is then one for the file, not for the converted values). Reads the file again
-    only then."""
+    """None where `mel` (read from `path` as the model's [num_mels, T], converted from --mel-convention `spec`; None
+    or the model's own convention: taken as it is) looks like the model's own, a clipped source's too
+    (hifigan.melconv.clipped); else what to warn of: the verdict of `mel` where nothing was converted, else that of
+    the file as given, its `declared` the `spec` it was converted from (its option is then one for the file, not for
+    the converted values). Reads the file again only then."""
+    spec = None if model.is_own(spec) else spec
     verdict = detect(mel, model.num_mels, model)
     if verdict.matches or clipped_but_own(mel, model, spec):
         return None

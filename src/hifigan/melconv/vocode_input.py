@@ -98,12 +98,10 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
             raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? try --mel-convention {option}, "
                            "or run hifigan check-mel)") from None
         raise
-    spec = None if model.is_own(options.convention) else options.convention
-    if (verdict := misfit_verdict(path, mel, model, spec)) is None:
+    if (verdict := misfit_verdict(path, mel, model, options.convention)) is None:
         return mel
-    message = f"does not look like the {model.label} mel: {verdict.line()}"
-    if spec is not None:  # the verdict and its option are of the file as given, not of the converted values
-        message = f"does not look like the {model.label} mel {verdict.as_given(verdict.line(), vocode_option)}"
+    said = verdict.as_given(verdict.line(), vocode_option)  # where converted: of the file as given (declared)
+    message = f"does not look like the {model.label} mel" + (f" {said}" if verdict.declared else f": {said}")
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
     warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
