@@ -58,6 +58,27 @@ def test_options_that_disagree_are_refused_naming_both_and_what_would_fit():
             fitted(ServeOptions(max_message_bytes=10), 80, frames_given, True)
 
 
+def test_an_app_built_in_python_fits_its_limits_by_the_same_rule():
+    """build_app with a vocoder of 16 mels: the field set leads, the default follows, as on the command line; bytes
+    that cannot hold one frame are refused in the CLI's words (before, they were served as given: every body 413)."""
+    from hifigan.inference.vocoder import Vocoder
+    from hifigan.models import Generator
+    from hifigan.serve.routes import build_app
+    from tests.support.tiny import tiny_config
+
+    cfg = tiny_config()
+    vocoder = Vocoder(Generator(cfg), cfg)
+    limits = [(build_app(vocoder, "tiny", options).state.serve.options.max_frames,
+               build_app(vocoder, "tiny", options).state.serve.options.max_message_bytes)
+              for options in (ServeOptions(max_frames=70000), ServeOptions(max_message_bytes=65536), ServeOptions())]
+    assert limits == [(70000, 4480128), (1022, 65536), (4000, 4 << 20)]
+    with pytest.raises(HifiganError, match=re.escape(
+            "--max-message-bytes 10 cannot hold a mel of one frame: the .npy of float32 [1, 16, 1] is 192 bytes")):
+        build_app(vocoder, "tiny", ServeOptions(max_message_bytes=10))
+    unfitted = ServeOptions(max_frames=70000)  # without a vocoder the caller fits them (hifigan serve does)
+    assert build_app(None, "tiny", unfitted).state.serve.options == unfitted
+
+
 @pytest.mark.parametrize(("flags", "message"), [
     (["--max-message-bytes", "10"], "--max-message-bytes 10 cannot hold a mel of one frame: the .npy of float32 "
                                     "[1, 16, 1] is 192 bytes"),
@@ -84,8 +105,10 @@ def test_serve_derives_the_limit_not_given_from_the_one_given(tiny_checkpoint):
         infos = []
         for proc in procs:
             url = re.search(r"listening on (http://\S+) ", proc.stderr.readline()).group(1)
-            assert proc.stderr.readline().startswith("hifigan serve: ready (")
+            ready = proc.stderr.readline()
             infos.append(httpx.get(f"{url}/v1/info").json())
+            said = f"max frames {infos[-1]['max_frames']}, max message bytes {infos[-1]['max_message_bytes']}) after"
+            assert ready.startswith("hifigan serve: ready (") and said in ready, ready
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

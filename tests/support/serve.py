@@ -43,7 +43,7 @@ def running_server(vocoder: Vocoder | None, options: ServeOptions | None = None,
         if send_buffer is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)  # accepted connections inherit it
         port = sock.getsockname()[1]
-        server = make_server(app, state, 2 * options.max_message_bytes)
+        server = make_server(app, state, 2 * state.options.max_message_bytes)  # fitted by build_app
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         if load is not None:
             Loader(server, load).start()

@@ -1,6 +1,6 @@
 """`ServeOptions`: what `hifigan serve` is told about batching and limits, one typed place (the CLI fills it), with
-`fitted`, the rule that makes --max-frames and --max-message-bytes agree for a model; and `serve_buckets`, the shape
-buckets a server's model runs with."""
+`fitted`, the rule that makes --max-frames and --max-message-bytes agree for a model (`fitted_as_set`: the same rule
+for options built in Python); and `serve_buckets`, the shape buckets a server's model runs with."""
 
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ class ServeOptions:
                 raise HifiganError(None, f"{option(f.name)} {problem}")
 
 
+DEFAULT_FRAMES, DEFAULT_BYTES = ServeOptions.max_frames, ServeOptions.max_message_bytes
+
 # Each float field's range, as config.values.number_problem (and cli.common.Amount) take it. The timeouts have no
 # 'off' (0), but inf: no bound; a mel would wait for a client that may never send, so the batching delay is finite.
 RANGES: dict[str, dict] = {
@@ -102,6 +104,12 @@ def fitted(options: ServeOptions, num_mels: int, frames_given: bool, bytes_given
     raise HifiganError(None, f"--max-frames {frames} does not fit in --max-message-bytes {size}: a body of "
                              f"{frames} frames of {num_mels} mels is {need} bytes (raise --max-message-bytes to {need},"
                              f" or lower --max-frames to {fits})")
+
+
+def fitted_as_set(options: ServeOptions, num_mels: int) -> ServeOptions:
+    """`fitted` for options built in Python (serve.routes.build_app's): each of max_frames and max_message_bytes
+    counts as given where it is not ServeOptions' default, as an option on the command line is where it was typed."""
+    return fitted(options, num_mels, options.max_frames != DEFAULT_FRAMES, options.max_message_bytes != DEFAULT_BYTES)
 
 
 def option(field: str) -> str:

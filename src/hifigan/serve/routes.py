@@ -8,7 +8,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.error_answers import http_error, no_such_route, not_ready, retry_after, websocket_only
-from hifigan.serve.limits import ServeOptions
+from hifigan.serve.limits import ServeOptions, fitted_as_set
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.openapi import openapi
 from hifigan.serve.vocoding import vocode
@@ -62,11 +62,16 @@ async def openapi_json(request: Request) -> Response:
 def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: bool = False) -> Starlette:
     """The app of the model `name`: `vocoder`, started with the app (its lifespan starts the scheduler's thread and,
     at shutdown, finishes its queue), or None: loading until `app.state.serve.ready(vocoder)` (server.Loader's).
-    `debug`: a failure of the batcher is logged with its traceback."""
+    `debug`: a failure of the batcher is logged with its traceback. With `vocoder`, `options`' max_frames and
+    max_message_bytes are fitted to its mels as `hifigan serve`'s are (serve.limits.fitted_as_set: the one not set
+    follows the other, or a HifiganError); without, the caller fits them (the CLI does, from the checkpoint's
+    config)."""
     from contextlib import asynccontextmanager
 
     from hifigan.serve.streams import stream
 
+    if vocoder is not None:
+        options = fitted_as_set(options, vocoder.config.num_mels)
     metrics_ = Metrics(options.max_batch)
     state = ServeState(name, options, metrics_, debug=debug)
     metrics_.queue_depth.set_function(lambda: state.scheduler.depth if state.scheduler is not None else 0)

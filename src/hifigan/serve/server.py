@@ -157,8 +157,10 @@ class Loader:
         if state.scheduler is None:  # the server stopped while the model loaded: it never becomes ready
             return
         info = state.info()
+        # The limits in force, the one of --max-frames and --max-message-bytes not given fitted to the other's
         print(f"hifigan serve: ready ({info['model']}, {info['backend']} on {info['device']}, max batch "
-              f"{info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms) after {time.monotonic() - started:.1f} s",
+              f"{info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms, max frames {info['max_frames']}, max "
+              f"message bytes {info['max_message_bytes']}) after {time.monotonic() - started:.1f} s",
               file=sys.stderr, flush=True)
 
 
