@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 
 import httpx
@@ -68,6 +69,9 @@ def test_health_info_and_openapi(served):
         assert said == {("/livez", "200"): ["loading", "ok", "draining"], ("/healthz", "200"): ["ok"],
                         ("/healthz", "503"): ["loading", "draining"]}  # test_shutdown and test_loading see them
         assert http.get("/livez").json() == {"status": "ok"}
+        # every close code the server ends a stream with (tests/serve/test_stream_*.py and test_query see each)
+        closes = re.findall(r"\b(?:10\d\d|4[1-9]\d\d)\b", spec["paths"]["/v1/stream"]["get"]["description"])
+        assert sorted(set(closes)) == ["1000", "1009", "1012", "4400", "4408", "4413", "4429", "4500", "4503"]
         # what the document offers is what the server does: every listed format answers, the default is the one said
         vocode = spec["paths"]["/v1/vocode"]["post"]
         listed = vocode["parameters"][0]["schema"]

@@ -53,3 +53,6 @@ def test_a_stream_with_a_bad_query_is_refused_naming_it(served, query, said):
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=10)
     assert closed.value.rcvd.code == 4400
+    closes = httpx.get(f"{running.url}/openapi.json").json()["paths"]["/v1/stream"]["get"]["description"]
+    assert "4400: a message that is not a mel the model takes, a text message other than 'end', a message after " \
+           "'end', or a bad query (a parameter other than format, format twice, an unknown format)" in closes

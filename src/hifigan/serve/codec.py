@@ -1,6 +1,6 @@
 """The wire formats of API v1: a .npy mel in (checked: dtype, shape, mel count, finite, length), and audio out as
 16-bit WAV, raw 16-bit PCM (little-endian) or raw float (`?format=`), exactly as `hifigan vocode` quantises; and the
-close codes other than 4000 + a status with which the server's side ends a stream."""
+close codes with which the server's side ends a stream: 4000 + the status of an error, and the others."""
 
 from __future__ import annotations
 
@@ -28,6 +28,22 @@ CLOSED_BY = {  # RFC 6455 close codes with which the server's side ends a stream
                 "big)"),
     1012: (503, "the server shut down before the stream ended (--drain-timeout; closed 1012: service restart)"),
 }
+STREAM_ERRORS = {  # the statuses of a stream's errors, closed with 4000 + the status after the text {"error": ...}
+    400: "a message that is not a mel the model takes, a text message other than 'end', a message after 'end', or "
+         "a bad query (a parameter other than format, format twice, an unknown format)",
+    408: "no message for --idle-timeout, or --stream-timeout of waiting for them in all",
+    413: "over --max-frames in all, or a message over --max-message-bytes",
+    429: "too many streams (--max-streams)",
+    500: "the model failed on the stream's window",
+    503: "the model still loading, the server shutting down, or its batcher stopped",
+}
+
+
+def stream_closes() -> str:
+    """Every close code of a stream that did not end whole, each with why, as /openapi.json says them."""
+    errors = "; ".join(f"{4000 + status}: {why}" for status, why in STREAM_ERRORS.items())
+    others = "; ".join(f"{code}: {why}" for code, (_, why) in CLOSED_BY.items())
+    return f"4000 + the HTTP status after the text error ({errors}); or, with no text, {others}"
 
 
 class RequestError(Exception):

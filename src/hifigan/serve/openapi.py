@@ -3,7 +3,7 @@ and audio bytes, which no schema generator infers), with the running model's fac
 
 from __future__ import annotations
 
-from hifigan.serve.codec import mel_shapes
+from hifigan.serve.codec import mel_shapes, stream_closes
 
 ERROR = {"description": "bad input or a refused request", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
@@ -59,10 +59,8 @@ def openapi(info: dict) -> dict:
                     f"{mel_shapes(info['num_mels'], 'n')} (n >= 1), then the text message 'end'. The server sends "
                     "binary chunks of little-endian audio "
                     f"(format=pcm16: int16, the default; f32; f64) as soon as {info['lookahead_frames']} later "
-                    "frames have arrived, then closes with 1000. Their concatenation is the one-shot output. On bad "
-                    'input it sends the text {"error": "..."} and closes with 4000 + the HTTP status (4400, 4408 '
-                    "idle or --stream-timeout, 4413 too long or too big, 4429 too many streams, 4503 the model "
-                    "still loading or the server shutting down)."),
+                    "frames have arrived, then closes with 1000. Their concatenation is the one-shot output. "
+                    f'Otherwise, a text {{"error": "..."}} and a close: {stream_closes()}.'),
                 "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
                     "type": "string", "enum": ["pcm16", "f32", "f64"], "default": "pcm16"}}],
                 "responses": {"101": {"description": "switching protocols"},

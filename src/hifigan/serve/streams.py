@@ -90,7 +90,7 @@ def _ended(session: _Session, status: int, why: str, started: float) -> None:
 
 
 async def _close_with_error(websocket: WebSocket, state: ServeState, error: RequestError, started: float) -> None:
-    """Send {"error": ...} as text, then close with 4000 + the HTTP status (4400, 4408, 4413, 4429, 4503)."""
+    """Send {"error": ...} as text, then close with 4000 + the HTTP status (one of codec.STREAM_ERRORS)."""
     state.metrics.answered(ROUTE, error.status)
     log.info("%s %d error=%r %.1fms", ROUTE, error.status, error.message, 1000 * (time.monotonic() - started))
     try:
