@@ -194,6 +194,16 @@ def test_aggregate_refuses_a_row_without_a_metric_another_row_gives():
                                    "value is NaN, not left out)")
 
 
+def test_aggregate_refuses_a_value_that_is_not_a_number_naming_the_row_and_metric():
+    """A string or a list was numpy's bare TypeError ('must be real number, not str'), naming neither."""
+    for value, said in (("x", "str 'x'"), ([1.0], "list [1.0]")):
+        with pytest.raises(ValueError) as info:
+            aggregate([{"snr": 1.0}, {"snr": value}])
+        assert str(info.value) == (f"aggregate: row 1's 'snr' is {said}, not a number (an undefined value is NaN or "
+                                   "None)")
+    assert aggregate([{"snr": np.float32(2.0)}, {"snr": 4}])["snr"].mean == 3.0  # numpy's floats and ints are numbers
+
+
 def test_summary_uses_the_t_distribution():
     s = summarize([1.0, 2.0, 3.0, float("nan")], bounds=UNBOUNDED)
     half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * s / sqrt(n), s = 1

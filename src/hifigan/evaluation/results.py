@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -144,10 +145,13 @@ def aggregate(rows: Sequence[Mapping[str, float]], names: Iterable[str] | None =
     """Summarise per-file metric dicts (from `compute_metrics`) metric by metric, in METRICS order, each interval
     clipped to its metric's range (`metric_bounds`; at a known `sampling_rate` PESQ's band's). `names` defaults to
     every metric a row gives; each row must give each of them (an undefined value is NaN), else a ValueError names
-    the row and the metric."""
+    the row and the metric, as does a value that is not a number (or None)."""
     names = list(names) if names is not None else [m for m in METRICS if any(m in row for row in rows)]
     for i, row in enumerate(rows):
         if (lacking := next((m for m in names if m not in row), None)) is not None:
             raise ValueError(f"aggregate: row {i} has no {lacking!r} metric (every row gives every metric "
                              "summarised; an undefined value is NaN, not left out)")
+        if (odd := next((m for m in names if not isinstance(row[m], numbers.Real | None)), None)) is not None:
+            raise ValueError(f"aggregate: row {i}'s {odd!r} is {type(row[odd]).__name__} {row[odd]!r:.40}, not a "
+                             "number (an undefined value is NaN or None)")
     return {m: summarize((row[m] for row in rows), bounds=metric_bounds(m, sampling_rate)) for m in names}
