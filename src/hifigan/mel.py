@@ -192,7 +192,8 @@ def mel_spectrogram(
     """The official `meldataset.mel_spectrogram`, same signature and values: [B, T] (or [T]) -> [B, num_mels, F]
     (a float numpy array is taken too, as the tensor of its dtype); the keyword arguments of MelSpectrogram
     (convention, floor, framing, magnitude_eps, stats) choose another."""
-    if isinstance(convention.get("stats"), Mapping):  # values, not a hashable file name: build it for this call
+    if not isinstance(convention.get("stats"), str | os.PathLike | None):  # not a file name: built for this call
+        # (a mapping of values, or what MelSpectrogram refuses in its words: an array was lru_cache's "unhashable")
         return MelSpectrogram(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center, **convention)(y)
     key = tuple(sorted(convention.items()))
     return _shared_frontend(n_fft, num_mels, sampling_rate, hop_size, win_size, fmin, fmax, center, key)(y)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from hifigan.audio import load_audio
 from hifigan.config import load_config
-from hifigan.errors import AudioError
+from hifigan.errors import AudioError, ConfigError
 from hifigan.mel import FAR_OUTSIDE, MelSpectrogram, mel_spectrogram
 from tests.support.files import CORPUS
 from tests.support.official_reference import reference_mel
@@ -159,6 +159,20 @@ def test_mel_spectrogram_names_what_it_takes(y, got):
         mel_spectrogram(y, **V1.mel_kwargs())
     with pytest.raises(TypeError, match=rf", got {got}$"):
         MelSpectrogram(**V1.mel_kwargs())(y)
+
+
+def test_mel_spectrogram_refuses_statistics_of_a_kind_it_does_not_take_in_one_line():
+    """An array is neither a statistics file nor a mapping: the front-end's own refusal, where the cached path said
+    lru_cache's "unhashable type: 'numpy.ndarray'"; a mapping of values is taken as MelSpectrogram takes it."""
+    for stats in (np.ones(8), [1.0] * 8):
+        with pytest.raises(ConfigError) as info:
+            mel_spectrogram(torch.zeros(1, 400), 64, 8, 8000, 16, 64, 0, None, stats=stats)
+        assert str(info.value) == ("mel_stats must be a statistics file or a mapping of mean and std, got "
+                                   f"{type(stats).__name__}")
+    normalised = mel_spectrogram(torch.zeros(1, 400), 64, 8, 8000, 16, 64, 0, None, convention="log10",
+                                 stats={"mean": [1.0] * 8, "std": [2.0] * 8})
+    plain = mel_spectrogram(torch.zeros(1, 400), 64, 8, 8000, 16, 64, 0, None, convention="log10")
+    assert torch.allclose(normalised, (plain - 1.0) / 2.0)
 
 
 def test_checked_refuses_audio_of_exactly_the_padding_as_too_short():

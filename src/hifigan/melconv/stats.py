@@ -139,7 +139,8 @@ def model_stats(value: str | os.PathLike | Mapping[str, Any] | None, num_mels: i
 
         arrays, stated = read_stats(value)
     else:
-        raise ConfigError(None, f"mel_stats must be a statistics file or a mapping of mean and std, got {value!r}")
+        raise ConfigError(None, f"mel_stats must be a statistics file or a mapping of mean and std, got "
+                                f"{type(value).__name__}")
     values = _checked(arrays, num_mels, fail)
     if not {"mean", "std"} <= values.keys():
         raise fail("needs per-bin 'mean' and 'std' (a model normalises by mean and std only)")
