@@ -69,12 +69,28 @@ def test_a_run_on_segments_holds_out_by_utterance_id_and_resumes_reading_nothing
     segments = scp.parent / "segments"
     assert code == 0 and f"scan: 4 clips (4 segments of 2 recordings, from {segments}), 4 read, 0 unchanged (" in err
     assert "usable audio 2.6 s" in err and "training set: 3 clips; validation set: 1 clip" in err, err
+    assert "validation: 1 of 4 segments (--valid-count)\n" in err, err  # they said '4 files' (2 files: recordings)
     held = read_checkpoint(out / "checkpoints" / "latest.pt")["data"]["held_out"]
     assert len(held) == 1 and held[0] in {"u1", "u2", "u3", "u4"}
     code, _, err = run(capsys, "train", "--resume", out, "--max-steps", 1, "--no-progress")
     assert code == 0 and "0 read, 4 unchanged" in err and "usable audio 2.6 s, 0." in err, err
-    assert "validation: the run's 1 held-out file, from its checkpoint" in err, err
+    assert "validation: the run's 1 held-out segment, from its checkpoint" in err, err
     assert read_checkpoint(out / "checkpoints" / "latest.pt")["data"]["held_out"] == held
+
+
+@pytest.mark.usefixtures("single_thread")
+def test_a_segment_too_short_to_train_on_is_counted_as_a_segment(tmp_path, capsys, tiny_config_json):
+    """u5 is 40 samples, fewer than the tiny config's n_fft: skipped (its warning) and never held out, each said of
+    a segment, not a file."""
+    scp = _data_folder(tmp_path, SEGMENTS + "u5 rec2 0 0.005\n")
+    with pytest.warns(UserWarning) as said:
+        code, _, err = run(capsys, "train", "--train-list", scp, "--wav-root", tmp_path, "--config",
+                           tiny_config_json, "-o", tmp_path / "run", "--valid-count", 1, "--max-steps", 0,
+                           "--validation-interval", 0, "--no-progress")
+    assert code == 0 and "validation: 1 of 4 segments (--valid-count); 1 unusable segment never held out\n" in err
+    warned = [str(w.message) for w in said]
+    assert any(m.startswith("training set: skipped 1 segment too short to train on: ") and
+               "(every skipped segment, with why: " in m for m in warned), warned
 
 
 def test_every_bad_segments_line_is_named_in_one_error(tmp_path, capsys, tiny_config_json):

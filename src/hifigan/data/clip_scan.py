@@ -14,7 +14,7 @@ from hifigan.audio import check_format
 from hifigan.config import HifiganConfig
 from hifigan.data.mel_frames import MelCount, frames_mismatch, with_hop_drift
 from hifigan.data.scan_cache import EMPTY, FORMAT, PAST, UNREADABLE, FileFacts, ReadSettings, gather_facts
-from hifigan.data.segments import recording_of
+from hifigan.data.segments import clip_noun, recording_of
 from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.files.paths import differing_in_case
@@ -189,12 +189,13 @@ def _with_twin(path: Path, why: str) -> str:
 
 
 def _warn(report: ScanReport, what: str, listing: Path | None) -> None:
-    listed = f" (every skipped file, with why: {listing})" if listing is not None else ""
+    noun = clip_noun([*(p for p, _ in report.skipped + report.short), *report.silent, *report.clipping])
+    listed = f" (every skipped {noun}, with why: {listing})" if listing is not None else ""
     groups = (
-        (report.skipped, lambda n: f"skipped {count(n, 'unreadable or empty file')}", listed),
-        (report.short, lambda n: f"skipped {count(n, 'file')} too short to train on", listed),
-        ([(p, "") for p in report.silent], lambda n: f"skipped {count(n, 'silence-only file')}", listed),
-        ([(p, "") for p in report.clipping], lambda n: f"{count(n, 'file')} {agree(n, 'clips', 'clip')} (kept)", ""),
+        (report.skipped, lambda n: f"skipped {count(n, f'unreadable or empty {noun}')}", listed),
+        (report.short, lambda n: f"skipped {count(n, noun)} too short to train on", listed),
+        ([(p, "") for p in report.silent], lambda n: f"skipped {count(n, f'silence-only {noun}')}", listed),
+        ([(p, "") for p in report.clipping], lambda n: f"{count(n, noun)} {agree(n, 'clips', 'clip')} (kept)", ""),
     )
     for items, message, where in groups:
         if items:

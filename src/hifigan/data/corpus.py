@@ -13,7 +13,7 @@ from typing import Any
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
 from hifigan.data.file_lists import ids_in_both, is_wav_scp, list_entries, text_lines
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
-from hifigan.data.segments import Segment, read_segments, segments_beside
+from hifigan.data.segments import Segment, clip_noun, read_segments, segments_beside
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.messages import plural
 from hifigan.messages.option_names import flag, setting
@@ -132,15 +132,16 @@ def choose_validation(
     stay with the training files, where the scan skips them. `cli` False: the refusals and the reason name
     Corpus's fields."""
     every = sorted(files)
+    noun = clip_noun(every)  # a segments file's clips are segments, not files
     if count == 0:  # validation off (--validation-interval 0): every file trains
-        return HeldOut(every, [], f"none of {plural.count(len(every), 'file')} ({setting('valid_count', 0, cli)}: "
+        return HeldOut(every, [], f"none of {plural.count(len(every), noun)} ({setting('valid_count', 0, cli)}: "
                                   "nothing held out, validation off)")
     files = every if usable is None else [f for f in every if f in usable]
     unusable = [f for f in every if usable is not None and f not in usable]
     if len(files) < 2:
         are = plural.agree(len(files), "is", "are")
         what = f", found {len(files)}" if usable is None else f" ({len(files)} of {len(every)} {are} usable)"
-        raise HifiganError(None, f"need at least 2 audio files to hold out a validation clip{what}")
+        raise HifiganError(None, f"need at least 2 audio {noun}s to hold out a validation clip{what}")
     keys = [file_key(f, root) for f in files]
     draws = [_draw(k, seed) for k in keys]
     order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
@@ -148,9 +149,9 @@ def choose_validation(
         raise problems[0]
     if count is not None:
         if count >= len(files):
-            raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(files), 'file')} (keep at least "
+            raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(files), noun)} (keep at least "
                                      "one for training)")
-        reason = f"{count} of {plural.count(len(files), 'file')} ({flag('valid_count', cli)})"
+        reason = f"{count} of {plural.count(len(files), noun)} ({flag('valid_count', cli)})"
     else:
         given = fraction is not None
         fraction = DEFAULT_FRACTION if fraction is None else fraction
@@ -158,12 +159,12 @@ def choose_validation(
         below = sum(1 for d in draws if d < fraction)
         count = min(max(1, below), len(files) - 1, cap or len(files))
         source = flag("valid_fraction", cli) if given else "default"
-        reason = (f"{count} of {plural.count(len(files), 'file')}: {fraction:g} of them by seeded path hash ({source}) "
+        reason = (f"{count} of {plural.count(len(files), noun)}: {fraction:g} of them by seeded path hash ({source}) "
                   f"drew {below}")
         reason += f", capped at {cap} ({flag('valid_cap', cli)})" if count == cap and below > cap else ""
         reason += ", at least 1" if below == 0 else ""
     held = set(order[:count])
-    reason += f"; {plural.count(len(unusable), 'unusable file')} never held out" if unusable else ""
+    reason += f"; {plural.count(len(unusable), f'unusable {noun}')} never held out" if unusable else ""
     return HeldOut(sorted([*(f for i, f in enumerate(files) if i not in held), *unusable]),
                    [f for i, f in enumerate(files) if i in held], reason)
 

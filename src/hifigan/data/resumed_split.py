@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Sequence
 
 from hifigan.data.corpus import Corpus, HeldOut
+from hifigan.data.segments import clip_noun
 from hifigan.errors import HifiganError
 from hifigan.messages import plural
 
@@ -17,28 +18,29 @@ def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str]) -> HeldOut
     held out too, those added to it since said in a warning: the list is what must not train."""
     kept = set(keys)
     files = sorted([*held.train, *held.valid])
+    noun = clip_noun(files)
     if not kept:  # a run with validation off (--valid-count 0)
-        return HeldOut(files, [], f"none of {plural.count(len(files), 'file')}: the run holds nothing out, from "
+        return HeldOut(files, [], f"none of {plural.count(len(files), noun)}: the run holds nothing out, from "
                                   "its checkpoint")
     added = sorted(set(corpus.keys(held.valid)) - kept) if corpus.valid_list is not None else []
     held_keys = kept.union(added)
     out = [k in held_keys for k in corpus.keys(files)]
     valid = [f for f, o in zip(files, out) if o]
     if not valid or len(valid) == len(files):
-        raise HifiganError(None, f"the run held out {plural.count(len(kept), 'file')}, of which {len(valid)} "
+        raise HifiganError(None, f"the run held out {plural.count(len(kept), noun)}, of which {len(valid)} "
                                  f"{plural.agree(len(valid), 'is', 'are')} among the "
                                  f"corpus's {len(files)}: nothing left to validate or to train on")
     missing = sorted(kept - set(corpus.keys(valid)))
     if missing:
-        warnings.warn(f"{len(missing)} of the run's {plural.count(len(kept), 'held-out file')} "
+        warnings.warn(f"{len(missing)} of the run's {plural.count(len(kept), f'held-out {noun}')} "
                       f"{plural.agree(len(missing), 'is', 'are')} gone from the corpus ({_shown(missing)}): val/mel_l1 "
                       f"now averages over the other {len(valid)}, not the set of its earlier values", stacklevel=2)
     if added:
-        warnings.warn(f"{plural.count(len(added), 'file')} of {corpus.valid_list} "
+        warnings.warn(f"{plural.count(len(added), noun)} of {corpus.valid_list} "
                       f"{plural.agree(len(added), 'is', 'are')} not among the run's held-out files ({_shown(added)}): "
                       f"held out too, not trained on; val/mel_l1 now averages over {len(valid)}, not the set of its "
                       "earlier values", stacklevel=2)
-    reason = f"the run's {plural.count(len(valid) - len(added), 'held-out file')}, from its checkpoint"
+    reason = f"the run's {plural.count(len(valid) - len(added), f'held-out {noun}')}, from its checkpoint"
     if missing:
         reason += f" ({len(missing)} of its {len(kept)} gone from the corpus)"
     reason += f", and {len(added)} added to {corpus.valid_list} since" if added else ""

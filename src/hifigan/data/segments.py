@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
@@ -90,6 +90,11 @@ def recording_of(clip: Any) -> Any:
     """The file a clip's audio is read from: a segment's recording, else the clip itself (a path)."""
     return clip.recording if isinstance(clip, Segment) else clip
 
+
+
+def clip_noun(clips: Iterable[object]) -> str:
+    """What the lines about a corpus call its clips: 'segment' where they are a segments file's, else 'file'."""
+    return "segment" if any(isinstance(c, Segment) for c in clips) else "file"
 
 def segments_beside(scp: Path) -> Path | None:
     """The segments file beside a wav.scp, or None where there is none."""
