@@ -73,7 +73,7 @@ def test_normalised_mels_need_and_use_their_statistics(index, gain_db, kind, bas
     assert detect(x).convention == kind, detect(x).line()
     mel_stats = MelStats(stats.get("mean"), stats.get("std"), stats.get("min"), stats.get("max"), base)
     np.testing.assert_allclose(to_official(x, kind, mel_stats), official(audio), rtol=0, atol=1e-9)
-    with pytest.raises(ValueError, match="--mel-stats"):
+    with pytest.raises(ValueError, match=rf"^spec='{kind}' needs stats=: the statistics of the mels' normalisation$"):
         to_official(x, kind)
 
 
@@ -270,6 +270,20 @@ def test_the_manual_table_describes_every_convention_and_no_other():
         rows.append(line.split("|")[1])
     named = [name.replace("+NAME", "") for cell in rows for name in re.findall(r"`([^`]+)`", cell)]
     assert sorted(named) == sorted(CONVENTIONS)
+
+
+def test_what_a_map_needs_is_named_as_the_python_argument():
+    """Not given the statistics or the dB reference, to_nats and to_official name `stats=` and `db_ref=`, where they
+    said the command's options (--mel-stats FILE, --mel-db-ref REF), which a Python caller has not got."""
+    mel = np.zeros((80, 4), np.float32)
+    for convert in (to_nats, to_official):
+        with pytest.raises(ValueError) as info:
+            convert(mel, "transposed+meanstd")
+        assert str(info.value) == "spec='transposed+meanstd' needs stats=: the statistics of the mels' normalisation"
+        with pytest.raises(ValueError) as info:
+            convert(mel, "db-ref")
+        assert str(info.value) == ("spec='db-ref' needs db_ref=: the reference amplitude of the dB values (a "
+                                   "per-utterance ref=np.max is lost unless it was saved)")
 
 
 def test_an_unknown_convention_names_the_python_argument():

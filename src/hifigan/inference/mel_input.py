@@ -102,21 +102,21 @@ class MelIntake:
                        db_ref: float | None = None) -> None:
         """See Vocoder.set_mel_convention: what is missing or of the wrong kind fails here."""
         from hifigan.config.values import number
-        from hifigan.melconv.conventions import CONVENTIONS, parse_convention
+        from hifigan.melconv.conventions import parse_convention
         from hifigan.melconv.model import ModelMel
         from hifigan.melconv.stats import stats_argument
 
         # unknown names, no exact map: named as the call that gave them
-        transposed, name = (False, None) if spec is None else parse_convention(spec, f"set_mel_convention({spec!r})")
+        transposed = False if spec is None else parse_convention(spec, f"set_mel_convention({spec!r})")[0]
         model = ModelMel.of(self.config)
         stats = stats_argument(stats, model.num_mels)
         if db_ref is not None:
             number("db_ref", db_ref, 0, low_open=True)
-        if name is not None and CONVENTIONS[name].needs_stats and stats is None and (
-                model.stats is None or name != "meanstd"):
+        missing = None if spec is None else model.lacking(spec, stats, db_ref)
+        if missing == "stats":
             raise ValueError(f"set_mel_convention({spec!r}) needs stats: the statistics of the inputs' "
                              "normalisation (a statistics file or a MelStats)")
-        if name == "db-ref" and db_ref is None:
+        if missing == "db_ref":
             raise ValueError(f"set_mel_convention({spec!r}) needs db_ref: the reference amplitude of the dB values")
         dtype = np.float64 if self.io_dtype == torch.float64 else np.float32
         self.transposed = transposed

@@ -189,6 +189,18 @@ def denormalise(x: np.ndarray, name: str, stats: MelStats) -> np.ndarray:
     return unit * (col(stats.high) - col(stats.low)) + col(stats.low)
 
 
+NEEDED = {"stats": "the statistics of the mels' normalisation",
+          "db_ref": "the reference amplitude of the dB values (a per-utterance ref=np.max is lost unless it was saved)"}
+
+
+def lacking(name: str, stats: object, db_ref: float | None) -> str | None:
+    """What convention `name`'s map needs and was not given: "stats" (a normalised one's statistics), "db_ref" (db-ref's
+    reference amplitude), or None. Each caller words it in its own names (to_nats, set_mel_convention, vocode's)."""
+    if CONVENTIONS[name].needs_stats and stats is None:
+        return "stats"
+    return "db_ref" if name == "db-ref" and db_ref is None else None
+
+
 def to_nats(
     mel: np.ndarray, spec: str, stats: MelStats | None = None, db_ref: float | None = None
 ) -> np.ndarray:
@@ -198,16 +210,13 @@ def to_nats(
     Raises ValueError where no exact map exists or what the map needs (statistics, a dB reference) is missing.
     """
     transposed, name = parse_convention(spec, f"spec={spec!r}")  # a Python caller's argument
+    if (missing := lacking(name, stats, db_ref)) is not None:  # a Python caller's arguments, as the option's
+        raise ValueError(f"spec={spec!r} needs {missing}=: {NEEDED[missing]}")
     x = np.asarray(mel, dtype=np.float64)
     if transposed:
         x = np.swapaxes(x, -1, -2)
     if CONVENTIONS[name].needs_stats:
-        if stats is None:
-            raise ValueError(f"--mel-convention {name} needs the normalisation statistics (--mel-stats FILE)")
         x, name = denormalise(x, name, stats), stats.base
-    if name == "db-ref" and db_ref is None:
-        raise ValueError("--mel-convention db-ref needs the reference amplitude (--mel-db-ref REF); "
-                         "a per-utterance ref=np.max is lost unless it was saved")
     return log_to_nats(x, name, 1.0 if db_ref is None else db_ref)
 
 

@@ -12,7 +12,15 @@ import numpy as np
 
 from hifigan.config import HifiganConfig
 from hifigan.errors import MelError
-from hifigan.melconv.conventions import MelStats, from_nats, front_end_floor, parse_convention, to_nats, to_official
+from hifigan.melconv.conventions import (
+    MelStats,
+    from_nats,
+    front_end_floor,
+    lacking,
+    parse_convention,
+    to_nats,
+    to_official,
+)
 from hifigan.melconv.filterbank import slaney_basis
 from hifigan.melconv.stats import model_stats
 
@@ -78,6 +86,12 @@ class ModelMel:
     def is_own(self, spec: str | None) -> bool:
         """Whether --mel-convention `spec` names this model's mels as they are (None: by default)."""
         return spec is None or (self.stats is None and parse_convention(spec) == (False, self.convention))
+
+    def lacking(self, spec: str, stats: MelStats | None, db_ref: float | None) -> str | None:
+        """What converting from `spec` needs and was not given (conventions.lacking): the model's own mean/std serve
+        a meanstd source given no statistics."""
+        name = parse_convention(spec)[1]
+        return lacking(name, self.stats if stats is None and name == "meanstd" else stats, db_ref)
 
     def convert(self, mel: np.ndarray, spec: str, stats: MelStats | None = None,
                 db_ref: float | None = None) -> np.ndarray:

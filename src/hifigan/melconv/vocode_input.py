@@ -54,8 +54,14 @@ def check_mel_options(model: ModelMel, options: MelInput) -> None:
         spec = options.convention
         if spec is None or model.is_own(spec):
             return
+        stats = _stats(options, model.num_mels)
+        missing = model.lacking(spec, stats, options.db_ref)
+        if missing is not None:
+            raise HifiganError(None, f"--mel-convention {spec} needs " + (
+                "the normalisation statistics (--mel-stats FILE)" if missing == "stats" else
+                "the reference amplitude (--mel-db-ref REF); a per-utterance ref=np.max is lost unless it was saved"))
         probe = np.zeros((model.num_mels, model.num_mels))  # square: read as it is or transposed alike
-        model.convert(probe, spec, _stats(options, model.num_mels), options.db_ref)
+        model.convert(probe, spec, stats, options.db_ref)
     except ValueError as e:
         raise HifiganError(options.stats if "in --mel-stats" in str(e) else None, str(e)) from None
 
