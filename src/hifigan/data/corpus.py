@@ -12,6 +12,7 @@ from typing import Any
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
 from hifigan.data.file_lists import ids_in_both, is_wav_scp, list_entries, text_lines
+from hifigan.data.one_utterance import utterance_key
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
 from hifigan.data.segments import Segment, clip_noun, read_segments, segments_beside
 from hifigan.errors import HifiganError, bad_inputs
@@ -123,14 +124,16 @@ def draw_problems(count: int | None, fraction: float | None, cap: int | None, cl
 def choose_validation(
     files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
     seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None, cli: bool,
+    utterances: bool = True,
 ) -> HeldOut:
     """Hold out files by a seeded hash of each one's path relative to `root` (a clip keeps its draw when the corpus
     grows or moves). With `count`: the `count` lowest draws. Otherwise every file whose draw is below `fraction`
     (default 5%), at least one, and at most `cap` of them (default 150; 0: no cap), the lowest draws: membership
     changes when files are added only through the cap. `count` 0: none (a run with validation off).
     Only `usable` files (default: all) are drawn; the others
-    stay with the training files, where the scan skips them. `cli` False: the refusals and the reason name
-    Corpus's fields."""
+    stay with the training files, where the scan skips them. `utterances`: the recordings of one utterance (VCTK's
+    _mic1/_mic2, one_utterance) draw one number and count once, so they are held out together (False: each file
+    alone, as versions before this rule drew). `cli` False: the refusals and the reason name Corpus's fields."""
     every = sorted(files)
     noun = clip_noun(every)  # a segments file's clips are segments, not files
     if count == 0:  # validation off (--validation-interval 0): every file trains
@@ -142,28 +145,38 @@ def choose_validation(
         are = plural.agree(len(files), "is", "are")
         what = f", found {len(files)}" if usable is None else f" ({len(files)} of {len(every)} {are} usable)"
         raise HifiganError(None, f"need at least 2 audio {noun}s to hold out a validation clip{what}")
-    keys = [file_key(f, root) for f in files]
-    draws = [_draw(k, seed) for k in keys]
-    order = sorted(range(len(files)), key=lambda i: (draws[i], keys[i]))
+    units: dict[str, list[int]] = {}  # each utterance's files (one file each, but for VCTK's two microphones)
+    for i, key in enumerate(file_key(f, root) for f in files):
+        units.setdefault(utterance_key(key) if utterances else key, []).append(i)
+    names = list(units)
+    word = noun if len(names) == len(files) else "utterance"
+    if len(names) < 2:
+        raise HifiganError(None, f"need at least 2 utterances to hold out a validation clip: the {len(files)} usable "
+                                 "files are the _mic1 and _mic2 recordings of one, held out together")
+    draws = [_draw(name, seed) for name in names]
+    order = sorted(range(len(names)), key=lambda i: (draws[i], names[i]))
     if problems := draw_problems(count, fraction, cap, cli):
         raise problems[0]
     if count is not None:
-        if count >= len(files):
-            raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(files), noun)} (keep at least "
+        if count >= len(names):
+            raise HifiganError(None, f"cannot hold out {count} of {plural.count(len(names), word)} (keep at least "
                                      "one for training)")
-        reason = f"{count} of {plural.count(len(files), noun)} ({flag('valid_count', cli)})"
+        reason = f"{count} of {plural.count(len(names), word)} ({flag('valid_count', cli)})"
     else:
         given = fraction is not None
         fraction = DEFAULT_FRACTION if fraction is None else fraction
         cap = DEFAULT_CAP if cap is None else cap
         below = sum(1 for d in draws if d < fraction)
-        count = min(max(1, below), len(files) - 1, cap or len(files))
+        count = min(max(1, below), len(names) - 1, cap or len(names))
         source = flag("valid_fraction", cli) if given else "default"
-        reason = (f"{count} of {plural.count(len(files), noun)}: {fraction:g} of them by seeded path hash ({source}) "
+        reason = (f"{count} of {plural.count(len(names), word)}: {fraction:g} of them by seeded path hash ({source}) "
                   f"drew {below}")
         reason += f", capped at {cap} ({flag('valid_cap', cli)})" if count == cap and below > cap else ""
         reason += ", at least 1" if below == 0 else ""
-    held = set(order[:count])
+    held = {i for u in order[:count] for i in units[names[u]]}
+    if word == "utterance":
+        reason += (f"; {plural.count(len(held), noun)} held out: an utterance's recordings (_mic1, _mic2) "
+                   "on one side")
     reason += f"; {plural.count(len(unusable), f'unusable {noun}')} never held out" if unusable else ""
     return HeldOut(sorted([*(f for i, f in enumerate(files) if i not in held), *unusable]),
                    [f for i, f in enumerate(files) if i in held], reason)

@@ -35,8 +35,8 @@ def absolute_keys_relative(keys: list[str], contents: Mapping[str, str], root: P
 def earlier_held_out(stored: Mapping[str, Any], corpus: Corpus, seed: int) -> list[str] | None:
     """The held-out keys of a resumed run's stored data: its own list (a file renamed since under its new name:
     follow_renames); else (an older checkpoint) the files its version drew: by shuffle if it stored no valid_cap
-    (before 767a75d), else by today's path hash among all files (before ebb12eb, unusable ones too). None where
-    nothing was drawn (a run with --valid-list, or a new run)."""
+    (before 767a75d), else by today's path hash among all files (before ebb12eb, unusable ones too; each file alone,
+    VCTK's _mic1 and _mic2 too). None where nothing was drawn (a run with --valid-list, or a new run)."""
     if not stored or "held_out" in stored:
         keys = stored.get("held_out") if stored else None
         if keys is None:
@@ -49,5 +49,6 @@ def earlier_held_out(stored: Mapping[str, Any], corpus: Corpus, seed: int) -> li
     if "valid_cap" not in stored:
         return corpus.keys(shuffled_held_out(files, stored.get("valid_count"), stored.get("valid_fraction"), seed))
     held = choose_validation(files, count=stored.get("valid_count"), fraction=stored.get("valid_fraction"),
-                             cap=stored.get("valid_cap"), seed=seed, root=corpus.root(), cli=corpus.cli)
+                             cap=stored.get("valid_cap"), seed=seed, root=corpus.root(), cli=corpus.cli,
+                             utterances=False)
     return corpus.keys(held.valid)
