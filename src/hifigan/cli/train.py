@@ -17,6 +17,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
+from hifigan.data.speakers import speaker_names
 from hifigan.training.options import LEAST
 
 if TYPE_CHECKING:
@@ -70,6 +71,9 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
     data.add_argument("--valid-cap", type=Count(0),
                       help="hold out at most this many files by fraction (default 150, the official list's size; "
                       "0: no cap)")
+    data.add_argument("--valid-speakers", type=_speakers, metavar="NAMES",
+                      help="hold out every clip of these speakers, e.g. p225,p226 (a speaker is the folder of its "
+                      "clips: VCTK's wav48/p225/, LibriTTS's train-clean-100/19/; none of theirs trains)")
     data.add_argument("--input-mels", type=Path,
                       help="fine-tune on teacher-forced mels: <stem>.npy per audio file in this folder")
     data.add_argument("--mel-convention", metavar="NAME",
@@ -78,6 +82,14 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
     add_audio_options(data, "files")
     data.add_argument("--num-workers", type=Count(LEAST["num_workers"]),
                       help="DataLoader worker processes (default: config)")
+
+
+def _speakers(text: str) -> list[str]:
+    """--valid-speakers' names (speaker_names); a bad list is a usage error in its words."""
+    try:
+        return speaker_names(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _add_model(model: argparse._ArgumentGroup) -> None:
@@ -143,7 +155,7 @@ def train_job(args: argparse.Namespace) -> TrainJob:
     )
     data = Corpus(folder=args.corpus, train_list=args.train_list, valid_list=args.valid_list, wav_root=args.wav_root,
                   valid_count=args.valid_count, valid_fraction=args.valid_fraction, valid_cap=args.valid_cap,
-                  cli=True)
+                  valid_speakers=args.valid_speakers, cli=True)
     return TrainJob(options=options, data=data, input_mels=args.input_mels, config=args.config,
                     batch_size=args.batch_size, segment_size=args.segment_size, disc_start_step=args.disc_start_step,
                     num_workers=args.num_workers, seed=args.seed, resume=args.resume, init_from=args.init_from,

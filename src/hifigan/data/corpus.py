@@ -1,5 +1,5 @@
 """Which files a run trains and validates on: a corpus folder, or file lists (LJSpeech-style, or Kaldi wav.scp) with
-a wav root; the validation files are an explicit list or a seeded held-out part."""
+a wav root; the validation files are an explicit list, held-out speakers' clips, or a seeded held-out part."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from hifigan.audio import AUDIO_SUFFIXES, find_audio
 from hifigan.data.file_lists import ids_in_both, is_wav_scp, list_entries, text_lines
 from hifigan.data.one_utterance import utterance_key
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
-from hifigan.data.segments import Segment, clip_noun, read_segments, segments_beside
+from hifigan.data.segments import Segment, clip_noun, read_segments, recording_of, segments_beside
+from hifigan.data.speakers import speaker_problems, speakers_held_out
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.messages import plural
 from hifigan.messages.option_names import flag, setting
@@ -194,6 +195,7 @@ class Corpus:
     valid_count: int | None = None
     valid_fraction: float | None = None
     valid_cap: int | None = None
+    valid_speakers: list[str] | None = None
     cli: bool = False
 
     def resolve(self, seed: int) -> tuple[list[Path], list[Path]]:
@@ -211,10 +213,14 @@ class Corpus:
         """Each file's name within the corpus (file_key)."""
         return [file_key(f, self.root()) for f in files]
 
+    def speaker_keys(self, files: Sequence[Path]) -> list[str]:
+        """Each clip's key for its speaker (hifigan.data.speakers): its file's, a segment's recording's."""
+        return self.keys([recording_of(f) for f in files])
+
     def conflicts(self) -> list[HifiganError]:
         """Options that do not go together, each a problem (never one silently ignored): a folder or a training
-        list; --wav-root only with file lists; a validation list or a drawn part; a count or a fraction; and the
-        draw's settings out of range (draw_problems)."""
+        list; --wav-root only with file lists; a validation list, held-out speakers or a drawn part; a count or a
+        fraction; and the draw's settings out of range (draw_problems)."""
         problems = []
         if (self.folder is None) == (self.train_list is None):
             problems.append(HifiganError(None, "give either a corpus folder or a training file list (not both)"))
@@ -228,6 +234,14 @@ class Corpus:
                 problems.append(HifiganError(None, f"{flag('valid_list', self.cli)} and {flag(key, self.cli)} exclude "
                                                    "each other (the list names the held-out files; the others draw "
                                                    "them)"))
+        for key, value in {"valid_list": self.valid_list, **drawn}.items():
+            if value is not None and self.valid_speakers is not None:
+                problems.append(HifiganError(None, f"{flag('valid_speakers', self.cli)} and {flag(key, self.cli)} "
+                                                   "exclude each other (a held-out speaker is held out whole: every "
+                                                   "clip of theirs validates)"))
+        if self.valid_speakers is not None and not self.valid_speakers:
+            problems.append(HifiganError(None, f"{flag('valid_speakers', self.cli)} names no speaker: name 1 or "
+                                               "more to hold out"))
         for key in ("valid_fraction", "valid_cap"):
             if drawn[key] is not None and self.valid_count is not None and self.valid_list is None:
                 problems.append(HifiganError(None, f"{flag('valid_count', self.cli)} and {flag(key, self.cli)} "
@@ -252,6 +266,10 @@ class Corpus:
             problems, total = problems + valid_problems, total + valid_total
             if not problems:
                 problems += ids_in_both(self.train_list, named, self.valid_list, valid_named)
+        elif self.valid_speakers and not problems:  # each named speaker is an input
+            problems += speaker_problems(self.speaker_keys(files), self.valid_speakers,
+                                         self.folder if self.train_list is None else self.train_list, self.cli)
+            total += len(self.valid_speakers)
         if problems:
             raise bad_inputs(problems, total)
         return files, valid
@@ -266,7 +284,7 @@ class Corpus:
               lists: tuple[list[Path], list[Path] | None] | None = None) -> HeldOut:
         """The training and validation files (of `lists`, default `self.lists()`) and how the validation files were
         chosen; a drawn held-out set is drawn among the `usable` files only (an explicit --valid-list is taken as
-        it is)."""
+        it is, and held-out speakers' clips are every one of theirs)."""
         files, valid = self.lists() if lists is None else lists
         if valid is not None:
             held = set(identities(valid))  # a file of the list under any name: a symlink, a hard link
@@ -282,5 +300,7 @@ class Corpus:
                 reason += (f"; {shared} of them {plural.agree(shared, 'is', 'are')} in {self.train_list} too, "
                            "held out and not trained on")
             return HeldOut(train, valid, reason)
+        if self.valid_speakers:
+            return HeldOut(*speakers_held_out(files, self.speaker_keys(files), self.valid_speakers, self.cli))
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable, cli=self.cli)

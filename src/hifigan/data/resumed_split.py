@@ -1,5 +1,6 @@
 """A resumed run's split: its own held-out files held out, whatever the corpus holds now and whatever its options
-would draw from it, so that no file the run held out trains in it."""
+would draw from it, so that no file the run held out trains in it (nor, held out by speaker, a clip of theirs added
+since)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,22 @@ from hifigan.data.corpus import Corpus, HeldOut
 from hifigan.data.segments import clip_noun
 from hifigan.errors import HifiganError
 from hifigan.messages import plural
+from hifigan.messages.option_names import setting
 
 
 def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str]) -> HeldOut:
     """`held` (the corpus's split now) split again so that exactly the files `keys` name (a resumed run's) are held
-    out: a corpus that grew or shrank since does not move a held-out file into training. A --valid-list's files are
-    held out too, those added to it since said in a warning: the list is what must not train."""
+    out: a corpus that grew or shrank since does not move a held-out file into training. A --valid-list's files, or
+    the held-out speakers' clips, are held out too, those added since said in a warning: they are what must not
+    train."""
     kept = set(keys)
     files = sorted([*held.train, *held.valid])
     noun = clip_noun(files)
     if not kept:  # a run with validation off (--valid-count 0)
         return HeldOut(files, [], f"none of {plural.count(len(files), noun)}: the run holds nothing out, from "
                                   "its checkpoint")
-    added = sorted(set(corpus.keys(held.valid)) - kept) if corpus.valid_list is not None else []
+    named = _named(corpus)
+    added = sorted(set(corpus.keys(held.valid)) - kept) if named is not None else []
     held_keys = kept.union(added)
     out = [k in held_keys for k in corpus.keys(files)]
     valid = [f for f, o in zip(files, out) if o]
@@ -36,19 +40,30 @@ def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str]) -> HeldOut
                       f"{plural.agree(len(missing), 'is', 'are')} gone from the corpus ({_shown(missing)}): val/mel_l1 "
                       f"now averages over the other {len(valid)}, not the set of its earlier values", stacklevel=2)
     if added:
-        warnings.warn(f"{plural.count(len(added), noun)} of {corpus.valid_list} "
+        warnings.warn(f"{plural.count(len(added), noun)} of {named} "
                       f"{plural.agree(len(added), 'is', 'are')} not among the run's held-out files ({_shown(added)}): "
                       f"held out too, not trained on; val/mel_l1 now averages over {len(valid)}, not the set of its "
                       "earlier values", stacklevel=2)
     reason = f"the run's {plural.count(len(valid) - len(added), f'held-out {noun}')}, from its checkpoint"
     if missing:
         reason += f" ({len(missing)} of its {len(kept)} gone from the corpus)"
-    reason += f", and {len(added)} added to {corpus.valid_list} since" if added else ""
+    reason += f", and {len(added)} added to {named} since" if added else ""
     if sorted(valid) == sorted(held.valid):
         return HeldOut(held.train, held.valid, reason)
     train = [f for f, o in zip(files, out) if not o]
-    now = "the list now names others" if corpus.valid_list is not None else "the options now would draw others"
+    now = ("the list now names others" if corpus.valid_list is not None else "the speakers' folders now hold others"
+           if corpus.valid_speakers else "the options now would draw others")
     return HeldOut(train, valid, f"{reason}; {now}")
+
+
+def _named(corpus: Corpus) -> str | None:
+    """What names the held-out files, for the warning of those added since: the --valid-list, or the held-out
+    speakers; None where a draw chose them."""
+    if corpus.valid_list is not None:
+        return str(corpus.valid_list)
+    if corpus.valid_speakers:
+        return f"the held-out speakers ({setting('valid_speakers', ','.join(corpus.valid_speakers), corpus.cli)})"
+    return None
 
 
 def _shown(keys: Sequence[str]) -> str:

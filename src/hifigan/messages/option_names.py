@@ -11,7 +11,8 @@ import os
 # Settings that a Python caller gives on its Corpus (`data=`), not on TrainJob or TrainOptions: the setting's key
 # (as the option and checkpoints name it) -> the Corpus field.
 CORPUS_FIELDS = {"corpus": "folder", "train_list": "train_list", "valid_list": "valid_list", "wav_root": "wav_root",
-                 "valid_count": "valid_count", "valid_fraction": "valid_fraction", "valid_cap": "valid_cap"}
+                 "valid_count": "valid_count", "valid_fraction": "valid_fraction", "valid_cap": "valid_cap",
+                 "valid_speakers": "valid_speakers"}
 
 
 def flag(key: str, cli: bool) -> str:

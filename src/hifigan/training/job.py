@@ -21,6 +21,7 @@ from hifigan.data.held_out_content import held_out_content
 from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
 from hifigan.data.segments import what_was_scanned
 from hifigan.data.skipped_list import SKIPPED_LIST
+from hifigan.data.speakers import spelled
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.messages.option_names import as_given, as_stored, flag, setting, settings_word, wanted
@@ -50,7 +51,7 @@ from hifigan.training.trainer import Trainer
 
 DATA_PATHS = ("corpus", "train_list", "valid_list", "wav_root")
 READING = ("mel_convention", "resample", "mix_to_mono")  # TrainOptions' fields of how the data are read
-DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "input_mels", *READING)
+DATA_KEYS = (*DATA_PATHS, "valid_count", "valid_fraction", "valid_cap", "valid_speakers", "input_mels", *READING)
 
 
 @dataclass
@@ -73,6 +74,8 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
     stored = (resume_obj or {}).get("data") or {}
     spec = {**{"corpus" if k == "folder" else k: v for k, v in dataclasses.asdict(data).items()},
             "input_mels": job.input_mels, **{k: getattr(job.options, k) for k in READING}}
+    if spec["valid_speakers"] is not None:  # as the option spells them, sorted: a checkpoint stores them so
+        spec["valid_speakers"] = spelled(spec["valid_speakers"])
     spec = {k: as_typed(spec[k]) if k in (*DATA_PATHS, "input_mels") and spec[k] is not None else spec[k]
             for k in DATA_KEYS}
     if stored:
@@ -217,7 +220,8 @@ def train(job: TrainJob) -> TrainResult:
             run_options, off = validation_off(job.options, data["valid_count"], resuming=resume_obj is not None,
                                               cli=job.cli)
             corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
-                            data["valid_count"], data["valid_fraction"], data["valid_cap"], cli=job.cli)
+                            data["valid_count"], data["valid_fraction"], data["valid_cap"],
+                            None if data["valid_speakers"] is None else data["valid_speakers"].split(","), cli=job.cli)
         with refusals_agreed(dist) as agreement:  # the scan's refusals, check_listing's on a rank of its own
             lock = lock_run_folder(Path(out), job.cli) if dist.is_main else None  # one process per run folder
             with warnings_from_main(dist):

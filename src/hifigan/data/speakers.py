@@ -1,0 +1,92 @@
+"""Held-out speakers: a multi-speaker or universal vocoder is judged on voices it never heard (the paper's universal
+model: 9 VCTK speakers held out). A speaker is a folder within the corpus: every clip below a folder of that name
+is the speaker's (VCTK `wav48/p225/`, LibriTTS `train-clean-100/19/198/`: the speaker's folder holds its
+chapters'), a file list's clips by their paths alike; a name the folders do not make certain is refused."""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+
+from hifigan.errors import HifiganError
+from hifigan.messages import plural
+from hifigan.messages.option_names import flag, setting
+
+
+def speaker_names(text: str) -> list[str]:
+    """`--valid-speakers p225,p226`: the names, each once, in order; an empty name or a repeat is refused."""
+    names = [name.strip() for name in text.split(",")]
+    if "" in names:
+        raise ValueError(f"a speaker's name is empty in {text!r} (names are separated by commas: p225,p226)")
+    if len(set(names)) < len(names):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise ValueError(f"speaker {twice!r} is named twice in {text!r}")
+    return names
+
+
+def spelled(names: Sequence[str]) -> str:
+    """The names as the option takes them, sorted (how a checkpoint stores them): `p225,p226`."""
+    return ",".join(sorted(names))
+
+
+def _folders(key: str) -> tuple[str, ...]:
+    """The folders of a clip's key (corpus.file_key of its file: a segment's recording's), its own name left out."""
+    return PurePosixPath(key).parts[:-1]
+
+
+def _is_theirs(key: str, name: str) -> bool:
+    """Whether a clip of `key` is the speaker `name`'s: a folder of that name holds it, or, for a name with a `/`,
+    it is below that folder path within the corpus."""
+    if "/" in name:
+        return key.startswith(name.strip("/") + "/")
+    return name in _folders(key)
+
+
+def speaker_problems(keys: Sequence[str], names: Sequence[str], where: os.PathLike | None, cli: bool
+                     ) -> list[HifiganError]:
+    """Each named speaker that no clip's folder names (the closest folder name said, if one is close), or that names
+    folders at two depths (a LibriTTS speaker and another's chapter of one number): which clips are the speaker's is
+    not certain then, and a path within the corpus says it."""
+    option = flag("valid_speakers", cli)
+    folders = [_folders(k) for k in keys]
+    problems = []
+    for name in names:
+        if "/" in name:
+            if not any(_is_theirs(k, name) for k in keys):
+                problems.append(_unknown(name, folders, where, option))
+            continue
+        at = {(f[:d + 1], d) for f in folders for d, folder in enumerate(f) if folder == name}
+        depths = {d for _, d in at}
+        if not depths:
+            problems.append(_unknown(name, folders, where, option))
+        elif len(depths) > 1:
+            paths = sorted("/".join(path) for path, _ in at)
+            problems.append(HifiganError(where, f"speaker {name!r} ({option}) names folders at {len(depths)} depths "
+                                                f"({', '.join(paths[:3])}{', ...' if len(paths) > 3 else ''}): give "
+                                                f"its folder's path within the corpus, e.g. {paths[0]}"))
+    return problems
+
+
+def _unknown(name: str, folders: Sequence[tuple[str, ...]], where: os.PathLike | None, option: str
+             ) -> HifiganError:
+    """No clip is the speaker `name`'s: said with the closest folder name, if one is close."""
+    known = {"/".join(path[:d + 1]) if "/" in name else path[d] for path in folders for d in range(len(path))}
+    close = difflib.get_close_matches(name.strip("/"), sorted(known), n=1)
+    return HifiganError(where, f"no speaker {name!r} ({option}): no folder of that name holds a clip (a speaker is "
+                               "the folder of its clips)" + (f"; did you mean {close[0]!r}?" if close else ""))
+
+
+def speakers_held_out(files: Sequence[Path], keys: Sequence[str], names: Sequence[str], cli: bool
+                      ) -> tuple[list[Path], list[Path], str]:
+    """The training files, the held-out ones (every clip of the named speakers, usable or not: none of theirs
+    trains) and the reason's line; a corpus with no other speaker's clip is refused."""
+    theirs = [any(_is_theirs(k, name) for name in names) for k in keys]
+    valid = sorted(f for f, t in zip(files, theirs) if t)
+    train = sorted(f for f, t in zip(files, theirs) if not t)
+    option = setting("valid_speakers", spelled(names) if cli else list(names), cli)
+    if not train:
+        raise HifiganError(None, f"every clip is a held-out speaker's ({option}): none is left to train on")
+    return train, valid, (f"{len(valid)} of {plural.count(len(files), 'file')}: every clip of "
+                          f"{plural.count(len(names), 'held-out speaker')} ({option}), none trained on")

@@ -1,0 +1,118 @@
+"""Held out by speaker (--valid-speakers): a speaker is the folder of its clips (VCTK wav48/p225/, LibriTTS
+speaker/chapter/), every clip of a held-out speaker validates and none trains, a resume keeps them held out (clips
+of theirs added since too), and a name the folders do not make certain is refused in one line."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from hifigan.data.corpus import Corpus
+from hifigan.data.resumed_split import keep_held_out
+from hifigan.errors import HifiganError
+
+VCTK = {"p225": 3, "p226": 2, "p227": 3}  # speaker -> utterances, each as _mic1 and _mic2 (VCTK 0.92)
+LIBRITTS = {"19": ("198", "227"), "26": ("495",), "103": ("1240", "19")}  # speaker -> chapters: 103 has a chapter 19
+
+
+def clip(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.full(200, 0.1, np.float32), 8000)
+    return path
+
+
+def vctk(root: Path) -> Path:
+    for speaker, n in VCTK.items():
+        for u in range(1, n + 1):
+            for mic in (1, 2):
+                clip(root / "wav48_silence_trimmed" / speaker / f"{speaker}_{u:03d}_mic{mic}.flac")
+    return root
+
+
+def libritts(root: Path) -> Path:
+    for speaker, chapters in LIBRITTS.items():
+        for chapter in chapters:
+            for u in range(2):
+                clip(root / "train-clean-100" / speaker / chapter / f"{speaker}_{chapter}_{u:06d}_000000.wav")
+    return root
+
+
+def under(files: list[Path], root: Path) -> list[str]:
+    return sorted(f.relative_to(root).as_posix() for f in files)
+
+
+def test_the_held_out_speakers_clips_are_exactly_the_validation_set(tmp_path):
+    root = vctk(tmp_path / "VCTK")
+    held = Corpus(folder=root, valid_speakers=["p226", "p225"], cli=True).split(1234)
+    assert under(held.valid, root) == [f"wav48_silence_trimmed/{s}/{s}_{u:03d}_mic{m}.flac"
+                                       for s, n in (("p225", 3), ("p226", 2)) for u in range(1, n + 1) for m in (1, 2)]
+    assert under(held.train, root) == [f"wav48_silence_trimmed/p227/p227_{u:03d}_mic{m}.flac"
+                                       for u in (1, 2, 3) for m in (1, 2)]
+    assert held.reason == ("10 of 16 files: every clip of 2 held-out speakers (--valid-speakers p225,p226), none "
+                           "trained on")
+
+
+def test_a_libritts_speaker_is_its_folder_with_its_chapters_and_a_number_at_two_depths_is_refused(tmp_path):
+    root = libritts(tmp_path / "LibriTTS")
+    held = Corpus(folder=root, valid_speakers=["26"], cli=True).split(0)
+    assert under(held.valid, root) == [f"train-clean-100/26/495/26_495_{u:06d}_000000.wav" for u in range(2)]
+    assert not any("/26/" in f"/{k}" for k in under(held.train, root))
+    with pytest.raises(HifiganError) as e:  # 19: speaker 19's folder, and speaker 103's chapter 19
+        Corpus(folder=root, valid_speakers=["19"], cli=True).split(0)
+    assert str(e.value) == (f"{root}: speaker '19' (--valid-speakers) names folders at 2 depths "
+                            "(train-clean-100/103/19, train-clean-100/19): give its folder's path within the corpus, "
+                            "e.g. train-clean-100/103/19")
+    held = Corpus(folder=root, valid_speakers=["train-clean-100/19"], cli=True).split(0)
+    assert under(held.valid, root) == sorted(f"train-clean-100/19/{c}/19_{c}_{u:06d}_000000.wav"
+                                             for c in ("198", "227") for u in range(2))
+
+
+def test_an_unknown_speaker_is_one_line_naming_it_and_the_closest_folder(tmp_path):
+    root = vctk(tmp_path / "VCTK")
+    with pytest.raises(HifiganError) as e:
+        Corpus(folder=root, valid_speakers=["p225", "p229", "p999x"], cli=True).lists()
+    assert str(e.value) == (f"2 of 3 inputs are bad (nothing was written): {root}: no speaker 'p229' "
+                            "(--valid-speakers): no folder of that name holds a clip (a speaker is the folder of its "
+                            "clips); did you mean 'p227'? | "
+                            f"{root}: no speaker 'p999x' (--valid-speakers): no folder of that name holds a clip (a "
+                            "speaker is the folder of its clips)")
+    with pytest.raises(HifiganError, match=r"no speaker 'p225_001_mic1\.flac'"):  # a file's name is no folder
+        Corpus(folder=root, valid_speakers=["p225_001_mic1.flac"], cli=True).lists()
+
+
+def test_speakers_exclude_the_list_and_the_draw(tmp_path):
+    corpus = Corpus(folder=tmp_path, valid_speakers=["p225"], valid_cap=10, valid_fraction=0.1)
+    assert [str(p) for p in corpus.conflicts()] == [
+        f"Corpus.valid_speakers and Corpus.{k} exclude each other (a held-out speaker is held out whole: every clip "
+        "of theirs validates)" for k in ("valid_fraction", "valid_cap")]
+    assert [str(p) for p in Corpus(folder=tmp_path, valid_speakers=[]).conflicts()] == [
+        "Corpus.valid_speakers names no speaker: name 1 or more to hold out"]
+
+
+def test_a_corpus_of_held_out_speakers_alone_is_refused(tmp_path):
+    root = vctk(tmp_path / "VCTK")
+    with pytest.raises(HifiganError, match=r"^every clip is a held-out speaker's \(--valid-speakers p225,p226,p227\): "
+                                           "none is left to train on$"):
+        Corpus(folder=root, valid_speakers=list(VCTK), cli=True).split(0)
+
+
+def test_a_resume_keeps_the_speakers_held_out_and_their_clips_added_since(tmp_path):
+    root = vctk(tmp_path / "VCTK")
+    corpus = Corpus(folder=root, valid_speakers=["p226"], cli=True)
+    first = corpus.split(7)
+    stored = corpus.keys(first.valid)
+    new = clip(root / "wav48_silence_trimmed" / "p226" / "p226_003_mic1.flac")  # recorded since
+    other = clip(root / "wav48_silence_trimmed" / "p227" / "p227_004_mic1.flac")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        held = keep_held_out(corpus, corpus.split(7), stored)
+    assert held.valid == sorted([*first.valid, new]) and other in held.train
+    assert not {f for f in held.train if "/p226/" in f.as_posix()}
+    assert [str(w.message) for w in caught] == [
+        "1 file of the held-out speakers (--valid-speakers p226) is not among the run's held-out files "
+        "(wav48_silence_trimmed/p226/p226_003_mic1.flac): held out too, not trained on; val/mel_l1 now averages over "
+        "5, not the set of its earlier values"]
