@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import types
 
+import pytest
 import torch
 
 import hifigan.inference.bench_stream as bench_stream
@@ -13,6 +14,8 @@ from hifigan.inference.bench_stream import MIN_TIMED_CHUNKS, stream_chunk_times,
 from hifigan.inference.streaming import split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
+from hifigan.models.layers import ReceptiveField
+from tests.support.istft_generator import DeclaringIstftGenerator
 from tests.support.threads import threads
 from tests.support.tiny import tiny_config
 
@@ -92,3 +95,18 @@ def test_a_mel_shorter_than_the_streaming_chunk_is_reported_as_the_chunk_it_was(
     assert "5-frame chunks (10.0 ms of audio; the whole mel, shorter than the 1000 frames asked)" in stream_text(short)
     assert (fits["chunk_frames"], fits["chunk_audio_ms"], "asked_chunk_frames" in fits) == (3, 6.0, False)
     assert "3-frame chunks (6.0 ms of audio) take" in stream_text(fits)
+
+
+def test_the_streaming_figures_are_the_vocoders_own_generators():
+    """The look-ahead and context were its config's generator's (built again from the config), not those of the
+    generator the Vocoder runs: a generator given with a config that builds another one was reported by the other's
+    field. Here the config builds the tiny HiFi-GAN (7 + 7 frames); the Vocoder runs an iSTFT generator declaring
+    9 + 9."""
+    cfg = tiny_config()
+    with threads(1), pytest.warns(RuntimeWarning, match="no layer description"):
+        vocoder = Vocoder(DeclaringIstftGenerator(cfg, blocks=6), cfg, backend="eager")
+    assert vocoder.receptive_field == ReceptiveField(9, 9)
+    with threads(1):
+        info = stream_info(vocoder, torch.full((cfg.num_mels, 12), -5.0), 4)
+    assert (info["lookahead_frames"], info["left_context_frames"]) == (9, 9)
+    assert info["algorithmic_latency_ms"] == round(1000 * 9 * cfg.hop_size / cfg.sampling_rate, 1) == 18.0

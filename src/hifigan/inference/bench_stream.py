@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from hifigan.inference.streaming import latency_ms, receptive_field, split_frames
+from hifigan.inference.streaming import lookahead_ms, split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.messages.plural import count
 
@@ -72,7 +72,7 @@ def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[
     and max per-chunk time with the count of chunks and passes they are over. A mel shorter than `chunk_frames` is
     streamed as one chunk, and the figures say so: its length is the chunk's (`chunk_frames`), the one asked for
     `asked_chunk_frames`."""
-    cfg, field = vocoder.config, receptive_field(vocoder.config)
+    cfg, field = vocoder.config, vocoder.receptive_field
     chunk = min(chunk_frames, mel.shape[-1])
     times, passes = stream_chunk_times(vocoder, mel, chunk)
     asked = {"asked_chunk_frames": chunk_frames} if chunk < chunk_frames else {}
@@ -80,7 +80,7 @@ def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[
         "backend": vocoder.backend, "chunk_frames": chunk, **asked,
         "chunk_audio_ms": round(1000 * chunk * cfg.hop_size / cfg.sampling_rate, 1),
         "lookahead_frames": field.right, "left_context_frames": field.left,
-        "algorithmic_latency_ms": round(latency_ms(cfg), 1),
+        "algorithmic_latency_ms": round(lookahead_ms(field, cfg), 1),
         "per_chunk_ms_median": round(1000 * upper_median(times), 1),
         "per_chunk_ms_max": round(1000 * max(times), 1),
         "timed_chunks": len(times), "timed_passes": passes, "warm_up_passes": WARM_UP_PASSES,

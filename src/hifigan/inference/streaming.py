@@ -30,6 +30,7 @@ __all__ = [
     "ReceptiveField",
     "StreamCursor",
     "latency_ms",
+    "lookahead_ms",
     "receptive_field",
     "split_frames",
     "stream",
@@ -60,7 +61,13 @@ def receptive_field(model: HifiganConfig | nn.Module, config: HifiganConfig | No
 
 def latency_ms(config: HifiganConfig) -> float:
     """Algorithmic latency of exact streaming: the look-ahead frames, in milliseconds of audio."""
-    return 1000.0 * receptive_field(config).right * config.hop_size / config.sampling_rate
+    return lookahead_ms(receptive_field(config), config)
+
+
+def lookahead_ms(field: ReceptiveField, config: HifiganConfig) -> float:
+    """The look-ahead of a generator whose receptive field is `field` (a Vocoder's own: bench, serve's /v1/info), in
+    milliseconds of audio at the config's hop and rate."""
+    return 1000.0 * field.right * config.hop_size / config.sampling_rate
 
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
