@@ -56,7 +56,7 @@ def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, bac
     from hifigan.models.generators import fold_norms
 
     folded = fold_norms(clone_generator(generator, config).eval())
-    runner = build_runner(folded, config, backend, device).to(torch.float16)
+    runner = build_runner(folded, backend, device).to(torch.float16)
 
     def call() -> torch.Tensor:
         with torch.inference_mode():

@@ -141,7 +141,7 @@ def test_split_engines_need_their_whole_context(name, backend):
     """One row: the context is each time piece's (rows and pieces together: test_every_engine_is_exact_in_float64)."""
     cfg = SHAPES[name]
     with two_threads():
-        runner = build_runner(_plain(name), cfg, backend, torch.device("cpu"))
+        runner = build_runner(_plain(name), backend, torch.device("cpu"))
     mel, expected = _case(name, split=True, rows=1)
     with torch.inference_mode():
         assert runner.field == receptive_field(cfg)
@@ -157,9 +157,9 @@ def test_onnx_split_equals_onnx_and_needs_its_whole_context():
     split equals the whole run (measured: bit for bit). The split itself is the one fused-split uses."""
     cfg = tiny_config("2")
     g = Generator(cfg).eval().remove_weight_norm()
-    whole = build_runner(g, cfg, "onnx", torch.device("cpu"))
+    whole = build_runner(g, "onnx", torch.device("cpu"))
     with two_threads():
-        split = build_runner(g, cfg, "onnx-split", torch.device("cpu"))
+        split = build_runner(g, "onnx-split", torch.device("cpu"))
     field = receptive_field(cfg)
     mel = torch.randn(2, cfg.num_mels, 2 * (4 * (field.left + field.right) + 1)) - 4
     expected = whole(mel)

@@ -142,6 +142,5 @@ def test_split_engines_run_their_pieces_and_the_invariant_engine_its_short_input
             assert split(torch.zeros(1, 80, 60)).shape == (1, 1, 240) and seen[1:] == [(True, 1)] * 2
             assert torch.get_num_threads() == 2  # the caller's count is left as it was
             seen.clear()
-        invariant = build_runner(Generator(load_config("v3")).eval(), load_config("v3"), "invariant",
-                                 torch.device("cpu"))
+        invariant = build_runner(Generator(load_config("v3")).eval(), "invariant", torch.device("cpu"))
         assert isinstance(invariant, _TimeSplit) and invariant.whole_in_worker

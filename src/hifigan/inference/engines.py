@@ -42,7 +42,6 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.inference import fused, tiled
 from hifigan.inference.choices import BACKENDS, CPU_ONLY, CUDA_ONLY, HALF_BACKENDS, PRECISION_DTYPES
@@ -225,12 +224,14 @@ def _ort_runner(model: bytes, threads: int) -> Runner:
     return run
 
 
-def build_runner(generator: nn.Module, config: HifiganConfig, backend: str, device: torch.device) -> Runner:
+def build_runner(generator: nn.Module, backend: str, device: torch.device) -> Runner:
     """A function [B, num_mels, T] -> [B, 1, T * hop] computing `generator` (weight norm folded) on `backend`
-    (`eager`: any generator; the engines: one that describes its layers, hifigan.models.layers)."""
+    (`eager`: any generator; the engines: one that describes its layers, hifigan.models.layers, whose hop and
+    receptive field cut the split backends' pieces)."""
     if backend == "eager":
         return generator
-    field, hop = generator.layers().receptive_field(), config.hop_size
+    layers = generator.layers()
+    field, hop = layers.receptive_field(), layers.hop
     if backend in ("onnx", "onnx-split"):
         from hifigan.inference.export import onnx_bytes
 

@@ -91,7 +91,7 @@ class Vocoder:
 
     def _engine(self) -> Runner:
         """The backend's runner of `self.generator`, at the precision asked."""
-        runner = build_runner(self.generator, self.config, self.backend, self.device)
+        runner = build_runner(self.generator, self.backend, self.device)
         if self.precision != "fp32":  # eager or fused (resolve_backend): modules, cast in place
             runner.to(self.dtype)
         return runner
