@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import soundfile as sf
 
+from hifigan.arrays.pcm import MAX_WAV_VALUE
 from hifigan.arrays.tensors import is_tensor
 from hifigan.config.values import integer
 from hifigan.errors import AudioError, FileReadError, HifiganError, first_line
@@ -29,7 +30,6 @@ from hifigan.messages.plural import count
 if TYPE_CHECKING:
     import torch
 
-MAX_WAV_VALUE = 32768.0  # official int16 scale: int16 samples / 32768 -> [-1, 1)
 # The suffixes of the formats soundfile (libsndfile) decodes: WAV, Wave64, FLAC, Ogg (Vorbis, Opus), AIFF, AU, MP3.
 AUDIO_SUFFIXES = (".wav", ".w64", ".flac", ".ogg", ".oga", ".opus", ".aif", ".aiff", ".au", ".mp3")
 

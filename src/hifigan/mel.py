@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from hifigan.arrays.padding import reflect_pad
+from hifigan.arrays.pcm import INT16_HINT, MAX_WAV_VALUE
 from hifigan.arrays.shared import shared_tensor
 from hifigan.config.stft_geometry import check_framing, check_stft_geometry
 from hifigan.errors import AudioError, ConfigError
@@ -158,8 +159,8 @@ class MelSpectrogram:
             raise AudioError(source, "contains non-finite samples (NaN or inf)")
         peak = float(np.max(np.abs(audio)))
         if peak > FAR_OUTSIDE:
-            pcm = peak <= 32768 and bool(np.all(audio == np.round(audio)))
-            hint = "int16 sample values? divide by 32768" if pcm else "scale it into [-1, 1]"
+            pcm = peak <= MAX_WAV_VALUE and bool(np.all(audio == np.round(audio)))
+            hint = INT16_HINT if pcm else "scale it into [-1, 1]"
             raise AudioError(source, f"samples far outside [-1, 1]: peak {peak:.6g}, more than {FAR_OUTSIDE:g} "
                                      f"({hint})")
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.audio import MAX_WAV_VALUE, audio_info, check_format, conform_audio, decode_audio
+from hifigan.arrays.pcm import MAX_WAV_VALUE
+from hifigan.audio import audio_info, check_format, conform_audio, decode_audio
 from hifigan.data.scan_pool import Reader, WorkerDied, read_files
 from hifigan.data.segments import Segment, recording_of
 from hifigan.errors import AudioError, FileReadError, HifiganError

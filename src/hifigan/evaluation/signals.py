@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from hifigan.arrays.pcm import INT16_HINT
 from hifigan.errors import AudioError
 
 Signal = np.ndarray | torch.Tensor
@@ -24,7 +25,7 @@ def mono_signal(y: Signal, what: str, source: str | None = None) -> np.ndarray:
     samples that are not floats (int16 PCM values: the reader of a file scales them by 1/32768)."""
     array = _numpy(y) if isinstance(y, torch.Tensor) else np.asarray(y)
     if array.dtype.kind != "f":  # int16 PCM values, scored as floats, were a signal 90 dB above the other
-        hint = " (int16 sample values? divide by 32768)" if array.dtype == np.int16 else ""
+        hint = f" ({INT16_HINT})" if array.dtype == np.int16 else ""
         raise AudioError(source, f"{what} has dtype {array.dtype}: expected float samples in [-1, 1]{hint}")
     if sum(n > 1 for n in array.shape) > 1:
         raise AudioError(source, f"{what} has shape {array.shape}: expected one mono signal [T] (or [1, T]): "

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from hifigan.arrays.pcm import MAX_WAV_VALUE
 from hifigan.errors import HifiganError
 from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
@@ -23,7 +24,7 @@ from hifigan.runtime.extras import optional_import
 # LJ001-0002 mel. The bound is the files' promise (docs/export.md: eager within 1e-4); a weight or constant changed by
 # 0.1% gives 1e-3.
 TOLERANCE = 1e-4
-QUIET = 1 / 32768  # audio whose peak is below one int16 step is judged against that step, not its own peak
+QUIET = 1 / MAX_WAV_VALUE  # audio whose peak is below one int16 step is judged against that step, not its own peak
 CONTEXT = 4  # the check's mel: the receptive field (left + right frames) and this many frames more
 
 
