@@ -9,6 +9,7 @@ import torch
 from hifigan.checkpoints.contents import load_official_discriminators, load_official_generator
 from hifigan.config import load_config
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
+from hifigan.models.discriminators import DiscriminatorP
 from hifigan.models.generators import fold_norms, meta_generator
 from hifigan.models.norms import weight_norm
 from tests.support.official_reference import RefGenerator, RefMPD, RefMSD
@@ -95,6 +96,20 @@ def test_discriminator_output_structure():
         assert len(rs) == 3 and [len(f) for f in frs] == [8] * 3
         # total stride 2*2*4*4 = 64 on 1000, 501 and 251 samples (pooled with padding 2)
         assert [r.shape[1] for r in rs] == [16, 8, 4]
+
+
+@pytest.mark.parametrize("kernel", [3, 5, 7])
+def test_a_period_discriminators_convolutions_pad_for_their_own_kernel(kernel):
+    """Its padding was the official kernel 5's (2) whatever kernel_size was given: kernel 3 grew each strided map by
+    a row and the last one by two, kernel 7 shrank them. Each conv pads (kernel - 1) / 2: the strided ones give
+    ceil(h / 3) rows, the last and conv_post keep theirs."""
+    d = DiscriminatorP(2, kernel_size=kernel, channels=TINY_DISCRIMINATORS["mpd"]["channels"])
+    with torch.no_grad():
+        _, fmap = d(torch.randn(1, 1, 2 * 100))
+    rows = [100]
+    for _ in range(4):
+        rows.append(-(-rows[-1] // 3))
+    assert [f.shape[2] for f in fmap] == [*rows[1:], rows[-1], rows[-1]] == [34, 12, 4, 2, 2, 2]
 
 
 def test_discriminators_match_official_forward():

@@ -64,12 +64,12 @@ class DiscriminatorP(_ConvStack):
         super().__init__()
         self.period = period
         norm = spectral_norm if use_spectral_norm else weight_norm
-        pad = (get_padding(5, 1), 0)
+        pad = (get_padding(kernel_size), 0)  # the official get_padding(5, 1): its default kernel's
         chans = (1, *layer_widths("channels", channels, len(MPD_CHANNELS)))
         strided = [norm(nn.Conv2d(i, o, (kernel_size, 1), (stride, 1), padding=pad)) for i, o in pairwise(chans[:-1])]
-        last = norm(nn.Conv2d(chans[-2], chans[-1], (kernel_size, 1), 1, padding=(2, 0)))
+        last = norm(nn.Conv2d(chans[-2], chans[-1], (kernel_size, 1), 1, padding=pad))
         self.convs = nn.ModuleList([*strided, last])
-        self.conv_post = norm(nn.Conv2d(chans[-1], 1, (3, 1), 1, padding=(1, 0)))
+        self.conv_post = norm(nn.Conv2d(chans[-1], 1, (3, 1), 1, padding=(get_padding(3), 0)))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         b, c, t = x.shape
