@@ -6,6 +6,11 @@ import json
 import os
 from collections import Counter
 
+# Exit statuses of a command that a signal's cause ends, as a shell reports a tool that signal ends (128 + the
+# signal), each its own code where it happens: docs/errors.md lists them.
+INTERRUPTED = 130  # Ctrl-C (SIGINT)
+READER_GONE = 141  # the reader of standard output went away (SIGPIPE): `hifigan configs | head -1`, `train |& head`
+
 
 class HifiganError(Exception):
     """An input or environment problem the user can fix; the CLI prints it as one line and exits `exit_code`."""

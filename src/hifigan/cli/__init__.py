@@ -31,7 +31,7 @@ from hifigan.cli.pretrained import add_pretrained
 from hifigan.cli.serving import add_serve
 from hifigan.cli.train import add_train
 from hifigan.cli.vocode import add_vocode
-from hifigan.errors import HifiganError, Note, ReportedElsewhere
+from hifigan.errors import INTERRUPTED, READER_GONE, HifiganError, Note, ReportedElsewhere
 from hifigan.files.output_folders import removing_new_folders
 from hifigan.runtime.torchrun_start import (
     end_worker_process,
@@ -232,12 +232,12 @@ def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
         return fail(f"error: {e}", e.exit_code)
     except OSError as e:  # an environment problem no check caught (permissions, I/O error): still name the file
         if isinstance(e, BrokenPipeError) and stdout_reader_gone():
-            return 141
+            return READER_GONE
         where = f"{e.filename}: " if e.filename else ""
         return fail(f"error: {where}{e.strerror or e}", 2)
     except KeyboardInterrupt:
         print(f"hifigan {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except Exception as e:  # a bug, not bad input: still one line, exit 1; --debug shows where
         return fail(f"internal error: {type(e).__name__}: {e} (please report it; --debug shows the traceback)", 1)
 

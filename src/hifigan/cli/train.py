@@ -18,6 +18,7 @@ from hifigan.cli.common import (
     shows_progress,
 )
 from hifigan.data.speakers import speaker_names
+from hifigan.errors import READER_GONE
 from hifigan.training.options import LEAST
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 # A run stopped because its console went away ends with the status of a tool that signal ends (128 + the signal),
 # its step saved first: SIGPIPE, the reader of its output gone (`|& head`); SIGHUP, its terminal closed.
-CONSOLE_GONE = {"SIGPIPE": 141, "SIGHUP": 129}
+CONSOLE_GONE = {"SIGPIPE": READER_GONE, "SIGHUP": 129}
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:

@@ -13,8 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
+from hifigan.errors import INTERRUPTED
 from hifigan.messages.plural import count
 from hifigan.runtime import sockets
 from hifigan.runtime.extras import optional_import
@@ -78,8 +79,7 @@ class DrainingServer(uvicorn.Server):
     def handle_exit(self, sig: int, frame: object) -> None:
         if self.drain_started is not None:
             if sig == signal.SIGINT:
-                print("hifigan serve: second interrupt, exiting now", file=sys.stderr, flush=True)
-                os._exit(130)
+                exit_now()
             return
         log.info("%s: finishing %d requests and streams in flight, refusing new work",
                  signal.Signals(sig).name, self.state.in_flight)
@@ -164,6 +164,12 @@ class Loader:
               file=sys.stderr, flush=True)
 
 
+def exit_now() -> NoReturn:
+    """A second Ctrl+C (draining, or waiting for the model's load): said, and the process ends at once, interrupted."""
+    print("hifigan serve: second interrupt, exiting now", file=sys.stderr, flush=True)
+    os._exit(INTERRUPTED)
+
+
 def finish_load(loader: Loader) -> None:
     """Wait for a load that a signal interrupted: a torch call cannot be stopped, and the interpreter exiting under it
     aborted the process (SIGABRT, "terminate called without an active exception") instead of exiting 0. A second
@@ -172,8 +178,7 @@ def finish_load(loader: Loader) -> None:
         print("hifigan serve: stopping once the model's load, under way, ends", file=sys.stderr, flush=True)
         loader.thread.join()
     except KeyboardInterrupt:
-        print("hifigan serve: second interrupt, exiting now", file=sys.stderr, flush=True)
-        os._exit(130)
+        exit_now()
 
 
 def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocoder]) -> int:
