@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from hifigan.inference.bench import TABLE_HEADER, summary_lines, table_rows
+from hifigan.inference.bench_table import TABLE_HEADER, summary_lines, table_rows
 from hifigan.runtime.machine import machine_text
 
 

@@ -168,7 +168,7 @@ def test_upper_median_is_a_measured_value():
     assert upper_median([7]) == 7
 
 def test_bench_table_cells_are_under_their_headers():
-    from hifigan.inference.bench import TABLE_HEADER, table_rows
+    from hifigan.inference.bench_table import TABLE_HEADER, table_rows
 
     row = {"backend": "fused", "median_s": 0.25, "x_real_time": 1.02, "speedup_vs_eager": 1.6,
            "solo_speedup_vs_eager": 1.25, "page_faults": 12, "peak_rss_mb": 321.5, "max_abs_diff": 3e-7}
@@ -204,8 +204,9 @@ def test_bench_streams_a_short_input_again_until_enough_chunks_are_timed(tmp_pat
     """The reported case: 2 frames of tiny audio in 3-frame chunks is one chunk a pass, whose first run was the
     whole figure. Now one untimed pass runs first and the figure is over MIN_TIMED_CHUNKS timed chunks (two clock
     reads each), with the counts in the JSON and the summary line."""
-    from hifigan.inference.bench import run_bench, summary_lines
+    from hifigan.inference.bench import run_bench
     from hifigan.inference.bench_stream import MIN_TIMED_CHUNKS
+    from hifigan.inference.bench_table import summary_lines
 
     cfg_path = tmp_path / "tiny.json"
     cfg_path.write_text(json.dumps(tiny_config("2").to_dict()))

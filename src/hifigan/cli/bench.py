@@ -65,7 +65,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from hifigan.inference.bench import format_table, run_bench
+    from hifigan.inference.bench import run_bench
+    from hifigan.inference.bench_table import format_table
     from hifigan.inference.engines import require_backend, resolve_backend
     from hifigan.runtime.devices import resolve_device
     from hifigan.runtime.extras import MissingExtraError

@@ -22,12 +22,12 @@ from torch import nn
 
 from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import HifiganError
-from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, stream_text, upper_median
+from hifigan.inference.bench_stream import WARM_UP_PASSES, stream_info, upper_median
 from hifigan.inference.choices import BENCH_BACKENDS, bench_entry
 from hifigan.inference.streaming import split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models.generators import build_generator, empty_generator, fold_norms
-from hifigan.runtime.machine import machine_info, machine_text
+from hifigan.runtime.machine import machine_info
 from hifigan.runtime.threads import intra_op_threads
 
 SEED = 0
@@ -213,52 +213,6 @@ def _run_bench(
                                                  device=device),
         }
     return result
-
-
-TABLE_HEADER = ["backend", "median s", "x real time", "speedup vs eager", "solo speedup", "page faults per run",
-                "peak RSS MB", "max abs diff"]
-
-
-def table_rows(result: dict[str, Any]) -> list[list[str]]:
-    """One row of text cells per backend, under TABLE_HEADER; the terminal table and benchmarks/table.py
-    (markdown) both render these."""
-
-    def cell(value: Any, spec: str) -> str:
-        return "-" if value is None else format(value, spec)
-
-    return [
-        [r["backend"], cell(r["median_s"], ".3f"), cell(r["x_real_time"], ".2f"), cell(r["speedup_vs_eager"], ".2f"),
-         cell(r.get("solo_speedup_vs_eager"), ".2f"), cell(r.get("page_faults"), "d"), cell(r.get("peak_rss_mb"), ""),
-         cell(r["max_abs_diff"], ".1e")]
-        for r in result["backends"]
-    ]
-
-
-def summary_lines(result: dict[str, Any]) -> list[str]:
-    """The lines under the table: `auto`, streaming latency and per-chunk time, streaming memory if measured."""
-    lines = [f"auto = {result['auto']}. {stream_text(result['stream'])}"]
-    if "stream_memory" in result:
-        sm = result["stream_memory"]
-        lines.append(f"Streaming {sm['minutes']} minutes ({sm.get('backend', 'auto')}, {sm['chunk_frames']}-frame "
-                     "chunks): peak RSS "
-                     f"{sm.get('peak_rss_mb')} MB in {sm.get('seconds')} s; one-shot on 60 s: peak RSS "
-                     f"{sm['one_shot_60s'].get('peak_rss_mb')} MB.")
-    return lines
-
-
-def format_table(result: dict[str, Any]) -> str:
-    """The result as a fixed-width text table."""
-    weights = f" ({result['weights']} weights)" if "weights" in result else ""
-    title = (f"config {result['config']}{weights}, {result['audio_seconds']} s of audio, median of "
-             f"{result['repeats']} interleaved runs; {machine_text(result['machine'])}")
-    return "\n".join([title, *aligned([TABLE_HEADER, *table_rows(result)]), *summary_lines(result)])
-
-
-def aligned(rows: list[list[str]], left: tuple[int, ...] = (0,)) -> list[str]:
-    """Rows of cells as lines of fixed-width columns: the `left` columns (names) left-aligned, numbers right."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-            for row in rows]
 
 
 def _child_main(spec: str) -> int:
