@@ -146,8 +146,8 @@ class HifiganConfig:
         if len(self.resblock_kernel_sizes) != len(self.resblock_dilation_sizes):
             raise bad("resblock_kernel_sizes and resblock_dilation_sizes differ in length")
         self._validate_geometry(bad)
-        if math.prod(self.upsample_rates) != self.hop_size:
-            raise bad(f"product of upsample_rates ({math.prod(self.upsample_rates)}) != hop_size ({self.hop_size})")
+        if self.upsample_factor != self.hop_size:
+            raise bad(f"product of upsample_rates ({self.upsample_factor}) != hop_size ({self.hop_size})")
         if self.upsample_initial_channel % (2 ** len(self.upsample_rates)):
             raise bad("upsample_initial_channel must be divisible by 2 ** len(upsample_rates)")
 
