@@ -20,19 +20,21 @@ def is_zip(path: Path) -> bool:
 
 def is_torch_zip(path: Path) -> bool:
     """A zip holding a PyTorch pickle record (<archive>/data.pkl): a plain .zip or .npz holds none."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return any(name == "data.pkl" or name.endswith("/data.pkl") for name in archive.namelist())
-    except (OSError, zipfile.BadZipFile, ValueError):
-        return False
+    return _holds_record(path, "data.pkl")
 
 
 def is_torchscript_zip(path: Path) -> bool:
     """A TorchScript archive (torch.jit.save, `hifigan export -o NAME.pt`): beside its data.pkl, the constants.pkl of
     its code, which no torch.save checkpoint holds."""
+    return _holds_record(path, "constants.pkl")
+
+
+def _holds_record(path: Path, record: str) -> bool:
+    """Whether the zip at `path` holds `record` at its top or in its one archive folder (<archive>/`record`); False
+    for a file that is no readable zip."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return any(name == "constants.pkl" or name.endswith("/constants.pkl") for name in archive.namelist())
+            return any(name == record or name.endswith(f"/{record}") for name in archive.namelist())
     except (OSError, zipfile.BadZipFile, ValueError):
         return False
 
