@@ -20,6 +20,10 @@ from hifigan.mel_file import checked_mel_values
 from hifigan.messages.plural import count
 
 FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
+# The ?format= each route takes, its default first: POST /v1/vocode answers one body (a WAV file, or raw samples),
+# a stream sends raw chunks to be concatenated (no WAV: each chunk would be a file of its own).
+VOCODE_FORMATS = ("wav", "f32", "f64")
+STREAM_FORMATS = ("pcm16", "f32", "f64")
 NPY_TYPE = "application/x-npy"
 NPY_VERSIONS = ((1, 0), (2, 0), (3, 0))  # the .npy format versions numpy reads (3.0: a UTF-8 header, else as 2.0)
 CLOSED_BY = {  # RFC 6455 close codes with which the server's side ends a stream (no text error before them): the

@@ -3,7 +3,7 @@ and audio bytes, which no schema generator infers), with the running model's fac
 
 from __future__ import annotations
 
-from hifigan.serve.codec import mel_shapes, stream_closes
+from hifigan.serve.codec import STREAM_FORMATS, VOCODE_FORMATS, mel_shapes, stream_closes
 
 ERROR = {"description": "bad input or a refused request", "content": {"application/json": {"schema": {
     "type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]}}}}
@@ -43,7 +43,7 @@ def openapi(info: dict) -> dict:
             "/v1/vocode": {"post": {
                 "summary": "vocode one mel",
                 "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
-                    "type": "string", "enum": ["wav", "f32", "f64"], "default": "wav"},
+                    "type": "string", "enum": list(VOCODE_FORMATS), "default": VOCODE_FORMATS[0]},
                     "description": "wav: 16-bit PCM WAV, as hifigan vocode writes; f32/f64: raw little-endian floats"}],
                 "requestBody": {"required": True, "description": f"the bytes of a .npy file: {mel}",
                                 "content": {kind: {"schema": {"type": "string", "format": "binary"}}
@@ -62,7 +62,7 @@ def openapi(info: dict) -> dict:
                     "frames have arrived, then closes with 1000. Their concatenation is the one-shot output. "
                     f'Otherwise, a text {{"error": "..."}} and a close: {stream_closes()}.'),
                 "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
-                    "type": "string", "enum": ["pcm16", "f32", "f64"], "default": "pcm16"}}],
+                    "type": "string", "enum": list(STREAM_FORMATS), "default": STREAM_FORMATS[0]}}],
                 "responses": {"101": {"description": "switching protocols"},
                               "426": {**ERROR, "description": "a GET without the WebSocket upgrade"}}}},
             "/metrics": {"get": {"summary": "Prometheus metrics", "responses": {"200": {

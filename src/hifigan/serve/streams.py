@@ -16,7 +16,7 @@ from hifigan.inference.streaming import StreamCursor
 from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.codec import CLOSED_BY, RequestError, chosen_format, decode_mel, encode_audio
+from hifigan.serve.codec import CLOSED_BY, STREAM_FORMATS, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.connections import CUT
 from hifigan.serve.scheduler import SchedulerFailed
 
@@ -25,7 +25,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
 ROUTE = "WS /v1/stream"
-STREAM_FORMATS = ("pcm16", "f32", "f64")
 LATE_LOOKS = 5  # event-loop turns (each reads what the socket holds) for a message after 'end' before closing
 
 
@@ -40,7 +39,7 @@ class _Gone(Exception):
 async def stream(websocket: WebSocket) -> None:
     state = websocket.app.state.serve
     started = time.monotonic()
-    fmt, bad_query = "pcm16", None
+    fmt, bad_query = STREAM_FORMATS[0], None
     try:
         fmt = chosen_format(websocket.query_params.multi_items(), STREAM_FORMATS, fmt)
     except RequestError as e:

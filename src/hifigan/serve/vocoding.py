@@ -13,7 +13,7 @@ import torch
 from hifigan.messages.plural import count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.codec import NPY_TYPE, RequestError, chosen_format, decode_mel, encode_audio
+from hifigan.serve.codec import NPY_TYPE, VOCODE_FORMATS, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.error_answers import error_response
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.scheduler import SchedulerFailed
@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect, Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 
 log = logging.getLogger("hifigan.serve")
-AUDIO_TYPES = {"wav": "audio/wav", "f32": "application/octet-stream", "f64": "application/octet-stream"}
+AUDIO_TYPES = {fmt: "audio/wav" if fmt == "wav" else "application/octet-stream" for fmt in VOCODE_FORMATS}
 
 
 async def read_body(request: Request, options: ServeOptions) -> bytes:
@@ -91,7 +91,7 @@ async def vocode(request: Request) -> Response:
     owner, body = object(), None
     try:
         try:
-            fmt = chosen_format(request.query_params.multi_items(), AUDIO_TYPES, "wav")
+            fmt = chosen_format(request.query_params.multi_items(), VOCODE_FORMATS, VOCODE_FORMATS[0])
             # RFC 9110: media types in any case, and none at all may be taken as application/octet-stream (the body
             # is checked for the .npy magic anyway), as docs/serving.md says.
             kind = request.headers.get("content-type", "application/octet-stream").partition(";")[0].strip().lower()
