@@ -72,13 +72,19 @@ class MelSpectrogram:
         return self.n_fft // 2 if self.framing == "center" else (self.n_fft - self.hop_size) // 2
 
     @property
+    def stft_pad(self) -> int:
+        """Reflected samples torch.stft adds on each side itself, after `pad`: n_fft // 2 with the official code's
+        center=True, else none."""
+        return self.n_fft // 2 if self.center else 0
+
+    @property
     def min_samples(self) -> int:
         """The fewest samples that make one frame: more than `pad` (reflect padding mirrors samples of the signal
         itself) and, once padded, one window of n_fft (official framing: one hop, T >= n_fft - 2 pad). With the
         official code's center=True, torch.stft's own reflect padding of n_fft // 2 makes the window instead, and
         needs more padded samples than it mirrors (T + 2 pad > n_fft // 2)."""
         if self.center:
-            return max(self.pad + 1, self.n_fft // 2 + 1 - 2 * self.pad)
+            return max(self.pad + 1, self.stft_pad + 1 - 2 * self.pad)
         return max(self.pad + 1, self.n_fft - 2 * self.pad)
 
     def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
@@ -100,7 +106,7 @@ class MelSpectrogram:
 
     def num_frames(self, num_samples: int) -> int:
         """Frames for `num_samples` samples: T // hop (official framing), 1 + T // hop (center, even n_fft)."""
-        padded = num_samples + 2 * self.pad + (2 * (self.n_fft // 2) if self.center else 0)
+        padded = num_samples + 2 * (self.pad + self.stft_pad)
         return (padded - self.n_fft) // self.hop_size + 1
 
     def __call__(self, y: torch.Tensor | np.ndarray) -> torch.Tensor:

@@ -65,8 +65,8 @@ class FrontEnd(nn.Module):
             return self.mel(audio)
         mel = self.mel
         y = reflect_pad(audio.float(), mel.pad, mel.pad)
-        if mel.center:  # the official code's center=True: torch.stft's own reflect padding as well
-            y = reflect_pad(y, mel.n_fft // 2, mel.n_fft // 2)
+        if mel.stft_pad:  # the official code's center=True: torch.stft's own reflect padding as well
+            y = reflect_pad(y, mel.stft_pad, mel.stft_pad)
         parts = nn.functional.conv1d(y.unsqueeze(1), self.dft, stride=mel.hop_size)
         real, imag = parts.chunk(2, dim=1)
         return mel.of_magnitude(mel.magnitude(real, imag))
