@@ -15,7 +15,7 @@ from hifigan.checkpoints.official import official_discriminators_dict, official_
 from hifigan.config import load_config
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
-from hifigan.training.state import discriminator_source
+from hifigan.training.init_weights import discriminator_source
 from tests.support.tiny import tiny_config
 
 

@@ -117,7 +117,7 @@ def test_the_loading_layers():
     graph = import_graph()
     assert graph["hifigan.checkpoints.official"] == set()
     assert not {"hifigan.checkpoints.official", "hifigan.checkpoints.contents"} & graph["hifigan.checkpoints.format"]
-    for user in ("hifigan.inference.vocoder", "hifigan.training.state", "hifigan.checkpoints.export_official",
+    for user in ("hifigan.inference.vocoder", "hifigan.training.init_weights", "hifigan.checkpoints.export_official",
                  "hifigan.pretrained"):
         assert "hifigan.checkpoints.contents" in graph[user], user
 

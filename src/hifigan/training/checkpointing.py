@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from hifigan.checkpoints.run_files import require_training_state
 from hifigan.training.held_writes import held
+from hifigan.training.init_weights import init_from
 from hifigan.training.read_through import ReadThrough
 from hifigan.training.resume_layout import end_cut_epoch
-from hifigan.training.state import init_from
 from hifigan.training.validation import references_logged
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ class Checkpointing(ReadThrough):
 
     def init_from(self, path: Path, discriminators: Path | None = None, obj: dict[str, Any] | None = None,
                   config_name: str | os.PathLike | None = None) -> list[str]:
-        """Start from an official g_*/do_* pair or one of our checkpoints (see training.state.init_from)."""
+        """Start from an official g_*/do_* pair or one of our checkpoints (see training.init_weights.init_from)."""
         if self.graphed is not None:
             self.graphed.reset()
         return init_from(self.state, path, discriminators, obj, config_name)
