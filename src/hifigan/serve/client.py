@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from hifigan.runtime.extras import optional_import
-from hifigan.serve.codec import CLOSED_BY, NPY_TYPE, npy_bytes
+from hifigan.serve.codec import CLOSED_BY, NPY_TYPE, SAMPLE_TYPES, STREAM_FORMATS, VOCODE_FORMATS, npy_bytes
 from hifigan.serve.readiness import READY_TIMEOUT_S, NotReadyError, Replay, ServeError, loading, wait_ready
 
 httpx = optional_import("httpx", "the hifigan serve client")
@@ -22,7 +22,6 @@ websockets = optional_import("websockets", "the hifigan serve client")
 from websockets.asyncio.client import connect  # noqa: E402
 
 __all__ = ["AsyncClient", "Client", "NotReadyError", "ServeError", "StreamResult", "decode_audio"]
-SAMPLE_TYPES = {"wav": "<i2", "pcm16": "<i2", "f32": "<f4", "f64": "<f8"}
 
 
 @dataclass
@@ -33,7 +32,7 @@ class StreamResult:
     chunks: list[np.ndarray] = field(default_factory=list)
     arrivals: list[float] = field(default_factory=list)
     seconds: float = 0.0
-    dtype: np.dtype = field(default_factory=lambda: np.dtype(SAMPLE_TYPES["pcm16"]))
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(SAMPLE_TYPES[STREAM_FORMATS[0]]))
 
     @property
     def audio(self) -> np.ndarray:
@@ -131,7 +130,7 @@ class AsyncClient:
     async def info(self) -> dict:
         return (await self._answered(lambda: self.http.get("/v1/info"))).json()
 
-    async def vocode(self, mel: np.ndarray | bytes, fmt: str = "wav") -> np.ndarray:
+    async def vocode(self, mel: np.ndarray | bytes, fmt: str = VOCODE_FORMATS[0]) -> np.ndarray:
         """POST /v1/vocode: the audio of a mel (or of the bytes of a .npy file)."""
         body = mel if isinstance(mel, bytes) else npy_bytes(mel)
         response = await self._answered(lambda: self.http.post("/v1/vocode", content=body, params={"format": fmt},
@@ -139,7 +138,7 @@ class AsyncClient:
         return decode_audio(response.content, fmt)
 
     async def stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
-                     fmt: str = "pcm16", end: bool = True) -> StreamResult:
+                     fmt: str = STREAM_FORMATS[0], end: bool = True) -> StreamResult:
         """WebSocket /v1/stream: send each chunk (a mel, or raw bytes/text to test the server), then 'end'; the
         audio chunks received until the server closes. A refusal raises ServeError; an error of `chunks` itself (the
         caller's acoustic model) closes the stream and is raised as it is. A stream refused because the model is
@@ -162,7 +161,8 @@ class AsyncClient:
     async def _stream(self, chunks: Iterable[np.ndarray | bytes | str] | AsyncIterable[np.ndarray | bytes | str],
                       fmt: str, end: bool, answered: Callable[[], None] | None = None) -> StreamResult:
         """One try of `stream`; `answered` is called at the first audio chunk (the server is ready)."""
-        result = StreamResult(dtype=np.dtype(SAMPLE_TYPES.get(fmt, "<i2")))  # another format: the server's 4400
+        # another format keeps the default's dtype: the server answers it 4400
+        result = StreamResult(dtype=np.dtype(SAMPLE_TYPES[fmt])) if fmt in SAMPLE_TYPES else StreamResult()
         try:
             ws = await connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None)
         except websockets.exceptions.InvalidStatus as e:  # refused before the upgrade (--max-connections, a proxy)
@@ -234,8 +234,8 @@ class Client:
     def info(self) -> dict:
         return self._run(lambda c: c.info())
 
-    def vocode(self, mel: np.ndarray | bytes, fmt: str = "wav") -> np.ndarray:
+    def vocode(self, mel: np.ndarray | bytes, fmt: str = VOCODE_FORMATS[0]) -> np.ndarray:
         return self._run(lambda c: c.vocode(mel, fmt))
 
-    def stream(self, chunks: Iterable[np.ndarray], fmt: str = "pcm16") -> StreamResult:
+    def stream(self, chunks: Iterable[np.ndarray], fmt: str = STREAM_FORMATS[0]) -> StreamResult:
         return self._run(lambda c: c.stream(chunks, fmt))

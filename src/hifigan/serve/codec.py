@@ -19,7 +19,10 @@ from hifigan.files.wav_output import wav_container
 from hifigan.mel_file import checked_mel_values
 from hifigan.messages.plural import count
 
-FORMATS = ("wav", "pcm16", "f32", "f64")  # f64: the float64 model's samples unrounded (exactness checks)
+# The audio formats and the little-endian samples each carries (a WAV's: 16-bit PCM), which the server writes and
+# the client reads; f64: the float64 model's samples unrounded (exactness checks).
+SAMPLE_TYPES = {"wav": "<i2", "pcm16": "<i2", "f32": "<f4", "f64": "<f8"}
+FORMATS = tuple(SAMPLE_TYPES)
 # The ?format= each route takes, its default first: POST /v1/vocode answers one body (a WAV file, or raw samples),
 # a stream sends raw chunks to be concatenated (no WAV: each chunk would be a file of its own).
 VOCODE_FORMATS = ("wav", "f32", "f64")
@@ -156,11 +159,9 @@ def encode_audio(audio: np.ndarray, fmt: str, sampling_rate: int) -> bytes:
         sf.write(buffer, samples, sampling_rate, subtype="PCM_16", format=wav_container(samples.size, 1, "PCM_16"))
         return buffer.getvalue()
     if fmt == "pcm16":
-        return to_int16(audio).astype("<i2").tobytes()
-    if fmt == "f32":
-        return np.asarray(audio, dtype="<f4").tobytes()
-    if fmt == "f64":
-        return np.asarray(audio, dtype="<f8").tobytes()
+        return to_int16(audio).astype(SAMPLE_TYPES[fmt]).tobytes()
+    if fmt in SAMPLE_TYPES:
+        return np.asarray(audio, dtype=SAMPLE_TYPES[fmt]).tobytes()
     raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 
