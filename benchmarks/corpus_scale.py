@@ -64,7 +64,8 @@ def peak_rss_mb() -> dict[str, float]:
 
 def child_scan(corpus: Path) -> dict:
     from hifigan.audio import find_audio
-    from hifigan.data.scan_cache import ReadSettings, gather_facts
+    from hifigan.data.scan_cache import gather_facts
+    from hifigan.data.scan_row import ReadSettings
 
     began = time.perf_counter()
     files = find_audio(corpus, recursive=True)

@@ -51,7 +51,7 @@ def test_a_worker_reads_each_file_once_and_stages_its_mel(tmp_path, tiny_cfg):
     """In worker processes (forked: their reads are counted once they end) as in this one, a file's extra bytes are
     read once, and the staged mel is file_mel's, bit for bit."""
     from hifigan.cli.mel_workers import MelJob, file_mel, stage_mels
-    from hifigan.data.scan_cache import ReadSettings
+    from hifigan.data.scan_row import ReadSettings
     from hifigan.mel import MelSpectrogram
 
     other = wav(tmp_path / "other.wav", tone(SR))

@@ -11,7 +11,7 @@ from tests.support.files import write_clips
 
 def test_mels_written_by_workers_equal_this_process_bit_for_bit(tmp_path, tiny_cfg):
     from hifigan.cli.mel_workers import MelJob, stage_mels
-    from hifigan.data.scan_cache import ReadSettings
+    from hifigan.data.scan_row import ReadSettings
     from hifigan.mel import MelSpectrogram
 
     clips = write_clips(tmp_path / "corpus", 6, sampling_rate=tiny_cfg.sampling_rate)

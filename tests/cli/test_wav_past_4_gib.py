@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from hifigan.audio import audio_info, load_audio, read_samples
-from hifigan.data.scan_cache import ROW, UNREADABLE, ReadSettings, read_one
+from hifigan.data.scan_row import ROW, UNREADABLE, ReadSettings, read_one
 from hifigan.errors import AudioError
 from hifigan.files.wav_header import placeholder_patch
 from hifigan.inference import standalone

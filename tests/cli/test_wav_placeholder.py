@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hifigan.audio import audio_info, load_audio
-from hifigan.data.scan_cache import LOADED, ROW, ReadSettings, read_one
+from hifigan.data.scan_row import LOADED, ROW, ReadSettings, read_one
 from hifigan.errors import AudioError
 from tests.support.cli_runs import SR, failed_cleanly, run, tone
 

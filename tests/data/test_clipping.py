@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from hifigan.data.clip_scan import scan_clips
-from hifigan.data.scan_cache import clipped_share
+from hifigan.data.scan_row import clipped_share
 from tests.support.tiny import tiny_config
 
 CFG = tiny_config()

@@ -81,7 +81,8 @@ def test_a_bad_file_is_never_the_held_out_clip(tmp_path, tiny_corpus):
     import shutil
 
     from hifigan.data.corpus_scan import scan_corpus
-    from hifigan.data.scan_cache import ReadSettings, gather_facts
+    from hifigan.data.scan_cache import gather_facts
+    from hifigan.data.scan_row import ReadSettings
 
     folder = tmp_path / "corpus"
     shutil.copytree(tiny_corpus, folder)

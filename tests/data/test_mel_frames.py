@@ -13,7 +13,8 @@ import pytest
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.mel_frames import MelCount, hop_drift
-from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ReadSettings
 from hifigan.errors import HifiganError
 from tests.support.cli_runs import BINS, HOP, SR, refused_after_scan, run, tone, wav
 from tests.support.scan import quiet_scan

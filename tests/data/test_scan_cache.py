@@ -12,7 +12,8 @@ import soundfile as sf
 
 from hifigan.audio import find_audio
 from hifigan.data.clip_scan import Clip
-from hifigan.data.scan_cache import ROW, ReadSettings, gather_facts
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ROW, ReadSettings
 from tests.support.files import corpus_with_bad_files
 from tests.support.scan import quiet_scan
 from tests.support.tiny import tiny_config

@@ -14,7 +14,8 @@ import pytest
 from hifigan.audio import find_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
-from hifigan.data.scan_cache import LOADED, UNREADABLE, ReadSettings, gather_facts, read_one
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import LOADED, UNREADABLE, ReadSettings, read_one
 from hifigan.errors import HifiganError
 from hifigan.training.rank_listing import check_listing, listing_digests
 from tests.support.scan import quiet_scan

@@ -14,7 +14,8 @@ import pytest
 import soundfile as sf
 
 from hifigan.audio import find_audio
-from hifigan.data.scan_cache import ReadSettings, gather_facts, read_one
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ReadSettings, read_one
 from tests.support.tiny import tiny_config
 
 RATE = tiny_config().sampling_rate

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from hifigan.audio import find_audio
-from hifigan.data.scan_cache import ReadSettings, gather_facts, read_one
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ReadSettings, read_one
 from hifigan.errors import HifiganError
 from tests.support.tiny import tiny_config
 

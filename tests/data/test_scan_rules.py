@@ -15,7 +15,8 @@ import soundfile as sf
 from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
-from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ReadSettings
 from hifigan.errors import HifiganError
 from tests.support.files import write_clips
 from tests.support.scan import quiet_scan

@@ -11,7 +11,8 @@ import pytest
 
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
-from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ReadSettings
 from tests.support.files import corpus_with_bad_files
 from tests.support.tiny import tiny_config
 

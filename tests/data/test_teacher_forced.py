@@ -11,7 +11,8 @@ import torch
 from hifigan.audio import find_audio, load_audio
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
-from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ReadSettings
 from hifigan.data.teacher_mels import MelFolder
 from hifigan.errors import HifiganError, split_problems
 from hifigan.mel import MelSpectrogram

@@ -16,7 +16,8 @@ import tqdm  # noqa: F401  (read_files imports it; imported here, while the inte
 from hifigan.data.corpus import Corpus, corpus_files
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.held_out_content import follow_renames
-from hifigan.data.scan_cache import LOADED, UNREADABLE, ReadSettings, gather_facts
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import LOADED, UNREADABLE, ReadSettings
 from hifigan.errors import HifiganError
 from tests.support.tiny import tiny_config
 from tests.support.users import as_nobody, folder_anyone_may_enter

@@ -19,7 +19,8 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import ScannedCorpus, scan_corpus
 from hifigan.data.dataset import VocoderDataset, normalize_peak
-from hifigan.data.scan_cache import ReadSettings, gather_facts
+from hifigan.data.scan_cache import gather_facts
+from hifigan.data.scan_row import ReadSettings
 from hifigan.mel import MelSpectrogram
 from tests.support.files import CORPUS, SCAN_ONLY, SHORTEST_CLIPS, left_in, save_config_json
 from tests.support.tiny import tiny_config

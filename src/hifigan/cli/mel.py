@@ -85,7 +85,7 @@ def _sources(args: argparse.Namespace, config: HifiganConfig) -> list[tuple[str,
 def _one_mel(args: argparse.Namespace, path: Path) -> int:
     """One audio file's mel to the .npy file -o names."""
     from hifigan.cli.mel_workers import file_mel
-    from hifigan.data.scan_cache import ReadSettings
+    from hifigan.data.scan_row import ReadSettings
     from hifigan.mel import MelSpectrogram
     from hifigan.mel_file import save_npy
 
@@ -104,7 +104,7 @@ def _many_mels(args: argparse.Namespace, inputs: Inputs) -> int:
     (cli/mel_workers.py): checked and its mel computed into a staging folder, moved into OUT once every input has
     passed (OUT is created only then)."""
     from hifigan.cli.mel_workers import MelJob, stage_mels
-    from hifigan.data.scan_cache import ReadSettings
+    from hifigan.data.scan_row import ReadSettings
     from hifigan.files.output_folders import prepare_output_dir
     from hifigan.files.staging import move_staged, staging_folder
     from hifigan.mel import MelSpectrogram

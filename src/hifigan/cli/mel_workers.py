@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.data.scan_cache import ReadSettings
 from hifigan.data.scan_pool import WorkerDied, read_files
+from hifigan.data.scan_row import ReadSettings
 from hifigan.errors import HifiganError, WriteError
 from hifigan.mel import MelSpectrogram
 from hifigan.messages.plural import count

@@ -13,7 +13,8 @@ import numpy as np
 from hifigan.audio import check_format
 from hifigan.config import HifiganConfig
 from hifigan.data.mel_frames import MelCount, frames_mismatch, with_hop_drift
-from hifigan.data.scan_cache import EMPTY, FORMAT, PAST, UNREADABLE, FileFacts, ReadSettings, gather_facts
+from hifigan.data.scan_cache import FileFacts, gather_facts
+from hifigan.data.scan_row import EMPTY, FORMAT, PAST, UNREADABLE, ReadSettings
 from hifigan.data.segments import clip_noun, recording_of
 from hifigan.data.teacher_mels import MelFolder, load_teacher_mel
 from hifigan.errors import HifiganError, bad_inputs
@@ -24,7 +25,7 @@ from hifigan.messages.plural import agree, count
 # A file that never reaches -60 dBFS (about 33 int16 steps) holds silence, dither or a noise floor, not speech:
 # peak normalisation would make it full-scale noise.
 SILENCE_PEAK = 10 ** (-60 / 20)
-CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the frames are clipped (scan_cache.clipped_share)
+CLIP_FRACTION = 1e-3  # warn when more than 0.1% of the frames are clipped (scan_row.clipped_share)
 
 
 @dataclass(slots=True)

@@ -34,7 +34,7 @@ from hifigan.mel import MelSpectrogram
 from hifigan.messages.plural import count
 
 if TYPE_CHECKING:
-    from hifigan.data.scan_cache import ReadSettings
+    from hifigan.data.scan_row import ReadSettings
     from hifigan.evaluation.results import Report
 
 # What a demo writes in its folder (besides each pretrained model's clips, named for it, and the *_mel.png):
@@ -101,7 +101,8 @@ def run_demo(
     from hifigan.config.values import integer_problem, number_problem
     from hifigan.data.corpus import Corpus
     from hifigan.data.corpus_scan import scan_corpus
-    from hifigan.data.scan_cache import ReadSettings, gather_facts
+    from hifigan.data.scan_cache import gather_facts
+    from hifigan.data.scan_row import ReadSettings
     from hifigan.evaluation.metrics import require_packages
     from hifigan.evaluation.pitch import ReferenceTracks
     from hifigan.evaluation.provenance import read_record

@@ -18,7 +18,8 @@ from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.earlier_held_out import earlier_held_out
 from hifigan.data.held_out_content import held_out_content
-from hifigan.data.scan_cache import FileFacts, ReadSettings, gather_facts
+from hifigan.data.scan_cache import FileFacts, gather_facts
+from hifigan.data.scan_row import ReadSettings
 from hifigan.data.segments import what_was_scanned
 from hifigan.data.skipped_list import SKIPPED_LIST
 from hifigan.data.speakers import spelled
