@@ -132,9 +132,10 @@ def test_script_vocodes_a_wav_as_hifigan_vocode(tmp_path, exported, tiny_cfg):
 def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg, capfd):
     """One line on stderr, exit 2 (as hifigan's commands), no output file: a model exported without its config, a
     model of another mel than the front-end's, a model given as the front-end, a front-end as the model, audio shorter
-    than the front-end's shortest, another rate. Each case in process (its Refused line, nothing else on the process's
-    stderr, no warning); the script run alone on the first and the furthest-reaching (both models loaded, the audio
-    read) and without its arguments: the line is its whole stderr, exit 2."""
+    than the front-end's shortest, another rate or sample format (the line says the file's). Each case in process
+    (its Refused line, nothing else on the process's stderr, no warning); the script run alone on the first and the
+    furthest-reaching (both models loaded, the audio read) and without its arguments: the line is its whole stderr,
+    exit 2."""
     folder = exported[0]
     torch.manual_seed(0)
     export_generator(Generator(tiny_cfg).eval(), "onnx", tmp_path / "bare.onnx")
@@ -143,6 +144,7 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg, capf
     sf.write(tmp_path / "short.wav", np.zeros(24, np.float32), 8000, subtype="PCM_16")
     sf.write(tmp_path / "one.wav", np.zeros(1, np.float32), 8000, subtype="PCM_16")
     sf.write(tmp_path / "22k.wav", np.zeros(2205, np.float32), 22050, subtype="PCM_16")
+    sf.write(tmp_path / "st.wav", np.zeros((800, 2), np.float32), 8000, subtype="PCM_24")
     front_end, model, wav = folder / "g.mel.onnx", folder / "g.onnx", folder / "in.wav"
     cases = {
         (front_end, tmp_path / "bare.onnx", wav):
@@ -156,7 +158,10 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg, capf
         (front_end, model, tmp_path / "short.wav"):
             f"{tmp_path / 'short.wav'}: too short: 24 samples, need at least 25",
         (front_end, model, tmp_path / "one.wav"): f"{tmp_path / 'one.wav'}: too short: 1 sample, need at least 25",
-        (front_end, model, tmp_path / "22k.wav"): f"{tmp_path / '22k.wav'}: need 16-bit PCM mono at 8000 Hz",
+        (front_end, model, tmp_path / "22k.wav"): f"{tmp_path / '22k.wav'}: need 16-bit PCM mono at 8000 Hz (it is "
+                                                      "16-bit mono at 22050 Hz)",
+        (front_end, model, tmp_path / "st.wav"): f"{tmp_path / 'st.wav'}: need 16-bit PCM mono at 8000 Hz (it is "
+                                                     "24-bit 2 channels at 8000 Hz)",
     }
     capfd.readouterr()
     for args, message in cases.items():

@@ -83,8 +83,11 @@ def read_wav(path: str, rate: int) -> np.ndarray:
         with open(path, "rb") as f:
             whole = f.read()
         with wave.open(io.BytesIO(repaired(whole))) as w:
-            if (w.getsampwidth(), w.getnchannels(), w.getframerate()) != (2, 1, rate):
-                raise Refused(f"{path}: need 16-bit PCM mono at {rate} Hz")
+            width, channels, file_rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
+            if (width, channels, file_rate) != (2, 1, rate):
+                layout = "mono" if channels == 1 else f"{channels} channels"
+                raise Refused(f"{path}: need 16-bit PCM mono at {rate} Hz (it is {8 * width}-bit {layout} at "
+                              f"{file_rate} Hz)")
             promised = w.getnframes()
             data = w.readframes(promised)
     except wave.Error as e:  # `wave` reads PCM WAV only: a float or compressed WAV, or not a WAV at all
