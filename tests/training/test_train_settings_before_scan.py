@@ -5,12 +5,15 @@ Python refuses the same settings (training.preflight)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from hifigan import Corpus, Trainer, TrainJob, TrainOptions, train
 from hifigan.cli import main
+from hifigan.config import load_config
+from hifigan.data.dataset import check_segment_size
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.training.config_choice import ConfigChoice, naming_config_file, overrides_named
 from tests.support.files import corpus_with_bad_files, left_in, save_config_json
@@ -23,15 +26,17 @@ REFUSED = {
     "cuda_graph": ({}, ["--cuda-graph"], "--cuda-graph needs --device cuda (got cpu)"),
     "segment": ({}, ["--segment-size", "16"], "--segment-size 16: segment_size 16 is too short for the mel "
                                               "front-end, which pads a window by 24 samples per side: give more "
-                                              "than 24"),
+                                              "than 24, a multiple of hop_size 16 (32 or more)"),
     "segment_off_hop": ({}, ["--batch-size", "4", "--segment-size", "100"],
                         "--segment-size 100: segment_size (100) must be a multiple of hop_size (16)"),
     "segment_in_file": (dict(segment_size=16), [], "{config}: segment_size 16 is too short for the mel front-end, "
-                                                   "which pads a window by 24 samples per side: give more than 24"),
+                                                   "which pads a window by 24 samples per side: give more than 24, "
+                                                   "a multiple of hop_size 16 (32 or more)"),
     # two faults, one in the file and one through an option: each named where it is
     "segment_beside_file_fault": (dict(discriminator_args={"mpd": {"periods": []}}), ["--segment-size", "16"],
                                   "--segment-size 16: segment_size 16 is too short for the mel front-end, which pads "
-                                  "a window by 24 samples per side: give more than 24"),
+                                  "a window by 24 samples per side: give more than 24, a multiple of hop_size 16 "
+                                  "(32 or more)"),
     "file_fault_beside_segment": (dict(segment_size=16, discriminator_args={"mpd": {"periods": []}}),
                                   ["--segment-size", "512"], "{config}: discriminator_args['mpd']: periods must be a "
                                                              "non-empty list of integers >= 1, got []"),
@@ -116,3 +121,17 @@ def test_a_config_error_that_names_its_file_is_left_as_it_is():
     with pytest.raises(ConfigError) as raised, naming_config_file(choice):
         raise ConfigError(None, "segment_size 7 is odd")
     assert str(raised.value) == "run.json: segment_size 7 is odd"
+
+
+@pytest.mark.parametrize("preset, pad, least", [("pwg-24k", 1024, 1200), ("bigvgan-44k", 768, 1024)])
+def test_a_segment_too_short_is_told_the_shortest_of_whole_hops(preset, pad, least):
+    """At hop 300 (centred frames, pad n_fft / 2) and hop 512 (official, pad (n_fft - hop) / 2) 'more than the pad'
+    alone led to a length the hop refuses next (1025): the line names the shortest that trains, which does."""
+    config = load_config(preset)
+    for too_short in (config.hop_size, least - config.hop_size):
+        with pytest.raises(ConfigError) as refused:
+            check_segment_size(replace(config, segment_size=too_short))
+        assert str(refused.value) == (f"segment_size {too_short} is too short for the mel front-end, which pads a "
+                                      f"window by {pad} samples per side: give more than {pad}, a multiple of "
+                                      f"hop_size {config.hop_size} ({least} or more)")
+    check_segment_size(replace(config, segment_size=least))

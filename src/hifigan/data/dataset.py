@@ -35,14 +35,17 @@ def normalize_peak(audio: np.ndarray, peak: float | None) -> np.ndarray:
 def check_segment_size(config: HifiganConfig, input_mel: MelSpectrogram | None = None,
                        loss_mel: MelSpectrogram | None = None) -> None:
     """A training window (config.segment_size) longer than its mels reflect-pad it per side (the input's and the
-    loss's front-ends, built from the config where not given), else a one-line ConfigError: a setting, refused by
-    `hifigan train` before the corpus is scanned (training.preflight)."""
+    loss's front-ends, built from the config where not given), else a one-line ConfigError naming the shortest
+    window of whole hops that is: a setting, refused by `hifigan train` before the corpus is scanned
+    (training.preflight)."""
     input_mel = input_mel or MelSpectrogram(**config.mel_kwargs())
     loss_mel = loss_mel or MelSpectrogram(**config.mel_kwargs(for_loss=True))
     need = max(input_mel.pad, loss_mel.pad)
     if config.segment_size <= need:
+        least = (need // config.hop_size + 1) * config.hop_size  # the shortest a window may be: whole hops
         raise ConfigError(None, f"segment_size {config.segment_size} is too short for the mel front-end, which "
-                                f"pads a window by {need} samples per side: give more than {need}")
+                                f"pads a window by {need} samples per side: give more than {need}, a multiple of "
+                                f"hop_size {config.hop_size} ({least} or more)")
 
 
 class VocoderDataset(Dataset):
