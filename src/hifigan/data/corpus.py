@@ -17,6 +17,7 @@ from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left
 from hifigan.data.segments import Segment, clip_noun, read_segments, recording_of, segments_beside
 from hifigan.data.speakers import speaker_problems, speakers_held_out
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.files.paths import relative_name
 from hifigan.messages import plural
 from hifigan.messages.option_names import flag, setting
 
@@ -96,7 +97,7 @@ def file_key(path: Path, root: Path | None) -> str:
         return path.utt
     if root is not None and path.is_absolute() != root.is_absolute():
         path, root = Path(os.path.abspath(path)), Path(os.path.abspath(root))
-    return path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else path.as_posix()
+    return path.as_posix() if root is None else relative_name(path, root)
 
 
 def _draw(key: str, seed: int) -> float:

@@ -21,6 +21,7 @@ from hifigan.data.segments import Segment, recording_of
 from hifigan.errors import HifiganError
 from hifigan.files.atomic import atomic_path
 from hifigan.files.output_folders import prepare_output_dir
+from hifigan.files.paths import below, prefix_rule_holds
 from hifigan.messages.plural import agree, count
 
 # 2: the clipped share replaced version 1's share of samples at full scale; 3: the ctime; 4: the options a row was
@@ -95,15 +96,20 @@ def cache_names(files: Sequence[Path], root: Path | None = None) -> list[str]:
     not read again: the size, mtime and ctime tell another file under that name), its absolute path outside it (or
     without a root); a segment's, its recording's with its times (the facts depend on the span, not the utterance
     id)."""
-    return [f"{_name(f.recording, root)}#{f.start!r}-{f.end!r}" if isinstance(f, Segment) else _name(f, root)
+    base = None if root is None else os.path.abspath(root)  # once, not per file
+    return [f"{_name(f.recording, base)}#{f.start!r}-{f.end!r}" if isinstance(f, Segment) else _name(f, base)
             for f in files]
 
 
-def _name(path: Path, root: Path | None) -> str:
+def _name(path: Path | str, base: str | None) -> str:
+    """cache_names' name of one file, `base` the root's absolute path."""
     full = os.path.abspath(path)
-    if root is None:
+    if base is None:
         return full
-    inside = os.path.relpath(full, os.path.abspath(root))
+    if prefix_rule_holds(full, base):
+        inside = below(full, base)
+        return full if inside is None else inside
+    inside = os.path.relpath(full, base)
     return full if inside == os.pardir or inside.startswith(os.pardir + os.sep) else inside
 
 
@@ -174,7 +180,8 @@ def _load(cache: Path, settings: ReadSettings, root: Path | None
     if len(names) != len(rows) or rows.dtype != ROW:
         return None
     if root is not None:  # a cache written before names were relative (absolute ones): the same files, not read again
-        names = [_name(Path(n), root) if os.path.isabs(n) else n for n in names]
+        base = os.path.abspath(root)
+        names = [_name(n, base) if os.path.isabs(n) else n for n in names]
     return {name: i for i, name in enumerate(names)}, rows, problems
 
 
