@@ -98,6 +98,7 @@ LIST_SEPARATOR = " | "
 NOTHING_WRITTEN = "(nothing was written"  # how the count's note begins, either of the two
 LISTED = f"{NOTHING_WRITTEN}): "
 LISTED_SCAN_KEPT = f"{NOTHING_WRITTEN} but the scan cache, kept for the next try): "  # train's, after its scan
+SCAN_KEPT = "the next try reads only the files changed since"  # a refusal after train's scan, after its cache's path
 LISTED_AT_MOST = 10  # bad_inputs names this many problems; the rest are counted by problem, so 1000 stay one line
 
 

@@ -193,3 +193,21 @@ def test_train_refuses_missing_or_bad_data_and_run_options_in_one_line(tmp_path,
     code, _, err = run(capsys, "train", *[a.format(**names) for a in args], "--config", tiny_config_json,
                        "--max-steps", 1)
     failed_cleanly(code, err, tmp_path / "run", said.format(**names))  # a negative count too: before the scan
+
+
+@pytest.mark.parametrize("case", ["rate", "count", "list"])
+def test_a_refusal_after_the_scan_says_the_cache_it_leaves_is_kept(tmp_path, capsys, tiny_config_json, case):
+    """The run never started, yet its folder holds the scan's cache, on purpose: the line says so (one problem or
+    a refusal of the split, not only bad_inputs' list)."""
+    corpus = corpus_of(tmp_path / "wavs", 3)
+    args = {"rate": ["--corpus", corpus], "count": ["--corpus", corpus, "--valid-count", 3],
+            "list": ["--train-list", tmp_path / "train.txt", "--valid-list", tmp_path / "train.txt",
+                     "--wav-root", corpus]}[case]
+    if case == "rate":
+        wav(corpus / "c1.wav", tone(SR // 2, 2 * SR), 2 * SR)
+    (tmp_path / "train.txt").write_text("c0|a\nc1|b\n")
+    out = tmp_path / "run"
+    code, _, err = run(capsys, "train", *args, "--config", tiny_config_json, "-o", out, "--max-steps", 1)
+    said = {"rate": f"{corpus / 'c1.wav'}: sample rate is 16000 Hz", "count": "cannot hold out 3 of 3 files",
+            "list": "all 2 files it lists are in"}[case]
+    refused_after_scan(code, err, out, said)

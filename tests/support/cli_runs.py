@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from hifigan.cli import main
-from hifigan.errors import split_problems
+from hifigan.errors import LISTED_SCAN_KEPT, SCAN_KEPT, split_problems
 from tests.support.files import SCAN_ONLY, left_in
 
 SR, HOP, BINS = 8000, 16, 16  # tiny_config()'s rate, hop and mel bins
@@ -113,12 +113,14 @@ def failed_cleanly(code: int, err: str, out: Path, *names: str, status: int = 2,
 
 
 def refused_after_scan(code: int, err: str, out: Path, *names: str) -> str:
-    """A `hifigan train` refused once its files were read: exit 2, one stderr line naming every one of `names`, no
-    traceback, and the run folder `out` holding the scan's cache alone (kept for the rerun). Returns the line."""
+    """A `hifigan train` refused once its files were read: exit 2, one stderr line naming every one of `names` and
+    saying the scan's cache is kept, no traceback, and the run folder `out` holding that cache alone (for the rerun).
+    Returns the line."""
     assert code == 2, err
     line = one_line(err)
     for name in names:
         assert name in line, (name, line)
+    assert LISTED_SCAN_KEPT in line or f"({out / SCAN_ONLY[0]} kept: {SCAN_KEPT}" in line, line
     assert left_in(out) == SCAN_ONLY, left_in(out)
     return line
 

@@ -149,4 +149,5 @@ def test_a_generator_that_does_not_fit_names_the_config_it_was_read_with(tmp_pat
     code = _start(g_path, other, tiny_corpus, tmp_path / "run")
     line = refused_after_scan(code, capsys.readouterr().err, tmp_path / "run")
     assert line == (f"hifigan train: error: {g_path}: generator does not fit the config {other}: "
-                    "upsample_initial_channel is 16, the weights take 32 (conv_pre.bias (32,) vs (16,))")
+                    "upsample_initial_channel is 16, the weights take 32 (conv_pre.bias (32,) vs (16,)) "
+                    f"({tmp_path / 'run' / 'scan-cache.npz'} kept: the next try reads only the files changed since)")

@@ -32,7 +32,8 @@ def test_train_names_inputs_as_typed_and_keeps_absolute_paths(tmp_path, monkeypa
     assert one_line(capsys.readouterr().err) == "hifigan train: error: nothere.txt: no such file list (--train-list)"
     assert main([*args, "--corpus", "corp"]) == 2
     assert one_line(capsys.readouterr().err) == ("hifigan train: error: corp/st.wav: has 2 channels; only mono is "
-                                                 "supported (use --mix-to-mono)")
+                                                 "supported (use --mix-to-mono) (run/scan-cache.npz kept: the next "
+                                                 "try reads only the files changed since)")
     with np.load(tmp_path / "run" / "scan-cache.npz") as cache:
         names = sorted(os.fsdecode(n) for n in cache["paths"].tobytes().split(b"\0"))
     assert names == sorted(p.name for p in corpus.iterdir())  # within the corpus: hit by `--corpus $PWD/corp` too

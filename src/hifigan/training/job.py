@@ -44,7 +44,13 @@ from hifigan.training.refusals import Agreement, refusals_agreed
 from hifigan.training.registry import check_part_names
 from hifigan.training.resume_layout import clips_digest
 from hifigan.training.resumed_config import check_config_again, overrides_said
-from hifigan.training.run_folder import SCAN_CACHE, check_run_folder, run_folder_of, taken_back_unless_saved
+from hifigan.training.run_folder import (
+    SCAN_CACHE,
+    ScanKept,
+    check_run_folder,
+    run_folder_of,
+    taken_back_unless_saved,
+)
 from hifigan.training.run_lock import lock_run_folder, release
 from hifigan.training.run_settings import carry, check_keep, given
 from hifigan.training.start_lines import start_lines
@@ -223,13 +229,14 @@ def train(job: TrainJob) -> TrainResult:
             corpus = Corpus(*(None if data[k] is None else Path(data[k]) for k in DATA_PATHS),
                             data["valid_count"], data["valid_fraction"], data["valid_cap"],
                             None if data["valid_speakers"] is None else data["valid_speakers"].split(","), cli=job.cli)
-        with refusals_agreed(dist) as agreement:  # the scan's refusals, check_listing's on a rank of its own
+        kept = ScanKept(Path(out))
+        with refusals_agreed(dist) as agreement, kept.said():  # the scan's refusals, check_listing's on a rank alone
             lock = lock_run_folder(Path(out), job.cli) if dist.is_main else None  # one process per run folder
             with warnings_from_main(dist):
                 scanned = scan_corpus(
                     corpus, config,
-                    lambda files: shared_facts(files, config, data, Path(out), dist, job.options.shows_bars,
-                                               corpus.root(), agreement),
+                    lambda files: kept.after_scan(shared_facts(files, config, data, Path(out), dist,
+                                                               job.options.shows_bars, corpus.root(), agreement)),
                     resample=data["resample"], mix_to_mono=data["mix_to_mono"],
                     input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                     mel_convention=data["mel_convention"],

@@ -1,16 +1,17 @@
-"""A training run's folder: what a new run may start in (check_run_folder), and what a new run whose writes fail
+"""A training run's folder: what a new run may start in (check_run_folder), what a new run whose writes fail
 before its first checkpoint takes back (taken_back_unless_saved), so that such a `hifigan train` leaves no folder it
-made."""
+made, and what a run refused after its scan keeps there (ScanKept)."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 from hifigan.checkpoints.run_files import LATEST, checkpoint_files
 from hifigan.data.skipped_list import SKIPPED_LIST
-from hifigan.errors import HifiganError, WriteError
+from hifigan.errors import NOTHING_WRITTEN, SCAN_KEPT, HifiganError, ReportedElsewhere, WriteError
 from hifigan.files.paths import same_file
 from hifigan.messages.option_names import flag, setting
 from hifigan.training.event_file import EVENT_FILES
@@ -19,6 +20,7 @@ from hifigan.training.reporting import EVENTS, LOG_JSONL
 SCAN_CACHE = "scan-cache.npz"  # in the run folder
 # the run folder's own files, each written whole (hifigan.files.atomic)
 RUN_FILES = (LOG_JSONL, SCAN_CACHE, SKIPPED_LIST)
+T = TypeVar("T")
 
 
 def run_folder_of(checkpoint: Path) -> Path:
@@ -114,3 +116,28 @@ def _remove_run_files(out: Path) -> None:
             events.unlink()
     with contextlib.suppress(OSError):
         (out / EVENTS).rmdir()
+
+
+class ScanKept:
+    """A run refused once its scan has written OUT/scan-cache.npz keeps it, on purpose: the corrected rerun reads
+    only the files changed since. Its refusal says so, lest the file look left behind by a run that never started."""
+
+    def __init__(self, out: Path) -> None:
+        self.cache, self.scanned = out / SCAN_CACHE, False
+
+    def after_scan(self, facts: T) -> T:
+        """The scan's `facts`, noted: from now on a refusal names the cache."""
+        self.scanned = True
+        return facts
+
+    @contextlib.contextmanager
+    def said(self) -> Iterator[None]:
+        """Run the block; a refusal in it after the scan names the cache kept (bad_inputs' list says it itself)."""
+        try:
+            yield
+        except ReportedElsewhere:
+            raise
+        except HifiganError as e:
+            if not self.scanned or NOTHING_WRITTEN in e.problem:
+                raise
+            raise type(e)(e.path, f"{e.problem} ({self.cache} kept: {SCAN_KEPT})") from None
