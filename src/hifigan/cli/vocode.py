@@ -31,6 +31,7 @@ from hifigan.cli.vocode_checks import (
     vocode_mel,
 )
 from hifigan.errors import HifiganError, bad_inputs
+from hifigan.files.leftovers import remove_stale
 from hifigan.files.output_folders import prepare_output_dir
 from hifigan.files.paths import unreadable_files
 from hifigan.inference.choices import (
@@ -148,6 +149,7 @@ def run_vocode(args: argparse.Namespace) -> int:
     if problems:
         raise bad_inputs(problems, inputs.total)
     prepare_output_dir(args.out)
+    remove_stale(args.out)  # a killed vocode's .NAME.wav.*.tmp: hidden, never an output
     started = time.perf_counter()
     written: list[tuple[str, Path, Path]] = []
     samples: list[int] = []

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hifigan.errors import HifiganError, WriteError
+from hifigan.files.leftovers import writer_tag
 from hifigan.files.write_failures import folder_reason, remedy, write_failure
 from hifigan.runtime.interrupts import interrupts_deferred
 
@@ -146,7 +147,7 @@ def _temporary_beside(target: Path, temps: list[Path]) -> None:
     if not folder.is_dir():
         raise HifiganError(folder, "output folder does not exist")
     while True:
-        temps.append(folder / f".{target.name}.{secrets.token_hex(4)}.tmp")
+        temps.append(folder / f".{target.name}.{writer_tag()}.{secrets.token_hex(4)}.tmp")  # leftovers' pattern
         try:
             os.close(os.open(temps[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             return

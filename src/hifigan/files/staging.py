@@ -12,17 +12,20 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from hifigan.files.atomic import fsync_folder
+from hifigan.files.leftovers import remove_stale, writer_tag
 from hifigan.files.write_failures import write_failure
 
 
 @contextlib.contextmanager
 def staging_folder(out: Path, prefix: str) -> Iterator[Path | None]:
-    """A new hidden folder (`prefix`XXXXXXXX) in `out`, or where `out` does not exist yet in its nearest existing
-    parent; None where none can be made there (a file in the way, no permission: prepare_output_dir(out) names why).
-    Removed with what it holds when the block ends."""
+    """A new hidden folder (`prefix`<writer tag>.XXXXXXXX) in `out`, or where `out` does not exist yet in its
+    nearest existing parent, once the leftovers there of commands killed while writing are removed (leftovers); None
+    where none can be made there (a file in the way, no permission: prepare_output_dir(out) names why). Removed with
+    what it holds when the block ends."""
     nearest = next(f for f in (out, *out.parents) if os.path.lexists(f))  # out.parents ends at "." or "/"
+    remove_stale(nearest)
     try:
-        folder: Path | None = Path(tempfile.mkdtemp(prefix=prefix, dir=nearest))
+        folder: Path | None = Path(tempfile.mkdtemp(prefix=f"{prefix}{writer_tag()}.", dir=nearest))
     except OSError:
         folder = None
     try:

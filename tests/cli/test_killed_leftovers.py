@@ -1,0 +1,68 @@
+"""What a command SIGKILLed while writing leaves in a folder (a `hifigan mel` staging folder, a `.NAME.*.tmp` beside
+an output) is removed by the next `mel` or `vocode -o DIR` writing there, which says so, once its writer is provably
+gone; a leftover whose writer still runs stays (it may be writing), and neither is taken for an output."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli_runs import SR, run, tone, wav
+
+# A writer that stops mid-write: what `mel` stages, or what save_audio writes beside its output, then a wait.
+WRITER = """
+import sys, time
+from pathlib import Path
+from hifigan.files.atomic import atomic_path
+from hifigan.files.staging import staging_folder
+kind, out = sys.argv[1], Path(sys.argv[2])
+writing = staging_folder(out, ".hifigan-mel.") if kind == "mel" else atomic_path(out / "c0.wav")
+with writing as path:
+    (path / "c0.npy" if kind == "mel" else path).write_bytes(b"half written")
+    print(path.name, flush=True)
+    time.sleep(600)
+"""
+
+
+def _writer(kind: str, out: Path) -> tuple[subprocess.Popen, Path]:
+    """A child process writing into `out`, and its leftover once it is stopped there."""
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, kind, str(out)], stdout=subprocess.PIPE, text=True)
+    name = proc.stdout.readline().strip()
+    assert name, proc.wait()
+    return proc, out / name
+
+
+@pytest.mark.parametrize("command", ["mel", "vocode"])
+def test_a_killed_writers_leftover_goes_and_a_running_ones_stays(tmp_path, capsys, command, tiny_config_json,
+                                                                 tiny_checkpoint):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    out.mkdir()
+    for i in range(3):
+        wav(inputs / f"c{i}.wav", tone(SR // 4))
+    kind = "mel" if command == "mel" else "wav"
+    killed, killed_leftover = _writer(kind, out)
+    running, running_leftover = _writer(kind, out)
+    try:
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        assert killed_leftover.exists()  # what SIGKILL leaves: nothing ran to remove it
+        model = ["--config", tiny_config_json] if command == "mel" else ["-c", tiny_checkpoint]
+        with pytest.warns(RuntimeWarning, match="hidden temporar") as said:  # pytest takes this process's warnings
+            code, _, err = run(capsys, command, inputs, "-o", out, *model)
+        assert code == 0, err
+        assert not killed_leftover.exists() and running_leftover.exists()
+        assert [str(w.message) for w in said if "hidden temporar" in str(w.message)] == [
+            f"removed 1 hidden temporary ({killed_leftover.name}) that was left in {out} by a command killed while "
+            f"writing (pid {killed.pid}, no longer running): not outputs"]
+        suffix = ".npy" if command == "mel" else ".wav"
+        assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+            f"c{i}{suffix}" for i in range(3)]
+        assert (out / f"c0{suffix}").stat().st_size > len(b"half written")
+    finally:
+        running.kill()
+        running.wait()
