@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from hifigan.audio import find_audio, load_audio
 from hifigan.data.clip_scan import scan_clips
-from hifigan.data.corpus import Corpus, choose_validation, read_filelist
+from hifigan.data.corpus import Corpus, read_filelist
 from hifigan.data.dataset import VocoderDataset
+from hifigan.data.held_out_draw import choose_validation
 from hifigan.data.sampler import EpochKeyed, ResumableSampler
 from hifigan.errors import AudioError, HifiganError
 from hifigan.mel import MelSpectrogram

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.data.corpus import file_key
+from hifigan.data.clip_names import file_key
 from hifigan.data.scan_cache import cache_names
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.data.corpus import DEFAULT_CAP, choose_validation
+from hifigan.data.held_out_draw import DEFAULT_CAP, choose_validation
 from hifigan.errors import HifiganError
 
 
@@ -114,7 +114,8 @@ def test_training_files_stay_sorted_with_the_unusable_among_them():
 
 
 def test_a_resumed_run_that_held_out_every_file_is_refused():
-    from hifigan.data.corpus import Corpus, HeldOut
+    from hifigan.data.corpus import Corpus
+    from hifigan.data.held_out_draw import HeldOut
     from hifigan.data.resumed_split import keep_held_out
 
     root = Path("/corpus")
@@ -138,7 +139,8 @@ def test_a_file_added_to_the_validation_list_since_is_held_out_too_not_trained_o
     """A --valid-list run resumed after its list gained a file: the list's file stays out of training (it was taken
     as the run's training side: the run's held-out keys alone were kept), said in a warning, and a file the list
     dropped since stays held out (the run held it out)."""
-    from hifigan.data.corpus import Corpus, HeldOut
+    from hifigan.data.corpus import Corpus
+    from hifigan.data.held_out_draw import HeldOut
     from hifigan.data.resumed_split import keep_held_out
 
     root = Path("/corpus")

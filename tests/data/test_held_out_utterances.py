@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hifigan.data.corpus import choose_validation
+from hifigan.data.held_out_draw import choose_validation
 from hifigan.errors import HifiganError
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
-from hifigan.data.corpus import Corpus, HeldOut
+from hifigan.data.corpus import Corpus
 from hifigan.data.file_lists import is_wav_scp, shaped_as_wav_scp
+from hifigan.data.held_out_draw import HeldOut
 from hifigan.data.mel_frames import with_hop_drift
 from hifigan.data.resumed_split import keep_held_out
 from hifigan.data.scan_cache import FileFacts

@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hifigan.data.corpus import DEFAULT_FRACTION, Corpus, choose_validation, file_key
+from hifigan.data.clip_names import file_key
+from hifigan.data.corpus import Corpus
 from hifigan.data.held_out_content import follow_renames
+from hifigan.data.held_out_draw import DEFAULT_FRACTION, choose_validation
 
 
 def shuffled_held_out(files: list[Path], count: int | None, fraction: float | None, seed: int) -> list[Path]:

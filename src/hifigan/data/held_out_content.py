@@ -11,7 +11,8 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from hifigan.data.corpus import Corpus, file_key
+from hifigan.data.clip_names import file_key
+from hifigan.data.corpus import Corpus
 from hifigan.data.segments import Segment
 from hifigan.messages import plural
 
@@ -34,7 +35,7 @@ def identity(path: Path) -> str:
 
 
 def held_out_content(files: Sequence[Path], keys: Sequence[str]) -> dict[str, str]:
-    """Each held-out file's identity by its key (corpus.file_key); one that cannot be read is left out, and so is a
+    """Each held-out file's identity by its key (clip_names.file_key); one that cannot be read is left out, and so is a
     segment, whose key (its utterance id) no renamed recording changes."""
     contents = {}
     for path, key in zip(files, keys):

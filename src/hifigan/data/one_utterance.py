@@ -11,7 +11,7 @@ MIC = re.compile(r"(.+)_mic[12]")  # VCTK 0.92's two microphones; no other suffi
 
 
 def utterance_key(key: str) -> str:
-    """The key a file is drawn by (corpus.file_key's): a VCTK `<utterance>_mic1`/`_mic2` file's is its folder and
+    """The key a file is drawn by (clip_names.file_key's): a VCTK `<utterance>_mic1`/`_mic2` file's is its folder and
     utterance, whatever its microphone or suffix, so both draw one number; any other file's is its own key."""
     path = PurePosixPath(key)
     if (take := MIC.fullmatch(path.stem)) is None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 
-from hifigan.data.corpus import Corpus, HeldOut
+from hifigan.data.corpus import Corpus
+from hifigan.data.held_out_draw import HeldOut
 from hifigan.data.segments import clip_noun
 from hifigan.errors import HifiganError
 from hifigan.messages import plural

@@ -32,7 +32,7 @@ def spelled(names: Sequence[str]) -> str:
 
 
 def _folders(key: str) -> tuple[str, ...]:
-    """The folders of a clip's key (corpus.file_key of its file: a segment's recording's), its own name left out."""
+    """The folders of a clip's key (clip_names.file_key of its file: a segment's recording's), its own name left out."""
     return PurePosixPath(key).parts[:-1]
 
 

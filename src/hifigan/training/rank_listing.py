@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hifigan.data.corpus import file_key
+from hifigan.data.clip_names import file_key
 from hifigan.data.segments import recording_of
 from hifigan.errors import HifiganError
 from hifigan.messages.plural import agree, count

@@ -12,7 +12,7 @@ from hifigan.training.state import TrainingState
 
 
 def clips_digest(keys: Sequence[str]) -> str:
-    """A short digest of the training clips' names within the corpus (corpus.file_key), in order: what tells
+    """A short digest of the training clips' names within the corpus (clip_names.file_key), in order: what tells
     another set of as many files from the checkpoint's."""
     return hashlib.sha256("\0".join(keys).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 
