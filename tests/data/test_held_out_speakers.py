@@ -116,3 +116,17 @@ def test_a_resume_keeps_the_speakers_held_out_and_their_clips_added_since(tmp_pa
         "1 file of the held-out speakers (--valid-speakers p226) is not among the run's held-out files "
         "(wav48_silence_trimmed/p226/p226_003_mic1.flac): held out too, not trained on; val/mel_l1 now averages over "
         "5, not the set of its earlier values"]
+
+
+def test_a_segments_corpus_holds_out_a_speaker_by_its_recordings_folder_and_counts_segments(tmp_path):
+    """A Kaldi segment is its recording's speaker's (the folder of the recording); the line counts segments."""
+    for speaker in ("spk1", "spk2"):
+        sf.write(clip(tmp_path / "wavs" / speaker / "rec.wav"), np.full(16000, 0.1, np.float32), 8000)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "wav.scp").write_text("r1 wavs/spk1/rec.wav\nr2 wavs/spk2/rec.wav\n")
+    (data / "segments").write_text("a r1 0 0.5\nb r1 0.5 1\nc r2 0 0.5\nd r2 0.5 1\ne r2 1 1.5\n")
+    held = Corpus(train_list=data / "wav.scp", wav_root=tmp_path, valid_speakers=["spk2"], cli=True).split(1234)
+    assert sorted(c.utt for c in held.valid) == ["c", "d", "e"] and sorted(c.utt for c in held.train) == ["a", "b"]
+    assert held.reason == ("3 of 5 segments: every clip of 1 held-out speaker (--valid-speakers spk2), none "
+                           "trained on")

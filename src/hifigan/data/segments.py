@@ -96,6 +96,7 @@ def clip_noun(clips: Iterable[object]) -> str:
     """What the lines about a corpus call its clips: 'segment' where they are a segments file's, else 'file'."""
     return "segment" if any(isinstance(c, Segment) for c in clips) else "file"
 
+
 def segments_beside(scp: Path) -> Path | None:
     """The segments file beside a wav.scp, or None where there is none."""
     path = scp.parent / SEGMENTS

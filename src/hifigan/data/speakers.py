@@ -10,6 +10,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
+from hifigan.data.segments import clip_noun
 from hifigan.errors import HifiganError
 from hifigan.messages import plural
 from hifigan.messages.option_names import flag, setting
@@ -88,5 +89,5 @@ def speakers_held_out(files: Sequence[Path], keys: Sequence[str], names: Sequenc
     option = setting("valid_speakers", spelled(names) if cli else list(names), cli)
     if not train:
         raise HifiganError(None, f"every clip is a held-out speaker's ({option}): none is left to train on")
-    return train, valid, (f"{len(valid)} of {plural.count(len(files), 'file')}: every clip of "
+    return train, valid, (f"{len(valid)} of {plural.count(len(files), clip_noun(files))}: every clip of "
                           f"{plural.count(len(names), 'held-out speaker')} ({option}), none trained on")
