@@ -5,6 +5,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from hifigan.checkpoints.contents import load_generator, load_official_discriminators, load_official_generator
 from hifigan.checkpoints.format import generator_payload, read_checkpoint, write_checkpoint
@@ -17,6 +18,7 @@ from hifigan.checkpoints.official import (
 from hifigan.config import load_config
 from hifigan.errors import CheckpointError
 from hifigan.models import Generator
+from hifigan.models.norms import spectral_norm, weight_norm
 from tests.support.official_reference import RefGenerator, RefMPD, RefMSD
 from tests.support.tiny import tiny_config
 
@@ -46,6 +48,16 @@ def test_official_discriminator_round_trip_is_exact():
     assert_same_tensors(back["mpd"], official["mpd"])
     assert_same_tensors(back["msd"], official["msd"])
     assert (back["steps"], back["epoch"]) == (7, 2)
+
+
+@pytest.mark.parametrize(("norm", "official_keys"), [(weight_norm, {"weight_g", "weight_v", "bias"}),
+                                                      (spectral_norm, {"weight_orig", "weight_u", "weight_v", "bias"})])
+def test_a_lone_normed_convolution_renames_both_ways(norm, official_keys):
+    """A module's own state (keys without a module path) renames as a submodule's does."""
+    ours = norm(nn.Conv1d(2, 3, 5)).state_dict()
+    official = ours_to_official(ours)
+    assert set(official) == official_keys
+    assert_same_tensors(official_to_ours(official), ours)
 
 
 def test_official_optimizer_state_maps_one_to_one():

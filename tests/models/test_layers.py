@@ -70,6 +70,8 @@ FIELDS = {
     # hop samples, not one more (the next frame's first sample reads one frame further).
     "k3u3": (_geometry_config("1", [3], [3]), ReceptiveField(8, 8)),
     "k3u2x2": (_geometry_config("2", [2, 2], [3, 3]), ReceptiveField(12, 12)),
+    # A frame whose last sample reads one mel frame further ahead than the sample before it: the field is that sample's.
+    "k8u4": (_geometry_config("1", [4], [8]), ReceptiveField(8, 8)),
 }
 
 

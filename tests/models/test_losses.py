@@ -60,6 +60,10 @@ def test_losses_backpropagate_to_the_generated_side():
     loss.backward()
     # d/dx mean((1-x)^2) = -2(1-x)/n
     assert torch.allclose(fake.grad, t(-0.5, -0.75))
+    generated_map = t(1.5, 0.0).requires_grad_()
+    feature_loss([[t(1.0, 2.0)]], [[generated_map]]).backward()
+    # d/dg 2 mean|r - g| = 2 sign(g - r)/n
+    assert torch.equal(generated_map.grad, t(1.0, -1.0))
 
 
 def inputs(mel_r, mel_g, sides=None) -> GeneratorInputs:

@@ -11,7 +11,7 @@ from hifigan.config import load_config
 from hifigan.models import Generator, MultiPeriodDiscriminator, MultiScaleDiscriminator
 from hifigan.models.discriminators import DiscriminatorP
 from hifigan.models.generators import fold_norms, meta_generator
-from hifigan.models.norms import weight_norm
+from hifigan.models.norms import spectral_norm, weight_norm
 from tests.support.official_reference import RefGenerator, RefMPD, RefMSD
 from tests.support.tiny import TINY_DISCRIMINATORS, tiny_config
 
@@ -167,6 +167,18 @@ def test_msd_spectral_norm_matches_the_official_hooks_step_by_step():
     saved = ours_to_official(ours.state_dict())
     for key, value in ref.state_dict().items():
         torch.testing.assert_close(saved[key], value, rtol=1e-12, atol=1e-14, msg=key)
+
+
+def test_spectral_norm_in_eval_mode_divides_by_its_saved_vectors():
+    """Eval mode takes sigma = u^T W v of the saved u and v (an official do_* file's, a step behind W), as the
+    official hooks do, not a fresh estimate such as ||W v||."""
+    conv = spectral_norm(torch.nn.Conv1d(2, 3, 1)).double().eval()
+    weight = torch.arange(1.0, 7.0, dtype=torch.float64).reshape(3, 2, 1)
+    with torch.no_grad():
+        conv.parametrizations.weight.original.copy_(weight)
+        conv.parametrizations.weight[0]._u.copy_(torch.tensor([1.0, 0.0, 0.0]))
+        conv.parametrizations.weight[0]._v.copy_(torch.tensor([0.0, 1.0]))
+    assert torch.equal(conv.weight, weight / 2)  # u^T W v = W[0, 1] = 2; ||W v|| would be sqrt(56)
 
 
 class _OwnFold(torch.nn.Module):
