@@ -3,10 +3,9 @@ splitting carry: from its layer description, from its own `receptive_field()`, o
 
 The measurement reads, in float64, which mel frames the derivative of one middle frame's audio is non-zero on (a
 finite perturbation would lose the far frames in rounding: tests/models/test_layers.py). The probe doubles from 32
-frames
-up to PROBE_FRAMES[-1] while the field reaches its edge; a wider field, a wrong output length, or a generator whose
-audio of a frame changes when the mel shifts by one frame (not shift-equivariant at the hop, so no window of it
-is exact) is a one-line HifiganError.
+frames up to PROBE_FRAMES[-1] while the field reaches its edge; a wider field, a wrong output length, or a generator
+whose audio of a frame changes when the mel shifts by one frame (not shift-equivariant at the hop, so no window of
+it is exact) is a one-line HifiganError.
 """
 
 from __future__ import annotations
