@@ -13,9 +13,10 @@ import pytest
 from hifigan import Corpus, Trainer, TrainJob, TrainOptions, train
 from hifigan.cli import main
 from hifigan.config import load_config
-from hifigan.data.dataset import check_segment_size
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.training.config_choice import ConfigChoice, naming_config_file, overrides_named
+from hifigan.training.preflight import CONFIG_CHECKS
+from hifigan.training.segment_floor import check_segment_size
 from tests.support.files import corpus_with_bad_files, left_in, save_config_json
 from tests.support.tiny import tiny_config
 
@@ -25,18 +26,17 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 REFUSED = {
     "cuda_graph": ({}, ["--cuda-graph"], "--cuda-graph needs --device cuda (got cpu)"),
     "segment": ({}, ["--segment-size", "16"], "--segment-size 16: segment_size 16 is too short for the mel "
-                                              "front-end, which pads a window by 24 samples per side: give more "
-                                              "than 24, a multiple of hop_size 16 (32 or more)"),
+                                              "front-end, which pads a window by 24 samples per side: give 32 or "
+                                              "more, a multiple of hop_size 16"),
     "segment_off_hop": ({}, ["--batch-size", "4", "--segment-size", "100"],
                         "--segment-size 100: segment_size (100) must be a multiple of hop_size (16)"),
     "segment_in_file": (dict(segment_size=16), [], "{config}: segment_size 16 is too short for the mel front-end, "
-                                                   "which pads a window by 24 samples per side: give more than 24, "
-                                                   "a multiple of hop_size 16 (32 or more)"),
+                                                   "which pads a window by 24 samples per side: give 32 or more, a "
+                                                   "multiple of hop_size 16"),
     # two faults, one in the file and one through an option: each named where it is
     "segment_beside_file_fault": (dict(discriminator_args={"mpd": {"periods": []}}), ["--segment-size", "16"],
                                   "--segment-size 16: segment_size 16 is too short for the mel front-end, which pads "
-                                  "a window by 24 samples per side: give more than 24, a multiple of hop_size 16 "
-                                  "(32 or more)"),
+                                  "a window by 24 samples per side: give 32 or more, a multiple of hop_size 16"),
     "file_fault_beside_segment": (dict(segment_size=16, discriminator_args={"mpd": {"periods": []}}),
                                   ["--segment-size", "512"], "{config}: discriminator_args['mpd']: periods must be a "
                                                              "non-empty list of integers >= 1, got []"),
@@ -48,7 +48,8 @@ REFUSED = {
                   "{config}: loss_weights gives no term a weight > 0"),
     "stft_short": (dict(loss_weights={"stft": 1.0}), [],
                    "{config}: loss_args['stft']: segment_size 512 is too short for the STFT loss (needs >= 1025 "
-                   "samples at resolutions [[1024, 120, 600], [2048, 240, 1200], [512, 50, 240]])"),
+                   "samples at resolutions [[1024, 120, 600], [2048, 240, 1200], [512, 50, 240]]): give 1040 or "
+                   "more, a multiple of hop_size 16"),
 }  # --valid-count/--valid-fraction/--valid-cap out of range: usage errors (tests/cli/test_option_ranges.py)
 
 
@@ -132,6 +133,31 @@ def test_a_segment_too_short_is_told_the_shortest_of_whole_hops(preset, pad, lea
         with pytest.raises(ConfigError) as refused:
             check_segment_size(replace(config, segment_size=too_short))
         assert str(refused.value) == (f"segment_size {too_short} is too short for the mel front-end, which pads a "
-                                      f"window by {pad} samples per side: give more than {pad}, a multiple of "
-                                      f"hop_size {config.hop_size} ({least} or more)")
+                                      f"window by {pad} samples per side: give {least} or more, a multiple of "
+                                      f"hop_size {config.hop_size}")
     check_segment_size(replace(config, segment_size=least))
+
+
+# v1 (hop 256) with the parts that need longer segments than its mel's 384-sample pad: the MR-STFT loss (1025) and
+# the MRD (905; a 4096-point one pads (4096 - 512) / 2 = 1792 a side: 1793); each line that refuses a segment
+# suggests the largest need in whole hops, which every check passes
+LONGER_NEEDS = {
+    "stft": (dict(loss_weights={"stft": 1.0}), 1280),
+    "mrd": (dict(discriminators=["mpd", "msd", "mrd"]), 1024),
+    "both": (dict(loss_weights={"stft": 1.0}, discriminators=["mpd", "msd", "mrd"]), 1280),
+    "mrd_wide": (dict(discriminators=["mrd"], discriminator_args={"mrd": {"resolutions": [[4096, 512, 2048]]}}),
+                 2048),
+}
+
+
+@pytest.mark.parametrize("case", LONGER_NEEDS)
+def test_every_line_refusing_a_segment_suggests_one_that_passes_every_check(case):
+    changes, least = LONGER_NEEDS[case]
+    config = replace(load_config("v1"), **changes)
+    for too_short in (256, least - 256):
+        with pytest.raises(ConfigError) as refused:
+            for check in CONFIG_CHECKS:
+                check(replace(config, segment_size=too_short))
+        assert str(refused.value).endswith(f": give {least} or more, a multiple of hop_size 256")
+    for check in CONFIG_CHECKS:
+        check(replace(config, segment_size=least))

@@ -19,9 +19,9 @@ from hifigan.data.clip_scan import Clip
 from hifigan.data.packed_clips import PackedClips
 from hifigan.data.segments import load_clip
 from hifigan.data.teacher_mels import load_teacher_mel
-from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
 from hifigan.melconv.model import ModelMel
+from hifigan.training.segment_floor import check_segment_size
 
 
 def normalize_peak(audio: np.ndarray, peak: float | None) -> np.ndarray:
@@ -30,22 +30,6 @@ def normalize_peak(audio: np.ndarray, peak: float | None) -> np.ndarray:
     if peak is None:
         return audio
     return (librosa.util.normalize(audio) * peak).astype(np.float32)
-
-
-def check_segment_size(config: HifiganConfig, input_mel: MelSpectrogram | None = None,
-                       loss_mel: MelSpectrogram | None = None) -> None:
-    """A training window (config.segment_size) longer than its mels reflect-pad it per side (the input's and the
-    loss's front-ends, built from the config where not given), else a one-line ConfigError naming the shortest
-    window of whole hops that is: a setting, refused by `hifigan train` before the corpus is scanned
-    (training.preflight)."""
-    input_mel = input_mel or MelSpectrogram(**config.mel_kwargs())
-    loss_mel = loss_mel or MelSpectrogram(**config.mel_kwargs(for_loss=True))
-    need = max(input_mel.pad, loss_mel.pad)
-    if config.segment_size <= need:
-        least = (need // config.hop_size + 1) * config.hop_size  # the shortest a window may be: whole hops
-        raise ConfigError(None, f"segment_size {config.segment_size} is too short for the mel front-end, which "
-                                f"pads a window by {need} samples per side: give more than {need}, a multiple of "
-                                f"hop_size {config.hop_size} ({least} or more)")
 
 
 class VocoderDataset(Dataset):

@@ -64,6 +64,12 @@ def min_samples(resolution: Resolution, pad: int) -> int:
     return max(pad + 1, resolution[0] - 2 * pad)
 
 
+def stft_loss_min_samples(resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS) -> int:
+    """The shortest audio (training segment) the MR-STFT loss frames at these resolutions, each padded by n_fft // 2
+    as stft_magnitude pads (1025 for Parallel WaveGAN's)."""
+    return max(min_samples(r, r[0] // 2) for r in resolutions)
+
+
 def padded_stft(x: torch.Tensor, resolution: Resolution, pad: int, window: str = "hann") -> torch.Tensor:
     """[B, T] audio -> complex [B, n_fft // 2 + 1, frames], frames = 1 + (T + 2 * pad - n_fft) // hop.
 

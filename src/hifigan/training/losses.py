@@ -28,9 +28,10 @@ from hifigan.models.stft import (
     PWG_RESOLUTIONS,
     Resolution,
     check_resolutions,
-    min_samples,
     multi_resolution_stft_loss,
+    stft_loss_min_samples,
 )
+from hifigan.training.segment_floor import segment_advice
 
 
 def feature_loss(fmap_r: FeatureMaps, fmap_g: FeatureMaps) -> torch.Tensor:
@@ -122,11 +123,6 @@ def discriminator_objective(scores: dict[str, tuple[Scores, Scores]]) -> LossBre
 # ---------------------------------------------------------------- multi-resolution STFT loss (Parallel WaveGAN,
 # Yamamoto et al. 2020, Eq. 3-5): spectral convergence plus log STFT magnitude, averaged over STFT resolutions
 # (computed by hifigan.models.stft.multi_resolution_stft_loss, which the MR-STFT metric shares)
-
-def stft_loss_min_samples(resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS) -> int:
-    """The shortest audio (training segment) the loss frames at these resolutions (1025 for Parallel WaveGAN's)."""
-    return max(min_samples(r, r[0] // 2) for r in resolutions)
-
 
 class MultiResolutionSTFTLoss(nn.Module):
     """`multi_resolution_stft_loss` with its resolutions fixed (checked once); forward(y, y_hat) -> (sc, mag)."""
@@ -220,7 +216,8 @@ class STFTTerm:
         needs = stft_loss_min_samples(self.loss.resolutions)
         if config.segment_size < needs:
             raise ValueError(f"segment_size {config.segment_size} is too short for the STFT loss (needs >= {needs} "
-                             f"samples at resolutions {[list(r) for r in self.loss.resolutions]})")
+                             f"samples at resolutions {[list(r) for r in self.loss.resolutions]}): "
+                             f"{segment_advice(config)}")
 
     def __call__(self, inputs: GeneratorInputs, weight: float) -> LossBreakdown:
         sc, mag = self.loss(inputs.y, inputs.y_hat)

@@ -53,6 +53,7 @@ from hifigan.training.losses import (
     adversarial_term,
     feature_matching_term,
 )
+from hifigan.training.segment_floor import segment_advice
 
 # ---------------------------------------------------------------- discriminators
 
@@ -89,7 +90,8 @@ def multi_resolution(config: HifiganConfig, resolutions: tuple[tuple[int, int, i
     needs = mrd_min_samples(module.resolutions)
     if config.segment_size < needs:
         raise ValueError(f"segment_size {config.segment_size} is too short for the MRD discriminator (needs >= "
-                         f"{needs} samples at resolutions {[list(r) for r in module.resolutions]})")
+                         f"{needs} samples at resolutions {[list(r) for r in module.resolutions]}): "
+                         f"{segment_advice(config)}")
     return module
 
 
