@@ -17,12 +17,11 @@ from hifigan.arrays.pcm import INT16_HINT, MAX_WAV_VALUE
 from hifigan.arrays.shared import shared_tensor
 from hifigan.config.stft_geometry import check_framing, check_stft_geometry
 from hifigan.errors import AudioError, ConfigError
-from hifigan.melconv.conventions import forward, front_end_floor
+from hifigan.melconv.conventions import OFFICIAL_EPS, forward, front_end_floor
 from hifigan.melconv.filterbank import slaney_basis
 from hifigan.melconv.stats import model_stats
 from hifigan.messages.plural import count
 
-OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code
 FAR_OUTSIDE = 4.0  # the peak above which `MelSpectrogram.checked` refuses audio (12 dB over full scale)
 
 

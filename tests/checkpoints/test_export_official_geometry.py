@@ -69,5 +69,5 @@ def test_another_input_mel_without_mel_stats_is_said_too(tmp_path):
                       mel_magnitude_eps=1e-5)
     assert _export(cfg, tmp_path)[1] == [
         "g_00000003: the official code computes its input mel otherwise: its inference.py and training compute the "
-        "official log-mel, this model takes epsilon 1e-05 under |X| (the g_* file holds no config: vocode it with "
-        "this checkpoint's config)"]
+        "official log-mel, this model takes official, epsilon 1e-05 under |X| (the g_* file holds no config: vocode "
+        "it with this checkpoint's config)"]

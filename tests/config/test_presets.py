@@ -201,7 +201,7 @@ def test_every_preset_names_its_recipe_and_hifigan_configs_lists_it(capsys):
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
     assert sorted(rows) == PRESETS
     assert rows["pwg-24k"]["hop"] == "300 (12.50 ms)" and rows["pwg-24k"]["rate"] == "24000 Hz"
-    assert rows["pwg-24k"]["mel"].startswith("log10 1e-10, centred")
+    assert rows["pwg-24k"]["mel"] == "log10 (floor 1e-10), centred frames, |X| without epsilon"
     assert rows["v1"]["generator"].startswith("13.94 M")  # the paper's V1 (13.92 M without its biases' rounding)
     assert main(["configs", "--show", "pwg-24k"]) == 0
     shown = capsys.readouterr().out

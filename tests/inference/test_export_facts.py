@@ -46,7 +46,8 @@ def _check(facts: dict[str, str]) -> None:
         assert facts[key] == (value if isinstance(value, str) else json.dumps(value)), key
     assert json.loads(facts["mel_stats"]) == STATS and json.loads(facts["mel_floor"]) == 1e-8
     assert (facts["sampling_rate"], facts["hop_size"], facts["num_mels"]) == ("8000", "16", "16")
-    assert facts["mel"] == ModelMel.of(CFG).label == "log10 (floor 1e-08) normalised by mel_stats"
+    assert facts["mel"] == ModelMel.of(CFG).label == ("log10 (floor 1e-08) normalised by mel_stats, centred frames, "
+                                                      "|X| without epsilon")
     assert "[batch, 16, frames]" in facts["io"] and "8000 Hz, hop 16" in facts["io"]
 
 

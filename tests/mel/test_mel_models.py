@@ -17,6 +17,7 @@ from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
+from hifigan.melconv.model import ModelMel
 from hifigan.models import Generator
 from tests.support.files import CORPUS
 from tests.support.tiny import tiny_config
@@ -148,7 +149,8 @@ def test_pwg_preset_mels_fit_it_and_not_the_official_convention(tmp_path, capsys
     mel = np.load(tmp_path / "pwg.npy")
     assert mel.shape == (80, 1 + sf.info(wav).frames // 300)
     assert main(["check-mel", "--config", "pwg-24k", str(tmp_path / "pwg.npy")]) == 0
-    assert "(log10 (floor 1e-10), 24000 Hz, hop 300): log10" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "(log10 (floor 1e-10), centred frames, |X| without epsilon, 24000 Hz, hop 300): log10" in said
     assert main(["check-mel", str(tmp_path / "pwg.npy")]) == 1
     assert "--mel-convention log10" in capsys.readouterr().out
     assert load_config("pwg-24k").mel_framing == "center"
@@ -175,3 +177,18 @@ def test_a_config_of_another_convention_is_refused_for_a_checkpoint(log10_model,
     assert main(["vocode", "-c", str(folder / "model.pt"), "--config", str(tmp_path / "official.json"), "-o",
                  str(tmp_path / "out"), str(folder / "log10.npy")]) == 2
     assert "mel_convention is 'official', the model has 'log10'" in capsys.readouterr().err
+
+
+def test_a_mel_front_end_is_described_in_one_wording_wherever_a_user_reads_it(tmp_path, capsys):
+    """speechbrain-16k takes the official log of a mel framed otherwise (centred frames, |X| without epsilon):
+    check-mel, `hifigan configs` and the model's label say so alike, not 'official' alone in some of them."""
+    described = "official, centred frames, |X| without epsilon"
+    cfg = load_config("speechbrain-16k")
+    mel = tmp_path / "sb.npy"
+    np.save(mel, MelSpectrogram(**cfg.mel_kwargs()).checked(torch.randn(4000) * 0.1).numpy())
+    assert main(["check-mel", "--config", "speechbrain-16k", str(mel)]) == 0
+    assert f"sb.npy: fits the model's mel ({described}, 16000 Hz, hop 256)" in capsys.readouterr().out
+    assert main(["configs", "--json"]) == 0
+    rows = {row["name"]: row["mel"] for row in json.loads(capsys.readouterr().out)}
+    assert rows["speechbrain-16k"] == ModelMel.of(cfg).label == described
+    assert rows["v1"] == "official"

@@ -23,7 +23,6 @@ from hifigan.checkpoints.run_files import stored_discriminator_args, stored_disc
 from hifigan.config import HIFIGAN_GENERATOR, HifiganConfig
 from hifigan.errors import CheckpointError
 from hifigan.files.output_folders import prepare_output_dir
-from hifigan.mel import OFFICIAL_EPS
 from hifigan.melconv.model import ModelMel
 from hifigan.training.registry import non_official_arguments
 
@@ -57,14 +56,9 @@ def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
 
 
 def _front_end_differences(config: HifiganConfig) -> str:
-    """How the model's input mel differs from the official one ('' when it is the official mel)."""
-    parts = [] if (label := ModelMel.of(config).label) == "official" else [label]
-    if config.mel_framing == "center":
-        parts.append("centred frames")
-    if config.mel_magnitude_eps != OFFICIAL_EPS:
-        eps = config.mel_magnitude_eps
-        parts.append("|X| without epsilon" if eps == 0 else f"epsilon {eps:g} under |X|")
-    return ", ".join(parts)
+    """How the model's input mel differs from the official one ('' when it is the official mel): its label."""
+    label = ModelMel.of(config).label
+    return "" if label == "official" else label
 
 
 def _why_no_do_file(obj: dict, trained: list[str]) -> str | None:

@@ -27,17 +27,12 @@ def add_configs(sub: argparse._SubParsersAction) -> None:
 def preset_row(name: str) -> dict[str, object]:
     """One preset's row: what a user compares presets by (the generator is sized on the meta device, no memory)."""
     from hifigan.config import load_preset
-    from hifigan.melconv.conventions import front_end_floor
+    from hifigan.melconv.model import ModelMel
     from hifigan.models.generators import meta_generator
 
     cfg = load_preset(name)
     params = meta_generator(cfg)[1]
     fmax = "sr/2" if cfg.fmax is None else f"{cfg.fmax:g}"
-    floor = front_end_floor(cfg.mel_convention, cfg.mel_floor)
-    mel = cfg.mel_convention + (f" {floor:g}" if floor is not None else "")
-    mel += ", centred" if cfg.mel_framing == "center" else ""
-    mel += ", |X| no eps" if cfg.mel_magnitude_eps == 0 else ""
-    mel += ", normalised" if cfg.mel_stats is not None else ""
     return {
         "name": name,
         "rate": f"{cfg.sampling_rate} Hz",
@@ -45,7 +40,7 @@ def preset_row(name: str) -> dict[str, object]:
         "n_fft/win": f"{cfg.n_fft}/{cfg.win_size}",
         "mels": cfg.num_mels,
         "fmin-fmax": f"{cfg.fmin:g}-{fmax}",
-        "mel": mel,
+        "mel": ModelMel.of(cfg).label,
         "generator": f"{params / 1e6:.2f} M, x{'x'.join(map(str, cfg.upsample_rates))}",
         "recipe": cfg.recipe.get("project", ""),
     }

@@ -13,6 +13,7 @@ import numpy as np
 from hifigan.config import HifiganConfig
 from hifigan.errors import MelError
 from hifigan.melconv.conventions import (
+    OFFICIAL_EPS,
     MelStats,
     from_nats,
     front_end_floor,
@@ -65,11 +66,24 @@ class ModelMel:
 
     @property
     def label(self) -> str:
-        """'official', 'log10 (floor 1e-10)', 'log10 (floor 1e-10) normalised by mel_stats'."""
+        """The one description of the model's mel a user reads (configs, check-mel, export facts, /v1/info):
+        'official', 'log10 (floor 1e-10) normalised by mel_stats, centred frames, |X| without epsilon'."""
         text = self.convention
         if self.convention != "official" and self.floor is not None:
             text += f" (floor {self.floor:.0e})"
-        return text + (" normalised by mel_stats" if self.stats is not None else "")
+        text += " normalised by mel_stats" if self.stats is not None else ""
+        return ", ".join([text, *self.framing_notes])
+
+    @property
+    def framing_notes(self) -> list[str]:
+        """How its STFT differs from the official one (its front-end's framing and epsilon under |X|), which
+        detection cannot see in a mel; none where the front-end is unknown."""
+        k = self.front_end or {}
+        notes = ["centred frames"] if k.get("framing") == "center" else []
+        eps = k.get("magnitude_eps", OFFICIAL_EPS)
+        if eps != OFFICIAL_EPS:
+            notes.append("|X| without epsilon" if eps == 0 else f"epsilon {eps:g} under |X|")
+        return notes
 
     def describe(self) -> str:
         """The label with what detection cannot see: the rate and hop."""
