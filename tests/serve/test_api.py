@@ -15,10 +15,14 @@ from websockets.asyncio.client import connect
 
 from hifigan.cli import main
 from hifigan.inference.vocoder import Vocoder
+from hifigan.models import Generator
+from hifigan.serve.app_state import ServeState
 from hifigan.serve.client import AsyncClient, Client
 from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions
+from hifigan.serve.monitoring import Metrics
 from tests.support.serve import assert_same_int16, metric, random_mels, running_server, split
+from tests.support.tiny import tiny_config
 
 LENGTHS = [1, 2, 9, 40, 131]
 
@@ -43,6 +47,18 @@ def vocoded(tmp_path_factory, tiny_checkpoint):
     return mels, [sf.read(work / "out" / f"m{i}.wav", dtype="int16")[0] for i in range(len(mels))]
 
 
+def test_info_gives_its_milliseconds_to_a_tenth_as_bench_does():
+    """At 22050 Hz a hop of 16 is 0.7256... ms: /v1/info's latency_ms is rounded as bench's stream figures are, not
+    the float's 16 digits; the setting it echoes (max_batch_delay_ms) is as given."""
+    config = tiny_config(sampling_rate=22050)
+    vocoder = Vocoder(Generator(config), config)
+    options = ServeOptions(max_batch_delay_ms=2.5)
+    info = ServeState("t", options, Metrics(options.max_batch), vocoder=vocoder).info()
+    exact = 1000 * vocoder.receptive_field.right * 16 / 22050
+    assert exact != round(exact, 1) and info["latency_ms"] == round(exact, 1)
+    assert info["max_batch_delay_ms"] == 2.5
+
+
 def test_health_info_and_openapi(served):
     running, vocoder = served
     with httpx.Client(base_url=running.url) as http:
@@ -60,7 +76,7 @@ def test_health_info_and_openapi(served):
                                      "max_message_bytes")} == {"max_batch": 8, "max_batch_delay_ms": 10,
                                                                "max_frames": 4000, "max_streams": 64,
                                                                "max_message_bytes": 4 * 1024 * 1024}
-        assert info["latency_ms"] == 1000 * vocoder.receptive_field.right * 16 / 8000  # streaming.lookahead_ms's
+        assert info["latency_ms"] == round(1000 * vocoder.receptive_field.right * 16 / 8000, 1)  # lookahead_ms's
         spec = http.get("/openapi.json").json()
         assert spec["openapi"].startswith("3.") and set(spec["paths"]) == {
             "/livez", "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from hifigan.inference.streaming import lookahead_ms, split_frames
+from hifigan.inference.streaming import lookahead_ms, reported_ms, split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.messages.plural import count
 
@@ -78,11 +78,11 @@ def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[
     asked = {"asked_chunk_frames": chunk_frames} if chunk < chunk_frames else {}
     return {
         "backend": vocoder.backend, "chunk_frames": chunk, **asked,
-        "chunk_audio_ms": round(1000 * chunk * cfg.hop_size / cfg.sampling_rate, 1),
+        "chunk_audio_ms": reported_ms(1000 * chunk * cfg.hop_size / cfg.sampling_rate),
         "lookahead_frames": field.right, "left_context_frames": field.left,
-        "algorithmic_latency_ms": round(lookahead_ms(field, cfg), 1),
-        "per_chunk_ms_median": round(1000 * upper_median(times), 1),
-        "per_chunk_ms_max": round(1000 * max(times), 1),
+        "algorithmic_latency_ms": reported_ms(lookahead_ms(field, cfg)),
+        "per_chunk_ms_median": reported_ms(1000 * upper_median(times)),
+        "per_chunk_ms_max": reported_ms(1000 * max(times)),
         "timed_chunks": len(times), "timed_passes": passes, "warm_up_passes": WARM_UP_PASSES,
     }
 

@@ -32,6 +32,7 @@ __all__ = [
     "latency_ms",
     "lookahead_ms",
     "receptive_field",
+    "reported_ms",
     "split_frames",
     "stream",
     "time_splits",
@@ -68,6 +69,12 @@ def lookahead_ms(field: ReceptiveField, config: HifiganConfig) -> float:
     """The look-ahead of a generator whose receptive field is `field` (a Vocoder's own: bench, serve's /v1/info), in
     milliseconds of audio at the config's hop and rate."""
     return 1000.0 * field.right * config.hop_size / config.sampling_rate
+
+
+def reported_ms(ms: float) -> float:
+    """A millisecond figure as a report gives it (bench's streaming figures, serve's /v1/info): to 0.1 ms, the
+    figures' one rounding."""
+    return round(ms, 1)
 
 
 def _check_chunk(chunk: torch.Tensor, num_mels: int, index: int, dtype: torch.dtype) -> torch.Tensor:
