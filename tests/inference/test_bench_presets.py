@@ -29,9 +29,12 @@ def test_bench_presets_gives_one_row_per_preset(tmp_path, capsys):
     assert runs["pwg-24k"]["audio_seconds"] == 0.1 and runs["v3"]["parameters"] == v3_params
     assert {r["backend"] for r in runs["pwg-24k"]["backends"]} == {"eager", "fused"}
     table = capsys.readouterr().out.splitlines()
-    assert table[1].split()[:4] == ["preset", "rate", "hop", "params"]
+    # 0.1 s is 8 whole frames at pwg-24k's 24 kHz hop 300, and 9 (0.104 s) at v3's 22.05 kHz hop 256
+    assert table[0].startswith("a random mel of the whole frames nearest 0.1 s per preset (audio s), random weights")
+    assert table[1].split()[:5] == ["preset", "rate", "hop", "audio", "s"]
+    assert runs["v3"]["audio_seconds"] == 0.104 and table[2].split()[:4] == ["v3", "22050", "256", "0.104"]
     eager = runs["pwg-24k"]["backends"][0]
-    assert table[3].split()[:5] == ["pwg-24k", "24000", "300", "12.99", f"{eager['x_real_time']:.2f}"]
+    assert table[3].split()[:6] == ["pwg-24k", "24000", "300", "0.100", "12.99", f"{eager['x_real_time']:.2f}"]
     assert main(["bench", "--presets", "v9", "--seconds", "0.2", "-o", str(tmp_path / "new" / "x.json")]) == 2
     assert "no preset 'v9'" in capsys.readouterr().err
 
@@ -42,12 +45,13 @@ def test_preset_rows_keep_the_fastest_backend_other_than_eager():
     def row(name, x_rt, speedup):
         return {"backend": name, "x_real_time": x_rt, "speedup_vs_eager": speedup}
 
-    run = {"preset": "v3", "sampling_rate": 22050, "hop_size": 256, "parameters": 1_460_000,
+    run = {"preset": "v3", "sampling_rate": 22050, "hop_size": 256, "audio_seconds": 0.496, "parameters": 1_460_000,
            "stream": {"algorithmic_latency_ms": 12.3},
            "backends": [row("eager", 10.0, 1.0), row("fused", 25.0, 2.5), row("tiled", 15.0, 1.5)]}
     cells = dict(zip(HEADER, preset_rows({"presets": [run]})[0]))
-    assert cells == {"preset": "v3", "rate": "22050", "hop": "256", "params M": "1.46", "eager x RT": "10.00",
-                     "backend": "fused", "x RT": "25.00", "speedup": "2.50", "look-ahead ms": "12.3"}
+    assert cells == {"preset": "v3", "rate": "22050", "hop": "256", "audio s": "0.496", "params M": "1.46",
+                     "eager x RT": "10.00", "backend": "fused", "x RT": "25.00", "speedup": "2.50",
+                     "look-ahead ms": "12.3"}
 
 
 def test_preset_bench_records_the_threads_of_its_runs(tmp_path):

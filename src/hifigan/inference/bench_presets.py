@@ -10,7 +10,7 @@ from hifigan.inference.bench_table import aligned
 from hifigan.runtime.machine import machine_info, machine_text
 from hifigan.runtime.threads import intra_op_threads
 
-HEADER = ["preset", "rate", "hop", "params M", "eager x RT", "backend", "x RT", "speedup", "look-ahead ms"]
+HEADER = ["preset", "rate", "hop", "audio s", "params M", "eager x RT", "backend", "x RT", "speedup", "look-ahead ms"]
 
 
 def run_preset_bench(names: list[str], seconds: float, repeats: int, backends: tuple[str, ...],
@@ -44,14 +44,16 @@ def preset_rows(result: dict[str, Any]) -> list[list[str]]:
         eager = by_name["eager"]
         best = max((r for r in run["backends"] if r["backend"] != "eager"), key=lambda r: r["x_real_time"],
                    default=eager)
-        rows.append([run["preset"], f"{run['sampling_rate']}", f"{run['hop_size']}", f"{run['parameters'] / 1e6:.2f}",
+        rows.append([run["preset"], f"{run['sampling_rate']}", f"{run['hop_size']}", f"{run['audio_seconds']:.3f}",
+                     f"{run['parameters'] / 1e6:.2f}",
                      f"{eager['x_real_time']:.2f}", best["backend"], f"{best['x_real_time']:.2f}",
                      f"{best['speedup_vs_eager']:.2f}", f"{run['stream']['algorithmic_latency_ms']}"])
     return rows
 
 
 def format_preset_table(result: dict[str, Any]) -> str:
-    """The presets as a fixed-width table, with the machine and the audio length."""
-    title = (f"{result['seconds']} s of audio per preset, random weights, median of {result['repeats']} interleaved "
-             f"runs; {machine_text(result['machine'])}")
+    """The presets as a fixed-width table, with the machine and the audio asked for: each preset vocodes the whole
+    frames nearest to it at its own hop (its row's audio s, what its x RT is of)."""
+    title = (f"a random mel of the whole frames nearest {result['seconds']:g} s per preset (audio s), random weights, "
+             f"median of {result['repeats']} interleaved runs; {machine_text(result['machine'])}")
     return "\n".join([title, *aligned([HEADER, *preset_rows(result)], left=(0, 5))])
