@@ -90,7 +90,9 @@ def test_a_run_refused_after_the_scan_keeps_it_and_the_resampled_rerun_reads_onl
 
 
 def test_the_scan_line_counts_the_usable_clips_that_resample_and_mix_to_mono_change(tmp_path, tiny_corpus):
-    """By rate, up or down, and the clips mixed down; a file they change that does not train (silent) is not one."""
+    """By rate, up or down, and the clips mixed down; a file they change that does not train after (silent, or too
+    short at the model rate: 100 samples at 16 kHz are 50 at 8 kHz, n_fft 64) is counted apart, so that the line
+    accounts for every file an option changed, as the set's summary counts the skipped ones."""
     corpus = shutil.copytree(tiny_corpus, tmp_path / "c")
     audio, rate = sf.read(corpus / "clip00.wav", dtype="float32")
     sf.write(corpus / "slow.wav", audio[::2], rate // 2)
@@ -99,6 +101,7 @@ def test_the_scan_line_counts_the_usable_clips_that_resample_and_mix_to_mono_cha
     sf.write(corpus / "silent.wav", np.zeros(2 * len(audio), np.float32), 2 * rate)
     sf.write(corpus / "stereo.wav", np.stack([audio, audio], axis=1), rate)
     sf.write(corpus / "fast_stereo.wav", np.stack([np.repeat(audio, 2)] * 2, axis=1), 2 * rate)
+    sf.write(corpus / "brief.wav", np.repeat(audio[:50], 2), 2 * rate)
     config = tiny_config()
 
     def scanned(resample: bool, mix_to_mono: bool) -> ScannedCorpus:
@@ -108,12 +111,19 @@ def test_the_scan_line_counts_the_usable_clips_that_resample_and_mix_to_mono_cha
                                lambda files: gather_facts(files, ReadSettings(rate, resample, mix_to_mono)),
                                resample=resample, mix_to_mono=mix_to_mono)
 
-    assert scanned(True, True).converted(rate) == (
-        "; 5 clips resampled to 8000 Hz (1 up from 4000 Hz, 4 down from 16000 Hz); 2 clips mixed to mono")
+    both = scanned(True, True)
+    assert both.converted(rate) == (
+        "; 5 clips resampled to 8000 Hz (1 up from 4000 Hz, 4 down from 16000 Hz) and 2 files resampled then skipped "
+        "(1 too short, 1 silence-only); 2 clips mixed to mono")
+    assert [p.name for p, _ in both.train.short + both.valid.short] == ["brief.wav"]
     (corpus / "fast_stereo.wav").unlink()
     (corpus / "stereo.wav").unlink()
+    (corpus / "silent.wav").unlink()
     assert scanned(True, False).converted(rate) == (
-        "; 4 clips resampled to 8000 Hz (1 up from 4000 Hz, 3 down from 16000 Hz)")
-    for name in ("slow.wav", "fast1.wav", "fast2.wav", "fast3.wav", "silent.wav"):
+        "; 4 clips resampled to 8000 Hz (1 up from 4000 Hz, 3 down from 16000 Hz) and 1 file resampled then skipped "
+        "(1 too short)")
+    sf.write(corpus / "stereo_short.wav", np.stack([audio[:50]] * 2, axis=1), rate)
+    assert scanned(True, True).converted(rate).endswith("; 1 file mixed to mono then skipped (1 too short)")
+    for name in ("slow.wav", "fast1.wav", "fast2.wav", "fast3.wav", "brief.wav", "stereo_short.wav"):
         (corpus / name).unlink()
     assert scanned(False, False).converted(rate) == ""

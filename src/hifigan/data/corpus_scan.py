@@ -37,17 +37,40 @@ class ScannedCorpus:
     facts: FileFacts
 
     def converted(self, rate: int) -> str:
-        """What --resample and --mix-to-mono change of the usable clips (their rows' rate and channels, as stored),
-        for the scan line: "; 3 clips resampled to 22050 Hz (1 up from 16000 Hz, 2 down from 48000 Hz), 1 clip mixed
-        to mono", or "" where they change none."""
+        """What --resample and --mix-to-mono change (their rows' rate and channels, as stored), for the scan line:
+        the usable clips, and apart the files they changed that were skipped after (too short at the model rate, or
+        silence only), so that every file an option changed is counted once: "; 3 clips resampled to 22050 Hz (1 up
+        from 16000 Hz, 2 down from 48000 Hz) and 1 file resampled then skipped (1 too short); 1 clip mixed to mono",
+        or "" where they change none."""
         index = {f: i for i, f in enumerate(self.files)}
-        rows = self.facts.rows[[index[c.path] for c in [*self.train.clips, *self.valid.clips]]]
-        rates = Counter(int(r) for r in rows["rate"] if r != rate)
-        mixed = int((rows["channels"] > 1).sum())
+        parts = (self.train, self.valid)
+        kept = self.facts.rows[[index[c.path] for part in parts for c in part.clips]]
+        skipped = {why: self.facts.rows[[index[p] for part in parts for p in paths(part)]]
+                   for why, paths in SKIPPED_AFTER_READING.items()}
+        rates = Counter(int(r) for r in kept["rate"] if r != rate)
         froms = ", ".join(f"{n} {'up' if r < rate else 'down'} from {r} Hz" for r, n in sorted(rates.items()))
-        said = [f"{count(rates.total(), 'clip')} resampled to {rate} Hz ({froms})"] if rates else []
-        said += [f"{count(mixed, 'clip')} mixed to mono"] if mixed else []
-        return "".join(f"; {part}" for part in said)
+        said = [_changed(f"resampled to {rate} Hz", rates.total(), f" ({froms})",
+                         {why: int((rows["rate"] != rate).sum()) for why, rows in skipped.items()}),
+                _changed("mixed to mono", int((kept["channels"] > 1).sum()), "",
+                         {why: int((rows["channels"] > 1).sum()) for why, rows in skipped.items()})]
+        return "".join(f"; {part}" for part in said if part)
+
+
+# The files the scan read and then skipped, by why, as each part's ScanReport lists them
+SKIPPED_AFTER_READING: dict[str, Callable[[ScanReport], list[Path]]] = {
+    "too short": lambda report: [p for p, _ in report.short],
+    "silence-only": lambda report: list(report.silent),
+}
+
+
+def _changed(done: str, kept: int, detail: str, skipped: dict[str, int]) -> str:
+    """'3 clips resampled to 8000 Hz (detail) and 2 files resampled then skipped (1 too short, 1 silence-only)',
+    of `kept` usable clips an option changed and the files it changed that were `skipped` (by why); '' of none."""
+    said = [f"{count(kept, 'clip')} {done}{detail}"] if kept else []
+    if whys := ", ".join(f"{n} {why}" for why, n in skipped.items() if n):
+        said.append(f"{count(sum(skipped.values()), 'file')} {done if not kept else done.split()[0]} then skipped "
+                    f"({whys})")
+    return " and ".join(said)
 
 
 def _shared_stems(files: Sequence[Path], mels: MelFolder) -> list[HifiganError]:
