@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 
 from hifigan.melconv import MelStats, detect, to_official
 from hifigan.melconv.conventions import LINEAR_FLOOR, to_nats
+from hifigan.melconv.model import ModelMel
 from hifigan.melconv.stats import load_stats
 from hifigan.melconv.verdict import DB_MAGNITUDE, DB_POWER
 from tests.support.mel_cases import CLIPS, clip, convention, db_ref_max, magnitude, normalised, official
 from tests.support.official_files import official_tiny_files
+from tests.support.tiny import tiny_config
 
 FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 CLIP = st.integers(0, len(CLIPS) - 1)
@@ -284,6 +286,21 @@ def test_what_a_map_needs_is_named_as_the_python_argument():
             convert(mel, "db-ref")
         assert str(info.value) == ("spec='db-ref' needs db_ref=: the reference amplitude of the dB values (a "
                                    "per-utterance ref=np.max is lost unless it was saved)")
+
+
+def test_statistics_lacking_what_the_convention_needs_are_named_as_the_python_argument():
+    """Statistics of the other normalisation given: to_nats, to_official and a model's convert name `stats=` (the
+    argument a Python caller passed), where they said vocode's --mel-stats; vocode names its option itself."""
+    mel = np.zeros((80, 4), np.float32)
+    bins = np.zeros(80)
+    cases = [("meanstd", MelStats(low=bins, high=bins + 1), "meanstd needs per-bin 'mean' and 'std' in stats="),
+             ("minmax4", MelStats(mean=bins, std=bins + 1), "minmax4 needs per-bin 'min' and 'max' in stats=")]
+    model = ModelMel.of(tiny_config(num_mels=80, n_fft=256))
+    for spec, stats, said in cases:
+        for convert in (to_nats, to_official, model.convert):
+            with pytest.raises(ValueError) as info:
+                convert(mel, spec, stats)
+            assert str(info.value) == said
 
 
 def test_an_unknown_convention_names_the_python_argument():

@@ -172,6 +172,14 @@ def log_to_nats(x: np.ndarray, name: str, db_ref: float = 1.0) -> np.ndarray:
     return conv.scale * x + (math.log(db_ref) if name == "db-ref" else 0.0)
 
 
+def stats_lacking(name: str, stats: MelStats) -> str | None:
+    """The per-bin statistics normalised convention `name` needs and `stats` lacks ("'mean' and 'std'", "'min' and
+    'max'"), or None. Each caller names where they come from (denormalise: stats=; vocode: --mel-stats FILE)."""
+    if name == "meanstd":
+        return None if stats.mean is not None and stats.std is not None else "'mean' and 'std'"
+    return None if stats.low is not None and stats.high is not None else "'min' and 'max'"
+
+
 def denormalise(x: np.ndarray, name: str, stats: MelStats) -> np.ndarray:
     """Undo a mean/std or min-max normalisation ([num_mels, T] float64): back to the domain of `stats.base`."""
     x = np.asarray(x, dtype=np.float64)
@@ -180,12 +188,10 @@ def denormalise(x: np.ndarray, name: str, stats: MelStats) -> np.ndarray:
         v = np.asarray(v, dtype=np.float64)
         return v.reshape(-1, 1) if v.ndim == 1 else v
 
+    if (keys := stats_lacking(name, stats)) is not None:  # a Python caller's argument, as to_nats names spec=
+        raise ValueError(f"{name} needs per-bin {keys} in stats=")
     if name == "meanstd":
-        if stats.mean is None or stats.std is None:
-            raise ValueError("meanstd needs per-bin 'mean' and 'std' in --mel-stats")
         return x * col(stats.std) + col(stats.mean)
-    if stats.low is None or stats.high is None:
-        raise ValueError(f"{name} needs per-bin 'min' and 'max' in --mel-stats")
     unit = x if name == "minmax01" else (x + 4.0) / 8.0
     return unit * (col(stats.high) - col(stats.low)) + col(stats.low)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.errors import HifiganError, MelBinsError, MelError
-from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention
+from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention, stats_lacking
 from hifigan.melconv.given import misfit_verdict
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.verdict import vocode_option
@@ -60,10 +60,13 @@ def check_mel_options(model: ModelMel, options: MelInput) -> None:
             raise HifiganError(None, f"--mel-convention {spec} needs " + (
                 "the normalisation statistics (--mel-stats FILE)" if missing == "stats" else
                 "the reference amplitude (--mel-db-ref REF); a per-utterance ref=np.max is lost unless it was saved"))
+        name = parse_convention(spec)[1]
+        if stats is not None and CONVENTIONS[name].needs_stats and (keys := stats_lacking(name, stats)) is not None:
+            raise HifiganError(options.stats, f"{name} needs per-bin {keys} in --mel-stats")
         probe = np.zeros((model.num_mels, model.num_mels))  # square: read as it is or transposed alike
         model.convert(probe, spec, stats, options.db_ref)
     except ValueError as e:
-        raise HifiganError(options.stats if "in --mel-stats" in str(e) else None, str(e)) from None
+        raise HifiganError(None, str(e)) from None
 
 
 def _stats(options: MelInput, num_mels: int) -> MelStats | None:
