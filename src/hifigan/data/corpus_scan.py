@@ -151,12 +151,13 @@ def _root_hint(corpus: Corpus, files: Sequence[Path]) -> str:
 def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[Path]], FileFacts], *,
                 resample: bool = False, mix_to_mono: bool = False, input_mels: Path | None = None,
                 mel_convention: str | None = None, held_out: Sequence[str] | None = None,
-                skipped_list: Path | None = None, scan_kept: bool = False) -> ScannedCorpus:
+                skipped_list: Path | None = None, scan_kept: bool = False, utterances: bool = True) -> ScannedCorpus:
     """Split `corpus` with config.seed among its usable files (or keep a resumed run's `held_out` keys) and scan
     both parts; `facts_of(files)` reads the files' facts (a cache, or rank 0's on other ranks). Every file that
     stops the run, in either part, is named in one error (hifigan.errors.bad_inputs). `skipped_list`: a TSV file
     rewritten with every file skipped, and why (hifigan.data.skipped_list), which the warnings name. `scan_kept`:
-    `facts_of` saved a cache of what it read (train's), which the error then says was written."""
+    `facts_of` saved a cache of what it read (train's), which the error then says was written. `utterances` False:
+    the resumed run drew each file alone (keep_held_out)."""
     lists = corpus.lists()  # a large folder is walked once
     files = corpus.listed(lists)
     mels = MelFolder(input_mels, corpus.cli) if input_mels is not None else None  # listed at the first missing mel
@@ -168,7 +169,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     usable = {f for f, verdict in zip(files, verdicts) if verdict in ("usable", "format", "past")}
     held = corpus.split(config.seed, usable, lists)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
-        held = keep_held_out(corpus, held, held_out)
+        held = keep_held_out(corpus, held, held_out, utterances)
     index = {f: i for i, f in enumerate(files)}
     kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention,
               cli=corpus.cli)

@@ -1,6 +1,6 @@
 """A resumed run's split: its own held-out files held out, whatever the corpus holds now and whatever its options
 would draw from it, so that no file the run held out trains in it (nor, held out by speaker, a clip of theirs added
-since)."""
+since, or, drawn, a take added since of an utterance it held out)."""
 
 from __future__ import annotations
 
@@ -9,17 +9,19 @@ from collections.abc import Sequence
 
 from hifigan.data.corpus import Corpus
 from hifigan.data.held_out_draw import HeldOut
+from hifigan.data.one_utterance import utterance_key
 from hifigan.data.segments import clip_noun
 from hifigan.errors import HifiganError
 from hifigan.messages import plural
 from hifigan.messages.option_names import setting
 
 
-def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str]) -> HeldOut:
+def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str], utterances: bool = True) -> HeldOut:
     """`held` (the corpus's split now) split again so that exactly the files `keys` name (a resumed run's) are held
     out: a corpus that grew or shrank since does not move a held-out file into training. A --valid-list's files, or
     the held-out speakers' clips, are held out too, those added since said in a warning: they are what must not
-    train."""
+    train; so are, of a drawn run, the other takes of a held-out utterance (VCTK's _mic1/_mic2, one_utterance), as
+    its draw held them out together (`utterances` False: a run that drew each file alone, before that rule)."""
     kept = set(keys)
     files = sorted([*held.train, *held.valid])
     noun = clip_noun(files)
@@ -28,6 +30,8 @@ def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str]) -> HeldOut
                                   "its checkpoint")
     named = _named(corpus)
     added = sorted(set(corpus.keys(held.valid)) - kept) if named is not None else []
+    if named is None and utterances and (added := _other_takes(corpus.keys(files), kept)):
+        named = "the held-out utterances (a _mic1 or _mic2 recording of one held out)"
     held_keys = kept.union(added)
     out = [k in held_keys for k in corpus.keys(files)]
     valid = [f for f, o in zip(files, out) if o]
@@ -65,6 +69,12 @@ def _named(corpus: Corpus) -> str | None:
     if corpus.valid_speakers:
         return f"the held-out speakers ({setting('valid_speakers', ','.join(corpus.valid_speakers), corpus.cli)})"
     return None
+
+
+def _other_takes(keys: Sequence[str], kept: set[str]) -> list[str]:
+    """The files of `keys` not `kept` that are another take of a kept file's utterance (one_utterance), sorted."""
+    takes = {utterance_key(k) for k in kept}
+    return sorted(k for k in keys if k not in kept and (u := utterance_key(k)) != k and u in takes)
 
 
 def _shown(keys: Sequence[str]) -> str:

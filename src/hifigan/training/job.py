@@ -230,6 +230,8 @@ def train(job: TrainJob) -> TrainResult:
                             data["valid_count"], data["valid_fraction"], data["valid_cap"],
                             None if data["valid_speakers"] is None else data["valid_speakers"].split(","), cli=job.cli)
         kept = ScanKept(Path(out))
+        # A run drew an utterance's takes together unless its checkpoint predates that rule (it drew each file alone).
+        by_utterance = resume_obj is None or bool((resume_obj.get("data") or {}).get("held_out_utterances"))
         with refusals_agreed(dist) as agreement, kept.said():  # the scan's refusals, check_listing's on a rank alone
             lock = lock_run_folder(Path(out), job.cli) if dist.is_main else None  # one process per run folder
             with warnings_from_main(dist):
@@ -241,13 +243,14 @@ def train(job: TrainJob) -> TrainResult:
                     input_mels=None if data["input_mels"] is None else Path(data["input_mels"]),
                     mel_convention=data["mel_convention"],
                     held_out=held_out_of_run(resume_obj, corpus, config.seed, dist, agreement),
-                    skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None, scan_kept=True)
+                    skipped_list=Path(out) / SKIPPED_LIST if dist.is_main else None, scan_kept=True,
+                    utterances=by_utterance)
             held, facts, train_scan, valid_scan = scanned.held, scanned.facts, scanned.train, scanned.valid
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
             with naming_config_file(choice):  # a part refused a value
                 trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist, job.cli)
             held_keys = corpus.keys(held.valid)  # rank 0 alone saves checkpoints: only it reads the files' identity
-            trainer.data_spec = {**stored_spec(data), "held_out": held_keys,
+            trainer.data_spec = {**stored_spec(data), "held_out": held_keys, "held_out_utterances": by_utterance,
                                  "held_out_content": held_out_content(held.valid, held_keys) if dist.is_main else {},
                                  "train_clips": len(train_scan.clips),
                                  "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
