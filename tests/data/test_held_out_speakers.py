@@ -130,3 +130,26 @@ def test_a_segments_corpus_holds_out_a_speaker_by_its_recordings_folder_and_coun
     assert sorted(c.utt for c in held.valid) == ["c", "d", "e"] and sorted(c.utt for c in held.train) == ["a", "b"]
     assert held.reason == ("3 of 5 segments: every clip of 1 held-out speaker (--valid-speakers spk2), none "
                            "trained on")
+
+
+def test_a_python_caller_is_shown_its_speakers_as_a_list_and_a_name_with_a_comma_is_refused(tmp_path):
+    """Corpus(valid_speakers=[...]): a refused resume and the added-since warning show the list a Python caller
+    gives, not the option's spelling; a name holding ',' is refused where given (a checkpoint spells the names with
+    commas, so a resume would split it)."""
+    from hifigan.training.job import data_spec
+    from hifigan.training.options import TrainJob
+
+    root = vctk(tmp_path / "VCTK")
+    run = {"data": {"corpus": str(root), "valid_speakers": "p225,p227"}}
+    with pytest.raises(HifiganError) as e:
+        data_spec(TrainJob(data=Corpus(folder=root, valid_speakers=["p225"]), resume=tmp_path / "run"), run)
+    assert str(e.value).endswith("these fields differ: Corpus(valid_speakers=['p225']) (the run's: ['p225', "
+                                 "'p227']) (start a new run with out to change them)")
+    corpus = Corpus(folder=root, valid_speakers=["p226"])
+    stored = corpus.keys(corpus.split(7).valid)
+    clip(root / "wav48_silence_trimmed" / "p226" / "p226_003_mic1.flac")
+    with pytest.warns(UserWarning, match=r"^1 file of the held-out speakers \(Corpus\(valid_speakers=\['p226'\]\)\) "):
+        keep_held_out(corpus, corpus.split(7), stored)
+    assert [str(p) for p in Corpus(folder=root, valid_speakers=["p225", "a,b"]).conflicts()] == [
+        "Corpus.valid_speakers: speaker 'a,b' holds a ',' (a checkpoint stores the names separated by commas): "
+        "rename its folder"]

@@ -77,8 +77,10 @@ def corpus_files(folder: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_SU
 
 @dataclass
 class Corpus:
-    """Where the data come from: a folder, or file lists with a wav root; and how validation is chosen. `cli`: built
-    by `hifigan train`, so its refusals name the options (--valid-count), not these fields (option_names)."""
+    """Where the data come from: a folder, or file lists with a wav root; and how validation is chosen: a list, a
+    seeded draw (count, fraction, cap) or `valid_speakers`, the names of held-out speakers (['p225', 'p226'], as
+    --valid-speakers p225,p226: hifigan.data.speakers). `cli`: built by `hifigan train`, so its refusals name the
+    options (--valid-count), not these fields (option_names)."""
 
     folder: Path | None = None
     train_list: Path | None = None
@@ -134,6 +136,11 @@ class Corpus:
         if self.valid_speakers is not None and not self.valid_speakers:
             problems.append(HifiganError(None, f"{flag('valid_speakers', self.cli)} names no speaker: name 1 or "
                                                "more to hold out"))
+        for name in self.valid_speakers or []:  # never from the command line, which splits its names at commas
+            if "," in name:
+                problems.append(HifiganError(None, f"{flag('valid_speakers', self.cli)}: speaker {name!r} holds a ',' "
+                                                   "(a checkpoint stores the names separated by commas): rename its "
+                                                   "folder"))
         for key in ("valid_fraction", "valid_cap"):
             if drawn[key] is not None and self.valid_count is not None and self.valid_list is None:
                 problems.append(HifiganError(None, f"{flag('valid_count', self.cli)} and {flag(key, self.cli)} "

@@ -11,9 +11,9 @@ from hifigan.data.corpus import Corpus
 from hifigan.data.held_out_draw import HeldOut
 from hifigan.data.one_utterance import utterance_key
 from hifigan.data.segments import clip_noun
+from hifigan.data.speakers import speakers_setting
 from hifigan.errors import HifiganError
 from hifigan.messages import plural
-from hifigan.messages.option_names import setting
 
 
 def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str], utterances: bool = True) -> HeldOut:
@@ -67,7 +67,7 @@ def _named(corpus: Corpus) -> str | None:
     if corpus.valid_list is not None:
         return str(corpus.valid_list)
     if corpus.valid_speakers:
-        return f"the held-out speakers ({setting('valid_speakers', ','.join(corpus.valid_speakers), corpus.cli)})"
+        return f"the held-out speakers ({speakers_setting(corpus.valid_speakers, corpus.cli)})"
     return None
 
 

@@ -32,6 +32,12 @@ def spelled(names: Sequence[str]) -> str:
     return ",".join(sorted(names))
 
 
+def speakers_setting(names: Sequence[str], cli: bool) -> str:
+    """The held-out speakers as their caller gives them: `--valid-speakers p225,p226` on the command line, else
+    `Corpus(valid_speakers=['p225', 'p226'])` (a checkpoint's spelled names split again)."""
+    return setting("valid_speakers", spelled(names) if cli else sorted(names), cli)
+
+
 def _folders(key: str) -> tuple[str, ...]:
     """The folders of a clip's key (clip_names.file_key of its file: a segment's recording's), its own name left out."""
     return PurePosixPath(key).parts[:-1]
@@ -86,7 +92,7 @@ def speakers_held_out(files: Sequence[Path], keys: Sequence[str], names: Sequenc
     theirs = [any(_is_theirs(k, name) for name in names) for k in keys]
     valid = sorted(f for f, t in zip(files, theirs) if t)
     train = sorted(f for f, t in zip(files, theirs) if not t)
-    option = setting("valid_speakers", spelled(names) if cli else list(names), cli)
+    option = speakers_setting(names, cli)
     if not train:
         raise HifiganError(None, f"every clip is a held-out speaker's ({option}): none is left to train on")
     return train, valid, (f"{len(valid)} of {plural.count(len(files), clip_noun(files))}: every clip of "

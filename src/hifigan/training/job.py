@@ -96,7 +96,8 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
 def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> dict[str, Any]:
     """A resumed run's data: the checkpoint's, with the paths given anew (a corpus moved); an option that would hold
     out other files or read them otherwise is refused, since the run's held-out files must stay out of training."""
-    changed = [f"{as_given(k, given[k], cli)} (the run's: {as_stored(stored.get(k), cli)})" for k in DATA_KEYS
+    changed = [f"{as_given(k, _as_caller(k, given[k], cli), cli)} (the run's: "
+               f"{as_stored(_as_caller(k, stored.get(k), cli), cli)})" for k in DATA_KEYS
                if k not in (*DATA_PATHS, "input_mels") and given[k] not in (None, False) and given[k] != stored.get(k)]
     if given["input_mels"] is not None and "input_mels" in stored and stored["input_mels"] is None:
         # Not a moved folder: the run's inputs would become teacher-forced mels, its audio no longer normalised.
@@ -108,6 +109,11 @@ def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> d
                                  f"{flag('out', cli)} to change them)")
     return {k: given[k] if k in (*DATA_PATHS, "input_mels") and given[k] is not None else stored.get(k)
             for k in DATA_KEYS}
+
+
+def _as_caller(key: str, value: Any, cli: bool) -> Any:
+    """A data setting's value as its caller gives it: held-out speakers, stored spelled, as a list in Python."""
+    return value.split(",") if key == "valid_speakers" and isinstance(value, str) and not cli else value
 
 
 def resolve_config(base: HifiganConfig, overrides: dict[str, Any], cli: bool) -> HifiganConfig:
