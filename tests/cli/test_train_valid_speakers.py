@@ -26,8 +26,8 @@ def test_train_holds_out_the_speakers_records_them_and_resumes_with_them(tmp_pat
     code, _, err = run(capsys, "train", "--corpus", corpus, "--valid-speakers", "p227,p225", "--config",
                        tiny_config_json, "-o", out, "--max-steps", 1, "--no-progress")
     assert code == 0, err
-    assert ("validation: 4 of 6 files: every clip of 2 held-out speakers (--valid-speakers p225,p227), none trained "
-            "on") in err
+    assert ("validation: 4 of 6 files: every clip of 2 held-out speakers (--valid-speakers p225,p227) by their "
+            "folders, none trained on") in err
     data = read_checkpoint(out / "checkpoints" / "latest.pt")["data"]
     assert data["valid_speakers"] == "p225,p227" and data["train_clips"] == 2
     assert data["held_out"] == [f"wav48/{s}/{s}_{u:03d}_mic1.wav" for s in ("p225", "p227") for u in (1, 2)]

@@ -52,8 +52,8 @@ def test_the_held_out_speakers_clips_are_exactly_the_validation_set(tmp_path):
                                        for s, n in (("p225", 3), ("p226", 2)) for u in range(1, n + 1) for m in (1, 2)]
     assert under(held.train, root) == [f"wav48_silence_trimmed/p227/p227_{u:03d}_mic{m}.flac"
                                        for u in (1, 2, 3) for m in (1, 2)]
-    assert held.reason == ("10 of 16 files: every clip of 2 held-out speakers (--valid-speakers p225,p226), none "
-                           "trained on")
+    assert held.reason == ("10 of 16 files: every clip of 2 held-out speakers (--valid-speakers p225,p226) by their "
+                           "folders, none trained on")
 
 
 def test_a_libritts_speaker_is_its_folder_with_its_chapters_and_a_number_at_two_depths_is_refused(tmp_path):
@@ -128,8 +128,8 @@ def test_a_segments_corpus_holds_out_a_speaker_by_its_recordings_folder_and_coun
     (data / "segments").write_text("a r1 0 0.5\nb r1 0.5 1\nc r2 0 0.5\nd r2 0.5 1\ne r2 1 1.5\n")
     held = Corpus(train_list=data / "wav.scp", wav_root=tmp_path, valid_speakers=["spk2"], cli=True).split(1234)
     assert sorted(c.utt for c in held.valid) == ["c", "d", "e"] and sorted(c.utt for c in held.train) == ["a", "b"]
-    assert held.reason == ("3 of 5 segments: every clip of 1 held-out speaker (--valid-speakers spk2), none "
-                           "trained on")
+    assert held.reason == ("3 of 5 segments: every clip of 1 held-out speaker (--valid-speakers spk2) by their "
+                           "folders, none trained on")
 
 
 def test_a_python_caller_is_shown_its_speakers_as_a_list_and_a_name_with_a_comma_is_refused(tmp_path):

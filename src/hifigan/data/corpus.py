@@ -15,7 +15,8 @@ from hifigan.data.file_lists import ids_in_both, is_wav_scp, list_entries, text_
 from hifigan.data.held_out_draw import HeldOut, choose_validation, draw_problems
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
 from hifigan.data.segments import read_segments, recording_of, segments_beside
-from hifigan.data.speakers import speaker_problems, speakers_held_out
+from hifigan.data.speakers import speaker_problems, speakers_held_out, utt2spk_speaker_problems
+from hifigan.data.utt2spk import clip_speakers, utt2spk_beside
 from hifigan.errors import HifiganError, bad_inputs
 from hifigan.messages import plural
 from hifigan.messages.option_names import flag
@@ -111,6 +112,17 @@ class Corpus:
         """Each clip's key for its speaker (hifigan.data.speakers): its file's, a segment's recording's."""
         return self.keys([recording_of(f) for f in files])
 
+    def _utt2spk(self) -> Path | None:
+        """The Kaldi utt2spk beside the training wav.scp, which names its clips' speakers; None where there is none
+        (a speaker is then the folder of its clips)."""
+        return utt2spk_beside(self.train_list) if self.train_list and is_wav_scp(self.train_list) else None
+
+    def _clip_speakers(self, utt2spk: Path) -> dict[Any, str]:
+        """Each training clip's speaker by `utt2spk` (the wav.scp read again for its utterance ids; lists() has
+        refused what is wrong with either)."""
+        scp: Path = self.train_list  # type: ignore[assignment]  # _utt2spk found utt2spk beside it
+        return clip_speakers(utt2spk, scp, _filelist(scp, self.root())[3])[0]
+
     def conflicts(self) -> list[HifiganError]:
         """Options that do not go together, each a problem (never one silently ignored): a folder or a training
         list; --wav-root only with file lists; a validation list, held-out speakers or a drawn part; a count or a
@@ -166,8 +178,14 @@ class Corpus:
             if not problems:
                 problems += ids_in_both(self.train_list, named, self.valid_list, valid_named)
         elif self.valid_speakers and not problems:  # each named speaker is an input
-            problems += speaker_problems(self.speaker_keys(files), self.valid_speakers,
-                                         self.folder if self.train_list is None else self.train_list, self.cli)
+            if (utt2spk := self._utt2spk()) is None:
+                problems += speaker_problems(self.speaker_keys(files), self.valid_speakers,
+                                             self.folder if self.train_list is None else self.train_list, self.cli)
+            else:  # its every bad line, then the speakers it does not name
+                speakers, problems, entries = clip_speakers(utt2spk, self.train_list, named)  # type: ignore[arg-type]
+                problems += [] if problems else utt2spk_speaker_problems(speakers.values(), self.valid_speakers,
+                                                                         utt2spk, self.cli)
+                total += entries
             total += len(self.valid_speakers)
         if problems:
             raise bad_inputs(problems, total)
@@ -200,6 +218,9 @@ class Corpus:
                            "held out and not trained on")
             return HeldOut(train, valid, reason)
         if self.valid_speakers:
-            return HeldOut(*speakers_held_out(files, self.speaker_keys(files), self.valid_speakers, self.cli))
+            utt2spk = self._utt2spk()
+            speakers = None if utt2spk is None else (utt2spk, self._clip_speakers(utt2spk))
+            return HeldOut(*speakers_held_out(files, self.speaker_keys(files), self.valid_speakers, self.cli,
+                                              speakers))
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable, cli=self.cli)

@@ -56,7 +56,7 @@ def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str], utterances
     if sorted(valid) == sorted(held.valid):
         return HeldOut(held.train, held.valid, reason)
     train = [f for f, o in zip(files, out) if not o]
-    now = ("the list now names others" if corpus.valid_list is not None else "the speakers' folders now hold others"
+    now = ("the list now names others" if corpus.valid_list is not None else "the speakers now have other clips"
            if corpus.valid_speakers else "the options now would draw others")
     return HeldOut(train, valid, f"{reason}; {now}")
 

@@ -1,14 +1,16 @@
 """Held-out speakers: a multi-speaker or universal vocoder is judged on voices it never heard (the paper's universal
 model: 9 VCTK speakers held out). A speaker is a folder within the corpus: every clip below a folder of that name
 is the speaker's (VCTK `wav48/p225/`, LibriTTS `train-clean-100/19/198/`: the speaker's folder holds its
-chapters'), a file list's clips by their paths alike; a name the folders do not make certain is refused."""
+chapters'), a file list's clips by their paths alike; a name the folders do not make certain is refused. A wav.scp
+with a Kaldi `utt2spk` beside it names its clips' speakers there instead (hifigan.data.utt2spk)."""
 
 from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from hifigan.data.segments import clip_noun
 from hifigan.errors import HifiganError
@@ -80,20 +82,41 @@ def _unknown(name: str, folders: Sequence[tuple[str, ...]], where: os.PathLike |
              ) -> HifiganError:
     """No clip is the speaker `name`'s: said with the closest folder name, if one is close."""
     known = {"/".join(path[:d + 1]) if "/" in name else path[d] for path in folders for d in range(len(path))}
+    return _closest(name, known, HifiganError(where, f"no speaker {name!r} ({option}): no folder of that name holds "
+                                                     "a clip (a speaker is the folder of its clips)"))
+
+
+def utt2spk_speaker_problems(speakers: Collection[str], names: Sequence[str], where: Path, cli: bool
+                             ) -> list[HifiganError]:
+    """Each named speaker that no utterance of the utt2spk file `where` is (`speakers`: the ones it names), said
+    with the closest of those, if one is close."""
+    option, known = flag("valid_speakers", cli), set(speakers)
+    return [_closest(name, known, HifiganError(where, f"no speaker {name!r} ({option}): no utterance is that "
+                                                      "speaker's (utt2spk beside the wav.scp names the speakers)"))
+            for name in names if name not in known]
+
+
+def _closest(name: str, known: Collection[str], error: HifiganError) -> HifiganError:
+    """`error` with the known name closest to `name` suggested, if one is close."""
     close = difflib.get_close_matches(name.strip("/"), sorted(known), n=1)
-    return HifiganError(where, f"no speaker {name!r} ({option}): no folder of that name holds a clip (a speaker is "
-                               "the folder of its clips)" + (f"; did you mean {close[0]!r}?" if close else ""))
+    return HifiganError(error.path, f"{error.problem}; did you mean {close[0]!r}?") if close else error
 
 
-def speakers_held_out(files: Sequence[Path], keys: Sequence[str], names: Sequence[str], cli: bool
-                      ) -> tuple[list[Path], list[Path], str]:
+def speakers_held_out(files: Sequence[Path], keys: Sequence[str], names: Sequence[str], cli: bool,
+                      utt2spk: tuple[Path, Mapping[Any, str]] | None = None) -> tuple[list[Path], list[Path], str]:
     """The training files, the held-out ones (every clip of the named speakers, usable or not: none of theirs
-    trains) and the reason's line; a corpus with no other speaker's clip is refused."""
-    theirs = [any(_is_theirs(k, name) for name in names) for k in keys]
+    trains) and the reason's line; a corpus with no other speaker's clip is refused. A clip's speaker is its
+    folder (`keys`: speaker_problems'), or where `utt2spk` is given (its path, each clip's speaker) the one it
+    names."""
+    if utt2spk is None:
+        theirs = [any(_is_theirs(k, name) for name in names) for k in keys]
+    else:
+        theirs = [utt2spk[1][f] in names for f in files]
     valid = sorted(f for f, t in zip(files, theirs) if t)
     train = sorted(f for f, t in zip(files, theirs) if not t)
     option = speakers_setting(names, cli)
     if not train:
         raise HifiganError(None, f"every clip is a held-out speaker's ({option}): none is left to train on")
+    source = "their folders" if utt2spk is None else str(utt2spk[0])
     return train, valid, (f"{len(valid)} of {plural.count(len(files), clip_noun(files))}: every clip of "
-                          f"{plural.count(len(names), 'held-out speaker')} ({option}), none trained on")
+                          f"{plural.count(len(names), 'held-out speaker')} ({option}) by {source}, none trained on")
