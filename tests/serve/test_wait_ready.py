@@ -6,6 +6,7 @@ reported at once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -27,9 +28,10 @@ HELD = 0.3  # how long the model's load is held once the server listens
 
 
 @contextmanager
-def loading_server(release_after: float | None = HELD) -> Iterator[Running]:
+def loading_server(release_after: float | None = HELD, refused: str | None = None) -> Iterator[Running]:
     """A server whose (tiny, real) model load waits for a gate, released from a timer thread `release_after` s after
-    the server listens (None: held until the block ends)."""
+    the server listens (None: held until the block ends), or, with `refused`, once that route has answered a 503:
+    a loaded machine may send the first request after any fixed hold."""
     cfg = tiny_config()
     gate = threading.Event()
 
@@ -38,15 +40,27 @@ def loading_server(release_after: float | None = HELD) -> Iterator[Running]:
         torch.manual_seed(0)
         return Vocoder(Generator(cfg), cfg)
 
+    def release_once_refused(running: Running) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not gate.is_set():
+            with contextlib.suppress(KeyError):
+                if refusals(running, refused) >= 1:
+                    break
+            time.sleep(0.01)
+        gate.set()
+
     with running_server(None, load=load) as running:
-        timer = threading.Timer(release_after, gate.set) if release_after is not None else None
+        if refused is not None:
+            timer = threading.Thread(target=release_once_refused, args=(running,), daemon=True)
+        else:
+            timer = threading.Timer(release_after, gate.set) if release_after is not None else None
         if timer is not None:
             timer.start()
         try:
             yield running
         finally:
             gate.set()
-            if timer is not None:
+            if isinstance(timer, threading.Timer):
                 timer.cancel()
 
 
@@ -66,12 +80,12 @@ def test_wait_ready_returns_once_the_model_is_loaded():
 
 
 def test_a_vocode_and_a_stream_made_during_the_load_are_answered_once_it_is_ready():
-    with loading_server() as running:
+    with loading_server(refused="POST /v1/vocode") as running:
         whole = Client(running.url).vocode(GOOD, "f32")  # refused 503 at first: waits, then sent again
         expected = running.state.vocoder(GOOD).numpy()
         assert np.array_equal(whole, expected)
         assert refusals(running, "POST /v1/vocode") == 1
-    with loading_server() as running:
+    with loading_server(refused="WS /v1/stream") as running:
         async def acoustic_model():  # read once, slow: the pieces sent before the refusal are sent again, and the
             for piece in split(GOOD, [7, 7, 7]):  # piece it is computing when the refusal comes is not cancelled
                 await asyncio.sleep(0.05)
