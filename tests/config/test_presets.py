@@ -210,6 +210,14 @@ def test_every_preset_names_its_recipe_and_hifigan_configs_lists_it(capsys):
     assert "no preset 'v9'" in capsys.readouterr().err
 
 
+def test_a_configs_frames_last_hop_size_samples_each_at_its_rate():
+    """frames_ms and frames_seconds, the one frames-to-time rule (`hifigan configs`' hop, bench's audio and chunk,
+    the look-ahead, evaluate's plot and page): frames x hop_size / sampling_rate."""
+    pwg, v1 = load_config("pwg-24k"), load_config("v1")
+    assert pwg.frames_ms(1) == 12.5 and pwg.frames_seconds(80) == 1.0  # 300 samples at 24 kHz: 12.5 ms each
+    assert v1.frames_ms(441) == 5120.0 and v1.frames_seconds(441) == 5.12  # 441 x 256 = 112896 samples at 22050 Hz
+
+
 def test_hifigan_configs_lists_the_presets_not_files_of_their_names(capsys, tmp_path, monkeypatch):
     """A user's own config saved as `v3` in the current folder is not what `hifigan configs` shows as preset v3."""
     monkeypatch.chdir(tmp_path)

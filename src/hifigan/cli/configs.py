@@ -36,7 +36,7 @@ def preset_row(name: str) -> dict[str, object]:
     return {
         "name": name,
         "rate": f"{cfg.sampling_rate} Hz",
-        "hop": f"{cfg.hop_size} ({1000 * cfg.hop_size / cfg.sampling_rate:.2f} ms)",
+        "hop": f"{cfg.hop_size} ({cfg.frames_ms(1):.2f} ms)",
         "n_fft/win": f"{cfg.n_fft}/{cfg.win_size}",
         "mels": cfg.num_mels,
         "fmin-fmax": f"{cfg.fmin:g}-{fmax}",

@@ -188,6 +188,14 @@ class HifiganConfig:
         mel frame, for every generator: hop_size."""
         return math.prod(self.upsample_rates)
 
+    def frames_ms(self, frames: float) -> float:
+        """How long `frames` mel frames of audio last, in milliseconds: hop_size samples each at sampling_rate."""
+        return 1000 * frames * self.hop_size / self.sampling_rate
+
+    def frames_seconds(self, frames: float) -> float:
+        """How long `frames` mel frames of audio last, in seconds (frames_ms / 1000)."""
+        return self.frames_ms(frames) / 1000
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

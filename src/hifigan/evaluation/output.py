@@ -106,14 +106,13 @@ def plot_report(report: Report, path: Path, config: HifiganConfig,
         from hifigan.mel import mel_spectrogram
 
         stem, ref, gen = example
-        hop_s = config.hop_size / config.sampling_rate
         mels = [mel_spectrogram(torch.from_numpy(audio), **config.mel_kwargs(for_loss=True)).numpy()
                 for audio in (ref, gen)]
         low, high = float(mels[0].min()), float(mels[0].max())  # one colour scale: the reference's range
         for j, (label, mel) in enumerate(zip(("reference", "generated"), mels)):
             ax = fig.add_subplot(grid[rows + j, :])
             ax.imshow(mel, origin="lower", aspect="auto", cmap="magma", interpolation="nearest", vmin=low, vmax=high,
-                      extent=(0, mel.shape[1] * hop_s, 0, mel.shape[0]))
+                      extent=(0, config.frames_seconds(mel.shape[1]), 0, mel.shape[0]))
             ax.set_title(f"{drawable(stem)}: {label} log-mel", fontsize=9, parse_math=False)  # a stem's `$_$`
             ax.set_ylabel("mel bin", fontsize=8)
         ax.set_xlabel("time (s)", fontsize=8)

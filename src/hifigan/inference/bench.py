@@ -147,7 +147,7 @@ def _run_bench(
         from hifigan.pretrained import get_model
 
         config_name = get_model(pretrained).config
-    audio_seconds = mel.shape[1] * cfg.hop_size / cfg.sampling_rate
+    audio_seconds = cfg.frames_seconds(mel.shape[1])
     baseline = fold_norms(clone_generator(generator, cfg).to(device).eval())
     runners: dict[str, Vocoder | None] = {"eager": None}
     for entry in backends:

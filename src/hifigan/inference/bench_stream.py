@@ -78,7 +78,7 @@ def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[
     asked = {"asked_chunk_frames": chunk_frames} if chunk < chunk_frames else {}
     return {
         "backend": vocoder.backend, "chunk_frames": chunk, **asked,
-        "chunk_audio_ms": reported_ms(1000 * chunk * cfg.hop_size / cfg.sampling_rate),
+        "chunk_audio_ms": reported_ms(cfg.frames_ms(chunk)),
         "lookahead_frames": field.right, "left_context_frames": field.left,
         "algorithmic_latency_ms": reported_ms(lookahead_ms(field, cfg)),
         "per_chunk_ms_median": reported_ms(1000 * upper_median(times)),

@@ -68,7 +68,7 @@ def latency_ms(config: HifiganConfig) -> float:
 def lookahead_ms(field: ReceptiveField, config: HifiganConfig) -> float:
     """The look-ahead of a generator whose receptive field is `field` (a Vocoder's own: bench, serve's /v1/info), in
     milliseconds of audio at the config's hop and rate."""
-    return 1000.0 * field.right * config.hop_size / config.sampling_rate
+    return config.frames_ms(field.right)
 
 
 def reported_ms(ms: float) -> float:

@@ -119,7 +119,7 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
         ]
         url = data_uri(wav_bytes(source), "audio/wav") if audio == "embed" else relative_url(source, page)
         cells.append(Cell(label, url, data_uri(mel_png(mel, low, high), "image/png"),
-                          mel.shape[1] * config.hop_size / config.sampling_rate, values))
+                          config.frames_seconds(mel.shape[1]), values))
     return Clip(first.stem, cells)
 
 
