@@ -3,6 +3,7 @@ given leads where only one was, and two that disagree (or bytes that cannot hold
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -15,7 +16,7 @@ import pytest
 
 from hifigan.errors import HifiganError
 from hifigan.serve.codec import npy_bytes
-from hifigan.serve.limits import ServeOptions, fitted, frames_within, npy_mel_bytes
+from hifigan.serve.limits import ServeOptions, fitted, frames_within, npy_mel_bytes, option
 from tests.support.cli_runs import run
 from tests.support.files import REPO
 
@@ -34,6 +35,20 @@ def test_the_frames_within_a_size_are_the_most_whose_npy_fits(num_mels, size):
     assert len(npy_bytes(np.zeros((1, num_mels, frames + 1), np.float32))) > size
     if frames:
         assert len(npy_bytes(np.zeros((1, num_mels, frames), np.float32))) <= size
+
+
+def test_every_limit_is_named_by_the_serve_option_that_sets_it():
+    """serve.limits.option, the one spelling of a limit in every message, names for each ServeOptions field an
+    option of `hifigan serve`, parsed into the field's name less `_s` (given 7, that is 7); no field, no option."""
+    from hifigan.cli import build_parser
+    from hifigan.cli.serving import run_serve
+
+    assert option("idle_timeout_s") == "--idle-timeout" and option("max_batch_delay_ms") == "--max-batch-delay-ms"
+    for f in dataclasses.fields(ServeOptions):
+        args = build_parser().parse_args(["serve", "-c", "g.pt", option(f.name), "7"])
+        assert args.func is run_serve and getattr(args, f.name.removesuffix("_s")) == 7, f.name
+    with pytest.raises(ValueError, match="ServeOptions has no field 'max_frame'"):
+        option("max_frame")
 
 
 def test_the_option_given_leads_and_the_other_follows():

@@ -18,6 +18,7 @@ from hifigan.errors import MelError
 from hifigan.files.wav_output import wav_container
 from hifigan.mel_file import checked_mel_values
 from hifigan.messages.plural import count
+from hifigan.serve.limits import option
 
 # The audio formats and the little-endian samples each carries (a WAV's: 16-bit PCM), which the server writes and
 # the client reads; f64: the float64 model's samples unrounded (exactness checks).
@@ -31,16 +32,17 @@ NPY_TYPE = "application/x-npy"
 NPY_VERSIONS = ((1, 0), (2, 0), (3, 0))  # the .npy format versions numpy reads (3.0: a UTF-8 header, else as 2.0)
 CLOSED_BY = {  # RFC 6455 close codes with which the server's side ends a stream (no text error before them): the
     # status each counts as on the server, and what it says (the server's log line, the client's ServeError)
-    1009: (413, "a message over the server's WebSocket limit, twice --max-message-bytes (closed 1009: message too "
-                "big)"),
-    1012: (503, "the server shut down before the stream ended (--drain-timeout; closed 1012: service restart)"),
+    1009: (413, f"a message over the server's WebSocket limit, twice {option('max_message_bytes')} (closed 1009: "
+                "message too big)"),
+    1012: (503, f"the server shut down before the stream ended ({option('drain_timeout_s')}; closed 1012: service "
+                "restart)"),
 }
 STREAM_ERRORS = {  # the statuses of a stream's errors, closed with 4000 + the status after the text {"error": ...}
     400: "a message that is not a mel the model takes, a text message other than 'end', a message after 'end', or "
          "a bad query (a parameter other than format, format twice, an unknown format)",
-    408: "no message for --idle-timeout, or --stream-timeout of waiting for them in all",
-    413: "over --max-frames in all, or a message over --max-message-bytes",
-    429: "too many streams (--max-streams)",
+    408: f"no message for {option('idle_timeout_s')}, or {option('stream_timeout_s')} of waiting for them in all",
+    413: f"over {option('max_frames')} in all, or a message over {option('max_message_bytes')}",
+    429: f"too many streams ({option('max_streams')})",
     500: "the model failed on the stream's window",
     503: "the model still loading, the server shutting down, or its batcher stopped",
 }
@@ -122,7 +124,7 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
                                 f"(shape {sent}, expected {mel_shapes(num_mels)}{hint})")
     if mel.shape[1] > max_frames:
         raise RequestError(413, f"{what} has {count(mel.shape[1], 'frame')}, more than the limit of {max_frames} "
-                                "(--max-frames)")
+                                f"({option('max_frames')})")
     try:
         checked_mel_values(mel, what)  # the library's one rule for a mel's values, said with the count
     except MelError:

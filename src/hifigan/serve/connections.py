@@ -12,6 +12,7 @@ import struct
 
 from hifigan.messages.plural import byte_size
 from hifigan.serve.app_state import ServeState
+from hifigan.serve.limits import option
 
 log = logging.getLogger("hifigan.serve")
 ROUTE = "(connection)"  # the log's and the metric's name for what the server does to a connection on its own
@@ -79,7 +80,7 @@ class SendDeadline:
             self.arm_send_clock()
             return
         message = (f"the client stopped reading: {byte_size(unsent)} still to send, none taken for {seconds:g} s "
-                   "(--send-timeout)")
+                   f"({option('send_timeout_s')})")
         dropped(self.state, self.client, "reset", "send-timeout", message)
         scope = getattr(self, "scope", None)
         if scope is not None:

@@ -21,6 +21,7 @@ from hifigan.messages.plural import agree, count
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.connections import SendDeadline, dropped
+from hifigan.serve.limits import option
 
 optional_import("uvicorn", "hifigan serve")
 import h11  # noqa: E402
@@ -60,7 +61,7 @@ class GuardedH11Protocol(SendDeadline, H11Protocol):
         limit = self.state.options.max_connections
         if len(self.connections) > limit:
             self.refuse(503, "max-connections", f"{count(limit, 'connection')} {agree(limit, 'is', 'are')} open, "
-                                                 "the limit (--max-connections)")
+                                                 f"the limit ({option('max_connections')})")
         else:
             self.arm()
 
@@ -137,9 +138,10 @@ class GuardedH11Protocol(SendDeadline, H11Protocol):
         received = len(self.conn.trailing_data[0])
         if received:
             self.refuse(408, "header-timeout", f"the request headers did not arrive within {seconds:g} s: "
-                                               f"{count(received, 'byte')} came (--header-timeout)")
+                                               f"{count(received, 'byte')} came ({option('header_timeout_s')})")
         else:  # not a byte: nobody to answer (a port scanner, a client that connected and forgot)
-            self.refuse(None, "header-timeout", f"no request within {seconds:g} s of connecting (--header-timeout)")
+            self.refuse(None, "header-timeout", f"no request within {seconds:g} s of connecting "
+                                                  f"({option('header_timeout_s')})")
 
     def refuse(self, status: int | None, reason: str, message: str) -> None:
         """Answer `status` (None: nothing) with {"error": message}, count it under `reason` and log it, and close the

@@ -95,15 +95,16 @@ def fitted(options: ServeOptions, num_mels: int, frames_given: bool, bytes_given
         return options
     if not bytes_given:
         return replace(options, max_message_bytes=need)
+    frames_option, bytes_option = option("max_frames"), option("max_message_bytes")
     if fits < 1:
-        raise HifiganError(None, f"--max-message-bytes {size} cannot hold a mel of one frame: the .npy of float32 "
+        raise HifiganError(None, f"{bytes_option} {size} cannot hold a mel of one frame: the .npy of float32 "
                                  f"[1, {num_mels}, 1] is {npy_mel_bytes(num_mels, 1)} bytes, and every request and "
                                  "stream message would be refused (413)")
     if not frames_given:
         return replace(options, max_frames=fits)
-    raise HifiganError(None, f"--max-frames {frames} does not fit in --max-message-bytes {size}: a body of "
-                             f"{frames} frames of {num_mels} mels is {need} bytes (raise --max-message-bytes to {need},"
-                             f" or lower --max-frames to {fits})")
+    raise HifiganError(None, f"{frames_option} {frames} does not fit in {bytes_option} {size}: a body of {frames} "
+                             f"frames of {num_mels} mels is {need} bytes (raise {bytes_option} to {need}, or lower "
+                             f"{frames_option} to {fits})")
 
 
 def fitted_as_set(options: ServeOptions, num_mels: int) -> ServeOptions:
@@ -113,7 +114,10 @@ def fitted_as_set(options: ServeOptions, num_mels: int) -> ServeOptions:
 
 
 def option(field: str) -> str:
-    """The `hifigan serve` option that sets a ServeOptions field: the field's name, less a unit suffix `_s`."""
+    """The `hifigan serve` option that sets a ServeOptions field: the field's name, less a unit suffix `_s` (every
+    message names an option this way; a name that is no field is a ValueError, not an option that does not exist)."""
+    if field not in {f.name for f in fields(ServeOptions)}:
+        raise ValueError(f"ServeOptions has no field {field!r}")
     return "--" + field.removesuffix("_s").replace("_", "-")
 
 

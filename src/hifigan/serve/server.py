@@ -21,6 +21,7 @@ from hifigan.runtime import sockets
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.http_protocol import GuardedH11Protocol, QuietUvicorn
+from hifigan.serve.limits import option
 from hifigan.serve.websocket_protocol import GuardedWebSocketProtocol
 
 if TYPE_CHECKING:
@@ -43,8 +44,8 @@ class CutOffSaid(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg != UVICORN_CANCEL:
             return True
-        log.info("shutdown: cutting off %s still running (--drain-timeout ran out, or the %d s after the drain for "
-                 "answers being sent)", count(record.args[0], "request or stream", "requests or streams"),
+        log.info("shutdown: cutting off %s still running (%s ran out, or the %d s after the drain for answers being "
+                 "sent)", count(record.args[0], "request or stream", "requests or streams"), option("drain_timeout_s"),
                  SEND_GRACE_S)
         return False
 

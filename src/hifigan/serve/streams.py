@@ -18,6 +18,7 @@ from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import CLOSED_BY, STREAM_FORMATS, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.connections import CUT
+from hifigan.serve.limits import option
 from hifigan.serve.scheduler import SchedulerFailed
 
 optional_import("starlette", "hifigan serve")
@@ -48,7 +49,7 @@ async def stream(websocket: WebSocket) -> None:
     refusal = state.refusal()  # the model is loading, or the server shutting down: 503
     if refusal is None and state.streams >= state.options.max_streams:
         refusal = RequestError(429, f"too many streams: {state.streams} open, the limit is "
-                                    f"{state.options.max_streams} (--max-streams)")
+                                    f"{state.options.max_streams} ({option('max_streams')})")
     elif refusal is None:
         refusal = bad_query
     if refusal is not None:
@@ -157,8 +158,8 @@ class _Session:
                 raise RequestError(408, f"the stream did not end within {total_s:g} s of waiting for its messages: "
                                         f"{count(self.cursor.frames, 'frame')} in "
                                         f"{count(self.cursor.chunks, 'message')} came "
-                                        "(--stream-timeout)") from None
-            raise RequestError(408, f"no message for {idle_s:g} s (--idle-timeout)") from None
+                                        f"({option('stream_timeout_s')})") from None
+            raise RequestError(408, f"no message for {idle_s:g} s ({option('idle_timeout_s')})") from None
         finally:
             if timeout:
                 self.waited += time.monotonic() - started
@@ -194,7 +195,7 @@ class _Session:
             what, size = f"message {self.cursor.chunks}", len(data) if text is None else len(text.encode())
             if size > options.max_message_bytes:  # text or binary: the limit is on every message
                 raise RequestError(413, f"{what} is {count(size, 'byte')}, over the limit of "
-                                        f"{options.max_message_bytes} (--max-message-bytes)")
+                                        f"{options.max_message_bytes} ({option('max_message_bytes')})")
             if text is not None:
                 if text == "end":
                     return
@@ -202,7 +203,7 @@ class _Session:
             mel = decode_mel(data, num_mels, options.max_frames, what)
             if self.cursor.frames + mel.shape[1] > options.max_frames:
                 raise RequestError(413, f"the stream is over the limit of {count(options.max_frames, 'frame')} "
-                                        "(--max-frames)")
+                                        f"({option('max_frames')})")
             self.cursor.add(torch.from_numpy(mel))
             self._pump()
             if self.failure is not None:  # a window failed, or the batcher stopped: no more audio will come

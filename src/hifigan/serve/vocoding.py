@@ -15,7 +15,7 @@ from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import NPY_TYPE, VOCODE_FORMATS, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.error_answers import error_response
-from hifigan.serve.limits import ServeOptions
+from hifigan.serve.limits import ServeOptions, option
 from hifigan.serve.scheduler import SchedulerFailed
 
 optional_import("starlette", "hifigan serve")
@@ -34,7 +34,7 @@ async def read_body(request: Request, options: ServeOptions) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestError(413, f"body of {count(int(declared), 'byte')} is over the limit of {limit} "
-                                "(--max-message-bytes)")
+                                f"({option('max_message_bytes')})")
     chunks, size = [], 0
     pieces = request.stream()
     deadline = time.monotonic() + total_s
@@ -46,14 +46,15 @@ async def read_body(request: Request, options: ServeOptions) -> bytes:
         except TimeoutError:
             if wait < idle_s:
                 raise RequestError(408, f"the body did not arrive within {total_s:g} s: {count(size, 'byte')} came "
-                                        "(--body-timeout)") from None
+                                        f"({option('body_timeout_s')})") from None
             raise RequestError(408, f"the body stopped arriving: no bytes for {idle_s:g} s after {size} "
-                                    "(--idle-timeout)") from None
+                                    f"({option('idle_timeout_s')})") from None
         if chunk is None:
             break
         size += len(chunk)
         if size > limit:
-            raise RequestError(413, f"body is over the limit of {count(limit, 'byte')} (--max-message-bytes)")
+            raise RequestError(413, f"body is over the limit of {count(limit, 'byte')} "
+                                    f"({option('max_message_bytes')})")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -127,7 +128,7 @@ async def vocode(request: Request) -> Response:
         # before it was answered. A 503 like a stream cut off by the drain, not a traceback and a plain-text 500.
         state.scheduler.cancel(owner)
         return error_response(state, route, 503, "the server stopped before the request was answered "
-                                                 "(--drain-timeout)", started, close=True)
+                                                 f"({option('drain_timeout_s')})", started, close=True)
     finally:
         state.in_flight -= 1
     body = encode_audio(audio.numpy(), fmt, state.sampling_rate)
