@@ -1,5 +1,6 @@
 """The parser's own errors and usage lines tell the truth: an unknown option is named (not a missing argument after
-it), a required -o/--out or --system is shown required, and a reader closing the pipe early is no error."""
+it), a required -o/--out or --system is shown required, train's help states the default loss weights, and a reader
+closing the pipe early is no error."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def test_a_required_option_is_shown_required(capsys, command, shown):
     with pytest.raises(SystemExit):  # --help, printed while parsing, shows it required too
         main([command, "--help"])
     assert f"[{shown}]" not in " ".join(capsys.readouterr().out.split())
+
+
+def test_train_help_states_the_default_loss_weights_as_the_manual_does(capsys):
+    """`hifigan train --help` says the generator's loss with the default weights (the paper's lambda_fm 2 and
+    lambda_mel 45: config.DEFAULT_LOSS_WEIGHTS), in the words of docs/training.md."""
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    said = "(adversarial + 2 x feature matching + 45 x mel L1)"
+    assert said in " ".join(capsys.readouterr().out.split())
+    assert said in " ".join((SRC.parent / "docs" / "training.md").read_text().split())
 
 
 def test_required_out_is_still_checked_and_its_old_spelling_still_counts(tmp_path, capsys):

@@ -17,6 +17,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
+from hifigan.config import DEFAULT_LOSS_WEIGHTS as WEIGHTS
 from hifigan.data.speakers import speaker_names
 from hifigan.errors import READER_GONE
 from hifigan.training.options import LEAST
@@ -35,8 +36,9 @@ def add_train(sub: argparse._SubParsersAction) -> None:
         sub, "train", run_train,
         help="train or fine-tune a HiFi-GAN (single process or torchrun)",
         description="Train HiFi-GAN as the official code does: a discriminator step (MPD + MSD) then a generator "
-        "step (adversarial + feature matching + 45 x mel L1), AdamW, lr decay per epoch. Data: a folder of audio "
-        "or file lists (LJSpeech-style, or a Kaldi wav.scp); --input-mels fine-tunes on teacher-forced mels. "
+        f"step (adversarial + {WEIGHTS['fm']:g} x feature matching + {WEIGHTS['mel']:g} x mel L1), AdamW, lr decay "
+        "per epoch. Data: a folder of audio or file lists (LJSpeech-style, or a Kaldi wav.scp); --input-mels "
+        "fine-tunes on teacher-forced mels. "
         "Writes OUT/checkpoints/ (ckpt_<step>.pt, latest.pt), OUT/logs/ (TensorBoard) and OUT/log.jsonl. "
         "SIGINT/SIGTERM save and stop; --resume OUT continues exactly. Under torchrun each process trains one "
         "shard (DDP).",
