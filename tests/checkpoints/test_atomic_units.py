@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hifigan.checkpoints.run_files import remove_stale_temporaries
 from hifigan.errors import HifiganError
 from hifigan.files.atomic import atomic_paths
+from hifigan.files.leftovers import remove_leftovers
 from hifigan.files.write_failures import FILE_SIZE_LIMIT
 from tests.support.full_disk import LIMIT, file_size_limit
 
@@ -72,6 +72,7 @@ KILLED_AT_THE_SECOND_RENAME = """
 import os, signal, sys
 from pathlib import Path
 from hifigan.files.atomic import atomic_paths
+from hifigan.files.leftovers import remove_leftovers
 replace, renames = os.replace, []
 def replace_then_die(src, dst):
     if Path(dst).name in ("g", "do"):
@@ -89,7 +90,7 @@ with atomic_paths([folder / "g", folder / "do"]) as (g, do):
 
 def test_a_kill_between_the_renames_keeps_the_replaced_file_beside_it_until_the_next_write(tmp_path):
     """SIGKILL after g was replaced, before do: g is new, do is old, and the old g is a hidden backup (.g.*.old.tmp,
-    which no checkpoint listing takes); the next complete write of g removes it, as remove_stale_temporaries does."""
+    which no checkpoint listing takes); the next complete write of g removes it, as a training run's folder does."""
     (tmp_path / "g").write_bytes(b"old g")
     (tmp_path / "do").write_bytes(b"old do")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
@@ -104,5 +105,5 @@ def test_a_kill_between_the_renames_keeps_the_replaced_file_beside_it_until_the_
     assert not any(p.exists() for p in backups)
     stale_temporary = [p.name for p in tmp_path.iterdir() if p.name.startswith(".do.")]  # do's, left by the kill
     assert len(stale_temporary) == 1
-    remove_stale_temporaries(tmp_path)
+    remove_leftovers(tmp_path, locked=True)  # a training run's folder: training.trainer's open_log
     assert names(tmp_path) == ["do", "g"]

@@ -4,6 +4,7 @@ take: never in a folder that holds another run's checkpoints or logs, whose file
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -83,18 +84,25 @@ def test_a_runs_checkpoints_folder_given_as_out_is_refused_naming_the_run_folder
 def test_a_resume_removes_the_temporary_files_a_killed_save_left_and_says_so(tmp_path, tiny_corpus,
                                                                               tiny_config_json, capsys):
     """kill -9 during a save leaves its hidden temporary file (a checkpoint's: as large as one), which no listing
-    takes for a checkpoint: the next run removes those of checkpoints/ and of the run folder's own files, with one
-    line naming them; any other hidden file in the run folder stays."""
+    takes for a checkpoint: the run holds its folder (its one writer), so the next run removes every one of
+    checkpoints/ and of the run folder's own files, untagged or tagged with a live pid (files.leftovers, locked),
+    in the line mel and vocode say theirs with, one per folder; any other hidden file in the run folder stays."""
     run = tmp_path / "run"
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET,
                  "--validation-interval", "0", "--out", str(run), "--max-steps", "1"]) == 0
-    left = [run / "checkpoints" / ".ckpt_00000002.pt.k1ll3d_x.tmp", run / ".log.jsonl.k1ll3d_x.tmp"]
-    for path, size in zip(left, (1_500, 500)):
+    ckpts = run / "checkpoints"
+    left = [ckpts / ".ckpt_00000002.pt.k1ll3d_x.tmp", ckpts / f".latest.pt.{os.getpid()}-abcdef.0badf00d.tmp",
+            run / ".log.jsonl.k1ll3d_x.tmp"]
+    for path, size in zip(left, (1_500, 1_500, 500)):
         path.write_bytes(b"\0" * size)
     (run / ".notes.tmp").write_text("mine")
     capsys.readouterr()
     assert main(["train", "--resume", str(run), "--max-steps", "2", *QUIET]) == 0
-    said = [line for line in capsys.readouterr().err.splitlines() if "temporary" in line]
-    assert said == [f"removed 2 temporary files (2.0 KB) that a killed save left: {left[0]}, {left[1]}"]
+    said = [line for line in capsys.readouterr().err.splitlines() if "temporar" in line]
+    assert said == [
+        f"removed 2 hidden temporaries ({left[0].name}, {left[1].name}) that were left in {ckpts} by a command killed "
+        f"while writing (pid {os.getpid()}, this run holds the folder now): not outputs",
+        f"removed 1 hidden temporary ({left[2].name}) that was left in {run} by a command killed while writing (this "
+        "run holds the folder now): not outputs"]
     assert not any(p.exists() for p in left) and (run / ".notes.tmp").read_text() == "mine"
     assert files_in(run / "checkpoints") == ["ckpt_00000001.pt", "ckpt_00000002.pt", "latest.pt"]

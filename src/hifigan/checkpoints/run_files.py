@@ -3,8 +3,6 @@ from) and the layout of a training checkpoint: which keys it holds besides the g
 
 from __future__ import annotations
 
-import contextlib
-import glob
 import os
 import re
 import warnings
@@ -17,7 +15,6 @@ from hifigan.errors import CheckpointError
 from hifigan.files.atomic import link_or_copy
 from hifigan.files.paths import same_file
 from hifigan.files.write_failures import write_failure
-from hifigan.messages.plural import byte_size, count
 
 OPTIMIZER_KEYS = ("optim_g", "optim_d", "sched_g", "sched_d")
 POSITION_KEYS = ("step", "epoch", "batch_in_epoch")
@@ -176,26 +173,6 @@ def set_aside(path: Path) -> Path:
 def step_of(path: Path) -> int:
     """The step in a ckpt_<step>.pt name."""
     return int(CKPT_PATTERN.match(path.name).group(1))  # type: ignore[union-attr]
-
-
-def remove_stale_temporaries(folder: Path, names: tuple[str, ...] = ("*",)) -> list[tuple[Path, int]]:
-    """Drop the .*.tmp files a process killed while saving left behind (.NAME.*.tmp, of the files `names` match:
-    every one by default); each removed, with its size."""
-    removed = []
-    for name in names:
-        for stale in folder.glob(f".{name}.tmp" if name == "*" else f".{glob.escape(name)}.*.tmp"):
-            with contextlib.suppress(OSError):
-                size = stale.stat().st_size
-                stale.unlink()
-                removed.append((stale, size))
-    return removed
-
-
-def stale_removed(removed: list[tuple[Path, int]]) -> str:
-    """The line that says what remove_stale_temporaries removed."""
-    size = byte_size(sum(n for _, n in removed))
-    return (f"removed {count(len(removed), 'temporary file')} ({size}) that a killed save left: "
-            + ", ".join(str(p) for p, _ in removed))
 
 
 def point_latest(path: Path) -> None:

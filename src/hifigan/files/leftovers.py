@@ -2,7 +2,9 @@
 hidden staging folder (`hifigan mel`'s .hifigan-mel.*, hifigan.files.staging) or a hidden temporary file beside an
 output (.NAME.*.tmp, hifigan.files.atomic). Their names carry the writer's tag, its pid and a hash of its host, so
 that the next command writing there removes those whose writer is provably gone (this host, that pid no longer
-running) and leaves the others alone: a command still writing there, or another machine's on a shared file system."""
+running) and leaves the others alone: a command still writing there, or another machine's on a shared file system.
+A training run's folder has one writer, the run that holds it (training.run_lock): there every temporary is a killed
+writer's, whatever its name says, and goes. One line says what went, wherever."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import shutil
 import socket
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 from hifigan.messages.plural import agree, count
 
@@ -44,32 +47,56 @@ def _gone(pid: int, host: str) -> bool:
     return False
 
 
-def remove_stale(folder: Path) -> list[Path]:
-    """Remove the leftovers in `folder` whose writer is gone (each folder with what it holds) and say so in one
-    warning; the paths removed. A folder that cannot be listed, or a leftover that cannot be removed, is left as
-    it is (the command then writes as it would have)."""
+class Leftover(NamedTuple):
+    """A temporary removed from a folder, with its writer's pid where its name carries one."""
+
+    path: Path
+    pid: int | None
+
+
+def remove_leftovers(folder: Path, names: tuple[str, ...] | None = None, locked: bool = False) -> list[Leftover]:
+    """Remove the leftovers in `folder` (each folder with what it holds) whose writer is gone; those removed.
+    Unlocked (mel, vocode -o: any command may write there), a writer is gone where its tag proves it. `locked`: the
+    folder has one writer, the caller (a training run's, which training.run_lock holds for `hifigan train`), so every
+    .NAME.*.tmp of `names` (None: of any file) is a gone writer's, an untagged one, another host's or a reused pid's
+    too, and so is the backup of a set killed between its renames (.NAME.*.old.tmp, files.atomic). What cannot be
+    listed or removed is left as it is."""
     try:
-        names = [entry.name for entry in os.scandir(folder) if entry.name.startswith(".")]
+        found = sorted(entry.name for entry in os.scandir(folder) if entry.name.startswith("."))
     except OSError:
         return []
-    removed, pids = [], set()
-    for name in names:
-        if (match := _LEFTOVER.fullmatch(name)) is None:
+    removed = []
+    for name in found:
+        match = _LEFTOVER.fullmatch(name)
+        if locked:
+            if not name.endswith(".tmp") or (names is not None and not name.startswith(tuple(f".{n}." for n in names))):
+                continue
+        elif match is None or not _gone(int(match[1] or match[3]), match[2] or match[4]):
             continue
-        pid, host = (match[1], match[2]) if match[1] is not None else (match[3], match[4])
-        if not _gone(int(pid), host):
-            continue
+        pid = None if match is None else int(match[1] or match[3])
         path = folder / name
         try:
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
         except OSError:
             continue
-        removed.append(path)
-        pids.add(int(pid))
-    if removed:
-        shown = ", ".join(p.name for p in removed[:3]) + (f" and {len(removed) - 3} more" if len(removed) > 3 else "")
-        writers = f"{agree(len(pids), 'pid', 'pids')} {', '.join(map(str, sorted(pids)))}"
-        warnings.warn(f"removed {count(len(removed), 'hidden temporary', 'hidden temporaries')} ({shown}) that "
-                      f"{agree(len(removed), 'was', 'were')} left in {folder} by a command killed while writing "
-                      f"({writers}, no longer running): not outputs", RuntimeWarning, stacklevel=2)
+        removed.append(Leftover(path, pid))
     return removed
+
+
+def leftovers_line(folder: Path, removed: list[Leftover], locked: bool = False) -> str:
+    """The one line that says what remove_leftovers removed from `folder`, and how its writer is known to be gone."""
+    shown = ", ".join(p.name for p, _ in removed[:3]) + (f" and {len(removed) - 3} more" if len(removed) > 3 else "")
+    pids = sorted({pid for _, pid in removed if pid is not None})
+    gone = "this run holds the folder now" if locked else "no longer running"
+    writers = f"{agree(len(pids), 'pid', 'pids')} {', '.join(map(str, pids))}, {gone}" if pids else gone
+    return (f"removed {count(len(removed), 'hidden temporary', 'hidden temporaries')} ({shown}) that "
+            f"{agree(len(removed), 'was', 'were')} left in {folder} by a command killed while writing ({writers}): "
+            "not outputs")
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """remove_leftovers of an unlocked folder, said in one warning; the paths removed."""
+    removed = remove_leftovers(folder)
+    if removed:
+        warnings.warn(leftovers_line(folder, removed), RuntimeWarning, stacklevel=2)
+    return [path for path, _ in removed]

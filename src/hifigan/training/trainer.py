@@ -11,11 +11,11 @@ from typing import Any
 
 import torch
 
-from hifigan.checkpoints.run_files import remove_stale_temporaries, stale_removed
 from hifigan.config import HifiganConfig
 from hifigan.data.carried import ClipLoadError
 from hifigan.data.clip_scan import Clip
 from hifigan.errors import HifiganError
+from hifigan.files.leftovers import leftovers_line, remove_leftovers
 from hifigan.files.output_folders import prepare_output_dir
 from hifigan.mel import MelSpectrogram
 from hifigan.messages.option_names import switched_off
@@ -245,13 +245,14 @@ class Trainer(Checkpointing):
     @held
     def open_log(self) -> None:
         """Rank 0 creates the run folder (those it makes are removed if the command fails:
-        hifigan.files.output_folders) and opens its log (TensorBoard + log.jsonl); stale temporaries go."""
+        hifigan.files.output_folders) and opens its log (TensorBoard + log.jsonl); the temporaries a killed run left
+        there go (files.leftovers: the run holds the folder), said in one line per folder."""
         if self.dist.is_main and self.log is None:
             prepare_output_dir(self.ckpt_dir)
             out = Path(self.options.out)
-            stale = [*remove_stale_temporaries(self.ckpt_dir), *remove_stale_temporaries(out, RUN_FILES)]
-            if stale:
-                self.say(stale_removed(stale), warning=True)
+            for folder, names in ((self.ckpt_dir, None), (out, RUN_FILES)):  # one writer: this run (run_lock)
+                if removed := remove_leftovers(folder, names, locked=True):
+                    self.say(leftovers_line(folder, removed, locked=True), warning=True)
             self.log = RunLog(out, self.step)
 
     def close(self) -> None:
