@@ -254,13 +254,16 @@ def test_a_used_port_is_named_before_loading(tmp_path, capsys):
 
 
 def test_serve_defaults_are_the_documented_ones():
-    """docs/serving.md's table and text, written out: where it listens and every limit."""
+    """docs/serving.md's table and text, written out: where it listens (and so where the clients look unless told)
+    and every limit."""
     from hifigan.cli import build_parser
     from hifigan.cli.serving import DEFAULTS
+    from hifigan.serve.client import AsyncClient, Client
     from hifigan.serve.limits import fitted
 
     args = build_parser().parse_args(["serve", "-c", "g.pt"])
     assert (args.host, args.port, args.threads) == ("127.0.0.1", 8000, None)
+    assert Client().url == AsyncClient().url == "http://127.0.0.1:8000"
     assert (args.max_batch, args.max_batch_delay_ms, args.max_streams, args.idle_timeout, args.stream_backlog,
             args.drain_timeout, args.body_timeout, args.header_timeout, args.max_connections, args.stream_timeout,
             args.send_timeout) == (16, 5, 64, 30, 1000, 60, 60, 10, 256, 120, 30)

@@ -8,7 +8,7 @@ import gc
 
 from hifigan.cli.common import PORT, Amount, Count, add_command, add_device, add_inference_options
 from hifigan.cli.model_source import add_generator_source
-from hifigan.serve.limits import RANGES, ServeOptions, fitted, serve_buckets
+from hifigan.serve.limits import DEFAULT_HOST, DEFAULT_PORT, RANGES, ServeOptions, fitted, serve_buckets
 
 DEFAULTS = ServeOptions()
 
@@ -31,9 +31,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     add_generator_source(p)
     add_device(p)
     add_inference_options(p, served=True)
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine "
                    "only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=PORT, default=8000, help="port (default 8000; 0 picks a free one, printed)")
+    p.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free "
+                   "one, printed)")
     p.add_argument("--threads", type=Count(1), default=None, metavar="N",
                    help="torch threads of the model (default: torch's); with several replicas, cores / replicas")
     g = p.add_argument_group("batching and limits")

@@ -15,6 +15,7 @@ import numpy as np
 
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.codec import CLOSED_BY, NPY_TYPE, SAMPLE_TYPES, STREAM_FORMATS, VOCODE_FORMATS, npy_bytes
+from hifigan.serve.limits import DEFAULT_HOST, DEFAULT_PORT
 from hifigan.serve.readiness import READY_TIMEOUT_S, NotReadyError, Replay, ServeError, loading, wait_ready
 
 httpx = optional_import("httpx", "the hifigan serve client")
@@ -22,6 +23,7 @@ websockets = optional_import("websockets", "the hifigan serve client")
 from websockets.asyncio.client import connect  # noqa: E402
 
 __all__ = ["AsyncClient", "Client", "NotReadyError", "ServeError", "StreamResult", "decode_audio"]
+URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"  # a `hifigan serve` started without --host and --port
 
 
 @dataclass
@@ -89,8 +91,7 @@ class AsyncClient:
     because the model is still loading waits until it is ready (at most `ready_timeout` s; 0: raise the 503 at once)
     and is made again."""
 
-    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0,
-                 ready_timeout: float = READY_TIMEOUT_S) -> None:
+    def __init__(self, url: str = URL, timeout: float = 120.0, ready_timeout: float = READY_TIMEOUT_S) -> None:
         self.url = url.rstrip("/")
         self.ws_url = "ws" + self.url.removeprefix("http")
         self.timeout, self.ready_timeout = timeout, ready_timeout
@@ -217,8 +218,7 @@ class AsyncClient:
 class Client:
     """The same calls without asyncio: `Client(url).vocode(mel)`, `Client(url).stream(chunks).audio`."""
 
-    def __init__(self, url: str = "http://127.0.0.1:8000", timeout: float = 120.0,
-                 ready_timeout: float = READY_TIMEOUT_S) -> None:
+    def __init__(self, url: str = URL, timeout: float = 120.0, ready_timeout: float = READY_TIMEOUT_S) -> None:
         self.url, self.timeout, self.ready_timeout = url, timeout, ready_timeout
 
     def _run(self, call: Callable[[AsyncClient], Awaitable[Any]]) -> Any:

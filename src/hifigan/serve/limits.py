@@ -1,6 +1,7 @@
 """`ServeOptions`: what `hifigan serve` is told about batching and limits, one typed place (the CLI fills it), with
 `fitted`, the rule that makes --max-frames and --max-message-bytes agree for a model (`fitted_as_set`: the same rule
-for options built in Python); and `serve_buckets`, the shape buckets a server's model runs with."""
+for options built in Python); `serve_buckets`, the shape buckets a server's model runs with; and where a server
+listens unless told (DEFAULT_HOST, DEFAULT_PORT: the client's default URL too)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,8 @@ class ServeOptions:
 
 
 DEFAULT_FRAMES, DEFAULT_BYTES = ServeOptions.max_frames, ServeOptions.max_message_bytes
+# Where `hifigan serve` listens unless told (this machine only), and so where the client looks unless told.
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
 # Each float field's range, as config.values.number_problem (and cli.common.Amount) take it. The timeouts have no
 # 'off' (0), but inf: no bound; a mel would wait for a client that may never send, so the batching delay is finite.
