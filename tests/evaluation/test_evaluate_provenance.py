@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import math
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 import hifigan
 from hifigan.audio import save_audio
+from hifigan.evaluation.evaluate import report_settings
 from hifigan.evaluation.provenance import input_formats
 from hifigan.evaluation.results import FileResult
+from hifigan.evaluation.spectral import log_mel_cepstral_distortion
 from tests.support.cli_runs import run
 from tests.support.signals import speechlike, with_noise_at_snr
+from tests.support.tiny import tiny_config
 
 
 def test_resampled_and_mixed_systems_are_recorded_per_system(tmp_path, capsys):
@@ -81,3 +86,16 @@ def test_input_formats_count_only_files_read_from_disk_in_sorted_order():
     assert summary == {"reference": side, "generated": side}
     assert [list(summary["reference"][k]) for k in ("sampling_rates", "channels")] == [
         ["16000", "22050", "48000"], ["1", "2"]]
+
+
+@pytest.mark.parametrize(("num_mels", "compared"), [(80, 24), (25, 24), (24, 23), (16, 15)])
+def test_mcd_coefficients_recorded_are_those_compared(num_mels, compared):
+    """A mel of N < 25 bands has no c_24: MCD compares c_1..c_{N-1}, and the settings say so (they said 24, the
+    default, whatever the mel). The MCD of the recorded count is the one computed: a difference in c_{N-1} alone
+    counts (the last coefficient compared), one in c_N would not exist."""
+    config = tiny_config(num_mels=num_mels, n_fft=256)
+    assert report_settings(config, ["mcd"])["mcd_coefficients"] == compared
+    w = np.pi * (2 * np.arange(num_mels) + 1) / (2 * num_mels)
+    ref = np.full((num_mels, 3), -4.0)
+    gen = ref + 2 * 0.1 * np.cos(compared * w)[:, None]  # c_compared differs by 0.1
+    assert log_mel_cepstral_distortion(ref, gen, compared) == pytest.approx(10 / math.log(10) * math.sqrt(2) * 0.1)

@@ -27,7 +27,7 @@ from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.provenance import package_versions, read_record
 from hifigan.evaluation.results import Report, aggregate
 from hifigan.evaluation.scoring import Decoded, PairJob, score_systems
-from hifigan.evaluation.spectral import MCD_COEFFICIENTS
+from hifigan.evaluation.spectral import mcd_coefficients
 from hifigan.models.stft import PWG_RESOLUTIONS
 
 
@@ -137,7 +137,7 @@ def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0,
         "pesq_mode": pesq_mode,
         "pesq_standard": pesq_standard,
         "snr_cap_db": SNR_CAP_DB,
-        "mcd_coefficients": MCD_COEFFICIENTS,
+        "mcd_coefficients": mcd_coefficients(config),
         "estoi_seed": ESTOI_SEED,
         "pitch": {**asdict(pitch), "tracker": "librosa.pyin", "frame_length": pitch.frame_length(config.sampling_rate),
                   "hop_length": config.hop_size},

@@ -89,20 +89,27 @@ def mel_cepstrum(log_mel: np.ndarray, num_coefficients: int = MCD_COEFFICIENTS) 
     return coefficients[1:num_coefficients + 1]
 
 
+def mcd_coefficients(config: HifiganConfig, num_coefficients: int = MCD_COEFFICIENTS) -> int:
+    """How many coefficients (c_1..c_D) MCD compares at this config: `num_coefficients`, or N - 1 for a mel of
+    N <= num_coefficients bands (a DCT of N values has no c_N)."""
+    return min(num_coefficients, config.num_mels - 1)
+
+
 def mel_cepstral_distortion(
     reference: Signal, generated: Signal, config: HifiganConfig, num_coefficients: int = MCD_COEFFICIENTS
 ) -> float:
     """Mel-cepstral distortion in dB (Kubichek, IEEE PACRIM 1993):
     mean over frames of (10 / ln 10) sqrt(2 sum_{d=1..24} (c_d - c'_d)^2).
 
-    The cepstra are `mel_cepstrum` (c_1..c_24, c_0 excluded) of the official loss log-mel of each signal.
+    The cepstra are `mel_cepstrum` (c_1..c_24, c_0 excluded; to c_{N-1} for N < 25 mel bands: `mcd_coefficients`)
+    of the official loss log-mel of each signal.
     Frames are paired one-to-one in time (copy synthesis is time-aligned; no DTW).
     """
     ref, gen = as_numpy(reference), as_numpy(generated)
     n = min(len(ref), len(gen))
-    d = min(num_coefficients, config.num_mels - 1)
     return log_mel_cepstral_distortion(loss_log_mel(ref[:n], config)[0].numpy(),
-                                       loss_log_mel(gen[:n], config)[0].numpy(), d)
+                                       loss_log_mel(gen[:n], config)[0].numpy(),
+                                       mcd_coefficients(config, num_coefficients))
 
 
 def log_mel_cepstral_distortion(reference: np.ndarray, generated: np.ndarray, num_coefficients: int) -> float:
