@@ -14,7 +14,7 @@ from pesq import pesq
 
 from hifigan.audio import load_audio, save_audio
 from hifigan.config import load_config
-from hifigan.evaluation.metrics import compute_metrics, metric_title
+from hifigan.evaluation.metrics import compute_metrics, metric_title, other_rates
 from hifigan.evaluation.perceptual import pesq_band, pesq_mos, stoi
 from hifigan.evaluation.spectral import mel_l1
 from tests.support.cli_runs import one_line, run
@@ -72,6 +72,18 @@ def test_pesq_is_undefined_where_it_finds_no_utterance():
     assert all(math.isnan(pesq_mos(x, x, rate)) for rate, x in tone.items())
 
 
+@pytest.mark.parametrize(("rate", "metrics", "said"), [
+    (22050, None, "PESQ (wb) at 16000 Hz, STOI and ESTOI at 10000 Hz"),
+    (16000, ["pesq", "estoi"], "ESTOI at 10000 Hz"),  # wide-band PESQ is at the recordings' 16 kHz
+    (12000, ["pesq", "stoi"], "PESQ (nb) at 8000 Hz, STOI at 10000 Hz"),
+    (10000, None, "PESQ (nb) at 8000 Hz"),
+    (6000, ["pesq", "stoi"], "STOI at 10000 Hz"),  # PESQ is undefined there, at no rate
+    (44100, ["mel_l1", "snr", "f0_rmse_cents"], None),
+])
+def test_other_rates_names_the_metrics_measured_elsewhere(rate, metrics, said):
+    assert other_rates(rate, metrics) == said
+
+
 def test_stoi_is_measured_at_the_signals_rate():
     """pystoi resamples to its 10 kHz itself: the same pair at 48 kHz and at 16 kHz scores the same (a wrong
     rate given to it, e.g. 22050 for 48 kHz audio, moves the value by ~0.27)."""
@@ -86,13 +98,17 @@ def test_the_preset_at_the_recordings_rate_gives_the_mel(tmp_path, capsys, rate,
     """No --config: the one preset at that rate is used, said so, and recorded; the mel L1 is that config's."""
     ref, gen = folders(tmp_path, rate)
     code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "mel_l1", "pesq", "stoi",
-                         "--out", f"{tmp_path}/report/")
+                         "--out", f"{tmp_path}/report/", "--html")
     assert code == 0, err
     assert f"measured at {rate} Hz with the mel of config {preset} (the preset at the recordings' rate" in out
-    assert "PESQ (wb)" in out
+    # where PESQ and STOI are measured, as the report says "measured at" the recordings' rate
+    assert "\nPESQ (wb) at 16000 Hz, STOI at 10000 Hz (resampled there, as their standards define them)\n" in out
+    page = (tmp_path / "report" / "evaluation.html").read_text()
+    assert f"{rate} Hz (PESQ (wb) at 16000 Hz, STOI at 10000 Hz) ·" in page
     report = json.loads((tmp_path / "report" / "evaluation.json").read_text())
     config = load_config(preset)
     settings = report["settings"]
+    assert settings["stoi_rate"] == 10000
     assert settings["config"] == preset and settings["sampling_rate"] == rate
     assert settings["mel"] == config.mel_kwargs(for_loss=True)
     assert (settings["pesq_rate"], settings["pesq_mode"]) == (16000, "wb")
@@ -112,7 +128,7 @@ def test_8k_recordings_need_a_config_and_get_narrow_band_pesq(tmp_path, capsys):
     code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--config", str(path),
                          "--metrics", "mel_l1", "pesq", "--out", f"{tmp_path}/report/")
     assert code == 0, err
-    assert f"measured at 8000 Hz with the mel of config {path}\n" in out and "PESQ (nb)" in out
+    assert f"measured at 8000 Hz with the mel of config {path}\nmetric " in out and "PESQ (nb)" in out  # at 8 kHz
     report = json.loads((tmp_path / "report" / "evaluation.json").read_text())
     assert (report["settings"]["pesq_rate"], report["settings"]["pesq_mode"]) == (8000, "nb")
     x, y = load_audio(f"{ref}/c0.wav", 8000), load_audio(f"{gen}/c0.wav", 8000)

@@ -22,7 +22,7 @@ from hifigan.evaluation.pairing import (
     length_tolerance,
     warn_lags_at_limit,
 )
-from hifigan.evaluation.perceptual import ESTOI_SEED, SNR_CAP_DB, pesq_band
+from hifigan.evaluation.perceptual import ESTOI_SEED, SNR_CAP_DB, STOI_RATE, pesq_band
 from hifigan.evaluation.pitch import DEFAULT_PITCH, PitchSettings
 from hifigan.evaluation.provenance import package_versions, read_record
 from hifigan.evaluation.results import Report, aggregate
@@ -136,6 +136,7 @@ def report_settings(config: HifiganConfig, names: list[str], max_shift: int = 0,
         "pesq_rate": pesq_rate,
         "pesq_mode": pesq_mode,
         "pesq_standard": pesq_standard,
+        "stoi_rate": STOI_RATE,
         "snr_cap_db": SNR_CAP_DB,
         "mcd_coefficients": mcd_coefficients(config),
         "estoi_seed": ESTOI_SEED,

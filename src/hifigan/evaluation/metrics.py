@@ -17,7 +17,17 @@ import numpy as np
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.pairing import align, length_tolerance, match_lengths, warn_lags_at_limit
-from hifigan.evaluation.perceptual import SNR_CAP_DB, estoi, pesq_mos, pesq_range, pesq_title, snr, stoi
+from hifigan.evaluation.perceptual import (
+    SNR_CAP_DB,
+    STOI_RATE,
+    estoi,
+    pesq_band,
+    pesq_mos,
+    pesq_range,
+    pesq_title,
+    snr,
+    stoi,
+)
 from hifigan.evaluation.pitch import (
     DEFAULT_PITCH,
     PitchSettings,
@@ -60,7 +70,7 @@ def _one_frame(config: HifiganConfig) -> int:  # a whole STFT frame of the confi
 
 
 def _one_stoi_frame(config: HifiganConfig) -> int:  # pystoi's 25.6 ms frame (256 samples at its 10 kHz); fewer fail
-    return math.ceil(256 * config.sampling_rate / 10000)
+    return math.ceil(256 * config.sampling_rate / STOI_RATE)
 
 
 def _largest_mrstft_frame(config: HifiganConfig) -> int:  # the largest MR-STFT frame, at any rate
@@ -111,6 +121,18 @@ def metric_names(metrics: Iterable[str] | None) -> list[str]:
     if unknown:
         raise HifiganError(None, f"unknown metric(s) {', '.join(unknown)}; choose from {', '.join(METRICS)}")
     return [m for m in METRICS if m in requested]
+
+
+def other_rates(sampling_rate: int, metrics: Iterable[str] | None = None) -> str | None:
+    """The metrics asked for (None: all) that are measured at another rate than `sampling_rate`, where their
+    standards define them ("PESQ (wb) at 16000 Hz, STOI and ESTOI at 10000 Hz"); None when there are none."""
+    band = pesq_band(sampling_rate)
+    rates = {"pesq": band[0] if band is not None else sampling_rate, "stoi": STOI_RATE, "estoi": STOI_RATE}
+    titles: dict[int, list[str]] = {}
+    for name in metric_names(metrics):
+        if rates.get(name, sampling_rate) != sampling_rate:
+            titles.setdefault(rates[name], []).append(metric_title(name, sampling_rate, unit=False))
+    return ", ".join(f"{' and '.join(named)} at {rate} Hz" for rate, named in titles.items()) or None
 
 
 def require_packages(names: Iterable[str] | None) -> None:

@@ -111,6 +111,7 @@ def _pesq_failure(error: Exception, pesq: Any) -> str:
     return f"PESQ fails: {error}"
 
 
+STOI_RATE = 10000  # pystoi resamples both signals to 10 kHz and measures STOI and ESTOI there (its 256-sample frame)
 # pystoi drops the frames more than 40 dB below the loudest and needs 30 (N, its intelligibility window) left
 TOO_LITTLE_SPEECH = "too little audio for STOI: fewer than 30 frames within 40 dB of the loudest"
 ESTOI_SEED = 0  # the seed of the noise pystoi's ESTOI draws (utils.row_col_normalize)

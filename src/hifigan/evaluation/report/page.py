@@ -74,6 +74,8 @@ def write_page(
     for name, report in systems.items():
         if [f.stem for f in report.files] != stems:
             raise HifiganError(None, f"system {name!r} has other clips than {next(iter(systems))!r}")
+    from hifigan.evaluation.metrics import other_rates
+
     metrics = reports[0].metric_names
     clips = [_clip(i, systems, config, metrics, path, audio, resample, mix_to_mono, cli) for i in range(len(stems))]
     for clip, clip_id in zip(clips, clip_ids(stems)):
@@ -83,7 +85,7 @@ def write_page(
         sources={name: _folder(r) for name, r in systems.items()}, reference=_folder(reports[0], reference=True),
         summary=_summary_rows(systems, metrics, config.sampling_rate), clips=clips, config=config,
         undefined={name: r.undefined_lines() for name, r in systems.items() if r.undefined_lines()},
-        subset=reports[0].subset_note(),
+        subset=reports[0].subset_note(), other_rates=other_rates(config.sampling_rate, metrics),
         csp=f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src {MEDIA_SOURCES[audio]}",
     )
     if len(html) > LARGE_PAGE_BYTES:

@@ -43,7 +43,8 @@ PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fro
 <body>
 <h1>{{ title }}</h1>
 <p class="meta">{{ count(clips|length, 'clip') }} · {{ count(systems|length, 'system') }} ·
- {{ config.sampling_rate }} Hz · written {{ created }} by <code>hifigan</code></p>
+ {{ config.sampling_rate }} Hz{% if other_rates %} ({{ other_rates }}){% endif %} ·
+ written {{ created }} by <code>hifigan</code></p>
 <p class="meta">reference: <code>{{ reference }}</code>{% for name in systems %} · <b>{{ name }}</b>:
  <code>{{ sources[name] }}</code>{% endfor %}</p>
 {% if subset %}<p class="meta" id="subset">{{ subset }}</p>{% endif %}
