@@ -91,7 +91,6 @@ def recording_of(clip: Any) -> Any:
     return clip.recording if isinstance(clip, Segment) else clip
 
 
-
 def clip_noun(clips: Iterable[object]) -> str:
     """What the lines about a corpus call its clips: 'segment' where they are a segments file's, else 'file'."""
     return "segment" if any(isinstance(c, Segment) for c in clips) else "file"

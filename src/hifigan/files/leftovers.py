@@ -68,12 +68,12 @@ def remove_leftovers(folder: Path, names: tuple[str, ...] | None = None, locked:
     removed = []
     for name in found:
         match = _LEFTOVER.fullmatch(name)
+        pid, host = (int(match[1] or match[3]), match[2] or match[4]) if match else (None, "")
         if locked:
             if not name.endswith(".tmp") or (names is not None and not name.startswith(tuple(f".{n}." for n in names))):
                 continue
-        elif match is None or not _gone(int(match[1] or match[3]), match[2] or match[4]):
+        elif pid is None or not _gone(pid, host):
             continue
-        pid = None if match is None else int(match[1] or match[3])
         path = folder / name
         try:
             shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
@@ -94,9 +94,8 @@ def leftovers_line(folder: Path, removed: list[Leftover], locked: bool = False) 
             "not outputs")
 
 
-def remove_stale(folder: Path) -> list[Path]:
-    """remove_leftovers of an unlocked folder, said in one warning; the paths removed."""
+def remove_stale(folder: Path) -> None:
+    """remove_leftovers of an unlocked folder, said in one warning."""
     removed = remove_leftovers(folder)
     if removed:
         warnings.warn(leftovers_line(folder, removed), RuntimeWarning, stacklevel=2)
-    return [path for path, _ in removed]
