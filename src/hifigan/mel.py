@@ -15,9 +15,9 @@ import torch
 from hifigan.arrays.padding import reflect_pad
 from hifigan.arrays.pcm import INT16_HINT, MAX_WAV_VALUE
 from hifigan.arrays.shared import shared_tensor
-from hifigan.config.stft_geometry import check_framing, check_stft_geometry
+from hifigan.config.stft_geometry import OFFICIAL_EPS, check_framing, check_stft_geometry
 from hifigan.errors import AudioError, ConfigError
-from hifigan.melconv.conventions import OFFICIAL_EPS, forward, front_end_floor
+from hifigan.melconv.conventions import forward, front_end_floor
 from hifigan.melconv.filterbank import slaney_basis
 from hifigan.melconv.stats import model_stats
 from hifigan.messages.plural import count

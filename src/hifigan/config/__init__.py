@@ -15,6 +15,7 @@ from typing import Any
 from hifigan.arrays.upsampling import transposed_padding
 from hifigan.config.checks import check_ranges, check_types
 from hifigan.config.files import preset_names, preset_path, read_config_file
+from hifigan.config.stft_geometry import OFFICIAL_EPS
 from hifigan.config.values import number
 from hifigan.errors import ConfigError
 
@@ -100,7 +101,7 @@ class HifiganConfig:
     mel_convention: str = "official"
     mel_floor: float | None = None
     mel_framing: str = "official"
-    mel_magnitude_eps: float = 1e-9
+    mel_magnitude_eps: float = OFFICIAL_EPS
     mel_stats: str | dict[str, Any] | None = None
 
     # Where a preset's values come from (project, file, commit): documentation, never read by the model.

@@ -9,6 +9,7 @@ from typing import Any
 from hifigan.config.mel_filters import empty_filters_problem
 from hifigan.config.values import integer, number
 
+OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code: its STFT magnitude's epsilon
 FRAMINGS = ("official", "center")  # reflect-pad (n_fft - hop) // 2: T // hop frames; n_fft // 2: 1 + T // hop
 
 

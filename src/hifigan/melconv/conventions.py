@@ -18,7 +18,6 @@ from hifigan.errors import ConfigError
 
 OFFICIAL_MAGNITUDE_FLOOR = 1e-5  # the official front-end's clamp on the mel magnitude M
 OFFICIAL_FLOOR = math.log(OFFICIAL_MAGNITUDE_FLOOR)  # -11.512925..., the lowest official mel value
-OFFICIAL_EPS = 1e-9  # |X| = sqrt(re^2 + im^2 + 1e-9) in the official code: its STFT magnitude's epsilon
 LN10 = math.log(10.0)
 DEFAULT_FLOOR = 1e-10  # a log convention's floor unless mel_floor or the convention says (PWG, ESPnet, librosa)
 

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from hifigan.config import HifiganConfig
+from hifigan.config.stft_geometry import OFFICIAL_EPS
 from hifigan.errors import MelError
 from hifigan.melconv.conventions import (
-    OFFICIAL_EPS,
     MelStats,
     from_nats,
     front_end_floor,
