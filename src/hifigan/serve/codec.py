@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable
 
 import numpy as np
 from numpy.lib import format as npy_format
@@ -63,11 +62,10 @@ class RequestError(Exception):
         self.status, self.message, self.headers = status, message, headers
 
 
-def chosen_format(query: list[tuple[str, str]], formats: Iterable[str], default: str) -> str:
-    """The `format` a request or stream asks for in its query (`default` when none), one of `formats`. `format` is
-    the only query parameter of API v1: another one, or `format` twice, is a RequestError naming it (a misspelt name
-    or a second value was ignored, and the last value taken)."""
-    formats = tuple(formats)
+def chosen_format(query: list[tuple[str, str]], formats: tuple[str, ...]) -> str:
+    """The `format` a request or stream asks for in its query (the first of `formats`, its default, when none).
+    `format` is the only query parameter of API v1: another one, or `format` twice, is a RequestError naming it (a
+    misspelt name or a second value was ignored, and the last value taken)."""
     for name, _ in query:
         if name != "format":
             raise RequestError(400, f"unknown query parameter {name!r} (the only one is format: "
@@ -75,7 +73,7 @@ def chosen_format(query: list[tuple[str, str]], formats: Iterable[str], default:
     if len(query) > 1:
         raise RequestError(400, f"query parameter 'format' given {len(query)} times "
                                 f"({', '.join(value for _, value in query)}): give it once")
-    fmt = query[0][1] if query else default
+    fmt = query[0][1] if query else formats[0]
     if fmt not in formats:
         raise RequestError(400, f"unknown format {fmt!r} (choose from {', '.join(formats)})")
     return fmt

@@ -42,7 +42,7 @@ async def stream(websocket: WebSocket) -> None:
     started = time.monotonic()
     fmt, bad_query = STREAM_FORMATS[0], None
     try:
-        fmt = chosen_format(websocket.query_params.multi_items(), STREAM_FORMATS, fmt)
+        fmt = chosen_format(websocket.query_params.multi_items(), STREAM_FORMATS)
     except RequestError as e:
         bad_query = e
     await websocket.accept()

@@ -92,7 +92,7 @@ async def vocode(request: Request) -> Response:
     owner, body = object(), None
     try:
         try:
-            fmt = chosen_format(request.query_params.multi_items(), VOCODE_FORMATS, VOCODE_FORMATS[0])
+            fmt = chosen_format(request.query_params.multi_items(), VOCODE_FORMATS)
             # RFC 9110: media types in any case, and none at all may be taken as application/octet-stream (the body
             # is checked for the .npy magic anyway), as docs/serving.md says.
             kind = request.headers.get("content-type", "application/octet-stream").partition(";")[0].strip().lower()
