@@ -8,9 +8,7 @@ import gc
 
 from hifigan.cli.common import PORT, Amount, Count, add_command, add_device, add_inference_options
 from hifigan.cli.model_source import add_generator_source
-from hifigan.serve.limits import DEFAULT_HOST, DEFAULT_PORT, RANGES, ServeOptions, fitted, serve_buckets
-
-DEFAULTS = ServeOptions()
+from hifigan.serve.limits import DEFAULT_HOST, DEFAULT_PORT, DEFAULTS, RANGES, ServeOptions, fitted, serve_buckets
 
 
 def add_serve(sub: argparse._SubParsersAction) -> None:

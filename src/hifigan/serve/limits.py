@@ -55,7 +55,6 @@ class ServeOptions:
                 raise HifiganError(None, f"{option(f.name)} {problem}")
 
 
-DEFAULT_FRAMES, DEFAULT_BYTES = ServeOptions.max_frames, ServeOptions.max_message_bytes
 # Where `hifigan serve` listens unless told (this machine only), and so where the client looks unless told.
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 
@@ -66,6 +65,9 @@ RANGES: dict[str, dict] = {
     "drain_timeout_s": dict(low=0.0, inf=True),
     **{f"{name}_timeout_s": dict(low=0.0, low_open=True, inf=True)
        for name in ("idle", "body", "header", "stream", "send")}}
+
+# What each limit is unless told (the options' defaults and their help's); built after RANGES, which its check reads.
+DEFAULTS = ServeOptions()
 
 
 def npy_mel_bytes(num_mels: int, frames: int) -> int:
@@ -113,7 +115,8 @@ def fitted(options: ServeOptions, num_mels: int, frames_given: bool, bytes_given
 def fitted_as_set(options: ServeOptions, num_mels: int) -> ServeOptions:
     """`fitted` for options built in Python (serve.routes.build_app's): each of max_frames and max_message_bytes
     counts as given where it is not ServeOptions' default, as an option on the command line is where it was typed."""
-    return fitted(options, num_mels, options.max_frames != DEFAULT_FRAMES, options.max_message_bytes != DEFAULT_BYTES)
+    return fitted(options, num_mels, options.max_frames != DEFAULTS.max_frames,
+                  options.max_message_bytes != DEFAULTS.max_message_bytes)
 
 
 def option(field: str) -> str:
