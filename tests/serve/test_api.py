@@ -76,7 +76,7 @@ def test_health_info_and_openapi(served):
                                      "max_message_bytes")} == {"max_batch": 8, "max_batch_delay_ms": 10,
                                                                "max_frames": 4000, "max_streams": 64,
                                                                "max_message_bytes": 4 * 1024 * 1024}
-        assert info["latency_ms"] == round(1000 * vocoder.receptive_field.right * 16 / 8000, 1)  # lookahead_ms's
+        assert info["latency_ms"] == round(1000 * vocoder.receptive_field.right * 16 / 8000, 1)  # frames_ms's
         spec = http.get("/openapi.json").json()
         assert spec["openapi"].startswith("3.") and set(spec["paths"]) == {
             "/livez", "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from hifigan.inference.streaming import lookahead_ms, reported_ms, split_frames
+from hifigan.inference.streaming import reported_ms, split_frames
 from hifigan.inference.vocoder import Vocoder
 from hifigan.messages.plural import count
 
@@ -80,7 +80,7 @@ def stream_info(vocoder: Vocoder, mel: torch.Tensor, chunk_frames: int) -> dict[
         "backend": vocoder.backend, "chunk_frames": chunk, **asked,
         "chunk_audio_ms": reported_ms(cfg.frames_ms(chunk)),
         "lookahead_frames": field.right, "left_context_frames": field.left,
-        "algorithmic_latency_ms": reported_ms(lookahead_ms(field, cfg)),
+        "algorithmic_latency_ms": reported_ms(cfg.frames_ms(field.right)),
         "per_chunk_ms_median": reported_ms(1000 * upper_median(times)),
         "per_chunk_ms_max": reported_ms(1000 * max(times)),
         "timed_chunks": len(times), "timed_passes": passes, "warm_up_passes": WARM_UP_PASSES,

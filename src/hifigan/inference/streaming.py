@@ -30,7 +30,6 @@ __all__ = [
     "ReceptiveField",
     "StreamCursor",
     "latency_ms",
-    "lookahead_ms",
     "receptive_field",
     "reported_ms",
     "split_frames",
@@ -62,13 +61,7 @@ def receptive_field(model: HifiganConfig | nn.Module, config: HifiganConfig | No
 
 def latency_ms(config: HifiganConfig) -> float:
     """Algorithmic latency of exact streaming: the look-ahead frames, in milliseconds of audio."""
-    return lookahead_ms(receptive_field(config), config)
-
-
-def lookahead_ms(field: ReceptiveField, config: HifiganConfig) -> float:
-    """The look-ahead of a generator whose receptive field is `field` (a Vocoder's own: bench, serve's /v1/info), in
-    milliseconds of audio at the config's hop and rate."""
-    return config.frames_ms(field.right)
+    return config.frames_ms(receptive_field(config).right)
 
 
 def reported_ms(ms: float) -> float:

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from hifigan.inference.choices import BATCH_INVARIANT
-from hifigan.inference.streaming import lookahead_ms, reported_ms
+from hifigan.inference.streaming import reported_ms
 from hifigan.inference.vocoder import Vocoder
 from hifigan.melconv.model import ModelMel
 from hifigan.serve.codec import RequestError
@@ -89,7 +89,7 @@ class ServeState:
             "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
             "hop_size": config.hop_size, "mel_convention": config.mel_convention,
             "mel": ModelMel.of(config).label,  # with its floor, and whether mel_stats normalise it
-            "lookahead_frames": field_.right, "latency_ms": reported_ms(lookahead_ms(field_, config)),
+            "lookahead_frames": field_.right, "latency_ms": reported_ms(config.frames_ms(field_.right)),
             "backend": self.vocoder.backend, "batch_invariant": self.vocoder.backend in BATCH_INVARIANT,
             "device": str(self.vocoder.device), "precision": self.vocoder.precision,
             "shape_buckets": self.vocoder.buckets is not None,
