@@ -211,7 +211,8 @@ BAD = [
     (mpd(periods=[]), r"^discriminator_args\['mpd'\]: periods must be a non-empty list of integers >= 1, got \[\]$"),
     (mpd(periods=[2, 0]), r"^discriminator_args\['mpd'\]: periods\[1\] must be an integer >= 1, got 0$"),
     (mpd(periods=[2, "3"]), r"periods\[1\] must be an integer >= 1, got '3'$"),
-    (mpd(periods=[2, 1024]), r"period 1024 is longer than segment_size 512$"),
+    (mpd(periods=[2, 1024]), r"period 1024 is longer than segment_size 512: give 1024 or more, a multiple of "
+                             r"hop_size 16$"),  # the length that trains, as every 'too short' line gives it
     (msd(scales=0), r"^discriminator_args\['msd'\]: scales must be an integer >= 1, got 0$"),
     (msd(scales=True), r"^discriminator_args\['msd'\]: scales must be an integer >= 1, got True$"),
     (msd(pool_padding=3), r"pool_padding 3 must be at most half of pool_kernel_size 4$"),

@@ -78,7 +78,8 @@ def multi_period(config: HifiganConfig, periods: tuple[int, ...] = MPD_PERIODS,
     """The MPD; no period may exceed the training segment (its reflect padding needs the samples)."""
     module = MultiPeriodDiscriminator(periods, channels)
     if max(module.periods) > config.segment_size:
-        raise ValueError(f"period {max(module.periods)} is longer than segment_size {config.segment_size}")
+        raise ValueError(f"period {max(module.periods)} is longer than segment_size {config.segment_size}: "
+                         f"{segment_advice(config)}")
     return module
 
 
