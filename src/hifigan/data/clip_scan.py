@@ -116,11 +116,12 @@ def scan_clips(
 def sort_clips(
     files: Sequence[Path], config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
     input_mels: Path | MelFolder | None = None, mel_convention: str | None = None, what: str = "training set",
-    facts: FileFacts | None = None, cli: bool,
+    facts: FileFacts | None = None, verdicts: Sequence[str] | None = None, cli: bool,
 ) -> ScanReport:
     """scan_clips' verdict on each file, every file that stops the run collected in `bad` (not raised), for a
     caller that reports them with other sets' (hifigan.data.corpus_scan, which passes one MelFolder to both sets);
-    finish_scan completes it. `cli` False: a format problem's hint names the TrainOptions field (option_names)."""
+    finish_scan completes it. `verdicts`: classify's of `facts`' rows, where the caller has them (else classified
+    here). `cli` False: a format problem's hint names the TrainOptions field (option_names)."""
     if facts is None:
         facts = gather_facts(files, ReadSettings(config.sampling_rate, resample, mix_to_mono), progress=False)
     if len(facts.rows) != len(files):
@@ -131,7 +132,7 @@ def sort_clips(
     mels = MelFolder.of(input_mels, cli) if input_mels is not None else None
     for i, path in enumerate(files):
         row = facts.rows[i]
-        verdict = classify(row, config)
+        verdict = classify(row, config) if verdicts is None else verdicts[i]
         if verdict == "unreadable":
             report.skipped.append((path, facts.problems[i]))
             continue

@@ -173,9 +173,9 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     index = {f: i for i, f in enumerate(files)}
     kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention,
               cli=corpus.cli)
-    train = sort_clips(held.train, config, **kw, what="training set", facts=facts.take([index[f] for f in held.train]))
-    valid = sort_clips(held.valid, config, **kw, what="validation set",
-                       facts=facts.take([index[f] for f in held.valid]))
+    parts = [[index[f] for f in part] for part in (held.train, held.valid)]  # each file classified once, above
+    train, valid = (sort_clips(part, config, **kw, what=what, facts=facts.take(at), verdicts=[verdicts[i] for i in at])
+                    for part, at, what in zip((held.train, held.valid), parts, ("training set", "validation set")))
     problems = in_path_order([*shared, *train.bad, *valid.bad])  # held out or not: the first named are the first
     if problems := with_hop_drift(problems, [*train.mels, *valid.mels], config, input_mels):
         raise bad_inputs(problems, len(files), scan_kept=scan_kept)
