@@ -4,7 +4,7 @@ a wav root; the validation files are an explicit list, held-out speakers' clips,
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,10 +198,12 @@ class Corpus:
         return list(dict.fromkeys([*files, *(valid or [])]))
 
     def split(self, seed: int, usable: Collection[Path] | None = None,
-              lists: tuple[list[Path], list[Path] | None] | None = None) -> HeldOut:
+              lists: tuple[list[Path], list[Path] | None] | None = None, keys: Mapping[Path, str] | None = None
+              ) -> HeldOut:
         """The training and validation files (of `lists`, default `self.lists()`) and how the validation files were
         chosen; a drawn held-out set is drawn among the `usable` files only (an explicit --valid-list is taken as
-        it is, and held-out speakers' clips are every one of theirs)."""
+        it is, and held-out speakers' clips are every one of theirs). `keys`: each file's (self.keys), where the
+        caller has them."""
         files, valid = self.lists() if lists is None else lists
         if valid is not None:
             held = set(identities(valid))  # a file of the list under any name: a symlink, a hard link
@@ -223,4 +225,4 @@ class Corpus:
             return HeldOut(*speakers_held_out(files, self.speaker_keys(files), self.valid_speakers, self.cli,
                                               speakers))
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
-                                 seed=seed, root=self.root(), usable=usable, cli=self.cli)
+                                 seed=seed, root=self.root(), usable=usable, cli=self.cli, keys=keys)

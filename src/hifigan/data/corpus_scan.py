@@ -28,13 +28,15 @@ from hifigan.messages.plural import agree, count
 
 @dataclass
 class ScannedCorpus:
-    """The split (`held`), each part's scan, and every file with its facts (in one order: what a cache saves)."""
+    """The split (`held`), each part's scan, and every file with its facts (in one order: what a cache saves) and
+    its name within the corpus (Corpus.keys: the held-out draw's, the checkpoint's held-out keys and digest)."""
 
     held: HeldOut
     train: ScanReport
     valid: ScanReport
     files: list[Path]
     facts: FileFacts
+    keys: dict[Path, str]
 
     def converted(self, rate: int) -> str:
         """What --resample and --mix-to-mono change (their rows' rate and channels, as stored), for the scan line:
@@ -167,7 +169,8 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     verdicts = [classify(row, config) for row in facts.rows]
     too_few_usable(corpus, files, verdicts, drawn=lists[1] is None)
     usable = {f for f, verdict in zip(files, verdicts) if verdict in ("usable", "format", "past")}
-    held = corpus.split(config.seed, usable, lists)
+    keys = dict(zip(files, corpus.keys(files)))  # each file named once, for the draw and the checkpoint
+    held = corpus.split(config.seed, usable, lists, keys)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
         held = keep_held_out(corpus, held, held_out, utterances)
     index = {f: i for i, f in enumerate(files)}
@@ -184,4 +187,4 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     if skipped_list is not None:  # before the warnings that name it, and the error when no file is usable
         write_skipped(skipped_list, skipped_rows([train, valid]))
     valid = finish_scan(valid, "validation set", skipped_list) if held.valid else valid  # none held out: no validation
-    return ScannedCorpus(held, finish_scan(train, "training set", skipped_list), valid, files, facts)
+    return ScannedCorpus(held, finish_scan(train, "training set", skipped_list), valid, files, facts, keys)

@@ -4,7 +4,7 @@ alone, so that adding files moves none of the others across; a count, a fraction
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +54,7 @@ def draw_problems(count: int | None, fraction: float | None, cap: int | None, cl
 def choose_validation(
     files: Sequence[Path], *, count: int | None = None, fraction: float | None = None, cap: int | None = None,
     seed: int = 1234, root: Path | None = None, usable: Collection[Path] | None = None, cli: bool,
-    utterances: bool = True,
+    utterances: bool = True, keys: Mapping[Path, str] | None = None,
 ) -> HeldOut:
     """Hold out files by a seeded hash of each one's path relative to `root` (a clip keeps its draw when the corpus
     grows or moves). With `count`: the `count` lowest draws. Otherwise every file whose draw is below `fraction`
@@ -63,7 +63,8 @@ def choose_validation(
     Only `usable` files (default: all) are drawn; the others
     stay with the training files, where the scan skips them. `utterances`: the recordings of one utterance (VCTK's
     _mic1/_mic2, one_utterance) draw one number and count once, so they are held out together (False: each file
-    alone, as versions before this rule drew). `cli` False: the refusals and the reason name Corpus's fields."""
+    alone, as versions before this rule drew). `keys`: each file's file_key under `root`, where the caller has them
+    (else named here). `cli` False: the refusals and the reason name Corpus's fields."""
     every = sorted(files)
     noun = clip_noun(every)  # a segments file's clips are segments, not files
     if count == 0:  # validation off (--validation-interval 0): every file trains
@@ -76,7 +77,7 @@ def choose_validation(
         what = f", found {len(files)}" if usable is None else f" ({len(files)} of {len(every)} {are} usable)"
         raise HifiganError(None, f"need at least 2 audio {noun}s to hold out a validation clip{what}")
     units: dict[str, list[int]] = {}  # each utterance's files (one file each, but for VCTK's two microphones)
-    for i, key in enumerate(file_key(f, root) for f in files):
+    for i, key in enumerate(file_key(f, root) if keys is None else keys[f] for f in files):
         units.setdefault(utterance_key(key) if utterances else key, []).append(i)
     names = list(units)
     word = noun if len(names) == len(files) else "utterance"

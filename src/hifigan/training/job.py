@@ -255,11 +255,12 @@ def train(job: TrainJob) -> TrainResult:
             options = dataclasses.replace(run_options, out=Path(out), **{k: data[k] for k in READING})
             with naming_config_file(choice):  # a part refused a value
                 trainer = Trainer(config, train_scan.clips, valid_scan.clips, options, dist, job.cli)
-            held_keys = corpus.keys(held.valid)  # rank 0 alone saves checkpoints: only it reads the files' identity
+            # rank 0 alone saves checkpoints: only it reads the files' identity
+            held_keys = [scanned.keys[f] for f in held.valid]
             trainer.data_spec = {**stored_spec(data), "held_out": held_keys, "held_out_utterances": by_utterance,
                                  "held_out_content": held_out_content(held.valid, held_keys) if dist.is_main else {},
                                  "train_clips": len(train_scan.clips),
-                                 "train_digest": clips_digest(corpus.keys([c.path for c in train_scan.clips]))}
+                                 "train_digest": clips_digest([scanned.keys[c.path] for c in train_scan.clips])}
             with warnings_from_main(dist):  # before any file: a bad one is one line
                 started = _start(trainer, job, resume_obj, resume_path, init_obj, choice)
             pruning = None if resume_obj is None else check_keep(job, keep_given, trainer.ckpt_dir, trainer.step,
