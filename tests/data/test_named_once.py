@@ -1,6 +1,6 @@
-"""A training scan names each file within its corpus once (ScannedCorpus.keys, file_key's names), and the held-out
-draw, the checkpoint's held-out keys and its training digest take those names: the split is the one the draw makes
-naming the files itself."""
+"""A training scan names each file within its corpus once (ScannedCorpus.keys, file_key's names), which the held-out
+draw takes (as the checkpoint's held-out keys and training digest do): the split is the one the draw makes naming the
+files itself."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ import shutil
 import warnings
 from pathlib import Path
 
+import pytest
+
+from hifigan.checkpoints.format import read_checkpoint
 from hifigan.data.clip_names import file_key
 from hifigan.data.clip_scan import classify
 from hifigan.data.corpus import Corpus
 from hifigan.data.corpus_scan import scan_corpus
 from hifigan.data.scan_cache import gather_facts
 from hifigan.data.scan_row import ReadSettings
+from hifigan.training.resume_layout import clips_digest
+from tests.support.cli_runs import run
 from tests.support.files import corpus_with_bad_files
 from tests.support.tiny import tiny_config
 
@@ -39,3 +44,20 @@ def test_each_file_is_named_once_as_file_key_names_it_and_drawn_as_the_draw_alon
     alone = corpus.split(CFG.seed, usable)  # the draw naming each file itself
     assert (scanned.held.train, scanned.held.valid, scanned.held.reason) == (alone.train, alone.valid, alone.reason)
     assert len(scanned.held.valid) == 3
+
+
+def test_the_checkpoint_keeps_the_scans_names_of_its_held_out_and_training_clips(tmp_path, capsys, tiny_corpus,
+                                                                                 tiny_config_json):
+    folder = corpus_with_bad_files(tmp_path / "c", tiny_corpus)  # 2 unreadable and 1 silent: never trained on
+    out = tmp_path / "run"
+    with pytest.warns(UserWarning) as caught:
+        code, _, err = run(capsys, "train", "--corpus", folder, "--config", tiny_config_json, "-o", out,
+                           "--valid-count", 2, "--max-steps", 0, "--validation-interval", 0, "--no-progress")
+    assert code == 0, err
+    said = [str(w.message) for w in caught]
+    assert any("skipped 2 unreadable or empty files" in m for m in said), said
+    assert any("skipped 1 silence-only file" in m for m in said), said
+    data = read_checkpoint(out / "checkpoints" / "latest.pt")["data"]
+    training = sorted(({p.name for p in tiny_corpus.iterdir()} | {"loud.wav"}) - set(data["held_out"]))
+    assert len(data["held_out"]) == 2 and len(training) == 7
+    assert (data["train_clips"], data["train_digest"]) == (7, clips_digest(training))
