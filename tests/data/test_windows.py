@@ -76,8 +76,10 @@ def test_a_teacher_forced_window_never_starts_on_the_mels_last_frame(tmp_path):
 
 
 def test_a_segment_must_be_longer_than_the_front_ends_padding():
-    """n_fft 48, hop 16: the mels reflect-pad a window by (48 - 16) / 2 = 16 samples per side."""
-    with pytest.raises(ConfigError, match=r"segment_size 16 is too short .* give more than 16"):
+    """n_fft 48, hop 16: the mels reflect-pad a window by (48 - 16) / 2 = 16 samples per side, so 17 samples, in
+    whole hops 32, is the shortest that trains."""
+    with pytest.raises(ConfigError, match=r"segment_size 16 is too short .* per side: give 32 or more, a multiple of "
+                                          r"hop_size 16$"):
         VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=16), train=True, cli=True)
     VocoderDataset([], tiny_config(n_fft=48, win_size=48, segment_size=32), train=True, cli=True)
 
