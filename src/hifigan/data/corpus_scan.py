@@ -172,7 +172,7 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     keys = dict(zip(files, corpus.keys(files)))  # each file named once, for the draw and the checkpoint
     held = corpus.split(config.seed, usable, lists, keys)
     if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
-        held = keep_held_out(corpus, held, held_out, utterances)
+        held = keep_held_out(corpus, held, held_out, utterances, keys)
     index = {f: i for i, f in enumerate(files)}
     kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention,
               cli=corpus.cli)

@@ -5,7 +5,8 @@ since, or, drawn, a take added since of an utterance it held out)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from hifigan.data.corpus import Corpus
 from hifigan.data.held_out_draw import HeldOut
@@ -16,30 +17,33 @@ from hifigan.errors import HifiganError
 from hifigan.messages import plural
 
 
-def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str], utterances: bool = True) -> HeldOut:
+def keep_held_out(corpus: Corpus, held: HeldOut, keys: Sequence[str], utterances: bool = True,
+                  names: Mapping[Path, str] | None = None) -> HeldOut:
     """`held` (the corpus's split now) split again so that exactly the files `keys` name (a resumed run's) are held
     out: a corpus that grew or shrank since does not move a held-out file into training. A --valid-list's files, or
     the held-out speakers' clips, are held out too, those added since said in a warning: they are what must not
     train; so are, of a drawn run, the other takes of a held-out utterance (VCTK's _mic1/_mic2, one_utterance), as
-    its draw held them out together (`utterances` False: a run that drew each file alone, before that rule)."""
+    its draw held them out together (`utterances` False: a run that drew each file alone, before that rule).
+    `names`: each file's name within the corpus (Corpus.keys), where the caller has them."""
     kept = set(keys)
     files = sorted([*held.train, *held.valid])
     noun = clip_noun(files)
     if not kept:  # a run with validation off (--valid-count 0)
         return HeldOut(files, [], f"none of {plural.count(len(files), noun)}: the run holds nothing out, from "
                                   "its checkpoint")
+    names = names if names is not None else dict(zip(files, corpus.keys(files)))  # each file named once
     named = _named(corpus)
-    added = sorted(set(corpus.keys(held.valid)) - kept) if named is not None else []
-    if named is None and utterances and (added := _other_takes(corpus.keys(files), kept)):
+    added = sorted({names[f] for f in held.valid} - kept) if named is not None else []
+    if named is None and utterances and (added := _other_takes([names[f] for f in files], kept)):
         named = "the held-out utterances (a _mic1 or _mic2 recording of one held out)"
     held_keys = kept.union(added)
-    out = [k in held_keys for k in corpus.keys(files)]
+    out = [names[f] in held_keys for f in files]
     valid = [f for f, o in zip(files, out) if o]
     if not valid or len(valid) == len(files):
         raise HifiganError(None, f"the run held out {plural.count(len(kept), noun)}, of which {len(valid)} "
                                  f"{plural.agree(len(valid), 'is', 'are')} among the "
                                  f"corpus's {len(files)}: nothing left to validate or to train on")
-    missing = sorted(kept - set(corpus.keys(valid)))
+    missing = sorted(kept - {names[f] for f in valid})
     if missing:
         warnings.warn(f"{len(missing)} of the run's {plural.count(len(kept), f'held-out {noun}')} "
                       f"{plural.agree(len(missing), 'is', 'are')} gone from the corpus ({_shown(missing)}): val/mel_l1 "
