@@ -118,8 +118,10 @@ class Corpus:
         return utt2spk_beside(self.train_list) if self.train_list and is_wav_scp(self.train_list) else None
 
     def _clip_speakers(self, utt2spk: Path) -> dict[Any, str]:
-        """Each training clip's speaker by `utt2spk` (the wav.scp read again for its utterance ids; lists() has
-        refused what is wrong with either)."""
+        """Each training clip's speaker by `utt2spk`: lists()' map (it read utt2spk and refused what is wrong), or,
+        for lists not of its reading, the wav.scp read again for its utterance ids."""
+        if (speakers := getattr(self, "_speakers", None)) is not None:
+            return speakers
         scp: Path = self.train_list  # type: ignore[assignment]  # _utt2spk found utt2spk beside it
         return clip_speakers(utt2spk, scp, _filelist(scp, self.root())[3])[0]
 
@@ -186,6 +188,7 @@ class Corpus:
                 problems += [] if problems else utt2spk_speaker_problems(speakers.values(), self.valid_speakers,
                                                                          utt2spk, self.cli)
                 total += entries
+                self._speakers = speakers  # not a field: split() takes it, as a Corpus's value it is not
             total += len(self.valid_speakers)
         if problems:
             raise bad_inputs(problems, total)
@@ -222,7 +225,7 @@ class Corpus:
         if self.valid_speakers:
             utt2spk = self._utt2spk()
             speakers = None if utt2spk is None else (utt2spk, self._clip_speakers(utt2spk))
-            return HeldOut(*speakers_held_out(files, self.speaker_keys(files), self.valid_speakers, self.cli,
-                                              speakers))
+            keys = self.speaker_keys(files) if speakers is None else []  # utt2spk names them: no folder read
+            return HeldOut(*speakers_held_out(files, keys, self.valid_speakers, self.cli, speakers))
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable, cli=self.cli, keys=keys)
