@@ -151,7 +151,7 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg, capf
             f"{tmp_path / 'bare.onnx'}: records no mel facts (exported before they were recorded: export it again)",
         (front_end, tmp_path / "other.onnx", wav):
             f"{front_end}: computes another mel than {tmp_path / 'other.onnx'} takes (mel official, the model's log10 "
-            "(floor 1e-10) normalised by mel_stats)",
+            "(floor 1e-10) normalised by mel_stats, centred frames, |X| without epsilon)",  # OTHER's every difference
         (model, model, wav): f"{model}: not a mel front-end (write one with hifigan export --frontend)",
         (front_end, front_end, wav):
             f"{front_end}: a mel front-end, not a model (give the model NAME.onnx beside NAME.mel.onnx)",
