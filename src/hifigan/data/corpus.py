@@ -11,7 +11,7 @@ from typing import Any
 
 from hifigan.audio import AUDIO_SUFFIXES, find_audio
 from hifigan.data.clip_names import file_key
-from hifigan.data.file_lists import ids_in_both, is_wav_scp, list_entries, text_lines
+from hifigan.data.file_lists import entry_lines, ids_in_both, is_wav_scp, list_entries, text_lines
 from hifigan.data.held_out_draw import HeldOut, choose_validation, draw_problems
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
 from hifigan.data.segments import read_segments, recording_of, segments_beside
@@ -52,7 +52,7 @@ def _filelist(path: str | os.PathLike, wav_root: str | os.PathLike
     lines, problems = text_lines(beside)
     if problems:
         return [], problems, 1, {}
-    segments, problems, entries = read_segments(beside, lines, ids)
+    segments, problems, entries = read_segments(beside, entry_lines(lines), ids)
     for i, j in repeats(segments):  # one span of one real recording under two ids
         problems.append(HifiganError(beside, f"line {segments[i].line}: {segments[i].utt!r} is the segment of line "
                                              f"{segments[j].line} ({segments[j].utt!r}) under another id (list each "

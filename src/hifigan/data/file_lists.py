@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +56,8 @@ def list_entries(path: Path, wav_root: Path, ids: dict[str, Path] | None = None
     scp = is_wav_scp(path)
     files: dict[Path, int] = {}
     utts: dict[str, int] = {}  # a wav.scp's ids: keys to Kaldi, so each names one clip
-    entries = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        entries += 1
+    entries = entry_lines(lines)
+    for number, line in entries:
         name, problem = _scp_entry(line) if scp else _id_entry(line)
         if problem:
             problems.append(HifiganError(path, f"line {number}: {problem}"))
@@ -74,7 +71,7 @@ def list_entries(path: Path, wav_root: Path, ids: dict[str, Path] | None = None
             ids[utt] = wav_root / name
     if not files and not problems:
         problems.append(HifiganError(path, "file list holds no entries"))
-    return files, problems, max(entries, 1)
+    return files, problems, max(len(entries), 1)
 
 
 def ids_in_both(train: Path, train_ids: Mapping[str, tuple[int, Any]], valid: Path,
@@ -117,6 +114,12 @@ def _scp_entry(line: str) -> tuple[str, str]:
         return "", (f"{utt!r} is read from a Kaldi archive ({where!r}): hifigan reads audio files; write its audio "
                     "to a file and list that")
     return where, ""
+
+
+def entry_lines(lines: Sequence[str]) -> list[tuple[int, str]]:
+    """A list's entries: each line that is not blank, with its number from 1 (what the refusals name). A file list,
+    a wav.scp, a segments file and an utt2spk are read so."""
+    return [(number, line) for number, line in enumerate(lines, 1) if line.strip()]
 
 
 def text_lines(path: Path) -> tuple[list[str], list[HifiganError]]:

@@ -102,19 +102,16 @@ def segments_beside(scp: Path) -> Path | None:
     return path if os.path.lexists(path) else None
 
 
-def read_segments(path: Path, lines: Sequence[str], recordings: Mapping[str, Path]) -> tuple[list[Segment],
-                                                                                          list[HifiganError], int]:
-    """The segments of a segments file's `lines` whose recording ids are the wav.scp's (`recordings`: id -> path),
-    every bad line a problem naming it (not 4 fields, a time that is no number, an end not after its start, an
-    unknown recording, an utterance id given before), and how many entries it holds."""
+def read_segments(path: Path, entries: Sequence[tuple[int, str]], recordings: Mapping[str, Path]
+                  ) -> tuple[list[Segment], list[HifiganError], int]:
+    """The segments of a segments file's `entries` (its numbered lines that are not blank: file_lists.entry_lines)
+    whose recording ids are the wav.scp's (`recordings`: id -> path), every bad line a problem naming it (not 4
+    fields, a time that is no number, an end not after its start, an unknown recording, an utterance id given
+    before), and how many entries it holds."""
     segments: list[Segment] = []
     problems: list[HifiganError] = []
     utts: dict[str, int] = {}
-    entries = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        entries += 1
+    for number, line in entries:
         fields = line.split()
         problem = _problem(fields, recordings)
         if not problem and (first := utts.setdefault(fields[0], number)) != number:
@@ -126,7 +123,7 @@ def read_segments(path: Path, lines: Sequence[str], recordings: Mapping[str, Pat
         segments.append(Segment(recordings[rec], float(start), float(end), utt, path, number))
     if not segments and not problems:
         problems.append(HifiganError(path, "segments file holds no entries"))
-    return segments, problems, max(entries, 1)
+    return segments, problems, max(len(entries), 1)
 
 
 def _problem(fields: list[str], recordings: Mapping[str, Path]) -> str:

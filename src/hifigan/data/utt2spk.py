@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hifigan.data.file_lists import text_lines
+from hifigan.data.file_lists import entry_lines, text_lines
 from hifigan.data.segments import Segment
 from hifigan.errors import HifiganError
 
@@ -33,11 +33,8 @@ def clip_speakers(path: Path, scp: Path, utts: Mapping[str, tuple[int, Any]]
         return {}, problems, 1
     speakers: dict[str, str] = {}
     first: dict[str, int] = {}
-    entries = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        entries += 1
+    entries = entry_lines(lines)
+    for number, line in entries:
         fields = line.split()
         seen = first.setdefault(fields[0], number)  # a bad line's utterance is said there, not as one it lacks
         if len(fields) != 2:
@@ -58,7 +55,7 @@ def clip_speakers(path: Path, scp: Path, utts: Mapping[str, tuple[int, Any]]
                                          "validate_data_dir.sh refuses it too; utils/fix_data_dir.sh drops it)"))
     if not entries and not problems:
         problems.append(HifiganError(path, "utt2spk file holds no entries"))
-    return {clip: speakers[utt] for utt, (_, clip) in utts.items() if utt in speakers}, problems, max(entries, 1)
+    return {clip: speakers[utt] for utt, (_, clip) in utts.items() if utt in speakers}, problems, max(len(entries), 1)
 
 
 def _listed_in(scp: Path, utts: Mapping[str, tuple[int, Any]]) -> Path:
