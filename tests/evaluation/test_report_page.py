@@ -263,3 +263,23 @@ def test_clip_ids_take_the_first_free_number():
 
     assert clip_ids(["a", "a", "a-2", "a b", "LJ001-0001"]) == ["clip-a", "clip-a-2", "clip-a-2-2", "clip-a-b",
                                                                 "clip-LJ001-0001"]
+
+
+def test_the_best_is_marked_by_the_value_shown_and_ties_shown_alike_are_all_marked():
+    """Two means both shown as 4.644 are equally best (4.6439 vs 4.6438 is below what the page shows), in the
+    summary and in a clip's cards; one shown higher is best alone; lower-is-better metrics take the smallest."""
+    from hifigan.evaluation.confidence import MetricSummary
+    from hifigan.evaluation.report.page import _summary_rows, best_shown
+    from hifigan.evaluation.results import Report
+
+    assert best_shown("pesq", [4.6439, 4.6438, 4.6431]) == [True, True, False]  # 4.644, 4.644, 4.643
+    assert best_shown("pesq", [4.6439, 4.6446]) == [False, True]  # 4.644, 4.645
+    assert best_shown("mel_l1", [0.2504, 0.2496, float("nan")]) == [True, True, False]  # 0.250 twice, then –
+    assert best_shown("snr", [123.44, 123.36, 12.0]) == [True, True, False]  # 123.4 twice: one decimal from 100
+    assert best_shown("snr", [3.0]) == [False] and best_shown("snr", [None, float("nan")]) == [False, False]
+
+    def report(mean: float) -> Report:
+        return Report([], {"pesq": MetricSummary(mean, 0.0, None, None, 1, 0)})
+
+    [row] = _summary_rows({"a": report(4.6439), "b": report(4.6438)}, ["pesq"], SR)
+    assert [(mean, best) for mean, _, _, _, best in row["cells"]] == [("4.644", True), ("4.644", True)]

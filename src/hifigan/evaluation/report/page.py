@@ -111,12 +111,12 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
                                                         mix_to_mono=mix_to_mono, cli=cli)),
                             **config.mel_kwargs(for_loss=True)).numpy() for _, p in paths]
     low, high = float(mels[0].min()), float(mels[0].max())  # one colour scale per clip: the recording's range
-    best = {m: _best(m, [f.metrics.get(m, np.nan) for f in files.values()]) for m in metrics}
+    best = {m: dict(zip(files, best_shown(m, [f.metrics.get(m) for f in files.values()]))) for m in metrics}
     cells = []
     for i, ((label, source), mel) in enumerate(zip(paths, mels)):
         values = [] if i == 0 else [  # the recording's card, whatever a system is named
             (metric_title(m, config.sampling_rate), _fmt(files[label].metrics.get(m)),
-             files[label].metrics.get(m) == best[m], files[label].undefined.get(m, ""))
+             best[m][label], files[label].undefined.get(m, ""))
             for m in metrics
         ]
         url = data_uri(wav_bytes(source), "audio/wav") if audio == "embed" else relative_url(source, page)
@@ -125,14 +125,17 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
     return Clip(first.stem, cells)
 
 
-def _best(metric: str, values: list[float]) -> float | None:
-    """The best finite value of a metric among the systems (None when there is nothing to compare)."""
+def best_shown(metric: str, values: list[float | None]) -> list[bool]:
+    """Which of the systems' values of a metric are its best as the page shows them (`_fmt`): values shown alike
+    are alike, so a tie at the shown precision marks every one of them; none where fewer than two compare."""
     from hifigan.evaluation.metrics import METRICS
 
-    finite = [v for v in values if v is not None and np.isfinite(v)]
+    shown = [float(_fmt(v)) if _fmt(v) != _fmt(None) else None for v in values]
+    finite = [v for v in shown if v is not None]
     if len(values) < 2 or not finite:
-        return None
-    return max(finite) if METRICS[metric].higher_is_better else min(finite)
+        return [False] * len(values)
+    best = max(finite) if METRICS[metric].higher_is_better else min(finite)
+    return [v == best for v in shown]
 
 
 def _summary_rows(systems: Mapping[str, Report], metrics: list[str], sampling_rate: int) -> list[dict]:
@@ -143,12 +146,11 @@ def _summary_rows(systems: Mapping[str, Report], metrics: list[str], sampling_ra
     for m in metrics:
         info = METRICS[m]
         summaries: list[MetricSummary] = [r.summary[m] for r in systems.values()]
-        best = _best(m, [s.mean for s in summaries])
+        best = best_shown(m, [s.mean for s in summaries])
         rows.append({
             "title": metric_title(m, sampling_rate, unit=False), "unit": info.unit,
             "better": "higher" if info.higher_is_better else "lower",
-            "cells": [(_fmt(s.mean), _ci(s), s.n, s.n_undefined, s.mean is not None and s.mean == best)
-                      for s in summaries],
+            "cells": [(_fmt(s.mean), _ci(s), s.n, s.n_undefined, is_best) for s, is_best in zip(summaries, best)],
         })
     return rows
 

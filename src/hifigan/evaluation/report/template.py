@@ -63,8 +63,9 @@ PAGE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).fro
 {% endfor %}{% endfor %}</ul></div>{% endif %}
 <p class="note">Mean over the clips with the 95% confidence interval mean ± t(0.975, n−1)·s/√n (n ≥ 2), clipped to
 the range the metric can take (a distance stops at 0, STOI at 1, PESQ at its band's limits);
-the best mean of each metric is in bold. Log-mel images use the loss mel of the config
-({{ config.num_mels }} bins, hop {{ config.hop_size }}), coloured on the recording's range of each clip.</p>
+the best mean of each metric as shown is in bold (means shown alike are all bold). Log-mel images use the loss
+mel of the config ({{ config.num_mels }} bins, hop {{ config.hop_size }}),
+coloured on the recording's range of each clip.</p>
 
 <h2>Clips</h2>
 {% for clip in clips %}<section class="clip" id="{{ clip.id }}">
