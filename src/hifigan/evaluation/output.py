@@ -14,7 +14,7 @@ import numpy as np
 
 from hifigan.config import HifiganConfig
 from hifigan.evaluation.metrics import METRICS, metric_title
-from hifigan.evaluation.pairing import length_tolerance, match_lengths
+from hifigan.evaluation.pairing import length_tolerance, match_lengths, shift
 from hifigan.evaluation.results import FileResult, Report
 from hifigan.files.atomic import atomic_paths
 from hifigan.files.output_folders import prepare_output_dir
@@ -43,13 +43,29 @@ def report_paths(out: str | os.PathLike, create: bool = True) -> tuple[Path, Pat
 def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig, *, resample: bool = False,
                  mix_to_mono: bool = False, max_length_difference: int | None = None, cli: bool,
                  references: Mapping[Path, Decoded] | None = None) -> None:
-    """Write the JSON and the PNG atomically, as a unit (neither without the other); the PNG's spectrograms are of the
-    file with the median mel L1 (or the first file), trimmed as evaluated (`max_length_difference`, None: one hop),
-    its recording taken from `references` where the caller holds it (evaluate_pairs'), else read again.
+    """Write the JSON and the PNG atomically, as a unit (neither without the other); the PNG's spectrograms are
+    `example_pair`'s, the pair as it was scored (trimmed and aligned), its recording taken from `references` where
+    the caller holds it (evaluate_pairs'), else read again.
     `cli`: a file read again names the option that reads it (`--resample`), not the argument (option_names)."""
-    typical = _typical_file(report)
+    example = example_pair(report, config, resample=resample, mix_to_mono=mix_to_mono,
+                           max_length_difference=max_length_difference, cli=cli, references=references)
+    with atomic_paths(paths) as (json_tmp, png_tmp):
+        json_tmp.write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
+        try:
+            plot_report(report, png_tmp, config, example)
+        except OSError as e:  # named after the PNG (atomic_paths names an unnamed failure after the first file)
+            raise write_failure(paths[1], e) from None
+
+
+def example_pair(report: Report, config: HifiganConfig, *, resample: bool = False, mix_to_mono: bool = False,
+                 max_length_difference: int | None = None, cli: bool,
+                 references: Mapping[Path, Decoded] | None = None) -> tuple[str, np.ndarray, np.ndarray]:
+    """(stem, recording, generated) of the file the PNG draws (the median mel L1, or the first), as it was scored:
+    trimmed to one length (`max_length_difference`, None: one hop) and shifted by its `shift_samples`
+    (--max-shift), its recording taken from `references` where the caller holds it, else read again."""
     from hifigan.audio import load_audio
 
+    typical = _typical_file(report)
     sr = config.sampling_rate
     held = (references or {}).get(Path(typical.reference))
     ref = held[0] if held is not None else load_audio(typical.reference, sr, resample=resample,
@@ -57,12 +73,7 @@ def write_report(report: Report, paths: tuple[Path, Path], config: HifiganConfig
     gen = load_audio(typical.generated, sr, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
     tolerance = length_tolerance(config.hop_size, max_length_difference, cli)
     ref, gen = match_lengths(ref, gen, tolerance, typical.generated, cli)
-    with atomic_paths(paths) as (json_tmp, png_tmp):
-        json_tmp.write_text(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
-        try:
-            plot_report(report, png_tmp, config, (typical.stem, ref, gen))
-        except OSError as e:  # named after the PNG (atomic_paths names an unnamed failure after the first file)
-            raise write_failure(paths[1], e) from None
+    return (typical.stem, *shift(ref, gen, typical.shift_samples))
 
 
 def _typical_file(report: Report) -> FileResult:

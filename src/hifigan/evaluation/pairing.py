@@ -213,9 +213,16 @@ def align(reference: np.ndarray, generated: np.ndarray, max_shift: int) -> tuple
         score = abs(np.dot(a, b)) / (np.sqrt(np.dot(a, a) * np.dot(b, b)) + 1e-20)
         if score > best + 1e-12:
             best, best_lag = score, lag
-    if best_lag >= 0:
-        return reference[: n - best_lag], generated[best_lag:n], best_lag
-    return reference[-best_lag:n], generated[: n + best_lag], best_lag
+    return (*shift(reference, generated, best_lag), best_lag)
+
+
+def shift(reference: np.ndarray, generated: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Both signals cut to their overlap with the generated one moved `lag` samples earlier (align's lag; a
+    negative lag moves it later), so that a figure of a scored pair draws it as `align` scored it."""
+    n = min(len(reference), len(generated))
+    if lag >= 0:
+        return reference[: n - lag], generated[lag:n]
+    return reference[-lag:n], generated[: n + lag]
 
 
 
