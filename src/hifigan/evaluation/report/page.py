@@ -16,15 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
+from hifigan.audio import load_audio
 from hifigan.config import HifiganConfig
 from hifigan.errors import HifiganError
 from hifigan.evaluation.confidence import MetricSummary
+from hifigan.evaluation.metrics import METRICS, metric_title, other_rates
 from hifigan.evaluation.report.media import data_uri, mel_png, relative_url, wav_bytes
 from hifigan.evaluation.report.names import REFERENCE, clip_ids
 from hifigan.evaluation.report.template import PAGE
 from hifigan.evaluation.results import Report
 from hifigan.files.atomic import atomic_path
+from hifigan.mel import mel_spectrogram
 from hifigan.messages.plural import byte_size, count
 
 AUDIO_MODES = ("embed", "link")
@@ -74,8 +78,6 @@ def write_page(
     for name, report in systems.items():
         if [f.stem for f in report.files] != stems:
             raise HifiganError(None, f"system {name!r} has other clips than {next(iter(systems))!r}")
-    from hifigan.evaluation.metrics import other_rates
-
     metrics = reports[0].metric_names
     clips = [_clip(i, systems, config, metrics, path, audio, resample, mix_to_mono, cli) for i in range(len(stems))]
     for clip, clip_id in zip(clips, clip_ids(stems)):
@@ -98,12 +100,6 @@ def write_page(
 
 def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metrics: list[str], page: Path,
           audio: str, resample: bool, mix_to_mono: bool, cli: bool) -> Clip:
-    import torch
-
-    from hifigan.audio import load_audio
-    from hifigan.evaluation.metrics import metric_title
-    from hifigan.mel import mel_spectrogram
-
     files = {name: report.files[index] for name, report in systems.items()}
     first = next(iter(files.values()))
     paths = [(REFERENCE, first.reference), *((name, f.generated) for name, f in files.items())]
@@ -128,8 +124,6 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
 def best_shown(metric: str, values: list[float | None]) -> list[bool]:
     """Which of the systems' values of a metric are its best as the page shows them (`_fmt`): values shown alike
     are alike, so a tie at the shown precision marks every one of them; none where fewer than two compare."""
-    from hifigan.evaluation.metrics import METRICS
-
     shown = [float(_fmt(v)) if _fmt(v) != _fmt(None) else None for v in values]
     finite = [v for v in shown if v is not None]
     if len(values) < 2 or not finite:
@@ -140,8 +134,6 @@ def best_shown(metric: str, values: list[float | None]) -> list[bool]:
 
 def _summary_rows(systems: Mapping[str, Report], metrics: list[str], sampling_rate: int) -> list[dict]:
     """Per metric: title, unit, direction, and per system (mean [95% CI], n, is best)."""
-    from hifigan.evaluation.metrics import METRICS, metric_title
-
     rows = []
     for m in metrics:
         info = METRICS[m]
