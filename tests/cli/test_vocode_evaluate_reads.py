@@ -38,12 +38,17 @@ def test_an_input_within_the_budget_is_read_once_and_scored_as_its_file(tmp_path
     """`vocode --evaluate` opens its input as often as one read of it does: checked, vocoded, scored and drawn from
     that read (the scoring and the report's figure read it again, before). Opens are counted, not bytes read: the
     figure reads megabytes of fonts, more or fewer by the numbers it draws. The report's file entry holds what
-    evaluate_pairs gives reading the recording from its file (two metrics of it: a sample changed changes the SNR)."""
+    evaluate_pairs gives reading the recording from its file (two metrics of it: a sample changed changes the SNR).
+    The table starts with the rates it was measured at."""
     path, out = wav(tmp_path / "x.wav", tone(SR // 3)), tmp_path / "out"
     with opens_of(path) as opened:
-        code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--evaluate", "--no-progress", path)
+        code, stdout, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--evaluate", "--no-progress",
+                                path)
     assert code == 0, err
     assert opened == [opens_of_one_read(path)]
+    # the table says where it was measured, as `hifigan evaluate`'s does: STOI at its standard's rate, not the model's
+    assert stdout.startswith(f"measured at {SR} Hz with the mel of the model's config\nSTOI and ESTOI at 10000 Hz "
+                             "(resampled there, as their standards define them)\nmetric "), stdout
     [written] = json.loads((out / "evaluation.json").read_text())["files"]
     names = ["snr", "mel_l1"]
     [read] = json.loads(json.dumps(evaluate_pairs([("x", path, out / "x.wav")], tiny_cfg, None, metrics=names,

@@ -76,7 +76,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from hifigan.evaluation.inputs import check_inputs
-    from hifigan.evaluation.metrics import other_rates, require_packages
+    from hifigan.evaluation.metrics import measured_lines, require_packages
     from hifigan.evaluation.report.names import parse_systems
     from hifigan.evaluation.report.systems import check_page_options, evaluate_systems, output_paths
 
@@ -99,9 +99,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     chosen = " (the preset at the recordings' rate; --config chooses)" if args.config is None else ""
     if note := next(iter(reports.values())).subset_note():
         print(note)
-    print(f"measured at {config.sampling_rate} Hz with the mel of config {name}{chosen}")
-    if elsewhere := other_rates(config.sampling_rate, args.metrics):
-        print(f"{elsewhere} (resampled there, as their standards define them)")
+    print("\n".join(measured_lines(config.sampling_rate, f"config {name}{chosen}", args.metrics)))
     for system, report in reports.items():
         if len(reports) > 1:
             print(f"\n== {system} ({systems[system]})")

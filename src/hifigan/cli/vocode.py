@@ -221,9 +221,11 @@ def _evaluate_copy_synthesis(
     vocode pass read it, where `checked` kept that, else read once more); the table, and the report in the output
     folder (its files returned)."""
     from hifigan.evaluation.evaluate import evaluate_pairs
+    from hifigan.evaluation.metrics import measured_lines
     from hifigan.evaluation.output import report_paths
 
     report = evaluate_pairs(written, config, args.out, resample=args.resample, mix_to_mono=args.mix_to_mono,
                             progress=shows_progress(args), cli=True, references=checked.references_of(args.inputs))
-    print(report.format_table())
+    print("\n".join([*measured_lines(config.sampling_rate, "the model's config", report.metric_names),
+                     report.format_table()]))
     return report_paths(args.out)

@@ -135,6 +135,15 @@ def other_rates(sampling_rate: int, metrics: Iterable[str] | None = None) -> str
     return ", ".join(f"{' and '.join(named)} at {rate} Hz" for rate, named in titles.items()) or None
 
 
+def measured_lines(sampling_rate: int, mel_of: str, metrics: Iterable[str] | None = None) -> list[str]:
+    """The lines a table of scores starts with: the rate and the mel measured with (`mel_of`: "config v1"), and the
+    metrics asked for (None: all) that are measured at another rate (`other_rates`), so no reader takes them for it."""
+    lines = [f"measured at {sampling_rate} Hz with the mel of {mel_of}"]
+    if elsewhere := other_rates(sampling_rate, metrics):
+        lines.append(f"{elsewhere} (resampled there, as their standards define them)")
+    return lines
+
+
 def require_packages(names: Iterable[str] | None) -> None:
     """Import now the optional packages these metrics (None: all) need, so that a missing one fails in one line
     naming its extra before any work (the metrics without a package need none: `--metrics mel_l1 mrstft ...`)."""
