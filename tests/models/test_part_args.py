@@ -4,7 +4,7 @@ one-line ConfigError when the part is built."""
 
 from __future__ import annotations
 
-from itertools import pairwise
+from itertools import pairwise, product
 
 import pytest
 import torch
@@ -15,6 +15,7 @@ from hifigan.config import load_config
 from hifigan.config.files import preset_names
 from hifigan.errors import ConfigError
 from hifigan.models import DiscriminatorP, DiscriminatorR, DiscriminatorS
+from hifigan.models.discriminators import msd_min_samples
 from hifigan.models.norms import SpectralNorm
 from hifigan.models.stft import multi_resolution_stft_loss
 from hifigan.training.losses import GeneratorInputs
@@ -82,6 +83,27 @@ def test_msd_scales_and_pooling_give_the_pooled_views_by_hand():
         by_hand.load_state_dict(msd.discriminators[i].state_dict())
         assert same_outputs((real[i], fmap_real[i]), by_hand(views[i]))
         assert same_outputs((generated[i], fmap_generated[i]), by_hand(views_hat[i]))
+
+
+def pooled_to_a_sample(samples: int, scales: int, kernel: int, stride: int, padding: int) -> bool:
+    """Whether torch's own AvgPool1d, applied scales - 1 times, leaves a sample of `samples` (it raises on none)."""
+    y = torch.zeros(1, 1, samples)
+    try:
+        for _ in range(scales - 1):
+            y = F.avg_pool1d(y, kernel, stride, padding=padding)
+    except RuntimeError:
+        return False
+    return y.shape[-1] >= 1
+
+
+def test_msd_min_samples_is_the_shortest_audio_torch_pools_down_to_its_last_scale():
+    """Every small pooling: the length msd_min_samples gives keeps a sample at the last scale, one less does not."""
+    assert msd_min_samples() == 1  # the official AvgPool1d(4, 2, padding=2) never empties a view
+    for scales, kernel, stride in product(range(1, 5), range(1, 6), range(1, 5)):
+        for padding in range(kernel // 2 + 1):
+            least = msd_min_samples(scales, kernel, stride, padding)
+            assert pooled_to_a_sample(least, scales, kernel, stride, padding)
+            assert least == 1 or not pooled_to_a_sample(least - 1, scales, kernel, stride, padding)
 
 
 def test_mpd_and_msd_widths_build_those_convs_and_compute_as_the_official_code_at_them():
@@ -216,7 +238,9 @@ BAD = [
     (msd(scales=0), r"^discriminator_args\['msd'\]: scales must be an integer >= 1, got 0$"),
     (msd(scales=True), r"^discriminator_args\['msd'\]: scales must be an integer >= 1, got True$"),
     (msd(pool_padding=3), r"pool_padding 3 must be at most half of pool_kernel_size 4$"),
-    (msd(pool_kernel_size=600, pool_padding=0), r"segment_size 512 is too short for the MSD's pooling"),
+    (msd(pool_kernel_size=600, pool_padding=0), r"segment_size 512 is too short for the MSD's pooling \(scale 1 "
+                                                r"would see no sample\): give 1808 or more, a multiple of hop_size "
+                                                r"16$"),  # scale 1 needs 600, scale 0 599 * 2 + 600, in hops
     (msd(pool=4), r"unknown argument 'pool' \(known: scales, pool_kernel_size, pool_stride, pool_padding, channels, "
                   r"groups\)$"),
     (mpd(channels=[4, 8, 16, 32]), r"^discriminator_args\['mpd'\]: channels must list 5 integers \(one per "

@@ -147,6 +147,8 @@ LONGER_NEEDS = {
     "both": (dict(loss_weights={"stft": 1.0}, discriminators=["mpd", "msd", "mrd"]), 1280),
     "mrd_wide": (dict(discriminators=["mrd"], discriminator_args={"mrd": {"resolutions": [[4096, 512, 2048]]}}),
                  2048),
+    # six scales, each pooled by 4 without padding: the last sees a sample of 4 ** 5 = 1024 or more
+    "msd_pooling": (dict(discriminator_args={"msd": {"scales": 6, "pool_stride": 4, "pool_padding": 0}}), 1024),
 }
 
 

@@ -153,6 +153,29 @@ class MultiPeriodDiscriminator(_Ensemble):
         self.discriminators = nn.ModuleList(DiscriminatorP(p, channels=channels) for p in self.periods)
 
 
+def msd_pooling(scales: object = MSD_SCALES, pool_kernel_size: object = MSD_POOL[0],
+                pool_stride: object = MSD_POOL[1], pool_padding: object = MSD_POOL[2]) -> tuple[int, int, int, int]:
+    """The MSD's scales and its AvgPool1d's kernel, stride and padding, checked (ValueError naming the argument)."""
+    scales = integer("scales", scales, 1)
+    kernel = integer("pool_kernel_size", pool_kernel_size, 1)
+    stride = integer("pool_stride", pool_stride, 1)
+    padding = integer("pool_padding", pool_padding, 0)
+    if padding > kernel // 2:
+        raise ValueError(f"pool_padding {padding} must be at most half of pool_kernel_size {kernel}")
+    return scales, kernel, stride, padding
+
+
+def msd_min_samples(scales: object = MSD_SCALES, pool_kernel_size: object = MSD_POOL[0],
+                    pool_stride: object = MSD_POOL[1], pool_padding: object = MSD_POOL[2]) -> int:
+    """The shortest audio (training segment) whose last pooled scale still sees a sample (1 for the official MSD)."""
+    scales, kernel, stride, padding = msd_pooling(scales, pool_kernel_size, pool_stride, pool_padding)
+    need = 1
+    for _ in range(scales - 1):
+        # the least input that AvgPool1d's floor((T + 2 pad - kernel) / stride) + 1 maps to `need` samples or more
+        need = max(1, (need - 1) * stride + kernel - 2 * padding)
+    return need
+
+
 class MultiScaleDiscriminator(_Ensemble):
     """MSD: scale 0 sees the raw audio (spectral norm), each next scale the previous view average-pooled (weight
     norm). The defaults are the official three scales with AvgPool1d(4, 2, padding=2) between them, and the official
@@ -162,12 +185,7 @@ class MultiScaleDiscriminator(_Ensemble):
                  pool_padding: int = MSD_POOL[2], channels: tuple[int, ...] = MSD_CHANNELS,
                  groups: tuple[int, ...] = MSD_GROUPS) -> None:
         super().__init__()
-        scales = integer("scales", scales, 1)
-        kernel = integer("pool_kernel_size", pool_kernel_size, 1)
-        stride = integer("pool_stride", pool_stride, 1)
-        padding = integer("pool_padding", pool_padding, 0)
-        if padding > kernel // 2:
-            raise ValueError(f"pool_padding {padding} must be at most half of pool_kernel_size {kernel}")
+        scales, kernel, stride, padding = msd_pooling(scales, pool_kernel_size, pool_stride, pool_padding)
         self.discriminators = nn.ModuleList(DiscriminatorS(i == 0, channels, groups) for i in range(scales))
         self.meanpools = nn.ModuleList(nn.AvgPool1d(kernel, stride, padding=padding) for _ in range(scales - 1))
 

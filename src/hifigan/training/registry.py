@@ -68,8 +68,9 @@ def multi_scale(config: HifiganConfig, scales: int = MSD_SCALES, pool_kernel_siz
     module = MultiScaleDiscriminator(scales, pool_kernel_size, pool_stride, pool_padding, channels, groups)
     lengths = module.view_lengths(config.segment_size)
     if lengths[-1] < 1:
-        raise ValueError(f"segment_size {config.segment_size} is too short for the MSD's pooling (scale "
-                         f"{len(lengths) - 1} would see {lengths[-1]} samples)")
+        empty = next(scale for scale, length in enumerate(lengths) if length < 1)
+        raise ValueError(f"segment_size {config.segment_size} is too short for the MSD's pooling (scale {empty} "
+                         f"would see no sample): {segment_advice(config)}")
     return module
 
 

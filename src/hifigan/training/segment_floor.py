@@ -1,7 +1,7 @@
 """The shortest training segment that trains: the largest of what the mel front-end and each length-bound part the
 config uses need (the mels' reflect padding, the MR-STFT loss's and the MRD's longest frame, the MPD's longest
-period), rounded up to whole hops. Every refusal of a segment too short suggests this one length, so the value it
-gives passes the next check too."""
+period, the MSD's pooling down to its last scale), rounded up to whole hops. Every refusal of a segment too short
+suggests this one length, so the value it gives passes the next check too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hifigan.config import HifiganConfig
 from hifigan.config.values import integers
 from hifigan.errors import ConfigError
 from hifigan.mel import MelSpectrogram
-from hifigan.models.discriminators import MPD_PERIODS
+from hifigan.models.discriminators import MPD_PERIODS, msd_min_samples
 from hifigan.models.mrd import UNIVNET_RESOLUTIONS, mrd_min_samples
 from hifigan.models.stft import PWG_RESOLUTIONS, check_resolutions, stft_loss_min_samples
 
@@ -34,6 +34,8 @@ def _part_floors(config: HifiganConfig) -> list[int]:
         reads.append((_mrd_floor, config.discriminator_args.get("mrd", {}).get("resolutions", UNIVNET_RESOLUTIONS)))
     if "mpd" in config.discriminators:
         reads.append((_mpd_floor, config.discriminator_args.get("mpd", {}).get("periods", MPD_PERIODS)))
+    if "msd" in config.discriminators:
+        reads.append((_msd_floor, config.discriminator_args.get("msd", {})))
     floors = []
     for read, arguments in reads:
         try:
@@ -53,6 +55,11 @@ def _mrd_floor(resolutions: object) -> int:
 
 def _mpd_floor(periods: object) -> int:
     return max(integers("periods", periods, 1))
+
+
+def _msd_floor(arguments: dict) -> int:
+    pooling = ("scales", "pool_kernel_size", "pool_stride", "pool_padding")
+    return msd_min_samples(**{key: value for key, value in arguments.items() if key in pooling})
 
 
 def shortest_segment(config: HifiganConfig) -> int:
