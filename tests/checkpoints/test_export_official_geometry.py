@@ -58,8 +58,8 @@ def test_another_input_mel_is_said_with_the_stats_the_file_loses(tmp_path):
     cfg = odd_rate_config("h300", channels=16, mel_stats={"mean": [-3.0] * 80, "std": [1.5] * 80})
     said = _export(cfg, tmp_path)[1]
     assert said[1:] == ["g_00000003: the official code computes its input mel otherwise: its inference.py and "
-                        "training compute the official log-mel, this model takes log10 (floor 1e-10) normalised by "
-                        "mel_stats, centred frames, |X| without epsilon (the g_* file holds no config and no "
+                        "training compute the official log-mel, not the model's mel (log10 (floor 1e-10) normalised "
+                        "by mel_stats, centred frames, |X| without epsilon) (the g_* file holds no config and no "
                         "mel_stats: vocode it with this checkpoint's config)"]
 
 
@@ -69,5 +69,5 @@ def test_another_input_mel_without_mel_stats_is_said_too(tmp_path):
                       mel_magnitude_eps=1e-5)
     assert _export(cfg, tmp_path)[1] == [
         "g_00000003: the official code computes its input mel otherwise: its inference.py and training compute the "
-        "official log-mel, this model takes official, epsilon 1e-05 under |X| (the g_* file holds no config: vocode "
-        "it with this checkpoint's config)"]
+        "official log-mel, not the model's mel (official, epsilon 1e-05 under |X|) (the g_* file holds no config: "
+        "vocode it with this checkpoint's config)"]

@@ -77,7 +77,7 @@ def test_a_file_name_for_the_folder_of_many_mels_is_refused(tmp_path, capsys, ne
     assert not (tmp_path / "m.txt").exists()
 
 
-@pytest.mark.filterwarnings("ignore:.*does not look like the official mel")
+@pytest.mark.filterwarnings("ignore:.*does not look like the model's mel \\(official\\)")
 def test_vocode_of_a_folder_equals_vocode_of_its_files(tmp_path, capsys, tiny_checkpoint, tiny_config_json, nested):
     mels = tmp_path / "mels"
     assert run(capsys, "mel", nested, "-o", mels, "--config", tiny_config_json, "-q")[0] == 0

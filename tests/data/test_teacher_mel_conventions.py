@@ -182,7 +182,7 @@ def test_teacher_mels_that_do_not_look_like_the_models_are_warned_of(tmp_path, w
         assert said == []
     else:
         assert len(said) == 1 and said[0].startswith(f"2 of the first 2 --input-mels mels do not look like the "
-                                                     f"official mel, e.g. {mels / 'LJ001-0002.npy'}: ")
+                                                     f"model's mel (official), e.g. {mels / 'LJ001-0002.npy'}: ")
         assert said[0].endswith(f"convert: {option}")
 
 

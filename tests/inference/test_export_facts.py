@@ -48,7 +48,9 @@ def _check(facts: dict[str, str]) -> None:
     assert (facts["sampling_rate"], facts["hop_size"], facts["num_mels"]) == ("8000", "16", "16")
     assert facts["mel"] == ModelMel.of(CFG).label == ("log10 (floor 1e-08) normalised by mel_stats, centred frames, "
                                                       "|X| without epsilon")
-    assert "[batch, 16, frames]" in facts["io"] and "8000 Hz, hop 16" in facts["io"]
+    assert facts["io"] == ("input 'mel' float32 [batch, 16, frames]: the model's mel (log10 (floor 1e-08) normalised "
+                           "by mel_stats, centred frames, |X| without epsilon, 8000 Hz, hop 16); output 'audio' "
+                           "float32 [batch, frames * 16]")
 
 
 def test_an_onnx_export_records_its_input_mel(exported):

@@ -54,7 +54,7 @@ def test_a_wrong_declaration_is_still_refused(clipped, mel, convention, tmp_path
     --strict-mel."""
     code = main(["vocode", "-c", str(clipped / "model.pt"), "-o", str(tmp_path), "--strict-mel", "--mel-convention",
                  convention, str(clipped / mel)])
-    assert code == 2 and "does not look like the official mel" in capfd.readouterr().err
+    assert code == 2 and "does not look like the model's mel (official)" in capfd.readouterr().err
 
 
 def test_train_judges_converted_clipped_mels_as_the_models(clipped):

@@ -179,7 +179,7 @@ def test_cli_check_mel_and_vocode(tmp_path, capsys):
                  str(tmp_path / "l10.npy")]) == 2
     assert not list((tmp_path / "strict").glob("*.wav"))
     capsys.readouterr()
-    with pytest.warns(UserWarning, match=r"l10\.npy: does not look like the official mel") as caught:
+    with pytest.warns(UserWarning, match=r"l10\.npy: does not look like the model's mel \(official\)") as caught:
         assert main([*base, "-o", str(tmp_path / "warn"), str(tmp_path / "l10.npy")]) == 0
     assert len(caught) == 1 and capsys.readouterr().err == ""  # the CLI prints it as `hifigan vocode: warning: ...`
     assert main([*base, "-o", str(tmp_path / "conv"), "--mel-convention", "log10", str(tmp_path / "l10.npy")]) == 0

@@ -66,7 +66,8 @@ def test_the_advice_after_a_conversion_is_for_the_file_as_given(mels, model, mel
                                   stats=MelStats(mean=stats["mean"], std=stats["std"], base="log10"))
     message = advice(mels / f"{mel}.npy", own, declared, mels / "stats.npz" if declared == "meanstd" else None)
     assert message is not None and message.endswith(f"; convert: {option}"), message
-    assert f"mel once converted from --mel-convention {declared}; as given it reads as " in message
+    assert (f"does not look like the model's mel ({own.label}) once converted from --mel-convention {declared}; as "
+            "given it reads as ") in message
 
 
 def test_following_the_advice_leaves_nothing_to_convert(mels):

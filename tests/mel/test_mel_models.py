@@ -18,6 +18,7 @@ from hifigan.config import load_config
 from hifigan.inference import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.melconv.model import ModelMel
+from hifigan.melconv.vocode_input import check_vocode_mel
 from hifigan.models import Generator
 from tests.support.files import CORPUS
 from tests.support.tiny import tiny_config
@@ -70,7 +71,8 @@ def test_a_log10_model_vocodes_log10_mels_as_they_are(log10_model, tmp_path, cap
 def test_official_mels_given_to_a_log10_model_warn_or_convert(log10_model, tmp_path, capsys):
     _, folder = log10_model
     base = ["vocode", "-c", str(folder / "model.pt")]
-    with pytest.warns(UserWarning, match=r"official\.npy: does not look like the log10 \(floor 1e-10\) mel") as caught:
+    unlike = r"official\.npy: does not look like the model's mel \(log10 \(floor 1e-10\)\)"
+    with pytest.warns(UserWarning, match=unlike) as caught:
         assert main([*base, "-o", str(tmp_path / "warn"), str(folder / "official.npy")]) == 0
     assert len(caught) == 1 and "convert: --mel-convention official" in str(caught[0].message)
     assert capsys.readouterr().err == ""
@@ -192,3 +194,18 @@ def test_a_mel_front_end_is_described_in_one_wording_wherever_a_user_reads_it(tm
     rows = {row["name"]: row["mel"] for row in json.loads(capsys.readouterr().out)}
     assert rows["speechbrain-16k"] == ModelMel.of(cfg).label == described
     assert rows["v1"] == "official"
+
+
+@pytest.mark.parametrize(("preset", "label"), [("speechbrain-16k", "official, centred frames, |X| without epsilon"),
+                                               ("v1", "official")])
+def test_a_mel_unlike_the_models_is_told_so_in_a_sentence_that_reads_for_any_label(tmp_path, preset, label):
+    """The label sits in brackets after 'the model's mel', so a long one (commas and all) reads as well as 'official'
+    alone: the mel's log10 (not the model's ln) is warned of as such."""
+    cfg = load_config(preset)
+    mel = MelSpectrogram(**cfg.mel_kwargs()).checked(torch.from_numpy(load_audio(CLIP, cfg.sampling_rate,
+                                                                                  resample=True))).numpy()
+    np.save(tmp_path / "l10.npy", mel / np.log(10))
+    with pytest.warns(UserWarning) as caught:
+        check_vocode_mel(tmp_path / "l10.npy", ModelMel.of(cfg))
+    assert [str(w.message).split(": ")[:2] for w in caught] == [
+        [str(tmp_path / "l10.npy"), f"does not look like the model's mel ({label})"]]

@@ -116,7 +116,7 @@ def test_a_frames_first_log10_mel_is_pointed_to_transposed_log10(tmp_path, capsy
                        log10_frames_first)
     line = failed_cleanly(code, err, out, "espnet.npy")
     assert "try --mel-convention transposed+log10," in line
-    with pytest.warns(UserWarning, match="does not look like the official mel") as caught:
+    with pytest.warns(UserWarning, match=r"does not look like the model's mel \(official\)") as caught:
         code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--mel-convention", "transposed",
                            log10_frames_first)
     assert code == 0, err

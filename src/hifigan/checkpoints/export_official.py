@@ -47,18 +47,12 @@ def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
         problems.append(f"{name}: the official code computes it otherwise: its upsampling padding (kernel - rate) // 2 "
                         f"gives {official} samples for {frames} frames where this model gives {ours} (exact padding "
                         f"at the odd kernel - rate {', '.join(odd)}: docs/sample-rates.md)")
-    if front_end := _front_end_differences(config):
+    if (mel := ModelMel.of(config)).label != "official":
         problems.append(f"{name}: the official code computes its input mel otherwise: its inference.py and training "
-                        f"compute the official log-mel, this model takes {front_end} (the g_* file holds no config"
+                        f"compute the official log-mel, not {mel.named()} (the g_* file holds no config"
                         f"{' and no mel_stats' if config.mel_stats is not None else ''}: vocode it with this "
                         "checkpoint's config)")
     return problems
-
-
-def _front_end_differences(config: HifiganConfig) -> str:
-    """How the model's input mel differs from the official one ('' when it is the official mel): its label."""
-    label = ModelMel.of(config).label
-    return "" if label == "official" else label
 
 
 def _why_no_do_file(obj: dict, trained: list[str]) -> str | None:

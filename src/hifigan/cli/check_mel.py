@@ -74,7 +74,7 @@ def run_check_mel(args: argparse.Namespace) -> int:
             bad.append(str(path))
             continue
         fits = "fits" if verdict.matches else "does NOT fit"
-        print(f"{path}: {fits} the model's mel ({model.describe()}): {verdict.line()}")
+        print(f"{path}: {fits} {model.named(rate=True)}: {verdict.line()}")
         verdicts.append(verdict)
     if len(inputs.files) > 1 and not args.quiet:
         print(summary(model, verdicts, len(bad)))
@@ -101,4 +101,4 @@ def summary(model: ModelMel, verdicts: list[MelVerdict], unjudged: int) -> str:
     if unjudged:
         judged.append(f"{unjudged} {agree(unjudged, 'is not a mel', 'are not mels')} it can judge")
     total = len(verdicts) + unjudged
-    return f"checked {count(total, 'file')} against the model's mel ({model.describe()}): {'; '.join(judged)}"
+    return f"checked {count(total, 'file')} against {model.named(rate=True)}: {'; '.join(judged)}"

@@ -113,7 +113,7 @@ class MelFolder:
             line = verdict.as_given(verdict.line(train_option(verdict, self.cli)),
                                     lambda spec: setting("mel_convention", spec, self.cli))
             warnings.warn(f"{len(self.unlike)} of the first {self.judged} {flag('input_mels', self.cli)} mels do "
-                          f"not look like the {model.label} mel, e.g. {path}: {line}", UserWarning, stacklevel=3)
+                          f"not look like {model.named()}, e.g. {path}: {line}", UserWarning, stacklevel=3)
 
     def mel_path(self, clip: Path) -> Path:
         return self.folder / f"{clip.stem}.npy"

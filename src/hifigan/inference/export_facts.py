@@ -38,7 +38,7 @@ def input_facts(config: HifiganConfig) -> dict[str, str]:
     values = config.to_dict()
     values["mel_stats"] = None if mel.stats is None else inline_stats(mel.stats)
     facts = {"mel": mel.label, **{key: _text(values[key]) for key in INPUT_KEYS}}
-    facts["io"] = (f"input 'mel' float32 [batch, {config.num_mels}, frames] ({mel.describe()} mel), output 'audio' "
+    facts["io"] = (f"input 'mel' float32 [batch, {config.num_mels}, frames]: {mel.named(rate=True)}; output 'audio' "
                    f"float32 [batch, frames * {config.hop_size}]")
     facts["config"] = json.dumps(values)
     return facts

@@ -89,6 +89,11 @@ class ModelMel:
         """The label with what detection cannot see: the rate and hop."""
         return f"{self.label}, {self.sampling_rate} Hz, hop {self.hop_size}"
 
+    def named(self, rate: bool = False) -> str:
+        """The model's mel as every sentence names it, the label in brackets so that a long one (commas and all)
+        reads as well as 'official': "the model's mel (official)"; with `rate`, describe() in the brackets."""
+        return f"the model's mel ({self.describe() if rate else self.label})"
+
     @property
     def expected(self) -> tuple[str, ...]:
         """The conventions `detect` may name for this model's own mels (an official mel is an ln-floor mel whose

@@ -110,7 +110,7 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     if (verdict := misfit_verdict(path, mel, model, options.convention)) is None:
         return mel
     said = verdict.as_given(verdict.line(), vocode_option)  # where converted: of the file as given (declared)
-    message = f"does not look like the {model.label} mel" + (f" {said}" if verdict.declared else f": {said}")
+    message = f"does not look like {model.named()}" + (f" {said}" if verdict.declared else f": {said}")
     if options.strict:
         raise MelError(path, message + " (--strict-mel)")
     warnings.warn(f"{path}: {message}", UserWarning, stacklevel=2)
