@@ -149,8 +149,9 @@ def sort_clips(
             report.bad.append(e)
             continue
         samples = int(row["samples"])
-        if verdict == "short":
-            report.short.append((path, f"too short ({count(samples, 'sample')}, need more than {config.n_fft})"))
+        if verdict == "short":  # samples counts the clip at the model rate: said where that is not the file's own
+            at = f" once resampled to {config.sampling_rate} Hz" if int(row["rate"]) != config.sampling_rate else ""
+            report.short.append((path, f"too short ({count(samples, 'sample')}{at}, need more than {config.n_fft})"))
             continue
         if verdict == "silent":
             report.silent.append(path)
