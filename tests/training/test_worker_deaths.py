@@ -8,6 +8,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -138,3 +140,37 @@ def _no_worker_left():
 
     yield
     assert multiprocessing.active_children() == []
+
+
+
+HANDOFF_CUT = """
+import os, socket, sys, time
+from multiprocessing import resource_sharer
+from hifigan.training.worker_deaths import WorkerDeaths
+
+def cut():  # a worker killed mid-handoff: it connects to the sharing thread, then is gone
+    address = resource_sharer._resource_sharer._address
+    with socket.socket(socket.AF_UNIX if isinstance(address, str) else socket.AF_INET) as peer:
+        peer.connect(address)
+
+shared = resource_sharer.DupFd(os.open(os.devnull, os.O_RDONLY))  # starts the thread, as a worker's batch does
+with WorkerDeaths():
+    cut()
+    time.sleep(1.0)  # the thread takes the connection at once: a second is room on a loaded machine
+    sys.excepthook(ValueError, ValueError("another error"), None)
+sys.stderr.write("-- watch ended --\\n")
+cut()
+time.sleep(1.0)
+"""
+
+
+def test_a_handoff_cut_by_a_dying_worker_prints_no_traceback_while_a_run_watches():
+    """multiprocessing's descriptor-sharing thread (resource_sharer: it hands a batch's file descriptor to the
+    worker that asks) passes a broken connection to sys.excepthook itself: a traceback on stderr beside the run's one
+    line (seen in a full run, a worker SIGKILLed as a save was written). Watched, it is dropped; another error still
+    reaches the hook, and once the watch ends the same cut is a traceback again."""
+    done = subprocess.run([sys.executable, "-c", HANDOFF_CUT], capture_output=True, text=True, timeout=60)
+    watched, after = done.stderr.split("-- watch ended --\n")
+    assert done.returncode == 0 and "Traceback" not in watched, watched
+    assert watched.rstrip().endswith("ValueError: another error")
+    assert after.count("Traceback") == 1 and "resource_sharer.py" in after, after

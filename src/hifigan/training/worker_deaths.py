@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
+import traceback
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing import resource_sharer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -106,17 +109,30 @@ class WorkerDeaths:
         self.fetching: frozenset[int] = frozenset()  # the workers of the loader a fetch waits for now
         self._previous: Any = None
         self._pid = os.getpid()
+        self._hook: Any = None
 
     def __enter__(self) -> WorkerDeaths:
         self._pid = os.getpid()
         _watches.append(self)
+        self._hook = sys.excepthook
+        sys.excepthook = self._excepthook
         return self
 
     def __exit__(self, *exc: Any) -> None:
         _watches.remove(self)
+        if sys.excepthook == self._excepthook:
+            sys.excepthook = self._hook
         if self._previous is not None and signal.getsignal(signal.SIGCHLD) == self._handle:
             signal.signal(signal.SIGCHLD, self._previous)
         self._previous = None
+
+    def _excepthook(self, kind: type[BaseException], error: BaseException, tb: Any) -> None:
+        """sys.excepthook, less multiprocessing's descriptor-sharing thread's error where a worker died as a batch's
+        file descriptor was handed over (a broken pipe, a reset, an EOF): that death is said in the run's one line.
+        multiprocessing.resource_sharer passes it to sys.excepthook itself, as a traceback on stderr."""
+        frames = traceback.extract_tb(tb, limit=1)
+        if not (isinstance(error, (OSError, EOFError)) and frames and frames[0].filename == resource_sharer.__file__):
+            (self._hook or sys.__excepthook__)(kind, error, tb)
 
     def add(self, workers: Iterable[Any]) -> frozenset[int]:
         """Watch `workers` (a loader's processes) from now on; their pids. The first call sets the handler, over
