@@ -23,6 +23,7 @@ import torch
 
 from hifigan.config import HifiganConfig, load_config
 from hifigan.errors import CheckpointError, HifiganError
+from hifigan.messages.columns import aligned
 from hifigan.messages.plural import byte_size, count
 from hifigan.runtime.extras import extra_of, install_hint
 
@@ -199,8 +200,7 @@ def listing() -> str:
         verified = "-" if a.verified is None else "verified" if a.verified else "MISMATCH"
         rows.append([m.name, m.config, f"{m.load_config().sampling_rate} Hz", m.data, byte_size(m.size),
                      installed, verified])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines = [line.rstrip() for line in aligned(rows, left=range(len(rows[0])))]
     lines.append("")
     for a in found:
         m = a.model

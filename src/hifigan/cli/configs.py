@@ -6,6 +6,7 @@ import argparse
 import json
 
 from hifigan.cli.common import add_command
+from hifigan.messages.columns import aligned
 
 COLUMNS = ("name", "rate", "hop", "n_fft/win", "mels", "fmin-fmax", "mel", "generator", "recipe")
 
@@ -49,8 +50,7 @@ def preset_row(name: str) -> dict[str, object]:
 def table(rows: list[dict[str, object]]) -> str:
     """Rows as an aligned text table with a header."""
     cells = [list(COLUMNS)] + [[str(row[c]) for c in COLUMNS] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(COLUMNS))]
-    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells)
+    return "\n".join(line.rstrip() for line in aligned(cells, left=range(len(COLUMNS))))
 
 
 def run_configs(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hifigan.inference.bench import run_bench
-from hifigan.inference.bench_table import aligned
+from hifigan.messages.columns import aligned
 from hifigan.runtime.machine import machine_info, machine_text
 from hifigan.runtime.threads import intra_op_threads
 

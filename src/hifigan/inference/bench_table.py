@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from hifigan.inference.bench_stream import stream_text
+from hifigan.messages.columns import aligned
 from hifigan.runtime.machine import machine_text
 
 TABLE_HEADER = ["backend", "median s", "x real time", "speedup vs eager", "solo speedup", "page faults per run",
@@ -46,10 +47,3 @@ def format_table(result: dict[str, Any]) -> str:
     title = (f"config {result['config']}{weights}, {result['audio_seconds']} s of audio, median of "
              f"{result['repeats']} interleaved runs; {machine_text(result['machine'])}")
     return "\n".join([title, *aligned([TABLE_HEADER, *table_rows(result)]), *summary_lines(result)])
-
-
-def aligned(rows: list[list[str]], left: tuple[int, ...] = (0,)) -> list[str]:
-    """Rows of cells as lines of fixed-width columns: the `left` columns (names) left-aligned, numbers right."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-            for row in rows]
