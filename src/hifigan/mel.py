@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from hifigan.arrays.padding import reflect_pad
+from hifigan.arrays.padding import padded_min_samples, reflect_pad
 from hifigan.arrays.pcm import INT16_HINT, MAX_WAV_VALUE
 from hifigan.arrays.shared import shared_tensor
 from hifigan.config.stft_geometry import OFFICIAL_EPS, check_framing, check_stft_geometry
@@ -84,7 +84,7 @@ class MelSpectrogram:
         needs more padded samples than it mirrors (T + 2 pad > n_fft // 2)."""
         if self.center:
             return max(self.pad + 1, self.stft_pad + 1 - 2 * self.pad)
-        return max(self.pad + 1, self.n_fft - 2 * self.pad)
+        return padded_min_samples(self.n_fft, self.pad)
 
     def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         """(basis, window) or (basis, window, mean [num_mels, 1], std [num_mels, 1]) on `device` in `dtype`, cached;

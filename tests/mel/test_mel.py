@@ -213,6 +213,25 @@ def test_checked_refuses_audio_one_sample_short_of_a_frame(changes):
     assert mel.shape[1] == frontend.num_frames(need) >= 1
 
 
+@pytest.mark.parametrize("n_fft, hop, mels", [(1024, 256, 80), (512, 256, 40), (128, 96, 16)])
+def test_min_samples_is_the_fewest_that_torch_itself_frames(n_fft, hop, mels):
+    """Official framing, by torch's own reflect pad and STFT (not by our check): min_samples give a frame, one fewer
+    none. V1 is bound by the reflection (pad + 1 = 385), the others by the window (n_fft - 2 pad = hop)."""
+    frontend = MelSpectrogram(**{**V1.mel_kwargs(), "n_fft": n_fft, "win_size": n_fft, "hop_size": hop,
+                                 "num_mels": mels})
+    pad = frontend.pad
+
+    def frames(length: int) -> int:
+        try:
+            padded = torch.nn.functional.pad(torch.full((1, length), 0.1), (pad, pad), mode="reflect")
+            return torch.stft(padded, n_fft, hop, window=torch.hann_window(n_fft), center=False,
+                              return_complex=True).shape[-1]
+        except RuntimeError:  # reflection past the signal, or a window longer than the padded signal
+            return 0
+
+    assert frames(frontend.min_samples) >= 1 and frames(frontend.min_samples - 1) == 0
+
+
 def test_center_true_needs_only_what_torch_stft_mirrors():
     """With center=True torch.stft's own padding makes the window, so a clip shorter than one hop still gives a
     frame: hop 512 (pad 256) needs 257 samples, not 512."""

@@ -1,8 +1,15 @@
-"""Reflect padding along time with a deterministic backward pass, for the mel front-end and the MPD."""
+"""Reflect padding along time with a deterministic backward pass, for the mel front-end and the MPD; and the
+shortest signal a window of n_fft frames once reflect-padded."""
 
 from __future__ import annotations
 
 import torch
+
+
+def padded_min_samples(n_fft: int, pad: int) -> int:
+    """The fewest samples that make one frame of n_fft once reflect-padded by `pad` per side: more than `pad`
+    (reflection mirrors samples of the signal itself) and T + 2 pad >= n_fft."""
+    return max(pad + 1, n_fft - 2 * pad)
 
 
 def reflect_pad(x: torch.Tensor, left: int, right: int) -> torch.Tensor:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from hifigan.arrays.padding import reflect_pad
+from hifigan.arrays.padding import padded_min_samples, reflect_pad
 
 Resolution = tuple[int, int, int]
 """(n_fft, hop, win): FFT size, frame shift and window length in samples (win <= n_fft)."""
@@ -61,7 +61,7 @@ def stft_window(kind: str, win: int, dtype: torch.dtype, device: torch.device) -
 
 def min_samples(resolution: Resolution, pad: int) -> int:
     """The shortest audio `padded_stft` frames at `resolution` with `pad` reflected samples per side."""
-    return max(pad + 1, resolution[0] - 2 * pad)
+    return padded_min_samples(resolution[0], pad)
 
 
 def stft_loss_min_samples(resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS) -> int:
