@@ -225,7 +225,7 @@ class Corpus:
         if self.valid_speakers:
             utt2spk = self._utt2spk()
             speakers = None if utt2spk is None else (utt2spk, self._clip_speakers(utt2spk))
-            keys = self.speaker_keys(files) if speakers is None else []  # utt2spk names them: no folder read
-            return HeldOut(*speakers_held_out(files, keys, self.valid_speakers, self.cli, speakers))
+            folders = self.speaker_keys(files) if speakers is None else []  # utt2spk names them: no folder read
+            return HeldOut(*speakers_held_out(files, folders, self.valid_speakers, self.cli, speakers))
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable, cli=self.cli, keys=keys)

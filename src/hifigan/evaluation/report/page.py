@@ -124,7 +124,7 @@ def _clip(index: int, systems: Mapping[str, Report], config: HifiganConfig, metr
 def best_shown(metric: str, values: list[float | None]) -> list[bool]:
     """Which of the systems' values of a metric are its best as the page shows them (`_fmt`): values shown alike
     are alike, so a tie at the shown precision marks every one of them; none where fewer than two compare."""
-    shown = [float(_fmt(v)) if _fmt(v) != _fmt(None) else None for v in values]
+    shown = [None if (text := _fmt(v)) == _fmt(None) else float(text) for v in values]
     finite = [v for v in shown if v is not None]
     if len(values) < 2 or not finite:
         return [False] * len(values)
