@@ -8,6 +8,7 @@ writer's, whatever its name says, and goes. One line says what went, wherever.""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -24,7 +25,9 @@ _TAG = r"(\d+)-([0-9a-f]{6})"
 _LEFTOVER = re.compile(rf"\.hifigan-[a-z]+\.{_TAG}\.[a-z0-9_]{{8}}|\..+\.{_TAG}\.[0-9a-f]{{8}}\.tmp", re.DOTALL)
 
 
+@functools.cache
 def _host() -> str:
+    """A hash of this machine's name (fixed for the process's life), as a temporary's name carries it."""
     return hashlib.blake2b(socket.gethostname().encode(), digest_size=3).hexdigest()
 
 
@@ -66,11 +69,12 @@ def remove_leftovers(folder: Path, names: tuple[str, ...] | None = None, locked:
     except OSError:
         return []
     removed = []
+    prefixes = None if names is None else tuple(f".{n}." for n in names)
     for name in found:
         match = _LEFTOVER.fullmatch(name)
         pid, host = (int(match[1] or match[3]), match[2] or match[4]) if match else (None, "")
         if locked:
-            if not name.endswith(".tmp") or (names is not None and not name.startswith(tuple(f".{n}." for n in names))):
+            if not name.endswith(".tmp") or (prefixes is not None and not name.startswith(prefixes)):
                 continue
         elif pid is None or not _gone(pid, host):
             continue
