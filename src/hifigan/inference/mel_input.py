@@ -30,7 +30,8 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
     (a memory-mapped .npy) is shared too, without torch's warning that it is not writable."""
     if isinstance(mel, torch.Tensor):
         check_holds_values(mel, source)
-    elif isinstance(mel, np.ndarray):
+        return mel
+    if isinstance(mel, np.ndarray):
         if not (np.issubdtype(mel.dtype, np.number) or mel.dtype == np.bool_):
             checked_mel_values(mel, source)  # raises: not floating point
         if mel.dtype.type in (np.longdouble, np.clongdouble):  # no torch dtype: as float64 (complex: refused)
@@ -40,13 +41,11 @@ def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tens
         if any(stride < 0 for stride in mel.strides):
             mel = np.ascontiguousarray(mel)
         return shared_tensor(mel)  # a read-only one too (np.load(mmap_mode="r")), without torch's warning
-    else:
-        try:
-            return torch.as_tensor(mel)  # nested lists of numbers
-        except (TypeError, ValueError, RuntimeError):
-            what = f"{type(mel).__name__}{' torch cannot convert' if isinstance(mel, list | tuple) else ''}"
-            raise MelError(source, f"expected a mel (a tensor or numpy array), got {what}") from None
-    return torch.as_tensor(mel)
+    try:
+        return torch.as_tensor(mel)  # nested lists of numbers
+    except (TypeError, ValueError, RuntimeError):
+        what = f"{type(mel).__name__}{' torch cannot convert' if isinstance(mel, list | tuple) else ''}"
+        raise MelError(source, f"expected a mel (a tensor or numpy array), got {what}") from None
 
 
 def refuse_one_mel(given: object, takes: str, instead: str) -> None:
