@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -29,11 +30,17 @@ _THREADS = pytest.StashKey[int]()  # torch's intra-op thread count for every tes
 
 def pytest_configure(config) -> None:
     """Under pytest-xdist (`make test`: 2 workers on 2 cores) each worker, and every process a test starts, computes
-    on one thread: more OpenMP threads than cores spin against each other and slow a step ~10x."""
+    on one thread: more OpenMP threads than cores spin against each other and slow a step ~10x. Ctrl-C is Python's
+    KeyboardInterrupt in every process of the suite, however it was started."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)
         os.environ["OMP_NUM_THREADS"] = "1"
     config.stash[_THREADS] = torch.get_num_threads()
+    # A suite started with SIGINT ignored (`make test &` in a non-interactive shell, nohup, some CI runners) passes
+    # the ignoring on to every process; the tests that press Ctrl-C need Python's own handler, and the processes they
+    # start then get the default disposition.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
