@@ -18,10 +18,10 @@ from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import Clip
 from hifigan.data.packed_clips import PackedClips
 from hifigan.data.segments import load_clip
+from hifigan.data.shortest_segment import check_segment_size
 from hifigan.data.teacher_mels import load_teacher_mel
 from hifigan.mel import MelSpectrogram
 from hifigan.melconv.model import ModelMel
-from hifigan.training.segment_floor import check_segment_size
 
 
 def normalize_peak(audio: np.ndarray, peak: float | None) -> np.ndarray:
@@ -51,7 +51,7 @@ class VocoderDataset(Dataset):
         self.input_mel = MelSpectrogram(**config.mel_kwargs())
         self.loss_mel = MelSpectrogram(**config.mel_kwargs(for_loss=True))
         if train:
-            check_segment_size(config, self.input_mel, self.loss_mel)
+            check_segment_size(config, input_mel=self.input_mel, loss_mel=self.loss_mel)
         # The input front-end's value of silence per bin [num_mels, 1]: what pads a short teacher-forced mel.
         self.silence = self.input_mel(torch.zeros(config.n_fft))[:, :1]
         # The mel the model takes, which teacher-forced mels are read as (converted from their declared convention).

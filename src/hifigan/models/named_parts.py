@@ -4,7 +4,8 @@ discriminators and the generator loss terms (hifigan.training.registry).
 
 The keyword arguments a factory declares are the ones a config may give (a factory with **kwargs checks its own).
 An unknown name, an unknown argument or a value the part refuses (a ValueError from the factory) is a one-line
-ConfigError that names it.
+ConfigError that names it; a part's refusal of the training segment (SegmentTooShort) ends with the length that
+trains, which its builder knows (every part's floor counts, not the part's alone).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from hifigan.errors import ConfigError
 from hifigan.runtime.float32 import float32_default
 
 PartFactory = Callable[..., Any]
+
+
+class SegmentTooShort(ValueError):
+    """A part's refusal of config.segment_size, saying what the part needs; build_part ends its line with `advice`."""
 
 
 def lookup(registry: Mapping[str, PartFactory], kind: str, name: str, where: str = "") -> PartFactory:
@@ -52,15 +57,18 @@ def check_arguments(factory: PartFactory, where: str, arguments: Mapping[str, An
 
 
 def build_part(registry: Mapping[str, PartFactory], kind: str, name: str, config: HifiganConfig,
-               arguments: Mapping[str, Any], where: str) -> Any:
-    """The part `name` built by its factory with `arguments` (those at config key `where`), checked. Built in
-    float32 whatever torch's default dtype: checkpoints, mels and the training step are float32, and weights made
-    float64 by a caller's torch.set_default_dtype would not meet them (use .double() for a float64 part)."""
+               arguments: Mapping[str, Any], where: str, advice: Callable[[], str] | None = None) -> Any:
+    """The part `name` built by its factory with `arguments` (those at config key `where`), checked; `advice()`: the
+    end of a SegmentTooShort's line. Built in float32 whatever torch's default dtype: checkpoints, mels and the
+    training step are float32, and weights made float64 by a caller's torch.set_default_dtype would not meet them
+    (use .double() for a float64 part)."""
     factory = lookup(registry, kind, name)
     check_arguments(factory, where, arguments)
     try:
         with float32_default():
             return factory(config, **arguments)
+    except SegmentTooShort as e:
+        raise ConfigError(None, f"{where}: {e}: {advice()}" if advice else f"{where}: {e}") from None
     except ValueError as e:
         raise ConfigError(None, f"{where}: {e}") from None
 

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from hifigan.config import HifiganConfig
 from hifigan.models.discriminators import FeatureMaps, Scores
+from hifigan.models.named_parts import SegmentTooShort
 from hifigan.models.stft import (
     POWER_FLOOR,
     PWG_RESOLUTIONS,
@@ -31,7 +32,6 @@ from hifigan.models.stft import (
     multi_resolution_stft_loss,
     stft_loss_min_samples,
 )
-from hifigan.training.segment_floor import segment_advice
 
 
 def feature_loss(fmap_r: FeatureMaps, fmap_g: FeatureMaps) -> torch.Tensor:
@@ -208,20 +208,24 @@ def feature_matching_term(inputs: GeneratorInputs, weight: float) -> LossBreakdo
 class STFTTerm:
     """weight * (spectral convergence + log STFT magnitude) at `resolutions` (default Parallel WaveGAN's), |X|^2
     floored at `power_floor` (optional term), each logged unweighted (g/stft_sc, g/stft_mag); the training segment
-    must be long enough to frame at each."""
+    must be long enough to frame at each (its floor: stft_floor)."""
 
     def __init__(self, config: HifiganConfig, resolutions: tuple[Resolution, ...] = PWG_RESOLUTIONS,
                  power_floor: float = POWER_FLOOR) -> None:
         self.loss = MultiResolutionSTFTLoss(resolutions, power_floor)
         needs = stft_loss_min_samples(self.loss.resolutions)
         if config.segment_size < needs:
-            raise ValueError(f"segment_size {config.segment_size} is too short for the STFT loss (needs >= {needs} "
-                             f"samples at resolutions {[list(r) for r in self.loss.resolutions]}): "
-                             f"{segment_advice(config)}")
+            raise SegmentTooShort(f"segment_size {config.segment_size} is too short for the STFT loss (needs >= "
+                                  f"{needs} samples at resolutions {[list(r) for r in self.loss.resolutions]})")
 
     def __call__(self, inputs: GeneratorInputs, weight: float) -> LossBreakdown:
         sc, mag = self.loss(inputs.y, inputs.y_hat)
         return LossBreakdown(weight * (sc + mag), {"g/stft_sc": sc.detach(), "g/stft_mag": mag.detach()})
+
+
+def stft_floor(config: HifiganConfig, resolutions: tuple[tuple[int, int, int], ...], **_: Any) -> int:
+    """The MR-STFT loss's: its longest frame, reflect-padded by n_fft // 2."""
+    return stft_loss_min_samples(check_resolutions(resolutions))
 
 
 @dataclass

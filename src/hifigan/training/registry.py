@@ -3,7 +3,11 @@ config.loss_weights weighs, each built with its config arguments (config.discrim
 part name).
 
 A part's factory is `factory(config, **arguments) -> part`, built and checked by hifigan.models.named_parts (the
-builder the generators share; the generator registry is hifigan.models.generators).
+builder the generators share; the generator registry is hifigan.models.generators). A length-bound part declares
+its floor beside it, `min_samples(config, **arguments) -> int`: the shortest training segment it takes, read with
+the config's arguments over the factory's defaults (its signature holds them). Every floor of the parts a config uses
+counts in the segment the 'too short' lines suggest (hifigan.data.shortest_segment), and a part is refused a segment
+shorter than its own floor (a part without one has none).
 
 A discriminator is an nn.Module whose `forward(y, y_hat)` takes real and generated audio [B, 1, T] and returns
 (real scores, generated scores, real feature maps, generated feature maps), one entry per sub-discriminator, as
@@ -15,7 +19,7 @@ as the official `AdamW(chain(msd.parameters(), mpd.parameters()))`, so official 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
@@ -24,27 +28,17 @@ from torch import nn
 from hifigan.checkpoints.official import OFFICIAL_DISCRIMINATORS
 from hifigan.checkpoints.run_files import RESERVED
 from hifigan.config import HifiganConfig
+from hifigan.data import shortest_segment
 from hifigan.errors import ConfigError
-from hifigan.models.discriminators import (
-    MPD_CHANNELS,
-    MPD_PERIODS,
-    MSD_CHANNELS,
-    MSD_GROUPS,
-    MSD_POOL,
-    MSD_SCALES,
-    MultiPeriodDiscriminator,
-    MultiScaleDiscriminator,
-)
 from hifigan.models.generators import GENERATORS, build_generator
-from hifigan.models.mrd import (
-    MRD_CHANNELS,
-    MRD_LRELU_SLOPE,
-    MRD_WINDOW,
-    UNIVNET_RESOLUTIONS,
-    MultiResolutionDiscriminator,
-    mrd_min_samples,
+from hifigan.models.named_parts import (
+    build_part,
+    check_arguments,
+    default_arguments,
+    lookup,
+    non_default_arguments,
 )
-from hifigan.models.named_parts import build_part, check_arguments, lookup, non_default_arguments
+from hifigan.training.built_in_parts import mpd_floor, mrd_floor, msd_floor, multi_period, multi_resolution, multi_scale
 from hifigan.training.losses import (
     GeneratorObjective,
     GeneratorTerm,
@@ -52,66 +46,34 @@ from hifigan.training.losses import (
     STFTTerm,
     adversarial_term,
     feature_matching_term,
+    stft_floor,
 )
-from hifigan.training.segment_floor import segment_advice
 
 # ---------------------------------------------------------------- discriminators
 
 DiscriminatorFactory = Callable[..., nn.Module]  # factory(config, **discriminator_args[name]) -> module
-
-
-def multi_scale(config: HifiganConfig, scales: int = MSD_SCALES, pool_kernel_size: int = MSD_POOL[0],
-                pool_stride: int = MSD_POOL[1], pool_padding: int = MSD_POOL[2],
-                channels: tuple[int, ...] = MSD_CHANNELS, groups: tuple[int, ...] = MSD_GROUPS
-                ) -> MultiScaleDiscriminator:
-    """The MSD; every scale must see at least one sample of a training segment."""
-    module = MultiScaleDiscriminator(scales, pool_kernel_size, pool_stride, pool_padding, channels, groups)
-    lengths = module.view_lengths(config.segment_size)
-    if lengths[-1] < 1:
-        empty = next(scale for scale, length in enumerate(lengths) if length < 1)
-        raise ValueError(f"segment_size {config.segment_size} is too short for the MSD's pooling (scale {empty} "
-                         f"would see no sample): {segment_advice(config)}")
-    return module
-
-
-def multi_period(config: HifiganConfig, periods: tuple[int, ...] = MPD_PERIODS,
-                 channels: tuple[int, ...] = MPD_CHANNELS) -> MultiPeriodDiscriminator:
-    """The MPD; no period may exceed the training segment (its reflect padding needs the samples)."""
-    module = MultiPeriodDiscriminator(periods, channels)
-    if max(module.periods) > config.segment_size:
-        raise ValueError(f"period {max(module.periods)} is longer than segment_size {config.segment_size}: "
-                         f"{segment_advice(config)}")
-    return module
-
-
-def multi_resolution(config: HifiganConfig, resolutions: tuple[tuple[int, int, int], ...] = UNIVNET_RESOLUTIONS,
-                     window: str = MRD_WINDOW, channels: int = MRD_CHANNELS, lrelu_slope: float = MRD_LRELU_SLOPE
-                     ) -> MultiResolutionDiscriminator:
-    """The MRD; the training segment must be long enough to frame at every resolution."""
-    module = MultiResolutionDiscriminator(resolutions, channels, window, lrelu_slope)
-    needs = mrd_min_samples(module.resolutions)
-    if config.segment_size < needs:
-        raise ValueError(f"segment_size {config.segment_size} is too short for the MRD discriminator (needs >= "
-                         f"{needs} samples at resolutions {[list(r) for r in module.resolutions]}): "
-                         f"{segment_advice(config)}")
-    return module
-
+PartFloor = Callable[..., int]  # min_samples(config, **arguments) -> the shortest training segment the part takes
 
 DISCRIMINATORS: dict[str, DiscriminatorFactory] = {
     "msd": multi_scale,
     "mpd": multi_period,
     "mrd": multi_resolution,  # optional (UnivNet); not in official do_* files
 }
+DISCRIMINATOR_FLOORS: dict[str, PartFloor] = {"msd": msd_floor, "mpd": mpd_floor, "mrd": mrd_floor}
 
 
-def register_discriminator(name: str, factory: DiscriminatorFactory) -> DiscriminatorFactory:
+def register_discriminator(name: str, factory: DiscriminatorFactory,
+                           min_samples: PartFloor | None = None) -> DiscriminatorFactory:
     """Make `factory(config, **arguments) -> module` available as a name in config.discriminators (after the
-    built-in ones); the keyword arguments it declares are what discriminator_args[name] may set."""
+    built-in ones); the keyword arguments it declares are what discriminator_args[name] may set. `min_samples`: its
+    floor, `min_samples(config, **arguments) -> int` (module docstring), if a segment can be too short for it."""
     if name in DISCRIMINATORS and DISCRIMINATORS[name] is not factory:
         raise ValueError(f"a discriminator named {name!r} is registered already")
     if name in RESERVED:
         raise ValueError(f"{name!r} is a checkpoint key of its own; choose another discriminator name")
     DISCRIMINATORS[name] = factory
+    if min_samples is not None:
+        DISCRIMINATOR_FLOORS[name] = min_samples
     return factory
 
 
@@ -126,8 +88,8 @@ def discriminator_names(config: HifiganConfig) -> list[str]:
 def build_discriminators(config: HifiganConfig) -> dict[str, nn.Module]:
     """name -> a fresh module built with discriminator_args[name], for each discriminator the config names, in
     registry order. Names, arguments and values are checked here (a one-line ConfigError)."""
-    return {name: build_part(DISCRIMINATORS, "discriminator", name, config, config.discriminator_args.get(name, {}),
-                             f"discriminator_args[{name!r}]")
+    return {name: _built(DISCRIMINATORS, DISCRIMINATOR_FLOORS, "discriminator", name, config,
+                         config.discriminator_args.get(name, {}), f"discriminator_args[{name!r}]")
             for name in discriminator_names(config)}
 
 
@@ -150,15 +112,19 @@ GENERATOR_TERMS: dict[str, GeneratorTerm | type] = {
     "fm": feature_matching_term,
     "stft": STFTTerm,  # optional (Parallel WaveGAN); weight 0 in the paper's recipe
 }
+TERM_FLOORS: dict[str, PartFloor] = {"stft": stft_floor}
 ADVERSARIAL_TERMS = ("adv", "fm")  # the built-in terms that apply only with the discriminators' outputs
 
 
-def register_generator_term(name: str, term: GeneratorTerm | type) -> GeneratorTerm | type:
+def register_generator_term(name: str, term: GeneratorTerm | type,
+                            min_samples: PartFloor | None = None) -> GeneratorTerm | type:
     """Make `term` (or a class of terms, as in GENERATOR_TERMS) available as config.loss_weights[name] (off until
-    the config gives it a weight > 0)."""
+    the config gives it a weight > 0); `min_samples`: its floor, as register_discriminator's."""
     if name in GENERATOR_TERMS and GENERATOR_TERMS[name] is not term:
         raise ValueError(f"a generator loss term named {name!r} is registered already")
     GENERATOR_TERMS[name] = term
+    if min_samples is not None:
+        TERM_FLOORS[name] = min_samples
     return term
 
 
@@ -199,8 +165,8 @@ def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
     """The terms config.loss_weights weighs (> 0), each built with its loss_args. Every name in loss_weights and
     loss_args must be registered and every argument known to its term, weighted or not (one-line ConfigError)."""
     factories = _check_term_names(config)
-    terms = {name: (build_part(factories, "loss term", name, config, config.loss_args.get(name, {}),
-                               f"loss_args[{name!r}]"), weight)
+    terms = {name: (_built(factories, TERM_FLOORS, "loss term", name, config, config.loss_args.get(name, {}),
+                           f"loss_args[{name!r}]"), weight)
              for name in factories if (weight := config.loss_weights.get(name, 0.0)) > 0}
     if not terms:
         raise ConfigError(None, "loss_weights gives no term a weight > 0")
@@ -211,9 +177,56 @@ def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
     return GeneratorObjective(terms)
 
 
-# The configs whose parts built, with the registries they were built from: `train` checks before its scan and its
-# Trainer checks again (a Trainer from Python checks alone); a meta build costs ~0.1 s, its first ~1 s (torch's
-# meta kernels import torch._dynamo). A part that would fail is still met when the Trainer builds it for real.
+# ---------------------------------------------------------------- the parts' floors
+
+
+def _floors_used(config: HifiganConfig) -> Iterator[tuple[Callable[..., Any], PartFloor, Mapping[str, Any]]]:
+    """(factory, floor, config arguments) of each registered part with a floor that the config uses: its
+    discriminators, and its loss terms weighed > 0."""
+    terms = {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
+    used = [(DISCRIMINATORS, DISCRIMINATOR_FLOORS, name, config.discriminator_args) for name in config.discriminators]
+    used += [(terms, TERM_FLOORS, name, config.loss_args) for name, weight in config.loss_weights.items() if weight > 0]
+    for factories, floors, name, arguments in used:
+        if name in factories and name in floors:
+            yield factories[name], floors[name], arguments.get(name, {})
+
+
+def _read_floor(factory: Callable[..., Any], floor: PartFloor, config: HifiganConfig,
+                arguments: Mapping[str, Any]) -> int | None:
+    """The part's floor with the config's arguments over its factory's defaults; None where they do not read (the
+    part's build refuses them in its own line)."""
+    try:
+        return floor(config, **{**default_arguments(factory), **arguments})
+    except (TypeError, ValueError):
+        return None
+
+
+def part_floors(config: HifiganConfig) -> list[int]:
+    """What each length-bound part the config uses needs of a training segment, by the floor declared beside it."""
+    return [need for factory, floor, arguments in _floors_used(config)
+            if (need := _read_floor(factory, floor, config, arguments)) is not None]
+
+
+def segment_advice(config: HifiganConfig) -> str:
+    """The end of every 'segment too short' line, for this config's parts: the length to give instead."""
+    return shortest_segment.segment_advice(config, part_floors(config))
+
+
+def _built(registry: Mapping[str, Callable[..., Any]], floors: Mapping[str, PartFloor], kind: str, name: str,
+           config: HifiganConfig, arguments: Mapping[str, Any], where: str) -> Any:
+    """build_part, a part's refusal of the segment ended with the length that trains; a part built for a segment
+    shorter than its declared floor (a factory that does not check it) refused in that line too."""
+    part = build_part(registry, kind, name, config, arguments, where, lambda: segment_advice(config))
+    need = _read_floor(registry[name], floors[name], config, arguments) if name in floors else None
+    if need is not None and config.segment_size < need:
+        raise ConfigError(None, f"{where}: segment_size {config.segment_size} is too short for the {kind} {name!r} "
+                                f"(needs >= {need} samples): {segment_advice(config)}")
+    return part
+
+
+# The configs whose parts built, with the registries (and floors) they were built from: `train` checks before its
+# scan and its Trainer checks again (a Trainer from Python checks alone); a meta build costs ~0.1 s, its first ~1 s
+# (torch's meta kernels import torch._dynamo). A part that would fail is still met when the Trainer builds it for real.
 _BUILT: set[tuple[str, tuple]] = set()
 
 
@@ -221,8 +234,8 @@ def check_parts(config: HifiganConfig) -> None:
     """Every part the config names built as training builds it, on the meta device (no weights, no memory): each
     name, argument and value checked (a one-line ConfigError), with the objective's rules. `hifigan train` calls it
     before the corpus is scanned (training.preflight); the Trainer builds the same parts for real."""
-    key = (repr(config), tuple((name, id(part)) for registry in (GENERATORS, DISCRIMINATORS, GENERATOR_TERMS)
-                               for name, part in registry.items()))
+    registries = (GENERATORS, DISCRIMINATORS, GENERATOR_TERMS, DISCRIMINATOR_FLOORS, TERM_FLOORS)
+    key = (repr(config), tuple((name, id(part)) for registry in registries for name, part in registry.items()))
     if key in _BUILT:
         return
     with torch.device("meta"):
