@@ -81,10 +81,8 @@ class MelSpectrogram:
         """The fewest samples that make one frame: more than `pad` (reflect padding mirrors samples of the signal
         itself) and, once padded, one window of n_fft (official framing: one hop, T >= n_fft - 2 pad). With the
         official code's center=True, torch.stft's own reflect padding of n_fft // 2 makes the window instead, and
-        needs more padded samples than it mirrors (T + 2 pad > n_fft // 2)."""
-        if self.center:
-            return max(self.pad + 1, self.stft_pad + 1 - 2 * self.pad)
-        return padded_min_samples(self.n_fft, self.pad)
+        needs more padded samples than it mirrors (T + 2 pad > n_fft // 2): a "window" of stft_pad + 1."""
+        return padded_min_samples(self.stft_pad + 1 if self.center else self.n_fft, self.pad)
 
     def _basis_and_window(self, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         """(basis, window) or (basis, window, mean [num_mels, 1], std [num_mels, 1]) on `device` in `dtype`, cached;

@@ -276,3 +276,14 @@ def test_checked_takes_a_tensor_as_its_array(speech):
     with pytest.raises(AudioError, match=r"^clip.wav: samples far outside \[-1, 1\]: peak \d+, more than 4 \(int16 "
                                          r"sample values\? divide by 32768\)$"):
         frontend.check((audio * 32767).to(torch.int16), "clip.wav")
+
+
+def test_center_true_bound_by_torch_stft_s_reflection_needs_more_than_it_mirrors():
+    """Hop = n_fft = 1024 (pad 0): torch.stft's own reflection of 512 samples binds, not ours: 513 samples frame,
+    512 are refused, as torch would refuse them."""
+    frontend = MelSpectrogram(**{**V1.mel_kwargs(), "hop_size": 1024, "win_size": 1024, "center": True})
+    assert frontend.pad == 0 and frontend.min_samples == 513
+    assert frontend.checked(np.full(513, 0.1, dtype=np.float32), "clip.wav").shape[1] == frontend.num_frames(513)
+    with pytest.raises(RuntimeError):  # torch itself, past our check
+        torch.stft(torch.full((1, 512), 0.1), 1024, 1024, window=torch.hann_window(1024), center=True,
+                   pad_mode="reflect", return_complex=True)

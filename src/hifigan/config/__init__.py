@@ -197,6 +197,10 @@ class HifiganConfig:
         """How long `frames` mel frames of audio last, in seconds (frames_ms / 1000)."""
         return self.frames_ms(frames) / 1000
 
+    def seconds_frames(self, seconds: float) -> float:
+        """How many mel frames `seconds` of audio make, unrounded: frames_seconds' inverse."""
+        return seconds * self.sampling_rate / self.hop_size
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

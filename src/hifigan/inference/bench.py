@@ -45,7 +45,7 @@ def bench_inputs(config_name: str, seconds: float, pretrained: str | None = None
         cfg = load_config(config_name)
         torch.manual_seed(SEED)
         generator = build_generator(cfg)
-    frames = max(1, round(seconds * cfg.sampling_rate / cfg.hop_size))
+    frames = max(1, round(cfg.seconds_frames(seconds)))
     mel = torch.randn(cfg.num_mels, frames, generator=torch.Generator().manual_seed(SEED)) - 5.0
     return cfg, generator, mel
 

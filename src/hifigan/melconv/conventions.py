@@ -17,6 +17,7 @@ import numpy as np
 from hifigan.errors import ConfigError
 
 OFFICIAL_MAGNITUDE_FLOOR = 1e-5  # the official front-end's clamp on the mel magnitude M
+OFFICIAL_FLOOR_TEXT = f"{OFFICIAL_MAGNITUDE_FLOOR:g}".replace("e-0", "e-")  # as the messages write it: "1e-5"
 OFFICIAL_FLOOR = math.log(OFFICIAL_MAGNITUDE_FLOOR)  # -11.512925..., the lowest official mel value
 LN10 = math.log(10.0)
 DEFAULT_FLOOR = 1e-10  # a log convention's floor unless mel_floor or the convention says (PWG, ESPnet, librosa)
@@ -110,7 +111,7 @@ def front_end_floor(name: str, floor: float | None, keys: tuple[str, str] = LOOS
     if name == "official":
         if floor is not None and floor != OFFICIAL_MAGNITUDE_FLOOR:
             raise ConfigError(None, f"{floor_key} {floor} with {convention_key} official: the official floor is "
-                                    f"1e-5; use {convention_key} ln-floor for another")
+                                    f"{OFFICIAL_FLOOR_TEXT}; use {convention_key} ln-floor for another")
     return CONVENTIONS[name].floor if floor is None else float(floor)
 
 

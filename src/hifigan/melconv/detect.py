@@ -17,7 +17,13 @@ import numpy as np
 
 from hifigan.errors import MelError
 from hifigan.melconv.bands import DEAD_CLIFF_NATS, dead_band
-from hifigan.melconv.conventions import CONVENTIONS, LN10, OFFICIAL_FLOOR
+from hifigan.melconv.conventions import (
+    CONVENTIONS,
+    LN10,
+    OFFICIAL_FLOOR,
+    OFFICIAL_FLOOR_TEXT,
+    OFFICIAL_MAGNITUDE_FLOOR,
+)
 from hifigan.melconv.normalised import NORMALISED_FIT, denormalised, normalised_fit
 from hifigan.melconv.silence import model_silence_epsilon
 from hifigan.melconv.verdict import MelVerdict
@@ -172,11 +178,12 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> 
     own, prefer, own_floor = prior
     if floored and abs(low - OFFICIAL_FLOOR) < 1e-4:
         if high <= MAX_NATS:
-            return MelVerdict("official", 0.99, evidence=ev, detail="floor exactly ln(1e-5)")
+            return MelVerdict("official", 0.99, evidence=ev, detail=f"floor exactly ln({OFFICIAL_FLOOR_TEXT})")
         # No log convention has this floor and such a maximum; librosa's melspectrogram (power=2.0) under a
         # natural log clamped at 1e-5 does: the filterbank on |X|^2, which no map turns into the official mel.
-        return MelVerdict("unknown", 0.5, evidence=ev, detail=f"floor exactly ln(1e-5), but a maximum above the "
-                          f"{MAX_NATS:g} nats audio in [-1, 1] reaches: a mel of the power spectrum (power=2.0)?")
+        return MelVerdict("unknown", 0.5, evidence=ev, detail=f"floor exactly ln({OFFICIAL_FLOOR_TEXT}), but a "
+                          f"maximum above the {MAX_NATS:g} nats audio in [-1, 1] reaches: a mel of the power "
+                          "spectrum (power=2.0)?")
     at_own = own != "official" and floored and abs(low - own_floor) < 1e-4 * max(1.0, abs(own_floor))
     if prefer in scales and (at_own or "silence_eps" in ev) and scales[prefer] * high <= MAX_NATS:
         detail = "floor exactly the model's" if at_own else (
@@ -229,8 +236,9 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> 
     name, detail = best, feasible[best]
     if best == "official" and not detail:  # no floor: official unless values lie below its floor
         below = low < OFFICIAL_FLOOR - 1e-4
-        name, detail = ("ln-floor", "values below ln(1e-5)") if below else ("official", "within the official range")
-    elif best == "official" and detail != "floor 1e-05":
+        name, detail = (("ln-floor", f"values below ln({OFFICIAL_FLOOR_TEXT})") if below
+                        else ("official", "within the official range"))
+    elif best == "official" and detail != f"floor {OFFICIAL_MAGNITUDE_FLOOR:.0e}":  # feasible's text of it
         name = "ln-floor"
     conf = (0.9 if floored else 0.6) if in_band(best) else 0.5
     return MelVerdict(name, min(conf, 0.5 + margin), evidence=ev, detail=detail)
