@@ -82,8 +82,9 @@ def test_health_info_and_openapi(served):
             "/livez", "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}
         said = {(path, code): answer["content"]["application/json"]["schema"]["properties"]["status"]["enum"]
                 for path in ("/livez", "/healthz") for code, answer in spec["paths"][path]["get"]["responses"].items()}
-        assert said == {("/livez", "200"): ["loading", "ok", "draining"], ("/healthz", "200"): ["ok"],
-                        ("/healthz", "503"): ["loading", "draining"]}  # test_shutdown and test_loading see them
+        assert said == {("/livez", "200"): ["loading", "ok", "draining"], ("/livez", "503"): ["failed"],
+                        ("/healthz", "200"): ["ok"], ("/healthz", "503"): ["loading", "draining", "failed"]}
+        # test_shutdown, test_loading and test_batcher_failure see them
         assert http.get("/livez").json() == {"status": "ok"}
         # every close code the server ends a stream with (tests/serve/test_stream_*.py and test_query see each)
         closes = re.findall(r"\b(?:10\d\d|4[1-9]\d\d)\b", spec["paths"]["/v1/stream"]["get"]["description"])
@@ -92,7 +93,7 @@ def test_health_info_and_openapi(served):
         vocode = spec["paths"]["/v1/vocode"]["post"]
         listed = vocode["parameters"][0]["schema"]
         assert (listed["enum"], listed["default"]) == (["wav", "f32", "f64"], "wav")
-        assert set(vocode["responses"]) == {"200", "400", "408", "413", "415", "503"}
+        assert set(vocode["responses"]) == {"200", "400", "408", "413", "415", "500", "503"}
         body, headers = npy_bytes(np.zeros((16, 3), np.float32) - 5), {"Content-Type": "application/x-npy"}
         for fmt in listed["enum"]:
             assert http.post(f"/v1/vocode?format={fmt}", content=body, headers=headers).status_code == 200, fmt

@@ -67,6 +67,17 @@ def post(url: str, n: int) -> httpx.Response:
     return httpx.post(f"{url}/v1/vocode", content=npy_bytes(frames(n)), headers=NPY, timeout=10)
 
 
+def described(url: str, path: str, method: str, answer: httpx.Response) -> None:
+    """Asserts that /openapi.json lists `answer` for that route: its status, and its JSON body's keys (and "status"
+    value) in that answer's schema."""
+    responses = httpx.get(f"{url}/openapi.json").json()["paths"][path][method]["responses"]
+    assert str(answer.status_code) in responses, (path, answer.status_code)
+    schema, body = responses[str(answer.status_code)]["content"]["application/json"]["schema"], answer.json()
+    assert set(schema["required"]) <= set(body) <= set(schema["properties"]), (path, body)
+    if "status" in body:
+        assert body["status"] in schema["properties"]["status"]["enum"], (path, body)
+
+
 def test_a_stopped_batcher_fails_what_it_held_and_queued_and_refuses_more(failing):
     """The batch running and the mel queued behind it get SchedulerFailed naming the error; a later submit raises
     it; the owner is told once."""
@@ -91,6 +102,7 @@ def test_a_model_error_is_a_500_and_the_server_goes_on(failing):
         answer = post(running.url, WRONG)
         assert (answer.status_code, answer.json()) == (500, {
             "error": "vocoding failed: ValueError: an ordinary model error"})
+        described(running.url, "/v1/vocode", "post", answer)  # where /openapi.json listed no 500
         with pytest.raises(ServeError) as caught:
             Client(running.url, ready_timeout=0).stream([frames(20), frames(WRONG)])
         assert (caught.value.status, caught.value.message) == (500, "vocoding failed: ValueError: an ordinary model "
@@ -107,9 +119,11 @@ def test_a_stopped_batcher_is_a_503_for_every_request_and_healthz_says_why(faili
             answer = post(running.url, n)
             assert (answer.status_code, answer.json()) == (503, {"error": said})
             assert "retry-after" not in answer.headers  # this server will not take it again
+            described(running.url, "/v1/vocode", "post", answer)
         for probe in ("/healthz", "/livez"):
             answer = httpx.get(running.url + probe)
             assert (answer.status_code, answer.json()) == (503, {"status": "failed", "error": said})
+            described(running.url, probe, "get", answer)  # where /openapi.json said neither 'failed' nor its error
         with pytest.raises(ServeError) as caught:
             Client(running.url, ready_timeout=0).stream([frames(20)])
         assert (caught.value.status, caught.value.message) == (503, said)

@@ -10,9 +10,13 @@ ERROR = {"description": "bad input or a refused request", "content": {"applicati
 
 
 def health(description: str, *statuses: str) -> dict:
-    """A /healthz or /livez answer: {"status": one of `statuses`}."""
+    """A /healthz or /livez answer: {"status": one of `statuses`}; with "failed" (the batcher stopped), its "error"."""
+    properties, required = {"status": {"enum": list(statuses)}}, ["status"]
+    if "failed" in statuses:
+        properties["error"] = {"type": "string", "description": "why the batcher stopped (status failed)"}
+        required += ["error"] if statuses == ("failed",) else []
     return {"description": description, "content": {"application/json": {"schema": {
-        "type": "object", "properties": {"status": {"enum": list(statuses)}}, "required": ["status"]}}}}
+        "type": "object", "properties": properties, "required": required}}}}
 
 
 def openapi(info: dict) -> dict:
@@ -27,12 +31,15 @@ def openapi(info: dict) -> dict:
             "/v1/info says batch_invariant). Errors are JSON "
             '{"error": "..."}.')},
         "paths": {
-            "/livez": {"get": {"summary": "liveness: 200 as soon as the server listens, whatever it is doing",
-                               "responses": {"200": health("alive", "loading", "ok", "draining")}}},
+            "/livez": {"get": {"summary": "liveness: 200 as soon as the server listens, whatever it is doing; 503 "
+                                          "once its batcher stopped (restart it)",
+                               "responses": {"200": health("alive", "loading", "ok", "draining"),
+                                             "503": health("the batcher stopped", "failed")}}},
             "/healthz": {"get": {"summary": "readiness: 200 while it takes work; 503 while the model loads or the "
-                                            "server shuts down",
+                                            "server shuts down, and once its batcher stopped",
                                  "responses": {"200": health("ready", "ok"),
-                                               "503": health("loading or shutting down", "loading", "draining")}}},
+                                               "503": health("loading, shutting down, or the batcher stopped",
+                                                             "loading", "draining", "failed")}}},
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
                 "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, mel (the convention "
                 "with its floor and whether the model's mel_stats normalise it), lookahead_frames, "
@@ -51,7 +58,9 @@ def openapi(info: dict) -> dict:
                 "responses": {"200": {"description": "the audio", "content": {
                     "audio/wav": {"schema": {"type": "string", "format": "binary"}},
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                    "400": ERROR, "408": ERROR, "413": ERROR, "415": ERROR, "503": ERROR}}},
+                    "400": ERROR, "408": ERROR, "413": ERROR, "415": ERROR,
+                    "500": {**ERROR, "description": "the model failed on this mel (vocoding failed: ...)"},
+                    "503": ERROR}}},
             "/v1/stream": {"get": {
                 "summary": "WebSocket: stream mel frames in, audio out",
                 "description": (
