@@ -125,6 +125,22 @@ def test_a_wait_that_runs_out_names_the_url_and_the_last_answer():
                                                "(ConnectError"), caught.value.message
 
 
+def test_a_server_not_reached_is_a_serve_error_naming_the_url_and_the_reason():
+    """vocode, info and stream to a port nothing listens on raise ServeError with status 0 (nothing answered) and the
+    system's reason, at once (ready_timeout waits for a loading server, not for one that is not there), where vocode
+    and info raised httpx.ConnectError('All connection attempts failed') and stream an OSError of its own."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{unused.getsockname()[1]}"
+        for call in (lambda c: c.vocode(GOOD), lambda c: c.info(), lambda c: c.stream([GOOD])):
+            started = time.monotonic()
+            with pytest.raises(ServeError) as caught:
+                call(Client(url))
+            assert time.monotonic() - started < 5
+            assert (type(caught.value), caught.value.status, caught.value.message) == (
+                ServeError, 0, f"could not connect to {url}: Connection refused")
+
+
 def test_a_draining_server_is_reported_at_once():
     with loading_server(release_after=0) as running:
         Client(running.url).wait_ready(5)

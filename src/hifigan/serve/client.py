@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -65,6 +66,18 @@ def _refusal(status: int, body: bytes) -> ServeError:
     return ServeError(status, message)
 
 
+def _unreachable(url: str, error: OSError | httpx.TransportError) -> ServeError:
+    """A server not reached at `url`: ServeError with status 0 (nothing answered, as NotReadyError says it) and the
+    reason the system gave (the last OSError behind `error`: httpx's own words are 'All connection attempts
+    failed')."""
+    reason, cause = str(error) or type(error).__name__, error
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno:
+            reason = os.strerror(cause.errno) if cause.errno > 0 else cause.strerror or reason  # < 0: a resolver's
+        cause = cause.__cause__ or cause.__context__
+    return ServeError(0, f"could not connect to {url}: {reason}")
+
+
 def _error(response: httpx.Response) -> ServeError:
     return _refusal(response.status_code, response.content)
 
@@ -119,11 +132,14 @@ class AsyncClient:
 
     async def _answered(self, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
         """The 200 of `send()`, made again once the model is ready if it was refused as loading (a 503 with
-        Retry-After, which the server gives only then); any other refusal raises ServeError."""
-        response = await send()
-        if response.status_code == 503 and "retry-after" in response.headers and self.ready_timeout > 0:
-            await self.wait_ready(self.ready_timeout)
+        Retry-After, which the server gives only then); any other refusal, or no connection, raises ServeError."""
+        try:
             response = await send()
+            if response.status_code == 503 and "retry-after" in response.headers and self.ready_timeout > 0:
+                await self.wait_ready(self.ready_timeout)
+                response = await send()
+        except (httpx.ConnectError, httpx.ConnectTimeout) as e:
+            raise _unreachable(self.url, e) from None
         if response.status_code != 200:
             raise _error(response)
         return response
@@ -168,6 +184,8 @@ class AsyncClient:
             ws = await connect(f"{self.ws_url}/v1/stream?format={fmt}", max_size=None)
         except websockets.exceptions.InvalidStatus as e:  # refused before the upgrade (--max-connections, a proxy)
             raise _refusal(e.response.status_code, e.response.body or b"") from None
+        except OSError as e:  # refused, unresolved, timed out
+            raise _unreachable(self.url, e) from None
         async with ws:
             started = time.monotonic()
             failed: list[Exception] = []  # the error of `chunks` (the caller's code), raised after the close
