@@ -141,6 +141,33 @@ def test_a_server_not_reached_is_a_serve_error_naming_the_url_and_the_reason():
                 ServeError, 0, f"could not connect to {url}: Connection refused")
 
 
+def test_a_connection_lost_before_the_answer_is_a_serve_error_naming_the_url():
+    """A server whose process goes away mid-request (here a listening socket that reads the request, then closes):
+    vocode and info raise ServeError with status 0 naming the URL, where they raised httpx.RemoteProtocolError
+    ('Server disconnected without sending a response.'), which names neither the server nor the call."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+        def hang_up() -> None:
+            for _ in range(2):
+                peer, _ = listener.accept()
+                with peer:  # all of the request read first: closed with data unread, the kernel would reset it
+                    peer.settimeout(0.3)
+                    with contextlib.suppress(TimeoutError):
+                        while peer.recv(65536):
+                            pass
+
+        closer = threading.Thread(target=hang_up, daemon=True)
+        closer.start()
+        for call in (lambda c: c.vocode(GOOD), lambda c: c.info()):
+            with pytest.raises(ServeError) as caught:
+                call(Client(url))
+            assert (type(caught.value), caught.value.status, caught.value.message) == (
+                ServeError, 0, f"the connection to {url} was lost before its answer came (Server disconnected "
+                               "without sending a response)")
+        closer.join(5)
+
+
 def test_a_draining_server_is_reported_at_once():
     with loading_server(release_after=0) as running:
         Client(running.url).wait_ready(5)
