@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from hifigan.inference.choices import SHAPE_BUCKETS
+from hifigan.messages.plural import count
 from hifigan.serve.client import AsyncClient
 
 REPO = Path(__file__).resolve().parent.parent
@@ -191,10 +192,11 @@ def markdown(results: dict) -> str:
     spread = results.get("utterance_spread") or 0
     spread = f", lengths drawn uniformly within {spread:.0%} of it" if spread else ""
     load = " UNDER LOAD (a shared machine: the ratios within the run hold better than the absolute figures)"
+    threads = count(results["threads"], "thread") if results["threads"] else "torch's threads"  # None: no --threads
     lines = [f"Measured {results['when']} on {results['machine']}{load if results['under_load'] else ''}."
              f" Utterances of {results['utterance_s']} s{spread}, {results['requests_per_client']} per client, "
              f"streams in {results['message_frames']}-frame messages "
-             f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {results['threads']} threads per server, "
+             f"{pace}, --max-batch-delay-ms {results['delay_ms']}, {threads} per server, "
              f"--backend {results.get('backend', 'auto')}"
              f"{', --shape-buckets ' + results['shape_buckets'] if 'shape_buckets' in results else ''}"
              f"{'; each cell run once untimed first (--warm)' if results.get('warm') else ''}.", "",
