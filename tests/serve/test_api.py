@@ -105,9 +105,14 @@ def test_health_info_and_openapi(served):
         stream = spec["paths"]["/v1/stream"]["get"]["parameters"][0]["schema"]
         assert (stream["enum"], stream["default"]) == (["pcm16", "f32", "f64"], "pcm16")
         missing = http.get("/v2/nothing")
-        assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
+        assert missing.status_code == 404 and missing.json() == {"error": (  # the routes: /openapi.json's paths
+            "Not Found: /v2/nothing (the routes are /livez, /healthz, /v1/info, /v1/vocode, /v1/stream, /metrics, "
+            "/openapi.json)")}
+        scanned = http.get("/" + "x" * 500).json()["error"]  # a scanner's long path is quoted cut short
+        assert scanned.startswith("Not Found: /" + "x" * 99 + "... (the routes are ")
         wrong = http.get("/v1/vocode")
-        assert wrong.status_code == 405 and "error" in wrong.json()
+        assert wrong.status_code == 405 and wrong.json() == {"error": "Method Not Allowed: GET /v1/vocode (it takes "
+                                                                      "POST)"}
         assert wrong.headers["allow"] == "POST"  # RFC 9110: a 405 names the methods the resource takes
         assert set(http.delete("/healthz").headers["allow"].split(", ")) == {"GET", "HEAD"}
 

@@ -150,7 +150,8 @@ def test_invented_methods_share_one_metric(served):
     for k in range(3):
         assert httpx.request(f"SCAN{k}", running.url + "/nothing").status_code == 404
         answered = httpx.request(f"SCAN{k}", running.url + "/healthz")
-        assert answered.status_code == 405 and answered.json() == {"error": "Method Not Allowed"}
+        assert answered.status_code == 405 and answered.json() == {
+            "error": f"Method Not Allowed: SCAN{k} /healthz (it takes {answered.headers['allow']})"}
     page = httpx.get(f"{running.url}/metrics").text
     assert "SCAN" not in page
     assert {path: count(running.url, route % path) for path in before} == {path: n + 3 for path, n in before.items()}
@@ -168,7 +169,7 @@ def test_a_trailing_slash_is_no_such_route_not_a_redirect(served):
         response = httpx.request(method, running.url + path, content=npy_bytes(GOOD) if method == "POST" else None,
                                  headers={"Content-Type": "application/x-npy"})
         assert response.status_code == 404 and response.headers["content-type"] == "application/json", response
-        assert response.json() == {"error": "Not Found"}
+        assert response.json()["error"].startswith(f"Not Found: {path} (the routes are /livez, ")  # the slash shows
         assert count(running.url, route % method) == before[method] + 1
 
 

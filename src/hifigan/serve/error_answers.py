@@ -63,13 +63,23 @@ async def websocket_only(request: Request) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (404, 405) as JSON errors too, with their headers (a 405's Allow, which RFC 9110
-    requires). Metrics label an unknown path as one route, and an unknown method as one method, so that a scanner's
-    many paths or methods do not make a series each."""
-    status = getattr(exc, "status_code", 500)
+    requires), each naming the path and what the server takes there (its routes; the Allow methods). Metrics label
+    an unknown path as one route, and an unknown method as one method, so that a scanner's many paths or methods do
+    not make a series each."""
+    status, headers = getattr(exc, "status_code", 500), getattr(exc, "headers", None) or {}
     method = request.method if request.method in METHODS else "(other method)"
     route = f"{method} {request.url.path if status != 404 else '(no such route)'}"
-    return error_response(request.app.state.serve, route, status, getattr(exc, "detail", str(exc)), time.monotonic(),
-                          headers=getattr(exc, "headers", None))
+    message, path = getattr(exc, "detail", str(exc)), _shown(request.url.path)
+    if status == 404:  # the path as it came (a trailing slash shows), and the ones there are
+        message += f": {path} (the routes are {', '.join(dict.fromkeys(r.path for r in request.app.routes))})"
+    elif status == 405 and "Allow" in headers:
+        message += f": {_shown(request.method)} {path} (it takes {headers['Allow']})"
+    return error_response(request.app.state.serve, route, status, message, time.monotonic(), headers=headers)
+
+
+def _shown(text: str, limit: int = 100) -> str:
+    """A client's path or method as an error quotes it: a scanner's long one cut to `limit` characters."""
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def no_such_route(not_found: ASGIApp) -> ASGIApp:
