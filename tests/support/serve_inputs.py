@@ -31,10 +31,11 @@ def npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def npy_header(shape: tuple[int, ...]) -> bytes:
-    """The header of a float32 .npy file of `shape`, without its data."""
+def npy_header(shape: tuple[int, ...], version: str = "1_0") -> bytes:
+    """The header of a float32 .npy file of `shape` (format `version`, 1_0 or 2_0), without its data."""
     buffer = io.BytesIO()
-    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    write = getattr(np.lib.format, f"write_array_header_{version}")
+    write(buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
     return buffer.getvalue()
 
 
@@ -57,7 +58,12 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
     # a header that claims 298 GiB: np.load said "Unable to allocate 298. GiB for an array ..."
     "huge header": (npy_header((16, 5 * 10**9)) + b"\0" * 64, 400, "its header says float32 [16, 5000000000], "
                                                                    "320000000000 bytes of data, and 64 bytes came"),
-    "cut in its header": (npy(GOOD)[:50], 400, "is not a readable .npy file"),
+    # cut within the header, said from the header's length (np.load: "EOF: reading array header, expected 118 bytes
+    # got 40"), or without it where the length itself was cut
+    "cut in its header": (npy(GOOD)[:50], 400, "is a .npy file cut short in its header: 50 bytes came of its 128"),
+    "cut in its length": (npy(GOOD)[:9], 400, "is a .npy file cut short in its header: 9 bytes came"),
+    "cut in a 2.0 header": (npy_header((16, 30), "2_0")[:20], 400,  # its length in 4 bytes, not 2
+                            "is a .npy file cut short in its header: 20 bytes came of its 128"),
     # a format version numpy has not defined: was read as 2.0, "expected 662372470 bytes got 2036" of header
     "version 9.0": (npy(GOOD)[:6] + b"\x09" + npy(GOOD)[7:], 400,
                     "is not a readable .npy file (we only support format version (1,0), (2,0), and (3,0), not (9, 0))"),

@@ -134,11 +134,19 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
 def _check_data_size(buffer: io.BytesIO, size: int, what: str) -> None:
     """Refuse a .npy whose data is shorter than its header says (a body or message cut short), from the header alone:
     np.load would first allocate what the header claims (any size: "Unable to allocate 298. GiB") and then name its
-    own read buffer ("expected 262144 bytes got 64"), not the array. Leaves `buffer` at its start."""
+    own read buffer ("expected 262144 bytes got 64"), not the array; a body cut within the header, by the length
+    the header gives itself. Leaves `buffer` at its start."""
     version = npy_format.read_magic(buffer)
     if version not in NPY_VERSIONS:  # np.load then names the versions it reads (a 2.0 reader would take garbage
         buffer.seek(0)  # for the header's length and say "expected 662372470 bytes")
         return
+    length_bytes = 2 if version == (1, 0) else 4  # the header's length: little-endian, 2 bytes (1.0) or 4
+    start, length = buffer.tell(), buffer.read(length_bytes)
+    end = start + length_bytes + int.from_bytes(length, "little")
+    if len(length) < length_bytes or size < end:  # np.load would say "EOF: reading array header, expected ..."
+        of = f" of its {end}" if len(length) == length_bytes else ""
+        raise RequestError(400, f"{what} is a .npy file cut short in its header: {count(size, 'byte')} came{of}")
+    buffer.seek(start)
     read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
     shape, _, dtype = read_header(buffer)
     if not dtype.hasobject:  # an object array is refused by np.load (allow_pickle=False)
