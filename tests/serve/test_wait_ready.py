@@ -168,6 +168,18 @@ def test_a_connection_lost_before_the_answer_is_a_serve_error_naming_the_url():
         closer.join(5)
 
 
+def test_no_answer_within_the_timeout_is_a_serve_error_naming_it():
+    """A server that takes the request and answers nothing (a model far slower than the client's timeout): vocode
+    raises ServeError with status 0 naming the URL and the timeout, where it raised an httpx.ReadTimeout with no
+    message."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(ServeError) as caught:
+            Client(url, timeout=0.3).vocode(GOOD)  # the kernel accepts the connection: the listener never answers
+        assert (type(caught.value), caught.value.status, caught.value.message) == (
+            ServeError, 0, f"no answer from {url} within 0.3 s (the client's timeout: Client(url, timeout=...))")
+
+
 def test_a_draining_server_is_reported_at_once():
     with loading_server(release_after=0) as running:
         Client(running.url).wait_ready(5)

@@ -132,8 +132,8 @@ class AsyncClient:
 
     async def _answered(self, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
         """The 200 of `send()`, made again once the model is ready if it was refused as loading (a 503 with
-        Retry-After, which the server gives only then); any other refusal, or no connection, or one lost before the
-        answer, raises ServeError."""
+        Retry-After, which the server gives only then); any other refusal, or no connection, one lost before the
+        answer, or no answer within `timeout`, raises ServeError."""
         try:
             response = await send()
             if response.status_code == 503 and "retry-after" in response.headers and self.ready_timeout > 0:
@@ -141,6 +141,9 @@ class AsyncClient:
                 response = await send()
         except (httpx.ConnectError, httpx.ConnectTimeout) as e:
             raise _unreachable(self.url, e) from None
+        except httpx.TimeoutException:  # httpx's ReadTimeout has no message: it said neither the server nor the limit
+            raise ServeError(0, f"no answer from {self.url} within {self.timeout:g} s (the client's timeout: "
+                                "Client(url, timeout=...))") from None
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as e:  # the server's process gone
             said = str(e).rstrip(".") or type(e).__name__
             raise ServeError(0, f"the connection to {self.url} was lost before its answer came ({said})") from None
