@@ -154,3 +154,25 @@ def test_a_config_is_taken_by_its_file_or_name_as_vocoder_takes_it(tmp_path):
     with pytest.raises(ConfigError, match="v9"):
         export_generator(generator, "torchscript", tmp_path / "h.pt", config="v9")
     assert not (tmp_path / "h.pt").exists()
+
+
+@pytest.mark.parametrize(("preset", "label"), [
+    ("speechbrain-16k", "official, centred frames, |X| without epsilon"),
+    ("pwg-24k", "log10 (floor 1e-10), centred frames, |X| without epsilon"),
+])
+def test_a_presets_facts_name_its_mel_as_every_other_place(preset, label):
+    """A preset whose mel_convention alone ('official', 'log10') names another mel than it takes: the model file's
+    and the front-end's "mel" and "io" say the label as `hifigan configs` prints it, in ModelMel.named's wording,
+    where the front-end's io said 'the mel the model takes'; mel_convention stays the config's string."""
+    from hifigan.config import load_config
+    from hifigan.inference.export_facts import frontend_facts, input_facts
+
+    config = load_config(preset)
+    model, front_end = input_facts(config), frontend_facts(config, 1025)
+    assert model["mel"] == front_end["mel"] == ModelMel.of(config).label == label
+    assert model["mel_convention"] == config.mel_convention != label
+    rate, hop, bins = config.sampling_rate, config.hop_size, config.num_mels
+    assert model["io"] == (f"input 'mel' float32 [batch, {bins}, frames]: the model's mel ({label}, {rate} Hz, hop "
+                           f"{hop}); output 'audio' float32 [batch, frames * {hop}]")
+    assert front_end["io"] == (f"input 'audio' float32 [batch, samples] in [-1, 1] at {rate} Hz, samples >= 1025; "
+                               f"output 'mel' float32 [batch, {bins}, frames]: the model's mel ({label})")

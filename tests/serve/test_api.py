@@ -280,14 +280,20 @@ def test_serve_defaults_are_the_documented_ones():
 
 
 def test_info_says_the_mel_is_normalised():
-    """A model trained on mel_stats-normalised log10 mels (pwg-24k with its stats.h5) takes (log10 M - mean) / std:
-    /v1/info and /openapi.json say so, where mel_convention alone ('log10') named a mel it does not take."""
+    """A model trained on mel_stats-normalised log10 mels (pwg-24k's mel, centred frames without an epsilon under
+    |X|, with its stats.h5) takes (log10 M - mean) / std: /v1/info's mel and /openapi.json say so in the words of
+    `hifigan configs` and the export's facts, where mel_convention alone ('log10', kept as it was) names a mel it
+    does not take and /openapi.json said '(log10 (floor 1e-10) normalised by mel_stats mel)'."""
+    from hifigan.config import load_config
     from hifigan.models import Generator
     from tests.support.tiny import tiny_config
 
-    cfg = tiny_config(mel_convention="log10", mel_stats={"mean": [-3.0] * 16, "std": [1.5] * 16})
+    pwg = load_config("pwg-24k")
+    cfg = tiny_config(mel_convention=pwg.mel_convention, mel_framing=pwg.mel_framing,
+                      mel_magnitude_eps=pwg.mel_magnitude_eps, mel_stats={"mean": [-3.0] * 16, "std": [1.5] * 16})
+    label = "log10 (floor 1e-10) normalised by mel_stats, centred frames, |X| without epsilon"
     with running_server(Vocoder(Generator(cfg), cfg)) as running, httpx.Client(base_url=running.url) as http:
         info = http.get("/v1/info").json()
-        assert (info["mel_convention"], info["mel"]) == ("log10", "log10 (floor 1e-10) normalised by mel_stats")
+        assert (info["mel_convention"], info["mel"]) == ("log10", label)
         body = http.get("/openapi.json").json()["paths"]["/v1/vocode"]["post"]["requestBody"]["description"]
-        assert "(log10 (floor 1e-10) normalised by mel_stats mel)" in body
+        assert f"float32 [16, T] or [1, 16, T], the model's mel ({label}), 1 <= T <= 4000" in body

@@ -18,8 +18,9 @@ from hifigan.melconv.model import ModelMel
 from hifigan.melconv.stats import inline_stats
 
 # The config's keys that define the input mel, each stored under its own name (the config's value, mel_stats as
-# its values), with "mel" (serve's /v1/info wording: convention, floor, normalisation), "io" and "config"; an
-# exported front-end (export_frontend.frontend_bytes) adds "min_samples", the shortest audio it takes.
+# its values), with "mel" (ModelMel.label, as /v1/info's "mel"), "io" (the tensors in words, the mel as
+# ModelMel.named) and "config"; an exported front-end (export_frontend.frontend_bytes) adds "min_samples", the
+# shortest audio it takes.
 INPUT_KEYS = ("sampling_rate", "hop_size", "num_mels", "n_fft", "win_size", "fmin", "fmax", "mel_convention",
               "mel_floor", "mel_framing", "mel_magnitude_eps", "mel_stats")
 KEYS = ("mel", *INPUT_KEYS, "io", "config")
@@ -48,8 +49,8 @@ def frontend_facts(config: HifiganConfig, min_samples: int) -> dict[str, str]:
     """input_facts for the model's exported mel front-end (FRONTEND_KEYS): its own "io", and "min_samples"."""
     facts = input_facts(config)
     facts["io"] = (f"input 'audio' float32 [batch, samples] in [-1, 1] at {config.sampling_rate} Hz, samples >= "
-                   f"{min_samples}; output 'mel' float32 [batch, {config.num_mels}, frames], the mel the model takes "
-                   f"({facts['mel']})")
+                   f"{min_samples}; output 'mel' float32 [batch, {config.num_mels}, frames]: "
+                   f"{ModelMel.of(config).named()}")
     facts["min_samples"] = str(min_samples)
     return facts
 

@@ -83,12 +83,17 @@ class ServeState:
     def sampling_rate(self) -> int:
         return self.vocoder.config.sampling_rate
 
+    @property
+    def model_mel(self) -> ModelMel:
+        """The mel the model takes, as /v1/info's `mel` and /openapi.json name it."""
+        return ModelMel.of(self.vocoder.config)
+
     def info(self) -> dict:
         config, field_ = self.vocoder.config, self.vocoder.receptive_field
         return {
             "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
             "hop_size": config.hop_size, "mel_convention": config.mel_convention,
-            "mel": ModelMel.of(config).label,  # with its floor, and whether mel_stats normalise it
+            "mel": self.model_mel.label,  # as hifigan configs and check-mel name it; mel_convention alone may not
             "lookahead_frames": field_.right, "latency_ms": reported_ms(config.frames_ms(field_.right)),
             "backend": self.vocoder.backend, "batch_invariant": self.vocoder.backend in BATCH_INVARIANT,
             "device": str(self.vocoder.device), "precision": self.vocoder.precision,

@@ -3,6 +3,7 @@ and audio bytes, which no schema generator infers), with the running model's fac
 
 from __future__ import annotations
 
+from hifigan.melconv.model import ModelMel
 from hifigan.serve.codec import STREAM_FORMATS, VOCODE_FORMATS, mel_shapes, stream_closes
 
 ERROR = {"description": "bad input or a refused request", "content": {"application/json": {"schema": {
@@ -19,10 +20,9 @@ def health(description: str, *statuses: str) -> dict:
         "type": "object", "properties": properties, "required": required}}}}
 
 
-def openapi(info: dict) -> dict:
-    """The document for a server whose /v1/info is `info`."""
-    mel = (f"float32 {mel_shapes(info['num_mels'])} ({info['mel']} mel), "
-           f"1 <= T <= {info['max_frames']}")
+def openapi(info: dict, model_mel: ModelMel) -> dict:
+    """The document for a server whose /v1/info is `info`, of a model that takes `model_mel`."""
+    mel = f"float32 {mel_shapes(info['num_mels'])}, {model_mel.named()}, 1 <= T <= {info['max_frames']}"
     return {
         "openapi": "3.1.0",
         "info": {"title": "hifigan serve", "version": "1", "description": (
@@ -41,8 +41,9 @@ def openapi(info: dict) -> dict:
                                                "503": health("loading, shutting down, or the batcher stopped",
                                                              "loading", "draining", "failed")}}},
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
-                "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, mel (the convention "
-                "with its floor and whether the model's mel_stats normalise it), lookahead_frames, "
+                "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, mel (the model's mel "
+                "as hifigan configs names it: convention and floor, normalisation by mel_stats, centred frames and "
+                "the epsilon under |X| where they differ from the official STFT), lookahead_frames, "
                 "latency_ms, backend, batch_invariant (true: every float32 answer is bit for bit its mel alone, "
                 "whatever shared its passes), device, precision, shape_buckets (true: passes padded to a few shapes, "
                 "hifigan serve --shape-buckets) and the limits",

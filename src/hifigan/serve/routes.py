@@ -56,7 +56,8 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi_json(request: Request) -> Response:
-    return not_ready(request) or JSONResponse(openapi(request.app.state.serve.info()))
+    state = request.app.state.serve
+    return not_ready(request) or JSONResponse(openapi(state.info(), state.model_mel))
 
 
 def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: bool = False) -> Starlette:
