@@ -119,17 +119,20 @@ class MelSpectrogram:
             raise ValueError(f"audio of {count(y.shape[-1], 'sample')} is too short (need at least {self.min_samples})")
         dtype = torch.float64 if y.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=y.device.type, enabled=False):
-            y = y.to(dtype)
-            _, window, *_ = self._basis_and_window(y.device, dtype)
-            y = reflect_pad(y, self.pad, self.pad)
-            spec = torch.stft(
-                y, self.n_fft, hop_length=self.hop_size, win_length=self.win_size, window=window,
-                center=self.center, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,
-            )
-            # without an epsilon, |X| as librosa's np.abs and torchaudio's power=1 (its gradient at 0 is 0, not inf)
-            magnitude = self.magnitude(spec.real, spec.imag) if self.magnitude_eps else spec.abs()
-            mel = self.of_magnitude(magnitude)
+            mel = self.of_magnitude(self.stft_magnitude(y.to(dtype)))
         return mel.squeeze(0) if squeeze else mel
+
+    def stft_magnitude(self, y: torch.Tensor) -> torch.Tensor:
+        """|X| [B, n_fft // 2 + 1, frames] of float audio [B, T], in its dtype: the framing's reflect padding, the
+        STFT and the config's epsilon (the exported front-end takes it in float64: export_frontend.FrontEnd)."""
+        _, window, *_ = self._basis_and_window(y.device, y.dtype)
+        y = reflect_pad(y, self.pad, self.pad)
+        spec = torch.stft(
+            y, self.n_fft, hop_length=self.hop_size, win_length=self.win_size, window=window,
+            center=self.center, pad_mode="reflect", normalized=False, onesided=True, return_complex=True,
+        )
+        # without an epsilon, |X| as librosa's np.abs and torchaudio's power=1 (its gradient at 0 is 0, not inf)
+        return self.magnitude(spec.real, spec.imag) if self.magnitude_eps else spec.abs()
 
     def magnitude(self, real: torch.Tensor, imag: torch.Tensor) -> torch.Tensor:
         """|X| of an STFT's real and imaginary parts, with the config's epsilon: sqrt(re^2 + im^2 + eps)."""

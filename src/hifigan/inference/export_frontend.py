@@ -32,9 +32,9 @@ from hifigan.runtime.extras import optional_import
 FRONTEND_OPSET = 18  # torch.stft becomes ONNX STFT (opset 17 on); 18 is the dynamo exporter's own opset
 SUFFIX = ".mel.onnx"  # NAME.onnx's front-end is NAME.mel.onnx
 # Float32 agreement with MelSpectrogram on check_frontend's noise, relative to the mel's largest |value| (its floor, for
-# a log convention): two float32 FFTs (ONNX Runtime's, torch's pocketfft) differ by <= 7e-7 of it on tiny configs,
-# every convention and framing (tests/inference/test_export_frontend.py); a one-sample shift of the padding is
-# >= 1.5e-2. (Real speech on V1, n_fft 1024, reaches ~8e-5 in its quiet bins: docs/export.md.)
+# a log convention): the file's float64 STFT and torch's float32 one differ by <= 5e-7 of it on tiny configs, every
+# convention and framing (tests/inference/test_export_frontend.py); a one-sample shift of the padding is >= 1.5e-2.
+# (Real speech on V1 reaches ~4e-5 of it in its quiet bins, torch's own float32 rounding: docs/export.md.)
 TOLERANCE = 1e-5
 
 
@@ -49,6 +49,13 @@ class FrontEnd(nn.Module):
     """A MelSpectrogram as a module, for the exporter: [batch, samples] -> [batch, num_mels, frames] (exporting leaves
     its tensor cache as it was: MelSpectrogram keeps none of the exporter's fake tensors).
 
+    ONNX's STFT operator runs in float64, |X| cast to float32 before the filterbank: ONNX Runtime's float32 radix-2
+    FFT takes its twiddle factors as cos/sin of float32 angles (up to 4e-7 rad off near 2 pi; correctly rounded ones,
+    pocketfft's in torch, 4e-8), so its rounding, absolute (on 2048 samples of noise 1.8e-6 of their norm, torch's
+    4.7e-7), was 2-4x torch's in nats: 4e-3 in a 48 kHz mel's bins near the floor (audio resampled up from 22.05
+    kHz, whose top bins are near silent). In float64 the file computes MelSpectrogram's float64 mel to float32
+    rounding, for ~10% more CPU (docs/export.md).
+
     An n_fft other than a power of two (an odd one, which the official framing of an odd hop needs: 2049 for hop 441
     at 44.1 kHz; or 1200, 960, ...) takes its STFT as a strided convolution with the windowed DFT's rows: ONNX
     Runtime's STFT of such a length is only good to ~1e-4 of the mel's range (n_fft 2049: 1.2e-4, 1200: 6e-5, against
@@ -61,9 +68,9 @@ class FrontEnd(nn.Module):
         self.dft = _windowed_dft(mel) if mel.n_fft & (mel.n_fft - 1) else None
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        if self.dft is None:
-            return self.mel(audio)
         mel = self.mel
+        if self.dft is None:  # the STFT in float64, the rest in float32 as MelSpectrogram
+            return mel.of_magnitude(mel.stft_magnitude(audio.double()).float())
         y = reflect_pad(audio.float(), mel.pad, mel.pad)
         if mel.stft_pad:  # the official code's center=True: torch.stft's own reflect padding as well
             y = reflect_pad(y, mel.stft_pad, mel.stft_pad)
