@@ -21,7 +21,7 @@ from hifigan.models import Generator
 from hifigan.runtime.machine import cpu_computes
 from hifigan.training.options import TrainOptions
 from hifigan.training.trainer import Trainer
-from hifigan.training.validation import Validation, frame_batches
+from hifigan.training.validation import VALIDATION_BUCKETS, Validation, frame_batches
 from tests.support.files import write_clips
 from tests.support.official_reference import reference_mel
 from tests.support.tiny import tiny_config
@@ -94,6 +94,33 @@ def test_batched_clips_equal_clip_by_clip_in_float64(held_out):
     assert abs(value - reference) < 1e-12 * reference
     # the training generator keeps its weight norm and its training mode
     assert generator.training and any("parametrizations" in k for k in generator.state_dict())
+
+
+def test_passes_take_a_few_padded_shapes_and_each_clip_is_what_it_is_alone(held_out):
+    """A convolution library keeps what it set up per input shape (oneDNN's primitive cache), so every pass is padded
+    to a bucket's shape, never run as it is: unbucketed, each batch was a shape of its own and a varied held-out set
+    grew a run by hundreds of MB (docs/training-at-scale.md, Memory). The padding changes no clip's audio."""
+    torch.manual_seed(3)
+    generator = Generator(CFG).double()
+    check = validation(held_out, backend="eager")  # the eager Vocoder is kept from pass to pass: its module is hooked
+    frames = (held_out.clips.num_samples // CFG.hop_size + 1).tolist()
+    check.batches = frame_batches(frames, budget=300, most=3)  # several batches, each laid end to end a length
+    shapes: list[tuple[int, ...]] = []
+    check.vocoder(generator).generator.register_forward_pre_hook(lambda _, args: shapes.append(tuple(args[0].shape)))
+    got = list(check.vocode(generator))
+    field = check.vocoder(generator).receptive_field
+    assert len(check.batches) >= 4 and len(set(frames)) == 9
+    frame_sizes = {VALIDATION_BUCKETS.frames(n) for n in range(1, 8192)}
+    row_sizes = {VALIDATION_BUCKETS.rows(n) for n in range(1, 64)}
+    assert shapes and all(rows in row_sizes and (width in frame_sizes or width <= field.left + field.right)
+                          for rows, _, width in shapes), shapes
+    assert all(rows == 1 for rows, _, width in shapes if width > field.left + field.right)  # one sequence a batch
+    expected = one_by_one(generator, held_out)
+    assert [i for i, *_ in got] == list(range(9))
+    for i, _, _, y_hat in got:
+        assert y_hat.shape == expected[i].shape and float((y_hat - expected[i]).abs().max()) < 1e-12, i
+    reference = float(np.mean([official_error(held_out[i][1], expected[i], loss_log_mel) for i in range(9)]))
+    assert abs(check.run(generator, 0, 0, None) - reference) < 1e-12 * reference
 
 
 @pytest.mark.parametrize("backend", ["auto", "eager"])  # eager reloads one model per pass

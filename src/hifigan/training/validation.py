@@ -3,7 +3,8 @@ the audio and mel images of the first few clips. At vocoding speed: clips are re
 in batches with exact context (`Vocoder.batch`: each clip's audio is what it would be alone), by a copy of the
 generator with its weight norms folded once per pass. Always in the weights' own precision (fp32), also in a bf16
 run: bf16 vocoding scores V1 ~8% worse than its weights do, which would make val/mel_l1 measure rounding, not
-the model, and make a resume in another precision pick its best by precision."""
+the model, and make a resume in another precision pick its best by precision. Passes in a few padded shapes
+(VALIDATION_BUCKETS), so that the memory a convolution library keeps per shape stays bounded."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from hifigan.data.dataset import VocoderDataset
 from hifigan.evaluation.spectral import loss_log_mel
 from hifigan.files.paths import same_file
 from hifigan.inference.engines import resolve_backend
+from hifigan.inference.packing import Buckets
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models.generators import empty_generator, fold_norms, layer_description
@@ -37,6 +39,10 @@ from hifigan.training.worker_signals import end_workers, leave_stop_signals_to_p
 
 BATCH_FRAMES = 4000  # mel frames per batch (laid end to end, hifigan.inference.packing): bounds memory
 BATCH_CLIPS = 16
+# Every pass padded to one of a few shapes, never run as it is (docs/training-at-scale.md, Memory): a convolution
+# library keeps what it set up per shape (oneDNN's primitive cache: up to 1024), and each batch's clips laid end to
+# end are a length of their own, so, unbucketed, a varied held-out set filled it and the run kept that to its end.
+VALIDATION_BUCKETS = Buckets(exact_after=None)
 
 
 def frame_batches(frames: Sequence[int], budget: int = BATCH_FRAMES, most: int = BATCH_CLIPS) -> list[list[int]]:
@@ -140,7 +146,8 @@ class Validation:
         if self._vocoder is not None and self._vocoder.backend == "eager":
             self._vocoder.generator.load_state_dict(fold_norms(copy.eval()).state_dict())
         else:
-            self._vocoder = Vocoder(copy, self.config, self.device, backend=self._backend(copy))  # it folds the copy
+            self._vocoder = Vocoder(copy, self.config, self.device, backend=self._backend(copy),
+                                    shape_buckets=VALIDATION_BUCKETS)  # it folds the copy
         return self._vocoder
 
     def _backend(self, generator: nn.Module) -> str:
