@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import signal
-import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.config import HifiganConfig, load_config
 from hifigan.models import Generator
 from tests.support.files import save_config_json, write_clips
+from tests.support.heap import HeapTrimmer
 from tests.support.marks import one_at_a_time
 from tests.support.official_reference import RefGenerator
 from tests.support.pretrained_fake import make_tiny80
@@ -26,6 +24,7 @@ from tests.support.users import MACHINE_TEMP
 
 LARGE_MEMORY_LOCK = MACHINE_TEMP / "hifigan-tests-large-memory.lock"  # one per machine, every suite on it
 _THREADS = pytest.StashKey[int]()  # torch's intra-op thread count for every test of this process
+_TRIM_HEAP = HeapTrimmer()  # this process's
 
 
 def pytest_configure(config) -> None:
@@ -50,17 +49,14 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_line(f"ran on {cpu_text(cpu_identity())}, {os.cpu_count()} cores")
 
 
-_LIBC = ctypes.CDLL(ctypes.util.find_library("c")) if sys.platform == "linux" else None
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_runtest_teardown(item, nextitem) -> None:
-    """After each test's fixtures are gone, give the heap's free pages back to the OS (glibc keeps them): else a
-    process holds its largest test's peak for the rest of the run, and the 2 workers' sum of peaks grows.
+    """After each test's fixtures are gone, give the heap's free pages back to the OS (glibc keeps them) where the
+    process has grown enough since the last time (tests/support/heap.py): else it holds its largest test's peak for
+    the rest of the run, and the 2 workers' sum of peaks grows.
     Where a module's fixtures are gone too, its tests must have left torch's process-wide thread count as they
     found it: one that leaks 2 threads into a worker of `make test` slows every later test of that worker ~3x."""
-    if _LIBC is not None and hasattr(_LIBC, "malloc_trim"):
-        _LIBC.malloc_trim(0)
+    _TRIM_HEAP()
     expected, left = item.config.stash[_THREADS], torch.get_num_threads()
     if (nextitem is None or nextitem.module is not item.module) and left != expected:
         torch.set_num_threads(expected)
