@@ -1,5 +1,6 @@
 """What a checkpoint is, ours or official (jik876/hifi-gan g_* / do_*), and the generator, discriminators, optimizer
-states and config it holds, in our keys: the one place `Vocoder`, export, `--init-from` and export-official ask."""
+states and config it holds, in our keys: the one place `Vocoder`, export, `--init-from`, a resume and
+export-official ask."""
 
 from __future__ import annotations
 
@@ -128,12 +129,13 @@ class CheckpointContents:
         """The generator's weights, in our keys. `generator`: the name a config gives, which must be the one the file
         holds (an official g_* file holds the HiFi-GAN generator only); None: whichever it holds."""
         self.require_generator(generator)
-        return official_to_ours(self.contents["generator"]) if self.official else self.contents["generator"]
+        return in_our_keys(self.contents["generator"])
 
     def spelling(self, name: str = "generator") -> Spelling | None:
         """How the file spells our keys of its `name` weights (key_spelling.file_spelling), for the messages of
-        weights that do not fit; None for ours, which spell them as we do."""
-        return file_spelling(self.contents[name]) if self.official else None
+        weights that do not fit; None where they are no state dict (load_state_strict refuses them)."""
+        state = self.contents.get(name)
+        return file_spelling(state) if _is_state(state) else None
 
     def require_generator(self, generator: str | None = None) -> None:
         """A one-line CheckpointError unless the file holds a generator (named `generator`, when given): a training
@@ -170,7 +172,7 @@ class CheckpointContents:
         for name in names:
             if name not in self.contents:
                 raise CheckpointError(self.source, f"holds no {name} weights")
-            states[name] = official_to_ours(self.contents[name]) if self.official else self.contents[name]
+            states[name] = in_our_keys(self.contents[name])
         return states
 
     def optimizer_state(self, name: str) -> dict[str, Any] | None:
@@ -178,6 +180,18 @@ class CheckpointContents:
         store it alike (parameters indexed in the order both codes share)."""
         state = self.contents.get(name)
         return state if isinstance(state, dict) and state.get("state") else None
+
+
+def in_our_keys(state: Any) -> Any:
+    """A module's weights in our keys, whatever file they come from: an official one's and ours alike may spell its
+    norms the old hook-based way (a script that saved torch.nn.utils.weight_norm modules into our dict), renamed
+    exactly (official_to_ours); anything but a state dict as it is, for load_state_strict to refuse."""
+    return official_to_ours(state) if _is_state(state) else state
+
+
+def _is_state(state: Any) -> bool:
+    """A dict keyed by names: what official_to_ours and file_spelling read."""
+    return isinstance(state, dict) and all(isinstance(key, str) for key in state)
 
 
 def official_discriminator_file(generator_file: Path) -> Path | None:

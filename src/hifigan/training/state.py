@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hifigan.checkpoints.contents import CheckpointContents
 from hifigan.checkpoints.format import generator_payload, load_state_strict
 from hifigan.checkpoints.run_files import OPTIMIZER_KEYS, POSITION_KEYS
 from hifigan.config import HifiganConfig
@@ -81,9 +82,10 @@ class TrainingState:
 
     def restore(self, obj: dict[str, Any], source: Path) -> None:
         """Weights, optimizers, schedulers, position and RNG from one of our training checkpoints."""
-        load_state_strict(self.generator, obj["generator"], source, "generator")
-        for name, module in self.discriminators.items():
-            load_state_strict(module, obj[name], source, name)
+        contents = CheckpointContents(obj, source)  # the weights in our keys, however the file spells its norms
+        load_state_strict(self.generator, contents.generator_state(), source, "generator", spelled=contents.spelling())
+        for name, weights in contents.discriminator_states(list(self.discriminators)).items():
+            load_state_strict(self.discriminators[name], weights, source, name, spelled=contents.spelling(name))
         for name, target in self.optimizers().items():
             load_optimizer_state(target, obj[name], source, name)
         self.step, self.epoch, self.batch_in_epoch = (int(obj[k]) for k in POSITION_KEYS)
