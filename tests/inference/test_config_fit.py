@@ -88,6 +88,22 @@ def test_a_config_listing_more_dilations_than_the_official_code_builds_still_des
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+def test_the_vocoders_config_is_the_model_it_runs_as_an_export_records_it(tmp_path):
+    """Vocoder(generator, the fork's config): its .config (what a caller rebuilds or saves the model from, and what
+    a server reports) is the model's, two dilations a block, the one an export of the same generator records."""
+    built = tiny_config("2", **MELS_80, resblock_dilation_sizes=[[1, 3], [1, 3]])
+    torch.manual_seed(0)
+    state = RefGenerator(built).state_dict()
+    given = dataclasses.replace(built, resblock_dilation_sizes=[[1, 3, 5], [1, 3, 5]])
+    vocoder = Vocoder(load_official_generator({"generator": state}, given), given, backend="eager")
+    assert vocoder.config == built
+    export_generator(load_official_generator({"generator": state}, given), "torchscript", tmp_path / "g.pt",
+                     config=given)
+    assert json.loads(read_facts(tmp_path / "g.pt")["config"]) == vocoder.config.to_dict()
+    assert Vocoder(Generator(built), given, backend="eager").config == built  # any generator of it, ours too
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 def test_an_export_with_such_a_config_records_the_model_as_built(tmp_path):
     """The same generator exported with the fork's config: the recorded config (and its dilations) is the model's,
     two convolutions a block, not the three the config lists, which a deployer would rebuild it from."""

@@ -55,7 +55,7 @@ class Vocoder:
                     if isinstance(generator, dict) else " (a checkpoint's path? Vocoder.from_checkpoint(path) reads it)"
                     if isinstance(generator, str | os.PathLike) else "")
             raise TypeError(f"generator must be a torch.nn.Module (the generator model), not {a_type(generator)}{hint}")
-        self.config = config = load_config(config)
+        config = load_config(config)
         self.device = resolve_device(device, cli=False)  # built from Python; the commands check --device first
         # Whole mels and batches run in passes of a few shapes; a Buckets: those (a server's, hifigan.serve.limits).
         self.buckets: Buckets | None = chosen_buckets(shape_buckets, self.device.type == "cuda")
@@ -63,8 +63,9 @@ class Vocoder:
         # What the engines read (every layer's kind, geometry and activation); None: a generator that does not
         # describe its layers, which only `eager` runs (its own forward).
         self.layers = layer_description(generator)
-        if self.layers is not None:
-            check_fits(generator, self.layers, config)
+        if self.layers is not None:  # the config of the model as built (a fork's dilations cut), as an export records
+            config = check_fits(generator, self.layers, config)
+        self.config = config
         undescribed = None if self.layers is not None else type(generator).__name__
         self.backend = resolve_backend(backend, self.device, precision, self.layers, undescribed, cli=cli)
         self.precision, self.dtype = precision, resolve_precision(precision)
