@@ -14,7 +14,8 @@ from hifigan.data.clip_names import file_key
 from hifigan.data.file_lists import entry_lines, ids_in_both, is_wav_scp, list_entries, text_lines
 from hifigan.data.held_out_draw import HeldOut, choose_validation, draw_problems
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
-from hifigan.data.segments import read_segments, recording_of, segments_beside
+from hifigan.data.segments import clip_noun, read_segments, recording_of, segments_beside
+from hifigan.data.shared_audio import clip_ids, sharing_audio
 from hifigan.data.speakers import speaker_problems, speakers_held_out, utt2spk_speaker_problems
 from hifigan.data.utt2spk import clip_speakers, utt2spk_beside
 from hifigan.errors import HifiganError, bad_inputs
@@ -209,19 +210,7 @@ class Corpus:
         caller has them."""
         files, valid = self.lists() if lists is None else lists
         if valid is not None:
-            held = set(identities(valid))  # a file of the list under any name: a symlink, a hard link
-            train = [f for f, key in zip(files, identities(files)) if key not in held]
-            if files and not train:  # else "training set: no usable audio files (0 skipped, 0 silent)"
-                n = len(files)
-                which = "its only file" if n == 1 else f"all {plural.count(n, 'file')} it lists"
-                raise HifiganError(self.train_list, f"{which} {plural.agree(n, 'is', 'are')} in {self.valid_list} "
-                                                    "too (held out, so none is left to train on): "
-                                                    f"{flag('valid_list', self.cli)} takes the validation files only")
-            reason = f"{plural.count(len(valid), 'file')} of {self.valid_list} ({flag('valid_list', self.cli)})"
-            if shared := len(files) - len(train):  # the official recipe would train on them too: say so
-                reason += (f"; {shared} of them {plural.agree(shared, 'is', 'are')} in {self.train_list} too, "
-                           "held out and not trained on")
-            return HeldOut(train, valid, reason)
+            return self._listed_split(files, valid)
         if self.valid_speakers:
             utt2spk = self._utt2spk()
             speakers = None if utt2spk is None else (utt2spk, self._clip_speakers(utt2spk))
@@ -229,3 +218,30 @@ class Corpus:
             return HeldOut(*speakers_held_out(files, folders, self.valid_speakers, self.cli, speakers))
         return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
                                  seed=seed, root=self.root(), usable=usable, cli=self.cli, keys=keys)
+
+    def _listed_split(self, files: list[Path], valid: list[Path]) -> HeldOut:
+        """The split a validation list gives: its clips validate; a training clip that is one of them (under any
+        name: a symlink, a hard link) or holds some of their audio (shared_audio: a segment of a recording it holds
+        whole, overlapping segments) is held out with them, and the validation line says how many."""
+        train_keys, valid_keys = identities(files), identities(valid)
+        held = set(valid_keys)
+        same = [key in held for key in train_keys]
+        shares = sharing_audio(files, train_keys, valid, valid_keys)
+        train = [f for f, is_held, shared in zip(files, same, shares) if not (is_held or shared)]
+        overlapping = [f for f, is_held, shared in zip(files, same, shares) if shared and not is_held]
+        if files and not train:  # else "training set: no usable audio files (0 skipped, 0 silent)"
+            n, noun = len(files), clip_noun(files)
+            which = f"its only {noun}" if n == 1 else f"all {plural.count(n, noun)} it lists"
+            there = f"in {self.valid_list} too" + (" or hold some of its audio" if overlapping else "")
+            raise HifiganError(self.train_list, f"{which} {plural.agree(n, 'is', 'are')} {there} (held out, so "
+                                                "none is left to train on): "
+                                                f"{flag('valid_list', self.cli)} takes the validation files only")
+        reason = f"{plural.count(len(valid), clip_noun(valid))} of {self.valid_list} ({flag('valid_list', self.cli)})"
+        if shared := sum(same):  # the official recipe would train on them too: say so
+            reason += (f"; {shared} of them {plural.agree(shared, 'is', 'are')} in {self.train_list} too, "
+                       "held out and not trained on")
+        if n := len(overlapping):  # a span of a held-out recording: its audio would be trained on
+            reason += (f"; {plural.count(n, clip_noun(overlapping))} of {self.train_list} "
+                       f"{plural.agree(n, 'holds', 'hold')} some of their audio ({clip_ids(overlapping)}), held out "
+                       "and not trained on")
+        return HeldOut(train, valid, reason)
