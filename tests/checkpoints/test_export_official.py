@@ -4,7 +4,9 @@ and what it refuses or leaves out."""
 
 from __future__ import annotations
 
+import json
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,11 +14,17 @@ import torch
 from hifigan.checkpoints.export_official import export_official
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
 from hifigan.checkpoints.official import ours_to_official
-from hifigan.errors import CheckpointError, HifiganError
+from hifigan.errors import CheckpointError, HifiganError, Note
+from hifigan.inference import Vocoder
 from hifigan.models import Generator
 from tests.support.files import equal_states
 from tests.support.full_checkpoint import narrow_discriminators, write_full_checkpoint
 from tests.support.tiny import tiny_config
+
+
+def _written(folder: Path, *names: str) -> list[Path]:
+    """What export_official returns: the paths of `names` in `folder`, then the config.json beside them."""
+    return [folder / name for name in (*names, "config.json")]
 
 
 @pytest.fixture
@@ -30,12 +38,13 @@ def test_writes_g_and_do_files_with_the_official_layout(full_checkpoint, tmp_pat
     path, payload = full_checkpoint
     out = tmp_path / "export"
     written = export_official(path, out)
-    assert written == [out / "g_00000007", out / "do_00000007"]
-    assert sorted(p.name for p in out.iterdir()) == ["do_00000007", "g_00000007"]
+    assert written == [out / "g_00000007", out / "do_00000007", out / "config.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "do_00000007", "g_00000007"]
     g_file = torch.load(out / "g_00000007", weights_only=True)
     assert equal_states(g_file["generator"], ours_to_official(payload["generator"]))
     do_file = torch.load(out / "do_00000007", weights_only=True)
     assert (do_file["steps"], do_file["epoch"]) == (6, 2)
+    assert json.loads((out / "config.json").read_text()) == payload["config"]
     for name in ("mpd", "msd"):
         assert equal_states(do_file[name], ours_to_official(payload[name])), name
     for name in ("optim_g", "optim_d"):
@@ -49,7 +58,7 @@ def test_a_checkpoint_without_a_step_is_g_00000000(tmp_path):
     write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(cfg).state_dict(), cfg))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert export_official(tmp_path / "g.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000000"]
+        assert export_official(tmp_path / "g.pt", tmp_path / "out") == _written(tmp_path / "out", "g_00000000")
     assert [str(w.message) for w in caught if "do_" in str(w.message)] == []  # a generator alone: nothing to say
 
 
@@ -60,7 +69,7 @@ def test_a_generator_alone_is_not_told_of_discriminator_settings_it_does_not_hol
     write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(cfg).state_dict(), cfg))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert export_official(tmp_path / "g.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000000"]
+        assert export_official(tmp_path / "g.pt", tmp_path / "out") == _written(tmp_path / "out", "g_00000000")
     assert [str(w.message) for w in caught if "do_" in str(w.message)] == []
     assert caught and all(str(w.message).startswith("g_00000000: the official code cannot load it") for w in caught)
 
@@ -72,7 +81,7 @@ def test_a_missing_discriminator_leaves_out_the_do_file(full_checkpoint, tmp_pat
     write_checkpoint(path, payload)
     no_msd = r"^no do_\* file: the checkpoint holds no msd \(a do_\* file holds mpd and msd\)$"
     with pytest.warns(UserWarning, match=no_msd):
-        assert export_official(path, tmp_path / "out") == [tmp_path / "out" / "g_00000007"]
+        assert export_official(path, tmp_path / "out") == _written(tmp_path / "out", "g_00000007")
 
 
 def test_non_official_discriminator_arguments_leave_out_the_do_file(tmp_path):
@@ -82,7 +91,7 @@ def test_non_official_discriminator_arguments_leave_out_the_do_file(tmp_path):
     write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, mpd=mpd.state_dict(),
                                                              msd=msd.state_dict(), step=3))
     with pytest.warns(UserWarning, match=r"the checkpoint sets discriminator_args\['mpd'\]"):
-        assert export_official(tmp_path / "ours.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000003"]
+        assert export_official(tmp_path / "ours.pt", tmp_path / "out") == _written(tmp_path / "out", "g_00000003")
 
 
 def test_refuses_an_official_file_and_creates_nothing(tmp_path):
@@ -113,7 +122,7 @@ def test_a_third_discriminator_leaves_out_the_do_file(tmp_path):
     write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, mpd=mpd.state_dict(),
                                                              msd=msd.state_dict(), step=5))
     with pytest.warns(UserWarning, match="the checkpoint was trained with mpd, msd, mrd"):
-        assert export_official(tmp_path / "ours.pt", tmp_path / "out") == [tmp_path / "out" / "g_00000005"]
+        assert export_official(tmp_path / "ours.pt", tmp_path / "out") == _written(tmp_path / "out", "g_00000005")
 
 
 def test_paths_given_as_strings(tmp_path):
@@ -121,5 +130,27 @@ def test_paths_given_as_strings(tmp_path):
     as Paths (a str `out` once made the folder, then failed on `out / name` with a TypeError)."""
     cfg = tiny_config("1", official_discriminators=True)
     write_checkpoint(tmp_path / "g.pt", generator_payload(Generator(cfg).state_dict(), cfg))
-    assert export_official(str(tmp_path / "g.pt"), str(tmp_path / "out")) == [tmp_path / "out" / "g_00000000"]
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["g_00000000"]
+    assert export_official(str(tmp_path / "g.pt"), str(tmp_path / "out")) == _written(tmp_path / "out", "g_00000000")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["config.json", "g_00000000"]
+
+
+def test_the_g_file_loads_alone_with_the_config_json_beside_it(tmp_path):
+    """The official inference.py reads config.json from the g_* file's folder (the official train.py leaves it
+    there): written beside it, it holds the official keys with the model's values, and a g_* file of a model that is
+    not V1 (16 mel bins, log10 mels) vocodes with no config given exactly as our checkpoint does."""
+    cfg = tiny_config("1", official_discriminators=True, mel_convention="log10")
+    torch.manual_seed(0)
+    write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, step=4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the official code's own problems with 16 bins and log10: tested elsewhere
+        g_file, config_json = export_official(tmp_path / "ours.pt", tmp_path / "out")
+    official = json.loads(config_json.read_text())
+    for key in ("resblock", "upsample_rates", "upsample_kernel_sizes", "upsample_initial_channel", "num_mels",
+                "resblock_kernel_sizes", "resblock_dilation_sizes", "n_fft", "hop_size", "win_size", "sampling_rate",
+                "fmin", "fmax", "segment_size", "learning_rate", "adam_b1", "adam_b2", "lr_decay", "seed"):
+        assert official[key] == getattr(cfg, key), key
+    with pytest.warns(Note, match="using .*config.json, beside it"):
+        exported = Vocoder.from_checkpoint(g_file, backend="eager")
+    assert exported.config == cfg
+    mel = torch.randn(cfg.num_mels, 12)
+    assert torch.equal(exported(mel), Vocoder.from_checkpoint(tmp_path / "ours.pt", backend="eager")(mel))

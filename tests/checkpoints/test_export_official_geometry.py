@@ -25,7 +25,7 @@ def _export(cfg, tmp_path) -> tuple[dict, list[str]]:
     write_checkpoint(tmp_path / "ours.pt", generator_payload(Generator(cfg).state_dict(), cfg, step=3))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        [g_path] = export_official(tmp_path / "ours.pt", tmp_path / "out")
+        g_path = export_official(tmp_path / "ours.pt", tmp_path / "out")[0]
     return torch.load(g_path, weights_only=True), [str(w.message) for w in caught]
 
 
@@ -59,8 +59,8 @@ def test_another_input_mel_is_said_with_the_stats_the_file_loses(tmp_path):
     said = _export(cfg, tmp_path)[1]
     assert said[1:] == ["g_00000003: the official code computes its input mel otherwise: its inference.py and "
                         "training compute the official log-mel, not the model's mel (log10 (floor 1e-10) normalised "
-                        "by mel_stats, centred frames, |X| without epsilon) (the g_* file holds no config and no "
-                        "mel_stats: vocode it with this checkpoint's config)"]
+                        "by mel_stats, centred frames, |X| without epsilon) (hifigan vocode reads the mel, its "
+                        "mel_stats included, from the config.json beside it)"]
 
 
 def test_another_input_mel_without_mel_stats_is_said_too(tmp_path):
@@ -69,5 +69,5 @@ def test_another_input_mel_without_mel_stats_is_said_too(tmp_path):
                       mel_magnitude_eps=1e-5)
     assert _export(cfg, tmp_path)[1] == [
         "g_00000003: the official code computes its input mel otherwise: its inference.py and training compute the "
-        "official log-mel, not the model's mel (official, epsilon 1e-05 under |X|) (the g_* file holds no config: "
-        "vocode it with this checkpoint's config)"]
+        "official log-mel, not the model's mel (official, epsilon 1e-05 under |X|) (hifigan vocode reads the mel "
+        "from the config.json beside it)"]

@@ -53,7 +53,7 @@ def test_export_official_writes_both_files_or_neither(tmp_path, capsys):
         code, _, err = run(capsys, "export-official", "-c", path, "-o", tmp_path / "new")
         assert code == 2 and "do_00000007: cannot write" in err and not (tmp_path / "new").exists()
     code, _, _ = run(capsys, "export-official", "-c", path, "-o", out)
-    assert code == 0 and sorted(p.name for p in out.iterdir()) == ["do_00000007", "g_00000007"]
+    assert code == 0 and sorted(p.name for p in out.iterdir()) == ["config.json", "do_00000007", "g_00000007"]
 
 
 def test_evaluate_writes_its_json_and_png_or_neither(tmp_path, capsys, good_wav, tiny_config_json):

@@ -228,7 +228,7 @@ def test_export_official_refuses_to_overwrite_the_checkpoint(tmp_path, capsys, t
     with pytest.warns(UserWarning, match="the official code cannot load it"):  # the tiny generator's 16 mel bins
         assert main(["export-official", "-c", str(tiny_checkpoint), "-o", str(tmp_path / "first"), "--quiet"]) == 0
     capsys.readouterr()
-    (name,) = files_in(tmp_path / "first")
+    (name,) = [name for name in files_in(tmp_path / "first") if name.startswith("g_")]  # beside config.json
     folder = tmp_path / "export"
     folder.mkdir()
     shutil.copy(tiny_checkpoint, folder / name)

@@ -84,7 +84,7 @@ def test_resume_mid_epoch_gives_identical_weights(tmp_path, tiny_corpus, tiny_co
 
 def test_export_generator_only_checkpoint(tmp_path, tiny_checkpoint):
     assert main(["export-official", "--checkpoint", str(tiny_checkpoint), "--out", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["g_00000000"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "g_00000000"]
 
 
 def test_nonfinite_steps_are_skipped_then_fatal(tmp_path, tiny_corpus, capsys):

@@ -67,7 +67,7 @@ def test_a_run_with_part_arguments_trains_saves_and_resumes_with_them(tmp_path, 
     with pytest.warns(UserWarning, match="no do_\\* file"):
         assert main(["export-official", "--checkpoint", str(out / "checkpoints" / "latest.pt"),
                      "--out", str(tmp_path / "export")]) == 0
-    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["g_00000002"]
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["config.json", "g_00000002"]
 
 
 def test_export_official_refuses_the_do_file_for_non_official_mpd_arguments(tmp_path, tiny_corpus):
@@ -78,7 +78,7 @@ def test_export_official_refuses_the_do_file_for_non_official_mpd_arguments(tmp_
     with pytest.warns(UserWarning, match=r"the checkpoint sets discriminator_args\['mpd'\]\['periods'\]"):
         assert main(["export-official", "--checkpoint", str(out / "checkpoints" / "latest.pt"),
                      "--out", str(tmp_path / "export")]) == 0
-    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["g_00000001"]
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["config.json", "g_00000001"]
 
 
 def test_the_mel_loss_arguments_shape_both_the_target_and_the_generated_loss_mels(tmp_path, tiny_corpus):

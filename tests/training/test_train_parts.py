@@ -82,7 +82,7 @@ def test_a_registered_discriminator_trains_checkpoints_and_resumes_exactly(tmp_p
     with pytest.warns(UserWarning, match="no do_\\* file"):
         assert main(["export-official", "--checkpoint", str(straight / "checkpoints" / "latest.pt"),
                      "--out", str(tmp_path / "export")]) == 0
-    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["g_00000002"]
+    assert sorted(p.name for p in (tmp_path / "export").iterdir()) == ["config.json", "g_00000002"]
 
 
 def test_registered_discriminator_checkpoint_must_hold_it(tmp_path, tiny_corpus, tiny_registered):

@@ -1,16 +1,17 @@
 """One of our checkpoints as the official jik876/hifi-gan files: g_<steps> always (of the HiFi-GAN generator: the
 format has no place for another), do_<steps> when the run trained exactly the official MPD and MSD (nor for other
-discriminators)."""
+discriminators), and the config.json beside them that the official inference.py reads."""
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 from hifigan.arrays.upsampling import official_samples
-from hifigan.checkpoints.contents import CheckpointContents
+from hifigan.checkpoints.contents import OFFICIAL_CONFIG_NAME, CheckpointContents
 from hifigan.checkpoints.format import write_checkpoints
 from hifigan.checkpoints.official import (
     OFFICIAL_DISCRIMINATORS,
@@ -34,8 +35,8 @@ def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
     """One line per thing the official jik876/hifi-gan code does otherwise with a g_* file of this model: mel bins
     its conv_pre cannot load, residual blocks of another number of dilations than its ResBlock builds, upsampling
     padding that gives another length (odd kernel - rate), an input mel its inference.py and training do not compute
-    (the file holds no config, nor the model's mel_stats). The file is still written: forks that fix these are
-    common."""
+    (they read only the official keys of the config.json beside it, not the mel_* keys). The file is still written:
+    forks that fix these are common."""
     problems = [line for line in [official_dilation_problem(config, name)] if line]
     if config.num_mels != OFFICIAL_NUM_MELS:
         problems.append(f"{name}: the official code cannot load it: its conv_pre takes {OFFICIAL_NUM_MELS} mel bins, "
@@ -49,9 +50,9 @@ def official_code_problems(config: HifiganConfig, name: str) -> list[str]:
                         f"at the odd kernel - rate {', '.join(odd)}: docs/sample-rates.md)")
     if (mel := ModelMel.of(config)).label != "official":
         problems.append(f"{name}: the official code computes its input mel otherwise: its inference.py and training "
-                        f"compute the official log-mel, not {mel.named()} (the g_* file holds no config"
-                        f"{' and no mel_stats' if config.mel_stats is not None else ''}: vocode it with this "
-                        "checkpoint's config)")
+                        f"compute the official log-mel, not {mel.named()} (hifigan vocode reads the mel"
+                        f"{', its mel_stats included,' if config.mel_stats is not None else ''} from the "
+                        f"{OFFICIAL_CONFIG_NAME} beside it)")
     return problems
 
 
@@ -71,7 +72,8 @@ def _why_no_do_file(obj: dict, trained: list[str]) -> str | None:
 def export_official(checkpoint: str | os.PathLike, out: str | os.PathLike,
                     check: Callable[[list[Path]], None] | None = None) -> list[Path]:
     """Our checkpoint -> official g_<steps> (and do_<steps> when it holds MPD and MSD in their official layout, and
-    no other discriminator: the official format has no place for others, nor its optimizer for their moments).
+    no other discriminator: the official format has no place for others, nor its optimizer for their moments), and
+    the checkpoint's config as config.json beside them, where the official inference.py looks for it.
     `check` sees the files to write once their names are known, before anything is created (the CLI refuses one
     that is the checkpoint itself)."""
     out = Path(out)
@@ -83,7 +85,7 @@ def export_official(checkpoint: str | os.PathLike, out: str | os.PathLike,
         raise CheckpointError(checkpoint, f"holds generator {source.generator_name!r}; the official format holds "
                                           "the HiFi-GAN generator only")
     step = int(obj.get("step", 0))
-    files = {f"g_{step:08d}": official_generator_dict(source.generator_state())}
+    files: dict[str, dict | str] = {f"g_{step:08d}": official_generator_dict(source.generator_state())}
     trained = stored_discriminators(obj)
     holds_any = any(name in obj for name in trained)  # a generator alone: no do_* file, and nothing to say of it
     note = _why_no_do_file(obj, trained) if holds_any else None
@@ -92,6 +94,8 @@ def export_official(checkpoint: str | os.PathLike, out: str | os.PathLike,
         files[f"do_{step:08d}"] = official_discriminators_dict(
             # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
             states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step - 1, int(obj.get("epoch", 0)))
+    # The official inference.py reads its config from the g_* file's folder, as the official train.py leaves it there.
+    files[OFFICIAL_CONFIG_NAME] = json.dumps(source.config().to_dict(), indent=4) + "\n"
     if check is not None:
         check([out / name for name in files])  # before the notes: a refused export says one line
     prepare_output_dir(out)  # once everything to write has been read and checked; before the notes, as check

@@ -92,13 +92,17 @@ def write_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> None:
     write_checkpoints({path: payload})
 
 
-def write_checkpoints(files: Mapping[str | os.PathLike, dict[str, Any]]) -> None:
-    """Save several files as a unit (an official g_/do_ pair): all are written to temporary files first and renamed
-    only once every one is complete, so a failure (a full disk at the second) leaves none of them."""
+def write_checkpoints(files: Mapping[str | os.PathLike, dict[str, Any] | str]) -> None:
+    """Save several files as a unit (an official g_/do_ pair and the config.json beside): all are written to
+    temporary files first and renamed only once every one is complete, so a failure (a full disk at the second)
+    leaves none of them. A str payload is written as UTF-8 text, any other with torch.save."""
     with atomic_paths(list(files)) as temps:
         for tmp, (path, payload) in zip(temps, files.items()):
             try:
-                torch.save(payload, tmp)
+                if isinstance(payload, str):
+                    tmp.write_text(payload, encoding="utf-8")
+                else:
+                    torch.save(payload, tmp)
             except (RuntimeError, OSError) as e:  # torch's zip writer reports a full disk as a RuntimeError
                 raise write_failure(path, e) from None
 
