@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 
 # Exit statuses of a command that a signal's cause ends, as a shell reports a tool that signal ends (128 + the
@@ -100,26 +101,56 @@ LISTED = f"{NOTHING_WRITTEN}): "
 LISTED_SCAN_KEPT = f"{NOTHING_WRITTEN} but the scan cache, kept for the next try): "  # train's, after its scan
 SCAN_KEPT = "the next try reads only the files changed since"  # a refusal after train's scan, after its cache's path
 LISTED_AT_MOST = 10  # bad_inputs names this many problems; the rest are counted by problem, so 1000 stay one line
+COUNTED_AT_MOST = 3  # ... and this many problems are counted by name, the others together
+_NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
 
 
 def bad_inputs(problems: list[HifiganError], total: int, what: str = "inputs", scan_kept: bool = False
                ) -> HifiganError:
     """One error for every bad input (or, `what`, output) of a batch (every one is checked before anything is
     written): a single one as it is, several listed in one line after their count (split_problems splits it); past
-    LISTED_AT_MOST, the others are counted by problem ("and 990 more: 990 sample rate is 16000 Hz, ...").
+    LISTED_AT_MOST, the others are counted by problem ("and 990 more: 990 sample rate is 16000 Hz, ..."), by kind
+    where more than COUNTED_AT_MOST problems differ ("14 mel has N bins, ... (N: 270, 277, 284, ...)").
     `scan_kept`: train's scan cache was written, for the rerun (LISTED_SCAN_KEPT), else nothing was."""
     if len(problems) == 1:
         return problems[0]
     listed = [str(e) for e in problems[:LISTED_AT_MOST]]
     if rest := problems[LISTED_AT_MOST:]:
         counts = Counter(e.problem for e in rest).most_common()
-        shown = [f"{n} {problem}" for problem, n in counts[:3]]
-        if others := sum(n for _, n in counts[3:]):
+        if len(counts) > COUNTED_AT_MOST:  # the same problem at other numbers (a mel's bins, a rate) is one kind
+            counts = _by_kind([e.problem for e in rest])
+        shown = [f"{n} {problem}" for problem, n in counts[:COUNTED_AT_MOST]]
+        if others := sum(n for _, n in counts[COUNTED_AT_MOST:]):
             shown.append(f"{others} with other problems")
         listed.append(f"and {len(rest)} more: {'; '.join(shown)}")
     joined = LIST_SEPARATOR.join(_listed(problem) for problem in listed)
     return HifiganError(None, f"{len(problems)} of {total} {what} are bad {LISTED_SCAN_KEPT if scan_kept else LISTED}"
                               f"{joined}")
+
+
+def _by_kind(problems: list[str]) -> list[tuple[str, int]]:
+    """`problems` counted by kind, most first: problems that differ only in their numbers are one kind, said with
+    each number that differs as N (N2, ...) and its first values after it: 'mel has N bins, the model expects 80
+    (N: 270, 277, 284, ...)'."""
+    kinds: dict[tuple[str, ...], list[list[str]]] = {}
+    for problem in problems:
+        parts = _NUMBER.split(problem)
+        kinds.setdefault(tuple(parts[::2]), []).append(parts[1::2])
+    counted = []
+    for words, numbers in kinds.items():
+        text, values, varying = [words[0]], [], 0
+        for position, word in enumerate(words[1:]):
+            seen = list(dict.fromkeys(found[position] for found in numbers))
+            if len(seen) == 1:
+                text.append(seen[0])
+            else:
+                varying += 1
+                name = "N" if varying == 1 else f"N{varying}"
+                text.append(name)
+                values.append(f"{name}: {', '.join(seen[:3])}{', ...' if len(seen) > 3 else ''}")
+            text.append(word)
+        counted.append(("".join(text) + (f" ({'; '.join(values)})" if values else ""), len(numbers)))
+    return sorted(counted, key=lambda kind: -kind[1])
 
 
 def in_path_order(problems: list[HifiganError]) -> list[HifiganError]:

@@ -23,6 +23,23 @@ def test_the_first_problems_are_named_and_the_rest_counted_by_problem():
     assert str(bad_inputs(few, 20)).split(": ", 1)[1] == LIST_SEPARATOR.join(map(str, few))
 
 
+def test_problems_that_differ_only_in_their_numbers_are_counted_as_one_kind():
+    """24 [frames, 80] mels of 24 lengths: the 14 not named are one problem at 14 bin counts, not 3 of them and "11 with
+    other problems"; the numbers they share stay, those that differ are named N, N2 with their first values."""
+    bins = [HifiganError(f"m{i:02d}.npy", f"mel has {200 + 7 * i} bins, the model expects 80 (a [frames, 80] mel?)")
+            for i in range(24)]
+    line = str(bad_inputs(bins, 24))
+    assert line.endswith(LIST_SEPARATOR + f"and {24 - LISTED_AT_MOST} more: {24 - LISTED_AT_MOST} mel has N bins, "
+                         "the model expects 80 (a [frames, 80] mel?) (N: 270, 277, 284, ...)")
+    rates = [HifiganError(f"r{i}.wav", f"sample rate is {rate} Hz, {ch} channels")
+             for i, (rate, ch) in enumerate([(16000, 2)] * 12 + [(48000, 2), (8000, 2), (44100, 2), (16000, 2)])]
+    rates += [HifiganError("e.wav", "is empty"), HifiganError("f.wav", "is empty")]
+    assert str(bad_inputs(rates, 20)).endswith(
+        LIST_SEPARATOR + "and 8 more: 6 sample rate is N Hz, 2 channels (N: 16000, 48000, 8000, ...); 2 is empty")
+    two = [HifiganError(f"t{i}.wav", f"{i} of {i + 1}") for i in range(LISTED_AT_MOST + 4)]
+    assert str(bad_inputs(two, 20)).endswith("and 4 more: 4 N of N2 (N: 10, 11, 12, ...; N2: 11, 12, 13, ...)")
+
+
 def test_train_on_a_corpus_of_many_files_at_another_rate_says_so_in_a_short_line(tmp_path, capsys,
                                                                                 tiny_config_json):
     corpus = tmp_path / "corpus"
