@@ -33,6 +33,15 @@ OLD_SPELLINGS = {  # the spellings -o/--out replaces, each kept one release
 }
 
 
+SHARED = ("--device", "--host", "--port", "--no-progress", "--quiet", "--debug")  # one meaning in every command
+
+
+def subparsers() -> dict[str, argparse.ArgumentParser]:
+    """Every subcommand's parser, by name."""
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
 def parse(*argv: str):
     from hifigan.cli.common import resolve_out
 
@@ -46,6 +55,22 @@ def test_every_command_that_writes_takes_o_and_out(command):
     for option in ("-o", "--out"):
         args = parse(command, *WRITERS[command], option, "X")
         assert Path(args.out) == Path("X") and args.deprecations == [], command  # evaluate keeps a str: OUT/
+
+
+def test_shared_options_are_one_definition_in_every_command():
+    """An option that means one thing wherever it appears (SHARED) has one spelling, default, type, metavar and help
+    in every command that takes it; a command may add a note in the help's last parentheses (bench's --device)."""
+    seen: dict[str, tuple[str, tuple]] = {}
+    for name, parser in subparsers().items():
+        for action in parser._actions:
+            option = next((o for o in action.option_strings if o in SHARED), None)
+            if option is None:
+                continue
+            help_ = re.sub(r"; [^;()]*\)$", ")", action.help)  # a command's note, `(default cpu; ...)`
+            definition = (tuple(sorted(action.option_strings)), action.default, action.type, action.metavar, help_)
+            first = seen.setdefault(option, (name, definition))
+            assert definition == first[1], f"{option}: {name} {definition} != {first[0]} {first[1]}"
+    assert sorted(seen) == sorted(SHARED)
 
 
 @pytest.mark.parametrize("command", list(OLD_SPELLINGS))

@@ -12,6 +12,7 @@ from hifigan.cli.common import (
     Amount,
     Count,
     add_command,
+    add_device,
     add_out,
     check_output_file,
     require_suffix,
@@ -54,7 +55,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; default: every backend "
                    f"that runs on --device, fp32: {','.join(device_backends('cpu'))} on the CPU, "
                    f"{','.join(device_backends('cuda'))} on CUDA); eager (fp32) is the baseline")
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda (times include the copy back to the CPU)")
+    add_device(p, "with cuda, times include the copy back to the CPU")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
     p.add_argument("--stream-chunk-frames", type=Count(1), default=32, help="chunk size for the streaming timing")

@@ -18,6 +18,7 @@ from hifigan.inference.choices import BACKENDS, HALF_BACKENDS, PRECISION_DTYPES,
 from hifigan.messages.plural import count
 from hifigan.messages.progress_bars import on_terminal
 from hifigan.runtime.sockets import PORTS
+from hifigan.serve.limits import DEFAULT_HOST, DEFAULT_PORT
 
 
 class ExamplesHelpFormatter(argparse.HelpFormatter):
@@ -199,7 +200,15 @@ class Amount:
         return value
 
 
-PORT = Count(*PORTS)  # --port of listen and serve
+PORT = Count(*PORTS)  # --port of listen and serve (add_address)
+
+
+def add_address(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """--host and --port of a command that serves (listen, serve): one wording and one default for both."""
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine "
+                   "only; 0.0.0.0 for every interface)")
+    p.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free "
+                   "one, printed)")
 
 
 def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> None:
@@ -219,8 +228,9 @@ def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> N
                    if served else "auto: on for CUDA, off on the CPU, where the padding costs more than it saves"))
 
 
-def add_device(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
+def add_device(p: argparse.ArgumentParser | argparse._ArgumentGroup, note: str = "") -> None:
+    """--device of every command that runs a model; `note` (in parentheses) says what it changes there besides."""
+    p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu" + (f"; {note})" if note else ")"))
 
 
 def add_no_progress(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

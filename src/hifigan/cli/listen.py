@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import PORT, Amount, Count, add_command, add_out, add_systems, say_wrote
+from hifigan.cli.common import Amount, Count, add_address, add_command, add_out, add_systems, say_wrote
 from hifigan.errors import HifiganError
 
 
@@ -34,8 +34,7 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
                    "are not read), and every system must hold the same stems. Without it every recording needs a "
                    "file from every system. The study keeps the choice: continuing it takes no --subset")
     add_out(p, "study folder: created, or continued if it exists", required=False, metavar="STUDY")
-    p.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=PORT, default=8000, help="port (default 8000; 0 picks a free one)")
+    add_address(p)
     p.add_argument("--threads", type=Count(1), default=8, metavar="N",
                    help="web server threads: raters' requests answered at once (default 8; not torch threads)")
     p.add_argument("--seed", type=Count(0), default=None, help="seed of the raters' orders (default 0), fixed when the "

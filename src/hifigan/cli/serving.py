@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import gc
 
-from hifigan.cli.common import PORT, Amount, Count, add_command, add_device, add_inference_options
+from hifigan.cli.common import Amount, Count, add_address, add_command, add_device, add_inference_options
 from hifigan.cli.model_source import add_generator_source
-from hifigan.serve.limits import DEFAULT_HOST, DEFAULT_PORT, DEFAULTS, RANGES, ServeOptions, fitted, serve_buckets
+from hifigan.serve.limits import DEFAULTS, RANGES, ServeOptions, fitted, serve_buckets
 
 
 def add_serve(sub: argparse._SubParsersAction) -> None:
@@ -29,10 +29,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     add_generator_source(p)
     add_device(p)
     add_inference_options(p, served=True)
-    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}: this machine "
-                   "only; 0.0.0.0 for every interface)")
-    p.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free "
-                   "one, printed)")
+    add_address(p)
     p.add_argument("--threads", type=Count(1), default=None, metavar="N",
                    help="torch threads of the model (default: torch's); with several replicas, cores / replicas")
     g = p.add_argument_group("batching and limits")
