@@ -73,6 +73,19 @@ def test_shared_options_are_one_definition_in_every_command():
     assert sorted(seen) == sorted(SHARED)
 
 
+def test_checkpoint_is_spelled_c_ckpt_in_every_command():
+    """Every command that reads a checkpoint takes it as -c/--checkpoint CKPT, the spelling of docs/commands.md and of
+    train's --init-from CKPT, and its --help shows that (argparse alone would show --checkpoint CHECKPOINT)."""
+    takers = {name: parser for name, parser in subparsers().items()
+              if any("--checkpoint" in a.option_strings for a in parser._actions)}
+    assert sorted(takers) == ["check-mel", "export", "export-official", "mel", "serve", "vocode"]
+    for name, parser in takers.items():
+        action = next(a for a in parser._actions if "--checkpoint" in a.option_strings)
+        assert (sorted(action.option_strings), action.metavar) == (["--checkpoint", "-c"], "CKPT"), name
+        assert "-c CKPT" in parser.format_usage().replace("--checkpoint CKPT", "-c CKPT"), name
+        assert "--checkpoint CKPT, -c CKPT" in parser.format_help(), name
+
+
 @pytest.mark.parametrize("command", list(OLD_SPELLINGS))
 def test_old_output_spellings_still_work_with_a_note(command):
     args = parse(command, *OLD_SPELLINGS[command])

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
-from hifigan.cli.model_source import add_generator_source, config_file, generator_from_args
+from hifigan.cli.model_source import CKPT, add_generator_source, config_file, generator_from_args
 from hifigan.cli.overwrites import refuse_overwriting
 from hifigan.errors import HifiganError
 
@@ -90,7 +90,7 @@ def add_export_official(sub: argparse._SubParsersAction) -> None:
         "epoch), which the official train.py resumes from and its inference loads.",
         epilog="example: hifigan export-official --checkpoint runs/v1/checkpoints/latest.pt --out cp_export/",
     )
-    p.add_argument("--checkpoint", "-c", required=True, type=Path, help="our checkpoint (.pt)")
+    p.add_argument("--checkpoint", "-c", required=True, type=Path, metavar=CKPT, help="our checkpoint (.pt)")
     add_out(p, "output folder (created once the checkpoint has been read)", metavar="DIR")
 
 

@@ -16,10 +16,14 @@ if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
 
 
+CKPT = "CKPT"  # --checkpoint's metavar in every command, as docs/commands.md and train --init-from CKPT spell it
+
+
 def add_generator_source(p: argparse.ArgumentParser) -> None:
     """--checkpoint FILE or --pretrained NAME (one of them), and --config for an official g_* file."""
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", "-c", type=Path, help="our checkpoint (config inside) or an official g_* file")
+    source.add_argument("--checkpoint", "-c", type=Path, metavar=CKPT,
+                        help="our checkpoint (config inside) or an official g_* file")
     source.add_argument("--pretrained", metavar="NAME",
                         help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
     p.add_argument("--config", default=None,
@@ -31,9 +35,9 @@ def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "defa
     """--checkpoint FILE, --pretrained NAME or --config alone (default v1): the model whose mel a command computes
     or judges against (model_config); `role` begins each help ("the mel of", "judge against")."""
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--checkpoint", "-c", type=Path, help=f"{role} this checkpoint's model (our checkpoint: "
-                        "config and mel_stats inside; an official g_* file: with --config, or the config.json "
-                        "beside it)")
+    source.add_argument("--checkpoint", "-c", type=Path, metavar=CKPT, help=f"{role} this checkpoint's model (our "
+                        "checkpoint: config and mel_stats inside; an official g_* file: with --config, or the "
+                        "config.json beside it)")
     source.add_argument("--pretrained", metavar="NAME", help=f"{role} a registered pretrained model")
     p.add_argument("--config", default=None, help=f"{role} this config's model: a preset (v1, pwg-24k, ...: hifigan "
                    f"configs), an official config json or our JSON or YAML ({default})")
