@@ -26,7 +26,7 @@ OLD_SPELLINGS = {  # the spellings -o/--out replaces, each kept one release
 }
 
 
-SHARED = ("--device", "--host", "--port", "--no-progress", "--quiet", "--debug")  # one meaning in every command
+SHARED = ("--device", "--host", "--port", "--no-progress", "--quiet", "--debug", "--reference")  # one meaning
 
 
 def subparsers() -> dict[str, argparse.ArgumentParser]:

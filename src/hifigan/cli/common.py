@@ -88,6 +88,12 @@ def add_systems(p: argparse.ArgumentParser, help: str, *, required: bool = True,
     p.set_defaults(systems_required=required)
 
 
+def add_reference(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """--reference DIR: the recordings the systems (add_systems) are compared with (evaluate, listen)."""
+    p.add_argument("--reference", required=required, type=Path, metavar="DIR",
+                   help="folder of the recordings: one audio file per stem")
+
+
 def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """After parsing: an old spelling (--output-dir, --json, a trailing OUTPUT) becomes `out` with a note, and given
     beside -o/--out is a usage error; a required -o/--out missing is argparse's usage error too."""

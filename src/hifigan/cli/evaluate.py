@@ -5,7 +5,6 @@ hifigan.evaluation.report.systems."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from hifigan.cli.common import (
     Count,
@@ -13,6 +12,7 @@ from hifigan.cli.common import (
     add_command,
     add_no_progress,
     add_out,
+    add_reference,
     add_systems,
     say_wrote,
     shows_progress,
@@ -40,7 +40,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         "  hifigan evaluate --reference runs/demo/reference --system start=runs/demo/start "
         "--system end=runs/demo/generated -o reports/demo/ --html",
     )
-    p.add_argument("--reference", required=True, type=Path, help="folder of recordings")
+    add_reference(p)
     add_systems(p, "a folder of generated audio with the recordings' stems; repeat it to compare systems (each gets "
                 "its own table and OUT-NAME.json/.png)", old_option="--generated")
     p.add_argument("--subset", action="store_true",

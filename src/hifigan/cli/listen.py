@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import Amount, Count, add_address, add_command, add_out, add_systems, say_wrote
+from hifigan.cli.common import Amount, Count, add_address, add_command, add_out, add_reference, add_systems, say_wrote
 from hifigan.errors import HifiganError
 
 
@@ -26,7 +26,7 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
         "  hifigan listen -o studies/demo --port 8080       # continue the study\n"
         "  hifigan listen --report studies/demo --screen-reference-below 4",
     )
-    p.add_argument("--reference", type=Path, help="folder of the recordings (rated blind as system 'reference')")
+    add_reference(p, required=False)
     add_systems(p, "a system to rate: a folder with a file of the same stem for every recording (repeat)",
                 required=False)
     p.add_argument("--subset", action="store_true", default=None,
