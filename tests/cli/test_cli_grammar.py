@@ -79,6 +79,19 @@ def test_checkpoint_is_spelled_c_ckpt_in_every_command():
         assert "--checkpoint CKPT, -c CKPT" in parser.format_help(), name
 
 
+def test_every_value_is_named_as_a_user_reads_it():
+    """Every option's value shows a word of what it takes (N, SAMPLES, DIR, FILE, ...: docs/commands.md's spelling),
+    never argparse's upper-cased dest (train --batch-size BATCH_SIZE beside vocode --batch N); a path, of any name,
+    shows what kind (--corpus DIR, not CORPUS)."""
+    for name, parser in subparsers().items():
+        for action in parser._actions:
+            if not action.option_strings or action.nargs == 0 or action.help == argparse.SUPPRESS or action.choices:
+                continue
+            shown = parser._get_formatter()._format_args(action, action.dest.upper())
+            assert "_" not in shown or action.metavar is not None, f"{name} {action.option_strings[0]} {shown}"
+            assert action.type is not Path or action.metavar is not None, f"{name} {action.option_strings[0]} {shown}"
+
+
 @pytest.mark.parametrize("command", list(OLD_SPELLINGS))
 def test_old_output_spellings_still_work_with_a_note(command):
     args = parse(command, *OLD_SPELLINGS[command])

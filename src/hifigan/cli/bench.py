@@ -58,8 +58,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     add_device(p, "with cuda, times include the copy back to the CPU")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
-    p.add_argument("--stream-chunk-frames", type=Count(1), default=32, help="chunk size for the streaming timing")
-    p.add_argument("--stream-memory-minutes", type=Amount(0, why=" (0: skip)"), default=0.0,
+    p.add_argument("--stream-chunk-frames", type=Count(1), default=32, metavar="FRAMES",
+                   help="chunk size for the streaming timing")
+    p.add_argument("--stream-memory-minutes", type=Amount(0, why=" (0: skip)"), default=0.0, metavar="MINUTES",
                    help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
     add_out(p, "also write the results to this JSON file (a name ending in .json)", required=False,
             old_option="--json", metavar="JSON", kind=str)  # str: a trailing separator (a folder) is seen, refused

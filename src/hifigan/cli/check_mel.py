@@ -43,7 +43,7 @@ def add_check_mel(sub: argparse._SubParsersAction) -> None:
     p.add_argument("mels", nargs="+", type=Path, metavar="MEL",
                    help=".npy mel files, or folders: their .npy files anywhere below (as mel and vocode read one)")
     add_model_source(p, "judge against", "default v1: the official convention")
-    p.add_argument("--num-mels", type=Count(1), default=None, help="mel bins (default: the model's)")
+    p.add_argument("--num-mels", type=Count(1), default=None, metavar="N", help="mel bins (default: the model's)")
 
 
 def run_check_mel(args: argparse.Namespace) -> int:

@@ -36,17 +36,20 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "Needs the 'eval' extra (PESQ, STOI).",
         epilog="example: hifigan demo --corpus data/ljspeech-mini -o runs/demo --minutes 9",
     )
-    p.add_argument("--corpus", required=True, type=Path, help="folder of audio files")
+    p.add_argument("--corpus", required=True, type=Path, metavar="DIR", help="folder of audio files")
     add_out(p, "output folder (created once the corpus and options have been checked)", metavar="DIR")
-    p.add_argument("--minutes", type=Amount(0, low_open=True), default=9.0, help="total time budget (default 9)")
+    p.add_argument("--minutes", type=Amount(0, low_open=True), default=9.0, metavar="MINUTES",
+                   help="total time budget (default 9)")
     p.add_argument("--config", default="v3",
                    help=f"model config, at any rate: a preset ({', '.join(preset_names())}) or a config file "
                    "(default v3, the smallest official one)")
-    p.add_argument("--batch-size", type=Count(LEAST["batch_size"]), default=4, help="clips per step (default 4)")
-    p.add_argument("--segment-size", type=Count(LEAST["segment_size"]), default=None,
+    p.add_argument("--batch-size", type=Count(LEAST["batch_size"]), default=4, metavar="N",
+                   help="clips per step (default 4)")
+    p.add_argument("--segment-size", type=Count(LEAST["segment_size"]), default=None, metavar="SAMPLES",
                    help="samples per clip (default: the config's)")
-    p.add_argument("--valid-count", type=Count(1, why=VALID_COUNT_WHY), default=3, help="held-out clips (default 3)")
-    p.add_argument("--gan-fraction", type=Amount(0, 1), default=0.15,
+    p.add_argument("--valid-count", type=Count(1, why=VALID_COUNT_WHY), default=3, metavar="N",
+                   help="held-out clips (default 3)")
+    p.add_argument("--gan-fraction", type=Amount(0, 1), default=0.15, metavar="FRACTION",
                    help="share of the training time with the discriminators on (default 0.15)")
     add_device(p)
     add_no_progress(p)

@@ -59,31 +59,31 @@ def add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_data(data: argparse._ArgumentGroup) -> None:
-    data.add_argument("--corpus", type=Path, help="folder of audio files (searched recursively)")
-    data.add_argument("--train-list", type=Path, help="file list: LJSpeech-style 'id|text' lines (official "
-                      "training.txt), or a Kaldi/ESPnet wav.scp ('utt-id path' lines; a name ending .scp)")
-    data.add_argument("--valid-list", type=Path, help="validation file list, of either kind (official "
-                      "validation.txt)")
-    data.add_argument("--wav-root", type=Path, help="folder holding <id>.wav for the file lists (a "
+    data.add_argument("--corpus", type=Path, metavar="DIR", help="folder of audio files (searched recursively)")
+    data.add_argument("--train-list", type=Path, metavar="FILE", help="file list: LJSpeech-style 'id|text' lines "
+                      "(official training.txt), or a Kaldi/ESPnet wav.scp ('utt-id path' lines; a name ending .scp)")
+    data.add_argument("--valid-list", type=Path, metavar="FILE",
+                      help="validation file list, of either kind (official validation.txt)")
+    data.add_argument("--wav-root", type=Path, metavar="DIR", help="folder holding <id>.wav for the file lists (a "
                       "wav.scp's relative paths start from it)")
-    data.add_argument("--valid-count", type=Count(0),
+    data.add_argument("--valid-count", type=Count(0), metavar="N",
                       help="hold out this many files for validation (seeded; 0, with --validation-interval 0: "
                       "nothing held out, every file trains)")
-    data.add_argument("--valid-fraction", type=Amount(0, 1, low_open=True, high_open=True),
+    data.add_argument("--valid-fraction", type=Amount(0, 1, low_open=True, high_open=True), metavar="FRACTION",
                       help="hold out the files whose seeded path hash falls below this fraction (default 0.05)")
-    data.add_argument("--valid-cap", type=Count(0),
+    data.add_argument("--valid-cap", type=Count(0), metavar="N",
                       help="hold out at most this many files by fraction (default 150, the official list's size; "
                       "0: no cap)")
     data.add_argument("--valid-speakers", type=_speakers, metavar="NAMES",
                       help="hold out every clip of these speakers, e.g. p225,p226 (a speaker is the folder of its "
                       "clips: VCTK's wav48/p225/, LibriTTS's train-clean-100/19/; none of theirs trains)")
-    data.add_argument("--input-mels", type=Path,
+    data.add_argument("--input-mels", type=Path, metavar="DIR",
                       help="fine-tune on teacher-forced mels: <stem>.npy per audio file in this folder")
     data.add_argument("--mel-convention", metavar="NAME",
                       help="the convention of the --input-mels mels, converted to the model's where the map is "
                       "exact: log10, db, transposed+log10, ... (as hifigan vocode; default: the model's own)")
     add_audio_options(data, "files")
-    data.add_argument("--num-workers", type=Count(LEAST["num_workers"]),
+    data.add_argument("--num-workers", type=Count(LEAST["num_workers"]), metavar="N",
                       help="DataLoader worker processes (default: config)")
 
 
@@ -99,11 +99,11 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
     model.add_argument("--config", default=None,
                        help="a preset (hifigan configs), an official config json or YAML (default v1, or the "
                        "checkpoint's)")
-    model.add_argument("--batch-size", type=Count(LEAST["batch_size"]),
+    model.add_argument("--batch-size", type=Count(LEAST["batch_size"]), metavar="N",
                        help="clips per step and process (default: config)")
-    model.add_argument("--segment-size", type=Count(LEAST["segment_size"]),
+    model.add_argument("--segment-size", type=Count(LEAST["segment_size"]), metavar="SAMPLES",
                        help="audio samples per clip, a multiple of hop (default: config)")
-    model.add_argument("--disc-start-step", type=Count(LEAST["disc_start_step"]),
+    model.add_argument("--disc-start-step", type=Count(LEAST["disc_start_step"]), metavar="STEP",
                        help="train only the generator on the mel loss before this step (default: config, 0)")
     model.add_argument("--seed", type=Count(LEAST["seed"]), help="seed of weights and data order (default: config)")
 
@@ -119,12 +119,13 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                      help="start from weights: official g_* (do_* beside it is used too), our checkpoint, or a "
                      "pretrained model's name (lj-v1, universal-v1: discriminators start fresh; ./NAME for a file)")
     run.add_argument("--init-discriminators", type=Path, metavar="DO_CKPT", help="official do_* file for --init-from")
-    run.add_argument("--max-steps", type=Count(LEAST["max_steps"]),
+    run.add_argument("--max-steps", type=Count(LEAST["max_steps"]), metavar="N",
                      help="stop at this total step count (with --resume: default the run's)")
-    run.add_argument("--epochs", type=Count(LEAST["epochs"]),
+    run.add_argument("--epochs", type=Count(LEAST["epochs"]), metavar="N",
                      help="stop after this many epochs in total (with --resume: default the "
                      "run's)")
-    run.add_argument("--max-minutes", type=Amount(0, low_open=True, inf=True), help="stop after this many minutes")
+    run.add_argument("--max-minutes", type=Amount(0, low_open=True, inf=True), metavar="MINUTES",
+                     help="stop after this many minutes")
     add_device(run)
     run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,
                      help="bf16 autocast, losses stay fp32 (CUDA, or a CPU with AVX512-BF16/AMX)")
@@ -134,7 +135,7 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                ("keep", "checkpoints kept (newest; latest.pt is the newest; best.pt, the lowest val mel L1, besides)"),
                ("max_nonfinite", "stop with an error after this many non-finite steps in a row (each is skipped)"))
     for key, help_text in carried:  # None: the resumed run's value, else the default (training.run_settings)
-        run.add_argument(flag(key, cli=True), type=Count(LEAST[key]),
+        run.add_argument(flag(key, cli=True), type=Count(LEAST[key]), metavar="N",
                          help=f"{help_text} (default {RUN_DEFAULTS[key]}; with --resume: the run's)")
     run.add_argument("--deterministic", action="store_true",
                      help="torch.use_deterministic_algorithms (bit-exact resume; slower)")
