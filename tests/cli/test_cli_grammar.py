@@ -92,6 +92,20 @@ def test_every_value_is_named_as_a_user_reads_it():
             assert action.type is not Path or action.metavar is not None, f"{name} {action.option_strings[0]} {shown}"
 
 
+def test_every_default_is_said_as_default_value():
+    """An option with a default says it in its --help as `default VALUE` (--device's `default cpu`), where vocode
+    --batch, --backend, --precision, --shape-buckets and bench --stream-chunk-frames said none, or said it otherwise
+    (`the default`, `0 = skip`)."""
+    for name, parser in subparsers().items():
+        for action in parser._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS or action.default is None:
+                continue
+            if isinstance(action.default, bool) or action.default == argparse.SUPPRESS:  # flags, --help, --version
+                continue
+            value = f"{action.default:g}" if isinstance(action.default, float) else str(action.default)
+            assert f"default {value}" in action.help, f"{name} {action.option_strings[0]}: {action.help}"
+
+
 @pytest.mark.parametrize("command", list(OLD_SPELLINGS))
 def test_old_output_spellings_still_work_with_a_note(command):
     args = parse(command, *OLD_SPELLINGS[command])

@@ -59,9 +59,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
     p.add_argument("--stream-chunk-frames", type=Count(1), default=32, metavar="FRAMES",
-                   help="chunk size for the streaming timing")
+                   help="mel frames per chunk for the streaming timing (default 32)")
     p.add_argument("--stream-memory-minutes", type=Amount(0, why=" (0: skip)"), default=0.0, metavar="MINUTES",
-                   help="also measure peak RSS of streaming a mel this many minutes long (0 = skip)")
+                   help="also measure peak RSS of streaming a mel this many minutes long (default 0: skip)")
     add_out(p, "also write the results to this JSON file (a name ending in .json)", required=False,
             old_option="--json", metavar="JSON", kind=str)  # str: a trailing separator (a folder) is seen, refused
 

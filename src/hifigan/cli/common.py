@@ -220,17 +220,19 @@ def add_address(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
 def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> None:
     """--backend, --precision and --shape-buckets (`served`: with `hifigan serve`'s rule for the last)."""
     p.add_argument("--backend", default="auto", choices=BACKENDS,
-                   help="inference engine; all give the same audio (auto = tiled-split on CPU: fastest measured; "
-                   "invariant: bit-identical float32 audio however the input is batched, streamed or chunked, slower: "
-                   "its measured times are in docs/inference.md; onnx and onnx-split need the 'onnx' extra)")
+                   help="inference engine; all give the same audio (default auto = tiled-split on CPU: fastest "
+                   "measured; invariant: bit-identical float32 audio however the input is batched, streamed or "
+                   "chunked, slower: its measured times are in docs/inference.md; onnx and onnx-split need the 'onnx' "
+                   "extra)")
     p.add_argument("--precision", default="fp32", choices=tuple(PRECISION_DTYPES),
-                   help="fp16/bf16: half-precision weights and activations (GPU, or bf16 on a CPU with "
+                   help="fp16/bf16: half-precision weights and activations (default fp32; GPU, or bf16 on a CPU with "
                    f"AVX512-BF16/AMX; backends {', '.join(HALF_BACKENDS)})")
     p.add_argument("--shape-buckets", default="auto", choices=tuple(SHAPE_BUCKETS),
                    help="run mels of many lengths in forward passes of a few padded shapes, each output exact (the "
                    "padding never reaches its receptive field), so that a new length does not cost a convolution "
-                   "set-up; " + ("auto: on (on the CPU every pass bucketed, so that the memory oneDNN keeps for its "
-                   "shapes stays bounded over the server's life; off: a new length costs a new set-up and memory)"
+                   "set-up; default " + ("auto: on (on the CPU every pass bucketed, so that the memory oneDNN "
+                   "keeps for its shapes stays bounded over the server's life; off: a new length costs a new set-up "
+                   "and memory)"
                    if served else "auto: on for CUDA, off on the CPU, where the padding costs more than it saves"))
 
 

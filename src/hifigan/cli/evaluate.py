@@ -53,8 +53,8 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="also write OUT.html (evaluation.html in a folder): one page to listen to every clip of the "
                    "recordings and every system side by side, with log-mel images, metrics and the summary")
     p.add_argument("--html-audio", default="embed", choices=["embed", "link"],
-                   help="embed: the audio inside the page (one self-contained file, the default); link: the page "
-                   "plays the audio files by relative path (for evaluations too large to embed)")
+                   help="embed: the audio inside the page, one self-contained file; link: the page plays the audio "
+                   "files by relative path, for evaluations too large to embed (default embed)")
     p.add_argument("--config", default=None,
                    help="the recordings' config (a preset name, official config json or YAML): the rate, and the mel "
                    "the mel metrics use. Default: the preset at the recordings' rate where the presets there share "

@@ -128,7 +128,8 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                      help="stop after this many minutes")
     add_device(run)
     run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,
-                     help="bf16 autocast, losses stay fp32 (CUDA, or a CPU with AVX512-BF16/AMX)")
+                     help=f"bf16 autocast, losses stay fp32 (default {default('precision')}; CUDA, or a CPU with "
+                     "AVX512-BF16/AMX)")
     carried = (("checkpoint_interval", "steps between checkpoints (0: only at the end)"),
                ("validation_interval", "steps between validations (0: never)"),
                ("log_interval", "steps between logged scalars"),

@@ -82,9 +82,10 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-frames", type=Count(1), default=DEFAULT_CHUNK_FRAMES, metavar="N",
                    help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
     p.add_argument("--batch", type=Count(1), default=1, metavar="N",
-                   help="vocode N inputs at a time (Vocoder.batch: each output is the input's own audio, to float "
-                   "rounding; with --backend invariant bit for bit). Pays on a GPU (V2 and V3 most), little on the "
-                   "CPU: the measured times are in docs/inference.md. Inputs that are chunked still go one at a time")
+                   help="vocode N inputs at a time (default 1; Vocoder.batch: each output is the input's own "
+                   "audio, to float rounding; with --backend invariant bit for bit). Pays on a GPU (V2 and V3 most), "
+                   "little on the CPU: the measured times are in docs/inference.md. Inputs that are chunked still go "
+                   "one at a time")
     p.add_argument("--evaluate", action="store_true",
                    help="copy synthesis: score each output against its audio input with hifigan evaluate's metrics "
                    "(table on stdout, OUT/evaluation.json and .png); every input must be audio")
