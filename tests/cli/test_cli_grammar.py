@@ -26,7 +26,8 @@ OLD_SPELLINGS = {  # the spellings -o/--out replaces, each kept one release
 }
 
 
-SHARED = ("--device", "--host", "--port", "--no-progress", "--quiet", "--debug", "--reference")  # one meaning
+# one meaning, one definition, in every command that takes it
+SHARED = ("--device", "--host", "--port", "--no-progress", "--quiet", "--debug", "--reference", "--corpus")
 
 
 def subparsers() -> dict[str, argparse.ArgumentParser]:

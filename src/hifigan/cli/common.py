@@ -165,6 +165,12 @@ def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what
                    help=f"average the channels of multi-channel {what} instead of failing")
 
 
+def add_corpus(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, required: bool = True) -> None:
+    """--corpus DIR: the audio a command trains on (train, demo), found as data.corpus.Corpus finds it."""
+    p.add_argument("--corpus", required=required, type=Path, metavar="DIR",
+                   help="folder of audio files (searched recursively)")
+
+
 # ---------------------------------------------------------------- counts and ranges: config.values' rule and words
 @dataclass(frozen=True)
 class Count:

@@ -4,12 +4,12 @@ learned); its library is hifigan.demo.run."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from hifigan.cli.common import (
     Amount,
     Count,
     add_command,
+    add_corpus,
     add_device,
     add_no_progress,
     add_out,
@@ -36,7 +36,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "Needs the 'eval' extra (PESQ, STOI).",
         epilog="example: hifigan demo --corpus data/ljspeech-mini -o runs/demo --minutes 9",
     )
-    p.add_argument("--corpus", required=True, type=Path, metavar="DIR", help="folder of audio files")
+    add_corpus(p)
     add_out(p, "output folder (created once the corpus and options have been checked)", metavar="DIR")
     p.add_argument("--minutes", type=Amount(0, low_open=True), default=9.0, metavar="MINUTES",
                    help="total time budget (default 9)")

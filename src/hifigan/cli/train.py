@@ -11,6 +11,7 @@ from hifigan.cli.common import (
     Count,
     add_audio_options,
     add_command,
+    add_corpus,
     add_device,
     add_no_progress,
     add_out,
@@ -59,7 +60,7 @@ def add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_data(data: argparse._ArgumentGroup) -> None:
-    data.add_argument("--corpus", type=Path, metavar="DIR", help="folder of audio files (searched recursively)")
+    add_corpus(data, required=False)
     data.add_argument("--train-list", type=Path, metavar="FILE", help="file list: LJSpeech-style 'id|text' lines "
                       "(official training.txt), or a Kaldi/ESPnet wav.scp ('utt-id path' lines; a name ending .scp)")
     data.add_argument("--valid-list", type=Path, metavar="FILE",
