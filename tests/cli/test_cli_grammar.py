@@ -107,6 +107,19 @@ def test_every_default_is_said_as_default_value():
             assert f"default {value}" in action.help, f"{name} {action.option_strings[0]}: {action.help}"
 
 
+def test_config_says_what_it_takes_in_one_wording():
+    """--config takes the same things in every command (config.load_config: a preset, an official config json, our
+    JSON or YAML), and every --help says so in one wording, where vocode's said 'a preset (v1, v2, v3, ...) or an
+    official config json' and bench's 'a preset (hifigan configs) or a config file'."""
+    from hifigan.cli.model_source import CONFIG_FORMS
+
+    takers = {name: next(a for a in parser._actions if "--config" in a.option_strings)
+              for name, parser in subparsers().items() if "--config" in parser._option_string_actions}
+    assert sorted(takers) == ["bench", "check-mel", "demo", "evaluate", "export", "mel", "serve", "train", "vocode"]
+    assert [name for name, action in takers.items() if CONFIG_FORMS not in action.help] == []
+    assert {action.metavar for action in takers.values()} == {None}  # shown as --config CONFIG
+
+
 @pytest.mark.parametrize("command", list(OLD_SPELLINGS))
 def test_old_output_spellings_still_work_with_a_note(command):
     args = parse(command, *OLD_SPELLINGS[command])

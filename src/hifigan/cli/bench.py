@@ -18,7 +18,7 @@ from hifigan.cli.common import (
     require_suffix,
     say_wrote,
 )
-from hifigan.cli.model_source import config_file
+from hifigan.cli.model_source import CONFIG_FORMS, config_file
 from hifigan.cli.overwrites import refuse_overwriting
 from hifigan.errors import HifiganError
 from hifigan.inference.choices import bench_entry, device_backends
@@ -40,7 +40,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     )
     weights = p.add_mutually_exclusive_group()
     weights.add_argument("--config", default=None,
-                         help="a preset (hifigan configs) or a config file, random weights (default v1)")
+                         help=f"{CONFIG_FORMS}, random weights (default v1)")
     weights.add_argument("--pretrained", metavar="NAME", default=None,
                          help="the real weights of a registered model (lj-v1, universal-v1) and its config")
     weights.add_argument("--presets", nargs="*", metavar="NAME", default=None,

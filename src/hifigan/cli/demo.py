@@ -16,7 +16,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
-from hifigan.config.files import preset_names
+from hifigan.cli.model_source import CONFIG_FORMS
 from hifigan.demo import VALID_COUNT_WHY
 from hifigan.training.options import LEAST
 
@@ -41,8 +41,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes", type=Amount(0, low_open=True), default=9.0, metavar="MINUTES",
                    help="total time budget (default 9)")
     p.add_argument("--config", default="v3",
-                   help=f"model config, at any rate: a preset ({', '.join(preset_names())}) or a config file "
-                   "(default v3, the smallest official one)")
+                   help=f"model config, at any rate: {CONFIG_FORMS} (default v3, the smallest official one)")
     p.add_argument("--batch-size", type=Count(LEAST["batch_size"]), default=4, metavar="N",
                    help="clips per step (default 4)")
     p.add_argument("--segment-size", type=Count(LEAST["segment_size"]), default=None, metavar="SAMPLES",

@@ -17,7 +17,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
-from hifigan.cli.model_source import config_file
+from hifigan.cli.model_source import CONFIG_FORMS, config_file
 from hifigan.cli.overwrites import refuse_overwriting
 
 
@@ -56,7 +56,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help="embed: the audio inside the page, one self-contained file; link: the page plays the audio "
                    "files by relative path, for evaluations too large to embed (default embed)")
     p.add_argument("--config", default=None,
-                   help="the recordings' config (a preset name, official config json or YAML): the rate, and the mel "
+                   help=f"the recordings' config ({CONFIG_FORMS}): the rate, and the mel "
                    "the mel metrics use. Default: the preset at the recordings' rate where the presets there share "
                    "one mel (22050 Hz: v1); otherwise it must be given")
     p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",

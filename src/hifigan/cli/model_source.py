@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
 
 
+# what --config takes (config.load_config), in every command's --help
+CONFIG_FORMS = "a preset (v1, pwg-24k, ...: hifigan configs), an official config json or our JSON or YAML"
 CKPT = "CKPT"  # --checkpoint's metavar in every command, as docs/commands.md and train --init-from CKPT spell it
 
 
@@ -27,8 +29,8 @@ def add_generator_source(p: argparse.ArgumentParser) -> None:
     source.add_argument("--pretrained", metavar="NAME",
                         help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
     p.add_argument("--config", default=None,
-                   help="config for an official g_* checkpoint: a preset (v1, v2, v3, ...) or an official config json "
-                   "(default: the config.json beside it, as the official inference.py reads)")
+                   help=f"config for an official g_* checkpoint: {CONFIG_FORMS} (default: the config.json beside it, "
+                   "as the official inference.py reads)")
 
 
 def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "default v1") -> None:
@@ -39,8 +41,7 @@ def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "defa
                         "checkpoint: config and mel_stats inside; an official g_* file: with --config, or the "
                         "config.json beside it)")
     source.add_argument("--pretrained", metavar="NAME", help=f"{role} a registered pretrained model")
-    p.add_argument("--config", default=None, help=f"{role} this config's model: a preset (v1, pwg-24k, ...: hifigan "
-                   f"configs), an official config json or our JSON or YAML ({default})")
+    p.add_argument("--config", default=None, help=f"{role} this config's model: {CONFIG_FORMS} ({default})")
 
 
 def generator_from_args(args: argparse.Namespace) -> tuple[nn.Module, HifiganConfig]:

@@ -18,6 +18,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
+from hifigan.cli.model_source import CONFIG_FORMS
 from hifigan.config import DEFAULT_LOSS_WEIGHTS as WEIGHTS
 from hifigan.data.speakers import speaker_names
 from hifigan.errors import READER_GONE
@@ -98,8 +99,7 @@ def _speakers(text: str) -> list[str]:
 
 def _add_model(model: argparse._ArgumentGroup) -> None:
     model.add_argument("--config", default=None,
-                       help="a preset (hifigan configs), an official config json or YAML (default v1, or the "
-                       "checkpoint's)")
+                       help=f"{CONFIG_FORMS} (default v1, or the checkpoint's)")
     model.add_argument("--batch-size", type=Count(LEAST["batch_size"]), metavar="N",
                        help="clips per step and process (default: config)")
     model.add_argument("--segment-size", type=Count(LEAST["segment_size"]), metavar="SAMPLES",
