@@ -43,6 +43,7 @@ class PretrainedModel:
     data: str  # what it was trained on
     licence: str
     seen_ljspeech: str  # which LJSpeech clips it was trained on: scores on those are not held-out figures
+    official_name: str = "g_02500000"  # the file's name in the official release's folder (LJ_V1/, UNIVERSAL_V1/)
 
     @property
     def requirement(self) -> str:

@@ -107,6 +107,18 @@ def test_export_pretrained_onnx_matches_the_reference(registered, tiny80, tmp_pa
     assert got.shape == expected.shape and np.abs(got - expected).max() < TOL
 
 
+def test_export_official_pretrained_writes_the_official_file_and_its_config(registered, tiny80, tmp_path):
+    cfg, _, _, state = tiny80
+    out = tmp_path / "cp"
+    assert main(["export-official", "--pretrained", "tiny-test", "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "g_02500000"]  # no do_*: none is registered
+    written = torch.load(out / "g_02500000", weights_only=True)["generator"]
+    reference = RefGenerator(cfg).eval()
+    reference.load_state_dict(written)  # the official module loads it as it is
+    assert written.keys() == state.keys() and all(torch.equal(written[k], state[k]) for k in state)
+    assert json.loads((out / "config.json").read_text()) == cfg.to_dict()
+
+
 def test_train_init_from_a_pretrained_name(registered, tiny80, tmp_path, tiny_corpus, capsys, single_thread):
     """Fine-tuning starts from exactly the pretrained generator, in the model's own config (none given), with
     fresh discriminators and no optimizer moments."""

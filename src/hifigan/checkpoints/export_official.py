@@ -103,3 +103,20 @@ def export_official(checkpoint: str | os.PathLike, out: str | os.PathLike,
         warnings.warn(line, stacklevel=2)
     write_checkpoints({out / name: payload for name, payload in files.items()})  # both or neither
     return [out / name for name in files]
+
+
+def export_pretrained(name: str, out: str | os.PathLike,
+                      check: Callable[[list[Path]], None] | None = None) -> list[Path]:
+    """A registered pretrained generator as the official release has it: its g_* file (the verified file's
+    contents, as official) and its config as config.json beside it; no do_* file, as the wheel holds none."""
+    from hifigan.pretrained import read_pretrained
+
+    model, _, obj = read_pretrained(name)
+    out = Path(out)
+    files: dict[str, dict | str] = {model.official_name: obj,
+                                    OFFICIAL_CONFIG_NAME: json.dumps(model.load_config().to_dict(), indent=4) + "\n"}
+    if check is not None:
+        check([out / name for name in files])
+    prepare_output_dir(out)
+    write_checkpoints({out / name: payload for name, payload in files.items()})
+    return [out / name for name in files]

