@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import add_command, add_out, check_output_file, say_wrote
-from hifigan.cli.model_source import CKPT, add_generator_source, config_file, generator_from_args
+from hifigan.cli.model_source import CKPT, add_generator_source, add_pretrained, config_file, generator_from_args
 from hifigan.cli.overwrites import refuse_overwriting
 from hifigan.errors import HifiganError
 
@@ -95,8 +95,7 @@ def add_export_official(sub: argparse._SubParsersAction) -> None:
     )
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", "-c", type=Path, metavar=CKPT, help="our checkpoint (.pt)")
-    source.add_argument("--pretrained", metavar="NAME",
-                        help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
+    add_pretrained(source)
     add_out(p, "output folder (created once the checkpoint has been read)", metavar="DIR")
 
 

@@ -26,11 +26,16 @@ def add_generator_source(p: argparse.ArgumentParser) -> None:
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", "-c", type=Path, metavar=CKPT,
                         help="our checkpoint (config inside) or an official g_* file")
-    source.add_argument("--pretrained", metavar="NAME",
-                        help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
+    add_pretrained(source)
     p.add_argument("--config", default=None,
                    help=f"config for an official g_* checkpoint: {CONFIG_FORMS} (default: the config.json beside it, "
                    "as the official inference.py reads)")
+
+
+def add_pretrained(group: argparse._MutuallyExclusiveGroup) -> None:
+    """--pretrained NAME, a registered generator, in a group beside --checkpoint (one of them)."""
+    group.add_argument("--pretrained", metavar="NAME",
+                       help="a registered pretrained generator: lj-v1 or universal-v1 (see hifigan pretrained)")
 
 
 def add_model_source(p: argparse.ArgumentParser, role: str, default: str = "default v1") -> None:

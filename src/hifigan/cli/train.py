@@ -18,7 +18,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
-from hifigan.cli.model_source import CONFIG_FORMS
+from hifigan.cli.model_source import CKPT, CONFIG_FORMS
 from hifigan.config import DEFAULT_LOSS_WEIGHTS as WEIGHTS
 from hifigan.data.speakers import speaker_names
 from hifigan.errors import READER_GONE
@@ -116,7 +116,7 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
     add_out(run, "run folder: checkpoints/, logs/ (TensorBoard), log.jsonl (with --resume: that run's)", required=False,
             metavar="DIR")
     run.add_argument("--resume", type=Path, metavar="DIR", help="continue a run exactly from its newest checkpoint")
-    run.add_argument("--init-from", metavar="CKPT",
+    run.add_argument("--init-from", metavar=CKPT,
                      help="start from weights: official g_* (do_* beside it is used too), our checkpoint, or a "
                      "pretrained model's name (lj-v1, universal-v1: discriminators start fresh; ./NAME for a file)")
     run.add_argument("--init-discriminators", type=Path, metavar="DO_CKPT", help="official do_* file for --init-from")
