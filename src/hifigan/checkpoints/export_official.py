@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hifigan.arrays.upsampling import official_samples
@@ -94,15 +94,9 @@ def export_official(checkpoint: str | os.PathLike, out: str | os.PathLike,
         files[f"do_{step:08d}"] = official_discriminators_dict(
             # The official train.py stores the 0-based index of its last update and resumes at steps + 1.
             states["mpd"], states["msd"], obj.get("optim_g"), obj.get("optim_d"), step - 1, int(obj.get("epoch", 0)))
-    # The official inference.py reads its config from the g_* file's folder, as the official train.py leaves it there.
-    files[OFFICIAL_CONFIG_NAME] = json.dumps(source.config().to_dict(), indent=4) + "\n"
-    if check is not None:
-        check([out / name for name in files])  # before the notes: a refused export says one line
-    prepare_output_dir(out)  # once everything to write has been read and checked; before the notes, as check
-    for line in ([] if note is None else [note]) + official_code_problems(source.config(), f"g_{step:08d}"):
-        warnings.warn(line, stacklevel=2)
-    write_checkpoints({out / name: payload for name, payload in files.items()})  # both or neither
-    return [out / name for name in files]
+    config = source.config()
+    notes = ([] if note is None else [note]) + official_code_problems(config, f"g_{step:08d}")
+    return _write_official(out, files, config, check, notes)
 
 
 def export_pretrained(name: str, out: str | os.PathLike,
@@ -112,11 +106,19 @@ def export_pretrained(name: str, out: str | os.PathLike,
     from hifigan.pretrained import read_pretrained
 
     model, _, obj = read_pretrained(name)
-    out = Path(out)
-    files: dict[str, dict | str] = {model.official_name: obj,
-                                    OFFICIAL_CONFIG_NAME: json.dumps(model.load_config().to_dict(), indent=4) + "\n"}
+    return _write_official(Path(out), {model.official_name: obj}, model.load_config(), check)
+
+
+def _write_official(out: Path, files: dict[str, dict | str], config: HifiganConfig,
+                    check: Callable[[list[Path]], None] | None, notes: Sequence[str] = ()) -> list[Path]:
+    """`files` and the config as config.json beside them (the official inference.py reads its config from the g_*
+    file's folder, as the official train.py leaves it there), written as one unit into `out`: `check` sees their
+    paths before anything is created, then the folder is made and the `notes` warned."""
+    files = {**files, OFFICIAL_CONFIG_NAME: json.dumps(config.to_dict(), indent=4) + "\n"}
     if check is not None:
-        check([out / name for name in files])
-    prepare_output_dir(out)
-    write_checkpoints({out / name: payload for name, payload in files.items()})
+        check([out / name for name in files])  # before the notes: a refused export says one line
+    prepare_output_dir(out)  # once everything to write has been read and checked; before the notes, as check
+    for line in notes:
+        warnings.warn(line, stacklevel=3)  # the exporting function's caller, as before
+    write_checkpoints({out / name: payload for name, payload in files.items()})  # all or none
     return [out / name for name in files]
