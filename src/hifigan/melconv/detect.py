@@ -238,7 +238,7 @@ def _log(ev: dict[str, float], floored: bool, prior: tuple[str, str, float]) -> 
         below = low < OFFICIAL_FLOOR - 1e-4
         name, detail = (("ln-floor", f"values below ln({OFFICIAL_FLOOR_TEXT})") if below
                         else ("official", "within the official range"))
-    elif best == "official" and detail != f"floor {OFFICIAL_MAGNITUDE_FLOOR:.0e}":  # feasible's text of it
+    elif best == "official" and _round_floor(scales["official"] * low) != OFFICIAL_MAGNITUDE_FLOOR:
         name = "ln-floor"
     conf = (0.9 if floored else 0.6) if in_band(best) else 0.5
     return MelVerdict(name, min(conf, 0.5 + margin), evidence=ev, detail=detail)
