@@ -52,7 +52,7 @@ def _one_backend(backend: str, name: str, device: torch.device) -> dict[str, Any
     torch.manual_seed(0)
     generator = Generator(config).eval()
     seeded = torch.Generator().manual_seed(0)
-    mels = [torch.randn(config.num_mels, round(s * config.sampling_rate / config.hop_size), generator=seeded) - 4
+    mels = [torch.randn(config.num_mels, round(config.seconds_frames(s)), generator=seeded) - 4
             for s in SECONDS]
     alone_vocoder = Vocoder(clone_generator(generator, config), config, device, backend, shape_buckets=False)
     alone = [alone_vocoder(m) for m in mels]

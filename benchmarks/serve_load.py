@@ -256,7 +256,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             config = load_config("v1" if name in ("lj-v1", "universal-v1") else name)
-            frames = round(args.utterance_s * config.sampling_rate / config.hop_size)
+            frames = round(config.seconds_frames(args.utterance_s))
             model = _checkpoint(name, Path(tmp))
             alone[name] = model_alone(model, args.message_frames, min(8, args.max_batch), args.threads,
                                       args.device, args.backend, args.shape_buckets)

@@ -24,8 +24,7 @@ CHOICES = ("off", "auto")  # serve's CPU default before 2026-12-06, and since
 
 
 def rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS"))
+    return child_process.proc_status_kib("VmRSS")["VmRSS"] / 1024
 
 
 def child(model: str, choice: str, requests: int, max_frames: int, every: int, repeated: int) -> dict:
@@ -37,14 +36,7 @@ def child(model: str, choice: str, requests: int, max_frames: int, every: int, r
     from hifigan.models import Generator
     from hifigan.serve.limits import serve_buckets
 
-    if model == "tiny":
-        from tests.support.tiny import tiny_config
-
-        cfg = tiny_config()
-    else:
-        from hifigan.config import load_config
-
-        cfg = load_config(model)
+    cfg = child_process.benchmark_config(model)
     torch.manual_seed(0)
     vocoder = Vocoder(Generator(cfg), cfg, shape_buckets=serve_buckets(choice, "cpu"))
     vocoder.batch([torch.zeros(cfg.num_mels, 8), torch.zeros(cfg.num_mels, 5)])  # serve's warm-up

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -26,13 +26,7 @@ CHOICES = ("off", "on")  # passes run as they come (before 2026-12-08), and buck
 
 
 def status_mb() -> dict[str, int]:
-    with open("/proc/self/status") as f:
-        return {k: int(v.split()[0]) // 1024 for k, v in (line.split(":", 1) for line in f) if k in ("VmRSS", "VmHWM")}
-
-
-def cpu_s() -> float:
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    return used.ru_utime + used.ru_stime
+    return {k: kib // 1024 for k, kib in child_process.proc_status_kib("VmRSS", "VmHWM").items()}
 
 
 def child(model: str, choice: str, clips: int, seconds: tuple[float, float], passes: int, threads: int) -> dict:
@@ -43,18 +37,12 @@ def child(model: str, choice: str, clips: int, seconds: tuple[float, float], pas
 
     torch.set_num_threads(threads)
     from hifigan.audio import find_audio
-    from hifigan.config import load_config
     from hifigan.data.clip_scan import scan_clips
     from hifigan.data.dataset import VocoderDataset
     from hifigan.models import Generator
     from hifigan.training import validation
 
-    if model == "tiny":
-        from tests.support.tiny import tiny_config
-
-        cfg = tiny_config()
-    else:
-        cfg = load_config(model)
+    cfg = child_process.benchmark_config(model)
     if choice == "off":
         validation.VALIDATION_BUCKETS = False  # Vocoder(shape_buckets=False): every pass as it comes
     rng = np.random.default_rng(0)
@@ -70,9 +58,9 @@ def child(model: str, choice: str, clips: int, seconds: tuple[float, float], pas
         check = validation.Validation(held, cfg, torch.device("cpu"), media_clips=0)
         rows = [{"pass": None, **status_mb()}]
         for k in range(passes):
-            began = cpu_s()
+            began = time.process_time()
             value = check.run(generator, k, 0, None)
-            rows.append({"pass": k, "cpu_s": cpu_s() - began, "mel_l1": value, **status_mb()})
+            rows.append({"pass": k, "cpu_s": time.process_time() - began, "mel_l1": value, **status_mb()})
     return {"choice": choice, "rows": rows}
 
 
