@@ -13,6 +13,7 @@ from hifigan.errors import HifiganError
 from hifigan.evaluation.listening.store import Store
 from hifigan.runtime.extras import optional_import
 from hifigan.runtime.sockets import bind, browser_url
+from hifigan.serve.limits import DEFAULT_HOST, DEFAULT_PORT
 
 SERVER_PACKAGES = ("flask", "waitress")  # the web app and its server: the 'listen' extra (--report needs neither)
 
@@ -70,8 +71,9 @@ def report_study(study: str | os.PathLike, screen: float | None = None) -> tuple
 
 
 def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = None,
-                systems: dict[str, Path] | None = None, seed: int | None = None, host: str = "127.0.0.1",
-                port: int = 8000, threads: int = 8, screen: float | None = None, subset: bool | None = None) -> None:
+                systems: dict[str, Path] | None = None, seed: int | None = None, host: str = DEFAULT_HOST,
+                port: int = DEFAULT_PORT, threads: int = 8, screen: float | None = None,
+                subset: bool | None = None) -> None:
     """Create the study `out` (from the recordings in `reference` and `systems`: name -> folder; `subset`: only the
     recordings of the stems the systems hold, a choice the study keeps: None, its own), or continue it when it
     exists, and serve it until interrupted (`hifigan listen`)."""
