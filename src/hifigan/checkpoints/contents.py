@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,12 @@ class CheckpointContents:
             states[name] = in_our_keys(self.contents[name])
         return states
 
+    def load_discriminators(self, modules: Mapping[str, nn.Module]) -> None:
+        """Each of `modules` (name -> discriminator) loaded with the weights the file holds under its name, exactly
+        (load_state_strict, a mismatch named as the file spells it)."""
+        for name, weights in self.discriminator_states(list(modules)).items():
+            load_state_strict(modules[name], weights, self.source, name, spelled=self.spelling(name))
+
     def optimizer_state(self, name: str) -> dict[str, Any] | None:
         """The `name` ("optim_g" or "optim_d") optimizer state when the file holds one with moments; both formats
         store it alike (parameters indexed in the order both codes share)."""
@@ -266,11 +273,8 @@ def load_official_discriminators(
     discriminator_dict: dict[str, Any], source: str | os.PathLike | None = None
 ) -> tuple[MultiPeriodDiscriminator, MultiScaleDiscriminator]:
     """MPD and MSD holding an official `do_*` checkpoint's weights."""
-    contents = CheckpointContents(discriminator_dict, source)
-    states = contents.discriminator_states(OFFICIAL_DISCRIMINATORS)
     mpd, msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
-    load_state_strict(mpd, states["mpd"], source, "mpd", spelled=contents.spelling("mpd"))
-    load_state_strict(msd, states["msd"], source, "msd", spelled=contents.spelling("msd"))
+    CheckpointContents(discriminator_dict, source).load_discriminators({"mpd": mpd, "msd": msd})
     return mpd, msd
 
 

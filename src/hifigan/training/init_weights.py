@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from hifigan.checkpoints.contents import CheckpointContents, load_generator_state, official_discriminator_file
-from hifigan.checkpoints.format import load_state_strict
 from hifigan.checkpoints.official import OFFICIAL_DISCRIMINATORS
 from hifigan.checkpoints.run_files import stored_discriminators
 from hifigan.training.state import TrainingState, check_moment_shapes, load_optimizer_state
@@ -72,8 +71,7 @@ def load_discriminators(state: TrainingState, source: CheckpointContents) -> lis
     over all of them, so another set cannot be mapped onto ours): else it starts fresh. Returns the log lines."""
     wanted = list(state.discriminators)
     names = held_discriminators(source, wanted)
-    for name, weights in source.discriminator_states(names).items():
-        load_state_strict(state.discriminators[name], weights, source.source, name, spelled=source.spelling(name))
+    source.load_discriminators({name: state.discriminators[name] for name in names})
     lines = [f"loaded discriminators ({', '.join(names)}) from {source.source}"] if names else []
     fresh = [name for name in wanted if name not in names]
     if fresh:

@@ -84,8 +84,7 @@ class TrainingState:
         """Weights, optimizers, schedulers, position and RNG from one of our training checkpoints."""
         contents = CheckpointContents(obj, source)  # the weights in our keys, however the file spells its norms
         load_state_strict(self.generator, contents.generator_state(), source, "generator", spelled=contents.spelling())
-        for name, weights in contents.discriminator_states(list(self.discriminators)).items():
-            load_state_strict(self.discriminators[name], weights, source, name, spelled=contents.spelling(name))
+        contents.load_discriminators(self.discriminators)
         for name, target in self.optimizers().items():
             load_optimizer_state(target, obj[name], source, name)
         self.step, self.epoch, self.batch_in_epoch = (int(obj[k]) for k in POSITION_KEYS)
