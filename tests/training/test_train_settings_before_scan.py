@@ -16,7 +16,7 @@ from hifigan.config import load_config
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.training.config_choice import ConfigChoice, naming_config_file, overrides_named
 from hifigan.training.preflight import CONFIG_CHECKS
-from hifigan.training.segment_floor import check_segment_size
+from hifigan.training.registry import check_segment_size
 from tests.support.files import corpus_with_bad_files, left_in, save_config_json
 from tests.support.tiny import tiny_config
 

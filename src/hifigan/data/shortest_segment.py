@@ -38,8 +38,8 @@ def check_segment_size(config: HifiganConfig, part_floors: Iterable[int] = (), i
                        loss_mel: MelSpectrogram | None = None) -> None:
     """A training window (config.segment_size) longer than its mels reflect-pad it per side, else a one-line
     ConfigError naming the shortest that trains with parts needing `part_floors`: refused by `hifigan train` before
-    the corpus is scanned (training.segment_floor, with the config's parts) and by a training VocoderDataset (which
-    knows no part)."""
+    the corpus is scanned (training.registry.check_segment_size, with the config's parts) and by a training
+    VocoderDataset (which knows no part: its suggestion counts the front-end alone; a run checks the parts first)."""
     floor = mel_floor(config, input_mel, loss_mel)
     if config.segment_size < floor:
         raise ConfigError(None, f"segment_size {config.segment_size} is too short for the mel front-end, which "

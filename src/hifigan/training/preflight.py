@@ -12,8 +12,7 @@ from hifigan.config import HifiganConfig
 from hifigan.training.data_parallel import DistInfo, training_device
 from hifigan.training.graphed import check_graph_place
 from hifigan.training.options import TrainOptions
-from hifigan.training.registry import check_parts
-from hifigan.training.segment_floor import check_segment_size
+from hifigan.training.registry import check_parts, check_segment_size
 from hifigan.training.step import check_precision
 
 CONFIG_CHECKS = (check_segment_size, check_parts)  # the config's own checks, in order; each can be made alone

@@ -128,6 +128,11 @@ def register_generator_term(name: str, term: GeneratorTerm | type,
     return term
 
 
+def _term_factories() -> dict[str, Callable[..., GeneratorTerm]]:
+    """The registered loss terms' factories by name (_term_factory of each)."""
+    return {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
+
+
 def _term_factory(entry: GeneratorTerm | type) -> Callable[..., GeneratorTerm]:
     """factory(config, **arguments) -> term: a class itself, a plain term one that takes no arguments."""
     if isinstance(entry, type):
@@ -142,7 +147,7 @@ def _term_factory(entry: GeneratorTerm | type) -> Callable[..., GeneratorTerm]:
 def _check_term_names(config: HifiganConfig) -> dict[str, Callable[..., GeneratorTerm]]:
     """Every loss term loss_weights and loss_args name registered, every loss_args argument known to its term: the
     term factories by name."""
-    factories = {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
+    factories = _term_factories()
     for key in ("loss_weights", "loss_args"):
         for name in getattr(config, key):
             lookup(factories, "loss term", name, f" in {key}")
@@ -183,7 +188,7 @@ def build_generator_objective(config: HifiganConfig) -> GeneratorObjective:
 def _floors_used(config: HifiganConfig) -> Iterator[tuple[Callable[..., Any], PartFloor, Mapping[str, Any]]]:
     """(factory, floor, config arguments) of each registered part with a floor that the config uses: its
     discriminators, and its loss terms weighed > 0."""
-    terms = {name: _term_factory(entry) for name, entry in GENERATOR_TERMS.items()}
+    terms = _term_factories()
     used = [(DISCRIMINATORS, DISCRIMINATOR_FLOORS, name, config.discriminator_args) for name in config.discriminators]
     used += [(terms, TERM_FLOORS, name, config.loss_args) for name, weight in config.loss_weights.items() if weight > 0]
     for factories, floors, name, arguments in used:
@@ -210,6 +215,13 @@ def part_floors(config: HifiganConfig) -> list[int]:
 def segment_advice(config: HifiganConfig) -> str:
     """The end of every 'segment too short' line, for this config's parts: the length to give instead."""
     return shortest_segment.segment_advice(config, part_floors(config))
+
+
+def check_segment_size(config: HifiganConfig) -> None:
+    """The run's check of its segment against the mel front-end (`hifigan train`'s preflight, a Trainer's):
+    data.shortest_segment.check_segment_size, its refusal suggesting the length every part the config uses trains
+    with."""
+    shortest_segment.check_segment_size(config, part_floors(config))
 
 
 def _built(registry: Mapping[str, Callable[..., Any]], floors: Mapping[str, PartFloor], kind: str, name: str,
