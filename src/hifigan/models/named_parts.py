@@ -67,10 +67,9 @@ def build_part(registry: Mapping[str, PartFactory], kind: str, name: str, config
     try:
         with float32_default():
             return factory(config, **arguments)
-    except SegmentTooShort as e:
-        raise ConfigError(None, f"{where}: {e}: {advice()}" if advice else f"{where}: {e}") from None
     except ValueError as e:
-        raise ConfigError(None, f"{where}: {e}") from None
+        end = f": {advice()}" if advice is not None and isinstance(e, SegmentTooShort) else ""
+        raise ConfigError(None, f"{where}: {e}{end}") from None
 
 
 def non_default_arguments(factory: PartFactory, arguments: Mapping[str, Any]) -> list[str]:
