@@ -7,6 +7,8 @@ import os
 import re
 from collections import Counter
 
+from hifigan.messages.plural import first_few
+
 # Exit statuses of a command that a signal's cause ends, as a shell reports a tool that signal ends (128 + the
 # signal), each its own code where it happens: docs/errors.md lists them.
 INTERRUPTED = 130  # Ctrl-C (SIGINT)
@@ -147,7 +149,7 @@ def _by_kind(problems: list[str]) -> list[tuple[str, int]]:
                 varying += 1
                 name = "N" if varying == 1 else f"N{varying}"
                 text.append(name)
-                values.append(f"{name}: {', '.join(seen[:3])}{', ...' if len(seen) > 3 else ''}")
+                values.append(f"{name}: {first_few(seen)}")
             text.append(word)
         counted.append(("".join(text) + (f" ({'; '.join(values)})" if values else ""), len(numbers)))
     return sorted(counted, key=lambda kind: -kind[1])

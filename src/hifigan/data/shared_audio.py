@@ -10,6 +10,7 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from hifigan.data.segments import TO_END, Segment
+from hifigan.messages.plural import first_few
 
 
 def sharing_audio(train: Sequence[Path], train_keys: Sequence[Hashable], valid: Sequence[Path],
@@ -27,8 +28,7 @@ def sharing_audio(train: Sequence[Path], train_keys: Sequence[Hashable], valid: 
 def clip_ids(clips: Sequence[Path], shown: int = 3) -> str:
     """The first `shown` clips by the name a list gives them (a segment's utterance id, a file's path), ', ...'
     after where there are more."""
-    names = [clip.utt if isinstance(clip, Segment) else str(clip) for clip in clips[:shown]]
-    return ", ".join(names) + (", ..." if len(clips) > shown else "")
+    return first_few([clip.utt if isinstance(clip, Segment) else str(clip) for clip in clips[: shown + 1]], shown)
 
 
 def _recording(clip: Path, key: Hashable) -> Hashable:

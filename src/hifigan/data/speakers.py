@@ -73,7 +73,7 @@ def speaker_problems(keys: Sequence[str], names: Sequence[str], where: os.PathLi
         elif len(depths) > 1:
             paths = sorted("/".join(path) for path, _ in at)
             problems.append(HifiganError(where, f"speaker {name!r} ({option}) names folders at {len(depths)} depths "
-                                                f"({', '.join(paths[:3])}{', ...' if len(paths) > 3 else ''}): give "
+                                                f"({plural.first_few(paths)}): give "
                                                 f"its folder's path within the corpus, e.g. {paths[0]}"))
     return problems
 

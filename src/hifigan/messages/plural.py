@@ -1,8 +1,10 @@
 """Counts in words: a number and the noun (or verb) that agrees with it, "1 file" / "2 files", a size in bytes
 ("512 bytes", "18 KB", "1.8 MB") and a length of audio ("7.9 s", "12.5 min", "24.0 h"), in every message; and a
-value's type with its article ("a dict", "an int")."""
+value's type with its article ("a dict", "an int"); the first few of a list ("a, b, c, ...")."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
@@ -17,6 +19,11 @@ def agree(n: int, singular: str, plural: str | None = None) -> str:
     if n == 1:
         return singular
     return singular + "s" if plural is None else plural
+
+
+def first_few(items: Sequence[str], shown: int = 3) -> str:
+    """The first `shown` of `items` joined by commas, ', ...' after them where there are more."""
+    return ", ".join(items[:shown]) + (", ..." if len(items) > shown else "")
 
 
 def a_type(value: object) -> str:
