@@ -1,4 +1,5 @@
-"""Each mel convention built from real audio is recognised, and converts back to the official mel exactly."""
+"""Each mel convention built from real audio is recognised, and converts back to the official mel exactly (the
+conversions' refusals from Python: test_mel_convention_refusals.py)."""
 
 import math
 import re
@@ -10,7 +11,6 @@ from hypothesis import strategies as st
 
 from hifigan.melconv import MelStats, detect, to_official
 from hifigan.melconv.conventions import LINEAR_FLOOR, to_nats
-from hifigan.melconv.model import ModelMel
 from hifigan.melconv.stats import load_stats
 from hifigan.melconv.verdict import DB_MAGNITUDE, DB_POWER
 from tests.support.mel_cases import CLIPS, clip, convention, db_ref_max, magnitude, normalised, official
@@ -229,7 +229,6 @@ def test_a_float64_vocoder_converts_in_float64():
 
     from hifigan.inference import Vocoder
     from hifigan.models import Generator
-    from tests.support.tiny import tiny_config
 
     cfg = tiny_config()
     torch.manual_seed(0)
@@ -272,40 +271,3 @@ def test_the_manual_table_describes_every_convention_and_no_other():
         rows.append(line.split("|")[1])
     named = [name.replace("+NAME", "") for cell in rows for name in re.findall(r"`([^`]+)`", cell)]
     assert sorted(named) == sorted(CONVENTIONS)
-
-
-def test_what_a_map_needs_is_named_as_the_python_argument():
-    """Not given the statistics or the dB reference, to_nats and to_official name `stats=` and `db_ref=`, where they
-    said the command's options (--mel-stats FILE, --mel-db-ref REF), which a Python caller has not got."""
-    mel = np.zeros((80, 4), np.float32)
-    for convert in (to_nats, to_official):
-        with pytest.raises(ValueError) as info:
-            convert(mel, "transposed+meanstd")
-        assert str(info.value) == "spec='transposed+meanstd' needs stats=: the statistics of the mels' normalisation"
-        with pytest.raises(ValueError) as info:
-            convert(mel, "db-ref")
-        assert str(info.value) == ("spec='db-ref' needs db_ref=: the reference amplitude of the dB values (a "
-                                   "per-utterance ref=np.max is lost unless it was saved)")
-
-
-def test_statistics_lacking_what_the_convention_needs_are_named_as_the_python_argument():
-    """Statistics of the other normalisation given: to_nats, to_official and a model's convert name `stats=` (the
-    argument a Python caller passed), where they said vocode's --mel-stats; vocode names its option itself."""
-    mel = np.zeros((80, 4), np.float32)
-    bins = np.zeros(80)
-    cases = [("meanstd", MelStats(low=bins, high=bins + 1), "meanstd needs per-bin 'mean' and 'std' in stats="),
-             ("minmax4", MelStats(mean=bins, std=bins + 1), "minmax4 needs per-bin 'min' and 'max' in stats=")]
-    model = ModelMel.of(tiny_config(num_mels=80, n_fft=256))
-    for spec, stats, said in cases:
-        for convert in (to_nats, to_official, model.convert):
-            with pytest.raises(ValueError) as info:
-                convert(mel, spec, stats)
-            assert str(info.value) == said
-
-
-def test_an_unknown_convention_names_the_python_argument():
-    """to_nats and to_official are Python functions: their refusal names `spec=`, not the command's option."""
-    mel = np.zeros((80, 4), np.float32)
-    for convert in (to_nats, to_official):
-        with pytest.raises(ValueError, match=r"^spec='log2': unknown convention 'log2' \(choose from "):
-            convert(mel, "log2")
