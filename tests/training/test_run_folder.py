@@ -1,6 +1,7 @@
 """A run folder holds one run's history: a new run does not start in another's folder, a save keeps the file it
 wrote and sets aside (never deletes) the files of a history it went back from, and --resume keeps the run's data,
-seed and held-out files. Bad run options are one line before anything is written."""
+seed and held-out files (and keeps them when the corpus changed: test_held_out_on_resume.py). Bad run options are one
+line before anything is written."""
 
 from __future__ import annotations
 
@@ -148,7 +149,6 @@ def test_a_bad_device_is_one_line_before_the_scan(tmp_path, tiny_corpus, tiny_co
 def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpus, tiny_config_json, capsys):
     """--init-from is loaded before the scan cache or any other file is written."""
     from hifigan.checkpoints.format import generator_payload, write_checkpoint
-    from hifigan.config import load_config
     from hifigan.models import Generator
 
     v3 = load_config("v3")
@@ -161,65 +161,6 @@ def test_a_generator_that_does_not_fit_leaves_no_run_folder(tmp_path, tiny_corpu
     assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out",
                  str(out), "--max-steps", "0", "--seed", "0"]) == 0  # seed 0, as a config may say
     assert int(read_checkpoint(out / "checkpoints" / "latest.pt")["config"]["seed"]) == 0
-
-
-def test_resume_holds_out_the_runs_files_when_the_corpus_grew(tmp_path, tiny_corpus, tiny_config_json, capsys):
-    """--valid-count holds out the lowest draws: files added since can draw lower. The run's own held-out files stay
-    held out (and none of them trains), and a changed training set ends the cut epoch at the checkpoint (its LR decay
-with it), the warning saying so."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(tiny_corpus, corpus)
-    run = tmp_path / "run"
-    assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), *UNVALIDATED, "--out",
-                 str(run), "--max-steps", "1"]) == 0
-    held = read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]
-    assert len(held) == 2
-    for i, clip in enumerate(sorted(corpus.glob("*.wav"))[:6]):
-        shutil.copy(clip, corpus / f"added_{i}.wav")
-    now = Corpus(folder=corpus, valid_count=2)
-    seed = load_config(str(tiny_config_json)).seed
-    assert sorted(now.keys(now.split(seed).valid)) != sorted(held)  # the options alone would now hold out others
-    capsys.readouterr()
-    with pytest.warns(UserWarning) as warned:
-        assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
-    assert [str(w.message) for w in warned if "changed since" in str(w.message)] == [
-        "the training clips (6 -> 12) changed since the checkpoint: epoch 0 ends here (1 of "
-        "its batches trained) and the learning rates decay now, as at every epoch's end; epoch 1 starts with the new "
-        "order"]
-    assert ("validation: the run's 2 held-out files, from its checkpoint; the options now would draw others\n"
-            in capsys.readouterr().err)
-    resumed = read_checkpoint(run / "checkpoints" / "latest.pt")
-    assert sorted(resumed["data"]["held_out"]) == sorted(held)
-    # step 1 was batch 1 of epoch 0; the rest of epoch 0 is dropped, so step 2 is batch 1 of epoch 1, at the
-    # once-decayed learning rate (as every epoch's end decays it)
-    assert (resumed["step"], resumed["epoch"], resumed["batch_in_epoch"]) == (2, 1, 1)
-    config = load_config(str(tiny_config_json))
-    for name in ("optim_g", "optim_d"):
-        assert resumed[name]["param_groups"][0]["lr"] == pytest.approx(config.learning_rate * config.lr_decay,
-                                                                       rel=1e-12), name
-
-
-def test_resume_names_the_held_out_files_gone_from_the_corpus(tmp_path, tiny_corpus, tiny_config_json, capsys):
-    """A held-out file removed between runs: the resume warns naming it (val/mel_l1 then averages over fewer
-    files), and the validation line says the list is the checkpoint's, even where the options would now draw the
-    same files."""
-    corpus = tmp_path / "corpus"
-    shutil.copytree(tiny_corpus, corpus)
-    run = tmp_path / "run"
-    assert main(["train", "--corpus", str(corpus), "--config", str(tiny_config_json), "--no-progress",
-                 "--valid-count", "3", "--validation-interval", "0", "--out", str(run), "--max-steps", "1"]) == 0
-    held = sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"])
-    gone = held[-1]
-    (corpus / gone).unlink()
-    capsys.readouterr()
-    with pytest.warns(UserWarning) as warned:
-        assert main(["train", "--resume", str(run), "--max-steps", "2", "--no-progress"]) == 0
-    assert [str(w.message) for w in warned if "held-out" in str(w.message)] == [
-        f"1 of the run's 3 held-out files is gone from the corpus ({gone}): val/mel_l1 now averages over the other "
-        "2, not the set of its earlier values"]
-    assert ("validation: the run's 2 held-out files, from its checkpoint (1 of its 3 gone from the corpus)"
-            in capsys.readouterr().err)
-    assert sorted(read_checkpoint(run / "checkpoints" / "latest.pt")["data"]["held_out"]) == held[:-1]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
