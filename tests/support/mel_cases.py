@@ -11,6 +11,7 @@ import torch
 from hifigan.arrays.padding import reflect_pad
 from hifigan.audio import load_audio
 from hifigan.checkpoints.format import generator_payload, write_checkpoint
+from hifigan.config import config_from_dict, load_config
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
 from tests.support.files import CORPUS
@@ -94,3 +95,9 @@ def model80_and_magnitude(folder) -> np.ndarray:
     audio = torch.from_numpy(load_audio(CORPUS / "LJ001-0002.wav", 8000, resample=True))
     m = MelSpectrogram(**{**CFG80.mel_kwargs(), "convention": "linear-magnitude", "floor": None})(audio)
     return m.numpy().astype(np.float64)
+
+
+def with_stats(preset: str, stats) -> MelSpectrogram:
+    """The input front-end of `preset` normalised by `stats` (a statistics file's path, or the values), as a config's
+    mel_stats gives it."""
+    return MelSpectrogram(**config_from_dict({**load_config(preset).to_dict(), "mel_stats": stats}).mel_kwargs())
