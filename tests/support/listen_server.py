@@ -1,4 +1,5 @@
-"""`hifigan listen` as a real server process for tests (127.0.0.1 only), stimuli to rate, and an HTTP client."""
+"""`hifigan listen` as a real server process for tests (127.0.0.1 only), stimuli to rate, a study created from them,
+and an HTTP client."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import numpy as np
 import soundfile as sf
 
 from hifigan.cli import main
+from hifigan.evaluation.listening.store import Store
+from hifigan.evaluation.listening.study import study_for
 from tests.support.files import REPO
 
 SRC = REPO / "src"
@@ -43,6 +46,13 @@ def write_stimuli(root: Path, clips: int, systems: list[str], seconds: float = 0
             t = np.arange(int(seconds * rate)) / rate
             x = 0.3 * np.sin(2 * np.pi * (200 + 20 * i) * t) * (1 + 0.1 * k)
             sf.write(folder / f"clip{i:02d}.wav", (x * 32767).astype(np.int16), rate, subtype="PCM_16")
+
+
+def create_study(tmp_path: Path, systems: list[str]) -> Store:
+    """Create (not serve) the study of tmp_path/stim's reference and `systems` in tmp_path/study, as `hifigan listen`
+    does before it serves."""
+    stim = tmp_path / "stim"
+    return study_for(tmp_path / "study", stim / "reference", {s: stim / s for s in systems}, seed=0)
 
 
 @dataclass
