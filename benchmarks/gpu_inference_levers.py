@@ -50,7 +50,8 @@ def compile_lever(settings) -> dict[str, Any]:
 
 def _graph_row(generator, config, mel_dev, reference, audio_seconds, device, backend: str) -> dict[str, Any]:
     """One row of compile_lever: `backend`'s runner as the backend builds it (engines.build_runner), in fp16."""
-    from gpu_inference import clone_generator, timed, timed_call
+    from gpu_inference import clone_generator
+    from gpu_timing import timed, timed_call
 
     from hifigan.inference.engines import build_runner
     from hifigan.models.generators import fold_norms

@@ -19,9 +19,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import torch
-from gpu_inference import tf32, timed_call
 from gpu_inference_levers import cudnn_benchmark
 from gpu_profile import convolution_share
+from gpu_timing import tf32, timed_call
 from gpu_training import batches, make_trainer
 
 from hifigan.mel import MelSpectrogram

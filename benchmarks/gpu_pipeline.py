@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from gpu_inference import timed_call
+from gpu_timing import timed_call
 from gpu_training import VALID, batches, train_config
 
 from hifigan import Trainer, TrainOptions

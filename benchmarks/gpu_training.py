@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from gpu_inference import config_for, timed_call
+from gpu_inference import config_for
+from gpu_timing import timed_call
 
 from hifigan import Trainer, TrainOptions
 from hifigan.checkpoints.format import read_checkpoint, write_checkpoint
