@@ -38,6 +38,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(HERE), str(ROOT)]  # gpu_inference/gpu_training; tests.support (official_reference, tiny)
 
+from gpu_failures import error_line  # noqa: E402 (found through the path just set)
+
 # cuBLAS reads its workspace setting once, when the process first uses it: deterministic (resume) checks need it.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 # torch is imported where it is used, main's after the arguments are checked: a usage error costs no torch import
@@ -96,7 +98,7 @@ class Report:
             result = check()
             entry: dict[str, Any] = {"ok": not result.get("failures"), "result": result}
         except Exception as e:  # any failure, CUDA's included, is data: record it and go on
-            entry = {"ok": False, "error": f"{type(e).__name__}: {_first_line(e)}",
+            entry = {"ok": False, "error": error_line(e, 500),
                      "traceback": traceback.format_exc()[-6000:]}
             _recover_device()
         entry["seconds"] = round(time.perf_counter() - began, 2)
@@ -105,11 +107,6 @@ class Report:
         verdict = "ok" if entry["ok"] else f"FAILED {entry.get('error') or entry['result'].get('failures')}"
         print(f"[gpu-check] {name}: {verdict} ({entry['seconds']} s)", flush=True)
         return entry["ok"]
-
-
-def _first_line(e: BaseException) -> str:
-    lines = str(e).strip().splitlines()
-    return lines[0][:500] if lines else ""
 
 
 def _jsonable(value: Any) -> Any:
@@ -222,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         checks = all_checks(settings)
     except Exception as e:  # even a broken import is reported, not raised
-        report.data["checks"]["setup"] = {"ok": False, "error": f"{type(e).__name__}: {_first_line(e)}",
+        report.data["checks"]["setup"] = {"ok": False, "error": error_line(e, 500),
                                           "traceback": traceback.format_exc()[-6000:], "seconds": 0}
         report.save()
         return 1

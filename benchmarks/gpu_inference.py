@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from gpu_failures import error_line
 from gpu_inference_levers import cudnn_benchmark, top_kernels
 from gpu_timing import peak_memory_mb, tf32, timed, timed_call
 
@@ -141,7 +142,7 @@ def inference(name: str, settings, cudnn_lever: bool = False) -> dict[str, Any]:
                 if precision == "fp16" and backend == "fused" and device.type == "cuda" and not quick:
                     result["fp16_kernels"] = top_kernels(lambda v=vocoder: v(mel))
         except Exception as e:  # one failing combination must not hide the others
-            entry["error"] = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}"
+            entry["error"] = error_line(e)
             result["failures"].append(f"{backend}/{precision}: {entry['error']}")
         return entry
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
+from gpu_failures import error_line
 from gpu_profile import top_kernels
 
 
@@ -40,8 +41,7 @@ def compile_lever(settings) -> dict[str, Any]:
         try:
             result["rows"].append(_graph_row(generator, config, mel_dev, reference, audio_seconds, device, backend))
         except Exception as e:  # one backend failing is a finding; the other still runs
-            result["failures"].append(f"{backend}: {type(e).__name__}: "
-                                      f"{str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}")
+            result["failures"].append(f"{backend}: {error_line(e)}")
     if len(result["rows"]) == 2:
         plain, fast = result["rows"]
         result["compile_gain"] = plain["median_s"] / fast["median_s"]

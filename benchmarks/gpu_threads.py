@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import torch
+from gpu_failures import error_line
 from gpu_inference import GRAPH_TOLERANCE, config_for
 
 from hifigan.inference import Vocoder
@@ -41,7 +42,7 @@ def overlapping_calls(settings) -> dict[str, Any]:
                 result["failures"].append(f"{backend}: an output from threads differs from alone by "
                                           f"{row['max_abs_diff']:.3g} ({row['calls_over']} of {row['calls']} calls)")
         except Exception as e:  # one backend's error must not hide the other's row
-            row["error"] = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}"
+            row["error"] = error_line(e)
             result["failures"].append(f"{backend}: {row['error']}")
         result["rows"].append(row)
     return result
