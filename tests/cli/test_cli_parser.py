@@ -89,16 +89,6 @@ def test_bench_entries_name_a_backend_and_a_precision(capsys):
             "hifigan bench: error: --device cuda: CUDA is not available on this machine"]
 
 
-def test_each_threads_option_says_which_threads_it_sets():
-    """--threads keeps its name everywhere but sets different threads: listen's web server, serve's and bench's
-    torch intra-op threads; each --help says which."""
-    subs = _subparsers()
-    helps = {name: _action(subs[name], "threads").help for name in ("listen", "serve", "bench")}
-    assert "web server threads" in helps["listen"] and "not torch" in helps["listen"]
-    assert "torch threads" in helps["serve"]
-    assert "torch intra-op threads" in helps["bench"]
-
-
 def test_no_help_restates_a_measured_speed():
     """A speed ratio or the machine it was measured on (`1.2-1.7x on an H200`, `~3x slower`) drifts from the
     measurement the docs own (docs/inference.md): --help says what an option does and points there."""

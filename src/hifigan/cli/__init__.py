@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from hifigan.cli.bench import add_bench
 from hifigan.cli.check_mel import add_check_mel
-from hifigan.cli.common import resolve_out
+from hifigan.cli.common import resolve_out, torch_threads
 from hifigan.cli.configs import add_configs
 from hifigan.cli.demo import add_demo
 from hifigan.cli.evaluate import add_evaluate
@@ -222,7 +222,7 @@ def _run_with_warnings(args: argparse.Namespace, fail: Callable[[str, int], int]
 def _run(args: argparse.Namespace, fail: Callable[[str, int], int]) -> int:
     """The subcommand's exit code: 0 on success, else what `fail` makes of the error (one line)."""
     try:
-        with removing_new_folders():  # a failed command leaves no folder it created
+        with removing_new_folders(), torch_threads(args):  # no folder of a failed command is left; --threads holds
             code = int(args.func(args) or 0)
         sys.stdout.flush()  # a reader gone (below) shows here when the output was short
         return code

@@ -14,6 +14,7 @@ from hifigan.cli.common import (
     add_command,
     add_device,
     add_out,
+    add_threads,
     check_output_file,
     require_suffix,
     say_wrote,
@@ -48,9 +49,8 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                          "fastest of --backends, at the preset's own rate and hop, random weights, no memory runs")
     p.add_argument("--seconds", type=Amount(0, low_open=True), default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=Count(1), default=5, help="timed runs per backend (default 5)")
-    p.add_argument("--threads", type=Count(1), default=2, metavar="N",
-                   help="torch intra-op threads (onnxruntime's too; the split backends' workers) the backends are "
-                   "timed with (default 2)")
+    add_threads(p, default=2, note="onnxruntime's too, and the split backends' workers: the backends are timed with "
+                "it")
     p.add_argument("--backends", default=None,
                    help="comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; default: every backend "
                    f"that runs on --device, fp32: {','.join(device_backends('cpu'))} on the CPU, "

@@ -8,9 +8,11 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from hifigan.cli.old_spellings import add_old_spelling
 from hifigan.config.values import integer_problem, number_problem
 from hifigan.errors import HifiganError
 from hifigan.files.output_folders import prepare_output_dir
@@ -68,14 +70,6 @@ def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, 
     p.set_defaults(out_required=required)
 
 
-class _DeprecatedSystem(argparse.Action):
-    """An old spelling of --system (evaluate's --generated): appends to `system` and records a deprecation note."""
-
-    def __call__(self, parser, namespace, values, option_string=None) -> None:
-        namespace.system = [*(namespace.system or []), values]
-        namespace.deprecations = [*namespace.deprecations, f"{option_string} is deprecated, use --system"]
-
-
 def add_systems(p: argparse.ArgumentParser, help: str, *, required: bool = True, old_option: str | None = None
                 ) -> None:
     """--system NAME=DIR (repeated): the systems a command compares (evaluate, listen); a bare DIR is named after the
@@ -84,7 +78,7 @@ def add_systems(p: argparse.ArgumentParser, help: str, *, required: bool = True,
     system.required = required  # as -o/--out (add_out): shown so, checked by resolve_out
     system.checked_after_parsing = True  # type: ignore[attr-defined]
     if old_option is not None:
-        p.add_argument(old_option, dest="system", action=_DeprecatedSystem, help=argparse.SUPPRESS)
+        add_old_spelling(p, old_option, system)
     p.set_defaults(systems_required=required)
 
 
@@ -245,6 +239,27 @@ def add_inference_options(p: argparse.ArgumentParser, served: bool = False) -> N
 def add_device(p: argparse.ArgumentParser | argparse._ArgumentGroup, note: str = "") -> None:
     """--device of every command that runs a model; `note` (in parentheses) says what it changes there besides."""
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu" + (f"; {note})" if note else ")"))
+
+
+def add_threads(p: argparse.ArgumentParser | argparse._ArgumentGroup, default: int | None = None, note: str = ""
+                ) -> None:
+    """--threads N of every command that computes with torch in this process: its intra-op threads for the whole
+    command (main applies it: torch_threads); `note` (in parentheses) says what else it sets there."""
+    said = f"default {default}" if default is not None else "default: torch's, one per core"
+    p.add_argument("--threads", type=Count(1), default=default, metavar="N",
+                   help=f"torch's intra-op threads the command computes with ({said}" + (f"; {note})" if note else ")"))
+
+
+@contextmanager
+def torch_threads(args: argparse.Namespace) -> Iterator[None]:
+    """The command's --threads (add_threads) while it runs, the caller's count back after; without it, torch's."""
+    if getattr(args, "threads", None) is None:
+        yield
+        return
+    from hifigan.runtime.threads import intra_op_threads
+
+    with intra_op_threads(args.threads):
+        yield
 
 
 def add_no_progress(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

@@ -13,6 +13,7 @@ from hifigan.cli.common import (
     add_device,
     add_no_progress,
     add_out,
+    add_threads,
     say_wrote,
     shows_progress,
 )
@@ -51,6 +52,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gan-fraction", type=Amount(0, 1), default=0.15, metavar="FRACTION",
                    help="share of the training time with the discriminators on (default 0.15)")
     add_device(p)
+    add_threads(p)
     add_no_progress(p)
 
 

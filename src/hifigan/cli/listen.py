@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from hifigan.cli.common import Amount, Count, add_address, add_command, add_out, add_reference, add_systems, say_wrote
+from hifigan.cli.old_spellings import add_old_spelling
 from hifigan.errors import HifiganError
 
 
@@ -35,8 +36,9 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
                    "file from every system. The study keeps the choice: continuing it takes no --subset")
     add_out(p, "study folder: created, or continued if it exists", required=False, metavar="STUDY")
     add_address(p)
-    p.add_argument("--threads", type=Count(1), default=8, metavar="N",
-                   help="web server threads: raters' requests answered at once (default 8; not torch threads)")
+    threads = p.add_argument("--server-threads", type=Count(1), default=8, metavar="N",
+                             help="web server threads: raters' requests answered at once (default 8)")
+    add_old_spelling(p, "--threads", threads)  # every other command's --threads is torch's (common.add_threads)
     p.add_argument("--seed", type=Count(0), default=None, help="seed of the raters' orders (default 0), fixed when the "
                    "study is created: continuing a study with another is a warning")
     p.add_argument("--report", type=Path, metavar="STUDY",
@@ -62,6 +64,6 @@ def run_listen(args: argparse.Namespace) -> int:
     if args.out is None:
         raise HifiganError(None, "give --out STUDY (a new or an existing study folder), or --report STUDY")
     systems = parse_systems(args.system or [])
-    serve_study(args.out, args.reference, systems, args.seed, args.host, args.port, args.threads,
+    serve_study(args.out, args.reference, systems, args.seed, args.host, args.port, args.server_threads,
                 args.screen_reference_below, subset=args.subset)
     return 0

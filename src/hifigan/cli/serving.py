@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import gc
 
-from hifigan.cli.common import Amount, Count, add_address, add_command, add_device, add_inference_options
+from hifigan.cli.common import Amount, Count, add_address, add_command, add_device, add_inference_options, add_threads
 from hifigan.cli.model_source import add_generator_source
 from hifigan.serve.limits import DEFAULTS, RANGES, ServeOptions, fitted, serve_buckets
 
@@ -30,8 +30,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
     add_device(p)
     add_inference_options(p, served=True)
     add_address(p)
-    p.add_argument("--threads", type=Count(1), default=None, metavar="N",
-                   help="torch threads of the model (default: torch's); with several replicas, cores / replicas")
+    add_threads(p, note="with several replicas, cores / replicas")
     g = p.add_argument_group("batching and limits")
     g.add_argument("--max-batch", type=limit("max_batch"), default=DEFAULTS.max_batch, metavar="N",
                    help=f"mels per forward pass at most (default {DEFAULTS.max_batch}; 1: no batching)")
@@ -87,7 +86,6 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.inference.engines import require_backend
     from hifigan.inference.vocoder import Vocoder
     from hifigan.runtime.devices import resolve_device
-    from hifigan.runtime.threads import intra_op_threads
     from hifigan.serve.routes import build_app
     from hifigan.serve.server import bind, serve
 
@@ -100,7 +98,7 @@ def run_serve(args: argparse.Namespace) -> int:
     device = resolve_device(args.device, cli=True)
     require_backend(args.backend)
     sock = bind(args.host, args.port)  # a bad or used address fails before the checkpoint is read
-    with sock, intra_op_threads(args.threads):  # threads for the server's life; a caller gets its count back
+    with sock:  # --threads holds for the server's life (main: torch_threads)
         generator, config = generator_from_args(args)  # a bad checkpoint is one line before the server listens
         options = fitted(options, config.num_mels, frames_given, bytes_given)  # limits that agree, or one line
 

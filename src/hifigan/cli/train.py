@@ -15,6 +15,7 @@ from hifigan.cli.common import (
     add_device,
     add_no_progress,
     add_out,
+    add_threads,
     say_wrote,
     shows_progress,
 )
@@ -128,6 +129,7 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
     run.add_argument("--max-minutes", type=Amount(0, low_open=True, inf=True), metavar="MINUTES",
                      help="stop after this many minutes")
     add_device(run)
+    add_threads(run)
     run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,
                      help=f"bf16 autocast, losses stay fp32 (default {default('precision')}; CUDA, or a CPU with "
                      "AVX512-BF16/AMX)")

@@ -15,6 +15,7 @@ from hifigan.cli.common import (
     add_inference_options,
     add_no_progress,
     add_out,
+    add_threads,
     progress,
     say_vocoded,
     shows_progress,
@@ -74,6 +75,7 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
             "name ending in an audio suffix (out.wav) is refused unless it is an existing folder",
             old_option="--output-dir", metavar="DIR")
     add_device(p)
+    add_threads(p)
     add_no_progress(p)
     add_inference_options(p)
     p.add_argument("--stream", action="store_true",

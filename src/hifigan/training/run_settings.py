@@ -4,8 +4,8 @@ defaults). A value given anew wins, is said in one line, and is what the run sto
 
 Carried: how the run writes its outputs (checkpoint, validation and log intervals, --keep), its non-finite guard
 and its stopping targets (--max-steps, --epochs: totals, so a preempted run resumed without them stops where it was
-meant to). Not carried: what belongs to one job or one machine (--max-minutes, --device, --precision,
---deterministic, --cuda-graph, --quiet, progress)."""
+meant to). Not carried: what belongs to one job or one machine (--max-minutes, --device, --threads,
+--precision, --deterministic, --cuda-graph, --quiet, progress)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def serve_study(out: str | os.PathLike, reference: str | os.PathLike | None = No
 
     check_screen(screen)
     if (problem := integer_problem(threads, 1)) is not None:
-        raise HifiganError(None, f"--threads {problem}")
+        raise HifiganError(None, f"--server-threads {problem}")
     for module in SERVER_PACKAGES:  # before a study folder is made
         optional_import(module, "serving a listening test")
     if systems and reference is None:
