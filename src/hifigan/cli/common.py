@@ -88,6 +88,15 @@ def add_reference(p: argparse.ArgumentParser, *, required: bool = True) -> None:
                    help="folder of the recordings: one audio file per stem")
 
 
+def add_subset(p: argparse.ArgumentParser, note: str = "") -> None:
+    """--subset: the systems (add_systems) are compared on a test set of the recordings (evaluate, listen); None when
+    not given, for listen's study that keeps its own choice. `note` ends its parentheses."""
+    p.add_argument("--subset", action="store_true", default=None,
+                   help="a test set: only the recordings of the stems the systems hold, the same stems in every "
+                   "system, the others not read (without it every recording needs a file from every system"
+                   + (f"; {note})" if note else ")"))
+
+
 def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """After parsing: an old spelling (--output-dir, --json, a trailing OUTPUT) becomes `out` with a note, and given
     beside -o/--out is a usage error; a required -o/--out missing is argparse's usage error too."""

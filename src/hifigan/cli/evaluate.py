@@ -13,6 +13,7 @@ from hifigan.cli.common import (
     add_no_progress,
     add_out,
     add_reference,
+    add_subset,
     add_systems,
     say_wrote,
     shows_progress,
@@ -43,10 +44,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     add_reference(p)
     add_systems(p, "a folder of generated audio with the recordings' stems; repeat it to compare systems (each gets "
                 "its own table and OUT-NAME.json/.png)", old_option="--generated")
-    p.add_argument("--subset", action="store_true",
-                   help="evaluate a test set of the recordings: only those of the stems the systems hold (the others "
-                   "are not read), and every system must hold the same stems. Without it every recording needs its "
-                   "generated file")
+    add_subset(p)
     add_out(p, "report folder, an existing one or one ending in / (writes evaluation.json/.png), or a prefix "
             "(PREFIX.json/.png)", required=False, kind=str)
     p.add_argument("--html", action="store_true",
@@ -89,7 +87,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
     inputs = check_inputs(args.reference, systems, args.config, resample=args.resample, mix_to_mono=args.mix_to_mono,
                           max_shift=args.max_shift, metrics=args.metrics,
-                          max_length_difference=args.max_length_difference, subset=args.subset, cli=True)
+                          max_length_difference=args.max_length_difference, subset=bool(args.subset), cli=True)
     config, name = inputs.config, inputs.config_name
     reports, page = evaluate_systems(args.reference, inputs.pairs, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,

@@ -6,7 +6,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hifigan.cli.common import Amount, Count, add_address, add_command, add_out, add_reference, add_systems, say_wrote
+from hifigan.cli.common import (
+    Amount,
+    Count,
+    add_address,
+    add_command,
+    add_out,
+    add_reference,
+    add_subset,
+    add_systems,
+    say_wrote,
+)
 from hifigan.cli.old_spellings import add_old_spelling
 from hifigan.errors import HifiganError
 
@@ -30,10 +40,7 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
     add_reference(p, required=False)
     add_systems(p, "a system to rate: a folder with a file of the same stem for every recording (repeat)",
                 required=False)
-    p.add_argument("--subset", action="store_true", default=None,
-                   help="rate a test set of the recordings: only those of the stems the systems hold (the others "
-                   "are not read), and every system must hold the same stems. Without it every recording needs a "
-                   "file from every system. The study keeps the choice: continuing it takes no --subset")
+    add_subset(p, "the study keeps the choice: continuing it takes no --subset")
     add_out(p, "study folder: created, or continued if it exists", required=False, metavar="STUDY")
     add_address(p)
     threads = p.add_argument("--server-threads", type=Count(1), default=8, metavar="N",
