@@ -43,7 +43,7 @@ def test_evaluation_page_opens_from_the_file_system_and_plays(driver, tmp_path, 
         save_audio(tmp_path / "ref" / f"{stem}.wav", x, SR)
         save_audio(tmp_path / "gen" / f"{stem}.wav", with_noise_at_snr(x, 20.0, seed=i), SR)
     assert main(["evaluate", "--reference", str(tmp_path / "ref"), "--system", f"v1={tmp_path / 'gen'}",
-                 "--out", f"{tmp_path / 'rep'}/", "--html", "--metrics", "mel_l1", "snr"]) == 0, capsys.readouterr()
+                 "--out", f"{tmp_path / 'rep'}/", "--html", "--metrics", "mel_l1,snr"]) == 0, capsys.readouterr()
     driver.get((tmp_path / "rep" / "evaluation.html").as_uri())
     assert driver.title.startswith("hifigan evaluation")
     summary = driver.execute_script("return [...document.querySelectorAll('#summary tr')].map(r => r.innerText)")

@@ -65,7 +65,7 @@ def test_a_stem_with_dollars_and_a_glyph_the_font_lacks_is_drawn_as_written(tmp_
 def test_out_prefix_and_metric_subset(folders, tmp_path, capsys):
     ref_dir, gen_dir = folders
     code, out, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir),
-                         "--out", str(tmp_path / "runs" / "v1-eval.json"), "--metrics", "snr", "mel_l1")
+                         "--out", str(tmp_path / "runs" / "v1-eval.json"), "--metrics", "snr,mel_l1")
     assert code == 0, err
     report = json.loads((tmp_path / "runs" / "v1-eval.json").read_text())
     assert list(report["summary"]) == ["mel_l1", "snr"]  # METRICS order, whatever the request order
@@ -139,9 +139,9 @@ def test_the_minimum_length_is_that_of_the_metrics_asked_for(tmp_path, capsys):
     code, _, err = run(capsys, *argv, "--metrics", "snr")
     assert code == 0, err
     assert 15 < json.loads((tmp_path / "r.json").read_text())["files"][0]["metrics"]["snr"] < 25
-    code, _, err = run(capsys, *argv, "--metrics", "snr", "mel_l1")
+    code, _, err = run(capsys, *argv, "--metrics", "snr,mel_l1")
     assert code == 2 and "too short: 500 samples, the metrics need at least 1024" in err, err
-    code, _, err = run(capsys, *argv, "--metrics", "mrstft", "snr")
+    code, _, err = run(capsys, *argv, "--metrics", "mrstft,snr")
     assert code == 2 and "the metrics need at least 2048" in err, err
     assert compute_metrics(x, x, CONFIG, ["snr"]) == {"snr": 100.0}
     with pytest.raises(HifiganError, match="at least 2048"):

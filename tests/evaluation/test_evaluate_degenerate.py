@@ -43,8 +43,8 @@ def test_each_cause_of_an_undefined_value_is_counted_in_the_table_json_and_page(
     for stem, (reference, generated) in pairs.items():
         sf.write(ref_dir / f"{stem}.wav", reference, SR, subtype="FLOAT")
         sf.write(gen_dir / f"{stem}.wav", generated, SR, subtype="FLOAT")
-    code, out, err = run(capsys, "evaluate", "--reference", ref_dir, "--system", gen_dir, "--metrics", "mrstft",
-                         "snr", "pesq", "stoi", "--out", f"{tmp_path}/r/", "--html", "--no-progress")
+    code, out, err = run(capsys, "evaluate", "--reference", ref_dir, "--system", gen_dir, "--metrics",
+                         "mrstft,snr,pesq,stoi", "--out", f"{tmp_path}/r/", "--html", "--no-progress")
     assert code == 0, err
     causes = [
         f"MR-STFT, SNR, PESQ (wb), STOI undefined for 1 file (quiet): {SILENT_REFERENCE}",

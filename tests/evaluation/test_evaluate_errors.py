@@ -56,8 +56,8 @@ def test_length_mismatch_beyond_one_hop_names_both_files(folders, capsys):
 
 def test_bad_inputs_are_one_line_errors(folders, tmp_path, capsys):
     ref_dir, gen_dir = folders
-    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics", "pesq",
-                       "nope")
+    code, _, err = run(capsys, "evaluate", "--reference", str(ref_dir), "--system", str(gen_dir), "--metrics",
+                       "pesq,nope")
     assert code == 2 and "unknown metric(s) nope" in err
     code, _, err = run(capsys, "evaluate", "--reference", str(tmp_path / "missing"), "--system", str(gen_dir))
     assert code == 2 and "missing: no such folder" in err

@@ -36,7 +36,7 @@ def test_resampled_and_mixed_systems_are_recorded_per_system(tmp_path, capsys):
         y = with_noise_at_snr(x, 20.0, seed=i).astype(np.float32)
         sf.write(stereo / f"{stem}.wav", np.stack([y, y], axis=1), 22050, subtype="PCM_16")
     code, _, err = run(capsys, "evaluate", "--reference", ref, "--system", f"up={at24}", "--system",
-                       f"two={stereo}", "--resample", "--mix-to-mono", "--metrics", "snr", "mel_l1", "--config",
+                       f"two={stereo}", "--resample", "--mix-to-mono", "--metrics", "snr,mel_l1", "--config",
                        "v1", "--out", f"{tmp_path}/report/", "--no-progress")
     assert code == 0, err
     up, two = (json.loads((tmp_path / "report" / f"evaluation-{name}.json").read_text()) for name in ("up", "two"))

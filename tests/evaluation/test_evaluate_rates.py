@@ -97,7 +97,7 @@ def test_stoi_is_measured_at_the_signals_rate():
 def test_the_preset_at_the_recordings_rate_gives_the_mel(tmp_path, capsys, rate, preset):
     """No --config: the one preset at that rate is used, said so, and recorded; the mel L1 is that config's."""
     ref, gen = folders(tmp_path, rate)
-    code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "mel_l1", "pesq", "stoi",
+    code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "mel_l1,pesq,stoi",
                          "--out", f"{tmp_path}/report/", "--html")
     assert code == 0, err
     assert f"measured at {rate} Hz with the mel of config {preset} (the preset at the recordings' rate" in out
@@ -126,7 +126,7 @@ def test_8k_recordings_need_a_config_and_get_narrow_band_pesq(tmp_path, capsys):
     config = tiny_config()  # 8 kHz
     path = save_config_json(tmp_path / "tiny8k.json", config)
     code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--config", str(path),
-                         "--metrics", "mel_l1", "pesq", "--out", f"{tmp_path}/report/")
+                         "--metrics", "mel_l1,pesq", "--out", f"{tmp_path}/report/")
     assert code == 0, err
     assert f"measured at 8000 Hz with the mel of config {path}\nmetric " in out and "PESQ (nb)" in out  # at 8 kHz
     report = json.loads((tmp_path / "report" / "evaluation.json").read_text())

@@ -52,7 +52,7 @@ def test_subset_equals_a_folder_of_just_the_test_recordings(corpus, tmp_path, ca
     only.mkdir()
     for stem in TEST_SET:
         shutil.copy(ref / f"{stem}.wav", only)
-    metrics = ["--metrics", "snr", "mel_l1"]
+    metrics = ["--metrics", "snr,mel_l1"]
     code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--subset", *metrics, "--html",
                          "-o", tmp_path / "sub")
     assert code == 0, err

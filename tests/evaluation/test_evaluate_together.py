@@ -92,7 +92,7 @@ def test_the_reports_of_systems_evaluated_together_are_those_of_each_alone(syste
     """`hifigan evaluate --system a=... --system b=...` writes for each system the report (its timing aside) that
     evaluating it alone writes, and prints the same table."""
     ref = systems / "ref"
-    argv = ["--metrics", "mel_l1", "snr", "--no-progress"]
+    argv = ["--metrics", "mel_l1,snr", "--no-progress"]
     code, both, err = run(capsys, "evaluate", "--reference", ref, "--system", f"a={systems / 'a'}", "--system",
                           f"b={systems / 'b'}", "--out", f"{tmp_path}/", *argv)
     assert code == 0, err

@@ -88,7 +88,7 @@ def test_page_puts_every_system_of_every_clip_side_by_side(systems, capsys):
     out = systems / "rep"
     code, stdout, err = run(capsys, "evaluate", "--reference", str(systems / "ref"), "--system", str(systems / "good"),
                             "--system", f"noisy={systems / 'bad'}", "--out", f"{out}/", "--html",
-                            "--metrics", "mel_l1", "snr")
+                            "--metrics", "mel_l1,snr")
     assert code == 0, err
     written = [str(out / f"evaluation-{n}.{e}") for n in ("good", "noisy") for e in ("json", "png")]
     assert "== good" in stdout and "== noisy" in stdout

@@ -102,7 +102,7 @@ def core_only(tmp_path_factory, tiny_checkpoint, tiny_config_json, tiny_corpus):
                   "1"],  # a generator-only step, checkpointed and validated: what the extras could touch, cheaply
         "torchscript": ["export", "-o", str(work / "g.pt"), "-c", ckpt, "--format", "torchscript"],
         "evaluate-spectral": ["evaluate", "--reference", str(clips), "--system", str(clips),
-                              "--config", str(tiny_config_json), "--metrics", "mel_l1", "snr", "--out",
+                              "--config", str(tiny_config_json), "--metrics", "mel_l1,snr", "--out",
                               f"{work / 'spectral'}/"],
         "listen-report": ["listen", "--report", str(work / "study")],
         # each needs an extra

@@ -71,7 +71,7 @@ def test_lj_v1_copy_synthesis_scores_its_known_answer(tmp_path):
     for clip in QUALITY_CLIPS:
         shutil.copy(CORPUS / f"{clip}.wav", reference)
     assert main(["vocode", "--pretrained", "lj-v1", "-o", str(out), *map(str, reference.iterdir())]) == 0
-    assert main(["evaluate", "--reference", str(reference), "--generated", str(out), "--metrics", "pesq", "mel_l1",
+    assert main(["evaluate", "--reference", str(reference), "--generated", str(out), "--metrics", "pesq,mel_l1",
                  "--out", str(tmp_path / "report") + "/"]) == 0
     summary = json.loads((tmp_path / "report" / "evaluation.json").read_text())["summary"]
     assert summary["pesq"]["n"] == 3

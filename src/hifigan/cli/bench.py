@@ -19,6 +19,7 @@ from hifigan.cli.common import (
     require_suffix,
     say_wrote,
 )
+from hifigan.cli.lists import add_list
 from hifigan.cli.model_source import CONFIG_FORMS, config_file
 from hifigan.cli.overwrites import refuse_overwriting
 from hifigan.errors import HifiganError
@@ -44,17 +45,16 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                          help=f"{CONFIG_FORMS}, random weights (default v1)")
     weights.add_argument("--pretrained", metavar="NAME", default=None,
                          help="the real weights of a registered model (lj-v1, universal-v1) and its config")
-    weights.add_argument("--presets", nargs="*", metavar="NAME", default=None,
-                         help="one row per preset (default: every preset; hifigan configs lists them): eager and the "
-                         "fastest of --backends, at the preset's own rate and hop, random weights, no memory runs")
+    add_list(weights, "--presets", "one row per preset, those named, comma-separated (given alone: every preset; "
+             "hifigan configs lists them): eager and the fastest of --backends, at the preset's own rate and hop, "
+             "random weights, no memory runs", old_spaced="*")
     p.add_argument("--seconds", type=Amount(0, low_open=True), default=10.0, help="audio length to vocode (default 10)")
     p.add_argument("--repeats", type=Count(1), default=5, help="timed runs per backend (default 5)")
     add_threads(p, default=2, note="onnxruntime's too, and the split backends' workers: the backends are timed with "
                 "it")
-    p.add_argument("--backends", default=None,
-                   help="comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; default: every backend "
-                   f"that runs on --device, fp32: {','.join(device_backends('cpu'))} on the CPU, "
-                   f"{','.join(device_backends('cuda'))} on CUDA); eager (fp32) is the baseline")
+    add_list(p, "--backends", "the backends to time, comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; "
+             f"default: every backend that runs on --device, fp32: {','.join(device_backends('cpu'))} on the CPU, "
+             f"{','.join(device_backends('cuda'))} on CUDA); eager (fp32) is the baseline", metavar="BACKENDS")
     add_device(p, "with cuda, times include the copy back to the CPU")
     p.add_argument("--no-memory", action="store_true",
                    help="skip the per-backend fresh subprocesses (peak memory and solo timing)")
@@ -76,9 +76,8 @@ def run_bench_command(args: argparse.Namespace) -> int:
     device = resolve_device(args.device, cli=True)
     if args.presets is not None and device.type != "cpu":
         raise HifiganError(None, "--presets times the CPU backends: leave --device out")
-    listed = args.backends if args.backends is not None else ",".join(device_backends(device.type))
     named = []
-    for entry in (b.strip() for b in listed.split(",") if b.strip()):
+    for entry in args.backends if args.backends is not None else device_backends(device.type):
         try:
             backend, precision = bench_entry(entry)
         except ValueError as e:

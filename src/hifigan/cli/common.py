@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from hifigan.cli.lists import NameList
 from hifigan.cli.old_spellings import add_old_spelling
 from hifigan.config.values import integer_problem, number_problem
 from hifigan.errors import HifiganError
@@ -30,6 +31,13 @@ class ExamplesHelpFormatter(argparse.HelpFormatter):
         if text.startswith("example"):
             return "".join(indent + line for line in text.splitlines(keepends=True))
         return super()._fill_text(text, width, indent)
+
+    def _format_args(self, action: argparse.Action, default_metavar: str) -> str:
+        """A list option shows its one comma-separated argument (NAMES), not its old space-separated form."""
+        if isinstance(action, NameList):
+            shown = self._metavar_formatter(action, default_metavar)(1)[0]
+            return f"[{shown}]" if action.nargs == "*" else shown
+        return super()._format_args(action, default_metavar)
 
 
 def add_command(

@@ -18,6 +18,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
+from hifigan.cli.lists import add_list
 from hifigan.cli.model_source import CONFIG_FORMS, config_file
 from hifigan.cli.overwrites import refuse_overwriting
 
@@ -57,9 +58,9 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
                    help=f"the recordings' config ({CONFIG_FORMS}): the rate, and the mel "
                    "the mel metrics use. Default: the preset at the recordings' rate where the presets there share "
                    "one mel (22050 Hz: v1); otherwise it must be given")
-    p.add_argument("--metrics", nargs="+", default=None, metavar="NAME",
-                   help="only these metrics: mel_l1 mrstft mcd lsd snr pesq stoi estoi f0_rmse_cents vuv_f1 "
-                   "periodicity_rmse (default: all; pesq, stoi and estoi need the 'eval' extra)")
+    add_list(p, "--metrics", "only these metrics, comma-separated (mel_l1,snr), of mel_l1, mrstft, mcd, lsd, snr, "
+             "pesq, stoi, estoi, f0_rmse_cents, vuv_f1, periodicity_rmse (default: all; pesq, stoi and estoi need the "
+             "'eval' extra)", old_spaced="+")
     p.add_argument("--max-shift", type=Count(0), default=0, metavar="SAMPLES",
                    help="remove a delay of up to this many samples by cross-correlation before measuring "
                    "(default 0: measure as-is)")

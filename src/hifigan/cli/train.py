@@ -19,6 +19,7 @@ from hifigan.cli.common import (
     say_wrote,
     shows_progress,
 )
+from hifigan.cli.lists import add_list
 from hifigan.cli.model_source import CKPT, CONFIG_FORMS
 from hifigan.config import DEFAULT_LOSS_WEIGHTS as WEIGHTS
 from hifigan.data.speakers import speaker_names
@@ -77,9 +78,9 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
     data.add_argument("--valid-cap", type=Count(0), metavar="N",
                       help="hold out at most this many files by fraction (default 150, the official list's size; "
                       "0: no cap)")
-    data.add_argument("--valid-speakers", type=_speakers, metavar="NAMES",
-                      help="hold out every clip of these speakers, e.g. p225,p226 (a speaker is the folder of its "
-                      "clips: VCTK's wav48/p225/, LibriTTS's train-clean-100/19/; none of theirs trains)")
+    add_list(data, "--valid-speakers", "hold out every clip of these speakers, comma-separated (p225,p226; a speaker "
+             "is the folder of its clips: VCTK's wav48/p225/, LibriTTS's train-clean-100/19/; none of theirs trains)",
+             kind=_speakers)
     data.add_argument("--input-mels", type=Path, metavar="DIR",
                       help="fine-tune on teacher-forced mels: <stem>.npy per audio file in this folder")
     data.add_argument("--mel-convention", metavar="NAME",

@@ -146,7 +146,7 @@ def measured_lines(sampling_rate: int, mel_of: str, metrics: Iterable[str] | Non
 
 def require_packages(names: Iterable[str] | None) -> None:
     """Import now the optional packages these metrics (None: all) need, so that a missing one fails in one line
-    naming its extra before any work (the metrics without a package need none: `--metrics mel_l1 mrstft ...`)."""
+    naming its extra before any work (the metrics without a package need none: `--metrics mel_l1,mrstft,...`)."""
     for name in metric_names(names):
         if METRICS[name].package is not None:
             optional_import(METRICS[name].package, f"metric {name}")
