@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hifigan.cli.lists import NameList
-from hifigan.cli.old_spellings import add_old_spelling
 from hifigan.config.values import integer_problem, number_problem
 from hifigan.errors import HifiganError
 from hifigan.files.output_folders import prepare_output_dir
@@ -76,33 +75,6 @@ def add_out(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str, *, 
     if old_last_input is not None:
         p.set_defaults(old_last_input=old_last_input)
     p.set_defaults(out_required=required)
-
-
-def add_systems(p: argparse.ArgumentParser, help: str, *, required: bool = True, old_option: str | None = None
-                ) -> None:
-    """--system NAME=DIR (repeated): the systems a command compares (evaluate, listen); a bare DIR is named after the
-    folder. `old_option` is a spelling it replaces, kept for one release with a note."""
-    system = p.add_argument("--system", action="append", metavar="NAME=DIR", default=None, help=help)
-    system.required = required  # as -o/--out (add_out): shown so, checked by resolve_out
-    system.checked_after_parsing = True  # type: ignore[attr-defined]
-    if old_option is not None:
-        add_old_spelling(p, old_option, system)
-    p.set_defaults(systems_required=required)
-
-
-def add_reference(p: argparse.ArgumentParser, *, required: bool = True) -> None:
-    """--reference DIR: the recordings the systems (add_systems) are compared with (evaluate, listen)."""
-    p.add_argument("--reference", required=required, type=Path, metavar="DIR",
-                   help="folder of the recordings: one audio file per stem")
-
-
-def add_subset(p: argparse.ArgumentParser, note: str = "") -> None:
-    """--subset: the systems (add_systems) are compared on a test set of the recordings (evaluate, listen); None when
-    not given, for listen's study that keeps its own choice. `note` ends its parentheses."""
-    p.add_argument("--subset", action="store_true", default=None,
-                   help="a test set: only the recordings of the stems the systems hold, the same stems in every "
-                   "system, the others not read (without it every recording needs a file from every system"
-                   + (f"; {note})" if note else ")"))
 
 
 def resolve_out(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

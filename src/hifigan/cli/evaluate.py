@@ -12,12 +12,10 @@ from hifigan.cli.common import (
     add_command,
     add_no_progress,
     add_out,
-    add_reference,
-    add_subset,
-    add_systems,
     say_wrote,
     shows_progress,
 )
+from hifigan.cli.comparison import add_reference, add_subset, add_systems
 from hifigan.cli.lists import add_list
 from hifigan.cli.model_source import CONFIG_FORMS, config_file
 from hifigan.cli.overwrites import refuse_overwriting

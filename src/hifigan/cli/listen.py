@@ -12,11 +12,9 @@ from hifigan.cli.common import (
     add_address,
     add_command,
     add_out,
-    add_reference,
-    add_subset,
-    add_systems,
     say_wrote,
 )
+from hifigan.cli.comparison import add_reference, add_subset, add_systems
 from hifigan.cli.old_spellings import add_old_spelling
 from hifigan.errors import HifiganError
 
