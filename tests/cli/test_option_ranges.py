@@ -76,7 +76,7 @@ def test_every_count_and_range_is_refused_in_one_wording(tmp_path, monkeypatch, 
     (["bench", "--stream-memory-minutes", "-1"], "argument --stream-memory-minutes: must be a number >= 0 (0: skip), "
                                                  "got -1.0"),
     (["train", "--valid-fraction", "1"], "argument --valid-fraction: must be a number in (0, 1), got 1.0"),
-    (["demo", "--minutes", "nan"], "argument --minutes: must be a number > 0, got nan"),
+    (["demo", "--budget-minutes", "nan"], "argument --budget-minutes: must be a number > 0, got nan"),
 ])
 def test_the_words_of_each_kind_of_rule(capsys, argv, words):
     """The rule's words as a user reads them: an upper end, open ends, inf, a reason after the rule."""

@@ -59,7 +59,7 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
     write_clips(corpus, 8, seconds=(0.3, 0.6))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--minutes", "0.1", "--config",
+        assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--budget-minutes", "0.1", "--config",
                      str(save_config_json(tmp_path / "tiny.json", cfg)), "--batch-size", "2", "--valid-count", "2",
                      "--gan-fraction", "0.4", "--no-progress"]) == 0
     _, held_out = Corpus(folder=corpus, valid_count=2).resolve(cfg.seed)
@@ -137,7 +137,7 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
     assert read_checkpoint(out / "run" / "checkpoints" / "latest.pt")["step"] == steps + 1
     # A second demo into the same folder: refused in one line, the first one's files untouched.
     before = {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-    assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--minutes", "0.1", "--config",
+    assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--budget-minutes", "0.1", "--config",
                  str(tmp_path / "tiny.json"), "--batch-size", "2", "--valid-count", "2", "--no-progress"]) == 2
     assert {p: p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()} == before
 

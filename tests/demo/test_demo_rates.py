@@ -97,7 +97,7 @@ def test_demo_at_16k_on_a_22k_corpus(registered, tmp_path, capsys):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--minutes", "0.02", "--config",
+            assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--budget-minutes", "0.02", "--config",
                          str(config_path), "--batch-size", "2", "--valid-count", "2", "--gan-fraction", "0",
                          "--no-progress"]) == 0
         log = capsys.readouterr().err

@@ -177,7 +177,7 @@ class Count:
 class Amount:
     """The `type=` of a command-line number: a float from `low` to `high` (None: no upper end), each end closed
     unless said open (`inf`: infinity taken, as no bound), else a usage error in config.values' words (`argument
-    --minutes: must be a number > 0, got 0.0`)."""
+    --budget-minutes: must be a number > 0, got 0.0`)."""
 
     low: float
     high: float | None = None

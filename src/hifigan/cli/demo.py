@@ -18,6 +18,7 @@ from hifigan.cli.common import (
     shows_progress,
 )
 from hifigan.cli.model_source import CONFIG_FORMS
+from hifigan.cli.old_spellings import add_old_spelling
 from hifigan.demo import VALID_COUNT_WHY
 from hifigan.training.options import LEAST
 
@@ -35,12 +36,15 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
         "train --resume OUT/run continues it). Everything is at the config's rate: a corpus at another rate is "
         "resampled to it, and the pretrained models at another rate or mel hear the clips resampled to theirs. "
         "Needs the 'eval' extra (PESQ, STOI).",
-        epilog="example: hifigan demo --corpus data/ljspeech-mini -o runs/demo --minutes 9",
+        epilog="example: hifigan demo --corpus data/ljspeech-mini -o runs/demo --budget-minutes 9",
     )
     add_corpus(p)
     add_out(p, "output folder (created once the corpus and options have been checked)", metavar="DIR")
-    p.add_argument("--minutes", type=Amount(0, low_open=True), default=9.0, metavar="MINUTES",
-                   help="total time budget (default 9)")
+    budget = p.add_argument("--budget-minutes", type=Amount(0, low_open=True), default=9.0, metavar="MINUTES",
+                            help="the whole demo's time, a budget the training is planned to fill, leaving the time "
+                            "to vocode and score the held-out clips (default 9); not train's --max-minutes, a stop "
+                            "rule")
+    add_old_spelling(p, "--minutes", budget)
     p.add_argument("--config", default="v3",
                    help=f"model config, at any rate: {CONFIG_FORMS} (default v3, the smallest official one)")
     p.add_argument("--batch-size", type=Count(LEAST["batch_size"]), default=4, metavar="N",
@@ -61,7 +65,7 @@ def run_demo_command(args: argparse.Namespace) -> int:
     from hifigan.evaluation.metrics import require_packages
 
     require_packages(None)  # the demo scores every metric: without the 'eval' extra it fails before any work
-    run_demo(args.corpus, args.out, minutes=args.minutes, config=args.config, batch_size=args.batch_size,
+    run_demo(args.corpus, args.out, minutes=args.budget_minutes, config=args.config, batch_size=args.batch_size,
              segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,
              device=args.device, progress=shows_progress(args), quiet=args.quiet)
     say_wrote(args, args.out)

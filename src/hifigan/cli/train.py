@@ -128,7 +128,8 @@ def _add_run(run: argparse._ArgumentGroup) -> None:
                      help="stop after this many epochs in total (with --resume: default the "
                      "run's)")
     run.add_argument("--max-minutes", type=Amount(0, low_open=True, inf=True), metavar="MINUTES",
-                     help="stop after this many minutes")
+                     help="stop after this many minutes of this job, a stop rule beside --max-steps and --epochs "
+                     "(whichever comes first; --resume does not keep it)")
     add_device(run)
     add_threads(run)
     run.add_argument("--precision", default=default("precision"), choices=PRECISIONS,

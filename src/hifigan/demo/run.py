@@ -115,7 +115,7 @@ def run_demo(
     begun = time.monotonic()
     require_packages(None)  # every metric, PESQ and STOI included ('eval' extra): fail before training
     for name, problem in (("--gan-fraction", number_problem(gan_fraction, 0, 1)),
-                          ("--minutes", number_problem(minutes, 0, low_open=True)),
+                          ("--budget-minutes", number_problem(minutes, 0, low_open=True)),
                           ("--valid-count", integer_problem(valid_count, 1, why=VALID_COUNT_WHY))):
         if problem is not None:
             raise HifiganError(None, f"{name} {problem}")

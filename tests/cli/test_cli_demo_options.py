@@ -1,0 +1,22 @@
+"""`hifigan demo` beside `hifigan train`: the two time options are two ideas with two names: demo's --budget-minutes
+is the whole demo's time, which its training is planned to fill; train's --max-minutes is a stop rule beside
+--max-steps and --epochs."""
+
+from __future__ import annotations
+
+from tests.cli.test_cli_grammar import parse, subparsers
+
+
+def _option(command: str, option: str):
+    return next((a for a in subparsers()[command]._actions if option in a.option_strings), None)
+
+
+def test_a_budget_and_a_stop_rule_are_named_apart():
+    args = parse("demo", "--corpus", "c", "-o", "d", "--budget-minutes", "2")
+    assert (args.budget_minutes, args.deprecations) == (2.0, [])
+    assert parse("demo", "--corpus", "c", "-o", "d").budget_minutes == 9.0
+    old = parse("demo", "--corpus", "c", "-o", "d", "--minutes", "2")
+    assert (old.budget_minutes, old.deprecations) == (2.0, ["--minutes is deprecated, use --budget-minutes"])
+    assert _option("demo", "--max-minutes") is None and _option("train", "--budget-minutes") is None
+    assert "stop rule" in _option("train", "--max-minutes").help
+    assert "budget" in _option("demo", "--budget-minutes").help
