@@ -61,8 +61,9 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
         warnings.simplefilter("ignore")
         assert main(["demo", "--corpus", str(corpus), "--out", str(out), "--budget-minutes", "0.1", "--config",
                      str(save_config_json(tmp_path / "tiny.json", cfg)), "--batch-size", "2", "--valid-count", "2",
-                     "--gan-fraction", "0.4", "--no-progress"]) == 0
-    _, held_out = Corpus(folder=corpus, valid_count=2).resolve(cfg.seed)
+                     "--gan-fraction", "0.4", "--seed", "5", "--no-progress"]) == 0
+    assert cfg.seed != 5
+    _, held_out = Corpus(folder=corpus, valid_count=2).resolve(5)  # --seed: the held-out draw's too
     stems = [p.stem for p in held_out]
 
     # results.json: every metric of every held-out clip at the start and the end, their means and 95% CIs.
@@ -133,6 +134,7 @@ def test_demo_writes_what_the_readme_says_and_the_held_out_error_falls(tmp_path)
     saved = read_checkpoint(out / "run" / "checkpoints" / "latest.pt")
     assert saved["step"] == steps
     assert saved["config"]["disc_start_step"] == result["disc_start_step"], "the config says when the GAN began"
+    assert saved["config"]["seed"] == 5, "demo --seed is train's"
     assert main(["train", "--resume", str(out / "run"), "--max-steps", str(steps + 1), "--no-progress"]) == 0
     assert read_checkpoint(out / "run" / "checkpoints" / "latest.pt")["step"] == steps + 1
     # A second demo into the same folder: refused in one line, the first one's files untouched.

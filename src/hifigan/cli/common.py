@@ -251,6 +251,14 @@ def torch_threads(args: argparse.Namespace) -> Iterator[None]:
         yield
 
 
+def add_seed(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """--seed N of the commands that train (train, demo): the config's seed replaced."""
+    from hifigan.training.options import LEAST
+
+    p.add_argument("--seed", type=Count(LEAST["seed"]), metavar="N",
+                   help="seed of the weights and the data order (default: the config's)")
+
+
 def add_no_progress(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -13,6 +13,7 @@ from hifigan.cli.common import (
     add_device,
     add_no_progress,
     add_out,
+    add_seed,
     add_threads,
     say_wrote,
     shows_progress,
@@ -55,6 +56,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
                    help="held-out clips (default 3)")
     p.add_argument("--gan-fraction", type=Amount(0, 1), default=0.15, metavar="FRACTION",
                    help="share of the training time with the discriminators on (default 0.15)")
+    add_seed(p)
     add_device(p)
     add_threads(p)
     add_no_progress(p)
@@ -67,6 +69,6 @@ def run_demo_command(args: argparse.Namespace) -> int:
     require_packages(None)  # the demo scores every metric: without the 'eval' extra it fails before any work
     run_demo(args.corpus, args.out, minutes=args.budget_minutes, config=args.config, batch_size=args.batch_size,
              segment_size=args.segment_size, valid_count=args.valid_count, gan_fraction=args.gan_fraction,
-             device=args.device, progress=shows_progress(args), quiet=args.quiet)
+             seed=args.seed, device=args.device, progress=shows_progress(args), quiet=args.quiet)
     say_wrote(args, args.out)
     return 0

@@ -44,8 +44,9 @@ def add_listen(sub: argparse._SubParsersAction) -> None:
     threads = p.add_argument("--server-threads", type=Count(1), default=8, metavar="N",
                              help="web server threads: raters' requests answered at once (default 8)")
     add_old_spelling(p, "--threads", threads)  # every other command's --threads is torch's (common.add_threads)
-    p.add_argument("--seed", type=Count(0), default=None, help="seed of the raters' orders (default 0), fixed when the "
-                   "study is created: continuing a study with another is a warning")
+    p.add_argument("--seed", type=Count(0), default=None, metavar="N",
+                   help="seed of the raters' orders (default 0), fixed when the study is created: continuing a study "
+                   "with another is a warning")
     p.add_argument("--report", type=Path, metavar="STUDY",
                    help="do not serve: print the MOS table and write STUDY/mos.md and STUDY/mos.json")
     p.add_argument("--screen-reference-below", type=Amount(1, 5), default=None, metavar="SCORE",

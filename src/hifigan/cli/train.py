@@ -15,6 +15,7 @@ from hifigan.cli.common import (
     add_device,
     add_no_progress,
     add_out,
+    add_seed,
     add_threads,
     say_wrote,
     shows_progress,
@@ -108,7 +109,7 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
                        help="audio samples per clip, a multiple of hop (default: config)")
     model.add_argument("--disc-start-step", type=Count(LEAST["disc_start_step"]), metavar="STEP",
                        help="train only the generator on the mel loss before this step (default: config, 0)")
-    model.add_argument("--seed", type=Count(LEAST["seed"]), help="seed of weights and data order (default: config)")
+    add_seed(model)
 
 
 def _add_run(run: argparse._ArgumentGroup) -> None:
