@@ -28,7 +28,7 @@ OLD_SPELLINGS = {  # the spellings -o/--out replaces, each kept one release
 
 # one meaning, one definition, in every command that takes it (OWN_DEFAULT: a command may state its own default)
 SHARED = ("--device", "--host", "--port", "--no-progress", "--quiet", "--debug", "--reference", "--corpus",
-          "--threads", "--subset")
+          "--threads", "--subset", "--segment-size")
 OWN_DEFAULT = ("--threads",)  # bench times at 2 threads, the figures docs/inference.md gives
 
 

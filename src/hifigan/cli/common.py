@@ -148,12 +148,6 @@ def add_audio_options(p: argparse.ArgumentParser | argparse._ArgumentGroup, what
                    help=f"average the channels of multi-channel {what} instead of failing")
 
 
-def add_corpus(p: argparse.ArgumentParser | argparse._ArgumentGroup, *, required: bool = True) -> None:
-    """--corpus DIR: the audio a command trains on (train, demo), found as data.corpus.Corpus finds it."""
-    p.add_argument("--corpus", required=required, type=Path, metavar="DIR",
-                   help="folder of audio files (searched recursively)")
-
-
 # ---------------------------------------------------------------- counts and ranges: config.values' rule and words
 @dataclass(frozen=True)
 class Count:
@@ -249,14 +243,6 @@ def torch_threads(args: argparse.Namespace) -> Iterator[None]:
 
     with intra_op_threads(args.threads):
         yield
-
-
-def add_seed(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-    """--seed N of the commands that train (train, demo): the config's seed replaced."""
-    from hifigan.training.options import LEAST
-
-    p.add_argument("--seed", type=Count(LEAST["seed"]), metavar="N",
-                   help="seed of the weights and the data order (default: the config's)")
 
 
 def add_no_progress(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

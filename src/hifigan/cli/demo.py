@@ -9,17 +9,16 @@ from hifigan.cli.common import (
     Amount,
     Count,
     add_command,
-    add_corpus,
     add_device,
     add_no_progress,
     add_out,
-    add_seed,
     add_threads,
     say_wrote,
     shows_progress,
 )
 from hifigan.cli.model_source import CONFIG_FORMS
 from hifigan.cli.old_spellings import add_old_spelling
+from hifigan.cli.training_options import add_corpus, add_seed, add_segment_size
 from hifigan.demo import VALID_COUNT_WHY
 from hifigan.training.options import LEAST
 
@@ -50,8 +49,7 @@ def add_demo(sub: argparse._SubParsersAction) -> None:
                    help=f"model config, at any rate: {CONFIG_FORMS} (default v3, the smallest official one)")
     p.add_argument("--batch-size", type=Count(LEAST["batch_size"]), default=4, metavar="N",
                    help="clips per step (default 4)")
-    p.add_argument("--segment-size", type=Count(LEAST["segment_size"]), default=None, metavar="SAMPLES",
-                   help="samples per clip (default: the config's)")
+    add_segment_size(p)
     p.add_argument("--valid-count", type=Count(1, why=VALID_COUNT_WHY), default=3, metavar="N",
                    help="held-out clips (default 3)")
     p.add_argument("--gan-fraction", type=Amount(0, 1), default=0.15, metavar="FRACTION",

@@ -11,17 +11,16 @@ from hifigan.cli.common import (
     Count,
     add_audio_options,
     add_command,
-    add_corpus,
     add_device,
     add_no_progress,
     add_out,
-    add_seed,
     add_threads,
     say_wrote,
     shows_progress,
 )
 from hifigan.cli.lists import add_list
 from hifigan.cli.model_source import CKPT, CONFIG_FORMS
+from hifigan.cli.training_options import add_corpus, add_seed, add_segment_size
 from hifigan.config import DEFAULT_LOSS_WEIGHTS as WEIGHTS
 from hifigan.data.speakers import speaker_names
 from hifigan.errors import READER_GONE
@@ -105,8 +104,7 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
                        help=f"{CONFIG_FORMS} (default v1, or the checkpoint's)")
     model.add_argument("--batch-size", type=Count(LEAST["batch_size"]), metavar="N",
                        help="clips per step and process (default: config)")
-    model.add_argument("--segment-size", type=Count(LEAST["segment_size"]), metavar="SAMPLES",
-                       help="audio samples per clip, a multiple of hop (default: config)")
+    add_segment_size(model)
     model.add_argument("--disc-start-step", type=Count(LEAST["disc_start_step"]), metavar="STEP",
                        help="train only the generator on the mel loss before this step (default: config, 0)")
     add_seed(model)
