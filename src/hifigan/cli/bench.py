@@ -48,8 +48,9 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
     add_list(weights, "--presets", "one row per preset, those named, comma-separated (given alone: every preset; "
              "hifigan configs lists them): eager and the fastest of --backends, at the preset's own rate and hop, "
              "random weights, no memory runs", old_spaced="*")
-    p.add_argument("--seconds", type=Amount(0, low_open=True), default=10.0, help="audio length to vocode (default 10)")
-    p.add_argument("--repeats", type=Count(1), default=5, help="timed runs per backend (default 5)")
+    p.add_argument("--seconds", type=Amount(0, low_open=True), default=10.0, metavar="S",
+                   help="audio length to vocode (default 10 s)")
+    p.add_argument("--repeats", type=Count(1), default=5, metavar="N", help="timed runs per backend (default 5)")
     add_threads(p, default=2, note="onnxruntime's too, and the split backends' workers: the backends are timed with "
                 "it")
     add_list(p, "--backends", "the backends to time, comma-separated, each BACKEND or BACKEND:PRECISION (fused:bf16; "

@@ -38,7 +38,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                    metavar="MS",
                    help=f"how long the oldest queued mel waits for other clients (default "
                         f"{DEFAULTS.max_batch_delay_ms:g}; none when no other client is being served)")
-    g.add_argument("--max-frames", type=limit("max_frames"), default=None, metavar="N",
+    g.add_argument("--max-frames", type=limit("max_frames"), default=None, metavar="FRAMES",
                    help=f"mel frames per request or stream at most (default {DEFAULTS.max_frames}, or fewer where a "
                         f"given --max-message-bytes holds fewer)")
     g.add_argument("--max-streams", type=limit("max_streams"), default=DEFAULTS.max_streams, metavar="N",
@@ -72,7 +72,8 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                    help="ready mel frames a stream may gather while its window is computed or sent (default "
                    f"{DEFAULTS.stream_backlog}); beyond that its input is not read (a slow reader holds itself back)")
     g.add_argument("--drain-timeout", type=limit("drain_timeout_s"), default=DEFAULTS.drain_timeout_s, metavar="S",
-                   help=f"on SIGTERM, wait at most this long for work in flight (default {DEFAULTS.drain_timeout_s:g})")
+                   help=f"on SIGTERM, wait at most this long for work in flight (default "
+                        f"{DEFAULTS.drain_timeout_s:g} s)")
 
 
 def run_serve(args: argparse.Namespace) -> int:

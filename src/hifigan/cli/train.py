@@ -88,7 +88,7 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
                       "exact: log10, db, transposed+log10, ... (as hifigan vocode; default: the model's own)")
     add_audio_options(data, "files")
     data.add_argument("--num-workers", type=Count(LEAST["num_workers"]), metavar="N",
-                      help="DataLoader worker processes (default: config)")
+                      help="DataLoader worker processes (default: the config's)")
 
 
 def _speakers(text: str) -> list[str]:
@@ -103,10 +103,10 @@ def _add_model(model: argparse._ArgumentGroup) -> None:
     model.add_argument("--config", default=None,
                        help=f"{CONFIG_FORMS} (default v1, or the checkpoint's)")
     model.add_argument("--batch-size", type=Count(LEAST["batch_size"]), metavar="N",
-                       help="clips per step and process (default: config)")
+                       help="clips per step and process (default: the config's)")
     add_segment_size(model)
     model.add_argument("--disc-start-step", type=Count(LEAST["disc_start_step"]), metavar="STEP",
-                       help="train only the generator on the mel loss before this step (default: config, 0)")
+                       help="train only the generator on the mel loss before this step (default: the config's, 0)")
     add_seed(model)
 
 

@@ -81,7 +81,7 @@ def add_vocode(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stream", action="store_true",
                    help="vocode in chunks of --chunk-frames with exact receptive-field context (bounded memory; same "
                    f"audio as one-shot). Inputs longer than {AUTO_CHUNK_FRAMES} frames are chunked even without it")
-    p.add_argument("--chunk-frames", type=Count(1), default=DEFAULT_CHUNK_FRAMES, metavar="N",
+    p.add_argument("--chunk-frames", type=Count(1), default=DEFAULT_CHUNK_FRAMES, metavar="FRAMES",
                    help=f"mel frames per chunk when streaming or chunking (default {DEFAULT_CHUNK_FRAMES})")
     p.add_argument("--batch", type=Count(1), default=1, metavar="N",
                    help="vocode N inputs at a time (default 1; Vocoder.batch: each output is the input's own "
