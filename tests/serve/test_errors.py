@@ -15,9 +15,10 @@ import pytest
 import torch
 
 from hifigan.inference.vocoder import Vocoder
+from hifigan.mel_file import load_mel
 from hifigan.models import Generator
 from hifigan.serve.client import Client, ServeError
-from hifigan.serve.codec import npy_bytes
+from hifigan.serve.codec import decode_mel, npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
 from tests.support.serve import answer, metric, running_server, stalled_request
@@ -40,6 +41,25 @@ def test_a_bad_body_is_a_4xx_naming_the_problem(served, name):
     assert words in response.json()["error"], response.json()
     still_serving(running.url, vocoder)
 
+
+
+@pytest.mark.parametrize("dtype", ["<f8", ">f8", "<f2"])
+def test_a_float64_or_float16_mel_is_read_as_vocode_reads_it(served, tmp_path, dtype):
+    """numpy's default float64 (and float16, in either byte order) is taken, as `hifigan vocode` takes the file:
+    cast to the float32 that load_mel reads, and vocoded as that mel, a request and a stream message alike (it was a
+    400 'has dtype float64, expected float32')."""
+    running, vocoder = served
+    sent = (GOOD.astype(np.float64) + 1e-4 / 3).astype(dtype)  # values float32 rounds: the cast is not a no-op
+    np.save(tmp_path / "mel.npy", sent)
+    read = load_mel(tmp_path / "mel.npy", 16)  # what hifigan vocode vocodes for this file
+    assert read.dtype == np.float32 and np.array_equal(decode_mel(npy(sent), 16, 200), read)
+    response = httpx.post(f"{running.url}/v1/vocode?format=f32", content=npy(sent),
+                          headers={"Content-Type": "application/x-npy"})
+    assert response.status_code == 200, response.text
+    assert np.array_equal(np.frombuffer(response.content, "<f4"), vocoder(read).numpy())
+    client = Client(running.url)
+    streamed = client.stream([npy(sent[:, :10]), npy(sent[:, 10:])], "f32").audio
+    assert np.array_equal(streamed, client.stream([read[:, :10], read[:, 10:]], "f32").audio)
 
 
 def test_a_body_of_exactly_the_limits_is_served():

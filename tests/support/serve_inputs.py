@@ -39,8 +39,8 @@ def npy_header(shape: tuple[int, ...], version: str = "1_0") -> bytes:
     return buffer.getvalue()
 
 
-def with_value(value: float) -> np.ndarray:
-    mel = GOOD.copy()
+def with_value(value: float, dtype: type = np.float32) -> np.ndarray:
+    mel = GOOD.astype(dtype)
     mel[3, 7] = value
     return mel
 
@@ -70,8 +70,12 @@ BAD_BODIES = {  # name: (body, status, words the error holds)
     "pickled object": (npy(np.array([{}], dtype=object)), 400, "is not a readable .npy file"),
     "two arrays": (npy(GOOD) + npy(GOOD), 400,  # np.load reads the first and would drop the second's frames
                    f"has {len(npy(GOOD))} bytes after its .npy array (one float32 {SHAPES} mel per body or message)"),
-    "float64": (npy(GOOD.astype(np.float64)), 400, "has dtype float64, expected float32"),
-    "int16": (npy(GOOD.astype(np.int16)), 400, "has dtype int16, expected float32"),
+    # float16 and float64 are cast to float32 as `hifigan vocode` reads them (test_errors.py); other dtypes are not
+    "int16": (npy(GOOD.astype(np.int16)), 400, "has dtype int16, expected floating point (float32; float16 and "
+                                               "float64 are converted to it, as hifigan vocode converts them)"),
+    "complex": (npy(GOOD.astype(np.complex64)), 400, "has dtype complex64, expected floating point"),
+    "float64 beyond float32": (npy(with_value(1e39, np.float64)), 400,
+                               "has values beyond the float32 range (its dtype is float64)"),
     "1-D": (npy(GOOD[0]), 400, f"has shape [30], expected {SHAPES} with T >= 1"),
     "batch of 2": (npy(np.stack([GOOD, GOOD])), 400, f"has shape [2, 16, 30], expected {SHAPES} with T >= 1"),
     "batch of 1, no frames": (npy(GOOD[None, :, :0]), 400,

@@ -86,9 +86,10 @@ def mel_shapes(num_mels: int, frames: str = "T") -> str:
 
 
 def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") -> np.ndarray:
-    """The bytes of a .npy file holding float32 [num_mels, T] or [1, num_mels, T] (T >= 1, finite), as the
-    [num_mels, T] array; anything else is a RequestError that names the problem. The one check of a request body and
-    of a stream message."""
+    """The bytes of a .npy file holding float32 [num_mels, T] or [1, num_mels, T] (T >= 1, finite), as the float32
+    [num_mels, T] array (float16 and float64 cast to float32, as `hifigan vocode` reads them: a client's
+    numpy default dtype is taken); anything else is a RequestError that names the problem. The one check of a request
+    body and of a stream message."""
     if not body:  # said apart from "not a .npy file": a client that sent nothing (an HTTP body without a
         # Content-Length or chunked encoding is empty) would look for a problem in bytes it never sent
         hint = "; an HTTP body needs a Content-Length or chunked encoding" if what == "body" else ""
@@ -109,9 +110,9 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if (extra := len(body) - buffer.tell()) > 0:  # np.load reads one array: a second one's frames would be dropped
         raise RequestError(400, f"{what} has {count(extra, 'byte')} after its .npy array (one float32 "
                                 f"{mel_shapes(num_mels)} mel per body or message)")
-    if mel.dtype.newbyteorder("=") != np.float32:  # float32 in either byte order (numpy.save on any machine)
-        raise RequestError(400, f"{what} has dtype {mel.dtype}, expected float32")
-    mel = mel.astype(np.float32, copy=False)
+    if not np.issubdtype(mel.dtype, np.floating):  # float16/32/64 in either byte order, converted below
+        raise RequestError(400, f"{what} has dtype {mel.dtype}, expected floating point (float32; float16 and "
+                                "float64 are converted to it, as hifigan vocode converts them)")
     sent = list(mel.shape)  # the error names the shape as sent, before [1, num_mels, T] loses its batch axis
     mel = unbatched(mel)  # [1, num_mels, T]: a batch of one, taken as Vocoder.stream takes a chunk
     if mel.ndim != 2 or mel.shape[1] < 1:
@@ -123,11 +124,12 @@ def decode_mel(body: bytes, num_mels: int, max_frames: int, what: str = "body") 
     if mel.shape[1] > max_frames:
         raise RequestError(413, f"{what} has {count(mel.shape[1], 'frame')}, more than the limit of {max_frames} "
                                 f"({option('max_frames')})")
-    try:
-        checked_mel_values(mel, what)  # the library's one rule for a mel's values, said with the count
-    except MelError:
-        bad = int((~np.isfinite(mel)).sum())
-        raise RequestError(400, f"{what} holds {count(bad, 'NaN or infinite value')}") from None
+    if (bad := int((~np.isfinite(mel)).sum())) > 0:
+        raise RequestError(400, f"{what} holds {count(bad, 'NaN or infinite value')}")
+    try:  # the library's one rule for a mel's values, and its cast to float32: load_mel's, which vocode reads with
+        mel = checked_mel_values(mel, what, np.float32)
+    except MelError:  # finite in float64, not in float32
+        raise RequestError(400, f"{what} has values beyond the float32 range (its dtype is {mel.dtype})") from None
     return np.ascontiguousarray(mel)
 
 

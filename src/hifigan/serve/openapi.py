@@ -53,7 +53,8 @@ def openapi(info: dict, model_mel: ModelMel) -> dict:
                 "parameters": [{"name": "format", "in": "query", "required": False, "schema": {
                     "type": "string", "enum": list(VOCODE_FORMATS), "default": VOCODE_FORMATS[0]},
                     "description": "wav: 16-bit PCM WAV, as hifigan vocode writes; f32/f64: raw little-endian floats"}],
-                "requestBody": {"required": True, "description": f"the bytes of a .npy file: {mel}",
+                "requestBody": {"required": True, "description": f"the bytes of a .npy file: {mel} (float64 and "
+                                "float16 are cast to float32, as hifigan vocode reads a file)",
                                 "content": {kind: {"schema": {"type": "string", "format": "binary"}}
                                             for kind in ("application/x-npy", "application/octet-stream")}},
                 "responses": {"200": {"description": "the audio", "content": {
