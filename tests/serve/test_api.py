@@ -79,10 +79,12 @@ def test_health_info_and_openapi(served):
         assert info["latency_ms"] == round(1000 * vocoder.receptive_field.right * 16 / 8000, 1)  # frames_ms's
         spec = http.get("/openapi.json").json()
         assert spec["openapi"].startswith("3.") and set(spec["paths"]) == {
-            "/livez", "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}
+            "/livez", "/readyz", "/healthz", "/v1/info", "/v1/vocode", "/v1/stream", "/metrics"}
         said = {(path, code): answer["content"]["application/json"]["schema"]["properties"]["status"]["enum"]
-                for path in ("/livez", "/healthz") for code, answer in spec["paths"][path]["get"]["responses"].items()}
+                for path in ("/livez", "/readyz", "/healthz")
+                for code, answer in spec["paths"][path]["get"]["responses"].items()}
         assert said == {("/livez", "200"): ["loading", "ok", "draining"], ("/livez", "503"): ["failed"],
+                        ("/readyz", "200"): ["ok"], ("/readyz", "503"): ["loading", "draining", "failed"],
                         ("/healthz", "200"): ["ok"], ("/healthz", "503"): ["loading", "draining", "failed"]}
         # test_shutdown, test_loading and test_batcher_failure see them
         assert http.get("/livez").json() == {"status": "ok"}
@@ -106,8 +108,8 @@ def test_health_info_and_openapi(served):
         assert (stream["enum"], stream["default"]) == (["pcm16", "f32", "f64"], "pcm16")
         missing = http.get("/v2/nothing")
         assert missing.status_code == 404 and missing.json() == {"error": (  # the routes: /openapi.json's paths
-            "Not Found: /v2/nothing (the routes are /livez, /healthz, /v1/info, /v1/vocode, /v1/stream, /metrics, "
-            "/openapi.json)")}
+            "Not Found: /v2/nothing (the routes are /livez, /readyz, /healthz, /v1/info, /v1/vocode, /v1/stream, "
+            "/metrics, /openapi.json)")}
         scanned = http.get("/" + "x" * 500).json()["error"]  # a scanner's long path is quoted cut short
         assert scanned.startswith("Not Found: /" + "x" * 99 + "... (the routes are ")
         wrong = http.get("/v1/vocode")

@@ -120,7 +120,7 @@ def test_a_stopped_batcher_is_a_503_for_every_request_and_healthz_says_why(faili
             assert (answer.status_code, answer.json()) == (503, {"error": said})
             assert "retry-after" not in answer.headers  # this server will not take it again
             described(running.url, "/v1/vocode", "post", answer)
-        for probe in ("/healthz", "/livez"):
+        for probe in ("/readyz", "/healthz", "/livez"):
             answer = httpx.get(running.url + probe)
             assert (answer.status_code, answer.json()) == (503, {"status": "failed", "error": said})
             described(running.url, probe, "get", answer)  # where /openapi.json said neither 'failed' nor its error
@@ -129,7 +129,7 @@ def test_a_stopped_batcher_is_a_503_for_every_request_and_healthz_says_why(faili
         assert (caught.value.status, caught.value.message) == (503, said)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert [r.getMessage() for r in errors] == [
-        "the batcher stopped on Fatal: planted; every request is now answered 503 and /healthz and /livez say "
+        "the batcher stopped on Fatal: planted; every request is now answered 503 and /readyz and /livez say "
         "'failed': restart the server (--debug logs the traceback)"]
     assert errors[0].exc_info is None
 

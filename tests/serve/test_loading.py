@@ -25,7 +25,7 @@ from tests.support.serve import metric, running_server, silent_stream
 from tests.support.serve_inputs import GOOD
 from tests.support.tiny import tiny_config
 
-LOADING = "the model is still loading: try again in a moment (/healthz says 200 once it is ready)"
+LOADING = "the model is still loading: try again in a moment (/readyz says 200 once it is ready)"
 
 
 def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
@@ -39,9 +39,10 @@ def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
 
     with running_server(None, load=load) as running, httpx.Client(base_url=running.url, timeout=5) as http:
         assert (http.get("/livez").status_code, http.get("/livez").json()) == (200, {"status": "loading"})
-        health = http.get("/healthz")  # says when to ask again, as the work routes' 503 does
-        assert (health.status_code, health.json()) == (503, {"status": "loading"})
-        assert health.headers.get("retry-after") == "1"
+        for probe in ("/readyz", "/healthz"):  # Kubernetes' name, and the one before it: the same answers
+            health = http.get(probe)  # says when to ask again, as the work routes' 503 does
+            assert (health.status_code, health.json()) == (503, {"status": "loading"})
+            assert health.headers.get("retry-after") == "1"
         refused = http.post("/v1/vocode", content=npy_bytes(GOOD), headers={"Content-Type": NPY_TYPE})
         assert (refused.status_code, refused.json(), refused.headers["retry-after"]) == (503, {"error": LOADING}, "1")
         assert http.get("/v1/info").status_code == 503 and http.get("/openapi.json").status_code == 503
@@ -59,6 +60,7 @@ def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
             time.sleep(0.01)
         assert health.json() == {"status": "ok"} and http.get("/livez").json() == {"status": "ok"}
         assert "retry-after" not in health.headers
+        assert (http.get("/readyz").status_code, http.get("/readyz").json()) == (200, {"status": "ok"})
         assert http.get("/v1/info").json()["num_mels"] == cfg.num_mels
 
         async def go():
@@ -72,11 +74,12 @@ def test_probes_answer_while_the_model_loads_and_work_waits_for_it():
         async def drained():  # a silent stream keeps the drain (and the server) going while the probes ask
             async with silent_stream(running), httpx.AsyncClient(base_url=running.url, timeout=5) as probe:
                 running.server.drain()
-                return await probe.get("/healthz"), await probe.get("/livez")
+                return await probe.get("/readyz"), await probe.get("/healthz"), await probe.get("/livez")
 
-        health, live = asyncio.run(drained())
+        ready, health, live = asyncio.run(drained())
         assert (health.status_code, health.json(), live.json()) == (503, {"status": "draining"}, {"status": "draining"})
         assert health.headers.get("retry-after") == "1"
+        assert (ready.status_code, ready.json(), ready.headers.get("retry-after")) == (503, {"status": "draining"}, "1")
 
 
 def test_a_checkpoint_that_fails_to_load_exits_2_in_one_line(capsys, tmp_path):
@@ -101,7 +104,7 @@ def test_every_interface_is_printed_as_a_url_a_browser_opens(capsys, tiny_checkp
         first = err.splitlines()[0]
         assert re.fullmatch(rf"hifigan serve: listening on {re.escape(url)}\d+ \(on every interface, --host "
                             rf"{re.escape(host)}: from other machines, this machine's name or address in its place; "
-                            rf"{re.escape(tiny_checkpoint.name)} loading: /healthz says 200 once it is ready\)",
+                            rf"{re.escape(tiny_checkpoint.name)} loading: /readyz says 200 once it is ready\)",
                             first), first
 
 

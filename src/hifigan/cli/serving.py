@@ -17,10 +17,10 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         help="serve vocoding over HTTP and WebSocket, batching concurrent requests and streams",
         description="Serve API v1 (docs/serving.md; /openapi.json): POST /v1/vocode takes a .npy mel and answers a "
         "16-bit WAV, the same samples as hifigan vocode; WebSocket /v1/stream takes mel frames and sends PCM as soon "
-        "as the receptive field allows; /healthz, /v1/info, /metrics (Prometheus). One scheduler batches the whole "
-        "requests and the streams' windows into forward passes of at most --max-batch; each output equals vocoding "
-        "it alone. Starlette on uvicorn; needs the 'serve' extra. SIGTERM or Ctrl+C finish the work in flight and "
-        "exit 0 (a second Ctrl+C exits at once).",
+        "as the receptive field allows; /livez, /readyz, /v1/info, /metrics (Prometheus). One scheduler batches the "
+        "whole requests and the streams' windows into forward passes of at most --max-batch; each output equals "
+        "vocoding it alone. Starlette on uvicorn; needs the 'serve' extra. SIGTERM or Ctrl+C finish the work in "
+        "flight and exit 0 (a second Ctrl+C exits at once).",
         epilog="examples:\n"
         "  hifigan serve --pretrained lj-v1\n"
         "  hifigan serve -c runs/demo/run/checkpoints/latest.pt --port 8001 --threads 2\n"
@@ -103,7 +103,7 @@ def run_serve(args: argparse.Namespace) -> int:
         generator, config = generator_from_args(args)  # a bad checkpoint is one line before the server listens
         options = fitted(options, config.num_mels, frames_given, bytes_given)  # limits that agree, or one line
 
-        def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /healthz (503)
+        def load() -> Vocoder:  # in the server's loader thread, while it answers /livez (200) and /readyz (503)
             vocoder = Vocoder(generator, config, device=args.device, backend=args.backend, precision=args.precision,
                               shape_buckets=serve_buckets(args.shape_buckets, device.type), cli=True)
             vocoder.batch([torch.zeros(config.num_mels, 8), torch.zeros(config.num_mels, 5)])  # warm up before ready

@@ -40,8 +40,8 @@ class ServeState:
 
     @property
     def status(self) -> str:
-        """What /healthz and /livez say: 'loading' until the model is ready, 'failed' once its batcher stopped on an
-        error, 'draining' once a drain began, or 'ok'."""
+        """What /readyz (and /healthz) and /livez say: 'loading' until the model is ready, 'failed' once its batcher
+        stopped on an error, 'draining' once a drain began, or 'ok'."""
         if self.failure is not None:
             return "failed"
         return "draining" if self.draining else "loading" if self.scheduler is None else "ok"
@@ -63,7 +63,7 @@ class ServeState:
 
     def _batcher_failed(self, error: BaseException) -> None:
         """One line in the log naming the error that stopped the batcher (its traceback too with --debug)."""
-        log.error("the batcher stopped on %s: %s; every request is now answered 503 and /healthz and /livez say "
+        log.error("the batcher stopped on %s: %s; every request is now answered 503 and /readyz and /livez say "
                   "'failed': restart the server%s", type(error).__name__, error,
                   "" if self.debug else " (--debug logs the traceback)", exc_info=error if self.debug else None)
 
@@ -75,7 +75,7 @@ class ServeState:
         if self.draining:
             return RequestError(503, "the server is shutting down")
         if self.scheduler is None:
-            return RequestError(503, "the model is still loading: try again in a moment (/healthz says 200 once it "
+            return RequestError(503, "the model is still loading: try again in a moment (/readyz says 200 once it "
                                      "is ready)")
         return None
 

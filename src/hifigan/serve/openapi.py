@@ -11,13 +11,23 @@ ERROR = {"description": "bad input or a refused request", "content": {"applicati
 
 
 def health(description: str, *statuses: str) -> dict:
-    """A /healthz or /livez answer: {"status": one of `statuses`}; with "failed" (the batcher stopped), its "error"."""
+    """A /readyz (/healthz) or /livez answer: {"status": one of `statuses`}; with "failed" (the batcher stopped), its
+    "error"."""
     properties, required = {"status": {"enum": list(statuses)}}, ["status"]
     if "failed" in statuses:
         properties["error"] = {"type": "string", "description": "why the batcher stopped (status failed)"}
         required += ["error"] if statuses == ("failed",) else []
     return {"description": description, "content": {"application/json": {"schema": {
         "type": "object", "properties": properties, "required": required}}}}
+
+
+def readiness(what: str) -> dict:
+    """/readyz's path item (and /healthz's, the same answers under the name it had before /readyz)."""
+    return {"get": {"summary": f"{what}: 200 while it takes work; 503 while the model loads or the server shuts down, "
+                               "and once its batcher stopped",
+                    "responses": {"200": health("ready", "ok"),
+                                  "503": health("loading, shutting down, or the batcher stopped", "loading",
+                                                "draining", "failed")}}}
 
 
 def openapi(info: dict, model_mel: ModelMel) -> dict:
@@ -35,11 +45,8 @@ def openapi(info: dict, model_mel: ModelMel) -> dict:
                                           "once its batcher stopped (restart it)",
                                "responses": {"200": health("alive", "loading", "ok", "draining"),
                                              "503": health("the batcher stopped", "failed")}}},
-            "/healthz": {"get": {"summary": "readiness: 200 while it takes work; 503 while the model loads or the "
-                                            "server shuts down, and once its batcher stopped",
-                                 "responses": {"200": health("ready", "ok"),
-                                               "503": health("loading, shutting down, or the batcher stopped",
-                                                             "loading", "draining", "failed")}}},
+            "/readyz": readiness("readiness"),
+            "/healthz": readiness("readiness, the same as /readyz (its name before /readyz)"),
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
                 "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, mel (the model's mel "
                 "as hifigan configs names it: convention and floor, normalisation by mel_stats, centred frames and "

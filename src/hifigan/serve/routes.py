@@ -1,6 +1,7 @@
-"""The Starlette app of API v1: its routes (the probes /livez and /healthz, /v1/info, /metrics and /openapi.json here;
-POST /v1/vocode in vocoding.py, WebSocket /v1/stream in streams.py) and its lifespan. Every error is a 4xx/5xx with
-{"error": "..."} (error_answers.py); every request is logged in one line."""
+"""The Starlette app of API v1: its routes (the probes /livez and /readyz, and /healthz the same as /readyz;
+/v1/info, /metrics and /openapi.json here; POST /v1/vocode in vocoding.py, WebSocket /v1/stream in streams.py) and
+its lifespan. Every error is a 4xx/5xx with {"error": "..."} (error_answers.py); every request is logged in one
+line."""
 
 from __future__ import annotations
 
@@ -35,9 +36,10 @@ async def livez(request: Request) -> Response:
     return failed(state) or JSONResponse({"status": state.status})
 
 
-async def healthz(request: Request) -> Response:
-    """Readiness: 200 {"status": "ok"} while it takes work; 503 with Retry-After while the model loads or the server
-    shuts down; 503 {"status": "failed", "error"} (no Retry-After) once the batcher stopped on an error."""
+async def readyz(request: Request) -> Response:
+    """Readiness, at /readyz (the name Kubernetes' probes use) and /healthz (its name before, which the client
+    polls): 200 {"status": "ok"} while it takes work; 503 with Retry-After while the model loads or the server shuts
+    down; 503 {"status": "failed", "error"} (no Retry-After) once the batcher stopped on an error."""
     state: ServeState = request.app.state.serve
     if (broken := failed(state)) is not None:
         return broken
@@ -88,7 +90,7 @@ def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: 
             state.scheduler.close()
 
     app = Starlette(routes=[
-        Route("/livez", livez), Route("/healthz", healthz), Route("/v1/info", info),
+        Route("/livez", livez), Route("/readyz", readyz), Route("/healthz", readyz), Route("/v1/info", info),
         Route("/v1/vocode", vocode, methods=["POST"]),
         WebSocketRoute("/v1/stream", stream), Route("/v1/stream", websocket_only),
         Route("/metrics", metrics), Route("/openapi.json", openapi_json),

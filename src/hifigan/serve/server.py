@@ -1,4 +1,4 @@
-"""Running the app on uvicorn: bind, listen while the model loads (in a thread: /livez 200, /healthz and work 503),
+"""Running the app on uvicorn: bind, listen while the model loads (in a thread: /livez 200, /readyz and work 503),
 log one line per request, and shut down gracefully. SIGTERM or SIGINT stop new work (503), let what is in flight
 (requests and streams) finish, then exit 0; a second SIGINT exits at once."""
 
@@ -133,7 +133,7 @@ def make_server(app: object, state: ServeState, ws_max_size: int) -> DrainingSer
 
 
 class Loader:
-    """The model's load in a thread of its own while the server answers (/livez 200, /healthz and work 503): then
+    """The model's load in a thread of its own while the server answers (/livez 200, /readyz and work 503): then
     `state.ready`, or the load's exception kept for `serve` to raise and the server told to stop."""
 
     def __init__(self, server: DrainingServer, load: Callable[[], Vocoder]) -> None:
@@ -193,7 +193,7 @@ def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocode
     loader = Loader(server, load)
     with server.capture_signals():  # from the first line on, a signal drains (uvicorn's own capture comes later)
         print(f"hifigan serve: listening on {url} ({f'{everywhere}; ' if everywhere else ''}{state.name} loading: "
-              "/healthz says 200 once it is ready)", file=sys.stderr, flush=True)
+              "/readyz says 200 once it is ready)", file=sys.stderr, flush=True)
         loader.start()
         server.run(sockets=[sock])
     if loader.thread.is_alive():
