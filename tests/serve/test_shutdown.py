@@ -17,9 +17,11 @@ import numpy as np
 import pytest
 import torch
 
+from hifigan.checkpoints.contents import load_generator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.models import Generator
 from hifigan.serve.client import AsyncClient
+from hifigan.serve.identity import weights_sha256
 from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
 from tests.support.serve import answer, random_mels, running_server, split, stalled_request
@@ -70,6 +72,8 @@ def servers(tiny_checkpoint):
 
 def test_sigterm_finishes_the_work_in_flight_and_exits_0(servers, tiny_checkpoint):
     proc, url = servers[0]
+    info = httpx.get(f"{url}/v1/info").json()  # which model answers: the checkpoint's weights, as loaded
+    assert (info["step"], info["weights_sha256"]) == (None, weights_sha256(load_generator(tiny_checkpoint)[0]))
     rng = np.random.default_rng(0)
     mels = random_mels(rng, 16, [120, 7, 300, 45, 80, 200])
     streamed = random_mels(rng, 16, [90, 60, 30])

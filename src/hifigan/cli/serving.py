@@ -86,7 +86,9 @@ def run_serve(args: argparse.Namespace) -> int:
     from hifigan.cli.model_source import generator_from_args
     from hifigan.inference.engines import require_backend
     from hifigan.inference.vocoder import Vocoder
+    from hifigan.pretrained import get_model
     from hifigan.runtime.devices import resolve_device
+    from hifigan.serve.identity import model_identity
     from hifigan.serve.routes import build_app
     from hifigan.serve.server import bind, serve
 
@@ -110,7 +112,9 @@ def run_serve(args: argparse.Namespace) -> int:
             return vocoder
 
         name = args.pretrained or args.checkpoint.name
-        code = serve(build_app(None, name, options, debug=args.debug), sock, args.host, load)
+        official_name = get_model(args.pretrained).official_name if args.pretrained else None
+        identity = model_identity(generator, args.checkpoint, official_name)  # before the Vocoder transforms it
+        code = serve(build_app(None, name, options, debug=args.debug, identity=identity), sock, args.host, load)
     # The process ends: the interpreter's last collections would walk every object of torch and the model several
     # times (~0.5 s of CPU, most of an idle server's exit after SIGTERM on a 2-core EPYC). Frozen, they are left to
     # the exit; what a cycle holds is then not finalized, which Python never promises at exit (logging and the

@@ -12,6 +12,7 @@ from hifigan.inference.streaming import reported_ms
 from hifigan.inference.vocoder import Vocoder
 from hifigan.melconv.model import ModelMel
 from hifigan.serve.codec import RequestError
+from hifigan.serve.identity import ModelIdentity
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.scheduler import Scheduler
@@ -37,6 +38,7 @@ class ServeState:
     closed: bool = False  # the app has shut down: a model whose load ends after it is not started
     started: float = field(default_factory=time.monotonic)
     debug: bool = False  # `hifigan serve --debug`: the traceback of a batcher's failure is logged too
+    identity: ModelIdentity = field(default_factory=ModelIdentity)  # its step and weights' hash, for /v1/info
 
     @property
     def status(self) -> str:
@@ -91,7 +93,8 @@ class ServeState:
     def info(self) -> dict:
         config, field_ = self.vocoder.config, self.vocoder.receptive_field
         return {
-            "model": self.name, "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
+            "model": self.name, "step": self.identity.step, "weights_sha256": self.identity.weights_sha256,
+            "sampling_rate": config.sampling_rate, "num_mels": config.num_mels,
             "hop_size": config.hop_size, "mel_convention": config.mel_convention,
             "mel": self.model_mel.label,  # as hifigan configs and check-mel name it; mel_convention alone may not
             "lookahead_frames": field_.right, "latency_ms": reported_ms(config.frames_ms(field_.right)),

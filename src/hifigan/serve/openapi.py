@@ -48,7 +48,9 @@ def openapi(info: dict, model_mel: ModelMel) -> dict:
             "/readyz": readiness("readiness"),
             "/healthz": readiness("readiness, the same as /readyz (its name before /readyz)"),
             "/v1/info": {"get": {"summary": "the model and the server's limits", "responses": {"200": {
-                "description": "model name, sampling_rate, num_mels, hop_size, mel_convention, mel (the model's mel "
+                "description": "model name, step (the training step its file records, or null), weights_sha256 "
+                "(sha256 of the generator's weights as loaded: the same weights give the same hash from any file), "
+                "sampling_rate, num_mels, hop_size, mel_convention, mel (the model's mel "
                 "as hifigan configs names it: convention and floor, normalisation by mel_stats, centred frames and "
                 "the epsilon under |X| where they differ from the official STFT), lookahead_frames, "
                 "latency_ms, backend, batch_invariant (true: every float32 answer is bit for bit its mel alone, "

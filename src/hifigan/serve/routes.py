@@ -9,6 +9,7 @@ from hifigan.inference.vocoder import Vocoder
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.error_answers import http_error, no_such_route, not_ready, retry_after, websocket_only
+from hifigan.serve.identity import ModelIdentity
 from hifigan.serve.limits import ServeOptions, fitted_as_set
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.openapi import openapi
@@ -62,13 +63,15 @@ async def openapi_json(request: Request) -> Response:
     return not_ready(request) or JSONResponse(openapi(state.info(), state.model_mel))
 
 
-def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: bool = False) -> Starlette:
+def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: bool = False,
+              identity: ModelIdentity | None = None) -> Starlette:
     """The app of the model `name`: `vocoder`, started with the app (its lifespan starts the scheduler's thread and,
     at shutdown, finishes its queue), or None: loading until `app.state.serve.ready(vocoder)` (server.Loader's).
-    `debug`: a failure of the batcher is logged with its traceback. With `vocoder`, `options`' max_frames and
-    max_message_bytes are fitted to its mels as `hifigan serve`'s are (serve.limits.fitted_as_set: the one not set
-    follows the other, or a HifiganError); without, the caller fits them (the CLI does, from the checkpoint's
-    config)."""
+    `debug`: a failure of the batcher is logged with its traceback. `identity`: the model's step and weights' hash,
+    which /v1/info says (serve.identity.model_identity of the generator as loaded, before a Vocoder is built on it;
+    None: both null). With `vocoder`, `options`' max_frames and max_message_bytes are fitted to its mels as `hifigan
+    serve`'s are (serve.limits.fitted_as_set: the one not set follows the other, or a HifiganError); without, the
+    caller fits them (the CLI does, from the checkpoint's config)."""
     from contextlib import asynccontextmanager
 
     from hifigan.serve.streams import stream
@@ -76,7 +79,7 @@ def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: 
     if vocoder is not None:
         options = fitted_as_set(options, vocoder.config.num_mels)
     metrics_ = Metrics(options.max_batch)
-    state = ServeState(name, options, metrics_, debug=debug)
+    state = ServeState(name, options, metrics_, debug=debug, identity=identity or ModelIdentity())
     metrics_.queue_depth.set_function(lambda: state.scheduler.depth if state.scheduler is not None else 0)
     metrics_.active_streams.set_function(lambda: state.streams)
 

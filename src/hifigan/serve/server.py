@@ -159,9 +159,10 @@ class Loader:
             return
         info = state.info()
         # The limits in force, the one of --max-frames and --max-message-bytes not given fitted to the other's
-        print(f"hifigan serve: ready ({info['model']}, {info['backend']} on {info['device']}, max batch "
-              f"{info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms, max frames {info['max_frames']}, max "
-              f"message bytes {info['max_message_bytes']}) after {time.monotonic() - started:.1f} s",
+        print(f"hifigan serve: ready ({info['model']}{state.identity.said()}, {info['backend']} on {info['device']}, "
+              f"max batch {info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms, max frames "
+              f"{info['max_frames']}, max message bytes {info['max_message_bytes']}) after "
+              f"{time.monotonic() - started:.1f} s",
               file=sys.stderr, flush=True)
 
 
