@@ -28,8 +28,8 @@ from tests.support.tiny import tiny_config
 
 BUFFER = 1 << 12  # the sockets' buffers both ways: no autotuning up to tcp_wmem's and tcp_rmem's max
 FRAMES = 2000  # 32 000 float64 samples: 256 kB of audio, far over the buffers on the way (the transport's 64 KiB too)
-CUT_LINE = re.compile(r"\(connection\) reset error='the client stopped reading: [\d.]+ KB still to send, none taken "
-                      r"for 1 s \(--send-timeout\)' client=127\.0\.0\.1:\d+")
+CUT_LINE = re.compile(r'\(connection\) reset error="the client stopped reading: [\d.]+ KB still to send, none taken '
+                      r'for 1 s \(--send-timeout\)" client=127\.0\.0\.1:\d+')
 
 
 @pytest.fixture(scope="module")
@@ -169,8 +169,8 @@ def test_a_stream_whose_audio_is_not_read_is_reset_and_frees_its_slot(vocoder, c
     lines = _lines(caplog)
     assert any(CUT_LINE.fullmatch(line) for line in lines), lines
     said = [line for line in lines if line.startswith("WS /v1/stream 499 ")]
-    assert len(said) == 1 and re.fullmatch(r"WS /v1/stream 499 error='the client stopped reading: [\d.]+ KB still to "
-                                           r"send, none taken for 1 s \(--send-timeout\)' frames=\d+ [\d.]+ms",
+    assert len(said) == 1 and re.fullmatch(r'WS /v1/stream 499 error="the client stopped reading: [\d.]+ KB still to '
+                                           r'send, none taken for 1 s \(--send-timeout\)" frames=\d+ [\d.]+ms',
                                            said[0]), said
 
 

@@ -35,7 +35,7 @@ def vocoder():
 
 
 def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder, caplog):
-    """... and is logged as the other errors are, with error='...' (a parser of the log finds every error by it)."""
+    """... and is logged as the other errors are, with error="..." (a parser of the log finds every error by it)."""
     mel = random_mels(np.random.default_rng(0), 16, [60])[0]
     # A long batching delay keeps the stream's window queued when the client goes: a second stream is open (being
     # served, silent), so the pass waits for it.
@@ -68,7 +68,7 @@ def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder, caplog
                 time.sleep(0.01)
         assert running.state.streams == 0 and running.state.scheduler.depth == 0 and not running.state.sessions
         said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("WS /v1/stream 499 ")]
-        assert len(said) == 1 and re.fullmatch(r"WS /v1/stream 499 error='client went away' frames=60 [\d.]+ms",
+        assert len(said) == 1 and re.fullmatch(r'WS /v1/stream 499 error="client went away" frames=60 [\d.]+ms',
                                                said[0]), said
         time.sleep(0.5)  # past the batching delay: the dropped windows were never run
         page = httpx.get(f"{running.url}/metrics").text

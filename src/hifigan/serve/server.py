@@ -22,6 +22,7 @@ from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.http_protocol import GuardedH11Protocol, QuietUvicorn
 from hifigan.serve.limits import option
+from hifigan.serve.log_lines import LineFormatter
 from hifigan.serve.websocket_protocol import GuardedWebSocketProtocol
 
 if TYPE_CHECKING:
@@ -109,10 +110,10 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def configure_logging() -> None:
-    """One line per request on stderr: `time route status details duration`."""
+    """One line per request on stderr: `time route status details duration` (serve.log_lines: UTC, logfmt)."""
     if not log.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        handler.setFormatter(LineFormatter())
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
