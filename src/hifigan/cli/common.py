@@ -228,20 +228,21 @@ def add_threads(p: argparse.ArgumentParser | argparse._ArgumentGroup, default: i
                 ) -> None:
     """--threads N of every command that computes with torch in this process: its intra-op threads for the whole
     command (main applies it: torch_threads); `note` (in parentheses) says what else it sets there."""
-    said = f"default {default}" if default is not None else "default: torch's, one per core"
+    said = f"default {default}" if default is not None else "default: torch's, one per core; a CPU quota's if fewer"
     p.add_argument("--threads", type=Count(1), default=default, metavar="N",
                    help=f"torch's intra-op threads the command computes with ({said}" + (f"; {note})" if note else ")"))
 
 
 @contextmanager
 def torch_threads(args: argparse.Namespace) -> Iterator[None]:
-    """The command's --threads (add_threads) while it runs, the caller's count back after; without it, torch's."""
-    if getattr(args, "threads", None) is None:
+    """The command's --threads (add_threads) while it runs, the caller's count back after; not given, torch's or a
+    CPU quota's where fewer (quota_threads); a command without the option is left as it is."""
+    if not hasattr(args, "threads"):
         yield
         return
-    from hifigan.runtime.threads import intra_op_threads
+    from hifigan.runtime.threads import intra_op_threads, quota_threads
 
-    with intra_op_threads(args.threads):
+    with intra_op_threads(args.threads if args.threads is not None else quota_threads()):
         yield
 
 

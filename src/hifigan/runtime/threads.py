@@ -22,6 +22,16 @@ def intra_op_threads(count: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def quota_threads() -> int | None:
+    """The intra-op count where none is asked for: None (torch's, one per core of the machine), or the CPU quota's
+    whole CPUs where fewer (a container limited to 2 CPUs on a 64-core node: torch counts the node's cores, and its
+    threads beyond the quota are throttled for the rest of each period)."""
+    from hifigan.runtime.cpus import compute_cpus
+
+    cpus = compute_cpus()
+    return cpus if cpus < torch.get_num_threads() else None
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     """One thread for everything inside the block: torch's intra-op count, and the native pools numpy, scipy and
