@@ -3,6 +3,8 @@ file holds them, different for any other weights; the step our checkpoint or an 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -14,6 +16,8 @@ from hifigan.serve.app_state import ServeState
 from hifigan.serve.identity import ModelIdentity, model_identity, recorded_step, weights_sha256
 from hifigan.serve.limits import ServeOptions
 from hifigan.serve.monitoring import Metrics
+from hifigan.serve.routes import build_app
+from tests.support.serve import metric
 from tests.support.tiny import tiny_config
 
 
@@ -69,3 +73,20 @@ def test_info_names_the_step_and_the_weights():
     assert len(identity.weights_sha256) == 64 and int(identity.weights_sha256, 16) >= 0
     bare = ServeState("tiny", options, Metrics(options.max_batch), vocoder=vocoder).info()
     assert (bare["step"], bare["weights_sha256"]) == (None, None)
+
+
+def test_metrics_name_the_model_and_the_process():
+    """hifigan_model_info carries /v1/info's model, step and weights_sha256 as labels (one series a replica, which a
+    fleet's dashboard groups by), and the page has the process's memory and file descriptors, which the server's own
+    registry lacked (--max-connections is to stay below process_max_fds)."""
+    generator, cfg = _generator(), tiny_config()
+    identity = model_identity(generator, None, "g_00000042")
+    app = build_app(Vocoder(generator, cfg), "g_00000042", ServeOptions(), identity=identity)
+    page = app.state.serve.metrics.text()[0].decode()
+    assert metric(page, f'hifigan_model_info{{model="g_00000042",step="42",weights_sha256="{identity.weights_sha256}"}}'
+                  ) == 1
+    resident = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) * 1024
+    assert metric(page, "process_resident_memory_bytes") == pytest.approx(resident, rel=0.2)
+    assert 3 <= metric(page, "process_open_fds") < metric(page, "process_max_fds")
+    bare = build_app(Vocoder(generator, cfg), "tiny", ServeOptions()).state.serve.metrics.text()[0].decode()
+    assert metric(bare, 'hifigan_model_info{model="tiny",step="",weights_sha256=""}') == 1

@@ -1,7 +1,9 @@
 """The server's Prometheus metrics (prometheus_client, a registry of its own per app): requests and errors by
 route, connections the server dropped on its own (before a request, or reset for not reading), active streams, queue
 depth, batch sizes, each batch's seconds (and the worker's CPU seconds in them), the batches retried one mel at a
-time, each mel's wait for its batch, audio seconds produced, time to first audio, request latency."""
+time, each mel's wait for its batch, audio seconds produced, time to first audio, request latency; which model
+answers (hifigan_model_info) and the process's own figures (process_*: resident memory, CPU seconds, open file
+descriptors against their limit)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING
 from hifigan.runtime.extras import optional_import
 
 if TYPE_CHECKING:
+    from hifigan.serve.identity import ModelIdentity
     from hifigan.serve.scheduler import BatchDone
 
 prom = optional_import("prometheus_client", "hifigan serve")
@@ -56,6 +59,11 @@ class Metrics:
                                           buckets=LATENCY_BUCKETS, registry=r)
         self.latency = prom.Histogram("hifigan_request_latency_seconds", "From a request's arrival to its last "
                                       "audio sent, by route", ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.model = prom.Info("hifigan_model", "The model this server answers with, as /v1/info names it (a "
+                               "fleet's dashboard tells its replicas' models apart by it)", registry=r)
+        # The process's memory, CPU and file descriptors (none on a system without /proc): the default registry's
+        # collector, which a registry of its own would otherwise lack.
+        prom.ProcessCollector(registry=r)
 
     def on_batch(self, done: BatchDone) -> None:
         """The scheduler's report of one batch (called from its thread; prometheus_client is thread-safe)."""
@@ -66,6 +74,11 @@ class Metrics:
             self.batches_retried.inc()
         for wait in done.waits:
             self.queue_wait.observe(wait)
+
+    def named(self, model: str, identity: ModelIdentity) -> None:
+        """hifigan_model_info's labels: the model's name, step and weights' sha256 ('' where unknown)."""
+        self.model.info({"model": model, "step": "" if identity.step is None else str(identity.step),
+                         "weights_sha256": identity.weights_sha256 or ""})
 
     def answered(self, route: str, status: int) -> None:
         self.requests.labels(route, str(status)).inc()

@@ -79,6 +79,7 @@ def build_app(vocoder: Vocoder | None, name: str, options: ServeOptions, debug: 
     if vocoder is not None:
         options = fitted_as_set(options, vocoder.config.num_mels)
     metrics_ = Metrics(options.max_batch)
+    metrics_.named(name, identity or ModelIdentity())
     state = ServeState(name, options, metrics_, debug=debug, identity=identity or ModelIdentity())
     metrics_.queue_depth.set_function(lambda: state.scheduler.depth if state.scheduler is not None else 0)
     metrics_.active_streams.set_function(lambda: state.streams)
