@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from hifigan.errors import MelError
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel_file import load_mel
 from hifigan.models import Generator
@@ -22,7 +23,16 @@ from hifigan.serve.codec import decode_mel, npy_bytes
 from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
 from tests.support.serve import answer, metric, running_server, stalled_request
-from tests.support.serve_inputs import BAD_BODIES, GOOD, SHAPES, count, limited_server, npy, still_serving
+from tests.support.serve_inputs import (
+    BAD_BODIES,
+    GOOD,
+    SHAPES,
+    count,
+    limited_server,
+    npy,
+    still_serving,
+    with_value,
+)
 from tests.support.tiny import tiny_config
 
 
@@ -61,6 +71,23 @@ def test_a_float64_or_float16_mel_is_read_as_vocode_reads_it(served, tmp_path, d
     streamed = client.stream([npy(sent[:, :10]), npy(sent[:, 10:])], "f32").audio
     assert np.array_equal(streamed, client.stream([read[:, :10], read[:, 10:]], "f32").audio)
 
+
+@pytest.mark.parametrize(("mel", "said"), [
+    (GOOD.astype(np.int16), "mel has dtype int16, expected floating point"),  # was sent cast to float32, and served
+    (with_value(1e39, np.float64), "mel has values beyond the float32 range"),  # was sent as inf: 'NaN or infinite'
+    (with_value(np.nan), "mel contains non-finite values (NaN or inf)"),
+])
+def test_the_client_refuses_what_the_server_refuses_before_sending_it(served, mel, said):
+    """The Python client casts a mel to float32 by the server's and vocode's rule (checked_mel_values): a mel they
+    refuse is a MelError naming the problem, for a request (nothing sent) and a stream alike."""
+    running, _ = served
+    before = count(running.url, 'hifigan_requests_total{route="POST /v1/vocode",status="400"}')
+    client = Client(running.url)
+    for call in (lambda: client.vocode(mel), lambda: client.stream([mel])):
+        with pytest.raises(MelError) as caught:
+            call()
+        assert str(caught.value) == said
+    assert count(running.url, 'hifigan_requests_total{route="POST /v1/vocode",status="400"}') == before
 
 def test_a_body_of_exactly_the_limits_is_served():
     """--max-frames and --max-message-bytes are the most allowed: exactly that much is served, one more is 413

@@ -176,7 +176,9 @@ def encode_audio(audio: np.ndarray, fmt: str, sampling_rate: int) -> bytes:
 
 
 def npy_bytes(mel: np.ndarray) -> bytes:
-    """The .npy file of a mel, as a client sends it."""
+    """The .npy file of a mel, as a client sends it: float32, cast and checked by the rule the server and `hifigan
+    vocode` apply (checked_mel_values), so that a mel they refuse is a MelError here, before it is sent (an int mel was
+    sent cast, and a float64 one beyond float32's range as infinities, which the server called NaN or infinite)."""
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(mel, dtype=np.float32), allow_pickle=False)
+    np.save(buffer, np.ascontiguousarray(checked_mel_values(np.asarray(mel), None, np.float32)), allow_pickle=False)
     return buffer.getvalue()
