@@ -228,9 +228,10 @@ def add_threads(p: argparse.ArgumentParser | argparse._ArgumentGroup, default: i
                 ) -> None:
     """--threads N of every command that computes with torch in this process: its intra-op threads for the whole
     command (main applies it: torch_threads); `note` (in parentheses) says what else it sets there."""
-    said = f"default {default}" if default is not None else "default: torch's, one per core; a CPU quota's if fewer"
+    said = f"default {default}" if default is not None else "default: torch's, one per core, or a CPU quota's if fewer"
     p.add_argument("--threads", type=Count(1), default=default, metavar="N",
-                   help=f"torch's intra-op threads the command computes with ({said}" + (f"; {note})" if note else ")"))
+                   help=f"torch's intra-op threads the command computes with ({said}"
+                   + (f"; {note})" if note else ")"))
 
 
 @contextmanager
