@@ -67,7 +67,8 @@ def test_a_frames_by_bins_teacher_mel_is_refused_naming_the_option(tmp_path, tin
         np.save(mels / f"{stem}.npy", mel.T)
     frames = official_mels["clip00"].shape[1]
     with pytest.raises(HifiganError, match=rf"clip00\.npy: mel has {frames} bins, the model expects 16 \(a \[frames, "
-                                           r"16\] mel\? declare it: --mel-convention transposed\)"):
+                                           r"16\] mel\? read so: transposed, official \(.*\); declare it: "
+                                           r"--mel-convention transposed\)"):
         quiet_scan(find_audio(tiny_corpus, recursive=True), input_mels=mels)
 
 

@@ -115,7 +115,7 @@ def test_a_frames_first_log10_mel_is_pointed_to_transposed_log10(tmp_path, capsy
     code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--mel-convention", "log10",
                        log10_frames_first)
     line = failed_cleanly(code, err, out, "espnet.npy")
-    assert "try --mel-convention transposed+log10," in line
+    assert line.endswith("(as --mel-convention names it); convert: --mel-convention transposed+log10)")
     with pytest.warns(UserWarning, match=r"does not look like the model's mel \(official\)") as caught:
         code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", out, "--mel-convention", "transposed",
                            log10_frames_first)
@@ -133,7 +133,37 @@ def test_the_shape_hint_of_a_normalised_model_keeps_the_convention_given(tmp_pat
     ckpt = checkpoint(tmp_path, mel_stats={"mean": [-5.0] * BINS, "std": [2.0] * BINS})
     out = tmp_path / "out"
     code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", out, "--mel-convention", "log10", log10_frames_first)
-    assert "try --mel-convention transposed+log10," in failed_cleanly(code, err, out, "espnet.npy")
+    assert failed_cleanly(code, err, out, "espnet.npy").endswith("convert: --mel-convention transposed+log10)")
+
+
+def test_vocode_names_for_a_frames_first_mel_what_check_mel_names(tmp_path, capsys, tiny_checkpoint,
+                                                                  log10_frames_first):
+    """An undeclared [T, BINS] log10 mel: vocode's shape error said 'try --mel-convention transposed' (the model's
+    own convention, read transposed) where check-mel names transposed+log10; vocode now gives check-mel's verdict."""
+    code, out, _ = run(capsys, "check-mel", "--checkpoint", tiny_checkpoint, log10_frames_first)
+    assert code == 1 and out.rstrip().endswith("; convert: --mel-convention transposed+log10")
+    reading = out.split("): ", 1)[1].split(", confidence")[0]
+    assert reading.startswith("transposed, log10 (")
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", log10_frames_first)
+    assert failed_cleanly(code, err, tmp_path / "out", "espnet.npy").endswith(
+        f"(a [frames, {BINS}] mel? read so: {reading}; convert: --mel-convention transposed+log10)")
+
+
+def test_a_normalised_model_s_own_frames_first_mel_needs_no_statistics_file(tmp_path, capsys):
+    """A model normalised by mel_stats, its own mel saved [T, BINS]: check-mel and vocode name
+    transposed+meanstd, which reads it with the model's statistics (check-mel asked for --mel-stats FILE too)."""
+    stats = {"mean": [-5.0] * BINS, "std": [2.0] * BINS}
+    ckpt = checkpoint(tmp_path, mel_stats=stats)
+    path = tmp_path / "own.npy"
+    np.save(path, ((log_mel(40) + 5) / 2).T.copy())
+    code, out, _ = run(capsys, "check-mel", "--checkpoint", ckpt, path)
+    assert code == 1 and out.rstrip().endswith("; convert: --mel-convention transposed+meanstd"), out
+    code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", tmp_path / "out", path)
+    assert failed_cleanly(code, err, tmp_path / "out", "own.npy").endswith(
+        "convert: --mel-convention transposed+meanstd)")
+    code, _, err = run(capsys, "vocode", "-c", ckpt, "-o", tmp_path / "ok", "--strict-mel", "--mel-convention",
+                       "transposed+meanstd", path)
+    assert code == 0, err
 
 
 def test_set_mel_convention_takes_a_statistics_file_as_mel_stats_does(tmp_path, tiny_checkpoint):

@@ -26,7 +26,8 @@ pytestmark = pytest.mark.usefixtures("single_thread")
 @pytest.mark.parametrize(("shape", "expected"), [
     ((100, 20), "mel has 100 bins, the model expects 80"),
     ((1, 100, 20), "mel has 100 bins, the model expects 80"),
-    ((20, 80), "mel has 20 bins, the model expects 80 (a [frames, 80] mel? try --mel-convention transposed"),
+    ((20, 80), "mel has 20 bins, the model expects 80 (a [frames, 80] mel? read so: transposed, log10 (floor 1e-05); "
+               "convert: --mel-convention transposed+log10)"),  # check-mel's reading of a constant -5
     ((2, 80, 20), "mel has shape (2, 80, 20), expected [80, frames] or [1, 80, frames]"),
 ])
 def test_a_mel_of_another_shape_is_one_line_and_nothing_is_written(registered, tiny80, tmp_path, capsys, shape,

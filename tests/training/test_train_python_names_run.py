@@ -52,7 +52,7 @@ REFUSED = {
                  "unless Corpus.wav_root names where the WAVs are (LJSpeech: "
                  "Corpus(wav_root=Path('LJSpeech-1.1/wavs')))"),
     "transposed": (lambda t, c, j: _job(t / "new", c, j, input_mels=_mels(t / "mels", c, transposed=True)),
-                   "mel? declare it: mel_convention='transposed')"),
+                   "; declare it: mel_convention='transposed"),
     "flat_folder": (lambda t, c, j: _job(t / "new", c, j, input_mels=_mels(t / "mels", c, sub="deep")),
                     "input_mels takes a flat folder"),
     "mix_to_mono": (lambda t, c, j: _job(t / "new", _stereo(t / "stereo", c), j),

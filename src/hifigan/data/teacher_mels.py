@@ -17,7 +17,7 @@ from hifigan.melconv.conventions import CONVENTIONS, NO_EXACT_MAP, parse_convent
 from hifigan.melconv.given import misfit_verdict
 from hifigan.melconv.model import ModelMel
 from hifigan.melconv.verdict import MelVerdict
-from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_option
+from hifigan.melconv.vocode_input import MelInput, load_vocode_mel, transposed_verdict
 from hifigan.messages.option_names import flag, setting
 
 
@@ -67,10 +67,10 @@ def load_teacher_mel(path: Path, model: ModelMel, convention: str | None = None,
     try:
         return load_vocode_mel(path, model, MelInput(convention))
     except MelError as e:
-        option = transposed_option(e, path, model, MelInput(convention))
-        if option is not None and train_converts(parse_convention(option)[1]):  # as check_mel_convention
-            raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? declare it: "
-                                 f"{setting('mel_convention', option, cli)})") from None
+        verdict = transposed_verdict(e, path, model, MelInput(convention))
+        if verdict is not None and verdict.convention in CONVENTIONS and train_converts(verdict.convention):
+            raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? read so: {verdict.reading}; "
+                                 f"declare it: {train_option(verdict, cli)})") from None
         raise
 
 

@@ -282,6 +282,13 @@ def detect_file(path: Path, num_mels: int, model: ModelMel | None = None) -> Mel
             mel = load_mel(path, num_mels, transposed=True)
         except MelError:
             raise first from None
-        verdict = detect(mel, num_mels, model)
-        verdict.transposed = True
+        verdict = judged_transposed(mel, num_mels, model)
+    return verdict
+
+
+def judged_transposed(mel: np.ndarray, num_mels: int, model: ModelMel | None = None) -> MelVerdict:
+    """The verdict of a file's mel read as [frames, num_mels] (`mel`: so read, [num_mels, T]): check-mel's for such a
+    file, and what vocode and train name where they fail on its bins (hifigan.melconv.vocode_input)."""
+    verdict = detect(mel, num_mels, model)
+    verdict.transposed = True
     return verdict

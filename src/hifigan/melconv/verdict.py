@@ -52,7 +52,9 @@ class MelVerdict:
         if (instead := self.instead(vocode_option)) is not None:
             return instead
         conv = CONVENTIONS[self.convention]
-        extra = " --mel-stats FILE" if conv.needs_stats else " --mel-db-ref REF" if self.name.endswith("db-ref") else ""
+        own = self.convention in self.expected  # a normalised model's own mel, transposed: its statistics serve
+        extra = (" --mel-stats FILE" if conv.needs_stats and not own else
+                 " --mel-db-ref REF" if self.name.endswith("db-ref") else "")
         return self.converts(f"{vocode_option(self.name)}{extra}")
 
     def converts(self, option: str) -> str:
@@ -91,10 +93,14 @@ class MelVerdict:
         name = ("transposed+" if self.transposed else "") + self.convention
         return "transposed" if name == "transposed+official" else name
 
+    @property
+    def reading(self) -> str:
+        """What the mel reads as, in words: "transposed, log10 (floor 1e-05)"."""
+        shown = ("transposed, " if self.transposed else "") + self.convention
+        return shown + (f" ({self.detail})" if self.detail else "")
+
     def line(self, option: str | None = None) -> str:
         """One line: convention, confidence, evidence, and the option that converts it (default: vocode's, `option`;
         train's differs: hifigan.data.teacher_mels.train_option)."""
-        shown = ("transposed, " if self.transposed else "") + self.convention
-        shown += f" ({self.detail})" if self.detail else ""
         numbers = " ".join(f"{k}={v:.4g}" for k, v in self.evidence.items())
-        return f"{shown}, confidence {self.confidence:.2f} [{numbers}]; convert: {option or self.option}"
+        return f"{self.reading}, confidence {self.confidence:.2f} [{numbers}]; convert: {option or self.option}"

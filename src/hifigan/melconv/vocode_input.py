@@ -11,9 +11,10 @@ import numpy as np
 
 from hifigan.errors import HifiganError, MelBinsError, MelError
 from hifigan.melconv.conventions import CONVENTIONS, MelStats, parse_convention, stats_lacking
+from hifigan.melconv.detect import judged_transposed
 from hifigan.melconv.given import misfit_verdict
 from hifigan.melconv.model import ModelMel
-from hifigan.melconv.verdict import vocode_option
+from hifigan.melconv.verdict import MelVerdict, vocode_option
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,9 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     try:
         mel = load_vocode_mel(path, model, options)
     except MelError as e:
-        if option := transposed_option(e, path, model, options):
-            raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? try --mel-convention {option}, "
-                           "or run hifigan check-mel)") from None
+        if verdict := transposed_verdict(e, path, model, options):
+            raise MelError(path, f"{e.problem} (a [frames, {model.num_mels}] mel? read so: {verdict.reading}; "
+                                 f"convert: {verdict.option})") from None
         raise
     if (verdict := misfit_verdict(path, mel, model, options.convention)) is None:
         return mel
@@ -117,16 +118,18 @@ def check_vocode_mel(path: Path, model: ModelMel, options: MelInput = MelInput()
     return mel
 
 
-def transposed_option(error: MelError, path: Path, model: ModelMel, options: MelInput) -> str | None:
-    """The --mel-convention that reads `path` as [frames, num_mels], where `error` is about its bins and that layout
-    fits (_transposed_fits); None otherwise. Its convention is the one named, else the model's own."""
+def transposed_verdict(error: MelError, path: Path, model: ModelMel, options: MelInput) -> MelVerdict | None:
+    """`path` read as [frames, num_mels], where `error` is about its bins and that layout fits (_transposed_fits);
+    None otherwise. With a convention named, that convention so read; else check-mel's verdict of the file
+    (detect.judged_transposed), so that vocode, train and check-mel name one option for one file."""
     if not isinstance(error, MelBinsError) or not _transposed_fits(path, model, options):
         return None
     if options.convention is not None:  # the convention the user named, now read transposed
-        own = parse_convention(options.convention)[1]
-    else:
-        own = "meanstd" if model.stats is not None else model.convention
-    return "transposed" if own == "official" else f"transposed+{own}"
+        name = parse_convention(options.convention)[1]
+        return MelVerdict(name, 1.0, transposed=True, detail="as --mel-convention names it", expected=model.expected)
+    from hifigan.mel_file import load_mel
+
+    return judged_transposed(load_mel(path, model.num_mels, transposed=True), model.num_mels, model)
 
 
 def _transposed_fits(path: Path, model: ModelMel, options: MelInput) -> bool:
