@@ -176,3 +176,29 @@ def test_a_presets_facts_name_its_mel_as_every_other_place(preset, label):
                            f"{hop}); output 'audio' float32 [batch, frames * {hop}]")
     assert front_end["io"] == (f"input 'audio' float32 [batch, samples] in [-1, 1] at {rate} Hz, samples >= 1025; "
                                f"output 'mel' float32 [batch, {bins}, frames]: the model's mel ({label})")
+
+
+def test_a_front_end_and_a_model_of_other_mels_are_refused_naming_every_difference():
+    """A 44.1 kHz hop-512 front-end given with a 24 kHz hop-300 model: standalone.py named only the first fact that
+    differs in sorted order (`fmax null, the model's 12000`), as if fmax alone did; it names each one, the signal's
+    in export_facts' order, then the mel's label (which says its convention, floor, framing and statistics)."""
+    from hifigan.inference import standalone
+    from hifigan.inference.export_facts import frontend_facts, input_facts
+
+    signal = [k for k in INPUT_KEYS if not k.startswith("mel_")]
+    assert standalone.SAID_FIRST == (*signal, "mel")  # the script's own copy: it imports nothing of hifigan
+    at_44k = tiny_config(sampling_rate=44100, hop_size=512, n_fft=2048, win_size=2048, num_mels=128, fmax=None,
+                         upsample_rates=[16, 32], upsample_kernel_sizes=[32, 64], segment_size=4096)
+    at_24k = tiny_config(sampling_rate=24000, hop_size=300, n_fft=1200, win_size=1200, num_mels=80, fmax=12000,
+                         upsample_rates=[20, 15], upsample_kernel_sizes=[40, 30], segment_size=3000,
+                         mel_convention="log10")
+    with pytest.raises(standalone.Refused) as refused:
+        standalone.check_pair("a.mel.onnx", frontend_facts(at_44k, 1537), "b.onnx", input_facts(at_24k))
+    assert str(refused.value) == (
+        "a.mel.onnx: computes another mel than b.onnx takes (sampling_rate 44100, the model's 24000; hop_size 512, "
+        "the model's 300; num_mels 128, the model's 80; n_fft 2048, the model's 1200; win_size 2048, the model's "
+        "1200; fmax null, the model's 12000; mel official, the model's log10 (floor 1e-10))")
+    stats = tiny_config(mel_stats={"mean": [0.0] * 16, "std": [1.0] * 16})
+    other = tiny_config(mel_stats={"mean": [1.0] * 16, "std": [1.0] * 16})  # the same label, other values
+    with pytest.raises(standalone.Refused, match=r"takes \(mel_stats \{.*\}, the model's \{.*\}\)$"):
+        standalone.check_pair("a.mel.onnx", frontend_facts(stats, 25), "b.onnx", input_facts(other))

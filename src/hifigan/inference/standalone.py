@@ -25,6 +25,11 @@ EXTENSIBLE = 0xFFFE  # WAVE_FORMAT_EXTENSIBLE: the sample format is the first tw
 PCM_GUID = bytes.fromhex("0100000000001000800000aa00389b71")  # KSDATAFORMAT_SUBTYPE_PCM
 
 
+# The facts a front-end and its model must share that a mismatch names, in hifigan.inference.export_facts' order:
+# the signal's, then "mel", the label of the convention, floor, framing, epsilon and statistics.
+SAID_FIRST = ("sampling_rate", "hop_size", "num_mels", "n_fft", "win_size", "fmin", "fmax", "mel")
+
+
 class Refused(Exception):
     """What the script cannot vocode, in one line naming the file (run as a script: that line on stderr, exit 2)."""
 
@@ -57,15 +62,19 @@ def require_file(path: str) -> None:
 def check_pair(frontend: str, frontend_facts: dict, model: str, model_facts: dict) -> None:
     """The front-end must be a front-end, the model no front-end, and the front-end must compute the mel the model
     takes: each fact both files record is the same (rate, hop, bins, convention, floor, framing, mel_stats; not
-    their io or config)."""
+    their io or config), and a mismatch names every one that differs."""
     if "min_samples" not in frontend_facts:
         raise Refused(f"{frontend}: not a mel front-end (write one with hifigan export --frontend)")
     if "min_samples" in model_facts:  # it takes audio, not a mel: onnxruntime would fail on the missing input
         raise Refused(f"{model}: a mel front-end, not a model (give the model NAME.onnx beside NAME.mel.onnx)")
-    for key in sorted(frontend_facts.keys() & model_facts.keys() - {"io", "config"}):
-        if frontend_facts[key] != model_facts[key]:
-            raise Refused(f"{frontend}: computes another mel than {model} takes ({key} {frontend_facts[key]}, "
-                             f"the model's {model_facts[key]})")
+    differ = {k for k in frontend_facts.keys() & model_facts.keys() - {"io", "config"}
+              if frontend_facts[k] != model_facts[k]}
+    said = [k for k in SAID_FIRST if k in differ]
+    if "mel" not in differ:  # else its label says the convention, floor, framing, epsilon and statistics
+        said += sorted(differ - set(SAID_FIRST))
+    if said:
+        differences = "; ".join(f"{k} {frontend_facts[k]}, the model's {model_facts[k]}" for k in said)
+        raise Refused(f"{frontend}: computes another mel than {model} takes ({differences})")
 
 
 def read_wav(path: str, rate: int) -> np.ndarray:
