@@ -106,6 +106,25 @@ def test_check_mel_judges_against_the_models_convention(log10_model, capsys):
     assert "(official, 22050 Hz, hop 256): log10" in capsys.readouterr().out
 
 
+def test_check_mel_of_other_bins_says_it_judged_the_convention_alone(log10_model, tmp_path, capsys):
+    """--num-mels N other than the model's bins: each line said "fits the model's mel (...)" of a file that vocode
+    refuses on its bins; the lines and the last one name the bins judged and the model's."""
+    _, folder = log10_model
+    low, low_official = tmp_path / "low.npy", tmp_path / "low_official.npy"
+    np.save(low, np.load(folder / "log10.npy")[:40])
+    np.save(low_official, np.load(folder / "official.npy")[:40])
+    assert main(["check-mel", "--checkpoint", str(folder / "model.pt"), "--num-mels", "40", str(low),
+                 str(low_official)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    against = f"the model's mel ({LABEL}) at 40 bins (the model takes 80)"
+    assert lines[0].startswith(f"{low}: fits {against}: log10")
+    assert lines[1].startswith(f"{low_official}: does NOT fit {against}: ")
+    assert lines[2].startswith(f"checked 2 files against {against}: 1 fits; 1 does not")
+    assert main(["check-mel", "--checkpoint", str(folder / "model.pt"), "--num-mels", "80",
+                 str(folder / "log10.npy")]) == 0
+    assert f"fits the model's mel ({LABEL}): log10" in capsys.readouterr().out
+
+
 def test_a_normalised_model_expects_normalised_mels(log10_model, tmp_path, capsys):
     cfg, folder = log10_model
     mel = np.load(folder / "log10.npy").astype(np.float64)

@@ -14,7 +14,6 @@ from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
 from hifigan.messages.plural import agree, count
 
 if TYPE_CHECKING:
-    from hifigan.melconv.model import ModelMel
     from hifigan.melconv.verdict import MelVerdict
 
 
@@ -61,9 +60,12 @@ def run_check_mel(args: argparse.Namespace) -> int:
         raise (bad_inputs([e, *problems], inputs.total + 1) if problems else e) from None
     if problems:
         raise bad_inputs(problems, inputs.total)
+    against = model.named(rate=True)
     if args.num_mels is not None:
         if model.stats is not None and args.num_mels != model.num_mels:
             raise HifiganError(None, f"--num-mels {args.num_mels}: the model normalises {model.num_mels} bins")
+        if args.num_mels != model.num_mels:  # its convention, not its input: vocode refuses the bins
+            against += f" at {count(args.num_mels, 'bin')} (the model takes {model.num_mels})"
         model = dataclasses.replace(model, num_mels=args.num_mels)
     verdicts, bad = [], []
     for path in inputs.files:  # a verdict for every file, the bad ones included; the exit status is the worst
@@ -74,10 +76,10 @@ def run_check_mel(args: argparse.Namespace) -> int:
             bad.append(str(path))
             continue
         fits = "fits" if verdict.matches else "does NOT fit"
-        print(f"{path}: {fits} {model.named(rate=True)}: {verdict.line()}")
+        print(f"{path}: {fits} {against}: {verdict.line()}")
         verdicts.append(verdict)
     if len(inputs.files) > 1 and not args.quiet:
-        print(summary(model, verdicts, len(bad)))
+        print(summary(against, verdicts, len(bad)))
     if bad:  # the first LISTED_AT_MOST named, as bad_inputs names them: 13 000 paths would not be one line
         more = f" and {len(bad) - LISTED_AT_MOST} more (each one's line says why)" if len(bad) > LISTED_AT_MOST else ""
         raise HifiganError(None, f"{len(bad)} of {count(len(inputs.files), 'file')} "
@@ -86,9 +88,10 @@ def run_check_mel(args: argparse.Namespace) -> int:
     return 0 if all(v.matches for v in verdicts) else 1
 
 
-def summary(model: ModelMel, verdicts: list[MelVerdict], unjudged: int) -> str:
-    """The last line over many files: how many fit the model's mel; of the others, how many of each convention,
-    and the --mel-convention that converts the most of them; how many are no mel it can judge."""
+def summary(against: str, verdicts: list[MelVerdict], unjudged: int) -> str:
+    """The last line over many files: how many fit the model's mel (`against`, as each line names it); of the others,
+    how many of each convention, and the --mel-convention that converts the most of them; how many are no mel it
+    can judge."""
     misfits = [v for v in verdicts if not v.matches]
     fit = len(verdicts) - len(misfits)
     judged = [f"{fit} {agree(fit, 'fits', 'fit')}"]
@@ -101,4 +104,4 @@ def summary(model: ModelMel, verdicts: list[MelVerdict], unjudged: int) -> str:
     if unjudged:
         judged.append(f"{unjudged} {agree(unjudged, 'is not a mel', 'are not mels')} it can judge")
     total = len(verdicts) + unjudged
-    return f"checked {count(total, 'file')} against {model.named(rate=True)}: {'; '.join(judged)}"
+    return f"checked {count(total, 'file')} against {against}: {'; '.join(judged)}"
