@@ -79,8 +79,8 @@ def _add_data(data: argparse._ArgumentGroup) -> None:
                       help="hold out at most this many files by fraction (default 150, the official list's size; "
                       "0: no cap)")
     add_list(data, "--valid-speakers", "hold out every clip of these speakers, comma-separated (p225,p226; a speaker "
-             "is the folder of its clips: VCTK's wav48/p225/, LibriTTS's train-clean-100/19/; none of theirs trains)",
-             kind=_speakers)
+             "is the folder of its clips: VCTK's wav48/p225/, LibriTTS's train-clean-100/19/, or a wav.scp's Kaldi "
+             "utt2spk's or spk2utt's; none of theirs trains)", kind=_speakers)
     data.add_argument("--input-mels", type=Path, metavar="DIR",
                       help="fine-tune on teacher-forced mels: <stem>.npy per audio file in this folder")
     data.add_argument("--mel-convention", metavar="NAME",

@@ -114,8 +114,8 @@ class Corpus:
         return self.keys([recording_of(f) for f in files])
 
     def _utt2spk(self) -> Path | None:
-        """The Kaldi utt2spk beside the training wav.scp, which names its clips' speakers; None where there is none
-        (a speaker is then the folder of its clips)."""
+        """The Kaldi utt2spk (else spk2utt) beside the training wav.scp, which names its clips' speakers; None where
+        there is neither (a speaker is then the folder of its clips)."""
         return utt2spk_beside(self.train_list) if self.train_list and is_wav_scp(self.train_list) else None
 
     def _clip_speakers(self, utt2spk: Path) -> dict[Any, str]:

@@ -2,7 +2,7 @@
 model: 9 VCTK speakers held out). A speaker is a folder within the corpus: every clip below a folder of that name
 is the speaker's (VCTK `wav48/p225/`, LibriTTS `train-clean-100/19/198/`: the speaker's folder holds its
 chapters'), a file list's clips by their paths alike; a name the folders do not make certain is refused. A wav.scp
-with a Kaldi `utt2spk` beside it names its clips' speakers there instead (hifigan.data.utt2spk)."""
+with a Kaldi `utt2spk` (or `spk2utt`) beside it names its clips' speakers there instead (hifigan.data.utt2spk)."""
 
 from __future__ import annotations
 
@@ -88,11 +88,11 @@ def _unknown(name: str, folders: Sequence[tuple[str, ...]], where: os.PathLike |
 
 def utt2spk_speaker_problems(speakers: Collection[str], names: Sequence[str], where: Path, cli: bool
                              ) -> list[HifiganError]:
-    """Each named speaker that no utterance of the utt2spk file `where` is (`speakers`: the ones it names), said
-    with the closest of those, if one is close."""
+    """Each named speaker that no utterance of the utt2spk (or spk2utt) file `where` is (`speakers`: the ones it
+    names), said with the closest of those, if one is close."""
     option, known = flag("valid_speakers", cli), set(speakers)
-    return [_closest(name, known, HifiganError(where, f"no speaker {name!r} ({option}): no utterance is that "
-                                                      "speaker's (utt2spk beside the wav.scp names the speakers)"))
+    why = f"no utterance is that speaker's ({where.name} beside the wav.scp names the speakers)"
+    return [_closest(name, known, HifiganError(where, f"no speaker {name!r} ({option}): {why}"))
             for name in names if name not in known]
 
 
