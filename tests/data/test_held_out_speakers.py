@@ -153,3 +153,22 @@ def test_a_python_caller_is_shown_its_speakers_as_a_list_and_a_name_with_a_comma
     assert [str(p) for p in Corpus(folder=root, valid_speakers=["p225", "a,b"]).conflicts()] == [
         "Corpus.valid_speakers: speaker 'a,b' holds a ',' (a checkpoint stores the names separated by commas): "
         "rename its folder"]
+
+
+def test_the_validation_line_names_ten_speakers_whole_and_of_more_the_first_five(tmp_path):
+    """A universal vocoder may hold out hundreds of a corpus's thousands of speakers: the line counts them all and
+    names a few, where it wrote every name."""
+    for n in range(12):
+        clip(tmp_path / f"s{n:02d}" / "a.wav")
+    ten = [f"s{n:02d}" for n in range(9, -1, -1)]  # given unsorted
+    held = Corpus(folder=tmp_path, valid_speakers=ten, cli=True).split(0)
+    assert held.reason == ("10 of 12 files: every clip of 10 held-out speakers (--valid-speakers "
+                           "s00,s01,s02,s03,s04,s05,s06,s07,s08,s09) by their folders, none trained on")
+    eleven = [*ten, "s10"]
+    held = Corpus(folder=tmp_path, valid_speakers=eleven, cli=True).split(0)
+    assert held.reason == ("11 of 12 files: every clip of 11 held-out speakers (--valid-speakers "
+                           "s00,s01,s02,s03,s04,...) by their folders, none trained on")
+    held = Corpus(folder=tmp_path, valid_speakers=eleven, cli=False).split(0)
+    assert held.reason == ("11 of 12 files: every clip of 11 held-out speakers (Corpus(valid_speakers=['s00', 's01', "
+                           "'s02', 's03', 's04', ...])) by their folders, none trained on")
+    assert under(held.train, tmp_path) == ["s11/a.wav"]

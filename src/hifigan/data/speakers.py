@@ -34,10 +34,26 @@ def spelled(names: Sequence[str]) -> str:
     return ",".join(sorted(names))
 
 
+SHOWN_SPEAKERS = 10  # a line names this many held-out speakers at most; of more, the first FEW_SPEAKERS and '...'
+FEW_SPEAKERS = 5
+
+
+class _FirstFew(list):
+    """The first few of many names, written as a list with `...` after them."""
+
+    def __repr__(self) -> str:
+        return "[" + ", ".join(map(repr, self)) + ", ...]"
+
+
 def speakers_setting(names: Sequence[str], cli: bool) -> str:
     """The held-out speakers as their caller gives them: `--valid-speakers p225,p226` on the command line, else
-    `Corpus(valid_speakers=['p225', 'p226'])` (a checkpoint's spelled names split again)."""
-    return setting("valid_speakers", spelled(names) if cli else sorted(names), cli)
+    `Corpus(valid_speakers=['p225', 'p226'])` (a checkpoint's spelled names split again); of more than
+    SHOWN_SPEAKERS, sorted, the first few and `...` (a line that says a count of thousands lists none of them)."""
+    names = sorted(names)
+    if len(names) <= SHOWN_SPEAKERS:
+        return setting("valid_speakers", spelled(names) if cli else names, cli)
+    few = names[:FEW_SPEAKERS]
+    return setting("valid_speakers", spelled(few) + ",..." if cli else _FirstFew(few), cli)
 
 
 def _folders(key: str) -> tuple[str, ...]:
