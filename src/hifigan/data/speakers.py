@@ -61,12 +61,15 @@ def _folders(key: str) -> tuple[str, ...]:
     return PurePosixPath(key).parts[:-1]
 
 
-def _is_theirs(key: str, name: str) -> bool:
-    """Whether a clip of `key` is the speaker `name`'s: a folder of that name holds it, or, for a name with a `/`,
-    it is below that folder path within the corpus."""
-    if "/" in name:
-        return key.startswith(name.strip("/") + "/")
-    return name in _folders(key)
+def _all_folders(keys: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each key's _folders, parsed once per folder: a corpus's many clips are in few folders."""
+    parsed: dict[str, tuple[str, ...]] = {}
+    return [parsed[at] if (at := k[:k.rfind("/") + 1]) in parsed else parsed.setdefault(at, _folders(k)) for k in keys]
+
+
+def _below(name: str) -> str:
+    """What a name with a `/` (a folder's path within the corpus) begins the keys of its clips with."""
+    return name.strip("/") + "/"
 
 
 def speaker_problems(keys: Sequence[str], names: Sequence[str], where: os.PathLike | None, cli: bool
@@ -75,26 +78,31 @@ def speaker_problems(keys: Sequence[str], names: Sequence[str], where: os.PathLi
     folders at two depths (a LibriTTS speaker and another's chapter of one number): which clips are the speaker's is
     not certain then, and a path within the corpus says it."""
     option = flag("valid_speakers", cli)
-    folders = [_folders(k) for k in keys]
+    folders = set(_all_folders(keys))
+    wanted = {name for name in names if "/" not in name}
+    at: dict[str, set[tuple[tuple[str, ...], int]]] = {}  # each plain name's folders: their paths and depths
+    for f in folders:
+        for d, folder in enumerate(f):
+            if folder in wanted:
+                at.setdefault(folder, set()).add((f[:d + 1], d))
     problems = []
     for name in names:
         if "/" in name:
-            if not any(_is_theirs(k, name) for k in keys):
+            if not any(k.startswith(_below(name)) for k in keys):
                 problems.append(_unknown(name, folders, where, option))
             continue
-        at = {(f[:d + 1], d) for f in folders for d, folder in enumerate(f) if folder == name}
-        depths = {d for _, d in at}
+        depths = {d for _, d in at.get(name, ())}
         if not depths:
             problems.append(_unknown(name, folders, where, option))
         elif len(depths) > 1:
-            paths = sorted("/".join(path) for path, _ in at)
+            paths = sorted("/".join(path) for path, _ in at[name])
             problems.append(HifiganError(where, f"speaker {name!r} ({option}) names folders at {len(depths)} depths "
                                                 f"({plural.first_few(paths)}): give "
                                                 f"its folder's path within the corpus, e.g. {paths[0]}"))
     return problems
 
 
-def _unknown(name: str, folders: Sequence[tuple[str, ...]], where: os.PathLike | None, option: str
+def _unknown(name: str, folders: Collection[tuple[str, ...]], where: os.PathLike | None, option: str
              ) -> HifiganError:
     """No clip is the speaker `name`'s: said with the closest folder name, if one is close."""
     known = {"/".join(path[:d + 1]) if "/" in name else path[d] for path in folders for d in range(len(path))}
@@ -124,10 +132,12 @@ def speakers_held_out(files: Sequence[Path], keys: Sequence[str], names: Sequenc
     trains) and the reason's line; a corpus with no other speaker's clip is refused. A clip's speaker is its
     folder (`keys`: speaker_problems'), or where `utt2spk` is given (its path, each clip's speaker) the one it
     names."""
-    if utt2spk is None:
-        theirs = [any(_is_theirs(k, name) for name in names) for k in keys]
+    if utt2spk is None:  # a folder of a plain name holds it, or it is below a name with a `/`
+        plain, below = {n for n in names if "/" not in n}, tuple(_below(n) for n in names if "/" in n)
+        theirs = [not plain.isdisjoint(f) or k.startswith(below) for k, f in zip(keys, _all_folders(keys))]
     else:
-        theirs = [utt2spk[1][f] in names for f in files]
+        held = set(names)
+        theirs = [utt2spk[1][f] in held for f in files]
     valid = sorted(f for f, t in zip(files, theirs) if t)
     train = sorted(f for f, t in zip(files, theirs) if not t)
     option = speakers_setting(names, cli)
