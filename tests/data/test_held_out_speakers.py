@@ -190,3 +190,27 @@ def test_holding_out_hundreds_of_speakers_of_a_large_corpus_takes_a_fraction_of_
     assert valid[:2] == [Path("/corpus/train/1/0/1_0_0.wav"), Path("/corpus/train/1/0/1_0_1.wav")]
     assert reason.startswith("15000 of 60000 files: every clip of 500 held-out speakers (--valid-speakers "
                              "100,1000,1004,1008,1012,...)")
+
+
+def test_a_resume_given_other_speakers_among_hundreds_says_how_many_differ_and_names_a_few(tmp_path):
+    """Where the run held out or the resume names more than 10 speakers, the refusal counts each side's speakers
+    the other lacks and names the first few, where it wrote both lists whole."""
+    from hifigan.training.job import data_spec
+    from hifigan.training.options import TrainJob
+
+    for n in range(30):
+        clip(tmp_path / "c" / f"s{n:02d}" / "a.wav")
+    run = {"data": {"corpus": str(tmp_path / "c"), "valid_speakers": ",".join(f"s{n:02d}" for n in range(0, 24, 2))}}
+    given = [f"s{n:02d}" for n in range(0, 30, 3)]  # 10: s00, s03, ..., s27; the run's 12: s00, s02, ..., s22
+    with pytest.raises(HifiganError) as e:
+        data_spec(TrainJob(data=Corpus(folder=tmp_path / "c", valid_speakers=given, cli=True), resume=tmp_path,
+                           cli=True), run)
+    assert str(e.value).endswith("these options differ: --valid-speakers s00,s03,s06,s09,s12,s15,s18,s21,s24,s27 (10 "
+                                 "speakers; the run's: 12 speakers, 8 of them not given: s02, s04, s08, ...; 6 given "
+                                 "that are not the run's: s03, s09, s15, ...) (start a new run with --out to change "
+                                 "them)")
+    with pytest.raises(HifiganError) as e:
+        data_spec(TrainJob(data=Corpus(folder=tmp_path / "c", valid_speakers=given[:1]), resume=tmp_path), run)
+    assert str(e.value).endswith("these fields differ: Corpus(valid_speakers=['s00']) (1 speaker; the run's: 12 "
+                                 "speakers, 11 of them not given: s02, s04, s06, ...) (start a new run with out to "
+                                 "change them)")

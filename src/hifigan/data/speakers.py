@@ -56,6 +56,23 @@ def speakers_setting(names: Sequence[str], cli: bool) -> str:
     return setting("valid_speakers", spelled(few) + ",..." if cli else _FirstFew(few), cli)
 
 
+def speakers_differ(given: str, stored: str, cli: bool) -> str:
+    """A resume's held-out speakers against the run's, both spelled: each side whole where neither names more than
+    SHOWN_SPEAKERS (`--valid-speakers p225 (the run's: p225,p227)`), else how many each side names that the other
+    lacks, and the first few."""
+    mine, theirs = given.split(","), stored.split(",")
+    if max(len(mine), len(theirs)) <= SHOWN_SPEAKERS:
+        return f"{speakers_setting(mine, cli)} (the run's: {stored if cli else theirs})"
+    lacking, added = sorted(set(theirs) - set(mine)), sorted(set(mine) - set(theirs))
+    runs = plural.count(len(theirs), "speaker")
+    if lacking:
+        runs += f", {len(lacking)} of them not given: {plural.first_few(lacking)}"
+    if added:
+        are = plural.agree(len(added), "is", "are")
+        runs += f"; {len(added)} given that {are} not the run's: {plural.first_few(added)}"
+    return f"{speakers_setting(mine, cli)} ({plural.count(len(mine), 'speaker')}; the run's: {runs})"
+
+
 def _folders(key: str) -> tuple[str, ...]:
     """The folders of a clip's key (clip_names.file_key of its file: a segment's recording's), its own name left out."""
     return PurePosixPath(key).parts[:-1]

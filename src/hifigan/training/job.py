@@ -22,7 +22,7 @@ from hifigan.data.scan_cache import FileFacts, gather_facts
 from hifigan.data.scan_row import ReadSettings
 from hifigan.data.segments import what_was_scanned
 from hifigan.data.skipped_list import SKIPPED_LIST
-from hifigan.data.speakers import spelled
+from hifigan.data.speakers import speakers_differ, spelled
 from hifigan.errors import ConfigError, HifiganError
 from hifigan.melconv.stats import inline_stats, model_stats
 from hifigan.messages.option_names import as_given, as_stored, flag, setting, settings_word, wanted
@@ -96,7 +96,8 @@ def data_spec(job: TrainJob, resume_obj: dict[str, Any] | None) -> dict[str, Any
 def _resumed_data(given: dict[str, Any], stored: dict[str, Any], cli: bool) -> dict[str, Any]:
     """A resumed run's data: the checkpoint's, with the paths given anew (a corpus moved); an option that would hold
     out other files or read them otherwise is refused, since the run's held-out files must stay out of training."""
-    changed = [f"{as_given(k, _as_caller(k, given[k], cli), cli)} (the run's: "
+    changed = [speakers_differ(given[k], stored[k], cli) if k == "valid_speakers" and stored.get(k) else
+               f"{as_given(k, _as_caller(k, given[k], cli), cli)} (the run's: "
                f"{as_stored(_as_caller(k, stored.get(k), cli), cli)})" for k in DATA_KEYS
                if k not in (*DATA_PATHS, "input_mels") and given[k] not in (None, False) and given[k] != stored.get(k)]
     if given["input_mels"] is not None and "input_mels" in stored and stored["input_mels"] is None:
