@@ -1,6 +1,7 @@
 """A training clip that holds some of a validation clip's audio without being that clip (a Kaldi segment of a
 recording the validation wav.scp lists whole, or the reverse; overlapping segments of one recording) is held out with
-it, as a clip in both lists is, and the validation line counts it and names the first; touching spans share none."""
+it, as a clip in both lists is, and the validation line counts it and names the first; touching spans share none. So
+is a training segment that overlaps a drawn held-out one, or a held-out speaker's."""
 
 from __future__ import annotations
 
@@ -88,3 +89,19 @@ def test_train_on_kaldi_lists_says_what_it_held_out(tmp_path, capsys, tiny_confi
     assert (f"validation: 1 segment of {dev} (--valid-list); 2 segments of {train} hold some of their audio (u1, "
             "u2), held out and not trained on\n") in err, err
     assert "training set: 2 clips; validation set: 1 clip" in err, err
+
+
+def test_segments_overlapping_a_drawn_or_a_held_out_speakers_segment_are_held_out(tmp_path):
+    """Sliding windows of one recording, and a dialogue's crosstalk: drawn or by speaker, a held-out segment's audio
+    is in no training segment."""
+    segments = "w1 rec1 0 0.6\nw2 rec1 0.4 1\nw3 rec1 1 1.5\nw4 rec1 1.2 2\nw5 rec2 0 1\n"
+    train, _ = _kaldi(tmp_path, segments, None)
+    held = Corpus(train_list=train, wav_root=tmp_path, valid_count=1).split(1)  # seed 1 draws w3
+    assert [c.utt for c in held.valid] == ["w3"] and [c.utt for c in held.train] == ["w1", "w2", "w5"]
+    assert held.reason.endswith("; 1 training segment holds some of their audio (w4), held out and not trained on")
+    (train.parent / "utt2spk").write_text("w1 A\nw2 B\nw3 A\nw4 B\nw5 B\n")
+    held = Corpus(train_list=train, wav_root=tmp_path, valid_speakers=["A"]).split(0)
+    assert [c.utt for c in held.valid] == ["w1", "w3"] and [c.utt for c in held.train] == ["w5"]
+    assert held.reason == (f"2 of 5 segments: every clip of 1 held-out speaker (Corpus(valid_speakers=['A'])) by "
+                           f"{train.parent}/utt2spk, none trained on; 2 training segments hold some of their audio "
+                           "(w2, w4), held out and not trained on")

@@ -14,7 +14,7 @@ from hifigan.data.clip_names import file_key
 from hifigan.data.file_lists import entry_lines, ids_in_both, is_wav_scp, list_entries, text_lines
 from hifigan.data.held_out_draw import HeldOut, choose_validation, draw_problems
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
-from hifigan.data.segments import clip_noun, read_segments, recording_of, segments_beside
+from hifigan.data.segments import Segment, clip_noun, read_segments, recording_of, segments_beside
 from hifigan.data.shared_audio import clip_ids, sharing_audio
 from hifigan.data.speakers import speaker_problems, speakers_held_out, utt2spk_speaker_problems
 from hifigan.data.utt2spk import clip_speakers, utt2spk_beside
@@ -215,9 +215,10 @@ class Corpus:
             utt2spk = self._utt2spk()
             speakers = None if utt2spk is None else (utt2spk, self._clip_speakers(utt2spk))
             folders = self.speaker_keys(files) if speakers is None else []  # utt2spk names them: no folder read
-            return HeldOut(*speakers_held_out(files, folders, self.valid_speakers, self.cli, speakers))
-        return choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
-                                 seed=seed, root=self.root(), usable=usable, cli=self.cli, keys=keys)
+            return _apart(HeldOut(*speakers_held_out(files, folders, self.valid_speakers, self.cli, speakers)))
+        return _apart(choose_validation(files, count=self.valid_count, fraction=self.valid_fraction,
+                                        cap=self.valid_cap, seed=seed, root=self.root(), usable=usable, cli=self.cli,
+                                        keys=keys))
 
     def _listed_split(self, files: list[Path], valid: list[Path]) -> HeldOut:
         """The split a validation list gives: its clips validate; a training clip that is one of them (under any
@@ -245,3 +246,18 @@ class Corpus:
                        f"{plural.agree(n, 'holds', 'hold')} some of their audio ({clip_ids(overlapping)}), held out "
                        "and not trained on")
         return HeldOut(train, valid, reason)
+
+
+def _apart(held: HeldOut) -> HeldOut:
+    """`held` (drawn, or by speaker) with each training segment that overlaps a held-out one of its recording held out
+    too, not trained on, as a --valid-list's are (shared_audio), and its line counting them: the held-out audio
+    would be trained on, as overlapping segments (a sliding window, a dialogue's crosstalk) are drawn apart."""
+    if not any(isinstance(clip, Segment) for clip in held.valid):
+        return held
+    shares = sharing_audio(held.train, identities(held.train), held.valid, identities(held.valid))
+    overlapping = [f for f, shared in zip(held.train, shares) if shared]
+    if not (n := len(overlapping)):
+        return held
+    return HeldOut([f for f, shared in zip(held.train, shares) if not shared], held.valid,
+                   f"{held.reason}; {plural.count(n, 'training segment')} {plural.agree(n, 'holds', 'hold')} some of "
+                   f"their audio ({clip_ids(overlapping)}), held out and not trained on")

@@ -179,7 +179,11 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     parts = [[index[f] for f in part] for part in (held.train, held.valid)]  # each file classified once, above
     train, valid = (sort_clips(part, config, **kw, what=what, facts=facts.take(at), verdicts=[verdicts[i] for i in at])
                     for part, at, what in zip((held.train, held.valid), parts, ("training set", "validation set")))
-    problems = in_path_order([*shared, *train.bad, *valid.bad])  # held out or not: the first named are the first
+    placed = {*held.train, *held.valid}  # the others: training segments that hold held-out audio, in neither part
+    apart = [index[f] for f in files if f not in placed]  # their bad lines are the data's: named all the same
+    left = sort_clips([files[i] for i in apart], config, **{**kw, "input_mels": None}, facts=facts.take(apart),
+                      verdicts=[verdicts[i] for i in apart]) if apart else None
+    problems = in_path_order([*shared, *train.bad, *(left.bad if left else []), *valid.bad])  # the first named first
     if problems := with_hop_drift(problems, [*train.mels, *valid.mels], config, input_mels):
         raise bad_inputs(problems, len(files), scan_kept=scan_kept)
     if mels is not None:
