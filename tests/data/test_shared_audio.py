@@ -105,3 +105,23 @@ def test_segments_overlapping_a_drawn_or_a_held_out_speakers_segment_are_held_ou
     assert held.reason == (f"2 of 5 segments: every clip of 1 held-out speaker (Corpus(valid_speakers=['A'])) by "
                            f"{train.parent}/utt2spk, none trained on; 2 training segments hold some of their audio "
                            "(w2, w4), held out and not trained on")
+
+
+def test_a_resume_holds_out_what_overlaps_its_own_held_out_segments_not_todays_draw(tmp_path):
+    """A run that held out w1 (its checkpoint's list), resumed where today's draw takes w3: w2, over w1's audio, is
+    held out, and w4, over w3's, trains, as the run trained it."""
+    from hifigan.data.corpus_scan import scan_corpus
+    from hifigan.data.scan_cache import gather_facts
+    from hifigan.data.scan_row import ReadSettings
+    from tests.support.tiny import tiny_config
+
+    config = tiny_config(seed=1)  # seed 1 draws w3
+    train, _ = _kaldi(tmp_path, "w1 rec1 0 0.6\nw2 rec1 0.4 1\nw3 rec1 1 1.5\nw4 rec1 1.2 2\nw5 rec2 0 1\n", None)
+    corpus = Corpus(train_list=train, wav_root=tmp_path, valid_count=1)
+    w1 = next(c for c in corpus.lists()[0] if c.utt == "w1")
+    facts = lambda files: gather_facts(files, ReadSettings(config.sampling_rate), progress=False)  # noqa: E731
+    assert [c.utt for c in scan_corpus(corpus, config, facts).held.valid] == ["w3"]
+    held = scan_corpus(corpus, config, facts, held_out=corpus.keys([w1])).held
+    assert [c.utt for c in held.valid] == ["w1"] and [c.utt for c in held.train] == ["w3", "w4", "w5"]
+    assert held.reason == ("the run's 1 held-out segment, from its checkpoint; the options now would draw others; 1 "
+                           "training segment holds some of their audio (w2), held out and not trained on")

@@ -202,12 +202,13 @@ class Corpus:
         return list(dict.fromkeys([*files, *(valid or [])]))
 
     def split(self, seed: int, usable: Collection[Path] | None = None,
-              lists: tuple[list[Path], list[Path] | None] | None = None, keys: Mapping[Path, str] | None = None
-              ) -> HeldOut:
+              lists: tuple[list[Path], list[Path] | None] | None = None, keys: Mapping[Path, str] | None = None,
+              apart: bool = True) -> HeldOut:
         """The training and validation files (of `lists`, default `self.lists()`) and how the validation files were
         chosen; a drawn held-out set is drawn among the `usable` files only (an explicit --valid-list is taken as
         it is, and held-out speakers' clips are every one of theirs). `keys`: each file's (self.keys), where the
-        caller has them."""
+        caller has them. `apart` False: training segments that overlap a drawn or a speaker's held-out one are left
+        in training, for a resume to hold them out from its own held-out set (held_apart)."""
         files, valid = self.lists() if lists is None else lists
         if valid is not None:
             return self._listed_split(files, valid)
@@ -215,10 +216,11 @@ class Corpus:
             utt2spk = self._utt2spk()
             speakers = None if utt2spk is None else (utt2spk, self._clip_speakers(utt2spk))
             folders = self.speaker_keys(files) if speakers is None else []  # utt2spk names them: no folder read
-            return _apart(HeldOut(*speakers_held_out(files, folders, self.valid_speakers, self.cli, speakers)))
-        return _apart(choose_validation(files, count=self.valid_count, fraction=self.valid_fraction,
-                                        cap=self.valid_cap, seed=seed, root=self.root(), usable=usable, cli=self.cli,
-                                        keys=keys))
+            held = HeldOut(*speakers_held_out(files, folders, self.valid_speakers, self.cli, speakers))
+        else:
+            held = choose_validation(files, count=self.valid_count, fraction=self.valid_fraction, cap=self.valid_cap,
+                                     seed=seed, root=self.root(), usable=usable, cli=self.cli, keys=keys)
+        return held_apart(held) if apart else held
 
     def _listed_split(self, files: list[Path], valid: list[Path]) -> HeldOut:
         """The split a validation list gives: its clips validate; a training clip that is one of them (under any
@@ -248,7 +250,7 @@ class Corpus:
         return HeldOut(train, valid, reason)
 
 
-def _apart(held: HeldOut) -> HeldOut:
+def held_apart(held: HeldOut) -> HeldOut:
     """`held` (drawn, or by speaker) with each training segment that overlaps a held-out one of its recording held out
     too, not trained on, as a --valid-list's are (shared_audio), and its line counting them: the held-out audio
     would be trained on, as overlapping segments (a sliding window, a dialogue's crosstalk) are drawn apart."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from hifigan.config import HifiganConfig
 from hifigan.data.clip_scan import ScanReport, classify, finish_scan, sort_clips
-from hifigan.data.corpus import Corpus
+from hifigan.data.corpus import Corpus, held_apart
 from hifigan.data.file_lists import is_wav_scp, shaped_as_wav_scp
 from hifigan.data.held_out_draw import HeldOut
 from hifigan.data.mel_frames import with_hop_drift
@@ -170,9 +170,9 @@ def scan_corpus(corpus: Corpus, config: HifiganConfig, facts_of: Callable[[list[
     too_few_usable(corpus, files, verdicts, drawn=lists[1] is None)
     usable = {f for f, verdict in zip(files, verdicts) if verdict in ("usable", "format", "past")}
     keys = dict(zip(files, corpus.keys(files)))  # each file named once, for the draw and the checkpoint
-    held = corpus.split(config.seed, usable, lists, keys)
-    if held_out is not None:  # the run's own held-out files, whatever the corpus holds now
-        held = keep_held_out(corpus, held, held_out, utterances, keys)
+    held = corpus.split(config.seed, usable, lists, keys, apart=held_out is None)
+    if held_out is not None:  # the run's own held-out files, whatever the corpus holds now, and what overlaps them
+        held = held_apart(keep_held_out(corpus, held, held_out, utterances, keys))
     index = {f: i for i, f in enumerate(files)}
     kw = dict(resample=resample, mix_to_mono=mix_to_mono, input_mels=mels, mel_convention=mel_convention,
               cli=corpus.cli)
