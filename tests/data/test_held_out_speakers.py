@@ -4,7 +4,6 @@ of theirs added since too), and a name the folders do not make certain is refuse
 
 from __future__ import annotations
 
-import time
 import warnings
 from pathlib import Path
 
@@ -176,16 +175,14 @@ def test_the_validation_line_names_ten_speakers_whole_and_of_more_the_first_five
     assert under(held.train, tmp_path) == ["s11/a.wav"]
 
 
-def test_holding_out_hundreds_of_speakers_of_a_large_corpus_takes_a_fraction_of_a_second():
-    """Each clip's folders are parsed once per folder and matched against the names at once: matched name by name,
-    500 speakers of 60,000 clips took a minute of CPU before the scan."""
+def test_holding_out_hundreds_of_speakers_of_a_large_corpus_splits_by_folder_and_names_a_few():
+    """500 speakers of 60,000 clips, one named by its path: each held-out clip is its speaker's, the line names a
+    few. What it costs is benchmarks/speaker_split.py's (it took a minute of CPU when each name parsed every path)."""
     keys = [f"train/{s}/{c}/{s}_{c}_{u}.wav" for s in range(2000) for c in range(3) for u in range(10)]
     names = [str(s) for s in range(1996, 0, -4)]  # 499 speakers, and one by its path: train/1/
     files = [Path("/corpus") / k for k in keys]
-    started = time.process_time()
     assert speaker_problems(keys, [*names, "train/1"], None, True) == []
     train, valid, reason = speakers_held_out(files, keys, [*names, "train/1"], True)
-    assert time.process_time() - started < 5
     assert len(valid) == 500 * 30 and len(train) == 60000 - 500 * 30
     assert valid[:2] == [Path("/corpus/train/1/0/1_0_0.wav"), Path("/corpus/train/1/0/1_0_1.wav")]
     assert reason.startswith("15000 of 60000 files: every clip of 500 held-out speakers (--valid-speakers "
