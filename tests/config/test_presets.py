@@ -5,6 +5,7 @@ a vocode round trip through the CLI."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import json
@@ -30,6 +31,7 @@ from hifigan.inference.export import export_generator
 from hifigan.inference.vocoder import Vocoder
 from hifigan.mel import MelSpectrogram
 from hifigan.models import Generator
+from hifigan.models.generators import fold_norms
 from tests.support.files import CORPUS, SHORTEST_CLIPS
 from tests.support.threads import two_threads
 from tests.support.tiny import narrow_discriminators
@@ -54,10 +56,17 @@ def weights(name: str) -> dict[str, torch.Tensor]:
     return Generator(tiny(name)).state_dict()
 
 
-def generator(name: str, dtype: torch.dtype = torch.float32) -> Generator:
+@functools.cache
+def _folded(name: str, dtype: torch.dtype) -> Generator:
     g = Generator(tiny(name)).to(dtype)
     g.load_state_dict(weights(name))
-    return g
+    return fold_norms(g)
+
+
+def generator(name: str, dtype: torch.dtype = torch.float32) -> Generator:
+    """A fresh copy of the preset's generator, weight norm folded (the same function; a copy costs a fifth of
+    building one, which a Vocoder or an export would fold anyway)."""
+    return copy.deepcopy(_folded(name, dtype))
 
 
 def mel(name: str, frames: int, dtype: torch.dtype = torch.float32, seed: int = 0) -> torch.Tensor:
