@@ -83,7 +83,10 @@ def test_mrf_is_the_mean_of_the_stage_blocks():
 
 
 def test_discriminator_output_structure():
-    mpd, msd = MultiPeriodDiscriminator(), MultiScaleDiscriminator()
+    """The official layers, kernels, strides, periods and pooling at tests/support/tiny.py's narrow widths: the
+    outputs' count and lengths are the official ones (no channel count is checked here)."""
+    mpd = MultiPeriodDiscriminator(**TINY_DISCRIMINATORS["mpd"])
+    msd = MultiScaleDiscriminator(**TINY_DISCRIMINATORS["msd"])
     y, y_hat = torch.randn(2, 1, 1000), torch.randn(2, 1, 1000)
     with torch.no_grad():
         rs, gs, frs, fgs = mpd(y, y_hat)
@@ -131,11 +134,13 @@ def test_discriminators_match_official_forward():
 
 
 def test_msd_spectral_norm_only_on_the_first_scale():
-    msd = MultiScaleDiscriminator()
+    """Which norm each scale and period takes does not depend on the widths: tests/support/tiny.py's narrow ones."""
+    msd = MultiScaleDiscriminator(**TINY_DISCRIMINATORS["msd"])
     keys = msd.state_dict().keys()
     assert any(k.startswith("discriminators.0.") and k.endswith("._u") for k in keys)
     assert not any(k.startswith(("discriminators.1.", "discriminators.2.")) and k.endswith("._u") for k in keys)
-    assert all(k.endswith(("bias", "original0", "original1")) for k in MultiPeriodDiscriminator().state_dict())
+    mpd = MultiPeriodDiscriminator(**TINY_DISCRIMINATORS["mpd"])
+    assert all(k.endswith(("bias", "original0", "original1")) for k in mpd.state_dict())
 
 
 @pytest.mark.usefixtures("single_thread")
