@@ -1,8 +1,8 @@
 """A warm interpreter for running many short commands: one server process imports torch, librosa and hifigan once,
-then forks a child per request (`hifigan ARGS` or `python -c CODE ARGS`) that takes the caller's arguments, folder,
-environment and standard streams, runs what the console script runs (`hifigan.cli.main(argv)`, or the code as
-`__main__`) and reports its exit status. The docs test runs ~50 commands this way instead of paying ~3 s of imports
-for each.
+then forks a child per request (`hifigan ARGS`, `python -c CODE ARGS`, `python - ARGS` or `python FILE.py ARGS`)
+that takes the caller's arguments, folder, environment and standard streams, runs what the console script runs
+(`hifigan.cli.main(argv)`, or the code, read from stdin or the file, as `__main__`) and reports its exit status.
+The docs test runs ~50 commands this way instead of paying ~3 s of imports for each.
 
 Serve: `python -m tests.support.warm_python SOCKET` (prints "ready" once listening). Ask: `python -S CLIENT SOCKET
 hifigan ARGS...` with CLIENT the file of `CLIENT_CODE`; `shims(folder, socket)` writes `hifigan` and `python`
@@ -41,12 +41,13 @@ PRELOAD = ("torch", "numpy", "scipy.signal", "librosa", "soundfile", "soxr", "hi
 
 
 def shims(folder: Path, server_socket: Path) -> None:
-    """`folder/hifigan` and `folder/python` (only `python -c` goes to the server; anything else runs a cold python)."""
+    """`folder/hifigan` and `folder/python` (`python -c`, `python -` and `python FILE.py` go to the server; any other
+    option runs a cold python)."""
     client = folder / "warm_client.py"
     client.write_text(CLIENT_CODE)
     ask = f'"{sys.executable}" -S "{client}" "{server_socket}"'
     scripts = {"hifigan": f'exec {ask} hifigan "$@"\n',
-               "python": f'if [ "$1" = "-c" ]; then exec {ask} python "$@"; fi\nexec "{sys.executable}" "$@"\n'}
+               "python": f'case "$1" in -c|-|*.py) exec {ask} python "$@";; esac\nexec "{sys.executable}" "$@"\n'}
     for name, body in scripts.items():
         (folder / name).write_text("#!/bin/sh\n" + body)
         (folder / name).chmod(0o755)
@@ -72,8 +73,16 @@ def run_request(conn: socket.socket) -> int:
 
             sys.argv = ["hifigan", *args]
             return int(main(args) or 0)
-        sys.argv, sys.path[0] = ["-c", *args[2:]], ""  # python -c CODE ARGS: the folder first on the path
-        exec(compile(args[1], "<string>", "exec"), {"__name__": "__main__", "__builtins__": __builtins__})
+        namespace = {"__name__": "__main__", "__builtins__": __builtins__}
+        if args[0] == "-c":  # python -c CODE ARGS: the folder first on the path
+            sys.argv, sys.path[0], code, name = ["-c", *args[2:]], "", args[1], "<string>"
+        elif args[0] == "-":  # python - ARGS: the code from stdin (a heredoc)
+            sys.argv, sys.path[0], code, name = args, "", sys.stdin.read(), "<stdin>"
+        else:  # python FILE.py ARGS: the file's folder first on the path, as python puts it
+            path = os.path.abspath(args[0])
+            sys.argv, sys.path[0], code, name = args, os.path.dirname(path), Path(path).read_text(), path
+            namespace["__file__"] = path
+        exec(compile(code, name, "exec"), namespace)
         return 0
     except SystemExit as e:
         if isinstance(e.code, str):
