@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -22,11 +23,23 @@ from hifigan.errors import HifiganError
 from hifigan.training.job import train
 from hifigan.training.options import TrainJob, TrainOptions
 from tests.support.cli_runs import failed_cleanly, files_in, one_line, run_module, tone, wav
-from tests.support.files import damage_tensor_bytes, file_states, left_in
+from tests.support.files import copy_run, damage_tensor_bytes, file_states, left_in
+from tests.support.threads import threads
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 QUIET = ["--no-progress", "--valid-count", "2"]
 UNVALIDATED = [*QUIET, "--validation-interval", "0"]  # for runs whose test reads no validation, best.pt or image
+
+
+@pytest.fixture(scope="module")
+def four_steps_run(tmp_path_factory, tiny_corpus, tiny_config_json) -> Path:
+    """A tiny run of 4 steps, a checkpoint every 2 and validation at the end, trained once for the tests that each
+    damage ckpt_4 in a copy of it (copy_run) and resume past it."""
+    run = tmp_path_factory.mktemp("four_steps") / "run"
+    with threads(1):
+        assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out",
+                     str(run), "--max-steps", "4", "--checkpoint-interval", "2"]) == 0
+    return run
 
 
 @settings(max_examples=40, deadline=None)
@@ -65,14 +78,11 @@ def test_a_new_run_refuses_a_folder_that_holds_a_run(tmp_path, tiny_corpus, tiny
     assert file_states(run) == before
 
 
-def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumable(tmp_path, tiny_corpus,
-                                                                                   tiny_config_json, capsys):
+def test_resuming_past_a_checkpoint_that_does_not_load_keeps_the_history_resumable(tmp_path, four_steps_run, capsys):
     """ckpt_4 cut short: --resume continues from ckpt_2; its save at step 3 sets ckpt_4 aside (with --keep 1 it
     was the file kept and ckpt_3 the one deleted), so the next --resume continues from step 3."""
-    run = tmp_path / "run"
+    run = copy_run(four_steps_run, tmp_path)
     ckpts = run / "checkpoints"
-    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
-                 "--max-steps", "4", "--checkpoint-interval", "2"]) == 0
     broken = (ckpts / "ckpt_00000004.pt").read_bytes()
     (ckpts / "ckpt_00000004.pt").unlink()  # a new file, not latest.pt's (a hard link to the old one)
     (ckpts / "ckpt_00000004.pt").write_bytes(broken[: len(broken) // 2])
@@ -190,13 +200,11 @@ def test_a_checkpoint_set_aside_three_times_keeps_every_superseded_file(tmp_path
     assert int(read_checkpoint(tmp_path / "latest.pt")["history"]) == 40
 
 
-def test_resume_skips_a_checkpoint_whose_tensor_bytes_are_damaged(tmp_path, tiny_corpus, tiny_config_json, capsys):
+def test_resume_skips_a_checkpoint_whose_tensor_bytes_are_damaged(tmp_path, four_steps_run, capsys):
     """ckpt_4's weights overwritten in place (the zip still opens; only its CRC-32 tells): --resume warns, names
     the record, and continues from ckpt_2 instead of training on NaN weights."""
-    run = tmp_path / "run"
+    run = copy_run(four_steps_run, tmp_path)
     ckpts = run / "checkpoints"
-    assert main(["train", "--corpus", str(tiny_corpus), "--config", str(tiny_config_json), *QUIET, "--out", str(run),
-                 "--max-steps", "4", "--checkpoint-interval", "2"]) == 0
     record = damage_tensor_bytes(ckpts / "ckpt_00000004.pt")
     capsys.readouterr()
     with pytest.warns(UserWarning, match=f"ckpt_00000004.pt: truncated or corrupt checkpoint \\(record {record} "):
