@@ -71,8 +71,9 @@ def test_a_run_with_part_arguments_trains_saves_and_resumes_with_them(tmp_path, 
 
 
 def test_export_official_refuses_the_do_file_for_non_official_mpd_arguments(tmp_path, tiny_corpus):
-    config = save_config_json(tmp_path / "config.json", tiny_config(
-        discriminator_args={"mpd": {"periods": [2, 3]}, "msd": TINY_DISCRIMINATORS["msd"]}))
+    config = save_config_json(tmp_path / "config.json", tiny_config(  # narrow MPD: its periods are the claim
+        discriminator_args={"mpd": {"periods": [2, 3], **TINY_DISCRIMINATORS["mpd"]},
+                            "msd": TINY_DISCRIMINATORS["msd"]}))
     out = tmp_path / "run"
     assert main([*train_args(tiny_corpus, config, out), "--max-steps", "1"]) == 0
     with pytest.warns(UserWarning, match=r"the checkpoint sets discriminator_args\['mpd'\]\['periods'\]"):
