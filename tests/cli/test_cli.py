@@ -15,19 +15,20 @@ from hifigan.cli import main
 from hifigan.config import load_config
 from hifigan.evaluation.spectral import mel_l1
 from hifigan.mel import mel_spectrogram
+from tests.support.cli_runs import run
 from tests.support.files import CORPUS, REPO
 from tests.support.official_files import official_tiny_files
 from tests.support.official_reference import RefGenerator, reference_mel
 from tests.support.tiny import tiny_config
 
 
-def test_help_reads_like_a_manual():
-    out = subprocess.run([sys.executable, "-m", "hifigan", "--help"], capture_output=True, text=True, check=True).stdout
+def test_help_reads_like_a_manual(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
     for command in ("mel", "vocode"):
         assert command in out
-    out = subprocess.run([sys.executable, "-m", "hifigan", "vocode", "--help"], capture_output=True, text=True,
-                         check=True).stdout
-    assert "--checkpoint" in out and "example" in out
+    code, out, _ = run(capsys, "vocode", "--help")
+    assert code == 0 and "--checkpoint" in out and "example" in out
 
 
 def test_mel_command_matches_the_library(tmp_path):
