@@ -8,6 +8,7 @@ import os
 import signal
 import time
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -65,6 +66,21 @@ def test_a_blocks_passes_share_the_workers_it_started_and_score_as_without_worke
         assert ours() <= before, "outside a block each pass ends its own workers"
 
 
+def step_until_dead(pid: int, timeout: float = 30) -> None:
+    """"A step": this process runs on until the process `pid` has died (a zombie, or reaped) and a little after, so
+    that the SIGCHLD its death sends is handled here, not in what the test calls next."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            state = "X"
+        time.sleep(0.01)
+        if state in ("Z", "X"):
+            return
+        assert time.monotonic() < deadline, f"process {pid} still ran {timeout} s after its SIGKILL"
+
+
 @pytest.mark.parametrize("passes", [0, 1])
 def test_a_worker_killed_before_a_pass_stops_that_pass(held_out, passes):
     """Killed before the first pass or between two, while a run watches (its fit): the death is recorded, not raised
@@ -75,7 +91,7 @@ def test_a_worker_killed_before_a_pass_stops_that_pass(held_out, passes):
             check.run(generator, step, 0, None)
         pid = check._kept._iterator._workers[0].pid
         os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)  # "a step"
+        step_until_dead(pid)
         with pytest.raises(WorkerDied) as raised:
             check.run(generator, passes, 0, None)
     assert (raised.value.problem, raised.value.fewer) == (f"DataLoader worker (pid {pid}) was killed by SIGKILL", 1)
