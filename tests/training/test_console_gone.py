@@ -34,7 +34,7 @@ def test_a_console_gone_mid_run_stops_it_after_saving_the_step(tmp_path, tiny_co
 
     try:  # step 2 validates: its "the best so far" line is the first said with no reader
         result = train(TrainJob(TrainOptions(out=tmp_path / "run", progress=False, validation_interval=2,
-                                             checkpoint_interval=0, log_interval=1),
+                                             checkpoint_interval=0, log_interval=1, media_clips=0),
                                 Corpus(folder=tiny_corpus, valid_count=2), config=tiny_config(), max_steps=6,
                                 on_step=reader_goes))
     finally:
