@@ -14,7 +14,6 @@ import argparse
 import itertools
 import json
 import math
-import os
 import resource
 import shutil
 import sys
@@ -66,6 +65,7 @@ def child_scan(corpus: Path) -> dict:
     from hifigan.audio import find_audio
     from hifigan.data.scan_cache import gather_facts
     from hifigan.data.scan_row import ReadSettings
+    from hifigan.runtime.cpus import usable_cpus
 
     began = time.perf_counter()
     files = find_audio(corpus, recursive=True)
@@ -73,7 +73,7 @@ def child_scan(corpus: Path) -> dict:
     facts = gather_facts(files, ReadSettings(RATE), progress=False)
     done = time.perf_counter()
     return {"files": len(files), "list_s": listed - began, "scan_s": done - listed,
-            "files_per_s": facts.read / (done - listed), "workers": os.cpu_count(), "rss_mb": peak_rss_mb()}
+            "files_per_s": facts.read / (done - listed), "workers": usable_cpus(), "rss_mb": peak_rss_mb()}
 
 
 def child_train(corpus: Path, run: Path, resume: bool) -> dict:

@@ -63,8 +63,9 @@ def model_alone(model: list[str], message_frames: int, batch: int, threads: int 
     import torch
 
     from hifigan.inference.vocoder import Vocoder
+    from hifigan.runtime.threads import quota_threads
 
-    torch.set_num_threads(threads or os.cpu_count() or 1)
+    torch.set_num_threads(threads or quota_threads() or torch.get_num_threads())  # the server's default
     load = Vocoder.from_pretrained if model[0] == "--pretrained" else Vocoder.from_checkpoint
     vocoder = load(model[1], device=device, backend=backend, shape_buckets=SHAPE_BUCKETS[shape_buckets])
     field = vocoder.receptive_field

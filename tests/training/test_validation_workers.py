@@ -18,11 +18,13 @@ from hifigan.data.clip_scan import scan_clips
 from hifigan.data.corpus import Corpus
 from hifigan.data.dataset import VocoderDataset
 from hifigan.models import Generator
+from hifigan.runtime import cpus
 from hifigan.training.job import train
 from hifigan.training.options import TrainJob, TrainOptions
 from hifigan.training.validation import Validation
 from hifigan.training.worker_deaths import WorkerDeaths, WorkerDied
 from tests.support.tiny import tiny_config
+from tests.training.test_persistent_workers import _run_data
 from tests.training.test_train_faults import children
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -125,3 +127,15 @@ def test_a_fit_starts_its_validation_workers_once_and_a_death_among_them_stops_i
     assert str(raised.value) == (
         f"DataLoader worker (pid {killed[0]}) was killed by SIGKILL (often the out-of-memory killer; checkpoint "
         f"{checkpoint} holds step 6: resume=Path('{out}') with fewer workers, num_workers=1)")
+
+
+def test_the_loaders_workers_stay_within_a_cpu_quota(held_out, tiny_corpus, tmp_path, monkeypatch):
+    """num_workers beyond the CPUs this process may keep busy is cut to them, a container's CPU quota included
+    (runtime.cpus.usable_cpus): a pod limited to 1.5 CPUs runs one validation and one training worker, not four."""
+    monkeypatch.setattr(cpus, "CGROUP", tmp_path)
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert validation(held_out, 4).num_workers == 1
+    assert _run_data(tiny_corpus, 4).loader.num_workers == 1
+    assert validation(held_out, 0).num_workers == 0
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert validation(held_out, 2).num_workers == min(2, len(os.sched_getaffinity(0)))

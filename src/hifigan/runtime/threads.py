@@ -26,9 +26,9 @@ def quota_threads() -> int | None:
     """The intra-op count where none is asked for: None (torch's, one per core of the machine), or the CPU quota's
     whole CPUs where fewer (a container limited to 2 CPUs on a 64-core node: torch counts the node's cores, and its
     threads beyond the quota are throttled for the rest of each period)."""
-    from hifigan.runtime.cpus import compute_cpus
+    from hifigan.runtime.cpus import usable_cpus
 
-    cpus = compute_cpus()
+    cpus = usable_cpus()
     return cpus if cpus < torch.get_num_threads() else None
 
 
