@@ -106,10 +106,10 @@ def start_server(model: list[str], max_batch: int, args: argparse.Namespace) -> 
         cmd += ["--threads", str(args.threads)]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
     line = proc.stderr.readline()  # where it listens; then, once the model is loaded, "ready"
-    found = re.search(r"listening on (http://\S+) ", line)
+    found = re.search(r" event=listening url=(\S+) ", line)
     if found:
         line += (ready := proc.stderr.readline())
-        found = found if ready.startswith("hifigan serve: ready") else None
+        found = found if " event=ready " in ready else None
     if not found:
         proc.kill()
         raise SystemExit(f"server did not start: {line}{proc.stderr.read()}")

@@ -21,6 +21,7 @@ from hifigan.serve.codec import npy_bytes
 from hifigan.serve.scheduler import Scheduler, SchedulerFailed
 from tests.support.istft_generator import IstftGenerator
 from tests.support.serve import running_server
+from tests.support.serve_log import fields
 from tests.support.tiny import tiny_config
 
 NPY = {"Content-Type": "application/x-npy"}
@@ -128,9 +129,9 @@ def test_a_stopped_batcher_is_a_503_for_every_request_and_healthz_says_why(faili
             Client(running.url, ready_timeout=0).stream([frames(20)])
         assert (caught.value.status, caught.value.message) == (503, said)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert [r.getMessage() for r in errors] == [
-        "the batcher stopped on Fatal: planted; every request is now answered 503 and /readyz and /livez say "
-        "'failed': restart the server (--debug logs the traceback)"]
+    assert [fields(r.getMessage()) for r in errors] == [{
+        "event": "batcher-stopped", "error": "Fatal: planted", "msg": "every request is now answered 503 and /readyz "
+        "and /livez say 'failed': restart the server (--debug logs the traceback)"}]
     assert errors[0].exc_info is None
 
 

@@ -232,7 +232,7 @@ def test_what_h11_refuses_is_logged_and_counted_like_the_other_refusals(served, 
     assert json.loads(body)["error"].startswith("invalid HTTP request")
     assert _dropped(served, "invalid-request") == before + 1
     lines = [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
-    lines = [line for line in lines if line.startswith("(connection) 400 ")]
+    lines = [line for line in lines if line.startswith("route=(connection) status=400 ")]
     assert len(lines) == 1 and "client=127.0.0.1:" in lines[0], lines
     assert not [r for r in uvicorn_records if "Invalid HTTP request" in r.getMessage()]
 
@@ -256,7 +256,7 @@ def test_an_upgrade_to_http2_is_served_as_http_1_1_without_uvicorns_warning(serv
     assert (answered.status_code, answered.http_version, len(answered.content)) == (200, "HTTP/1.1", 3 * 16 * 4)
     assert [r.getMessage() for r in uvicorn_records] == []
     lines = [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
-    assert len(lines) == 1 and lines[0].startswith("POST /v1/vocode 200 frames=3 "), lines
+    assert len(lines) == 1 and lines[0].startswith('route="POST /v1/vocode" status=200 frames=3 '), lines
 
 
 def test_a_stream_refused_before_its_upgrade_raises_serve_error_with_the_message():

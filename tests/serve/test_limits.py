@@ -19,6 +19,7 @@ from hifigan.serve.codec import npy_bytes
 from hifigan.serve.limits import ServeOptions, fitted, frames_within, npy_mel_bytes, option
 from tests.support.cli_runs import run
 from tests.support.files import REPO
+from tests.support.serve_log import line_fields
 
 
 def test_the_bytes_of_a_mel_are_those_numpy_save_writes():
@@ -119,11 +120,14 @@ def test_serve_derives_the_limit_not_given_from_the_one_given(tiny_checkpoint):
     try:
         infos = []
         for proc in procs:
-            url = re.search(r"listening on (http://\S+) ", proc.stderr.readline()).group(1)
-            ready = proc.stderr.readline()
+            url = line_fields(proc.stderr.readline().rstrip())["url"]
+            ready = line_fields(proc.stderr.readline().rstrip())
             infos.append(httpx.get(f"{url}/v1/info").json())
-            said = f"max frames {infos[-1]['max_frames']}, max message bytes {infos[-1]['max_message_bytes']}) after"
-            assert ready.startswith("hifigan serve: ready (") and said in ready, ready
+            said = ("model", "backend", "device", "max_batch", "max_batch_delay_ms", "max_frames", "max_message_bytes")
+            assert ready.pop("event") == "ready" and re.fullmatch(r"[\d.]+s", ready.pop("load")), ready
+            assert ready == {"weights": infos[-1]["weights_sha256"][:12],  # no step: the file records none
+                             **{key: f"{infos[-1][key]:g}" if key == "max_batch_delay_ms" else str(infos[-1][key])
+                                for key in said}}, ready
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)

@@ -23,6 +23,7 @@ from hifigan.serve.codec import NPY_TYPE, npy_bytes
 from tests.support.cli_runs import run
 from tests.support.serve import metric, running_server, silent_stream
 from tests.support.serve_inputs import GOOD
+from tests.support.serve_log import line_fields
 from tests.support.tiny import tiny_config
 
 LOADING = "the model is still loading: try again in a moment (/readyz says 200 once it is ready)"
@@ -101,11 +102,12 @@ def test_every_interface_is_printed_as_a_url_a_browser_opens(capsys, tiny_checkp
             continue
         _, _, err = run(capsys, "serve", "-c", tiny_checkpoint, "--port", "0", "--threads", "1", "--device", "cpu",
                         "--backend", "cuda-graph", "--host", host)
-        first = err.splitlines()[0]
-        assert re.fullmatch(rf"hifigan serve: listening on {re.escape(url)}\d+ \(on every interface, --host "
-                            rf"{re.escape(host)}: from other machines, this machine's name or address in its place; "
+        first = line_fields(err.splitlines()[0])
+        assert first["url"].startswith(url) and first["model"] == tiny_checkpoint.name, first
+        assert re.fullmatch(rf"listening on {re.escape(url)}\d+ \(on every interface, --host {re.escape(host)}: from "
+                            rf"other machines, this machine's name or address in its place; "
                             rf"{re.escape(tiny_checkpoint.name)} loading: /readyz says 200 once it is ready\)",
-                            first), first
+                            first["msg"]), first
 
 
 def test_a_model_that_fails_after_the_server_listens_exits_2_in_one_line(capsys, tiny_checkpoint):
@@ -115,5 +117,5 @@ def test_a_model_that_fails_after_the_server_listens_exits_2_in_one_line(capsys,
                        "--backend", "cuda-graph")
     lines = [line for line in err.splitlines() if line.strip()]
     assert code == 2 and "Traceback" not in err, err
-    assert len(lines) == 2 and lines[0].startswith("hifigan serve: listening on http://127.0.0.1:"), err
+    assert len(lines) == 2 and line_fields(lines[0])["url"].startswith("http://127.0.0.1:"), err
     assert lines[1] == "hifigan serve: error: backend cuda-graph runs on CUDA only (--device cuda)", err

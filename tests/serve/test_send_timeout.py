@@ -28,8 +28,8 @@ from tests.support.tiny import tiny_config
 
 BUFFER = 1 << 12  # the sockets' buffers both ways: no autotuning up to tcp_wmem's and tcp_rmem's max
 FRAMES = 2000  # 32 000 float64 samples: 256 kB of audio, far over the buffers on the way (the transport's 64 KiB too)
-CUT_LINE = re.compile(r'\(connection\) reset error="the client stopped reading: [\d.]+ KB still to send, none taken '
-                      r'for 1 s \(--send-timeout\)" client=127\.0\.0\.1:\d+')
+CUT_LINE = re.compile(r'route=\(connection\) status=reset error="the client stopped reading: [\d.]+ KB still to send, '
+                      r'none taken for 1 s \(--send-timeout\)" client=127\.0\.0\.1:\d+')
 
 
 @pytest.fixture(scope="module")
@@ -168,10 +168,10 @@ def test_a_stream_whose_audio_is_not_read_is_reset_and_frees_its_slot(vocoder, c
     assert metric(page, 'hifigan_connections_dropped_total{reason="send-timeout"}') == 1
     lines = _lines(caplog)
     assert any(CUT_LINE.fullmatch(line) for line in lines), lines
-    said = [line for line in lines if line.startswith("WS /v1/stream 499 ")]
-    assert len(said) == 1 and re.fullmatch(r'WS /v1/stream 499 error="the client stopped reading: [\d.]+ KB still to '
-                                           r'send, none taken for 1 s \(--send-timeout\)" frames=\d+ [\d.]+ms',
-                                           said[0]), said
+    said = [line for line in lines if line.startswith('route="WS /v1/stream" status=499 ')]
+    assert len(said) == 1 and re.fullmatch(r'route="WS /v1/stream" status=499 error="the client stopped reading: '
+                                           r'[\d.]+ KB still to send, none taken for 1 s \(--send-timeout\)" '
+                                           r'frames=\d+ duration=[\d.]+ms', said[0]), said
 
 
 def test_a_held_back_stream_the_drain_cuts_off_counts_as_503_not_a_traceback(vocoder):

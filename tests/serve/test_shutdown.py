@@ -25,6 +25,7 @@ from hifigan.serve.identity import weights_sha256
 from hifigan.serve.limits import ServeOptions
 from tests.support.files import REPO
 from tests.support.serve import answer, random_mels, running_server, split, stalled_request
+from tests.support.serve_log import fields, line_fields
 from tests.support.tiny import tiny_config
 
 # `hifigan serve` as its script runs it, saying at its exit (once main returned) how many objects it froze out of the
@@ -42,11 +43,11 @@ def _start(checkpoint, *options: str) -> subprocess.Popen:
 
 def _url(proc: subprocess.Popen) -> str:
     line = proc.stderr.readline()  # the first line says where it listens, as the model begins to load
-    found = re.search(r"listening on (http://\S+) ", line)
-    assert found, line
+    listening = line_fields(line.rstrip())
+    assert listening["event"] == "listening" and listening["msg"].startswith(f"listening on {listening['url']} ("), line
     ready = proc.stderr.readline()  # the second, that it is loaded
-    assert ready.startswith("hifigan serve: ready ("), ready
-    return found.group(1)
+    assert line_fields(ready.rstrip())["event"] == "ready", ready
+    return listening["url"]
 
 
 def _tiny() -> Vocoder:
@@ -111,11 +112,14 @@ def test_sigterm_finishes_the_work_in_flight_and_exits_0(servers, tiny_checkpoin
         assert audio.shape == (mel.shape[1] * 16,) and np.abs(audio - vocoder(mel).numpy()).max() < 1e-5
     assert proc.wait(timeout=20) == 0
     log = proc.stderr.read()
-    assert "SIGTERM: finishing 9 requests and streams in flight, refusing new work" in log, log
+    *lines, frozen = log.rstrip().splitlines()
+    said = [line_fields(line) for line in lines]  # every line the server wrote, by one rule
+    assert {"event": "draining", "signal": "SIGTERM", "in_flight": "9",
+            "msg": "finishing the requests and streams in flight, refusing new work"} in said, log
     # Its objects were left out of the exit's collections (~0.5 s of CPU that an idle server's exit spent on them)
-    stopped, frozen = log.rstrip().splitlines()[-2:]
-    assert stopped == "hifigan serve: stopped" and int(frozen.removeprefix("frozen at exit: ")) > 10000, log
-    assert len(re.findall(r"POST /v1/vocode 200 ", log)) == 6 and len(re.findall(r"WS /v1/stream 1000 ", log)) == 3
+    assert said[-1] == {"event": "stopped"} and int(frozen.removeprefix("frozen at exit: ")) > 10000, log
+    routes = [(f.get("route"), f.get("status")) for f in said]
+    assert routes.count(("POST /v1/vocode", "200")) == 6 and routes.count(("WS /v1/stream", "1000")) == 3
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{url}/healthz")
 
@@ -131,8 +135,9 @@ def test_sigterm_while_the_model_loads_exits_0():
     assert "listening on http://" in proc.stderr.readline()  # the load begins
     proc.send_signal(signal.SIGTERM)
     code, log = proc.wait(30), proc.stderr.read()
-    assert code == 0 and "terminate called" not in log and "hifigan serve: ready" not in log, log
-    assert log.rstrip().endswith("stopping once the model's load, under way, ends\nhifigan serve: stopped")
+    assert code == 0 and "terminate called" not in log and "event=ready" not in log, log
+    assert [line_fields(line) for line in log.rstrip().splitlines()[-2:]] == [
+        {"event": "stopping", "msg": "stopping once the model's load, under way, ends"}, {"event": "stopped"}], log
 
 
 def test_a_second_ctrl_c_while_the_model_loads_exits_130_at_once():
@@ -149,7 +154,8 @@ def test_a_second_ctrl_c_while_the_model_loads_exits_130_at_once():
         code, log = proc.wait(10), proc.stderr.read()
     finally:
         proc.kill()
-    assert code == 130 and log.rstrip().endswith("hifigan serve: second interrupt, exiting now"), log
+    assert code == 130 and line_fields(log.rstrip().splitlines()[-1]) == {
+        "event": "exiting", "signal": "SIGINT", "msg": "second interrupt, exiting now"}, log
 
 
 def test_a_second_ctrl_c_exits_at_once(servers):
@@ -203,6 +209,7 @@ def test_work_cut_off_at_shutdown_is_said_in_the_servers_log_format():
             logger.removeHandler(catcher)
         loggers[1].setLevel(level)
     assert not [r for r in records if r.name == "uvicorn.error"], [r.getMessage() for r in records]
-    said = [r.getMessage() for r in records if r.getMessage().startswith("shutdown: ")]
-    assert said == ["shutdown: cutting off 1 request or stream still running (--drain-timeout ran out, or the 5 s "
-                    "after the drain for answers being sent)"], [r.getMessage() for r in records]
+    said = [fields(r.getMessage()) for r in records if r.getMessage().startswith("event=cutting-off ")]
+    assert said == [{"event": "cutting-off", "running": "1", "msg": "cutting off 1 request or stream still running "
+                     "(--drain-timeout ran out, or the 5 s after the drain for answers being sent)"}], \
+        [r.getMessage() for r in records]

@@ -287,5 +287,6 @@ def test_a_handshake_websockets_refuses_is_a_json_error_logged_and_counted(serve
     assert headers.get("allow") == ("get" if status == 405 else None)  # answer() reads the headers lowercased
     assert count(running.url, dropped) == before + 1
     said = [r.getMessage() for r in caplog.records if r.name == "hifigan.serve"]
-    assert len(said) == 1 and said[0].startswith(f'(connection) {status} error="WebSocket handshake refused: '), said
+    assert len(said) == 1 and said[0].startswith(
+        f'route=(connection) status={status} error="WebSocket handshake refused: '), said
     still_serving(running.url, vocoder)

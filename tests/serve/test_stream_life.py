@@ -67,9 +67,10 @@ def test_a_client_gone_mid_stream_frees_its_slot_and_queued_work(vocoder, caplog
             while running.state.streams and time.monotonic() < deadline:
                 time.sleep(0.01)
         assert running.state.streams == 0 and running.state.scheduler.depth == 0 and not running.state.sessions
-        said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("WS /v1/stream 499 ")]
-        assert len(said) == 1 and re.fullmatch(r'WS /v1/stream 499 error="client went away" frames=60 [\d.]+ms',
-                                               said[0]), said
+        said = [r.getMessage() for r in caplog.records
+                if r.getMessage().startswith('route="WS /v1/stream" status=499 ')]
+        assert len(said) == 1 and re.fullmatch(r'route="WS /v1/stream" status=499 error="client went away" frames=60 '
+                                               r'duration=[\d.]+ms', said[0]), said
         time.sleep(0.5)  # past the batching delay: the dropped windows were never run
         page = httpx.get(f"{running.url}/metrics").text
         assert metric(page, "hifigan_batch_size_sum") == before

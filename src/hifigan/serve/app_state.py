@@ -14,6 +14,7 @@ from hifigan.melconv.model import ModelMel
 from hifigan.serve.codec import RequestError
 from hifigan.serve.identity import ModelIdentity
 from hifigan.serve.limits import ServeOptions
+from hifigan.serve.log_lines import line
 from hifigan.serve.monitoring import Metrics
 from hifigan.serve.scheduler import Scheduler
 
@@ -65,9 +66,10 @@ class ServeState:
 
     def _batcher_failed(self, error: BaseException) -> None:
         """One line in the log naming the error that stopped the batcher (its traceback too with --debug)."""
-        log.error("the batcher stopped on %s: %s; every request is now answered 503 and /readyz and /livez say "
-                  "'failed': restart the server%s", type(error).__name__, error,
-                  "" if self.debug else " (--debug logs the traceback)", exc_info=error if self.debug else None)
+        log.error(line(event="batcher-stopped", error=f"{type(error).__name__}: {error}",
+                       msg="every request is now answered 503 and /readyz and /livez say 'failed': restart the server"
+                           + ("" if self.debug else " (--debug logs the traceback)")),
+                  exc_info=error if self.debug else None)
 
     def refusal(self) -> RequestError | None:
         """Why new work is refused now (503), or None: the model's batcher failed, it is still loading, or the server

@@ -13,7 +13,7 @@ import struct
 from hifigan.messages.plural import byte_size
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.limits import option
-from hifigan.serve.log_lines import quoted
+from hifigan.serve.log_lines import line
 
 log = logging.getLogger("hifigan.serve")
 ROUTE = "(connection)"  # the log's and the metric's name for what the server does to a connection on its own
@@ -24,7 +24,7 @@ def dropped(state: ServeState, client: tuple[str, int] | None, answer: int | str
     """A connection the server ended on its own, counted under `reason` and logged under ROUTE with the client's
     address: `answer` is its status, or `closed` (nothing answered), or `reset` (cut off)."""
     state.metrics.dropped.labels(reason).inc()
-    log.info("%s %s error=%s client=%s", ROUTE, answer, quoted(message), f"{client[0]}:{client[1]}" if client else "?")
+    log.info(line(route=ROUTE, status=answer, error=message, client=f"{client[0]}:{client[1]}" if client else "?"))
 
 
 class SendDeadline:

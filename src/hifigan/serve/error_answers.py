@@ -9,7 +9,7 @@ import time
 
 from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
-from hifigan.serve.log_lines import quoted
+from hifigan.serve.log_lines import line, took
 
 optional_import("starlette", "hifigan serve")
 from starlette.requests import Request  # noqa: E402
@@ -29,7 +29,7 @@ def error_response(state: ServeState, route: str, status: int, message: str, sta
     after it (the body was not read to its end, so the connection cannot carry another request). A 503 while the
     model loads says Retry-After."""
     state.metrics.answered(route, status)
-    log.info("%s %d error=%s %.1fms", route, status, quoted(message), 1000 * (time.monotonic() - started))
+    log.info(line(route=route, status=status, error=message, duration=took(started)))
     headers = dict(headers or {})
     if close:
         headers["Connection"] = "close"

@@ -24,11 +24,6 @@ class ModelIdentity:
     step: int | None = None
     weights_sha256: str | None = None
 
-    def said(self) -> str:
-        """', step N, weights <first 12 hex digits>' for the ready line (the parts known)."""
-        step = f", step {self.step}" if self.step is not None else ""
-        return step + (f", weights {self.weights_sha256[:12]}" if self.weights_sha256 is not None else "")
-
 
 def weights_sha256(generator: nn.Module) -> str:
     """The sha256 of a generator's weights as loaded (weight norm kept): each tensor of its state dict, in name order,

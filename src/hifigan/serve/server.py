@@ -22,7 +22,7 @@ from hifigan.runtime.extras import optional_import
 from hifigan.serve.app_state import ServeState
 from hifigan.serve.http_protocol import GuardedH11Protocol, QuietUvicorn
 from hifigan.serve.limits import option
-from hifigan.serve.log_lines import LineFormatter
+from hifigan.serve.log_lines import LineFormatter, event
 from hifigan.serve.websocket_protocol import GuardedWebSocketProtocol
 
 if TYPE_CHECKING:
@@ -45,9 +45,10 @@ class CutOffSaid(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.msg != UVICORN_CANCEL:
             return True
-        log.info("shutdown: cutting off %s still running (%s ran out, or the %d s after the drain for answers being "
-                 "sent)", count(record.args[0], "request or stream", "requests or streams"), option("drain_timeout_s"),
-                 SEND_GRACE_S)
+        event("cutting-off", running=record.args[0],
+              msg=f"cutting off {count(record.args[0], 'request or stream', 'requests or streams')} still running "
+                  f"({option('drain_timeout_s')} ran out, or the {SEND_GRACE_S} s after the drain for answers being "
+                  "sent)")
         return False
 
 
@@ -83,8 +84,8 @@ class DrainingServer(uvicorn.Server):
             if sig == signal.SIGINT:
                 exit_now()
             return
-        log.info("%s: finishing %d requests and streams in flight, refusing new work",
-                 signal.Signals(sig).name, self.state.in_flight)
+        event("draining", signal=signal.Signals(sig).name, in_flight=self.state.in_flight,
+              msg="finishing the requests and streams in flight, refusing new work")
         self.drain()
 
     def drain(self) -> None:
@@ -109,10 +110,24 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class StderrHandler(logging.StreamHandler):
+    """Each line to sys.stderr as it is when the line is written: its own lines were printed so, and a caller that
+    swaps stderr between two runs in one process (hifigan.cli.main's callers, pytest's capture) still gets them."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: object) -> None:
+        pass  # StreamHandler's __init__ sets it: always sys.stderr
+
+
 def configure_logging() -> None:
-    """One line per request on stderr: `time route status details duration` (serve.log_lines: UTC, logfmt)."""
+    """The server's lines on stderr, each the UTC time and logfmt fields: one per request (`route=`), and its own
+    (`event=`) (serve.log_lines)."""
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = StderrHandler()
         handler.setFormatter(LineFormatter())
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -159,17 +174,17 @@ class Loader:
         if state.scheduler is None:  # the server stopped while the model loaded: it never becomes ready
             return
         info = state.info()
+        weights = info["weights_sha256"]  # its first 12 hex digits, as a fleet's replicas are told apart
         # The limits in force, the one of --max-frames and --max-message-bytes not given fitted to the other's
-        print(f"hifigan serve: ready ({info['model']}{state.identity.said()}, {info['backend']} on {info['device']}, "
-              f"max batch {info['max_batch']}, delay {info['max_batch_delay_ms']:g} ms, max frames "
-              f"{info['max_frames']}, max message bytes {info['max_message_bytes']}) after "
-              f"{time.monotonic() - started:.1f} s",
-              file=sys.stderr, flush=True)
+        event("ready", model=info["model"], step=info["step"], weights=weights and weights[:12],
+              backend=info["backend"], device=info["device"],
+              **{key: info[key] for key in ("max_batch", "max_batch_delay_ms", "max_frames", "max_message_bytes")},
+              load=f"{time.monotonic() - started:.1f}s")
 
 
 def exit_now() -> NoReturn:
     """A second Ctrl+C (draining, or waiting for the model's load): said, and the process ends at once, interrupted."""
-    print("hifigan serve: second interrupt, exiting now", file=sys.stderr, flush=True)
+    event("exiting", signal="SIGINT", msg="second interrupt, exiting now")
     os._exit(INTERRUPTED)
 
 
@@ -178,7 +193,7 @@ def finish_load(loader: Loader) -> None:
     aborted the process (SIGABRT, "terminate called without an active exception") instead of exiting 0. A second
     Ctrl+C meanwhile exits at once (130), as while draining."""
     try:  # from before the line: a Ctrl+C that follows it at once is the second one too
-        print("hifigan serve: stopping once the model's load, under way, ends", file=sys.stderr, flush=True)
+        event("stopping", msg="stopping once the model's load, under way, ends")
         loader.thread.join()
     except KeyboardInterrupt:
         exit_now()
@@ -194,13 +209,14 @@ def serve(app: object, sock: socket.socket, host: str, load: Callable[[], Vocode
     server = make_server(app, state, 2 * state.options.max_message_bytes)
     loader = Loader(server, load)
     with server.capture_signals():  # from the first line on, a signal drains (uvicorn's own capture comes later)
-        print(f"hifigan serve: listening on {url} ({f'{everywhere}; ' if everywhere else ''}{state.name} loading: "
-              "/readyz says 200 once it is ready)", file=sys.stderr, flush=True)
+        event("listening", url=url, model=state.name,
+              msg=f"listening on {url} ({f'{everywhere}; ' if everywhere else ''}{state.name} loading: /readyz says "
+                  "200 once it is ready)")
         loader.start()
         server.run(sockets=[sock])
     if loader.thread.is_alive():
         finish_load(loader)
     if loader.error is not None:
         raise loader.error
-    print("hifigan serve: stopped", file=sys.stderr, flush=True)
+    event("stopped")
     return 0

@@ -19,7 +19,7 @@ from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import CLOSED_BY, STREAM_FORMATS, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.connections import CUT
 from hifigan.serve.limits import option
-from hifigan.serve.log_lines import quoted
+from hifigan.serve.log_lines import line, took
 from hifigan.serve.scheduler import SchedulerFailed
 
 optional_import("starlette", "hifigan serve")
@@ -63,9 +63,8 @@ async def stream(websocket: WebSocket) -> None:
     try:
         await session.run()
         state.metrics.answered(ROUTE, 200)
-        log.info("%s 1000 frames=%d messages=%d audio=%.2fs format=%s %.1fms", ROUTE, session.cursor.frames,
-                 session.cursor.chunks, session.samples / state.sampling_rate, fmt,
-                 1000 * (time.monotonic() - started))
+        log.info(line(route=ROUTE, status=1000, frames=session.cursor.frames, messages=session.cursor.chunks,
+                      audio=f"{session.samples / state.sampling_rate:.2f}s", format=fmt, duration=took(started)))
     except RequestError as e:
         await _close_with_error(websocket, state, e, started)
     except (_Gone, WebSocketDisconnect) as e:
@@ -86,14 +85,13 @@ def _ended(session: _Session, status: int, why: str, started: float) -> None:
     """A stream that ended before it was answered whole, and not for its input: counted as `status`, logged why as
     every error is (error=...), with the frames that came."""
     session.state.metrics.answered(ROUTE, status)
-    log.info("%s %d error=%s frames=%d %.1fms", ROUTE, status, quoted(why), session.cursor.frames,
-             1000 * (time.monotonic() - started))
+    log.info(line(route=ROUTE, status=status, error=why, frames=session.cursor.frames, duration=took(started)))
 
 
 async def _close_with_error(websocket: WebSocket, state: ServeState, error: RequestError, started: float) -> None:
     """Send {"error": ...} as text, then close with 4000 + the HTTP status (one of codec.STREAM_ERRORS)."""
     state.metrics.answered(ROUTE, error.status)
-    log.info("%s %d error=%s %.1fms", ROUTE, error.status, quoted(error.message), 1000 * (time.monotonic() - started))
+    log.info(line(route=ROUTE, status=error.status, error=error.message, duration=took(started)))
     try:
         await websocket.send_text(json.dumps({"error": error.message}))
         await websocket.close(4000 + error.status, error.message.encode()[:120].decode(errors="ignore"))

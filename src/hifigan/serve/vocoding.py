@@ -16,6 +16,7 @@ from hifigan.serve.app_state import ServeState
 from hifigan.serve.codec import NPY_TYPE, VOCODE_FORMATS, RequestError, chosen_format, decode_mel, encode_audio
 from hifigan.serve.error_answers import error_response
 from hifigan.serve.limits import ServeOptions, option
+from hifigan.serve.log_lines import line
 from hifigan.serve.scheduler import SchedulerFailed
 
 optional_import("starlette", "hifigan serve")
@@ -138,5 +139,6 @@ async def vocode(request: Request) -> Response:
     state.metrics.audio_seconds.inc(seconds)
     state.metrics.first_audio.labels(route).observe(elapsed)
     state.metrics.latency.labels(route).observe(elapsed)
-    log.info("%s 200 frames=%d audio=%.2fs format=%s %.1fms", route, mel.shape[1], seconds, fmt, 1000 * elapsed)
+    log.info(line(route=route, status=200, frames=mel.shape[1], audio=f"{seconds:.2f}s", format=fmt,
+                  duration=f"{1000 * elapsed:.1f}ms"))
     return Response(body, media_type=AUDIO_TYPES[fmt], headers={"X-Sampling-Rate": str(state.sampling_rate)})
