@@ -129,10 +129,17 @@ def test_script_vocodes_a_wav_as_hifigan_vocode(tmp_path, exported, tiny_cfg):
     assert np.abs(ours - eager.numpy()).max() < 1e-5
 
 
+# what a WAV of another rate or format is told to do: the conversion to the model's rate (8000 Hz) and format, or
+# `hifigan vocode` with the options that read it as it is
+CONVERT = ("convert it: ffmpeg -i IN.wav -ar 8000 -ac 1 -c:a pcm_s16le OUT.wav, or vocode it from the checkpoint: "
+           "hifigan vocode")
+
+
 def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg, capfd):
     """One line on stderr, exit 2 (as hifigan's commands), no output file: a model exported without its config, a
     model of another mel than the front-end's, a model given as the front-end, a front-end as the model, audio shorter
-    than the front-end's shortest, another rate or sample format (the line says the file's). Each case in process
+    than the front-end's shortest, another rate or sample format (the line says the file's, and how to convert it or
+    which `hifigan vocode` options read it). Each case in process
     (its Refused line, nothing else on the process's stderr, no warning); the script run alone on the first and the
     furthest-reaching (both models loaded, the audio read) and without its arguments: the line is its whole stderr,
     exit 2."""
@@ -159,9 +166,9 @@ def test_script_refuses_what_it_cannot_vocode(tmp_path, exported, tiny_cfg, capf
             f"{tmp_path / 'short.wav'}: too short: 24 samples, need at least 25",
         (front_end, model, tmp_path / "one.wav"): f"{tmp_path / 'one.wav'}: too short: 1 sample, need at least 25",
         (front_end, model, tmp_path / "22k.wav"): f"{tmp_path / '22k.wav'}: need 16-bit PCM mono at 8000 Hz (it is "
-                                                      "16-bit mono at 22050 Hz)",
+                                                      f"16-bit mono at 22050 Hz; {CONVERT} --resample)",
         (front_end, model, tmp_path / "st.wav"): f"{tmp_path / 'st.wav'}: need 16-bit PCM mono at 8000 Hz (it is "
-                                                     "24-bit 2 channels at 8000 Hz)",
+                                                     f"24-bit 2 channels at 8000 Hz; {CONVERT} --mix-to-mono)",
     }
     capfd.readouterr()
     for args, message in cases.items():
@@ -192,8 +199,9 @@ def test_script_says_one_line_for_files_it_cannot_read_or_write(tmp_path, export
     cases = {
         (front_end, model, t["none.wav"], t["out.wav"]): f"{t['none.wav']}: no such file",
         (front_end, model, t["dir"], t["out.wav"]): f"{t['dir']}: is a directory, expected a file",
-        (front_end, model, t["float.wav"], t["out.wav"]): f"{t['float.wav']}: {need}: unknown format: 3)",
-        (front_end, model, t["text.wav"], t["out.wav"]): f"{t['text.wav']}: {need}: file does not start with RIFF id)",
+        (front_end, model, t["float.wav"], t["out.wav"]): f"{t['float.wav']}: {need}: unknown format: 3; {CONVERT})",
+        (front_end, model, t["text.wav"], t["out.wav"]): f"{t['text.wav']}: {need}: file does not start with RIFF id; "
+                                                            f"{CONVERT})",
         (front_end, model, t["cut.wav"], t["out.wav"]):
             f"{t['cut.wav']}: cannot read (the file ends inside its header)",
         (front_end, t["text.wav"], wav, t["out.wav"]):

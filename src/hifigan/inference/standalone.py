@@ -95,12 +95,14 @@ def read_wav(path: str, rate: int) -> np.ndarray:
             width, channels, file_rate = w.getsampwidth(), w.getnchannels(), w.getframerate()
             if (width, channels, file_rate) != (2, 1, rate):
                 layout = "mono" if channels == 1 else f"{channels} channels"
+                options = " --resample" * (file_rate != rate) + " --mix-to-mono" * (channels != 1)
                 raise Refused(f"{path}: need 16-bit PCM mono at {rate} Hz (it is {8 * width}-bit {layout} at "
-                              f"{file_rate} Hz)")
+                              f"{file_rate} Hz; {convert_hint(rate, options)})")
             promised = w.getnframes()
             data = w.readframes(promised)
     except wave.Error as e:  # `wave` reads PCM WAV only: a float or compressed WAV, or not a WAV at all
-        raise Refused(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e})") from None
+        raise Refused(f"{path}: need 16-bit PCM mono at {rate} Hz (not a PCM WAV file: {e}; {convert_hint(rate)})"
+                      ) from None
     except EOFError:
         raise Refused(f"{path}: cannot read (the file ends inside its header)") from None
     except OSError as e:
@@ -110,6 +112,13 @@ def read_wav(path: str, rate: int) -> np.ndarray:
         raise Refused(f"{path}: truncated WAV: the header promises {count(promised, 'frame')}, the file holds "
                          f"{held} (an interrupted copy or download?)")
     return np.frombuffer(data[: 2 * held], "<i2").astype(np.float32) / 32768
+
+
+def convert_hint(rate: int, options: str = "") -> str:
+    """What turns a WAV this script refuses into one it reads (ffmpeg), or the command that reads it as it is (from
+    the model's checkpoint, with `options`: --resample, --mix-to-mono), as `hifigan vocode`'s refusal names them."""
+    return (f"convert it: ffmpeg -i IN.wav -ar {rate} -ac 1 -c:a pcm_s16le OUT.wav, or vocode it from the checkpoint: "
+            f"hifigan vocode{options}")
 
 
 def past_riff(path: str) -> bool:
