@@ -108,8 +108,9 @@ def test_a_mel_of_the_wrong_shape_is_a_mel_error_and_a_value_error(vocoder):
 def test_a_transposed_mel_is_refused_with_the_layout_to_declare(tiny_checkpoint):
     """A [T, 16] mel (a TTS model's frames-first output) was only 'expected a mel of shape [16, T] or [B, 16, T]
     ..., got (12, 16)' from Python, where `hifigan vocode` says what to do: every entry point now adds the
-    advice where the shape fits the other layout, naming the call that reads it (which then vocodes it)."""
-    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
+    advice where the shape fits the other layout, naming the call that reads it (which then vocodes it). The
+    convention declared here; undeclared, the call is check-mel's verdict's (test_mel_vocode_options.py)."""
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint).set_mel_convention("official")  # undeclared: a verdict's call
     mel = _mel(vocoder.config.num_mels)
     advice = (r" \(a \[T, 16\] mel\? swap its last two axes, or declare its layout: "
               r"set_mel_convention\('transposed'\)\)$")

@@ -149,6 +149,29 @@ def test_vocode_names_for_a_frames_first_mel_what_check_mel_names(tmp_path, caps
         f"(a [frames, {BINS}] mel? read so: {reading}; convert: --mel-convention transposed+log10)")
 
 
+def test_the_vocoder_names_for_a_frames_first_mel_what_vocode_names(tmp_path, capsys, tiny_checkpoint,
+                                                                    log10_frames_first):
+    """An undeclared [T, BINS] mel in memory: the Vocoder named only the layout (set_mel_convention('transposed'),
+    the model's own convention read transposed) where vocode names check-mel's verdict; it now reads the same verdict
+    from every entry point (transposed+log10 for a log10 mel; the model's own mel may also have its axes swapped), and
+    the call it names vocodes the mel as vocode's option does."""
+    code, _, err = run(capsys, "vocode", "-c", tiny_checkpoint, "-o", tmp_path / "out", log10_frames_first)
+    assert code == 2 and err.rstrip().endswith("; convert: --mel-convention transposed+log10)")
+    reading = err.split("read so: ", 1)[1].split("; convert:")[0]
+    log10 = np.load(log10_frames_first)
+    vocoder = Vocoder.from_checkpoint(tiny_checkpoint)
+    advice = re.escape(f" (a [T, {BINS}] mel? read so: {reading}; convert: set_mel_convention('transposed+log10'))")
+    for call in (lambda: vocoder(log10), lambda: vocoder.batch([log10]), lambda: list(vocoder.stream([log10]))):
+        with pytest.raises(MelError, match=rf"got \({log10.shape[0]}, {BINS}\){advice}$"):
+            call()
+    own = log10.T * math.log(10)  # the model's own (official) mel of the clip, [BINS, T]
+    with pytest.raises(MelError, match=r"mel\? read so: transposed, official \(.*\); convert: "
+                                       r"set_mel_convention\('transposed'\), or swap its last two axes\)$"):
+        vocoder(own.T)
+    expected = vocoder(own)
+    assert torch.allclose(vocoder.set_mel_convention("transposed+log10")(log10), expected, rtol=0, atol=1e-5)
+
+
 def test_a_normalised_model_s_own_frames_first_mel_needs_no_statistics_file(tmp_path, capsys):
     """A model normalised by mel_stats, its own mel saved [T, BINS]: check-mel and vocode name
     transposed+meanstd, which reads it with the model's statistics (check-mel asked for --mel-stats FILE too)."""

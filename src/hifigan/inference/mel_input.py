@@ -19,6 +19,7 @@ from hifigan.mel_file import check_holds_values, checked_mel_values
 if TYPE_CHECKING:
     from hifigan.config import HifiganConfig
     from hifigan.melconv.conventions import MelStats
+    from hifigan.melconv.verdict import MelVerdict
 
 
 def mel_tensor(mel: torch.Tensor | np.ndarray, source: str | None) -> torch.Tensor:
@@ -57,10 +58,10 @@ def refuse_one_mel(given: object, takes: str, instead: str) -> None:
 
 def check_mel_shape(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins: int, transposed: bool,
                     source: str | None, min_frames: int = 1, batch_of_one: bool = False,
-                    flipped: Callable[[], str] | None = None) -> None:
+                    flipped: Callable[[torch.Tensor | np.ndarray], str] | None = None) -> None:
     """`mel`'s shape as the caller gives it: [bins, T] ([T, bins] when `transposed`), with a batch axis in front
     (of size 1 if `batch_of_one`) where `dims` allows 3, T >= min_frames; else a MelError naming `source`, with
-    `flipped()` (the set_mel_convention call that reads the other layout) as advice where the shape fits that one."""
+    `flipped(mel)` (what reads it in the other layout) as advice where the shape fits that one."""
     if _fits(mel, dims, bins, transposed, min_frames, batch_of_one):
         return
     shapes = mel_shapes(bins, dims, transposed, "1" if batch_of_one else "B")
@@ -68,7 +69,7 @@ def check_mel_shape(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins:
     advice = ""
     if flipped is not None and _fits(mel, dims, bins, not transposed, min_frames, batch_of_one):
         other = mel_shapes(bins, (2,), not transposed)
-        advice = f" (a {other} mel? swap its last two axes, or declare its layout: {flipped()})"
+        advice = f" (a {other} mel? {flipped(mel)})"
     raise MelError(source, f"expected a mel of shape {shapes}{least}, got {tuple(mel.shape)}{advice}")
 
 
@@ -80,7 +81,7 @@ def _fits(mel: torch.Tensor | np.ndarray, dims: tuple[int, ...], bins: int, tran
 
 
 def stream_chunk(chunk: torch.Tensor, bins: int, transposed: bool, source: str | None,
-                 flipped: Callable[[], str] | None = None) -> torch.Tensor:
+                 flipped: Callable[[torch.Tensor | np.ndarray], str] | None = None) -> torch.Tensor:
     """A stream chunk, [bins, n] or [1, bins, n] (n >= 0; [n, bins] when `transposed`), as [bins, n]; another shape
     is a whole mel's MelError naming `source` (with `flipped` as check_mel_shape gives it)."""
     check_mel_shape(chunk, (2, 3), bins, transposed, source, min_frames=0, batch_of_one=True, flipped=flipped)
@@ -123,20 +124,20 @@ class MelIntake:
         self.convert = None if model.is_own(spec) else functools.partial(  # picklable, unlike a lambda
             model.convert_checked, spec=spec, stats=stats, db_ref=db_ref, dtype=dtype)
 
-    def flipped(self) -> str:
-        """The set_mel_convention call that reads the convention set (none: the model's own) in the other layout,
-        `...` for the statistics or reference it was given again: advice for a mel whose shape fits that layout."""
+    def flipped(self, mel: torch.Tensor | np.ndarray) -> str:
+        """Advice for `mel`, whose shape fits only the other layout. With a convention set: the set_mel_convention
+        call that reads it in that layout (`...` for the statistics or reference it was given again). With none:
+        check-mel's verdict of the mel read [frames, num_mels] and its call (detect.judged_transposed), the rule
+        vocode and check-mel follow for a file (hifigan.melconv.vocode_input.transposed_verdict)."""
         from hifigan.melconv.conventions import parse_convention
-        from hifigan.melconv.model import ModelMel
 
         spec, arguments = self.declared
         if spec is None:
-            model = ModelMel.of(self.config)
-            transposed, name = False, "meanstd" if model.stats is not None else model.convention
-        else:
-            transposed, name = parse_convention(spec)
+            return judged_advice(mel, self.config)
+        transposed, name = parse_convention(spec)
         other = name if transposed else "transposed" if name == "official" else f"transposed+{name}"
-        return f"set_mel_convention({other!r}{', ...' if arguments else ''})"
+        more = ", ..." if arguments else ""
+        return f"swap its last two axes, or declare its layout: set_mel_convention({other!r}{more})"
 
     def values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (floating point, finite), then in the model's convention and `io_dtype`."""
@@ -161,3 +162,30 @@ class MelIntake:
         """A stream chunk: its shape, before a conversion (which gets it as [num_mels, t]), its values."""
         chunk = stream_chunk(mel_tensor(chunk, source), self.config.num_mels, self.transposed, source, self.flipped)
         return self.values(chunk, source)
+
+
+def judged_advice(mel: torch.Tensor | np.ndarray, config: HifiganConfig) -> str:
+    """What a mel in the model's [T, num_mels] reads as (its first, of a batch) and the call that converts it; a mel
+    whose values cannot be judged (NaN, infinite) gets the layout's call alone."""
+    from hifigan.melconv.detect import judged_transposed
+    from hifigan.melconv.model import ModelMel
+
+    model = ModelMel.of(config)
+    frames = torch.as_tensor(mel).detach().cpu().double().numpy()
+    frames = frames.reshape(-1, *frames.shape[-2:])[0]  # [T, num_mels]
+    if not np.isfinite(frames).all():
+        own = "meanstd" if model.stats is not None else model.convention
+        call = "transposed" if own == "official" else f"transposed+{own}"
+        return f"swap its last two axes, or declare its layout: set_mel_convention({call!r})"
+    verdict = judged_transposed(frames.T, model.num_mels, model)
+    return f"read so: {verdict.reading}; convert: {vocoder_option(verdict)}"
+
+
+def vocoder_option(verdict: MelVerdict) -> str:
+    """The set_mel_convention call that converts a mel of `verdict` (MelVerdict.option, in the Vocoder's spelling),
+    or what to do instead; a mel of the model's own convention, transposed, may also have its axes swapped."""
+    if (instead := verdict.instead(lambda spec: f"set_mel_convention({spec!r})")) is not None:
+        return instead
+    extra = f", {verdict.needs}=..." if verdict.needs else ""
+    call = verdict.converts(f"set_mel_convention({verdict.name!r}{extra})")
+    return f"{call}, or swap its last two axes" if verdict.convention in verdict.expected else call

@@ -51,11 +51,17 @@ class MelVerdict:
         """The vocode option that converts this mel to the model's, or what to do instead."""
         if (instead := self.instead(vocode_option)) is not None:
             return instead
-        conv = CONVENTIONS[self.convention]
-        own = self.convention in self.expected  # a normalised model's own mel, transposed: its statistics serve
-        extra = (" --mel-stats FILE" if conv.needs_stats and not own else
-                 " --mel-db-ref REF" if self.name.endswith("db-ref") else "")
+        extra = {"stats": " --mel-stats FILE", "db_ref": " --mel-db-ref REF", None: ""}[self.needs]
         return self.converts(f"{vocode_option(self.name)}{extra}")
+
+    @property
+    def needs(self) -> str | None:
+        """What the conversion of this mel takes beside its name: "stats" (a normalised mel's statistics), "db_ref"
+        (a dB mel's reference amplitude) or None; vocode names them as options, a Vocoder as arguments."""
+        own = self.convention in self.expected  # a normalised model's own mel, transposed: its statistics serve
+        if CONVENTIONS[self.convention].needs_stats and not own:
+            return "stats"
+        return "db_ref" if self.name.endswith("db-ref") else None
 
     def converts(self, option: str) -> str:
         """`option` (the conversion of this mel, as vocode or train spells it), with the reading it rests on where the
