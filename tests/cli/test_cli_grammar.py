@@ -78,7 +78,7 @@ def test_checkpoint_is_spelled_c_ckpt_in_every_command():
     train's --init-from CKPT, and its --help shows that (argparse alone would show --checkpoint CHECKPOINT)."""
     takers = {name: parser for name, parser in subparsers().items()
               if any("--checkpoint" in a.option_strings for a in parser._actions)}
-    assert sorted(takers) == ["check-mel", "export", "export-official", "mel", "serve", "vocode"]
+    assert sorted(takers) == ["check-mel", "evaluate", "export", "export-official", "mel", "serve", "vocode"]
     for name, parser in takers.items():
         action = next(a for a in parser._actions if "--checkpoint" in a.option_strings)
         assert (sorted(action.option_strings), action.metavar) == (["--checkpoint", "-c"], "CKPT"), name

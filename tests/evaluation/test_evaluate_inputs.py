@@ -66,8 +66,8 @@ def test_no_preset_at_the_rate_is_named_with_every_files(tmp_path, capsys):
         "4 of 7 inputs are bad",
         f"{gen / 'c0.wav'}: sample rate is 16000 Hz, expected 8000 Hz (use --resample)",
         f"{gen / 'stereo.wav'}: {MONO}",
-        f"{ref}: recordings at 8000 Hz, and no preset is at that rate: give --config, a config file at 8000 Hz (its "
-        "mel is the one the mel metrics use)",
+        f"{ref}: recordings at 8000 Hz, and no preset is at that rate: give the model the audio was vocoded with (-c "
+        "CKPT, --pretrained NAME) or --config, a config file at 8000 Hz (its mel is the one the mel metrics use)",
         f"{ref / 'lone.wav'}: no generated file of the same stem in {gen} {SUBSET}"]
 
 

@@ -122,7 +122,7 @@ def test_the_preset_at_the_recordings_rate_gives_the_mel(tmp_path, capsys, rate,
 def test_8k_recordings_need_a_config_and_get_narrow_band_pesq(tmp_path, capsys):
     ref, gen = folders(tmp_path, 8000)
     code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--metrics", "pesq")
-    assert code == 2 and "recordings at 8000 Hz, and no preset is at that rate: give --config" in one_line(err)
+    assert code == 2 and "recordings at 8000 Hz, and no preset is at that rate: give the model" in one_line(err)
     config = tiny_config()  # 8 kHz
     path = save_config_json(tmp_path / "tiny8k.json", config)
     code, out, err = run(capsys, "evaluate", "--reference", ref, "--system", gen, "--config", str(path),
@@ -141,8 +141,8 @@ def test_a_rate_whose_presets_differ_in_mel_needs_a_config(tmp_path, capsys):
     ref, gen = folders(tmp_path, 24000)
     args = ["--reference", ref, "--system", gen, "--metrics", "mel_l1"]
     code, _, err = run(capsys, "evaluate", *args)
-    assert code == 2 and "recordings at 24000 Hz: give --config; the presets at that rate (bigvgan-24k, pwg-24k) " \
-        "have different mels" in one_line(err)
+    assert code == 2 and "recordings at 24000 Hz: give the model the audio was vocoded with (-c CKPT, --pretrained " \
+        "NAME) or --config; the presets at that rate (bigvgan-24k, pwg-24k) have different mels" in one_line(err)
     code, out, err = run(capsys, "evaluate", *args, "--config", "pwg-24k")
     assert code == 0 and "measured at 24000 Hz with the mel of config pwg-24k\n" in out, err
 

@@ -17,7 +17,7 @@ from hifigan.cli.common import (
 )
 from hifigan.cli.comparison import add_reference, add_subset, add_systems
 from hifigan.cli.lists import add_list
-from hifigan.cli.model_source import CONFIG_FORMS, config_file
+from hifigan.cli.model_source import add_model_source, config_file, model_config
 from hifigan.cli.overwrites import refuse_overwriting
 
 
@@ -37,6 +37,7 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
         epilog="examples:\n"
         "  hifigan evaluate --reference data/ljspeech-mini --system out/ -o reports/v1\n"
         "  hifigan evaluate --reference LJSpeech-1.1/wavs --system test-set/ --subset -o reports/test\n"
+        "  hifigan evaluate --reference wavs24k/ --system out/ -c runs/24k/checkpoints/latest.pt -o reports/24k\n"
         "  hifigan evaluate --reference runs/demo/reference --system start=runs/demo/start "
         "--system end=runs/demo/generated -o reports/demo/ --html",
     )
@@ -52,10 +53,8 @@ def add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--html-audio", default="embed", choices=["embed", "link"],
                    help="embed: the audio inside the page, one self-contained file; link: the page plays the audio "
                    "files by relative path, for evaluations too large to embed (default embed)")
-    p.add_argument("--config", default=None,
-                   help=f"the recordings' config ({CONFIG_FORMS}): the rate, and the mel "
-                   "the mel metrics use. Default: the preset at the recordings' rate where the presets there share "
-                   "one mel (22050 Hz: v1); otherwise it must be given")
+    add_model_source(p, "measure with the mel of", "default: the preset at the recordings' rate where the presets "
+                     "there share one mel, 22050 Hz: v1; otherwise a model or config must be given")
     add_list(p, "--metrics", "only these metrics, comma-separated (mel_l1,snr), of mel_l1, mrstft, mcd, lsd, snr, "
              "pesq, stoi, estoi, f0_rmse_cents, vuv_f1, periodicity_rmse (default: all; pesq, stoi and estoi need the "
              "'eval' extra)", old_spaced="+")
@@ -83,10 +82,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.out is not None:  # the reports and the page: never the --config file read to measure them
         reports_json, page = output_paths(args.out, list(systems), create=False)
         planned = [p for j in reports_json.values() for p in (j, j.with_suffix(".png"))] + ([page] if args.html else [])
-        refuse_overwriting(planned, [("config (--config)", config_file(args.config))])
-    inputs = check_inputs(args.reference, systems, args.config, resample=args.resample, mix_to_mono=args.mix_to_mono,
-                          max_shift=args.max_shift, metrics=args.metrics,
-                          max_length_difference=args.max_length_difference, subset=bool(args.subset), cli=True)
+        refuse_overwriting(planned, [("config (--config)", config_file(args.config)),
+                                     ("checkpoint (-c)", args.checkpoint)])
+    model = (f"checkpoint {args.checkpoint}" if args.checkpoint is not None else
+             f"pretrained {args.pretrained}" if args.pretrained is not None else None)
+    inputs = check_inputs(args.reference, systems, args.config if model is None else model_config(args),
+                          resample=args.resample, mix_to_mono=args.mix_to_mono, max_shift=args.max_shift,
+                          metrics=args.metrics, max_length_difference=args.max_length_difference,
+                          subset=bool(args.subset), model=model, cli=True)
     config, name = inputs.config, inputs.config_name
     reports, page = evaluate_systems(args.reference, inputs.pairs, config, args.out, html=args.html,
                                      html_audio=args.html_audio, metrics=args.metrics, resample=args.resample,
@@ -96,7 +99,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     chosen = " (the preset at the recordings' rate; --config chooses)" if args.config is None else ""
     if note := next(iter(reports.values())).subset_note():
         print(note)
-    print("\n".join(measured_lines(config.sampling_rate, f"config {name}{chosen}", args.metrics)))
+    print("\n".join(measured_lines(config.sampling_rate, model or f"config {name}{chosen}", args.metrics)))
     for system, report in reports.items():
         if len(reports) > 1:
             print(f"\n== {system} ({systems[system]})")

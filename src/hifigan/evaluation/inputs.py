@@ -30,14 +30,16 @@ class Inputs:
     subset_of: int | None = None
 
 
-def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, *, resample: bool = False,
-                 mix_to_mono: bool = False, max_shift: int = 0, metrics: Iterable[str] | None = None,
-                 max_length_difference: int | None = None, subset: bool = False, cli: bool) -> Inputs:
+def check_inputs(reference: Path, systems: dict[str, Path], config: str | HifiganConfig | None, *,
+                 resample: bool = False, mix_to_mono: bool = False, max_shift: int = 0,
+                 metrics: Iterable[str] | None = None, max_length_difference: int | None = None,
+                 subset: bool = False, model: str | None = None, cli: bool) -> Inputs:
     """Scan the recordings' folder and each system's, choose the config (hifigan.evaluation.rate_config), pair by
     stem and read every paired file as the evaluation will; every problem found is named in one line, in path order.
     `subset`: only the recordings of the stems the systems hold are paired and read (the others are only listed),
-    and every system must hold the same stems. `cli` (`hifigan evaluate`): a hint names the option (`--resample`),
-    not the argument (`resample=True`; hifigan.messages.option_names).
+    and every system must hold the same stems. `model`: the model `config` is of, in words (metric_config). `cli`
+    (`hifigan evaluate`): a hint names the option (`--resample`), not the argument (`resample=True`;
+    hifigan.messages.option_names).
     """
     from hifigan.evaluation.pairing import match_stems, scan_folder
     from hifigan.evaluation.rate_config import metric_config
@@ -48,7 +50,7 @@ def check_inputs(reference: Path, systems: dict[str, Path], config: str | None, 
     folders = {**outputs, Path(reference): recordings}  # a system that is the recordings' folder counts once
     matched = {name: match_stems(recordings, outputs[Path(folder)], subset=subset, cli=cli)
                for name, folder in systems.items()}
-    chosen = metric_config(config, recordings, resample=resample, mix_to_mono=mix_to_mono, cli=cli)
+    chosen = metric_config(config, recordings, resample=resample, mix_to_mono=mix_to_mono, model=model, cli=cli)
     found = [*(e for folder in folders.values() for e in folder.problems), *chosen.problems,
              *(e for _, unpaired, _ in matched.values() for e in unpaired)]
     # each file once (the recordings too, which every system shares); a folder without audio is named as a whole

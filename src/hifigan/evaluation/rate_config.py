@@ -70,11 +70,12 @@ class MetricConfig:
     problems: list[HifiganError]
 
 
-def metric_config(config: str | None, reference: Folder, *, resample: bool = False, mix_to_mono: bool = False,
-                  cli: bool) -> MetricConfig:
+def metric_config(config: str | HifiganConfig | None, reference: Folder, *, resample: bool = False,
+                  mix_to_mono: bool = False, model: str | None = None, cli: bool) -> MetricConfig:
     """The config for scoring against the recordings in `reference` (as given, or the preset chosen) and every
     recording's problem found on the way (a header that does not read, another rate; one also in stereo says so
-    too); none is raised.
+    too); none is raised. `model`: the model `config` is of, in words ("checkpoint runs/x/ckpt_10.pt"), its name
+    in the report and the errors (the audio was vocoded with it).
 
     Given: every recording must be at its rate unless `resample`. Not given: the recordings must share one rate
     (the commonest is the one chosen; each other is a problem), and the presets at that rate one set of metric
@@ -89,11 +90,10 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
     rates = {path: rate for path, (rate, _) in formats.items()}
     cfg: HifiganConfig | None
     if config is not None:
-        cfg, name = load_config(config), str(config)
+        cfg, name = load_config(config), model or str(config)
         rate: int | None = cfg.sampling_rate
-        off = {path: (f"sample rate is {other} Hz, the config {config} is at {rate} Hz: give "
-                      f"{wanted('config', cli=cli)} at {other} Hz (presets: {_presets_text(presets_at(other))}), or "
-                      f"{switched_on('resample', cli)} to measure at {rate} Hz")
+        off = {path: (f"sample rate is {other} Hz, {model or f'the config {config}'} is at {rate} Hz: "
+                      f"{_other_model(other, model, cli)}, or {switched_on('resample', cli)} to measure at {rate} Hz")
                for path, other in rates.items() if other != rate and not resample}
     elif not rates:
         return MetricConfig(None, None, None, problems)
@@ -115,15 +115,24 @@ def metric_config(config: str | None, reference: Folder, *, resample: bool = Fal
     return MetricConfig(cfg, name, rate, problems)
 
 
+def _other_model(rate: int, model: str | None, cli: bool) -> str:
+    """What to give for recordings at `rate` Hz where the config or `model` given is at another."""
+    if model is not None:
+        return f"give the model at {rate} Hz that the audio was vocoded with"
+    return f"give {wanted('config', cli=cli)} at {rate} Hz (presets: {_presets_text(presets_at(rate))})"
+
+
 def _preset_at(rate: int, reference: Path, cli: bool) -> tuple[HifiganConfig, str]:
     """The preset for recordings at `rate` Hz, where the presets there share one set of metric settings."""
     presets = presets_at(rate)
+    model = "the model the audio was vocoded with (-c CKPT, --pretrained NAME) or " if cli else ""
     if not presets:
-        raise HifiganError(reference, f"recordings at {rate} Hz, and no preset is at that rate: give "
+        raise HifiganError(reference, f"recordings at {rate} Hz, and no preset is at that rate: give {model}"
                            f"{wanted('config', cli=cli)}, a config file at {rate} Hz (its mel is the one the mel "
                            "metrics use)")
     if len({repr(metric_settings(c)) for c in presets.values()}) > 1:
-        raise HifiganError(reference, f"recordings at {rate} Hz: give {wanted('config', cli=cli)}; the presets at "
-                           f"that rate ({_presets_text(presets)}) have different mels, and the mel metrics need one")
+        raise HifiganError(reference, f"recordings at {rate} Hz: give {model}{wanted('config', cli=cli)}; the "
+                           f"presets at that rate ({_presets_text(presets)}) have different mels, and the mel "
+                           "metrics need one")
     name = next(iter(presets))
     return presets[name], name
