@@ -136,3 +136,19 @@ def test_the_error_line_names_the_first_files_it_cannot_judge_and_counts_the_res
                                            f"files are not mels it can judge: {named} and 2 more (each one's line "
                                            "says why)")
     assert out.count(f"cannot be judged: mel has {BINS + 1} bins, the model expects {BINS}") == LISTED_AT_MOST + 2
+
+
+def test_a_tie_in_the_counts_goes_by_a_rule_not_by_the_files_order(tmp_path, capsys, tiny_config_json):
+    """One file of each of two conventions: the option named was the first file's. Now the model's own convention
+    (only the layout differs) comes first, then an exact map before db's (magnitude or power, which its values
+    cannot tell), whichever file comes first."""
+    db = official(0).T * np.float32(20 / np.log(10))  # dB, [frames, bins]
+    cases = {"own": (official(1).T, "--mel-convention transposed converts the most (1 of 2)"),
+             "exact": (official(2) / np.float32(np.log(10)), "--mel-convention log10 converts the most (1 of 2)")}
+    for name, (other, named) in cases.items():
+        for first, second in ((db, other), (other, db)):
+            folder = tmp_path / f"{name}{len(list(tmp_path.iterdir()))}"
+            save(folder / "a.npy", first)
+            save(folder / "b.npy", second)
+            code, out, _ = run(capsys, "check-mel", "--config", tiny_config_json, folder)
+            assert code == 1 and out.splitlines()[-1].endswith(named), out

@@ -98,10 +98,32 @@ def summary(against: str, verdicts: list[MelVerdict], unjudged: int) -> str:
     if misfits:
         conventions = ", ".join(f"{n} {name}" for name, n in Counter(v.name for v in misfits).most_common())
         judged.append(f"{len(misfits)} {agree(len(misfits), 'does', 'do')} not: {conventions}")
-        options = Counter(v.option for v in misfits if v.option.startswith("--mel-convention")).most_common(1)
-        judged.append(f"{options[0][0]} converts the most ({options[0][1]} of {len(misfits)})" if options
+        most = commonest_option(misfits)
+        judged.append(f"{most[0]} converts the most ({most[1]} of {len(misfits)})" if most
                       else "no --mel-convention converts them")
     if unjudged:
         judged.append(f"{unjudged} {agree(unjudged, 'is not a mel', 'are not mels')} it can judge")
     total = len(verdicts) + unjudged
     return f"checked {count(total, 'file')} against {against}: {'; '.join(judged)}"
+
+
+def commonest_option(misfits: list[MelVerdict]) -> tuple[str, int] | None:
+    """The --mel-convention that converts the most of `misfits`, and how many (None: none converts any). A tie goes
+    to the model's own convention (only the layout differs), then to an exact map over db's (its values cannot tell
+    a magnitude's dB from a power's), then to the more confident verdicts (their mean), then to the option first by
+    name: never to the files' order."""
+    files: dict[str, list[MelVerdict]] = {}
+    for verdict in misfits:
+        if verdict.option.startswith("--mel-convention"):
+            files.setdefault(verdict.option, []).append(verdict)
+
+    def rank(option: str) -> tuple:
+        verdicts = files[option]
+        first = verdicts[0]  # one option, one convention
+        confidence = sum(v.confidence for v in verdicts) / len(verdicts)
+        return -len(verdicts), first.convention not in first.expected, first.convention == "db", -confidence, option
+
+    if not files:
+        return None
+    option = min(files, key=rank)
+    return option, len(files[option])
