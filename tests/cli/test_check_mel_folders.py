@@ -152,3 +152,17 @@ def test_a_tie_in_the_counts_goes_by_a_rule_not_by_the_files_order(tmp_path, cap
             save(folder / "b.npy", second)
             code, out, _ = run(capsys, "check-mel", "--config", tiny_config_json, folder)
             assert code == 1 and out.splitlines()[-1].endswith(named), out
+
+
+def test_a_mel_of_other_bins_than_the_default_model_s_names_the_model_options(tmp_path, capsys, tiny_config_json):
+    """A 16-bin mel judged with no model named (the default, v1: 80 bins) said only 'the model expects 80'; a 24 kHz
+    model's user had to know the default is v1. It now names the options; with a model named, the bins alone."""
+    mel = save(tmp_path / "m.npy", official(0))
+    code, out, _ = run(capsys, "check-mel", mel)
+    assert code == 2 and out == (f"{mel}: cannot be judged: mel has 16 bins, the model expects 80 (judged against the "
+                                 "default model, v1: name the mels' model with -c CKPT, --pretrained NAME or "
+                                 "--config)\n")
+    code, out, _ = run(capsys, "check-mel", "--config", "bigvgan-24k", mel)
+    assert code == 2 and out == f"{mel}: cannot be judged: mel has 16 bins, the model expects 100\n"
+    code, out, _ = run(capsys, "check-mel", "--config", tiny_config_json, mel)
+    assert code == 0 and "fits the model's mel" in out

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from hifigan.cli.common import Count, add_command
 from hifigan.cli.input_paths import expand_inputs, given_twice
 from hifigan.cli.model_source import add_model_source, model_config
-from hifigan.errors import LISTED_AT_MOST, HifiganError, bad_inputs
+from hifigan.errors import LISTED_AT_MOST, HifiganError, MelBinsError, bad_inputs
 from hifigan.messages.plural import agree, count
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def run_check_mel(args: argparse.Namespace) -> int:
         try:
             verdict = detect_file(path, model.num_mels, model)
         except HifiganError as e:
-            print(f"{path}: cannot be judged: {e.problem}")
+            print(f"{path}: cannot be judged: {e.problem}{_default_model_hint(e, args)}")
             bad.append(str(path))
             continue
         fits = "fits" if verdict.matches else "does NOT fit"
@@ -86,6 +86,15 @@ def run_check_mel(args: argparse.Namespace) -> int:
                                  f"{agree(len(bad), 'is not a mel', 'are not mels')} it can judge: "
                                  f"{', '.join(bad[:LISTED_AT_MOST])}{more}")
     return 0 if all(v.matches for v in verdicts) else 1
+
+
+def _default_model_hint(error: HifiganError, args: argparse.Namespace) -> str:
+    """Where a mel's bins are not those of the default model (v1, no model named), the options that name the one
+    the mels are for (a 24 kHz model's 100 bins are judged against v1's 80 otherwise)."""
+    named = (args.checkpoint, args.pretrained, args.config, args.num_mels)
+    if not isinstance(error, MelBinsError) or any(option is not None for option in named):
+        return ""
+    return " (judged against the default model, v1: name the mels' model with -c CKPT, --pretrained NAME or --config)"
 
 
 def summary(against: str, verdicts: list[MelVerdict], unjudged: int) -> str:
