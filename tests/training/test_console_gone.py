@@ -56,24 +56,35 @@ def test_a_terminal_closed_mid_run_stops_it_after_saving_the_step(tmp_path, tiny
                              str(tiny_config_json), "--out", str(out), "--max-steps", "100000", "--validation-interval",
                              "0", "--checkpoint-interval", "0", "--log-interval", "1", "--num-workers", "1"],
                             stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            env={**os.environ, "OMP_NUM_THREADS": "1"}, preexec_fn=hangup_as_a_terminal_gives_it)
     os.close(terminal)
     os.set_blocking(master, False)
     log, deadline = out / "log.jsonl", time.monotonic() + 120
     try:
-        while not (log.exists() and log.read_text().count('"step"') >= 2) and proc.poll() is None:
-            with contextlib.suppress(BlockingIOError, OSError):
-                os.read(master, 65536)  # the terminal shows what it says (its buffer never fills)
-            assert time.monotonic() < deadline, "no steps logged"
-            time.sleep(0.05)
+        try:
+            while not (log.exists() and log.read_text().count('"step"') >= 2) and proc.poll() is None:
+                with contextlib.suppress(BlockingIOError, OSError):
+                    os.read(master, 65536)  # the terminal shows what it says (its buffer never fills)
+                assert time.monotonic() < deadline, "no steps logged"
+                time.sleep(0.05)
+        finally:
+            os.close(master)  # the terminal is gone: writes to it fail from here on
+        os.killpg(proc.pid, signal.SIGHUP)  # the hangup reaches the whole process group, DataLoader workers included
+        assert proc.wait(120) == 129
     finally:
-        os.close(master)  # the terminal is gone: writes to it fail from here on
-    os.killpg(proc.pid, signal.SIGHUP)  # the hangup reaches the whole process group, DataLoader workers included
-    assert proc.wait(120) == 129
+        with contextlib.suppress(ProcessLookupError):  # a run that outlived its hangup, and its workers
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
     logged = [json.loads(line)["step"] for line in log.read_text().splitlines() if '"step"' in line]
     saved = read_checkpoint(out / "checkpoints" / "latest.pt")["step"]
     assert saved >= 2 and saved == max(logged)  # the step it reached, saved: nothing trained was lost
     assert not [p.name for p in out.rglob("*.tmp")]
+
+
+def hangup_as_a_terminal_gives_it() -> None:
+    """The child's SIGHUP at its default action, as a terminal's shell starts a command: a suite run under `nohup`
+    passes SIGHUP ignored to every process it starts, and there the run rightly outlives its terminal."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def test_sighup_ignored_by_nohup_stays_ignored():
