@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,10 @@ SCRIPT = REPO / "benchmarks" / "gpu_check.py"
 
 
 def run_check(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """The check on one intra-op thread, as `make test` runs it (tests/conftest.py): at two, on a 2-core machine under
+    load, its OpenMP threads spun against the rest and the quick run outlived pytest's 600 s (seen at load ~12)."""
     done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), *args], capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"})
     return done, json.loads((out / "gpu_check.json").read_text())
 
 
