@@ -15,7 +15,7 @@ from hifigan.data.file_lists import entry_lines, ids_in_both, is_wav_scp, list_e
 from hifigan.data.held_out_draw import HeldOut, choose_validation, draw_problems
 from hifigan.data.real_files import drop_repeats, identities, repeats, warn_left_out
 from hifigan.data.segments import Segment, clip_noun, read_segments, recording_of, segments_beside
-from hifigan.data.shared_audio import clip_ids, sharing_audio
+from hifigan.data.shared_audio import held_with_them, sharing_audio
 from hifigan.data.speakers import speaker_problems, speakers_held_out, utt2spk_speaker_problems
 from hifigan.data.utt2spk import clip_speakers, utt2spk_beside
 from hifigan.errors import HifiganError, bad_inputs
@@ -244,9 +244,8 @@ class Corpus:
             reason += (f"; {shared} of them {plural.agree(shared, 'is', 'are')} in {self.train_list} too, "
                        "held out and not trained on")
         if n := len(overlapping):  # a span of a held-out recording: its audio would be trained on
-            reason += (f"; {plural.count(n, clip_noun(overlapping))} of {self.train_list} "
-                       f"{plural.agree(n, 'holds', 'hold')} some of their audio ({clip_ids(overlapping)}), held out "
-                       "and not trained on")
+            counted = f"{plural.count(n, clip_noun(overlapping))} of {self.train_list}"
+            reason += f"; {held_with_them(counted, overlapping)}"
         return HeldOut(train, valid, reason)
 
 
@@ -261,5 +260,4 @@ def held_apart(held: HeldOut) -> HeldOut:
     if not (n := len(overlapping)):
         return held
     return HeldOut([f for f, shared in zip(held.train, shares) if not shared], held.valid,
-                   f"{held.reason}; {plural.count(n, 'training segment')} {plural.agree(n, 'holds', 'hold')} some of "
-                   f"their audio ({clip_ids(overlapping)}), held out and not trained on")
+                   f"{held.reason}; {held_with_them(plural.count(n, 'training segment'), overlapping)}")

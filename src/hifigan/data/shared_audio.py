@@ -10,6 +10,7 @@ from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 from hifigan.data.segments import TO_END, Segment
+from hifigan.messages import plural
 from hifigan.messages.plural import first_few
 
 
@@ -29,6 +30,13 @@ def clip_ids(clips: Sequence[Path], shown: int = 3) -> str:
     """The first `shown` clips by the name a list gives them (a segment's utterance id, a file's path), ', ...'
     after where there are more."""
     return first_few([clip.utt if isinstance(clip, Segment) else str(clip) for clip in clips[: shown + 1]], shown)
+
+
+def held_with_them(counted: str, overlapping: Sequence[Path]) -> str:
+    """The validation line's clause for the training clips held out for holding held-out audio: `counted` says how
+    many of what (`2 training segments`), then which."""
+    are = plural.agree(len(overlapping), "holds", "hold")
+    return f"{counted} {are} some of their audio ({clip_ids(overlapping)}), held out and not trained on"
 
 
 def _recording(clip: Path, key: Hashable) -> Hashable:
