@@ -135,9 +135,7 @@ class MelIntake:
         if spec is None:
             return judged_advice(mel, self.config)
         transposed, name = parse_convention(spec)
-        other = name if transposed else "transposed" if name == "official" else f"transposed+{name}"
-        more = ", ..." if arguments else ""
-        return f"swap its last two axes, or declare its layout: set_mel_convention({other!r}{more})"
+        return layout_advice(transposed, name, given_again=bool(arguments))
 
     def values(self, mel: torch.Tensor | np.ndarray, source: str | None = None) -> torch.Tensor:
         """`mel` checked (floating point, finite), then in the model's convention and `io_dtype`."""
@@ -174,9 +172,7 @@ def judged_advice(mel: torch.Tensor | np.ndarray, config: HifiganConfig) -> str:
     frames = torch.as_tensor(mel).detach().cpu().double().numpy()
     frames = frames.reshape(-1, *frames.shape[-2:])[0]  # [T, num_mels]
     if not np.isfinite(frames).all():
-        own = "meanstd" if model.stats is not None else model.convention
-        call = "transposed" if own == "official" else f"transposed+{own}"
-        return f"swap its last two axes, or declare its layout: set_mel_convention({call!r})"
+        return layout_advice(False, "meanstd" if model.stats is not None else model.convention)
     verdict = judged_transposed(frames.T, model.num_mels, model)
     return f"read so: {verdict.reading}; convert: {vocoder_option(verdict)}"
 
@@ -189,3 +185,11 @@ def vocoder_option(verdict: MelVerdict) -> str:
     extra = f", {verdict.needs}=..." if verdict.needs else ""
     call = verdict.converts(f"set_mel_convention({verdict.name!r}{extra})")
     return f"{call}, or swap its last two axes" if verdict.convention in verdict.expected else call
+
+
+def layout_advice(transposed: bool, name: str, given_again: bool = False) -> str:
+    """The call that reads convention `name` (transposed or not, as declared) in the other layout, `...` for the
+    statistics or reference given again."""
+    other = name if transposed else "transposed" if name == "official" else f"transposed+{name}"
+    more = ", ..." if given_again else ""
+    return f"swap its last two axes, or declare its layout: set_mel_convention({other!r}{more})"
